@@ -1,0 +1,39 @@
+# infraplan — set-up and checks. `make demo` and `make test` are all a fresh clone needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint validate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP) $@
+
+# Headline scenario: Llama 3 405B on the 24,576-H100 RoCE cluster, the Llama 3 paper's 16,384-GPU plan.
+demo: $(STAMP)
+	$(BIN)/infraplan train llama3-405b --system meta-genai-roce-24k --gpus 16384 \
+		--tp 8 --pp 16 --cp 1 --vpp 8 --seq-len 8192 --global-batch 2048 --micro-batch 1 \
+		--recompute none --zero 3 --dtype bf16
+
+test: $(DEV_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+validate: $(STAMP)
+	$(BIN)/infraplan validate
+
+bench: $(STAMP)
+	for f in benchmarks/*.py; do $(BIN)/python $$f; done
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""Find and load catalog entries: a preset name shipped in the package, or a path to a user's file.
+
+Presets live beside this module (`accelerators/*.yaml`, `systems/*.yaml`, `models/*.json`) and are
+read through `importlib.resources`, so an installed wheel works as well as a clone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
+from infraplan.catalog.schemas import Accelerator, System
+from infraplan.errors import InputError
+
+_KINDS = {"accelerators": (".yaml",), "systems": (".yaml",), "models": (".json", ".yaml")}
+
+
+def _preset_files(kind: str) -> dict[str, Any]:
+    folder = resources.files("infraplan.catalog") / kind
+    return {
+        entry.name.rsplit(".", 1)[0]: entry
+        for entry in folder.iterdir()
+        if entry.name.endswith(_KINDS[kind])
+    }
+
+
+def list_presets(kind: str) -> list[str]:
+    """Names of the shipped presets of a kind ('accelerators', 'systems' or 'models')."""
+    return sorted(_preset_files(kind))
+
+
+def _parse_text(text: str, origin: str) -> Any:
+    try:
+        if origin.endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).replace("\n", " ")
+        raise InputError(f"malformed file {origin}: {reason}") from None
+
+
+def _looks_like_path(ref: str) -> bool:
+    return "/" in ref or ref.endswith((".yaml", ".yml", ".json"))
+
+
+def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
+    """Return (raw mapping, display name) for a preset name or a file path."""
+    if _looks_like_path(ref):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        data = _parse_text(path.read_text(), path.name)
+        name = path.stem if path.stem != "config" else path.parent.name or "config"
+    else:
+        presets = _preset_files(kind)
+        if ref not in presets:
+            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
+            raise InputError(f"unknown {kind[:-1]} {ref!r}{hint}")
+        entry = presets[ref]
+        data = _parse_text(entry.read_text(), entry.name)
+        name = ref
+    if not isinstance(data, dict):
+        raise InputError(f"{kind[:-1]} file {ref!r} must hold a mapping")
+    return data, name
+
+
+def _validated(cls: type, data: dict[str, Any], ref: str) -> Any:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        raise InputError(f"invalid {cls.__name__.lower()} {ref!r}: {where}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=256)
+def load_accelerator(ref: str) -> Accelerator:
+    data, name = read_entry("accelerators", ref)
+    data.setdefault("name", name)
+    return _validated(Accelerator, data, ref)
+
+
+@lru_cache(maxsize=256)
+def load_system(ref: str) -> System:
+    data, name = read_entry("systems", ref)
+    data.setdefault("name", name)
+    system = _validated(System, data, ref)
+    load_accelerator(system.accelerator)  # the accelerator it names must exist
+    return system
+
+
+@lru_cache(maxsize=256)
+def load_model(ref: str) -> TransformerShape:
+    data, name = read_entry("models", ref)
+    return shape_from_hf_config(data, name)

@@ -1,0 +1,173 @@
+"""Pydantic schemas for catalog files: accelerators and systems.
+
+Every spec is frozen and rejects unknown fields, so a typo in a user's file is an error, not a
+silently ignored key. Quantities are SI floats with the unit in the field name; a file may write
+them as human strings ("3.35TB/s", "80GB", "400Gbps", "700W"), parsed here at the edge.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
+
+Dtype = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
+DTYPE_BYTES: dict[str, float] = {
+    "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5,
+}
+
+Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
+BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
+Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class Spec(BaseModel):
+    """Base for catalog specs: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KernelEfficiency(Spec):
+    """How close real kernels come to the datasheet on this accelerator (the calibration data).
+
+    GEMM time = max(FLOPs / (peak * matmul_max_fraction), bytes / (bandwidth * memory_bandwidth_fraction))
+    after padding M and N to the tile and counting waves over `compute_units`, plus `kernel_overhead_s`.
+    `matmul_max_fraction` is the measured maximum achievable matmul rate (MAMF) over peak for large
+    square GEMMs; small or skinny GEMMs fall below it through the overhead, tiling and roofline terms.
+    """
+
+    matmul_max_fraction: dict[Dtype, Fraction]
+    attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
+    memory_bandwidth_fraction: Fraction
+    compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
+    matmul_tile_m: int = Field(128, gt=0)
+    matmul_tile_n: int = Field(128, gt=0)
+    kernel_overhead_s: float = Field(ge=0, description="fixed cost per kernel: launch, prologue, tail")
+    scale_up_collective_efficiency: Fraction = Field(
+        description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)"
+    )
+    source: str
+
+
+class Accelerator(Spec):
+    """One accelerator package: peak rates, memories, power, links."""
+
+    name: str
+    display_name: str
+    vendor: str
+    kind: Literal["gpu", "asic", "tpu", "cpu"]
+    source: str
+    peak_flops_per_s: dict[Dtype, Annotated[float, Field(gt=0)]] = Field(
+        description="dense (non-sparse) peak per dtype"
+    )
+    memory_bytes: Bytes
+    memory_bandwidth_bytes_per_s: BytesPerS
+    memory_type: str
+    sram_bytes: Bytes = 0.0
+    sram_bandwidth_bytes_per_s: BytesPerS = 0.0
+    tdp_w: Watts
+    typical_power_w: Watts | None = None
+    idle_power_w: Watts | None = None
+    scale_up_bandwidth_bytes_per_s: BytesPerS = Field(description="per accelerator, per direction")
+    scale_out_bandwidth_bytes_per_s: BytesPerS = Field(description="per accelerator, per direction")
+    host_link_bandwidth_bytes_per_s: BytesPerS = 0.0
+    efficiency: KernelEfficiency
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _efficiency_dtypes_have_peaks(self) -> Accelerator:
+        missing = set(self.efficiency.matmul_max_fraction) - set(self.peak_flops_per_s)
+        if missing:
+            raise ValueError(f"matmul_max_fraction given for dtypes without a peak: {sorted(missing)}")
+        if "bf16" not in self.peak_flops_per_s and "fp16" not in self.peak_flops_per_s:
+            raise ValueError("peak_flops_per_s needs bf16 or fp16")
+        return self
+
+    def peak(self, dtype: str) -> float:
+        """Dense peak FLOP/s for a dtype; fp16 stands in for bf16 on chips that list only fp16."""
+        if dtype in self.peak_flops_per_s:
+            return self.peak_flops_per_s[dtype]  # type: ignore[index]
+        if dtype == "bf16" and "fp16" in self.peak_flops_per_s:
+            return self.peak_flops_per_s["fp16"]
+        raise KeyError(dtype)
+
+    def supports(self, dtype: str) -> bool:
+        return dtype in self.peak_flops_per_s or (dtype == "bf16" and "fp16" in self.peak_flops_per_s)
+
+    def matmul_fraction(self, dtype: str) -> float:
+        fractions = self.efficiency.matmul_max_fraction
+        if dtype in fractions:
+            return fractions[dtype]  # type: ignore[index]
+        if dtype == "bf16" and "fp16" in fractions:
+            return fractions["fp16"]
+        if self.supports(dtype):  # peak known, no measured fraction: assume the bf16/fp16 one
+            return fractions.get("bf16", fractions.get("fp16", min(fractions.values())))
+        raise KeyError(dtype)
+
+
+class Node(Spec):
+    """A server: accelerators, the scale-up domain they share, and the NICs to the scale-out fabric."""
+
+    accelerators_per_node: int = Field(gt=0)
+    scale_up_domain: int = Field(gt=0, description="accelerators sharing one NVLink/IF/ICI domain")
+    nics_per_node: int = Field(ge=0)
+    nic_bandwidth_bytes_per_s: BytesPerS = Field(description="per NIC, per direction")
+    cpus_per_node: int = Field(2, ge=0)
+    host_power_w: Watts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
+
+
+class NetworkTier(Spec):
+    """One level of the scale-out fabric.
+
+    `group_size` accelerators share one domain of this tier (a rack, a pod, the cluster).
+    `oversubscription` is the ratio of bandwidth into the domain to bandwidth leaving it upward
+    (1 = non-blocking; 7 = the Llama 3 1:7 above each pod).
+    """
+
+    name: str
+    group_size: int = Field(gt=0)
+    oversubscription: float = Field(1.0, ge=1.0)
+    hop_latency_s: float = Field(1e-6, ge=0)
+    switch_radix: int | None = Field(None, gt=0)
+    port_bandwidth_bytes_per_s: BytesPerS | None = None
+
+
+class Network(Spec):
+    kind: Literal["infiniband", "roce", "ethernet", "ici", "pcie"]
+    tiers: list[NetworkTier] = Field(min_length=1)
+    rail_optimized: bool = False
+    collective_efficiency: Fraction = Field(
+        description="measured NCCL bus bandwidth / NIC line rate for large messages"
+    )
+
+    @model_validator(mode="after")
+    def _tiers_nest(self) -> Network:
+        sizes = [tier.group_size for tier in self.tiers]
+        for inner, outer in zip(sizes, sizes[1:], strict=False):
+            if outer <= inner or outer % inner:
+                raise ValueError(f"tier group sizes must grow and nest, got {sizes}")
+        return self
+
+
+class System(Spec):
+    """A cluster: an accelerator, nodes of it, and the fabric that joins them."""
+
+    name: str
+    display_name: str
+    source: str
+    accelerator: str
+    total_accelerators: int = Field(gt=0)
+    node: Node
+    network: Network
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _sizes_agree(self) -> System:
+        if self.total_accelerators % self.node.accelerators_per_node:
+            raise ValueError("total_accelerators must be a multiple of accelerators_per_node")
+        if self.network.tiers[-1].group_size < self.total_accelerators:
+            raise ValueError("the top network tier must span all accelerators")
+        return self

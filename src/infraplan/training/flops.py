@@ -1,0 +1,36 @@
+"""Model FLOPs in the Megatron convention, for TFLOP/s per GPU, MFU and HFU.
+
+Model FLOPs count the forward + backward (3x forward) matmuls of the model, attention scores included
+at full (non-causal) s x s as Narayanan et al. (SC'21) do, plus the LM head; recomputation is excluded.
+For a GPT block this is Megatron's 72 B s l h^2 (1 + s/(6h) + V/(12 l h)). GQA, SwiGLU and MoE (routed
+experts only) are counted from the real shapes. Hardware FLOPs add what recomputation re-does:
+the whole forward (full) or the attention scores (selective), Megatron's HFU convention.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.training.plan import PlanArrays
+
+
+def forward_flops_per_token_layer(shape: TransformerShape, seq_len) -> tuple[float, np.ndarray]:
+    """(matmul FLOPs with weights, attention-score FLOPs) per token per layer, forward."""
+    dense = shape.attention_params_per_layer() + shape.experts_per_token * shape.expert_params()
+    if shape.is_moe:
+        dense += shape.hidden_size * shape.num_experts
+    scores = 4.0 * np.asarray(seq_len, dtype=np.float64) * shape.num_heads * shape.head_dim
+    return 2.0 * dense, scores
+
+
+def model_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
+    per_token = 3.0 * (shape.num_layers * (weights + scores) + 2.0 * shape.hidden_size * shape.vocab_size)
+    return per_token * plan.global_batch * plan.seq_len
+
+
+def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
+    extra = np.select([plan.recompute == 2, plan.recompute == 1], [weights + scores, scores], 0.0)
+    return model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len

@@ -1,0 +1,228 @@
+"""Training step time of a transformer under a TP/CP/PP/DP/EP plan, vectorised over plans.
+
+Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
+* GEMMs from the real shapes: QKV (GQA widths, KV heads replicated below TP), output projection, FFN
+  (two or three matrices; MoE: E/EP local experts, each fed T*top_k*EP/E tokens), router; backward is
+  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time`.
+* Fused causal attention: 4 T s (a/TP) d / 2 FLOPs forward, 2.5x that backward (FlashAttention recomputes
+  the scores); keys span the whole sequence (CP all-gathers K and V).
+* Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
+  embedding, the FFN activation; backward moves twice the forward bytes.
+* TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
+  again backward, on the TP group (not overlapped). CP: all-gather of K, V forward, reduce-scatter of
+  their gradients backward. EP: all-to-all dispatch + combine forward and backward.
+* Recompute: selective adds the attention core forward to backward; full adds the whole layer forward.
+
+Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
+LM head and loss on the last stage) sets the pace; step = m * t_stage + (p-1)/v * t_stage bubble + the
+p2p chain of one micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
+Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
+all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
+forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
+memory-bound, 30 bytes per local parameter.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, memory_bound_time
+from infraplan.network.collectives import (
+    Fabric,
+    all_gather_time,
+    all_reduce_time,
+    all_to_all_time,
+    reduce_scatter_time,
+    send_recv_time,
+)
+from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_params
+from infraplan.training.plan import PlanArrays
+
+ACT = 2.0  # bf16 activations and communication payloads
+ADAM_BYTES_PER_PARAM = 30.0  # read fp32 param, grad, m, v; write param, m, v and the bf16 copy
+COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
+              "optimizer", "other")
+
+
+def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], m, n, k, count=1.0):
+    """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
+
+    `precision` is (FLOP/s, operand bytes) per plan: bf16 or fp8 GEMMs.
+    """
+    rate, width = precision
+    fwd = gemm_time(rates, m, n, k, width, rate)
+    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
+    return count * fwd, count * bwd
+
+
+def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays, tokens):
+    """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
+
+    Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
+    accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
+    over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
+    (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout).
+    """
+    heads = shape.num_heads / plan.tp
+    d = float(shape.head_dim)
+    flash_flops = 4.0 * tokens * plan.seq_len * heads * d * 0.5
+    flash_fwd = attention_time(rates, flash_flops)
+    flash_bwd = attention_time(rates, 2.5 * flash_flops)
+
+    rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
+    keys = plan.seq_len.astype(np.float64)
+    bf16 = rates.matmul_flops_per_s
+
+    def bmm(m, n, k):
+        return gemm_time(rates, m, n, k, 2.0, bf16)
+
+    scores = rows * keys
+    fwd_bytes, bwd_bytes = (9.0, 11.0) if shape.uses_dropout else (4.0, 6.0)
+    unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
+                   + memory_bound_time(rates, fwd_bytes * scores, kernels=2))
+    key_rows = plan.micro_batch * heads * keys
+    unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
+                   + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
+                   + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
+    unfused = plan.attention == 1
+    return np.where(unfused, unfused_fwd, flash_fwd), np.where(unfused, unfused_bwd, flash_bwd)
+
+
+def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+                precision: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+    """Seconds per micro-batch for one layer, forward and backward, by component."""
+    tp, cp = plan.tp.astype(np.float64), plan.cp.astype(np.float64)
+    tokens = plan.micro_batch * plan.seq_len / cp
+    h, d = shape.hidden_size, shape.head_dim
+    q_local = shape.num_heads * d / tp
+    kv_local = 2.0 * np.maximum(shape.num_kv_heads / tp, 1.0) * d
+    f_local = shape.ffn_hidden_size / tp
+    gate = 2.0 if shape.gated_mlp else 1.0
+
+    gemms = [
+        _gemm_fwd_bwd(rates, precision, tokens, q_local + kv_local, h),
+        _gemm_fwd_bwd(rates, precision, tokens, h, q_local),
+    ]
+    if shape.is_moe:
+        local_experts = shape.num_experts / plan.ep
+        expert_tokens = tokens * shape.experts_per_token * plan.ep / shape.num_experts
+        gemms += [
+            _gemm_fwd_bwd(rates, precision, expert_tokens, gate * f_local, h, local_experts),
+            _gemm_fwd_bwd(rates, precision, expert_tokens, h, f_local, local_experts),
+            _gemm_fwd_bwd(rates, precision, tokens, shape.num_experts, h),
+        ]
+    else:
+        gemms += [
+            _gemm_fwd_bwd(rates, precision, tokens, gate * f_local, h),
+            _gemm_fwd_bwd(rates, precision, tokens, h, f_local),
+        ]
+    gemm_fwd = sum(g[0] for g in gemms)
+    gemm_bwd = sum(g[1] for g in gemms)
+
+    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, tokens)
+
+    sp_tokens = tokens / tp
+    ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
+    elem_bytes = ACT * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
+    elem_fwd = memory_bound_time(rates, elem_bytes, kernels=8)
+    elem_bwd = memory_bound_time(rates, 2.0 * elem_bytes, kernels=12)
+
+    act_full = tokens * h * ACT
+    tp_fwd = 2.0 * (all_gather_time(fabric, act_full, tp, 1) + reduce_scatter_time(fabric, act_full, tp, 1))
+    kv_full = plan.micro_batch * plan.seq_len * kv_local * ACT
+    cp_fwd = all_gather_time(fabric, kv_full, cp, tp)
+    cp_bwd = reduce_scatter_time(fabric, kv_full, cp, tp)
+    if shape.is_moe:
+        dispatch = sp_tokens * shape.experts_per_token * h * ACT
+        ep_fwd = 2.0 * all_to_all_time(fabric, dispatch, plan.ep, tp * cp * plan.pp)
+    else:
+        ep_fwd = np.zeros(len(plan))
+
+    selective = plan.recompute == 1
+    full = plan.recompute == 2
+    compute_fwd = gemm_fwd + attn_fwd
+    return {
+        "compute_fwd": compute_fwd,
+        "compute_bwd": gemm_bwd + attn_bwd + np.where(full, compute_fwd, np.where(selective, attn_fwd, 0.0)),
+        "other_fwd": elem_fwd,
+        "other_bwd": elem_bwd + np.where(full, elem_fwd, 0.0),
+        "tp_fwd": tp_fwd,
+        "tp_bwd": tp_fwd + np.where(full, tp_fwd, 0.0),
+        "cp_fwd": cp_fwd,
+        "cp_bwd": cp_bwd + np.where(full, cp_fwd, 0.0),
+        "ep_fwd": ep_fwd,
+        "ep_bwd": ep_fwd + np.where(full, ep_fwd, 0.0),
+    }
+
+
+def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
+               precision: tuple[np.ndarray, np.ndarray]):
+    """LM head GEMM and cross-entropy (fp32 logits, vocab-parallel over TP): (compute, other) seconds."""
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    vocab_local = shape.vocab_size / plan.tp
+    fwd, bwd = _gemm_fwd_bwd(rates, precision, tokens, vocab_local, shape.hidden_size)
+    loss = memory_bound_time(rates, tokens * vocab_local * 4.0 * 4.0, kernels=6)
+    return fwd + bwd, loss
+
+
+def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
+              plan: PlanArrays) -> dict[str, np.ndarray]:
+    """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`."""
+    rates = KernelRates.for_dtype(accelerator, "bf16")
+    fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8")
+                if "fp8" in accelerator.efficiency.matmul_max_fraction else rates.matmul_flops_per_s)
+    fp8 = plan.dtype == 1
+    precision = (np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0))
+    lt = layer_times(shape, rates, fabric, plan, precision)
+    head_compute, head_other = head_times(shape, rates, plan, precision)
+
+    per_layer = {
+        "compute": lt["compute_fwd"] + lt["compute_bwd"],
+        "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
+        "cp_comm": lt["cp_fwd"] + lt["cp_bwd"],
+        "ep_comm": lt["ep_fwd"] + lt["ep_bwd"],
+        "other": lt["other_fwd"] + lt["other_bwd"],
+    }
+    layer_total = sum(per_layer.values())
+    pp = plan.pp.astype(np.float64)
+    ceil_layers = np.ceil(shape.num_layers / pp)
+    floor_layers = np.floor(shape.num_layers / pp)
+    single = plan.pp == 1
+    # heaviest stage: a full middle stage, or the last stage with the LM head (one stage: everything)
+    last_is_heaviest = single | (floor_layers * layer_total + head_compute + head_other
+                                 >= ceil_layers * layer_total)
+    layers = np.where(last_is_heaviest, np.where(single, shape.num_layers, floor_layers), ceil_layers)
+    stage = {k: layers * v for k, v in per_layer.items()}
+    stage["compute"] = stage["compute"] + np.where(last_is_heaviest, head_compute, 0.0)
+    stage["other"] = stage["other"] + np.where(last_is_heaviest, head_other, 0.0)
+    stage_total = sum(stage.values())
+    fwd_window = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
+    bwd_window = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
+
+    m = plan.micro_batches.astype(np.float64)
+    out = {k: m * v for k, v in stage.items()}
+    out["pp_bubble"] = (pp - 1.0) / plan.vpp * stage_total
+
+    boundary = plan.micro_batch * plan.seq_len / plan.cp * shape.hidden_size * ACT / plan.tp
+    p2p = send_recv_time(fabric, boundary, plan.tp * plan.cp)
+    out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * p2p)
+
+    params = local_params(shape, plan)
+    dp, dp_stride = plan.dp, plan.tp * plan.cp * plan.pp
+    grad_bytes, weight_bytes = params * GRAD_BYTES, params * WEIGHT_BYTES
+    allreduce = all_reduce_time(fabric, grad_bytes, dp, dp_stride)
+    scatter = reduce_scatter_time(fabric, grad_bytes, dp, dp_stride)
+    gather = all_gather_time(fabric, weight_bytes, dp, dp_stride)
+    exposed_zero0 = np.maximum(allreduce - bwd_window, 0.0)
+    exposed_zero12 = np.maximum(scatter - bwd_window, 0.0) + np.maximum(gather - fwd_window, 0.0)
+    exposed_zero3 = np.maximum(gather - fwd_window, 0.0) + np.maximum(scatter + gather - bwd_window, 0.0)
+    out["dp_comm_exposed"] = np.select([plan.zero == 0, plan.zero < 3], [exposed_zero0, exposed_zero12],
+                                       exposed_zero3)
+
+    optimizer_params = np.where(plan.zero >= 1, params / dp, params)
+    out["optimizer"] = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=20)
+    out = {k: out[k] for k in COMPONENTS}
+    out["step_time_s"] = sum(out[k] for k in COMPONENTS)
+    return out
