@@ -76,10 +76,17 @@ def gemm_time(
     return np.where(m * n * k > 0, t, 0.0)
 
 
-def attention_time(rates: KernelRates, flops: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
-    """Seconds for fused attention doing `flops` of score and value matmuls."""
+def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
+    """Seconds for fused attention doing `flops` of score and value matmuls.
+
+    `work_units` is the number of (batch, head, 128-query block) programs the kernel launches; a partial
+    last wave over `compute_units` idles the rest of the chip, as for GEMM tiles.
+    """
     flops = np.asarray(flops, dtype=np.float64)
-    return np.where(flops > 0, flops / rates.attention_flops_per_s + kernels * rates.kernel_overhead_s, 0.0)
+    units = np.maximum(np.asarray(work_units, dtype=np.float64), 1.0)
+    occupancy = units / (np.ceil(units / rates.compute_units) * rates.compute_units)
+    t = flops / (rates.attention_flops_per_s * occupancy) + kernels * rates.kernel_overhead_s
+    return np.where(flops > 0, t, 0.0)
 
 
 def memory_bound_time(rates: KernelRates, bytes_moved: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:

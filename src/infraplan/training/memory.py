@@ -9,8 +9,8 @@ Per layer and token, with sequence parallelism every tensor is split over TP:
 which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1).
 Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set.
 
-Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight, times (1 + (p-1)/(p v)) with
-v interleaved chunks (Korthikanti Sec. 4.2.3). Mixed precision with Adam (Megatron): bf16 weights,
+Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
+v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count). Mixed precision with Adam (Megatron): bf16 weights,
 fp32 gradient accumulation, fp32 master weights + two moments = 12 B/param; ZeRO 1/2/3 shard the
 optimizer, then gradients, then weights over DP.
 """
@@ -89,7 +89,8 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / plan.tp
     stored = np.where(plan.recompute == 2, layer_input, per_layer)
     working = np.where(plan.recompute == 2, per_layer, 0.0)  # one layer rebuilt during backward
-    in_flight = np.minimum(plan.pp, plan.micro_batches) * (1.0 + (plan.pp - 1) / (plan.pp * plan.vpp))
+    interleave = np.where(plan.vpp > 1, 1.0 + (plan.pp - 1) / (plan.pp * plan.vpp), 1.0)
+    in_flight = np.minimum(plan.pp, plan.micro_batches) * interleave
     logits = np.where(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
     activations = in_flight * layers * stored + working + logits
     overhead = np.full(len(plan), RUNTIME_OVERHEAD_BYTES)

@@ -68,8 +68,9 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     heads = shape.num_heads / plan.tp
     d = float(shape.head_dim)
     flash_flops = 4.0 * tokens * plan.seq_len * heads * d * 0.5
-    flash_fwd = attention_time(rates, flash_flops)
-    flash_bwd = attention_time(rates, 2.5 * flash_flops)
+    programs = plan.micro_batch * heads * np.ceil(tokens / 128.0)
+    flash_fwd = attention_time(rates, flash_flops, programs)
+    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = plan.seq_len.astype(np.float64)
