@@ -1,0 +1,1 @@
+"""CLI commands, one module per question; each module exposes `register(app)`."""

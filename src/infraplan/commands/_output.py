@@ -1,0 +1,57 @@
+"""Shared output helpers: JSON printing and human units for Rich tables."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+
+console = Console()
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    """Print `data` as one JSON object, or hand it to a Rich renderer."""
+    if as_json:
+        print(json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=_jsonable))
+    else:
+        render(data)
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> str:
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g} {unit}"
+    exp = min(max(int(math.floor(math.log(abs(value), base))), 0), len(prefixes) - 1)
+    return f"{value / base**exp:.3g} {prefixes[exp]}{unit}"
+
+
+def fmt_seconds(value: float) -> str:
+    if value >= 86400 * 2:
+        return f"{value / 86400:.3g} days"
+    if value >= 3600 * 2:
+        return f"{value / 3600:.3g} h"
+    if value >= 1:
+        return f"{value:.3g} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value * 1e6:.3g} µs"
+
+
+def fmt_bytes(value: float) -> str:
+    return _scaled(value, "B", 1024.0, ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))
+
+
+def fmt_rate(value: float, unit: str) -> str:
+    return _scaled(value, unit, 1000.0, ("", "k", "M", "G", "T", "P", "E"))
+
+
+def fmt_percent(value: float) -> str:
+    return f"{value * 100:.1f} %"

@@ -1,0 +1,50 @@
+"""`infraplan validate`: predicted vs published for every training case, with the error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from infraplan.commands._output import console, emit, fmt_percent
+from infraplan.validation.runner import run_validation
+
+_UNITS = {"model_tflops_per_gpu": "TFLOP/s/GPU", "hardware_tflops_per_gpu": "TFLOP/s/GPU (HFU)",
+          "mfu": "MFU", "tokens_per_s_per_gpu": "tokens/s/GPU"}
+
+
+def _value(metric: str, value: float) -> str:
+    return fmt_percent(value) if metric == "mfu" else f"{value:.1f}"
+
+
+def render_validation(report: dict[str, Any]) -> None:
+    table = Table(title="infraplan validation: training cases (published measurements)")
+    for col, justify in (("case", "left"), ("metric", "left"), ("published", "right"), ("predicted", "right"),
+                         ("error", "right"), ("plan", "left"), ("gated", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in report["cases"]:
+        table.add_row(r["id"], _UNITS[r["metric"]], _value(r["metric"], r["published"]),
+                      _value(r["metric"], r["predicted"]), f"{r['error'] * 100:+.1f} %", r["plan_source"],
+                      "yes" if r["gated"] else "no (known gap)")
+    console.print(table)
+    s = report["summary"]
+    console.print(f"gated cases: {s['gated_cases']}, mean |error| {s['mean_abs_error'] * 100:.1f} %, "
+                  f"max {s['max_abs_error'] * 100:.1f} % (gate: mean <= {s['gate']['mean'] * 100:.0f} %, "
+                  f"max <= {s['gate']['max'] * 100:.0f} %): {'PASS' if s['passes_gate'] else 'FAIL'}")
+    console.print(f"all {s['all_cases']} cases: mean |error| {s['mean_abs_error_all'] * 100:.1f} %, "
+                  f"max {s['max_abs_error_all'] * 100:.1f} %")
+    if "plan_ranking" in report:
+        k = report["plan_ranking"]
+        console.print(f"plan ranking on {k['cases']} measured A100 single-node runs (vTrain): Spearman "
+                      f"{k['spearman']:.3f}, median predicted/measured {k['median_predicted_over_measured']:.2f}, "
+                      f"mean |error| {k['mean_abs_error'] * 100:.1f} %")
+
+
+def validate(as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+    """Compare the model with every published training case: error per case, mean and max."""
+    emit(run_validation(), as_json, render_validation)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)

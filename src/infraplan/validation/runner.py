@@ -1,0 +1,106 @@
+"""Run the published training cases through the model and report the error.
+
+Each case names a model, a system, a plan (or `plan_source: search`, when the source publishes none:
+the model's own best plan under the published GPUs, batch and dtype), the published metric and its
+convention. One set of catalog parameters serves every case; there are no per-case factors.
+The gate: mean absolute error <= 10 % and every case <= 20 %, over the cases without a `known_gap`.
+
+`plan_ranking` checks plan ordering on 1,440 measured single-node A100 iteration times (vTrain data):
+Spearman rank correlation of predicted and measured step time.
+"""
+
+from __future__ import annotations
+
+import csv
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy.stats import spearmanr
+
+from infraplan.catalog import load_accelerator, load_system, shape_from_hf_config
+from infraplan.network.collectives import Fabric
+from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.plan import ATTENTION_KINDS, PlanArrays
+from infraplan.training.search import search_plans
+
+GATE_MEAN_ERROR = 0.10
+GATE_MAX_ERROR = 0.20
+
+
+def load_cases() -> list[dict[str, Any]]:
+    text = (resources.files("infraplan.validation") / "cases" / "training.yaml").read_text()
+    return yaml.safe_load(text)["cases"]
+
+
+def _metric(case: dict[str, Any], result: dict[str, Any]) -> float:
+    metric = case["metric"]
+    if metric == "hardware_tflops_per_gpu":
+        peak = load_accelerator(load_system(case["system"]).accelerator).peak(result["config"]["dtype"])
+        return result["hfu"] * peak / 1e12
+    return float(result[metric])
+
+
+def run_case(case: dict[str, Any]) -> dict[str, Any]:
+    plan = dict(case["plan"])
+    if case["plan_source"] == "search":
+        found = search_plans(case["model"], case["system"], case["gpus"], plan["seq_len"], plan["global_batch"],
+                             dtype=plan.get("dtype", "auto"), top=1)
+        result = found["best"]
+    else:
+        result = estimate_training(case["model"], case["system"], case["gpus"], **plan)
+    predicted = _metric(case, result)
+    return {
+        "id": case["id"], "metric": case["metric"], "published": case["published"], "predicted": predicted,
+        "error": predicted / case["published"] - 1.0, "plan_source": case["plan_source"],
+        "plan": result["config"], "gated": "known_gap" not in case, "known_gap": case.get("known_gap"),
+        "source": case["source"],
+    }
+
+
+def plan_ranking() -> dict[str, Any]:
+    """Spearman correlation between predicted and measured step times on the vTrain A100 data."""
+    text = (resources.files("infraplan.validation") / "data" / "vtrain_single_node.csv").read_text("utf-8-sig")
+    rows = [[float(x) for x in r] for r in list(csv.reader(text.splitlines()))[1:]]
+    system = load_system("dgx-a100-superpod")
+    accelerator = load_accelerator(system.accelerator)
+    fabric = Fabric.from_system(system, accelerator)
+    predicted, measured = [], []
+    by_shape: dict[tuple[int, int, int], list[int]] = {}
+    for i, r in enumerate(rows):
+        by_shape.setdefault((int(r[3]), int(r[4]), int(r[5])), []).append(i)
+    for (hidden, heads, layers), idx in by_shape.items():
+        shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": hidden, "n_head": heads, "n_layer": layers,
+                                      "vocab_size": 51200, "n_positions": 2048}, f"vtrain-h{hidden}")
+        sel = np.array([rows[i] for i in idx])
+        plans = PlanArrays.build(tp=sel[:, 7], pp=sel[:, 9], dp=sel[:, 8], cp=1, ep=1, vpp=1,
+                                 micro_batch=sel[:, 2], global_batch=sel[:, 1], seq_len=sel[:, 6], recompute=0,
+                                 zero=0, dtype=0, attention=ATTENTION_KINDS.index("unfused"))
+        predicted.extend(evaluate_plans(shape, accelerator, fabric, plans)["step_time_s"])
+        measured.extend(sel[:, 10] / 1e3)
+    predicted_a, measured_a = np.array(predicted), np.array(measured)
+    ratio = predicted_a / measured_a
+    return {
+        "cases": len(rows), "spearman": float(spearmanr(predicted_a, measured_a).statistic),
+        "median_predicted_over_measured": float(np.median(ratio)),
+        "mean_abs_error": float(np.mean(np.abs(ratio - 1.0))),
+    }
+
+
+def run_validation(include_ranking: bool = True) -> dict[str, Any]:
+    rows = [run_case(case) for case in load_cases()]
+    gated = [abs(r["error"]) for r in rows if r["gated"]]
+    every = [abs(r["error"]) for r in rows]
+    summary = {
+        "gated_cases": len(gated),
+        "mean_abs_error": float(np.mean(gated)), "max_abs_error": float(np.max(gated)),
+        "all_cases": len(every),
+        "mean_abs_error_all": float(np.mean(every)), "max_abs_error_all": float(np.max(every)),
+        "gate": {"mean": GATE_MEAN_ERROR, "max": GATE_MAX_ERROR},
+    }
+    summary["passes_gate"] = summary["mean_abs_error"] <= GATE_MEAN_ERROR and summary["max_abs_error"] <= GATE_MAX_ERROR
+    out: dict[str, Any] = {"cases": rows, "summary": summary}
+    if include_ranking:
+        out["plan_ranking"] = plan_ranking()
+    return out
