@@ -1,0 +1,121 @@
+"""The CLI contract: JSON keys, human output with units, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infraplan.cli import main
+
+LLAMA_16K = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
+             "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3"]
+TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "hfu",
+              "memory_per_gpu_bytes", "fits", "breakdown", "config"}
+BREAKDOWN_KEYS = {"compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
+                  "optimizer", "other"}
+
+
+def run(capsys, args):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json_has_the_contract_keys(capsys):
+    code, out, _ = run(capsys, [*LLAMA_16K, "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert TRAIN_KEYS <= set(data)
+    assert set(data["breakdown"]) == BREAKDOWN_KEYS
+    assert data["config"]["dp"] == 16384 // (8 * 16)  # --dp defaults to N/(T*P*C)
+    assert data["tokens_per_s"] == pytest.approx(2048 * 8192 / data["step_time_s"])
+    assert sum(data["breakdown"].values()) == pytest.approx(data["step_time_s"])
+
+
+def test_train_human_output_carries_units(capsys):
+    code, out, _ = run(capsys, LLAMA_16K)
+    assert code == 0
+    for unit in ("tokens/s", "FLOP/s", "GiB", " s", "%"):
+        assert unit in out
+
+
+def test_model_from_a_path_works(capsys, tmp_path):
+    config = {"model_type": "mistral", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+              "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 32000,
+              "max_position_embeddings": 32768}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    code, out, _ = run(capsys, ["train", str(path), "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8",
+                                "--seq-len", "4096", "--global-batch", "16", "--json"])
+    assert code == 0
+    assert json.loads(out)["fits"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["train", "llama3-40b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "8"],
+         "did you mean"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "16", "--tp", "8", "--dp", "1", "--seq-len",
+          "2048", "--global-batch", "8"], "not --gpus 16"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "3", "--tp", "3", "--seq-len", "2048",
+          "--global-batch", "3"], "not divisible by TP"),
+        (["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "128", "--tp", "8", "--pp", "16",
+          "--vpp", "8", "--seq-len", "8192", "--global-batch", "16"], "exceeds the model's 126 layers"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "12"],
+         "not divisible by DP x micro-batch"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "99999", "--seq-len", "2048", "--global-batch",
+          "8"], "has 16000 accelerators"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "8",
+          "--dtype", "fp8"], "no fp8"),
+        (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "eight", "--seq-len", "2048", "--global-batch",
+          "8"], "--gpus"),
+        (["search", "llama3-8b", "--system", "meta-rsc", "--gpus", "1:8:x1", "--seq-len", "2048", "--global-batch",
+          "8"], "expected N"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, args, needle):
+    code, out, err = run(capsys, args)
+    assert code == 2
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert needle in err
+
+
+def test_malformed_model_file_is_exit_2(capsys, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"hidden_size": [1')
+    code, _, err = run(capsys, ["train", str(path), "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048",
+                                "--global-batch", "8"])
+    assert code == 2
+    assert "malformed" in err and len(err.strip().splitlines()) == 1
+
+
+def test_plan_that_does_not_fit_is_not_an_error(capsys):
+    code, out, _ = run(capsys, ["train", "llama3-405b", "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8",
+                                "--seq-len", "8192", "--global-batch", "8", "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert data["fits"] is False
+    assert data["memory_overflow_term"] in data["memory_breakdown_bytes"]
+
+
+def test_search_json_contract_and_no_feasible_plan(capsys):
+    code, out, _ = run(capsys, ["search", "llama3-405b", "--system", "dgx-h100-superpod", "--gpus", "8",
+                                "--seq-len", "8192", "--global-batch", "64", "--dtype", "bf16", "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert data["best"] is None and "does not fit" in data["reason"]
+    assert {"top", "evaluated", "feasible", "seconds", "configs_per_s"} <= set(data)
+    assert data["evaluated"] > 0 and data["feasible"] == 0
+
+
+def test_search_scaling_curve_writes_a_plot(capsys, tmp_path):
+    plot = tmp_path / "scaling.html"
+    code, out, _ = run(capsys, ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8,16",
+                                "--seq-len", "4096", "--global-batch", "64", "--plot", str(plot), "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert [p["gpus"] for p in data["scaling"]] == [8, 16]
+    assert plot.read_text().lower().count("plotly") > 0
