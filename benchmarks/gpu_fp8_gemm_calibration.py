@@ -37,7 +37,7 @@ def main() -> None:
         bf16 = rate(torch, lambda a=a, b=b: a @ b.t(), 2.0 * m * n * k)
         a8, b8 = a.to(torch.float8_e4m3fn), b.to(torch.float8_e4m3fn)
         one = torch.tensor(1.0, device="cuda")
-        fp8 = rate(torch, lambda a8=a8, b8=b8: torch._scaled_mm(a8, b8.t(), scale_a=one, scale_b=one,
+        fp8 = rate(torch, lambda a8=a8, b8=b8, one=one: torch._scaled_mm(a8, b8.t(), scale_a=one, scale_b=one,
                                                                    out_dtype=torch.bfloat16), 2.0 * m * n * k)
         print(json.dumps({"m": m, "n": n, "k": k, "bf16_tflops": round(bf16, 1), "fp8_tflops": round(fp8, 1),
                           "device": torch.cuda.get_device_name()}))

@@ -115,10 +115,8 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
                               ("num_attention_heads", heads)) if v is None]
     if missing:
         raise InputError(f"model config {name!r} lacks {', '.join(missing)}")
-    if config.get("multi_query") is True:  # falcon/santacoder style
-        kv_heads = 1
-    else:
-        kv_heads = _first(config, "num_kv_heads") or heads
+    multi_query = config.get("multi_query") is True  # falcon/santacoder style: one KV head
+    kv_heads = 1 if multi_query else (_first(config, "num_kv_heads") or heads)
     ffn = _first(config, "ffn_hidden_size") or 4 * hidden
     activation = str(config.get("hidden_act") or config.get("activation_function") or "").lower()
     gated = model_type in _GATED_FAMILIES or activation in _GATED_ACTIVATIONS

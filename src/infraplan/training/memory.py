@@ -10,7 +10,8 @@ which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 
 Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set.
 
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
-v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count). Mixed precision with Adam (Megatron): bf16 weights,
+v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
+Mixed precision with Adam (Megatron): bf16 weights,
 fp32 gradient accumulation, fp32 master weights + two moments = 12 B/param; ZeRO 1/2/3 shard the
 optimizer, then gradients, then weights over DP.
 """

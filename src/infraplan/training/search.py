@@ -77,7 +77,8 @@ def search_plans(model: str | TransformerShape, system: str | System, gpus: int,
     elif dtype in DTYPES and accelerator.supports(dtype):
         dtypes = [dtype]
     else:
-        raise InputError(f"--dtype {dtype}: {accelerator.name} supports {', '.join(d for d in DTYPES if accelerator.supports(d))}")
+        offered = ", ".join(d for d in DTYPES if accelerator.supports(d))
+        raise InputError(f"--dtype {dtype}: {accelerator.name} supports {offered}")
     start = time.perf_counter()
     fabric = Fabric.from_system(sys_spec, accelerator)
     max_tp = gpus if cross_node_tp else sys_spec.node.scale_up_domain
