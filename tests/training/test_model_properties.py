@@ -36,7 +36,7 @@ def plans(draw):
         tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=mbs,
         global_batch=dp * mbs * draw(st.sampled_from((1, 4, 16))), seq_len=draw(st.sampled_from((2048, 4096))),
         recompute=draw(st.integers(0, 2)), zero=draw(st.integers(0, 3)), dtype=draw(st.integers(0, 1)),
-        attention=draw(st.integers(0, 1)))
+        attention=draw(st.integers(0, 1)), order=draw(st.integers(0, 1)))
     return model, draw(st.sampled_from(SYSTEMS)), plan
 
 

@@ -11,7 +11,7 @@ from infraplan.training.plan import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
-             "dtype", "attention")
+             "dtype", "attention", "order")
 
 
 def test_search_best_equals_a_plain_loop_over_single_estimates():

@@ -15,7 +15,8 @@ def render_training(r: dict[str, Any]) -> None:
     c = r["config"]
     title = (f"{r['model']} on {r['system']} ({c['gpus']} × {r['accelerator']}): TP{c['tp']} CP{c['cp']} "
              f"PP{c['pp']}×V{c['vpp']} DP{c['dp']} EP{c['ep']}, seq {c['seq_len']}, batch {c['global_batch']} "
-             f"seqs (micro {c['micro_batch']}), {c['dtype']}, recompute {c['recompute']}, ZeRO {c['zero']}")
+             f"seqs (micro {c['micro_batch']}), {c['dtype']}, recompute {c['recompute']}, ZeRO {c['zero']}, "
+             f"order {c['order']}")
     summary = Table(title=title, show_header=False)
     summary.add_column("metric")
     summary.add_column("value", justify="right")
@@ -64,12 +65,14 @@ def train(
     zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
     dtype: str = typer.Option("bf16", "--dtype", help="bf16 | fp8"),
     attention: str = typer.Option("flash", "--attention", help="flash | unfused (Megatron before 2023)"),
+    order: str = typer.Option("tp-cp-pp-dp", "--order",
+                              help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
-                               zero=zero, dtype=dtype, attention=attention)
+                               zero=zero, dtype=dtype, attention=attention, order=order)
     emit(result, as_json, render_training)
 
 

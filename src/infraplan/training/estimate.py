@@ -17,7 +17,7 @@ from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
-from infraplan.training.plan import ATTENTION_KINDS, DTYPES, RECOMPUTE_MODES, PlanArrays, check_single_plan
+from infraplan.training.plan import ATTENTION_KINDS, DTYPES, ORDERS, RECOMPUTE_MODES, PlanArrays, check_single_plan
 from infraplan.training.step_time import COMPONENTS, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -46,7 +46,8 @@ def evaluate_plans(shape: TransformerShape, accelerator: Accelerator, fabric: Fa
 
 def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp: int, dp: int | None,
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
-                 recompute: str, zero: int, dtype: str, attention: str = "flash") -> PlanArrays:
+                 recompute: str, zero: int, dtype: str, attention: str = "flash",
+                 order: str = "tp-cp-pp-dp") -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays."""
     if gpus < 1 or gpus > system.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {system.name} has {system.total_accelerators} accelerators")
@@ -58,6 +59,8 @@ def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp
         raise InputError(f"--attention must be one of {', '.join(ATTENTION_KINDS)}")
     if zero not in (0, 1, 2, 3):
         raise InputError("--zero must be 0, 1, 2 or 3")
+    if order not in ORDERS:
+        raise InputError(f"--order must be one of {', '.join(ORDERS)}")
     accelerator = load_accelerator(system.accelerator)
     if not accelerator.supports(dtype):
         raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file")
@@ -70,7 +73,7 @@ def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp
     plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=micro_batch,
                             global_batch=global_batch, seq_len=seq_len,
                             recompute=RECOMPUTE_MODES.index(recompute), zero=zero, dtype=DTYPES.index(dtype),
-                            attention=ATTENTION_KINDS.index(attention))
+                            attention=ATTENTION_KINDS.index(attention), order=ORDERS.index(order))
     check_single_plan(shape, plan, gpus)
     return plan
 
@@ -100,13 +103,13 @@ def estimate_training(model: str | TransformerShape, system: str | System, gpus:
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
-                      attention: str = "flash") -> dict[str, Any]:
+                      attention: str = "flash", order: str = "tp-cp-pp-dp") -> dict[str, Any]:
     """Estimate one training plan; model and system are preset names, file paths or loaded specs."""
     shape = load_model(model) if isinstance(model, str) else model
     sys_spec = load_system(system) if isinstance(system, str) else system
     accelerator = load_accelerator(sys_spec.accelerator)
     plan = resolve_plan(shape, sys_spec, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, recompute, zero, dtype, attention)
+                        micro_batch, recompute, zero, dtype, attention, order)
     results = evaluate_plans(shape, accelerator, Fabric.from_system(sys_spec, accelerator), plan)
     row = result_row(results, plan, 0, accelerator.memory_bytes)
     row["model"] = shape.name

@@ -1,7 +1,9 @@
 """Parallel plans as arrays: one element per configuration, the same code for one plan or millions.
 
-A plan maps a model onto `tp * cp * pp * dp` accelerators. Rank order is TP innermost, then CP, PP and
-DP outermost (the Llama 3 order [TP, CP, PP, DP]); expert parallelism (EP) is the innermost factor of DP.
+A plan maps a model onto `tp * cp * pp * dp` accelerators. Ranks are placed on nodes in order; TP is
+innermost, then CP, then either PP and DP outermost (`tp-cp-pp-dp`, the Llama 3 order, keeps pipeline
+neighbours close and lets DP cross pods) or DP and PP outermost (`tp-cp-dp-pp`, Megatron-LM's default).
+Expert parallelism (EP) is the innermost factor of DP.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from infraplan.errors import InputError
 RECOMPUTE_MODES = ("none", "selective", "full")
 DTYPES = ("bf16", "fp8")
 ATTENTION_KINDS = ("flash", "unfused")
+ORDERS = ("tp-cp-pp-dp", "tp-cp-dp-pp")
 
 
 @dataclass(frozen=True)
 class PlanArrays:
     """Struct of integer arrays, all of one length.
 
-    `recompute` indexes RECOMPUTE_MODES, `dtype` DTYPES, `attention` ATTENTION_KINDS: fused
-    FlashAttention-style kernels, or the unfused score matrix of Megatron-LM before 2023.
+    `recompute` indexes RECOMPUTE_MODES, `dtype` DTYPES, `attention` ATTENTION_KINDS (fused
+    FlashAttention-style kernels, or the unfused score matrix of Megatron-LM before 2023), `order` ORDERS.
     """
 
     tp: np.ndarray
@@ -39,9 +42,13 @@ class PlanArrays:
     zero: np.ndarray
     dtype: np.ndarray
     attention: np.ndarray
+    order: np.ndarray
 
     @classmethod
     def build(cls, **columns) -> PlanArrays:
+        """Broadcast scalars and sequences to arrays of one length; attention and order default to 0."""
+        columns.setdefault("attention", 0)
+        columns.setdefault("order", 0)
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         return cls(**{k: np.broadcast_to(a, (length,)).copy() for k, a in arrays.items()})
@@ -52,6 +59,16 @@ class PlanArrays:
     @property
     def gpus(self) -> np.ndarray:
         return self.tp * self.cp * self.pp * self.dp
+
+    @property
+    def pp_stride(self) -> np.ndarray:
+        """Rank distance between pipeline neighbours."""
+        return np.where(self.order == 0, self.tp * self.cp, self.tp * self.cp * self.dp)
+
+    @property
+    def dp_stride(self) -> np.ndarray:
+        """Rank distance between data-parallel (and expert-parallel) peers."""
+        return np.where(self.order == 0, self.tp * self.cp * self.pp, self.tp * self.cp)
 
     @property
     def micro_batches(self) -> np.ndarray:
@@ -67,6 +84,7 @@ class PlanArrays:
         out["recompute"] = RECOMPUTE_MODES[out["recompute"]]
         out["dtype"] = DTYPES[out["dtype"]]
         out["attention"] = ATTENTION_KINDS[out["attention"]]
+        out["order"] = ORDERS[out["order"]]
         out["gpus"] = int(self.gpus[i])
         out["micro_batches"] = int(self.micro_batches[i])
         return out

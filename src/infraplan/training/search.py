@@ -2,7 +2,7 @@
 
 The space: TP (divisors of the attention heads, up to the scale-up domain unless asked to cross it),
 PP, virtual stages, CP, DP (what is left), EP (MoE, dividing experts and DP), micro-batch, recompute
-mode, ZeRO stage and dtype. Plans are built as integer arrays, invalid ones are masked by the same
+mode, ZeRO stage, dtype, and the rank-to-node order (PP or DP outermost) where both axes exceed 1. Plans are built as integer arrays, invalid ones are masked by the same
 rules that reject a user's plan, the rest are evaluated in chunks; memory-infeasible plans are counted
 and dropped.
 """
@@ -20,7 +20,7 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.training.estimate import evaluate_plans, result_row
-from infraplan.training.plan import DTYPES, RECOMPUTE_MODES, PlanArrays, valid_mask
+from infraplan.training.plan import DTYPES, ORDERS, RECOMPUTE_MODES, PlanArrays, valid_mask
 
 MICRO_BATCHES = (1, 2, 4, 8, 16)
 CHUNK = 1 << 18
@@ -47,17 +47,18 @@ def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_bat
                 mbs = [m for m in MICRO_BATCHES if global_batch % (dp * m) == 0]
                 if not mbs:
                     continue
+                orders = range(len(ORDERS)) if pp > 1 and dp > 1 else [0]  # the order only matters then
                 grid = np.array(np.meshgrid(list(vpps), eps, mbs, range(len(RECOMPUTE_MODES)), range(4),
-                                            [DTYPES.index(d) for d in dtypes], indexing="ij")).reshape(6, -1)
+                                            [DTYPES.index(d) for d in dtypes], orders, indexing="ij")).reshape(7, -1)
                 head = np.repeat(np.array([[tp], [pp], [dp], [cp]]), grid.shape[1], axis=1)
                 grids.append(np.vstack([head, grid]))
     if not grids:
         return PlanArrays.build(tp=[], pp=[], dp=[], cp=[], ep=[], vpp=[], micro_batch=[], global_batch=[],
-                                seq_len=[], recompute=[], zero=[], dtype=[], attention=[])
+                                seq_len=[], recompute=[], zero=[], dtype=[], attention=[], order=[])
     g = np.hstack(grids)
     n = g.shape[1]
     return PlanArrays(tp=g[0], pp=g[1], dp=g[2], cp=g[3], vpp=g[4], ep=g[5], micro_batch=g[6],
-                      recompute=g[7], zero=g[8], dtype=g[9], global_batch=np.full(n, global_batch),
+                      recompute=g[7], zero=g[8], dtype=g[9], order=g[10], global_batch=np.full(n, global_batch),
                       seq_len=np.full(n, seq_len), attention=np.zeros(n, dtype=np.int64))
 
 

@@ -137,7 +137,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     cp_bwd = reduce_scatter_time(fabric, kv_full, cp, tp)
     if shape.is_moe:
         dispatch = sp_tokens * shape.experts_per_token * h * ACT
-        ep_fwd = 2.0 * all_to_all_time(fabric, dispatch, plan.ep, tp * cp * plan.pp)
+        ep_fwd = 2.0 * all_to_all_time(fabric, dispatch, plan.ep, plan.dp_stride)
     else:
         ep_fwd = np.zeros(len(plan))
 
@@ -168,16 +168,50 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     return fwd + bwd, loss
 
 
+# the fields per-layer and LM-head times depend on; plans differing only in VPP or ZeRO share them
+LAYER_KEYS = ("tp", "cp", "ep", "pp", "dp", "order", "micro_batch", "seq_len", "dtype", "attention", "recompute")
+
+
+def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each distinct combination, row -> combination index)."""
+    codes, sizes = [], []
+    for column in columns:
+        values, code = np.unique(column, return_inverse=True)
+        codes.append(code.reshape(-1))
+        sizes.append(len(values))
+    if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
+        key = np.ravel_multi_index(codes, sizes)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:  # astronomically many distinct values: fall back to row-wise unique
+        _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+               precision_of) -> dict[str, np.ndarray]:
+    """Layer and head times, computed once per distinct LAYER_KEYS row and broadcast back (exact)."""
+    first, inverse = _distinct_rows([getattr(plan, k) for k in LAYER_KEYS])
+    distinct = plan.take(first)
+    precision = precision_of(distinct)
+    times = layer_times(shape, rates, fabric, distinct, precision)
+    times["head_compute"], times["head_other"] = head_times(shape, rates, distinct, precision)
+    inverse = inverse.reshape(-1)
+    return {k: v[inverse] for k, v in times.items()}
+
+
 def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
               plan: PlanArrays) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`."""
     rates = KernelRates.for_dtype(accelerator, "bf16")
     fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8")
                 if "fp8" in accelerator.efficiency.matmul_max_fraction else rates.matmul_flops_per_s)
-    fp8 = plan.dtype == 1
-    precision = (np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0))
-    lt = layer_times(shape, rates, fabric, plan, precision)
-    head_compute, head_other = head_times(shape, rates, plan, precision)
+
+    def precision_of(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+        fp8 = p.dtype == 1
+        return np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0)
+
+    lt = _per_layer(shape, rates, fabric, plan, precision_of)
+    head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     per_layer = {
         "compute": lt["compute_fwd"] + lt["compute_bwd"],
@@ -207,11 +241,11 @@ def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
     out["pp_bubble"] = (pp - 1.0) / plan.vpp * stage_total
 
     boundary = plan.micro_batch * plan.seq_len / plan.cp * shape.hidden_size * ACT / plan.tp
-    p2p = send_recv_time(fabric, boundary, plan.tp * plan.cp)
+    p2p = send_recv_time(fabric, boundary, plan.pp_stride)
     out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * p2p)
 
     params = local_params(shape, plan)
-    dp, dp_stride = plan.dp, plan.tp * plan.cp * plan.pp
+    dp, dp_stride = plan.dp, plan.dp_stride
     grad_bytes, weight_bytes = params * GRAD_BYTES, params * WEIGHT_BYTES
     allreduce = all_reduce_time(fabric, grad_bytes, dp, dp_stride)
     scatter = reduce_scatter_time(fabric, grad_bytes, dp, dp_stride)

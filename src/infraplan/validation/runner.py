@@ -76,7 +76,7 @@ def plan_ranking() -> dict[str, Any]:
         sel = np.array([rows[i] for i in idx])
         plans = PlanArrays.build(tp=sel[:, 7], pp=sel[:, 9], dp=sel[:, 8], cp=1, ep=1, vpp=1,
                                  micro_batch=sel[:, 2], global_batch=sel[:, 1], seq_len=sel[:, 6], recompute=0,
-                                 zero=0, dtype=0, attention=ATTENTION_KINDS.index("unfused"))
+                                 zero=0, dtype=0, attention=ATTENTION_KINDS.index("unfused"), order=1)
         predicted.extend(evaluate_plans(shape, accelerator, fabric, plans)["step_time_s"])
         measured.extend(sel[:, 10] / 1e3)
     predicted_a, measured_a = np.array(predicted), np.array(measured)
