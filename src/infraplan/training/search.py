@@ -2,9 +2,9 @@
 
 The space: TP (divisors of the attention heads, up to the scale-up domain unless asked to cross it),
 PP, virtual stages, CP, DP (what is left), EP (MoE, dividing experts and DP), micro-batch, recompute
-mode, ZeRO stage, dtype, and the rank-to-node order (PP or DP outermost) where both axes exceed 1. Plans are built as integer arrays, invalid ones are masked by the same
-rules that reject a user's plan, the rest are evaluated in chunks; memory-infeasible plans are counted
-and dropped.
+mode, ZeRO stage, dtype, and the rank-to-node order (PP or DP outermost) where both axes exceed 1.
+Plans are built as integer arrays, invalid ones are masked by the same rules that reject a user's plan,
+the rest are evaluated in chunks; memory-infeasible plans are counted and dropped.
 """
 
 from __future__ import annotations
