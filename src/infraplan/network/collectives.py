@@ -78,7 +78,6 @@ def group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray, all_to_all: bo
     extent = n * stride
     inside = extent <= fabric.scale_up_domain
     k_domain = np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, n)
-    share_local = k_domain / n
     if all_to_all:
         nic_rate = np.full_like(n, fabric.nic_bytes_per_s)
     else:
@@ -101,9 +100,11 @@ def group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray, all_to_all: bo
             cross_bw = np.where(crossed, np.minimum(cross_bw, k_tier * fabric.nic_bytes_per_s / over), cross_bw)
     bottleneck = np.minimum(bottleneck, len(fabric.tier_sizes) - 1)
     if all_to_all:
-        # bytes to ranks in the same scale-up domain go over NVLink, the rest over the NIC (in parallel)
-        time_per_byte = np.maximum(share_local / fabric.scale_up_bytes_per_s, (1.0 - share_local) / nic_rate)
-        bandwidth = 1.0 / time_per_byte
+        # of a rank's bytes, 1/n stay local, (k-1)/n go over the scale-up link and (n-k)/n over the NIC, in
+        # parallel; expressed as the bandwidth that moves the (n-1)/n share all_to_all_time charges
+        peers = np.maximum(n - 1.0, 1.0)
+        time_per_byte = np.maximum((k_domain - 1.0) / fabric.scale_up_bytes_per_s, (n - k_domain) / nic_rate) / peers
+        bandwidth = 1.0 / np.maximum(time_per_byte, 1e-30)
     else:
         bandwidth = cross_bw
     bandwidth = np.where(inside, fabric.scale_up_bytes_per_s, bandwidth)

@@ -55,34 +55,49 @@ def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     return stage_layers(shape.num_layers, plan.pp) * local_layer_params(shape, plan) + ends
 
 
+def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """The part of `local_params` that is routed experts: replicated only over DP/EP ranks, not all of DP."""
+    if not shape.is_moe:
+        return np.zeros(len(plan))
+    per_layer = shape.num_experts / plan.ep * shape.expert_params() / plan.tp
+    return stage_layers(shape.num_layers, plan.pp) * per_layer
+
+
+def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Local parameters after sharding over their data-parallel replicas (DP for dense, DP/EP for experts)."""
+    experts = local_expert_params(shape, plan)
+    return (local_params(shape, plan) - experts) / plan.dp + experts * plan.ep / plan.dp
+
+
 def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Stored activation bytes per token per layer per GPU without recompute (TP + SP sharded)."""
     h, d = shape.hidden_size, shape.head_dim
     q = shape.num_heads * d
-    kv = 2 * shape.num_kv_heads * d
     f = shape.ffn_hidden_size
     gate = 2 if shape.gated_mlp else 1
     ffn_tokens = shape.experts_per_token  # each routed token keeps its FFN activations per expert
-    elements = 2 * h + h + q + kv + q + h + ffn_tokens * (gate * f + f)
+    elements = 2 * h + h + q + q + h + ffn_tokens * (gate * f + f)
+    # K and V: KV heads fewer than TP are replicated, so a GPU holds at least one K and one V head
+    kv_local = 2.0 * np.maximum(shape.num_kv_heads / plan.tp, 1.0) * d
     masks = 2 * h if shape.uses_dropout else 0
     # unfused attention keeps the softmax output (2 B), dropout mask (1 B) and dropout output (2 B) of
     # every score: Korthikanti's 5 a s / t per token; selective recompute drops exactly this term
     scores = np.where((plan.attention == 1) & (plan.recompute == 0),
                       (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * plan.seq_len, 0.0)
-    return (ACTIVATION_BYTES * elements + masks + scores) / plan.tp
+    return (ACTIVATION_BYTES * elements + masks + scores) / plan.tp + ACTIVATION_BYTES * kv_local
 
 
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.ndarray]:
     """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead."""
     params = local_params(shape, plan)
-    dp = plan.dp.astype(np.float64)
+    shard = sharded_params(shape, plan)
     zero = plan.zero
     fp8 = plan.dtype == 1
     weight_bytes = WEIGHT_BYTES + np.where(fp8, 1.0, 0.0)
     one_layer = local_layer_params(shape, plan) * weight_bytes
-    weights = np.where(zero >= 3, params * weight_bytes / dp + 2.0 * one_layer, params * weight_bytes)
-    grads = np.where(zero >= 2, params * GRAD_BYTES / dp, params * GRAD_BYTES)
-    optimizer = np.where(zero >= 1, params * OPTIMIZER_BYTES / dp, params * OPTIMIZER_BYTES)
+    weights = np.where(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
+    grads = np.where(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
+    optimizer = np.where(zero >= 1, shard * OPTIMIZER_BYTES, params * OPTIMIZER_BYTES)
 
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     layers = stage_layers(shape.num_layers, plan.pp)

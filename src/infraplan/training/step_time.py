@@ -7,7 +7,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
 * Fused causal attention: 4 T s (a/TP) d / 2 FLOPs forward, 2.5x that backward (FlashAttention recomputes
   the scores); keys span the whole sequence (CP all-gathers K and V).
 * Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
-  embedding, the FFN activation; backward moves twice the forward bytes.
+  embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
+  of every GEMM input (forward) and output gradient (backward), as Transformer Engine does.
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
   again backward, on the TP group (not overlapped). CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward.
@@ -37,7 +38,7 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
-from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_params
+from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_params
 from infraplan.training.plan import PlanArrays
 
 ACT = 2.0  # bf16 activations and communication payloads
@@ -129,6 +130,14 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     elem_bytes = ACT * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
     elem_fwd = memory_bound_time(rates, elem_bytes, kernels=8)
     elem_bwd = memory_bound_time(rates, 2.0 * elem_bytes, kernels=12)
+    # fp8 (Transformer Engine): every GEMM input forward and every output gradient backward is cast to fp8
+    # with a transposed copy for the weight-gradient GEMM: read 2 B, write 1 + 1 B per element
+    fp8 = precision[1] < 2.0
+    routed = float(shape.experts_per_token)
+    cast_fwd = 4.0 * tokens * (2.0 * h + q_local + routed * f_local)
+    cast_bwd = 4.0 * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
+    elem_fwd = elem_fwd + np.where(fp8, memory_bound_time(rates, cast_fwd, kernels=4), 0.0)
+    elem_bwd = elem_bwd + np.where(fp8, memory_bound_time(rates, cast_bwd, kernels=4), 0.0)
 
     act_full = tokens * h * ACT
     tp_fwd = 2.0 * (all_gather_time(fabric, act_full, tp, 1) + reduce_scatter_time(fabric, act_full, tp, 1))
@@ -244,19 +253,26 @@ def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
     p2p = send_recv_time(fabric, boundary, plan.pp_stride)
     out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * p2p)
 
+    # dense parameters are replicated over DP; experts only over the DP/EP ranks that hold the same expert
     params = local_params(shape, plan)
-    dp, dp_stride = plan.dp, plan.dp_stride
-    grad_bytes, weight_bytes = params * GRAD_BYTES, params * WEIGHT_BYTES
-    allreduce = all_reduce_time(fabric, grad_bytes, dp, dp_stride)
-    scatter = reduce_scatter_time(fabric, grad_bytes, dp, dp_stride)
-    gather = all_gather_time(fabric, weight_bytes, dp, dp_stride)
+    experts = local_expert_params(shape, plan)
+    dense = params - experts
+    expert_dp, expert_stride = plan.dp // plan.ep, plan.dp_stride * plan.ep
+
+    def over_replicas(collective, bytes_per_param):
+        return (collective(fabric, dense * bytes_per_param, plan.dp, plan.dp_stride)
+                + collective(fabric, experts * bytes_per_param, expert_dp, expert_stride))
+
+    allreduce = over_replicas(all_reduce_time, GRAD_BYTES)
+    scatter = over_replicas(reduce_scatter_time, GRAD_BYTES)
+    gather = over_replicas(all_gather_time, WEIGHT_BYTES)
     exposed_zero0 = np.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = np.maximum(scatter - bwd_window, 0.0) + np.maximum(gather - fwd_window, 0.0)
     exposed_zero3 = np.maximum(gather - fwd_window, 0.0) + np.maximum(scatter + gather - bwd_window, 0.0)
     out["dp_comm_exposed"] = np.select([plan.zero == 0, plan.zero < 3], [exposed_zero0, exposed_zero12],
                                        exposed_zero3)
 
-    optimizer_params = np.where(plan.zero >= 1, params / dp, params)
+    optimizer_params = np.where(plan.zero >= 1, sharded_params(shape, plan), params)
     out["optimizer"] = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=20)
     out = {k: out[k] for k in COMPONENTS}
     out["step_time_s"] = sum(out[k] for k in COMPONENTS)
