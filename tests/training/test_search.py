@@ -11,19 +11,19 @@ from infraplan.training.plan import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
-             "dtype", "attention", "order")
+             "dtype", "attention", "order", "sequence_parallel")
 
 
 def test_search_best_equals_a_plain_loop_over_single_estimates():
-    result = search_plans("llama3-8b", "dgx-h100-superpod", 16, 4096, 32, dtype="bf16", top=3)
+    result = search_plans("llama3-8b", "dgx-h100-superpod", 8, 4096, 16, dtype="bf16", top=3)
     shape = load_model("llama3-8b")
-    candidates = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8)
+    candidates = enumerate_plans(shape, 8, 4096, 16, ["bf16"], max_tp=8)
     plans = candidates.take(valid_mask(shape, candidates))
     assert result["evaluated"] == len(plans)
     best_time, best_row = float("inf"), None
     for i in range(len(plans)):
         row = plans.row(i)
-        single = estimate_training("llama3-8b", "dgx-h100-superpod", 16, **{k: row[k] for k in PLAN_KEYS})
+        single = estimate_training("llama3-8b", "dgx-h100-superpod", 8, **{k: row[k] for k in PLAN_KEYS})
         if single["fits"] and single["step_time_s"] < best_time:
             best_time, best_row = single["step_time_s"], single
     assert best_row is not None

@@ -67,12 +67,15 @@ def train(
     attention: str = typer.Option("flash", "--attention", help="flash | unfused (Megatron before 2023)"),
     order: str = typer.Option("tp-cp-pp-dp", "--order",
                               help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)"),
+    sequence_parallel: bool = typer.Option(True, "--sequence-parallel/--no-sequence-parallel",
+                                           help="split norms/dropout over TP (Megatron since 2022)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
-                               zero=zero, dtype=dtype, attention=attention, order=order)
+                               zero=zero, dtype=dtype, attention=attention, order=order,
+                               sequence_parallel=sequence_parallel)
     emit(result, as_json, render_training)
 
 

@@ -47,7 +47,7 @@ def evaluate_plans(shape: TransformerShape, accelerator: Accelerator, fabric: Fa
 def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp: int, dp: int | None,
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
                  recompute: str, zero: int, dtype: str, attention: str = "flash",
-                 order: str = "tp-cp-pp-dp") -> PlanArrays:
+                 order: str = "tp-cp-pp-dp", sequence_parallel: bool = True) -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays."""
     if gpus < 1 or gpus > system.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {system.name} has {system.total_accelerators} accelerators")
@@ -73,7 +73,8 @@ def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp
     plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=micro_batch,
                             global_batch=global_batch, seq_len=seq_len,
                             recompute=RECOMPUTE_MODES.index(recompute), zero=zero, dtype=DTYPES.index(dtype),
-                            attention=ATTENTION_KINDS.index(attention), order=ORDERS.index(order))
+                            attention=ATTENTION_KINDS.index(attention), order=ORDERS.index(order),
+                            sequence_parallel=int(bool(sequence_parallel)))
     check_single_plan(shape, plan, gpus)
     return plan
 
@@ -103,13 +104,14 @@ def estimate_training(model: str | TransformerShape, system: str | System, gpus:
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
-                      attention: str = "flash", order: str = "tp-cp-pp-dp") -> dict[str, Any]:
+                      attention: str = "flash", order: str = "tp-cp-pp-dp",
+                      sequence_parallel: bool = True) -> dict[str, Any]:
     """Estimate one training plan; model and system are preset names, file paths or loaded specs."""
     shape = load_model(model) if isinstance(model, str) else model
     sys_spec = load_system(system) if isinstance(system, str) else system
     accelerator = load_accelerator(sys_spec.accelerator)
     plan = resolve_plan(shape, sys_spec, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, recompute, zero, dtype, attention, order)
+                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel)
     results = evaluate_plans(shape, accelerator, Fabric.from_system(sys_spec, accelerator), plan)
     row = result_row(results, plan, 0, accelerator.memory_bytes)
     row["model"] = shape.name

@@ -6,7 +6,8 @@ matrix, so there "selective" recompute saves nothing; unfused attention adds 5 a
 Per layer and token, with sequence parallelism every tensor is split over TP:
     bytes = 2 * (2h [LN inputs] + h [QKV input] + q + 2kv [Q, K, V] + q [proj input] + h [MLP input]
                  + g*f [FC1 out] + f [act out]) + 2h [dropout masks, GPT-family only]
-which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1).
+which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1); without sequence
+parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
 Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set.
 
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
@@ -76,15 +77,18 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) 
     f = shape.ffn_hidden_size
     gate = 2 if shape.gated_mlp else 1
     ffn_tokens = shape.experts_per_token  # each routed token keeps its FFN activations per expert
-    elements = 2 * h + h + q + q + h + ffn_tokens * (gate * f + f)
+    # LN inputs, QKV input, MLP input and dropout masks: split over TP only with sequence parallelism
+    shared = ACTIVATION_BYTES * (2 * h + h + h) + (2 * h if shape.uses_dropout else 0)
+    # Q, attention output, FFN activations: always split over TP
+    split = ACTIVATION_BYTES * (q + q + ffn_tokens * (gate * f + f))
     # K and V: KV heads fewer than TP are replicated, so a GPU holds at least one K and one V head
     kv_local = 2.0 * np.maximum(shape.num_kv_heads / plan.tp, 1.0) * d
-    masks = 2 * h if shape.uses_dropout else 0
     # unfused attention keeps the softmax output (2 B), dropout mask (1 B) and dropout output (2 B) of
     # every score: Korthikanti's 5 a s / t per token; selective recompute drops exactly this term
     scores = np.where((plan.attention == 1) & (plan.recompute == 0),
                       (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * plan.seq_len, 0.0)
-    return (ACTIVATION_BYTES * elements + masks + scores) / plan.tp + ACTIVATION_BYTES * kv_local
+    sp_split = np.where(plan.sequence_parallel == 1, plan.tp, 1.0)
+    return shared / sp_split + (split + scores) / plan.tp + ACTIVATION_BYTES * kv_local
 
 
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.ndarray]:
@@ -102,7 +106,7 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     layers = stage_layers(shape.num_layers, plan.pp)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan)
-    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / plan.tp
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / np.where(plan.sequence_parallel == 1, plan.tp, 1)
     stored = np.where(plan.recompute == 2, layer_input, per_layer)
     working = np.where(plan.recompute == 2, per_layer, 0.0)  # one layer rebuilt during backward
     interleave = np.where(plan.vpp > 1, 1.0 + (plan.pp - 1) / (plan.pp * plan.vpp), 1.0)

@@ -26,7 +26,8 @@ class PlanArrays:
     """Struct of integer arrays, all of one length.
 
     `recompute` indexes RECOMPUTE_MODES, `dtype` DTYPES, `attention` ATTENTION_KINDS (fused
-    FlashAttention-style kernels, or the unfused score matrix of Megatron-LM before 2023), `order` ORDERS.
+    FlashAttention-style kernels, or the unfused score matrix of Megatron-LM before 2023), `order` ORDERS,
+    `sequence_parallel` 1/0 (Korthikanti et al. 2022; earlier Megatron replicated norms and dropout over TP).
     """
 
     tp: np.ndarray
@@ -43,12 +44,17 @@ class PlanArrays:
     dtype: np.ndarray
     attention: np.ndarray
     order: np.ndarray
+    sequence_parallel: np.ndarray
 
     @classmethod
     def build(cls, **columns) -> PlanArrays:
-        """Broadcast scalars and sequences to arrays of one length; attention and order default to 0."""
+        """Broadcast scalars and sequences to arrays of one length.
+
+        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on.
+        """
         columns.setdefault("attention", 0)
         columns.setdefault("order", 0)
+        columns.setdefault("sequence_parallel", 1)
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         return cls(**{k: np.broadcast_to(a, (length,)).copy() for k, a in arrays.items()})
@@ -85,6 +91,7 @@ class PlanArrays:
         out["dtype"] = DTYPES[out["dtype"]]
         out["attention"] = ATTENTION_KINDS[out["attention"]]
         out["order"] = ORDERS[out["order"]]
+        out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["gpus"] = int(self.gpus[i])
         out["micro_batches"] = int(self.micro_batches[i])
         return out

@@ -54,12 +54,14 @@ def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_bat
                 grids.append(np.vstack([head, grid]))
     if not grids:
         return PlanArrays.build(tp=[], pp=[], dp=[], cp=[], ep=[], vpp=[], micro_batch=[], global_batch=[],
-                                seq_len=[], recompute=[], zero=[], dtype=[], attention=[], order=[])
+                                seq_len=[], recompute=[], zero=[], dtype=[], attention=[], order=[],
+                                sequence_parallel=[])
     g = np.hstack(grids)
     n = g.shape[1]
     return PlanArrays(tp=g[0], pp=g[1], dp=g[2], cp=g[3], vpp=g[4], ep=g[5], micro_batch=g[6],
                       recompute=g[7], zero=g[8], dtype=g[9], order=g[10], global_batch=np.full(n, global_batch),
-                      seq_len=np.full(n, seq_len), attention=np.zeros(n, dtype=np.int64))
+                      seq_len=np.full(n, seq_len), attention=np.zeros(n, dtype=np.int64),
+                      sequence_parallel=np.ones(n, dtype=np.int64))
 
 
 def search_plans(model: str | TransformerShape, system: str | System, gpus: int, seq_len: int,

@@ -10,7 +10,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
   embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
   of every GEMM input (forward) and output gradient (backward), as Transformer Engine does.
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
-  again backward, on the TP group (not overlapped). CP: all-gather of K, V forward, reduce-scatter of
+  again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
+  residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward.
 * Recompute: selective adds the attention core forward to backward; full adds the whole layer forward.
 
@@ -125,7 +126,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
 
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, tokens)
 
-    sp_tokens = tokens / tp
+    sp_tokens = tokens / np.where(plan.sequence_parallel == 1, tp, 1.0)  # norms, residuals, dropout
     ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
     elem_bytes = ACT * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
     elem_fwd = memory_bound_time(rates, elem_bytes, kernels=8)
@@ -140,7 +141,10 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     elem_bwd = elem_bwd + np.where(fp8, memory_bound_time(rates, cast_bwd, kernels=4), 0.0)
 
     act_full = tokens * h * ACT
-    tp_fwd = 2.0 * (all_gather_time(fabric, act_full, tp, 1) + reduce_scatter_time(fabric, act_full, tp, 1))
+    # with SP: all-gather before and reduce-scatter after each of attention and MLP; without: all-reduce
+    tp_fwd = np.where(plan.sequence_parallel == 1,
+                      2.0 * (all_gather_time(fabric, act_full, tp, 1) + reduce_scatter_time(fabric, act_full, tp, 1)),
+                      2.0 * all_reduce_time(fabric, act_full, tp, 1))
     kv_full = plan.micro_batch * plan.seq_len * kv_local * ACT
     cp_fwd = all_gather_time(fabric, kv_full, cp, tp)
     cp_bwd = reduce_scatter_time(fabric, kv_full, cp, tp)
@@ -178,7 +182,8 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
 
 
 # the fields per-layer and LM-head times depend on; plans differing only in VPP or ZeRO share them
-LAYER_KEYS = ("tp", "cp", "ep", "pp", "dp", "order", "micro_batch", "seq_len", "dtype", "attention", "recompute")
+LAYER_KEYS = ("tp", "cp", "ep", "pp", "dp", "order", "micro_batch", "seq_len", "dtype", "attention", "recompute",
+              "sequence_parallel")
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
