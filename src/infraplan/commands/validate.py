@@ -19,7 +19,7 @@ def _value(metric: str, value: float) -> str:
 
 
 def render_validation(report: dict[str, Any]) -> None:
-    table = Table(title="infraplan validation: training cases (published measurements)")
+    table = Table(title="infraplan validation: training cases (published measurements)", expand=False)
     for col, justify in (("case", "left"), ("metric", "left"), ("published", "right"), ("predicted", "right"),
                          ("error", "right"), ("plan", "left"), ("gated", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
@@ -41,9 +41,36 @@ def render_validation(report: dict[str, Any]) -> None:
                       f"mean |error| {k['mean_abs_error'] * 100:.1f} %")
 
 
-def validate(as_json: bool = typer.Option(False, "--json", help="print one JSON object")) -> None:
+def markdown_report(report: dict[str, Any]) -> str:
+    """The validation table as Markdown (the README's table is this output)."""
+    lines = ["| case | metric | published | predicted | error | plan | gated |", "|---|---|---:|---:|---:|---|---|"]
+    for r in report["cases"]:
+        lines.append(f"| {r['id']} | {_UNITS[r['metric']]} | {_value(r['metric'], r['published'])} | "
+                     f"{_value(r['metric'], r['predicted'])} | {r['error'] * 100:+.1f} % | {r['plan_source']} | "
+                     f"{'yes' if r['gated'] else 'no: known gap'} |")
+    s = report["summary"]
+    lines += ["", f"Gated cases ({s['gated_cases']}): mean |error| **{s['mean_abs_error'] * 100:.1f} %**, max "
+              f"**{s['max_abs_error'] * 100:.1f} %** (gate: {s['gate']['mean'] * 100:.0f} % / "
+              f"{s['gate']['max'] * 100:.0f} %). All {s['all_cases']} cases: mean "
+              f"{s['mean_abs_error_all'] * 100:.1f} %, max {s['max_abs_error_all'] * 100:.1f} %."]
+    if "plan_ranking" in report:
+        k = report["plan_ranking"]
+        lines.append(f"Plan ranking on {k['cases']} measured single-node A100 runs (vTrain): Spearman "
+                     f"{k['spearman']:.3f}; median predicted/measured step time "
+                     f"{k['median_predicted_over_measured']:.2f} (mean |error| {k['mean_abs_error'] * 100:.0f} %).")
+    return "\n".join(lines)
+
+
+def validate(
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    markdown: bool = typer.Option(False, "--markdown", help="print the table as Markdown"),
+) -> None:
     """Compare the model with every published training case: error per case, mean and max."""
-    emit(run_validation(), as_json, render_validation)
+    report = run_validation()
+    if markdown and not as_json:
+        print(markdown_report(report))
+        return
+    emit(report, as_json, render_validation)
 
 
 def register(app: typer.Typer) -> None:
