@@ -117,6 +117,11 @@ class Node(Spec):
     nic_bandwidth_bytes_per_s: BytesPerS = Field(description="per NIC, per direction")
     cpus_per_node: int = Field(2, ge=0)
     host_power_w: Watts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
+    host_kernel_dispatch_s: float = Field(
+        2.6e-5, ge=0,
+        description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
+        "0 models CUDA graphs); the GPU cannot run ahead of it",
+    )
 
 
 class NetworkTier(Spec):
@@ -142,6 +147,7 @@ class Network(Spec):
     collective_efficiency: Fraction = Field(
         description="measured NCCL bus bandwidth / NIC line rate for large messages"
     )
+    ecmp_flows_per_pair: int = Field(1, ge=1, description="flows (QPs) a GPU pair spreads over ECMP paths")
 
     @model_validator(mode="after")
     def _tiers_nest(self) -> Network:

@@ -41,6 +41,7 @@ class Fabric:
     tier_sizes: tuple[int, ...]
     tier_oversubscription: tuple[float, ...]
     tier_round_trip_latency_s: tuple[float, ...]  # to cross tier i: up through tiers 0..i and back
+    host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
 
     @classmethod
     def from_system(
@@ -65,6 +66,7 @@ class Fabric:
             tier_sizes=tuple(t.group_size for t in tiers),
             tier_oversubscription=tuple(t.oversubscription for t in tiers),
             tier_round_trip_latency_s=tuple(float(x) for x in hop),
+            host_kernel_dispatch_s=node.host_kernel_dispatch_s,
         )
 
 
@@ -155,3 +157,59 @@ def send_recv_time(fabric: Fabric, size_bytes, stride) -> np.ndarray:
     # a single point-to-point transfer drives one NIC, never k of them
     single = np.where(np.asarray(stride) * 2 <= fabric.scale_up_domain, bw, np.minimum(bw, fabric.nic_bytes_per_s))
     return np.asarray(size_bytes, dtype=np.float64) / single + lat
+
+
+# --- Extensions for the `collective` command (issue 4): hierarchical algorithm, bus bandwidth, bottleneck ---
+
+BUS_FACTORS = {"all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
+               "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
+
+
+def bus_bandwidth(op: str, algbw_bytes_per_s: float, n: int) -> float:
+    """nccl-tests PERFORMANCE.md: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (RS, AG, all-to-all), 1 (p2p)."""
+    return algbw_bytes_per_s * BUS_FACTORS[op](max(n, 1))
+
+
+def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int) -> float:
+    """Two-level collective: inside each scale-up domain first, then k rail rings across domains in parallel.
+
+    All-reduce = reduce-scatter in the domain (k members), all-reduce of size/k on each of the k rails
+    (one member per domain, own NIC), all-gather in the domain (as NCCL's NVLS/CollNet tree and the
+    hierarchical algorithms of Horovod/BytePS). Reduce-scatter and all-gather run one of the two halves.
+    """
+    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
+    m = -(-n // k)
+    if k == 1 or m == 1:
+        return float({"all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time,
+                      "all-gather": all_gather_time}[op](fabric, size_bytes, n, stride, **(
+                          {"algorithm": "ring"} if op == "all-reduce" else {})))
+    intra = (k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s + (k - 1) * SCALE_UP_LATENCY_S
+    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
+    rail = (m - 1) / m * (size_bytes / k) / float(bw[0]) + (m - 1) * float(lat[0])
+    if op == "all-reduce":
+        return 2.0 * intra + 2.0 * rail
+    return intra + rail
+
+
+def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = False) -> str:
+    """Which limit sets the analytical bandwidth: 'scale-up', 'nic', or the oversubscribed tier's name."""
+    if n * stride <= fabric.scale_up_domain:
+        return "scale-up"
+    k_domain = min(max(fabric.scale_up_domain // stride, 1), n)
+    name, rate = "nic", fabric.nic_bytes_per_s
+    if not all_to_all:
+        name, rate = ("scale-up", fabric.scale_up_bytes_per_s) if fabric.scale_up_bytes_per_s < k_domain * rate \
+            else ("nic", k_domain * rate)
+    for size, over, tier in zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names, strict=True):
+        if n * stride <= size or over <= 1.0:
+            continue
+        k_tier = min(max(size // stride, 1), n)
+        limit = fabric.nic_bytes_per_s / (over * max(1.0 - k_tier / n, 1e-12)) if all_to_all \
+            else k_tier * fabric.nic_bytes_per_s / over
+        if limit < rate:
+            name, rate = tier, limit
+    if all_to_all:
+        share_local = k_domain / n
+        if share_local / fabric.scale_up_bytes_per_s > (1.0 - share_local) / rate:
+            return "scale-up"
+    return name

@@ -14,6 +14,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward.
 * Recompute: selective adds the attention core forward to backward; full adds the whole layer forward.
+* Host-bound floor: a layer phase takes at least (kernels launched) x (host dispatch time per kernel,
+  measured 26 us in eager PyTorch); the GPU cannot run ahead of the host. It binds for small layers.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
 LM head and loss on the last stage) sets the pace; step = m * t_stage + (p-1)/v * t_stage bubble + the
@@ -94,7 +96,7 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
 
 
 def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
-                precision: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+                precision: tuple[np.ndarray, np.ndarray], host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
     """Seconds per micro-batch for one layer, forward and backward, by component."""
     tp, cp = plan.tp.astype(np.float64), plan.cp.astype(np.float64)
     tokens = plan.micro_batch * plan.seq_len / cp
@@ -157,7 +159,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     selective = plan.recompute == 1
     full = plan.recompute == 2
     compute_fwd = gemm_fwd + attn_fwd
-    return {
+    out = {
         "compute_fwd": compute_fwd,
         "compute_bwd": gemm_bwd + attn_bwd + np.where(full, compute_fwd, np.where(selective, attn_fwd, 0.0)),
         "other_fwd": elem_fwd,
@@ -169,6 +171,32 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         "ep_fwd": ep_fwd,
         "ep_bwd": ep_fwd + np.where(full, ep_fwd, 0.0),
     }
+    # host-bound floor: the GPU cannot run ahead of the host issuing its kernels
+    ops_fwd, ops_bwd = layer_kernel_counts(shape, plan)
+    for phase, ops in (("fwd", ops_fwd), ("bwd", ops_bwd)):
+        gpu = sum(out[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
+        out[f"other_{phase}"] = out[f"other_{phase}"] + np.maximum(ops * host_dispatch_s - gpu, 0.0)
+    return out
+
+
+def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
+
+    Forward: the layer's GEMMs, attention (1 fused kernel, or 2 batched GEMMs + softmax + dropout unfused),
+    ~8 element-wise kernels (norms, residuals, rotary, activation), TP/CP/EP collectives and fp8 casts.
+    Backward: twice the GEMMs, 3 (fused) or 6 (unfused) attention kernels, ~12 element-wise kernels, the same
+    collectives and casts, plus whatever recompute re-runs.
+    """
+    gemms = 4.0 + (2.0 * shape.num_experts / plan.ep + 1.0 - 2.0 if shape.is_moe else 0.0)
+    unfused = plan.attention == 1
+    tp_collectives = np.where(plan.tp > 1, np.where(plan.sequence_parallel == 1, 4.0, 2.0), 0.0)
+    collectives = tp_collectives + np.where(plan.cp > 1, 1.0, 0.0) + (np.where(plan.ep > 1, 2.0, 0.0))
+    casts = np.where(plan.dtype == 1, 4.0, 0.0)
+    attn_fwd = np.where(unfused, 4.0, 1.0)
+    fwd = gemms + attn_fwd + 8.0 + collectives + casts
+    recompute = np.select([plan.recompute == 2, plan.recompute == 1], [fwd, attn_fwd], 0.0)
+    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + 12.0 + collectives + casts + recompute
+    return fwd, bwd
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
@@ -207,7 +235,7 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
     first, inverse = _distinct_rows([getattr(plan, k) for k in LAYER_KEYS])
     distinct = plan.take(first)
     precision = precision_of(distinct)
-    times = layer_times(shape, rates, fabric, distinct, precision)
+    times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s)
     times["head_compute"], times["head_other"] = head_times(shape, rates, distinct, precision)
     inverse = inverse.reshape(-1)
     return {k: v[inverse] for k, v in times.items()}

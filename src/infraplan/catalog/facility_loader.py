@@ -1,0 +1,302 @@
+"""Facility catalog: cooling types, locations, build types, hardware costs, network per-port figures,
+economics, failure rates and fleets, read from `catalog/facility/*.yaml` through importlib.resources.
+
+Each file carries its `source:`; each entry is validated by a frozen pydantic model (unknown keys are
+errors). Wherever a preset is accepted (location, fleet), a path to the user's own YAML file works too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BeforeValidator, Field, ValidationError
+
+from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
+from infraplan.errors import InputError
+from infraplan.units import parse_power_w
+
+Climate = Literal["cool", "temperate", "hot"]
+CLIMATES: tuple[str, ...] = ("cool", "temperate", "hot")
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
+
+
+class CoolingType(Spec):
+    """A cooling type: the rack power it can remove, PUE/WUE per climate class, white space per rack."""
+
+    description: str
+    max_rack_power_w: Watts
+    pue: dict[Climate, Annotated[float, Field(ge=1.0)]]
+    wue_l_per_kwh: dict[Climate, NonNegative]
+    floor_area_m2_per_rack: Positive
+    default_build_type: str
+    source: str
+
+
+class Location(Spec):
+    """A site: climate class, industrial electricity price, location-based grid carbon intensity."""
+
+    climate: Climate
+    electricity_usd_per_mwh: NonNegative
+    grid_gco2_per_kwh: NonNegative
+    source: str
+
+
+class BuildType(Spec):
+    """Facility construction: $ per W of critical IT load, depreciation life, build time."""
+
+    usd_per_w: Positive
+    life_years: Positive
+    build_months: Positive
+    source: str
+
+
+class HardwareCost(Spec):
+    """Per accelerator: its share of the server/rack price and of the server's embodied carbon."""
+
+    server_usd_per_accelerator: NonNegative
+    embodied_kgco2e_per_accelerator: NonNegative
+    server_rack_units: int = Field(gt=0)
+    source: str
+
+
+class NetworkCost(Spec):
+    """Per-port estimate of scale-out network power and price (used when no explicit topology is given)."""
+
+    source: str
+    reference_port_bandwidth_bytes_per_s: BytesPerS
+    switch_port_power_w: NonNegative
+    switch_port_usd: NonNegative
+    default_switch_radix: int = Field(gt=1)
+    misc_it_power_fraction: NonNegative
+
+
+class Economics(Spec):
+    """Depreciation lives, maintenance, average load, cost of capital and building size."""
+
+    source: str
+    server_life_years: Positive
+    network_life_years: Positive
+    maintenance_fraction_of_capex_per_year: NonNegative
+    load_factor: Annotated[float, Field(gt=0, le=1)]
+    cost_of_capital: Annotated[float, Field(ge=0, lt=1)]
+    building_it_power_w: PowerW
+
+
+class FailureRate(Spec):
+    """Failures per 1,000 node-days on nodes of `accelerators_per_node`, plus planned job interruptions."""
+
+    failures_per_1000_node_days: Positive
+    accelerators_per_node: int = Field(gt=0)
+    planned_interruptions_per_day: NonNegative = 0.0
+    source: str
+
+    @property
+    def per_accelerator_hour(self) -> float:
+        """Failure rate of one accelerator's share of a node, per hour (series system: rates add)."""
+        return self.failures_per_1000_node_days / 1000.0 / self.accelerators_per_node / 24.0
+
+
+class Storage(Spec):
+    sustained_bytes_per_s: BytesPerS
+    peak_bytes_per_s: BytesPerS
+    source: str
+
+
+class CheckpointDefaults(Spec):
+    bytes_per_param: Positive
+    restart_s: NonNegative
+    source: str
+
+
+class ComponentMix(Spec):
+    source: str
+    counts: dict[str, Annotated[int, Field(ge=0)]]
+
+
+class Reliability(Spec):
+    source: str
+    failure_rates: dict[str, FailureRate]
+    default_failure_rate: dict[str, str]
+    component_mix: ComponentMix
+    storage: dict[str, Storage]
+    checkpoint: CheckpointDefaults
+
+
+class FleetSite(Spec):
+    """One site of a fleet: an accelerator and either a count or a facility power budget."""
+
+    name: str
+    accelerator: str
+    count: int | None = Field(None, gt=0)
+    power_w: PowerW | None = Field(None, alias="power")
+    cooling: str | None = None
+    location: str = "us-average"
+
+
+class Fleet(Spec):
+    name: str
+    source: str = ""
+    published_h100_equivalents: float | None = None
+    sites: list[FleetSite] = Field(min_length=1)
+
+
+_TABLE_FILES = {"cooling": ("cooling.yaml", "types"), "locations": ("locations.yaml", "locations"),
+                "build_types": ("build_types.yaml", "build_types"),
+                "hardware_costs": ("hardware_costs.yaml", "accelerators")}
+
+
+def _read_yaml_text(text: str, origin: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed file {origin}: {str(exc).splitlines()[0]}") from None
+
+
+@lru_cache(maxsize=32)
+def _catalog_file(name: str) -> dict[str, Any]:
+    entry = resources.files("infraplan.catalog") / "facility" / name
+    data = _read_yaml_text(entry.read_text(), name)
+    if not isinstance(data, dict):
+        raise InputError(f"facility catalog file {name} must hold a mapping")
+    return data
+
+
+def _validated(cls: type, data: Any, ref: str) -> Any:
+    if not isinstance(data, dict):
+        raise InputError(f"{ref!r} must be a mapping")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        raise InputError(f"invalid {cls.__name__.lower()} {ref!r}: {where}: {err['msg']}") from None
+
+
+def _table(kind: str) -> dict[str, Any]:
+    filename, key = _TABLE_FILES[kind]
+    return _catalog_file(filename)[key]
+
+
+def list_facility_presets(kind: str) -> list[str]:
+    """Names of the shipped entries of a kind: cooling, locations, build_types, hardware_costs, fleets."""
+    if kind == "fleets":
+        folder = resources.files("infraplan.catalog") / "facility" / "fleets"
+        return sorted(e.name.rsplit(".", 1)[0] for e in folder.iterdir() if e.name.endswith(".yaml"))
+    return sorted(_table(kind))
+
+
+def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
+    close = difflib.get_close_matches(ref, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(known)}"
+    return InputError(f"unknown {kind} {ref!r}{hint}")
+
+
+def _is_path(ref: str) -> bool:
+    return "/" in ref or ref.endswith((".yaml", ".yml"))
+
+
+def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
+    if _is_path(ref):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        return _validated(cls, _read_yaml_text(path.read_text(), path.name), ref)
+    table = _table(kind)
+    if ref not in table:
+        raise _unknown(label, ref, sorted(table))
+    return _validated(cls, table[ref], ref)
+
+
+@lru_cache(maxsize=64)
+def load_cooling(ref: str) -> CoolingType:
+    """A cooling type by name (air, liquid, immersion) or from a YAML file."""
+    return _entry("cooling", "cooling type", CoolingType, ref)
+
+
+@lru_cache(maxsize=64)
+def load_location(ref: str) -> Location:
+    """A location preset (e.g. ohio, louisiana, us-average) or a YAML file with the same fields."""
+    return _entry("locations", "location", Location, ref)
+
+
+@lru_cache(maxsize=64)
+def load_build_type(ref: str) -> BuildType:
+    return _entry("build_types", "build type", BuildType, ref)
+
+
+def load_hardware_cost(accelerator: str) -> HardwareCost | None:
+    """Price and embodied carbon per accelerator, or None when the catalog has no published estimate."""
+    table = _table("hardware_costs")
+    return _validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
+
+
+@lru_cache(maxsize=1)
+def load_network_cost() -> NetworkCost:
+    return _validated(NetworkCost, _catalog_file("network.yaml"), "network.yaml")
+
+
+@lru_cache(maxsize=1)
+def load_economics() -> Economics:
+    return _validated(Economics, _catalog_file("economics.yaml"), "economics.yaml")
+
+
+@lru_cache(maxsize=1)
+def load_reliability() -> Reliability:
+    return _validated(Reliability, _catalog_file("reliability.yaml"), "reliability.yaml")
+
+
+def load_failure_rate(ref: str) -> FailureRate:
+    """A failure-rate preset (rsc-1, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
+    if _is_path(ref):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        return _validated(FailureRate, _read_yaml_text(path.read_text(), path.name), ref)
+    rates = load_reliability().failure_rates
+    if ref not in rates:
+        raise _unknown("failure rate", ref, sorted(rates))
+    return rates[ref]
+
+
+def default_failure_rate_name(accelerator: str) -> str:
+    table = load_reliability().default_failure_rate
+    return table.get(accelerator, table["*"])
+
+
+def load_storage(ref: str) -> Storage:
+    storages = load_reliability().storage
+    if ref not in storages:
+        raise _unknown("storage", ref, sorted(storages))
+    return storages[ref]
+
+
+def load_fleet(ref: str) -> Fleet:
+    """A fleet preset (catalog/facility/fleets/NAME.yaml) or a fleet YAML file of the user's."""
+    if _is_path(ref):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        data = _read_yaml_text(path.read_text(), path.name)
+        if isinstance(data, dict):
+            data.setdefault("name", path.stem)
+        return _validated(Fleet, data, ref)
+    known = list_facility_presets("fleets")
+    if ref not in known:
+        raise _unknown("fleet", ref, known)
+    entry = resources.files("infraplan.catalog") / "facility" / "fleets" / f"{ref}.yaml"
+    return _validated(Fleet, _read_yaml_text(entry.read_text(), entry.name), ref)
+
+
+__all__ = [
+    "CLIMATES", "BuildType", "Bytes", "CoolingType", "Economics", "Fleet", "FleetSite", "FailureRate",
+    "HardwareCost", "Location", "NetworkCost", "Reliability", "Storage", "default_failure_rate_name",
+    "list_facility_presets", "load_build_type", "load_cooling", "load_economics", "load_failure_rate",
+    "load_fleet", "load_hardware_cost", "load_location", "load_network_cost", "load_reliability", "load_storage",
+]

@@ -1,0 +1,187 @@
+"""Gigawatt campus planner and multi-site fleets.
+
+A campus is a facility power budget (e.g. 1 GW) filled with one accelerator: IT budget = power / PUE, then as
+many whole racks as fit (the network share is recomputed for the final size). Buildings hold ~50 MW of IT each
+(economics.yaml). Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at
+most 1. Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2)
+at the per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16,
+V7, seq 8192, 2,048 sequences per batch, FSDP) on the accelerator's reference system, times the goodput the
+reliability model predicts for that job size.
+
+Fleets sum several sites and generations and report H100-equivalents: accelerators x dense bf16 peak / H100 SXM
+dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e counts.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+from infraplan.catalog import load_accelerator, load_model
+from infraplan.catalog.facility_loader import load_economics, load_fleet
+from infraplan.errors import InputError
+from infraplan.facility.cost import CostOverrides
+from infraplan.facility.facility import facility_report, site_inputs, size_facility
+from infraplan.facility.power_chain import it_load, layout_for_accelerator, reference_system
+from infraplan.facility.reliability import job_reliability
+
+H100_BF16_PEAK = 989e12
+REFERENCE_RUN_MODEL = "llama3-405b"
+REFERENCE_RUN_TOKENS = 15.6e12
+REFERENCE_JOB_MAX_GPUS = 16384
+SECONDS_PER_YEAR = 365.25 * 86400.0
+
+
+def parse_phases(text: str | None) -> list[tuple[int, float]]:
+    """'2026:0.3,2027:0.7' -> [(2026, 0.3), (2027, 0.7)]; fractions of the campus brought online per year."""
+    if not text:
+        return []
+    phases: list[tuple[int, float]] = []
+    for part in text.split(","):
+        year_text, sep, frac_text = part.strip().partition(":")
+        try:
+            year, fraction = int(year_text), float(frac_text)
+        except ValueError:
+            raise InputError(f"--phases: cannot read {part.strip()!r}; expected YEAR:FRACTION, e.g. 2026:0.3") from None
+        if not sep or not 0 < fraction <= 1:
+            raise InputError(f"--phases: fraction for {year} must be in (0, 1], got {frac_text!r}")
+        phases.append((year, fraction))
+    years = [y for y, _ in phases]
+    if len(set(years)) != len(years) or years != sorted(years):
+        raise InputError(f"--phases: years must be distinct and increasing, got {years}")
+    total = sum(f for _, f in phases)
+    if total > 1.0 + 1e-9:
+        raise InputError(f"--phases: fractions sum to {total:.3g}, above the limit of 1 (the whole campus)")
+    return phases
+
+
+def h100_equivalents(accelerator: str, count: float) -> float:
+    return count * load_accelerator(accelerator).peak("bf16") / H100_BF16_PEAK
+
+
+@lru_cache(maxsize=32)
+def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
+    """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached)."""
+    from infraplan.training.estimate import estimate_training  # the training model is only needed here
+
+    system = reference_system(accelerator)
+    if system is None:
+        return None
+    dp = 1
+    while 128 * dp * 2 <= min(REFERENCE_JOB_MAX_GPUS, system.total_accelerators):
+        dp *= 2
+    gpus = 128 * dp
+    if gpus > system.total_accelerators:
+        return None
+    result = estimate_training(REFERENCE_RUN_MODEL, system, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
+                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
+    if not result["fits"]:
+        result = estimate_training(REFERENCE_RUN_MODEL, system, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
+                                   global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16")
+    return {"system": system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result["tokens_per_s_per_gpu"],
+            "mfu": result["mfu"], "fits": result["fits"]}
+
+
+def training_capacity(accelerator: str, accelerators: int) -> dict[str, Any]:
+    """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput."""
+    run = reference_run_throughput(accelerator)
+    if run is None:
+        return {"available": False, "reason": f"no catalog system of {accelerator} to run the training model on"}
+    job = min(run["job_gpus"], accelerators)
+    params = float(load_model(REFERENCE_RUN_MODEL).total_params())
+    rel = job_reliability(accelerator, run["job_gpus"], params)
+    useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
+    one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
+    return {
+        "available": True, "model": REFERENCE_RUN_MODEL, "tokens_per_run": REFERENCE_RUN_TOKENS,
+        "runs_per_year": useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
+        "job_gpus": run["job_gpus"], "concurrent_jobs": accelerators // run["job_gpus"],
+        "days_per_run_per_job": one_job_s / 86400.0, "tokens_per_s_per_gpu": run["tokens_per_s_per_gpu"],
+        "mfu": run["mfu"], "goodput": rel["goodput"], "job_mttf_s": rel["mttf_s"], "reference_system": run["system"],
+        "plan": "TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
+    }
+
+
+def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, phases: str | None = None,
+                location: str | None = None, build_type: str | None = None,
+                overrides: CostOverrides | None = None) -> dict[str, Any]:
+    """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity."""
+    if not power_w > 0 or not math.isfinite(power_w):
+        raise InputError(f"--power must be positive, got {power_w:g} W")
+    phase_list = parse_phases(phases)
+    layout = layout_for_accelerator(accelerator)
+    site = site_inputs(layout, cooling, location, build_type, overrides)
+    it_budget = power_w / site.pue
+    unit = layout.packing_unit_accelerators
+    probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
+    count = int(it_budget / (probe.it_w / probe.accelerators)) // unit * unit
+    if count < unit:
+        raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
+                         f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
+    load = it_load(layout, count, site.cooling, site.cooling_name)
+    for _ in range(50):  # the network share grows with size: step down until the IT budget holds
+        if load.it_w <= it_budget or count <= unit:
+            break
+        count = max(unit, min(count - unit, int(count * it_budget / load.it_w) // unit * unit))
+        load = it_load(layout, count, site.cooling, site.cooling_name)
+    report = facility_report(layout, load, site)
+    econ = load_economics()
+    out = {
+        "power_w": power_w,
+        "accelerators": load.accelerators,
+        "racks": load.racks,
+        "buildings": max(1, math.ceil(load.it_w / econ.building_it_power_w)),
+        "network": report["network"],
+        "capex_usd": report["capex_usd"],
+        "opex_usd_per_year": report["opex_usd_per_year"],
+        "energy_mwh_per_year": report["energy_mwh_per_year"],
+        "co2_t_per_year": report["co2_t_per_year"],
+        "training_capacity": training_capacity(layout.accelerator.name, load.accelerators),
+        "h100_equivalents": h100_equivalents(layout.accelerator.name, load.accelerators),
+        "phases": [],
+        "facility": report,
+    }
+    cumulative = 0.0
+    for year, fraction in phase_list:
+        cumulative += fraction
+        out["phases"].append({
+            "year": year, "fraction": fraction, "cumulative_fraction": cumulative,
+            "facility_power_w": fraction * report["facility_power_w"],
+            "accelerators": int(round(fraction * load.accelerators / unit)) * unit,
+            "capex_usd": fraction * report["capex_total_usd"],
+            "cumulative_facility_power_w": cumulative * report["facility_power_w"],
+        })
+    return out
+
+
+def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> dict[str, Any]:
+    """Sum the sites of a fleet (preset or YAML file): accelerators, H100-equivalents, power, cost, carbon."""
+    spec = load_fleet(fleet)
+    sites, totals = [], {"accelerators": 0, "h100_equivalents": 0.0, "it_power_w": 0.0, "facility_power_w": 0.0,
+                         "capex_usd": 0.0, "opex_usd_per_year": 0.0, "energy_mwh_per_year": 0.0,
+                         "co2_t_per_year": 0.0}
+    for site in spec.sites:
+        if (site.count is None) == (site.power_w is None):
+            raise InputError(f"fleet {spec.name!r}, site {site.name!r}: give exactly one of count or power")
+        if site.count is not None:
+            report = size_facility(accelerator=site.accelerator, count=site.count, cooling=site.cooling,
+                                   location=site.location, overrides=overrides)
+        else:
+            report = plan_campus(site.power_w, site.accelerator, cooling=site.cooling, location=site.location,
+                                 overrides=overrides)["facility"]
+        h100e = h100_equivalents(site.accelerator, report["accelerators"])
+        row = {"name": site.name, "accelerator": site.accelerator, "accelerators": report["accelerators"],
+               "h100_equivalents": h100e, "it_power_w": report["it_power_w"],
+               "facility_power_w": report["facility_power_w"], "capex_usd": report["capex_total_usd"],
+               "opex_usd_per_year": report["opex_usd_per_year"], "energy_mwh_per_year": report["energy_mwh_per_year"],
+               "co2_t_per_year": report["co2_t_per_year"], "cooling": report["cooling"],
+               "location": report["location"]}
+        sites.append(row)
+        for key in totals:
+            totals[key] += row[key]
+    out: dict[str, Any] = {"fleet": spec.name, "source": spec.source, **totals, "sites": sites}
+    if spec.published_h100_equivalents:
+        out["published_h100_equivalents"] = spec.published_h100_equivalents
+        out["h100_equivalents_vs_published"] = totals["h100_equivalents"] / spec.published_h100_equivalents
+    return out

@@ -1,0 +1,43 @@
+"""Carbon: operational (location-based grid intensity) and embodied (manufacturing), in tonnes CO2e.
+
+- Operational: facility energy x grid intensity. Location-based intensities per site are catalog data
+  (locations.yaml: EIA for the US average, IEA 2019 for the world). Market-based accounting (Meta matches 100 %
+  with renewables, so its market-based Scope 2 is ~0) is the caller's choice: pass intensity 0.
+- Model-card accounting (Llama 2/3/3.1): GPU-hours x TDP x PUE x intensity, formula-based, not metered
+  (`model_card_co2_t`); the validation cases reproduce the published tonnes with it.
+- Embodied: kgCO2e per accelerator incl. its share of the server (hardware_costs.yaml: A100 318 kg from Chien et
+  al. HotCarbon'23; others by LLMCarbon's carbon-per-area of die and DRAM), amortised linearly over the server life
+  as LLMCarbon does (`embodied.py`: unit x CPA x exec_time / lifetime).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+G_PER_T = 1e6
+
+
+def operational_co2_t(energy_mwh, grid_gco2_per_kwh):
+    """Tonnes CO2e of `energy_mwh` at a grid intensity in g/kWh (array-friendly)."""
+    return np.asarray(energy_mwh, dtype=np.float64) * 1e3 * np.asarray(grid_gco2_per_kwh) / G_PER_T
+
+
+def model_card_energy_mwh(gpu_hours, power_w, pue):
+    """The model cards' formula: GPU-hours x per-GPU peak power x PUE, in MWh."""
+    return np.asarray(gpu_hours, dtype=np.float64) * np.asarray(power_w) * np.asarray(pue) / 1e6
+
+
+def model_card_co2_t(gpu_hours, power_w, pue, grid_gco2_per_kwh):
+    """Location-based tCO2e as the Llama model cards account it."""
+    return operational_co2_t(model_card_energy_mwh(gpu_hours, power_w, pue), grid_gco2_per_kwh)
+
+
+def embodied_co2_t(accelerators, kgco2e_per_accelerator: float):
+    """Manufacturing emissions of a fleet of accelerators (with their server share), tonnes."""
+    return np.asarray(accelerators, dtype=np.float64) * kgco2e_per_accelerator / 1e3
+
+
+def amortised_embodied_co2_t(accelerators, kgco2e_per_accelerator: float, hours, life_years: float):
+    """The share of embodied emissions a use of `hours` carries over a `life_years` service life."""
+    share = np.asarray(hours, dtype=np.float64) / (life_years * 8760.0)
+    return embodied_co2_t(accelerators, kgco2e_per_accelerator) * share

@@ -1,0 +1,150 @@
+"""Reliability and goodput of a large training job: MTTF vs job size, checkpoints, Young/Daly, ETTR.
+
+- Job failure rate (series system, rates add): lambda_job = accelerators x per-accelerator rate, the rate given
+  per 1,000 node-days (Kokolis et al., HPCA 2025, arXiv:2410.21680: RSC-1 6.50, RSC-2 2.34 on 8-GPU DGX A100) and
+  divided by the accelerators of the node it was measured on. MTTF_job = 1 / lambda_job reproduces Kokolis'
+  projections: 1,000 / (6.50 x 2,048) days = 1.80 h at 16,384 GPUs, 0.225 h at 131,072.
+- Component mix: the Llama 3 Table 5 shares of the 419 unexpected interruptions (arXiv:2407.21783 Sec. 3.3.4).
+- Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v); write time = size / storage
+  bandwidth (Llama 3: Tectonic 2 TB/s sustained).
+- Interval: Daly (2006, FGCS 22(3)), tau = sqrt(2 d M) [1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d for d < 2M,
+  else M; Young (1974), tau = sqrt(2 d M), is the first-order form.
+- Goodput (ETTR, useful time / wall time): Daly's exponential model of the expected wall time,
+  T_wall / T_solve = M e^(R/M) (e^((tau + d)/M) - 1) / tau, with R the restart cost; planned interruptions
+  (checkpointed first) each cost R + d more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog.facility_loader import (
+    FailureRate,
+    default_failure_rate_name,
+    load_failure_rate,
+    load_reliability,
+    load_storage,
+)
+from infraplan.catalog.schemas import System
+from infraplan.errors import InputError
+
+SECONDS_PER_DAY = 86400.0
+
+
+def job_failure_rate_per_s(accelerators, rate: FailureRate):
+    """Expected failures per second of a job spanning `accelerators` (array-friendly)."""
+    return np.asarray(accelerators, dtype=np.float64) * rate.per_accelerator_hour / 3600.0
+
+
+def job_mttf_s(accelerators, rate: FailureRate):
+    """Mean time to failure of a job, seconds: 1 / (accelerators x per-accelerator rate)."""
+    return 1.0 / job_failure_rate_per_s(accelerators, rate)
+
+
+def young_interval_s(write_s, mttf_s):
+    return np.sqrt(2.0 * np.asarray(write_s, dtype=np.float64) * np.asarray(mttf_s, dtype=np.float64))
+
+
+def daly_interval_s(write_s, mttf_s):
+    """Daly's higher-order optimum compute time between checkpoints (array-friendly)."""
+    d = np.asarray(write_s, dtype=np.float64)
+    m = np.asarray(mttf_s, dtype=np.float64)
+    x = d / (2.0 * m)
+    tau = np.sqrt(2.0 * d * m) * (1.0 + np.sqrt(x) / 3.0 + x / 9.0) - d
+    return np.where(d < 2.0 * m, tau, m)
+
+
+def wall_time_factor(interval_s, write_s, restart_s, mttf_s):
+    """Expected wall time per unit of useful work under exponential failures (Daly 2006)."""
+    tau = np.asarray(interval_s, dtype=np.float64)
+    m = np.asarray(mttf_s, dtype=np.float64)
+    return m * np.exp(np.asarray(restart_s) / m) * np.expm1((tau + np.asarray(write_s)) / m) / tau
+
+
+def goodput(interval_s, write_s, restart_s, mttf_s, planned_per_s=0.0):
+    """Useful time / wall time (ETTR), including checkpoint writes, lost work, restarts and planned stops."""
+    factor = wall_time_factor(interval_s, write_s, restart_s, mttf_s)
+    planned = np.asarray(planned_per_s) * (np.asarray(restart_s) + np.asarray(write_s))
+    return 1.0 / (factor * (1.0 + planned))
+
+
+def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
+    per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
+    return float(parameters) * per
+
+
+def component_mix(expected_interruptions: float) -> dict[str, float]:
+    """Expected interruptions by component, in the Llama 3 Table 5 proportions."""
+    counts = load_reliability().component_mix.counts
+    total = sum(counts.values())
+    return {k: expected_interruptions * v / total for k, v in counts.items()}
+
+
+def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[str, FailureRate]:
+    name = failure_rate or default_failure_rate_name(accelerator)
+    return name, load_failure_rate(name)
+
+
+def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate: str | None = None,
+                    storage: str = "tectonic", storage_bytes_per_s: float | None = None,
+                    restart_s: float | None = None, checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
+    """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators."""
+    if gpus <= 0:
+        raise InputError(f"--gpus must be positive, got {gpus}")
+    rate_name, rate = resolve_failure_rate(accelerator, failure_rate)
+    defaults = load_reliability().checkpoint
+    restart = defaults.restart_s if restart_s is None else restart_s
+    if restart < 0:
+        raise InputError(f"restart cost must be >= 0 s, got {restart:g}")
+    size = checkpoint_bytes(parameters) if checkpoint_size_bytes is None else checkpoint_size_bytes
+    bandwidth = load_storage(storage).sustained_bytes_per_s if storage_bytes_per_s is None else storage_bytes_per_s
+    if bandwidth <= 0 or size < 0:
+        raise InputError("storage bandwidth must be positive and checkpoint size >= 0")
+    write_s = size / bandwidth
+    mttf = float(job_mttf_s(gpus, rate))
+    interval = float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf
+    interval = max(interval, 1e-9)
+    planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
+    return {
+        "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
+        "failure_rate_node_accelerators": rate.accelerators_per_node,
+        "mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
+        "checkpoint_interval_s": interval, "restart_s": restart,
+        "planned_interruptions_per_day": rate.planned_interruptions_per_day,
+        "goodput": float(goodput(interval, write_s, restart, mttf, planned_per_s)),
+        "young_interval_s": float(young_interval_s(write_s, mttf)),
+    }
+
+
+def reliability_report(system: str | System, gpus: int, days: float = 30.0, model: str | None = "llama3-405b",
+                       failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
+                       checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
+    """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
+    sys_spec = load_system(system) if isinstance(system, str) else system
+    if gpus <= 0 or gpus > sys_spec.total_accelerators:
+        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    if days <= 0:
+        raise InputError(f"--days must be positive, got {days:g}")
+    accelerator = load_accelerator(sys_spec.accelerator).name
+    parameters = float(load_model(model).total_params()) if model else 0.0
+    if checkpoint_size_bytes is None and not model:
+        raise InputError("give --model or --checkpoint-size to size the checkpoint")
+    job = job_reliability(accelerator, gpus, parameters, failure_rate, storage, None, restart_s,
+                          checkpoint_size_bytes)
+    unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
+    planned = days * job["planned_interruptions_per_day"]
+    return {
+        "expected_interruptions": unexpected + planned,
+        "mttf_s": job["mttf_s"],
+        "checkpoint_interval_s": job["checkpoint_interval_s"],
+        "goodput": job["goodput"],
+        "expected_unexpected_interruptions": unexpected,
+        "expected_planned_interruptions": planned,
+        "interruptions_by_component": component_mix(unexpected),
+        "system": sys_spec.name, "accelerator": accelerator, "gpus": gpus, "days": days, "model": model,
+        **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
+                               "checkpoint_write_s", "restart_s", "young_interval_s")},
+    }
