@@ -8,7 +8,9 @@ import typer
 from rich.table import Table
 
 from infraplan.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training
+from infraplan.units import parse_count
 
 
 def render_training(r: dict[str, Any]) -> None:
@@ -43,9 +45,19 @@ def render_training(r: dict[str, Any]) -> None:
         memory.add_row(name, fmt_bytes(value))
     console.print(breakdown)
     console.print(memory)
-    for key, label in (("time_to_train_s", "time to train"),):
-        if key in r:
-            console.print(f"{label}: {fmt_seconds(r[key])}")
+    if "time_to_train_s" in r:
+        run = Table(title="the whole run (failures, checkpoints, facility)", show_header=False)
+        run.add_column("metric")
+        run.add_column("value", justify="right")
+        run.add_row("time to train (wall clock)", fmt_seconds(r["time_to_train_s"]))
+        run.add_row("goodput", fmt_percent(r["goodput"]))
+        run.add_row("job MTTF", fmt_seconds(r["mttf_s"]))
+        run.add_row("checkpoint interval", fmt_seconds(r["checkpoint_interval_s"]))
+        run.add_row("GPU-hours", f"{r['gpu_hours']:.4g} GPU-h")
+        run.add_row("energy", f"{r['energy_mwh']:.4g} MWh")
+        run.add_row("emissions", f"{r['co2_t']:.4g} tCO2e")
+        run.add_row("cost", f"{r['cost_usd']:.4g} USD")
+        console.print(run)
 
 
 def train(
@@ -69,6 +81,10 @@ def train(
                               help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)"),
     sequence_parallel: bool = typer.Option(True, "--sequence-parallel/--no-sequence-parallel",
                                            help="split norms/dropout over TP (Megatron since 2022)"),
+    tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds "
+                                      "wall clock with failures and checkpoints, goodput, GPU-hours, energy, "
+                                      "CO2 and cost"),
+    location: str | None = typer.Option(None, "--location", help="grid/price location preset for --tokens"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
@@ -76,6 +92,12 @@ def train(
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
                                zero=zero, dtype=dtype, attention=attention, order=order,
                                sequence_parallel=sequence_parallel)
+    if tokens is not None:
+        from infraplan.facility.training_run import training_run_totals
+
+        result.update(training_run_totals(result, system, parse_count(tokens), location=location))
+    elif location is not None:
+        raise InputError("--location needs --tokens")
     emit(result, as_json, render_training)
 
 

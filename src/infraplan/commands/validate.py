@@ -39,6 +39,35 @@ def render_validation(report: dict[str, Any]) -> None:
         console.print(f"plan ranking on {k['cases']} measured A100 single-node runs (vTrain): Spearman "
                       f"{k['spearman']:.3f}, median predicted/measured {k['median_predicted_over_measured']:.2f}, "
                       f"mean |error| {k['mean_abs_error'] * 100:.1f} %")
+    for name, section in report.get("sections", {}).items():
+        render_section(name, section)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def render_section(name: str, section: dict[str, Any]) -> None:
+    table = Table(title=f"infraplan validation: {name}", expand=False)
+    for col in ("case", "metric", "published", "predicted", "error", "gated"):
+        table.add_column(col)
+    for r in section["cases"]:
+        error = r.get("error")
+        table.add_row(r["id"], str(r.get("metric", "")), _fmt(r.get("published")), _fmt(r.get("predicted")),
+                      "-" if error is None else f"{error * 100:+.1f} %",
+                      "yes" if r.get("gated", True) else "no (known gap)")
+    console.print(table)
+    s = section["summary"]
+    parts = [f"{k}: {_fmt(v * 100 if 'error' in k and isinstance(v, float) else v)}"
+             + (" %" if "error" in k and isinstance(v, float) else "")
+             for k, v in s.items() if not isinstance(v, list | dict)]
+    console.print(f"{name}: " + ", ".join(parts))
 
 
 def markdown_report(report: dict[str, Any]) -> str:
@@ -58,6 +87,14 @@ def markdown_report(report: dict[str, Any]) -> str:
         lines.append(f"Plan ranking on {k['cases']} measured single-node A100 runs (vTrain): Spearman "
                      f"{k['spearman']:.3f}; median predicted/measured step time "
                      f"{k['median_predicted_over_measured']:.2f} (mean |error| {k['mean_abs_error'] * 100:.0f} %).")
+    for name, section in report.get("sections", {}).items():
+        lines += ["", f"**{name}**", "", "| case | metric | published | predicted | error | gated |",
+                  "|---|---|---:|---:|---:|---|"]
+        for r in section["cases"]:
+            error = r.get("error")
+            lines.append(f"| {r['id']} | {r.get('metric', '')} | {_fmt(r.get('published'))} | "
+                         f"{_fmt(r.get('predicted'))} | {'-' if error is None else f'{error * 100:+.1f} %'} | "
+                         f"{'yes' if r.get('gated', True) else 'no: known gap'} |")
     return "\n".join(lines)
 
 
@@ -65,7 +102,7 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     markdown: bool = typer.Option(False, "--markdown", help="print the table as Markdown"),
 ) -> None:
-    """Compare the model with every published training case: error per case, mean and max."""
+    """Compare the models with every published case (training, facility, ...): error per case, mean and max."""
     report = run_validation()
     if markdown and not as_json:
         print(markdown_report(report))

@@ -88,7 +88,20 @@ def plan_ranking() -> dict[str, Any]:
     }
 
 
-def run_validation(include_ranking: bool = True) -> dict[str, Any]:
+# Other layers' validation: (section, module, function); each returns {"cases": [...], "summary": {...}}
+SECTIONS = (
+    ("facility", "infraplan.validation.facility", "run_facility_validation"),
+)
+
+
+def run_sections() -> dict[str, Any]:
+    """Every other layer's published cases (facility, network, inference, custom silicon)."""
+    import importlib
+
+    return {name: getattr(importlib.import_module(module), function)() for name, module, function in SECTIONS}
+
+
+def run_validation(include_ranking: bool = True, include_sections: bool = True) -> dict[str, Any]:
     rows = [run_case(case) for case in load_cases()]
     gated = [abs(r["error"]) for r in rows if r["gated"]]
     every = [abs(r["error"]) for r in rows]
@@ -103,4 +116,6 @@ def run_validation(include_ranking: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {"cases": rows, "summary": summary}
     if include_ranking:
         out["plan_ranking"] = plan_ranking()
+    if include_sections:
+        out["sections"] = run_sections()
     return out
