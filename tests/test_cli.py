@@ -119,3 +119,16 @@ def test_search_scaling_curve_writes_a_plot(capsys, tmp_path):
     data = json.loads(out)
     assert [p["gpus"] for p in data["scaling"]] == [8, 16]
     assert plot.read_text().lower().count("plotly") > 0
+
+
+def test_train_with_tokens_adds_the_whole_run(capsys):
+    code, out, _ = run(capsys, [*LLAMA_16K, "--tokens", "15.6T", "--json"])
+    assert code == 0
+    data = json.loads(out)
+    for key in ("time_to_train_s", "goodput", "mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
+                "co2_t", "cost_usd"):
+        assert data[key] > 0, key
+    compute_only = 15.6e12 / data["tokens_per_s"]
+    assert data["time_to_train_s"] == pytest.approx(compute_only / data["goodput"])
+    assert 0.5 < data["goodput"] < 1.0
+    assert data["gpu_hours"] == pytest.approx(16384 * data["time_to_train_s"] / 3600)
