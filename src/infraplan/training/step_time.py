@@ -215,30 +215,70 @@ LAYER_KEYS = ("tp", "cp", "ep", "pp", "dp", "order", "micro_batch", "seq_len", "
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the first row of each distinct combination, row -> combination index)."""
-    codes, sizes = [], []
-    for column in columns:
-        values, code = np.unique(column, return_inverse=True)
-        codes.append(code.reshape(-1))
-        sizes.append(len(values))
+    """(index of the first row of each distinct combination, row -> combination index).
+
+    Integer columns are packed into one int64 key by their value ranges (one sort instead of one per column).
+    """
+    lows = [int(c.min()) if c.size else 0 for c in columns]
+    sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
     if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
-        key = np.ravel_multi_index(codes, sizes)
+        key = np.zeros(columns[0].shape, dtype=np.int64)
+        for column, low, size in zip(columns, lows, sizes, strict=True):
+            key = key * size + (column - low)
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:  # astronomically many distinct values: fall back to row-wise unique
-        _, first, inverse = np.unique(np.stack(codes, axis=1), axis=0, return_index=True, return_inverse=True)
+    else:  # astronomically wide ranges: fall back to row-wise unique
+        _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
     return first, inverse.reshape(-1)
+
+
+def _computed_once(plan: PlanArrays, keys: tuple[str, ...], compute) -> dict[str, np.ndarray]:
+    """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact)."""
+    first, inverse = _distinct_rows([getattr(plan, k) for k in keys])
+    return {k: v[inverse] for k, v in compute(plan.take(first)).items()}
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                precision_of) -> dict[str, np.ndarray]:
-    """Layer and head times, computed once per distinct LAYER_KEYS row and broadcast back (exact)."""
-    first, inverse = _distinct_rows([getattr(plan, k) for k in LAYER_KEYS])
-    distinct = plan.take(first)
-    precision = precision_of(distinct)
-    times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s)
-    times["head_compute"], times["head_other"] = head_times(shape, rates, distinct, precision)
-    inverse = inverse.reshape(-1)
-    return {k: v[inverse] for k, v in times.items()}
+    """Layer and head times, computed once per distinct LAYER_KEYS row."""
+    def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
+        precision = precision_of(distinct)
+        times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s)
+        times["head_compute"], times["head_other"] = head_times(shape, rates, distinct, precision)
+        return times
+
+    return _computed_once(plan, LAYER_KEYS, compute)
+
+
+# the fields pipeline and data-parallel traffic depend on
+COMM_KEYS = ("tp", "cp", "pp", "dp", "ep", "order", "micro_batch", "seq_len")
+
+
+def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays) -> dict[str, np.ndarray]:
+    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row."""
+    def compute(p: PlanArrays) -> dict[str, np.ndarray]:
+        boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
+        # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
+        params = local_params(shape, p)
+        experts = local_expert_params(shape, p)
+        dense = params - experts
+        dp_stride = p.dp_stride
+
+        def over_replicas(collective, bytes_per_param):
+            t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride)
+            if shape.is_moe:
+                t = t + collective(fabric, experts * bytes_per_param, p.dp // p.ep, dp_stride * p.ep)
+            return t
+
+        return {
+            "p2p": send_recv_time(fabric, boundary, p.pp_stride),
+            "allreduce": over_replicas(all_reduce_time, GRAD_BYTES),
+            "scatter": over_replicas(reduce_scatter_time, GRAD_BYTES),
+            "gather": over_replicas(all_gather_time, WEIGHT_BYTES),
+            "params": params,
+            "sharded": sharded_params(shape, p),
+        }
+
+    return _computed_once(plan, COMM_KEYS, compute)
 
 
 def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -282,30 +322,16 @@ def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
     out = {k: m * v for k, v in stage.items()}
     out["pp_bubble"] = (pp - 1.0) / plan.vpp * stage_total
 
-    boundary = plan.micro_batch * plan.seq_len / plan.cp * shape.hidden_size * ACT / plan.tp
-    p2p = send_recv_time(fabric, boundary, plan.pp_stride)
-    out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * p2p)
-
-    # dense parameters are replicated over DP; experts only over the DP/EP ranks that hold the same expert
-    params = local_params(shape, plan)
-    experts = local_expert_params(shape, plan)
-    dense = params - experts
-    expert_dp, expert_stride = plan.dp // plan.ep, plan.dp_stride * plan.ep
-
-    def over_replicas(collective, bytes_per_param):
-        return (collective(fabric, dense * bytes_per_param, plan.dp, plan.dp_stride)
-                + collective(fabric, experts * bytes_per_param, expert_dp, expert_stride))
-
-    allreduce = over_replicas(all_reduce_time, GRAD_BYTES)
-    scatter = over_replicas(reduce_scatter_time, GRAD_BYTES)
-    gather = over_replicas(all_gather_time, WEIGHT_BYTES)
+    traffic = _pipeline_and_dp_traffic(shape, fabric, plan)
+    out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
+    allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
     exposed_zero0 = np.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = np.maximum(scatter - bwd_window, 0.0) + np.maximum(gather - fwd_window, 0.0)
     exposed_zero3 = np.maximum(gather - fwd_window, 0.0) + np.maximum(scatter + gather - bwd_window, 0.0)
     out["dp_comm_exposed"] = np.select([plan.zero == 0, plan.zero < 3], [exposed_zero0, exposed_zero12],
                                        exposed_zero3)
 
-    optimizer_params = np.where(plan.zero >= 1, sharded_params(shape, plan), params)
+    optimizer_params = np.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
     out["optimizer"] = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=20)
     out = {k: out[k] for k in COMPONENTS}
     out["step_time_s"] = sum(out[k] for k in COMPONENTS)
