@@ -1,0 +1,114 @@
+"""Load the inference catalog: recommendation models, per-device recommendation profiles, video devices,
+software encoders and bitrate ladders.
+
+Files live under `catalog/recsys/` (models), `catalog/recsys/devices/` (one profile per accelerator, named
+like the accelerator) and `catalog/video/`; they are read through `importlib.resources`. Wherever a preset
+name is accepted, a path to a user's YAML/JSON file is accepted too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from infraplan.catalog.loader import _looks_like_path, _parse_text, _validated
+from infraplan.errors import InputError
+from infraplan.inference.recsys_models import RecsysModel, RecsysProfile
+from infraplan.inference.video_specs import Ladder, SoftwareEncoders, VideoAsic
+
+_FOLDERS = {
+    "recsys model": ("recsys",),
+    "recsys profile": ("recsys", "devices"),
+    "video device": ("video", "devices"),
+}
+
+
+def _folder(kind: str) -> Any:
+    folder = resources.files("infraplan.catalog")
+    for part in _FOLDERS[kind]:
+        folder = folder / part
+    return folder
+
+
+def _presets(kind: str) -> dict[str, Any]:
+    return {e.name.rsplit(".", 1)[0]: e for e in _folder(kind).iterdir() if e.name.endswith((".yaml", ".json"))}
+
+
+def list_inference_presets(kind: str) -> list[str]:
+    """Names of the shipped presets of a kind: 'recsys model', 'recsys profile' or 'video device'."""
+    return sorted(_presets(kind))
+
+
+def _read(kind: str, ref: str) -> tuple[dict[str, Any], str]:
+    if _looks_like_path(ref):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        data, name = _parse_text(path.read_text(), path.name), path.stem
+    else:
+        presets = _presets(kind)
+        if ref not in presets:
+            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
+            raise InputError(f"unknown {kind} {ref!r}{hint}")
+        data, name = _parse_text(presets[ref].read_text(), presets[ref].name), ref
+    if not isinstance(data, dict):
+        raise InputError(f"{kind} file {ref!r} must hold a mapping")
+    return data, name
+
+
+@lru_cache(maxsize=128)
+def load_recsys_model(ref: str) -> RecsysModel:
+    """A DLRM-family model: a preset name (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or a file."""
+    data, name = _read("recsys model", ref)
+    data.setdefault("name", name)
+    data.setdefault("display_name", data["name"])
+    return _validated(RecsysModel, data, ref)
+
+
+@lru_cache(maxsize=128)
+def load_recsys_profile(accelerator: str) -> RecsysProfile:
+    """The recommendation profile of an accelerator (by its catalog name), else the conservative default."""
+    presets = _presets("recsys profile")
+    ref = accelerator if accelerator in presets else "default"
+    data, _ = _read("recsys profile", ref)
+    data["accelerator"] = accelerator
+    return _validated(RecsysProfile, data, ref)
+
+
+def has_recsys_profile(accelerator: str) -> bool:
+    return accelerator in _presets("recsys profile")
+
+
+@lru_cache(maxsize=32)
+def load_video_device(ref: str) -> VideoAsic:
+    """A fixed-function video transcoder (msvp) by name or file."""
+    data, name = _read("video device", ref)
+    data.setdefault("name", name)
+    return _validated(VideoAsic, data, ref)
+
+
+def is_video_device(ref: str) -> bool:
+    """True for a shipped video-device preset, or a file declaring `kind: video-asic`."""
+    if not _looks_like_path(ref):
+        return ref in _presets("video device")
+    try:
+        data, _ = _read("video device", ref)
+    except InputError:
+        return False
+    return data.get("kind") == "video-asic"
+
+
+@lru_cache(maxsize=1)
+def load_software_encoders() -> SoftwareEncoders:
+    entry = resources.files("infraplan.catalog") / "video" / "software-encoders.yaml"
+    return _validated(SoftwareEncoders, _parse_text(entry.read_text(), entry.name), "software-encoders")
+
+
+@lru_cache(maxsize=1)
+def load_ladder() -> Ladder:
+    entry = resources.files("infraplan.catalog") / "video" / "ladder.yaml"
+    return _validated(Ladder, _parse_text(entry.read_text(), entry.name), "ladder")

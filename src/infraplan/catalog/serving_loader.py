@@ -1,0 +1,158 @@
+"""Serving catalog: workload presets, diffusion models and accelerator prices (schemas and loaders).
+
+Presets live in `catalog/workloads/*.yaml`, `catalog/diffusion/*.yaml` and `catalog/serving/*.yaml`, each
+with its `source:`; a user passes a preset name or a path to their own YAML file.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from infraplan.catalog.schemas import Spec
+from infraplan.errors import InputError
+
+
+class LengthDistribution(Spec):
+    """Token counts per request: fixed, or log-normal (median, sigma of ln) clipped to [min, max]."""
+
+    distribution: Literal["fixed", "lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(0.0, ge=0)
+    min: int = Field(1, ge=1)
+    max: int = Field(1_000_000, ge=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LengthDistribution:
+        if self.min > self.max:
+            raise ValueError("min exceeds max")
+        return self
+
+
+class Arrival(Spec):
+    """Arrival process: Poisson, or Gamma inter-arrival times with coefficient of variation `cv` (burstiness)."""
+
+    process: Literal["poisson", "gamma"]
+    cv: float = Field(1.0, gt=0)
+
+
+class WorkloadSpec(Spec):
+    display_name: str
+    source: str
+    kind: Literal["llm", "diffusion"]
+    name: str = ""
+    input_tokens: LengthDistribution | None = None
+    output_tokens: LengthDistribution | None = None
+    arrival: Arrival = Arrival(process="poisson")
+    ttft_slo_s: float | None = Field(None, gt=0)
+    tpot_slo_s: float | None = Field(None, gt=0)
+    e2e_slo_s: float | None = Field(None, gt=0)
+    suggested_model: str | None = None
+    diffusion_model: str | None = None
+    steps: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> WorkloadSpec:
+        if self.kind == "llm" and (self.input_tokens is None or self.output_tokens is None):
+            raise ValueError("an llm workload needs input_tokens and output_tokens")
+        if self.kind == "diffusion" and (self.diffusion_model is None or self.steps is None):
+            raise ValueError("a diffusion workload needs diffusion_model and steps")
+        return self
+
+
+class DiffusionModel(Spec):
+    """A latent diffusion model as data: cost per denoising step at one resolution, text encoder, decoder."""
+
+    display_name: str
+    source: str
+    name: str = ""
+    resolution_px: int = Field(gt=0)
+    unet_flops_per_image_step: float = Field(gt=0)
+    unet_params: float = Field(gt=0)
+    guidance_passes: int = Field(2, ge=1, le=2)
+    text_encoder_flops: float = Field(ge=0)
+    text_encoder_params: float = Field(ge=0)
+    decoder_flops: float = Field(ge=0)
+    decoder_params: float = Field(ge=0)
+    activation_bytes_per_image_step: float = Field(ge=0)
+    kernels_per_unet_forward: int = Field(gt=0)
+    kernels_per_decoder: int = Field(gt=0)
+
+
+class PriceTable(Spec):
+    source: str
+    usd_per_hour: dict[str, float]
+    default_usd_per_hour: float = Field(gt=0)
+
+
+def _presets(folder: str) -> dict[str, Any]:
+    base = resources.files("infraplan.catalog") / folder
+    return {e.name.rsplit(".", 1)[0]: e for e in base.iterdir() if e.name.endswith((".yaml", ".yml"))}
+
+
+def list_serving_presets(folder: str) -> list[str]:
+    """Preset names in 'workloads' or 'diffusion'."""
+    return sorted(_presets(folder))
+
+
+def _read(folder: str, ref: str, what: str) -> tuple[dict[str, Any], str]:
+    if "/" in ref or ref.endswith((".yaml", ".yml")):
+        path = Path(ref)
+        if not path.is_file():
+            raise InputError(f"no such file: {ref}")
+        text, name = path.read_text(), path.stem
+    else:
+        presets = _presets(folder)
+        if ref not in presets:
+            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
+            raise InputError(f"unknown {what} {ref!r}{hint}")
+        text, name = presets[ref].read_text(), ref
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed {what} file {ref}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what} file {ref!r} must hold a mapping")
+    return data, name
+
+
+def _validate(cls: type, data: dict[str, Any], ref: str, what: str) -> Any:
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        raise InputError(f"invalid {what} {ref!r}: {where}: {err['msg']}") from None
+
+
+@lru_cache(maxsize=64)
+def load_workload(ref: str) -> WorkloadSpec:
+    data, name = _read("workloads", ref, "workload")
+    data.setdefault("name", name)
+    return _validate(WorkloadSpec, data, ref, "workload")
+
+
+@lru_cache(maxsize=64)
+def load_diffusion_model(ref: str) -> DiffusionModel:
+    data, name = _read("diffusion", ref, "diffusion model")
+    data.setdefault("name", name)
+    return _validate(DiffusionModel, data, ref, "diffusion model")
+
+
+@lru_cache(maxsize=1)
+def load_price_table() -> PriceTable:
+    data, _ = _read("serving", "accelerator_prices", "price table")
+    return _validate(PriceTable, data, "accelerator_prices", "price table")
+
+
+def usd_per_hour(accelerator: str) -> float:
+    """Hourly cost of one accelerator (catalog data; unlisted accelerators get the stated default)."""
+    table = load_price_table()
+    return table.usd_per_hour.get(accelerator, table.default_usd_per_hour)

@@ -1,0 +1,1 @@
+"""Inference: LLM serving (iteration model, simulator, capacity search) and other serving workloads."""

@@ -1,0 +1,106 @@
+"""The fleet-mix specification: services with demand and SLOs, accelerator pools with power, cost and
+availability. A YAML file validated by frozen pydantic models (unknown keys are errors).
+
+Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
+
+from infraplan.catalog.schemas import Spec, Watts
+from infraplan.errors import InputError
+from infraplan.units import parse_count
+
+_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0}
+
+
+def parse_seconds(text: str | float | int) -> float:
+    """'50ms' -> 0.05, '0.1s' -> 0.1, 2 -> 2.0 (seconds)."""
+    if isinstance(text, int | float):
+        return float(text)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zµ]*)\s*", str(text))
+    if not match or match.group(2) not in _SECONDS:
+        raise InputError(f"cannot read duration {text!r}; expected e.g. 50ms, 0.1s or 2")
+    return float(match.group(1)) * _SECONDS[match.group(2)]
+
+
+Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
+Seconds = Annotated[float, BeforeValidator(parse_seconds), Field(gt=0)]
+
+
+class ServiceSpec(Spec):
+    """One inference service. recsys: `model`, `qps`, `latency_slo`. video: the transcoding job and `daily_hours`."""
+
+    name: str
+    kind: Literal["recsys", "video", "llm"]
+    model: str | None = None
+    qps: Count | None = None
+    latency_slo: Seconds | None = None
+    input: str = "1080p30"
+    ladder: int = Field(5, gt=0)
+    codec: str = "h264"
+    quality: Literal["standard", "high"] = "high"
+    daily_hours: float | None = Field(None, gt=0)
+    peak_to_average: float = Field(1.0, ge=1.0)
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> ServiceSpec:
+        if self.kind == "recsys" and (self.model is None or self.qps is None or self.latency_slo is None):
+            raise ValueError("a recsys service needs model, qps and latency_slo")
+        if self.kind == "video" and self.daily_hours is None:
+            raise ValueError("a video service needs daily_hours (hours of video ingested per day)")
+        return self
+
+
+class PoolSpec(Spec):
+    """A pool of one device type: an accelerator (MTIA, GPU, CPU socket) or a video ASIC (msvp)."""
+
+    name: str
+    device: str
+    available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
+    capex_usd: float = Field(0.0, ge=0, description="per device, including its share of the server")
+    lifetime_years: float = Field(5.5, gt=0, description="depreciation period (Meta servers: 5.5 years)")
+    host_power_w: Watts | None = Field(None, description="host share per device; default: the catalog profile")
+
+
+class FleetSpec(Spec):
+    name: str = "fleet"
+    notes: str = ""
+    objective: Literal["power", "tco"] = "power"
+    electricity_usd_per_kwh: float = Field(0.08, ge=0)
+    pue: float = Field(1.1, ge=1.0)
+    services: list[ServiceSpec] = Field(min_length=1)
+    pools: list[PoolSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> FleetSpec:
+        for what, names in (("service", [s.name for s in self.services]), ("pool", [p.name for p in self.pools])):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+        return self
+
+
+def load_fleet_spec(path: str | Path) -> FleetSpec:
+    """Read and validate a fleet-mix YAML file; every problem is one InputError line."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"no such file: {path}")
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed file {p.name}: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"fleet spec {p.name} must hold a mapping")
+    try:
+        return FleetSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "(file)"
+        raise InputError(f"invalid fleet spec {p.name}: {where}: {err['msg']}") from None

@@ -1,0 +1,114 @@
+"""Serving memory per accelerator: weights, KV cache in paged blocks, and what bounds the batch.
+
+Weights: the matrix parameters of the heaviest pipeline stage, TP-sharded (KV heads below TP are
+replicated, as in Megatron/vLLM), embedding and LM head on the end stages, in the weight dtype
+(bf16 2 B, fp8/int8 1 B, int4 0.5 B per parameter; int4 is weight-only, AWQ/GPTQ style).
+
+KV cache: per token and layer, K and V of the local KV heads, `2 * max(n_kv / TP, 1) * head_dim * bytes`.
+It lives in fixed-size blocks of `block_tokens` tokens (PagedAttention, Kwon et al., SOSP'23,
+arXiv:2309.06180; vLLM's default block is 16 tokens). The usable memory is `memory_fraction` of the
+device (vLLM `gpu_memory_utilization` = 0.9, TensorRT-LLM `kv_cache_free_gpu_mem_fraction` = 0.9 by default)
+minus the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation workspace
+of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled rows).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+
+MEMORY_FRACTION = 0.9
+RUNTIME_RESERVE_BYTES = 1.5e9  # CUDA context ~0.5 GB + NCCL and cuBLAS workspaces ~1 GB (as training/memory.py)
+BLOCK_TOKENS = 16
+ACT_BYTES = 2.0  # bf16 activations
+WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4")
+KV_DTYPES = ("bf16", "fp8", "int8")
+
+
+def kv_heads_local(shape: TransformerShape, tp: int) -> float:
+    return max(shape.num_kv_heads / tp, 1.0)
+
+
+def kv_bytes_per_token_layer(shape: TransformerShape, tp: int, kv_dtype: str) -> float:
+    """K and V bytes one token adds to one layer on one GPU."""
+    return 2.0 * kv_heads_local(shape, tp) * shape.head_dim * DTYPE_BYTES[kv_dtype]
+
+
+def stage_layers(shape: TransformerShape, pp: int) -> int:
+    return math.ceil(shape.num_layers / pp)
+
+
+def kv_bytes_per_token(shape: TransformerShape, tp: int, pp: int, kv_dtype: str) -> float:
+    """KV bytes one token occupies on one GPU of the heaviest stage."""
+    return stage_layers(shape, pp) * kv_bytes_per_token_layer(shape, tp, kv_dtype)
+
+
+def kv_bytes_per_token_model(shape: TransformerShape, kv_dtype: str) -> float:
+    """KV bytes of one token over the whole model (what disaggregation transfers)."""
+    return shape.num_layers * 2.0 * shape.num_kv_heads * shape.head_dim * DTYPE_BYTES[kv_dtype]
+
+
+def local_layer_params(shape: TransformerShape, tp: int) -> float:
+    h, d = shape.hidden_size, shape.head_dim
+    q = shape.num_heads * d
+    attention = 2.0 * h * q / tp + 2.0 * h * kv_heads_local(shape, tp) * d
+    ffn = shape.num_experts * shape.expert_params() / tp
+    router = h * shape.num_experts if shape.is_moe else 0.0
+    return attention + ffn + router
+
+
+def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str) -> float:
+    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do)."""
+    ends = shape.vocab_size * shape.hidden_size / tp * (1 if (pp > 1 or shape.tied_embeddings) else 2)
+    return stage_layers(shape, pp) * local_layer_params(shape, tp) * DTYPE_BYTES[dtype] + ends * ACT_BYTES
+
+
+def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_batch: int) -> float:
+    """Transient activations of the largest iteration: one layer's widest tensors, fp32 logits."""
+    h, f = shape.hidden_size, shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
+    width = 2 * h + shape.ffn_matrices * f / tp + (shape.num_heads + 2 * shape.num_kv_heads) * shape.head_dim / tp
+    return token_budget * width * ACT_BYTES + max_batch * shape.vocab_size / tp * 4.0
+
+
+@dataclass(frozen=True)
+class KvCapacity:
+    """Memory plan of one replica (per GPU of its heaviest stage) and the KV blocks it holds."""
+
+    weights_bytes: float
+    workspace_bytes: float
+    reserve_bytes: float
+    usable_bytes: float
+    kv_cache_bytes: float
+    kv_bytes_per_token: float
+    block_tokens: int
+    blocks: int
+
+    @property
+    def tokens(self) -> int:
+        return self.blocks * self.block_tokens
+
+    @property
+    def fits(self) -> bool:
+        return self.blocks > 0
+
+
+def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
+                token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
+                memory_fraction: float = MEMORY_FRACTION) -> KvCapacity:
+    """KV blocks of one replica: free memory after weights, workspace and reserve, over block size."""
+    weights = weight_bytes_per_gpu(shape, tp, pp, dtype)
+    workspace = workspace_bytes(shape, tp, token_budget, max_batch)
+    usable = accelerator.memory_bytes * memory_fraction
+    free = usable - weights - workspace - RUNTIME_RESERVE_BYTES
+    per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
+    blocks = max(int(free // (per_token * block_tokens)), 0)
+    return KvCapacity(weights, workspace, RUNTIME_RESERVE_BYTES, usable, max(free, 0.0), per_token,
+                      block_tokens, blocks)
+
+
+def blocks_for(tokens, block_tokens: int):
+    """Blocks a request of `tokens` (prompt + output) reserves: ceil(tokens / block), numpy or int."""
+    return -(-tokens // block_tokens)

@@ -1,0 +1,99 @@
+"""Catalog schemas for video transcoding: fixed-function transcoders (MSVP), software encoders, the ladder.
+
+A transcoding job decodes one input and encodes every rung of an adaptive-bitrate ladder (SIMO: single
+input, multiple outputs). Work is counted in pixels per second, because MSVP's published throughput
+"scales linearly with resolution" (Meta MSVP blog, May 2023; SPIE 2023 "Efficient video processing at
+scale using MSVP") and software encoders' per-core speed is, to first order, pixels per second at a preset.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from infraplan.catalog.schemas import Spec, Watts
+from infraplan.errors import InputError
+
+Codec = Literal["h264", "vp9", "hevc", "av1"]
+Quality = Literal["standard", "high"]
+QUALITIES: tuple[str, ...] = ("standard", "high")
+
+
+class VideoAsic(Spec):
+    """A fixed-function transcoder whose throughput is published for one reference SIMO job per quality mode.
+
+    Encoder capacity (output pixels/s) = reference_fps[quality] x the pixels of the reference job's rungs
+    (the top `reference_outputs` rungs of the ladder at `reference_input_height`). Decoder capacity is
+    `decode_pixels_per_s` of input.
+    """
+
+    name: str
+    display_name: str
+    source: str
+    kind: Literal["video-asic"] = "video-asic"
+    power_w: Watts
+    host_power_w: Watts = Field(0.0, description="share of the host server's power per device")
+    codecs: list[Codec] = Field(min_length=1)
+    reference_input_height: int = Field(gt=0)
+    reference_outputs: int = Field(gt=0)
+    reference_fps: dict[Quality, float] = Field(description="SIMO frames/s of the reference job per quality")
+    decode_pixels_per_s: float = Field(gt=0)
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _positive(self) -> VideoAsic:
+        if not self.reference_fps or min(self.reference_fps.values()) <= 0:
+            raise ValueError("reference_fps needs a positive rate per quality")
+        return self
+
+
+class SoftwareEncoder(Spec):
+    codec: Codec
+    library: str
+    quality: Quality
+    preset: str
+    pixels_per_s_per_core: float = Field(gt=0, description="encoded output pixels/s on one core")
+
+
+class SoftwareEncoders(Spec):
+    """Per-core software codec rates on a current server core (one rate set for every CPU in the catalog)."""
+
+    source: str
+    reference_core: str
+    encoders: list[SoftwareEncoder] = Field(min_length=1)
+    decode_pixels_per_s_per_core: dict[Codec, float]
+    scale_pixels_per_s_per_core: float = Field(gt=0, description="downscaling (swscale), per output pixel")
+    host_power_w_per_socket: Watts = Field(0.0, description="memory, NIC, fans, PSU loss per CPU socket")
+
+    def encoder(self, codec: str, quality: str) -> SoftwareEncoder:
+        for e in self.encoders:
+            if e.codec == codec and e.quality == quality:
+                return e
+        known = sorted({f"{e.codec}/{e.quality}" for e in self.encoders})
+        raise InputError(f"no software encoder for {codec}/{quality}; known: {', '.join(known)}")
+
+
+class Ladder(Spec):
+    """Rung heights of the adaptive-bitrate ladder, highest first, at a fixed aspect ratio."""
+
+    source: str
+    aspect_ratio: float = Field(16 / 9, gt=0)
+    rung_heights: list[int] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _descending(self) -> Ladder:
+        if self.rung_heights != sorted(set(self.rung_heights), reverse=True):
+            raise ValueError("rung_heights must be distinct and descending")
+        return self
+
+    def width(self, height: int) -> int:
+        """Width for a height, rounded to an even number of pixels as encoders require."""
+        return int(round(height * self.aspect_ratio / 2.0)) * 2
+
+    def rungs(self, input_height: int, count: int) -> list[int]:
+        """The top `count` rungs at or below the input height (the input's own height first if not a rung)."""
+        below = [h for h in self.rung_heights if h <= input_height]
+        if not below or below[0] != input_height:
+            below = [input_height, *below]
+        return below[:count]

@@ -1,0 +1,135 @@
+"""Request streams for the serving simulator: presets, fixed ISL/OSL, or a CSV trace.
+
+Arrivals: Poisson (exponential gaps), Gamma gaps with a coefficient of variation `cv` (cv > 1 is burstier
+than Poisson, as in production LLM traces), or everything at t = 0 (`offline`, the max-throughput
+benchmark of trtllm-bench and MLPerf Offline). Lengths: fixed, or log-normal with a median and a spread,
+clipped. Every random draw comes from `numpy.random.default_rng(seed)`: same seed, same requests.
+
+A trace is a CSV file with a header naming `arrival_s`, `input_tokens`, `output_tokens` (other columns are
+ignored); each bad row is an InputError naming its line.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from infraplan.catalog.serving_loader import Arrival, LengthDistribution, WorkloadSpec
+from infraplan.errors import InputError
+
+TRACE_COLUMNS = ("arrival_s", "input_tokens", "output_tokens")
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Requests sorted by arrival: times in seconds, token counts as int64 arrays."""
+
+    arrival_s: np.ndarray
+    input_tokens: np.ndarray
+    output_tokens: np.ndarray
+
+    def __post_init__(self) -> None:
+        order = np.argsort(self.arrival_s, kind="stable")
+        object.__setattr__(self, "arrival_s", np.asarray(self.arrival_s, dtype=np.float64)[order])
+        object.__setattr__(self, "input_tokens", np.asarray(self.input_tokens, dtype=np.int64)[order])
+        object.__setattr__(self, "output_tokens", np.asarray(self.output_tokens, dtype=np.int64)[order])
+
+    def __len__(self) -> int:
+        return len(self.arrival_s)
+
+    def subset(self, index) -> Requests:
+        return Requests(self.arrival_s[index], self.input_tokens[index], self.output_tokens[index])
+
+
+def clip_to_context(requests: Requests, context: int) -> tuple[Requests, int]:
+    """Truncate prompts (then outputs) so prompt + output fit the model's context; also count the clipped."""
+    out = np.minimum(requests.output_tokens, context - 1)
+    inp = np.minimum(requests.input_tokens, context - out)
+    clipped = int(np.count_nonzero((inp != requests.input_tokens) | (out != requests.output_tokens)))
+    return Requests(requests.arrival_s, inp, out), clipped
+
+
+def arrival_times(n: int, rate_per_s: float | None, process: Arrival, rng: np.random.Generator) -> np.ndarray:
+    """n arrival times at `rate_per_s` (None = offline: all at t = 0)."""
+    if rate_per_s is None:
+        return np.zeros(n)
+    if not rate_per_s > 0:
+        raise InputError(f"--rate must be > 0 requests/s, got {rate_per_s}")
+    if process.process == "gamma":
+        shape = 1.0 / process.cv**2
+        gaps = rng.gamma(shape, 1.0 / (rate_per_s * shape), size=n)
+    else:
+        gaps = rng.exponential(1.0 / rate_per_s, size=n)
+    return np.cumsum(gaps) - gaps[0]  # the first request arrives at t = 0
+
+
+def lengths(n: int, dist: LengthDistribution, rng: np.random.Generator) -> np.ndarray:
+    if dist.distribution == "fixed" or dist.sigma == 0:
+        values = np.full(n, dist.median)
+    else:
+        values = dist.median * np.exp(dist.sigma * rng.standard_normal(n))
+    return np.clip(np.rint(values), dist.min, dist.max).astype(np.int64)
+
+
+def workload_requests(spec: WorkloadSpec, n: int, rate_per_s: float | None, seed: int) -> Requests:
+    """Draw n requests from an LLM workload preset (lengths first, then arrivals, from one seeded stream)."""
+    if spec.input_tokens is None or spec.output_tokens is None:
+        raise InputError(f"workload {spec.name!r} is not an LLM workload")
+    rng = np.random.default_rng(seed)
+    inputs = lengths(n, spec.input_tokens, rng)
+    outputs = lengths(n, spec.output_tokens, rng)
+    return Requests(arrival_times(n, rate_per_s, spec.arrival, rng), inputs, outputs)
+
+
+def fixed_requests(n: int, input_len: int, output_len: int, rate_per_s: float | None, seed: int,
+                   process: Arrival | None = None) -> Requests:
+    """n requests of fixed input/output length (trtllm-bench style synthetic ISL/OSL)."""
+    if input_len < 1 or output_len < 1:
+        raise InputError("--input-len and --output-len must be >= 1 token")
+    rng = np.random.default_rng(seed)
+    arrivals = arrival_times(n, rate_per_s, process or Arrival(process="poisson"), rng)
+    return Requests(arrivals, np.full(n, input_len), np.full(n, output_len))
+
+
+def _field(row: dict[str, str], key: str, line: int, path: str, integer: bool) -> float:
+    text = (row.get(key) or "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"trace {path} line {line}: {key} {text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0 or (integer and (value < 1 or value != int(value))):
+        kind = "a whole number >= 1" if integer else "a time >= 0"
+        raise InputError(f"trace {path} line {line}: {key} must be {kind}, got {text!r}")
+    return value
+
+
+def read_trace(path: str, limit: int | None = None) -> Requests:
+    """Read a CSV trace of (arrival_s, input_tokens, output_tokens); the first row is the header."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"no such trace file: {path}")
+    arrivals: list[float] = []
+    inputs: list[float] = []
+    outputs: list[float] = []
+    with file.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"trace {path} line 1: header lacks {', '.join(missing)} "
+                             f"(need {', '.join(TRACE_COLUMNS)})")
+        for row in reader:
+            line = reader.line_num
+            if None in row or any(row.get(c) is None for c in TRACE_COLUMNS):
+                raise InputError(f"trace {path} line {line}: expected {len(reader.fieldnames or [])} fields")
+            arrivals.append(_field(row, "arrival_s", line, path, integer=False))
+            inputs.append(_field(row, "input_tokens", line, path, integer=True))
+            outputs.append(_field(row, "output_tokens", line, path, integer=True))
+            if limit is not None and len(arrivals) >= limit:
+                break
+    if not arrivals:
+        raise InputError(f"trace {path} has no requests")
+    return Requests(np.array(arrivals), np.array(inputs), np.array(outputs))
