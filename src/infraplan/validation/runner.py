@@ -90,6 +90,8 @@ def plan_ranking() -> dict[str, Any]:
 
 # Other layers' validation: (section, module, function); each returns {"cases": [...], "summary": {...}}
 SECTIONS = (
+    ("inference", "infraplan.validation.inference", "run_inference_validation"),
+    ("custom silicon", "infraplan.validation.silicon", "run_silicon_validation"),
     ("facility", "infraplan.validation.facility", "run_facility_validation"),
 )
 
