@@ -168,7 +168,7 @@ def _catalog_file(name: str) -> dict[str, Any]:
     return data
 
 
-def _validated(cls: type, data: Any, ref: str) -> Any:
+def validated(cls: type, data: Any, ref: str) -> Any:
     if not isinstance(data, dict):
         raise InputError(f"{ref!r} must be a mapping")
     try:
@@ -207,11 +207,11 @@ def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        return _validated(cls, _read_yaml_text(path.read_text(), path.name), ref)
+        return validated(cls, _read_yaml_text(path.read_text(), path.name), ref)
     table = _table(kind)
     if ref not in table:
         raise _unknown(label, ref, sorted(table))
-    return _validated(cls, table[ref], ref)
+    return validated(cls, table[ref], ref)
 
 
 @lru_cache(maxsize=64)
@@ -234,22 +234,22 @@ def load_build_type(ref: str) -> BuildType:
 def load_hardware_cost(accelerator: str) -> HardwareCost | None:
     """Price and embodied carbon per accelerator, or None when the catalog has no published estimate."""
     table = _table("hardware_costs")
-    return _validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
+    return validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
 
 
 @lru_cache(maxsize=1)
 def load_network_cost() -> NetworkCost:
-    return _validated(NetworkCost, _catalog_file("network.yaml"), "network.yaml")
+    return validated(NetworkCost, _catalog_file("network.yaml"), "network.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_economics() -> Economics:
-    return _validated(Economics, _catalog_file("economics.yaml"), "economics.yaml")
+    return validated(Economics, _catalog_file("economics.yaml"), "economics.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_reliability() -> Reliability:
-    return _validated(Reliability, _catalog_file("reliability.yaml"), "reliability.yaml")
+    return validated(Reliability, _catalog_file("reliability.yaml"), "reliability.yaml")
 
 
 def load_failure_rate(ref: str) -> FailureRate:
@@ -258,7 +258,7 @@ def load_failure_rate(ref: str) -> FailureRate:
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        return _validated(FailureRate, _read_yaml_text(path.read_text(), path.name), ref)
+        return validated(FailureRate, _read_yaml_text(path.read_text(), path.name), ref)
     rates = load_reliability().failure_rates
     if ref not in rates:
         raise _unknown("failure rate", ref, sorted(rates))
@@ -286,12 +286,12 @@ def load_fleet(ref: str) -> Fleet:
         data = _read_yaml_text(path.read_text(), path.name)
         if isinstance(data, dict):
             data.setdefault("name", path.stem)
-        return _validated(Fleet, data, ref)
+        return validated(Fleet, data, ref)
     known = list_facility_presets("fleets")
     if ref not in known:
         raise _unknown("fleet", ref, known)
     entry = resources.files("infraplan.catalog") / "facility" / "fleets" / f"{ref}.yaml"
-    return _validated(Fleet, _read_yaml_text(entry.read_text(), entry.name), ref)
+    return validated(Fleet, _read_yaml_text(entry.read_text(), entry.name), ref)
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from infraplan.catalog.loader import _looks_like_path, _parse_text, _validated
+from infraplan.catalog.loader import looks_like_path, parse_text, validated
 from infraplan.errors import InputError
 from infraplan.inference.recsys_models import RecsysModel, RecsysProfile
 from infraplan.inference.video_specs import Ladder, SoftwareEncoders, VideoAsic
@@ -43,18 +43,18 @@ def list_inference_presets(kind: str) -> list[str]:
 
 
 def _read(kind: str, ref: str) -> tuple[dict[str, Any], str]:
-    if _looks_like_path(ref):
+    if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        data, name = _parse_text(path.read_text(), path.name), path.stem
+        data, name = parse_text(path.read_text(), path.name), path.stem
     else:
         presets = _presets(kind)
         if ref not in presets:
             close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
             raise InputError(f"unknown {kind} {ref!r}{hint}")
-        data, name = _parse_text(presets[ref].read_text(), presets[ref].name), ref
+        data, name = parse_text(presets[ref].read_text(), presets[ref].name), ref
     if not isinstance(data, dict):
         raise InputError(f"{kind} file {ref!r} must hold a mapping")
     return data, name
@@ -66,7 +66,7 @@ def load_recsys_model(ref: str) -> RecsysModel:
     data, name = _read("recsys model", ref)
     data.setdefault("name", name)
     data.setdefault("display_name", data["name"])
-    return _validated(RecsysModel, data, ref)
+    return validated(RecsysModel, data, ref)
 
 
 @lru_cache(maxsize=128)
@@ -76,7 +76,7 @@ def load_recsys_profile(accelerator: str) -> RecsysProfile:
     ref = accelerator if accelerator in presets else "default"
     data, _ = _read("recsys profile", ref)
     data["accelerator"] = accelerator
-    return _validated(RecsysProfile, data, ref)
+    return validated(RecsysProfile, data, ref)
 
 
 def has_recsys_profile(accelerator: str) -> bool:
@@ -88,12 +88,12 @@ def load_video_device(ref: str) -> VideoAsic:
     """A fixed-function video transcoder (msvp) by name or file."""
     data, name = _read("video device", ref)
     data.setdefault("name", name)
-    return _validated(VideoAsic, data, ref)
+    return validated(VideoAsic, data, ref)
 
 
 def is_video_device(ref: str) -> bool:
     """True for a shipped video-device preset, or a file declaring `kind: video-asic`."""
-    if not _looks_like_path(ref):
+    if not looks_like_path(ref):
         return ref in _presets("video device")
     try:
         data, _ = _read("video device", ref)
@@ -105,10 +105,10 @@ def is_video_device(ref: str) -> bool:
 @lru_cache(maxsize=1)
 def load_software_encoders() -> SoftwareEncoders:
     entry = resources.files("infraplan.catalog") / "video" / "software-encoders.yaml"
-    return _validated(SoftwareEncoders, _parse_text(entry.read_text(), entry.name), "software-encoders")
+    return validated(SoftwareEncoders, parse_text(entry.read_text(), entry.name), "software-encoders")
 
 
 @lru_cache(maxsize=1)
 def load_ladder() -> Ladder:
     entry = resources.files("infraplan.catalog") / "video" / "ladder.yaml"
-    return _validated(Ladder, _parse_text(entry.read_text(), entry.name), "ladder")
+    return validated(Ladder, parse_text(entry.read_text(), entry.name), "ladder")

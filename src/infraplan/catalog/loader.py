@@ -37,7 +37,7 @@ def list_presets(kind: str) -> list[str]:
     return sorted(_preset_files(kind))
 
 
-def _parse_text(text: str, origin: str) -> Any:
+def parse_text(text: str, origin: str) -> Any:
     try:
         if origin.endswith(".json"):
             return json.loads(text)
@@ -47,17 +47,17 @@ def _parse_text(text: str, origin: str) -> Any:
         raise InputError(f"malformed file {origin}: {reason}") from None
 
 
-def _looks_like_path(ref: str) -> bool:
+def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.endswith((".yaml", ".yml", ".json"))
 
 
 def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
     """Return (raw mapping, display name) for a preset name or a file path."""
-    if _looks_like_path(ref):
+    if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        data = _parse_text(path.read_text(), path.name)
+        data = parse_text(path.read_text(), path.name)
         name = path.stem if path.stem != "config" else path.parent.name or "config"
     else:
         presets = _preset_files(kind)
@@ -66,14 +66,14 @@ def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
             hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
             raise InputError(f"unknown {kind[:-1]} {ref!r}{hint}")
         entry = presets[ref]
-        data = _parse_text(entry.read_text(), entry.name)
+        data = parse_text(entry.read_text(), entry.name)
         name = ref
     if not isinstance(data, dict):
         raise InputError(f"{kind[:-1]} file {ref!r} must hold a mapping")
     return data, name
 
 
-def _validated(cls: type, data: dict[str, Any], ref: str) -> Any:
+def validated(cls: type, data: dict[str, Any], ref: str) -> Any:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -86,14 +86,14 @@ def _validated(cls: type, data: dict[str, Any], ref: str) -> Any:
 def load_accelerator(ref: str) -> Accelerator:
     data, name = read_entry("accelerators", ref)
     data.setdefault("name", name)
-    return _validated(Accelerator, data, ref)
+    return validated(Accelerator, data, ref)
 
 
 @lru_cache(maxsize=256)
 def load_system(ref: str) -> System:
     data, name = read_entry("systems", ref)
     data.setdefault("name", name)
-    system = _validated(System, data, ref)
+    system = validated(System, data, ref)
     load_accelerator(system.accelerator)  # the accelerator it names must exist
     return system
 
