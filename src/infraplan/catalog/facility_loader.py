@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field
 
+from infraplan.catalog.loader import validated
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
 from infraplan.units import parse_power_w
@@ -166,17 +167,6 @@ def _catalog_file(name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"facility catalog file {name} must hold a mapping")
     return data
-
-
-def validated(cls: type, data: Any, ref: str) -> Any:
-    if not isinstance(data, dict):
-        raise InputError(f"{ref!r} must be a mapping")
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        raise InputError(f"invalid {cls.__name__.lower()} {ref!r}: {where}: {err['msg']}") from None
 
 
 def _table(kind: str) -> dict[str, Any]:

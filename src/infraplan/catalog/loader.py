@@ -73,13 +73,17 @@ def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
     return data, name
 
 
-def validated(cls: type, data: dict[str, Any], ref: str) -> Any:
+def validated(cls: type, data: Any, ref: str, what: str | None = None) -> Any:
+    """Validate `data` as `cls`; the first error becomes one line naming the file, field and problem."""
+    label = what or cls.__name__.lower()
+    if not isinstance(data, dict):
+        raise InputError(f"{label} {ref!r} must be a mapping")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        raise InputError(f"invalid {cls.__name__.lower()} {ref!r}: {where}: {err['msg']}") from None
+        raise InputError(f"invalid {label} {ref!r}: {where}: {err['msg']}") from None
 
 
 @lru_cache(maxsize=256)

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
+from infraplan.catalog.loader import validated
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
 
@@ -123,33 +124,24 @@ def _read(folder: str, ref: str, what: str) -> tuple[dict[str, Any], str]:
     return data, name
 
 
-def _validate(cls: type, data: dict[str, Any], ref: str, what: str) -> Any:
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        raise InputError(f"invalid {what} {ref!r}: {where}: {err['msg']}") from None
-
-
 @lru_cache(maxsize=64)
 def load_workload(ref: str) -> WorkloadSpec:
     data, name = _read("workloads", ref, "workload")
     data.setdefault("name", name)
-    return _validate(WorkloadSpec, data, ref, "workload")
+    return validated(WorkloadSpec, data, ref, "workload")
 
 
 @lru_cache(maxsize=64)
 def load_diffusion_model(ref: str) -> DiffusionModel:
     data, name = _read("diffusion", ref, "diffusion model")
     data.setdefault("name", name)
-    return _validate(DiffusionModel, data, ref, "diffusion model")
+    return validated(DiffusionModel, data, ref, "diffusion model")
 
 
 @lru_cache(maxsize=1)
 def load_price_table() -> PriceTable:
     data, _ = _read("serving", "accelerator_prices", "price table")
-    return _validate(PriceTable, data, "accelerator_prices", "price table")
+    return validated(PriceTable, data, "accelerator_prices", "price table")
 
 
 def usd_per_hour(accelerator: str) -> float:

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
+from infraplan.catalog.loader import validated
 from infraplan.catalog.schemas import Spec, Watts
 from infraplan.errors import InputError
 from infraplan.units import parse_count
@@ -96,11 +97,4 @@ def load_fleet_spec(path: str | Path) -> FleetSpec:
         data = yaml.safe_load(p.read_text())
     except yaml.YAMLError as exc:
         raise InputError(f"malformed file {p.name}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"fleet spec {p.name} must hold a mapping")
-    try:
-        return FleetSpec.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(x) for x in err["loc"]) or "(file)"
-        raise InputError(f"invalid fleet spec {p.name}: {where}: {err['msg']}") from None
+    return validated(FleetSpec, data, p.name, "fleet spec")
