@@ -7,6 +7,7 @@ def test_prefix_rolls_over_when_rounding_reaches_the_base():
     assert fmt_rate(999.7e6, "W") == "1 GW"
     assert fmt_rate(999.4e6, "W") == "999 MW"
     assert fmt_bytes(1023.9 * 2**30) == "1 TiB"
+    assert fmt_bytes(1000.0 * 2**30) == "0.977 TiB"
 
 
 def test_every_helper_prints_a_unit():

@@ -30,8 +30,8 @@ def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> 
     if value == 0 or not math.isfinite(value):
         return f"{value:g} {unit}"
     exp = min(max(int(math.floor(math.log(abs(value), base))), 0), len(prefixes) - 1)
-    if abs(float(f"{value / base**exp:.3g}")) >= base and exp < len(prefixes) - 1:
-        exp += 1  # 999.7 rounds to 1000: show 1 k, not 1e+03
+    if abs(float(f"{value / base**exp:.3g}")) >= 1000 and exp < len(prefixes) - 1:
+        exp += 1  # 999.7 rounds to 1000 (or 1020 GiB): show the next prefix, not 1e+03
     return f"{value / base**exp:.3g} {prefixes[exp]}{unit}"
 
 
