@@ -51,6 +51,14 @@ def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.endswith((".yaml", ".yml", ".json"))
 
 
+def read_user_file(path: str | Path) -> Any:
+    """Parse a user's YAML/JSON file; a missing or malformed file is one InputError line."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"no such file: {path}")
+    return parse_text(file.read_text(), file.name)
+
+
 def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
     """Return (raw mapping, display name) for a preset name or a file path."""
     if looks_like_path(ref):

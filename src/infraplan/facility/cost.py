@@ -14,13 +14,12 @@ Every figure can be overridden with `CostOverrides` (the CLI's `--costs FILE.yam
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import Field, ValidationError
 
 from infraplan.catalog.facility_loader import load_hardware_cost, load_network_cost
+from infraplan.catalog.loader import read_user_file
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
 from infraplan.facility.power_chain import ITLoad
@@ -59,13 +58,7 @@ def load_cost_overrides(path: str | None) -> CostOverrides:
     """Read a YAML file of overrides (any subset of CostOverrides' fields, plus an optional `source`)."""
     if path is None:
         return CostOverrides()
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"no such file: {path}")
-    try:
-        data = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed file {file.name}: {str(exc).splitlines()[0]}") from None
+    data = read_user_file(path)
     if not isinstance(data, dict):
         raise InputError(f"cost file {path!r} must hold a mapping")
     data.pop("source", None)

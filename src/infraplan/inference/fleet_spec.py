@@ -10,10 +10,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field, model_validator
 
-from infraplan.catalog.loader import validated
+from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec, Watts
 from infraplan.errors import InputError
 from infraplan.units import parse_count
@@ -90,11 +89,4 @@ class FleetSpec(Spec):
 
 def load_fleet_spec(path: str | Path) -> FleetSpec:
     """Read and validate a fleet-mix YAML file; every problem is one InputError line."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"no such file: {path}")
-    try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed file {p.name}: {str(exc).splitlines()[0]}") from None
-    return validated(FleetSpec, data, p.name, "fleet spec")
+    return validated(FleetSpec, read_user_file(path), Path(path).name, "fleet spec")
