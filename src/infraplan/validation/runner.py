@@ -90,6 +90,7 @@ def plan_ranking() -> dict[str, Any]:
 
 # Other layers' validation: (section, module, function); each returns {"cases": [...], "summary": {...}}
 SECTIONS = (
+    ("network", "infraplan.validation.network", "run_network_validation"),
     ("inference", "infraplan.validation.inference", "run_inference_validation"),
     ("custom silicon", "infraplan.validation.silicon", "run_silicon_validation"),
     ("facility", "infraplan.validation.facility", "run_facility_validation"),

@@ -1,0 +1,78 @@
+"""Network price catalog: switch models and per-speed transceiver/cable prices (`catalog/network_prices/*.yaml`).
+
+Read through importlib.resources and validated by frozen pydantic models; every file carries its `source:`.
+The Python loaders also take a path to a user's own price file (same layout); the CLI uses the shipped ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from infraplan.catalog.loader import parse_text, read_user_file, validated
+from infraplan.catalog.schemas import BytesPerS, Spec, Watts
+
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class SwitchModel(Spec):
+    family: Literal["infiniband", "ethernet"]
+    radix: int = Field(gt=0)
+    port_bandwidth_bytes_per_s: BytesPerS
+    power_w: Watts
+    price_usd: NonNegative
+
+
+class PerPort(Spec):
+    reference_port_bandwidth_bytes_per_s: BytesPerS
+    usd: NonNegative
+    power_w: NonNegative
+
+
+class SwitchCatalog(Spec):
+    source: str
+    per_port: PerPort
+    models: dict[str, SwitchModel]
+
+
+class LinkPrice(Spec):
+    port_bandwidth_bytes_per_s: BytesPerS
+    transceiver_usd: NonNegative
+    transceiver_power_w: Watts
+    dac_usd: NonNegative
+    fibre_usd: NonNegative
+
+
+class LinkCatalog(Spec):
+    source: str
+    speeds: list[LinkPrice] = Field(min_length=1)
+
+    def at(self, port_bytes_per_s: float) -> LinkPrice:
+        """The entry of this speed, or the nearest one scaled linearly in bandwidth."""
+        best = min(self.speeds, key=lambda s: abs(s.port_bandwidth_bytes_per_s - port_bytes_per_s))
+        if best.port_bandwidth_bytes_per_s == port_bytes_per_s:
+            return best
+        f = port_bytes_per_s / best.port_bandwidth_bytes_per_s
+        return LinkPrice(port_bandwidth_bytes_per_s=port_bytes_per_s, transceiver_usd=best.transceiver_usd * f,
+                         transceiver_power_w=best.transceiver_power_w * f, dac_usd=best.dac_usd * f,
+                         fibre_usd=best.fibre_usd * f)
+
+
+def _read(name: str, path: str | None) -> Any:
+    if path is not None:
+        return read_user_file(path)
+    entry = resources.files("infraplan.catalog") / "network_prices" / f"{name}.yaml"
+    return parse_text(entry.read_text(), entry.name)
+
+
+@lru_cache(maxsize=16)
+def load_switch_catalog(path: str | None = None) -> SwitchCatalog:
+    return validated(SwitchCatalog, _read("switches", path), path or "switches", "switch price file")
+
+
+@lru_cache(maxsize=16)
+def load_link_catalog(path: str | None = None) -> LinkCatalog:
+    return validated(LinkCatalog, _read("links", path), path or "links", "link price file")

@@ -1,0 +1,76 @@
+"""Bill of materials of a built fabric: switches per tier by model, transceivers, cables, power and capex.
+
+Prices and powers are catalog data (catalog/network_prices/*.yaml, with their sources and stated assumptions).
+Per tier the switch model is the one of the fabric's family (InfiniBand, or Ethernet for RoCE) with the tier's
+port speed and the smallest radix >= the tier's; without a match the tier is priced per port.
+Optics: an optical link carries a transceiver at each end (the NIC end included) plus fibre; NIC-to-leaf links
+are copper DAC under a top-of-rack leaf (not rail-optimised), optical otherwise; switch-to-switch links are
+optical. NICs themselves are part of the server (host power and server price), not counted here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
+from infraplan.network.topology import ClosTopology, TierLayout
+
+
+def _switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
+    """(model name, unit price USD, unit power W) for one switch of the tier."""
+    fits = [(m.radix, name, m) for name, m in catalog.models.items()
+            if m.family == family and m.port_bandwidth_bytes_per_s == tier.port_bytes_per_s and m.radix >= tier.radix]
+    if fits:
+        _, name, model = min(fits, key=lambda x: (x[0], x[1]))
+        return name, model.price_usd, model.power_w
+    scale = tier.port_bytes_per_s / catalog.per_port.reference_port_bandwidth_bytes_per_s * tier.radix
+    return "per-port estimate", catalog.per_port.usd * scale, catalog.per_port.power_w * scale
+
+
+def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
+                      links: LinkCatalog | None = None) -> dict[str, Any]:
+    """Switches, links, transceivers, cables, power (W) and capex (USD), per tier and in total."""
+    switches = switches or load_switch_catalog()
+    links = links or load_link_catalog()
+    family = "infiniband" if topo.kind == "infiniband" else "ethernet"
+    rows, power, capex, transceivers = [], 0.0, 0.0, 0
+    for tier in topo.tiers:
+        model, usd, watts = _switch_for(tier, family, switches)
+        count = topo.links_between(tier.index)
+        speed = topo.nic_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].port_bytes_per_s
+        price = links.at(speed)
+        optical = not (tier.index == 0 and not topo.rail_optimized)
+        optics = 2 * count if optical else 0
+        cable_usd = count * (price.fibre_usd if optical else price.dac_usd)
+        tier_power = tier.switches * watts + optics * price.transceiver_power_w
+        tier_capex = tier.switches * usd + optics * price.transceiver_usd + cable_usd
+        rows.append({"name": tier.name, "switch_model": model, "switches": tier.switches,
+                     "links_from_below": count, "link_medium": "optical" if optical else "copper DAC",
+                     "transceivers": optics, "power_w": tier_power, "capex_usd": tier_capex})
+        power += tier_power
+        capex += tier_capex
+        transceivers += optics
+    return {"tiers": rows, "transceivers_total": transceivers, "power_w": power, "capex_usd": capex,
+            "capex_usd_per_gpu": capex / topo.gpus, "power_w_per_gpu": power / topo.gpus,
+            "price_sources": [switches.source, links.source]}
+
+
+def describe_fabric(system: str, gpus: int | None = None, graphml: str | None = None) -> dict[str, Any]:
+    """The `network` command as a function: the built fabric, its bill of materials and bisection."""
+    from infraplan.catalog import load_system
+    from infraplan.network.topology import build_topology, tier_summary, write_graphml
+
+    spec = load_system(system)
+    topo = build_topology(spec, gpus)
+    bom = bill_of_materials(topo)
+    tiers = [{**row, **{k: v for k, v in cost.items() if k != "name"}}
+             for row, cost in zip(tier_summary(topo), bom["tiers"], strict=True)]
+    if graphml:
+        write_graphml(topo, graphml)
+    return {
+        "system": spec.name, "gpus": topo.gpus, "kind": topo.kind, "rail_optimized": topo.rail_optimized,
+        "tiers": tiers, "switches_total": topo.switches_total, "links_total": topo.links_total,
+        "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
+        "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
+        "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
+    }

@@ -1,0 +1,287 @@
+"""Folded-Clos (fat-tree) builder: switches, links and bisection of a multi-tier fabric from a system description.
+
+A system lists its scale-out tiers from the rack/leaf up (`NetworkTier`: GPUs per domain, oversubscription,
+switch radix, port speed). The builder counts switches tier by tier with the folded-Clos arithmetic of
+Al-Fares et al., "A Scalable, Commodity Data Center Network Architecture" (SIGCOMM 2008) -- k-ary fat tree:
+leaves = spines = N/(k/2), cores = N/k -- generalised to oversubscription and to domains that are not powers
+of two:
+
+* a switch of a tier with oversubscription o uses at most floor(k * o / (1 + o)) ports down, the rest up
+  (the top tier uses all k ports down); its up ports are ceil(down / o);
+* leaves: each tier-0 domain (a rack, or a rail-optimised scalable unit) needs ceil(NIC links / down ports)
+  switches. Rail-optimised (NVIDIA DGX SuperPOD reference architecture): NIC r of every node in the unit goes
+  to the leaves of rail r;
+* above: the m lower switches of a domain are joined to S upper switches with the same number of parallel
+  links u/S from every lower switch to every upper one (balanced wiring); S is the smallest divisor of the
+  lower switch's u up ports with m * u / S <= down ports. When no S fits (the radix is too small to reach every
+  lower switch), the domain is split into planes by the lower switches' index within their own domain, as a
+  k-ary fat tree's cores are grouped by spine index; when even one plane cannot be wired, the build fails with
+  the arithmetic (InputError).
+
+This reproduces the DGX SuperPOD H100 leaf/spine/core counts (512 -> 16/8, ..., 16,384 -> 512/512/256) and the
+Llama 3 RoCE fabric (Llama 3 paper, arXiv:2407.21783, Sec. 3.3.1: 16 GPUs per ToR, 192 racks per 3,072-GPU
+pod, 8 pods, 1:7 above the pod). Bisection: the smaller of half the GPUs' NIC bandwidth and, at every tier
+below the top, the uplink capacity of half of that tier's domains (line rates, no protocol efficiency).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infraplan.catalog.schemas import System
+from infraplan.errors import InputError
+
+
+@dataclass(frozen=True)
+class TierLayout:
+    """One built tier: its domains, switches, ports used per switch and wiring to the tier below."""
+
+    name: str
+    index: int
+    domain_gpus: int  # GPUs under one domain of this tier
+    domains: int
+    planes: int  # 1: every switch of a domain reaches every lower switch of the domain; >1: split by lower index
+    switches_per_plane: int
+    radix: int
+    port_bytes_per_s: float
+    down_ports: int  # used per switch
+    up_ports: int  # per switch; 0 at the top
+    links_per_lower: int  # parallel links from one lower switch (or NIC, tier 0) to each switch it reaches
+    oversubscription: float  # as configured for this tier's uplinks
+    hop_latency_s: float
+    is_top: bool
+
+    @property
+    def switches_per_domain(self) -> int:
+        return self.planes * self.switches_per_plane
+
+    @property
+    def switches(self) -> int:
+        return self.domains * self.switches_per_domain
+
+    @property
+    def uplinks(self) -> int:
+        """Links from this tier's switches up to the next tier."""
+        return self.switches * self.up_ports
+
+    @property
+    def effective_oversubscription(self) -> float:
+        return self.down_ports / self.up_ports if self.up_ports else 1.0
+
+
+@dataclass(frozen=True)
+class ClosTopology:
+    """A built fabric for `gpus` accelerators of a system: endpoints (NIC links) and the tiers above them."""
+
+    system: str
+    kind: str
+    gpus: int
+    gpus_per_node: int
+    nics_per_node: int
+    nic_bytes_per_s: float  # per NIC, per direction, line rate
+    rail_optimized: bool  # effective: the leaves of each tier-0 domain split evenly into rails
+    leaves_per_rail: int
+    tiers: tuple[TierLayout, ...]
+
+    @property
+    def nodes(self) -> int:
+        return self.gpus // self.gpus_per_node
+
+    @property
+    def endpoint_links(self) -> int:
+        return self.nodes * self.nics_per_node
+
+    @property
+    def nodes_per_leaf_domain(self) -> int:
+        return self.tiers[0].domain_gpus // self.gpus_per_node
+
+    @property
+    def switches_total(self) -> int:
+        return sum(t.switches for t in self.tiers)
+
+    def links_between(self, upper: int) -> int:
+        """Physical links into tier `upper` from below (tier 0: the NIC links)."""
+        return self.endpoint_links if upper == 0 else self.tiers[upper - 1].uplinks
+
+    @property
+    def links_total(self) -> int:
+        return sum(self.links_between(i) for i in range(len(self.tiers)))
+
+    @property
+    def gpu_bytes_per_s(self) -> float:
+        """Scale-out line rate per GPU."""
+        return self.nics_per_node * self.nic_bytes_per_s / self.gpus_per_node
+
+    @property
+    def bisection_bytes_per_s(self) -> float:
+        cut = self.gpus / 2.0 * self.gpu_bytes_per_s
+        for tier in self.tiers:
+            if tier.is_top or tier.domains < 2:
+                continue
+            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain * tier.up_ports * tier.port_bytes_per_s)
+        return cut
+
+
+def _smallest_fitting_divisor(up: int, lower: int, down_max: int) -> int | None:
+    """Smallest S dividing `up` with lower * up / S <= down_max (balanced wiring), or None."""
+    for s in range(1, up + 1):
+        if up % s == 0 and lower * (up // s) <= down_max:
+            return s
+    return None
+
+
+def _down_max(radix: int, oversubscription: float, top: bool) -> int:
+    return radix if top else int(math.floor(radix * oversubscription / (1.0 + oversubscription) + 1e-9))
+
+
+def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
+    """Build the explicit folded Clos for `gpus` accelerators (default: the whole system).
+
+    Only the tiers needed are built: the first tier whose domain holds all `gpus` becomes the top.
+    Raises InputError with the failing arithmetic when the fabric cannot be built.
+    """
+    node, net = system.node, system.network
+    n = system.total_accelerators if gpus is None else int(gpus)
+    if n <= 0:
+        raise InputError(f"--gpus must be positive, got {n}")
+    if n > system.total_accelerators:
+        raise InputError(f"{n:,} GPUs requested but {system.name} has {system.total_accelerators:,}")
+    gpn, nics = node.accelerators_per_node, node.nics_per_node
+    if n % gpn:
+        raise InputError(f"{n:,} GPUs is not a multiple of the {gpn}-GPU node ({n:,} / {gpn} = {n / gpn:.3g})")
+    if nics == 0:
+        raise InputError(f"{system.name} has no NICs: no scale-out fabric to build")
+    layouts: list[TierLayout] = []
+    for i, spec in enumerate(net.tiers):
+        # one leaf must hold every NIC link for tier 0 to be the top
+        fits = i > 0 or (spec.switch_radix is not None and n // gpn * nics <= spec.switch_radix)
+        top = (n <= spec.group_size and fits) or i == len(net.tiers) - 1
+        domain = min(n, spec.group_size) if not top else n
+        if n > domain and n % domain:
+            raise InputError(f"{n:,} GPUs is not a multiple of the {domain:,}-GPU {spec.name} domain "
+                             f"({n:,} / {domain:,} = {n / domain:.4g})")
+        if domain % gpn:
+            raise InputError(f"the {domain:,}-GPU {spec.name} domain is not a multiple of the {gpn}-GPU node")
+        if spec.switch_radix is None:
+            raise InputError(f"tier {spec.name} of {system.name} has no switch_radix: cannot build the fabric")
+        radix = spec.switch_radix
+        port = spec.port_bandwidth_bytes_per_s or node.nic_bandwidth_bytes_per_s
+        o = spec.oversubscription
+        down_max = _down_max(radix, o, top)
+        if down_max < 1:
+            raise InputError(f"tier {spec.name}: radix {radix} at {o:g}:1 leaves no down port")
+        if i == 0:
+            links = domain // gpn * nics
+            leaves = math.ceil(links / down_max)
+            down = math.ceil(links / leaves)
+            layouts.append(TierLayout(spec.name, 0, domain, n // domain, 1, leaves, radix, port, down,
+                                      0 if top else math.ceil(down / o), 1, o, spec.hop_latency_s, top))
+        else:
+            below = layouts[-1]
+            sub = domain // below.domain_gpus
+            lower, up = sub * below.switches_per_domain, below.up_ports
+            s = _smallest_fitting_divisor(up, lower, down_max)
+            planes = 1
+            if s is None:
+                planes = below.switches_per_domain
+                s = _smallest_fitting_divisor(up, sub, down_max)
+                if s is None or planes == 1:
+                    raise InputError(
+                        f"cannot build tier {spec.name}: {sub} {below.name} switches per plane x "
+                        f"{up // (s or up)} link(s) each need {sub * (up // (s or up))} down ports per switch, but "
+                        f"radix {radix} at {o:g}:1 gives {down_max} (need radix >= "
+                        f"{math.ceil(sub * (1 + o) / o) if not top else sub})")
+            per_lower = up // s
+            down = (lower if planes == 1 else sub) * per_lower
+            layouts.append(TierLayout(spec.name, i, domain, n // domain, planes, s, radix, port, down,
+                                      0 if top else math.ceil(down / o), per_lower, o, spec.hop_latency_s, top))
+        if top:
+            break
+    leaf = layouts[0]
+    if len(layouts) == 1 and leaf.switches > 1:
+        raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "
+                         f"{system.name} has only the {leaf.name} tier to join them")
+    rails = net.rail_optimized and leaf.switches_per_domain % nics == 0 and leaf.switches_per_domain >= nics
+    lpr = leaf.switches_per_domain // nics if rails else 0
+    if rails and (leaf.domain_gpus // gpn) % lpr:
+        rails, lpr = False, 0
+    return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
+                        tuple(layouts))
+
+
+def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
+    """The per-tier rows of the `network` command: leaf/rack tier first."""
+    rows: list[dict[str, object]] = []
+    for t in topo.tiers:
+        rows.append({
+            "name": t.name, "switches": t.switches, "radix": t.radix, "port_gbps": t.port_bytes_per_s * 8 / 1e9,
+            "oversubscription": t.effective_oversubscription if not t.is_top else 1.0,
+            "configured_oversubscription": t.oversubscription, "domains": t.domains, "domain_gpus": t.domain_gpus,
+            "planes": t.planes, "down_ports_per_switch": t.down_ports, "up_ports_per_switch": t.up_ports,
+            "links_from_below": topo.links_between(t.index),
+        })
+    return rows
+
+
+def to_networkx(topo: ClosTopology, endpoints: bool = True):
+    """The fabric as a networkx Graph: switches (and servers with their NICs) as vertices, link bundles as edges
+    with `links` (parallel links) and `bytes_per_s` (line rate of the bundle); server-NIC edges have links=0."""
+    import networkx as nx
+
+    g = nx.Graph(system=topo.system, gpus=topo.gpus)
+    names = []
+    for t in topo.tiers:
+        ids = [f"{t.name}-{d}-{i}" for d in range(t.domains) for i in range(t.switches_per_domain)]
+        g.add_nodes_from(ids, tier=t.name, level=t.index + 1)
+        names.append(ids)
+    for t in range(1, len(topo.tiers)):
+        tier, below = topo.tiers[t], topo.tiers[t - 1]
+        sub = tier.domain_gpus // below.domain_gpus
+        cap = tier.links_per_lower * below.port_bytes_per_s
+        for d in range(tier.domains):
+            for q in range(tier.switches_per_domain):
+                plane = q // tier.switches_per_plane
+                lows = range(below.switches_per_domain) if tier.planes == 1 else (plane,)
+                for j in range(sub):
+                    for i in lows:
+                        low = names[t - 1][(d * sub + j) * below.switches_per_domain + i]
+                        g.add_edge(low, names[t][d * tier.switches_per_domain + q], links=tier.links_per_lower,
+                                   bytes_per_s=cap)
+    if endpoints:
+        import numpy as np
+
+        from infraplan.network.routing import _leaf_index
+
+        nodes = np.repeat(np.arange(topo.nodes), topo.nics_per_node)
+        nics = np.tile(np.arange(topo.nics_per_node), topo.nodes)
+        leaves = nodes // topo.nodes_per_leaf_domain * topo.tiers[0].switches_per_domain + _leaf_index(
+            topo, nodes, nics)
+        for node, nic, leaf in zip(nodes.tolist(), nics.tolist(), leaves.tolist(), strict=True):
+            name = f"node{node}-nic{nic}"
+            g.add_node(name, tier="nic", level=0)
+            g.add_edge(name, names[0][leaf], links=1, bytes_per_s=topo.nic_bytes_per_s)
+            g.add_node(f"node{node}", tier="node", level=-1)  # the server: its NICs meet over PCIe/NVLink
+            g.add_edge(f"node{node}", name, links=0, bytes_per_s=0.0)
+    return g
+
+
+def write_graphml(topo: ClosTopology, path: str) -> None:
+    """Write the graph as GraphML atomically (a temporary file renamed into place: no half-written output)."""
+    import os
+    import tempfile
+
+    import networkx as nx
+
+    graph = to_networkx(topo)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise InputError(f"cannot write {path}: no such folder {folder}")
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".graphml.tmp")
+    os.close(fd)
+    try:
+        nx.write_graphml(graph, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -1,0 +1,124 @@
+"""Flow-level simulator: max-min fairness, agreement with the analytical model, oversubscription, ECMP, jobs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import load_accelerator, load_system
+from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
+from infraplan.network.flow_sim import FlowSet, max_min_rates, simulate
+from infraplan.network.routing import build_links, route
+from infraplan.network.topology import build_topology
+
+
+def test_progressive_filling_gives_the_textbook_max_min_allocation():
+    # link 0 (capacity 1) carries flows 0 and 1; link 1 (capacity 2) carries flows 1 and 2
+    paths = np.array([[0, -1], [0, 1], [1, -1]])
+    rate, frozen_by, rounds = max_min_rates(paths, np.array([1.0, 2.0]), np.ones(3, dtype=bool))
+    assert rate == pytest.approx([0.5, 0.5, 1.5])
+    assert list(frozen_by) == [0, 0, 1] and rounds == 2
+
+
+def _fabric(name):
+    spec = load_system(name)
+    fabric = Fabric.from_system(spec, load_accelerator(spec.accelerator))
+    topo = build_topology(spec)
+    return spec, fabric, topo, build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
+
+
+def test_routes_are_valley_free_and_stay_in_the_rail():
+    spec, _, topo, links = _fabric("dgx-h100-superpod")
+    rng = np.random.default_rng(0)
+    src = np.array([0, 0, 3, 5])
+    dst = np.array([1, 8, 3 + 8 * 40, 2 + 8 * 1500])  # NVLink, same leaf, another unit, another spine domain
+    paths, reached, _ = route(topo, links, src, dst, np.ones(4, dtype=np.int64), rng)
+    hops = (paths >= 0).sum(axis=1)
+    assert list(hops) == [2, 2, 4, 6]
+    assert list(reached) == [-1, 0, 1, 2]
+    assert links.class_names[links.link_class[paths[0, 0]]] == "scale-up"
+
+
+UNCONGESTED = [
+    ("all-reduce", "dgx-h100-superpod", 8, "packed", "ring"),
+    ("all-reduce", "dgx-h100-superpod", 64, "packed", "ring"),
+    ("all-reduce", "dgx-h100-superpod", 64, "packed", "hierarchical"),
+    ("reduce-scatter", "meta-genai-ib-24k", 256, "packed", "ring"),
+    ("all-gather", "dgx-a100-superpod", 32, "spread", "ring"),
+    ("all-to-all", "dgx-h100-superpod", 64, "packed", "auto"),
+    ("send-recv", "meta-genai-roce-24k", 2, "packed", "auto"),
+    ("all-reduce", "meta-genai-roce-24k", 128, "spread", "ring"),
+]
+
+
+@pytest.mark.parametrize(("op", "system", "gpus", "placement", "algorithm"), UNCONGESTED)
+def test_flow_and_analytical_agree_within_5_percent_when_uncongested(op, system, gpus, placement, algorithm):
+    result = estimate_collective(op, system, gpus, 2**30, placement, algorithm, sim="flow")
+    assert result["time_s"] == pytest.approx(result["analytical_time_s"], rel=0.05)
+
+
+TOY = """
+display_name: toy RoCE cluster (512 GPUs, 1:4 above 128-GPU pods)
+source: test fixture
+accelerator: h100-sxm
+total_accelerators: 512
+node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
+network:
+  kind: roce
+  collective_efficiency: 0.9
+  ecmp_flows_per_pair: 16
+  tiers:
+    - {name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: pod, group_size: 128, oversubscription: 4, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: cluster, group_size: 512, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
+"""
+
+
+@pytest.fixture()
+def toy(tmp_path):
+    path = tmp_path / "toy-roce.yaml"
+    path.write_text(TOY)
+    return str(path)
+
+
+def test_oversubscribed_tier_slows_cross_pod_traffic(toy):
+    inside = estimate_collective("send-recv", toy, 128, 2**30, sim="flow")  # rank i -> i + 64: inside the pod
+    across = estimate_collective("send-recv", toy, 256, 2**30, sim="flow")  # pod 0 <-> pod 1, all 128 GPUs each
+    analytical = estimate_collective("send-recv", toy, 256, 2**30)
+    assert across["bottleneck_tier"] == analytical["bottleneck_tier"] == "pod"
+    assert inside["bottleneck_tier"] != "pod"
+    assert 3.5 < across["time_s"] / inside["time_s"] < 5.0
+    # the analytical model assumes perfect balance; ECMP leaves some uplinks busier than the mean
+    assert 0.95 * analytical["time_s"] <= across["time_s"] < 1.25 * analytical["time_s"]
+    assert any("ECMP" in a for a in analytical["assumptions"])
+
+
+def test_ecmp_collisions_shrink_as_flows_per_pair_grow(toy):
+    times = {f: estimate_collective("send-recv", toy, 128, 2**30, sim="flow", flows_per_pair=f)["time_s"]
+             for f in (1, 4, 16)}
+    nic_time = estimate_collective("send-recv", toy, 2, 2**30, placement="spread", sim="flow")["time_s"]
+    assert times[1] > times[4] > times[16] >= 0.99 * nic_time
+    assert times[1] > 1.3 * times[16]
+
+
+def test_same_seed_same_result_and_the_seed_matters(toy):
+    args = ("send-recv", toy, 128, 2**30)
+    a = estimate_collective(*args, sim="flow", flows_per_pair=1, seed=3)
+    b = estimate_collective(*args, sim="flow", flows_per_pair=1, seed=3)
+    times = {estimate_collective(*args, sim="flow", flows_per_pair=1, seed=s)["time_s"] for s in range(4)}
+    assert a == b
+    assert len(times) > 1
+
+
+def test_two_jobs_contend_for_the_oversubscribed_uplinks():
+    spec, fabric, topo, links = _fabric("meta-genai-roce-24k")
+    half = np.arange(1536)
+    job_a = FlowSet.of(half, half + 3072, 1e9, job=0)  # pod 0 -> pod 1
+    job_b = FlowSet.of(half + 1536, half + 2 * 3072, 1e9, job=1)  # pod 0 -> pod 2, same pod-0 uplinks
+    kwargs = {"latency_by_tier": fabric.tier_round_trip_latency_s, "scale_up_latency_s": SCALE_UP_LATENCY_S,
+              "flows_per_pair": 16, "seed": 1}
+    alone = simulate(topo, links, job_a, **kwargs).job_finish_s[0]
+    both = simulate(topo, links, FlowSet.concat([job_a, job_b]), **kwargs).job_finish_s
+    assert both[0] == pytest.approx(2.0 * alone, rel=0.15)
+    assert both[1] == pytest.approx(both[0], rel=0.15)
