@@ -8,13 +8,11 @@ name is accepted, a path to a user's YAML/JSON file is accepted too.
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from infraplan.catalog.loader import looks_like_path, parse_text, validated
+from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
 from infraplan.errors import InputError
 from infraplan.inference.recsys_models import RecsysModel, RecsysProfile
 from infraplan.inference.video_specs import Ladder, SoftwareEncoders, VideoAsic
@@ -26,15 +24,8 @@ _FOLDERS = {
 }
 
 
-def _folder(kind: str) -> Any:
-    folder = resources.files("infraplan.catalog")
-    for part in _FOLDERS[kind]:
-        folder = folder / part
-    return folder
-
-
 def _presets(kind: str) -> dict[str, Any]:
-    return {e.name.rsplit(".", 1)[0]: e for e in _folder(kind).iterdir() if e.name.endswith((".yaml", ".json"))}
+    return preset_files("/".join(_FOLDERS[kind]))
 
 
 def list_inference_presets(kind: str) -> list[str]:
@@ -43,21 +34,7 @@ def list_inference_presets(kind: str) -> list[str]:
 
 
 def _read(kind: str, ref: str) -> tuple[dict[str, Any], str]:
-    if looks_like_path(ref):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        data, name = parse_text(path.read_text(), path.name), path.stem
-    else:
-        presets = _presets(kind)
-        if ref not in presets:
-            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
-            raise InputError(f"unknown {kind} {ref!r}{hint}")
-        data, name = parse_text(presets[ref].read_text(), presets[ref].name), ref
-    if not isinstance(data, dict):
-        raise InputError(f"{kind} file {ref!r} must hold a mapping")
-    return data, name
+    return read_entry("/".join(_FOLDERS[kind]), ref, kind)
 
 
 @lru_cache(maxsize=128)

@@ -20,21 +20,20 @@ from infraplan.catalog.model_config import TransformerShape, shape_from_hf_confi
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.errors import InputError
 
-_KINDS = {"accelerators": (".yaml",), "systems": (".yaml",), "models": (".json", ".yaml")}
+_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def _preset_files(kind: str) -> dict[str, Any]:
-    folder = resources.files("infraplan.catalog") / kind
-    return {
-        entry.name.rsplit(".", 1)[0]: entry
-        for entry in folder.iterdir()
-        if entry.name.endswith(_KINDS[kind])
-    }
+def preset_files(folder: str) -> dict[str, Any]:
+    """Preset name -> packaged file, for a catalog folder such as 'systems' or 'video/devices'."""
+    base = resources.files("infraplan.catalog")
+    for part in folder.split("/"):
+        base = base / part
+    return {entry.name.rsplit(".", 1)[0]: entry for entry in base.iterdir() if entry.name.endswith(_SUFFIXES)}
 
 
-def list_presets(kind: str) -> list[str]:
-    """Names of the shipped presets of a kind ('accelerators', 'systems' or 'models')."""
-    return sorted(_preset_files(kind))
+def list_presets(folder: str) -> list[str]:
+    """Names of the shipped presets in a catalog folder ('accelerators', 'systems', 'models', ...)."""
+    return sorted(preset_files(folder))
 
 
 def parse_text(text: str, origin: str) -> Any:
@@ -59,8 +58,12 @@ def read_user_file(path: str | Path) -> Any:
     return parse_text(file.read_text(), file.name)
 
 
-def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
-    """Return (raw mapping, display name) for a preset name or a file path."""
+def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str, Any], str]:
+    """Return (raw mapping, display name) for a preset in a catalog folder or a file path.
+
+    `what` names the entry in errors (default: the folder name without its plural s).
+    """
+    what = what or folder.rsplit("/", 1)[-1].removesuffix("s")
     if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
@@ -68,16 +71,16 @@ def read_entry(kind: str, ref: str) -> tuple[dict[str, Any], str]:
         data = parse_text(path.read_text(), path.name)
         name = path.stem if path.stem != "config" else path.parent.name or "config"
     else:
-        presets = _preset_files(kind)
+        presets = preset_files(folder)
         if ref not in presets:
             close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
             hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
-            raise InputError(f"unknown {kind[:-1]} {ref!r}{hint}")
+            raise InputError(f"unknown {what} {ref!r}{hint}")
         entry = presets[ref]
         data = parse_text(entry.read_text(), entry.name)
         name = ref
     if not isinstance(data, dict):
-        raise InputError(f"{kind[:-1]} file {ref!r} must hold a mapping")
+        raise InputError(f"{what} file {ref!r} must hold a mapping")
     return data, name
 
 

@@ -6,18 +6,13 @@ with its `source:`; a user passes a preset name or a path to their own YAML file
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import validated
+from infraplan.catalog.loader import list_presets, read_entry, validated
 from infraplan.catalog.schemas import Spec
-from infraplan.errors import InputError
 
 
 class LengthDistribution(Spec):
@@ -92,55 +87,28 @@ class PriceTable(Spec):
     default_usd_per_hour: float = Field(gt=0)
 
 
-def _presets(folder: str) -> dict[str, Any]:
-    base = resources.files("infraplan.catalog") / folder
-    return {e.name.rsplit(".", 1)[0]: e for e in base.iterdir() if e.name.endswith((".yaml", ".yml"))}
-
-
 def list_serving_presets(folder: str) -> list[str]:
     """Preset names in 'workloads' or 'diffusion'."""
-    return sorted(_presets(folder))
-
-
-def _read(folder: str, ref: str, what: str) -> tuple[dict[str, Any], str]:
-    if "/" in ref or ref.endswith((".yaml", ".yml")):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        text, name = path.read_text(), path.stem
-    else:
-        presets = _presets(folder)
-        if ref not in presets:
-            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
-            raise InputError(f"unknown {what} {ref!r}{hint}")
-        text, name = presets[ref].read_text(), ref
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed {what} file {ref}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{what} file {ref!r} must hold a mapping")
-    return data, name
+    return list_presets(folder)
 
 
 @lru_cache(maxsize=64)
 def load_workload(ref: str) -> WorkloadSpec:
-    data, name = _read("workloads", ref, "workload")
+    data, name = read_entry("workloads", ref, "workload")
     data.setdefault("name", name)
     return validated(WorkloadSpec, data, ref, "workload")
 
 
 @lru_cache(maxsize=64)
 def load_diffusion_model(ref: str) -> DiffusionModel:
-    data, name = _read("diffusion", ref, "diffusion model")
+    data, name = read_entry("diffusion", ref, "diffusion model")
     data.setdefault("name", name)
     return validated(DiffusionModel, data, ref, "diffusion model")
 
 
 @lru_cache(maxsize=1)
 def load_price_table() -> PriceTable:
-    data, _ = _read("serving", "accelerator_prices", "price table")
+    data, _ = read_entry("serving", "accelerator_prices", "price table")
     return validated(PriceTable, data, "accelerator_prices", "price table")
 
 
