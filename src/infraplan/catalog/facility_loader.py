@@ -13,10 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BeforeValidator, Field
 
-from infraplan.catalog.loader import validated
+from infraplan.catalog.loader import looks_like_path, parse_text, validated
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
 from infraplan.units import parse_power_w
@@ -153,17 +152,10 @@ _TABLE_FILES = {"cooling": ("cooling.yaml", "types"), "locations": ("locations.y
                 "hardware_costs": ("hardware_costs.yaml", "accelerators")}
 
 
-def _read_yaml_text(text: str, origin: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"malformed file {origin}: {str(exc).splitlines()[0]}") from None
-
-
 @lru_cache(maxsize=32)
 def _catalog_file(name: str) -> dict[str, Any]:
     entry = resources.files("infraplan.catalog") / "facility" / name
-    data = _read_yaml_text(entry.read_text(), name)
+    data = parse_text(entry.read_text(), name)
     if not isinstance(data, dict):
         raise InputError(f"facility catalog file {name} must hold a mapping")
     return data
@@ -188,16 +180,12 @@ def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
     return InputError(f"unknown {kind} {ref!r}{hint}")
 
 
-def _is_path(ref: str) -> bool:
-    return "/" in ref or ref.endswith((".yaml", ".yml"))
-
-
 def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
-    if _is_path(ref):
+    if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        return validated(cls, _read_yaml_text(path.read_text(), path.name), ref)
+        return validated(cls, parse_text(path.read_text(), path.name), ref)
     table = _table(kind)
     if ref not in table:
         raise _unknown(label, ref, sorted(table))
@@ -244,11 +232,11 @@ def load_reliability() -> Reliability:
 
 def load_failure_rate(ref: str) -> FailureRate:
     """A failure-rate preset (rsc-1, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
-    if _is_path(ref):
+    if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        return validated(FailureRate, _read_yaml_text(path.read_text(), path.name), ref)
+        return validated(FailureRate, parse_text(path.read_text(), path.name), ref)
     rates = load_reliability().failure_rates
     if ref not in rates:
         raise _unknown("failure rate", ref, sorted(rates))
@@ -269,11 +257,11 @@ def load_storage(ref: str) -> Storage:
 
 def load_fleet(ref: str) -> Fleet:
     """A fleet preset (catalog/facility/fleets/NAME.yaml) or a fleet YAML file of the user's."""
-    if _is_path(ref):
+    if looks_like_path(ref):
         path = Path(ref)
         if not path.is_file():
             raise InputError(f"no such file: {ref}")
-        data = _read_yaml_text(path.read_text(), path.name)
+        data = parse_text(path.read_text(), path.name)
         if isinstance(data, dict):
             data.setdefault("name", path.stem)
         return validated(Fleet, data, ref)
@@ -281,7 +269,7 @@ def load_fleet(ref: str) -> Fleet:
     if ref not in known:
         raise _unknown("fleet", ref, known)
     entry = resources.files("infraplan.catalog") / "facility" / "fleets" / f"{ref}.yaml"
-    return validated(Fleet, _read_yaml_text(entry.read_text(), entry.name), ref)
+    return validated(Fleet, parse_text(entry.read_text(), entry.name), ref)
 
 
 __all__ = [
