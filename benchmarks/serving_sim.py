@@ -12,9 +12,9 @@ import time
 
 from infraplan.catalog import load_accelerator, load_model, load_system
 from infraplan.catalog.serving_loader import load_workload
-from infraplan.inference.llm_iteration import Deployment
-from infraplan.inference.serving_sim import simulate_deployment
-from infraplan.inference.workloads import workload_requests
+from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.workloads import workload_requests
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from importlib import resources
 from typing import Any
 
 from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
+from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
+from infraplan.catalog.video_schemas import Ladder, SoftwareEncoders, VideoAsic
 from infraplan.errors import InputError
-from infraplan.inference.recsys_models import RecsysModel, RecsysProfile
-from infraplan.inference.video_specs import Ladder, SoftwareEncoders, VideoAsic
 
 _FOLDERS = {
     "recsys model": ("recsys",),

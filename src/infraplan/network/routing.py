@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.errors import InputError
-from infraplan.network.topology import ClosTopology
+from infraplan.network.topology import ClosTopology, leaf_index
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,6 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
                      tuple(up), tuple(down), tuple(fan))
 
 
-def _leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndarray:
-    npd = topo.nodes_per_leaf_domain
-    within = node % npd
-    if topo.rail_optimized:
-        return nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail)
-    return (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports
-
-
 def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray, copies: np.ndarray,
           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Route `copies[i]` ECMP flows for each GPU pair src[i] -> dst[i].
@@ -102,10 +94,10 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
         pick = rng.integers(0, per_gpu, size=f)
         nic_s, nic_d = base_s[owner] + pick, base_d[owner] + pick
         node_sf, node_df = node_s[owner], node_d[owner]
-        leaf_s, leaf_d = _leaf_index(topo, node_sf, nic_s), _leaf_index(topo, node_df, nic_d)
+        leaf_s, leaf_d = leaf_index(topo, node_sf, nic_s), leaf_index(topo, node_df, nic_d)
     else:
         nic_s, nic_d = base_s[owner], base_d[owner]
-        leaf_s, leaf_d = _leaf_index(topo, node_s, base_s)[owner], _leaf_index(topo, node_d, base_d)[owner]
+        leaf_s, leaf_d = leaf_index(topo, node_s, base_s)[owner], leaf_index(topo, node_d, base_d)[owner]
     intra = intra_pair[owner]
     paths = np.full((f, 2 * depth), -1, dtype=np.int32)
     paths[:, 0] = np.where(intra, links.gpu_out + src[owner], links.nic_up + node_s[owner] * nics + nic_s)

@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 
@@ -224,6 +226,15 @@ def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
     return rows
 
 
+def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndarray:
+    """Index of the leaf switch (within its leaf domain) that NIC `nic` of server `node` plugs into."""
+    npd = topo.nodes_per_leaf_domain
+    within = node % npd
+    if topo.rail_optimized:
+        return nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail)
+    return (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports
+
+
 def to_networkx(topo: ClosTopology, endpoints: bool = True):
     """The fabric as a networkx Graph: switches (and servers with their NICs) as vertices, link bundles as edges
     with `links` (parallel links) and `bytes_per_s` (line rate of the bundle); server-NIC edges have links=0."""
@@ -249,13 +260,10 @@ def to_networkx(topo: ClosTopology, endpoints: bool = True):
                         g.add_edge(low, names[t][d * tier.switches_per_domain + q], links=tier.links_per_lower,
                                    bytes_per_s=cap)
     if endpoints:
-        import numpy as np
-
-        from infraplan.network.routing import _leaf_index
 
         nodes = np.repeat(np.arange(topo.nodes), topo.nics_per_node)
         nics = np.tile(np.arange(topo.nics_per_node), topo.nodes)
-        leaves = nodes // topo.nodes_per_leaf_domain * topo.tiers[0].switches_per_domain + _leaf_index(
+        leaves = nodes // topo.nodes_per_leaf_domain * topo.tiers[0].switches_per_domain + leaf_index(
             topo, nodes, nics)
         for node, nic, leaf in zip(nodes.tolist(), nics.tolist(), leaves.tolist(), strict=True):
             name = f"node{node}-nic{nic}"

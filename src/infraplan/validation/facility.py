@@ -17,11 +17,11 @@ import yaml
 
 from infraplan.catalog import load_model, load_system
 from infraplan.catalog.facility_loader import load_failure_rate, load_location
-from infraplan.facility.campus import plan_campus
 from infraplan.facility.carbon import model_card_co2_t
 from infraplan.facility.facility import size_facility
 from infraplan.facility.power_chain import accelerator_power_w, layout_from_system
 from infraplan.facility.reliability import checkpoint_bytes, daly_interval_s, job_mttf_s, reliability_report
+from infraplan.planning.campus import plan_campus
 
 
 def load_facility_cases() -> list[dict[str, Any]]:

@@ -23,10 +23,10 @@ from scipy.stats import spearmanr
 from infraplan.catalog import load_accelerator, load_model, load_system, read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import WorkloadSpec
-from infraplan.inference.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
-from infraplan.inference.serving_sim import simulate_deployment
-from infraplan.inference.workloads import Requests, fixed_requests, workload_requests
 from infraplan.network.collectives import Fabric
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
+from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
 
 GATE_MEAN_ERROR = 0.15
 SERVER_BISECTION_STEPS = 10

@@ -21,9 +21,9 @@ import yaml
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import load_recsys_profile
 from infraplan.hardware.kernels import KernelRates, gemm_time
-from infraplan.inference.embedding import resolve_tiers
-from infraplan.inference.recsys import estimate_recsys
-from infraplan.inference.video import estimate_video
+from infraplan.recsys.embedding import resolve_tiers
+from infraplan.recsys.estimate import estimate_recsys
+from infraplan.video.transcode import estimate_video
 
 
 def load_silicon_cases() -> dict[str, Any]:

@@ -1,0 +1,45 @@
+"""`infraplan collective`: time, algbw and busbw of one collective on a placed group, analytical or flow-level."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.network.collective_schedules import estimate_collective
+from infraplan.units import parse_bytes
+
+
+def render_collective(r: dict[str, Any]) -> None:
+    console.print(f"{r['op']} of {fmt_bytes(r['size_bytes'])} on {r['gpus']:,} GPUs of {r['system']} "
+                  f"({r['placement']}, stride {r['stride']}), {r['algorithm']}, {r['sim']} model")
+    console.print(f"time {fmt_seconds(r['time_s'])}; algbw {fmt_rate(r['algbw_bytes_per_s'], 'B/s')}; "
+                  f"busbw {fmt_rate(r['busbw_bytes_per_s'], 'B/s')}; bottleneck: {r['bottleneck_tier']}")
+    if "analytical_time_s" in r:
+        console.print(f"analytical model: {fmt_seconds(r['analytical_time_s'])}; {r['flows']:,} flows "
+                      f"({r['flows_per_pair']} per GPU pair across nodes), seed {r['seed']}")
+    console.print("assumes: " + "; ".join(r["assumptions"]))
+
+
+def collective(
+    op: str = typer.Argument(..., help="all-reduce | reduce-scatter | all-gather | all-to-all | send-recv"),
+    system: str = typer.Option(..., "--system", help="system preset or path to a system YAML"),
+    gpus: int = typer.Option(..., "--gpus", help="GPUs in the group"),
+    size: str = typer.Option(..., "--bytes", help="buffer size per rank, e.g. 1GiB, 256MB, 4096"),
+    placement: str = typer.Option("packed", "--placement", help="packed | spread (evenly over the system)"),
+    algorithm: str = typer.Option("auto", "--algorithm", help="ring | tree | hierarchical | auto"),
+    sim: str = typer.Option("analytical", "--sim", help="analytical | flow"),
+    flows_per_pair: int | None = typer.Option(None, "--flows-per-pair",
+                                              help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
+    seed: int = typer.Option(0, "--seed", help="seed of the ECMP hashes (flow sim)"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
+    result = estimate_collective(op, system, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+                                 sim=sim, flows_per_pair=flows_per_pair, seed=seed)
+    emit(result, as_json, render_collective)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("collective")(collective)

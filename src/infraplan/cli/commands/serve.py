@@ -1,0 +1,93 @@
+"""`infraplan serve`: simulate serving a model (or a diffusion model) on a deployment under a request stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.serving.serving_api import estimate_serving
+
+
+def _latency_row(table: Table, label: str, p: dict[str, float]) -> None:
+    table.add_row(label, f"p50 {fmt_seconds(p['p50'])} · p90 {fmt_seconds(p['p90'])} · p99 {fmt_seconds(p['p99'])}")
+
+
+def render_serving(r: dict[str, Any]) -> None:
+    d = r["deployment"]
+    if "diffusion_model" in d:
+        title = (f"{r['model']} on {r['system']}: {d['gpus']} × {r['accelerator']}, batch ≤ {d['max_batch']}, "
+                 f"{d['steps']} steps, {r['workload']}")
+    else:
+        pools = (f", {d['prefill_replicas']} prefill + {d['decode_replicas']} decode replicas"
+                 if d.get("disaggregated") else "")
+        title = (f"{r['model']} on {r['system']}: {d['replicas']} × (TP{d['tp']} PP{d['pp']}) {r['accelerator']}, "
+                 f"{d['dtype']} weights, {d['kv_dtype']} KV{pools}, {r['workload']}")
+    table = Table(title=title, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    if not r["fits"]:
+        table.add_row("fits", f"NO — {r['why']}")
+        console.print(table)
+        return
+    if "images_per_s" in r:
+        table.add_row("throughput", f"{r['images_per_s']:.3g} images/s ({r['images_per_s_per_gpu']:.3g} per GPU)")
+        _latency_row(table, "image latency", r["latency_s"])
+        table.add_row("energy per image", f"{r['joules_per_image']:.4g} J")
+        table.add_row("cost", f"${r['usd_per_thousand_images']:.4g} per 1,000 images")
+    else:
+        table.add_row("output throughput", f"{fmt_rate(r['output_tokens_per_s'], 'tokens/s')} "
+                      f"({fmt_rate(r['output_tokens_per_s_per_gpu'], 'tokens/s')} per GPU)")
+        table.add_row("requests", f"{r['requests_per_s']:.4g} requests/s")
+        _latency_row(table, "TTFT", r["ttft_s"])
+        _latency_row(table, "TPOT", r["tpot_s"])
+        _latency_row(table, "end-to-end", r["e2e_s"])
+        table.add_row("energy per output token", f"{r['joules_per_token']:.4g} J")
+        table.add_row("cost", f"${r['usd_per_million_tokens']:.4g} per million output tokens")
+        table.add_row("KV cache per replica", f"{r['deployment']['kv_cache_tokens_per_replica']:,} tokens "
+                      f"({fmt_bytes(r['deployment']['kv_cache_bytes_per_gpu'])} per GPU)")
+    table.add_row("SLO attainment", fmt_percent(r["slo_attainment"]))
+    table.add_row("power per GPU (with host share)", f"{r['power_w_per_gpu']:.0f} W")
+    table.add_row("simulated", f"{r['requests']:,} requests over {fmt_seconds(r['duration_s'])}")
+    console.print(table)
+
+
+def serve(
+    model: str = typer.Argument(..., help="model preset or HF config.json (diffusion model for image-generation)"),
+    system: str = typer.Option(..., "--system", help="system preset, system YAML, or an accelerator preset"),
+    gpus: int = typer.Option(..., "--gpus", help="accelerators used"),
+    tp: str = typer.Option("auto", "--tp", help="tensor parallel degree, or 'auto'"),
+    pp: int = typer.Option(1, "--pp", help="pipeline stages"),
+    ep: int = typer.Option(1, "--ep", help="expert parallel degree inside the TP group (MoE)"),
+    dtype: str = typer.Option("bf16", "--dtype", help="weights: bf16 | fp8 | int8 | int4"),
+    kv_dtype: str | None = typer.Option(None, "--kv-dtype", help="KV cache: bf16 | fp8 | int8 [fp8 with fp8 weights]"),
+    offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),
+    rate: float | None = typer.Option(None, "--rate", help="arrival rate, requests/s"),
+    input_len: int | None = typer.Option(None, "--input-len", help="fixed prompt length, tokens"),
+    output_len: int | None = typer.Option(None, "--output-len", help="fixed output length, tokens"),
+    workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | "
+                                        "image-generation | path to a workload YAML"),
+    trace: str | None = typer.Option(None, "--trace", help="CSV with arrival_s,input_tokens,output_tokens"),
+    requests: int | None = typer.Option(None, "--requests", help="requests to simulate [2000; a trace: all]"),
+    max_batch: int | None = typer.Option(None, "--max-batch", help="sequences per engine [256; images: 16]"),
+    token_budget: int = typer.Option(8192, "--token-budget", help="tokens per iteration (chunked prefill)"),
+    ttft_slo: float | None = typer.Option(None, "--ttft-slo", help="TTFT SLO, seconds (images: latency SLO)"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds"),
+    prefill_gpus: int = typer.Option(0, "--prefill-gpus", help="GPUs of a disaggregated prefill pool [0: colocated]"),
+    usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", help="$ per accelerator-hour [catalog]"),
+    seed: int = typer.Option(0, "--seed", help="random seed for arrivals and lengths"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Simulate serving: throughput, TTFT/TPOT/end-to-end percentiles, SLO attainment, J/token, $/M tokens."""
+    result = estimate_serving(
+        model, system, gpus, tp=tp, pp=pp, ep=ep, dtype=dtype, kv_dtype=kv_dtype, offline=offline, rate=rate,
+        input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
+        max_batch=max_batch, token_budget=token_budget,
+        ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour)
+    emit(result, as_json, render_serving)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,87 @@
+"""`infraplan serve-plan`: the fewest accelerators and the deployment that serve a QPS target within SLOs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_seconds
+from infraplan.serving.capacity import BATCH_CAPS, search_capacity
+
+
+def render_plan(r: dict[str, Any]) -> None:
+    if not r["feasible"]:
+        console.print(f"no deployment found for {r['model']} on {r['system']} at {r['rate_per_s']:g} requests/s: "
+                      f"{r['why']}")
+        return
+    d, s = r["deployment"], r["serve"]
+    pools = (f" ({d['prefill_replicas']} prefill + {d['decode_replicas']} decode replicas, disaggregated)"
+             if d["disaggregated"] else "")
+    console.print(f"[bold]{r['gpus']} × {r['accelerator']}[/bold]: {d['replicas']} replicas of TP{d['tp']} "
+                  f"PP{d['pp']}, {d['dtype']} weights, {d['kv_dtype']} KV, batch ≤ {d['max_batch']}{pools}")
+    table = Table(title=f"{r['model']} at {r['rate_per_s']:g} requests/s ({r['workload']}), SLO p"
+                  f"{r['slo']['percentile']:g}: TTFT ≤ {fmt_seconds(r['slo']['ttft_s'])}, "
+                  f"TPOT ≤ {fmt_seconds(r['slo']['tpot_s'])}", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("output throughput", fmt_rate(s["output_tokens_per_s"], "tokens/s"))
+    for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("e2e_s", "end-to-end")):
+        p = s[key]
+        table.add_row(label, f"p50 {fmt_seconds(p['p50'])} · p90 {fmt_seconds(p['p90'])} · p99 {fmt_seconds(p['p99'])}")
+    table.add_row("SLO attainment", f"{s['slo_attainment'] * 100:.1f} %")
+    table.add_row("energy per output token", f"{s['joules_per_token']:.4g} J")
+    table.add_row("cost", f"${s['usd_per_million_tokens']:.4g} per million output tokens")
+    console.print(table)
+    if r["alternatives"]:
+        alt = Table(title="next-best deployments")
+        for col in ("GPUs", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
+            alt.add_column(col)
+        for o in r["alternatives"]:
+            alt.add_row(str(o["gpus"]), o["dtype"], str(o["tp"]), str(o["pp"]), str(o["max_batch"]),
+                        str(o["replicas"]), f"yes ({o['prefill_replicas']} prefill)" if o["disaggregated"] else "no")
+        console.print(alt)
+
+
+def _ints(text: str, flag: str) -> tuple[int, ...]:
+    from infraplan.errors import InputError
+
+    try:
+        values = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise InputError(f"{flag} takes comma-separated whole numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise InputError(f"{flag} takes comma-separated whole numbers >= 1, got {text!r}")
+    return values
+
+
+def serve_plan(
+    model: str = typer.Argument(..., help="model preset or HF config.json path"),
+    system: str = typer.Option(..., "--system", help="system preset, system YAML, or an accelerator preset"),
+    rate: float = typer.Option(..., "--rate", help="target arrival rate, requests/s"),
+    workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | YAML"),
+    input_len: int | None = typer.Option(None, "--input-len", help="fixed prompt length, tokens"),
+    output_len: int | None = typer.Option(None, "--output-len", help="fixed output length, tokens"),
+    ttft_slo: float | None = typer.Option(None, "--ttft-slo", help="TTFT SLO, seconds [workload's]"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds [workload's]"),
+    percentile: float = typer.Option(99.0, "--percentile", help="SLO percentile for TTFT and TPOT"),
+    dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes to consider (bf16,fp8,int8,int4)"),
+    max_batch: str = typer.Option(",".join(str(b) for b in BATCH_CAPS), "--max-batch",
+                                  help="batch caps to consider, comma-separated"),
+    max_gpus: int | None = typer.Option(None, "--max-gpus", help="search limit [the system's size]"),
+    no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
+    requests: int = typer.Option(1500, "--requests", help="requests per probe simulation"),
+    seed: int = typer.Option(0, "--seed", help="random seed for arrivals and lengths"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
+    result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
+                             ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=tuple(x.strip() for x in dtypes.split(",")),
+                             batch_caps=_ints(max_batch, "--max-batch"), percentile=percentile, max_gpus=max_gpus,
+                             requests=requests, disaggregation=not no_disaggregation, seed=seed)
+    emit(result, as_json, render_plan)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve-plan")(serve_plan)

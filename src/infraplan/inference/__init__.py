@@ -1,1 +1,0 @@
-"""Inference: LLM serving (iteration model, simulator, capacity search) and other serving workloads."""

@@ -1,0 +1,220 @@
+"""Heterogeneous fleet placement: how many devices of each pool serve each service, as a mixed-integer
+linear programme solved by HiGHS (scipy.optimize.milp).
+
+Variables x[s, p] >= 0, integer: devices of pool p dedicated to service s (only pairs where the device can
+serve the service at its SLO). With T[s, p] the per-device capacity from the performance models (recsys:
+QPS at the best batch meeting the latency SLO; video: real-time transcodes per device):
+
+    minimise   sum c[s, p] x[s, p]
+    subject to sum_p T[s, p] x[s, p] >= demand[s]        for every service
+               sum_s x[s, p]         <= available[p]     for every pool with a limit
+
+This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
+c = provisioned power per device (TDP + host share; objective `power`) or yearly TCO per device (objective
+`tco`: capex / lifetime + energy at the device's load x PUE x price). The GPU-only baseline re-solves with
+GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC encoder. An infeasible
+programme is explained by its elastic relaxation: the least total relative shortfall and the pools it fills.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from infraplan.catalog import load_accelerator
+from infraplan.catalog.inference_loader import is_video_device, load_recsys_profile, load_video_device
+from infraplan.errors import InputError
+from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
+from infraplan.recsys.estimate import estimate_recsys
+from infraplan.video.transcode import estimate_video
+
+HOURS_PER_YEAR = 8766.0
+SUPPORTED_SERVICES = ("recsys", "video")
+
+
+def _device_kind(pool: PoolSpec) -> str:
+    return "video-asic" if is_video_device(pool.device) else load_accelerator(pool.device).kind
+
+
+def _option(service: ServiceSpec, pool: PoolSpec) -> dict[str, Any]:
+    """Per-device capacity, power and cost of `pool` serving `service`, or {'reason': why not}."""
+    kind = _device_kind(pool)
+    if service.kind == "recsys":
+        if kind == "video-asic":
+            return {"reason": f"{pool.device} is a video transcoder"}
+        try:
+            r = estimate_recsys(service.model, pool.device, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
+        except InputError as exc:
+            return {"reason": str(exc)}
+        if not r["meets_slo"]:
+            return {"reason": f"latency {r['latency_s'] * 1e3:.3g} ms at batch 1 exceeds the SLO "
+                              f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
+        host = pool.host_power_w if pool.host_power_w is not None else load_recsys_profile(pool.device).host_power_w
+        return {"capacity": r["qps"], "unit": "qps", "draw_w": r["power_w"] + host,
+                "provisioned_w": load_accelerator(pool.device).tdp_w + host,
+                "detail": {"batch": r["batch"], "latency_s": r["latency_s"], "bound": r["bound"]}}
+    if kind not in ("video-asic", "cpu"):
+        nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
+        return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
+    try:
+        v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
+    except InputError as exc:
+        return {"reason": str(exc)}
+    host = pool.host_power_w if pool.host_power_w is not None else v["platform_power_w"] - v["power_w"]
+    provisioned = (load_video_device(pool.device).power_w if kind == "video-asic" else v["power_w"]) + host
+    return {"capacity": v["streams_per_device"], "unit": "streams", "draw_w": v["power_w"] + host,
+            "provisioned_w": provisioned, "detail": {"encoder": v["encoder"], "bound": v["bound"]}}
+
+
+def _demand(service: ServiceSpec) -> float:
+    if service.kind == "recsys":
+        return float(service.qps)  # type: ignore[arg-type]
+    return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
+
+
+def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float]:
+    energy_usd = opt["draw_w"] * spec.pue * HOURS_PER_YEAR / 1000.0 * spec.electricity_usd_per_kwh
+    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": pool.capex_usd / pool.lifetime_years + energy_usd,
+            "energy_usd_per_year": energy_usd, "capex_usd": pool.capex_usd}
+
+
+def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
+           objective: str) -> tuple[np.ndarray | None, Any]:
+    n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
+    key = "power_w" if objective == "power" else "tco_usd_per_year"
+    c = np.array([o["cost"][key] for _, _, o in pairs])
+    a = np.zeros((n_s + n_p, n_x))
+    for x, (s, p, o) in enumerate(pairs):
+        a[s, x] = o["capacity"]
+        a[n_s + p, x] = 1.0
+    lb = np.concatenate([demand, np.zeros(n_p)])
+    ub = np.concatenate([np.full(n_s, np.inf), [np.inf if v is None else float(v) for v in limits]])
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x), bounds=Bounds(0, np.inf),
+               options={"mip_rel_gap": 1e-6})
+    return (np.round(res.x).astype(int) if res.status == 0 else None), res
+
+
+def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray,
+                    limits: list[int | None]) -> str:
+    """Elastic LP relaxation: minimise the total relative shortfall; name the short services and full pools."""
+    n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
+    c = np.concatenate([np.zeros(n_x), np.ones(n_s)])
+    a_ub, b_ub = [], []
+    for s in range(n_s):  # -(sum T x) - demand * short <= -demand
+        row = np.zeros(n_x + n_s)
+        for x, (ss, _, o) in enumerate(pairs):
+            if ss == s:
+                row[x] = -o["capacity"]
+        row[n_x + s] = -demand[s]
+        a_ub.append(row)
+        b_ub.append(-demand[s])
+    for p in range(n_p):
+        if limits[p] is not None:
+            row = np.zeros(n_x + n_s)
+            for x, (_, pp, _) in enumerate(pairs):
+                row[x] = 1.0 if pp == p else 0.0
+            a_ub.append(row)
+            b_ub.append(float(limits[p]))  # type: ignore[arg-type]
+    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * n_x + [(0, 1)] * n_s,
+                  method="highs")
+    short = res.x[n_x:] if res.status == 0 else np.ones(n_s)
+    used = np.zeros(n_p)
+    for x, (_, p, _) in enumerate(pairs):
+        used[p] += res.x[x] if res.status == 0 else 0.0
+    parts = [f"{spec.services[s].name} short by {short[s] * demand[s]:.4g} of {demand[s]:.4g} "
+             f"{'QPS' if spec.services[s].kind == 'recsys' else 'streams'} ({short[s] * 100:.0f} %)"
+             for s in range(n_s) if short[s] > 1e-9]
+    full = [f"{spec.pools[p].name} ({limits[p]} of {limits[p]})" for p in range(n_p)
+            if limits[p] is not None and used[p] >= limits[p] - 1e-6]  # type: ignore[operator]
+    short_text = "; ".join(parts) or "integer rounding"
+    return (f"HiGHS: the programme is infeasible; even the LP relaxation leaves {short_text}"
+            f"{'; pools used up: ' + ', '.join(full) if full else ''}")
+
+
+def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> tuple[list, dict]:
+    rows, totals = [], {"devices": 0, "power_w": 0.0, "facility_power_w": 0.0, "capex_usd": 0.0,
+                        "tco_usd_per_year": 0.0, "energy_usd_per_year": 0.0}
+    for n, (s, p, o) in zip(x, pairs, strict=True):
+        if n <= 0:
+            continue
+        svc, pool = spec.services[s], spec.pools[p]
+        row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": int(n),
+               "capacity_per_device": o["capacity"], "unit": o["unit"], "served": o["capacity"] * n,
+               "power_w": o["cost"]["power_w"] * n, "tco_usd_per_year": o["cost"]["tco_usd_per_year"] * n,
+               **o["detail"]}
+        rows.append(row)
+        totals["devices"] += int(n)
+        for k in ("power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):
+            totals[k] += o["cost"][k] * n
+    totals["facility_power_w"] = totals["power_w"] * spec.pue
+    return rows, totals
+
+
+def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> dict[str, Any]:
+    """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's."""
+    spec = load_fleet_spec(spec) if isinstance(spec, str) else spec
+    objective = objective or spec.objective
+    if objective not in ("power", "tco"):
+        raise InputError(f"--objective must be power or tco, got {objective!r}")
+    llm = [s.name for s in spec.services if s.kind == "llm"]
+    if llm:
+        raise InputError(f"service {llm[0]!r} is LLM serving, which fleet-mix does not size yet (size it with "
+                         "`infraplan serve-plan`); supported service kinds: recsys, video")
+    for pool in spec.pools:  # unknown devices fail early and clearly
+        if not is_video_device(pool.device):
+            load_accelerator(pool.device)
+    pairs, excluded = [], []
+    for s, svc in enumerate(spec.services):
+        for p, pool in enumerate(spec.pools):
+            opt = _option(svc, pool)
+            if "reason" in opt:
+                excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
+            else:
+                opt["cost"] = _costs(spec, pool, opt)
+                pairs.append((s, p, opt))
+    demand = np.array([_demand(s) for s in spec.services])
+    for s, svc in enumerate(spec.services):
+        if not any(ps == s for ps, _, _ in pairs):
+            why = "; ".join(f"{e['pool']}: {e['reason']}" for e in excluded if e["service"] == svc.name)
+            raise InputError(f"infeasible: no pool can serve {svc.name!r} ({why})")
+    limits = [p.available for p in spec.pools]
+    x, res = _solve(spec, pairs, demand, limits, objective)
+    if x is None:
+        raise InputError(_why_infeasible(spec, pairs, demand, limits))
+    assignment, totals = _assignment(spec, pairs, x)
+    out: dict[str, Any] = {
+        "fleet": spec.name, "objective": objective, "assignment": assignment, "totals": totals,
+        "pools": [{"pool": p.name, "device": p.device, "used": int(sum(n for n, (_, pp, _) in zip(x, pairs, strict=True)
+                                                                      if pp == i)), "available": p.available}
+                  for i, p in enumerate(spec.pools)],
+        "excluded": excluded,
+        "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
+                   "objective_value": float(res.fun), "message": str(res.message)},
+        "supported_services": list(SUPPORTED_SERVICES),
+    }
+    out.update(_gpu_only(spec, pairs, demand, objective, totals))
+    return out
+
+
+def _gpu_only(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, objective: str,
+              totals: dict[str, float]) -> dict[str, Any]:
+    kinds = [_device_kind(p) for p in spec.pools]
+    keep = [(s, p, o) for s, p, o in pairs
+            if kinds[p] == "gpu" or (spec.services[s].kind == "video" and kinds[p] == "cpu")]
+    missing = [svc.name for i, svc in enumerate(spec.services) if not any(s == i for s, _, _ in keep)]
+    if missing:
+        return {"gpu_only": None, "saving_vs_gpu_only": None,
+                "gpu_only_note": f"no GPU-only fleet serves {', '.join(missing)} "
+                                 "(no GPU pool, or no CPU pool for video)"}
+    x, _ = _solve(spec, keep, demand, [None] * len(spec.pools), objective)
+    if x is None:  # cannot happen without limits, but never pretend
+        return {"gpu_only": None, "saving_vs_gpu_only": None, "gpu_only_note": "GPU-only programme infeasible"}
+    assignment, base = _assignment(spec, keep, x)
+    saving = {k: base[k] - totals[k] for k in ("power_w", "tco_usd_per_year", "capex_usd")}
+    saving.update({f"{k}_fraction": (base[k] - totals[k]) / base[k] if base[k] else 0.0
+                   for k in ("power_w", "tco_usd_per_year")})
+    return {"gpu_only": {"assignment": assignment, "totals": base,
+                         "rule": "GPU pools only, unlimited; video on CPU pools (no GPU video encoder modelled)"},
+            "saving_vs_gpu_only": saving}

@@ -1,0 +1,192 @@
+"""Recommendation (DLRM) inference on one accelerator: QPS, latency at a batch, power and QPS/W.
+
+Per batch of B samples, evaluated for an array of batch sizes at once:
+
+- embedding lookups: B x (row bytes gathered per sample from each tier) / (tier bandwidth x its
+  random-access efficiency), tiers as placed by `embedding.place` (SRAM / HBM or LPDDR or DDR / host DRAM);
+- MLP and DCN GEMMs (M = B): the compute time of `hardware.kernels.gemm_time` (tile and wave quantisation at
+  the catalog's measured or assumed matmul fraction, so small batches run below peak) against the bytes of
+  weights (from the tiers holding them) and activations (in the fastest on-device tier); the larger wins;
+- the DLRM dot interaction as a batched (B*F x d) @ (d x F) GEMM; element-wise work at the vector rate;
+- a fixed cost per kernel launch (catalog `kernel_overhead_s`);
+- the host link (PCIe): request bytes (dense features, indices, offsets, the score) plus rows and weights
+  that spilled to host DRAM; transfers of batch i+1 overlap the compute of batch i.
+
+Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
+QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
+memory and host-link. Power = idle + (active - idle) x busy fraction, active = the catalog's typical power
+(TDP if none), idle = the catalog idle power (active if unknown). Platform power is what a data hall
+provisions per accelerator: its TDP plus the host server's share (profile `host_power_w`).
+Sources of every figure are in the catalog files (`catalog/recsys/`, `catalog/accelerators/`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog import load_accelerator
+from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
+from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
+from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.errors import InputError
+from infraplan.hardware.kernels import KernelRates, gemm_time
+from infraplan.recsys.embedding import Placement, place, resolve_tiers
+
+MAX_BATCH = 4096
+_STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"), "fp8": ("int8", "bf16", "fp16"),
+              "fp32": ("tf32",), "tf32": ("fp32",)}
+
+
+def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
+    """The model dtype if the accelerator runs it, else the nearest it does (fp16 <-> bf16 on CPUs and MTIA v1)."""
+    for candidate in (dtype, *_STAND_INS.get(dtype, ())):
+        if accelerator.supports(candidate):
+            return candidate
+    raise InputError(f"{accelerator.name} has no peak for {dtype} or a stand-in; it lists "
+                     f"{', '.join(accelerator.peak_flops_per_s)}")
+
+
+def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: RecsysProfile,
+                     batches: np.ndarray | list[int]) -> dict[str, Any]:
+    """Every time, rate and power term for each batch size in `batches` (arrays of the same length)."""
+    b = np.asarray(batches, dtype=np.float64)
+    if b.size == 0 or np.any(b < 1):
+        raise InputError("batch sizes must be >= 1")
+    tiers = resolve_tiers(accelerator, profile)
+    placement = place(model, accelerator, tiers)
+    dtype = compute_dtype(accelerator, model.dtype)
+    bpe = DTYPE_BYTES[dtype]
+    rates = replace(KernelRates.for_dtype(accelerator, dtype), kernel_overhead_s=0.0, memory_bytes_per_s=np.inf)
+    on_device = [j for j, t in enumerate(tiers) if t.name != "host"]
+    host = [j for j, t in enumerate(tiers) if t.name == "host"]
+    act_bw = tiers[on_device[0]].stream_bytes_per_s  # activations live in the fastest on-device tier
+    weight_s_per_byte = sum(placement.dense_fraction[j] / tiers[j].stream_bytes_per_s for j in on_device)
+
+    gemm_compute = np.zeros_like(b)
+    gemm_memory = np.zeros_like(b)
+    gemm_total = np.zeros_like(b)
+    for _, k, n in model.gemms():
+        c = gemm_time(rates, b, n, k, bpe)
+        m = k * n * bpe * weight_s_per_byte + b * (k + n) * bpe / act_bw
+        gemm_compute += c
+        gemm_memory += m
+        gemm_total += np.maximum(c, m)
+    kernels = len(model.gemms()) + 1  # + one element-wise/concat launch
+    if model.interaction.kind == "dot":
+        f, d = model.num_tables + 1, model.bottom_mlp[-1]
+        c = gemm_time(rates, b * f, f, d, bpe)
+        m = b * (f * d + f * f) * bpe / act_bw
+        inter_total, inter_compute, inter_memory = np.maximum(c, m), c, m
+        kernels += 1
+    else:
+        inter_total = inter_compute = inter_memory = np.zeros_like(b)
+
+    emb_per_sample = placement.embedding_bytes_per_sample(model)
+    emb_tier = {t.name: b * emb_per_sample[j] / t.gather_bytes_per_s for j, t in enumerate(tiers)}
+    kernels += sum(1 for j in on_device if emb_per_sample[j] > 0)
+    vector_rate = profile.vector_flops_per_s or accelerator.peak(dtype) / 16.0
+    vector = b * model.vector_flops_per_sample() / vector_rate
+    overhead = np.full_like(b, kernels * accelerator.efficiency.kernel_overhead_s)
+
+    link_bw = accelerator.host_link_bandwidth_bytes_per_s * profile.host_link_efficiency
+    link = b * model.host_input_bytes_per_sample() / link_bw if link_bw > 0 else np.zeros_like(b)
+    for j in host:
+        link = link + emb_tier["host"] + model.dense_bytes() * placement.dense_fraction[j] / tiers[j].stream_bytes_per_s
+
+    emb_device = sum((emb_tier[tiers[j].name] for j in on_device), np.zeros_like(b))
+    device = emb_device + gemm_total + inter_total + vector + overhead
+    period = np.maximum(device, link)
+    compute_side = gemm_compute + inter_compute + vector + overhead
+    memory_side = gemm_memory + inter_memory + emb_device
+    bound = np.where(link > device, "host-link", np.where(compute_side >= memory_side, "compute", "memory"))
+
+    active = accelerator.typical_power_w or accelerator.tdp_w
+    idle = accelerator.idle_power_w if accelerator.idle_power_w is not None else active
+    busy = device / period
+    power = idle + (active - idle) * busy
+    qps = b / period
+    return {
+        "batch": b, "qps": qps, "latency_s": device + link, "power_w": power, "qps_per_w": qps / power,
+        "platform_power_w": np.full_like(b, accelerator.tdp_w + profile.host_power_w), "bound": bound,
+        "busy_fraction": busy,
+        "breakdown_s": {
+            "embedding_sram": emb_tier.get("sram", np.zeros_like(b)),
+            "embedding_device_memory": emb_tier.get("device", np.zeros_like(b)),
+            "mlp_gemm": gemm_total, "interaction": inter_total, "vector": vector, "kernel_overhead": overhead,
+            "host_link": link,
+        },
+        "dtype": dtype, "placement": placement, "tiers": tiers,
+    }
+
+
+def _pick(arrays: dict[str, Any], i: int) -> dict[str, Any]:
+    return {
+        "batch": int(arrays["batch"][i]), "qps": float(arrays["qps"][i]), "latency_s": float(arrays["latency_s"][i]),
+        "power_w": float(arrays["power_w"][i]), "qps_per_w": float(arrays["qps_per_w"][i]),
+        "bound": str(arrays["bound"][i]), "platform_power_w": float(arrays["platform_power_w"][i]),
+        "platform_qps_per_w": float(arrays["qps"][i] / arrays["platform_power_w"][i]),
+        "busy_fraction": float(arrays["busy_fraction"][i]),
+        "breakdown_s": {k: float(v[i]) for k, v in arrays["breakdown_s"].items()},
+    }
+
+
+def candidate_batches(model: RecsysModel) -> np.ndarray:
+    powers = 2 ** np.arange(int(np.log2(MAX_BATCH)) + 1)
+    return np.unique(np.append(powers, model.default_batch))
+
+
+def best_point(arrays: dict[str, Any], latency_slo_s: float | None) -> tuple[int, bool]:
+    """Index of the highest-QPS batch meeting the SLO (smallest batch on ties); (0, False) if none does."""
+    ok = np.ones_like(arrays["qps"], dtype=bool) if latency_slo_s is None else arrays["latency_s"] <= latency_slo_s
+    if not ok.any():
+        return 0, False
+    qps = np.where(ok, arrays["qps"], -np.inf)
+    return int(np.argmax(qps)), True
+
+
+def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,
+                    latency_slo_s: float | None = None) -> dict[str, Any]:
+    """QPS, latency, power and QPS/W of a DLRM-family model on one accelerator.
+
+    With `batch`, that batch; with only `latency_slo_s`, the batch (power of two up to 4096, or the model's
+    default) with the most QPS whose latency meets the SLO; with neither, the model's default batch.
+    """
+    m = load_recsys_model(model) if isinstance(model, str) else model
+    acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
+    if batch is not None and batch < 1:
+        raise InputError(f"--batch must be >= 1, got {batch}")
+    if latency_slo_s is not None and latency_slo_s <= 0:
+        raise InputError(f"--latency-slo must be > 0 s, got {latency_slo_s}")
+    profile = load_recsys_profile(acc.name)
+    if batch is not None:
+        widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])
+        activations = 2.0 * batch * widest * DTYPE_BYTES[m.dtype]  # input and output of the widest layer
+        if activations > acc.memory_bytes:
+            raise InputError(f"--batch {batch}: the activations of the widest layer ({activations / 1e9:.3g} GB) "
+                             f"exceed {acc.name}'s {acc.memory_bytes / 1e9:.3g} GB of device memory")
+        batches = np.array([batch])
+    elif latency_slo_s is not None:
+        batches = candidate_batches(m)
+    else:
+        batches = np.array([m.default_batch])
+    arrays = evaluate_batches(m, acc, profile, batches)
+    i, meets = best_point(arrays, latency_slo_s)
+    out = _pick(arrays, i)
+    placement: Placement = arrays["placement"]
+    out.update({
+        "model": m.name, "accelerator": acc.name, "dtype": arrays["dtype"],
+        "meets_slo": (bool(out["latency_s"] <= latency_slo_s) if batch is not None else meets)
+        if latency_slo_s is not None else None,
+        "latency_slo_s": latency_slo_s,
+        "flops_per_sample": m.flops_per_sample(),
+        "embedding_bytes_per_sample": float(sum(m.embedding_bytes_per_sample())),
+        "lookups_per_sample": m.lookups_per_sample(), "embedding_table_bytes": m.embedding_bytes(),
+        "dense_weight_bytes": m.dense_bytes(),
+        "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
+        "placement": placement.as_dict(),
+        "profile": acc.name if has_recsys_profile(acc.name) else "default (assumed efficiencies)",
+    })
+    return out

@@ -1,0 +1,111 @@
+"""Text-to-image serving: a latent diffusion model as data, served through the LLM serving engine.
+
+The model file (catalog/diffusion/*.yaml) gives FLOPs and parameters of one U-Net denoising step per image
+at one resolution, the guidance passes (classifier-free guidance runs the U-Net twice), the text encoder and
+the VAE decoder. One image is one request; the engine batches images continuously, as it batches decode
+sequences: each iteration runs one denoising step for every image in the batch.
+
+    step(B)   = max(B * passes * unet_flops / R, (2 * unet_params + B * passes * act_bytes) / BW)
+                + kernels_per_unet_forward * kernel_overhead            (R = peak * matmul_max_fraction)
+    admission = text_encoder_flops / R   (an image's first iteration also encodes its prompt)
+    finish    = decoder_flops / R + kernels_per_decoder * kernel_overhead   (the last step decodes the latent)
+
+Mapped onto the engine: prompt = 1 token (the text encoding, priced per prefill token), output = steps
+(the first step is the "first token", each later step a decode iteration), no KV cache. Each accelerator
+serves on its own (replicas = GPUs, TP 1). Power and cost follow the LLM simulator's stated assumptions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.serving_loader import DiffusionModel, WorkloadSpec, load_diffusion_model, usd_per_hour
+from infraplan.errors import InputError
+from infraplan.hardware.kernels import KernelRates
+from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
+from infraplan.serving.serving_sim import POWER_ASSUMPTION, percentiles, power_terms, run_pool
+from infraplan.serving.workloads import arrival_times
+
+WEIGHT_BYTES = 2.0  # bf16/fp16 weights
+RUNTIME_RESERVE_BYTES = 1.5e9
+
+
+def diffusion_cost(model: DiffusionModel, accelerator: Accelerator, max_batch: int, dtype: str = "bf16",
+                   overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
+    """Iteration cost tables of one accelerator serving the diffusion model."""
+    if dtype not in ("bf16", "fp8") or not accelerator.supports(dtype):
+        raise InputError(f"image generation runs in bf16 or fp8 (where {accelerator.name} supports it)")
+    rates = KernelRates.for_dtype(accelerator, dtype)
+    b = np.arange(max_batch + 2, dtype=np.float64)
+    flops = b * model.guidance_passes * model.unet_flops_per_image_step
+    moved = WEIGHT_BYTES * model.unet_params + b * model.guidance_passes * model.activation_bytes_per_image_step
+    step = np.maximum(flops / rates.matmul_flops_per_s, moved / rates.memory_bytes_per_s)
+    step = np.where(b > 0, step + model.kernels_per_unet_forward * rates.kernel_overhead_s, 0.0)
+    return IterationCost(
+        body_s=step, head_s=np.zeros(2 * max_batch + 1), kv_token_s=0.0, pair_s=0.0, prefill_fixed_s=0.0,
+        decode_fixed_s=0.0, overhead_s=overhead_s, body_flop_s=flops / rates.matmul_flops_per_s, pair_flop_s=0.0,
+        per_prefill_token_s=model.text_encoder_flops / rates.matmul_flops_per_s,
+        per_finish_s=model.decoder_flops / rates.matmul_flops_per_s
+        + model.kernels_per_decoder * rates.kernel_overhead_s,
+    )
+
+
+def memory_need_bytes(model: DiffusionModel, max_batch: int) -> float:
+    weights = WEIGHT_BYTES * (model.unet_params + model.text_encoder_params + model.decoder_params)
+    return weights + max_batch * model.guidance_passes * model.activation_bytes_per_image_step + RUNTIME_RESERVE_BYTES
+
+
+def estimate_image_serving(spec: WorkloadSpec, system: str, gpus: int, *, rate: float | None, requests: int,
+                           max_batch: int = 16, e2e_slo: float | None = None, seed: int = 0,
+                           usd_per_gpu_hour: float | None = None, dtype: str = "bf16",
+                           model: str | None = None) -> dict[str, Any]:
+    """Images/s, image latency percentiles, SLO attainment, energy and cost per image."""
+    from infraplan.serving.serving_api import resolve_system
+
+    dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
+    sys_spec, acc = resolve_system(system)
+    if gpus < 1 or gpus > sys_spec.total_accelerators:
+        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    if max_batch < 1:
+        raise InputError("--max-batch must be >= 1")
+    steps = int(spec.steps or 1)
+    dep = Deployment(tp=1, replicas=gpus, max_batch=max_batch, token_budget=max_batch + 1, block_tokens=1,
+                     dtype=dtype, kv_dtype="bf16")
+    deployment = {"replicas": gpus, "gpus": gpus, "max_batch": max_batch, "dtype": dtype, "steps": steps,
+                  "diffusion_model": dm.name, "resolution_px": dm.resolution_px}
+    need = memory_need_bytes(dm, max_batch)
+    header = {"model": dm.name, "system": sys_spec.name, "accelerator": acc.name, "workload": spec.name,
+              "offline": rate is None, "rate_per_s": rate, "seed": seed}
+    if need > acc.memory_bytes:
+        return {**header, "fits": False, "deployment": deployment,
+                "why": f"weights and {max_batch} images of activations need {need / 2**30:.1f} GiB, "
+                       f"{acc.name} has {acc.memory_bytes / 2**30:.1f} GiB"}
+    cost = diffusion_cost(dm, acc, max_batch, dtype)
+    rng = np.random.default_rng(seed)
+    arrival = arrival_times(requests, rate, spec.arrival, rng)
+    ones = np.ones(requests, dtype=np.int64)
+    pool = run_pool(cost, dep, 10**12, arrival, ones, 0 * ones, (steps - 1) * ones, gpus)
+    latency = pool.finish_s - arrival
+    duration = float(pool.finish_s.max() - arrival.min())
+    slo = e2e_slo if e2e_slo is not None else spec.e2e_slo_s
+    idle_w, host_w = power_terms(acc, sys_spec)
+    energy = gpus * (idle_w + host_w) * duration + (acc.tdp_w - idle_w) * 0.5 * (pool.busy_s + pool.compute_s)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_hour(acc.name)
+    one = cost.body_s[1] + cost.overhead_s
+    return {
+        **header, "fits": True, "deployment": deployment, "requests": requests, "duration_s": duration,
+        "images_per_s": requests / duration, "requests_per_s": requests / duration,
+        "images_per_s_per_gpu": requests / duration / gpus,
+        "e2e_s": percentiles(latency), "latency_s": percentiles(latency),
+        "unet_step_s_batch1": float(one), "image_latency_s_batch1": float(
+            steps * one + cost.per_prefill_token_s + cost.per_finish_s),
+        "slo": {"e2e_s": slo}, "slo_attainment": float(np.mean(latency <= slo)) if slo else 1.0,
+        "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
+        "energy_j": energy, "joules_per_image": energy / requests,
+        "usd_per_hour_per_gpu": price, "usd_per_thousand_images": gpus * price * duration / 3600.0 / requests * 1e3,
+        "assumptions": {"power": POWER_ASSUMPTION, "scheduler": "continuous batching of denoising steps, FCFS, "
+                        "round-robin over accelerators"},
+    }

@@ -1,0 +1,229 @@
+"""Time of one serving iteration (a mixed batch of prefill chunks and decode tokens) on one replica.
+
+A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One iteration runs the
+`M = prefill tokens + decode sequences` tokens of the batch through every layer:
+
+* GEMMs from the real shapes (QKV with GQA widths, output projection, FFN with fused gate/up, MoE experts
+  fed `M * top_k / active` tokens each, LM head only for the rows that sample a token), priced by
+  `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
+  which is what makes small-batch decode memory-bound.
+* Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
+  fused-attention rate; decode attention is memory-bound, reading every cached K and V byte of the batch.
+* Memory-bound element-wise kernels (norms, rotary, activation, residuals).
+* TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`), EP:
+  all-to-all dispatch and combine; PP: the activations sent between stages.
+* A fixed host cost per iteration (scheduling, sampling launch, CUDA-graph replay): an engine
+  ASSUMPTION, one value for every accelerator (`ITERATION_OVERHEAD_S`).
+
+Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
+peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ: GEMMs at the bf16 rate, weights read at 0.5 B).
+The KV cache dtype is separate (bf16, fp8 or int8).
+
+Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
+query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
+simulator evaluates an iteration in O(1) (`IterationCost`).
+
+Pipeline parallelism: a replica of PP stages keeps PP micro-batches in flight (vLLM virtual engines,
+TensorRT-LLM in-flight batching over stages), modelled as PP independent engines whose iteration latency
+is PP times the heaviest stage, each holding 1/PP of the KV cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.errors import InputError
+from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
+from infraplan.network.collectives import Fabric, all_gather_time, all_reduce_time, all_to_all_time, send_recv_time
+from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
+
+ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
+ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How one model is served: parallelism, precision, batch limits. `replicas` copies of TP x PP GPUs."""
+
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    replicas: int = 1
+    dtype: str = "bf16"
+    kv_dtype: str = "bf16"
+    max_batch: int = 256
+    token_budget: int = 8192
+    block_tokens: int = 16
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tp * self.pp
+
+    @property
+    def gpus(self) -> int:
+        return self.gpus_per_replica * self.replicas
+
+    def as_dict(self) -> dict:
+        return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
+                "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
+                "token_budget": self.token_budget, "block_tokens": self.block_tokens}
+
+
+def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
+    """Raise InputError for a deployment that cannot be built at all (not for one that does not fit)."""
+    if dep.dtype not in WEIGHT_DTYPES:
+        raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
+    if dep.kv_dtype not in KV_DTYPES:
+        raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
+    for dtype in {dep.dtype, dep.kv_dtype} - {"bf16", "int4"}:
+        if not accelerator.supports(dtype):
+            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16 or int4")
+    if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens) < 1:
+        raise InputError("TP, PP, EP, replicas, --max-batch, --token-budget and block size must be >= 1")
+    if shape.num_heads % dep.tp:
+        raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by TP {dep.tp}")
+    if dep.pp > shape.num_layers:
+        raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
+    if dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
+        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it")
+    if dep.token_budget < dep.max_batch:
+        raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
+
+
+@dataclass(frozen=True)
+class _Precision:
+    rate: float  # FLOP/s the layer GEMMs run at
+    weight_bytes: float
+    act_bytes: float
+
+    def bytes_per_element(self, m, n, k):
+        """Average operand width: activations (m k, m n) and weights (k n) may differ (int4, fp8)."""
+        total = m * k + k * n + m * n
+        return np.where(total > 0, (m * k * self.act_bytes + k * n * self.weight_bytes + m * n * ACT_BYTES)
+                        / np.maximum(total, 1.0), ACT_BYTES)
+
+
+def _precision(accelerator: Accelerator, dtype: str) -> _Precision:
+    if dtype in ("fp8", "int8"):
+        return _Precision(accelerator.peak(dtype) * accelerator.matmul_fraction(dtype), 1.0, 1.0)
+    rate = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
+    return _Precision(rate, DTYPE_BYTES[dtype], ACT_BYTES)
+
+
+@dataclass(frozen=True)
+class IterationCost:
+    """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
+
+    time = body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + kv_token_s * cached tokens read
+           + pair_s * prefill (query, key) pairs + fixed kernel costs + overhead_s
+    `*_flop_s` are the same terms' pure tensor-core time (for utilisation and power).
+    """
+
+    body_s: np.ndarray
+    head_s: np.ndarray
+    kv_token_s: float
+    pair_s: float
+    prefill_fixed_s: float
+    decode_fixed_s: float
+    overhead_s: float
+    body_flop_s: np.ndarray
+    pair_flop_s: float
+    per_prefill_token_s: float = 0.0
+    per_finish_s: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def max_tokens(self) -> int:
+        return len(self.body_s) - 1
+
+    def time(self, prefill_tokens, decode_seqs, decode_context, pairs, rows=None) -> np.ndarray:
+        """Vectorised iteration time (analysis helper; the simulator inlines the same sum)."""
+        p = np.asarray(prefill_tokens, dtype=np.int64)
+        dseq = np.asarray(decode_seqs, dtype=np.int64)
+        rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
+        m = np.minimum(p + dseq, self.max_tokens)
+        return (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
+                + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
+                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
+                + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
+
+
+def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
+                m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU."""
+    h, d, t = shape.hidden_size, shape.head_dim, dep.tp
+    q_local = shape.num_heads * d / t
+    kv_local = 2.0 * max(shape.num_kv_heads / t, 1.0) * d
+    shapes: list[tuple[np.ndarray, float, float, np.ndarray | float]] = [
+        (m, q_local + kv_local, h, 1.0), (m, h, q_local, 1.0)]
+    ep_comm = np.zeros_like(m)
+    if shape.is_moe:
+        routed = m * shape.experts_per_token
+        active = np.minimum(float(shape.num_experts), routed)
+        m_e = routed / np.maximum(active, 1.0)
+        f_local = shape.ffn_hidden_size * dep.ep / t
+        count = active / dep.ep
+        shapes += [(m_e, (shape.ffn_matrices - 1) * f_local, h, count), (m_e, h, f_local, count),
+                   (m, shape.num_experts, h, 1.0)]
+        if dep.ep > 1:
+            ep_comm = 2.0 * all_to_all_time(fabric, routed * h * ACT_BYTES, dep.ep, 1)
+    else:
+        f_local = shape.ffn_hidden_size / t
+        shapes += [(m, (shape.ffn_matrices - 1) * f_local, h, 1.0), (m, h, f_local, 1.0)]
+    gemms = np.zeros_like(m)
+    flop_s = np.zeros_like(m)
+    for mm, n, k, count in shapes:
+        gemms = gemms + count * gemm_time(rates, mm, n, k, prec.bytes_per_element(mm, n, k), prec.rate)
+        flop_s = flop_s + count * 2.0 * mm * n * k / prec.rate
+    f_act = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1) / t
+    elementwise = memory_bound_time(rates, m * (10.0 * h + 3.0 * f_act) * ACT_BYTES,
+                                    kernels=ELEMENTWISE_KERNELS_PER_LAYER)
+    tp_comm = 2.0 * all_reduce_time(fabric, m * h * ACT_BYTES, t, 1)
+    return gemms + elementwise + tp_comm + ep_comm, flop_s
+
+
+def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
+                         dep: Deployment, overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
+    """Cost tables of one virtual engine of the deployment (see module docstring)."""
+    check_deployment(shape, accelerator, dep)
+    rates = KernelRates.for_dtype(accelerator, "bf16")
+    prec = _precision(accelerator, dep.dtype)
+    layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
+    m = np.arange(max(dep.token_budget, dep.max_batch) + 1, dtype=np.float64)
+    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m)
+    p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
+    body = np.where(m > 0, layers * layer_s + p2p, 0.0)
+    rows = np.arange(2 * dep.max_batch + 1, dtype=np.float64)
+    vocab_local = shape.vocab_size / dep.tp
+    bf16 = _precision(accelerator, "bf16")
+    head = (gemm_time(rates, rows, vocab_local, shape.hidden_size, ACT_BYTES, bf16.rate)
+            + all_gather_time(fabric, rows * shape.vocab_size * ACT_BYTES, dep.tp, 1)
+            + memory_bound_time(rates, rows * vocab_local * 4.0 * 2.0, kernels=2))
+    head = np.where(rows > 0, head, 0.0)
+    heads_local = shape.num_heads / dep.tp
+    pair_flops = 4.0 * shape.head_dim * heads_local * layers
+    kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * layers
+    kernel = rates.kernel_overhead_s * layers
+    return IterationCost(
+        body_s=body, head_s=head, kv_token_s=kv_read / rates.memory_bytes_per_s,
+        pair_s=pair_flops / rates.attention_flops_per_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,
+        overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
+        pair_flop_s=pair_flops / rates.attention_flops_per_s,
+    )
+
+
+def prefill_time(cost: IterationCost, batch, prompt) -> np.ndarray:
+    """Seconds to prefill `batch` prompts of `prompt` tokens in one iteration (no decode in the batch)."""
+    batch, prompt = np.asarray(batch), np.asarray(prompt)
+    pairs = batch * prompt * (prompt + 1) / 2.0
+    return cost.time(batch * prompt, 0, 0, pairs, rows=batch)
+
+
+def decode_time(cost: IterationCost, batch, context) -> np.ndarray:
+    """Seconds of one decode iteration of `batch` sequences with `context` cached tokens each."""
+    batch = np.asarray(batch)
+    return cost.time(0, batch, batch * np.asarray(context), 0, rows=batch)

@@ -1,0 +1,143 @@
+"""`estimate_serving`: the Python API behind `infraplan serve` (resolves presets, requests, deployment).
+
+A notebook user calls `estimate_serving("llama3-8b", "dgx-h100-superpod", 8, input_len=1000, output_len=1000,
+offline=True, dtype="fp8")` and gets the same JSON-ready dict the CLI prints.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog.loader import list_presets
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
+from infraplan.catalog.serving_loader import WorkloadSpec, load_workload, usd_per_hour
+from infraplan.errors import InputError
+from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.llm_iteration import Deployment, check_deployment
+from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.workloads import Requests, clip_to_context, fixed_requests, read_trace, workload_requests
+
+DEFAULT_REQUESTS = 2000
+AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
+
+
+def resolve_system(ref: str) -> tuple[System, Accelerator]:
+    """A system preset/file, or an accelerator preset: then one generic node of 8 of it (stated in the output)."""
+    try:
+        system = load_system(ref)
+    except InputError:
+        if ref not in list_presets("accelerators"):
+            raise
+        acc = load_accelerator(ref)
+        node = Node(accelerators_per_node=8, scale_up_domain=8, nics_per_node=8,
+                    nic_bandwidth_bytes_per_s=acc.scale_out_bandwidth_bytes_per_s, host_power_w=0.0)
+        network = Network(kind="ethernet", collective_efficiency=0.9,
+                          tiers=[NetworkTier(name="node", group_size=8)])
+        system = System(name=f"{ref}-node", display_name=f"one node of 8 x {acc.display_name} (generic)",
+                        source="generic node built from the accelerator preset", accelerator=ref,
+                        total_accelerators=8, node=node, network=network)
+    return system, load_accelerator(system.accelerator)
+
+
+def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
+            kv_dtype: str, max_batch: int, token_budget: int) -> int:
+    """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache."""
+    candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
+                  and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
+    if not candidates:
+        raise InputError(f"no TP divides {gpus // pp} GPUs per pipeline and {shape.num_heads} heads")
+    for t in candidates:
+        cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch)
+        if cap.kv_cache_bytes >= AUTO_TP_KV_SHARE * cap.usable_bytes:
+            return t
+    return candidates[-1]
+
+
+def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: int | None,
+                   output_len: int | None, n: int | None, rate: float | None, seed: int,
+                   offline: bool = False) -> Requests:
+    """The request stream; `rate` None means offline (all at t = 0), except for a trace's own arrivals."""
+    if trace is not None:
+        requests = read_trace(trace, n)
+        if offline:  # everything present at t = 0
+            return Requests(requests.arrival_s * 0.0, requests.input_tokens, requests.output_tokens)
+        return requests
+    count = n or DEFAULT_REQUESTS
+    if workload is not None:
+        return workload_requests(workload, count, rate, seed)
+    return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
+
+
+def check_inputs(offline: bool, rate: float | None, input_len: int | None, output_len: int | None,
+                 workload: str | None, trace: str | None, requests: int | None) -> None:
+    sources = sum(x is not None for x in (workload, trace)) + (input_len is not None or output_len is not None)
+    if sources != 1:
+        raise InputError("give exactly one of --input-len/--output-len, --workload or --trace")
+    if (input_len is None) != (output_len is None):
+        raise InputError("--input-len and --output-len go together")
+    if trace is not None and rate is not None:
+        raise InputError("--rate conflicts with --trace (the trace carries arrival times); use --offline or neither")
+    if trace is None and offline == (rate is not None):
+        raise InputError("give exactly one of --offline or --rate QPS")
+    if requests is not None and requests < 1:
+        raise InputError("--requests must be >= 1")
+
+
+def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "auto", pp: int = 1, ep: int = 1,
+                     dtype: str = "bf16", kv_dtype: str | None = None, offline: bool = False,
+                     rate: float | None = None, input_len: int | None = None, output_len: int | None = None,
+                     workload: str | None = None, trace: str | None = None, requests: int | None = None,
+                     max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
+                     tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
+                     usd_per_gpu_hour: float | None = None) -> dict[str, Any]:
+    """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`."""
+    check_inputs(offline, rate, input_len, output_len, workload, trace, requests)
+    spec = load_workload(workload) if workload is not None else None
+    if spec is not None and spec.kind == "diffusion":
+        from infraplan.serving.diffusion import estimate_image_serving
+
+        return estimate_image_serving(spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS,
+                                      max_batch=max_batch or 16, e2e_slo=ttft_slo, seed=seed,
+                                      usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
+    max_batch = max_batch or 256
+    shape = load_model(model)
+    sys_spec, acc = resolve_system(system)
+    if gpus < 1 or gpus > sys_spec.total_accelerators:
+        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    kv = kv_dtype or ("fp8" if dtype == "fp8" else "bf16")
+    if pp < 1 or gpus % pp:
+        raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
+    if tp == "auto":
+        tp_n = auto_tp(shape, acc, sys_spec, gpus, pp, dtype, kv, max_batch, token_budget)
+    else:
+        try:
+            tp_n = int(tp)
+        except ValueError:
+            raise InputError(f"--tp must be a whole number or 'auto', got {tp!r}") from None
+    if tp_n < 1 or gpus % (tp_n * pp):
+        raise InputError(f"--gpus {gpus} is not divisible by TP x PP = {tp_n * pp}")
+    replicas = gpus // (tp_n * pp)
+    dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
+                     token_budget=token_budget)
+    check_deployment(shape, acc, dep)
+    if prefill_gpus < 0 or prefill_gpus % (tp_n * pp) or (prefill_gpus and prefill_gpus >= gpus):
+        raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of TP x PP = {tp_n * pp} below --gpus")
+    reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline else rate, seed, offline)
+    clipped = 0
+    if spec is not None:  # a preset's long tail is truncated to the model's context, as servers do
+        reqs, clipped = clip_to_context(reqs, shape.max_seq_len)
+    longest = int((reqs.input_tokens + reqs.output_tokens).max())
+    if longest > shape.max_seq_len:
+        raise InputError(f"a request of {longest} tokens exceeds {shape.name}'s context of {shape.max_seq_len}")
+    ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
+    tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_hour(acc.name)
+    result = simulate_deployment(shape, acc, sys_spec, dep, reqs, prefill_replicas=prefill_gpus // (tp_n * pp),
+                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price)
+    header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
+              "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
+              "offline": offline,
+              "rate_per_s": rate, "seed": seed, "requests_clipped_to_context": clipped}
+    return {**header, **result}

@@ -1,0 +1,179 @@
+"""The event loop of one serving engine: continuous batching with chunked prefill over paged KV blocks.
+
+Scheduler (Orca iteration-level batching, Yu et al. OSDI'22; chunked prefill as in Sarathi-Serve,
+Agrawal et al. OSDI'24, and vLLM/TensorRT-LLM):
+1. every running sequence in decode contributes one token to the iteration;
+2. the rest of the per-iteration token budget goes to prefill, first to prompts already being prefilled,
+   then to newly admitted requests in arrival order (FCFS);
+3. a request is admitted while the batch (prefilling + decoding sequences) is below `max_batch` and the
+   KV cache has blocks for its whole prompt and output (TensorRT-LLM's GUARANTEED_NO_EVICT capacity
+   policy: no preemption, no recomputation);
+4. a prompt whose last chunk runs in an iteration emits its first token at the end of it (TTFT); each
+   following iteration emits one token; the sequence leaves after its last token and frees its blocks.
+
+The loop runs once per iteration, never per token per request: decode sequences are tracked as a count,
+the sum of their cached tokens, and a heap of the iteration index at which each finishes. Stretches of
+pure decode with nothing to admit are jumped in closed form (the iteration time grows linearly with the
+cached tokens), so idle-ish engines cost as little as busy ones.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from infraplan.serving.llm_iteration import IterationCost
+
+
+@dataclass
+class EngineResult:
+    """Per-request times (seconds) and the engine's busy and tensor-core time."""
+
+    first_token_s: np.ndarray
+    finish_s: np.ndarray
+    busy_s: float
+    compute_s: float
+    iterations: int
+
+
+def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
+                    cached_tokens: np.ndarray, decode_steps: np.ndarray, max_batch: int, token_budget: int,
+                    kv_blocks: int, block_tokens: int, jump: bool = True) -> EngineResult:
+    """Simulate one engine over requests sorted by arrival.
+
+    prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
+    cached_tokens: tokens already in the KV cache on arrival; decode_steps: iterations after the first token
+    (output tokens - 1, or 0 for a prefill-only engine). A request reserves blocks for
+    cached + prefill + decode_steps + 1 tokens. Requests larger than the whole cache never start:
+    callers check that first (`fits`). `jump=False` steps every iteration (for testing the closed form).
+    """
+    if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
+        raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
+    n = len(arrival_s)
+    arr = arrival_s.tolist()
+    todo = prefill_tokens.tolist()
+    ctx0 = cached_tokens.tolist()
+    steps = decode_steps.tolist()
+    need = (-(-(prefill_tokens + cached_tokens + decode_steps + 1) // block_tokens)).tolist()
+    first = [math.nan] * n
+    finish = [math.nan] * n
+    body, head = cost.body_s.tolist(), cost.head_s.tolist()
+    body_flop = cost.body_flop_s.tolist()
+    kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
+    pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
+    per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    head_max = len(head) - 1
+
+    clock = busy = compute = 0.0
+    it = 0
+    nxt = 0
+    waiting: deque[int] = deque()
+    prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
+    heap: list[tuple[int, int]] = []  # (iteration of the last token, request)
+    end_ctx = [0] * n
+    n_dec = 0
+    sum_ctx = 0
+    running = 0
+    free = kv_blocks
+    done = 0
+    while done < n:
+        while nxt < n and arr[nxt] <= clock:
+            waiting.append(nxt)
+            nxt += 1
+        while waiting and running < max_batch and need[waiting[0]] <= free:
+            j = waiting.popleft()
+            free -= need[j]
+            running += 1
+            if todo[j] > 0:
+                prefill.append([j, todo[j], ctx0[j]])
+            elif steps[j] > 0:  # decode-only: joins the decode batch now
+                n_dec += 1
+                sum_ctx += ctx0[j]
+                end_ctx[j] = ctx0[j] + steps[j]
+                heapq.heappush(heap, (it + steps[j] - 1, j))
+            else:
+                first[j] = finish[j] = clock
+                free += need[j]
+                running -= 1
+                done += 1
+        if running == 0:
+            if waiting:
+                raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
+            clock = max(clock, arr[nxt])
+            continue
+        if jump and not prefill and n_dec and (not waiting or running >= max_batch or need[waiting[0]] > free):
+            # pure decode until the next completion (or arrival, if it could be admitted): closed form
+            k_max = heap[0][0] - it  # iterations before the completing one
+            a = body[n_dec] + head[min(n_dec, head_max)] + dec_fix + over
+            c_half = kv_c * n_dec / 2.0
+            if k_max > 0 and not waiting and nxt < n:
+                gap = arr[nxt] - clock
+                b = a + kv_c * sum_ctx - c_half
+                k_arr = (math.sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
+                k_max = min(k_max, max(int(math.ceil(k_arr)) - 1, 0))
+            if k_max > 0:
+                span = k_max * (a + kv_c * sum_ctx) + c_half * k_max * (k_max - 1)
+                clock += span
+                busy += span
+                compute += k_max * min(body_flop[n_dec], a)
+                sum_ctx += n_dec * k_max
+                it += k_max
+                continue
+        # one iteration
+        budget = token_budget - n_dec
+        p_tok = 0
+        pairs = 0.0
+        finished_prefill: list[int] = []
+        if prefill and budget > 0:
+            for entry in prefill:
+                c = entry[1] if entry[1] < budget else budget
+                pairs += c * (entry[2] + (c + 1) / 2.0)
+                p_tok += c
+                budget -= c
+                entry[1] -= c
+                entry[2] += c
+                if entry[1] == 0:
+                    finished_prefill.append(entry[0])
+                if budget <= 0:
+                    break
+            for _ in finished_prefill:
+                prefill.popleft()
+        rows = n_dec + len(finished_prefill)
+        m = p_tok + n_dec
+        t = (body[m] + head[rows if rows < head_max else head_max] + kv_c * sum_ctx + pair_c * pairs + over
+             + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if n_dec else 0.0))
+        n_fin = len(heap) and heap[0][0] == it
+        if per_fin and n_fin:
+            t += per_fin * sum(1 for f, _ in heap if f == it)
+        clock += t
+        busy += t
+        f = body_flop[m] + pair_f * pairs
+        compute += f if f < t else t
+        sum_ctx += n_dec
+        while heap and heap[0][0] == it:
+            _, j = heapq.heappop(heap)
+            finish[j] = clock
+            free += need[j]
+            running -= 1
+            n_dec -= 1
+            sum_ctx -= end_ctx[j]
+            done += 1
+        for j in finished_prefill:
+            first[j] = clock
+            if steps[j] > 0:
+                n_dec += 1
+                ctx = ctx0[j] + todo[j]
+                sum_ctx += ctx
+                end_ctx[j] = ctx + steps[j]
+                heapq.heappush(heap, (it + steps[j], j))
+            else:
+                finish[j] = clock
+                free += need[j]
+                running -= 1
+                done += 1
+        it += 1
+    return EngineResult(np.array(first), np.array(finish), busy, compute, it)

@@ -1,0 +1,208 @@
+"""Serving simulation of a deployment: replicas of engines, optional prefill/decode disaggregation, metrics.
+
+Routing: requests go round-robin in arrival order to the engines (replicas x PP virtual engines), which are
+independent, so each is simulated on its own (`serving_engine.simulate_engine`).
+
+Disaggregation (Splitwise, Patel et al. ISCA'24; DistServe, Zhong et al. OSDI'24): a prefill pool computes
+prompts and the first token; the prompt's KV cache (all layers, `kv_bytes_per_token_model` per token) then
+moves to a decode pool, over the scale-up fabric when both pools share one scale-up domain, otherwise over
+the replica's NICs (each TP rank sends its shard in parallel); decode engines admit it like a request whose
+prompt is already cached.
+
+Per request: TTFT (arrival to first token), TPOT ((last - first token) / (output - 1)), end-to-end latency.
+Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
+(the share of requests meeting both TTFT and TPOT SLOs).
+
+Power (ASSUMPTION, stated in the output): an accelerator draws `idle_power_w` (20 % of TDP if the catalog has
+none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
+iteration's tensor-core time over its duration: memory-bound decode sits near the middle of the dynamic
+range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
+prompt phases at TDP). The node's non-accelerator power (`host_power_w`) is shared per accelerator and always
+on. No PUE. Cost: accelerators x $/hour (catalog/serving/accelerator_prices.yaml) x wall time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator, System
+from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.serving.kv_cache import KvCapacity, kv_bytes_per_token_model, kv_capacity
+from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
+from infraplan.serving.serving_engine import simulate_engine
+from infraplan.serving.workloads import Requests
+
+IDLE_FRACTION_OF_TDP = 0.2  # ASSUMPTION where the catalog gives no idle power
+POWER_ASSUMPTION = ("accelerator power = idle + (TDP - idle) * (0.5 + 0.5 * tensor-core utilisation) while an "
+                    "iteration runs, idle power otherwise; plus the node's host power share; no PUE")
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    first_token_s: np.ndarray
+    finish_s: np.ndarray
+    busy_s: float
+    compute_s: float
+    iterations: int
+
+
+def percentiles(values: np.ndarray) -> dict[str, float]:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "mean": 0.0}
+    p50, p90, p99 = np.percentile(v, [50, 90, 99])
+    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(v.mean())}
+
+
+def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
+             prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int) -> PoolResult:
+    """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each."""
+    first = np.full(len(arrival), np.nan)
+    finish = np.full(len(arrival), np.nan)
+    busy = compute = 0.0
+    iterations = 0
+    for e in range(engines):
+        idx = np.arange(e, len(arrival), engines)
+        if idx.size == 0:
+            continue
+        r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
+                            dep.token_budget, blocks_per_engine, dep.block_tokens)
+        first[idx], finish[idx] = r.first_token_s, r.finish_s
+        busy += r.busy_s
+        compute += r.compute_s
+        iterations += r.iterations
+    return PoolResult(first, finish, busy, compute, iterations)
+
+
+def kv_transfer_s(shape: TransformerShape, fabric: Fabric, dep: Deployment, prompt: np.ndarray, kv_dtype: str,
+                  same_domain: bool) -> np.ndarray:
+    """Seconds to move each prompt's KV cache from a prefill replica to a decode replica."""
+    total = prompt * kv_bytes_per_token_model(shape, kv_dtype)
+    per_rank = total / dep.tp  # each TP rank sends its shard, in parallel
+    stride = 1 if same_domain else fabric.scale_up_domain
+    return np.asarray(send_recv_time(fabric, per_rank, stride), dtype=np.float64)
+
+
+def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, requests: Requests,
+              accelerator: Accelerator) -> str | None:
+    """Why the deployment cannot serve these requests, or None."""
+    gib = 2.0**30
+    if cap.blocks <= 0:
+        need = cap.weights_bytes + cap.workspace_bytes + cap.reserve_bytes
+        return (f"weights {cap.weights_bytes / gib:.1f} GiB + workspace and reserve "
+                f"{(cap.workspace_bytes + cap.reserve_bytes) / gib:.1f} GiB per GPU = {need / gib:.1f} GiB exceed "
+                f"the usable {cap.usable_bytes / gib:.1f} GiB of {accelerator.name} at TP{dep.tp} PP{dep.pp} "
+                f"{dep.dtype}: no room for a KV cache")
+    per_engine = (cap.blocks // dep.pp) * cap.block_tokens
+    longest = int((requests.input_tokens + requests.output_tokens).max())
+    if longest > per_engine:
+        return (f"the KV cache holds {per_engine} tokens per engine ({cap.kv_cache_bytes / gib:.1f} GiB per GPU), "
+                f"the longest request needs {longest}")
+    return None
+
+
+def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]:
+    idle = accelerator.idle_power_w
+    if idle is None:
+        idle = IDLE_FRACTION_OF_TDP * accelerator.tdp_w
+    host = system.node.host_power_w / system.node.accelerators_per_node
+    return idle, host
+
+
+def simulate_deployment(shape: TransformerShape, accelerator: Accelerator, system: System, dep: Deployment,
+                        requests: Requests, *, prefill_replicas: int = 0, ttft_slo_s: float | None = None,
+                        tpot_slo_s: float | None = None, usd_per_hour: float = 0.0,
+                        cost: IterationCost | None = None) -> dict[str, Any]:
+    """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool."""
+    fabric = Fabric.from_system(system, accelerator)
+    cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
+                      dep.max_batch, dep.block_tokens)
+    memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
+              "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.pp,
+              "memory_capacity_bytes": accelerator.memory_bytes}
+    deployment = {**dep.as_dict(), **memory, "disaggregated": prefill_replicas > 0}
+    why = fit_check(shape, cap, dep, requests, accelerator)
+    if prefill_replicas >= dep.replicas and why is None:
+        why = f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas"
+    if why is not None:
+        return {"fits": False, "why": why, "deployment": deployment}
+    cost = cost or build_iteration_cost(shape, accelerator, fabric, dep)
+    blocks = cap.blocks // dep.pp
+    arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
+    zeros = np.zeros_like(inp)
+    if prefill_replicas == 0:
+        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, out - 1, dep.replicas * dep.pp)
+        first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
+        transfer = np.zeros(len(inp))
+    else:
+        decode_replicas = dep.replicas - prefill_replicas
+        pre = run_pool(cost, dep, blocks, arrival, inp, zeros, zeros, prefill_replicas * dep.pp)
+        same_domain = dep.gpus <= system.node.scale_up_domain
+        transfer = kv_transfer_s(shape, fabric, dep, inp, dep.kv_dtype, same_domain)
+        ready = pre.first_token_s + transfer
+        order = np.argsort(ready, kind="stable")
+        dec = run_pool(cost, dep, blocks, ready[order], zeros, inp[order], out[order] - 1, decode_replicas * dep.pp)
+        first = pre.first_token_s
+        finish = np.empty_like(first)
+        finish[order] = np.where(out[order] > 1, dec.finish_s, ready[order])
+        pools = [pre, dec]
+        deployment["prefill_replicas"] = prefill_replicas
+        deployment["decode_replicas"] = decode_replicas
+    return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment,
+                     ttft_slo_s, tpot_slo_s, usd_per_hour)
+
+
+def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
+              transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
+              deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
+              usd_per_hour: float) -> dict[str, Any]:
+    arrival, out = requests.arrival_s, requests.output_tokens
+    ttft = first - arrival
+    e2e = finish - arrival
+    tpot = np.where(out > 1, (finish - first) / np.maximum(out - 1, 1), np.nan)
+    duration = float(finish.max() - arrival.min())
+    tokens_out = float(out.sum())
+    ok = np.ones(len(out), dtype=bool)
+    if ttft_slo_s is not None:
+        ok &= ttft <= ttft_slo_s
+    if tpot_slo_s is not None:
+        ok &= (out <= 1) | (tpot <= tpot_slo_s)
+    idle_w, host_w = power_terms(accelerator, system)
+    dynamic_w = accelerator.tdp_w - idle_w
+    gpus = dep.gpus
+    busy = sum(p.busy_s for p in pools)
+    compute = sum(p.compute_s for p in pools)
+    energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * dep.tp * (busy + compute)
+    usd = gpus * usd_per_hour * duration / 3600.0
+    return {
+        "fits": True,
+        "deployment": deployment,
+        "requests": len(out),
+        "duration_s": duration,
+        "output_tokens_per_s": tokens_out / duration,
+        "output_tokens_per_s_per_gpu": tokens_out / duration / gpus,
+        "input_tokens_per_s": float(requests.input_tokens.sum()) / duration,
+        "requests_per_s": len(out) / duration,
+        "ttft_s": percentiles(ttft),
+        "tpot_s": percentiles(tpot),
+        "e2e_s": percentiles(e2e),
+        "kv_transfer_s": percentiles(transfer) if deployment["disaggregated"] else None,
+        "slo": {"ttft_s": ttft_slo_s, "tpot_s": tpot_slo_s},
+        "slo_attainment": float(ok.mean()),
+        "mean_input_tokens": float(requests.input_tokens.mean()),
+        "mean_output_tokens": float(out.mean()),
+        "busy_fraction": busy * dep.tp / (gpus * duration) if duration > 0 else 0.0,
+        "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
+        "energy_j": energy,
+        "joules_per_token": energy / tokens_out,
+        "usd_per_hour_per_gpu": usd_per_hour,
+        "usd_per_million_tokens": usd / tokens_out * 1e6,
+        "iterations": sum(p.iterations for p in pools),
+        "assumptions": {"power": POWER_ASSUMPTION,
+                        "scheduler": "continuous batching, chunked prefill, FCFS, KV reserved for prompt + output "
+                                     "at admission (no preemption), round-robin routing over replicas"},
+    }
