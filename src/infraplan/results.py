@@ -1,0 +1,36 @@
+"""Base class of every typed result: frozen pydantic models whose JSON is what `--json` prints.
+
+Every command's output is a subclass (one per domain, in `<package>/results.py`). Field names carry their
+unit (`step_time_s`, `memory_per_gpu_bytes`, `usd_per_gpu_hour`). Non-finite floats serialise as JSON
+`null` (never `NaN`/`Infinity`), so `--json` output is always valid JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+class Result(BaseModel):
+    """A command's output: immutable, no unknown fields; `to_json()` is the `--json` text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: Any) -> Any:
+        return _finite(handler(self))
+
+    def to_json(self, indent: int = 2) -> str:
+        return self.model_dump_json(indent=indent)
