@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint validate bench clean
+.PHONY: demo test lint typecheck imports validate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,21 @@ demo: $(STAMP)
 		--tp 8 --pp 16 --cp 1 --vpp 7 --seq-len 8192 --global-batch 2048 --micro-batch 1 \
 		--recompute none --zero 3 --dtype bf16
 
+# The CI gates: lint, types (strict on hardware/ops/training/network), import layers and cycles, then the tests.
 test: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+imports: $(DEV_STAMP)
+	$(BIN)/lint-imports
 
 validate: $(STAMP)
 	$(BIN)/infraplan validate
@@ -36,4 +48,4 @@ bench: $(STAMP)
 	for f in benchmarks/*.py; do $(BIN)/python $$f; done
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 import time
 
-from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import workload_requests
@@ -19,15 +20,14 @@ from infraplan.serving.workloads import workload_requests
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    system = load_system("dgx-h100-superpod")
-    acc = load_accelerator(system.accelerator)
+    cluster = Cluster.resolve("dgx-h100-superpod")
     shape = load_model("llama3-70b")
     dep = Deployment(tp=2, replicas=32, dtype="fp8", kv_dtype="fp8", max_batch=256, token_budget=8192)
     spec = load_workload("chat")
     for label, rate in (("online, 150 requests/s", 150.0), ("offline", None)):
         requests = workload_requests(spec, n, rate, seed=0)
         start = time.perf_counter()
-        r = simulate_deployment(shape, acc, system, dep, requests, ttft_slo_s=2.0, tpot_slo_s=0.2)
+        r = simulate_deployment(shape, cluster, dep, requests, ttft_slo_s=2.0, tpot_slo_s=0.2)
         seconds = time.perf_counter() - start
         print(f"{label}: {n:,} requests simulated in {seconds:.1f} s ({n / seconds:,.0f} requests/s; "
               f"{r['iterations']:,} iterations); {r['output_tokens_per_s']:,.0f} output tokens/s, "

@@ -1,3 +1,77 @@
-"""infraplan: planner and simulator for AI compute infrastructure, from the chip to the gigawatt."""
+"""infraplan: planner and simulator for AI compute infrastructure, from the chip to the gigawatt.
+
+The public Python API is the handful of names below; each is the function the matching CLI command calls:
+
+- ``estimate_training``   one training plan: step time, tokens/s, MFU, memory per GPU (``infraplan train``)
+- ``search_plans``        every valid TP/CP/PP/DP/EP plan, ranked (``infraplan search``)
+- ``simulate_serving``    LLM serving: simulated TTFT/TPOT/throughput of one deployment (``infraplan serve``)
+- ``plan_serving``        fewest accelerators meeting serving SLOs at a request rate (``infraplan serve-plan``)
+- ``estimate_recsys``     recommendation-model inference on an accelerator (``infraplan recsys``)
+- ``estimate_video``      video transcoding streams per device and fleet size (``infraplan video``)
+- ``plan_facility``       data-centre sizing: power, racks, water, cost, carbon (``infraplan facility``)
+- ``plan_campus``         fill a power budget with accelerators (``infraplan campus``)
+- ``plan_fleet``          which devices serve which inference services, as a MILP (``infraplan fleet-mix``)
+- ``Cluster``             a system resolved once: accelerator, node, fabric, topology, power layout
+- ``load_model``          a model shape from a preset name or an HF ``config.json`` path
+- ``run_validation``      every model against the published cases (``infraplan validate``)
+
+Names are imported lazily (PEP 562 module ``__getattr__``), so ``import infraplan`` stays cheap: numpy, scipy
+and pydantic load only when a function is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.2.0"
+
+# public name -> "module:attribute"; nothing here is imported until first use.
+_LAZY: dict[str, str] = {
+    "estimate_training": "infraplan.training.estimate:estimate_training",
+    "search_plans": "infraplan.training.search:search_plans",
+    "simulate_serving": "infraplan.serving.serving_api:estimate_serving",
+    "plan_serving": "infraplan.serving.capacity:search_capacity",
+    "estimate_recsys": "infraplan.recsys.estimate:estimate_recsys",
+    "estimate_video": "infraplan.video.transcode:estimate_video",
+    "plan_facility": "infraplan.facility.facility:size_facility",
+    "plan_campus": "infraplan.planning.campus:plan_campus",
+    "plan_fleet": "infraplan.planning.fleet_mix:plan_fleet",
+    "Cluster": "infraplan.cluster.cluster:Cluster",
+    "load_model": "infraplan.catalog.loader:load_model",
+    "run_validation": "infraplan.validation.runner:run_validation",
+}
+
+__all__ = [
+    "Cluster", "__version__", "estimate_recsys", "estimate_training", "estimate_video", "load_model", "plan_campus",
+    "plan_facility", "plan_fleet", "plan_serving", "run_validation", "search_plans", "simulate_serving",
+]
+
+if TYPE_CHECKING:  # static checkers see the real objects; at run time they load on first access
+    from infraplan.catalog.loader import load_model
+    from infraplan.cluster.cluster import Cluster
+    from infraplan.facility.facility import size_facility as plan_facility
+    from infraplan.planning.campus import plan_campus
+    from infraplan.planning.fleet_mix import plan_fleet
+    from infraplan.recsys.estimate import estimate_recsys
+    from infraplan.serving.capacity import search_capacity as plan_serving
+    from infraplan.serving.serving_api import estimate_serving as simulate_serving
+    from infraplan.training.estimate import estimate_training
+    from infraplan.training.search import search_plans
+    from infraplan.validation.runner import run_validation
+    from infraplan.video.transcode import estimate_video
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first access and cache it in the module namespace."""
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'infraplan' has no attribute {name!r}")
+    module_name, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -34,3 +34,21 @@ class Result(BaseModel):
 
     def to_json(self, indent: int = 2) -> str:
         return self.model_dump_json(indent=indent)
+
+
+class SparseResult(Result):
+    """A result whose optional fields (default None) are left out of the JSON when they were never set.
+
+    For outputs that have always had a variable set of keys (a plan that does not fit has no latencies; an
+    infeasible capacity search has no deployment): the JSON keeps today's keys, the schema marks those fields
+    optional.
+    """
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: Any) -> Any:
+        data = _finite(handler(self))
+        if not isinstance(data, dict):
+            return data
+        fields = type(self).model_fields
+        return {k: v for k, v in data.items()
+                if v is not None or k in self.model_fields_set or k not in fields or fields[k].is_required()}

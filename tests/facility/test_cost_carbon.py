@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from infraplan.cluster.cost import (
+    HOURS_PER_YEAR,
+    CostOverrides,
+    annuity_factor,
+    load_cost_overrides,
+    usd_per_million_tokens,
+)
 from infraplan.errors import InputError
 from infraplan.facility.carbon import amortised_embodied_co2_t, model_card_co2_t, operational_co2_t
-from infraplan.facility.cost import CostOverrides, annuity_factor, load_cost_overrides, usd_per_million_tokens
 from infraplan.facility.facility import size_facility
 
 
@@ -20,19 +26,19 @@ def test_annuity_is_straight_line_at_zero_rate_and_higher_with_interest():
 def test_capex_and_energy_scale_with_the_cluster():
     small = size_facility(accelerator="h100-sxm", count=4096)
     large = size_facility(accelerator="h100-sxm", count=8192)
-    assert large["capex_usd"]["servers"] == pytest.approx(2 * small["capex_usd"]["servers"])
-    assert large["energy_mwh_per_year"] > 1.9 * small["energy_mwh_per_year"]
-    assert large["facility_power_w"] == pytest.approx(large["it_power_w"] * large["pue"])
-    hours = 8760 * large["accelerators"]
-    assert large["usd_per_gpu_hour"] == pytest.approx(large["tco_usd_per_year"] / hours)
+    assert large.capex_usd["servers"] == pytest.approx(2 * small.capex_usd["servers"])
+    assert large.energy_mwh_per_year > 1.9 * small.energy_mwh_per_year
+    assert large.facility_power_w == pytest.approx(large.it_power_w * large.pue)
+    hours = HOURS_PER_YEAR * large.accelerators
+    assert large.usd_per_gpu_hour == pytest.approx(large.tco_usd_per_year / hours)
 
 
 def test_location_changes_price_carbon_and_pue():
     oregon = size_facility(system="meta-genai-roce-24k", location="oregon")
     louisiana = size_facility(system="meta-genai-roce-24k", location="louisiana")
-    assert oregon["pue"] < louisiana["pue"]  # cool vs hot climate
-    assert oregon["co2_t_per_year"] / oregon["energy_mwh_per_year"] < (
-        louisiana["co2_t_per_year"] / louisiana["energy_mwh_per_year"])
+    assert oregon.pue < louisiana.pue  # cool vs hot climate
+    assert oregon.co2_t_per_year / oregon.energy_mwh_per_year < (
+        louisiana.co2_t_per_year / louisiana.energy_mwh_per_year)
     with pytest.raises(InputError, match="did you mean ohio"):
         size_facility(system="meta-rsc", location="ohoi")
 
@@ -40,11 +46,11 @@ def test_location_changes_price_carbon_and_pue():
 def test_overrides_win_over_the_catalog():
     base = size_facility(system="meta-rsc")
     cheap = size_facility(system="meta-rsc", overrides=CostOverrides(electricity_usd_per_mwh=0.0, pue=1.5))
-    assert cheap["pue"] == 1.5
-    assert cheap["opex_breakdown_usd_per_year"]["electricity"] == 0.0
-    assert cheap["opex_usd_per_year"] < base["opex_usd_per_year"]
+    assert cheap.pue == 1.5
+    assert cheap.opex_breakdown_usd_per_year["electricity"] == 0.0
+    assert cheap.opex_usd_per_year < base.opex_usd_per_year
     pricey = size_facility(system="meta-rsc", overrides=CostOverrides(server_usd_per_accelerator=50_000))
-    assert pricey["capex_usd"]["servers"] == 50_000 * 16_000
+    assert pricey.capex_usd["servers"] == 50_000 * 16_000
 
 
 def test_cost_file_overrides_and_bad_files(tmp_path):
@@ -67,7 +73,7 @@ def test_unpriced_accelerator_asks_for_a_price():
     with pytest.raises(InputError, match="--server-price"):
         size_facility(accelerator="mi300x", count=64)
     r = size_facility(accelerator="mi300x", count=64, overrides=CostOverrides(server_usd_per_accelerator=30_000))
-    assert r["capex_usd"]["servers"] == 64 * 30_000
+    assert r.capex_usd["servers"] == 64 * 30_000
 
 
 def test_model_card_formula_and_carbon_units():

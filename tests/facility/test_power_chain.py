@@ -5,18 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.catalog import load_accelerator, load_system
+from infraplan.catalog import load_accelerator
 from infraplan.catalog.facility_loader import load_cooling
+from infraplan.cluster import Cluster
+from infraplan.cluster.power import accelerator_power_w, it_load, rack_layout, server_power_w
 from infraplan.errors import InputError
-from infraplan.facility.power_chain import (
-    accelerator_power_w,
-    clos_switch_ports,
-    it_load,
-    layout_for_accelerator,
-    layout_from_system,
-    rack_layout,
-    server_power_w,
-)
+from infraplan.facility.facility import size_facility
+
+
+def layout_from_system(name):
+    return Cluster.resolve(name).layout
+
+
+def layout_for_accelerator(name, count=8):
+    return Cluster.for_accelerator(name, count).layout
 
 
 def test_accelerator_draw_runs_from_idle_to_tdp_and_is_monotone():
@@ -30,7 +32,7 @@ def test_accelerator_draw_runs_from_idle_to_tdp_and_is_monotone():
 
 
 def test_dgx_h100_server_is_the_10_2_kw_system_maximum():
-    layout = layout_from_system(load_system("dgx-h100-superpod"))
+    layout = layout_from_system("dgx-h100-superpod")
     assert float(server_power_w(layout)) == pytest.approx(10_200)
     # Epoch AI's 1.82x GPU TDP server multiplier follows from it
     assert float(server_power_w(layout)) / (8 * 700) == pytest.approx(1.82, abs=0.01)
@@ -43,7 +45,7 @@ def test_accelerator_without_a_system_uses_the_epoch_multiplier():
 
 
 def test_air_cooling_packs_two_grand_teton_servers_per_rack_like_llama3():
-    layout = layout_from_system(load_system("meta-genai-roce-24k"))
+    layout = layout_from_system("meta-genai-roce-24k")
     servers, rack_w = rack_layout(layout, load_cooling("air"), "air")
     assert servers * layout.accelerators_per_server == 16
     assert rack_w <= load_cooling("air").max_rack_power_w
@@ -52,7 +54,7 @@ def test_air_cooling_packs_two_grand_teton_servers_per_rack_like_llama3():
 
 
 def test_nvl72_rack_is_indivisible_and_air_cannot_hold_it():
-    layout = layout_from_system(load_system("gb200-nvl72"))
+    layout = layout_from_system("gb200-nvl72")
     servers, rack_w = rack_layout(layout, load_cooling("liquid"), "liquid")
     assert servers * layout.accelerators_per_server == 72
     assert 110e3 < rack_w < 135e3
@@ -61,30 +63,35 @@ def test_nvl72_rack_is_indivisible_and_air_cannot_hold_it():
 
 
 def test_rack_power_above_the_cooling_limit_names_the_limit():
-    layout = layout_from_system(load_system("meta-rsc"))
+    layout = layout_from_system("meta-rsc")
     with pytest.raises(InputError, match=r"exceeds the 30\.0 kW"):
         rack_layout(layout, load_cooling("air"), "air", rack_power_w=50e3)
     with pytest.raises(InputError, match="positive"):
         rack_layout(layout, load_cooling("air"), "air", rack_power_w=0.0)
 
 
-def test_clos_ports_non_blocking_and_oversubscribed():
-    # generic non-blocking 3-tier Clos: 5 switch ports per endpoint
-    ports, tiers = clos_switch_ports(20_000, (), 1.0, 64)
-    assert tiers == 3 and ports == 5 * 20_000
-    small, one = clos_switch_ports(40, (), 1.0, 64)
-    assert one == 1 and small == 40
-    flat = ((16, 1.0), (3072, 1.0), (24576, 1.0))
-    over = ((16, 1.0), (3072, 7.0), (24576, 1.0))
-    full, _ = clos_switch_ports(24576, flat, 1.0, 64)
-    thin, _ = clos_switch_ports(24576, over, 1.0, 64)
-    assert thin < full
-    # a cluster inside the first tier builds one tier only
-    assert clos_switch_ports(8, flat, 1.0, 64) == (8, 1)
+def test_generic_fabric_is_the_topology_builders_non_blocking_clos():
+    # a plain count gets the k-ary fat tree of the default radix (64): 2L - 1 switch ports per NIC link
+    one = size_facility(accelerator="h100-sxm", count=64).network
+    assert one.tiers == 1 and one.switch_ports == 64 and one.switches == 1  # every NIC link on one switch
+    two = size_facility(accelerator="h100-sxm", count=128).network
+    assert two.tiers == 2 and two.switch_ports == 3 * 128  # leaves of 32 links down, 32 up, and spines
+    mid = size_facility(accelerator="h100-sxm", count=20_480).network
+    assert mid.tiers == 3 and mid.switch_ports == 5 * 20_480 and mid.fabric_accelerators == 20_480
+    # a count that is not whole pods: the fabric is built for whole domains below the top (a little more)
+    odd = size_facility(accelerator="h100-sxm", count=3000).network
+    assert 3000 <= odd.fabric_accelerators < 3000 * 1.01
+    assert odd.model.startswith("topology builder")
+
+
+def test_oversubscription_above_the_pod_saves_switch_ports():
+    full = size_facility(system="meta-genai-ib-24k").network
+    thin = size_facility(system="meta-genai-roce-24k").network  # 1:7 above each 3,072-GPU pod
+    assert thin.switch_ports < full.switch_ports
 
 
 def test_it_load_grows_with_count_and_adds_up():
-    layout = layout_from_system(load_system("dgx-h100-superpod"))
+    layout = layout_from_system("dgx-h100-superpod")
     cool = load_cooling("air")
     loads = [it_load(layout, n, cool, "air") for n in (8, 256, 4096, 16384)]
     its = [x.it_w for x in loads]
@@ -96,10 +103,7 @@ def test_it_load_grows_with_count_and_adds_up():
         it_load(layout, 0, cool, "air")
 
 
-def test_system_fabric_comes_from_the_topology_builder_when_present():
-    pytest.importorskip("infraplan.network.topology")
-    from infraplan.facility.facility import size_facility
-
+def test_system_fabric_comes_from_the_topology_builder():
     r = size_facility(system="dgx-h100-superpod")
-    assert r["network"]["model"].startswith("topology builder")
-    assert r["network"]["switch_ports"] == 5 * 16384  # 3-tier non-blocking: 5 ports per NIC link
+    assert r.network.model.startswith("topology builder")
+    assert r.network.switch_ports == 5 * 16384  # 3-tier non-blocking: 5 ports per NIC link

@@ -29,9 +29,9 @@ def test_llama3_interruption_every_three_hours():
     for rate in ("llama3-h100", "epoch-h100"):
         assert float(job_mttf_s(16384, load_failure_rate(rate))) / 3600 == pytest.approx(54 * 24 / 419, rel=0.02)
     report = reliability_report("meta-genai-roce-24k", 16384, days=54)
-    assert report["expected_unexpected_interruptions"] == pytest.approx(419, rel=0.01)
-    assert report["expected_interruptions"] == pytest.approx(466, rel=0.01)
-    assert report["goodput"] > 0.90  # ">90% effective training time"
+    assert report.expected_unexpected_interruptions == pytest.approx(419, rel=0.01)
+    assert report.expected_interruptions == pytest.approx(466, rel=0.01)
+    assert report.goodput > 0.90  # ">90% effective training time"
 
 
 def test_mttf_is_inverse_in_job_size():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
+from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
 from infraplan.network.flow_sim import FlowSet, max_min_rates, simulate
@@ -54,8 +55,8 @@ UNCONGESTED = [
 
 @pytest.mark.parametrize(("op", "system", "gpus", "placement", "algorithm"), UNCONGESTED)
 def test_flow_and_analytical_agree_within_5_percent_when_uncongested(op, system, gpus, placement, algorithm):
-    result = estimate_collective(op, system, gpus, 2**30, placement, algorithm, sim="flow")
-    assert result["time_s"] == pytest.approx(result["analytical_time_s"], rel=0.05)
+    result = estimate_collective(op, Cluster.resolve(system), gpus, 2**30, placement, algorithm, sim="flow")
+    assert result.time_s == pytest.approx(result.analytical_time_s, rel=0.05)
 
 
 TOY = """
@@ -79,25 +80,25 @@ network:
 def toy(tmp_path):
     path = tmp_path / "toy-roce.yaml"
     path.write_text(TOY)
-    return str(path)
+    return Cluster.resolve(str(path))
 
 
 def test_oversubscribed_tier_slows_cross_pod_traffic(toy):
     inside = estimate_collective("send-recv", toy, 128, 2**30, sim="flow")  # rank i -> i + 64: inside the pod
     across = estimate_collective("send-recv", toy, 256, 2**30, sim="flow")  # pod 0 <-> pod 1, all 128 GPUs each
     analytical = estimate_collective("send-recv", toy, 256, 2**30)
-    assert across["bottleneck_tier"] == analytical["bottleneck_tier"] == "pod"
-    assert inside["bottleneck_tier"] != "pod"
-    assert 3.5 < across["time_s"] / inside["time_s"] < 5.0
+    assert across.bottleneck_tier == analytical.bottleneck_tier == "pod"
+    assert inside.bottleneck_tier != "pod"
+    assert 3.5 < across.time_s / inside.time_s < 5.0
     # the analytical model assumes perfect balance; ECMP leaves some uplinks busier than the mean
-    assert 0.95 * analytical["time_s"] <= across["time_s"] < 1.25 * analytical["time_s"]
-    assert any("ECMP" in a for a in analytical["assumptions"])
+    assert 0.95 * analytical.time_s <= across.time_s < 1.25 * analytical.time_s
+    assert any("ECMP" in a for a in analytical.assumptions)
 
 
 def test_ecmp_collisions_shrink_as_flows_per_pair_grow(toy):
-    times = {f: estimate_collective("send-recv", toy, 128, 2**30, sim="flow", flows_per_pair=f)["time_s"]
+    times = {f: estimate_collective("send-recv", toy, 128, 2**30, sim="flow", flows_per_pair=f).time_s
              for f in (1, 4, 16)}
-    nic_time = estimate_collective("send-recv", toy, 2, 2**30, placement="spread", sim="flow")["time_s"]
+    nic_time = estimate_collective("send-recv", toy, 2, 2**30, placement="spread", sim="flow").time_s
     assert times[1] > times[4] > times[16] >= 0.99 * nic_time
     assert times[1] > 1.3 * times[16]
 
@@ -106,7 +107,7 @@ def test_same_seed_same_result_and_the_seed_matters(toy):
     args = ("send-recv", toy, 128, 2**30)
     a = estimate_collective(*args, sim="flow", flows_per_pair=1, seed=3)
     b = estimate_collective(*args, sim="flow", flows_per_pair=1, seed=3)
-    times = {estimate_collective(*args, sim="flow", flows_per_pair=1, seed=s)["time_s"] for s in range(4)}
+    times = {estimate_collective(*args, sim="flow", flows_per_pair=1, seed=s).time_s for s in range(4)}
     assert a == b
     assert len(times) > 1
 

@@ -5,28 +5,32 @@ from __future__ import annotations
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.facility.training_run import training_run_totals
+from infraplan.facility.facility import size_facility
 from infraplan.planning.campus import h100_equivalents, parse_phases, plan_campus, plan_fleet
+from infraplan.planning.training_run import training_run_totals
 from infraplan.training import estimate_training
 
 
 def test_campus_fills_the_power_budget_with_whole_racks():
     r = plan_campus(1e9, "gb200", phases="2026:0.3,2027:0.7")
-    f = r["facility"]
-    assert f["facility_power_w"] <= 1e9
-    assert f["facility_power_w"] > 1e9 - 2 * f["rack_power_w"] * f["pue"] * 1.3  # within a rack or two
-    assert r["accelerators"] % 72 == 0
-    assert r["buildings"] >= f["it_power_w"] / 50e6
-    assert [p["year"] for p in r["phases"]] == [2026, 2027]
-    assert r["phases"][-1]["cumulative_facility_power_w"] == pytest.approx(f["facility_power_w"])
-    assert r["h100_equivalents"] > r["accelerators"]  # a GB200 is several H100s of bf16 FLOP/s
-    cap = r["training_capacity"]
-    assert cap["available"] and cap["runs_per_year"] > 0 and 0 < cap["goodput"] < 1
+    f = r.facility
+    assert f.facility_power_w <= 1e9
+    assert f.facility_power_w > 0.998e9
+    # full: one more NVL72 rack (and the fabric it needs, built in whole domains) would exceed the budget
+    more = size_facility(accelerator="gb200", count=r.accelerators + 72, cooling=f.cooling)
+    assert more.facility_power_w > 1e9
+    assert r.accelerators % 72 == 0
+    assert r.buildings >= f.it_power_w / 50e6
+    assert [p.year for p in r.phases] == [2026, 2027]
+    assert r.phases[-1].cumulative_facility_power_w == pytest.approx(f.facility_power_w)
+    assert r.h100_equivalents > r.accelerators  # a GB200 is several H100s of bf16 FLOP/s
+    cap = r.training_capacity
+    assert cap.available and cap.runs_per_year > 0 and 0 < cap.goodput < 1
 
 
 def test_campus_scales_with_power():
-    one = plan_campus(0.5e9, "h100-sxm")["accelerators"]
-    two = plan_campus(1e9, "h100-sxm")["accelerators"]
+    one = plan_campus(0.5e9, "h100-sxm").accelerators
+    two = plan_campus(1e9, "h100-sxm").accelerators
     assert two == pytest.approx(2 * one, rel=0.02)
 
 
@@ -55,12 +59,12 @@ def test_fleet_sums_its_sites_and_counts_h100_equivalents(tmp_path):
                     "  - {name: a, accelerator: h100-sxm, count: 8192, cooling: air}\n"
                     "  - {name: b, accelerator: gb200, power: 100MW, location: ohio}\n")
     r = plan_fleet(str(spec))
-    assert r["accelerators"] == sum(s["accelerators"] for s in r["sites"])
-    assert r["capex_usd"] == pytest.approx(sum(s["capex_usd"] for s in r["sites"]))
-    assert r["sites"][0]["h100_equivalents"] == pytest.approx(8192)
+    assert r.accelerators == sum(s.accelerators for s in r.sites)
+    assert r.capex_usd == pytest.approx(sum(s.capex_usd for s in r.sites))
+    assert r.sites[0].h100_equivalents == pytest.approx(8192)
     assert h100_equivalents("a100-80gb", 1000) == pytest.approx(1000 * 312 / 989, rel=1e-3)
     meta = plan_fleet("meta-2024")
-    assert meta["h100_equivalents"] < meta["published_h100_equivalents"]
+    assert meta.h100_equivalents < meta.published_h100_equivalents
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nsites:\n  - {name: a, accelerator: h100-sxm}\n")
     with pytest.raises(InputError, match="exactly one of count or power"):
@@ -77,20 +81,20 @@ def test_training_run_totals_are_consistent(llama_16k):
     t = training_run_totals(llama_16k, "meta-genai-roce-24k", 15.6e12)
     for key in ("time_to_train_s", "goodput", "mttf_s", "checkpoint_interval_s", "gpu_hours", "energy_mwh",
                 "co2_t", "cost_usd"):
-        assert t[key] > 0
-    assert t["time_to_train_s"] == pytest.approx(15.6e12 / llama_16k["tokens_per_s"] / t["goodput"])
-    assert t["gpu_hours"] == pytest.approx(16384 * t["time_to_train_s"] / 3600)
-    assert t["energy_mwh"] == pytest.approx(t["gpu_hours"] * t["facility_power_w_per_gpu"] / 1e6)
+        assert getattr(t, key) > 0
+    assert t.time_to_train_s == pytest.approx(15.6e12 / llama_16k.tokens_per_s / t.goodput)
+    assert t.gpu_hours == pytest.approx(16384 * t.time_to_train_s / 3600)
+    assert t.energy_mwh == pytest.approx(t.gpu_hours * t.facility_power_w_per_gpu / 1e6)
     # per GPU: more than the model cards' 700 W x PUE (hosts, network, storage count too), less than 2.5 kW
-    assert 700 * t["pue"] < t["facility_power_w_per_gpu"] < 2500
-    assert t["cost_usd"] == pytest.approx(t["gpu_hours"] * t["usd_per_gpu_hour"])
+    assert 700 * t.pue < t.facility_power_w_per_gpu < 2500
+    assert t.cost_usd == pytest.approx(t.gpu_hours * t.usd_per_gpu_hour)
     # Llama 3.1 405B used 30.84M GPU-hours (model card); the 16K plan lands within 20 %
-    assert t["gpu_hours"] == pytest.approx(30.84e6, rel=0.2)
+    assert t.gpu_hours == pytest.approx(30.84e6, rel=0.2)
 
 
 def test_training_run_location_and_bad_tokens(llama_16k):
     clean = training_run_totals(llama_16k, "meta-genai-roce-24k", 1e12, location="oregon")
     dirty = training_run_totals(llama_16k, "meta-genai-roce-24k", 1e12, location="ohio")
-    assert clean["co2_t"] < dirty["co2_t"]
+    assert clean.co2_t < dirty.co2_t
     with pytest.raises(InputError, match="--tokens"):
         training_run_totals(llama_16k, "meta-genai-roce-24k", 0)

@@ -44,20 +44,20 @@ def test_example_meets_demand_within_availability(objective: str) -> None:
     raw = yaml.safe_load(EXAMPLE.read_text())
     s = FleetSpec.model_validate(raw)
     for svc in s.services:
-        served = sum(a["served"] for a in r["assignment"] if a["service"] == svc.name)
+        served = sum(a["served"] for a in r.assignment if a["service"] == svc.name)
         demand = svc.qps if svc.kind == "recsys" else svc.daily_hours / 24 * svc.peak_to_average
         assert served >= demand * (1 - 1e-9)
-    for p in r["pools"]:
-        assert p["available"] is None or p["used"] <= p["available"]
+    for p in r.pools:
+        assert p.available is None or p.used <= p.available
     key = "power_w" if objective == "power" else "tco_usd_per_year"
-    assert r["solver"]["objective_value"] == pytest.approx(r["totals"][key])
-    assert r["totals"]["devices"] == sum(a["devices"] for a in r["assignment"])
+    assert r.solver["objective_value"] == pytest.approx(getattr(r.totals, key))
+    assert r.totals.devices == sum(a["devices"] for a in r.assignment)
 
 
 def test_each_objective_wins_on_its_own_metric() -> None:
     power, tco = plan_fleet(str(EXAMPLE), "power"), plan_fleet(str(EXAMPLE), "tco")
-    assert power["totals"]["power_w"] <= tco["totals"]["power_w"] + 1e-6
-    assert tco["totals"]["tco_usd_per_year"] <= power["totals"]["tco_usd_per_year"] + 1e-6
+    assert power.totals.power_w <= tco.totals.power_w + 1e-6
+    assert tco.totals.tco_usd_per_year <= power.totals.tco_usd_per_year + 1e-6
 
 
 def test_milp_matches_brute_force_on_a_small_problem() -> None:
@@ -66,24 +66,24 @@ def test_milp_matches_brute_force_on_a_small_problem() -> None:
              {"name": "a100", "device": "a100-80gb", "available": 3}]
     r = plan_fleet(spec(services, pools))
     devices = ("mtia-v2", "h100-sxm", "a100-80gb")
-    caps = {d: estimate_recsys("dlrm-medium", d, latency_slo_s=0.02)["qps"] for d in devices}
+    caps = {d: estimate_recsys("dlrm-medium", d, latency_slo_s=0.02).qps for d in devices}
     watts = {d: load_accelerator(d).tdp_w + load_recsys_profile(d).host_power_w for d in caps}  # provisioned
     best = math.inf
     for a, b, c in itertools.product(range(5), range(4), range(4)):
         if a * caps["mtia-v2"] + b * caps["h100-sxm"] + c * caps["a100-80gb"] >= 3.0e6:
             best = min(best, a * watts["mtia-v2"] + b * watts["h100-sxm"] + c * watts["a100-80gb"])
-    assert r["totals"]["power_w"] == pytest.approx(best)
+    assert r.totals.power_w == pytest.approx(best)
 
 
 def test_gpu_only_baseline_and_saving() -> None:
     services = [{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": 1.0e8, "latency_slo": "10ms"}]
     pools = [{"name": "v2", "device": "mtia-v2"}, {"name": "h100", "device": "h100-sxm"}]
     r = plan_fleet(spec(services, pools))
-    assert r["gpu_only"]["totals"]["power_w"] >= r["totals"]["power_w"]
-    assert r["saving_vs_gpu_only"]["power_w"] == pytest.approx(
-        r["gpu_only"]["totals"]["power_w"] - r["totals"]["power_w"])
+    assert r.gpu_only.totals.power_w >= r.totals.power_w
+    assert r.saving_vs_gpu_only["power_w"] == pytest.approx(
+        r.gpu_only.totals.power_w - r.totals.power_w)
     no_gpu = plan_fleet(spec(services, [pools[0]]))
-    assert no_gpu["gpu_only"] is None and "no GPU-only fleet" in no_gpu["gpu_only_note"]
+    assert no_gpu.gpu_only is None and "no GPU-only fleet" in no_gpu.gpu_only_note
 
 
 def test_infeasible_names_the_shortfall_and_the_full_pools() -> None:

@@ -67,34 +67,34 @@ def test_latency_grows_with_batch_and_throughput_saturates() -> None:
 
 def test_breakdown_adds_up_to_latency() -> None:
     r = estimate_recsys("dlrm-high", "a100-80gb", batch=512)
-    assert sum(r["breakdown_s"].values()) == pytest.approx(r["latency_s"])
-    assert r["qps_per_w"] == pytest.approx(r["qps"] / r["power_w"])
+    assert sum(r.breakdown_s.values()) == pytest.approx(r.latency_s)
+    assert r.qps_per_w == pytest.approx(r.qps / r.power_w)
 
 
 @pytest.mark.parametrize("slo", [0.005, 0.02, 0.1])
 def test_slo_search_meets_the_slo_and_tighter_slos_never_help(slo: float) -> None:
     r = estimate_recsys("dlrm-high", "mtia-v2", latency_slo_s=slo)
     looser = estimate_recsys("dlrm-high", "mtia-v2", latency_slo_s=slo * 2)
-    if r["meets_slo"]:
-        assert r["latency_s"] <= slo
-    assert looser["qps"] >= r["qps"]
+    if r.meets_slo:
+        assert r.latency_s <= slo
+    assert looser.qps >= r.qps
 
 
 def test_mtia_keeps_small_dense_weights_in_sram_gpus_do_not() -> None:
     low = estimate_recsys("dlrm-low", "mtia-v1")
-    assert low["placement"]["sram"]["dense_fraction"] == pytest.approx(1.0)
-    assert "sram" not in estimate_recsys("dlrm-low", "a100-80gb")["placement"]
+    assert low.placement["sram"].dense_fraction == pytest.approx(1.0)
+    assert "sram" not in estimate_recsys("dlrm-low", "a100-80gb").placement
     high = estimate_recsys("dlrm-high", "mtia-v1")  # 1 GB of dense weights: most of them stream from LPDDR
-    assert high["placement"]["device"]["dense_fraction"] > 0.8
+    assert high.placement["device"].dense_fraction > 0.8
 
 
 def test_tables_beyond_device_memory_spill_to_host_and_bind_the_link() -> None:
     m = custom_model(rows=1.15e8)  # 10 x 1.15e8 x 136 B = 156 GB > 115 GB usable LPDDR on MTIA v2 (+48 GB host)
     r = estimate_recsys(m, "mtia-v2")
-    assert r["placement"]["host"]["used_bytes"] > 0
-    assert r["bound"] == "host-link"
+    assert r.placement["host"].used_bytes > 0
+    assert r.bound == "host-link"
     fits = estimate_recsys(custom_model(rows=5.0e7), "mtia-v2")
-    assert fits["placement"]["host"]["used_bytes"] == 0 and fits["qps"] > r["qps"]
+    assert fits.placement["host"].used_bytes == 0 and fits.qps > r.qps
 
 
 def test_tables_beyond_every_tier_name_sizes_and_capacities() -> None:
@@ -106,19 +106,19 @@ def test_tables_beyond_every_tier_name_sizes_and_capacities() -> None:
 
 def test_cpu_has_no_host_link_and_runs_bf16() -> None:
     r = estimate_recsys("dlrm-medium", "xeon-8480")
-    assert r["breakdown_s"]["host_link"] == 0 and r["bound"] != "host-link"
-    assert r["dtype"] == "bf16"  # the Xeon lists no fp16 peak
+    assert r.breakdown_s["host_link"] == 0 and r.bound != "host-link"
+    assert r.dtype == "bf16"  # the Xeon lists no fp16 peak
 
 
 def test_newer_generations_are_faster() -> None:
     for model in ("dlrm-low", "dlrm-medium"):
-        assert estimate_recsys(model, "mtia-v2")["qps"] > estimate_recsys(model, "mtia-v1")["qps"]
-        assert estimate_recsys(model, "h100-sxm")["qps"] > estimate_recsys(model, "a100-80gb")["qps"]
+        assert estimate_recsys(model, "mtia-v2").qps > estimate_recsys(model, "mtia-v1").qps
+        assert estimate_recsys(model, "h100-sxm").qps > estimate_recsys(model, "a100-80gb").qps
 
 
 def test_accelerator_without_profile_uses_the_default() -> None:
     r = estimate_recsys("dlrm-low", "h200")
-    assert r["profile"].startswith("default") and r["qps"] > 0
+    assert r.profile.startswith("default") and r.qps > 0
 
 
 def test_cli_json_contract_and_determinism(capsys) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog import load_model
 from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.llm_iteration import Deployment
@@ -14,22 +15,20 @@ from infraplan.serving.workloads import workload_requests
 
 
 def _p99_meets(result, ttft, tpot):
-    return result["ttft_s"]["p99"] <= ttft and result["tpot_s"]["p99"] <= tpot
+    return result.ttft_s.p99 <= ttft and result.tpot_s.p99 <= tpot
 
 
 def test_search_answer_is_minimal_for_its_deployment_shape():
     plan = search_capacity("llama3-8b", "dgx-h100-superpod", 30.0, workload="chat", ttft_slo=1.0, tpot_slo=0.04,
                            requests=400, disaggregation=False, dtypes=("fp8",), batch_caps=(128,))
-    assert plan["feasible"] and plan["meets_slo_full_run"]
-    d = plan["deployment"]
-    assert d["replicas"] * d["tp"] * d["pp"] == plan["gpus"]
-    if d["replicas"] > 1:
-        system = load_system("dgx-h100-superpod")
-        acc = load_accelerator(system.accelerator)
-        fewer = Deployment(tp=d["tp"], pp=d["pp"], replicas=d["replicas"] - 1, dtype="fp8", kv_dtype="fp8",
+    assert plan.feasible and plan.meets_slo_full_run
+    d = plan.deployment
+    assert d.replicas * d.tp * d.pp == plan.gpus
+    if d.replicas > 1:
+        fewer = Deployment(tp=d.tp, pp=d.pp, replicas=d.replicas - 1, dtype="fp8", kv_dtype="fp8",
                            max_batch=128, token_budget=8192)
-        requests = workload_requests(load_workload("chat"), 300 * d["replicas"], 30.0, seed=0)
-        r = simulate_deployment(load_model("llama3-8b"), acc, system, fewer, requests)
+        requests = workload_requests(load_workload("chat"), 300 * d.replicas, 30.0, seed=0)
+        r = simulate_deployment(load_model("llama3-8b"), Cluster.resolve("dgx-h100-superpod"), fewer, requests)
         assert not _p99_meets(r, 1.0, 0.04)
 
 
@@ -37,18 +36,18 @@ def test_more_traffic_or_tighter_slo_never_needs_fewer_gpus():
     kw = {"workload": "chat", "requests": 300, "dtypes": ("fp8",), "batch_caps": (128,)}
     base = search_capacity("llama3-8b", "dgx-h100-superpod", 10.0, ttft_slo=1.0, tpot_slo=0.05, **kw)
     busier = search_capacity("llama3-8b", "dgx-h100-superpod", 30.0, ttft_slo=1.0, tpot_slo=0.05, **kw)
-    assert busier["gpus"] >= base["gpus"]
+    assert busier.gpus >= base.gpus
 
 
 def test_a_big_model_needs_tensor_parallelism_and_fp8_saves_gpus():
     plan = search_capacity("llama3-70b", "dgx-h100-superpod", 5.0, input_len=1000, output_len=200,
                            ttft_slo=2.0, tpot_slo=0.1, requests=300, disaggregation=False)
-    assert plan["deployment"]["tp"] >= 2 and plan["deployment"]["dtype"] == "fp8"
+    assert plan.deployment.tp >= 2 and plan.deployment.dtype == "fp8"
 
 
 def test_infeasible_within_the_limit_says_why():
     plan = search_capacity("llama3-70b", "dgx-h100-superpod", 50.0, workload="chat", max_gpus=2, requests=200)
-    assert plan["feasible"] is False and plan["why"]
+    assert plan.feasible is False and plan.why
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import pytest
 
-from infraplan.catalog import load_accelerator, load_model, load_system
-from infraplan.network.collectives import Fabric
+from infraplan.catalog import load_accelerator, load_model
+from infraplan.cluster import Cluster
 from infraplan.training import PlanArrays, estimate_training, evaluate_plans
 from infraplan.training.step_time import COMPONENTS
 
@@ -16,7 +15,7 @@ MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
 def _mem(result: dict, term: str) -> float:
-    return result["memory_breakdown_bytes"][term]
+    return getattr(result.memory_breakdown_bytes, term)
 
 
 # --- result shape ---------------------------------------------------------------------------------------------
@@ -27,13 +26,13 @@ def test_result_has_every_documented_key() -> None:
     for key in ("step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "hfu",
                 "memory_per_gpu_bytes", "memory_breakdown_bytes", "fits", "memory_overflow_term", "breakdown",
                 "config"):
-        assert key in r, key
-    assert set(r["breakdown"]) == set(COMPONENTS)
-    assert set(r["memory_breakdown_bytes"]) == set(MEMORY_TERMS)
-    assert r["config"]["dp"] == 16  # dp inferred from gpus / (tp pp cp)
-    assert r["tokens_per_s"] == pytest.approx(256 * 4096 / r["step_time_s"])
-    assert r["tokens_per_s_per_gpu"] == pytest.approx(r["tokens_per_s"] / 64)
-    assert r["memory_per_gpu_bytes"] == pytest.approx(sum(r["memory_breakdown_bytes"].values()))
+        assert key in type(r).model_fields, key
+    assert set(r.breakdown.model_dump()) == set(COMPONENTS)
+    assert set(r.memory_breakdown_bytes.model_dump()) == set(MEMORY_TERMS)
+    assert r.config.dp == 16  # dp inferred from gpus / (tp pp cp)
+    assert r.tokens_per_s == pytest.approx(256 * 4096 / r.step_time_s)
+    assert r.tokens_per_s_per_gpu == pytest.approx(r.tokens_per_s / 64)
+    assert r.memory_per_gpu_bytes == pytest.approx(sum(r.memory_breakdown_bytes.model_dump().values()))
 
 
 # --- global batch and the pipeline bubble ---------------------------------------------------------------------
@@ -42,15 +41,15 @@ def test_result_has_every_documented_key() -> None:
 def test_bigger_global_batch_shrinks_bubble_fraction_and_raises_mfu() -> None:
     results = [estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=8, pp=4, seq_len=4096, global_batch=gb)
                for gb in (16, 64, 256, 1024)]
-    fractions = [r["breakdown"]["pp_bubble"] / r["step_time_s"] for r in results]
-    mfus = [r["mfu"] for r in results]
+    fractions = [r.breakdown.pp_bubble / r.step_time_s for r in results]
+    mfus = [r.mfu for r in results]
     assert all(a > b for a, b in zip(fractions, fractions[1:], strict=False)), fractions
     assert all(a < b for a, b in zip(mfus, mfus[1:], strict=False)), mfus
     # 1F1B: the bubble is (p - 1) stage times whatever the number of micro-batches
-    bubbles = [r["breakdown"]["pp_bubble"] for r in results]
+    bubbles = [r.breakdown.pp_bubble for r in results]
     assert bubbles == pytest.approx([bubbles[0]] * len(bubbles), rel=1e-12)
     # memory does not depend on the number of micro-batches once m >= p
-    assert results[-1]["memory_per_gpu_bytes"] == results[1]["memory_per_gpu_bytes"]
+    assert results[-1].memory_per_gpu_bytes == results[1].memory_per_gpu_bytes
 
 
 def test_bubble_is_p_minus_1_over_v_stages() -> None:
@@ -58,13 +57,13 @@ def test_bubble_is_p_minus_1_over_v_stages() -> None:
     kwargs = dict(tp=8, pp=4, seq_len=4096, global_batch=64)
     plain = estimate_training("llama3-70b", "dgx-h100-superpod", 64, vpp=1, **kwargs)
     inter = estimate_training("llama3-70b", "dgx-h100-superpod", 64, vpp=2, **kwargs)
-    m = plain["config"]["micro_batches"]
+    m = plain.config.micro_batches
     for r, v in ((plain, 1), (inter, 2)):
-        b = r["breakdown"]
-        ideal = sum(b[k] for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other"))
-        assert b["pp_bubble"] / ideal == pytest.approx(3 / (v * m), rel=1e-9)
-    assert inter["breakdown"]["pp_bubble"] < plain["breakdown"]["pp_bubble"]
-    assert inter["breakdown"]["pp_comm"] > plain["breakdown"]["pp_comm"]  # twice as many chunk boundaries
+        b = r.breakdown
+        ideal = sum(getattr(b, k) for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other"))
+        assert b.pp_bubble / ideal == pytest.approx(3 / (v * m), rel=1e-9)
+    assert inter.breakdown.pp_bubble < plain.breakdown.pp_bubble
+    assert inter.breakdown.pp_comm > plain.breakdown.pp_comm  # twice as many chunk boundaries
 
 
 # --- activation recomputation ---------------------------------------------------------------------------------
@@ -80,25 +79,25 @@ def _gpt3(recompute: str, attention: str) -> dict:
 @pytest.mark.parametrize("attention", ["flash", "unfused"])
 def test_full_recompute_costs_time_and_saves_activation_memory(attention: str) -> None:
     none, full = _gpt3("none", attention), _gpt3("full", attention)
-    assert full["step_time_s"] > none["step_time_s"]
+    assert full.step_time_s > none.step_time_s
     assert _mem(full, "activations") < 0.25 * _mem(none, "activations")
     for term in ("weights", "gradients", "optimizer", "overhead"):
         assert _mem(full, term) == _mem(none, term)
     # the extra forward counts in hardware FLOPs, not model FLOPs
-    assert full["model_tflops_per_gpu"] * full["step_time_s"] == pytest.approx(
-        none["model_tflops_per_gpu"] * none["step_time_s"], rel=1e-12)
-    assert full["hfu"] > full["mfu"]
-    assert none["hfu"] == pytest.approx(none["mfu"], rel=1e-12)
+    assert full.model_tflops_per_gpu * full.step_time_s == pytest.approx(
+        none.model_tflops_per_gpu * none.step_time_s, rel=1e-12)
+    assert full.hfu > full.mfu
+    assert none.hfu == pytest.approx(none.mfu, rel=1e-12)
 
 
 def test_selective_recompute_with_unfused_attention_is_the_middle_ground() -> None:
     none, sel, full = (_gpt3(mode, "unfused") for mode in ("none", "selective", "full"))
     assert _mem(sel, "activations") < _mem(none, "activations")
     assert _mem(full, "activations") < _mem(sel, "activations")
-    assert none["step_time_s"] < sel["step_time_s"] < full["step_time_s"]
+    assert none.step_time_s < sel.step_time_s < full.step_time_s
     # Korthikanti: selective recompute costs a few per cent, full about a third more time
-    assert sel["step_time_s"] / none["step_time_s"] < 1.10
-    assert sel["hfu"] > sel["mfu"]
+    assert sel.step_time_s / none.step_time_s < 1.10
+    assert sel.hfu > sel.mfu
 
 
 def test_selective_recompute_saves_nothing_with_flash_attention() -> None:
@@ -117,14 +116,14 @@ def test_fp8_is_faster_than_bf16_for_gpt3_on_h100() -> None:
     kwargs = dict(tp=8, pp=8, global_batch=1536, seq_len=2048)
     bf16 = estimate_training("gpt3-175b", "dgx-h100-superpod", 512, dtype="bf16", **kwargs)
     fp8 = estimate_training("gpt3-175b", "dgx-h100-superpod", 512, dtype="fp8", **kwargs)
-    assert fp8["step_time_s"] < bf16["step_time_s"]
-    assert fp8["breakdown"]["compute"] < bf16["breakdown"]["compute"]
-    assert fp8["tokens_per_s"] > bf16["tokens_per_s"]
-    assert fp8["model_tflops_per_gpu"] > bf16["model_tflops_per_gpu"]
+    assert fp8.step_time_s < bf16.step_time_s
+    assert fp8.breakdown.compute < bf16.breakdown.compute
+    assert fp8.tokens_per_s > bf16.tokens_per_s
+    assert fp8.model_tflops_per_gpu > bf16.model_tflops_per_gpu
     # the GEMMs are not the whole step: far from 2x
-    assert fp8["step_time_s"] > 0.5 * bf16["step_time_s"]
+    assert fp8.step_time_s > 0.5 * bf16.step_time_s
     # communication does not change with the GEMM precision
-    assert fp8["breakdown"]["tp_comm"] == bf16["breakdown"]["tp_comm"]
+    assert fp8.breakdown.tp_comm == bf16.breakdown.tp_comm
 
 
 # --- ZeRO -----------------------------------------------------------------------------------------------------
@@ -134,29 +133,29 @@ def test_zero_stages_shard_optimizer_then_gradients_then_weights() -> None:
     dp = 8
     r = [estimate_training("llama3-70b", "dgx-h100-superpod", 256, tp=8, pp=4, seq_len=4096, global_batch=512,
                            zero=z) for z in range(4)]
-    assert all(x["config"]["dp"] == dp for x in r)
-    m = [{t: _mem(x, t) for t in MEMORY_TERMS} for x in r]
+    assert all(x.config.dp == dp for x in r)
+    m = [x.memory_breakdown_bytes for x in r]
     # ZeRO-1: optimizer state / dp, the rest unchanged
-    assert m[1]["optimizer"] == pytest.approx(m[0]["optimizer"] / dp, rel=1e-12)
-    assert (m[1]["gradients"], m[1]["weights"]) == (m[0]["gradients"], m[0]["weights"])
+    assert m[1].optimizer == pytest.approx(m[0].optimizer / dp, rel=1e-12)
+    assert (m[1].gradients, m[1].weights) == (m[0].gradients, m[0].weights)
     # ZeRO-2: gradients / dp as well
-    assert m[2]["gradients"] == pytest.approx(m[1]["gradients"] / dp, rel=1e-12)
-    assert (m[2]["optimizer"], m[2]["weights"]) == (m[1]["optimizer"], m[1]["weights"])
+    assert m[2].gradients == pytest.approx(m[1].gradients / dp, rel=1e-12)
+    assert (m[2].optimizer, m[2].weights) == (m[1].optimizer, m[1].weights)
     # ZeRO-3: weights sharded too (plus the gathered working layers)
-    assert m[3]["weights"] < m[2]["weights"] / 2
-    assert (m[3]["optimizer"], m[3]["gradients"]) == (m[2]["optimizer"], m[2]["gradients"])
-    totals = [x["memory_per_gpu_bytes"] for x in r]
+    assert m[3].weights < m[2].weights / 2
+    assert (m[3].optimizer, m[3].gradients) == (m[2].optimizer, m[2].gradients)
+    totals = [x.memory_per_gpu_bytes for x in r]
     assert totals[0] > totals[1] > totals[2] > totals[3]
     # activations never depend on ZeRO
-    assert len({x["activations"] for x in m}) == 1
+    assert len({x.activations for x in m}) == 1
     # ZeRO-3 gathers weights forward and backward: more DP traffic than ZeRO-1/2
-    assert r[3]["breakdown"]["dp_comm_exposed"] >= r[2]["breakdown"]["dp_comm_exposed"]
+    assert r[3].breakdown.dp_comm_exposed >= r[2].breakdown.dp_comm_exposed
 
 
 def test_zero_needs_data_parallelism_to_shard() -> None:
     r0 = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=8, zero=0)
     r2 = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=8, zero=2)
-    assert r0["config"]["dp"] == 1
+    assert r0.config.dp == 1
     for term in ("optimizer", "gradients"):
         assert _mem(r0, term) == _mem(r2, term)
 
@@ -167,22 +166,22 @@ def test_zero_needs_data_parallelism_to_shard() -> None:
 def test_overflowing_plan_reports_fits_false_and_the_biggest_term() -> None:
     r = estimate_training("llama3-405b", "dgx-h100-superpod", 8, tp=8, pp=1)
     capacity = load_accelerator("h100-sxm").memory_bytes
-    assert r["memory_per_gpu_bytes"] > capacity
-    assert r["fits"] is False
-    term = r["memory_overflow_term"]
+    assert r.memory_per_gpu_bytes > capacity
+    assert r.fits is False
+    term = r.memory_overflow_term
     assert term in MEMORY_TERMS
-    breakdown = r["memory_breakdown_bytes"]
-    assert breakdown[term] == max(breakdown.values())
+    breakdown = r.memory_breakdown_bytes
+    assert getattr(breakdown, term) == max(breakdown.model_dump().values())
     # 405B parameters over 8 GPUs: optimizer state alone (12 B/param, no DP to shard over) is ~600 GB
     assert term == "optimizer"
-    assert breakdown["optimizer"] > 12 * 405e9 / 8 * 0.95
+    assert breakdown.optimizer > 12 * 405e9 / 8 * 0.95
 
 
 def test_fitting_plan_has_no_overflow_term() -> None:
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=2, seq_len=4096, global_batch=256)
-    assert r["fits"] is True
-    assert r["memory_overflow_term"] is None
-    assert r["memory_per_gpu_bytes"] <= load_accelerator("h100-sxm").memory_bytes
+    assert r.fits is True
+    assert r.memory_overflow_term is None
+    assert r.memory_per_gpu_bytes <= load_accelerator("h100-sxm").memory_bytes
 
 
 # --- uneven pipelines and replicated KV heads ---------------------------------------------------------------
@@ -193,9 +192,9 @@ def test_llama3_405b_126_layers_on_pp16() -> None:
     shape = load_model("llama3-405b")
     assert shape.num_layers == 126
     r = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, tp=8, pp=16, seq_len=8192, global_batch=512)
-    assert r["config"]["pp"] == 16 and r["config"]["dp"] == 8
-    assert math.isfinite(r["step_time_s"]) and r["step_time_s"] > 0
-    assert r["breakdown"]["pp_bubble"] > 0 and r["breakdown"]["pp_comm"] > 0
+    assert r.config.pp == 16 and r.config.dp == 8
+    assert math.isfinite(r.step_time_s) and r.step_time_s > 0
+    assert r.breakdown.pp_bubble > 0 and r.breakdown.pp_comm > 0
     # TP8 = 8 KV heads: every matrix is split exactly 8 ways; the first stage also holds the embedding
     expected_weights = 2.0 * (8 * shape.params_per_layer() / 8 + shape.vocab_size * shape.hidden_size / 8)
     assert _mem(r, "weights") == pytest.approx(expected_weights, rel=1e-9)
@@ -210,7 +209,7 @@ def test_kv_heads_fewer_than_tp_are_replicated_on_gb200() -> None:
     assert shape.num_kv_heads == 8
     tp, pp = 16, 8
     r = estimate_training("llama3-405b", "gb200-nvl72", 2048, tp=tp, pp=pp, seq_len=8192, global_batch=512)
-    assert math.isfinite(r["step_time_s"]) and r["breakdown"]["tp_comm"] > 0
+    assert math.isfinite(r.step_time_s) and r.breakdown.tp_comm > 0
     h, d, f, q = shape.hidden_size, shape.head_dim, shape.ffn_hidden_size, shape.num_heads * shape.head_dim
     # per GPU: 1/16 of Q, O and the FFN, but one whole K and V head (8 heads cannot be split 16 ways)
     layer = 2 * h * q / tp + 2 * h * d * 1 + 3 * h * f / tp
@@ -227,7 +226,7 @@ def test_replicated_kv_heads_cost_as_much_as_one_head_per_gpu() -> None:
     """At TP16 a GPU holds one K and one V head whether the model has 8 KV heads (replicated) or 16."""
     gqa8, gqa16 = _kv_variant_results(8), _kv_variant_results(16)
     assert _mem(gqa8, "weights") == _mem(gqa16, "weights")
-    assert gqa8["step_time_s"] == gqa16["step_time_s"]
+    assert gqa8.step_time_s == gqa16.step_time_s
 
 
 def test_replicated_kv_heads_store_one_head_of_activations_per_gpu() -> None:
@@ -244,9 +243,9 @@ def test_moe_expert_parallel_has_all_to_all_and_dense_has_none() -> None:
     ep8 = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=8, **kwargs)
     ep1 = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=1, **kwargs)
     dense = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **kwargs)
-    assert ep8["breakdown"]["ep_comm"] > 0.0
-    assert ep1["breakdown"]["ep_comm"] == 0.0
-    assert dense["breakdown"]["ep_comm"] == 0.0
+    assert ep8.breakdown.ep_comm > 0.0
+    assert ep1.breakdown.ep_comm == 0.0
+    assert dense.breakdown.ep_comm == 0.0
     # EP8 keeps one expert of eight per GPU
     zero0 = {**kwargs, "zero": 0}
     w8 = _mem(estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=8, **zero0), "weights")
@@ -259,8 +258,8 @@ def test_moe_ep_across_nodes_costs_more_than_inside_a_node() -> None:
     inside = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=1, ep=8, **kwargs)
     across = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 512, tp=8, ep=8, **kwargs)
     # per byte, EP over NICs (stride 8) is slower than over NVLink (stride 1); tokens per GPU are 1/8 with TP8
-    inside_per_byte = inside["breakdown"]["ep_comm"]
-    across_per_byte = across["breakdown"]["ep_comm"] * 8
+    inside_per_byte = inside.breakdown.ep_comm
+    across_per_byte = across.breakdown.ep_comm * 8
     assert across_per_byte > inside_per_byte
 
 
@@ -284,9 +283,9 @@ def test_context_parallel_communicates_and_splits_activations() -> None:
     kwargs = dict(tp=1, pp=1, seq_len=8192, global_batch=512)
     cp2 = estimate_training("llama3-8b", "dgx-h100-superpod", 64, cp=2, **kwargs)
     cp1 = estimate_training("llama3-8b", "dgx-h100-superpod", 64, cp=1, **kwargs)
-    assert cp2["breakdown"]["cp_comm"] > 0.0
-    assert cp1["breakdown"]["cp_comm"] == 0.0
-    assert cp2["config"]["dp"] == 32
+    assert cp2.breakdown.cp_comm > 0.0
+    assert cp1.breakdown.cp_comm == 0.0
+    assert cp2.config.dp == 32
     assert _mem(cp2, "activations") < 0.6 * _mem(cp1, "activations")
 
 
@@ -295,17 +294,18 @@ def test_context_parallel_communicates_and_splits_activations() -> None:
 
 def _roce_plans(cp: int, dp: int) -> dict[str, float]:
     shape = load_model("llama3-405b")
-    acc = load_accelerator("h100-sxm")
-    roce = Fabric.from_system(load_system("meta-genai-roce-24k"), acc)
-    fabrics = {
+    roce = Cluster.resolve("meta-genai-roce-24k")
+    net = roce.system.network
+    flat = net.model_copy(update={"tiers": [t.model_copy(update={"oversubscription": 1.0}) for t in net.tiers]})
+    clusters = {
         "roce": roce,
-        "roce_flat": dataclasses.replace(roce, tier_oversubscription=(1.0,) * len(roce.tier_sizes)),
-        "ib": Fabric.from_system(load_system("meta-genai-ib-24k"), acc),
+        "roce_flat": Cluster(roce.system.model_copy(update={"network": flat}), roce.accelerator),
+        "ib": Cluster.resolve("meta-genai-ib-24k"),
     }
     plan = PlanArrays.build(tp=8, pp=16, dp=dp, cp=cp, ep=1, vpp=1, micro_batch=1, global_batch=16 * dp,
                             seq_len=8192, recompute=0, zero=1, dtype=0, attention=0)
     assert int(plan.gpus[0]) > 3072  # the DP group leaves a pod
-    return {name: evaluate_plans(shape, acc, f, plan) for name, f in fabrics.items()}
+    return {name: evaluate_plans(shape, c, plan) for name, c in clusters.items()}
 
 
 def test_dp_group_with_many_members_per_pod_is_not_slowed_by_oversubscription() -> None:
@@ -338,6 +338,6 @@ def test_model_tflops_match_megatron_formula_for_gpt3(gpus: int, tp: int, pp: in
     assert (l_, h) == (96, 12288)
     r = estimate_training("gpt3-175b", "dgx-a100-superpod", gpus, tp=tp, pp=pp, seq_len=s, global_batch=batch)
     flops = 72.0 * batch * s * l_ * h**2 * (1.0 + s / (6.0 * h) + v / (12.0 * l_ * h))
-    megatron = flops / (r["step_time_s"] * gpus) / 1e12
-    assert r["model_tflops_per_gpu"] == pytest.approx(megatron, rel=0.005)
-    assert r["mfu"] == pytest.approx(megatron * 1e12 / 312e12, rel=0.005)
+    megatron = flops / (r.step_time_s * gpus) / 1e12
+    assert r.model_tflops_per_gpu == pytest.approx(megatron, rel=0.005)
+    assert r.mfu == pytest.approx(megatron * 1e12 / 312e12, rel=0.005)

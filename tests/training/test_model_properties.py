@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infraplan.catalog import load_accelerator, load_model, load_system
-from infraplan.network.collectives import Fabric
+from infraplan.catalog import load_model
+from infraplan.cluster import Cluster
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.plan import PlanArrays, valid_mask
 from infraplan.training.step_time import COMPONENTS
@@ -42,10 +42,8 @@ def plans(draw):
 
 def _evaluate(model, system_name, plan, up=1.0, out=1.0):
     shape = load_model(model)
-    system = load_system(system_name)
-    acc = load_accelerator(system.accelerator)
     assert valid_mask(shape, plan).all()
-    return evaluate_plans(shape, acc, Fabric.from_system(system, acc, up, out), plan)
+    return evaluate_plans(shape, Cluster.resolve(system_name).scaled(up, out), plan)
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)

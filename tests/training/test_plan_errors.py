@@ -116,4 +116,4 @@ def test_valid_plan_does_not_raise() -> None:
     r = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=2, pp=2, cp=2, ep=8, vpp=2,
                           global_batch=64, micro_batch=2, seq_len=4096, recompute="selective", zero=2,
                           dtype="fp8", attention="unfused")
-    assert r["config"]["dp"] == 8
+    assert r.config.dp == 8

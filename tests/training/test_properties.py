@@ -7,7 +7,6 @@ not a number copied from it.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -15,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infraplan.catalog import load_accelerator, load_model, load_system
-from infraplan.network.collectives import Fabric
+from infraplan.catalog import load_model
+from infraplan.cluster import Cluster
 from infraplan.training import PlanArrays, estimate_training, evaluate_plans
 from infraplan.training.plan import ATTENTION_KINDS, DTYPES, RECOMPUTE_MODES, valid_mask
 from infraplan.training.step_time import COMPONENTS
@@ -60,14 +59,14 @@ def plan_columns(draw, model: str | None = None, pp_divides_layers: bool = False
     return model, system, cols
 
 
-def _setup(model: str, system: str, host_bound: bool = True, **fabric_factors):
+def _setup(model: str, system: str, host_bound: bool = True, scale_up_factor: float = 1.0,
+           scale_out_factor: float = 1.0) -> tuple[object, Cluster]:
     shape = load_model(model)
-    sys_spec = load_system(system)
-    acc = load_accelerator(sys_spec.accelerator)
-    fabric = Fabric.from_system(sys_spec, acc, **fabric_factors)
+    cluster = Cluster.resolve(system).scaled(scale_up_factor, scale_out_factor)
     if not host_bound:  # as with CUDA graphs: no host dispatch floor
-        fabric = dataclasses.replace(fabric, host_kernel_dispatch_s=0.0)
-    return shape, acc, fabric
+        node = cluster.system.node.model_copy(update={"host_kernel_dispatch_s": 0.0})
+        cluster = Cluster(cluster.system.model_copy(update={"node": node}), cluster.accelerator)
+    return shape, cluster
 
 
 def _plan(cols: dict) -> PlanArrays:
@@ -76,9 +75,9 @@ def _plan(cols: dict) -> PlanArrays:
 
 def _evaluate(model: str, system: str, plan: PlanArrays, host_bound: bool = True,
               **fabric_factors) -> dict[str, np.ndarray]:
-    shape, acc, fabric = _setup(model, system, host_bound, **fabric_factors)
+    shape, cluster = _setup(model, system, host_bound, **fabric_factors)
     assert valid_mask(shape, plan).all()
-    return evaluate_plans(shape, acc, fabric, plan)
+    return evaluate_plans(shape, cluster, plan)
 
 
 # --- (a) more link bandwidth never slows a plan down ---------------------------------------------------------
@@ -265,5 +264,5 @@ def test_batch_evaluation_equals_single_evaluations(drawn) -> None:
         for key in ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_per_gpu_bytes"):
             assert result[key] == float(batch[key][i]), key
         for key in COMPONENTS:
-            assert result["breakdown"][key] == float(batch[key][i]), key
-        assert result["fits"] == bool(batch["fits"][i])
+            assert result.breakdown[key] == float(batch[key][i]), key
+        assert result.fits == bool(batch["fits"][i])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog import load_accelerator, load_model, load_system
-from infraplan.network.collectives import Fabric
+from infraplan.catalog import load_model
+from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
@@ -19,32 +19,32 @@ def test_search_best_equals_a_plain_loop_over_single_estimates():
     shape = load_model("llama3-8b")
     candidates = enumerate_plans(shape, 8, 4096, 16, ["bf16"], max_tp=8)
     plans = candidates.take(valid_mask(shape, candidates))
-    assert result["evaluated"] == len(plans)
+    assert result.evaluated == len(plans)
     best_time, best_row = float("inf"), None
     for i in range(len(plans)):
         row = plans.row(i)
         single = estimate_training("llama3-8b", "dgx-h100-superpod", 8, **{k: row[k] for k in PLAN_KEYS})
-        if single["fits"] and single["step_time_s"] < best_time:
-            best_time, best_row = single["step_time_s"], single
+        if single.fits and single.step_time_s < best_time:
+            best_time, best_row = single.step_time_s, single
     assert best_row is not None
-    assert result["best"]["config"] == best_row["config"]
-    assert result["best"]["step_time_s"] == pytest.approx(best_row["step_time_s"], rel=1e-12)
-    assert result["best"]["memory_per_gpu_bytes"] == pytest.approx(best_row["memory_per_gpu_bytes"], rel=1e-12)
+    assert result.best.config == best_row.config
+    assert result.best.step_time_s == pytest.approx(best_row.step_time_s, rel=1e-12)
+    assert result.best.memory_per_gpu_bytes == pytest.approx(best_row.memory_per_gpu_bytes, rel=1e-12)
 
 
 def test_search_counts_infeasible_plans_and_orders_top():
     result = search_plans("llama3-70b", "dgx-h100-superpod", 64, 4096, 128, dtype="bf16", top=5)
-    assert 0 < result["feasible"] < result["evaluated"]
-    times = [row["step_time_s"] for row in result["top"]]
+    assert 0 < result.feasible < result.evaluated
+    times = [row.step_time_s for row in result.top]
     assert times == sorted(times)
-    assert all(row["fits"] for row in result["top"])
+    assert all(row.fits for row in result.top)
 
 
 def test_memory_objective_minimises_memory():
     by_time = search_plans("llama3-8b", "dgx-h100-superpod", 16, 4096, 32, top=1)
     by_memory = search_plans("llama3-8b", "dgx-h100-superpod", 16, 4096, 32, top=1, objective="memory")
-    assert by_memory["best"]["memory_per_gpu_bytes"] <= by_time["best"]["memory_per_gpu_bytes"]
-    assert by_memory["best"]["step_time_s"] >= by_time["best"]["step_time_s"]
+    assert by_memory.best.memory_per_gpu_bytes <= by_time.best.memory_per_gpu_bytes
+    assert by_memory.best.step_time_s >= by_time.best.step_time_s
 
 
 def test_every_enumerated_valid_plan_uses_exactly_the_gpus():
@@ -54,7 +54,5 @@ def test_every_enumerated_valid_plan_uses_exactly_the_gpus():
     assert len(plans) > 0
     assert (plans.gpus == 64).all()
     assert (plans.ep > 1).any()
-    system = load_system("dgx-h100-superpod")
-    acc = load_accelerator(system.accelerator)
-    out = evaluate_plans(shape, acc, Fabric.from_system(system, acc), plans)
+    out = evaluate_plans(shape, Cluster.resolve("dgx-h100-superpod"), plans)
     assert (out["ep_comm"][plans.ep > 1] > 0).all()

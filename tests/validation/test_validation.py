@@ -14,35 +14,35 @@ def report():
 
 def test_every_case_has_source_metric_and_plan_origin():
     for case in load_cases():
-        assert case["source"] and case["metric"] and case["published"] > 0
-        assert case["plan_source"] in ("published", "assumed", "search")
-        if case["plan_source"] == "assumed":
-            assert case["assumed"], case["id"]
+        assert case.source and case.metric and case.published > 0
+        assert case.plan_source in ("published", "assumed", "search")
+        if case.plan_source == "assumed":
+            assert case.assumed, case.id
 
 
 def test_gate_mean_and_max_error(report):
-    gated = [r for r in report["cases"] if r["gated"]]
+    gated = [r for r in report.cases if r.gated]
     assert len(gated) >= 16  # the known-gap cases are reported, never the majority
-    errors = [abs(r["error"]) for r in gated]
-    assert sum(errors) / len(errors) <= GATE_MEAN_ERROR, report["summary"]
-    worst = max(gated, key=lambda r: abs(r["error"]))
+    errors = [abs(r.error) for r in gated]
+    assert sum(errors) / len(errors) <= GATE_MEAN_ERROR, report.summary
+    worst = max(gated, key=lambda r: abs(r.error))
     assert abs(worst["error"]) <= GATE_MAX_ERROR, worst
 
 
 def test_known_gaps_are_explained_and_still_reported(report):
-    for row in report["cases"]:
-        if not row["gated"]:
-            assert len(row["known_gap"]) > 40
-            assert row["predicted"] > 0
+    for row in report.cases:
+        if not row.gated:
+            assert len(row.known_gap) > 40
+            assert row.predicted > 0
 
 
 def test_search_rows_use_the_published_batch_and_gpus(report):
-    cases = {c["id"]: c for c in load_cases()}
-    for row in report["cases"]:
-        if row["plan_source"] == "search":
-            case = cases[row["id"]]
-            assert row["plan"]["gpus"] == case["gpus"]
-            assert row["plan"]["global_batch"] == case["plan"]["global_batch"]
+    cases = {c.id: c for c in load_cases()}
+    for row in report.cases:
+        if row.plan_source == "search":
+            case = cases[row.id]
+            assert row.plan.gpus == case.gpus
+            assert row.plan.global_batch == case.plan.global_batch
 
 
 def test_plans_rank_like_the_measured_single_node_runs():

@@ -32,43 +32,43 @@ def test_parse_input() -> None:
 def test_msvp_reproduces_its_published_reference_jobs(quality: str, fps: int) -> None:
     # published: 4K at 15 fps (highest quality) / 60 fps (standard), one input, five outputs
     r = estimate_video("msvp", f"2160p{fps}", 5, "h264", quality)
-    assert r["streams_per_device"] == pytest.approx(1.0)
-    assert r["watts_per_stream"] == pytest.approx(10.0)
+    assert r.streams_per_device == pytest.approx(1.0)
+    assert r.watts_per_stream == pytest.approx(10.0)
 
 
 def test_msvp_scales_linearly_with_output_pixels() -> None:
     a = estimate_video("msvp", "2160p30", 5)
     b = estimate_video("msvp", "1080p30", 5)
-    assert b["streams_per_device"] / a["streams_per_device"] == pytest.approx(
-        a["output_pixels_per_s"] / b["output_pixels_per_s"])
+    assert b.streams_per_device / a.streams_per_device == pytest.approx(
+        a.output_pixels_per_s / b.output_pixels_per_s)
     fewer = estimate_video("msvp", "2160p30", 3)
-    assert fewer["rungs"] == [2160, 1440, 1080] and fewer["streams_per_device"] > a["streams_per_device"]
+    assert fewer.rungs == [2160, 1440, 1080] and fewer.streams_per_device > a.streams_per_device
 
 
 def test_cpu_streams_scale_with_cores_and_quality_costs_throughput() -> None:
     xeon = estimate_video("xeon-8480", "1080p30", 5)
     epyc = estimate_video("epyc-9654", "1080p30", 5)
-    assert epyc["streams_per_device"] / xeon["streams_per_device"] == pytest.approx(96 / 56)
-    assert estimate_video("xeon-8480", "1080p30", 5, quality="standard")["streams_per_device"] > \
-        4 * xeon["streams_per_device"]
-    assert estimate_video("xeon-8480", "1080p30", 5, codec="vp9")["streams_per_device"] < xeon["streams_per_device"]
+    assert epyc.streams_per_device / xeon.streams_per_device == pytest.approx(96 / 56)
+    assert estimate_video("xeon-8480", "1080p30", 5, quality="standard").streams_per_device > \
+        4 * xeon.streams_per_device
+    assert estimate_video("xeon-8480", "1080p30", 5, codec="vp9").streams_per_device < xeon.streams_per_device
 
 
 def test_fleet_devices_cover_the_daily_ingest() -> None:
     r = estimate_video("msvp", "1080p30", 5, daily_hours=10_000, peak_to_average=1.5)
-    f = r["fleet"]
-    assert f["concurrent_streams"] == pytest.approx(10_000 / 24 * 1.5)
-    assert f["devices"] == math.ceil(f["concurrent_streams"] / r["streams_per_device"])
-    per = r["streams_per_device"]
-    assert (f["devices"] - 1) * per < f["concurrent_streams"] <= f["devices"] * per
-    assert f["energy_per_day_j"] == pytest.approx(10_000 * 3600 * r["platform_watts_per_stream"])
+    f = r.fleet
+    assert f.concurrent_streams == pytest.approx(10_000 / 24 * 1.5)
+    assert f.devices == math.ceil(f.concurrent_streams / r.streams_per_device)
+    per = r.streams_per_device
+    assert (f.devices - 1) * per < f.concurrent_streams <= f.devices * per
+    assert f.energy_per_day_j == pytest.approx(10_000 * 3600 * r.platform_watts_per_stream)
 
 
 def test_msvp_beats_software_per_watt_by_the_published_factors() -> None:
     for codec, factor in (("h264", 9), ("vp9", 50)):
         asic = estimate_video("msvp", "2160p60", 5, codec)
         cpu = estimate_video("xeon-8480", "2160p60", 5, codec)
-        assert cpu["watts_per_stream"] / asic["watts_per_stream"] >= factor
+        assert cpu.watts_per_stream / asic.watts_per_stream >= factor
 
 
 def test_cli_json_and_units(capsys) -> None:

@@ -11,10 +11,10 @@ import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.schemas import Accelerator, System
@@ -84,7 +84,10 @@ def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str
     return data, name
 
 
-def validated(cls: type, data: Any, ref: str, what: str | None = None) -> Any:
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validated(cls: type[ModelT], data: Any, ref: str, what: str | None = None) -> ModelT:
     """Validate `data` as `cls`; the first error becomes one line naming the file, field and problem."""
     label = what or cls.__name__.lower()
     if not isinstance(data, dict):

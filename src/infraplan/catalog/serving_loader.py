@@ -1,7 +1,8 @@
-"""Serving catalog: workload presets, diffusion models and accelerator prices (schemas and loaders).
+"""Serving catalog: workload presets and diffusion models (schemas and loaders).
 
-Presets live in `catalog/workloads/*.yaml`, `catalog/diffusion/*.yaml` and `catalog/serving/*.yaml`, each
-with its `source:`; a user passes a preset name or a path to their own YAML file.
+Presets live in `catalog/workloads/*.yaml` and `catalog/diffusion/*.yaml`, each with its `source:`; a user
+passes a preset name or a path to their own YAML file. The price of an accelerator-hour is not catalog data
+here: it comes from the one cost model, `infraplan.cluster.cost.usd_per_accelerator_hour`.
 """
 
 from __future__ import annotations
@@ -81,12 +82,6 @@ class DiffusionModel(Spec):
     kernels_per_decoder: int = Field(gt=0)
 
 
-class PriceTable(Spec):
-    source: str
-    usd_per_hour: dict[str, float]
-    default_usd_per_hour: float = Field(gt=0)
-
-
 def list_serving_presets(folder: str) -> list[str]:
     """Preset names in 'workloads' or 'diffusion'."""
     return list_presets(folder)
@@ -104,15 +99,3 @@ def load_diffusion_model(ref: str) -> DiffusionModel:
     data, name = read_entry("diffusion", ref, "diffusion model")
     data.setdefault("name", name)
     return validated(DiffusionModel, data, ref, "diffusion model")
-
-
-@lru_cache(maxsize=1)
-def load_price_table() -> PriceTable:
-    data, _ = read_entry("serving", "accelerator_prices", "price table")
-    return validated(PriceTable, data, "accelerator_prices", "price table")
-
-
-def usd_per_hour(accelerator: str) -> float:
-    """Hourly cost of one accelerator (catalog data; unlisted accelerators get the stated default)."""
-    table = load_price_table()
-    return table.usd_per_hour.get(accelerator, table.default_usd_per_hour)

@@ -1,42 +1,160 @@
-"""The `infraplan` command line: a thin Typer layer over the Python API.
+"""The `infraplan` command line: a thin Typer layer over the Python API, with lazily imported subcommands.
 
-Every module in `infraplan.cli.commands` defines `register(app)`; each command is a function a notebook
-user can call directly. Bad input of any kind ends as one line on stderr and exit code 2.
+`COMMANDS` maps each command name to the function that implements it ("module:function") and its one-line
+help. `infraplan --help` lists the table without importing any command module (so numpy, scipy and the
+models stay unloaded and start-up stays under 0.5 s: `benchmarks/cli_startup.py`); a command's module is
+imported only when that command runs, or its own `--help` is asked. Every command function is plain Python a
+notebook user can call directly. Bad input of any kind ends as one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
+import warnings
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
+from infraplan import __version__
 from infraplan.errors import InputError
+
+try:  # typer >= 0.2x vendors click as typer._click; older releases use click itself
+    from typer import _click as click
+except ImportError:  # pragma: no cover - depends on the installed typer
+    import click  # type: ignore[no-redef]
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """One subcommand: where its function lives ("module:function") and the line `--help` shows for it."""
+
+    target: str
+    help: str
+
+
+_COMMANDS = "infraplan.cli.commands"
+COMMANDS: dict[str, LazyCommand] = {
+    "campus": LazyCommand(f"{_COMMANDS}.campus:campus", "Plan a campus for a power budget (accelerators, racks, "
+                          "buildings, cost, carbon, Llama-3-405B runs/year)."),
+    "collective": LazyCommand(f"{_COMMANDS}.collective:collective", "Time one collective: time_s, algbw, busbw "
+                              "(nccl-tests conventions) and the bottleneck tier."),
+    "facility": LazyCommand(f"{_COMMANDS}.facility:facility", "Size the data centre: IT and facility power, racks, "
+                            "floor, water, capex, opex, $/GPU-h, energy, CO2."),
+    "fleet-mix": LazyCommand(f"{_COMMANDS}.fleet_mix:fleet_mix", "Place inference services on heterogeneous pools "
+                             "(MTIA, GPU, CPU, MSVP) minimising power or TCO."),
+    "network": LazyCommand(f"{_COMMANDS}.network:network", "Build the explicit folded-Clos fabric: switches per "
+                           "tier, links, transceivers, bisection, power, capex."),
+    "recsys": LazyCommand(f"{_COMMANDS}.recsys:recsys", "Recommendation inference on one accelerator: QPS, latency, "
+                          "power, QPS/W and what bounds it."),
+    "reliability": LazyCommand(f"{_COMMANDS}.reliability:reliability", "Expected interruptions, job MTTF, Young/Daly "
+                               "checkpoint interval and goodput for a job of N GPUs."),
+    "schema": LazyCommand(f"{_COMMANDS}.schema:schema", "Print the JSON Schema of a command's --json output."),
+    "search": LazyCommand(f"{_COMMANDS}.search:search", "Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/"
+                          "ZeRO/dtype plan; list the best."),
+    "serve": LazyCommand(f"{_COMMANDS}.serve:serve", "Simulate serving: throughput, TTFT/TPOT/end-to-end "
+                         "percentiles, SLO attainment, J/token, $/M tokens."),
+    "serve-plan": LazyCommand(f"{_COMMANDS}.serve_plan:serve_plan", "Capacity search: fewest accelerators (TP, "
+                              "replicas, batch cap, dtype, disaggregation) meeting the SLOs."),
+    "train": LazyCommand(f"{_COMMANDS}.train:train", "Estimate one training plan: step time, tokens/s, MFU, memory "
+                         "per GPU and the breakdown."),
+    "validate": LazyCommand(f"{_COMMANDS}.validate:validate", "Compare the models with every published case "
+                            "(training, facility, ...): error per case, mean and max."),
+    "video": LazyCommand(f"{_COMMANDS}.video:video", "Video transcoding: real-time streams per device, watts per "
+                         "stream and devices for a daily ingest."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import one subcommand's module and turn its function into a click command (Typer's own conversion)."""
+    module_name, _, function = COMMANDS[name].target.partition(":")
+    sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    sub.command(name)(getattr(importlib.import_module(module_name), function))
+    command = typer.main.get_command(sub)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group whose subcommands come from `COMMANDS` and are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from the table's help lines: nothing is imported to print `--help`."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, click.utils.make_default_short_help(self._short_help(ctx, name), limit)) for name in names]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def _short_help(self, ctx: click.Context, name: str) -> str:
+        if name in COMMANDS:
+            return COMMANDS[name].help
+        command = self.get_command(ctx, name)
+        return command.get_short_help_str() if command else ""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                            list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as exc:
+            matches = get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if matches and "Did you mean" not in exc.message:
+                exc.message = exc.message.rstrip(".") + ". Did you mean " + ", ".join(map(repr, matches)) + "?"
+            raise
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[Any]:
+        """Complete command names from the table (no imports), then the group's own options."""
+        items = [click.shell_completion.CompletionItem(name, help=self._short_help(ctx, name))
+                 for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        return items + click.Command.shell_complete(self, ctx, incomplete)
+
 
 app = typer.Typer(
     name="infraplan",
+    cls=LazyGroup,
     help="Planner and simulator for AI compute infrastructure, from the chip to the gigawatt.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"infraplan {__version__}")
+        raise typer.Exit()
+
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", help="print the version and exit", is_eager=True,
+                                 callback=_print_version),
+) -> None:
     """Planner and simulator for AI compute infrastructure, from the chip to the gigawatt."""
 
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(importlib.import_module("infraplan.cli.commands").__path__)):
-    if not _module.startswith("_"):
-        importlib.import_module(f"infraplan.cli.commands.{_module}").register(app)
+def _show_warning(*args: Any, **kwargs: Any) -> None:
+    """A model config's unmodelled or unknown keys (ModelConfigWarning): one line on stderr."""
+    from infraplan.catalog.model_config import show_warning_line  # loaded already when a config warns
+
+    show_warning_line(*args, **kwargs)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
+    warnings.showwarning = _show_warning
     try:
         result = app(args=argv, standalone_mode=False)
     except InputError as exc:

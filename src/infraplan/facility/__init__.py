@@ -1,10 +1,10 @@
-"""Data centre: power chain, cooling/PUE, cost, carbon, reliability/goodput, facility sizing, campus planner."""
+"""Data centre: facility sizing (power, cooling/PUE, racks, water, cost, carbon), carbon accounting, reliability.
 
-from infraplan.facility.cost import CostOverrides, load_cost_overrides
+The power chain and the cost model live in `infraplan.cluster` (power.py, cost.py); the campus planner and the
+whole-run totals of a training job in `infraplan.planning`.
+"""
+
 from infraplan.facility.facility import size_facility
 from infraplan.facility.reliability import job_reliability, reliability_report
-from infraplan.facility.training_run import training_run_totals
-from infraplan.planning.campus import plan_campus, plan_fleet
 
-__all__ = ["CostOverrides", "job_reliability", "load_cost_overrides", "plan_campus", "plan_fleet",
-           "reliability_report", "size_facility", "training_run_totals"]
+__all__ = ["job_reliability", "reliability_report", "size_facility"]

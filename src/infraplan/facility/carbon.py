@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from infraplan.cluster.cost import HOURS_PER_YEAR
+
 G_PER_T = 1e6
 
 
@@ -39,5 +41,5 @@ def embodied_co2_t(accelerators, kgco2e_per_accelerator: float):
 
 def amortised_embodied_co2_t(accelerators, kgco2e_per_accelerator: float, hours, life_years: float):
     """The share of embodied emissions a use of `hours` carries over a `life_years` service life."""
-    share = np.asarray(hours, dtype=np.float64) / (life_years * 8760.0)
+    share = np.asarray(hours, dtype=np.float64) / (life_years * HOURS_PER_YEAR)
     return embodied_co2_t(accelerators, kgco2e_per_accelerator) * share

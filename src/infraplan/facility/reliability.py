@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog import load_model
 from infraplan.catalog.facility_loader import (
     FailureRate,
     default_failure_rate_name,
@@ -29,7 +29,9 @@ from infraplan.catalog.facility_loader import (
     load_storage,
 )
 from infraplan.catalog.schemas import System
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.facility.results import ReliabilityReport
 
 SECONDS_PER_DAY = 86400.0
 
@@ -119,16 +121,17 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     }
 
 
-def reliability_report(system: str | System, gpus: int, days: float = 30.0, model: str | None = "llama3-405b",
+def reliability_report(system: str | System | Cluster, gpus: int, days: float = 30.0, model: str | None = "llama3-405b",
                        failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
-                       checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
+                       checkpoint_size_bytes: float | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
-    sys_spec = load_system(system) if isinstance(system, str) else system
+    cluster = Cluster.resolve(system)
+    sys_spec = cluster.system
     if gpus <= 0 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
     if days <= 0:
         raise InputError(f"--days must be positive, got {days:g}")
-    accelerator = load_accelerator(sys_spec.accelerator).name
+    accelerator = cluster.accelerator.name
     parameters = float(load_model(model).total_params()) if model else 0.0
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
@@ -136,15 +139,15 @@ def reliability_report(system: str | System, gpus: int, days: float = 30.0, mode
                           checkpoint_size_bytes)
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
-    return {
-        "expected_interruptions": unexpected + planned,
-        "mttf_s": job["mttf_s"],
-        "checkpoint_interval_s": job["checkpoint_interval_s"],
-        "goodput": job["goodput"],
-        "expected_unexpected_interruptions": unexpected,
-        "expected_planned_interruptions": planned,
-        "interruptions_by_component": component_mix(unexpected),
-        "system": sys_spec.name, "accelerator": accelerator, "gpus": gpus, "days": days, "model": model,
+    return ReliabilityReport(
+        expected_interruptions=unexpected + planned,
+        mttf_s=job["mttf_s"],
+        checkpoint_interval_s=job["checkpoint_interval_s"],
+        goodput=job["goodput"],
+        expected_unexpected_interruptions=unexpected,
+        expected_planned_interruptions=planned,
+        interruptions_by_component=component_mix(unexpected),
+        system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days, model=model,
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
                                "checkpoint_write_s", "restart_s", "young_interval_s")},
-    }
+    )

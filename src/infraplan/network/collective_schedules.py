@@ -20,11 +20,11 @@ Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collect
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from infraplan.catalog import load_accelerator, load_system
+from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.collectives import (
     SCALE_UP_LATENCY_S,
@@ -39,6 +39,7 @@ from infraplan.network.collectives import (
     send_recv_time,
 )
 from infraplan.network.flow_sim import FlowSet, simulate
+from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links
 from infraplan.network.topology import build_topology
 
@@ -136,9 +137,19 @@ def flow_phases(op: str, algorithm: str, gpus: np.ndarray, gpn: int, size: float
     return phases
 
 
-def estimate_collective(op: str, system: str, gpus: int, size_bytes: float, placement: str = "packed",
+class SystemWithFabric(Protocol):
+    """A system with its derived Fabric (an `infraplan.cluster.Cluster`, resolved at the edge above)."""
+
+    @property
+    def system(self) -> System: ...
+
+    @property
+    def fabric(self) -> Fabric: ...
+
+
+def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_bytes: float, placement: str = "packed",
                         algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
-                        seed: int = 0) -> dict[str, Any]:
+                        seed: int = 0) -> CollectiveResult:
     """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system."""
     if op not in OPS:
         raise InputError(f"unknown collective {op!r}; choose from {', '.join(OPS)}")
@@ -146,8 +157,7 @@ def estimate_collective(op: str, system: str, gpus: int, size_bytes: float, plac
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
     if not size_bytes > 0:
         raise InputError(f"--bytes must be positive, got {size_bytes}")
-    spec = load_system(system)
-    fabric = Fabric.from_system(spec, load_accelerator(spec.accelerator))
+    spec, fabric = cluster.system, cluster.fabric
     members, stride = place(spec.total_accelerators, gpus, placement)
     algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride)
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
@@ -183,4 +193,4 @@ def estimate_collective(op: str, system: str, gpus: int, size_bytes: float, plac
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions})
-    return out
+    return CollectiveResult.model_validate(out)

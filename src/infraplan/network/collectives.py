@@ -21,9 +21,11 @@ tuner does. Conventions follow nccl-tests: busbw = algbw * 2(n-1)/n (all-reduce)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from infraplan.catalog.schemas import Accelerator, System
 
@@ -70,7 +72,8 @@ class Fabric:
         )
 
 
-def group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray, all_to_all: bool = False):
+def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
+               all_to_all: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bus bandwidth per rank (bytes/s), step latency (s) and bottleneck tier index for groups.
 
     Tier index -1 means the group stays inside one scale-up domain.
@@ -118,7 +121,8 @@ def _steps(n: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(n, dtype=np.float64) - 1.0, 0.0)
 
 
-def all_reduce_time(fabric: Fabric, size_bytes, n, stride, algorithm: str = "auto") -> np.ndarray:
+def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
+                    algorithm: str = "auto") -> np.ndarray:
     """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart."""
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride)
@@ -129,7 +133,8 @@ def all_reduce_time(fabric: Fabric, size_bytes, n, stride, algorithm: str = "aut
     return np.where(n > 1, t, 0.0)
 
 
-def reduce_scatter_time(fabric: Fabric, size_bytes, n, stride) -> np.ndarray:
+def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
+                        stride: npt.ArrayLike) -> np.ndarray:
     """Seconds to reduce-scatter a `size_bytes` buffer (full, unsharded size) over the group (ring)."""
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride)
@@ -137,12 +142,12 @@ def reduce_scatter_time(fabric: Fabric, size_bytes, n, stride) -> np.ndarray:
     return np.where(n > 1, t, 0.0)
 
 
-def all_gather_time(fabric: Fabric, size_bytes, n, stride) -> np.ndarray:
+def all_gather_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
     """Seconds to all-gather into a `size_bytes` buffer (the gathered size); same cost as reduce-scatter."""
     return reduce_scatter_time(fabric, size_bytes, n, stride)
 
 
-def all_to_all_time(fabric: Fabric, size_bytes, n, stride) -> np.ndarray:
+def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
     """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride, all_to_all=True)
@@ -150,19 +155,21 @@ def all_to_all_time(fabric: Fabric, size_bytes, n, stride) -> np.ndarray:
     return np.where(n > 1, t, 0.0)
 
 
-def send_recv_time(fabric: Fabric, size_bytes, stride) -> np.ndarray:
+def send_recv_time(fabric: Fabric, size_bytes: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
     """Seconds to send `size_bytes` to the rank `stride` ranks away (pipeline neighbour)."""
     two = np.full(np.shape(stride), 2.0) if np.ndim(stride) else 2.0
     bw, lat, _ = group_link(fabric, two, stride)
     # a single point-to-point transfer drives one NIC, never k of them
     single = np.where(np.asarray(stride) * 2 <= fabric.scale_up_domain, bw, np.minimum(bw, fabric.nic_bytes_per_s))
-    return np.asarray(size_bytes, dtype=np.float64) / single + lat
+    seconds: np.ndarray = np.asarray(size_bytes, dtype=np.float64) / single + lat
+    return seconds
 
 
 # --- Extensions for the `collective` command (issue 4): hierarchical algorithm, bus bandwidth, bottleneck ---
 
-BUS_FACTORS = {"all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
-               "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
+BUS_FACTORS: dict[str, Callable[[int], float]] = {
+    "all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
+    "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
 
 
 def bus_bandwidth(op: str, algbw_bytes_per_s: float, n: int) -> float:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
+from infraplan.catalog.schemas import System
+from infraplan.network.results import NetworkReport
 from infraplan.network.topology import ClosTopology, TierLayout
 
 
@@ -55,22 +57,20 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
             "price_sources": [switches.source, links.source]}
 
 
-def describe_fabric(system: str, gpus: int | None = None, graphml: str | None = None) -> dict[str, Any]:
+def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection."""
-    from infraplan.catalog import load_system
     from infraplan.network.topology import build_topology, tier_summary, write_graphml
 
-    spec = load_system(system)
     topo = build_topology(spec, gpus)
     bom = bill_of_materials(topo)
     tiers = [{**row, **{k: v for k, v in cost.items() if k != "name"}}
              for row, cost in zip(tier_summary(topo), bom["tiers"], strict=True)]
     if graphml:
         write_graphml(topo, graphml)
-    return {
+    return NetworkReport.model_validate({
         "system": spec.name, "gpus": topo.gpus, "kind": topo.kind, "rail_optimized": topo.rail_optimized,
         "tiers": tiers, "switches_total": topo.switches_total, "links_total": topo.links_total,
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
-    }
+    })

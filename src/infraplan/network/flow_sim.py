@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 
 from infraplan.network.routing import LinkTable, route
@@ -38,7 +39,7 @@ class FlowSet:
     job: np.ndarray
 
     @classmethod
-    def of(cls, src, dst, size_bytes, job: int = 0) -> FlowSet:
+    def of(cls, src: npt.ArrayLike, dst: npt.ArrayLike, size_bytes: npt.ArrayLike, job: int = 0) -> FlowSet:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         size = np.broadcast_to(np.asarray(size_bytes, dtype=np.float64), src.shape).copy()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 
@@ -231,20 +232,20 @@ def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndar
     npd = topo.nodes_per_leaf_domain
     within = node % npd
     if topo.rail_optimized:
-        return nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail)
-    return (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports
+        return cast(np.ndarray, nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail))
+    return cast(np.ndarray, (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports)
 
 
-def to_networkx(topo: ClosTopology, endpoints: bool = True):
+def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:
     """The fabric as a networkx Graph: switches (and servers with their NICs) as vertices, link bundles as edges
     with `links` (parallel links) and `bytes_per_s` (line rate of the bundle); server-NIC edges have links=0."""
     import networkx as nx
 
     g = nx.Graph(system=topo.system, gpus=topo.gpus)
-    names = []
-    for t in topo.tiers:
-        ids = [f"{t.name}-{d}-{i}" for d in range(t.domains) for i in range(t.switches_per_domain)]
-        g.add_nodes_from(ids, tier=t.name, level=t.index + 1)
+    names: list[list[str]] = []
+    for layout in topo.tiers:
+        ids = [f"{layout.name}-{d}-{i}" for d in range(layout.domains) for i in range(layout.switches_per_domain)]
+        g.add_nodes_from(ids, tier=layout.name, level=layout.index + 1)
         names.append(ids)
     for t in range(1, len(topo.tiers)):
         tier, below = topo.tiers[t], topo.tiers[t - 1]

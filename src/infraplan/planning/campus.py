@@ -18,19 +18,21 @@ import math
 from functools import lru_cache
 from typing import Any
 
-from infraplan.catalog import load_accelerator, load_model
+from infraplan.catalog import load_model
 from infraplan.catalog.facility_loader import load_economics, load_fleet
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
+from infraplan.cluster.generic import reference_system
+from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
-from infraplan.facility.cost import CostOverrides
-from infraplan.facility.facility import facility_report, site_inputs, size_facility
-from infraplan.facility.power_chain import it_load, layout_for_accelerator, reference_system
+from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import job_reliability
+from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 
 H100_BF16_PEAK = 989e12
 REFERENCE_RUN_MODEL = "llama3-405b"
 REFERENCE_RUN_TOKENS = 15.6e12
 REFERENCE_JOB_MAX_GPUS = 16384
-SECONDS_PER_YEAR = 365.25 * 86400.0
 
 
 def parse_phases(text: str | None) -> list[tuple[int, float]]:
@@ -56,8 +58,9 @@ def parse_phases(text: str | None) -> list[tuple[int, float]]:
     return phases
 
 
-def h100_equivalents(accelerator: str, count: float) -> float:
-    return count * load_accelerator(accelerator).peak("bf16") / H100_BF16_PEAK
+def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
+    """Accelerators x dense bf16 peak / H100 SXM's (Epoch AI's FLOP-based H100e)."""
+    return count * Cluster.resolve(accelerator).accelerator.peak("bf16") / H100_BF16_PEAK
 
 
 @lru_cache(maxsize=32)
@@ -74,43 +77,48 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
     gpus = 128 * dp
     if gpus > system.total_accelerators:
         return None
-    result = estimate_training(REFERENCE_RUN_MODEL, system, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
+    cluster = Cluster.resolve(system)
+    result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
-    if not result["fits"]:
-        result = estimate_training(REFERENCE_RUN_MODEL, system, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
+    if not result.fits:
+        result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16")
-    return {"system": system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result["tokens_per_s_per_gpu"],
-            "mfu": result["mfu"], "fits": result["fits"]}
+    return {"system": system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
+            "mfu": result.mfu, "fits": result.fits}
 
 
-def training_capacity(accelerator: str, accelerators: int) -> dict[str, Any]:
+def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput."""
     run = reference_run_throughput(accelerator)
     if run is None:
-        return {"available": False, "reason": f"no catalog system of {accelerator} to run the training model on"}
+        return TrainingCapacity(available=False,
+                                reason=f"no catalog system of {accelerator} to run the training model on")
     job = min(run["job_gpus"], accelerators)
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
     rel = job_reliability(accelerator, run["job_gpus"], params)
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
-    return {
-        "available": True, "model": REFERENCE_RUN_MODEL, "tokens_per_run": REFERENCE_RUN_TOKENS,
-        "runs_per_year": useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
-        "job_gpus": run["job_gpus"], "concurrent_jobs": accelerators // run["job_gpus"],
-        "days_per_run_per_job": one_job_s / 86400.0, "tokens_per_s_per_gpu": run["tokens_per_s_per_gpu"],
-        "mfu": run["mfu"], "goodput": rel["goodput"], "job_mttf_s": rel["mttf_s"], "reference_system": run["system"],
-        "plan": "TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
-    }
+    return TrainingCapacity(
+        available=True, model=REFERENCE_RUN_MODEL, tokens_per_run=REFERENCE_RUN_TOKENS,
+        runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
+        job_gpus=run["job_gpus"], concurrent_jobs=accelerators // run["job_gpus"],
+        days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
+        mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
+        plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
+    )
 
 
 def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, phases: str | None = None,
                 location: str | None = None, build_type: str | None = None,
-                overrides: CostOverrides | None = None) -> dict[str, Any]:
+                overrides: CostOverrides | None = None) -> CampusPlan:
     """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity."""
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(f"--power must be positive, got {power_w:g} W")
     phase_list = parse_phases(phases)
-    layout = layout_for_accelerator(accelerator)
+    cluster = Cluster.for_accelerator(accelerator)
+    if cluster.accelerator.kind == "cpu":
+        raise InputError(f"{accelerator} is a CPU; a campus needs an accelerator")
+    layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     it_budget = power_w / site.pue
     unit = layout.packing_unit_accelerators
@@ -125,42 +133,45 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
             break
         count = max(unit, min(count - unit, int(count * it_budget / load.it_w) // unit * unit))
         load = it_load(layout, count, site.cooling, site.cooling_name)
+    for _ in range(50):  # the built fabric grows in whole domains: step back up while the next unit still fits
+        trial = it_load(layout, count + unit, site.cooling, site.cooling_name)
+        if trial.it_w > it_budget:
+            break
+        count, load = count + unit, trial
     report = facility_report(layout, load, site)
     econ = load_economics()
-    out = {
-        "power_w": power_w,
-        "accelerators": load.accelerators,
-        "racks": load.racks,
-        "buildings": max(1, math.ceil(load.it_w / econ.building_it_power_w)),
-        "network": report["network"],
-        "capex_usd": report["capex_usd"],
-        "opex_usd_per_year": report["opex_usd_per_year"],
-        "energy_mwh_per_year": report["energy_mwh_per_year"],
-        "co2_t_per_year": report["co2_t_per_year"],
-        "training_capacity": training_capacity(layout.accelerator.name, load.accelerators),
-        "h100_equivalents": h100_equivalents(layout.accelerator.name, load.accelerators),
-        "phases": [],
-        "facility": report,
-    }
+    phases_out: list[CampusPhase] = []
     cumulative = 0.0
     for year, fraction in phase_list:
         cumulative += fraction
-        out["phases"].append({
-            "year": year, "fraction": fraction, "cumulative_fraction": cumulative,
-            "facility_power_w": fraction * report["facility_power_w"],
-            "accelerators": int(round(fraction * load.accelerators / unit)) * unit,
-            "capex_usd": fraction * report["capex_total_usd"],
-            "cumulative_facility_power_w": cumulative * report["facility_power_w"],
-        })
-    return out
+        phases_out.append(CampusPhase(
+            year=year, fraction=fraction, cumulative_fraction=cumulative,
+            facility_power_w=fraction * report.facility_power_w,
+            accelerators=int(round(fraction * load.accelerators / unit)) * unit,
+            capex_usd=fraction * report.capex_total_usd,
+            cumulative_facility_power_w=cumulative * report.facility_power_w,
+        ))
+    return CampusPlan(
+        power_w=power_w,
+        accelerators=load.accelerators,
+        racks=load.racks,
+        buildings=max(1, math.ceil(load.it_w / econ.building_it_power_w)),
+        network=report.network,
+        capex_usd=report.capex_usd,
+        opex_usd_per_year=report.opex_usd_per_year,
+        energy_mwh_per_year=report.energy_mwh_per_year,
+        co2_t_per_year=report.co2_t_per_year,
+        training_capacity=training_capacity(cluster.accelerator.name, load.accelerators),
+        h100_equivalents=h100_equivalents(cluster, load.accelerators),
+        phases=phases_out,
+        facility=report,
+    )
 
 
-def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> dict[str, Any]:
+def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSitesResult:
     """Sum the sites of a fleet (preset or YAML file): accelerators, H100-equivalents, power, cost, carbon."""
     spec = load_fleet(fleet)
-    sites, totals = [], {"accelerators": 0, "h100_equivalents": 0.0, "it_power_w": 0.0, "facility_power_w": 0.0,
-                         "capex_usd": 0.0, "opex_usd_per_year": 0.0, "energy_mwh_per_year": 0.0,
-                         "co2_t_per_year": 0.0}
+    sites: list[FleetSite] = []
     for site in spec.sites:
         if (site.count is None) == (site.power_w is None):
             raise InputError(f"fleet {spec.name!r}, site {site.name!r}: give exactly one of count or power")
@@ -168,20 +179,22 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> dict[str, 
             report = size_facility(accelerator=site.accelerator, count=site.count, cooling=site.cooling,
                                    location=site.location, overrides=overrides)
         else:
+            assert site.power_w is not None  # exactly one of count and power_w is set (checked above)
             report = plan_campus(site.power_w, site.accelerator, cooling=site.cooling, location=site.location,
-                                 overrides=overrides)["facility"]
-        h100e = h100_equivalents(site.accelerator, report["accelerators"])
-        row = {"name": site.name, "accelerator": site.accelerator, "accelerators": report["accelerators"],
-               "h100_equivalents": h100e, "it_power_w": report["it_power_w"],
-               "facility_power_w": report["facility_power_w"], "capex_usd": report["capex_total_usd"],
-               "opex_usd_per_year": report["opex_usd_per_year"], "energy_mwh_per_year": report["energy_mwh_per_year"],
-               "co2_t_per_year": report["co2_t_per_year"], "cooling": report["cooling"],
-               "location": report["location"]}
-        sites.append(row)
-        for key in totals:
-            totals[key] += row[key]
-    out: dict[str, Any] = {"fleet": spec.name, "source": spec.source, **totals, "sites": sites}
-    if spec.published_h100_equivalents:
-        out["published_h100_equivalents"] = spec.published_h100_equivalents
-        out["h100_equivalents_vs_published"] = totals["h100_equivalents"] / spec.published_h100_equivalents
-    return out
+                                 overrides=overrides).facility
+        sites.append(FleetSite(
+            name=site.name, accelerator=site.accelerator, accelerators=report.accelerators,
+            h100_equivalents=h100_equivalents(site.accelerator, report.accelerators),
+            it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
+            capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
+            energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
+            cooling=report.cooling, location=report.location))
+    keys = ("h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "opex_usd_per_year",
+            "energy_mwh_per_year", "co2_t_per_year")
+    totals: dict[str, Any] = {k: sum(getattr(s, k) for s in sites) for k in keys}
+    totals["accelerators"] = sum(s.accelerators for s in sites)
+    published = spec.published_h100_equivalents or None
+    return FleetSitesResult(
+        fleet=spec.name, source=spec.source, sites=sites, **totals,
+        published_h100_equivalents=published,
+        h100_equivalents_vs_published=totals["h100_equivalents"] / published if published else None)

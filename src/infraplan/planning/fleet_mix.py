@@ -11,9 +11,11 @@ QPS at the best batch meeting the latency SLO; video: real-time transcodes per d
 
 This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
 c = provisioned power per device (TDP + host share; objective `power`) or yearly TCO per device (objective
-`tco`: capex / lifetime + energy at the device's load x PUE x price). The GPU-only baseline re-solves with
-GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC encoder. An infeasible
-programme is explained by its elastic relaxation: the least total relative shortfall and the pools it fills.
+`tco`: capex / lifetime + energy at the device's load x PUE x price, with cluster/cost.py's annuity and 8,760-hour
+year; a pool without `capex_usd` whose device the catalog prices gets the one cost model's owned accelerator-hour
+of its generic cluster, `usd_per_accelerator_hour`, the price every other command uses).
+The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
+encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and the pools it fills.
 """
 
 from __future__ import annotations
@@ -23,19 +25,21 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from infraplan.catalog import load_accelerator
+from infraplan.catalog.facility_loader import load_hardware_cost
 from infraplan.catalog.inference_loader import is_video_device, load_recsys_profile, load_video_device
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_cost, energy_mwh_per_year
 from infraplan.errors import InputError
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
+from infraplan.planning.results import FleetMixResult
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
-HOURS_PER_YEAR = 8766.0
 SUPPORTED_SERVICES = ("recsys", "video")
 
 
 def _device_kind(pool: PoolSpec) -> str:
-    return "video-asic" if is_video_device(pool.device) else load_accelerator(pool.device).kind
+    return "video-asic" if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.kind
 
 
 def _option(service: ServiceSpec, pool: PoolSpec) -> dict[str, Any]:
@@ -48,13 +52,13 @@ def _option(service: ServiceSpec, pool: PoolSpec) -> dict[str, Any]:
             r = estimate_recsys(service.model, pool.device, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
         except InputError as exc:
             return {"reason": str(exc)}
-        if not r["meets_slo"]:
-            return {"reason": f"latency {r['latency_s'] * 1e3:.3g} ms at batch 1 exceeds the SLO "
+        if not r.meets_slo:
+            return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
         host = pool.host_power_w if pool.host_power_w is not None else load_recsys_profile(pool.device).host_power_w
-        return {"capacity": r["qps"], "unit": "qps", "draw_w": r["power_w"] + host,
-                "provisioned_w": load_accelerator(pool.device).tdp_w + host,
-                "detail": {"batch": r["batch"], "latency_s": r["latency_s"], "bound": r["bound"]}}
+        return {"capacity": r.qps, "unit": "qps", "draw_w": r.power_w + host,
+                "provisioned_w": Cluster.resolve(pool.device).accelerator.tdp_w + host,
+                "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
     if kind not in ("video-asic", "cpu"):
         nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
         return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
@@ -62,10 +66,10 @@ def _option(service: ServiceSpec, pool: PoolSpec) -> dict[str, Any]:
         v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
     except InputError as exc:
         return {"reason": str(exc)}
-    host = pool.host_power_w if pool.host_power_w is not None else v["platform_power_w"] - v["power_w"]
-    provisioned = (load_video_device(pool.device).power_w if kind == "video-asic" else v["power_w"]) + host
-    return {"capacity": v["streams_per_device"], "unit": "streams", "draw_w": v["power_w"] + host,
-            "provisioned_w": provisioned, "detail": {"encoder": v["encoder"], "bound": v["bound"]}}
+    host = pool.host_power_w if pool.host_power_w is not None else v.platform_power_w - v.power_w
+    provisioned = (load_video_device(pool.device).power_w if kind == "video-asic" else v.power_w) + host
+    return {"capacity": v.streams_per_device, "unit": "streams", "draw_w": v.power_w + host,
+            "provisioned_w": provisioned, "detail": {"encoder": v.encoder, "bound": v.bound}}
 
 
 def _demand(service: ServiceSpec) -> float:
@@ -75,9 +79,19 @@ def _demand(service: ServiceSpec) -> float:
 
 
 def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float]:
-    energy_usd = opt["draw_w"] * spec.pue * HOURS_PER_YEAR / 1000.0 * spec.electricity_usd_per_kwh
-    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": pool.capex_usd / pool.lifetime_years + energy_usd,
-            "energy_usd_per_year": energy_usd, "capex_usd": pool.capex_usd}
+    """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour."""
+    if pool.capex_usd is None and not is_video_device(pool.device) and load_hardware_cost(pool.device) is not None:
+        money = cluster_site_cost(Cluster.resolve(pool.device))  # the one cost model's owned accelerator-hour
+        n = money.load.accelerators
+        tco = money.annual.tco_usd_per_year / n
+        energy_usd = money.annual.opex_breakdown_usd_per_year["electricity"] / n
+        capex = sum(money.capex_usd.values()) / n
+    else:
+        capex = pool.capex_usd or 0.0
+        energy_usd = energy_mwh_per_year(opt["draw_w"], spec.pue) * 1e3 * spec.electricity_usd_per_kwh
+        tco = capex * annuity_factor(0.0, pool.lifetime_years) + energy_usd
+    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": tco, "energy_usd_per_year": energy_usd,
+            "capex_usd": capex, "usd_per_device_hour": tco / HOURS_PER_YEAR}
 
 
 def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
@@ -143,6 +157,7 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
         row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": int(n),
                "capacity_per_device": o["capacity"], "unit": o["unit"], "served": o["capacity"] * n,
                "power_w": o["cost"]["power_w"] * n, "tco_usd_per_year": o["cost"]["tco_usd_per_year"] * n,
+               "usd_per_device_hour": o["cost"]["usd_per_device_hour"],
                **o["detail"]}
         rows.append(row)
         totals["devices"] += int(n)
@@ -152,7 +167,7 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
     return rows, totals
 
 
-def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> dict[str, Any]:
+def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixResult:
     """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's."""
     spec = load_fleet_spec(spec) if isinstance(spec, str) else spec
     objective = objective or spec.objective
@@ -164,7 +179,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> dict[str,
                          "`infraplan serve-plan`); supported service kinds: recsys, video")
     for pool in spec.pools:  # unknown devices fail early and clearly
         if not is_video_device(pool.device):
-            load_accelerator(pool.device)
+            Cluster.resolve(pool.device)
     pairs, excluded = [], []
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
@@ -195,7 +210,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> dict[str,
         "supported_services": list(SUPPORTED_SERVICES),
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals))
-    return out
+    return FleetMixResult.model_validate(out)
 
 
 def _gpu_only(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, objective: str,

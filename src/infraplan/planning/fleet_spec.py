@@ -64,7 +64,9 @@ class PoolSpec(Spec):
     name: str
     device: str
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
-    capex_usd: float = Field(0.0, ge=0, description="per device, including its share of the server")
+    capex_usd: float | None = Field(None, ge=0, description="per device, including its share of the server; "
+                                    "omitted: the cost model's owned device-hour where the catalog prices the "
+                                    "device (cluster/cost.py), else 0")
     lifetime_years: float = Field(5.5, gt=0, description="depreciation period (Meta servers: 5.5 years)")
     host_power_w: Watts | None = Field(None, description="host share per device; default: the catalog profile")
 

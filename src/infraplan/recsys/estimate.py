@@ -34,6 +34,7 @@ from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
+from infraplan.recsys.results import RecsysEstimate
 
 MAX_BATCH = 4096
 _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"), "fp8": ("int8", "bf16", "fp16"),
@@ -148,7 +149,7 @@ def best_point(arrays: dict[str, Any], latency_slo_s: float | None) -> tuple[int
 
 
 def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, batch: int | None = None,
-                    latency_slo_s: float | None = None) -> dict[str, Any]:
+                    latency_slo_s: float | None = None) -> RecsysEstimate:
     """QPS, latency, power and QPS/W of a DLRM-family model on one accelerator.
 
     With `batch`, that batch; with only `latency_slo_s`, the batch (power of two up to 4096, or the model's
@@ -189,4 +190,4 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "placement": placement.as_dict(),
         "profile": acc.name if has_recsys_profile(acc.name) else "default (assumed efficiencies)",
     })
-    return out
+    return RecsysEstimate.model_validate(out)

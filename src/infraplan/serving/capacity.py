@@ -26,12 +26,15 @@ import numpy as np
 from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
-from infraplan.catalog.serving_loader import load_workload, usd_per_hour
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
-from infraplan.serving.serving_api import build_requests, resolve_system
+from infraplan.serving.results import ServingPlanResult
+from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, run_pool, simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context
 
@@ -102,7 +105,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
                     batch_caps: tuple[int, ...] = BATCH_CAPS, token_budget: int = 8192, percentile: float = 99.0,
                     max_gpus: int | None = None, requests: int = 1500, disaggregation: bool = True,
-                    seed: int = 0) -> dict[str, Any]:
+                    seed: int = 0) -> ServingPlanResult:
     """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc)."""
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
@@ -118,8 +121,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if not 0 < percentile <= 100:
         raise InputError("--percentile must be in (0, 100]")
     shape = load_model(model)
-    sys_spec, acc = resolve_system(system)
-    fabric = Fabric.from_system(sys_spec, acc)
+    cluster = Cluster.resolve(system)
+    sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
     limit = max_gpus or sys_spec.total_accelerators
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
@@ -178,10 +181,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         if options:
             break  # pipeline parallelism only when nothing fits without it
     if not options:
-        return {"model": shape.name, "system": sys_spec.name, "rate_per_s": rate, "feasible": False,
-                "why": (rejected[-1] if rejected and not evaluated else
-                        f"no deployment within {limit} accelerators meets the SLOs"),
-                "rejected": rejected[:20]}
+        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
+                                 why=(rejected[-1] if rejected and not evaluated else
+                                      f"no deployment within {limit} accelerators meets the SLOs"),
+                                 rejected=rejected[:20])
     options.sort(key=lambda o: (o["gpus"], o["disaggregated"], o["tp"], -o["max_batch"]))
     chosen = options[0]
     dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], dtype=chosen["dtype"],
@@ -190,10 +193,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     dep = replace(dep, replicas=chosen["replicas"])
     n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"]), FULL_RUN_MAX_REQUESTS)
     full = probe(rate, seed, n_full)
-    result = simulate_deployment(shape, acc, sys_spec, dep, full, prefill_replicas=chosen["prefill_replicas"],
-                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=usd_per_hour(acc.name))
+    price = usd_per_accelerator_hour_if_priced(cluster)
+    result = simulate_deployment(shape, cluster, dep, full, prefill_replicas=chosen["prefill_replicas"],
+                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price)
     key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")
-    return {
+    return ServingPlanResult.model_validate({
         "model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
@@ -202,4 +206,4 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": options[1:10], "candidates_evaluated": evaluated, "rejected": rejected[:20],
-    }
+    })

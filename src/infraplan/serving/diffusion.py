@@ -22,7 +22,9 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator
-from infraplan.catalog.serving_loader import DiffusionModel, WorkloadSpec, load_diffusion_model, usd_per_hour
+from infraplan.catalog.serving_loader import DiffusionModel, WorkloadSpec, load_diffusion_model
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
@@ -58,15 +60,14 @@ def memory_need_bytes(model: DiffusionModel, max_batch: int) -> float:
     return weights + max_batch * model.guidance_passes * model.activation_bytes_per_image_step + RUNTIME_RESERVE_BYTES
 
 
-def estimate_image_serving(spec: WorkloadSpec, system: str, gpus: int, *, rate: float | None, requests: int,
+def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, *, rate: float | None, requests: int,
                            max_batch: int = 16, e2e_slo: float | None = None, seed: int = 0,
                            usd_per_gpu_hour: float | None = None, dtype: str = "bf16",
                            model: str | None = None) -> dict[str, Any]:
     """Images/s, image latency percentiles, SLO attainment, energy and cost per image."""
-    from infraplan.serving.serving_api import resolve_system
-
     dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
-    sys_spec, acc = resolve_system(system)
+    cluster = Cluster.resolve(system)
+    sys_spec, acc = cluster.system, cluster.accelerator
     if gpus < 1 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
     if max_batch < 1:
@@ -93,7 +94,7 @@ def estimate_image_serving(spec: WorkloadSpec, system: str, gpus: int, *, rate: 
     slo = e2e_slo if e2e_slo is not None else spec.e2e_slo_s
     idle_w, host_w = power_terms(acc, sys_spec)
     energy = gpus * (idle_w + host_w) * duration + (acc.tdp_w - idle_w) * 0.5 * (pool.busy_s + pool.compute_s)
-    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_hour(acc.name)
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
     one = cost.body_s[1] + cost.overhead_s
     return {
         **header, "fits": True, "deployment": deployment, "requests": requests, "duration_s": duration,
@@ -105,7 +106,8 @@ def estimate_image_serving(spec: WorkloadSpec, system: str, gpus: int, *, rate: 
         "slo": {"e2e_s": slo}, "slo_attainment": float(np.mean(latency <= slo)) if slo else 1.0,
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         "energy_j": energy, "joules_per_image": energy / requests,
-        "usd_per_hour_per_gpu": price, "usd_per_thousand_images": gpus * price * duration / 3600.0 / requests * 1e3,
+        "usd_per_hour_per_gpu": price,
+        "usd_per_thousand_images": gpus * price * duration / 3600.0 / requests * 1e3 if price is not None else None,
         "assumptions": {"power": POWER_ASSUMPTION, "scheduler": "continuous batching of denoising steps, FCFS, "
                         "round-robin over accelerators"},
     }

@@ -14,31 +14,30 @@ of the largest iteration (`token_budget` tokens through one layer, plus fp32 log
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.ops import params as ops_params
+from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
 
 MEMORY_FRACTION = 0.9
-RUNTIME_RESERVE_BYTES = 1.5e9  # CUDA context ~0.5 GB + NCCL and cuBLAS workspaces ~1 GB (as training/memory.py)
 BLOCK_TOKENS = 16
-ACT_BYTES = 2.0  # bf16 activations
 WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4")
 KV_DTYPES = ("bf16", "fp8", "int8")
 
 
 def kv_heads_local(shape: TransformerShape, tp: int) -> float:
-    return max(shape.num_kv_heads / tp, 1.0)
+    return float(ops_params.kv_heads_local(shape, tp))
 
 
 def kv_bytes_per_token_layer(shape: TransformerShape, tp: int, kv_dtype: str) -> float:
     """K and V bytes one token adds to one layer on one GPU."""
-    return 2.0 * kv_heads_local(shape, tp) * shape.head_dim * DTYPE_BYTES[kv_dtype]
+    return float(ops_params.kv_bytes_per_token_layer(shape, tp, DTYPE_BYTES[kv_dtype]))
 
 
 def stage_layers(shape: TransformerShape, pp: int) -> int:
-    return math.ceil(shape.num_layers / pp)
+    return int(ops_params.stage_layers(shape.num_layers, pp))
 
 
 def kv_bytes_per_token(shape: TransformerShape, tp: int, pp: int, kv_dtype: str) -> float:
@@ -52,24 +51,19 @@ def kv_bytes_per_token_model(shape: TransformerShape, kv_dtype: str) -> float:
 
 
 def local_layer_params(shape: TransformerShape, tp: int) -> float:
-    h, d = shape.hidden_size, shape.head_dim
-    q = shape.num_heads * d
-    attention = 2.0 * h * q / tp + 2.0 * h * kv_heads_local(shape, tp) * d
-    ffn = shape.num_experts * shape.expert_params() / tp
-    router = h * shape.num_experts if shape.is_moe else 0.0
-    return attention + ffn + router
+    """Matrix parameters of one layer on one GPU (EP inside the TP group shards experts as TP does)."""
+    return float(ops_params.local_layer_params(shape, tp))
 
 
 def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str) -> float:
     """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do)."""
-    ends = shape.vocab_size * shape.hidden_size / tp * (1 if (pp > 1 or shape.tied_embeddings) else 2)
+    ends = float(ops_params.end_params_local(shape, tp, pp))
     return stage_layers(shape, pp) * local_layer_params(shape, tp) * DTYPE_BYTES[dtype] + ends * ACT_BYTES
 
 
 def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_batch: int) -> float:
     """Transient activations of the largest iteration: one layer's widest tensors, fp32 logits."""
-    h, f = shape.hidden_size, shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
-    width = 2 * h + shape.ffn_matrices * f / tp + (shape.num_heads + 2 * shape.num_kv_heads) * shape.head_dim / tp
+    width = float(ops_params.workspace_width(shape, tp))
     return token_budget * width * ACT_BYTES + max_batch * shape.vocab_size / tp * 4.0
 
 

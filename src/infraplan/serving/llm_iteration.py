@@ -38,7 +38,15 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
-from infraplan.network.collectives import Fabric, all_gather_time, all_reduce_time, all_to_all_time, send_recv_time
+from infraplan.network.collectives import (
+    Fabric,
+    all_gather_time,
+    all_reduce_time,
+    all_to_all_time,
+    reduce_scatter_time,
+    send_recv_time,
+)
+from infraplan.ops.layer import Collective, Layout, head_ops, layer_ops
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
@@ -152,37 +160,30 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
+_COLLECTIVES = {"all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
+                "all_reduce": all_reduce_time, "all_to_all": all_to_all_time}
+
+
+def _collective_time(fabric: Fabric, c: Collective) -> np.ndarray:
+    return np.where(c.mask, c.count * _COLLECTIVES[c.kind](fabric, c.bytes, c.group, c.stride), 0.0)
+
+
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
                 m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU."""
-    h, d, t = shape.hidden_size, shape.head_dim, dep.tp
-    q_local = shape.num_heads * d / t
-    kv_local = 2.0 * max(shape.num_kv_heads / t, 1.0) * d
-    shapes: list[tuple[np.ndarray, float, float, np.ndarray | float]] = [
-        (m, q_local + kv_local, h, 1.0), (m, h, q_local, 1.0)]
-    ep_comm = np.zeros_like(m)
-    if shape.is_moe:
-        routed = m * shape.experts_per_token
-        active = np.minimum(float(shape.num_experts), routed)
-        m_e = routed / np.maximum(active, 1.0)
-        f_local = shape.ffn_hidden_size * dep.ep / t
-        count = active / dep.ep
-        shapes += [(m_e, (shape.ffn_matrices - 1) * f_local, h, count), (m_e, h, f_local, count),
-                   (m, shape.num_experts, h, 1.0)]
-        if dep.ep > 1:
-            ep_comm = 2.0 * all_to_all_time(fabric, routed * h * ACT_BYTES, dep.ep, 1)
-    else:
-        f_local = shape.ffn_hidden_size / t
-        shapes += [(m, (shape.ffn_matrices - 1) * f_local, h, 1.0), (m, h, f_local, 1.0)]
+    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU.
+
+    The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
+    """
+    ops = layer_ops(shape, Layout(tokens=m, tp=dep.tp, ep_inside_tp=dep.ep, phase="inference"))
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
-    for mm, n, k, count in shapes:
-        gemms = gemms + count * gemm_time(rates, mm, n, k, prec.bytes_per_element(mm, n, k), prec.rate)
-        flop_s = flop_s + count * 2.0 * mm * n * k / prec.rate
-    f_act = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1) / t
-    elementwise = memory_bound_time(rates, m * (10.0 * h + 3.0 * f_act) * ACT_BYTES,
-                                    kernels=ELEMENTWISE_KERNELS_PER_LAYER)
-    tp_comm = 2.0 * all_reduce_time(fabric, m * h * ACT_BYTES, t, 1)
+    for g in ops.gemms:
+        gemms = gemms + g.count * gemm_time(rates, g.m, g.n, g.k, prec.bytes_per_element(g.m, g.n, g.k), prec.rate)
+        flop_s = flop_s + g.count * 2.0 * g.m * g.n * g.k / prec.rate
+    (elem,) = ops.elementwise_fwd
+    elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
+    tp_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "tp"), np.zeros_like(m))
+    ep_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "ep"), np.zeros_like(m))
     return gemms + elementwise + tp_comm + ep_comm, flop_s
 
 
@@ -198,13 +199,13 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch + 1, dtype=np.float64)
-    vocab_local = shape.vocab_size / dep.tp
     bf16 = _precision(accelerator, "bf16")
-    head = (gemm_time(rates, rows, vocab_local, shape.hidden_size, ACT_BYTES, bf16.rate)
-            + all_gather_time(fabric, rows * shape.vocab_size * ACT_BYTES, dep.tp, 1)
-            + memory_bound_time(rates, rows * vocab_local * 4.0 * 2.0, kernels=2))
+    lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
+    head = (gemm_time(rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
+            + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
+            + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
-    heads_local = shape.num_heads / dep.tp
+    heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
     pair_flops = 4.0 * shape.head_dim * heads_local * layers
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * layers
     kernel = rates.kernel_overhead_s * layers

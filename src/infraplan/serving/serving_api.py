@@ -1,44 +1,26 @@
 """`estimate_serving`: the Python API behind `infraplan serve` (resolves presets, requests, deployment).
 
 A notebook user calls `estimate_serving("llama3-8b", "dgx-h100-superpod", 8, input_len=1000, output_len=1000,
-offline=True, dtype="fp8")` and gets the same JSON-ready dict the CLI prints.
+offline=True, dtype="fp8")` and gets the typed result (serving/results.py) whose JSON the CLI prints.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from infraplan.catalog import load_accelerator, load_model, load_system
-from infraplan.catalog.loader import list_presets
+from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
-from infraplan.catalog.serving_loader import WorkloadSpec, load_workload, usd_per_hour
+from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, check_deployment
+from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context, fixed_requests, read_trace, workload_requests
 
 DEFAULT_REQUESTS = 2000
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
-
-
-def resolve_system(ref: str) -> tuple[System, Accelerator]:
-    """A system preset/file, or an accelerator preset: then one generic node of 8 of it (stated in the output)."""
-    try:
-        system = load_system(ref)
-    except InputError:
-        if ref not in list_presets("accelerators"):
-            raise
-        acc = load_accelerator(ref)
-        node = Node(accelerators_per_node=8, scale_up_domain=8, nics_per_node=8,
-                    nic_bandwidth_bytes_per_s=acc.scale_out_bandwidth_bytes_per_s, host_power_w=0.0)
-        network = Network(kind="ethernet", collective_efficiency=0.9,
-                          tiers=[NetworkTier(name="node", group_size=8)])
-        system = System(name=f"{ref}-node", display_name=f"one node of 8 x {acc.display_name} (generic)",
-                        source="generic node built from the accelerator preset", accelerator=ref,
-                        total_accelerators=8, node=node, network=network)
-    return system, load_accelerator(system.accelerator)
 
 
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
@@ -91,19 +73,20 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      workload: str | None = None, trace: str | None = None, requests: int | None = None,
                      max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
                      tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
-                     usd_per_gpu_hour: float | None = None) -> dict[str, Any]:
+                     usd_per_gpu_hour: float | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`."""
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests)
     spec = load_workload(workload) if workload is not None else None
     if spec is not None and spec.kind == "diffusion":
         from infraplan.serving.diffusion import estimate_image_serving
 
-        return estimate_image_serving(spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS,
-                                      max_batch=max_batch or 16, e2e_slo=ttft_slo, seed=seed,
-                                      usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
+        return ImageServingResult.model_validate(estimate_image_serving(
+            spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS, max_batch=max_batch or 16,
+            e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model))
     max_batch = max_batch or 256
     shape = load_model(model)
-    sys_spec, acc = resolve_system(system)
+    cluster = Cluster.resolve(system)
+    sys_spec, acc = cluster.system, cluster.accelerator
     if gpus < 1 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
     kv = kv_dtype or ("fp8" if dtype == "fp8" else "bf16")
@@ -133,11 +116,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"a request of {longest} tokens exceeds {shape.name}'s context of {shape.max_seq_len}")
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
-    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_hour(acc.name)
-    result = simulate_deployment(shape, acc, sys_spec, dep, reqs, prefill_replicas=prefill_gpus // (tp_n * pp),
+    price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
+    result = simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // (tp_n * pp),
                                  ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price)
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,
               "rate_per_s": rate, "seed": seed, "requests_clipped_to_context": clipped}
-    return {**header, **result}
+    return ServingResult.model_validate({**header, **result})

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.schedulers import Scheduler, make_scheduler
 
 
 @dataclass
@@ -42,7 +43,8 @@ class EngineResult:
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                     cached_tokens: np.ndarray, decode_steps: np.ndarray, max_batch: int, token_budget: int,
-                    kv_blocks: int, block_tokens: int, jump: bool = True) -> EngineResult:
+                    kv_blocks: int, block_tokens: int, jump: bool = True,
+                    scheduler: str | Scheduler = "fcfs") -> EngineResult:
     """Simulate one engine over requests sorted by arrival.
 
     prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
@@ -50,7 +52,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     (output tokens - 1, or 0 for a prefill-only engine). A request reserves blocks for
     cached + prefill + decode_steps + 1 tokens. Requests larger than the whole cache never start:
     callers check that first (`fits`). `jump=False` steps every iteration (for testing the closed form).
+    `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
     """
+    policy = make_scheduler(scheduler)
+    pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
     if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     n = len(arrival_s)
@@ -84,8 +89,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         while nxt < n and arr[nxt] <= clock:
             waiting.append(nxt)
             nxt += 1
-        while waiting and running < max_batch and need[waiting[0]] <= free:
-            j = waiting.popleft()
+        while waiting and running < max_batch:
+            j = pick(waiting, need, free)
+            if j is None:
+                break
             free -= need[j]
             running += 1
             if todo[j] > 0:
@@ -105,12 +112,13 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
             clock = max(clock, arr[nxt])
             continue
-        if jump and not prefill and n_dec and (not waiting or running >= max_batch or need[waiting[0]] > free):
-            # pure decode until the next completion (or arrival, if it could be admitted): closed form
+        if jump and not prefill and n_dec:
+            # pure decode (nothing more could start) until the next completion or the next arrival that could
+            # start (any arrival, unless the policy keeps it behind a blocked queue): closed form
             k_max = heap[0][0] - it  # iterations before the completing one
             a = body[n_dec] + head[min(n_dec, head_max)] + dec_fix + over
             c_half = kv_c * n_dec / 2.0
-            if k_max > 0 and not waiting and nxt < n:
+            if k_max > 0 and (not waiting or not head_of_line) and nxt < n:
                 gap = arr[nxt] - clock
                 b = a + kv_c * sum_ctx - c_half
                 k_arr = (math.sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
@@ -125,23 +133,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 continue
         # one iteration
         budget = token_budget - n_dec
-        p_tok = 0
-        pairs = 0.0
-        finished_prefill: list[int] = []
         if prefill and budget > 0:
-            for entry in prefill:
-                c = entry[1] if entry[1] < budget else budget
-                pairs += c * (entry[2] + (c + 1) / 2.0)
-                p_tok += c
-                budget -= c
-                entry[1] -= c
-                entry[2] += c
-                if entry[1] == 0:
-                    finished_prefill.append(entry[0])
-                if budget <= 0:
-                    break
-            for _ in finished_prefill:
-                prefill.popleft()
+            p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
+        else:
+            p_tok, pairs, finished_prefill = 0, 0.0, []
         rows = n_dec + len(finished_prefill)
         m = p_tok + n_dec
         t = (body[m] + head[rows if rows < head_max else head_max] + kv_c * sum_ctx + pair_c * pairs + over

@@ -18,7 +18,7 @@ none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0
 iteration's tensor-core time over its duration: memory-bound decode sits near the middle of the dynamic
 range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
 prompt phases at TDP). The node's non-accelerator power (`host_power_w`) is shared per accelerator and always
-on. No PUE. Cost: accelerators x $/hour (catalog/serving/accelerator_prices.yaml) x wall time.
+on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py) x wall time.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric, send_recv_time
 from infraplan.serving.kv_cache import KvCapacity, kv_bytes_per_token_model, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
@@ -113,12 +114,12 @@ def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]
     return idle, host
 
 
-def simulate_deployment(shape: TransformerShape, accelerator: Accelerator, system: System, dep: Deployment,
-                        requests: Requests, *, prefill_replicas: int = 0, ttft_slo_s: float | None = None,
-                        tpot_slo_s: float | None = None, usd_per_hour: float = 0.0,
+def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployment, requests: Requests, *,
+                        prefill_replicas: int = 0, ttft_slo_s: float | None = None,
+                        tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
                         cost: IterationCost | None = None) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool."""
-    fabric = Fabric.from_system(system, accelerator)
+    accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
                       dep.max_batch, dep.block_tokens)
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
@@ -159,7 +160,7 @@ def simulate_deployment(shape: TransformerShape, accelerator: Accelerator, syste
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
-              usd_per_hour: float) -> dict[str, Any]:
+              usd_per_hour: float | None) -> dict[str, Any]:
     arrival, out = requests.arrival_s, requests.output_tokens
     ttft = first - arrival
     e2e = finish - arrival
@@ -177,7 +178,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
     busy = sum(p.busy_s for p in pools)
     compute = sum(p.compute_s for p in pools)
     energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * dep.tp * (busy + compute)
-    usd = gpus * usd_per_hour * duration / 3600.0
+    usd = gpus * usd_per_hour * duration / 3600.0 if usd_per_hour is not None else None  # None: unpriced
     return {
         "fits": True,
         "deployment": deployment,
@@ -200,7 +201,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "energy_j": energy,
         "joules_per_token": energy / tokens_out,
         "usd_per_hour_per_gpu": usd_per_hour,
-        "usd_per_million_tokens": usd / tokens_out * 1e6,
+        "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": POWER_ASSUMPTION,
                         "scheduler": "continuous batching, chunked prefill, FCFS, KV reserved for prompt + output "

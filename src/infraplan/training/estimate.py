@@ -1,35 +1,36 @@
 """Training estimates: the array evaluator the search uses, and the single-plan API the CLI uses.
 
 `evaluate_plans` is the one implementation; `estimate_training` builds a one-element PlanArrays, runs
-it, and turns row 0 into a JSON-ready dict.
+it, and turns row 0 into a typed `TrainingEstimate` (training/results.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.schemas import System
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.network.collectives import Fabric
+from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
-from infraplan.training.plan import ATTENTION_KINDS, DTYPES, ORDERS, RECOMPUTE_MODES, PlanArrays, check_single_plan
+from infraplan.training.plan import PlanArrays, check_single_plan
+from infraplan.training.results import MemoryBreakdown, PlanConfig, PlanMetrics, StepBreakdown, TrainingEstimate
 from infraplan.training.step_time import COMPONENTS, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
-def evaluate_plans(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
+def evaluate_plans(shape: TransformerShape, cluster: Cluster,
                    plan: PlanArrays) -> dict[str, np.ndarray]:
     """Every output metric for every plan, as arrays."""
-    out = step_time(shape, accelerator, fabric, plan)
+    accelerator = cluster.accelerator
+    out = step_time(shape, cluster, plan)
     gpus = plan.gpus.astype(np.float64)
     tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
-    peak = np.where(plan.dtype == 1, accelerator.peak("fp8") if accelerator.supports("fp8") else np.nan,
+    peak = np.where(plan.dtype == Dtype.FP8, accelerator.peak("fp8") if accelerator.supports("fp8") else np.nan,
                     accelerator.peak("bf16"))
     t = out["step_time_s"]
     out["tokens_per_s"] = tokens / t
@@ -44,24 +45,26 @@ def evaluate_plans(shape: TransformerShape, accelerator: Accelerator, fabric: Fa
     return out
 
 
-def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp: int, dp: int | None,
+def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, pp: int, dp: int | None,
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
                  recompute: str, zero: int, dtype: str, attention: str = "flash",
-                 order: str = "tp-cp-pp-dp", sequence_parallel: bool = True) -> PlanArrays:
-    """Check a user's plan against the model and system and return it as a one-element PlanArrays."""
+                 order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
+                 schedule: str | None = None) -> PlanArrays:
+    """Check a user's plan against the model and system and return it as a one-element PlanArrays.
+
+    `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without.
+    """
+    system = cluster.system
     if gpus < 1 or gpus > system.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {system.name} has {system.total_accelerators} accelerators")
-    if recompute not in RECOMPUTE_MODES:
-        raise InputError(f"--recompute must be one of {', '.join(RECOMPUTE_MODES)}")
-    if dtype not in DTYPES:
-        raise InputError(f"--dtype must be one of {', '.join(DTYPES)}")
-    if attention not in ATTENTION_KINDS:
-        raise InputError(f"--attention must be one of {', '.join(ATTENTION_KINDS)}")
+    recompute_mode = Recompute.parse(recompute, "--recompute")
+    precision = Dtype.parse(dtype, "--dtype")
+    kernels = Attention.parse(attention, "--attention")
     if zero not in (0, 1, 2, 3):
         raise InputError("--zero must be 0, 1, 2 or 3")
-    if order not in ORDERS:
-        raise InputError(f"--order must be one of {', '.join(ORDERS)}")
-    accelerator = load_accelerator(system.accelerator)
+    rank_order = RankOrder.parse(order, "--order")
+    pipeline = None if schedule is None else Schedule.parse(schedule, "--schedule")
+    accelerator = cluster.accelerator
     if not accelerator.supports(dtype):
         raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file")
     if min(tp, pp, cp, ep, vpp) < 1:
@@ -72,50 +75,46 @@ def resolve_plan(shape: TransformerShape, system: System, gpus: int, tp: int, pp
         dp = gpus // (tp * pp * cp)
     plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=micro_batch,
                             global_batch=global_batch, seq_len=seq_len,
-                            recompute=RECOMPUTE_MODES.index(recompute), zero=zero, dtype=DTYPES.index(dtype),
-                            attention=ATTENTION_KINDS.index(attention), order=ORDERS.index(order),
-                            sequence_parallel=int(bool(sequence_parallel)))
+                            recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
+                            order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
     check_single_plan(shape, plan, gpus)
     return plan
 
 
-def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> dict[str, Any]:
-    """One plan's results as the JSON object `infraplan train --json` prints."""
+def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> PlanMetrics:
+    """One plan's results (row `i` of the arrays) as a typed result."""
     memory = {k: float(results[f"mem_{k}"][i]) for k in MEMORY_TERMS}
     fits = bool(results["fits"][i])
-    return {
-        "step_time_s": float(results["step_time_s"][i]),
-        "tokens_per_s": float(results["tokens_per_s"][i]),
-        "tokens_per_s_per_gpu": float(results["tokens_per_s_per_gpu"][i]),
-        "model_tflops_per_gpu": float(results["model_tflops_per_gpu"][i]),
-        "mfu": float(results["mfu"][i]),
-        "hfu": float(results["hfu"][i]),
-        "memory_per_gpu_bytes": float(results["memory_per_gpu_bytes"][i]),
-        "memory_capacity_bytes": capacity_bytes,
-        "memory_breakdown_bytes": memory,
-        "fits": fits,
-        "memory_overflow_term": None if fits else max(memory, key=memory.__getitem__),
-        "breakdown": {k: float(results[k][i]) for k in COMPONENTS},
-        "config": plan.row(i),
-    }
+    return PlanMetrics(
+        step_time_s=float(results["step_time_s"][i]),
+        tokens_per_s=float(results["tokens_per_s"][i]),
+        tokens_per_s_per_gpu=float(results["tokens_per_s_per_gpu"][i]),
+        model_tflops_per_gpu=float(results["model_tflops_per_gpu"][i]),
+        mfu=float(results["mfu"][i]),
+        hfu=float(results["hfu"][i]),
+        memory_per_gpu_bytes=float(results["memory_per_gpu_bytes"][i]),
+        memory_capacity_bytes=capacity_bytes,
+        memory_breakdown_bytes=MemoryBreakdown(**memory),
+        fits=fits,
+        memory_overflow_term=None if fits else max(memory, key=memory.__getitem__),
+        breakdown=StepBreakdown(**{k: float(results[k][i]) for k in COMPONENTS}),
+        config=PlanConfig(**plan.row(i)),
+    )
 
 
-def estimate_training(model: str | TransformerShape, system: str | System, gpus: int, tp: int = 1,
+def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
                       attention: str = "flash", order: str = "tp-cp-pp-dp",
-                      sequence_parallel: bool = True) -> dict[str, Any]:
-    """Estimate one training plan; model and system are preset names, file paths or loaded specs."""
+                      sequence_parallel: bool = True, schedule: str | None = None) -> TrainingEstimate:
+    """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster."""
     shape = load_model(model) if isinstance(model, str) else model
-    sys_spec = load_system(system) if isinstance(system, str) else system
-    accelerator = load_accelerator(sys_spec.accelerator)
-    plan = resolve_plan(shape, sys_spec, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel)
-    results = evaluate_plans(shape, accelerator, Fabric.from_system(sys_spec, accelerator), plan)
+    cluster = Cluster.resolve(system)
+    sys_spec, accelerator = cluster.system, cluster.accelerator
+    plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
+                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule)
+    results = evaluate_plans(shape, cluster, plan)
     row = result_row(results, plan, 0, accelerator.memory_bytes)
-    row["model"] = shape.name
-    row["system"] = sys_spec.name
-    row["accelerator"] = accelerator.name
-    row["parameters"] = shape.total_params()
-    return row
+    return TrainingEstimate(**dict(row), model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
+                            parameters=int(shape.total_params()))

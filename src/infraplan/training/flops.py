@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 
 
@@ -32,5 +33,6 @@ def model_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarra
 
 def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
-    extra = np.select([plan.recompute == 2, plan.recompute == 1], [weights + scores, scores], 0.0)
+    extra = np.select([plan.recompute == Recompute.FULL, plan.recompute == Recompute.SELECTIVE],
+                      [weights + scores, scores], 0.0)
     return model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len

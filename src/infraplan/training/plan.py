@@ -3,31 +3,38 @@
 A plan maps a model onto `tp * cp * pp * dp` accelerators. Ranks are placed on nodes in order; TP is
 innermost, then CP, then either PP and DP outermost (`tp-cp-pp-dp`, the Llama 3 order, keeps pipeline
 neighbours close and lets DP cross pods) or DP and PP outermost (`tp-cp-dp-pp`, Megatron-LM's default).
-Expert parallelism (EP) is the innermost factor of DP.
+Expert parallelism (EP) is the innermost factor of DP. Variants (dtype, recompute, attention kernels, rank
+order, pipeline schedule) are integer codes of the enums in `training.enums`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.errors import InputError
+from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
+from infraplan.training.schedules import default_schedule, schedule_violations
 
-RECOMPUTE_MODES = ("none", "selective", "full")
-DTYPES = ("bf16", "fp8")
-ATTENTION_KINDS = ("flash", "unfused")
-ORDERS = ("tp-cp-pp-dp", "tp-cp-dp-pp")
+# CLI strings in code order (kept for callers that index them; the enums are the source)
+RECOMPUTE_MODES = Recompute.labels()
+DTYPES = Dtype.labels()
+ATTENTION_KINDS = Attention.labels()
+ORDERS = RankOrder.labels()
+SCHEDULES = Schedule.labels()
 
 
 @dataclass(frozen=True)
 class PlanArrays:
     """Struct of integer arrays, all of one length.
 
-    `recompute` indexes RECOMPUTE_MODES, `dtype` DTYPES, `attention` ATTENTION_KINDS (fused
-    FlashAttention-style kernels, or the unfused score matrix of Megatron-LM before 2023), `order` ORDERS,
-    `sequence_parallel` 1/0 (Korthikanti et al. 2022; earlier Megatron replicated norms and dropout over TP).
+    `recompute` holds `Recompute` codes, `dtype` `Dtype`, `attention` `Attention` (fused FlashAttention-style
+    kernels, or the unfused score matrix of Megatron-LM before 2023), `order` `RankOrder`, `schedule`
+    `Schedule` (the pipeline schedule, see `training.schedules`), `sequence_parallel` 1/0 (Korthikanti et al.
+    2022; earlier Megatron replicated norms and dropout over TP).
     """
 
     tp: np.ndarray
@@ -45,16 +52,20 @@ class PlanArrays:
     attention: np.ndarray
     order: np.ndarray
     sequence_parallel: np.ndarray
+    schedule: np.ndarray
 
     @classmethod
-    def build(cls, **columns) -> PlanArrays:
+    def build(cls, **columns: Any) -> PlanArrays:
         """Broadcast scalars and sequences to arrays of one length.
 
-        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on.
+        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on, and the schedule of today's
+        Megatron-LM: interleaved 1F1B with virtual stages (vpp > 1), plain 1F1B without.
         """
-        columns.setdefault("attention", 0)
-        columns.setdefault("order", 0)
+        columns.setdefault("attention", Attention.FLASH)
+        columns.setdefault("order", RankOrder.TP_CP_PP_DP)
         columns.setdefault("sequence_parallel", 1)
+        if columns.get("schedule") is None:
+            columns["schedule"] = default_schedule(np.asarray(columns["vpp"], dtype=np.int64))
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         return cls(**{k: np.broadcast_to(a, (length,)).copy() for k, a in arrays.items()})
@@ -69,32 +80,36 @@ class PlanArrays:
     @property
     def pp_stride(self) -> np.ndarray:
         """Rank distance between pipeline neighbours."""
-        return np.where(self.order == 0, self.tp * self.cp, self.tp * self.cp * self.dp)
+        return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp, self.tp * self.cp * self.dp)
 
     @property
     def dp_stride(self) -> np.ndarray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
-        return np.where(self.order == 0, self.tp * self.cp * self.pp, self.tp * self.cp)
+        return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp * self.pp, self.tp * self.cp)
 
     @property
     def micro_batches(self) -> np.ndarray:
         """Micro-batches per DP replica per step (gradient-accumulation steps)."""
         return self.global_batch // np.maximum(self.dp * self.micro_batch, 1)
 
-    def take(self, index) -> PlanArrays:
+    def take(self, index: Any) -> PlanArrays:
         return PlanArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
-    def row(self, i: int) -> dict:
-        """One plan as a plain dict with readable recompute/dtype names."""
-        out = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
-        out["recompute"] = RECOMPUTE_MODES[out["recompute"]]
-        out["dtype"] = DTYPES[out["dtype"]]
-        out["attention"] = ATTENTION_KINDS[out["attention"]]
-        out["order"] = ORDERS[out["order"]]
+    def row(self, i: int) -> dict[str, Any]:
+        """One plan as a plain dict with the CLI names of its variants."""
+        out: dict[str, Any] = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
+        for name, kind in _LABELLED.items():
+            out[name] = kind.from_code(out[name]).label
         out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["gpus"] = int(self.gpus[i])
         out["micro_batches"] = int(self.micro_batches[i])
         return out
+
+
+# plan fields holding enum codes, printed by `row` as their CLI strings
+_LABELLED: dict[str, type[LabelledEnum]] = {
+    "recompute": Recompute, "dtype": Dtype, "attention": Attention, "order": RankOrder, "schedule": Schedule,
+}
 
 
 def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.ndarray, str]]:
@@ -115,6 +130,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
         (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
         (~experts_ok, f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
         (plan.dp % plan.ep != 0, "EP must divide DP (experts are sharded inside the data-parallel group)"),
+        *schedule_violations(plan.schedule, plan.pp, plan.vpp),
     ]
 
 

@@ -1,6 +1,7 @@
 """Training step time of a transformer under a TP/CP/PP/DP/EP plan, vectorised over plans.
 
-Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
+Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), the operations of
+`ops.layer_ops` (shared with serving) priced here:
 * GEMMs from the real shapes: QKV (GQA widths, KV heads replicated below TP), output projection, FFN
   (two or three matrices; MoE: E/EP local experts, each fed T*top_k*EP/E tokens), router; backward is
   the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time`.
@@ -18,8 +19,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP):
   measured 26 us in eager PyTorch); the GPU cannot run ahead of the host. It binds for small layers.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
-LM head and loss on the last stage) sets the pace; step = m * t_stage + (p-1)/v * t_stage bubble + the
-p2p chain of one micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
+LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
+(`training.schedules`: (p-1) t_stage for 1F1B, (p-1)/v t_stage interleaved) + the p2p chain of one
+micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
 Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
 all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
 forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
@@ -31,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator
+from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, memory_bound_time
 from infraplan.network.collectives import (
     Fabric,
@@ -41,8 +43,12 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.ops.layer import ArrayLike, Collective, Elementwise, LayerOps, Layout, head_ops, layer_ops
+from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
+from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_params
 from infraplan.training.plan import PlanArrays
+from infraplan.training.schedules import pipeline_bubble
 
 ACT = 2.0  # bf16 activations and communication payloads
 ADAM_BYTES_PER_PARAM = 30.0  # read fp32 param, grad, m, v; write param, m, v and the bf16 copy
@@ -50,7 +56,8 @@ COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm"
               "optimizer", "other")
 
 
-def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], m, n, k, count=1.0):
+def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], m: ArrayLike, n: ArrayLike,
+                  k: ArrayLike, count: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
 
     `precision` is (FLOP/s, operand bytes) per plan: bf16 or fp8 GEMMs.
@@ -58,10 +65,11 @@ def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], 
     rate, width = precision
     fwd = gemm_time(rates, m, n, k, width, rate)
     bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
-    return count * fwd, count * bwd
+    return np.asarray(count * fwd), np.asarray(count * bwd)
 
 
-def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays, tokens):
+def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
+                         tokens: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
 
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
@@ -80,7 +88,7 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     keys = plan.seq_len.astype(np.float64)
     bf16 = rates.matmul_flops_per_s
 
-    def bmm(m, n, k):
+    def bmm(m: ArrayLike, n: ArrayLike, k: ArrayLike) -> np.ndarray:
         return gemm_time(rates, m, n, k, 2.0, bf16)
 
     scores = rows * keys
@@ -91,73 +99,51 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
                    + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
-    unfused = plan.attention == 1
+    unfused = plan.attention == Attention.UNFUSED
     return np.where(unfused, unfused_fwd, flash_fwd), np.where(unfused, unfused_bwd, flash_bwd)
+
+
+def _layout(plan: PlanArrays, fp8: np.ndarray) -> Layout:
+    """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP."""
+    tokens = plan.micro_batch * plan.seq_len / plan.cp.astype(np.float64)
+    return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
+                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.dp_stride, fp8_casts=fp8)
+
+
+def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...]) -> np.ndarray:
+    return sum((np.where(e.mask, memory_bound_time(rates, e.bytes, kernels=e.kernels), 0.0) for e in passes),
+               np.zeros(()))
+
+
+_COLLECTIVES = {"all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
+                "all_reduce": all_reduce_time, "all_to_all": all_to_all_time}
+
+
+def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str) -> np.ndarray:
+    """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives`."""
+    return sum((np.where(c.mask, c.count * _COLLECTIVES[c.kind](fabric, c.bytes, c.group, c.stride), 0.0)
+                for c in records if c.role == role), np.zeros(()))
 
 
 def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                 precision: tuple[np.ndarray, np.ndarray], host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
-    """Seconds per micro-batch for one layer, forward and backward, by component."""
-    tp, cp = plan.tp.astype(np.float64), plan.cp.astype(np.float64)
-    tokens = plan.micro_batch * plan.seq_len / cp
-    h, d = shape.hidden_size, shape.head_dim
-    q_local = shape.num_heads * d / tp
-    kv_local = 2.0 * np.maximum(shape.num_kv_heads / tp, 1.0) * d
-    f_local = shape.ffn_hidden_size / tp
-    gate = 2.0 if shape.gated_mlp else 1.0
-
-    gemms = [
-        _gemm_fwd_bwd(rates, precision, tokens, q_local + kv_local, h),
-        _gemm_fwd_bwd(rates, precision, tokens, h, q_local),
-    ]
-    if shape.is_moe:
-        local_experts = shape.num_experts / plan.ep
-        expert_tokens = tokens * shape.experts_per_token * plan.ep / shape.num_experts
-        gemms += [
-            _gemm_fwd_bwd(rates, precision, expert_tokens, gate * f_local, h, local_experts),
-            _gemm_fwd_bwd(rates, precision, expert_tokens, h, f_local, local_experts),
-            _gemm_fwd_bwd(rates, precision, tokens, shape.num_experts, h),
-        ]
-    else:
-        gemms += [
-            _gemm_fwd_bwd(rates, precision, tokens, gate * f_local, h),
-            _gemm_fwd_bwd(rates, precision, tokens, h, f_local),
-        ]
+    """Seconds per micro-batch for one layer, forward and backward, by component (priced `ops.layer_ops`)."""
+    fp8 = precision[1] < 2.0
+    lay = _layout(plan, fp8)
+    ops = layer_ops(shape, lay)
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count) for g in ops.gemms]
     gemm_fwd = sum(g[0] for g in gemms)
     gemm_bwd = sum(g[1] for g in gemms)
+    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens)
+    tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp")
+    ep_fwd = _collective_times(fabric, ops.collectives_fwd, "ep") + np.zeros(len(plan))
+    cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp")
+    cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")
+    elem_fwd = _elementwise_time(rates, ops.elementwise_fwd)
+    elem_bwd = _elementwise_time(rates, ops.elementwise_bwd)
 
-    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, tokens)
-
-    sp_tokens = tokens / np.where(plan.sequence_parallel == 1, tp, 1.0)  # norms, residuals, dropout
-    ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
-    elem_bytes = ACT * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
-    elem_fwd = memory_bound_time(rates, elem_bytes, kernels=8)
-    elem_bwd = memory_bound_time(rates, 2.0 * elem_bytes, kernels=12)
-    # fp8 (Transformer Engine): every GEMM input forward and every output gradient backward is cast to fp8
-    # with a transposed copy for the weight-gradient GEMM: read 2 B, write 1 + 1 B per element
-    fp8 = precision[1] < 2.0
-    routed = float(shape.experts_per_token)
-    cast_fwd = 4.0 * tokens * (2.0 * h + q_local + routed * f_local)
-    cast_bwd = 4.0 * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
-    elem_fwd = elem_fwd + np.where(fp8, memory_bound_time(rates, cast_fwd, kernels=4), 0.0)
-    elem_bwd = elem_bwd + np.where(fp8, memory_bound_time(rates, cast_bwd, kernels=4), 0.0)
-
-    act_full = tokens * h * ACT
-    # with SP: all-gather before and reduce-scatter after each of attention and MLP; without: all-reduce
-    tp_fwd = np.where(plan.sequence_parallel == 1,
-                      2.0 * (all_gather_time(fabric, act_full, tp, 1) + reduce_scatter_time(fabric, act_full, tp, 1)),
-                      2.0 * all_reduce_time(fabric, act_full, tp, 1))
-    kv_full = plan.micro_batch * plan.seq_len * kv_local * ACT
-    cp_fwd = all_gather_time(fabric, kv_full, cp, tp)
-    cp_bwd = reduce_scatter_time(fabric, kv_full, cp, tp)
-    if shape.is_moe:
-        dispatch = sp_tokens * shape.experts_per_token * h * ACT
-        ep_fwd = 2.0 * all_to_all_time(fabric, dispatch, plan.ep, plan.dp_stride)
-    else:
-        ep_fwd = np.zeros(len(plan))
-
-    selective = plan.recompute == 1
-    full = plan.recompute == 2
+    selective = plan.recompute == Recompute.SELECTIVE
+    full = plan.recompute == Recompute.FULL
     compute_fwd = gemm_fwd + attn_fwd
     out = {
         "compute_fwd": compute_fwd,
@@ -172,46 +158,45 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         "ep_bwd": ep_fwd + np.where(full, ep_fwd, 0.0),
     }
     # host-bound floor: the GPU cannot run ahead of the host issuing its kernels
-    ops_fwd, ops_bwd = layer_kernel_counts(shape, plan)
-    for phase, ops in (("fwd", ops_fwd), ("bwd", ops_bwd)):
+    ops_fwd, ops_bwd = _kernel_counts(ops, plan)
+    for phase, count in (("fwd", ops_fwd), ("bwd", ops_bwd)):
         gpu = sum(out[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
-        out[f"other_{phase}"] = out[f"other_{phase}"] + np.maximum(ops * host_dispatch_s - gpu, 0.0)
+        out[f"other_{phase}"] = out[f"other_{phase}"] + np.maximum(count * host_dispatch_s - gpu, 0.0)
     return out
+
+
+def _kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    unfused = plan.attention == Attention.UNFUSED
+    attn_fwd = np.where(unfused, 4.0, 1.0)
+    collectives = sum((c.launches() for c in ops.collectives_fwd), np.zeros(()))
+    elem_fwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), np.zeros(()))
+    elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
+    gemms = ops.gemm_kernels()
+    fwd = gemms + attn_fwd + elem_fwd + collectives
+    recompute = np.select([plan.recompute == Recompute.FULL, plan.recompute == Recompute.SELECTIVE],
+                          [fwd, attn_fwd], 0.0)
+    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
+    return fwd, bwd
 
 
 def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
 
     Forward: the layer's GEMMs, attention (1 fused kernel, or 2 batched GEMMs + softmax + dropout unfused),
-    ~8 element-wise kernels (norms, residuals, rotary, activation), TP/CP/EP collectives and fp8 casts.
-    Backward: twice the GEMMs, 3 (fused) or 6 (unfused) attention kernels, ~12 element-wise kernels, the same
+    the element-wise kernels, TP/CP/EP collectives and fp8 casts of `ops.layer_ops`. Backward: twice the
+    GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
     collectives and casts, plus whatever recompute re-runs.
     """
-    gemms = 4.0 + (2.0 * shape.num_experts / plan.ep + 1.0 - 2.0 if shape.is_moe else 0.0)
-    unfused = plan.attention == 1
-    tp_collectives = np.where(plan.tp > 1, np.where(plan.sequence_parallel == 1, 4.0, 2.0), 0.0)
-    collectives = tp_collectives + np.where(plan.cp > 1, 1.0, 0.0) + (np.where(plan.ep > 1, 2.0, 0.0))
-    casts = np.where(plan.dtype == 1, 4.0, 0.0)
-    attn_fwd = np.where(unfused, 4.0, 1.0)
-    fwd = gemms + attn_fwd + 8.0 + collectives + casts
-    recompute = np.select([plan.recompute == 2, plan.recompute == 1], [fwd, attn_fwd], 0.0)
-    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + 12.0 + collectives + casts + recompute
-    return fwd, bwd
+    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype == Dtype.FP8)), plan)
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-               precision: tuple[np.ndarray, np.ndarray]):
+               precision: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """LM head GEMM and cross-entropy (fp32 logits, vocab-parallel over TP): (compute, other) seconds."""
-    tokens = plan.micro_batch * plan.seq_len / plan.cp
-    vocab_local = shape.vocab_size / plan.tp
-    fwd, bwd = _gemm_fwd_bwd(rates, precision, tokens, vocab_local, shape.hidden_size)
-    loss = memory_bound_time(rates, tokens * vocab_local * 4.0 * 4.0, kernels=6)
+    head = head_ops(shape, plan.micro_batch * plan.seq_len / plan.cp, plan.tp)
+    fwd, bwd = _gemm_fwd_bwd(rates, precision, head.gemm.m, head.gemm.n, head.gemm.k)
+    loss = memory_bound_time(rates, head.elementwise.bytes, kernels=head.elementwise.kernels)
     return fwd + bwd, loss
-
-
-# the fields per-layer and LM-head times depend on; plans differing only in VPP or ZeRO share them
-LAYER_KEYS = ("tp", "cp", "ep", "pp", "dp", "order", "micro_batch", "seq_len", "dtype", "attention", "recompute",
-              "sequence_parallel")
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -249,8 +234,6 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
     return _computed_once(plan, LAYER_KEYS, compute)
 
 
-# the fields pipeline and data-parallel traffic depend on
-COMM_KEYS = ("tp", "cp", "pp", "dp", "ep", "order", "micro_batch", "seq_len")
 
 
 def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays) -> dict[str, np.ndarray]:
@@ -281,15 +264,15 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
     return _computed_once(plan, COMM_KEYS, compute)
 
 
-def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
-              plan: PlanArrays) -> dict[str, np.ndarray]:
+def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`."""
+    accelerator, fabric = cluster.accelerator, cluster.fabric
     rates = KernelRates.for_dtype(accelerator, "bf16")
     fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8")
                 if "fp8" in accelerator.efficiency.matmul_max_fraction else rates.matmul_flops_per_s)
 
     def precision_of(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-        fp8 = p.dtype == 1
+        fp8 = p.dtype == Dtype.FP8
         return np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0)
 
     lt = _per_layer(shape, rates, fabric, plan, precision_of)
@@ -320,7 +303,7 @@ def step_time(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
 
     m = plan.micro_batches.astype(np.float64)
     out = {k: m * v for k, v in stage.items()}
-    out["pp_bubble"] = (pp - 1.0) / plan.vpp * stage_total
+    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total)
 
     traffic = _pipeline_and_dp_traffic(shape, fabric, plan)
     out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])

@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import yaml
 
-from infraplan.catalog import load_model, load_system
+from infraplan.catalog import load_model
 from infraplan.catalog.facility_loader import load_failure_rate, load_location
+from infraplan.cluster import Cluster
+from infraplan.cluster.power import accelerator_power_w
 from infraplan.facility.carbon import model_card_co2_t
 from infraplan.facility.facility import size_facility
-from infraplan.facility.power_chain import accelerator_power_w, layout_from_system
 from infraplan.facility.reliability import checkpoint_bytes, daly_interval_s, job_mttf_s, reliability_report
+from infraplan.facility.results import FacilityReport
 from infraplan.planning.campus import plan_campus
 
 
@@ -30,18 +32,19 @@ def load_facility_cases() -> list[dict[str, Any]]:
 
 
 def _gpu_hours(case: dict[str, Any]) -> float:
-    from infraplan.facility.training_run import training_run_totals
+    from infraplan.planning.training_run import training_run_totals
     from infraplan.training.estimate import estimate_training
 
-    result = estimate_training(case["model"], case["system"], case["gpus"], tp=8, pp=16, vpp=7, seq_len=8192,
+    cluster = Cluster.resolve(case["system"])
+    result = estimate_training(case["model"], cluster, case["gpus"], tp=8, pp=16, vpp=7, seq_len=8192,
                                global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
-    return training_run_totals(result, case["system"], float(case["tokens"]))["gpu_hours"]
+    return training_run_totals(result, cluster, float(case["tokens"])).gpu_hours
 
 
-def _campus_1gw_it(accelerator: str) -> dict[str, Any]:
+def _campus_1gw_it(accelerator: str) -> FacilityReport:
     """A campus whose IT load is ~1 GW: a facility budget of 1 GW x PUE."""
-    probe = plan_campus(1e9, accelerator)["facility"]
-    return plan_campus(1e9 * probe["pue"], accelerator)["facility"]
+    probe = plan_campus(1e9, accelerator).facility
+    return plan_campus(1e9 * probe.pue, accelerator).facility
 
 
 def predict(case: dict[str, Any]) -> float:
@@ -49,7 +52,7 @@ def predict(case: dict[str, Any]) -> float:
     if kind == "job_mttf_h":
         return float(job_mttf_s(case["gpus"], load_failure_rate(case["failure_rate"]))) / 3600.0
     if kind == "goodput":
-        return reliability_report(case["system"], case["gpus"], 54, case["model"])["goodput"]
+        return reliability_report(case["system"], case["gpus"], 54, case["model"]).goodput
     if kind == "daly_interval_min":
         return float(daly_interval_s(case["write_min"] * 60.0, case["mttf_h"] * 3600.0)) / 60.0
     if kind == "checkpoint_tb":
@@ -60,27 +63,27 @@ def predict(case: dict[str, Any]) -> float:
     if kind == "training_gpu_hours":
         return _gpu_hours(case)
     if kind == "server_overhead":
-        layout = layout_from_system(load_system(case["system"]))
+        layout = Cluster.resolve(case["system"]).layout
         accel_w = float(accelerator_power_w(layout.accelerator))
         return (layout.accelerators_per_server * accel_w + layout.host_power_w) / (
             layout.accelerators_per_server * layout.accelerator.tdp_w)
     if kind in ("it_over_servers", "accelerators_per_rack", "rack_power_kw"):
         r = size_facility(system=case["system"], cooling=case.get("cooling"))
         if kind == "accelerators_per_rack":
-            return float(r["accelerators_per_rack"])
+            return float(r.accelerators_per_rack)
         if kind == "rack_power_kw":
-            return r["rack_power_w"] / 1e3
-        p = r["power_breakdown_w"]
-        return r["it_power_w"] / (p["accelerators"] + p["hosts"])
+            return r.rack_power_w / 1e3
+        p = r.power_breakdown_w
+        return r.it_power_w / (p["accelerators"] + p["hosts"])
     if kind == "campus_per_gw_it":
         f = _campus_1gw_it(case["accelerator"])
-        scale = 1e9 / f["it_power_w"] / 1e9  # per GW of IT, in $B
-        value = {"capex": f["capex_total_usd"], "tco": f["tco_usd_per_year"],
-                 "energy_cost": f["opex_breakdown_usd_per_year"]["electricity"]}[case["quantity"]]
+        scale = 1e9 / f.it_power_w / 1e9  # per GW of IT, in $B
+        value = {"capex": f.capex_total_usd, "tco": f.tco_usd_per_year,
+                 "energy_cost": f.opex_breakdown_usd_per_year["electricity"]}[case["quantity"]]
         return value * scale
     if kind == "campus_per_gw_facility":
-        f = plan_campus(1e9, case["accelerator"])["facility"]
-        return f["capex_total_usd"] / f["facility_power_w"]
+        f = plan_campus(1e9, case["accelerator"]).facility
+        return f.capex_total_usd / f.facility_power_w
     raise ValueError(f"unknown validation kind {kind!r}")
 
 

@@ -20,10 +20,10 @@ import numpy as np
 import yaml
 from scipy.stats import spearmanr
 
-from infraplan.catalog import load_accelerator, load_model, load_system, read_entry, shape_from_hf_config
+from infraplan.catalog import load_model, read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import WorkloadSpec
-from infraplan.network.collectives import Fabric
+from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
@@ -58,13 +58,12 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         case = {**case, "requests": max(case["requests"], int(rate * SERVER_MIN_DURATION_S))}
     shape = _shape(case)
-    system = load_system(case["system"])
-    acc = load_accelerator(system.accelerator)
+    cluster = Cluster.resolve(case["system"])
     d = case["deployment"]
     dep = Deployment(tp=d["tp"], pp=d["pp"], replicas=case["gpus"] // (d["tp"] * d["pp"]), dtype=d["dtype"],
                      kv_dtype=d["kv_dtype"], max_batch=engine["max_batch"], token_budget=engine["token_budget"])
     slo = case.get("slo", {})
-    return simulate_deployment(shape, acc, system, dep, _requests(case, workloads, rate),
+    return simulate_deployment(shape, cluster, dep, _requests(case, workloads, rate),
                                ttft_slo_s=slo.get("ttft_s"), tpot_slo_s=slo.get("tpot_s")), dep
 
 
@@ -114,9 +113,8 @@ def phase_times_check() -> dict[str, Any]:
             tp = int(r["tensor_parallel"])
             key = (r["model"], r["hardware"], tp)
             if key not in costs:
-                system = load_system(SPLITWISE_SYSTEMS[r["hardware"]])
-                acc = load_accelerator(system.accelerator)
-                costs[key] = build_iteration_cost(load_model(r["model"]), acc, Fabric.from_system(system, acc),
+                cluster = Cluster.resolve(SPLITWISE_SYSTEMS[r["hardware"]])
+                costs[key] = build_iteration_cost(load_model(r["model"]), cluster.accelerator, cluster.fabric,
                                                   Deployment(tp=tp, max_batch=64, token_budget=64 * 8192))
             b, p, t = int(r["batch_size"]), int(r["prompt_size"]), int(r["token_size"])
             if phase == "prefill":

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.units import parse_bytes
 
@@ -27,14 +28,15 @@ def run_network_validation() -> dict[str, Any]:
     """Rows of id, metric, published, predicted, error, source; summary of the gated mean/max |error|."""
     rows = []
     for case in load_network_cases():
-        result = estimate_collective("all-reduce", case["system"], case["gpus"], parse_bytes(case["bytes"]),
-                                     placement=case["placement"], algorithm=case["algorithm"])
-        predicted = result["busbw_bytes_per_s"] / 1e9
+        result = estimate_collective("all-reduce", Cluster.resolve(case["system"]), case["gpus"],
+                                     parse_bytes(case["bytes"]), placement=case["placement"],
+                                     algorithm=case["algorithm"])
+        predicted = result.busbw_bytes_per_s / 1e9
         published = float(case["published_gb_per_s"])
         rows.append({
             "id": case["id"], "metric": "all-reduce busbw (GB/s)", "published": published, "predicted": predicted,
             "error": predicted / published - 1.0, "source": case["source"], "gated": "known_gap" not in case,
-            "known_gap": case.get("known_gap"), "bottleneck_tier": result["bottleneck_tier"],
+            "known_gap": case.get("known_gap"), "bottleneck_tier": result.bottleneck_tier,
         })
     gated = [abs(r["error"]) for r in rows if r["gated"]]
     summary = {"cases": len(rows), "gated_cases": len(gated), "mean_abs_error": float(np.mean(gated)),

@@ -33,7 +33,7 @@ def load_silicon_cases() -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _recsys(model: str, accelerator: str, slo: float) -> dict[str, Any]:
-    r = estimate_recsys(model, accelerator, latency_slo_s=slo)
+    r = estimate_recsys(model, accelerator, latency_slo_s=slo).model_dump()  # quantities are looked up by name
     if not r["meets_slo"]:  # the device cannot serve this model within the SLO at any batch
         r = {**r, "qps": 0.0, "qps_per_w": 0.0, "platform_qps_per_w": 0.0}
     return r
@@ -75,9 +75,9 @@ def gemm_perf_per_w_ratio(m: int, n: int, k: int, numerator: str, denominator: s
 def _video_ratio(v: dict[str, Any]) -> dict[str, Any]:
     args = (v["input"], v["ladder"], v["codec"], v["quality"])
     asic, cpu = estimate_video("msvp", *args), estimate_video(v["software"], *args)
-    return {"predicted": cpu["watts_per_stream"] / asic["watts_per_stream"],
-            "detail": {"msvp_streams": asic["streams_per_device"], "cpu_streams": cpu["streams_per_device"],
-                       "msvp_w_per_stream": asic["watts_per_stream"], "cpu_w_per_stream": cpu["watts_per_stream"]}}
+    return {"predicted": cpu.watts_per_stream / asic.watts_per_stream,
+            "detail": {"msvp_streams": asic.streams_per_device, "cpu_streams": cpu.streams_per_device,
+                       "msvp_w_per_stream": asic.watts_per_stream, "cpu_w_per_stream": cpu.watts_per_stream}}
 
 
 def run_case(case: dict[str, Any], protocol: dict[str, Any]) -> dict[str, Any]:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
 from infraplan.catalog.video_schemas import QUALITIES, Ladder
 from infraplan.errors import InputError
+from infraplan.video.results import VideoEstimate
 
 _INPUT = re.compile(r"\s*(?:(\d+)x)?(\d+)p(\d+(?:\.\d+)?)?\s*")
 SECONDS_PER_DAY = 86400.0
@@ -83,7 +83,7 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
 
 def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, codec: str = "h264",
                    quality: str = "high", daily_hours: float | None = None,
-                   peak_to_average: float = 1.0) -> dict[str, Any]:
+                   peak_to_average: float = 1.0) -> VideoEstimate:
     """Streams per device, watts per stream and (with `daily_hours`) the devices a fleet needs."""
     if quality not in QUALITIES:
         raise InputError(f"unknown quality {quality!r}; known: {', '.join(QUALITIES)}")
@@ -115,4 +115,4 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
                       "concurrent_streams": needed, "devices": devices,
                       "power_w": devices * r["platform_power_w"],
                       "energy_per_day_j": needed / peak_to_average * r["platform_watts_per_stream"] * SECONDS_PER_DAY}
-    return r
+    return VideoEstimate.model_validate(r)

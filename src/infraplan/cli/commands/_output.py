@@ -1,29 +1,42 @@
-"""Shared output helpers: JSON printing and human units for Rich tables."""
+"""Shared output helpers: a typed result as JSON (`--json`) or through a Rich renderer, and human units."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from rich.console import Console
 
+from infraplan.results import Result
+
 console = Console()
 
+R = TypeVar("R")
 
-def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
-    """Print `data` as one JSON object, or hand it to a Rich renderer."""
+
+def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:
+    """Print `result` as its JSON serialisation (`Result.to_json`), or hand it to a Rich renderer."""
     if as_json:
-        print(json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=_jsonable))
+        print(result.to_json() if isinstance(result, Result) else _legacy_json(result))
     else:
-        render(data)
+        render(result)
 
 
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def _legacy_json(data: object) -> str:
+    """TRANSITIONAL: commands not yet on a typed result (facility, campus, fleet-mix, reliability) print a dict.
+
+    Delete with this branch once every command returns a `Result`.
+    """
+    import json
+
+    def jsonable(value: object) -> object:
+        item = getattr(value, "item", None)
+        if item is None:
+            raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+        return item()
+
+    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=jsonable)
 
 
 def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> str:

@@ -2,74 +2,75 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate
 from infraplan.cli.commands.facility import fmt_usd
+from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
+from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
-from infraplan.facility.cost import load_cost_overrides
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_power_w
 
 
-def render_campus(r: dict[str, Any]) -> None:
-    f = r["facility"]
-    table = Table(title=f"{fmt_rate(r['power_w'], 'W')} campus of {f['accelerator']}: {f['cooling']} cooling, "
-                        f"{f['location']}", show_header=False)
+def render_campus(r: CampusPlan) -> None:
+    f = r.facility
+    table = Table(title=f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}",
+                  show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("accelerators", f"{r['accelerators']:,} ({r['h100_equivalents']:,.0f} H100-equivalents)")
-    table.add_row("racks / buildings", f"{r['racks']:,} / {r['buildings']}")
-    table.add_row("network", f"{r['network']['switches']:,} switches, {r['network']['switch_ports']:,} ports, "
-                  f"{r['network']['tiers']} tiers")
-    table.add_row("IT / facility power", f"{fmt_rate(f['it_power_w'], 'W')} / {fmt_rate(f['facility_power_w'], 'W')}")
-    table.add_row("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r["capex_usd"].values()))
-    table.add_row("opex", fmt_usd(r["opex_usd_per_year"]) + "/year")
-    table.add_row("energy", f"{r['energy_mwh_per_year']:,.0f} MWh/year")
-    table.add_row("CO2 (location-based)", f"{r['co2_t_per_year']:,.0f} t/year")
-    cap = r["training_capacity"]
-    if cap["available"]:
-        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{cap['runs_per_year']:.1f} per year "
-                      f"({cap['concurrent_jobs']} jobs of {cap['job_gpus']:,} GPUs, {cap['days_per_run_per_job']:.0f} "
-                      f"days each, goodput {fmt_percent(cap['goodput'])})")
+    table.add_row("accelerators", f"{r.accelerators:,} ({r.h100_equivalents:,.0f} H100-equivalents)")
+    table.add_row("racks / buildings", f"{r.racks:,} / {r.buildings}")
+    table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
+                  f"{r.network.tiers} tiers")
+    table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')}")
+    table.add_row("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values()))
+    table.add_row("opex", fmt_usd(r.opex_usd_per_year) + "/year")
+    table.add_row("cost per GPU-hour", f"${f.usd_per_gpu_hour:.2f}/GPU-h")
+    table.add_row("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year")
+    table.add_row("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year")
+    cap = r.training_capacity
+    if cap.available:
+        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{cap.runs_per_year:.1f} per year "
+                      f"({cap.concurrent_jobs} jobs of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:.0f} "
+                      f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
     else:
-        table.add_row("training capacity", cap["reason"])
+        table.add_row("training capacity", cap.reason or "")
     console.print(table)
-    for ph in r["phases"]:
-        console.print(f"{ph['year']}: +{fmt_rate(ph['facility_power_w'], 'W')} ({ph['accelerators']:,} accelerators, "
-                      f"{fmt_usd(ph['capex_usd'])})")
+    for ph in r.phases:
+        console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
+                      f"{fmt_usd(ph.capex_usd)})")
 
 
-def render_fleet(r: dict[str, Any]) -> None:
-    table = Table(title=f"fleet {r['fleet']}")
+def render_fleet(r: FleetSitesResult) -> None:
+    table = Table(title=f"fleet {r.fleet}")
     for col in ("site", "accelerator", "count", "H100e", "facility power", "capex", "CO2 t/year"):
         table.add_column(col, justify="left" if col in ("site", "accelerator") else "right")
-    for s in r["sites"]:
-        table.add_row(s["name"], s["accelerator"], f"{s['accelerators']:,}", f"{s['h100_equivalents']:,.0f}",
-                      fmt_rate(s["facility_power_w"], "W"), fmt_usd(s["capex_usd"]), f"{s['co2_t_per_year']:,.0f}")
-    table.add_row("total", "", f"{r['accelerators']:,}", f"{r['h100_equivalents']:,.0f}",
-                  fmt_rate(r["facility_power_w"], "W"), fmt_usd(r["capex_usd"]), f"{r['co2_t_per_year']:,.0f}")
+    for s in r.sites:
+        table.add_row(s.name, s.accelerator, f"{s.accelerators:,}", f"{s.h100_equivalents:,.0f}",
+                      fmt_rate(s.facility_power_w, "W"), fmt_usd(s.capex_usd), f"{s.co2_t_per_year:,.0f}")
+    table.add_row("total", "", f"{r.accelerators:,}", f"{r.h100_equivalents:,.0f}",
+                  fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd), f"{r.co2_t_per_year:,.0f}")
     console.print(table)
-    if "published_h100_equivalents" in r:
-        console.print(f"published: {r['published_h100_equivalents']:,.0f} H100e; itemised sites reach "
-                      f"{fmt_percent(r['h100_equivalents_vs_published'])}")
+    if r.published_h100_equivalents is not None and r.h100_equivalents_vs_published is not None:
+        console.print(f"published: {r.published_h100_equivalents:,.0f} H100e; itemised sites reach "
+                      f"{fmt_percent(r.h100_equivalents_vs_published)}")
 
 
 def campus(
     power: str | None = typer.Option(None, "--power", help="facility power budget, e.g. 1GW"),
     accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset, e.g. gb200"),
-    cooling: str | None = typer.Option(None, "--cooling", help="air | liquid | immersion"),
+    cooling: CoolingOption = None,
     phases: str | None = typer.Option(None, "--phases", help="build-out, e.g. 2026:0.3,2027:0.7 (sum <= 1)"),
     location: str | None = typer.Option(None, "--location", help="location preset or YAML [default: us-average]"),
-    build_type: str | None = typer.Option(None, "--build-type", help="hyperscale | low-cost | high-cost | ai-campus"),
+    build_type: BuildTypeOption = None,
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
-    costs: str | None = typer.Option(None, "--costs", help="YAML file overriding any price, life or factor"),
+    costs: CostsOption = None,
     plot: str | None = typer.Option(None, "--plot", help="write power/capex/phase charts to this HTML file"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
     overrides = load_cost_overrides(costs)
@@ -84,8 +85,9 @@ def campus(
         raise InputError(f"--power must be positive, got {power}")
     result = plan_campus(parse_power_w(power), accelerator, cooling, phases, location, build_type, overrides)
     if plot:
-        result["plot"] = write_html(facility_figure(result["facility"], result["phases"],
-                                                    title=f"infraplan campus: {power} of {accelerator}"), plot)
+        html = write_html(facility_figure(result.facility.model_dump(), [p.model_dump() for p in result.phases],
+                                          title=f"infraplan campus: {power} of {accelerator}"), plot)
+        result = result.model_copy(update={"plot": html})
     emit(result, as_json, render_campus)
 
 

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.cli.options import AlgorithmOption, JsonFlag, SimOption
+from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.results import CollectiveResult
 from infraplan.units import parse_bytes
 
 
-def render_collective(r: dict[str, Any]) -> None:
-    console.print(f"{r['op']} of {fmt_bytes(r['size_bytes'])} on {r['gpus']:,} GPUs of {r['system']} "
-                  f"({r['placement']}, stride {r['stride']}), {r['algorithm']}, {r['sim']} model")
-    console.print(f"time {fmt_seconds(r['time_s'])}; algbw {fmt_rate(r['algbw_bytes_per_s'], 'B/s')}; "
-                  f"busbw {fmt_rate(r['busbw_bytes_per_s'], 'B/s')}; bottleneck: {r['bottleneck_tier']}")
-    if "analytical_time_s" in r:
-        console.print(f"analytical model: {fmt_seconds(r['analytical_time_s'])}; {r['flows']:,} flows "
-                      f"({r['flows_per_pair']} per GPU pair across nodes), seed {r['seed']}")
-    console.print("assumes: " + "; ".join(r["assumptions"]))
+def render_collective(r: CollectiveResult) -> None:
+    console.print(f"{r.op} of {fmt_bytes(r.size_bytes)} on {r.gpus:,} GPUs of {r.system} "
+                  f"({r.placement}, stride {r.stride}), {r.algorithm}, {r.sim} model")
+    console.print(f"time {fmt_seconds(r.time_s)}; algbw {fmt_rate(r.algbw_bytes_per_s, 'B/s')}; "
+                  f"busbw {fmt_rate(r.busbw_bytes_per_s, 'B/s')}; bottleneck: {r.bottleneck_tier}")
+    if r.analytical_time_s is not None:
+        console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows "
+                      f"({r.flows_per_pair} per GPU pair across nodes), seed {r.seed}")
+    console.print("assumes: " + "; ".join(r.assumptions))
 
 
 def collective(
@@ -28,15 +29,15 @@ def collective(
     gpus: int = typer.Option(..., "--gpus", help="GPUs in the group"),
     size: str = typer.Option(..., "--bytes", help="buffer size per rank, e.g. 1GiB, 256MB, 4096"),
     placement: str = typer.Option("packed", "--placement", help="packed | spread (evenly over the system)"),
-    algorithm: str = typer.Option("auto", "--algorithm", help="ring | tree | hierarchical | auto"),
-    sim: str = typer.Option("analytical", "--sim", help="analytical | flow"),
+    algorithm: AlgorithmOption = "auto",
+    sim: SimOption = "analytical",
     flows_per_pair: int | None = typer.Option(None, "--flows-per-pair",
                                               help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
     seed: int = typer.Option(0, "--seed", help="seed of the ECMP hashes (flow sim)"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
-    result = estimate_collective(op, system, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+    result = estimate_collective(op, Cluster.resolve(system), gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
                                  sim=sim, flows_per_pair=flows_per_pair, seed=seed)
     emit(result, as_json, render_collective)
 

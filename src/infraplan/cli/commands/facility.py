@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_rate
-from infraplan.facility.cost import load_cost_overrides
+from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag, OptionalSystem
+from infraplan.cluster.cost import load_cost_overrides
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
+from infraplan.facility.results import FacilityReport
 from infraplan.units import parse_power_w
 
 
@@ -18,24 +18,24 @@ def fmt_usd(value: float) -> str:
     return "$" + fmt_rate(value, "").strip()
 
 
-def render_facility(r: dict[str, Any]) -> None:
-    what = r["system"] or f"{r['accelerators']:,} × {r['accelerator']}"
-    table = Table(title=f"facility for {what}: {r['cooling']} cooling, {r['location']} ({r['climate']}), "
-                        f"{r['build_type']} build", show_header=False)
+def render_facility(r: FacilityReport) -> None:
+    what = r.system or f"{r.accelerators:,} × {r.accelerator}"
+    table = Table(title=f"facility for {what}: {r.cooling} cooling, {r.location} ({r.climate}), "
+                        f"{r.build_type} build", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     rows = [
-        ("IT power (peak)", fmt_rate(r["it_power_w"], "W")),
-        ("facility power (peak)", fmt_rate(r["facility_power_w"], "W")),
-        ("PUE", f"{r['pue']:.3f}"),
-        ("racks", f"{r['racks']:,} × {fmt_rate(r['rack_power_w'], 'W')} ({r['accelerators_per_rack']} accelerators)"),
-        ("floor area (white space)", f"{r['floor_area_m2']:,.0f} m²"),
-        ("water", f"{r['water_m3_per_year']:,.0f} m³/year"),
-        ("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r["capex_usd"].values())),
-        ("opex", fmt_usd(r["opex_usd_per_year"]) + "/year"),
-        ("cost per GPU-hour", f"${r['usd_per_gpu_hour']:.2f}/GPU-h"),
-        ("energy", f"{r['energy_mwh_per_year']:,.0f} MWh/year"),
-        ("CO2 (location-based)", f"{r['co2_t_per_year']:,.0f} t/year"),
+        ("IT power (peak)", fmt_rate(r.it_power_w, "W")),
+        ("facility power (peak)", fmt_rate(r.facility_power_w, "W")),
+        ("PUE", f"{r.pue:.3f}"),
+        ("racks", f"{r.racks:,} × {fmt_rate(r.rack_power_w, 'W')} ({r.accelerators_per_rack} accelerators)"),
+        ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
+        ("water", f"{r.water_m3_per_year:,.0f} m³/year"),
+        ("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
+        ("opex", fmt_usd(r.opex_usd_per_year) + "/year"),
+        ("cost per GPU-hour", f"${r.usd_per_gpu_hour:.2f}/GPU-h"),
+        ("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year"),
+        ("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year"),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -43,21 +43,20 @@ def render_facility(r: dict[str, Any]) -> None:
 
 
 def facility(
-    system: str | None = typer.Option(None, "--system", help="system preset or path to a system YAML"),
+    system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset (with --count)"),
     count: int | None = typer.Option(None, "--count", help="number of accelerators (with --accelerator)"),
-    cooling: str | None = typer.Option(None, "--cooling", help="air | liquid | immersion [default: air if a "
-                                       "server/rack unit fits 30 kW, else liquid]"),
+    cooling: CoolingOption = None,
     location: str | None = typer.Option(None, "--location", help="location preset (ohio, louisiana, ...) or YAML "
                                         "file [default: us-average]"),
-    build_type: str | None = typer.Option(None, "--build-type", help="hyperscale | low-cost | high-cost | ai-campus"),
+    build_type: BuildTypeOption = None,
     rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW"),
     pue: float | None = typer.Option(None, "--pue", help="override the PUE"),
     electricity_price: float | None = typer.Option(None, "--electricity-price", help="override $/MWh"),
     server_price: float | None = typer.Option(None, "--server-price", help="override server $ per accelerator"),
-    costs: str | None = typer.Option(None, "--costs", help="YAML file overriding any price, life or factor"),
+    costs: CostsOption = None,
     plot: str | None = typer.Option(None, "--plot", help="write power/capex charts to this HTML file"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Size the data centre: IT and facility power, racks, floor, water, capex, opex, $/GPU-h, energy, CO2."""
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
@@ -66,8 +65,9 @@ def facility(
                            build_type=build_type, rack_power_w=parse_power_w(rack_power) if rack_power else None,
                            overrides=overrides)
     if plot:
-        report["plot"] = write_html(facility_figure(report, title=f"infraplan facility: {report['accelerator']}"),
-                                    plot)
+        html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),
+                          plot)
+        report = report.model_copy(update={"plot": html})
     emit(report, as_json, render_facility)
 
 

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_rate
+from infraplan.cli.options import JsonFlag
+from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
-def _totals_line(t: dict[str, Any]) -> str:
-    return (f"{t['devices']} devices, {t['power_w'] / 1e3:.4g} kW provisioned IT ({t['facility_power_w'] / 1e3:.4g} kW "
-            f"facility), capex ${t['capex_usd'] / 1e6:.4g} M, TCO ${t['tco_usd_per_year'] / 1e6:.4g} M/year")
+def _totals_line(t: FleetMixTotals) -> str:
+    return (f"{t.devices} devices, {t.power_w / 1e3:.4g} kW provisioned IT ({t.facility_power_w / 1e3:.4g} kW "
+            f"facility), capex ${t.capex_usd / 1e6:.4g} M, TCO ${t.tco_usd_per_year / 1e6:.4g} M/year")
 
 
-def render_fleet(r: dict[str, Any]) -> None:
-    table = Table(title=f"fleet mix {r['fleet']} (objective: {r['objective']})")
+def render_fleet(r: FleetMixResult) -> None:
+    table = Table(title=f"fleet mix {r.fleet} (objective: {r.objective})")
     for col in ("service", "pool", "devices", "per device", "served", "power", "TCO/year", "operating point"):
         table.add_column(col, justify="left" if col in ("service", "pool", "operating point") else "right")
-    for a in r["assignment"]:
+    for a in r.assignment:
         unit = "QPS" if a["unit"] == "qps" else "streams"
         point = (f"batch {a['batch']}, {a['latency_s'] * 1e3:.3g} ms, {a['bound']}" if a["unit"] == "qps"
                  else f"{a['encoder']}")
@@ -27,23 +27,21 @@ def render_fleet(r: dict[str, Any]) -> None:
                       fmt_rate(a["served"], unit), f"{a['power_w'] / 1e3:.4g} kW",
                       f"${a['tco_usd_per_year'] / 1e3:.4g} k", point)
     console.print(table)
-    console.print(f"total: {_totals_line(r['totals'])}")
-    if r["gpu_only"] is not None:
-        s = r["saving_vs_gpu_only"]
-        console.print(f"GPU-only fleet: {_totals_line(r['gpu_only']['totals'])}")
+    console.print(f"total: {_totals_line(r.totals)}")
+    if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
+        s = r.saving_vs_gpu_only
+        console.print(f"GPU-only fleet: {_totals_line(r.gpu_only.totals)}")
         console.print(f"saving vs GPU-only: {s['power_w'] / 1e3:.4g} kW ({s['power_w_fraction'] * 100:.1f} %) "
                       f"of power, ${s['tco_usd_per_year'] / 1e6:.4g} M/year "
                       f"({s['tco_usd_per_year_fraction'] * 100:.1f} %) of TCO")
     else:
-        console.print(f"GPU-only fleet: {r['gpu_only_note']}")
-    if r.get("note"):
-        console.print(f"note: {r['note']}")
+        console.print(f"GPU-only fleet: {r.gpu_only_note}")
 
 
 def fleet_mix(
     spec: str = typer.Argument(..., help="fleet spec YAML (see examples/fleet-mix.yaml)"),
     objective: str | None = typer.Option(None, "--objective", help="power | tco [default: the spec's]"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Place inference services on heterogeneous pools (MTIA, GPU, CPU, MSVP) minimising power or TCO."""
     from infraplan.planning.fleet_mix import plan_fleet

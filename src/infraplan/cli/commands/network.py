@@ -2,42 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_rate
+from infraplan.cli.options import JsonFlag
+from infraplan.cluster import Cluster
 from infraplan.network.costs import describe_fabric
+from infraplan.network.results import NetworkReport
 
 
-def render_fabric(r: dict[str, Any]) -> None:
-    table = Table(title=f"{r['system']}: {r['gpus']:,} GPUs, {r['kind']}"
-                        f"{', rail-optimised' if r['rail_optimized'] else ''}")
+def render_fabric(r: NetworkReport) -> None:
+    table = Table(title=f"{r.system}: {r.gpus:,} GPUs, {r.kind}{', rail-optimised' if r.rail_optimized else ''}")
     for col in ("tier", "switches", "radix", "oversub.", "links below", "optics", "power", "capex"):
         table.add_column(col, justify="left" if col == "tier" else "right")
-    for t in r["tiers"]:
-        table.add_row(f"{t['name']} ({t['switch_model']})", f"{t['switches']:,}",
-                      f"{t['radix']} x {t['port_gbps']:g}G", f"{t['oversubscription']:.3g}:1",
-                      f"{t['links_from_below']:,} {'DAC' if t['link_medium'] == 'copper DAC' else 'opt'}",
-                      f"{t['transceivers']:,}", fmt_rate(t["power_w"], "W"), f"${t['capex_usd'] / 1e6:,.1f} M")
+    for t in r.tiers:
+        table.add_row(f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {t.port_gbps:g}G",
+                      f"{t.oversubscription:.3g}:1",
+                      f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
+                      f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), f"${t.capex_usd / 1e6:,.1f} M")
     console.print(table)
-    console.print(f"switches {r['switches_total']:,}, links {r['links_total']:,}, transceivers "
-                  f"{r['transceivers_total']:,}; bisection {fmt_rate(r['bisection_bytes_per_s'] * 8, 'b/s')}; "
-                  f"power {fmt_rate(r['power_w'], 'W')} ({r['power_w_per_gpu']:.0f} W per GPU); capex "
-                  f"${r['capex_usd'] / 1e6:,.1f} M (${r['capex_usd_per_gpu']:,.0f} per GPU)")
-    if r.get("graphml"):
-        console.print(f"graph written to {r['graphml']}")
+    console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
+                  f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
+                  f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per GPU); capex "
+                  f"${r.capex_usd / 1e6:,.1f} M (${r.capex_usd_per_gpu:,.0f} per GPU)")
+    if r.graphml:
+        console.print(f"graph written to {r.graphml}")
 
 
 def network(
     system: str = typer.Argument(..., help="system preset or path to a system YAML"),
     gpus: int | None = typer.Option(None, "--gpus", help="GPUs to connect [default: the whole system]"),
     graphml: str | None = typer.Option(None, "--graphml", help="also write the switch/NIC graph as GraphML here"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
-    emit(describe_fabric(system, gpus, graphml), as_json, render_fabric)
+    emit(describe_fabric(Cluster.resolve(system).system, gpus, graphml), as_json, render_fabric)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,47 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.cli.options import JsonFlag
 from infraplan.planning.fleet_spec import parse_seconds
 from infraplan.recsys.estimate import estimate_recsys
+from infraplan.recsys.results import RecsysEstimate
 
 
-def render_recsys(r: dict[str, Any]) -> None:
-    slo = "" if r["latency_slo_s"] is None else (
-        f", SLO {fmt_seconds(r['latency_slo_s'])}: {'met' if r['meets_slo'] else 'NOT met'}")
-    table = Table(title=f"{r['model']} on {r['accelerator']} ({r['dtype']}, batch {r['batch']}{slo})",
-                  show_header=False)
+def render_recsys(r: RecsysEstimate) -> None:
+    slo = "" if r.latency_slo_s is None else (
+        f", SLO {fmt_seconds(r.latency_slo_s)}: {'met' if r.meets_slo else 'NOT met'}")
+    table = Table(title=f"{r.model} on {r.accelerator} ({r.dtype}, batch {r.batch}{slo})", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("throughput", fmt_rate(r["qps"], "QPS"))
-    table.add_row("latency per batch", fmt_seconds(r["latency_s"]))
-    table.add_row("device power", f"{r['power_w']:.4g} W")
-    table.add_row("QPS per watt", fmt_rate(r["qps_per_w"], "QPS/W"))
-    table.add_row("bound", r["bound"])
-    table.add_row("platform (TDP + host share)", f"{r['platform_power_w']:.4g} W, "
-                  f"{fmt_rate(r['platform_qps_per_w'], 'QPS/W')}")
-    table.add_row("work per sample", f"{fmt_rate(r['flops_per_sample'], 'FLOP')}, "
-                  f"{fmt_bytes(r['embedding_bytes_per_sample'])} of rows ({r['lookups_per_sample']:.4g} lookups)")
-    table.add_row("tables / dense weights", f"{fmt_bytes(r['embedding_table_bytes'])} / "
-                  f"{fmt_bytes(r['dense_weight_bytes'])}")
+    table.add_row("throughput", fmt_rate(r.qps, "QPS"))
+    table.add_row("latency per batch", fmt_seconds(r.latency_s))
+    table.add_row("device power", f"{r.power_w:.4g} W")
+    table.add_row("QPS per watt", fmt_rate(r.qps_per_w, "QPS/W"))
+    table.add_row("bound", r.bound)
+    table.add_row("platform (TDP + host share)", f"{r.platform_power_w:.4g} W, "
+                  f"{fmt_rate(r.platform_qps_per_w, 'QPS/W')}")
+    table.add_row("work per sample", f"{fmt_rate(r.flops_per_sample, 'FLOP')}, "
+                  f"{fmt_bytes(r.embedding_bytes_per_sample)} of rows ({r.lookups_per_sample:.4g} lookups)")
+    table.add_row("tables / dense weights", f"{fmt_bytes(r.embedding_table_bytes)} / "
+                  f"{fmt_bytes(r.dense_weight_bytes)}")
     console.print(table)
     times = Table(title="time per batch")
     times.add_column("term")
     times.add_column("time", justify="right")
-    for name, seconds in r["breakdown_s"].items():
+    for name, seconds in r.breakdown_s.items():
         times.add_row(name, fmt_seconds(seconds))
     console.print(times)
-    place = Table(title=f"placement (profile: {r['profile']})")
+    place = Table(title=f"placement (profile: {r.profile})")
     for col in ("tier", "used", "usable capacity", "dense weights"):
         place.add_column(col, justify="left" if col == "tier" else "right")
-    for t in r["placement"].values():
-        place.add_row(t["label"], fmt_bytes(t["used_bytes"]), fmt_bytes(t["capacity_bytes"]),
-                      f"{t['dense_fraction'] * 100:.0f} %")
+    for t in r.placement.values():
+        place.add_row(t.label, fmt_bytes(t.used_bytes), fmt_bytes(t.capacity_bytes), f"{t.dense_fraction * 100:.0f} %")
     console.print(place)
 
 
@@ -51,7 +49,7 @@ def recsys(
     accelerator: str = typer.Option(..., "--accelerator", help="accelerator preset or YAML path (mtia-v1, ...)"),
     batch: int | None = typer.Option(None, "--batch", help="samples per batch [default: the model's, or best for SLO]"),
     latency_slo: str | None = typer.Option(None, "--latency-slo", help="batch latency SLO, e.g. 20ms or 0.02"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Recommendation inference on one accelerator: QPS, latency, power, QPS/W and what bounds it."""
     slo = parse_seconds(latency_slo) if latency_slo is not None else None

@@ -2,41 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_seconds
+from infraplan.cli.options import JsonFlag, SystemOption
 from infraplan.facility.reliability import reliability_report
+from infraplan.facility.results import ReliabilityReport
 from infraplan.units import parse_bytes
 
 
-def render_reliability(r: dict[str, Any]) -> None:
-    table = Table(title=f"{r['gpus']:,} × {r['accelerator']} on {r['system']} for {r['days']:g} days "
-                        f"(failure rate {r['failure_rate']}: {r['failures_per_1000_node_days']:g} per 1,000 "
+def render_reliability(r: ReliabilityReport) -> None:
+    table = Table(title=f"{r.gpus:,} × {r.accelerator} on {r.system} for {r.days:g} days "
+                        f"(failure rate {r.failure_rate}: {r.failures_per_1000_node_days:g} per 1,000 "
                         f"node-days)", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("expected interruptions", f"{r['expected_interruptions']:.1f} "
-                  f"({r['expected_unexpected_interruptions']:.1f} unexpected)")
-    table.add_row("job MTTF", fmt_seconds(r["mttf_s"]))
-    table.add_row("checkpoint", f"{fmt_bytes(r['checkpoint_bytes'])}, "
-                  f"written in {fmt_seconds(r['checkpoint_write_s'])}")
-    table.add_row("checkpoint interval (Daly)", fmt_seconds(r["checkpoint_interval_s"]))
-    table.add_row("restart cost", fmt_seconds(r["restart_s"]))
-    table.add_row("goodput (ETTR)", fmt_percent(r["goodput"]))
+    table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
+                  f"({r.expected_unexpected_interruptions:.1f} unexpected)")
+    table.add_row("job MTTF", fmt_seconds(r.mttf_s))
+    table.add_row("checkpoint", f"{fmt_bytes(r.checkpoint_bytes)}, written in {fmt_seconds(r.checkpoint_write_s)}")
+    table.add_row("checkpoint interval (Daly)", fmt_seconds(r.checkpoint_interval_s))
+    table.add_row("restart cost", fmt_seconds(r.restart_s))
+    table.add_row("goodput (ETTR)", fmt_percent(r.goodput))
     console.print(table)
     mix = Table(title="expected unexpected interruptions by component (Llama 3 Table 5 mix)")
     mix.add_column("component")
     mix.add_column("count", justify="right")
-    for name, value in r["interruptions_by_component"].items():
+    for name, value in r.interruptions_by_component.items():
         mix.add_row(name, f"{value:.1f}")
     console.print(mix)
 
 
 def reliability(
-    system: str = typer.Option(..., "--system", help="system preset or path to a system YAML"),
+    system: SystemOption,
     gpus: int = typer.Option(..., "--gpus", help="accelerators in the job"),
     days: float = typer.Option(30.0, "--days", help="days of training to count interruptions over"),
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written"),
@@ -44,7 +43,7 @@ def reliability(
     failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-2 | llama3-h100 | "
                                             "epoch-h100 or a YAML file [default: by accelerator]"),
     restart: float | None = typer.Option(None, "--restart-s", help="restart cost in seconds [default: 600]"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs."""
     size = parse_bytes(checkpoint_size) if checkpoint_size else None

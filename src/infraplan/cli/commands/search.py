@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_seconds
+from infraplan.cli.options import JsonFlag, ModelArgument, ScheduleOption, SystemOption
 from infraplan.errors import InputError
+from infraplan.training.results import PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
 
 
@@ -34,60 +34,60 @@ def parse_gpu_counts(text: str) -> list[int]:
         raise InputError(f"--gpus {text!r}: expected N, N1,N2,... or LO:HI:xF (e.g. 512:16384:x2)") from None
 
 
-def _plan_label(c: dict[str, Any]) -> str:
-    return (f"TP{c['tp']} CP{c['cp']} PP{c['pp']}×V{c['vpp']} DP{c['dp']} EP{c['ep']} mb{c['micro_batch']} "
-            f"{c['recompute']} Z{c['zero']} {c['dtype']}")
+def _plan_label(c: PlanConfig) -> str:
+    return (f"TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} DP{c.dp} EP{c.ep} mb{c.micro_batch} {c.recompute} Z{c.zero} "
+            f"{c.dtype}")
 
 
-def render_search(result: dict[str, Any]) -> None:
-    if "scaling" in result:
-        table = Table(title=f"scaling: {result['model']} on {result['system']}")
+def render_search(result: PlanSearchResult | ScalingResult) -> None:
+    if isinstance(result, ScalingResult):
+        table = Table(title=f"scaling: {result.model} on {result.system}")
         for col in ("GPUs", "best plan", "tokens/s/GPU", "MFU", "step time"):
             table.add_column(col)
-        for point in result["scaling"]:
-            best = point["best"]
+        for point in result.scaling:
+            best = point.best
             if best is None:
-                table.add_row(str(point["gpus"]), point["reason"], "-", "-", "-")
+                table.add_row(str(point.gpus), point.reason, "-", "-", "-")
             else:
-                table.add_row(str(point["gpus"]), _plan_label(best["config"]), f"{best['tokens_per_s_per_gpu']:.0f}",
-                              fmt_percent(best["mfu"]), fmt_seconds(best["step_time_s"]))
+                table.add_row(str(point.gpus), _plan_label(best.config), f"{best.tokens_per_s_per_gpu:.0f}",
+                              fmt_percent(best.mfu), fmt_seconds(best.step_time_s))
         console.print(table)
         return
-    table = Table(title=f"top plans: {result['model']} on {result['system']} ({result['gpus']} GPUs)")
+    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs)")
     for col in ("#", "plan", "step time", "tokens/s/GPU", "MFU", "memory/GPU"):
         table.add_column(col)
-    for i, row in enumerate(result["top"], 1):
-        table.add_row(str(i), _plan_label(row["config"]), fmt_seconds(row["step_time_s"]),
-                      f"{row['tokens_per_s_per_gpu']:.0f}", fmt_percent(row["mfu"]),
-                      fmt_bytes(row["memory_per_gpu_bytes"]))
+    for i, row in enumerate(result.top, 1):
+        table.add_row(str(i), _plan_label(row.config), fmt_seconds(row.step_time_s),
+                      f"{row.tokens_per_s_per_gpu:.0f}", fmt_percent(row.mfu), fmt_bytes(row.memory_per_gpu_bytes))
     console.print(table)
-    if result["best"] is None:
-        console.print(f"no feasible plan: {result['reason']}")
-    console.print(f"evaluated {result['evaluated']:,} valid plans ({result['feasible']:,} fit in memory) in "
-                  f"{result['seconds']:.2f} s = {result['configs_per_s']:,.0f} configs/s")
+    if result.best is None:
+        console.print(f"no feasible plan: {result.reason}")
+    rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
+    console.print(f"evaluated {result.evaluated:,} valid plans ({result.feasible:,} fit in memory) in "
+                  f"{result.seconds:.2f} s = {rate} configs/s")
 
 
-def _plot(result: dict[str, Any], path: str) -> None:
+def _plot(result: ScalingResult, path: str) -> None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    points = [p for p in result["scaling"] if p["best"] is not None]
-    gpus = [p["gpus"] for p in points]
+    points = [(p.gpus, p.best) for p in result.scaling if p.best is not None]
+    gpus = [g for g, _ in points]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=gpus, y=[p["best"]["tokens_per_s_per_gpu"] for p in points],
+    fig.add_trace(go.Scatter(x=gpus, y=[b.tokens_per_s_per_gpu for _, b in points],
                              name="tokens/s per GPU"), secondary_y=False)
-    fig.add_trace(go.Scatter(x=gpus, y=[p["best"]["mfu"] * 100 for p in points], name="MFU (%)"),
+    fig.add_trace(go.Scatter(x=gpus, y=[b.mfu * 100 for _, b in points], name="MFU (%)"),
                   secondary_y=True)
     fig.update_xaxes(type="log", title_text="GPUs")
     fig.update_yaxes(title_text="tokens/s per GPU", secondary_y=False)
     fig.update_yaxes(title_text="MFU (%)", secondary_y=True)
-    fig.update_layout(title=f"{result['model']} on {result['system']}: best plan per GPU count")
+    fig.update_layout(title=f"{result.model} on {result.system}: best plan per GPU count")
     fig.write_html(path)
 
 
 def search(
-    model: str = typer.Argument(..., help="model preset or path to an HF config.json"),
-    system: str = typer.Option(..., "--system", help="system preset or path"),
+    model: ModelArgument,
+    system: SystemOption,
     gpus: str = typer.Option(..., "--gpus", help="N, a list N1,N2 or a range LO:HI:xF"),
     seq_len: int = typer.Option(..., "--seq-len", help="sequence length in tokens"),
     global_batch: int = typer.Option(..., "--global-batch", help="global batch in sequences"),
@@ -96,7 +96,8 @@ def search(
     objective: str = typer.Option("time", "--objective", help="time | memory"),
     cross_node_tp: bool = typer.Option(False, "--cross-node-tp", help="let TP leave the scale-up domain"),
     plot: str | None = typer.Option(None, "--plot", help="write a Plotly scaling chart (HTML) here"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    schedule: ScheduleOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
     counts = parse_gpu_counts(gpus)
@@ -111,15 +112,13 @@ def search(
             def tick(done: int, total: int, n: int = n) -> None:
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
-                                        objective=objective, cross_node_tp=cross_node_tp, progress=tick))
+                                        objective=objective, cross_node_tp=cross_node_tp, progress=tick,
+                                        schedules=(schedule,) if schedule else ()))
+    result: PlanSearchResult | ScalingResult
     if len(results) == 1:
-        result: dict[str, Any] = results[0]
+        result = results[0]
     else:
-        result = {"model": results[0]["model"], "system": results[0]["system"],
-                  "scaling": [{"gpus": r["gpus"], "best": r["best"], "reason": r["reason"],
-                               "evaluated": r["evaluated"], "feasible": r["feasible"]} for r in results],
-                  "evaluated": sum(r["evaluated"] for r in results),
-                  "seconds": sum(r["seconds"] for r in results)}
+        result = ScalingResult.from_searches(results)
         if plot:
             _plot(result, plot)
     emit(result, as_json, render_search)

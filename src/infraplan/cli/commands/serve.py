@@ -2,55 +2,64 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.cli.options import JsonFlag, SeedOption
+from infraplan.serving.results import ImageServingResult, Percentiles, ServingResult
 from infraplan.serving.serving_api import estimate_serving
 
 
-def _latency_row(table: Table, label: str, p: dict[str, float]) -> None:
-    table.add_row(label, f"p50 {fmt_seconds(p['p50'])} · p90 {fmt_seconds(p['p90'])} · p99 {fmt_seconds(p['p99'])}")
+def _latency_row(table: Table, label: str, p: Percentiles | None) -> None:
+    if p is None or p.p50 is None or p.p90 is None or p.p99 is None:
+        table.add_row(label, "-")
+        return
+    table.add_row(label, f"p50 {fmt_seconds(p.p50)} · p90 {fmt_seconds(p.p90)} · p99 {fmt_seconds(p.p99)}")
 
 
-def render_serving(r: dict[str, Any]) -> None:
-    d = r["deployment"]
-    if "diffusion_model" in d:
-        title = (f"{r['model']} on {r['system']}: {d['gpus']} × {r['accelerator']}, batch ≤ {d['max_batch']}, "
-                 f"{d['steps']} steps, {r['workload']}")
+def _num(value: float | int | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def render_serving(r: ServingResult | ImageServingResult) -> None:
+    if isinstance(r, ImageServingResult):
+        di = r.deployment
+        title = (f"{r.model} on {r.system}: {di.gpus} × {r.accelerator}, batch ≤ {di.max_batch}, "
+                 f"{di.steps} steps, {r.workload}")
     else:
-        pools = (f", {d['prefill_replicas']} prefill + {d['decode_replicas']} decode replicas"
-                 if d.get("disaggregated") else "")
-        title = (f"{r['model']} on {r['system']}: {d['replicas']} × (TP{d['tp']} PP{d['pp']}) {r['accelerator']}, "
-                 f"{d['dtype']} weights, {d['kv_dtype']} KV{pools}, {r['workload']}")
+        d = r.deployment
+        pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
+                 if d.disaggregated else "")
+        title = (f"{r.model} on {r.system}: {d.replicas} × (TP{d.tp} PP{d.pp}) {r.accelerator}, "
+                 f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}")
     table = Table(title=title, show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    if not r["fits"]:
-        table.add_row("fits", f"NO — {r['why']}")
+    if not r.fits:
+        table.add_row("fits", f"NO — {r.why}")
         console.print(table)
         return
-    if "images_per_s" in r:
-        table.add_row("throughput", f"{r['images_per_s']:.3g} images/s ({r['images_per_s_per_gpu']:.3g} per GPU)")
-        _latency_row(table, "image latency", r["latency_s"])
-        table.add_row("energy per image", f"{r['joules_per_image']:.4g} J")
-        table.add_row("cost", f"${r['usd_per_thousand_images']:.4g} per 1,000 images")
+    if isinstance(r, ImageServingResult):
+        table.add_row("throughput", f"{_num(r.images_per_s, '.3g')} images/s "
+                      f"({_num(r.images_per_s_per_gpu, '.3g')} per GPU)")
+        _latency_row(table, "image latency", r.latency_s)
+        table.add_row("energy per image", f"{_num(r.joules_per_image, '.4g')} J")
+        table.add_row("cost", f"${_num(r.usd_per_thousand_images, '.4g')} per 1,000 images")
     else:
-        table.add_row("output throughput", f"{fmt_rate(r['output_tokens_per_s'], 'tokens/s')} "
-                      f"({fmt_rate(r['output_tokens_per_s_per_gpu'], 'tokens/s')} per GPU)")
-        table.add_row("requests", f"{r['requests_per_s']:.4g} requests/s")
-        _latency_row(table, "TTFT", r["ttft_s"])
-        _latency_row(table, "TPOT", r["tpot_s"])
-        _latency_row(table, "end-to-end", r["e2e_s"])
-        table.add_row("energy per output token", f"{r['joules_per_token']:.4g} J")
-        table.add_row("cost", f"${r['usd_per_million_tokens']:.4g} per million output tokens")
-        table.add_row("KV cache per replica", f"{r['deployment']['kv_cache_tokens_per_replica']:,} tokens "
-                      f"({fmt_bytes(r['deployment']['kv_cache_bytes_per_gpu'])} per GPU)")
-    table.add_row("SLO attainment", fmt_percent(r["slo_attainment"]))
-    table.add_row("power per GPU (with host share)", f"{r['power_w_per_gpu']:.0f} W")
-    table.add_row("simulated", f"{r['requests']:,} requests over {fmt_seconds(r['duration_s'])}")
+        table.add_row("output throughput", f"{fmt_rate(r.output_tokens_per_s or 0.0, 'tokens/s')} "
+                      f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per GPU)")
+        table.add_row("requests", f"{_num(r.requests_per_s, '.4g')} requests/s")
+        _latency_row(table, "TTFT", r.ttft_s)
+        _latency_row(table, "TPOT", r.tpot_s)
+        _latency_row(table, "end-to-end", r.e2e_s)
+        table.add_row("energy per output token", f"{_num(r.joules_per_token, '.4g')} J")
+        table.add_row("cost", f"${_num(r.usd_per_million_tokens, '.4g')} per million output tokens")
+        table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
+                      f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per GPU)")
+    table.add_row("SLO attainment", fmt_percent(r.slo_attainment or 0.0))
+    table.add_row("power per GPU (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
+    table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
 
 
@@ -77,8 +86,8 @@ def serve(
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds"),
     prefill_gpus: int = typer.Option(0, "--prefill-gpus", help="GPUs of a disaggregated prefill pool [0: colocated]"),
     usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", help="$ per accelerator-hour [catalog]"),
-    seed: int = typer.Option(0, "--seed", help="random seed for arrivals and lengths"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    seed: SeedOption = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """Simulate serving: throughput, TTFT/TPOT/end-to-end percentiles, SLO attainment, J/token, $/M tokens."""
     result = estimate_serving(

@@ -2,45 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_seconds
+from infraplan.cli.options import JsonFlag, ModelArgument, SeedOption, ServingSystem
 from infraplan.serving.capacity import BATCH_CAPS, search_capacity
+from infraplan.serving.results import ServingPlanResult
 
 
-def render_plan(r: dict[str, Any]) -> None:
-    if not r["feasible"]:
-        console.print(f"no deployment found for {r['model']} on {r['system']} at {r['rate_per_s']:g} requests/s: "
-                      f"{r['why']}")
+def render_plan(r: ServingPlanResult) -> None:
+    d, s, slo = r.deployment, r.serve, r.slo
+    if not r.feasible or d is None or s is None or slo is None:
+        console.print(f"no deployment found for {r.model} on {r.system} at {r.rate_per_s:g} requests/s: {r.why}")
         return
-    d, s = r["deployment"], r["serve"]
-    pools = (f" ({d['prefill_replicas']} prefill + {d['decode_replicas']} decode replicas, disaggregated)"
-             if d["disaggregated"] else "")
-    console.print(f"[bold]{r['gpus']} × {r['accelerator']}[/bold]: {d['replicas']} replicas of TP{d['tp']} "
-                  f"PP{d['pp']}, {d['dtype']} weights, {d['kv_dtype']} KV, batch ≤ {d['max_batch']}{pools}")
-    table = Table(title=f"{r['model']} at {r['rate_per_s']:g} requests/s ({r['workload']}), SLO p"
-                  f"{r['slo']['percentile']:g}: TTFT ≤ {fmt_seconds(r['slo']['ttft_s'])}, "
-                  f"TPOT ≤ {fmt_seconds(r['slo']['tpot_s'])}", show_header=False)
+    pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
+             if d.disaggregated else "")
+    console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
+                  f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}")
+    table = Table(title=f"{r.model} at {r.rate_per_s:g} requests/s ({r.workload}), SLO p"
+                  f"{slo.percentile:g}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
+                  f"TPOT ≤ {fmt_seconds(slo.tpot_s)}", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("output throughput", fmt_rate(s["output_tokens_per_s"], "tokens/s"))
-    for key, label in (("ttft_s", "TTFT"), ("tpot_s", "TPOT"), ("e2e_s", "end-to-end")):
-        p = s[key]
-        table.add_row(label, f"p50 {fmt_seconds(p['p50'])} · p90 {fmt_seconds(p['p90'])} · p99 {fmt_seconds(p['p99'])}")
-    table.add_row("SLO attainment", f"{s['slo_attainment'] * 100:.1f} %")
-    table.add_row("energy per output token", f"{s['joules_per_token']:.4g} J")
-    table.add_row("cost", f"${s['usd_per_million_tokens']:.4g} per million output tokens")
+    table.add_row("output throughput", fmt_rate(s.output_tokens_per_s, "tokens/s"))
+    for p, label in ((s.ttft_s, "TTFT"), (s.tpot_s, "TPOT"), (s.e2e_s, "end-to-end")):
+        table.add_row(label, f"p50 {fmt_seconds(p.p50 or 0.0)} · p90 {fmt_seconds(p.p90 or 0.0)} · "
+                      f"p99 {fmt_seconds(p.p99 or 0.0)}")
+    table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
+    table.add_row("energy per output token", f"{s.joules_per_token:.4g} J")
+    table.add_row("cost", f"${s.usd_per_million_tokens:.4g} per million output tokens")
     console.print(table)
-    if r["alternatives"]:
+    if r.alternatives:
         alt = Table(title="next-best deployments")
         for col in ("GPUs", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
             alt.add_column(col)
-        for o in r["alternatives"]:
-            alt.add_row(str(o["gpus"]), o["dtype"], str(o["tp"]), str(o["pp"]), str(o["max_batch"]),
-                        str(o["replicas"]), f"yes ({o['prefill_replicas']} prefill)" if o["disaggregated"] else "no")
+        for o in r.alternatives:
+            alt.add_row(str(o.gpus), o.dtype, str(o.tp), str(o.pp), str(o.max_batch),
+                        str(o.replicas), f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no")
         console.print(alt)
 
 
@@ -57,8 +56,8 @@ def _ints(text: str, flag: str) -> tuple[int, ...]:
 
 
 def serve_plan(
-    model: str = typer.Argument(..., help="model preset or HF config.json path"),
-    system: str = typer.Option(..., "--system", help="system preset, system YAML, or an accelerator preset"),
+    model: ModelArgument,
+    system: ServingSystem,
     rate: float = typer.Option(..., "--rate", help="target arrival rate, requests/s"),
     workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | YAML"),
     input_len: int | None = typer.Option(None, "--input-len", help="fixed prompt length, tokens"),
@@ -67,13 +66,13 @@ def serve_plan(
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds [workload's]"),
     percentile: float = typer.Option(99.0, "--percentile", help="SLO percentile for TTFT and TPOT"),
     dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes to consider (bf16,fp8,int8,int4)"),
-    max_batch: str = typer.Option(",".join(str(b) for b in BATCH_CAPS), "--max-batch",
+    max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, comma-separated"),
     max_gpus: int | None = typer.Option(None, "--max-gpus", help="search limit [the system's size]"),
     no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
     requests: int = typer.Option(1500, "--requests", help="requests per probe simulation"),
-    seed: int = typer.Option(0, "--seed", help="random seed for arrivals and lengths"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    seed: SeedOption = 0,
+    as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
     result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,

@@ -2,35 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_rate
+from infraplan.cli.options import JsonFlag
+from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 
 
-def render_video(r: dict[str, Any]) -> None:
-    i = r["input"]
-    rungs = ", ".join(f"{h}p" for h in r["rungs"])
-    table = Table(title=f"{i['width']}x{i['height']} at {i['fps']:g} fps -> {rungs} ({r['codec']}, {r['quality']}) "
-                  f"on {r['device']}", show_header=False)
+def render_video(r: VideoEstimate) -> None:
+    i = r.input
+    rungs = ", ".join(f"{h}p" for h in r.rungs)
+    table = Table(title=f"{i.width}x{i.height} at {i.fps:g} fps -> {rungs} ({r.codec}, {r.quality}) on {r.device}",
+                  show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_row("encoder", r["encoder"])
-    table.add_row("pixels in / out", f"{fmt_rate(r['input_pixels_per_s'], 'pixel/s')} / "
-                  f"{fmt_rate(r['output_pixels_per_s'], 'pixel/s')}")
-    table.add_row("real-time streams per device", f"{r['streams_per_device']:.4g} (bound: {r['bound']})")
-    table.add_row("device power", f"{r['power_w']:.4g} W")
-    table.add_row("watts per stream",
-                  f"{r['watts_per_stream']:.4g} W (platform {r['platform_watts_per_stream']:.4g} W)")
-    table.add_row("energy per hour of video", f"{r['energy_per_video_hour_j'] / 3.6e6:.4g} kWh")
-    if "fleet" in r:
-        f = r["fleet"]
-        table.add_row("fleet for daily ingest", f"{f['daily_hours']:.4g} h/day -> "
-                      f"{f['concurrent_streams']:.4g} streams "
-                      f"-> {f['devices']} devices, {f['power_w'] / 1e3:.4g} kW")
+    table.add_row("encoder", r.encoder)
+    table.add_row("pixels in / out", f"{fmt_rate(r.input_pixels_per_s, 'pixel/s')} / "
+                  f"{fmt_rate(r.output_pixels_per_s, 'pixel/s')}")
+    table.add_row("real-time streams per device", f"{r.streams_per_device:.4g} (bound: {r.bound})")
+    table.add_row("device power", f"{r.power_w:.4g} W")
+    table.add_row("watts per stream", f"{r.watts_per_stream:.4g} W (platform {r.platform_watts_per_stream:.4g} W)")
+    table.add_row("energy per hour of video", f"{r.energy_per_video_hour_j / 3.6e6:.4g} kWh")
+    if r.fleet is not None:
+        f = r.fleet
+        table.add_row("fleet for daily ingest", f"{f.daily_hours:.4g} h/day -> {f.concurrent_streams:.4g} streams "
+                      f"-> {f.devices} devices, {f.power_w / 1e3:.4g} kW")
     console.print(table)
 
 
@@ -42,7 +40,7 @@ def video(
     quality: str = typer.Option("high", "--quality", help="high | standard"),
     daily_hours: float | None = typer.Option(None, "--daily-hours", help="hours of video ingested per day"),
     peak: float = typer.Option(1.0, "--peak-to-average", help="fleet sizing factor over the daily average"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    as_json: JsonFlag = False,
 ) -> None:
     """Video transcoding: real-time streams per device, watts per stream and devices for a daily ingest."""
     emit(estimate_video(device, input_video, ladder, codec, quality, daily_hours, peak), as_json, render_video)

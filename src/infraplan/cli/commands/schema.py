@@ -1,0 +1,81 @@
+"""`infraplan schema COMMAND`: the JSON Schema of what `infraplan COMMAND --json` prints.
+
+Every command's output is a typed result (a subclass of `infraplan.results.Result`); `RESULT_MODELS` maps each
+command to its model as "module:Name" (imported lazily, so the CLI starts fast). A name may be a union of models
+(`serve`: LLM or diffusion). `SparseResult` fields with a default may be absent from the JSON; every other
+field is always present, so the schema requires exactly the fields without a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+from typing import Any
+
+import typer
+from pydantic import TypeAdapter
+
+from infraplan.errors import InputError
+
+RESULT_MODELS: dict[str, str] = {
+    "train": "infraplan.training.results:TrainingEstimate",
+    "train --tokens": "infraplan.planning.results:TrainingRunResult",
+    "search": "infraplan.training.results:PlanSearchResult",
+    "search --gpus A,B": "infraplan.training.results:ScalingResult",
+    "serve": "infraplan.serving.results:ServeResult",
+    "serve-plan": "infraplan.serving.results:ServingPlanResult",
+    "recsys": "infraplan.recsys.results:RecsysEstimate",
+    "video": "infraplan.video.results:VideoEstimate",
+    "network": "infraplan.network.results:NetworkReport",
+    "collective": "infraplan.network.results:CollectiveResult",
+    "validate": "infraplan.validation.results:ValidationReport",
+    "facility": "infraplan.facility.results:FacilityReport",
+    "reliability": "infraplan.facility.results:ReliabilityReport",
+    "campus": "infraplan.planning.results:CampusPlan",
+    "campus --fleet": "infraplan.planning.results:FleetSitesResult",
+    "fleet-mix": "infraplan.planning.results:FleetMixResult",
+}
+"""Command (or command variant) -> "module:Name" of the result model its `--json` prints."""
+
+
+def result_model(command: str) -> Any:
+    """The model (or union type) of a command's result; InputError with a did-you-mean if unknown."""
+    ref = RESULT_MODELS.get(command)
+    if ref is None:
+        close = difflib.get_close_matches(command, RESULT_MODELS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(RESULT_MODELS)}"
+        raise InputError(f"no command {command!r}{hint}")
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def json_schema(command: str) -> dict[str, Any]:
+    """The JSON Schema of `infraplan COMMAND --json`.
+
+    Generated in validation mode: `Result`'s serializer (non-finite floats -> null) hides the fields from
+    pydantic's serialization-mode schema, and the two modes list the same fields here (no computed fields, no
+    aliases). A field with a default is optional in this schema, as it may be absent from `SparseResult` JSON.
+    """
+    model = result_model(command)
+    schema: dict[str, Any] = TypeAdapter(model).json_schema(mode="validation")
+    schema.setdefault("title", command)
+    return schema
+
+
+def schema(
+    command: str | None = typer.Argument(None, help="command whose --json output to describe (see --list)"),
+    list_commands: bool = typer.Option(False, "--list", help="list the commands with a result schema"),
+) -> None:
+    """Print the JSON Schema of a command's --json output."""
+    if list_commands:
+        for name, ref in RESULT_MODELS.items():
+            print(f"{name}\t{ref}")
+        return
+    if command is None:
+        raise InputError("give a command (infraplan schema --list lists them)")
+    print(json.dumps(json_schema(command), indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schema")(schema)

@@ -1,0 +1,92 @@
+"""The Cluster: a system resolved once at the edge, with everything derived from it.
+
+`Cluster.resolve(ref)` takes a system preset or file, a loaded System, an accelerator preset (then the generic
+system of generic.py: the reference node and a non-blocking Clos, 8 accelerators by default) or a Cluster. The
+accelerator, the collective Fabric (`network.collectives.Fabric.from_system`, derived here and only here), the
+power layout (power.ServerLayout) and the explicit topology (`network.topology.build_topology`, built lazily)
+all follow from the one System, so a what-if (`scaled`) changes them all together: collective times, facility
+network power and the price of an accelerator-hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from infraplan.catalog import list_presets, load_accelerator, load_system
+from infraplan.catalog.schemas import Accelerator, System
+from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
+from infraplan.cluster.power import ServerLayout
+from infraplan.errors import InputError
+from infraplan.network.collectives import Fabric
+from infraplan.network.topology import ClosTopology, build_topology
+
+
+@dataclass(frozen=True, eq=False)
+class Cluster:
+    """A system and its accelerator, with the fabric, power layout and topology derived from them."""
+
+    system: System
+    accelerator: Accelerator
+    generic: bool = False  # built from an accelerator preset (generic node and Clos), not a catalog system
+
+    @classmethod
+    def resolve(cls, ref: str | System | Cluster) -> Cluster:
+        """A system preset/file, a System, an accelerator preset (generic node of 8) or a Cluster."""
+        if isinstance(ref, Cluster):
+            return ref
+        if isinstance(ref, System):
+            return cls(ref, load_accelerator(ref.accelerator))
+        try:
+            system = load_system(ref)
+        except InputError:
+            if ref not in list_presets("accelerators"):
+                raise
+            return cls.for_accelerator(ref)
+        return cls(system, load_accelerator(system.accelerator))
+
+    @classmethod
+    def for_accelerator(cls, accelerator: str | Accelerator,
+                        count: int = GENERIC_ACCELERATORS_PER_NODE) -> Cluster:
+        """`count` accelerators of a preset on the generic node and non-blocking Clos (generic.py)."""
+        acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
+        return cls(generic_system(acc, count), acc, generic=True)
+
+    @property
+    def name(self) -> str:
+        return self.system.name
+
+    @property
+    def total_accelerators(self) -> int:
+        return self.system.total_accelerators
+
+    @cached_property
+    def fabric(self) -> Fabric:
+        """The scalars collective costs need."""
+        return Fabric.from_system(self.system, self.accelerator)
+
+    @cached_property
+    def layout(self) -> ServerLayout:
+        """The power chain's view of a server and its fabric."""
+        return ServerLayout(self.accelerator, self.system, self.generic)
+
+    @cached_property
+    def topology(self) -> ClosTopology:
+        """The explicit folded Clos of the whole system (built on first use)."""
+        return build_topology(self.system)
+
+    def scaled(self, scale_up: float = 1.0, scale_out: float = 1.0) -> Cluster:
+        """What-if: the same cluster with scale-up (NVLink) and scale-out (NIC, switch port) bandwidths scaled."""
+        if not (scale_up > 0 and scale_out > 0):
+            raise InputError(f"bandwidth factors must be positive, got scale-up {scale_up:g}, scale-out {scale_out:g}")
+        acc = self.accelerator.model_copy(update={
+            "scale_up_bandwidth_bytes_per_s": self.accelerator.scale_up_bandwidth_bytes_per_s * scale_up,
+            "scale_out_bandwidth_bytes_per_s": self.accelerator.scale_out_bandwidth_bytes_per_s * scale_out})
+        node = self.system.node.model_copy(update={
+            "nic_bandwidth_bytes_per_s": self.system.node.nic_bandwidth_bytes_per_s * scale_out})
+        tiers = [t if t.port_bandwidth_bytes_per_s is None else
+                 t.model_copy(update={"port_bandwidth_bytes_per_s": t.port_bandwidth_bytes_per_s * scale_out})
+                 for t in self.system.network.tiers]
+        network = self.system.network.model_copy(update={"tiers": tiers})
+        system = self.system.model_copy(update={"node": node, "network": network})
+        return Cluster(system, acc, self.generic)

@@ -1,0 +1,274 @@
+"""THE cost model: capex by asset class, annualised over its life, opex, and the price of an accelerator-hour.
+
+- Time: a year is 8,760 hours (365 days, no leap day) for every cost, energy and carbon figure; every constant
+  of time used for money or energy lives here (HOURS_PER_YEAR, SECONDS_PER_HOUR, SECONDS_PER_YEAR).
+- Site (`SiteInputs`): cooling type and PUE/WUE by climate (cooling.yaml), location with electricity price and
+  grid intensity (locations.yaml; EIA 2023 industrial prices), build type's $/W (build_types.yaml), depreciation
+  lives, maintenance, load factor and cost of capital (economics.yaml); every figure can be overridden with
+  `CostOverrides` (the CLI's `--costs FILE.yaml` and flags).
+- Capex: servers = accelerators x the catalog's server price per accelerator (hardware_costs.yaml); network =
+  switch ports of the built topology x price per 400G-equivalent port (network.yaml, an estimate); facility =
+  peak IT watts x the build type's $/W of critical load (Cushman & Wakefield 2025; Hyperion JV).
+- Annualised capex: straight-line by default (Meta depreciates servers and network over 5.5 years, facilities
+  over 14 in Epoch AI's model); with `cost_of_capital` > 0 the annuity factor r / (1 - (1 + r)^-n) instead.
+- Opex: electricity (peak IT x load factor x PUE x 8,760 h x $/MWh) + maintenance (a fraction of capex,
+  0.8 %/yr derived from Epoch AI's 1-GW GB200 site: $0.3 B non-energy opex on $38 B capex).
+- $ per accelerator-hour = (annualised capex + opex) / (accelerators x 8,760 h): the cost of an owned
+  accelerator-hour of a cluster (`usd_per_accelerator_hour`), the one price every command uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from pydantic import Field, ValidationError
+
+from infraplan.catalog.facility_loader import (
+    CoolingType,
+    Location,
+    list_facility_presets,
+    load_build_type,
+    load_cooling,
+    load_economics,
+    load_hardware_cost,
+    load_location,
+    load_network_cost,
+)
+from infraplan.catalog.loader import read_user_file
+from infraplan.catalog.schemas import Spec
+from infraplan.cluster.cluster import Cluster
+from infraplan.cluster.power import ITLoad, ServerLayout, it_load, server_power_w
+from infraplan.errors import InputError
+
+HOURS_PER_YEAR = 8760.0  # 365 x 24: the convention for every annual cost, energy and carbon figure
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_YEAR = HOURS_PER_YEAR * SECONDS_PER_HOUR
+DEFAULT_LOCATION = "us-average"
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+T = TypeVar("T")
+
+
+class CostOverrides(Spec):
+    """User overrides for any catalog price, intensity, life or factor; None keeps the catalog value."""
+
+    electricity_usd_per_mwh: NonNegative | None = None
+    grid_gco2_per_kwh: NonNegative | None = None
+    pue: Annotated[float, Field(ge=1.0)] | None = None
+    wue_l_per_kwh: NonNegative | None = None
+    server_usd_per_accelerator: NonNegative | None = None
+    switch_port_usd: NonNegative | None = None
+    facility_usd_per_w: NonNegative | None = None
+    server_life_years: Positive | None = None
+    network_life_years: Positive | None = None
+    facility_life_years: Positive | None = None
+    maintenance_fraction_of_capex_per_year: NonNegative | None = None
+    load_factor: Annotated[float, Field(gt=0, le=1)] | None = None
+    cost_of_capital: Annotated[float, Field(ge=0, lt=1)] | None = None
+    embodied_kgco2e_per_accelerator: NonNegative | None = None
+
+    def merged(self, **flags: Any) -> CostOverrides:
+        """These overrides with non-None `flags` on top (CLI flags win over the file)."""
+        data = self.model_dump()
+        data.update({k: v for k, v in flags.items() if v is not None})
+        return CostOverrides(**data)
+
+
+def load_cost_overrides(path: str | None) -> CostOverrides:
+    """Read a YAML file of overrides (any subset of CostOverrides' fields, plus an optional `source`)."""
+    if path is None:
+        return CostOverrides()
+    data = read_user_file(path)
+    if not isinstance(data, dict):
+        raise InputError(f"cost file {path!r} must hold a mapping")
+    data.pop("source", None)
+    try:
+        return CostOverrides(**data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"invalid cost file {path!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything about a site besides the hardware: cooling, location, prices, lives, factors."""
+
+    cooling_name: str
+    cooling: CoolingType
+    location_name: str
+    location: Location
+    build_type: str
+    pue: float
+    wue_l_per_kwh: float
+    electricity_usd_per_mwh: float
+    grid_gco2_per_kwh: float
+    facility_usd_per_w: float
+    lives_years: dict[str, float]
+    maintenance_fraction: float
+    load_factor: float
+    cost_of_capital: float
+    overrides: CostOverrides
+
+
+def default_cooling(layout: ServerLayout) -> str:
+    """Air when one packing unit (server or scale-up rack) fits an air-cooled rack, else direct liquid."""
+    unit_w = layout.packing_unit_accelerators // layout.accelerators_per_server * float(server_power_w(layout))
+    return "air" if unit_w <= load_cooling("air").max_rack_power_w else "liquid"
+
+
+def _pick(value: T | None, default: T) -> T:
+    return default if value is None else value
+
+
+def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str | None = None,
+                build_type: str | None = None, overrides: CostOverrides | None = None) -> SiteInputs:
+    """The site's figures: catalog defaults for the cooling, location and build type, under the overrides."""
+    over = overrides or CostOverrides()
+    cooling_name = cooling or default_cooling(layout)
+    if cooling_name not in list_facility_presets("cooling") and "/" not in cooling_name:
+        known = ", ".join(list_facility_presets("cooling"))
+        raise InputError(f"--cooling must be one of {known}, got {cooling_name!r}")
+    cool = load_cooling(cooling_name)
+    location_name = location or DEFAULT_LOCATION
+    loc = load_location(location_name)
+    build_name = build_type or cool.default_build_type
+    build = load_build_type(build_name)
+    econ = load_economics()
+    return SiteInputs(
+        cooling_name=cooling_name, cooling=cool, location_name=location_name, location=loc, build_type=build_name,
+        pue=_pick(over.pue, cool.pue[loc.climate]),
+        wue_l_per_kwh=_pick(over.wue_l_per_kwh, cool.wue_l_per_kwh[loc.climate]),
+        electricity_usd_per_mwh=_pick(over.electricity_usd_per_mwh, loc.electricity_usd_per_mwh),
+        grid_gco2_per_kwh=_pick(over.grid_gco2_per_kwh, loc.grid_gco2_per_kwh),
+        facility_usd_per_w=_pick(over.facility_usd_per_w, build.usd_per_w),
+        lives_years={"servers": _pick(over.server_life_years, econ.server_life_years),
+                     "network": _pick(over.network_life_years, econ.network_life_years),
+                     "facility": _pick(over.facility_life_years, build.life_years)},
+        maintenance_fraction=_pick(over.maintenance_fraction_of_capex_per_year,
+                                   econ.maintenance_fraction_of_capex_per_year),
+        load_factor=_pick(over.load_factor, econ.load_factor),
+        cost_of_capital=_pick(over.cost_of_capital, econ.cost_of_capital),
+        overrides=over,
+    )
+
+
+def server_price_per_accelerator(accelerator: str, overrides: CostOverrides) -> float:
+    if overrides.server_usd_per_accelerator is not None:
+        return overrides.server_usd_per_accelerator
+    cost = load_hardware_cost(accelerator)
+    if cost is None:
+        raise InputError(f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass "
+                         "--server-price USD (per accelerator) or a --costs file")
+    return cost.server_usd_per_accelerator
+
+
+def capex_usd(load: ITLoad, accelerator: str, facility_usd_per_w: float, overrides: CostOverrides) -> dict[str, float]:
+    """Capital cost by asset class: servers, scale-out network, facility (shell, power and cooling plant)."""
+    port_usd = overrides.switch_port_usd
+    if port_usd is None:
+        port_usd = load_network_cost().switch_port_usd
+    return {
+        "servers": load.accelerators * server_price_per_accelerator(accelerator, overrides),
+        "network": load.switch_ports * port_usd * load.port_scale,
+        "facility": load.it_w * facility_usd_per_w,
+    }
+
+
+def annuity_factor(rate: float, years: float) -> float:
+    """Yearly charge per $ of capex: 1/years straight-line at rate 0, else r / (1 - (1 + r)^-years)."""
+    if years <= 0:
+        raise InputError(f"depreciation life must be positive, got {years:g} years")
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def energy_mwh_per_year(power_w: float, pue: float = 1.0, load_factor: float = 1.0) -> float:
+    """Yearly energy of a `power_w` load at a load factor, with the facility overhead (PUE), in MWh."""
+    return power_w * load_factor * pue * HOURS_PER_YEAR / 1e6
+
+
+@dataclass(frozen=True)
+class AnnualCosts:
+    """Annualised capex per asset class, opex (electricity, maintenance) and their total (TCO per year)."""
+
+    annualized_capex_usd_per_year: dict[str, float]
+    opex_breakdown_usd_per_year: dict[str, float]
+
+    @property
+    def opex_usd_per_year(self) -> float:
+        return sum(self.opex_breakdown_usd_per_year.values())
+
+    @property
+    def tco_usd_per_year(self) -> float:
+        return sum(self.annualized_capex_usd_per_year.values()) + self.opex_usd_per_year
+
+
+def annual_costs(capex: dict[str, float], lives_years: dict[str, float], energy_mwh: float,
+                 electricity_usd_per_mwh: float, maintenance_fraction: float, rate: float) -> AnnualCosts:
+    """Annualised capex per asset class, opex (electricity, maintenance) and their total (TCO per year)."""
+    return AnnualCosts({k: capex[k] * annuity_factor(rate, lives_years[k]) for k in capex},
+                       {"electricity": energy_mwh * electricity_usd_per_mwh,
+                        "maintenance": maintenance_fraction * sum(capex.values())})
+
+
+def usd_per_hour_of(tco_usd_per_year: float, units: float) -> float:
+    """A yearly cost spread over `units` owned all year, per hour."""
+    return tco_usd_per_year / (units * HOURS_PER_YEAR)
+
+
+@dataclass(frozen=True)
+class ClusterCost:
+    """The money of a cluster's IT load at a site: energy, capex, annual costs, $ per accelerator-hour."""
+
+    load: ITLoad
+    site: SiteInputs
+    it_energy_mwh_per_year: float
+    energy_mwh_per_year: float
+    capex_usd: dict[str, float]
+    annual: AnnualCosts
+
+    @property
+    def usd_per_accelerator_hour(self) -> float:
+        return usd_per_hour_of(self.annual.tco_usd_per_year, self.load.accelerators)
+
+
+def cluster_cost(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> ClusterCost:
+    """Energy, capex and annual costs of an IT load at a site (what `facility` reports)."""
+    it_energy = energy_mwh_per_year(load.it_w, 1.0, site.load_factor)
+    energy = it_energy * site.pue
+    capex = capex_usd(load, layout.accelerator.name, site.facility_usd_per_w, site.overrides)
+    annual = annual_costs(capex, site.lives_years, energy, site.electricity_usd_per_mwh, site.maintenance_fraction,
+                          site.cost_of_capital)
+    return ClusterCost(load, site, it_energy, energy, capex, annual)
+
+
+def cluster_site_cost(cluster: Cluster, site: SiteInputs | None = None, rack_power_w: float | None = None
+                      ) -> ClusterCost:
+    """The cost of the whole cluster at a site (default: the catalog's default site for its layout)."""
+    site = site or site_inputs(cluster.layout)
+    load = it_load(cluster.layout, cluster.total_accelerators, site.cooling, site.cooling_name, rack_power_w)
+    return cluster_cost(cluster.layout, load, site)
+
+
+def usd_per_accelerator_hour(cluster: Cluster | str, site: SiteInputs | None = None) -> float:
+    """THE price of an owned accelerator-hour of a cluster: (annualised capex of servers, network share and
+    facility share + opex: power x PUE x electricity and maintenance) / (accelerators x HOURS_PER_YEAR)."""
+    return cluster_site_cost(Cluster.resolve(cluster), site).usd_per_accelerator_hour
+
+
+def usd_per_accelerator_hour_if_priced(cluster: Cluster | str, site: SiteInputs | None = None) -> float | None:
+    """`usd_per_accelerator_hour`, or None when the catalog has no server price for the accelerator (the caller
+    then reports no cost rather than an invented one; `--usd-per-hour` or a --costs file supplies it)."""
+    resolved = Cluster.resolve(cluster)
+    if load_hardware_cost(resolved.accelerator.name) is None:
+        return None
+    return usd_per_accelerator_hour(resolved, site)
+
+
+def usd_per_million_tokens(usd_per_accelerator_hour: float, tokens_per_s_per_accelerator: float) -> float:
+    """Serving or training cost per million tokens at a given per-accelerator throughput."""
+    if tokens_per_s_per_accelerator <= 0:
+        raise InputError("throughput must be positive to price tokens")
+    return usd_per_accelerator_hour / (tokens_per_s_per_accelerator * SECONDS_PER_HOUR) * 1e6

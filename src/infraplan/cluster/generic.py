@@ -1,0 +1,91 @@
+"""Generic systems: the cluster an accelerator preset stands for when no catalog system is named.
+
+The node is the one of the accelerator's reference system (the largest catalog system built from it), or, when
+there is none, 8 accelerators per node with 8 NICs at the accelerator's scale-out bandwidth and host power by
+Epoch AI's rule (server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one
+non-blocking folded Clos of the default switch radix (catalog network prices): a single switch when every NIC
+link fits one, else leaves of radix/2 links and as many tiers as needed, each joining up to radix/2 domains of
+the tier below and the top up to radix (the k-ary fat tree of Al-Fares et al., SIGCOMM 2008). The fabric is
+built for whole domains of the tier below the top (a partial pod is bought whole), so `total_accelerators` may
+exceed the count asked for; `network.topology.build_topology` counts its switches.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+from infraplan.catalog import list_presets, load_accelerator, load_system
+from infraplan.catalog.facility_loader import load_network_cost
+from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
+from infraplan.errors import InputError
+
+EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
+GENERIC_ACCELERATORS_PER_NODE = 8
+GENERIC_COLLECTIVE_EFFICIENCY = 0.9  # NCCL busbw / NIC line rate assumed without a measured system
+MAX_TIERS = 8
+
+
+@lru_cache(maxsize=64)
+def reference_system(accelerator: str) -> System | None:
+    """The largest catalog system built from this accelerator (its node stands in for a plain count)."""
+    matches = [load_system(name) for name in list_presets("systems")]
+    matches = [s for s in matches if s.accelerator == accelerator]
+    return max(matches, key=lambda s: (s.total_accelerators, s.name)) if matches else None
+
+
+def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
+    """(node, network kind, collective efficiency) of the reference system, or the generic node of 8."""
+    ref = reference_system(accelerator.name)
+    if ref is not None:
+        return ref.node, ref.network.kind, ref.network.collective_efficiency
+    per = GENERIC_ACCELERATORS_PER_NODE
+    node = Node(accelerators_per_node=per, scale_up_domain=per, nics_per_node=per,
+                nic_bandwidth_bytes_per_s=accelerator.scale_out_bandwidth_bytes_per_s,
+                host_power_w=(EPOCH_SERVER_MULTIPLIER - 1.0) * accelerator.tdp_w * per)
+    return node, "ethernet", GENERIC_COLLECTIVE_EFFICIENCY
+
+
+def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkTier], int]:
+    """(tiers, accelerators the fabric is built for) of a non-blocking folded Clos over whole nodes."""
+    gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
+    nodes = -(-accelerators // gpn)
+    if nodes * nics <= radix:
+        return [NetworkTier(name="leaf", group_size=nodes * gpn, switch_radix=radix)], nodes * gpn
+    half = radix // 2
+    if nics > half:
+        raise InputError(f"a node's {nics} NICs do not fit the {half} down ports of a radix-{radix} leaf")
+    domain = half // nics * gpn  # accelerators under one leaf
+    sizes = [domain]
+    while sizes[-1] * radix < nodes * gpn:  # the top joins up to `radix` domains of the tier below
+        if len(sizes) >= MAX_TIERS:
+            raise InputError(f"{accelerators:,} accelerators need more than {MAX_TIERS} tiers of radix {radix}")
+        sizes.append(sizes[-1] * half)
+    want = nodes * gpn
+    if len(sizes) > 1:  # the domain below the top: the fewest whole sub-domains that waste the least
+        inner = sizes[-2]
+        fits = [m for m in range(2, half + 1) if m * inner * radix >= want]
+        sizes[-1] = min(fits, key=lambda m: (math.ceil(want / (m * inner)) * m * inner, -m)) * inner
+    below_top = sizes[-1]
+    built = math.ceil(want / below_top) * below_top
+    names = ["leaf", "spine"] + [f"tier{i}" for i in range(2, len(sizes) + 1)]
+    tiers = [NetworkTier(name=names[i], group_size=size, switch_radix=radix) for i, size in enumerate(sizes)]
+    tiers.append(NetworkTier(name=names[len(sizes)] if len(sizes) > 1 else "spine", group_size=built,
+                             switch_radix=radix))
+    if built == below_top:  # one domain below the top is the whole fabric
+        tiers.pop()
+    return tiers, built
+
+
+def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE) -> System:
+    """A System of `count` accelerators (rounded up as the fabric needs) on the generic node and Clos."""
+    acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
+    if count <= 0:
+        raise InputError(f"accelerator count must be positive, got {count}")
+    node, kind, efficiency = generic_node(acc)
+    tiers, built = clos_tiers(count, node, load_network_cost().default_switch_radix)
+    return System(name=f"{acc.name}-generic-{built}",
+                  display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",
+                  source="generic system built from the accelerator preset (cluster/generic.py)",
+                  accelerator=acc.name, total_accelerators=built, node=node,
+                  network=Network(kind=kind, tiers=tiers, collective_efficiency=efficiency))

@@ -1,0 +1,197 @@
+"""The power chain from chip to IT load: accelerator draw, server, rack packing, scale-out network.
+
+- Accelerator draw at utilisation u: idle + (TDP - idle) * u (linear between the catalog's `idle_power_w`,
+  10 % of TDP when unknown, and `tdp_w`).
+- Server: accelerators + the node's `host_power_w` (CPUs, NICs, fans, PSU loss). DGX H100: 8 x 700 W + 4.6 kW
+  = 10.2 kW, the NVIDIA DGX H100 system maximum, i.e. Epoch AI's 1.82 x GPU TDP server multiplier (Epoch AI
+  GPU-clusters documentation). An accelerator with no catalog system gets that 1.82 multiplier (generic.py).
+- Rack: the packing unit is one server, or the whole scale-up domain when it spans servers (a GB200 NVL72
+  rack: 18 trays of 4 GPUs + 1.8 kW host = 118.8 kW, ServeTheHome measured ~120 kW). Units per rack are limited
+  by the cooling type's rack power (cooling.yaml) and by rack space (42U).
+- Network: switches, ports and tiers come from the explicit folded-Clos builder (`network.topology.
+  build_topology`) on the system's own tiers, or on the generic non-blocking Clos of generic.py for a plain
+  accelerator count; power and price per switch port (network.yaml, scaled by port speed over 400G), plus
+  storage/frontend/management as a fraction of server power.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from infraplan.catalog.facility_loader import CoolingType, load_hardware_cost, load_network_cost
+from infraplan.catalog.schemas import Accelerator, Network, System
+from infraplan.cluster.generic import clos_tiers
+from infraplan.errors import InputError
+from infraplan.network.topology import build_topology
+
+RACK_UNITS = 42
+DEFAULT_IDLE_FRACTION = 0.10
+ArrayLike = float | npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class ServerLayout:
+    """What the power chain needs about a server and its fabric: the system it belongs to.
+
+    `generic`: the system is the generic node and Clos of an accelerator preset, rebuilt for every count.
+    """
+
+    accelerator: Accelerator
+    system: System
+    generic: bool = False
+
+    @property
+    def accelerators_per_server(self) -> int:
+        return self.system.node.accelerators_per_node
+
+    @property
+    def host_power_w(self) -> float:
+        return self.system.node.host_power_w
+
+    @property
+    def nics_per_server(self) -> int:
+        return self.system.node.nics_per_node
+
+    @property
+    def nic_bandwidth_bytes_per_s(self) -> float:
+        return self.system.node.nic_bandwidth_bytes_per_s
+
+    @property
+    def scale_up_domain(self) -> int:
+        return self.system.node.scale_up_domain
+
+    @property
+    def system_name(self) -> str | None:
+        return None if self.generic else self.system.name
+
+    @property
+    def packing_unit_accelerators(self) -> int:
+        """Accelerators that must share a rack: a server, or a scale-up domain spanning servers (NVL72)."""
+        per = self.accelerators_per_server
+        return self.scale_up_domain if self.scale_up_domain > per and self.scale_up_domain % per == 0 else per
+
+
+def accelerator_power_w(accelerator: Accelerator, utilization: ArrayLike = 1.0) -> npt.NDArray[np.float64]:
+    """Accelerator draw at utilisation in [0, 1] (array-friendly), linear from idle to TDP."""
+    u = np.clip(np.asarray(utilization, dtype=np.float64), 0.0, 1.0)
+    idle = accelerator.idle_power_w
+    if idle is None:
+        idle = DEFAULT_IDLE_FRACTION * accelerator.tdp_w
+    return np.asarray(idle + (accelerator.tdp_w - idle) * u)
+
+
+def server_power_w(layout: ServerLayout, utilization: ArrayLike = 1.0) -> npt.NDArray[np.float64]:
+    """Server draw: its accelerators at `utilization` plus host power (held at its rating)."""
+    return np.asarray(layout.accelerators_per_server * accelerator_power_w(layout.accelerator, utilization)
+                      + layout.host_power_w)
+
+
+@dataclass(frozen=True)
+class ITLoad:
+    """Peak (nameplate) IT power of a cluster and its parts, plus the rack layout and the built fabric."""
+
+    accelerators: int
+    servers: int
+    racks: int
+    servers_per_rack: int
+    rack_power_w: float
+    accelerators_w: float
+    hosts_w: float
+    network_w: float
+    misc_w: float
+    switch_ports: int
+    switches: int
+    network_tiers: int
+    port_scale: float  # port bandwidth / the 400G reference port
+    fabric_accelerators: int  # accelerators the fabric is built for (whole domains below the top tier)
+    network_model: str = "topology builder (network/topology.py)"
+
+    @property
+    def servers_w(self) -> float:
+        return self.accelerators_w + self.hosts_w
+
+    @property
+    def it_w(self) -> float:
+        return self.servers_w + self.network_w + self.misc_w
+
+
+def _fmt_kw(watts: float) -> str:
+    return f"{watts / 1e3:.1f} kW"
+
+
+def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
+                rack_power_w: float | None = None) -> tuple[int, float]:
+    """(servers per rack, peak rack power) under the cooling type's limit; InputError naming the limit hit."""
+    limit = cooling.max_rack_power_w
+    if rack_power_w is not None:
+        if rack_power_w <= 0:
+            raise InputError(f"--rack-power must be positive, got {rack_power_w:g} W")
+        if rack_power_w > limit:
+            raise InputError(f"rack power {_fmt_kw(rack_power_w)} exceeds the {_fmt_kw(limit)} per rack that "
+                             f"{cooling_name} cooling allows")
+        limit = rack_power_w
+    server_w = float(server_power_w(layout))
+    unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server
+    unit_w = unit_servers * server_w
+    what = (f"one {layout.packing_unit_accelerators}-accelerator scale-up domain"
+            if unit_servers > 1 else "one server")
+    if unit_w > limit:
+        by = "set by --rack-power" if rack_power_w else f"{cooling_name} cooling allows"
+        raise InputError(f"{what} of {layout.accelerator.name} draws {_fmt_kw(unit_w)}, above the "
+                         f"{_fmt_kw(limit)} per rack {by}")
+    units = int(limit // unit_w)
+    if unit_servers == 1:
+        cost = load_hardware_cost(layout.accelerator.name)
+        if cost is not None:
+            units = min(units, max(1, RACK_UNITS // cost.server_rack_units))
+    else:
+        units = 1  # a scale-up domain fills its rack (NVL72)
+    servers_per_rack = units * unit_servers
+    return servers_per_rack, servers_per_rack * server_w
+
+
+def fabric_system(layout: ServerLayout, accelerators: int) -> System:
+    """The system whose fabric joins `accelerators`: the layout's own, or its generic Clos resized to them."""
+    if not layout.generic:
+        return layout.system
+    system = layout.system
+    tiers, built = clos_tiers(accelerators, system.node, load_network_cost().default_switch_radix)
+    network = Network(kind=system.network.kind, tiers=tiers, collective_efficiency=system.network.collective_efficiency)
+    return system.model_copy(update={"network": network, "total_accelerators": built,
+                                     "name": f"{layout.accelerator.name}-generic-{built}"})
+
+
+def fabric_ports(layout: ServerLayout, accelerators: int) -> tuple[int, int, int, int]:
+    """(switch ports, tiers, switches, accelerators built for) of the topology builder's fabric."""
+    if layout.nics_per_server == 0:
+        return 0, 0, 0, accelerators
+    system = fabric_system(layout, accelerators)
+    gpus = system.total_accelerators if layout.generic else accelerators
+    topo = build_topology(system, gpus=gpus)
+    ports = sum(t.switches * (t.down_ports + t.up_ports) for t in topo.tiers)
+    return ports, len(topo.tiers), topo.switches_total, gpus
+
+
+def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
+            rack_power_w: float | None = None) -> ITLoad:
+    """Peak IT load of `accelerators` (rounded up to whole servers) packed into racks."""
+    if accelerators <= 0:
+        raise InputError(f"accelerator count must be positive, got {accelerators}")
+    per = layout.accelerators_per_server
+    servers = -(-accelerators // per)
+    servers_per_rack, rack_w = rack_layout(layout, cooling, cooling_name, rack_power_w)
+    racks = -(-servers // servers_per_rack)
+    net = load_network_cost()
+    ports, levels, switches, built = fabric_ports(layout, servers * per)
+    scale = layout.nic_bandwidth_bytes_per_s / net.reference_port_bandwidth_bytes_per_s
+    accel_w = servers * per * float(accelerator_power_w(layout.accelerator))
+    hosts_w = servers * layout.host_power_w
+    return ITLoad(
+        accelerators=servers * per, servers=servers, racks=racks, servers_per_rack=servers_per_rack,
+        rack_power_w=rack_w, accelerators_w=accel_w, hosts_w=hosts_w,
+        network_w=ports * net.switch_port_power_w * scale, misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
+        switch_ports=ports, switches=switches, network_tiers=levels, port_scale=scale, fabric_accelerators=built,
+    )

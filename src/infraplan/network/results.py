@@ -1,0 +1,76 @@
+"""Typed results of the network layer: `infraplan network` (NetworkReport, `costs.describe_fabric`) and
+`infraplan collective` (CollectiveResult, `collective_schedules.estimate_collective`).
+
+Field names are the JSON `--json` has always printed; bandwidth in bytes/s (port speeds in Gb/s), power in
+watts, capex in USD. The flow-level simulation adds `analytical_time_s`, `flows_per_pair`, `seed`, `flows`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from infraplan.results import Result, SparseResult
+
+
+class FabricTier(Result):
+    """One switch tier of the folded Clos: its switches, links, optics, power and capex."""
+
+    name: str = Field(description="tier name")
+    switches: int = Field(description="switches (count)")
+    radix: int = Field(description="ports per switch (count)")
+    port_gbps: float = Field(description="port speed, Gb/s")
+    oversubscription: float = Field(description="effective down:up ratio")
+    configured_oversubscription: float = Field(description="configured down:up ratio")
+    domains: int = Field(description="domains this tier forms (count)")
+    domain_gpus: int = Field(description="GPUs per domain (count)")
+    planes: int = Field(description="parallel planes (count)")
+    down_ports_per_switch: int = Field(description="ports facing down (count)")
+    up_ports_per_switch: int = Field(description="ports facing up (count)")
+    links_from_below: int = Field(description="links from the tier below (count)")
+    switch_model: str = Field(description="switch model")
+    link_medium: str = Field(description="copper DAC | optical")
+    transceivers: int = Field(description="optical modules (count)")
+    power_w: float = Field(description="watts of switches and optics")
+    capex_usd: float = Field(description="USD of switches, links and optics")
+
+
+class NetworkReport(Result):
+    """`infraplan network`: the built fabric, its bill of materials and bisection."""
+
+    system: str = Field(description="system name")
+    gpus: int = Field(description="GPUs attached (count)")
+    kind: str = Field(description="fabric kind (infiniband, roce, ...)")
+    rail_optimized: bool = Field(description="rail-optimised leaves")
+    tiers: list[FabricTier] = Field(description="switch tiers, bottom first")
+    switches_total: int = Field(description="switches (count)")
+    links_total: int = Field(description="links (count)")
+    transceivers_total: int = Field(description="optical modules (count)")
+    bisection_bytes_per_s: float = Field(description="bisection bandwidth, bytes per second")
+    power_w: float = Field(description="watts of the fabric")
+    capex_usd: float = Field(description="USD of the fabric")
+    capex_usd_per_gpu: float = Field(description="USD of the fabric per GPU")
+    power_w_per_gpu: float = Field(description="fabric watts per GPU")
+    graphml: str | None = Field(description="GraphML file written, if any")
+    sources: list[str] = Field(description="where the prices and powers come from")
+
+
+class CollectiveResult(SparseResult):
+    """`infraplan collective`: time, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
+
+    op: str = Field(description="collective")
+    system: str = Field(description="system name")
+    gpus: int = Field(description="group size (count)")
+    placement: str = Field(description="packed | spread")
+    stride: int = Field(description="GPU index stride between members")
+    algorithm: str = Field(description="ring | tree | ...")
+    sim: str = Field(description="analytical | flow")
+    size_bytes: float = Field(description="message bytes")
+    analytical_time_s: float | None = Field(None, description="alpha-beta seconds (flow simulation)")
+    flows_per_pair: int | None = Field(None, description="ECMP flows per GPU pair (flow simulation)")
+    seed: int | None = Field(None, description="random seed (flow simulation)")
+    flows: int | None = Field(None, description="flows simulated (count)")
+    time_s: float = Field(description="seconds")
+    algbw_bytes_per_s: float = Field(description="algorithm bandwidth, bytes per second")
+    busbw_bytes_per_s: float = Field(description="bus bandwidth, bytes per second")
+    bottleneck_tier: str = Field(description="the tier that bounds the time")
+    assumptions: list[str] = Field(description="what the model assumes")

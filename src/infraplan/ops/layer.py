@@ -1,0 +1,231 @@
+"""One transformer layer as a table of operations, for a layer shape and a parallel layout.
+
+The table says WHAT one GPU runs for one layer; the consumers (training step time, serving iteration
+cost) price it with `hardware.kernels` (GEMMs, attention, element-wise) and `network.collectives`.
+This module imports neither: it sits beside them (import layer `ops`).
+
+For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tokens + decode sequences):
+* GEMMs (m, n, k, count, role) from the real shapes (Narayanan et al. SC'21): QKV with GQA widths (KV heads
+  below TP replicated), output projection, FFN (two matrices, or three fused as gate/up + down for SwiGLU);
+  MoE: at most E experts are active, each fed M * top_k * EP / active tokens; E / EP local experts (EP outside
+  the TP group, training) or active / EP experts each EP times wider (EP inside the TP group, serving);
+  the router (M x E x h). LM head: vocab-parallel (M x V/TP x h).
+* The attention core (query tokens, keys, local heads, head_dim, causal), priced by the caller.
+* Element-wise passes as bytes and kernel counts. Training (Korthikanti et al. 2022, arXiv:2205.05198):
+  norms, residuals and dropout on the sequence-parallel shard (10 h per token), rotary on Q and K
+  (2 (q + kv/2)), the FFN activation ((g + 1) f per routed token), 8 kernels; backward moves twice the bytes
+  in 12 kernels; fp8 (Transformer Engine) adds the cast + transpose of every GEMM input forward and output
+  gradient backward. Inference (the serving engine's count): 10 h + 3 f per token in 6 kernels (norms,
+  rotary, activation, residuals; no SP). The two counts disagree (rotary bytes, non-gated FFNs) and are kept
+  as each consumer had them.
+* Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
+  M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
+  CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
+  combine of the routed tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+
+ArrayLike = np.ndarray | float | int
+Phase = Literal["training", "inference"]
+CollectiveKind = Literal["all_gather", "reduce_scatter", "all_reduce", "all_to_all"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The parallel layout one layer runs under (arrays broadcast: one element per configuration)."""
+
+    tokens: ArrayLike  # M: tokens through the layer on one GPU
+    tp: ArrayLike = 1
+    ep: ArrayLike = 1  # expert-parallel degree outside the TP group (training: inner factor of DP)
+    ep_inside_tp: int = 1  # expert-parallel degree inside the TP group (serving)
+    cp: ArrayLike = 1
+    sequence_parallel: ArrayLike = False
+    seq_len: ArrayLike = 0  # keys each query attends to (the whole sequence)
+    batch: ArrayLike = 1  # sequences in the micro-batch
+    ep_stride: ArrayLike = 1  # rank distance between EP peers
+    fp8_casts: ArrayLike = False  # Transformer Engine fp8 casts of GEMM inputs and output gradients
+    phase: Phase = "training"
+
+
+@dataclass(frozen=True)
+class Gemm:
+    """`count` GEMMs (m x k) @ (k x n)."""
+
+    role: str
+    m: ArrayLike
+    n: ArrayLike
+    k: ArrayLike
+    count: ArrayLike = 1.0
+
+    def flops(self) -> np.ndarray:
+        return np.asarray(2.0 * self.m * self.n * self.k * self.count, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class AttentionCore:
+    """Scores, softmax and values of one layer on one GPU."""
+
+    query_tokens: ArrayLike
+    keys: ArrayLike
+    heads: ArrayLike  # local heads (heads / TP)
+    head_dim: int
+    batch: ArrayLike
+    causal: bool = True
+
+    def flops(self) -> np.ndarray:
+        """Q K^T and P V FLOPs forward (half the pairs when causal)."""
+        full = 4.0 * self.query_tokens * self.keys * self.heads * self.head_dim
+        return np.asarray(full * (0.5 if self.causal else 1.0), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Elementwise:
+    """Memory-bound passes moving `bytes` in `kernels` launches, where `mask` holds."""
+
+    role: str
+    bytes: ArrayLike
+    kernels: float
+    mask: ArrayLike = True
+
+
+@dataclass(frozen=True)
+class Collective:
+    """`count` collectives of `bytes` (per rank; the gathered size for all-gather) over `group` ranks."""
+
+    kind: CollectiveKind
+    role: str  # "tp", "cp", "ep"
+    bytes: ArrayLike
+    group: ArrayLike
+    stride: ArrayLike
+    count: float = 1.0
+    mask: ArrayLike = True
+
+    def launches(self) -> np.ndarray:
+        """Collective kernels launched (none for a group of one)."""
+        return np.where(np.asarray(self.mask) & (np.asarray(self.group) > 1), self.count, 0.0)
+
+
+@dataclass(frozen=True)
+class LayerOps:
+    """What one GPU runs for one layer: forward GEMMs (backward = data + weight gradient of each)."""
+
+    gemms: tuple[Gemm, ...]
+    attention: AttentionCore
+    elementwise_fwd: tuple[Elementwise, ...]
+    elementwise_bwd: tuple[Elementwise, ...]
+    collectives_fwd: tuple[Collective, ...]
+    collectives_bwd: tuple[Collective, ...]
+
+    def gemm_flops(self) -> np.ndarray:
+        """Forward GEMM FLOPs of the layer."""
+        return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
+
+    def gemm_kernels(self) -> np.ndarray:
+        return np.asarray(sum(np.asarray(g.count, dtype=np.float64) for g in self.gemms), dtype=np.float64)
+
+
+def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
+    h, tp = shape.hidden_size, np.asarray(lay.tp, dtype=np.float64)
+    up = float(shape.ffn_matrices - 1)  # gate and up fused into one GEMM for SwiGLU
+    if not shape.is_moe:
+        f_local = shape.ffn_hidden_size / tp
+        return [Gemm("ffn_up", lay.tokens, up * f_local, h), Gemm("ffn_down", lay.tokens, h, f_local)]
+    routed = lay.tokens * shape.experts_per_token
+    gathered = routed * lay.ep  # tokens of the EP group (outside TP) that the local experts serve
+    if lay.phase == "training":
+        active: ArrayLike = float(shape.num_experts)  # every expert sees tokens at training batch sizes
+    else:
+        active = np.minimum(float(shape.num_experts), gathered)
+    per_expert = gathered / np.maximum(active, 1.0)
+    f_local = shape.ffn_hidden_size * lay.ep_inside_tp / tp
+    count = active / lay.ep / lay.ep_inside_tp
+    return [Gemm("expert_up", per_expert, up * f_local, h, count), Gemm("expert_down", per_expert, h, f_local, count),
+            Gemm("router", lay.tokens, shape.num_experts, h)]
+
+
+def layer_ops(shape: TransformerShape, lay: Layout) -> LayerOps:
+    """The operation table of one layer on one GPU (see module docstring)."""
+    tp = np.asarray(lay.tp, dtype=np.float64)
+    tokens = lay.tokens
+    h = shape.hidden_size
+    q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
+    gemms = (Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local),
+             *_ffn_gemms(shape, lay))
+    attention = AttentionCore(tokens, lay.seq_len, shape.num_heads / tp, shape.head_dim, lay.batch)
+
+    sp = np.asarray(lay.sequence_parallel, dtype=bool)
+    sp_tokens = tokens / np.where(sp, tp, 1.0)  # norms, residuals, dropout run on the SP shard
+    f_local = shape.ffn_hidden_size / tp
+    routed = float(shape.experts_per_token)
+    elementwise_fwd: tuple[Elementwise, ...]
+    elementwise_bwd: tuple[Elementwise, ...]
+    if lay.phase == "training":
+        gate = 2.0 if shape.gated_mlp else 1.0
+        ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
+        main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
+        # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
+        cast_fwd = 4.0 * tokens * (2.0 * h + q_local + routed * f_local)
+        cast_bwd = 4.0 * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
+        elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
+                           Elementwise("fp8_cast", cast_fwd, 4.0, lay.fp8_casts))
+        elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
+                           Elementwise("fp8_cast", cast_bwd, 4.0, lay.fp8_casts))
+    else:
+        f_act = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1) / tp
+        main = tokens * (10.0 * h + 3.0 * f_act) * ACT_BYTES
+        elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
+
+    act_full = tokens * h * ACT_BYTES
+    tp_ops = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp),
+              Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp),
+              Collective("all_reduce", "tp", act_full, tp, 1, 2.0, ~sp))
+    kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
+    ep_ops: tuple[Collective, ...] = ()
+    if shape.is_moe:
+        dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES
+        ep_group = np.asarray(lay.ep) * lay.ep_inside_tp
+        ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0),)
+    collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
+    collectives_bwd = (*tp_ops, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
+    return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
+
+
+@dataclass(frozen=True)
+class HeadOps:
+    """LM head (vocab-parallel) and what follows it: loss (training) or logits gather for sampling."""
+
+    gemm: Gemm
+    elementwise: Elementwise
+    collectives: tuple[Collective, ...]
+
+
+def head_ops(shape: TransformerShape, tokens: ArrayLike, tp: ArrayLike, phase: Phase = "training") -> HeadOps:
+    """LM head of `tokens` rows on one GPU.
+
+    Training: fp32 logits, softmax cross-entropy forward and backward over the local vocabulary shard
+    (16 B per logit, 6 kernels), no gather (vocab-parallel loss). Inference: the sampled rows' logits are
+    all-gathered over TP and written + read in fp32 (8 B per local logit, 2 kernels).
+    """
+    vocab_local = shape.vocab_size / np.asarray(tp, dtype=np.float64)
+    gemm = Gemm("lm_head", tokens, vocab_local, shape.hidden_size)
+    if phase == "training":
+        return HeadOps(gemm, Elementwise("loss", tokens * vocab_local * 4.0 * 4.0, 6.0), ())
+    gather = Collective("all_gather", "tp", tokens * shape.vocab_size * ACT_BYTES, tp, 1)
+    return HeadOps(gemm, Elementwise("logits", tokens * vocab_local * 4.0 * 2.0, 2.0), (gather,))
+
+
+def flops_per_token(shape: TransformerShape) -> float:
+    """Forward GEMM FLOPs per token of the whole model on one GPU layout (TP 1): layers + LM head."""
+    lay = Layout(tokens=float(shape.num_experts * 1024))  # enough tokens for every expert
+    layer = float(layer_ops(shape, lay).gemm_flops()) / float(lay.tokens)
+    head = float(head_ops(shape, lay.tokens, 1).gemm.flops()) / float(lay.tokens)
+    return shape.num_layers * layer + head

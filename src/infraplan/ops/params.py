@@ -1,0 +1,135 @@
+"""Per-GPU parameters, KV cache and activation widths of a transformer layer under TP/PP/EP.
+
+One source for what training (`training/memory.py`, `training/step_time.py`) and serving
+(`serving/kv_cache.py`, `serving/llm_iteration.py`) hold on a GPU:
+
+* Parameters (Narayanan et al. SC'21; Megatron-LM): Q and output projections are split over TP; K and V
+  are split too, but KV heads fewer than TP are replicated so each GPU holds at least one K and one V head
+  (GQA, as Megatron and vLLM do); the routed experts are split over EP ranks (`ep`: the expert-parallel
+  degree outside the TP group; serving's EP inside the TP group splits the same matrices the TP way, which
+  is `ep=1` here) and each expert over TP; the router is replicated. The embedding and LM head are
+  vocab-parallel over TP and sit on the end stages (both on one stage without PP, once if tied).
+* Pipeline: the heaviest stage holds ceil(L / PP) layers (layers need not divide evenly).
+* KV cache (PagedAttention, Kwon et al. SOSP'23, arXiv:2309.06180): `2 * max(n_kv / TP, 1) * head_dim`
+  elements per token and layer.
+* Activations stored for backward (Korthikanti et al. 2022, arXiv:2205.05198), generalised to GQA and
+  gated FFNs; see `activation_bytes_per_token_layer`. Serving's transient workspace width: see
+  `workspace_width`.
+
+All functions accept numpy arrays (one element per configuration) or scalars.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+
+ArrayLike = np.ndarray | float | int
+
+ACT_BYTES = 2.0  # bf16 activations and communication payloads
+# CUDA context (~0.5 GB) + NCCL and cuBLAS workspaces (~1 GB): one reserve for training and serving
+RUNTIME_RESERVE_BYTES = 1.5e9
+
+
+def stage_layers(num_layers: int, pp: ArrayLike) -> np.ndarray:
+    """Layers on the heaviest pipeline stage: ceil(L / PP)."""
+    return np.ceil(num_layers / np.asarray(pp, dtype=np.float64))
+
+
+def kv_heads_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
+    """KV heads on one GPU: n_kv / TP, at least one (replicated below TP)."""
+    return np.maximum(shape.num_kv_heads / np.asarray(tp, dtype=np.float64), 1.0)
+
+
+def q_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
+    """Query (and attention output) width on one GPU: heads * head_dim / TP."""
+    return shape.num_heads * shape.head_dim / np.asarray(tp, dtype=np.float64)
+
+
+def kv_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
+    """K plus V width on one GPU: 2 * max(n_kv / TP, 1) * head_dim."""
+    return 2.0 * kv_heads_local(shape, tp) * shape.head_dim
+
+
+def kv_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, bytes_per_element: float) -> np.ndarray:
+    """K and V bytes one token adds to one layer on one GPU."""
+    return kv_width(shape, tp) * bytes_per_element
+
+
+def attention_params_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
+    """Q, K, V and output projection parameters of one layer on one GPU."""
+    tp = np.asarray(tp, dtype=np.float64)
+    h, q = shape.hidden_size, shape.num_heads * shape.head_dim
+    return (h * q + q * h) / tp + 2.0 * h * kv_heads_local(shape, tp) * shape.head_dim
+
+
+def expert_params_local(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+    """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over TP."""
+    experts_local = shape.num_experts / np.asarray(ep, dtype=np.float64)
+    return experts_local * shape.expert_params() / np.asarray(tp, dtype=np.float64)
+
+
+def router_params(shape: TransformerShape) -> float:
+    """The replicated router of an MoE layer (h x E), zero for a dense layer."""
+    return float(shape.hidden_size * shape.num_experts) if shape.is_moe else 0.0
+
+
+def local_layer_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+    """Matrix parameters of one layer held by one GPU: attention + local experts + router."""
+    layer = attention_params_local(shape, tp) + expert_params_local(shape, tp, ep) + router_params(shape)
+    return np.asarray(layer, dtype=np.float64)
+
+
+def end_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike) -> np.ndarray:
+    """Embedding/LM-head parameters on the heaviest stage: one vocab-parallel table, two without PP if untied."""
+    embed = shape.vocab_size * shape.hidden_size / np.asarray(tp, dtype=np.float64)
+    return np.where(np.asarray(pp) > 1, embed, embed * (1 if shape.tied_embeddings else 2))
+
+
+def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+    """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
+    held = stage_layers(shape.num_layers, pp) * local_layer_params(shape, tp, ep) + end_params_local(shape, tp, pp)
+    return np.asarray(held, dtype=np.float64)
+
+
+def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike) -> np.ndarray:
+    """The routed-expert part of `local_params` (zero for a dense model)."""
+    if not shape.is_moe:
+        return np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)
+    return np.asarray(stage_layers(shape.num_layers, pp) * expert_params_local(shape, tp, ep), dtype=np.float64)
+
+
+def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
+                                     seq_len: ArrayLike, keep_scores: ArrayLike) -> np.ndarray:
+    """Activation bytes stored for backward per token and layer on one GPU (no recompute).
+
+    bytes = 2 * (2h [LN inputs] + h [QKV input] + q + 2kv [Q, K, V] + q [proj input] + h [MLP input]
+                 + k * (g*f [FC1 out] + f [act out])) + 2h [dropout masks, GPT-family only]
+    Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1). The norm, QKV and MLP inputs
+    and the dropout masks are split over TP only with sequence parallelism; K and V keep at least one head.
+    `keep_scores`: unfused attention without recompute also keeps softmax output, dropout mask and output of
+    every score (5 a s / t per token, 2 a s / t without dropout).
+    """
+    tp = np.asarray(tp, dtype=np.float64)
+    h, d = shape.hidden_size, shape.head_dim
+    q = shape.num_heads * d
+    f = shape.ffn_hidden_size
+    gate = 2 if shape.gated_mlp else 1
+    shared = ACT_BYTES * (2 * h + h + h) + (2 * h if shape.uses_dropout else 0)
+    split = ACT_BYTES * (q + q + shape.experts_per_token * (gate * f + f))
+    scores = np.where(keep_scores, (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * np.asarray(seq_len), 0.0)
+    sp_split = np.where(np.asarray(sequence_parallel) == 1, tp, 1.0)
+    return shared / sp_split + (split + scores) / tp + ACT_BYTES * kv_width(shape, tp)
+
+
+def workspace_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
+    """Elements per token of one layer's widest transient tensors at inference (serving workspace).
+
+    Residual and norm output (2h), the FFN inputs of the routed experts, and the Q, K, V projections
+    (KV heads counted as n_kv / TP: the workspace is a bound, not a layout).
+    """
+    tp = np.asarray(tp, dtype=np.float64)
+    h = shape.hidden_size
+    f = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
+    return 2 * h + shape.ffn_matrices * f / tp + (shape.num_heads + 2 * shape.num_kv_heads) * shape.head_dim / tp

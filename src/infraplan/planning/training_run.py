@@ -1,0 +1,73 @@
+"""Totals of a whole training run: wall-clock time with failures and checkpoints, GPU-hours, energy, CO2, cost.
+
+`training_run_totals` takes the estimate `infraplan.training.estimate_training(...)` returns and the number of
+tokens to train on. Compute time = tokens / tokens_per_s; the reliability model (facility/reliability.py) gives
+the job's MTTF, the Daly checkpoint interval and the goodput, so time_to_train_s = compute time / goodput. Energy
+counts every allocated accelerator at its share of the cluster's peak IT load (accelerator at TDP, host,
+network, storage) times the site's PUE, for the whole wall-clock time (the model cards' convention of peak power
+per device, plus the rest of the IT load); cost = GPU-hours x the cluster's price of an owned accelerator-hour
+(cluster/cost.py, the one cost model); CO2 is location-based (carbon.py), with the amortised embodied share.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.schemas import System
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import SECONDS_PER_HOUR, CostOverrides, cluster_site_cost, site_inputs
+from infraplan.errors import InputError
+from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
+from infraplan.facility.facility import embodied_per_accelerator_kg
+from infraplan.facility.reliability import job_reliability
+from infraplan.planning.results import TrainingRunTotals
+from infraplan.training.results import TrainingEstimate
+
+
+def training_run_totals(train_result: TrainingEstimate, system: str | System | Cluster, tokens: float,
+                        location: str | None = None, cooling: str | None = None, failure_rate: str | None = None,
+                        storage: str = "tectonic", restart_s: float | None = None,
+                        overrides: CostOverrides | None = None) -> TrainingRunTotals:
+    """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`."""
+    if not tokens > 0:
+        raise InputError(f"--tokens must be positive, got {tokens:g}")
+    cluster = Cluster.resolve(system)
+    gpus = int(train_result.config.gpus)
+    tokens_per_s = float(train_result.tokens_per_s)
+    if tokens_per_s <= 0:
+        raise InputError("the training estimate has no throughput")
+    accelerator = cluster.accelerator.name
+    rel = job_reliability(accelerator, gpus, float(train_result.parameters), failure_rate, storage, None, restart_s)
+    compute_s = tokens / tokens_per_s
+    wall_s = compute_s / rel["goodput"]
+    gpu_hours = gpus * wall_s / SECONDS_PER_HOUR
+    site = site_inputs(cluster.layout, cooling, location, None, overrides)
+    money = cluster_site_cost(cluster, site)
+    facility_w_per_gpu = money.load.it_w * site.pue / money.load.accelerators
+    energy_mwh = gpu_hours * facility_w_per_gpu / 1e6
+    embodied_kg = embodied_per_accelerator_kg(accelerator, site.overrides)
+    embodied_t = (float(amortised_embodied_co2_t(gpus, embodied_kg, wall_s / SECONDS_PER_HOUR,
+                                                 site.lives_years["servers"]))
+                  if embodied_kg is not None else None)
+    price = money.usd_per_accelerator_hour
+    return TrainingRunTotals(
+        time_to_train_s=wall_s,
+        goodput=rel["goodput"],
+        mttf_s=rel["mttf_s"],
+        checkpoint_interval_s=rel["checkpoint_interval_s"],
+        gpu_hours=gpu_hours,
+        energy_mwh=energy_mwh,
+        co2_t=float(operational_co2_t(energy_mwh, site.grid_gco2_per_kwh)),
+        cost_usd=gpu_hours * price,
+        tokens=tokens,
+        compute_time_s=compute_s,
+        checkpoint_bytes=rel["checkpoint_bytes"],
+        checkpoint_write_s=rel["checkpoint_write_s"],
+        restart_s=rel["restart_s"],
+        failure_rate=rel["failure_rate"],
+        expected_interruptions=wall_s / rel["mttf_s"] + rel["planned_interruptions_per_day"] * wall_s / 86400.0,
+        facility_power_w_per_gpu=facility_w_per_gpu,
+        pue=site.pue,
+        location=site.location_name,
+        grid_gco2_per_kwh=site.grid_gco2_per_kwh,
+        usd_per_gpu_hour=price,
+        co2_embodied_t=embodied_t,
+    )

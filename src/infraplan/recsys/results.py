@@ -1,0 +1,47 @@
+"""Typed result of `infraplan recsys` (`recsys.estimate.estimate_recsys`): a DLRM-family model on one accelerator.
+
+Field names are the JSON `--json` has always printed; times in seconds, sizes in bytes, power in watts.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from infraplan.results import Result
+
+
+class PlacementTier(Result):
+    """One memory tier of the embedding placement (SRAM, device memory, host DRAM)."""
+
+    label: str = Field(description="tier name as shown")
+    used_bytes: float = Field(description="bytes of tables and dense weights placed here")
+    capacity_bytes: float = Field(description="usable bytes of the tier")
+    dense_fraction: float = Field(description="fraction of the dense weights placed here")
+
+
+class RecsysEstimate(Result):
+    """QPS, latency, power, QPS/W and the bound at the chosen batch."""
+
+    batch: int = Field(description="samples per batch")
+    qps: float = Field(description="queries (samples) per second")
+    latency_s: float = Field(description="seconds per batch")
+    power_w: float = Field(description="device watts")
+    qps_per_w: float = Field(description="queries per second per device watt")
+    bound: str = Field(description="the term that bounds the batch time")
+    platform_power_w: float = Field(description="watts of TDP plus the host share")
+    platform_qps_per_w: float = Field(description="queries per second per platform watt")
+    busy_fraction: float = Field(description="fraction of the device busy")
+    breakdown_s: dict[str, float] = Field(description="seconds per batch by term")
+    model: str = Field(description="model name")
+    accelerator: str = Field(description="accelerator name")
+    dtype: str = Field(description="dense dtype")
+    meets_slo: bool | None = Field(description="the latency meets the SLO (null: no SLO)")
+    latency_slo_s: float | None = Field(description="latency SLO, seconds")
+    flops_per_sample: float = Field(description="FLOPs per sample")
+    embedding_bytes_per_sample: float = Field(description="bytes of embedding rows read per sample")
+    lookups_per_sample: float = Field(description="embedding lookups per sample (count)")
+    embedding_table_bytes: float = Field(description="bytes of embedding tables")
+    dense_weight_bytes: float = Field(description="bytes of dense weights")
+    achieved_flops_per_s: float = Field(description="FLOPs per second achieved")
+    placement: dict[str, PlacementTier] = Field(description="memory tiers by name (sram, device, host)")
+    profile: str = Field(description="the recsys efficiency profile used")

@@ -1,0 +1,213 @@
+"""Typed results of the serving layer: `infraplan serve` (LLM or diffusion) and `infraplan serve-plan`.
+
+Field names and nesting are the JSON `--json` has always printed: the LLM result is assembled by
+`serving_sim.simulate_deployment` (plus the request header of `serving_api.estimate_serving`), the image result
+by `diffusion.estimate_image_serving`, the capacity plan by `capacity.search_capacity`. A deployment that does
+not fit memory is not an error: `fits` is false, `why` says which term, and the simulated metrics are null.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from infraplan.results import Result, SparseResult
+
+
+class Percentiles(Result):
+    """Latency percentiles over the simulated requests, seconds each."""
+
+    p50: float | None = Field(description="median, seconds")
+    p90: float | None = Field(description="90th percentile, seconds")
+    p99: float | None = Field(description="99th percentile, seconds")
+    mean: float | None = Field(description="mean, seconds")
+
+
+class Assumptions(Result):
+    """What the simulation assumes (text)."""
+
+    power: str = Field(description="power model")
+    scheduler: str = Field(description="scheduler model")
+
+
+class LLMDeployment(SparseResult):
+    """An LLM deployment: replicas of TP x PP engines, dtypes, batch limits and memory per GPU."""
+
+    replicas: int = Field(description="engines (count)")
+    tp: int = Field(description="tensor parallel degree")
+    pp: int = Field(description="pipeline stages")
+    ep: int = Field(description="expert parallel degree")
+    gpus: int = Field(description="accelerators")
+    dtype: str = Field(description="weight dtype")
+    kv_dtype: str = Field(description="KV-cache dtype")
+    max_batch: int = Field(description="sequences per engine")
+    token_budget: int = Field(description="tokens per iteration (chunked prefill)")
+    block_tokens: int = Field(description="tokens per KV block")
+    weights_bytes_per_gpu: float = Field(description="bytes of weights per GPU")
+    kv_cache_bytes_per_gpu: float = Field(description="bytes of KV cache per GPU")
+    kv_cache_tokens_per_replica: int = Field(description="tokens the KV cache of one replica holds")
+    memory_capacity_bytes: float = Field(description="bytes of accelerator memory")
+    disaggregated: bool = Field(description="separate prefill and decode pools")
+    prefill_replicas: int | None = Field(None, description="replicas of the prefill pool (disaggregated)")
+    decode_replicas: int | None = Field(None, description="replicas of the decode pool (disaggregated)")
+
+
+class LLMSlo(Result):
+    """The SLOs the attainment counts against, seconds (null: none)."""
+
+    ttft_s: float | None = Field(description="time-to-first-token SLO, seconds")
+    tpot_s: float | None = Field(description="time-per-output-token SLO, seconds")
+
+
+class ServingResult(SparseResult):
+    """`infraplan serve` of an LLM: throughput, TTFT/TPOT/end-to-end percentiles, energy and cost."""
+
+    model: str = Field(description="model name")
+    system: str = Field(description="system name")
+    accelerator: str = Field(description="accelerator name")
+    workload: str = Field(description="workload preset, trace or fixed lengths")
+    offline: bool = Field(description="every request present at t = 0")
+    rate_per_s: float | None = Field(description="arrival rate, requests per second")
+    seed: int = Field(description="random seed")
+    requests_clipped_to_context: int = Field(description="requests truncated to the model's context (count)")
+    fits: bool = Field(description="the deployment fits memory")
+    why: str | None = Field(None, description="why it does not fit")
+    deployment: LLMDeployment = Field(description="the deployment")
+    requests: int | None = Field(None, description="simulated requests (count)")
+    duration_s: float | None = Field(None, description="simulated seconds, first arrival to last finish")
+    output_tokens_per_s: float | None = Field(None, description="output tokens per second")
+    output_tokens_per_s_per_gpu: float | None = Field(None, description="output tokens per second per GPU")
+    input_tokens_per_s: float | None = Field(None, description="prompt tokens per second")
+    requests_per_s: float | None = Field(None, description="completed requests per second")
+    ttft_s: Percentiles | None = Field(None, description="time to first token, seconds")
+    tpot_s: Percentiles | None = Field(None, description="time per output token, seconds")
+    e2e_s: Percentiles | None = Field(None, description="end-to-end latency, seconds")
+    kv_transfer_s: Percentiles | None = Field(None, description="prefill-to-decode KV transfer, seconds")
+    slo: LLMSlo | None = Field(None, description="the SLOs")
+    slo_attainment: float | None = Field(None, description="fraction of requests meeting every SLO")
+    mean_input_tokens: float | None = Field(None, description="mean prompt length, tokens")
+    mean_output_tokens: float | None = Field(None, description="mean output length, tokens")
+    busy_fraction: float | None = Field(None, description="fraction of GPU time running iterations")
+    power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
+    energy_j: float | None = Field(None, description="joules over the simulated run")
+    joules_per_token: float | None = Field(None, description="joules per output token")
+    usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
+    usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
+    iterations: int | None = Field(None, description="engine iterations simulated (count)")
+    assumptions: Assumptions | None = Field(None, description="modelling assumptions")
+
+
+class ImageDeployment(Result):
+    """A diffusion deployment: one engine per accelerator."""
+
+    replicas: int = Field(description="engines (count)")
+    gpus: int = Field(description="accelerators")
+    max_batch: int = Field(description="images per engine")
+    dtype: str = Field(description="weight dtype")
+    steps: int = Field(description="denoising steps per image")
+    diffusion_model: str = Field(description="diffusion model name")
+    resolution_px: int = Field(description="image side, pixels")
+
+
+class ImageSlo(Result):
+    """The image latency SLO, seconds."""
+
+    e2e_s: float | None = Field(description="end-to-end latency SLO, seconds")
+
+
+class ImageServingResult(SparseResult):
+    """`infraplan serve` of a diffusion model: images/s, latency percentiles, energy and cost per image."""
+
+    model: str = Field(description="diffusion model name")
+    system: str = Field(description="system name")
+    accelerator: str = Field(description="accelerator name")
+    workload: str = Field(description="workload preset")
+    offline: bool = Field(description="every request present at t = 0")
+    rate_per_s: float | None = Field(description="arrival rate, requests per second")
+    seed: int = Field(description="random seed")
+    fits: bool = Field(description="weights and activations fit memory")
+    why: str | None = Field(None, description="why it does not fit")
+    deployment: ImageDeployment = Field(description="the deployment")
+    requests: int | None = Field(None, description="simulated requests (count)")
+    duration_s: float | None = Field(None, description="simulated seconds")
+    images_per_s: float | None = Field(None, description="images per second")
+    requests_per_s: float | None = Field(None, description="requests per second")
+    images_per_s_per_gpu: float | None = Field(None, description="images per second per GPU")
+    e2e_s: Percentiles | None = Field(None, description="image latency, seconds")
+    latency_s: Percentiles | None = Field(None, description="image latency, seconds (same as e2e_s)")
+    unet_step_s_batch1: float | None = Field(None, description="seconds per denoising step at batch 1")
+    image_latency_s_batch1: float | None = Field(None, description="seconds per image at batch 1")
+    slo: ImageSlo | None = Field(None, description="the SLO")
+    slo_attainment: float | None = Field(None, description="fraction of images within the SLO")
+    power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
+    energy_j: float | None = Field(None, description="joules over the simulated run")
+    joules_per_image: float | None = Field(None, description="joules per image")
+    usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
+    usd_per_thousand_images: float | None = Field(None, description="USD per 1,000 images")
+    assumptions: Assumptions | None = Field(None, description="modelling assumptions")
+
+
+ServeResult = ServingResult | ImageServingResult
+"""What `infraplan serve` prints: an LLM or a diffusion result (told apart by `deployment`)."""
+
+
+def serve_result(data: dict[str, Any]) -> ServingResult | ImageServingResult:
+    """Type the dict the simulators assemble: a diffusion deployment names its `diffusion_model`."""
+    if "diffusion_model" in data["deployment"]:
+        return ImageServingResult.model_validate(data)
+    return ServingResult.model_validate(data)
+
+
+class PlanSlo(Result):
+    """The SLOs a capacity plan meets, seconds, at a percentile."""
+
+    ttft_s: float = Field(description="time-to-first-token SLO, seconds")
+    tpot_s: float = Field(description="time-per-output-token SLO, seconds")
+    percentile: float = Field(description="percentile the SLOs apply to (0-100)")
+
+
+class ServeSummary(Result):
+    """The chosen deployment's full simulation, the headline metrics."""
+
+    output_tokens_per_s: float = Field(description="output tokens per second")
+    requests_per_s: float = Field(description="completed requests per second")
+    ttft_s: Percentiles = Field(description="time to first token, seconds")
+    tpot_s: Percentiles = Field(description="time per output token, seconds")
+    e2e_s: Percentiles = Field(description="end-to-end latency, seconds")
+    slo_attainment: float = Field(description="fraction of requests meeting every SLO")
+    joules_per_token: float = Field(description="joules per output token")
+    usd_per_million_tokens: float | None = Field(description="USD per million output tokens (null: unpriced)")
+
+
+class DeploymentOption(Result):
+    """A deployment meeting the SLOs, found by the capacity search."""
+
+    gpus: int = Field(description="accelerators")
+    dtype: str = Field(description="weight dtype")
+    tp: int = Field(description="tensor parallel degree")
+    pp: int = Field(description="pipeline stages")
+    max_batch: int = Field(description="sequences per engine")
+    replicas: int = Field(description="engines (count)")
+    prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
+    disaggregated: bool = Field(description="separate prefill and decode pools")
+
+
+class ServingPlanResult(SparseResult):
+    """`infraplan serve-plan` (`capacity.search_capacity`): the fewest accelerators meeting the SLOs at a rate."""
+
+    model: str = Field(description="model name")
+    system: str = Field(description="system name")
+    accelerator: str | None = Field(None, description="accelerator name")
+    workload: str | None = Field(None, description="workload preset or fixed lengths")
+    rate_per_s: float = Field(description="target arrival rate, requests per second")
+    feasible: bool = Field(description="a deployment meets the SLOs within the limit")
+    why: str | None = Field(None, description="why none does")
+    gpus: int | None = Field(None, description="accelerators of the chosen deployment")
+    deployment: LLMDeployment | None = Field(None, description="the chosen deployment")
+    slo: PlanSlo | None = Field(None, description="the SLOs")
+    meets_slo_full_run: bool | None = Field(None, description="the full-length run meets the SLOs too")
+    serve: ServeSummary | None = Field(None, description="the chosen deployment's simulation")
+    alternatives: list[DeploymentOption] | None = Field(None, description="next-best deployments, best first")
+    candidates_evaluated: int | None = Field(None, description="deployments simulated (count)")
+    rejected: list[str] = Field(description="deployments that do not fit, and why (first 20)")

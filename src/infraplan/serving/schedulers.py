@@ -1,0 +1,87 @@
+"""Iteration-level scheduling policies of a serving engine, chosen by name from `SCHEDULERS`.
+
+A policy decides, at every iteration of `serving_engine.simulate_engine`, which waiting requests start
+(`pick`, called until it returns None) and how the token budget left after the decode tokens is cut into
+prefill chunks (`schedule_prefill`). The engine owns everything else: KV block accounting, decode, the clock
+and the closed-form decode jumps.
+
+* `FcfsScheduler` ("fcfs"): continuous batching (Orca, Yu et al. OSDI'22) with chunked prefill (Sarathi-Serve,
+  Agrawal et al. OSDI'24): requests start in arrival order while the batch has room and the KV cache holds
+  their whole prompt and output (TensorRT-LLM's GUARANTEED_NO_EVICT: no preemption); every decoding sequence
+  gets its token first, the rest of the budget goes to prompts in the order they started.
+
+A new policy is one class with these methods plus one `SCHEDULERS` entry.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+PrefillEntry = list[int]  # [request, prompt tokens left, tokens already in the KV cache]
+
+
+class Scheduler(Protocol):
+    """The policy of one engine; the engine calls it once per iteration (never per token)."""
+
+    # True if a request never starts before one that waits ahead of it: arrivals behind a blocked queue then
+    # cannot start either, so the engine may jump pure-decode stretches past them (closed form).
+    head_of_line: bool
+
+    def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
+        """Remove and return the next waiting request to start now, or None to start no more this iteration.
+
+        Called only while the batch is below its cap; `need[j]` KV blocks of the `free` ones are reserved
+        for request j's whole prompt and output.
+        """
+        ...
+
+    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
+        """Cut at most `budget` tokens into prefill chunks of the started prompts in `prefill`.
+
+        Updates the entries (tokens left, tokens done) and removes the finished ones; returns (prefill tokens
+        this iteration, query-key pairs of their attention, requests whose prompt finished).
+        """
+        ...
+
+
+class FcfsScheduler:
+    """First come, first served continuous batching with chunked prefill (TensorRT-LLM GUARANTEED_NO_EVICT)."""
+
+    head_of_line = True
+
+    def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
+        if need[waiting[0]] <= free:
+            return waiting.popleft()
+        return None
+
+    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
+        p_tok = 0
+        pairs = 0.0
+        finished: list[int] = []
+        for entry in prefill:
+            c = entry[1] if entry[1] < budget else budget
+            pairs += c * (entry[2] + (c + 1) / 2.0)
+            p_tok += c
+            budget -= c
+            entry[1] -= c
+            entry[2] += c
+            if entry[1] == 0:
+                finished.append(entry[0])
+            if budget <= 0:
+                break
+        for _ in finished:  # prompts finish in the order they started
+            prefill.popleft()
+        return p_tok, pairs, finished
+
+
+SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler}
+
+
+def make_scheduler(policy: str | Scheduler) -> Scheduler:
+    """A scheduler instance from its registered name (or the instance itself)."""
+    if isinstance(policy, str):
+        if policy not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {policy!r}; choose from {', '.join(SCHEDULERS)}")
+        return SCHEDULERS[policy]()
+    return policy

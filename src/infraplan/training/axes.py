@@ -1,0 +1,199 @@
+"""The plan axes, declared once: how the search enumerates each `PlanArrays` field, and what it changes.
+
+Every `PlanArrays` field is one `Axis` in `AXES`, with
+* `candidates(space, chosen)`: the values the search tries, given the search request and the values
+  already chosen for the outer axes (TP, CP, PP and DP are nested Python loops; the other axes form one
+  numpy grid per outer combination);
+* `layer`: whether the per-layer and LM-head times depend on it (so `step_time` caches them per distinct
+  combination of these fields: `LAYER_KEYS`);
+* `comm`: whether the pipeline p2p and data-parallel collective times depend on it (`COMM_KEYS`).
+A field missing from a key set would let plans that differ in it silently share cached rows;
+tests/training/test_axes.py perturbs every field to catch that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+from infraplan.training.plan import PlanArrays
+from infraplan.training.schedules import PIPELINE_SCHEDULES
+
+MICRO_BATCHES = (1, 2, 4, 8, 16)
+CONTEXT_PARALLEL = (1, 2, 4, 8, 16)
+ZERO_STAGES = (0, 1, 2, 3)
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """What the search was asked: the model, GPU count, sequence, batch, dtypes and limits."""
+
+    shape: TransformerShape
+    gpus: int
+    seq_len: int
+    global_batch: int
+    dtypes: tuple[Dtype, ...]
+    max_tp: int
+    max_vpp: int = 16
+    schedules: tuple[int, ...] = ()  # pipeline schedules to try; empty: every registered one
+
+
+Chosen = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One plan field: its candidate values in a search and the cached times it changes."""
+
+    field: str
+    candidates: Callable[[SearchSpace, Chosen], Sequence[int]]
+    layer: bool
+    comm: bool
+    outer: bool = False  # enumerated in a Python loop: later axes' candidates may depend on its value
+    given: str | None = None  # an earlier inner axis this one's candidates depend on (enumerated jointly)
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _tp(s: SearchSpace, c: Chosen) -> list[int]:
+    return [t for t in _divisors(s.shape.num_heads) if t <= s.max_tp and s.gpus % t == 0]
+
+
+def _cp(s: SearchSpace, c: Chosen) -> list[int]:
+    return [x for x in CONTEXT_PARALLEL if s.seq_len % (2 * x) == 0]
+
+
+def _pp(s: SearchSpace, c: Chosen) -> list[int]:
+    rest = s.gpus // c["tp"]
+    return [p for p in _divisors(rest) if rest % (p * c["cp"]) == 0 and p <= s.shape.num_layers]
+
+
+def _dp(s: SearchSpace, c: Chosen) -> list[int]:
+    return [s.gpus // (c["tp"] * c["pp"] * c["cp"])]
+
+
+def _vpp(s: SearchSpace, c: Chosen) -> Sequence[int]:
+    return range(1, min(s.shape.num_layers // c["pp"], s.max_vpp) + 1) if c["pp"] > 1 else [1]
+
+
+def _ep(s: SearchSpace, c: Chosen) -> list[int]:
+    return [e for e in _divisors(c["dp"]) if s.shape.num_experts % e == 0] if s.shape.is_moe else [1]
+
+
+def _micro_batch(s: SearchSpace, c: Chosen) -> list[int]:
+    return [m for m in MICRO_BATCHES if s.global_batch % (c["dp"] * m) == 0]
+
+
+def _order(s: SearchSpace, c: Chosen) -> list[int]:
+    both = c["pp"] > 1 and c["dp"] > 1  # the order only matters then
+    return list(RankOrder) if both else [RankOrder.TP_CP_PP_DP]
+
+
+def _schedule(s: SearchSpace, c: Chosen) -> list[int]:
+    """Each asked-for (or registered) schedule that can run this PP and VPP."""
+    return [code for code, model in PIPELINE_SCHEDULES.items()
+            if (not s.schedules or code in s.schedules) and bool(model.valid(c["pp"], c["vpp"]))]
+
+
+def _fixed(value: Callable[[SearchSpace], int]) -> Callable[[SearchSpace, Chosen], list[int]]:
+    return lambda s, c: [value(s)]
+
+
+AXES: tuple[Axis, ...] = (
+    Axis("tp", _tp, layer=True, comm=True, outer=True),
+    Axis("cp", _cp, layer=True, comm=True, outer=True),
+    Axis("pp", _pp, layer=True, comm=True, outer=True),
+    Axis("dp", _dp, layer=True, comm=True, outer=True),  # EP all-to-all stride, DP collectives
+    Axis("vpp", _vpp, layer=False, comm=False),
+    Axis("ep", _ep, layer=True, comm=True),
+    Axis("micro_batch", _micro_batch, layer=True, comm=True),
+    Axis("recompute", lambda s, c: list(Recompute), layer=True, comm=False),
+    Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False),
+    Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False),
+    Axis("order", _order, layer=True, comm=True),
+    Axis("schedule", _schedule, layer=False, comm=False, given="vpp"),
+    Axis("global_batch", _fixed(lambda s: s.global_batch), layer=False, comm=False),
+    Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True),
+    Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False),
+    Axis("sequence_parallel", lambda s, c: [1], layer=True, comm=False),
+)
+
+# the fields per-layer and LM-head times depend on; plans differing only in the others share them
+LAYER_KEYS: tuple[str, ...] = tuple(a.field for a in AXES if a.layer)
+# the fields pipeline p2p and data-parallel traffic depend on
+COMM_KEYS: tuple[str, ...] = tuple(a.field for a in AXES if a.comm)
+
+if {a.field for a in AXES} != {f.name for f in fields(PlanArrays)} or len(AXES) != len(fields(PlanArrays)):
+    raise AssertionError("AXES must declare every PlanArrays field exactly once")
+
+
+def _inner_grid(space: SearchSpace, chosen: Chosen,
+                inner: list[Axis]) -> list[tuple[tuple[str, ...], NDArray[np.int64]]]:
+    """The inner axes as grid dimensions: (fields, candidate values as rows of a (fields, k) array).
+
+    An axis `given` another is enumerated jointly with it: one dimension of (value, dependent value) pairs,
+    at the position of the axis it depends on.
+    """
+    dims: list[tuple[tuple[str, ...], NDArray[np.int64]]] = []
+    dependents = {a.given: a for a in inner if a.given is not None}
+    for axis in inner:
+        if axis.given is not None:
+            continue
+        values = list(axis.candidates(space, chosen))
+        dependent = dependents.get(axis.field)
+        if dependent is None:
+            dims.append(((axis.field,), np.asarray([values], dtype=np.int64).reshape(1, -1)))
+            continue
+        pairs = [(v, d) for v in values for d in dependent.candidates(space, {**chosen, axis.field: int(v)})]
+        dims.append(((axis.field, dependent.field), np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T))
+    return dims
+
+
+def enumerate_axes(space: SearchSpace) -> PlanArrays:
+    """Every candidate plan (valid or not yet checked): outer axes looped, inner axes as one grid per loop.
+
+    Plans come in loop order, the grid in C order (the last inner axis varies fastest).
+    """
+    outer = [a for a in AXES if a.outer]
+    inner = [a for a in AXES if not a.outer]
+    blocks: list[tuple[dict[str, int], list[tuple[tuple[str, ...], NDArray[np.int64]]], int]] = []
+
+    def walk(level: int, chosen: dict[str, int]) -> None:
+        if level < len(outer):
+            axis = outer[level]
+            for value in axis.candidates(space, chosen):
+                walk(level + 1, {**chosen, axis.field: int(value)})
+            return
+        dims = _inner_grid(space, chosen, inner)
+        n = int(np.prod([values.shape[1] for _, values in dims]))
+        if n:
+            blocks.append((chosen, dims, n))
+
+    walk(0, {})
+    total = sum(n for _, _, n in blocks)
+    columns = {a.field: np.empty(total, dtype=np.int64) for a in AXES}
+    lo = 0
+    for chosen, dims, n in blocks:
+        hi = lo + n
+        for name, value in chosen.items():
+            columns[name][lo:hi] = value
+        before = 1
+        for names, values in dims:
+            k = values.shape[1]
+            if k == 1:
+                for name, row in zip(names, values, strict=True):
+                    columns[name][lo:hi] = row[0]
+                continue
+            index = np.tile(np.repeat(np.arange(k), n // (before * k)), before)
+            for name, row in zip(names, values, strict=True):
+                columns[name][lo:hi] = row[index]
+            before *= k
+        lo = hi
+    return PlanArrays(**columns)

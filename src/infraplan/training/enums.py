@@ -1,0 +1,90 @@
+"""The named variants of a training plan: integer enums that keep plan arrays integer and fast.
+
+Each member is an `int` (so `PlanArrays` columns stay int64 and `plan.dtype == Dtype.FP8` is a vectorised
+comparison) and knows its CLI string: `str(Dtype.FP8) == "fp8"`, `Dtype.parse("fp8") is Dtype.FP8`.
+Members are numbered in the order the CLI and the JSON have always listed them, so stored codes do not move.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TypeVar
+
+from infraplan.errors import InputError
+
+_E = TypeVar("_E", bound="LabelledEnum")
+
+
+class LabelledEnum(IntEnum):
+    """An IntEnum whose members carry a CLI label: members are declared as `NAME = code, "label"`."""
+
+    label: str
+
+    def __new__(cls, code: int, label: str) -> LabelledEnum:
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.label = label
+        return member
+
+    def __str__(self) -> str:
+        return self.label
+
+    def __format__(self, spec: str) -> str:
+        return format(self.label, spec)
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        """CLI strings of every member, in code order."""
+        return tuple(m.label for m in cls)
+
+    @classmethod
+    def parse(cls: type[_E], text: str, option: str) -> _E:
+        """The member labelled `text`; InputError naming the CLI `option` and the choices otherwise."""
+        for member in cls:
+            if member.label == text:
+                return member
+        raise InputError(f"{option} must be one of {', '.join(cls.labels())}")
+
+    @classmethod
+    def from_code(cls: type[_E], code: int) -> _E:
+        """The member stored as integer `code` in a plan array."""
+        for member in cls:
+            if member == code:
+                return member
+        raise ValueError(f"{code} is not a {cls.__name__} code")
+
+
+class Dtype(LabelledEnum):
+    """GEMM precision: bf16, or fp8 with Transformer Engine's casts (weights keep a bf16 master copy)."""
+
+    BF16 = 0, "bf16"
+    FP8 = 1, "fp8"
+
+
+class Recompute(LabelledEnum):
+    """Activation recomputation (Korthikanti et al. 2022): none, selective (attention core), full layer."""
+
+    NONE = 0, "none"
+    SELECTIVE = 1, "selective"
+    FULL = 2, "full"
+
+
+class Attention(LabelledEnum):
+    """Attention kernels: fused FlashAttention-style, or the unfused s x s scores of Megatron-LM before 2023."""
+
+    FLASH = 0, "flash"
+    UNFUSED = 1, "unfused"
+
+
+class RankOrder(LabelledEnum):
+    """Rank-to-node placement, innermost first: PP inside DP (Llama 3) or DP inside PP (Megatron-LM)."""
+
+    TP_CP_PP_DP = 0, "tp-cp-pp-dp"
+    TP_CP_DP_PP = 1, "tp-cp-dp-pp"
+
+
+class Schedule(LabelledEnum):
+    """Pipeline schedule; its bubble, in-flight micro-batches and validity live in `training.schedules`."""
+
+    ONE_F_ONE_B = 0, "1f1b"
+    INTERLEAVED = 1, "interleaved"

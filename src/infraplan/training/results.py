@@ -1,0 +1,131 @@
+"""Typed results of the training layer: `infraplan train` (TrainingEstimate) and `infraplan search`.
+
+The field names and nesting are the JSON `--json` has always printed (README "Usage"); every time is in
+seconds, every size in bytes. `StepBreakdown` holds the step-time components of `training/step_time.py`
+(COMPONENTS): they add up to `step_time_s`. `MemoryBreakdown` holds the per-GPU memory terms of
+`training/memory.py` (heaviest pipeline stage).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from infraplan.results import Result
+
+
+class PlanConfig(Result):
+    """One parallel plan: degrees, batch, sequence length and the named variants (unitless counts)."""
+
+    tp: int = Field(description="tensor parallel degree")
+    pp: int = Field(description="pipeline stages")
+    dp: int = Field(description="data parallel degree")
+    cp: int = Field(description="context parallel degree")
+    ep: int = Field(description="expert parallel degree (inside DP)")
+    vpp: int = Field(description="virtual (interleaved) stages per pipeline stage")
+    micro_batch: int = Field(description="micro-batch, sequences")
+    global_batch: int = Field(description="global batch, sequences")
+    seq_len: int = Field(description="sequence length, tokens")
+    recompute: str = Field(description="activation recompute: none | selective | full")
+    zero: int = Field(description="ZeRO stage 0-3")
+    dtype: str = Field(description="GEMM precision: bf16 | fp8")
+    attention: str = Field(description="attention kernel: flash | unfused")
+    order: str = Field(description="rank placement, innermost axis first")
+    sequence_parallel: bool = Field(description="norms/dropout split over TP")
+    schedule: str = Field(description="pipeline schedule: 1f1b | interleaved")
+    gpus: int = Field(description="accelerators: TP x CP x PP x DP")
+    micro_batches: int = Field(description="micro-batches per step per pipeline")
+
+
+class StepBreakdown(Result):
+    """Where the step time goes, seconds per component; the components add up to the step time."""
+
+    compute: float = Field(description="seconds of exposed compute (GEMMs, attention, element-wise, host floor)")
+    tp_comm: float = Field(description="seconds of exposed tensor-parallel collectives")
+    cp_comm: float = Field(description="seconds of exposed context-parallel K/V all-gathers")
+    ep_comm: float = Field(description="seconds of exposed expert-parallel all-to-alls")
+    pp_bubble: float = Field(description="seconds of pipeline bubble")
+    pp_comm: float = Field(description="seconds of exposed pipeline send/recv")
+    dp_comm_exposed: float = Field(description="seconds of data-parallel gradient/parameter traffic not hidden")
+    optimizer: float = Field(description="seconds of the optimizer step")
+    other: float = Field(description="seconds of everything else (fp8 casts, embedding, loss, ...)")
+
+
+class MemoryBreakdown(Result):
+    """Memory per GPU on the heaviest stage, bytes per term."""
+
+    weights: float = Field(description="bytes of weights")
+    gradients: float = Field(description="bytes of gradients")
+    optimizer: float = Field(description="bytes of optimizer state")
+    activations: float = Field(description="bytes of stored activations")
+    overhead: float = Field(description="bytes of framework/allocator overhead")
+
+
+class PlanMetrics(Result):
+    """One plan's predicted step: throughput, utilisation, memory and the time breakdown."""
+
+    step_time_s: float = Field(description="seconds per optimizer step")
+    tokens_per_s: float = Field(description="tokens per second, whole job")
+    tokens_per_s_per_gpu: float = Field(description="tokens per second per GPU")
+    model_tflops_per_gpu: float = Field(description="model TFLOP/s per GPU (Megatron convention, no recompute)")
+    mfu: float = Field(description="model FLOPs utilisation, fraction of the dtype's dense peak")
+    hfu: float = Field(description="hardware FLOPs utilisation (recompute included), fraction of peak")
+    memory_per_gpu_bytes: float = Field(description="bytes per GPU, heaviest stage")
+    memory_capacity_bytes: float = Field(description="bytes of accelerator memory")
+    memory_breakdown_bytes: MemoryBreakdown = Field(description="bytes per GPU by term")
+    fits: bool = Field(description="memory_per_gpu_bytes <= memory_capacity_bytes")
+    memory_overflow_term: str | None = Field(description="the largest memory term when the plan does not fit")
+    breakdown: StepBreakdown = Field(description="seconds per step-time component")
+    config: PlanConfig = Field(description="the plan")
+
+
+class TrainingEstimate(PlanMetrics):
+    """`infraplan train`: one plan of one model on one system (`estimate_training`)."""
+
+    model: str = Field(description="model name")
+    system: str = Field(description="system name")
+    accelerator: str = Field(description="accelerator name")
+    parameters: int = Field(description="total model parameters (count)")
+
+
+class PlanSearchResult(Result):
+    """`infraplan search` at one GPU count (`search_plans`): the best plans and the search statistics."""
+
+    model: str = Field(description="model name")
+    system: str = Field(description="system name")
+    gpus: int = Field(description="accelerators searched over")
+    objective: str = Field(description="ranking: time | memory")
+    best: PlanMetrics | None = Field(description="the best plan that fits, or null")
+    top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
+    reason: str | None = Field(description="why no plan fits, when none does")
+    evaluated: int = Field(description="valid plans evaluated (count)")
+    feasible: int = Field(description="plans that fit in memory (count)")
+    seconds: float = Field(description="search wall clock, seconds")
+    configs_per_s: float | None = Field(description="plans evaluated per second")
+
+
+class ScalingPoint(Result):
+    """The best plan at one GPU count of a scaling sweep."""
+
+    gpus: int = Field(description="accelerators")
+    best: PlanMetrics | None = Field(description="the best plan that fits, or null")
+    reason: str | None = Field(description="why no plan fits, when none does")
+    evaluated: int = Field(description="valid plans evaluated (count)")
+    feasible: int = Field(description="plans that fit in memory (count)")
+
+
+class ScalingResult(Result):
+    """`infraplan search --gpus A,B,...`: the best plan per GPU count (a scaling curve)."""
+
+    model: str = Field(description="model name")
+    system: str = Field(description="system name")
+    scaling: list[ScalingPoint] = Field(description="one point per GPU count, in the order asked")
+    evaluated: int = Field(description="valid plans evaluated over every point (count)")
+    seconds: float = Field(description="search wall clock over every point, seconds")
+
+    @classmethod
+    def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:
+        """Collect one search per GPU count into a scaling curve."""
+        return cls(model=results[0].model, system=results[0].system,
+                   scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
+                                         feasible=r.feasible) for r in results],
+                   evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results))

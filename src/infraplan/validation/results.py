@@ -1,0 +1,101 @@
+"""Typed result of `infraplan validate` (`validation.runner.run_validation`): every model against published cases.
+
+Field names are the JSON `--json` has always printed. Errors are fractions (predicted / published - 1). The
+training table has one row shape (`TrainingCase`); the other layers' sections (network, inference, custom
+silicon, facility) share `SectionCase`, whose layer-specific fields appear only where that layer sets them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from infraplan.results import Result, SparseResult
+from infraplan.training.results import PlanConfig
+
+
+class TrainingCase(Result):
+    """One published training case: the metric, published and predicted, and the plan used."""
+
+    id: str = Field(description="case id")
+    metric: str = Field(description="metric compared (model_tflops_per_gpu, hardware_tflops_per_gpu, mfu, ...)")
+    published: float = Field(description="published value, in the metric's unit")
+    predicted: float = Field(description="predicted value, in the metric's unit")
+    error: float = Field(description="predicted / published - 1 (fraction)")
+    plan_source: str = Field(description="assumed (published plan) | search (our best plan)")
+    plan: PlanConfig = Field(description="the plan evaluated")
+    gated: bool = Field(description="counts toward the gate (no known gap)")
+    known_gap: str | None = Field(description="why the case is not gated")
+    source: str = Field(description="where the published value comes from")
+
+
+class Gate(Result):
+    """The gate on |error| (fractions)."""
+
+    mean: float = Field(description="largest allowed mean |error| (fraction)")
+    max: float = Field(description="largest allowed |error| of one case (fraction)")
+
+
+class TrainingSummary(Result):
+    """Mean and max |error| of the training cases, gated and all."""
+
+    gated_cases: int = Field(description="gated cases (count)")
+    mean_abs_error: float = Field(description="mean |error| of gated cases (fraction)")
+    max_abs_error: float = Field(description="max |error| of gated cases (fraction)")
+    all_cases: int = Field(description="cases (count)")
+    mean_abs_error_all: float = Field(description="mean |error| of every case (fraction)")
+    max_abs_error_all: float = Field(description="max |error| of every case (fraction)")
+    gate: Gate = Field(description="the gate")
+    passes_gate: bool = Field(description="the gated errors are within the gate")
+
+
+class PlanRanking(Result):
+    """Predicted vs measured step times of the vTrain single-node A100 plans."""
+
+    cases: int = Field(description="plans compared (count)")
+    spearman: float = Field(description="Spearman rank correlation")
+    median_predicted_over_measured: float = Field(description="median predicted / measured step time (ratio)")
+    mean_abs_error: float = Field(description="mean |predicted / measured - 1| (fraction)")
+
+
+class SectionCase(SparseResult):
+    """One published case of another layer; fields other than the common ones depend on the layer."""
+
+    id: str = Field(description="case id")
+    kind: str | None = Field(None, description="custom silicon: ratio | direction")
+    metric: str | None = Field(None, description="metric compared, with its unit")
+    scenario: str | None = Field(None, description="inference: offline | server")
+    published: float | str | None = Field(None, description="published value (text for a direction case)")
+    published_value: float | None = Field(None, description="custom silicon: the published ratio")
+    predicted: float | None = Field(None, description="predicted value, in the metric's unit")
+    error: float | None = Field(None, description="predicted / published - 1 (fraction)")
+    deployment: dict[str, Any] | None = Field(None, description="inference: the deployment simulated")
+    detail: dict[str, Any] | None = Field(None, description="case-specific intermediate values")
+    source: str | None = Field(None, description="where the published value comes from")
+    tolerance: float | None = Field(None, description="allowed |error| (fraction)")
+    bound: str | None = Field(None, description="facility: which side of the published value must hold")
+    pass_range: list[float | None] | None = Field(None, description="custom silicon: [low, high) of a direction case")
+    gated: bool | None = Field(None, description="counts toward the gate")
+    known_gap: str | None = Field(None, description="why the case is not gated")
+    assumed: str | None = Field(None, description="inference: what the case assumes")
+    passed: bool | None = Field(None, description="custom silicon: within tolerance / range")
+    passes: bool | None = Field(None, description="facility: within tolerance")
+    bottleneck_tier: str | None = Field(None, description="network: the tier that bounds the collective")
+
+
+class ValidationSection(SparseResult):
+    """One layer's published cases and its summary (fields of the summary depend on the layer)."""
+
+    cases: list[SectionCase] = Field(description="case rows")
+    summary: dict[str, Any] = Field(description="mean/max |error| (fractions), counts and gate of the layer")
+    phase_times: dict[str, Any] | None = Field(None, description="inference: prefill/decode phase-time check")
+
+
+class ValidationReport(SparseResult):
+    """`infraplan validate`: the training cases, their summary, the plan ranking and the other layers."""
+
+    cases: list[TrainingCase] = Field(description="training case rows")
+    summary: TrainingSummary = Field(description="training summary and gate")
+    plan_ranking: PlanRanking | None = Field(None, description="plan-ranking check (vTrain)")
+    sections: dict[str, ValidationSection] | None = Field(None, description="other layers by name")

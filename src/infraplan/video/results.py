@@ -1,0 +1,54 @@
+"""Typed result of `infraplan video` (`video.transcode.estimate_video`): transcoding on MSVP or CPU encoders.
+
+Field names are the JSON `--json` has always printed; power in watts, energy in joules, rates per second.
+CPU devices add `cores` and `core_seconds_per_video_second`; `--daily-hours` adds `fleet`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from infraplan.results import Result, SparseResult
+
+
+class VideoInput(Result):
+    """The source video."""
+
+    width: int = Field(description="pixels")
+    height: int = Field(description="pixels")
+    fps: float = Field(description="frames per second")
+
+
+class VideoFleet(Result):
+    """Devices for a daily ingest of video hours."""
+
+    daily_hours: float = Field(description="hours of video ingested per day")
+    peak_to_average: float = Field(description="peak over average ingest (ratio)")
+    concurrent_streams: float = Field(description="real-time streams at peak (count)")
+    devices: int = Field(description="devices needed (count)")
+    power_w: float = Field(description="platform watts of the fleet")
+    energy_per_day_j: float = Field(description="joules per day")
+
+
+class VideoEstimate(SparseResult):
+    """Real-time streams per device, watts per stream and (optionally) the fleet."""
+
+    device: str = Field(description="device name")
+    kind: str = Field(description="video-asic | cpu")
+    streams_per_device: float = Field(description="real-time streams per device")
+    bound: str = Field(description="encoder | decoder | cores")
+    power_w: float = Field(description="device watts")
+    platform_power_w: float = Field(description="device plus host watts")
+    encoder: str = Field(description="encoder used")
+    cores: int | None = Field(None, description="CPU cores (CPU devices)")
+    core_seconds_per_video_second: float | None = Field(None, description="CPU core-seconds per video second")
+    input: VideoInput = Field(description="the source video")
+    rungs: list[int] = Field(description="output ladder heights, pixels")
+    codec: str = Field(description="output codec")
+    quality: str = Field(description="encoder quality mode")
+    input_pixels_per_s: float = Field(description="decoded pixels per second")
+    output_pixels_per_s: float = Field(description="encoded pixels per second")
+    watts_per_stream: float = Field(description="device watts per stream")
+    platform_watts_per_stream: float = Field(description="platform watts per stream")
+    energy_per_video_hour_j: float = Field(description="device joules per hour of video")
+    fleet: VideoFleet | None = Field(None, description="devices for the daily ingest")
