@@ -15,7 +15,7 @@ from infraplan.serving.workloads import workload_requests
 
 
 def _p99_meets(result, ttft, tpot):
-    return result.ttft_s.p99 <= ttft and result.tpot_s.p99 <= tpot
+    return result["ttft_s"]["p99"] <= ttft and result["tpot_s"]["p99"] <= tpot
 
 
 def test_search_answer_is_minimal_for_its_deployment_shape():

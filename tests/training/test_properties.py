@@ -262,7 +262,7 @@ def test_batch_evaluation_equals_single_evaluations(drawn) -> None:
             attention=ATTENTION_KINDS[row["attention"]],
         )
         for key in ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_per_gpu_bytes"):
-            assert result[key] == float(batch[key][i]), key
+            assert getattr(result, key) == float(batch[key][i]), key
         for key in COMPONENTS:
-            assert result.breakdown[key] == float(batch[key][i]), key
+            assert getattr(result.breakdown, key) == float(batch[key][i]), key
         assert result.fits == bool(batch["fits"][i])

@@ -181,7 +181,7 @@ def annuity_factor(rate: float, years: float) -> float:
         raise InputError(f"depreciation life must be positive, got {years:g} years")
     if rate == 0:
         return 1.0 / years
-    return rate / (1.0 - (1.0 + rate) ** -years)
+    return float(rate / (1.0 - (1.0 + rate) ** -years))
 
 
 def energy_mwh_per_year(power_w: float, pue: float = 1.0, load_factor: float = 1.0) -> float:

@@ -15,7 +15,8 @@ c = provisioned power per device (TDP + host share; objective `power`) or yearly
 year; a pool without `capex_usd` whose device the catalog prices gets the one cost model's owned accelerator-hour
 of its generic cluster, `usd_per_accelerator_hour`, the price every other command uses).
 The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
-encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and the pools it fills.
+encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and
+the pools it fills.
 """
 
 from __future__ import annotations

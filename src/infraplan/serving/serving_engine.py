@@ -1,7 +1,8 @@
 """The event loop of one serving engine: continuous batching with chunked prefill over paged KV blocks.
 
-Scheduler (Orca iteration-level batching, Yu et al. OSDI'22; chunked prefill as in Sarathi-Serve,
-Agrawal et al. OSDI'24, and vLLM/TensorRT-LLM):
+The scheduling policy is pluggable (`serving.schedulers`: which waiting request starts, how the prefill
+budget is cut); the default "fcfs" (Orca iteration-level batching, Yu et al. OSDI'22; chunked prefill as in
+Sarathi-Serve, Agrawal et al. OSDI'24, and vLLM/TensorRT-LLM) does:
 1. every running sequence in decode contributes one token to the iteration;
 2. the rest of the per-iteration token budget goes to prefill, first to prompts already being prefilled,
    then to newly admitted requests in arrival order (FCFS);

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.errors import InputError
@@ -26,6 +27,8 @@ ATTENTION_KINDS = Attention.labels()
 ORDERS = RankOrder.labels()
 SCHEDULES = Schedule.labels()
 
+IntArray = NDArray[np.int64]
+
 
 @dataclass(frozen=True)
 class PlanArrays:
@@ -37,22 +40,22 @@ class PlanArrays:
     2022; earlier Megatron replicated norms and dropout over TP).
     """
 
-    tp: np.ndarray
-    pp: np.ndarray
-    dp: np.ndarray
-    cp: np.ndarray
-    ep: np.ndarray
-    vpp: np.ndarray
-    micro_batch: np.ndarray
-    global_batch: np.ndarray
-    seq_len: np.ndarray
-    recompute: np.ndarray
-    zero: np.ndarray
-    dtype: np.ndarray
-    attention: np.ndarray
-    order: np.ndarray
-    sequence_parallel: np.ndarray
-    schedule: np.ndarray
+    tp: IntArray
+    pp: IntArray
+    dp: IntArray
+    cp: IntArray
+    ep: IntArray
+    vpp: IntArray
+    micro_batch: IntArray
+    global_batch: IntArray
+    seq_len: IntArray
+    recompute: IntArray
+    zero: IntArray
+    dtype: IntArray
+    attention: IntArray
+    order: IntArray
+    sequence_parallel: IntArray
+    schedule: IntArray
 
     @classmethod
     def build(cls, **columns: Any) -> PlanArrays:
@@ -74,23 +77,23 @@ class PlanArrays:
         return int(self.tp.size)
 
     @property
-    def gpus(self) -> np.ndarray:
+    def gpus(self) -> IntArray:
         return self.tp * self.cp * self.pp * self.dp
 
     @property
-    def pp_stride(self) -> np.ndarray:
+    def pp_stride(self) -> IntArray:
         """Rank distance between pipeline neighbours."""
         return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp, self.tp * self.cp * self.dp)
 
     @property
-    def dp_stride(self) -> np.ndarray:
+    def dp_stride(self) -> IntArray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
         return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp * self.pp, self.tp * self.cp)
 
     @property
-    def micro_batches(self) -> np.ndarray:
+    def micro_batches(self) -> IntArray:
         """Micro-batches per DP replica per step (gradient-accumulation steps)."""
-        return self.global_batch // np.maximum(self.dp * self.micro_batch, 1)
+        return np.asarray(self.global_batch // np.maximum(self.dp * self.micro_batch, 1), dtype=np.int64)
 
     def take(self, index: Any) -> PlanArrays:
         return PlanArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})

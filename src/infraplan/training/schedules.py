@@ -59,7 +59,7 @@ def _one_f_one_b_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLi
 
 
 def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return np.asarray(vpp) == 1
+    return np.asarray(np.asarray(vpp) == 1, dtype=np.bool_)
 
 
 def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
@@ -67,8 +67,8 @@ def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
 
 
 def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    p = np.asarray(pp)
-    return np.minimum(p, micro_batches) * (1.0 + (p - 1) / (p * np.asarray(vpp)))
+    p = _f(pp)
+    return np.minimum(p, _f(micro_batches)) * (1.0 + (p - 1.0) / (p * _f(vpp)))
 
 
 def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
