@@ -6,8 +6,8 @@ import networkx as nx
 import pytest
 
 from infraplan.catalog import System, load_system
-from infraplan.errors import InputError
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials, describe_fabric
 from infraplan.network.topology import build_topology, write_graphml
 

@@ -40,7 +40,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     out["hfu"] = hardware_flops_per_step(shape, plan) / (t * gpus) / peak
     memory = memory_breakdown(shape, plan)
     out.update({f"mem_{k}": memory[k] for k in MEMORY_TERMS})
-    out["memory_per_gpu_bytes"] = sum(memory[k] for k in MEMORY_TERMS)
+    out["memory_per_gpu_bytes"] = np.sum([memory[k] for k in MEMORY_TERMS], axis=0)
     out["fits"] = out["memory_per_gpu_bytes"] <= accelerator.memory_bytes
     return out
 

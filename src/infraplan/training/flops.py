@@ -16,7 +16,7 @@ from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 
 
-def forward_flops_per_token_layer(shape: TransformerShape, seq_len) -> tuple[float, np.ndarray]:
+def forward_flops_per_token_layer(shape: TransformerShape, seq_len: np.ndarray | int) -> tuple[float, np.ndarray]:
     """(matmul FLOPs with weights, attention-score FLOPs) per token per layer, forward."""
     dense = shape.attention_params_per_layer() + shape.experts_per_token * shape.expert_params()
     if shape.is_moe:
@@ -35,4 +35,5 @@ def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.nda
     weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
     extra = np.select([plan.recompute == Recompute.FULL, plan.recompute == Recompute.SELECTIVE],
                       [weights + scores, scores], 0.0)
-    return model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len
+    total: np.ndarray = model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len
+    return total

@@ -57,7 +57,8 @@ def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Local parameters after sharding over their data-parallel replicas (DP for dense, DP/EP for experts)."""
     experts = local_expert_params(shape, plan)
-    return (local_params(shape, plan) - experts) / plan.dp + experts * plan.ep / plan.dp
+    sharded: np.ndarray = (local_params(shape, plan) - experts) / plan.dp + experts * plan.ep / plan.dp
+    return sharded
 
 
 def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:

@@ -30,6 +30,8 @@ memory-bound, 30 bytes per local parameter.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
@@ -216,14 +218,15 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return first, inverse.reshape(-1)
 
 
-def _computed_once(plan: PlanArrays, keys: tuple[str, ...], compute) -> dict[str, np.ndarray]:
+def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
+                   compute: Callable[[PlanArrays], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact)."""
     first, inverse = _distinct_rows([getattr(plan, k) for k in keys])
     return {k: v[inverse] for k, v in compute(plan.take(first)).items()}
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
-               precision_of) -> dict[str, np.ndarray]:
+               precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
     """Layer and head times, computed once per distinct LAYER_KEYS row."""
     def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
         precision = precision_of(distinct)
@@ -232,8 +235,6 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
         return times
 
     return _computed_once(plan, LAYER_KEYS, compute)
-
-
 
 
 def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays) -> dict[str, np.ndarray]:
@@ -246,7 +247,7 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
         dense = params - experts
         dp_stride = p.dp_stride
 
-        def over_replicas(collective, bytes_per_param):
+        def over_replicas(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
             t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride)
             if shape.is_moe:
                 t = t + collective(fabric, experts * bytes_per_param, p.dp // p.ep, dp_stride * p.ep)
