@@ -9,6 +9,7 @@ Prints the seconds (routing + max-min fair simulation to completion), the flows 
 
 from __future__ import annotations
 
+import sys
 import time
 
 from infraplan.catalog import load_accelerator, load_system
@@ -26,6 +27,7 @@ def main() -> None:
     links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
     cases = (("ring all-reduce step, 24,576 GPUs", "all-reduce", "ring", 24576, "packed", 10.0),
              ("all-to-all, 1,024 GPUs spread over pods", "all-to-all", "direct", 1024, "spread", 30.0))
+    failed = False
     for label, op, algorithm, n, placement, goal in cases:
         members, _ = place(spec.total_accelerators, n, placement)
         step, _ = flow_phases(op, algorithm, members, spec.node.accelerators_per_node, 2.0**30)[0]
@@ -36,6 +38,10 @@ def main() -> None:
         print(f"flow_sim {label}: {elapsed:.2f} s wall (goal <= {goal:g} s) for {result.flows:,} flows, "
               f"{result.events} events, {result.rounds} filling rounds; simulated {result.job_finish_s[0] * 1e3:.3f} "
               f"ms, bottleneck {result.bottleneck_class}")
+        failed |= elapsed > goal
+    if failed:
+        print("flow_sim: FAILED a goal")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

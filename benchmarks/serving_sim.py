@@ -17,6 +17,8 @@ from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import workload_requests
 
+GOAL_S = 60.0  # per 1,000,000 requests
+
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
@@ -24,6 +26,7 @@ def main() -> None:
     shape = load_model("llama3-70b")
     dep = Deployment(tp=2, replicas=32, dtype="fp8", kv_dtype="fp8", max_batch=256, token_budget=8192)
     spec = load_workload("chat")
+    failed = False
     for label, rate in (("online, 150 requests/s", 150.0), ("offline", None)):
         requests = workload_requests(spec, n, rate, seed=0)
         start = time.perf_counter()
@@ -33,6 +36,10 @@ def main() -> None:
               f"{r['iterations']:,} iterations); {r['output_tokens_per_s']:,.0f} output tokens/s, "
               f"TTFT p99 {r['ttft_s']['p99']:.3f} s, TPOT p99 {r['tpot_s']['p99'] * 1e3:.1f} ms, "
               f"SLO attainment {r['slo_attainment'] * 100:.1f} %")
+        failed |= seconds > GOAL_S * n / 1_000_000
+    if failed:
+        print(f"serving_sim: FAILED the goal of {GOAL_S:g} s per million requests")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def test_measured_phase_times_rank_like_the_model():
 
 
 def test_decode_and_prefill_gemms_match_the_h100_measurement():
-    """Llama 3 8B GEMM chain measured on a lent H100 (benchmarks/gpu_decode_probe.py): the kernel model
+    """Llama 3 8B GEMM chain measured on a lent H100 (benchmarks/gpu/gpu_decode_probe.py): the kernel model
     the iteration model uses is within 10 % at decode batches (M <= 64) and prefill (M >= 512); in between
     cuBLAS picks narrower tiles than we model (up to +35 % at M = 128)."""
     from importlib.resources import files

@@ -12,31 +12,15 @@ from infraplan.results import Result
 
 console = Console()
 
-R = TypeVar("R")
+R = TypeVar("R", bound=Result)
 
 
 def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:
     """Print `result` as its JSON serialisation (`Result.to_json`), or hand it to a Rich renderer."""
     if as_json:
-        print(result.to_json() if isinstance(result, Result) else _legacy_json(result))
+        print(result.to_json())
     else:
         render(result)
-
-
-def _legacy_json(data: object) -> str:
-    """TRANSITIONAL: commands not yet on a typed result (facility, campus, fleet-mix, reliability) print a dict.
-
-    Delete with this branch once every command returns a `Result`.
-    """
-    import json
-
-    def jsonable(value: object) -> object:
-        item = getattr(value, "item", None)
-        if item is None:
-            raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-        return item()
-
-    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False, default=jsonable)
 
 
 def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> str:

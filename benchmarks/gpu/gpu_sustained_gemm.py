@@ -3,7 +3,7 @@
 Short GEMM benchmarks run at boost clock; a training step keeps the GPU busy for minutes, so the power
 limit (700 W on H100 SXM) sets the clock. Runs only on a CUDA GPU with PyTorch (the lent machine).
 Prints one JSON line per dtype: TFLOP/s in each 5 s window, SM clock (MHz) and power (W) samples.
-usage: python benchmarks/gpu_sustained_gemm.py [--seconds 25]
+usage: python benchmarks/gpu/gpu_sustained_gemm.py [--seconds 25]
 """
 
 from __future__ import annotations

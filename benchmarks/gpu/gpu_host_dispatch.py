@@ -4,7 +4,7 @@ Runs a GPT-style layer (layernorm, QKV, unfused attention with softmax and dropo
 residuals) forward + backward at tiny shapes, so the GPU finishes each kernel before the host can issue
 the next; wall time divided by the number of kernels launched (counted with the PyTorch profiler) is the
 host dispatch cost per kernel. Runs only on a CUDA machine with PyTorch (the lent GPU, not CI).
-usage: python benchmarks/gpu_host_dispatch.py
+usage: python benchmarks/gpu/gpu_host_dispatch.py
 """
 
 from __future__ import annotations

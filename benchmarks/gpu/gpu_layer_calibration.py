@@ -6,7 +6,7 @@ backward, causal SDPA attention forward+backward, and the whole layer (norms, Ro
 SwiGLU or GeLU MLP, residuals) forward+backward in eager PyTorch. It prints one JSON object per case,
 with achieved TFLOP/s, so catalog efficiency figures can be compared with measurement.
 
-usage: python benchmarks/gpu_layer_calibration.py [--out FILE.json]
+usage: python benchmarks/gpu/gpu_layer_calibration.py [--out FILE.json]
 """
 
 from __future__ import annotations

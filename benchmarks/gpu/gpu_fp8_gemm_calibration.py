@@ -2,7 +2,7 @@
 
 Runs only where PyTorch and a CUDA GPU with fp8 exist (the lent H100/H200 machine, not CI). Prints one
 JSON line per shape: TFLOP/s in bf16 and fp8 (torch._scaled_mm, per-tensor scales).
-usage: python benchmarks/gpu_fp8_gemm_calibration.py
+usage: python benchmarks/gpu/gpu_fp8_gemm_calibration.py
 """
 
 from __future__ import annotations
