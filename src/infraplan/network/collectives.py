@@ -165,6 +165,19 @@ def send_recv_time(fabric: Fabric, size_bytes: npt.ArrayLike, stride: npt.ArrayL
     return seconds
 
 
+
+def collective_time(fabric: Fabric, kind: str, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
+                    stride: npt.ArrayLike) -> np.ndarray:
+    """Seconds of one collective named by kind ('all_gather', 'reduce_scatter', 'all_reduce', 'all_to_all'),
+    the names `ops.layer.Collective` records use, so training and serving price them through one table."""
+    return COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride)
+
+
+COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {
+    "all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
+    "all_reduce": all_reduce_time, "all_to_all": all_to_all_time,
+}
+
 # --- Extensions for the `collective` command (issue 4): hierarchical algorithm, bus bandwidth, bottleneck ---
 
 BUS_FACTORS: dict[str, Callable[[int], float]] = {

@@ -40,10 +40,7 @@ from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
 from infraplan.network.collectives import (
     Fabric,
-    all_gather_time,
-    all_reduce_time,
-    all_to_all_time,
-    reduce_scatter_time,
+    collective_time,
     send_recv_time,
 )
 from infraplan.ops.layer import Collective, Layout, head_ops, layer_ops
@@ -160,12 +157,8 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
-_COLLECTIVES = {"all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
-                "all_reduce": all_reduce_time, "all_to_all": all_to_all_time}
-
-
 def _collective_time(fabric: Fabric, c: Collective) -> np.ndarray:
-    return np.where(c.mask, c.count * _COLLECTIVES[c.kind](fabric, c.bytes, c.group, c.stride), 0.0)
+    return np.where(c.mask, c.count * collective_time(fabric, c.kind, c.bytes, c.group, c.stride), 0.0)
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,

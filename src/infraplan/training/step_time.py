@@ -41,7 +41,7 @@ from infraplan.network.collectives import (
     Fabric,
     all_gather_time,
     all_reduce_time,
-    all_to_all_time,
+    collective_time,
     reduce_scatter_time,
     send_recv_time,
 )
@@ -117,13 +117,9 @@ def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...]) -> np
                np.zeros(()))
 
 
-_COLLECTIVES = {"all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
-                "all_reduce": all_reduce_time, "all_to_all": all_to_all_time}
-
-
 def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str) -> np.ndarray:
     """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives`."""
-    return sum((np.where(c.mask, c.count * _COLLECTIVES[c.kind](fabric, c.bytes, c.group, c.stride), 0.0)
+    return sum((np.where(c.mask, c.count * collective_time(fabric, c.kind, c.bytes, c.group, c.stride), 0.0)
                 for c in records if c.role == role), np.zeros(()))
 
 
