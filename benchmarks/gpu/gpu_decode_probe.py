@@ -13,7 +13,10 @@ import json
 import os
 import time
 
-import torch
+try:
+    import torch
+except ImportError:  # the __main__ guard below says why and exits 0
+    torch = None
 
 H, F, NQ, NKV, D, LAYERS = 4096, 14336, 32, 8, 128, 32  # Llama 3 8B
 
@@ -77,4 +80,15 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("torch") is None:
+        print(f"{__file__}: skipped: this GPU calibration needs PyTorch and a CUDA GPU; torch is not installed")
+        sys.exit(0)
+    import torch
+
+    if not torch.cuda.is_available():
+        print(f"{__file__}: skipped: this GPU calibration needs a CUDA GPU; none is visible")
+        sys.exit(0)
     main()

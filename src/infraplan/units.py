@@ -1,11 +1,13 @@
 """Parse human quantities ("400Gbps", "80GiB", "1GW", "16M") at the edge; SI floats inside.
 
 Rates in bits (Gbps, Tb/s) are returned in bytes/s; sizes in bytes; power in watts; plain counts
-accept k/M/G/T (decimal) suffixes.
+accept k/M/G/T (decimal) suffixes. Text never yields nan or inf (refused with one InputError line); numbers
+passed as floats are checked the same way.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from infraplan.errors import InputError
@@ -18,8 +20,17 @@ _BINARY = {"Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0
 def _split(text: str) -> tuple[float, str]:
     match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([A-Za-z/%]*)\s*", str(text))
     if not match:
-        raise InputError(f"cannot read quantity {text!r}")
-    return float(match.group(1)), match.group(2)
+        raise InputError(f"cannot read quantity {str(text)[:80]!r}")
+    value = float(match.group(1))
+    if not math.isfinite(value):
+        raise InputError(f"quantity {text!r} is not a finite number")
+    return value, match.group(2)
+
+
+def _finite(number: float) -> float:
+    if not math.isfinite(number):
+        raise InputError(f"quantity {number!r} is not a finite number")
+    return float(number)
 
 
 def _prefix(unit: str, base: str, text: str) -> float:
@@ -34,23 +45,23 @@ def _prefix(unit: str, base: str, text: str) -> float:
 def parse_bytes(text: str | float | int) -> float:
     """'80GiB' -> 85899345920.0, '1.5GB' -> 1.5e9, '4096' -> 4096.0 (bytes)."""
     if isinstance(text, int | float):
-        return float(text)
+        return _finite(text)
     value, unit = _split(text)
     if unit in ("", "B"):
         return value
     if not unit.endswith("B"):
         raise InputError(f"expected a size in bytes (e.g. 80GiB, 1.5GB), got {text!r}")
-    return value * _prefix(unit, "B", text)
+    return _finite(value * _prefix(unit, "B", text))
 
 
 def parse_rate_bytes_per_s(text: str | float | int) -> float:
     """'400Gbps' or '400Gb/s' -> 5e10 bytes/s; '50GB/s' -> 5e10; a bare number is bytes/s."""
     if isinstance(text, int | float):
-        return float(text)
+        return _finite(text)
     value, unit = _split(text)
     for base, scale in (("bps", 0.125), ("b/s", 0.125), ("Bps", 1.0), ("B/s", 1.0)):
         if unit.endswith(base):
-            return value * _prefix(unit, base, text) * scale
+            return _finite(value * _prefix(unit, base, text) * scale)
     if unit == "":
         return value
     raise InputError(f"expected a rate such as 400Gbps or 50GB/s, got {text!r}")
@@ -59,20 +70,20 @@ def parse_rate_bytes_per_s(text: str | float | int) -> float:
 def parse_power_w(text: str | float | int) -> float:
     """'1GW' -> 1e9, '700W' -> 700.0, '35kW' -> 35000.0 (watts)."""
     if isinstance(text, int | float):
-        return float(text)
+        return _finite(text)
     value, unit = _split(text)
     if unit == "":
         return value
     if not unit.endswith("W"):
         raise InputError(f"expected a power such as 1GW or 700W, got {text!r}")
-    return value * _prefix(unit, "W", text)
+    return _finite(value * _prefix(unit, "W", text))
 
 
 def parse_count(text: str | float | int) -> float:
     """'16M' -> 1.6e7, '15.6T' -> 1.56e13, '2048' -> 2048.0."""
     if isinstance(text, int | float):
-        return float(text)
+        return _finite(text)
     value, unit = _split(text)
     if unit not in _DECIMAL:
         raise InputError(f"expected a count such as 2048, 16M or 15.6T, got {text!r}")
-    return value * _DECIMAL[unit]
+    return _finite(value * _DECIMAL[unit])

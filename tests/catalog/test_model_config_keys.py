@@ -41,18 +41,20 @@ def _no_warnings(config: dict[str, Any], name: str) -> None:
         shape_from_hf_config(config, name)
 
 
-def test_deepseek_v3_names_its_unmodelled_keys_in_one_line() -> None:
+def test_deepseek_v3_loads_exactly_without_warning() -> None:
+    _no_warnings(DEEPSEEK_V3, "deepseek-v3")
+    shape = shape_from_hf_config(DEEPSEEK_V3, "deepseek-v3")
+    assert shape.num_experts == 256 and shape.experts_per_token == 8
+    assert (shape.kv_lora_rank, shape.q_lora_rank, shape.head_dim, shape.v_head_dim) == (512, 1536, 192, 128)
+    assert (shape.num_dense_layers, shape.num_routed_layers, shape.num_mtp_layers) == (3, 58, 1)
+
+
+def test_chunked_attention_names_its_unmodelled_key_in_one_line() -> None:
     with pytest.warns(ModelConfigWarning) as record:
-        shape = shape_from_hf_config(DEEPSEEK_V3, "deepseek-v3")
+        shape_from_hf_config({**_preset_config("llama3-8b"), "attention_chunk_size": 8192}, "llama4-like")
     assert len(record) == 1
     message = str(record[0].message)
-    assert "\n" not in message and "not modelled" in message
-    for key in ("kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "n_shared_experts", "first_k_dense_replace",
-                "num_nextn_predict_layers"):
-        assert key in message
-    # moe_layer_freq: 1 (every layer MoE) is the standard block: not reported
-    assert "moe_layer_freq" not in message
-    assert shape.num_experts == 256 and shape.experts_per_token == 8  # still loads
+    assert "\n" not in message and "not modelled" in message and "attention_chunk_size" in message
 
 
 def test_unknown_keys_warn_as_not_understood() -> None:
@@ -77,10 +79,9 @@ def test_values_that_switch_a_feature_off_are_not_reported() -> None:
     _no_warnings({**base, "sliding_window": 4096, "use_sliding_window": False}, "qwen-like")
     _no_warnings({**base, "sliding_window": None, "n_shared_experts": 0, "first_k_dense_replace": 0}, "off")
     _no_warnings({**base, "layer_types": ["full_attention"] * 32}, "full-layers")
-    with pytest.warns(ModelConfigWarning, match="sliding_window"):
-        shape_from_hf_config({**base, "sliding_window": 4096}, "mistral-like")
-    with pytest.warns(ModelConfigWarning, match="layer_types"):
-        shape_from_hf_config({**base, "layer_types": ["sliding_attention", "full_attention"]}, "gemma3-like")
+    assert shape_from_hf_config({**base, "sliding_window": 4096}, "mistral-like").num_sliding_layers == 32
+    gemma3 = {**base, "sliding_window": 1024, "layer_types": ["sliding_attention", "full_attention"] * 16}
+    assert shape_from_hf_config(gemma3, "gemma3-like").num_sliding_layers == 16
 
 
 def test_opt_narrow_embedding_is_reported_only_when_narrower() -> None:
@@ -98,10 +99,10 @@ def test_cli_prints_the_warning_as_one_stderr_line(tmp_path, capsys) -> None:
     from infraplan.cli.main import main
 
     path = tmp_path / "mymodel.json"
-    path.write_text(json.dumps({**_preset_config("llama3-8b"), "kv_lora_rank": 512}))
+    path.write_text(json.dumps({**_preset_config("llama3-8b"), "attention_chunk_size": 8192}))
     code = main(["train", str(path), "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8", "--pp", "1",
                  "--seq-len", "2048", "--global-batch", "8", "--json"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 0
     assert err == [f"infraplan: warning: model config {'mymodel'!r}: not modelled (the standard block is assumed): "
-                   "kv_lora_rank"]
+                   "attention_chunk_size"]

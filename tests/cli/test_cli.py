@@ -11,7 +11,7 @@ from infraplan.cli import main
 LLAMA_16K = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
              "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3"]
 TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "hfu",
-              "memory_per_gpu_bytes", "fits", "breakdown", "config"}
+              "memory_per_gpu_bytes", "fits", "breakdown_s", "config"}
 BREAKDOWN_KEYS = {"compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
                   "optimizer", "other"}
 
@@ -27,10 +27,10 @@ def test_train_json_has_the_contract_keys(capsys):
     assert code == 0
     data = json.loads(out)
     assert set(data) >= TRAIN_KEYS
-    assert set(data["breakdown"]) == BREAKDOWN_KEYS
+    assert set(data["breakdown_s"]) == BREAKDOWN_KEYS
     assert data["config"]["dp"] == 16384 // (8 * 16)  # --dp defaults to N/(T*P*C)
     assert data["tokens_per_s"] == pytest.approx(2048 * 8192 / data["step_time_s"])
-    assert sum(data["breakdown"].values()) == pytest.approx(data["step_time_s"])
+    assert sum(data["breakdown_s"].values()) == pytest.approx(data["step_time_s"])
 
 
 def test_train_human_output_carries_units(capsys):

@@ -41,9 +41,10 @@ RUNS: dict[str, list[str]] = {
 
 # names without a unit suffix that are unitless by nature: counts, ratios, fractions, names, flags, text
 UNITLESS = {
+    "stack",
     "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
-    "mfu", "hfu", "fits", "memory_overflow_term", "breakdown", "config", "parameters", "objective", "best", "top",
+    "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "reason", "evaluated", "feasible", "scaling", "workload", "offline", "seed", "requests_clipped_to_context",
     "why", "deployment", "requests", "slo", "slo_attainment", "mean_input_tokens", "mean_output_tokens",
     "busy_fraction", "iterations", "assumptions", "power", "scheduler", "replicas", "kv_dtype", "max_batch",
@@ -61,6 +62,10 @@ UNITLESS = {
     "max_abs_error", "all_cases", "mean_abs_error_all", "max_abs_error_all", "gate", "passes_gate", "spearman",
     "median_predicted_over_measured", "scenario", "published_value", "detail", "tolerance", "pass_range",
     "assumed", "passed", "passes", "phase_times", "mean", "max", "width", "height", "fps", "p50", "p90", "p99",
+    "train_command", "difference_reason", "engine", "concurrency",
+    "error_band", "low", "high", "basis", "beyond_published_mfu", "beyond_published_mfu_reason", "notes", "sets",
+    "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
+    "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours")

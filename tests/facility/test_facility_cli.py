@@ -78,7 +78,7 @@ def test_reliability_json_contract(capsys):
     (["facility", "--system", "meta-rsc", "--cooling", "steam"], "--cooling must be one of"),
     (["facility", "--accelerator", "h100-sxm"], "--count"),
     (["facility", "--system", "meta-rsc", "--accelerator", "h100-sxm"], "either --system"),
-    (["reliability", "--system", "meta-rsc", "--gpus", "0"], "--gpus 0"),
+    (["reliability", "--system", "meta-rsc", "--gpus", "0"], "'--gpus': 0"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, needle):
     code, out, err = run(capsys, args)

@@ -58,9 +58,10 @@ def test_placement_decides_the_bottleneck(capsys):
             "--json"]
     packed = json.loads(run(capsys, base)[1])
     spread = json.loads(run(capsys, [*base, "--placement", "spread"])[1])
-    assert spread["bottleneck_tier"] == "pod"  # 7/8 of the bytes leave each pod through the 1:7 tier
-    assert packed["bottleneck_tier"] != "pod"
-    assert spread["time_s"] > 4 * packed["time_s"]
+    # 7/8 of the spread group's bytes leave each pod, but the group holds 1/24 of each pod's GPUs: alone on the
+    # fabric it uses 7/8 x 1/24 x 7 = 26 % of the 1:7 uplinks (priced by share), so the NIC binds, as packed
+    assert spread["bottleneck_tier"] == packed["bottleneck_tier"] == "nic"
+    assert spread["time_s"] == pytest.approx(packed["time_s"], rel=0.10)
 
 
 def test_algorithms_and_flow_sim(capsys):
@@ -104,8 +105,6 @@ def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path):
          "unknown collective"),
         (["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "8", "--bytes", "lots"],
          "cannot read quantity"),
-        (["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "8", "--bytes", "1GiB",
-          "--algorithm", "tree", "--sim", "flow"], "tree is analytical only"),
         (["collective", "all-to-all", "--system", "dgx-h100-superpod", "--gpus", "8", "--bytes", "1GiB",
           "--algorithm", "ring"], "pairwise"),
         (["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "8", "--bytes", "1GiB",

@@ -15,7 +15,9 @@ def test_campus_fills_the_power_budget_with_whole_racks():
     r = plan_campus(1e9, "gb200", phases="2026:0.3,2027:0.7")
     f = r.facility
     assert f.facility_power_w <= 1e9
-    assert f.facility_power_w > 0.998e9
+    # within 2 %: the fabric is built in whole domains and priced by its bill of materials, so the rack after
+    # a domain boundary brings a domain's switches and optics with it (checked just below: it does not fit)
+    assert f.facility_power_w > 0.98e9
     # full: one more NVL72 rack (and the fabric it needs, built in whole domains) would exceed the budget
     more = size_facility(accelerator="gb200", count=r.accelerators + 72, cooling=f.cooling)
     assert more.facility_power_w > 1e9

@@ -40,9 +40,12 @@ def test_more_traffic_or_tighter_slo_never_needs_fewer_gpus():
 
 
 def test_a_big_model_needs_tensor_parallelism_and_fp8_saves_gpus():
-    plan = search_capacity("llama3-70b", "dgx-h100-superpod", 5.0, input_len=1000, output_len=200,
-                           ttft_slo=2.0, tpot_slo=0.1, requests=300, disaggregation=False)
-    assert plan.deployment.tp >= 2 and plan.deployment.dtype == "fp8"
+    kw = {"input_len": 1000, "output_len": 200, "ttft_slo": 2.0, "tpot_slo": 0.1, "requests": 300,
+          "disaggregation": False}
+    bf16 = search_capacity("llama3-70b", "dgx-h100-superpod", 5.0, dtypes=("bf16",), **kw)
+    plan = search_capacity("llama3-70b", "dgx-h100-superpod", 5.0, **kw)
+    assert bf16.deployment.tp >= 2  # 141 GB of bf16 weights cannot sit on one 80 GB GPU
+    assert plan.deployment.dtype == "fp8" and plan.gpus < bf16.gpus
 
 
 def test_infeasible_within_the_limit_says_why():

@@ -24,10 +24,10 @@ def _mem(result: dict, term: str) -> float:
 def test_result_has_every_documented_key() -> None:
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=2, seq_len=4096, global_batch=256)
     for key in ("step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "hfu",
-                "memory_per_gpu_bytes", "memory_breakdown_bytes", "fits", "memory_overflow_term", "breakdown",
+                "memory_per_gpu_bytes", "memory_breakdown_bytes", "fits", "memory_overflow_term", "breakdown_s",
                 "config"):
         assert key in type(r).model_fields, key
-    assert set(r.breakdown.model_dump()) == set(COMPONENTS)
+    assert set(r.breakdown_s.model_dump()) == set(COMPONENTS)
     assert set(r.memory_breakdown_bytes.model_dump()) == set(MEMORY_TERMS)
     assert r.config.dp == 16  # dp inferred from gpus / (tp pp cp)
     assert r.tokens_per_s == pytest.approx(256 * 4096 / r.step_time_s)
@@ -41,12 +41,12 @@ def test_result_has_every_documented_key() -> None:
 def test_bigger_global_batch_shrinks_bubble_fraction_and_raises_mfu() -> None:
     results = [estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=8, pp=4, seq_len=4096, global_batch=gb)
                for gb in (16, 64, 256, 1024)]
-    fractions = [r.breakdown.pp_bubble / r.step_time_s for r in results]
+    fractions = [r.breakdown_s.pp_bubble / r.step_time_s for r in results]
     mfus = [r.mfu for r in results]
     assert all(a > b for a, b in zip(fractions, fractions[1:], strict=False)), fractions
     assert all(a < b for a, b in zip(mfus, mfus[1:], strict=False)), mfus
     # 1F1B: the bubble is (p - 1) stage times whatever the number of micro-batches
-    bubbles = [r.breakdown.pp_bubble for r in results]
+    bubbles = [r.breakdown_s.pp_bubble for r in results]
     assert bubbles == pytest.approx([bubbles[0]] * len(bubbles), rel=1e-12)
     # memory does not depend on the number of micro-batches once m >= p
     assert results[-1].memory_per_gpu_bytes == results[1].memory_per_gpu_bytes
@@ -59,11 +59,11 @@ def test_bubble_is_p_minus_1_over_v_stages() -> None:
     inter = estimate_training("llama3-70b", "dgx-h100-superpod", 64, vpp=2, **kwargs)
     m = plain.config.micro_batches
     for r, v in ((plain, 1), (inter, 2)):
-        b = r.breakdown
+        b = r.breakdown_s
         ideal = sum(getattr(b, k) for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other"))
         assert b.pp_bubble / ideal == pytest.approx(3 / (v * m), rel=1e-9)
-    assert inter.breakdown.pp_bubble < plain.breakdown.pp_bubble
-    assert inter.breakdown.pp_comm > plain.breakdown.pp_comm  # twice as many chunk boundaries
+    assert inter.breakdown_s.pp_bubble < plain.breakdown_s.pp_bubble
+    assert inter.breakdown_s.pp_comm > plain.breakdown_s.pp_comm  # twice as many chunk boundaries
 
 
 # --- activation recomputation ---------------------------------------------------------------------------------
@@ -117,13 +117,13 @@ def test_fp8_is_faster_than_bf16_for_gpt3_on_h100() -> None:
     bf16 = estimate_training("gpt3-175b", "dgx-h100-superpod", 512, dtype="bf16", **kwargs)
     fp8 = estimate_training("gpt3-175b", "dgx-h100-superpod", 512, dtype="fp8", **kwargs)
     assert fp8.step_time_s < bf16.step_time_s
-    assert fp8.breakdown.compute < bf16.breakdown.compute
+    assert fp8.breakdown_s.compute < bf16.breakdown_s.compute
     assert fp8.tokens_per_s > bf16.tokens_per_s
     assert fp8.model_tflops_per_gpu > bf16.model_tflops_per_gpu
     # the GEMMs are not the whole step: far from 2x
     assert fp8.step_time_s > 0.5 * bf16.step_time_s
     # communication does not change with the GEMM precision
-    assert fp8.breakdown.tp_comm == bf16.breakdown.tp_comm
+    assert fp8.breakdown_s.tp_comm == bf16.breakdown_s.tp_comm
 
 
 # --- ZeRO -----------------------------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def test_zero_stages_shard_optimizer_then_gradients_then_weights() -> None:
     # activations never depend on ZeRO
     assert len({x.activations for x in m}) == 1
     # ZeRO-3 gathers weights forward and backward: more DP traffic than ZeRO-1/2
-    assert r[3].breakdown.dp_comm_exposed >= r[2].breakdown.dp_comm_exposed
+    assert r[3].breakdown_s.dp_comm_exposed >= r[2].breakdown_s.dp_comm_exposed
 
 
 def test_zero_needs_data_parallelism_to_shard() -> None:
@@ -194,7 +194,7 @@ def test_llama3_405b_126_layers_on_pp16() -> None:
     r = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, tp=8, pp=16, seq_len=8192, global_batch=512)
     assert r.config.pp == 16 and r.config.dp == 8
     assert math.isfinite(r.step_time_s) and r.step_time_s > 0
-    assert r.breakdown.pp_bubble > 0 and r.breakdown.pp_comm > 0
+    assert r.breakdown_s.pp_bubble > 0 and r.breakdown_s.pp_comm > 0
     # TP8 = 8 KV heads: every matrix is split exactly 8 ways; the first stage also holds the embedding
     expected_weights = 2.0 * (8 * shape.params_per_layer() / 8 + shape.vocab_size * shape.hidden_size / 8)
     assert _mem(r, "weights") == pytest.approx(expected_weights, rel=1e-9)
@@ -209,7 +209,7 @@ def test_kv_heads_fewer_than_tp_are_replicated_on_gb200() -> None:
     assert shape.num_kv_heads == 8
     tp, pp = 16, 8
     r = estimate_training("llama3-405b", "gb200-nvl72", 2048, tp=tp, pp=pp, seq_len=8192, global_batch=512)
-    assert math.isfinite(r.step_time_s) and r.breakdown.tp_comm > 0
+    assert math.isfinite(r.step_time_s) and r.breakdown_s.tp_comm > 0
     h, d, f, q = shape.hidden_size, shape.head_dim, shape.ffn_hidden_size, shape.num_heads * shape.head_dim
     # per GPU: 1/16 of Q, O and the FFN, but one whole K and V head (8 heads cannot be split 16 ways)
     layer = 2 * h * q / tp + 2 * h * d * 1 + 3 * h * f / tp
@@ -243,9 +243,9 @@ def test_moe_expert_parallel_has_all_to_all_and_dense_has_none() -> None:
     ep8 = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=8, **kwargs)
     ep1 = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=1, **kwargs)
     dense = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **kwargs)
-    assert ep8.breakdown.ep_comm > 0.0
-    assert ep1.breakdown.ep_comm == 0.0
-    assert dense.breakdown.ep_comm == 0.0
+    assert ep8.breakdown_s.ep_comm > 0.0
+    assert ep1.breakdown_s.ep_comm == 0.0
+    assert dense.breakdown_s.ep_comm == 0.0
     # EP8 keeps one expert of eight per GPU
     zero0 = {**kwargs, "zero": 0}
     w8 = _mem(estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, ep=8, **zero0), "weights")
@@ -258,8 +258,8 @@ def test_moe_ep_across_nodes_costs_more_than_inside_a_node() -> None:
     inside = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=1, ep=8, **kwargs)
     across = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 512, tp=8, ep=8, **kwargs)
     # per byte, EP over NICs (stride 8) is slower than over NVLink (stride 1); tokens per GPU are 1/8 with TP8
-    inside_per_byte = inside.breakdown.ep_comm
-    across_per_byte = across.breakdown.ep_comm * 8
+    inside_per_byte = inside.breakdown_s.ep_comm
+    across_per_byte = across.breakdown_s.ep_comm * 8
     assert across_per_byte > inside_per_byte
 
 
@@ -283,8 +283,8 @@ def test_context_parallel_communicates_and_splits_activations() -> None:
     kwargs = dict(tp=1, pp=1, seq_len=8192, global_batch=512)
     cp2 = estimate_training("llama3-8b", "dgx-h100-superpod", 64, cp=2, **kwargs)
     cp1 = estimate_training("llama3-8b", "dgx-h100-superpod", 64, cp=1, **kwargs)
-    assert cp2.breakdown.cp_comm > 0.0
-    assert cp1.breakdown.cp_comm == 0.0
+    assert cp2.breakdown_s.cp_comm > 0.0
+    assert cp1.breakdown_s.cp_comm == 0.0
     assert cp2.config.dp == 32
     assert _mem(cp2, "activations") < 0.6 * _mem(cp1, "activations")
 

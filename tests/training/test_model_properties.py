@@ -34,7 +34,8 @@ def plans(draw):
     mbs = draw(st.sampled_from((1, 2)))
     plan = PlanArrays.build(
         tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=mbs,
-        global_batch=dp * mbs * draw(st.sampled_from((1, 4, 16))), seq_len=draw(st.sampled_from((2048, 4096))),
+        global_batch=dp * mbs * draw(st.sampled_from((1, 4, 16))) * (pp if vpp > 1 else 1),
+        seq_len=draw(st.sampled_from((2048, 4096))),
         recompute=draw(st.integers(0, 2)), zero=draw(st.integers(0, 3)), dtype=draw(st.integers(0, 1)),
         attention=draw(st.integers(0, 1)), order=draw(st.integers(0, 1)))
     return model, draw(st.sampled_from(SYSTEMS)), plan

@@ -46,7 +46,7 @@ def plan_columns(draw, model: str | None = None, pp_divides_layers: bool = False
     dp = draw(st.sampled_from([1, 2, 4, 8]))
     ep = draw(st.sampled_from([e for e in _divisors(dp, 8) if shape.num_experts % e == 0])) if shape.is_moe else 1
     micro_batch = draw(st.sampled_from([1, 2]))
-    global_batch = dp * micro_batch * draw(st.integers(1, 32))
+    global_batch = dp * micro_batch * draw(st.integers(1, 32)) * (pp if vpp > 1 else 1)  # interleaved: m % pp == 0
     cols = dict(
         tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=micro_batch, global_batch=global_batch,
         seq_len=draw(st.sampled_from([1024, 2048, 4096])),
@@ -97,10 +97,11 @@ def test_more_bandwidth_never_increases_step_time(drawn, up, out, which) -> None
     # backward window, and a faster TP all-gather shrinks that window (the total still falls)
     for component in ("tp_comm", "cp_comm", "ep_comm", "pp_comm"):
         assert faster[component][0] <= base[component][0] * (1.0 + 1e-12), component
-    # compute does not depend on the network (with an uneven split the network may change which stage
+    # compute does not grow with the network (with an uneven split the network may change which stage
     # is the heaviest, and so whose compute is reported)
+    # (TP overlap steals SMs from the GEMMs only while the hidden collective runs: a faster link steals less)
     if load_model(model).num_layers % cols["pp"] == 0:
-        assert faster["compute"][0] == base["compute"][0]
+        assert faster["compute"][0] <= base["compute"][0] * (1.0 + 1e-12)
     # TP with sequence parallelism is bandwidth-bound inside the NVLink domain: faster NVLink must show,
     # unless the step is set by an exposed DP collective (then the TP saving only widens the exposure) or
     # by the host issuing kernels (small layers): checked with the host floor removed
@@ -139,7 +140,8 @@ def test_model_state_memory_never_grows_with_more_pp(drawn) -> None:
     layers = load_model(model).num_layers
     if (cols["pp"] + 1) * cols["vpp"] > layers:
         return
-    grown = {**cols, "pp": cols["pp"] + 1}
+    # a batch that stays a multiple of PP (interleaved); model state does not depend on the batch
+    grown = {**cols, "pp": cols["pp"] + 1, "global_batch": cols["global_batch"] * (cols["pp"] + 1)}
     small = _evaluate(model, system, _plan(cols))
     large = _evaluate(model, system, _plan(grown))
     for term in ("weights", "gradients", "optimizer"):
@@ -264,5 +266,5 @@ def test_batch_evaluation_equals_single_evaluations(drawn) -> None:
         for key in ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_per_gpu_bytes"):
             assert getattr(result, key) == float(batch[key][i]), key
         for key in COMPONENTS:
-            assert getattr(result.breakdown, key) == float(batch[key][i]), key
+            assert getattr(result.breakdown_s, key) == float(batch[key][i]), key
         assert result.fits == bool(batch["fits"][i])

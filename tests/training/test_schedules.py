@@ -88,7 +88,7 @@ def test_schedule_validity_and_the_cli_option() -> None:
     assert interleaved.config.schedule == "interleaved"
     plain = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **kw)
     assert plain.config.schedule == "1f1b"
-    assert interleaved.breakdown.pp_bubble < plain.breakdown.pp_bubble
+    assert interleaved.breakdown_s.pp_bubble < plain.breakdown_s.pp_bubble
     with pytest.raises(InputError, match="1f1b pipeline schedule has no virtual stages"):
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, schedule="1f1b", **kw)
     with pytest.raises(InputError, match="interleaved pipeline schedule needs"):
@@ -102,3 +102,78 @@ def test_enums_are_ints_with_cli_strings() -> None:
     assert Schedule.parse("interleaved", "--schedule") is Schedule.INTERLEAVED
     assert plan(dtype=Dtype.FP8).dtype.dtype == np.int64
     assert plan(vpp=2).row(0)["schedule"] == "interleaved"
+
+
+def test_one_f_one_b_below_p_micro_batches_runs_the_stages_one_after_another() -> None:
+    stage = 1.0
+    for m in (1, 2, 3, 4, 8):
+        bubble = schedules.pipeline_bubble(np.array([Schedule.ONE_F_ONE_B]), 4, 1, m, stage)
+        assert m * stage + bubble[0] == pytest.approx((m + 4 - 1) * stage)
+
+
+def test_interleaving_below_p_micro_batches_gives_no_benefit_at_one() -> None:
+    code = np.array([Schedule.INTERLEAVED])
+    # the issue's case: PP4 x V16 with one micro-batch is the sequential p stage times, not p - 1 over v
+    assert 1.0 + schedules.pipeline_bubble(code, 4, 16, 1, 1.0)[0] == pytest.approx(4.0)
+    # continuous at m = p, and between the sequential and the steady-state value below it
+    at_p = schedules.pipeline_bubble(code, 4, 2, 4, 1.0)[0]
+    assert at_p == pytest.approx(3 / 2)
+    two = schedules.pipeline_bubble(code, 4, 2, 2, 1.0)[0]
+    assert 3 / 2 < two < 3.0 and two == pytest.approx(((4 - 2) * 2 + 2 - 1) / 2)
+
+
+def test_in_flight_follows_megatron_warmup_and_caps_at_the_chunks_there_are() -> None:
+    code = np.array([Schedule.INTERLEAVED])
+    assert schedules.in_flight_micro_batches(code, 4, 2, 8)[0] == pytest.approx(4 * (1 + 3 / 8))
+    assert schedules.in_flight_micro_batches(code, 4, 2, 1)[0] == pytest.approx(1.0)  # 2 chunks of one micro-batch
+    one = np.array([Schedule.ONE_F_ONE_B])
+    assert schedules.in_flight_micro_batches(one, 8, 1, 3)[0] == 3
+
+
+def test_megatron_refuses_interleaving_when_micro_batches_are_not_a_multiple_of_pp() -> None:
+    bad = plan(pp=4, vpp=2, dp=8, global_batch=8 * 6)  # 6 micro-batches on 4 stages
+    reasons = [reason for mask, reason in plan_violations(SHAPE, bad) if mask[0]]
+    assert any("multiple of PP" in r and "Megatron" in r for r in reasons), reasons
+    assert valid_mask(SHAPE, plan(pp=4, vpp=2, dp=8, global_batch=8 * 8)).all()
+    assert valid_mask(SHAPE, plan(pp=4, vpp=1, dp=8, global_batch=8 * 6)).all()  # 1F1B takes any m
+    with pytest.raises(InputError, match="multiple of PP"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=4, vpp=2, seq_len=4096, global_batch=48)
+
+
+def test_search_never_picks_an_interleaved_plan_megatron_would_refuse() -> None:
+    from infraplan.training.search import enumerate_plans
+
+    cands = enumerate_plans(SHAPE, 64, 4096, 64, ["bf16"], 8)
+    ok = cands.take(valid_mask(SHAPE, cands))
+    inter = ok.schedule == Schedule.INTERLEAVED
+    assert inter.any()
+    assert (ok.micro_batches[inter] % ok.pp[inter] == 0).all()
+
+
+def test_stage_balance_moves_layers_off_the_end_stages_like_llama3() -> None:
+    # 126 layers on 16 stages, head + loss worth 0.9 layer on the last: the middle stages hold 8
+    seconds, layers, last, first = schedules.heaviest_stage(126, 16, 1.0, 0.0, 0.9)
+    assert float(seconds) == pytest.approx(8.0) and float(layers) == 8 and not bool(last)
+    # a heavy head (3 layers' worth) on 8 stages: uniform ceil(126/8) = 16 + head would be 19 on the last
+    seconds, layers, last, _ = schedules.heaviest_stage(126, 8, 1.0, 0.0, 3.0)
+    assert float(seconds) == pytest.approx(17.0)
+    # the balanced split never loses to the uniform one, and never beats the average
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        p, head = int(rng.integers(2, 17)), float(rng.uniform(0.0, 5.0))
+        t = float(schedules.heaviest_stage(126, p, 1.0, 0.0, head)[0])
+        uniform = max(np.ceil(126 / p), np.floor(126 / p) + head)
+        assert (126 + head) / p - 1e-9 <= t <= uniform + 1e-9
+
+
+def test_train_chooses_an_interleave_for_large_pp_and_says_so() -> None:
+    r = estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=4, pp=8, vpp=None, seq_len=8192,
+                          global_batch=256, dtype="fp8")
+    assert r.config.vpp == 5 and r.config.schedule == "interleaved"  # NeMo's Llama 3 70B PP8 VP5
+    assert r.notes and "chose 5 virtual stages" in r.notes[0]
+    small = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=2, vpp=None, seq_len=4096,
+                              global_batch=256)
+    assert small.config.vpp == 1 and small.notes == []
+    refused = estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=4, pp=8, vpp=None, seq_len=8192,
+                                global_batch=2 * 12)
+    assert refused.config.vpp == 1 and "not a multiple of PP" in refused.notes[0]

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from infraplan.catalog.loader import looks_like_path, parse_text, validated
+from infraplan.catalog.loader import looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
 from infraplan.units import parse_power_w
@@ -182,10 +182,7 @@ def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
 
 def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
     if looks_like_path(ref):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        return validated(cls, parse_text(path.read_text(), path.name), ref)
+        return validated(cls, read_user_file(ref), ref)
     table = _table(kind)
     if ref not in table:
         raise _unknown(label, ref, sorted(table))
@@ -233,10 +230,7 @@ def load_reliability() -> Reliability:
 def load_failure_rate(ref: str) -> FailureRate:
     """A failure-rate preset (rsc-1, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
     if looks_like_path(ref):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        return validated(FailureRate, parse_text(path.read_text(), path.name), ref)
+        return validated(FailureRate, read_user_file(ref), ref)
     rates = load_reliability().failure_rates
     if ref not in rates:
         raise _unknown("failure rate", ref, sorted(rates))
@@ -258,12 +252,9 @@ def load_storage(ref: str) -> Storage:
 def load_fleet(ref: str) -> Fleet:
     """A fleet preset (catalog/facility/fleets/NAME.yaml) or a fleet YAML file of the user's."""
     if looks_like_path(ref):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        data = parse_text(path.read_text(), path.name)
+        data = read_user_file(ref)
         if isinstance(data, dict):
-            data.setdefault("name", path.stem)
+            data.setdefault("name", Path(ref[-255:]).stem)
         return validated(Fleet, data, ref)
     known = list_facility_presets("fleets")
     if ref not in known:

@@ -6,8 +6,12 @@ read through `importlib.resources`, so an installed wheel works as well as a clo
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
+import os
+import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,26 +40,114 @@ def list_presets(folder: str) -> list[str]:
     return sorted(preset_files(folder))
 
 
+MAX_USER_FILE_BYTES = 64 * 2**20
+"""A user's YAML/JSON/CSV input above 64 MiB is refused (the largest shipped file is a few hundred KiB)."""
+
+
+def _shown(path: str | Path, limit: int = 80) -> str:
+    """A path for an error line: long ones are cut in the middle so the line stays readable."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[:40]}...{text[-30:]} ({len(text):,} characters)"
+
+
 def parse_text(text: str, origin: str) -> Any:
+    """Parse YAML (or JSON by suffix); malformed text is one InputError line. An empty document is refused."""
     try:
-        if origin.endswith(".json"):
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        reason = str(exc).replace("\n", " ")
-        raise InputError(f"malformed file {origin}: {reason}") from None
+        data = json.loads(text) if origin.endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
+        reason = " ".join(str(exc).split())[:200]
+        raise InputError(f"malformed file {_shown(origin)}: {reason}") from None
+    if data is None:
+        raise InputError(f"file {_shown(origin)} is empty")
+    return data
 
 
 def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.endswith((".yaml", ".yml", ".json"))
 
 
+def read_text_file(path: str | Path, what: str = "file") -> str:
+    """The text of a user's file; a missing, unreadable, binary, huge or directory path is one InputError line.
+
+    Every user file (model configs, systems, costs, workloads, traces, fleets) is read through here, so the
+    rules hold the same for every command and for the Python API.
+    """
+    shown = _shown(path)
+    try:
+        file = Path(path)
+        if file.is_dir():
+            raise InputError(f"{what} {shown} is a directory, not a file")
+        if not file.is_file():
+            raise InputError(f"no such file: {shown}")
+        if file.stat().st_size > MAX_USER_FILE_BYTES:
+            raise InputError(f"{what} {shown} is larger than {MAX_USER_FILE_BYTES // 2**20} MiB")
+        return file.read_bytes().decode("utf-8-sig")
+    except InputError:
+        raise
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {shown} is not UTF-8 text (a binary file?)") from None
+    except OSError as exc:  # name too long, permission denied, a FIFO, ...
+        raise InputError(f"cannot read {what} {shown}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # embedded NUL byte in the path
+        raise InputError(f"cannot read {what} {shown}: {exc}") from None
+
+
 def read_user_file(path: str | Path) -> Any:
-    """Parse a user's YAML/JSON file; a missing or malformed file is one InputError line."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"no such file: {path}")
-    return parse_text(file.read_text(), file.name)
+    """Parse a user's YAML/JSON file; a missing, binary, empty or malformed file is one InputError line."""
+    return parse_text(read_text_file(path), Path(str(path)[-255:]).name)
+
+
+def check_output_path(path: str, option: str) -> Path:
+    """Refuse an output path that cannot be written (missing folder, a directory, a name too long), up front.
+
+    Commands call this before they compute, so a bad `--plot`/`--graphml`/`--out` fails fast and writes nothing.
+    """
+    shown = _shown(path)
+    try:
+        target = Path(path)
+        folder = target.parent
+        if target.is_dir():
+            raise InputError(f"{option}: {shown} is a directory; give a file name")
+        if not folder.is_dir():
+            raise InputError(f"{option}: folder {_shown(folder)} does not exist")
+        if len(target.name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+            raise InputError(f"{option}: file name too long ({len(target.name):,} characters)")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{option}: folder {_shown(folder)} is not writable")
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {shown}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{option}: cannot write {shown}: {exc}") from None
+    return target
+
+
+def write_atomically(path: str, write: Callable[[str], object], option: str) -> str:
+    """Write a file whole or not at all: `write(tmp)` fills a temporary file beside `path`, then it is renamed.
+
+    The file gets the permissions the user's umask gives a new file (0666 & ~umask), as `open()` would.
+    Returns `path`.
+    """
+    target = check_output_path(path, option)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {_shown(path)}: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"{option}: cannot write {_shown(path)}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return str(path)
 
 
 def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str, Any], str]:
@@ -65,10 +157,8 @@ def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str
     """
     what = what or folder.rsplit("/", 1)[-1].removesuffix("s")
     if looks_like_path(ref):
-        path = Path(ref)
-        if not path.is_file():
-            raise InputError(f"no such file: {ref}")
-        data = parse_text(path.read_text(), path.name)
+        data = parse_text(read_text_file(ref, f"{what} file"), ref)
+        path = Path(ref[-255:])
         name = path.stem if path.stem != "config" else path.parent.name or "config"
     else:
         presets = preset_files(folder)
@@ -80,7 +170,7 @@ def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str
         data = parse_text(entry.read_text(), entry.name)
         name = ref
     if not isinstance(data, dict):
-        raise InputError(f"{what} file {ref!r} must hold a mapping")
+        raise InputError(f"{what} file {_shown(ref)} must hold a mapping, not a {type(data).__name__}")
     return data, name
 
 
@@ -91,13 +181,13 @@ def validated(cls: type[ModelT], data: Any, ref: str, what: str | None = None) -
     """Validate `data` as `cls`; the first error becomes one line naming the file, field and problem."""
     label = what or cls.__name__.lower()
     if not isinstance(data, dict):
-        raise InputError(f"{label} {ref!r} must be a mapping")
+        raise InputError(f"{label} {_shown(ref)} must be a mapping, not a {type(data).__name__}")
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        raise InputError(f"invalid {label} {ref!r}: {where}: {err['msg']}") from None
+        raise InputError(f"invalid {label} {_shown(ref)!r}: {where}: {err['msg']}") from None
 
 
 @lru_cache(maxsize=256)

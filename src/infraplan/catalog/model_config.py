@@ -8,11 +8,27 @@ Nothing is ignored silently. Every key of a config falls in one of three documen
 * `_ALIASES` and `_MODELLED_KEYS`: read into the shape;
 * `HARMLESS_KEYS`: known not to change FLOPs, bytes or memory at the resolution modelled here (token ids,
   dtypes, dropout rates, norm epsilons, rotary base and scaling, biases below 0.1 % of the parameters, ...);
-* `UNMODELLED_KEYS`: change the math but are not modelled yet (DeepSeek MLA low-rank attention, shared
-  experts, dense first layers, sliding-window or chunked attention, multi-token prediction, ...). Each has a
-  predicate: a value that leaves the standard block unchanged (e.g. `n_shared_experts: 0`,
-  `sliding_window: null`) is not reported.
+* `UNMODELLED_KEYS`: change the math but are not modelled yet (chunked attention, a narrow embedding). Each
+  has a predicate: a value that leaves the standard block unchanged (e.g. `attention_chunk_size: null`) is not
+  reported.
 A config with unmodelled or unknown keys still loads, and one `ModelConfigWarning` line names them.
+
+Frontier families are read exactly (`_read_frontier`):
+* Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
+  `q_lora_rank`, `kv_lora_rank`, `qk_rope_head_dim`, `qk_nope_head_dim`, `v_head_dim`; `head_dim` becomes the
+  query/key head width nope + rope, `v_head_dim` the value width.
+* Shared experts (DeepSeekMoE, arXiv:2401.06066; Qwen2-MoE): `n_shared_experts` experts of the routed width
+  (DeepSeek) or one of `shared_expert_intermediate_size` (Qwen2-MoE), a dense FFN beside the routed ones.
+* Dense FFN layers among MoE layers: `first_k_dense_replace` with `moe_layer_freq` (DeepSeek: layer i is MoE if
+  i >= k and i % freq == 0), `decoder_sparse_step` and `mlp_only_layers` (Qwen-MoE: MoE if (i + 1) % step == 0
+  and i not in mlp_only_layers); their FFN has `intermediate_size`, the experts `moe_intermediate_size`.
+  `num_dense_layers` in the shape counts them; the routed layers are the rest.
+* Sliding-window attention: `layer_types` (count of "sliding_attention", GPT-OSS/Gemma 3), else every layer
+  when `sliding_window` is set and `use_sliding_window` is not false (Mistral).
+* Attention sinks (GPT-OSS model card, 2025: a learned per-head logit in the softmax denominator): one
+  parameter per head and layer, from `model_type: gpt_oss`.
+* Multi-token prediction (`num_nextn_predict_layers`, DeepSeek-V3 sec. 2.2): counted separately
+  (`mtp_params`), not in `total_params` or the layer count.
 """
 
 from __future__ import annotations
@@ -37,13 +53,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "vocab_size": ("vocab_size", "padded_vocab_size"),
     "max_seq_len": ("max_position_embeddings", "n_positions", "seq_length", "max_sequence_length"),
     "num_experts": ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
-    "experts_per_token": ("num_experts_per_tok", "moe_top_k"),
+    "experts_per_token": ("num_experts_per_tok", "moe_top_k", "experts_per_token"),
     "moe_ffn_hidden_size": ("moe_intermediate_size",),
 }
 # Keys read outside `_ALIASES`.
 _MODELLED_KEYS = frozenset({
     "model_type", "hidden_act", "activation_function", "hidden_activation", "multi_query", "head_dim",
     "tie_word_embeddings", "source",
+    # frontier families (see the module docstring)
+    "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
+    "num_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
+    "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
+    "layer_types",
 })
 
 
@@ -58,25 +79,7 @@ def _equals_hidden(value: Any, config: dict[str, Any]) -> bool:
 
 # Keys that change the math but are not modelled: key -> "this value leaves the standard block unchanged".
 UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
-    # DeepSeek-V2/V3 multi-head latent attention (low-rank Q and KV, split rope/nope heads)
-    "kv_lora_rank": lambda v, c: _off(v),
-    "q_lora_rank": lambda v, c: _off(v),
-    "qk_rope_head_dim": lambda v, c: _off(v),
-    "qk_nope_head_dim": lambda v, c: _off(v),
-    "v_head_dim": lambda v, c: _off(v),
-    # shared experts and dense layers among MoE layers
-    "n_shared_experts": lambda v, c: _off(v),
-    "num_shared_experts": lambda v, c: _off(v),
-    "shared_expert_intermediate_size": lambda v, c: _off(v),
-    "first_k_dense_replace": lambda v, c: _off(v),
-    "moe_layer_freq": lambda v, c: _off(v) or v == 1,
-    "decoder_sparse_step": lambda v, c: _off(v) or v == 1,
-    "mlp_only_layers": lambda v, c: _off(v),
-    "num_nextn_predict_layers": lambda v, c: _off(v),  # multi-token prediction modules
-    # attention over part of the sequence
-    "sliding_window": lambda v, c: _off(v) or c.get("use_sliding_window") is False,
-    "use_sliding_window": lambda v, c: _off(v),
-    "layer_types": lambda v, c: isinstance(v, list) and all(t == "full_attention" for t in v),
+    # Llama 4 chunked local attention
     "attention_chunk_size": lambda v, c: _off(v),
     # an embedding narrower than the model (OPT-350m) adds two projections
     "word_embed_proj_dim": _equals_hidden,
@@ -109,6 +112,8 @@ HARMLESS_KEYS = frozenset({
     # MoE routing details (which experts, not how many): top-k normalisation, groups, scaling
     "norm_topk_prob", "n_group", "topk_group", "topk_method", "routed_scaling_factor", "scoring_func",
     "ep_size", "router_jitter_noise",
+    # GPT-OSS: pre-training context (rope scaling handles the rest), clamp of the SwiGLU (element-wise)
+    "initial_context_length", "swiglu_limit",
 })
 
 
@@ -155,7 +160,12 @@ _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma",
 
 
 class TransformerShape(Spec):
-    """Decoder-only transformer shape, as the performance models need it."""
+    """Decoder-only transformer shape, as the performance models need it.
+
+    A model has at most two layer kinds: `num_layers - num_dense_layers` layers with the FFN described by
+    `ffn_hidden_size` / `num_experts` (routed experts of an MoE model, or the one FFN of a dense model) and
+    `num_dense_layers` dense-FFN layers of `dense_ffn_hidden_size` (DeepSeek's first-k dense layers).
+    """
 
     name: str
     model_type: str
@@ -163,7 +173,7 @@ class TransformerShape(Spec):
     num_layers: int = Field(gt=0)
     num_heads: int = Field(gt=0)
     num_kv_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
+    head_dim: int = Field(gt=0, description="query/key head width (MLA: nope + rope)")
     ffn_hidden_size: int = Field(gt=0)
     vocab_size: int = Field(gt=0)
     max_seq_len: int = Field(gt=0)
@@ -172,6 +182,21 @@ class TransformerShape(Spec):
     experts_per_token: int = Field(1, gt=0)
     tied_embeddings: bool = False
     source: str = ""
+    # multi-head latent attention (0 = standard MHA/GQA)
+    v_head_dim_override: int = Field(0, ge=0, description="value head width when it differs from head_dim")
+    q_lora_rank: int = Field(0, ge=0, description="MLA query compression rank (0: full-rank query)")
+    kv_lora_rank: int = Field(0, ge=0, description="MLA key/value latent width (0: no MLA)")
+    qk_rope_head_dim: int = Field(0, ge=0, description="MLA decoupled rotary key/query width per head")
+    # shared experts and dense layers of an MoE model
+    num_shared_experts: int = Field(0, ge=0)
+    shared_ffn_hidden_size: int = Field(0, ge=0, description="total width of the shared expert(s)")
+    num_dense_layers: int = Field(0, ge=0, description="dense-FFN layers of an MoE model")
+    dense_ffn_hidden_size: int = Field(0, ge=0)
+    # attention over part of the sequence, sinks, multi-token prediction
+    sliding_window: int = Field(0, ge=0, description="keys of a sliding-window layer (0: none)")
+    num_sliding_layers: int = Field(0, ge=0)
+    attention_sinks: bool = False
+    num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
 
     @model_validator(mode="after")
     def _consistent(self) -> TransformerShape:
@@ -179,11 +204,37 @@ class TransformerShape(Spec):
             raise ValueError(f"num_attention_heads {self.num_heads} not a multiple of kv heads {self.num_kv_heads}")
         if self.experts_per_token > self.num_experts:
             raise ValueError("num_experts_per_tok exceeds the number of experts")
+        if self.num_dense_layers >= self.num_layers and self.is_moe:
+            raise ValueError("an MoE model needs at least one MoE layer")
+        if self.num_dense_layers and not (self.is_moe and self.dense_ffn_hidden_size):
+            raise ValueError("dense layers need an MoE model and a dense intermediate_size")
+        if self.num_sliding_layers > self.num_layers or (self.num_sliding_layers and not self.sliding_window):
+            raise ValueError("sliding layers need a sliding_window and at most num_hidden_layers of them")
+        if self.kv_lora_rank and self.qk_rope_head_dim >= self.head_dim:
+            raise ValueError("MLA needs qk_nope_head_dim > 0")
         return self
 
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 1
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def v_head_dim(self) -> int:
+        return self.v_head_dim_override or self.head_dim
+
+    @property
+    def attention_head_dim(self) -> float:
+        """Mean of the query/key and value head widths: attention-core FLOPs are 2 (d_qk + d_v) per pair."""
+        return (self.head_dim + self.v_head_dim) / 2.0
+
+    @property
+    def num_routed_layers(self) -> int:
+        """Layers of the first kind (routed experts in an MoE model, every layer of a dense one)."""
+        return self.num_layers - self.num_dense_layers
 
     @property
     def uses_dropout(self) -> bool:
@@ -194,28 +245,85 @@ class TransformerShape(Spec):
         return 3 if self.gated_mlp else 2
 
     def attention_params_per_layer(self) -> int:
-        q_out = self.num_heads * self.head_dim
+        """Q, K, V, output projections (MLA: down and up projections; DeepSeek-V2 eq. 9-14), plus sinks."""
+        h, heads = self.hidden_size, self.num_heads
+        sinks = heads if self.attention_sinks else 0
+        if self.is_mla:
+            nope = self.head_dim - self.qk_rope_head_dim
+            q_proj = (h * self.q_lora_rank + self.q_lora_rank * heads * self.head_dim if self.q_lora_rank
+                      else h * heads * self.head_dim)
+            kv_proj = (h * (self.kv_lora_rank + self.qk_rope_head_dim)
+                       + self.kv_lora_rank * heads * (nope + self.v_head_dim))
+            return q_proj + kv_proj + heads * self.v_head_dim * h + sinks
+        q_out = heads * self.head_dim
         kv_out = 2 * self.num_kv_heads * self.head_dim
-        return self.hidden_size * (q_out + kv_out) + q_out * self.hidden_size
+        return self.hidden_size * (q_out + kv_out) + q_out * self.hidden_size + sinks
 
     def expert_params(self) -> int:
+        """One routed expert (a dense model: its one FFN)."""
         return self.ffn_matrices * self.hidden_size * self.ffn_hidden_size
 
+    def shared_expert_params(self) -> int:
+        return self.ffn_matrices * self.hidden_size * self.shared_ffn_hidden_size
+
     def params_per_layer(self) -> int:
-        """Matrix parameters of one layer (norms and biases are <0.1 % and left out)."""
+        """Matrix parameters of one layer of the first kind (norms and biases are <0.1 % and left out)."""
         router = self.hidden_size * self.num_experts if self.is_moe else 0
-        return self.attention_params_per_layer() + self.num_experts * self.expert_params() + router
+        return (self.attention_params_per_layer() + self.num_experts * self.expert_params()
+                + self.shared_expert_params() + router)
+
+    def dense_layer_params(self) -> int:
+        """Matrix parameters of one dense-FFN layer of an MoE model (zero when it has none)."""
+        if not self.num_dense_layers:
+            return 0
+        return self.attention_params_per_layer() + self.ffn_matrices * self.hidden_size * self.dense_ffn_hidden_size
 
     def embedding_params(self) -> int:
         return self.vocab_size * self.hidden_size * (1 if self.tied_embeddings else 2)
 
     def total_params(self) -> int:
-        return self.num_layers * self.params_per_layer() + self.embedding_params()
+        """All layers of both kinds and the embeddings (the MTP modules are in `mtp_params`)."""
+        return (self.num_routed_layers * self.params_per_layer() + self.num_dense_layers * self.dense_layer_params()
+                + self.embedding_params())
 
-    def active_params(self) -> int:
-        """Parameters touched per token (MoE: only the routed experts)."""
-        dense_layer = self.params_per_layer() - (self.num_experts - self.experts_per_token) * self.expert_params()
-        return self.num_layers * dense_layer + self.embedding_params()
+    def active_layer_params(self) -> int:
+        """Parameters one token touches in one layer of the first kind (MoE: routed top-k + shared)."""
+        return self.params_per_layer() - (self.num_experts - self.experts_per_token) * self.expert_params()
+
+    def active_params(self, input_embedding: bool = True) -> int:
+        """Parameters touched per token (MoE: only the routed experts; dense layers and shared experts always).
+
+        `input_embedding=False` leaves out the input table, a lookup rather than a matmul (OpenAI's GPT-OSS
+        model card counts active parameters so; DeepSeek and Qwen count it).
+        """
+        embed = self.embedding_params() - (0 if input_embedding or self.tied_embeddings
+                                           else self.vocab_size * self.hidden_size)
+        return (self.num_routed_layers * self.active_layer_params()
+                + self.num_dense_layers * self.dense_layer_params() + embed)
+
+    def mtp_params(self) -> int:
+        """Multi-token-prediction modules (DeepSeek-V3 sec. 2.2): each a layer of the first kind, the 2h x h
+        projection of [h_i; emb(t_i+k)], and its own copy of the embedding and output head as checkpoints
+        store them (shared with the main model in training)."""
+        per_module = self.params_per_layer() + 2 * self.hidden_size * self.hidden_size
+        return self.num_mtp_layers * (per_module + 2 * self.vocab_size * self.hidden_size)
+
+    def sliding_fraction(self) -> float:
+        """Share of the layers with sliding-window attention."""
+        return self.num_sliding_layers / self.num_layers
+
+    def layer_kinds(self) -> tuple[tuple[TransformerShape, int], ...]:
+        """(shape of one layer kind, layers of it): the shape itself when every layer is alike; else the
+        routed layers and the dense-FFN layers, each as a shape whose every layer is of that kind."""
+        if not self.num_dense_layers:
+            return ((self, self.num_layers),)
+        routed = self.model_copy(update={"num_layers": self.num_routed_layers, "num_dense_layers": 0,
+                                         "dense_ffn_hidden_size": 0, "num_sliding_layers": 0})
+        dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
+                                        "dense_ffn_hidden_size": 0, "num_sliding_layers": 0, "num_experts": 1,
+                                        "experts_per_token": 1, "ffn_hidden_size": self.dense_ffn_hidden_size,
+                                        "num_shared_experts": 0, "shared_ffn_hidden_size": 0})
+        return ((routed, self.num_routed_layers), (dense, self.num_dense_layers))
 
 
 def _first(config: dict[str, Any], field: str) -> Any:
@@ -223,6 +331,60 @@ def _first(config: dict[str, Any], field: str) -> Any:
         if config.get(key) is not None:
             return config[key]
     return None
+
+
+def _int(config: dict[str, Any], key: str) -> int:
+    value = config.get(key)
+    return 0 if value is None or value is False else int(value)
+
+
+def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:
+    """Layers with a dense FFN in an MoE model (DeepSeek and Qwen-MoE placement rules, module docstring)."""
+    if experts <= 1:
+        return 0
+    first_k = _int(config, "first_k_dense_replace")
+    freq = _int(config, "moe_layer_freq") or 1
+    step = _int(config, "decoder_sparse_step") or 1
+    mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}
+    moe = [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
+    return layers - sum(moe)
+
+
+def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str, Any]:
+    """TransformerShape fields of MLA, shared experts, dense layers, sliding windows, sinks and MTP."""
+    fields: dict[str, Any] = {}
+    mla = ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
+    if _int(config, "kv_lora_rank"):
+        missing = [key for key in mla if not _int(config, key)]
+        if missing:
+            raise InputError(f"model config with kv_lora_rank (MLA) lacks {', '.join(missing)}")
+        rope = _int(config, "qk_rope_head_dim")
+        fields.update(q_lora_rank=_int(config, "q_lora_rank"), kv_lora_rank=_int(config, "kv_lora_rank"),
+                      qk_rope_head_dim=rope, head_dim=_int(config, "qk_nope_head_dim") + rope,
+                      v_head_dim_override=_int(config, "v_head_dim"))
+    elif _int(config, "v_head_dim"):
+        fields["v_head_dim_override"] = _int(config, "v_head_dim")
+    if experts > 1:
+        shared = _int(config, "n_shared_experts") or _int(config, "num_shared_experts")
+        moe_ffn = _first(config, "moe_ffn_hidden_size") or _first(config, "ffn_hidden_size")
+        shared_width = _int(config, "shared_expert_intermediate_size") or shared * int(moe_ffn or 0)
+        fields.update(num_shared_experts=shared or (1 if shared_width else 0), shared_ffn_hidden_size=shared_width)
+        dense = _num_dense_layers(config, layers, experts)
+        if dense:
+            fields.update(num_dense_layers=dense, dense_ffn_hidden_size=int(_first(config, "ffn_hidden_size") or 0))
+    window = _int(config, "sliding_window")
+    types = config.get("layer_types")
+    if window and isinstance(types, list):
+        sliding = sum(t == "sliding_attention" for t in types)
+    elif window and config.get("use_sliding_window") is not False:
+        sliding = layers
+    else:
+        sliding = 0
+    if sliding:
+        fields.update(sliding_window=window, num_sliding_layers=sliding)
+    fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
+    fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
+    return fields
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
@@ -250,6 +412,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     max_seq = _first(config, "max_seq_len") or 2048
     tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
     try:
+        frontier = _read_frontier(config, int(layers), int(experts))
         return TransformerShape(
             name=name,
             model_type=model_type,
@@ -257,7 +420,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
             num_layers=int(layers),
             num_heads=int(heads),
             num_kv_heads=int(kv_heads),
-            head_dim=int(config.get("head_dim") or hidden // heads),
+            head_dim=int(frontier.pop("head_dim", None) or config.get("head_dim") or hidden // heads),
             ffn_hidden_size=int(moe_ffn if (moe_ffn and experts > 1) else ffn),
             vocab_size=int(_first(config, "vocab_size") or 32000),
             max_seq_len=int(max_seq),
@@ -266,6 +429,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
             experts_per_token=int(_first(config, "experts_per_token") or 1) if int(experts) > 1 else 1,
             tied_embeddings=bool(config.get("tie_word_embeddings", tied_default)),
             source=str(config.get("source", "")),
+            **frontier,
         )
     except ValidationError as exc:
         err = exc.errors()[0]

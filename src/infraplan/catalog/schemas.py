@@ -13,9 +13,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
 
-Dtype = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
+# mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
+# scale): catalog peaks only; which GEMMs run in them is precision physics, not the catalog
+Dtype = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4", "mxfp8", "nvfp4", "mxfp4"]
 DTYPE_BYTES: dict[str, float] = {
     "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5, "fp4": 0.5,
+    "mxfp8": 1.0 + 1.0 / 32, "nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32,  # element + its share of the scale
 }
 
 Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]

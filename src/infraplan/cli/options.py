@@ -4,17 +4,105 @@ Each alias is an `Annotated` type a command uses as a parameter annotation, e.g.
 `def train(model: ModelArgument, system: SystemOption, gpus: GpusOption, as_json: JsonFlag = False)`.
 Closed sets of words are `Literal` choices: Typer turns them into click choices, so a wrong word fails with one
 line and exit code 2, shell completion (`infraplan --install-completion`) offers them, and the command still
-receives a plain `str`. The training choices mirror `infraplan.training.enums` (a test keeps them equal).
+receives a plain `str`. The training choices mirror `infraplan.training.enums`, the serving ones
+`serving.kv_cache.WEIGHT_DTYPES`/`KV_DTYPES` (tests keep them equal).
 Options whose valid words depend on other input (a codec on a given device, cooling for a rack density) keep
 their validation in the model, which gives the more useful message, and get completion only.
+
+Numbers are checked here, at the edge, before any model runs: `Bounded` is a click type built from pydantic
+constraints (`Field(ge=..., le=..., allow_inf_nan=False)`), so nan, inf, a negative price or a 20-digit count
+is one line and exit code 2, and the same `Annotated` constraint serves the Python API or a web API. The upper
+bounds are stated limits of the product (`MAX_*` below), each with its reason in the error line.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
+from pydantic import Field, TypeAdapter, ValidationError
+
+# --- stated limits -------------------------------------------------------------------------------------------
+MAX_ACCELERATORS = 10_000_000
+"""Accelerators in one system, job or deployment: 10 M, several times a 5 GW GB200 campus (~2.5 M)."""
+MAX_TOKENS = 10_000_000
+"""Tokens in one sequence (prompt, output, training context): 10 M, beyond any published context window."""
+MAX_SEQUENCES = 100_000_000
+"""Sequences in one global batch or samples in one batch: 100 M."""
+MAX_REQUESTS = 10_000_000
+"""Requests one serving simulation may hold: 10 M (1 M take ~4 s and ~0.5 GiB; the arrays grow linearly)."""
+MAX_TOP = 1_000
+"""Plans `search --top` may list."""
+MAX_SEED = 2**32 - 1
+"""numpy seeds are 32-bit unsigned integers."""
+
+
+class Bounded:
+    """A number parser checked by a pydantic constraint: finite, within bounds; the error names the limit's reason.
+
+    Used as Typer's `parser=`: its BadParameter becomes click's one-line "Invalid value for '--opt': ..." (exit 2).
+    """
+
+    def __init__(self, kind: type, why: str = "", **constraints: Any) -> None:
+        self.kind = kind
+        self.why = why
+        self.constraints = constraints
+        field = Field(allow_inf_nan=False, **constraints) if kind is float else Field(**constraints)
+        target: Any = Annotated[kind, field]
+        self.adapter: TypeAdapter[Any] = TypeAdapter(target)
+        self.__name__ = "INTEGER" if kind is int else "FLOAT"
+
+    def _read(self, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        text = str(value).strip().replace("_", "")
+        whole = "whole " if self.kind is int else ""
+        try:
+            return float(text) if self.kind is float else int(text)
+        except ValueError:
+            pass
+        try:  # "1e6" for a count: accepted only when it is a whole number
+            number = float(text)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a {whole}number") from None
+        if self.kind is int and math.isfinite(number) and number == int(number):
+            return int(number)
+        raise typer.BadParameter(f"{value!r} is not a {whole}number")
+
+    def __call__(self, value: Any) -> Any:
+        raw = self._read(value)
+        try:
+            return self.adapter.validate_python(raw)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            msg = err["msg"].replace("Input should be", "must be")
+            why = f" ({self.why})" if self.why and err["type"] == "less_than_equal" else ""
+            raise typer.BadParameter(f"{value}: {msg}{why}") from None
+
+    def __repr__(self) -> str:
+        return f"Bounded({self.kind.__name__}, {self.constraints})"
+
+
+def count(lo: int = 1, hi: int = MAX_ACCELERATORS, why: str = "") -> Bounded:
+    """Whole numbers in [lo, hi]."""
+    return Bounded(int, why, ge=lo, le=hi)
+
+
+def number(gt: float | None = None, ge: float | None = None, le: float | None = None, why: str = "") -> Bounded:
+    """Finite numbers with the given bounds (nan and inf are always refused)."""
+    bounds = {k: v for k, v in (("gt", gt), ("ge", ge), ("le", le)) if v is not None}
+    return Bounded(float, why, **bounds)
+
+
+ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")
+POSITIVE_COUNT = count(1, MAX_ACCELERATORS)
+TOKENS = count(1, MAX_TOKENS, "the limit is 10 M tokens")
+SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")
+SEED = count(0, MAX_SEED, "seeds are 32-bit unsigned integers")
+SECONDS = number(gt=0.0, le=1e9)
+PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------
 TrainDtype = Literal["bf16", "fp8"]
@@ -24,6 +112,8 @@ RankOrder = Literal["tp-cp-pp-dp", "tp-cp-dp-pp"]
 PipelineSchedule = Literal["1f1b", "interleaved"]
 CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
+ServeDtype = Literal["bf16", "fp8", "int8", "int4"]
+KvDtype = Literal["bf16", "fp8", "int8"]
 
 COOLING = ("air", "liquid", "immersion")
 BUILD_TYPES = ("hyperscale", "low-cost", "high-cost", "ai-campus")
@@ -42,8 +132,8 @@ ModelArgument = Annotated[str, typer.Argument(help="model preset or path to an H
 SystemOption = Annotated[str, typer.Option("--system", help="system preset or path to a system YAML")]
 OptionalSystem = Annotated[str | None, typer.Option("--system", help="system preset or path to a system YAML")]
 ServingSystem = Annotated[str, typer.Option("--system", help="system preset, system YAML, or an accelerator preset")]
-GpusOption = Annotated[int, typer.Option("--gpus", help="accelerators used")]
-SeedOption = Annotated[int, typer.Option("--seed", help="random seed for arrivals and lengths")]
+GpusOption = Annotated[int, typer.Option("--gpus", help="accelerators used", parser=ACCELERATORS)]
+SeedOption = Annotated[int, typer.Option("--seed", help="random seed for arrivals and lengths", parser=SEED)]
 TrainDtypeOption = Annotated[TrainDtype, typer.Option("--dtype", help="GEMM precision")]
 RecomputeOption = Annotated[Recompute, typer.Option("--recompute", help="activation recomputation")]
 AttentionOption = Annotated[Attention, typer.Option(
@@ -52,6 +142,9 @@ OrderOption = Annotated[RankOrder, typer.Option(
     "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)")]
 ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
     "--schedule", help="pipeline schedule [train: interleaved if --vpp > 1, else 1f1b; search: every one]")]
+StackOption = Annotated[str | None, typer.Option(
+    "--stack", help="software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, "
+    "nemo-24.12, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: stated in the output]")]
 AlgorithmOption = Annotated[CollectiveAlgorithm, typer.Option("--algorithm", help="collective algorithm")]
 SimOption = Annotated[CollectiveSim, typer.Option("--sim", help="analytical (alpha-beta) or flow-level model")]
 CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file overriding any price, life or factor")]
@@ -60,3 +153,17 @@ CoolingOption = Annotated[str | None, typer.Option(
     autocompletion=_completer(COOLING))]
 BuildTypeOption = Annotated[str | None, typer.Option(
     "--build-type", help=" | ".join(BUILD_TYPES), autocompletion=_completer(BUILD_TYPES))]
+
+# --- bounded numbers (Typer `parser=`), one per kind of quantity -----------------------------------------------
+PP_OR_TP = count(1, 1_048_576)
+ZERO_STAGE = count(0, 3, "ZeRO stages are 0-3")
+TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
+REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
+BATCH_CAP = count(1, 1_048_576)
+ARRIVAL_RATE = number(gt=0.0, le=1e9, why="the limit is 1e9 requests/s")
+PERCENTILE = number(gt=0.0, le=100.0)
+PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
+USD_PER_MWH = number(ge=0.0, le=1e6)
+DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years")
+HOURS_PER_DAY = number(gt=0.0, le=1e9)
+FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

@@ -7,7 +7,9 @@
   lives, maintenance, load factor and cost of capital (economics.yaml); every figure can be overridden with
   `CostOverrides` (the CLI's `--costs FILE.yaml` and flags).
 - Capex: servers = accelerators x the catalog's server price per accelerator (hardware_costs.yaml); network =
-  switch ports of the built topology x price per 400G-equivalent port (network.yaml, an estimate); facility =
+  the network layer's bill of materials of the built topology (network/costs.py: switch models, transceivers,
+  cables; the `network` command's figure), or switch ports x a per-port price when a --costs file sets
+  `switch_port_usd`; facility =
   peak IT watts x the build type's $/W of critical load (Cushman & Wakefield 2025; Hyperion JV).
 - Annualised capex: straight-line by default (Meta depreciates servers and network over 5.5 years, facilities
   over 14 in Epoch AI's model); with `cost_of_capital` > 0 the annuity factor r / (1 - (1 + r)^-n) instead.
@@ -33,7 +35,6 @@ from infraplan.catalog.facility_loader import (
     load_economics,
     load_hardware_cost,
     load_location,
-    load_network_cost,
 )
 from infraplan.catalog.loader import read_user_file
 from infraplan.catalog.schemas import Spec
@@ -72,7 +73,11 @@ class CostOverrides(Spec):
         """These overrides with non-None `flags` on top (CLI flags win over the file)."""
         data = self.model_dump()
         data.update({k: v for k, v in flags.items() if v is not None})
-        return CostOverrides(**data)
+        try:
+            return CostOverrides(**data)
+        except ValidationError as exc:  # the Python API gets the CLI's one line, not a pydantic traceback
+            err = exc.errors()[0]
+            raise InputError(f"invalid override {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
 def load_cost_overrides(path: str | None) -> CostOverrides:
@@ -165,12 +170,12 @@ def server_price_per_accelerator(accelerator: str, overrides: CostOverrides) -> 
 
 def capex_usd(load: ITLoad, accelerator: str, facility_usd_per_w: float, overrides: CostOverrides) -> dict[str, float]:
     """Capital cost by asset class: servers, scale-out network, facility (shell, power and cooling plant)."""
+    # the network layer's bill of materials (switches, optics, cables), unless a --costs file prices per port
     port_usd = overrides.switch_port_usd
-    if port_usd is None:
-        port_usd = load_network_cost().switch_port_usd
+    network = load.network_capex_usd if port_usd is None else load.switch_ports * port_usd * load.port_scale
     return {
         "servers": load.accelerators * server_price_per_accelerator(accelerator, overrides),
-        "network": load.switch_ports * port_usd * load.port_scale,
+        "network": network,
         "facility": load.it_w * facility_usd_per_w,
     }
 

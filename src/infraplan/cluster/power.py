@@ -10,8 +10,10 @@
   by the cooling type's rack power (cooling.yaml) and by rack space (42U).
 - Network: switches, ports and tiers come from the explicit folded-Clos builder (`network.topology.
   build_topology`) on the system's own tiers, or on the generic non-blocking Clos of generic.py for a plain
-  accelerator count; power and price per switch port (network.yaml, scaled by port speed over 400G), plus
-  storage/frontend/management as a fraction of server power.
+  accelerator count; its power and capex are the network layer's bill of materials (`network.costs.
+  bill_of_materials`: switch models, transceivers at both ends of every optical link, cables), the one
+  `infraplan network` prints, so `network` and `facility` give one answer; plus storage/frontend/management
+  as a fraction of server power.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from infraplan.catalog.facility_loader import CoolingType, load_hardware_cost, l
 from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.cluster.generic import clos_tiers
 from infraplan.errors import InputError
-from infraplan.network.topology import build_topology
+from infraplan.network.costs import bill_of_materials
+from infraplan.network.topology import ClosTopology, build_topology
 
 RACK_UNITS = 42
 DEFAULT_IDLE_FRACTION = 0.10
@@ -107,7 +110,9 @@ class ITLoad:
     network_tiers: int
     port_scale: float  # port bandwidth / the 400G reference port
     fabric_accelerators: int  # accelerators the fabric is built for (whole domains below the top tier)
+    network_capex_usd: float = 0.0  # the bill of materials: switches, optics, cables
     network_model: str = "topology builder (network/topology.py)"
+    network_pricing: str = "bill of materials (network/costs.py: switch models, transceivers, cables)"
 
     @property
     def servers_w(self) -> float:
@@ -164,15 +169,22 @@ def fabric_system(layout: ServerLayout, accelerators: int) -> System:
                                      "name": f"{layout.accelerator.name}-generic-{built}"})
 
 
-def fabric_ports(layout: ServerLayout, accelerators: int) -> tuple[int, int, int, int]:
-    """(switch ports, tiers, switches, accelerators built for) of the topology builder's fabric."""
+def fabric_topology(layout: ServerLayout, accelerators: int) -> ClosTopology | None:
+    """The topology builder's fabric for `accelerators` (None: the servers have no NICs)."""
     if layout.nics_per_server == 0:
-        return 0, 0, 0, accelerators
+        return None
     system = fabric_system(layout, accelerators)
     gpus = system.total_accelerators if layout.generic else accelerators
-    topo = build_topology(system, gpus=gpus)
+    return build_topology(system, gpus=gpus)
+
+
+def fabric_ports(layout: ServerLayout, accelerators: int) -> tuple[int, int, int, int]:
+    """(switch ports, tiers, switches, accelerators built for) of the topology builder's fabric."""
+    topo = fabric_topology(layout, accelerators)
+    if topo is None:
+        return 0, 0, 0, accelerators
     ports = sum(t.switches * (t.down_ports + t.up_ports) for t in topo.tiers)
-    return ports, len(topo.tiers), topo.switches_total, gpus
+    return ports, len(topo.tiers), topo.switches_total, topo.gpus
 
 
 def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
@@ -185,13 +197,18 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
     servers_per_rack, rack_w = rack_layout(layout, cooling, cooling_name, rack_power_w)
     racks = -(-servers // servers_per_rack)
     net = load_network_cost()
-    ports, levels, switches, built = fabric_ports(layout, servers * per)
+    topo = fabric_topology(layout, servers * per)
+    bom = bill_of_materials(topo) if topo is not None else {"power_w": 0.0, "capex_usd": 0.0}
+    ports = sum(t.switches * (t.down_ports + t.up_ports) for t in topo.tiers) if topo is not None else 0
+    levels, switches = (len(topo.tiers), topo.switches_total) if topo is not None else (0, 0)
+    built = topo.gpus if topo is not None else servers * per
     scale = layout.nic_bandwidth_bytes_per_s / net.reference_port_bandwidth_bytes_per_s
     accel_w = servers * per * float(accelerator_power_w(layout.accelerator))
     hosts_w = servers * layout.host_power_w
     return ITLoad(
         accelerators=servers * per, servers=servers, racks=racks, servers_per_rack=servers_per_rack,
         rack_power_w=rack_w, accelerators_w=accel_w, hosts_w=hosts_w,
-        network_w=ports * net.switch_port_power_w * scale, misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
+        network_w=float(bom["power_w"]), misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
         switch_ports=ports, switches=switches, network_tiers=levels, port_scale=scale, fabric_accelerators=built,
+        network_capex_usd=float(bom["capex_usd"]),
     )

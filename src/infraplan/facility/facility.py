@@ -18,8 +18,6 @@ from infraplan.errors import InputError
 from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
 from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityReport
 
-NETWORK_PRICING = "per-port power and price estimate (network.yaml)"
-
 
 def embodied_per_accelerator_kg(accelerator: str, overrides: CostOverrides) -> float | None:
     if overrides.embodied_kgco2e_per_accelerator is not None:
@@ -65,7 +63,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
             "storage_and_misc": load.misc_w, "cooling_and_power_distribution": facility_w - it_w,
         },
         network=FacilityNetwork(switch_ports=load.switch_ports, switches=load.switches, tiers=load.network_tiers,
-                                model=load.network_model, pricing=NETWORK_PRICING,
+                                model=load.network_model, pricing=load.network_pricing,
                                 fabric_accelerators=load.fabric_accelerators),
         capex_total_usd=sum(capex.values()),
         annualized_capex_usd_per_year=costs.annualized_capex_usd_per_year,

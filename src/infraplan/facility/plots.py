@@ -5,15 +5,13 @@ temporary file renamed into place), so a failed write never leaves half a file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from infraplan.errors import InputError
+from infraplan.catalog.loader import write_atomically
 
 
 def _power_sankey(report: dict[str, Any]) -> go.Sankey:
@@ -56,23 +54,6 @@ def facility_figure(report: dict[str, Any], phases: list[dict[str, Any]] | None 
 
 
 def write_html(fig: go.Figure, path: str) -> str:
-    """Write the figure to `path` atomically; InputError if the folder does not exist or is not writable."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"--plot: folder {str(folder)!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".html", dir=folder)
-    except OSError as exc:
-        raise InputError(f"--plot: cannot write to {str(folder)!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(fig.to_html(include_plotlyjs=True, full_html=True))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return str(target)
+    """Write the figure to `path` atomically with the user's umask; InputError if it cannot be written."""
+    html = fig.to_html(include_plotlyjs=True, full_html=True)
+    return write_atomically(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"), "--plot")

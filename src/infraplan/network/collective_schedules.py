@@ -11,15 +11,27 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
   all-gather n-1 steps;
 * hierarchical: ring reduce-scatter inside each node (k-1 steps of size/k), then k rail rings of one member per
   node on size/k, then all-gather inside each node;
-* all-to-all: every ordered pair at once, size/n each (NCCL's pairwise send/recv);
+* tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
+  NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a node and its NIC), each a chain through
+  the node's members and two complementary binary trees over the nodes carrying half the channel's data;
+  reduce up then broadcast down, each pipelined over ceil(log2 n) chunks (the analytical model's
+  2 size / bw + 2 ceil(log2 n) latency);
+* all-to-all: NCCL's grouped send/recv of size/n to every peer, `A2A_PEERS_IN_FLIGHT` (32) peers at a time:
+  round r sends to the peers at offsets r + 1 + q R (q = 0..31, R = ceil((n-1)/32) rounds), so every round
+  spans every distance (and tier) alike and one round is simulated, repeated R times;
 * send-recv: rank i sends `size` to rank i + n/2 (all pairs at once).
-The double binary tree is modelled analytically only.
+`--algorithm auto` takes the algorithm the analytical model finds fastest, in both models, so both answer
+for the same schedule. The analytical model prices oversubscribed tiers by the share of their uplinks this
+one group occupies (`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still
+differ by more than 5 % the result says why in `difference_reason`.
 
 Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,10 +39,12 @@ import numpy as np
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.collectives import (
+    A2A_PEERS_IN_FLIGHT,
     SCALE_UP_LATENCY_S,
     Fabric,
     all_gather_time,
     all_reduce_time,
+    all_to_all_rounds,
     all_to_all_time,
     bottleneck_tier,
     bus_bandwidth,
@@ -83,11 +97,8 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
                              "all-gather")
         if algorithm not in allowed:
             raise InputError(f"{op} has no {algorithm} algorithm here; choose from {', '.join(allowed)}")
-        if sim == "flow" and algorithm == "tree":
-            raise InputError("--sim flow simulates ring and hierarchical schedules; the tree is analytical only")
         return algorithm
-    candidates = [a for a in allowed if not (sim == "flow" and a == "tree")]
-    return min(candidates, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
+    return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
 def _rings(gpus: np.ndarray, gpn: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -110,13 +121,64 @@ def _steps(op: str, n: int) -> int:
     return 2 * (n - 1) if op == "all-reduce" else n - 1
 
 
+def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parent of every rank in NCCL's two complementary binary trees over `m` ranks (-1 at the roots).
+
+    Tree 0 (ncclGetBtree): rank r with lowest set bit b hangs under (r ^ b) | 2b, or r ^ b past the end.
+    Tree 1 (ncclGetDtree): tree 0 shifted by one rank when m is even, mirrored when m is odd, so that the
+    leaves of one tree are the inner nodes of the other.
+    """
+    def btree(rank: np.ndarray) -> np.ndarray:
+        low = rank & -rank
+        up = (rank ^ low) | (low << 1)
+        up = np.where(up >= m, rank ^ low, up)
+        return np.where(rank == 0, -1, up)
+
+    ranks = np.arange(m, dtype=np.int64)
+    first = btree(ranks)
+    if m % 2 == 0:
+        shifted = btree((ranks - 1) % m)
+        second = np.where(shifted < 0, -1, (shifted + 1) % m)
+    else:
+        mirrored = btree(m - 1 - ranks)
+        second = np.where(mirrored < 0, -1, m - 1 - mirrored)
+    return first, second
+
+
+def _tree_phases(grid: np.ndarray, size: float) -> list[tuple[FlowSet, int]]:
+    """Reduce (up) and broadcast (down) of the double binary tree, each pipelined over ceil(log2 n) chunks."""
+    m, k = grid.shape
+    chunks = max(1, math.ceil(math.log2(m * k)))
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    sizes: list[np.ndarray] = []
+    for c in range(k):  # channel c: its slice size/k, split over the two trees
+        chain = grid[:, (c + np.arange(k)) % k]
+        if k > 1:  # the chain through the node's members carries both trees' halves
+            src.append(chain[:, :-1].reshape(-1))
+            dst.append(chain[:, 1:].reshape(-1))
+            sizes.append(np.full(src[-1].size, size / k))
+        for parents in tree_parents(m):
+            child = np.flatnonzero(parents >= 0)
+            src.append(grid[child, c])
+            dst.append(grid[parents[child], c])
+            sizes.append(np.full(child.size, size / (2 * k)))
+    up_src, up_dst, up_size = np.concatenate(src), np.concatenate(dst), np.concatenate(sizes) / chunks
+    return [(FlowSet.of(up_src, up_dst, up_size), chunks), (FlowSet.of(up_dst, up_src, up_size), chunks)]
+
+
 def flow_phases(op: str, algorithm: str, gpus: np.ndarray, gpn: int, size: float) -> list[tuple[FlowSet, int]]:
     """The distinct steps of the schedule with how often each repeats."""
     n = gpus.size
     if op == "all-to-all":
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        off = i != j
-        return [(FlowSet.of(gpus[i[off]], gpus[j[off]], size / n), 1)]
+        rounds = int(all_to_all_rounds(n))
+        offsets = 1 + np.arange(A2A_PEERS_IN_FLIGHT) * rounds
+        offsets = offsets[offsets < n]
+        src = np.repeat(np.arange(n), offsets.size)
+        dst = (src + np.tile(offsets, n)) % n
+        # the round carries the bytes of its share of the peers: R rounds move all (n-1) * size/n
+        per_pair = size / n * (n - 1) / (rounds * offsets.size)
+        return [(FlowSet.of(gpus[src], gpus[dst], per_pair), rounds)]
     if op == "send-recv":
         if n % 2:
             raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {n}")
@@ -125,6 +187,8 @@ def flow_phases(op: str, algorithm: str, gpus: np.ndarray, gpn: int, size: float
         src, dst, k = _rings(gpus, gpn)
         return [(FlowSet.of(src, dst, size / (n * k)), _steps(op, n))]
     grid = gpus.reshape(-1, n // np.unique(gpus // gpn).size)
+    if algorithm == "tree":
+        return _tree_phases(grid, size)
     m, k = grid.shape
     intra = FlowSet.of(grid.reshape(-1), np.roll(grid, -1, axis=1).reshape(-1), size / k)
     rails = FlowSet.of(grid.reshape(-1), np.roll(grid, -1, axis=0).reshape(-1), size / (k * m))
@@ -157,7 +221,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
     if not size_bytes > 0:
         raise InputError(f"--bytes must be positive, got {size_bytes}")
-    spec, fabric = cluster.system, cluster.fabric
+    # one group alone on the fabric, in both models: tiers priced by the share of their uplinks it occupies
+    # (send-recv: its n/2 pairs run at once, each a group of two)
+    concurrent = max(gpus // 2, 1) if op == "send-recv" else 1
+    spec, fabric = cluster.system, replace(cluster.fabric, concurrent_groups=concurrent)
     members, stride = place(spec.total_accelerators, gpus, placement)
     algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride)
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
@@ -169,8 +236,9 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     if sim == "analytical":
         time_s = analytical
         tier = bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
-        assumptions = ["every group of this shape runs at once (oversubscribed tiers shared by all of them)",
-                       "perfect ECMP load balance (no hash collisions)", "alpha-beta: fixed latency per step"]
+        assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
+                       "uplinks)", "perfect ECMP load balance (no hash collisions)",
+                       "alpha-beta: fixed latency per step"]
     else:
         fpp = spec.network.ecmp_flows_per_pair if flows_per_pair is None else flows_per_pair
         if fpp < 1:
@@ -187,10 +255,31 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             flows = max(flows, result.flows)
             if phase > worst:
                 worst, tier = phase, result.bottleneck_class
-        out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows})
+        out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
+                    "difference_reason": difference_reason(time_s, analytical, tier,
+                                                           bottleneck_tier(fabric, gpus, stride, a2a), fpp)})
         assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
                        "max-min fair fluid sharing; identical steps simulated once"]
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions})
     return CollectiveResult.model_validate(out)
+
+
+AGREEMENT = 0.05  # flow and analytical times within 5 % need no explanation
+
+
+def difference_reason(flow_s: float, analytical_s: float, flow_tier: str, analytical_tier: str,
+                      flows_per_pair: int) -> str | None:
+    """Why the flow simulation and the analytical model differ by more than 5 %, or None when they agree."""
+    ratio = flow_s / analytical_s
+    if abs(ratio - 1.0) <= AGREEMENT:
+        return None
+    if ratio > 1.0 and flow_tier not in ("nic", "scale-up"):
+        return (f"flow {ratio:.2f}x the analytical time: ECMP hash collisions ({flows_per_pair} flow(s) per GPU "
+                f"pair) load some {flow_tier} links above the average the analytical model assumes")
+    if ratio > 1.0:
+        return (f"flow {ratio:.2f}x the analytical time: the schedule loads some {flow_tier} links more than the "
+                "per-rank average the analytical model assumes (uneven members per node or rail)")
+    return (f"flow {1 / ratio:.2f}x faster than the analytical model: the {analytical_tier} bound it applies is "
+            "not reached by this placement")

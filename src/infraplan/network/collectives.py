@@ -10,9 +10,13 @@ spans `n * stride` consecutive ranks. From that placement:
   channel per NIC), so bus bandwidth = min(scale-up, k * NIC); this is how 8 HDR NICs give the 192 GB/s
   DGX A100 all-reduce busbw in network.md;
 * at every crossed tier with oversubscription `o`, a domain of that tier holds `k_t` members of each
-  group and all groups run at once, so a ring's traffic out of the domain is one flow per group:
-  bus bandwidth <= k_t * NIC / o. For all-to-all a fraction 1 - k_t/n of each rank's bytes leave:
-  NIC rate <= NIC / (o * (1 - k_t/n)).
+  group; a tier is priced by the share of its uplinks the groups that run at once occupy (issue 12 item 6,
+  as the flow simulation shares them): with `g` groups of this shape interleaved in the domain, the busy
+  GPUs are `occ = min(g * k_t, domain) / domain` of it and the domain's uplinks (domain * NIC / o) are
+  shared by `g` ring flows: bus bandwidth <= k_t * NIC / (o * occ). For all-to-all a fraction 1 - k_t/n of
+  each rank's bytes leave: NIC rate <= NIC / (o * occ * (1 - k_t/n)). `Fabric.concurrent_groups` is `g`:
+  None (the default) means every group of the shape runs at once (g = stride: a training job fills its
+  domains, so occ = 1 and the full ratio applies); 1 means one group alone on an idle fabric (`collective`).
 * latency per algorithm step is the hop latency up to the highest tier crossed and back.
 
 Ring and tree (double binary tree, 2 log2 n latency steps) all-reduce; `auto` takes the faster, as NCCL's
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +50,7 @@ class Fabric:
     tier_oversubscription: tuple[float, ...]
     tier_round_trip_latency_s: tuple[float, ...]  # to cross tier i: up through tiers 0..i and back
     host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
+    concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
 
     @classmethod
     def from_system(
@@ -72,6 +79,15 @@ class Fabric:
         )
 
 
+def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int) -> np.ndarray:
+    """Fraction of a tier domain's GPUs busy with groups of this shape: min(g * k_t, domain) / domain, where
+    g = `fabric.concurrent_groups` (default: `stride`, every rank in some group)."""
+    groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
+    busy = np.minimum(groups * np.asarray(k_tier, dtype=np.float64), float(domain))
+    occupancy: np.ndarray = busy / float(domain)
+    return occupancy
+
+
 def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
                all_to_all: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bus bandwidth per rank (bytes/s), step latency (s) and bottleneck tier index for groups.
@@ -97,12 +113,13 @@ def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
         if over <= 1.0:
             continue
         k_tier = np.clip(np.floor(size / stride), 1.0, n)
+        shared = over * uplink_occupancy(fabric, k_tier, stride, size)
         if all_to_all:
             leaving = np.maximum(1.0 - k_tier / n, 1e-12)
-            limit = fabric.nic_bytes_per_s / (over * leaving)
+            limit = fabric.nic_bytes_per_s / (shared * leaving)
             nic_rate = np.where(crossed, np.minimum(nic_rate, limit), nic_rate)
         else:
-            cross_bw = np.where(crossed, np.minimum(cross_bw, k_tier * fabric.nic_bytes_per_s / over), cross_bw)
+            cross_bw = np.where(crossed, np.minimum(cross_bw, k_tier * fabric.nic_bytes_per_s / shared), cross_bw)
     bottleneck = np.minimum(bottleneck, len(fabric.tier_sizes) - 1)
     if all_to_all:
         # of a rank's bytes, 1/n stay local, (k-1)/n go over the scale-up link and (n-k)/n over the NIC, in
@@ -122,36 +139,62 @@ def _steps(n: np.ndarray) -> np.ndarray:
 
 
 def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
-                    algorithm: str = "auto") -> np.ndarray:
-    """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart."""
+                    algorithm: str = "auto", sized: bool = False) -> np.ndarray:
+    """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart.
+
+    `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
+    training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
+    """
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride)
+    lat = step_latency(fabric, lat, n, stride) if sized else lat
     size = np.asarray(size_bytes, dtype=np.float64)
-    ring = 2.0 * _steps(n) / np.maximum(n, 1.0) * size / bw + 2.0 * _steps(n) * lat
-    tree = 2.0 * size / bw + 2.0 * np.ceil(np.log2(np.maximum(n, 1.0))) * lat
+    ring_bw = 2.0 * _steps(n) / np.maximum(n, 1.0) * size / bw
+    ring = sized_time(fabric, ring_bw + 2.0 * _steps(n) * lat, ring_bw, size, n, stride, sized=sized)
+    tree = sized_time(fabric, 2.0 * size / bw + 2.0 * np.ceil(np.log2(np.maximum(n, 1.0))) * lat, 2.0 * size / bw,
+                      size, n, stride, sized=sized)
     t = {"ring": ring, "tree": tree, "auto": np.minimum(ring, tree)}[algorithm]
     return np.where(n > 1, t, 0.0)
 
 
 def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-                        stride: npt.ArrayLike) -> np.ndarray:
+                        stride: npt.ArrayLike, sized: bool = False) -> np.ndarray:
     """Seconds to reduce-scatter a `size_bytes` buffer (full, unsharded size) over the group (ring)."""
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride)
-    t = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw + _steps(n) * lat
+    lat = step_latency(fabric, lat, n, stride) if sized else lat
+    bandwidth = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw
+    t = sized_time(fabric, bandwidth + _steps(n) * lat, bandwidth, size_bytes, n, stride, sized=sized)
     return np.where(n > 1, t, 0.0)
 
 
-def all_gather_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
+def all_gather_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
+                    sized: bool = False) -> np.ndarray:
     """Seconds to all-gather into a `size_bytes` buffer (the gathered size); same cost as reduce-scatter."""
-    return reduce_scatter_time(fabric, size_bytes, n, stride)
+    return reduce_scatter_time(fabric, size_bytes, n, stride, sized)
 
 
-def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
+# peers an all-to-all has in flight at once: NCCL groups the n-1 sends/receives and runs them over its p2p
+# channels, NCCL_MAX_P2P_NCHANNELS = MAXCHANNELS = 32 by default (NCCL environment-variable docs), so the
+# latency is paid once per round of 32 peers, not once per peer
+A2A_PEERS_IN_FLIGHT = 32
+
+
+def all_to_all_rounds(n: npt.ArrayLike) -> np.ndarray:
+    """Rounds of concurrent peers of an all-to-all over `n` ranks: ceil((n - 1) / A2A_PEERS_IN_FLIGHT)."""
+    rounds: np.ndarray = np.ceil(_steps(np.asarray(n, dtype=np.float64)) / A2A_PEERS_IN_FLIGHT)
+    return rounds
+
+
+def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
+                    sized: bool = False) -> np.ndarray:
     """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
     n = np.asarray(n, dtype=np.float64)
     bw, lat, _ = group_link(fabric, n, stride, all_to_all=True)
-    t = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw + _steps(n) * lat
+    bandwidth = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw
+    lat = step_latency(fabric, lat, n, stride) if sized else lat
+    t = sized_time(fabric, bandwidth + all_to_all_rounds(n) * lat, bandwidth, size_bytes, n, stride, all_to_all=True,
+                   sized=sized)
     return np.where(n > 1, t, 0.0)
 
 
@@ -170,7 +213,7 @@ def collective_time(fabric: Fabric, kind: str, size_bytes: npt.ArrayLike, n: npt
                     stride: npt.ArrayLike) -> np.ndarray:
     """Seconds of one collective named by kind ('all_gather', 'reduce_scatter', 'all_reduce', 'all_to_all'),
     the names `ops.layer.Collective` records use, so training and serving price them through one table."""
-    return COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride)
+    return COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride, sized=True)
 
 
 COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {
@@ -200,8 +243,9 @@ def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride
     k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
     m = -(-n // k)
     if k == 1 or m == 1:
-        return float({"all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time,
-                      "all-gather": all_gather_time}[op](fabric, size_bytes, n, stride, **(
+        flat: dict[str, Callable[..., np.ndarray]] = {
+            "all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time, "all-gather": all_gather_time}
+        return float(flat[op](fabric, size_bytes, n, stride, **(
                           {"algorithm": "ring"} if op == "all-reduce" else {})))
     intra = (k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s + (k - 1) * SCALE_UP_LATENCY_S
     bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
@@ -224,8 +268,9 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
         if n * stride <= size or over <= 1.0:
             continue
         k_tier = min(max(size // stride, 1), n)
-        limit = fabric.nic_bytes_per_s / (over * max(1.0 - k_tier / n, 1e-12)) if all_to_all \
-            else k_tier * fabric.nic_bytes_per_s / over
+        shared = over * float(uplink_occupancy(fabric, k_tier, stride, size))
+        limit = fabric.nic_bytes_per_s / (shared * max(1.0 - k_tier / n, 1e-12)) if all_to_all \
+            else k_tier * fabric.nic_bytes_per_s / shared
         if limit < rate:
             name, rate = tier, limit
     if all_to_all:
@@ -233,3 +278,75 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
         if share_local / fabric.scale_up_bytes_per_s > (1.0 - share_local) / rate:
             return "scale-up"
     return name
+
+
+# --- Message-size efficiency (issue 12 item 3): small messages reach a fraction of the large-message busbw ---
+
+NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
+_NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
+
+
+@lru_cache(maxsize=4)
+def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(log2 message sizes, efficiency[size, node column] normalised to the largest message) of a SimAI table."""
+    text = (resources.files("infraplan.catalog") / "nccl" / f"simai_{kind}_ratio.csv").read_text()
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
+    sizes = np.log2([float(r[0]) for r in rows])
+    table = np.array([[float(x) if x else np.nan for x in r[1:1 + len(_NODE_COLUMNS)]] for r in rows])
+    for j in range(table.shape[1]):  # node counts the table lacks: the largest one it has
+        if np.isnan(table[:, j]).all():
+            table[:, j] = table[:, j - 1]
+    # time must not fall as the message grows: between rows (sizes double) the efficiency may rise by at most
+    # a factor 1 + ln 2, which keeps size / efficiency increasing under log-linear interpolation
+    for i in range(1, table.shape[0]):
+        table[i] = np.minimum(table[i], (1.0 + np.log(2.0)) * table[i - 1])
+    return sizes, np.minimum(table / table[-1:, :], 1.0)
+
+
+def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
+                       all_to_all: bool = False) -> np.ndarray:
+    """Bus-bandwidth efficiency of one collective at its message size, relative to its large-message busbw.
+
+    From the SimAI NCCL tables (catalog/nccl, measured busbw / peak by message size and node count):
+    inside one scale-up domain the NVLink column, across domains the NIC table at the node count the group
+    spans, all-to-all the ATA table; each normalised by its largest-message value (the catalog's collective
+    efficiencies are large-message figures), interpolated in log2(size) and log2(nodes). Below the smallest
+    tabulated size (16 MiB) the smallest size's value holds and the alpha-beta latency term takes over.
+    """
+    size = np.maximum(np.asarray(size_bytes, dtype=np.float64), 1.0)
+    n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
+    inside = n * stride <= fabric.scale_up_domain
+    # nodes holding members of the group (the tables' column), however far apart they are
+    nodes = np.maximum(n / np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, np.maximum(n, 1.0)), 1.0)
+    sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
+    _, nic = _efficiency_table("ata" if all_to_all else "nic")
+    log_size = np.clip(np.log2(size), sizes[0], sizes[-1])
+    by_column = np.stack([np.interp(log_size, sizes, nic[:, j]) for j in range(len(_NODE_COLUMNS))])
+    log_nodes = np.clip(np.log2(nodes), 0.0, np.log2(_NODE_COLUMNS[-1]))
+    # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights
+    across = sum((np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * by_column[j] for j in range(len(_NODE_COLUMNS))),
+                 np.zeros(np.shape(log_nodes)))
+    local = np.interp(log_size, sizes, nvlink[:, 0])
+    return np.asarray(np.clip(np.where(inside, local, across), 1e-3, 1.0), dtype=np.float64)
+
+
+def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,
+               n: npt.ArrayLike, stride: npt.ArrayLike, all_to_all: bool = False, sized: bool = True) -> np.ndarray:
+    """A collective's seconds with its message-size efficiency: max(alpha-beta time, bandwidth term / efficiency).
+
+    The table's efficiency already contains the latency of the measured collective, so it bounds the time
+    from below instead of adding to the alpha-beta latency; tiny messages stay latency-bound.
+    """
+    if not sized:
+        return np.asarray(alpha_beta_s, dtype=np.float64)
+    eff = message_efficiency(fabric, size_bytes, n, stride, all_to_all)
+    seconds: np.ndarray = np.maximum(np.asarray(alpha_beta_s, dtype=np.float64),
+                                     np.asarray(bandwidth_s, dtype=np.float64) / eff)
+    return seconds
+
+
+def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
+    """Per-step latency of a ring: a group that leaves its scale-up domain pays NCCL's network step latency
+    (proxy thread, NIC, protocol: `NCCL_NET_STEP_LATENCY_S`), not just the switch hops."""
+    crosses = np.asarray(n, dtype=np.float64) * np.asarray(stride, dtype=np.float64) > fabric.scale_up_domain
+    return np.where(crosses, np.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)

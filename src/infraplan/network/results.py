@@ -69,6 +69,8 @@ class CollectiveResult(SparseResult):
     flows_per_pair: int | None = Field(None, description="ECMP flows per GPU pair (flow simulation)")
     seed: int | None = Field(None, description="random seed (flow simulation)")
     flows: int | None = Field(None, description="flows simulated (count)")
+    difference_reason: str | None = Field(None, description="why the flow and analytical times differ by more "
+                                          "than 5 % (flow simulation), null when they agree")
     time_s: float = Field(description="seconds")
     algbw_bytes_per_s: float = Field(description="algorithm bandwidth, bytes per second")
     busbw_bytes_per_s: float = Field(description="bus bandwidth, bytes per second")

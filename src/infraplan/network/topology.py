@@ -277,20 +277,9 @@ def to_networkx(topo: ClosTopology, endpoints: bool = True) -> Any:
 
 def write_graphml(topo: ClosTopology, path: str) -> None:
     """Write the graph as GraphML atomically (a temporary file renamed into place: no half-written output)."""
-    import os
-    import tempfile
-
     import networkx as nx
 
+    from infraplan.catalog.loader import write_atomically
+
     graph = to_networkx(topo)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise InputError(f"cannot write {path}: no such folder {folder}")
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".graphml.tmp")
-    os.close(fd)
-    try:
-        nx.write_graphml(graph, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(path, lambda tmp: nx.write_graphml(graph, tmp), "--graphml")

@@ -18,6 +18,19 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   gradient backward. Inference (the serving engine's count): 10 h + 3 f per token in 6 kernels (norms,
   rotary, activation, residuals; no SP). The two counts disagree (rotary bytes, non-gated FFNs) and are kept
   as each consumer had them.
+* Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
+  the fused down projection [W_DQ; W_DKV; W_KR] (M x (q_lora + kv_lora + rope) x h, replicated over TP), the
+  query up projection (M x heads*(nope + rope)/TP x q_lora), the KV up projection to the decompressed heads
+  (M x heads*(nope + v)/TP x kv_lora) and the output (M x h x heads*v/TP); the attention core over the
+  decompressed heads (qk width nope + rope, v width v_head_dim). Inference absorbs W_UK into the query and
+  W_UV into the output (DeepSeek-V2 sec. 2.1.2, "weight absorption"): per local head a (M x kv_lora x nope)
+  and a (M x v x kv_lora) GEMM, the same FLOPs and weight bytes as the KV up projection of the new tokens,
+  so attention reads only the latent cache.
+* Shared experts (DeepSeekMoE, arXiv:2401.06066): a dense FFN of the shared width beside the routed experts,
+  split over TP. Two layer kinds (first-k dense layers): each kind's table, weighted by its share of the
+  layers (GEMM and collective counts, element-wise bytes and kernels), so that L x the table is the sum.
+* Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
+  attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
@@ -77,7 +90,7 @@ class AttentionCore:
     query_tokens: ArrayLike
     keys: ArrayLike
     heads: ArrayLike  # local heads (heads / TP)
-    head_dim: int
+    head_dim: float  # mean of the query/key and value widths (MLA: (nope + rope + v) / 2)
     batch: ArrayLike
     causal: bool = True
 
@@ -133,12 +146,50 @@ class LayerOps:
         return np.asarray(sum(np.asarray(g.count, dtype=np.float64) for g in self.gemms), dtype=np.float64)
 
 
+def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
+    """Mean over layers of the causal keys per query, as the `seq_len` to price at half weight.
+
+    A full causal layer: s (s / 2 pairs per query). A sliding layer of window W (s > W): W s - W^2 / 2 pairs,
+    i.e. 2 W - W^2 / s keys at half weight; s when s <= W.
+    """
+    s = np.asarray(seq_len, dtype=np.float64)
+    if not shape.num_sliding_layers:
+        return s
+    w = float(shape.sliding_window)
+    window = np.where(s > w, 2.0 * w - w * w / np.maximum(s, 1.0), s)
+    frac = shape.sliding_fraction()
+    return np.asarray((1.0 - frac) * s + frac * window, dtype=np.float64)
+
+
+def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
+    """Q/K/V and output projections: GQA widths, or MLA down/up projections (module docstring)."""
+    tp, tokens, h = np.asarray(lay.tp, dtype=np.float64), lay.tokens, shape.hidden_size
+    if not shape.is_mla:
+        q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
+        return [Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local)]
+    heads = shape.num_heads / tp
+    nope, v, kv_lora = shape.head_dim - shape.qk_rope_head_dim, shape.v_head_dim, shape.kv_lora_rank
+    down = Gemm("qkv_down", tokens, shape.q_lora_rank + shape.kv_lora_rank + shape.qk_rope_head_dim, h)
+    q_up = Gemm("q_up", tokens, heads * shape.head_dim, shape.q_lora_rank or h)
+    if lay.phase == "training":
+        kv = [Gemm("kv_up", tokens, heads * (nope + v), kv_lora)]
+    else:  # weight absorption: W_UK into the query, W_UV into the output, per local head
+        kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads), Gemm("v_absorb", tokens, v, kv_lora, heads)]
+    gemms = [down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
+    return gemms if shape.q_lora_rank else [Gemm("kv_down", tokens, shape.kv_lora_rank + shape.qk_rope_head_dim, h),
+                                            *gemms[1:]]
+
+
 def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
     h, tp = shape.hidden_size, np.asarray(lay.tp, dtype=np.float64)
     up = float(shape.ffn_matrices - 1)  # gate and up fused into one GEMM for SwiGLU
     if not shape.is_moe:
         f_local = shape.ffn_hidden_size / tp
         return [Gemm("ffn_up", lay.tokens, up * f_local, h), Gemm("ffn_down", lay.tokens, h, f_local)]
+    shared: list[Gemm] = []
+    if shape.shared_ffn_hidden_size:
+        s_local = shape.shared_ffn_hidden_size / tp
+        shared = [Gemm("shared_up", lay.tokens, up * s_local, h), Gemm("shared_down", lay.tokens, h, s_local)]
     routed = lay.tokens * shape.experts_per_token
     gathered = routed * lay.ep  # tokens of the EP group (outside TP) that the local experts serve
     if lay.phase == "training":
@@ -149,18 +200,50 @@ def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
     f_local = shape.ffn_hidden_size * lay.ep_inside_tp / tp
     count = active / lay.ep / lay.ep_inside_tp
     return [Gemm("expert_up", per_expert, up * f_local, h, count), Gemm("expert_down", per_expert, h, f_local, count),
-            Gemm("router", lay.tokens, shape.num_experts, h)]
+            Gemm("router", lay.tokens, shape.num_experts, h), *shared]
 
 
 def layer_ops(shape: TransformerShape, lay: Layout) -> LayerOps:
-    """The operation table of one layer on one GPU (see module docstring)."""
+    """The operation table of one (mean) layer on one GPU (see module docstring)."""
+    kinds = shape.layer_kinds()
+    if len(kinds) == 1:
+        return _kind_ops(shape, lay, shape)
+    weighted = [(_kind_ops(kind, lay, shape), count / shape.num_layers) for kind, count in kinds]
+    return _mean_ops(weighted)
+
+
+def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
+    """The layer-weighted mean of layer kinds' tables: counts, bytes and kernels scaled by each kind's share."""
+    gemms = tuple(Gemm(g.role, g.m, g.n, g.k, g.count * w) for ops, w in weighted for g in ops.gemms)
+
+    def elementwise(passes: list[tuple[tuple[Elementwise, ...], float]]) -> tuple[Elementwise, ...]:
+        first = passes[0][0]  # every kind runs the same passes; only their sizes differ
+        return tuple(Elementwise(e.role, sum(p[i].bytes * w for p, w in passes),
+                                 sum(p[i].kernels * w for p, w in passes), e.mask) for i, e in enumerate(first))
+
+    def collectives(records: list[tuple[tuple[Collective, ...], float]]) -> tuple[Collective, ...]:
+        return tuple(Collective(c.kind, c.role, c.bytes, c.group, c.stride, c.count * w, c.mask)
+                     for cs, w in records for c in cs)
+
+    return LayerOps(gemms, weighted[0][0].attention,
+                    elementwise([(ops.elementwise_fwd, w) for ops, w in weighted]),
+                    elementwise([(ops.elementwise_bwd, w) for ops, w in weighted]),
+                    collectives([(ops.collectives_fwd, w) for ops, w in weighted]),
+                    collectives([(ops.collectives_bwd, w) for ops, w in weighted]))
+
+
+def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> LayerOps:
+    """The table of one layer kind; `model` (the whole model) sets the attention keys (sliding layers)."""
     tp = np.asarray(lay.tp, dtype=np.float64)
     tokens = lay.tokens
     h = shape.hidden_size
     q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
-    gemms = (Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local),
-             *_ffn_gemms(shape, lay))
-    attention = AttentionCore(tokens, lay.seq_len, shape.num_heads / tp, shape.head_dim, lay.batch)
+    if shape.is_mla:  # rotary, casts and CP gathers see the decompressed K and V of the local heads
+        kv_local = shape.num_heads * (shape.head_dim + shape.v_head_dim) / tp
+    gemms = (*_attention_gemms(shape, lay), *_ffn_gemms(shape, lay))
+    keys = lay.seq_len if not model.num_sliding_layers else attention_keys(model, lay.seq_len)
+    head_dim = shape.head_dim if not shape.is_mla else shape.attention_head_dim
+    attention = AttentionCore(tokens, keys, shape.num_heads / tp, head_dim, lay.batch)
 
     sp = np.asarray(lay.sequence_parallel, dtype=bool)
     sp_tokens = tokens / np.where(sp, tp, 1.0)  # norms, residuals, dropout run on the SP shard
@@ -171,6 +254,8 @@ def layer_ops(shape: TransformerShape, lay: Layout) -> LayerOps:
     if lay.phase == "training":
         gate = 2.0 if shape.gated_mlp else 1.0
         ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
+        if shape.shared_ffn_hidden_size:  # the shared expert's activation
+            ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
         cast_fwd = 4.0 * tokens * (2.0 * h + q_local + routed * f_local)
@@ -180,7 +265,8 @@ def layer_ops(shape: TransformerShape, lay: Layout) -> LayerOps:
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
                            Elementwise("fp8_cast", cast_bwd, 4.0, lay.fp8_casts))
     else:
-        f_act = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1) / tp
+        f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
+                 + shape.shared_ffn_hidden_size) / tp
         main = tokens * (10.0 * h + 3.0 * f_act) * ACT_BYTES
         elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
 

@@ -9,9 +9,15 @@ One source for what training (`training/memory.py`, `training/step_time.py`) and
   degree outside the TP group; serving's EP inside the TP group splits the same matrices the TP way, which
   is `ep=1` here) and each expert over TP; the router is replicated. The embedding and LM head are
   vocab-parallel over TP and sit on the end stages (both on one stage without PP, once if tied).
-* Pipeline: the heaviest stage holds ceil(L / PP) layers (layers need not divide evenly).
+* Pipeline: the heaviest stage holds ceil(L / PP) layers (layers need not divide evenly); with two layer
+  kinds (DeepSeek's first-k dense layers) the heaviest stage holds as many routed layers as there are.
 * KV cache (PagedAttention, Kwon et al. SOSP'23, arXiv:2309.06180): `2 * max(n_kv / TP, 1) * head_dim`
-  elements per token and layer.
+  elements per token and layer. MLA (DeepSeek-V2, arXiv:2405.04434, sec. 2.1.2-2.1.3) caches the latent
+  c_KV and the shared rotary key: `kv_lora_rank + qk_rope_head_dim` elements per token and layer, one copy
+  per GPU whatever the TP (every head reads the whole latent, so TP replicates it).
+* MLA parameters: the down projections (W_DQ h x q_lora, W_DKV h x (kv_lora + rope)) are replicated over TP,
+  the up projections (W_UQ, W_UK, W_UV) and the output are split by heads. Shared experts are a dense FFN
+  split over TP (not over EP).
 * Activations stored for backward (Korthikanti et al. 2022, arXiv:2205.05198), generalised to GQA and
   gated FFNs; see `activation_bytes_per_token_layer`. Serving's transient workspace width: see
   `workspace_width`.
@@ -52,8 +58,15 @@ def kv_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
     return 2.0 * kv_heads_local(shape, tp) * shape.head_dim
 
 
+def mla_latent_width(shape: TransformerShape) -> int:
+    """MLA cache width per token and layer: the KV latent plus the shared rotary key."""
+    return shape.kv_lora_rank + shape.qk_rope_head_dim
+
+
 def kv_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, bytes_per_element: float) -> np.ndarray:
-    """K and V bytes one token adds to one layer on one GPU."""
+    """K and V bytes one token adds to one layer on one GPU (MLA: the latent, replicated over TP)."""
+    if shape.is_mla:
+        return np.full(np.shape(np.asarray(tp)), mla_latent_width(shape) * bytes_per_element, dtype=np.float64)
     return kv_width(shape, tp) * bytes_per_element
 
 
@@ -61,13 +74,23 @@ def attention_params_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray
     """Q, K, V and output projection parameters of one layer on one GPU."""
     tp = np.asarray(tp, dtype=np.float64)
     h, q = shape.hidden_size, shape.num_heads * shape.head_dim
+    if shape.is_mla:
+        nope = shape.head_dim - shape.qk_rope_head_dim
+        down = h * (shape.q_lora_rank + mla_latent_width(shape))
+        up = ((shape.q_lora_rank or h) * q + shape.kv_lora_rank * shape.num_heads * (nope + shape.v_head_dim)
+              + shape.num_heads * shape.v_head_dim * h)
+        return down + up / tp
     return (h * q + q * h) / tp + 2.0 * h * kv_heads_local(shape, tp) * shape.head_dim
 
 
 def expert_params_local(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
-    """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over TP."""
+    """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over TP, and the
+    shared experts split over TP."""
     experts_local = shape.num_experts / np.asarray(ep, dtype=np.float64)
-    return experts_local * shape.expert_params() / np.asarray(tp, dtype=np.float64)
+    routed = experts_local * shape.expert_params() / np.asarray(tp, dtype=np.float64)
+    if not shape.shared_ffn_hidden_size:
+        return routed
+    return routed + shape.shared_expert_params() / np.asarray(tp, dtype=np.float64)
 
 
 def router_params(shape: TransformerShape) -> float:
@@ -87,17 +110,31 @@ def end_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike) -> n
     return np.where(np.asarray(pp) > 1, embed, embed * (1 if shape.tied_embeddings else 2))
 
 
-def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
-    """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
-    held = stage_layers(shape.num_layers, pp) * local_layer_params(shape, tp, ep) + end_params_local(shape, tp, pp)
+def routed_stage_layers(shape: TransformerShape, pp: ArrayLike) -> np.ndarray:
+    """Routed (first-kind) layers on the heaviest stage: all of its layers, or all routed layers there are."""
+    return np.asarray(np.minimum(stage_layers(shape.num_layers, pp), float(shape.num_routed_layers)), dtype=np.float64)
+
+
+def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+    """Layer parameters of one GPU on the heaviest stage (no embedding): routed layers first, then dense."""
+    routed = routed_stage_layers(shape, pp)
+    held = routed * local_layer_params(shape, tp, ep)
+    for kind, _ in shape.layer_kinds()[1:]:
+        held = held + (stage_layers(shape.num_layers, pp) - routed) * local_layer_params(kind, tp, 1)
     return np.asarray(held, dtype=np.float64)
 
 
+def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+    """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
+    return np.asarray(stage_params_local(shape, tp, pp, ep) + end_params_local(shape, tp, pp), dtype=np.float64)
+
+
 def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike) -> np.ndarray:
-    """The routed-expert part of `local_params` (zero for a dense model)."""
+    """The routed-expert part of `local_params` (zero for a dense model; shared experts are not in it)."""
     if not shape.is_moe:
         return np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)
-    return np.asarray(stage_layers(shape.num_layers, pp) * expert_params_local(shape, tp, ep), dtype=np.float64)
+    routed = shape.num_experts / np.asarray(ep, dtype=np.float64) * shape.expert_params() / np.asarray(tp)
+    return np.asarray(routed_stage_layers(shape, pp) * routed, dtype=np.float64)
 
 
 def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
@@ -117,9 +154,17 @@ def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     f = shape.ffn_hidden_size
     gate = 2 if shape.gated_mlp else 1
     shared = ACT_BYTES * (2 * h + h + h) + (2 * h if shape.uses_dropout else 0)
-    split = ACT_BYTES * (q + q + shape.experts_per_token * (gate * f + f))
+    ffn = shape.experts_per_token * (gate * f + f) + (gate + 1) * shape.shared_ffn_hidden_size
     scores = np.where(keep_scores, (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * np.asarray(seq_len), 0.0)
     sp_split = np.where(np.asarray(sequence_parallel) == 1, tp, 1.0)
+    if shape.is_mla:
+        # Q (q), K (q), V and the output-projection input (v each); replicated: the two latents (inputs of
+        # the up projections) and the rotary key
+        v = shape.num_heads * shape.v_head_dim
+        split = ACT_BYTES * (q + q + v + v + ffn)
+        latents = ACT_BYTES * (shape.q_lora_rank + mla_latent_width(shape))
+        return shared / sp_split + (split + scores) / tp + latents
+    split = ACT_BYTES * (q + q + ffn)
     return shared / sp_split + (split + scores) / tp + ACT_BYTES * kv_width(shape, tp)
 
 
@@ -131,5 +176,8 @@ def workspace_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
     """
     tp = np.asarray(tp, dtype=np.float64)
     h = shape.hidden_size
-    f = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
+    f = shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1) + shape.shared_ffn_hidden_size
+    if shape.is_mla:  # Q and the decompressed K and V of the local heads
+        attn = shape.num_heads * (2 * shape.head_dim + shape.v_head_dim) / tp
+        return 2 * h + shape.ffn_matrices * f / tp + attn
     return 2 * h + shape.ffn_matrices * f / tp + (shape.num_heads + 2 * shape.num_kv_heads) * shape.head_dim / tp

@@ -46,6 +46,8 @@ def parse_phases(text: str | None) -> list[tuple[int, float]]:
             year, fraction = int(year_text), float(frac_text)
         except ValueError:
             raise InputError(f"--phases: cannot read {part.strip()!r}; expected YEAR:FRACTION, e.g. 2026:0.3") from None
+        if not 2000 <= year <= 2200:
+            raise InputError(f"--phases: year {year} must be a calendar year 2000..2200")
         if not sep or not 0 < fraction <= 1:
             raise InputError(f"--phases: fraction for {year} must be in (0, 1], got {frac_text!r}")
         phases.append((year, fraction))
@@ -127,17 +129,19 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     if count < unit:
         raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
                          f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
+    # IT power only grows with the count (the fabric is built in whole domains and its bill of materials jumps
+    # at domain boundaries, so a local step search stalls there): bisect for the most whole units that fit
+    lo, hi = 1, max(2, count // unit * 2)
+    while it_load(layout, hi * unit, site.cooling, site.cooling_name).it_w <= it_budget:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if it_load(layout, mid * unit, site.cooling, site.cooling_name).it_w <= it_budget:
+            lo = mid
+        else:
+            hi = mid
+    count = lo * unit
     load = it_load(layout, count, site.cooling, site.cooling_name)
-    for _ in range(50):  # the network share grows with size: step down until the IT budget holds
-        if load.it_w <= it_budget or count <= unit:
-            break
-        count = max(unit, min(count - unit, int(count * it_budget / load.it_w) // unit * unit))
-        load = it_load(layout, count, site.cooling, site.cooling_name)
-    for _ in range(50):  # the built fabric grows in whole domains: step back up while the next unit still fits
-        trial = it_load(layout, count + unit, site.cooling, site.cooling_name)
-        if trial.it_w > it_budget:
-            break
-        count, load = count + unit, trial
     report = facility_report(layout, load, site)
     econ = load_economics()
     phases_out: list[CampusPhase] = []

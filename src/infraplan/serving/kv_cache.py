@@ -4,12 +4,14 @@ Weights: the matrix parameters of the heaviest pipeline stage, TP-sharded (KV he
 replicated, as in Megatron/vLLM), embedding and LM head on the end stages, in the weight dtype
 (bf16 2 B, fp8/int8 1 B, int4 0.5 B per parameter; int4 is weight-only, AWQ/GPTQ style).
 
-KV cache: per token and layer, K and V of the local KV heads, `2 * max(n_kv / TP, 1) * head_dim * bytes`.
+KV cache: per token and layer, K and V of the local KV heads, `2 * max(n_kv / TP, 1) * head_dim * bytes`;
+MLA models cache the latent, `(kv_lora_rank + qk_rope_head_dim) * bytes` on every TP rank (`ops.params`).
 It lives in fixed-size blocks of `block_tokens` tokens (PagedAttention, Kwon et al., SOSP'23,
-arXiv:2309.06180; vLLM's default block is 16 tokens). The usable memory is `memory_fraction` of the
-device (vLLM `gpu_memory_utilization` = 0.9, TensorRT-LLM `kv_cache_free_gpu_mem_fraction` = 0.9 by default)
-minus the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation workspace
-of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled rows).
+arXiv:2309.06180; vLLM's default block is 16 tokens). How much memory the cache gets is the serving
+engine's own convention (`serving.engines`): TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` (0.9) applies to
+the memory LEFT after the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation
+workspace of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled
+rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` apply to the total.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
+from infraplan.serving.engines import ServingEngine, load_engine
 
-MEMORY_FRACTION = 0.9
 BLOCK_TOKENS = 16
 WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4")
 KV_DTYPES = ("bf16", "fp8", "int8")
@@ -47,6 +49,8 @@ def kv_bytes_per_token(shape: TransformerShape, tp: int, pp: int, kv_dtype: str)
 
 def kv_bytes_per_token_model(shape: TransformerShape, kv_dtype: str) -> float:
     """KV bytes of one token over the whole model (what disaggregation transfers)."""
+    if shape.is_mla:
+        return shape.num_layers * ops_params.mla_latent_width(shape) * DTYPE_BYTES[kv_dtype]
     return shape.num_layers * 2.0 * shape.num_kv_heads * shape.head_dim * DTYPE_BYTES[kv_dtype]
 
 
@@ -58,7 +62,8 @@ def local_layer_params(shape: TransformerShape, tp: int) -> float:
 def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str) -> float:
     """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do)."""
     ends = float(ops_params.end_params_local(shape, tp, pp))
-    return stage_layers(shape, pp) * local_layer_params(shape, tp) * DTYPE_BYTES[dtype] + ends * ACT_BYTES
+    layers = float(ops_params.stage_params_local(shape, tp, pp))  # routed and dense layers of the stage
+    return layers * DTYPE_BYTES[dtype] + ends * ACT_BYTES
 
 
 def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_batch: int) -> float:
@@ -91,12 +96,17 @@ class KvCapacity:
 
 def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
                 token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
-                memory_fraction: float = MEMORY_FRACTION) -> KvCapacity:
-    """KV blocks of one replica: free memory after weights, workspace and reserve, over block size."""
+                engine: str | ServingEngine | None = None) -> KvCapacity:
+    """KV blocks of one replica: the engine's share of memory for the cache (`serving.engines`) over block size.
+
+    `usable_bytes` is what weights, workspace, reserve and KV cache together may take under that rule (TensorRT-LLM
+    and SGLang: the whole device; vLLM: its `gpu_memory_utilization` share).
+    """
     weights = weight_bytes_per_gpu(shape, tp, pp, dtype)
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
-    usable = accelerator.memory_bytes * memory_fraction
-    free = usable - weights - workspace - RUNTIME_RESERVE_BYTES
+    rule = load_engine(engine)
+    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, RUNTIME_RESERVE_BYTES, tp)
+    usable = rule.usable_bytes(accelerator.memory_bytes, tp)
     per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
     blocks = max(int(free // (per_token * block_tokens)), 0)
     return KvCapacity(weights, workspace, RUNTIME_RESERVE_BYTES, usable, max(free, 0.0), per_token,

@@ -63,6 +63,7 @@ class Deployment:
     max_batch: int = 256
     token_budget: int = 8192
     block_tokens: int = 16
+    engine: str = "trtllm"  # serving.engines: whose KV-memory convention and batch defaults apply
 
     @property
     def gpus_per_replica(self) -> int:
@@ -75,7 +76,8 @@ class Deployment:
     def as_dict(self) -> dict:
         return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
                 "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
-                "token_budget": self.token_budget, "block_tokens": self.block_tokens}
+                "token_budget": self.token_budget, "block_tokens": self.block_tokens,
+                "engine": self.engine}
 
 
 def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
@@ -199,7 +201,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
-    pair_flops = 4.0 * shape.head_dim * heads_local * layers
+    pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * layers
     kernel = rates.kernel_overhead_s * layers
     return IterationCost(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result, SparseResult
 
 
@@ -44,6 +45,7 @@ class LLMDeployment(SparseResult):
     max_batch: int = Field(description="sequences per engine")
     token_budget: int = Field(description="tokens per iteration (chunked prefill)")
     block_tokens: int = Field(description="tokens per KV block")
+    engine: str | None = Field(None, description="serving engine whose KV-memory rule applies (trtllm|vllm|sglang)")
     weights_bytes_per_gpu: float = Field(description="bytes of weights per GPU")
     kv_cache_bytes_per_gpu: float = Field(description="bytes of KV cache per GPU")
     kv_cache_tokens_per_replica: int = Field(description="tokens the KV cache of one replica holds")
@@ -60,8 +62,25 @@ class LLMSlo(Result):
     tpot_s: float | None = Field(description="time-per-output-token SLO, seconds")
 
 
+SLO_WARNING_BELOW = 0.5
+"""A serving result whose SLO attainment is below this fraction carries a warning (issue 17)."""
+
+
+def with_slo_warning(data: Any) -> Any:
+    """Add the low-SLO-attainment warning to a result's input mapping (once), so every path to it says so."""
+    attainment = data.get("slo_attainment") if isinstance(data, dict) else None
+    if attainment is None or attainment >= SLO_WARNING_BELOW:
+        return data
+    line = (f"only {attainment * 100:.1f} % of requests meet the SLO (< {SLO_WARNING_BELOW * 100:.0f} %): "
+            f"overloaded at this load, or the SLO is out of reach")
+    warnings = list(data.get("warnings") or [])
+    return {**data, "warnings": warnings if line in warnings else [*warnings, line]}
+
+
 class ServingResult(SparseResult):
     """`infraplan serve` of an LLM: throughput, TTFT/TPOT/end-to-end percentiles, energy and cost."""
+
+    _warn = model_validator(mode="before")(with_slo_warning)
 
     model: str = Field(description="model name")
     system: str = Field(description="system name")
@@ -69,6 +88,7 @@ class ServingResult(SparseResult):
     workload: str = Field(description="workload preset, trace or fixed lengths")
     offline: bool = Field(description="every request present at t = 0")
     rate_per_s: float | None = Field(description="arrival rate, requests per second")
+    concurrency: int | None = Field(None, description="closed-loop clients, each sending on its last finish (count)")
     seed: int = Field(description="random seed")
     requests_clipped_to_context: int = Field(description="requests truncated to the model's context (count)")
     fits: bool = Field(description="the deployment fits memory")
@@ -86,6 +106,8 @@ class ServingResult(SparseResult):
     kv_transfer_s: Percentiles | None = Field(None, description="prefill-to-decode KV transfer, seconds")
     slo: LLMSlo | None = Field(None, description="the SLOs")
     slo_attainment: float | None = Field(None, description="fraction of requests meeting every SLO")
+    warnings: list[str] = Field(default_factory=list, description="lines a reader must not miss (SLO attainment "
+                                "below 50 %, ...)")
     mean_input_tokens: float | None = Field(None, description="mean prompt length, tokens")
     mean_output_tokens: float | None = Field(None, description="mean output length, tokens")
     busy_fraction: float | None = Field(None, description="fraction of GPU time running iterations")
@@ -96,6 +118,8 @@ class ServingResult(SparseResult):
     usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
     iterations: int | None = Field(None, description="engine iterations simulated (count)")
     assumptions: Assumptions | None = Field(None, description="modelling assumptions")
+    error_band: ErrorBand | None = Field(None, description="expected relative throughput error (validation residuals "
+                                         "of the nearest serving cases; catalog/error_bands.yaml); null: none yet")
 
 
 class ImageDeployment(Result):
@@ -119,6 +143,8 @@ class ImageSlo(Result):
 class ImageServingResult(SparseResult):
     """`infraplan serve` of a diffusion model: images/s, latency percentiles, energy and cost per image."""
 
+    _warn = model_validator(mode="before")(with_slo_warning)
+
     model: str = Field(description="diffusion model name")
     system: str = Field(description="system name")
     accelerator: str = Field(description="accelerator name")
@@ -140,6 +166,8 @@ class ImageServingResult(SparseResult):
     image_latency_s_batch1: float | None = Field(None, description="seconds per image at batch 1")
     slo: ImageSlo | None = Field(None, description="the SLO")
     slo_attainment: float | None = Field(None, description="fraction of images within the SLO")
+    warnings: list[str] = Field(default_factory=list, description="lines a reader must not miss (SLO attainment "
+                                "below 50 %, ...)")
     power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
     energy_j: float | None = Field(None, description="joules over the simulated run")
     joules_per_image: float | None = Field(None, description="joules per image")

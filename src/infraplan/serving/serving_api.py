@@ -2,18 +2,26 @@
 
 A notebook user calls `estimate_serving("llama3-8b", "dgx-h100-superpod", 8, input_len=1000, output_len=1000,
 offline=True, dtype="fp8")` and gets the typed result (serving/results.py) whose JSON the CLI prints.
+
+Load: `offline` (everything at t = 0), `rate` (open loop, requests/s) or `concurrency` (closed loop of N
+clients, each sending its next request when its last one ends: how genai-perf, vLLM benchmark_serving
+--max-concurrency and SGLang bench_serving measure). `engine` (trtllm | vllm | sglang, or a versioned stack name)
+picks the KV-memory convention and the default batch limits (`serving.engines`); offline and closed-loop runs
+default to the engine's own max batch, open-loop runs to 256.
 """
 
 from __future__ import annotations
 
 from infraplan.catalog import load_model
+from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
-from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine
+from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serving_sim import simulate_deployment
@@ -24,14 +32,14 @@ AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usabl
 
 
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
-            kv_dtype: str, max_batch: int, token_budget: int) -> int:
+            kv_dtype: str, max_batch: int, token_budget: int, engine: str | ServingEngine | None = None) -> int:
     """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache."""
     candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
                   and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} GPUs per pipeline and {shape.num_heads} heads")
     for t in candidates:
-        cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch)
+        cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch, engine=engine)
         if cap.kv_cache_bytes >= AUTO_TP_KV_SHARE * cap.usable_bytes:
             return t
     return candidates[-1]
@@ -53,7 +61,8 @@ def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: 
 
 
 def check_inputs(offline: bool, rate: float | None, input_len: int | None, output_len: int | None,
-                 workload: str | None, trace: str | None, requests: int | None) -> None:
+                 workload: str | None, trace: str | None, requests: int | None,
+                 concurrency: int | None = None) -> None:
     sources = sum(x is not None for x in (workload, trace)) + (input_len is not None or output_len is not None)
     if sources != 1:
         raise InputError("give exactly one of --input-len/--output-len, --workload or --trace")
@@ -61,8 +70,13 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError("--input-len and --output-len go together")
     if trace is not None and rate is not None:
         raise InputError("--rate conflicts with --trace (the trace carries arrival times); use --offline or neither")
-    if trace is None and offline == (rate is not None):
-        raise InputError("give exactly one of --offline or --rate QPS")
+    if concurrency is not None:
+        if offline or rate is not None:
+            raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
+        if concurrency < 1:
+            raise InputError(f"--concurrency must be >= 1 client, got {concurrency}")
+    elif trace is None and offline == (rate is not None):
+        raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
     if requests is not None and requests < 1:
         raise InputError("--requests must be >= 1")
 
@@ -73,27 +87,35 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      workload: str | None = None, trace: str | None = None, requests: int | None = None,
                      max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
                      tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
-                     usd_per_gpu_hour: float | None = None) -> ServingResult | ImageServingResult:
+                     usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
+                     engine: str | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`."""
-    check_inputs(offline, rate, input_len, output_len, workload, trace, requests)
+    check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    spec_engine = load_engine(engine)
     spec = load_workload(workload) if workload is not None else None
     if spec is not None and spec.kind == "diffusion":
+        if concurrency is not None:
+            raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
         from infraplan.serving.diffusion import estimate_image_serving
 
         return ImageServingResult.model_validate(estimate_image_serving(
             spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS, max_batch=max_batch or 16,
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model))
-    max_batch = max_batch or 256
+    if max_batch is None:
+        max_batch = spec_engine.offline_max_batch if offline or concurrency is not None else ONLINE_MAX_BATCH
     shape = load_model(model)
     cluster = Cluster.resolve(system)
     sys_spec, acc = cluster.system, cluster.accelerator
     if gpus < 1 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
     kv = kv_dtype or ("fp8" if dtype == "fp8" else "bf16")
+    if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
+        raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
+                         f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
     if pp < 1 or gpus % pp:
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
     if tp == "auto":
-        tp_n = auto_tp(shape, acc, sys_spec, gpus, pp, dtype, kv, max_batch, token_budget)
+        tp_n = auto_tp(shape, acc, sys_spec, gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
     else:
         try:
             tp_n = int(tp)
@@ -103,11 +125,15 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--gpus {gpus} is not divisible by TP x PP = {tp_n * pp}")
     replicas = gpus // (tp_n * pp)
     dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
-                     token_budget=token_budget)
+                     token_budget=token_budget, engine=spec_engine.name)
     check_deployment(shape, acc, dep)
     if prefill_gpus < 0 or prefill_gpus % (tp_n * pp) or (prefill_gpus and prefill_gpus >= gpus):
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of TP x PP = {tp_n * pp} below --gpus")
-    reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline else rate, seed, offline)
+    if concurrency is not None and prefill_gpus:
+        raise InputError("--concurrency with --prefill-gpus is not simulated yet; use --rate or colocated pools")
+    closed = concurrency is not None
+    reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline or closed else rate, seed,
+                          offline or closed)
     clipped = 0
     if spec is not None:  # a preset's long tail is truncated to the model's context, as servers do
         reqs, clipped = clip_to_context(reqs, shape.max_seq_len)
@@ -118,9 +144,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
     result = simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // (tp_n * pp),
-                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price)
+                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0)
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,
-              "rate_per_s": rate, "seed": seed, "requests_clipped_to_context": clipped}
-    return ServingResult.model_validate({**header, **result})
+              "rate_per_s": rate, "concurrency": concurrency, "seed": seed,
+              "requests_clipped_to_context": clipped}
+    band = error_band(acc.name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
+    return ServingResult.model_validate({**header, **result, "error_band": band})

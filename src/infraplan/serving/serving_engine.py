@@ -12,6 +12,11 @@ Sarathi-Serve, Agrawal et al. OSDI'24, and vLLM/TensorRT-LLM) does:
 4. a prompt whose last chunk runs in an iteration emits its first token at the end of it (TTFT); each
    following iteration emits one token; the sequence leaves after its last token and frees its blocks.
 
+Closed loop (`clients` > 0; genai-perf `--concurrency`, vLLM `benchmark_serving --max-concurrency`, SGLang
+`bench_serving --max-concurrency`): the requests belong to `clients` clients in turn (request k to client
+k mod clients); the first `clients` arrive at their given times and request k + clients arrives exactly when
+request k finishes (its last token), so the arrival times are an output of the run.
+
 The loop runs once per iteration, never per token per request: decode sequences are tracked as a count,
 the sum of their cached tokens, and a heap of the iteration index at which each finishes. Stretches of
 pure decode with nothing to admit are jumped in closed form (the iteration time grows linearly with the
@@ -40,12 +45,13 @@ class EngineResult:
     busy_s: float
     compute_s: float
     iterations: int
+    arrival_s: np.ndarray  # as given, or in closed loop when each request was sent
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                     cached_tokens: np.ndarray, decode_steps: np.ndarray, max_batch: int, token_budget: int,
                     kv_blocks: int, block_tokens: int, jump: bool = True,
-                    scheduler: str | Scheduler = "fcfs") -> EngineResult:
+                    scheduler: str | Scheduler = "fcfs", clients: int = 0) -> EngineResult:
     """Simulate one engine over requests sorted by arrival.
 
     prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
@@ -54,6 +60,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     cached + prefill + decode_steps + 1 tokens. Requests larger than the whole cache never start:
     callers check that first (`fits`). `jump=False` steps every iteration (for testing the closed form).
     `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
+    `clients` > 0: closed loop (module docstring): only the first `clients` arrival times are used.
     """
     policy = make_scheduler(scheduler)
     pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
@@ -61,6 +68,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     n = len(arrival_s)
     arr = arrival_s.tolist()
+    n_open = min(clients, n) if clients > 0 else n  # requests whose arrival time is given up front
     todo = prefill_tokens.tolist()
     ctx0 = cached_tokens.tolist()
     steps = decode_steps.tolist()
@@ -86,8 +94,14 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     running = 0
     free = kv_blocks
     done = 0
+
+    def release(j: int) -> None:  # closed loop: the client of j sends its next request now
+        if clients > 0 and j + clients < n:
+            arr[j + clients] = clock
+            waiting.append(j + clients)
+
     while done < n:
-        while nxt < n and arr[nxt] <= clock:
+        while nxt < n_open and arr[nxt] <= clock:
             waiting.append(nxt)
             nxt += 1
         while waiting and running < max_batch:
@@ -108,6 +122,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 free += need[j]
                 running -= 1
                 done += 1
+                release(j)
         if running == 0:
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
@@ -119,7 +134,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             k_max = heap[0][0] - it  # iterations before the completing one
             a = body[n_dec] + head[min(n_dec, head_max)] + dec_fix + over
             c_half = kv_c * n_dec / 2.0
-            if k_max > 0 and (not waiting or not head_of_line) and nxt < n:
+            if k_max > 0 and (not waiting or not head_of_line) and nxt < n_open:
                 gap = arr[nxt] - clock
                 b = a + kv_c * sum_ctx - c_half
                 k_arr = (math.sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
@@ -158,6 +173,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             n_dec -= 1
             sum_ctx -= end_ctx[j]
             done += 1
+            release(j)
         for j in finished_prefill:
             first[j] = clock
             if steps[j] > 0:
@@ -171,5 +187,6 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 free += need[j]
                 running -= 1
                 done += 1
+                release(j)
         it += 1
-    return EngineResult(np.array(first), np.array(finish), busy, compute, it)
+    return EngineResult(np.array(first), np.array(finish), busy, compute, it, np.array(arr, dtype=np.float64))

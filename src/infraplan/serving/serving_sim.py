@@ -3,6 +3,11 @@
 Routing: requests go round-robin in arrival order to the engines (replicas x PP virtual engines), which are
 independent, so each is simulated on its own (`serving_engine.simulate_engine`).
 
+Closed loop (`clients` > 0, `serve --concurrency N`): N clients, each sending its next request when its last
+one ends, as genai-perf, vLLM `benchmark_serving --max-concurrency` and SGLang `bench_serving` measure. Request
+k belongs to client k mod N; client c is routed to engine c mod engines, so every engine runs its own closed
+loop of its clients (`simulate_engine(clients=...)`) and the arrival times come out of the simulation.
+
 Disaggregation (Splitwise, Patel et al. ISCA'24; DistServe, Zhong et al. OSDI'24): a prefill pool computes
 prompts and the first token; the prompt's KV cache (all layers, `kv_bytes_per_token_model` per token) then
 moves to a decode pool, over the scale-up fabric when both pools share one scale-up domain, otherwise over
@@ -49,6 +54,7 @@ class PoolResult:
     busy_s: float
     compute_s: float
     iterations: int
+    arrival_s: np.ndarray
 
 
 def percentiles(values: np.ndarray) -> dict[str, float]:
@@ -60,23 +66,31 @@ def percentiles(values: np.ndarray) -> dict[str, float]:
 
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
-             prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int) -> PoolResult:
-    """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each."""
-    first = np.full(len(arrival), np.nan)
-    finish = np.full(len(arrival), np.nan)
+             prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
+             clients: int = 0) -> PoolResult:
+    """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
+
+    `clients` > 0: closed loop; client c (requests c, c + clients, ...) goes to engine c mod engines.
+    """
+    n = len(arrival)
+    first = np.full(n, np.nan)
+    finish = np.full(n, np.nan)
+    sent = np.array(arrival, dtype=np.float64)
     busy = compute = 0.0
     iterations = 0
+    k = np.arange(n)
     for e in range(engines):
-        idx = np.arange(e, len(arrival), engines)
+        idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
         if idx.size == 0:
             continue
+        local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
         r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
-                            dep.token_budget, blocks_per_engine, dep.block_tokens)
-        first[idx], finish[idx] = r.first_token_s, r.finish_s
+                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients)
+        first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
         iterations += r.iterations
-    return PoolResult(first, finish, busy, compute, iterations)
+    return PoolResult(first, finish, busy, compute, iterations, sent)
 
 
 def kv_transfer_s(shape: TransformerShape, fabric: Fabric, dep: Deployment, prompt: np.ndarray, kv_dtype: str,
@@ -117,11 +131,15 @@ def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]
 def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployment, requests: Requests, *,
                         prefill_replicas: int = 0, ttft_slo_s: float | None = None,
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
-                        cost: IterationCost | None = None) -> dict[str, Any]:
-    """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool."""
+                        cost: IterationCost | None = None, clients: int = 0) -> dict[str, Any]:
+    """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool.
+
+    `clients` > 0: closed loop of that many clients (module docstring); the requests' arrival times are then
+    used only for the first `clients` requests, the rest arrive as earlier ones finish.
+    """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
-                      dep.max_batch, dep.block_tokens)
+                      dep.max_batch, dep.block_tokens, engine=dep.engine)
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
               "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.pp,
               "memory_capacity_bytes": accelerator.memory_bytes}
@@ -136,9 +154,15 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     zeros = np.zeros_like(inp)
     if prefill_replicas == 0:
-        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, out - 1, dep.replicas * dep.pp)
+        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, out - 1, dep.replicas * dep.pp, clients)
         first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
+        if clients > 0:
+            requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
+            order = np.argsort(pool.arrival_s, kind="stable")
+            first, finish = first[order], finish[order]
         transfer = np.zeros(len(inp))
+    elif clients > 0:
+        raise ValueError("closed-loop clients with disaggregated pools are not simulated")
     else:
         decode_replicas = dep.replicas - prefill_replicas
         pre = run_pool(cost, dep, blocks, arrival, inp, zeros, zeros, prefill_replicas * dep.pp)

@@ -12,12 +12,13 @@ ignored); each bad row is an InputError naming its line.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from infraplan.catalog.loader import read_text_file
 from infraplan.catalog.serving_loader import Arrival, LengthDistribution, WorkloadSpec
 from infraplan.errors import InputError
 
@@ -109,13 +110,11 @@ def _field(row: dict[str, str], key: str, line: int, path: str, integer: bool) -
 
 def read_trace(path: str, limit: int | None = None) -> Requests:
     """Read a CSV trace of (arrival_s, input_tokens, output_tokens); the first row is the header."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"no such trace file: {path}")
+    text = read_text_file(path, "trace file")
     arrivals: list[float] = []
     inputs: list[float] = []
     outputs: list[float] = []
-    with file.open(newline="") as handle:
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in TRACE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

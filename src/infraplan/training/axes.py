@@ -19,6 +19,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from numpy.typing import NDArray
 
+from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.plan import PlanArrays
@@ -178,6 +179,9 @@ def enumerate_axes(space: SearchSpace) -> PlanArrays:
 
     walk(0, {})
     total = sum(n for _, _, n in blocks)
+    # the candidate columns (int64 per axis), their valid copy and the kept index/key: ~2 x 8 B per axis + 16 B
+    require_memory(total * (16.0 * len(AXES) + 16.0), f"a search over {total:,} candidate plans",
+                   "narrow it with --dtype or --schedule, or search fewer GPU counts")
     columns = {a.field: np.empty(total, dtype=np.int64) for a in AXES}
     lo = 0
     for chosen, dims, n in blocks:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
@@ -18,16 +20,17 @@ from infraplan.training.flops import hardware_flops_per_step, model_flops_per_st
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.plan import PlanArrays, check_single_plan
 from infraplan.training.results import MemoryBreakdown, PlanConfig, PlanMetrics, StepBreakdown, TrainingEstimate
+from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.step_time import COMPONENTS, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
 def evaluate_plans(shape: TransformerShape, cluster: Cluster,
-                   plan: PlanArrays) -> dict[str, np.ndarray]:
-    """Every output metric for every plan, as arrays."""
+                   plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
+    """Every output metric for every plan, as arrays, under one software stack (None: the default)."""
     accelerator = cluster.accelerator
-    out = step_time(shape, cluster, plan)
+    out = step_time(shape, cluster, plan, stack)
     gpus = plan.gpus.astype(np.float64)
     tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
     peak = np.where(plan.dtype == Dtype.FP8, accelerator.peak("fp8") if accelerator.supports("fp8") else np.nan,
@@ -97,24 +100,35 @@ def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacit
         memory_breakdown_bytes=MemoryBreakdown(**memory),
         fits=fits,
         memory_overflow_term=None if fits else max(memory, key=memory.__getitem__),
-        breakdown=StepBreakdown(**{k: float(results[k][i]) for k in COMPONENTS}),
+        breakdown_s=StepBreakdown(**{k: float(results[k][i]) for k in COMPONENTS}),
         config=PlanConfig(**plan.row(i)),
     )
 
 
 def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
-                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int = 1,
+                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
                       attention: str = "flash", order: str = "tp-cp-pp-dp",
-                      sequence_parallel: bool = True, schedule: str | None = None) -> TrainingEstimate:
-    """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster."""
+                      sequence_parallel: bool = True, schedule: str | None = None,
+                      stack: str | Stack | None = None) -> TrainingEstimate:
+    """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
+
+    `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    """
+    profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
     cluster = Cluster.resolve(system)
     sys_spec, accelerator = cluster.system, cluster.accelerator
+    notes: list[str] = []
+    if vpp is None:  # not given: the interleave a Megatron/NeMo user would set (`schedules.chosen_virtual_stages`)
+        replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
+        vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
+        notes += [note] if note else []
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule)
-    results = evaluate_plans(shape, cluster, plan)
+    results = evaluate_plans(shape, cluster, plan, profile)
     row = result_row(results, plan, 0, accelerator.memory_bytes)
-    return TrainingEstimate(**dict(row), model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
-                            parameters=int(shape.total_params()))
+    return TrainingEstimate(**{**dict(row), "error_band": error_band(accelerator.name, profile.name, "training")},
+                            model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
+                            parameters=int(shape.total_params()), stack=profile.name, notes=notes)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.layer import attention_keys
 from infraplan.training.enums import Recompute
 from infraplan.training.plan import PlanArrays
 
 
 def forward_flops_per_token_layer(shape: TransformerShape, seq_len: np.ndarray | int) -> tuple[float, np.ndarray]:
     """(matmul FLOPs with weights, attention-score FLOPs) per token per layer, forward."""
-    dense = shape.attention_params_per_layer() + shape.experts_per_token * shape.expert_params()
-    if shape.is_moe:
-        dense += shape.hidden_size * shape.num_experts
-    scores = 4.0 * np.asarray(seq_len, dtype=np.float64) * shape.num_heads * shape.head_dim
+    # the mean layer over the two layer kinds (routed top-k + shared experts + router; first-k dense layers)
+    dense = (shape.num_routed_layers * shape.active_layer_params()
+             + shape.num_dense_layers * shape.dense_layer_params()) / shape.num_layers
+    # 2 (d_qk + d_v) per pair and head (MLA: nope + rope and v widths); sliding layers see fewer keys
+    scores = 4.0 * attention_keys(shape, seq_len) * shape.num_heads * shape.attention_head_dim
     return 2.0 * dense, scores
 
 

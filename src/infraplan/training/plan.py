@@ -133,7 +133,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
         (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
         (~experts_ok, f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
         (plan.dp % plan.ep != 0, "EP must divide DP (experts are sharded inside the data-parallel group)"),
-        *schedule_violations(plan.schedule, plan.pp, plan.vpp),
+        *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
     ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result
 
 
@@ -74,8 +75,15 @@ class PlanMetrics(Result):
     memory_breakdown_bytes: MemoryBreakdown = Field(description="bytes per GPU by term")
     fits: bool = Field(description="memory_per_gpu_bytes <= memory_capacity_bytes")
     memory_overflow_term: str | None = Field(description="the largest memory term when the plan does not fit")
-    breakdown: StepBreakdown = Field(description="seconds per step-time component")
+    breakdown_s: StepBreakdown = Field(description="seconds per step-time component (they add up to step_time_s)")
     config: PlanConfig = Field(description="the plan")
+    train_command: str | None = Field(None, description="the `infraplan train` command line that reproduces this "
+                                      "plan exactly (search rows)")
+    beyond_published_mfu: bool = Field(False, description="predicted MFU exceeds the best published MFU for this "
+                                       "accelerator family, stack class and precision (search guard)")
+    beyond_published_mfu_reason: str | None = Field(None, description="the ceiling exceeded and its source")
+    error_band: ErrorBand | None = Field(None, description="expected relative error (validation residuals of the "
+                                         "nearest cases; catalog/error_bands.yaml)")
 
 
 class TrainingEstimate(PlanMetrics):
@@ -85,6 +93,8 @@ class TrainingEstimate(PlanMetrics):
     system: str = Field(description="system name")
     accelerator: str = Field(description="accelerator name")
     parameters: int = Field(description="total model parameters (count)")
+    stack: str = Field("megatron-core-0.8", description="software-stack profile assumed (catalog/stacks; --stack)")
+    notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
 
 
 class PlanSearchResult(Result):
@@ -94,6 +104,7 @@ class PlanSearchResult(Result):
     system: str = Field(description="system name")
     gpus: int = Field(description="accelerators searched over")
     objective: str = Field(description="ranking: time | memory")
+    stack: str = Field("megatron-core-0.8", description="software-stack profile assumed (catalog/stacks; --stack)")
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")

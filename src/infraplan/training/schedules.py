@@ -3,13 +3,33 @@
 Every schedule is one `ScheduleModel` registered in `PIPELINE_SCHEDULES`; `step_time` (bubble) and
 `memory_breakdown` (activations in flight) and `plan_violations` (validity) read the table, so a new
 schedule (zero-bubble ZB-H1, DualPipe, ...) is one model plus one table entry (and a `Schedule` member for
-its CLI name).
+its CLI name). Every schedule is modelled for every number of micro-batches m, not only m >= p.
 
-* 1F1B (PipeDream-Flush; Narayanan et al. SC'21 Sec. 2.2.1): the bubble is (p - 1) stage times of one
-  micro-batch (forward + backward); the first stage holds min(p, m) micro-batches of activations in flight.
-* Interleaved 1F1B (Narayanan et al. SC'21 Sec. 2.2.2): v model chunks per stage cut the bubble to
-  (p - 1) / v stage times; the warm-up keeps (1 + (p - 1) / (p v)) times as many activations in flight
-  (Korthikanti et al. 2022 Sec. 4.2.3, Megatron-LM's warm-up count). Needs p > 1 and v > 1.
+* 1F1B (PipeDream-Flush; Narayanan et al. SC'21 Sec. 2.2.1): a step is (m + p - 1) stage times of one
+  micro-batch (forward + backward) at every m: the bubble is (p - 1) stage times, and with m < p the stages
+  cannot overlap at all (m = 1 runs the stages one after another). The first stage holds min(p, m)
+  micro-batches of activations in flight (Megatron's warm-up count p - 1, plus one, capped at m).
+* Interleaved 1F1B (Narayanan et al. SC'21 Sec. 2.2.2): v model chunks of t/v per stage. With m >= p the
+  bubble is (p - 1) / v stage times. With m < p the p v chunks form a pipeline of p v virtual stages that
+  m micro-batches traverse as a wave: no two chunks of one device collide, so the step is
+  (m + p v - 1) chunk times and the bubble ((p - m) v + m - 1) / v stage times; at m = p both agree, at
+  m = 1 it is the sequential p - 1 of 1F1B. In flight on the first stage: Megatron-LM's warm-up count
+  (p - 1) * 2 + (v - 1) * p chunks plus one, capped at the m v chunks there are, divided by v chunks per
+  stage -> p + (p - 1)/v = p (1 + (p - 1)/(p v)) for m >= p (Korthikanti et al. 2022 Sec. 4.2.3).
+  Needs p > 1 and v > 1; Megatron-LM further refuses a step whose micro-batches are not a multiple of p
+  ("number of microbatches is not divisible by pipeline-parallel size when using interleaved schedule",
+  megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving), so m < p
+  is refused too.
+
+Stage balance (`heaviest_stage`): frameworks do not split the layers uniformly when the first stage also
+holds the embedding and the last the LM head and loss: Megatron's `--decoder-first-pipeline-num-layers` /
+`--decoder-last-pipeline-num-layers` move whole layers off the end stages, as Llama 3 405B ran 126 layers on
+16 stages with one layer removed from each of the first and last (arXiv:2407.21783 Sec. 3.3.2). The model
+takes the whole-layer split that minimises the heaviest stage.
+
+Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge performance recipes put
+2-layer model chunks on large pipelines (Llama 3 70B PP8 VP5: 10 layers per stage; Llama 3.1 405B PP16 VP4:
+8 layers on the middle stages; NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md, 26.04/26.06).
 
 All functions are vectorised over plans: arguments are arrays (or scalars) of pipeline stages `pp`, virtual
 stages per stage `vpp`, micro-batches per step `micro_batches` and the heaviest stage's seconds per
@@ -30,9 +50,16 @@ Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 ArrayLike = np.ndarray | float  # an array over plans, or one value for all (ints are floats to the checker)
 
+CHOOSE_INTERLEAVE_FROM_PP = 4  # `chosen_virtual_stages` interleaves pipelines of at least this many stages
+LAYERS_PER_CHUNK = 2  # ... into model chunks of at least this many layers (NeMo recipes, see above)
+
 
 def _f(x: ArrayLike) -> Array:
     return np.asarray(x, dtype=np.float64)
+
+
+def _always(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    return np.ones(np.broadcast(np.asarray(pp), np.asarray(vpp), np.asarray(micro_batches)).shape, dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -42,12 +69,16 @@ class ScheduleModel:
     bubble(pp, vpp, micro_batches, stage_s): idle seconds per step on the heaviest stage.
     in_flight(pp, vpp, micro_batches): micro-batches whose activations the first stage holds at its peak.
     valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
+    batches_valid(pp, vpp, micro_batches): which micro-batch counts the framework accepts;
+    `batches_requirement` is the framework's rule.
     """
 
     bubble: Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], Array]
     in_flight: Callable[[ArrayLike, ArrayLike, ArrayLike], Array]
     valid: Callable[[ArrayLike, ArrayLike], Mask]
     requirement: str
+    batches_valid: Callable[[ArrayLike, ArrayLike, ArrayLike], Mask] = _always
+    batches_requirement: str = ""
 
 
 def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
@@ -63,23 +94,35 @@ def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
 
 
 def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    return (_f(pp) - 1.0) / vpp * _f(stage_s)
+    p, v, m = _f(pp), _f(vpp), _f(micro_batches)
+    steady = (p - 1.0) / v  # m >= p: the warm-up and cool-down of one chunk per stage
+    wave = ((p - m) * v + m - 1.0) / v  # m < p: (m + p v - 1) chunk times minus the m stage times of work
+    return np.where(m >= p, steady, wave) * _f(stage_s)
 
 
 def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    p = _f(pp)
-    return np.minimum(p, _f(micro_batches)) * (1.0 + (p - 1.0) / (p * _f(vpp)))
+    p, v, m = _f(pp), _f(vpp), _f(micro_batches)
+    chunks = np.minimum(m * v, (p - 1.0) * 2.0 + (v - 1.0) * p + 1.0)  # Megatron warm-up + 1, capped at m v
+    return chunks / v
 
 
 def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
     return (np.asarray(pp) > 1) & (np.asarray(vpp) > 1)
 
 
+def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    p, m = np.asarray(pp), np.asarray(micro_batches)
+    return np.asarray((m >= p) & (m % np.maximum(p, 1) == 0), dtype=np.bool_)
+
+
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
     Schedule.ONE_F_ONE_B: ScheduleModel(_one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid,
                                         "has no virtual stages (--vpp 1)"),
-    Schedule.INTERLEAVED: ScheduleModel(_interleaved_bubble, _interleaved_in_flight, _interleaved_valid,
-                                        "needs PP > 1 and --vpp > 1"),
+    Schedule.INTERLEAVED: ScheduleModel(
+        _interleaved_bubble, _interleaved_in_flight, _interleaved_valid, "needs PP > 1 and --vpp > 1",
+        _interleaved_batches_valid,
+        "needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of PP "
+        "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)"),
 }
 
 
@@ -112,10 +155,85 @@ def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: Arr
     return _by_schedule(schedule, lambda model: model.in_flight(pp, vpp, micro_batches))
 
 
-def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike) -> list[tuple[Mask, str]]:
-    """(mask of invalid plans, reason) for an unknown schedule code and for every registered schedule's rule."""
+def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,
+                        micro_batches: ArrayLike | None = None) -> list[tuple[Mask, str]]:
+    """(mask of invalid plans, reason) for an unknown schedule code and for every registered schedule's rules.
+
+    With `micro_batches`, also each schedule's rule on the micro-batch count (the framework's).
+    """
     known = np.any([schedule == code for code in PIPELINE_SCHEDULES], axis=0)
     rules = [(~known, f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})")]
     for code, model in PIPELINE_SCHEDULES.items():
         rules.append(((schedule == code) & ~model.valid(pp, vpp), f"the {code} pipeline schedule {model.requirement}"))
+        if micro_batches is not None and model.batches_requirement:
+            rules.append(((schedule == code) & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
+                          f"the {code} pipeline schedule {model.batches_requirement}"))
     return rules
+
+
+def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+                   last_extra_s: ArrayLike) -> tuple[Array, Array, Mask, Mask]:
+    """The pace-setting stage of the whole-layer split that minimises the heaviest stage.
+
+    The first stage also runs `first_extra_s` (embedding) and the last `last_extra_s` (LM head + loss) per
+    micro-batch; every layer takes `layer_s`. The smallest time T whose stage capacities
+    (p - 2) floor(T / t) + floor((T - e) / t) + floor((T - h) / t) hold all L layers is of the form
+    j t, e + j t or h + j t; each family is bisected over whole layers j. One stage holds everything.
+    Returns (seconds, layers on that stage, it is the last stage (holds the head), it is the first stage).
+    """
+    p = _f(pp)
+    t = np.maximum(_f(layer_s), 1e-30)
+    e, h = _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p
+    t, e, h, p = np.broadcast_arrays(t, e, h, p)
+    floor_eps = 1e-9
+
+    def capacity(total: Array) -> Array:
+        def fit(extra: Array) -> Array:
+            return np.floor(np.maximum(total - extra, 0.0) / t + floor_eps)
+        return np.asarray((p - 2.0) * fit(np.zeros_like(t)) + fit(e) + fit(h), dtype=np.float64)
+
+    best = np.full(t.shape, np.inf)
+    best_layers = np.zeros(t.shape)
+    best_family = np.zeros(t.shape, dtype=np.int64)
+    floor_t = np.maximum(e, h)  # a stage with no layers still runs its extra work
+    for family, base in enumerate((np.zeros_like(t), h, e)):  # middle, last, first (preferred in ties)
+        lo = np.zeros(t.shape)
+        hi = np.full(t.shape, float(num_layers)) + np.ceil(floor_t / t) + 1.0
+        for _ in range(int(np.ceil(np.log2(num_layers + 2.0))) + 40):
+            if not np.any(hi - lo > 0.5):
+                break
+            mid = np.floor((lo + hi) / 2.0)
+            total = base + mid * t
+            ok = (capacity(total) >= num_layers) & (total >= floor_t - 1e-15)
+            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid + 1.0)
+        total = base + hi * t
+        better = total < best * (1.0 - 1e-12)
+        best, best_layers = np.where(better, total, best), np.where(better, hi, best_layers)
+        best_family = np.where(better, family, best_family)
+    single = p <= 1.0
+    seconds = np.where(single, num_layers * t + e + h, best)
+    layers = np.where(single, float(num_layers), best_layers)
+    is_last = single | (best_family == 1)
+    is_first = single | (best_family == 2)
+    return seconds, layers, np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_)
+
+
+def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple[int, str | None]:
+    """The interleave a user of Megatron/NeMo would set when none is given, and the note saying so.
+
+    Pipelines of at least CHOOSE_INTERLEAVE_FROM_PP stages are interleaved into chunks of LAYERS_PER_CHUNK
+    layers or more: v is the largest divisor of the layers on a middle stage (ceil(L / p)) that leaves each
+    chunk at least that many layers, kept only where Megatron accepts it (micro-batches a multiple of p).
+    """
+    if pp < CHOOSE_INTERLEAVE_FROM_PP:
+        return 1, None
+    per_stage = -(-num_layers // pp)
+    v = max((d for d in range(1, per_stage + 1) if per_stage % d == 0 and per_stage // d >= LAYERS_PER_CHUNK),
+            default=1)
+    if v <= 1 or pp * v > num_layers:
+        return 1, None
+    if micro_batches < pp or micro_batches % pp:
+        return 1, (f"no interleave chosen for PP{pp}: {micro_batches} micro-batches per step are not a multiple of "
+                   f"PP (Megatron-LM refuses it); ran 1F1B")
+    return v, (f"--vpp not given: chose {v} virtual stages for PP{pp} ({per_stage} layers per stage in chunks of "
+               f"{per_stage // v}, as NeMo/Megatron-Bridge recipes interleave large pipelines)")

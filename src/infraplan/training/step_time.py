@@ -15,8 +15,14 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward.
 * Recompute: selective adds the attention core forward to backward; full adds the whole layer forward.
-* Host-bound floor: a layer phase takes at least (kernels launched) x (host dispatch time per kernel,
-  measured 26 us in eager PyTorch); the GPU cannot run ahead of the host. It binds for small layers.
+* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
+  behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
+  while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
+* Host issue time (`host_exposed_time`): between synchronisation points the CPU runs ahead of the GPU, so
+  the GPU idles only for host issue time that no queued GPU work covers: per interval, exposed =
+  max(0, host issue time - GPU time already queued) + one dispatch after each sync (the emptied queue waits
+  for the first launch). Host issue = kernels x `Node.host_kernel_dispatch_s` (eager PyTorch, 26 us per
+  kernel measured on the lent H100 host), or one graph launch per layer and phase with CUDA graphs.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
 LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
@@ -31,10 +37,12 @@ memory-bound, 30 bytes per local parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, memory_bound_time
 from infraplan.network.collectives import (
@@ -45,15 +53,41 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
-from infraplan.ops.layer import ArrayLike, Collective, Elementwise, LayerOps, Layout, head_ops, layer_ops
+from infraplan.ops.layer import (
+    ArrayLike,
+    Collective,
+    Elementwise,
+    LayerOps,
+    Layout,
+    attention_keys,
+    head_ops,
+    layer_ops,
+)
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_params
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import pipeline_bubble
+from infraplan.training.schedules import heaviest_stage, pipeline_bubble
 
 ACT = 2.0  # bf16 activations and communication payloads
-ADAM_BYTES_PER_PARAM = 30.0  # read fp32 param, grad, m, v; write param, m, v and the bf16 copy
+# Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
+# clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
+ADAM_BYTES_PER_PARAM = 38.0
+OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
+# Eager (unfused) layers launch more kernels than the op table lists: bias adds and bias-gradient reductions,
+# dropout masks, layout copies around unfused attention, two-kernel norm backward. A GPT layer (unfused attention,
+# biases, dropout, GELU MLP) profiled fwd+bwd in eager PyTorch launches 70 CUDA kernels
+# (validation/calibration/h100_host_dispatch.json) where the op table counts 42 (16 fwd, 26 bwd): the 28 extra
+# are split 10 forward / 18 backward. Fused stacks (Transformer Engine: bias and norm in the GEMM epilogue) do
+# not launch them.
+EAGER_EXTRA_KERNELS = (10.0, 18.0)
+CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
+# vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
+# and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
+# into the saved softmax (4+4), backward scale by the loss gradient (4+4), downcast (4+2) = 52 B, 9 passes plus 4
+# target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
+# logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
+CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -80,8 +114,8 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout).
     """
     heads = shape.num_heads / plan.tp
-    d = float(shape.head_dim)
-    flash_flops = 4.0 * tokens * plan.seq_len * heads * d * 0.5
+    d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
+    flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * np.ceil(tokens / 128.0)
     flash_fwd = attention_time(rates, flash_flops, programs)
     flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
@@ -112,9 +146,13 @@ def _layout(plan: PlanArrays, fp8: np.ndarray) -> Layout:
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.dp_stride, fp8_casts=fp8)
 
 
-def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...]) -> np.ndarray:
-    return sum((np.where(e.mask, memory_bound_time(rates, e.bytes, kernels=e.kernels), 0.0) for e in passes),
-               np.zeros(()))
+def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: float = 0.0) -> np.ndarray:
+    """Seconds of memory-bound passes; an fp8 recipe's amax reads add 2 B per cast element (a cast moves 4 B)."""
+    def scale(e: Elementwise) -> float:
+        return 1.0 + 0.5 * amax_read_passes if e.role == "fp8_cast" else 1.0
+
+    return sum((np.where(e.mask, memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels), 0.0)
+                for e in passes), np.zeros(()))
 
 
 def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str) -> np.ndarray:
@@ -124,8 +162,13 @@ def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str
 
 
 def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
-                precision: tuple[np.ndarray, np.ndarray], host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
-    """Seconds per micro-batch for one layer, forward and backward, by component (priced `ops.layer_ops`)."""
+                precision: tuple[np.ndarray, np.ndarray], host_dispatch_s: float = 0.0,
+                stack: Stack | None = None) -> dict[str, np.ndarray]:
+    """Seconds per micro-batch for one layer, forward and backward, by component (priced `ops.layer_ops`).
+
+    Also `host_fwd` / `host_bwd`: host issue seconds of the layer's kernels (exposed by `host_exposed_time`).
+    """
+    stack = stack or resolve_stack(None, "training")
     fp8 = precision[1] < 2.0
     lay = _layout(plan, fp8)
     ops = layer_ops(shape, lay)
@@ -137,8 +180,14 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     ep_fwd = _collective_times(fabric, ops.collectives_fwd, "ep") + np.zeros(len(plan))
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp")
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")
-    elem_fwd = _elementwise_time(rates, ops.elementwise_fwd)
-    elem_bwd = _elementwise_time(rates, ops.elementwise_bwd)
+    amax = stack.fp8.amax_read_passes
+    # fp8 recipe kernels per GEMM operand cast (current scaling: an amax kernel before each cast)
+    fp8_kernels = np.where(fp8, stack.fp8.extra_kernels_per_gemm * ops.gemm_kernels(), 0.0)
+    eager_fwd, eager_bwd = EAGER_EXTRA_KERNELS if stack.kernel_fusion == "eager" else (0.0, 0.0)
+    extra_fwd = fp8_kernels + eager_fwd
+    extra_bwd = 2.0 * fp8_kernels + eager_bwd
+    elem_fwd = _elementwise_time(rates, ops.elementwise_fwd, amax) + extra_fwd * rates.kernel_overhead_s
+    elem_bwd = _elementwise_time(rates, ops.elementwise_bwd, amax) + extra_bwd * rates.kernel_overhead_s
 
     selective = plan.recompute == Recompute.SELECTIVE
     full = plan.recompute == Recompute.FULL
@@ -155,12 +204,43 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         "ep_fwd": ep_fwd,
         "ep_bwd": ep_fwd + np.where(full, ep_fwd, 0.0),
     }
-    # host-bound floor: the GPU cannot run ahead of the host issuing its kernels
+    # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
+    # SMs the communication kernels occupy while it runs
+    sm = stack.tp_overlap_sm_fraction
+    for phase, gemm in (("fwd", gemm_fwd), ("bwd", gemm_bwd)):
+        hidden = np.minimum(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
+        out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
+        out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
     ops_fwd, ops_bwd = _kernel_counts(ops, plan)
-    for phase, count in (("fwd", ops_fwd), ("bwd", ops_bwd)):
-        gpu = sum(out[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
-        out[f"other_{phase}"] = out[f"other_{phase}"] + np.maximum(count * host_dispatch_s - gpu, 0.0)
+    recomputed = np.where(full, extra_fwd, 0.0)
+    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
+        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
+                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
     return out
+
+
+def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLike, gpu_bwd: ArrayLike,
+                      micro_batches: ArrayLike, synced: ArrayLike, dispatch_s: float) -> np.ndarray:
+    """Seconds per step the GPU waits for the host, on one pipeline stage.
+
+    The host issues a phase's kernels in `host_*` seconds; the GPU needs `gpu_*` seconds for them and runs
+    whatever is queued. Between synchronisation points the host runs ahead and the queued GPU work ("bank")
+    hides later host time; at a sync the queue empties and the first kernel waits one dispatch.
+    * `synced` (pipeline parallel: Megatron synchronises the device after every batched p2p exchange,
+      `batch_p2p_sync`): each stage's forward and each backward of a micro-batch is its own interval:
+      m * (max(0, Hf - Gf) + max(0, Hb - Gb) + 2 dispatches).
+    * otherwise the whole forward-backward of the step is one interval (the step ends at the optimizer's host
+      sync): the first forward has no bank, its backward uses the forward's, and every later micro-batch hides
+      behind the previous one's: max(0, Hf - Gf) + max(0, Hb - Gb - max(0, Gf - Hf)) + (m - 1) max(0, H - G)
+      + one dispatch.
+    """
+    hf, hb, gf, gb = (np.asarray(x, dtype=np.float64) for x in (host_fwd, host_bwd, gpu_fwd, gpu_bwd))
+    m = np.asarray(micro_batches, dtype=np.float64)
+    per_phase = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
+    first = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb - np.maximum(gf - hf, 0.0), 0.0)
+    banked = first + (m - 1.0) * np.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
+    return np.asarray(np.where(np.asarray(synced, dtype=bool), m * per_phase, banked), dtype=np.float64)
 
 
 def _kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -189,12 +269,33 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-               precision: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """LM head GEMM and cross-entropy (fp32 logits, vocab-parallel over TP): (compute, other) seconds."""
-    head = head_ops(shape, plan.micro_batch * plan.seq_len / plan.cp, plan.tp)
+               precision: tuple[np.ndarray, np.ndarray], stack: Stack | None = None,
+               host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
+    """LM head GEMM, cross-entropy and embedding per micro-batch: seconds by component and phase, host issue.
+
+    Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
+    13 kernels; fused: 16 B in 3), one third forward. Embedding: the forward gather (read + write T x h, bf16)
+    and the backward of a dense embedding (PyTorch embedding_dense_backward writes a V/TP x h bf16 gradient
+    after zeroing it; Megatron adds it into the fp32 main grad: 2 + 2 + 2 + 4 + 4 B per local row element,
+    plus reading the T x h output gradient), charged with the head (with PP it runs on the first stage).
+    """
+    stack = stack or resolve_stack(None, "training")
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    head = head_ops(shape, tokens, plan.tp)
     fwd, bwd = _gemm_fwd_bwd(rates, precision, head.gemm.m, head.gemm.n, head.gemm.k)
-    loss = memory_bound_time(rates, head.elementwise.bytes, kernels=head.elementwise.kernels)
-    return fwd + bwd, loss
+    ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
+    logits = tokens * shape.vocab_size / plan.tp
+    loss = memory_bound_time(rates, ce_bytes * logits, kernels=ce_kernels)
+    rows = shape.vocab_size / plan.tp * shape.hidden_size
+    embed_fwd = memory_bound_time(rates, 4.0 * tokens * shape.hidden_size)
+    embed_bwd = memory_bound_time(rates, 2.0 * tokens * shape.hidden_size + 14.0 * rows, kernels=3)
+    kernels_fwd = 1.0 + ce_kernels / 3.0 + 1.0
+    kernels_bwd = 2.0 + 2.0 * ce_kernels / 3.0 + 3.0
+    host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
+    return {"head_compute": fwd + bwd, "head_other": loss + embed_fwd + embed_bwd,
+            "head_gpu_fwd": fwd + loss / 3.0 + embed_fwd, "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + embed_bwd,
+            "head_host_fwd": np.full(np.shape(fwd), kernels_fwd * host),
+            "head_host_bwd": np.full(np.shape(fwd), kernels_bwd * host)}
 
 
 def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -222,19 +323,25 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
-               precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]]) -> dict[str, np.ndarray]:
+               precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
+               stack: Stack) -> dict[str, np.ndarray]:
     """Layer and head times, computed once per distinct LAYER_KEYS row."""
     def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
         precision = precision_of(distinct)
-        times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s)
-        times["head_compute"], times["head_other"] = head_times(shape, rates, distinct, precision)
+        times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s, stack)
+        times.update(head_times(shape, rates, distinct, precision, stack, fabric.host_kernel_dispatch_s))
         return times
 
     return _computed_once(plan, LAYER_KEYS, compute)
 
 
-def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays) -> dict[str, np.ndarray]:
-    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row."""
+def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays,
+                             grad_bytes: float = GRAD_BYTES) -> dict[str, np.ndarray]:
+    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row.
+
+    ZeRO-3 / FSDP gathers and scatters layer by layer: `gather_layers` / `scatter_layers` price one collective
+    per local layer at its own message size (latency and small-message efficiency each time).
+    """
     def compute(p: PlanArrays) -> dict[str, np.ndarray]:
         boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
         # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
@@ -244,16 +351,27 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
         dp_stride = p.dp_stride
 
         def over_replicas(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
-            t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride)
+            t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride, sized=True)
             if shape.is_moe:
-                t = t + collective(fabric, experts * bytes_per_param, p.dp // p.ep, dp_stride * p.ep)
+                t = t + collective(fabric, experts * bytes_per_param, p.dp // p.ep, dp_stride * p.ep, sized=True)
             return t
+
+        local_layers = np.ceil(shape.num_layers / p.pp.astype(np.float64))
+
+        def per_layer(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
+            t = local_layers * collective(fabric, dense / local_layers * bytes_per_param, p.dp, dp_stride, sized=True)
+            if shape.is_moe:
+                t = t + local_layers * collective(fabric, experts / local_layers * bytes_per_param, p.dp // p.ep,
+                                                  dp_stride * p.ep, sized=True)
+            return np.asarray(t, dtype=np.float64)
 
         return {
             "p2p": send_recv_time(fabric, boundary, p.pp_stride),
-            "allreduce": over_replicas(all_reduce_time, GRAD_BYTES),
-            "scatter": over_replicas(reduce_scatter_time, GRAD_BYTES),
+            "allreduce": over_replicas(all_reduce_time, grad_bytes),
+            "scatter": over_replicas(reduce_scatter_time, grad_bytes),
             "gather": over_replicas(all_gather_time, WEIGHT_BYTES),
+            "scatter_layers": per_layer(reduce_scatter_time, grad_bytes),
+            "gather_layers": per_layer(all_gather_time, WEIGHT_BYTES),
             "params": params,
             "sharded": sharded_params(shape, p),
         }
@@ -261,18 +379,26 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
     return _computed_once(plan, COMM_KEYS, compute)
 
 
-def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> dict[str, np.ndarray]:
-    """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`."""
+def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+              stack: str | Stack | None = None) -> dict[str, np.ndarray]:
+    """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`.
+
+    `stack`: the software-stack profile (name, file or Stack; None = `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    """
+    profile = resolve_stack(stack, "training")
     accelerator, fabric = cluster.accelerator, cluster.fabric
     rates = KernelRates.for_dtype(accelerator, "bf16")
-    fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8")
+    rates = replace(rates, matmul_flops_per_s=rates.matmul_flops_per_s * profile.matmul_efficiency_multiplier,
+                    attention_flops_per_s=rates.attention_flops_per_s * profile.attention_efficiency_multiplier)
+    fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8") * profile.matmul_efficiency_multiplier
+                * profile.fp8.gemm_rate_multiplier
                 if "fp8" in accelerator.efficiency.matmul_max_fraction else rates.matmul_flops_per_s)
 
     def precision_of(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
         fp8 = p.dtype == Dtype.FP8
         return np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0)
 
-    lt = _per_layer(shape, rates, fabric, plan, precision_of)
+    lt = _per_layer(shape, rates, fabric, plan, precision_of, profile)
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     per_layer = {
@@ -284,35 +410,52 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> di
     }
     layer_total = sum(per_layer.values())
     pp = plan.pp.astype(np.float64)
-    ceil_layers = np.ceil(shape.num_layers / pp)
-    floor_layers = np.floor(shape.num_layers / pp)
     single = plan.pp == 1
-    # heaviest stage: a full middle stage, or the last stage with the LM head (one stage: everything)
-    last_is_heaviest = single | (floor_layers * layer_total + head_compute + head_other
-                                 >= ceil_layers * layer_total)
-    layers = np.where(last_is_heaviest, np.where(single, shape.num_layers, floor_layers), ceil_layers)
+    # heaviest stage of the balanced whole-layer split (`schedules.heaviest_stage`): a middle stage, or the
+    # last with the LM head + loss (one stage: everything); the embedding lookup is not priced (0 s)
+    _, layers, last_is_heaviest, _ = heaviest_stage(shape.num_layers, pp, layer_total, 0.0,
+                                                    head_compute + head_other)
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + np.where(last_is_heaviest, head_compute, 0.0)
     stage["other"] = stage["other"] + np.where(last_is_heaviest, head_other, 0.0)
-    stage_total = sum(stage.values())
-    fwd_window = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
-    bwd_window = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
-
     m = plan.micro_batches.astype(np.float64)
+    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage)
+    with_head = np.where(last_is_heaviest, 1.0, 0.0)
+    gpu_fwd, gpu_bwd = (layers * sum(lt[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
+                        + with_head * lt[f"head_gpu_{phase}"] for phase in ("fwd", "bwd"))
+    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"]
+    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"]
+    host_per_micro_batch = host_exposed_time(host_fwd, host_bwd, gpu_fwd, gpu_bwd, m, ~single,
+                                             fabric.host_kernel_dispatch_s) / m
+    stage["other"] = stage["other"] + host_per_micro_batch
+    stage_total = sum(stage.values())
+    # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the
+    # host's issue time when that is longer (a faster link can then not shrink the window below the host's)
+    fwd_window = profile.dp_overlap_fraction * np.maximum(
+        layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"]), host_fwd)
+    bwd_window = profile.dp_overlap_fraction * np.maximum(
+        layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
+
     out = {k: m * v for k, v in stage.items()}
     out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total)
 
-    traffic = _pipeline_and_dp_traffic(shape, fabric, plan)
+    traffic = _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes)
     out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
     exposed_zero0 = np.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = np.maximum(scatter - bwd_window, 0.0) + np.maximum(gather - fwd_window, 0.0)
-    exposed_zero3 = np.maximum(gather - fwd_window, 0.0) + np.maximum(scatter + gather - bwd_window, 0.0)
+    gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
+    exposed_zero3 = (np.maximum(gather_layers - fwd_window, 0.0)
+                     + np.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
     out["dp_comm_exposed"] = np.select([plan.zero == 0, plan.zero < 3], [exposed_zero0, exposed_zero12],
                                        exposed_zero3)
 
     optimizer_params = np.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
-    out["optimizer"] = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=20)
+    optimizer_gpu = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=OPTIMIZER_KERNELS)
+    # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
+    optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else fabric.host_kernel_dispatch_s)
+    out["optimizer"] = optimizer_gpu + host_exposed_time(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False,
+                                                         fabric.host_kernel_dispatch_s)
     out = {k: out[k] for k in COMPONENTS}
     out["step_time_s"] = sum(out[k] for k in COMPONENTS)
     return out

@@ -23,6 +23,7 @@ class TrainingCase(Result):
     published: float = Field(description="published value, in the metric's unit")
     predicted: float = Field(description="predicted value, in the metric's unit")
     error: float = Field(description="predicted / published - 1 (fraction)")
+    predicted_mfu: float = Field(description="model FLOPs utilisation of the predicted run (fraction)")
     plan_source: str = Field(description="assumed (published plan) | search (our best plan)")
     plan: PlanConfig = Field(description="the plan evaluated")
     gated: bool = Field(description="counts toward the gate (no known gap)")
@@ -57,6 +58,26 @@ class PlanRanking(Result):
     spearman: float = Field(description="Spearman rank correlation")
     median_predicted_over_measured: float = Field(description="median predicted / measured step time (ratio)")
     mean_abs_error: float = Field(description="mean |predicted / measured - 1| (fraction)")
+
+
+class ValidationSet(SparseResult):
+    """One validation set: the model's |error| next to the best constant baseline fitted to the set itself."""
+
+    name: str = Field(description="set name")
+    kind: str = Field(description="training | serving")
+    cases: int = Field(description="cases run (count)")
+    mean_abs_error: float = Field(description="model: mean |predicted / published - 1| (fraction)")
+    max_abs_error: float = Field(description="model: max |predicted / published - 1| (fraction)")
+    baseline: str = Field(description="the constant baseline: constant MFU (training), fitted-efficiency roofline")
+    baseline_constant: float = Field(description="the fitted constant (MFU, or its inverse for times; unitless)")
+    baseline_mean_abs_error: float = Field(description="baseline: mean |error| on the set (fraction)")
+    baseline_max_abs_error: float = Field(description="baseline: max |error| on the set (fraction)")
+    gate_mean_abs_error: float = Field(description="largest allowed model mean |error| (fraction)")
+    beats_baseline: bool = Field(description="model mean |error| < baseline mean |error|")
+    passes_gate: bool = Field(description="within the gate and better than the baseline (and the set's own gates)")
+    awaiting: list[str] = Field(description="rows of the source the model cannot express yet, and why")
+    median_predicted_over_measured: float | None = Field(None, description="vTrain: median ratio (unitless)")
+    spearman: float | None = Field(None, description="vTrain: Spearman rank correlation")
 
 
 class SectionCase(SparseResult):
@@ -98,4 +119,5 @@ class ValidationReport(SparseResult):
     cases: list[TrainingCase] = Field(description="training case rows")
     summary: TrainingSummary = Field(description="training summary and gate")
     plan_ranking: PlanRanking | None = Field(None, description="plan-ranking check (vTrain)")
+    sets: list[ValidationSet] | None = Field(None, description="each validation set vs its constant baseline")
     sections: dict[str, ValidationSection] | None = Field(None, description="other layers by name")

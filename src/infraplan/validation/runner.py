@@ -11,7 +11,6 @@ Spearman rank correlation of predicted and measured step time.
 
 from __future__ import annotations
 
-import csv
 from importlib import resources
 from typing import Any
 
@@ -19,11 +18,9 @@ import numpy as np
 import yaml
 from scipy.stats import spearmanr
 
-from infraplan.catalog import shape_from_hf_config
+from infraplan.catalog.error_bands import Residual
 from infraplan.cluster import Cluster
-from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-from infraplan.training.estimate import estimate_training, evaluate_plans
-from infraplan.training.plan import PlanArrays
+from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanMetrics
 from infraplan.training.search import search_plans
 from infraplan.validation.results import (
@@ -33,6 +30,7 @@ from infraplan.validation.results import (
     TrainingSummary,
     ValidationReport,
     ValidationSection,
+    ValidationSet,
 )
 
 GATE_MEAN_ERROR = 0.10
@@ -57,41 +55,28 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
     result: PlanMetrics | None
     if case["plan_source"] == "search":
         found = search_plans(case["model"], case["system"], case["gpus"], plan["seq_len"], plan["global_batch"],
-                             dtype=plan.get("dtype", "auto"), top=1)
+                             dtype=plan.get("dtype", "auto"), top=1, stack=case.get("stack"))
         result = found.best
         if result is None:
             raise ValueError(f"validation case {case['id']}: no plan fits ({found.reason})")
     else:
-        result = estimate_training(case["model"], case["system"], case["gpus"], **plan)
+        result = estimate_training(case["model"], case["system"], case["gpus"], **plan, stack=case.get("stack"))
     predicted = _metric(case, result)
     return TrainingCase(
         id=case["id"], metric=case["metric"], published=case["published"], predicted=predicted,
-        error=predicted / case["published"] - 1.0, plan_source=case["plan_source"],
+        error=predicted / case["published"] - 1.0, predicted_mfu=result.mfu, plan_source=case["plan_source"],
         plan=result.config, gated="known_gap" not in case, known_gap=case.get("known_gap"),
         source=case["source"],
     )
 
 
 def plan_ranking() -> PlanRanking:
-    """Spearman correlation between predicted and measured step times on the vTrain A100 data."""
-    text = (resources.files("infraplan.validation") / "data" / "vtrain_single_node.csv").read_text("utf-8-sig")
-    rows = [[float(x) for x in r] for r in list(csv.reader(text.splitlines()))[1:]]
-    cluster = Cluster.resolve("dgx-a100-superpod")
-    predicted: list[float] = []
-    measured: list[float] = []
-    by_shape: dict[tuple[int, int, int], list[int]] = {}
-    for i, r in enumerate(rows):
-        by_shape.setdefault((int(r[3]), int(r[4]), int(r[5])), []).append(i)
-    for (hidden, heads, layers), idx in by_shape.items():
-        shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": hidden, "n_head": heads, "n_layer": layers,
-                                      "vocab_size": 51200, "n_positions": 2048}, f"vtrain-h{hidden}")
-        sel = np.array([rows[i] for i in idx])
-        plans = PlanArrays.build(tp=sel[:, 7], pp=sel[:, 9], dp=sel[:, 8], cp=1, ep=1, vpp=1,
-                                 micro_batch=sel[:, 2], global_batch=sel[:, 1], seq_len=sel[:, 6],
-                                 recompute=Recompute.NONE, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
-                                 order=RankOrder.TP_CP_DP_PP)
-        predicted.extend(evaluate_plans(shape, cluster, plans)["step_time_s"])
-        measured.extend(sel[:, 10] / 1e3)
+    """Spearman correlation between predicted and measured step times on the vTrain A100 data, run as vTrain
+    ran it (full recompute, unfused attention, 800 Gb/s per node: `validation.sets.vtrain_predictions`)."""
+    from infraplan.validation.sets import vtrain_predictions
+
+    predicted, measured, _ = vtrain_predictions()
+    rows = predicted
     predicted_a, measured_a = np.array(predicted), np.array(measured)
     ratio = predicted_a / measured_a
     return PlanRanking(
@@ -105,6 +90,7 @@ def plan_ranking() -> PlanRanking:
 SECTIONS = (
     ("network", "infraplan.validation.network", "run_network_validation"),
     ("inference", "infraplan.validation.inference", "run_inference_validation"),
+    ("serving hopper (closed loop)", "infraplan.validation.serving_hopper", "run_serving_hopper_validation"),
     ("custom silicon", "infraplan.validation.silicon", "run_silicon_validation"),
     ("facility", "infraplan.validation.facility", "run_facility_validation"),
 )
@@ -116,6 +102,14 @@ def run_sections() -> dict[str, ValidationSection]:
 
     return {name: ValidationSection.model_validate(getattr(importlib.import_module(module), function)())
             for name, module, function in SECTIONS}
+
+
+def validation_sets(rows: list[TrainingCase]) -> list[tuple[ValidationSet, list[Residual]]]:
+    """Every validation set scored against its constant baseline, with its residuals (`validation.sets`)."""
+    from infraplan.validation import sets
+
+    return [sets.training_case_set(rows, load_cases()), sets.vtrain_set(), sets.frontier_set(),
+            *sets.extra_sets()]
 
 
 def run_validation(include_ranking: bool = True, include_sections: bool = True) -> ValidationReport:
@@ -132,6 +126,7 @@ def run_validation(include_ranking: bool = True, include_sections: bool = True) 
     extra: dict[str, Any] = {}  # left out of the JSON when not asked for
     if include_ranking:
         extra["plan_ranking"] = plan_ranking()
+        extra["sets"] = [found for found, _ in validation_sets(rows)]
     if include_sections:
         extra["sections"] = run_sections()
     return ValidationReport(cases=rows, summary=summary, **extra)

@@ -39,8 +39,9 @@ def parse_input(text: str, ladder: Ladder) -> tuple[int, int, float]:
     height = int(match.group(2))
     width = int(match.group(1)) if match.group(1) else ladder.width(height)
     fps = float(match.group(3)) if match.group(3) else 30.0
-    if height < 16 or width < 16 or not 0 < fps <= 240:
-        raise InputError(f"video input {text!r} out of range (height >= 16, 0 < fps <= 240)")
+    if not 16 <= height <= 8640 or not 16 <= width <= 15360 or not 0 < fps <= 240:
+        raise InputError(f"video input {text!r} out of range (16 <= height <= 8640 (16K), width <= 15360, "
+                         f"0 < fps <= 240)")
     return width, height, fps
 
 

@@ -1,12 +1,18 @@
-"""Shared output helpers: a typed result as JSON (`--json`) or through a Rich renderer, and human units."""
+"""Shared output helpers: a typed result as JSON (`--json`) or through a Rich renderer, and human units.
+
+Human output never shows e-notation: every number goes through `fmt_num` (significant digits, thousands
+separators), `fmt_seconds` (ns to years), the prefix formatters `fmt_rate`/`fmt_bytes`/`fmt_quantity`/`fmt_usd`
+(26.7 M GPU-h, 1.39 GW, $185 M) or `fmt_percent`. Undefined values (None, nan, inf) print as '-'.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.table import Table
 
 from infraplan.results import Result
 
@@ -24,24 +30,55 @@ def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:
 
 
 def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> str:
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g} {unit}"
+    if not math.isfinite(value):
+        return f"- {unit}"
+    if value == 0:
+        return f"0 {unit}"
     exp = min(max(int(math.floor(math.log(abs(value), base))), 0), len(prefixes) - 1)
     if abs(float(f"{value / base**exp:.3g}")) >= 1000 and exp < len(prefixes) - 1:
         exp += 1  # 999.7 rounds to 1000 (or 1020 GiB): show the next prefix, not 1e+03
-    return f"{value / base**exp:.3g} {prefixes[exp]}{unit}"
+    return f"{fmt_num(value / base**exp, 3)} {prefixes[exp]}{unit}"
 
 
-def fmt_seconds(value: float) -> str:
-    if value >= 86400 * 2:
-        return f"{value / 86400:.3g} days"
-    if value >= 3600 * 2:
-        return f"{value / 3600:.3g} h"
-    if value >= 1:
-        return f"{value:.3g} s"
-    if value >= 1e-3:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value * 1e6:.3g} µs"
+def fmt_num(value: float | int | None, digits: int = 4) -> str:
+    """`digits` significant digits, never in e-notation: 1,394 · 26.71 · 0.000123 ('-' if undefined)."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value == 0:
+        return "0"
+    magnitude = int(math.floor(math.log10(abs(value))))
+    if magnitude >= digits - 1:
+        return f"{round(value):,}"
+    decimals = min(digits - 1 - magnitude, 15)
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if "." in f"{value:.{decimals}f}" else f"{value:.0f}"
+
+
+def fmt_seconds(value: float | None) -> str:
+    """A duration with the unit that keeps it short: 850 µs, 12.3 ms, 4.5 s, 23.2 min, 5.1 h, 54 days, 3.2 years."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value < 0:
+        return "-" + fmt_seconds(-value)
+    for limit, scale, unit in ((1e-6, 1e-9, "ns"), (1e-3, 1e-6, "µs"), (1.0, 1e-3, "ms"), (120.0, 1.0, "s"),
+                               (7200.0, 60.0, "min"), (172_800.0, 3600.0, "h"), (2 * 31_557_600.0, 86_400.0, "days")):
+        if value < limit:
+            return f"{fmt_num(value / scale, 3)} {unit}"
+    return f"{fmt_num(value / 31_557_600.0, 3)} years"
+
+
+def fmt_quantity(value: float | None, unit: str) -> str:
+    """A count of a word unit with a decimal prefix set apart: 26.7 M GPU-h, 1.2 k tCO2e, 512 GPU-h."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    text = _scaled(value, "", 1000.0, ("", "k", "M", "G", "T", "P", "E"))
+    return f"{text.strip()} {unit}"
+
+
+def fmt_usd(value: float | None) -> str:
+    """Dollars with a decimal prefix: $1.27, $185 M, $29.3 G."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return "$" + _scaled(value, "", 1000.0, ("", "k", "M", "G", "T", "P", "E")).strip()
 
 
 def fmt_bytes(value: float) -> str:
@@ -52,5 +89,13 @@ def fmt_rate(value: float, unit: str) -> str:
     return _scaled(value, unit, 1000.0, ("", "k", "M", "G", "T", "P", "E"))
 
 
-def fmt_percent(value: float) -> str:
+def fmt_percent(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
     return f"{value * 100:.1f} %"
+
+
+def add_id_column(table: Table, header: str, ids: Iterable[str], **kwargs: Any) -> None:
+    """A column of identifiers that is never cut: as wide as the longest id; the other columns wrap instead."""
+    width = max([len(header), *(len(str(i)) for i in ids)])
+    table.add_column(header, no_wrap=True, min_width=width, **kwargs)

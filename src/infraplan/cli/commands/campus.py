@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate
-from infraplan.cli.commands.facility import fmt_usd
+from infraplan.catalog.loader import check_output_path
+from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate, fmt_usd
 from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -73,6 +73,8 @@ def campus(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
+    if plot:
+        check_output_path(plot, "--plot")
     overrides = load_cost_overrides(costs)
     if fleet:
         if power or accelerator:

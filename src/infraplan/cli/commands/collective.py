@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
-from infraplan.cli.options import AlgorithmOption, JsonFlag, SimOption
+from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.results import CollectiveResult
@@ -20,20 +20,23 @@ def render_collective(r: CollectiveResult) -> None:
     if r.analytical_time_s is not None:
         console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows "
                       f"({r.flows_per_pair} per GPU pair across nodes), seed {r.seed}")
+        if r.difference_reason:
+            console.print(f"why they differ: {r.difference_reason}")
     console.print("assumes: " + "; ".join(r.assumptions))
 
 
 def collective(
     op: str = typer.Argument(..., help="all-reduce | reduce-scatter | all-gather | all-to-all | send-recv"),
     system: str = typer.Option(..., "--system", help="system preset or path to a system YAML"),
-    gpus: int = typer.Option(..., "--gpus", help="GPUs in the group"),
+    gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="GPUs in the group"),
     size: str = typer.Option(..., "--bytes", help="buffer size per rank, e.g. 1GiB, 256MB, 4096"),
     placement: str = typer.Option("packed", "--placement", help="packed | spread (evenly over the system)"),
     algorithm: AlgorithmOption = "auto",
     sim: SimOption = "analytical",
     flows_per_pair: int | None = typer.Option(None, "--flows-per-pair",
+                                              parser=count(1, 1024),
                                               help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
-    seed: int = typer.Option(0, "--seed", help="seed of the ECMP hashes (flow sim)"),
+    seed: int = typer.Option(0, "--seed", parser=SEED, help="seed of the ECMP hashes (flow sim)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""

@@ -5,17 +5,24 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_rate
-from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag, OptionalSystem
+from infraplan.catalog.loader import check_output_path
+from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_usd
+from infraplan.cli.options import (
+    ACCELERATORS,
+    PRICE,
+    PUE,
+    USD_PER_MWH,
+    BuildTypeOption,
+    CoolingOption,
+    CostsOption,
+    JsonFlag,
+    OptionalSystem,
+)
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
 from infraplan.units import parse_power_w
-
-
-def fmt_usd(value: float) -> str:
-    return "$" + fmt_rate(value, "").strip()
 
 
 def render_facility(r: FacilityReport) -> None:
@@ -45,20 +52,25 @@ def render_facility(r: FacilityReport) -> None:
 def facility(
     system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset (with --count)"),
-    count: int | None = typer.Option(None, "--count", help="number of accelerators (with --accelerator)"),
+    count: int | None = typer.Option(None, "--count", parser=ACCELERATORS,
+                                     help="number of accelerators (with --accelerator)"),
     cooling: CoolingOption = None,
     location: str | None = typer.Option(None, "--location", help="location preset (ohio, louisiana, ...) or YAML "
                                         "file [default: us-average]"),
     build_type: BuildTypeOption = None,
     rack_power: str | None = typer.Option(None, "--rack-power", help="target rack density, e.g. 40kW"),
-    pue: float | None = typer.Option(None, "--pue", help="override the PUE"),
-    electricity_price: float | None = typer.Option(None, "--electricity-price", help="override $/MWh"),
-    server_price: float | None = typer.Option(None, "--server-price", help="override server $ per accelerator"),
+    pue: float | None = typer.Option(None, "--pue", parser=PUE, help="override the PUE"),
+    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH,
+                                                   help="override $/MWh"),
+    server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
+                                              help="override server $ per accelerator"),
     costs: CostsOption = None,
     plot: str | None = typer.Option(None, "--plot", help="write power/capex charts to this HTML file"),
     as_json: JsonFlag = False,
 ) -> None:
     """Size the data centre: IT and facility power, racks, floor, water, capex, opex, $/GPU-h, energy, CO2."""
+    if plot:
+        check_output_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     report = size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,

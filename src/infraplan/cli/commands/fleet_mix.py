@@ -5,34 +5,36 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_rate
+from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
 def _totals_line(t: FleetMixTotals) -> str:
-    return (f"{t.devices} devices, {t.power_w / 1e3:.4g} kW provisioned IT ({t.facility_power_w / 1e3:.4g} kW "
-            f"facility), capex ${t.capex_usd / 1e6:.4g} M, TCO ${t.tco_usd_per_year / 1e6:.4g} M/year")
+    return (f"{t.devices} devices, {fmt_rate(t.power_w, 'W')} provisioned IT ({fmt_rate(t.facility_power_w, 'W')} "
+            f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}/year")
 
 
 def render_fleet(r: FleetMixResult) -> None:
     table = Table(title=f"fleet mix {r.fleet} (objective: {r.objective})")
-    for col in ("service", "pool", "devices", "per device", "served", "power", "TCO/year", "operating point"):
-        table.add_column(col, justify="left" if col in ("service", "pool", "operating point") else "right")
+    add_id_column(table, "service", (a["service"] for a in r.assignment))
+    add_id_column(table, "pool", (a["pool"] for a in r.assignment))
+    for col in ("devices", "per device", "served", "power", "TCO/year", "operating point"):
+        table.add_column(col, justify="left" if col == "operating point" else "right")
     for a in r.assignment:
         unit = "QPS" if a["unit"] == "qps" else "streams"
-        point = (f"batch {a['batch']}, {a['latency_s'] * 1e3:.3g} ms, {a['bound']}" if a["unit"] == "qps"
+        point = (f"batch {a['batch']}, {fmt_num(a['latency_s'] * 1e3, 3)} ms, {a['bound']}" if a["unit"] == "qps"
                  else f"{a['encoder']}")
         table.add_row(a["service"], a["pool"], str(a["devices"]), fmt_rate(a["capacity_per_device"], unit),
-                      fmt_rate(a["served"], unit), f"{a['power_w'] / 1e3:.4g} kW",
-                      f"${a['tco_usd_per_year'] / 1e3:.4g} k", point)
+                      fmt_rate(a["served"], unit), fmt_rate(a["power_w"], "W"),
+                      fmt_usd(a["tco_usd_per_year"]), point)
     console.print(table)
     console.print(f"total: {_totals_line(r.totals)}")
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
         console.print(f"GPU-only fleet: {_totals_line(r.gpu_only.totals)}")
-        console.print(f"saving vs GPU-only: {s['power_w'] / 1e3:.4g} kW ({s['power_w_fraction'] * 100:.1f} %) "
-                      f"of power, ${s['tco_usd_per_year'] / 1e6:.4g} M/year "
+        console.print(f"saving vs GPU-only: {fmt_rate(s['power_w'], 'W')} ({s['power_w_fraction'] * 100:.1f} %) "
+                      f"of power, {fmt_usd(s['tco_usd_per_year'])}/year "
                       f"({s['tco_usd_per_year_fraction'] * 100:.1f} %) of TCO")
     else:
         console.print(f"GPU-only fleet: {r.gpu_only_note}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_rate
-from infraplan.cli.options import JsonFlag
+from infraplan.catalog.loader import check_output_path
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate
+from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.network.costs import describe_fabric
 from infraplan.network.results import NetworkReport
@@ -17,8 +18,8 @@ def render_fabric(r: NetworkReport) -> None:
     for col in ("tier", "switches", "radix", "oversub.", "links below", "optics", "power", "capex"):
         table.add_column(col, justify="left" if col == "tier" else "right")
     for t in r.tiers:
-        table.add_row(f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {t.port_gbps:g}G",
-                      f"{t.oversubscription:.3g}:1",
+        table.add_row(f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
+                      f"{fmt_num(t.oversubscription, 3)}:1",
                       f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
                       f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), f"${t.capex_usd / 1e6:,.1f} M")
     console.print(table)
@@ -32,11 +33,14 @@ def render_fabric(r: NetworkReport) -> None:
 
 def network(
     system: str = typer.Argument(..., help="system preset or path to a system YAML"),
-    gpus: int | None = typer.Option(None, "--gpus", help="GPUs to connect [default: the whole system]"),
+    gpus: int | None = typer.Option(None, "--gpus", parser=ACCELERATORS,
+                                    help="GPUs to connect [default: the whole system]"),
     graphml: str | None = typer.Option(None, "--graphml", help="also write the switch/NIC graph as GraphML here"),
     as_json: JsonFlag = False,
 ) -> None:
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
+    if graphml:
+        check_output_path(graphml, "--graphml")
     emit(describe_fabric(Cluster.resolve(system).system, gpus, graphml), as_json, render_fabric)
 
 

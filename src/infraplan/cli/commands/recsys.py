@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
-from infraplan.cli.options import JsonFlag
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_rate, fmt_seconds
+from infraplan.cli.options import SEQUENCES, JsonFlag
 from infraplan.planning.fleet_spec import parse_seconds
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
@@ -20,13 +20,13 @@ def render_recsys(r: RecsysEstimate) -> None:
     table.add_column("value", justify="right")
     table.add_row("throughput", fmt_rate(r.qps, "QPS"))
     table.add_row("latency per batch", fmt_seconds(r.latency_s))
-    table.add_row("device power", f"{r.power_w:.4g} W")
+    table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")
     table.add_row("QPS per watt", fmt_rate(r.qps_per_w, "QPS/W"))
     table.add_row("bound", r.bound)
-    table.add_row("platform (TDP + host share)", f"{r.platform_power_w:.4g} W, "
+    table.add_row("platform (TDP + host share)", f"{fmt_num(r.platform_power_w, 4)} W, "
                   f"{fmt_rate(r.platform_qps_per_w, 'QPS/W')}")
     table.add_row("work per sample", f"{fmt_rate(r.flops_per_sample, 'FLOP')}, "
-                  f"{fmt_bytes(r.embedding_bytes_per_sample)} of rows ({r.lookups_per_sample:.4g} lookups)")
+                  f"{fmt_bytes(r.embedding_bytes_per_sample)} of rows ({fmt_num(r.lookups_per_sample, 4)} lookups)")
     table.add_row("tables / dense weights", f"{fmt_bytes(r.embedding_table_bytes)} / "
                   f"{fmt_bytes(r.dense_weight_bytes)}")
     console.print(table)
@@ -47,7 +47,8 @@ def render_recsys(r: RecsysEstimate) -> None:
 def recsys(
     model: str = typer.Argument(..., help="DLRM preset (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or file"),
     accelerator: str = typer.Option(..., "--accelerator", help="accelerator preset or YAML path (mtia-v1, ...)"),
-    batch: int | None = typer.Option(None, "--batch", help="samples per batch [default: the model's, or best for SLO]"),
+    batch: int | None = typer.Option(None, "--batch", parser=SEQUENCES,
+                                     help="samples per batch [default: the model's, or best for SLO]"),
     latency_slo: str | None = typer.Option(None, "--latency-slo", help="batch latency SLO, e.g. 20ms or 0.02"),
     as_json: JsonFlag = False,
 ) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_seconds
-from infraplan.cli.options import JsonFlag, SystemOption
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_seconds
+from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, number
+from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.units import parse_bytes
 
 
 def render_reliability(r: ReliabilityReport) -> None:
-    table = Table(title=f"{r.gpus:,} × {r.accelerator} on {r.system} for {r.days:g} days "
-                        f"(failure rate {r.failure_rate}: {r.failures_per_1000_node_days:g} per 1,000 "
+    table = Table(title=f"{r.gpus:,} × {r.accelerator} on {r.system} for {fmt_num(r.days)} days "
+                        f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} per 1,000 "
                         f"node-days)", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -36,17 +37,20 @@ def render_reliability(r: ReliabilityReport) -> None:
 
 def reliability(
     system: SystemOption,
-    gpus: int = typer.Option(..., "--gpus", help="accelerators in the job"),
-    days: float = typer.Option(30.0, "--days", help="days of training to count interruptions over"),
+    gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators in the job"),
+    days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over"),
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="override, e.g. 5TB"),
     failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-2 | llama3-h100 | "
                                             "epoch-h100 or a YAML file [default: by accelerator]"),
-    restart: float | None = typer.Option(None, "--restart-s", help="restart cost in seconds [default: 600]"),
+    restart: float | None = typer.Option(None, "--restart-s", parser=number(ge=0.0, le=1e9),
+                                         help="restart cost in seconds [default: 600]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs."""
-    size = parse_bytes(checkpoint_size) if checkpoint_size else None
+    size = parse_bytes(checkpoint_size) if checkpoint_size is not None else None
+    if size is not None and size <= 0:
+        raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size),
          as_json, render_reliability)
 

@@ -2,36 +2,70 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from infraplan.catalog.loader import check_output_path, write_atomically
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_seconds
-from infraplan.cli.options import JsonFlag, ModelArgument, ScheduleOption, SystemOption
+from infraplan.cli.options import (
+    MAX_ACCELERATORS,
+    SEQUENCES,
+    TOKENS,
+    TOP_PLANS,
+    JsonFlag,
+    ModelArgument,
+    ScheduleOption,
+    StackOption,
+    SystemOption,
+)
 from infraplan.errors import InputError
 from infraplan.training.results import PlanConfig, PlanSearchResult, ScalingResult
 from infraplan.training.search import search_plans
 
+MAX_SCALING_POINTS = 64
+"""GPU counts one `search` may sweep (each is a full plan search)."""
+
 
 def parse_gpu_counts(text: str) -> list[int]:
-    """'1024' -> [1024]; '512,1024,2048' -> list; '512:16384:x2' -> geometric range (inclusive)."""
+    """'1024' -> [1024]; '512,1024,2048' -> list; '512:16384:x2' -> geometric range (inclusive).
+
+    Every count must be 1..MAX_ACCELERATORS, a range must go up (LO <= HI) and hold at most 64 points.
+    """
+    usage = f"--gpus {text!r}: expected N, N1,N2,... or LO:HI:xF (e.g. 512:16384:x2)"
     try:
         if ":" in text:
-            lo, hi, step = text.split(":")
-            counts, n = [], int(lo)
+            lo_text, hi_text, step = text.split(":")
+            lo, hi = int(lo_text), int(hi_text)
+            if lo < 1 or hi > MAX_ACCELERATORS or lo > hi:
+                raise InputError(f"{usage}; the range must go up from LO >= 1 to HI <= {MAX_ACCELERATORS:,}")
             if step.startswith("x"):
                 factor = int(step[1:])
                 if factor < 2:
-                    raise ValueError
-                while n <= int(hi):
+                    raise InputError(f"{usage}; the factor after x must be >= 2")
+                counts: list[int] = []
+                n = lo
+                while n <= hi and len(counts) <= MAX_SCALING_POINTS:
                     counts.append(n)
                     n *= factor
             else:
-                counts = list(range(int(lo), int(hi) + 1, int(step)))
-            return counts
-        return [int(x) for x in text.split(",")]
+                if int(step) < 1:
+                    raise InputError(f"{usage}; the step must be >= 1")
+                counts = list(range(lo, hi + 1, int(step))[:MAX_SCALING_POINTS + 1])
+        else:
+            counts = [int(x) for x in text.split(",")]
+    except InputError:
+        raise
     except ValueError:
-        raise InputError(f"--gpus {text!r}: expected N, N1,N2,... or LO:HI:xF (e.g. 512:16384:x2)") from None
+        raise InputError(usage) from None
+    if len(counts) > MAX_SCALING_POINTS:
+        raise InputError(f"--gpus {text!r}: more than {MAX_SCALING_POINTS} GPU counts; use a coarser step")
+    bad = [n for n in counts if not 1 <= n <= MAX_ACCELERATORS]
+    if bad:
+        raise InputError(f"--gpus {text!r}: every count must be 1..{MAX_ACCELERATORS:,}, got {bad[0]}")
+    return counts
 
 
 def _plan_label(c: PlanConfig) -> str:
@@ -67,6 +101,10 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
                   f"{result.seconds:.2f} s = {rate} configs/s")
 
 
+def _write_text(path: str, text: str) -> None:
+    Path(path).write_text(text, encoding="utf-8")
+
+
 def _plot(result: ScalingResult, path: str) -> None:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -82,29 +120,35 @@ def _plot(result: ScalingResult, path: str) -> None:
     fig.update_yaxes(title_text="tokens/s per GPU", secondary_y=False)
     fig.update_yaxes(title_text="MFU (%)", secondary_y=True)
     fig.update_layout(title=f"{result.model} on {result.system}: best plan per GPU count")
-    fig.write_html(path)
+    html = fig.to_html(include_plotlyjs=True, full_html=True)
+    write_atomically(path, lambda tmp: _write_text(tmp, html), "--plot")
 
 
 def search(
     model: ModelArgument,
     system: SystemOption,
     gpus: str = typer.Option(..., "--gpus", help="N, a list N1,N2 or a range LO:HI:xF"),
-    seq_len: int = typer.Option(..., "--seq-len", help="sequence length in tokens"),
-    global_batch: int = typer.Option(..., "--global-batch", help="global batch in sequences"),
+    seq_len: int = typer.Option(..., "--seq-len", parser=TOKENS, help="sequence length in tokens"),
+    global_batch: int = typer.Option(..., "--global-batch", parser=SEQUENCES, help="global batch in sequences"),
     dtype: str = typer.Option("auto", "--dtype", help="bf16 | fp8 | auto (every dtype the accelerator has)"),
-    top: int = typer.Option(5, "--top", help="plans to list"),
+    top: int = typer.Option(5, "--top", parser=TOP_PLANS, help="plans to list"),
     objective: str = typer.Option("time", "--objective", help="time | memory"),
     cross_node_tp: bool = typer.Option(False, "--cross-node-tp", help="let TP leave the scale-up domain"),
     plot: str | None = typer.Option(None, "--plot", help="write a Plotly scaling chart (HTML) here"),
     schedule: ScheduleOption = None,
+    stack: StackOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
     counts = parse_gpu_counts(gpus)
     if top < 1:
         raise InputError("--top must be >= 1")
-    if plot and not plot.endswith(".html"):
-        raise InputError("--plot must name an .html file")
+    if plot:
+        if not plot.endswith(".html"):
+            raise InputError("--plot must name an .html file")
+        if len(counts) < 2:
+            raise InputError("--plot draws a scaling curve: give several GPU counts (--gpus 512:8192:x2)")
+        check_output_path(plot, "--plot")
     results = []
     with Progress(transient=True, disable=as_json, console=console) as progress:
         task = progress.add_task("evaluating plans", total=None)
@@ -113,7 +157,7 @@ def search(
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
-                                        schedules=(schedule,) if schedule else ()))
+                                        schedules=(schedule,) if schedule else (), stack=stack))
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:
         result = results[0]

@@ -5,8 +5,23 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_rate, fmt_seconds
-from infraplan.cli.options import JsonFlag, SeedOption
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.cli.options import (
+    ACCELERATORS,
+    ARRIVAL_RATE,
+    BATCH_CAP,
+    MAX_ACCELERATORS,
+    PP_OR_TP,
+    PRICE,
+    REQUESTS,
+    SECONDS,
+    TOKENS,
+    JsonFlag,
+    KvDtype,
+    SeedOption,
+    ServeDtype,
+    count,
+)
 from infraplan.serving.results import ImageServingResult, Percentiles, ServingResult
 from infraplan.serving.serving_api import estimate_serving
 
@@ -19,7 +34,12 @@ def _latency_row(table: Table, label: str, p: Percentiles | None) -> None:
 
 
 def _num(value: float | int | None, spec: str) -> str:
-    return "-" if value is None else format(value, spec)
+    """'-' when undefined; counts (spec ',') with separators; other numbers without e-notation."""
+    if value is None:
+        return "-"
+    if spec.endswith("g"):
+        return fmt_num(value, int(spec.strip(".g") or 4))
+    return format(value, spec)
 
 
 def render_serving(r: ServingResult | ImageServingResult) -> None:
@@ -32,7 +52,8 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
                  if d.disaggregated else "")
         title = (f"{r.model} on {r.system}: {d.replicas} × (TP{d.tp} PP{d.pp}) {r.accelerator}, "
-                 f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}")
+                 f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}"
+                 + (f", closed loop of {r.concurrency} clients" if r.concurrency else ""))
     table = Table(title=title, show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -61,31 +82,44 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
     table.add_row("power per GPU (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
+    for line in r.warnings:
+        console.print(f"warning: {line}", style="bold yellow", markup=False)
 
 
 def serve(
     model: str = typer.Argument(..., help="model preset or HF config.json (diffusion model for image-generation)"),
     system: str = typer.Option(..., "--system", help="system preset, system YAML, or an accelerator preset"),
-    gpus: int = typer.Option(..., "--gpus", help="accelerators used"),
+    gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators used"),
     tp: str = typer.Option("auto", "--tp", help="tensor parallel degree, or 'auto'"),
-    pp: int = typer.Option(1, "--pp", help="pipeline stages"),
-    ep: int = typer.Option(1, "--ep", help="expert parallel degree inside the TP group (MoE)"),
-    dtype: str = typer.Option("bf16", "--dtype", help="weights: bf16 | fp8 | int8 | int4"),
-    kv_dtype: str | None = typer.Option(None, "--kv-dtype", help="KV cache: bf16 | fp8 | int8 [fp8 with fp8 weights]"),
+    pp: int = typer.Option(1, "--pp", parser=PP_OR_TP, help="pipeline stages"),
+    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree inside the TP group (MoE)"),
+    dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weights"),
+    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [fp8 with fp8 weights, else bf16]"),
     offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),
-    rate: float | None = typer.Option(None, "--rate", help="arrival rate, requests/s"),
-    input_len: int | None = typer.Option(None, "--input-len", help="fixed prompt length, tokens"),
-    output_len: int | None = typer.Option(None, "--output-len", help="fixed output length, tokens"),
+    rate: float | None = typer.Option(None, "--rate", parser=ARRIVAL_RATE, help="arrival rate, requests/s"),
+    concurrency: int | None = typer.Option(None, "--concurrency", parser=BATCH_CAP,
+                                           help="closed loop: N clients, each sending its next request when its "
+                                           "last one ends (benchmark clients)"),
+    engine: str | None = typer.Option(None, "--engine", help="trtllm | vllm | sglang: KV-memory rule and batch "
+                                      "defaults [trtllm]"),
+    input_len: int | None = typer.Option(None, "--input-len", parser=TOKENS, help="fixed prompt length, tokens"),
+    output_len: int | None = typer.Option(None, "--output-len", parser=TOKENS, help="fixed output length, tokens"),
     workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | "
                                         "image-generation | path to a workload YAML"),
     trace: str | None = typer.Option(None, "--trace", help="CSV with arrival_s,input_tokens,output_tokens"),
-    requests: int | None = typer.Option(None, "--requests", help="requests to simulate [2000; a trace: all]"),
-    max_batch: int | None = typer.Option(None, "--max-batch", help="sequences per engine [256; images: 16]"),
-    token_budget: int = typer.Option(8192, "--token-budget", help="tokens per iteration (chunked prefill)"),
-    ttft_slo: float | None = typer.Option(None, "--ttft-slo", help="TTFT SLO, seconds (images: latency SLO)"),
-    tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds"),
-    prefill_gpus: int = typer.Option(0, "--prefill-gpus", help="GPUs of a disaggregated prefill pool [0: colocated]"),
-    usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", help="$ per accelerator-hour [catalog]"),
+    requests: int | None = typer.Option(None, "--requests", parser=REQUESTS,
+                                        help="requests to simulate [2000; a trace: all]"),
+    max_batch: int | None = typer.Option(None, "--max-batch", parser=BATCH_CAP,
+                                         help="sequences per engine [256; images: 16]"),
+    token_budget: int = typer.Option(8192, "--token-budget", parser=TOKENS,
+                                     help="tokens per iteration (chunked prefill)"),
+    ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS,
+                                          help="TTFT SLO, seconds (images: latency SLO)"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, seconds"),
+    prefill_gpus: int = typer.Option(0, "--prefill-gpus", parser=count(0, MAX_ACCELERATORS),
+                                     help="GPUs of a disaggregated prefill pool [0: colocated]"),
+    usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", parser=PRICE,
+                                              help="$ per accelerator-hour [catalog]"),
     seed: SeedOption = 0,
     as_json: JsonFlag = False,
 ) -> None:
@@ -94,7 +128,8 @@ def serve(
         model, system, gpus, tp=tp, pp=pp, ep=ep, dtype=dtype, kv_dtype=kv_dtype, offline=offline, rate=rate,
         input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
         max_batch=max_batch, token_budget=token_budget,
-        ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour)
+        ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
+        concurrency=concurrency, engine=engine)
     emit(result, as_json, render_serving)
 
 

@@ -5,8 +5,19 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_seconds
-from infraplan.cli.options import JsonFlag, ModelArgument, SeedOption, ServingSystem
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_seconds
+from infraplan.cli.options import (
+    ACCELERATORS,
+    ARRIVAL_RATE,
+    PERCENTILE,
+    REQUESTS,
+    SECONDS,
+    TOKENS,
+    JsonFlag,
+    ModelArgument,
+    SeedOption,
+    ServingSystem,
+)
 from infraplan.serving.capacity import BATCH_CAPS, search_capacity
 from infraplan.serving.results import ServingPlanResult
 
@@ -14,14 +25,14 @@ from infraplan.serving.results import ServingPlanResult
 def render_plan(r: ServingPlanResult) -> None:
     d, s, slo = r.deployment, r.serve, r.slo
     if not r.feasible or d is None or s is None or slo is None:
-        console.print(f"no deployment found for {r.model} on {r.system} at {r.rate_per_s:g} requests/s: {r.why}")
+        console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: {r.why}")
         return
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
     console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
                   f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}")
-    table = Table(title=f"{r.model} at {r.rate_per_s:g} requests/s ({r.workload}), SLO p"
-                  f"{slo.percentile:g}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
+    table = Table(title=f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
+                  f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                   f"TPOT ≤ {fmt_seconds(slo.tpot_s)}", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -30,8 +41,8 @@ def render_plan(r: ServingPlanResult) -> None:
         table.add_row(label, f"p50 {fmt_seconds(p.p50 or 0.0)} · p90 {fmt_seconds(p.p90 or 0.0)} · "
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
     table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
-    table.add_row("energy per output token", f"{s.joules_per_token:.4g} J")
-    table.add_row("cost", f"${s.usd_per_million_tokens:.4g} per million output tokens")
+    table.add_row("energy per output token", f"{fmt_num(s.joules_per_token, 4)} J")
+    table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens")
     console.print(table)
     if r.alternatives:
         alt = Table(title="next-best deployments")
@@ -50,27 +61,28 @@ def _ints(text: str, flag: str) -> tuple[int, ...]:
         values = tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise InputError(f"{flag} takes comma-separated whole numbers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise InputError(f"{flag} takes comma-separated whole numbers >= 1, got {text!r}")
+    if not values or min(values) < 1 or max(values) > 1_048_576:
+        raise InputError(f"{flag} takes comma-separated whole numbers 1..1,048,576, got {text[:80]!r}")
     return values
 
 
 def serve_plan(
     model: ModelArgument,
     system: ServingSystem,
-    rate: float = typer.Option(..., "--rate", help="target arrival rate, requests/s"),
+    rate: float = typer.Option(..., "--rate", parser=ARRIVAL_RATE, help="target arrival rate, requests/s"),
     workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | YAML"),
-    input_len: int | None = typer.Option(None, "--input-len", help="fixed prompt length, tokens"),
-    output_len: int | None = typer.Option(None, "--output-len", help="fixed output length, tokens"),
-    ttft_slo: float | None = typer.Option(None, "--ttft-slo", help="TTFT SLO, seconds [workload's]"),
-    tpot_slo: float | None = typer.Option(None, "--tpot-slo", help="TPOT SLO, seconds [workload's]"),
-    percentile: float = typer.Option(99.0, "--percentile", help="SLO percentile for TTFT and TPOT"),
+    input_len: int | None = typer.Option(None, "--input-len", parser=TOKENS, help="fixed prompt length, tokens"),
+    output_len: int | None = typer.Option(None, "--output-len", parser=TOKENS, help="fixed output length, tokens"),
+    ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS, help="TTFT SLO, seconds [workload's]"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, seconds [workload's]"),
+    percentile: float = typer.Option(99.0, "--percentile", parser=PERCENTILE, help="SLO percentile for TTFT and TPOT"),
     dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes to consider (bf16,fp8,int8,int4)"),
     max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, comma-separated"),
-    max_gpus: int | None = typer.Option(None, "--max-gpus", help="search limit [the system's size]"),
+    max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,
+                                        help="search limit [the system's size]"),
     no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
-    requests: int = typer.Option(1500, "--requests", help="requests per probe simulation"),
+    requests: int = typer.Option(1500, "--requests", parser=REQUESTS, help="requests per probe simulation"),
     seed: SeedOption = 0,
     as_json: JsonFlag = False,
 ) -> None:

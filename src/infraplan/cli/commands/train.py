@@ -7,8 +7,22 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import (
+    console,
+    emit,
+    fmt_bytes,
+    fmt_percent,
+    fmt_quantity,
+    fmt_rate,
+    fmt_seconds,
+    fmt_usd,
+)
 from infraplan.cli.options import (
+    ACCELERATORS,
+    PP_OR_TP,
+    SEQUENCES,
+    TOKENS,
+    ZERO_STAGE,
     AttentionOption,
     GpusOption,
     JsonFlag,
@@ -16,6 +30,7 @@ from infraplan.cli.options import (
     OrderOption,
     RecomputeOption,
     ScheduleOption,
+    StackOption,
     SystemOption,
     TrainDtypeOption,
 )
@@ -49,7 +64,7 @@ def render_training(r: TrainingEstimate) -> None:
     breakdown.add_column("component")
     breakdown.add_column("time", justify="right")
     breakdown.add_column("share", justify="right")
-    for name, seconds in r.breakdown:
+    for name, seconds in r.breakdown_s:
         breakdown.add_row(name, fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
     memory = Table(title="memory per GPU (heaviest stage)")
     memory.add_column("term")
@@ -67,10 +82,10 @@ def render_training(r: TrainingEstimate) -> None:
         table.add_row("goodput", fmt_percent(run.goodput))
         table.add_row("job MTTF", fmt_seconds(run.mttf_s))
         table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
-        table.add_row("GPU-hours", f"{run.gpu_hours:.4g} GPU-h")
-        table.add_row("energy", f"{run.energy_mwh:.4g} MWh")
-        table.add_row("emissions", f"{run.co2_t:.4g} tCO2e")
-        table.add_row("cost", f"{run.cost_usd:.4g} USD")
+        table.add_row("GPU-hours", fmt_quantity(run.gpu_hours, "GPU-h"))
+        table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
+        table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
+        table.add_row("cost", fmt_usd(run.cost_usd))
         console.print(table)
 
 
@@ -84,23 +99,26 @@ def train(
     model: ModelArgument,
     system: SystemOption,
     gpus: GpusOption,
-    tp: int = typer.Option(1, "--tp", help="tensor parallel degree (with sequence parallelism)"),
-    pp: int = typer.Option(1, "--pp", help="pipeline stages"),
-    dp: int | None = typer.Option(None, "--dp", help="data parallel degree [default: GPUs/(TP·PP·CP)]"),
-    cp: int = typer.Option(1, "--cp", help="context parallel degree"),
-    ep: int = typer.Option(1, "--ep", help="expert parallel degree (MoE), inside DP"),
-    vpp: int = typer.Option(1, "--vpp", help="virtual (interleaved) stages per pipeline stage"),
-    seq_len: int = typer.Option(..., "--seq-len", help="sequence length in tokens"),
-    global_batch: int = typer.Option(..., "--global-batch", help="global batch in sequences"),
-    micro_batch: int = typer.Option(1, "--micro-batch", help="micro-batch in sequences"),
+    tp: int = typer.Option(1, "--tp", parser=PP_OR_TP, help="tensor parallel degree (with sequence parallelism)"),
+    pp: int = typer.Option(1, "--pp", parser=PP_OR_TP, help="pipeline stages"),
+    dp: int | None = typer.Option(None, "--dp", parser=ACCELERATORS,
+                                  help="data parallel degree [default: GPUs/(TP·PP·CP)]"),
+    cp: int = typer.Option(1, "--cp", parser=PP_OR_TP, help="context parallel degree"),
+    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree (MoE), inside DP"),
+    vpp: int | None = typer.Option(None, "--vpp", parser=PP_OR_TP, help="virtual (interleaved) stages per pipeline "
+                                   "stage (default: chosen for PP >= 4, said in notes; else 1)"),
+    seq_len: int = typer.Option(..., "--seq-len", parser=TOKENS, help="sequence length in tokens"),
+    global_batch: int = typer.Option(..., "--global-batch", parser=SEQUENCES, help="global batch in sequences"),
+    micro_batch: int = typer.Option(1, "--micro-batch", parser=SEQUENCES, help="micro-batch in sequences"),
     recompute: RecomputeOption = "none",
-    zero: int = typer.Option(1, "--zero", help="ZeRO stage 0-3 (3 = FSDP)"),
+    zero: int = typer.Option(1, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP)"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
     order: OrderOption = "tp-cp-pp-dp",
     sequence_parallel: bool = typer.Option(True, "--sequence-parallel/--no-sequence-parallel",
                                            help="split norms/dropout over TP (Megatron since 2022)"),
     schedule: ScheduleOption = None,
+    stack: StackOption = None,
     tokens: str | None = typer.Option(None, "--tokens", help="train on this many tokens (e.g. 15.6T): adds "
                                       "wall clock with failures and checkpoints, goodput, GPU-hours, energy, "
                                       "CO2 and cost"),
@@ -111,7 +129,7 @@ def train(
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
                                zero=zero, dtype=dtype, attention=attention, order=order,
-                               sequence_parallel=sequence_parallel, schedule=schedule)
+                               sequence_parallel=sequence_parallel, schedule=schedule, stack=stack)
     if tokens is not None:
         from infraplan.planning.training_run import training_run_totals
 

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_percent
+from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate
 from infraplan.cli.options import JsonFlag
 from infraplan.validation.results import ValidationReport, ValidationSection
 from infraplan.validation.runner import run_validation
@@ -23,9 +23,11 @@ def _value(metric: str, value: float) -> str:
 
 def render_validation(report: ValidationReport) -> None:
     table = Table(title="infraplan validation: training cases (published measurements)", expand=False)
-    for col, justify in (("case", "left"), ("metric", "left"), ("published", "right"), ("predicted", "right"),
+    add_id_column(table, "case", (r.id for r in report.cases))
+    add_id_column(table, "metric", (_UNITS[r.metric] for r in report.cases))
+    for col, justify in (("published", "right"), ("predicted", "right"),
                          ("error", "right"), ("plan", "left"), ("gated", "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        table.add_column(col, justify=justify, min_width=len(col))  # type: ignore[arg-type]
     for r in report.cases:
         table.add_row(r.id, _UNITS[r.metric], _value(r.metric, r.published), _value(r.metric, r.predicted),
                       f"{r.error * 100:+.1f} %", r.plan_source, "yes" if r.gated else "no (known gap)")
@@ -41,8 +43,26 @@ def render_validation(report: ValidationReport) -> None:
         console.print(f"plan ranking on {k.cases} measured A100 single-node runs (vTrain): Spearman "
                       f"{k.spearman:.3f}, median predicted/measured {k.median_predicted_over_measured:.2f}, "
                       f"mean |error| {k.mean_abs_error * 100:.1f} %")
+    for line in set_lines(report):
+        console.print(line)
     for name, section in (report.sections or {}).items():
         render_section(name, section)
+
+
+def set_lines(report: ValidationReport) -> list[str]:
+    """One line per validation set: the model's mean/max |error| next to the best constant fitted to the set."""
+    lines = []
+    for v in report.sets or []:
+        extra = ("" if v.spearman is None else
+                 f"; median predicted/measured {v.median_predicted_over_measured:.2f}, Spearman {v.spearman:.3f}")
+        lines.append(f"set {v.name} ({v.cases} cases): model mean |error| {v.mean_abs_error * 100:.1f} %, max "
+                     f"{v.max_abs_error * 100:.1f} %; best {v.baseline} fitted to the set "
+                     f"({fmt_num(v.baseline_constant, 3)}): "
+                     f"mean {v.baseline_mean_abs_error * 100:.1f} %, max {v.baseline_max_abs_error * 100:.1f} %"
+                     f"{extra}; gate mean <= {v.gate_mean_abs_error * 100:.0f} % and beat the constant: "
+                     f"{'PASS' if v.passes_gate else 'FAIL'}")
+        lines += [f"  {a}" for a in v.awaiting]
+    return lines
 
 
 def _fmt(value: Any) -> str:
@@ -51,14 +71,16 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return fmt_rate(value, "").strip() if abs(value) >= 1e5 else fmt_num(value, 4)
     return str(value)
 
 
 def render_section(name: str, section: ValidationSection) -> None:
     table = Table(title=f"infraplan validation: {name}", expand=False)
-    for col in ("case", "metric", "published", "predicted", "error", "gated"):
-        table.add_column(col)
+    add_id_column(table, "case", (r.id for r in section.cases))
+    add_id_column(table, "metric", (r.metric or "" for r in section.cases))
+    for col in ("published", "predicted", "error", "gated"):
+        table.add_column(col, min_width=len(col))
     for r in section.cases:
         table.add_row(r.id, r.metric or "", _fmt(r.published), _fmt(r.predicted),
                       "-" if r.error is None else f"{r.error * 100:+.1f} %",
@@ -88,6 +110,7 @@ def markdown_report(report: ValidationReport) -> str:
         lines.append(f"Plan ranking on {k.cases} measured single-node A100 runs (vTrain): Spearman "
                      f"{k.spearman:.3f}; median predicted/measured step time "
                      f"{k.median_predicted_over_measured:.2f} (mean |error| {k.mean_abs_error * 100:.0f} %).")
+    lines += ["", *[f"- {line.strip()}" for line in set_lines(report)]]
     for name, section in (report.sections or {}).items():
         lines += ["", f"**{name}**", "", "| case | metric | published | predicted | error | gated |",
                   "|---|---|---:|---:|---:|---|"]
@@ -101,8 +124,14 @@ def markdown_report(report: ValidationReport) -> str:
 def validate(
     as_json: JsonFlag = False,
     markdown: bool = typer.Option(False, "--markdown", help="print the table as Markdown"),
+    write_error_bands: bool = typer.Option(False, "--write-error-bands",
+                                           help="rewrite catalog/error_bands.yaml from the current residuals"),
 ) -> None:
     """Compare the models with every published case (training, facility, ...): error per case, mean and max."""
+    if write_error_bands:
+        from infraplan.validation.bands import write_error_bands as write
+
+        print(f"wrote {write()}", file=sys.stderr)
     report = run_validation()
     if markdown and not as_json:
         print(markdown_report(report))
@@ -120,6 +149,8 @@ def failed_gates(report: Any) -> list[str]:
     failed = [] if data["summary"].get("passes_gate", True) else ["training"]
     for name, section in (data.get("sections") or {}).items():
         summary = section.get("summary", {})
+        if summary.get("enforced", True) is False:  # an open gate: reported as a known gap, tracked by a test
+            continue
         if summary.get("passes_gate", True) is False or summary.get("all_gated_passed", True) is False:
             failed.append(name)
     return failed

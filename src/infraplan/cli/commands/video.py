@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_rate
-from infraplan.cli.options import JsonFlag
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate
+from infraplan.cli.options import FACTOR_AT_LEAST_1, HOURS_PER_DAY, JsonFlag, count
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 
@@ -14,32 +14,37 @@ from infraplan.video.transcode import estimate_video
 def render_video(r: VideoEstimate) -> None:
     i = r.input
     rungs = ", ".join(f"{h}p" for h in r.rungs)
-    table = Table(title=f"{i.width}x{i.height} at {i.fps:g} fps -> {rungs} ({r.codec}, {r.quality}) on {r.device}",
-                  show_header=False)
+    table = Table(title=f"{i.width}x{i.height} at {fmt_num(i.fps)} fps -> {rungs} ({r.codec}, {r.quality}) "
+                        f"on {r.device}", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     table.add_row("encoder", r.encoder)
     table.add_row("pixels in / out", f"{fmt_rate(r.input_pixels_per_s, 'pixel/s')} / "
                   f"{fmt_rate(r.output_pixels_per_s, 'pixel/s')}")
-    table.add_row("real-time streams per device", f"{r.streams_per_device:.4g} (bound: {r.bound})")
-    table.add_row("device power", f"{r.power_w:.4g} W")
-    table.add_row("watts per stream", f"{r.watts_per_stream:.4g} W (platform {r.platform_watts_per_stream:.4g} W)")
-    table.add_row("energy per hour of video", f"{r.energy_per_video_hour_j / 3.6e6:.4g} kWh")
+    table.add_row("real-time streams per device", f"{fmt_num(r.streams_per_device, 4)} (bound: {r.bound})")
+    table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")
+    table.add_row("watts per stream", f"{fmt_num(r.watts_per_stream, 4)} W "
+                  f"(platform {fmt_num(r.platform_watts_per_stream, 4)} W)")
+    table.add_row("energy per hour of video", fmt_rate(r.energy_per_video_hour_j / 3600.0, "Wh"))
     if r.fleet is not None:
         f = r.fleet
-        table.add_row("fleet for daily ingest", f"{f.daily_hours:.4g} h/day -> {f.concurrent_streams:.4g} streams "
-                      f"-> {f.devices} devices, {f.power_w / 1e3:.4g} kW")
+        table.add_row("fleet for daily ingest", f"{fmt_num(f.daily_hours, 4)} h/day -> "
+                      f"{fmt_num(f.concurrent_streams, 4)} streams -> {f.devices:,} devices, "
+                      f"{fmt_rate(f.power_w, 'W')}")
     console.print(table)
 
 
 def video(
     device: str = typer.Option(..., "--device", help="msvp, or a CPU preset (xeon-8480, epyc-9654)"),
     input_video: str = typer.Option("2160p60", "--input", help="input resolution and frame rate, e.g. 2160p60"),
-    ladder: int = typer.Option(5, "--ladder", help="output rungs (top N of the ladder at or below the input)"),
+    ladder: int = typer.Option(5, "--ladder", parser=count(1, 100),
+                               help="output rungs (top N of the ladder at or below the input)"),
     codec: str = typer.Option("h264", "--codec", help="h264 | vp9"),
     quality: str = typer.Option("high", "--quality", help="high | standard"),
-    daily_hours: float | None = typer.Option(None, "--daily-hours", help="hours of video ingested per day"),
-    peak: float = typer.Option(1.0, "--peak-to-average", help="fleet sizing factor over the daily average"),
+    daily_hours: float | None = typer.Option(None, "--daily-hours", parser=HOURS_PER_DAY,
+                                             help="hours of video ingested per day"),
+    peak: float = typer.Option(1.0, "--peak-to-average", parser=FACTOR_AT_LEAST_1,
+                               help="fleet sizing factor over the daily average"),
     as_json: JsonFlag = False,
 ) -> None:
     """Video transcoding: real-time streams per device, watts per stream and devices for a daily ingest."""

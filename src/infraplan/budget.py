@@ -1,0 +1,43 @@
+"""Memory budget: refuse a question whose working set would not fit, before allocating it.
+
+Three commands hold a working set that grows with the question: the flow simulation (bytes per simulated
+flow x flows), the plan search (bytes per candidate plan x plans) and the serving simulation (bytes per
+request x requests). Each estimates its peak up front from a per-item cost measured on this code (peak RSS
+over two sizes, the slope) and calls `require_memory`, which raises a one-line InputError naming the
+estimate, the limit and the cheaper alternative instead of dying with MemoryError minutes later.
+
+The limit is `DEFAULT_MEMORY_LIMIT_BYTES` (8 GiB, what a laptop or a 2-core CI runner can give one process)
+unless the environment variable `INFRAPLAN_MEMORY_LIMIT` sets another (e.g. `32GiB`).
+"""
+
+from __future__ import annotations
+
+import os
+
+from infraplan.errors import InputError
+from infraplan.units import parse_bytes
+
+DEFAULT_MEMORY_LIMIT_BYTES = 8.0 * 2**30
+MEMORY_LIMIT_ENV = "INFRAPLAN_MEMORY_LIMIT"
+
+
+def memory_limit_bytes() -> float:
+    """The working-set limit in bytes: `INFRAPLAN_MEMORY_LIMIT` if set, else 8 GiB."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not text:
+        return DEFAULT_MEMORY_LIMIT_BYTES
+    try:
+        limit = parse_bytes(text)
+    except InputError:
+        raise InputError(f"{MEMORY_LIMIT_ENV}={text!r}: expected a size such as 8GiB or 32GB") from None
+    if not limit > 0:
+        raise InputError(f"{MEMORY_LIMIT_ENV}={text!r}: the limit must be positive")
+    return limit
+
+
+def require_memory(estimate_bytes: float, what: str, alternative: str) -> None:
+    """Raise a one-line InputError when `estimate_bytes` exceeds the limit; `what` names the work."""
+    limit = memory_limit_bytes()
+    if estimate_bytes > limit:
+        raise InputError(f"{what} needs about {estimate_bytes / 2**30:.1f} GiB of memory, over the "
+                         f"{limit / 2**30:.1f} GiB limit ({MEMORY_LIMIT_ENV} raises it); {alternative}")

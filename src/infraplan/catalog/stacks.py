@@ -1,0 +1,123 @@
+"""Software-stack profiles: what a training or serving framework version does that changes step time.
+
+A stack is data (`catalog/stacks/<name>.yaml`, each with its `source:`), not a hidden constant: the same
+plan on the same hardware runs at different speeds under Megatron-LM 2021 (eager, no TP overlap, unfused
+cross-entropy, gradient all-reduce after the backward) and under NeMo 2024 (TP communication overlap, DP
+bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers read the fields:
+
+* `tp_comm_overlap_fraction`: share of the TP all-gather / reduce-scatter time hidden behind the adjacent
+  GEMM (Megatron-core / Transformer Engine userbuffers "tp_comm_overlap", chunked pipelined GEMM + comm);
+  `tp_overlap_sm_fraction`: share of the SMs the overlapped communication kernels take from those GEMMs
+  (userbuffers' default 16-24 of 132 SMs on H100 for the ring exchange, NeMo `tp_comm_overlap_cfg`).
+* `dp_overlap_fraction`: share of the neighbouring micro-batch's compute window in which bucketed gradient
+  reduce-scatter / all-reduce and parameter all-gather can hide (0: reduced after the backward, as
+  Megatron-LM's 2021 local DDP did; 1: overlapped bucket by bucket, `overlap_grad_reduce`/`overlap_param_gather`).
+  `grad_reduce_dtype`: the dtype gradients are reduced in (fp32 main grads in Megatron, bf16 in DeepSpeed).
+* `kernel_fusion`: eager stacks launch separate bias, dropout, norm-backward and layout-copy kernels around
+  each GEMM (counted from a profiled eager GPT layer); Transformer Engine stacks fuse them.
+* `cuda_graphs`: the layer's kernels are replayed from a captured graph, so host issue time is one launch
+  per graph instead of one dispatch per kernel (PyTorch CUDA graphs; NeMo `enable_cuda_graph`).
+* `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
+  backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes.
+* `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
+* `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
+  from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
+* Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
+  TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode.
+
+`load_stack(name | path)` returns the validated, frozen profile; unknown fields are errors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+
+from infraplan.catalog.loader import list_presets, read_entry, validated
+from infraplan.catalog.schemas import Spec
+from infraplan.errors import InputError
+
+StackKind = Literal["training", "serving"]
+Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
+ReduceDtype = Literal["fp32", "bf16", "fp16"]
+REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
+
+DEFAULT_TRAINING_STACK = "megatron-core-0.8"
+DEFAULT_SERVING_STACK = "trtllm-0.x"
+
+
+class Fp8Recipe(Spec):
+    """An fp8 scaling recipe and the costs it adds beyond the cast + transpose of every GEMM operand.
+
+    `amax_read_passes`: extra reads of each cast tensor (in units of its bf16 bytes) to find its scale before
+    casting (current scaling: one; delayed scaling reuses last step's amax: zero; block/MX scales are found
+    inside the cast kernel: zero). `extra_kernels_per_gemm`: kernels launched per GEMM besides the fused
+    cast-transpose (current scaling: the amax kernel before the cast; delayed scaling folds the amax into the
+    cast and updates all scales in one kernel per step, Transformer Engine). `gemm_rate_multiplier`: fp8 GEMM
+    rate relative to the accelerator's tensor-wise fp8 rate (block-scaled GEMMs on Hopper dequantise in the
+    main loop: DeepSeek-V3 report / DeepGEMM ~0.9; native MX GEMMs on Blackwell: 1.0).
+    """
+
+    recipe: Fp8RecipeName
+    amax_read_passes: float = Field(0.0, ge=0)
+    extra_kernels_per_gemm: float = Field(0.0, ge=0)
+    gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
+
+
+class Stack(Spec):
+    """One software stack and version (see module docstring)."""
+
+    name: str
+    display_name: str
+    kind: StackKind
+    stack_class: str = Field(description="family for error bands and the search guard: megatron, deepspeed, "
+                             "torchtitan, trtllm, vllm, sglang")
+    source: str
+    tp_comm_overlap_fraction: float = Field(0.0, ge=0, le=1)
+    tp_overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
+    dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
+    grad_reduce_dtype: ReduceDtype = "fp32"
+    cuda_graphs: bool = False
+    kernel_fusion: Literal["eager", "fused"] = Field(
+        "fused", description="eager: unfused bias / dropout / norm kernels around the GEMMs (plain PyTorch "
+        "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
+    fused_cross_entropy: bool = False
+    fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
+    matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
+    attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
+    custom_all_reduce: bool = False
+
+    @property
+    def grad_reduce_bytes(self) -> float:
+        """Bytes per gradient element on the wire."""
+        return REDUCE_BYTES[self.grad_reduce_dtype]
+
+
+def list_stacks() -> list[str]:
+    """Names of the shipped stack profiles."""
+    return list_presets("stacks")
+
+
+@lru_cache(maxsize=64)
+def load_stack(ref: str) -> Stack:
+    """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line."""
+    data, name = read_entry("stacks", ref)
+    data.setdefault("name", name)
+    return validated(Stack, data, ref)
+
+
+def resolve_stack(stack: str | Stack | None, kind: StackKind) -> Stack:
+    """A Stack from a name, path or Stack; None is the default of `kind` (stated in every result)."""
+    if isinstance(stack, Stack):
+        if stack.kind != kind:
+            raise InputError(f"stack {stack.name} is a {stack.kind} stack, not a {kind} one")
+        return stack
+    if stack is None:
+        stack = DEFAULT_TRAINING_STACK if kind == "training" else DEFAULT_SERVING_STACK
+    profile = load_stack(stack)
+    if profile.kind != kind:
+        raise InputError(f"--stack {stack}: {profile.name} is a {profile.kind} stack, not a {kind} one "
+                         f"(known {kind} stacks: {', '.join(n for n in list_stacks() if load_stack(n).kind == kind)})")
+    return profile

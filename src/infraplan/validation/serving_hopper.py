@@ -1,0 +1,195 @@
+"""Serving validation on measured Hopper runs: closed-loop TTFT and TPOT by backend and version.
+
+The set (`data/serving_measured_hopper.csv`) is NVIDIA AIConfigurator's silicon sample (Apache-2.0 data):
+aggregated (colocated) serving of Llama 3.1 8B / 70B and Qwen3 32B on H100 SXM and H200 SXM, run by
+TensorRT-LLM, vLLM and SGLang, each row a closed-loop benchmark of `batch_size` concurrent clients at a fixed
+ISL/OSL with the measured mean TTFT and TPOT. Every row runs through `simulate_deployment` in closed-loop mode
+(`clients` = the row's concurrency) with the row's TP/PP, precision and the backend's own KV-memory convention
+and batch limits (`serving.engines`); one set of catalog parameters for every row, no per-case factors.
+
+ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
+bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (num_prompts = 10 x concurrency, the
+InferenceMAX/SGLang bench_serving convention), and the means are over every request, start-up included, as a
+benchmark client reports them. Llama 3.1 is Llama 3's architecture with a 128k context (Meta's model card).
+
+The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
+one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
+step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the row's dtype); the fitted
+efficiency minimises the baseline's mean |error| (a weighted median). Rows the model cannot express yet (MoE,
+MLA, disaggregated pools) are counted in `data/serving_hopper_awaiting.csv` and listed in the summary.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog import read_entry, shape_from_hf_config
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.cluster import Cluster
+from infraplan.serving.engines import load_engine
+from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
+from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
+from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.workloads import fixed_requests
+
+GATE_MEAN_ERROR = 0.12
+REQUESTS_PER_CLIENT = 10  # ASSUMPTION: num_prompts = 10 x concurrency (InferenceMAX / bench_serving scripts)
+SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}
+# the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
+MODELS: dict[str, tuple[str, dict[str, Any]]] = {
+    "meta-llama/Llama-3.1-8B-Instruct": ("llama3-8b", {"max_position_embeddings": 131072}),
+    "nvidia/Llama-3.1-8B-Instruct-FP8": ("llama3-8b", {"max_position_embeddings": 131072}),
+    "meta-llama/Llama-3.1-70B": ("llama3-70b", {"max_position_embeddings": 131072}),
+    "Qwen/Qwen3-32B": ("qwen3-32b", {}),
+}
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = (resources.files("infraplan.validation") / "data" / name).read_text()
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+def load_rows() -> list[dict[str, str]]:
+    """The measured rows the serving model expresses (dense, aggregated)."""
+    return _read("serving_measured_hopper.csv")
+
+
+def awaiting() -> list[dict[str, Any]]:
+    """Rows of the published set not run yet, by model, system, backend, version and mode, with the reason."""
+    return [{**r, "rows": int(r["rows"])} for r in _read("serving_hopper_awaiting.csv")]
+
+
+@cache
+def _shape(model_path: str) -> TransformerShape:
+    preset, overrides = MODELS[model_path]
+    data, name = read_entry("models", preset)
+    return shape_from_hf_config({**data, **overrides}, name)
+
+
+def row_stack(row: dict[str, str]) -> str:
+    """The software stack the row ran: backend and version (`vllm-0.12.0`; version unknown: `vllm`)."""
+    return f"{row['backend']}-{row['backend_version']}" if row["backend_version"] else row["backend"]
+
+
+def row_deployment(row: dict[str, str]) -> Deployment:
+    dtype = "fp8" if row["precision"] == "fp8" else "bf16"
+    engine = load_engine(row["backend"])
+    clients = int(row["batch_size"])
+    return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=dtype, kv_dtype=dtype,
+                      max_batch=max(engine.offline_max_batch, clients), token_budget=max(engine.token_budget, clients),
+                      engine=engine.name)
+
+
+_COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
+
+
+KNOWN_GAP = ("gate not met yet: measured TTFT includes serving front-end time and client desynchronisation the "
+             "simulator does not model (issue 12)")
+
+
+def run_row(row: dict[str, str]) -> dict[str, Any]:
+    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency."""
+    shape = _shape(row["model_path"])
+    cluster = Cluster.resolve(SYSTEMS[row["system"]])
+    dep = row_deployment(row)
+    key = (row["model_path"], row["system"], dep)
+    if key not in _COSTS:
+        _COSTS[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
+    clients = int(row["batch_size"])
+    requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0)
+    result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients)
+    if not result["fits"]:
+        raise ValueError(f"serving validation row {row['id']}: {result['why']}")
+    return {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}
+
+
+def roofline_work(row: dict[str, str]) -> dict[str, float]:
+    """The naive roofline's seconds at efficiency 1: decode bytes / bandwidth, one prompt's FLOPs / peak."""
+    shape = _shape(row["model_path"])
+    acc = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
+    dep = row_deployment(row)
+    isl, osl, clients = int(row["isl"]), int(row["osl"]), int(row["batch_size"])
+    context = isl + osl / 2.0
+    step_bytes = (weight_bytes_per_gpu(shape, dep.tp, dep.pp, dep.dtype)
+                  + clients * context * kv_bytes_per_token(shape, dep.tp, dep.pp, dep.kv_dtype))
+    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (dep.tp * dep.pp)
+    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(dep.dtype)}
+
+
+def fitted_scale(work: np.ndarray, measured: np.ndarray) -> float:
+    """The s minimising mean |s * work / measured - 1|: the median of measured/work weighted by work/measured."""
+    r = work / measured
+    target = 1.0 / r
+    order = np.argsort(target)
+    cum = np.cumsum(r[order])
+    return float(target[order][np.searchsorted(cum, cum[-1] / 2.0)])
+
+
+def _group(row: dict[str, str]) -> str:
+    precision = row["precision"] or "bf16"
+    return (f"{MODELS[row['model_path']][0]} {row['system'].split('_')[0]} {row_stack(row)} {precision} "
+            f"TP{row['tp_size']}")
+
+
+def run_serving_hopper_validation() -> dict[str, Any]:
+    """Every expressible row, predicted vs measured TTFT/TPOT, grouped, with the fitted-roofline baseline."""
+    rows = load_rows()
+    out: dict[str, dict[str, list[float]]] = {m: {"p": [], "m": [], "b": []} for m in ("ttft_s", "tpot_s")}
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        predicted = run_row(row)
+        work = roofline_work(row)
+        for metric, column in (("ttft_s", "silicon_ttft_ms"), ("tpot_s", "silicon_tpot_ms")):
+            out[metric]["p"].append(predicted[metric])
+            out[metric]["m"].append(float(row[column]) / 1e3)
+            out[metric]["b"].append(work[metric])
+        groups.setdefault(_group(row), []).append(i)
+    errors: dict[str, np.ndarray] = {}
+    baseline: dict[str, np.ndarray] = {}
+    efficiency: dict[str, float] = {}
+    for metric, v in out.items():
+        p, m, w = np.array(v["p"]), np.array(v["m"]), np.array(v["b"])
+        errors[metric] = p / m - 1.0
+        scale = fitted_scale(w, m)
+        efficiency[metric] = 1.0 / scale
+        baseline[metric] = scale * w / m - 1.0
+    cases = []
+    for name, idx in groups.items():
+        for metric in ("ttft_s", "tpot_s"):
+            sel = np.array(idx)
+            measured = np.array(out[metric]["m"])[sel]
+            predicted = np.array(out[metric]["p"])[sel]
+            cases.append({
+                "id": f"{name} ({len(idx)} runs)", "metric": f"mean {metric.split('_')[0].upper()}, ms",
+                "published": float(measured.mean() * 1e3), "predicted": float(predicted.mean() * 1e3),
+                "error": float(np.mean(errors[metric][sel])), "gated": True,
+                "detail": {"mean_abs_error": float(np.mean(np.abs(errors[metric][sel]))),
+                           "baseline_mean_abs_error": float(np.mean(np.abs(baseline[metric][sel])))},
+                "source": "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients",
+            })
+    pooled = np.abs(np.concatenate([errors["ttft_s"], errors["tpot_s"]]))
+    pooled_base = np.abs(np.concatenate([baseline["ttft_s"], baseline["tpot_s"]]))
+    waiting = awaiting()
+    summary = {
+        "rows": len(rows), "gated_cases": 2 * len(rows),
+        "mean_abs_error": float(pooled.mean()), "max_abs_error": float(pooled.max()),
+        "mean_abs_error_ttft": float(np.mean(np.abs(errors["ttft_s"]))),
+        "mean_abs_error_tpot": float(np.mean(np.abs(errors["tpot_s"]))),
+        "baseline_mean_abs_error": float(pooled_base.mean()), "baseline_max_abs_error": float(pooled_base.max()),
+        "baseline_efficiency_ttft": efficiency["ttft_s"], "baseline_efficiency_tpot": efficiency["tpot_s"],
+        "beats_baseline": bool(pooled.mean() < pooled_base.mean()),
+        "awaiting_rows": sum(r["rows"] for r in waiting), "awaiting": waiting,
+        "gate": {"mean": GATE_MEAN_ERROR},
+    }
+    summary["passes_gate"] = bool(summary["mean_abs_error"] <= GATE_MEAN_ERROR and summary["beats_baseline"])
+    # Not yet met (TTFT holds front-end time and client desynchronisation the model lacks): reported, tracked by a
+    # strict xfail test (tests/serving/test_serving_hopper.py), and kept out of `validate`'s exit code until met,
+    # like the vTrain and frontier sets and the per-case known gaps.
+    summary["enforced"] = False
+    summary["known_gap"] = KNOWN_GAP
+    return {"cases": cases, "summary": summary}

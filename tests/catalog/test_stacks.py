@@ -1,0 +1,61 @@
+"""Software-stack profiles: every shipped profile loads, unknown fields and wrong kinds are one-line errors,
+and a stack changes the estimate in the direction its features say."""
+
+from __future__ import annotations
+
+import pytest
+
+from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK, Stack, list_stacks, load_stack, resolve_stack
+from infraplan.errors import InputError
+from infraplan.training.estimate import estimate_training
+
+
+def test_every_shipped_stack_loads_with_a_source():
+    names = list_stacks()
+    for required in ("megatron-lm-2021", "megatron-core-0.8", "nemo-24.12", "nemo-26.04", "deepspeed", "torchtitan",
+                     "trtllm-0.x", "vllm-0.x", "sglang-0.x"):
+        assert required in names
+    for name in names:
+        stack = load_stack(name)
+        assert stack.name == name and len(stack.source) > 40
+
+
+def test_unknown_field_and_wrong_kind_are_input_errors(tmp_path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("display_name: x\nkind: training\nstack_class: megatron\nsource: s\ntp_overlap: 0.5\n")
+    with pytest.raises(InputError, match="tp_overlap"):
+        load_stack(str(bad))
+    with pytest.raises(InputError, match="serving stack"):
+        resolve_stack("vllm-0.x", "training")
+    with pytest.raises(InputError, match="unknown stack"):
+        load_stack("megatron-2099")
+
+
+def test_user_file_and_default_are_stated_in_the_result(tmp_path):
+    own = tmp_path / "graphs.yaml"
+    own.write_text("display_name: mine\nkind: training\nstack_class: megatron\nsource: test\ncuda_graphs: true\n")
+    args = dict(model="llama3-8b", system="dgx-h100-superpod", gpus=8, tp=2, seq_len=4096, global_batch=16)
+    assert estimate_training(**args).stack == DEFAULT_TRAINING_STACK
+    assert estimate_training(**args, stack=str(own)).stack == "graphs"
+
+
+def _step(stack: Stack, **plan: object) -> float:
+    args: dict[str, object] = dict(model="megatron-1.7b", system="dgx-a100-superpod", gpus=8, tp=8, seq_len=2048,
+                                   global_batch=8, attention="unfused", recompute="full", zero=0)
+    args.update(plan)
+    return estimate_training(**args, stack=stack).step_time_s  # type: ignore[arg-type]
+
+
+def test_features_move_the_step_time_the_right_way():
+    base = load_stack("megatron-lm-2022")
+    assert _step(base.model_copy(update={"cuda_graphs": True})) < _step(base)
+    assert _step(base.model_copy(update={"fused_cross_entropy": True})) < _step(base)
+    assert _step(base.model_copy(update={"kernel_fusion": "fused"})) < _step(base)
+    # TP overlap pays off where the GPU, not the host, sets the pace (a larger model, fused kernels)
+    fused = base.model_copy(update={"kernel_fusion": "fused"})
+    overlap = fused.model_copy(update={"tp_comm_overlap_fraction": 0.8, "tp_overlap_sm_fraction": 0.1})
+    big = dict(model="megatron-18.4b", micro_batch=4, global_batch=32)
+    assert _step(overlap, **big) < _step(fused, **big)
+    # DP reduced after the backward (2021) exposes more than overlapped buckets
+    dp = dict(gpus=64, dp=8, global_batch=64)
+    assert _step(base, **dp) > _step(base.model_copy(update={"dp_overlap_fraction": 1.0}), **dp)

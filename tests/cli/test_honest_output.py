@@ -1,0 +1,78 @@
+"""Honest outputs (issue 17, item 4): no e-notation in human output, tables that fit 100 columns without cutting
+ids, a warning when a serving result misses its SLO for most requests, strict JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infraplan.cli import main
+from infraplan.cli.commands._output import fmt_num, fmt_quantity, fmt_rate, fmt_seconds, fmt_usd
+
+E_NOTATION = re.compile(r"\d[eE][+-]?\d")
+OVERLOADED = ["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "200", "--requests",
+              "200", "--input-len", "2000", "--output-len", "200", "--ttft-slo", "0.2", "--tpot-slo", "0.02"]
+
+
+@given(st.floats(min_value=-1e30, max_value=1e30, allow_nan=False))
+def test_formatters_never_use_e_notation(value: float) -> None:
+    for text in (fmt_num(value), fmt_num(value, 3), fmt_seconds(abs(value)), fmt_quantity(value, "GPU-h"),
+                 fmt_usd(value), fmt_rate(value, "W")):
+        assert not E_NOTATION.search(text), text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(1390.0, "23.2 min"), (0.0123, "12.3 ms"), (4.5, "4.5 s"),
+                                               (18_000.0, "5 h"), (54 * 86400.0, "54 days")])
+def test_durations_take_the_unit_that_keeps_them_short(seconds: float, text: str) -> None:
+    assert fmt_seconds(seconds) == text
+
+
+def test_big_counts_take_a_prefix() -> None:
+    assert fmt_quantity(2.671e7, "GPU-h") == "26.7 M GPU-h"
+    assert fmt_usd(1.855e8) == "$186 M"
+    assert fmt_num(float("nan")) == "-"
+
+
+def test_a_whole_training_run_prints_no_e_notation(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    code = main(["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp",
+                 "16", "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--tokens",
+                 "15.6T"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert not E_NOTATION.search(out), out
+    assert "GPU-h" in out and "…" not in out
+
+
+def test_a_serving_result_below_half_its_slo_says_so(capsys) -> None:
+    assert main([*OVERLOADED, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_constant=lambda name: pytest.fail(f"{name} in --json"))
+    assert data["slo_attainment"] < 0.5
+    assert len(data["warnings"]) == 1 and "meet the SLO" in data["warnings"][0]
+    assert main(OVERLOADED) == 0
+    assert "warning: only" in capsys.readouterr().out
+
+
+def test_a_serving_result_within_its_slo_has_no_warning(capsys) -> None:
+    relaxed = [*OVERLOADED[:7], "0.5", *OVERLOADED[8:15], "1000", "--tpot-slo", "10"]
+    assert main([*relaxed, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["slo_attainment"] >= 0.5 and data["warnings"] == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["fleet-mix", "examples/fleet-mix.yaml"],
+    ["search", "gpt3-175b", "--system", "dgx-h100-superpod", "--gpus", "512,1024", "--seq-len", "2048",
+     "--global-batch", "512"],
+    ["network", "meta-genai-roce-24k"],
+])
+def test_tables_fit_100_columns_without_cutting_ids(capsys, monkeypatch, argv: list[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= 100

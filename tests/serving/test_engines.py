@@ -1,0 +1,63 @@
+"""Each serving engine's KV-memory convention (TensorRT-LLM: of the memory left after weights; vLLM/SGLang: of
+the total) and its offline batch default."""
+
+from __future__ import annotations
+
+import pytest
+
+from infraplan.catalog import load_accelerator, load_model
+from infraplan.errors import InputError
+from infraplan.ops.params import RUNTIME_RESERVE_BYTES
+from infraplan.serving.engines import ENGINES, load_engine
+from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.serving_api import estimate_serving
+
+H100 = load_accelerator("h100-sxm")
+
+
+def _cap(engine: str, model: str = "llama3-8b", tp: int = 1, dtype: str = "bf16"):
+    return kv_capacity(load_model(model), H100, tp, 1, dtype, dtype, 8192, 256, engine=engine)
+
+
+def test_trtllm_fraction_is_of_the_memory_left_after_weights():
+    c = _cap("trtllm")
+    left = H100.memory_bytes - c.weights_bytes - c.workspace_bytes - RUNTIME_RESERVE_BYTES
+    assert c.kv_cache_bytes == pytest.approx(0.9 * left)
+
+
+def test_vllm_fraction_is_of_the_total():
+    c = _cap("vllm")
+    assert c.kv_cache_bytes == pytest.approx(0.9 * H100.memory_bytes - c.weights_bytes - c.workspace_bytes
+                                             - RUNTIME_RESERVE_BYTES)
+    assert c.usable_bytes == pytest.approx(0.9 * H100.memory_bytes)
+
+
+def test_sglang_static_fraction_shrinks_with_tp_and_holds_weights_plus_kv():
+    one, eight = _cap("sglang", tp=1), _cap("sglang", tp=8)
+    assert one.kv_cache_bytes == pytest.approx(0.88 * H100.memory_bytes - one.weights_bytes)
+    assert eight.kv_cache_bytes == pytest.approx(0.81 * H100.memory_bytes - eight.weights_bytes)
+
+
+def test_the_conventions_differ_most_for_a_big_model():
+    # 70B fp8 on one 80 GB GPU: 0.9 of the total leaves almost nothing beside the weights, while TensorRT-LLM
+    # gets 0.9 of the ~8 GiB left after them
+    vllm, trtllm = _cap("vllm", "llama3-70b", dtype="fp8"), _cap("trtllm", "llama3-70b", dtype="fp8")
+    assert trtllm.kv_cache_bytes > 4 * vllm.kv_cache_bytes
+    small = {name: _cap(name).kv_cache_bytes for name in ENGINES}
+    assert small["trtllm"] > small["vllm"]  # 8B: 0.9 of (80 - 16) > 0.9 x 80 - 16
+
+
+def test_offline_default_batch_follows_the_engine():
+    kw = {"offline": True, "input_len": 64, "output_len": 16, "requests": 50}
+    assert estimate_serving("llama3-8b", "dgx-h100-superpod", 1, **kw).deployment.max_batch == 2048
+    vllm = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, engine="vllm-0.12.0", **kw)
+    assert vllm.deployment.max_batch == 1024 and vllm.deployment.engine == "vllm"
+    online = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, rate=1.0, input_len=64, output_len=16,
+                              requests=20)
+    assert online.deployment.max_batch == 256
+
+
+def test_unknown_engine_is_an_input_error():
+    with pytest.raises(InputError, match="unknown serving engine"):
+        load_engine("tgi")
+    assert load_engine("sglang-0.5.9").name == "sglang"

@@ -1,0 +1,51 @@
+"""The measured Hopper serving set (AIConfigurator silicon sample) in closed-loop mode, against its gate and the
+naive roofline baseline fitted to the set itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.validation import serving_hopper as sh
+
+
+@pytest.fixture(scope="module")
+def report():
+    return sh.run_serving_hopper_validation()
+
+
+def test_every_published_row_is_run_or_listed_as_awaiting(report):
+    s = report["summary"]
+    assert s["rows"] + s["awaiting_rows"] == 1884  # rows in shared/reference/data/serving_measured_hopper.csv
+    assert s["rows"] == 778
+    reasons = {r["reason"] for r in s["awaiting"]}
+    assert any("issue 13" in r for r in reasons)
+    assert any(r["model_path"] == "deepseek-ai/DeepSeek-V3" for r in s["awaiting"])
+
+
+def test_rows_run_by_backend_and_version(report):
+    ids = " ".join(c["id"] for c in report["cases"])
+    for stack in ("trtllm-1.0.0rc3", "vllm-0.12.0", "sglang-0.5.6.post2"):
+        assert stack in ids
+    assert sh.row_deployment({"precision": "", "backend": "vllm", "batch_size": "8", "tp_size": "2",
+                              "pp_size": "1"}).engine == "vllm"
+
+
+def test_the_model_beats_the_fitted_roofline(report):
+    s = report["summary"]
+    assert s["beats_baseline"] and s["mean_abs_error"] < s["baseline_mean_abs_error"]
+    assert s["mean_abs_error_tpot"] < 0.2  # decode, the memory-bound phase, is the well-modelled one
+
+
+def test_fitted_scale_minimises_the_mean_abs_error():
+    rng = np.random.default_rng(1)
+    work, measured = rng.uniform(1, 10, 50), rng.uniform(1, 10, 50)
+    best = sh.fitted_scale(work, measured)
+    err = lambda s: np.mean(np.abs(s * work / measured - 1.0))  # noqa: E731
+    assert all(err(best) <= err(best * f) + 1e-12 for f in (0.9, 0.99, 1.01, 1.1))
+
+
+@pytest.mark.xfail(strict=True, reason="measured: mean |error| 39 % (TTFT 62 %, TPOT 16 %) vs the 12 % gate; "
+                   "TTFT holds serving-front-end time and client desynchronisation the model does not have")
+def test_serving_gate(report):
+    assert report["summary"]["mean_abs_error"] <= sh.GATE_MEAN_ERROR

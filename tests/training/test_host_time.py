@@ -1,0 +1,49 @@
+"""Host issue time that no queued GPU work covers (training.step_time.host_exposed_time)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.catalog.stacks import load_stack
+from infraplan.training.estimate import estimate_training
+from infraplan.training.step_time import host_exposed_time
+
+D = 26e-6
+
+
+def test_gpu_bound_phases_expose_only_the_dispatch_after_each_sync():
+    # PP: every phase starts after a sync -> 2 dispatches per micro-batch, nothing else
+    assert host_exposed_time(1e-3, 2e-3, 5e-3, 9e-3, 4, True, D) == pytest.approx(4 * 2 * D)
+    # no PP: one interval per step
+    assert host_exposed_time(1e-3, 2e-3, 5e-3, 9e-3, 4, False, D) == pytest.approx(D)
+
+
+def test_host_bound_phases_expose_the_excess():
+    exposed = host_exposed_time(6e-3, 4e-3, 2e-3, 3e-3, 3, True, D)
+    assert exposed == pytest.approx(3 * (4e-3 + 1e-3 + 2 * D))
+
+
+def test_banked_gpu_time_hides_later_host_time_without_syncs():
+    # forward host-bound by 1 ms, backward GPU-bound by 3 ms: only the first forward is exposed
+    hf, hb, gf, gb = 3e-3, 1e-3, 2e-3, 4e-3
+    banked = host_exposed_time(hf, hb, gf, gb, 8, False, D)
+    synced = host_exposed_time(hf, hb, gf, gb, 8, True, D)
+    assert banked == pytest.approx(1e-3 + D)
+    assert synced == pytest.approx(8 * (1e-3 + 2 * D))
+    assert np.all(banked < synced)
+
+
+def test_small_models_at_low_tp_move_most_and_cuda_graphs_remove_it():
+    eager = load_stack("megatron-lm-2022")
+    graphs = eager.model_copy(update={"cuda_graphs": True})
+
+    def ratio(model: str, tp: int) -> float:
+        args = dict(model=model, system="dgx-a100-superpod", gpus=8, tp=tp, pp=2, seq_len=1024, global_batch=32,
+                    attention="unfused", recompute="full", zero=0)
+        return (estimate_training(**args, stack=eager).step_time_s  # type: ignore[arg-type]
+                / estimate_training(**args, stack=graphs).step_time_s)  # type: ignore[arg-type]
+
+    small, large = ratio("megatron-1.7b", 2), ratio("megatron-18.4b", 2)
+    assert small > large >= 1.0  # a GPU-bound model loses nothing to the host
+    assert small > 1.1
