@@ -330,6 +330,12 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
         precision = precision_of(distinct)
         times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s, stack)
         times.update(head_times(shape, rates, distinct, precision, stack, fabric.host_kernel_dispatch_s))
+        # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
+        layer_total = sum(times[f"{part}_{phase}"] for part in ("compute", "tp", "cp", "ep", "other")
+                          for phase in ("fwd", "bwd"))
+        _, layers, last, _ = heaviest_stage(shape.num_layers, distinct.pp.astype(np.float64), layer_total, 0.0,
+                                            times["head_compute"] + times["head_other"])
+        times["stage_layers"], times["last_is_heaviest"] = layers, last.astype(np.float64)
         return times
 
     return _computed_once(plan, LAYER_KEYS, compute)
@@ -408,13 +414,11 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
         "ep_comm": lt["ep_fwd"] + lt["ep_bwd"],
         "other": lt["other_fwd"] + lt["other_bwd"],
     }
-    layer_total = sum(per_layer.values())
     pp = plan.pp.astype(np.float64)
     single = plan.pp == 1
     # heaviest stage of the balanced whole-layer split (`schedules.heaviest_stage`): a middle stage, or the
     # last with the LM head + loss (one stage: everything); the embedding lookup is not priced (0 s)
-    _, layers, last_is_heaviest, _ = heaviest_stage(shape.num_layers, pp, layer_total, 0.0,
-                                                    head_compute + head_other)
+    layers, last_is_heaviest = lt["stage_layers"], lt["last_is_heaviest"] > 0.5
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + np.where(last_is_heaviest, head_compute, 0.0)
     stage["other"] = stage["other"] + np.where(last_is_heaviest, head_other, 0.0)
