@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck imports validate bench clean
+.PHONY: demo test lint typecheck imports validate bench clean web browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP) $@
 
 # Headline scenario: Llama 3 405B on the 24,576-H100 RoCE cluster, the Llama 3 paper's 16,384-GPU plan.
@@ -25,8 +25,21 @@ demo: $(STAMP)
 		--tp 8 --pp 16 --cp 1 --vpp 7 --seq-len 8192 --global-batch 2048 --micro-batch 1 \
 		--recompute none --zero 3 --dtype bf16
 
+# The web app and JSON API on http://127.0.0.1:8000/ (HOST=0.0.0.0 PORT=9000 make web to change).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+web: $(STAMP)
+	$(BIN)/infraplan web --host $(HOST) --port $(PORT)
+
+# Debian's Chromium for tests/web's Playwright tests, when missing and apt-get can install it (root). Never
+# `playwright install`; where no browser can be installed the browser tests skip with a message.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+		echo "make browser: no chromium installed; the browser tests will skip"; }
+
 # The CI gates: lint, types (strict on hardware/ops/training/network), import layers and cycles, then the tests.
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports

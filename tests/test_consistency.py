@@ -143,7 +143,7 @@ def test_memory_limit_from_the_environment(capsys, monkeypatch):
     code = main(["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB",
                  "--sim", "flow"])
     _, err = capsys.readouterr()
-    assert code == 2 and "0.1 GiB limit" in err
+    assert code == 2 and "64 MiB limit" in err
     monkeypatch.setenv("INFRAPLAN_MEMORY_LIMIT", "lots")
     assert main(["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB",
                  "--sim", "flow"]) == 2
@@ -155,4 +155,48 @@ def test_search_refused_over_the_memory_limit(capsys, monkeypatch):
     code = main(["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "64", "--seq-len", "2048",
                  "--global-batch", "64"])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "candidate plans" in err and "\n" not in err
+    assert code == 2 and "plans" in err and "1 MiB limit" in err and "\n" not in err
+
+
+def test_serving_refused_over_the_memory_limit(capsys, monkeypatch):
+    monkeypatch.setenv("INFRAPLAN_MEMORY_LIMIT", "1MiB")
+    code = main(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--offline",
+                 "--input-len", "16", "--output-len", "2", "--requests", "100000"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "100,000 requests" in err and "1 MiB limit" in err and "--requests" in err
+    assert "\n" not in err
+
+
+def test_serving_memory_estimate_covers_the_measured_per_request_cost():
+    import tracemalloc
+
+    from infraplan.budget import SERVING_BYTES_PER_REQUEST
+    from infraplan.serving.serving_api import estimate_serving
+
+    def peak(n: int) -> int:
+        tracemalloc.start()
+        estimate_serving("llama3-8b", "dgx-h100-superpod", 8, offline=True, input_len=16, output_len=2, requests=n)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    slope = (peak(12000) - peak(2000)) / 10000
+    assert 0 < slope <= SERVING_BYTES_PER_REQUEST
+
+
+def test_unpriced_serving_cost_is_null_with_a_reason(capsys):
+    code = main(["serve", "llama3-8b", "--system", "mi355x-cluster", "--gpus", "8", "--offline", "--input-len", "64",
+                 "--output-len", "8", "--requests", "50", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["usd_per_million_tokens"] is None
+    assert "no server price for mi355x" in out["usd_per_million_tokens_reason"]
+    code = main(["serve", "llama3-8b", "--system", "mi355x-cluster", "--gpus", "8", "--offline", "--input-len", "64",
+                 "--output-len", "8", "--requests", "50", "--usd-per-hour", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["usd_per_million_tokens"] > 0 and "usd_per_million_tokens_reason" not in out
+
+
+def test_facility_without_embodied_figure_says_why(capsys):
+    assert main(["facility", "--accelerator", "mi355x", "--count", "64", "--server-price", "30000", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["embodied_co2_t"] is None and "no embodied carbon for mi355x" in out["embodied_co2_t_reason"]

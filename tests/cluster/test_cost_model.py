@@ -62,8 +62,18 @@ def test_an_h100_hour_of_the_generic_node_costs_the_same_in_serve_fleet_mix_and_
 
 
 def test_a_campus_prices_its_hour_as_facility_does_for_the_same_cluster():
-    campus = plan_campus(20e6, "h100-sxm")
+    campus = plan_campus(2e6, "h100-sxm")  # within one non-blocking zone: the cluster `facility` builds
     same = size_facility(accelerator="h100-sxm", count=campus.accelerators)
+    assert campus.facility.usd_per_gpu_hour == pytest.approx(same.usd_per_gpu_hour, rel=1e-12)
+    campus = plan_campus(20e6, "h100-sxm")  # zones joined at 1:7: its own IT load, through the same cost model
+    from infraplan.cluster import Cluster
+    from infraplan.cluster.cost import site_inputs
+    from infraplan.facility.facility import facility_report
+    from infraplan.planning.campus_fabric import campus_load
+
+    layout = Cluster.for_accelerator("h100-sxm").layout
+    site = site_inputs(layout)
+    same = facility_report(layout, campus_load(layout, campus.accelerators, site.cooling, site.cooling_name), site)
     assert campus.facility.usd_per_gpu_hour == pytest.approx(same.usd_per_gpu_hour, rel=1e-12)
     assert campus.facility.tco_usd_per_year == pytest.approx(
         campus.facility.usd_per_gpu_hour * campus.accelerators * HOURS_PER_YEAR)

@@ -71,7 +71,8 @@ def test_clients_spread_over_replicas():
     ({"concurrency": 4, "offline": True}, "--concurrency"),
     ({"concurrency": 0}, ">= 1"),
     ({"concurrency": 4, "prefill_gpus": 1}, "--prefill-gpus"),
-    ({"concurrency": 4, "engine": "tgi"}, "unknown serving engine"),
+    ({"concurrency": 4, "stack": "tgi"}, "unknown serving stack"),
+        ({"concurrency": 4, "stack": "megatron-core-0.8"}, "training stack"),
 ])
 def test_bad_closed_loop_input_is_one_line(kwargs, message):
     with pytest.raises(InputError, match=message):

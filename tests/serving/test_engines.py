@@ -50,14 +50,30 @@ def test_the_conventions_differ_most_for_a_big_model():
 def test_offline_default_batch_follows_the_engine():
     kw = {"offline": True, "input_len": 64, "output_len": 16, "requests": 50}
     assert estimate_serving("llama3-8b", "dgx-h100-superpod", 1, **kw).deployment.max_batch == 2048
-    vllm = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, engine="vllm-0.12.0", **kw)
-    assert vllm.deployment.max_batch == 1024 and vllm.deployment.engine == "vllm"
+    vllm = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, stack="vllm-0.12.0", **kw)
+    assert vllm.deployment.max_batch == 1024 and vllm.deployment.engine == "vllm" and vllm.stack == "vllm-0.x"
     online = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, rate=1.0, input_len=64, output_len=16,
                               requests=20)
     assert online.deployment.max_batch == 256
 
 
-def test_unknown_engine_is_an_input_error():
-    with pytest.raises(InputError, match="unknown serving engine"):
+def test_unknown_stack_is_an_input_error():
+    with pytest.raises(InputError, match="unknown serving stack"):
         load_engine("tgi")
-    assert load_engine("sglang-0.5.9").name == "sglang"
+    assert load_engine("sglang-0.5.9").name == "sglang-0.x" and load_engine("sglang-0.5.9").engine == "sglang"
+    with pytest.raises(InputError, match="alias of --stack"):
+        estimate_serving("llama3-8b", "dgx-h100-superpod", 1, offline=True, input_len=64, output_len=16,
+                         stack="vllm-0.x", engine="trtllm")
+
+
+def test_a_user_stack_yaml_sets_the_kv_rule(tmp_path):
+    path = tmp_path / "my-vllm.yaml"
+    path.write_text("display_name: mine\nkind: serving\nstack_class: vllm\nsource: test\ncuda_graphs: true\n"
+                    "serving:\n  engine: vllm\n  kv_convention: of_total\n  kv_memory_fraction: 0.5\n"
+                    "  offline_max_batch: 64\n")
+    kw = {"offline": True, "input_len": 64, "output_len": 16, "requests": 50, "tp": 1}
+    mine = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, stack=str(path), **kw)
+    stock = estimate_serving("llama3-8b", "dgx-h100-superpod", 1, stack="vllm-0.x", max_batch=64, **kw)
+    assert mine.deployment.max_batch == 64 and mine.stack == "my-vllm"
+    assert mine.deployment.kv_cache_bytes_per_gpu == pytest.approx(
+        stock.deployment.kv_cache_bytes_per_gpu - 0.4 * H100.memory_bytes)

@@ -47,3 +47,30 @@ def test_small_models_at_low_tp_move_most_and_cuda_graphs_remove_it():
     small, large = ratio("megatron-1.7b", 2), ratio("megatron-18.4b", 2)
     assert small > large >= 1.0  # a GPU-bound model loses nothing to the host
     assert small > 1.1
+
+
+def test_eager_stacks_accumulate_each_bias_and_norm_gradient_with_its_own_kernel():
+    from infraplan.catalog import shape_from_hf_config
+    from infraplan.cluster import Cluster
+    from infraplan.hardware.kernels import KernelRates
+    from infraplan.training import step_time as st
+    from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+    from infraplan.training.plan import PlanArrays
+
+    shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": 24,
+                                  "vocab_size": 51200, "n_positions": 2048}, "gpt-h1024")
+    cluster = Cluster.resolve("dgx-a100-superpod")
+    plan = PlanArrays.build(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=1, ep=1, vpp=1,
+                            micro_batch=np.array([1]), global_batch=np.array([16]), seq_len=np.array([1024]),
+                            recompute=Recompute.NONE, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
+                            order=RankOrder.TP_CP_DP_PP)
+    rates = KernelRates.for_dtype(cluster.accelerator, "bf16")
+    precision = (np.array([rates.matmul_flops_per_s]), np.array([2.0]))
+    eager, fused = load_stack("megatron-lm-2022"), load_stack("megatron-core-0.8")
+    dispatch = 26e-6
+    t_eager = st.layer_times(shape, rates, cluster.fabric, plan, precision, dispatch, eager)
+    t_fused = st.layer_times(shape, rates, cluster.fabric, plan, precision, dispatch, fused)
+    extra_bwd = (t_eager["host_bwd"] - t_fused["host_bwd"]) / dispatch
+    assert extra_bwd[0] == pytest.approx(st.EAGER_EXTRA_KERNELS[1] + st.MAIN_GRAD_ADD_KERNELS)
+    extra_fwd = (t_eager["host_fwd"] - t_fused["host_fwd"]) / dispatch
+    assert extra_fwd[0] == pytest.approx(st.EAGER_EXTRA_KERNELS[0])

@@ -52,7 +52,7 @@ def plan_columns(draw, model: str | None = None, pp_divides_layers: bool = False
         seq_len=draw(st.sampled_from([1024, 2048, 4096])),
         recompute=draw(st.integers(0, len(RECOMPUTE_MODES) - 1)),
         zero=draw(st.integers(0, 3)),
-        dtype=draw(st.integers(0, len(DTYPES) - 1)),
+        dtype=draw(st.sampled_from([0, 1])),  # bf16, fp8: what every drawn (A100/H100) system can be asked
         attention=draw(st.integers(0, len(ATTENTION_KINDS) - 1)),
     )
     assert pp * vpp <= shape.num_layers

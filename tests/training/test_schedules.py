@@ -93,8 +93,39 @@ def test_schedule_validity_and_the_cli_option() -> None:
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, schedule="1f1b", **kw)
     with pytest.raises(InputError, match="interleaved pipeline schedule needs"):
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="interleaved", **kw)
-    with pytest.raises(InputError, match="--schedule must be one of 1f1b, interleaved"):
-        estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-h1", **kw)
+    with pytest.raises(InputError, match="--schedule must be one of 1f1b, interleaved, zb-h1, dualpipe"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-v", **kw)
+    with pytest.raises(InputError, match="dualpipe pipeline schedule needs an even PP"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 48, tp=2, pp=3, seq_len=4096, global_batch=240,
+                          schedule="dualpipe")
+
+
+def test_zero_bubble_and_dualpipe_bubbles_follow_their_papers() -> None:
+    """ZB-H1: (p-1)(F+B-W) = (p-1) t/3 with F = B = W (Qi et al.); DualPipe: (p/2-1)(F&B+B-3W) with B the whole
+    backward and F&B = F + B (DeepSeek-V3 Table 2) = (p/2-1) 2t/3; both below 1F1B's (p-1) t."""
+    p, m, t = 8.0, 32.0, 3.0
+    one_f_one_b = schedules.PIPELINE_SCHEDULES[Schedule.ONE_F_ONE_B].bubble(p, 1.0, m, t)
+    zb = schedules.PIPELINE_SCHEDULES[Schedule.ZB_H1].bubble(p, 1.0, m, t)
+    dual = schedules.PIPELINE_SCHEDULES[Schedule.DUALPIPE].bubble(p, 1.0, m, t)
+    assert float(one_f_one_b) == pytest.approx(7 * 3.0)
+    assert float(zb) == pytest.approx(7 * 1.0)
+    assert float(dual) == pytest.approx(3 * 2.0)
+    # too few micro-batches to fill the cool-down with W passes: only (p-1)(F+B)
+    assert float(schedules.PIPELINE_SCHEDULES[Schedule.ZB_H1].bubble(p, 1.0, 2.0, t)) == pytest.approx(7 * 2.0)
+
+
+def test_dualpipe_memory_doubles_parameters_and_holds_pp_plus_one_micro_batches() -> None:
+    kw = dict(tp=2, pp=4, seq_len=4096, global_batch=256)
+    plain = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **kw)
+    zb = estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-h1", **kw)
+    dual = estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="dualpipe", **kw)
+    mp, mz, md = plain.memory_breakdown_bytes, zb.memory_breakdown_bytes, dual.memory_breakdown_bytes
+    assert mz == mp  # ZB-H1 keeps 1F1B's memory
+    assert md.weights == pytest.approx(2 * mp.weights) and md.optimizer == pytest.approx(2 * mp.optimizer)
+    assert md.activations == pytest.approx(mp.activations * 5 / 4, rel=0.02)  # pp + 1 vs pp in flight
+    assert dual.breakdown_s.pp_bubble < zb.breakdown_s.pp_bubble * 2.01  # (p/2-1) 2t/3 = 2t/3 vs 3 t/3
+    assert zb.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble / 3, rel=1e-9)
+    assert dual.step_time_s < plain.step_time_s and zb.step_time_s < plain.step_time_s
 
 
 def test_enums_are_ints_with_cli_strings() -> None:

@@ -20,6 +20,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
   backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes.
 * `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
+* `moe`: MoE routing and expert-parallel communication (`MoeRouting`): load imbalance or a capacity factor,
+  and DeepEP-style dispatch/combine overlap.
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
@@ -66,6 +68,51 @@ class Fp8Recipe(Spec):
     gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
 
 
+class ServingProfile(Spec):
+    """A serving stack's engine conventions (`serving.engines` reads them; cite each in the YAML's `source`).
+
+    `kv_convention`: what the KV-memory fraction applies to (free_after_weights: TensorRT-LLM; of_total: vLLM;
+    static_of_total: SGLang, weights + KV inside the fraction); `kv_fraction_by_tp`: [TP at least, fraction]
+    steps overriding it; `scheduler`: the `serving.schedulers` policy the engine runs.
+    """
+
+    engine: Literal["trtllm", "vllm", "sglang"]
+    kv_convention: Literal["free_after_weights", "of_total", "static_of_total"]
+    kv_memory_fraction: float = Field(gt=0, le=1)
+    kv_fraction_by_tp: list[tuple[int, float]] = Field(default_factory=list)
+    offline_max_batch: int = Field(ge=1)
+    token_budget: int = Field(8192, ge=1)
+    scheduler: str = "fcfs"
+
+
+class MoeRouting(Spec):
+    """How the stack routes tokens to experts and runs the EP all-to-all.
+
+    `load_imbalance`: tokens on the busiest EP rank over the mean, dropless routing (the slowest rank sets the
+    pace of the expert GEMMs and the all-to-all). 1.0 = force-balanced, as the NeMo / Megatron-Bridge MoE
+    benchmarks run (`moe_router_force_load_balancing`, stated on their performance page). Real routing is a
+    user's figure; 1.25 is the headroom Switch Transformer budgets above the mean (capacity factor 1.25,
+    Fedus et al. 2022, arXiv:2101.03961 sec. 2.2 / Table 1).
+    `capacity_factor` (token dropping, GShard / Switch): each expert's buffer holds c x the mean tokens, tokens
+    beyond it are dropped and buffers are padded to it, so compute and all-to-all move c x the mean whatever
+    the routing; it replaces `load_imbalance`.
+    `dispatch_overlap_fraction`: share of the EP dispatch + combine hidden behind other compute (DeepEP
+    kernels overlapped with the attention / expert compute of another micro-batch, DeepSeek-V3 arXiv:2412.19437
+    sec. 3.2; Megatron-core `overlap_moe_expert_parallel_comm`), at most that compute;
+    `overlap_sm_fraction`: SMs the communication kernels take meanwhile (DeepSeek-V3: 20 of 132 H800 SMs).
+    """
+
+    load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
+    capacity_factor: float | None = Field(None, ge=1.0, le=8.0)
+    dispatch_overlap_fraction: float = Field(0.0, ge=0, le=1)
+    overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
+
+    @property
+    def load_factor(self) -> float:
+        """Tokens the busiest EP rank computes and receives, over the balanced mean."""
+        return self.capacity_factor if self.capacity_factor is not None else self.load_imbalance
+
+
 class Stack(Spec):
     """One software stack and version (see module docstring)."""
 
@@ -85,9 +132,11 @@ class Stack(Spec):
         "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
     fused_cross_entropy: bool = False
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
+    moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     custom_all_reduce: bool = False
+    serving: ServingProfile | None = None
 
     @property
     def grad_reduce_bytes(self) -> float:

@@ -46,6 +46,10 @@ COMMANDS: dict[str, LazyCommand] = {
                             "floor, water, capex, opex, $/GPU-h, energy, CO2."),
     "fleet-mix": LazyCommand(f"{_COMMANDS}.fleet_mix:fleet_mix", "Place inference services on heterogeneous pools "
                              "(MTIA, GPU, CPU, MSVP) minimising power or TCO."),
+    "plan": LazyCommand(f"{_COMMANDS}.plan:plan", "Plan a fleet from a scenario: demand to devices, racks, sites, "
+                        "MW, capex, TCO and tCO2e per phase."),
+    "compare": LazyCommand(f"{_COMMANDS}.compare:compare", "Compare scenarios side by side: devices, MW, capex, "
+                           "TCO/yr, tCO2e, risks."),
     "network": LazyCommand(f"{_COMMANDS}.network:network", "Build the explicit folded-Clos fabric: switches per "
                            "tier, links, transceivers, bisection, power, capex."),
     "recsys": LazyCommand(f"{_COMMANDS}.recsys:recsys", "Recommendation inference on one accelerator: QPS, latency, "
@@ -53,16 +57,22 @@ COMMANDS: dict[str, LazyCommand] = {
     "reliability": LazyCommand(f"{_COMMANDS}.reliability:reliability", "Expected interruptions, job MTTF, Young/Daly "
                                "checkpoint interval and goodput for a job of N GPUs."),
     "schema": LazyCommand(f"{_COMMANDS}.schema:schema", "Print the JSON Schema of a command's --json output."),
+    "results": LazyCommand(f"{_COMMANDS}.results:results", "Query a sweep's results with DuckDB SQL; Pareto "
+                           "fronts and Plotly charts."),
     "search": LazyCommand(f"{_COMMANDS}.search:search", "Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/"
                           "ZeRO/dtype plan; list the best."),
     "serve": LazyCommand(f"{_COMMANDS}.serve:serve", "Simulate serving: throughput, TTFT/TPOT/end-to-end "
                          "percentiles, SLO attainment, J/token, $/M tokens."),
     "serve-plan": LazyCommand(f"{_COMMANDS}.serve_plan:serve_plan", "Capacity search: fewest accelerators (TP, "
                               "replicas, batch cap, dtype, disaggregation) meeting the SLOs."),
+    "sweep": LazyCommand(f"{_COMMANDS}.sweep:sweep", "Run an API function over the axes of a spec (local or Ray); "
+                         "results in Parquet, resumable."),
     "train": LazyCommand(f"{_COMMANDS}.train:train", "Estimate one training plan: step time, tokens/s, MFU, memory "
                          "per GPU and the breakdown."),
     "validate": LazyCommand(f"{_COMMANDS}.validate:validate", "Compare the models with every published case "
                             "(training, facility, ...): error per case, mean and max."),
+    "web": LazyCommand(f"{_COMMANDS}.web:web", "Serve the web app and JSON API (planner pages, /api/COMMAND, "
+                       "OpenAPI at /docs) on loopback."),
     "video": LazyCommand(f"{_COMMANDS}.video:video", "Video transcoding: real-time streams per device, watts per "
                          "stream and devices for a daily ingest."),
 }

@@ -24,19 +24,14 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import Field, TypeAdapter, ValidationError
 
-# --- stated limits -------------------------------------------------------------------------------------------
-MAX_ACCELERATORS = 10_000_000
-"""Accelerators in one system, job or deployment: 10 M, several times a 5 GW GB200 campus (~2.5 M)."""
-MAX_TOKENS = 10_000_000
-"""Tokens in one sequence (prompt, output, training context): 10 M, beyond any published context window."""
-MAX_SEQUENCES = 100_000_000
-"""Sequences in one global batch or samples in one batch: 100 M."""
-MAX_REQUESTS = 10_000_000
-"""Requests one serving simulation may hold: 10 M (1 M take ~4 s and ~0.5 GiB; the arrays grow linearly)."""
-MAX_TOP = 1_000
-"""Plans `search --top` may list."""
-MAX_SEED = 2**32 - 1
-"""numpy seeds are 32-bit unsigned integers."""
+from infraplan.limits import (  # the stated limits, shared with the web API's request models
+    MAX_ACCELERATORS,
+    MAX_REQUESTS,
+    MAX_SEED,
+    MAX_SEQUENCES,
+    MAX_TOKENS,
+    MAX_TOP,
+)
 
 
 class Bounded:
@@ -105,11 +100,11 @@ SECONDS = number(gt=0.0, le=1e9)
 PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------
-TrainDtype = Literal["bf16", "fp8"]
+TrainDtype = Literal["bf16", "fp8", "mxfp8", "nvfp4"]
 Recompute = Literal["none", "selective", "full"]
 Attention = Literal["flash", "unfused"]
 RankOrder = Literal["tp-cp-pp-dp", "tp-cp-dp-pp"]
-PipelineSchedule = Literal["1f1b", "interleaved"]
+PipelineSchedule = Literal["1f1b", "interleaved", "zb-h1", "dualpipe"]
 CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
 ServeDtype = Literal["bf16", "fp8", "int8", "int4"]

@@ -62,9 +62,9 @@ def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkT
             raise InputError(f"{accelerators:,} accelerators need more than {MAX_TIERS} tiers of radix {radix}")
         sizes.append(sizes[-1] * half)
     want = nodes * gpn
-    if len(sizes) > 1:  # the domain below the top: the fewest whole sub-domains that waste the least
-        inner = sizes[-2]
-        fits = [m for m in range(2, half + 1) if m * inner * radix >= want]
+    if len(sizes) > 1:  # the domain below the top: the whole sub-domains that waste the least, a divisor of k/2
+        inner = sizes[-2]  # (so every lower switch's k/2 up ports spread evenly: balanced wiring, no planes)
+        fits = [m for m in range(2, half + 1) if half % m == 0 and m * inner * radix >= want]
         sizes[-1] = min(fits, key=lambda m: (math.ceil(want / (m * inner)) * m * inner, -m)) * inner
     below_top = sizes[-1]
     built = math.ceil(want / below_top) * below_top

@@ -70,6 +70,9 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         opex_breakdown_usd_per_year=costs.opex_breakdown_usd_per_year,
         tco_usd_per_year=costs.tco_usd_per_year,
         embodied_co2_t=embodied_t,
+        embodied_co2_t_reason=None if embodied_t is not None else (
+            f"no embodied carbon for {layout.accelerator.name} in the catalog (hardware_costs.yaml); a --costs "
+            "file sets embodied_kgco2e_per_accelerator"),
         embodied_co2_t_per_year=embodied_t / site.lives_years["servers"] if embodied_t is not None else None,
         assumptions=FacilityAssumptions(
             load_factor=site.load_factor, wue_l_per_kwh=site.wue_l_per_kwh,

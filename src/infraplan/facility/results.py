@@ -67,6 +67,7 @@ class FacilityReport(Result):
     opex_breakdown_usd_per_year: dict[str, float]
     tco_usd_per_year: float
     embodied_co2_t: float | None
+    embodied_co2_t_reason: str | None = Field(None, description="why embodied carbon is null (no catalog figure)")
     embodied_co2_t_per_year: float | None
     assumptions: FacilityAssumptions
     plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")

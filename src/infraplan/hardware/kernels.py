@@ -76,6 +76,33 @@ def gemm_time(
     return np.where(m * n * k > 0, t, 0.0)
 
 
+def grouped_gemm_time(
+    rates: KernelRates,
+    m: ArrayLike,
+    n: ArrayLike,
+    k: ArrayLike,
+    groups: ArrayLike,
+    bytes_per_element: ArrayLike,
+    matmul_flops_per_s: ArrayLike | None = None,
+) -> np.ndarray:
+    """Seconds for one grouped GEMM: `groups` problems (m x k) @ (k x n) in one kernel (MoE experts).
+
+    A grouped kernel (CUTLASS grouped GEMM; DeepGEMM's contiguous layout, which pads every expert's token
+    segment to the M block size) schedules the tiles of all problems over the SMs together: each problem's M
+    is padded to its tile (small per-expert token counts waste the padding), the waves count all groups' tiles
+    at once, every group's weights are read (the roofline bound at small M), and one launch is paid.
+    """
+    m, n, k, g = (np.asarray(x, dtype=np.float64) for x in (m, n, k, groups))
+    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16.0, rates.tile_m)
+    tiles = g * np.ceil(m / tile_m) * np.ceil(n / rates.tile_n)
+    waves = np.ceil(tiles / rates.compute_units)
+    rate = rates.matmul_flops_per_s if matmul_flops_per_s is None else matmul_flops_per_s
+    t_compute = waves * rates.compute_units * tile_m * rates.tile_n * 2.0 * k / rate
+    t_memory = g * (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
+    t = np.maximum(t_compute, t_memory) + rates.kernel_overhead_s
+    return np.where(m * n * k * g > 0, t, 0.0)
+
+
 def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
     """Seconds for fused attention doing `flops` of score and value matmuls.
 

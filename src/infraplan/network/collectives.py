@@ -350,3 +350,35 @@ def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, str
     (proxy thread, NIC, protocol: `NCCL_NET_STEP_LATENCY_S`), not just the switch hops."""
     crosses = np.asarray(n, dtype=np.float64) * np.asarray(stride, dtype=np.float64) > fabric.scale_up_domain
     return np.where(crosses, np.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)
+
+
+# --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
+
+CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/custom_all_reduce.cuh): NCCL above
+
+
+def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
+                           stride: npt.ArrayLike = 1) -> np.ndarray:
+    """Seconds of a custom (one-shot / two-shot) all-reduce inside one scale-up domain, as serving stacks run
+    the TP all-reduce of small decode messages; NCCL's sized time where that is faster or the group leaves it.
+
+    The kernels map every peer's buffer into each rank (CUDA IPC over NVLink/NVSwitch) and synchronise with
+    flag writes instead of NCCL's step-by-step ring/tree protocol (vLLM csrc/custom_all_reduce.cuh, PR #2192;
+    TensorRT-LLM customAllReduceKernels.cu, ONESHOT / TWOSHOT; NVIDIA "3x faster AllReduce with NVSwitch and
+    TensorRT-LLM MultiShot", 2024). Priced per algorithm with the scale-up step latency and bandwidth:
+    * one-shot: one barrier, then each rank reads the whole message from the n - 1 peers and reduces locally:
+      `L + (n - 1) S / B`;
+    * two-shot: a reduce-scatter (each rank reduces its 1/n slice read from the peers) and an all-gather, each
+      behind a barrier: `2 L + 2 (n - 1) S / (n B)`.
+    The faster of the two, bounded by NCCL (`all_reduce_time`, sized) and used up to the 8 MiB IPC buffer.
+    """
+    n_arr = np.asarray(n, dtype=np.float64)
+    size = np.asarray(size_bytes, dtype=np.float64)
+    nccl = all_reduce_time(fabric, size, n_arr, stride, sized=True)
+    bw = fabric.scale_up_bytes_per_s
+    one_shot = SCALE_UP_LATENCY_S + _steps(n_arr) * size / bw
+    two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * _steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
+    inside = n_arr * np.asarray(stride, dtype=np.float64) <= fabric.scale_up_domain
+    usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)
+    seconds: np.ndarray = np.where(usable, np.minimum(nccl, np.minimum(one_shot, two_shot)), nccl)
+    return seconds

@@ -7,14 +7,17 @@ This module imports neither: it sits beside them (import layer `ops`).
 For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tokens + decode sequences):
 * GEMMs (m, n, k, count, role) from the real shapes (Narayanan et al. SC'21): QKV with GQA widths (KV heads
   below TP replicated), output projection, FFN (two matrices, or three fused as gate/up + down for SwiGLU);
-  MoE: at most E experts are active, each fed M * top_k * EP / active tokens; E / EP local experts (EP outside
-  the TP group, training) or active / EP experts each EP times wider (EP inside the TP group, serving);
+  MoE: at most E experts are active, each fed M * top_k * EP / active tokens (times the expert load factor:
+  the busiest EP rank under imbalanced routing, or the capacity factor with token dropping, which sets the
+  pace); the local experts run as one grouped GEMM (`grouped`, priced by `hardware.grouped_gemm_time`);
+  E / EP local experts (EP outside the TP group, training) or active / EP experts each EP times wider (EP
+  inside the TP group, serving);
   the router (M x E x h). LM head: vocab-parallel (M x V/TP x h).
 * The attention core (query tokens, keys, local heads, head_dim, causal), priced by the caller.
 * Element-wise passes as bytes and kernel counts. Training (Korthikanti et al. 2022, arXiv:2205.05198):
   norms, residuals and dropout on the sequence-parallel shard (10 h per token), rotary on Q and K
   (2 (q + kv/2)), the FFN activation ((g + 1) f per routed token), 8 kernels; backward moves twice the bytes
-  in 12 kernels; fp8 (Transformer Engine) adds the cast + transpose of every GEMM input forward and output
+  in 12 kernels; low precision (`ops.precision`) adds the cast of every GEMM input forward and output
   gradient backward. Inference (the serving engine's count): 10 h + 3 f per token in 6 kernels (norms,
   rotary, activation, residuals; no SP). The two counts disagree (rotary bytes, non-gated FFNs) and are kept
   as each consumer had them.
@@ -34,7 +37,7 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
-  combine of the routed tokens.
+  combine of the routed tokens (times the expert load factor: the busiest rank receives the most).
 """
 
 from __future__ import annotations
@@ -65,22 +68,31 @@ class Layout:
     seq_len: ArrayLike = 0  # keys each query attends to (the whole sequence)
     batch: ArrayLike = 1  # sequences in the micro-batch
     ep_stride: ArrayLike = 1  # rank distance between EP peers
-    fp8_casts: ArrayLike = False  # Transformer Engine fp8 casts of GEMM inputs and output gradients
+    fp8_casts: ArrayLike = False  # low-precision casts of GEMM inputs and output gradients (fp8, mxfp8, nvfp4)
+    cast_bytes: ArrayLike = 4.0  # bytes moved per cast element (`ops.precision`; fp8: read 2, write 1 + 1)
+    expert_load_factor: ArrayLike = 1.0  # tokens of the busiest EP rank / mean (imbalance or capacity factor)
     phase: Phase = "training"
 
 
 @dataclass(frozen=True)
 class Gemm:
-    """`count` GEMMs (m x k) @ (k x n)."""
+    """`count` GEMMs (m x k) @ (k x n); `grouped`: one grouped-GEMM kernel runs all of them (MoE experts),
+    in `share` of the layers (a layer kind's share of the model: the kernel's time is not linear in count)."""
 
     role: str
     m: ArrayLike
     n: ArrayLike
     k: ArrayLike
     count: ArrayLike = 1.0
+    grouped: bool = False
+    share: ArrayLike = 1.0
 
     def flops(self) -> np.ndarray:
-        return np.asarray(2.0 * self.m * self.n * self.k * self.count, dtype=np.float64)
+        return np.asarray(2.0 * self.m * self.n * self.k * self.count * self.share, dtype=np.float64)
+
+    def kernels(self) -> np.ndarray:
+        """Kernel launches: one per GEMM, one per grouped GEMM."""
+        return np.asarray((1.0 if self.grouped else self.count) * self.share, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -143,7 +155,7 @@ class LayerOps:
         return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
 
     def gemm_kernels(self) -> np.ndarray:
-        return np.asarray(sum(np.asarray(g.count, dtype=np.float64) for g in self.gemms), dtype=np.float64)
+        return np.asarray(sum(g.kernels() for g in self.gemms), dtype=np.float64)
 
 
 def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
@@ -196,10 +208,11 @@ def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         active: ArrayLike = float(shape.num_experts)  # every expert sees tokens at training batch sizes
     else:
         active = np.minimum(float(shape.num_experts), gathered)
-    per_expert = gathered / np.maximum(active, 1.0)
+    per_expert = gathered / np.maximum(active, 1.0) * lay.expert_load_factor  # the busiest rank sets the pace
     f_local = shape.ffn_hidden_size * lay.ep_inside_tp / tp
     count = active / lay.ep / lay.ep_inside_tp
-    return [Gemm("expert_up", per_expert, up * f_local, h, count), Gemm("expert_down", per_expert, h, f_local, count),
+    return [Gemm("expert_up", per_expert, up * f_local, h, count, grouped=True),
+            Gemm("expert_down", per_expert, h, f_local, count, grouped=True),
             Gemm("router", lay.tokens, shape.num_experts, h), *shared]
 
 
@@ -214,7 +227,8 @@ def layer_ops(shape: TransformerShape, lay: Layout) -> LayerOps:
 
 def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
     """The layer-weighted mean of layer kinds' tables: counts, bytes and kernels scaled by each kind's share."""
-    gemms = tuple(Gemm(g.role, g.m, g.n, g.k, g.count * w) for ops, w in weighted for g in ops.gemms)
+    gemms = tuple(Gemm(g.role, g.m, g.n, g.k, g.count * (1.0 if g.grouped else w), g.grouped,
+                       g.share * (w if g.grouped else 1.0)) for ops, w in weighted for g in ops.gemms)
 
     def elementwise(passes: list[tuple[tuple[Elementwise, ...], float]]) -> tuple[Elementwise, ...]:
         first = passes[0][0]  # every kind runs the same passes; only their sizes differ
@@ -258,8 +272,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
-        cast_fwd = 4.0 * tokens * (2.0 * h + q_local + routed * f_local)
-        cast_bwd = 4.0 * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
+        cast_fwd = lay.cast_bytes * tokens * (2.0 * h + q_local + routed * f_local)
+        cast_bwd = lay.cast_bytes * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
         elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
                            Elementwise("fp8_cast", cast_fwd, 4.0, lay.fp8_casts))
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
@@ -277,7 +291,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if shape.is_moe:
-        dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES
+        dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES * lay.expert_load_factor
         ep_group = np.asarray(lay.ep) * lay.ep_inside_tp
         ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0),)
     collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)

@@ -15,6 +15,7 @@ dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e cou
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +28,7 @@ from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import job_reliability
+from infraplan.planning.campus_fabric import campus_load
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 
 H100_BF16_PEAK = 989e12
@@ -110,6 +112,23 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     )
 
 
+def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:
+    """The most units n with it_w_of(n) <= budget_w (0 if not even one fits). IT power grows with n, but in steps
+    at fabric-domain and building boundaries, so a local search stalls there: double, then bisect."""
+    if it_w_of(1) > budget_w:
+        return 0
+    lo, hi = 1, 2
+    while it_w_of(hi) <= budget_w:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if it_w_of(mid) <= budget_w:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, phases: str | None = None,
                 location: str | None = None, build_type: str | None = None,
                 overrides: CostOverrides | None = None) -> CampusPlan:
@@ -125,25 +144,20 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     it_budget = power_w / site.pue
     unit = layout.packing_unit_accelerators
     probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
-    count = int(it_budget / (probe.it_w / probe.accelerators)) // unit * unit
+    if probe.it_w / 16 > it_budget:
+        raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
+                         f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
+
+    def campus_it_w(units: int) -> float:
+        return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
+
+    count = _most_units(campus_it_w, it_budget) * unit
     if count < unit:
         raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
                          f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
-    # IT power only grows with the count (the fabric is built in whole domains and its bill of materials jumps
-    # at domain boundaries, so a local step search stalls there): bisect for the most whole units that fit
-    lo, hi = 1, max(2, count // unit * 2)
-    while it_load(layout, hi * unit, site.cooling, site.cooling_name).it_w <= it_budget:
-        lo, hi = hi, hi * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if it_load(layout, mid * unit, site.cooling, site.cooling_name).it_w <= it_budget:
-            lo = mid
-        else:
-            hi = mid
-    count = lo * unit
-    load = it_load(layout, count, site.cooling, site.cooling_name)
-    report = facility_report(layout, load, site)
+    load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
+    report = facility_report(layout, load, site)
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
     for year, fraction in phase_list:
@@ -201,4 +215,6 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
     return FleetSitesResult(
         fleet=spec.name, source=spec.source, sites=sites, **totals,
         published_h100_equivalents=published,
-        h100_equivalents_vs_published=totals["h100_equivalents"] / published if published else None)
+        h100_equivalents_vs_published=totals["h100_equivalents"] / published if published else None,
+        h100_equivalents_vs_published_reason=None if published else
+        f"fleet {spec.name!r} states no published_h100_equivalents to compare with")

@@ -125,6 +125,8 @@ class FleetSitesResult(Result):
     sites: list[FleetSite]
     published_h100_equivalents: float | None = None
     h100_equivalents_vs_published: float | None = None
+    h100_equivalents_vs_published_reason: str | None = Field(
+        None, description="why the comparison is null (the fleet states no published H100e)")
 
 
 class FleetMixTotals(Result):
@@ -163,3 +165,113 @@ class FleetMixResult(Result):
     gpu_only: FleetMixBaseline | None
     saving_vs_gpu_only: dict[str, float] | None
     gpu_only_note: str | None = None
+
+
+# ---- `infraplan plan` and `infraplan compare` (planning/scenario.py, planning/compare.py) ------------------------
+
+
+class ScenarioServiceRow(Result):
+    """One service in one phase on one pool: what it needs and how much margin it has."""
+
+    phase: str = Field(description="phase name")
+    service: str = Field(description="service name")
+    kind: str = Field(description="training | llm | recsys | video")
+    pool: str = Field(description="pool serving it")
+    devices: int = Field(description="devices assigned (count)")
+    demand: float = Field(description="demand in `demand_unit` (with the policy headroom)")
+    served: float = Field(description="capacity assigned, in `demand_unit`")
+    demand_unit: str = Field(description="requests/s, qps, streams or runs")
+    slo_headroom: float | None = Field(description="fraction below the SLO at the planned point (latency or "
+                                       "deadline); null where the model gives no margin")
+    detail: str = Field(description="operating point: deployment, plan, batch, encoder")
+
+
+class ScenarioPoolRow(Result):
+    """A pool in one phase: devices installed, their racks, cluster fabric, power and money (the one cost model)."""
+
+    phase: str = Field(description="phase name")
+    pool: str = Field(description="pool name")
+    device: str = Field(description="device preset")
+    site: str = Field(description="site name")
+    devices: int = Field(description="devices installed, spares included (count)")
+    new_devices: int = Field(description="devices delivered in this phase (count)")
+    racks: int = Field(description="racks (count)")
+    network_tiers: int = Field(description="tiers of the scale-out fabric built by the network builder (count)")
+    switches: int = Field(description="scale-out switches (count)")
+    h100_equivalents: float = Field(description="devices x dense bf16 peak / H100's (Epoch AI convention)")
+    it_power_w: float = Field(description="peak IT power of the power chain, watts")
+    facility_power_w: float = Field(description="IT power x PUE, watts")
+    capex_usd: float = Field(description="servers + network + facility share, USD")
+    tco_usd_per_year: float = Field(description="annualised capex + opex, USD per year")
+    energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+
+
+class ScenarioSiteRow(Result):
+    """A site in one phase: facility power against its cap."""
+
+    phase: str = Field(description="phase name")
+    site: str = Field(description="site name")
+    location: str = Field(description="location preset (grid carbon, electricity price)")
+    power_cap_w: float = Field(description="facility power cap in this phase, watts (0 before it is online)")
+    facility_power_w: float = Field(description="sum of the pools' facility power, watts")
+    it_power_w: float = Field(description="sum of the pools' IT power, watts")
+    utilisation: float = Field(description="facility power / cap (fraction)")
+
+
+class ScenarioPhaseRow(Result):
+    """Totals of one phase."""
+
+    phase: str = Field(description="phase name")
+    year: int = Field(description="calendar year")
+    devices: int = Field(description="devices installed (count)")
+    h100_equivalents: float = Field(description="H100-equivalents installed")
+    facility_power_w: float = Field(description="facility power, watts")
+    capex_usd: float = Field(description="cumulative capex of what is installed, USD")
+    tco_usd_per_year: float = Field(description="TCO of the installed fleet, USD per year")
+    energy_mwh_per_year: float = Field(description="energy, MWh per year")
+    co2_t_per_year: float = Field(description="operational tCO2e per year")
+
+
+class TornadoRow(Result):
+    """One parameter swept from low to high: the TCO of the last phase at each end."""
+
+    parameter: str = Field(description="what was varied (electricity, pue, headroom, POOL.price, ...)")
+    low_value: float = Field(description="low end of the range (the parameter's own unit)")
+    high_value: float = Field(description="high end of the range (the parameter's own unit)")
+    tco_low_usd_per_year: float | None = Field(description="TCO per year at the low end (null: infeasible)")
+    tco_high_usd_per_year: float | None = Field(description="TCO per year at the high end (null: infeasible)")
+    swing_usd_per_year: float | None = Field(description="|high - low| TCO, USD per year")
+
+
+class ScenarioPlan(Result):
+    """`infraplan plan`: a scenario sized, placed, packed, powered and costed, phase by phase."""
+
+    scenario: str = Field(description="scenario name")
+    objective: str = Field(description="capex | tco | power | carbon")
+    phases: list[ScenarioPhaseRow] = Field(description="totals per phase")
+    services: list[ScenarioServiceRow] = Field(description="services per phase and pool")
+    pools: list[ScenarioPoolRow] = Field(description="pools per phase")
+    sites: list[ScenarioSiteRow] = Field(description="sites per phase")
+    devices: int = Field(description="devices in the last phase (count)")
+    h100_equivalents: float = Field(description="H100-equivalents in the last phase")
+    facility_power_w: float = Field(description="facility power in the last phase, watts")
+    capex_usd: float = Field(description="capex of the last phase's fleet, USD")
+    tco_usd_per_year: float = Field(description="TCO of the last phase's fleet, USD per year")
+    energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
+    co2_t_per_year: float = Field(description="operational tCO2e per year in the last phase")
+    excluded: list[str] = Field(description="service/pool pairs that cannot work, and why")
+    warnings: list[str] = Field(description="what the planner noticed (sites over their cap after packing, ...)")
+    solver: str = Field(description="the programme and its solver")
+    seconds: float = Field(description="planning time, seconds")
+    tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
+    published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
+
+
+class ScenarioComparison(Result):
+    """`infraplan compare`: scenarios side by side, with deltas against the first."""
+
+    scenarios: list[ScenarioPlan] = Field(description="each scenario's plan")
+    metrics: list[str] = Field(description="compared fields of ScenarioPlan")
+    deltas: list[dict[str, float]] = Field(description="per scenario: metric -> value minus the first scenario's")
+    risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")

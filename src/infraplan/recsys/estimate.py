@@ -14,9 +14,11 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 
 Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
 QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
-memory and host-link. Power = idle + (active - idle) x busy fraction, active = the catalog's typical power
-(TDP if none), idle = the catalog idle power (active if unknown). Platform power is what a data hall
-provisions per accelerator: its TDP plus the host server's share (profile `host_power_w`).
+memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the catalog idle power (TDP if
+unknown); platform power is that same device draw plus the host server's share (profile `host_power_w`). One
+accelerator figure, the catalog TDP (`device_power_w`), feeds the device and the platform QPS/W alike, so the two
+ratios between chips differ only by the host shares (MTIA v2: 90 W, the Meta blog's figure, the same source as
+its 1.5x platform perf/W claim).
 Sources of every figure are in the catalog files (`catalog/recsys/`, `catalog/accelerators/`).
 """
 
@@ -39,6 +41,13 @@ from infraplan.recsys.results import RecsysEstimate
 MAX_BATCH = 4096
 _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"), "fp8": ("int8", "bf16", "fp16"),
               "fp32": ("tf32",), "tf32": ("fp32",)}
+
+
+def device_power_w(accelerator: Accelerator, busy: Any) -> Any:
+    """THE accelerator draw of recsys serving at a busy fraction: idle + (TDP - idle) x busy (idle: the catalog
+    idle power, TDP if unknown)."""
+    idle = accelerator.idle_power_w if accelerator.idle_power_w is not None else accelerator.tdp_w
+    return idle + (accelerator.tdp_w - idle) * busy
 
 
 def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
@@ -104,14 +113,12 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     memory_side = gemm_memory + inter_memory + emb_device
     bound = np.where(link > device, "host-link", np.where(compute_side >= memory_side, "compute", "memory"))
 
-    active = accelerator.typical_power_w or accelerator.tdp_w
-    idle = accelerator.idle_power_w if accelerator.idle_power_w is not None else active
     busy = device / period
-    power = idle + (active - idle) * busy
+    power = device_power_w(accelerator, busy)
     qps = b / period
     return {
         "batch": b, "qps": qps, "latency_s": device + link, "power_w": power, "qps_per_w": qps / power,
-        "platform_power_w": np.full_like(b, accelerator.tdp_w + profile.host_power_w), "bound": bound,
+        "platform_power_w": power + profile.host_power_w, "bound": bound,
         "busy_fraction": busy,
         "breakdown_s": {
             "embedding_sram": emb_tier.get("sram", np.zeros_like(b)),

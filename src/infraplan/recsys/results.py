@@ -28,7 +28,7 @@ class RecsysEstimate(Result):
     power_w: float = Field(description="device watts")
     qps_per_w: float = Field(description="queries per second per device watt")
     bound: str = Field(description="the term that bounds the batch time")
-    platform_power_w: float = Field(description="watts of TDP plus the host share")
+    platform_power_w: float = Field(description="watts of the device draw (power_w) plus the host share")
     platform_qps_per_w: float = Field(description="queries per second per platform watt")
     busy_fraction: float = Field(description="fraction of the device busy")
     breakdown_s: dict[str, float] = Field(description="seconds per batch by term")

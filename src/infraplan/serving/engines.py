@@ -1,4 +1,10 @@
-"""Serving engines' own memory and batch conventions: how much memory the KV cache gets, and the batch limits.
+"""Serving stacks' engine conventions: how much memory the KV cache gets, the batch limits, the scheduler.
+
+One concept: a serving STACK profile (`catalog/stacks/<name>.yaml`, kind serving: trtllm-0.x, vllm-0.x,
+sglang-0.x, or a user's YAML) carries its engine's KV-memory rule, batch defaults and scheduling policy (its
+`serving:` block) beside CUDA graphs and custom all-reduce; `load_engine` turns it into a `ServingEngine`.
+A versioned name as benchmark logs write it (`vllm-0.12.0`, `trtllm-1.0.0rc3`, `sglang-0.5.9`) resolves to the
+shipped profile of its engine family.
 
 The three engines size their KV cache differently, and the difference is several GiB per GPU on Hopper:
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
@@ -35,7 +42,10 @@ KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
 
 @dataclass(frozen=True)
 class ServingEngine:
-    """One engine's KV-memory rule and default batch limits (see the module docstring for the sources)."""
+    """One serving stack's KV-memory rule, batch limits and policies (see the module docstring for the sources).
+
+    `name` is the stack profile (`vllm-0.x` or a YAML path), `engine` its family (trtllm | vllm | sglang).
+    """
 
     name: str
     kv_convention: KvConvention
@@ -44,6 +54,11 @@ class ServingEngine:
     token_budget: int = 8192
     # SGLang's static fraction by TP (smallest TP first): (TP at least, fraction)
     fraction_by_tp: tuple[tuple[int, float], ...] = ()
+    engine: str = "trtllm"
+    scheduler: str = "fcfs"
+    cuda_graphs: bool = True
+    custom_all_reduce: bool = False
+    ref: str = ""  # what `load_engine` resolves it from again: the shipped name or the YAML path
 
     def memory_fraction(self, tp: int) -> float:
         fraction = self.kv_memory_fraction
@@ -70,23 +85,48 @@ class ServingEngine:
         return f * total_bytes - weights_bytes - short
 
 
-ENGINES: dict[str, ServingEngine] = {
-    "trtllm": ServingEngine("trtllm", "free_after_weights", 0.9, offline_max_batch=2048),
-    "vllm": ServingEngine("vllm", "of_total", 0.9, offline_max_batch=1024),
-    "sglang": ServingEngine("sglang", "static_of_total", 0.88, offline_max_batch=4096,
-                            fraction_by_tp=((2, 0.87), (4, 0.85), (8, 0.81), (16, 0.79))),
-}
-DEFAULT_ENGINE = "trtllm"
+def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
+    """The engine conventions of a serving stack profile (InputError if it has none)."""
+    if stack.kind != "serving" or stack.serving is None:
+        raise InputError(f"stack {stack.name} is a {stack.kind} stack without a `serving:` block; serving takes "
+                         f"one of {', '.join(serving_stacks())} or a serving stack YAML")
+    p = stack.serving
+    return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
+                         tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
+                         stack.custom_all_reduce, ref or stack.name)
+
+
+def serving_stacks() -> list[str]:
+    """Names of the shipped serving stack profiles."""
+    return [n for n in list_stacks() if load_stack(n).kind == "serving"]
+
+
+def _family_stack(ref: str) -> str | None:
+    """The shipped profile of a versioned engine name (`vllm-0.12.0` -> `vllm-0.x`), or None."""
+    key = ref.lower()
+    for name in serving_stacks():
+        family = load_stack(name).stack_class
+        if key == family or key.startswith(family + "-") or key.startswith(family + "_"):
+            return name
+    return None
+
+
+def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:
+    """A serving stack by name, versioned engine name or YAML path (None: the default stack), as its engine."""
+    if isinstance(ref, ServingEngine):
+        return ref
+    if isinstance(ref, Stack):
+        return engine_of_stack(ref)
+    ref = ref or DEFAULT_SERVING_STACK
+    if ref in list_stacks() or ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return engine_of_stack(load_stack(ref), ref)
+    family = _family_stack(ref)
+    if family is None:
+        raise InputError(f"unknown serving stack {ref!r}; choose from {', '.join(serving_stacks())}, a versioned "
+                         "engine name (vllm-0.12.0 picks vllm-0.x) or a serving stack YAML")
+    return engine_of_stack(load_stack(family))
+
+
+ENGINES: dict[str, ServingEngine] = {e.engine: e for e in map(load_engine, ("trtllm", "vllm", "sglang"))}
+DEFAULT_ENGINE = DEFAULT_SERVING_STACK
 ONLINE_MAX_BATCH = 256  # online default sequences per engine, as before (vLLM V0's max_num_seqs)
-
-
-def load_engine(name: str | ServingEngine | None) -> ServingEngine:
-    """An engine by name; a versioned stack name (`vllm-0.12.0`, `trtllm-1.0`) picks its engine by prefix."""
-    if isinstance(name, ServingEngine):
-        return name
-    key = (name or DEFAULT_ENGINE).lower()
-    for engine, spec in ENGINES.items():
-        if key == engine or key.startswith(engine + "-") or key.startswith(engine + "_"):
-            return spec
-    raise InputError(f"unknown serving engine {name!r}; choose from {', '.join(ENGINES)} "
-                     "(a versioned name such as vllm-0.12 picks its engine)")

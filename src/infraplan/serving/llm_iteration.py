@@ -10,7 +10,8 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate; decode attention is memory-bound, reading every cached K and V byte of the batch.
 * Memory-bound element-wise kernels (norms, rotary, activation, residuals).
-* TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`), EP:
+* TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
+  two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
   all-to-all dispatch and combine; PP: the activations sent between stages.
 * A fixed host cost per iteration (scheduling, sampling launch, CUDA-graph replay): an engine
   ASSUMPTION, one value for every accelerator (`ITERATION_OVERHEAD_S`).
@@ -37,13 +38,15 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
+from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time, memory_bound_time
 from infraplan.network.collectives import (
     Fabric,
     collective_time,
+    custom_all_reduce_time,
     send_recv_time,
 )
 from infraplan.ops.layer import Collective, Layout, head_ops, layer_ops
+from infraplan.serving.engines import load_engine
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
@@ -63,7 +66,8 @@ class Deployment:
     max_batch: int = 256
     token_budget: int = 8192
     block_tokens: int = 16
-    engine: str = "trtllm"  # serving.engines: whose KV-memory convention and batch defaults apply
+    engine: str = "trtllm"  # the stack's engine family (trtllm | vllm | sglang)
+    stack: str = "trtllm-0.x"  # serving stack profile (name or YAML path): KV rule, scheduler, custom all-reduce
 
     @property
     def gpus_per_replica(self) -> int:
@@ -159,8 +163,13 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
-def _collective_time(fabric: Fabric, c: Collective) -> np.ndarray:
-    return np.where(c.mask, c.count * collective_time(fabric, c.kind, c.bytes, c.group, c.stride), 0.0)
+def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False) -> np.ndarray:
+    """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot."""
+    if custom_all_reduce and c.kind == "all_reduce":
+        one = custom_all_reduce_time(fabric, c.bytes, c.group, c.stride)
+    else:
+        one = collective_time(fabric, c.kind, c.bytes, c.group, c.stride)
+    return np.where(c.mask, c.count * one, 0.0)
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
@@ -172,12 +181,16 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     ops = layer_ops(shape, Layout(tokens=m, tp=dep.tp, ep_inside_tp=dep.ep, phase="inference"))
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
-    for g in ops.gemms:
-        gemms = gemms + g.count * gemm_time(rates, g.m, g.n, g.k, prec.bytes_per_element(g.m, g.n, g.k), prec.rate)
-        flop_s = flop_s + g.count * 2.0 * g.m * g.n * g.k / prec.rate
+    for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`hardware.grouped_gemm_time`)
+        width = prec.bytes_per_element(g.m, g.n, g.k)
+        gemms = gemms + (g.share * grouped_gemm_time(rates, g.m, g.n, g.k, g.count, width, prec.rate) if g.grouped
+                         else g.count * gemm_time(rates, g.m, g.n, g.k, width, prec.rate))
+        flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
     elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
-    tp_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "tp"), np.zeros_like(m))
+    custom = load_engine(dep.stack).custom_all_reduce
+    tp_comm = sum((_collective_time(fabric, c, custom) for c in ops.collectives_fwd if c.role == "tp"),
+                  np.zeros_like(m))
     ep_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "ep"), np.zeros_like(m))
     return gemms + elementwise + tp_comm + ep_comm, flop_s
 

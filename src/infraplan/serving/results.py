@@ -89,6 +89,8 @@ class ServingResult(SparseResult):
     offline: bool = Field(description="every request present at t = 0")
     rate_per_s: float | None = Field(description="arrival rate, requests per second")
     concurrency: int | None = Field(None, description="closed-loop clients, each sending on its last finish (count)")
+    stack: str | None = Field(None, description="serving stack profile: engine conventions, scheduler, custom "
+                              "all-reduce (catalog/stacks)")
     seed: int = Field(description="random seed")
     requests_clipped_to_context: int = Field(description="requests truncated to the model's context (count)")
     fits: bool = Field(description="the deployment fits memory")
@@ -116,6 +118,7 @@ class ServingResult(SparseResult):
     joules_per_token: float | None = Field(None, description="joules per output token")
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
     usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
+    usd_per_million_tokens_reason: str | None = Field(None, description="why the cost is null (no price)")
     iterations: int | None = Field(None, description="engine iterations simulated (count)")
     assumptions: Assumptions | None = Field(None, description="modelling assumptions")
     error_band: ErrorBand | None = Field(None, description="expected relative throughput error (validation residuals "

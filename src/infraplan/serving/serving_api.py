@@ -5,13 +5,15 @@ offline=True, dtype="fp8")` and gets the typed result (serving/results.py) whose
 
 Load: `offline` (everything at t = 0), `rate` (open loop, requests/s) or `concurrency` (closed loop of N
 clients, each sending its next request when its last one ends: how genai-perf, vLLM benchmark_serving
---max-concurrency and SGLang bench_serving measure). `engine` (trtllm | vllm | sglang, or a versioned stack name)
-picks the KV-memory convention and the default batch limits (`serving.engines`); offline and closed-loop runs
+--max-concurrency and SGLang bench_serving measure). `stack` (a serving stack profile: trtllm-0.x | vllm-0.x |
+sglang-0.x, a versioned engine name such as vllm-0.12.0, or a YAML) picks the KV-memory convention, the default
+batch limits, the scheduler and custom all-reduce (`serving.engines`); offline and closed-loop runs
 default to the engine's own max batch, open-loop runs to 256.
 """
 
 from __future__ import annotations
 
+from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
@@ -88,10 +90,16 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
                      tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
-                     engine: str | None = None) -> ServingResult | ImageServingResult:
-    """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`."""
+                     stack: str | None = None, engine: str | None = None) -> ServingResult | ImageServingResult:
+    """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`.
+
+    `stack`: the serving stack profile (name, versioned engine name or YAML path); `engine` is its old alias.
+    """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
-    spec_engine = load_engine(engine)
+    require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
+    if stack is not None and engine is not None and load_engine(stack).name != load_engine(engine).name:
+        raise InputError(f"--engine {engine} is an alias of --stack; give one (got --stack {stack})")
+    spec_engine = load_engine(stack if stack is not None else engine)
     spec = load_workload(workload) if workload is not None else None
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
@@ -125,7 +133,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--gpus {gpus} is not divisible by TP x PP = {tp_n * pp}")
     replicas = gpus // (tp_n * pp)
     dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
-                     token_budget=token_budget, engine=spec_engine.name)
+                     token_budget=token_budget, engine=spec_engine.engine, stack=spec_engine.ref)
     check_deployment(shape, acc, dep)
     if prefill_gpus < 0 or prefill_gpus % (tp_n * pp) or (prefill_gpus and prefill_gpus >= gpus):
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of TP x PP = {tp_n * pp} below --gpus")
@@ -148,7 +156,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,
-              "rate_per_s": rate, "concurrency": concurrency, "seed": seed,
+              "rate_per_s": rate, "concurrency": concurrency, "seed": seed, "stack": spec_engine.name,
               "requests_clipped_to_context": clipped}
     band = error_band(acc.name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
     return ServingResult.model_validate({**header, **result, "error_band": band})

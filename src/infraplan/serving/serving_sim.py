@@ -37,6 +37,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.serving.engines import load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_bytes_per_token_model, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_engine import simulate_engine
@@ -85,7 +86,8 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
         r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
-                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients)
+                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
+                            scheduler=load_engine(dep.stack).scheduler)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
@@ -120,6 +122,12 @@ def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, request
     return None
 
 
+def unpriced_reason(accelerator: str) -> str:
+    """Why a serving cost is null: the catalog has no server price for the accelerator and none was given."""
+    return (f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass "
+            "--usd-per-hour")
+
+
 def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]:
     idle = accelerator.idle_power_w
     if idle is None:
@@ -139,7 +147,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
-                      dep.max_batch, dep.block_tokens, engine=dep.engine)
+                      dep.max_batch, dep.block_tokens, engine=dep.stack)
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
               "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.pp,
               "memory_capacity_bytes": accelerator.memory_bytes}
@@ -226,6 +234,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "joules_per_token": energy / tokens_out,
         "usd_per_hour_per_gpu": usd_per_hour,
         "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
+        **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": POWER_ASSUMPTION,
                         "scheduler": "continuous batching, chunked prefill, FCFS, KV reserved for prompt + output "

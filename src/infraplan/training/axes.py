@@ -13,6 +13,7 @@ tests/training/test_axes.py perturbs every field to catch that.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 
@@ -21,7 +22,7 @@ from numpy.typing import NDArray
 
 from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
 
@@ -57,10 +58,12 @@ class Axis:
     comm: bool
     outer: bool = False  # enumerated in a Python loop: later axes' candidates may depend on its value
     given: str | None = None  # an earlier inner axis this one's candidates depend on (enumerated jointly)
+    broadcast: bool = False  # the search evaluates it as an extra array dimension, not as enumerated rows
 
 
 def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
 
 
 def _tp(s: SearchSpace, c: Chosen) -> list[int]:
@@ -112,14 +115,14 @@ AXES: tuple[Axis, ...] = (
     Axis("cp", _cp, layer=True, comm=True, outer=True),
     Axis("pp", _pp, layer=True, comm=True, outer=True),
     Axis("dp", _dp, layer=True, comm=True, outer=True),  # EP all-to-all stride, DP collectives
-    Axis("vpp", _vpp, layer=False, comm=False),
+    Axis("vpp", _vpp, layer=False, comm=False, broadcast=True),
     Axis("ep", _ep, layer=True, comm=True),
     Axis("micro_batch", _micro_batch, layer=True, comm=True),
     Axis("recompute", lambda s, c: list(Recompute), layer=True, comm=False),
-    Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False),
+    Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False, broadcast=True),
     Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False),
     Axis("order", _order, layer=True, comm=True),
-    Axis("schedule", _schedule, layer=False, comm=False, given="vpp"),
+    Axis("schedule", _schedule, layer=False, comm=False, given="vpp", broadcast=True),
     Axis("global_batch", _fixed(lambda s: s.global_batch), layer=False, comm=False),
     Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True),
     Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False),
@@ -133,6 +136,10 @@ COMM_KEYS: tuple[str, ...] = tuple(a.field for a in AXES if a.comm)
 
 if {a.field for a in AXES} != {f.name for f in fields(PlanArrays)} or len(AXES) != len(fields(PlanArrays)):
     raise AssertionError("AXES must declare every PlanArrays field exactly once")
+# the axes the search broadcasts: no cached term depends on them, and their candidates depend only on PP
+BROADCAST_KEYS: tuple[str, ...] = tuple(a.field for a in AXES if a.broadcast)
+if any(a.layer or a.comm or a.outer for a in AXES if a.broadcast):
+    raise AssertionError("a broadcast axis must change no cached layer or communication term")
 
 
 def _inner_grid(space: SearchSpace, chosen: Chosen,
@@ -201,3 +208,90 @@ def enumerate_axes(space: SearchSpace) -> PlanArrays:
             before *= k
         lo = hi
     return PlanArrays(**columns)
+
+
+@dataclass(frozen=True)
+class RowGrid:
+    """The search space as rows x broadcast axes: every plan is a row, a (vpp, schedule) pair and a ZeRO stage.
+
+    `rows` holds one plan per combination of the enumerated axes, at vpp 1, 1F1B and ZeRO 0 (always a valid
+    combination, so row validity is that of every rule not involving the broadcast axes). `stages[pp]` is the
+    (2, K) array of (vpp, schedule) candidates for that PP, `zero` the ZeRO stages. `rank[i] + k *
+    pair_stride[i] + z * zero_stride[i]` is the position of plan (row i, pair k, ZeRO z) in the full cartesian
+    order of `enumerate_axes`, so ties break as they would there.
+    """
+
+    rows: PlanArrays
+    stages: dict[int, NDArray[np.int64]]
+    zero: NDArray[np.int64]
+    rank: NDArray[np.int64]
+    pair_stride: NDArray[np.int64]
+    zero_stride: NDArray[np.int64]
+
+
+def enumerate_rows(space: SearchSpace) -> RowGrid:
+    """The candidate rows of `enumerate_axes` without the broadcast axes (vpp and schedule, ZeRO stage).
+
+    Python walks the outer axes and lists the inner candidates of each outer combination; the rows are then
+    built for all combinations at once (grid coordinates from each row's position, no per-combination arrays).
+    """
+    outer = [a for a in AXES if a.outer]
+    inner = [a for a in AXES if not a.outer and not a.broadcast]
+    cheap = [a for a in AXES if a.broadcast]
+    blocks: list[tuple[dict[str, int], list[list[int]]]] = []
+    stages: dict[int, NDArray[np.int64]] = {}
+    cheap_sizes: dict[int, list[int]] = {}  # per PP: the broadcast dimensions' sizes, in AXES order
+
+    def walk(level: int, chosen: dict[str, int]) -> None:
+        if level < len(outer):
+            axis = outer[level]
+            for value in axis.candidates(space, chosen):
+                walk(level + 1, {**chosen, axis.field: int(value)})
+            return
+        pp = chosen["pp"]
+        if pp not in cheap_sizes:
+            dims = _inner_grid(space, chosen, cheap)
+            cheap_sizes[pp] = [values.shape[1] for _, values in dims]
+            pairs = next(values for names, values in dims if "vpp" in names)
+            stages[pp] = pairs[[0, 1]] if pairs.shape[0] == 2 else pairs
+        values = [list(a.candidates(space, chosen)) for a in inner]
+        if all(values) and all(cheap_sizes[pp]):
+            blocks.append((chosen, values))
+
+    walk(0, {})
+    zero = np.asarray(ZERO_STAGES, dtype=np.int64)
+    if not blocks:
+        empty = np.zeros(0, dtype=np.int64)
+        return RowGrid(PlanArrays(**{a.field: empty for a in AXES}), stages, zero, empty, empty, empty)
+    # full cartesian order of `enumerate_axes`: inner axes in AXES order, (vpp, schedule) one joint dimension
+    order = [a for a in AXES if not a.outer and a.given is None]
+    sizes = np.array([[len(vals) for vals in values] for _, values in blocks], dtype=np.int64)  # (blocks, inner)
+    n = sizes.prod(axis=1)
+    at_inner = [next((i for i, b in enumerate(inner) if b is a), -1) for a in order]
+    at_cheap = [next((i for i, b in enumerate(c for c in cheap if c.given is None) if b is a), -1) for a in order]
+    full_sizes = np.array([[len(values[i]) if i >= 0 else cheap_sizes[chosen["pp"]][j]
+                            for i, j in zip(at_inner, at_cheap, strict=True)] for chosen, values in blocks],
+                          dtype=np.int64)
+    full_strides = np.concatenate([np.cumprod(full_sizes[:, :0:-1], axis=1)[:, ::-1],
+                                   np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
+    full_offset = np.concatenate([[0], np.cumsum(full_sizes.prod(axis=1))[:-1]])
+    block = np.repeat(np.arange(len(blocks)), n)
+    local = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    inner_strides = np.concatenate([np.cumprod(sizes[:, :0:-1], axis=1)[:, ::-1],
+                                    np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
+    columns: dict[str, NDArray[np.int64]] = {}
+    rank = full_offset[block]
+    for j, axis in enumerate(inner):
+        coord = local // inner_strides[block, j] % sizes[block, j]
+        flat = np.asarray([v for _, values in blocks for v in values[j]], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes[:, j])[:-1]])
+        columns[axis.field] = flat[starts[block] + coord]
+        rank = rank + coord * full_strides[block, next(i for i, a in enumerate(order) if a is axis)]
+    for axis in outer:
+        columns[axis.field] = np.asarray([chosen[axis.field] for chosen, _ in blocks], dtype=np.int64)[block]
+    # first candidates of the broadcast axes: vpp 1 with 1F1B, ZeRO 0 (valid for every row)
+    fill = {"vpp": 1, "schedule": int(Schedule.ONE_F_ONE_B), "zero": 0}
+    columns.update({k: np.full(block.size, v, dtype=np.int64) for k, v in fill.items()})
+    by_field = {a.field: i for i, a in enumerate(order)}
+    return RowGrid(PlanArrays(**columns), stages, zero, rank,
+                   full_strides[block, by_field["vpp"]], full_strides[block, by_field["zero"]])

@@ -55,10 +55,13 @@ class LabelledEnum(IntEnum):
 
 
 class Dtype(LabelledEnum):
-    """GEMM precision: bf16, or fp8 with Transformer Engine's casts (weights keep a bf16 master copy)."""
+    """GEMM precision of the linear layers; each label's recipe (rate, operand bytes, casts, layers kept in
+    bf16) is `ops.precision.RECIPES`. Weights keep a bf16 copy beside the low-precision ones."""
 
     BF16 = 0, "bf16"
-    FP8 = 1, "fp8"
+    FP8 = 1, "fp8"  # Transformer Engine fp8; the scaling (delayed / current / blockwise) is the stack's
+    MXFP8 = 2, "mxfp8"  # OCP microscaling, 32-element blocks (Blackwell)
+    NVFP4 = 3, "nvfp4"  # NVIDIA 4-bit, 16-element blocks + per-tensor scale (Blackwell)
 
 
 class Recompute(LabelledEnum):
@@ -88,3 +91,5 @@ class Schedule(LabelledEnum):
 
     ONE_F_ONE_B = 0, "1f1b"
     INTERLEAVED = 1, "interleaved"
+    ZB_H1 = 2, "zb-h1"  # zero bubble, 1F1B memory (Qi et al. 2023)
+    DUALPIPE = 3, "dualpipe"  # bidirectional (DeepSeek-V3)

@@ -15,6 +15,7 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
@@ -26,25 +27,44 @@ from infraplan.training.step_time import COMPONENTS, step_time
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
 
+def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
+    """Peak FLOP/s of each plan's GEMM precision (the MFU denominator)."""
+    accelerator = cluster.accelerator  # the peak of the format the recipe's GEMMs run in (`ops.precision`)
+    formats = [RECIPES[d.label].peak_dtype for d in Dtype]
+    return np.array([accelerator.peak(f) if accelerator.supports(f) else np.nan for f in formats])[plan.dtype]
+
+
+def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.ndarray) -> np.ndarray:
+    """Model TFLOP/s per GPU at these step times (Megatron convention, `training.flops`)."""
+    return np.asarray(model_flops_per_step(shape, plan) / (step_s * plan.gpus.astype(np.float64)) / 1e12)
+
+
+def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> dict[str, np.ndarray]:
+    """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields."""
+    memory = memory_breakdown(shape, plan)
+    out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
+    total = memory[MEMORY_TERMS[0]]
+    for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
+        total = total + memory[k]
+    out["memory_per_gpu_bytes"] = total
+    out["fits"] = total <= cluster.accelerator.memory_bytes
+    return out
+
+
 def evaluate_plans(shape: TransformerShape, cluster: Cluster,
                    plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
     """Every output metric for every plan, as arrays, under one software stack (None: the default)."""
-    accelerator = cluster.accelerator
     out = step_time(shape, cluster, plan, stack)
     gpus = plan.gpus.astype(np.float64)
     tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
-    peak = np.where(plan.dtype == Dtype.FP8, accelerator.peak("fp8") if accelerator.supports("fp8") else np.nan,
-                    accelerator.peak("bf16"))
+    peak = peak_flops(cluster, plan)
     t = out["step_time_s"]
     out["tokens_per_s"] = tokens / t
     out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
-    out["model_tflops_per_gpu"] = model_flops_per_step(shape, plan) / (t * gpus) / 1e12
+    out["model_tflops_per_gpu"] = model_tflops_per_gpu(shape, plan, t)
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = hardware_flops_per_step(shape, plan) / (t * gpus) / peak
-    memory = memory_breakdown(shape, plan)
-    out.update({f"mem_{k}": memory[k] for k in MEMORY_TERMS})
-    out["memory_per_gpu_bytes"] = np.sum([memory[k] for k in MEMORY_TERMS], axis=0)
-    out["fits"] = out["memory_per_gpu_bytes"] <= accelerator.memory_bytes
+    out.update(plan_memory(shape, cluster, plan))
     return out
 
 

@@ -26,11 +26,12 @@ from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers
+from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import in_flight_micro_batches
+from infraplan.training.schedules import in_flight_micro_batches, parameter_copies
 
-WEIGHT_BYTES = 2.0  # bf16 weights (fp8 training adds a 1-byte copy)
+WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 
@@ -51,7 +52,7 @@ def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
 
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """The part of `local_params` that is routed experts: replicated only over DP/EP ranks, not all of DP."""
-    return ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep) * np.ones(len(plan))
+    return ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep) * np.ones(np.shape(plan.tp))
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -69,12 +70,17 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) 
 
 
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.ndarray]:
-    """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead."""
-    params = local_params(shape, plan)
-    shard = sharded_params(shape, plan)
+    """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead.
+
+    Element-wise in the plan fields, so the search can pass broadcastable columns (rows x virtual stages and
+    schedules x ZeRO stages) and get the terms on that grid.
+    """
+    copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
+    params = local_params(shape, plan) * copies
+    shard = sharded_params(shape, plan) * copies
     zero = plan.zero
-    fp8 = plan.dtype == Dtype.FP8
-    weight_bytes = WEIGHT_BYTES + np.where(fp8, 1.0, 0.0)
+    copy_bytes = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # low-precision weight copies
+    weight_bytes = WEIGHT_BYTES + copy_bytes[plan.dtype]
     one_layer = local_layer_params(shape, plan) * weight_bytes
     weights = np.where(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
     grads = np.where(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
@@ -89,6 +95,6 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.
     in_flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)  # by schedule
     logits = np.where(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
     activations = in_flight * layers * stored + working + logits
-    overhead = np.full(len(plan), RUNTIME_OVERHEAD_BYTES)
+    overhead = np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}

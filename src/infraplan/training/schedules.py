@@ -2,8 +2,9 @@
 
 Every schedule is one `ScheduleModel` registered in `PIPELINE_SCHEDULES`; `step_time` (bubble) and
 `memory_breakdown` (activations in flight) and `plan_violations` (validity) read the table, so a new
-schedule (zero-bubble ZB-H1, DualPipe, ...) is one model plus one table entry (and a `Schedule` member for
-its CLI name). Every schedule is modelled for every number of micro-batches m, not only m >= p.
+schedule is one model plus one table entry (and a `Schedule` member for its CLI name): 1F1B, interleaved,
+ZB-H1 and DualPipe below (ZB-V, the V-shaped zero-bubble schedule, is not modelled). Every schedule is
+modelled for every number of micro-batches m, not only m >= p.
 
 * 1F1B (PipeDream-Flush; Narayanan et al. SC'21 Sec. 2.2.1): a step is (m + p - 1) stage times of one
   micro-batch (forward + backward) at every m: the bubble is (p - 1) stage times, and with m < p the stages
@@ -20,6 +21,22 @@ its CLI name). Every schedule is modelled for every number of micro-batches m, n
   ("number of microbatches is not divisible by pipeline-parallel size when using interleaved schedule",
   megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving), so m < p
   is refused too.
+
+* ZB-H1 (zero bubble, Qi et al. 2023, arXiv:2401.10241 Sec. 3.1 "ZB-H1"): the backward is split into B (the
+  input gradient, on the critical path) and W (the weight gradient, deferrable); W passes fill the cool-down
+  bubble, so with m >= p the bubble is (p - 1)(T_F + T_B - T_W) where 1F1B has (p - 1)(T_F + T_B + T_W), at
+  the same activation memory as 1F1B (min(p, m) in flight; W holds a little extra, not counted). In the
+  DeepSeek-V3 report's notation (B the whole backward) that is (p - 1)(F + B - 2W) ("ZB1P", Table 2). With
+  m < p there are too few W passes to fill the cool-down: only the last stage's W leaves the critical path,
+  (p - 1)(T_F + T_B). T_F : T_B : T_W = 1 : 1 : 1 of the stage time per micro-batch, the paper's working
+  assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages.
+* DualPipe (DeepSeek-V3, arXiv:2412.19437 Sec. 3.2.1, Table 2): micro-batches enter from both ends; rank i
+  holds stages i and p-1-i, so every rank keeps 2x the parameters of a stage and p + 1 micro-batches of
+  activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
+  the EP all-to-all and PP traffic. Bubble (p/2 - 1)(F&B + B - 3W) with B the whole backward and F&B ~ F + B
+  (compute-bound chunks overlap communication, not each other) -> (p/2 - 1)(T_F + 2 T_B - T_W) of the split
+  above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
+  (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
 
 Stage balance (`heaviest_stage`): frameworks do not split the layers uniformly when the first stage also
 holds the embedding and the last the LM head and loss: Megatron's `--decoder-first-pipeline-num-layers` /
@@ -68,6 +85,7 @@ class ScheduleModel:
 
     bubble(pp, vpp, micro_batches, stage_s): idle seconds per step on the heaviest stage.
     in_flight(pp, vpp, micro_batches): micro-batches whose activations the first stage holds at its peak.
+    parameter_copies: stage parameters (weights, gradients, optimizer state) each rank holds (DualPipe: 2).
     valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
     batches_valid(pp, vpp, micro_batches): which micro-batch counts the framework accepts;
     `batches_requirement` is the framework's rule.
@@ -79,6 +97,7 @@ class ScheduleModel:
     requirement: str
     batches_valid: Callable[[ArrayLike, ArrayLike, ArrayLike], Mask] = _always
     batches_requirement: str = ""
+    parameter_copies: float = 1.0
 
 
 def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
@@ -115,6 +134,40 @@ def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: Arr
     return np.asarray((m >= p) & (m % np.maximum(p, 1) == 0), dtype=np.bool_)
 
 
+# T_F : T_B : T_W (forward, input gradient, weight gradient) as shares of the stage time per micro-batch
+ZB_SPLIT = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
+
+
+def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
+    p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
+    f, b, w = (share * t for share in ZB_SPLIT)
+    return np.where(m >= p, (p - 1.0) * (f + b - w), (p - 1.0) * (f + b))
+
+
+def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
+    return np.asarray((np.asarray(pp) > 1) & (np.asarray(vpp) == 1), dtype=np.bool_)
+
+
+def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
+    p, t = _f(pp), _f(stage_s)
+    f, b, w = (share * t for share in ZB_SPLIT)
+    return np.maximum(p / 2.0 - 1.0, 0.0) * ((f + (b + w)) + (b + w) - 3.0 * w)
+
+
+def _dualpipe_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
+    return np.minimum(_f(pp) + 1.0, _f(micro_batches))
+
+
+def _dualpipe_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
+    p = np.asarray(pp)
+    return np.asarray((p > 1) & (p % 2 == 0) & (np.asarray(vpp) == 1), dtype=np.bool_)
+
+
+def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    m = np.asarray(micro_batches)
+    return np.asarray((m >= np.asarray(pp)) & (m % 2 == 0), dtype=np.bool_)
+
+
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
     Schedule.ONE_F_ONE_B: ScheduleModel(_one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid,
                                         "has no virtual stages (--vpp 1)"),
@@ -123,6 +176,12 @@ PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
         _interleaved_batches_valid,
         "needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of PP "
         "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)"),
+    Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
+                                  "needs PP > 1 and no virtual stages (--vpp 1)"),
+    Schedule.DUALPIPE: ScheduleModel(
+        _dualpipe_bubble, _dualpipe_in_flight, _dualpipe_valid, "needs an even PP > 1 and --vpp 1",
+        _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least PP (fed from both ends)",
+        parameter_copies=2.0),
 }
 
 
@@ -153,6 +212,11 @@ def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: Arr
                             micro_batches: ArrayLike) -> Array:
     """Micro-batches of activations the first stage holds at its peak, each plan by its own schedule."""
     return _by_schedule(schedule, lambda model: model.in_flight(pp, vpp, micro_batches))
+
+
+def parameter_copies(schedule: NDArray[np.int64]) -> Array:
+    """Copies of its stage's parameters each rank holds, each plan by its own schedule (DualPipe: 2)."""
+    return _by_schedule(schedule, lambda model: np.asarray(model.parameter_copies, dtype=np.float64))
 
 
 def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

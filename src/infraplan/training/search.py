@@ -4,8 +4,12 @@ The space: TP (divisors of the attention heads, up to the scale-up domain unless
 PP, virtual stages, CP, DP (what is left), EP (MoE, dividing experts and DP), micro-batch, recompute
 mode, ZeRO stage, dtype, the rank-to-node order (PP or DP outermost) where both axes exceed 1, and the
 pipeline schedule (every registered one, or those asked for). The axes are declared once, in `training.axes`.
-Plans are built as integer arrays, invalid ones are masked by the same rules that reject a user's plan,
-the rest are evaluated in chunks; memory-infeasible plans are counted and dropped.
+Plans are rows (`axes.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
+array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (rows, pairs, ZeRO)
+runs through the single estimate's element-wise model code once, the per-layer and traffic terms once per row.
+Invalid plans are masked by the same rules that reject a user's plan; memory is priced first and rows with no
+fitting plan are dropped before the step time; the top K come from a partition, ties broken in the order of
+the full cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from infraplan.budget import require_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
 from infraplan.catalog.model_config import TransformerShape
@@ -23,13 +29,18 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training.axes import SearchSpace, enumerate_axes
+from infraplan.training.axes import RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.estimate import evaluate_plans, result_row
+from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, plan_memory, result_row
 from infraplan.training.plan import PlanArrays, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
+from infraplan.training.schedules import schedule_violations
+from infraplan.training.step_time import step_time
 
-CHUNK = 1 << 18
+# float64 grid arrays alive at once while one PP group is evaluated (memory terms, step-time terms, keys)
+GRID_ARRAYS = 40
+# PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
+BUCKET_FILL = 0.5
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
@@ -70,6 +81,126 @@ def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band:
     return row.model_copy(update=update)
 
 
+def _grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
+               zero: np.ndarray) -> PlanArrays:
+    """Rows `index` x their (vpp, schedule) pairs (B, K) x ZeRO stages as one broadcastable (B, K, Z) PlanArrays."""
+    b = index[:, None, None]
+    columns = {f.name: getattr(rows, f.name)[b] for f in fields(rows)}
+    columns.update(vpp=vpp[:, :, None], schedule=schedule[:, :, None], zero=zero[None, None, :])
+    return PlanArrays(**columns)
+
+
+@dataclass
+class _Found:
+    """The surviving rows, their (vpp, schedule) pairs and keys; ranks plans as a stable sort of the full
+    enumeration would."""
+
+    grid: RowGrid
+    evaluated: int = 0
+    feasible: int = 0
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (B,) row indices
+    vpp: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
+    schedule: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B, K, Z) flattened, inf: not a fitting plan
+    beyond: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def best(self, top: int) -> PlanArrays:
+        """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order."""
+        keys, beyond, g = self.keys, self.beyond, self.grid
+        shape = (self.rows.size, self.vpp.shape[1], g.zero.size)
+        chosen: list[np.ndarray] = []
+        for pool in (np.flatnonzero(np.isfinite(keys) & ~beyond), np.flatnonzero(np.isfinite(keys) & beyond)):
+            need = top - sum(c.size for c in chosen)
+            if need <= 0 or not pool.size:
+                continue
+            if pool.size > need:  # everything tying with the need-th key stays in: ties break by rank below
+                pool = pool[keys[pool] <= np.partition(keys[pool], need - 1)[need - 1]]
+            b, pair, z = np.unravel_index(pool, shape)
+            row = self.rows[b]
+            rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
+            chosen.append(pool[np.lexsort((rank, keys[pool]))[:need]])
+        picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+        b, pair, z = np.unravel_index(picked, shape)
+        return replace(g.rows.take(self.rows[b]), vpp=self.vpp[b, pair], schedule=self.schedule[b, pair],
+                       zero=g.zero[z])
+
+
+def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
+                 mfu_ceiling: np.ndarray, progress: Callable[[int, int], None] | None) -> _Found:
+    """Evaluate every plan of the grid as one (rows, (vpp, schedule) pairs, ZeRO stages) array.
+
+    Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
+    with no fitting plan are dropped before the step time is priced. The single estimate's code runs on the
+    grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
+    layer and traffic terms are computed once per row, indexed by grid order without sorting).
+    """
+    found = _Found(grid)
+    rows = grid.rows
+    valid = valid_mask(shape, rows)  # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0)
+    pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
+    if not valid.any():
+        return found
+    width = grid.stages[pps[0]].shape[1]
+    one_f_one_b = int(Schedule.ONE_F_ONE_B)
+    vpp_table = np.array([np.pad(grid.stages[p][0], (0, width - grid.stages[p].shape[1]), constant_values=1)
+                          for p in pps])
+    schedule_table = np.array([np.pad(grid.stages[p][1], (0, width - grid.stages[p].shape[1]),
+                                      constant_values=one_f_one_b) for p in pps])
+    real = np.array([np.arange(width) < grid.stages[p].shape[1] for p in pps])
+    # PP values with similar pair counts share one padded grid (each grid is one pass of the model code)
+    buckets: list[list[int]] = []
+    for i, p in enumerate(pps):
+        if buckets and grid.stages[p].shape[1] >= BUCKET_FILL * grid.stages[pps[buckets[-1][0]]].shape[1]:
+            buckets[-1].append(i)
+        else:
+            buckets.append([i])
+    by_pp = np.asarray(pps)
+    sorter = np.argsort(by_pp)
+    table_of = np.zeros(rows.pp.shape, dtype=np.int64)  # each row's line in the pair tables
+    table_of[valid] = sorter[np.searchsorted(by_pp[sorter], rows.pp[valid])]
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    done, total = 0, int(valid.sum())
+    for bucket in buckets:
+        index = np.flatnonzero(valid & np.isin(table_of, bucket))
+        if not index.size:
+            continue
+        done += index.size
+        k = grid.stages[pps[bucket[0]]].shape[1]
+        at = table_of[index]
+        size = index.size * k * grid.zero.size
+        require_memory(size * 8.0 * GRID_ARRAYS, f"a search over {size:,} plans",
+                       "narrow it with --dtype or --schedule, or search fewer GPU counts")
+        vpp, schedule = vpp_table[at, :k], schedule_table[at, :k]
+        plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
+        bad = ~real[at, :k][:, :, None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
+        for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
+            bad = bad | rule
+        found.evaluated += int((~bad).sum()) * grid.zero.size
+        memory = plan_memory(shape, cluster, plan)["memory_per_gpu_bytes"]
+        fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
+        found.feasible += int(fits.sum())
+        keep = fits.any(axis=(1, 2))
+        if keep.any():
+            index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[keep]
+            plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
+            t = step_time(shape, cluster, plan, profile)["step_time_s"]
+            key = np.where(fits, t if objective == "time" else memory[keep], np.inf)
+            mfu = model_tflops_per_gpu(shape, plan, t) * 1e12 / peak_flops(cluster, plan)
+            beyond = np.broadcast_to(mfu > mfu_ceiling[plan.dtype], fits.shape)
+            pad = ((0, 0), (0, width - k), (0, 0))
+            parts.append((index, vpp_table[at[keep]], schedule_table[at[keep]],
+                          np.pad(key, pad, constant_values=np.inf), np.pad(beyond, pad)))
+        if progress is not None:
+            progress(done, total)
+    if parts:
+        found.rows = np.concatenate([p[0] for p in parts])
+        found.vpp = np.concatenate([p[1] for p in parts])
+        found.schedule = np.concatenate([p[2] for p in parts])
+        found.keys = np.concatenate([p[3].reshape(-1) for p in parts])
+        found.beyond = np.concatenate([p[4].reshape(-1) for p in parts])
+    return found
+
+
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
@@ -96,28 +227,14 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         raise InputError(f"--dtype {dtype}: {accelerator.name} supports {offered}")
     start = time.perf_counter()
     max_tp = gpus if cross_node_tp else sys_spec.node.scale_up_domain
-    candidates = enumerate_plans(shape, gpus, seq_len, global_batch, dtypes, max_tp, schedules=schedules)
-    plans = candidates.take(valid_mask(shape, candidates))
-    evaluated = len(plans)
-    keep_index, keep_key, keep_beyond = [], [], []
+    chosen = tuple(Dtype.parse(d, "--dtype") for d in dtypes)
+    pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
+    grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
-    for lo in range(0, evaluated, CHUNK):
-        chunk = plans.take(slice(lo, lo + CHUNK))
-        res = evaluate_plans(shape, cluster, chunk, profile)
-        key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
-        fits = np.flatnonzero(res["fits"])
-        keep_index.append(lo + fits)
-        keep_key.append(key[fits])
-        keep_beyond.append((res["mfu"] > mfu_ceiling[chunk.dtype])[fits])
-        if progress is not None:
-            progress(min(lo + CHUNK, evaluated), evaluated)
-    index = np.concatenate(keep_index) if keep_index else np.zeros(0, dtype=np.int64)
-    keys = np.concatenate(keep_key) if keep_key else np.zeros(0)
-    beyond = np.concatenate(keep_beyond) if keep_beyond else np.zeros(0, dtype=bool)
-    # search guard: plans predicted beyond the best published MFU rank after every plan within it
-    order = index[np.lexsort((keys, beyond))[:top]]
-    best_plans = plans.take(order)
+    found = _search_grid(shape, cluster, grid, profile, objective, mfu_ceiling, progress)
+    evaluated = found.evaluated
+    best_plans = found.best(top)
     rows: list[PlanMetrics] = []
     if len(best_plans):
         res = evaluate_plans(shape, cluster, best_plans, profile)
@@ -137,6 +254,6 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
         best=rows[0] if rows else None, top=rows, reason=reason,
-        evaluated=evaluated, feasible=int(index.size),
+        evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
     )

@@ -37,14 +37,14 @@ memory-bound, 30 bytes per local parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, memory_bound_time
+from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, grouped_gemm_time, memory_bound_time
 from infraplan.network.collectives import (
     Fabric,
     all_gather_time,
@@ -63,6 +63,7 @@ from infraplan.ops.layer import (
     head_ops,
     layer_ops,
 )
+from infraplan.ops.precision import RECIPES, PrecisionRecipe
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_params
@@ -81,6 +82,13 @@ OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex
 # are split 10 forward / 18 backward. Fused stacks (Transformer Engine: bias and norm in the GEMM epilogue) do
 # not launch them.
 EAGER_EXTRA_KERNELS = (10.0, 18.0)
+# Gradient accumulation into the fp32 main-grad buffer, one kernel per parameter tensor per micro-batch backward,
+# which the single-pass profile above (gradients None) does not launch: Megatron-LM's local DDP registers a hook
+# per parameter, `param.main_grad.add_(param.grad.data)` (megatron/model/distributed.py `_make_param_hook`,
+# v2.x-v3.0); with gradient-accumulation fusion the 4 weight matrices accumulate inside their wgrad GEMM, leaving
+# the 8 bias / norm tensors of a GPT layer (QKV, projection, FC1, FC2 biases; two norms' weight and bias).
+# PyTorch's AccumulateGrad launches the same add for every micro-batch after the first in other eager stacks.
+MAIN_GRAD_ADD_KERNELS = 8.0
 CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
 # vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
 # and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
@@ -93,12 +101,19 @@ COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm"
 
 
 def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], m: ArrayLike, n: ArrayLike,
-                  k: ArrayLike, count: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                  k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
+                  share: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
 
-    `precision` is (FLOP/s, operand bytes) per plan: bf16 or fp8 GEMMs.
+    `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
+    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers.
     """
     rate, width = precision
+    if grouped:
+        fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
+        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
+                                                                                         rate)
+        return np.asarray(share * fwd), np.asarray(share * bwd)
     fwd = gemm_time(rates, m, n, k, width, rate)
     bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
     return np.asarray(count * fwd), np.asarray(count * bwd)
@@ -139,17 +154,30 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     return np.where(unfused, unfused_fwd, flash_fwd), np.where(unfused, unfused_bwd, flash_bwd)
 
 
-def _layout(plan: PlanArrays, fp8: np.ndarray) -> Layout:
-    """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP."""
+def _recipe_column(plan: PlanArrays, value: Callable[[PrecisionRecipe], float]) -> np.ndarray:
+    """`value` of each plan's precision recipe (`ops.precision`), as an array over plans."""
+    return np.array([value(RECIPES[d.label]) for d in Dtype], dtype=np.float64)[plan.dtype]
+
+
+def _layout(plan: PlanArrays, fp8: np.ndarray, stack: Stack | None = None) -> Layout:
+    """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP.
+
+    Casts: the recipe's bytes per cast element on the layers it quantises (not the ones kept in bf16).
+    MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
+    """
     tokens = plan.micro_batch * plan.seq_len / plan.cp.astype(np.float64)
+    cast_bytes = _recipe_column(plan, lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share))
+    moe = (stack or resolve_stack(None, "training")).moe
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
-                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.dp_stride, fp8_casts=fp8)
+                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.dp_stride, fp8_casts=fp8,
+                  cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
 
 
-def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: float = 0.0) -> np.ndarray:
-    """Seconds of memory-bound passes; an fp8 recipe's amax reads add 2 B per cast element (a cast moves 4 B)."""
-    def scale(e: Elementwise) -> float:
-        return 1.0 + 0.5 * amax_read_passes if e.role == "fp8_cast" else 1.0
+def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: ArrayLike = 0.0,
+                      cast_bytes: ArrayLike = 4.0) -> np.ndarray:
+    """Seconds of memory-bound passes; a recipe's amax reads add 2 B per cast element (a cast moves `cast_bytes`)."""
+    def scale(e: Elementwise) -> ArrayLike:
+        return 1.0 + 2.0 * np.asarray(amax_read_passes) / np.maximum(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
 
     return sum((np.where(e.mask, memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels), 0.0)
                 for e in passes), np.zeros(()))
@@ -170,24 +198,34 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     """
     stack = stack or resolve_stack(None, "training")
     fp8 = precision[1] < 2.0
-    lay = _layout(plan, fp8)
+    lay = _layout(plan, fp8, stack)
     ops = layer_ops(shape, lay)
-    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count) for g in ops.gemms]
-    gemm_fwd = sum(g[0] for g in gemms)
-    gemm_bwd = sum(g[1] for g in gemms)
+    # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
+    bf16_share = np.where(fp8, _recipe_column(plan, lambda r: r.bf16_layer_share), 0.0)
+    bf16 = (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0))
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
+    gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
+                  if np.any(bf16_share) else gemms)
+    gemm_fwd = sum(g[0] for g in gemms) * (1.0 - bf16_share) + sum(g[0] for g in gemms_bf16) * bf16_share
+    gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens)
     tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp")
     ep_fwd = _collective_times(fabric, ops.collectives_fwd, "ep") + np.zeros(len(plan))
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp")
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")
-    amax = stack.fp8.amax_read_passes
-    # fp8 recipe kernels per GEMM operand cast (current scaling: an amax kernel before each cast)
-    fp8_kernels = np.where(fp8, stack.fp8.extra_kernels_per_gemm * ops.gemm_kernels(), 0.0)
-    eager_fwd, eager_bwd = EAGER_EXTRA_KERNELS if stack.kernel_fusion == "eager" else (0.0, 0.0)
+    # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
+    # per-tensor scale: an amax kernel and read before each cast)
+    is_fp8 = plan.dtype == Dtype.FP8
+    amax = np.where(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, lambda r: r.amax_read_passes))
+    per_gemm = np.where(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, lambda r: r.amax_read_passes))
+    fp8_kernels = np.where(fp8, per_gemm * ops.gemm_kernels(), 0.0)
+    cast_bytes = np.maximum(_recipe_column(plan, lambda r: r.cast_bytes), 1e-9)
+    eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
+                            if stack.kernel_fusion == "eager" else (0.0, 0.0))
     extra_fwd = fp8_kernels + eager_fwd
     extra_bwd = 2.0 * fp8_kernels + eager_bwd
-    elem_fwd = _elementwise_time(rates, ops.elementwise_fwd, amax) + extra_fwd * rates.kernel_overhead_s
-    elem_bwd = _elementwise_time(rates, ops.elementwise_bwd, amax) + extra_bwd * rates.kernel_overhead_s
+    elem_fwd = _elementwise_time(rates, ops.elementwise_fwd, amax, cast_bytes) + extra_fwd * rates.kernel_overhead_s
+    elem_bwd = _elementwise_time(rates, ops.elementwise_bwd, amax, cast_bytes) + extra_bwd * rates.kernel_overhead_s
 
     selective = plan.recompute == Recompute.SELECTIVE
     full = plan.recompute == Recompute.FULL
@@ -211,6 +249,15 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         hidden = np.minimum(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    # EP dispatch/combine overlap (DeepEP-style, `Stack.moe`): the hidden share runs under the layer's compute
+    # (never longer than it), which loses the SMs the communication kernels hold meanwhile
+    moe = stack.moe
+    if moe.dispatch_overlap_fraction > 0.0:
+        ep_sm = moe.overlap_sm_fraction
+        for phase in ("fwd", "bwd"):
+            hidden = np.minimum(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])
+            out[f"ep_{phase}"] = out[f"ep_{phase}"] - hidden
+            out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * ep_sm / (1.0 - ep_sm)
     # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
     ops_fwd, ops_bwd = _kernel_counts(ops, plan)
     recomputed = np.where(full, extra_fwd, 0.0)
@@ -265,7 +312,7 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
     collectives and casts, plus whatever recompute re-runs.
     """
-    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype == Dtype.FP8)), plan)
+    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != Dtype.BF16)), plan)
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
@@ -298,10 +345,12 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
             "head_host_bwd": np.full(np.shape(fwd), kernels_bwd * host)}
 
 
-def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the first row of each distinct combination, row -> combination index).
+def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(index of the first row of each distinct combination, row -> combination index), or None when every
+    row is already distinct.
 
     Integer columns are packed into one int64 key by their value ranges (one sort instead of one per column).
+    Rows enumerated in grid order (the search's rows) have strictly increasing keys: then no sort at all.
     """
     lows = [int(c.min()) if c.size else 0 for c in columns]
     sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
@@ -309,6 +358,8 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         key = np.zeros(columns[0].shape, dtype=np.int64)
         for column, low, size in zip(columns, lows, sizes, strict=True):
             key = key * size + (column - low)
+        if bool(np.all(key[1:] > key[:-1])):
+            return None
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     else:  # astronomically wide ranges: fall back to row-wise unique
         _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
@@ -317,9 +368,23 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
                    compute: Callable[[PlanArrays], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact)."""
-    first, inverse = _distinct_rows([getattr(plan, k) for k in keys])
-    return {k: v[inverse] for k, v in compute(plan.take(first)).items()}
+    """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact).
+
+    The plan's key fields may be arrays of any one shape (the search passes (rows, 1, 1) columns beside
+    broadcast virtual-stage, schedule and ZeRO axes); the results come back in that shape. `compute` sees
+    only the key fields (the others are the first row's: the cached terms do not depend on them).
+    """
+    shape = np.shape(getattr(plan, keys[0]))
+    columns = {f.name: np.ravel(getattr(plan, f.name)) for f in fields(plan)}
+    distinct = _distinct_rows([columns[k] for k in keys])
+    n = columns[keys[0]].size
+    if distinct is None:
+        rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
+        return {k: v.reshape(shape) for k, v in compute(rows).items()}
+    first, inverse = distinct
+    rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
+                         for k, c in columns.items()})
+    return {k: v[inverse.reshape(shape)] for k, v in compute(rows).items()}
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -396,13 +461,20 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     rates = KernelRates.for_dtype(accelerator, "bf16")
     rates = replace(rates, matmul_flops_per_s=rates.matmul_flops_per_s * profile.matmul_efficiency_multiplier,
                     attention_flops_per_s=rates.attention_flops_per_s * profile.attention_efficiency_multiplier)
-    fp8_rate = (accelerator.peak("fp8") * accelerator.matmul_fraction("fp8") * profile.matmul_efficiency_multiplier
-                * profile.fp8.gemm_rate_multiplier
-                if "fp8" in accelerator.efficiency.matmul_max_fraction else rates.matmul_flops_per_s)
+
+    def gemm_rate(label: str) -> float:
+        """The recipe's GEMM rate (`ops.precision`); fp8 also takes the stack's scaling-recipe multiplier."""
+        recipe = RECIPES[label]
+        if label == "bf16" or not recipe.supported(accelerator):  # never priced: plans are checked first
+            return rates.matmul_flops_per_s
+        rate = recipe.gemm_flops_per_s(accelerator) * profile.matmul_efficiency_multiplier
+        return rate * (profile.fp8.gemm_rate_multiplier if label == "fp8" else 1.0)
+
+    gemm_rates = np.array([gemm_rate(d.label) for d in Dtype])
+    operand_bytes = np.array([RECIPES[d.label].operand_bytes for d in Dtype])
 
     def precision_of(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-        fp8 = p.dtype == Dtype.FP8
-        return np.where(fp8, fp8_rate, rates.matmul_flops_per_s), np.where(fp8, 1.0, 2.0)
+        return gemm_rates[p.dtype], operand_bytes[p.dtype]
 
     lt = _per_layer(shape, rates, fabric, plan, precision_of, profile)
     head_compute, head_other = lt["head_compute"], lt["head_other"]

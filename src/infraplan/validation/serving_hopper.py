@@ -73,16 +73,16 @@ def _shape(model_path: str) -> TransformerShape:
 
 def row_stack(row: dict[str, str]) -> str:
     """The software stack the row ran: backend and version (`vllm-0.12.0`; version unknown: `vllm`)."""
-    return f"{row['backend']}-{row['backend_version']}" if row["backend_version"] else row["backend"]
+    return f"{row['backend']}-{row['backend_version']}" if row.get("backend_version") else row["backend"]
 
 
 def row_deployment(row: dict[str, str]) -> Deployment:
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"
-    engine = load_engine(row["backend"])
+    engine = load_engine(row_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
     clients = int(row["batch_size"])
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=dtype, kv_dtype=dtype,
                       max_batch=max(engine.offline_max_batch, clients), token_budget=max(engine.token_budget, clients),
-                      engine=engine.name)
+                      engine=engine.engine, stack=engine.ref)
 
 
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}

@@ -16,6 +16,17 @@ Sets:
   their source columns): the dense bf16/fp8 rows on catalog hardware are run; the others are listed as
   awaiting issue 13 with the reason.
 Each case also yields a residual record (accelerator family, stack class, kind) for `catalog/error_bands.yaml`.
+
+Where they stand (issue 12 round 2). vTrain: 12.8 % mean, median 0.89, Spearman 0.981 (was 15.5 %, 0.85, 0.979
+before eager stacks charged one main-grad accumulation kernel per bias / norm tensor per micro-batch, Megatron's
+DDP hook). The host-bound rows (h1024, micro-batch 1) take ~3.1-3.5 ms per layer (forward, recompute, backward)
+at TP1-TP4, i.e. ~31 us per kernel against the 26 us measured on the lent H100 host (torch 2.11): vTrain's host
+is slower, but no measurement of it is at hand, so the H100 figure stays. TP8 rows (median 0.70) take ~5 ms per
+layer at micro-batch 1 for h1024 and h2048 alike, falling to ~3.7 ms at micro-batch 4: not message size (the
+collective bytes double from h1024 to h2048) and not GPU time; a TP group spanning both host CPU sockets is a
+candidate without a source. Frontier: H004 and H010 as the rows state them (no recompute) need 239 / 396 GB
+per GPU on a 186 GB GB200, so the real recipes recompute or offload in a way the source does not give; the
+Blackwell GEMM fractions are H100's measured training-shape ones (no Blackwell measurement in the reference).
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ GATE_SERVING_MEAN = 0.12  # ... <= 12 % on serving sets
 GATE_VTRAIN_MEDIAN = (0.9, 1.1)  # median predicted / measured on vTrain single-node
 GATE_VTRAIN_SPEARMAN = 0.95
 VTRAIN_SCALE_OUT = 0.5  # 800 Gb/s per node, as vTrain ran it, on the 1,600 Gb/s DGX A100 node
-VTRAIN_STACK = "megatron-lm-2021"  # vTrain profiled Megatron-LM (2022 code base, eager, no overlap)
+VTRAIN_STACK = "megatron-lm-2022"  # vTrain profiled Megatron-LM (2022 code base, eager, no overlap)
 
 
 def fit_constant(unit: np.ndarray, published: np.ndarray) -> tuple[float, np.ndarray]:
@@ -152,7 +163,8 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
         result = estimate_training(r["infraplan_model"], r["infraplan_system"], n, tp=tp, pp=pp, cp=cp,
                                    vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
                                    micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]),
-                                   dtype=r["precision"], stack=FRONTIER_STACK)
+                                   dtype=r["precision"], stack=FRONTIER_STACK, ep=int(r.get("ep") or 1),
+                                   order=r.get("order") or "tp-cp-pp-dp")
         ids.append(r["id"])
         published.append(float(r["value"]))
         predicted.append(result.tokens_per_s_per_gpu)

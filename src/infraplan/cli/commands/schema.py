@@ -35,6 +35,10 @@ RESULT_MODELS: dict[str, str] = {
     "campus": "infraplan.planning.results:CampusPlan",
     "campus --fleet": "infraplan.planning.results:FleetSitesResult",
     "fleet-mix": "infraplan.planning.results:FleetMixResult",
+    "sweep": "infraplan.sweep.results:SweepRun",
+    "results": "infraplan.sweep.results:SweepQuery",
+    "plan": "infraplan.planning.results:ScenarioPlan",
+    "compare": "infraplan.planning.results:ScenarioComparison",
 }
 """Command (or command variant) -> "module:Name" of the result model its `--json` prints."""
 

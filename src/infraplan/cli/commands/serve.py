@@ -100,8 +100,10 @@ def serve(
     concurrency: int | None = typer.Option(None, "--concurrency", parser=BATCH_CAP,
                                            help="closed loop: N clients, each sending its next request when its "
                                            "last one ends (benchmark clients)"),
-    engine: str | None = typer.Option(None, "--engine", help="trtllm | vllm | sglang: KV-memory rule and batch "
-                                      "defaults [trtllm]"),
+    stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
+                                     "sglang-0.x, a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory "
+                                     "rule, batch defaults, scheduler, custom all-reduce [trtllm-0.x]"),
+    engine: str | None = typer.Option(None, "--engine", hidden=True, help="old alias of --stack"),
     input_len: int | None = typer.Option(None, "--input-len", parser=TOKENS, help="fixed prompt length, tokens"),
     output_len: int | None = typer.Option(None, "--output-len", parser=TOKENS, help="fixed output length, tokens"),
     workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | "
@@ -129,7 +131,7 @@ def serve(
         input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
         max_batch=max_batch, token_budget=token_budget,
         ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
-        concurrency=concurrency, engine=engine)
+        concurrency=concurrency, stack=stack, engine=engine)
     emit(result, as_json, render_serving)
 
 

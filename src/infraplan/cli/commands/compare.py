@@ -1,0 +1,47 @@
+"""`infraplan compare`: scenarios side by side with deltas against the first (planning/compare.py)."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.options import JsonFlag
+from infraplan.planning.results import ScenarioComparison
+
+_ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num),
+         ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")), ("capex_usd", "capex", fmt_usd),
+         ("tco_usd_per_year", "TCO/year", fmt_usd), ("energy_mwh_per_year", "MWh/year", fmt_num),
+         ("co2_t_per_year", "tCO2e/year", fmt_num))
+
+
+def render_comparison(c: ScenarioComparison) -> None:
+    table = Table(title="scenarios side by side (delta vs the first)")
+    table.add_column("metric")
+    for p in c.scenarios:
+        table.add_column(p.scenario, justify="right")
+    for key, label, fmt in _ROWS:
+        cells = []
+        for i, p in enumerate(c.scenarios):
+            value, delta = getattr(p, key), c.deltas[i][key]
+            sign = "+" if delta >= 0 else "-"
+            cells.append(fmt(value) if i == 0 else f"{fmt(value)} ({sign}{fmt(abs(delta))})")
+        table.add_row(label, *cells)
+    console.print(table)
+    for p, risks in zip(c.scenarios, c.risks, strict=True):
+        for r in risks:
+            console.print(f"risk ({p.scenario}): {r}")
+
+
+def compare(
+    scenarios: list[str] = typer.Argument(..., help="two or more scenario YAML files"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Compare scenarios side by side: devices, MW, capex, TCO/yr, tCO2e, risks."""
+    from infraplan.planning.compare import compare_scenarios
+
+    emit(compare_scenarios(list(scenarios)), as_json, render_comparison)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare)

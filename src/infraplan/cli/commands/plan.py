@@ -1,0 +1,93 @@
+"""`infraplan plan`: one scenario file from demand to gigawatts (planning/scenario.py), with files and a tornado."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd
+from infraplan.cli.options import JsonFlag
+from infraplan.planning.results import ScenarioPlan
+
+
+def _totals(p: ScenarioPlan) -> str:
+    return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
+            f"facility, capex {fmt_usd(p.capex_usd)}, TCO {fmt_usd(p.tco_usd_per_year)}/year, "
+            f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {fmt_num(p.co2_t_per_year)} tCO2e/year")
+
+
+def render_plan(p: ScenarioPlan) -> None:
+    phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
+    for col in ("phase", "devices", "H100e", "facility", "capex", "TCO/year", "tCO2e/year"):
+        phases.add_column(col, justify="left" if col == "phase" else "right")
+    for ph in p.phases:
+        phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
+                       fmt_usd(ph.capex_usd), fmt_usd(ph.tco_usd_per_year), fmt_num(ph.co2_t_per_year))
+    console.print(phases)
+    svc = Table(title="services")
+    add_id_column(svc, "service", (s.service for s in p.services))
+    for col in ("phase", "pool", "devices", "demand", "SLO headroom", "operating point"):
+        svc.add_column(col, justify="right" if col in ("devices", "demand", "SLO headroom") else "left")
+    for s in p.services:
+        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{fmt_num(s.demand)} {s.demand_unit}",
+                    fmt_percent(s.slo_headroom), s.detail)
+    console.print(svc)
+    pools = Table(title="pools")
+    add_id_column(pools, "pool", (r.pool for r in p.pools))
+    for col in ("phase", "site", "devices", "new", "racks", "fabric tiers", "facility", "capex", "TCO/year"):
+        pools.add_column(col, justify="left" if col in ("phase", "site") else "right")
+    for r in p.pools:
+        pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), fmt_num(r.racks),
+                      str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
+                      fmt_usd(r.tco_usd_per_year))
+    console.print(pools)
+    last = p.phases[-1].phase
+    for s in p.sites:
+        if s.phase == last:
+            console.print(f"site {s.site} ({s.location}): {fmt_rate(s.facility_power_w, 'W')} of "
+                          f"{fmt_rate(s.power_cap_w, 'W')} ({fmt_percent(s.utilisation)})")
+    console.print(f"total ({last}): {_totals(p)}")
+    if p.tornado:
+        t = Table(title="what moves TCO most (--vary)")
+        for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):
+            t.add_column(col, justify="left" if col == "parameter" else "right")
+        for r in p.tornado:
+            t.add_row(r.parameter, fmt_num(r.low_value), fmt_num(r.high_value), fmt_usd(r.tco_low_usd_per_year),
+                      fmt_usd(r.tco_high_usd_per_year), fmt_usd(r.swing_usd_per_year))
+        console.print(t)
+    for w in p.warnings:
+        console.print(f"warning: {w}")
+
+
+def plan(
+    scenario: str = typer.Argument(..., help="scenario YAML (see examples/meta-2024.yaml)"),
+    report: str | None = typer.Option(None, "--report", help="write a self-contained HTML report here"),
+    out: str | None = typer.Option(None, "--out", help="write Parquet tables (services, pools, racks, sites, "
+                                   "phases) into this existing folder"),
+    vary: list[str] = typer.Option([], "--vary", help="tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, "
+                                   "headroom, POOL.price, POOL.available, SITE.power); repeatable"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Plan a fleet from a scenario: size, place (MILP), pack, power and cost every phase."""
+    from infraplan.catalog.loader import check_output_path
+    from infraplan.errors import InputError
+    from infraplan.planning.compare import plan_with_tornado
+    from infraplan.planning.scenario_outputs import write_parquet, write_report
+
+    if report is not None:
+        check_output_path(report, "--report")
+    if out is not None:
+        from pathlib import Path
+
+        if not Path(out).is_dir():
+            raise InputError(f"--out: folder {out[:80]!r} does not exist")
+    result = plan_with_tornado(scenario, list(vary))
+    if report is not None:
+        write_report(result, report)
+    if out is not None:
+        write_parquet(result, out)
+    emit(result, as_json, render_plan)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan)

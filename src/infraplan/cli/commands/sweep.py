@@ -1,0 +1,59 @@
+"""`infraplan sweep SPEC.yaml`: run an API function over the axes of a spec; resumable Parquet results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_seconds
+from infraplan.cli.options import JsonFlag
+from infraplan.sweep.results import SweepRun
+
+
+def render_sweep(r: SweepRun) -> None:
+    table = Table(title=f"sweep of {r.function} -> {r.directory} ({r.backend}, {r.workers} workers)",
+                  show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("points in the spec", fmt_num(r.points))
+    table.add_row("already done (skipped)", fmt_num(r.points_skipped))
+    table.add_row("run now", fmt_num(r.points_run))
+    table.add_row("failed (see the error column)", fmt_num(r.points_failed))
+    table.add_row("rows in the folder", fmt_num(r.rows))
+    table.add_row("wall clock", fmt_seconds(r.elapsed_s))
+    table.add_row("throughput", f"{fmt_num(r.points_per_s, 3)} points/s")
+    if r.interrupted:
+        table.add_row("interrupted", "yes: what finished is saved; run again to go on")
+    console.print(table)
+    for error in r.errors:
+        console.print(f"error: {error}", markup=False, highlight=False)
+    console.print(f"query it: infraplan results {r.directory} --sql \"SELECT * FROM results LIMIT 10\"",
+                  markup=False, highlight=False)
+
+
+def sweep(
+    spec: str = typer.Argument(..., help="sweep spec YAML: function, fixed arguments, axes"),
+    backend: str = typer.Option("local", "--backend", help="local (process pool) | ray"),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster to join: auto, or ray://host:10001 "
+                                       "[default: start a local Ray]"),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=4096,
+                                       help="worker processes [local: one per core; ray: the cluster's CPUs]"),
+    out: str | None = typer.Option(None, "--out", help="results folder [SPEC's name without .yaml, + '.sweep']"),
+    as_json: JsonFlag = False,
+) -> int:
+    """Run an API function over the axes of a spec (local or Ray); results in Parquet, resumable."""
+    from infraplan.errors import InputError
+    from infraplan.sweep.runner import run_sweep
+
+    if backend not in ("local", "ray"):
+        raise InputError(f"--backend must be local or ray, got {backend!r}")
+    folder = out or str(Path(spec).with_suffix("")) + ".sweep"
+    result = run_sweep(spec, folder, backend=backend, workers=workers, address=address, progress=not as_json)
+    emit(result, as_json, render_sweep)
+    return 130 if result.interrupted else 0
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep)

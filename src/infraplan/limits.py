@@ -1,0 +1,36 @@
+"""Stated limits of the product, shared by every edge that takes input (the CLI's options, the web API's requests).
+
+Each `MAX_*` is a bound on a kind of quantity with its reason; `cli/options.py` builds click parsers from them
+and `web/requests.py` builds pydantic request fields from them, so the CLI and the HTTP API refuse the same
+numbers. This module sits at the base layer (it imports pydantic only) so both edges can import it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+MAX_ACCELERATORS = 10_000_000
+"""Accelerators in one system, job or deployment: 10 M, several times a 5 GW GB200 campus (~2.5 M)."""
+MAX_TOKENS = 10_000_000
+"""Tokens in one sequence (prompt, output, training context): 10 M, beyond any published context window."""
+MAX_SEQUENCES = 100_000_000
+"""Sequences in one global batch or samples in one batch: 100 M."""
+MAX_REQUESTS = 10_000_000
+"""Requests one serving simulation may hold: 10 M (1 M take ~4 s and ~0.5 GiB; the arrays grow linearly)."""
+MAX_TOP = 1_000
+"""Plans `search --top` may list."""
+MAX_SEED = 2**32 - 1
+"""numpy seeds are 32-bit unsigned integers."""
+MAX_PARALLEL_DEGREE = 1_048_576
+"""A TP, PP, CP, EP or virtual-stage degree, or a serving batch cap: 2**20."""
+
+# pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
+Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]
+Tokens = Annotated[int, Field(ge=1, le=MAX_TOKENS, description="tokens (count)")]
+Sequences = Annotated[int, Field(ge=1, le=MAX_SEQUENCES, description="sequences (count)")]
+Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL_DEGREE, description="parallel degree")]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="random seed")]
+Seconds = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False, description="seconds")]
+Price = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, description="US dollars")]

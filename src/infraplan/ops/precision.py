@@ -1,0 +1,90 @@
+"""Training precisions: which GEMMs run in which number format, at what rate, and what the casts cost.
+
+One `PrecisionRecipe` per training dtype (the labels of `training.enums.Dtype`), read by the step time
+(GEMM rate and operand bytes, cast passes, the layers kept in bf16), the memory model (the low-precision
+weight copies) and MFU (the peak the recipe's GEMMs run at). The layer's linear GEMMs (QKV / MLA projections,
+output projection, FFN and experts, router) take the recipe's format; the attention core (FlashAttention
+softmax(QK^T)V), norms, the embedding and the optimizer stay in bf16/fp32 in every recipe below.
+
+* bf16: the reference; no casts.
+* fp8 (Transformer Engine, e4m3 forward / e5m2 gradients; Micikevicius et al. 2022, arXiv:2209.05433): a
+  cast reads the bf16 tensor (2 B) and writes a 1 B copy and a 1 B transposed copy (Hopper's fp8 GEMMs take
+  only the TN layout) = 4 B per element. Scaling: delayed, current (per-tensor) or blockwise 128x128 weights /
+  1x128 activations (DeepSeek-V3, arXiv:2412.19437 sec. 3.3) is the stack's `fp8` recipe
+  (`catalog.stacks.Fp8Recipe`: amax passes, extra kernels, GEMM rate multiplier). Weights keep a 1 B copy.
+* mxfp8 (OCP Microscaling v1.0; 32-element blocks along the reduction dimension, an e8m0 scale each): the
+  scale is found inside the cast kernel (no amax pass). Because the blocks run along K, the transposed
+  operand cannot be re-used: the cast writes a row-wise and a column-wise copy, 2 (1 + 1/32) B, so 2 + 2.0625
+  B per element moved; operands are 1 + 1/32 B. Blackwell tensor cores run it natively at the fp8 rate
+  (B200 datasheet: 4.5 PF dense fp8/fp6/mxfp8). Weights keep both copies (2.0625 B).
+* nvfp4 (NVIDIA, "Pretraining Large Language Models with NVFP4", arXiv:2509.25149, sec. 2-4): e2m1 values
+  in 16-element blocks with an e4m3 block scale and a per-tensor fp32 scale: operands are 0.5 + 1/16 B;
+  the per-tensor scale needs the tensor's amax first (one extra read, as fp8 current scaling); row- and
+  column-wise copies, the random Hadamard transform of the wgrad inputs fused into the cast (2 + 2 x 0.5625
+  B per element). Fprop, dgrad and wgrad run in NVFP4 at the fp4 rate (B200: 9 PF dense), but the recipe
+  keeps a share of the linear layers in bf16: the 12B model of the paper kept the first two and the last
+  eight of its 62 blocks (16 % of the linear layers, sec. 4.1, "Mixed precision") - `bf16_layer_share`.
+  Weights keep both 4-bit copies (1.125 B).
+
+The GEMM rate of a format is its dense peak times the accelerator's measured fraction for it, falling back
+through `rate_dtypes` (mxfp8 -> fp8, nvfp4 -> fp4) where no fraction is measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.errors import InputError
+
+BF16_BYTES = 2.0
+
+
+@dataclass(frozen=True)
+class PrecisionRecipe:
+    """One training precision (see module docstring)."""
+
+    label: str
+    peak_dtype: str  # the catalog peak the recipe's GEMMs run at (MFU is quoted against it)
+    rate_dtypes: tuple[str, ...]  # measured matmul fractions to use, first found
+    operand_bytes: float  # bytes per GEMM operand element (element + its share of the block scales)
+    cast_bytes: float  # bytes moved per element cast: the bf16 read + every low-precision copy written
+    amax_read_passes: float  # extra reads of a cast tensor to find its per-tensor scale (0: none / the stack's)
+    weight_copy_bytes: float  # bytes per parameter of the low-precision weight copies kept beside bf16
+    bf16_layer_share: float  # share of the layers whose linear GEMMs stay in bf16
+
+    @property
+    def casts(self) -> bool:
+        """The recipe quantises GEMM operands (bf16 does not)."""
+        return self.cast_bytes > 0.0
+
+    def supported(self, accelerator: Accelerator) -> bool:
+        return accelerator.supports(self.peak_dtype)
+
+    def gemm_flops_per_s(self, accelerator: Accelerator) -> float:
+        """Dense peak of the format times the measured (or fallback) matmul fraction."""
+        if not self.supported(accelerator):
+            raise InputError(f"{accelerator.name} has no {self.peak_dtype} tensor-core rate in its catalog file; "
+                             f"--dtype {self.label} needs one")
+        fractions = accelerator.efficiency.matmul_max_fraction
+        measured = next((d for d in self.rate_dtypes if d in fractions), None)
+        fraction = accelerator.matmul_fraction(measured if measured else self.peak_dtype)
+        return accelerator.peak(self.peak_dtype) * fraction
+
+
+_MX = DTYPE_BYTES["mxfp8"]
+_NV = DTYPE_BYTES["nvfp4"]
+RECIPES: dict[str, PrecisionRecipe] = {
+    "bf16": PrecisionRecipe("bf16", "bf16", ("bf16", "fp16"), BF16_BYTES, 0.0, 0.0, 0.0, 0.0),
+    "fp8": PrecisionRecipe("fp8", "fp8", ("fp8",), 1.0, BF16_BYTES + 2.0 * 1.0, 0.0, 1.0, 0.0),
+    "mxfp8": PrecisionRecipe("mxfp8", "mxfp8", ("mxfp8", "fp8"), _MX, BF16_BYTES + 2.0 * _MX, 0.0, 2.0 * _MX, 0.0),
+    "nvfp4": PrecisionRecipe("nvfp4", "nvfp4", ("nvfp4", "fp4"), _NV, BF16_BYTES + 2.0 * _NV, 1.0, 2.0 * _NV,
+                             10.0 / 62.0),
+}
+
+
+def recipe(label: str) -> PrecisionRecipe:
+    """The recipe of a training dtype label; one-line InputError for an unknown one."""
+    if label not in RECIPES:
+        raise InputError(f"--dtype must be one of {', '.join(RECIPES)}")
+    return RECIPES[label]

@@ -1,0 +1,139 @@
+"""A campus's IT load: non-blocking zones, each with its own fabric, joined by an oversubscribed aggregation tier.
+
+A gigawatt campus is not one non-blocking fabric. Meta's "AI zone" is a non-blocking two-stage Clos (rack switch
+-> cluster switch) of 2-4K GPUs, and the aggregation tier (ATSW) that joins zones is oversubscribed (Gangidi et
+al., "RDMA over Ethernet for Distributed AI Training at Meta Scale", SIGCOMM 2024; a building holds 4 data halls
+of up to 2 zones); the Llama 3 cluster joins its 3,072-GPU full-bisection pods with 1:7 oversubscription at the
+aggregation layer and keeps TP/CP/PP inside the pods (Llama 3 paper, arXiv:2407.21783, Sec. 3.3.1). So a campus
+of any size is built as:
+
+- zones: the largest two-stage non-blocking Clos of the default switch radix k holds k^2/2 NIC links (2,048 at
+  k = 64, inside Meta's 2-4K), i.e. the most whole packing units whose NIC links fit; each zone gets the fabric
+  `facility` builds for that count (the generic non-blocking Clos of cluster/generic.py), and a partial zone
+  takes the rest. Per-accelerator network cost and power therefore do not grow with the campus;
+- aggregation: each zone sends its NIC links / CAMPUS_OVERSUBSCRIPTION (1:7, the Llama 3 figure) up; the zones'
+  spine switches are the leaves of one non-blocking folded Clos of radix k over those uplinks (the tier
+  arithmetic of cluster/generic.py, network/topology.py's builder), so the aggregation is the tiers above them.
+  Every aggregation link is optical (a transceiver at each end plus fibre); the uplink ports on the zone spines
+  are priced at the switch catalog's per-port share; switches, optics and power are the network layer's bill of
+  materials (network/costs.py), the one `network` and `facility` print.
+
+One zone has no aggregation tier. `campus_load` returns the whole campus as one `ITLoad`, so the facility report
+(capex, power, carbon) reads it as it reads a single cluster. Buildings (economics.yaml: ~50 MW of IT each) are a
+count of floor space and power; the fabric crosses them at the aggregation tier.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from infraplan.catalog.facility_loader import CoolingType, load_network_cost
+from infraplan.catalog.network_price_loader import load_link_catalog, load_switch_catalog
+from infraplan.catalog.schemas import Network, Node, System
+from infraplan.cluster.generic import clos_tiers
+from infraplan.cluster.power import ITLoad, ServerLayout, it_load
+from infraplan.network.costs import bill_of_materials
+from infraplan.network.topology import build_topology
+
+CAMPUS_OVERSUBSCRIPTION = 7.0  # zone NIC links per aggregation uplink: Llama 3 Sec. 3.3.1's 1:7 above the pod
+
+
+@dataclass(frozen=True)
+class CampusInterconnect:
+    """The aggregation tier joining the zones: uplinks, switches, ports, power and capex."""
+
+    uplinks: int
+    tiers: int
+    switches: int
+    switch_ports: int
+    power_w: float
+    capex_usd: float
+
+
+NO_INTERCONNECT = CampusInterconnect(0, 0, 0, 0, 0.0, 0.0)
+
+
+def zone_accelerators(layout: ServerLayout) -> int:
+    """Accelerators of one zone: the most whole packing units whose NIC links fit a two-stage non-blocking Clos
+    of the default radix (k^2/2 links), at least one unit."""
+    radix = load_network_cost().default_switch_radix
+    unit = layout.packing_unit_accelerators
+    links_per_unit = unit // layout.accelerators_per_server * layout.nics_per_server
+    return max(1, radix * radix // 2 // max(links_per_unit, 1)) * unit
+
+
+def zone_uplinks(load: ITLoad, layout: ServerLayout) -> int:
+    """Aggregation uplinks of one zone: its NIC links / CAMPUS_OVERSUBSCRIPTION, rounded up."""
+    return math.ceil(load.servers * layout.nics_per_server / CAMPUS_OVERSUBSCRIPTION)
+
+
+@lru_cache(maxsize=256)
+def _interconnect(uplinks: int, port_bytes_per_s: float, kind: str) -> CampusInterconnect:
+    """The zones' spine switches joined by the upper tiers of a non-blocking folded Clos over `uplinks` ports.
+
+    The Clos is built over the uplinks as endpoints; its leaf tier is the zones' own spines (their up ports are
+    the uplinks, priced at the switch catalog's per-port share), so the aggregation is the tiers above and the
+    links into them (optical: transceiver pair plus fibre). A single switch takes the uplinks directly.
+    """
+    radix = load_network_cost().default_switch_radix
+    node = Node(accelerators_per_node=1, scale_up_domain=1, nics_per_node=1,
+                nic_bandwidth_bytes_per_s=port_bytes_per_s)
+    tiers, built = clos_tiers(uplinks, node, radix)
+    # rail_optimized: the endpoint links leave the zone's rows, so they are optical (network/costs.py)
+    system = System(name="campus-aggregation", display_name="campus aggregation", source="campus_fabric.py",
+                    accelerator="campus-uplink", total_accelerators=built, node=node,
+                    network=Network(kind=kind, tiers=tiers, rail_optimized=True,  # type: ignore[arg-type]
+                                    collective_efficiency=1.0))
+    topo = build_topology(system, gpus=built)
+    rows = bill_of_materials(topo)["tiers"]
+    core = rows[1:] if len(rows) > 1 else rows  # above the buildings' top switches
+    layers = topo.tiers[1:] if len(rows) > 1 else topo.tiers
+    per_port = load_switch_catalog().per_port
+    port_scale = port_bytes_per_s / per_port.reference_port_bandwidth_bytes_per_s
+    optics = load_link_catalog().at(port_bytes_per_s)
+    unpriced_optics = 0 if len(rows) > 1 or topo.rail_optimized else 2 * uplinks  # DAC-priced endpoint links
+    return CampusInterconnect(
+        uplinks=uplinks, tiers=len(layers), switches=sum(t.switches for t in layers),
+        switch_ports=sum(t.switches * (t.down_ports + t.up_ports) for t in layers) + uplinks,
+        power_w=sum(r["power_w"] for r in core) + uplinks * per_port.power_w * port_scale
+        + unpriced_optics * optics.transceiver_power_w,
+        capex_usd=sum(r["capex_usd"] for r in core) + uplinks * per_port.usd * port_scale
+        + unpriced_optics * optics.transceiver_usd)
+
+
+def interconnect(zones: list[ITLoad], layout: ServerLayout) -> CampusInterconnect:
+    """The aggregation tier joining `zones` (none for a single zone or servers without NICs)."""
+    if len(zones) < 2 or layout.nics_per_server == 0:
+        return NO_INTERCONNECT
+    uplinks = sum(zone_uplinks(z, layout) for z in zones)
+    return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind)
+
+
+def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str) -> ITLoad:
+    """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier."""
+    per_zone = zone_accelerators(layout)
+    full, rest = divmod(accelerators, per_zone)
+    zones: list[ITLoad] = [it_load(layout, per_zone, cooling, cooling_name)] * full if full else []
+    if rest:
+        zones.append(it_load(layout, rest, cooling, cooling_name))
+    dci = interconnect(zones, layout)
+    first = zones[0]
+
+    def total(field: str) -> float:
+        return float(sum(getattr(z, field) for z in zones))
+
+    load = replace(
+        first,
+        accelerators=int(total("accelerators")), servers=int(total("servers")), racks=int(total("racks")),
+        accelerators_w=total("accelerators_w"), hosts_w=total("hosts_w"), misc_w=total("misc_w"),
+        network_w=total("network_w") + dci.power_w, network_capex_usd=total("network_capex_usd") + dci.capex_usd,
+        switch_ports=int(total("switch_ports")) + dci.switch_ports, switches=int(total("switches")) + dci.switches,
+        network_tiers=max(z.network_tiers for z in zones) + dci.tiers,
+        fabric_accelerators=int(total("fabric_accelerators")),
+        network_model=(f"{len(zones)} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
+                       f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {dci.tiers} aggregation tier(s) over {dci.uplinks:,} "
+                       "uplinks (planning/campus_fabric.py)" if dci.uplinks else first.network_model),
+    )
+    return load

@@ -1,0 +1,138 @@
+"""Scenarios side by side (`infraplan compare`) and the TCO tornado of `infraplan plan --vary`.
+
+Compare: each scenario is planned by planning/scenario.py; the headline numbers (devices, H100-equivalents,
+facility power, capex, TCO/yr, energy, tCO2e) are listed with their deltas against the first scenario, and the
+risks are each plan's warnings plus its binding choices (sites above 90 % of their power cap).
+
+Tornado: one parameter at a time is set to the low and the high end of its range and the scenario re-planned
+(re-sized, re-solved, re-costed); rows are sorted by the swing of the last phase's TCO per year, largest first.
+Parameters: `electricity` (USD/kWh, every site), `pue`, `headroom` (fraction), `POOL.price` (USD per device),
+`POOL.available` (devices), `SITE.power` (W). A range is `LOW..HIGH` or `±P%` around the base value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from infraplan.catalog.facility_loader import load_hardware_cost, load_location
+from infraplan.errors import InputError
+from infraplan.planning.results import ScenarioComparison, ScenarioPlan, TornadoRow
+from infraplan.planning.scenario import plan_scenario, plan_summary
+from infraplan.planning.scenario_sizing import pool_accelerator
+from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
+from infraplan.units import parse_power_w
+
+RISK_UTILISATION = 0.9
+
+
+def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
+    """Plan each scenario; deltas of the headline numbers against the first."""
+    if len(paths) < 2:
+        raise InputError("compare needs at least two scenarios")
+    plans = [plan_scenario(p) for p in paths]
+    base = plan_summary(plans[0])
+    deltas = [{k: float(v - base[k]) for k, v in plan_summary(p).items()} for p in plans]
+    risks = []
+    for p in plans:
+        last = p.phases[-1].phase
+        full = [f"site {s.site} at {s.utilisation * 100:.0f} % of its power cap in {last}" for s in p.sites
+                if s.phase == last and s.utilisation >= RISK_UTILISATION]
+        risks.append([*p.warnings, *full])
+    return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks)
+
+
+def _base_value(spec: ScenarioSpec, name: str) -> float:
+    if name == "electricity":
+        if spec.policy.electricity_usd_per_kwh is not None:
+            return spec.policy.electricity_usd_per_kwh
+        return load_location(spec.sites[0].location or "us-average").electricity_usd_per_mwh / 1e3
+    if name == "headroom":
+        return spec.policy.headroom
+    if name == "pue":
+        if spec.policy.pue is None:
+            raise InputError("--vary pue=±P% needs policy.pue in the scenario; give LOW..HIGH instead")
+        return spec.policy.pue
+    owner, _, field = name.partition(".")
+    pools = {p.name: p for p in spec.pools}
+    sites = {s.name: s for s in spec.sites}
+    if owner in pools and field == "price":
+        pool = pools[owner]
+        cost = load_hardware_cost(pool_accelerator(pool))
+        if pool.capex_usd is None and cost is None:
+            raise InputError(f"--vary {name}: pool {owner!r} has no price to vary; give LOW..HIGH")
+        return pool.capex_usd if pool.capex_usd is not None else cost.server_usd_per_accelerator  # type: ignore[union-attr]
+    if owner in pools and field == "available":
+        if pools[owner].available is None:
+            raise InputError(f"--vary {name}: pool {owner!r} is unlimited; give LOW..HIGH")
+        return float(pools[owner].available)  # type: ignore[arg-type]
+    if owner in sites and field == "power":
+        return sites[owner].power
+    known = ["electricity", "pue", "headroom", *(f"{p}.price" for p in pools), *(f"{p}.available" for p in pools),
+             *(f"{s}.power" for s in sites)]
+    raise InputError(f"--vary: unknown parameter {name!r}; known: {', '.join(known)}")
+
+
+def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
+    """'electricity=0.05..0.12' or 'mtia-400.price=±30%' -> (parameter, low, high)."""
+    name, sep, rng = text.partition("=")
+    name, rng = name.strip(), rng.strip().replace(" ", "")
+    if not sep or not name or not rng:
+        raise InputError(f"--vary: cannot read {text!r}; expected NAME=LOW..HIGH or NAME=±P%")
+    base = _base_value(spec, name)
+    rel = re.fullmatch(r"(?:±|\+-|\+/-)([0-9]*\.?[0-9]+)%", rng)
+    if rel:
+        frac = float(rel.group(1)) / 100
+        return name, base * (1 - frac), base * (1 + frac)
+    lo_text, dots, hi_text = rng.partition("..")
+    try:
+        read = parse_power_w if name.endswith(".power") else float
+        lo, hi = read(lo_text), read(hi_text)
+    except (ValueError, InputError):
+        raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH or ±P%") from None
+    if not dots or lo > hi or lo < 0:
+        raise InputError(f"--vary: the range {rng!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
+    return name, float(lo), float(hi)
+
+
+def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
+    """A copy of the scenario with one parameter set (validated like the file)."""
+    data: dict[str, Any] = spec.model_dump()
+    if name == "electricity":
+        data["policy"]["electricity_usd_per_kwh"] = value
+    elif name in ("pue", "headroom"):
+        data["policy"][name] = value
+    else:
+        owner, _, field = name.partition(".")
+        group, key = ("sites", "power") if field == "power" else ("pools", "capex_usd" if field == "price"
+                                                                  else "available")
+        for item in data[group]:
+            if item["name"] == owner:
+                item[key] = int(value) if key == "available" else value
+    return ScenarioSpec.model_validate(data)
+
+
+def _tco(spec: ScenarioSpec) -> float | None:
+    try:
+        return plan_scenario(spec).tco_usd_per_year
+    except InputError:
+        return None
+
+
+def tornado(spec: ScenarioSpec | str, varies: list[str]) -> list[TornadoRow]:
+    """TCO per year at each end of every range, largest swing first."""
+    spec = load_scenario(spec) if isinstance(spec, str) else spec
+    rows = []
+    for text in varies:
+        name, lo, hi = parse_vary(spec, text)
+        t_lo, t_hi = _tco(varied(spec, name, lo)), _tco(varied(spec, name, hi))
+        swing = abs(t_hi - t_lo) if t_lo is not None and t_hi is not None else None
+        rows.append(TornadoRow(parameter=name, low_value=lo, high_value=hi, tco_low_usd_per_year=t_lo,
+                               tco_high_usd_per_year=t_hi, swing_usd_per_year=swing))
+    return sorted(rows, key=lambda r: -(r.swing_usd_per_year if r.swing_usd_per_year is not None else float("inf")))
+
+
+def plan_with_tornado(path: str, varies: list[str]) -> ScenarioPlan:
+    spec = load_scenario(path)
+    plan = plan_scenario(spec)
+    return plan.model_copy(update={"tornado": tornado(spec, varies)}) if varies else plan

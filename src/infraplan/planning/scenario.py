@@ -1,0 +1,283 @@
+"""The whole-stack plan: a scenario (planning/scenario_spec.py) from demand to gigawatts, phase by phase.
+
+1. Size every service on every pool with the single-layer models (planning/scenario_sizing.py).
+2. Assign services to pools with the phased MILP (planning/fleet_mix.py `solve_phased_mix`, scipy HiGHS):
+   heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
+   the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
+   objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
+3. Pack each pool's devices into servers and racks and build its scale-out fabric (`cluster.power.it_load`:
+   the rack layout under the site's cooling, the network builder's topology and bill of materials), add the
+   policy's N+k spare racks, and cost it with the one cost model (`cluster.cost.cluster_cost`: capex by asset
+   class, annualised capex + opex, energy at the load factor x PUE, and location-based tCO2e).
+4. Sum pools into sites (facility power against the cap) and phases; H100-equivalents are dense bf16 peak /
+   H100's (Epoch AI's convention, planning/campus.py).
+A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
+device power and its price (`capex_usd`, required), with no scale-out fabric.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.facility_loader import load_hardware_cost
+from infraplan.catalog.inference_loader import load_video_device
+from infraplan.catalog.loader import load_model
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import (
+    CostOverrides,
+    SiteInputs,
+    annual_costs,
+    cluster_cost,
+    energy_mwh_per_year,
+    site_inputs,
+)
+from infraplan.cluster.power import ServerLayout, it_load
+from infraplan.errors import InputError
+from infraplan.facility.carbon import operational_co2_t
+from infraplan.planning.campus import h100_equivalents
+from infraplan.planning.fleet_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.results import (
+    ScenarioPhaseRow,
+    ScenarioPlan,
+    ScenarioPoolRow,
+    ScenarioServiceRow,
+    ScenarioSiteRow,
+)
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec, load_scenario
+
+REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
+VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
+
+
+@dataclass(frozen=True)
+class PoolMoney:
+    """A pool's devices at its site: IT and facility power, capex, TCO/yr, energy, tCO2e; racks and fabric."""
+
+    devices: int
+    racks: int
+    tiers: int
+    switches: int
+    it_w: float
+    facility_w: float
+    capex_usd: float
+    tco_usd_per_year: float
+    energy_mwh_per_year: float
+    co2_t_per_year: float
+    devices_per_rack: int
+
+
+def _overrides(spec: ScenarioSpec, pool: PoolSpec) -> CostOverrides:
+    e = spec.policy.electricity_usd_per_kwh
+    return CostOverrides(electricity_usd_per_mwh=None if e is None else e * 1e3, pue=spec.policy.pue,
+                         server_usd_per_accelerator=pool.capex_usd)
+
+
+def _layout(pool: PoolSpec, devices: int | None = None) -> ServerLayout:
+    """The power layout of a pool: its system's own fabric at exactly the system's size, else the system's node
+    (scale-up domain, host) on a Clos the network builder sizes for the devices."""
+    if pool_kind(pool) == "video-asic":
+        return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
+    layout = Cluster.resolve(pool.system or pool.device).layout
+    if layout.generic or devices == layout.system.total_accelerators:
+        return layout
+    return ServerLayout(layout.accelerator, layout.system, generic=True)
+
+
+def _site(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec) -> SiteInputs:
+    cooling = site.cooling or ("air" if pool_kind(pool) == "video-asic" else None)
+    return site_inputs(_layout(pool), cooling, site.location, site.build_type, _overrides(spec, pool))
+
+
+def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> PoolMoney:
+    """Pack, power and cost `devices` of a pool at its site with the power chain and the one cost model."""
+    s = _site(spec, pool, site)
+    if pool_kind(pool) == "video-asic":
+        dev = load_video_device(pool.device)
+        if pool.capex_usd is None:
+            raise InputError(f"pool {pool.name!r}: {pool.device} has no catalog price; give capex_usd per device")
+        it_w = devices * (dev.power_w + (pool.host_power_w or 0.0))
+        capex = {"servers": devices * pool.capex_usd, "facility": it_w * s.facility_usd_per_w}
+        energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
+        annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
+                              s.cost_of_capital)
+        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w, 1.0)))
+        return PoolMoney(devices, -(-devices // per_rack), 0, 0, it_w, it_w * s.pue, sum(capex.values()),
+                         annual.tco_usd_per_year, energy, float(operational_co2_t(energy, s.grid_gco2_per_kwh)),
+                         per_rack)
+    layout = _layout(pool, devices)
+    if pool.capex_usd is None and load_hardware_cost(layout.accelerator.name) is None:
+        raise InputError(f"pool {pool.name!r}: the catalog has no price for {layout.accelerator.name}; give capex_usd")
+    load = it_load(layout, devices, s.cooling, s.cooling_name)
+    money = cluster_cost(layout, load, s)
+    return PoolMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w, load.it_w * s.pue,
+                     sum(money.capex_usd.values()), money.annual.tco_usd_per_year, money.energy_mwh_per_year,
+                     float(operational_co2_t(money.energy_mwh_per_year, s.grid_gco2_per_kwh)),
+                     load.servers_per_rack * layout.accelerators_per_server)
+
+
+def _check_presets(spec: ScenarioSpec) -> None:
+    """Unknown presets fail before any sizing: one line, with the catalog's did-you-mean."""
+    from infraplan.catalog.inference_loader import load_recsys_model
+
+    for pool in spec.pools:
+        pool_kind(pool)
+        if pool.system:
+            Cluster.resolve(pool.system)
+    for svc in spec.services:
+        if svc.kind in ("training", "llm"):
+            load_model(svc.model or "")
+        if svc.kind == "llm":
+            load_workload(svc.workload or "")
+        if svc.kind == "recsys":
+            load_recsys_model(svc.model or "")
+
+
+def _site_caps(spec: ScenarioSpec) -> np.ndarray:
+    return np.array([[0.0 if (s.online_year or 0) > ph.year else s.power for ph in spec.phases] for s in spec.sites])
+
+
+def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
+    for site in spec.sites:
+        pools = [p for p in spec.pools if p.site == site.name]
+        if pools and site.power < min(unit_w[p.name] for p in pools):
+            p = min(pools, key=lambda q: unit_w[q.name])
+            raise InputError(f"site {site.name!r}: power cap {site.power / 1e6:.4g} MW is below the smallest useful "
+                             f"build (one rack unit of pool {p.name!r} needs {unit_w[p.name] / 1e6:.4g} MW)")
+
+
+def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
+    """Size, place, pack, power and cost a scenario (object or YAML path), phase by phase."""
+    start = time.perf_counter()
+    spec = load_scenario(spec) if isinstance(spec, str) else spec
+    _check_presets(spec)
+    sites = {s.name: i for i, s in enumerate(spec.sites)}
+    site_of = {p.name: spec.sites[sites[p.site]] for p in spec.pools}
+    ref = {p.name: pool_money(spec, p, site_of[p.name], REFERENCE_DEVICES) for p in spec.pools}
+    unit_w = {n: m.facility_w / m.devices * min(m.devices_per_rack, m.devices) for n, m in ref.items()}
+    _check_power_caps(spec, unit_w)
+    phases = [ph.name for ph in spec.phases]
+    need = np.array([[demand(s, ph, spec.policy.headroom) for ph in phases] for s in spec.services])
+    options: list[MixOption] = []
+    sized: dict[int, Sized] = {}
+    excluded: list[str] = []
+    for si, svc in enumerate(spec.services):
+        for k, ph in enumerate(phases):
+            if need[si, k] <= 0:
+                continue
+            reasons = []
+            for pi, pool in enumerate(spec.pools):
+                if pool.from_year is not None and pool.from_year > spec.phases[k].year:
+                    reasons.append(f"{pool.name}: delivered from {pool.from_year}")
+                    continue
+                got = size(svc, pool, float(need[si, k]))
+                if isinstance(got, str):
+                    reasons.append(f"{pool.name}: {got}")
+                    continue
+                sized[len(options)] = got
+                options.append(MixOption(si, pi, k, got.capacity, got.unit_devices, got.whole))
+            if not any(o.service == si and o.phase == k for o in options):
+                unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "video": "streams"}[svc.kind]
+                raise InputError(f"no pool can serve {svc.name!r} in {ph} (short by {need[si, k]:.4g} {unit}): "
+                                 + "; ".join(reasons))
+            excluded += [f"{svc.name} in {ph} on {r}" for r in reasons]
+    years = [ph.year for ph in spec.phases]
+    span = [max(1, b - a) for a, b in zip(years, years[1:], strict=False)] + [1]
+    per_device = {"capex": [m.capex_usd / m.devices for m in ref.values()],
+                  "tco": [m.tco_usd_per_year / m.devices for m in ref.values()],
+                  "power": [m.facility_w / m.devices for m in ref.values()],
+                  "carbon": [m.co2_t_per_year / m.devices for m in ref.values()]}[spec.policy.objective]
+    weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
+    whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
+    mix = PhasedMix(  # a whole deployment or job serves its whole demand: one unit of a demand of 1
+        demand=np.where((whole > 0) & (need > 0), 1.0, need), options=options, cost=np.outer(per_device, weight),
+        available=[p.available for p in spec.pools],
+        pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
+        pool_site=[sites[p.site] for p in spec.pools],
+        watts_per_device=np.array([m.facility_w / m.devices for m in ref.values()]), site_cap_w=_site_caps(spec),
+        service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
+        site_names=[s.name for s in spec.sites], phase_names=phases, installed=[p.installed for p in spec.pools])
+    x, _ = solve_phased_mix(mix)
+    return _assemble(spec, options, sized, x, need, excluded, start)
+
+
+def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
+              need: np.ndarray, excluded: list[str], start: float) -> ScenarioPlan:
+    phases, n_p = spec.phases, len(spec.pools)
+    used = np.zeros((n_p, len(phases)), dtype=int)
+    services: list[ScenarioServiceRow] = []
+    for i, o in enumerate(options):
+        if x[i] <= 0:
+            continue
+        used[o.pool, o.phase] += int(x[i]) * o.unit_devices
+        s = sized[i]
+        services.append(ScenarioServiceRow(
+            phase=phases[o.phase].name, service=spec.services[o.service].name, kind=spec.services[o.service].kind,
+            pool=spec.pools[o.pool].name, devices=int(x[i]) * o.unit_devices,
+            demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
+                                                                           else s.capacity),
+            demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail))
+    base = np.array([[p.installed] for p in spec.pools], dtype=int)
+    installed = np.maximum.accumulate(np.maximum(used, base), axis=1)  # bought hardware stays
+    pools: list[ScenarioPoolRow] = []
+    warnings: list[str] = []
+    sites: list[ScenarioSiteRow] = []
+    phase_rows: list[ScenarioPhaseRow] = []
+    caps = _site_caps(spec)
+    packed_before = np.zeros(n_p, dtype=int)
+    for k, ph in enumerate(phases):
+        rows = []
+        for p, pool in enumerate(spec.pools):
+            n = int(installed[p, k])
+            if n <= 0:
+                continue
+            site = next(s for s in spec.sites if s.name == pool.site)
+            m = pool_money(spec, pool, site, n)
+            if spec.policy.redundancy_racks:
+                m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+            prev, packed_before[p] = int(packed_before[p]), m.devices
+            h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
+                                                                                   m.devices)
+            rows.append(ScenarioPoolRow(
+                phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
+                new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
+                h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
+                tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
+                co2_t_per_year=m.co2_t_per_year))
+        pools += rows
+        for si, site in enumerate(spec.sites):
+            mine = [r for r in rows if r.site == site.name]
+            fac = sum(r.facility_power_w for r in mine)
+            cap = float(caps[si, k])
+            if fac > cap * (1 + 1e-9):
+                warnings.append(f"{ph.name}: site {site.name} needs {fac / 1e6:.4g} MW after packing (racks, "
+                                f"fabric, spares), above its {cap / 1e6:.4g} MW cap")
+            sites.append(ScenarioSiteRow(phase=ph.name, site=site.name, location=site.location or "us-average",
+                                         power_cap_w=cap, facility_power_w=fac,
+                                         it_power_w=sum(r.it_power_w for r in mine),
+                                         utilisation=fac / cap if cap > 0 else (0.0 if fac == 0 else math.inf)))
+        phase_rows.append(ScenarioPhaseRow(
+            phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
+            **{f: float(sum(getattr(r, f) for r in rows)) for f in (
+                "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                "co2_t_per_year")}))
+    last = phase_rows[-1]
+    return ScenarioPlan(
+        scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
+        sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
+        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
+        energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
+        warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
+        seconds=time.perf_counter() - start, published=dict(spec.published))
+
+
+def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:
+    """The headline numbers compared side by side (`compare`)."""
+    return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w", "capex_usd",
+                                          "tco_usd_per_year", "energy_mwh_per_year", "co2_t_per_year")}

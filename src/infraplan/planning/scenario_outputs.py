@@ -1,0 +1,72 @@
+"""Files of `infraplan plan`: Parquet tables (`--out DIR`) and one self-contained HTML report (`--report`).
+
+Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet, phases.parquet, one row per
+result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. Each file is
+written atomically (a temporary file renamed into place).
+HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
+(cooling and power distribution); the fleet by pool over the phases; the capex waterfall by pool; the SLO
+headroom of every service (1 - planned latency or wall clock / its SLO or deadline).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infraplan.catalog.loader import write_atomically
+from infraplan.errors import InputError
+from infraplan.planning.results import ScenarioPlan
+
+TABLES = ("services", "pools", "racks", "sites", "phases")
+
+
+def _rows(plan: ScenarioPlan, table: str) -> list[dict[str, object]]:
+    if table == "racks":
+        return [{"phase": p.phase, "pool": p.pool, "site": p.site, "racks": p.racks, "devices": p.devices,
+                 "devices_per_rack": p.devices / p.racks if p.racks else 0.0,
+                 "it_power_per_rack_w": p.it_power_w / p.racks if p.racks else 0.0} for p in plan.pools]
+    return [r.model_dump() for r in getattr(plan, table)]
+
+
+def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
+    """Write the five tables into `folder` (which must exist); returns the paths."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not Path(folder).is_dir():
+        raise InputError(f"--out: folder {folder[:80]!r} does not exist")
+    paths = []
+    for table in TABLES:
+        rows = _rows(plan, table)
+        arrow = pa.Table.from_pylist(rows) if rows else pa.table({})
+        path = str(Path(folder) / f"{table}.parquet")
+        paths.append(write_atomically(path, lambda tmp, t=arrow: pq.write_table(t, tmp), "--out"))
+    return paths
+
+
+def write_report(plan: ScenarioPlan, path: str) -> str:
+    """The HTML report, atomically."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    last = plan.phases[-1].phase
+    pools = [p for p in plan.pools if p.phase == last]
+    fig = make_subplots(rows=4, cols=1, vertical_spacing=0.07, subplot_titles=[
+        f"facility power by pool, {last} (MW): IT load and PUE overhead", "fleet by pool over time (devices)",
+        f"capex waterfall, {last} (billion USD)", "SLO headroom per service (1 - planned / SLO)"])
+    names = [p.pool for p in pools]
+    fig.add_trace(go.Bar(x=names, y=[p.it_power_w / 1e6 for p in pools], name="IT (accelerators, hosts, fabric)"),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(x=names, y=[(p.facility_power_w - p.it_power_w) / 1e6 for p in pools],
+                         name="cooling and power distribution"), row=1, col=1)
+    phases = [ph.phase for ph in plan.phases]
+    for name in dict.fromkeys(p.pool for p in plan.pools):
+        counts = {p.phase: p.devices for p in plan.pools if p.pool == name}
+        fig.add_trace(go.Bar(x=phases, y=[counts.get(ph, 0) for ph in phases], name=name), row=2, col=1)
+    fig.add_trace(go.Waterfall(x=[*names, "total"], y=[*(p.capex_usd / 1e9 for p in pools), 0.0],
+                               measure=["relative"] * len(pools) + ["total"], name="capex"), row=3, col=1)
+    svc = [s for s in plan.services if s.phase == last and s.slo_headroom is not None]
+    fig.add_trace(go.Bar(x=[f"{s.service} on {s.pool}" for s in svc], y=[s.slo_headroom for s in svc],
+                         name="SLO headroom"), row=4, col=1)
+    fig.update_layout(barmode="stack", height=1600, title=f"infraplan plan: {plan.scenario}")
+    html = fig.to_html(include_plotlyjs=True, full_html=True)
+    return write_atomically(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"), "--report")

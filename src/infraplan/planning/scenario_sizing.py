@@ -1,0 +1,200 @@
+"""Sizing each service of a scenario on each pool with the single-layer models (no physics of its own).
+
+- training: `training.search.search_plans` gives the best plan's tokens/s at a GPU count; the reliability model
+  (`facility.reliability.job_reliability`) its goodput; wall clock = tokens / (tokens/s x goodput), as
+  `planning.training_run`. With a deadline the GPU count is the smallest power of two meeting it, refined in
+  eighths between the last miss and the first hit; with a GPU budget, that count. One whole job per pool.
+- LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
+  batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate. `tokens_per_day`
+  becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
+  log-normal is median x exp(sigma^2 / 2)). One whole deployment per pool.
+- recsys and video: fleet-mix's per-device options (`planning.fleet_mix._option`: recsys QPS at the best batch
+  meeting the latency SLO, video real-time streams per device); services split over pools by the MILP.
+Results are cached per distinct input, so phases and compared scenarios reuse them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from infraplan.catalog import load_model
+from infraplan.catalog.inference_loader import is_video_device
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.facility.reliability import job_reliability
+from infraplan.planning import fleet_spec
+from infraplan.planning.fleet_mix import _option
+from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.results import ServingPlanResult
+from infraplan.training.search import search_plans
+
+SERVING_PROBE_REQUESTS = 1000  # requests per replica probe of the capacity search (serve-plan's --requests)
+SERVING_MAX_GPUS = 1 << 20
+TRAINING_MIN_GPUS = 8
+TRAINING_MAX_GPUS = 1 << 18
+
+
+@dataclass(frozen=True)
+class Sized:
+    """A service on a pool: `capacity` demand units per unit of `unit_devices` devices (`whole`: one unit)."""
+
+    capacity: float
+    unit_devices: int
+    whole: bool
+    demand_unit: str
+    slo_headroom: float | None
+    detail: str
+
+
+def pool_kind(pool: PoolSpec) -> str:
+    return "video-asic" if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.kind
+
+
+def pool_accelerator(pool: PoolSpec) -> str:
+    return pool.device if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.name
+
+
+def serving_system(pool: PoolSpec) -> str:
+    return pool.system or pool.device
+
+
+def llm_peak_rate(svc: ServiceSpec) -> float:
+    """Peak requests/s of an LLM service before growth and headroom."""
+    if svc.rate is not None:
+        return float(svc.rate)
+    spec = load_workload(svc.workload or "")
+    if spec.output_tokens is None:
+        raise InputError(f"service {svc.name!r}: workload {svc.workload!r} has no output lengths")
+    out = spec.output_tokens
+    mean = out.median * math.exp(out.sigma**2 / 2) if out.distribution == "lognormal" else out.median
+    return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
+
+
+def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
+    """Demand of `svc` in `phase` in its unit (runs, requests/s, QPS, streams); 0 when it does not run."""
+    if svc.phases is not None and phase not in svc.phases:
+        return 0.0
+    if svc.kind == "training":
+        return 1.0
+    growth = svc.growth.get(phase, 1.0) * (1.0 + headroom)
+    if svc.kind == "llm":
+        return llm_peak_rate(svc) * growth
+    if svc.kind == "recsys":
+        return float(svc.qps or 0.0) * growth
+    return float(svc.daily_hours or 0.0) / 24.0 * svc.peak_to_average * growth
+
+
+@lru_cache(maxsize=1024)
+def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
+                    dtype: str, stack: str | None, tokens: float) -> tuple[float, str] | None:
+    """(wall-clock seconds, plan) of the best plan on `gpus`, or None when no plan fits."""
+    cluster = Cluster.resolve(system) if system else None
+    if cluster is None or cluster.total_accelerators < gpus:
+        cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator.name, gpus)
+    result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack)
+    if result.best is None:
+        return None
+    best = result.best
+    rel = job_reliability(cluster.accelerator.name, gpus, float(load_model(model).total_params()))
+    wall = tokens / best.tokens_per_s / rel["goodput"]
+    c = best.config
+    plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
+            f"goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days")
+    return wall, plan
+
+
+def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
+    args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
+            float(svc.tokens or 0.0))
+
+    def point(g: int) -> tuple[float, str] | None:
+        m, dev, system, seq, gb, dt, st, tok = args
+        return _training_point(m, dev, system, g, seq, gb, dt, st, tok)
+
+    deadline = svc.deadline
+    if svc.gpus is not None:
+        got = point(svc.gpus)
+        if got is None:
+            return f"no plan of {svc.model} fits {svc.gpus} devices"
+        if deadline is not None and got[0] > deadline:
+            return f"{svc.gpus} devices take {got[0] / 86400:.1f} days, beyond the {deadline / 86400:.1f}-day deadline"
+        head = None if deadline is None else 1.0 - got[0] / deadline
+        return Sized(1.0, svc.gpus, True, "runs", head, got[1])
+    assert deadline is not None
+    # start where the weights, gradients and Adam state (16 bytes per parameter, fully sharded) fit in memory
+    memory = Cluster.resolve(pool.device).accelerator.memory_bytes
+    floor = 16.0 * float(load_model(svc.model or "").total_params()) / memory
+    g, last_miss, hit = max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0))))), 0, None
+    while g <= TRAINING_MAX_GPUS:
+        got = point(g)
+        if got is not None and got[0] <= deadline:
+            hit = (g, got)
+            break
+        last_miss, g = g, g * 2
+    if hit is None:
+        return f"no plan meets the {deadline / 86400:.1f}-day deadline within {TRAINING_MAX_GPUS:,} devices"
+    if last_miss:
+        step = max(1, (hit[0] - last_miss) // 4)
+        for g in range(last_miss + step, hit[0], step):
+            got = point(g)
+            if got is not None and got[0] <= deadline:
+                hit = (g, got)
+                break
+    gpus, (wall, plan) = hit
+    return Sized(1.0, gpus, True, "runs", 1.0 - wall / deadline, plan)
+
+
+@lru_cache(maxsize=1024)
+def _serve_plan(model: str, system: str, rate: float, workload: str, ttft: float | None,
+                tpot: float | None) -> ServingPlanResult:
+    return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot,
+                           max_gpus=SERVING_MAX_GPUS, requests=SERVING_PROBE_REQUESTS, seed=0)
+
+
+def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
+    r = _serve_plan(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo)
+    if not r.feasible or r.gpus is None or r.deployment is None:
+        return r.why or "no deployment meets the SLOs"
+    d, head = r.deployment, None
+    if r.serve is not None and r.slo is not None:
+        p99 = (r.serve.ttft_s.p99 or 0.0) / r.slo.ttft_s, (r.serve.tpot_s.p99 or 0.0) / r.slo.tpot_s
+        head = 1.0 - max(p99)
+    split = f", {d.prefill_replicas} prefill + {d.decode_replicas} decode" if d.disaggregated else ""
+    return Sized(1.0, r.gpus, True, "requests/s", head,
+                 f"{d.replicas} x TP{d.tp} PP{d.pp} {d.dtype}, batch <= {d.max_batch}{split}")
+
+
+def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
+    fsvc = fleet_spec.ServiceSpec(name=svc.name, kind=svc.kind, model=svc.model, qps=svc.qps or 1.0,
+                                  latency_slo=svc.latency_slo, input=svc.input, ladder=svc.ladder, codec=svc.codec,
+                                  quality=svc.quality, daily_hours=svc.daily_hours or 1.0)
+    fpool = fleet_spec.PoolSpec(name=pool.name, device=pool_accelerator(pool), host_power_w=pool.host_power_w)
+    opt = _option(fsvc, fpool)
+    if "reason" in opt:
+        return str(opt["reason"])
+    d = opt["detail"]
+    if svc.kind == "recsys":
+        head = 1.0 - d["latency_s"] / float(svc.latency_slo or 1.0)
+        return Sized(opt["capacity"], 1, False, "qps", head, f"batch {d['batch']}, {d['bound']}-bound")
+    return Sized(opt["capacity"], 1, False, "streams", None, f"{d['encoder']}, {d['bound']}-bound")
+
+
+def size(svc: ServiceSpec, pool: PoolSpec, need: float) -> Sized | str:
+    """How `pool` serves `need` of `svc`, or why it cannot."""
+    kind = pool_kind(pool)
+    if pool.serves is not None and svc.kind not in pool.serves:
+        return f"the pool serves only {', '.join(pool.serves)}"
+    if svc.kind in ("training", "llm") and kind in ("cpu", "video-asic"):
+        return f"{pool.device} ({kind}) does not run {'training' if svc.kind == 'training' else 'LLM serving'}"
+    try:
+        if svc.kind == "training":
+            return size_training(svc, pool)
+        if svc.kind == "llm":
+            return size_llm(svc, pool, need)
+        return size_inference(svc, pool)
+    except InputError as exc:
+        return str(exc)

@@ -1,0 +1,198 @@
+"""The scenario file of `infraplan plan`: demand, supply menu and policy, for one year or several phases.
+
+A YAML file validated by frozen pydantic models that reject unknown keys; quantities are read with their units
+at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qps: 2M`).
+
+- `phases`: named calendar years (`{name: 2025, year: 2025}`), strictly increasing.
+- `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
+  workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs),
+  `recsys` (model, `qps`, latency SLO) and `video` (hours ingested per day, ladder). `phases` lists where a
+  service runs (default: all), `growth` multiplies its serving demand per phase.
+- `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
+  with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator) and a
+  delivery year (`from_year`).
+- `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
+  online (`online_year`).
+- `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, which service
+  kinds may share a pool (`pools[].serves`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from infraplan.catalog.loader import read_user_file, validated
+from infraplan.catalog.schemas import Spec
+from infraplan.errors import InputError
+from infraplan.units import parse_count, parse_power_w
+
+_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "h": 3600.0, "d": 86400.0,
+            "days": 86400.0, "w": 604800.0, "weeks": 604800.0}
+SERVICE_KINDS = ("training", "llm", "recsys", "video")
+
+
+def parse_duration_s(text: str | float | int) -> float:
+    """'50ms' -> 0.05, '2s' -> 2, '60d' -> 5,184,000 (seconds); a bare number is seconds."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-z]*)\s*", str(text))
+    if not match or match.group(2) not in _SECONDS:
+        raise ValueError(f"cannot read duration {text!r}; expected e.g. 50ms, 2s, 12h or 60d")
+    return float(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def _count(value: str | float | int) -> float:
+    try:
+        return parse_count(value)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _power(value: str | float | int) -> float:
+    try:
+        return parse_power_w(value)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Count = Annotated[float, BeforeValidator(_count), Field(gt=0)]
+Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0)]
+PowerW = Annotated[float, BeforeValidator(_power), Field(gt=0)]
+Year = Annotated[int, Field(ge=2000, le=2200)]
+
+
+class PhaseSpec(Spec):
+    name: str
+    year: Year
+
+
+class ServiceSpec(Spec):
+    """One demand: a training run, an LLM service, a recommendation service or a video transcoding load."""
+
+    name: str
+    kind: Literal["training", "llm", "recsys", "video"]
+    model: str | None = None
+    phases: list[str] | None = Field(None, description="phases the service runs in (default: every phase)")
+    growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
+    # training
+    tokens: Count | None = None
+    deadline: Seconds | None = Field(None, description="wall-clock limit of the run, failures included")
+    gpus: int | None = Field(None, gt=0, description="GPU budget (fixed size) instead of a deadline")
+    seq_len: int = Field(8192, gt=0)
+    global_batch: int = Field(2048, gt=0, description="sequences per step")
+    dtype: str = "auto"
+    stack: str | None = None
+    # llm serving
+    workload: str | None = None
+    rate: Count | None = Field(None, description="peak requests/s")
+    tokens_per_day: Count | None = Field(None, description="output tokens per day (average)")
+    ttft_slo: Seconds | None = None
+    tpot_slo: Seconds | None = None
+    # recsys
+    qps: Count | None = None
+    latency_slo: Seconds | None = None
+    # video
+    daily_hours: Count | None = None
+    input: str = "1080p30"
+    ladder: int = Field(5, gt=0)
+    codec: str = "h264"
+    quality: Literal["standard", "high"] = "high"
+    peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> ServiceSpec:
+        need = {"training": ("model", "tokens"), "llm": ("model", "workload"), "recsys": ("model", "qps", "latency_slo"),
+                "video": ("daily_hours",)}[self.kind]
+        missing = [f for f in need if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} service needs {', '.join(missing)}")
+        if self.kind == "training" and self.deadline is None and self.gpus is None:
+            raise ValueError("a training service needs a deadline or a GPU budget (gpus)")
+        if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
+            raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
+        if any(v < 0 for v in self.growth.values()):
+            raise ValueError("growth multipliers must be >= 0")
+        return self
+
+
+class PoolSpec(Spec):
+    """Devices of one type at one site: an accelerator preset, a catalog system, or a video ASIC."""
+
+    name: str
+    device: str
+    site: str
+    system: str | None = Field(None, description="catalog system for training and serving shapes (default: the "
+                               "device's generic node and Clos)")
+    available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
+    from_year: Year | None = Field(None, description="first year the devices can be delivered")
+    installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps)")
+    capex_usd: float | None = Field(None, ge=0, description="price per device incl. its server share")
+    lifetime_years: float = Field(5.5, gt=0)
+    host_power_w: float | None = Field(None, ge=0)
+    serves: list[Literal["training", "llm", "recsys", "video"]] | None = None
+
+
+class SiteSpec(Spec):
+    name: str
+    power: PowerW = Field(description="facility power cap")
+    location: str | None = None
+    cooling: str | None = None
+    build_type: str | None = None
+    online_year: Year | None = None
+
+
+class PolicySpec(Spec):
+    objective: Literal["capex", "tco", "power", "carbon"] = "tco"
+    headroom: float = Field(0.0, ge=0, le=10, description="serving demand margin (0.2 = +20 %)")
+    redundancy_racks: int = Field(0, ge=0, le=100, description="N+k: spare racks per pool")
+    electricity_usd_per_kwh: float | None = Field(None, ge=0, description="overrides every site's price")
+    pue: float | None = Field(None, ge=1.0, description="overrides every site's PUE")
+
+
+class ScenarioSpec(Spec):
+    name: str
+    notes: str = ""
+    sources: list[str] = Field(default_factory=list)
+    phases: list[PhaseSpec] = Field(min_length=1)
+    services: list[ServiceSpec] = Field(min_length=1)
+    pools: list[PoolSpec] = Field(min_length=1)
+    sites: list[SiteSpec] = Field(min_length=1)
+    policy: PolicySpec = Field(default_factory=PolicySpec)
+    published: dict[str, float] = Field(default_factory=dict, description="anchors the preset is checked against")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScenarioSpec:
+        for what, names in (("phase", [p.name for p in self.phases]), ("service", [s.name for s in self.services]),
+                            ("pool", [p.name for p in self.pools]), ("site", [s.name for s in self.sites])):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+        years = [p.year for p in self.phases]
+        if years != sorted(set(years)):
+            raise ValueError(f"inconsistent dates: phase years must be strictly increasing, got {years}")
+        phase_names, sites = {p.name for p in self.phases}, {s.name for s in self.sites}
+        for s in self.services:
+            bad = sorted(set(s.phases or []) - phase_names) + sorted(set(s.growth) - phase_names)
+            if bad:
+                raise ValueError(f"service {s.name!r} names unknown phase {bad[0]!r}")
+        last = years[-1]
+        for p in self.pools:
+            if p.site not in sites:
+                raise ValueError(f"pool {p.name!r} is at unknown site {p.site!r}")
+            if p.from_year is not None and p.from_year > last:
+                raise ValueError(f"inconsistent dates: pool {p.name!r} is delivered in {p.from_year}, after the "
+                                 f"last phase ({last})")
+        for site in self.sites:
+            if site.online_year is not None and site.online_year > last:
+                raise ValueError(f"inconsistent dates: site {site.name!r} comes online in {site.online_year}, "
+                                 f"after the last phase ({last})")
+        return self
+
+
+def load_scenario(path: str | Path) -> ScenarioSpec:
+    """Read and validate a scenario YAML file; every problem is one InputError line."""
+    return validated(ScenarioSpec, read_user_file(path), Path(path).name, "scenario")

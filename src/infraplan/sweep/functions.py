@@ -1,0 +1,324 @@
+"""The API functions a sweep can run, and the pure worker that evaluates one batch of points.
+
+`FUNCTIONS` maps a sweep's `function` name to the typed-API call behind the CLI command of that name
+("module:attribute", imported only in the process that runs it, so workers load just what they need). The
+arguments are the CLI's option names with underscores (`seq_len`, `global_batch`, `electricity_price`), passed
+as keywords; `seed` goes to every function that takes one. The registry is open: a spec may name any
+"package.module:function" returning an `infraplan.results.Result` (that is how `plan-scenario` joins when issue
+14 lands: one more line here).
+
+`train` is batched: a batch of points with one (model, system, stack) goes through
+`training.estimate.evaluate_plans` as one array, the vectorised model the search uses, and each row becomes
+the same `TrainingEstimate` that `estimate_training` returns for that point (a test checks they are equal).
+
+`run_batch` is the task both backends run: a pure function of (function, points, seed) returning one flat row
+per point, a point that raises records its one-line error and the batch goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from infraplan.errors import InputError
+from infraplan.results import Result, _finite
+
+SEP = "__"
+"""Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
+INPUT_PREFIX = "in_"
+"""Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
+
+
+@dataclass(frozen=True)
+class SweepFunction:
+    """One sweepable API function: where it lives, its batched variant if any, its default points per task."""
+
+    target: str
+    batch_size: int = 1
+    batched: str | None = None
+
+
+_SWEEP = "infraplan.sweep.functions"
+FUNCTIONS: dict[str, SweepFunction] = {
+    "train": SweepFunction("infraplan.training.estimate:estimate_training", 2000, f"{_SWEEP}:train_batch"),
+    "search": SweepFunction("infraplan.training.search:search_plans"),
+    "serve": SweepFunction("infraplan.serving.serving_api:estimate_serving"),
+    "serve-plan": SweepFunction("infraplan.serving.capacity:search_capacity"),
+    "collective": SweepFunction(f"{_SWEEP}:collective", 8),
+    "facility": SweepFunction(f"{_SWEEP}:facility", 16),
+    "campus": SweepFunction(f"{_SWEEP}:campus", 16),
+}
+"""Sweep function name -> SweepFunction. Add `plan-scenario` here when issue 14's API lands."""
+
+
+def collective(op: str, system: str, gpus: int, bytes: float | str, placement: str = "packed",  # noqa: A002
+               algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
+               seed: int = 0) -> Result:
+    """`infraplan collective` as a function of plain values (`bytes`: a number or '1GiB')."""
+    from infraplan.cluster import Cluster
+    from infraplan.network.collective_schedules import estimate_collective
+    from infraplan.units import parse_bytes
+
+    size = parse_bytes(bytes) if isinstance(bytes, str) else float(bytes)
+    return estimate_collective(op, Cluster.resolve(system), int(gpus), size, placement=placement,
+                               algorithm=algorithm, sim=sim, flows_per_pair=flows_per_pair, seed=seed)
+
+
+def _overrides(costs: str | None, **flags: Any) -> Any:
+    from infraplan.cluster.cost import load_cost_overrides
+
+    return load_cost_overrides(costs).merged(**flags)
+
+
+def _watts(value: float | str | None, name: str) -> float | None:
+    from infraplan.units import parse_power_w
+
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    if value.strip().startswith("-"):
+        raise InputError(f"{name} must be positive, got {value}")
+    return float(parse_power_w(value))
+
+
+def facility(system: str | None = None, accelerator: str | None = None, count: int | None = None,
+             cooling: str | None = None, location: str | None = None, build_type: str | None = None,
+             rack_power: float | str | None = None, pue: float | None = None,
+             electricity_price: float | None = None, server_price: float | None = None,
+             costs: str | None = None) -> Result:
+    """`infraplan facility` as a function (`rack_power` in W or '40kW'; prices in $/MWh and $ per accelerator)."""
+    from infraplan.facility.facility import size_facility
+
+    overrides = _overrides(costs, pue=pue, electricity_usd_per_mwh=electricity_price,
+                           server_usd_per_accelerator=server_price)
+    return size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,
+                         build_type=build_type, rack_power_w=_watts(rack_power, "rack_power"), overrides=overrides)
+
+
+def campus(power: float | str, accelerator: str, cooling: str | None = None, phases: str | None = None,
+           location: str | None = None, build_type: str | None = None, pue: float | None = None,
+           electricity_price: float | None = None, server_price: float | None = None,
+           costs: str | None = None) -> Result:
+    """`infraplan campus` as a function (`power` in W or '1GW'; `electricity_price` in $/MWh)."""
+    from infraplan.planning.campus import plan_campus
+
+    overrides = _overrides(costs, pue=pue, electricity_usd_per_mwh=electricity_price,
+                           server_usd_per_accelerator=server_price)
+    watts = _watts(power, "power")
+    return plan_campus(float(watts or 0.0), accelerator, cooling, phases, location, build_type, overrides)
+
+
+@lru_cache(maxsize=64)
+def resolve_callable(name: str) -> Callable[..., Any]:
+    """The callable of a function name (registry) or of a 'package.module:function' path."""
+    target = FUNCTIONS[name].target if name in FUNCTIONS else name
+    module_name, sep, attribute = target.partition(":")
+    if not sep:
+        raise InputError(f"unknown sweep function {name!r}; choose from {', '.join(FUNCTIONS)} "
+                         "or give 'package.module:function'")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise InputError(f"sweep function {name!r}: cannot import it ({exc})") from None
+    if not callable(function):
+        raise InputError(f"sweep function {name!r} is not callable")
+    return function  # type: ignore[no-any-return]
+
+
+def check_arguments(name: str, argument_names: Sequence[str]) -> None:
+    """Refuse, before anything runs, an argument the function does not take (with the ones it does)."""
+    parameters = inspect.signature(resolve_callable(name)).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    unknown = [a for a in argument_names if a not in parameters]
+    if unknown:
+        raise InputError(f"sweep function {name!r} takes no argument {unknown[0]!r}; it takes "
+                         f"{', '.join(p for p in parameters if p not in ('progress',))}")
+
+
+def takes_seed(name: str) -> bool:
+    return "seed" in inspect.signature(resolve_callable(name)).parameters
+
+
+def default_batch_size(name: str) -> int:
+    return FUNCTIONS[name].batch_size if name in FUNCTIONS else 1
+
+
+def one_line_error(exc: BaseException) -> str:
+    """`Type: first line of the message`, at most 500 characters."""
+    text = str(exc).strip().splitlines()
+    line = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return line[:500]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return value
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Nested mappings become `a__b` columns; lists become JSON text; non-finite floats become null."""
+    out = {} if out is None else out
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping) and item:
+            flatten(item, name + SEP, out)
+        else:
+            out[name] = _cell(item if not isinstance(item, Mapping) else None)
+    return out
+
+
+def flatten_result(result: BaseModel, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`flatten(result.model_dump(mode="json"))`, walking the model's fields directly (several times faster).
+
+    Nested models recurse; enums give their value; anything else that is not a plain scalar (lists, tuples,
+    dicts) goes through pydantic's JSON conversion first. A test checks it equals the model_dump route.
+    """
+    out = {} if out is None else out
+    for key in type(result).model_fields:
+        item = getattr(result, key)
+        name = f"{prefix}{key}"
+        if isinstance(item, BaseModel):
+            if type(item).model_fields:
+                flatten_result(item, name + SEP, out)
+            else:
+                out[name] = None
+        elif isinstance(item, Enum):
+            out[name] = _cell(item.value)
+        elif item is None or isinstance(item, str | int | float):
+            out[name] = _cell(item)
+        else:
+            plain = _finite(to_jsonable_python(item))
+            if isinstance(plain, Mapping) and plain:
+                flatten(plain, name + SEP, out)
+            else:
+                out[name] = _cell(plain if not isinstance(plain, Mapping) else None)
+    return out
+
+
+def input_columns(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"{INPUT_PREFIX}{k}": _cell(v) for k, v in arguments.items()}
+
+
+def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) -> Result:
+    kwargs = dict(arguments)
+    if seeded:
+        kwargs.setdefault("seed", seed)
+    result = resolve_callable(name)(**kwargs)
+    if not isinstance(result, Result):
+        raise TypeError(f"{name} returned {type(result).__name__}, not an infraplan Result")
+    return result
+
+
+def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: int) -> list[dict[str, Any]]:
+    """Evaluate a batch of (key, arguments) points; one row per point: `key`, `error`, inputs, outputs."""
+    seeded = takes_seed(name)
+    batched = FUNCTIONS[name].batched if name in FUNCTIONS else None
+    outcomes: list[Result | BaseException]
+    if batched is not None and len(points) > 1:
+        outcomes = resolve_callable(batched)([dict(a) for _, a in points])
+    else:
+        outcomes = []
+        for _, arguments in points:
+            try:
+                outcomes.append(_call_one(name, arguments, seed, seeded))
+            except Exception as exc:  # one failing point records its error; the sweep goes on
+                outcomes.append(exc)
+    rows = []
+    for (key, arguments), outcome in zip(points, outcomes, strict=True):
+        row: dict[str, Any] = {"key": key, "error": None, **input_columns(arguments)}
+        if isinstance(outcome, BaseException):
+            row["error"] = one_line_error(outcome)
+        else:
+            row.update(flatten_result(outcome))
+        rows.append(row)
+    return rows
+
+
+def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseException]:
+    """Many `estimate_training` points through one `evaluate_plans` call per (model, system, stack)."""
+    from infraplan.catalog import load_model
+    from infraplan.catalog.error_bands import error_band
+    from infraplan.catalog.stacks import resolve_stack
+    from infraplan.cluster import Cluster
+    from infraplan.training.estimate import estimate_training, evaluate_plans, resolve_plan, result_row
+    from infraplan.training.plan import PlanArrays
+    from infraplan.training.results import TrainingEstimate
+    from infraplan.training.schedules import chosen_virtual_stages
+
+    parameters = inspect.signature(estimate_training).parameters
+    defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
+    required = [k for k, p in parameters.items() if p.default is inspect.Parameter.empty]
+    outcomes: list[Result | BaseException | None] = [None] * len(points)
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for i, point in enumerate(points):
+        unknown = [k for k in point if k not in parameters]
+        missing = [k for k in required if k not in point]
+        if unknown or missing:
+            outcomes[i] = InputError(f"estimate_training: unexpected {unknown}" if unknown else
+                                     f"estimate_training: missing {missing}")
+            continue
+        args = {**defaults, **point}
+        groups.setdefault(json.dumps([str(args["model"]), str(args["system"]), str(args["stack"])]), []).append(
+            (i, args))
+    for members in groups.values():
+        first = members[0][1]
+        try:
+            profile = resolve_stack(first["stack"], "training")
+            shape = load_model(first["model"]) if isinstance(first["model"], str) else first["model"]
+            cluster = Cluster.resolve(first["system"])
+            band = error_band(cluster.accelerator.name, profile.name, "training")
+        except Exception as exc:
+            for i, _ in members:
+                outcomes[i] = exc
+            continue
+        plans: list[tuple[int, Any, list[str]]] = []
+        for i, a in members:
+            try:
+                notes: list[str] = []
+                vpp = a["vpp"]
+                if vpp is None:  # as estimate_training: the interleave a Megatron/NeMo user would set
+                    replicas = a["dp"] if a["dp"] is not None else max(a["gpus"] // max(a["tp"] * a["pp"] * a["cp"],
+                                                                                       1), 1)
+                    vpp, note = chosen_virtual_stages(shape.num_layers, a["pp"],
+                                                      a["global_batch"] // max(replicas * a["micro_batch"], 1))
+                    notes += [note] if note else []
+                plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
+                                    a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
+                                    a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"])
+                plans.append((i, plan, notes))
+            except Exception as exc:
+                outcomes[i] = exc
+        if not plans:
+            continue
+        fields = PlanArrays.__dataclass_fields__
+        merged = PlanArrays(**{f: np.concatenate([getattr(p, f) for _, p, _ in plans]) for f in fields})
+        try:
+            results = evaluate_plans(shape, cluster, merged, profile)
+        except Exception as exc:
+            for i, _, _ in plans:
+                outcomes[i] = exc
+            continue
+        common = {"error_band": band, "model": shape.name, "system": cluster.system.name,
+                  "accelerator": cluster.accelerator.name, "parameters": int(shape.total_params()),
+                  "stack": profile.name}
+        for row_index, (i, _, notes) in enumerate(plans):
+            try:
+                row = result_row(results, merged, row_index, cluster.accelerator.memory_bytes)
+                outcomes[i] = TrainingEstimate(**{**dict(row), **common}, notes=notes)
+            except Exception as exc:
+                outcomes[i] = exc
+    return [o if o is not None else RuntimeError("not evaluated") for o in outcomes]

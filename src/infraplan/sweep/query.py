@@ -1,0 +1,151 @@
+"""Query a sweep's results with DuckDB; Pareto fronts; a self-contained Plotly chart of a front.
+
+`query_results(folder, sql)` opens an in-memory DuckDB, defines the view `results` over the Parquet parts the
+manifest lists (`read_parquet([...], union_by_name = true)`: parts may differ in columns, e.g. when every point
+of a part failed) and runs the query. Without `--sql` the query is a per-function summary (points, failed).
+
+`pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
+(minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
+JACM 1975) in its simple form: sort by the first objective, then keep a row when no kept row is at least as
+good on every objective and better on one. Rows with a missing objective are left out.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from infraplan.errors import InputError
+from infraplan.sweep.results import SweepQuery
+from infraplan.sweep.store import committed_parts
+
+SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
+               "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
+FRONT_SQL = "SELECT * FROM results WHERE error IS NULL"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time | datetime.timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
+    """(column names, rows) of `sql` over the view `results`; a bad query is one InputError line."""
+    import duckdb
+
+    parts = committed_parts(folder)
+    if not parts:
+        raise InputError(f"{folder} has no results yet (run `infraplan sweep` first)")
+    con = duckdb.connect(":memory:")
+    try:
+        files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
+        con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
+        try:
+            cursor = con.execute(sql)
+        except duckdb.Error as exc:
+            raise InputError(f"--sql: {str(exc).strip().splitlines()[0]}") from None
+        if cursor.description is None:
+            return [], []
+        columns = [d[0] for d in cursor.description]
+        rows = [[_plain(v) for v in row] for row in cursor.fetchall()]
+        return columns, rows
+    finally:
+        con.close()
+
+
+def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]]:
+    """'time_s,usd:max' -> [(time_s, minimise), (usd, maximise)]; each must be a column of the rows."""
+    objectives = []
+    for item in (t.strip() for t in text.split(",")):
+        name, _, sense = item.partition(":")
+        if sense not in ("", "min", "max"):
+            raise InputError(f"--pareto {item!r}: write column, column:min or column:max")
+        if name not in columns:
+            raise InputError(f"--pareto: no column {name!r} in the rows (columns: {', '.join(columns[:30])})")
+        objectives.append((name, sense == "max"))
+    if len(objectives) < 2:
+        raise InputError("--pareto needs at least two objectives, e.g. step_time_s,cost_usd")
+    return objectives
+
+
+def pareto_front(rows: Sequence[Sequence[Any]], indices: Sequence[int], maximise: Sequence[bool]) -> list[int]:
+    """Row numbers of the non-dominated rows (see the module docstring), in order of the first objective."""
+    points = []
+    for r, row in enumerate(rows):
+        values = [row[i] for i in indices]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+            points.append((tuple(-v if m else v for v, m in zip(values, maximise, strict=True)), r))
+    points.sort()
+    front: list[tuple[tuple[float, ...], int]] = []
+    for values, r in points:
+        dominated = any(all(a <= b for a, b in zip(kept, values, strict=True)) for kept, _ in front)
+        if not dominated:
+            front.append((values, r))
+    return [r for _, r in front]
+
+
+def query_results(folder: str | Path, sql: str | None = None, pareto: str | None = None,
+                  plot: str | None = None) -> SweepQuery:
+    """The Python API of `infraplan results`: a query, optionally reduced to its Pareto front and charted."""
+    if plot is not None:
+        if pareto is None:
+            raise InputError("--plot draws the Pareto front: give --pareto too")
+        if not plot.endswith(".html"):
+            raise InputError("--plot must name an .html file")
+        from infraplan.catalog.loader import check_output_path
+
+        check_output_path(plot, "--plot")
+    query = sql or (FRONT_SQL if pareto else SUMMARY_SQL)
+    columns, rows = run_sql(folder, query)
+    if pareto is None:
+        return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=rows, row_count=len(rows))
+    objectives = parse_objectives(pareto, columns)
+    indices = [columns.index(name) for name, _ in objectives]
+    front = pareto_front(rows, indices, [m for _, m in objectives])
+    front_rows = [rows[r] for r in front]
+    written = None
+    if plot is not None:
+        written = write_front_plot(plot, columns, rows, front, objectives)
+    return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=front_rows, row_count=len(front_rows),
+                      pareto=[f"{n}:max" if m else n for n, m in objectives], rows_considered=len(rows),
+                      plot=written)
+
+
+def write_front_plot(path: str, columns: list[str], rows: list[list[Any]], front: list[int],
+                     objectives: list[tuple[str, bool]]) -> str:
+    """Every row in grey and the front in colour, on the first two objectives; one HTML file with plotly.js."""
+    import plotly.graph_objects as go
+
+    from infraplan.catalog.loader import write_atomically
+
+    (x_name, _), (y_name, _) = objectives[:2]
+    x, y = columns.index(x_name), columns.index(y_name)
+    labels = [c for c in columns if c.startswith("in_")]
+
+    def hover(row: list[Any]) -> str:
+        return "<br>".join(f"{c[3:]}={row[columns.index(c)]}" for c in labels)
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[r[x] for r in rows], y=[r[y] for r in rows], mode="markers", name="all points",
+                             marker={"color": "lightgrey"}, text=[hover(r) for r in rows], hoverinfo="text+x+y"))
+    fig.add_trace(go.Scatter(x=[rows[i][x] for i in front], y=[rows[i][y] for i in front], mode="lines+markers",
+                             name="Pareto front", text=[hover(rows[i]) for i in front], hoverinfo="text+x+y"))
+    fig.update_layout(title=f"Pareto front: {', '.join(n + (' (max)' if m else '') for n, m in objectives)}",
+                      xaxis_title=x_name, yaxis_title=y_name, template="plotly_white")
+    html = fig.to_html(include_plotlyjs=True, full_html=True)
+    return write_atomically(path, lambda tmp: Path(tmp).write_text(html, encoding="utf-8"), "--plot")

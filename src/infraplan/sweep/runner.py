@@ -1,0 +1,116 @@
+"""Run a sweep: expand the spec lazily, skip finished points, batch the rest, collect rows, commit parts.
+
+`run_sweep(spec, out, backend=..., workers=..., address=...)` is the Python API of `infraplan sweep`. The
+driver walks the points in spec order, keys each one (`key`: the point's content hash together with the
+infraplan version, the catalog hash, the stack hash and the contents of any file an argument names, so a point
+is recomputed exactly when something it depends on changed), drops those already in the folder (and repeats
+within the spec), and cuts the rest into batches of the function's size (`train`: 2,000 points through the
+vectorised model per task; a serving simulation: one). Batches go to the backend with at most 2 per worker in
+flight. Finished rows are buffered and committed as a part every `flush_s` seconds (and at the end), so a
+crash loses at most that much work; a rerun computes the rest.
+
+Ctrl-C: the driver stops submitting, cancels what is in flight, commits what finished and returns with
+`interrupted` set (the CLI exits 130). A progress bar (Rich) shows points done, points/s and the ETA.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from infraplan import __version__
+from infraplan.sweep.backends import Backend, Batch, make_backend
+from infraplan.sweep.functions import check_arguments, default_batch_size, resolve_callable
+from infraplan.sweep.results import SweepRun
+from infraplan.sweep.spec import SweepSpec, canonical_json, content_hash, load_spec, point_id
+from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, stacks_hash
+
+
+def point_key(function: str, arguments: Mapping[str, Any], seed: int) -> tuple[str, str, str]:
+    """(key, point_id, stack_hash) of a point: its identity, and what its result depends on beyond it."""
+    pid = point_id(function, arguments, seed)
+    files = sorted((k, h) for k, v in arguments.items() if isinstance(v, str) and (h := file_hash(v)))
+    stack = arguments.get("stack")
+    stack_hash = content_hash(stacks_hash(), (isinstance(stack, str) and file_hash(stack)) or "", size=8)
+    return content_hash(pid, __version__, catalog_hash(), stack_hash, canonical_json(files)), pid, stack_hash
+
+
+def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[str, str]],
+             counters: dict[str, int]) -> Iterator[Batch]:
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for arguments in spec.points():
+        key, pid, stack_hash = point_key(spec.function, arguments, spec.seed)
+        if key in done:
+            counters["skipped"] += 1
+            continue
+        done.add(key)  # a repeat later in the spec is the same point
+        meta[key] = (pid, stack_hash)
+        batch.append((key, arguments))
+        if len(batch) >= size:
+            yield spec.function, batch, spec.seed
+            batch = []
+    if batch:
+        yield spec.function, batch, spec.seed
+
+
+def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path, backend: str | Backend = "local",
+              workers: int | None = None, address: str | None = None, flush_s: float = 1.0,
+              progress: bool = True, console: Console | None = None) -> SweepRun:
+    """Run every point of `spec` not yet in `out`; return what was done (see the module docstring)."""
+    spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
+    resolve_callable(spec.function)
+    check_arguments(spec.function, spec.argument_names())
+    store = ResultStore(out, spec.function, spec.model_dump(mode="json"))
+    done = store.done_keys()
+    runner = make_backend(backend, workers, address) if isinstance(backend, str) else backend
+    size = spec.batch_size or default_batch_size(spec.function)
+    meta: dict[str, tuple[str, str]] = {}
+    counters = {"skipped": 0, "run": 0, "failed": 0}
+    errors: dict[str, None] = {}
+    buffer: list[dict[str, Any]] = []
+    common = {"function": spec.function, "seed": spec.seed, "infraplan_version": __version__,
+              "catalog_hash": catalog_hash()}
+    interrupted = False
+    start = last_flush = time.perf_counter()
+    columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    bar = Progress(*columns, console=console or Console(stderr=True), disable=not progress, transient=False)
+    total = spec.size()
+    stream = runner.map_unordered(_batches(spec, done, size, meta, counters), max_in_flight=2 * runner.workers)
+    try:
+        with bar:
+            task = bar.add_task(f"{spec.function} ({runner.name})", total=total, rate="")
+            for _, rows in stream:
+                for row in rows:
+                    pid, stack_hash = meta.pop(row["key"])
+                    row.update(common, point_id=pid, stack_hash=stack_hash)
+                    if row.get("error"):
+                        counters["failed"] += 1
+                        if len(errors) < 5:
+                            errors[row["error"]] = None
+                buffer += rows
+                counters["run"] += len(rows)
+                elapsed = time.perf_counter() - start
+                bar.update(task, completed=counters["run"], total=max(total - counters["skipped"], counters["run"]),
+                           rate=f"{counters['run'] / max(elapsed, 1e-9):,.0f} points/s")
+                if time.perf_counter() - last_flush >= flush_s:
+                    store.append(buffer)
+                    buffer, last_flush = [], time.perf_counter()
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        stream.close()  # cancels what is still in flight
+        if isinstance(backend, str):
+            runner.close()
+        store.append(buffer)
+        store.commit_empty()
+    elapsed = time.perf_counter() - start
+    return SweepRun(directory=str(out), function=spec.function, backend=runner.name, workers=runner.workers,
+                    points=total, points_skipped=counters["skipped"], points_run=counters["run"],
+                    points_failed=counters["failed"], rows=store.rows(), interrupted=interrupted,
+                    elapsed_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9), errors=list(errors))

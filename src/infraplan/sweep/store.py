@@ -1,0 +1,233 @@
+"""A sweep's results on disk: Parquet part files plus a manifest, written so a crash never corrupts the table.
+
+Layout of a results folder:
+
+    manifest.json          format, function, spec, infraplan version, catalog hash, the list of committed parts
+    parts/part-NNNNNN-<token>.parquet     one row per point (key, error, in_* inputs, flattened outputs, ...)
+
+A part is written to a temporary name, fsynced and renamed; only then is the manifest rewritten the same way
+(temporary file, fsync, rename, fsync of the folder). The manifest is the commit: a part it does not list
+(a kill -9 between the two renames) is deleted when the folder is next opened and its points run again, so
+after any crash and a rerun every point is there exactly once. Finished points are found by reading the `key`
+column of the committed parts. One writer per folder at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from infraplan import __version__
+from infraplan.errors import InputError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+PARTS = "parts"
+META_COLUMNS = ("key", "point_id", "function", "seed", "error", "infraplan_version", "catalog_hash", "stack_hash")
+"""The columns every row has, first in a loaded table; then the `in_*` inputs, then the outputs, by name."""
+
+
+@lru_cache(maxsize=1)
+def catalog_hash() -> str:
+    """Content hash of every catalog data file (YAML, JSON, CSV) shipped with infraplan."""
+    return _tree_hash(Path(__file__).resolve().parents[1] / "catalog")
+
+
+@lru_cache(maxsize=1)
+def stacks_hash() -> str:
+    """Content hash of the software-stack profiles (catalog/stacks)."""
+    return _tree_hash(Path(__file__).resolve().parents[1] / "catalog" / "stacks")
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.blake2b(digest_size=10)
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml", ".json", ".csv") and p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + b"\x00" + path.read_bytes() + b"\x00")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def file_hash(path: str) -> str | None:
+    """Content hash of a user file an argument names (a config.json, system/stack/workload YAML), else None."""
+    try:
+        target = Path(path)
+        if len(path) > 4096 or not target.is_file():
+            return None
+        return hashlib.blake2b(target.read_bytes(), digest_size=10).hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (dicts with possibly different keys: a failed point has no outputs) as one Arrow table.
+
+    Column types are inferred from every row; a column whose values mix kinds (text and numbers) is stored as
+    JSON text so the part still writes.
+    """
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    arrays = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            arrays[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            arrays[name] = pa.array([None if v is None else json.dumps(v, default=str) for v in values],
+                                    type=pa.string())
+    return pa.table(arrays)
+
+
+class ResultStore:
+    """One results folder: open (recovering from a crash), append rows as committed parts, list what is done."""
+
+    def __init__(self, folder: str | Path, function: str, spec: Mapping[str, Any] | None = None,
+                 create: bool = True) -> None:
+        self.folder = Path(folder)
+        self.parts_folder = self.folder / PARTS
+        try:
+            if create:
+                self.parts_folder.mkdir(parents=True, exist_ok=True)
+            elif not (self.folder / MANIFEST).is_file():
+                raise InputError(f"{_shown(self.folder)} holds no sweep results (no {MANIFEST})")
+        except OSError as exc:
+            raise InputError(f"--out {_shown(self.folder)}: cannot use it ({exc.strerror or exc})") from None
+        self.manifest = self._read_manifest()
+        if self.manifest.get("function", function) != function:
+            raise InputError(f"{_shown(self.folder)} holds a {self.manifest['function']!r} sweep, not {function!r}; "
+                             "give another --out")
+        self.manifest.setdefault("format", FORMAT)
+        self.manifest["function"] = function
+        if spec is not None:
+            self.manifest["spec"] = dict(spec)
+        self.manifest.setdefault("parts", [])
+        if create:
+            self._drop_uncommitted()
+
+    def _read_manifest(self) -> dict[str, Any]:
+        path = self.folder / MANIFEST
+        if not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{_shown(path)} is not a sweep manifest ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("parts"), list):
+            raise InputError(f"{_shown(path)} is not a sweep manifest of format {FORMAT}")
+        return data
+
+    def _drop_uncommitted(self) -> None:
+        """Delete part files and temporaries the manifest does not list (left by a crash)."""
+        committed = set(self.manifest["parts"])
+        for path in self.parts_folder.iterdir():
+            if f"{PARTS}/{path.name}" not in committed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        for path in self.folder.glob(f".{MANIFEST}.*.tmp"):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    @property
+    def part_paths(self) -> list[Path]:
+        return [self.folder / p for p in self.manifest["parts"]]
+
+    def done_keys(self) -> set[str]:
+        keys: set[str] = set()
+        for path in self.part_paths:
+            keys.update(pq.read_table(path, columns=["key"]).column("key").to_pylist())
+        return keys
+
+    def rows(self) -> int:
+        return int(sum(pq.ParquetFile(p).metadata.num_rows for p in self.part_paths))
+
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        """Commit rows as one new part: part file first, then the manifest that lists it."""
+        if not rows:
+            return
+        table = rows_to_table(rows)
+        name = f"part-{len(self.manifest['parts']) + 1:06d}-{secrets.token_hex(4)}.parquet"
+        target = self.parts_folder / name
+        tmp = self.parts_folder / f".{name}.tmp"
+        pq.write_table(table, tmp, compression="zstd")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        manifest = {**self.manifest, "parts": [*self.manifest["parts"], f"{PARTS}/{name}"],
+                    "infraplan_version": __version__, "catalog_hash": catalog_hash()}
+        _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+        self.manifest = manifest
+
+    def commit_empty(self) -> None:
+        """Write the manifest even when nothing ran (a folder whose points all failed validation, or were done)."""
+        if not (self.folder / MANIFEST).exists():
+            manifest = {**self.manifest, "infraplan_version": __version__, "catalog_hash": catalog_hash()}
+            _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+            self.manifest = manifest
+
+
+def _shown(path: Path | str) -> str:
+    text = str(path)
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
+def load_table(folder: str | Path) -> pa.Table:
+    """Every committed row of a results folder as one table, sorted by key, columns in a canonical order.
+
+    Parts may disagree on a column's type (an all-null column in one part; ints in one, floats in another):
+    they are unified by Arrow's permissive promotion. Two runs of one spec (any backend, any batching, any
+    number of crashes) give equal tables.
+    """
+    store = ResultStore(folder, function=_function_of(folder), create=False)
+    tables = [pq.read_table(p) for p in store.part_paths]
+    if not tables:
+        return pa.table({name: pa.array([], type=pa.string()) for name in META_COLUMNS})
+    table = pa.concat_tables(tables, promote_options="permissive")
+    inputs = sorted(n for n in table.column_names if n.startswith("in_"))
+    outputs = sorted(n for n in table.column_names if n not in META_COLUMNS and not n.startswith("in_"))
+    table = table.select([*(n for n in META_COLUMNS if n in table.column_names), *inputs, *outputs])
+    return table.sort_by("key")
+
+
+def _function_of(folder: str | Path) -> str:
+    path = Path(folder) / MANIFEST
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8")).get("function", ""))
+    except (OSError, ValueError, AttributeError):
+        raise InputError(f"{_shown(folder)} holds no sweep results (no readable {MANIFEST})") from None
+
+
+def committed_parts(folder: str | Path) -> list[Path]:
+    """The part files a results folder's manifest lists (what queries read)."""
+    return ResultStore(folder, function=_function_of(folder), create=False).part_paths
+
+
+def iter_rows(tables: Iterable[pa.Table]) -> Iterable[dict[str, Any]]:
+    for table in tables:
+        yield from table.to_pylist()

@@ -1,0 +1,246 @@
+"""The FastAPI application: JSON endpoints over the typed API, catalog browsing, jobs, and the pages.
+
+Endpoints (OpenAPI at /openapi.json, interactive docs at /docs):
+- `POST /api/{command}` for train, search, serve, serve-plan, recsys, video, network, collective, facility,
+  campus, reliability: the body is the command's request model (`web/requests.py`), the 200 response its typed
+  result (the model `infraplan schema COMMAND` prints), byte for byte what `infraplan COMMAND --json` prints.
+  Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it.
+- `POST /api/{command}/cli`: the equivalent `infraplan` command line ("copy as CLI command").
+- `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources.
+- Pages `/`, `/train`, `/serve`, `/network`, `/facility` (static HTML + vanilla JS, Plotly from the `plotly`
+  package's offline bundle at /static/plotly.min.js: no CDN).
+
+Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
+one line (`InputError`), schema violations 422 with one line; anything else 500 with a fixed line, never a
+traceback. No CORS headers are sent (browsers keep other origins out); no request names a file.
+"""
+
+import json
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from infraplan import __version__
+from infraplan.errors import InputError
+from infraplan.web import catalog_api
+from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
+from infraplan.web.requests import REQUESTS, WebRequest
+from infraplan.web.runners import RESULT_MODELS
+
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body accepted (a request is a few hundred bytes)."""
+PAGES = ("index", "train", "serve", "network", "facility")
+
+
+class ErrorBody(BaseModel):
+    detail: str = Field(description="one line, the same the CLI prints after 'infraplan: error:'")
+
+
+class JobStatus(BaseModel):
+    id: str = Field(description="job id")
+    command: str = Field(description="the command it runs")
+    status: str = Field(description="queued | running | done | failed")
+    progress: float = Field(description="fraction done, 0..1")
+    error: str | None = Field(None, description="the one-line error when failed")
+    result: dict[str, Any] | None = Field(None, description="the command's result when done")
+    poll: str = Field(description="where to poll")
+
+
+class CliLine(BaseModel):
+    command: str = Field(description="the `infraplan ... --json` line that prints the same result")
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a body over `limit` bytes, by its Content-Length or as it streams in."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = JSONResponse({"detail": f"request body over {self.limit // 1024} KiB"}, status_code=413)
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            await too_big(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooBig
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooBig:
+            await too_big(scope, receive, send)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _one_line(exc: RequestValidationError) -> str:
+    errors = exc.errors()
+    if not errors:
+        return "invalid request"
+    err = errors[0]
+    if err.get("type") == "json_invalid":
+        return "the body is not valid JSON"
+    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+    msg = str(err.get("msg", "invalid")).replace("Input should be", "must be").replace("Value error, ", "")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return " ".join(f"invalid {where}: {msg}{more}".split())[:400]
+
+
+def _job_json(job: Job) -> str:
+    head = {"id": job.id, "command": job.command, "status": job.status, "progress": round(job.progress, 4),
+            "error": job.error, "poll": f"/api/jobs/{job.id}"}
+    text = json.dumps(head)
+    return text[:-1] + ', "result": ' + (job.result_json or "null") + "}"
+
+
+def _add_command(app: FastAPI, name: str, request_cls: type[WebRequest], cache: ResultCache, jobs: JobStore) -> None:
+    errors: dict[int | str, dict[str, Any]] = {
+        202: {"model": JobStatus, "description": "long work: a job to poll"},
+        400: {"model": ErrorBody, "description": "bad input (the CLI's one-line message)"},
+        413: {"model": ErrorBody, "description": "request body too large"},
+        422: {"model": ErrorBody, "description": "body does not match the schema"},
+        429: {"model": ErrorBody, "description": "too many jobs pending"},
+    }
+
+    def run_command(body: request_cls) -> Response:  # type: ignore[valid-type]
+        request: WebRequest = body
+        if is_long(request):
+            job = jobs.submit(request)
+            return Response(_job_json(job), status_code=202, media_type="application/json")
+        return Response(cache.compute(request), media_type="application/json")
+
+    def cli_line(body: request_cls) -> CliLine:  # type: ignore[valid-type]
+        request: WebRequest = body
+        return CliLine(command=request.cli())
+
+    doc = (request_cls.__doc__ or "").strip()
+    app.post(f"/api/{name}", response_model=None, responses={200: {"model": RESULT_MODELS[name]}, **errors},
+             summary=f"infraplan {name}", description=doc, operation_id=f"run_{name.replace('-', '_')}",
+             tags=["commands"])(run_command)
+    app.post(f"/api/{name}/cli", response_model=CliLine, summary=f"the `infraplan {name}` command line",
+             operation_id=f"cli_{name.replace('-', '_')}", tags=["commands"],
+             responses={422: {"model": ErrorBody}})(cli_line)
+
+
+def _page(name: str) -> str:
+    return (resources.files("infraplan.web") / "static" / f"{name}.html").read_text(encoding="utf-8")
+
+
+def create_app() -> FastAPI:
+    """A new application with its own result cache and job pool."""
+    app = FastAPI(title="infraplan", version=__version__, separate_input_output_schemas=False,
+                  description="Planner and simulator for AI compute infrastructure: the CLI's typed API over HTTP.")
+    cache = ResultCache()
+    jobs = JobStore(cache)
+    app.state.cache, app.state.jobs = cache, jobs
+    app.add_middleware(BodyLimit)
+    app.router.on_shutdown.append(jobs.shutdown)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(Busy)
+    async def busy(request: Request, exc: Busy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=429)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _one_line(exc)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    for name, request_cls in REQUESTS.items():
+        _add_command(app, name, request_cls, cache, jobs)
+
+    @app.get("/api/jobs/{job_id}", response_model=None, tags=["jobs"], operation_id="job_status",
+             responses={200: {"model": JobStatus}, 404: {"model": ErrorBody}})
+    def job_status(job_id: str = Path(max_length=64, pattern=r"^[0-9a-f]+$")) -> Response:
+        job = jobs.get(job_id)
+        if job is None:
+            return JSONResponse({"detail": f"no job {job_id!r} (finished jobs are kept for a while)"},
+                                status_code=404)
+        return Response(_job_json(job), media_type="application/json")
+
+    @app.get("/api/catalog", tags=["catalog"], operation_id="catalog_kinds")
+    def catalog_kinds() -> list[str]:
+        return catalog_api.kinds()
+
+    @app.get("/api/catalog/{kind}", tags=["catalog"], operation_id="catalog_list",
+             responses={400: {"model": ErrorBody}})
+    def catalog_list(kind: str = Path(max_length=32)) -> catalog_api.CatalogKind:
+        return catalog_api.list_kind(kind)
+
+    @app.get("/api/catalog/{kind}/{name}", tags=["catalog"], operation_id="catalog_entry",
+             responses={400: {"model": ErrorBody}})
+    def catalog_entry(kind: str = Path(max_length=32), name: str = Path(max_length=64)) -> dict[str, Any]:
+        data = catalog_api.entry(kind, name)
+        return data if isinstance(data, dict) else {"value": data}
+
+    @app.get("/api/health", tags=["meta"], operation_id="health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "cache_hits": cache.hits, "cache_misses": cache.misses}
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        return Response(_plotly_js(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=str(resources.files("infraplan.web") / "static")), name="static")
+
+    for page in PAGES:
+        _add_page(app, page)
+    return app
+
+
+def _add_page(app: FastAPI, page: str) -> None:
+    def show() -> HTMLResponse:
+        return HTMLResponse(_page(page))
+
+    app.get("/" if page == "index" else f"/{page}", include_in_schema=False)(show)
+
+
+_PLOTLY: list[str] = []
+
+
+def _plotly_js() -> str:
+    """plotly.js from the `plotly` Python package's offline bundle (read once)."""
+    if not _PLOTLY:
+        from plotly.offline import get_plotlyjs
+
+        _PLOTLY.append(get_plotlyjs())
+    return _PLOTLY[0]

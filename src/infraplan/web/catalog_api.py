@@ -1,0 +1,94 @@
+"""Catalog browsing for the web: the shipped presets of each kind, each with its `source:`.
+
+`GET /api/catalog` lists the kinds; `GET /api/catalog/{kind}` the entries (name, display name, source);
+`GET /api/catalog/{kind}/{name}` one entry as parsed data. Only packaged presets are read (by name, through
+`catalog.loader.preset_files`): nothing a request names can reach another file. Locations are one file with
+many entries (`facility/locations.yaml`) and are listed from it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from infraplan.catalog.loader import parse_text, preset_files
+from infraplan.errors import InputError
+
+KINDS: dict[str, str] = {
+    "accelerators": "accelerators",
+    "systems": "systems",
+    "models": "models",
+    "stacks": "stacks",
+    "workloads": "workloads",
+    "diffusion": "diffusion",
+    "recsys": "recsys",
+    "video-devices": "video/devices",
+    "fleets": "facility/fleets",
+}
+"""Web kind -> catalog folder of one file per preset."""
+
+
+class CatalogEntry(BaseModel):
+    name: str = Field(description="preset name (what a request's field takes)")
+    display_name: str | None = Field(None, description="the entry's long name, when it has one")
+    source: str | None = Field(None, description="where the entry's figures come from")
+
+
+class CatalogKind(BaseModel):
+    kind: str = Field(description="catalog kind")
+    entries: list[CatalogEntry] = Field(description="the shipped presets, by name")
+
+
+def _source(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    value = data.get("source") or data.get("_source")
+    return " ".join(str(value).split()) if value else None
+
+
+@lru_cache(maxsize=64)
+def _entry_data(kind: str, name: str) -> Any:
+    if kind == "locations":
+        locations = _locations()
+        if name not in locations:
+            raise InputError(f"unknown location {name!r}; known: {', '.join(sorted(locations))}")
+        return locations[name]
+    files = preset_files(KINDS[kind])
+    if name not in files:
+        raise InputError(f"unknown {kind} entry {name!r}; known: {', '.join(sorted(files))}")
+    return parse_text(files[name].read_text(), files[name].name)
+
+
+@lru_cache(maxsize=1)
+def _locations() -> dict[str, Any]:
+    entry = preset_files("facility")["locations"]
+    data = parse_text(entry.read_text(), entry.name)
+    return dict(data.get("locations", {}))
+
+
+def kinds() -> list[str]:
+    return [*KINDS, "locations"]
+
+
+@lru_cache(maxsize=16)
+def list_kind(kind: str) -> CatalogKind:
+    """Every preset of a kind with its display name and source; InputError for an unknown kind."""
+    if kind not in KINDS and kind != "locations":
+        raise InputError(f"unknown catalog kind {kind!r}; known: {', '.join(kinds())}")
+    names = sorted(_locations()) if kind == "locations" else sorted(preset_files(KINDS[kind]))
+    entries = []
+    for name in names:
+        data = _entry_data(kind, name)
+        display = data.get("display_name") if isinstance(data, dict) else None
+        entries.append(CatalogEntry(name=name, display_name=str(display) if display else None,
+                                    source=_source(data)))
+    return CatalogKind(kind=kind, entries=entries)
+
+
+def entry(kind: str, name: str) -> Any:
+    """One preset's parsed data (a mapping); InputError for an unknown kind or name."""
+    if kind not in KINDS and kind != "locations":
+        raise InputError(f"unknown catalog kind {kind!r}; known: {', '.join(kinds())}")
+    return _entry_data(kind, name)

@@ -1,0 +1,171 @@
+"""Long work as jobs, and every result cached by the content hash of its request.
+
+Every command is deterministic for a given request (random choices take the request's explicit seed), so a
+result is cached under `content_hash(request)`: SHA-256 of the command and the request's canonical JSON (sorted
+keys, every default filled in: two spellings of the same question share one entry). The cache holds the JSON
+text, least recently used first out.
+
+A request `is_long` (a scaling sweep of several GPU counts, a capacity search, a serving simulation of many
+requests) runs as a job: `JobStore.submit` returns its id at once (HTTP 202), a small thread pool runs it,
+`get` reports status and progress (0..1) and, when done, the result JSON or the one-line error. A job whose
+request is already cached is born done. The number of queued and running jobs is bounded (`MAX_PENDING`):
+beyond it `submit` refuses with `Busy` (HTTP 429), so the server's work stays bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import uuid
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+from infraplan.errors import InputError
+from infraplan.web.requests import SearchRequest, ServePlanRequest, ServeRequest, WebRequest
+from infraplan.web.runners import run
+
+SYNC_SWEEP_POINTS = 2
+"""A `search` over more GPU counts than this is a job."""
+SYNC_SERVE_REQUESTS = 20_000
+"""A `serve` simulation of more requests than this is a job (2,000 take ~0.05 s)."""
+MAX_PENDING = 8
+"""Jobs queued or running at once; more are refused with 429."""
+CACHE_ENTRIES = 512
+"""Results kept (JSON text; a search result is a few tens of KiB)."""
+JOBS_KEPT = 256
+"""Finished jobs remembered for polling."""
+
+
+class Busy(Exception):
+    """Too many jobs pending: try again later (HTTP 429)."""
+
+
+def content_hash(request: WebRequest) -> str:
+    """SHA-256 of the command and the canonical JSON of the request (defaults included, keys sorted)."""
+    text = request.command + "\n" + request.model_dump_json(round_trip=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def is_long(request: WebRequest) -> bool:
+    """Whether the request runs as a job (202) rather than inline (200)."""
+    if isinstance(request, SearchRequest):
+        return len(request.gpus) > SYNC_SWEEP_POINTS
+    if isinstance(request, ServePlanRequest):
+        return True
+    if isinstance(request, ServeRequest):
+        return (request.requests or 2000) > SYNC_SERVE_REQUESTS
+    return False
+
+
+class ResultCache:
+    """Content hash -> result JSON text, least recently used out first; thread-safe."""
+
+    def __init__(self, entries: int = CACHE_ENTRIES) -> None:
+        self.entries = entries
+        self._data: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            text = self._data.get(key)
+            if text is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return text
+
+    def put(self, key: str, text: str) -> None:
+        with self._lock:
+            self._data[key] = text
+            self._data.move_to_end(key)
+            while len(self._data) > self.entries:
+                self._data.popitem(last=False)
+
+    def compute(self, request: WebRequest) -> str:
+        """The cached JSON of `request`, computing (and caching) it on a miss; InputError passes through."""
+        key = content_hash(request)
+        text = self.get(key)
+        if text is None:
+            text = run(request).model_dump_json()
+            self.put(key, text)
+        return text
+
+
+@dataclass
+class Job:
+    """One long request: status, progress 0..1, and the result JSON or the error line when finished."""
+
+    id: str
+    command: str
+    key: str
+    status: Literal["queued", "running", "done", "failed"] = "queued"
+    progress: float = 0.0
+    result_json: str | None = None
+    error: str | None = None
+
+
+class JobStore:
+    """Runs long requests on a small thread pool; remembers the last `JOBS_KEPT` jobs for polling."""
+
+    def __init__(self, cache: ResultCache, workers: int = 2) -> None:
+        self.cache = cache
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def submit(self, request: WebRequest) -> Job:
+        key = content_hash(request)
+        job = Job(id=uuid.uuid4().hex, command=request.command, key=key)
+        cached = self.cache.get(key)
+        with self._lock:
+            if cached is not None:
+                job.status, job.progress, job.result_json = "done", 1.0, cached
+            else:
+                pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
+                if pending >= MAX_PENDING:
+                    raise Busy(f"{pending} jobs are pending (the limit is {MAX_PENDING}); try again later")
+            self._jobs[job.id] = job
+            while len(self._jobs) > JOBS_KEPT:
+                oldest = next(iter(self._jobs))
+                if self._jobs[oldest].status in ("queued", "running"):
+                    break
+                self._jobs.pop(oldest)
+        if job.status == "queued":
+            with self._lock:
+                if self._pool is None:  # made on first use, again after a shutdown (a server restart)
+                    self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="infraplan-job")
+                self._pool.submit(self._run, job, request)
+        return job
+
+    def _run(self, job: Job, request: WebRequest) -> None:
+        job.status = "running"
+
+        def progress(fraction: float) -> None:
+            job.progress = min(max(fraction, 0.0), 0.99)
+
+        try:
+            text = run(request, progress).model_dump_json()
+        except InputError as exc:
+            job.error, job.status = str(exc), "failed"
+            return
+        except Exception as exc:  # a model bug: reported as one line, never a traceback
+            job.error, job.status = f"internal error ({type(exc).__name__})", "failed"
+            return
+        self.cache.put(job.key, text)
+        job.result_json, job.progress, job.status = text, 1.0, "done"
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)

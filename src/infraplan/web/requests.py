@@ -1,0 +1,272 @@
+"""Request bodies of the HTTP API: one pydantic model per command, with the CLI's bounds and choices.
+
+Every numeric field takes its bounds from `infraplan.limits` (the same `MAX_*` the CLI's options use) or the
+same literal bounds as `cli/options.py` (a test compares them), so the CLI and the web refuse the same input.
+The web never reads the server's file system: every catalog reference (model, system, accelerator, stack,
+workload, location ...) is a preset *name* (`PresetName`: no `/`, no file suffix), resolved by the catalog;
+options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--graphml`) do not exist here.
+
+Work per request is bounded tighter than the CLI where one request could hold a worker for long: a serving
+simulation holds at most `WEB_MAX_REQUESTS` requests and a scaling sweep at most `WEB_MAX_SWEEP` GPU counts.
+
+Each model's `cli()` is the `infraplan ...` command line that reproduces it ("copy as CLI command").
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from infraplan.limits import (
+    MAX_ACCELERATORS,
+    MAX_TOP,
+    Accelerators,
+    Degree,
+    Price,
+    Seconds,
+    Seed,
+    Sequences,
+    Tokens,
+)
+from infraplan.serving.capacity import BATCH_CAPS
+
+WEB_MAX_REQUESTS = 200_000
+"""Requests one web serving simulation may hold (~1 s of work; the CLI allows 10 M)."""
+WEB_MAX_SWEEP = 16
+"""GPU counts one web `search` may sweep (each is a full plan search, ~0.1 s)."""
+WEB_MAX_FLOW_GPUS = 4096
+"""GPUs of a flow-level collective simulation from the web (the flow count grows with the square)."""
+
+_PATH_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+def _no_file(name: str) -> str:
+    if name.lower().endswith(_PATH_SUFFIXES) or ".." in name:
+        raise ValueError("a preset name, not a file: the web API reads no files")
+    return name
+
+
+PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+                                  description="catalog preset name (GET /api/catalog/... lists them)"),
+                       AfterValidator(_no_file)]
+Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
+                                description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+
+
+class WebRequest(BaseModel):
+    """A command's inputs: unknown fields are refused; `cli()` gives the equivalent command line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: ClassVar[str] = ""
+    """The CLI command (and the endpoint: POST /api/COMMAND)."""
+    positional: ClassVar[tuple[str, ...]] = ()
+    """Fields the CLI takes as arguments, in order."""
+    flags: ClassVar[dict[str, str]] = {}
+    """Field -> CLI flag where it is not `--field-name`."""
+
+    def cli(self) -> str:
+        """`infraplan COMMAND ...` with every field that differs from its default, and `--json`."""
+        words = ["infraplan", self.command]
+        data = self.model_dump()
+        fields = type(self).model_fields
+        for name in self.positional:
+            words.append(str(data.pop(name)))
+        for name, value in data.items():
+            if value is None or value == fields[name].default:
+                continue
+            flag = self.flags.get(name, "--" + name.replace("_", "-"))
+            if isinstance(value, bool):
+                words.append(flag if value else flag.replace("--", "--no-", 1))
+            elif isinstance(value, list | tuple):
+                words += [flag, ",".join(str(v) for v in value)]
+            else:
+                words += [flag, str(value)]
+        return " ".join(shlex.quote(w) for w in [*words, "--json"])
+
+
+class TrainRequest(WebRequest):
+    command = "train"
+    model: PresetName = Field(description="model preset")
+    system: PresetName = Field(description="system preset")
+    gpus: Accelerators
+    tp: Degree = 1
+    pp: Degree = 1
+    dp: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)] | None = None
+    cp: Degree = 1
+    ep: Degree = 1
+    vpp: Degree | None = None
+    seq_len: Tokens
+    global_batch: Sequences
+    micro_batch: Sequences = 1
+    recompute: Literal["none", "selective", "full"] = "none"
+    zero: Annotated[int, Field(ge=0, le=3, description="ZeRO stage 0-3")] = 1
+    dtype: Literal["bf16", "fp8"] = "bf16"
+    attention: Literal["flash", "unfused"] = "flash"
+    order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] = "tp-cp-pp-dp"
+    sequence_parallel: bool = True
+    schedule: Literal["1f1b", "interleaved"] | None = None
+    stack: PresetName | None = None
+    tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
+    location: PresetName | None = None
+
+    positional = ("model",)
+
+
+class SearchRequest(WebRequest):
+    command = "search"
+    model: PresetName
+    system: PresetName
+    gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP,
+                                     description="GPU counts: one (top plans) or several (scaling curve)")
+    seq_len: Tokens
+    global_batch: Sequences
+    dtype: Literal["bf16", "fp8", "auto"] = "auto"
+    top: Annotated[int, Field(ge=1, le=MAX_TOP)] = 5
+    objective: Literal["time", "memory"] = "time"
+    cross_node_tp: bool = False
+    schedule: Literal["1f1b", "interleaved"] | None = None
+    stack: PresetName | None = None
+
+    positional = ("model",)
+
+
+class ServeRequest(WebRequest):
+    command = "serve"
+    model: PresetName
+    system: PresetName
+    gpus: Accelerators
+    tp: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
+    pp: Degree = 1
+    ep: Degree = 1
+    dtype: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
+    kv_dtype: Literal["bf16", "fp8", "int8"] | None = None
+    offline: bool = False
+    rate: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
+    concurrency: Degree | None = None
+    engine: Literal["trtllm", "vllm", "sglang"] | None = None
+    input_len: Tokens | None = None
+    output_len: Tokens | None = None
+    workload: PresetName | None = None
+    requests: Annotated[int, Field(ge=1, le=WEB_MAX_REQUESTS)] | None = None
+    max_batch: Degree | None = None
+    token_budget: Tokens = 8192
+    ttft_slo: Seconds | None = None
+    tpot_slo: Seconds | None = None
+    prefill_gpus: Annotated[int, Field(ge=0, le=MAX_ACCELERATORS)] = 0
+    usd_per_hour: Price | None = None
+    seed: Seed = 0
+
+    positional = ("model",)
+
+
+class ServePlanRequest(WebRequest):
+    command = "serve-plan"
+    model: PresetName
+    system: PresetName
+    rate: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+    workload: PresetName | None = None
+    input_len: Tokens | None = None
+    output_len: Tokens | None = None
+    ttft_slo: Seconds | None = None
+    tpot_slo: Seconds | None = None
+    percentile: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 99.0
+    dtypes: list[Literal["bf16", "fp8", "int8", "int4"]] = Field(["bf16", "fp8"], min_length=1, max_length=4)
+    max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
+    max_gpus: Accelerators | None = None
+    disaggregation: bool = True
+    requests: Annotated[int, Field(ge=1, le=20_000)] = 1500
+    seed: Seed = 0
+
+    positional = ("model",)
+
+
+class RecsysRequest(WebRequest):
+    command = "recsys"
+    model: PresetName
+    accelerator: PresetName
+    batch: Sequences | None = None
+    latency_slo: Quantity | None = Field(None, description="batch latency SLO, e.g. 20ms or 0.02")
+
+    positional = ("model",)
+
+
+class VideoRequest(WebRequest):
+    command = "video"
+    device: PresetName
+    input: Annotated[str, Field(pattern=r"^[0-9]{2,5}p[0-9]{1,3}$", description="e.g. 2160p60")] = "2160p60"
+    ladder: Annotated[int, Field(ge=1, le=100)] = 5
+    codec: Literal["h264", "vp9"] = "h264"
+    quality: Literal["high", "standard"] = "high"
+    daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
+    peak_to_average: Annotated[float, Field(ge=1.0, le=1e3, allow_inf_nan=False)] = 1.0
+
+
+class NetworkRequest(WebRequest):
+    command = "network"
+    system: PresetName
+    gpus: Accelerators | None = None
+
+    positional = ("system",)
+
+
+class CollectiveRequest(WebRequest):
+    command = "collective"
+    op: Literal["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]
+    system: PresetName
+    gpus: Accelerators
+    size: Quantity = Field(description="buffer size per rank, e.g. 1GiB, 256MB, 4096 (the CLI's --bytes)")
+    placement: Literal["packed", "spread"] = "packed"
+    algorithm: Literal["ring", "tree", "hierarchical", "auto"] = "auto"
+    sim: Literal["analytical", "flow"] = "analytical"
+    flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
+    seed: Seed = 0
+
+    positional = ("op",)
+    flags = {"size": "--bytes"}
+
+
+class FacilityRequest(WebRequest):
+    command = "facility"
+    system: PresetName | None = None
+    accelerator: PresetName | None = None
+    count: Accelerators | None = None
+    cooling: Literal["air", "liquid", "immersion"] | None = None
+    location: PresetName | None = None
+    build_type: Literal["hyperscale", "low-cost", "high-cost", "ai-campus"] | None = None
+    rack_power: Quantity | None = Field(None, description="target rack density, e.g. 40kW")
+    pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
+    electricity_price: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    server_price: Price | None = None
+
+
+class CampusRequest(WebRequest):
+    command = "campus"
+    power: Quantity | None = Field(None, description="facility power budget, e.g. 1GW")
+    accelerator: PresetName | None = None
+    cooling: Literal["air", "liquid", "immersion"] | None = None
+    phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
+    location: PresetName | None = None
+    build_type: Literal["hyperscale", "low-cost", "high-cost", "ai-campus"] | None = None
+    fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
+
+
+class ReliabilityRequest(WebRequest):
+    command = "reliability"
+    system: PresetName
+    gpus: Accelerators
+    days: Annotated[float, Field(gt=0.0, le=36_500.0, allow_inf_nan=False)] = 30.0
+    model: PresetName = "llama3-405b"
+    checkpoint_size: Quantity | None = None
+    failure_rate: PresetName | None = None
+    restart_s: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None
+
+
+REQUESTS: dict[str, type[WebRequest]] = {
+    cls.command: cls
+    for cls in (TrainRequest, SearchRequest, ServeRequest, ServePlanRequest, RecsysRequest, VideoRequest,
+                NetworkRequest, CollectiveRequest, FacilityRequest, CampusRequest, ReliabilityRequest)
+}
+"""Command name -> its request model (the web API's endpoints are POST /api/COMMAND)."""

@@ -1,0 +1,175 @@
+"""Run a web request through the same Python API the CLI calls, returning the same typed result.
+
+One function per command, each the body of the matching `cli/commands/*.py` function without its rendering:
+same API calls, same defaults, so `POST /api/train` and `infraplan train ... --json` print the same JSON
+(tests/web checks that by running the request's `cli()` line). `RESULT_MODELS` names each command's response
+model for the OpenAPI spec (the union of its variants, as `infraplan schema` lists them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import CostOverrides
+from infraplan.errors import InputError
+from infraplan.facility.facility import size_facility
+from infraplan.facility.reliability import reliability_report
+from infraplan.facility.results import FacilityReport, ReliabilityReport
+from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.costs import describe_fabric
+from infraplan.network.results import CollectiveResult, NetworkReport
+from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.fleet_spec import parse_seconds
+from infraplan.planning.results import CampusPlan, FleetSitesResult, TrainingRunResult
+from infraplan.planning.training_run import training_run_totals
+from infraplan.recsys.estimate import estimate_recsys
+from infraplan.recsys.results import RecsysEstimate
+from infraplan.results import Result
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
+from infraplan.serving.serving_api import estimate_serving
+from infraplan.training.estimate import estimate_training
+from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
+from infraplan.training.search import search_plans
+from infraplan.units import parse_bytes, parse_count, parse_power_w
+from infraplan.video.results import VideoEstimate
+from infraplan.video.transcode import estimate_video
+from infraplan.web.requests import (
+    CampusRequest,
+    CollectiveRequest,
+    FacilityRequest,
+    NetworkRequest,
+    RecsysRequest,
+    ReliabilityRequest,
+    SearchRequest,
+    ServePlanRequest,
+    ServeRequest,
+    TrainRequest,
+    VideoRequest,
+    WebRequest,
+)
+
+Progress = Callable[[float], None]
+"""A job's progress callback: the fraction done, 0..1."""
+
+
+def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
+    result = estimate_training(r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep, vpp=r.vpp,
+                               seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
+                               recompute=r.recompute, zero=r.zero, dtype=r.dtype, attention=r.attention,
+                               order=r.order, sequence_parallel=r.sequence_parallel, schedule=r.schedule,
+                               stack=r.stack)
+    if r.tokens is not None:
+        totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location)
+        return TrainingRunResult.model_validate({**result.model_dump(), **totals.model_dump()})
+    if r.location is not None:
+        raise InputError("--location needs --tokens")
+    return result
+
+
+def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
+    results: list[PlanSearchResult] = []
+    for i, n in enumerate(r.gpus):
+        def tick(done: int, total: int, i: int = i) -> None:
+            if progress is not None and total > 0:
+                progress((i + done / total) / len(r.gpus))
+
+        results.append(search_plans(r.model, r.system, n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
+                                    objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
+                                    schedules=(r.schedule,) if r.schedule else (), stack=r.stack))
+    return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
+
+
+def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
+    return estimate_serving(
+        r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
+        rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
+        requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
+        tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
+        concurrency=r.concurrency, engine=r.engine)
+
+
+def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
+    return search_capacity(r.model, r.system, r.rate, workload=r.workload, input_len=r.input_len,
+                           output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
+                           dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
+                           max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed)
+
+
+def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
+    slo = parse_seconds(r.latency_slo) if r.latency_slo is not None else None
+    return estimate_recsys(r.model, r.accelerator, batch=r.batch, latency_slo_s=slo)
+
+
+def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
+    return estimate_video(r.device, r.input, r.ladder, r.codec, r.quality, r.daily_hours, r.peak_to_average)
+
+
+def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
+    return describe_fabric(Cluster.resolve(r.system).system, r.gpus, None)
+
+
+def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
+    from infraplan.web.requests import WEB_MAX_FLOW_GPUS
+
+    if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
+        raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
+    return estimate_collective(r.op, Cluster.resolve(r.system), r.gpus, parse_bytes(r.size), placement=r.placement,
+                               algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair, seed=r.seed)
+
+
+def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:
+    overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
+                                       server_usd_per_accelerator=r.server_price)
+    return size_facility(system=r.system, accelerator=r.accelerator, count=r.count, cooling=r.cooling,
+                         location=r.location, build_type=r.build_type,
+                         rack_power_w=parse_power_w(r.rack_power) if r.rack_power else None, overrides=overrides)
+
+
+def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
+    if r.fleet:
+        if r.power or r.accelerator:
+            raise InputError("--fleet replaces --power and --accelerator; give one or the other")
+        return plan_fleet(r.fleet, CostOverrides())
+    if not r.power or not r.accelerator:
+        raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
+    return plan_campus(parse_power_w(r.power), r.accelerator, r.cooling, r.phases, r.location, r.build_type,
+                       CostOverrides())
+
+
+def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> Result:
+    size = parse_bytes(r.checkpoint_size) if r.checkpoint_size is not None else None
+    if size is not None and size <= 0:
+        raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
+    return reliability_report(r.system, r.gpus, r.days, r.model, r.failure_rate, restart_s=r.restart_s,
+                              checkpoint_size_bytes=size)
+
+
+RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {
+    "train": run_train, "search": run_search, "serve": run_serve, "serve-plan": run_serve_plan,
+    "recsys": run_recsys, "video": run_video, "network": run_network, "collective": run_collective,
+    "facility": run_facility, "campus": run_campus, "reliability": run_reliability,
+}
+"""Command -> the function that answers its request."""
+
+RESULT_MODELS: dict[str, Any] = {
+    "train": TrainingEstimate | TrainingRunResult,
+    "search": PlanSearchResult | ScalingResult,
+    "serve": ServingResult | ImageServingResult,
+    "serve-plan": ServingPlanResult,
+    "recsys": RecsysEstimate,
+    "video": VideoEstimate,
+    "network": NetworkReport,
+    "collective": CollectiveResult,
+    "facility": FacilityReport,
+    "campus": CampusPlan | FleetSitesResult,
+    "reliability": ReliabilityReport,
+}
+"""Command -> its response model (a union where the command has variants), for the OpenAPI spec."""
+
+
+def run(request: WebRequest, progress: Progress | None = None) -> Result:
+    """The typed result of one request (InputError on bad input, as the CLI)."""
+    return RUNNERS[request.command](request, progress)

@@ -1,0 +1,134 @@
+// infraplan web: shared helpers for the pages (vanilla JS; charts with the bundled plotly.js).
+"use strict";
+const IP = {};
+
+// The request body of a form: empty fields are left out (the API's defaults apply); number inputs become
+// numbers, checkboxes booleans, data-list="int"|"str" fields comma-separated lists.
+IP.body = function (form) {
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled || el.dataset.skip !== undefined) continue;
+    if (el.type === "checkbox") { if (el.checked !== el.defaultChecked) body[el.name] = el.checked; continue; }
+    const text = el.value.trim();
+    if (text === "") continue;
+    if (el.dataset.list) {
+      const items = text.split(",").map(s => s.trim()).filter(s => s !== "");
+      body[el.name] = el.dataset.list === "int" ? items.map(Number) : items;
+    } else if (el.type === "number") {
+      body[el.name] = Number(text);
+    } else {
+      body[el.name] = text;
+    }
+  }
+  return body;
+};
+
+IP.post = async function (path, body) {
+  const resp = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" },
+                                   body: JSON.stringify(body) });
+  const data = await resp.json();
+  if (resp.status >= 400) throw new Error(data.detail || ("HTTP " + resp.status));
+  return { status: resp.status, data: data };
+};
+
+// Run a command: 200 is the result; 202 is a job, polled until it is done (progress shown in `status`).
+IP.run = async function (command, body, status) {
+  const first = await IP.post("/api/" + command, body);
+  if (first.status !== 202) return first.data;
+  let job = first.data;
+  while (job.status === "queued" || job.status === "running") {
+    if (status) status.textContent = "job " + job.id.slice(0, 8) + ": " + job.status + " " +
+      Math.round(job.progress * 100) + " %";
+    await new Promise(r => setTimeout(r, 300));
+    const resp = await fetch(job.poll);
+    job = await resp.json();
+    if (resp.status >= 400) throw new Error(job.detail);
+  }
+  if (job.status === "failed") throw new Error(job.error);
+  return job.result;
+};
+
+// "copy as CLI command" and "download JSON" for the last result of a page.
+IP.tools = async function (outEl, command, body, result) {
+  const line = (await IP.post("/api/" + command + "/cli", body)).data.command;
+  const tools = outEl.querySelector(".tools") || outEl.appendChild(document.createElement("div"));
+  tools.className = "tools";
+  tools.innerHTML = "";
+  const pre = document.createElement("div"); pre.className = "cli"; pre.textContent = line;
+  const copy = document.createElement("button"); copy.type = "button"; copy.textContent = "copy as CLI command";
+  copy.onclick = () => { navigator.clipboard && navigator.clipboard.writeText(line); copy.textContent = "copied"; };
+  const dl = document.createElement("a"); dl.textContent = "download JSON"; dl.className = "download";
+  dl.download = "infraplan-" + command + ".json";
+  dl.href = URL.createObjectURL(new Blob([JSON.stringify(result, null, 2)], { type: "application/json" }));
+  tools.append(pre, copy, " ", dl);
+};
+
+// Wire a form's button to a command: run, render, add the tools; errors shown as their one line.
+IP.wire = function (form, button, command, render, transform) {
+  const out = document.getElementById(button.dataset.out);
+  const status = out.querySelector(".status");
+  const error = out.querySelector(".error");
+  button.addEventListener("click", async (ev) => {
+    ev.preventDefault();
+    error.textContent = ""; status.textContent = "running...";
+    try {
+      let body = IP.body(form);
+      if (transform) body = transform(body);
+      const result = await IP.run(command, body, status);
+      await render(result, out, body);
+      await IP.tools(out, command, body, result);
+      status.textContent = "done";
+    } catch (e) { status.textContent = ""; error.textContent = e.message; }
+  });
+};
+
+// Fill <select data-catalog="kind"> from the catalog, keeping the preselected value.
+IP.catalog = async function () {
+  for (const sel of document.querySelectorAll("select[data-catalog]")) {
+    const resp = await fetch("/api/catalog/" + sel.dataset.catalog);
+    const data = await resp.json();
+    const keep = sel.dataset.value || sel.value;
+    if (!sel.required) sel.add(new Option("(default)", ""));
+    for (const e of data.entries) {
+      const opt = new Option(e.name, e.name);
+      opt.title = (e.display_name ? e.display_name + " — " : "") + (e.source || "");
+      sel.add(opt);
+    }
+    sel.value = keep;
+  }
+};
+
+IP.fmt = function (x, digits) {
+  if (x === null || x === undefined || !isFinite(x)) return "-";
+  return Number(x).toPrecision(digits || 4).replace(/\.?0+e/, "e").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
+};
+
+// A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it).
+IP.table = function (rows, headers) {
+  const t = document.createElement("table");
+  if (headers) t.innerHTML = "<tr>" + headers.map(h => "<th>" + h + "</th>").join("") + "</tr>";
+  for (const row of rows) {
+    const tr = t.insertRow();
+    row.forEach((cell, i) => {
+      const td = tr.insertCell();
+      if (cell && typeof cell === "object") { td.textContent = cell.text; td.id = cell.id || "";
+        if (cell.value !== undefined) td.dataset.value = String(cell.value); }
+      else td.textContent = cell;
+    });
+  }
+  return t;
+};
+
+IP.slot = function (out, name) {
+  let el = out.querySelector("." + name);
+  if (!el) { el = document.createElement("div"); el.className = name; out.appendChild(el); }
+  el.innerHTML = "";
+  return el;
+};
+
+IP.chart = function (out, name, traces, layout) {
+  const el = IP.slot(out, name);
+  el.classList.add("chart");
+  Plotly.newPlot(el, traces, Object.assign({ margin: { t: 40, l: 70, r: 30, b: 50 } }, layout),
+                 { displaylogo: false, responsive: true });
+};

@@ -1,0 +1,173 @@
+"""`infraplan plan` / `compare`: the whole-stack planner agrees with the single-layer commands and the cost model,
+rejects bad scenarios with one line, and writes its files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from infraplan.cli import main
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import cluster_cost, site_inputs
+from infraplan.cluster.power import ServerLayout, it_load
+from infraplan.errors import InputError
+from infraplan.planning.compare import parse_vary, tornado
+from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_sizing import SERVING_MAX_GPUS, SERVING_PROBE_REQUESTS
+from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.recsys.estimate import estimate_recsys
+from infraplan.serving.capacity import search_capacity
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _spec(**over: object) -> ScenarioSpec:
+    data: dict = {
+        "name": "small",
+        "phases": [{"name": "2025", "year": 2025}, {"name": "2026", "year": 2026}],
+        "services": [
+            {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 20},
+            {"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": "10M", "latency_slo": "10ms",
+             "growth": {"2026": 2.0}},
+        ],
+        "pools": [{"name": "h100", "device": "h100-sxm", "system": "dgx-h100-superpod", "site": "a"}],
+        "sites": [{"name": "a", "power": "50MW", "location": "ohio", "cooling": "air"}],
+    }
+    data.update(over)
+    return ScenarioSpec.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def small_plan():
+    return plan_scenario(_spec())
+
+
+def test_llm_devices_equal_serve_plan(small_plan) -> None:
+    ref = search_capacity("llama3-8b", "dgx-h100-superpod", 20.0, workload="chat", max_gpus=SERVING_MAX_GPUS,
+                          requests=SERVING_PROBE_REQUESTS, seed=0)
+    rows = [s for s in small_plan.services if s.service == "chat"]
+    assert rows and all(r.devices == ref.gpus for r in rows)
+
+
+def test_recsys_devices_equal_the_recsys_model(small_plan) -> None:
+    qps = estimate_recsys("dlrm-low", "h100-sxm", latency_slo_s=0.01).qps
+    for phase, need in (("2025", 10e6), ("2026", 20e6)):
+        row = next(s for s in small_plan.services if s.service == "rank" and s.phase == phase)
+        assert row.devices == math.ceil(need / qps)
+
+
+def test_power_and_cost_are_the_power_chain_and_the_cost_model(small_plan) -> None:
+    spec = _spec()
+    for row in small_plan.pools:
+        base = Cluster.resolve("dgx-h100-superpod").layout
+        layout = ServerLayout(base.accelerator, base.system, generic=True)
+        site = site_inputs(layout, "air", "ohio")
+        load = it_load(layout, row.devices, site.cooling, site.cooling_name)
+        money = cluster_cost(layout, load, site)
+        assert row.it_power_w == pytest.approx(load.it_w)
+        assert row.facility_power_w == pytest.approx(load.it_w * site.pue)
+        assert row.capex_usd == pytest.approx(sum(money.capex_usd.values()))
+        assert row.tco_usd_per_year == pytest.approx(money.annual.tco_usd_per_year)
+    for ph in small_plan.phases:
+        sites = [s for s in small_plan.sites if s.phase == ph.phase]
+        assert sum(s.facility_power_w for s in sites) == pytest.approx(ph.facility_power_w)
+        assert sum(p.facility_power_w for p in small_plan.pools if p.phase == ph.phase) == pytest.approx(
+            ph.facility_power_w)
+    assert spec.policy.objective == small_plan.objective
+
+
+def test_growth_never_removes_hardware(small_plan) -> None:
+    first, second = small_plan.phases
+    assert second.devices >= first.devices > 0
+
+
+def test_heterogeneous_generations_and_dates() -> None:
+    spec = _spec(pools=[
+        {"name": "a100", "device": "a100-80gb", "site": "a"},
+        {"name": "h100", "device": "h100-sxm", "site": "a", "from_year": 2026},
+    ], services=[{"name": "rank", "kind": "recsys", "model": "dlrm-low", "qps": "10M", "latency_slo": "10ms"}])
+    plan = plan_scenario(spec)
+    assert {s.pool for s in plan.services if s.phase == "2025"} == {"a100"}  # H100 not delivered yet
+    assert any("delivered from 2026" in e for e in plan.excluded)
+
+
+@pytest.mark.parametrize(("over", "message"), [
+    ({"pools": [{"name": "x", "device": "h100-sxmm", "site": "a"}]}, "h100-sxmm"),
+    ({"sites": [{"name": "a", "power": "1kW"}]}, "smallest useful build"),
+    ({"phases": [{"name": "b", "year": 2026}, {"name": "a", "year": 2025}]}, "inconsistent dates"),
+    ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "from_year": 2030}]}, "inconsistent dates"),
+    ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "serves": ["recsys"]}]}, "no pool can serve 'chat'"),
+    ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "available": 1}]}, "binding: pool h100 used up"),
+])
+def test_bad_scenarios_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], over: dict,
+                                    message: str) -> None:
+    data = json.loads(_spec().model_dump_json())
+    data.update(over)
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    assert main(["plan", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_unknown_field_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(_spec().model_dump_json())
+    data["foo"] = 1
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data))
+    assert main(["plan", str(path)]) == 2
+    assert "foo" in capsys.readouterr().err
+
+
+def test_cli_json_parquet_report_and_tornado(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(_spec().model_dump_json())
+    report = tmp_path / "plan.html"
+    code = main(["plan", str(path), "--json", "--out", str(tmp_path), "--report", str(report),
+                 "--vary", "electricity=0.05..0.12", "--vary", "h100.price=±30%"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["devices"] > 0 and [r["parameter"] for r in data["tornado"]] == ["h100.price", "electricity"]
+    swing = data["tornado"][0]
+    assert swing["tco_high_usd_per_year"] > swing["tco_low_usd_per_year"]
+    pools = pq.read_table(tmp_path / "pools.parquet").to_pylist()
+    assert sum(r["devices"] for r in pools) == sum(r["devices"] for r in data["pools"])
+    for table in ("services", "racks", "sites", "phases"):
+        assert (tmp_path / f"{table}.parquet").exists()
+    html = report.read_text()
+    assert "plotly" in html and "cdn.plot.ly" not in html
+    assert main(["schema", "plan"]) == 0 and "tco_usd_per_year" in capsys.readouterr().out
+
+
+def test_vary_parsing() -> None:
+    spec = _spec()
+    assert parse_vary(spec, "electricity=0.05..0.12") == ("electricity", 0.05, 0.12)
+    name, lo, hi = parse_vary(spec, "h100.price=±30%")
+    assert (name, lo, hi) == ("h100.price", pytest.approx(42000 * 0.7), pytest.approx(42000 * 1.3))
+    for bad in ("nope=1..2", "electricity=2..1", "electricity"):
+        with pytest.raises(InputError):
+            parse_vary(spec, bad)
+    assert tornado(spec, []) == []
+
+
+def test_compare_deltas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(_spec().model_dump_json())
+    b.write_text(_spec(name="bigger", policy={"headroom": 0.5}).model_dump_json())
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["deltas"][0]["devices"] == 0 and data["deltas"][1]["devices"] > 0
+
+
+def test_meta_2024_preset_anchors() -> None:
+    """Meta's end-2024 fleet (Meta engineering blog, 12 Mar 2024): 350,000 H100 within 15 %. The ~600,000
+    H100-equivalents are not reproduced: ~245K H100e of the fleet are not itemised in public (see the preset)."""
+    plan = plan_scenario(str(EXAMPLES / "meta-2024.yaml"))
+    h100 = sum(p.devices for p in plan.pools if p.pool in ("genai-roce-24k", "genai-ib-24k", "other-h100"))
+    assert h100 == pytest.approx(350_000, rel=0.15)
+    assert plan.h100_equivalents == pytest.approx(355_000, rel=0.02)  # known gap vs the published 600,000

@@ -1,0 +1,57 @@
+"""The sweepable functions: batched `train` equals single estimates; rows flatten every output field."""
+
+from __future__ import annotations
+
+import pytest
+
+from infraplan.errors import InputError
+from infraplan.sweep.functions import check_arguments, flatten, flatten_result, run_batch, train_batch
+from infraplan.training.estimate import estimate_training
+
+
+def _points() -> list[dict]:
+    return [dict(model="llama3-8b", system=system, gpus=gpus, tp=tp, pp=pp, vpp=vpp, recompute=recompute,
+                 seq_len=2048, global_batch=64)
+            for system in ("dgx-h100-superpod", "dgx-a100-superpod") for gpus in (8, 64) for tp in (1, 8)
+            for pp in (1, 4) for vpp in (1, None) for recompute in ("none", "full")]
+
+
+def test_batched_train_equals_estimate_training_point_by_point() -> None:
+    points = _points() + [dict(model="llama3-8b", system="dgx-h100-superpod", gpus=8, tp=3, seq_len=2048,
+                               global_batch=64), dict(model="no-such-model", system="dgx-h100-superpod", gpus=8)]
+    outcomes = train_batch(points)
+    failures = 0
+    for point, outcome in zip(points, outcomes, strict=True):
+        try:
+            expected = estimate_training(**point)
+        except InputError as exc:
+            failures += 1
+            assert isinstance(outcome, InputError) and str(outcome) == str(exc)
+            continue
+        assert not isinstance(outcome, BaseException), outcome
+        assert outcome.model_dump() == expected.model_dump()
+    assert 2 <= failures < len(points) // 2
+
+
+def test_flattened_rows_hold_every_output_field() -> None:
+    result = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=8, seq_len=2048, global_batch=8)
+    row = flatten_result(result)
+    assert row == flatten(result.model_dump(mode="json"))
+    assert row["breakdown_s__compute"] > 0 and row["config__tp"] == 8 and isinstance(row["notes"], str)
+    leaves = len(flatten(result.model_dump(mode="json")))
+    assert len(row) == leaves
+
+
+def test_a_failing_point_records_one_line_and_the_batch_goes_on() -> None:
+    rows = run_batch("sweep_helpers:slow_square", [("a", {"x": 2, "delay_s": 0}), ("b", {"x": -1, "delay_s": 0})],
+                     seed=5)
+    assert rows[0]["square"] == 9 and rows[0]["error"] is None and rows[0]["in_x"] == 2
+    assert rows[1]["error"] == "InputError: x must be >= 0, got -1" and "square" not in rows[1]
+
+
+def test_unknown_arguments_and_functions_are_refused_before_running() -> None:
+    with pytest.raises(InputError, match="takes no argument 'gpu'"):
+        check_arguments("train", ["model", "gpu"])
+    with pytest.raises(InputError, match="unknown sweep function"):
+        check_arguments("trian", [])
+    check_arguments("campus", ["power", "accelerator", "electricity_price"])

@@ -1,0 +1,115 @@
+"""Local sweeps: resumable results, crash safety (kill -9, Ctrl-C), and `infraplan results`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from sweep_helpers import start_cli, wait_for_parts
+
+from infraplan.cli.main import main
+from infraplan.sweep.runner import run_sweep
+from infraplan.sweep.store import ResultStore, load_table
+
+TRAIN_SPEC = {"function": "train", "fixed": {"model": "llama3-8b", "system": "dgx-h100-superpod",
+                                             "seq_len": 2048, "global_batch": 64},
+              "axes": [{"product": {"gpus": {"log": {"start": 8, "stop": 64, "factor": 2}}, "tp": [1, 2, 4, 8],
+                                    "pp": [1, 2, 3]}}]}
+
+
+def test_rerun_skips_finished_points_and_failures_are_rows(tmp_path: Path) -> None:
+    first = run_sweep(TRAIN_SPEC, tmp_path / "out", workers=2, progress=False)
+    assert first.points == first.points_run == first.rows == 48
+    assert 0 < first.points_failed < 48 and first.errors  # PP 3 does not divide the GPUs: error rows
+    again = run_sweep(TRAIN_SPEC, tmp_path / "out", workers=2, progress=False)
+    assert again.points_skipped == 48 and again.points_run == 0 and again.rows == 48
+    table = load_table(tmp_path / "out")
+    assert table.num_rows == len(set(table.column("key").to_pylist())) == 48
+    assert {"in_gpus", "step_time_s", "breakdown_s__compute", "config__dp", "error", "catalog_hash",
+            "infraplan_version"} <= set(table.column_names)
+
+
+def test_a_part_the_manifest_does_not_list_is_dropped(tmp_path: Path) -> None:
+    run_sweep(TRAIN_SPEC, tmp_path / "out", workers=1, progress=False)
+    stray = tmp_path / "out" / "parts" / "part-999999-dead.parquet"
+    stray.write_bytes(b"half a file")
+    ResultStore(tmp_path / "out", "train")
+    assert not stray.exists()
+    assert load_table(tmp_path / "out").num_rows == 48
+
+
+def test_kill_9_in_the_middle_then_rerun_loses_and_duplicates_nothing(tmp_path: Path, slow_spec: Path) -> None:
+    out = tmp_path / "killed"
+    process = start_cli(["sweep", str(slow_spec), "--out", str(out), "--workers", "2", "--json"])
+    try:
+        wait_for_parts(out, 1)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the driver and its pool workers, no clean-up
+        process.wait(timeout=30)
+    before = load_table(out).num_rows
+    assert 0 < before < 100
+    resumed = run_sweep(slow_spec, out, workers=2, progress=False)
+    assert resumed.points_skipped == before and resumed.rows == 100
+    clean = run_sweep(slow_spec, tmp_path / "clean", workers=2, progress=False)
+    assert clean.rows == 100
+    assert load_table(out).equals(load_table(tmp_path / "clean"))
+
+
+def test_ctrl_c_stops_cleanly_with_what_finished_saved(tmp_path: Path, slow_spec: Path) -> None:
+    out = tmp_path / "stopped"
+    process = start_cli(["sweep", str(slow_spec), "--out", str(out), "--workers", "2", "--json"])
+    wait_for_parts(out, 1)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    report = json.loads(stdout)
+    assert report["interrupted"] and report["rows"] == load_table(out).num_rows > 0
+    assert "Traceback" not in stderr
+    assert run_sweep(slow_spec, out, workers=2, progress=False).rows == 100
+
+
+@pytest.fixture(scope="module")
+def train_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("results") / "train"
+    run_sweep(TRAIN_SPEC, out, workers=2, progress=False)
+    return out
+
+
+def test_results_sql_pareto_and_plot(train_results: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", str(train_results), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["rows"][0][:2] == ["train", 48]
+    sql = "SELECT in_gpus, in_tp, step_time_s FROM results WHERE error IS NULL ORDER BY step_time_s"
+    assert main(["results", str(train_results), "--sql", sql, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert rows == sorted(rows, key=lambda r: r[2]) and len(rows) < 48
+    plot = tmp_path / "front.html"
+    assert main(["results", str(train_results), "--pareto", "step_time_s,in_gpus", "--plot", str(plot),
+                 "--json"]) == 0
+    front = json.loads(capsys.readouterr().out)
+    assert 0 < front["row_count"] < front["rows_considered"]
+    times = [r[front["columns"].index("step_time_s")] for r in front["rows"]]
+    gpus = [r[front["columns"].index("in_gpus")] for r in front["rows"]]
+    assert times == sorted(times) and gpus == sorted(gpus, reverse=True)  # trading time for GPUs along the front
+    assert "plotly" in plot.read_text()[:400_000].lower() and plot.stat().st_size > 1_000_000  # self-contained
+
+
+def test_results_refuses_bad_input_in_one_line(train_results: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    for args in (["--sql", "SELEC nonsense"], ["--pareto", "step_time_s"], ["--pareto", "nope,step_time_s"],
+                 ["--pareto", "step_time_s,mfu:up"], ["--plot", str(tmp_path / "x.html")]):
+        assert main(["results", str(train_results), *args]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+    assert main(["results", str(tmp_path)]) == 2
+    assert "no sweep results" in capsys.readouterr().err
+
+
+def test_sweep_cli_refuses_a_bad_spec_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("function: train\naxes: {gpu: [8]}\nfixed: {model: llama3-8b}\n")
+    assert main(["sweep", str(spec), "--out", str(tmp_path / "o")]) == 2
+    assert "takes no argument 'gpu'" in capsys.readouterr().err
