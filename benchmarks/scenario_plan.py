@@ -2,7 +2,8 @@
 `compare` of 3 scenarios (goal: <= 30 s), on one core. Prints the seconds; exits 1 when a goal is missed.
 
 The services: 2 training runs (GPU budgets), 2 LLM services (serve-plan capacity search), 4 ranking services and
-2 video services; the pools: A100, H100, H200, B200, MTIA v1, MTIA v2, Xeon and MSVP over 5 sites.
+2 video services; the pools: A100, H100, H200, B200, MTIA v1, MTIA v2 (ranking only, as deployed), Xeon and MSVP
+over 5 sites. LLM sizing is serve-plan's capacity search per (service, pool, rate): it dominates the time.
 Usage: .venv/bin/python benchmarks/scenario_plan.py
 """
 
@@ -26,7 +27,8 @@ def scenario(name: str, scale: float) -> ScenarioSpec:
     devices = ("a100-80gb", "h100-sxm", "h200", "b200", "mtia-v1", "mtia-v2", "xeon-8480", "msvp")
     pools = [{"name": d, "device": d, "site": f"s{i % 5}", **({"capex_usd": 1500} if d == "msvp" else {}),
               **({"capex_usd": 9000} if d.startswith("mtia") else {}), **({"capex_usd": 14000} if d == "xeon-8480"
-                                                                        else {})} for i, d in enumerate(devices)]
+                                                                        else {}),
+              **({"serves": ["recsys"]} if d.startswith("mtia") else {})} for i, d in enumerate(devices)]
     services = [
         {"name": "train-8b", "kind": "training", "model": "llama3-8b", "tokens": "1T", "gpus": 256, "seq_len": 4096,
          "global_batch": 512},

@@ -37,10 +37,14 @@ BASES: dict[str, list[str]] = {
     "collective": ["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "16", "--bytes", "1MiB"],
     "facility": ["facility", "--system", "dgx-h100-superpod"],
     "fleet-mix": ["fleet-mix", "examples/fleet-mix.yaml"],
+    "plan": ["plan", "examples/plan-minimal.yaml"],
+    "compare": ["compare", "examples/plan-minimal.yaml", "examples/plan-minimal.yaml"],
     "network": ["network", "dgx-h100-superpod", "--gpus", "64"],
     "recsys": ["recsys", "dlrm-low", "--accelerator", "mtia-v1"],
+    "results": ["results", "tests/sweep/sample-results", "--pareto", "time_s,busbw_bytes_per_s:max"],
     "reliability": ["reliability", "--system", "meta-rsc", "--gpus", "1024"],
     "schema": ["schema", "train"],
+    "web": ["web", "--check", "--port", "18765"],  # --check: resolve and bind once, then exit
     "search": ["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "2048",
                "--global-batch", "16"],
     "serve": ["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "5", "--requests",
@@ -48,6 +52,8 @@ BASES: dict[str, list[str]] = {
     "serve-plan": ["serve-plan", "llama3-8b", "--system", "dgx-h100-superpod", "--rate", "1", "--requests", "50",
                    "--max-gpus", "2", "--input-len", "100", "--output-len", "50", "--ttft-slo", "2",
                    "--tpot-slo", "0.2"],
+    "sweep": ["sweep", "tests/sweep/tiny.yaml", "--workers", "1",
+              "--out", str(Path(tempfile.gettempdir()) / "infraplan-fuzz-sweep")],
     "train": ["train", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8", "--seq-len",
               "2048", "--global-batch", "16"],
     "validate": ["validate"],
@@ -253,7 +259,7 @@ def run_case(case: Case) -> Outcome:
 
 
 def run_all(full: bool = False, commands: list[str] | None = None) -> list[Outcome]:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):  # hostile output names land there
         return [run_case(c) for c in cases(Path(tmp), full, commands)]
 
 

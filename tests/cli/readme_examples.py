@@ -49,8 +49,8 @@ def examples(readme: Path = ROOT / "README.md") -> list[str]:
 def run(line: str, folder: Path, timeout_s: float = 120.0) -> tuple[int | None, float, str]:
     line = line.replace("path/to/config.json", str(folder / "config.json"))
     line = line.replace("requests.csv", str(folder / "requests.csv"))
-    line = line.replace("scaling.html", str(folder / "scaling.html")).replace("campus.html",
-                                                                              str(folder / "campus.html"))
+    for output in ("scaling.html", "campus.html", "fabric.graphml"):  # written in the temporary folder
+        line = line.replace(output, str(folder / output))
     argv = line.split()
     argv[0] = str(ROOT / ".venv" / "bin" / "infraplan")
     env = {**os.environ, "COLUMNS": "100"}

@@ -59,7 +59,8 @@ _UNITS = st.builds(lambda n, u: f"{n}{u}", st.floats(allow_nan=True, allow_infin
 @settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_random_values_never_give_a_traceback(command: str, data: st.DataObject) -> None:
+def test_random_values_never_give_a_traceback(command: str, data: st.DataObject, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # a random --plot/--graphml name that is valid writes there, not into the repo
     params = [p for p, is_flag in parameters(command) if not is_flag]
     param = data.draw(st.sampled_from(params), label="param")
     value = data.draw(st.one_of(_NUMBERS, _TEXT, _UNITS), label="value")

@@ -100,7 +100,8 @@ def test_heterogeneous_generations_and_dates() -> None:
     ({"sites": [{"name": "a", "power": "1kW"}]}, "smallest useful build"),
     ({"phases": [{"name": "b", "year": 2026}, {"name": "a", "year": 2025}]}, "inconsistent dates"),
     ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "from_year": 2030}]}, "inconsistent dates"),
-    ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "serves": ["recsys"]}]}, "no pool can serve 'chat'"),
+    ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "serves": ["recsys"]}]},
+     "no pool can serve 'chat'"),
     ({"pools": [{"name": "h100", "device": "h100-sxm", "site": "a", "available": 1}]}, "binding: pool h100 used up"),
 ])
 def test_bad_scenarios_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], over: dict,
@@ -140,7 +141,7 @@ def test_cli_json_parquet_report_and_tornado(tmp_path: Path, capsys: pytest.Capt
     for table in ("services", "racks", "sites", "phases"):
         assert (tmp_path / f"{table}.parquet").exists()
     html = report.read_text()
-    assert "plotly" in html and "cdn.plot.ly" not in html
+    assert "Plotly.newPlot" in html and len(html) > 1_000_000 and "<script src=\"http" not in html
     assert main(["schema", "plan"]) == 0 and "tco_usd_per_year" in capsys.readouterr().out
 
 
@@ -158,7 +159,7 @@ def test_vary_parsing() -> None:
 def test_compare_deltas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(_spec().model_dump_json())
-    b.write_text(_spec(name="bigger", policy={"headroom": 0.5}).model_dump_json())
+    b.write_text(_spec(name="bigger", policy={"headroom": 9.0}).model_dump_json())
     assert main(["compare", str(a), str(b), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["deltas"][0]["devices"] == 0 and data["deltas"][1]["devices"] > 0
@@ -171,3 +172,17 @@ def test_meta_2024_preset_anchors() -> None:
     h100 = sum(p.devices for p in plan.pools if p.pool in ("genai-roce-24k", "genai-ib-24k", "other-h100"))
     assert h100 == pytest.approx(350_000, rel=0.15)
     assert plan.h100_equivalents == pytest.approx(355_000, rel=0.02)  # known gap vs the published 600,000
+
+
+@pytest.mark.xfail(strict=True, reason="measured 2.18 M H800 GPU-hours at the published 15,360-sequence batch vs "
+                   "2.788 M published (-22 %): the search's plan (TP2 PP32 EP2, MFU 27 %) is faster than DualPipe "
+                   "PP16 EP64 ran; open gap")
+def test_deepseek_v3_gpu_hours_on_h800() -> None:
+    """DeepSeek-V3 pre-training: 2,048 H800, 14.8T tokens, 2.788 M GPU-hours (DeepSeek-V3 report, arXiv
+    2412.19437; shared/reference/frontier.md 'Full run'), batch 15,360 x 4,096 tokens. Planned as a training
+    demand with that GPU budget: the search's best plan and the reliability model's goodput."""
+    from infraplan.planning.scenario_sizing import _training_point
+
+    got = _training_point("deepseek-v3", "h800", None, 2048, 4096, 15360, "auto", None, 14.8e12)
+    assert got is not None
+    assert 2048 * got[0] / 3600 == pytest.approx(2.788e6, rel=0.15)

@@ -55,3 +55,19 @@ def test_unknown_arguments_and_functions_are_refused_before_running() -> None:
     with pytest.raises(InputError, match="unknown sweep function"):
         check_arguments("trian", [])
     check_arguments("campus", ["power", "accelerator", "electricity_price"])
+    with pytest.raises(InputError, match="needs argument 'bytes'"):
+        check_arguments("collective", ["op", "system", "gpus"])
+
+
+def test_a_result_field_named_seed_does_not_collide_with_the_sweep_columns(tmp_path) -> None:
+    from infraplan.sweep.runner import run_sweep
+    from infraplan.sweep.store import load_table
+
+    rows = run_batch("collective", [("k", {"op": "all-reduce", "system": "dgx-h100-superpod", "gpus": 8,
+                                           "bytes": "1MiB", "seed": 7})], seed=0)
+    assert rows[0]["key"] == "k" and "seed" in rows[0] and rows[0]["busbw_bytes_per_s"] > 0
+    spec = {"function": "collective", "seed": 4, "batch_size": 2, "axes": {"gpus": [8, 16]},
+            "fixed": {"op": "all-reduce", "system": "dgx-h100-superpod", "bytes": 4096}}
+    run_sweep(spec, tmp_path / "c", workers=1, progress=False)
+    table = load_table(tmp_path / "c")
+    assert table.column("sweep_seed").to_pylist() == [4, 4] and "seed" in table.column_names

@@ -92,23 +92,26 @@ def test_more_bandwidth_never_increases_step_time(drawn, up, out, which) -> None
                "both": {"scale_up_factor": up, "scale_out_factor": out}}[which]
     base = _evaluate(model, system, plan)
     faster = _evaluate(model, system, plan, **factors)
-    assert faster["step_time_s"][0] <= base["step_time_s"][0] * (1.0 + 1e-12)
-    # each collective is cheaper; dp_comm_exposed is left out on purpose: it is what sticks out of the
-    # backward window, and a faster TP all-gather shrinks that window (the total still falls)
-    for component in ("tp_comm", "cp_comm", "ep_comm", "pp_comm"):
-        assert faster[component][0] <= base[component][0] * (1.0 + 1e-12), component
-    # compute does not grow with the network (with an uneven split the network may change which stage
-    # is the heaviest, and so whose compute is reported)
-    # (TP overlap steals SMs from the GEMMs only while the hidden collective runs: a faster link steals less)
-    if load_model(model).num_layers % cols["pp"] == 0:
-        assert faster["compute"][0] <= base["compute"][0] * (1.0 + 1e-12)
+    # Without the host (CUDA graphs) the step is exactly monotone. With eager host issue, a faster link can
+    # turn a GPU-bound forward host-bound: the step is unchanged but the DP overlap window (the phase's wall
+    # time, max of GPU and host issue time) is approximated per phase, so allow 0.1 % there.
+    base_gpu = _evaluate(model, system, plan, host_bound=False)
+    faster_gpu = _evaluate(model, system, plan, host_bound=False, **factors)
+    assert faster_gpu["step_time_s"][0] <= base_gpu["step_time_s"][0] * (1.0 + 1e-12)
+    assert faster["step_time_s"][0] <= base["step_time_s"][0] * (1.0 + 1e-3)
+    # each collective is cheaper and compute does not grow (TP overlap steals SMs only while the hidden
+    # collective runs). Compared on one stage only: with PP the balanced split (schedules.heaviest_stage) may move
+    # a layer when the layer-to-head time ratio changes, and then the reported stage is another one.
+    # dp_comm_exposed is left out on purpose: it is what sticks out of the backward window, and a faster TP
+    # all-gather shrinks that window (the total still falls)
+    if cols["pp"] == 1:
+        for component in ("tp_comm", "cp_comm", "ep_comm", "pp_comm", "compute"):
+            assert faster[component][0] <= base[component][0] * (1.0 + 1e-12), component
     # TP with sequence parallelism is bandwidth-bound inside the NVLink domain: faster NVLink must show,
     # unless the step is set by an exposed DP collective (then the TP saving only widens the exposure) or
     # by the host issuing kernels (small layers): checked with the host floor removed
     if cols["tp"] > 1 and which in ("up", "both"):
-        assert faster["tp_comm"][0] < base["tp_comm"][0]
-        base_gpu = _evaluate(model, system, plan, host_bound=False)
-        faster_gpu = _evaluate(model, system, plan, host_bound=False, **factors)
+        assert faster["tp_comm"][0] < base["tp_comm"][0] or cols["pp"] > 1
         if base_gpu["dp_comm_exposed"][0] == 0.0:
             assert faster_gpu["step_time_s"][0] < base_gpu["step_time_s"][0]
 

@@ -12,19 +12,20 @@ from infraplan.training.plan import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
-             "dtype", "attention", "order", "sequence_parallel")
+             "dtype", "attention", "order", "sequence_parallel", "schedule")
 
 
 def test_search_best_equals_a_plain_loop_over_single_estimates():
-    result = search_plans("llama3-8b", "dgx-h100-superpod", 8, 4096, 16, dtype="bf16", top=3)
+    # 4 GPUs, batch 4: 1,728 plans (every axis and schedule present, a few seconds of single estimates)
+    result = search_plans("llama3-8b", "dgx-h100-superpod", 4, 4096, 4, dtype="bf16", top=3)
     shape = load_model("llama3-8b")
-    candidates = enumerate_plans(shape, 8, 4096, 16, ["bf16"], max_tp=8)
+    candidates = enumerate_plans(shape, 4, 4096, 4, ["bf16"], max_tp=8)
     plans = candidates.take(valid_mask(shape, candidates))
     assert result.evaluated == len(plans)
     best_time, best_row = float("inf"), None
     for i in range(len(plans)):
         row = plans.row(i)
-        single = estimate_training("llama3-8b", "dgx-h100-superpod", 8, **{k: row[k] for k in PLAN_KEYS})
+        single = estimate_training("llama3-8b", "dgx-h100-superpod", 4, **{k: row[k] for k in PLAN_KEYS})
         # the search guard ranks plans beyond the best published MFU after every plan within it
         within = single.mfu <= published_mfu_ceiling("h100-sxm", result.stack, "bf16").mfu
         if single.fits and within and single.step_time_s < best_time:
@@ -59,3 +60,25 @@ def test_every_enumerated_valid_plan_uses_exactly_the_gpus():
     assert (plans.ep > 1).any()
     out = evaluate_plans(shape, Cluster.resolve("dgx-h100-superpod"), plans)
     assert (out["ep_comm"][plans.ep > 1] > 0).all()
+
+
+def test_grid_search_top_equals_a_stable_sort_of_every_plan():
+    """The rows x broadcast-axes search ranks exactly as a stable sort of the full enumeration (ties included)."""
+    import numpy as np
+
+    from infraplan.catalog.stacks import resolve_stack
+
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    for objective in ("time", "memory"):
+        result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32, dtype="bf16", top=8,
+                              objective=objective)
+        plans = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8)
+        plans = plans.take(valid_mask(shape, plans))
+        res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
+        key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
+        ceiling = published_mfu_ceiling("h100-sxm", result.stack, "bf16")
+        fits = np.flatnonzero(res["fits"])
+        beyond = res["mfu"][fits] > (ceiling.mfu if ceiling else np.inf)
+        order = fits[np.lexsort((key[fits], beyond))[:8]]
+        assert (result.evaluated, result.feasible) == (len(plans), fits.size)
+        assert [row.config.model_dump() for row in result.top] == [plans.row(i) for i in order]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 
 def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any) -> None:
@@ -64,4 +65,26 @@ def test_scaling_search_runs_as_a_job_and_draws_the_curve(live_server: str, brow
     page.wait_for_selector("#search-out .scaling .main-svg", timeout=60_000)
     rows = page.locator("#search-out .summary tr").count()
     assert rows == 5  # header + 4 GPU counts
+    page.close()
+
+
+@pytest.mark.parametrize(("path", "button", "chart"), [
+    ("/serve", "#run-serve", "#serve-out .frontier .main-svg"),
+    ("/network", "#run-coll", "#coll-out .busbw .main-svg"),
+    ("/facility", "#run-fac", "#fac-out .cost .main-svg"),
+    ("/facility", "#run-campus", "#campus-out .power .main-svg"),
+])
+def test_every_page_runs_and_draws(live_server: str, browser: Any, path: str, button: str, chart: str) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_server + path)
+    page.wait_for_function("[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)")
+    page.click(button)
+    page.wait_for_selector(chart, timeout=60_000)
+    out = button.replace("#run-", "#").replace("#serve", "#serve-out").replace("#coll", "#coll-out")
+    out = {"#fac": "#fac-out", "#campus": "#campus-out"}.get(out, out)
+    assert page.inner_text(f"{out} .error") == ""
+    assert page.inner_text(f"{out} .cli").startswith("infraplan ")
+    assert errors == []
     page.close()

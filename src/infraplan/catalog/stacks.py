@@ -25,7 +25,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
-  TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode.
+  TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
+  holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`).
 
 `load_stack(name | path)` returns the validated, frozen profile; unknown fields are errors.
 """

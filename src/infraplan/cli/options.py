@@ -12,7 +12,7 @@ their validation in the model, which gives the more useful message, and get comp
 Numbers are checked here, at the edge, before any model runs: `Bounded` is a click type built from pydantic
 constraints (`Field(ge=..., le=..., allow_inf_nan=False)`), so nan, inf, a negative price or a 20-digit count
 is one line and exit code 2, and the same `Annotated` constraint serves the Python API or a web API. The upper
-bounds are stated limits of the product (`MAX_*` below), each with its reason in the error line.
+bounds are stated limits of the product (`MAX_*`, from `infraplan.limits`), each with its reason in the error line.
 """
 
 from __future__ import annotations

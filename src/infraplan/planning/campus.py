@@ -1,11 +1,12 @@
 """Gigawatt campus planner and multi-site fleets.
 
 A campus is a facility power budget (e.g. 1 GW) filled with one accelerator: IT budget = power / PUE, then as
-many whole racks as fit (the network share is recomputed for the final size). Buildings hold ~50 MW of IT each
-(economics.yaml). Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at
-most 1. Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2)
-at the per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16,
-V7, seq 8192, 2,048 sequences per batch, FSDP) on the accelerator's reference system, times the goodput the
+many whole packing units as fit, the IT load counted by planning/campus_fabric.py (non-blocking zones joined at
+1:7, so the network share does not grow with the campus). Buildings hold ~50 MW of IT each (economics.yaml).
+Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
+Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at the
+per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7,
+seq 8192, 2,048 sequences per batch, FSDP) on the accelerator's reference system, times the goodput the
 reliability model predicts for that job size.
 
 Fleets sum several sites and generations and report H100-equivalents: accelerators x dense bf16 peak / H100 SXM

@@ -103,11 +103,12 @@ def _interconnect(uplinks: int, port_bytes_per_s: float, kind: str) -> CampusInt
         + unpriced_optics * optics.transceiver_usd)
 
 
-def interconnect(zones: list[ITLoad], layout: ServerLayout) -> CampusInterconnect:
-    """The aggregation tier joining `zones` (none for a single zone or servers without NICs)."""
-    if len(zones) < 2 or layout.nics_per_server == 0:
+def interconnect(zones: list[tuple[ITLoad, int]], layout: ServerLayout) -> CampusInterconnect:
+    """The aggregation tier joining the zones, given as (zone load, how many such zones); none for a single
+    zone or servers without NICs."""
+    if sum(n for _, n in zones) < 2 or layout.nics_per_server == 0:
         return NO_INTERCONNECT
-    uplinks = sum(zone_uplinks(z, layout) for z in zones)
+    uplinks = sum(n * zone_uplinks(z, layout) for z, n in zones)
     return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind)
 
 
@@ -115,14 +116,15 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
     """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier."""
     per_zone = zone_accelerators(layout)
     full, rest = divmod(accelerators, per_zone)
-    zones: list[ITLoad] = [it_load(layout, per_zone, cooling, cooling_name)] * full if full else []
+    zones = [(it_load(layout, per_zone, cooling, cooling_name), full)] if full else []
     if rest:
-        zones.append(it_load(layout, rest, cooling, cooling_name))
+        zones.append((it_load(layout, rest, cooling, cooling_name), 1))
     dci = interconnect(zones, layout)
-    first = zones[0]
+    first = zones[0][0]
+    count = sum(n for _, n in zones)
 
     def total(field: str) -> float:
-        return float(sum(getattr(z, field) for z in zones))
+        return float(sum(n * getattr(z, field) for z, n in zones))
 
     load = replace(
         first,
@@ -130,9 +132,9 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         accelerators_w=total("accelerators_w"), hosts_w=total("hosts_w"), misc_w=total("misc_w"),
         network_w=total("network_w") + dci.power_w, network_capex_usd=total("network_capex_usd") + dci.capex_usd,
         switch_ports=int(total("switch_ports")) + dci.switch_ports, switches=int(total("switches")) + dci.switches,
-        network_tiers=max(z.network_tiers for z in zones) + dci.tiers,
+        network_tiers=max(z.network_tiers for z, _ in zones) + dci.tiers,
         fabric_accelerators=int(total("fabric_accelerators")),
-        network_model=(f"{len(zones)} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
+        network_model=(f"{count:,} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
                        f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {dci.tiers} aggregation tier(s) over {dci.uplinks:,} "
                        "uplinks (planning/campus_fabric.py)" if dci.uplinks else first.network_model),
     )

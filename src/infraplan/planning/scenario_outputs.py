@@ -10,7 +10,9 @@ headroom of every service (1 - planned latency or wall clock / its SLO or deadli
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infraplan.catalog.loader import write_atomically
 from infraplan.errors import InputError
@@ -27,10 +29,18 @@ def _rows(plan: ScenarioPlan, table: str) -> list[dict[str, object]]:
     return [r.model_dump() for r in getattr(plan, table)]
 
 
+def _writer(table: Any) -> Callable[[str], None]:
+    import pyarrow.parquet as pq
+
+    def write(tmp: str) -> None:
+        pq.write_table(table, tmp)
+
+    return write
+
+
 def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
     """Write the five tables into `folder` (which must exist); returns the paths."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     if not Path(folder).is_dir():
         raise InputError(f"--out: folder {folder[:80]!r} does not exist")
@@ -39,7 +49,7 @@ def write_parquet(plan: ScenarioPlan, folder: str) -> list[str]:
         rows = _rows(plan, table)
         arrow = pa.Table.from_pylist(rows) if rows else pa.table({})
         path = str(Path(folder) / f"{table}.parquet")
-        paths.append(write_atomically(path, lambda tmp, t=arrow: pq.write_table(t, tmp), "--out"))
+        paths.append(write_atomically(path, _writer(arrow), "--out"))
     return paths
 
 

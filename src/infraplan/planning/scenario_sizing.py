@@ -33,7 +33,7 @@ from infraplan.serving.results import ServingPlanResult
 from infraplan.training.search import search_plans
 
 SERVING_PROBE_REQUESTS = 1000  # requests per replica probe of the capacity search (serve-plan's --requests)
-SERVING_MAX_GPUS = 1 << 20
+SERVING_MAX_GPUS = 16384  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
 TRAINING_MIN_GPUS = 8
 TRAINING_MAX_GPUS = 1 << 18
 

@@ -105,8 +105,8 @@ class ServiceSpec(Spec):
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> ServiceSpec:
-        need = {"training": ("model", "tokens"), "llm": ("model", "workload"), "recsys": ("model", "qps", "latency_slo"),
-                "video": ("daily_hours",)}[self.kind]
+        need = {"training": ("model", "tokens"), "llm": ("model", "workload"),
+                "recsys": ("model", "qps", "latency_slo"), "video": ("daily_hours",)}[self.kind]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.kind} service needs {', '.join(missing)}")

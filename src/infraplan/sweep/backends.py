@@ -15,24 +15,34 @@ million-point sweep holds a few batches in memory, never the whole point list (b
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
+
+import pyarrow as pa
 
 from infraplan.errors import InputError
 from infraplan.sweep.functions import run_batch
+from infraplan.sweep.store import rows_to_table
 
 Batch = tuple[str, list[tuple[str, dict[str, Any]]], int]
 """(function name, [(key, arguments), ...], seed): the arguments of one `run_batch` task."""
-Rows = list[dict[str, Any]]
+Rows: TypeAlias = Any  # a pyarrow.Table (pyarrow ships no type stubs)
+"""One batch's rows, as the Arrow table the worker built (columnar: cheap to send back and to write)."""
+
+
+def run_task(name: str, points: list[tuple[str, dict[str, Any]]], seed: int) -> pa.Table:
+    """The task both backends run: `run_batch`, its rows made an Arrow table in the worker."""
+    return rows_to_table(run_batch(name, points, seed))
 
 
 def failed_rows(batch: Batch, error: str) -> Rows:
-    return [{"key": key, "error": error} for key, _ in batch[1]]
+    return rows_to_table([{"key": key, "error": error} for key, _ in batch[1]])
 
 
 class Backend(Protocol):
@@ -83,7 +93,7 @@ class LocalBackend:
                 if batch is None:
                     exhausted = True
                     break
-                in_flight[self.pool.submit(run_batch, *batch)] = (batch, 0)
+                in_flight[self.pool.submit(run_task, *batch)] = (batch, 0)
             if not in_flight:
                 return
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -107,7 +117,7 @@ class LocalBackend:
                     if tries > self.retries:
                         yield batch, failed_rows(batch, f"WorkerDied: the worker died {tries} times on this batch")
                     else:
-                        in_flight[self.pool.submit(run_batch, *batch)] = (batch, tries)
+                        in_flight[self.pool.submit(run_task, *batch)] = (batch, tries)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -134,7 +144,7 @@ class RayBackend:
                 ray.init(num_cpus=workers or default_workers(), **options)
             self.started = True
         self.workers = workers or max(int(ray.cluster_resources().get("CPU", 1)), 1)
-        self.task: Callable[..., Any] = ray.remote(num_cpus=1, max_retries=retries)(run_batch)
+        self.task: Any = ray.remote(num_cpus=1, max_retries=retries)(run_task)
 
     def map_unordered(self, batches: Iterator[Batch], max_in_flight: int) -> Iterator[tuple[Batch, Rows]]:
         ray = self.ray
@@ -160,10 +170,8 @@ class RayBackend:
                     yield batch, rows
         finally:
             for ref in in_flight:
-                try:
+                with contextlib.suppress(Exception):  # best effort on the way out
                     ray.cancel(ref, force=True)
-                except Exception:  # noqa: S110 - best effort on the way out
-                    pass
 
     def close(self) -> None:
         if self.started:

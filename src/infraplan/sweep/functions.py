@@ -36,6 +36,9 @@ from infraplan.results import Result, _finite
 
 SEP = "__"
 """Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
+RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash",
+                      "stack_hash"})
+"""The sweep's own columns (store.META_COLUMNS): an output field of one of these names is stored as out_<name>."""
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
 
@@ -141,9 +144,13 @@ def check_arguments(name: str, argument_names: Sequence[str]) -> None:
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         return
     unknown = [a for a in argument_names if a not in parameters]
+    missing = [p.name for p in parameters.values() if p.default is inspect.Parameter.empty and p.name not in
+               argument_names and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)]
     if unknown:
         raise InputError(f"sweep function {name!r} takes no argument {unknown[0]!r}; it takes "
                          f"{', '.join(p for p in parameters if p not in ('progress',))}")
+    if missing:
+        raise InputError(f"sweep function {name!r} needs argument {missing[0]!r} (in `fixed` or an axis)")
 
 
 def takes_seed(name: str) -> bool:
@@ -242,8 +249,8 @@ def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: 
         row: dict[str, Any] = {"key": key, "error": None, **input_columns(arguments)}
         if isinstance(outcome, BaseException):
             row["error"] = one_line_error(outcome)
-        else:
-            row.update(flatten_result(outcome))
+        else:  # an output named like a sweep column (a result's own `seed`) keeps its value as out_<name>
+            row.update({f"out_{k}" if k in RESERVED else k: v for k, v in flatten_result(outcome).items()})
         rows.append(row)
     return rows
 

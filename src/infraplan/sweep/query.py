@@ -6,8 +6,8 @@ of a part failed) and runs the query. Without `--sql` the query is a per-functio
 
 `pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
 (minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
-JACM 1975) in its simple form: sort by the first objective, then keep a row when no kept row is at least as
-good on every objective and better on one. Rows with a missing objective are left out.
+JACM 1975) in its simple form: sort by the objectives, then keep a row when no kept row is at least as good on
+every objective (of rows with equal objectives the first is kept). Rows with a missing objective are left out.
 """
 
 from __future__ import annotations
@@ -85,11 +85,11 @@ def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]
 
 def pareto_front(rows: Sequence[Sequence[Any]], indices: Sequence[int], maximise: Sequence[bool]) -> list[int]:
     """Row numbers of the non-dominated rows (see the module docstring), in order of the first objective."""
-    points = []
+    points: list[tuple[tuple[float, ...], int]] = []
     for r, row in enumerate(rows):
-        values = [row[i] for i in indices]
-        if all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values):
-            points.append((tuple(-v if m else v for v, m in zip(values, maximise, strict=True)), r))
+        cells = [row[i] for i in indices]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in cells):
+            points.append((tuple(-float(v) if m else float(v) for v, m in zip(cells, maximise, strict=True)), r))
     points.sort()
     front: list[tuple[tuple[float, ...], int]] = []
     for values, r in points:

@@ -16,28 +16,40 @@ Ctrl-C: the driver stops submitting, cancels what is in flight, commits what fin
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import pyarrow as pa
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from infraplan import __version__
 from infraplan.sweep.backends import Backend, Batch, make_backend
 from infraplan.sweep.functions import check_arguments, default_batch_size, resolve_callable
 from infraplan.sweep.results import SweepRun
-from infraplan.sweep.spec import SweepSpec, canonical_json, content_hash, load_spec, point_id
-from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, stacks_hash
+from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
+from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
 
 
 def point_key(function: str, arguments: Mapping[str, Any], seed: int) -> tuple[str, str, str]:
     """(key, point_id, stack_hash) of a point: its identity, and what its result depends on beyond it."""
     pid = point_id(function, arguments, seed)
-    files = sorted((k, h) for k, v in arguments.items() if isinstance(v, str) and (h := file_hash(v)))
+    files = [f"{k}={h}" for k, v in arguments.items() if isinstance(v, str) and (h := file_hash(v))]
     stack = arguments.get("stack")
-    stack_hash = content_hash(stacks_hash(), (isinstance(stack, str) and file_hash(stack)) or "", size=8)
-    return content_hash(pid, __version__, catalog_hash(), stack_hash, canonical_json(files)), pid, stack_hash
+    stack_hash = _stack_hash((isinstance(stack, str) and file_hash(stack)) or "")
+    return content_hash(pid, _environment(), stack_hash, *sorted(files)), pid, stack_hash
+
+
+@lru_cache(maxsize=64)
+def _stack_hash(stack_file_hash: str) -> str:
+    return content_hash(stacks_hash(), stack_file_hash, size=8)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> str:
+    """What every result depends on beyond its point: the infraplan version and the catalog's contents."""
+    return f"{infraplan_version()}/{catalog_hash()}"
 
 
 def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[str, str]],
@@ -72,8 +84,8 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     meta: dict[str, tuple[str, str]] = {}
     counters = {"skipped": 0, "run": 0, "failed": 0}
     errors: dict[str, None] = {}
-    buffer: list[dict[str, Any]] = []
-    common = {"function": spec.function, "seed": spec.seed, "infraplan_version": __version__,
+    buffer: list[pa.Table] = []
+    common = {"function": spec.function, "sweep_seed": spec.seed, "infraplan_version": infraplan_version(),
               "catalog_hash": catalog_hash()}
     interrupted = False
     start = last_flush = time.perf_counter()
@@ -81,20 +93,25 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     bar = Progress(*columns, console=console or Console(stderr=True), disable=not progress, transient=False)
     total = spec.size()
-    stream = runner.map_unordered(_batches(spec, done, size, meta, counters), max_in_flight=2 * runner.workers)
+    stream = cast(Generator[Any, None, None],
+                  runner.map_unordered(_batches(spec, done, size, meta, counters), max_in_flight=2 * runner.workers))
     try:
         with bar:
             task = bar.add_task(f"{spec.function} ({runner.name})", total=total, rate="")
-            for _, rows in stream:
-                for row in rows:
-                    pid, stack_hash = meta.pop(row["key"])
-                    row.update(common, point_id=pid, stack_hash=stack_hash)
-                    if row.get("error"):
-                        counters["failed"] += 1
-                        if len(errors) < 5:
-                            errors[row["error"]] = None
-                buffer += rows
-                counters["run"] += len(rows)
+            for _, table in stream:
+                ids = [meta.pop(key) for key in table.column("key").to_pylist()]
+                n = table.num_rows
+                for name, value in common.items():
+                    table = table.append_column(name, pa.array([value] * n))
+                table = table.append_column("point_id", pa.array([pid for pid, _ in ids], type=pa.string()))
+                table = table.append_column("stack_hash", pa.array([h for _, h in ids], type=pa.string()))
+                failed = [e for e in table.column("error").to_pylist() if e]
+                counters["failed"] += len(failed)
+                for error in failed[:5]:
+                    if len(errors) < 5:
+                        errors[error] = None
+                buffer.append(table)
+                counters["run"] += n
                 elapsed = time.perf_counter() - start
                 bar.update(task, completed=counters["run"], total=max(total - counters["skipped"], counters["run"]),
                            rate=f"{counters['run'] / max(elapsed, 1e-9):,.0f} points/s")

@@ -228,6 +228,12 @@ def point_id(function: str, arguments: Mapping[str, Any], seed: int) -> str:
     return content_hash(function, canonical_json(dict(arguments)), str(seed))
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as an error line shows it: control characters escaped, at most 120 characters."""
+    text = str(path) if str(path).isprintable() else ascii(str(path))
+    return text if len(text) <= 120 else text[:120] + "..."
+
+
 def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
     """A spec from a YAML file path or a mapping; any problem is one InputError line."""
     if isinstance(source, Mapping):
@@ -235,7 +241,7 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         shown = "spec"
     else:
         path = Path(source)
-        shown = str(source) if len(str(source)) < 200 else str(source)[:200] + "..."
+        shown = shown_path(source)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:

@@ -19,7 +19,8 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Iterable, Mapping
+import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from infraplan import __version__
 from infraplan.errors import InputError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 PARTS = "parts"
-META_COLUMNS = ("key", "point_id", "function", "seed", "error", "infraplan_version", "catalog_hash", "stack_hash")
+META_COLUMNS = ("key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash", "stack_hash")
 """The columns every row has, first in a loaded table; then the `in_*` inputs, then the outputs, by name."""
+
+
+def infraplan_version() -> str:
+    """`infraplan.__version__` (read from the loaded package: importing the root would pull in its API table)."""
+    return str(sys.modules["infraplan"].__version__)
 
 
 @lru_cache(maxsize=1)
@@ -167,11 +172,12 @@ class ResultStore:
     def rows(self) -> int:
         return int(sum(pq.ParquetFile(p).metadata.num_rows for p in self.part_paths))
 
-    def append(self, rows: list[dict[str, Any]]) -> None:
-        """Commit rows as one new part: part file first, then the manifest that lists it."""
-        if not rows:
+    def append(self, tables: list[pa.Table]) -> None:
+        """Commit tables of rows as one new part: part file first, then the manifest that lists it."""
+        tables = [t for t in tables if t.num_rows]
+        if not tables:
             return
-        table = rows_to_table(rows)
+        table = pa.concat_tables(tables, promote_options="permissive")
         name = f"part-{len(self.manifest['parts']) + 1:06d}-{secrets.token_hex(4)}.parquet"
         target = self.parts_folder / name
         tmp = self.parts_folder / f".{name}.tmp"
@@ -180,20 +186,20 @@ class ResultStore:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
         manifest = {**self.manifest, "parts": [*self.manifest["parts"], f"{PARTS}/{name}"],
-                    "infraplan_version": __version__, "catalog_hash": catalog_hash()}
+                    "infraplan_version": infraplan_version(), "catalog_hash": catalog_hash()}
         _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
         self.manifest = manifest
 
     def commit_empty(self) -> None:
         """Write the manifest even when nothing ran (a folder whose points all failed validation, or were done)."""
         if not (self.folder / MANIFEST).exists():
-            manifest = {**self.manifest, "infraplan_version": __version__, "catalog_hash": catalog_hash()}
+            manifest = {**self.manifest, "infraplan_version": infraplan_version(), "catalog_hash": catalog_hash()}
             _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
             self.manifest = manifest
 
 
 def _shown(path: Path | str) -> str:
-    text = str(path)
+    text = str(path) if str(path).isprintable() else ascii(str(path))
     return text if len(text) <= 120 else text[:120] + "..."
 
 
@@ -226,8 +232,3 @@ def _function_of(folder: str | Path) -> str:
 def committed_parts(folder: str | Path) -> list[Path]:
     """The part files a results folder's manifest lists (what queries read)."""
     return ResultStore(folder, function=_function_of(folder), create=False).part_paths
-
-
-def iter_rows(tables: Iterable[pa.Table]) -> Iterable[dict[str, Any]]:
-    for table in tables:
-        yield from table.to_pylist()

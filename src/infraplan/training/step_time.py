@@ -396,10 +396,19 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
         times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s, stack)
         times.update(head_times(shape, rates, distinct, precision, stack, fabric.host_kernel_dispatch_s))
         # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
-        layer_total = sum(times[f"{part}_{phase}"] for part in ("compute", "tp", "cp", "ep", "other")
-                          for phase in ("fwd", "bwd"))
-        _, layers, last, _ = heaviest_stage(shape.num_layers, distinct.pp.astype(np.float64), layer_total, 0.0,
-                                            times["head_compute"] + times["head_other"])
+        # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
+        # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
+        def pace(gpu: dict[str, np.ndarray], host: dict[str, np.ndarray]) -> np.ndarray:
+            return np.asarray(np.maximum(gpu["fwd"], host["fwd"]) + np.maximum(gpu["bwd"], host["bwd"]),
+                              dtype=np.float64)
+
+        layer_gpu = {ph: np.sum([times[f"{part}_{ph}"] for part in ("compute", "tp", "cp", "ep", "other")], axis=0)
+                     for ph in ("fwd", "bwd")}
+        layer_pace = pace(layer_gpu, {ph: times[f"host_{ph}"] for ph in ("fwd", "bwd")})
+        head_pace = pace({ph: times[f"head_gpu_{ph}"] for ph in ("fwd", "bwd")},
+                         {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
+        _, layers, last, _ = heaviest_stage(shape.num_layers, distinct.pp.astype(np.float64), layer_pace, 0.0,
+                                            head_pace)
         times["stage_layers"], times["last_is_heaviest"] = layers, last.astype(np.float64)
         return times
 

@@ -4,8 +4,9 @@ The set (`data/serving_measured_hopper.csv`) is NVIDIA AIConfigurator's silicon 
 aggregated (colocated) serving of Llama 3.1 8B / 70B and Qwen3 32B on H100 SXM and H200 SXM, run by
 TensorRT-LLM, vLLM and SGLang, each row a closed-loop benchmark of `batch_size` concurrent clients at a fixed
 ISL/OSL with the measured mean TTFT and TPOT. Every row runs through `simulate_deployment` in closed-loop mode
-(`clients` = the row's concurrency) with the row's TP/PP, precision and the backend's own KV-memory convention
-and batch limits (`serving.engines`); one set of catalog parameters for every row, no per-case factors.
+(`clients` = the row's concurrency) with the row's TP/PP, precision and the serving stack its backend and version
+ran (`row_stack`: `vllm-0.12.0` -> the vllm-0.x profile: KV-memory convention, batch limits, scheduler, custom
+all-reduce; `serving.engines`); one set of catalog parameters for every row, no per-case factors.
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
 bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (num_prompts = 10 x concurrency, the
@@ -88,8 +89,9 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: measured TTFT includes serving front-end time and client desynchronisation the "
-             "simulator does not model (issue 12)")
+KNOWN_GAP = ("gate not met yet: measured TTFT depends on how the benchmark clients (de)synchronise (below the "
+             "lock-step prediction for vLLM and the 70B runs, above it for SGLang, whose default scheduler runs "
+             "prefill unmixed with decode); neither is modelled yet (issue 12)")
 
 
 def run_row(row: dict[str, str]) -> dict[str, Any]:

@@ -34,6 +34,8 @@ from infraplan.serving.capacity import BATCH_CAPS
 
 WEB_MAX_REQUESTS = 200_000
 """Requests one web serving simulation may hold (~1 s of work; the CLI allows 10 M)."""
+WEB_MAX_PROBE_REQUESTS = 20_000
+"""Requests per probe simulation of a web capacity search (`serve-plan` runs dozens of probes)."""
 WEB_MAX_SWEEP = 16
 """GPU counts one web `search` may sweep (each is a full plan search, ~0.1 s)."""
 WEB_MAX_FLOW_GPUS = 4096
@@ -177,7 +179,7 @@ class ServePlanRequest(WebRequest):
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
     max_gpus: Accelerators | None = None
     disaggregation: bool = True
-    requests: Annotated[int, Field(ge=1, le=20_000)] = 1500
+    requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500
     seed: Seed = 0
 
     positional = ("model",)

@@ -37,6 +37,7 @@ from infraplan.units import parse_bytes, parse_count, parse_power_w
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 from infraplan.web.requests import (
+    WEB_MAX_FLOW_GPUS,
     CampusRequest,
     CollectiveRequest,
     FacilityRequest,
@@ -112,8 +113,6 @@ def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
 
 
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
-    from infraplan.web.requests import WEB_MAX_FLOW_GPUS
-
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
     return estimate_collective(r.op, Cluster.resolve(r.system), r.gpus, parse_bytes(r.size), placement=r.placement,

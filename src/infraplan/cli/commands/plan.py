@@ -42,18 +42,19 @@ def render_plan(p: ScenarioPlan) -> None:
                       fmt_usd(r.tco_usd_per_year))
     console.print(pools)
     last = p.phases[-1].phase
-    for s in p.sites:
-        if s.phase == last:
-            console.print(f"site {s.site} ({s.location}): {fmt_rate(s.facility_power_w, 'W')} of "
-                          f"{fmt_rate(s.power_cap_w, 'W')} ({fmt_percent(s.utilisation)})")
+    for site in p.sites:
+        if site.phase == last:
+            console.print(f"site {site.site} ({site.location}): {fmt_rate(site.facility_power_w, 'W')} of "
+                          f"{fmt_rate(site.power_cap_w, 'W')} ({fmt_percent(site.utilisation)})")
     console.print(f"total ({last}): {_totals(p)}")
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):
             t.add_column(col, justify="left" if col == "parameter" else "right")
-        for r in p.tornado:
-            t.add_row(r.parameter, fmt_num(r.low_value), fmt_num(r.high_value), fmt_usd(r.tco_low_usd_per_year),
-                      fmt_usd(r.tco_high_usd_per_year), fmt_usd(r.swing_usd_per_year))
+        for row in p.tornado:
+            t.add_row(row.parameter, fmt_num(row.low_value), fmt_num(row.high_value),
+                      fmt_usd(row.tco_low_usd_per_year), fmt_usd(row.tco_high_usd_per_year),
+                      fmt_usd(row.swing_usd_per_year))
         console.print(t)
     for w in p.warnings:
         console.print(f"warning: {w}")
@@ -68,7 +69,7 @@ def plan(
                                    "headroom, POOL.price, POOL.available, SITE.power); repeatable"),
     as_json: JsonFlag = False,
 ) -> None:
-    """Plan a fleet from a scenario: size, place (MILP), pack, power and cost every phase."""
+    """Plan a fleet from a scenario: demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
     from infraplan.catalog.loader import check_output_path
     from infraplan.errors import InputError
     from infraplan.planning.compare import plan_with_tornado
@@ -79,8 +80,13 @@ def plan(
     if out is not None:
         from pathlib import Path
 
-        if not Path(out).is_dir():
+        try:
+            is_dir = Path(out).is_dir()
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--out: cannot use {out[:80]!r}: {getattr(exc, 'strerror', None) or exc}") from None
+        if not is_dir:
             raise InputError(f"--out: folder {out[:80]!r} does not exist")
+        check_output_path(str(Path(out) / "phases.parquet"), "--out")
     result = plan_with_tornado(scenario, list(vary))
     if report is not None:
         write_report(result, report)

@@ -25,7 +25,7 @@ def render_query(r: SweepQuery) -> None:
     shown = r.columns
     if r.pareto:
         wanted = [c.split(":")[0] for c in r.pareto]
-        shown = [c for c in r.columns if c.startswith("in_")] + wanted
+        shown = wanted + [c for c in r.columns if c.startswith("in_")]  # the objectives first
     shown = shown[:MAX_SHOWN_COLUMNS] if len(shown) > MAX_SHOWN_COLUMNS else shown
     title = (f"Pareto front of {r.rows_considered} rows ({', '.join(r.pareto)}): {r.row_count} rows"
              if r.pareto else f"{r.row_count} rows")

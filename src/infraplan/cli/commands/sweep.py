@@ -46,11 +46,15 @@ def sweep(
     """Run an API function over the axes of a spec (local or Ray); results in Parquet, resumable."""
     from infraplan.errors import InputError
     from infraplan.sweep.runner import run_sweep
+    from infraplan.sweep.spec import load_spec
 
     if backend not in ("local", "ray"):
         raise InputError(f"--backend must be local or ray, got {backend!r}")
+    if out is not None and not out.strip():
+        raise InputError("--out must name a folder")
+    loaded = load_spec(spec)
     folder = out or str(Path(spec).with_suffix("")) + ".sweep"
-    result = run_sweep(spec, folder, backend=backend, workers=workers, address=address, progress=not as_json)
+    result = run_sweep(loaded, folder, backend=backend, workers=workers, address=address, progress=not as_json)
     emit(result, as_json, render_sweep)
     return 130 if result.interrupted else 0
 

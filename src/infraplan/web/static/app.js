@@ -127,6 +127,12 @@ IP.slot = function (out, name) {
 };
 
 IP.chart = function (out, name, traces, layout) {
+  // plotly.js 3 takes titles as {text: ...}: the pages write plain strings
+  const text = (t) => (typeof t === "string" ? { text: t } : t);
+  if (layout.title) layout.title = text(layout.title);
+  for (const key of Object.keys(layout)) {
+    if (/^[xy]axis\d*$/.test(key) && layout[key].title) layout[key].title = text(layout[key].title);
+  }
   const el = IP.slot(out, name);
   el.classList.add("chart");
   Plotly.newPlot(el, traces, Object.assign({ margin: { t: 40, l: 70, r: 30, b: 50 } }, layout),
