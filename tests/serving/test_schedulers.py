@@ -64,3 +64,55 @@ def test_policies_are_chosen_by_name() -> None:
     with pytest.raises(ValueError, match="unknown scheduler 'lifo'"):
         make_scheduler("lifo")
     assert "decode-first" not in SCHEDULERS
+
+
+def test_prefill_first_pauses_decode_for_a_new_prompt() -> None:
+    # request 0 is decoding when request 1's 4000-token prompt arrives
+    arrival, prompt, out = np.array([0.0, 0.05]), np.array([256, 4000]), np.array([200, 2])
+    zeros = np.zeros_like(prompt)
+    mixed, first = (simulate_engine(COST, arrival, prompt, zeros, out - 1, 64, 1024, 100_000, 16, scheduler=s)
+                    for s in ("fcfs", "prefill-first"))
+    # prefill-only iterations get the whole budget: the prompt's first token comes sooner ...
+    assert first.first_token_s[1] < mixed.first_token_s[1]
+    # ... and request 0 streams no token while its four prefill-only chunks run: it ends at least their time
+    # later than alone; mixed iterations (its token rides along) delay it less
+    chunks = sum(float(COST.time(c, 0, 0, c * (k * 1024 + (c + 1) / 2.0), rows=int(k == 3)))
+                 for k, c in enumerate((1024, 1024, 1024, 928)))
+    alone = simulate_engine(COST, arrival[:1], prompt[:1], zeros[:1], out[:1] - 1, 64, 1024, 100_000, 16)
+    assert first.finish_s[0] - alone.finish_s[0] >= chunks
+    assert mixed.finish_s[0] - alone.finish_s[0] < 0.9 * chunks
+
+
+@pytest.mark.parametrize("clients", [0, 12])
+def test_prefill_first_jumps_equal_stepping(clients: int) -> None:
+    req = workload_requests(load_workload("chat"), 300, 4.0, seed=2)
+    zeros = np.zeros_like(req.input_tokens)
+    a, b = (simulate_engine(COST, req.arrival_s.astype(float), req.input_tokens, zeros, req.output_tokens - 1, 64,
+                            2048, 100_000, 16, jump=j, scheduler="prefill-first", clients=clients)
+            for j in (True, False))
+    assert a.iterations == b.iterations
+    np.testing.assert_allclose(a.finish_s, b.finish_s, rtol=1e-9)
+    np.testing.assert_allclose(a.first_token_s, b.first_token_s, rtol=1e-9)
+
+
+def test_prefill_first_keeps_closed_loop_clients_in_waves() -> None:
+    # 16 clients x 1024-token prompts = 8 chunks of a 2048 budget: mixed iterations stagger the first tokens and
+    # so the finishes; prefill-first starts every decode together, so each wave ends on one iteration
+    n, clients = 64, 16
+    prompt, steps = np.full(n, 1024), np.full(n, 63)
+    zeros = np.zeros_like(prompt)
+    runs = {s: simulate_engine(COST, np.zeros(n), prompt, zeros, steps, 64, 2048, 100_000, 16, scheduler=s,
+                               clients=clients) for s in ("fcfs", "prefill-first")}
+    waves = runs["prefill-first"].finish_s.reshape(-1, clients)
+    assert np.all(waves.max(axis=1) == waves.min(axis=1))
+    assert len(np.unique(runs["fcfs"].finish_s[:clients])) >= clients // 2
+    ttft = {s: np.mean(r.first_token_s - r.arrival_s) for s, r in runs.items()}
+    assert ttft["prefill-first"] > 2.0 * ttft["fcfs"]  # a wave's prompts queue behind each other
+
+
+def test_sglang_stack_runs_prefill_first() -> None:
+    from infraplan.serving.engines import load_engine
+
+    assert load_engine("sglang-0.x").scheduler == "prefill-first"
+    assert load_engine("vllm-0.x").scheduler == "fcfs" and load_engine("trtllm-0.x").scheduler == "fcfs"
+    assert isinstance(make_scheduler("prefill-first"), FcfsScheduler) and make_scheduler("prefill-first").prefill_first

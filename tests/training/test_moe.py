@@ -58,3 +58,24 @@ def test_moe_step_is_finite_for_every_frontier_moe_model() -> None:
         r = estimate_training(model, "dgx-h100-superpod", 64, tp=1, pp=1, ep=ep, seq_len=4096, global_batch=256,
                               dtype="fp8", order="tp-cp-dp-pp", stack=STACK)
         assert np.isfinite(r.step_time_s) and r.breakdown_s.ep_comm > 0
+
+
+def test_lm_head_runs_in_bf16_under_every_low_precision_recipe() -> None:
+    """Megatron-Core's output layer sits outside the fp8 / fp4 autocast: its GEMM time does not change."""
+    from infraplan.cluster import Cluster
+    from infraplan.hardware.kernels import KernelRates
+    from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+    from infraplan.training.plan import PlanArrays
+    from infraplan.training.step_time import head_times
+
+    shape = load_model("deepseek-v3")
+    rates = KernelRates.for_dtype(Cluster.resolve("gb200-nvl72").accelerator, "bf16")
+    plan = PlanArrays.build(tp=1, pp=4, dp=64, cp=1, ep=64, vpp=1, micro_batch=1, global_batch=4096, seq_len=4096,
+                            recompute=Recompute.NONE, zero=1, dtype=Dtype.MXFP8, attention=Attention.FLASH,
+                            order=RankOrder.TP_CP_DP_PP)
+    fast = (np.array([10.0 * rates.matmul_flops_per_s]), np.array([1.03]))
+    bf16 = (np.array([rates.matmul_flops_per_s]), np.array([2.0]))
+    assert head_times(shape, rates, plan, fast)["head_compute"] == pytest.approx(
+        head_times(shape, rates, plan, bf16)["head_compute"])
+    # the routing passes are priced: a mxfp8 DeepSeek-V3 step has them in its memory-bound time
+    assert _run().breakdown_s.other > 0.0

@@ -150,7 +150,7 @@ def test_web_bounds_are_the_cli_bounds() -> None:
 
 
 def test_pages_and_bundled_plotly(client: TestClient) -> None:
-    for page in ("/", "/train", "/serve", "/network", "/facility"):
+    for page in ("/", "/train", "/serve", "/network", "/facility", "/compare"):
         html = client.get(page)
         assert html.status_code == 200 and "/static/plotly.min.js" in html.text
         assert "cdn" not in html.text.lower()

@@ -88,3 +88,38 @@ def test_every_page_runs_and_draws(live_server: str, browser: Any, path: str, bu
     assert page.inner_text(f"{out} .cli").startswith("infraplan ")
     assert errors == []
     page.close()
+
+
+def test_scenario_compare_shows_the_api_tco(live_server: str, browser: Any) -> None:
+    """Pick two presets, compare, read TCO/yr and its delta from the page: they equal the API's."""
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(live_server + "/compare")
+    page.wait_for_function("document.querySelector('select[name=preset-0]').options.length > 2")
+    page.select_option("select[name=preset-0]", "plan-minimal")
+    page.select_option("select[name=preset-1]", "mtia-vs-gpu")
+    page.select_option("select[name=preset-2]", "")
+    page.click("#run-compare")
+    cell = page.wait_for_selector("#m-tco_usd_per_year-1", timeout=60_000)
+    shown = float(cell.get_attribute("data-value") or "nan")
+    body = {"scenarios": [{"preset": "plan-minimal"}, {"preset": "mtia-vs-gpu"}]}
+    api = httpx.post(live_server + "/api/compare", json=body, timeout=60).json()
+    if "poll" in api:  # a job (already cached by the page's run: born done)
+        assert api["status"] == "done"
+        api = api["result"]
+    assert shown == api["scenarios"][1]["tco_usd_per_year"]
+    value, delta = cell.inner_text().split(" (")  # "TCO ($ M) (+delta)", 4 significant digits
+    assert abs(float(value) * 1e6 / shown - 1) < 5e-4
+    assert delta.startswith("+") and delta.endswith(")")
+    assert abs(float(delta[1:-1]) * 1e6 / api["deltas"][1]["tco_usd_per_year"] - 1) < 5e-4
+    assert float(page.get_attribute("#m-tco_usd_per_year-0", "data-value") or "nan") == \
+        api["scenarios"][0]["tco_usd_per_year"]
+    assert page.inner_text("#compare-out .cli") == \
+        "infraplan compare examples/plan-minimal.yaml examples/mtia-vs-gpu.yaml --json"
+    assert page.get_attribute("#compare-out a.download", "download") == "infraplan-compare.json"
+    assert page.locator("#compare-out .money .main-svg").count() >= 1
+    assert page.locator("#risks-1 li").count() >= 1
+    assert errors == []
+    page.close()
+

@@ -11,7 +11,7 @@ network power and the price of an accelerator-hour.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.schemas import Accelerator, System
@@ -37,6 +37,11 @@ class Cluster:
             return ref
         if isinstance(ref, System):
             return cls(ref, load_accelerator(ref.accelerator))
+        return _resolve_named(ref) if cls is Cluster else cls._from_name(ref)
+
+    @classmethod
+    def _from_name(cls, ref: str) -> Cluster:
+        """A system preset/file or an accelerator preset (generic node of 8), resolved afresh."""
         try:
             system = load_system(ref)
         except InputError:
@@ -90,3 +95,13 @@ class Cluster:
         network = self.system.network.model_copy(update={"tiers": tiers})
         system = self.system.model_copy(update={"node": node, "network": network})
         return Cluster(system, acc, self.generic)
+
+
+@lru_cache(maxsize=256)
+def _resolve_named(ref: str) -> Cluster:
+    """One Cluster per preset name or file path, so its Fabric, layout and topology are derived once a process.
+
+    The loaders cache the System and Accelerator by the same reference (`catalog.loader`), so this returns
+    what a fresh resolve would; the Cluster is frozen, so sharing it is safe.
+    """
+    return Cluster._from_name(ref)

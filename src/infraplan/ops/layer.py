@@ -246,6 +246,29 @@ def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
                     collectives([(ops.collectives_bwd, w) for ops, w in weighted]))
 
 
+def moe_routing_passes(shape: TransformerShape, tokens: ArrayLike, ep: ArrayLike,
+                       load_factor: ArrayLike = 1.0) -> Elementwise:
+    """Router and token-permutation passes of one MoE layer in training (one direction; backward moves the same).
+
+    Megatron-Core's all-to-all token dispatcher (`MoEAlltoAllTokenDispatcher`, Transformer Engine fused
+    `moe_permute` / `moe_unpermute`), on the T tokens of the GPU's sequence-parallel shard, top-k, hidden h:
+    permute (read T h, write the k T h routed copies in expert order), sort the received chunks by local
+    expert after the all-to-all and unsort them before the return (`sort_chunks_by_idxs`, read + write k T h
+    each, the busiest rank's share: x the load factor; none with one local expert), unpermute (read k T h,
+    weight by the routing probabilities and sum into T h): (2 + 2k + 4k lf) T h bf16 elements. The router
+    after its logits GEMM: softmax / sigmoid, top-k, the probability scatter and the load-balancing loss
+    statistics over the T x E fp32 logits, ~4 passes of 4 B (16 B per logit). Kernels: row-id map, permute,
+    sort, unsort, unpermute (5) and router score, top-k, scatter, aux-loss (4). A dense layer kind: zero.
+    """
+    if not shape.is_moe:
+        return Elementwise("moe_routing", 0.0 * np.asarray(tokens), 0.0)
+    k, h = float(shape.experts_per_token), float(shape.hidden_size)
+    sorts = np.where(shape.num_experts / np.asarray(ep, dtype=np.float64) > 1.0, 4.0 * k * load_factor, 0.0)
+    permute = ACT_BYTES * np.asarray(tokens) * h * (2.0 + 2.0 * k + sorts)
+    router = 16.0 * np.asarray(tokens) * shape.num_experts
+    return Elementwise("moe_routing", permute + router, 9.0)
+
+
 def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> LayerOps:
     """The table of one layer kind; `model` (the whole model) sets the attention keys (sliding layers)."""
     tp = np.asarray(lay.tp, dtype=np.float64)
@@ -278,6 +301,9 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                            Elementwise("fp8_cast", cast_fwd, 4.0, lay.fp8_casts))
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
                            Elementwise("fp8_cast", cast_bwd, 4.0, lay.fp8_casts))
+        if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
+            routing = moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor)
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)
     else:
         f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
                  + shape.shared_ffn_hidden_size) / tp

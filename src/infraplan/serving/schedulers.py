@@ -9,6 +9,13 @@ and the closed-form decode jumps.
   Agrawal et al. OSDI'24): requests start in arrival order while the batch has room and the KV cache holds
   their whole prompt and output (TensorRT-LLM's GUARANTEED_NO_EVICT: no preemption); every decoding sequence
   gets its token first, the rest of the budget goes to prompts in the order they started.
+* `PrefillFirstScheduler` ("prefill-first"): SGLang's default event loop (python/sglang/srt/managers/scheduler.py,
+  `get_next_batch_to_run`: a new prefill batch, if one can be formed, runs before the running decode batch;
+  `--enable-mixed-chunk` is off by default, so prefill and decode never share an iteration; `--schedule-policy`
+  "fcfs" for requests without a shared prefix; prompts longer than `--chunked-prefill-size` are chunked). While
+  any started prompt has tokens left the iteration is prefill only, with the whole token budget, and every
+  decoding sequence waits; decode resumes when no prompt is pending. Clients that arrive together therefore
+  prefill together and decode together (waves), unlike the mixed policy where each iteration carries both.
 
 A new policy is one class with these methods plus one `SCHEDULERS` entry.
 """
@@ -27,6 +34,9 @@ class Scheduler(Protocol):
     # True if a request never starts before one that waits ahead of it: arrivals behind a blocked queue then
     # cannot start either, so the engine may jump pure-decode stretches past them (closed form).
     head_of_line: bool
+    # True if an iteration with prefill work runs prefill only (the decode batch waits); False: decode tokens
+    # first, prefill in the rest of the budget (mixed iterations).
+    prefill_first: bool
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         """Remove and return the next waiting request to start now, or None to start no more this iteration.
@@ -49,6 +59,7 @@ class FcfsScheduler:
     """First come, first served continuous batching with chunked prefill (TensorRT-LLM GUARANTEED_NO_EVICT)."""
 
     head_of_line = True
+    prefill_first = False
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         if need[waiting[0]] <= free:
@@ -75,7 +86,13 @@ class FcfsScheduler:
         return p_tok, pairs, finished
 
 
-SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler}
+class PrefillFirstScheduler(FcfsScheduler):
+    """SGLang's default: FCFS admission, prefill-only iterations ahead of decode, no mixed chunks."""
+
+    prefill_first = True
+
+
+SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler, "prefill-first": PrefillFirstScheduler}
 
 
 def make_scheduler(policy: str | Scheduler) -> Scheduler:

@@ -17,6 +17,10 @@ Closed loop (`clients` > 0; genai-perf `--concurrency`, vLLM `benchmark_serving 
 k mod clients); the first `clients` arrive at their given times and request k + clients arrives exactly when
 request k finishes (its last token), so the arrival times are an output of the run.
 
+A "prefill-first" policy (SGLang's default, `serving.schedulers`) changes step 2: while a started prompt has
+tokens left, the iteration is prefill only with the whole budget and the decode batch waits. A sequence's last
+token is therefore due after a count of decode iterations (not of all iterations).
+
 The loop runs once per iteration, never per token per request: decode sequences are tracked as a count,
 the sum of their cached tokens, and a heap of the iteration index at which each finishes. Stretches of
 pure decode with nothing to admit are jumped in closed form (the iteration time grows linearly with the
@@ -64,6 +68,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     """
     policy = make_scheduler(scheduler)
     pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
+    prefill_first = policy.prefill_first
     if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     n = len(arrival_s)
@@ -84,10 +89,11 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
 
     clock = busy = compute = 0.0
     it = 0
+    steps_done = 0  # decode iterations so far: a sequence's last token is due at a decode-iteration count
     nxt = 0
     waiting: deque[int] = deque()
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
-    heap: list[tuple[int, int]] = []  # (iteration of the last token, request)
+    heap: list[tuple[int, int]] = []  # (decode-iteration count at its last token, request)
     end_ctx = [0] * n
     n_dec = 0
     sum_ctx = 0
@@ -116,7 +122,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 end_ctx[j] = ctx0[j] + steps[j]
-                heapq.heappush(heap, (it + steps[j] - 1, j))
+                heapq.heappush(heap, (steps_done + steps[j], j))
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
@@ -131,7 +137,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         if jump and not prefill and n_dec:
             # pure decode (nothing more could start) until the next completion or the next arrival that could
             # start (any arrival, unless the policy keeps it behind a blocked queue): closed form
-            k_max = heap[0][0] - it  # iterations before the completing one
+            k_max = heap[0][0] - steps_done - 1  # iterations before the completing one
             a = body[n_dec] + head[min(n_dec, head_max)] + dec_fix + over
             c_half = kv_c * n_dec / 2.0
             if k_max > 0 and (not waiting or not head_of_line) and nxt < n_open:
@@ -146,26 +152,30 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 compute += k_max * min(body_flop[n_dec], a)
                 sum_ctx += n_dec * k_max
                 it += k_max
+                steps_done += k_max
                 continue
-        # one iteration
-        budget = token_budget - n_dec
+        # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
+        # pending prompt's chunk alone (the whole budget) and the decode batch waits
+        d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
+        budget = token_budget - d
         if prefill and budget > 0:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
         else:
             p_tok, pairs, finished_prefill = 0, 0.0, []
-        rows = n_dec + len(finished_prefill)
-        m = p_tok + n_dec
-        t = (body[m] + head[rows if rows < head_max else head_max] + kv_c * sum_ctx + pair_c * pairs + over
-             + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if n_dec else 0.0))
-        n_fin = len(heap) and heap[0][0] == it
-        if per_fin and n_fin:
-            t += per_fin * sum(1 for f, _ in heap if f == it)
+        rows = d + len(finished_prefill)
+        m = p_tok + d
+        t = (body[m] + head[rows if rows < head_max else head_max] + (kv_c * sum_ctx if d else 0.0)
+             + pair_c * pairs + over + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+        if d:
+            steps_done += 1
+            if per_fin and heap[0][0] == steps_done:
+                t += per_fin * sum(1 for f, _ in heap if f == steps_done)
         clock += t
         busy += t
         f = body_flop[m] + pair_f * pairs
         compute += f if f < t else t
-        sum_ctx += n_dec
-        while heap and heap[0][0] == it:
+        sum_ctx += d
+        while d and heap and heap[0][0] == steps_done:
             _, j = heapq.heappop(heap)
             finish[j] = clock
             free += need[j]
@@ -181,7 +191,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 ctx = ctx0[j] + todo[j]
                 sum_ctx += ctx
                 end_ctx[j] = ctx + steps[j]
-                heapq.heappush(heap, (it + steps[j], j))
+                heapq.heappush(heap, (steps_done + steps[j], j))
             else:
                 finish[j] = clock
                 free += need[j]

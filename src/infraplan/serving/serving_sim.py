@@ -237,6 +237,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
         "assumptions": {"power": POWER_ASSUMPTION,
-                        "scheduler": "continuous batching, chunked prefill, FCFS, KV reserved for prompt + output "
-                                     "at admission (no preemption), round-robin routing over replicas"},
+                        "scheduler": f"continuous batching, chunked prefill, FCFS ({load_engine(dep.stack).scheduler} "
+                                     "policy of the stack: fcfs mixes prefill with decode, prefill-first does not), "
+                                     "KV reserved for prompt + output at admission (no preemption), round-robin "
+                                     "routing over replicas"},
     }

@@ -6,10 +6,13 @@ it, and turns row 0 into a typed `TrainingEstimate` (training/results.py).
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band
+from infraplan.catalog.error_bands import ErrorBand, error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
@@ -25,6 +28,12 @@ from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.step_time import COMPONENTS, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
+
+
+@lru_cache(maxsize=256)
+def _training_band(accelerator: str, stack: str) -> ErrorBand | None:
+    """The training error band of an accelerator and stack (depends on neither the model nor the plan)."""
+    return error_band(accelerator, stack, "training")
 
 
 def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
@@ -106,9 +115,14 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
 
 def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> PlanMetrics:
     """One plan's results (row `i` of the arrays) as a typed result."""
+    return PlanMetrics(**row_fields(results, plan, i, capacity_bytes))
+
+
+def row_fields(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> dict[str, Any]:
+    """The PlanMetrics fields of row `i` (built once, so a TrainingEstimate is validated once, not twice)."""
     memory = {k: float(results[f"mem_{k}"][i]) for k in MEMORY_TERMS}
     fits = bool(results["fits"][i])
-    return PlanMetrics(
+    return dict(
         step_time_s=float(results["step_time_s"][i]),
         tokens_per_s=float(results["tokens_per_s"][i]),
         tokens_per_s_per_gpu=float(results["tokens_per_s_per_gpu"][i]),
@@ -148,7 +162,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule)
     results = evaluate_plans(shape, cluster, plan, profile)
-    row = result_row(results, plan, 0, accelerator.memory_bytes)
-    return TrainingEstimate(**{**dict(row), "error_band": error_band(accelerator.name, profile.name, "training")},
+    row = row_fields(results, plan, 0, accelerator.memory_bytes)
+    return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),
                             model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
                             parameters=int(shape.total_params()), stack=profile.name, notes=notes)

@@ -318,7 +318,8 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
                precision: tuple[np.ndarray, np.ndarray], stack: Stack | None = None,
                host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
-    """LM head GEMM, cross-entropy and embedding per micro-batch: seconds by component and phase, host issue.
+    """LM head GEMM (bf16 under every recipe), cross-entropy and embedding per micro-batch: seconds by component
+    and phase, host issue.
 
     Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
     13 kernels; fused: 16 B in 3), one third forward. Embedding: the forward gather (read + write T x h, bf16)
@@ -329,7 +330,10 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     stack = stack or resolve_stack(None, "training")
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     head = head_ops(shape, tokens, plan.tp)
-    fwd, bwd = _gemm_fwd_bwd(rates, precision, head.gemm.m, head.gemm.n, head.gemm.k)
+    # the LM head runs in bf16 whatever the recipe: Megatron-Core's `output_layer` is a tensor-parallel
+    # ColumnParallelLinear outside Transformer Engine's fp8 / fp4 autocast (megatron/core/models/gpt/gpt_model.py)
+    bf16 = (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0))
+    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k)
     ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
     logits = tokens * shape.vocab_size / plan.tp
     loss = memory_bound_time(rates, ce_bytes * logits, kernels=ce_kernels)

@@ -27,6 +27,10 @@ collective bytes double from h1024 to h2048) and not GPU time; a TP group spanni
 candidate without a source. Frontier: H004 and H010 as the rows state them (no recompute) need 239 / 396 GB
 per GPU on a 186 GB GB200, so the real recipes recompute or offload in a way the source does not give; the
 Blackwell GEMM fractions are H100's measured training-shape ones (no Blackwell measurement in the reference).
+Issue 13 round: the MoE router and token-permutation passes (`ops.layer.moe_routing_passes`) and the bf16 LM
+head took the 13 rows from 37.5 % to 31.9 % mean |error| (constant MFU: 26.9 %). Still open: GPT-OSS
+(+42 / +63 / +116 % on GB200 / B200 / H100), DeepSeek-V3 on B200 (+71 %, H017) and on H100 (-27 %, H018,
+whose EP64 outside TP2 spans 16 nodes where Megatron's MoE parallel folding keeps it on 8).
 """
 
 from __future__ import annotations

@@ -2,13 +2,15 @@
 
 Endpoints (OpenAPI at /openapi.json, interactive docs at /docs):
 - `POST /api/{command}` for train, search, serve, serve-plan, recsys, video, network, collective, facility,
-  campus, reliability: the body is the command's request model (`web/requests.py`), the 200 response its typed
-  result (the model `infraplan schema COMMAND` prints), byte for byte what `infraplan COMMAND --json` prints.
+  campus, reliability, plan, compare: the body is the command's request model (`web/requests.py`), the 200
+  response its typed result (the model `infraplan schema COMMAND` prints), what `infraplan COMMAND --json`
+  prints. Scenarios are shipped presets by name or uploaded specs (web/scenarios.py), never server paths.
   Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it.
 - `POST /api/{command}/cli`: the equivalent `infraplan` command line ("copy as CLI command").
-- `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources.
-- Pages `/`, `/train`, `/serve`, `/network`, `/facility` (static HTML + vanilla JS, Plotly from the `plotly`
-  package's offline bundle at /static/plotly.min.js: no CDN).
+- `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources;
+  `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py).
+- Pages `/`, `/train`, `/serve`, `/network`, `/facility`, `/compare` (static HTML + vanilla JS, Plotly from
+  the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
 
 Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
 one line (`InputError`), schema violations 422 with one line; anything else 500 with a fixed line, never a
@@ -29,14 +31,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infraplan import __version__
 from infraplan.errors import InputError
-from infraplan.web import catalog_api
+from infraplan.web import catalog_api, scenarios
 from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
 from infraplan.web.requests import REQUESTS, WebRequest
 from infraplan.web.runners import RESULT_MODELS
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted (a request is a few hundred bytes)."""
-PAGES = ("index", "train", "serve", "network", "facility")
+PAGES = ("index", "train", "serve", "network", "facility", "compare")
 
 
 class ErrorBody(BaseModel):
@@ -210,6 +212,10 @@ def create_app() -> FastAPI:
     def catalog_entry(kind: str = Path(max_length=32), name: str = Path(max_length=64)) -> dict[str, Any]:
         data = catalog_api.entry(kind, name)
         return data if isinstance(data, dict) else {"value": data}
+
+    @app.get("/api/scenarios", tags=["catalog"], operation_id="scenario_presets")
+    def scenario_presets() -> list[scenarios.ScenarioPreset]:
+        return scenarios.presets()
 
     @app.get("/api/health", tags=["meta"], operation_id="health")
     def health() -> dict[str, Any]:

@@ -6,15 +6,17 @@ keys, every default filled in: two spellings of the same question share one entr
 text, least recently used first out.
 
 A request `is_long` (a scaling sweep of several GPU counts, a capacity search, a serving simulation of many
-requests) runs as a job: `JobStore.submit` returns its id at once (HTTP 202), a small thread pool runs it,
-`get` reports status and progress (0..1) and, when done, the result JSON or the one-line error. A job whose
-request is already cached is born done. The number of queued and running jobs is bounded (`MAX_PENDING`):
-beyond it `submit` refuses with `Busy` (HTTP 429), so the server's work stays bounded.
+requests, a scenario plan or compare bigger than plan-minimal) runs as a job: `JobStore.submit` returns its id
+at once (HTTP 202), a small thread pool runs it, `get` reports status and progress (0..1) and, when done, the
+result JSON or the one-line error. A job whose request is already cached is born done. The number of queued
+and running jobs is bounded (`MAX_PENDING`): beyond it `submit` refuses with `Busy` (HTTP 429),
+so the server's work stays bounded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import uuid
 from collections import OrderedDict
@@ -23,8 +25,16 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infraplan.errors import InputError
-from infraplan.web.requests import SearchRequest, ServePlanRequest, ServeRequest, WebRequest
+from infraplan.web.requests import (
+    CompareRequest,
+    PlanRequest,
+    SearchRequest,
+    ServePlanRequest,
+    ServeRequest,
+    WebRequest,
+)
 from infraplan.web.runners import run
+from infraplan.web.scenarios import SYNC_SCENARIO_WORK, request_work, resolve_request
 
 SYNC_SWEEP_POINTS = 2
 """A `search` over more GPU counts than this is a job."""
@@ -44,7 +54,7 @@ class Busy(Exception):
 
 def content_hash(request: WebRequest) -> str:
     """SHA-256 of the command and the canonical JSON of the request (defaults included, keys sorted)."""
-    text = request.command + "\n" + request.model_dump_json(round_trip=True)
+    text = request.command + "\n" + json.dumps(request.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -56,6 +66,8 @@ def is_long(request: WebRequest) -> bool:
         return True
     if isinstance(request, ServeRequest):
         return (request.requests or 2000) > SYNC_SERVE_REQUESTS
+    if isinstance(request, PlanRequest | CompareRequest):  # validates the scenarios first: bad ones get 400 at once
+        return request_work(request, resolve_request(request)) > SYNC_SCENARIO_WORK
     return False
 
 

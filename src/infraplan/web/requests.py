@@ -9,15 +9,19 @@ options that only take a path on the CLI (`--costs`, `--trace`, `--plot`, `--gra
 Work per request is bounded tighter than the CLI where one request could hold a worker for long: a serving
 simulation holds at most `WEB_MAX_REQUESTS` requests and a scaling sweep at most `WEB_MAX_SWEEP` GPU counts.
 
+Scenarios (`plan`, `compare`) are a shipped example preset by name or an uploaded spec (`ScenarioInput`);
+a web `compare` plans at most `WEB_MAX_SCENARIOS` scenarios and a web `plan` varies at most `WEB_MAX_VARY`
+tornado parameters (web/scenarios.py bounds the size of each scenario).
+
 Each model's `cli()` is the `infraplan ...` command line that reproduces it ("copy as CLI command").
 """
 
 from __future__ import annotations
 
 import shlex
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from infraplan.limits import (
     MAX_ACCELERATORS,
@@ -40,6 +44,12 @@ WEB_MAX_SWEEP = 16
 """GPU counts one web `search` may sweep (each is a full plan search, ~0.1 s)."""
 WEB_MAX_FLOW_GPUS = 4096
 """GPUs of a flow-level collective simulation from the web (the flow count grows with the square)."""
+WEB_MAX_SCENARIOS = 4
+"""Scenarios one web `compare` may plan side by side."""
+WEB_MAX_VARY = 4
+"""Tornado parameters one web `plan` may vary (each re-plans the scenario twice)."""
+WEB_MAX_SPEC_CHARS = 60_000
+"""Characters of one uploaded scenario file (the shipped presets are 0.5-2.6 kB)."""
 
 _PATH_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
 
@@ -266,9 +276,72 @@ class ReliabilityRequest(WebRequest):
     restart_s: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None
 
 
+class ScenarioInput(BaseModel):
+    """One scenario: a shipped example preset by name, or an uploaded spec (JSON object or YAML/JSON text).
+
+    Uploaded specs are validated by the scenario schema (planning/scenario_spec.py) exactly as `infraplan plan`
+    validates its file, with the same one-line errors; no field names a file on the server.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    preset: PresetName | None = Field(None, description="a shipped example scenario (GET /api/scenarios lists them)")
+    spec: dict[str, Any] | None = Field(None, description="an uploaded scenario as a JSON object (the YAML file's "
+                                        "content: name, phases, services, pools, sites, policy)")
+    text: Annotated[str, Field(max_length=WEB_MAX_SPEC_CHARS)] | None = Field(
+        None, description="an uploaded scenario file's text, YAML or JSON")
+    filename: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")] | None = Field(
+        None, description="the uploaded file's name, for messages and the CLI line only (never opened)")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScenarioInput:
+        given = [f for f in ("preset", "spec", "text") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of preset, spec or text")
+        return self
+
+    def cli_arg(self, index: int) -> str:
+        """The scenario's file on the CLI: `examples/PRESET.yaml`, or the uploaded file saved under its name."""
+        if self.preset is not None:
+            return f"examples/{self.preset}.yaml"
+        if self.filename:
+            return self.filename
+        name = self.spec.get("name") if isinstance(self.spec, dict) else None
+        safe = "".join(c for c in str(name) if c.isalnum() or c in "._-")[:48] if name else ""
+        return f"{safe or f'scenario-{index + 1}'}.yaml"
+
+
+class PlanRequest(WebRequest):
+    """`infraplan plan`: one scenario from demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
+
+    command = "plan"
+    scenario: ScenarioInput
+    vary: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
+        [], max_length=WEB_MAX_VARY, description="tornado: NAME=LOW..HIGH or NAME=±P% (as --vary)")
+
+    def cli(self) -> str:
+        words = ["infraplan", "plan", self.scenario.cli_arg(0)]
+        for v in self.vary:
+            words += ["--vary", v]
+        return " ".join(shlex.quote(w) for w in [*words, "--json"])
+
+
+class CompareRequest(WebRequest):
+    """`infraplan compare`: 2-4 scenarios side by side with deltas against the first, and their risks."""
+
+    command = "compare"
+    scenarios: list[ScenarioInput] = Field(min_length=2, max_length=WEB_MAX_SCENARIOS,
+                                           description="the scenarios, the first being the base of the deltas")
+
+    def cli(self) -> str:
+        words = ["infraplan", "compare", *(s.cli_arg(i) for i, s in enumerate(self.scenarios))]
+        return " ".join(shlex.quote(w) for w in [*words, "--json"])
+
+
 REQUESTS: dict[str, type[WebRequest]] = {
     cls.command: cls
     for cls in (TrainRequest, SearchRequest, ServeRequest, ServePlanRequest, RecsysRequest, VideoRequest,
-                NetworkRequest, CollectiveRequest, FacilityRequest, CampusRequest, ReliabilityRequest)
+                NetworkRequest, CollectiveRequest, FacilityRequest, CampusRequest, ReliabilityRequest, PlanRequest,
+                CompareRequest)
 }
 """Command name -> its request model (the web API's endpoints are POST /api/COMMAND)."""

@@ -21,8 +21,16 @@ from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.campus import plan_campus, plan_fleet
+from infraplan.planning.compare import compare_scenarios, tornado
 from infraplan.planning.fleet_spec import parse_seconds
-from infraplan.planning.results import CampusPlan, FleetSitesResult, TrainingRunResult
+from infraplan.planning.results import (
+    CampusPlan,
+    FleetSitesResult,
+    ScenarioComparison,
+    ScenarioPlan,
+    TrainingRunResult,
+)
+from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.training_run import training_run_totals
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
@@ -40,8 +48,10 @@ from infraplan.web.requests import (
     WEB_MAX_FLOW_GPUS,
     CampusRequest,
     CollectiveRequest,
+    CompareRequest,
     FacilityRequest,
     NetworkRequest,
+    PlanRequest,
     RecsysRequest,
     ReliabilityRequest,
     SearchRequest,
@@ -51,6 +61,7 @@ from infraplan.web.requests import (
     VideoRequest,
     WebRequest,
 )
+from infraplan.web.scenarios import resolve_request
 
 Progress = Callable[[float], None]
 """A job's progress callback: the fraction done, 0..1."""
@@ -146,10 +157,21 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
                               checkpoint_size_bytes=size)
 
 
+def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
+    spec = resolve_request(r)[0]  # as `plan_with_tornado`, from a validated spec instead of a path
+    plan = plan_scenario(spec)
+    return plan.model_copy(update={"tornado": tornado(spec, list(r.vary))}) if r.vary else plan
+
+
+def run_compare(r: CompareRequest, progress: Progress | None = None) -> Result:
+    return compare_scenarios(list(resolve_request(r)))
+
+
 RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {
     "train": run_train, "search": run_search, "serve": run_serve, "serve-plan": run_serve_plan,
     "recsys": run_recsys, "video": run_video, "network": run_network, "collective": run_collective,
-    "facility": run_facility, "campus": run_campus, "reliability": run_reliability,
+    "facility": run_facility, "campus": run_campus, "reliability": run_reliability, "plan": run_plan,
+    "compare": run_compare,
 }
 """Command -> the function that answers its request."""
 
@@ -165,6 +187,8 @@ RESULT_MODELS: dict[str, Any] = {
     "facility": FacilityReport,
     "campus": CampusPlan | FleetSitesResult,
     "reliability": ReliabilityReport,
+    "plan": ScenarioPlan,
+    "compare": ScenarioComparison,
 }
 """Command -> its response model (a union where the command has variants), for the OpenAPI spec."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -35,11 +35,13 @@ from infraplan.cli.options import (
     TrainDtypeOption,
 )
 from infraplan.errors import InputError
-from infraplan.planning.results import TrainingRunResult
 from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import parse_count
+
+if TYPE_CHECKING:
+    from infraplan.planning.results import TrainingRunResult
 
 
 def render_training(r: TrainingEstimate) -> None:
@@ -92,6 +94,8 @@ def render_training(r: TrainingEstimate) -> None:
 def with_run_totals(estimate: TrainingEstimate, totals: Result | dict[str, Any]) -> TrainingRunResult:
     """`train --tokens`: the estimate and the whole-run totals as one flat result (today's JSON keys)."""
     run = totals.model_dump() if isinstance(totals, Result) else dict(totals)
+    from infraplan.planning.results import TrainingRunResult  # lazy: facility models only with run totals
+
     return TrainingRunResult.model_validate({**estimate.model_dump(), **run})
 
 
