@@ -80,15 +80,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    import importlib.util
-    import sys
+    from _guard import require_cuda
 
-    if importlib.util.find_spec("torch") is None:
-        print(f"{__file__}: skipped: this GPU calibration needs PyTorch and a CUDA GPU; torch is not installed")
-        sys.exit(0)
-    import torch
-
-    if not torch.cuda.is_available():
-        print(f"{__file__}: skipped: this GPU calibration needs a CUDA GPU; none is visible")
-        sys.exit(0)
+    require_cuda(__file__)
     main()
