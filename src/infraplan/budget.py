@@ -23,6 +23,11 @@ MEMORY_LIMIT_ENV = "INFRAPLAN_MEMORY_LIMIT"
 # 50,000 requests of llama3-8b on 8 H100: 60 B open loop, 82 B offline, 89 B with the chat workload's
 # sampled lengths (measured on this code); 128 B keeps a margin for the per-request arrays of longer runs.
 SERVING_BYTES_PER_REQUEST = 128.0
+# Flow simulation: peak RSS per flow, the slope between the 2,048- and 8,192-GPU spread all-to-alls on the 3-tier
+# 24k RoCE fabric (1.05 M -> 4.12 M flows, 288 -> 947 MiB, 225 B per flow; measured on this code), as a base plus
+# a part per tier (routing's two int32 path columns per tier, the class key, the incidence); 240 B at 3 tiers.
+FLOW_BYTES_PER_FLOW = 120.0
+FLOW_BYTES_PER_FLOW_PER_TIER = 40.0
 
 
 def memory_limit_bytes() -> float:

@@ -9,7 +9,7 @@ from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
-from infraplan.network.flow_sim import FlowSet, max_min_rates, simulate
+from infraplan.network.flow_sim import FlowSet, Incidence, max_min_rates, merge_classes, simulate
 from infraplan.network.routing import build_links, route
 from infraplan.network.topology import build_topology
 
@@ -123,3 +123,50 @@ def test_two_jobs_contend_for_the_oversubscribed_uplinks():
     both = simulate(topo, links, FlowSet.concat([job_a, job_b]), **kwargs).job_finish_s
     assert both[0] == pytest.approx(2.0 * alone, rel=0.15)
     assert both[1] == pytest.approx(both[0], rel=0.15)
+
+
+def test_weighted_classes_fill_exactly_like_the_flows_they_stand_for():
+    # 3 identical flows on link 0 (capacity 3) + 1 flow on links 0 and 1 (capacity 3, 10); merged: weight 3 and 1
+    paths = np.array([[0, -1], [0, -1], [0, -1], [0, 1]])
+    flat, _, _ = max_min_rates(paths, np.array([3.0, 10.0]), np.ones(4, dtype=bool))
+    inc = Incidence.build(np.array([[0, -1], [0, 1]]), 2, np.array([3.0, 1.0]))
+    merged, frozen_by, _ = max_min_rates(inc.paths, np.array([3.0, 10.0]), np.ones(2, dtype=bool), incidence=inc)
+    assert flat == pytest.approx([0.75] * 4)
+    assert merged == pytest.approx([0.75, 0.75]) and list(frozen_by) == [0, 0]
+
+
+def test_merge_classes_groups_same_links_and_bytes_in_first_flow_order():
+    paths = np.array([[5, 7], [1, 2], [5, 7], [5, 7], [1, 2]], dtype=np.int32)
+    size = np.array([2.0, 1.0, 2.0, 3.0, 1.0])
+    cls_paths, cls_size, weight, flow_class = merge_classes(paths, size)
+    assert cls_paths.tolist() == [[5, 7], [1, 2], [5, 7]]
+    assert cls_size.tolist() == [2.0, 1.0, 3.0] and weight.tolist() == [2.0, 2.0, 1.0]
+    assert flow_class.tolist() == [0, 1, 0, 2, 1]
+
+
+def test_ecmp_copies_that_hash_alike_merge_and_the_answer_does_not_change():
+    spec, fabric, topo, links = _fabric("dgx-h100-superpod")
+    src = np.arange(64)
+    flows = FlowSet.of(src, (src + 32) % 64, 1e8)  # one leaf apart: few distinct ECMP paths per pair
+    kwargs = {"latency_by_tier": fabric.tier_round_trip_latency_s, "scale_up_latency_s": SCALE_UP_LATENCY_S,
+              "seed": 2}
+    merged = simulate(topo, links, flows, flows_per_pair=16, **kwargs)
+    assert merged.classes < merged.flows == 64 * 16
+    # 16 copies of 1/16 of the bytes, fairly shared, finish with one flow carrying it all on an idle fabric
+    assert merged.job_finish_s[0] == pytest.approx(simulate(topo, links, flows, flows_per_pair=1, **kwargs)
+                                                   .job_finish_s[0], rel=0.3)
+
+
+def test_filling_over_merged_classes_equals_filling_flow_by_flow():
+    rng = np.random.default_rng(7)
+    distinct = rng.integers(0, 40, size=(30, 3)).astype(np.int32)
+    distinct[rng.random(30) < 0.3, 2] = -1
+    paths = distinct[rng.integers(0, 30, size=400)]  # 400 flows over 30 distinct paths
+    capacity = rng.uniform(1.0, 5.0, size=40)
+    flat, flat_by, _ = max_min_rates(paths, capacity, np.ones(400, dtype=bool), rtol=0.0)
+    cls_paths, _, weight, flow_class = merge_classes(paths, np.ones(400))
+    inc = Incidence.build(cls_paths, 40, weight)
+    merged, merged_by, _ = max_min_rates(cls_paths, capacity, np.ones(weight.size, dtype=bool), 0.0, inc)
+    assert weight.size <= 30 and weight.sum() == 400
+    assert merged[flow_class] == pytest.approx(flat, rel=1e-12)
+    assert (merged_by[flow_class] == flat_by).all()

@@ -107,7 +107,7 @@ RankOrder = Literal["tp-cp-pp-dp", "tp-cp-dp-pp"]
 PipelineSchedule = Literal["1f1b", "interleaved", "zb-h1", "dualpipe"]
 CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
-ServeDtype = Literal["bf16", "fp8", "int8", "int4"]
+ServeDtype = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]
 KvDtype = Literal["bf16", "fp8", "int8"]
 
 COOLING = ("air", "liquid", "immersion")
@@ -155,6 +155,8 @@ ZERO_STAGE = count(0, 3, "ZeRO stages are 0-3")
 TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
 REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
 BATCH_CAP = count(1, 1_048_576)
+SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
+ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
 ARRIVAL_RATE = number(gt=0.0, le=1e9, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")

@@ -11,6 +11,13 @@ crossing a link that saturates freeze. Each round saturates at least one link, s
 link count suffices. Between events all rates are constant; the next event is the earliest completion
 (flows finishing within `rtol` of it complete together).
 
+Flow classes (issue 18): flows with the same links and bytes (ECMP copies that hashed onto the same switches,
+symmetric pairs) are merged into one class of weight w before filling. Max-min fairness gives identical flows
+identical rates (the allocation is unique, Bertsekas & Gallager Sec. 6.5.2), so filling over classes, each
+counting w flows on its links, is exact, not an approximation. Links no flow crosses are dropped (compact
+numbering), the link x class matrix is built once (scipy.sparse, linear-time transpose) and the per-link load
+is kept up to date across events instead of rebuilt.
+
 Flows are routed over the explicit topology (routing.py) with ECMP: each GPU pair's bytes are split over
 `flows_per_pair` flows hashed independently (the Llama 3 cluster uses 16, Enhanced-ECMP). The model assumes
 lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control dynamics; latency
@@ -25,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 
-from infraplan.budget import require_memory
+from infraplan.budget import FLOW_BYTES_PER_FLOW, FLOW_BYTES_PER_FLOW_PER_TIER, require_memory
 from infraplan.network.routing import LinkTable, route
 from infraplan.network.topology import ClosTopology
 
@@ -52,11 +59,10 @@ class FlowSet:
 
 
 def flow_memory_bytes(flows: int, tiers: int) -> float:
-    """Peak bytes of simulating `flows` flows on a `tiers`-tier fabric: the (flows, 2 tiers) int32 path array,
-    the link x flow incidence both ways (float32 + int32 per hop), ~20 per-flow routing and rate arrays, and a
-    100 MB base. Measured: 1.04 M -> 4.19 M flows on the 3-tier 24k RoCE fabric, 0.46 -> 1.57 GB peak RSS,
-    i.e. 362 B per flow (this formula: 368 B)."""
-    return 100e6 + flows * (200.0 + 56.0 * tiers)
+    """Peak bytes of simulating `flows` flows on a `tiers`-tier fabric: routing's (flows, 2 tiers) int32 path
+    array and per-flow temporaries, the class key sorted once to merge identical flows, the class incidence
+    (link-major CSR) and a 100 MB base; the per-flow figures are measured (budget.py)."""
+    return 100e6 + flows * (FLOW_BYTES_PER_FLOW + FLOW_BYTES_PER_FLOW_PER_TIER * tiers)
 
 
 @dataclass(frozen=True)
@@ -67,58 +73,128 @@ class SimResult:
     rounds: int  # progressive-filling rounds, all events together
     events: int
     flows: int
+    classes: int = 0  # flow classes (flows with the same links and size, merged)
 
 
-def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray,
-                  rtol: float = 1e-9) -> tuple[np.ndarray, np.ndarray, int]:
-    """Max-min fair rates of the `active` flows; returns (rates, link that froze each flow, rounds).
+@dataclass(frozen=True)
+class Incidence:
+    """Link x class incidence of weighted flow classes on a compact link numbering.
 
-    Works on a sparse link x flow incidence matrix (scipy.sparse CSR, built straight from the path arrays):
-    each round raises the common rate of the unfrozen flows to the smallest fair share left, then freezes the
-    flows of the links that saturate. Links whose share is within `rtol` of the smallest saturate in the same
-    round (rates are exact to within `rtol`; a fabric with many near-equal levels needs far fewer rounds).
+    `paths` (classes, hops) int32 local link ids padded with -1 (class-major); `indptr`/`indices` the same
+    incidence link-major (CSR, built once by a stable counting sort); `weight` flows per class.
     """
-    f = paths.shape[0]
-    rate = np.zeros(f)
-    frozen_by = np.full(f, -1, dtype=np.int64)
+
+    paths: np.ndarray
+    weight: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+
+    @classmethod
+    def build(cls, paths: np.ndarray, links: int, weight: np.ndarray | None = None) -> Incidence:
+        paths = np.asarray(paths, dtype=np.int32)
+        valid = paths >= 0
+        indptr = np.zeros(paths.shape[0] + 1, dtype=np.int64)
+        np.cumsum(valid.sum(axis=1), out=indptr[1:])
+        entries = paths[valid]  # row-major: each class's links in turn
+        by_class = sparse.csr_matrix((np.ones(entries.size, dtype=np.int8), entries, indptr),
+                                     shape=(paths.shape[0], links))
+        by_link = by_class.tocsc()  # scipy's linear-time transpose: link-major, classes in order
+        w = np.ones(paths.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
+        return cls(paths, w, by_link.indptr, by_link.indices)
+
+    def classes_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(class, link) of every entry of the link rows `rows`, in row order."""
+        start, lens = self.indptr[rows], np.diff(self.indptr)[rows]
+        total = int(lens.sum())
+        shift = np.repeat(start - np.cumsum(lens) + lens, lens)
+        return self.indices[shift + np.arange(total)], np.repeat(rows, lens)
+
+    def load(self, classes: np.ndarray, links: int) -> np.ndarray:
+        """Flows per link (weights summed) of `classes`: one weighted bincount per hop column, padding in bin 0."""
+        w = self.weight[classes]
+        total = np.zeros(links + 1)
+        for col in range(self.paths.shape[1]):
+            total += np.bincount(self.paths[classes, col] + 1, weights=w, minlength=links + 1)
+        return total[1:]
+
+
+def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray, rtol: float = 1e-9,
+                  incidence: Incidence | None = None,
+                  load: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """Max-min fair per-flow rates of the `active` classes; returns (rates, link that froze each class, rounds).
+
+    A class stands for `weight` identical flows (same links): it takes `weight` x its rate on each of its links,
+    and max-min fairness gives identical flows identical rates, so filling over classes is exact. Each round
+    raises the common rate of the unfrozen classes to the smallest fair share left (remaining capacity / unfrozen
+    flows), then freezes the classes of the links that saturate. Links whose share is within `rtol` of the
+    smallest saturate in the same round (rates exact to within `rtol`; many near-equal levels need few rounds).
+    Only links that still carry unfrozen flows are visited, so a round costs the live links, not the fabric.
+    `load` (flows per link of the active classes) may be passed in when the caller keeps it up to date.
+    """
+    inc = Incidence.build(paths, capacity.size) if incidence is None else incidence
+    c = inc.paths.shape[0]
+    rate = np.zeros(c)
+    frozen_by = np.full(c, -1, dtype=np.int64)
     idx = np.flatnonzero(active)
     if not idx.size:
         return rate, frozen_by, 0
-    sub = paths[idx]
-    valid = sub >= 0
-    entries = sub[valid].astype(np.int32)  # row-major: each flow's links in turn
-    indptr = np.concatenate(([0], np.cumsum(valid.sum(axis=1))))
-    shape = (idx.size, capacity.size)
-    by_flow = sparse.csr_matrix((np.ones(entries.size, dtype=np.float32), entries, indptr), shape=shape)
-    incidence = by_flow.T.tocsr()  # link x flow
-    count = np.bincount(entries, minlength=capacity.size).astype(np.float64)
+    count = inc.load(idx, capacity.size) if load is None else load.astype(np.float64)
     remaining = capacity.astype(np.float64)
-    unfrozen = np.ones(idx.size, dtype=bool)
+    unfrozen = np.zeros(c, dtype=bool)
+    unfrozen[idx] = True
+    live = np.flatnonzero(count > 0.5)
+    slot = np.empty(c, dtype=np.int64)
     level, rounds = 0.0, 0
-    while True:
-        live = count > 0.5
-        if not live.any():
-            break
+    while live.size:
         rounds += 1
-        share = np.full(count.size, np.inf)
-        share[live] = remaining[live] / count[live]
-        delta = share.min()
+        share = remaining[live] / count[live]
+        delta = float(share.min())
         level += delta
         remaining[live] -= delta * count[live]
         # links whose fair share is within rtol of the current level saturate with it (relative to the level,
         # not to this round's increment: late rounds have tiny increments and would saturate one link each)
-        saturated = np.flatnonzero(live & (share <= delta + rtol * level))
-        rows = incidence[saturated]
-        flows = rows.indices
-        owner_link = np.repeat(saturated, np.diff(rows.indptr))
-        keep = unfrozen[flows]
-        flows, owner_link = flows[keep], owner_link[keep]
-        flows, first = np.unique(flows, return_index=True)
-        rate[idx[flows]] = level
-        frozen_by[idx[flows]] = owner_link[first]
-        unfrozen[flows] = False
-        count -= np.bincount(by_flow[flows].indices, minlength=count.size)
+        saturated = live[share <= delta + rtol * level]
+        cls, owner_link = inc.classes_of(saturated)
+        keep = unfrozen[cls]
+        cls, owner_link = cls[keep], owner_link[keep]
+        slot[cls[::-1]] = np.arange(cls.size - 1, -1, -1)  # sequential assignment: each class's first entry
+        first = np.flatnonzero(slot[cls] == np.arange(cls.size))
+        cls = cls[first]
+        rate[cls] = level
+        frozen_by[cls] = owner_link[first]
+        unfrozen[cls] = False
+        count -= inc.load(cls, capacity.size)
+        live = live[count[live] > 0.5]
     return rate, frozen_by, rounds
+
+
+def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge flows with the same links and bytes into classes: (class paths, class bytes, weight, class of each
+    flow). Classes are ordered by their first flow, so ties resolve as they would flow by flow.
+
+    Rows are grouped by a 64-bit hash (one sort of integers); the grouping is then checked row by row against
+    each class's first flow and, should two different rows ever share a hash, redone by the rows themselves.
+    """
+    key = np.empty((paths.shape[0], paths.shape[1] + 2), dtype=np.int32)
+    key[:, :-2] = paths
+    key[:, -2:] = np.ascontiguousarray(size, dtype=np.float64).view(np.int32).reshape(-1, 2)
+    mult = np.random.default_rng(0x5EED).integers(1, 2**62, size=key.shape[1], dtype=np.uint64) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        digest = (key.astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+        digest ^= digest >> np.uint64(29)
+    _, first, inverse, weight = np.unique(digest, return_index=True, return_inverse=True, return_counts=True)
+    del digest
+    inverse = inverse.ravel()
+    if not (key == key[first[inverse]]).all():  # a hash collision: group by the full rows instead
+        rows = key.view(np.dtype((np.void, key.shape[1] * 4))).ravel()
+        _, first, inverse, weight = np.unique(rows, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+    del key
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(order.size, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    leader = first[order]
+    return paths[leader], size[leader], weight[order].astype(np.float64), rank[inverse]
 
 
 def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_tier: tuple[float, ...],
@@ -126,6 +202,8 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
              rtol: float = 1e-2) -> SimResult:
     """Run the transfers to completion. Inter-node transfers are split into `flows_per_pair` ECMP flows.
 
+    Flows with the same links and bytes (ECMP copies that hashed alike, symmetric pairs) are merged into
+    weighted classes first; they share rates and finish together, so the result is the flow-by-flow one.
     `rtol` is the relative tolerance of both the rate levels and the completion grouping (1 % by default:
     flows finishing within 1 % of the next event finish with it).
     """
@@ -137,16 +215,28 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     require_memory(flow_memory_bytes(total, len(topo.tiers)), f"a flow simulation of {total:,} flows",
                    "use --sim analytical, fewer --flows-per-pair, or a smaller group")
     paths, reached, owner = route(topo, links, flows.src, flows.dst, copies, rng)
-    size = flows.size_bytes[owner] / copies[owner]
     lat_table = np.asarray((scale_up_latency_s, *latency_by_tier))
     latency = lat_table[np.minimum(reached + 1, len(lat_table) - 1)]
+    del reached
+    cls_paths, size, weight, flow_class = merge_classes(paths, flows.size_bytes[owner] / copies[owner])
+    del paths
+    valid = cls_paths >= 0
+    in_use = np.zeros(links.capacity.size + 1, dtype=bool)
+    in_use[cls_paths[valid]] = True
+    used = np.flatnonzero(in_use)  # compact link numbering: only the links some flow crosses
+    local = np.cumsum(in_use, dtype=np.int32) - 1
+    compact = np.where(valid, local[cls_paths], -1).astype(np.int32)
+    del cls_paths, valid, local
+    inc = Incidence.build(compact, used.size, weight)
+    capacity = links.capacity[used]
     remaining = size.copy()
     active = remaining > 0
-    finish = np.zeros(owner.size)
+    finish = np.zeros(size.size)
     now, rounds, events = 0.0, 0, 0
     slow_link = -1
+    load = inc.load(np.flatnonzero(active), used.size)
     while active.any():
-        rate, frozen_by, r = max_min_rates(paths, links.capacity, active, rtol)
+        rate, frozen_by, r = max_min_rates(compact, capacity, active, rtol, inc, load)
         rounds += r
         events += 1
         act = np.flatnonzero(active)
@@ -155,13 +245,14 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
         done = now + ttf <= (now + dt) * (1.0 + rtol)  # finishing within rtol of the event time
         finish[act[done]] = now + ttf[done]
         if done.all():
-            slow_link = int(frozen_by[act[np.argmax(ttf)]])
+            slow_link = int(used[frozen_by[act[np.argmax(ttf)]]])
         remaining[act] -= rate[act] * dt
         active[act[done]] = False
+        load -= inc.load(act[done], used.size)
         now += dt
-    finish = finish + latency
+    per_flow = finish[flow_class] + latency
     per_pair = np.zeros(pairs)
-    np.maximum.at(per_pair, owner, finish)
+    np.maximum.at(per_pair, owner, per_flow)
     jobs = {int(j): float(per_pair[flows.job == j].max()) for j in np.unique(flows.job)}
     name = links.class_names[int(links.link_class[slow_link])] if slow_link >= 0 else "none"
-    return SimResult(per_pair, jobs, name, rounds, events, int(owner.size))
+    return SimResult(per_pair, jobs, name, rounds, events, int(owner.size), int(size.size))

@@ -27,7 +27,8 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   (M x heads*(nope + v)/TP x kv_lora) and the output (M x h x heads*v/TP); the attention core over the
   decompressed heads (qk width nope + rope, v width v_head_dim). Inference absorbs W_UK into the query and
   W_UV into the output (DeepSeek-V2 sec. 2.1.2, "weight absorption"): per local head a (M x kv_lora x nope)
-  and a (M x v x kv_lora) GEMM, the same FLOPs and weight bytes as the KV up projection of the new tokens,
+  and a (M x v x kv_lora) GEMM, batched over the heads in one kernel (torch.bmm in SGLang's and vLLM's MLA),
+  the same FLOPs and weight bytes as the KV up projection of the new tokens,
   so attention reads only the latent cache.
 * Shared experts (DeepSeekMoE, arXiv:2401.06066): a dense FFN of the shared width beside the routed experts,
   split over TP. Two layer kinds (first-k dense layers): each kind's table, weighted by its share of the
@@ -186,7 +187,8 @@ def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
     if lay.phase == "training":
         kv = [Gemm("kv_up", tokens, heads * (nope + v), kv_lora)]
     else:  # weight absorption: W_UK into the query, W_UV into the output, per local head
-        kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads), Gemm("v_absorb", tokens, v, kv_lora, heads)]
+        kv = [Gemm("q_absorb", tokens, kv_lora, nope, heads, grouped=True),  # one batched kernel (torch.bmm)
+              Gemm("v_absorb", tokens, v, kv_lora, heads, grouped=True)]
     gemms = [down, q_up, *kv, Gemm("attention_out", tokens, h, heads * v)]
     return gemms if shape.q_lora_rank else [Gemm("kv_down", tokens, shape.kv_lora_rank + shape.qk_rope_head_dim, h),
                                             *gemms[1:]]

@@ -16,6 +16,7 @@ rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from infraplan.catalog.model_config import TransformerShape
@@ -25,7 +26,7 @@ from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
 from infraplan.serving.engines import ServingEngine, load_engine
 
 BLOCK_TOKENS = 16
-WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4")
+WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4")
 KV_DTYPES = ("bf16", "fp8", "int8")
 
 
@@ -59,10 +60,17 @@ def local_layer_params(shape: TransformerShape, tp: int) -> float:
     return float(ops_params.local_layer_params(shape, tp))
 
 
-def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str) -> float:
-    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do)."""
+def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, ep: int = 1) -> float:
+    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do).
+
+    `ep`: expert shards outside the TP group (wide EP over attention-DP ranks): each GPU holds ceil(E / (ep x TP))
+    whole experts; when ep x TP does not divide E the spare slots hold redundant copies of hot experts
+    (DeepSeek-V3 sec. 3.4 / EPLB: 256 experts in 288 slots on 72 GPUs).
+    """
     ends = float(ops_params.end_params_local(shape, tp, pp))
-    layers = float(ops_params.stage_params_local(shape, tp, pp))  # routed and dense layers of the stage
+    slots = math.ceil(shape.num_experts / (ep * tp)) if ep > 1 and shape.is_moe else 0
+    shards = shape.num_experts / (slots * tp) if slots else 1.0
+    layers = float(ops_params.stage_params_local(shape, tp, pp, shards))  # routed and dense layers of the stage
     return layers * DTYPE_BYTES[dtype] + ends * ACT_BYTES
 
 
@@ -96,13 +104,14 @@ class KvCapacity:
 
 def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: int, dtype: str, kv_dtype: str,
                 token_budget: int, max_batch: int, block_tokens: int = BLOCK_TOKENS,
-                engine: str | ServingEngine | None = None) -> KvCapacity:
+                engine: str | ServingEngine | None = None, ep: int = 1) -> KvCapacity:
     """KV blocks of one replica: the engine's share of memory for the cache (`serving.engines`) over block size.
 
     `usable_bytes` is what weights, workspace, reserve and KV cache together may take under that rule (TensorRT-LLM
-    and SGLang: the whole device; vLLM: its `gpu_memory_utilization` share).
+    and SGLang: the whole device; vLLM: its `gpu_memory_utilization` share). `ep` > 1 (wide EP): each GPU holds
+    E / (ep x TP) whole experts and the KV cache of its own attention-DP rank (MLA: the latent, whole per rank).
     """
-    weights = weight_bytes_per_gpu(shape, tp, pp, dtype)
+    weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep)
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     rule = load_engine(engine)
     free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, RUNTIME_RESERVE_BYTES, tp)

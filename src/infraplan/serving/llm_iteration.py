@@ -17,7 +17,11 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   ASSUMPTION, one value for every accelerator (`ITERATION_OVERHEAD_S`).
 
 Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
-peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ: GEMMs at the bf16 rate, weights read at 0.5 B).
+peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ: GEMMs at the bf16 rate, weights read at 0.5 B);
+nvfp4 (W4A4 as TensorRT-LLM/ModelOpt serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element
+blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`); mxfp4 (OCP MX weights,
+0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
+the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4). Both only on accelerators with the format in their catalog.
 The KV cache dtype is separate (bf16, fp8 or int8).
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
@@ -27,6 +31,28 @@ simulator evaluates an iteration in O(1) (`IterationCost`).
 Pipeline parallelism: a replica of PP stages keeps PP micro-batches in flight (vLLM virtual engines,
 TensorRT-LLM in-flight batching over stages), modelled as PP independent engines whose iteration latency
 is PP times the heaviest stage, each holding 1/PP of the KV cache.
+
+Wide expert parallelism (`attention_dp` > 1; DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4, and the
+DeepSeek inference system overview: decode with DP attention and EP over 144-320 GPUs; SGLang large-scale
+EP blog, May 2025: DP attention 96 + EP 96 on 12 H100 nodes): a replica is `attention_dp` ranks of TP GPUs
+each; every rank runs attention (and the dense layers) on its own batch with its own KV cache, and the MoE
+layers are expert-parallel over all `ep = attention_dp x TP` GPUs: each GPU holds E / ep whole experts and
+runs them on the tokens the whole EP group routes to them (`ops.layer_ops` with EP outside TP: the grouped
+expert GEMM sees M k ep / active tokens per expert, so at a fixed batch per rank the expert weights are
+read once for ep times more tokens). The dispatch and combine all-to-all over the ep GPUs is priced by where
+the group runs (`network.collectives`: inside the NVLink domain or across the scale-out tier). Each rank is an
+engine of the simulator; ranks are assumed balanced (SGLang/DeepSeek pad idle ranks and balance by routing).
+
+Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): Leviathan et al., ICML'23
+(arXiv:2211.17192, eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R)
+tokens on average (1 + R for one draft token: DeepSeek-V3's MTP accepts the second token 85-90 % of the time,
+sec. 5.4.3, 1.8x tokens/s). The draft is one transformer layer plus the shared LM head per draft token
+(DeepSeek-V3 MTP module, sec. 2.2: an h x 2h projection, one block, the shared head; EAGLE, Li et al. 2024,
+the same shape), run K times on the decode rows; verification runs 1 + K tokens per row through the target
+(the cache is read once for all of them) and the LM head on all of them. These per-row costs are folded into
+the head table (indexed by rows): exact for decode-only iterations, while in a mixed iteration the
+verification tokens are priced at the marginal body cost of a pure-decode batch. A sequence needs
+ceil((output - 1) / tokens per step) decode steps (`Deployment.decode_steps`).
 """
 
 from __future__ import annotations
@@ -46,11 +72,13 @@ from infraplan.network.collectives import (
     send_recv_time,
 )
 from infraplan.ops.layer import Collective, Layout, head_ops, layer_ops
+from infraplan.ops.precision import RECIPES
 from infraplan.serving.engines import load_engine
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
+MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 
 
 @dataclass(frozen=True)
@@ -68,10 +96,36 @@ class Deployment:
     block_tokens: int = 16
     engine: str = "trtllm"  # the stack's engine family (trtllm | vllm | sglang)
     stack: str = "trtllm-0.x"  # serving stack profile (name or YAML path): KV rule, scheduler, custom all-reduce
+    attention_dp: int = 1  # data-parallel attention ranks of a wide-EP replica (ep = attention_dp x TP)
+    speculative_tokens: int = 0  # K draft (MTP) tokens per decode step
+    acceptance: float = 0.0  # per-token acceptance rate of the draft tokens
 
     @property
     def gpus_per_replica(self) -> int:
-        return self.tp * self.pp
+        return self.tp * self.pp * self.attention_dp
+
+    @property
+    def engines_per_replica(self) -> int:
+        """Independent engines of one replica: PP virtual engines of every attention-DP rank."""
+        return self.pp * self.attention_dp
+
+    @property
+    def expert_shards(self) -> int:
+        """EP degree outside the TP group (wide EP: the attention-DP ranks); 1 when EP sits inside TP."""
+        return self.attention_dp
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Mean tokens one decode step emits per sequence: (1 - R^(K+1)) / (1 - R) (module docstring)."""
+        k, r = self.speculative_tokens, self.acceptance
+        return float(k + 1) if r >= 1.0 else (1.0 - r ** (k + 1)) / (1.0 - r)
+
+    def decode_steps(self, output_tokens: np.ndarray) -> np.ndarray:
+        """Decode steps after the first token: output - 1, or fewer by the speculative tokens per step."""
+        after_first = np.asarray(output_tokens) - 1
+        if self.speculative_tokens == 0:
+            return after_first
+        return np.ceil(after_first / self.tokens_per_step).astype(after_first.dtype)
 
     @property
     def gpus(self) -> int:
@@ -81,7 +135,9 @@ class Deployment:
         return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
                 "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
                 "token_budget": self.token_budget, "block_tokens": self.block_tokens,
-                "engine": self.engine}
+                "engine": self.engine, "attention_dp": self.attention_dp,
+                "speculative_tokens": self.speculative_tokens, "acceptance": self.acceptance,
+                "tokens_per_step": self.tokens_per_step}
 
 
 def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
@@ -93,14 +149,24 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     for dtype in {dep.dtype, dep.kv_dtype} - {"bf16", "int4"}:
         if not accelerator.supports(dtype):
             raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16 or int4")
-    if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens) < 1:
-        raise InputError("TP, PP, EP, replicas, --max-batch, --token-budget and block size must be >= 1")
+    if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
+           dep.attention_dp) < 1:
+        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1")
+    if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
+        raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
+    if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
+        raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] and needs --speculative-tokens >= 1")
     if shape.num_heads % dep.tp:
         raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by TP {dep.tp}")
     if dep.pp > shape.num_layers:
         raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
-    if dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
-        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it")
+    if dep.attention_dp > 1:
+        if not shape.is_moe or dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
+            raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
+                             f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
+    elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
+        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
+                         "(or --attention-dp for EP across attention data-parallel ranks)")
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
 
@@ -119,6 +185,11 @@ class _Precision:
 
 
 def _precision(accelerator: Accelerator, dtype: str) -> _Precision:
+    if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
+        nv = DTYPE_BYTES["nvfp4"]
+        return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
+    if dtype == "mxfp4":  # mxfp4 weights x mxfp8 activations at the fp8 rate
+        return _Precision(RECIPES["fp8"].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"], DTYPE_BYTES["mxfp8"])
     if dtype in ("fp8", "int8"):
         return _Precision(accelerator.peak(dtype) * accelerator.matmul_fraction(dtype), 1.0, 1.0)
     rate = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
@@ -178,7 +249,11 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
 
     The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
     """
-    ops = layer_ops(shape, Layout(tokens=m, tp=dep.tp, ep_inside_tp=dep.ep, phase="inference"))
+    if dep.attention_dp > 1:  # wide EP: whole experts over attention_dp x TP GPUs (module docstring)
+        lay = Layout(tokens=m, tp=dep.tp, ep=dep.attention_dp, ep_inside_tp=dep.tp, phase="inference")
+    else:
+        lay = Layout(tokens=m, tp=dep.tp, ep_inside_tp=dep.ep, phase="inference")
+    ops = layer_ops(shape, lay)
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`hardware.grouped_gemm_time`)
@@ -202,21 +277,34 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     rates = KernelRates.for_dtype(accelerator, "bf16")
     prec = _precision(accelerator, dep.dtype)
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
-    m = np.arange(max(dep.token_budget, dep.max_batch) + 1, dtype=np.float64)
+    q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
+    spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0
+    m = np.arange(max(dep.token_budget, dep.max_batch, spec_rows) + 1, dtype=np.float64)
     layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m)
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
-    rows = np.arange(2 * dep.max_batch + 1, dtype=np.float64)
+    rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
     bf16 = _precision(accelerator, "bf16")
     lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
     head = (gemm_time(rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
+    kernel = rates.kernel_overhead_s * layers
+    kv_layers = layers
+    if dep.speculative_tokens:
+        r = np.arange(2 * dep.max_batch + 1)
+        proj = gemm_time(rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
+                         prec.bytes_per_element(r, shape.hidden_size, 2.0 * shape.hidden_size), prec.rate)
+        draft = layer_s[r] + proj + head[r] + rates.kernel_overhead_s  # one MTP / EAGLE step on r rows
+        verify = body[r * q] - body[r] + head[r * q]  # K more tokens per row through the target and its head
+        head = np.where(r > 0, verify + dep.speculative_tokens * draft, 0.0)
+        kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
+        m = m[: max(dep.token_budget, dep.max_batch) + 1]
+        body, layer_flop_s = body[: len(m)], layer_flop_s[: len(m)]
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
     pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
-    kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * layers
-    kernel = rates.kernel_overhead_s * layers
+    kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * kv_layers
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=kv_read / rates.memory_bytes_per_s,
         pair_s=pair_flops / rates.attention_flops_per_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,

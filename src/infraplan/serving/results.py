@@ -35,7 +35,7 @@ class Assumptions(Result):
 class LLMDeployment(SparseResult):
     """An LLM deployment: replicas of TP x PP engines, dtypes, batch limits and memory per GPU."""
 
-    replicas: int = Field(description="engines (count)")
+    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     tp: int = Field(description="tensor parallel degree")
     pp: int = Field(description="pipeline stages")
     ep: int = Field(description="expert parallel degree")
@@ -46,9 +46,16 @@ class LLMDeployment(SparseResult):
     token_budget: int = Field(description="tokens per iteration (chunked prefill)")
     block_tokens: int = Field(description="tokens per KV block")
     engine: str | None = Field(None, description="serving engine whose KV-memory rule applies (trtllm|vllm|sglang)")
+    attention_dp: int = Field(1, description="data-parallel attention ranks per replica (wide EP: experts over "
+                              "attention DP x TP GPUs; count)")
+    speculative_tokens: int = Field(0, description="draft (MTP) tokens proposed per decode step (count)")
+    acceptance: float = Field(0.0, description="per-token acceptance rate of the draft tokens (fraction)")
+    tokens_per_step: float = Field(1.0, description="mean tokens emitted per decode step per sequence "
+                                   "(1 - R^(K+1)) / (1 - R) (count)")
     weights_bytes_per_gpu: float = Field(description="bytes of weights per GPU")
     kv_cache_bytes_per_gpu: float = Field(description="bytes of KV cache per GPU")
-    kv_cache_tokens_per_replica: int = Field(description="tokens the KV cache of one replica holds")
+    kv_cache_tokens_per_replica: int = Field(description="tokens the KV cache of one replica holds (all its "
+                                             "attention-DP ranks)")
     memory_capacity_bytes: float = Field(description="bytes of accelerator memory")
     disaggregated: bool = Field(description="separate prefill and decode pools")
     prefill_replicas: int | None = Field(None, description="replicas of the prefill pool (disaggregated)")
@@ -128,7 +135,7 @@ class ServingResult(SparseResult):
 class ImageDeployment(Result):
     """A diffusion deployment: one engine per accelerator."""
 
-    replicas: int = Field(description="engines (count)")
+    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     gpus: int = Field(description="accelerators")
     max_batch: int = Field(description="images per engine")
     dtype: str = Field(description="weight dtype")
@@ -219,7 +226,7 @@ class DeploymentOption(Result):
     tp: int = Field(description="tensor parallel degree")
     pp: int = Field(description="pipeline stages")
     max_batch: int = Field(description="sequences per engine")
-    replicas: int = Field(description="engines (count)")
+    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
     disaggregated: bool = Field(description="separate prefill and decode pools")
 

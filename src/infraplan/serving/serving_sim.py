@@ -147,9 +147,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
-                      dep.max_batch, dep.block_tokens, engine=dep.stack)
+                      dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
     memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
-              "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.pp,
+              "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
               "memory_capacity_bytes": accelerator.memory_bytes}
     deployment = {**dep.as_dict(), **memory, "disaggregated": prefill_replicas > 0}
     why = fit_check(shape, cap, dep, requests, accelerator)
@@ -162,7 +162,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     zeros = np.zeros_like(inp)
     if prefill_replicas == 0:
-        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, out - 1, dep.replicas * dep.pp, clients)
+        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, dep.decode_steps(out),
+                        dep.replicas * dep.engines_per_replica, clients)
         first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
         if clients > 0:
             requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
@@ -173,12 +174,13 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         raise ValueError("closed-loop clients with disaggregated pools are not simulated")
     else:
         decode_replicas = dep.replicas - prefill_replicas
-        pre = run_pool(cost, dep, blocks, arrival, inp, zeros, zeros, prefill_replicas * dep.pp)
+        pre = run_pool(cost, dep, blocks, arrival, inp, zeros, zeros, prefill_replicas * dep.engines_per_replica)
         same_domain = dep.gpus <= system.node.scale_up_domain
         transfer = kv_transfer_s(shape, fabric, dep, inp, dep.kv_dtype, same_domain)
         ready = pre.first_token_s + transfer
         order = np.argsort(ready, kind="stable")
-        dec = run_pool(cost, dep, blocks, ready[order], zeros, inp[order], out[order] - 1, decode_replicas * dep.pp)
+        dec = run_pool(cost, dep, blocks, ready[order], zeros, inp[order], dep.decode_steps(out[order]),
+                       decode_replicas * dep.engines_per_replica)
         first = pre.first_token_s
         finish = np.empty_like(first)
         finish[order] = np.where(out[order] > 1, dec.finish_s, ready[order])

@@ -8,6 +8,7 @@ from rich.table import Table
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_rate, fmt_seconds
 from infraplan.cli.options import (
     ACCELERATORS,
+    ACCEPTANCE,
     ARRIVAL_RATE,
     BATCH_CAP,
     MAX_ACCELERATORS,
@@ -15,6 +16,7 @@ from infraplan.cli.options import (
     PRICE,
     REQUESTS,
     SECONDS,
+    SPECULATIVE_TOKENS,
     TOKENS,
     JsonFlag,
     KvDtype,
@@ -51,7 +53,9 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         d = r.deployment
         pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
                  if d.disaggregated else "")
-        title = (f"{r.model} on {r.system}: {d.replicas} × (TP{d.tp} PP{d.pp}) {r.accelerator}, "
+        dp = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
+        spec = f", {d.speculative_tokens} draft tokens ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
+        title = (f"{r.model} on {r.system}: {d.replicas} × (TP{d.tp} PP{d.pp}{dp}) {r.accelerator}{spec}, "
                  f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}"
                  + (f", closed loop of {r.concurrency} clients" if r.concurrency else ""))
     table = Table(title=title, show_header=False)
@@ -92,7 +96,16 @@ def serve(
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators used"),
     tp: str = typer.Option("auto", "--tp", help="tensor parallel degree, or 'auto'"),
     pp: int = typer.Option(1, "--pp", parser=PP_OR_TP, help="pipeline stages"),
-    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree inside the TP group (MoE)"),
+    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree inside the TP group (MoE); "
+                           "with --attention-dp: over all attention-DP x TP GPUs"),
+    attention_dp: int = typer.Option(1, "--attention-dp", parser=PP_OR_TP,
+                                     help="wide EP: data-parallel attention ranks per replica, experts spread "
+                                     "over all their GPUs (DeepSeek / SGLang decode) [1]"),
+    speculative_tokens: int = typer.Option(0, "--speculative-tokens", parser=SPECULATIVE_TOKENS,
+                                           help="MTP / speculative draft tokens per decode step [0]"),
+    acceptance: float = typer.Option(0.0, "--acceptance", parser=ACCEPTANCE,
+                                     help="per-token acceptance rate of the draft tokens (DeepSeek-V3 MTP: "
+                                     "0.85-0.9)"),
     dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weights"),
     kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [fp8 with fp8 weights, else bf16]"),
     offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),
@@ -131,7 +144,8 @@ def serve(
         input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
         max_batch=max_batch, token_budget=token_budget,
         ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
-        concurrency=concurrency, stack=stack, engine=engine)
+        concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp,
+        speculative_tokens=speculative_tokens, acceptance=acceptance)
     emit(result, as_json, render_serving)
 
 
