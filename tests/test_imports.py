@@ -12,8 +12,9 @@ import pytest
 import infraplan
 
 # Explicit on purpose: adding or removing a public name is a decision this list records.
-PUBLIC_API = ["Cluster", "estimate_recsys", "estimate_training", "estimate_video", "load_model", "plan_campus",
-              "plan_facility", "plan_fleet", "plan_serving", "run_validation", "search_plans", "simulate_serving"]
+PUBLIC_API = ["Cluster", "compare_scenarios", "estimate_recsys", "estimate_training", "estimate_video", "load_model",
+              "plan_campus", "plan_facility", "plan_fleet", "plan_scenario", "plan_serving", "run_sweep",
+              "run_validation", "search_plans", "simulate_serving"]
 HEAVY = ("numpy", "scipy", "pydantic", "networkx", "plotly", "typer", "rich", "yaml")
 
 

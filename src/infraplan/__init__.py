@@ -11,6 +11,9 @@ The public Python API is the handful of names below; each is the function the ma
 - ``plan_facility``       data-centre sizing: power, racks, water, cost, carbon (``infraplan facility``)
 - ``plan_campus``         fill a power budget with accelerators (``infraplan campus``)
 - ``plan_fleet``          which devices serve which inference services, as a MILP (``infraplan fleet-mix``)
+- ``plan_scenario``       a scenario file -> devices, racks, sites, MW, capex, TCO, tCO2e (``infraplan plan``)
+- ``compare_scenarios``   scenarios side by side with deltas (``infraplan compare``)
+- ``run_sweep``           a design-space sweep to resumable Parquet results (``infraplan sweep``)
 - ``Cluster``             a system resolved once: accelerator, node, fabric, topology, power layout
 - ``load_model``          a model shape from a preset name or an HF ``config.json`` path
 - ``run_validation``      every model against the published cases (``infraplan validate``)
@@ -37,14 +40,18 @@ _LAZY: dict[str, str] = {
     "plan_facility": "infraplan.facility.facility:size_facility",
     "plan_campus": "infraplan.planning.campus:plan_campus",
     "plan_fleet": "infraplan.planning.fleet_mix:plan_fleet",
+    "plan_scenario": "infraplan.planning.scenario:plan_scenario",
+    "compare_scenarios": "infraplan.planning.compare:compare_scenarios",
+    "run_sweep": "infraplan.sweep.runner:run_sweep",
     "Cluster": "infraplan.cluster.cluster:Cluster",
     "load_model": "infraplan.catalog.loader:load_model",
     "run_validation": "infraplan.validation.runner:run_validation",
 }
 
 __all__ = [
-    "Cluster", "__version__", "estimate_recsys", "estimate_training", "estimate_video", "load_model", "plan_campus",
-    "plan_facility", "plan_fleet", "plan_serving", "run_validation", "search_plans", "simulate_serving",
+    "Cluster", "__version__", "compare_scenarios", "estimate_recsys", "estimate_training", "estimate_video",
+    "load_model", "plan_campus", "plan_facility", "plan_fleet", "plan_scenario", "plan_serving", "run_sweep",
+    "run_validation", "search_plans", "simulate_serving",
 ]
 
 if TYPE_CHECKING:  # static checkers see the real objects; at run time they load on first access
@@ -52,10 +59,13 @@ if TYPE_CHECKING:  # static checkers see the real objects; at run time they load
     from infraplan.cluster.cluster import Cluster
     from infraplan.facility.facility import size_facility as plan_facility
     from infraplan.planning.campus import plan_campus
+    from infraplan.planning.compare import compare_scenarios
     from infraplan.planning.fleet_mix import plan_fleet
+    from infraplan.planning.scenario import plan_scenario
     from infraplan.recsys.estimate import estimate_recsys
     from infraplan.serving.capacity import search_capacity as plan_serving
     from infraplan.serving.serving_api import estimate_serving as simulate_serving
+    from infraplan.sweep.runner import run_sweep
     from infraplan.training.estimate import estimate_training
     from infraplan.training.search import search_plans
     from infraplan.validation.runner import run_validation
