@@ -63,9 +63,10 @@ def gemm_time(
 
     `matmul_flops_per_s` overrides the rate per element (plans mixing bf16 and fp8 in one array).
     """
-    m, n, k = (np.asarray(x, dtype=np.float64) for x in (m, n, k))
+    m, n, k = np.asarray(m, dtype=np.float64), np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
     # libraries pick a narrower tile for skinny GEMMs (decode, small batches): pad M to a power of two >= 16
-    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16.0, rates.tile_m)
+    # (np.clip spelled as minimum(maximum()): the same values without the wrapper's per-call cost)
+    tile_m = np.minimum(np.maximum(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16.0), rates.tile_m)
     tiles = np.ceil(m / tile_m) * np.ceil(n / rates.tile_n)
     waves = np.ceil(tiles / rates.compute_units)
     padded_flops = waves * rates.compute_units * tile_m * rates.tile_n * 2.0 * k

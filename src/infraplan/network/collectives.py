@@ -88,14 +88,37 @@ def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLik
     return occupancy
 
 
+_LINK_CACHE: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_LINK_CACHE_MAX_ENTRIES = 4096
+_LINK_CACHE_MAX_GROUPS = 64  # only small arrays (single estimates) are memoised; the searches' columns are not
+
+
 def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
                all_to_all: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bus bandwidth per rank (bytes/s), step latency (s) and bottleneck tier index for groups.
 
-    Tier index -1 means the group stays inside one scale-up domain.
+    Tier index -1 means the group stays inside one scale-up domain. Small queries are memoised per (fabric,
+    group shapes): the arrays returned are read-only.
     """
     n = np.asarray(n, dtype=np.float64)
     stride = np.asarray(stride, dtype=np.float64)
+    if n.size > _LINK_CACHE_MAX_GROUPS or stride.size > _LINK_CACHE_MAX_GROUPS:
+        return _group_link(fabric, n, stride, all_to_all)
+    key = (fabric, all_to_all, n.shape, n.tobytes(), stride.shape, stride.tobytes())
+    link = _LINK_CACHE.get(key)
+    if link is None:
+        if len(_LINK_CACHE) >= _LINK_CACHE_MAX_ENTRIES:
+            _LINK_CACHE.clear()
+        link = _group_link(fabric, n, stride, all_to_all)
+        for array in link:
+            if isinstance(array, np.ndarray):  # numpy scalars are immutable already
+                array.flags.writeable = False
+        _LINK_CACHE[key] = link
+    return link
+
+
+def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
+                all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     extent = n * stride
     inside = extent <= fabric.scale_up_domain
     k_domain = np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, n)
@@ -284,6 +307,7 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
 
 NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
 _NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
+_LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
 
 
 @lru_cache(maxsize=4)
@@ -317,17 +341,21 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
     inside = n * stride <= fabric.scale_up_domain
     # nodes holding members of the group (the tables' column), however far apart they are
-    nodes = np.maximum(n / np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, np.maximum(n, 1.0)), 1.0)
+    nodes = np.maximum(n / np.minimum(np.maximum(np.floor(fabric.scale_up_domain / stride), 1.0), np.maximum(n, 1.0)),
+                       1.0)
     sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
     _, nic = _efficiency_table("ata" if all_to_all else "nic")
-    log_size = np.clip(np.log2(size), sizes[0], sizes[-1])
-    by_column = np.stack([np.interp(log_size, sizes, nic[:, j]) for j in range(len(_NODE_COLUMNS))])
-    log_nodes = np.clip(np.log2(nodes), 0.0, np.log2(_NODE_COLUMNS[-1]))
-    # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights
-    across = sum((np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * by_column[j] for j in range(len(_NODE_COLUMNS))),
-                 np.zeros(np.shape(log_nodes)))
-    local = np.interp(log_size, sizes, nvlink[:, 0])
-    return np.asarray(np.clip(np.where(inside, local, across), 1e-3, 1.0), dtype=np.float64)
+    log_size = np.minimum(np.maximum(np.log2(size), sizes[0]), sizes[-1])  # np.clip, without its wrapper's cost
+    log_nodes = np.minimum(np.maximum(np.log2(nodes), 0.0), _LOG2_LAST_COLUMN)
+    # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights; only
+    # the columns next to some group's log2 nodes have a non-zero weight (the others would add exact zeros)
+    across = np.zeros(np.shape(log_nodes))
+    if not inside.all():
+        low = np.floor(log_nodes[~inside]) if np.ndim(log_nodes) else np.floor(log_nodes)
+        for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
+            across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[:, j])
+    local = np.interp(log_size, sizes, nvlink[:, 0]) if inside.any() else across
+    return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
 
 
 def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,

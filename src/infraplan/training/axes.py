@@ -114,7 +114,7 @@ AXES: tuple[Axis, ...] = (
     Axis("tp", _tp, layer=True, comm=True, outer=True),
     Axis("cp", _cp, layer=True, comm=True, outer=True),
     Axis("pp", _pp, layer=True, comm=True, outer=True),
-    Axis("dp", _dp, layer=True, comm=True, outer=True),  # EP all-to-all stride, DP collectives
+    Axis("dp", _dp, layer=False, comm=True, outer=True),  # DP collectives (the EP stride is tp, cp, pp, order)
     Axis("vpp", _vpp, layer=False, comm=False, broadcast=True),
     Axis("ep", _ep, layer=True, comm=True),
     Axis("micro_batch", _micro_batch, layer=True, comm=True),

@@ -55,6 +55,7 @@ micro-batch `stage_s`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -249,6 +250,9 @@ def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_ext
     t = np.maximum(_f(layer_s), 1e-30)
     e, h = _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p
     t, e, h, p = np.broadcast_arrays(t, e, h, p)
+    if t.size == 1:  # one plan (an estimate): the same arithmetic on Python floats, without numpy's per-call cost
+        return _heaviest_stage_one(num_layers, float(p.flat[0]), float(t.flat[0]), float(e.flat[0]),
+                                   float(h.flat[0]), t.shape)
     floor_eps = 1e-9
 
     def capacity(total: Array) -> Array:
@@ -280,6 +284,38 @@ def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_ext
     is_last = single | (best_family == 1)
     is_first = single | (best_family == 2)
     return seconds, layers, np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_)
+
+
+def _heaviest_stage_one(num_layers: int, p: float, t: float, e: float, h: float,
+                        shape: tuple[int, ...]) -> tuple[Array, Array, Mask, Mask]:
+    """`heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
+    if p <= 1.0:
+        seconds, layers, is_last, is_first = num_layers * t + e + h, float(num_layers), True, True
+    else:
+        def fit(total: float, extra: float) -> float:
+            return float(math.floor(max(total - extra, 0.0) / t + 1e-9))
+
+        best, best_layers, best_family = math.inf, 0.0, 0
+        floor_t = max(e, h)
+        steps = int(np.ceil(np.log2(num_layers + 2.0))) + 40
+        for family, base in enumerate((0.0, h, e)):  # middle, last, first (preferred in ties)
+            lo, hi = 0.0, float(num_layers) + float(math.ceil(floor_t / t)) + 1.0
+            for _ in range(steps):
+                if not hi - lo > 0.5:
+                    break
+                mid = float(math.floor((lo + hi) / 2.0))
+                total = base + mid * t
+                if ((p - 2.0) * fit(total, 0.0) + fit(total, e) + fit(total, h) >= num_layers
+                        and total >= floor_t - 1e-15):
+                    hi = mid
+                else:
+                    lo = mid + 1.0
+            total = base + hi * t
+            if total < best * (1.0 - 1e-12):
+                best, best_layers, best_family = total, hi, family
+        seconds, layers, is_last, is_first = best, best_layers, best_family == 1, best_family == 2
+    return (np.full(shape, seconds), np.full(shape, layers), np.full(shape, is_last, dtype=np.bool_),
+            np.full(shape, is_first, dtype=np.bool_))
 
 
 def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple[int, str | None]:

@@ -92,8 +92,8 @@ def _grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: n
 
 @dataclass
 class _Found:
-    """The surviving rows, their (vpp, schedule) pairs and keys; ranks plans as a stable sort of the full
-    enumeration would."""
+    """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
+    full enumeration would."""
 
     grid: RowGrid
     evaluated: int = 0
@@ -102,31 +102,48 @@ class _Found:
     vpp: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
     schedule: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B, K, Z) flattened, inf: not a fitting plan
-    beyond: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B, K, Z) flattened step times
 
-    def best(self, top: int) -> PlanArrays:
-        """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order."""
-        keys, beyond, g = self.keys, self.beyond, self.grid
-        shape = (self.rows.size, self.vpp.shape[1], g.zero.size)
-        chosen: list[np.ndarray] = []
-        for pool in (np.flatnonzero(np.isfinite(keys) & ~beyond), np.flatnonzero(np.isfinite(keys) & beyond)):
-            need = top - sum(c.size for c in chosen)
-            if need <= 0 or not pool.size:
-                continue
-            if pool.size > need:  # everything tying with the need-th key stays in: ties break by rank below
-                pool = pool[keys[pool] <= np.partition(keys[pool], need - 1)[need - 1]]
-            b, pair, z = np.unravel_index(pool, shape)
-            row = self.rows[b]
-            rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
-            chosen.append(pool[np.lexsort((rank, keys[pool]))[:need]])
-        picked = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
-        b, pair, z = np.unravel_index(picked, shape)
-        return replace(g.rows.take(self.rows[b]), vpp=self.vpp[b, pair], schedule=self.schedule[b, pair],
-                       zero=g.zero[z])
+    def plans(self, flat: np.ndarray) -> PlanArrays:
+        """The plans at these flat (B, K, Z) positions."""
+        b, pair, z = np.unravel_index(flat, (self.rows.size, self.vpp.shape[1], self.grid.zero.size))
+        return replace(self.grid.rows.take(self.rows[b]), vpp=self.vpp[b, pair], schedule=self.schedule[b, pair],
+                       zero=self.grid.zero[z])
+
+    def _ranked(self, pool: np.ndarray) -> np.ndarray:
+        """`pool` sorted by key, ties in the order of the full cartesian enumeration."""
+        g = self.grid
+        b, pair, z = np.unravel_index(pool, (self.rows.size, self.vpp.shape[1], g.zero.size))
+        row = self.rows[b]
+        rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
+        return pool[np.lexsort((rank, self.keys[pool]))]
+
+    def best(self, top: int, beyond: Callable[[PlanArrays, np.ndarray], np.ndarray]) -> PlanArrays:
+        """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order.
+
+        `beyond(plans, step_s)` flags plans over the MFU ceiling; it runs only on the plans with the lowest
+        keys (doubling their number until `top` are within the ceiling or every fitting plan is checked).
+        """
+        keys = self.keys
+        finite = np.flatnonzero(np.isfinite(keys))
+        take = max(4 * top, 1)
+        while True:
+            pool = finite
+            if finite.size > take:  # everything tying with the take-th key stays in: ties break by rank below
+                pool = finite[keys[finite] <= np.partition(keys[finite], take - 1)[take - 1]]
+            over = beyond(self.plans(pool), self.step_s[pool]) if pool.size else np.zeros(0, dtype=bool)
+            within = pool[~over]
+            if within.size >= top or pool.size == finite.size:
+                break
+            take *= 2
+        picked = self._ranked(within)[:top]
+        if picked.size < top:  # every fitting plan was checked: the rest are over the ceiling
+            picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
+        return self.plans(picked)
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
-                 mfu_ceiling: np.ndarray, progress: Callable[[int, int], None] | None) -> _Found:
+                 progress: Callable[[int, int], None] | None) -> _Found:
     """Evaluate every plan of the grid as one (rows, (vpp, schedule) pairs, ZeRO stages) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
@@ -185,11 +202,10 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
             plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             key = np.where(fits, t if objective == "time" else memory[keep], np.inf)
-            mfu = model_tflops_per_gpu(shape, plan, t) * 1e12 / peak_flops(cluster, plan)
-            beyond = np.broadcast_to(mfu > mfu_ceiling[plan.dtype], fits.shape)
             pad = ((0, 0), (0, width - k), (0, 0))
             parts.append((index, vpp_table[at[keep]], schedule_table[at[keep]],
-                          np.pad(key, pad, constant_values=np.inf), np.pad(beyond, pad)))
+                          np.pad(key, pad, constant_values=np.inf),
+                          np.pad(np.broadcast_to(t, fits.shape), pad, constant_values=np.inf)))
         if progress is not None:
             progress(done, total)
     if parts:
@@ -197,7 +213,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
         found.vpp = np.concatenate([p[1] for p in parts])
         found.schedule = np.concatenate([p[2] for p in parts])
         found.keys = np.concatenate([p[3].reshape(-1) for p in parts])
-        found.beyond = np.concatenate([p[4].reshape(-1) for p in parts])
+        found.step_s = np.concatenate([p[4].reshape(-1) for p in parts])
     return found
 
 
@@ -232,9 +248,14 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
-    found = _search_grid(shape, cluster, grid, profile, objective, mfu_ceiling, progress)
+    found = _search_grid(shape, cluster, grid, profile, objective, progress)
     evaluated = found.evaluated
-    best_plans = found.best(top)
+
+    def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
+        mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
+        return np.asarray(mfu > mfu_ceiling[plans.dtype])
+
+    best_plans = found.best(top, beyond)
     rows: list[PlanMetrics] = []
     if len(best_plans):
         res = evaluate_plans(shape, cluster, best_plans, profile)
