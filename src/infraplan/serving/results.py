@@ -135,7 +135,7 @@ class ServingResult(SparseResult):
 class ImageDeployment(Result):
     """A diffusion deployment: one engine per accelerator."""
 
-    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
+    replicas: int = Field(description="engines, one per accelerator (count)")
     gpus: int = Field(description="accelerators")
     max_batch: int = Field(description="images per engine")
     dtype: str = Field(description="weight dtype")
@@ -226,7 +226,7 @@ class DeploymentOption(Result):
     tp: int = Field(description="tensor parallel degree")
     pp: int = Field(description="pipeline stages")
     max_batch: int = Field(description="sequences per engine")
-    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
+    replicas: int = Field(description="replicas of TP x PP GPUs (count)")
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
     disaggregated: bool = Field(description="separate prefill and decode pools")
 

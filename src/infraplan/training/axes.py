@@ -14,7 +14,7 @@ tests/training/test_axes.py perturbs every field to catch that.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -164,27 +164,31 @@ def _inner_grid(space: SearchSpace, chosen: Chosen,
     return dims
 
 
+def _outer_combinations(space: SearchSpace, level: int = 0,
+                        chosen: dict[str, int] | None = None) -> Iterator[dict[str, int]]:
+    """Every combination of the outer (looped) axes, in loop order: each axis's candidates given those before it."""
+    outer = [a for a in AXES if a.outer]
+    chosen = chosen or {}
+    if level == len(outer):
+        yield chosen
+        return
+    axis = outer[level]
+    for value in axis.candidates(space, chosen):
+        yield from _outer_combinations(space, level + 1, {**chosen, axis.field: int(value)})
+
+
 def enumerate_axes(space: SearchSpace) -> PlanArrays:
     """Every candidate plan (valid or not yet checked): outer axes looped, inner axes as one grid per loop.
 
     Plans come in loop order, the grid in C order (the last inner axis varies fastest).
     """
-    outer = [a for a in AXES if a.outer]
     inner = [a for a in AXES if not a.outer]
     blocks: list[tuple[dict[str, int], list[tuple[tuple[str, ...], NDArray[np.int64]]], int]] = []
-
-    def walk(level: int, chosen: dict[str, int]) -> None:
-        if level < len(outer):
-            axis = outer[level]
-            for value in axis.candidates(space, chosen):
-                walk(level + 1, {**chosen, axis.field: int(value)})
-            return
+    for chosen in _outer_combinations(space):
         dims = _inner_grid(space, chosen, inner)
         n = int(np.prod([values.shape[1] for _, values in dims]))
         if n:
             blocks.append((chosen, dims, n))
-
-    walk(0, {})
     total = sum(n for _, _, n in blocks)
     # the candidate columns (int64 per axis), their valid copy and the kept index/key: ~2 x 8 B per axis + 16 B
     require_memory(total * (16.0 * len(AXES) + 16.0), f"a search over {total:,} candidate plans",
@@ -242,12 +246,7 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     stages: dict[int, NDArray[np.int64]] = {}
     cheap_sizes: dict[int, list[int]] = {}  # per PP: the broadcast dimensions' sizes, in AXES order
 
-    def walk(level: int, chosen: dict[str, int]) -> None:
-        if level < len(outer):
-            axis = outer[level]
-            for value in axis.candidates(space, chosen):
-                walk(level + 1, {**chosen, axis.field: int(value)})
-            return
+    for chosen in _outer_combinations(space):
         pp = chosen["pp"]
         if pp not in cheap_sizes:
             dims = _inner_grid(space, chosen, cheap)
@@ -257,8 +256,6 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
         values = [list(a.candidates(space, chosen)) for a in inner]
         if all(values) and all(cheap_sizes[pp]):
             blocks.append((chosen, values))
-
-    walk(0, {})
     zero = np.asarray(ZERO_STAGES, dtype=np.int64)
     if not blocks:
         empty = np.zeros(0, dtype=np.int64)
