@@ -38,12 +38,14 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 		echo "make browser: no chromium installed; the browser tests will skip"; }
 
-# The CI gates: lint, types (strict on hardware/ops/training/network), import layers and cycles, then the tests.
+# The CI gates: lint, types (strict on hardware/ops/training/network), import layers and cycles, then the tests
+# on every core (pytest-xdist; `make test WORKERS=0` runs them in this process, e.g. under a debugger).
+WORKERS ?= auto
 test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

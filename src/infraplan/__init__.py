@@ -2,10 +2,12 @@
 
 The public Python API is the handful of names below; each is the function the matching CLI command calls:
 
-- ``estimate_training``   one training plan: step time, tokens/s, MFU, memory per GPU (``infraplan train``)
+- ``estimate_training``   one training plan: step time, tokens/s, MFU, memory per GPU (``infraplan train``;
+                          ``schedule=`` one of ``training.schedules.PIPELINE_SCHEDULES``, e.g. ``"zb-v"``)
 - ``search_plans``        every valid TP/CP/PP/DP/EP plan, ranked (``infraplan search``)
 - ``simulate_serving``    LLM serving: simulated TTFT/TPOT/throughput of one deployment (``infraplan serve``)
-- ``plan_serving``        fewest accelerators meeting serving SLOs at a request rate (``infraplan serve-plan``)
+- ``plan_serving``        fewest accelerators meeting serving SLOs at a request rate (``infraplan serve-plan``;
+                          ``stack=`` the serving stack profile)
 - ``estimate_recsys``     recommendation-model inference on an accelerator (``infraplan recsys``)
 - ``estimate_video``      video transcoding streams per device and fleet size (``infraplan video``)
 - ``plan_facility``       data-centre sizing: power, racks, water, cost, carbon (``infraplan facility``)

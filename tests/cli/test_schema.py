@@ -42,7 +42,7 @@ RUNS: dict[str, list[str]] = {
 # names without a unit suffix that are unitless by nature: counts, ratios, fractions, names, flags, text
 UNITLESS = {
     "stack",
-    "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "vpp", "micro_batch", "global_batch",
+    "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "reason", "evaluated", "feasible", "scaling", "workload", "offline", "seed", "requests_clipped_to_context",

@@ -74,3 +74,36 @@ def test_eager_stacks_accumulate_each_bias_and_norm_gradient_with_its_own_kernel
     assert extra_bwd[0] == pytest.approx(st.EAGER_EXTRA_KERNELS[1] + st.MAIN_GRAD_ADD_KERNELS)
     extra_fwd = (t_eager["host_fwd"] - t_fused["host_fwd"]) / dispatch
     assert extra_fwd[0] == pytest.approx(st.EAGER_EXTRA_KERNELS[0])
+
+
+def test_a_sync_after_each_forward_exposes_the_lm_head_behind_host_bound_layers():
+    # h1024 at TP1 micro-batch 1 is host-bound: banked, the head's GPU work hides under the layers' host slack;
+    # with a sync closing every forward (Megatron-LM <= v3.0 timers) the head runs after the host has issued
+    # everything, so each micro-batch pays its forward GPU time on top
+    from infraplan.catalog import shape_from_hf_config
+    from infraplan.cluster import Cluster
+    from infraplan.hardware.kernels import KernelRates
+    from infraplan.training import step_time as st
+    from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+    from infraplan.training.plan import PlanArrays
+
+    shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": 12,
+                                  "vocab_size": 51200, "n_positions": 2048}, "gpt-h1024")
+    cluster = Cluster.resolve("dgx-a100-superpod")
+    plan = PlanArrays.build(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=1, ep=1, vpp=1,
+                            micro_batch=np.array([1]), global_batch=np.array([64]), seq_len=np.array([1024]),
+                            recompute=Recompute.FULL, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
+                            order=RankOrder.TP_CP_DP_PP)
+    synced = load_stack("megatron-lm-2022")
+    assert synced.phase_sync
+    banked = synced.model_copy(update={"phase_sync": False})
+    t_synced = st.step_time(shape, cluster, plan, synced)["step_time_s"][0]
+    t_banked = st.step_time(shape, cluster, plan, banked)["step_time_s"][0]
+    rates = KernelRates.for_dtype(cluster.accelerator, "bf16")
+    head = st.head_times(shape, rates, plan, (np.array([rates.matmul_flops_per_s]), np.array([2.0])), synced,
+                         cluster.fabric.host_kernel_dispatch_s)
+    head_fwd_gpu = head["head_gpu_fwd"][0] - head["head_host_fwd"][0]
+    assert head_fwd_gpu > 0.0
+    # 8 micro-batches: each exposes the head's forward GPU time (and its own dispatches) on top
+    assert t_synced - t_banked > 8 * head_fwd_gpu
+    assert t_synced - t_banked < 8 * (head_fwd_gpu + 4 * cluster.fabric.host_kernel_dispatch_s)

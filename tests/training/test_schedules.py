@@ -93,8 +93,8 @@ def test_schedule_validity_and_the_cli_option() -> None:
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, schedule="1f1b", **kw)
     with pytest.raises(InputError, match="interleaved pipeline schedule needs"):
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="interleaved", **kw)
-    with pytest.raises(InputError, match="--schedule must be one of 1f1b, interleaved, zb-h1, dualpipe"):
-        estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-v", **kw)
+    with pytest.raises(InputError, match="--schedule must be one of 1f1b, interleaved, zb-h1, dualpipe, zb-v"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-x", **kw)
     with pytest.raises(InputError, match="dualpipe pipeline schedule needs an even PP"):
         estimate_training("llama3-8b", "dgx-h100-superpod", 48, tp=2, pp=3, seq_len=4096, global_batch=240,
                           schedule="dualpipe")
@@ -208,3 +208,62 @@ def test_train_chooses_an_interleave_for_large_pp_and_says_so() -> None:
     refused = estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=4, pp=8, vpp=None, seq_len=8192,
                                 global_batch=2 * 12)
     assert refused.config.vpp == 1 and "not a multiple of PP" in refused.notes[0]
+
+
+def test_zb_v_bubble_is_below_zb_h1_and_1f1b_with_the_hand_value() -> None:
+    """ZB-V: (p-1) max(F, F+B-2W)/2 with F = B = W = t/3 -> (p-1) t/6; ZB-H1 (p-1) t/3; 1F1B (p-1) t."""
+    table = schedules.PIPELINE_SCHEDULES
+    for p in (2.0, 4.0, 8.0, 16.0):
+        m, t = 4.0 * p, 3.0
+        zb_v = float(table[Schedule.ZB_V].bubble(p, 2.0, m, t))
+        zb_h1 = float(table[Schedule.ZB_H1].bubble(p, 1.0, m, t))
+        one = float(table[Schedule.ONE_F_ONE_B].bubble(p, 1.0, m, t))
+        assert 0.0 < zb_v < zb_h1 < one
+        assert zb_v == pytest.approx((p - 1) * 0.5)  # (p-1) * 1 s / 2
+    # the floor: a light W cannot make the bubble shorter than the last rank's warm-up (p-1) F/2
+    old = schedules.ZB_SPLIT
+    try:
+        schedules.ZB_SPLIT = (0.25, 0.25, 0.5)  # F + B - 2W = -0.25 t < F
+        assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 4.0)) == pytest.approx(7 * 1.0 / 2)
+        schedules.ZB_SPLIT = (0.25, 0.5, 0.25)  # F + B - 2W = 0.25 t = F: either term
+        assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 4.0)) == pytest.approx(7 * 1.0 / 2)
+        schedules.ZB_SPLIT = (0.2, 0.6, 0.2)  # F + B - 2W = 0.4 t > F = 0.2 t
+        assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 1.0)) == pytest.approx(7 * 0.4 / 2)
+    finally:
+        schedules.ZB_SPLIT = old
+
+
+def test_zb_v_needs_two_chunks_per_rank_and_2p_minus_1_micro_batches() -> None:
+    code = np.array([Schedule.ZB_V] * 5)
+    pp, vpp, m = np.array([4, 4, 4, 1, 4]), np.array([2, 1, 4, 2, 2]), np.array([7, 8, 8, 8, 6])
+    bad = schedules.schedule_violations(code, pp, vpp, m)
+    invalid = np.any([mask for mask, _ in bad], axis=0)
+    assert list(invalid) == [False, True, True, True, True]
+    reasons = [reason for mask, reason in bad if mask[4]]
+    assert reasons == [r for r in reasons if "2 PP - 1 micro-batches" in r] and reasons
+    # below 2p - 1 the warm-up is not filled: the bubble is no better than ZB-H1's unfilled (p-1)(F+B)
+    assert float(PIPELINE_SCHEDULES[Schedule.ZB_V].bubble(4, 2, 6, 3.0)) == pytest.approx(3 * 2.0)
+    kw = dict(tp=2, pp=4, seq_len=4096)
+    with pytest.raises(InputError, match="zb-v pipeline schedule needs PP > 1 and exactly 2 chunks"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=1, schedule="zb-v", global_batch=256, **kw)
+    with pytest.raises(InputError, match="2 PP - 1 micro-batches"):
+        estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, schedule="zb-v", global_batch=8 * 6, **kw)
+
+
+def test_zb_v_keeps_1f1b_memory_and_beats_interleaving_at_the_same_vpp() -> None:
+    kw = dict(tp=2, pp=4, seq_len=4096, global_batch=256)
+    plain = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **kw)
+    zb_h1 = estimate_training("llama3-8b", "dgx-h100-superpod", 64, schedule="zb-h1", **kw)
+    inter = estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, **kw)
+    zb_v = estimate_training("llama3-8b", "dgx-h100-superpod", 64, vpp=2, schedule="zb-v", **kw)
+    assert zb_v.config.schedule == "zb-v"
+    # p micro-batches of a stage in flight, as 1F1B (interleaving holds p (1 + (p-1)/(p v)))
+    flight = schedules.in_flight_micro_batches(np.array([Schedule.ZB_V] * 2), 4, 2, np.array([8, 3]))
+    np.testing.assert_allclose(flight, [4.0, 3.0])
+    assert zb_v.memory_breakdown_bytes.activations == pytest.approx(plain.memory_breakdown_bytes.activations)
+    assert zb_v.memory_breakdown_bytes.weights == pytest.approx(plain.memory_breakdown_bytes.weights)
+    assert inter.memory_breakdown_bytes.activations > zb_v.memory_breakdown_bytes.activations
+    bubbles = [r.breakdown_s.pp_bubble for r in (zb_v, zb_h1, inter, plain)]
+    assert bubbles == sorted(bubbles) and bubbles[0] < bubbles[1]
+    assert zb_v.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble / 6, rel=0.05)
+    assert zb_v.step_time_s < inter.step_time_s

@@ -132,6 +132,9 @@ class Stack(Spec):
         "fused", description="eager: unfused bias / dropout / norm kernels around the GEMMs (plain PyTorch "
         "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
     fused_cross_entropy: bool = False
+    phase_sync: bool = Field(
+        False, description="the host synchronises the device after every micro-batch forward and backward (timers "
+        "that call torch.cuda.synchronize), so each phase is its own host/GPU overlap interval")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)

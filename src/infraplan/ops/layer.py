@@ -12,6 +12,11 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   pace); the local experts run as one grouped GEMM (`grouped`, priced by `hardware.grouped_gemm_time`);
   E / EP local experts (EP outside the TP group, training) or active / EP experts each EP times wider (EP
   inside the TP group, serving);
+  MoE parallel folding (Liu et al. 2025, arXiv:2504.14960; Megatron-Core `--expert-tensor-parallel-size`):
+  the experts are split over ETP ranks, not TP, and the EP x ETP group is laid over the stage's TP x CP x DP
+  ranks; each rank dispatches its sequence-parallel shard (M / TP tokens), so a local expert serves
+  M * top_k * EP * ETP / (TP * E) tokens at width f / ETP (the per-rank routed rows times width, and so the
+  activation and cast bytes, are those of the unfolded layout);
   the router (M x E x h). LM head: vocab-parallel (M x V/TP x h).
 * The attention core (query tokens, keys, local heads, head_dim, causal), priced by the caller.
 * Element-wise passes as bytes and kernel counts. Training (Korthikanti et al. 2022, arXiv:2205.05198):
@@ -38,7 +43,11 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
-  combine of the routed tokens (times the expert load factor: the busiest rank receives the most).
+  combine of the routed tokens (times the expert load factor: the busiest rank receives the most). Folded:
+  the MoE layer takes the sequence-parallel shard as it is, so a routed layer without shared experts has only
+  the attention's TP all-gather and reduce-scatter (the shared expert keeps the FFN's pair); with ETP > 1 the
+  received tokens are all-gathered over ETP before the experts and reduce-scattered after (Megatron's
+  `MoEAlltoAllTokenDispatcher` with `tp_size` = ETP).
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ class Layout:
     tp: ArrayLike = 1
     ep: ArrayLike = 1  # expert-parallel degree outside the TP group (training: inner factor of DP)
     ep_inside_tp: int = 1  # expert-parallel degree inside the TP group (serving)
+    etp: ArrayLike | None = None  # ranks each expert is split over (None: TP, the unfolded layout)
+    folded: ArrayLike = False  # MoE parallel folding: the EP x ETP group laid over the stage's TP x CP x DP ranks
     cp: ArrayLike = 1
     sequence_parallel: ArrayLike = False
     seq_len: ArrayLike = 0  # keys each query attends to (the whole sequence)
@@ -205,13 +216,15 @@ def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         s_local = shape.shared_ffn_hidden_size / tp
         shared = [Gemm("shared_up", lay.tokens, up * s_local, h), Gemm("shared_down", lay.tokens, h, s_local)]
     routed = lay.tokens * shape.experts_per_token
-    gathered = routed * lay.ep  # tokens of the EP group (outside TP) that the local experts serve
+    etp = tp if lay.etp is None else np.asarray(lay.etp, dtype=np.float64)
+    # tokens of the EP group (outside TP) that the local experts serve; folded: every rank's SP shard
+    gathered = np.where(lay.folded, routed * lay.ep * etp / tp, routed * lay.ep)
     if lay.phase == "training":
         active: ArrayLike = float(shape.num_experts)  # every expert sees tokens at training batch sizes
     else:
         active = np.minimum(float(shape.num_experts), gathered)
     per_expert = gathered / np.maximum(active, 1.0) * lay.expert_load_factor  # the busiest rank sets the pace
-    f_local = shape.ffn_hidden_size * lay.ep_inside_tp / tp
+    f_local = shape.ffn_hidden_size * lay.ep_inside_tp / etp
     count = active / lay.ep / lay.ep_inside_tp
     return [Gemm("expert_up", per_expert, up * f_local, h, count, grouped=True),
             Gemm("expert_down", per_expert, h, f_local, count, grouped=True),
@@ -313,15 +326,27 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         elementwise_fwd = elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", main, 6.0),)
 
     act_full = tokens * h * ACT_BYTES
-    tp_ops = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp),
-              Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp),
-              Collective("all_reduce", "tp", act_full, tp, 1, 2.0, ~sp))
+    # folded routed layer without shared experts: the FFN side has no TP pair (module docstring)
+    attention_only = np.asarray(lay.folded, dtype=bool) & shape.is_moe & (not shape.shared_ffn_hidden_size)
+    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & ~attention_only),
+                                      Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & ~attention_only),
+                                      Collective("all_reduce", "tp", act_full, tp, 1, 2.0, ~sp & ~attention_only))
+    if np.any(attention_only):
+        tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+                  Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
+                  Collective("all_reduce", "tp", act_full, tp, 1, 1.0, ~sp & attention_only))
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if shape.is_moe:
         dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES * lay.expert_load_factor
         ep_group = np.asarray(lay.ep) * lay.ep_inside_tp
         ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0),)
+        etp = tp if lay.etp is None else np.asarray(lay.etp, dtype=np.float64)
+        expert_tp = np.asarray(lay.folded, dtype=bool) & (etp > 1)
+        if np.any(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
+            received = dispatch * etp
+            tp_ops = (*tp_ops, Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
+                      Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
     collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
     collectives_bwd = (*tp_ops, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)

@@ -7,7 +7,8 @@ One source for what training (`training/memory.py`, `training/step_time.py`) and
   are split too, but KV heads fewer than TP are replicated so each GPU holds at least one K and one V head
   (GQA, as Megatron and vLLM do); the routed experts are split over EP ranks (`ep`: the expert-parallel
   degree outside the TP group; serving's EP inside the TP group splits the same matrices the TP way, which
-  is `ep=1` here) and each expert over TP; the router is replicated. The embedding and LM head are
+  is `ep=1` here) and each expert over TP, or over `etp` ranks when given (MoE parallel folding, Liu et al.
+  2025, arXiv:2504.14960); the router is replicated. The embedding and LM head are
   vocab-parallel over TP and sit on the end stages (both on one stage without PP, once if tied).
 * Pipeline: the heaviest stage holds ceil(L / PP) layers (layers need not divide evenly); with two layer
   kinds (DeepSeek's first-k dense layers) the heaviest stage holds as many routed layers as there are.
@@ -83,11 +84,12 @@ def attention_params_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray
     return (h * q + q * h) / tp + 2.0 * h * kv_heads_local(shape, tp) * shape.head_dim
 
 
-def expert_params_local(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
-    """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over TP, and the
-    shared experts split over TP."""
+def expert_params_local(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1,
+                        etp: ArrayLike | None = None) -> np.ndarray:
+    """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over ETP (None: TP),
+    and the shared experts split over TP."""
     experts_local = shape.num_experts / np.asarray(ep, dtype=np.float64)
-    routed = experts_local * shape.expert_params() / np.asarray(tp, dtype=np.float64)
+    routed = experts_local * shape.expert_params() / np.asarray(tp if etp is None else etp, dtype=np.float64)
     if not shape.shared_ffn_hidden_size:
         return routed
     return routed + shape.shared_expert_params() / np.asarray(tp, dtype=np.float64)
@@ -98,9 +100,10 @@ def router_params(shape: TransformerShape) -> float:
     return float(shape.hidden_size * shape.num_experts) if shape.is_moe else 0.0
 
 
-def local_layer_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+def local_layer_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1,
+                       etp: ArrayLike | None = None) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU: attention + local experts + router."""
-    layer = attention_params_local(shape, tp) + expert_params_local(shape, tp, ep) + router_params(shape)
+    layer = attention_params_local(shape, tp) + expert_params_local(shape, tp, ep, etp) + router_params(shape)
     return np.asarray(layer, dtype=np.float64)
 
 
@@ -115,25 +118,29 @@ def routed_stage_layers(shape: TransformerShape, pp: ArrayLike) -> np.ndarray:
     return np.asarray(np.minimum(stage_layers(shape.num_layers, pp), float(shape.num_routed_layers)), dtype=np.float64)
 
 
-def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
+                       etp: ArrayLike | None = None) -> np.ndarray:
     """Layer parameters of one GPU on the heaviest stage (no embedding): routed layers first, then dense."""
     routed = routed_stage_layers(shape, pp)
-    held = routed * local_layer_params(shape, tp, ep)
+    held = routed * local_layer_params(shape, tp, ep, etp)
     for kind, _ in shape.layer_kinds()[1:]:
         held = held + (stage_layers(shape.num_layers, pp) - routed) * local_layer_params(kind, tp, 1)
     return np.asarray(held, dtype=np.float64)
 
 
-def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1) -> np.ndarray:
+def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
+                 etp: ArrayLike | None = None) -> np.ndarray:
     """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
-    return np.asarray(stage_params_local(shape, tp, pp, ep) + end_params_local(shape, tp, pp), dtype=np.float64)
+    return np.asarray(stage_params_local(shape, tp, pp, ep, etp) + end_params_local(shape, tp, pp), dtype=np.float64)
 
 
-def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike) -> np.ndarray:
+def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike,
+                        etp: ArrayLike | None = None) -> np.ndarray:
     """The routed-expert part of `local_params` (zero for a dense model; shared experts are not in it)."""
     if not shape.is_moe:
         return np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)
-    routed = shape.num_experts / np.asarray(ep, dtype=np.float64) * shape.expert_params() / np.asarray(tp)
+    split = np.asarray(tp if etp is None else etp)
+    routed = shape.num_experts / np.asarray(ep, dtype=np.float64) * shape.expert_params() / split
     return np.asarray(routed_stage_layers(shape, pp) * routed, dtype=np.float64)
 
 

@@ -205,6 +205,14 @@ class ScenarioPoolRow(Result):
     tco_usd_per_year: float = Field(description="annualised capex + opex, USD per year")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    spare_nodes: int = Field(0, description="spare nodes from the reliability model (count; 0 without "
+                             "policy.spare_probability), sized on the devices the services use")
+    spare_devices: int = Field(0, description="devices in the spare nodes (count)")
+    expected_nodes_down: float = Field(0.0, description="mean nodes in repair: nodes x failures per node-hour x "
+                                       "repair hours (count)")
+    node_failures_per_hour: float | None = Field(None, description="failure rate of one node used, per hour")
+    repair_time_s: float | None = Field(None, description="repair time used (failure to node back), seconds")
+    failure_rate_source: str | None = Field(None, description="failure-rate preset used and its source")
 
 
 class ScenarioSiteRow(Result):

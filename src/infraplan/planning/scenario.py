@@ -7,8 +7,10 @@
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
 3. Pack each pool's devices into servers and racks and build its scale-out fabric (`cluster.power.it_load`:
    the rack layout under the site's cooling, the network builder's topology and bill of materials), add the
-   policy's N+k spare racks, and cost it with the one cost model (`cluster.cost.cluster_cost`: capex by asset
-   class, annualised capex + opex, energy at the load factor x PUE, and location-based tCO2e).
+   policy's spare nodes (planning/spares.py: the reliability model's node failures x repair time, a Poisson
+   quantile at `spare_probability`, on the devices the services use) and N+k spare racks, and cost it with
+   the one cost model (`cluster.cost.cluster_cost`: capex by asset class, annualised capex + opex, energy at the
+   load factor x PUE, and location-based tCO2e).
 4. Sum pools into sites (facility power against the cap) and phases; H100-equivalents are dense bf16 peak /
    H100's (Epoch AI's convention, planning/campus.py).
 A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
@@ -27,7 +29,7 @@ import numpy as np
 from infraplan.catalog.facility_loader import load_hardware_cost
 from infraplan.catalog.inference_loader import load_video_device
 from infraplan.catalog.loader import load_model
-from infraplan.catalog.serving_loader import load_workload
+from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
     CostOverrides,
@@ -42,6 +44,7 @@ from infraplan.errors import InputError
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.fleet_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -49,8 +52,9 @@ from infraplan.planning.results import (
     ScenarioServiceRow,
     ScenarioSiteRow,
 )
-from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
+from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec, load_scenario
+from infraplan.planning.spares import Spares, spare_nodes
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
@@ -122,6 +126,15 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                      load.servers_per_rack * layout.accelerators_per_server)
 
 
+def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:
+    """Spare nodes for `devices` working devices of a pool (None when the policy asks for none)."""
+    p = spec.policy
+    if p.spare_probability is None:
+        return None
+    node = 1 if pool_kind(pool) == "video-asic" else _layout(pool).accelerators_per_server
+    return spare_nodes(devices, node, pool_accelerator(pool), p.spare_probability, p.repair_time, p.failure_rate)
+
+
 def _check_presets(spec: ScenarioSpec) -> None:
     """Unknown presets fail before any sizing: one line, with the catalog's did-you-mean."""
     from infraplan.catalog.inference_loader import load_recsys_model
@@ -137,6 +150,11 @@ def _check_presets(spec: ScenarioSpec) -> None:
             load_workload(svc.workload or "")
         if svc.kind == "recsys":
             load_recsys_model(svc.model or "")
+        if svc.kind == "image":
+            workload = load_workload(svc.workload or DEFAULT_IMAGE_WORKLOAD)
+            if workload.kind != "diffusion":
+                raise InputError(f"service {svc.name!r}: workload {workload.name!r} is not image generation")
+            load_diffusion_model(svc.model or str(workload.diffusion_model))
 
 
 def _site_caps(spec: ScenarioSpec) -> np.ndarray:
@@ -183,7 +201,8 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
                 sized[len(options)] = got
                 options.append(MixOption(si, pi, k, got.capacity, got.unit_devices, got.whole))
             if not any(o.service == si and o.phase == k for o in options):
-                unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "video": "streams"}[svc.kind]
+                unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "image": "images/s",
+                        "video": "streams"}[svc.kind]
                 raise InputError(f"no pool can serve {svc.name!r} in {ph} (short by {need[si, k]:.4g} {unit}): "
                                  + "; ".join(reasons))
             excluded += [f"{svc.name} in {ph} on {r}" for r in reasons]
@@ -204,7 +223,28 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
         service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
         site_names=[s.name for s in spec.sites], phase_names=phases, installed=[p.installed for p in spec.pools])
     x, _ = solve_phased_mix(mix)
-    return _assemble(spec, options, sized, x, need, excluded, start)
+    return _assemble(spec, options, sized, _trim_idle(options, x, mix.demand), need, excluded, start)
+
+
+def _trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Drop units the demand does not need. Idle units cost the MILP nothing where a pool's installed base
+    is sunk (its per-unit charge is below HiGHS's gap), so a service can come back spread over several pools,
+    each serving all of it. Removing units only lowers the devices used, so every other constraint still holds;
+    the largest assignments go first, then divisible units one at a time."""
+    x = x.copy()
+    for s, k in zip(*np.nonzero(need > 0), strict=True):
+        mine = sorted((i for i, o in enumerate(options) if o.service == s and o.phase == k and x[i] > 0),
+                      key=lambda i: -x[i] * options[i].unit_devices)
+        surplus = float(sum(x[j] * options[j].capacity for j in mine) - need[s, k])
+        for i in mine:
+            if surplus >= x[i] * options[i].capacity - 1e-9:
+                surplus -= x[i] * options[i].capacity
+                x[i] = 0
+        for i in mine:
+            while x[i] > 0 and surplus >= options[i].capacity - 1e-9:
+                surplus -= options[i].capacity
+                x[i] -= 1
+    return x
 
 
 def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
@@ -223,10 +263,17 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
             demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
                                                                            else s.capacity),
             demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail))
+    spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
+              for p, pool in enumerate(spec.pools)]
+    spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
     base = np.array([[p.installed] for p in spec.pools], dtype=int)
-    installed = np.maximum.accumulate(np.maximum(used, base), axis=1)  # bought hardware stays
+    installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
     pools: list[ScenarioPoolRow] = []
-    warnings: list[str] = []
+    warnings: list[str] = [
+        f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
+        f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
+        for p, pool in enumerate(spec.pools) for k, ph in enumerate(phases)
+        if pool.available is not None and spare_dev[p, k] and used[p, k] + spare_dev[p, k] > pool.available]
     sites: list[ScenarioSiteRow] = []
     phase_rows: list[ScenarioPhaseRow] = []
     caps = _site_caps(spec)
@@ -244,12 +291,18 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
             prev, packed_before[p] = int(packed_before[p]), m.devices
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)
+            sp = spares[p][k]
             rows.append(ScenarioPoolRow(
                 phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
                 new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
-                co2_t_per_year=m.co2_t_per_year))
+                co2_t_per_year=m.co2_t_per_year, spare_nodes=0 if sp is None else sp.spare_nodes,
+                spare_devices=0 if sp is None else sp.spare_devices,
+                expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
+                node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
+                repair_time_s=None if sp is None else sp.repair_s,
+                failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}"))
         pools += rows
         for si, site in enumerate(spec.sites):
             mine = [r for r in rows if r.site == site.name]

@@ -8,6 +8,10 @@
   batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
   log-normal is median x exp(sigma^2 / 2)). One whole deployment per pool.
+- image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
+  the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
+  the service splits over pools by the MILP like recsys. `images_per_day` becomes a peak rate: / 86,400 x
+  peak-to-average.
 - recsys and video: fleet-mix's per-device options (`planning.fleet_mix._option`: recsys QPS at the best batch
   meeting the latency SLO, video real-time streams per device); services split over pools by the MILP.
 Results are cached per distinct input, so phases and compared scenarios reuse them.
@@ -27,6 +31,7 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
+from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
@@ -85,6 +90,10 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
         return llm_peak_rate(svc) * growth
     if svc.kind == "recsys":
         return float(svc.qps or 0.0) * growth
+    if svc.kind == "image":
+        if svc.rate is not None:
+            return float(svc.rate) * growth
+        return float(svc.images_per_day or 0.0) / 86400.0 * svc.peak_to_average * growth
     return float(svc.daily_hours or 0.0) / 24.0 * svc.peak_to_average * growth
 
 
@@ -168,6 +177,15 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
                  f"{d.replicas} x TP{d.tp} PP{d.pp} {d.dtype}, batch <= {d.max_batch}{split}")
 
 
+def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
+    got = image_capacity(svc.workload or DEFAULT_IMAGE_WORKLOAD, svc.model, serving_system(pool), svc.latency_slo)
+    if isinstance(got, str):
+        return got
+    return Sized(got.images_per_s, 1, False, "images/s", 1.0 - got.p99_latency_s / got.slo_s,
+                 f"{got.diffusion_model}, batch <= {got.max_batch}, {got.images_per_s:.3g} images/s per device "
+                 f"(saturates at {got.offline_images_per_s:.3g})")
+
+
 def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     fsvc = fleet_spec.ServiceSpec(name=svc.name, kind=svc.kind, model=svc.model, qps=svc.qps or 1.0,
                                   latency_slo=svc.latency_slo, input=svc.input, ladder=svc.ladder, codec=svc.codec,
@@ -188,13 +206,16 @@ def size(svc: ServiceSpec, pool: PoolSpec, need: float) -> Sized | str:
     kind = pool_kind(pool)
     if pool.serves is not None and svc.kind not in pool.serves:
         return f"the pool serves only {', '.join(pool.serves)}"
-    if svc.kind in ("training", "llm") and kind in ("cpu", "video-asic"):
-        return f"{pool.device} ({kind}) does not run {'training' if svc.kind == 'training' else 'LLM serving'}"
+    if svc.kind in ("training", "llm", "image") and kind in ("cpu", "video-asic"):
+        what = {"training": "training", "llm": "LLM serving", "image": "image generation"}[svc.kind]
+        return f"{pool.device} ({kind}) does not run {what}"
     try:
         if svc.kind == "training":
             return size_training(svc, pool)
         if svc.kind == "llm":
             return size_llm(svc, pool, need)
+        if svc.kind == "image":
+            return size_image(svc, pool)
         return size_inference(svc, pool)
     except InputError as exc:
         return str(exc)

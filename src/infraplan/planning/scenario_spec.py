@@ -6,14 +6,17 @@ at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qp
 - `phases`: named calendar years (`{name: 2025, year: 2025}`), strictly increasing.
 - `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
   workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs),
-  `recsys` (model, `qps`, latency SLO) and `video` (hours ingested per day, ladder). `phases` lists where a
+  `recsys` (model, `qps`, latency SLO), `image` generation (peak images/s `rate` or `images_per_day` with a
+  diurnal `peak_to_average`; a diffusion workload, default `image-generation`, and its model; a p99 image
+  `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
   service runs (default: all), `growth` multiplies its serving demand per phase.
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
   with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator) and a
   delivery year (`from_year`).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
-- `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, which service
+- `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
+  reliability model (`spare_probability`, `repair_time`, `failure_rate`: planning/spares.py), which service
   kinds may share a pool (`pools[].serves`).
 """
 
@@ -28,11 +31,13 @@ from pydantic import BeforeValidator, Field, model_validator
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
+from infraplan.planning.spares import DEFAULT_REPAIR_S
 from infraplan.units import parse_count, parse_power_w
 
 _SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "h": 3600.0, "d": 86400.0,
             "days": 86400.0, "w": 604800.0, "weeks": 604800.0}
-SERVICE_KINDS = ("training", "llm", "recsys", "video")
+SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
+Kind = Literal["training", "llm", "recsys", "image", "video"]
 
 
 def parse_duration_s(text: str | float | int) -> float:
@@ -71,10 +76,10 @@ class PhaseSpec(Spec):
 
 
 class ServiceSpec(Spec):
-    """One demand: a training run, an LLM service, a recommendation service or a video transcoding load."""
+    """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
 
     name: str
-    kind: Literal["training", "llm", "recsys", "video"]
+    kind: Kind
     model: str | None = None
     phases: list[str] | None = Field(None, description="phases the service runs in (default: every phase)")
     growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
@@ -88,10 +93,12 @@ class ServiceSpec(Spec):
     stack: str | None = None
     # llm serving
     workload: str | None = None
-    rate: Count | None = Field(None, description="peak requests/s")
+    rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")
     tokens_per_day: Count | None = Field(None, description="output tokens per day (average)")
     ttft_slo: Seconds | None = None
     tpot_slo: Seconds | None = None
+    # image generation (also `workload`, `rate`, `latency_slo`, `peak_to_average`)
+    images_per_day: Count | None = Field(None, description="images generated per day (average)")
     # recsys
     qps: Count | None = None
     latency_slo: Seconds | None = None
@@ -106,7 +113,7 @@ class ServiceSpec(Spec):
     @model_validator(mode="after")
     def _fields_for_kind(self) -> ServiceSpec:
         need = {"training": ("model", "tokens"), "llm": ("model", "workload"),
-                "recsys": ("model", "qps", "latency_slo"), "video": ("daily_hours",)}[self.kind]
+                "recsys": ("model", "qps", "latency_slo"), "image": (), "video": ("daily_hours",)}[self.kind]
         missing = [f for f in need if getattr(self, f) is None]
         if missing:
             raise ValueError(f"a {self.kind} service needs {', '.join(missing)}")
@@ -114,6 +121,8 @@ class ServiceSpec(Spec):
             raise ValueError("a training service needs a deadline or a GPU budget (gpus)")
         if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
+        if self.kind == "image" and (self.rate is None) == (self.images_per_day is None):
+            raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):
             raise ValueError("growth multipliers must be >= 0")
         return self
@@ -133,7 +142,7 @@ class PoolSpec(Spec):
     capex_usd: float | None = Field(None, ge=0, description="price per device incl. its server share")
     lifetime_years: float = Field(5.5, gt=0)
     host_power_w: float | None = Field(None, ge=0)
-    serves: list[Literal["training", "llm", "recsys", "video"]] | None = None
+    serves: list[Kind] | None = None
 
 
 class SiteSpec(Spec):
@@ -149,6 +158,13 @@ class PolicySpec(Spec):
     objective: Literal["capex", "tco", "power", "carbon"] = "tco"
     headroom: float = Field(0.0, ge=0, le=10, description="serving demand margin (0.2 = +20 %)")
     redundancy_racks: int = Field(0, ge=0, le=100, description="N+k: spare racks per pool")
+    spare_probability: float | None = Field(None, gt=0, lt=1, description="spare nodes per pool so that its "
+                                            "working nodes meet demand with this probability despite nodes in "
+                                            "repair (planning/spares.py); omitted = no spare nodes")
+    repair_time: Seconds = Field(DEFAULT_REPAIR_S, description="failure to node back in service (default: an "
+                                 "assumption, planning/spares.py)")
+    failure_rate: str | None = Field(None, description="reliability failure-rate preset for every pool (default: "
+                                     "the accelerator's)")
     electricity_usd_per_kwh: float | None = Field(None, ge=0, description="overrides every site's price")
     pue: float | None = Field(None, ge=1.0, description="overrides every site's PUE")
 

@@ -13,6 +13,11 @@ disaggregated prefill/decode pools. For each candidate:
    TPOT (decode-only engines fed the prompts' KV caches) separately;
 3. the winner (fewest GPUs; ties: lowest mean end-to-end latency) is re-simulated as a whole deployment at
    the full rate and reported with the serve metrics.
+
+The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
+`serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
+scheduler runs the probes, its batch limit caps the batch caps tried and its token budget is the chunked-
+prefill budget unless one is given.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
+from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.results import ServingPlanResult
@@ -59,7 +65,8 @@ class _Candidate:
     def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
         self.dep = dep
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
-        cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch)
+        cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
+                          dep.block_tokens, engine=dep.stack)
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
 
@@ -103,10 +110,14 @@ def _fewest_replicas(meets, low: int, high: int) -> int | None:
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
                     input_len: int | None = None, output_len: int | None = None, ttft_slo: float | None = None,
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
-                    batch_caps: tuple[int, ...] = BATCH_CAPS, token_budget: int = 8192, percentile: float = 99.0,
-                    max_gpus: int | None = None, requests: int = 1500, disaggregation: bool = True,
-                    seed: int = 0) -> ServingPlanResult:
-    """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc)."""
+                    batch_caps: tuple[int, ...] = BATCH_CAPS, token_budget: int | None = None,
+                    percentile: float = 99.0, max_gpus: int | None = None, requests: int = 1500,
+                    disaggregation: bool = True, seed: int = 0,
+                    stack: str | ServingEngine | None = None) -> ServingPlanResult:
+    """The fewest accelerators serving `rate` requests/s of the workload within the SLOs (see module doc).
+
+    `stack`: the serving stack profile (None: the default, `serving.engines`); `token_budget` None: the stack's.
+    """
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
     if (workload is None) == (input_len is None or output_len is None):
@@ -120,6 +131,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)")
     if not 0 < percentile <= 100:
         raise InputError("--percentile must be in (0, 100]")
+    engine = load_engine(stack)
+    budget = engine.token_budget if token_budget is None else token_budget
+    caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     shape = load_model(model)
     cluster = Cluster.resolve(system)
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
@@ -144,9 +158,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     for pp in (1, 2, 4, 8):
         for dtype in kinds:
             for tp in tps:
-                for cap_b in sorted(batch_caps):
+                for cap_b in caps:
                     dep = Deployment(tp=tp, pp=pp, dtype=dtype, kv_dtype="fp8" if dtype == "fp8" else "bf16",
-                                     max_batch=cap_b, token_budget=max(token_budget, cap_b))
+                                     max_batch=cap_b, token_budget=max(budget, cap_b), engine=engine.engine,
+                                     stack=engine.ref)
                     if dep.gpus_per_replica > limit or shape.num_layers < pp:
                         continue
                     cand = _Candidate(shape, acc, fabric, dep)
@@ -182,6 +197,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             break  # pipeline parallelism only when nothing fits without it
     if not options:
         return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
+                                 stack=engine.name,
                                  why=(rejected[-1] if rejected and not evaluated else
                                       f"no deployment within {limit} accelerators meets the SLOs"),
                                  rejected=rejected[:20])
@@ -189,7 +205,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     chosen = options[0]
     dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], dtype=chosen["dtype"],
                      kv_dtype="fp8" if chosen["dtype"] == "fp8" else "bf16", max_batch=chosen["max_batch"],
-                     token_budget=max(token_budget, chosen["max_batch"]))
+                     token_budget=max(budget, chosen["max_batch"]), engine=engine.engine, stack=engine.ref)
     dep = replace(dep, replicas=chosen["replicas"])
     n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"]), FULL_RUN_MAX_REQUESTS)
     full = probe(rate, seed, n_full)
@@ -200,6 +216,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     return ServingPlanResult.model_validate({
         "model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
+        "stack": engine.name,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot),

@@ -239,6 +239,7 @@ class ServingPlanResult(SparseResult):
     accelerator: str | None = Field(None, description="accelerator name")
     workload: str | None = Field(None, description="workload preset or fixed lengths")
     rate_per_s: float = Field(description="target arrival rate, requests per second")
+    stack: str | None = Field(None, description="serving stack profile the search ran with (catalog/stacks)")
     feasible: bool = Field(description="a deployment meets the SLOs within the limit")
     why: str | None = Field(None, description="why none does")
     gpus: int | None = Field(None, description="accelerators of the chosen deployment")

@@ -88,7 +88,16 @@ def _vpp(s: SearchSpace, c: Chosen) -> Sequence[int]:
 
 
 def _ep(s: SearchSpace, c: Chosen) -> list[int]:
-    return [e for e in _divisors(c["dp"]) if s.shape.num_experts % e == 0] if s.shape.is_moe else [1]
+    """EP degrees dividing the experts and the stage's TP x CP x DP ranks (MoE parallel folding lets EP span TP
+    and CP; with expert TP = TP the plan rules keep only those dividing DP)."""
+    ranks = c["tp"] * c["cp"] * c["dp"]
+    return [e for e in _divisors(ranks) if s.shape.num_experts % e == 0] if s.shape.is_moe else [1]
+
+
+def _etp(s: SearchSpace, c: Chosen) -> list[int]:
+    """Expert TP: 0, following the attention's TP (Megatron-Core's default), or 1 (the Megatron-Bridge MoE
+    recipes' choice with folding) where TP > 1; dense models: 0."""
+    return [0, 1] if s.shape.is_moe and c["tp"] > 1 else [0]
 
 
 def _micro_batch(s: SearchSpace, c: Chosen) -> list[int]:
@@ -117,6 +126,7 @@ AXES: tuple[Axis, ...] = (
     Axis("dp", _dp, layer=False, comm=True, outer=True),  # DP collectives (the EP stride is tp, cp, pp, order)
     Axis("vpp", _vpp, layer=False, comm=False, broadcast=True),
     Axis("ep", _ep, layer=True, comm=True),
+    Axis("etp", _etp, layer=True, comm=True),  # expert GEMM widths, TP pairs, EP stride; expert DP group
     Axis("micro_batch", _micro_batch, layer=True, comm=True),
     Axis("recompute", lambda s, c: list(Recompute), layer=True, comm=False),
     Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False, broadcast=True),

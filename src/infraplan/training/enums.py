@@ -93,3 +93,4 @@ class Schedule(LabelledEnum):
     INTERLEAVED = 1, "interleaved"
     ZB_H1 = 2, "zb-h1"  # zero bubble, 1F1B memory (Qi et al. 2023)
     DUALPIPE = 3, "dualpipe"  # bidirectional (DeepSeek-V3)
+    ZB_V = 4, "zb-v"  # zero bubble, V-shaped over 2 chunks per rank, 1F1B memory (Qi et al. 2024)

@@ -81,10 +81,11 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
                  recompute: str, zero: int, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
-                 schedule: str | None = None) -> PlanArrays:
+                 schedule: str | None = None, etp: int | None = None) -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
-    `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without.
+    `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
+    None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
     """
     system = cluster.system
     if gpus < 1 or gpus > system.total_accelerators:
@@ -99,13 +100,13 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     accelerator = cluster.accelerator
     if not accelerator.supports(dtype):
         raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file")
-    if min(tp, pp, cp, ep, vpp) < 1:
-        raise InputError("--tp, --pp, --cp, --ep and --vpp must be >= 1")
+    if min(tp, pp, cp, ep, vpp, tp if etp is None else etp) < 1:
+        raise InputError("--tp, --pp, --cp, --ep, --etp and --vpp must be >= 1")
     if dp is None:
         if gpus % (tp * pp * cp):
             raise InputError(f"--gpus {gpus} is not divisible by TP x PP x CP = {tp * pp * cp}")
         dp = gpus // (tp * pp * cp)
-    plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, micro_batch=micro_batch,
+    plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, etp=etp, vpp=vpp, micro_batch=micro_batch,
                             global_batch=global_batch, seq_len=seq_len,
                             recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
                             order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
@@ -145,8 +146,10 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
                       attention: str = "flash", order: str = "tp-cp-pp-dp",
                       sequence_parallel: bool = True, schedule: str | None = None,
-                      stack: str | Stack | None = None) -> TrainingEstimate:
+                      stack: str | Stack | None = None, etp: int | None = None) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
+
+    `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
 
     `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
     """
@@ -160,7 +163,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
         notes += [note] if note else []
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule)
+                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule, etp)
     results = evaluate_plans(shape, cluster, plan, profile)
     row = row_fields(results, plan, 0, accelerator.memory_bytes)
     return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),

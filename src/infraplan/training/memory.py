@@ -42,23 +42,26 @@ __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEA
 
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
-    return ops_params.local_layer_params(shape, plan.tp, plan.ep)
+    return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
 
 
 def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
-    return ops_params.local_params(shape, plan.tp, plan.pp, plan.ep)
+    return ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp)
 
 
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """The part of `local_params` that is routed experts: replicated only over DP/EP ranks, not all of DP."""
-    return ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep) * np.ones(np.shape(plan.tp))
+    """The part of `local_params` that is routed experts (E / EP experts split over ETP): replicated only over
+    the expert data-parallel ranks (`PlanArrays.edp`), not all of DP."""
+    return ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp) * np.ones(np.shape(plan.tp))
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Local parameters after sharding over their data-parallel replicas (DP for dense, DP/EP for experts)."""
+    """Local parameters after sharding over their data-parallel replicas (DP for dense, the expert data-parallel
+    ranks for experts: DP / EP, or TP x CP x DP / (EP x ETP) under MoE parallel folding)."""
     experts = local_expert_params(shape, plan)
-    sharded: np.ndarray = (local_params(shape, plan) - experts) / plan.dp + experts * plan.ep / plan.dp
+    expert_shard = np.where(plan.folded, experts / plan.edp, experts * plan.ep / plan.dp)
+    sharded: np.ndarray = (local_params(shape, plan) - experts) / plan.dp + expert_shard
     return sharded
 
 

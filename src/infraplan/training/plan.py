@@ -3,8 +3,14 @@
 A plan maps a model onto `tp * cp * pp * dp` accelerators. Ranks are placed on nodes in order; TP is
 innermost, then CP, then either PP and DP outermost (`tp-cp-pp-dp`, the Llama 3 order, keeps pipeline
 neighbours close and lets DP cross pods) or DP and PP outermost (`tp-cp-dp-pp`, Megatron-LM's default).
-Expert parallelism (EP) is the innermost factor of DP. Variants (dtype, recompute, attention kernels, rank
-order, pipeline schedule) are integer codes of the enums in `training.enums`.
+Expert parallelism (EP) is the innermost factor of DP while the experts are split like the attention (expert
+tensor parallelism ETP = TP, Megatron-Core's default). MoE parallel folding (Liu et al. 2025, arXiv:2504.14960;
+Megatron-Core `--expert-tensor-parallel-size`): when ETP differs from TP, the ranks of one pipeline stage
+(TP x CP x DP of the attention) are re-read for the expert layers as ETP (innermost), EP, then expert data
+parallelism (EDP = TP x CP x DP / (EP x ETP)); `ep_stride`, `edp` and `edp_stride` place those groups, and EP
+need not divide DP (EP x ETP must divide TP x CP x DP). With ETP = TP, EP stays inside DP (the layer times then
+do not depend on DP, which the search's per-layer cache relies on). Variants (dtype, recompute, attention
+kernels, rank order, pipeline schedule) are integer codes of the enums in `training.enums`.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class PlanArrays:
     dp: IntArray
     cp: IntArray
     ep: IntArray
+    etp: IntArray
     vpp: IntArray
     micro_batch: IntArray
     global_batch: IntArray
@@ -61,9 +68,12 @@ class PlanArrays:
     def build(cls, **columns: Any) -> PlanArrays:
         """Broadcast scalars and sequences to arrays of one length.
 
-        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on, and the schedule of today's
-        Megatron-LM: interleaved 1F1B with virtual stages (vpp > 1), plain 1F1B without.
+        Defaults: flash attention, order tp-cp-pp-dp, sequence parallelism on, expert TP = TP (Megatron-Core's
+        default when `--expert-tensor-parallel-size` is unset), and the schedule of today's Megatron-LM:
+        interleaved 1F1B with virtual stages (vpp > 1), plain 1F1B without.
         """
+        if columns.get("etp") is None:
+            columns["etp"] = 0  # follows TP (see `expert_tp`)
         columns.setdefault("attention", Attention.FLASH)
         columns.setdefault("order", RankOrder.TP_CP_PP_DP)
         columns.setdefault("sequence_parallel", 1)
@@ -91,6 +101,44 @@ class PlanArrays:
         return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp * self.pp, self.tp * self.cp)
 
     @property
+    def expert_tp(self) -> IntArray:
+        """Ranks each expert is split over: `etp`, or TP where `etp` is 0 (the default: it follows TP, so a plan
+        copied with another TP keeps the unfolded layout)."""
+        return np.asarray(np.where(self.etp == 0, self.tp, self.etp), dtype=np.int64)
+
+    @property
+    def folded(self) -> NDArray[np.bool_]:
+        """MoE parallel folding: expert groups laid over the stage's TP x CP x DP ranks, not inside DP."""
+        return np.asarray(self.expert_tp != self.tp, dtype=bool)
+
+    def _stage_stride(self, span: IntArray, stride: IntArray) -> IntArray:
+        """Global rank stride of a group whose peers are `stride` apart among one stage's ranks, spanning `span`
+        of them: the stage is contiguous under tp-cp-dp-pp; under tp-cp-pp-dp its TP x CP blocks sit PP apart,
+        so a group reaching past one block spreads PP times wider (priced as a uniform stride)."""
+        spread = (self.order == RankOrder.TP_CP_PP_DP) & (span > self.tp * self.cp)
+        return np.asarray(np.where(spread, stride * self.pp, stride), dtype=np.int64)
+
+    @property
+    def ep_stride(self) -> IntArray:
+        """Rank distance between expert-parallel peers: DP peers, or ETP apart within the stage when folded."""
+        etp = self.expert_tp
+        folded = self._stage_stride(self.ep * etp, etp)
+        return np.asarray(np.where(self.folded, folded, self.dp_stride), dtype=np.int64)
+
+    @property
+    def edp(self) -> IntArray:
+        """Expert data-parallel degree: the ranks holding the same expert shard (DP / EP, or TP x CP x DP /
+        (EP x ETP) when folded)."""
+        folded = self.tp * self.cp * self.dp // np.maximum(self.ep * self.expert_tp, 1)
+        return np.asarray(np.where(self.folded, folded, self.dp // np.maximum(self.ep, 1)), dtype=np.int64)
+
+    @property
+    def edp_stride(self) -> IntArray:
+        """Rank distance between expert data-parallel peers."""
+        folded = self._stage_stride(self.tp * self.cp * self.dp, self.ep * self.expert_tp)
+        return np.asarray(np.where(self.folded, folded, self.dp_stride * self.ep), dtype=np.int64)
+
+    @property
     def micro_batches(self) -> IntArray:
         """Micro-batches per DP replica per step (gradient-accumulation steps)."""
         return np.asarray(self.global_batch // np.maximum(self.dp * self.micro_batch, 1), dtype=np.int64)
@@ -104,6 +152,7 @@ class PlanArrays:
         for name, kind in _LABELLED.items():
             out[name] = kind.from_code(out[name]).label
         out["sequence_parallel"] = bool(out["sequence_parallel"])
+        out["etp"] = int(self.expert_tp[i])
         out["gpus"] = int(self.gpus[i])
         out["micro_batches"] = int(self.micro_batches[i])
         return out
@@ -121,7 +170,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
     stages = plan.pp * plan.vpp
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
     return [
-        (np.any([plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.vpp < 1,
+        (np.any([plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
                  plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1], axis=0),
          "every parallel degree, batch and sequence length must be >= 1"),
         (~heads_ok, f"attention heads ({shape.num_heads}) not divisible by TP"),
@@ -132,7 +181,14 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
          "global batch not divisible by DP x micro-batch"),
         (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
         (~experts_ok, f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
-        (plan.dp % plan.ep != 0, "EP must divide DP (experts are sharded inside the data-parallel group)"),
+        (np.where(plan.folded, (plan.tp * plan.cp * plan.dp) % np.maximum(plan.ep * plan.expert_tp, 1) != 0,
+                  plan.dp % np.maximum(plan.ep, 1) != 0),
+         "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
+         "folding) EP x expert TP must divide TP x CP x DP"),
+        (plan.folded & (not shape.is_moe),
+         "expert tensor parallelism differs from TP only for MoE models"),
+        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),
+         "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
     ]
 

@@ -3,8 +3,7 @@
 Every schedule is one `ScheduleModel` registered in `PIPELINE_SCHEDULES`; `step_time` (bubble) and
 `memory_breakdown` (activations in flight) and `plan_violations` (validity) read the table, so a new
 schedule is one model plus one table entry (and a `Schedule` member for its CLI name): 1F1B, interleaved,
-ZB-H1 and DualPipe below (ZB-V, the V-shaped zero-bubble schedule, is not modelled). Every schedule is
-modelled for every number of micro-batches m, not only m >= p.
+ZB-H1, ZB-V and DualPipe below. Every schedule is modelled for every number of micro-batches m, not only m >= p.
 
 * 1F1B (PipeDream-Flush; Narayanan et al. SC'21 Sec. 2.2.1): a step is (m + p - 1) stage times of one
   micro-batch (forward + backward) at every m: the bubble is (p - 1) stage times, and with m < p the stages
@@ -30,6 +29,21 @@ modelled for every number of micro-batches m, not only m >= p.
   m < p there are too few W passes to fill the cool-down: only the last stage's W leaves the critical path,
   (p - 1)(T_F + T_B). T_F : T_B : T_W = 1 : 1 : 1 of the stage time per micro-batch, the paper's working
   assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages.
+* ZB-V (Qi et al., arXiv:2401.10241 Sec. 6 "ZB-V", ICLR 2024; the V-ZB building block of Qi et al. 2024,
+  "Pipeline Parallelism with Controllable Memory", arXiv:2405.15362): the model is cut into 2p chunks and rank i
+  holds chunks i and 2p-1-i, so a micro-batch's forward runs down the ranks and back up (a "V") and rank 0
+  holds both the first and the last chunk; chunk passes take half the stage's T_F, T_B, T_W. Bubble, derived
+  as ZB-H2's (p - 1)(T_F + T_B - 2 T_W) of that paper (Sec. 3.1) on chunks of half the size -- the V lets the
+  last rank defer two W chunks per hop of the returning backward within 1F1B's memory -- and floored at the
+  last rank's warm-up, (p - 1) T_F / 2, which cannot be filled because the step ends in a synchronised
+  optimizer step here (the paper overlaps it with the next step only with its post-validation, Sec. 4):
+  bubble = (p - 1) max(T_F, T_F + T_B - 2 T_W) / 2 -> (p - 1) t/6 at T_F = T_B = T_W = t/3, against ZB-H1's
+  (p - 1) t/3 and 1F1B's (p - 1) t. Activation memory is 1F1B's peak, p micro-batches of a stage (2p chunk
+  activations on rank 0, the paper's point: min(p, m) in flight); one stage's parameters per rank. Needs
+  PP > 1 and exactly 2 chunks per rank (--vpp 2). Rank 0 fills its warm-up with 2p - 1 chunk forwards before
+  the first micro-batch returns (Fig. 8), so the schedule needs m >= 2p - 1 micro-batches; with fewer, the
+  warm-up cannot be filled and it is refused (like Megatron's interleaving below p); the bubble there falls
+  back to ZB-H1's unfilled (p - 1)(T_F + T_B).
 * DualPipe (DeepSeek-V3, arXiv:2412.19437 Sec. 3.2.1, Table 2): micro-batches enter from both ends; rank i
   holds stages i and p-1-i, so every rank keeps 2x the parameters of a stage and p + 1 micro-batches of
   activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
@@ -145,6 +159,21 @@ def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage
     return np.where(m >= p, (p - 1.0) * (f + b - w), (p - 1.0) * (f + b))
 
 
+def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
+    p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
+    f, b, w = (share * t for share in ZB_SPLIT)
+    steady = (p - 1.0) * np.maximum(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
+    return np.where(m >= 2.0 * p - 1.0, steady, (p - 1.0) * (f + b))
+
+
+def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
+    return np.asarray((np.asarray(pp) > 1) & (np.asarray(vpp) == 2), dtype=np.bool_)
+
+
+def _zb_v_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    return np.asarray(np.asarray(micro_batches) >= 2 * np.asarray(pp) - 1, dtype=np.bool_)
+
+
 def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
     return np.asarray((np.asarray(pp) > 1) & (np.asarray(vpp) == 1), dtype=np.bool_)
 
@@ -179,6 +208,10 @@ PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
         "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)"),
     Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
                                   "needs PP > 1 and no virtual stages (--vpp 1)"),
+    Schedule.ZB_V: ScheduleModel(
+        _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)",
+        _zb_v_batches_valid, "needs at least 2 PP - 1 micro-batches per step (rank 0 fills its warm-up with "
+        "2 PP - 1 chunk forwards before the first micro-batch returns; Qi et al. 2024 Sec. 6)"),
     Schedule.DUALPIPE: ScheduleModel(
         _dualpipe_bubble, _dualpipe_in_flight, _dualpipe_valid, "needs an even PP > 1 and --vpp 1",
         _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least PP (fed from both ends)",

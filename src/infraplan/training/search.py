@@ -6,10 +6,13 @@ mode, ZeRO stage, dtype, the rank-to-node order (PP or DP outermost) where both 
 pipeline schedule (every registered one, or those asked for). The axes are declared once, in `training.axes`.
 Plans are rows (`axes.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
 array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (rows, pairs, ZeRO)
-runs through the single estimate's element-wise model code once, the per-layer and traffic terms once per row.
-Invalid plans are masked by the same rules that reject a user's plan; memory is priced first and rows with no
-fitting plan are dropped before the step time; the top K come from a partition, ties broken in the order of
-the full cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
+runs through the single estimate's element-wise model code, the per-layer and traffic terms once per row (the
+per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `step_time._per_layer`).
+The grid goes in blocks of about `CHUNK_PLANS` plans, so its temporaries are reused heap memory rather than fresh
+pages; the keys of all blocks share one buffer (no padding, no copies). Invalid plans are masked by the same
+rules that reject a user's plan; memory is priced first and rows with no fitting plan are dropped before the
+step time; the top K come from a partition of each block's smallest keys, ties broken in the order of the full
+cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.schedules import schedule_violations
 from infraplan.training.step_time import step_time
 
-# float64 grid arrays alive at once while one PP group is evaluated (memory terms, step-time terms, keys)
+# float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
 GRID_ARRAYS = 40
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
+# plans per evaluated block (rows x pairs x ZeRO stages): ~8 MB float64 temporaries
+CHUNK_PLANS = 1 << 20
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
@@ -61,6 +66,7 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
     numbers."""
     args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
             "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
+            "--etp", str(config.etp),
             "--vpp", str(config.vpp), "--seq-len", str(config.seq_len), "--global-batch", str(config.global_batch),
             "--micro-batch", str(config.micro_batch), "--recompute", config.recompute, "--zero", str(config.zero),
             "--dtype", config.dtype, "--attention", config.attention, "--order", config.order,
@@ -91,30 +97,55 @@ def _grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: n
 
 
 @dataclass
+class _Part:
+    """One evaluated block: its rows, their (vpp, schedule) pairs, and where its (B, K, Z) keys start."""
+
+    start: int
+    rows: np.ndarray  # (B,) row indices
+    vpp: np.ndarray  # (B, K)
+    schedule: np.ndarray  # (B, K)
+
+
+@dataclass
 class _Found:
     """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
-    full enumeration would."""
+    full enumeration would.
+
+    `keys` holds every part's (B, K, Z) grid flattened, back to back (inf: not a fitting plan); `step_s` the
+    step times in the same layout (the keys themselves under the time objective).
+    """
 
     grid: RowGrid
     evaluated: int = 0
     feasible: int = 0
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (B,) row indices
-    vpp: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
-    schedule: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))  # (B, K)
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B, K, Z) flattened, inf: not a fitting plan
-    step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (B, K, Z) flattened step times
+    parts: list[_Part] = field(default_factory=list)
+    take: int = 1  # the first pool size `best` asks for
+    smallest: list[np.ndarray] = field(default_factory=list)  # each block's `take` smallest keys
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
+        starts = np.array([p.start for p in self.parts], dtype=np.int64)
+        which = np.searchsorted(starts, flat, side="right") - 1
+        row, pair, vpp, schedule, z = (np.zeros(flat.size, dtype=np.int64) for _ in range(5))
+        for i, part in enumerate(self.parts):
+            at = np.flatnonzero(which == i)
+            if at.size:
+                b, pair[at], z[at] = np.unravel_index(flat[at] - part.start,
+                                                      (part.rows.size, part.vpp.shape[1], self.grid.zero.size))
+                row[at], vpp[at], schedule[at] = part.rows[b], part.vpp[b, pair[at]], part.schedule[b, pair[at]]
+        return row, pair, vpp, schedule, z
 
     def plans(self, flat: np.ndarray) -> PlanArrays:
-        """The plans at these flat (B, K, Z) positions."""
-        b, pair, z = np.unravel_index(flat, (self.rows.size, self.vpp.shape[1], self.grid.zero.size))
-        return replace(self.grid.rows.take(self.rows[b]), vpp=self.vpp[b, pair], schedule=self.schedule[b, pair],
-                       zero=self.grid.zero[z])
+        """The plans at these flat positions."""
+        row, _, vpp, schedule, z = self._locate(flat)
+        return replace(self.grid.rows.take(row), vpp=vpp, schedule=schedule, zero=self.grid.zero[z])
 
     def _ranked(self, pool: np.ndarray) -> np.ndarray:
         """`pool` sorted by key, ties in the order of the full cartesian enumeration."""
         g = self.grid
-        b, pair, z = np.unravel_index(pool, (self.rows.size, self.vpp.shape[1], g.zero.size))
-        row = self.rows[b]
+        row, pair, _, _, z = self._locate(pool)
         rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
         return pool[np.lexsort((rank, self.keys[pool]))]
 
@@ -125,15 +156,17 @@ class _Found:
         keys (doubling their number until `top` are within the ceiling or every fitting plan is checked).
         """
         keys = self.keys
-        finite = np.flatnonzero(np.isfinite(keys))
         take = max(4 * top, 1)
         while True:
-            pool = finite
-            if finite.size > take:  # everything tying with the take-th key stays in: ties break by rank below
-                pool = finite[keys[finite] <= np.partition(keys[finite], take - 1)[take - 1]]
+            if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
+                # the take smallest of all are among each block's take smallest (kept while evaluating)
+                smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]
+                pool = np.flatnonzero(keys <= np.partition(smallest, take - 1)[take - 1])
+            else:
+                pool = np.flatnonzero(keys < np.inf)
             over = beyond(self.plans(pool), self.step_s[pool]) if pool.size else np.zeros(0, dtype=bool)
             within = pool[~over]
-            if within.size >= top or pool.size == finite.size:
+            if within.size >= top or pool.size == self.feasible:
                 break
             take *= 2
         picked = self._ranked(within)[:top]
@@ -143,7 +176,7 @@ class _Found:
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
-                 progress: Callable[[int, int], None] | None) -> _Found:
+                 progress: Callable[[int, int], None] | None, take: int = 1) -> _Found:
     """Evaluate every plan of the grid as one (rows, (vpp, schedule) pairs, ZeRO stages) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
@@ -151,7 +184,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
     layer and traffic terms are computed once per row, indexed by grid order without sorting).
     """
-    found = _Found(grid)
+    found = _Found(grid, take=take)
     rows = grid.rows
     valid = valid_mask(shape, rows)  # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0)
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
@@ -164,25 +197,38 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     schedule_table = np.array([np.pad(grid.stages[p][1], (0, width - grid.stages[p].shape[1]),
                                       constant_values=one_f_one_b) for p in pps])
     real = np.array([np.arange(width) < grid.stages[p].shape[1] for p in pps])
-    # PP values with similar pair counts share one padded grid (each grid is one pass of the model code)
-    buckets: list[list[int]] = []
-    for i, p in enumerate(pps):
-        if buckets and grid.stages[p].shape[1] >= BUCKET_FILL * grid.stages[pps[buckets[-1][0]]].shape[1]:
-            buckets[-1].append(i)
-        else:
-            buckets.append([i])
     by_pp = np.asarray(pps)
     sorter = np.argsort(by_pp)
     table_of = np.zeros(rows.pp.shape, dtype=np.int64)  # each row's line in the pair tables
     table_of[valid] = sorter[np.searchsorted(by_pp[sorter], rows.pp[valid])]
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    done, total = 0, int(valid.sum())
-    for bucket in buckets:
-        index = np.flatnonzero(valid & np.isin(table_of, bucket))
+    # PP values with similar pair counts share one padded grid (each grid is one pass of the model code), and so
+    # do any while the padded grid stays within one block (a pass costs more than a small block's padding)
+    line_rows = np.bincount(table_of[valid], minlength=len(pps))
+    buckets: list[list[int]] = []
+    for i, p in enumerate(pps):
+        widest = grid.stages[pps[buckets[-1][0]]].shape[1] if buckets else 0
+        small = buckets and (line_rows[buckets[-1]].sum() + line_rows[i]) * widest * grid.zero.size <= CHUNK_PLANS
+        if buckets and (small or grid.stages[p].shape[1] >= BUCKET_FILL * widest):
+            buckets[-1].append(i)
+        else:
+            buckets.append([i])
+    members = [np.flatnonzero(valid & np.isin(table_of, bucket)) for bucket in buckets]
+    widths = [grid.stages[pps[bucket[0]]].shape[1] for bucket in buckets]
+    # one buffer for every bucket's keys (and step times under the memory objective), filled bucket by bucket
+    capacity = sum(index.size * k for index, k in zip(members, widths, strict=True)) * grid.zero.size
+    require_memory(capacity * 8.0 * (1 if objective == "time" else 2), f"a search over {capacity:,} plans",
+                   "narrow it with --dtype or --schedule, or search fewer GPU counts")
+    found.keys = np.empty(capacity)
+    found.step_s = found.keys if objective == "time" else np.empty(capacity)
+    used, done, total = 0, 0, int(valid.sum())
+    # rows in chunks of at most CHUNK_PLANS plans: the grid's temporaries then come from (and go back to) the
+    # allocator's heap instead of fresh pages from the kernel for every array
+    chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
+              for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
+    for index, k in chunks:
         if not index.size:
             continue
         done += index.size
-        k = grid.stages[pps[bucket[0]]].shape[1]
         at = table_of[index]
         size = index.size * k * grid.zero.size
         require_memory(size * 8.0 * GRID_ARRAYS, f"a search over {size:,} plans",
@@ -201,19 +247,19 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
             index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[keep]
             plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
-            key = np.where(fits, t if objective == "time" else memory[keep], np.inf)
-            pad = ((0, 0), (0, width - k), (0, 0))
-            parts.append((index, vpp_table[at[keep]], schedule_table[at[keep]],
-                          np.pad(key, pad, constant_values=np.inf),
-                          np.pad(np.broadcast_to(t, fits.shape), pad, constant_values=np.inf)))
+            n = fits.size
+            key = found.keys[used:used + n].reshape(fits.shape)
+            np.copyto(key, t if objective == "time" else memory[keep])
+            key[~fits] = np.inf
+            finite = key[fits]
+            found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
+            if objective != "time":
+                np.copyto(found.step_s[used:used + n].reshape(fits.shape), t)
+            found.parts.append(_Part(used, index, vpp, schedule))
+            used += n
         if progress is not None:
             progress(done, total)
-    if parts:
-        found.rows = np.concatenate([p[0] for p in parts])
-        found.vpp = np.concatenate([p[1] for p in parts])
-        found.schedule = np.concatenate([p[2] for p in parts])
-        found.keys = np.concatenate([p[3].reshape(-1) for p in parts])
-        found.step_s = np.concatenate([p[4].reshape(-1) for p in parts])
+    found.keys, found.step_s = found.keys[:used], found.step_s[:used]
     return found
 
 
@@ -248,7 +294,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
-    found = _search_grid(shape, cluster, grid, profile, objective, progress)
+    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))
     evaluated = found.evaluated
 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:

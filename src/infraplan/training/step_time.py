@@ -96,6 +96,9 @@ CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVID
 # target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
 # logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
 CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
+# layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
+# and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
+STRIDE_ONLY_KEYS = ("pp", "order")
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -169,7 +172,8 @@ def _layout(plan: PlanArrays, fp8: np.ndarray, stack: Stack | None = None) -> La
     cast_bytes = _recipe_column(plan, lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share))
     moe = (stack or resolve_stack(None, "training")).moe
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
-                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.dp_stride, fp8_casts=fp8,
+                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
+                  etp=plan.expert_tp, folded=plan.folded,
                   cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
 
 
@@ -197,6 +201,15 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     Also `host_fwd` / `host_bwd`: host issue seconds of the layer's kernels (exposed by `host_exposed_time`).
     """
     stack = stack or resolve_stack(None, "training")
+    times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
+    return _with_ep_comm(times, _collective_times(fabric, ep_records, "ep"), plan.recompute == Recompute.FULL, stack)
+
+
+def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+                        precision: tuple[np.ndarray, np.ndarray], host_dispatch_s: float,
+                        stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+    """`layer_times` but the EP all-to-all, and its records (the only term that depends on the EP rank stride,
+    so on PP and the rank order): the search prices these once per distinct stride-free row."""
     fp8 = precision[1] < 2.0
     lay = _layout(plan, fp8, stack)
     ops = layer_ops(shape, lay)
@@ -210,7 +223,6 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens)
     tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp")
-    ep_fwd = _collective_times(fabric, ops.collectives_fwd, "ep") + np.zeros(len(plan))
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp")
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")
     # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
@@ -239,8 +251,6 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         "tp_bwd": tp_fwd + np.where(full, tp_fwd, 0.0),
         "cp_fwd": cp_fwd,
         "cp_bwd": cp_bwd + np.where(full, cp_fwd, 0.0),
-        "ep_fwd": ep_fwd,
-        "ep_bwd": ep_fwd + np.where(full, ep_fwd, 0.0),
     }
     # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
     # SMs the communication kernels occupy while it runs
@@ -249,6 +259,21 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
         hidden = np.minimum(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
+    ops_fwd, ops_bwd = _kernel_counts(ops, plan)
+    recomputed = np.where(full, extra_fwd, 0.0)
+    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
+        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
+                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
+    return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
+
+
+def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndarray,
+                  stack: Stack) -> dict[str, np.ndarray]:
+    """`times` with the EP all-to-all (`ep_fwd` seconds forward; backward the same, again under full recompute)."""
+    out = dict(times)
+    out["ep_fwd"] = ep_fwd + np.zeros(np.shape(out["compute_fwd"]))
+    out["ep_bwd"] = out["ep_fwd"] + np.where(full, out["ep_fwd"], 0.0)
     # EP dispatch/combine overlap (DeepEP-style, `Stack.moe`): the hidden share runs under the layer's compute
     # (never longer than it), which loses the SMs the communication kernels hold meanwhile
     moe = stack.moe
@@ -258,12 +283,6 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
             hidden = np.minimum(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])
             out[f"ep_{phase}"] = out[f"ep_{phase}"] - hidden
             out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * ep_sm / (1.0 - ep_sm)
-    # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
-    ops_fwd, ops_bwd = _kernel_counts(ops, plan)
-    recomputed = np.where(full, extra_fwd, 0.0)
-    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
-        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
-                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
     return out
 
 
@@ -394,11 +413,31 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
                stack: Stack) -> dict[str, np.ndarray]:
-    """Layer and head times, computed once per distinct LAYER_KEYS row."""
+    """Layer and head times, computed once per distinct LAYER_KEYS row.
+
+    Within those rows, PP and the rank order (`STRIDE_ONLY_KEYS`) change only the EP all-to-all (through its
+    rank stride) and the stage split: everything else is priced once per distinct row of the other layer keys
+    (a search has ~5-15x fewer of them) and spread back; the all-to-all and the split run on every row.
+    """
     def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
-        precision = precision_of(distinct)
-        times = layer_times(shape, rates, fabric, distinct, precision, fabric.host_kernel_dispatch_s, stack)
-        times.update(head_times(shape, rates, distinct, precision, stack, fabric.host_kernel_dispatch_s))
+        host_s = fabric.host_kernel_dispatch_s
+        free = _distinct_rows([getattr(distinct, k) for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS])
+        once = distinct if free is None else distinct.take(free[0])
+        precision = precision_of(once)
+        times, ep_records = _layer_times_but_ep(shape, rates, fabric, once, precision, host_s, stack)
+        times.update(head_times(shape, rates, once, precision, stack, host_s))
+        if free is not None:
+            inverse, n = free[1], free[0].size
+
+            def spread(v: ArrayLike) -> np.ndarray:
+                return np.asarray(np.broadcast_to(np.asarray(v), (n,))[inverse])
+
+            times = {k: spread(v) for k, v in times.items()}
+            stride = _layout(distinct, precision_of(distinct)[1] < 2.0, stack).ep_stride
+            ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask),
+                                       stride=stride) for c in ep_records)
+        times = _with_ep_comm(times, _collective_times(fabric, ep_records, "ep"),
+                              distinct.recompute == Recompute.FULL, stack)
         # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
         # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
         # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
@@ -437,7 +476,7 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
         def over_replicas(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
             t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride, sized=True)
             if shape.is_moe:
-                t = t + collective(fabric, experts * bytes_per_param, p.dp // p.ep, dp_stride * p.ep, sized=True)
+                t = t + collective(fabric, experts * bytes_per_param, p.edp, p.edp_stride, sized=True)
             return t
 
         local_layers = np.ceil(shape.num_layers / p.pp.astype(np.float64))
@@ -445,8 +484,8 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
         def per_layer(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
             t = local_layers * collective(fabric, dense / local_layers * bytes_per_param, p.dp, dp_stride, sized=True)
             if shape.is_moe:
-                t = t + local_layers * collective(fabric, experts / local_layers * bytes_per_param, p.dp // p.ep,
-                                                  dp_stride * p.ep, sized=True)
+                t = t + local_layers * collective(fabric, experts / local_layers * bytes_per_param, p.edp,
+                                                  p.edp_stride, sized=True)
             return np.asarray(t, dtype=np.float64)
 
         return {
@@ -514,8 +553,15 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                         + with_head * lt[f"head_gpu_{phase}"] for phase in ("fwd", "bwd"))
     host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"]
     host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"]
-    host_per_micro_batch = host_exposed_time(host_fwd, host_bwd, gpu_fwd, gpu_bwd, m, ~single,
-                                             fabric.host_kernel_dispatch_s) / m
+    # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
+    # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
+    # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
+    synced = ~single | profile.phase_sync
+    tail = np.where(synced, with_head, 0.0)
+    host_per_micro_batch = (host_exposed_time(host_fwd - tail * lt["head_host_fwd"], host_bwd,
+                                              gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced,
+                                              fabric.host_kernel_dispatch_s)
+                            + m * tail * np.maximum(lt["head_host_fwd"] - lt["head_gpu_fwd"], 0.0)) / m
     stage["other"] = stage["other"] + host_per_micro_batch
     stage_total = sum(stage.values())
     # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the

@@ -17,7 +17,8 @@ Sets:
   awaiting issue 13 with the reason.
 Each case also yields a residual record (accelerator family, stack class, kind) for `catalog/error_bands.yaml`.
 
-Where they stand (issue 12 round 2). vTrain: 12.8 % mean, median 0.89, Spearman 0.981 (was 15.5 %, 0.85, 0.979
+Where they stand (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
+per-phase timer syncs exposed the LM head + loss that close each forward, `Stack.phase_sync`; 15.5 %, 0.85, 0.979
 before eager stacks charged one main-grad accumulation kernel per bias / norm tensor per micro-batch, Megatron's
 DDP hook). The host-bound rows (h1024, micro-batch 1) take ~3.1-3.5 ms per layer (forward, recompute, backward)
 at TP1-TP4, i.e. ~31 us per kernel against the 26 us measured on the lent H100 host (torch 2.11): vTrain's host
@@ -29,8 +30,11 @@ per GPU on a 186 GB GB200, so the real recipes recompute or offload in a way the
 Blackwell GEMM fractions are H100's measured training-shape ones (no Blackwell measurement in the reference).
 Issue 13 round: the MoE router and token-permutation passes (`ops.layer.moe_routing_passes`) and the bf16 LM
 head took the 13 rows from 37.5 % to 31.9 % mean |error| (constant MFU: 26.9 %). Still open: GPT-OSS
-(+42 / +63 / +116 % on GB200 / B200 / H100), DeepSeek-V3 on B200 (+71 %, H017) and on H100 (-27 %, H018,
-whose EP64 outside TP2 spans 16 nodes where Megatron's MoE parallel folding keeps it on 8).
+(+42 / +63 / +116 % on GB200 / B200 / H100), DeepSeek-V3 on B200 (+71 %, H017) and on H100 (H018: -27 % with
+EP64 outside TP2 over 16 nodes; -19 % with MoE parallel folding, ETP 1, EP64 on 8 nodes as Megatron-Bridge
+runs it). Folding also expresses H026 (Qwen3-235B, EP32 over TP2 x DP16: -10.5 %); 14 rows: 29.7 % mean
+|error| (constant MFU 27.9 %). The rows' ETP is not in the source table: 1 is the Megatron-Bridge MoE
+recipes' setting (an assumption, `etp` column).
 """
 
 from __future__ import annotations
@@ -168,7 +172,7 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
                                    vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
                                    micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]),
                                    dtype=r["precision"], stack=FRONTIER_STACK, ep=int(r.get("ep") or 1),
-                                   order=r.get("order") or "tp-cp-pp-dp")
+                                   order=r.get("order") or "tp-cp-pp-dp", etp=int(r["etp"]) if r.get("etp") else None)
         ids.append(r["id"])
         published.append(float(r["value"]))
         predicted.append(result.tokens_per_s_per_gpu)
@@ -185,7 +189,8 @@ FRONTIER_STACK = "nemo-26.04"  # the rows' source: NeMo 25.11-26.06 containers (
 
 # sets other layers score with `score_set`: (module, function) returning (ValidationSet, list[Residual]);
 # a module or function not there yet is skipped (the serving set lives with the serving validation)
-EXTRA_SETS = (("infraplan.validation.serving_hopper", "serving_set"),)
+EXTRA_SETS = (("infraplan.validation.serving_hopper", "serving_set"),
+              ("infraplan.validation.serving_hopper_moe", "serving_moe_set"))
 
 
 def extra_sets() -> list[tuple[ValidationSet, list[Residual]]]:

@@ -30,7 +30,7 @@ def render_plan(r: ServingPlanResult) -> None:
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
     console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
-                  f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}")
+                  f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
     table = Table(title=f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                   f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                   f"TPOT ≤ {fmt_seconds(slo.tpot_s)}", show_header=False)
@@ -84,13 +84,16 @@ def serve_plan(
     no_disaggregation: bool = typer.Option(False, "--no-disaggregation", help="colocated deployments only"),
     requests: int = typer.Option(1500, "--requests", parser=REQUESTS, help="requests per probe simulation"),
     seed: SeedOption = 0,
+    stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
+                                     "sglang-0.x, a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory "
+                                     "rule, scheduler, batch limit [default: trtllm-0.x]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""
     result = search_capacity(model, system, rate, workload=workload, input_len=input_len, output_len=output_len,
                              ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=tuple(x.strip() for x in dtypes.split(",")),
                              batch_caps=_ints(max_batch, "--max-batch"), percentile=percentile, max_gpus=max_gpus,
-                             requests=requests, disaggregation=not no_disaggregation, seed=seed)
+                             requests=requests, disaggregation=not no_disaggregation, seed=seed, stack=stack)
     emit(result, as_json, render_plan)
 
 

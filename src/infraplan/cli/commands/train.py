@@ -108,7 +108,10 @@ def train(
     dp: int | None = typer.Option(None, "--dp", parser=ACCELERATORS,
                                   help="data parallel degree [default: GPUs/(TP·PP·CP)]"),
     cp: int = typer.Option(1, "--cp", parser=PP_OR_TP, help="context parallel degree"),
-    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree (MoE), inside DP"),
+    ep: int = typer.Option(1, "--ep", parser=PP_OR_TP, help="expert parallel degree (MoE), inside DP "
+                           "(or folded over TP x CP x DP with --etp)"),
+    etp: int | None = typer.Option(None, "--etp", parser=PP_OR_TP, help="expert tensor parallel degree (MoE "
+                                   "parallel folding; default: TP, Megatron-Core's default)"),
     vpp: int | None = typer.Option(None, "--vpp", parser=PP_OR_TP, help="virtual (interleaved) stages per pipeline "
                                    "stage (default: chosen for PP >= 4, said in notes; else 1)"),
     seq_len: int = typer.Option(..., "--seq-len", parser=TOKENS, help="sequence length in tokens"),
@@ -133,7 +136,7 @@ def train(
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
                                zero=zero, dtype=dtype, attention=attention, order=order,
-                               sequence_parallel=sequence_parallel, schedule=schedule, stack=stack)
+                               sequence_parallel=sequence_parallel, schedule=schedule, stack=stack, etp=etp)
     if tokens is not None:
         from infraplan.planning.training_run import training_run_totals
 

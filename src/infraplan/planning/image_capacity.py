@@ -1,0 +1,78 @@
+"""Image-generation capacity of one accelerator: the most images/s it serves with p99 image latency <= the SLO.
+
+The diffusion serving model (`serving/diffusion.py`: U-Net denoising steps batched continuously, text encoder on
+admission, VAE decoder on the last step; each accelerator serves on its own) is simulated, as `serve-plan` does
+for LLMs, at Poisson arrivals on one accelerator: for each batch cap that fits memory, the rate is bisected
+between 0 and the offline (saturated) throughput for the highest rate whose p99 latency meets the SLO; the best
+batch cap wins. Devices for a demand of R images/s = ceil(R / capacity), since accelerators serve independently
+(replicas = GPUs, TP 1). Results are cached per (workload, model, system, SLO).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.errors import InputError
+from infraplan.serving.diffusion import estimate_image_serving
+
+DEFAULT_IMAGE_WORKLOAD = "image-generation"
+IMAGE_PROBE_REQUESTS = 1000  # images per probe (Poisson arrivals, seed 0), as serve-plan's probe
+IMAGE_BATCH_CAPS = (1, 2, 4, 8, 16, 32)
+BISECTION_STEPS = 12  # rate resolution: offline throughput / 2^12
+
+
+@dataclass(frozen=True)
+class ImageCapacity:
+    """Images/s one accelerator sustains within the SLO, at which batch cap, and its p99 latency there."""
+
+    images_per_s: float
+    max_batch: int
+    p99_latency_s: float
+    slo_s: float
+    offline_images_per_s: float
+    diffusion_model: str
+
+
+def _p99(workload: str, model: str | None, system: str, rate: float | None, batch: int) -> tuple[float, float]:
+    r = estimate_image_serving(load_workload(workload), system, 1, rate=rate, requests=IMAGE_PROBE_REQUESTS,
+                               max_batch=batch, seed=0, model=model)
+    if not r["fits"]:
+        raise InputError(str(r.get("why")))
+    return float(r["e2e_s"]["p99"]), float(r["images_per_s"])
+
+
+@lru_cache(maxsize=256)
+def image_capacity(workload: str, model: str | None, system: str, slo_s: float | None) -> ImageCapacity | str:
+    """The capacity of one accelerator of `system`, or why it cannot serve the workload within the SLO."""
+    spec = load_workload(workload)
+    if spec.kind != "diffusion":
+        raise InputError(f"workload {workload!r} is not image generation (kind {spec.kind}); use e.g. "
+                         f"{DEFAULT_IMAGE_WORKLOAD!r}")
+    slo = slo_s if slo_s is not None else spec.e2e_slo_s
+    if slo is None:
+        raise InputError(f"workload {workload!r} has no image latency SLO; give latency_slo")
+    best: ImageCapacity | None = None
+    why = "no batch cap fits memory"
+    for batch in IMAGE_BATCH_CAPS:
+        try:
+            _, offline = _p99(workload, model, system, None, batch)
+            low_p99, _ = _p99(workload, model, system, offline * 1e-3, batch)
+        except InputError as exc:
+            why = str(exc)
+            break  # larger batches need more memory still
+        if low_p99 > slo:
+            why = f"one image takes {low_p99:.3g} s at p99, beyond the {slo:g} s SLO"
+            continue
+        lo, hi, at = offline * 1e-3, offline, low_p99
+        for _ in range(BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            p99, _ = _p99(workload, model, system, mid, batch)
+            if p99 <= slo:
+                lo, at = mid, p99
+            else:
+                hi = mid
+        if best is None or lo > best.images_per_s:
+            best = ImageCapacity(lo, batch, at, slo, offline, str(spec.diffusion_model if model is None else model))
+    return best if best is not None else why

@@ -1,0 +1,75 @@
+"""`serve-plan --stack`: the serving stack's KV-memory rule and batch limit size the capacity search."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infraplan.cli import main
+from infraplan.errors import InputError
+from infraplan.serving.capacity import search_capacity
+
+VLLM_YAML = Path(__file__).parents[2] / "src/infraplan/catalog/stacks/vllm-0.x.yaml"
+KW = dict(input_len=2048, output_len=256, ttft_slo=5.0, tpot_slo=0.1, dtypes=("bf16",), batch_caps=(64,),
+          requests=300, disaggregation=False, max_gpus=128)
+
+
+def _variant(tmp_path: Path, name: str, old: str, new: str) -> str:
+    text = VLLM_YAML.read_text()
+    assert old in text
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text.replace(old, new))
+    return str(path)
+
+
+def _gpus(stack: str | None, rate: float = 4.0, **kw: object) -> tuple[int, int, str | None]:
+    r = search_capacity("llama3-70b", "dgx-h100-superpod", rate, stack=stack, **{**KW, **kw})  # type: ignore[arg-type]
+    assert r.feasible and r.gpus is not None and r.deployment is not None
+    return r.gpus, r.deployment.max_batch, r.stack
+
+
+def test_the_default_stack_is_stated_and_the_shipped_ones_run() -> None:
+    assert _gpus(None) == _gpus("trtllm-0.x")
+    assert _gpus(None)[2] == "trtllm-0.x" and _gpus("vllm-0.12.0")[2] == "vllm-0.x"
+    # SGLang's static pool (0.85 of the total at TP4, weights inside it) holds fewer 8k-token requests than
+    # TensorRT-LLM's 0.9 of the memory left after the weights: more replicas at the same rate
+    long = dict(input_len=8192)
+    assert _gpus("sglang-0.x", 8.0, **long)[0] > _gpus("trtllm-0.x", 8.0, **long)[0]
+
+
+def test_a_smaller_kv_memory_share_needs_more_replicas(tmp_path: Path) -> None:
+    tight = _variant(tmp_path, "vllm-tight-kv", "kv_memory_fraction: 0.9", "kv_memory_fraction: 0.55")
+    base, small = _gpus("vllm-0.x"), _gpus(tight)
+    assert small[2] == "vllm-tight-kv"
+    assert small[0] > base[0] and small[1] == base[1] == 64
+
+
+def test_the_stacks_batch_limit_caps_the_batch_and_needs_more_replicas(tmp_path: Path) -> None:
+    capped = _variant(tmp_path, "vllm-batch-8", "offline_max_batch: 1024", "offline_max_batch: 8")
+    base, small = _gpus("vllm-0.x"), _gpus(capped)
+    assert small[1] == 8 and base[1] == 64
+    assert small[0] > base[0]
+
+
+def test_a_training_or_unknown_stack_is_refused() -> None:
+    with pytest.raises(InputError, match="unknown serving stack 'nope'"):
+        search_capacity("llama3-8b", "dgx-h100-superpod", 1.0, stack="nope", **KW)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="without a `serving:` block"):
+        search_capacity("llama3-8b", "dgx-h100-superpod", 1.0, stack="nemo-24.12", **KW)  # type: ignore[arg-type]
+
+
+ARGS = ["serve-plan", "llama3-8b", "--system", "dgx-h100-superpod", "--rate", "2", "--input-len", "1024",
+        "--output-len", "128", "--ttft-slo", "2", "--tpot-slo", "0.1", "--dtypes", "bf16", "--max-batch", "64",
+        "--requests", "200", "--no-disaggregation"]
+
+
+def test_cli_states_the_stack_and_a_bad_name_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ARGS, "--stack", "sglang-0.x", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["stack"] == "sglang-0.x" and out["deployment"]["engine"] == "sglang"
+    assert main([*ARGS, "--stack", "no-such-stack"]) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no-such-stack" in lines[0], captured.err

@@ -1,0 +1,75 @@
+"""The Hopper MoE / MLA serving set: row layouts, what stays awaiting, and the scored set (issue 13 item 8)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.validation import serving_hopper_moe as moe
+from infraplan.validation.sets import EXTRA_SETS
+
+
+def _row(**fields: str) -> dict[str, str]:
+    base = {"id": "x", "backend": "trtllm", "backend_version": "1.1.0rc2.post2",
+            "model_path": "deepseek-ai/DeepSeek-R1", "system": "h200_sxm", "precision": "fp8", "isl": "1024",
+            "osl": "1024", "batch_size": "8", "tp_size": "8",
+            "pp_size": "1", "attention_dp_size": "1", "moe_tp_size": "1", "moe_ep_size": "8"}
+    return {**base, **fields}
+
+
+def test_layouts_map_to_deployments() -> None:
+    inside = moe.moe_deployment(_row())  # TP8 attention, EP8 inside the TP group
+    assert (inside.tp, inside.ep, inside.attention_dp, inside.dtype, inside.kv_dtype) == (8, 8, 1, "fp8", "fp8")
+    wide = moe.moe_deployment(_row(tp_size="1", attention_dp_size="8"))  # DP attention 8 + EP 8 (wide EP)
+    assert (wide.tp, wide.ep, wide.attention_dp, wide.gpus_per_replica) == (1, 8, 8, 8)
+    kimi = moe.moe_deployment(_row(model_path="moonshotai/Kimi-K2.5", backend="vllm", precision="int4",
+                                   moe_tp_size="8", moe_ep_size="1"))
+    assert (kimi.dtype, kimi.kv_dtype, kimi.ep, kimi.stack) == ("int4", "bf16", 1, "vllm-0.x")
+
+
+def test_rows_not_expressible_say_why() -> None:
+    assert "no HF config" in (moe.why_not(_row(model_path="zhipuai/GLM-5")) or "")
+    assert "several HGX nodes" in (moe.why_not(_row(tp_size="64", moe_tp_size="8")) or "")
+    assert "not stated in full" in (moe.why_not(_row(tp_size="1", attention_dp_size="", moe_tp_size="2",
+                                                      moe_ep_size="1")) or "")
+    assert moe.why_not(_row()) is None
+
+
+def test_every_row_is_run_or_awaiting() -> None:
+    run, waiting = moe.sampled_rows(1)
+    assert len(run) + len(waiting) == len(moe.load_rows()) == 815
+    assert {r["model_path"] for r in run} == set(moe.MODELS)
+    assert all(moe.why_not(r) is None for r in run) and all(moe.why_not(r) for r in waiting)
+    half, _ = moe.sampled_rows(2)  # deterministic: every other row of each group, the first one kept
+    assert len(run) / 2 <= len(half) <= len(run) / 2 + len({moe.group_of(r) for r in run})
+    assert half[0] is not None and half[0]["id"] == run[0]["id"]
+
+
+def test_wide_ep_rank_holds_an_eighth_of_the_experts() -> None:
+    """Wide EP: the roofline's weights per GPU shrink with the EP group; the MLA latent is the KV read."""
+    tp8 = moe.roofline_work(_row(moe_tp_size="8", moe_ep_size="1"))
+    wide = moe.roofline_work(_row(tp_size="1", attention_dp_size="8"))
+    ratio = wide["tpot_s"] / tp8["tpot_s"]
+    assert 1.0 < ratio < 3.0  # attention and dense layers replicated per rank, experts sharded over 8
+
+
+@pytest.fixture(scope="module")
+def scored():  # type: ignore[no-untyped-def]
+    return moe.serving_moe_set()
+
+
+def test_set_scores_ttft_and_tpot_of_every_row_against_the_roofline(scored) -> None:  # type: ignore[no-untyped-def]
+    result, residuals = scored
+    run, _ = moe.sampled_rows()
+    assert result.name == moe.SET_NAME and result.kind == "serving"
+    assert result.cases == 2 * len(run) == 2 * len(residuals)
+    assert result.gate_mean_abs_error == moe.GATE_MEAN_ERROR == 0.15
+    assert result.awaiting and any("GLM-5" in a for a in result.awaiting)
+    assert np.isfinite(result.mean_abs_error) and result.beats_baseline  # 0.35 vs 0.53 (report)
+    assert ("infraplan.validation.serving_hopper_moe", "serving_moe_set") in EXTRA_SETS
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 35 % mean |error| (lock-step waves, attention-DP "
+                                       "stalls, GPT-OSS weight-only kernels; see the module report)")
+def test_set_meets_the_issue_13_gate(scored) -> None:  # type: ignore[no-untyped-def]
+    assert scored[0].passes_gate
