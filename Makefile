@@ -38,14 +38,18 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 		echo "make browser: no chromium installed; the browser tests will skip"; }
 
-# The CI gates: lint, types (strict on hardware/ops/training/network), import layers and cycles, then the tests
-# on every core (pytest-xdist; `make test WORKERS=0` runs them in this process, e.g. under a debugger).
+# The CI gates: lint, import layers and cycles, then the tests on every core (pytest-xdist; `make test WORKERS=0`
+# runs them in this process, e.g. under a debugger) with the type check (strict on hardware/ops/training/network)
+# running beside them: mypy's report prints after pytest's, and the target fails if either fails.
 WORKERS ?= auto
 test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n $(WORKERS)
+	@log=$$(mktemp); $(BIN)/mypy >$$log 2>&1 & mypy_pid=$$!; \
+	echo "$(BIN)/mypy (in the background) and $(BIN)/python -m pytest -q -n $(WORKERS)"; \
+	$(BIN)/python -m pytest -q -n $(WORKERS); tests=$$?; \
+	wait $$mypy_pid; types=$$?; echo "mypy:"; cat $$log; rm -f $$log; \
+	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,33 +1,72 @@
 """Single estimate: `estimate_training` in process with caches warm, and `infraplan train ... --json` as a process.
 
 Llama 3 405B on 16,384 H100 of the meta-genai-roce-24k cluster (the `make demo` plan). Times are the median of
-repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process).
+repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process). Also
+printed, without a goal: the Python function calls per estimate (cProfile), and the cost per plan when a whole
+request of plans goes through the array path at once (`evaluate_plans` on 4,096 valid plans of the search space
+of the same model and system: what a sweep pays per plan).
 Goals (issue 18): <= 0.3 ms in process; <= 0.5 s for the whole `train` process.
 """
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import statistics
 import subprocess
 import sys
 import time
 
-from infraplan.training.estimate import estimate_training
+from infraplan.catalog import load_model
+from infraplan.cluster import Cluster
+from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.plan import valid_mask
+from infraplan.training.search import enumerate_plans
 
 GOAL_IN_PROCESS_S = 0.3e-3
 GOAL_PROCESS_S = 0.5
+MODEL, SYSTEM, GPUS = "llama3-405b", "meta-genai-roce-24k", 16384
 PLAN = dict(tp=8, pp=16, cp=1, vpp=7, seq_len=8192, global_batch=2048, micro_batch=1, recompute="none", zero=3,
             dtype="bf16")
-ARGS = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
+ARGS = ["train", MODEL, "--system", SYSTEM, "--gpus", str(GPUS), "--tp", "8", "--pp", "16",
         "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
+BATCH_PLANS = 4096
+
+
+def _estimate() -> None:
+    estimate_training(MODEL, SYSTEM, GPUS, **PLAN)  # type: ignore[arg-type]
+
+
+def calls_per_estimate(runs: int = 20) -> float:
+    """Python and C function calls one estimate makes (cProfile's count)."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(runs):
+        _estimate()
+    profile.disable()
+    return float(pstats.Stats(profile).total_calls) / runs  # type: ignore[attr-defined]
+
+
+def batch_seconds_per_plan() -> float:
+    """CPU seconds per plan of one `evaluate_plans` call on BATCH_PLANS valid plans (median of 5)."""
+    shape, cluster = load_model(MODEL), Cluster.resolve(SYSTEM)
+    plans = enumerate_plans(shape, GPUS, 8192, 2048, ["bf16"], 8)
+    plans = plans.take(valid_mask(shape, plans).nonzero()[0][:BATCH_PLANS])
+    evaluate_plans(shape, cluster, plans)
+    samples = []
+    for _ in range(5):
+        start = time.process_time()
+        evaluate_plans(shape, cluster, plans)
+        samples.append(time.process_time() - start)
+    return statistics.median(samples) / len(plans)
 
 
 def main() -> None:
-    estimate_training("llama3-405b", "meta-genai-roce-24k", 16384, **PLAN)  # type: ignore[arg-type]
+    _estimate()
     samples = []
     for _ in range(200):
         start = time.process_time()
-        estimate_training("llama3-405b", "meta-genai-roce-24k", 16384, **PLAN)  # type: ignore[arg-type]
+        _estimate()
         samples.append(time.process_time() - start)
     in_process = statistics.median(samples)
     walls = []
@@ -37,7 +76,10 @@ def main() -> None:
                        capture_output=True)
         walls.append(time.perf_counter() - start)
     process = min(walls)
-    print(f"single_estimate: in process {in_process * 1e3:.2f} ms (goal {GOAL_IN_PROCESS_S * 1e3:.1f} ms)")
+    print(f"single_estimate: in process {in_process * 1e3:.2f} ms (goal {GOAL_IN_PROCESS_S * 1e3:.1f} ms), "
+          f"{calls_per_estimate():,.0f} function calls per estimate")
+    per_plan_us = batch_seconds_per_plan() * 1e6
+    print(f"single_estimate: a request of {BATCH_PLANS} plans through the array path {per_plan_us:.1f} us per plan")
     print(f"single_estimate: train --json process {process:.2f} s (goal {GOAL_PROCESS_S} s)")
     if in_process > GOAL_IN_PROCESS_S or process > GOAL_PROCESS_S:
         print("single_estimate: FAILED a goal")

@@ -76,7 +76,7 @@ def test_fleet_sums_its_sites_and_counts_h100_equivalents(tmp_path):
 @pytest.fixture(scope="module")
 def llama_16k():
     return estimate_training("llama3-405b", "meta-genai-roce-24k", 16384, tp=8, pp=16, vpp=7, seq_len=8192,
-                             global_batch=2048, zero=3)
+                             global_batch=2048, zero=3, stack="meta-llama3")  # Meta's run: balanced split
 
 
 def test_training_run_totals_are_consistent(llama_16k):

@@ -79,3 +79,27 @@ def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, object
     assert [r.config for r in chunked.top] == [r.config for r in whole.top]
     assert [r.step_time_s for r in chunked.top] == [r.step_time_s for r in whole.top]
     assert [r.memory_per_gpu_bytes for r in chunked.top] == [r.memory_per_gpu_bytes for r in whole.top]
+
+
+def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`training.row_memo`: rows priced in one block are looked up in the next, with the same bits as a search
+    that prices every block's rows afresh, and fewer rows priced in all."""
+    args = ("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64)
+    monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many blocks, sharing stride-free rows across PP
+    priced: list[int] = []
+    original = step_time._layer_times_but_ep
+
+    def counting(*a: object, **k: object) -> object:
+        priced.append(len(a[3]))  # type: ignore[arg-type]
+        return original(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(step_time, "_layer_times_but_ep", counting)
+    shared = search_plans(*args, dtype="bf16", top=10)
+    shared_rows = sum(priced)
+    priced.clear()
+    monkeypatch.setattr(step_time.RowMemo, "active", staticmethod(lambda: None))
+    fresh = search_plans(*args, dtype="bf16", top=10)
+    assert shared_rows < sum(priced)
+    assert (shared.evaluated, shared.feasible) == (fresh.evaluated, fresh.feasible)
+    assert [r.config for r in shared.top] == [r.config for r in fresh.top]
+    assert [r.step_time_s for r in shared.top] == [r.step_time_s for r in fresh.top]

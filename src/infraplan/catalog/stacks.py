@@ -24,6 +24,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and DeepEP-style dispatch/combine overlap.
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
+* `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
+  `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
+  and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`).
@@ -45,6 +48,7 @@ from infraplan.errors import InputError
 StackKind = Literal["training", "serving"]
 Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
+PipelineSplit = Literal["even", "balanced"]
 REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
 
 DEFAULT_TRAINING_STACK = "megatron-core-0.8"
@@ -101,12 +105,16 @@ class MoeRouting(Spec):
     kernels overlapped with the attention / expert compute of another micro-batch, DeepSeek-V3 arXiv:2412.19437
     sec. 3.2; Megatron-core `overlap_moe_expert_parallel_comm`), at most that compute;
     `overlap_sm_fraction`: SMs the communication kernels take meanwhile (DeepSeek-V3: 20 of 132 H800 SMs).
+    `dispatcher`: "alltoall" (NCCL all-to-all, one copy per routed expert) or "deepep" (DeepEP normal kernels,
+    Megatron-core `moe_token_dispatcher_type: flex`: a token crosses the scale-out network once per destination
+    node and is forwarded to that node's experts over NVLink; `training.step_time.deepep_node_dedup`).
     """
 
     load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
     capacity_factor: float | None = Field(None, ge=1.0, le=8.0)
     dispatch_overlap_fraction: float = Field(0.0, ge=0, le=1)
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
+    dispatcher: Literal["alltoall", "deepep"] = "alltoall"
 
     @property
     def load_factor(self) -> float:
@@ -140,6 +148,15 @@ class Stack(Spec):
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     custom_all_reduce: bool = False
+    pipeline_split: PipelineSplit = Field(
+        "even", description="how layers are cut into pipeline stages: even (Megatron-Core / NeMo default: L / PP per "
+        "stage, embedding on the first and LM head + loss on the last on top) or balanced (whole layers moved off "
+        "the end stages to minimise the heaviest, `training.schedules.heaviest_stage`)")
+    account_for_embedding_in_pipeline_split: bool = Field(
+        False, description="even split: the embedding counts as one layer (the first stage builds one fewer), "
+        "Megatron-Core's TransformerConfig flag of that name")
+    account_for_loss_in_pipeline_split: bool = Field(
+        False, description="even split: the LM head + loss count as one layer (the last stage builds one fewer)")
     serving: ServingProfile | None = None
 
     @property

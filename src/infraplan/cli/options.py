@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from pydantic import Field, TypeAdapter, ValidationError
@@ -32,6 +32,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_TOKENS,
     MAX_TOP,
 )
+from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
 
 
 class Bounded:
@@ -104,7 +105,10 @@ TrainDtype = Literal["bf16", "fp8", "mxfp8", "nvfp4"]
 Recompute = Literal["none", "selective", "full"]
 Attention = Literal["flash", "unfused"]
 RankOrder = Literal["tp-cp-pp-dp", "tp-cp-dp-pp"]
-PipelineSchedule = Literal["1f1b", "interleaved", "zb-h1", "dualpipe", "zb-v"]
+if TYPE_CHECKING:
+    PipelineSchedule = str
+else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by the Schedule enum)
+    PipelineSchedule = Literal[Schedule.labels()]
 CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
 ServeDtype = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]

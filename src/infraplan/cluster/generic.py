@@ -46,6 +46,13 @@ def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
     return node, "ethernet", GENERIC_COLLECTIVE_EFFICIENCY
 
 
+def fabric_radix(network: Network | None) -> int:
+    """Switch radix of a generic Clos on a system's node: its own leaf switch (one at the node's NIC port speed: an
+    HDR node's 40-port QM8700, not a 400G radix), else the catalog's default radix."""
+    leaf = network.tiers[0].switch_radix if network is not None and network.tiers else None
+    return leaf or load_network_cost().default_switch_radix
+
+
 def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkTier], int]:
     """(tiers, accelerators the fabric is built for) of a non-blocking folded Clos over whole nodes."""
     gpn, nics = node.accelerators_per_node, max(node.nics_per_node, 1)
@@ -83,7 +90,8 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
     if count <= 0:
         raise InputError(f"accelerator count must be positive, got {count}")
     node, kind, efficiency = generic_node(acc)
-    tiers, built = clos_tiers(count, node, load_network_cost().default_switch_radix)
+    ref = reference_system(acc.name)
+    tiers, built = clos_tiers(count, node, fabric_radix(ref.network if ref is not None else None))
     return System(name=f"{acc.name}-generic-{built}",
                   display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",
                   source="generic system built from the accelerator preset (cluster/generic.py)",

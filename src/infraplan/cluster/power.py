@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from infraplan.catalog.facility_loader import CoolingType, load_hardware_cost, load_network_cost
 from infraplan.catalog.schemas import Accelerator, Network, System
-from infraplan.cluster.generic import clos_tiers
+from infraplan.cluster.generic import clos_tiers, fabric_radix
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import ClosTopology, build_topology
@@ -163,7 +163,7 @@ def fabric_system(layout: ServerLayout, accelerators: int) -> System:
     if not layout.generic:
         return layout.system
     system = layout.system
-    tiers, built = clos_tiers(accelerators, system.node, load_network_cost().default_switch_radix)
+    tiers, built = clos_tiers(accelerators, system.node, fabric_radix(system.network))
     network = Network(kind=system.network.kind, tiers=tiers, collective_efficiency=system.network.collective_efficiency)
     return system.model_copy(update={"network": network, "total_accelerators": built,
                                      "name": f"{layout.accelerator.name}-generic-{built}"})

@@ -12,17 +12,72 @@ large-GEMM rate (MAMF); the overhead term is why tiny GEMMs do. Every parameter 
 
 Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak and never
 materialises the s x s score matrix. Element-wise kernels are memory-bound.
+
+Speed (issue 18): each formula is written once against a small math namespace (`_NUMPY` or `_FLOATS`); a call
+whose inputs all hold one element (a single estimate) runs it on Python floats, avoiding ~1 us of numpy overhead
+per operation, with the same IEEE operations in the same order (`np.log2` for the logarithm), so the results are
+bit-identical to the array path (tests/hardware/test_kernel_fast_path.py).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator
 
 ArrayLike = np.ndarray | float | int
+
+
+@dataclass(frozen=True)
+class MathOps:
+    """The element-wise operations the kernel formulas use: numpy ufuncs, or their Python-float equivalents."""
+
+    maximum: Callable[[Any, Any], Any]
+    minimum: Callable[[Any, Any], Any]
+    ceil: Callable[[Any], Any]
+    log2: Callable[[Any], Any]
+    where: Callable[[Any, Any, Any], Any]
+
+
+_NUMPY = MathOps(np.maximum, np.minimum, np.ceil, np.log2, np.where)
+# max/min of two non-NaN floats equal np.maximum/np.minimum; np.log2 keeps numpy's rounding (math.log2 differs by an
+# ulp on some inputs); the ceiling stays a float so every later product is the array path's float product
+_FLOATS = MathOps(max, min, lambda x: float(math.ceil(x)), lambda x: float(np.log2(x)),
+                  lambda c, a, b: a if c else b)
+
+
+def one_element(*values: Any) -> tuple[list[float], int] | None:
+    """The values as Python floats and the largest ndim among them when each holds exactly one element (numbers,
+    numpy scalars or one-element arrays); None otherwise (the array path)."""
+    floats: list[float] = []
+    ndim = 0
+    for v in values:
+        kind = type(v)
+        if kind is float or kind is int:
+            floats.append(float(v))
+        elif kind is np.ndarray:
+            if v.size != 1:
+                return None
+            if v.ndim > ndim:
+                ndim = v.ndim
+            floats.append(float(v.item()))
+        elif isinstance(v, float | int | np.number):
+            floats.append(float(v))
+        else:
+            return None
+    return floats, ndim
+
+
+def as_array(value: float, ndim: int) -> np.ndarray:
+    """A float result in the shape the array path gives one-element inputs of at most `ndim` dimensions."""
+    if ndim == 1:
+        return np.array([value])
+    return np.array(value) if ndim == 0 else np.full((1,) * ndim, value)
 
 
 @dataclass(frozen=True)
@@ -63,18 +118,32 @@ def gemm_time(
 
     `matmul_flops_per_s` overrides the rate per element (plans mixing bf16 and fp8 in one array).
     """
+    rate = rates.matmul_flops_per_s if matmul_flops_per_s is None else matmul_flops_per_s
+    scalars = one_element(m, n, k, bytes_per_element, rate)
+    if scalars is not None:
+        (fm, fn, fk, fb, fr), ndim = scalars
+        return as_array(_gemm(_FLOATS, rates, fm, fn, fk, None, fb, fr), ndim)
     m, n, k = np.asarray(m, dtype=np.float64), np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
+    return np.asarray(_gemm(_NUMPY, rates, m, n, k, None, bytes_per_element, rate))
+
+
+def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, bytes_per_element: Any,
+          rate: Any) -> Any:
+    """`gemm_time` (groups None) or `grouped_gemm_time` in the namespace `xp` (numpy arrays or Python floats)."""
     # libraries pick a narrower tile for skinny GEMMs (decode, small batches): pad M to a power of two >= 16
     # (np.clip spelled as minimum(maximum()): the same values without the wrapper's per-call cost)
-    tile_m = np.minimum(np.maximum(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16.0), rates.tile_m)
-    tiles = np.ceil(m / tile_m) * np.ceil(n / rates.tile_n)
-    waves = np.ceil(tiles / rates.compute_units)
+    tile_m = xp.minimum(xp.maximum(2.0 ** xp.ceil(xp.log2(xp.maximum(m, 1.0))), 16.0), float(rates.tile_m))
+    tiles = xp.ceil(m / tile_m) * xp.ceil(n / rates.tile_n)
+    if groups is not None:
+        tiles = groups * tiles
+    waves = xp.ceil(tiles / rates.compute_units)
     padded_flops = waves * rates.compute_units * tile_m * rates.tile_n * 2.0 * k
-    rate = rates.matmul_flops_per_s if matmul_flops_per_s is None else matmul_flops_per_s
     t_compute = padded_flops / rate
-    t_memory = (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
-    t = np.maximum(t_compute, t_memory) + rates.kernel_overhead_s
-    return np.where(m * n * k > 0, t, 0.0)
+    moved = m * k + k * n + m * n
+    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / rates.memory_bytes_per_s
+    t = xp.maximum(t_compute, t_memory) + rates.kernel_overhead_s
+    size = m * n * k if groups is None else m * n * k * groups
+    return xp.where(size > 0, t, 0.0)
 
 
 def grouped_gemm_time(
@@ -93,15 +162,13 @@ def grouped_gemm_time(
     is padded to its tile (small per-expert token counts waste the padding), the waves count all groups' tiles
     at once, every group's weights are read (the roofline bound at small M), and one launch is paid.
     """
-    m, n, k, g = (np.asarray(x, dtype=np.float64) for x in (m, n, k, groups))
-    tile_m = np.clip(2.0 ** np.ceil(np.log2(np.maximum(m, 1.0))), 16.0, rates.tile_m)
-    tiles = g * np.ceil(m / tile_m) * np.ceil(n / rates.tile_n)
-    waves = np.ceil(tiles / rates.compute_units)
     rate = rates.matmul_flops_per_s if matmul_flops_per_s is None else matmul_flops_per_s
-    t_compute = waves * rates.compute_units * tile_m * rates.tile_n * 2.0 * k / rate
-    t_memory = g * (m * k + k * n + m * n) * bytes_per_element / rates.memory_bytes_per_s
-    t = np.maximum(t_compute, t_memory) + rates.kernel_overhead_s
-    return np.where(m * n * k * g > 0, t, 0.0)
+    scalars = one_element(m, n, k, groups, bytes_per_element, rate)
+    if scalars is not None:
+        (fm, fn, fk, fg, fb, fr), ndim = scalars
+        return as_array(_gemm(_FLOATS, rates, fm, fn, fk, fg, fb, fr), ndim)
+    m, n, k, g = (np.asarray(x, dtype=np.float64) for x in (m, n, k, groups))
+    return np.asarray(_gemm(_NUMPY, rates, m, n, k, g, bytes_per_element, rate))
 
 
 def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
@@ -110,14 +177,29 @@ def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, 
     `work_units` is the number of (batch, head, 128-query block) programs the kernel launches; a partial
     last wave over `compute_units` idles the rest of the chip, as for GEMM tiles.
     """
+    scalars = one_element(flops, work_units, kernels)
+    if scalars is not None:
+        (f, u, kern), ndim = scalars
+        return as_array(_attention(_FLOATS, rates, f, u, kern), ndim)
     flops = np.asarray(flops, dtype=np.float64)
-    units = np.maximum(np.asarray(work_units, dtype=np.float64), 1.0)
-    occupancy = units / (np.ceil(units / rates.compute_units) * rates.compute_units)
+    return np.asarray(_attention(_NUMPY, rates, flops, np.asarray(work_units, dtype=np.float64), kernels))
+
+
+def _attention(xp: MathOps, rates: KernelRates, flops: Any, work_units: Any, kernels: Any) -> Any:
+    units = xp.maximum(work_units, 1.0)
+    occupancy = units / (xp.ceil(units / rates.compute_units) * rates.compute_units)
     t = flops / (rates.attention_flops_per_s * occupancy) + kernels * rates.kernel_overhead_s
-    return np.where(flops > 0, t, 0.0)
+    return xp.where(flops > 0, t, 0.0)
 
 
 def memory_bound_time(rates: KernelRates, bytes_moved: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
     """Seconds for element-wise kernels that move `bytes_moved` through memory in `kernels` launches."""
-    bytes_moved = np.asarray(bytes_moved, dtype=np.float64)
-    return np.where(bytes_moved > 0, bytes_moved / rates.memory_bytes_per_s + kernels * rates.kernel_overhead_s, 0.0)
+    scalars = one_element(bytes_moved, kernels)
+    if scalars is not None:
+        (b, kern), ndim = scalars
+        return as_array(_memory_bound(_FLOATS, rates, b, kern), ndim)
+    return np.asarray(_memory_bound(_NUMPY, rates, np.asarray(bytes_moved, dtype=np.float64), kernels))
+
+
+def _memory_bound(xp: MathOps, rates: KernelRates, bytes_moved: Any, kernels: Any) -> Any:
+    return xp.where(bytes_moved > 0, bytes_moved / rates.memory_bytes_per_s + kernels * rates.kernel_overhead_s, 0.0)

@@ -21,14 +21,20 @@ spans `n * stride` consecutive ranks. From that placement:
 
 Ring and tree (double binary tree, 2 log2 n latency steps) all-reduce; `auto` takes the faster, as NCCL's
 tuner does. Conventions follow nccl-tests: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
+
+Speed (issue 18): the sized collective times and the message efficiency run on Python floats when every input
+holds one element (a single estimate), with the same IEEE operations in the same order (`_FLOATS` beside
+`_NUMPY`), so they equal the array path bit for bit (tests/network/test_collective_fast_path.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +42,48 @@ import numpy.typing as npt
 from infraplan.catalog.schemas import Accelerator, System
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
+
+
+@dataclass(frozen=True)
+class _Ops:
+    """Element-wise operations of the cost formulas: numpy ufuncs, or Python-float equivalents (non-NaN inputs)."""
+
+    maximum: Callable[[Any, Any], Any]
+    minimum: Callable[[Any, Any], Any]
+    where: Callable[[Any, Any, Any], Any]
+    ceil: Callable[[Any], Any]
+    log2: Callable[[Any], Any]
+
+
+_NUMPY = _Ops(np.maximum, np.minimum, np.where, np.ceil, np.log2)
+_FLOATS = _Ops(max, min, lambda c, a, b: a if c else b, lambda x: float(math.ceil(x)), lambda x: float(np.log2(x)))
+
+
+def _one_element(*values: Any) -> tuple[list[float], int] | None:
+    """The values as floats and their largest ndim when each holds one element; None otherwise (array path)."""
+    floats: list[float] = []
+    ndim = 0
+    for v in values:
+        kind = type(v)
+        if kind is float or kind is int:
+            floats.append(float(v))
+        elif kind is np.ndarray:
+            if v.size != 1:
+                return None
+            if v.ndim > ndim:
+                ndim = v.ndim
+            floats.append(float(v.item()))
+        elif isinstance(v, float | int | np.number):
+            floats.append(float(v))
+        else:
+            return None
+    return floats, ndim
+
+
+def _shaped(value: float, ndim: int) -> np.ndarray:
+    if ndim == 1:
+        return np.array([value])
+    return np.array(value) if ndim == 0 else np.full((1,) * ndim, value)
 
 
 @dataclass(frozen=True)
@@ -161,6 +209,20 @@ def _steps(n: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(n, dtype=np.float64) - 1.0, 0.0)
 
 
+@lru_cache(maxsize=4096)
+def _link_one(fabric: Fabric, n: float, stride: float, all_to_all: bool) -> tuple[float, float]:
+    """`group_link`'s bandwidth and latency of one group shape, as floats (element-wise, so the same values)."""
+    bw, lat, _ = _group_link(fabric, np.array(n), np.array(stride), all_to_all)
+    return float(bw), float(lat)
+
+
+def _link(xp: _Ops, fabric: Fabric, n: Any, stride: Any, all_to_all: bool = False) -> tuple[Any, Any]:
+    if xp is _FLOATS:
+        return _link_one(fabric, n, stride, all_to_all)
+    bw, lat, _ = group_link(fabric, n, stride, all_to_all)
+    return bw, lat
+
+
 def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                     algorithm: str = "auto", sized: bool = False) -> np.ndarray:
     """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart.
@@ -168,27 +230,44 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
     `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
     training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
     """
-    n = np.asarray(n, dtype=np.float64)
-    bw, lat, _ = group_link(fabric, n, stride)
-    lat = step_latency(fabric, lat, n, stride) if sized else lat
-    size = np.asarray(size_bytes, dtype=np.float64)
-    ring_bw = 2.0 * _steps(n) / np.maximum(n, 1.0) * size / bw
-    ring = sized_time(fabric, ring_bw + 2.0 * _steps(n) * lat, ring_bw, size, n, stride, sized=sized)
-    tree = sized_time(fabric, 2.0 * size / bw + 2.0 * np.ceil(np.log2(np.maximum(n, 1.0))) * lat, 2.0 * size / bw,
-                      size, n, stride, sized=sized)
-    t = {"ring": ring, "tree": tree, "auto": np.minimum(ring, tree)}[algorithm]
-    return np.where(n > 1, t, 0.0)
+    one = _one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return _shaped(_all_reduce(_FLOATS, fabric, f_size, f_n, f_stride, algorithm, sized), ndim)
+    return np.asarray(_all_reduce(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
+                                  np.asarray(n, dtype=np.float64), stride, algorithm, sized))
+
+
+def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
+    bw, lat = _link(xp, fabric, n, stride)
+    lat = _step_latency(xp, fabric, lat, n, stride) if sized else lat
+    steps = xp.maximum(n - 1.0, 0.0)
+    ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
+    ring = _sized_time(xp, fabric, ring_bw + 2.0 * steps * lat, ring_bw, size, n, stride, False, sized)
+    tree = _sized_time(xp, fabric, 2.0 * size / bw + 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat,
+                       2.0 * size / bw, size, n, stride, False, sized)
+    t = {"ring": ring, "tree": tree, "auto": xp.minimum(ring, tree)}[algorithm]
+    return xp.where(n > 1, t, 0.0)
 
 
 def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
                         stride: npt.ArrayLike, sized: bool = False) -> np.ndarray:
     """Seconds to reduce-scatter a `size_bytes` buffer (full, unsharded size) over the group (ring)."""
-    n = np.asarray(n, dtype=np.float64)
-    bw, lat, _ = group_link(fabric, n, stride)
-    lat = step_latency(fabric, lat, n, stride) if sized else lat
-    bandwidth = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw
-    t = sized_time(fabric, bandwidth + _steps(n) * lat, bandwidth, size_bytes, n, stride, sized=sized)
-    return np.where(n > 1, t, 0.0)
+    one = _one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return _shaped(_reduce_scatter(_FLOATS, fabric, f_size, f_n, f_stride, sized), ndim)
+    return np.asarray(_reduce_scatter(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
+                                      np.asarray(n, dtype=np.float64), stride, sized))
+
+
+def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    bw, lat = _link(xp, fabric, n, stride)
+    lat = _step_latency(xp, fabric, lat, n, stride) if sized else lat
+    steps = xp.maximum(n - 1.0, 0.0)
+    bandwidth = steps / xp.maximum(n, 1.0) * size / bw
+    t = _sized_time(xp, fabric, bandwidth + steps * lat, bandwidth, size, n, stride, False, sized)
+    return xp.where(n > 1, t, 0.0)
 
 
 def all_gather_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
@@ -212,13 +291,22 @@ def all_to_all_rounds(n: npt.ArrayLike) -> np.ndarray:
 def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                     sized: bool = False) -> np.ndarray:
     """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
-    n = np.asarray(n, dtype=np.float64)
-    bw, lat, _ = group_link(fabric, n, stride, all_to_all=True)
-    bandwidth = _steps(n) / np.maximum(n, 1.0) * np.asarray(size_bytes, dtype=np.float64) / bw
-    lat = step_latency(fabric, lat, n, stride) if sized else lat
-    t = sized_time(fabric, bandwidth + all_to_all_rounds(n) * lat, bandwidth, size_bytes, n, stride, all_to_all=True,
-                   sized=sized)
-    return np.where(n > 1, t, 0.0)
+    one = _one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return _shaped(_all_to_all(_FLOATS, fabric, f_size, f_n, f_stride, sized), ndim)
+    return np.asarray(_all_to_all(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
+                                  np.asarray(n, dtype=np.float64), stride, sized))
+
+
+def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    bw, lat = _link(xp, fabric, n, stride, all_to_all=True)
+    steps = xp.maximum(n - 1.0, 0.0)
+    bandwidth = steps / xp.maximum(n, 1.0) * size / bw
+    lat = _step_latency(xp, fabric, lat, n, stride) if sized else lat
+    rounds = xp.ceil(steps / A2A_PEERS_IN_FLIGHT)  # `all_to_all_rounds`
+    t = _sized_time(xp, fabric, bandwidth + rounds * lat, bandwidth, size, n, stride, True, sized)
+    return xp.where(n > 1, t, 0.0)
 
 
 def send_recv_time(fabric: Fabric, size_bytes: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
@@ -337,6 +425,10 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     efficiencies are large-message figures), interpolated in log2(size) and log2(nodes). Below the smallest
     tabulated size (16 MiB) the smallest size's value holds and the alpha-beta latency term takes over.
     """
+    one = _one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return _shaped(_message_efficiency_one(fabric, f_size, f_n, f_stride, all_to_all), ndim)
     size = np.maximum(np.asarray(size_bytes, dtype=np.float64), 1.0)
     n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
     inside = n * stride <= fabric.scale_up_domain
@@ -358,6 +450,24 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
 
 
+def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
+    """`message_efficiency` of one group, in floats: the same operations in the same order."""
+    size = max(size_bytes, 1.0)
+    inside = n * stride <= fabric.scale_up_domain
+    nodes = max(n / min(max(float(math.floor(fabric.scale_up_domain / stride)), 1.0), max(n, 1.0)), 1.0)
+    sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
+    _, nic = _efficiency_table("ata" if all_to_all else "nic")
+    log_size = min(max(float(np.log2(size)), float(sizes[0])), float(sizes[-1]))
+    log_nodes = min(max(float(np.log2(nodes)), 0.0), _LOG2_LAST_COLUMN)
+    if inside:
+        efficiency = float(np.interp(log_size, sizes, nvlink[:, 0]))
+    else:
+        efficiency, low = 0.0, math.floor(log_nodes)
+        for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
+            efficiency = efficiency + max(1.0 - abs(log_nodes - j), 0.0) * float(np.interp(log_size, sizes, nic[:, j]))
+    return min(max(efficiency, 1e-3), 1.0)
+
+
 def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,
                n: npt.ArrayLike, stride: npt.ArrayLike, all_to_all: bool = False, sized: bool = True) -> np.ndarray:
     """A collective's seconds with its message-size efficiency: max(alpha-beta time, bandwidth term / efficiency).
@@ -373,11 +483,26 @@ def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.Arr
     return seconds
 
 
+def _sized_time(xp: _Ops, fabric: Fabric, alpha_beta_s: Any, bandwidth_s: Any, size_bytes: Any, n: Any, stride: Any,
+                all_to_all: bool, sized: bool) -> Any:
+    """`sized_time` in the namespace `xp`."""
+    if xp is _NUMPY:
+        return sized_time(fabric, alpha_beta_s, bandwidth_s, size_bytes, n, stride, all_to_all, sized)
+    if not sized:
+        return alpha_beta_s
+    return max(alpha_beta_s, bandwidth_s / _message_efficiency_one(fabric, size_bytes, n, stride, all_to_all))
+
+
 def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
     """Per-step latency of a ring: a group that leaves its scale-up domain pays NCCL's network step latency
     (proxy thread, NIC, protocol: `NCCL_NET_STEP_LATENCY_S`), not just the switch hops."""
-    crosses = np.asarray(n, dtype=np.float64) * np.asarray(stride, dtype=np.float64) > fabric.scale_up_domain
-    return np.where(crosses, np.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)
+    return np.asarray(_step_latency(_NUMPY, fabric, latency_s, np.asarray(n, dtype=np.float64),
+                                    np.asarray(stride, dtype=np.float64)))
+
+
+def _step_latency(xp: _Ops, fabric: Fabric, latency_s: Any, n: Any, stride: Any) -> Any:
+    crosses = n * stride > fabric.scale_up_domain
+    return xp.where(crosses, xp.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)
 
 
 # --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---

@@ -5,6 +5,9 @@
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
+   The policy's spare nodes (step 3) count against the caps: while a solution's devices plus their spares
+   exceed a cap, the MILP is solved again with each pool's watts per device scaled by its (devices + spares) /
+   devices (at most `SPARE_PASSES` solves; a cap the spares cannot fit under is one InputError).
 3. Pack each pool's devices into servers and racks and build its scale-out fabric (`cluster.power.it_load`:
    the rack layout under the site's cooling, the network builder's topology and bill of materials), add the
    policy's spare nodes (planning/spares.py: the reliability model's node failures x repair time, a Poisson
@@ -57,6 +60,7 @@ from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec, l
 from infraplan.planning.spares import Spares, spare_nodes
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
+SPARE_PASSES = 3  # MILP solves at most: re-solved with the spares' power per device used while a cap is exceeded
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
 
 
@@ -214,16 +218,57 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
                   "carbon": [m.co2_t_per_year / m.devices for m in ref.values()]}[spec.policy.objective]
     weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
     whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
-    mix = PhasedMix(  # a whole deployment or job serves its whole demand: one unit of a demand of 1
-        demand=np.where((whole > 0) & (need > 0), 1.0, need), options=options, cost=np.outer(per_device, weight),
-        available=[p.available for p in spec.pools],
-        pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
-        pool_site=[sites[p.site] for p in spec.pools],
-        watts_per_device=np.array([m.facility_w / m.devices for m in ref.values()]), site_cap_w=_site_caps(spec),
-        service_names=[s.name for s in spec.services], pool_names=[p.name for p in spec.pools],
-        site_names=[s.name for s in spec.sites], phase_names=phases, installed=[p.installed for p in spec.pools])
-    x, _ = solve_phased_mix(mix)
-    return _assemble(spec, options, sized, _trim_idle(options, x, mix.demand), need, excluded, start)
+    watts = np.array([m.facility_w / m.devices for m in ref.values()])
+    spare_factor = np.ones(len(spec.pools))
+    for attempt in range(SPARE_PASSES):
+        mix = PhasedMix(  # a whole deployment or job serves its whole demand: one unit of a demand of 1
+            demand=np.where((whole > 0) & (need > 0), 1.0, need), options=options, cost=np.outer(per_device, weight),
+            available=[p.available for p in spec.pools],
+            pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
+            pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
+            site_cap_w=_site_caps(spec), service_names=[s.name for s in spec.services],
+            pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
+            installed=[p.installed for p in spec.pools])
+        try:
+            x, _ = solve_phased_mix(mix)
+        except InputError as exc:
+            if attempt == 0:
+                raise
+            raise InputError(f"{exc} (with the policy's spare nodes counted against the site power caps)") from exc
+        x = _trim_idle(options, x, mix.demand)
+        used = _used_devices(options, x, len(spec.pools), len(phases))
+        with_spares = used + _spare_devices(spec, used)
+        if not _over_caps(spec, watts, with_spares):
+            break
+        # the MILP's caps are linear in the devices: count each pool's spares as a power overhead per device used
+        spare_factor = np.maximum(spare_factor, np.max(np.where(used > 0, with_spares / np.maximum(used, 1), 1.0),
+                                                       axis=1))
+    return _assemble(spec, options, sized, x, need, excluded, start)
+
+
+def _used_devices(options: list[MixOption], x: np.ndarray, n_pools: int, n_phases: int) -> np.ndarray:
+    used = np.zeros((n_pools, n_phases), dtype=int)
+    for i, o in enumerate(options):
+        if x[i] > 0:
+            used[o.pool, o.phase] += int(x[i]) * o.unit_devices
+    return used
+
+
+def _spare_devices(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
+    """Spare devices of every pool and phase for the devices used (planning/spares.py; 0 without the policy)."""
+    spares = [[pool_spares(spec, pool, int(n)) for n in row] for pool, row in zip(spec.pools, used, strict=True)]
+    return np.array([[0 if sp is None else sp.spare_devices for sp in row] for row in spares], dtype=int)
+
+
+def _over_caps(spec: ScenarioSpec, watts_per_device: np.ndarray, devices: np.ndarray) -> bool:
+    """Whether `devices` (pools x phases) at the MILP's facility watts per device exceed a site's power cap."""
+    caps = _site_caps(spec)
+    for si, site in enumerate(spec.sites):
+        mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
+        load = (watts_per_device[mine, None] * devices[mine]).sum(axis=0)
+        if np.any(load > caps[si] * (1 + 1e-9)):
+            return True
+    return False
 
 
 def _trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:

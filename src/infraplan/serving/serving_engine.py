@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.schedulers import Scheduler, make_scheduler
+from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
 
 
 @dataclass
@@ -69,6 +69,11 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     policy = make_scheduler(scheduler)
     pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
     prefill_first = policy.prefill_first
+    # the built-in FCFS pick and chunk cut run inline (same arithmetic, no call per iteration); a policy that
+    # overrides either goes through its methods
+    inline = (isinstance(policy, FcfsScheduler) and type(policy).pick is FcfsScheduler.pick
+              and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill)
+    closed = clients > 0
     if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     n = len(arrival_s)
@@ -86,6 +91,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     head_max = len(head) - 1
+    heappush, heappop, sqrt, ceil = heapq.heappush, heapq.heappop, math.sqrt, math.ceil
+    # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
+    decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
+    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
 
     clock = busy = compute = 0.0
     it = 0
@@ -102,7 +111,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     done = 0
 
     def release(j: int) -> None:  # closed loop: the client of j sends its next request now
-        if clients > 0 and j + clients < n:
+        if j + clients < n:
             arr[j + clients] = clock
             waiting.append(j + clients)
 
@@ -111,9 +120,16 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             waiting.append(nxt)
             nxt += 1
         while waiting and running < max_batch:
-            j = pick(waiting, need, free)
-            if j is None:
-                break
+            if inline:
+                j = waiting[0]
+                if need[j] > free:
+                    break
+                waiting.popleft()
+            else:
+                picked = pick(waiting, need, free)
+                if picked is None:
+                    break
+                j = picked
             free -= need[j]
             running += 1
             if todo[j] > 0:
@@ -122,13 +138,14 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 end_ctx[j] = ctx0[j] + steps[j]
-                heapq.heappush(heap, (steps_done + steps[j], j))
+                heappush(heap, (steps_done + steps[j], j))
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
                 running -= 1
                 done += 1
-                release(j)
+                if closed:
+                    release(j)
         if running == 0:
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
@@ -138,52 +155,76 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             # pure decode (nothing more could start) until the next completion or the next arrival that could
             # start (any arrival, unless the policy keeps it behind a blocked queue): closed form
             k_max = heap[0][0] - steps_done - 1  # iterations before the completing one
-            a = body[n_dec] + head[min(n_dec, head_max)] + dec_fix + over
-            c_half = kv_c * n_dec / 2.0
-            if k_max > 0 and (not waiting or not head_of_line) and nxt < n_open:
-                gap = arr[nxt] - clock
-                b = a + kv_c * sum_ctx - c_half
-                k_arr = (math.sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
-                k_max = min(k_max, max(int(math.ceil(k_arr)) - 1, 0))
             if k_max > 0:
-                span = k_max * (a + kv_c * sum_ctx) + c_half * k_max * (k_max - 1)
-                clock += span
-                busy += span
-                compute += k_max * min(body_flop[n_dec], a)
-                sum_ctx += n_dec * k_max
-                it += k_max
-                steps_done += k_max
-                continue
+                a = decode_s[n_dec]
+                c_half = kv_c * n_dec / 2.0
+                if (not waiting or not head_of_line) and nxt < n_open:
+                    gap = arr[nxt] - clock
+                    b = a + kv_c * sum_ctx - c_half
+                    k_arr = (sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
+                    k_cap = ceil(k_arr) - 1
+                    if k_cap < k_max:
+                        k_max = k_cap if k_cap > 0 else 0
+                if k_max > 0:
+                    span = k_max * (a + kv_c * sum_ctx) + c_half * k_max * (k_max - 1)
+                    clock += span
+                    busy += span
+                    compute += k_max * decode_flop_s[n_dec]
+                    sum_ctx += n_dec * k_max
+                    it += k_max
+                    steps_done += k_max
+                    continue
         # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
         # pending prompt's chunk alone (the whole budget) and the decode batch waits
         d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
         budget = token_budget - d
-        if prefill and budget > 0:
-            p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
+        finished_prefill: list[int] | tuple[()] = ()
+        if not prefill or budget <= 0:
+            p_tok, pairs = 0, 0.0
+        elif inline:  # FcfsScheduler.schedule_prefill, inline
+            p_tok, pairs, n_fin = 0, 0.0, 0
+            for entry in prefill:
+                c = entry[1] if entry[1] < budget else budget
+                pairs += c * (entry[2] + (c + 1) / 2.0)
+                p_tok += c
+                budget -= c
+                entry[1] -= c
+                entry[2] += c
+                if entry[1] == 0:
+                    n_fin += 1
+                if budget <= 0:
+                    break
+            if n_fin:  # the finished prompts lead the queue (each took all it had left, in start order)
+                finished_prefill = [prefill.popleft()[0] for _ in range(n_fin)]
         else:
-            p_tok, pairs, finished_prefill = 0, 0.0, []
+            p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
         rows = d + len(finished_prefill)
         m = p_tok + d
-        t = (body[m] + head[rows if rows < head_max else head_max] + (kv_c * sum_ctx if d else 0.0)
-             + pair_c * pairs + over + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+        if p_tok or not d:
+            t = (body[m] + head[rows if rows < head_max else head_max] + (kv_c * sum_ctx if d else 0.0)
+                 + pair_c * pairs + over + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+            f = body_flop[m] + pair_f * pairs
+        else:  # pure decode: the same sum without its zero prefill terms (adding 0.0 is exact)
+            t = body[m] + head[rows if rows < head_max else head_max] + kv_c * sum_ctx + over + dec_fix
+            f = body_flop[m]
         if d:
             steps_done += 1
             if per_fin and heap[0][0] == steps_done:
                 t += per_fin * sum(1 for f, _ in heap if f == steps_done)
         clock += t
         busy += t
-        f = body_flop[m] + pair_f * pairs
         compute += f if f < t else t
         sum_ctx += d
         while d and heap and heap[0][0] == steps_done:
-            _, j = heapq.heappop(heap)
+            _, j = heappop(heap)
             finish[j] = clock
             free += need[j]
             running -= 1
             n_dec -= 1
             sum_ctx -= end_ctx[j]
             done += 1
-            release(j)
+            if closed:
+                release(j)
         for j in finished_prefill:
             first[j] = clock
             if steps[j] > 0:
@@ -191,12 +232,13 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 ctx = ctx0[j] + todo[j]
                 sum_ctx += ctx
                 end_ctx[j] = ctx + steps[j]
-                heapq.heappush(heap, (steps_done + steps[j], j))
+                heappush(heap, (steps_done + steps[j], j))
             else:
                 finish[j] = clock
                 free += need[j]
                 running -= 1
                 done += 1
-                release(j)
+                if closed:
+                    release(j)
         it += 1
     return EngineResult(np.array(first), np.array(finish), busy, compute, it, np.array(arr, dtype=np.float64))

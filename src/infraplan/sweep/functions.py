@@ -305,7 +305,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                     notes += [note] if note else []
                 plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
                                     a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
-                                    a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"])
+                                    a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"],
+                                    a["etp"])
                 plans.append((i, plan, notes))
             except Exception as exc:
                 outcomes[i] = exc

@@ -137,6 +137,8 @@ AXES: tuple[Axis, ...] = (
     Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True),
     Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False),
     Axis("sequence_parallel", lambda s, c: [1], layer=True, comm=False),
+    # block recompute depth: the search recomputes whole layers (0); step_time mixes the per-layer times
+    Axis("recompute_layers", lambda s, c: [0], layer=False, comm=False),
 )
 
 # the fields per-layer and LM-head times depend on; plans differing only in the others share them

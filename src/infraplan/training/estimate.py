@@ -6,6 +6,7 @@ it, and turns row 0 into a typed `TrainingEstimate` (training/results.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -38,9 +39,17 @@ def _training_band(accelerator: str, stack: str) -> ErrorBand | None:
 
 def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
     """Peak FLOP/s of each plan's GEMM precision (the MFU denominator)."""
+    return _peak_table(cluster)[plan.dtype]
+
+
+@lru_cache(maxsize=64)
+def _peak_table(cluster: Cluster) -> np.ndarray:
+    """Peak FLOP/s by `Dtype` code on this cluster's accelerator (read-only; depends on neither model nor plan)."""
     accelerator = cluster.accelerator  # the peak of the format the recipe's GEMMs run in (`ops.precision`)
     formats = [RECIPES[d.label].peak_dtype for d in Dtype]
-    return np.array([accelerator.peak(f) if accelerator.supports(f) else np.nan for f in formats])[plan.dtype]
+    table = np.array([accelerator.peak(f) if accelerator.supports(f) else np.nan for f in formats])
+    table.flags.writeable = False
+    return table
 
 
 def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.ndarray) -> np.ndarray:
@@ -114,6 +123,42 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     return plan
 
 
+RECOMPUTE_AUTO = "auto"
+
+
+def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> tuple[PlanArrays, str]:
+    """The least recompute on Megatron's ladder that makes a one-element plan fit, and the note saying why.
+
+    Ladder, cheapest first: none -> selective (the attention core; with fused attention it stores no score
+    matrix, so it saves nothing and is skipped by the memory test) -> full recompute of the first k layers of
+    each model chunk, k = 1, 2, ... (Megatron-Core `--recompute-granularity full --recompute-method block
+    --recompute-num-layers k`) -> full recompute of every layer (`--recompute-method uniform`). The first rung
+    whose memory (`plan_memory`) fits the accelerator is taken; if none fits, full recompute is kept and the
+    result says it does not fit.
+    """
+    per_chunk = int(-(-shape.num_layers // max(int(plan.pp[0] * plan.vpp[0]), 1)))
+    rungs = ([(Recompute.NONE, 0), (Recompute.SELECTIVE, 0)]
+             + [(Recompute.FULL, k) for k in range(1, per_chunk)] + [(Recompute.FULL, 0)])
+    candidates = replace(plan.take(np.zeros(len(rungs), dtype=np.int64)),
+                         recompute=np.array([int(r) for r, _ in rungs], dtype=np.int64),
+                         recompute_layers=np.array([k for _, k in rungs], dtype=np.int64))
+    memory = plan_memory(shape, cluster, candidates)
+    fits = np.flatnonzero(memory["fits"])
+    i = int(fits[0]) if fits.size else len(rungs) - 1
+    capacity_gb = cluster.accelerator.memory_bytes / 1e9
+    needs_gb = float(memory["memory_per_gpu_bytes"][0]) / 1e9
+    chosen_gb = float(memory["memory_per_gpu_bytes"][i]) / 1e9
+    mode, k = rungs[i]
+    what = (f"full recompute of {k} of {per_chunk} layers per model chunk (block method)" if k
+            else f"{mode} recompute" if mode != Recompute.NONE else "no recompute")
+    if not fits.size:
+        return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.0f} GB per GPU even with full "
+                                      f"recompute, {capacity_gb:.0f} GB available)")
+    reason = ("fits without recompute" if i == 0 else
+              f"no recompute needs {needs_gb:.0f} GB per GPU of {capacity_gb:.0f} GB; the least recompute that fits")
+    return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.0f} GB per GPU ({reason})"
+
+
 def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> PlanMetrics:
     """One plan's results (row `i` of the arrays) as a typed result."""
     return PlanMetrics(**row_fields(results, plan, i, capacity_bytes))
@@ -146,8 +191,12 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
                       attention: str = "flash", order: str = "tp-cp-pp-dp",
                       sequence_parallel: bool = True, schedule: str | None = None,
-                      stack: str | Stack | None = None, etp: int | None = None) -> TrainingEstimate:
+                      stack: str | Stack | None = None, etp: int | None = None,
+                      recompute_layers: int = 0) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
+
+    `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
+    the notes). `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
 
     `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
 
@@ -162,8 +211,18 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
         vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
         notes += [note] if note else []
+    auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, recompute, zero, dtype, attention, order, sequence_parallel, schedule, etp)
+                        micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
+                        schedule, etp)
+    if recompute_layers:
+        if auto or recompute != "full":
+            raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full")
+        plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
+        check_single_plan(shape, plan, gpus)
+    if auto:
+        plan, note = auto_recompute(shape, cluster, plan)
+        notes.append(note)
     results = evaluate_plans(shape, cluster, plan, profile)
     row = row_fields(results, plan, 0, accelerator.memory_bytes)
     return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),

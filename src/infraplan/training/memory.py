@@ -8,7 +8,12 @@ Per layer and token, with sequence parallelism every tensor is split over TP:
                  + g*f [FC1 out] + f [act out]) + 2h [dropout masks, GPT-family only]
 which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1); without sequence
 parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
-Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set.
+Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set. Block recompute
+(Megatron-Core `--recompute-granularity full --recompute-method block --recompute-num-layers k`,
+megatron/core/transformer/transformer_block.py `_checkpointed_forward`): only the first k layers of each model
+chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_s) layer inputs and
+L_s - r full layer activations per micro-batch in flight (`recomputed_stage_layers`), and pays the recomputed
+forward of those r layers only (`training.step_time`).
 
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
 v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
@@ -37,7 +42,7 @@ OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
-           "memory_breakdown", "sharded_params", "stage_layers"]
+           "memory_breakdown", "recomputed_fraction", "recomputed_stage_layers", "sharded_params", "stage_layers"]
 
 
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -72,6 +77,22 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) 
                                                        keep_scores)
 
 
+def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
+    recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
+    layers = stage_layers(shape.num_layers, plan.pp)
+    block = np.minimum(plan.recompute_layers * plan.vpp, layers)
+    full = np.where(plan.recompute_layers > 0, block, layers)
+    return np.asarray(np.where(plan.recompute == Recompute.FULL, full, 0.0), dtype=np.float64)
+
+
+def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Share of the model's layers whose forward is recomputed under full / block recompute (1 for uniform full
+    recompute; 0 otherwise): min(k x vpp x pp, L) / L under block recompute of k per chunk."""
+    block = np.minimum(plan.recompute_layers * plan.vpp * plan.pp, shape.num_layers) / shape.num_layers
+    return np.asarray(np.where(plan.recompute_layers > 0, block, 1.0), dtype=np.float64)
+
+
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.ndarray]:
     """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead.
 
@@ -93,11 +114,12 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.
     layers = stage_layers(shape.num_layers, plan.pp)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan)
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / np.where(plan.sequence_parallel == 1, plan.tp, 1)
-    stored = np.where(plan.recompute == Recompute.FULL, layer_input, per_layer)
-    working = np.where(plan.recompute == Recompute.FULL, per_layer, 0.0)  # one layer rebuilt during backward
+    recomputed = recomputed_stage_layers(shape, plan)  # layers keeping only their input (full / block recompute)
+    stored = recomputed * layer_input + (layers - recomputed) * per_layer
+    working = np.where(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
     in_flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)  # by schedule
     logits = np.where(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
-    activations = in_flight * layers * stored + working + logits
+    activations = in_flight * stored + working + logits
     overhead = np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}

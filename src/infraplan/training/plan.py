@@ -15,7 +15,7 @@ kernels, rank order, pipeline schedule) are integer codes of the enums in `train
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,15 @@ class PlanArrays:
     order: IntArray
     sequence_parallel: IntArray
     schedule: IntArray
+    # block recompute (Megatron-Core `--recompute-method block --recompute-num-layers k`): with full recompute,
+    # only the first k layers of each model chunk are recomputed; 0 = every layer (uniform). Optional: it
+    # takes the shape of `tp` when not given.
+    recompute_layers: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        if self.recompute_layers.size == 1 and np.shape(self.recompute_layers) != np.shape(self.tp):
+            object.__setattr__(self, "recompute_layers",
+                               np.broadcast_to(self.recompute_layers.reshape(()), np.shape(self.tp)).copy())
 
     @classmethod
     def build(cls, **columns: Any) -> PlanArrays:
@@ -77,11 +86,14 @@ class PlanArrays:
         columns.setdefault("attention", Attention.FLASH)
         columns.setdefault("order", RankOrder.TP_CP_PP_DP)
         columns.setdefault("sequence_parallel", 1)
+        columns.setdefault("recompute_layers", 0)
         if columns.get("schedule") is None:
             columns["schedule"] = default_schedule(np.asarray(columns["vpp"], dtype=np.int64))
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
-        return cls(**{k: np.broadcast_to(a, (length,)).copy() for k, a in arrays.items()})
+        # (a one-element column needs no broadcast: np.broadcast_to costs more than the rest of a single build)
+        return cls(**{k: a.reshape(1).copy() if length == 1 else np.broadcast_to(a, (length,)).copy()
+                      for k, a in arrays.items()})
 
     def __len__(self) -> int:
         return int(self.tp.size)
@@ -185,6 +197,8 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
                   plan.dp % np.maximum(plan.ep, 1) != 0),
          "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
          "folding) EP x expert TP must divide TP x CP x DP"),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != Recompute.FULL)),
+         "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
         (plan.folded & (not shape.is_moe),
          "expert tensor parallelism differs from TP only for MoE models"),
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),

@@ -28,6 +28,8 @@ class PlanConfig(Result):
     global_batch: int = Field(description="global batch, sequences")
     seq_len: int = Field(description="sequence length, tokens")
     recompute: str = Field(description="activation recompute: none | selective | full")
+    recompute_layers: int = Field(0, description="full recompute of only the first k layers of each model chunk "
+                                  "(Megatron-Core block method); 0: every layer")
     zero: int = Field(description="ZeRO stage 0-3")
     dtype: str = Field(description="GEMM precision: bf16 | fp8")
     attention: str = Field(description="attention kernel: flash | unfused")

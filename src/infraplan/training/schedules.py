@@ -52,11 +52,16 @@ ZB-H1, ZB-V and DualPipe below. Every schedule is modelled for every number of m
   above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
   (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
 
-Stage balance (`heaviest_stage`): frameworks do not split the layers uniformly when the first stage also
-holds the embedding and the last the LM head and loss: Megatron's `--decoder-first-pipeline-num-layers` /
-`--decoder-last-pipeline-num-layers` move whole layers off the end stages, as Llama 3 405B ran 126 layers on
-16 stages with one layer removed from each of the first and last (arXiv:2407.21783 Sec. 3.3.2). The model
-takes the whole-layer split that minimises the heaviest stage.
+Stage split (`heaviest_stage`), a property of the software stack (`Stack.pipeline_split`):
+* "even" -- Megatron-Core's and NeMo's default: L / p layers on every stage, the embedding on the first and the
+  LM head + loss on the last on top of their layers (`get_num_layers_to_build`); Megatron-Core's
+  `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split` count the embedding / loss
+  as one layer each, so the end stages build one layer fewer ((L + 2) / p per stage: Llama 3.1 405B's 126
+  layers on PP16 x VP8 = 128 chunks, the Megatron-Bridge recipe).
+* "balanced" -- the whole-layer split that minimises the heaviest stage, as a user sets with Megatron's
+  `--decoder-first-pipeline-num-layers` / `--decoder-last-pipeline-num-layers` (Llama 3 405B ran 126 layers
+  on 16 stages with one layer removed from each of the first and last, arXiv:2407.21783 Sec. 3.3.2) or as
+  DeepSpeed's `PipelineModule(partition_method="parameters")` balances by parameter count.
 
 Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge performance recipes put
 2-layer model chunks on large pipelines (Llama 3 70B PP8 VP5: 10 layers per stage; Llama 3.1 405B PP16 VP4:
@@ -269,8 +274,55 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
     return rules
 
 
+PIPELINE_SPLITS = ("even", "balanced")
+
+
 def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                   last_extra_s: ArrayLike) -> tuple[Array, Array, Mask, Mask]:
+                   last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
+                   loss_is_layer: bool = False) -> tuple[Array, Array, Mask, Mask]:
+    """The pace-setting stage of the stack's layer split (`split`: "even" or "balanced", `Stack.pipeline_split`).
+
+    "even" is `_even_heaviest_stage` (Megatron-Core's default; `embedding_is_layer` / `loss_is_layer` are its
+    `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`); "balanced" follows.
+    """
+    if split == "even":
+        return _even_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s, embedding_is_layer,
+                                    loss_is_layer)
+    return _balanced_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s)
+
+
+def _even_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+                         last_extra_s: ArrayLike, embedding_is_layer: bool,
+                         loss_is_layer: bool) -> tuple[Array, Array, Mask, Mask]:
+    """The heaviest stage of Megatron-Core's even split: every stage builds L' / p layers of L' = L (+1 with the
+    embedding counted as a layer, +1 with the loss), the first stage one fewer when the embedding counts and the
+    last one fewer when the loss counts; the embedding stays on the first stage and the LM head + loss on the last
+    whatever their cost (Megatron-Core `get_num_layers_to_build`, megatron/core/transformer/transformer_block.py,
+    and `TransformerConfig.account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`; the
+    uneven alternative is the user's `--decoder-first/last-pipeline-num-layers`, the "balanced" split). Megatron
+    requires L' divisible by p (x v with interleaving); where it is not, ceil(L' / p) is priced (the heaviest
+    stage of the nearest split a user would set). Returns what `heaviest_stage` returns (ties: the last stage).
+    """
+    p = _f(pp)
+    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
+    p = np.broadcast_to(p, t.shape)
+    emb, loss = float(embedding_is_layer), float(loss_is_layer)
+    per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
+    first_layers, last_layers = per - emb, per - loss
+    first, last = first_layers * t + e, last_layers * t + h
+    middle = np.where(p > 2.0, per * t, 0.0)
+    single = p <= 1.0
+    is_last = single | ((last >= first) & (last >= middle))
+    is_first = single | (~is_last & (first >= middle))
+    seconds = np.where(single, num_layers * t + e + h, np.where(is_last, last, np.where(is_first, first, middle)))
+    layers = np.where(single, float(num_layers),
+                      np.where(is_last, last_layers, np.where(is_first, first_layers, per)))
+    return (np.asarray(seconds, dtype=np.float64), np.asarray(layers, dtype=np.float64),
+            np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_))
+
+
+def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+                             last_extra_s: ArrayLike) -> tuple[Array, Array, Mask, Mask]:
     """The pace-setting stage of the whole-layer split that minimises the heaviest stage.
 
     The first stage also runs `first_extra_s` (embedding) and the last `last_extra_s` (LM head + loss) per
@@ -321,7 +373,7 @@ def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_ext
 
 def _heaviest_stage_one(num_layers: int, p: float, t: float, e: float, h: float,
                         shape: tuple[int, ...]) -> tuple[Array, Array, Mask, Mask]:
-    """`heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
+    """`_balanced_heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
     if p <= 1.0:
         seconds, layers, is_last, is_first = num_layers * t + e + h, float(num_layers), True, True
     else:

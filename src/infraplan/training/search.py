@@ -5,7 +5,7 @@ PP, virtual stages, CP, DP (what is left), EP (MoE, dividing experts and DP), mi
 mode, ZeRO stage, dtype, the rank-to-node order (PP or DP outermost) where both axes exceed 1, and the
 pipeline schedule (every registered one, or those asked for). The axes are declared once, in `training.axes`.
 Plans are rows (`axes.enumerate_rows`: every axis but the broadcast ones) times the broadcast axes as extra
-array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (rows, pairs, ZeRO)
+array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (ZeRO, pairs, rows)
 runs through the single estimate's element-wise model code, the per-layer and traffic terms once per row (the
 per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `step_time._per_layer`).
 The grid goes in blocks of about `CHUNK_PLANS` plans, so its temporaries are reused heap memory rather than fresh
@@ -32,13 +32,14 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training.axes import RowGrid, SearchSpace, enumerate_axes, enumerate_rows
+from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, plan_memory, result_row
 from infraplan.training.plan import PlanArrays, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
+from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations
-from infraplan.training.step_time import step_time
+from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
 GRID_ARRAYS = 40
@@ -89,16 +90,17 @@ def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band:
 
 def _grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
                zero: np.ndarray) -> PlanArrays:
-    """Rows `index` x their (vpp, schedule) pairs (B, K) x ZeRO stages as one broadcastable (B, K, Z) PlanArrays."""
-    b = index[:, None, None]
-    columns = {f.name: getattr(rows, f.name)[b] for f in fields(rows)}
-    columns.update(vpp=vpp[:, :, None], schedule=schedule[:, :, None], zero=zero[None, None, :])
+    """ZeRO stages x the rows' (vpp, schedule) pairs ((B, K) given) x rows `index`, as one broadcastable (Z, K, B)
+    PlanArrays: the rows vary fastest, so every element-wise pass over the grid runs inner loops of B elements
+    (numpy's broadcasting over a short last axis costs ~3-5x a contiguous pass)."""
+    columns = {f.name: getattr(rows, f.name)[index][None, None, :] for f in fields(rows)}
+    columns.update(vpp=vpp.T[None], schedule=schedule.T[None], zero=zero[:, None, None])
     return PlanArrays(**columns)
 
 
 @dataclass
 class _Part:
-    """One evaluated block: its rows, their (vpp, schedule) pairs, and where its (B, K, Z) keys start."""
+    """One evaluated block: its rows, their (vpp, schedule) pairs, and where its (Z, K, B) keys start."""
 
     start: int
     rows: np.ndarray  # (B,) row indices
@@ -111,7 +113,7 @@ class _Found:
     """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
     full enumeration would.
 
-    `keys` holds every part's (B, K, Z) grid flattened, back to back (inf: not a fitting plan); `step_s` the
+    `keys` holds every part's (Z, K, B) grid flattened, back to back (inf: not a fitting plan); `step_s` the
     step times in the same layout (the keys themselves under the time objective).
     """
 
@@ -132,8 +134,8 @@ class _Found:
         for i, part in enumerate(self.parts):
             at = np.flatnonzero(which == i)
             if at.size:
-                b, pair[at], z[at] = np.unravel_index(flat[at] - part.start,
-                                                      (part.rows.size, part.vpp.shape[1], self.grid.zero.size))
+                z[at], pair[at], b = np.unravel_index(flat[at] - part.start,
+                                                      (self.grid.zero.size, part.vpp.shape[1], part.rows.size))
                 row[at], vpp[at], schedule[at] = part.rows[b], part.vpp[b, pair[at]], part.schedule[b, pair[at]]
         return row, pair, vpp, schedule, z
 
@@ -177,7 +179,7 @@ class _Found:
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
                  progress: Callable[[int, int], None] | None, take: int = 1) -> _Found:
-    """Evaluate every plan of the grid as one (rows, (vpp, schedule) pairs, ZeRO stages) array.
+    """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
     with no fitting plan are dropped before the step time is priced. The single estimate's code runs on the
@@ -225,9 +227,25 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     # allocator's heap instead of fresh pages from the kernel for every array
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
-    for index, k in chunks:
-        if not index.size:
-            continue
+    # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
+    with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
+        for index, k in chunks:
+            used, done = _search_block(shape, cluster, profile, objective, found, rows, index, k, table_of,
+                                       (vpp_table, schedule_table, real), used, done)
+            if progress is not None:
+                progress(done, total)
+    found.keys, found.step_s = found.keys[:used], found.step_s[:used]
+    return found
+
+
+def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: _Found,
+                  rows: PlanArrays, index: np.ndarray, k: int, table_of: np.ndarray,
+                  tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int) -> tuple[int, int]:
+    """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
+    keys used and the rows done so far."""
+    vpp_table, schedule_table, real = tables
+    grid, take = found.grid, found.take
+    if index.size:
         done += index.size
         at = table_of[index]
         size = index.size * k * grid.zero.size
@@ -235,21 +253,21 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
                        "narrow it with --dtype or --schedule, or search fewer GPU counts")
         vpp, schedule = vpp_table[at, :k], schedule_table[at, :k]
         plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
-        bad = ~real[at, :k][:, :, None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
+        bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
         found.evaluated += int((~bad).sum()) * grid.zero.size
         memory = plan_memory(shape, cluster, plan)["memory_per_gpu_bytes"]
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(fits.sum())
-        keep = fits.any(axis=(1, 2))
+        keep = fits.any(axis=(0, 1))
         if keep.any():
-            index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[keep]
+            index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
             plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             n = fits.size
             key = found.keys[used:used + n].reshape(fits.shape)
-            np.copyto(key, t if objective == "time" else memory[keep])
+            np.copyto(key, t if objective == "time" else memory[:, :, keep])
             key[~fits] = np.inf
             finite = key[fits]
             found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
@@ -257,10 +275,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
                 np.copyto(found.step_s[used:used + n].reshape(fits.shape), t)
             found.parts.append(_Part(used, index, vpp, schedule))
             used += n
-        if progress is not None:
-            progress(done, total)
-    found.keys, found.step_s = found.keys[:used], found.step_s[:used]
-    return found
+    return used, done
 
 
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,

@@ -66,8 +66,17 @@ from infraplan.ops.layer import (
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Attention, Dtype, Recompute
-from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_params
+from infraplan.training.memory import (
+    GRAD_BYTES,
+    WEIGHT_BYTES,
+    local_expert_params,
+    local_params,
+    recomputed_stage_layers,
+    sharded_params,
+    stage_layers,
+)
 from infraplan.training.plan import PlanArrays
+from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import heaviest_stage, pipeline_bubble
 
 ACT = 2.0  # bf16 activations and communication payloads
@@ -89,6 +98,16 @@ EAGER_EXTRA_KERNELS = (10.0, 18.0)
 # the 8 bias / norm tensors of a GPT layer (QKV, projection, FC1, FC2 biases; two norms' weight and bias).
 # PyTorch's AccumulateGrad launches the same add for every micro-batch after the first in other eager stacks.
 MAIN_GRAD_ADD_KERNELS = 8.0
+# Full activation recompute runs each layer through Megatron's `CheckpointFunction` (megatron/mpu/random.py in
+# Megatron-LM v2.x-v3.0; unchanged in megatron/core/tensor_parallel/random.py of megatron-core 0.1.0), whose host
+# calls are not kernels: forward, the autograd Function `apply` and three RNG-state reads before the no-grad run
+# (`torch.get_rng_state`, `torch.cuda.get_rng_state`, the tracker's `get_states`) and `save_for_backward`;
+# backward, `_is_checkpoint_valid`, the saved-tensor unpack, three RNG-state reads, three restores before the
+# recompute (`torch.set_rng_state`, `_set_cuda_rng_state`, tracker `set_states`), `detach_variable` on the two
+# tensor inputs (hidden states, attention mask), three restores after it and the nested `torch.autograd.backward`.
+# Each is one Python -> ATen call priced at one eager dispatch (no per-call measurement is at hand): 5 forward, 14
+# backward (`torch.utils.checkpoint` with `preserve_rng_state` forks and restores the same states).
+CHECKPOINT_HOST_CALLS = (5.0, 14.0)
 CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
 # vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
 # and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
@@ -202,7 +221,41 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     """
     stack = stack or resolve_stack(None, "training")
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
-    return _with_ep_comm(times, _collective_times(fabric, ep_records, "ep"), plan.recompute == Recompute.FULL, stack)
+    return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack), plan.recompute == Recompute.FULL,
+                         stack)
+
+
+def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
+    """Scale-out bytes of a DeepEP dispatch / combine over those of a per-expert all-to-all (<= 1).
+
+    DeepEP's normal (internode) kernels send a token over RDMA once per destination node and forward it to
+    that node's experts over NVLink (DeepEP README, "normal kernels ... asymmetric-domain bandwidth
+    forwarding"; DeepSeek-V3 arXiv:2412.19437 sec. 3.2.2). The EP group of n ranks, stride s, spans
+    N = n / min(n, floor(D / s)) scale-up domains of D GPUs, each holding E / N experts. Under balanced routing
+    (top-k of E uniformly, as `moe_router_force_load_balancing` draws it) a token misses a given node with
+    P = C(E - E/N, k) / C(E, k); it then crosses to (N - 1)(1 - P) remote nodes where the per-expert all-to-all
+    sends k (N - 1) / N copies: the ratio N (1 - P) / k. One domain (N = 1): 1. Node-limited routing
+    (DeepSeek-V3's 4 of 8 groups) would cut it further and is not modelled (the layer shape has no groups).
+    The NVLink leg (9x the NIC bandwidth on a DGX H100) runs beside the RDMA sends and is not priced.
+    """
+    n = np.maximum(np.asarray(group, dtype=np.float64), 1.0)
+    per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)),
+                         1.0, n)
+    nodes = n / per_domain
+    experts, k = float(shape.num_experts), int(shape.experts_per_token)
+    miss = np.ones(np.shape(nodes))
+    for i in range(k):  # C(E - E/N, k) / C(E, k) as a product
+        miss = miss * np.maximum(experts - experts / nodes - i, 0.0) / (experts - i)
+    return np.asarray(np.where(nodes > 1.0, np.minimum(nodes * (1.0 - miss) / k, 1.0), 1.0), dtype=np.float64)
+
+
+def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
+                stack: Stack) -> np.ndarray:
+    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs."""
+    if stack.moe.dispatcher == "deepep" and shape.is_moe:
+        records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride))
+                        for c in records)
+    return _collective_times(fabric, records, "ep")
 
 
 def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -317,10 +370,10 @@ def _kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndar
     elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
     gemms = ops.gemm_kernels()
     fwd = gemms + attn_fwd + elem_fwd + collectives
-    recompute = np.select([plan.recompute == Recompute.FULL, plan.recompute == Recompute.SELECTIVE],
-                          [fwd, attn_fwd], 0.0)
+    full = plan.recompute == Recompute.FULL
+    recompute = np.select([full, plan.recompute == Recompute.SELECTIVE], [fwd, attn_fwd], 0.0)
     bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
-    return fwd, bwd
+    return fwd + np.where(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + np.where(full, CHECKPOINT_HOST_CALLS[1], 0.0)
 
 
 def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -375,6 +428,8 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     Integer columns are packed into one int64 key by their value ranges (one sort instead of one per column).
     Rows enumerated in grid order (the search's rows) have strictly increasing keys: then no sort at all.
     """
+    if columns[0].size <= 1:  # one plan (a single estimate): nothing to share
+        return None
     lows = [int(c.min()) if c.size else 0 for c in columns]
     sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
     if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
@@ -421,13 +476,21 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
     """
     def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
         host_s = fabric.host_kernel_dispatch_s
-        free = _distinct_rows([getattr(distinct, k) for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS])
+        free_keys = tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)
+        free = _distinct_rows([getattr(distinct, k) for k in free_keys])
         once = distinct if free is None else distinct.take(free[0])
-        precision = precision_of(once)
-        times, ep_records = _layer_times_but_ep(shape, rates, fabric, once, precision, host_s, stack)
-        times.update(head_times(shape, rates, once, precision, stack, host_s))
-        if free is not None:
-            inverse, n = free[1], free[0].size
+
+        def price(rows: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+            precision = precision_of(rows)
+            times, ep_records = _layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
+            times.update(head_times(shape, rates, rows, precision, stack, host_s))
+            return times, ep_records
+
+        memo = RowMemo.active()  # a search shares the priced rows across its blocks (`training.row_memo`)
+        memo = memo if memo is not None and memo.keys == free_keys else None
+        times, ep_records = price(once) if memo is None else memo.lookup(once, price)
+        if free is not None or memo is not None:
+            inverse, n = (free[1], free[0].size) if free is not None else (np.arange(len(once)), len(once))
 
             def spread(v: ArrayLike) -> np.ndarray:
                 return np.asarray(np.broadcast_to(np.asarray(v), (n,))[inverse])
@@ -436,7 +499,7 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
             stride = _layout(distinct, precision_of(distinct)[1] < 2.0, stack).ep_stride
             ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask),
                                        stride=stride) for c in ep_records)
-        times = _with_ep_comm(times, _collective_times(fabric, ep_records, "ep"),
+        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack),
                               distinct.recompute == Recompute.FULL, stack)
         # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
         # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
@@ -451,7 +514,9 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
         head_pace = pace({ph: times[f"head_gpu_{ph}"] for ph in ("fwd", "bwd")},
                          {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
         _, layers, last, _ = heaviest_stage(shape.num_layers, distinct.pp.astype(np.float64), layer_pace, 0.0,
-                                            head_pace)
+                                            head_pace, stack.pipeline_split,
+                                            stack.account_for_embedding_in_pipeline_split,
+                                            stack.account_for_loss_in_pipeline_split)
         times["stage_layers"], times["last_is_heaviest"] = layers, last.astype(np.float64)
         return times
 
@@ -502,6 +567,20 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
     return _computed_once(plan, COMM_KEYS, compute)
 
 
+def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[str, np.ndarray],
+                          per_layer: Callable[[PlanArrays], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Layer times under block recompute (`training.memory.recomputed_stage_layers`): r of the stage's layers pay
+    the full-recompute layer time, the others the no-recompute one (the stage's mean layer). Plans without
+    block recompute are returned as they are."""
+    block = (plan.recompute == Recompute.FULL) & (plan.recompute_layers > 0)
+    if not np.any(block):
+        return lt
+    plain = per_layer(replace(plan, recompute=np.where(block, int(Recompute.NONE), plan.recompute)))
+    share = np.where(block, recomputed_stage_layers(shape, plan) / stage_layers(shape.num_layers, plan.pp), 1.0)
+    return {k: v if k in ("stage_layers", "last_is_heaviest") or k.startswith("head_")
+            else share * v + (1.0 - share) * plain[k] for k, v in lt.items()}
+
+
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
               stack: str | Stack | None = None) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`.
@@ -529,6 +608,7 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
         return gemm_rates[p.dtype], operand_bytes[p.dtype]
 
     lt = _per_layer(shape, rates, fabric, plan, precision_of, profile)
+    lt = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile))
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     per_layer = {
@@ -582,8 +662,8 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
     exposed_zero3 = (np.maximum(gather_layers - fwd_window, 0.0)
                      + np.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
-    out["dp_comm_exposed"] = np.select([plan.zero == 0, plan.zero < 3], [exposed_zero0, exposed_zero12],
-                                       exposed_zero3)
+    out["dp_comm_exposed"] = np.where(plan.zero == 0, exposed_zero0,  # np.select's values, without its overhead
+                                      np.where(plan.zero < 3, exposed_zero12, exposed_zero3))
 
     optimizer_params = np.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
     optimizer_gpu = memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM, kernels=OPTIMIZER_KERNELS)

@@ -37,7 +37,8 @@ def _gpu_hours(case: dict[str, Any]) -> float:
 
     cluster = Cluster.resolve(case["system"])
     result = estimate_training(case["model"], cluster, case["gpus"], tp=8, pp=16, vpp=7, seq_len=8192,
-                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
+                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16",
+                               stack="meta-llama3")  # Meta's run: the balanced pipeline split (Llama 3 Sec. 3.3.2)
     return training_run_totals(result, cluster, float(case["tokens"])).gpu_hours
 
 

@@ -18,8 +18,9 @@ benchmark client reports them. Llama 3.1 is Llama 3's architecture with a 128k c
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
 one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
 step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the row's dtype); the fitted
-efficiency minimises the baseline's mean |error| (a weighted median). Rows the model cannot express yet (MoE,
-MLA, disaggregated pools) are counted in `data/serving_hopper_awaiting.csv` and listed in the summary.
+efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are the MoE set's
+(`serving_hopper_moe`, which lists its own rows not run); rows neither set expresses (disaggregated pools) are
+counted in `data/serving_hopper_awaiting.csv` and listed in the summary.
 """
 
 from __future__ import annotations
@@ -82,9 +83,11 @@ def row_stack(row: dict[str, str]) -> str:
 def row_deployment(row: dict[str, str]) -> Deployment:
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"
     engine = load_engine(row_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
-    clients = int(row["batch_size"])
+    # the engine's own batch cap (vLLM max_num_seqs, TensorRT-LLM max_batch_size, SGLang max_running_requests):
+    # clients beyond it wait in the engine's queue, their wait counted in TTFT
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=dtype, kv_dtype=dtype,
-                      max_batch=max(engine.offline_max_batch, clients), token_budget=max(engine.token_budget, clients),
+                      max_batch=engine.offline_max_batch, token_budget=max(engine.token_budget,
+                                                                            engine.offline_max_batch),
                       engine=engine.engine, stack=engine.ref)
 
 

@@ -22,7 +22,13 @@ Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION
 Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; the vision
 encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config in the
 reference data and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
-rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node).
+rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node). Rows whose own numbers
+contradict the set stay awaiting too (`inconsistent_rows`, one rule for all rows): by Little's law a closed loop of
+c clients has n = c * D / (TTFT + D) sequences decoding (D = (OSL - 1) x TPOT); a row with n >= 4x the clients of
+another row of the same configuration but a lower TPOT cannot be reproduced by any batch cap or scheduler (decode
+time per token does not fall as the batch grows). It flags 5 GPT-OSS vLLM 0.11.2 / unversioned rows at 512 clients
+(TTFT 20-120 s, i.e. ~100 sequences decoding, at TPOT 3.6-5.6 ms, below the same layouts' 8-16-client TPOT); the
+engine's own cap (vLLM V1 `max_num_seqs` 1024 on >= 70 GiB GPUs) does not bind at 512 clients.
 
 The naive baseline is the dense set's (`serving_hopper.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
@@ -30,15 +36,20 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
-Where it stands (first round): 570 of 815 rows expressed; all 570: model 34.8 % mean |error| (TTFT 43 %, TPOT
-26 %) vs the fitted roofline's 52.9 %; the 285-row sample: 35.7 % vs 54.1 %. Gate not met; what is wrong:
-* SGLang DeepSeek TTFT +43 % median (prefill-first waves in lock-step at 32-64 clients; the dense set's gap);
-  TensorRT-LLM DeepSeek / Qwen3 TTFT -50 % at 4-16 clients (MoE prefill at TP8 slower than modelled).
-* Wide EP (TensorRT-LLM DP-attention 8): measured TPOT 30-100 ms and TTFT 3-12 s at 8-32 clients, predicted
-  14-32 ms / 0.2-1.9 s: the MoE all-to-all makes every iteration a barrier over the attention-DP ranks, so a rank
-  prefilling stalls the others' decode; the simulator runs the ranks as independent engines.
-* GPT-OSS vLLM at 512 clients (9 rows): measured TPOT 3.6-5.5 ms, as at 4 clients, with mean TTFT 20-460 s:
-  the engine ran a few sequences at a time (an admission limit the rows do not state); predicted TPOT 14-49 ms.
+Where it stands (round 2, every expressible row, `sampled_rows(1)`): 546 of 815 rows run (5 flagged inconsistent,
+above); model 32.1 % mean |error| (TTFT 43 %, TPOT 21 %); before the consistency rule 34.8 % over 551 rows (the 5
+rows had TPOT errors of +130 % to +900 %). Gate not met; what is wrong:
+* SGLang DeepSeek TTFT +43 % median (prefill-first waves in lock-step at 32-64 clients, e.g. 3.8 s predicted vs
+  1.0 s measured at 32 x 8k-token prompts: one 8192-token wave would need ~4x the prefill rate, so the measured
+  clients are not in one wave; the dense set's gap); TensorRT-LLM DeepSeek / Qwen3 TTFT -50 % at 4-16 clients (MoE
+  prefill at TP8 slower than modelled).
+* Wide EP (TensorRT-LLM DP-attention 8, 6 rows): measured TPOT 30-100 ms and TTFT 3-12 s at 8-32 clients, predicted
+  14-32 ms / 0.2-1.9 s. The ranks do run in lock-step (the MoE all-to-all is a barrier every iteration), but with
+  clients divisible by the ranks the simulated ranks are identical, so a lock-step simulation equals the
+  independent one here; the measured stall needs the ranks out of phase (each rank's prefill stalling the others'
+  decode), which a deterministic symmetric closed loop does not produce. Not modelled.
+* GPT-OSS vLLM at 512 clients: 5 rows flagged inconsistent; the 4 kept (TP2, and TP4/TP8 1024/8192 at 0.11.2) keep
+  +50 % to +390 % TPOT errors.
 """
 
 from __future__ import annotations
@@ -89,8 +100,44 @@ def _int(value: str) -> int:
     return int(value) if value else 1
 
 
+INCONSISTENT = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
+                "the same configuration at lower concurrency, yet its TPOT is lower")
+
+
+def _config(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[k] for k in ("model_path", "system", "backend", "tp_size", "attention_dp_size", "isl", "osl",
+                                  "precision"))
+
+
+@cache
+def inconsistent_rows() -> dict[str, str]:
+    """Rows whose own numbers break Little's law against the set, by id, with the reason (module docstring).
+
+    In a closed loop of c clients the sequences decoding at once are n = c * D / (TTFT + D), D = (OSL - 1) * TPOT.
+    Decode time per token does not fall as the batch grows, so a row is flagged when a row of the same
+    configuration (model, GPU, backend, TP, attention DP, ISL/OSL, precision) ran at most n / 4 clients and
+    measured a HIGHER TPOT: no admission limit or scheduler reproduces both rows.
+    """
+    rows = load_rows()
+    by_config: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    for row in rows:
+        by_config.setdefault(_config(row), []).append(row)
+    flagged: dict[str, str] = {}
+    for row in rows:
+        tpot_ms, ttft_ms = float(row["silicon_tpot_ms"]), float(row["silicon_ttft_ms"])
+        decode_ms = (int(row["osl"]) - 1) * tpot_ms
+        decoding = int(row["batch_size"]) * decode_ms / (ttft_ms + decode_ms)
+        for other in by_config[_config(row)]:
+            if 4 * int(other["batch_size"]) <= decoding and tpot_ms < float(other["silicon_tpot_ms"]):
+                flagged[row["id"]] = INCONSISTENT
+                break
+    return flagged
+
+
 def why_not(row: dict[str, str]) -> str | None:
     """Why the row cannot be run as it was measured, or None."""
+    if row["id"] in inconsistent_rows():
+        return inconsistent_rows()[row["id"]]
     if row["model_path"] not in MODELS:
         return "no HF config.json in the reference data for this model (no catalog preset)"
     gpus = _int(row["tp_size"]) * _int(row["attention_dp_size"]) * _int(row["pp_size"])

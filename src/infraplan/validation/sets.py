@@ -34,7 +34,10 @@ head took the 13 rows from 37.5 % to 31.9 % mean |error| (constant MFU: 26.9 %).
 EP64 outside TP2 over 16 nodes; -19 % with MoE parallel folding, ETP 1, EP64 on 8 nodes as Megatron-Bridge
 runs it). Folding also expresses H026 (Qwen3-235B, EP32 over TP2 x DP16: -10.5 %); 14 rows: 29.7 % mean
 |error| (constant MFU 27.9 %). The rows' ETP is not in the source table: 1 is the Megatron-Bridge MoE
-recipes' setting (an assumption, `etp` column).
+recipes' setting (an assumption, `etp` column). Megatron's even pipeline split (the stack's `pipeline_split`,
+head on a full last stage: GPT-OSS H023 +116 -> +70 %, DeepSeek-V3 H017 +71 -> +26 %) and `recompute: auto`
+for rows whose source does not state it (the least recompute on Megatron's ladder that fits: H004, H012,
+H015, H017 recompute 1 layer per chunk, H010 51 of 80, H022 14 of 36) took the 14 rows to ~21 %.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from scipy.stats import spearmanr
 
 from infraplan.catalog import shape_from_hf_config
 from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
+from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
@@ -156,6 +160,19 @@ def load_frontier_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+def frontier_row_stack(row: dict[str, str]) -> Stack:
+    """`FRONTIER_STACK` with the row's MoE token dispatcher (`moe_dispatcher` column; empty: the stack's).
+
+    H018: NeMo's DeepSeek-V3 performance script switches H100 runs to DeepEP (`moe_token_dispatcher_type:
+    flex`, `moe_enable_deepep`; NVIDIA-NeMo/NeMo scripts/performance/llm/pretrain_deepseek_v3.py, 25.04-25.09:
+    "Use DeepEP for H100"), an assumption carried from the script, not stated on the performance page.
+    """
+    stack = load_stack(FRONTIER_STACK)
+    if not row.get("moe_dispatcher"):
+        return stack
+    return stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})
+
+
 def frontier_set() -> tuple[ValidationSet, list[Residual]]:
     """The frontier training rows the model can express (tokens/s/GPU); the rest are listed as awaiting."""
     rows = load_frontier_rows()
@@ -171,7 +188,7 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
         result = estimate_training(r["infraplan_model"], r["infraplan_system"], n, tp=tp, pp=pp, cp=cp,
                                    vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
                                    micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]),
-                                   dtype=r["precision"], stack=FRONTIER_STACK, ep=int(r.get("ep") or 1),
+                                   dtype=r["precision"], stack=frontier_row_stack(r), ep=int(r.get("ep") or 1),
                                    order=r.get("order") or "tp-cp-pp-dp", etp=int(r["etp"]) if r.get("etp") else None)
         ids.append(r["id"])
         published.append(float(r["value"]))
@@ -187,20 +204,19 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
 
 FRONTIER_STACK = "nemo-26.04"  # the rows' source: NeMo 25.11-26.06 containers (Megatron-Bridge)
 
-# sets other layers score with `score_set`: (module, function) returning (ValidationSet, list[Residual]);
-# a module or function not there yet is skipped (the serving set lives with the serving validation)
-EXTRA_SETS = (("infraplan.validation.serving_hopper", "serving_set"),
-              ("infraplan.validation.serving_hopper_moe", "serving_moe_set"))
+# sets other layers score with `score_set`: (module, function) returning (ValidationSet, list[Residual]).
+# The dense serving hopper rows are a section of the report (runner.SECTIONS), not a scored set.
+EXTRA_SETS = (("infraplan.validation.serving_hopper_moe", "serving_moe_set"),)
 
 
 def extra_sets() -> list[tuple[ValidationSet, list[Residual]]]:
+    """Every EXTRA_SETS scorer's set; a listed scorer that does not exist is an error, never skipped."""
     import importlib
 
     found = []
     for module, function in EXTRA_SETS:
-        try:
-            scorer = getattr(importlib.import_module(module), function)
-        except (ImportError, AttributeError):
-            continue
+        scorer = getattr(importlib.import_module(module), function, None)
+        if scorer is None:
+            raise LookupError(f"validation.sets.EXTRA_SETS: {module} has no scorer {function!r}")
         found.append(scorer())
     return found

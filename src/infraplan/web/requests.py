@@ -19,7 +19,7 @@ Each model's `cli()` is the `infraplan ...` command line that reproduces it ("co
 from __future__ import annotations
 
 import shlex
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -35,6 +35,12 @@ from infraplan.limits import (
     Tokens,
 )
 from infraplan.serving.capacity import BATCH_CAPS
+from infraplan.training.enums import Schedule
+
+if TYPE_CHECKING:
+    ScheduleName = str
+else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by the Schedule enum), as the CLI's
+    ScheduleName = Literal[Schedule.labels()]
 
 WEB_MAX_REQUESTS = 200_000
 """Requests one web serving simulation may hold (~1 s of work; the CLI allows 10 M)."""
@@ -119,7 +125,7 @@ class TrainRequest(WebRequest):
     attention: Literal["flash", "unfused"] = "flash"
     order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] = "tp-cp-pp-dp"
     sequence_parallel: bool = True
-    schedule: Literal["1f1b", "interleaved"] | None = None
+    schedule: ScheduleName | None = None
     stack: PresetName | None = None
     tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
     location: PresetName | None = None
@@ -139,7 +145,7 @@ class SearchRequest(WebRequest):
     top: Annotated[int, Field(ge=1, le=MAX_TOP)] = 5
     objective: Literal["time", "memory"] = "time"
     cross_node_tp: bool = False
-    schedule: Literal["1f1b", "interleaved"] | None = None
+    schedule: ScheduleName | None = None
     stack: PresetName | None = None
 
     positional = ("model",)

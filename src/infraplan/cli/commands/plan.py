@@ -34,10 +34,12 @@ def render_plan(p: ScenarioPlan) -> None:
     console.print(svc)
     pools = Table(title="pools")
     add_id_column(pools, "pool", (r.pool for r in p.pools))
-    for col in ("phase", "site", "devices", "new", "racks", "fabric tiers", "facility", "capex", "TCO/year"):
+    for col in ("phase", "site", "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility",
+                "capex", "TCO/year"):
         pools.add_column(col, justify="left" if col in ("phase", "site") else "right")
     for r in p.pools:
-        pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), fmt_num(r.racks),
+        spares = f"{fmt_num(r.spare_nodes)} ({r.expected_nodes_down:.3g})" if r.spare_nodes else "-"
+        pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), spares, fmt_num(r.racks),
                       str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
                       fmt_usd(r.tco_usd_per_year))
     console.print(pools)

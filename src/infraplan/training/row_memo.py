@@ -1,0 +1,119 @@
+"""Per-layer terms kept across the blocks of one search, keyed by the plan's stride-free layer-key row.
+
+The search prices its grid in blocks (`training.search.CHUNK_PLANS`); blocks of different PP share rows of the
+same TP, CP, EP, expert TP, micro-batch, recompute, dtype and sequence, whose layer times (GEMMs, attention,
+element-wise work, TP/CP collectives, the EP all-to-all's bytes and group) do not depend on PP or the rank order
+(`step_time.STRIDE_ONLY_KEYS`). Within `RowMemo.shared(...)` `step_time._per_layer` prices each such row once per
+search instead of once per block (DeepSeek-V3 with EP on 8,192 GB200: 78k row pricings -> 31k). The terms are
+element-wise in the rows, so a row priced in any block has the same bits: the search's answer does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+
+import numpy as np
+
+from infraplan.ops.layer import Collective
+from infraplan.training.plan import PlanArrays
+
+Priced = tuple[dict[str, np.ndarray], tuple[Collective, ...]]
+_ACTIVE: ContextVar[RowMemo | None] = ContextVar("row_memo", default=None)
+
+
+def _column(value: object, n: int) -> np.ndarray:
+    """`value` (a scalar or an array over n rows) as an array of n rows."""
+    return np.asarray(np.broadcast_to(np.asarray(value), (n,)))
+
+
+class RowMemo:
+    """Priced terms and EP all-to-all records per distinct row of `keys`, sorted by a packed int64 key.
+
+    The packing takes its value ranges from the rows the search may price (`bounds`); rows outside them (or
+    ranges too wide to pack) are priced directly, never looked up.
+    """
+
+    def __init__(self, bounds: PlanArrays, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+        columns = [np.ravel(getattr(bounds, k)) for k in keys]
+        self.lows = [int(c.min()) if c.size else 0 for c in columns]
+        self.sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, self.lows, strict=True)]
+        self.usable = bool(columns and columns[0].size) and float(np.prod(np.array(self.sizes, float))) < 2.0**62
+        self.packed = np.zeros(0, dtype=np.int64)
+        self.times: dict[str, np.ndarray] = {}
+        self.records: tuple[Collective, ...] = ()
+
+    @staticmethod
+    def active() -> RowMemo | None:
+        """The memo of the search running in this context, if any."""
+        return _ACTIVE.get()
+
+    @staticmethod
+    @contextmanager
+    def shared(bounds: PlanArrays, keys: tuple[str, ...]) -> Iterator[RowMemo]:
+        """Within: `step_time._per_layer` keeps its per-row terms in one memo (the search's blocks share it)."""
+        memo = RowMemo(bounds, keys)
+        token = _ACTIVE.set(memo)
+        try:
+            yield memo
+        finally:
+            _ACTIVE.reset(token)
+
+    def _pack(self, rows: PlanArrays) -> np.ndarray | None:
+        """Each row's packed key, or None when a value lies outside the packing's ranges."""
+        key = np.zeros(len(rows), dtype=np.int64)
+        for k, low, size in zip(self.keys, self.lows, self.sizes, strict=True):
+            c = np.ravel(getattr(rows, k)) - low
+            if c.size and (int(c.min()) < 0 or int(c.max()) >= size):
+                return None
+            key = key * size + c
+        return key
+
+    def _merge(self, key: np.ndarray, priced: Priced) -> bool:
+        """Add distinct new rows; False (nothing added) when their records differ in structure from the kept."""
+        times, records = priced
+        n = key.size
+        if self.packed.size and (times.keys() != self.times.keys() or len(records) != len(self.records) or any(
+                (a.kind, a.role, a.count) != (b.kind, b.role, b.count)
+                for a, b in zip(records, self.records, strict=True))):
+            return False
+        if not self.packed.size:
+            self.packed = key
+            self.times = {k: _column(v, n) for k, v in times.items()}
+            self.records = tuple(replace(c, bytes=_column(c.bytes, n), group=_column(c.group, n),
+                                         mask=_column(c.mask, n)) for c in records)
+        else:
+            order = np.argsort(np.concatenate([self.packed, key]), kind="stable")
+            self.packed = np.concatenate([self.packed, key])[order]
+
+            def join(old: object, new: object) -> np.ndarray:
+                return np.concatenate([np.asarray(old), _column(new, n)])[order]
+
+            self.times = {k: join(self.times[k], v) for k, v in times.items()}
+            self.records = tuple(replace(a, bytes=join(a.bytes, b.bytes), group=join(a.group, b.group),
+                                         mask=join(a.mask, b.mask)) for a, b in zip(self.records, records, strict=True))
+        return True
+
+    def lookup(self, rows: PlanArrays, price: Callable[[PlanArrays], Priced]) -> Priced:
+        """`price(rows)` for rows with distinct keys: kept rows are looked up, the others priced and kept.
+
+        The records' `stride` is that of whichever row was priced first: the caller sets the rows' own.
+        """
+        key = self._pack(rows) if self.usable else None
+        if key is None:
+            return price(rows)
+        pos = np.searchsorted(self.packed, key)
+        hit = (pos < self.packed.size) & (self.packed[np.minimum(pos, max(self.packed.size - 1, 0))] == key
+                                          if self.packed.size else False)
+        miss = np.flatnonzero(~hit)
+        if miss.size:
+            priced = price(rows.take(miss))
+            if not self._merge(key[miss], priced):
+                return price(rows)
+            pos = np.searchsorted(self.packed, key)
+        return ({k: v[pos] for k, v in self.times.items()},
+                tuple(replace(c, bytes=np.asarray(c.bytes)[pos], group=np.asarray(c.group)[pos],
+                              mask=np.asarray(c.mask)[pos]) for c in self.records))
