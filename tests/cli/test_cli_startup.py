@@ -91,7 +91,7 @@ def test_training_choices_mirror_the_training_enums():
     from infraplan.training import enums
 
     assert get_args(options.TrainDtype) == enums.Dtype.labels()
-    assert get_args(options.Recompute) == enums.Recompute.labels()
+    assert get_args(options.Recompute) == (*enums.Recompute.labels(), "auto")  # auto: the least that fits
     assert get_args(options.Attention) == enums.Attention.labels()
     assert get_args(options.RankOrder) == enums.RankOrder.labels()
     assert get_args(options.PipelineSchedule) == enums.Schedule.labels()

@@ -28,7 +28,7 @@ def test_the_table_covers_every_command_and_every_option(tmp_path) -> None:
                 assert (command, param) in covered
 
 
-@pytest.mark.parametrize("command", list(BASES))
+@pytest.mark.parametrize("command", list(BASES))  # validate: its --json twin reuses the process-cached report
 def test_hostile_values_on_every_option(command: str) -> None:
     outcomes = run_all(commands=[command])
     problems = [f"{o.case.param}={o.case.value_kind}: {p}" for o in outcomes for p in o.problems]

@@ -125,3 +125,19 @@ def test_image_generation_through_the_same_engine():
     assert heavy.latency_s.p99 > light.latency_s.p99
     assert heavy.images_per_s > 10 * light.images_per_s  # batching denoising steps
     assert np.isfinite(heavy.joules_per_image) and heavy.usd_per_thousand_images > 0
+
+
+def test_pool_engine_caches_shipped_stacks_and_rereads_a_yaml(tmp_path) -> None:
+    from infraplan.serving.engines import load_engine
+    from infraplan.serving.serving_sim import pool_engine
+
+    assert pool_engine("vllm-0.x") is pool_engine("vllm-0.x") == load_engine("vllm-0.x")
+    assert pool_engine("sglang") == load_engine("sglang") and pool_engine(None) == load_engine(None)
+    path = tmp_path / "mine.yaml"
+    shipped = files("infraplan.catalog") / "stacks" / "vllm-0.x.yaml"
+    path.write_text(shipped.read_text())
+    first = pool_engine(str(path))
+    assert first == load_engine(str(path))
+    assert pool_engine(str(path)) is not first  # a user's file is read again on every call
+    with pytest.raises(InputError):
+        pool_engine("no-such-stack")

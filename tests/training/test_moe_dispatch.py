@@ -28,10 +28,13 @@ def _monte_carlo_ratio(experts: int, k: int, nodes: int, seed: int = 0, tokens: 
 
 def test_dedup_matches_sampled_routing_across_eight_h100_nodes() -> None:
     shape = load_model("deepseek-v3")  # 256 experts, top-8
+    ungrouped = shape.model_copy(update={"expert_groups": 1, "expert_groups_per_token": 1})
     fabric = Cluster.resolve("dgx-h100-superpod").fabric  # 8 GPUs per NVLink domain
-    ratio = float(deepep_node_dedup(shape, fabric, 64, 1))  # EP64 over 8 nodes
+    ratio = float(deepep_node_dedup(ungrouped, fabric, 64, 1))  # EP64 over 8 nodes
     assert ratio == pytest.approx(_monte_carlo_ratio(256, 8, 8), rel=0.02)
     assert 0.6 < ratio < 0.7  # ~4.6 remote nodes instead of 7 remote copies per token
+    # node-limited routing (4 of 8 groups, one group per node): 3.5 remote nodes of the 7 copies
+    assert float(deepep_node_dedup(shape, fabric, 64, 1)) == pytest.approx(0.5)
 
 
 def test_no_dedup_inside_one_domain_and_most_across_two_nodes() -> None:

@@ -9,7 +9,11 @@ from infraplan.validation import GATE_MAX_ERROR, GATE_MEAN_ERROR, load_cases, pl
 
 @pytest.fixture(scope="module")
 def report():
-    return run_validation(include_ranking=False)
+    return run_validation()  # the report `infraplan validate` builds, cached per process (test_fuzz's validate)
+
+
+def test_the_report_is_computed_once_per_process(report):
+    assert run_validation() is report  # the fuzz table's validate and its --json twin share it
 
 
 def test_every_case_has_source_metric_and_plan_origin():

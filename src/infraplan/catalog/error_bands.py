@@ -20,9 +20,9 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-import yaml
 from pydantic import Field
 
+from infraplan.catalog.loader import safe_load_yaml
 from infraplan.results import Result
 
 MIN_BAND_CASES = 5
@@ -75,7 +75,7 @@ def load_residuals() -> tuple[Residual, ...]:
     path = resources.files("infraplan.catalog") / "error_bands.yaml"
     if not path.is_file():
         return ()
-    data = yaml.safe_load(path.read_text()) or {}
+    data = safe_load_yaml(path.read_text()) or {}
     return tuple(Residual(id=r[0], family=r[1], stack=r[2], kind=r[3], residual=float(r[4]))
                  for r in data.get("residuals", []))
 
@@ -114,7 +114,7 @@ class PublishedMfu(Result):
 @lru_cache(maxsize=1)
 def load_published_mfu() -> tuple[PublishedMfu, ...]:
     text = (resources.files("infraplan.catalog") / "published_mfu.yaml").read_text()
-    return tuple(PublishedMfu(**e) for e in yaml.safe_load(text)["entries"])
+    return tuple(PublishedMfu(**e) for e in safe_load_yaml(text)["entries"])
 
 
 def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str) -> PublishedMfu | None:

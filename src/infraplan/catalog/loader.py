@@ -50,10 +50,22 @@ def _shown(path: str | Path, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:40]}...{text[-30:]} ({len(text):,} characters)"
 
 
+_FAST_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load_yaml(text: str) -> Any:
+    """`yaml.safe_load` through libyaml's parser when PyYAML has it (about 7x faster; the same constructor, so
+    the same data). Malformed text is parsed again by the pure-Python loader, so the error says the same."""
+    try:
+        return yaml.load(text, Loader=_FAST_YAML_LOADER)  # a safe loader: SafeConstructor
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
+
+
 def parse_text(text: str, origin: str) -> Any:
     """Parse YAML (or JSON by suffix); malformed text is one InputError line. An empty document is refused."""
     try:
-        data = json.loads(text) if origin.endswith(".json") else yaml.safe_load(text)
+        data = json.loads(text) if origin.endswith(".json") else safe_load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
         reason = " ".join(str(exc).split())[:200]
         raise InputError(f"malformed file {_shown(origin)}: {reason}") from None

@@ -27,8 +27,18 @@ Frontier families are read exactly (`_read_frontier`):
   when `sliding_window` is set and `use_sliding_window` is not false (Mistral).
 * Attention sinks (GPT-OSS model card, 2025: a learned per-head logit in the softmax denominator): one
   parameter per head and layer, from `model_type: gpt_oss`.
+* GPT-OSS's clamped SwiGLU (`swiglu_limit`) and projection biases (`attention_bias`): flags for the
+  element-wise passes they add (`ops.layer`).
 * Multi-token prediction (`num_nextn_predict_layers`, DeepSeek-V3 sec. 2.2): counted separately
   (`mtp_params`), not in `total_params` or the layer count.
+* Group-limited routing (DeepSeek-V2 sec. 2.2.3, DeepSeek-V3 sec. 2.1.2): `n_group` expert groups, a token's
+  top-k from `topk_group` of them, when `topk_method` is a group-limited one (`noaux_tc`,
+  `group_limited_greedy`; `greedy` ignores the groups). It changes no FLOPs; it limits the nodes a token is
+  dispatched to (`ops.expert_routing`). `n_group` 1 or `topk_group` = `n_group` is no limit.
+* MoE keys that change only element-wise work on the T x E router scores or the T x k weights, below the
+  modelled resolution and so in `HARMLESS_KEYS`: `scoring_func` (softmax / sigmoid), `norm_topk_prob`,
+  `routed_scaling_factor` (one multiply of the combined output), `router_jitter_noise`; `ep_size` is a
+  deployment hint of the checkpoint, not the model.
 """
 
 from __future__ import annotations
@@ -64,8 +74,11 @@ _MODELLED_KEYS = frozenset({
     "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
     "num_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
     "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
-    "layer_types",
+    "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias",
 })
+
+# `topk_method` values that restrict a token's experts to `topk_group` of `n_group` groups.
+_GROUP_LIMITED_METHODS = frozenset({"noaux_tc", "group_limited_greedy"})
 
 
 def _off(value: Any) -> bool:
@@ -105,15 +118,14 @@ HARMLESS_KEYS = frozenset({
     "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base", "partial_rotary_factor", "rope_interleaved",
     "position_embedding_type", "no_rope_layers", "alibi", "offset_alibi", "use_parallel_residual", "rotary_dim",
     # biases (< 0.1 % of parameters), residual wiring, Megatron fusion flags
-    "attention_bias", "mlp_bias", "enable_bias", "bias", "use_bias", "parallel_attn", "parallel_residual",
+    "mlp_bias", "enable_bias", "bias", "use_bias", "parallel_attn", "parallel_residual",
     "new_decoder_architecture", "apply_residual_connection_post_layernorm", "bias_dropout_fusion",
     "masked_softmax_fusion", "skip_bias_add", "skip_bias_add_qkv", "pretraining_tp", "slow_but_exact",
     "max_window_layers",
-    # MoE routing details (which experts, not how many): top-k normalisation, groups, scaling
-    "norm_topk_prob", "n_group", "topk_group", "topk_method", "routed_scaling_factor", "scoring_func",
-    "ep_size", "router_jitter_noise",
-    # GPT-OSS: pre-training context (rope scaling handles the rest), clamp of the SwiGLU (element-wise)
-    "initial_context_length", "swiglu_limit",
+    # MoE routing details (element-wise on router scores; module docstring): normalisation, scoring, scaling
+    "norm_topk_prob", "routed_scaling_factor", "scoring_func", "ep_size", "router_jitter_noise",
+    # GPT-OSS: pre-training context (rope scaling handles the rest)
+    "initial_context_length",
 })
 
 
@@ -124,13 +136,19 @@ class ModelConfigWarning(UserWarning):
     """A config key that would change the modelled math is not modelled, or a key is not understood."""
 
 
+def known_keys() -> frozenset[str]:
+    """Every config key this reader knows: read into the shape, harmless, or reported as not modelled."""
+    aliases = {key for keys in _ALIASES.values() for key in keys}
+    return frozenset(aliases | _MODELLED_KEYS | HARMLESS_KEYS | set(UNMODELLED_KEYS))
+
+
 def _check_keys(config: dict[str, Any], name: str) -> None:
     """Warn (one line each) about keys that change the math but are not modelled, and unknown keys."""
-    aliases = {key for keys in _ALIASES.values() for key in keys}
+    read = known_keys() - set(UNMODELLED_KEYS)
     unmodelled: list[str] = []
     unknown: list[str] = []
     for key, value in config.items():
-        if key in aliases or key in _MODELLED_KEYS or key in HARMLESS_KEYS:
+        if key in read:
             continue
         if key in UNMODELLED_KEYS:
             if not UNMODELLED_KEYS[key](value, config):
@@ -196,7 +214,14 @@ class TransformerShape(Spec):
     sliding_window: int = Field(0, ge=0, description="keys of a sliding-window layer (0: none)")
     num_sliding_layers: int = Field(0, ge=0)
     attention_sinks: bool = False
+    clamped_swiglu: bool = Field(False, description="GPT-OSS `swiglu_limit`: clamped SwiGLU with alpha and +1 "
+                                 "(element-wise passes, `ops.layer`)")
+    linear_biases: bool = Field(False, description="`attention_bias`: biases on the projections (and GPT-OSS's "
+                                "experts), added as element-wise passes")
     num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
+    # group-limited routing (1, 1: none)
+    expert_groups: int = Field(1, gt=0, description="routed-expert groups (HF n_group)")
+    expert_groups_per_token: int = Field(1, gt=0, description="groups a token's experts come from (topk_group)")
 
     @model_validator(mode="after")
     def _consistent(self) -> TransformerShape:
@@ -212,7 +237,17 @@ class TransformerShape(Spec):
             raise ValueError("sliding layers need a sliding_window and at most num_hidden_layers of them")
         if self.kv_lora_rank and self.qk_rope_head_dim >= self.head_dim:
             raise ValueError("MLA needs qk_nope_head_dim > 0")
+        if self.expert_groups_per_token > self.expert_groups or self.num_experts % self.expert_groups:
+            raise ValueError(f"topk_group {self.expert_groups_per_token} must be <= n_group {self.expert_groups}"
+                             f" and n_group must divide the {self.num_experts} routed experts")
+        if self.expert_groups_per_token * (self.num_experts // self.expert_groups) < self.experts_per_token:
+            raise ValueError("topk_group groups hold fewer experts than num_experts_per_tok")
         return self
+
+    @property
+    def is_group_limited(self) -> bool:
+        """A token's experts come from fewer than all expert groups (DeepSeek node-limited routing)."""
+        return self.is_moe and self.expert_groups_per_token < self.expert_groups
 
     @property
     def is_moe(self) -> bool:
@@ -322,7 +357,8 @@ class TransformerShape(Spec):
         dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
                                         "dense_ffn_hidden_size": 0, "num_sliding_layers": 0, "num_experts": 1,
                                         "experts_per_token": 1, "ffn_hidden_size": self.dense_ffn_hidden_size,
-                                        "num_shared_experts": 0, "shared_ffn_hidden_size": 0})
+                                        "num_shared_experts": 0, "shared_ffn_hidden_size": 0,
+                                        "expert_groups": 1, "expert_groups_per_token": 1})
         return ((routed, self.num_routed_layers), (dense, self.num_dense_layers))
 
 
@@ -384,6 +420,12 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
         fields.update(sliding_window=window, num_sliding_layers=sliding)
     fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
     fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
+    fields["clamped_swiglu"] = not _off(config.get("swiglu_limit"))
+    fields["linear_biases"] = config.get("attention_bias") is True
+    groups, chosen = _int(config, "n_group"), _int(config, "topk_group")
+    method = config.get("topk_method")
+    if experts > 1 and groups > 1 and 0 < chosen < groups and (method is None or method in _GROUP_LIMITED_METHODS):
+        fields.update(expert_groups=groups, expert_groups_per_token=chosen)
     return fields
 
 

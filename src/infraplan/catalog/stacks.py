@@ -24,6 +24,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and DeepEP-style dispatch/combine overlap.
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
+* `sink_attention` (fused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on; each YAML
+  states its source or its ASSUMPTION.
 * `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
@@ -88,6 +90,13 @@ class ServingProfile(Spec):
     offline_max_batch: int = Field(ge=1)
     token_budget: int = Field(8192, ge=1)
     scheduler: str = "fcfs"
+    kv_admission: Literal["reserve_full", "on_demand"] = Field(
+        "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "
+        "and output (TensorRT-LLM GUARANTEED_NO_EVICT); on_demand: blocks are taken as tokens are written and the "
+        "newest running request is preempted when they run out (vLLM, SGLang; `serving.serving_engine`)")
+    preemption: Literal["none", "recompute"] = Field(
+        "none", description="what a preempted request loses: recompute (its KV is dropped and its prompt and "
+        "output so far are prefilled again on readmission); none with reserve_full")
 
 
 class MoeRouting(Spec):
@@ -147,6 +156,10 @@ class Stack(Spec):
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
+    sink_attention: Literal["fused", "unfused"] = Field(
+        "fused", description="how attention with learned sinks (GPT-OSS) runs: fused (a window-aware fused kernel "
+        "that skips the blocks outside a sliding window) or unfused (the full s x s scores materialised, the "
+        "window and causal mask applied to them; `training.step_time.attention_core_times`)")
     custom_all_reduce: bool = False
     pipeline_split: PipelineSplit = Field(
         "even", description="how layers are cut into pipeline stages: even (Megatron-Core / NeMo default: L / PP per "

@@ -102,7 +102,7 @@ PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------
 TrainDtype = Literal["bf16", "fp8", "mxfp8", "nvfp4"]
-Recompute = Literal["none", "selective", "full"]
+Recompute = Literal["none", "selective", "full", "auto"]
 Attention = Literal["flash", "unfused"]
 RankOrder = Literal["tp-cp-pp-dp", "tp-cp-dp-pp"]
 if TYPE_CHECKING:
@@ -134,7 +134,8 @@ ServingSystem = Annotated[str, typer.Option("--system", help="system preset, sys
 GpusOption = Annotated[int, typer.Option("--gpus", help="accelerators used", parser=ACCELERATORS)]
 SeedOption = Annotated[int, typer.Option("--seed", help="random seed for arrivals and lengths", parser=SEED)]
 TrainDtypeOption = Annotated[TrainDtype, typer.Option("--dtype", help="GEMM precision")]
-RecomputeOption = Annotated[Recompute, typer.Option("--recompute", help="activation recomputation")]
+RecomputeOption = Annotated[Recompute, typer.Option(
+    "--recompute", help="activation recomputation; auto: the least that fits in memory (stated in the output)")]
 AttentionOption = Annotated[Attention, typer.Option(
     "--attention", help="attention kernels (unfused: Megatron before 2023)")]
 OrderOption = Annotated[RankOrder, typer.Option(
@@ -156,6 +157,7 @@ BuildTypeOption = Annotated[str | None, typer.Option(
 # --- bounded numbers (Typer `parser=`), one per kind of quantity -----------------------------------------------
 PP_OR_TP = count(1, 1_048_576)
 ZERO_STAGE = count(0, 3, "ZeRO stages are 0-3")
+RECOMPUTE_LAYERS = count(0, 1_048_576, "block recompute counts layers of one model chunk")
 TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
 REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
 BATCH_CAP = count(1, 1_048_576)

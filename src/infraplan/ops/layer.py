@@ -40,6 +40,12 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   layers (GEMM and collective counts, element-wise bytes and kernels), so that L x the table is the sum.
 * Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
   attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
+* GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU (`swiglu_limit`, alpha 1.702, +1 on the
+  linear half) is taken to run in the one fused activation pass (same bytes as SwiGLU: an ASSUMPTION, the clamp
+  and scale are free inside it); the attention projections' biases in the GEMM epilogue (Transformer Engine
+  Linear); the experts' biases (grouped GEMMs have no bias epilogue) as a read + write of the up (g f) and down
+  (h) outputs per routed token. Sinks and windows: how the attention kernel runs is the stack's
+  (`catalog.stacks` `sink_attention`).
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
@@ -308,6 +314,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
         if shape.shared_ffn_hidden_size:  # the shared expert's activation
             ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
+        if shape.linear_biases and shape.is_moe:  # GPT-OSS expert biases: a pass over the up and down outputs
+            ffn_elements = ffn_elements + tokens * routed * 2.0 * ((gate * f_local) + h)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
         cast_fwd = lay.cast_bytes * tokens * (2.0 * h + q_local + routed * f_local)

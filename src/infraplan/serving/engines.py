@@ -27,6 +27,20 @@ BuildConfig defaults, also what trtllm-bench throughput starts from); vLLM V1 on
 it from its KV pool, modelled as 4096 (ASSUMPTION: its request-to-token pool cap), so the KV cache binds first.
 The chunked-prefill budget is 8192 tokens for all three (TensorRT-LLM max_num_tokens, vLLM's server
 max_num_batched_tokens, SGLang chunked_prefill_size on 80 GB GPUs).
+
+KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_engine`):
+* TensorRT-LLM: `reserve_full`. Its default capacity scheduler `GUARANTEED_NO_EVICT` starts a request only when
+  the KV cache can hold its prompt and its maximum output (TensorRT-LLM docs, "KV cache / capacity scheduler
+  policy"); nothing is ever evicted.
+* vLLM: `on_demand` + `recompute`. KV blocks are allocated as tokens are scheduled; when a running request cannot
+  get a block the scheduler preempts the lowest-priority running request, the most recently scheduled one under
+  FCFS, frees its blocks and puts it at the front of the waiting queue; V1 preempts by recomputation (vLLM docs,
+  "Optimization and tuning: Preemption"; vllm/v1/core/sched/scheduler.py `self.running.pop()`).
+* SGLang: `on_demand` + `recompute`. The token pool is allocated per token and, when a decode step runs out of
+  memory, `retract_decode` moves running requests back to the waiting queue to be prefilled again
+  (python/sglang/srt/managers/schedule_batch.py). ASSUMPTION: its admission estimate (`new_token_ratio`, which
+  keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
+  first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 """
 
 from __future__ import annotations
@@ -38,6 +52,8 @@ from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, Stack, list_stacks, 
 from infraplan.errors import InputError
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
+KvAdmission = Literal["reserve_full", "on_demand"]
+Preemption = Literal["none", "recompute"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +74,9 @@ class ServingEngine:
     scheduler: str = "fcfs"
     cuda_graphs: bool = True
     custom_all_reduce: bool = False
-    ref: str = ""  # what `load_engine` resolves it from again: the shipped name or the YAML path
+    ref: str = ""
+    kv_admission: KvAdmission = "reserve_full"
+    preemption: Preemption = "none"  # what `load_engine` resolves it from again: the shipped name or the YAML path
 
     def memory_fraction(self, tp: int) -> float:
         fraction = self.kv_memory_fraction
@@ -91,9 +109,12 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
         raise InputError(f"stack {stack.name} is a {stack.kind} stack without a `serving:` block; serving takes "
                          f"one of {', '.join(serving_stacks())} or a serving stack YAML")
     p = stack.serving
+    if (p.kv_admission == "on_demand") != (p.preemption == "recompute"):
+        raise InputError(f"stack {stack.name}: kv_admission {p.kv_admission} with preemption {p.preemption}; "
+                         "on_demand needs preemption recompute, reserve_full preemption none")
     return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
-                         stack.custom_all_reduce, ref or stack.name)
+                         stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption)
 
 
 def serving_stacks() -> list[str]:

@@ -21,10 +21,23 @@ A "prefill-first" policy (SGLang's default, `serving.schedulers`) changes step 2
 tokens left, the iteration is prefill only with the whole budget and the decode batch waits. A sequence's last
 token is therefore due after a count of decode iterations (not of all iterations).
 
+KV admission (`kv_admission`, a stack property, `serving.engines`): "reserve_full" is step 3 above. "on_demand"
+(vLLM; SGLang as modelled) admits a request when the cache holds its prompt's blocks and takes a decode block only
+when a sequence's next token starts one: a sequence with t tokens in the cache that writes one more needs a new
+block iff t is a multiple of the block size, so with `off` = its tokens at joining the decode batch less the
+decode-iteration count then, it takes a block at decode iteration s iff (off + s) = 1 (mod block). The engine keeps
+the number of decoding sequences per residue (1 - off) mod block, so the blocks an iteration takes are one table
+read. When they exceed the free blocks, the newest running request (by admission) is preempted until they fit
+(vLLM V1 `self.running.pop()`): its blocks are freed and it goes to the front of the waiting queue, to be prefilled
+again over its prompt and every token it generated (recompute; its first-token time stays the first one) and then
+decode the rest; a preempted prompt restarts. A decoding sequence frees ceil(tokens / block) blocks at its end.
+
 The loop runs once per iteration, never per token per request: decode sequences are tracked as a count,
 the sum of their cached tokens, and a heap of the iteration index at which each finishes. Stretches of
 pure decode with nothing to admit are jumped in closed form (the iteration time grows linearly with the
-cached tokens), so idle-ish engines cost as little as busy ones.
+cached tokens), so idle-ish engines cost as little as busy ones. Under on-demand admission a stretch also
+stops before the first iteration whose new blocks exceed the free ones (every block residue recurs once per
+`block` iterations, so that bound is closed form too): a preemption is an event.
 """
 
 from __future__ import annotations
@@ -50,12 +63,15 @@ class EngineResult:
     compute_s: float
     iterations: int
     arrival_s: np.ndarray  # as given, or in closed loop when each request was sent
+    preemptions: int = 0  # on-demand KV admission: requests preempted (and recomputed)
+    recomputed_tokens: int = 0  # prompt and output tokens prefilled again after a preemption
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                     cached_tokens: np.ndarray, decode_steps: np.ndarray, max_batch: int, token_budget: int,
                     kv_blocks: int, block_tokens: int, jump: bool = True,
-                    scheduler: str | Scheduler = "fcfs", clients: int = 0) -> EngineResult:
+                    scheduler: str | Scheduler = "fcfs", clients: int = 0,
+                    kv_admission: str = "reserve_full") -> EngineResult:
     """Simulate one engine over requests sorted by arrival.
 
     prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
@@ -65,6 +81,8 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     callers check that first (`fits`). `jump=False` steps every iteration (for testing the closed form).
     `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
     `clients` > 0: closed loop (module docstring): only the first `clients` arrival times are used.
+    `kv_admission`: "reserve_full" (as above) or "on_demand" (prompt blocks at admission, decode blocks as
+    written, newest request preempted and recomputed when they run out; module docstring).
     """
     policy = make_scheduler(scheduler)
     pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
@@ -74,6 +92,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     inline = (isinstance(policy, FcfsScheduler) and type(policy).pick is FcfsScheduler.pick
               and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill)
     closed = clients > 0
+    if kv_admission not in ("reserve_full", "on_demand"):
+        raise ValueError(f"unknown kv_admission {kv_admission!r}; choose reserve_full or on_demand")
+    on_demand = kv_admission == "on_demand"
     if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
     n = len(arrival_s)
@@ -82,7 +103,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     todo = prefill_tokens.tolist()
     ctx0 = cached_tokens.tolist()
     steps = decode_steps.tolist()
-    need = (-(-(prefill_tokens + cached_tokens + decode_steps + 1) // block_tokens)).tolist()
+    # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
+    need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
+    fin_blocks = need[:] if not on_demand else [0] * n  # blocks a decoding sequence frees at its end
     first = [math.nan] * n
     finish = [math.nan] * n
     body, head = cost.body_s.tolist(), cost.head_s.tolist()
@@ -109,6 +132,16 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     running = 0
     free = kv_blocks
     done = 0
+    # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
+    bt = block_tokens
+    grow = [0] * bt  # grow[s % bt]: blocks decode iteration s takes
+    key = [0] * n
+    end_at = [0] * n  # decode-iteration count at a decoding sequence's last token
+    live = [False] * n  # running (admitted, not finished or preempted)
+    decoding = [False] * n
+    order: list[int] = []  # admissions, oldest first (lazily cleaned)
+    kept_first: dict[int, float] = {}  # first-token times of preempted requests
+    preemptions = recomputed = 0
 
     def release(j: int) -> None:  # closed loop: the client of j sends its next request now
         if j + clients < n:
@@ -132,13 +165,23 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 j = picked
             free -= need[j]
             running += 1
+            if on_demand:
+                live[j] = True
+                order.append(j)
             if todo[j] > 0:
                 prefill.append([j, todo[j], ctx0[j]])
             elif steps[j] > 0:  # decode-only: joins the decode batch now
+                ctx = ctx0[j]
                 n_dec += 1
-                sum_ctx += ctx0[j]
-                end_ctx[j] = ctx0[j] + steps[j]
-                heappush(heap, (steps_done + steps[j], j))
+                sum_ctx += ctx
+                end_ctx[j] = ctx + steps[j]
+                end_at[j] = steps_done + steps[j]
+                heappush(heap, (end_at[j], j))
+                if on_demand:
+                    decoding[j] = True
+                    fin_blocks[j] = -(-end_ctx[j] // bt)
+                    key[j] = (1 - (ctx - steps_done)) % bt
+                    grow[key[j]] += 1
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
@@ -165,6 +208,19 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                     k_cap = ceil(k_arr) - 1
                     if k_cap < k_max:
                         k_max = k_cap if k_cap > 0 else 0
+                if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit
+                    cycles, rest = divmod(free, n_dec)  # each sequence takes one block per bt iterations
+                    m = acc = 0
+                    for i in range(1, bt):
+                        acc += grow[(steps_done + i) % bt]
+                        if acc > rest:
+                            break
+                        m = i
+                    if cycles * bt + m < k_max:
+                        k_max = cycles * bt + m
+                    if k_max > 0:
+                        q, r = divmod(k_max, bt)
+                        free -= q * n_dec + sum(grow[(steps_done + i) % bt] for i in range(1, r + 1))
                 if k_max > 0:
                     span = k_max * (a + kv_c * sum_ctx) + c_half * k_max * (k_max - 1)
                     clock += span
@@ -177,6 +233,41 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
         # pending prompt's chunk alone (the whole budget) and the decode batch waits
         d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
+        if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
+            while grow[(steps_done + 1) % bt] > free:  # free the newest running request, requeue it first
+                while not live[order[-1]]:
+                    order.pop()
+                j = order.pop()
+                live[j] = False
+                if decoding[j]:
+                    decoding[j] = False
+                    left = end_at[j] - steps_done  # decode iterations it still had (>= 1)
+                    tokens = end_ctx[j] - left  # in its cache now
+                    free += -(-tokens // bt)
+                    heap.remove((end_at[j], j))
+                    heapq.heapify(heap)
+                    grow[key[j]] -= 1
+                    n_dec -= 1
+                    sum_ctx -= tokens
+                    todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
+                    steps[j] = left - 1
+                    if j not in kept_first:
+                        kept_first[j] = first[j]
+                else:  # a prompt being prefilled restarts
+                    for entry in prefill:
+                        if entry[0] == j:
+                            prefill.remove(entry)
+                            break
+                    free += need[j]
+                    todo[j] += ctx0[j]
+                recomputed += todo[j]
+                ctx0[j] = 0
+                need[j] = -(-todo[j] // bt)
+                running -= 1
+                preemptions += 1
+                waiting.appendleft(j)
+            free -= grow[(steps_done + 1) % bt]
+            d = 0 if prefill_first and prefill else n_dec
         budget = token_budget - d
         finished_prefill: list[int] | tuple[()] = ()
         if not prefill or budget <= 0:
@@ -218,10 +309,13 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         while d and heap and heap[0][0] == steps_done:
             _, j = heappop(heap)
             finish[j] = clock
-            free += need[j]
+            free += fin_blocks[j]
             running -= 1
             n_dec -= 1
             sum_ctx -= end_ctx[j]
+            if on_demand:
+                live[j] = decoding[j] = False
+                grow[key[j]] -= 1
             done += 1
             if closed:
                 release(j)
@@ -232,13 +326,23 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 ctx = ctx0[j] + todo[j]
                 sum_ctx += ctx
                 end_ctx[j] = ctx + steps[j]
-                heappush(heap, (steps_done + steps[j], j))
+                end_at[j] = steps_done + steps[j]
+                heappush(heap, (end_at[j], j))
+                if on_demand:
+                    decoding[j] = True
+                    fin_blocks[j] = -(-end_ctx[j] // bt)
+                    key[j] = (1 - (ctx - steps_done)) % bt
+                    grow[key[j]] += 1
             else:
                 finish[j] = clock
                 free += need[j]
+                live[j] = False
                 running -= 1
                 done += 1
                 if closed:
                     release(j)
         it += 1
-    return EngineResult(np.array(first), np.array(finish), busy, compute, it, np.array(arr, dtype=np.float64))
+    for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
+        first[j] = t0
+    return EngineResult(np.array(first), np.array(finish), busy, compute, it, np.array(arr, dtype=np.float64),
+                        preemptions, recomputed)

@@ -29,6 +29,7 @@ on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric, send_recv_time
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_bytes_per_token_model, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_engine import simulate_engine
@@ -66,6 +67,19 @@ def percentiles(values: np.ndarray) -> dict[str, float]:
     return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(v.mean())}
 
 
+@lru_cache(maxsize=64)
+def _shipped_engine(ref: str | None) -> ServingEngine:
+    return load_engine(ref)
+
+
+def pool_engine(ref: str | None) -> ServingEngine:
+    """`load_engine(ref)`, cached per process for shipped stack names (package data, fixed while the process runs;
+    resolving a name globs the catalog); a YAML path is read again on every call."""
+    if ref is None or ("/" not in ref and not ref.endswith((".yaml", ".yml"))):
+        return _shipped_engine(ref)
+    return load_engine(ref)
+
+
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
              clients: int = 0) -> PoolResult:
@@ -80,6 +94,7 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     busy = compute = 0.0
     iterations = 0
     k = np.arange(n)
+    engine = pool_engine(dep.stack)
     for e in range(engines):
         idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
         if idx.size == 0:
@@ -87,7 +102,7 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
         r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                             dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                            scheduler=load_engine(dep.stack).scheduler)
+                            scheduler=engine.scheduler, kv_admission=engine.kv_admission)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s

@@ -23,7 +23,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
-from infraplan.training.plan import PlanArrays, check_single_plan
+from infraplan.training.plan import PlanArrays, check_single_plan, pipeline_extra_layers
 from infraplan.training.results import MemoryBreakdown, PlanConfig, PlanMetrics, StepBreakdown, TrainingEstimate
 from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.step_time import COMPONENTS, step_time
@@ -90,7 +90,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
                  recompute: str, zero: int, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
-                 schedule: str | None = None, etp: int | None = None) -> PlanArrays:
+                 schedule: str | None = None, etp: int | None = None, extra_layers: int = 0) -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
@@ -119,7 +119,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                             global_batch=global_batch, seq_len=seq_len,
                             recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
                             order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
-    check_single_plan(shape, plan, gpus)
+    check_single_plan(shape, plan, gpus, extra_layers)
     return plan
 
 
@@ -214,12 +214,12 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
-                        schedule, etp)
+                        schedule, etp, pipeline_extra_layers(profile))
     if recompute_layers:
         if auto or recompute != "full":
             raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full")
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
-        check_single_plan(shape, plan, gpus)
+        check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile))
     if auto:
         plan, note = auto_recompute(shape, cluster, plan)
         notes.append(note)

@@ -11,17 +11,24 @@ parallelism (EDP = TP x CP x DP / (EP x ETP)); `ep_stride`, `edp` and `edp_strid
 need not divide DP (EP x ETP must divide TP x CP x DP). With ETP = TP, EP stays inside DP (the layer times then
 do not depend on DP, which the search's per-layer cache relies on). Variants (dtype, recompute, attention
 kernels, rank order, pipeline schedule) are integer codes of the enums in `training.enums`.
+
+Pipeline model chunks (PP x VPP) may not exceed the layers to split: the transformer layers, plus the embedding
+and the LM head + loss where the stack's even split counts them as layers (Megatron-Core
+`account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`; NeMo's Llama 3.1 405B NVFP4
+recipe runs PP16 x VP8 = 128 chunks over 126 layers + embedding + loss; `pipeline_extra_layers`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.schedules import default_schedule, schedule_violations
@@ -98,27 +105,31 @@ class PlanArrays:
     def __len__(self) -> int:
         return int(self.tp.size)
 
-    @property
+    # The derived columns below are computed once per PlanArrays (`cached_property`): the columns are never
+    # written in place (every change is a new PlanArrays through `dataclasses.replace` or `take`), and a single
+    # estimate reads `expert_tp` and `folded` a few dozen times.
+
+    @cached_property
     def gpus(self) -> IntArray:
         return self.tp * self.cp * self.pp * self.dp
 
-    @property
+    @cached_property
     def pp_stride(self) -> IntArray:
         """Rank distance between pipeline neighbours."""
         return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp, self.tp * self.cp * self.dp)
 
-    @property
+    @cached_property
     def dp_stride(self) -> IntArray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
         return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp * self.pp, self.tp * self.cp)
 
-    @property
+    @cached_property
     def expert_tp(self) -> IntArray:
         """Ranks each expert is split over: `etp`, or TP where `etp` is 0 (the default: it follows TP, so a plan
         copied with another TP keeps the unfolded layout)."""
         return np.asarray(np.where(self.etp == 0, self.tp, self.etp), dtype=np.int64)
 
-    @property
+    @cached_property
     def folded(self) -> NDArray[np.bool_]:
         """MoE parallel folding: expert groups laid over the stage's TP x CP x DP ranks, not inside DP."""
         return np.asarray(self.expert_tp != self.tp, dtype=bool)
@@ -130,27 +141,27 @@ class PlanArrays:
         spread = (self.order == RankOrder.TP_CP_PP_DP) & (span > self.tp * self.cp)
         return np.asarray(np.where(spread, stride * self.pp, stride), dtype=np.int64)
 
-    @property
+    @cached_property
     def ep_stride(self) -> IntArray:
         """Rank distance between expert-parallel peers: DP peers, or ETP apart within the stage when folded."""
         etp = self.expert_tp
         folded = self._stage_stride(self.ep * etp, etp)
         return np.asarray(np.where(self.folded, folded, self.dp_stride), dtype=np.int64)
 
-    @property
+    @cached_property
     def edp(self) -> IntArray:
         """Expert data-parallel degree: the ranks holding the same expert shard (DP / EP, or TP x CP x DP /
         (EP x ETP) when folded)."""
         folded = self.tp * self.cp * self.dp // np.maximum(self.ep * self.expert_tp, 1)
         return np.asarray(np.where(self.folded, folded, self.dp // np.maximum(self.ep, 1)), dtype=np.int64)
 
-    @property
+    @cached_property
     def edp_stride(self) -> IntArray:
         """Rank distance between expert data-parallel peers."""
         folded = self._stage_stride(self.tp * self.cp * self.dp, self.ep * self.expert_tp)
         return np.asarray(np.where(self.folded, folded, self.dp_stride * self.ep), dtype=np.int64)
 
-    @property
+    @cached_property
     def micro_batches(self) -> IntArray:
         """Micro-batches per DP replica per step (gradient-accumulation steps)."""
         return np.asarray(self.global_batch // np.maximum(self.dp * self.micro_batch, 1), dtype=np.int64)
@@ -176,18 +187,34 @@ _LABELLED: dict[str, type[LabelledEnum]] = {
 }
 
 
-def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.ndarray, str]]:
-    """(mask of invalid plans, reason) for every rule a plan must meet; vectorised."""
+def pipeline_extra_layers(stack: Stack | None) -> int:
+    """Pipeline layer slots beyond the transformer layers: the embedding and the LM head + loss, where the
+    stack's even split counts them as layers (Megatron-Core flags; `training.schedules.heaviest_stage`)."""
+    if stack is None or stack.pipeline_split != "even":
+        return 0
+    return int(stack.account_for_embedding_in_pipeline_split) + int(stack.account_for_loss_in_pipeline_split)
+
+
+def plan_violations(shape: TransformerShape, plan: PlanArrays,
+                    extra_layers: int = 0) -> list[tuple[np.ndarray, str]]:
+    """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
+
+    `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers).
+    """
     heads_ok = shape.num_heads % plan.tp == 0
     stages = plan.pp * plan.vpp
+    slots = shape.num_layers + extra_layers
+    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
+               f"{slots})" if extra_layers else "")
+    chunk_layers = -(-slots // np.maximum(stages, 1))  # layers of the largest model chunk
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
     return [
         (np.any([plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
                  plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1], axis=0),
          "every parallel degree, batch and sequence length must be >= 1"),
         (~heads_ok, f"attention heads ({shape.num_heads}) not divisible by TP"),
-        (stages > shape.num_layers,
-         f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers"),
+        (stages > slots,
+         f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}"),
         ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
         (plan.global_batch % np.maximum(plan.dp * plan.micro_batch, 1) != 0,
          "global batch not divisible by DP x micro-batch"),
@@ -199,6 +226,8 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
          "folding) EP x expert TP must divide TP x CP x DP"),
         ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != Recompute.FULL)),
          "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
+        (plan.recompute_layers > chunk_layers,
+         "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),
         (plan.folded & (not shape.is_moe),
          "expert tensor parallelism differs from TP only for MoE models"),
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),
@@ -207,20 +236,20 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays) -> list[tuple[np.
     ]
 
 
-def valid_mask(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:
     mask = np.ones(len(plan), dtype=bool)
-    for bad, _ in plan_violations(shape, plan):
+    for bad, _ in plan_violations(shape, plan, extra_layers):
         mask &= ~bad
     return mask
 
 
-def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int) -> None:
-    """Raise InputError with the first broken rule for a one-element plan."""
+def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0) -> None:
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`)."""
     if int(plan.gpus[0]) != gpus:
         p = plan.row(0)
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    for bad, reason in plan_violations(shape, plan):
+    for bad, reason in plan_violations(shape, plan, extra_layers):
         if bad[0]:
             raise InputError(reason)

@@ -11,7 +11,10 @@ per-layer GEMMs, attention and element-wise work once per row without PP and ran
 The grid goes in blocks of about `CHUNK_PLANS` plans, so its temporaries are reused heap memory rather than fresh
 pages; the keys of all blocks share one buffer (no padding, no copies). Invalid plans are masked by the same
 rules that reject a user's plan; memory is priced first and rows with no fitting plan are dropped before the
-step time; the top K come from a partition of each block's smallest keys, ties broken in the order of the full
+step time; under the time objective a branch and bound (`training.search_bounds`) counts each row's fitting
+plans from memory bounds (per-plan memory only where they straddle the accelerator's) and prices the step time
+only of rows whose floor is within the K-th best step time found (the rest when the MFU fallback needs them); the
+top K come from a partition of each block's smallest keys, ties broken in the order of the full
 cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
 """
 
@@ -38,7 +41,8 @@ from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, pe
 from infraplan.training.plan import PlanArrays, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import schedule_violations
+from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
+from infraplan.training.search_bounds import memory_bounds_bytes, step_time_floor_s
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
@@ -47,6 +51,8 @@ GRID_ARRAYS = 40
 BUCKET_FILL = 0.5
 # plans per evaluated block (rows x pairs x ZeRO stages): ~8 MB float64 temporaries
 CHUNK_PLANS = 1 << 20
+# time objective: price the step time only of rows whose floor can reach the top K (`training.search_bounds`)
+BRANCH_AND_BOUND = True
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
@@ -109,6 +115,34 @@ class _Part:
 
 
 @dataclass
+class _Block:
+    """A block's rows that hold a fitting plan, before their step time: pairs, which plans fit, floors.
+
+    Rows of one PP line and micro-batch count share their valid pairs (`usable[:, combo]`); rows whose memory
+    bounds straddle the accelerator's memory have their fitting plans in `exact[:, :, slot]` (slot -1: all fit).
+    """
+
+    index: np.ndarray  # (B,) row indices
+    vpp: np.ndarray  # (B, K)
+    schedule: np.ndarray  # (B, K)
+    usable: np.ndarray  # (K, C) bool
+    combo: np.ndarray  # (B,)
+    exact: np.ndarray  # (Z, K, S) bool
+    slot: np.ndarray  # (B,)
+    floor_s: np.ndarray  # (B,) step-time floor of each row's plans (`search_bounds.step_time_floor_s`)
+    fitting: np.ndarray  # (B,) fitting plans per row
+    priced: np.ndarray  # (B,) bool: keys computed
+
+    def fits(self, at: np.ndarray, zero_stages: int) -> np.ndarray:
+        """(Z, K, len(at)) fitting plans of rows `at`."""
+        usable = self.usable[:, self.combo[at]]
+        fits = np.broadcast_to(usable, (zero_stages, *usable.shape)).copy()
+        exact = np.flatnonzero(self.slot[at] >= 0)
+        fits[:, :, exact] = self.exact[:, :, self.slot[at[exact]]]
+        return fits
+
+
+@dataclass
 class _Found:
     """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
     full enumeration would.
@@ -125,6 +159,8 @@ class _Found:
     smallest: list[np.ndarray] = field(default_factory=list)  # each block's `take` smallest keys
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0))
     step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # rows the bound skipped and the call that prices them (`best` needs them only past the first pool)
+    resume: Callable[[], None] | None = None
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
@@ -160,6 +196,9 @@ class _Found:
         keys = self.keys
         take = max(4 * top, 1)
         while True:
+            if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows
+                self.resume()
+                keys, self.resume = self.keys, None
             if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
                 # the take smallest of all are among each block's take smallest (kept while evaluating)
                 smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]
@@ -228,6 +267,10 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
+    if objective == "time" and BRANCH_AND_BOUND:
+        _bound_and_price(shape, cluster, profile, found, chunks, table_of, (vpp_table, schedule_table, real),
+                         progress, total)
+        return found
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
         for index, k in chunks:
             used, done = _search_block(shape, cluster, profile, objective, found, rows, index, k, table_of,
@@ -236,6 +279,130 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
                 progress(done, total)
     found.keys, found.step_s = found.keys[:used], found.step_s[:used]
     return found
+
+
+def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found, index: np.ndarray,
+                 k: int, table_of: np.ndarray, tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> _Block | None:
+    """Count one block's valid and fitting plans and floor its rows' step times (`training.search_bounds`).
+
+    A row's valid pairs depend only on its PP line and micro-batch count: checked once per such combination.
+    Memory per plan is priced only for rows whose memory bounds straddle the accelerator's memory; rows wholly
+    within it fit with every valid plan, rows wholly over it with none.
+    """
+    vpp_table, schedule_table, real = tables
+    grid, rows, cap = found.grid, found.grid.rows, cluster.accelerator.memory_bytes
+    z = grid.zero.size
+    require_memory(index.size * k * z * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
+                   "narrow it with --dtype or --schedule, or search fewer GPU counts")
+    line = table_of[index]
+    row_plans = rows.take(index)
+    batches = row_plans.micro_batches
+    _, first, combo = np.unique(line * (int(batches.max()) + 1) + batches, return_index=True, return_inverse=True)
+    combo = combo.reshape(-1)
+    pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
+                    schedule=schedule_table[line[first], :k].T)  # (K, C)
+    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > shape.num_layers) | ((pairs.vpp > 1) & (pairs.pp == 1))
+    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches):
+        bad = bad | rule
+    usable = ~bad
+    count = usable.sum(axis=0)
+    found.evaluated += int(count[combo].sum()) * z
+    flight = np.broadcast_to(in_flight_micro_batches(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches),
+                             usable.shape)
+    copies = np.broadcast_to(parameter_copies(pairs.schedule), usable.shape)
+    columns = np.arange(usable.shape[1])
+    least = np.where(usable, flight, np.inf).argmin(axis=0)
+    most = np.where(usable, flight, -np.inf).argmax(axis=0)
+    vpp, schedule = vpp_table[line, :k], schedule_table[line, :k]
+    low, high = memory_bounds_bytes(
+        shape, row_plans, (pairs.vpp[least, columns][combo], pairs.schedule[least, columns][combo]),
+        (pairs.vpp[most, columns][combo], pairs.schedule[most, columns][combo]),
+        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero)
+    maybe = np.flatnonzero((low <= cap) & (count[combo] > 0))
+    fitting = count[combo[maybe]] * z
+    straddle = np.flatnonzero(high[maybe] > cap)
+    exact = np.zeros((z, k, 0), dtype=bool)
+    if straddle.size:
+        at = maybe[straddle]
+        plan = _grid_plan(rows, index[at], vpp[at], schedule[at], grid.zero)
+        exact = usable[:, combo[at]][None] & (plan_memory(shape, cluster, plan)["memory_per_gpu_bytes"] <= cap)
+        fitting[straddle] = exact.sum(axis=(0, 1))
+    found.feasible += int(fitting.sum())
+    slot = np.full(index.size, -1, dtype=np.int64)
+    slot[maybe[straddle]] = np.arange(straddle.size)
+    keep = fitting > 0
+    if not keep.any():
+        return None
+    at = maybe[keep]
+    return _Block(index[at], vpp[at], schedule[at], usable, combo[at], exact, slot[at],
+                  step_time_floor_s(shape, cluster, row_plans.take(at), profile), fitting[keep],
+                  np.zeros(at.size, dtype=bool))
+
+
+def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found, block: _Block,
+           chosen: np.ndarray, buffer: np.ndarray) -> None:
+    """Step times of the `chosen` rows of a bounded block into the keys (inf: not a fitting plan)."""
+    at = np.flatnonzero(chosen & ~block.priced)
+    if not at.size:
+        return
+    block.priced[at] = True
+    grid = found.grid
+    fits = block.fits(at, grid.zero.size)
+    plan = _grid_plan(grid.rows, block.index[at], block.vpp[at], block.schedule[at], grid.zero)
+    used = found.keys.size
+    key = buffer[used:used + fits.size].reshape(fits.shape)
+    np.copyto(key, step_time(shape, cluster, plan, profile)["step_time_s"])
+    key[~fits] = np.inf
+    finite = key[fits]
+    found.smallest.append(np.partition(finite, found.take - 1)[:found.take] if finite.size > found.take else finite)
+    found.parts.append(_Part(used, block.index[at], block.vpp[at], block.schedule[at]))
+    found.keys = found.step_s = buffer[:used + fits.size]
+
+
+def _bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found,
+                     chunks: list[tuple[np.ndarray, int]], table_of: np.ndarray,
+                     tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     progress: Callable[[int, int], None] | None, total: int) -> None:
+    """Branch and bound on the step time: count every block's plans, then price rows by rising floor.
+
+    First the rows with the lowest floors that hold `found.take` fitting plans; the take-th smallest step time
+    among them is a bar no plan of a row floored above it can pass, so the rows floored within it are priced
+    and the rest only when `_Found.best` needs more (`found.resume`). Every key at or below the bar is priced.
+    """
+    blocks: list[_Block] = []
+    done = 0
+    with RowMemo.shared(found.grid.rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
+        for index, k in chunks:
+            if index.size:
+                block = _bound_block(shape, cluster, profile, found, index, k, table_of, tables)
+                blocks += [block] if block is not None else []
+            done += index.size
+            if progress is not None:
+                progress(done, total)
+        capacity = sum(b.index.size * b.vpp.shape[1] for b in blocks) * found.grid.zero.size
+        require_memory(capacity * 8.0, f"a search over {capacity:,} plans",
+                       "narrow it with --dtype or --schedule, or search fewer GPU counts")
+        buffer = np.empty(capacity)
+        found.keys = found.step_s = buffer[:0]
+        if not blocks:
+            return
+        floors = np.concatenate([b.floor_s for b in blocks])
+        order = np.argsort(floors, kind="stable")
+        reach = np.cumsum(np.concatenate([b.fitting for b in blocks])[order])
+        first_s = floors[order][np.searchsorted(reach, found.take)] if reach[-1] >= found.take else np.inf
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, block.floor_s <= first_s, buffer)
+        smallest = np.concatenate(found.smallest)
+        bar_s = np.partition(smallest, found.take - 1)[found.take - 1] if smallest.size >= found.take else np.inf
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, block.floor_s <= bar_s, buffer)
+
+    def resume() -> None:
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer)
+
+    if any(not b.priced.all() for b in blocks):
+        found.resume = resume
 
 
 def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: _Found,

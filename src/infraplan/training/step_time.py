@@ -53,6 +53,7 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
@@ -142,13 +143,15 @@ def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[np.ndarray, np.ndarray], 
 
 
 def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-                         tokens: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+                         tokens: ArrayLike, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
 
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
     accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
     over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
     (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout).
+    Learned sinks (GPT-OSS) under a stack with `sink_attention: unfused` run unfused in every layer: the
+    sliding window is a mask on the full scores, not skipped work (`catalog.stacks`).
     """
     heads = shape.num_heads / plan.tp
     d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
@@ -172,7 +175,8 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
                    + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
-    unfused = plan.attention == Attention.UNFUSED
+    sinks_unfused = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
+    unfused = (plan.attention == Attention.UNFUSED) | sinks_unfused
     return np.where(unfused, unfused_fwd, flash_fwd), np.where(unfused, unfused_bwd, flash_bwd)
 
 
@@ -231,22 +235,20 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     DeepEP's normal (internode) kernels send a token over RDMA once per destination node and forward it to
     that node's experts over NVLink (DeepEP README, "normal kernels ... asymmetric-domain bandwidth
     forwarding"; DeepSeek-V3 arXiv:2412.19437 sec. 3.2.2). The EP group of n ranks, stride s, spans
-    N = n / min(n, floor(D / s)) scale-up domains of D GPUs, each holding E / N experts. Under balanced routing
-    (top-k of E uniformly, as `moe_router_force_load_balancing` draws it) a token misses a given node with
-    P = C(E - E/N, k) / C(E, k); it then crosses to (N - 1)(1 - P) remote nodes where the per-expert all-to-all
-    sends k (N - 1) / N copies: the ratio N (1 - P) / k. One domain (N = 1): 1. Node-limited routing
-    (DeepSeek-V3's 4 of 8 groups) would cut it further and is not modelled (the layer shape has no groups).
+    N = n / min(n, floor(D / s)) scale-up domains of D GPUs, each holding E / N experts. A token misses a
+    given node with P (`ops.expert_routing`: balanced top-k of E, or DeepSeek's group-limited routing, where
+    groups map onto nodes and a token reaches at most `topk_group` nodes, arXiv:2412.19437 sec. 3.2.2); it
+    then crosses to (N - 1)(1 - P) remote nodes where the per-expert all-to-all sends k (N - 1) / N copies:
+    the ratio N (1 - P) / k. One domain (N = 1): 1.
     The NVLink leg (9x the NIC bandwidth on a DGX H100) runs beside the RDMA sends and is not priced.
     """
     n = np.maximum(np.asarray(group, dtype=np.float64), 1.0)
     per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)),
                          1.0, n)
     nodes = n / per_domain
-    experts, k = float(shape.num_experts), int(shape.experts_per_token)
-    miss = np.ones(np.shape(nodes))
-    for i in range(k):  # C(E - E/N, k) / C(E, k) as a product
-        miss = miss * np.maximum(experts - experts / nodes - i, 0.0) / (experts - i)
-    return np.asarray(np.where(nodes > 1.0, np.minimum(nodes * (1.0 - miss) / k, 1.0), 1.0), dtype=np.float64)
+    reached = expected_nodes_per_token(shape, nodes)
+    k = float(shape.experts_per_token)
+    return np.asarray(np.where(nodes > 1.0, np.minimum(reached / k, 1.0), 1.0), dtype=np.float64)
 
 
 def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
@@ -274,7 +276,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
                   if np.any(bf16_share) else gemms)
     gemm_fwd = sum(g[0] for g in gemms) * (1.0 - bf16_share) + sum(g[0] for g in gemms_bf16) * bf16_share
     gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
-    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens)
+    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
     tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp")
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp")
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")

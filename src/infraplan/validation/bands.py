@@ -7,6 +7,7 @@ are rounded to 4 decimals so the file changes only when an error moves by 0.01 %
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -28,11 +29,17 @@ def residuals_text(residuals: list[Residual]) -> str:
 
 
 def current_residuals() -> list[Residual]:
-    """The residuals of every validation set on the current model."""
+    """The residuals of every validation set on the current model (computed once per process)."""
+    return list(_residuals())
+
+
+@cache
+def _residuals() -> tuple[Residual, ...]:
     from infraplan.validation.runner import load_cases, run_case, validation_sets
 
     rows = [run_case(case) for case in load_cases()]
-    return [r for found, residuals in validation_sets(rows) if found.name not in EXCLUDED_SETS for r in residuals]
+    return tuple(r for found, residuals in validation_sets(rows) if found.name not in EXCLUDED_SETS
+                 for r in residuals)
 
 
 def error_bands_path() -> Path:
@@ -44,6 +51,8 @@ def write_error_bands(path: Path | None = None) -> Path:
     target = path or error_bands_path()
     target.write_text(residuals_text(current_residuals()))
     from infraplan.catalog.error_bands import load_residuals
+    from infraplan.validation.runner import run_validation
 
     load_residuals.cache_clear()
+    run_validation.cache_clear()  # its rows carry error bands
     return target

@@ -11,6 +11,7 @@ Spearman rank correlation of predicted and measured step time.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -112,7 +113,10 @@ def validation_sets(rows: list[TrainingCase]) -> list[tuple[ValidationSet, list[
             *sets.extra_sets()]
 
 
+@cache
 def run_validation(include_ranking: bool = True, include_sections: bool = True) -> ValidationReport:
+    """Every published case through the model; cached per process (the report is frozen and depends only on
+    the packaged catalog; `bands.write_error_bands` clears it after rewriting the error bands)."""
     rows = [run_case(case) for case in load_cases()]
     gated = [abs(r.error) for r in rows if r.gated]
     every = [abs(r.error) for r in rows]

@@ -166,8 +166,17 @@ def frontier_row_stack(row: dict[str, str]) -> Stack:
     H018: NeMo's DeepSeek-V3 performance script switches H100 runs to DeepEP (`moe_token_dispatcher_type:
     flex`, `moe_enable_deepep`; NVIDIA-NeMo/NeMo scripts/performance/llm/pretrain_deepseek_v3.py, 25.04-25.09:
     "Use DeepEP for H100"), an assumption carried from the script, not stated on the performance page.
+
+    `pipeline_layers` "embedding+loss": the recipe's even split counts the embedding and the loss as pipeline
+    layers (Megatron-Core `account_for_embedding/loss_in_pipeline_split`). H004/H005, Llama 3.1 405B: Megatron's
+    even split needs PP x VP to divide the layers it splits; 126 layers divide neither 64 (PP16 x VP4) nor 128
+    (PP16 x VP8) chunks, 126 + 2 = 128 divides both, so the published layouts imply both flags (NeMo's
+    llama31_405b recipe sets them; an inference from the layout, not stated on the performance page).
     """
     stack = load_stack(FRONTIER_STACK)
+    if row.get("pipeline_layers") == "embedding+loss":
+        stack = stack.model_copy(update={"account_for_embedding_in_pipeline_split": True,
+                                         "account_for_loss_in_pipeline_split": True})
     if not row.get("moe_dispatcher"):
         return stack
     return stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})

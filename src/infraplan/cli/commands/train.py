@@ -20,6 +20,7 @@ from infraplan.cli.commands._output import (
 from infraplan.cli.options import (
     ACCELERATORS,
     PP_OR_TP,
+    RECOMPUTE_LAYERS,
     SEQUENCES,
     TOKENS,
     ZERO_STAGE,
@@ -44,11 +45,17 @@ if TYPE_CHECKING:
     from infraplan.planning.results import TrainingRunResult
 
 
+def recompute_label(recompute: str, layers: int) -> str:
+    """The recompute of a plan as the title states it: a mode, or full block recompute of k layers per chunk."""
+    return f"{recompute} ({layers} layers per model chunk)" if layers else recompute
+
+
 def render_training(r: TrainingEstimate) -> None:
     c = r.config
     title = (f"{r.model} on {r.system} ({c.gpus} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
              f"DP{c.dp} EP{c.ep}, seq {c.seq_len}, batch {c.global_batch} seqs (micro {c.micro_batch}), "
-             f"{c.dtype}, recompute {c.recompute}, ZeRO {c.zero}, order {c.order}")
+             f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}, ZeRO {c.zero}, "
+             f"order {c.order}")
     summary = Table(title=title, show_header=False)
     summary.add_column("metric")
     summary.add_column("value", justify="right")
@@ -75,6 +82,8 @@ def render_training(r: TrainingEstimate) -> None:
         memory.add_row(name, fmt_bytes(value))
     console.print(breakdown)
     console.print(memory)
+    for note in r.notes:  # what infraplan chose that the user did not give (--recompute auto, --vpp)
+        console.print(f"note: {note}", highlight=False)
     run: Any = r
     if hasattr(run, "time_to_train_s"):
         table = Table(title="the whole run (failures, checkpoints, facility)", show_header=False)
@@ -118,6 +127,9 @@ def train(
     global_batch: int = typer.Option(..., "--global-batch", parser=SEQUENCES, help="global batch in sequences"),
     micro_batch: int = typer.Option(1, "--micro-batch", parser=SEQUENCES, help="micro-batch in sequences"),
     recompute: RecomputeOption = "none",
+    recompute_layers: int = typer.Option(0, "--recompute-layers", parser=RECOMPUTE_LAYERS,
+                                         help="with --recompute full: recompute only the first K layers of each "
+                                         "model chunk (Megatron block method; 0: every layer)"),
     zero: int = typer.Option(1, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP)"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
@@ -135,8 +147,9 @@ def train(
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
-                               zero=zero, dtype=dtype, attention=attention, order=order,
-                               sequence_parallel=sequence_parallel, schedule=schedule, stack=stack, etp=etp)
+                               recompute_layers=recompute_layers, zero=zero, dtype=dtype, attention=attention,
+                               order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
+                               etp=etp)
     if tokens is not None:
         from infraplan.planning.training_run import training_run_totals
 

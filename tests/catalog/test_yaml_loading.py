@@ -1,0 +1,37 @@
+"""The libyaml-backed loader (`catalog.loader.safe_load_yaml`) reads every shipped YAML file as `yaml.safe_load`
+does, and malformed text fails with the pure-Python parser's message."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infraplan.catalog.loader import parse_text, safe_load_yaml
+from infraplan.errors import InputError
+
+PACKAGE = Path(str(resources.files("infraplan")))
+SHIPPED_YAML = sorted(p for p in PACKAGE.rglob("*.y*ml") if p.is_file())
+
+
+def test_shipped_yaml_files_exist() -> None:
+    assert len(SHIPPED_YAML) > 20
+
+
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_fast_loader_reads_every_shipped_file_as_safe_load(path: Path) -> None:
+    text = path.read_text()
+    assert safe_load_yaml(text) == yaml.safe_load(text)
+
+
+def test_malformed_yaml_keeps_the_pure_python_message() -> None:
+    text = "a: [1, 2\nb: 3\n"
+    with pytest.raises(yaml.YAMLError) as expected:
+        yaml.safe_load(text)
+    with pytest.raises(yaml.YAMLError) as got:
+        safe_load_yaml(text)
+    assert str(got.value) == str(expected.value)
+    with pytest.raises(InputError, match="malformed file x.yaml"):
+        parse_text(text, "x.yaml")

@@ -1,0 +1,60 @@
+"""`train --recompute auto` and `--recompute-layers K`: the chosen recompute is stated; bad values exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infraplan.cli import main
+
+BASE = ["train", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--tp", "8", "--pp", "4",
+        "--vpp", "4", "--seq-len", "8192", "--global-batch", "128"]
+
+
+def _run(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_recompute_auto_states_the_choice_in_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    # 8 GPUs with TP8 PP1 hold the whole 70B model: no recompute does not fit, so auto must recompute something
+    tight = ["train", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8", "--seq-len",
+             "8192", "--global-batch", "8", "--zero", "3", "--recompute", "auto"]
+    code, out, _ = _run(capsys, [*tight, "--json"])
+    assert code == 0
+    data = json.loads(out)
+    chosen = data["config"]["recompute"]
+    assert chosen != "none"
+    assert any(note.startswith("--recompute auto:") for note in data["notes"])
+    code, text, _ = _run(capsys, tight)
+    assert code == 0
+    assert f"recompute {chosen}" in " ".join(text.split()) and "note: --recompute auto:" in text
+
+
+def test_recompute_layers_reaches_the_plan_and_the_title(capsys: pytest.CaptureFixture[str]) -> None:
+    full = [*BASE, "--recompute", "full", "--json"]
+    code, out, _ = _run(capsys, [*full, "--recompute-layers", "2"])
+    block = json.loads(out)
+    code_all, out_all, _ = _run(capsys, full)
+    every = json.loads(out_all)
+    assert code == code_all == 0
+    assert block["config"]["recompute_layers"] == 2 and every["config"]["recompute_layers"] == 0
+    assert block["step_time_s"] < every["step_time_s"]  # 2 of 5 layers per chunk recomputed, not 5
+    code, text, _ = _run(capsys, [*BASE, "--recompute", "full", "--recompute-layers", "2"])
+    assert "recompute full (2 layers per model chunk)" in " ".join(text.split())
+
+
+@pytest.mark.parametrize(("extra", "needle"), [
+    (["--recompute", "selective", "--recompute-layers", "2"], "needs --recompute full"),
+    (["--recompute", "auto", "--recompute-layers", "2"], "needs --recompute full"),
+    (["--recompute", "full", "--recompute-layers", "6"], "exceeds the layers of one model chunk"),
+    (["--recompute", "full", "--recompute-layers", "-1"], "--recompute-layers"),
+    (["--recompute", "sometimes"], "--recompute"),
+])
+def test_bad_recompute_values_exit_2_with_one_line(capsys: pytest.CaptureFixture[str], extra: list[str],
+                                                    needle: str) -> None:
+    code, out, err = _run(capsys, [*BASE, *extra])
+    assert code == 2 and not out
+    assert len(err.strip().splitlines()) == 1 and needle in err

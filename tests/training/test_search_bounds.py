@@ -1,0 +1,70 @@
+"""Branch and bound in the search (`training.search_bounds`): the floors and memory bounds hold for every plan, and
+the search with them returns bitwise what pricing every plan returns (top K, scores, evaluated and feasible counts),
+also when the published-MFU fallback asks for plans past the bound's pool."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import load_model
+from infraplan.catalog.stacks import resolve_stack
+from infraplan.cluster import Cluster
+from infraplan.training import search
+from infraplan.training.axes import SearchSpace, enumerate_rows
+from infraplan.training.enums import Dtype, Schedule
+from infraplan.training.estimate import evaluate_plans
+from infraplan.training.plan import valid_mask
+from infraplan.training.results import PlanSearchResult
+from infraplan.training.search import enumerate_plans, search_plans
+from infraplan.training.search_bounds import step_time_floor_s
+
+CASES = [("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64), ("llama3-8b", "dgx-h100-superpod", 64, 8192, 128)]
+
+
+def _same(a: PlanSearchResult, b: PlanSearchResult) -> None:
+    assert (a.evaluated, a.feasible) == (b.evaluated, b.feasible)
+    assert [r.model_dump(exclude={"train_command"}) for r in a.top] == [r.model_dump(exclude={"train_command"})
+                                                                         for r in b.top]
+
+
+@pytest.mark.parametrize("args", CASES)
+@pytest.mark.parametrize("top", [1, 7])
+def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch, args: tuple[str, str, int, int, int],
+                                                  top: int) -> None:
+    monkeypatch.setattr(search, "CHUNK_PLANS", 4099)  # many blocks: the bar is set across them
+    bounded = search_plans(*args, top=top)
+    monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
+    _same(bounded, search_plans(*args, top=top))
+
+
+def test_fallback_past_the_bound_prices_the_skipped_rows() -> None:
+    """Every plan over the MFU ceiling: `best` must reach rows the bound skipped and rank them as a full pricing."""
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    grid = enumerate_rows(SearchSpace(shape, 32, 4096, 64, (Dtype.BF16,), 8))
+    profile = resolve_stack(None, "training")
+    picked = []
+    for bound in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search, "BRANCH_AND_BOUND", bound)
+            found = search._search_grid(shape, cluster, grid, profile, "time", None, 4)
+        if bound:
+            assert found.resume is not None  # the bound skipped rows
+        flagged = found.best(1, lambda plans, step_s: np.ones(len(plans), dtype=bool))
+        picked.append((flagged, found.feasible))
+    (a, fa), (b, fb) = picked
+    assert fa == fb and all(np.array_equal(getattr(a, f), getattr(b, f)) for f in ("tp", "pp", "vpp", "zero", "ep"))
+
+
+def test_floor_is_below_every_plan_of_its_row() -> None:
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    plans = enumerate_plans(shape, 32, 4096, 64, ["bf16"], max_tp=8)
+    plans = plans.take(valid_mask(shape, plans))
+    # each plan's row: the same plan at vpp 1, 1F1B, ZeRO 0
+    rows = replace(plans, vpp=np.ones_like(plans.vpp), zero=np.zeros_like(plans.zero),
+                   schedule=np.full(len(plans), int(Schedule.ONE_F_ONE_B)))
+    floor = step_time_floor_s(shape, cluster, rows, resolve_stack(None, "training"))
+    step = evaluate_plans(shape, cluster, plans)["step_time_s"]
+    assert np.all(floor <= step) and np.mean(floor / step) > 0.5  # a floor, and not a vacuous one
