@@ -51,6 +51,23 @@ def test_moe_inference_activates_at_most_the_routed_experts() -> None:
     assert next(g for g in many.gemms if g.role == "expert_up").count[0] == 8.0
 
 
+def test_serving_ep_inside_tp_has_no_all_to_all_but_wide_ep_and_training_do() -> None:
+    """EP inside the TP group (no attention DP): tokens are replicated, the TP all-reduce combines the experts."""
+    shape = load_model("mixtral-8x7b")
+    m = np.array([1024.0])
+
+    def a2a(lay: Layout) -> float:
+        (c,) = [c for c in layer_ops(shape, lay).collectives_fwd if c.role == "ep"]
+        return float(np.sum(c.launches()))
+
+    assert a2a(Layout(tokens=m, tp=8, ep_inside_tp=8, phase="inference")) == 0.0
+    assert a2a(Layout(tokens=m, tp=1, ep=8, ep_inside_tp=1, phase="inference")) == 2.0  # wide EP: dispatch + combine
+    assert a2a(Layout(tokens=m, ep=np.array([8]))) == 2.0  # training EP
+    tp_ar = [c for c in layer_ops(shape, Layout(tokens=m, tp=8, ep_inside_tp=8, phase="inference")).collectives_fwd
+             if c.role == "tp" and c.kind == "all_reduce"]
+    assert sum(float(np.sum(c.launches())) for c in tp_ar) == 2.0  # attention + MoE output all-reduces remain
+
+
 def test_tp_collectives_follow_sequence_parallelism_and_phase() -> None:
     shape = load_model("llama3-8b")
     lay = Layout(tokens=np.array([8192.0, 8192.0]), tp=np.array([8, 8]), sequence_parallel=np.array([True, False]))

@@ -12,7 +12,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.training import search
+from infraplan.training import search, search_bounds
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans
@@ -35,6 +35,7 @@ def _same(a: PlanSearchResult, b: PlanSearchResult) -> None:
 def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch, args: tuple[str, str, int, int, int],
                                                   top: int) -> None:
     monkeypatch.setattr(search, "CHUNK_PLANS", 4099)  # many blocks: the bar is set across them
+    monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)  # these spaces are below the size that turns the bound on
     bounded = search_plans(*args, top=top)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
     _same(bounded, search_plans(*args, top=top))
@@ -49,6 +50,7 @@ def test_fallback_past_the_bound_prices_the_skipped_rows() -> None:
     for bound in (True, False):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(search, "BRANCH_AND_BOUND", bound)
+            patch.setattr(search, "BOUND_MIN_PLANS", 0)
             found = search._search_grid(shape, cluster, grid, profile, "time", None, 4)
         if bound:
             assert found.resume is not None  # the bound skipped rows
@@ -68,3 +70,38 @@ def test_floor_is_below_every_plan_of_its_row() -> None:
     floor = step_time_floor_s(shape, cluster, rows, resolve_stack(None, "training"))
     step = evaluate_plans(shape, cluster, plans)["step_time_s"]
     assert np.all(floor <= step) and np.mean(floor / step) > 0.5  # a floor, and not a vacuous one
+
+
+def test_small_grids_skip_the_bound_and_large_ones_use_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound turns on only at `BOUND_MIN_PLANS` plans in the grid (below it, its floors cost more than it saves)."""
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    grid = enumerate_rows(SearchSpace(shape, 32, 4096, 64, (Dtype.BF16,), 8))
+    profile = resolve_stack(None, "training")
+    assert search._search_grid(shape, cluster, grid, profile, "time", None, 4).resume is None
+    monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
+    assert search._search_grid(shape, cluster, grid, profile, "time", None, 4).resume is not None
+
+
+def test_memory_bounds_are_per_zero_stage() -> None:
+    """Bounds per (ZeRO stage, row): some row's bounds at one ZeRO stage lie wholly above those at another (one
+    bound per row would straddle there); that they hold is `test_bounded_search_equals_pricing_every_plan`."""
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    monkey = pytest.MonkeyPatch()
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+    original = search_bounds.memory_bounds_bytes
+
+    def spy(*args: object) -> tuple[np.ndarray, np.ndarray]:
+        low, high = original(*args)  # type: ignore[arg-type]
+        seen.append((low, high))
+        return low, high
+
+    monkey.setattr(search_bounds, "memory_bounds_bytes", spy)
+    monkey.setattr(search, "BOUND_MIN_PLANS", 0)
+    monkey.setattr(search, "CHUNK_PLANS", 1 << 30)  # one block: its rows are the grid's valid rows in order
+    grid = enumerate_rows(SearchSpace(shape, 32, 4096, 64, (Dtype.BF16,), 8))
+    search._search_grid(shape, cluster, grid, resolve_stack(None, "training"), "time", None, 4)
+    monkey.undo()
+    low, high = seen[0]
+    assert low.shape[0] == grid.zero.size and np.all(low <= high)
+    # the ZeRO stages differ: bounds per stage are tighter than one bound per row
+    assert np.any(low.max(axis=0) > high.min(axis=0))

@@ -71,7 +71,7 @@ def test_moe_batch_mixing_pp_and_order_equals_one_plan_at_a_time() -> None:
 
 @pytest.mark.parametrize("objective", ["time", "memory"])
 def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, objective: str) -> None:
-    args = ("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64)
+    args = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 blocks of 997, a second of CPU
     whole = search_plans(*args, dtype="bf16", top=10, objective=objective)
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many uneven chunks per bucket
     chunked = search_plans(*args, dtype="bf16", top=10, objective=objective)
@@ -84,7 +84,7 @@ def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, object
 def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     """`training.row_memo`: rows priced in one block are looked up in the next, with the same bits as a search
     that prices every block's rows afresh, and fewer rows priced in all."""
-    args = ("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64)
+    args = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 blocks of 997, a second of CPU
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many blocks, sharing stride-free rows across PP
     priced: list[int] = []
     original = step_time._layer_times_but_ep

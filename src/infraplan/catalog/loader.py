@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,10 +29,17 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 
 def preset_files(folder: str) -> dict[str, Any]:
     """Preset name -> packaged file, for a catalog folder such as 'systems' or 'video/devices'."""
+    return dict(_packaged_files(folder))
+
+
+@cache
+def _packaged_files(folder: str) -> tuple[tuple[str, Any], ...]:
+    """The packaged files of a catalog folder, listed once per process (the package does not change while it
+    runs; the serving simulator looks stacks up thousands of times per validation run)."""
     base = resources.files("infraplan.catalog")
     for part in folder.split("/"):
         base = base / part
-    return {entry.name.rsplit(".", 1)[0]: entry for entry in base.iterdir() if entry.name.endswith(_SUFFIXES)}
+    return tuple((entry.name.rsplit(".", 1)[0], entry) for entry in base.iterdir() if entry.name.endswith(_SUFFIXES))
 
 
 def list_presets(folder: str) -> list[str]:

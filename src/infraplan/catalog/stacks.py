@@ -117,6 +117,8 @@ class MoeRouting(Spec):
     `dispatcher`: "alltoall" (NCCL all-to-all, one copy per routed expert) or "deepep" (DeepEP normal kernels,
     Megatron-core `moe_token_dispatcher_type: flex`: a token crosses the scale-out network once per destination
     node and is forwarded to that node's experts over NVLink; `training.step_time.deepep_node_dedup`).
+    `fp8_dispatch`: under an fp8 recipe the tokens are quantised before the dispatch (1x128 tiles) and the
+    combine stays bf16 (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3; DeepEP README "FP8 dispatching, BF16 combining").
     """
 
     load_imbalance: float = Field(1.0, ge=1.0, le=8.0)
@@ -124,6 +126,7 @@ class MoeRouting(Spec):
     dispatch_overlap_fraction: float = Field(0.0, ge=0, le=1)
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
     dispatcher: Literal["alltoall", "deepep"] = "alltoall"
+    fp8_dispatch: bool = False  # fp8 plans: dispatch in fp8 (1 B + a 4 B scale per 128), combine in bf16 (DeepEP)
 
     @property
     def load_factor(self) -> float:
@@ -152,6 +155,13 @@ class Stack(Spec):
     phase_sync: bool = Field(
         False, description="the host synchronises the device after every micro-batch forward and backward (timers "
         "that call torch.cuda.synchronize), so each phase is its own host/GPU overlap interval")
+    batch_host_ops: float = Field(
+        0.0, ge=0, description="host calls per micro-batch on every stage outside the layers and the LM head: "
+        "fetching and broadcasting the batch, building masks and position ids (Megatron `get_batch`); exposed in "
+        "full where `phase_sync` timers bracket them (`training.step_time.micro_batch_host_time`)")
+    loss_host_ops: float = Field(
+        0.0, ge=0, description="host calls per micro-batch on the last stage after the cross-entropy: loss masking "
+        "and averaging, its DP all-reduce, loss scaling and their backward (Megatron `loss_func`)")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)

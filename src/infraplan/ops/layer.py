@@ -49,7 +49,11 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
-  combine of the routed tokens (times the expert load factor: the busiest rank receives the most). Folded:
+  combine of the routed tokens (times the expert load factor: the busiest rank receives the most); none when
+  serving with EP only inside the TP group (no attention DP): the MoE input is replicated over the TP ranks after
+  the attention all-reduce, each rank runs its local experts on the tokens routed to them and the layer's TP
+  all-reduce sums the partial outputs (TensorRT-LLM `FusedMoE` `reduce_results` without attention DP; vLLM
+  `FusedMoE` with EP and DP 1 all-reduces over the TP group; SGLang EP MoE without a2a backend). Folded:
   the MoE layer takes the sequence-parallel shard as it is, so a routed layer without shared experts has only
   the attention's TP all-gather and reduce-scatter (the shared expert keeps the FFN's pair); with ETP > 1 the
   received tokens are all-gathered over ETP before the experts and reduce-scattered after (Megatron's
@@ -348,7 +352,10 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     if shape.is_moe:
         dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES * lay.expert_load_factor
         ep_group = np.asarray(lay.ep) * lay.ep_inside_tp
-        ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0),)
+        # serving with EP only inside the TP group: every rank already holds all M tokens, runs its local experts
+        # on them and the TP all-reduce sums the partial outputs, so there is no all-to-all (module docstring)
+        a2a = (np.asarray(lay.ep) > 1) if lay.phase == "inference" else True
+        ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a),)
         etp = tp if lay.etp is None else np.asarray(lay.etp, dtype=np.float64)
         expert_tp = np.asarray(lay.folded, dtype=bool) & (etp > 1)
         if np.any(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after

@@ -23,7 +23,6 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -39,20 +38,22 @@ from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, plan_memory, result_row
 from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
-from infraplan.training.search_bounds import memory_bounds_bytes, step_time_floor_s
+from infraplan.training.schedules import schedule_violations
+from infraplan.training.search_bounds import bound_and_price
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
-# float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
-GRID_ARRAYS = 40
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
 # plans per evaluated block (rows x pairs x ZeRO stages): ~8 MB float64 temporaries
 CHUNK_PLANS = 1 << 20
 # time objective: price the step time only of rows whose floor can reach the top K (`training.search_bounds`)
 BRANCH_AND_BOUND = True
+# grids of fewer plans price every row: there the bound's floors and counts cost more than they save (GPT-3 175B
+# on 4,096 H100, 0.24 M plans: 0.029 s plain, 0.033 s bounded; DeepSeek-V3 on 8,192 GB200, 8.5 M: 0.79 vs 0.51 s)
+BOUND_MIN_PLANS = 1 << 21
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
@@ -94,130 +95,8 @@ def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band:
     return row.model_copy(update=update)
 
 
-def _grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
-               zero: np.ndarray) -> PlanArrays:
-    """ZeRO stages x the rows' (vpp, schedule) pairs ((B, K) given) x rows `index`, as one broadcastable (Z, K, B)
-    PlanArrays: the rows vary fastest, so every element-wise pass over the grid runs inner loops of B elements
-    (numpy's broadcasting over a short last axis costs ~3-5x a contiguous pass)."""
-    columns = {f.name: getattr(rows, f.name)[index][None, None, :] for f in fields(rows)}
-    columns.update(vpp=vpp.T[None], schedule=schedule.T[None], zero=zero[:, None, None])
-    return PlanArrays(**columns)
-
-
-@dataclass
-class _Part:
-    """One evaluated block: its rows, their (vpp, schedule) pairs, and where its (Z, K, B) keys start."""
-
-    start: int
-    rows: np.ndarray  # (B,) row indices
-    vpp: np.ndarray  # (B, K)
-    schedule: np.ndarray  # (B, K)
-
-
-@dataclass
-class _Block:
-    """A block's rows that hold a fitting plan, before their step time: pairs, which plans fit, floors.
-
-    Rows of one PP line and micro-batch count share their valid pairs (`usable[:, combo]`); rows whose memory
-    bounds straddle the accelerator's memory have their fitting plans in `exact[:, :, slot]` (slot -1: all fit).
-    """
-
-    index: np.ndarray  # (B,) row indices
-    vpp: np.ndarray  # (B, K)
-    schedule: np.ndarray  # (B, K)
-    usable: np.ndarray  # (K, C) bool
-    combo: np.ndarray  # (B,)
-    exact: np.ndarray  # (Z, K, S) bool
-    slot: np.ndarray  # (B,)
-    floor_s: np.ndarray  # (B,) step-time floor of each row's plans (`search_bounds.step_time_floor_s`)
-    fitting: np.ndarray  # (B,) fitting plans per row
-    priced: np.ndarray  # (B,) bool: keys computed
-
-    def fits(self, at: np.ndarray, zero_stages: int) -> np.ndarray:
-        """(Z, K, len(at)) fitting plans of rows `at`."""
-        usable = self.usable[:, self.combo[at]]
-        fits = np.broadcast_to(usable, (zero_stages, *usable.shape)).copy()
-        exact = np.flatnonzero(self.slot[at] >= 0)
-        fits[:, :, exact] = self.exact[:, :, self.slot[at[exact]]]
-        return fits
-
-
-@dataclass
-class _Found:
-    """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
-    full enumeration would.
-
-    `keys` holds every part's (Z, K, B) grid flattened, back to back (inf: not a fitting plan); `step_s` the
-    step times in the same layout (the keys themselves under the time objective).
-    """
-
-    grid: RowGrid
-    evaluated: int = 0
-    feasible: int = 0
-    parts: list[_Part] = field(default_factory=list)
-    take: int = 1  # the first pool size `best` asks for
-    smallest: list[np.ndarray] = field(default_factory=list)  # each block's `take` smallest keys
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    # rows the bound skipped and the call that prices them (`best` needs them only past the first pool)
-    resume: Callable[[], None] | None = None
-
-    def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
-        starts = np.array([p.start for p in self.parts], dtype=np.int64)
-        which = np.searchsorted(starts, flat, side="right") - 1
-        row, pair, vpp, schedule, z = (np.zeros(flat.size, dtype=np.int64) for _ in range(5))
-        for i, part in enumerate(self.parts):
-            at = np.flatnonzero(which == i)
-            if at.size:
-                z[at], pair[at], b = np.unravel_index(flat[at] - part.start,
-                                                      (self.grid.zero.size, part.vpp.shape[1], part.rows.size))
-                row[at], vpp[at], schedule[at] = part.rows[b], part.vpp[b, pair[at]], part.schedule[b, pair[at]]
-        return row, pair, vpp, schedule, z
-
-    def plans(self, flat: np.ndarray) -> PlanArrays:
-        """The plans at these flat positions."""
-        row, _, vpp, schedule, z = self._locate(flat)
-        return replace(self.grid.rows.take(row), vpp=vpp, schedule=schedule, zero=self.grid.zero[z])
-
-    def _ranked(self, pool: np.ndarray) -> np.ndarray:
-        """`pool` sorted by key, ties in the order of the full cartesian enumeration."""
-        g = self.grid
-        row, pair, _, _, z = self._locate(pool)
-        rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
-        return pool[np.lexsort((rank, self.keys[pool]))]
-
-    def best(self, top: int, beyond: Callable[[PlanArrays, np.ndarray], np.ndarray]) -> PlanArrays:
-        """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order.
-
-        `beyond(plans, step_s)` flags plans over the MFU ceiling; it runs only on the plans with the lowest
-        keys (doubling their number until `top` are within the ceiling or every fitting plan is checked).
-        """
-        keys = self.keys
-        take = max(4 * top, 1)
-        while True:
-            if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows
-                self.resume()
-                keys, self.resume = self.keys, None
-            if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
-                # the take smallest of all are among each block's take smallest (kept while evaluating)
-                smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]
-                pool = np.flatnonzero(keys <= np.partition(smallest, take - 1)[take - 1])
-            else:
-                pool = np.flatnonzero(keys < np.inf)
-            over = beyond(self.plans(pool), self.step_s[pool]) if pool.size else np.zeros(0, dtype=bool)
-            within = pool[~over]
-            if within.size >= top or pool.size == self.feasible:
-                break
-            take *= 2
-        picked = self._ranked(within)[:top]
-        if picked.size < top:  # every fitting plan was checked: the rest are over the ceiling
-            picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
-        return self.plans(picked)
-
-
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
-                 progress: Callable[[int, int], None] | None, take: int = 1) -> _Found:
+                 progress: Callable[[int, int], None] | None, take: int = 1) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
@@ -225,7 +104,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     grid (`plan_memory`, `step_time`, `model_tflops_per_gpu` are element-wise in the plan fields; the cached
     layer and traffic terms are computed once per row, indexed by grid order without sorting).
     """
-    found = _Found(grid, take=take)
+    found = Found(grid, take=take)
     rows = grid.rows
     valid = valid_mask(shape, rows)  # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0)
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
@@ -267,8 +146,8 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
-    if objective == "time" and BRANCH_AND_BOUND:
-        _bound_and_price(shape, cluster, profile, found, chunks, table_of, (vpp_table, schedule_table, real),
+    if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS:
+        bound_and_price(shape, cluster, profile, found, chunks, table_of, (vpp_table, schedule_table, real),
                          progress, total)
         return found
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
@@ -281,131 +160,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     return found
 
 
-def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found, index: np.ndarray,
-                 k: int, table_of: np.ndarray, tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> _Block | None:
-    """Count one block's valid and fitting plans and floor its rows' step times (`training.search_bounds`).
-
-    A row's valid pairs depend only on its PP line and micro-batch count: checked once per such combination.
-    Memory per plan is priced only for rows whose memory bounds straddle the accelerator's memory; rows wholly
-    within it fit with every valid plan, rows wholly over it with none.
-    """
-    vpp_table, schedule_table, real = tables
-    grid, rows, cap = found.grid, found.grid.rows, cluster.accelerator.memory_bytes
-    z = grid.zero.size
-    require_memory(index.size * k * z * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
-                   "narrow it with --dtype or --schedule, or search fewer GPU counts")
-    line = table_of[index]
-    row_plans = rows.take(index)
-    batches = row_plans.micro_batches
-    _, first, combo = np.unique(line * (int(batches.max()) + 1) + batches, return_index=True, return_inverse=True)
-    combo = combo.reshape(-1)
-    pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
-                    schedule=schedule_table[line[first], :k].T)  # (K, C)
-    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > shape.num_layers) | ((pairs.vpp > 1) & (pairs.pp == 1))
-    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches):
-        bad = bad | rule
-    usable = ~bad
-    count = usable.sum(axis=0)
-    found.evaluated += int(count[combo].sum()) * z
-    flight = np.broadcast_to(in_flight_micro_batches(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches),
-                             usable.shape)
-    copies = np.broadcast_to(parameter_copies(pairs.schedule), usable.shape)
-    columns = np.arange(usable.shape[1])
-    least = np.where(usable, flight, np.inf).argmin(axis=0)
-    most = np.where(usable, flight, -np.inf).argmax(axis=0)
-    vpp, schedule = vpp_table[line, :k], schedule_table[line, :k]
-    low, high = memory_bounds_bytes(
-        shape, row_plans, (pairs.vpp[least, columns][combo], pairs.schedule[least, columns][combo]),
-        (pairs.vpp[most, columns][combo], pairs.schedule[most, columns][combo]),
-        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero)
-    maybe = np.flatnonzero((low <= cap) & (count[combo] > 0))
-    fitting = count[combo[maybe]] * z
-    straddle = np.flatnonzero(high[maybe] > cap)
-    exact = np.zeros((z, k, 0), dtype=bool)
-    if straddle.size:
-        at = maybe[straddle]
-        plan = _grid_plan(rows, index[at], vpp[at], schedule[at], grid.zero)
-        exact = usable[:, combo[at]][None] & (plan_memory(shape, cluster, plan)["memory_per_gpu_bytes"] <= cap)
-        fitting[straddle] = exact.sum(axis=(0, 1))
-    found.feasible += int(fitting.sum())
-    slot = np.full(index.size, -1, dtype=np.int64)
-    slot[maybe[straddle]] = np.arange(straddle.size)
-    keep = fitting > 0
-    if not keep.any():
-        return None
-    at = maybe[keep]
-    return _Block(index[at], vpp[at], schedule[at], usable, combo[at], exact, slot[at],
-                  step_time_floor_s(shape, cluster, row_plans.take(at), profile), fitting[keep],
-                  np.zeros(at.size, dtype=bool))
-
-
-def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found, block: _Block,
-           chosen: np.ndarray, buffer: np.ndarray) -> None:
-    """Step times of the `chosen` rows of a bounded block into the keys (inf: not a fitting plan)."""
-    at = np.flatnonzero(chosen & ~block.priced)
-    if not at.size:
-        return
-    block.priced[at] = True
-    grid = found.grid
-    fits = block.fits(at, grid.zero.size)
-    plan = _grid_plan(grid.rows, block.index[at], block.vpp[at], block.schedule[at], grid.zero)
-    used = found.keys.size
-    key = buffer[used:used + fits.size].reshape(fits.shape)
-    np.copyto(key, step_time(shape, cluster, plan, profile)["step_time_s"])
-    key[~fits] = np.inf
-    finite = key[fits]
-    found.smallest.append(np.partition(finite, found.take - 1)[:found.take] if finite.size > found.take else finite)
-    found.parts.append(_Part(used, block.index[at], block.vpp[at], block.schedule[at]))
-    found.keys = found.step_s = buffer[:used + fits.size]
-
-
-def _bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: _Found,
-                     chunks: list[tuple[np.ndarray, int]], table_of: np.ndarray,
-                     tables: tuple[np.ndarray, np.ndarray, np.ndarray],
-                     progress: Callable[[int, int], None] | None, total: int) -> None:
-    """Branch and bound on the step time: count every block's plans, then price rows by rising floor.
-
-    First the rows with the lowest floors that hold `found.take` fitting plans; the take-th smallest step time
-    among them is a bar no plan of a row floored above it can pass, so the rows floored within it are priced
-    and the rest only when `_Found.best` needs more (`found.resume`). Every key at or below the bar is priced.
-    """
-    blocks: list[_Block] = []
-    done = 0
-    with RowMemo.shared(found.grid.rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
-        for index, k in chunks:
-            if index.size:
-                block = _bound_block(shape, cluster, profile, found, index, k, table_of, tables)
-                blocks += [block] if block is not None else []
-            done += index.size
-            if progress is not None:
-                progress(done, total)
-        capacity = sum(b.index.size * b.vpp.shape[1] for b in blocks) * found.grid.zero.size
-        require_memory(capacity * 8.0, f"a search over {capacity:,} plans",
-                       "narrow it with --dtype or --schedule, or search fewer GPU counts")
-        buffer = np.empty(capacity)
-        found.keys = found.step_s = buffer[:0]
-        if not blocks:
-            return
-        floors = np.concatenate([b.floor_s for b in blocks])
-        order = np.argsort(floors, kind="stable")
-        reach = np.cumsum(np.concatenate([b.fitting for b in blocks])[order])
-        first_s = floors[order][np.searchsorted(reach, found.take)] if reach[-1] >= found.take else np.inf
-        for block in blocks:
-            _price(shape, cluster, profile, found, block, block.floor_s <= first_s, buffer)
-        smallest = np.concatenate(found.smallest)
-        bar_s = np.partition(smallest, found.take - 1)[found.take - 1] if smallest.size >= found.take else np.inf
-        for block in blocks:
-            _price(shape, cluster, profile, found, block, block.floor_s <= bar_s, buffer)
-
-    def resume() -> None:
-        for block in blocks:
-            _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer)
-
-    if any(not b.priced.all() for b in blocks):
-        found.resume = resume
-
-
-def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: _Found,
+def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, objective: str, found: Found,
                   rows: PlanArrays, index: np.ndarray, k: int, table_of: np.ndarray,
                   tables: tuple[np.ndarray, np.ndarray, np.ndarray], used: int, done: int) -> tuple[int, int]:
     """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
@@ -419,7 +174,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         require_memory(size * 8.0 * GRID_ARRAYS, f"a search over {size:,} plans",
                        "narrow it with --dtype or --schedule, or search fewer GPU counts")
         vpp, schedule = vpp_table[at, :k], schedule_table[at, :k]
-        plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
+        plan = grid_plan(rows, index, vpp, schedule, grid.zero)
         bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
@@ -430,7 +185,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         keep = fits.any(axis=(0, 1))
         if keep.any():
             index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
-            plan = _grid_plan(rows, index, vpp, schedule, grid.zero)
+            plan = grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             n = fits.size
             key = found.keys[used:used + n].reshape(fits.shape)
@@ -440,7 +195,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
             found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
             if objective != "time":
                 np.copyto(found.step_s[used:used + n].reshape(fits.shape), t)
-            found.parts.append(_Part(used, index, vpp, schedule))
+            found.parts.append(GridPart(used, index, vpp, schedule))
             used += n
     return used, done
 

@@ -12,25 +12,35 @@ every plan of the row, so the search can skip the grid for rows they settle:
 * Memory (`memory.memory_breakdown`): weights + gradients + optimizer depend on the ZeRO stage and on the schedule
   only through its parameter copies c (DualPipe 2, else 1), each term non-decreasing in c and at most c times its
   value at c = 1; activations depend on the (vpp, schedule) pair and not on ZeRO. So the row's smallest state
-  bytes at c = 1 plus its smallest activations bound every plan from below, and the largest state bytes times the
-  largest c plus the largest activations from above: rows entirely over or entirely within the accelerator's
-  memory need no per-plan memory, only a count.
+  bytes at c = 1 plus its smallest activations bound every plan of a ZeRO stage from below, and its state bytes
+  times the largest c plus the largest activations from above. Bounds per (ZeRO stage, row), not per row: ZeRO 0
+  over the accelerator's memory while ZeRO 3 fits would make most rows straddle it. (ZeRO stage, row) pairs
+  entirely over or entirely within the memory need no per-plan memory, only a count.
+`bound_and_price` runs the search's time objective with them (`search._search_grid` above `BOUND_MIN_PLANS` plans):
+every block's plans counted from the memory bounds, then rows priced (`step_time` on their grid) by rising floor.
 Each bound is widened by `ROUNDING_MARGIN` (relative) over the float rounding of the few additions it reorders, so
 the search's answer, scores and counts are bitwise those of pricing every plan (tests/training/test_search_bounds.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
+from infraplan.training.axes import LAYER_KEYS
+from infraplan.training.estimate import plan_memory
 from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_breakdown
 from infraplan.training.plan import PlanArrays
-from infraplan.training.step_time import step_time
+from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
+from infraplan.training.row_memo import RowMemo
+from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
+from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # relative widening of each bound: a sum of <= 9 float64 terms is off its exact value by < 1e-14 relative
 ROUNDING_MARGIN = 1e-9
@@ -40,7 +50,7 @@ STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 
 def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArrays, stack: Stack) -> np.ndarray:
     """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the step time of each of its plans (seconds)."""
-    out = step_time(shape, cluster, rows, stack)
+    out = step_time(shape, cluster, rows, stack, stage_only=True)
     floor = np.sum([out[k] for k in STAGE_COMPONENTS], axis=0)
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)
 
@@ -48,7 +58,8 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
 def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[np.ndarray, np.ndarray],
                         most: tuple[np.ndarray, np.ndarray], most_copies: np.ndarray,
                         zero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: (lower, upper) bounds on the memory per GPU of its valid plans (bytes).
+    """Per (ZeRO stage, row), shape (Z, B): (lower, upper) bounds on the memory per GPU of the row's valid plans at
+    that ZeRO stage (bytes).
 
     `rows` 1-D (B rows at 1F1B); `least` and `most`: each row's (vpp, schedule) pair holding the fewest and the
     most micro-batches in flight among its valid pairs; `most_copies` the most parameter copies among them; `zero`
@@ -61,8 +72,163 @@ def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[
     ends = memory_breakdown(shape, replace(rows, vpp=np.stack([least[0], most[0]]),
                                            schedule=np.stack([least[1], most[1]])))  # (2, B), ZeRO 0
     activations = np.broadcast_to(ends["activations"], (2, len(rows)))
-    low = (held.min(axis=0) + activations[0] + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
-    high = (most_copies * held.max(axis=0) + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
+    low = (held + activations[0] + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
+    high = (most_copies * held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
     block = rows.recompute_layers > 0
     return (np.asarray(np.where(block, 0.0, low), dtype=np.float64),
             np.asarray(np.where(block, np.inf, high), dtype=np.float64))
+
+
+@dataclass
+class BoundBlock:
+    """A block's rows that hold a fitting plan, before their step time: pairs, which plans fit, floors.
+
+    Rows of one PP line and micro-batch count share their valid pairs (`usable[:, combo]`). Memory is settled per
+    (ZeRO stage, row): every valid plan fits (`within`), none does, or the bounds straddle the accelerator's
+    memory and the plans that fit are in `exact[:, slot]` (slot -1: settled by the bounds).
+    """
+
+    index: np.ndarray  # (B,) row indices
+    vpp: np.ndarray  # (B, K)
+    schedule: np.ndarray  # (B, K)
+    usable: np.ndarray  # (K, C) bool
+    combo: np.ndarray  # (B,)
+    within: np.ndarray  # (Z, B) bool: every valid plan of this ZeRO stage and row fits
+    exact: np.ndarray  # (K, S) bool
+    slot: np.ndarray  # (Z, B)
+    floor_s: np.ndarray  # (B,) step-time floor of each row's plans (`search_bounds.step_time_floor_s`)
+    fitting: np.ndarray  # (B,) fitting plans per row
+    priced: np.ndarray  # (B,) bool: keys computed
+
+    def fits(self, at: np.ndarray) -> np.ndarray:
+        """(Z, K, len(at)) fitting plans of rows `at`."""
+        fits: np.ndarray = self.usable[:, self.combo[at]][None] & self.within[:, at][:, None, :]
+        zs, bs = np.nonzero(self.slot[:, at] >= 0)
+        fits[zs, :, bs] = self.exact[:, self.slot[zs, at[bs]]].T
+        return fits
+
+
+def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found, index: np.ndarray,
+                 k: int, table_of: np.ndarray, tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> BoundBlock | None:
+    """Count one block's valid and fitting plans and floor its rows' step times (`training.search_bounds`).
+
+    A row's valid pairs depend only on its PP line and micro-batch count: checked once per such combination.
+    Memory per plan is priced only for the (ZeRO stage, row) pairs whose memory bounds straddle the accelerator's
+    memory; pairs wholly within it fit with every valid plan, pairs wholly over it with none.
+    """
+    vpp_table, schedule_table, real = tables
+    grid, rows, cap = found.grid, found.grid.rows, cluster.accelerator.memory_bytes
+    z = grid.zero.size
+    require_memory(index.size * k * z * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
+                   "narrow it with --dtype or --schedule, or search fewer GPU counts")
+    line = table_of[index]
+    row_plans = rows.take(index)
+    batches = row_plans.micro_batches
+    _, first, combo = np.unique(line * (int(batches.max()) + 1) + batches, return_index=True, return_inverse=True)
+    combo = combo.reshape(-1)
+    pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
+                    schedule=schedule_table[line[first], :k].T)  # (K, C)
+    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > shape.num_layers) | ((pairs.vpp > 1) & (pairs.pp == 1))
+    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches):
+        bad = bad | rule
+    usable = ~bad
+    count = usable.sum(axis=0)
+    found.evaluated += int(count[combo].sum()) * z
+    flight = np.broadcast_to(in_flight_micro_batches(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches),
+                             usable.shape)
+    copies = np.broadcast_to(parameter_copies(pairs.schedule), usable.shape)
+    columns = np.arange(usable.shape[1])
+    least = np.where(usable, flight, np.inf).argmin(axis=0)
+    most = np.where(usable, flight, -np.inf).argmax(axis=0)
+    vpp, schedule = vpp_table[line, :k], schedule_table[line, :k]
+    low, high = memory_bounds_bytes(
+        shape, row_plans, (pairs.vpp[least, columns][combo], pairs.schedule[least, columns][combo]),
+        (pairs.vpp[most, columns][combo], pairs.schedule[most, columns][combo]),
+        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero)  # (Z, B)
+    valid_row = count[combo] > 0
+    within = (high <= cap) & valid_row
+    zs, bs = np.nonzero((low <= cap) & (high > cap) & valid_row)  # (ZeRO stage, row) pairs to price per plan
+    exact = np.zeros((k, 0), dtype=bool)
+    fitting = count[combo] * within.sum(axis=0)
+    if bs.size:  # (K, pairs) grid: each pair's rows with its ZeRO stage
+        columns_of = {f.name: getattr(rows, f.name)[index[bs]][None] for f in fields(rows)}
+        columns_of.update(vpp=vpp[bs].T, schedule=schedule[bs].T, zero=grid.zero[zs][None])
+        memory = plan_memory(shape, cluster, PlanArrays(**columns_of))["memory_per_gpu_bytes"]
+        exact = usable[:, combo[bs]] & (memory <= cap)
+        fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=index.size).astype(np.int64)
+    found.feasible += int(fitting.sum())
+    slot = np.full(within.shape, -1, dtype=np.int64)
+    slot[zs, bs] = np.arange(bs.size)
+    keep = fitting > 0
+    if not keep.any():
+        return None
+    at = np.flatnonzero(keep)
+    return BoundBlock(index[at], vpp[at], schedule[at], usable, combo[at], within[:, at], exact, slot[:, at],
+                  step_time_floor_s(shape, cluster, row_plans.take(at), profile), fitting[keep],
+                  np.zeros(at.size, dtype=bool))
+
+
+def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found, block: BoundBlock,
+           chosen: np.ndarray, buffer: np.ndarray) -> None:
+    """Step times of the `chosen` rows of a bounded block into the keys (inf: not a fitting plan)."""
+    at = np.flatnonzero(chosen & ~block.priced)
+    if not at.size:
+        return
+    block.priced[at] = True
+    grid = found.grid
+    fits = block.fits(at)
+    plan = grid_plan(grid.rows, block.index[at], block.vpp[at], block.schedule[at], grid.zero)
+    used = found.keys.size
+    key = buffer[used:used + fits.size].reshape(fits.shape)
+    np.copyto(key, step_time(shape, cluster, plan, profile)["step_time_s"])
+    key[~fits] = np.inf
+    finite = key[fits]
+    found.smallest.append(np.partition(finite, found.take - 1)[:found.take] if finite.size > found.take else finite)
+    found.parts.append(GridPart(used, block.index[at], block.vpp[at], block.schedule[at]))
+    found.keys = found.step_s = buffer[:used + fits.size]
+
+
+def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found,
+                     chunks: list[tuple[np.ndarray, int]], table_of: np.ndarray,
+                     tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     progress: Callable[[int, int], None] | None, total: int) -> None:
+    """Branch and bound on the step time: count every block's plans, then price rows by rising floor.
+
+    First the rows with the lowest floors that hold `found.take` fitting plans; the take-th smallest step time
+    among them is a bar no plan of a row floored above it can pass, so the rows floored within it are priced
+    and the rest only when `Found.best` needs more (`found.resume`). Every key at or below the bar is priced.
+    """
+    blocks: list[BoundBlock] = []
+    done = 0
+    with RowMemo.shared(found.grid.rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
+        for index, k in chunks:
+            if index.size:
+                block = _bound_block(shape, cluster, profile, found, index, k, table_of, tables)
+                blocks += [block] if block is not None else []
+            done += index.size
+            if progress is not None:
+                progress(done, total)
+        capacity = sum(b.index.size * b.vpp.shape[1] for b in blocks) * found.grid.zero.size
+        require_memory(capacity * 8.0, f"a search over {capacity:,} plans",
+                       "narrow it with --dtype or --schedule, or search fewer GPU counts")
+        buffer = np.empty(capacity)
+        found.keys = found.step_s = buffer[:0]
+        if not blocks:
+            return
+        floors = np.concatenate([b.floor_s for b in blocks])
+        order = np.argsort(floors, kind="stable")
+        reach = np.cumsum(np.concatenate([b.fitting for b in blocks])[order])
+        first_s = floors[order][np.searchsorted(reach, found.take)] if reach[-1] >= found.take else np.inf
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, block.floor_s <= first_s, buffer)
+        smallest = np.concatenate(found.smallest)
+        bar_s = np.partition(smallest, found.take - 1)[found.take - 1] if smallest.size >= found.take else np.inf
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, block.floor_s <= bar_s, buffer)
+
+    def resume() -> None:
+        for block in blocks:
+            _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer)
+
+    if any(not b.priced.all() for b in blocks):
+        found.resume = resume

@@ -66,7 +66,7 @@ from infraplan.ops.layer import (
 )
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
-from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
 from infraplan.training.memory import (
     GRAD_BYTES,
     WEIGHT_BYTES,
@@ -225,8 +225,8 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     """
     stack = stack or resolve_stack(None, "training")
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
-    return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack), plan.recompute == Recompute.FULL,
-                         stack)
+    return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
+                         plan.recompute == Recompute.FULL, stack)
 
 
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
@@ -251,12 +251,21 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     return np.asarray(np.where(nodes > 1.0, np.minimum(reached / k, 1.0), 1.0), dtype=np.float64)
 
 
+# fp8 dispatch (`MoeRouting.fp8_dispatch`): bytes of a dispatch + combine pair over two bf16 ones: the dispatch
+# moves 1 B per element plus a 4 B fp32 scale per 1x128 tile, the combine 2 B (DeepSeek-V3 sec. 3.3.3)
+FP8_DISPATCH_PAIR_SHARE = (1.0 + 4.0 / 128.0 + 2.0) / (2.0 * ACT)
+
+
 def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
-                stack: Stack) -> np.ndarray:
-    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs."""
+                stack: Stack, fp8: ArrayLike = False) -> np.ndarray:
+    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs;
+    with `fp8_dispatch` fp8 plans (`fp8`) dispatch in fp8 and combine in bf16."""
     if stack.moe.dispatcher == "deepep" and shape.is_moe:
         records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride))
                         for c in records)
+    if stack.moe.fp8_dispatch and shape.is_moe:
+        share = np.where(np.asarray(fp8, dtype=bool), FP8_DISPATCH_PAIR_SHARE, 1.0)
+        records = tuple(replace(c, bytes=c.bytes * share) for c in records)
     return _collective_times(fabric, records, "ep")
 
 
@@ -330,15 +339,34 @@ def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.nda
     out["ep_fwd"] = ep_fwd + np.zeros(np.shape(out["compute_fwd"]))
     out["ep_bwd"] = out["ep_fwd"] + np.where(full, out["ep_fwd"], 0.0)
     # EP dispatch/combine overlap (DeepEP-style, `Stack.moe`): the hidden share runs under the layer's compute
-    # (never longer than it), which loses the SMs the communication kernels hold meanwhile
+    # (never longer than it), which loses the SMs the communication kernels hold meanwhile. Per phase, a forward's
+    # all-to-all can only hide under forward compute; DualPipe pairs a forward chunk with a backward chunk of the
+    # other direction and overlaps each one's all-to-all with the other's compute (DeepSeek-V3 arXiv:2412.19437
+    # sec. 3.2.1, Fig. 4), so there the window is the pair's compute: `ep_paired` / `compute_paired` (per layer,
+    # forward + backward), which `step_time` takes for DualPipe plans.
     moe = stack.moe
+    ep_sm = moe.overlap_sm_fraction
+    raw = out["ep_fwd"] + out["ep_bwd"]
+    compute_pair = out["compute_fwd"] + out["compute_bwd"]
+    hidden_pair = np.minimum(moe.dispatch_overlap_fraction * raw, compute_pair)
+    out["ep_paired"] = raw - hidden_pair
+    out["compute_paired"] = compute_pair + hidden_pair * ep_sm / (1.0 - ep_sm)
     if moe.dispatch_overlap_fraction > 0.0:
-        ep_sm = moe.overlap_sm_fraction
         for phase in ("fwd", "bwd"):
             hidden = np.minimum(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])
             out[f"ep_{phase}"] = out[f"ep_{phase}"] - hidden
             out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * ep_sm / (1.0 - ep_sm)
     return out
+
+
+def micro_batch_host_time(stack: Stack, dispatch_s: float) -> tuple[float, float]:
+    """Host seconds per micro-batch outside the layers and the LM head: (batch on every stage, loss on the last).
+
+    Counted from Megatron-LM v3.0 (2022) as calls into PyTorch, each priced at one eager dispatch (CUDA graphs
+    capture neither: the data pipeline and the loss bookkeeping stay in Python); the counts are the stack's
+    `batch_host_ops` / `loss_host_ops` (`catalog.stacks`, sourced in each YAML).
+    """
+    return stack.batch_host_ops * dispatch_s, stack.loss_host_ops * dispatch_s
 
 
 def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLike, gpu_bwd: ArrayLike,
@@ -501,7 +529,7 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
             stride = _layout(distinct, precision_of(distinct)[1] < 2.0, stack).ep_stride
             ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask),
                                        stride=stride) for c in ep_records)
-        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack),
+        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision_of(distinct)[1] < 2.0),
                               distinct.recompute == Recompute.FULL, stack)
         # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
         # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
@@ -584,10 +612,12 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
 
 
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-              stack: str | Stack | None = None) -> dict[str, np.ndarray]:
+              stack: str | Stack | None = None, stage_only: bool = False) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`.
 
     `stack`: the software-stack profile (name, file or Stack; None = `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    `stage_only`: only the micro-batches' stage work (compute, TP/CP/EP, other), without the pipeline and DP
+    traffic (the search's step-time floor, `training.search_bounds`).
     """
     profile = resolve_stack(stack, "training")
     accelerator, fabric = cluster.accelerator, cluster.fabric
@@ -613,11 +643,13 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     lt = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile))
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
+    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
+    paired = plan.schedule == Schedule.DUALPIPE
     per_layer = {
-        "compute": lt["compute_fwd"] + lt["compute_bwd"],
+        "compute": np.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
         "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
         "cp_comm": lt["cp_fwd"] + lt["cp_bwd"],
-        "ep_comm": lt["ep_fwd"] + lt["ep_bwd"],
+        "ep_comm": np.where(paired, lt["ep_paired"], lt["ep_fwd"] + lt["ep_bwd"]),
         "other": lt["other_fwd"] + lt["other_bwd"],
     }
     pp = plan.pp.astype(np.float64)
@@ -640,11 +672,18 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
     synced = ~single | profile.phase_sync
     tail = np.where(synced, with_head, 0.0)
-    host_per_micro_batch = (host_exposed_time(host_fwd - tail * lt["head_host_fwd"], host_bwd,
+    batch_host, loss_host = micro_batch_host_time(profile, fabric.host_kernel_dispatch_s)
+    # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
+    # calls follow the LM head + loss kernels on the last stage, which cover what they can.
+    host_fwd = host_fwd + np.where(synced, 0.0, batch_host) + with_head * loss_host
+    host_per_micro_batch = (host_exposed_time(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
                                               gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced,
                                               fabric.host_kernel_dispatch_s)
-                            + m * tail * np.maximum(lt["head_host_fwd"] - lt["head_gpu_fwd"], 0.0)) / m
+                            + m * np.where(synced, batch_host, 0.0)
+                            + m * tail * np.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
     stage["other"] = stage["other"] + host_per_micro_batch
+    if stage_only:
+        return {k: m * v for k, v in stage.items()}
     stage_total = sum(stage.values())
     # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the
     # host's issue time when that is longer (a faster link can then not shrink the window below the host's)

@@ -51,8 +51,11 @@ def write_error_bands(path: Path | None = None) -> Path:
     target = path or error_bands_path()
     target.write_text(residuals_text(current_residuals()))
     from infraplan.catalog.error_bands import load_residuals
+    from infraplan.validation.inference import _inference_report
     from infraplan.validation.runner import run_validation
+    from infraplan.validation.serving_hopper import _serving_hopper_report
 
     load_residuals.cache_clear()
-    run_validation.cache_clear()  # its rows carry error bands
+    for report in (run_validation, _inference_report, _serving_hopper_report):
+        report.cache_clear()  # their rows may carry error bands
     return target

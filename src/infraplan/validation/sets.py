@@ -17,7 +17,14 @@ Sets:
   awaiting issue 13 with the reason.
 Each case also yields a residual record (accelerator family, stack class, kind) for `catalog/error_bands.yaml`.
 
-Where they stand (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
+vTrain, issue 12 round 3: 8.3 % mean, median 1.01, Spearman 0.986 (8.5 %, 0.99 before the stack counted
+Megatron's per-micro-batch host calls outside the layers, `Stack.batch_host_ops` / `loss_host_ops`: get_batch
+between the batch-generator timer's syncs, loss masking / averaging after the head). Left: TP8 (median 0.75) and
+the per-micro-batch fixed cost at TP1-TP4, measured 1.5-3x the model's (LM head + cross-entropy + get_batch):
+the unfused cross-entropy counted pass by pass in v3.0 is 52 B per logit; the measured excess grows with the
+hidden size (a logit x h term, so GEMM-like, not cross-entropy bytes), and no source for it is at hand.
+
+Where they stood (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
 per-phase timer syncs exposed the LM head + loss that close each forward, `Stack.phase_sync`; 15.5 %, 0.85, 0.979
 before eager stacks charged one main-grad accumulation kernel per bias / norm tensor per micro-batch, Megatron's
 DDP hook). The host-bound rows (h1024, micro-batch 1) take ~3.1-3.5 ms per layer (forward, recompute, backward)

@@ -1,0 +1,113 @@
+"""The plan search's grid: search rows (`axes.RowGrid`) times the broadcast axes ((virtual stages, schedule) pairs
+of the row's PP, ZeRO stages) as one (Z, K, B) array of plans, and the keys found on it.
+
+`Found` holds every evaluated block's keys back to back and ranks plans as a stable sort of the full cartesian
+enumeration (`search.enumerate_plans`) would: by key, ties by each plan's position in that enumeration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+
+import numpy as np
+
+from infraplan.training.axes import RowGrid
+from infraplan.training.plan import PlanArrays
+
+# float64 grid arrays alive at once while one block of plans is evaluated (memory terms, step-time terms)
+GRID_ARRAYS = 40
+
+
+def grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
+               zero: np.ndarray) -> PlanArrays:
+    """ZeRO stages x the rows' (vpp, schedule) pairs ((B, K) given) x rows `index`, as one broadcastable (Z, K, B)
+    PlanArrays: the rows vary fastest, so every element-wise pass over the grid runs inner loops of B elements
+    (numpy's broadcasting over a short last axis costs ~3-5x a contiguous pass)."""
+    columns = {f.name: getattr(rows, f.name)[index][None, None, :] for f in fields(rows)}
+    columns.update(vpp=vpp.T[None], schedule=schedule.T[None], zero=zero[:, None, None])
+    return PlanArrays(**columns)
+
+
+@dataclass
+class GridPart:
+    """One evaluated block: its rows, their (vpp, schedule) pairs, and where its (Z, K, B) keys start."""
+
+    start: int
+    rows: np.ndarray  # (B,) row indices
+    vpp: np.ndarray  # (B, K)
+    schedule: np.ndarray  # (B, K)
+
+
+@dataclass
+class Found:
+    """The surviving rows, their (vpp, schedule) pairs, keys and step times; ranks plans as a stable sort of the
+    full enumeration would.
+
+    `keys` holds every part's (Z, K, B) grid flattened, back to back (inf: not a fitting plan); `step_s` the
+    step times in the same layout (the keys themselves under the time objective).
+    """
+
+    grid: RowGrid
+    evaluated: int = 0
+    feasible: int = 0
+    parts: list[GridPart] = field(default_factory=list)
+    take: int = 1  # the first pool size `best` asks for
+    smallest: list[np.ndarray] = field(default_factory=list)  # each block's `take` smallest keys
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # rows the bound skipped and the call that prices them (`best` needs them only past the first pool)
+    resume: Callable[[], None] | None = None
+
+    def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
+        starts = np.array([p.start for p in self.parts], dtype=np.int64)
+        which = np.searchsorted(starts, flat, side="right") - 1
+        row, pair, vpp, schedule, z = (np.zeros(flat.size, dtype=np.int64) for _ in range(5))
+        for i, part in enumerate(self.parts):
+            at = np.flatnonzero(which == i)
+            if at.size:
+                z[at], pair[at], b = np.unravel_index(flat[at] - part.start,
+                                                      (self.grid.zero.size, part.vpp.shape[1], part.rows.size))
+                row[at], vpp[at], schedule[at] = part.rows[b], part.vpp[b, pair[at]], part.schedule[b, pair[at]]
+        return row, pair, vpp, schedule, z
+
+    def plans(self, flat: np.ndarray) -> PlanArrays:
+        """The plans at these flat positions."""
+        row, _, vpp, schedule, z = self._locate(flat)
+        return replace(self.grid.rows.take(row), vpp=vpp, schedule=schedule, zero=self.grid.zero[z])
+
+    def _ranked(self, pool: np.ndarray) -> np.ndarray:
+        """`pool` sorted by key, ties in the order of the full cartesian enumeration."""
+        g = self.grid
+        row, pair, _, _, z = self._locate(pool)
+        rank = g.rank[row] + pair * g.pair_stride[row] + z * g.zero_stride[row]
+        return pool[np.lexsort((rank, self.keys[pool]))]
+
+    def best(self, top: int, beyond: Callable[[PlanArrays, np.ndarray], np.ndarray]) -> PlanArrays:
+        """The `top` fitting plans: within the published MFU first, then by key, then in enumeration order.
+
+        `beyond(plans, step_s)` flags plans over the MFU ceiling; it runs only on the plans with the lowest
+        keys (doubling their number until `top` are within the ceiling or every fitting plan is checked).
+        """
+        keys = self.keys
+        take = max(4 * top, 1)
+        while True:
+            if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows
+                self.resume()
+                keys, self.resume = self.keys, None
+            if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
+                # the take smallest of all are among each block's take smallest (kept while evaluating)
+                smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]
+                pool = np.flatnonzero(keys <= np.partition(smallest, take - 1)[take - 1])
+            else:
+                pool = np.flatnonzero(keys < np.inf)
+            over = beyond(self.plans(pool), self.step_s[pool]) if pool.size else np.zeros(0, dtype=bool)
+            within = pool[~over]
+            if within.size >= top or pool.size == self.feasible:
+                break
+            take *= 2
+        picked = self._ranked(within)[:top]
+        if picked.size < top:  # every fitting plan was checked: the rest are over the ceiling
+            picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
+        return self.plans(picked)
