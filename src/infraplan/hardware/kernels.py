@@ -21,63 +21,22 @@ bit-identical to the array path (tests/hardware/test_kernel_fast_path.py).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from infraplan import scalar_path
 from infraplan.catalog.schemas import Accelerator
 
 ArrayLike = np.ndarray | float | int
 
 
-@dataclass(frozen=True)
-class MathOps:
-    """The element-wise operations the kernel formulas use: numpy ufuncs, or their Python-float equivalents."""
-
-    maximum: Callable[[Any, Any], Any]
-    minimum: Callable[[Any, Any], Any]
-    ceil: Callable[[Any], Any]
-    log2: Callable[[Any], Any]
-    where: Callable[[Any, Any, Any], Any]
-
-
-_NUMPY = MathOps(np.maximum, np.minimum, np.ceil, np.log2, np.where)
-# max/min of two non-NaN floats equal np.maximum/np.minimum; np.log2 keeps numpy's rounding (math.log2 differs by an
-# ulp on some inputs); the ceiling stays a float so every later product is the array path's float product
-_FLOATS = MathOps(max, min, lambda x: float(math.ceil(x)), lambda x: float(np.log2(x)),
-                  lambda c, a, b: a if c else b)
-
-
-def one_element(*values: Any) -> tuple[list[float], int] | None:
-    """The values as Python floats and the largest ndim among them when each holds exactly one element (numbers,
-    numpy scalars or one-element arrays); None otherwise (the array path)."""
-    floats: list[float] = []
-    ndim = 0
-    for v in values:
-        kind = type(v)
-        if kind is float or kind is int:
-            floats.append(float(v))
-        elif kind is np.ndarray:
-            if v.size != 1:
-                return None
-            if v.ndim > ndim:
-                ndim = v.ndim
-            floats.append(float(v.item()))
-        elif isinstance(v, float | int | np.number):
-            floats.append(float(v))
-        else:
-            return None
-    return floats, ndim
-
-
-def as_array(value: float, ndim: int) -> np.ndarray:
-    """A float result in the shape the array path gives one-element inputs of at most `ndim` dimensions."""
-    if ndim == 1:
-        return np.array([value])
-    return np.array(value) if ndim == 0 else np.full((1,) * ndim, value)
+MathOps = scalar_path.MathOps
+_NUMPY = scalar_path.NUMPY_OPS
+_FLOATS = scalar_path.FLOAT_OPS
+one_element = scalar_path.one_element
+as_array = scalar_path.as_array
 
 
 @dataclass(frozen=True)

@@ -39,51 +39,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from infraplan import scalar_path
 from infraplan.catalog.schemas import Accelerator, System
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
 
 
-@dataclass(frozen=True)
-class _Ops:
-    """Element-wise operations of the cost formulas: numpy ufuncs, or Python-float equivalents (non-NaN inputs)."""
-
-    maximum: Callable[[Any, Any], Any]
-    minimum: Callable[[Any, Any], Any]
-    where: Callable[[Any, Any, Any], Any]
-    ceil: Callable[[Any], Any]
-    log2: Callable[[Any], Any]
-
-
-_NUMPY = _Ops(np.maximum, np.minimum, np.where, np.ceil, np.log2)
-_FLOATS = _Ops(max, min, lambda c, a, b: a if c else b, lambda x: float(math.ceil(x)), lambda x: float(np.log2(x)))
-
-
-def _one_element(*values: Any) -> tuple[list[float], int] | None:
-    """The values as floats and their largest ndim when each holds one element; None otherwise (array path)."""
-    floats: list[float] = []
-    ndim = 0
-    for v in values:
-        kind = type(v)
-        if kind is float or kind is int:
-            floats.append(float(v))
-        elif kind is np.ndarray:
-            if v.size != 1:
-                return None
-            if v.ndim > ndim:
-                ndim = v.ndim
-            floats.append(float(v.item()))
-        elif isinstance(v, float | int | np.number):
-            floats.append(float(v))
-        else:
-            return None
-    return floats, ndim
-
-
-def _shaped(value: float, ndim: int) -> np.ndarray:
-    if ndim == 1:
-        return np.array([value])
-    return np.array(value) if ndim == 0 else np.full((1,) * ndim, value)
+_Ops = scalar_path.MathOps
+_NUMPY = scalar_path.NUMPY_OPS
+_FLOATS = scalar_path.FLOAT_OPS
+_one_element = scalar_path.one_element
+_shaped = scalar_path.as_array
 
 
 @dataclass(frozen=True)

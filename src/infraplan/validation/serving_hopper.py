@@ -102,11 +102,13 @@ KNOWN_GAP = ("gate not met yet: SGLang's prefill-first scheduler (waves) is mode
              "at every TP and concurrency (host-bound), not modelled (issue 12)")
 
 
-def run_row(row: dict[str, str]) -> dict[str, Any]:
-    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency."""
-    shape = _shape(row["model_path"])
+def run_row(row: dict[str, str], dep: Deployment | None = None,
+            shape: TransformerShape | None = None) -> dict[str, Any]:
+    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency (the row's
+    dense deployment and catalog shape unless given: the MoE/MLA set passes its own)."""
+    shape = shape or _shape(row["model_path"])
     cluster = Cluster.resolve(SYSTEMS[row["system"]])
-    dep = row_deployment(row)
+    dep = dep or row_deployment(row)
     key = (row["model_path"], row["system"], dep)
     if key not in _COSTS:
         _COSTS[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)

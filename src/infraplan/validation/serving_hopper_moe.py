@@ -78,11 +78,10 @@ from infraplan.catalog.error_bands import Residual, accelerator_family, stack_cl
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
-from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.serving_sim import simulate_deployment
-from infraplan.serving.workloads import fixed_requests
+from infraplan.serving.llm_iteration import Deployment
+from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import REQUESTS_PER_CLIENT, SYSTEMS, fitted_scale, row_deployment, row_stack
+from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale, row_deployment, row_stack
 
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
@@ -175,23 +174,9 @@ def _shape(model_path: str) -> TransformerShape:
     return shape_from_hf_config(data, name)
 
 
-_COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
-
-
 def run_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency."""
-    shape = _shape(row["model_path"])
-    cluster = Cluster.resolve(SYSTEMS[row["system"]])
-    dep = moe_deployment(row)
-    key = (row["model_path"], row["system"], dep)
-    if key not in _COSTS:
-        _COSTS[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
-    clients = int(row["batch_size"])
-    requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0)
-    result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients)
-    if not result["fits"]:
-        raise ValueError(f"serving validation row {row['id']}: {result['why']}")
-    return {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}
+    return serving_hopper.run_row(row, moe_deployment(row), _shape(row["model_path"]))
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
