@@ -46,8 +46,8 @@ test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	@log=$$(mktemp); $(BIN)/mypy >$$log 2>&1 & mypy_pid=$$!; \
-	echo "$(BIN)/mypy (in the background) and $(BIN)/python -m pytest -q -n $(WORKERS)"; \
-	$(BIN)/python -m pytest -q -n $(WORKERS); tests=$$?; \
+	echo "$(BIN)/mypy (in the background) and $(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal"; \
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal; tests=$$?; \
 	wait $$mypy_pid; types=$$?; echo "mypy:"; cat $$log; rm -f $$log; \
 	[ $$tests -eq 0 ] && [ $$types -eq 0 ]
 

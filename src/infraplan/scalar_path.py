@@ -11,7 +11,8 @@ tests/network/test_collective_fast_path.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,3 +64,26 @@ def as_array(value: float, ndim: int) -> np.ndarray:
     if ndim == 1:
         return np.array([value])
     return np.array(value) if ndim == 0 else np.full((1,) * ndim, value)
+
+
+def interp(x: float, xp: Sequence[float], fp: Sequence[float]) -> float:
+    """`np.interp(x, xp, fp)` of one float on increasing knots `xp`, bit for bit: numpy's branches (outside the
+    knots the end values, on a knot its value) and its arithmetic, slope * (x - xp[j]) + fp[j], retried from the
+    right knot when that is NaN (numpy/_core/src/multiarray/compiled_base.c, arr_interp)."""
+    if math.isnan(x):
+        return x
+    last = len(xp) - 1
+    if x >= xp[last]:
+        return fp[last]
+    if x < xp[0]:
+        return fp[0]
+    j = bisect_right(xp, x) - 1
+    if xp[j] == x:
+        return fp[j]
+    slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])
+    value = slope * (x - xp[j]) + fp[j]
+    if math.isnan(value):
+        value = slope * (x - xp[j + 1]) + fp[j + 1]
+        if math.isnan(value) and fp[j] == fp[j + 1]:
+            value = fp[j]
+    return value

@@ -20,6 +20,11 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
   backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes.
 * `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
+* `recompute_modules`: what `--recompute selective` re-runs in backward, Megatron-Core's fine-grained
+  `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
+  ["core_attn"]); `fp8_activation_cache`: activation tensors fp8 plans store in fp8 with 1x128 scales
+  (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3); both priced by `training.recompute_modules`.
+  `adam_moment_dtype`: the optimizer moments' dtype (`training.memory`).
 * `moe`: MoE routing and expert-parallel communication (`MoeRouting`): load imbalance or a capacity factor,
   and DeepEP-style dispatch/combine overlap.
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
@@ -51,6 +56,9 @@ StackKind = Literal["training", "serving"]
 Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
 PipelineSplit = Literal["even", "balanced"]
+RecomputeModule = Literal["core_attn", "layernorm", "mla_up_proj", "moe_act", "mlp", "moe", "shared_experts"]
+CachedActivation = Literal["qkv_input", "mlp_input", "latents", "attn_out", "expert_fc1_out",
+                           "expert_act_out", "shared_fc1_out", "shared_act_out", "ffn_fc1_out", "ffn_act_out"]
 REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
 
 DEFAULT_TRAINING_STACK = "megatron-core-0.8"
@@ -180,6 +188,15 @@ class Stack(Spec):
         "Megatron-Core's TransformerConfig flag of that name")
     account_for_loss_in_pipeline_split: bool = Field(
         False, description="even split: the LM head + loss count as one layer (the last stage builds one fewer)")
+    recompute_modules: tuple[RecomputeModule, ...] = Field(
+        ("core_attn",), description="modules `--recompute selective` re-runs in backward "
+        "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts")
+    fp8_activation_cache: tuple[CachedActivation, ...] = Field(
+        (), description="activation tensors (`ops.params.activation_terms_per_token_layer`) that "
+        "fp8 plans keep in fp8 with one 4 B scale per 128 elements (attn_out: DeepSeek's 12-bit E5M6)")
+    adam_moment_dtype: Literal["fp32", "bf16"] = Field(
+        "fp32", description="dtype of Adam's first and second moments (fp32: Megatron; bf16: DeepSeek-V3 "
+        "arXiv:2412.19437 sec. 3.3.3, master weights still fp32)")
     serving: ServingProfile | None = None
 
     @property

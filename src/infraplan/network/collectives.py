@@ -381,6 +381,13 @@ def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
     return sizes, np.minimum(table / table[-1:, :], 1.0)
 
 
+@lru_cache(maxsize=4)
+def _efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
+    """`_efficiency_table(kind)` as Python lists (log2 sizes, then each node-count column) for the float path."""
+    sizes, table = _efficiency_table(kind)
+    return sizes.tolist(), tuple(table[:, j].tolist() for j in range(table.shape[1]))
+
+
 def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                        all_to_all: bool = False) -> np.ndarray:
     """Bus-bandwidth efficiency of one collective at its message size, relative to its large-message busbw.
@@ -421,16 +428,16 @@ def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride:
     size = max(size_bytes, 1.0)
     inside = n * stride <= fabric.scale_up_domain
     nodes = max(n / min(max(float(math.floor(fabric.scale_up_domain / stride)), 1.0), max(n, 1.0)), 1.0)
-    sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
-    _, nic = _efficiency_table("ata" if all_to_all else "nic")
-    log_size = min(max(float(np.log2(size)), float(sizes[0])), float(sizes[-1]))
+    sizes, nvlink = _efficiency_lists("ata" if all_to_all else "nvlink")
+    _, nic = _efficiency_lists("ata" if all_to_all else "nic")
+    log_size = min(max(float(np.log2(size)), sizes[0]), sizes[-1])
     log_nodes = min(max(float(np.log2(nodes)), 0.0), _LOG2_LAST_COLUMN)
     if inside:
-        efficiency = float(np.interp(log_size, sizes, nvlink[:, 0]))
+        efficiency = scalar_path.interp(log_size, sizes, nvlink[0])
     else:
         efficiency, low = 0.0, math.floor(log_nodes)
         for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
-            efficiency = efficiency + max(1.0 - abs(log_nodes - j), 0.0) * float(np.interp(log_size, sizes, nic[:, j]))
+            efficiency = efficiency + max(1.0 - abs(log_nodes - j), 0.0) * scalar_path.interp(log_size, sizes, nic[j])
     return min(max(efficiency, 1e-3), 1.0)
 
 

@@ -144,35 +144,61 @@ def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, e
     return np.asarray(routed_stage_layers(shape, pp) * routed, dtype=np.float64)
 
 
-def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
-                                     seq_len: ArrayLike, keep_scores: ArrayLike) -> np.ndarray:
-    """Activation bytes stored for backward per token and layer on one GPU (no recompute).
+def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
+                                     seq_len: ArrayLike, keep_scores: ArrayLike) -> dict[str, np.ndarray]:
+    """Activation bytes stored for backward per token and layer on one GPU (no recompute), by tensor.
 
-    bytes = 2 * (2h [LN inputs] + h [QKV input] + q + 2kv [Q, K, V] + q [proj input] + h [MLP input]
-                 + k * (g*f [FC1 out] + f [act out])) + 2h [dropout masks, GPT-family only]
-    Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1). The norm, QKV and MLP inputs
-    and the dropout masks are split over TP only with sequence parallelism; K and V keep at least one head.
-    `keep_scores`: unfused attention without recompute also keeps softmax output, dropout mask and output of
-    every score (5 a s / t per token, 2 a s / t without dropout).
+    Terms (bf16; Korthikanti's 34 s b h / t for a GPT block: q = h, kv = h, f = 4h, g = 1, k = 1):
+      norm_inputs 2h (the residual stream into both norms), qkv_input h and mlp_input h (the norm outputs,
+      inputs of the QKV projection and of the MLP / router), dropout_masks 2h (GPT family), all split over TP
+      only with sequence parallelism; qkv: Q, K, V (MLA: the up-projection outputs q, q and v, split over TP;
+      GQA: q split plus 2 kv with at least one head); attn_out: the output-projection input (q; MLA v);
+      latents (MLA): the inputs of the up projections (q_lora + kv_lora + rope, replicated over TP);
+      scores: unfused attention's softmax output, dropout mask and output of every score (5 a s / t, 2 a s / t
+      without dropout) where `keep_scores`; ffn_fc1_out g*f and ffn_act_out f (the dense FFN);
+      not counted: the grouped FC1 GEMM's input, the k routed copies of each token (k*h; Megatron-Core
+      `token_dispatcher.py` permute; DeepSeek-V3 sec. 3.3.3 caches it in fp8): adding it moves the frontier
+      training set through `recompute: auto` (11.6 -> 12.5 %), left for a calibrated round;
+      expert_fc1_out k*g*f and expert_act_out k*f;
+      shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
     """
     tp = np.asarray(tp, dtype=np.float64)
+    ones = np.ones(np.broadcast(tp, np.asarray(sequence_parallel), np.asarray(seq_len),
+                                np.asarray(keep_scores)).shape)
     h, d = shape.hidden_size, shape.head_dim
     q = shape.num_heads * d
     f = shape.ffn_hidden_size
     gate = 2 if shape.gated_mlp else 1
-    shared = ACT_BYTES * (2 * h + h + h) + (2 * h if shape.uses_dropout else 0)
-    ffn = shape.experts_per_token * (gate * f + f) + (gate + 1) * shape.shared_ffn_hidden_size
+    sp = ACT_BYTES / np.where(np.asarray(sequence_parallel) == 1, tp, 1.0) * ones
+    split = ACT_BYTES / tp * ones
     scores = np.where(keep_scores, (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * np.asarray(seq_len), 0.0)
-    sp_split = np.where(np.asarray(sequence_parallel) == 1, tp, 1.0)
+    terms = {"norm_inputs": 2 * h * sp, "qkv_input": h * sp, "mlp_input": h * sp,
+             "dropout_masks": (2 * h if shape.uses_dropout else 0) * sp / ACT_BYTES,
+             "scores": scores / tp * ones}
     if shape.is_mla:
-        # Q (q), K (q), V and the output-projection input (v each); replicated: the two latents (inputs of
-        # the up projections) and the rotary key
         v = shape.num_heads * shape.v_head_dim
-        split = ACT_BYTES * (q + q + v + v + ffn)
-        latents = ACT_BYTES * (shape.q_lora_rank + mla_latent_width(shape))
-        return shared / sp_split + (split + scores) / tp + latents
-    split = ACT_BYTES * (q + q + ffn)
-    return shared / sp_split + (split + scores) / tp + ACT_BYTES * kv_width(shape, tp)
+        terms |= {"qkv": (q + q + v) * split, "attn_out": v * split,
+                  "latents": ACT_BYTES * (shape.q_lora_rank + mla_latent_width(shape)) * ones}
+    else:
+        terms |= {"qkv": q * split + ACT_BYTES * kv_width(shape, tp) * ones, "attn_out": q * split}
+    k = shape.experts_per_token
+    if shape.is_moe:
+        terms |= {"expert_fc1_out": k * gate * f * split,
+                  "expert_act_out": k * f * split}
+    else:
+        terms |= {"ffn_fc1_out": k * gate * f * split, "ffn_act_out": k * f * split}
+    s = shape.shared_ffn_hidden_size
+    if s:
+        terms |= {"shared_fc1_out": gate * s * split, "shared_act_out": s * split}
+    return {name: np.asarray(value, dtype=np.float64) for name, value in terms.items()}
+
+
+def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
+                                     seq_len: ArrayLike, keep_scores: ArrayLike) -> np.ndarray:
+    """Activation bytes stored for backward per token and layer on one GPU (no recompute): the sum of
+    `activation_terms_per_token_layer`."""
+    terms = activation_terms_per_token_layer(shape, tp, sequence_parallel, seq_len, keep_scores)
+    return np.asarray(sum(terms.values()), dtype=np.float64)
 
 
 def workspace_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:

@@ -57,9 +57,11 @@ def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.n
     return np.asarray(model_flops_per_step(shape, plan) / (step_s * plan.gpus.astype(np.float64)) / 1e12)
 
 
-def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> dict[str, np.ndarray]:
-    """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields."""
-    memory = memory_breakdown(shape, plan)
+def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                stack: Stack | None = None) -> dict[str, np.ndarray]:
+    """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
+    `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack)."""
+    memory = memory_breakdown(shape, plan, stack)
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
     total = memory[MEMORY_TERMS[0]]
     for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
@@ -82,7 +84,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     out["model_tflops_per_gpu"] = model_tflops_per_gpu(shape, plan, t)
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = hardware_flops_per_step(shape, plan) / (t * gpus) / peak
-    out.update(plan_memory(shape, cluster, plan))
+    out.update(plan_memory(shape, cluster, plan, resolve_stack(stack, "training")))
     return out
 
 
@@ -126,13 +128,15 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
 RECOMPUTE_AUTO = "auto"
 
 
-def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) -> tuple[PlanArrays, str]:
+def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                   stack: Stack | None = None) -> tuple[PlanArrays, str]:
     """The least recompute on Megatron's ladder that makes a one-element plan fit, and the note saying why.
 
-    Ladder, cheapest first: none -> selective (the attention core; with fused attention it stores no score
-    matrix, so it saves nothing and is skipped by the memory test) -> full recompute of the first k layers of
-    each model chunk, k = 1, 2, ... (Megatron-Core `--recompute-granularity full --recompute-method block
-    --recompute-num-layers k`) -> full recompute of every layer (`--recompute-method uniform`). The first rung
+    Ladder, cheapest first: none -> selective (the stack's `recompute_modules`; the default attention core
+    stores no score matrix with fused attention, so it saves nothing and is skipped by the memory test) -> full
+    recompute of the first k layers of each model chunk, k = 1, 2, ... (Megatron-Core `--recompute-granularity
+    full --recompute-method block --recompute-num-layers k`) -> full recompute of every layer
+    (`--recompute-method uniform`). The first rung
     whose memory (`plan_memory`) fits the accelerator is taken; if none fits, full recompute is kept and the
     result says it does not fit.
     """
@@ -142,7 +146,7 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays) 
     candidates = replace(plan.take(np.zeros(len(rungs), dtype=np.int64)),
                          recompute=np.array([int(r) for r, _ in rungs], dtype=np.int64),
                          recompute_layers=np.array([k for _, k in rungs], dtype=np.int64))
-    memory = plan_memory(shape, cluster, candidates)
+    memory = plan_memory(shape, cluster, candidates, stack)
     fits = np.flatnonzero(memory["fits"])
     i = int(fits[0]) if fits.size else len(rungs) - 1
     capacity_gb = cluster.accelerator.memory_bytes / 1e9
@@ -221,7 +225,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
         check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile))
     if auto:
-        plan, note = auto_recompute(shape, cluster, plan)
+        plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
     results = evaluate_plans(shape, cluster, plan, profile)
     row = row_fields(results, plan, 0, accelerator.memory_bytes)

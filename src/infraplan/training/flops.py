@@ -36,7 +36,7 @@ def model_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarra
 
 def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
-    extra = np.select([plan.recompute == Recompute.FULL, plan.recompute == Recompute.SELECTIVE],
+    extra = np.select([plan.recompute == int(Recompute.FULL), plan.recompute == int(Recompute.SELECTIVE)],
                       [(weights + scores) * recomputed_fraction(shape, plan), scores], 0.0)
     total: np.ndarray = model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len
     return total

@@ -8,7 +8,10 @@ Per layer and token, with sequence parallelism every tensor is split over TP:
                  + g*f [FC1 out] + f [act out]) + 2h [dropout masks, GPT-family only]
 which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1); without sequence
 parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
-Full recompute keeps only each layer's input (2 s b h / t) plus one layer's working set. Block recompute
+Selective recompute drops the tensors of the stack's `recompute_modules` (Megatron-Core's fine-grained modules;
+default the attention core) and fp8 plans store the stack's `fp8_activation_cache` tensors in fp8
+(`training.recompute_modules`). Full recompute keeps only each layer's input (2 s b h / t) plus one layer's
+working set. Block recompute
 (Megatron-Core `--recompute-granularity full --recompute-method block --recompute-num-layers k`,
 megatron/core/transformer/transformer_block.py `_checkpointed_forward`): only the first k layers of each model
 chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_s) layer inputs and
@@ -18,7 +21,8 @@ forward of those r layers only (`training.step_time`).
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
 v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
 Mixed precision with Adam (Megatron): bf16 weights,
-fp32 gradient accumulation, fp32 master weights + two moments = 12 B/param; ZeRO 1/2/3 shard the
+fp32 gradient accumulation, fp32 master weights + two moments = 12 B/param (8 with the stack's bf16 moments,
+DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3 shard the
 optimizer, then gradients, then weights over DP.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
@@ -34,11 +39,13 @@ from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
+from infraplan.training.recompute_modules import stored_activation_terms
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
+MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
@@ -70,11 +77,17 @@ def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     return sharded
 
 
-def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Stored activation bytes per token per layer per GPU without recompute (TP + SP sharded)."""
-    keep_scores = (plan.attention == Attention.UNFUSED) & (plan.recompute == Recompute.NONE)
-    return ops_params.activation_bytes_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
-                                                       keep_scores)
+def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
+                                     stack: Stack | None = None) -> np.ndarray:
+    """Stored activation bytes per token per layer per GPU (TP + SP sharded) without full recompute: the
+    stack's selective-recompute modules dropped and its fp8-cached tensors narrowed (`training.recompute_modules`;
+    None: the default training stack)."""
+    profile = stack or resolve_stack(None, "training")
+    keep_scores = plan.attention == Attention.UNFUSED
+    terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
+                                                        keep_scores)
+    stored = stored_activation_terms(terms, plan.recompute == Recompute.SELECTIVE, plan.dtype != Dtype.BF16, profile)
+    return np.asarray(sum(stored.values()), dtype=np.float64)
 
 
 def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -83,7 +96,7 @@ def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.nda
     layers = stage_layers(shape.num_layers, plan.pp)
     block = np.minimum(plan.recompute_layers * plan.vpp, layers)
     full = np.where(plan.recompute_layers > 0, block, layers)
-    return np.asarray(np.where(plan.recompute == Recompute.FULL, full, 0.0), dtype=np.float64)
+    return np.asarray(np.where(plan.recompute == int(Recompute.FULL), full, 0.0), dtype=np.float64)
 
 
 def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -93,12 +106,14 @@ def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray
     return np.asarray(np.where(plan.recompute_layers > 0, block, 1.0), dtype=np.float64)
 
 
-def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.ndarray]:
+def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> dict[str, np.ndarray]:
     """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead.
 
     Element-wise in the plan fields, so the search can pass broadcastable columns (rows x virtual stages and
-    schedules x ZeRO stages) and get the terms on that grid.
+    schedules x ZeRO stages) and get the terms on that grid. `stack`: its selective-recompute modules and fp8
+    activation cache (None: the default training stack).
     """
+    profile = stack or resolve_stack(None, "training")
     copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
     params = local_params(shape, plan) * copies
     shard = sharded_params(shape, plan) * copies
@@ -108,11 +123,13 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays) -> dict[str, np.
     one_layer = local_layer_params(shape, plan) * weight_bytes
     weights = np.where(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
     grads = np.where(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
-    optimizer = np.where(zero >= 1, shard * OPTIMIZER_BYTES, params * OPTIMIZER_BYTES)
+    moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
+    optimizer_bytes = MASTER_WEIGHT_BYTES + moments
+    optimizer = np.where(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)
 
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     layers = stage_layers(shape.num_layers, plan.pp)
-    per_layer = tokens * activation_bytes_per_token_layer(shape, plan)
+    per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / np.where(plan.sequence_parallel == 1, plan.tp, 1)
     recomputed = recomputed_stage_layers(shape, plan)  # layers keeping only their input (full / block recompute)
     stored = recomputed * layer_input + (layers - recomputed) * per_layer

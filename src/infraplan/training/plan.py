@@ -116,12 +116,12 @@ class PlanArrays:
     @cached_property
     def pp_stride(self) -> IntArray:
         """Rank distance between pipeline neighbours."""
-        return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp, self.tp * self.cp * self.dp)
+        return np.where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp, self.tp * self.cp * self.dp)
 
     @cached_property
     def dp_stride(self) -> IntArray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
-        return np.where(self.order == RankOrder.TP_CP_PP_DP, self.tp * self.cp * self.pp, self.tp * self.cp)
+        return np.where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp * self.pp, self.tp * self.cp)
 
     @cached_property
     def expert_tp(self) -> IntArray:
@@ -138,7 +138,7 @@ class PlanArrays:
         """Global rank stride of a group whose peers are `stride` apart among one stage's ranks, spanning `span`
         of them: the stage is contiguous under tp-cp-dp-pp; under tp-cp-pp-dp its TP x CP blocks sit PP apart,
         so a group reaching past one block spreads PP times wider (priced as a uniform stride)."""
-        spread = (self.order == RankOrder.TP_CP_PP_DP) & (span > self.tp * self.cp)
+        spread = (self.order == int(RankOrder.TP_CP_PP_DP)) & (span > self.tp * self.cp)
         return np.asarray(np.where(spread, stride * self.pp, stride), dtype=np.int64)
 
     @cached_property
@@ -224,7 +224,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
                   plan.dp % np.maximum(plan.ep, 1) != 0),
          "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
          "folding) EP x expert TP must divide TP x CP x DP"),
-        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != Recompute.FULL)),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != int(Recompute.FULL))),
          "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
         (plan.recompute_layers > chunk_layers,
          "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),

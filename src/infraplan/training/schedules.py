@@ -233,7 +233,7 @@ def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], A
     """`value` of each plan's schedule model, evaluated once per schedule present."""
     out = np.zeros(schedule.shape)
     for code, model in PIPELINE_SCHEDULES.items():
-        mask = schedule == code
+        mask = schedule == int(code)
         if mask.all():
             return np.broadcast_to(np.asarray(value(model), dtype=np.float64), schedule.shape)
         if mask.any():
@@ -264,12 +264,13 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
 
     With `micro_batches`, also each schedule's rule on the micro-batch count (the framework's).
     """
-    known = np.any([schedule == code for code in PIPELINE_SCHEDULES], axis=0)
+    known = np.any([schedule == int(code) for code in PIPELINE_SCHEDULES], axis=0)
     rules = [(~known, f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})")]
     for code, model in PIPELINE_SCHEDULES.items():
-        rules.append(((schedule == code) & ~model.valid(pp, vpp), f"the {code} pipeline schedule {model.requirement}"))
+        runs = schedule == int(code)
+        rules.append((runs & ~model.valid(pp, vpp), f"the {code} pipeline schedule {model.requirement}"))
         if micro_batches is not None and model.batches_requirement:
-            rules.append(((schedule == code) & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
+            rules.append((runs & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
                           f"the {code} pipeline schedule {model.batches_requirement}"))
     return rules
 

@@ -14,7 +14,8 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
   their gradients backward. EP: all-to-all dispatch + combine forward and backward.
-* Recompute: selective adds the attention core forward to backward; full adds the whole layer forward.
+* Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
+  core; `training.recompute_modules`); full adds the whole layer forward.
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
@@ -77,6 +78,7 @@ from infraplan.training.memory import (
     stage_layers,
 )
 from infraplan.training.plan import PlanArrays
+from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import heaviest_stage, pipeline_bubble
 
@@ -176,13 +178,26 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
                    + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
     sinks_unfused = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
-    unfused = (plan.attention == Attention.UNFUSED) | sinks_unfused
+    unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
     return np.where(unfused, unfused_fwd, flash_fwd), np.where(unfused, unfused_bwd, flash_bwd)
 
 
-def _recipe_column(plan: PlanArrays, value: Callable[[PrecisionRecipe], float]) -> np.ndarray:
-    """`value` of each plan's precision recipe (`ops.precision`), as an array over plans."""
-    return np.array([value(RECIPES[d.label]) for d in Dtype], dtype=np.float64)[plan.dtype]
+_RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
+    "cast_bytes": lambda r: r.cast_bytes,
+    "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises
+    "bf16_layer_share": lambda r: r.bf16_layer_share,
+    "amax_read_passes": lambda r: r.amax_read_passes,
+}
+_RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
+
+
+def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
+    """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans."""
+    table = _RECIPE_TABLES.get(name)
+    if table is None:
+        table = np.array([_RECIPE_VALUES[name](RECIPES[d.label]) for d in Dtype], dtype=np.float64)
+        _RECIPE_TABLES[name] = table
+    return table[plan.dtype]
 
 
 def _layout(plan: PlanArrays, fp8: np.ndarray, stack: Stack | None = None) -> Layout:
@@ -192,7 +207,7 @@ def _layout(plan: PlanArrays, fp8: np.ndarray, stack: Stack | None = None) -> La
     MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
     """
     tokens = plan.micro_batch * plan.seq_len / plan.cp.astype(np.float64)
-    cast_bytes = _recipe_column(plan, lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share))
+    cast_bytes = _recipe_column(plan, "quantised_cast_bytes")
     moe = (stack or resolve_stack(None, "training")).moe
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
@@ -226,7 +241,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     stack = stack or resolve_stack(None, "training")
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
     return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
-                         plan.recompute == Recompute.FULL, stack)
+                         plan.recompute == int(Recompute.FULL), stack)
 
 
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
@@ -278,7 +293,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     lay = _layout(plan, fp8, stack)
     ops = layer_ops(shape, lay)
     # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
-    bf16_share = np.where(fp8, _recipe_column(plan, lambda r: r.bf16_layer_share), 0.0)
+    bf16_share = np.where(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
     bf16 = (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0))
     gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
     gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
@@ -291,11 +306,11 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp")
     # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
     # per-tensor scale: an amax kernel and read before each cast)
-    is_fp8 = plan.dtype == Dtype.FP8
-    amax = np.where(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, lambda r: r.amax_read_passes))
-    per_gemm = np.where(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, lambda r: r.amax_read_passes))
+    is_fp8 = plan.dtype == int(Dtype.FP8)
+    amax = np.where(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
+    per_gemm = np.where(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
     fp8_kernels = np.where(fp8, per_gemm * ops.gemm_kernels(), 0.0)
-    cast_bytes = np.maximum(_recipe_column(plan, lambda r: r.cast_bytes), 1e-9)
+    cast_bytes = np.maximum(_recipe_column(plan, "cast_bytes"), 1e-9)
     eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
                             if stack.kernel_fusion == "eager" else (0.0, 0.0))
     extra_fwd = fp8_kernels + eager_fwd
@@ -303,14 +318,20 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     elem_fwd = _elementwise_time(rates, ops.elementwise_fwd, amax, cast_bytes) + extra_fwd * rates.kernel_overhead_s
     elem_bwd = _elementwise_time(rates, ops.elementwise_bwd, amax, cast_bytes) + extra_bwd * rates.kernel_overhead_s
 
-    selective = plan.recompute == Recompute.SELECTIVE
-    full = plan.recompute == Recompute.FULL
+    selective = plan.recompute == int(Recompute.SELECTIVE)
+    full = plan.recompute == int(Recompute.FULL)
     compute_fwd = gemm_fwd + attn_fwd
+    # selective: the stack's recompute modules re-run their forward (`training.recompute_modules`)
+    rerun = recompute_gemm_roles(stack)
+    module_fwd = (attn_fwd * ("core_attn" in stack.recompute_modules)
+                  + sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in rerun), np.zeros(())))
+    module_elem = memory_bound_time(rates, lay.tokens * rerun_elementwise_bytes_per_token(
+        shape, plan.tp, plan.sequence_parallel, stack), kernels=2.0)
     out = {
         "compute_fwd": compute_fwd,
-        "compute_bwd": gemm_bwd + attn_bwd + np.where(full, compute_fwd, np.where(selective, attn_fwd, 0.0)),
+        "compute_bwd": gemm_bwd + attn_bwd + np.where(full, compute_fwd, np.where(selective, module_fwd, 0.0)),
         "other_fwd": elem_fwd,
-        "other_bwd": elem_bwd + np.where(full, elem_fwd, 0.0),
+        "other_bwd": elem_bwd + np.where(full, elem_fwd, np.where(selective, module_elem, 0.0)),
         "tp_fwd": tp_fwd,
         "tp_bwd": tp_fwd + np.where(full, tp_fwd, 0.0),
         "cp_fwd": cp_fwd,
@@ -393,15 +414,15 @@ def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLi
 
 
 def _kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-    unfused = plan.attention == Attention.UNFUSED
+    unfused = plan.attention == int(Attention.UNFUSED)
     attn_fwd = np.where(unfused, 4.0, 1.0)
     collectives = sum((c.launches() for c in ops.collectives_fwd), np.zeros(()))
     elem_fwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), np.zeros(()))
     elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
     gemms = ops.gemm_kernels()
     fwd = gemms + attn_fwd + elem_fwd + collectives
-    full = plan.recompute == Recompute.FULL
-    recompute = np.select([full, plan.recompute == Recompute.SELECTIVE], [fwd, attn_fwd], 0.0)
+    full = plan.recompute == int(Recompute.FULL)
+    recompute = np.select([full, plan.recompute == int(Recompute.SELECTIVE)], [fwd, attn_fwd], 0.0)
     bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
     return fwd + np.where(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + np.where(full, CHECKPOINT_HOST_CALLS[1], 0.0)
 
@@ -414,7 +435,7 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
     collectives and casts, plus whatever recompute re-runs.
     """
-    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != Dtype.BF16)), plan)
+    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
@@ -530,7 +551,7 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
             ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask),
                                        stride=stride) for c in ep_records)
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision_of(distinct)[1] < 2.0),
-                              distinct.recompute == Recompute.FULL, stack)
+                              distinct.recompute == int(Recompute.FULL), stack)
         # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
         # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
         # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
@@ -602,7 +623,7 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
     """Layer times under block recompute (`training.memory.recomputed_stage_layers`): r of the stage's layers pay
     the full-recompute layer time, the others the no-recompute one (the stage's mean layer). Plans without
     block recompute are returned as they are."""
-    block = (plan.recompute == Recompute.FULL) & (plan.recompute_layers > 0)
+    block = (plan.recompute == int(Recompute.FULL)) & (plan.recompute_layers > 0)
     if not np.any(block):
         return lt
     plain = per_layer(replace(plan, recompute=np.where(block, int(Recompute.NONE), plan.recompute)))
@@ -644,7 +665,7 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
-    paired = plan.schedule == Schedule.DUALPIPE
+    paired = plan.schedule == int(Schedule.DUALPIPE)
     per_layer = {
         "compute": np.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
         "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],

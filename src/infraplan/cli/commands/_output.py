@@ -9,16 +9,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infraplan.results import Result
 
-console = Console()
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    console: Console
 
 R = TypeVar("R", bound=Result)
+
+
+def __getattr__(name: str) -> Any:
+    """`console`, the shared Rich console, made on first use: `--json` output never imports Rich (~20 ms)."""
+    if name == "console":
+        from rich.console import Console
+
+        globals()["console"] = made = Console()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from infraplan.cli.commands._output import (
-    console,
     emit,
     fmt_bytes,
     fmt_percent,
@@ -51,6 +49,10 @@ def recompute_label(recompute: str, layers: int) -> str:
 
 
 def render_training(r: TrainingEstimate) -> None:
+    from rich.table import Table  # lazy: `--json` never loads Rich
+
+    from infraplan.cli.commands._output import console
+
     c = r.config
     title = (f"{r.model} on {r.system} ({c.gpus} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
              f"DP{c.dp} EP{c.ep}, seq {c.seq_len}, batch {c.global_batch} seqs (micro {c.micro_batch}), "

@@ -1,0 +1,92 @@
+"""Fine-grained selective recompute and fp8 activation caching: what each stores and what it re-runs.
+
+Megatron-Core's `recompute_granularity="selective"` re-runs the modules listed in
+`TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default ["core_attn"];
+a stack's `recompute_modules`). Each module drops the tensors it produces from the stored activations
+(`ops.params.activation_terms_per_token_layer`) and re-runs its forward in backward:
+  core_attn: the unfused attention's score tensors (fused attention stores none, so it saves nothing there);
+  layernorm: the norm outputs, i.e. the QKV and MLP/router inputs (`CheckpointWithoutOutput`; the norm inputs
+    stay, they are the residual stream);
+  mla_up_proj: Q, K and V of MLA (the up-projections re-run from the stored latents before the attention
+    backward; megatron/core/transformer/multi_latent_attention.py `recompute_up_proj`);
+  moe_act: the routed experts' SwiGLU output (re-run from the stored FC1 output);
+  mlp / moe / shared_experts: everything inside the dense MLP, the MoE layer (routed copies and shared expert)
+    or the shared expert only, re-run from the kept MLP input.
+DeepSeek-V3 (arXiv:2412.19437 sec. 3.2.3) recomputes all RMSNorms and the MLA up-projections; sec. 3.3.3 caches
+the output-projection input in a 12-bit E5M6 format, the MoE up-projection input (the fp8-dispatched tokens) and
+the SwiGLU input in fp8 with 1x128 tile scales, and recomputes the SwiGLU output (`moe_act`).
+
+Stacks list the cached tensors in `fp8_activation_cache`; under an fp8-family plan each takes 1 B per element
+(attn_out 1.5 B) plus one fp32 scale per 128 elements instead of 2 B.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.ops.params import ACT_BYTES
+
+DROPPED_TERMS: dict[str, tuple[str, ...]] = {
+    "core_attn": ("scores",),
+    "layernorm": ("qkv_input", "mlp_input"),
+    "mla_up_proj": ("qkv",),
+    "moe_act": ("expert_act_out",),
+    "mlp": ("ffn_fc1_out", "ffn_act_out"),
+    "moe": ("expert_input", "expert_fc1_out", "expert_act_out", "shared_fc1_out", "shared_act_out"),
+    "shared_experts": ("shared_fc1_out", "shared_act_out"),
+}
+RERUN_GEMMS: dict[str, tuple[str, ...]] = {  # `ops.layer.Gemm.role`s whose forward a module re-runs
+    "mla_up_proj": ("q_up", "kv_up", "q_absorb", "v_absorb"),
+    "mlp": ("ffn_up", "ffn_down"),
+    "moe": ("expert_up", "expert_down", "router", "shared_up", "shared_down"),
+    "shared_experts": ("shared_up", "shared_down"),
+}
+FP8_SCALE_BYTES_PER_ELEMENT = 4.0 / 128.0  # one fp32 scale per 1x128 tile
+CACHED_BYTES_PER_ELEMENT: dict[str, float] = {"attn_out": 1.5}  # E5M6; every other cached tensor: fp8 (1 B)
+
+__all__ = ["cached_bytes_factor", "recompute_gemm_roles", "rerun_elementwise_bytes_per_token",
+           "stored_activation_terms"]
+
+
+def cached_bytes_factor(term: str) -> float:
+    """Bytes of an fp8-cached tensor over its bf16 bytes (its scales included)."""
+    return (CACHED_BYTES_PER_ELEMENT.get(term, 1.0) + FP8_SCALE_BYTES_PER_ELEMENT) / ACT_BYTES
+
+
+def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray, low_precision: np.ndarray,
+                            stack: Stack) -> dict[str, np.ndarray]:
+    """`terms` (bytes per token and layer by tensor) after the stack's selective-recompute drops (where
+    `selective`) and fp8 caching (where `low_precision`, an fp8-family GEMM recipe)."""
+    dropped = {t for m in stack.recompute_modules for t in DROPPED_TERMS[m]}
+    cached = set(stack.fp8_activation_cache)
+    out = {}
+    for name, value in terms.items():
+        kept = np.where(selective, 0.0, value) if name in dropped else value
+        if name in cached:
+            kept = np.where(low_precision, kept * cached_bytes_factor(name), kept)
+        out[name] = np.asarray(kept, dtype=np.float64)
+    return out
+
+
+def recompute_gemm_roles(stack: Stack) -> frozenset[str]:
+    """GEMM roles whose forward selective recompute re-runs under this stack."""
+    return frozenset(r for m in stack.recompute_modules for r in RERUN_GEMMS.get(m, ()))
+
+
+def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, sequence_parallel: np.ndarray,
+                                      stack: Stack) -> np.ndarray:
+    """Bytes the re-run element-wise modules move per token and layer on one GPU (read input, write output):
+    layernorm re-runs both RMSNorms (h each, split over TP with sequence parallelism) and MLA's two latent norms;
+    moe_act re-runs SwiGLU over the k routed copies (reads g f, writes f, split over TP)."""
+    tp = np.asarray(tp, dtype=np.float64)
+    total = np.zeros(np.shape(tp))
+    if "layernorm" in stack.recompute_modules:
+        sp = np.where(np.asarray(sequence_parallel) == 1, tp, 1.0)
+        latents = shape.q_lora_rank + shape.kv_lora_rank if shape.is_mla else 0
+        total = total + ACT_BYTES * 2.0 * (2.0 * shape.hidden_size / sp + latents)
+    if "moe_act" in stack.recompute_modules and shape.is_moe:
+        gate = 2 if shape.gated_mlp else 1
+        total = total + ACT_BYTES * shape.experts_per_token * (gate + 1) * shape.ffn_hidden_size / tp
+    return total
