@@ -82,3 +82,36 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
         order = fits[np.lexsort((key[fits], beyond))[:8]]
         assert (result.evaluated, result.feasible) == (len(plans), fits.size)
         assert [row.config.model_dump() for row in result.top] == [plans.row(i) for i in order]
+
+
+def test_search_and_train_price_memory_and_time_alike_under_a_non_default_stack():
+    """The same plan asked two ways (search row vs `train`) gets one answer, also under a stack whose selective-
+    recompute modules, fp8 activation cache and bf16 Adam moments change memory (the deepseek-v3 stack)."""
+    result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64, dtype="fp8", top=3, stack="deepseek-v3")
+    assert result.top
+    for row in result.top:
+        c = row.config
+        single = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 32, tp=c.tp, pp=c.pp, cp=c.cp, ep=c.ep,
+                                   etp=c.etp, vpp=c.vpp, seq_len=c.seq_len, global_batch=c.global_batch,
+                                   micro_batch=c.micro_batch, recompute=c.recompute, zero=c.zero, dtype=c.dtype,
+                                   order=c.order, schedule=c.schedule, stack="deepseek-v3")
+        assert single.memory_per_gpu_bytes == pytest.approx(row.memory_per_gpu_bytes, rel=1e-12)
+        assert single.step_time_s == pytest.approx(row.step_time_s, rel=1e-12)
+    plain = search_plans("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64, dtype="fp8", top=1)
+    assert plain.best is not None and result.best is not None
+
+
+def test_search_counts_fitting_plans_with_the_stack_memory_model():
+    """Which plans fit is decided with the stack's memory model (bf16 Adam moments, fp8 activation cache and
+    selective-recompute modules of the deepseek-v3 stack), exactly as `train` decides it."""
+    from infraplan.catalog.stacks import resolve_stack
+    from infraplan.training.estimate import plan_memory
+
+    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
+    candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8)
+    plans = candidates.take(valid_mask(shape, candidates))
+    for stack in ("deepseek-v3", None):
+        result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
+        memory = plan_memory(shape, cluster, plans, resolve_stack(stack, "training"))["memory_per_gpu_bytes"]
+        assert result.evaluated == len(plans)
+        assert result.feasible == int((memory <= cluster.accelerator.memory_bytes).sum())

@@ -179,7 +179,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
         found.evaluated += int((~bad).sum()) * grid.zero.size
-        memory = plan_memory(shape, cluster, plan)["memory_per_gpu_bytes"]
+        memory = plan_memory(shape, cluster, plan, profile)["memory_per_gpu_bytes"]
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(fits.sum())
         keep = fits.any(axis=(0, 1))

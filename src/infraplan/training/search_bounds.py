@@ -57,7 +57,7 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
 
 def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[np.ndarray, np.ndarray],
                         most: tuple[np.ndarray, np.ndarray], most_copies: np.ndarray,
-                        zero: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                        zero: np.ndarray, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per (ZeRO stage, row), shape (Z, B): (lower, upper) bounds on the memory per GPU of the row's valid plans at
     that ZeRO stage (bytes).
 
@@ -67,10 +67,10 @@ def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[
     first factor depending on the pair; block recompute (depth > 0) makes the stored bytes depend on vpp too, so
     such rows get no bounds (0, inf).
     """
-    states = memory_breakdown(shape, replace(rows, zero=zero[:, None]))  # (Z, B), one parameter copy
+    states = memory_breakdown(shape, replace(rows, zero=zero[:, None]), stack)  # (Z, B), one parameter copy
     held = states["weights"] + states["gradients"] + states["optimizer"]
     ends = memory_breakdown(shape, replace(rows, vpp=np.stack([least[0], most[0]]),
-                                           schedule=np.stack([least[1], most[1]])))  # (2, B), ZeRO 0
+                                           schedule=np.stack([least[1], most[1]])), stack)  # (2, B), ZeRO 0
     activations = np.broadcast_to(ends["activations"], (2, len(rows)))
     low = (held + activations[0] + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
     high = (most_copies * held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
@@ -144,7 +144,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     low, high = memory_bounds_bytes(
         shape, row_plans, (pairs.vpp[least, columns][combo], pairs.schedule[least, columns][combo]),
         (pairs.vpp[most, columns][combo], pairs.schedule[most, columns][combo]),
-        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero)  # (Z, B)
+        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero, profile)  # (Z, B)
     valid_row = count[combo] > 0
     within = (high <= cap) & valid_row
     zs, bs = np.nonzero((low <= cap) & (high > cap) & valid_row)  # (ZeRO stage, row) pairs to price per plan
@@ -153,7 +153,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     if bs.size:  # (K, pairs) grid: each pair's rows with its ZeRO stage
         columns_of = {f.name: getattr(rows, f.name)[index[bs]][None] for f in fields(rows)}
         columns_of.update(vpp=vpp[bs].T, schedule=schedule[bs].T, zero=grid.zero[zs][None])
-        memory = plan_memory(shape, cluster, PlanArrays(**columns_of))["memory_per_gpu_bytes"]
+        memory = plan_memory(shape, cluster, PlanArrays(**columns_of), profile)["memory_per_gpu_bytes"]
         exact = usable[:, combo[bs]] & (memory <= cap)
         fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=index.size).astype(np.int64)
     found.feasible += int(fitting.sum())
