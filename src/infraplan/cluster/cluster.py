@@ -57,6 +57,14 @@ class Cluster:
         acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
         return cls(generic_system(acc, count), acc, generic=True)
 
+    def for_gpus(self, gpus: int) -> Cluster:
+        """This cluster, or, when it was built from an accelerator preset (generic node and Clos) and `gpus` is
+        more than it holds, the generic cluster of `gpus` accelerators: `--system h800 --gpus 2048` means 2,048
+        H800 on the generic fabric. A catalog system keeps its size (asking for more is the caller's error)."""
+        if self.generic and gpus > self.total_accelerators:
+            return Cluster.for_accelerator(self.accelerator, gpus)
+        return self
+
     @property
     def name(self) -> str:
         return self.system.name

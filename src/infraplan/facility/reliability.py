@@ -125,7 +125,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
                        checkpoint_size_bytes: float | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
-    cluster = Cluster.resolve(system)
+    cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec = cluster.system
     if gpus <= 0 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")

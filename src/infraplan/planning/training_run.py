@@ -29,8 +29,8 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`."""
     if not tokens > 0:
         raise InputError(f"--tokens must be positive, got {tokens:g}")
-    cluster = Cluster.resolve(system)
     gpus = int(train_result.config.gpus)
+    cluster = Cluster.resolve(system).for_gpus(gpus)
     tokens_per_s = float(train_result.tokens_per_s)
     if tokens_per_s <= 0:
         raise InputError("the training estimate has no throughput")

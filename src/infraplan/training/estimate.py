@@ -208,9 +208,12 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
-    cluster = Cluster.resolve(system)
+    cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     notes: list[str] = []
+    named = None if schedule is None else str(getattr(schedule, "label", schedule))
+    if vpp is None and named not in (None, "interleaved"):  # a named schedule brings its own chunking
+        vpp = 2 if named == "zb-v" else 1
     if vpp is None:  # not given: the interleave a Megatron/NeMo user would set (`schedules.chosen_virtual_stages`)
         replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
         vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))

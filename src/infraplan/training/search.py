@@ -211,7 +211,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
-    cluster = Cluster.resolve(system)
+    cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     if gpus < 1 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
