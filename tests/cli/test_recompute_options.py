@@ -58,3 +58,16 @@ def test_bad_recompute_values_exit_2_with_one_line(capsys: pytest.CaptureFixture
     code, out, err = _run(capsys, [*BASE, *extra])
     assert code == 2 and not out
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_train_tokens_takes_a_server_price_and_refuses_it_without_tokens(capsys: pytest.CaptureFixture[str]) -> None:
+    """`train --tokens` prices the run with `--server-price` (an accelerator the catalog has no price for, or a
+    what-if); the price options without --tokens are one line, exit 2."""
+    base = ["train", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "4096",
+            "--global-batch", "16"]
+    code_cheap, cheap, _ = _run(capsys, [*base, "--tokens", "1e9", "--server-price", "10000", "--json"])
+    code_dear, dear, _ = _run(capsys, [*base, "--tokens", "1e9", "--server-price", "80000", "--json"])
+    assert code_cheap == 0 and code_dear == 0
+    assert json.loads(cheap)["usd_per_gpu_hour"] < json.loads(dear)["usd_per_gpu_hour"]
+    code, _, err = _run(capsys, [*base, "--server-price", "10000"])
+    assert code == 2 and "need --tokens" in err and len(err.strip().splitlines()) == 1

@@ -18,11 +18,13 @@ from infraplan.cli.commands._output import (
 from infraplan.cli.options import (
     ACCELERATORS,
     PP_OR_TP,
+    PRICE,
     RECOMPUTE_LAYERS,
     SEQUENCES,
     TOKENS,
     ZERO_STAGE,
     AttentionOption,
+    CostsOption,
     GpusOption,
     JsonFlag,
     ModelArgument,
@@ -144,6 +146,9 @@ def train(
                                       "wall clock with failures and checkpoints, goodput, GPU-hours, energy, "
                                       "CO2 and cost"),
     location: str | None = typer.Option(None, "--location", help="grid/price location preset for --tokens"),
+    server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
+                                              help="server $ per accelerator for --tokens (overrides the catalog)"),
+    costs: CostsOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
@@ -153,11 +158,14 @@ def train(
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp)
     if tokens is not None:
+        from infraplan.cluster.cost import load_cost_overrides
         from infraplan.planning.training_run import training_run_totals
 
-        result = with_run_totals(result, training_run_totals(result, system, parse_count(tokens), location=location))
-    elif location is not None:
-        raise InputError("--location needs --tokens")
+        overrides = load_cost_overrides(costs).merged(server_usd_per_accelerator=server_price)
+        result = with_run_totals(result, training_run_totals(result, system, parse_count(tokens), location=location,
+                                                             overrides=overrides))
+    elif location is not None or server_price is not None or costs is not None:
+        raise InputError("--location, --server-price and --costs need --tokens")
     emit(result, as_json, render_training)
 
 
