@@ -189,6 +189,18 @@ def _link(xp: _Ops, fabric: Fabric, n: Any, stride: Any, all_to_all: bool = Fals
     return bw, lat
 
 
+def _evaluate(formula: Callable[..., Any], fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
+              stride: npt.ArrayLike, *options: Any) -> np.ndarray:
+    """A collective's cost `formula(xp, fabric, size, n, stride, *options)` on Python floats when the group holds
+    one plan (`scalar_path`), else on numpy arrays; the same result either way."""
+    one = _one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return _shaped(formula(_FLOATS, fabric, f_size, f_n, f_stride, *options), ndim)
+    return np.asarray(formula(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
+                              np.asarray(n, dtype=np.float64), stride, *options))
+
+
 def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                     algorithm: str = "auto", sized: bool = False) -> np.ndarray:
     """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart.
@@ -196,12 +208,7 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
     `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
     training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
     """
-    one = _one_element(size_bytes, n, stride)
-    if one is not None:
-        (f_size, f_n, f_stride), ndim = one
-        return _shaped(_all_reduce(_FLOATS, fabric, f_size, f_n, f_stride, algorithm, sized), ndim)
-    return np.asarray(_all_reduce(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
-                                  np.asarray(n, dtype=np.float64), stride, algorithm, sized))
+    return _evaluate(_all_reduce, fabric, size_bytes, n, stride, algorithm, sized)
 
 
 def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
@@ -219,12 +226,7 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
 def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
                         stride: npt.ArrayLike, sized: bool = False) -> np.ndarray:
     """Seconds to reduce-scatter a `size_bytes` buffer (full, unsharded size) over the group (ring)."""
-    one = _one_element(size_bytes, n, stride)
-    if one is not None:
-        (f_size, f_n, f_stride), ndim = one
-        return _shaped(_reduce_scatter(_FLOATS, fabric, f_size, f_n, f_stride, sized), ndim)
-    return np.asarray(_reduce_scatter(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
-                                      np.asarray(n, dtype=np.float64), stride, sized))
+    return _evaluate(_reduce_scatter, fabric, size_bytes, n, stride, sized)
 
 
 def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
@@ -257,12 +259,7 @@ def all_to_all_rounds(n: npt.ArrayLike) -> np.ndarray:
 def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                     sized: bool = False) -> np.ndarray:
     """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
-    one = _one_element(size_bytes, n, stride)
-    if one is not None:
-        (f_size, f_n, f_stride), ndim = one
-        return _shaped(_all_to_all(_FLOATS, fabric, f_size, f_n, f_stride, sized), ndim)
-    return np.asarray(_all_to_all(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
-                                  np.asarray(n, dtype=np.float64), stride, sized))
+    return _evaluate(_all_to_all, fabric, size_bytes, n, stride, sized)
 
 
 def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
