@@ -1,10 +1,13 @@
 """Single estimate: `estimate_training` in process with caches warm, and `infraplan train ... --json` as a process.
 
 Llama 3 405B on 16,384 H100 of the meta-genai-roce-24k cluster (the `make demo` plan). Times are the median of
-repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process). Also
-printed, without a goal: the Python function calls per estimate (cProfile), and the cost per plan when a whole
-request of plans goes through the array path at once (`evaluate_plans` on 4,096 valid plans of the search space
-of the same model and system: what a sweep pays per plan).
+repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process). The
+repeated call finds the plan in the one-plan memo (`training.one_plan_memo`: caches warm). Also
+printed, without a goal: the same call with the memo emptied first (every term priced: what a plan never seen
+costs), a sweep of distinct plans that share their layer rows (the demo plan over global batch sizes: the layer
+terms are looked up, the traffic, memory and step assembly priced), the Python function calls per estimate
+(cProfile), and the cost per plan when a whole request of plans goes through the array path at once
+(`evaluate_plans` on 4,096 valid plans of the search space of the same model and system).
 Goals (issue 18): <= 0.3 ms in process; <= 0.5 s for the whole `train` process.
 """
 
@@ -19,7 +22,9 @@ import time
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import valid_mask
 from infraplan.training.search import enumerate_plans
 
@@ -35,6 +40,31 @@ BATCH_PLANS = 4096
 
 def _estimate() -> None:
     estimate_training(MODEL, SYSTEM, GPUS, **PLAN)  # type: ignore[arg-type]
+
+
+def cold_seconds(runs: int = 50) -> float:
+    """CPU seconds of one estimate with the memo emptied before it (median)."""
+    samples = []
+    for _ in range(runs):
+        clear_one_plan_memo()
+        start = time.process_time()
+        _estimate()
+        samples.append(time.process_time() - start)
+    return statistics.median(samples)
+
+
+def sweep_seconds() -> tuple[float, int]:
+    """CPU seconds per estimate (median) of a global-batch sweep of the demo plan, memo emptied first."""
+    clear_one_plan_memo()
+    samples = []
+    for batch in range(2048, 32 * 2048 + 1, 2048):
+        start = time.process_time()
+        try:
+            estimate_training(MODEL, SYSTEM, GPUS, **{**PLAN, "global_batch": batch})  # type: ignore[arg-type]
+        except InputError:  # micro-batches the schedule does not take
+            continue
+        samples.append(time.process_time() - start)
+    return statistics.median(samples), len(samples)
 
 
 def calls_per_estimate(runs: int = 20) -> float:
@@ -76,8 +106,11 @@ def main() -> None:
                        capture_output=True)
         walls.append(time.perf_counter() - start)
     process = min(walls)
-    print(f"single_estimate: in process {in_process * 1e3:.2f} ms (goal {GOAL_IN_PROCESS_S * 1e3:.1f} ms), "
+    print(f"single_estimate: in process {in_process * 1e3:.3f} ms (goal {GOAL_IN_PROCESS_S * 1e3:.1f} ms), "
           f"{calls_per_estimate():,.0f} function calls per estimate")
+    sweep, plans = sweep_seconds()
+    print(f"single_estimate: memo emptied first {cold_seconds() * 1e3:.2f} ms; a sweep of {plans} global batch "
+          f"sizes {sweep * 1e3:.2f} ms per estimate")
     per_plan_us = batch_seconds_per_plan() * 1e6
     print(f"single_estimate: a request of {BATCH_PLANS} plans through the array path {per_plan_us:.1f} us per plan")
     print(f"single_estimate: train --json process {process:.2f} s (goal {GOAL_PROCESS_S} s)")

@@ -19,6 +19,7 @@ from infraplan.cluster.cluster import Cluster
 from infraplan.training import axes, step_time
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
+from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays, valid_mask
 from infraplan.training.search import enumerate_plans
 
@@ -54,6 +55,7 @@ def _cached_outputs(shape_name: str, plan: PlanArrays, monkeypatch: pytest.Monke
         seen["layer" if keys == axes.LAYER_KEYS else "comm"] = out
         return out
 
+    clear_one_plan_memo()  # a plan seen before would be looked up whole, past the spy
     with monkeypatch.context() as m:
         m.setattr(step_time, "_computed_once", spy)
         evaluate_plans(load_model(shape_name), CLUSTER, plan)

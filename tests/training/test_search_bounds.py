@@ -16,6 +16,7 @@ from infraplan.training import search, search_bounds
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans
+from infraplan.training.memory import memory_breakdown
 from infraplan.training.plan import valid_mask
 from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import enumerate_plans, search_plans
@@ -35,6 +36,8 @@ def _same(a: PlanSearchResult, b: PlanSearchResult) -> None:
 def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch, args: tuple[str, str, int, int, int],
                                                   top: int) -> None:
     monkeypatch.setattr(search, "CHUNK_PLANS", 4099)  # many blocks: the bar is set across them
+    monkeypatch.setattr(search, "BOUND_ROWS", 101)  # many bound blocks, rank-order twins split across some
+    monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 3)  # many batches: the bar falls between them
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)  # these spaces are below the size that turns the bound on
     bounded = search_plans(*args, top=top)
     monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
@@ -90,10 +93,11 @@ def test_memory_bounds_are_per_zero_stage() -> None:
     seen: list[tuple[np.ndarray, np.ndarray]] = []
     original = search_bounds.memory_bounds_bytes
 
-    def spy(*args: object) -> tuple[np.ndarray, np.ndarray]:
-        low, high = original(*args)  # type: ignore[arg-type]
+    def spy(*args: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        low, high, one = original(*args)  # type: ignore[arg-type]
         seen.append((low, high))
-        return low, high
+        assert np.all(one <= high)
+        return low, high, one
 
     monkey.setattr(search_bounds, "memory_bounds_bytes", spy)
     monkey.setattr(search, "BOUND_MIN_PLANS", 0)
@@ -105,3 +109,56 @@ def test_memory_bounds_are_per_zero_stage() -> None:
     assert low.shape[0] == grid.zero.size and np.all(low <= high)
     # the ZeRO stages differ: bounds per stage are tighter than one bound per row
     assert np.any(low.max(axis=0) > high.min(axis=0))
+
+
+def test_memory_does_not_read_the_memory_free_keys() -> None:
+    """`search_bounds.MEMORY_FREE_KEYS`: rows differing only in them share one memory evaluation, so changing them
+    must leave every memory term bitwise equal (here the rank order of MoE plans with PP, DP and EP > 1)."""
+    shape = load_model("mixtral-8x7b")
+    plans = enumerate_plans(shape, 64, 4096, 128, ["bf16", "fp8"], max_tp=8)
+    plans = plans.take(valid_mask(shape, plans) & (plans.pp > 1) & (plans.dp > 1) & (plans.ep > 1))
+    assert len(plans) > 100
+    stack = resolve_stack(None, "training")
+    base = memory_breakdown(shape, plans, stack)
+    for key in search_bounds.MEMORY_FREE_KEYS:
+        flipped = replace(plans, **{key: getattr(plans, key).max() - getattr(plans, key)})
+        assert np.any(getattr(flipped, key) != getattr(plans, key))
+        other = memory_breakdown(shape, flipped, stack)
+        assert all(np.array_equal(np.broadcast_to(base[t], (len(plans),)), np.broadcast_to(other[t], (len(plans),)))
+                   for t in base), key
+
+
+def test_deepseek_v3_on_8192_gb200_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's large MoE space (8.5 M plans, EP and DualPipe): the bound, the per-row memory sharing and the
+    falling bar return bitwise the exhaustive search's top 5 and counts (about 1.5 s of CPU)."""
+    args = ("deepseek-v3", "gb200-nvl72", 8192, 4096, 15360)
+    bounded = search_plans(*args, top=5)
+    assert bounded.evaluated > search.BOUND_MIN_PLANS  # the bound is on
+    monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
+    _same(bounded, search_plans(*args, top=5))
+
+
+def test_every_row_floored_within_the_final_bar_is_priced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The falling bar: after the batches, every row whose floor is within the take-th smallest key found is
+    priced (so no unpriced plan can beat it), and far fewer rows are priced than floored."""
+    seen: list[tuple[list[search_bounds.BoundBlock], np.ndarray, np.ndarray]] = []
+    original = search_bounds.bound_and_price
+
+    def spy(*a: object) -> list[search_bounds.BoundBlock]:
+        blocks = original(*a)  # type: ignore[arg-type]
+        found = a[3]  # as the bound leaves it (`Found.best` may price the rest later, past the MFU ceiling)
+        keys = np.array(found.keys)  # type: ignore[attr-defined]
+        seen.append((blocks, np.concatenate([b.priced for b in blocks]), keys))
+        return blocks
+
+    monkeypatch.setattr(search, "bound_and_price", spy)
+    monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
+    monkeypatch.setattr(search, "BOUND_ROWS", 257)
+    monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 5)
+    search_plans("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64, top=2)
+    (blocks, priced, keys), = seen
+    take = 4 * 2  # `search_plans` pools 4 x top
+    bar = np.partition(keys[np.isfinite(keys)], take - 1)[take - 1]
+    floors = np.concatenate([b.floor_s for b in blocks])
+    assert len(blocks) > 3 and np.all(priced[floors <= bar])
+    assert 0 < priced.sum() < 0.2 * priced.size

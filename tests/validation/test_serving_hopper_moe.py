@@ -80,7 +80,7 @@ def test_set_scores_ttft_and_tpot_of_every_row_against_the_roofline(scored) -> N
     assert ("infraplan.validation.serving_hopper_moe", "serving_moe_set") in EXTRA_SETS
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 33 % mean |error| over 546 rows (SGLang lock-step "
+@pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 26 % mean |error| over 546 rows (SGLang lock-step "
                                        "waves, out-of-phase attention-DP stalls, TensorRT-LLM TTFT 150-300 ms "
                                        "floor independent of ISL and a per-prefill-token cost ~3x the GEMM "
                                        "roofline in mixed batches; see the module report)")

@@ -105,6 +105,9 @@ class ServingProfile(Spec):
     preemption: Literal["none", "recompute"] = Field(
         "none", description="what a preempted request loses: recompute (its KV is dropped and its prompt and "
         "output so far are prefilled again on readmission); none with reserve_full")
+    request_latency_s: float = Field(
+        0.0, ge=0, description="per-request front-end time a client sees in its TTFT beside the engine loop "
+        "(HTTP server, tokenizer, scheduler hand-off, streaming the first token back)")
 
 
 class MoeRouting(Spec):

@@ -41,6 +41,15 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   (python/sglang/srt/managers/schedule_batch.py). ASSUMPTION: its admission estimate (`new_token_ratio`, which
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
+
+Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
+the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
+the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manager run these outside the engine
+loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving set's own lowest loads (rows of
+<= 8 clients of both the dense and the MoE set, the median of measured minus modelled TTFT with the front-end
+time left out; `validation.serving_hopper`): TensorRT-LLM 0.12 s (176 rows, quartiles 0.07-0.20 s), SGLang 0.20 s
+(35 rows, 0.17-0.40 s), vLLM 0.03 s (139 rows, 0.01-0.09 s). The closed-loop validation adds it to TTFT; `serve`
+does not yet.
 """
 
 from __future__ import annotations
@@ -77,6 +86,7 @@ class ServingEngine:
     ref: str = ""
     kv_admission: KvAdmission = "reserve_full"
     preemption: Preemption = "none"  # what `load_engine` resolves it from again: the shipped name or the YAML path
+    request_latency_s: float = 0.0  # front-end time per request in a client's TTFT (module docstring)
 
     def memory_fraction(self, tp: int) -> float:
         fraction = self.kv_memory_fraction
@@ -114,7 +124,8 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
                          "on_demand needs preemption recompute, reserve_full preemption none")
     return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
-                         stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption)
+                         stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
+                         p.request_latency_s)
 
 
 def serving_stacks() -> list[str]:

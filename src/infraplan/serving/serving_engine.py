@@ -32,12 +32,18 @@ read. When they exceed the free blocks, the newest running request (by admission
 again over its prompt and every token it generated (recompute; its first-token time stays the first one) and then
 decode the rest; a preempted prompt restarts. A decoding sequence frees ceil(tokens / block) blocks at its end.
 
-The loop runs once per iteration, never per token per request: decode sequences are tracked as a count,
-the sum of their cached tokens, and a heap of the iteration index at which each finishes. Stretches of
-pure decode with nothing to admit are jumped in closed form (the iteration time grows linearly with the
-cached tokens), so idle-ish engines cost as little as busy ones. Under on-demand admission a stretch also
-stops before the first iteration whose new blocks exceed the free ones (every block residue recurs once per
-`block` iterations, so that bound is closed form too): a preemption is an event.
+The loop runs once per event, never per iteration or token: decode sequences are tracked as a count, the sum
+of their cached tokens, and a heap of the decode-iteration count at which each finishes (one int per sequence,
+count x requests + request: the pair's order). Between two events (an arrival that could start, a prefill chunk,
+a completion, a block shortage) the decode batch is a constant n sequences and an iteration costs a + kv C
+(`IterationCost`: weights and per-row terms a, KV read kv per cached token, C the batch's cached tokens, growing
+by n per iteration), so k iterations take k (a + kv C) + kv n k (k - 1) / 2 and the stretch is leapt in closed
+form (issue 18): the next completion bounds k by a heap look-up, the next arrival by the quadratic's root (taken
+only when the arrival may fall inside), and under on-demand admission the first iteration whose new blocks exceed
+the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
+is an event). The event iteration, still pure decode, runs in the same pass with the one-by-one step's sums, term
+by term. Token times equal the one-by-one loop's (`jump=False`) to rounding (1e-9 relative:
+tests/serving/test_serving_engine_leap.py), so idle-ish engines cost as little as busy ones.
 """
 
 from __future__ import annotations
@@ -52,6 +58,11 @@ import numpy as np
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
 
+# an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
+# 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative)
+SKIP_ROOT = 1.0 + 1e-6
+NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
+
 
 @dataclass
 class EngineResult:
@@ -65,6 +76,7 @@ class EngineResult:
     arrival_s: np.ndarray  # as given, or in closed loop when each request was sent
     preemptions: int = 0  # on-demand KV admission: requests preempted (and recomputed)
     recomputed_tokens: int = 0  # prompt and output tokens prefilled again after a preemption
+    leapt_iterations: int = 0  # of `iterations`, those advanced in closed form (the rest ran one by one)
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
@@ -100,8 +112,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     n = len(arrival_s)
     arr = arrival_s.tolist()
     n_open = min(clients, n) if clients > 0 else n  # requests whose arrival time is given up front
+    arr_open = arr[:n_open] + [math.inf]  # those times, then one that never comes
     todo = prefill_tokens.tolist()
-    ctx0 = cached_tokens.tolist()
+    ctx0 = cached_tokens.tolist() if cached_tokens.any() else [0] * n
     steps = decode_steps.tolist()
     # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
     need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
@@ -114,18 +127,20 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     head_max = len(head) - 1
-    heappush, heappop, sqrt, ceil = heapq.heappush, heapq.heappop, math.sqrt, math.ceil
+    heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
     decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
     decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
+    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
+    half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
 
     clock = busy = compute = 0.0
-    it = 0
+    it = leapt = 0  # iterations run one by one, and advanced in closed form
     steps_done = 0  # decode iterations so far: a sequence's last token is due at a decode-iteration count
     nxt = 0
     waiting: deque[int] = deque()
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
-    heap: list[tuple[int, int]] = []  # (decode-iteration count at its last token, request)
+    heap: list[int] = [NEVER]  # finish keys (module docstring); NEVER stays at the bottom: no emptiness checks
     end_ctx = [0] * n
     n_dec = 0
     sum_ctx = 0
@@ -149,7 +164,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             waiting.append(j + clients)
 
     while done < n:
-        while nxt < n_open and arr[nxt] <= clock:
+        while arr_open[nxt] <= clock:
             waiting.append(nxt)
             nxt += 1
         while waiting and running < max_batch:
@@ -175,8 +190,8 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 n_dec += 1
                 sum_ctx += ctx
                 end_ctx[j] = ctx + steps[j]
-                end_at[j] = steps_done + steps[j]
-                heappush(heap, (end_at[j], j))
+                end_at[j] = e = steps_done + steps[j]
+                heappush(heap, e * n + j)
                 if on_demand:
                     decoding[j] = True
                     fin_blocks[j] = -(-end_ctx[j] // bt)
@@ -189,21 +204,18 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 done += 1
                 if closed:
                     release(j)
-        if running == 0:
-            if waiting:
-                raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
-            clock = max(clock, arr[nxt])
-            continue
         if jump and not prefill and n_dec:
             # pure decode (nothing more could start) until the next completion or the next arrival that could
             # start (any arrival, unless the policy keeps it behind a blocked queue): closed form
-            k_max = heap[0][0] - steps_done - 1  # iterations before the completing one
+            k_max = heap[0] // n - steps_done - 1  # iterations before the completing one
             if k_max > 0:
-                a = decode_s[n_dec]
-                c_half = kv_c * n_dec / 2.0
-                if (not waiting or not head_of_line) and nxt < n_open:
-                    gap = arr[nxt] - clock
-                    b = a + kv_c * sum_ctx - c_half
+                c_half = half_kv[n_dec]
+                a_ctx = decode_s[n_dec] + kv_c * sum_ctx  # the first iteration of the stretch
+                k_full, span = k_max, k_max * a_ctx + c_half * k_max * (k_max - 1)
+                # the root only for an arrival that may cut the stretch (SKIP_ROOT: margin over its rounding)
+                if (not waiting or not head_of_line) and arr_open[nxt] - clock <= span * skip_root:
+                    gap = arr_open[nxt] - clock
+                    b = a_ctx - c_half
                     k_arr = (sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
                     k_cap = ceil(k_arr) - 1
                     if k_cap < k_max:
@@ -222,14 +234,46 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                         q, r = divmod(k_max, bt)
                         free -= q * n_dec + sum(grow[(steps_done + i) % bt] for i in range(1, r + 1))
                 if k_max > 0:
-                    span = k_max * (a + kv_c * sum_ctx) + c_half * k_max * (k_max - 1)
+                    if k_max != k_full:
+                        span = k_max * a_ctx + c_half * k_max * (k_max - 1)
                     clock += span
                     busy += span
                     compute += k_max * decode_flop_s[n_dec]
                     sum_ctx += n_dec * k_max
-                    it += k_max
+                    leapt += k_max
                     steps_done += k_max
-                    continue
+                    # the event iteration runs next (nothing starts before); arrivals behind a blocked queue join it
+                    while arr_open[nxt] <= clock:
+                        waiting.append(nxt)
+                        nxt += 1
+            if not on_demand:  # that iteration is pure decode: the sums of the general step below, term by term
+                t = decode_head_s[n_dec] + kv_c * sum_ctx + over + dec_fix
+                f = body_flop[n_dec]
+                steps_done += 1
+                due = (steps_done + 1) * n  # heap keys below it finish at this iteration
+                if per_fin and heap[0] < due:
+                    t += per_fin * sum(1 for key_at in heap if key_at < due)
+                clock += t
+                busy += t
+                compute += f if f < t else t
+                sum_ctx += n_dec
+                while heap[0] < due:
+                    j = heappop(heap) % n
+                    finish[j] = clock
+                    free += fin_blocks[j]
+                    running -= 1
+                    n_dec -= 1
+                    sum_ctx -= end_ctx[j]
+                    done += 1
+                    if closed:
+                        release(j)
+                it += 1
+                continue
+        if running == 0:
+            if waiting:
+                raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
+            clock = max(clock, arr[nxt])
+            continue
         # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
         # pending prompt's chunk alone (the whole budget) and the decode batch waits
         d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
@@ -244,7 +288,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                     left = end_at[j] - steps_done  # decode iterations it still had (>= 1)
                     tokens = end_ctx[j] - left  # in its cache now
                     free += -(-tokens // bt)
-                    heap.remove((end_at[j], j))
+                    heap.remove(end_at[j] * n + j)
                     heapq.heapify(heap)
                     grow[key[j]] -= 1
                     n_dec -= 1
@@ -269,9 +313,13 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             free -= grow[(steps_done + 1) % bt]
             d = 0 if prefill_first and prefill else n_dec
         budget = token_budget - d
-        finished_prefill: list[int] | tuple[()] = ()
+        finished_prefill: list[int] | tuple[int, ...] = ()
         if not prefill or budget <= 0:
             p_tok, pairs = 0, 0.0
+        elif inline and len(prefill) == 1 and prefill[0][1] <= budget:  # one prompt, whole: the loop below, unrolled
+            j, p_tok, ctx = prefill.popleft()
+            pairs = p_tok * (ctx + (p_tok + 1) / 2.0)
+            finished_prefill = (j,)
         elif inline:  # FcfsScheduler.schedule_prefill, inline
             p_tok, pairs, n_fin = 0, 0.0, 0
             for entry in prefill:
@@ -289,25 +337,29 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 finished_prefill = [prefill.popleft()[0] for _ in range(n_fin)]
         else:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
-        rows = d + len(finished_prefill)
+        rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
-        if p_tok or not d:
-            t = (body[m] + head[rows if rows < head_max else head_max] + (kv_c * sum_ctx if d else 0.0)
-                 + pair_c * pairs + over + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+        if p_tok and d:  # mixed: every term of the general sum below
+            t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
+            f = body_flop[m] + pair_f * pairs
+        elif p_tok or not d:
+            t = (body[m] + head[rows] + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+                 + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
             f = body_flop[m] + pair_f * pairs
         else:  # pure decode: the same sum without its zero prefill terms (adding 0.0 is exact)
-            t = body[m] + head[rows if rows < head_max else head_max] + kv_c * sum_ctx + over + dec_fix
+            t = body[m] + head[rows] + kv_c * sum_ctx + over + dec_fix
             f = body_flop[m]
         if d:
             steps_done += 1
-            if per_fin and heap[0][0] == steps_done:
-                t += per_fin * sum(1 for f, _ in heap if f == steps_done)
+            if per_fin and heap[0] < (steps_done + 1) * n:
+                t += per_fin * sum(1 for key_at in heap if key_at < (steps_done + 1) * n)
         clock += t
         busy += t
         compute += f if f < t else t
         sum_ctx += d
-        while d and heap and heap[0][0] == steps_done:
-            _, j = heappop(heap)
+        due = (steps_done + 1) * n
+        while d and heap[0] < due:
+            j = heappop(heap) % n
             finish[j] = clock
             free += fin_blocks[j]
             running -= 1
@@ -326,8 +378,8 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 ctx = ctx0[j] + todo[j]
                 sum_ctx += ctx
                 end_ctx[j] = ctx + steps[j]
-                end_at[j] = steps_done + steps[j]
-                heappush(heap, (end_at[j], j))
+                end_at[j] = e = steps_done + steps[j]
+                heappush(heap, e * n + j)
                 if on_demand:
                     decoding[j] = True
                     fin_blocks[j] = -(-end_ctx[j] // bt)
@@ -344,5 +396,5 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         it += 1
     for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
         first[j] = t0
-    return EngineResult(np.array(first), np.array(finish), busy, compute, it, np.array(arr, dtype=np.float64),
-                        preemptions, recomputed)
+    return EngineResult(np.array(first), np.array(finish), busy, compute, it + leapt,
+                        np.array(arr if closed else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)

@@ -87,13 +87,23 @@ def workload_requests(spec: WorkloadSpec, n: int, rate_per_s: float | None, seed
 
 
 def fixed_requests(n: int, input_len: int, output_len: int, rate_per_s: float | None, seed: int,
-                   process: Arrival | None = None) -> Requests:
-    """n requests of fixed input/output length (trtllm-bench style synthetic ISL/OSL)."""
+                   process: Arrival | None = None, stop_per_token: float = 0.0) -> Requests:
+    """n requests of fixed input/output length (trtllm-bench style synthetic ISL/OSL).
+
+    `stop_per_token` q > 0: a request's output ends early at the first end-of-sequence token, which the model
+    samples at each output token with probability q (a client that does not force `ignore_eos`), so its length
+    is min(geometric(q), output_len): P(full length) = (1 - q)^output_len. q = 0: every output is output_len.
+    """
     if input_len < 1 or output_len < 1:
         raise InputError("--input-len and --output-len must be >= 1 token")
+    if not 0.0 <= stop_per_token < 1.0:
+        raise InputError(f"end-of-sequence probability per token must be in [0, 1), got {stop_per_token}")
     rng = np.random.default_rng(seed)
     arrivals = arrival_times(n, rate_per_s, process or Arrival(process="poisson"), rng)
-    return Requests(arrivals, np.full(n, input_len), np.full(n, output_len))
+    outputs = np.full(n, output_len)
+    if stop_per_token > 0.0:
+        outputs = np.minimum(rng.geometric(stop_per_token, n), output_len)
+    return Requests(arrivals, np.full(n, input_len), outputs)
 
 
 def _field(row: dict[str, str], key: str, line: int, path: str, integer: bool) -> float:

@@ -291,11 +291,11 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     columns: dict[str, NDArray[np.int64]] = {}
     rank = full_offset[block]
     for j, axis in enumerate(inner):
-        coord = local // inner_strides[block, j] % sizes[block, j]
+        coord = local // np.repeat(inner_strides[:, j], n) % np.repeat(sizes[:, j], n)
         flat = np.asarray([v for _, values in blocks for v in values[j]], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes[:, j])[:-1]])
-        columns[axis.field] = flat[starts[block] + coord]
-        rank = rank + coord * full_strides[block, next(i for i, a in enumerate(order) if a is axis)]
+        columns[axis.field] = flat[np.repeat(starts, n) + coord]
+        rank = rank + coord * np.repeat(full_strides[:, next(i for i, a in enumerate(order) if a is axis)], n)
     for axis in outer:
         columns[axis.field] = np.asarray([chosen[axis.field] for chosen, _ in blocks], dtype=np.int64)[block]
     # first candidates of the broadcast axes: vpp 1 with 1F1B, ZeRO 0 (valid for every row)

@@ -23,6 +23,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
+from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays, check_single_plan, pipeline_extra_layers
 from infraplan.training.results import MemoryBreakdown, PlanConfig, PlanMetrics, StepBreakdown, TrainingEstimate
 from infraplan.training.schedules import chosen_virtual_stages
@@ -73,8 +74,21 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 def evaluate_plans(shape: TransformerShape, cluster: Cluster,
                    plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
-    """Every output metric for every plan, as arrays, under one software stack (None: the default)."""
-    out = step_time(shape, cluster, plan, stack)
+    """Every output metric for every plan, as arrays, under one software stack (None: the default).
+
+    One plan is looked up in the cluster and stack's one-plan memo first (`training.one_plan_memo`: the same
+    arrays a fresh evaluation gives, read-only), so sweeps and the scenario planner repeating plans pay a lookup.
+    """
+    profile = resolve_stack(stack, "training")
+    if len(plan) == 1:
+        return cluster_pricing(cluster, profile).memoised(
+            "plan", shape, PLAN_FIELDS, lambda p: _evaluate(shape, cluster, p, profile))(plan)
+    return _evaluate(shape, cluster, plan, profile)
+
+
+def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> dict[str, np.ndarray]:
+    """`evaluate_plans` without the one-plan memo."""
+    out = step_time(shape, cluster, plan, profile)
     gpus = plan.gpus.astype(np.float64)
     tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
     peak = peak_flops(cluster, plan)
@@ -84,7 +98,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     out["model_tflops_per_gpu"] = model_tflops_per_gpu(shape, plan, t)
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = hardware_flops_per_step(shape, plan) / (t * gpus) / peak
-    out.update(plan_memory(shape, cluster, plan, resolve_stack(stack, "training")))
+    out.update(plan_memory(shape, cluster, plan, profile))
     return out
 
 

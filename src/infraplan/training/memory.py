@@ -71,9 +71,13 @@ def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Local parameters after sharding over their data-parallel replicas (DP for dense, the expert data-parallel
     ranks for experts: DP / EP, or TP x CP x DP / (EP x ETP) under MoE parallel folding)."""
-    experts = local_expert_params(shape, plan)
+    return _sharded(plan, local_params(shape, plan), local_expert_params(shape, plan))
+
+
+def _sharded(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.ndarray:
+    """`sharded_params` of the plan's `local_params` and `local_expert_params`."""
     expert_shard = np.where(plan.folded, experts / plan.edp, experts * plan.ep / plan.dp)
-    sharded: np.ndarray = (local_params(shape, plan) - experts) / plan.dp + expert_shard
+    sharded: np.ndarray = (params - experts) / plan.dp + expert_shard
     return sharded
 
 
@@ -115,8 +119,9 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     """
     profile = stack or resolve_stack(None, "training")
     copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
-    params = local_params(shape, plan) * copies
-    shard = sharded_params(shape, plan) * copies
+    held = local_params(shape, plan)
+    params = held * copies
+    shard = _sharded(plan, held, local_expert_params(shape, plan)) * copies
     zero = plan.zero
     copy_bytes = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # low-precision weight copies
     weight_bytes = WEIGHT_BYTES + copy_bytes[plan.dtype]

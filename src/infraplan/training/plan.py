@@ -20,6 +20,8 @@ recipe runs PP16 x VP8 = 128 chunks over 126 layers + embedding + loss; `pipelin
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
@@ -96,6 +98,8 @@ class PlanArrays:
         columns.setdefault("recompute_layers", 0)
         if columns.get("schedule") is None:
             columns["schedule"] = default_schedule(np.asarray(columns["vpp"], dtype=np.int64))
+        if all(isinstance(v, int | np.integer) or (type(v) is np.ndarray and v.shape == ()) for v in columns.values()):
+            return cls(**{k: np.array([v], dtype=np.int64) for k, v in columns.items()})  # one plan of scalars
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         # (a one-element column needs no broadcast: np.broadcast_to costs more than the rest of a single build)
@@ -243,13 +247,41 @@ def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0)
     return mask
 
 
+_FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))
+_CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
+_CHECKED: OrderedDict[tuple[int, ...], tuple[TransformerShape, str | None]] = OrderedDict()
+_CHECKED_LOCK = threading.Lock()
+
+
+def forget_checked_plans() -> None:
+    """Forget the kept verdicts of `check_single_plan`."""
+    with _CHECKED_LOCK:
+        _CHECKED.clear()
+
+
 def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0) -> None:
-    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`)."""
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`).
+
+    The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
+    scenario planner re-checking a plan pay a lookup (issue 18).
+    """
     if int(plan.gpus[0]) != gpus:
         p = plan.row(0)
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    for bad, reason in plan_violations(shape, plan, extra_layers):
-        if bad[0]:
-            raise InputError(reason)
+    key = (id(shape), extra_layers, *[int(getattr(plan, name)[0]) for name in _FIELD_NAMES])
+    with _CHECKED_LOCK:  # threads (a web server's workers) may share the verdicts
+        kept = _CHECKED.get(key)
+        if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
+            _CHECKED.move_to_end(key)
+    if kept is not None and kept[0] is shape:
+        reason = kept[1]
+    else:
+        reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
+        with _CHECKED_LOCK:
+            _CHECKED[key] = (shape, reason)
+            while len(_CHECKED) > _CHECKED_KEPT:
+                _CHECKED.popitem(last=False)
+    if reason is not None:
+        raise InputError(reason)

@@ -13,7 +13,8 @@ pages; the keys of all blocks share one buffer (no padding, no copies). Invalid 
 rules that reject a user's plan; memory is priced first and rows with no fitting plan are dropped before the
 step time; under the time objective a branch and bound (`training.search_bounds`) counts each row's fitting
 plans from memory bounds (per-plan memory only where they straddle the accelerator's) and prices the step time
-only of rows whose floor is within the K-th best step time found (the rest when the MFU fallback needs them); the
+only of rows whose floor is within the K-th best step time found (the rest when the MFU fallback needs them); its
+bounds work on rows, not on the grid, so it takes blocks of `BOUND_ROWS` rows rather than `CHUNK_PLANS` plans; the
 top K come from a partition of each block's smallest keys, ties broken in the order of the full
 cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
 """
@@ -51,9 +52,11 @@ BUCKET_FILL = 0.5
 CHUNK_PLANS = 1 << 20
 # time objective: price the step time only of rows whose floor can reach the top K (`training.search_bounds`)
 BRANCH_AND_BOUND = True
-# grids of fewer plans price every row: there the bound's floors and counts cost more than they save (GPT-3 175B
-# on 4,096 H100, 0.24 M plans: 0.029 s plain, 0.033 s bounded; DeepSeek-V3 on 8,192 GB200, 8.5 M: 0.79 vs 0.51 s)
+# grids of fewer plans price every row: there the bound's floors and counts cost more than they save (CPU seconds,
+# Mixtral 8x7B on 512 H100, 1.2 M plans: 0.14 plain, 0.24 bounded; DeepSeek-V3 on 8,192 GB200, 8.5 M: 1.13 vs 0.32)
 BOUND_MIN_PLANS = 1 << 21
+# rows per block of the branch and bound's memory bounds and floors (one numpy pass each; larger blocks leave the cache)
+BOUND_ROWS = 1 << 16
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
@@ -147,7 +150,10 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
     if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS:
-        bound_and_price(shape, cluster, profile, found, chunks, table_of, (vpp_table, schedule_table, real),
+        # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes
+        bound_chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
+                        for piece in np.array_split(index, max(1, -(-index.size // BOUND_ROWS)))]
+        bound_and_price(shape, cluster, profile, found, bound_chunks, table_of, (vpp_table, schedule_table, real),
                          progress, total)
         return found
     with RowMemo.shared(rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):

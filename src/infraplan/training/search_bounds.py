@@ -17,7 +17,14 @@ every plan of the row, so the search can skip the grid for rows they settle:
   over the accelerator's memory while ZeRO 3 fits would make most rows straddle it. (ZeRO stage, row) pairs
   entirely over or entirely within the memory need no per-plan memory, only a count.
 `bound_and_price` runs the search's time objective with them (`search._search_grid` above `BOUND_MIN_PLANS` plans):
-every block's plans counted from the memory bounds, then rows priced (`step_time` on their grid) by rising floor.
+every block's plans counted from the memory bounds, then rows priced (`step_time` on their grid) by rising floor in
+batches, the bar (the K-th best step time priced so far) falling after each batch, until the next floor is above it
+(DeepSeek-V3 with EP on 8,192 GB200: 535 of 252k rows priced; one bar from the first rows priced 17k).
+The memory per GPU does not read the rank order (`MEMORY_FREE_KEYS`), enumerated last: rows repeating the row before
+them but in the order share its bounds, per-plan memory and counts (45 % fewer memory evaluations there).
+Where a (ZeRO stage, row) straddles, its plans of one parameter copy are bounded above by the states at c = 1 plus
+the largest activations; where that fits, only its plans of more copies (DualPipe) are priced one by one (DeepSeek-V3
+on 8,192 GB200: 43k per-plan memories instead of 700k).
 Each bound is widened by `ROUNDING_MARGIN` (relative) over the float rounding of the few additions it reorders, so
 the search's answer, scores and counts are bitwise those of pricing every plan (tests/training/test_search_bounds.py).
 """
@@ -44,6 +51,14 @@ from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # relative widening of each bound: a sum of <= 9 float64 terms is off its exact value by < 1e-14 relative
 ROUNDING_MARGIN = 1e-9
+# plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
+STRADDLE_PLANS = 1 << 17
+# plan fields the memory per GPU does not read (`memory.memory_breakdown`; tests/training/test_search_bounds.py)
+MEMORY_FREE_KEYS = ("order",)
+# share of a block's rows with a fitting plan above which every row is floored (the others' floors dropped)
+FLOOR_ALL_SHARE = 0.9
+# rows priced in the branch and bound's second batch (later batches grow with the rows priced)
+FIRST_BATCH_ROWS = 256
 # step-time components that the broadcast axes (vpp, schedule, ZeRO) do not change (`step_time.COMPONENTS`)
 STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 
@@ -51,15 +66,17 @@ STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArrays, stack: Stack) -> np.ndarray:
     """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the step time of each of its plans (seconds)."""
     out = step_time(shape, cluster, rows, stack, stage_only=True)
-    floor = np.sum([out[k] for k in STAGE_COMPONENTS], axis=0)
+    floor = out[STAGE_COMPONENTS[0]]
+    for k in STAGE_COMPONENTS[1:]:
+        floor = floor + out[k]
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)
 
 
 def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[np.ndarray, np.ndarray],
                         most: tuple[np.ndarray, np.ndarray], most_copies: np.ndarray,
-                        zero: np.ndarray, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
+                        zero: np.ndarray, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per (ZeRO stage, row), shape (Z, B): (lower, upper) bounds on the memory per GPU of the row's valid plans at
-    that ZeRO stage (bytes).
+    that ZeRO stage, and an upper bound on those of its plans holding one parameter copy (bytes).
 
     `rows` 1-D (B rows at 1F1B); `least` and `most`: each row's (vpp, schedule) pair holding the fewest and the
     most micro-batches in flight among its valid pairs; `most_copies` the most parameter copies among them; `zero`
@@ -73,10 +90,64 @@ def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[
                                            schedule=np.stack([least[1], most[1]])), stack)  # (2, B), ZeRO 0
     activations = np.broadcast_to(ends["activations"], (2, len(rows)))
     low = (held + activations[0] + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
+    one = (held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
     high = (most_copies * held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
     block = rows.recompute_layers > 0
     return (np.asarray(np.where(block, 0.0, low), dtype=np.float64),
-            np.asarray(np.where(block, np.inf, high), dtype=np.float64))
+            np.asarray(np.where(block, np.inf, high), dtype=np.float64),
+            np.asarray(np.where(block, np.inf, one), dtype=np.float64))
+
+
+def _memory_rows(rows: PlanArrays) -> np.ndarray:
+    """(B,) bool: rows that differ from the row before them in a field other than `MEMORY_FREE_KEYS` (the others
+    repeat it in every field the memory reads, so they share its memory)."""
+    first = np.ones(len(rows), dtype=bool)
+    if len(rows) > 1:
+        same = np.ones(len(rows) - 1, dtype=bool)
+        for f in fields(rows):
+            if f.name not in MEMORY_FREE_KEYS:
+                column = getattr(rows, f.name)
+                same &= column[1:] == column[:-1]
+        first[1:] = ~same
+    return first
+
+
+def _priced_fits(shape: TransformerShape, cluster: Cluster, profile: Stack, rows: PlanArrays, zero: np.ndarray,
+                 pairs: tuple[np.ndarray, np.ndarray], usable: np.ndarray, priced: np.ndarray) -> np.ndarray:
+    """(K, S): which valid plans fit, for S rows at ZeRO stages `zero` with their (vpp, schedule) pairs `pairs`
+    ((K, S) each): the `priced` ones by their memory per GPU (`plan_memory`), the other `usable` ones fit (their
+    bound settled it). Only the priced pairs are evaluated: each row's first, padded to the most of any row."""
+    fits = np.asarray(usable & ~priced, dtype=bool)
+    width = int(priced.sum(axis=0).max()) if priced.size else 0
+    if width:
+        # (W, S): each row's priced pairs, then padding (one each, the common case: no sort)
+        where = priced.argmax(axis=0)[None] if width == 1 else np.argsort(~priced, axis=0, kind="stable")[:width]
+        columns = {f.name: getattr(rows, f.name)[None] for f in fields(rows)}
+        columns.update(vpp=np.take_along_axis(pairs[0], where, axis=0),
+                       schedule=np.take_along_axis(pairs[1], where, axis=0), zero=zero[None])
+        memory = plan_memory(shape, cluster, PlanArrays(**columns), profile)["memory_per_gpu_bytes"]
+        inside = np.take_along_axis(priced, where, axis=0)
+        fits[where[inside], np.broadcast_to(np.arange(where.shape[1]), where.shape)[inside]] = \
+            memory[inside] <= cluster.accelerator.memory_bytes
+    return fits
+
+
+def _combinations(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a row of each distinct non-negative `key`, each row's distinct-key number), numbered in rising key order:
+    a table over the key range when it is small against the rows (no sort), else `np.unique`."""
+    if not key.size:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = int(key.max()) + 1
+    if span > 4 * key.size:
+        _, first, combo = np.unique(key, return_index=True, return_inverse=True)
+        return first, combo.reshape(-1)
+    seen = np.zeros(span, dtype=bool)
+    seen[key] = True
+    number = np.cumsum(seen) - 1
+    combo = number[key]
+    first = np.empty(int(number[-1]) + 1, dtype=np.int64)
+    first[combo] = np.arange(key.size)  # some row of each key (any: the caller reads only what they share)
+    return first, combo
 
 
 @dataclass
@@ -89,8 +160,8 @@ class BoundBlock:
     """
 
     index: np.ndarray  # (B,) row indices
-    vpp: np.ndarray  # (B, K)
-    schedule: np.ndarray  # (B, K)
+    line: np.ndarray  # (B,) each row's line in the (vpp, schedule) pair tables
+    width: int  # K: pairs per row (padded)
     usable: np.ndarray  # (K, C) bool
     combo: np.ndarray  # (B,)
     within: np.ndarray  # (Z, B) bool: every valid plan of this ZeRO stage and row fits
@@ -119,13 +190,13 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     vpp_table, schedule_table, real = tables
     grid, rows, cap = found.grid, found.grid.rows, cluster.accelerator.memory_bytes
     z = grid.zero.size
-    require_memory(index.size * k * z * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
+    # the bounds' arrays are (Z, rows) and (2, rows); per-plan memory goes in slices of `STRADDLE_PLANS`
+    require_memory((index.size * z + STRADDLE_PLANS) * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
                    "narrow it with --dtype or --schedule, or search fewer GPU counts")
     line = table_of[index]
     row_plans = rows.take(index)
     batches = row_plans.micro_batches
-    _, first, combo = np.unique(line * (int(batches.max()) + 1) + batches, return_index=True, return_inverse=True)
-    combo = combo.reshape(-1)
+    first, combo = _combinations(line * (int(batches.max()) + 1) + batches)
     pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
                     schedule=schedule_table[line[first], :k].T)  # (K, C)
     bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > shape.num_layers) | ((pairs.vpp > 1) & (pairs.pp == 1))
@@ -140,36 +211,57 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     columns = np.arange(usable.shape[1])
     least = np.where(usable, flight, np.inf).argmin(axis=0)
     most = np.where(usable, flight, -np.inf).argmax(axis=0)
-    vpp, schedule = vpp_table[line, :k], schedule_table[line, :k]
-    low, high = memory_bounds_bytes(
-        shape, row_plans, (pairs.vpp[least, columns][combo], pairs.schedule[least, columns][combo]),
-        (pairs.vpp[most, columns][combo], pairs.schedule[most, columns][combo]),
-        np.where(usable, copies, 1.0).max(axis=0)[combo], grid.zero, profile)  # (Z, B)
-    valid_row = count[combo] > 0
+    # memory once per row of another memory row: a row repeating the one before it but in `MEMORY_FREE_KEYS`
+    # (the rank order, enumerated last) shares its bounds, per-plan memory and counts
+    fresh = _memory_rows(row_plans)
+    reps, own = np.flatnonzero(fresh), np.cumsum(fresh) - 1  # memory rows; each row's position among them
+    held = row_plans.take(reps)
+    joint = combo[reps]
+    low, high, high_one = memory_bounds_bytes(
+        shape, held, (pairs.vpp[least, columns][joint], pairs.schedule[least, columns][joint]),
+        (pairs.vpp[most, columns][joint], pairs.schedule[most, columns][joint]),
+        np.where(usable, copies, 1.0).max(axis=0)[joint], grid.zero, profile)  # (Z, R)
+    valid_row = count[joint] > 0
     within = (high <= cap) & valid_row
     zs, bs = np.nonzero((low <= cap) & (high > cap) & valid_row)  # (ZeRO stage, row) pairs to price per plan
     exact = np.zeros((k, 0), dtype=bool)
-    fitting = count[combo] * within.sum(axis=0)
-    if bs.size:  # (K, pairs) grid: each pair's rows with its ZeRO stage
-        columns_of = {f.name: getattr(rows, f.name)[index[bs]][None] for f in fields(rows)}
-        columns_of.update(vpp=vpp[bs].T, schedule=schedule[bs].T, zero=grid.zero[zs][None])
-        memory = plan_memory(shape, cluster, PlanArrays(**columns_of), profile)["memory_per_gpu_bytes"]
-        exact = usable[:, combo[bs]] & (memory <= cap)
-        fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=index.size).astype(np.int64)
-    found.feasible += int(fitting.sum())
+    fitting = count[joint] * within.sum(axis=0)
+    if bs.size:  # per-plan memory, in slices of about STRADDLE_PLANS plans
+        exact = np.empty((k, bs.size), dtype=bool)
+        # where even the one-copy plans' upper bound fits, those all fit: only the others (DualPipe) are priced
+        multi = usable & (copies > 1.0)
+        easy = high_one[zs, bs] <= cap
+        for cut, pick in ((np.flatnonzero(easy), multi), (np.flatnonzero(~easy), usable)):
+            step = max(1, STRADDLE_PLANS // k)
+            for lo in range(0, cut.size, step):
+                c = cut[lo:lo + step]
+                b = bs[c]
+                exact[:, c] = _priced_fits(shape, cluster, profile, held.take(b), grid.zero[zs[c]],
+                                           (vpp_table[line[reps[b]], :k].T, schedule_table[line[reps[b]], :k].T),
+                                           usable[:, joint[b]], pick[:, joint[b]])
+        fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=reps.size).astype(np.int64)
     slot = np.full(within.shape, -1, dtype=np.int64)
     slot[zs, bs] = np.arange(bs.size)
+    within, slot, fitting = within[:, own], slot[:, own], fitting[own]
+    found.feasible += int(fitting.sum())
     keep = fitting > 0
     if not keep.any():
         return None
-    at = np.flatnonzero(keep)
-    return BoundBlock(index[at], vpp[at], schedule[at], usable, combo[at], within[:, at], exact, slot[:, at],
-                  step_time_floor_s(shape, cluster, row_plans.take(at), profile), fitting[keep],
-                  np.zeros(at.size, dtype=bool))
+    if keep.all():
+        floor_s = step_time_floor_s(shape, cluster, row_plans, profile)
+    else:
+        at = np.flatnonzero(keep)
+        # most rows fit: floor them all and drop the rest (cheaper than gathering every plan field of the fitting)
+        floor_s = step_time_floor_s(shape, cluster, row_plans, profile)[at] if at.size >= FLOOR_ALL_SHARE * keep.size \
+            else step_time_floor_s(shape, cluster, row_plans.take(at), profile)
+        index, line, combo, fitting = index[at], line[at], combo[at], fitting[at]
+        within, slot = within[:, at], slot[:, at]
+    return BoundBlock(index, line, k, usable, combo, within, exact, slot, floor_s, fitting,
+                      np.zeros(index.size, dtype=bool))
 
 
 def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found, block: BoundBlock,
-           chosen: np.ndarray, buffer: np.ndarray) -> None:
+           chosen: np.ndarray, buffer: np.ndarray, tables: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Step times of the `chosen` rows of a bounded block into the keys (inf: not a fitting plan)."""
     at = np.flatnonzero(chosen & ~block.priced)
     if not at.size:
@@ -177,22 +269,25 @@ def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Fou
     block.priced[at] = True
     grid = found.grid
     fits = block.fits(at)
-    plan = grid_plan(grid.rows, block.index[at], block.vpp[at], block.schedule[at], grid.zero)
+    vpp_table, schedule_table, _ = tables
+    vpp, schedule = vpp_table[block.line[at], :block.width], schedule_table[block.line[at], :block.width]
+    plan = grid_plan(grid.rows, block.index[at], vpp, schedule, grid.zero)
     used = found.keys.size
     key = buffer[used:used + fits.size].reshape(fits.shape)
     np.copyto(key, step_time(shape, cluster, plan, profile)["step_time_s"])
     key[~fits] = np.inf
     finite = key[fits]
     found.smallest.append(np.partition(finite, found.take - 1)[:found.take] if finite.size > found.take else finite)
-    found.parts.append(GridPart(used, block.index[at], block.vpp[at], block.schedule[at]))
+    found.parts.append(GridPart(used, block.index[at], vpp, schedule))
     found.keys = found.step_s = buffer[:used + fits.size]
 
 
 def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found,
                      chunks: list[tuple[np.ndarray, int]], table_of: np.ndarray,
                      tables: tuple[np.ndarray, np.ndarray, np.ndarray],
-                     progress: Callable[[int, int], None] | None, total: int) -> None:
-    """Branch and bound on the step time: count every block's plans, then price rows by rising floor.
+                     progress: Callable[[int, int], None] | None, total: int) -> list[BoundBlock]:
+    """Branch and bound on the step time: count every block's plans, then price rows by rising floor; returns the
+    blocks (which rows were priced, their floors).
 
     First the rows with the lowest floors that hold `found.take` fitting plans; the take-th smallest step time
     among them is a bar no plan of a row floored above it can pass, so the rows floored within it are priced
@@ -208,27 +303,52 @@ def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, f
             done += index.size
             if progress is not None:
                 progress(done, total)
-        capacity = sum(b.index.size * b.vpp.shape[1] for b in blocks) * found.grid.zero.size
+        capacity = sum(b.index.size * b.width for b in blocks) * found.grid.zero.size
         require_memory(capacity * 8.0, f"a search over {capacity:,} plans",
                        "narrow it with --dtype or --schedule, or search fewer GPU counts")
         buffer = np.empty(capacity)
         found.keys = found.step_s = buffer[:0]
         if not blocks:
-            return
+            return blocks
         floors = np.concatenate([b.floor_s for b in blocks])
-        order = np.argsort(floors, kind="stable")
-        reach = np.cumsum(np.concatenate([b.fitting for b in blocks])[order])
-        first_s = floors[order][np.searchsorted(reach, found.take)] if reach[-1] >= found.take else np.inf
-        for block in blocks:
-            _price(shape, cluster, profile, found, block, block.floor_s <= first_s, buffer)
-        smallest = np.concatenate(found.smallest)
-        bar_s = np.partition(smallest, found.take - 1)[found.take - 1] if smallest.size >= found.take else np.inf
-        for block in blocks:
-            _price(shape, cluster, profile, found, block, block.floor_s <= bar_s, buffer)
+        fitting = np.concatenate([b.fitting for b in blocks])
+        starts = np.cumsum([0] + [b.floor_s.size for b in blocks])
+
+        def price(at: np.ndarray) -> float:
+            """Price the rows `at` (positions in `floors`); the bar after them (inf: fewer than take plans yet)."""
+            chosen = np.zeros(floors.size, dtype=bool)
+            chosen[at] = True
+            for i, block in enumerate(blocks):
+                _price(shape, cluster, profile, found, block, chosen[starts[i]:starts[i + 1]], buffer, tables)
+            smallest = np.concatenate(found.smallest)
+            return float(np.partition(smallest, found.take - 1)[found.take - 1]) if smallest.size >= found.take \
+                else np.inf
+
+        # first the fewest lowest-floored rows holding `take` fitting plans (only the lowest floors sorted)
+        m = min(floors.size, max(FIRST_BATCH_ROWS, found.take))
+        while True:
+            low = np.argpartition(floors, m - 1)[:m] if m < floors.size else np.arange(floors.size)
+            low = low[np.argsort(floors[low], kind="stable")]
+            reach = np.cumsum(fitting[low])
+            if reach[-1] >= found.take or m == floors.size:
+                break
+            m = min(floors.size, 4 * m)
+        bar_s = price(low[:int(np.searchsorted(reach, found.take)) + 1])
+        # then the rows floored within that bar by rising floor, in batches growing by half the rows priced so far,
+        # while the next floor is within the bar (the take-th smallest key priced, falling as the batches find lower
+        # keys): the rows floored within the final bar are all priced, no later ones
+        order = np.flatnonzero(floors <= bar_s)
+        order = order[np.argsort(floors[order], kind="stable")]
+        start, end = 0, FIRST_BATCH_ROWS
+        while start < order.size and floors[order[start]] <= bar_s:
+            batch = order[start:end]
+            bar_s = price(batch[floors[batch] <= bar_s])
+            start, end = end, end + max(FIRST_BATCH_ROWS, end // 2)
 
     def resume() -> None:
         for block in blocks:
-            _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer)
+            _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer, tables)
 
     if any(not b.priced.all() for b in blocks):
         found.resume = resume
+    return blocks

@@ -19,11 +19,7 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
-* Host issue time (`host_exposed_time`): between synchronisation points the CPU runs ahead of the GPU, so
-  the GPU idles only for host issue time that no queued GPU work covers: per interval, exposed =
-  max(0, host issue time - GPU time already queued) + one dispatch after each sync (the emptied queue waits
-  for the first launch). Host issue = kernels x `Node.host_kernel_dispatch_s` (eager PyTorch, 26 us per
-  kernel measured on the lent H100 host), or one graph launch per layer and phase with CUDA graphs.
+* Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
 LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
@@ -59,7 +55,6 @@ from infraplan.ops.layer import (
     ArrayLike,
     Collective,
     Elementwise,
-    LayerOps,
     Layout,
     attention_keys,
     head_ops,
@@ -68,6 +63,15 @@ from infraplan.ops.layer import (
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
+from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
+from infraplan.training.host_time import (
+    CUDA_GRAPH_LAUNCH_S,
+    EAGER_EXTRA_KERNELS,
+    MAIN_GRAD_ADD_KERNELS,
+    host_exposed_time,
+    kernel_counts,
+    micro_batch_host_time,
+)
 from infraplan.training.memory import (
     GRAD_BYTES,
     WEIGHT_BYTES,
@@ -77,6 +81,7 @@ from infraplan.training.memory import (
     sharded_params,
     stage_layers,
 )
+from infraplan.training.one_plan_memo import PLAN_FIELDS, ClusterPricing, cluster_pricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 from infraplan.training.row_memo import RowMemo
@@ -87,31 +92,6 @@ ACT = 2.0  # bf16 activations and communication payloads
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
-# Eager (unfused) layers launch more kernels than the op table lists: bias adds and bias-gradient reductions,
-# dropout masks, layout copies around unfused attention, two-kernel norm backward. A GPT layer (unfused attention,
-# biases, dropout, GELU MLP) profiled fwd+bwd in eager PyTorch launches 70 CUDA kernels
-# (validation/calibration/h100_host_dispatch.json) where the op table counts 42 (16 fwd, 26 bwd): the 28 extra
-# are split 10 forward / 18 backward. Fused stacks (Transformer Engine: bias and norm in the GEMM epilogue) do
-# not launch them.
-EAGER_EXTRA_KERNELS = (10.0, 18.0)
-# Gradient accumulation into the fp32 main-grad buffer, one kernel per parameter tensor per micro-batch backward,
-# which the single-pass profile above (gradients None) does not launch: Megatron-LM's local DDP registers a hook
-# per parameter, `param.main_grad.add_(param.grad.data)` (megatron/model/distributed.py `_make_param_hook`,
-# v2.x-v3.0); with gradient-accumulation fusion the 4 weight matrices accumulate inside their wgrad GEMM, leaving
-# the 8 bias / norm tensors of a GPT layer (QKV, projection, FC1, FC2 biases; two norms' weight and bias).
-# PyTorch's AccumulateGrad launches the same add for every micro-batch after the first in other eager stacks.
-MAIN_GRAD_ADD_KERNELS = 8.0
-# Full activation recompute runs each layer through Megatron's `CheckpointFunction` (megatron/mpu/random.py in
-# Megatron-LM v2.x-v3.0; unchanged in megatron/core/tensor_parallel/random.py of megatron-core 0.1.0), whose host
-# calls are not kernels: forward, the autograd Function `apply` and three RNG-state reads before the no-grad run
-# (`torch.get_rng_state`, `torch.cuda.get_rng_state`, the tracker's `get_states`) and `save_for_backward`;
-# backward, `_is_checkpoint_valid`, the saved-tensor unpack, three RNG-state reads, three restores before the
-# recompute (`torch.set_rng_state`, `_set_cuda_rng_state`, tracker `set_states`), `detach_variable` on the two
-# tensor inputs (hidden states, attention mask), three restores after it and the nested `torch.autograd.backward`.
-# Each is one Python -> ATen call priced at one eager dispatch (no per-call measurement is at hand): 5 forward, 14
-# backward (`torch.utils.checkpoint` with `preserve_rng_state` forks and restores the same states).
-CHECKPOINT_HOST_CALLS = (5.0, 14.0)
-CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
 # vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
 # and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
 # into the saved softmax (4+4), backward scale by the loss gradient (4+4), downcast (4+2) = 52 B, 9 passes plus 4
@@ -345,7 +325,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
     # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
-    ops_fwd, ops_bwd = _kernel_counts(ops, plan)
+    ops_fwd, ops_bwd = kernel_counts(ops, plan)
     recomputed = np.where(full, extra_fwd, 0.0)
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
         out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
@@ -380,53 +360,6 @@ def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.nda
     return out
 
 
-def micro_batch_host_time(stack: Stack, dispatch_s: float) -> tuple[float, float]:
-    """Host seconds per micro-batch outside the layers and the LM head: (batch on every stage, loss on the last).
-
-    Counted from Megatron-LM v3.0 (2022) as calls into PyTorch, each priced at one eager dispatch (CUDA graphs
-    capture neither: the data pipeline and the loss bookkeeping stay in Python); the counts are the stack's
-    `batch_host_ops` / `loss_host_ops` (`catalog.stacks`, sourced in each YAML).
-    """
-    return stack.batch_host_ops * dispatch_s, stack.loss_host_ops * dispatch_s
-
-
-def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLike, gpu_bwd: ArrayLike,
-                      micro_batches: ArrayLike, synced: ArrayLike, dispatch_s: float) -> np.ndarray:
-    """Seconds per step the GPU waits for the host, on one pipeline stage.
-
-    The host issues a phase's kernels in `host_*` seconds; the GPU needs `gpu_*` seconds for them and runs
-    whatever is queued. Between synchronisation points the host runs ahead and the queued GPU work ("bank")
-    hides later host time; at a sync the queue empties and the first kernel waits one dispatch.
-    * `synced` (pipeline parallel: Megatron synchronises the device after every batched p2p exchange,
-      `batch_p2p_sync`): each stage's forward and each backward of a micro-batch is its own interval:
-      m * (max(0, Hf - Gf) + max(0, Hb - Gb) + 2 dispatches).
-    * otherwise the whole forward-backward of the step is one interval (the step ends at the optimizer's host
-      sync): the first forward has no bank, its backward uses the forward's, and every later micro-batch hides
-      behind the previous one's: max(0, Hf - Gf) + max(0, Hb - Gb - max(0, Gf - Hf)) + (m - 1) max(0, H - G)
-      + one dispatch.
-    """
-    hf, hb, gf, gb = (np.asarray(x, dtype=np.float64) for x in (host_fwd, host_bwd, gpu_fwd, gpu_bwd))
-    m = np.asarray(micro_batches, dtype=np.float64)
-    per_phase = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
-    first = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb - np.maximum(gf - hf, 0.0), 0.0)
-    banked = first + (m - 1.0) * np.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
-    return np.asarray(np.where(np.asarray(synced, dtype=bool), m * per_phase, banked), dtype=np.float64)
-
-
-def _kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-    unfused = plan.attention == int(Attention.UNFUSED)
-    attn_fwd = np.where(unfused, 4.0, 1.0)
-    collectives = sum((c.launches() for c in ops.collectives_fwd), np.zeros(()))
-    elem_fwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), np.zeros(()))
-    elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
-    gemms = ops.gemm_kernels()
-    fwd = gemms + attn_fwd + elem_fwd + collectives
-    full = plan.recompute == int(Recompute.FULL)
-    recompute = np.select([full, plan.recompute == int(Recompute.SELECTIVE)], [fwd, attn_fwd], 0.0)
-    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
-    return fwd + np.where(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + np.where(full, CHECKPOINT_HOST_CALLS[1], 0.0)
-
-
 def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
     """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
 
@@ -435,7 +368,7 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
     collectives and casts, plus whatever recompute re-runs.
     """
-    return _kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
+    return kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
 
 
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
@@ -504,6 +437,8 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
     only the key fields (the others are the first row's: the cached terms do not depend on them).
     """
     shape = np.shape(getattr(plan, keys[0]))
+    if shape == (1,) and all(getattr(plan, name).shape == (1,) for name in PLAN_FIELDS):
+        return {k: v if v.shape == shape else v.reshape(shape) for k, v in compute(plan).items()}  # its own row
     columns = {f.name: np.ravel(getattr(plan, f.name)) for f in fields(plan)}
     distinct = _distinct_rows([columns[k] for k in keys])
     n = columns[keys[0]].size
@@ -518,7 +453,7 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
-               stack: Stack) -> dict[str, np.ndarray]:
+               stack: Stack, pricing: ClusterPricing | None = None) -> dict[str, np.ndarray]:
     """Layer and head times, computed once per distinct LAYER_KEYS row.
 
     Within those rows, PP and the rank order (`STRIDE_ONLY_KEYS`) change only the EP all-to-all (through its
@@ -571,11 +506,13 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
         times["stage_layers"], times["last_is_heaviest"] = layers, last.astype(np.float64)
         return times
 
-    return _computed_once(plan, LAYER_KEYS, compute)
+    return _computed_once(plan, LAYER_KEYS,
+                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute))
 
 
 def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays,
-                             grad_bytes: float = GRAD_BYTES) -> dict[str, np.ndarray]:
+                             grad_bytes: float = GRAD_BYTES,
+                             pricing: ClusterPricing | None = None) -> dict[str, np.ndarray]:
     """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row.
 
     ZeRO-3 / FSDP gathers and scatters layer by layer: `gather_layers` / `scatter_layers` price one collective
@@ -615,7 +552,8 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
             "sharded": sharded_params(shape, p),
         }
 
-    return _computed_once(plan, COMM_KEYS, compute)
+    return _computed_once(plan, COMM_KEYS,
+                          compute if pricing is None else pricing.memoised("comm", shape, COMM_KEYS, compute))
 
 
 def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[str, np.ndarray],
@@ -641,27 +579,13 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     traffic (the search's step-time floor, `training.search_bounds`).
     """
     profile = resolve_stack(stack, "training")
-    accelerator, fabric = cluster.accelerator, cluster.fabric
-    rates = KernelRates.for_dtype(accelerator, "bf16")
-    rates = replace(rates, matmul_flops_per_s=rates.matmul_flops_per_s * profile.matmul_efficiency_multiplier,
-                    attention_flops_per_s=rates.attention_flops_per_s * profile.attention_efficiency_multiplier)
+    fabric = cluster.fabric
+    pricing = cluster_pricing(cluster, profile)
+    rates, precision_of = pricing.rates, pricing.precision_of
 
-    def gemm_rate(label: str) -> float:
-        """The recipe's GEMM rate (`ops.precision`); fp8 also takes the stack's scaling-recipe multiplier."""
-        recipe = RECIPES[label]
-        if label == "bf16" or not recipe.supported(accelerator):  # never priced: plans are checked first
-            return rates.matmul_flops_per_s
-        rate = recipe.gemm_flops_per_s(accelerator) * profile.matmul_efficiency_multiplier
-        return rate * (profile.fp8.gemm_rate_multiplier if label == "fp8" else 1.0)
-
-    gemm_rates = np.array([gemm_rate(d.label) for d in Dtype])
-    operand_bytes = np.array([RECIPES[d.label].operand_bytes for d in Dtype])
-
-    def precision_of(p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-        return gemm_rates[p.dtype], operand_bytes[p.dtype]
-
-    lt = _per_layer(shape, rates, fabric, plan, precision_of, profile)
-    lt = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile))
+    lt = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
+    lt = _with_block_recompute(shape, plan, lt,
+                               lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
@@ -716,7 +640,7 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     out = {k: m * v for k, v in stage.items()}
     out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total)
 
-    traffic = _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes)
+    traffic = _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing)
     out["pp_comm"] = np.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
     exposed_zero0 = np.maximum(allreduce - bwd_window, 0.0)

@@ -36,7 +36,17 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
-Where it stands (round 2, every expressible row, `sampled_rows(1)`): 546 of 815 rows run (5 flagged inconsistent,
+Round 3 (every expressible row): the dense set's two client-side mechanisms (`serving_hopper` docstring: early
+end-of-sequence stops that desynchronise the closed-loop clients, a front-end time per request per stack) took
+the set from 33.0 % (TTFT 44.0 %, TPOT 21.9 %) to 25.7 % (TTFT 30.2 %, TPOT 21.1 %). By group, TTFT mean |error|
+(median) before -> after: TensorRT-LLM Qwen3-235B H100 0.46 (-0.45) -> 0.16 (-0.06), DeepSeek-R1 0.59 -> 0.53,
+DeepSeek-V3 0.45 -> 0.38, GPT-OSS H200 0.44 (-0.46) -> 0.32 (+0.16); SGLang DeepSeek-R1/V3 0.87 (+0.43) -> 0.35
+(+0.23), Qwen3-235B 0.59 -> 0.36; vLLM GPT-OSS 0.27-0.30 unchanged, Qwen3-235B 0.38 -> 0.40, Kimi 0.21 (-0.04) ->
+0.29 (-0.28) (the vLLM stack's 0.03 s front-end time is the dense rows' median; these rows measure more).
+TPOT unchanged within 1 point per group. What follows is round 2's account; its TensorRT-LLM floor and SGLang
+lock-step items are what the two mechanisms address.
+
+Where it stood (round 2, every expressible row, `sampled_rows(1)`): 546 of 815 rows run (5 flagged inconsistent,
 above); model 33.0 % mean |error| (TTFT 44 %, TPOT 22 %); before the consistency rule 34.8 % over 551 rows (the 5
 rows had TPOT errors of +130 % to +900 %). Removing the EP all-to-all that was priced on top of the TP all-reduce
 when EP sits inside the TP group (`ops.layer`: the engines replicate the tokens and all-reduce the experts' partial

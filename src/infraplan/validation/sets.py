@@ -23,6 +23,24 @@ between the batch-generator timer's syncs, loss masking / averaging after the he
 the per-micro-batch fixed cost at TP1-TP4, measured 1.5-3x the model's (LM head + cross-entropy + get_batch):
 the unfused cross-entropy counted pass by pass in v3.0 is 52 B per logit; the measured excess grows with the
 hidden size (a logit x h term, so GEMM-like, not cross-entropy bytes), and no source for it is at hand.
+TP8, checked by toggling each candidate on the same tree (issue 12 round 3; none adopted). The 80 TP8 rows (PP1
+DP1, 2 heads per GPU) take 5.0-5.1 ms per layer and micro-batch at micro-batch 1 for h1024 and h2048 alike,
+4.1-4.2 ms at 2, 3.9 / 4.9 ms at 4; the model gives 3.6-3.7 ms (host-bound), and TP1-TP4 sit at that floor.
+Beyond max(host, GPU) TP8 carries ~0.3-1.5 ms per layer at every micro-batch and width. (a) NCCL: the model's
+TP8 collectives are 0.35-2.25 ms per layer; the excess would need them 4-12x longer at 2-8 MiB but 1.4-2x at
+16-32 MiB, not a bandwidth or per-step-latency shape. (b) Sequence parallelism off (Megatron's
+`--sequence-parallel` is opt-in; the vTrain rows do not say): 8.62 % mean, median 0.98, TP8 median 0.78, as the
+host-bound TP2 / TP4 rows lose 2 collective launches per phase. (c) CPU contention: the 8-rank TP4 x PP2 and
+TP2 x PP4 rows, host-bound at micro-batch 1-2, sit at the floor (medians 0.90-1.16). (d) narrow GEMMs: the excess
+is as large in the host-bound rows. Note on the data: every row with DP > 1 equals the row of the same replica at
+the smallest DP plus a term that depends only on (TP, PP, h, layers, DP), exact to 1e-13 ms (and sometimes
+negative, DP2 -> DP4 at h2048: -0.74 ms): 720 of the 1,440 rows are composed, not separate runs. The extra
+0.9 ms per layer of micro-batch 1 over micro-batch 2, equal at both widths (so in b x heads/TP x s^2, not h), fits
+Megatron's FusedScaleMaskSoftmax falling back to eager fp32 upcast / scale / mask / softmax / downcast when
+b x heads/TP is not a multiple of 4 (megatron/model/fused_softmax.py `is_kernel_available`, v2.x-v3.0): priced
+(+4 kernels per pass, +30 B per score) it takes TP8 micro-batch 1 from 0.71 to 0.77 and the set to 8.18 %, but it
+also hits SC'21 18.4B and 76.1B at their assumed micro-batch 1 (6 and 10 heads per GPU): -11.5 -> -24.0 % and
++4.1 -> -7.7 %, gated mean 5.7 -> 6.7 %, so it waits until those cases' micro-batch is settled from the source.
 
 Where they stood (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
 per-phase timer syncs exposed the LM head + loss that close each forward, `Stack.phase_sync`; 15.5 %, 0.85, 0.979

@@ -1,0 +1,95 @@
+"""Host issue time of a training step: the kernels the host launches and what of their issue time the GPU waits for.
+
+Between synchronisation points the CPU runs ahead of the GPU, so the GPU idles only for host issue time that no
+queued GPU work covers: per interval, exposed = max(0, host issue time - GPU time already queued) + one dispatch
+after each sync (the emptied queue waits for the first launch; `host_exposed_time`). Host issue = kernels x
+`Node.host_kernel_dispatch_s` (eager PyTorch, 26 us per kernel measured on the lent H100 host), or one graph launch
+per layer and phase with CUDA graphs (`CUDA_GRAPH_LAUNCH_S`). The kernels per layer are those of the op table
+(`ops.layer`) plus what eager stacks and the activation-checkpoint machinery add (`kernel_counts`); the host calls
+per micro-batch outside the layers are the stack's (`micro_batch_host_time`). `training.step_time` prices them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.catalog.stacks import Stack
+from infraplan.ops.layer import ArrayLike, LayerOps
+from infraplan.training.enums import Attention, Recompute
+from infraplan.training.plan import PlanArrays
+
+# Eager (unfused) layers launch more kernels than the op table lists: bias adds and bias-gradient reductions,
+# dropout masks, layout copies around unfused attention, two-kernel norm backward. A GPT layer (unfused attention,
+# biases, dropout, GELU MLP) profiled fwd+bwd in eager PyTorch launches 70 CUDA kernels
+# (validation/calibration/h100_host_dispatch.json) where the op table counts 42 (16 fwd, 26 bwd): the 28 extra
+# are split 10 forward / 18 backward. Fused stacks (Transformer Engine: bias and norm in the GEMM epilogue) do
+# not launch them.
+EAGER_EXTRA_KERNELS = (10.0, 18.0)
+# Gradient accumulation into the fp32 main-grad buffer, one kernel per parameter tensor per micro-batch backward,
+# which the single-pass profile above (gradients None) does not launch: Megatron-LM's local DDP registers a hook
+# per parameter, `param.main_grad.add_(param.grad.data)` (megatron/model/distributed.py `_make_param_hook`,
+# v2.x-v3.0); with gradient-accumulation fusion the 4 weight matrices accumulate inside their wgrad GEMM, leaving
+# the 8 bias / norm tensors of a GPT layer (QKV, projection, FC1, FC2 biases; two norms' weight and bias).
+# PyTorch's AccumulateGrad launches the same add for every micro-batch after the first in other eager stacks.
+MAIN_GRAD_ADD_KERNELS = 8.0
+# Full activation recompute runs each layer through Megatron's `CheckpointFunction` (megatron/mpu/random.py in
+# Megatron-LM v2.x-v3.0; unchanged in megatron/core/tensor_parallel/random.py of megatron-core 0.1.0), whose host
+# calls are not kernels: forward, the autograd Function `apply` and three RNG-state reads before the no-grad run
+# (`torch.get_rng_state`, `torch.cuda.get_rng_state`, the tracker's `get_states`) and `save_for_backward`;
+# backward, `_is_checkpoint_valid`, the saved-tensor unpack, three RNG-state reads, three restores before the
+# recompute (`torch.set_rng_state`, `_set_cuda_rng_state`, tracker `set_states`), `detach_variable` on the two
+# tensor inputs (hidden states, attention mask), three restores after it and the nested `torch.autograd.backward`.
+# Each is one Python -> ATen call priced at one eager dispatch (no per-call measurement is at hand): 5 forward, 14
+# backward (`torch.utils.checkpoint` with `preserve_rng_state` forks and restores the same states).
+CHECKPOINT_HOST_CALLS = (5.0, 14.0)
+CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
+
+
+def micro_batch_host_time(stack: Stack, dispatch_s: float) -> tuple[float, float]:
+    """Host seconds per micro-batch outside the layers and the LM head: (batch on every stage, loss on the last).
+
+    Counted from Megatron-LM v3.0 (2022) as calls into PyTorch, each priced at one eager dispatch (CUDA graphs
+    capture neither: the data pipeline and the loss bookkeeping stay in Python); the counts are the stack's
+    `batch_host_ops` / `loss_host_ops` (`catalog.stacks`, sourced in each YAML).
+    """
+    return stack.batch_host_ops * dispatch_s, stack.loss_host_ops * dispatch_s
+
+
+def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLike, gpu_bwd: ArrayLike,
+                      micro_batches: ArrayLike, synced: ArrayLike, dispatch_s: float) -> np.ndarray:
+    """Seconds per step the GPU waits for the host, on one pipeline stage.
+
+    The host issues a phase's kernels in `host_*` seconds; the GPU needs `gpu_*` seconds for them and runs
+    whatever is queued. Between synchronisation points the host runs ahead and the queued GPU work ("bank")
+    hides later host time; at a sync the queue empties and the first kernel waits one dispatch.
+    * `synced` (pipeline parallel: Megatron synchronises the device after every batched p2p exchange,
+      `batch_p2p_sync`): each stage's forward and each backward of a micro-batch is its own interval:
+      m * (max(0, Hf - Gf) + max(0, Hb - Gb) + 2 dispatches).
+    * otherwise the whole forward-backward of the step is one interval (the step ends at the optimizer's host
+      sync): the first forward has no bank, its backward uses the forward's, and every later micro-batch hides
+      behind the previous one's: max(0, Hf - Gf) + max(0, Hb - Gb - max(0, Gf - Hf)) + (m - 1) max(0, H - G)
+      + one dispatch.
+    """
+    hf, hb, gf, gb = (np.asarray(x, dtype=np.float64) for x in (host_fwd, host_bwd, gpu_fwd, gpu_bwd))
+    m = np.asarray(micro_batches, dtype=np.float64)
+    per_phase = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
+    first = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb - np.maximum(gf - hf, 0.0), 0.0)
+    banked = first + (m - 1.0) * np.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
+    return np.asarray(np.where(np.asarray(synced, dtype=bool), m * per_phase, banked), dtype=np.float64)
+
+
+def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (and collectives) the host launches per layer and micro-batch of a layer's op table, forward and
+    backward (`training.step_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full
+    recompute."""
+    unfused = plan.attention == int(Attention.UNFUSED)
+    attn_fwd = np.where(unfused, 4.0, 1.0)
+    collectives = sum((c.launches() for c in ops.collectives_fwd), np.zeros(()))
+    elem_fwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), np.zeros(()))
+    elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
+    gemms = ops.gemm_kernels()
+    fwd = gemms + attn_fwd + elem_fwd + collectives
+    full = plan.recompute == int(Recompute.FULL)
+    recompute = np.select([full, plan.recompute == int(Recompute.SELECTIVE)], [fwd, attn_fwd], 0.0)
+    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
+    return fwd + np.where(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + np.where(full, CHECKPOINT_HOST_CALLS[1], 0.0)

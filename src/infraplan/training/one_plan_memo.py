@@ -1,0 +1,133 @@
+"""What the training estimate derives from a cluster and a software stack alone, and the one-plan memo.
+
+Issue 18 (a single estimate in microseconds, so sweeps and the scenario planner can call it freely): a single
+`estimate_training` call used to rebuild the stack's kernel rates and GEMM-rate table and price every term of its
+plan, though most of that repeats between calls. `cluster_pricing(cluster, stack)` keeps, per cluster and stack
+(by identity: both are frozen and held by the entry, so their ids are not reused while it is kept):
+* the stack's `KernelRates` (its matmul and attention efficiency multipliers applied) and the GEMM FLOP/s and
+  operand bytes by `Dtype` code (`ops.precision` recipes; fp8 with the stack's scaling-recipe multiplier);
+* the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`step_time._per_layer`),
+  the traffic of a `COMM_KEYS` row (`step_time._pipeline_and_dp_traffic`) and a whole plan's outputs
+  (`estimate.evaluate_plans`), by the row's key values and the model. The terms are the same function of those
+  fields for one plan or a grid (tests/training/test_axes.py), so a kept row has the bits a fresh pricing gives;
+  plans that share a row (a sweep over global batch or DP) price it once. Kept arrays are read-only; the memo is
+  bounded over all clusters and stacks (`ONE_PLAN_MEMO_ROWS`, least recently used dropped), safe to share
+  between threads, and `clear_one_plan_memo` forgets it (tests that patch the physics).
+A search prices grids (never memoised here: its blocks share rows through `training.row_memo`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import fields, replace
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.cluster import Cluster
+from infraplan.hardware.kernels import KernelRates
+from infraplan.ops.precision import RECIPES
+from infraplan.training.enums import Dtype
+from infraplan.training.plan import PlanArrays, forget_checked_plans
+from infraplan.training.row_memo import RowMemo
+
+Terms = dict[str, np.ndarray]
+# rows and plans the one-plan memo keeps, over all clusters and stacks (a layer row holds ~40 one-element arrays,
+# ~6 kB: at most ~25 MB)
+ONE_PLAN_MEMO_ROWS = 4096
+PLAN_FIELDS = tuple(f.name for f in fields(PlanArrays))
+_PRICINGS_KEPT = 64  # clusters x stacks whose `ClusterPricing` is kept
+# (kind, pricing id, model id, key values) -> (model, pricing, terms); the entry holds the model and the pricing,
+# so their ids are not reused while it is kept. The lock keeps a lookup's move-to-end and an insert's eviction
+# whole when threads (a web server's workers) share the memo.
+_MEMO: OrderedDict[tuple[object, ...], tuple[TransformerShape, ClusterPricing, Terms]] = OrderedDict()
+_LOCK = threading.Lock()
+
+
+class ClusterPricing:
+    """The stack's kernel rates, the GEMM rate and operand bytes by `Dtype` code, and the one-plan memo of one
+    cluster and stack (see the module docstring)."""
+
+    def __init__(self, cluster: Cluster, profile: Stack) -> None:
+        accelerator = cluster.accelerator
+        rates = KernelRates.for_dtype(accelerator, "bf16")
+        self.rates = replace(rates, matmul_flops_per_s=rates.matmul_flops_per_s * profile.matmul_efficiency_multiplier,
+                             attention_flops_per_s=rates.attention_flops_per_s
+                             * profile.attention_efficiency_multiplier)
+
+        def gemm_rate(label: str) -> float:
+            """The recipe's GEMM rate (`ops.precision`); fp8 also takes the stack's scaling-recipe multiplier."""
+            recipe = RECIPES[label]
+            if label == "bf16" or not recipe.supported(accelerator):  # never priced: plans are checked first
+                return self.rates.matmul_flops_per_s
+            rate = recipe.gemm_flops_per_s(accelerator) * profile.matmul_efficiency_multiplier
+            return rate * (profile.fp8.gemm_rate_multiplier if label == "fp8" else 1.0)
+
+        self.gemm_rates = np.array([gemm_rate(d.label) for d in Dtype])
+        self.operand_bytes = np.array([RECIPES[d.label].operand_bytes for d in Dtype])
+
+    def precision_of(self, p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+        """(GEMM FLOP/s, operand bytes) of each plan's precision recipe."""
+        return self.gemm_rates[p.dtype], self.operand_bytes[p.dtype]
+
+    def memoised(self, kind: str, shape: TransformerShape, keys: tuple[str, ...],
+                 compute: Callable[[PlanArrays], Terms]) -> Callable[[PlanArrays], Terms]:
+        """`compute`, looked up in the one-plan memo when it prices one row (outside a search's `RowMemo`)."""
+        def run(rows: PlanArrays) -> Terms:
+            if (len(rows) != 1 or RowMemo.active() is not None
+                    or not all(getattr(rows, name).shape == (1,) for name in PLAN_FIELDS)):
+                return compute(rows)
+            key = (kind, id(self), id(shape), *[int(getattr(rows, k)[0]) for k in keys])
+            with _LOCK:
+                kept = _MEMO.get(key)
+                if kept is not None and kept[0] is shape and kept[1] is self:
+                    _MEMO.move_to_end(key)
+                    return dict(kept[2])
+            terms = compute(rows)
+            for value in terms.values():
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False  # shared by later estimates: never written in place
+            with _LOCK:
+                _MEMO[key] = (shape, self, terms)
+                while len(_MEMO) > ONE_PLAN_MEMO_ROWS:
+                    _MEMO.popitem(last=False)
+            return dict(terms)
+
+        return run
+
+
+_PRICINGS: OrderedDict[tuple[int, int], tuple[Cluster, Stack, ClusterPricing]] = OrderedDict()
+
+
+def cluster_pricing(cluster: Cluster, profile: Stack) -> ClusterPricing:
+    """The `ClusterPricing` of a cluster and stack, kept by identity (both are frozen; the entry holds them, so
+    their ids are not reused while it is kept)."""
+    key = (id(cluster), id(profile))
+    with _LOCK:
+        kept = _PRICINGS.get(key)
+        if kept is not None and kept[0] is cluster and kept[1] is profile:
+            _PRICINGS.move_to_end(key)
+            return kept[2]
+    pricing = ClusterPricing(cluster, profile)
+    with _LOCK:
+        _PRICINGS[key] = (cluster, profile, pricing)
+        while len(_PRICINGS) > _PRICINGS_KEPT:
+            _PRICINGS.popitem(last=False)
+    return pricing
+
+
+def kept_rows() -> int:
+    """Rows and plans the one-plan memo holds now."""
+    return len(_MEMO)
+
+
+def clear_one_plan_memo() -> None:
+    """Forget every kept pricing, memoised row and plan verdict (`plan.check_single_plan`): for tests that patch
+    the physics between estimates, and benchmarks of a plan never seen."""
+    with _LOCK:
+        _PRICINGS.clear()
+        _MEMO.clear()
+    forget_checked_plans()
