@@ -8,6 +8,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, prefill_time
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.serving.serving_engine import simulate_engine
@@ -25,7 +26,9 @@ def test_one_client_sees_the_unloaded_prefill_time():
     r = closed(1)
     cost = build_iteration_cost(load_model("llama3-8b"), cluster.accelerator, cluster.fabric,
                                 Deployment(tp=1, dtype="fp8", kv_dtype="fp8", max_batch=r.deployment.max_batch))
-    assert r.ttft_s.mean == pytest.approx(float(prefill_time(cost, 1, 1024)), rel=1e-9)
+    front_end_s = load_engine(None).request_latency_s  # the default stack's per-request front-end time
+    assert front_end_s > 0
+    assert r.ttft_s.mean == pytest.approx(float(prefill_time(cost, 1, 1024)) + front_end_s, rel=1e-9)
     assert r.ttft_s.p99 == pytest.approx(r.ttft_s.p50, rel=1e-9)  # nobody ever queues behind anyone
     assert r.concurrency == 1
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from infraplan.errors import InputError
+from infraplan.serving.engines import load_engine
 from infraplan.serving.serving_api import estimate_serving
 
 BASE = {"model": "llama3-8b", "system": "dgx-h100-superpod", "dtype": "fp8"}
@@ -29,7 +30,9 @@ def test_same_seed_same_json_and_another_seed_differs():
 def test_light_load_throughput_follows_the_offered_rate():
     r = serve(rate=2.0, input_len=200, output_len=100, requests=400)
     assert r.requests_per_s == pytest.approx(2.0, rel=0.15)
-    assert r.ttft_s.p50 < 0.1 and r.slo_attainment == 1.0
+    engine_only = serve(rate=2.0, input_len=200, output_len=100, requests=400, stack="vllm-0.x")
+    assert engine_only.ttft_s.p50 < 0.1 + load_engine("vllm-0.x").request_latency_s
+    assert r.ttft_s.p50 < 0.1 + load_engine(None).request_latency_s and r.slo_attainment == 1.0
 
 
 def test_heavier_load_degrades_latency_and_slo_attainment():

@@ -48,8 +48,9 @@ the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manage
 loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving set's own lowest loads (rows of
 <= 8 clients of both the dense and the MoE set, the median of measured minus modelled TTFT with the front-end
 time left out; `validation.serving_hopper`): TensorRT-LLM 0.12 s (176 rows, quartiles 0.07-0.20 s), SGLang 0.20 s
-(35 rows, 0.17-0.40 s), vLLM 0.03 s (139 rows, 0.01-0.09 s). The closed-loop validation adds it to TTFT; `serve`
-does not yet.
+(35 rows, 0.17-0.40 s), vLLM 0.03 s (139 rows, 0.01-0.09 s): calibrated on the set, so these rows are not an
+independent check of it. The simulator (`serving.serving_sim.simulate_deployment`) adds it to every request's TTFT
+and end-to-end latency: `serve`, the capacity search and the validation see the same figure.
 """
 
 from __future__ import annotations

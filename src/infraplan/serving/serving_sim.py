@@ -14,7 +14,10 @@ moves to a decode pool, over the scale-up fabric when both pools share one scale
 the replica's NICs (each TP rank sends its shard in parallel); decode engines admit it like a request whose
 prompt is already cached.
 
-Per request: TTFT (arrival to first token), TPOT ((last - first token) / (output - 1)), end-to-end latency.
+Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
+HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`), TPOT ((last -
+first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
+delays what the client sees, not the engine's arrival (it runs beside the engine loop).
 Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
 (the share of requests meeting both TTFT and TPOT SLOs).
 
@@ -154,8 +157,12 @@ def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]
 def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployment, requests: Requests, *,
                         prefill_replicas: int = 0, ttft_slo_s: float | None = None,
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
-                        cost: IterationCost | None = None, clients: int = 0) -> dict[str, Any]:
+                        cost: IterationCost | None = None, clients: int = 0,
+                        front_end: bool = True) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool.
+
+    `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
+    False measures the engine alone).
 
     `clients` > 0: closed loop of that many clients (module docstring); the requests' arrival times are then
     used only for the first `clients` requests, the rest arrive as earlier ones finish.
@@ -202,8 +209,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         pools = [pre, dec]
         deployment["prefill_replicas"] = prefill_replicas
         deployment["decode_replicas"] = decode_replicas
-    return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment,
-                     ttft_slo_s, tpot_slo_s, usd_per_hour)
+    front_end_s = pool_engine(dep.stack).request_latency_s if front_end else 0.0
+    return summarize(requests, first + front_end_s, finish + front_end_s, pools, transfer, dep, accelerator,
+                     system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
 
 
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
