@@ -42,6 +42,10 @@ browser:
 # runs them in this process, e.g. under a debugger) with the type check (strict on hardware/ops/training/network)
 # running beside them: mypy's report prints after pytest's, and the target fails if either fails.
 WORKERS ?= auto
+# Bytecode is cached (in the git-ignored __pycache__ folders) even where the shell sets PYTHONDONTWRITEBYTECODE:
+# otherwise every xdist worker and every `infraplan` subprocess a test starts compiles src/ and re-runs pytest's
+# assertion rewrite of tests/ (~2 CPU s per process). An empty value is "unset" to Python.
+test: export PYTHONDONTWRITEBYTECODE =
 test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports

@@ -30,7 +30,11 @@ def _variant() -> dict[str, Any]:
 
 def _result(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The result of a command, polling its job when it answers 202."""
-    response = client.post(path, json=body)
+    return _finished(client, client.post(path, json=body))
+
+
+def _finished(client: TestClient, response: Any) -> dict[str, Any]:
+    """The result of a POST's response: inline (200), or its job's once done (202)."""
     assert response.status_code in (200, 202), response.text
     if response.status_code == 200:
         return dict(response.json())
@@ -64,7 +68,7 @@ def test_compare_of_two_presets_equals_the_cli(client: TestClient, capsys: pytes
     body = {"scenarios": [{"preset": "plan-minimal"}, {"preset": "mtia-vs-gpu"}]}
     first = client.post("/api/compare", json=body)
     assert first.status_code == 202  # bigger than plan-minimal: a job
-    web = _result(client, "/api/compare", body)
+    web = _finished(client, first)  # polled, not posted again: a second job would compute the same compare twice
     line = client.post("/api/compare/cli", json=body).json()["command"]
     assert line == "infraplan compare examples/plan-minimal.yaml examples/mtia-vs-gpu.yaml --json"
     assert _drop_clock(web) == _drop_clock(_cli(line, capsys))

@@ -1,6 +1,7 @@
 """Property tests against the OpenAPI spec (schemathesis): no generated request makes the server fail (5xx).
 
-The default run keeps a few examples per operation (about 15 s in all); `pytest -m slow` runs many more.
+The default run keeps a few examples per operation (about 15 s in all); `pytest -m slow` runs many more
+(`test_web_schemathesis_slow.py`).
 Generated bodies reach the models with any value the schema admits, so every input the schema lets through must
 end as a result or a one-line 4xx.
 """
@@ -32,11 +33,4 @@ def _no_server_error(case: Any, response: Any) -> None:
 @schema.parametrize()
 @settings(max_examples=5, **SETTINGS)
 def test_no_server_errors(case: Any) -> None:
-    _no_server_error(case, case.call())
-
-
-@pytest.mark.slow
-@schema.parametrize()
-@settings(max_examples=150, **SETTINGS)
-def test_no_server_errors_many_examples(case: Any) -> None:
     _no_server_error(case, case.call())

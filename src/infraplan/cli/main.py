@@ -9,6 +9,7 @@ notebook user can call directly. Bad input of any kind ends as one line on stder
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 import warnings
@@ -78,8 +79,13 @@ COMMANDS: dict[str, LazyCommand] = {
 }
 
 
+@functools.cache
 def load_command(name: str) -> click.Command:
-    """Import one subcommand's module and turn its function into a click command (Typer's own conversion)."""
+    """Import one subcommand's module and turn its function into a click command (Typer's own conversion).
+
+    Built once per process: `app(...)` makes a fresh group on every call, and converting a command's signature
+    costs milliseconds (a notebook or test calling `main` repeatedly pays it once). The command is stateless;
+    click makes a new context per invocation."""
     module_name, _, function = COMMANDS[name].target.partition(":")
     sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
     sub.command(name)(getattr(importlib.import_module(module_name), function))
