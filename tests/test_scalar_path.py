@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from infraplan.network.collectives import _efficiency_lists, _efficiency_table
+from infraplan.network.collective_efficiency import _efficiency_lists, _efficiency_table
 from infraplan.scalar_path import interp
 
 

@@ -6,6 +6,14 @@ The kernel (`hardware.kernels`) and collective (`network.collectives`) cost form
 for a single plan, where per-call numpy overhead would dominate (issue 18: a single estimate in microseconds).
 The float path gives bit-identical results (tests/hardware/test_kernel_fast_path.py,
 tests/network/test_collective_fast_path.py).
+
+The training model carries one plan the same way: `PlanArrays.one_row` holds a one-element plan's fields as
+Python ints, and the formulas of `training` (layer and head times, the EP all-to-all, the stage split, traffic,
+step assembly, memory, FLOPs, plan rules) and `ops.layer` / `ops.params` take either arrays over plans or those
+plain numbers: `to_float`, `to_bool`, `pick`, `negate`, `larger`, `smaller`, `anywhere` below do what numpy does
+to an array and the plain-Python operation otherwise, `ops_of` picks the MathOps. IEEE doubles give the same
+bits either way (tests/training/test_one_plan_float_path.py checks every output of sampled plans alone against
+the same plans in a grid).
 """
 
 from __future__ import annotations
@@ -28,13 +36,21 @@ class MathOps:
     ceil: Callable[[Any], Any]
     log2: Callable[[Any], Any]
     where: Callable[[Any, Any, Any], Any]
+    floor: Callable[[Any], Any] = np.floor
+    as_float: Callable[[Any], Any] = lambda x: np.asarray(x, dtype=np.float64)  # noqa: E731 (int -> float64 values)
 
 
 NUMPY_OPS = MathOps(np.maximum, np.minimum, np.ceil, np.log2, np.where)
 # max/min of two non-NaN floats equal np.maximum/np.minimum; np.log2 keeps numpy's rounding (math.log2 differs by an
-# ulp on some inputs); the ceiling stays a float so every later product is the array path's float product
+# ulp on some inputs); the ceiling and floor stay floats so every later product is the array path's float product;
+# where(c, a, b) of a plan's floats picks one operand as np.where does (a later float product gives the same bits)
 FLOAT_OPS = MathOps(max, min, lambda x: float(math.ceil(x)), lambda x: float(np.log2(x)),
-                    lambda c, a, b: a if c else b)
+                    lambda c, a, b: a if c else b, lambda x: float(math.floor(x)), float)
+
+
+def ops_of(value: Any) -> MathOps:
+    """FLOAT_OPS for a plain Python number (a one-plan row, `PlanArrays.one_row`), NUMPY_OPS otherwise."""
+    return FLOAT_OPS if type(value) is int or type(value) is float else NUMPY_OPS
 
 
 def one_element(*values: Any) -> tuple[list[float], int] | None:
@@ -87,3 +103,50 @@ def interp(x: float, xp: Sequence[float], fp: Sequence[float]) -> float:
         if math.isnan(value) and fp[j] == fp[j + 1]:
             value = fp[j]
     return value
+
+
+# Element-wise helpers for formulas that take either arrays over plans or one plan's plain Python numbers
+# (`PlanArrays.one_row`): each does what numpy does to the array, and the plain-Python operation otherwise.
+_PLAIN = (int, float, bool)
+
+
+def to_float(x: Any) -> Any:
+    """`np.asarray(x, dtype=np.float64)`, or `float(x)` of a plain number."""
+    return float(x) if type(x) in _PLAIN else np.asarray(x, dtype=np.float64)
+
+
+def to_bool(x: Any) -> Any:
+    """`np.asarray(x, dtype=bool)`, or `bool(x)` of a plain number."""
+    return bool(x) if type(x) in _PLAIN else np.asarray(x, dtype=bool)
+
+
+def pick(condition: Any, a: Any, b: Any) -> Any:
+    """`np.where(condition, a, b)`, or `a if condition else b` for a plain condition."""
+    if type(condition) is bool:
+        return a if condition else b
+    return np.where(condition, a, b)
+
+
+def negate(x: Any) -> Any:
+    """`~x` of a boolean array, `not x` of a plain bool."""
+    return (not x) if type(x) is bool else ~x
+
+
+def larger(a: Any, b: Any) -> Any:
+    """`np.maximum(a, b)`, or `max(a, b)` of two plain numbers."""
+    return max(a, b) if type(a) in _PLAIN and type(b) in _PLAIN else np.maximum(a, b)
+
+
+def smaller(a: Any, b: Any) -> Any:
+    """`np.minimum(a, b)`, or `min(a, b)` of two plain numbers."""
+    return min(a, b) if type(a) in _PLAIN and type(b) in _PLAIN else np.minimum(a, b)
+
+
+def anywhere(x: Any) -> bool:
+    """`np.any(x)`, or the plain bool itself."""
+    return bool(x) if type(x) in _PLAIN else bool(np.any(x))
+
+
+def is_plain(x: Any) -> bool:
+    """Whether `x` is a plain Python number or bool (one plan's value, `PlanArrays.one_row`), not an array."""
+    return type(x) in _PLAIN

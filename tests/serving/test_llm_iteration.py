@@ -68,6 +68,39 @@ def test_moe_decode_reads_only_routed_experts():
     assert float(decode_time(mixtral, 64, 100)) > float(decode_time(mixtral, 1, 100))
 
 
+def test_moe_decode_reads_the_expected_experts_a_batch_hits():
+    """T tokens, each routed to k of E experts: E (1 - (1 - k/E)^T) distinct experts, not min(E, T k)."""
+    from infraplan.ops.layer import Layout, layer_ops
+
+    qwen = load_model("qwen3-235b-a22b")  # 128 experts, top-8
+    e, k = qwen.num_experts, qwen.experts_per_token
+    for tokens in (1, 8, 16, 64):
+        ops = layer_ops(qwen, Layout(tokens=np.array([float(tokens)]), tp=1, phase="inference"))
+        (up,) = [g for g in ops.gemms if g.role == "expert_up"]
+        expected = e * (1.0 - (1.0 - k / e) ** tokens)
+        assert float(np.ravel(up.count)[0]) == pytest.approx(expected, rel=1e-9)
+        assert float(np.ravel(up.m)[0]) * float(np.ravel(up.count)[0]) == pytest.approx(tokens * k)
+    # so the expert bytes, and the decode step, keep growing past the E / k = 16 sequences that fill min(E, T k)
+    qwen_cost = cost("qwen3-235b-a22b", tp=8, ep=8, dtype="fp8", kv_dtype="fp8", max_batch=64)
+    steps = [float(decode_time(qwen_cost, b, 100)) for b in (8, 16, 32, 64)]
+    assert steps[1] - steps[0] > 0.3 * (steps[0] - float(decode_time(qwen_cost, 1, 100)))
+    assert steps[2] - steps[1] > 0.0 and steps[3] - steps[2] > 0.0
+
+
+def test_moe_layers_pay_their_routing_kernels_and_dense_layers_do_not():
+    from infraplan.hardware.kernels import KernelRates
+    from infraplan.serving.llm_iteration import MOE_ROUTING_KERNELS, moe_routing_time
+
+    rates = KernelRates.for_dtype(H100_ACC, "bf16")
+    m = np.array([0.0, 1.0, 4096.0])
+    assert np.all(moe_routing_time(load_model("llama3-8b"), rates, m) == 0.0)
+    dsv3 = load_model("deepseek-v3")  # 58 of 61 layers routed
+    t = moe_routing_time(dsv3, rates, m)
+    assert t[0] == 0.0
+    assert t[1] == pytest.approx(58 / 61 * MOE_ROUTING_KERNELS * rates.kernel_overhead_s, rel=0.01)  # launch-bound
+    assert t[2] > 2.0 * t[1]  # a prefill chunk moves the routed copies: bytes, not launches
+
+
 def test_unbuildable_deployments_are_input_errors():
     a100 = load_system("dgx-a100-superpod")
     acc = load_accelerator(a100.accelerator)

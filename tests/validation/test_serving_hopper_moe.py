@@ -80,9 +80,25 @@ def test_set_scores_ttft_and_tpot_of_every_row_against_the_roofline(scored) -> N
     assert ("infraplan.validation.serving_hopper_moe", "serving_moe_set") in EXTRA_SETS
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 26 % mean |error| over 546 rows (SGLang lock-step "
+def test_low_concurrency_tpot_is_centred_for_every_backend(scored) -> None:  # type: ignore[no-untyped-def]
+    """Rows of <= 8 clients (decode-bound: expert bytes of the experts hit, routing kernels, all-reduces): the
+    median TPOT error of each backend within 17 % (every row: -27 % TensorRT-LLM, -18 % vLLM, -16 % SGLang when
+    min(E, T k) experts were read and the routing kernels were missing; -13 %, -5 %, -4 % with them)."""
+    _, residuals = scored
+    rows = {r["id"]: r for r in moe.sampled_rows()[0]}
+    by_backend: dict[str, list[float]] = {}
+    for res in residuals:  # residual = measured / predicted - 1 (TPOT)
+        row = rows[res.id]
+        if int(row["batch_size"]) <= 8:
+            by_backend.setdefault(row["backend"], []).append(1.0 / (1.0 + res.residual) - 1.0)
+    assert set(by_backend) == {"trtllm", "vllm", "sglang"}
+    for backend, errors in by_backend.items():
+        assert abs(float(np.median(errors))) < 0.17, (backend, float(np.median(errors)))
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 23 % mean |error| over 546 rows (SGLang lock-step "
                                        "waves, out-of-phase attention-DP stalls, TensorRT-LLM TTFT 150-300 ms "
-                                       "floor independent of ISL and a per-prefill-token cost ~3x the GEMM "
-                                       "roofline in mixed batches; see the module report)")
+                                       "floor independent of ISL, long fp8 MoE prefills ~2x slower than the "
+                                       "grouped-GEMM model; see the module report)")
 def test_set_meets_the_issue_13_gate(scored) -> None:  # type: ignore[no-untyped-def]
     assert scored[0].passes_gate

@@ -69,6 +69,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
 
 ArrayLike = np.ndarray | float | int
 Phase = Literal["training", "inference"]
@@ -110,11 +111,11 @@ class Gemm:
     share: ArrayLike = 1.0
 
     def flops(self) -> np.ndarray:
-        return np.asarray(2.0 * self.m * self.n * self.k * self.count * self.share, dtype=np.float64)
+        return to_float(2.0 * self.m * self.n * self.k * self.count * self.share)  # type: ignore[no-any-return]
 
     def kernels(self) -> np.ndarray:
         """Kernel launches: one per GEMM, one per grouped GEMM."""
-        return np.asarray((1.0 if self.grouped else self.count) * self.share, dtype=np.float64)
+        return to_float((1.0 if self.grouped else self.count) * self.share)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class LayerOps:
         return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
 
     def gemm_kernels(self) -> np.ndarray:
-        return np.asarray(sum(g.kernels() for g in self.gemms), dtype=np.float64)
+        return to_float(sum(g.kernels() for g in self.gemms))  # type: ignore[no-any-return]
 
 
 def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
@@ -186,18 +187,18 @@ def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
     A full causal layer: s (s / 2 pairs per query). A sliding layer of window W (s > W): W s - W^2 / 2 pairs,
     i.e. 2 W - W^2 / s keys at half weight; s when s <= W.
     """
-    s = np.asarray(seq_len, dtype=np.float64)
+    s = to_float(seq_len)
     if not shape.num_sliding_layers:
-        return s
+        return s  # type: ignore[no-any-return]
     w = float(shape.sliding_window)
-    window = np.where(s > w, 2.0 * w - w * w / np.maximum(s, 1.0), s)
+    window = pick(s > w, 2.0 * w - w * w / larger(s, 1.0), s)
     frac = shape.sliding_fraction()
-    return np.asarray((1.0 - frac) * s + frac * window, dtype=np.float64)
+    return to_float((1.0 - frac) * s + frac * window)  # type: ignore[no-any-return]
 
 
 def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
     """Q/K/V and output projections: GQA widths, or MLA down/up projections (module docstring)."""
-    tp, tokens, h = np.asarray(lay.tp, dtype=np.float64), lay.tokens, shape.hidden_size
+    tp, tokens, h = to_float(lay.tp), lay.tokens, shape.hidden_size
     if not shape.is_mla:
         q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
         return [Gemm("qkv", tokens, q_local + kv_local, h), Gemm("attention_out", tokens, h, q_local)]
@@ -216,7 +217,7 @@ def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
 
 
 def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
-    h, tp = shape.hidden_size, np.asarray(lay.tp, dtype=np.float64)
+    h, tp = shape.hidden_size, to_float(lay.tp)
     up = float(shape.ffn_matrices - 1)  # gate and up fused into one GEMM for SwiGLU
     if not shape.is_moe:
         f_local = shape.ffn_hidden_size / tp
@@ -226,14 +227,15 @@ def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         s_local = shape.shared_ffn_hidden_size / tp
         shared = [Gemm("shared_up", lay.tokens, up * s_local, h), Gemm("shared_down", lay.tokens, h, s_local)]
     routed = lay.tokens * shape.experts_per_token
-    etp = tp if lay.etp is None else np.asarray(lay.etp, dtype=np.float64)
+    etp = tp if lay.etp is None else to_float(lay.etp)
     # tokens of the EP group (outside TP) that the local experts serve; folded: every rank's SP shard
-    gathered = np.where(lay.folded, routed * lay.ep * etp / tp, routed * lay.ep)
+    gathered = pick(lay.folded, routed * lay.ep * etp / tp, routed * lay.ep)
     if lay.phase == "training":
         active: ArrayLike = float(shape.num_experts)  # every expert sees tokens at training batch sizes
-    else:
-        active = np.minimum(float(shape.num_experts), gathered)
-    per_expert = gathered / np.maximum(active, 1.0) * lay.expert_load_factor  # the busiest rank sets the pace
+    else:  # expected experts hit by T = gathered / k tokens, each picking k of E uniformly: E (1 - (1 - k/E)^T)
+        e, k = float(shape.num_experts), float(shape.experts_per_token)
+        active = np.minimum(gathered, e * (1.0 - (1.0 - k / e) ** (gathered / k)))
+    per_expert = gathered / larger(active, 1.0) * lay.expert_load_factor  # the busiest rank sets the pace
     f_local = shape.ffn_hidden_size * lay.ep_inside_tp / etp
     count = active / lay.ep / lay.ep_inside_tp
     return [Gemm("expert_up", per_expert, up * f_local, h, count, grouped=True),
@@ -288,15 +290,15 @@ def moe_routing_passes(shape: TransformerShape, tokens: ArrayLike, ep: ArrayLike
     if not shape.is_moe:
         return Elementwise("moe_routing", 0.0 * np.asarray(tokens), 0.0)
     k, h = float(shape.experts_per_token), float(shape.hidden_size)
-    sorts = np.where(shape.num_experts / np.asarray(ep, dtype=np.float64) > 1.0, 4.0 * k * load_factor, 0.0)
-    permute = ACT_BYTES * np.asarray(tokens) * h * (2.0 + 2.0 * k + sorts)
-    router = 16.0 * np.asarray(tokens) * shape.num_experts
+    sorts = pick(shape.num_experts / to_float(ep) > 1.0, 4.0 * k * load_factor, 0.0)
+    permute = ACT_BYTES * to_float(tokens) * h * (2.0 + 2.0 * k + sorts)
+    router = 16.0 * to_float(tokens) * shape.num_experts
     return Elementwise("moe_routing", permute + router, 9.0)
 
 
 def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> LayerOps:
     """The table of one layer kind; `model` (the whole model) sets the attention keys (sliding layers)."""
-    tp = np.asarray(lay.tp, dtype=np.float64)
+    tp = to_float(lay.tp)
     tokens = lay.tokens
     h = shape.hidden_size
     q_local, kv_local = q_width(shape, tp), kv_width(shape, tp)
@@ -307,8 +309,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     head_dim = shape.head_dim if not shape.is_mla else shape.attention_head_dim
     attention = AttentionCore(tokens, keys, shape.num_heads / tp, head_dim, lay.batch)
 
-    sp = np.asarray(lay.sequence_parallel, dtype=bool)
-    sp_tokens = tokens / np.where(sp, tp, 1.0)  # norms, residuals, dropout run on the SP shard
+    sp = to_bool(lay.sequence_parallel)
+    sp_tokens = tokens / pick(sp, tp, 1.0)  # norms, residuals, dropout run on the SP shard
     f_local = shape.ffn_hidden_size / tp
     routed = float(shape.experts_per_token)
     elementwise_fwd: tuple[Elementwise, ...]
@@ -339,26 +341,27 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
 
     act_full = tokens * h * ACT_BYTES
     # folded routed layer without shared experts: the FFN side has no TP pair (module docstring)
-    attention_only = np.asarray(lay.folded, dtype=bool) & shape.is_moe & (not shape.shared_ffn_hidden_size)
-    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & ~attention_only),
-                                      Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & ~attention_only),
-                                      Collective("all_reduce", "tp", act_full, tp, 1, 2.0, ~sp & ~attention_only))
-    if np.any(attention_only):
+    attention_only = to_bool(lay.folded) & shape.is_moe & (not shape.shared_ffn_hidden_size)
+    not_sp, not_only = negate(sp), negate(attention_only)
+    tp_ops: tuple[Collective, ...] = (Collective("all_gather", "tp", act_full, tp, 1, 2.0, sp & not_only),
+                                      Collective("reduce_scatter", "tp", act_full, tp, 1, 2.0, sp & not_only),
+                                      Collective("all_reduce", "tp", act_full, tp, 1, 2.0, not_sp & not_only))
+    if anywhere(attention_only):
         tp_ops = (*tp_ops, Collective("all_gather", "tp", act_full, tp, 1, 1.0, sp & attention_only),
                   Collective("reduce_scatter", "tp", act_full, tp, 1, 1.0, sp & attention_only),
-                  Collective("all_reduce", "tp", act_full, tp, 1, 1.0, ~sp & attention_only))
+                  Collective("all_reduce", "tp", act_full, tp, 1, 1.0, not_sp & attention_only))
     kv_full = lay.batch * lay.seq_len * kv_local * ACT_BYTES
     ep_ops: tuple[Collective, ...] = ()
     if shape.is_moe:
         dispatch = sp_tokens * shape.experts_per_token * h * ACT_BYTES * lay.expert_load_factor
-        ep_group = np.asarray(lay.ep) * lay.ep_inside_tp
+        ep_group = (lay.ep if type(lay.ep) in (int, float) else np.asarray(lay.ep)) * lay.ep_inside_tp
         # serving with EP only inside the TP group: every rank already holds all M tokens, runs its local experts
         # on them and the TP all-reduce sums the partial outputs, so there is no all-to-all (module docstring)
         a2a = (np.asarray(lay.ep) > 1) if lay.phase == "inference" else True
         ep_ops = (Collective("all_to_all", "ep", dispatch, ep_group, lay.ep_stride, 2.0, a2a),)
-        etp = tp if lay.etp is None else np.asarray(lay.etp, dtype=np.float64)
-        expert_tp = np.asarray(lay.folded, dtype=bool) & (etp > 1)
-        if np.any(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
+        etp = tp if lay.etp is None else to_float(lay.etp)
+        expert_tp = to_bool(lay.folded) & (etp > 1)
+        if anywhere(expert_tp):  # the received tokens gathered over ETP (gathered size), scattered back after
             received = dispatch * etp
             tp_ops = (*tp_ops, Collective("all_gather", "tp", received, etp, 1, 1.0, expert_tp),
                       Collective("reduce_scatter", "tp", received, etp, 1, 1.0, expert_tp))
@@ -383,7 +386,7 @@ def head_ops(shape: TransformerShape, tokens: ArrayLike, tp: ArrayLike, phase: P
     (16 B per logit, 6 kernels), no gather (vocab-parallel loss). Inference: the sampled rows' logits are
     all-gathered over TP and written + read in fp32 (8 B per local logit, 2 kernels).
     """
-    vocab_local = shape.vocab_size / np.asarray(tp, dtype=np.float64)
+    vocab_local = shape.vocab_size / to_float(tp)
     gemm = Gemm("lm_head", tokens, vocab_local, shape.hidden_size)
     if phase == "training":
         return HeadOps(gemm, Elementwise("loss", tokens * vocab_local * 4.0 * 4.0, 6.0), ())

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.scalar_path import larger, ops_of, pick, smaller, to_float
 
 ArrayLike = np.ndarray | float | int
 
@@ -41,17 +42,17 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 
 def stage_layers(num_layers: int, pp: ArrayLike) -> np.ndarray:
     """Layers on the heaviest pipeline stage: ceil(L / PP)."""
-    return np.ceil(num_layers / np.asarray(pp, dtype=np.float64))
+    return ops_of(pp).ceil(num_layers / to_float(pp))  # type: ignore[no-any-return]
 
 
 def kv_heads_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
     """KV heads on one GPU: n_kv / TP, at least one (replicated below TP)."""
-    return np.maximum(shape.num_kv_heads / np.asarray(tp, dtype=np.float64), 1.0)
+    return larger(shape.num_kv_heads / to_float(tp), 1.0)  # type: ignore[no-any-return]
 
 
 def q_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
     """Query (and attention output) width on one GPU: heads * head_dim / TP."""
-    return shape.num_heads * shape.head_dim / np.asarray(tp, dtype=np.float64)
+    return shape.num_heads * shape.head_dim / to_float(tp)  # type: ignore[no-any-return]
 
 
 def kv_width(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
@@ -73,14 +74,14 @@ def kv_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, bytes_per_e
 
 def attention_params_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
     """Q, K, V and output projection parameters of one layer on one GPU."""
-    tp = np.asarray(tp, dtype=np.float64)
+    tp = to_float(tp)
     h, q = shape.hidden_size, shape.num_heads * shape.head_dim
     if shape.is_mla:
         nope = shape.head_dim - shape.qk_rope_head_dim
         down = h * (shape.q_lora_rank + mla_latent_width(shape))
         up = ((shape.q_lora_rank or h) * q + shape.kv_lora_rank * shape.num_heads * (nope + shape.v_head_dim)
               + shape.num_heads * shape.v_head_dim * h)
-        return down + up / tp
+        return down + up / tp  # type: ignore[return-value]
     return (h * q + q * h) / tp + 2.0 * h * kv_heads_local(shape, tp) * shape.head_dim
 
 
@@ -88,11 +89,11 @@ def expert_params_local(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 
                         etp: ArrayLike | None = None) -> np.ndarray:
     """FFN parameters of one layer on one GPU: E / EP experts (one dense FFN), each split over ETP (None: TP),
     and the shared experts split over TP."""
-    experts_local = shape.num_experts / np.asarray(ep, dtype=np.float64)
-    routed = experts_local * shape.expert_params() / np.asarray(tp if etp is None else etp, dtype=np.float64)
+    experts_local = shape.num_experts / to_float(ep)
+    routed = experts_local * shape.expert_params() / to_float(tp if etp is None else etp)
     if not shape.shared_ffn_hidden_size:
-        return routed
-    return routed + shape.shared_expert_params() / np.asarray(tp, dtype=np.float64)
+        return routed  # type: ignore[no-any-return]
+    return routed + shape.shared_expert_params() / to_float(tp)  # type: ignore[no-any-return]
 
 
 def router_params(shape: TransformerShape) -> float:
@@ -104,18 +105,18 @@ def local_layer_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1
                        etp: ArrayLike | None = None) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU: attention + local experts + router."""
     layer = attention_params_local(shape, tp) + expert_params_local(shape, tp, ep, etp) + router_params(shape)
-    return np.asarray(layer, dtype=np.float64)
+    return to_float(layer)  # type: ignore[no-any-return]
 
 
 def end_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike) -> np.ndarray:
     """Embedding/LM-head parameters on the heaviest stage: one vocab-parallel table, two without PP if untied."""
-    embed = shape.vocab_size * shape.hidden_size / np.asarray(tp, dtype=np.float64)
-    return np.where(np.asarray(pp) > 1, embed, embed * (1 if shape.tied_embeddings else 2))
+    embed = shape.vocab_size * shape.hidden_size / to_float(tp)
+    return pick(to_float(pp) > 1, embed, embed * (1 if shape.tied_embeddings else 2))  # type: ignore[no-any-return]
 
 
 def routed_stage_layers(shape: TransformerShape, pp: ArrayLike) -> np.ndarray:
     """Routed (first-kind) layers on the heaviest stage: all of its layers, or all routed layers there are."""
-    return np.asarray(np.minimum(stage_layers(shape.num_layers, pp), float(shape.num_routed_layers)), dtype=np.float64)
+    return to_float(smaller(stage_layers(shape.num_layers, pp), float(shape.num_routed_layers)))  # type: ignore[no-any-return]
 
 
 def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
@@ -125,23 +126,24 @@ def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep
     held = routed * local_layer_params(shape, tp, ep, etp)
     for kind, _ in shape.layer_kinds()[1:]:
         held = held + (stage_layers(shape.num_layers, pp) - routed) * local_layer_params(kind, tp, 1)
-    return np.asarray(held, dtype=np.float64)
+    return to_float(held)  # type: ignore[no-any-return]
 
 
 def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
                  etp: ArrayLike | None = None) -> np.ndarray:
     """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
-    return np.asarray(stage_params_local(shape, tp, pp, ep, etp) + end_params_local(shape, tp, pp), dtype=np.float64)
+    return to_float(stage_params_local(shape, tp, pp, ep, etp) + end_params_local(shape, tp, pp))  # type: ignore[no-any-return]
 
 
 def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike,
                         etp: ArrayLike | None = None) -> np.ndarray:
     """The routed-expert part of `local_params` (zero for a dense model; shared experts are not in it)."""
+    plain = all(type(x) in (int, float) for x in (tp, pp, ep))  # one plan's numbers (`PlanArrays.one_row`)
     if not shape.is_moe:
-        return np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)
-    split = np.asarray(tp if etp is None else etp)
-    routed = shape.num_experts / np.asarray(ep, dtype=np.float64) * shape.expert_params() / split
-    return np.asarray(routed_stage_layers(shape, pp) * routed, dtype=np.float64)
+        return 0.0 if plain else np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)  # type: ignore[return-value]
+    split = tp if etp is None else etp
+    routed = shape.num_experts / to_float(ep) * shape.expert_params() / (split if plain else np.asarray(split))
+    return to_float(routed_stage_layers(shape, pp) * routed)  # type: ignore[no-any-return]
 
 
 def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,
@@ -162,16 +164,17 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
       expert_fc1_out k*g*f and expert_act_out k*f;
       shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
     """
-    tp = np.asarray(tp, dtype=np.float64)
-    ones = np.ones(np.broadcast(tp, np.asarray(sequence_parallel), np.asarray(seq_len),
-                                np.asarray(keep_scores)).shape)
+    tp = to_float(tp)
+    plain = all(type(x) in (int, float, bool) for x in (tp, sequence_parallel, seq_len, keep_scores))
+    ones = 1.0 if plain else np.ones(np.broadcast(tp, np.asarray(sequence_parallel), np.asarray(seq_len),
+                                                  np.asarray(keep_scores)).shape)
     h, d = shape.hidden_size, shape.head_dim
     q = shape.num_heads * d
     f = shape.ffn_hidden_size
     gate = 2 if shape.gated_mlp else 1
-    sp = ACT_BYTES / np.where(np.asarray(sequence_parallel) == 1, tp, 1.0) * ones
+    sp = ACT_BYTES / pick(to_float(sequence_parallel) == 1, tp, 1.0) * ones
     split = ACT_BYTES / tp * ones
-    scores = np.where(keep_scores, (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * np.asarray(seq_len), 0.0)
+    scores = pick(keep_scores, (5.0 if shape.uses_dropout else 2.0) * shape.num_heads * to_float(seq_len), 0.0)
     terms = {"norm_inputs": 2 * h * sp, "qkv_input": h * sp, "mlp_input": h * sp,
              "dropout_masks": (2 * h if shape.uses_dropout else 0) * sp / ACT_BYTES,
              "scores": scores / tp * ones}
@@ -190,7 +193,7 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     s = shape.shared_ffn_hidden_size
     if s:
         terms |= {"shared_fc1_out": gate * s * split, "shared_act_out": s * split}
-    return {name: np.asarray(value, dtype=np.float64) for name, value in terms.items()}
+    return {name: to_float(value) for name, value in terms.items()}
 
 
 def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,

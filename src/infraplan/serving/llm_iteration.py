@@ -15,6 +15,18 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   all-to-all dispatch and combine; PP: the activations sent between stages.
 * A fixed host cost per iteration (scheduling, sampling launch, CUDA-graph replay): an engine
   ASSUMPTION, one value for every accelerator (`ITERATION_OVERHEAD_S`).
+* MoE decode: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing)
+  hit E (1 - (1 - k/E)^M) distinct experts on average (balls into bins; `ops.layer`), not min(E, M k): only
+  those experts' weights are read, so the expert bytes grow smoothly with the batch (Qwen3-235B, 128 experts
+  top-8: 52 of 128 at 8 sequences, 82 at 16, 113 at 32) instead of saturating at M = E / k. Beside the two
+  grouped GEMMs and the router GEMM a routed layer launches `MOE_ROUTING_KERNELS` small kernels
+  (`moe_routing_time`): counted on vLLM's fused-MoE path (vllm/model_executor/layers/fused_moe: `topk_softmax` /
+  `grouped_topk`, `moe_align_block_size` (count + sort), the activation quantisation or workspace set-up
+  before each of the two grouped GEMMs, `moe_sum`); TensorRT-LLM's CUTLASS MoE runner (routing, expand
+  rows, finalize) and SGLang's (fused top-k, align, per-token-group quant, sum) launch as many. ASSUMPTION:
+  six for every stack and precision. At decode each costs about a launch (`kernel_overhead_s`, 4 us on
+  H100 / H200): 0.9-2.3 ms per step over 36-94 routed layers, the low-concurrency TPOT that the weight reads
+  alone miss.
 
 Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
 peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ: GEMMs at the bf16 rate, weights read at 0.5 B);
@@ -78,6 +90,7 @@ from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_b
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
+MOE_ROUTING_KERNELS = 6  # launches per routed layer beside the expert GEMMs (module docstring; ASSUMPTION count)
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 
 
@@ -262,12 +275,27 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
                          else g.count * gemm_time(rates, g.m, g.n, g.k, width, prec.rate))
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
-    elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
+    elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels) + moe_routing_time(shape, rates, m)
     custom = load_engine(dep.stack).custom_all_reduce
     tp_comm = sum((_collective_time(fabric, c, custom) for c in ops.collectives_fwd if c.role == "tp"),
                   np.zeros_like(m))
     ep_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "ep"), np.zeros_like(m))
     return gemms + elementwise + tp_comm + ep_comm, flop_s
+
+
+def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray) -> np.ndarray:
+    """Seconds of the routing kernels around the expert GEMMs of one (mean) layer for M tokens (module docstring).
+
+    Top-k over the router logits, the token permutation into expert order, the weighted sum of the k expert
+    outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E fp32 logits and moving the
+    T h activations in and the k T h routed copies out and back. Zero for a dense model.
+    """
+    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    if not routed or not MOE_ROUTING_KERNELS:
+        return np.zeros_like(m)
+    k, h = float(shape.experts_per_token), float(shape.hidden_size)
+    moved = m * (8.0 * shape.num_experts + ACT_BYTES * h * (2.0 + 2.0 * k))
+    return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(MOE_ROUTING_KERNELS)), 0.0)
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,

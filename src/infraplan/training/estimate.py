@@ -20,6 +20,7 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.ops.precision import RECIPES
+from infraplan.scalar_path import to_float
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
@@ -89,15 +90,19 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
 def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> dict[str, np.ndarray]:
     """`evaluate_plans` without the one-plan memo."""
     out = step_time(shape, cluster, plan, profile)
-    gpus = plan.gpus.astype(np.float64)
-    tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
-    peak = peak_flops(cluster, plan)
-    t = out["step_time_s"]
-    out["tokens_per_s"] = tokens / t
-    out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
-    out["model_tflops_per_gpu"] = model_tflops_per_gpu(shape, plan, t)
-    out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
-    out["hfu"] = hardware_flops_per_step(shape, plan) / (t * gpus) / peak
+    one = plan.is_one  # one plan: the rates on its Python numbers (`PlanArrays.one_row`)
+    p = plan.one_row if one else plan
+    gpus = to_float(p.gpus)
+    tokens = to_float(p.global_batch * p.seq_len)
+    peak = float(_peak_table(cluster)[p.dtype]) if one else peak_flops(cluster, plan)
+    t = float(out["step_time_s"][0]) if one else out["step_time_s"]
+    rates = {"tokens_per_s": tokens / t}
+    rates["tokens_per_s_per_gpu"] = rates["tokens_per_s"] / gpus
+    rates["model_tflops_per_gpu"] = model_flops_per_step(shape, p) / (t * gpus) / 1e12  # `model_tflops_per_gpu`
+    rates["mfu"] = rates["model_tflops_per_gpu"] * 1e12 / peak
+    rates["hfu"] = hardware_flops_per_step(shape, p) / (t * gpus) / peak
+    out.update({k: np.array([float(v)]) for k, v in rates.items()} if one
+               else {k: np.asarray(v) for k, v in rates.items()})
     out.update(plan_memory(shape, cluster, plan, profile))
     return out
 

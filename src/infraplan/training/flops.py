@@ -13,6 +13,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import attention_keys
+from infraplan.scalar_path import pick
 from infraplan.training.enums import Recompute
 from infraplan.training.memory import recomputed_fraction
 from infraplan.training.plan import PlanArrays
@@ -36,7 +37,7 @@ def model_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarra
 
 def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
-    extra = np.select([plan.recompute == int(Recompute.FULL), plan.recompute == int(Recompute.SELECTIVE)],
-                      [(weights + scores) * recomputed_fraction(shape, plan), scores], 0.0)
+    extra = pick(plan.recompute == int(Recompute.FULL), (weights + scores) * recomputed_fraction(shape, plan),
+                 pick(plan.recompute == int(Recompute.SELECTIVE), scores, 0.0))  # np.select's values
     total: np.ndarray = model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len
     return total

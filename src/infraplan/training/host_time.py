@@ -11,10 +11,13 @@ per micro-batch outside the layers are the stack's (`micro_batch_host_time`). `t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from infraplan.catalog.stacks import Stack
 from infraplan.ops.layer import ArrayLike, LayerOps
+from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, MathOps, is_plain, pick
 from infraplan.training.enums import Attention, Recompute
 from infraplan.training.plan import PlanArrays
 
@@ -70,12 +73,22 @@ def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLi
       behind the previous one's: max(0, Hf - Gf) + max(0, Hb - Gb - max(0, Gf - Hf)) + (m - 1) max(0, H - G)
       + one dispatch.
     """
+    values = (host_fwd, host_bwd, gpu_fwd, gpu_bwd, micro_batches, synced)
+    if all(is_plain(x) for x in values):  # one plan's Python floats
+        exposed: np.ndarray = _host_exposed(FLOAT_OPS, float(host_fwd), float(host_bwd), float(gpu_fwd),
+                                            float(gpu_bwd), float(micro_batches), bool(synced), dispatch_s)
+        return exposed  # a float: the annotation is the array path's
     hf, hb, gf, gb = (np.asarray(x, dtype=np.float64) for x in (host_fwd, host_bwd, gpu_fwd, gpu_bwd))
-    m = np.asarray(micro_batches, dtype=np.float64)
-    per_phase = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
-    first = np.maximum(hf - gf, 0.0) + np.maximum(hb - gb - np.maximum(gf - hf, 0.0), 0.0)
-    banked = first + (m - 1.0) * np.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
-    return np.asarray(np.where(np.asarray(synced, dtype=bool), m * per_phase, banked), dtype=np.float64)
+    return np.asarray(_host_exposed(NUMPY_OPS, hf, hb, gf, gb, np.asarray(micro_batches, dtype=np.float64),
+                                    np.asarray(synced, dtype=bool), dispatch_s), dtype=np.float64)
+
+
+def _host_exposed(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, synced: Any, dispatch_s: float) -> Any:
+    """`host_exposed_time` in arrays (NUMPY_OPS) or one plan's floats (FLOAT_OPS)."""
+    per_phase = ops.maximum(hf - gf, 0.0) + ops.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
+    first = ops.maximum(hf - gf, 0.0) + ops.maximum(hb - gb - ops.maximum(gf - hf, 0.0), 0.0)
+    banked = first + (m - 1.0) * ops.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
+    return ops.where(synced, m * per_phase, banked)
 
 
 def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
@@ -83,13 +96,15 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     backward (`training.step_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full
     recompute."""
     unfused = plan.attention == int(Attention.UNFUSED)
-    attn_fwd = np.where(unfused, 4.0, 1.0)
-    collectives = sum((c.launches() for c in ops.collectives_fwd), np.zeros(()))
-    elem_fwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), np.zeros(()))
-    elem_bwd = sum((np.where(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), np.zeros(()))
+    zero = 0.0 if is_plain(unfused) else np.zeros(())  # one plan (`PlanArrays.one_row`): Python floats
+    attn_fwd = pick(unfused, 4.0, 1.0)
+    collectives = (sum((c.count if c.mask and c.group > 1 else 0.0 for c in ops.collectives_fwd), zero)
+                   if is_plain(zero) else sum((c.launches() for c in ops.collectives_fwd), zero))  # `launches`
+    elem_fwd = sum((pick(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), zero)
+    elem_bwd = sum((pick(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), zero)
     gemms = ops.gemm_kernels()
     fwd = gemms + attn_fwd + elem_fwd + collectives
     full = plan.recompute == int(Recompute.FULL)
-    recompute = np.select([full, plan.recompute == int(Recompute.SELECTIVE)], [fwd, attn_fwd], 0.0)
-    bwd = 2.0 * gemms + np.where(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
-    return fwd + np.where(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + np.where(full, CHECKPOINT_HOST_CALLS[1], 0.0)
+    recompute = pick(full, fwd, pick(plan.recompute == int(Recompute.SELECTIVE), attn_fwd, 0.0))  # np.select's
+    bwd = 2.0 * gemms + pick(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
+    return fwd + pick(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + pick(full, CHECKPOINT_HOST_CALLS[1], 0.0)

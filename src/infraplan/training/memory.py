@@ -37,6 +37,7 @@ from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
+from infraplan.scalar_path import is_plain, pick, smaller
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
@@ -46,10 +47,12 @@ WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
+_WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
-           "memory_breakdown", "recomputed_fraction", "recomputed_stage_layers", "sharded_params", "stage_layers"]
+           "memory_breakdown", "recomputed_fraction", "recomputed_stage_layers", "sharded_of", "sharded_params",
+           "stage_layers"]
 
 
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -65,18 +68,19 @@ def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """The part of `local_params` that is routed experts (E / EP experts split over ETP): replicated only over
     the expert data-parallel ranks (`PlanArrays.edp`), not all of DP."""
-    return ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp) * np.ones(np.shape(plan.tp))
+    experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp)
+    return experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))  # `one_row`: a float
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Local parameters after sharding over their data-parallel replicas (DP for dense, the expert data-parallel
     ranks for experts: DP / EP, or TP x CP x DP / (EP x ETP) under MoE parallel folding)."""
-    return _sharded(plan, local_params(shape, plan), local_expert_params(shape, plan))
+    return sharded_of(plan, local_params(shape, plan), local_expert_params(shape, plan))
 
 
-def _sharded(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.ndarray:
-    """`sharded_params` of the plan's `local_params` and `local_expert_params`."""
-    expert_shard = np.where(plan.folded, experts / plan.edp, experts * plan.ep / plan.dp)
+def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.ndarray:
+    """`sharded_params` of the plan's `local_params` and `local_expert_params` (computed already)."""
+    expert_shard = pick(plan.folded, experts / plan.edp, experts * plan.ep / plan.dp)
     sharded: np.ndarray = (params - experts) / plan.dp + expert_shard
     return sharded
 
@@ -91,23 +95,26 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
                                                         keep_scores)
     stored = stored_activation_terms(terms, plan.recompute == Recompute.SELECTIVE, plan.dtype != Dtype.BF16, profile)
-    return np.asarray(sum(stored.values()), dtype=np.float64)
+    total = sum(stored.values())
+    return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
 
 
 def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
     recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
     layers = stage_layers(shape.num_layers, plan.pp)
-    block = np.minimum(plan.recompute_layers * plan.vpp, layers)
-    full = np.where(plan.recompute_layers > 0, block, layers)
-    return np.asarray(np.where(plan.recompute == int(Recompute.FULL), full, 0.0), dtype=np.float64)
+    block = smaller(plan.recompute_layers * plan.vpp, layers)
+    full = pick(plan.recompute_layers > 0, block, layers)
+    recomputed = pick(plan.recompute == int(Recompute.FULL), full, 0.0)
+    return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
 
 
 def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Share of the model's layers whose forward is recomputed under full / block recompute (1 for uniform full
     recompute; 0 otherwise): min(k x vpp x pp, L) / L under block recompute of k per chunk."""
-    block = np.minimum(plan.recompute_layers * plan.vpp * plan.pp, shape.num_layers) / shape.num_layers
-    return np.asarray(np.where(plan.recompute_layers > 0, block, 1.0), dtype=np.float64)
+    block = smaller(plan.recompute_layers * plan.vpp * plan.pp, shape.num_layers) / shape.num_layers
+    fraction = pick(plan.recompute_layers > 0, block, 1.0)
+    return float(fraction) if is_plain(plan.tp) else np.asarray(fraction, dtype=np.float64)  # type: ignore[return-value]
 
 
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> dict[str, np.ndarray]:
@@ -118,30 +125,33 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     activation cache (None: the default training stack).
     """
     profile = stack or resolve_stack(None, "training")
+    if plan.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
+        return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile).items()}
+    one = is_plain(plan.tp)
     copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
     held = local_params(shape, plan)
     params = held * copies
-    shard = _sharded(plan, held, local_expert_params(shape, plan)) * copies
+    shard = sharded_of(plan, held, local_expert_params(shape, plan)) * copies
     zero = plan.zero
-    copy_bytes = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # low-precision weight copies
-    weight_bytes = WEIGHT_BYTES + copy_bytes[plan.dtype]
+    copy_bytes = _WEIGHT_COPY_BYTES[plan.dtype]  # low-precision weight copies
+    weight_bytes = WEIGHT_BYTES + (float(copy_bytes) if one else copy_bytes)
     one_layer = local_layer_params(shape, plan) * weight_bytes
-    weights = np.where(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
-    grads = np.where(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
+    weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
+    grads = pick(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
-    optimizer = np.where(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)
+    optimizer = pick(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)
 
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     layers = stage_layers(shape.num_layers, plan.pp)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
-    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / np.where(plan.sequence_parallel == 1, plan.tp, 1)
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
     recomputed = recomputed_stage_layers(shape, plan)  # layers keeping only their input (full / block recompute)
     stored = recomputed * layer_input + (layers - recomputed) * per_layer
-    working = np.where(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
+    working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
     in_flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)  # by schedule
-    logits = np.where(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
+    logits = pick(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
     activations = in_flight * stored + working + logits
-    overhead = np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
+    overhead = RUNTIME_OVERHEAD_BYTES if one else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}

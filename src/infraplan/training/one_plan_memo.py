@@ -77,10 +77,10 @@ class ClusterPricing:
                  compute: Callable[[PlanArrays], Terms]) -> Callable[[PlanArrays], Terms]:
         """`compute`, looked up in the one-plan memo when it prices one row (outside a search's `RowMemo`)."""
         def run(rows: PlanArrays) -> Terms:
-            if (len(rows) != 1 or RowMemo.active() is not None
-                    or not all(getattr(rows, name).shape == (1,) for name in PLAN_FIELDS)):
+            if len(rows) != 1 or RowMemo.active() is not None or not rows.is_one:
                 return compute(rows)
-            key = (kind, id(self), id(shape), *[int(getattr(rows, k)[0]) for k in keys])
+            row = rows.one_row  # the plan's fields as Python ints
+            key = (kind, id(self), id(shape), *[getattr(row, k) for k in keys])
             with _LOCK:
                 kept = _MEMO.get(key)
                 if kept is not None and kept[0] is shape and kept[1] is self:

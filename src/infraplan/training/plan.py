@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
+from infraplan.scalar_path import is_plain, negate
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.schedules import default_schedule, schedule_violations
 
@@ -97,9 +98,14 @@ class PlanArrays:
         columns.setdefault("sequence_parallel", 1)
         columns.setdefault("recompute_layers", 0)
         if columns.get("schedule") is None:
-            columns["schedule"] = default_schedule(np.asarray(columns["vpp"], dtype=np.int64))
+            vpp = columns["vpp"]
+            columns["schedule"] = (int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)) if (
+                isinstance(vpp, int | np.integer)) else default_schedule(np.asarray(vpp, dtype=np.int64))
         if all(isinstance(v, int | np.integer) or (type(v) is np.ndarray and v.shape == ()) for v in columns.values()):
-            return cls(**{k: np.array([v], dtype=np.int64) for k, v in columns.items()})  # one plan of scalars
+            # one plan of scalars: one array, each field a one-element view of it (fields are never written in
+            # place: every change is a new PlanArrays)
+            values = np.array([int(v) for v in columns.values()], dtype=np.int64)
+            return cls(**{k: values[i:i + 1] for i, k in enumerate(columns)})
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         # (a one-element column needs no broadcast: np.broadcast_to costs more than the rest of a single build)
@@ -107,11 +113,43 @@ class PlanArrays:
                       for k, a in arrays.items()})
 
     def __len__(self) -> int:
-        return int(self.tp.size)
+        return 1 if is_plain(self.tp) else int(self.tp.size)  # `one_row`: one plan
 
     # The derived columns below are computed once per PlanArrays (`cached_property`): the columns are never
     # written in place (every change is a new PlanArrays through `dataclasses.replace` or `take`), and a single
     # estimate reads `expert_tp` and `folded` a few dozen times.
+
+    @cached_property
+    def is_one(self) -> bool:
+        """One plan with every field of shape (1,) (a single estimate's plan; `one_row` applies)."""
+        if is_plain(self.tp):  # a `one_row` itself
+            return False
+        return all(getattr(self, name).shape == (1,) for name in _FIELD_NAMES)
+
+    @cached_property
+    def row_key(self) -> tuple[int, ...]:
+        """The fields of a one-element plan (`is_one`) as Python ints, in field order (a memo key)."""
+        row = self.one_row
+        return tuple(getattr(row, name) for name in _FIELD_NAMES)
+
+    @cached_property
+    def one_row(self) -> PlanArrays:
+        """This one-element plan with plain Python ints for fields (and derived columns): the same formulas then
+        run on Python floats (`scalar_path.FLOAT_OPS`) without numpy's per-call cost (issue 18). Only for
+        `len(self) == 1` with every field of shape (1,); the result is typed as a PlanArrays for the formulas."""
+        row = object.__new__(PlanArrays)
+        for name in _FIELD_NAMES:
+            object.__setattr__(row, name, int(getattr(self, name)[0]))
+        return row
+
+    def _where(self, condition: Any, a: Any, b: Any) -> Any:
+        """np.where, or its plain-Python pick on a `one_row` plan."""
+        if is_plain(self.tp):
+            return a if condition else b
+        return np.where(condition, a, b)
+
+    def _at_least_one(self, value: Any) -> Any:
+        return max(value, 1) if is_plain(self.tp) else np.maximum(value, 1)
 
     @cached_property
     def gpus(self) -> IntArray:
@@ -120,22 +158,28 @@ class PlanArrays:
     @cached_property
     def pp_stride(self) -> IntArray:
         """Rank distance between pipeline neighbours."""
-        return np.where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp, self.tp * self.cp * self.dp)
+        return self._int(self._where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp,
+                                     self.tp * self.cp * self.dp))
 
     @cached_property
     def dp_stride(self) -> IntArray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
-        return np.where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp * self.pp, self.tp * self.cp)
+        return self._int(self._where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp * self.pp,
+                                     self.tp * self.cp))
 
     @cached_property
     def expert_tp(self) -> IntArray:
         """Ranks each expert is split over: `etp`, or TP where `etp` is 0 (the default: it follows TP, so a plan
         copied with another TP keeps the unfolded layout)."""
+        if is_plain(self.tp):
+            return self.tp if self.etp == 0 else self.etp
         return np.asarray(np.where(self.etp == 0, self.tp, self.etp), dtype=np.int64)
 
     @cached_property
     def folded(self) -> NDArray[np.bool_]:
         """MoE parallel folding: expert groups laid over the stage's TP x CP x DP ranks, not inside DP."""
+        if is_plain(self.tp):
+            return cast(NDArray[np.bool_], self.expert_tp != self.tp)
         return np.asarray(self.expert_tp != self.tp, dtype=bool)
 
     def _stage_stride(self, span: IntArray, stride: IntArray) -> IntArray:
@@ -143,45 +187,51 @@ class PlanArrays:
         of them: the stage is contiguous under tp-cp-dp-pp; under tp-cp-pp-dp its TP x CP blocks sit PP apart,
         so a group reaching past one block spreads PP times wider (priced as a uniform stride)."""
         spread = (self.order == int(RankOrder.TP_CP_PP_DP)) & (span > self.tp * self.cp)
-        return np.asarray(np.where(spread, stride * self.pp, stride), dtype=np.int64)
+        return self._int(self._where(spread, stride * self.pp, stride))
+
+    def _int(self, value: Any) -> IntArray:
+        """`value` as an int64 array, or the plain int itself on a `one_row` plan."""
+        return cast(IntArray, value) if is_plain(self.tp) else np.asarray(value, dtype=np.int64)
 
     @cached_property
     def ep_stride(self) -> IntArray:
         """Rank distance between expert-parallel peers: DP peers, or ETP apart within the stage when folded."""
         etp = self.expert_tp
         folded = self._stage_stride(self.ep * etp, etp)
-        return np.asarray(np.where(self.folded, folded, self.dp_stride), dtype=np.int64)
+        return self._int(self._where(self.folded, folded, self.dp_stride))
 
     @cached_property
     def edp(self) -> IntArray:
         """Expert data-parallel degree: the ranks holding the same expert shard (DP / EP, or TP x CP x DP /
         (EP x ETP) when folded)."""
-        folded = self.tp * self.cp * self.dp // np.maximum(self.ep * self.expert_tp, 1)
-        return np.asarray(np.where(self.folded, folded, self.dp // np.maximum(self.ep, 1)), dtype=np.int64)
+        folded = self.tp * self.cp * self.dp // self._at_least_one(self.ep * self.expert_tp)
+        return self._int(self._where(self.folded, folded, self.dp // self._at_least_one(self.ep)))
 
     @cached_property
     def edp_stride(self) -> IntArray:
         """Rank distance between expert data-parallel peers."""
         folded = self._stage_stride(self.tp * self.cp * self.dp, self.ep * self.expert_tp)
-        return np.asarray(np.where(self.folded, folded, self.dp_stride * self.ep), dtype=np.int64)
+        return self._int(self._where(self.folded, folded, self.dp_stride * self.ep))
 
     @cached_property
     def micro_batches(self) -> IntArray:
         """Micro-batches per DP replica per step (gradient-accumulation steps)."""
-        return np.asarray(self.global_batch // np.maximum(self.dp * self.micro_batch, 1), dtype=np.int64)
+        return self._int(self.global_batch // self._at_least_one(self.dp * self.micro_batch))
 
     def take(self, index: Any) -> PlanArrays:
         return PlanArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
 
     def row(self, i: int) -> dict[str, Any]:
         """One plan as a plain dict with the CLI names of its variants."""
-        out: dict[str, Any] = {f.name: int(getattr(self, f.name)[i]) for f in fields(self)}
+        one = self.one_row if self.is_one and i == 0 else None  # one plan: its Python ints, no indexing
+        out: dict[str, Any] = ({name: getattr(one, name) for name in _FIELD_NAMES} if one is not None
+                               else {name: int(getattr(self, name)[i]) for name in _FIELD_NAMES})
         for name, kind in _LABELLED.items():
             out[name] = kind.from_code(out[name]).label
         out["sequence_parallel"] = bool(out["sequence_parallel"])
-        out["etp"] = int(self.expert_tp[i])
-        out["gpus"] = int(self.gpus[i])
-        out["micro_batches"] = int(self.micro_batches[i])
+        out["etp"] = int(one.expert_tp if one is not None else self.expert_tp[i])
+        out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
+        out["micro_batches"] = int(one.micro_batches if one is not None else self.micro_batches[i])
         return out
 
 
@@ -210,22 +260,23 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     slots = shape.num_layers + extra_layers
     counted = (" (with the embedding and loss the stack counts as pipeline layers: "
                f"{slots})" if extra_layers else "")
-    chunk_layers = -(-slots // np.maximum(stages, 1))  # layers of the largest model chunk
+    chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
+    small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
+             plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
     return [
-        (np.any([plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
-                 plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1], axis=0),
+        (any(small) if is_plain(plan.tp) else np.any(small, axis=0),
          "every parallel degree, batch and sequence length must be >= 1"),
-        (~heads_ok, f"attention heads ({shape.num_heads}) not divisible by TP"),
+        (negate(heads_ok), f"attention heads ({shape.num_heads}) not divisible by TP"),
         (stages > slots,
          f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}"),
         ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
-        (plan.global_batch % np.maximum(plan.dp * plan.micro_batch, 1) != 0,
+        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0,
          "global batch not divisible by DP x micro-batch"),
         (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
-        (~experts_ok, f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
-        (np.where(plan.folded, (plan.tp * plan.cp * plan.dp) % np.maximum(plan.ep * plan.expert_tp, 1) != 0,
-                  plan.dp % np.maximum(plan.ep, 1) != 0),
+        (negate(experts_ok), f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
+        (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
+                     plan.dp % plan._at_least_one(plan.ep) != 0),
          "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
          "folding) EP x expert TP must divide TP x CP x DP"),
         ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != int(Recompute.FULL))),
@@ -265,12 +316,13 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
     scenario planner re-checking a plan pay a lookup (issue 18).
     """
-    if int(plan.gpus[0]) != gpus:
+    if (plan.one_row.gpus if plan.is_one else int(plan.gpus[0])) != gpus:
         p = plan.row(0)
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    key = (id(shape), extra_layers, *[int(getattr(plan, name)[0]) for name in _FIELD_NAMES])
+    key = (id(shape), extra_layers, *(plan.row_key if plan.is_one else
+                                      [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
     with _CHECKED_LOCK:  # threads (a web server's workers) may share the verdicts
         kept = _CHECKED.get(key)
         if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
@@ -278,7 +330,11 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     if kept is not None and kept[0] is shape:
         reason = kept[1]
     else:
-        reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
+        # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
+        if plan.is_one:
+            reason = next((why for bad, why in plan_violations(shape, plan.one_row, extra_layers) if bad), None)
+        else:
+            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
         with _CHECKED_LOCK:
             _CHECKED[key] = (shape, reason)
             while len(_CHECKED) > _CHECKED_KEPT:

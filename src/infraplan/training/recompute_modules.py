@@ -27,6 +27,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops.params import ACT_BYTES
+from infraplan.scalar_path import is_plain, pick, to_float
 
 DROPPED_TERMS: dict[str, tuple[str, ...]] = {
     "core_attn": ("scores",),
@@ -63,10 +64,10 @@ def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray,
     cached = set(stack.fp8_activation_cache)
     out = {}
     for name, value in terms.items():
-        kept = np.where(selective, 0.0, value) if name in dropped else value
+        kept = pick(selective, 0.0, value) if name in dropped else value
         if name in cached:
-            kept = np.where(low_precision, kept * cached_bytes_factor(name), kept)
-        out[name] = np.asarray(kept, dtype=np.float64)
+            kept = pick(low_precision, kept * cached_bytes_factor(name), kept)
+        out[name] = to_float(kept)
     return out
 
 
@@ -80,13 +81,13 @@ def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, s
     """Bytes the re-run element-wise modules move per token and layer on one GPU (read input, write output):
     layernorm re-runs both RMSNorms (h each, split over TP with sequence parallelism) and MLA's two latent norms;
     moe_act re-runs SwiGLU over the k routed copies (reads g f, writes f, split over TP)."""
-    tp = np.asarray(tp, dtype=np.float64)
-    total = np.zeros(np.shape(tp))
+    tp = to_float(tp)
+    total = 0.0 if is_plain(tp) else np.zeros(np.shape(tp))  # one plan (`PlanArrays.one_row`): floats
     if "layernorm" in stack.recompute_modules:
-        sp = np.where(np.asarray(sequence_parallel) == 1, tp, 1.0)
+        sp = pick(to_float(sequence_parallel) == 1, tp, 1.0)
         latents = shape.q_lora_rank + shape.kv_lora_rank if shape.is_mla else 0
         total = total + ACT_BYTES * 2.0 * (2.0 * shape.hidden_size / sp + latents)
     if "moe_act" in stack.recompute_modules and shape.is_moe:
         gate = 2 if shape.gated_mlp else 1
         total = total + ACT_BYTES * shape.experts_per_token * (gate + 1) * shape.ffn_hidden_size / tp
-    return total
+    return total  # type: ignore[return-value]

@@ -52,20 +52,8 @@ ZB-H1, ZB-V and DualPipe below. Every schedule is modelled for every number of m
   above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
   (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
 
-Stage split (`heaviest_stage`), a property of the software stack (`Stack.pipeline_split`):
-* "even" -- Megatron-Core's and NeMo's default: L / p layers on every stage, the embedding on the first and the
-  LM head + loss on the last on top of their layers (`get_num_layers_to_build`); Megatron-Core's
-  `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split` count the embedding / loss
-  as one layer each, so the end stages build one layer fewer ((L + 2) / p per stage: Llama 3.1 405B's 126
-  layers on PP16 x VP8 = 128 chunks, the Megatron-Bridge recipe).
-* "balanced" -- the whole-layer split that minimises the heaviest stage, as a user sets with Megatron's
-  `--decoder-first-pipeline-num-layers` / `--decoder-last-pipeline-num-layers` (Llama 3 405B ran 126 layers
-  on 16 stages with one layer removed from each of the first and last, arXiv:2407.21783 Sec. 3.3.2) or as
-  DeepSpeed's `PipelineModule(partition_method="parameters")` balances by parameter count.
-
-Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge performance recipes put
-2-layer model chunks on large pipelines (Llama 3 70B PP8 VP5: 10 layers per stage; Llama 3.1 405B PP16 VP4:
-8 layers on the middle stages; NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md, 26.04/26.06).
+Stage split (`heaviest_stage`, the stack's layer split) and the interleave chosen for a user
+(`chosen_virtual_stages`): `training.stage_split` (importable from here).
 
 All functions are vectorised over plans: arguments are arrays (or scalars) of pipeline stages `pp`, virtual
 stages per stage `vpp`, micro-batches per step `micro_batches` and the heaviest stage's seconds per
@@ -74,25 +62,27 @@ micro-batch `stage_s`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from infraplan.scalar_path import is_plain, larger, negate, pick, smaller, to_float
 from infraplan.training.enums import Schedule
+from infraplan.training.stage_split import CHOOSE_INTERLEAVE_FROM_PP as CHOOSE_INTERLEAVE_FROM_PP
+from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
+from infraplan.training.stage_split import PIPELINE_SPLITS as PIPELINE_SPLITS
+from infraplan.training.stage_split import chosen_virtual_stages as chosen_virtual_stages
+from infraplan.training.stage_split import heaviest_stage as heaviest_stage
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 ArrayLike = np.ndarray | float  # an array over plans, or one value for all (ints are floats to the checker)
 
-CHOOSE_INTERLEAVE_FROM_PP = 4  # `chosen_virtual_stages` interleaves pipelines of at least this many stages
-LAYERS_PER_CHUNK = 2  # ... into model chunks of at least this many layers (NeMo recipes, see above)
-
 
 def _f(x: ArrayLike) -> Array:
-    return np.asarray(x, dtype=np.float64)
+    return to_float(x)  # type: ignore[no-any-return]  # a float for one plan's number (`PlanArrays.one_row`)
 
 
 def _always(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
@@ -125,7 +115,7 @@ def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
 
 
 def _one_f_one_b_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    return np.minimum(pp, micro_batches) * 1.0
+    return smaller(pp, micro_batches) * 1.0  # type: ignore[no-any-return]
 
 
 def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -136,13 +126,13 @@ def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
     p, v, m = _f(pp), _f(vpp), _f(micro_batches)
     steady = (p - 1.0) / v  # m >= p: the warm-up and cool-down of one chunk per stage
     wave = ((p - m) * v + m - 1.0) / v  # m < p: (m + p v - 1) chunk times minus the m stage times of work
-    return np.where(m >= p, steady, wave) * _f(stage_s)
+    return pick(m >= p, steady, wave) * _f(stage_s)  # type: ignore[no-any-return]
 
 
 def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
     p, v, m = _f(pp), _f(vpp), _f(micro_batches)
-    chunks = np.minimum(m * v, (p - 1.0) * 2.0 + (v - 1.0) * p + 1.0)  # Megatron warm-up + 1, capped at m v
-    return chunks / v
+    chunks = smaller(m * v, (p - 1.0) * 2.0 + (v - 1.0) * p + 1.0)  # Megatron warm-up + 1, capped at m v
+    return chunks / v  # type: ignore[no-any-return]
 
 
 def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -161,14 +151,14 @@ ZB_SPLIT = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
 def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
     p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
     f, b, w = (share * t for share in ZB_SPLIT)
-    return np.where(m >= p, (p - 1.0) * (f + b - w), (p - 1.0) * (f + b))
+    return pick(m >= p, (p - 1.0) * (f + b - w), (p - 1.0) * (f + b))  # type: ignore[no-any-return]
 
 
 def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
     p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
     f, b, w = (share * t for share in ZB_SPLIT)
-    steady = (p - 1.0) * np.maximum(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
-    return np.where(m >= 2.0 * p - 1.0, steady, (p - 1.0) * (f + b))
+    steady = (p - 1.0) * larger(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
+    return pick(m >= 2.0 * p - 1.0, steady, (p - 1.0) * (f + b))  # type: ignore[no-any-return]
 
 
 def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -186,11 +176,11 @@ def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
 def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
     p, t = _f(pp), _f(stage_s)
     f, b, w = (share * t for share in ZB_SPLIT)
-    return np.maximum(p / 2.0 - 1.0, 0.0) * ((f + (b + w)) + (b + w) - 3.0 * w)
+    return larger(p / 2.0 - 1.0, 0.0) * ((f + (b + w)) + (b + w) - 3.0 * w)  # type: ignore[no-any-return]
 
 
 def _dualpipe_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    return np.minimum(_f(pp) + 1.0, _f(micro_batches))
+    return smaller(_f(pp) + 1.0, _f(micro_batches))  # type: ignore[no-any-return]
 
 
 def _dualpipe_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -230,7 +220,11 @@ def default_schedule(vpp: ArrayLike) -> NDArray[np.int64]:
 
 
 def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], Array]) -> Array:
-    """`value` of each plan's schedule model, evaluated once per schedule present."""
+    """`value` of each plan's schedule model, evaluated once per schedule present (one plan's code, a Python int
+    of `PlanArrays.one_row`: its model's value as a float)."""
+    if is_plain(schedule):
+        model = next((m for code, m in PIPELINE_SCHEDULES.items() if int(code) == schedule), None)
+        return 0.0 if model is None else float(value(model))  # type: ignore[return-value]  # one plan: a float
     out = np.zeros(schedule.shape)
     for code, model in PIPELINE_SCHEDULES.items():
         mask = schedule == int(code)
@@ -264,162 +258,18 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
 
     With `micro_batches`, also each schedule's rule on the micro-batch count (the framework's).
     """
-    known = np.any([schedule == int(code) for code in PIPELINE_SCHEDULES], axis=0)
-    rules = [(~known, f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})")]
+    matches = [schedule == int(code) for code in PIPELINE_SCHEDULES]
+    known = any(matches) if is_plain(schedule) else np.any(matches, axis=0)  # one plan's code: a Python int
+    rules = [(negate(known), f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})")]
     for code, model in PIPELINE_SCHEDULES.items():
         runs = schedule == int(code)
+        if runs is False:  # one plan's code (a Python int) of another schedule: none of these rules apply
+            rules.append((False, f"the {code} pipeline schedule {model.requirement}"))
+            if micro_batches is not None and model.batches_requirement:
+                rules.append((False, f"the {code} pipeline schedule {model.batches_requirement}"))
+            continue
         rules.append((runs & ~model.valid(pp, vpp), f"the {code} pipeline schedule {model.requirement}"))
         if micro_batches is not None and model.batches_requirement:
             rules.append((runs & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
                           f"the {code} pipeline schedule {model.batches_requirement}"))
     return rules
-
-
-PIPELINE_SPLITS = ("even", "balanced")
-
-
-def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                   last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
-                   loss_is_layer: bool = False) -> tuple[Array, Array, Mask, Mask]:
-    """The pace-setting stage of the stack's layer split (`split`: "even" or "balanced", `Stack.pipeline_split`).
-
-    "even" is `_even_heaviest_stage` (Megatron-Core's default; `embedding_is_layer` / `loss_is_layer` are its
-    `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`); "balanced" follows.
-    """
-    if split == "even":
-        return _even_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s, embedding_is_layer,
-                                    loss_is_layer)
-    return _balanced_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s)
-
-
-def _even_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                         last_extra_s: ArrayLike, embedding_is_layer: bool,
-                         loss_is_layer: bool) -> tuple[Array, Array, Mask, Mask]:
-    """The heaviest stage of Megatron-Core's even split: every stage builds L' / p layers of L' = L (+1 with the
-    embedding counted as a layer, +1 with the loss), the first stage one fewer when the embedding counts and the
-    last one fewer when the loss counts; the embedding stays on the first stage and the LM head + loss on the last
-    whatever their cost (Megatron-Core `get_num_layers_to_build`, megatron/core/transformer/transformer_block.py,
-    and `TransformerConfig.account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`; the
-    uneven alternative is the user's `--decoder-first/last-pipeline-num-layers`, the "balanced" split). Megatron
-    requires L' divisible by p (x v with interleaving); where it is not, ceil(L' / p) is priced (the heaviest
-    stage of the nearest split a user would set). Returns what `heaviest_stage` returns (ties: the last stage).
-    """
-    p = _f(pp)
-    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
-    p = np.broadcast_to(p, t.shape)
-    emb, loss = float(embedding_is_layer), float(loss_is_layer)
-    per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
-    first_layers, last_layers = per - emb, per - loss
-    first, last = first_layers * t + e, last_layers * t + h
-    middle = np.where(p > 2.0, per * t, 0.0)
-    single = p <= 1.0
-    is_last = single | ((last >= first) & (last >= middle))
-    is_first = single | (~is_last & (first >= middle))
-    seconds = np.where(single, num_layers * t + e + h, np.where(is_last, last, np.where(is_first, first, middle)))
-    layers = np.where(single, float(num_layers),
-                      np.where(is_last, last_layers, np.where(is_first, first_layers, per)))
-    return (np.asarray(seconds, dtype=np.float64), np.asarray(layers, dtype=np.float64),
-            np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_))
-
-
-def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                             last_extra_s: ArrayLike) -> tuple[Array, Array, Mask, Mask]:
-    """The pace-setting stage of the whole-layer split that minimises the heaviest stage.
-
-    The first stage also runs `first_extra_s` (embedding) and the last `last_extra_s` (LM head + loss) per
-    micro-batch; every layer takes `layer_s`. The smallest time T whose stage capacities
-    (p - 2) floor(T / t) + floor((T - e) / t) + floor((T - h) / t) hold all L layers is of the form
-    j t, e + j t or h + j t; each family is bisected over whole layers j. One stage holds everything.
-    Returns (seconds, layers on that stage, it is the last stage (holds the head), it is the first stage).
-    """
-    p = _f(pp)
-    t = np.maximum(_f(layer_s), 1e-30)
-    e, h = _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p
-    t, e, h, p = np.broadcast_arrays(t, e, h, p)
-    if t.size == 1:  # one plan (an estimate): the same arithmetic on Python floats, without numpy's per-call cost
-        return _heaviest_stage_one(num_layers, float(p.flat[0]), float(t.flat[0]), float(e.flat[0]),
-                                   float(h.flat[0]), t.shape)
-    floor_eps = 1e-9
-
-    def capacity(total: Array) -> Array:
-        def fit(extra: Array) -> Array:
-            return np.floor(np.maximum(total - extra, 0.0) / t + floor_eps)
-        return np.asarray((p - 2.0) * fit(np.zeros_like(t)) + fit(e) + fit(h), dtype=np.float64)
-
-    best = np.full(t.shape, np.inf)
-    best_layers = np.zeros(t.shape)
-    best_family = np.zeros(t.shape, dtype=np.int64)
-    floor_t = np.maximum(e, h)  # a stage with no layers still runs its extra work
-    for family, base in enumerate((np.zeros_like(t), h, e)):  # middle, last, first (preferred in ties)
-        lo = np.zeros(t.shape)
-        hi = np.full(t.shape, float(num_layers)) + np.ceil(floor_t / t) + 1.0
-        for _ in range(int(np.ceil(np.log2(num_layers + 2.0))) + 40):
-            if not np.any(hi - lo > 0.5):
-                break
-            mid = np.floor((lo + hi) / 2.0)
-            total = base + mid * t
-            ok = (capacity(total) >= num_layers) & (total >= floor_t - 1e-15)
-            hi, lo = np.where(ok, mid, hi), np.where(ok, lo, mid + 1.0)
-        total = base + hi * t
-        better = total < best * (1.0 - 1e-12)
-        best, best_layers = np.where(better, total, best), np.where(better, hi, best_layers)
-        best_family = np.where(better, family, best_family)
-    single = p <= 1.0
-    seconds = np.where(single, num_layers * t + e + h, best)
-    layers = np.where(single, float(num_layers), best_layers)
-    is_last = single | (best_family == 1)
-    is_first = single | (best_family == 2)
-    return seconds, layers, np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_)
-
-
-def _heaviest_stage_one(num_layers: int, p: float, t: float, e: float, h: float,
-                        shape: tuple[int, ...]) -> tuple[Array, Array, Mask, Mask]:
-    """`_balanced_heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
-    if p <= 1.0:
-        seconds, layers, is_last, is_first = num_layers * t + e + h, float(num_layers), True, True
-    else:
-        def fit(total: float, extra: float) -> float:
-            return float(math.floor(max(total - extra, 0.0) / t + 1e-9))
-
-        best, best_layers, best_family = math.inf, 0.0, 0
-        floor_t = max(e, h)
-        steps = int(np.ceil(np.log2(num_layers + 2.0))) + 40
-        for family, base in enumerate((0.0, h, e)):  # middle, last, first (preferred in ties)
-            lo, hi = 0.0, float(num_layers) + float(math.ceil(floor_t / t)) + 1.0
-            for _ in range(steps):
-                if not hi - lo > 0.5:
-                    break
-                mid = float(math.floor((lo + hi) / 2.0))
-                total = base + mid * t
-                if ((p - 2.0) * fit(total, 0.0) + fit(total, e) + fit(total, h) >= num_layers
-                        and total >= floor_t - 1e-15):
-                    hi = mid
-                else:
-                    lo = mid + 1.0
-            total = base + hi * t
-            if total < best * (1.0 - 1e-12):
-                best, best_layers, best_family = total, hi, family
-        seconds, layers, is_last, is_first = best, best_layers, best_family == 1, best_family == 2
-    return (np.full(shape, seconds), np.full(shape, layers), np.full(shape, is_last, dtype=np.bool_),
-            np.full(shape, is_first, dtype=np.bool_))
-
-
-def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple[int, str | None]:
-    """The interleave a user of Megatron/NeMo would set when none is given, and the note saying so.
-
-    Pipelines of at least CHOOSE_INTERLEAVE_FROM_PP stages are interleaved into chunks of LAYERS_PER_CHUNK
-    layers or more: v is the largest divisor of the layers on a middle stage (ceil(L / p)) that leaves each
-    chunk at least that many layers, kept only where Megatron accepts it (micro-batches a multiple of p).
-    """
-    if pp < CHOOSE_INTERLEAVE_FROM_PP:
-        return 1, None
-    per_stage = -(-num_layers // pp)
-    v = max((d for d in range(1, per_stage + 1) if per_stage % d == 0 and per_stage // d >= LAYERS_PER_CHUNK),
-            default=1)
-    if v <= 1 or pp * v > num_layers:
-        return 1, None
-    if micro_batches < pp or micro_batches % pp:
-        return 1, (f"no interleave chosen for PP{pp}: {micro_batches} micro-batches per step are not a multiple of "
-                   f"PP (Megatron-LM refuses it); ran 1F1B")
-    return v, (f"--vpp not given: chose {v} virtual stages for PP{pp} ({per_stage} layers per stage in chunks of "
-               f"{per_stage // v}, as NeMo/Megatron-Bridge recipes interleave large pipelines)")

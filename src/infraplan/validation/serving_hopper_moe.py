@@ -36,6 +36,21 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 4 (every expressible row, 546): MoE decode physics (`serving.llm_iteration` docstring) took the set from
+25.7 % (TTFT 30.2 %, TPOT 21.1 %) to 23.0 % (TTFT 29.9 %, TPOT 16.0 %); the dense, inference and training sets
+do not move (no routed layers). Two mechanisms: a decode batch of T tokens reads the E (1 - (1 - k/E)^T) experts
+it hits on average, not min(E, T k) (TensorRT-LLM Qwen3-235B TP4, ISL/OSL 1024/512, 4 -> 8 -> 16 clients:
+measured 13.4 -> 15.8 -> 19.0 ms, predicted 11.3 -> 16.2 -> 26.2 before, 13.2 -> 16.8 -> 22.2 ms now: the step at
+E / k = 16 tokens is gone), and each routed layer launches six routing kernels beside its
+GEMMs (top-k, align / sort, activation quantisation, combine). Median TPOT error at <= 8 clients: TensorRT-LLM
+-27 % -> -13 %, vLLM -18 % -> -5 %, SGLang -16 % -> -4 %. TPOT mean |error| (median) by group before -> after:
+SGLang DeepSeek 0.10 (+0.00) -> 0.03 (-0.02), Qwen3 0.25 -> 0.16; TensorRT-LLM Qwen3 H100 0.17 (-0.05) -> 0.10
+(+0.02), DeepSeek-V3 0.19 -> 0.18, DeepSeek-R1 0.26 -> 0.27, GPT-OSS H200 0.28 (-0.30) -> 0.20 (-0.19); vLLM
+GPT-OSS H200 0.14 -> 0.08, H100 0.23 -> 0.19, Kimi 0.18 -> 0.13, Qwen3 0.41 (-0.35) -> 0.44 (-0.45). Left: vLLM
+and SGLang Qwen3-235B FP8 rows at ISL 2-8k (TTFT -40 %, and TPOT -45 % where OSL 100-500 puts the prefills
+inside the TPOT): long fp8 MoE prefills run ~2x slower than the model's grouped-GEMM rate, with no published
+kernel figure to set it from; GPT-OSS TensorRT-LLM TPOT -19 % (vLLM on the same layouts: -2 to -7 %); wide EP.
+
 Round 3 (every expressible row): the dense set's two client-side mechanisms (`serving_hopper` docstring: early
 end-of-sequence stops that desynchronise the closed-loop clients, a front-end time per request per stack) took
 the set from 33.0 % (TTFT 44.0 %, TPOT 21.9 %) to 25.7 % (TTFT 30.2 %, TPOT 21.1 %). By group, TTFT mean |error|

@@ -1,0 +1,330 @@
+"""One transformer layer and the LM head per micro-batch on one GPU: seconds by component and phase.
+
+Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), the operations of
+`ops.layer_ops` (shared with serving) priced here:
+* GEMMs from the real shapes: QKV (GQA widths, KV heads replicated below TP), output projection, FFN
+  (two or three matrices; MoE: E/EP local experts, each fed T*top_k*EP/E tokens), router; backward is
+  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time`.
+* Fused causal attention: 4 T s (a/TP) d / 2 FLOPs forward, 2.5x that backward (FlashAttention recomputes
+  the scores); keys span the whole sequence (CP all-gathers K and V).
+* Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
+  embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
+  of every GEMM input (forward) and output gradient (backward), as Transformer Engine does.
+* TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
+  again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
+  residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
+  their gradients backward. EP: all-to-all dispatch + combine forward and backward.
+* Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
+  core; `training.recompute_modules`); full adds the whole layer forward.
+* Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
+  behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
+  while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
+* Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
+
+The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride); the step
+(`training.step_time`) assembles layers, head, pipeline and data-parallel traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, grouped_gemm_time, memory_bound_time
+from infraplan.network.collectives import Fabric, collective_time
+from infraplan.ops.layer import (
+    ArrayLike,
+    Collective,
+    Elementwise,
+    Layout,
+    attention_keys,
+    head_ops,
+    layer_ops,
+)
+from infraplan.ops.precision import RECIPES, PrecisionRecipe
+from infraplan.scalar_path import anywhere, is_plain, larger, ops_of, pick, smaller, to_float
+from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, kernel_counts
+from infraplan.training.plan import PlanArrays
+from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
+
+ACT = 2.0  # bf16 activations and communication payloads
+# vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
+# and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
+# into the saved softmax (4+4), backward scale by the loss gradient (4+4), downcast (4+2) = 52 B, 9 passes plus 4
+# target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
+# logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
+CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
+
+
+def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
+                  k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
+                  share: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
+
+    `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
+    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers.
+    """
+    rate, width = precision
+    if grouped:
+        fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
+        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
+                                                                                         rate)
+        return _result(share * fwd), _result(share * bwd)
+    fwd = gemm_time(rates, m, n, k, width, rate)
+    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
+    return _result(count * fwd), _result(count * bwd)
+
+
+def _zero(one: bool) -> Any:
+    """The start of a sum of terms: a float for one plan's floats, numpy's 0-d zero for arrays."""
+    return 0.0 if one else np.zeros(())
+
+
+def _total(values: Iterable[Any], one: bool) -> Any:
+    """The sum of `values` from `_zero(one)`."""
+    return sum(values, _zero(one))
+
+
+def _result(value: Any) -> Any:
+    """An array result as an array; a one-plan result (a numpy scalar or 0-d array of the kernel and collective
+    formulas, which keep numpy's shapes for plain numbers) as a Python float, so the next steps stay on floats."""
+    if type(value) is np.ndarray and value.ndim:
+        return value
+    return float(value)
+
+
+def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
+                         tokens: ArrayLike, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
+
+    Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
+    accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
+    over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
+    (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout).
+    Learned sinks (GPT-OSS) under a stack with `sink_attention: unfused` run unfused in every layer: the
+    sliding window is a mask on the full scores, not skipped work (`catalog.stacks`).
+    """
+    heads = shape.num_heads / plan.tp
+    d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
+    sinks_unfused = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
+    unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
+    one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
+    flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
+    programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
+    if one and not unfused:
+        return _result(attention_time(rates, flash_flops, programs)), _result(
+            attention_time(rates, 2.5 * flash_flops, programs, kernels=3))
+    flash_fwd = attention_time(rates, flash_flops, programs)
+    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
+
+    rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
+    keys = to_float(plan.seq_len)
+    bf16 = rates.matmul_flops_per_s
+
+    def bmm(m: ArrayLike, n: ArrayLike, k: ArrayLike) -> np.ndarray:
+        return gemm_time(rates, m, n, k, 2.0, bf16)
+
+    scores = rows * keys
+    fwd_bytes, bwd_bytes = (9.0, 11.0) if shape.uses_dropout else (4.0, 6.0)
+    unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
+                   + memory_bound_time(rates, fwd_bytes * scores, kernels=2))
+    key_rows = plan.micro_batch * heads * keys
+    unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
+                   + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
+                   + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
+    return _result(pick(unfused, unfused_fwd, flash_fwd)), _result(pick(unfused, unfused_bwd, flash_bwd))
+
+
+_RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
+    "cast_bytes": lambda r: r.cast_bytes,
+    "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises
+    "bf16_layer_share": lambda r: r.bf16_layer_share,
+    "amax_read_passes": lambda r: r.amax_read_passes,
+}
+_RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
+
+
+def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
+    """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans."""
+    table = _RECIPE_TABLES.get(name)
+    if table is None:
+        table = np.array([_RECIPE_VALUES[name](RECIPES[d.label]) for d in Dtype], dtype=np.float64)
+        _RECIPE_TABLES[name] = table
+    return float(table[plan.dtype]) if is_plain(plan.dtype) else table[plan.dtype]  # type: ignore[return-value]
+
+
+def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Layout:
+    """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP.
+
+    Casts: the recipe's bytes per cast element on the layers it quantises (not the ones kept in bf16).
+    MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
+    """
+    tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
+    cast_bytes = _recipe_column(plan, "quantised_cast_bytes")
+    moe = (stack or resolve_stack(None, "training")).moe
+    return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
+                  seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
+                  etp=plan.expert_tp, folded=plan.folded,
+                  cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
+
+
+def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: ArrayLike = 0.0,
+                      cast_bytes: ArrayLike = 4.0, one: bool = False) -> np.ndarray:
+    """Seconds of memory-bound passes; a recipe's amax reads add 2 B per cast element (a cast moves `cast_bytes`).
+    `one`: a `PlanArrays.one_row` plan's passes, summed as Python floats."""
+
+    def scale(e: Elementwise) -> ArrayLike:
+        amax = amax_read_passes if one else np.asarray(amax_read_passes)
+        return 1.0 + 2.0 * amax / larger(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
+
+    if one:  # a pass that does not run is not priced (the same sum as `pick`'s zeros)
+        seconds: np.ndarray = _total((_result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels))
+                                      if e.mask else 0.0 for e in passes), one)
+        return seconds
+    total: np.ndarray = sum((pick(e.mask, _result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels)),
+                                  0.0) for e in passes), _zero(one))
+    return total
+
+
+def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str, one: bool = False) -> np.ndarray:
+    """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives` (`one`: a
+    `PlanArrays.one_row` plan's records, summed as Python floats)."""
+    if one:  # a collective that does not run is not priced (the same sum as `pick`'s zeros)
+        seconds: np.ndarray = _total((c.count * _result(collective_time(fabric, c.kind, c.bytes, c.group, c.stride))
+                                      if c.mask else 0.0 for c in records if c.role == role), one)
+        return seconds
+    total: np.ndarray = sum((pick(c.mask, c.count * _result(collective_time(fabric, c.kind, c.bytes, c.group,
+                                                                             c.stride)), 0.0)
+                             for c in records if c.role == role), _zero(one))
+    return total
+
+
+def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+                        precision: tuple[ArrayLike, ArrayLike], host_dispatch_s: float,
+                        stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+    """`layer_times` but the EP all-to-all, and its records (the only term that depends on the EP rank stride,
+    so on PP and the rank order): the search prices these once per distinct stride-free row."""
+    one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
+    fp8 = precision[1] < 2.0
+    lay = _layout(plan, fp8, stack)
+    ops = layer_ops(shape, lay)
+    # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
+    bf16_share = pick(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
+    bf16 = ((rates.matmul_flops_per_s, 2.0) if one
+            else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
+    gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
+                  if anywhere(bf16_share) else gemms)
+    gemm_fwd = sum(g[0] for g in gemms) * (1.0 - bf16_share) + sum(g[0] for g in gemms_bf16) * bf16_share
+    gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
+    attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
+    tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
+    cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)
+    cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp", one)
+    # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
+    # per-tensor scale: an amax kernel and read before each cast)
+    is_fp8 = plan.dtype == int(Dtype.FP8)
+    amax = pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
+    per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
+    fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0)
+    cast_bytes = larger(_recipe_column(plan, "cast_bytes"), 1e-9)
+    eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
+                            if stack.kernel_fusion == "eager" else (0.0, 0.0))
+    extra_fwd = fp8_kernels + eager_fwd
+    extra_bwd = 2.0 * fp8_kernels + eager_bwd
+    elem_fwd = (_elementwise_time(rates, ops.elementwise_fwd, amax, cast_bytes, one)
+                + extra_fwd * rates.kernel_overhead_s)
+    elem_bwd = (_elementwise_time(rates, ops.elementwise_bwd, amax, cast_bytes, one)
+                + extra_bwd * rates.kernel_overhead_s)
+
+    selective = plan.recompute == int(Recompute.SELECTIVE)
+    full = plan.recompute == int(Recompute.FULL)
+    compute_fwd = gemm_fwd + attn_fwd
+    # selective: the stack's recompute modules re-run their forward (`training.recompute_modules`)
+    rerun = recompute_gemm_roles(stack)
+    module_fwd = (attn_fwd * ("core_attn" in stack.recompute_modules)
+                  + sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in rerun),
+                        0.0 if one else np.zeros(())))
+    module_elem = _result(memory_bound_time(rates, lay.tokens * rerun_elementwise_bytes_per_token(
+        shape, plan.tp, plan.sequence_parallel, stack), kernels=2.0))
+    out = {
+        "compute_fwd": compute_fwd,
+        "compute_bwd": gemm_bwd + attn_bwd + pick(full, compute_fwd, pick(selective, module_fwd, 0.0)),
+        "other_fwd": elem_fwd,
+        "other_bwd": elem_bwd + pick(full, elem_fwd, pick(selective, module_elem, 0.0)),
+        "tp_fwd": tp_fwd,
+        "tp_bwd": tp_fwd + pick(full, tp_fwd, 0.0),
+        "cp_fwd": cp_fwd,
+        "cp_bwd": cp_bwd + pick(full, cp_fwd, 0.0),
+    }
+    # TP communication overlap: the hidden share runs under the GEMMs (never longer than them), which lose the
+    # SMs the communication kernels occupy while it runs
+    sm = stack.tp_overlap_sm_fraction
+    for phase, gemm in (("fwd", gemm_fwd), ("bwd", gemm_bwd)):
+        hidden = smaller(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
+        out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
+        out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
+    ops_fwd, ops_bwd = kernel_counts(ops, plan)
+    recomputed = pick(full, extra_fwd, 0.0)
+    for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
+        if one:
+            out[f"host_{phase}"] = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else float(count * host_dispatch_s)
+            continue
+        out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
+                                else np.asarray(count * host_dispatch_s, dtype=np.float64))
+    return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
+
+
+def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
+    """Kernels (and collectives) the host launches per layer and micro-batch, forward and backward.
+
+    Forward: the layer's GEMMs, attention (1 fused kernel, or 2 batched GEMMs + softmax + dropout unfused),
+    the element-wise kernels, TP/CP/EP collectives and fp8 casts of `ops.layer_ops`. Backward: twice the
+    GEMMs, 3 (fused) or 6 (unfused) attention kernels, the backward element-wise kernels, the same
+    collectives and casts, plus whatever recompute re-runs.
+    """
+    return kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
+
+
+def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
+               precision: tuple[ArrayLike, ArrayLike], stack: Stack | None = None,
+               host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
+    """LM head GEMM (bf16 under every recipe), cross-entropy and embedding per micro-batch: seconds by component
+    and phase, host issue.
+
+    Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
+    13 kernels; fused: 16 B in 3), one third forward. Embedding: the forward gather (read + write T x h, bf16)
+    and the backward of a dense embedding (PyTorch embedding_dense_backward writes a V/TP x h bf16 gradient
+    after zeroing it; Megatron adds it into the fp32 main grad: 2 + 2 + 2 + 4 + 4 B per local row element,
+    plus reading the T x h output gradient), charged with the head (with PP it runs on the first stage).
+    """
+    stack = stack or resolve_stack(None, "training")
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    head = head_ops(shape, tokens, plan.tp)
+    # the LM head runs in bf16 whatever the recipe: Megatron-Core's `output_layer` is a tensor-parallel
+    # ColumnParallelLinear outside Transformer Engine's fp8 / fp4 autocast (megatron/core/models/gpt/gpt_model.py)
+    one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
+    bf16 = ((rates.matmul_flops_per_s, 2.0) if one else
+            (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
+    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k)
+    ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
+    logits = tokens * shape.vocab_size / plan.tp
+    loss = _result(memory_bound_time(rates, ce_bytes * logits, kernels=ce_kernels))
+    rows = shape.vocab_size / plan.tp * shape.hidden_size
+    embed_fwd = _result(memory_bound_time(rates, 4.0 * tokens * shape.hidden_size))
+    embed_bwd = _result(memory_bound_time(rates, 2.0 * tokens * shape.hidden_size + 14.0 * rows, kernels=3))
+    kernels_fwd = 1.0 + ce_kernels / 3.0 + 1.0
+    kernels_bwd = 2.0 + 2.0 * ce_kernels / 3.0 + 3.0
+    host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
+    return {"head_compute": fwd + bwd, "head_other": loss + embed_fwd + embed_bwd,
+            "head_gpu_fwd": fwd + loss / 3.0 + embed_fwd, "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + embed_bwd,
+            "head_host_fwd": kernels_fwd * host if one else np.full(np.shape(fwd), kernels_fwd * host),
+            "head_host_bwd": kernels_bwd * host if one else np.full(np.shape(fwd), kernels_bwd * host)}
+
+
