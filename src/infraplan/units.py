@@ -1,8 +1,8 @@
 """Parse human quantities ("400Gbps", "80GiB", "1GW", "16M") at the edge; SI floats inside.
 
-Rates in bits (Gbps, Tb/s) are returned in bytes/s; sizes in bytes; power in watts; plain counts
-accept k/M/G/T (decimal) suffixes. Text never yields nan or inf (refused with one InputError line); numbers
-passed as floats are checked the same way.
+Rates in bits (Gbps, Tb/s) are returned in bytes/s; sizes in bytes; power in watts; durations ("50ms", "60d")
+in seconds; plain counts accept k/M/G/T (decimal) suffixes. Text never yields nan or inf (refused with one
+InputError line); numbers passed as floats are checked the same way.
 """
 
 from __future__ import annotations
@@ -87,3 +87,17 @@ def parse_count(text: str | float | int) -> float:
     if unit not in _DECIMAL:
         raise InputError(f"expected a count such as 2048, 16M or 15.6T, got {text!r}")
     return _finite(value * _DECIMAL[unit])
+
+
+_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": 86400.0,
+            "days": 86400.0, "w": 604800.0, "weeks": 604800.0}
+
+
+def parse_duration_s(text: str | float | int) -> float:
+    """'50ms' -> 0.05, '2s' -> 2.0, '12h' -> 43200.0, '60d' -> 5184000.0 (seconds); a bare number is seconds."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return _finite(text)
+    match = re.fullmatch(r"\s*" + _NUMBER + r"\s*([a-zµ]*)\s*", str(text))
+    if not match or match.group(2) not in _SECONDS:
+        raise InputError(f"cannot read duration {text!r}; expected e.g. 50ms, 2s, 12h or 60d")
+    return _finite(float(match.group(1)) * _SECONDS[match.group(2)])

@@ -8,7 +8,7 @@ from importlib import resources
 import pytest
 
 from infraplan.catalog import list_presets, load_model
-from infraplan.catalog.model_config import _ALIASES, _MODELLED_KEYS, HARMLESS_KEYS, UNMODELLED_KEYS
+from infraplan.catalog.model_config_keys import _ALIASES, _MODELLED_KEYS, HARMLESS_KEYS, UNMODELLED_KEYS
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import estimate_training
 

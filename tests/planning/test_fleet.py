@@ -14,6 +14,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import load_recsys_profile
 from infraplan.cli import main
 from infraplan.errors import InputError
+from infraplan.planning import scenario_spec
 from infraplan.planning.fleet_mix import plan_fleet
 from infraplan.planning.fleet_spec import FleetSpec, parse_seconds
 from infraplan.recsys.estimate import estimate_recsys
@@ -36,6 +37,15 @@ def test_parse_seconds() -> None:
     assert parse_seconds("2") == 2.0 and parse_seconds(0.1) == 0.1
     with pytest.raises(InputError):
         parse_seconds("soon")
+
+
+def test_fleet_and_scenario_specs_read_durations_with_one_parser() -> None:
+    assert parse_seconds is scenario_spec.Seconds.__metadata__[0].func  # type: ignore[attr-defined]
+    assert parse_seconds("250µs") == parse_seconds("250us") == pytest.approx(250e-6)
+    assert parse_seconds("60d") == 60 * 86400.0 and parse_seconds("2 weeks") == 14 * 86400.0
+    for bad in (True, "1e999s", float("inf"), "5 parsecs"):
+        with pytest.raises(InputError):
+            parse_seconds(bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("objective", ["power", "tco"])

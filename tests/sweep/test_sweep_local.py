@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,25 @@ def test_sweep_cli_refuses_a_bad_spec_in_one_line(tmp_path: Path, capsys: pytest
     spec.write_text("function: train\naxes: {gpu: [8]}\nfixed: {model: llama3-8b}\n")
     assert main(["sweep", str(spec), "--out", str(tmp_path / "o")]) == 2
     assert "takes no argument 'gpu'" in capsys.readouterr().err
+
+
+def test_top_up_pulls_batches_only_into_free_slots() -> None:
+    from infraplan.sweep.backends import Batch, top_up
+
+    pulled: list[int] = []
+
+    def batches() -> Iterator[Batch]:
+        for i in range(5):
+            pulled.append(i)
+            yield ("train", [(f"k{i}", {})], i)
+
+    source = batches()
+    in_flight: dict[int, Batch] = {}
+    assert not top_up(in_flight, source, 3, lambda batch: (batch[2], batch))
+    assert sorted(in_flight) == [0, 1, 2] and pulled == [0, 1, 2]  # back-pressure: nothing pulled beyond 3
+    del in_flight[1]
+    assert not top_up(in_flight, source, 3, lambda batch: (batch[2], batch))
+    assert sorted(in_flight) == [0, 2, 3] and pulled == [0, 1, 2, 3]
+    in_flight.clear()
+    assert top_up(in_flight, source, 3, lambda batch: (batch[2], batch))  # exhausted after batch 4
+    assert sorted(in_flight) == [4]

@@ -8,12 +8,19 @@ import httpx
 import pytest
 
 
-def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any) -> None:
+def open_training_planner(browser: Any, live_server: str, errors: list[str] | None = None) -> Any:
+    """A new page on /train once its model list has loaded; page errors go to `errors` when given."""
     page = browser.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    if errors is not None:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(live_server + "/train")
     page.wait_for_function("document.querySelector('select[name=model]').options.length > 1")
+    return page
+
+
+def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any) -> None:
+    errors: list[str] = []
+    page = open_training_planner(browser, live_server, errors)
     page.select_option("select[name=model]", "llama3-70b")
     page.select_option("select[name=system]", "dgx-h100-superpod")
     page.fill("input[name=gpus]", "128")
@@ -45,9 +52,7 @@ def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any
 
 
 def test_training_planner_shows_the_one_line_error(live_server: str, browser: Any) -> None:
-    page = browser.new_page()
-    page.goto(live_server + "/train")
-    page.wait_for_function("document.querySelector('select[name=model]').options.length > 1")
+    page = open_training_planner(browser, live_server)
     page.fill("input[name=gpus]", "63")
     page.click("#run-train")
     page.wait_for_function("document.querySelector('#train-out .error').textContent.length > 0", timeout=30_000)
@@ -57,9 +62,7 @@ def test_training_planner_shows_the_one_line_error(live_server: str, browser: An
 
 
 def test_scaling_search_runs_as_a_job_and_draws_the_curve(live_server: str, browser: Any) -> None:
-    page = browser.new_page()
-    page.goto(live_server + "/train")
-    page.wait_for_function("document.querySelector('select[name=model]').options.length > 1")
+    page = open_training_planner(browser, live_server)
     page.fill("input[name=search_gpus]", "16,32,64,128")
     page.click("#run-search")
     page.wait_for_selector("#search-out .scaling .main-svg", timeout=60_000)

@@ -1,37 +1,23 @@
 """The fleet-mix specification: services with demand and SLOs, accelerator pools with power, cost and
 availability. A YAML file validated by frozen pydantic models (unknown keys are errors).
 
-Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W`.
+Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W` (the
+scenario file's `Count` and `Seconds` types, read by `infraplan.units`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec, Watts
-from infraplan.errors import InputError
-from infraplan.units import parse_count
+from infraplan.planning.scenario_spec import Count, Seconds
+from infraplan.units import parse_duration_s
 
-_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0}
-
-
-def parse_seconds(text: str | float | int) -> float:
-    """'50ms' -> 0.05, '0.1s' -> 0.1, 2 -> 2.0 (seconds)."""
-    if isinstance(text, int | float):
-        return float(text)
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zµ]*)\s*", str(text))
-    if not match or match.group(2) not in _SECONDS:
-        raise InputError(f"cannot read duration {text!r}; expected e.g. 50ms, 0.1s or 2")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
-
-
-Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
-Seconds = Annotated[float, BeforeValidator(parse_seconds), Field(gt=0)]
+parse_seconds = parse_duration_s  # the name the recsys CLI imports
 
 
 class ServiceSpec(Spec):

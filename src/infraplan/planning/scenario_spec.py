@@ -22,7 +22,6 @@ at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qp
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,43 +29,17 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec
-from infraplan.errors import InputError
 from infraplan.planning.spares import DEFAULT_REPAIR_S
-from infraplan.units import parse_count, parse_power_w
+from infraplan.units import parse_count, parse_duration_s, parse_power_w
 
-_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "min": 60.0, "h": 3600.0, "d": 86400.0,
-            "days": 86400.0, "w": 604800.0, "weeks": 604800.0}
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
 
 
-def parse_duration_s(text: str | float | int) -> float:
-    """'50ms' -> 0.05, '2s' -> 2, '60d' -> 5,184,000 (seconds); a bare number is seconds."""
-    if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-z]*)\s*", str(text))
-    if not match or match.group(2) not in _SECONDS:
-        raise ValueError(f"cannot read duration {text!r}; expected e.g. 50ms, 2s, 12h or 60d")
-    return float(match.group(1)) * _SECONDS[match.group(2)]
-
-
-def _count(value: str | float | int) -> float:
-    try:
-        return parse_count(value)
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def _power(value: str | float | int) -> float:
-    try:
-        return parse_power_w(value)
-    except InputError as exc:
-        raise ValueError(str(exc)) from None
-
-
-Count = Annotated[float, BeforeValidator(_count), Field(gt=0)]
+# the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
+Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
 Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0)]
-PowerW = Annotated[float, BeforeValidator(_power), Field(gt=0)]
+PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
 Year = Annotated[int, Field(ge=2000, le=2200)]
 
 

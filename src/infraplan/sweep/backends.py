@@ -19,10 +19,10 @@ import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol, TypeAlias
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import pyarrow as pa
 
@@ -43,6 +43,24 @@ def run_task(name: str, points: list[tuple[str, dict[str, Any]]], seed: int) -> 
 
 def failed_rows(batch: Batch, error: str) -> Rows:
     return rows_to_table([{"key": key, "error": error} for key, _ in batch[1]])
+
+
+_Ticket = TypeVar("_Ticket")
+_Entry = TypeVar("_Entry")
+
+
+def top_up(in_flight: dict[_Ticket, _Entry], batches: Iterator[Batch], max_in_flight: int,
+           submit: Callable[[Batch], tuple[_Ticket, _Entry]]) -> bool:
+    """Submit batches until `max_in_flight` are in flight, pulling the iterator only for a free slot (the
+    back-pressure both backends share); `submit` returns the batch's ticket (future, object ref) and what to
+    keep with it. True once `batches` is exhausted."""
+    while len(in_flight) < max_in_flight:
+        batch = next(batches, None)
+        if batch is None:
+            return True
+        ticket, entry = submit(batch)
+        in_flight[ticket] = entry
+    return False
 
 
 class Backend(Protocol):
@@ -88,12 +106,8 @@ class LocalBackend:
         in_flight: dict[Future[Rows], tuple[Batch, int]] = {}
         exhausted = False
         while True:
-            while not exhausted and len(in_flight) < max_in_flight:
-                batch = next(batches, None)
-                if batch is None:
-                    exhausted = True
-                    break
-                in_flight[self.pool.submit(run_task, *batch)] = (batch, 0)
+            exhausted = exhausted or top_up(in_flight, batches, max_in_flight,
+                                            lambda batch: (self.pool.submit(run_task, *batch), (batch, 0)))
             if not in_flight:
                 return
             done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -152,12 +166,8 @@ class RayBackend:
         exhausted = False
         try:
             while True:
-                while not exhausted and len(in_flight) < max_in_flight:
-                    batch = next(batches, None)
-                    if batch is None:
-                        exhausted = True
-                        break
-                    in_flight[self.task.remote(*batch)] = batch
+                exhausted = exhausted or top_up(in_flight, batches, max_in_flight,
+                                                lambda batch: (self.task.remote(*batch), batch))
                 if not in_flight:
                     return
                 done, _ = ray.wait(list(in_flight), num_returns=1)

@@ -78,10 +78,13 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
                                algorithm=algorithm, sim=sim, flows_per_pair=flows_per_pair, seed=seed)
 
 
-def _overrides(costs: str | None, **flags: Any) -> Any:
+def _overrides(costs: str | None, pue: float | None, electricity_price: float | None,
+               server_price: float | None) -> Any:
+    """`--costs` with the price options of `facility` and `campus` on top, as the CLI merges them."""
     from infraplan.cluster.cost import load_cost_overrides
 
-    return load_cost_overrides(costs).merged(**flags)
+    return load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
+                                             server_usd_per_accelerator=server_price)
 
 
 def _watts(value: float | str | None, name: str) -> float | None:
@@ -102,8 +105,7 @@ def facility(system: str | None = None, accelerator: str | None = None, count: i
     """`infraplan facility` as a function (`rack_power` in W or '40kW'; prices in $/MWh and $ per accelerator)."""
     from infraplan.facility.facility import size_facility
 
-    overrides = _overrides(costs, pue=pue, electricity_usd_per_mwh=electricity_price,
-                           server_usd_per_accelerator=server_price)
+    overrides = _overrides(costs, pue, electricity_price, server_price)
     return size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,
                          build_type=build_type, rack_power_w=_watts(rack_power, "rack_power"), overrides=overrides)
 
@@ -115,8 +117,7 @@ def campus(power: float | str, accelerator: str, cooling: str | None = None, pha
     """`infraplan campus` as a function (`power` in W or '1GW'; `electricity_price` in $/MWh)."""
     from infraplan.planning.campus import plan_campus
 
-    overrides = _overrides(costs, pue=pue, electricity_usd_per_mwh=electricity_price,
-                           server_usd_per_accelerator=server_price)
+    overrides = _overrides(costs, pue, electricity_price, server_price)
     watts = _watts(power, "power")
     return plan_campus(float(watts or 0.0), accelerator, cooling, phases, location, build_type, overrides)
 

@@ -71,6 +71,9 @@ PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
                        AfterValidator(_no_file)]
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
+Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
+BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the CLI's BUILD_TYPES
 
 
 class WebRequest(BaseModel):
@@ -105,10 +108,17 @@ class WebRequest(BaseModel):
         return " ".join(shlex.quote(w) for w in [*words, "--json"])
 
 
-class TrainRequest(WebRequest):
-    command = "train"
+class ModelOnSystemRequest(WebRequest):
+    """A command on one model preset and one system preset, the model being the CLI's argument."""
+
     model: PresetName = Field(description="model preset")
     system: PresetName = Field(description="system preset")
+
+    positional = ("model",)
+
+
+class TrainRequest(ModelOnSystemRequest):
+    command = "train"
     gpus: Accelerators
     tp: Degree = 1
     pp: Degree = 1
@@ -130,13 +140,9 @@ class TrainRequest(WebRequest):
     tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
     location: PresetName | None = None
 
-    positional = ("model",)
 
-
-class SearchRequest(WebRequest):
+class SearchRequest(ModelOnSystemRequest):
     command = "search"
-    model: PresetName
-    system: PresetName
     gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP,
                                      description="GPU counts: one (top plans) or several (scaling curve)")
     seq_len: Tokens
@@ -148,13 +154,9 @@ class SearchRequest(WebRequest):
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
 
-    positional = ("model",)
 
-
-class ServeRequest(WebRequest):
+class ServeRequest(ModelOnSystemRequest):
     command = "serve"
-    model: PresetName
-    system: PresetName
     gpus: Accelerators
     tp: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
     pp: Degree = 1
@@ -162,7 +164,7 @@ class ServeRequest(WebRequest):
     dtype: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
     kv_dtype: Literal["bf16", "fp8", "int8"] | None = None
     offline: bool = False
-    rate: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
+    rate: ArrivalRate | None = None
     concurrency: Degree | None = None
     engine: Literal["trtllm", "vllm", "sglang"] | None = None
     input_len: Tokens | None = None
@@ -177,14 +179,10 @@ class ServeRequest(WebRequest):
     usd_per_hour: Price | None = None
     seed: Seed = 0
 
-    positional = ("model",)
 
-
-class ServePlanRequest(WebRequest):
+class ServePlanRequest(ModelOnSystemRequest):
     command = "serve-plan"
-    model: PresetName
-    system: PresetName
-    rate: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]
+    rate: ArrivalRate
     workload: PresetName | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
@@ -197,8 +195,6 @@ class ServePlanRequest(WebRequest):
     disaggregation: bool = True
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500
     seed: Seed = 0
-
-    positional = ("model",)
 
 
 class RecsysRequest(WebRequest):
@@ -251,9 +247,9 @@ class FacilityRequest(WebRequest):
     system: PresetName | None = None
     accelerator: PresetName | None = None
     count: Accelerators | None = None
-    cooling: Literal["air", "liquid", "immersion"] | None = None
+    cooling: Cooling | None = None
     location: PresetName | None = None
-    build_type: Literal["hyperscale", "low-cost", "high-cost", "ai-campus"] | None = None
+    build_type: BuildType | None = None
     rack_power: Quantity | None = Field(None, description="target rack density, e.g. 40kW")
     pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
     electricity_price: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
@@ -264,10 +260,10 @@ class CampusRequest(WebRequest):
     command = "campus"
     power: Quantity | None = Field(None, description="facility power budget, e.g. 1GW")
     accelerator: PresetName | None = None
-    cooling: Literal["air", "liquid", "immersion"] | None = None
+    cooling: Cooling | None = None
     phases: Annotated[str, Field(max_length=200, pattern=r"^[0-9]{4}:[0-9.]+(,[0-9]{4}:[0-9.]+)*$")] | None = None
     location: PresetName | None = None
-    build_type: Literal["hyperscale", "low-cost", "high-cost", "ai-campus"] | None = None
+    build_type: BuildType | None = None
     fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
 
 

@@ -22,7 +22,6 @@ from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, tornado
-from infraplan.planning.fleet_spec import parse_seconds
 from infraplan.planning.results import (
     CampusPlan,
     FleetSitesResult,
@@ -41,7 +40,7 @@ from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
-from infraplan.units import parse_bytes, parse_count, parse_power_w
+from infraplan.units import parse_bytes, parse_count, parse_duration_s, parse_power_w
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 from infraplan.web.requests import (
@@ -111,7 +110,7 @@ def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Res
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
-    slo = parse_seconds(r.latency_slo) if r.latency_slo is not None else None
+    slo = parse_duration_s(r.latency_slo) if r.latency_slo is not None else None
     return estimate_recsys(r.model, r.accelerator, batch=r.batch, latency_slo_s=slo)
 
 

@@ -1,0 +1,147 @@
+"""The config-key tables of the Hugging Face reader (`catalog.model_config`): nothing is ignored silently.
+
+Every key of a config falls in one of three documented tables:
+* `_ALIASES` and `_MODELLED_KEYS`: read into the shape;
+* `HARMLESS_KEYS`: known not to change FLOPs, bytes or memory at the resolution modelled here (token ids,
+  dtypes, dropout rates, norm epsilons, rotary base and scaling, biases below 0.1 % of the parameters, ...);
+* `UNMODELLED_KEYS`: change the math but are not modelled yet (chunked attention, a narrow embedding). Each
+  has a predicate: a value that leaves the standard block unchanged (e.g. `attention_chunk_size: null`) is not
+  reported.
+A config with unmodelled or unknown keys still loads, and one `ModelConfigWarning` line names them.
+
+The MoE keys that change only element-wise work on the T x E router scores or the T x k weights are below the
+modelled resolution and so in `HARMLESS_KEYS`: `scoring_func` (softmax / sigmoid), `norm_topk_prob`,
+`routed_scaling_factor` (one multiply of the combined output), `router_jitter_noise`; `ep_size` is a
+deployment hint of the checkpoint, not the model. Sources of the key names: the `config.json` files of the
+families in catalog/models (Hugging Face transformers configuration classes).
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any, TextIO
+
+# For each internal field, the config keys that mean it, in order of preference.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "hidden_size": ("hidden_size", "n_embd", "d_model", "n_embed", "dim"),
+    "num_layers": ("num_hidden_layers", "n_layer", "num_layers", "n_layers"),
+    "num_heads": ("num_attention_heads", "n_head", "attention_heads", "num_heads", "n_heads"),
+    "num_kv_heads": ("num_key_value_heads", "num_kv_heads", "n_head_kv", "multi_query_group_num"),
+    "ffn_hidden_size": ("intermediate_size", "ffn_dim", "n_inner", "ffn_hidden_size", "d_ff"),
+    "vocab_size": ("vocab_size", "padded_vocab_size"),
+    "max_seq_len": ("max_position_embeddings", "n_positions", "seq_length", "max_sequence_length"),
+    "num_experts": ("num_local_experts", "num_experts", "n_routed_experts", "moe_num_experts"),
+    "experts_per_token": ("num_experts_per_tok", "moe_top_k", "experts_per_token"),
+    "moe_ffn_hidden_size": ("moe_intermediate_size",),
+}
+# Keys read outside `_ALIASES`.
+_MODELLED_KEYS = frozenset({
+    "model_type", "hidden_act", "activation_function", "hidden_activation", "multi_query", "head_dim",
+    "tie_word_embeddings", "source",
+    # frontier families (see the `catalog.model_config` docstring)
+    "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
+    "num_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
+    "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
+    "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias",
+})
+
+
+def is_off(value: Any) -> bool:
+    """A value that switches a feature off: null, false, 0, empty."""
+    return value is None or value is False or value == 0 or value in ("", [], {})
+
+
+def _equals_hidden(value: Any, config: dict[str, Any]) -> bool:
+    return is_off(value) or value == aliased_value(config, "hidden_size")
+
+
+def aliased_value(config: dict[str, Any], field: str) -> Any:
+    """The value of an internal field: the first of its `_ALIASES` keys the config sets (None: none)."""
+    for key in _ALIASES[field]:
+        if config.get(key) is not None:
+            return config[key]
+    return None
+
+
+# Keys that change the math but are not modelled: key -> "this value leaves the standard block unchanged".
+UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
+    # Llama 4 chunked local attention
+    "attention_chunk_size": lambda v, c: is_off(v),
+    # an embedding narrower than the model (OPT-350m) adds two projections
+    "word_embed_proj_dim": _equals_hidden,
+}
+
+# Keys known not to change the modelled FLOPs, bytes or memory.
+HARMLESS_KEYS = frozenset({
+    # bookkeeping, tokenizer and generation
+    "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "bos_token_id",
+    "eos_token_id", "pad_token_id", "unk_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
+    "return_dict", "is_decoder", "is_encoder_decoder", "quantization_config", "_remove_final_layer_norm",
+    "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha", "seq_aux", "router_z_loss_coef",
+    "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
+    "task_specific_params", "id2label", "label2id", "bad_words_ids", "forced_eos_token_id", "prefix",
+    # initialisation, numerics, dropout rates (the dropout *masks* follow the family, see _DROPOUT_FAMILIES)
+    "initializer_range", "init_std", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "norm_epsilon",
+    "attention_dropout", "hidden_dropout", "dropout", "activation_dropout", "attn_pdrop", "embd_pdrop",
+    "resid_pdrop", "layerdrop", "attention_softmax_in_fp32", "scale_attn_weights", "scale_attn_by_inverse_layer_idx",
+    "reorder_and_upcast_attn", "layer_norm_elementwise_affine", "do_layer_norm_before", "scale_embedding",
+    "embedding_multiplier", "logits_scaling", "final_logit_softcapping", "attn_logit_softcapping",
+    "query_pre_attn_scalar", "use_qk_norm", "qk_layernorm",
+    # positions: rotary base/scaling/fraction and ALiBi change element-wise work only
+    "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base", "partial_rotary_factor", "rope_interleaved",
+    "position_embedding_type", "no_rope_layers", "alibi", "offset_alibi", "use_parallel_residual", "rotary_dim",
+    # biases (< 0.1 % of parameters), residual wiring, Megatron fusion flags
+    "mlp_bias", "enable_bias", "bias", "use_bias", "parallel_attn", "parallel_residual",
+    "new_decoder_architecture", "apply_residual_connection_post_layernorm", "bias_dropout_fusion",
+    "masked_softmax_fusion", "skip_bias_add", "skip_bias_add_qkv", "pretraining_tp", "slow_but_exact",
+    "max_window_layers",
+    # MoE routing details (element-wise on router scores; module docstring): normalisation, scoring, scaling
+    "norm_topk_prob", "routed_scaling_factor", "scoring_func", "ep_size", "router_jitter_noise",
+    # GPT-OSS: pre-training context (rope scaling handles the rest)
+    "initial_context_length",
+})
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
+class ModelConfigWarning(UserWarning):
+    """A config key that would change the modelled math is not modelled, or a key is not understood."""
+
+
+def known_keys() -> frozenset[str]:
+    """Every config key this reader knows: read into the shape, harmless, or reported as not modelled."""
+    aliases = {key for keys in _ALIASES.values() for key in keys}
+    return frozenset(aliases | _MODELLED_KEYS | HARMLESS_KEYS | set(UNMODELLED_KEYS))
+
+
+def check_keys(config: dict[str, Any], name: str) -> None:
+    """Warn (one line each) about keys that change the math but are not modelled, and unknown keys."""
+    read = known_keys() - set(UNMODELLED_KEYS)
+    unmodelled: list[str] = []
+    unknown: list[str] = []
+    for key, value in config.items():
+        if key in read:
+            continue
+        if key in UNMODELLED_KEYS:
+            if not UNMODELLED_KEYS[key](value, config):
+                unmodelled.append(key)
+        elif not key.startswith("_"):
+            unknown.append(key)
+    if unmodelled:
+        warnings.warn(f"model config {name!r}: not modelled (the standard block is assumed): "
+                      f"{', '.join(unmodelled)}", ModelConfigWarning, stacklevel=3)
+    if unknown:
+        warnings.warn(f"model config {name!r}: not understood (ignored): {', '.join(unknown)}",
+                      ModelConfigWarning, stacklevel=3)
+
+
+def show_warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                      file: TextIO | None = None, line: str | None = None) -> None:
+    """`warnings.showwarning` for the CLI: a ModelConfigWarning is one line on stderr, others as usual."""
+    if issubclass(category, ModelConfigWarning):
+        print(f"infraplan: warning: {message}", file=file or sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)

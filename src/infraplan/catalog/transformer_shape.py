@@ -1,0 +1,205 @@
+"""The decoder-only transformer shape the performance models use, and its parameter counts.
+
+`TransformerShape` is the one internal form of a model (`catalog.model_config` reads Hugging Face configs of
+any common family into it). It has at most two layer kinds (DeepSeek's first-k dense layers beside the routed
+ones) and counts parameters from the matrices of the block:
+* attention: Q, K, V, output projections; multi-head latent attention (MLA, DeepSeek-V2 arXiv:2405.04434
+  eq. 9-14) as its down and up projections; GPT-OSS attention sinks (model card, 2025) one per head;
+* FFN: 3 matrices when gated (SwiGLU/GeGLU), else 2; routed experts, shared experts (DeepSeekMoE,
+  arXiv:2401.06066; Qwen2-MoE) and the router;
+* embeddings (tied or not), and the multi-token-prediction modules (DeepSeek-V3 arXiv:2412.19437 sec. 2.2)
+  counted apart. Norms and biases are below 0.1 % of the parameters and left out.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from infraplan.catalog.schemas import Spec
+
+_DROPOUT_FAMILIES = {"gpt2", "opt", "bloom", "xglm"}  # trained with hidden and attention dropout
+
+
+class TransformerShape(Spec):
+    """Decoder-only transformer shape, as the performance models need it.
+
+    A model has at most two layer kinds: `num_layers - num_dense_layers` layers with the FFN described by
+    `ffn_hidden_size` / `num_experts` (routed experts of an MoE model, or the one FFN of a dense model) and
+    `num_dense_layers` dense-FFN layers of `dense_ffn_hidden_size` (DeepSeek's first-k dense layers).
+    """
+
+    name: str
+    model_type: str
+    hidden_size: int = Field(gt=0)
+    num_layers: int = Field(gt=0)
+    num_heads: int = Field(gt=0)
+    num_kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0, description="query/key head width (MLA: nope + rope)")
+    ffn_hidden_size: int = Field(gt=0)
+    vocab_size: int = Field(gt=0)
+    max_seq_len: int = Field(gt=0)
+    gated_mlp: bool = Field(description="SwiGLU/GeGLU: three FFN matrices instead of two")
+    num_experts: int = Field(1, gt=0)
+    experts_per_token: int = Field(1, gt=0)
+    tied_embeddings: bool = False
+    source: str = ""
+    # multi-head latent attention (0 = standard MHA/GQA)
+    v_head_dim_override: int = Field(0, ge=0, description="value head width when it differs from head_dim")
+    q_lora_rank: int = Field(0, ge=0, description="MLA query compression rank (0: full-rank query)")
+    kv_lora_rank: int = Field(0, ge=0, description="MLA key/value latent width (0: no MLA)")
+    qk_rope_head_dim: int = Field(0, ge=0, description="MLA decoupled rotary key/query width per head")
+    # shared experts and dense layers of an MoE model
+    num_shared_experts: int = Field(0, ge=0)
+    shared_ffn_hidden_size: int = Field(0, ge=0, description="total width of the shared expert(s)")
+    num_dense_layers: int = Field(0, ge=0, description="dense-FFN layers of an MoE model")
+    dense_ffn_hidden_size: int = Field(0, ge=0)
+    # attention over part of the sequence, sinks, multi-token prediction
+    sliding_window: int = Field(0, ge=0, description="keys of a sliding-window layer (0: none)")
+    num_sliding_layers: int = Field(0, ge=0)
+    attention_sinks: bool = False
+    clamped_swiglu: bool = Field(False, description="GPT-OSS `swiglu_limit`: clamped SwiGLU with alpha and +1 "
+                                 "(element-wise passes, `ops.layer`)")
+    linear_biases: bool = Field(False, description="`attention_bias`: biases on the projections (and GPT-OSS's "
+                                "experts), added as element-wise passes")
+    num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
+    # group-limited routing (1, 1: none)
+    expert_groups: int = Field(1, gt=0, description="routed-expert groups (HF n_group)")
+    expert_groups_per_token: int = Field(1, gt=0, description="groups a token's experts come from (topk_group)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TransformerShape:
+        if self.num_heads % self.num_kv_heads:
+            raise ValueError(f"num_attention_heads {self.num_heads} not a multiple of kv heads {self.num_kv_heads}")
+        if self.experts_per_token > self.num_experts:
+            raise ValueError("num_experts_per_tok exceeds the number of experts")
+        if self.num_dense_layers >= self.num_layers and self.is_moe:
+            raise ValueError("an MoE model needs at least one MoE layer")
+        if self.num_dense_layers and not (self.is_moe and self.dense_ffn_hidden_size):
+            raise ValueError("dense layers need an MoE model and a dense intermediate_size")
+        if self.num_sliding_layers > self.num_layers or (self.num_sliding_layers and not self.sliding_window):
+            raise ValueError("sliding layers need a sliding_window and at most num_hidden_layers of them")
+        if self.kv_lora_rank and self.qk_rope_head_dim >= self.head_dim:
+            raise ValueError("MLA needs qk_nope_head_dim > 0")
+        if self.expert_groups_per_token > self.expert_groups or self.num_experts % self.expert_groups:
+            raise ValueError(f"topk_group {self.expert_groups_per_token} must be <= n_group {self.expert_groups}"
+                             f" and n_group must divide the {self.num_experts} routed experts")
+        if self.expert_groups_per_token * (self.num_experts // self.expert_groups) < self.experts_per_token:
+            raise ValueError("topk_group groups hold fewer experts than num_experts_per_tok")
+        return self
+
+    @property
+    def is_group_limited(self) -> bool:
+        """A token's experts come from fewer than all expert groups (DeepSeek node-limited routing)."""
+        return self.is_moe and self.expert_groups_per_token < self.expert_groups
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 1
+
+    @property
+    def is_mla(self) -> bool:
+        return self.kv_lora_rank > 0
+
+    @property
+    def v_head_dim(self) -> int:
+        return self.v_head_dim_override or self.head_dim
+
+    @property
+    def attention_head_dim(self) -> float:
+        """Mean of the query/key and value head widths: attention-core FLOPs are 2 (d_qk + d_v) per pair."""
+        return (self.head_dim + self.v_head_dim) / 2.0
+
+    @property
+    def num_routed_layers(self) -> int:
+        """Layers of the first kind (routed experts in an MoE model, every layer of a dense one)."""
+        return self.num_layers - self.num_dense_layers
+
+    @property
+    def uses_dropout(self) -> bool:
+        return self.model_type in _DROPOUT_FAMILIES
+
+    @property
+    def ffn_matrices(self) -> int:
+        return 3 if self.gated_mlp else 2
+
+    def attention_params_per_layer(self) -> int:
+        """Q, K, V, output projections (MLA: down and up projections; DeepSeek-V2 eq. 9-14), plus sinks."""
+        h, heads = self.hidden_size, self.num_heads
+        sinks = heads if self.attention_sinks else 0
+        if self.is_mla:
+            nope = self.head_dim - self.qk_rope_head_dim
+            q_proj = (h * self.q_lora_rank + self.q_lora_rank * heads * self.head_dim if self.q_lora_rank
+                      else h * heads * self.head_dim)
+            kv_proj = (h * (self.kv_lora_rank + self.qk_rope_head_dim)
+                       + self.kv_lora_rank * heads * (nope + self.v_head_dim))
+            return q_proj + kv_proj + heads * self.v_head_dim * h + sinks
+        q_out = heads * self.head_dim
+        kv_out = 2 * self.num_kv_heads * self.head_dim
+        return self.hidden_size * (q_out + kv_out) + q_out * self.hidden_size + sinks
+
+    def expert_params(self) -> int:
+        """One routed expert (a dense model: its one FFN)."""
+        return self.ffn_matrices * self.hidden_size * self.ffn_hidden_size
+
+    def shared_expert_params(self) -> int:
+        return self.ffn_matrices * self.hidden_size * self.shared_ffn_hidden_size
+
+    def params_per_layer(self) -> int:
+        """Matrix parameters of one layer of the first kind (norms and biases are <0.1 % and left out)."""
+        router = self.hidden_size * self.num_experts if self.is_moe else 0
+        return (self.attention_params_per_layer() + self.num_experts * self.expert_params()
+                + self.shared_expert_params() + router)
+
+    def dense_layer_params(self) -> int:
+        """Matrix parameters of one dense-FFN layer of an MoE model (zero when it has none)."""
+        if not self.num_dense_layers:
+            return 0
+        return self.attention_params_per_layer() + self.ffn_matrices * self.hidden_size * self.dense_ffn_hidden_size
+
+    def embedding_params(self) -> int:
+        return self.vocab_size * self.hidden_size * (1 if self.tied_embeddings else 2)
+
+    def total_params(self) -> int:
+        """All layers of both kinds and the embeddings (the MTP modules are in `mtp_params`)."""
+        return (self.num_routed_layers * self.params_per_layer() + self.num_dense_layers * self.dense_layer_params()
+                + self.embedding_params())
+
+    def active_layer_params(self) -> int:
+        """Parameters one token touches in one layer of the first kind (MoE: routed top-k + shared)."""
+        return self.params_per_layer() - (self.num_experts - self.experts_per_token) * self.expert_params()
+
+    def active_params(self, input_embedding: bool = True) -> int:
+        """Parameters touched per token (MoE: only the routed experts; dense layers and shared experts always).
+
+        `input_embedding=False` leaves out the input table, a lookup rather than a matmul (OpenAI's GPT-OSS
+        model card counts active parameters so; DeepSeek and Qwen count it).
+        """
+        embed = self.embedding_params() - (0 if input_embedding or self.tied_embeddings
+                                           else self.vocab_size * self.hidden_size)
+        return (self.num_routed_layers * self.active_layer_params()
+                + self.num_dense_layers * self.dense_layer_params() + embed)
+
+    def mtp_params(self) -> int:
+        """Multi-token-prediction modules (DeepSeek-V3 sec. 2.2): each a layer of the first kind, the 2h x h
+        projection of [h_i; emb(t_i+k)], and its own copy of the embedding and output head as checkpoints
+        store them (shared with the main model in training)."""
+        per_module = self.params_per_layer() + 2 * self.hidden_size * self.hidden_size
+        return self.num_mtp_layers * (per_module + 2 * self.vocab_size * self.hidden_size)
+
+    def sliding_fraction(self) -> float:
+        """Share of the layers with sliding-window attention."""
+        return self.num_sliding_layers / self.num_layers
+
+    def layer_kinds(self) -> tuple[tuple[TransformerShape, int], ...]:
+        """(shape of one layer kind, layers of it): the shape itself when every layer is alike; else the
+        routed layers and the dense-FFN layers, each as a shape whose every layer is of that kind."""
+        if not self.num_dense_layers:
+            return ((self, self.num_layers),)
+        routed = self.model_copy(update={"num_layers": self.num_routed_layers, "num_dense_layers": 0,
+                                         "dense_ffn_hidden_size": 0, "num_sliding_layers": 0})
+        dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
+                                        "dense_ffn_hidden_size": 0, "num_sliding_layers": 0, "num_experts": 1,
+                                        "experts_per_token": 1, "ffn_hidden_size": self.dense_ffn_hidden_size,
+                                        "num_shared_experts": 0, "shared_ffn_hidden_size": 0,
+                                        "expert_groups": 1, "expert_groups_per_token": 1})
+        return ((routed, self.num_routed_layers), (dense, self.num_dense_layers))

@@ -1,0 +1,143 @@
+"""Message-size efficiency of collectives: small messages reach a fraction of the large-message busbw.
+
+Issue 12 item 3. The SimAI NCCL tables (catalog/nccl, measured busbw / peak by message size and node count)
+give the efficiency of one collective at its message size relative to its large-message bus bandwidth (the
+catalog's collective efficiencies are large-message figures); `sized_time` bounds a collective's alpha-beta
+time from below by its bandwidth term over that efficiency. A ring that leaves its scale-up domain pays NCCL's
+network step latency per step (NCCL tuning model, src/graph/tuning.cc). Both run on Python floats for a single
+estimate with the same IEEE operations in the same order as the array path (`scalar_path`, issue 18).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from infraplan import scalar_path
+from infraplan.network.fabric import Fabric
+from infraplan.scalar_path import NUMPY_OPS, MathOps
+
+NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
+_NODE_COLUMNS = (1, 2, 4, 8, 16, 32, 64, 128)  # the SimAI tables' node-count columns
+_LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
+
+
+@lru_cache(maxsize=4)
+def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(log2 message sizes, efficiency[size, node column] normalised to the largest message) of a SimAI table."""
+    text = (resources.files("infraplan.catalog") / "nccl" / f"simai_{kind}_ratio.csv").read_text()
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
+    sizes = np.log2([float(r[0]) for r in rows])
+    table = np.array([[float(x) if x else np.nan for x in r[1:1 + len(_NODE_COLUMNS)]] for r in rows])
+    for j in range(table.shape[1]):  # node counts the table lacks: the largest one it has
+        if np.isnan(table[:, j]).all():
+            table[:, j] = table[:, j - 1]
+    # time must not fall as the message grows: between rows (sizes double) the efficiency may rise by at most
+    # a factor 1 + ln 2, which keeps size / efficiency increasing under log-linear interpolation
+    for i in range(1, table.shape[0]):
+        table[i] = np.minimum(table[i], (1.0 + np.log(2.0)) * table[i - 1])
+    return sizes, np.minimum(table / table[-1:, :], 1.0)
+
+
+@lru_cache(maxsize=4)
+def _efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
+    """`_efficiency_table(kind)` as Python lists (log2 sizes, then each node-count column) for the float path."""
+    sizes, table = _efficiency_table(kind)
+    return sizes.tolist(), tuple(table[:, j].tolist() for j in range(table.shape[1]))
+
+
+def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
+                       all_to_all: bool = False) -> np.ndarray:
+    """Bus-bandwidth efficiency of one collective at its message size, relative to its large-message busbw.
+
+    From the SimAI NCCL tables (catalog/nccl, measured busbw / peak by message size and node count):
+    inside one scale-up domain the NVLink column, across domains the NIC table at the node count the group
+    spans, all-to-all the ATA table; each normalised by its largest-message value (the catalog's collective
+    efficiencies are large-message figures), interpolated in log2(size) and log2(nodes). Below the smallest
+    tabulated size (16 MiB) the smallest size's value holds and the alpha-beta latency term takes over.
+    """
+    one = scalar_path.one_element(size_bytes, n, stride)
+    if one is not None:
+        (f_size, f_n, f_stride), ndim = one
+        return scalar_path.as_array(_message_efficiency_one(fabric, f_size, f_n, f_stride, all_to_all), ndim)
+    size = np.maximum(np.asarray(size_bytes, dtype=np.float64), 1.0)
+    n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
+    inside = n * stride <= fabric.scale_up_domain
+    # nodes holding members of the group (the tables' column), however far apart they are
+    nodes = np.maximum(n / np.minimum(np.maximum(np.floor(fabric.scale_up_domain / stride), 1.0), np.maximum(n, 1.0)),
+                       1.0)
+    sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
+    _, nic = _efficiency_table("ata" if all_to_all else "nic")
+    log_size = np.minimum(np.maximum(np.log2(size), sizes[0]), sizes[-1])  # np.clip, without its wrapper's cost
+    log_nodes = np.minimum(np.maximum(np.log2(nodes), 0.0), _LOG2_LAST_COLUMN)
+    # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights; only
+    # the columns next to some group's log2 nodes have a non-zero weight (the others would add exact zeros)
+    across = np.zeros(np.shape(log_nodes))
+    if not inside.all():
+        low = np.floor(log_nodes[~inside]) if np.ndim(log_nodes) else np.floor(log_nodes)
+        for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
+            across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[:, j])
+    local = np.interp(log_size, sizes, nvlink[:, 0]) if inside.any() else across
+    return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
+
+
+def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
+    """`message_efficiency` of one group, in floats: the same operations in the same order."""
+    size = max(size_bytes, 1.0)
+    inside = n * stride <= fabric.scale_up_domain
+    nodes = max(n / min(max(float(math.floor(fabric.scale_up_domain / stride)), 1.0), max(n, 1.0)), 1.0)
+    sizes, nvlink = _efficiency_lists("ata" if all_to_all else "nvlink")
+    _, nic = _efficiency_lists("ata" if all_to_all else "nic")
+    log_size = min(max(float(np.log2(size)), sizes[0]), sizes[-1])
+    log_nodes = min(max(float(np.log2(nodes)), 0.0), _LOG2_LAST_COLUMN)
+    if inside:
+        efficiency = scalar_path.interp(log_size, sizes, nvlink[0])
+    else:
+        efficiency, low = 0.0, math.floor(log_nodes)
+        for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
+            efficiency = efficiency + max(1.0 - abs(log_nodes - j), 0.0) * scalar_path.interp(log_size, sizes, nic[j])
+    return min(max(efficiency, 1e-3), 1.0)
+
+
+def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,
+               n: npt.ArrayLike, stride: npt.ArrayLike, all_to_all: bool = False, sized: bool = True) -> np.ndarray:
+    """A collective's seconds with its message-size efficiency: max(alpha-beta time, bandwidth term / efficiency).
+
+    The table's efficiency already contains the latency of the measured collective, so it bounds the time
+    from below instead of adding to the alpha-beta latency; tiny messages stay latency-bound.
+    """
+    if not sized:
+        return np.asarray(alpha_beta_s, dtype=np.float64)
+    eff = message_efficiency(fabric, size_bytes, n, stride, all_to_all)
+    seconds: np.ndarray = np.maximum(np.asarray(alpha_beta_s, dtype=np.float64),
+                                     np.asarray(bandwidth_s, dtype=np.float64) / eff)
+    return seconds
+
+
+def sized_time_xp(xp: MathOps, fabric: Fabric, alpha_beta_s: Any, bandwidth_s: Any, size_bytes: Any, n: Any,
+                  stride: Any, all_to_all: bool, sized: bool) -> Any:
+    """`sized_time` in the namespace `xp`."""
+    if xp is NUMPY_OPS:
+        return sized_time(fabric, alpha_beta_s, bandwidth_s, size_bytes, n, stride, all_to_all, sized)
+    if not sized:
+        return alpha_beta_s
+    return max(alpha_beta_s, bandwidth_s / _message_efficiency_one(fabric, size_bytes, n, stride, all_to_all))
+
+
+def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
+    """Per-step latency of a ring: a group that leaves its scale-up domain pays NCCL's network step latency
+    (proxy thread, NIC, protocol: `NCCL_NET_STEP_LATENCY_S`), not just the switch hops."""
+    return np.asarray(step_latency_xp(NUMPY_OPS, fabric, latency_s, np.asarray(n, dtype=np.float64),
+                                      np.asarray(stride, dtype=np.float64)))
+
+
+def step_latency_xp(xp: MathOps, fabric: Fabric, latency_s: Any, n: Any, stride: Any) -> Any:
+    """`step_latency` in the namespace `xp`."""
+    crosses = n * stride > fabric.scale_up_domain
+    return xp.where(crosses, xp.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)
+

@@ -1,0 +1,190 @@
+"""The fabric a collective group spans: the bus bandwidth, step latency and bottleneck of its links.
+
+A communication group is `n` ranks spaced `stride` apart in the rank order (TP innermost, so a TP
+group has stride 1; a DP group has stride TP*CP*PP). Ranks are packed onto nodes in order, so the group
+spans `n * stride` consecutive ranks. From that placement:
+
+* inside one scale-up domain (NVLink/NVSwitch) the bus bandwidth is the scale-up link at its measured
+  collective efficiency;
+* across domains, a ring with `k` members per domain drives `k` NICs in parallel (NCCL runs one ring
+  channel per NIC), so bus bandwidth = min(scale-up, k * NIC); this is how 8 HDR NICs give the 192 GB/s
+  DGX A100 all-reduce busbw in network.md;
+* at every crossed tier with oversubscription `o`, a domain of that tier holds `k_t` members of each
+  group; a tier is priced by the share of its uplinks the groups that run at once occupy (issue 12 item 6,
+  as the flow simulation shares them): with `g` groups of this shape interleaved in the domain, the busy
+  GPUs are `occ = min(g * k_t, domain) / domain` of it and the domain's uplinks (domain * NIC / o) are
+  shared by `g` ring flows: bus bandwidth <= k_t * NIC / (o * occ). For all-to-all a fraction 1 - k_t/n of
+  each rank's bytes leave: NIC rate <= NIC / (o * occ * (1 - k_t/n)). `Fabric.concurrent_groups` is `g`:
+  None (the default) means every group of the shape runs at once (g = stride: a training job fills its
+  domains, so occ = 1 and the full ratio applies); 1 means one group alone on an idle fabric (`collective`).
+* latency per algorithm step is the hop latency up to the highest tier crossed and back.
+
+`group_link` prices a group's links once per (fabric, group shapes); `network.collectives` builds the
+collective times on it, `network.collective_efficiency` the message-size efficiency; the flow simulation
+(`network.flow_sim`) shares the uplinks the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from infraplan.catalog.schemas import Accelerator, System
+
+SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
+
+
+@dataclass(frozen=True)
+class Fabric:
+    """The scalars of a system that collective costs need (one system per evaluation)."""
+
+    scale_up_domain: int
+    scale_up_bytes_per_s: float  # achievable collective bandwidth per GPU, per direction
+    nic_bytes_per_s: float  # achievable scale-out bandwidth per GPU, per direction
+    tier_names: tuple[str, ...]
+    tier_sizes: tuple[int, ...]
+    tier_oversubscription: tuple[float, ...]
+    tier_round_trip_latency_s: tuple[float, ...]  # to cross tier i: up through tiers 0..i and back
+    host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
+    concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
+
+    @classmethod
+    def from_system(
+        cls,
+        system: System,
+        accelerator: Accelerator,
+        scale_up_factor: float = 1.0,
+        scale_out_factor: float = 1.0,
+    ) -> Fabric:
+        """Build from catalog data; the factors scale link bandwidths for what-if studies."""
+        node = system.node
+        nic = node.nics_per_node * node.nic_bandwidth_bytes_per_s / node.accelerators_per_node
+        tiers = system.network.tiers
+        hop = np.cumsum([t.hop_latency_s for t in tiers]) * 2.0
+        return cls(
+            scale_up_domain=node.scale_up_domain,
+            scale_up_bytes_per_s=accelerator.scale_up_bandwidth_bytes_per_s
+            * accelerator.efficiency.scale_up_collective_efficiency
+            * scale_up_factor,
+            nic_bytes_per_s=nic * system.network.collective_efficiency * scale_out_factor,
+            tier_names=tuple(t.name for t in tiers),
+            tier_sizes=tuple(t.group_size for t in tiers),
+            tier_oversubscription=tuple(t.oversubscription for t in tiers),
+            tier_round_trip_latency_s=tuple(float(x) for x in hop),
+            host_kernel_dispatch_s=node.host_kernel_dispatch_s,
+        )
+
+
+def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int) -> np.ndarray:
+    """Fraction of a tier domain's GPUs busy with groups of this shape: min(g * k_t, domain) / domain, where
+    g = `fabric.concurrent_groups` (default: `stride`, every rank in some group)."""
+    groups = np.asarray(stride if fabric.concurrent_groups is None else fabric.concurrent_groups, dtype=np.float64)
+    busy = np.minimum(groups * np.asarray(k_tier, dtype=np.float64), float(domain))
+    occupancy: np.ndarray = busy / float(domain)
+    return occupancy
+
+
+_LINK_CACHE: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+_LINK_CACHE_MAX_ENTRIES = 4096
+_LINK_CACHE_MAX_GROUPS = 64  # only small arrays (single estimates) are memoised; the searches' columns are not
+
+
+def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
+               all_to_all: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bus bandwidth per rank (bytes/s), step latency (s) and bottleneck tier index for groups.
+
+    Tier index -1 means the group stays inside one scale-up domain. Small queries are memoised per (fabric,
+    group shapes): the arrays returned are read-only.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    stride = np.asarray(stride, dtype=np.float64)
+    if n.size > _LINK_CACHE_MAX_GROUPS or stride.size > _LINK_CACHE_MAX_GROUPS:
+        return _group_link(fabric, n, stride, all_to_all)
+    key = (fabric, all_to_all, n.shape, n.tobytes(), stride.shape, stride.tobytes())
+    link = _LINK_CACHE.get(key)
+    if link is None:
+        if len(_LINK_CACHE) >= _LINK_CACHE_MAX_ENTRIES:
+            _LINK_CACHE.clear()
+        link = _group_link(fabric, n, stride, all_to_all)
+        for array in link:
+            if isinstance(array, np.ndarray):  # numpy scalars are immutable already
+                array.flags.writeable = False
+        _LINK_CACHE[key] = link
+    return link
+
+
+def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
+                all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    extent = n * stride
+    inside = extent <= fabric.scale_up_domain
+    k_domain = np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, n)
+    if all_to_all:
+        nic_rate = np.full_like(n, fabric.nic_bytes_per_s)
+    else:
+        cross_bw = np.minimum(fabric.scale_up_bytes_per_s, k_domain * fabric.nic_bytes_per_s)
+    bottleneck = np.where(inside, -1, 0)
+    latency = np.full_like(n, fabric.tier_round_trip_latency_s[0])
+    for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True)):
+        crossed = extent > size
+        next_lat = fabric.tier_round_trip_latency_s[min(i + 1, len(fabric.tier_sizes) - 1)]
+        latency = np.where(crossed, next_lat, latency)
+        bottleneck = np.where(crossed & ~inside, i + 1, bottleneck)
+        if over <= 1.0:
+            continue
+        k_tier = np.clip(np.floor(size / stride), 1.0, n)
+        shared = over * uplink_occupancy(fabric, k_tier, stride, size)
+        if all_to_all:
+            leaving = np.maximum(1.0 - k_tier / n, 1e-12)
+            limit = fabric.nic_bytes_per_s / (shared * leaving)
+            nic_rate = np.where(crossed, np.minimum(nic_rate, limit), nic_rate)
+        else:
+            cross_bw = np.where(crossed, np.minimum(cross_bw, k_tier * fabric.nic_bytes_per_s / shared), cross_bw)
+    bottleneck = np.minimum(bottleneck, len(fabric.tier_sizes) - 1)
+    if all_to_all:
+        # of a rank's bytes, 1/n stay local, (k-1)/n go over the scale-up link and (n-k)/n over the NIC, in
+        # parallel; expressed as the bandwidth that moves the (n-1)/n share all_to_all_time charges
+        peers = np.maximum(n - 1.0, 1.0)
+        time_per_byte = np.maximum((k_domain - 1.0) / fabric.scale_up_bytes_per_s, (n - k_domain) / nic_rate) / peers
+        bandwidth = 1.0 / np.maximum(time_per_byte, 1e-30)
+    else:
+        bandwidth = cross_bw
+    bandwidth = np.where(inside, fabric.scale_up_bytes_per_s, bandwidth)
+    latency = np.where(inside, SCALE_UP_LATENCY_S, latency)
+    return bandwidth, latency, bottleneck
+
+
+@lru_cache(maxsize=4096)
+def group_link_one(fabric: Fabric, n: float, stride: float, all_to_all: bool) -> tuple[float, float]:
+    """`group_link`'s bandwidth and latency of one group shape, as floats (element-wise, so the same values)."""
+    bw, lat, _ = _group_link(fabric, np.array(n), np.array(stride), all_to_all)
+    return float(bw), float(lat)
+
+
+
+def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = False) -> str:
+    """Which limit sets the analytical bandwidth: 'scale-up', 'nic', or the oversubscribed tier's name."""
+    if n * stride <= fabric.scale_up_domain:
+        return "scale-up"
+    k_domain = min(max(fabric.scale_up_domain // stride, 1), n)
+    name, rate = "nic", fabric.nic_bytes_per_s
+    if not all_to_all:
+        name, rate = ("scale-up", fabric.scale_up_bytes_per_s) if fabric.scale_up_bytes_per_s < k_domain * rate \
+            else ("nic", k_domain * rate)
+    for size, over, tier in zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names, strict=True):
+        if n * stride <= size or over <= 1.0:
+            continue
+        k_tier = min(max(size // stride, 1), n)
+        shared = over * float(uplink_occupancy(fabric, k_tier, stride, size))
+        limit = fabric.nic_bytes_per_s / (shared * max(1.0 - k_tier / n, 1e-12)) if all_to_all \
+            else k_tier * fabric.nic_bytes_per_s / shared
+        if limit < rate:
+            name, rate = tier, limit
+    if all_to_all:
+        share_local = k_domain / n
+        if share_local / fabric.scale_up_bytes_per_s > (1.0 - share_local) / rate:
+            return "scale-up"
+    return name
+
