@@ -16,6 +16,7 @@ from infraplan.planning import scenario_sizing
 from infraplan.planning.compare import compare_scenarios
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.serving import capacity
 
 PLAN_GOAL_S = 10.0
 COMPARE_GOAL_S = 30.0
@@ -56,6 +57,7 @@ def main() -> int:
     failed |= plan_s > PLAN_GOAL_S
     scenario_sizing._serve_plan.cache_clear()  # compare sizes its scenarios afresh
     scenario_sizing._training_point.cache_clear()
+    capacity.clear_caches()  # and the capacity search's memoised probes
     start = time.perf_counter()
     compare_scenarios([scenario(f"x{s}", s) for s in (1.0, 1.5, 2.0)])
     compare_s = time.perf_counter() - start

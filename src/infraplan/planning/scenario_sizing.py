@@ -134,25 +134,24 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         head = None if deadline is None else 1.0 - got[0] / deadline
         return Sized(1.0, svc.gpus, True, "runs", head, got[1])
     assert deadline is not None
+    limit_s: float = deadline
+
+    def in_time(g: int) -> tuple[int, tuple[float, str]] | None:
+        """(g, its point) when a plan on g devices meets the deadline."""
+        got = point(g)
+        return (g, got) if got is not None and got[0] <= limit_s else None
+
     # start where the weights, gradients and Adam state (16 bytes per parameter, fully sharded) fit in memory
     memory = Cluster.resolve(pool.device).accelerator.memory_bytes
     floor = 16.0 * float(load_model(svc.model or "").total_params()) / memory
     g, last_miss, hit = max(TRAINING_MIN_GPUS, 1 << max(0, math.ceil(math.log2(max(floor, 1.0))))), 0, None
-    while g <= TRAINING_MAX_GPUS:
-        got = point(g)
-        if got is not None and got[0] <= deadline:
-            hit = (g, got)
-            break
+    while g <= TRAINING_MAX_GPUS and (hit := in_time(g)) is None:  # doubling until one meets it
         last_miss, g = g, g * 2
     if hit is None:
         return f"no plan meets the {deadline / 86400:.1f}-day deadline within {TRAINING_MAX_GPUS:,} devices"
-    if last_miss:
+    if last_miss:  # then the first of four steps between the last miss and that hit
         step = max(1, (hit[0] - last_miss) // 4)
-        for g in range(last_miss + step, hit[0], step):
-            got = point(g)
-            if got is not None and got[0] <= deadline:
-                hit = (g, got)
-                break
+        hit = next(filter(None, map(in_time, range(last_miss + step, hit[0], step))), hit)
     gpus, (wall, plan) = hit
     return Sized(1.0, gpus, True, "runs", 1.0 - wall / deadline, plan)
 

@@ -14,6 +14,24 @@ disaggregated prefill/decode pools. For each candidate:
 3. the winner (fewest GPUs; ties: lowest mean end-to-end latency) is re-simulated as a whole deployment at
    the full rate and reported with the serve metrics.
 
+Work saved without changing any answer (the same probes decide the same replica counts):
+- a probe's verdict is memoised (process-wide) on everything the simulation reads: the candidate's iteration-
+  cost tables (a content fingerprint, so equal accelerators of different systems share it), its batch cap,
+  token budget, KV blocks, block size, stack and PP, the request arrays (seeded, so a rate share that recurs
+  across candidates, phases or systems is the same stream), the mode, the SLOs and the percentile; so is each
+  candidate's offline peak, which does not depend on the rate;
+- a search stops as soon as its answer cannot matter: the answer is never below the bisection's lower end,
+  so when that end already makes the option exceed the replica limit (a disaggregated pair, with the other
+  pool's count) or places it behind `ALTERNATIVES + 1` strictly smaller options (it could then be neither
+  the winner nor a listed alternative, and cannot lower the best), the option is dropped as the full search
+  would have it dropped or unlisted;
+- candidates (cost tables, KV capacity) are built once per process for equal model, accelerator, fabric and
+  deployment, and each seeded request stream once for equal workload, lengths, count, rate and seed.
+One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
+powers of two at which a replica is offered >= OVERLOAD_SKIP times its offline prefill rate and the TTFT SLO
+is far below the queue that builds (`_overloaded`), taking them as misses; it resumes where the full doubling
+would be after those misses, so its answer is the full search's whenever those probes would have missed.
+
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
 `serving.engines`) is given, not searched: its KV-memory convention sizes every candidate's cache, its
 scheduler runs the probes, its batch limit caps the batch caps tried and its token budget is the chunked-
@@ -22,7 +40,10 @@ prefill budget unless one is given.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -48,6 +69,53 @@ DTYPES = ("bf16", "fp8", "int8", "int4")
 BATCH_CAPS = (64, 256)
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
+# Overload skip (the prefill pool's doubling from one replica; `_overloaded`): a prefill replica offered at least
+# OVERLOAD_SKIP times the request rate it completes offline (every prompt present at t = 0, the token budget
+# always full) is taken to miss without a probe, when the queue that builds is plainly beyond the TTFT SLO: in
+# the fluid picture the later half of the probe's requests waits >= (1 - 1/OVERLOAD_SKIP) / 2 of the offline
+# seconds; that must exceed SLO_MARGIN x the SLO, and half the requests SLO_MARGIN x the share the percentile
+# allows. Not for decode pools: an offline decode run lasts as long as its longest output (a tail, not a
+# throughput), so its rate understates what a replica sustains online.
+OVERLOAD_SKIP = 4.0
+SLO_MARGIN = 2.0
+ALTERNATIVES = 9  # next-best deployments reported after the winner
+MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
+
+MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
+MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
+
+_memo: dict[tuple[Any, ...], Any] = {}
+_candidates: dict[tuple[Any, ...], _Candidate] = {}
+_streams: dict[tuple[Any, ...], tuple[Requests, str]] = {}
+
+
+def clear_caches() -> None:
+    """Forget the memoised candidates, probe verdicts and offline peaks (exact; this only frees memory)."""
+    _memo.clear()
+    _candidates.clear()
+    _streams.clear()
+
+
+def _fingerprint(*parts: Any) -> str:
+    """A content digest of arrays and plain values (dataclasses field by field)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if dataclasses.is_dataclass(part) and not isinstance(part, type):
+            h.update(_fingerprint(*(getattr(part, f.name) for f in dataclasses.fields(part))).encode())
+        elif isinstance(part, np.ndarray):
+            h.update(f"{part.dtype}{part.shape}".encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        else:
+            h.update(repr(part).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def _remember(key: tuple[Any, ...], value: Any) -> Any:
+    if len(_memo) >= MEMO_MAX_ENTRIES:
+        _memo.clear()
+    _memo[key] = value
+    return value
 
 
 def _meets(ttft: np.ndarray | None, tpot: np.ndarray | None, slo: tuple[float, float], q: float) -> bool:
@@ -69,6 +137,9 @@ class _Candidate:
                           dep.block_tokens, engine=dep.stack)
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
+        # everything `run` hands the simulator besides the requests and the mode
+        self.key = (_fingerprint(self.cost), dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp,
+                    self.blocks)
 
     def run(self, req: Requests, mode: str):
         zeros = np.zeros_like(req.input_tokens)
@@ -79,7 +150,22 @@ class _Candidate:
             return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, self.dep.pp)
         return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, self.dep.pp)
 
-    def meets(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
+    def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
+        """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
+        (memoised): its peak rate is the requests (or output tokens) over these seconds."""
+        key = ("offline", *self.key, req_key, mode)
+        if key not in _memo:
+            _remember(key, float(np.nanmax(self.run(req, mode).finish_s)))
+        return float(_memo[key])
+
+    def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
+        """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
+        key = ("meets", *self.key, req_key, mode, slo, q)
+        if key not in _memo:
+            _remember(key, self._meets_now(req, mode, slo, q))
+        return bool(_memo[key])
+
+    def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
         r = self.run(req, mode)
         ttft = r.first_token_s - req.arrival_s
         multi = req.output_tokens > 1
@@ -90,13 +176,38 @@ class _Candidate:
         return _meets(ttft, None if mode == "prefill" else tpot, slo, q)
 
 
-def _fewest_replicas(meets, low: int, high: int) -> int | None:
-    """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection."""
+def _candidate(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> _Candidate:
+    """The candidate's cost tables and KV capacity, built once per process for equal inputs (the phases of a
+    scenario search the same model and system at other rates)."""
+    key = (repr(shape), repr(acc), repr(fabric), dep)
+    if key not in _candidates:
+        if len(_candidates) >= MEMO_MAX_CANDIDATES:
+            _candidates.clear()
+        _candidates[key] = _Candidate(shape, acc, fabric, dep)
+    return _candidates[key]
+
+
+def _fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
+                     moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0) -> int | None:
+    """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection.
+
+    `moot(lo)`: True when any answer >= lo would be discarded anyway; the search then stops with None (the
+    answer is never below the current lower end, so the probes it skips could not have changed the outcome).
+    `overloaded`: replica counts up to this are taken to miss without a probe (`OVERLOAD_SKIP`); a doubling
+    from 1 then starts at the first power of two above it, with the lower end the full search would have there.
+    """
     r = max(low, 1)
+    if r == 1 and overloaded >= 1 and high >= 2:
+        skip = 1 << min(int(math.floor(math.log2(overloaded))) + 1, int(math.floor(math.log2(high))))
+        low, r = skip // 2 + 1, skip  # as if 1, 2, 4, ..., skip / 2 had been probed and missed
+    if moot(max(low, 1)):
+        return None
     while not meets(r):
         if r >= high:
             return None
         low, r = r + 1, min(2 * r, high)
+        if moot(low):
+            return None
     hi = r
     while low < hi:
         mid = (low + hi) // 2
@@ -104,7 +215,28 @@ def _fewest_replicas(meets, low: int, high: int) -> int | None:
             hi = mid
         else:
             low = mid + 1
+            if moot(low):
+                return None
     return hi
+
+
+def _overloaded(offline_s: float, req: Requests, rate: float, ttft_slo: float, q: float) -> float:
+    """Prefill-pool replica counts up to this miss the TTFT SLO without a probe (0: none; OVERLOAD_SKIP)."""
+    late_wait_s = (1.0 - 1.0 / OVERLOAD_SKIP) * offline_s / 2.0  # the later half of the requests waits this
+    if late_wait_s < SLO_MARGIN * ttft_slo or SLO_MARGIN * (1.0 - q / 100.0) > 0.5:
+        return 0.0
+    return rate * offline_s / len(req) / OVERLOAD_SKIP
+
+
+def _moot(options: list[dict[str, Any]], fixed: int, rest: int, gpus_per_replica: int,
+          high: int) -> Callable[[int], bool]:
+    """`_fewest_replicas`'s `moot` for one pool of an option: with `fixed` replicas of the option's other pool
+    and at least `rest` more to come, `lo` of this pool exceeds the replica limit, or makes the option sort
+    behind the winner and every listed alternative (`ALTERNATIVES` + 1 strictly smaller options)."""
+    def moot(lo: int) -> bool:
+        least = fixed + lo + rest
+        return least > high or sum(o["gpus"] < least * gpus_per_replica for o in options) > ALTERNATIVES
+    return moot
 
 
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
@@ -145,11 +277,26 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 
-    def probe(rate_r: float | None, seed_r: int, n: int = requests) -> Requests:
-        r = build_requests(spec, None, input_len, output_len, n, rate_r, seed_r)
-        return clip_to_context(r, shape.max_seq_len)[0]
+    source = (repr(spec), input_len, output_len, shape.max_seq_len)
 
-    sample = probe(None, seed)
+    def probe(rate_r: float | None, seed_r: int, n: int = requests) -> Requests:
+        if n != requests:  # the winner's full run: built once, not kept
+            return clip_to_context(build_requests(spec, None, input_len, output_len, n, rate_r, seed_r),
+                                   shape.max_seq_len)[0]
+        return keyed_probe(rate_r, seed_r, n)[0]
+
+    def keyed_probe(rate_r: float | None, seed_r: int, n: int = requests) -> tuple[Requests, str]:
+        """The seeded request stream and its content fingerprint (built once per process)."""
+        key = (*source, rate_r, seed_r, n)
+        if key not in _streams:
+            if len(_streams) >= MEMO_MAX_STREAMS:
+                _streams.clear()
+            r = clip_to_context(build_requests(spec, None, input_len, output_len, n, rate_r, seed_r),
+                                shape.max_seq_len)[0]
+            _streams[key] = r, _fingerprint(r.arrival_s, r.input_tokens, r.output_tokens)
+        return _streams[key]
+
+    sample, sample_key = keyed_probe(None, seed)
 
     options: list[dict[str, Any]] = []
     rejected: list[str] = []
@@ -164,27 +311,35 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                      stack=engine.ref)
                     if dep.gpus_per_replica > limit or shape.num_layers < pp:
                         continue
-                    cand = _Candidate(shape, acc, fabric, dep)
+                    cand = _candidate(shape, acc, fabric, dep)
                     why = fit_check(shape, cand.cap, dep, sample, acc)
                     if why:
                         rejected.append(f"{dtype} TP{tp} PP{pp} batch {cap_b}: {why}")
                         continue
                     evaluated += 1
                     gpr = dep.gpus_per_replica
-                    peak = cand.run(sample, "mixed")
-                    peak_rate = float(sample.output_tokens.sum() / np.nanmax(peak.finish_s))
+                    peak_rate = float(sample.output_tokens.sum() / cand.offline_s(sample, sample_key))
                     low = max(1, math.ceil(rate * float(sample.output_tokens.mean()) / peak_rate))
                     if low * gpr > min(best, limit):
                         continue
                     high = limit // gpr
                     modes = [("mixed",)] + ([("prefill", "decode")] if disaggregation and high >= 2 else [])
                     for mode in modes:
-                        counts = []
+                        counts: list[int | None] = []
                         for part in mode:
                             def ok(r: int, part: str = part, cand: _Candidate = cand) -> bool:
-                                return cand.meets(probe(rate / r, seed), part, slo, percentile)
+                                return cand.meets(*keyed_probe(rate / r, seed), part, slo, percentile)
+
+                            # replicas already fixed in this option (the prefill pool, for the decode search),
+                            # and the least the rest of it takes (one decode replica, for the prefill search)
+                            moot = _moot(options, sum(c for c in counts if c is not None),
+                                         1 if part == "prefill" else 0, gpr, high)
                             start = 1 if part == "prefill" else (low if part == "mixed" else 1)
-                            counts.append(_fewest_replicas(ok, start, high))
+                            over = 0.0 if part != "prefill" or low < OVERLOAD_SKIP else _overloaded(
+                                cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
+                            counts.append(_fewest_replicas(ok, start, high, moot, over))
+                            if counts[-1] is None:
+                                break  # the option is dropped: the other pool's search cannot matter
                         if any(c is None for c in counts) or sum(counts) > high:  # type: ignore[arg-type]
                             continue
                         total = sum(counts) * gpr  # type: ignore[arg-type]

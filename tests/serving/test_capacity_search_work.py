@@ -1,0 +1,110 @@
+"""Capacity search shortcuts (serving/capacity.py module doc): memoised probes, moot searches and the prefill
+overload skip do less work and give the answer of the plain search, probe for probe."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from infraplan.serving import capacity
+from infraplan.serving import serving_sim as sim
+from infraplan.serving.capacity import _fewest_replicas, _overloaded, search_capacity
+from infraplan.serving.workloads import Requests
+
+KW = {"workload": "chat", "requests": 300}
+
+
+def _probes(threshold: int, high: int, **kw: object) -> tuple[int | None, list[int]]:
+    seen: list[int] = []
+
+    def meets(r: int) -> bool:
+        seen.append(r)
+        return r >= threshold
+
+    return _fewest_replicas(meets, 1, high, **kw), seen  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("threshold, high", [(1, 64), (3, 64), (37, 64), (40, 50), (300, 1000), (5000, 4096)])
+@pytest.mark.parametrize("overloaded", [1.0, 2.5, 9.0, 30.0])
+def test_overload_skip_only_drops_the_doubling_probes_below_it(threshold: int, high: int, overloaded: float) -> None:
+    if overloaded >= threshold:
+        return  # the skip is only used where those probes miss
+    full, path = _probes(threshold, high)
+    got, short = _probes(threshold, high, overloaded=overloaded)
+    top = 1 << int(math.log2(high))  # the doubling's last power of two
+    skipped = [r for r in path if r & (r - 1) == 0 and r <= overloaded and r < top]
+    assert got == full
+    assert short == [r for r in path if r not in skipped]
+    assert len(short) < len(path)
+
+
+@pytest.mark.parametrize("threshold", [1, 6, 13, 40, 100])
+@pytest.mark.parametrize("cut", [0, 5, 7, 13, 35, 64])
+@pytest.mark.parametrize("overloaded", [0.0, 4.0])
+def test_a_moot_search_stops_only_when_its_answer_is_above_the_cut(threshold: int, cut: int,
+                                                                    overloaded: float) -> None:
+    if overloaded >= threshold:
+        return
+    full, path = _probes(threshold, 128)
+    got, short = _probes(threshold, 128, moot=lambda lo: lo > cut, overloaded=overloaded)
+    assert got == (None if full is None or full > cut else full)
+    assert len(short) <= len(path)
+
+
+def test_loose_ttft_slo_or_low_percentile_never_skips() -> None:
+    req = Requests(np.zeros(100), np.full(100, 1000), np.full(100, 100))
+    assert _overloaded(40.0, req, 100.0, 1.0, 99.0) == pytest.approx(100.0 * 40.0 / 100 / capacity.OVERLOAD_SKIP)
+    assert _overloaded(40.0, req, 100.0, 20.0, 99.0) == 0.0  # the queue is not far beyond the SLO
+    assert _overloaded(40.0, req, 100.0, 1.0, 50.0) == 0.0  # half the requests may miss
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    engine = sim.simulate_engine
+
+    def counted(*a: object, **k: object):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return engine(*a, **k)
+
+    monkeypatch.setattr(sim, "simulate_engine", counted)
+    return calls
+
+
+def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _counting(monkeypatch)
+    args = ("llama3-70b", "dgx-h100-superpod", 300.0)
+    capacity.clear_caches()
+    fast = search_capacity(*args, **KW)  # type: ignore[arg-type]
+    fast_calls = calls[0]
+    with monkeypatch.context() as plain:  # every probe simulated, every search to the end, from one replica
+        plain.setattr(capacity, "_moot", lambda *a: (lambda lo: False))
+        plain.setattr(capacity, "_overloaded", lambda *a: 0.0)
+        plain.setattr(capacity._Candidate, "meets", lambda self, req, key, mode, slo, q:
+                      self._meets_now(req, mode, slo, q))
+        plain.setattr(capacity, "_candidate", capacity._Candidate)
+        capacity.clear_caches()
+        calls[0] = 0
+        slow = search_capacity(*args, **KW)  # type: ignore[arg-type]
+    assert slow.to_json() == fast.to_json()
+    assert fast.feasible and len(fast.alternatives) == capacity.ALTERNATIVES
+    assert fast_calls < calls[0]
+
+
+def test_a_repeated_search_simulates_only_its_winner(monkeypatch: pytest.MonkeyPatch) -> None:
+    capacity.clear_caches()
+    first = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
+    probes = [0]
+    meets_now = capacity._Candidate._meets_now
+
+    def counted(self, *a):  # type: ignore[no-untyped-def]
+        probes[0] += 1
+        return meets_now(self, *a)
+
+    monkeypatch.setattr(capacity._Candidate, "_meets_now", counted)
+    again = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
+    assert again.to_json() == first.to_json() and probes[0] == 0
+    capacity.clear_caches()
+    assert search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW).to_json() == first.to_json()  # type: ignore[arg-type]
+    assert probes[0] > 0 and math.isfinite(float(first.gpus or 0))
