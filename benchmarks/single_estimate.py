@@ -43,7 +43,7 @@ def _estimate() -> None:
     estimate_training(MODEL, SYSTEM, GPUS, **PLAN)  # type: ignore[arg-type]
 
 
-def never_seen_seconds(runs: int = 50) -> float:
+def never_seen_seconds(runs: int = 200) -> float:
     """CPU seconds of one estimate with the memo emptied before it (median)."""
     samples = []
     for _ in range(runs):

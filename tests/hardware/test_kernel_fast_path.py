@@ -7,7 +7,17 @@ import pytest
 
 from infraplan.catalog import load_accelerator
 from infraplan.hardware import KernelRates
-from infraplan.hardware.kernels import attention_time, gemm_time, grouped_gemm_time, memory_bound_time, one_element
+from infraplan.hardware.kernels import (
+    attention_seconds,
+    attention_time,
+    gemm_seconds,
+    gemm_time,
+    grouped_gemm_seconds,
+    grouped_gemm_time,
+    memory_bound_seconds,
+    memory_bound_time,
+    one_element,
+)
 
 
 @pytest.fixture(scope="module", params=["h100-sxm", "b200"])
@@ -40,6 +50,11 @@ def test_gemm_fast_path_is_bit_identical(rates: KernelRates) -> None:
         one = gemm_time(rates, a, b, c, width[i], rate[i])
         assert one.shape == (1,) and one[0] == array[i], (m[i], n[i], k[i])
         assert grouped_gemm_time(rates, a, b, c, groups[i], width[i], rate[i])[0] == grouped[i]
+        # the float entries of the one-plan path: plain numbers in, the same bits out as a float
+        plain = (float(m[i]), float(n[i]), float(k[i]))
+        seconds = gemm_seconds(rates, *plain, float(width[i]), float(rate[i]))
+        assert type(seconds) is float and seconds == array[i]
+        assert grouped_gemm_seconds(rates, *plain, float(groups[i]), float(width[i]), float(rate[i])) == grouped[i]
     # plain numbers give a 0-d array, as the array path does
     assert gemm_time(rates, float(m[0]), float(n[0]), float(k[0]), 2.0).shape == ()
     assert float(gemm_time(rates, 4096, 4096, 4096, 2)) == float(gemm_time(rates, np.full(2, 4096.0), 4096, 4096, 2)[0])
@@ -55,6 +70,8 @@ def test_attention_and_memory_bound_fast_paths_are_bit_identical(rates: KernelRa
     for i in range(flops.size):
         assert attention_time(rates, flops[i:i + 1], units[i:i + 1], kernels[i])[0] == attention[i]
         assert memory_bound_time(rates, flops[i:i + 1] / 100.0, kernels[i:i + 1])[0] == memory[i]
+        assert attention_seconds(rates, float(flops[i]), float(units[i]), float(kernels[i])) == attention[i]
+        assert memory_bound_seconds(rates, float(flops[i]) / 100.0, int(kernels[i])) == memory[i]
 
 
 def test_one_element_takes_only_single_values() -> None:

@@ -63,15 +63,15 @@ def test_plans_sharing_layer_rows_price_the_layer_once(monkeypatch: pytest.Monke
                              global_batch=1024).model_dump_json() == large.model_dump_json()
 
 
-def test_memoised_arrays_are_read_only_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memoised_outputs_are_not_shared_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     shape, cluster = load_model("llama3-8b"), Cluster.resolve("dgx-h100-superpod")
     plan = resolve_plan(shape, cluster, 64, 2, 1, None, 1, 1, 1, 4096, 256, 1, "none", 1, "bf16")
     out = evaluate_plans(shape, cluster, plan)
-    assert not out["step_time_s"].flags.writeable
-    with pytest.raises(ValueError):
-        out["step_time_s"][0] = 0.0
+    step_s = float(out["step_time_s"][0])
+    out["step_time_s"][0] = 0.0  # the caller's own arrays: the memo keeps Python floats
     again = evaluate_plans(shape, cluster, plan)
-    assert again is not out and again["step_time_s"] is out["step_time_s"]  # a new dict of the kept arrays
+    assert again is not out and again["step_time_s"] is not out["step_time_s"]
+    assert again["step_time_s"][0] == step_s > 0.0 and again["fits"].dtype == np.bool_
     monkeypatch.setattr(one_plan_memo, "ONE_PLAN_MEMO_ROWS", 5)
     for batch in (128, 256, 512, 1024, 2048, 4096):
         p = resolve_plan(shape, cluster, 64, 2, 1, None, 1, 1, 1, 4096, batch, 1, "none", 1, "bf16")

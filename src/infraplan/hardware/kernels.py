@@ -16,7 +16,9 @@ materialises the s x s score matrix. Element-wise kernels are memory-bound.
 Speed (issue 18): each formula is written once against a small math namespace (`_NUMPY` or `_FLOATS`); a call
 whose inputs all hold one element (a single estimate) runs it on Python floats, avoiding ~1 us of numpy overhead
 per operation, with the same IEEE operations in the same order (`np.log2` for the logarithm), so the results are
-bit-identical to the array path (tests/hardware/test_kernel_fast_path.py).
+bit-identical to the array path (tests/hardware/test_kernel_fast_path.py). The public functions keep numpy's
+shapes (plain numbers in, a 0-d array out); the `*_seconds` entries take plain Python numbers and return a float,
+skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`).
 """
 
 from __future__ import annotations
@@ -52,11 +54,14 @@ class KernelRates:
     kernel_overhead_s: float
 
     @classmethod
-    def for_dtype(cls, accelerator: Accelerator, dtype: str) -> KernelRates:
+    def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
+                  attention_multiplier: float = 1.0) -> KernelRates:
+        """The rates of `dtype` GEMMs; a software stack's efficiency multipliers scale the GEMM and attention rates
+        (`catalog.stacks`: applied after the accelerator's fraction, as `rate * multiplier`)."""
         eff = accelerator.efficiency
         return cls(
-            matmul_flops_per_s=accelerator.peak(dtype) * accelerator.matmul_fraction(dtype),
-            attention_flops_per_s=accelerator.peak("bf16") * eff.attention_max_fraction,
+            matmul_flops_per_s=accelerator.peak(dtype) * accelerator.matmul_fraction(dtype) * matmul_multiplier,
+            attention_flops_per_s=accelerator.peak("bf16") * eff.attention_max_fraction * attention_multiplier,
             memory_bytes_per_s=accelerator.memory_bandwidth_bytes_per_s * eff.memory_bandwidth_fraction,
             compute_units=eff.compute_units,
             tile_m=eff.matmul_tile_m,
@@ -84,6 +89,18 @@ def gemm_time(
         return as_array(_gemm(_FLOATS, rates, fm, fn, fk, None, fb, fr), ndim)
     m, n, k = np.asarray(m, dtype=np.float64), np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
     return np.asarray(_gemm(_NUMPY, rates, m, n, k, None, bytes_per_element, rate))
+
+
+def gemm_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_element: float, rate: float) -> float:
+    """`gemm_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
+    return float(_gemm(_FLOATS, rates, float(m), float(n), float(k), None, float(bytes_per_element), float(rate)))
+
+
+def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, groups: float, bytes_per_element: float,
+                         rate: float) -> float:
+    """`grouped_gemm_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
+    return float(_gemm(_FLOATS, rates, float(m), float(n), float(k), float(groups), float(bytes_per_element),
+                       float(rate)))
 
 
 def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, bytes_per_element: Any,
@@ -144,6 +161,11 @@ def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, 
     return np.asarray(_attention(_NUMPY, rates, flops, np.asarray(work_units, dtype=np.float64), kernels))
 
 
+def attention_seconds(rates: KernelRates, flops: float, work_units: float, kernels: float = 1.0) -> float:
+    """`attention_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
+    return float(_attention(_FLOATS, rates, float(flops), float(work_units), float(kernels)))
+
+
 def _attention(xp: MathOps, rates: KernelRates, flops: Any, work_units: Any, kernels: Any) -> Any:
     units = xp.maximum(work_units, 1.0)
     occupancy = units / (xp.ceil(units / rates.compute_units) * rates.compute_units)
@@ -158,6 +180,11 @@ def memory_bound_time(rates: KernelRates, bytes_moved: ArrayLike, kernels: Array
         (b, kern), ndim = scalars
         return as_array(_memory_bound(_FLOATS, rates, b, kern), ndim)
     return np.asarray(_memory_bound(_NUMPY, rates, np.asarray(bytes_moved, dtype=np.float64), kernels))
+
+
+def memory_bound_seconds(rates: KernelRates, bytes_moved: float, kernels: float = 1.0) -> float:
+    """`memory_bound_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
+    return float(_memory_bound(_FLOATS, rates, float(bytes_moved), float(kernels)))
 
 
 def _memory_bound(xp: MathOps, rates: KernelRates, bytes_moved: Any, kernels: Any) -> Any:

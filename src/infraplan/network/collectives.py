@@ -44,9 +44,9 @@ from infraplan.network.fabric import (
 __all__ = [
     "A2A_PEERS_IN_FLIGHT", "BUS_FACTORS", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
-    "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "bus_bandwidth", "collective_time",
+    "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "bus_bandwidth", "collective_seconds", "collective_time",
     "custom_all_reduce_time", "group_link", "hierarchical_time", "message_efficiency", "reduce_scatter_time",
-    "send_recv_time", "sized_time", "step_latency", "uplink_occupancy",
+    "send_recv_seconds", "send_recv_time", "sized_time", "step_latency", "uplink_occupancy",
 ]
 
 
@@ -173,6 +173,25 @@ COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {
     "all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
     "all_reduce": all_reduce_time, "all_to_all": all_to_all_time,
 }
+# `COLLECTIVE_TIMES` as (formula, options) on `_FLOATS`: the sized times, all-reduce by the "auto" algorithm
+_FLOAT_FORMULAS: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
+    "all_gather": (_reduce_scatter, (True,)), "reduce_scatter": (_reduce_scatter, (True,)),
+    "all_reduce": (_all_reduce, ("auto", True)), "all_to_all": (_all_to_all, (True,)),
+}
+
+
+def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, stride: float) -> float:
+    """`collective_time` of one group given as plain Python numbers, as a float: the same formula on `_FLOATS`,
+    without `_evaluate`'s element checks and array wrapping (a single estimate's plan, issue 18)."""
+    formula, options = _FLOAT_FORMULAS[kind]
+    return float(formula(_FLOATS, fabric, float(size_bytes), float(n), float(stride), *options))
+
+
+def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float:
+    """`send_recv_time` of plain Python numbers, as a float: the same operations on the group's float link."""
+    bw, lat = group_link_one(fabric, 2.0, float(stride), False)
+    single = bw if stride * 2 <= fabric.scale_up_domain else min(bw, fabric.nic_bytes_per_s)
+    return float(size_bytes) / single + lat
 
 # --- Extensions for the `collective` command (issue 4): hierarchical algorithm, bus bandwidth, bottleneck ---
 

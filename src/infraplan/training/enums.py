@@ -40,18 +40,24 @@ class LabelledEnum(IntEnum):
     @classmethod
     def parse(cls: type[_E], text: str, option: str) -> _E:
         """The member labelled `text`; InputError naming the CLI `option` and the choices otherwise."""
-        for member in cls:
-            if member.label == text:
-                return member
-        raise InputError(f"{option} must be one of {', '.join(cls.labels())}")
+        by_label = _BY_LABEL.get(cls)
+        if by_label is None:  # built once per enum (a dict lookup, not a walk over the members, per parse)
+            by_label = _BY_LABEL[cls] = {member.label: member for member in cls}
+        member = by_label.get(text)
+        if member is None:
+            raise InputError(f"{option} must be one of {', '.join(cls.labels())}")
+        return member  # type: ignore[return-value]
 
     @classmethod
     def from_code(cls: type[_E], code: int) -> _E:
         """The member stored as integer `code` in a plan array."""
-        for member in cls:
-            if member == code:
-                return member
-        raise ValueError(f"{code} is not a {cls.__name__} code")
+        member = cls._value2member_map_.get(code)  # the enum's own value -> member table
+        if member is None:
+            raise ValueError(f"{code} is not a {cls.__name__} code")
+        return member  # type: ignore[return-value]
+
+
+_BY_LABEL: dict[type[LabelledEnum], dict[str, LabelledEnum]] = {}
 
 
 class Dtype(LabelledEnum):

@@ -6,6 +6,7 @@ it, and turns row 0 into a typed `TrainingEstimate` (training/results.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -20,15 +21,14 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.ops.precision import RECIPES
-from infraplan.scalar_path import to_float
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays, check_single_plan, pipeline_extra_layers
-from infraplan.training.results import MemoryBreakdown, PlanConfig, PlanMetrics, StepBreakdown, TrainingEstimate
+from infraplan.training.results import PlanMetrics, TrainingEstimate
 from infraplan.training.schedules import chosen_virtual_stages
-from infraplan.training.step_time import COMPONENTS, step_time
+from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 
@@ -77,32 +77,62 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
                    plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
     """Every output metric for every plan, as arrays, under one software stack (None: the default).
 
-    One plan is looked up in the cluster and stack's one-plan memo first (`training.one_plan_memo`: the same
-    arrays a fresh evaluation gives, read-only), so sweeps and the scenario planner repeating plans pay a lookup.
+    One plan (`PlanArrays.is_one`) is priced on Python floats and looked up in the cluster and stack's one-plan
+    memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
     """
     profile = resolve_stack(stack, "training")
-    if len(plan) == 1:
-        return cluster_pricing(cluster, profile).memoised(
-            "plan", shape, PLAN_FIELDS, lambda p: _evaluate(shape, cluster, p, profile))(plan)
+    if plan.is_one:
+        return {k: np.array([v]) for k, v in one_plan_outputs(shape, cluster, plan, profile).items()}
     return _evaluate(shape, cluster, plan, profile)
 
 
+def one_plan_outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                     profile: Stack) -> dict[str, float | bool]:
+    """`evaluate_plans` of a single estimate's plan (`PlanArrays.is_one`) as Python floats (`fits` a bool): the
+    same formulas on its plain numbers, the bits of its row in a grid (tests/training/test_one_plan_float_path.py),
+    kept in the one-plan memo (`training.one_plan_memo`)."""
+    return cluster_pricing(cluster, profile).memoised(
+        "plan", shape, PLAN_FIELDS, lambda p: _evaluate_one(shape, cluster, p, profile))(plan)
+
+
+def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                  profile: Stack) -> dict[str, float | bool]:
+    """`one_plan_outputs` without the memo: `_evaluate`'s formulas on the plan's Python numbers."""
+    out: dict[str, float | bool] = dict(one_plan_step_time(shape, cluster, plan, profile))
+    p = plan.one_row
+    gpus = float(p.gpus)
+    t = out["step_time_s"]
+    peak = float(_peak_table(cluster)[p.dtype])
+    out["tokens_per_s"] = float(p.global_batch * p.seq_len) / t
+    out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
+    model_flops = model_flops_per_step(shape, p)
+    out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
+    out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
+    out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops) / (t * gpus) / peak)
+    memory = memory_breakdown(shape, p, profile)
+    total = 0.0
+    for i, k in enumerate(MEMORY_TERMS):  # in order: `plan_memory`'s float sum
+        out[f"mem_{k}"] = term = float(memory[k])
+        total = term if i == 0 else total + term
+    out["memory_per_gpu_bytes"] = total
+    out["fits"] = total <= cluster.accelerator.memory_bytes
+    return out
+
+
 def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> dict[str, np.ndarray]:
-    """`evaluate_plans` without the one-plan memo."""
+    """`evaluate_plans` of plans that are not one (`_evaluate_one`), without the one-plan memo."""
     out = step_time(shape, cluster, plan, profile)
-    one = plan.is_one  # one plan: the rates on its Python numbers (`PlanArrays.one_row`)
-    p = plan.one_row if one else plan
-    gpus = to_float(p.gpus)
-    tokens = to_float(p.global_batch * p.seq_len)
-    peak = float(_peak_table(cluster)[p.dtype]) if one else peak_flops(cluster, plan)
-    t = float(out["step_time_s"][0]) if one else out["step_time_s"]
+    gpus = plan.gpus.astype(np.float64)
+    tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
+    peak = peak_flops(cluster, plan)
+    t = out["step_time_s"]
     rates = {"tokens_per_s": tokens / t}
     rates["tokens_per_s_per_gpu"] = rates["tokens_per_s"] / gpus
-    rates["model_tflops_per_gpu"] = model_flops_per_step(shape, p) / (t * gpus) / 1e12  # `model_tflops_per_gpu`
+    model_flops = model_flops_per_step(shape, plan)
+    rates["model_tflops_per_gpu"] = model_flops / (t * gpus) / 1e12  # `model_tflops_per_gpu`
     rates["mfu"] = rates["model_tflops_per_gpu"] * 1e12 / peak
-    rates["hfu"] = hardware_flops_per_step(shape, p) / (t * gpus) / peak
-    out.update({k: np.array([float(v)]) for k, v in rates.items()} if one
-               else {k: np.asarray(v) for k, v in rates.items()})
+    rates["hfu"] = hardware_flops_per_step(shape, plan, model_flops) / (t * gpus) / peak
+    out.update({k: np.asarray(v) for k, v in rates.items()})
     out.update(plan_memory(shape, cluster, plan, profile))
     return out
 
@@ -184,27 +214,29 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
 
 def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> PlanMetrics:
     """One plan's results (row `i` of the arrays) as a typed result."""
-    return PlanMetrics(**row_fields(results, plan, i, capacity_bytes))
+    return PlanMetrics(**row_fields({k: v[i] for k, v in results.items()}, plan, i, capacity_bytes))
 
 
-def row_fields(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> dict[str, Any]:
-    """The PlanMetrics fields of row `i` (built once, so a TrainingEstimate is validated once, not twice)."""
-    memory = {k: float(results[f"mem_{k}"][i]) for k in MEMORY_TERMS}
-    fits = bool(results["fits"][i])
+def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_bytes: float) -> dict[str, Any]:
+    """The PlanMetrics fields of plan `i` from its output `values` (numbers by `evaluate_plans` key; built once,
+    so a TrainingEstimate is validated once, not twice). The nested breakdowns and the plan config are plain
+    dicts: the enclosing model validates them in the same compiled pass, into the same nested models."""
+    memory = {k: float(values[f"mem_{k}"]) for k in MEMORY_TERMS}
+    fits = bool(values["fits"])
     return dict(
-        step_time_s=float(results["step_time_s"][i]),
-        tokens_per_s=float(results["tokens_per_s"][i]),
-        tokens_per_s_per_gpu=float(results["tokens_per_s_per_gpu"][i]),
-        model_tflops_per_gpu=float(results["model_tflops_per_gpu"][i]),
-        mfu=float(results["mfu"][i]),
-        hfu=float(results["hfu"][i]),
-        memory_per_gpu_bytes=float(results["memory_per_gpu_bytes"][i]),
+        step_time_s=float(values["step_time_s"]),
+        tokens_per_s=float(values["tokens_per_s"]),
+        tokens_per_s_per_gpu=float(values["tokens_per_s_per_gpu"]),
+        model_tflops_per_gpu=float(values["model_tflops_per_gpu"]),
+        mfu=float(values["mfu"]),
+        hfu=float(values["hfu"]),
+        memory_per_gpu_bytes=float(values["memory_per_gpu_bytes"]),
         memory_capacity_bytes=capacity_bytes,
-        memory_breakdown_bytes=MemoryBreakdown(**memory),
+        memory_breakdown_bytes=memory,
         fits=fits,
         memory_overflow_term=None if fits else max(memory, key=memory.__getitem__),
-        breakdown_s=StepBreakdown(**{k: float(results[k][i]) for k in COMPONENTS}),
-        config=PlanConfig(**plan.row(i)),
+        breakdown_s={k: float(values[k]) for k in COMPONENTS},
+        config=plan.row(i),
     )
 
 
@@ -249,8 +281,9 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
-    results = evaluate_plans(shape, cluster, plan, profile)
-    row = row_fields(results, plan, 0, accelerator.memory_bytes)
+    values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
+              else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
+    row = row_fields(values, plan, 0, accelerator.memory_bytes)
     return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),
                             model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
                             parameters=int(shape.total_params()), stack=profile.name, notes=notes)

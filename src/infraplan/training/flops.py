@@ -29,15 +29,20 @@ def forward_flops_per_token_layer(shape: TransformerShape, seq_len: np.ndarray |
     return 2.0 * dense, scores
 
 
-def model_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
+def model_flops_per_step(shape: TransformerShape, plan: PlanArrays,
+                         forward: tuple[float, np.ndarray] | None = None) -> np.ndarray:
+    """Model FLOPs per step; `forward`: `forward_flops_per_token_layer` of the plan's sequence, when at hand."""
+    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len) if forward is None else forward
     per_token = 3.0 * (shape.num_layers * (weights + scores) + 2.0 * shape.hidden_size * shape.vocab_size)
     return per_token * plan.global_batch * plan.seq_len
 
 
-def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays,
+                            model_flops: np.ndarray | None = None) -> np.ndarray:
+    """Hardware FLOPs per step; `model_flops`: `model_flops_per_step` of the plan, when at hand."""
     weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
     extra = pick(plan.recompute == int(Recompute.FULL), (weights + scores) * recomputed_fraction(shape, plan),
                  pick(plan.recompute == int(Recompute.SELECTIVE), scores, 0.0))  # np.select's values
-    total: np.ndarray = model_flops_per_step(shape, plan) + shape.num_layers * extra * plan.global_batch * plan.seq_len
+    model = model_flops_per_step(shape, plan, (weights, scores)) if model_flops is None else model_flops
+    total: np.ndarray = model + shape.num_layers * extra * plan.global_batch * plan.seq_len
     return total

@@ -34,8 +34,18 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
-from infraplan.hardware.kernels import KernelRates, attention_time, gemm_time, grouped_gemm_time, memory_bound_time
-from infraplan.network.collectives import Fabric, collective_time
+from infraplan.hardware.kernels import (
+    KernelRates,
+    attention_seconds,
+    attention_time,
+    gemm_seconds,
+    gemm_time,
+    grouped_gemm_seconds,
+    grouped_gemm_time,
+    memory_bound_seconds,
+    memory_bound_time,
+)
+from infraplan.network.collectives import Fabric, collective_seconds, collective_time
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
@@ -63,13 +73,23 @@ CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
 
 def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
                   k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
-                  share: ArrayLike = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                  share: ArrayLike = 1.0, one: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
 
     `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
-    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers.
+    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
+    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_seconds`).
     """
     rate, width = precision
+    if one:
+        if grouped:
+            fwd_s = grouped_gemm_seconds(rates, m, n, k, count, width, rate)  # type: ignore[arg-type]
+            bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
+                     + grouped_gemm_seconds(rates, k, n, m, count, width, rate))  # type: ignore[arg-type]
+            return share * fwd_s, share * bwd_s  # type: ignore[return-value]
+        fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
+        bwd_s = gemm_seconds(rates, m, k, n, width, rate) + gemm_seconds(rates, k, n, m, width, rate)  # type: ignore[arg-type]
+        return count * fwd_s, count * bwd_s  # type: ignore[return-value]
     if grouped:
         fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
         bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
@@ -117,8 +137,8 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
     if one and not unfused:
-        return _result(attention_time(rates, flash_flops, programs)), _result(
-            attention_time(rates, 2.5 * flash_flops, programs, kernels=3))
+        return (attention_seconds(rates, flash_flops, programs),  # type: ignore[return-value, arg-type]
+                attention_seconds(rates, 2.5 * flash_flops, programs, kernels=3))  # type: ignore[arg-type]
     flash_fwd = attention_time(rates, flash_flops, programs)
     flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
 
@@ -183,7 +203,7 @@ def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_
         return 1.0 + 2.0 * amax / larger(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
 
     if one:  # a pass that does not run is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = _total((_result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels))
+        seconds: np.ndarray = _total((memory_bound_seconds(rates, scale(e) * e.bytes, kernels=e.kernels)  # type: ignore[arg-type]
                                       if e.mask else 0.0 for e in passes), one)
         return seconds
     total: np.ndarray = sum((pick(e.mask, _result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels)),
@@ -194,9 +214,10 @@ def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_
 def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str, one: bool = False) -> np.ndarray:
     """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives` (`one`: a
     `PlanArrays.one_row` plan's records, summed as Python floats)."""
-    if one:  # a collective that does not run is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = _total((c.count * _result(collective_time(fabric, c.kind, c.bytes, c.group, c.stride))
-                                      if c.mask else 0.0 for c in records if c.role == role), one)
+    if one:  # a collective that does not run, or runs over a group of one (0 s: nothing leaves the rank, as every
+        # collective formula and `Collective.launches` say), is not priced (the same sum as `pick`'s zeros)
+        seconds: np.ndarray = _total((c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
+                                      if c.mask and c.group > 1 else 0.0 for c in records if c.role == role), one)
         return seconds
     total: np.ndarray = sum((pick(c.mask, c.count * _result(collective_time(fabric, c.kind, c.bytes, c.group,
                                                                              c.stride)), 0.0)
@@ -217,8 +238,8 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     bf16_share = pick(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
-    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
-    gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share) for g in ops.gemms]
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in ops.gemms]
+    gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in ops.gemms]
                   if anywhere(bf16_share) else gemms)
     gemm_fwd = sum(g[0] for g in gemms) * (1.0 - bf16_share) + sum(g[0] for g in gemms_bf16) * bf16_share
     gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
@@ -231,7 +252,8 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     is_fp8 = plan.dtype == int(Dtype.FP8)
     amax = pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
     per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
-    fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0)
+    # (one plan: a term `pick` would drop is not computed; the same values)
+    fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0) if not one or fp8 else 0.0
     cast_bytes = larger(_recipe_column(plan, "cast_bytes"), 1e-9)
     eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
                             if stack.kernel_fusion == "eager" else (0.0, 0.0))
@@ -246,12 +268,16 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     full = plan.recompute == int(Recompute.FULL)
     compute_fwd = gemm_fwd + attn_fwd
     # selective: the stack's recompute modules re-run their forward (`training.recompute_modules`)
-    rerun = recompute_gemm_roles(stack)
-    module_fwd = (attn_fwd * ("core_attn" in stack.recompute_modules)
-                  + sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in rerun),
-                        0.0 if one else np.zeros(())))
-    module_elem = _result(memory_bound_time(rates, lay.tokens * rerun_elementwise_bytes_per_token(
-        shape, plan.tp, plan.sequence_parallel, stack), kernels=2.0))
+    module_fwd: Any = 0.0
+    module_elem: Any = 0.0
+    if not one or selective:
+        rerun = recompute_gemm_roles(stack)
+        module_fwd = (attn_fwd * ("core_attn" in stack.recompute_modules)
+                      + sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True) if op.role in rerun),
+                            0.0 if one else np.zeros(())))
+        rerun_bytes = lay.tokens * rerun_elementwise_bytes_per_token(shape, plan.tp, plan.sequence_parallel, stack)
+        module_elem = (memory_bound_seconds(rates, rerun_bytes, kernels=2.0) if one  # type: ignore[arg-type]
+                       else _result(memory_bound_time(rates, rerun_bytes, kernels=2.0)))
     out = {
         "compute_fwd": compute_fwd,
         "compute_bwd": gemm_bwd + attn_bwd + pick(full, compute_fwd, pick(selective, module_fwd, 0.0)),
@@ -312,13 +338,18 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one else
             (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
-    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k)
+    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one)
     ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
     logits = tokens * shape.vocab_size / plan.tp
-    loss = _result(memory_bound_time(rates, ce_bytes * logits, kernels=ce_kernels))
+
+    def memory(bytes_moved: ArrayLike, kernels: float = 1.0) -> Any:
+        return (memory_bound_seconds(rates, bytes_moved, kernels) if one  # type: ignore[arg-type]
+                else _result(memory_bound_time(rates, bytes_moved, kernels=kernels)))
+
+    loss = memory(ce_bytes * logits, ce_kernels)
     rows = shape.vocab_size / plan.tp * shape.hidden_size
-    embed_fwd = _result(memory_bound_time(rates, 4.0 * tokens * shape.hidden_size))
-    embed_bwd = _result(memory_bound_time(rates, 2.0 * tokens * shape.hidden_size + 14.0 * rows, kernels=3))
+    embed_fwd = memory(4.0 * tokens * shape.hidden_size)
+    embed_bwd = memory(2.0 * tokens * shape.hidden_size + 14.0 * rows, 3.0)
     kernels_fwd = 1.0 + ce_kernels / 3.0 + 1.0
     kernels_bwd = 2.0 + 2.0 * ce_kernels / 3.0 + 3.0
     host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s

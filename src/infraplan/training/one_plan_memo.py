@@ -8,10 +8,11 @@ plan, though most of that repeats between calls. `cluster_pricing(cluster, stack
   operand bytes by `Dtype` code (`ops.precision` recipes; fp8 with the stack's scaling-recipe multiplier);
 * the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`step_time._per_layer`),
   the traffic of a `COMM_KEYS` row (`step_time._pipeline_and_dp_traffic`) and a whole plan's outputs
-  (`estimate.evaluate_plans`), by the row's key values and the model. The terms are the same function of those
+  (`estimate.one_plan_outputs`), by the row's key values and the model. The terms are the same function of those
   fields for one plan or a grid (tests/training/test_axes.py), so a kept row has the bits a fresh pricing gives;
-  plans that share a row (a sweep over global batch or DP) price it once. Kept arrays are read-only; the memo is
-  bounded over all clusters and stacks (`ONE_PLAN_MEMO_ROWS`, least recently used dropped), safe to share
+  plans that share a row (a sweep over global batch or DP) price it once. One plan's terms are kept as Python
+  floats (immutable: no caller can change a kept value; `evaluate_plans` hands out fresh arrays of them); the memo
+  is bounded over all clusters and stacks (`ONE_PLAN_MEMO_ROWS`, least recently used dropped), safe to share
   between threads, and `clear_one_plan_memo` forgets it (tests that patch the physics).
 A search prices grids (never memoised here: its blocks share rows through `training.row_memo`).
 """
@@ -21,7 +22,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import fields
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
@@ -34,11 +37,12 @@ from infraplan.training.enums import Dtype
 from infraplan.training.plan import PlanArrays, forget_checked_plans
 from infraplan.training.row_memo import RowMemo
 
-Terms = dict[str, np.ndarray]
-# rows and plans the one-plan memo keeps, over all clusters and stacks (a layer row holds ~40 one-element arrays,
-# ~6 kB: at most ~25 MB)
+Terms = dict[str, Any]  # arrays over plans; one plan's terms are Python floats
+# rows and plans the one-plan memo keeps, over all clusters and stacks (a layer row holds ~40 floats in a dict,
+# ~3 kB: at most ~12 MB)
 ONE_PLAN_MEMO_ROWS = 4096
 PLAN_FIELDS = tuple(f.name for f in fields(PlanArrays))
+_DTYPE_LABELS = Dtype.labels()  # by code
 _PRICINGS_KEPT = 64  # clusters x stacks whose `ClusterPricing` is kept
 # (kind, pricing id, model id, key values) -> (model, pricing, terms); the entry holds the model and the pricing,
 # so their ids are not reused while it is kept. The lock keeps a lookup's move-to-end and an insert's eviction
@@ -53,10 +57,8 @@ class ClusterPricing:
 
     def __init__(self, cluster: Cluster, profile: Stack) -> None:
         accelerator = cluster.accelerator
-        rates = KernelRates.for_dtype(accelerator, "bf16")
-        self.rates = replace(rates, matmul_flops_per_s=rates.matmul_flops_per_s * profile.matmul_efficiency_multiplier,
-                             attention_flops_per_s=rates.attention_flops_per_s
-                             * profile.attention_efficiency_multiplier)
+        self.rates = KernelRates.for_dtype(accelerator, "bf16", profile.matmul_efficiency_multiplier,
+                                           profile.attention_efficiency_multiplier)
 
         def gemm_rate(label: str) -> float:
             """The recipe's GEMM rate (`ops.precision`); fp8 also takes the stack's scaling-recipe multiplier."""
@@ -66,8 +68,8 @@ class ClusterPricing:
             rate = recipe.gemm_flops_per_s(accelerator) * profile.matmul_efficiency_multiplier
             return rate * (profile.fp8.gemm_rate_multiplier if label == "fp8" else 1.0)
 
-        self.gemm_rates = np.array([gemm_rate(d.label) for d in Dtype])
-        self.operand_bytes = np.array([RECIPES[d.label].operand_bytes for d in Dtype])
+        self.gemm_rates = np.array([gemm_rate(label) for label in _DTYPE_LABELS])
+        self.operand_bytes = np.array([RECIPES[label].operand_bytes for label in _DTYPE_LABELS])
 
     def precision_of(self, p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
         """(GEMM FLOP/s, operand bytes) of each plan's precision recipe."""
@@ -76,20 +78,24 @@ class ClusterPricing:
     def memoised(self, kind: str, shape: TransformerShape, keys: tuple[str, ...],
                  compute: Callable[[PlanArrays], Terms]) -> Callable[[PlanArrays], Terms]:
         """`compute`, looked up in the one-plan memo when it prices one row (outside a search's `RowMemo`)."""
+        pick_keys = attrgetter(*keys)  # the key fields of a row (a tuple of two or more)
+
+        def key_values(row: PlanArrays) -> tuple[object, ...]:
+            return tuple(pick_keys(row)) if len(keys) > 1 else (pick_keys(row),)
+
         def run(rows: PlanArrays) -> Terms:
             if len(rows) != 1 or RowMemo.active() is not None or not rows.is_one:
                 return compute(rows)
-            row = rows.one_row  # the plan's fields as Python ints
-            key = (kind, id(self), id(shape), *[getattr(row, k) for k in keys])
+            if keys is PLAN_FIELDS:  # every field: the plan's own key (`PlanArrays.row_key`, kept with it)
+                key = (kind, id(self), id(shape), *rows.row_key)
+            else:  # the key fields of the plan's Python ints (`one_row`)
+                key = (kind, id(self), id(shape), *key_values(rows.one_row))
             with _LOCK:
                 kept = _MEMO.get(key)
                 if kept is not None and kept[0] is shape and kept[1] is self:
                     _MEMO.move_to_end(key)
                     return dict(kept[2])
-            terms = compute(rows)
-            for value in terms.values():
-                if isinstance(value, np.ndarray):
-                    value.flags.writeable = False  # shared by later estimates: never written in place
+            terms = compute(rows)  # one row's terms: Python floats (immutable, so safe to share with later calls)
             with _LOCK:
                 _MEMO[key] = (shape, self, terms)
                 while len(_MEMO) > ONE_PLAN_MEMO_ROWS:

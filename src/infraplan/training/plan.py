@@ -79,6 +79,8 @@ class PlanArrays:
     recompute_layers: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     def __post_init__(self) -> None:
+        if type(self.tp) is np.ndarray and self.recompute_layers.shape == self.tp.shape:
+            return  # the usual case, without np.shape's per-call cost
         if self.recompute_layers.size == 1 and np.shape(self.recompute_layers) != np.shape(self.tp):
             object.__setattr__(self, "recompute_layers",
                                np.broadcast_to(self.recompute_layers.reshape(()), np.shape(self.tp)).copy())
@@ -101,11 +103,22 @@ class PlanArrays:
             vpp = columns["vpp"]
             columns["schedule"] = (int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)) if (
                 isinstance(vpp, int | np.integer)) else default_schedule(np.asarray(vpp, dtype=np.int64))
-        if all(isinstance(v, int | np.integer) or (type(v) is np.ndarray and v.shape == ()) for v in columns.values()):
+        values = columns.values()
+        if _INT_TYPES.issuperset(map(type, values)) or all(
+                isinstance(v, (int, np.integer)) or (type(v) is np.ndarray and v.shape == ()) for v in values):
             # one plan of scalars: one array, each field a one-element view of it (fields are never written in
-            # place: every change is a new PlanArrays)
-            values = np.array([int(v) for v in columns.values()], dtype=np.int64)
-            return cls(**{k: values[i:i + 1] for i, k in enumerate(columns)})
+            # place: every change is a new PlanArrays); its plain ints are at hand, so `one_row` is kept at once
+            ints = list(map(int, values))
+            array = np.array(ints, dtype=np.int64)
+            if columns.keys() != _FIELD_SET:  # a field missing or unknown: the constructor says which
+                return cls(**{k: array[i:i + 1] for i, k in enumerate(columns)})
+            # every field, each of shape (1,) (nothing for __post_init__ to broadcast): the frozen dataclass's
+            # __dict__ is filled directly, and its plain ints kept as `one_row` (`cached_property` reads __dict__)
+            plan, row = object.__new__(cls), object.__new__(cls)
+            plan.__dict__.update((k, array[i:i + 1]) for i, k in enumerate(columns))
+            row.__dict__.update(zip(columns, ints, strict=True))
+            plan.__dict__["is_one"], plan.__dict__["one_row"] = True, row
+            return plan
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
         length = max(a.size for a in arrays.values())
         # (a one-element column needs no broadcast: np.broadcast_to costs more than the rest of a single build)
@@ -138,8 +151,7 @@ class PlanArrays:
         run on Python floats (`scalar_path.FLOAT_OPS`) without numpy's per-call cost (issue 18). Only for
         `len(self) == 1` with every field of shape (1,); the result is typed as a PlanArrays for the formulas."""
         row = object.__new__(PlanArrays)
-        for name in _FIELD_NAMES:
-            object.__setattr__(row, name, int(getattr(self, name)[0]))
+        row.__dict__.update((name, int(getattr(self, name)[0])) for name in _FIELD_NAMES)  # frozen: its __dict__
         return row
 
     def _where(self, condition: Any, a: Any, b: Any) -> Any:
@@ -179,7 +191,7 @@ class PlanArrays:
     def folded(self) -> NDArray[np.bool_]:
         """MoE parallel folding: expert groups laid over the stage's TP x CP x DP ranks, not inside DP."""
         if is_plain(self.tp):
-            return cast(NDArray[np.bool_], self.expert_tp != self.tp)
+            return cast("NDArray[np.bool_]", self.expert_tp != self.tp)  # (a string: no runtime subscript)
         return np.asarray(self.expert_tp != self.tp, dtype=bool)
 
     def _stage_stride(self, span: IntArray, stride: IntArray) -> IntArray:
@@ -299,6 +311,9 @@ def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0)
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))
+_FIELD_SET = frozenset(_FIELD_NAMES)
+# the types a single plan's fields arrive as (`build`; checked in one pass over the values' types)
+_INT_TYPES = frozenset({int, bool, np.int64, Attention, Dtype, RankOrder, Recompute, Schedule})
 _CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
 _CHECKED: OrderedDict[tuple[int, ...], tuple[TransformerShape, str | None]] = OrderedDict()
 _CHECKED_LOCK = threading.Lock()

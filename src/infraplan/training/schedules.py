@@ -64,11 +64,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, larger, negate, pick, smaller, to_float
+from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.stage_split import CHOOSE_INTERLEAVE_FROM_PP as CHOOSE_INTERLEAVE_FROM_PP
 from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
@@ -85,7 +86,19 @@ def _f(x: ArrayLike) -> Array:
     return to_float(x)  # type: ignore[no-any-return]  # a float for one plan's number (`PlanArrays.one_row`)
 
 
+def _a(x: ArrayLike) -> Any:
+    """An array as numpy sees it; one plan's plain number as it is (the rules below then give a plain bool)."""
+    return x if is_plain(x) else np.asarray(x)
+
+
+def _mask(x: Any) -> Mask:
+    """A rule's verdicts as a boolean array, or one plan's verdict as a plain bool."""
+    return bool(x) if is_plain(x) else np.asarray(x, dtype=np.bool_)  # type: ignore[return-value]
+
+
 def _always(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    if is_plain(pp) and is_plain(vpp) and is_plain(micro_batches):
+        return True  # type: ignore[return-value]  # one plan
     return np.ones(np.broadcast(np.asarray(pp), np.asarray(vpp), np.asarray(micro_batches)).shape, dtype=np.bool_)
 
 
@@ -119,7 +132,7 @@ def _one_f_one_b_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLi
 
 
 def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return np.asarray(np.asarray(vpp) == 1, dtype=np.bool_)
+    return _mask(_a(vpp) == 1)
 
 
 def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
@@ -136,12 +149,12 @@ def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLi
 
 
 def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return (np.asarray(pp) > 1) & (np.asarray(vpp) > 1)
+    return _mask((_a(pp) > 1) & (_a(vpp) > 1))
 
 
 def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    p, m = np.asarray(pp), np.asarray(micro_batches)
-    return np.asarray((m >= p) & (m % np.maximum(p, 1) == 0), dtype=np.bool_)
+    p, m = _a(pp), _a(micro_batches)
+    return _mask((m >= p) & (m % larger(p, 1) == 0))
 
 
 # T_F : T_B : T_W (forward, input gradient, weight gradient) as shares of the stage time per micro-batch
@@ -162,15 +175,15 @@ def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_
 
 
 def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return np.asarray((np.asarray(pp) > 1) & (np.asarray(vpp) == 2), dtype=np.bool_)
+    return _mask((_a(pp) > 1) & (_a(vpp) == 2))
 
 
 def _zb_v_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    return np.asarray(np.asarray(micro_batches) >= 2 * np.asarray(pp) - 1, dtype=np.bool_)
+    return _mask(_a(micro_batches) >= 2 * _a(pp) - 1)
 
 
 def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return np.asarray((np.asarray(pp) > 1) & (np.asarray(vpp) == 1), dtype=np.bool_)
+    return _mask((_a(pp) > 1) & (_a(vpp) == 1))
 
 
 def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
@@ -184,13 +197,13 @@ def _dualpipe_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike)
 
 
 def _dualpipe_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    p = np.asarray(pp)
-    return np.asarray((p > 1) & (p % 2 == 0) & (np.asarray(vpp) == 1), dtype=np.bool_)
+    p = _a(pp)
+    return _mask((p > 1) & (p % 2 == 0) & (_a(vpp) == 1))
 
 
 def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    m = np.asarray(micro_batches)
-    return np.asarray((m >= np.asarray(pp)) & (m % 2 == 0), dtype=np.bool_)
+    m = _a(micro_batches)
+    return _mask((m >= _a(pp)) & (m % 2 == 0))
 
 
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
@@ -223,7 +236,7 @@ def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], A
     """`value` of each plan's schedule model, evaluated once per schedule present (one plan's code, a Python int
     of `PlanArrays.one_row`: its model's value as a float)."""
     if is_plain(schedule):
-        model = next((m for code, m in PIPELINE_SCHEDULES.items() if int(code) == schedule), None)
+        model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
         return 0.0 if model is None else float(value(model))  # type: ignore[return-value]  # one plan: a float
     out = np.zeros(schedule.shape)
     for code, model in PIPELINE_SCHEDULES.items():
@@ -258,18 +271,40 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
 
     With `micro_batches`, also each schedule's rule on the micro-batch count (the framework's).
     """
-    matches = [schedule == int(code) for code in PIPELINE_SCHEDULES]
-    known = any(matches) if is_plain(schedule) else np.any(matches, axis=0)  # one plan's code: a Python int
-    rules = [(negate(known), f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})")]
-    for code, model in PIPELINE_SCHEDULES.items():
-        runs = schedule == int(code)
-        if runs is False:  # one plan's code (a Python int) of another schedule: none of these rules apply
-            rules.append((False, f"the {code} pipeline schedule {model.requirement}"))
+    unknown, reasons = _reasons()
+    if is_plain(schedule):  # one plan's code (a Python int): only its own schedule's rules can apply
+        rules: list[tuple[Any, str]] = [(schedule not in reasons, unknown)]
+        for code, (model, requirement, batches_requirement) in reasons.items():
+            valid = code != schedule or bool(model.valid(pp, vpp))
+            rules.append((not valid, requirement))
             if micro_batches is not None and model.batches_requirement:
-                rules.append((False, f"the {code} pipeline schedule {model.batches_requirement}"))
-            continue
-        rules.append((runs & ~model.valid(pp, vpp), f"the {code} pipeline schedule {model.requirement}"))
+                rules.append((valid and code == schedule and not bool(model.batches_valid(pp, vpp, micro_batches)),
+                              batches_requirement))
+        return rules
+    rules = [(~np.any([schedule == code for code in reasons], axis=0), unknown)]
+    for code, (model, requirement, batches_requirement) in reasons.items():
+        runs = schedule == code
+        rules.append((runs & ~model.valid(pp, vpp), requirement))
         if micro_batches is not None and model.batches_requirement:
             rules.append((runs & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
-                          f"the {code} pipeline schedule {model.batches_requirement}"))
+                          batches_requirement))
     return rules
+
+
+# the reasons of `schedule_violations`, formatted once for the table as it stands (its codes and the identities of
+# its models, which the entry holds, so their ids are not reused while it is kept), not on every plan check
+_REASONS: list[tuple[tuple[object, ...], tuple[str, dict[int, tuple[ScheduleModel, str, str]]]]] = []
+
+
+def _reasons() -> tuple[str, dict[int, tuple[ScheduleModel, str, str]]]:
+    """The unknown-schedule reason and, by schedule code (a plain int), each schedule's model and the reasons of
+    its two rules."""
+    key = (*PIPELINE_SCHEDULES, *map(id, PIPELINE_SCHEDULES.values()))
+    if _REASONS and _REASONS[0][0] == key:
+        return _REASONS[0][1]
+    reasons = (f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})",
+               {int(code): (model, f"the {code} pipeline schedule {model.requirement}",
+                            f"the {code} pipeline schedule {model.batches_requirement}")
+                for code, model in PIPELINE_SCHEDULES.items()})
+    _REASONS[:] = [(key, reasons)]
+    return reasons

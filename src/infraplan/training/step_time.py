@@ -25,8 +25,8 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates, memory_bound_time
-from infraplan.network.collectives import Fabric, all_gather_time, all_reduce_time, reduce_scatter_time, send_recv_time
+from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
+from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, MathOps, ops_of, to_float
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
@@ -60,7 +60,7 @@ from infraplan.training.stage_split import heaviest_stage
 __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "CROSS_ENTROPY_PASSES", "EAGER_EXTRA_KERNELS",
            "FP8_DISPATCH_PAIR_SHARE", "MAIN_GRAD_ADD_KERNELS",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
-           "layer_kernel_counts", "layer_times", "step_time"]
+           "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
@@ -110,38 +110,43 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
 
 
 def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
-                   compute: Callable[[PlanArrays], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+                   compute: Callable[[PlanArrays], dict[str, Any]]) -> dict[str, Any]:
     """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact).
 
     The plan's key fields may be arrays of any one shape (the search passes (rows, 1, 1) columns beside
     broadcast virtual-stage, schedule and ZeRO axes); the results come back in that shape. `compute` sees
-    only the key fields (the others are the first row's: the cached terms do not depend on them).
+    only the key fields (the others are the first row's: the cached terms do not depend on them). A single
+    estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
     """
     shape = np.shape(getattr(plan, keys[0]))
     if shape == (1,) and plan.is_one:
-        return {k: v if v.shape == shape else v.reshape(shape) for k, v in compute(plan).items()}  # its own row
+        return compute(plan)  # its own row: the one-plan terms, Python floats
     columns = {f.name: np.ravel(getattr(plan, f.name)) for f in fields(plan)}
     distinct = _distinct_rows([columns[k] for k in keys])
     n = columns[keys[0]].size
     if distinct is None:
         rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
-        return {k: v.reshape(shape) for k, v in compute(rows).items()}
+        return {k: _array(v).reshape(shape) for k, v in compute(rows).items()}
     first, inverse = distinct
     rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
                          for k, c in columns.items()})
-    return {k: v[inverse.reshape(shape)] for k, v in compute(rows).items()}
+    return {k: _array(v)[inverse.reshape(shape)] for k, v in compute(rows).items()}
+
+
+def _array(value: Any) -> np.ndarray:
+    return np.array([value]) if type(value) is float else np.asarray(value)  # a one-plan term: a Python float
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
-               stack: Stack, pricing: ClusterPricing | None = None) -> dict[str, np.ndarray]:
-    """Layer and head times, computed once per distinct LAYER_KEYS row.
+               stack: Stack, pricing: ClusterPricing | None = None) -> dict[str, Any]:
+    """Layer and head times, computed once per distinct LAYER_KEYS row (arrays; a single estimate's floats).
 
     Within those rows, PP and the rank order (`STRIDE_ONLY_KEYS`) change only the EP all-to-all (through its
     rank stride) and the stage split: everything else is priced once per distinct row of the other layer keys
     (a search has ~5-15x fewer of them) and spread back; the all-to-all and the split run on every row.
     """
-    def compute(distinct: PlanArrays) -> dict[str, np.ndarray]:
+    def compute(distinct: PlanArrays) -> dict[str, Any]:
         host_s = fabric.host_kernel_dispatch_s
         if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
             rate, width = precision_of(distinct)
@@ -151,7 +156,7 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
             times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                                   row.recompute == int(Recompute.FULL), stack)
             times = _with_stage_split(shape, stack, times, float(row.pp))
-            return {k: np.array([float(v)]) for k, v in times.items()}
+            return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
         free_keys = tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)
         free = _distinct_rows([getattr(distinct, k) for k in free_keys])
         once = distinct if free is None else distinct.take(free[0])
@@ -214,49 +219,50 @@ def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, An
     return out
 
 
-def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays,
-                             grad_bytes: float = GRAD_BYTES,
-                             pricing: ClusterPricing | None = None) -> dict[str, np.ndarray]:
-    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row.
+def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
+                             pricing: ClusterPricing | None = None) -> dict[str, Any]:
+    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row
+    (arrays; a single estimate's floats).
 
     ZeRO-3 / FSDP gathers and scatters layer by layer: `gather_layers` / `scatter_layers` price one collective
     per local layer at its own message size (latency and small-message efficiency each time).
     """
-    def compute(rows: PlanArrays) -> dict[str, np.ndarray]:
+    def compute(rows: PlanArrays) -> dict[str, Any]:
         p = rows.one_row if rows.is_one else rows  # one plan: its Python numbers (`PlanArrays.one_row`)
         boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
         # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
-        params = local_params(shape, p)
-        experts = local_expert_params(shape, p)
-        dense = params - experts
-        dp_stride = p.dp_stride
+        params, experts = local_params(shape, p), local_expert_params(shape, p)
+        dense, dp_stride, one = params - experts, p.dp_stride, p is not rows
 
-        def over_replicas(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
-            t = collective(fabric, dense * bytes_per_param, p.dp, dp_stride, sized=True)
+        def price(kind: str, size: Any, n: Any, stride: Any) -> Any:  # one plan: floats (`collective_seconds`)
+            return (collective_seconds if one else collective_time)(fabric, kind, size, n, stride)
+
+        def over_replicas(kind: str, bytes_per_param: float) -> Any:
+            t = price(kind, dense * bytes_per_param, p.dp, dp_stride)
             if shape.is_moe:
-                t = t + collective(fabric, experts * bytes_per_param, p.edp, p.edp_stride, sized=True)
+                t = t + price(kind, experts * bytes_per_param, p.edp, p.edp_stride)
             return t
 
         local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
 
-        def per_layer(collective: Callable[..., np.ndarray], bytes_per_param: float) -> np.ndarray:
-            t = local_layers * collective(fabric, dense / local_layers * bytes_per_param, p.dp, dp_stride, sized=True)
+        def per_layer(kind: str, bytes_per_param: float) -> Any:
+            t = local_layers * price(kind, dense / local_layers * bytes_per_param, p.dp, dp_stride)
             if shape.is_moe:
-                t = t + local_layers * collective(fabric, experts / local_layers * bytes_per_param, p.edp,
-                                                  p.edp_stride, sized=True)
-            return np.asarray(t, dtype=np.float64)
+                t = t + local_layers * price(kind, experts / local_layers * bytes_per_param, p.edp, p.edp_stride)
+            return t if one else np.asarray(t, dtype=np.float64)
 
         out = {
-            "p2p": send_recv_time(fabric, boundary, p.pp_stride),
-            "allreduce": over_replicas(all_reduce_time, grad_bytes),
-            "scatter": over_replicas(reduce_scatter_time, grad_bytes),
-            "gather": over_replicas(all_gather_time, WEIGHT_BYTES),
-            "scatter_layers": per_layer(reduce_scatter_time, grad_bytes),
-            "gather_layers": per_layer(all_gather_time, WEIGHT_BYTES),
+            "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
+                    else send_recv_time(fabric, boundary, p.pp_stride)),
+            "allreduce": over_replicas("all_reduce", grad_bytes),
+            "scatter": over_replicas("reduce_scatter", grad_bytes),
+            "gather": over_replicas("all_gather", WEIGHT_BYTES),
+            "scatter_layers": per_layer("reduce_scatter", grad_bytes),
+            "gather_layers": per_layer("all_gather", WEIGHT_BYTES),
             "params": params,
             "sharded": sharded_of(p, params, experts),
         }
-        return out if p is rows else {k: np.array([float(v)]) for k, v in out.items()}
+        return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
 
     return _computed_once(plan, COMM_KEYS,
                           compute if pricing is None else pricing.memoised("comm", shape, COMM_KEYS, compute))
@@ -288,21 +294,28 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     `stage_only`: only the micro-batches' stage work (compute, TP/CP/EP, other), without the pipeline and DP
     traffic (the search's step-time floor, `training.search_bounds`).
     """
-    profile = resolve_stack(stack, "training")
+    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training"), stage_only)
+    return {k: np.array([v]) for k, v in out.items()} if plan.is_one else out
+
+
+def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack,
+                       stage_only: bool = False) -> dict[str, Any]:
+    """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
+    formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
 
-    lt = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
-    lt = _with_block_recompute(shape, plan, lt,
+    per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
+    lt = _with_block_recompute(shape, plan, per_layer,
                                lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
     traffic = ({} if stage_only else
                _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
-    if plan.is_one:  # one plan: the same formulas on Python floats (`scalar_path.FLOAT_OPS`)
-        floats = {k: float(v.item()) for k, v in (lt | traffic).items()}
+    if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
+        floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = _assemble(plan.one_row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                         stage_only)
-        return {k: np.array([float(v)]) for k, v in out.items()}
+        return {k: float(v) for k, v in out.items()}
     return _assemble(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
 
 
@@ -374,8 +387,10 @@ def _assemble(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], pro
                                        ops.where(plan.zero < 3, exposed_zero12, exposed_zero3))
 
     optimizer_params = ops.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
-    optimizer_gpu = ops.as_float(memory_bound_time(rates, optimizer_params * ADAM_BYTES_PER_PARAM,
-                                                   kernels=OPTIMIZER_KERNELS))
+    optimizer_gpu = (memory_bound_seconds(rates, optimizer_params * ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS)
+                     if ops is FLOAT_OPS else ops.as_float(memory_bound_time(rates, optimizer_params
+                                                                             * ADAM_BYTES_PER_PARAM,
+                                                                             kernels=OPTIMIZER_KERNELS)))
     # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
     optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
     out["optimizer"] = optimizer_gpu + host_exposed_time(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False,
