@@ -60,6 +60,9 @@ class LLMDeployment(SparseResult):
     disaggregated: bool = Field(description="separate prefill and decode pools")
     prefill_replicas: int | None = Field(None, description="replicas of the prefill pool (disaggregated)")
     decode_replicas: int | None = Field(None, description="replicas of the decode pool (disaggregated)")
+    front_end_s: float = Field(0.0, description="the stack's front-end time per request (HTTP server, tokenizer, "
+                               "hand-off to the engine, first token streamed back), included in every TTFT and "
+                               "end-to-end latency (seconds)")
 
 
 class LLMSlo(Result):

@@ -210,6 +210,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         deployment["prefill_replicas"] = prefill_replicas
         deployment["decode_replicas"] = decode_replicas
     front_end_s = pool_engine(dep.stack).request_latency_s if front_end else 0.0
+    deployment["front_end_s"] = front_end_s
     return summarize(requests, first + front_end_s, finish + front_end_s, pools, transfer, dep, accelerator,
                      system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
 
