@@ -62,7 +62,7 @@ from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
-from infraplan.serving.serving_sim import fit_check, pool_engine, run_pool, simulate_deployment
+from infraplan.serving.serving_sim import fit_check, front_end_s, run_pool, simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context
 
 DTYPES = ("bf16", "fp8", "int8", "int4")
@@ -168,7 +168,7 @@ class _Candidate:
     def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
         r = self.run(req, mode)
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
-        ttft = r.first_token_s - req.arrival_s + pool_engine(self.dep.stack).request_latency_s
+        ttft = r.first_token_s - req.arrival_s + front_end_s(self.dep)
         multi = req.output_tokens > 1
         tpot = (r.finish_s - r.first_token_s)[multi] / (req.output_tokens[multi] - 1)
         if mode == "decode":

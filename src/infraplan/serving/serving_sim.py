@@ -83,6 +83,12 @@ def pool_engine(ref: str | None) -> ServingEngine:
     return load_engine(ref)
 
 
+def front_end_s(dep: Deployment) -> float:
+    """Seconds of the deployment's stack front end in every request's TTFT and end-to-end latency (module
+    docstring); the capacity search's probes count the same figure."""
+    return pool_engine(dep.stack).request_latency_s
+
+
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
              clients: int = 0) -> PoolResult:
@@ -209,9 +215,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         pools = [pre, dec]
         deployment["prefill_replicas"] = prefill_replicas
         deployment["decode_replicas"] = decode_replicas
-    front_end_s = pool_engine(dep.stack).request_latency_s if front_end else 0.0
-    deployment["front_end_s"] = front_end_s
-    return summarize(requests, first + front_end_s, finish + front_end_s, pools, transfer, dep, accelerator,
+    client_s = front_end_s(dep) if front_end else 0.0
+    deployment["front_end_s"] = client_s
+    return summarize(requests, first + client_s, finish + client_s, pools, transfer, dep, accelerator,
                      system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
 
 
