@@ -6,7 +6,9 @@ before any test module is imported, gives every worker a private folder below th
 xdist keeps the system folder.
 
 It also hands the slowest tests out first (`SLOWEST_FIRST`, from `pytest --durations`), so that with
-`--dist worksteal` the two CI workers finish together instead of one running a 15 s test at the end, and
+`--dist worksteal` the two CI workers finish together instead of one running a 15 s test at the end (tests that
+read the same per-process cache, e.g. the validation report's sections, sit together at the front of the list:
+worksteal gives each worker a contiguous share and steals from its end, so the front runs in one process), and
 keeps out of collection the slow-only modules (`SLOW_ONLY_MODULES`) that a default `-m 'not slow'` run would
 build and then deselect.
 """
@@ -29,24 +31,29 @@ SLOWEST_FIRST = (
     "tests/planning/test_scenario.py::test_gigawatt_2027_fills_the_campus_at_epoch_capex",  # ~9 CPU s
     "tests/planning/test_scenario.py::test_meta_2024_preset_anchors",  # ~8 CPU s
     "tests/validation/test_validation.py",  # the per-process validation report (~6 CPU s, shared by the module)
-    "tests/cli/test_fuzz.py::test_hostile_values_on_every_option[validate]",  # next to it: same worker, same report
+    # next to it, so that the same worker runs them on the same per-process caches: the report itself, its
+    # training rows and scored sets (`validation.runner.case_rows` / `scored_sets`: the error bands, ~1.5 CPU s)
+    # and its serving-hopper section (`serving_hopper._serving_hopper_report`, ~2.5 CPU s)
+    "tests/cli/test_fuzz.py::test_hostile_values_on_every_option[validate]",
+    "tests/validation/test_sets.py::test_stored_error_bands_are_current",
+    "tests/validation/test_shared_scoring.py",
+    "tests/validation/test_sets.py::test_gated_training_cases_meet_the_gate_and_beat_a_constant_mfu",
+    "tests/serving/test_serving_hopper.py",
+    "tests/cli/test_schema.py::test_validation_report_round_trips",
+    "tests/serving/test_serving_validation.py",  # the inference section (`inference._inference_report`)
+    "tests/validation/test_serving_hopper_moe.py",  # its set is one of `scored_sets`
     "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~10 s of waiting
     "tests/web/test_web_scenarios.py::test_compare_of_two_presets_equals_the_cli",
-    "tests/serving/test_serving_hopper.py::test_every_published_row_is_run_or_listed_as_awaiting",
     "tests/cli/test_fuzz.py::test_hostile_values_on_every_option",
     "tests/test_consistency.py::test_serving_memory_estimate_covers_the_measured_per_request_cost",
     "tests/web/test_web_browser.py",  # Chromium: mostly waiting
     "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
-    "tests/validation/test_serving_hopper_moe.py",
     "tests/training/test_search_bounds.py",
-    "tests/validation/test_sets.py::test_stored_error_bands_are_current",
-    "tests/serving/test_serving_validation.py",
     "tests/training/test_search.py",
     "tests/training/test_properties.py",
     "tests/training/test_search_speed.py",
     "tests/network/test_topology.py::test_graphml_export_round_trips",
     "tests/web/test_web_schemathesis.py",
-    "tests/serving/test_serving_hopper.py",
 )
 
 

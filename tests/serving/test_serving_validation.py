@@ -9,7 +9,7 @@ from infraplan.validation.inference import GATE_MEAN_ERROR, load_inference_cases
 
 @pytest.fixture(scope="module")
 def report():
-    return run_inference_validation(include_phase_times=False)
+    return run_inference_validation()  # the `validate` section's report (cached per process), phase times and all
 
 
 def test_cases_cover_measurements_section_7():

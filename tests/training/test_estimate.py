@@ -52,8 +52,9 @@ def test_bigger_global_batch_shrinks_bubble_fraction_and_raises_mfu() -> None:
     assert results[-1].memory_per_gpu_bytes == results[1].memory_per_gpu_bytes
 
 
-def test_bubble_is_p_minus_1_over_v_stages() -> None:
-    """Narayanan et al.: bubble / ideal time = (p - 1) / (v m)."""
+def test_bubble_is_the_other_stages_over_v() -> None:
+    """Narayanan et al.: bubble / ideal time = (p - 1) / (v m) for equal stages; the last stage also runs the LM
+    head and loss (80 layers on PP4: 20 each), so the other three stages are lighter and the bubble is less."""
     kwargs = dict(tp=8, pp=4, seq_len=4096, global_batch=64)
     plain = estimate_training("llama3-70b", "dgx-h100-superpod", 64, vpp=1, **kwargs)
     inter = estimate_training("llama3-70b", "dgx-h100-superpod", 64, vpp=2, **kwargs)
@@ -61,8 +62,8 @@ def test_bubble_is_p_minus_1_over_v_stages() -> None:
     for r, v in ((plain, 1), (inter, 2)):
         b = r.breakdown_s
         ideal = sum(getattr(b, k) for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other"))
-        assert b.pp_bubble / ideal == pytest.approx(3 / (v * m), rel=1e-9)
-    assert inter.breakdown_s.pp_bubble < plain.breakdown_s.pp_bubble
+        assert 0.8 * 3 / (v * m) < b.pp_bubble / ideal < 3 / (v * m)
+    assert inter.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble / 2, rel=1e-9)
     assert inter.breakdown_s.pp_comm > plain.breakdown_s.pp_comm  # twice as many chunk boundaries
 
 

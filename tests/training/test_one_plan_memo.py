@@ -119,3 +119,18 @@ def test_threads_sharing_a_small_memo_get_the_serial_answers(monkeypatch: pytest
         threaded = list(pool.map(run, batches * 4))
     assert threaded == serial * 4
     assert one_plan_memo.kept_rows() <= 3
+
+
+def test_forgetting_plans_keeps_the_cluster_pricing_only_when_asked() -> None:
+    """`clear_one_plan_memo(pricings=False)` (the single-estimate benchmark's plan never seen) forgets every row,
+    plan and verdict but keeps the cluster and stack's pricing, which holds nothing of a plan."""
+    cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(16384)
+    stack = step_time.resolve_stack(None, "training")
+    estimate_training("llama3-405b", cluster, 16384, tp=8, pp=16, vpp=7, seq_len=8192, global_batch=2048, zero=3)
+    pricing = one_plan_memo.cluster_pricing(cluster, stack)
+    assert one_plan_memo.kept_rows() > 0
+    one_plan_memo.clear_one_plan_memo(pricings=False)
+    assert one_plan_memo.kept_rows() == 0 and not plan_module._CHECKED
+    assert one_plan_memo.cluster_pricing(cluster, stack) is pricing
+    one_plan_memo.clear_one_plan_memo()
+    assert one_plan_memo.cluster_pricing(cluster, stack) is not pricing

@@ -30,7 +30,8 @@ def plan(**kw: object) -> PlanArrays:
     return PlanArrays.build(**cols)
 
 
-def _no_bubble(pp: ArrayLike, vpp: ArrayLike, m: ArrayLike, stage_s: ArrayLike) -> np.ndarray:
+def _no_bubble(pp: ArrayLike, vpp: ArrayLike, m: ArrayLike, stage_s: ArrayLike,
+               others_s: ArrayLike | None = None) -> np.ndarray:
     return np.zeros(np.shape(stage_s))
 
 
@@ -267,3 +268,78 @@ def test_zb_v_keeps_1f1b_memory_and_beats_interleaving_at_the_same_vpp() -> None
     assert bubbles == sorted(bubbles) and bubbles[0] < bubbles[1]
     assert zb_v.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble / 6, rel=0.05)
     assert zb_v.step_time_s < inter.step_time_s
+
+
+def _one_f_one_b_makespan(fwd: list[float], bwd: list[float], m: int) -> float:
+    """Megatron's 1F1B run event by event: stage i does p - i - 1 warm-up forwards, then one forward and one
+    backward alternately, then the remaining backwards; a forward waits for the previous stage's, a backward for
+    the next stage's (and its own forward)."""
+    p = len(fwd)
+    order = []
+    for i in range(p):
+        warm = min(p - i - 1, m)
+        ops = [("F", k) for k in range(warm)]
+        for k in range(m - warm):
+            ops += [("F", warm + k), ("B", k)]
+        order.append(ops + [("B", k) for k in range(m - warm, m)])
+    done: dict[tuple[str, int, int], float] = {}
+    clock, nxt = [0.0] * p, [0] * p
+    while any(nxt[i] < len(order[i]) for i in range(p)):
+        for i in range(p):
+            while nxt[i] < len(order[i]):
+                kind, k = order[i][nxt[i]]
+                deps = ([("F", i - 1, k)] if kind == "F" and i > 0 else
+                        [("B", i + 1, k)] if kind == "B" and i < p - 1 else [("F", i, k)] if kind == "B" else [])
+                if any(d not in done for d in deps):
+                    break
+                start = max([clock[i], *(done[d] for d in deps)])
+                clock[i] = start + (fwd[i] if kind == "F" else bwd[i])
+                done[(kind, i, k)] = clock[i]
+                nxt[i] += 1
+    return max(clock)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4, 8])
+def test_one_f_one_b_with_a_heavier_last_stage_matches_the_simulated_schedule(m: int) -> None:
+    """The last stage runs the LM head and loss: the step is sum_i t_i + (m - 1) t_last, i.e. m t_last plus a
+    bubble of the other stages' time (not (p - 1) t_last), as the event-by-event 1F1B run gives."""
+    fwd, bwd = [1.0, 1.0, 1.0, 1.6], [2.0, 2.0, 2.0, 3.1]
+    stage = [f + b for f, b in zip(fwd, bwd, strict=True)]
+    others = sum(stage) - stage[-1]
+    bubble = schedules.pipeline_bubble(np.array([Schedule.ONE_F_ONE_B]), 4, 1, m, stage[-1], others)[0]
+    assert m * stage[-1] + bubble == pytest.approx(_one_f_one_b_makespan(fwd, bwd, m), rel=1e-12)
+    # the equal-stage formula overcharges: (p - 1) t_last
+    assert bubble < schedules.pipeline_bubble(np.array([Schedule.ONE_F_ONE_B]), 4, 1, m, stage[-1])[0]
+
+
+def test_every_schedule_takes_the_other_stages_and_keeps_equal_stages_as_they_were() -> None:
+    """Equal stages (others = (p - 1) t) give every schedule's own formula; lighter other stages a smaller bubble;
+    one plan's floats and the array path agree."""
+    p, t = 8.0, 3.0
+    for code, (v, m) in {Schedule.ONE_F_ONE_B: (1, 32), Schedule.INTERLEAVED: (2, 32), Schedule.ZB_H1: (1, 32),
+                         Schedule.ZB_V: (2, 32), Schedule.DUALPIPE: (1, 32)}.items():
+        model = PIPELINE_SCHEDULES[code]
+        equal = float(model.bubble(p, float(v), float(m), t))
+        assert float(model.bubble(p, float(v), float(m), t, (p - 1) * t)) == pytest.approx(equal, rel=1e-12)
+        lighter = float(model.bubble(p, float(v), float(m), t, (p - 1) * t * 0.5))
+        assert lighter == pytest.approx(equal * 0.5, rel=1e-12), code
+        grid = schedules.pipeline_bubble(np.array([code, code]), np.array([p, p]), np.array([v, v]),
+                                         np.array([m, m]), np.array([t, t]), np.array([3.5 * t, 3.5 * t]))
+        assert grid[0] == float(model.bubble(p, float(v), float(m), t, 3.5 * t))
+
+
+def test_interleaved_below_p_with_uneven_stages_never_beats_the_steady_state() -> None:
+    code = np.array([Schedule.INTERLEAVED])
+    # a last stage far heavier than the others: the wave formula would go negative; floored at others / v
+    assert schedules.pipeline_bubble(code, 4, 2, 2, 10.0, 0.3)[0] == pytest.approx(0.3 / 2)
+    # equal stages: the wave of p v chunks as before
+    assert schedules.pipeline_bubble(code, 4, 2, 2, 1.0, 3.0)[0] == pytest.approx(((4 - 2) * 2 + 2 - 1) / 2)
+
+
+def test_step_time_charges_the_pipeline_the_other_stages_not_p_minus_one_heaviest() -> None:
+    """A PP4 1F1B plan: the bubble is the three other stages' time, below (p - 1) x the heaviest (the last, with
+    the LM head)."""
+    r = evaluate_plans(SHAPE, CLUSTER, plan(schedule=Schedule.ONE_F_ONE_B, global_batch=16))
+    m = 16 / 8
+    stage = sum(r[k][0] for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other")) / m
+    assert 0.5 * 3 * stage < r["pp_bubble"][0] < 3 * stage  # llama3-8b: the 128k-vocabulary head is heavy

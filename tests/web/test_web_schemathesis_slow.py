@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("schemathesis")
+schemathesis = pytest.importorskip("schemathesis")
 
 from hypothesis import settings  # noqa: E402
-from test_web_schemathesis import SETTINGS, _no_server_error, schema  # noqa: E402
+from test_web_schemathesis import SETTINGS, _no_server_error  # noqa: E402
+
+from infraplan.web.app import create_app  # noqa: E402
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())  # the whole coverage phase: both modes
 
 pytestmark = pytest.mark.slow
 

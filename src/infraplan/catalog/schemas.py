@@ -43,6 +43,8 @@ class KernelEfficiency(Spec):
     """
 
     matmul_max_fraction: dict[Dtype, Fraction]
+    weight_only_matmul_fraction: Fraction | None = Field(
+        None, description="weight-only (W4A16 mixed-input) GEMM rate / dense bf16 peak; None: the bf16 fraction")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
     memory_bandwidth_fraction: Fraction
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")

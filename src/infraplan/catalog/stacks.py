@@ -23,7 +23,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `recompute_modules`: what `--recompute selective` re-runs in backward, Megatron-Core's fine-grained
   `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
   ["core_attn"]); `fp8_activation_cache`: activation tensors fp8 plans store in fp8 with 1x128 scales
-  (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3); both priced by `training.recompute_modules`.
+  (DeepSeek-V3 arXiv:2412.19437 sec. 3.3.3); `quantized_gemm_inputs`: Transformer Engine saves the quantised
+  GEMM inputs (`ops.params.quantized_gemm_inputs`); all priced by `training.recompute_modules`.
   `adam_moment_dtype`: the optimizer moments' dtype (`training.memory`).
 * `moe`: MoE routing and expert-parallel communication (`MoeRouting`): load imbalance or a capacity factor,
   and DeepEP-style dispatch/combine overlap.
@@ -36,7 +37,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
-  holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`).
+  holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
+  CUDA-graph capture cap above which iterations run eager (`serving.host_overhead`).
 
 `load_stack(name | path)` returns the validated, frozen profile; unknown fields are errors.
 """
@@ -108,6 +110,11 @@ class ServingProfile(Spec):
     request_latency_s: float = Field(
         0.0, ge=0, description="per-request front-end time a client sees in its TTFT beside the engine loop "
         "(HTTP server, tokenizer, scheduler hand-off, streaming the first token back)")
+    cuda_graph_max_batch: int = Field(
+        512, ge=0, description="largest iteration (tokens) replayed from a captured CUDA graph when `cuda_graphs` "
+        "is on; larger ones run eager and wait for the host's kernel launches (`serving.host_overhead`)")
+    cuda_graph_max_batch_by_tp: list[tuple[int, int]] = Field(
+        default_factory=list, description="[TP at least, cap] steps overriding `cuda_graph_max_batch`")
 
 
 class MoeRouting(Spec):
@@ -197,6 +204,9 @@ class Stack(Spec):
     fp8_activation_cache: tuple[CachedActivation, ...] = Field(
         (), description="activation tensors (`ops.params.activation_terms_per_token_layer`) that "
         "fp8 plans keep in fp8 with one 4 B scale per 128 elements (attn_out: DeepSeek's 12-bit E5M6)")
+    quantized_gemm_inputs: bool = Field(
+        False, description="fp8-family plans store the inputs of the layer's GEMMs for backward in the GEMM's "
+        "low-precision format, as Transformer Engine's linear modules do (`ops.params.quantized_gemm_inputs`)")
     adam_moment_dtype: Literal["fp32", "bf16"] = Field(
         "fp32", description="dtype of Adam's first and second moments (fp32: Megatron; bf16: DeepSeek-V3 "
         "arXiv:2412.19437 sec. 3.3.3, master weights still fp32)")

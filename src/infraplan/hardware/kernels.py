@@ -18,11 +18,14 @@ whose inputs all hold one element (a single estimate) runs it on Python floats, 
 per operation, with the same IEEE operations in the same order (`np.log2` for the logarithm), so the results are
 bit-identical to the array path (tests/hardware/test_kernel_fast_path.py). The public functions keep numpy's
 shapes (plain numbers in, a 0-d array out); the `*_seconds` entries take plain Python numbers and return a float,
-skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`).
+skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`). On long
+1-D arrays the GEMM formulas run once per run of equal consecutive inputs (`scalar_path.price_runs`: the search's
+rows, sorted by `training.row_memo.RUN_ORDER`, repeat most GEMM shapes), with the bits of the whole arrays.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,19 +91,42 @@ def gemm_time(
         (fm, fn, fk, fb, fr), ndim = scalars
         return as_array(_gemm(_FLOATS, rates, fm, fn, fk, None, fb, fr), ndim)
     m, n, k = np.asarray(m, dtype=np.float64), np.asarray(n, dtype=np.float64), np.asarray(k, dtype=np.float64)
-    return np.asarray(_gemm(_NUMPY, rates, m, n, k, None, bytes_per_element, rate))
+    return np.asarray(scalar_path.price_runs(lambda fm, fn, fk, fb, fr: _gemm(_NUMPY, rates, fm, fn, fk, None, fb, fr),
+                                             m, n, k, bytes_per_element, rate))
 
 
 def gemm_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_element: float, rate: float) -> float:
-    """`gemm_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
-    return float(_gemm(_FLOATS, rates, float(m), float(n), float(k), None, float(bytes_per_element), float(rate)))
+    """`gemm_time` of plain Python numbers, as a float (`_gemm_floats`: `_gemm`'s operations on floats)."""
+    return _gemm_floats(rates, float(m), float(n), float(k), None, float(bytes_per_element), float(rate))
 
 
 def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, groups: float, bytes_per_element: float,
                          rate: float) -> float:
-    """`grouped_gemm_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
-    return float(_gemm(_FLOATS, rates, float(m), float(n), float(k), float(groups), float(bytes_per_element),
-                       float(rate)))
+    """`grouped_gemm_time` of plain Python numbers, as a float (`_gemm_floats`)."""
+    return _gemm_floats(rates, float(m), float(n), float(k), float(groups), float(bytes_per_element), float(rate))
+
+
+def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float | None, bytes_per_element: float,
+                 rate: float) -> float:
+    """`_gemm(_FLOATS, ...)` spelled out: the same IEEE operations in the same order, with `_FLOATS`'s max, min,
+    ceiling and where written inline (`max(a, b)` is `b if b > a else a`), so a single estimate's ~15 GEMMs skip
+    ~10 namespace calls each (issue 18); tests/hardware/test_kernel_fast_path.py holds it to the array path's bits."""
+    low = 1.0 if m < 1.0 else m  # xp.maximum(m, 1.0)
+    padded_m = 2.0 ** float(math.ceil(float(np.log2(low))))
+    padded_m = 16.0 if padded_m < 16.0 else padded_m
+    widest = float(rates.tile_m)
+    tile_m = widest if widest < padded_m else padded_m
+    tiles = float(math.ceil(m / tile_m)) * float(math.ceil(n / rates.tile_n))
+    if groups is not None:
+        tiles = groups * tiles
+    units = rates.compute_units
+    waves = float(math.ceil(tiles / units))
+    t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
+    moved = m * k + k * n + m * n
+    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / rates.memory_bytes_per_s
+    t = (t_memory if t_memory > t_compute else t_compute) + rates.kernel_overhead_s
+    size = m * n * k if groups is None else m * n * k * groups
+    return t if size > 0 else 0.0
 
 
 def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, bytes_per_element: Any,
@@ -144,7 +170,8 @@ def grouped_gemm_time(
         (fm, fn, fk, fg, fb, fr), ndim = scalars
         return as_array(_gemm(_FLOATS, rates, fm, fn, fk, fg, fb, fr), ndim)
     m, n, k, g = (np.asarray(x, dtype=np.float64) for x in (m, n, k, groups))
-    return np.asarray(_gemm(_NUMPY, rates, m, n, k, g, bytes_per_element, rate))
+    return np.asarray(scalar_path.price_runs(lambda *v: _gemm(_NUMPY, rates, *v), m, n, k, g, bytes_per_element,
+                                             rate))
 
 
 def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:

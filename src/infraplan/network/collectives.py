@@ -12,7 +12,9 @@ uplinks) are priced in `network.fabric`, the message-size efficiency and NCCL's 
 
 Speed (issue 18): the sized collective times and the message efficiency run on Python floats when every input
 holds one element (a single estimate), with the same IEEE operations in the same order (`_FLOATS` beside
-`_NUMPY`), so they equal the array path bit for bit (tests/network/test_collective_fast_path.py).
+`_NUMPY`), so they equal the array path bit for bit (tests/network/test_collective_fast_path.py). On long 1-D
+arrays a collective is priced once per run of equal consecutive (size, group, stride) (`scalar_path.price_runs`),
+with the bits of the whole arrays (tests/hardware/test_kernel_runs.py).
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ def _evaluate(formula: Callable[..., Any], fabric: Fabric, size_bytes: npt.Array
     if one is not None:
         (f_size, f_n, f_stride), ndim = one
         return _shaped(formula(_FLOATS, fabric, f_size, f_n, f_stride, *options), ndim)
-    return np.asarray(formula(_NUMPY, fabric, np.asarray(size_bytes, dtype=np.float64),
-                              np.asarray(n, dtype=np.float64), stride, *options))
+    return np.asarray(scalar_path.price_runs(lambda *v: formula(_NUMPY, fabric, *v, *options),
+                                             np.asarray(size_bytes, dtype=np.float64),
+                                             np.asarray(n, dtype=np.float64), stride))
 
 
 def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,

@@ -160,7 +160,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
       without dropout) where `keep_scores`; ffn_fc1_out g*f and ffn_act_out f (the dense FFN);
       not counted: the grouped FC1 GEMM's input, the k routed copies of each token (k*h; Megatron-Core
       `token_dispatcher.py` permute; DeepSeek-V3 sec. 3.3.3 caches it in fp8): adding it moves the frontier
-      training set through `recompute: auto` (11.6 -> 12.5 %), left for a calibrated round;
+      training set through `recompute: auto` (11.6 -> 12.5 %; 10.1 -> 10.5 % with the quantised GEMM inputs
+      of `quantized_gemm_inputs`), left for a calibrated round;
       expert_fc1_out k*g*f and expert_act_out k*f;
       shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
     """
@@ -194,6 +195,30 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     if s:
         terms |= {"shared_fc1_out": gate * s * split, "shared_act_out": s * split}
     return {name: to_float(value) for name, value in terms.items()}
+
+
+def quantized_gemm_inputs(shape: TransformerShape) -> tuple[str, ...]:
+    """Terms of `activation_terms_per_token_layer` that a Transformer Engine stack stores in the GEMM's
+    low-precision format under an fp8-family recipe, instead of bf16.
+
+    A TE `Linear` / `LayerNormLinear` / `GroupedLinear` quantises its input for the forward GEMM and saves that
+    quantised tensor (only the copy the weight-gradient GEMM reads: `update_usage(rowwise_usage=False)`) for
+    backward, not the bf16 input (transformer_engine/pytorch/module/linear.py `_Linear.forward`, "saved_inputmat",
+    TE 2.x; the fp8 activation-memory saving of TE's fp8 training). The bytes per element are the recipe's
+    operand bytes (`ops.precision`: fp8 1, mxfp8 1 + 1/32, nvfp4 0.5 + 1/16). Narrowed: the QKV input (fused
+    norm + QKV projection), the output-projection input, and the FC2 inputs (dense, routed and shared experts);
+    the dense MLP input (fused norm + FC1). Kept in bf16: an MoE layer's MLP input (the router, a bf16 / fp32
+    GEMM outside TE, saves it too) and MLA's QKV input (read by two down projections, each saving its own copy:
+    2 x (1 + 1/32) B, about bf16's 2 B).
+    """
+    terms = ["attn_out", "expert_act_out" if shape.is_moe else "ffn_act_out"]
+    if shape.shared_ffn_hidden_size:
+        terms.append("shared_act_out")
+    if not shape.is_mla:
+        terms.append("qkv_input")
+    if not shape.is_moe:
+        terms.append("mlp_input")
+    return tuple(terms)
 
 
 def activation_bytes_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,

@@ -9,12 +9,16 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate; decode attention is memory-bound, reading every cached K and V byte of the batch.
+  Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
+  the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
+  sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
+  and `pair_s` cover the full layers. The KV capacity (`serving.kv_cache`) still holds whole contexts.
 * Memory-bound element-wise kernels (norms, rotary, activation, residuals).
 * TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
   two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
   all-to-all dispatch and combine; PP: the activations sent between stages.
-* A fixed host cost per iteration (scheduling, sampling launch, CUDA-graph replay): an engine
-  ASSUMPTION, one value for every accelerator (`ITERATION_OVERHEAD_S`).
+* A fixed host cost per iteration (scheduling, sampling, CUDA-graph replay; `ITERATION_OVERHEAD_S`, ASSUMPTION);
+  an eager iteration lasts at least the host's kernel launches (`serving.host_overhead`, `HOST_ISSUE`).
 * MoE decode: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing)
   hit E (1 - (1 - k/E)^M) distinct experts on average (balls into bins; `ops.layer`), not min(E, M k): only
   those experts' weights are read, so the expert bytes grow smoothly with the batch (Qwen3-235B, 128 experts
@@ -29,7 +33,14 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   alone miss.
 
 Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
-peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ: GEMMs at the bf16 rate, weights read at 0.5 B);
+peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at
+0.5 B, GEMMs at the accelerator's weight-only rate `weight_only_matmul_fraction` x bf16 peak where its catalog
+gives one, else at the bf16 rate; `WEIGHT_ONLY_RATE`). The mixed-input kernels convert the 4-bit weights to
+bf16 in registers: Marlin / Marlin-MoE (Frantar et al. 2024, arXiv:2408.11743; vLLM's W4A16 kernels) use the
+Ampere `mma.sync`, which on Hopper reaches about 2/3 of the peak that only `wgmma` attains (FlashAttention-3,
+Shah et al. 2024, arXiv:2407.08608, sec. 1-2): H100 / H200 / H800 carry 0.47 = 2/3 x their bf16 0.70.
+ASSUMPTION: the same ceiling for the Triton MXFP4 MoE kernels of GPT-OSS on Hopper. Prefill only: decode stays
+bound by the 4-bit weight reads. ISL-8192 TTFT median: Kimi K2 INT4 (vLLM) -19 % -> -1 %, GPT-OSS -36 % -> -27 %;
 nvfp4 (W4A4 as TensorRT-LLM/ModelOpt serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element
 blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`); mxfp4 (OCP MX weights,
 0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
@@ -54,6 +65,14 @@ expert GEMM sees M k ep / active tokens per expert, so at a fixed batch per rank
 read once for ep times more tokens). The dispatch and combine all-to-all over the ep GPUs is priced by where
 the group runs (`network.collectives`: inside the NVLink domain or across the scale-out tier). Each rank is an
 engine of the simulator; ranks are assumed balanced (SGLang/DeepSeek pad idle ranks and balance by routing).
+
+Lock-step ranks (`WIDE_EP_LOCKSTEP`, `wide_ep_prefill_stall`): the ranks meet at every MoE layer (dispatch /
+combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long as the slowest rank's and a
+prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field: each of
+the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
+coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
+charged to this rank's prefill iterations. TensorRT-LLM DeepSeek-R1 attention DP 8 (6 rows, TTFT 3-12 s, TPOT
+30-100 ms): mean |error| 0.69 -> 0.39; one client per rank keeps TPOT -62 % (its stall lands on its prefill).
 
 Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): Leviathan et al., ICML'23
 (arXiv:2211.17192, eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R)
@@ -83,15 +102,20 @@ from infraplan.network.collectives import (
     custom_all_reduce_time,
     send_recv_time,
 )
-from infraplan.ops.layer import Collective, Layout, head_ops, layer_ops
+from infraplan.ops.layer import Collective, head_ops, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.serving.engines import load_engine
+from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
 MOE_ROUTING_KERNELS = 6  # launches per routed layer beside the expert GEMMs (module docstring; ASSUMPTION count)
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
+WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module docstring; toggle to compare)
+SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
+WIDE_EP_LOCKSTEP = True  # attention-DP ranks stall for each other's prefills (module docstring; toggle to compare)
+HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.host_overhead`; toggle to compare)
 
 
 @dataclass(frozen=True)
@@ -206,6 +230,9 @@ def _precision(accelerator: Accelerator, dtype: str) -> _Precision:
     if dtype in ("fp8", "int8"):
         return _Precision(accelerator.peak(dtype) * accelerator.matmul_fraction(dtype), 1.0, 1.0)
     rate = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
+    weight_only = accelerator.efficiency.weight_only_matmul_fraction
+    if dtype == "int4" and weight_only is not None and WEIGHT_ONLY_RATE:  # mixed-input kernels (module docstring)
+        rate = accelerator.peak("bf16") * weight_only
     return _Precision(rate, DTYPE_BYTES[dtype], ACT_BYTES)
 
 
@@ -262,11 +289,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
 
     The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
     """
-    if dep.attention_dp > 1:  # wide EP: whole experts over attention_dp x TP GPUs (module docstring)
-        lay = Layout(tokens=m, tp=dep.tp, ep=dep.attention_dp, ep_inside_tp=dep.tp, phase="inference")
-    else:
-        lay = Layout(tokens=m, tp=dep.tp, ep_inside_tp=dep.ep, phase="inference")
-    ops = layer_ops(shape, lay)
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`hardware.grouped_gemm_time`)
@@ -333,12 +356,34 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
     pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * kv_layers
+    # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
+    full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
+    window = float(shape.sliding_window) if full < 1.0 else 0.0
+    kv_window_row_s = (1.0 - full) * kv_read * window / rates.memory_bytes_per_s
+    head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
+    pair_s = full * pair_flops / rates.attention_flops_per_s
+    window_token_s = (1.0 - full) * pair_flops * window / rates.attention_flops_per_s
+    stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
+    if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
+        body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
     return IterationCost(
-        body_s=body, head_s=head, kv_token_s=kv_read / rates.memory_bytes_per_s,
-        pair_s=pair_flops / rates.attention_flops_per_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,
+        body_s=body, head_s=head, kv_token_s=full * kv_read / rates.memory_bytes_per_s,
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
-        pair_flop_s=pair_flops / rates.attention_flops_per_s,
+        pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s,
     )
+
+
+def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, dep: Deployment) -> tuple[float, float]:
+    """Seconds per prefill token and per prefill (query, key) pair that the attention_dp - 1 OTHER ranks of a
+    wide-EP replica stall this rank for (module docstring, "Lock-step ranks"): the marginal body time per token
+    of a full token budget (`body_s` from half to all of it) and the pair time, times the other ranks."""
+    others = dep.attention_dp - 1 if WIDE_EP_LOCKSTEP else 0
+    if others <= 0 or len(body_s) < 3:
+        return 0.0, 0.0
+    top = len(body_s) - 1
+    per_token_s = float(body_s[top] - body_s[top // 2]) / (top - top // 2)
+    return others * per_token_s, others * pair_s
 
 
 def prefill_time(cost: IterationCost, batch, prompt) -> np.ndarray:

@@ -43,7 +43,9 @@ only when the arrival may fall inside), and under on-demand admission the first 
 the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
 is an event). The event iteration, still pure decode, runs in the same pass with the one-by-one step's sums, term
 by term. Token times equal the one-by-one loop's (`jump=False`) to rounding (1e-9 relative:
-tests/serving/test_serving_engine_leap.py), so idle-ish engines cost as little as busy ones.
+tests/serving/test_serving_engine_leap.py), so idle-ish engines cost as little as busy ones. The common case
+(built-in FCFS, reserve_full, leaps on) runs in `serving.fcfs_loop`: this loop specialised, the same sums in the
+same order (bit-identical: tests/serving/test_serving_engine_fcfs_loop.py).
 """
 
 from __future__ import annotations
@@ -55,13 +57,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infraplan.serving.fcfs_loop import NEVER, SKIP_ROOT, fcfs_engine
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
-
-# an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
-# 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative)
-SKIP_ROOT = 1.0 + 1e-6
-NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
 
 
 @dataclass
@@ -109,6 +107,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     on_demand = kv_admission == "on_demand"
     if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
         raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
+    if jump and inline and not on_demand and not prefill_first:  # the common case: `serving.fcfs_loop`
+        return EngineResult(*fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch,
+                                         token_budget, kv_blocks, block_tokens, clients))
     n = len(arrival_s)
     arr = arrival_s.tolist()
     n_open = min(clients, n) if clients > 0 else n  # requests whose arrival time is given up front
@@ -119,10 +120,8 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
     need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
     fin_blocks = need[:] if not on_demand else [0] * n  # blocks a decoding sequence frees at its end
-    first = [math.nan] * n
-    finish = [math.nan] * n
-    body, head = cost.body_s.tolist(), cost.head_s.tolist()
-    body_flop = cost.body_flop_s.tolist()
+    first, finish = [math.nan] * n, [math.nan] * n
+    body, head, body_flop = cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist()
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
@@ -135,18 +134,14 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
 
     clock = busy = compute = 0.0
-    it = leapt = 0  # iterations run one by one, and advanced in closed form
+    it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival
     steps_done = 0  # decode iterations so far: a sequence's last token is due at a decode-iteration count
-    nxt = 0
     waiting: deque[int] = deque()
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
     heap: list[int] = [NEVER]  # finish keys (module docstring); NEVER stays at the bottom: no emptiness checks
     end_ctx = [0] * n
-    n_dec = 0
-    sum_ctx = 0
-    running = 0
+    n_dec = sum_ctx = running = done = 0
     free = kv_blocks
-    done = 0
     # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
     bt = block_tokens
     grow = [0] * bt  # grow[s % bt]: blocks decode iteration s takes

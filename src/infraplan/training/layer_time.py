@@ -56,7 +56,7 @@ from infraplan.ops.layer import (
     layer_ops,
 )
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
-from infraplan.scalar_path import anywhere, is_plain, larger, ops_of, pick, smaller, to_float
+from infraplan.scalar_path import anywhere, is_plain, larger, negate, ops_of, pick, smaller, to_float
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, kernel_counts
 from infraplan.training.plan import PlanArrays
@@ -69,6 +69,13 @@ ACT = 2.0  # bf16 activations and communication payloads
 # target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
 # logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
 CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
+# Megatron's FusedScaleMaskSoftmax runs eager PyTorch where its fused kernel refuses the shape
+# (`softmax_falls_back`): per score, forward upcast (2+4 B), scale (4+4), in-place mask fill (4+1+4), softmax
+# (4+4), downcast (4+2) = 37 B in 5 kernels; backward their gradients in reverse, 6 + 12 + 9 + 8 + 6 = 41 B in
+# 5 kernels (megatron/model/fused_softmax.py `forward_torch_softmax`, softmax_in_fp32). It replaces the fused
+# kernel's one launch and 3 / 4 B per score (the causal triangle, `attention_core_times`).
+SOFTMAX_FALLBACK_BYTES = (37.0 - 3.0, 41.0 - 4.0)  # forward, backward: over the fused kernel's
+SOFTMAX_FALLBACK_KERNELS = 4.0  # 5 eager launches for the fused kernel's 1, each way
 
 
 def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
@@ -118,6 +125,24 @@ def _result(value: Any) -> Any:
     return float(value)
 
 
+def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> Any:
+    """Where the unfused attention's softmax runs eager (`SOFTMAX_FALLBACK_BYTES`), per plan (one plan: a bool).
+
+    Megatron-LM's `FusedScaleMaskSoftmax.is_kernel_available` (megatron/model/fused_softmax.py, v2.x-v3.0) takes
+    the fused causal kernel only for 16-bit scores (every dtype here keeps them bf16), 16 < s_k <= 4096,
+    s_q and s_k multiples of 4, and attention batches b x heads per GPU a multiple of 4 and of the kernel's
+    batches per block (`get_batch_per_block`: 128 threads in warps of min(32, next power of 2 of s_k) threads,
+    each warp 2 rows up to s_k = 128 and 1 above: 8 rows per block for s_k <= 128, 4 above). Learned-sink
+    attention (a full-row softmax, `catalog.stacks` `sink_attention`) is not this kernel.
+    """
+    sinks = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
+    sq, sk = plan.seq_len / plan.cp, to_float(plan.seq_len)
+    batches = plan.micro_batch * shape.num_heads / plan.tp
+    available = ((sk > 16.0) & (sk <= 4096.0) & (sq % 4.0 == 0.0) & (sk % 4.0 == 0.0) & (batches % 4.0 == 0.0)
+                 & (batches % pick(sk > 128.0, 4.0, 8.0) == 0.0))
+    return (plan.attention == int(Attention.UNFUSED)) & negate(available) & (not sinks)
+
+
 def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
                          tokens: ArrayLike, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
@@ -125,7 +150,12 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
     accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
     over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
-    (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout).
+    (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout). Megatron's
+    causal fused kernel (`scaled_upper_triang_masked_softmax_warp_forward` / `_backward`, Megatron-LM
+    megatron/fused_kernels/scaled_upper_triang_masked_softmax.h, v2.x-v3.0) loads only the first row+1 elements
+    of each score row (the unmasked lower triangle, half the scores) and writes the zeros above: forward 1 + 2 B,
+    backward 2 + 2 B per score; the sink path (a full-row softmax) reads every score. Where that kernel refuses
+    the shape (`softmax_falls_back`), the eager fp32 passes of `SOFTMAX_FALLBACK_BYTES` run instead.
     Learned sinks (GPT-OSS) under a stack with `sink_attention: unfused` run unfused in every layer: the
     sliding window is a mask on the full scores, not skipped work (`catalog.stacks`).
     """
@@ -151,12 +181,17 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
 
     scores = rows * keys
     fwd_bytes, bwd_bytes = (9.0, 11.0) if shape.uses_dropout else (4.0, 6.0)
+    if not sinks_unfused:  # the causal kernel reads half the scores (see above)
+        fwd_bytes, bwd_bytes = fwd_bytes - 1.0, bwd_bytes - 2.0
+    eager = softmax_falls_back(shape, plan, stack)
+    eager_fwd, eager_bwd = (pick(eager, memory_bound_time(rates, extra * scores, kernels=SOFTMAX_FALLBACK_KERNELS),
+                                 0.0) for extra in SOFTMAX_FALLBACK_BYTES)
     unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
-                   + memory_bound_time(rates, fwd_bytes * scores, kernels=2))
+                   + memory_bound_time(rates, fwd_bytes * scores, kernels=2) + eager_fwd)
     key_rows = plan.micro_batch * heads * keys
     unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
-                   + memory_bound_time(rates, bwd_bytes * scores, kernels=2))
+                   + memory_bound_time(rates, bwd_bytes * scores, kernels=2) + eager_bwd)
     return _result(pick(unfused, unfused_fwd, flash_fwd)), _result(pick(unfused, unfused_bwd, flash_bwd))
 
 
@@ -297,6 +332,9 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
     # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
     ops_fwd, ops_bwd = kernel_counts(ops, plan)
+    # the eager softmax's launches (`softmax_falls_back`), again where the recompute re-runs the attention core
+    eager = pick(softmax_falls_back(shape, plan, stack), SOFTMAX_FALLBACK_KERNELS, 0.0)
+    ops_fwd, ops_bwd = ops_fwd + eager, ops_bwd + eager + pick(full | selective, eager, 0.0)
     recomputed = pick(full, extra_fwd, 0.0)
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
         if one:

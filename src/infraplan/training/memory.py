@@ -48,6 +48,7 @@ GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
+_OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
@@ -94,7 +95,9 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     keep_scores = plan.attention == Attention.UNFUSED
     terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
                                                         keep_scores)
-    stored = stored_activation_terms(terms, plan.recompute == Recompute.SELECTIVE, plan.dtype != Dtype.BF16, profile)
+    operand = float(_OPERAND_BYTES[plan.dtype]) if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
+    stored = stored_activation_terms(terms, plan.recompute == Recompute.SELECTIVE, plan.dtype != Dtype.BF16, profile,
+                                     ops_params.quantized_gemm_inputs(shape), operand)
     total = sum(stored.values())
     return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
 

@@ -130,10 +130,12 @@ def kept_rows() -> int:
     return len(_MEMO)
 
 
-def clear_one_plan_memo() -> None:
-    """Forget every kept pricing, memoised row and plan verdict (`plan.check_single_plan`): for tests that patch
-    the physics between estimates, and benchmarks of a plan never seen."""
+def clear_one_plan_memo(pricings: bool = True) -> None:
+    """Forget every memoised row and plan verdict (`plan.check_single_plan`) and, with `pricings`, every kept
+    `ClusterPricing`: for tests that patch the physics between estimates (everything), and benchmarks of a plan
+    never seen on a cluster and stack seen before (`pricings=False`: what a new plan of a sweep costs)."""
     with _LOCK:
-        _PRICINGS.clear()
+        if pricings:
+            _PRICINGS.clear()
         _MEMO.clear()
     forget_checked_plans()

@@ -57,14 +57,20 @@ def cached_bytes_factor(term: str) -> float:
 
 
 def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray, low_precision: np.ndarray,
-                            stack: Stack) -> dict[str, np.ndarray]:
+                            stack: Stack, quantized: tuple[str, ...] = (),
+                            operand_bytes: np.ndarray | float = ACT_BYTES) -> dict[str, np.ndarray]:
     """`terms` (bytes per token and layer by tensor) after the stack's selective-recompute drops (where
-    `selective`) and fp8 caching (where `low_precision`, an fp8-family GEMM recipe)."""
+    `selective`) and fp8 caching (where `low_precision`, an fp8-family GEMM recipe); under a stack with
+    `quantized_gemm_inputs` the `quantized` GEMM inputs (`ops.params.quantized_gemm_inputs`) take the plan's
+    GEMM `operand_bytes` per element instead of 2 (bf16 plans: 2, unchanged)."""
     dropped = {t for m in stack.recompute_modules for t in DROPPED_TERMS[m]}
     cached = set(stack.fp8_activation_cache)
+    narrowed = set(quantized) - cached if stack.quantized_gemm_inputs else set()
     out = {}
     for name, value in terms.items():
         kept = pick(selective, 0.0, value) if name in dropped else value
+        if name in narrowed:
+            kept = kept * operand_bytes / ACT_BYTES
         if name in cached:
             kept = pick(low_precision, kept * cached_bytes_factor(name), kept)
         out[name] = to_float(kept)

@@ -52,6 +52,17 @@ ZB-H1, ZB-V and DualPipe below. Every schedule is modelled for every number of m
   above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
   (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
 
+Uneven stages. The stages are not equal: the last one also runs the LM head and loss, and a whole-layer split
+leaves some stages a layer short. With stage times t_i (forward + backward of one micro-batch), 1F1B's critical
+path is the first micro-batch's forward down all stages, m micro-batches on the heaviest stage and the last
+one's backward back up: sum_i t_i + (m - 1) max_i t_i, exact when the heaviest stage is the last (the
+makespan of a synchronous pipeline with unequal stages; with equal stages Narayanan et al.'s (m + p - 1) t).
+So every bubble above is written on o = sum_{i != heaviest} t_i, the other stages' time, in place of
+(p - 1) t_stage (equal stages: the same numbers): 1F1B o; interleaved o / v (m >= p) and, below p, all chunks
+of one micro-batch plus (m - 1) chunk times of the heaviest stage, o - (m - 1)(1 - 1/v) t_stage, floored at
+o / v; ZB-H1 / ZB-V o times their shares; DualPipe (p/2 - 1)/(p - 1) of o times its share. `step_time`
+passes o from the stage split (`training.step_time._assemble`).
+
 Stage split (`heaviest_stage`, the stack's layer split) and the interleave chosen for a user
 (`chosen_virtual_stages`): `training.stage_split` (importable from here).
 
@@ -106,7 +117,8 @@ def _always(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
 class ScheduleModel:
     """One pipeline schedule.
 
-    bubble(pp, vpp, micro_batches, stage_s): idle seconds per step on the heaviest stage.
+    bubble(pp, vpp, micro_batches, stage_s, others_s=None): idle seconds per step on the heaviest stage;
+    `others_s` the other stages' seconds per micro-batch added up (None: (p - 1) stage_s, equal stages).
     in_flight(pp, vpp, micro_batches): micro-batches whose activations the first stage holds at its peak.
     parameter_copies: stage parameters (weights, gradients, optimizer state) each rank holds (DualPipe: 2).
     valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
@@ -114,7 +126,7 @@ class ScheduleModel:
     `batches_requirement` is the framework's rule.
     """
 
-    bubble: Callable[[ArrayLike, ArrayLike, ArrayLike, ArrayLike], Array]
+    bubble: Callable[..., Array]
     in_flight: Callable[[ArrayLike, ArrayLike, ArrayLike], Array]
     valid: Callable[[ArrayLike, ArrayLike], Mask]
     requirement: str
@@ -123,8 +135,14 @@ class ScheduleModel:
     parameter_copies: float = 1.0
 
 
-def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    return (_f(pp) - 1.0) * _f(stage_s)
+def _others(pp: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike | None) -> Array:
+    """Seconds per micro-batch of all stages but the heaviest, added up: (p - 1) t_stage for equal stages."""
+    return (_f(pp) - 1.0) * _f(stage_s) if others_s is None else _f(others_s)
+
+
+def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                        others_s: ArrayLike | None = None) -> Array:
+    return _others(pp, stage_s, others_s)  # sum_i t_i + (m - 1) max_i t_i = m t_stage + the other stages
 
 
 def _one_f_one_b_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
@@ -135,11 +153,14 @@ def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
     return _mask(_a(vpp) == 1)
 
 
-def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    p, v, m = _f(pp), _f(vpp), _f(micro_batches)
-    steady = (p - 1.0) / v  # m >= p: the warm-up and cool-down of one chunk per stage
-    wave = ((p - m) * v + m - 1.0) / v  # m < p: (m + p v - 1) chunk times minus the m stage times of work
-    return pick(m >= p, steady, wave) * _f(stage_s)  # type: ignore[no-any-return]
+def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                        others_s: ArrayLike | None = None) -> Array:
+    v, m, t = _f(vpp), _f(micro_batches), _f(stage_s)
+    o = _others(pp, stage_s, others_s)
+    steady = o / v  # m >= p: the warm-up and cool-down of one chunk per stage
+    # m < p: every chunk of one micro-batch, then (m - 1) chunk times of the heaviest stage, minus its m t of work
+    wave = larger(o - (m - 1.0) * (1.0 - 1.0 / v) * t, steady)
+    return pick(m >= _f(pp), steady, wave)  # type: ignore[no-any-return]
 
 
 def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
@@ -161,17 +182,19 @@ def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: Arr
 ZB_SPLIT = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
 
 
-def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
-    f, b, w = (share * t for share in ZB_SPLIT)
-    return pick(m >= p, (p - 1.0) * (f + b - w), (p - 1.0) * (f + b))  # type: ignore[no-any-return]
+def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                  others_s: ArrayLike | None = None) -> Array:
+    p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
+    f, b, w = ZB_SPLIT
+    return pick(m >= p, o * (f + b - w), o * (f + b))  # type: ignore[no-any-return]
 
 
-def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    p, m, t = _f(pp), _f(micro_batches), _f(stage_s)
-    f, b, w = (share * t for share in ZB_SPLIT)
-    steady = (p - 1.0) * larger(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
-    return pick(m >= 2.0 * p - 1.0, steady, (p - 1.0) * (f + b))  # type: ignore[no-any-return]
+def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                 others_s: ArrayLike | None = None) -> Array:
+    p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
+    f, b, w = ZB_SPLIT
+    steady = o * max(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
+    return pick(m >= 2.0 * p - 1.0, steady, o * (f + b))  # type: ignore[no-any-return]
 
 
 def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -186,10 +209,12 @@ def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
     return _mask((_a(pp) > 1) & (_a(vpp) == 1))
 
 
-def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike) -> Array:
-    p, t = _f(pp), _f(stage_s)
-    f, b, w = (share * t for share in ZB_SPLIT)
-    return larger(p / 2.0 - 1.0, 0.0) * ((f + (b + w)) + (b + w) - 3.0 * w)  # type: ignore[no-any-return]
+def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                     others_s: ArrayLike | None = None) -> Array:
+    p, o = _f(pp), _others(pp, stage_s, others_s)
+    f, b, w = ZB_SPLIT
+    # (p/2 - 1) of the p - 1 other stages' times, each (F&B + B - 3W) = (T_F + 2 T_B - T_W) of a stage
+    return larger(p / 2.0 - 1.0, 0.0) / larger(p - 1.0, 1.0) * o * ((f + (b + w)) + (b + w) - 3.0 * w)  # type: ignore[no-any-return]
 
 
 def _dualpipe_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
@@ -249,9 +274,12 @@ def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], A
 
 
 def pipeline_bubble(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
-                    stage_s: ArrayLike) -> Array:
-    """Bubble seconds per step, each plan by its own schedule."""
-    return _by_schedule(schedule, lambda model: model.bubble(pp, vpp, micro_batches, stage_s))
+                    stage_s: ArrayLike, others_s: ArrayLike | None = None) -> Array:
+    """Bubble seconds per step, each plan by its own schedule; `others_s`: the other stages' seconds per
+    micro-batch added up (None: p - 1 stages as heavy as the heaviest)."""
+    if others_s is None:
+        return _by_schedule(schedule, lambda model: model.bubble(pp, vpp, micro_batches, stage_s))
+    return _by_schedule(schedule, lambda model: model.bubble(pp, vpp, micro_batches, stage_s, others_s))
 
 
 def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

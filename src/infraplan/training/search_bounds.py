@@ -242,20 +242,21 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
         fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=reps.size).astype(np.int64)
     slot = np.full(within.shape, -1, dtype=np.int64)
     slot[zs, bs] = np.arange(bs.size)
-    within, slot, fitting = within[:, own], slot[:, own], fitting[own]
+    fitting = fitting[own]
     found.feasible += int(fitting.sum())
     keep = fitting > 0
     if not keep.any():
         return None
     if keep.all():
         floor_s = step_time_floor_s(shape, cluster, row_plans, profile)
+        within, slot = within[:, own], slot[:, own]
     else:
         at = np.flatnonzero(keep)
         # most rows fit: floor them all and drop the rest (cheaper than gathering every plan field of the fitting)
         floor_s = step_time_floor_s(shape, cluster, row_plans, profile)[at] if at.size >= FLOOR_ALL_SHARE * keep.size \
             else step_time_floor_s(shape, cluster, row_plans.take(at), profile)
         index, line, combo, fitting = index[at], line[at], combo[at], fitting[at]
-        within, slot = within[:, at], slot[:, at]
+        within, slot = within[:, own[at]], slot[:, own[at]]  # (memory row of each kept row: one gather)
     return BoundBlock(index, line, k, usable, combo, within, exact, slot, floor_s, fitting,
                       np.zeros(index.size, dtype=bool))
 

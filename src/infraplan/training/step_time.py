@@ -6,7 +6,8 @@ collectives, recompute, the stack's overlaps and host issue time; the LM head, l
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
 LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
-(`training.schedules`: (p-1) t_stage for 1F1B, (p-1)/v t_stage interleaved) + the p2p chain of one
+(`training.schedules`, on the other stages' summed time o: o for 1F1B, o/v interleaved; (p-1) t_stage and
+(p-1)/v t_stage for equal stages) + the p2p chain of one
 micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
 Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
 all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
@@ -216,6 +217,7 @@ def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, An
                                         stack.account_for_loss_in_pipeline_split)
     out = dict(times)
     out["stage_layers"], out["last_is_heaviest"] = layers, float(last) if one else last.astype(np.float64)
+    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
     return out
 
 
@@ -282,7 +284,7 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
         return lt
     plain = per_layer(replace(plan, recompute=np.where(block, int(Recompute.NONE), plan.recompute)))
     share = np.where(block, recomputed_stage_layers(shape, plan) / stage_layers(shape.num_layers, plan.pp), 1.0)
-    return {k: v if k in ("stage_layers", "last_is_heaviest") or k.startswith("head_")
+    return {k: v if k in ("stage_layers", "last_is_heaviest", "other_layers") or k.startswith("head_")
             else share * v + (1.0 - share) * plain[k] for k, v in lt.items()}
 
 
@@ -374,7 +376,12 @@ def _assemble(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], pro
         layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
 
     out = {k: m * v for k, v in stage.items()}
-    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total)
+    # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the heaviest stage's
+    # pace per layer (host time included), plus the LM head + loss where the last stage is not the heaviest
+    head_s, paced = head_compute + head_other, ops.maximum(layers, 1.0)
+    layer_s = ops.where(layers > 0.0, (stage_total - with_head * head_s) / paced, sum(per_layer.values()))
+    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
+    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
 
     out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]

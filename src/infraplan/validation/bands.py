@@ -35,11 +35,10 @@ def current_residuals() -> list[Residual]:
 
 @cache
 def _residuals() -> tuple[Residual, ...]:
-    from infraplan.validation.runner import load_cases, run_case, validation_sets
+    """From the sets `run_validation` scores (`runner.scored_sets`, once per process for both)."""
+    from infraplan.validation.runner import scored_sets
 
-    rows = [run_case(case) for case in load_cases()]
-    return tuple(r for found, residuals in validation_sets(rows) if found.name not in EXCLUDED_SETS
-                 for r in residuals)
+    return tuple(r for found, residuals in scored_sets() if found.name not in EXCLUDED_SETS for r in residuals)
 
 
 def error_bands_path() -> Path:
@@ -52,10 +51,10 @@ def write_error_bands(path: Path | None = None) -> Path:
     target.write_text(residuals_text(current_residuals()))
     from infraplan.catalog.error_bands import load_residuals
     from infraplan.validation.inference import _inference_report
-    from infraplan.validation.runner import run_validation
+    from infraplan.validation.runner import case_rows, run_validation, scored_sets
     from infraplan.validation.serving_hopper import _serving_hopper_report
 
     load_residuals.cache_clear()
-    for report in (run_validation, _inference_report, _serving_hopper_report):
+    for report in (run_validation, case_rows, scored_sets, _residuals, _inference_report, _serving_hopper_report):
         report.cache_clear()  # their rows may carry error bands
     return target

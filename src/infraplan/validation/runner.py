@@ -114,10 +114,23 @@ def validation_sets(rows: list[TrainingCase]) -> list[tuple[ValidationSet, list[
 
 
 @cache
+def case_rows() -> tuple[TrainingCase, ...]:
+    """Every training case's row, computed once per process (the report and the error bands share it)."""
+    return tuple(run_case(case) for case in load_cases())
+
+
+@cache
+def scored_sets() -> tuple[tuple[ValidationSet, list[Residual]], ...]:
+    """Every validation set scored on `case_rows`, once per process: the report's `sets` and the residuals of
+    the error bands (`validation.bands`); `bands.write_error_bands` clears both caches with the report's."""
+    return tuple(validation_sets(list(case_rows())))
+
+
+@cache
 def run_validation(include_ranking: bool = True, include_sections: bool = True) -> ValidationReport:
     """Every published case through the model; cached per process (the report is frozen and depends only on
     the packaged catalog; `bands.write_error_bands` clears it after rewriting the error bands)."""
-    rows = [run_case(case) for case in load_cases()]
+    rows = list(case_rows())
     gated = [abs(r.error) for r in rows if r.gated]
     every = [abs(r.error) for r in rows]
     mean, worst = float(np.mean(gated)), float(np.max(gated))
@@ -130,7 +143,7 @@ def run_validation(include_ranking: bool = True, include_sections: bool = True) 
     extra: dict[str, Any] = {}  # left out of the JSON when not asked for
     if include_ranking:
         extra["plan_ranking"] = plan_ranking()
-        extra["sets"] = [found for found, _ in validation_sets(rows)]
+        extra["sets"] = [found for found, _ in scored_sets()]
     if include_sections:
         extra["sections"] = run_sections()
     return ValidationReport(cases=rows, summary=summary, **extra)

@@ -36,6 +36,28 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 5 (every expressible row, 546; `serving.llm_iteration` docstring, each mechanism a module flag there):
+23.0 % (TTFT 29.9 %, TPOT 16.0 %) -> 22.0 % (TTFT 29.0 %, TPOT 15.1 %); `validate`'s every-2nd-row sample 22.0 %
+(277 rows; fitted-roofline constant 52.7 %). Alone: weight-only GEMMs on Hopper at 2/3 of the bf16 rate (the
+mma.sync ceiling; `weight_only_matmul_fraction` in the H100/H200/H800 catalogs) 23.0 -> 22.3 %; lock-step
+attention-DP ranks stalled by each other's prefills 23.0 -> 22.6 %; sliding-window layers reading / attending
+their 128-token band (GPT-OSS) 23.0 -> 23.4 % (correct physics that exposes GPT-OSS's unmodelled decode cost:
+vLLM H200 TPOT -7 % -> -11 % median). TTFT / TPOT mean |error| before -> after: vLLM 0.28 -> 0.24 / 0.17 -> 0.16,
+TensorRT-LLM 0.29 -> 0.30 / 0.17 -> 0.17, SGLang unchanged (0.41 / 0.08); Kimi K2 0.22 -> 0.15 / 0.13 -> 0.07,
+DeepSeek-R1 0.48 -> 0.43 / 0.16 -> 0.16, GPT-OSS vLLM 0.27 -> 0.24 / 0.13 -> 0.12, GPT-OSS TensorRT-LLM 0.36 ->
+0.42 / 0.23 -> 0.22 (its ISL-1024 rows measure 80-120 ms TTFT at 4-8 clients, under the stack's 0.12 s front-end
+time: a slower prefill moves them further up); Qwen3-235B and DeepSeek-V3 unchanged. The dense serving set
+(27.7 %) and the inference set (7.24 %) are bit-identical with the flags on and off (no int4, windows or
+attention DP there). Left, with evidence: vLLM 0.12 / SGLang 0.5.6 Qwen3-235B FP8 long prompts cost 70-130 us
+per prompt token at TP2-4 (TTFT slope from ISL 1k to 8k) against ~20-40 us modelled, ~3.5x, far beyond any
+fp8 grouped-GEMM efficiency (the MoE GEMMs are a third of the modelled prefill), likely the untuned Triton
+fused-MoE block-fp8 configs for these shapes (not modelled: a per-shape software fact); vLLM 0.12 Qwen3 TPOT
+~52 ms at TP2 and ~35 ms at TP4 flat from 4 to 20 clients (-45 %: not bandwidth, the experts a batch hits
+vary 4x over that range); TensorRT-LLM Qwen3 TP4 TPOT +20 % at 16-32 clients and ~0 at 4 and 128, the
+signature of fewer distinct experts hit than uniform routing gives (skewed expert popularity; no published
+figure); the prefill stall measured in TPOT (ISL 1024 vs OSL 128 / 512: ~30 ms per 1024-token prompt at TP8)
+is ~2x the simulated one, as the simulated closed-loop clients stay partly in phase (`serving_hopper`).
+
 Round 4 (every expressible row, 546): MoE decode physics (`serving.llm_iteration` docstring) took the set from
 25.7 % (TTFT 30.2 %, TPOT 21.1 %) to 23.0 % (TTFT 29.9 %, TPOT 16.0 %); the dense, inference and training sets
 do not move (no routed layers). Two mechanisms: a decode batch of T tokens reads the E (1 - (1 - k/E)^T) experts

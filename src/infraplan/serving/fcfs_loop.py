@@ -1,0 +1,350 @@
+"""The serving engine's event loop for its common case, specialised: FCFS, mixed iterations, KV reserved up front.
+
+`serving_engine.simulate_engine` runs here when the policy is the built-in "fcfs" (its pick and chunk cut inline),
+the KV admission is "reserve_full" (no preemption) and decode stretches are leapt (`jump`): the scheduler of
+TensorRT-LLM (GUARANTEED_NO_EVICT) and of every mixed-batch stack, and so of most serving runs and of the capacity
+search. It is the same model as the general loop (that module's docstring: Orca continuous batching, Sarathi-Serve
+chunked prefill, closed-form decode leaps), the same floating-point sums in the same order, so the times are
+bit-identical (tests/serving/test_serving_engine_fcfs_loop.py); only the bookkeeping is leaner, because every
+request costs about two passes of the loop and the Python work per pass is the simulator's whole cost (issue 18,
+"1 M requests <= 3 s online"):
+* an arrival that finds nobody waiting and room in the batch and the cache is admitted on the spot (the general
+  loop queues it, then admits it from the queue head in the same pass: the same order); in open loop the arrivals
+  during a leap wait for the next pass instead of being queued before the event iteration (nothing reads the
+  queue in between; in closed loop the event iteration's releases must queue after them, so they are queued);
+* the usual prompt, started with no other pending and whole within the budget (`solo`), needs no queue entry,
+  and its query-key pairs are summed beforehand with numpy (the same float operations in the same order);
+* pure-decode stretches and their event iterations repeat in an inner loop until an arrival, a queue or an idle
+  engine needs the outer one; the next completion's decode-iteration count is a local (`e_min`), so an
+  iteration with no completion reads no heap; iteration counts are derived, not counted per pass;
+* with no preemption, a request's blocks and its end are fixed at admission and nothing is tracked per block
+  residue or per admission order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+
+import numpy as np
+
+from infraplan.serving.llm_iteration import IterationCost
+
+# an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
+# 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
+SKIP_ROOT = 1.0 + 1e-6
+NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
+
+LoopResult = tuple[list[float], list[float], float, float, int, int]
+# EngineResult's fields: first-token s, finish s, busy s, tensor-core s, iterations, arrival s, preemptions,
+# recomputed tokens, iterations leapt
+EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
+
+
+def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
+                decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
+                clients: int) -> EngineFields:
+    """`serving_engine.simulate_engine` (its arguments, checked there) on this loop: the fields of its result."""
+    n = len(arrival_s)
+    arr = arrival_s.tolist()
+    tokens = prefill_tokens + cached_tokens + decode_steps  # a sequence's tokens after its last step
+    first, finish, busy_s, compute_s, one_by_one, leapt = fcfs_reserved_loop(
+        cost, arr, min(clients, n) if clients > 0 else n, prefill_tokens.tolist(),
+        cached_tokens.tolist() if cached_tokens.any() else [0] * n, decode_steps.tolist(),
+        (-(-(tokens + 1) // block_tokens)).tolist(), tokens.tolist(),
+        (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist(), max_batch, token_budget,
+        kv_blocks, clients)
+    return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
+            one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
+
+
+def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo: list[int], ctx0: list[int],
+                       steps: list[int], need: list[int], end_ctx: list[int], whole_pairs: list[float],
+                       max_batch: int, token_budget: int, kv_blocks: int, clients: int) -> LoopResult:
+    """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
+    sequence's tokens after its last step; `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk,
+    todo x (cached + (todo + 1) / 2) as the loop sums them; `arr` is updated in closed loop with the send times);
+    returns (first-token times, finish times, busy s, tensor-core s, iterations one by one, iterations leapt)."""
+    n = len(arr)
+    closed = clients > 0
+    arr_open = arr[:n_open] + [math.inf]  # the times given up front, then one that never comes
+    first = [math.nan] * n
+    finish = [math.nan] * n
+    body, head = cost.body_s.tolist(), cost.head_s.tolist()
+    body_flop = cost.body_flop_s.tolist()
+    kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
+    pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
+    per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    head_max = len(head) - 1
+    heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
+    # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
+    decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
+    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
+    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
+    half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
+    twice_half_kv, four_half_kv = [2.0 * c for c in half_kv], [4.0 * c for c in half_kv]  # the root's products
+
+    clock = busy = compute = 0.0
+    leapt = steps_done = nxt = n_dec = sum_ctx = running = 0
+    prefill_only = 0  # iterations with no decoding sequence (with steps_done and leapt: the iteration count)
+    t_next = arr_open[0]  # the next open arrival
+    waiting: deque[int] = deque()
+    solo = -1  # a started prompt with all its tokens to go and no other prompt pending (no queue entry), or -1
+    prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
+    heap: list[int] = [NEVER]  # finish keys: decode-iteration count x n + request
+    e_min = NEVER // (n or 1)  # heap[0] // n: the decode-iteration count of the next completion
+    free = kv_blocks
+    while True:  # ends idle with no arrival to come (all done)
+        while t_next <= clock:  # arrivals: straight in while nobody waits ahead and they fit
+            j = nxt
+            nxt += 1
+            t_next = arr_open[nxt]
+            if waiting or running >= max_batch or need[j] > free:
+                waiting.append(j)
+            elif todo[j] > 0:
+                free -= need[j]
+                running += 1
+                if solo < 0 and not prefill:
+                    solo = j
+                else:
+                    if solo >= 0:
+                        prefill.append([solo, todo[solo], ctx0[solo]])
+                        solo = -1
+                    prefill.append([j, todo[j], ctx0[j]])
+            elif steps[j] > 0:  # decode-only: joins the decode batch now
+                free -= need[j]
+                running += 1
+                n_dec += 1
+                sum_ctx += ctx0[j]
+                k = steps_done + steps[j]
+                heappush(heap, k * n + j)
+                if k < e_min:
+                    e_min = k
+            else:  # an empty request ends at once: through the queue, where its closed-loop successor queues
+                waiting.append(j)
+        while waiting and running < max_batch:  # the queue, in order, while the head fits
+            j = waiting[0]
+            if need[j] > free:
+                break
+            waiting.popleft()
+            free -= need[j]
+            running += 1
+            if todo[j] > 0:
+                if solo < 0 and not prefill:
+                    solo = j
+                else:
+                    if solo >= 0:
+                        prefill.append([solo, todo[solo], ctx0[solo]])
+                        solo = -1
+                    prefill.append([j, todo[j], ctx0[j]])
+            elif steps[j] > 0:
+                n_dec += 1
+                sum_ctx += ctx0[j]
+                k = steps_done + steps[j]
+                heappush(heap, k * n + j)
+                if k < e_min:
+                    e_min = k
+            else:
+                first[j] = finish[j] = clock
+                free += need[j]
+                running -= 1
+                if closed and j + clients < n:
+                    arr[j + clients] = clock
+                    waiting.append(j + clients)
+        if solo >= 0:
+            j = solo
+            p_tok = todo[j]
+            if p_tok > token_budget - n_dec:  # chunked: through the queue
+                prefill.append([j, p_tok, ctx0[j]])
+                solo = -1
+            else:  # one prompt, whole, with the decode batch: the general sums below
+                solo = -1
+                pairs = whole_pairs[j]
+                m = p_tok + n_dec
+                if n_dec:
+                    t = (body[m] + head[n_dec + 1] + kv_c * sum_ctx + pair_c * pairs + over
+                         + (pre_fix + per_tok * p_tok) + dec_fix)
+                    steps_done += 1
+                    if per_fin and e_min <= steps_done:
+                        due = (steps_done + 1) * n
+                        t += per_fin * sum(1 for key_at in heap if key_at < due)
+                    sum_ctx += n_dec
+                else:
+                    t = (body[m] + head[1] + 0.0 + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + 0.0)
+                    prefill_only += 1
+                f = body_flop[m] + pair_f * pairs
+                clock += t
+                busy += t
+                compute += f if f < t else t
+                while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
+                    i = heappop(heap) % n
+                    finish[i] = clock
+                    free += need[i]
+                    running -= 1
+                    n_dec -= 1
+                    sum_ctx -= end_ctx[i]
+                    if closed and i + clients < n:
+                        arr[i + clients] = clock
+                        waiting.append(i + clients)
+                    e_min = heap[0] // n
+                first[j] = clock
+                k = steps[j]
+                if k > 0:  # joins the decode batch with its prompt in the cache
+                    n_dec += 1
+                    sum_ctx += end_ctx[j] - k
+                    k += steps_done
+                    heappush(heap, k * n + j)
+                    if k < e_min:
+                        e_min = k
+                else:
+                    finish[j] = clock
+                    free += need[j]
+                    running -= 1
+                    if closed and j + clients < n:
+                        arr[j + clients] = clock
+                        waiting.append(j + clients)
+                if t_next <= clock or waiting:  # else straight on to the decode stretch below
+                    continue
+        if not prefill:
+            if not n_dec:  # idle (nothing admitted can run)
+                if waiting:
+                    raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
+                if t_next == math.inf:
+                    break
+                clock = max(clock, arr[nxt])
+                continue
+            while True:  # stretches and their event iterations until something else has to run
+                # pure decode until the next completion or the next arrival that could start: closed form
+                k_max = e_min - steps_done - 1  # iterations before the completing one
+                if k_max > 0:
+                    c_half = half_kv[n_dec]
+                    a_ctx = decode_s[n_dec] + kv_c * sum_ctx  # the first iteration of the stretch
+                    span = k_max * a_ctx + c_half * k_max * (k_max - 1)
+                    if t_next - clock <= span * skip_root and not waiting:  # an arrival may cut the stretch
+                        b = a_ctx - c_half
+                        k_arr = ((sqrt(b * b + four_half_kv[n_dec] * (t_next - clock)) - b) / twice_half_kv[n_dec]
+                                 if c_half > 0 else (t_next - clock) / b)
+                        k_cap = ceil(k_arr) - 1
+                        if k_cap < k_max:
+                            k_max = k_cap
+                            span = k_max * a_ctx + c_half * k_max * (k_max - 1)
+                    if k_max > 0:
+                        clock += span
+                        busy += span
+                        compute += k_max * decode_flop_s[n_dec]
+                        sum_ctx += n_dec * k_max
+                        leapt += k_max
+                        steps_done += k_max
+                        # arrivals now queue after the event iteration's (none in open loop, so they wait for the
+                        # top of the loop); in closed loop its releases queue after them
+                        while closed and t_next <= clock:
+                            waiting.append(nxt)
+                            nxt += 1
+                            t_next = arr_open[nxt]
+                # the event iteration, pure decode
+                t = decode_head_s[n_dec] + kv_c * sum_ctx + over + dec_fix
+                f = body_flop[n_dec]
+                steps_done += 1
+                if e_min <= steps_done:  # someone's last token is this iteration's
+                    if per_fin:
+                        due = (steps_done + 1) * n
+                        t += per_fin * sum(1 for key_at in heap if key_at < due)
+                    clock += t
+                    busy += t
+                    compute += f if f < t else t
+                    sum_ctx += n_dec
+                    while True:  # the sequences whose last token this was (one at least)
+                        j = heappop(heap) % n
+                        finish[j] = clock
+                        free += need[j]
+                        running -= 1
+                        n_dec -= 1
+                        sum_ctx -= end_ctx[j]
+                        if closed and j + clients < n:
+                            arr[j + clients] = clock
+                            waiting.append(j + clients)
+                        e_min = heap[0] // n
+                        if e_min > steps_done:
+                            break
+                else:
+                    clock += t
+                    busy += t
+                    compute += f if f < t else t
+                    sum_ctx += n_dec
+                if t_next <= clock or waiting or not n_dec:  # an arrival, a queue to admit from, or idle
+                    break
+            continue
+        # a mixed iteration over several prompts: decode tokens first, the rest of the budget in start order
+        d = n_dec
+        budget = token_budget - d
+        finished_prefill: list[int] = []
+        if budget <= 0:
+            p_tok, pairs = 0, 0.0
+        else:
+            p_tok, pairs, n_fin = 0, 0.0, 0
+            for entry in prefill:
+                c = entry[1] if entry[1] < budget else budget
+                pairs += c * (entry[2] + (c + 1) / 2.0)
+                p_tok += c
+                budget -= c
+                entry[1] -= c
+                entry[2] += c
+                if entry[1] == 0:
+                    n_fin += 1
+                if budget <= 0:
+                    break
+            if n_fin:  # the finished prompts lead the queue (each took all it had left, in start order)
+                finished_prefill = [prefill.popleft()[0] for _ in range(n_fin)]
+        rows = d + len(finished_prefill)
+        m = p_tok + d
+        if p_tok and d:
+            t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
+            f = body_flop[m] + pair_f * pairs
+        elif p_tok or not d:
+            t = (body[m] + head[rows] + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+                 + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+            f = body_flop[m] + pair_f * pairs
+        else:
+            t = body[m] + head[rows] + kv_c * sum_ctx + over + dec_fix
+            f = body_flop[m]
+        if d:
+            steps_done += 1
+            if per_fin and e_min <= steps_done:
+                due = (steps_done + 1) * n
+                t += per_fin * sum(1 for key_at in heap if key_at < due)
+        else:
+            prefill_only += 1
+        clock += t
+        busy += t
+        compute += f if f < t else t
+        sum_ctx += d
+        while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
+            j = heappop(heap) % n
+            finish[j] = clock
+            free += need[j]
+            running -= 1
+            n_dec -= 1
+            sum_ctx -= end_ctx[j]
+            if closed and j + clients < n:
+                arr[j + clients] = clock
+                waiting.append(j + clients)
+            e_min = heap[0] // n
+        for j in finished_prefill:
+            first[j] = clock
+            if steps[j] > 0:
+                ctx = ctx0[j] + todo[j]
+                n_dec += 1
+                sum_ctx += ctx
+                e = steps_done + steps[j]
+                heappush(heap, e * n + j)
+                if e < e_min:
+                    e_min = e
+            else:
+                finish[j] = clock
+                free += need[j]
+                running -= 1
+                if closed and j + clients < n:
+                    arr[j + clients] = clock
+                    waiting.append(j + clients)
+    return first, finish, busy, compute, steps_done - leapt + prefill_only, leapt

@@ -1,0 +1,130 @@
+"""Host issue time of a serving iteration: eager steps wait for the CPU, CUDA-graph replays do not.
+
+A serving engine's forward is issued by a host process. Replayed from a captured CUDA graph the whole forward is
+one `cudaGraphLaunch` (a few us), which the fixed per-iteration host cost (`llm_iteration.ITERATION_OVERHEAD_S`:
+scheduling, input preparation, sampling, graph launch) already holds. Run eagerly, the host launches every kernel
+itself: kernels x the node's eager dispatch time (`Node.host_kernel_dispatch_s`, 26 us measured for eager PyTorch
+on an H100 host; the figure `training.host_time` uses). The launches are asynchronous, so the GPU runs behind the
+host and the iteration lasts max(GPU time, host issue time), the floor `eager_floor` applies; the sampled token
+is copied back to the host at the end of every iteration, so nothing banks across iterations.
+
+Kernels per forward (`forward_kernels`): the op table of one layer at the inference phase (`ops.layer_ops`: the
+GEMMs, one grouped GEMM per expert group, the element-wise kernels, the TP / EP collectives) plus
+`ATTENTION_KERNELS` (the KV-cache write and the attention kernel: vLLM `reshape_and_cache_flash` + FlashAttention,
+SGLang `set_kv_buffer` + FlashInfer) and, on routed layers, `MOE_ROUTING_KERNELS`; times the layers of a pass
+through the replica (PP stages issue in turn), plus `HEAD_KERNELS` (final norm, LM head GEMM, logits gather /
+copy, sampling). Llama-3-8B at TP1: 12 kernels x 32 layers + 4 = 388 launches, 10.1 ms at 26 us, against about
+3.5 ms of weight reads per decode step on an H200: eager decode runs at the host's pace.
+
+Which iterations run eager (`graph_batch_cap`):
+* a stack with `cuda_graphs: false` (vLLM `--enforce-eager`, SGLang `--disable-cuda-graph`): every iteration;
+* otherwise an iteration of more tokens than the stack's capture cap (`ServingProfile.cuda_graph_max_batch`,
+  by TP where the default depends on it): the engine captures graphs for batch sizes up to the cap and runs
+  larger batches eagerly (vLLM `max_cudagraph_capture_size`; SGLang `cuda_graph_max_bs`; TensorRT-LLM
+  `cuda_graph_config.max_batch_size`; the values and sources are in each stack YAML).
+The tables index an iteration by its tokens M = prefill tokens + decode sequences, so the rule applies to mixed
+iterations by their token count. That is vLLM V1 as it runs (piecewise graphs capture everything but attention
+for mixed batches up to the same capture size, full graphs for decode; larger batches eager): the attention
+launches piecewise mode leaves to the host, 2 x layers x 26 us (1.7 ms for Llama-3-8B), are not priced, as they
+stay below the GPU time of such a batch. SGLang (piecewise graphs off by default in 0.5) and TensorRT-LLM's
+PyTorch backend run every iteration that holds a prefill chunk eagerly: those of at most the cap's tokens are
+priced as graphed here (LIMITATION: a prompt of under 256 tokens prefilled alone is up to host - GPU time too
+fast; larger chunks are GPU-bound, 8192 tokens of Llama-3-8B take ~190 ms against 10 ms of issue time).
+
+The floor is taken on the token-indexed part of the iteration, body + LM head + the fixed per-layer kernel costs,
+max(body + head + fixed, host), so a pure decode step is exactly max(GPU, host) when its cached-token reads are
+small. ASSUMPTION: the cached-token reads (`kv_token_s`) and the prefill (query, key) pairs add on top of the floor
+(the tables cannot put a context-dependent term under it): a host-bound decode batch of long contexts is overstated
+by at most its KV read time.
+
+Measured by toggling `llm_iteration.HOST_ISSUE` (mean |error| TTFT / TPOT): dense Hopper set 40.7 / 14.7 ->
+40.7 / 14.6 % (27.7 -> 27.6 %): SGLang 0.5.6 Llama-3.1-8B at 352-512 clients on TP1-2, above its cap of 256,
+TPOT error -0.49..-0.36 -> -0.37..-0.20 on 8 rows (campaign TPOT 37.3 -> 34.9 %); its 20-client rows (TPOT
+-36 %) are untouched, as no source says that campaign ran without graphs. MoE set 29.0 / 15.1 -> 29.2 / 15.1 %:
+vLLM 0.18 GPT-OSS-120B prefill chunks above 512 tokens (21 launches x 36 layers, 19.8 ms) become host-bound,
+TTFT 21.0 -> 21.8 % (ASSUMPTION: vLLM's torch.compile'd eager path priced at the eager-PyTorch dispatch).
+Inference set 7.24 -> 7.24 %; with TensorRT-LLM's LLM-API cap of 128 it would be 11.0 % (its trtllm-bench
+max-throughput runs capture graphs up to their batch size: `catalog/stacks/trtllm-0.x.yaml`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, load_stack
+from infraplan.ops.layer import LayerOps, Layout, layer_ops
+from infraplan.serving.engines import load_engine
+
+
+class Deployment(Protocol):
+    """What this module reads of `serving.llm_iteration.Deployment` (which imports this module)."""
+
+    @property
+    def tp(self) -> int: ...
+    @property
+    def ep(self) -> int: ...
+    @property
+    def attention_dp(self) -> int: ...
+    @property
+    def stack(self) -> str: ...
+
+ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
+HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (module docstring)
+
+
+def graph_batch_cap(stack: Stack, tp: int) -> int:
+    """Largest iteration (tokens) the stack replays from a CUDA graph at TP `tp`; 0 when it runs eager."""
+    if not stack.cuda_graphs or stack.serving is None:
+        return 0
+    cap = stack.serving.cuda_graph_max_batch
+    for at_least, value in sorted(stack.serving.cuda_graph_max_batch_by_tp):
+        if tp >= at_least:
+            cap = value
+    return cap
+
+
+def inference_layout(tp: int, ep: int, attention_dp: int, tokens: np.ndarray) -> Layout:
+    """The layout one serving layer runs under: EP inside the TP group, or whole experts over the attention-DP x TP
+    GPUs of a wide-EP replica (`serving.llm_iteration`)."""
+    if attention_dp > 1:
+        return Layout(tokens=tokens, tp=tp, ep=attention_dp, ep_inside_tp=tp, phase="inference")
+    return Layout(tokens=tokens, tp=tp, ep_inside_tp=ep, phase="inference")
+
+
+def host_issue_s(shape: TransformerShape, dep: Deployment, layers: float, routing_kernels: float,
+                 dispatch_s: float) -> float:
+    """Host seconds to launch one eager forward of the replica: `forward_kernels` x the eager dispatch time."""
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, np.ones(1)))
+    return forward_kernels(shape, ops, layers, routing_kernels) * dispatch_s
+
+
+def forward_kernels(shape: TransformerShape, ops: LayerOps, layers: float, routing_kernels: float) -> float:
+    """Kernels the host launches for one eager forward through `layers` layers of the op table `ops` (one mean
+    layer at the inference phase), with `routing_kernels` per routed layer (MoE) and the LM head's."""
+    gemms = float(np.max(ops.gemm_kernels()))
+    elementwise = sum(float(np.max(e.kernels * np.asarray(e.mask, dtype=np.float64))) for e in ops.elementwise_fwd)
+    collectives = sum(float(np.max(c.launches())) for c in ops.collectives_fwd)
+    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    per_layer = gemms + ATTENTION_KERNELS + elementwise + collectives + routed * routing_kernels
+    return layers * per_layer + HEAD_KERNELS
+
+
+def eager_floor(body_s: np.ndarray, head_s: np.ndarray, fixed_s: float, host_s: float, cap: int) -> np.ndarray:
+    """The body table with eager iterations (more than `cap` tokens) raised so that body + head + fixed is at
+    least the host issue time `host_s` (module docstring); graphed iterations unchanged."""
+    m = np.arange(len(body_s))
+    head = head_s[np.minimum(m, len(head_s) - 1)]
+    floor = host_s - fixed_s - head
+    return np.where((m > cap) & (m > 0), np.maximum(body_s, floor), body_s)
+
+
+def eager_body(shape: TransformerShape, dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, fixed_s: float,
+               layers: float, routing_kernels: float, dispatch_s: float) -> np.ndarray:
+    """The body table of `dep` with its eager iterations floored at the host issue time (module docstring):
+    `host_issue_s` of the replica, `graph_batch_cap` of its stack at its TP."""
+    host_s = host_issue_s(shape, dep, layers, routing_kernels, dispatch_s)
+    cap = graph_batch_cap(load_stack(load_engine(dep.stack).ref), dep.tp)
+    return eager_floor(body_s, head_s, fixed_s, host_s, cap)

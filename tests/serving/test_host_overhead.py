@@ -1,0 +1,101 @@
+"""Host issue time of eager serving iterations (`serving.host_overhead`): a stack without CUDA graphs, or a batch
+above its capture cap, waits for the host's kernel launches; graphed iterations do not."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import load_model
+from infraplan.catalog.stacks import load_stack
+from infraplan.cli import main
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.serving import llm_iteration
+from infraplan.serving.host_overhead import ATTENTION_KERNELS, HEAD_KERNELS, graph_batch_cap, host_issue_s
+from infraplan.serving.llm_iteration import (
+    ELEMENTWISE_KERNELS_PER_LAYER,
+    MOE_ROUTING_KERNELS,
+    Deployment,
+    build_iteration_cost,
+    decode_time,
+)
+
+H200 = Cluster.resolve("hgx-h200")
+LLAMA8B = load_model("llama3-8b")
+
+
+def _stack(tmp_path, graphs: bool, cap: int = 512) -> str:
+    """A vLLM-like serving stack YAML with or without CUDA graphs (`--enforce-eager`)."""
+    path = tmp_path / f"vllm-graphs-{graphs}-{cap}.yaml"
+    path.write_text(f"display_name: t\nkind: serving\nstack_class: vllm\nsource: test\n"
+                    f"cuda_graphs: {str(graphs).lower()}\ncustom_all_reduce: true\nserving:\n  engine: vllm\n"
+                    "  kv_convention: of_total\n"
+                    f"  kv_memory_fraction: 0.9\n  offline_max_batch: 1024\n  cuda_graph_max_batch: {cap}\n")
+    return str(path)
+
+
+def _cost(stack: str, tp: int = 1):
+    return build_iteration_cost(LLAMA8B, H200.accelerator, H200.fabric, Deployment(tp=tp, stack=stack, max_batch=512))
+
+
+def test_an_eager_forward_launches_the_op_tables_kernels_at_the_nodes_dispatch_time():
+    per_layer = 4 + ATTENTION_KERNELS + ELEMENTWISE_KERNELS_PER_LAYER  # QKV, out, gate/up, down; no TP collective
+    kernels = LLAMA8B.num_layers * per_layer + HEAD_KERNELS
+    assert kernels == 388
+    dispatch_s = H200.fabric.host_kernel_dispatch_s
+    assert host_issue_s(LLAMA8B, Deployment(tp=1), LLAMA8B.num_layers, MOE_ROUTING_KERNELS, dispatch_s) == (
+        pytest.approx(kernels * dispatch_s))
+    # TP8 adds the two all-reduces of every layer
+    assert host_issue_s(LLAMA8B, Deployment(tp=8), LLAMA8B.num_layers, MOE_ROUTING_KERNELS, dispatch_s) == (
+        pytest.approx((kernels + 2 * LLAMA8B.num_layers) * dispatch_s))
+
+
+def test_eager_decode_waits_for_the_host_and_graphed_decode_does_not(tmp_path):
+    graphed, eager = _cost(_stack(tmp_path, True)), _cost(_stack(tmp_path, False))
+    host_s = LLAMA8B.num_layers * 12 * H200.fabric.host_kernel_dispatch_s + 4 * H200.fabric.host_kernel_dispatch_s
+    gpu_s = graphed.body_s[1] + graphed.head_s[1] + graphed.decode_fixed_s
+    assert gpu_s < 0.5 * host_s  # small-batch decode of an 8B model: the host is the bottleneck when eager
+    # one sequence: max(GPU, host) + the cached-token reads + the per-iteration overhead
+    assert float(decode_time(eager, 1, 1000)) == pytest.approx(float(decode_time(graphed, 1, 1000)) + host_s - gpu_s)
+    # a batch whose GPU time exceeds the launches is GPU-bound either way
+    rows = len(graphed.head_s)
+    big = int(np.argmax(graphed.body_s[:rows] + graphed.head_s + graphed.decode_fixed_s > 1.2 * host_s))
+    assert 0 < big < 512
+    assert float(decode_time(eager, big, 1000)) == pytest.approx(float(decode_time(graphed, big, 1000)))
+
+
+def test_batches_above_the_capture_cap_run_eager(tmp_path):
+    capped, graphed = _cost(_stack(tmp_path, True, cap=8)), _cost(_stack(tmp_path, True, cap=1024))
+    assert float(decode_time(capped, 8, 1000)) == pytest.approx(float(decode_time(graphed, 8, 1000)))
+    assert float(decode_time(capped, 9, 1000)) > float(decode_time(graphed, 9, 1000)) + 3e-3
+
+
+def test_the_shipped_caps_follow_the_engines_defaults():
+    assert graph_batch_cap(load_stack("vllm-0.x"), 1) == 512  # min(2 x max_num_seqs 1024, 512)
+    assert [graph_batch_cap(load_stack("sglang-0.x"), tp) for tp in (1, 2, 4, 8)] == [256, 256, 512, 512]
+    assert graph_batch_cap(load_stack("trtllm-0.x"), 8) == 2048  # trtllm-bench captures up to its max batch
+    eager = load_stack("sglang-0.x").model_copy(update={"cuda_graphs": False})
+    assert graph_batch_cap(eager, 8) == 0
+
+
+def test_a_negative_cap_is_an_input_error(tmp_path):
+    with pytest.raises(InputError):
+        load_stack(_stack(tmp_path, True, cap=-1))
+
+
+def test_serve_reports_a_slower_tpot_with_an_eager_stack(tmp_path, capsys, monkeypatch):
+    def tpot(stack: str) -> float:
+        code = main(["serve", "llama3-8b", "--system", "hgx-h200", "--gpus", "1", "--tp", "1", "--concurrency", "1",
+                     "--requests", "4", "--input-len", "128", "--output-len", "64", "--stack", stack, "--json"])
+        assert code == 0
+        return float(json.loads(capsys.readouterr().out)["tpot_s"]["mean"])
+
+    graphed, eager = tpot(_stack(tmp_path, True)), tpot(_stack(tmp_path, False))
+    host_s = 388 * H200.fabric.host_kernel_dispatch_s
+    assert eager > graphed + 0.5 * host_s  # the launches of one forward, less the GPU time they hide
+    assert eager > host_s
+    monkeypatch.setattr(llm_iteration, "HOST_ISSUE", False)  # the toggle: without the host term they agree
+    assert tpot(_stack(tmp_path, False)) == pytest.approx(graphed)
