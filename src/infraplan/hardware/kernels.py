@@ -18,9 +18,10 @@ whose inputs all hold one element (a single estimate) runs it on Python floats, 
 per operation, with the same IEEE operations in the same order (`np.log2` for the logarithm), so the results are
 bit-identical to the array path (tests/hardware/test_kernel_fast_path.py). The public functions keep numpy's
 shapes (plain numbers in, a 0-d array out); the `*_seconds` entries take plain Python numbers and return a float,
-skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`). On long
-1-D arrays the GEMM formulas run once per run of equal consecutive inputs (`scalar_path.price_runs`: the search's
-rows, sorted by `training.row_memo.RUN_ORDER`, repeat most GEMM shapes), with the bits of the whole arrays.
+skipping the element checks and array wrapping (the one-plan path of `training`, `PlanArrays.one_row`; the GEMM
+spelled out on floats, `_gemm_floats`). On long 1-D arrays the GEMM formulas run once per run of equal consecutive
+inputs (`scalar_path.price_runs`: the search's rows, sorted by `training.row_memo.RUN_ORDER`, repeat most GEMM
+shapes), with the bits of the whole arrays.
 """
 
 from __future__ import annotations
@@ -111,11 +112,14 @@ def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float
     """`_gemm(_FLOATS, ...)` spelled out: the same IEEE operations in the same order, with `_FLOATS`'s max, min,
     ceiling and where written inline (`max(a, b)` is `b if b > a else a`), so a single estimate's ~15 GEMMs skip
     ~10 namespace calls each (issue 18); tests/hardware/test_kernel_fast_path.py holds it to the array path's bits."""
-    low = 1.0 if m < 1.0 else m  # xp.maximum(m, 1.0)
-    padded_m = 2.0 ** float(math.ceil(float(np.log2(low))))
-    padded_m = 16.0 if padded_m < 16.0 else padded_m
     widest = float(rates.tile_m)
-    tile_m = widest if widest < padded_m else padded_m
+    if m >= widest:  # 2 ** ceil(log2(m)) >= widest: np.log2 is exact at powers of two and within an ulp elsewhere
+        tile_m = widest
+    else:
+        low = 1.0 if m < 1.0 else m  # xp.maximum(m, 1.0)
+        padded_m = 2.0 ** float(math.ceil(float(np.log2(low))))
+        padded_m = 16.0 if padded_m < 16.0 else padded_m
+        tile_m = widest if widest < padded_m else padded_m
     tiles = float(math.ceil(m / tile_m)) * float(math.ceil(n / rates.tile_n))
     if groups is not None:
         tiles = groups * tiles

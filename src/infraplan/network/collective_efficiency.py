@@ -87,21 +87,75 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
 
 
 def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
-    """`message_efficiency` of one group, in floats: the same operations in the same order."""
-    size = max(size_bytes, 1.0)
-    inside = n * stride <= fabric.scale_up_domain
-    nodes = max(n / min(max(float(math.floor(fabric.scale_up_domain / stride)), 1.0), max(n, 1.0)), 1.0)
-    sizes, nvlink = _efficiency_lists("ata" if all_to_all else "nvlink")
-    _, nic = _efficiency_lists("ata" if all_to_all else "nic")
-    log_size = min(max(float(np.log2(size)), sizes[0]), sizes[-1])
-    log_nodes = min(max(float(np.log2(nodes)), 0.0), _LOG2_LAST_COLUMN)
-    if inside:
-        efficiency = scalar_path.interp(log_size, sizes, nvlink[0])
+    """`message_efficiency` of one group, in floats: the same operations in the same order (max and min of two
+    floats as FLOAT_OPS spells them: `max(a, b)` is `b if b > a else a`, without the builtin's call cost).
+
+    The last group's value is kept (`_LAST_EFFICIENCY`, by the fabric's identity and the group's numbers): an
+    all-reduce asks it for its ring and its tree, and a step's gradient all-reduce and reduce-scatter share it."""
+    global _LAST_EFFICIENCY
+    last = _LAST_EFFICIENCY
+    if (last[0] is fabric and last[1] == size_bytes and last[2] == n and last[3] == stride
+            and last[4] is all_to_all):
+        return last[5]  # type: ignore[no-any-return]
+    value = _message_efficiency_of(fabric, size_bytes, n, stride, all_to_all)
+    _LAST_EFFICIENCY = (fabric, size_bytes, n, stride, all_to_all, value)  # one tuple: threads read it whole
+    return value
+
+
+def _log2(x: float) -> float:
+    """`float(np.log2(x))`: exact (the exponent) at powers of two, where numpy's log2 is exact too."""
+    mantissa, exponent = math.frexp(x)
+    return float(exponent - 1) if mantissa == 0.5 else float(np.log2(x))
+
+
+def _message_efficiency_of(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
+    """`_message_efficiency_one` without the kept last value; every max(a, b) / min(a, b) of `message_efficiency`
+    written as the builtins compare (`b if b > a else a` / `b if b < a else a`), in the same order."""
+    sizes, nvlink, nic = _float_tables(all_to_all)
+    log_size = _log2(1.0 if size_bytes < 1.0 else size_bytes)
+    log_size = sizes[0] if sizes[0] > log_size else log_size
+    log_size = sizes[-1] if sizes[-1] < log_size else log_size
+    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain
+        efficiency = scalar_path.interp(log_size, sizes, nvlink)
     else:
+        per_domain = float(math.floor(fabric.scale_up_domain / stride))
+        per_domain = 1.0 if per_domain < 1.0 else per_domain
+        members = 1.0 if n < 1.0 else n
+        per_domain = members if members < per_domain else per_domain
+        nodes = n / per_domain
+        log_nodes = _log2(1.0 if nodes < 1.0 else nodes)
+        log_nodes = 0.0 if log_nodes < 0.0 else log_nodes
+        log_nodes = _LOG2_LAST_COLUMN if log_nodes > _LOG2_LAST_COLUMN else log_nodes
         efficiency, low = 0.0, math.floor(log_nodes)
         for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
-            efficiency = efficiency + max(1.0 - abs(log_nodes - j), 0.0) * scalar_path.interp(log_size, sizes, nic[j])
-    return min(max(efficiency, 1e-3), 1.0)
+            weight = 1.0 - abs(log_nodes - j)
+            efficiency = efficiency + (0.0 if weight < 0.0 else weight) * scalar_path.interp(log_size, sizes, nic[j])
+    efficiency = 1e-3 if efficiency < 1e-3 else efficiency
+    return 1.0 if efficiency > 1.0 else efficiency
+
+
+_FLOAT_TABLES: dict[bool, tuple[list[float], list[float], tuple[list[float], ...]]] = {}
+
+
+def forget_float_values() -> None:
+    """Forget the float path's kept tables and last efficiency (for tests that patch the tables)."""
+    global _LAST_EFFICIENCY
+    _FLOAT_TABLES.clear()
+    _LAST_EFFICIENCY = (None, None, None, None, None, 0.0)
+
+
+def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[list[float], ...]]:
+    """(log2 sizes, the in-domain column, the across-domain columns) of `_efficiency_lists` for the float path:
+    the ATA table for an all-to-all, else the NVLink table's first column and the NIC table's columns."""
+    tables = _FLOAT_TABLES.get(all_to_all)
+    if tables is None:
+        sizes, inside = _efficiency_lists("ata" if all_to_all else "nvlink")
+        tables = _FLOAT_TABLES[all_to_all] = (sizes, inside[0], _efficiency_lists("ata" if all_to_all else "nic")[1])
+    return tables
+
+
+# (fabric, size, n, stride, all_to_all, efficiency) of the last `_message_efficiency_one` call
+_LAST_EFFICIENCY: tuple[Any, ...] = (None, None, None, None, None, 0.0)
 
 
 def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,
@@ -126,7 +180,8 @@ def sized_time_xp(xp: MathOps, fabric: Fabric, alpha_beta_s: Any, bandwidth_s: A
         return sized_time(fabric, alpha_beta_s, bandwidth_s, size_bytes, n, stride, all_to_all, sized)
     if not sized:
         return alpha_beta_s
-    return max(alpha_beta_s, bandwidth_s / _message_efficiency_one(fabric, size_bytes, n, stride, all_to_all))
+    bound = bandwidth_s / _message_efficiency_one(fabric, size_bytes, n, stride, all_to_all)
+    return bound if bound > alpha_beta_s else alpha_beta_s  # max(alpha_beta_s, bound)
 
 
 def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:

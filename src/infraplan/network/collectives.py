@@ -14,11 +14,15 @@ Speed (issue 18): the sized collective times and the message efficiency run on P
 holds one element (a single estimate), with the same IEEE operations in the same order (`_FLOATS` beside
 `_NUMPY`), so they equal the array path bit for bit (tests/network/test_collective_fast_path.py). On long 1-D
 arrays a collective is priced once per run of equal consecutive (size, group, stride) (`scalar_path.price_runs`),
-with the bits of the whole arrays (tests/hardware/test_kernel_runs.py).
+with the bits of the whole arrays (tests/hardware/test_kernel_runs.py). The float entries of the one-plan path
+(`collective_seconds`, `send_recv_seconds`) spell the ring formulas out on floats (`_reduce_scatter_seconds`,
+`_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep group links by the fabric's identity
+(`_link_one`); tests/training/test_single_estimate_fast_paths.py holds them to the array bits.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
+from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network.collective_efficiency import (
     NCCL_NET_STEP_LATENCY_S,
     message_efficiency,
@@ -176,23 +181,89 @@ COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {
     "all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
     "all_reduce": all_reduce_time, "all_to_all": all_to_all_time,
 }
-# `COLLECTIVE_TIMES` as (formula, options) on `_FLOATS`: the sized times, all-reduce by the "auto" algorithm
-_FLOAT_FORMULAS: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]] = {
-    "all_gather": (_reduce_scatter, (True,)), "reduce_scatter": (_reduce_scatter, (True,)),
-    "all_reduce": (_all_reduce, ("auto", True)), "all_to_all": (_all_to_all, (True,)),
+def _link_one(fabric: Fabric, n: float, stride: float) -> tuple[float, float]:
+    """`group_link_one(fabric, n, stride, False)`, kept by the fabric's identity (its lru_cache hashes the whole
+    frozen fabric on every call; this is what a single estimate's few group shapes need)."""
+    key = (id(fabric), n, stride)
+    kept = _LINKS.get(key)
+    if kept is not None and kept[0] is fabric:
+        return kept[1], kept[2]
+    bw, lat = group_link_one(fabric, n, stride, False)
+    if len(_LINKS) >= _LINKS_KEPT:
+        _LINKS.clear()
+    _LINKS[key] = (fabric, bw, lat)  # the entry holds the fabric: its id is not reused while it is kept
+    return bw, lat
+
+
+_LINKS: dict[tuple[int, float, float], tuple[Fabric, float, float]] = {}
+_LINKS_KEPT = 4096
+
+
+def forget_float_values() -> None:
+    """Forget the float path's kept group links, tables and last message efficiency (`_link_one`,
+    `collective_efficiency.forget_float_values`): for tests that patch the fabric physics."""
+    _LINKS.clear()
+    _efficiency.forget_float_values()
+
+
+def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
+    `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`)."""
+    bw, lat = _link_one(fabric, n, stride)
+    if n * stride > fabric.scale_up_domain:  # `step_latency_xp`
+        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
+        lat = step_s if lat < step_s else lat
+    steps = n - 1.0
+    steps = 0.0 if steps < 0.0 else steps
+    bandwidth = steps / (1.0 if n < 1.0 else n) * size / bw
+    alpha_beta = bandwidth + steps * lat
+    bound = bandwidth / _efficiency._message_efficiency_one(fabric, size, n, stride, False)  # `sized_time_xp`
+    t = bound if bound > alpha_beta else alpha_beta
+    return t if n > 1 else 0.0
+
+
+def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds`."""
+    bw, lat = _link_one(fabric, n, stride)
+    if n * stride > fabric.scale_up_domain:  # `step_latency_xp`
+        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
+        lat = step_s if lat < step_s else lat
+    steps = n - 1.0
+    steps = 0.0 if steps < 0.0 else steps
+    members = 1.0 if n < 1.0 else n
+    ring_bw = 2.0 * steps / members * size / bw
+    alpha_beta = ring_bw + 2.0 * steps * lat
+    bound = ring_bw / _efficiency._message_efficiency_one(fabric, size, n, stride, False)
+    ring = bound if bound > alpha_beta else alpha_beta
+    tree_bw = 2.0 * size / bw
+    alpha_beta = tree_bw + 2.0 * float(math.ceil(float(np.log2(members)))) * lat
+    bound = tree_bw / _efficiency._message_efficiency_one(fabric, size, n, stride, False)
+    tree = bound if bound > alpha_beta else alpha_beta
+    t = tree if tree < ring else ring
+    return t if n > 1 else 0.0
+
+
+def _all_to_all_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_all_to_all(_FLOATS, ..., sized=True)`."""
+    return float(_all_to_all(_FLOATS, fabric, size, n, stride, True))
+
+
+# `COLLECTIVE_TIMES` on one group's floats: the sized times, all-reduce by the "auto" algorithm
+_FLOAT_FORMULAS: dict[str, Callable[[Fabric, float, float, float], float]] = {
+    "all_gather": _reduce_scatter_seconds, "reduce_scatter": _reduce_scatter_seconds,
+    "all_reduce": _all_reduce_seconds, "all_to_all": _all_to_all_seconds,
 }
 
 
 def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, stride: float) -> float:
-    """`collective_time` of one group given as plain Python numbers, as a float: the same formula on `_FLOATS`,
+    """`collective_time` of one group given as plain Python numbers, as a float: the same formula on floats,
     without `_evaluate`'s element checks and array wrapping (a single estimate's plan, issue 18)."""
-    formula, options = _FLOAT_FORMULAS[kind]
-    return float(formula(_FLOATS, fabric, float(size_bytes), float(n), float(stride), *options))
+    return _FLOAT_FORMULAS[kind](fabric, float(size_bytes), float(n), float(stride))
 
 
 def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float:
     """`send_recv_time` of plain Python numbers, as a float: the same operations on the group's float link."""
-    bw, lat = group_link_one(fabric, 2.0, float(stride), False)
+    bw, lat = _link_one(fabric, 2.0, float(stride))
     single = bw if stride * 2 <= fabric.scale_up_domain else min(bw, fabric.nic_bytes_per_s)
     return float(size_bytes) / single + lat
 

@@ -166,10 +166,10 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
         if gpus % (tp * pp * cp):
             raise InputError(f"--gpus {gpus} is not divisible by TP x PP x CP = {tp * pp * cp}")
         dp = gpus // (tp * pp * cp)
-    plan = PlanArrays.build(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, etp=etp, vpp=vpp, micro_batch=micro_batch,
-                            global_batch=global_batch, seq_len=seq_len,
-                            recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
-                            order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
+    plan = PlanArrays.one_plan(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, etp=etp, vpp=vpp, micro_batch=micro_batch,
+                               global_batch=global_batch, seq_len=seq_len,
+                               recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
+                               order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
     check_single_plan(shape, plan, gpus, extra_layers)
     return plan
 
@@ -286,4 +286,20 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
     return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),
                             model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
-                            parameters=int(shape.total_params()), stack=profile.name, notes=notes)
+                            parameters=_total_params(shape), stack=profile.name, notes=notes)
+
+
+def _total_params(shape: TransformerShape) -> int:
+    """`shape.total_params()` as an int, kept by the model's identity (a constant of the model, not of the plan;
+    the entry holds the model, so its id is not reused while it is kept)."""
+    kept = _TOTAL_PARAMS.get(id(shape))
+    if kept is not None and kept[0] is shape:
+        return kept[1]
+    if len(_TOTAL_PARAMS) >= 256:
+        _TOTAL_PARAMS.clear()
+    count = int(shape.total_params())
+    _TOTAL_PARAMS[id(shape)] = (shape, count)
+    return count
+
+
+_TOTAL_PARAMS: dict[int, tuple[TransformerShape, int]] = {}

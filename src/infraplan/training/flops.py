@@ -21,12 +21,28 @@ from infraplan.training.plan import PlanArrays
 
 def forward_flops_per_token_layer(shape: TransformerShape, seq_len: np.ndarray | int) -> tuple[float, np.ndarray]:
     """(matmul FLOPs with weights, attention-score FLOPs) per token per layer, forward."""
-    # the mean layer over the two layer kinds (routed top-k + shared experts + router; first-k dense layers)
-    dense = (shape.num_routed_layers * shape.active_layer_params()
-             + shape.num_dense_layers * shape.dense_layer_params()) / shape.num_layers
+    dense = _mean_layer_params(shape)
     # 2 (d_qk + d_v) per pair and head (MLA: nope + rope and v widths); sliding layers see fewer keys
     scores = 4.0 * attention_keys(shape, seq_len) * shape.num_heads * shape.attention_head_dim
     return 2.0 * dense, scores
+
+
+def _mean_layer_params(shape: TransformerShape) -> float:
+    """Active matmul parameters of the mean layer over the two layer kinds (routed top-k + shared experts +
+    router; first-k dense layers): a constant of the model, kept by its identity (the entry holds the frozen
+    model, so its id is not reused while it is kept; a single estimate asks twice, issue 18)."""
+    kept = _MEAN_LAYER_PARAMS.get(id(shape))
+    if kept is not None and kept[0] is shape:
+        return kept[1]
+    dense: float = (shape.num_routed_layers * shape.active_layer_params()
+                    + shape.num_dense_layers * shape.dense_layer_params()) / shape.num_layers
+    if len(_MEAN_LAYER_PARAMS) >= 256:
+        _MEAN_LAYER_PARAMS.clear()
+    _MEAN_LAYER_PARAMS[id(shape)] = (shape, dense)
+    return dense
+
+
+_MEAN_LAYER_PARAMS: dict[int, tuple[TransformerShape, float]] = {}
 
 
 def model_flops_per_step(shape: TransformerShape, plan: PlanArrays,

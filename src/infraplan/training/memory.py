@@ -28,6 +28,9 @@ optimizer, then gradients, then weights over DP.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
@@ -49,6 +52,12 @@ OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
 _OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
+# the same tables as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
+_WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
+_OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())
+# enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
+_UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
+_SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
@@ -56,21 +65,38 @@ __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEA
            "stage_layers"]
 
 
+def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
+    """`compute()` of a one-plan row (`PlanArrays.one_row`, never changed in place), kept on the row for its
+    model: a single estimate asks for its parameter counts twice (the DP traffic and the memory), each a few
+    microseconds (issue 18). Arrays over plans are computed every time."""
+    if type(plan.tp) is not int:  # type: ignore[comparison-overlap]  # (a `one_row` holds Python ints)
+        return compute()
+    kept = plan.__dict__.get(name)
+    if kept is not None and kept[0] is shape:
+        return kept[1]
+    value = compute()
+    plan.__dict__[name] = (shape, value)  # (the frozen dataclass's __dict__, as `cached_property` writes it)
+    return value
+
+
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
-    return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
+    return _kept_on_row(plan, "_local_layer_params", shape,  # type: ignore[no-any-return]
+                        lambda: ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp))
 
 
 def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
-    return ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp)
+    return _kept_on_row(plan, "_local_params", shape,  # type: ignore[no-any-return]
+                        lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp))
 
 
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """The part of `local_params` that is routed experts (E / EP experts split over ETP): replicated only over
     the expert data-parallel ranks (`PlanArrays.edp`), not all of DP."""
-    experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp)
-    return experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))  # `one_row`: a float
+    experts = _kept_on_row(plan, "_local_expert_params", shape,
+                           lambda: ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp))
+    return experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))  # type: ignore[no-any-return]
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -92,11 +118,11 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     stack's selective-recompute modules dropped and its fp8-cached tensors narrowed (`training.recompute_modules`;
     None: the default training stack)."""
     profile = stack or resolve_stack(None, "training")
-    keep_scores = plan.attention == Attention.UNFUSED
+    keep_scores = plan.attention == _UNFUSED
     terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
                                                         keep_scores)
-    operand = float(_OPERAND_BYTES[plan.dtype]) if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
-    stored = stored_activation_terms(terms, plan.recompute == Recompute.SELECTIVE, plan.dtype != Dtype.BF16, profile,
+    operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
+    stored = stored_activation_terms(terms, plan.recompute == _SELECTIVE, plan.dtype != _BF16, profile,
                                      ops_params.quantized_gemm_inputs(shape), operand)
     total = sum(stored.values())
     return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
@@ -108,7 +134,7 @@ def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.nda
     layers = stage_layers(shape.num_layers, plan.pp)
     block = smaller(plan.recompute_layers * plan.vpp, layers)
     full = pick(plan.recompute_layers > 0, block, layers)
-    recomputed = pick(plan.recompute == int(Recompute.FULL), full, 0.0)
+    recomputed = pick(plan.recompute == _FULL, full, 0.0)
     return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
 
 
@@ -136,8 +162,8 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     params = held * copies
     shard = sharded_of(plan, held, local_expert_params(shape, plan)) * copies
     zero = plan.zero
-    copy_bytes = _WEIGHT_COPY_BYTES[plan.dtype]  # low-precision weight copies
-    weight_bytes = WEIGHT_BYTES + (float(copy_bytes) if one else copy_bytes)
+    # low-precision weight copies
+    weight_bytes = WEIGHT_BYTES + (_WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype])
     one_layer = local_layer_params(shape, plan) * weight_bytes
     weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
     grads = pick(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)

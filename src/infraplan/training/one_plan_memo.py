@@ -32,6 +32,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
+from infraplan.network.collectives import forget_float_values
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PlanArrays, forget_checked_plans
@@ -78,23 +79,23 @@ class ClusterPricing:
     def memoised(self, kind: str, shape: TransformerShape, keys: tuple[str, ...],
                  compute: Callable[[PlanArrays], Terms]) -> Callable[[PlanArrays], Terms]:
         """`compute`, looked up in the one-plan memo when it prices one row (outside a search's `RowMemo`)."""
-        pick_keys = attrgetter(*keys)  # the key fields of a row (a tuple of two or more)
-
-        def key_values(row: PlanArrays) -> tuple[object, ...]:
-            return tuple(pick_keys(row)) if len(keys) > 1 else (pick_keys(row),)
+        pick_keys = _key_getter(keys)  # the key fields of a row, as a tuple
 
         def run(rows: PlanArrays) -> Terms:
-            if len(rows) != 1 or RowMemo.active() is not None or not rows.is_one:
+            # (`is_one`: every field of shape (1,), so one row; a `one_row` itself is not `is_one`)
+            if not rows.is_one or RowMemo.active() is not None:
                 return compute(rows)
             if keys is PLAN_FIELDS:  # every field: the plan's own key (`PlanArrays.row_key`, kept with it)
                 key = (kind, id(self), id(shape), *rows.row_key)
             else:  # the key fields of the plan's Python ints (`one_row`)
-                key = (kind, id(self), id(shape), *key_values(rows.one_row))
-            with _LOCK:
-                kept = _MEMO.get(key)
-                if kept is not None and kept[0] is shape and kept[1] is self:
-                    _MEMO.move_to_end(key)
-                    return dict(kept[2])
+                key = (kind, id(self), id(shape), *pick_keys(rows.one_row))
+            # (a dict lookup is atomic: the lock is taken to move a hit to the end, and to insert below)
+            if _MEMO.get(key) is not None:
+                with _LOCK:
+                    kept = _MEMO.get(key)
+                    if kept is not None and kept[0] is shape and kept[1] is self:
+                        _MEMO.move_to_end(key)
+                        return dict(kept[2])
             terms = compute(rows)  # one row's terms: Python floats (immutable, so safe to share with later calls)
             with _LOCK:
                 _MEMO[key] = (shape, self, terms)
@@ -105,23 +106,45 @@ class ClusterPricing:
         return run
 
 
+_KEY_GETTERS: dict[tuple[str, ...], Callable[[PlanArrays], tuple[object, ...]]] = {}
+
+
+def _key_getter(keys: tuple[str, ...]) -> Callable[[PlanArrays], tuple[object, ...]]:
+    """The key fields of a row as a tuple (one getter per key tuple: the memo's key tuples are constants)."""
+    getter = _KEY_GETTERS.get(keys)
+    if getter is None:
+        pick = attrgetter(*keys)
+        getter = pick if len(keys) > 1 else (lambda row: (pick(row),))  # attrgetter of one name: the value
+        _KEY_GETTERS[keys] = getter
+    return getter
+
+
 _PRICINGS: OrderedDict[tuple[int, int], tuple[Cluster, Stack, ClusterPricing]] = OrderedDict()
+# the pricing asked for last, (cluster, stack, pricing): an estimate asks for it a few times (one tuple, so a
+# thread reads a whole entry; `clear_one_plan_memo` resets it with the kept pricings)
+_LAST_PRICING: tuple[Cluster | None, Stack | None, ClusterPricing | None] = (None, None, None)
 
 
 def cluster_pricing(cluster: Cluster, profile: Stack) -> ClusterPricing:
     """The `ClusterPricing` of a cluster and stack, kept by identity (both are frozen; the entry holds them, so
     their ids are not reused while it is kept)."""
+    global _LAST_PRICING
+    last = _LAST_PRICING
+    if last[0] is cluster and last[1] is profile and last[2] is not None:
+        return last[2]
     key = (id(cluster), id(profile))
     with _LOCK:
         kept = _PRICINGS.get(key)
         if kept is not None and kept[0] is cluster and kept[1] is profile:
             _PRICINGS.move_to_end(key)
+            _LAST_PRICING = kept
             return kept[2]
     pricing = ClusterPricing(cluster, profile)
     with _LOCK:
         _PRICINGS[key] = (cluster, profile, pricing)
         while len(_PRICINGS) > _PRICINGS_KEPT:
             _PRICINGS.popitem(last=False)
+        _LAST_PRICING = (cluster, profile, pricing)
     return pricing
 
 
@@ -134,8 +157,11 @@ def clear_one_plan_memo(pricings: bool = True) -> None:
     """Forget every memoised row and plan verdict (`plan.check_single_plan`) and, with `pricings`, every kept
     `ClusterPricing`: for tests that patch the physics between estimates (everything), and benchmarks of a plan
     never seen on a cluster and stack seen before (`pricings=False`: what a new plan of a sweep costs)."""
+    global _LAST_PRICING
     with _LOCK:
         if pricings:
             _PRICINGS.clear()
+            _LAST_PRICING = (None, None, None)
+            forget_float_values()  # the float collectives' kept links and tables (`network.collectives`)
         _MEMO.clear()
     forget_checked_plans()

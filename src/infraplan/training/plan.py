@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from functools import cached_property
-from typing import Any, cast
+from operator import attrgetter
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +45,37 @@ ORDERS = RankOrder.labels()
 SCHEDULES = Schedule.labels()
 
 IntArray = NDArray[np.int64]
+# enum codes the plan rules compare with, as ints (an enum member's lookup costs more than the comparison)
+_TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
+_PLAIN: tuple[type[Any], ...] = (int, float, bool)  # `scalar_path.is_plain`'s types, tested inline (issue 18)
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):  # noqa: N801 (functools.cached_property's name and use)
+    """`functools.cached_property` without its lock: the value is computed on first access and kept in the
+    instance's __dict__ (later reads never reach the descriptor). Python 3.11's version takes an RLock on every
+    first access, ~0.5 us a single estimate pays a dozen times (issue 18; 3.12 dropped the lock: two threads
+    computing one value at once both get the same value, as a PlanArrays is never changed in place)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass(frozen=True)
@@ -115,7 +147,7 @@ class PlanArrays:
             # every field, each of shape (1,) (nothing for __post_init__ to broadcast): the frozen dataclass's
             # __dict__ is filled directly, and its plain ints kept as `one_row` (`cached_property` reads __dict__)
             plan, row = object.__new__(cls), object.__new__(cls)
-            plan.__dict__.update((k, array[i:i + 1]) for i, k in enumerate(columns))
+            plan.__dict__.update(zip(columns, array.reshape(-1, 1), strict=True))  # rows of an (n, 1) view: (1,) views
             row.__dict__.update(zip(columns, ints, strict=True))
             plan.__dict__["is_one"], plan.__dict__["one_row"] = True, row
             return plan
@@ -125,8 +157,28 @@ class PlanArrays:
         return cls(**{k: a.reshape(1).copy() if length == 1 else np.broadcast_to(a, (length,)).copy()
                       for k, a in arrays.items()})
 
+    @classmethod
+    def one_plan(cls, tp: int, pp: int, dp: int, cp: int, ep: int, etp: int | None, vpp: int, micro_batch: int,
+                 global_batch: int, seq_len: int, recompute: int, zero: int, dtype: int, attention: int, order: int,
+                 sequence_parallel: int, schedule: int | None = None, recompute_layers: int = 0) -> PlanArrays:
+        """`build` of a single estimate's plan, every field given (`etp` and `schedule` None: `build`'s defaults):
+        the same one-element PlanArrays, its `one_row` and `row_key` kept at once, without `build`'s generic
+        checks (issue 18). Values that are not Python ints or enum members go through `build`."""
+        if schedule is None and type(vpp) is int:  # (any other vpp: `build` picks the default)
+            schedule = int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)
+        values = (tp, pp, dp, cp, ep, 0 if etp is None else etp, vpp, micro_batch, global_batch, seq_len, recompute,
+                  zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers)
+        if not _INT_TYPES.issuperset(map(type, values)):
+            return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
+        ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
+        plan, row = object.__new__(cls), object.__new__(cls)
+        plan.__dict__.update(zip(_FIELD_NAMES, np.array(ints, dtype=np.int64).reshape(-1, 1), strict=True))
+        row.__dict__.update(zip(_FIELD_NAMES, ints, strict=True))
+        plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
+        return plan
+
     def __len__(self) -> int:
-        return 1 if is_plain(self.tp) else int(self.tp.size)  # `one_row`: one plan
+        return 1 if type(self.tp) in _PLAIN else int(self.tp.size)  # `one_row`: one plan
 
     # The derived columns below are computed once per PlanArrays (`cached_property`): the columns are never
     # written in place (every change is a new PlanArrays through `dataclasses.replace` or `take`), and a single
@@ -135,15 +187,15 @@ class PlanArrays:
     @cached_property
     def is_one(self) -> bool:
         """One plan with every field of shape (1,) (a single estimate's plan; `one_row` applies)."""
-        if is_plain(self.tp):  # a `one_row` itself
+        if type(self.tp) in _PLAIN:  # a `one_row` itself
             return False
         return all(getattr(self, name).shape == (1,) for name in _FIELD_NAMES)
 
     @cached_property
     def row_key(self) -> tuple[int, ...]:
         """The fields of a one-element plan (`is_one`) as Python ints, in field order (a memo key)."""
-        row = self.one_row
-        return tuple(getattr(row, name) for name in _FIELD_NAMES)
+        key: tuple[int, ...] = _ROW_KEY(self.one_row)
+        return key
 
     @cached_property
     def one_row(self) -> PlanArrays:
@@ -156,12 +208,12 @@ class PlanArrays:
 
     def _where(self, condition: Any, a: Any, b: Any) -> Any:
         """np.where, or its plain-Python pick on a `one_row` plan."""
-        if is_plain(self.tp):
+        if type(self.tp) in _PLAIN:
             return a if condition else b
         return np.where(condition, a, b)
 
     def _at_least_one(self, value: Any) -> Any:
-        return max(value, 1) if is_plain(self.tp) else np.maximum(value, 1)
+        return (1 if value < 1 else value) if type(self.tp) in _PLAIN else np.maximum(value, 1)  # max(value, 1)
 
     @cached_property
     def gpus(self) -> IntArray:
@@ -170,40 +222,42 @@ class PlanArrays:
     @cached_property
     def pp_stride(self) -> IntArray:
         """Rank distance between pipeline neighbours."""
-        return self._int(self._where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp,
+        return self._int(self._where(self.order == _TP_CP_PP_DP, self.tp * self.cp,
                                      self.tp * self.cp * self.dp))
 
     @cached_property
     def dp_stride(self) -> IntArray:
         """Rank distance between data-parallel (and expert-parallel) peers."""
-        return self._int(self._where(self.order == int(RankOrder.TP_CP_PP_DP), self.tp * self.cp * self.pp,
+        return self._int(self._where(self.order == _TP_CP_PP_DP, self.tp * self.cp * self.pp,
                                      self.tp * self.cp))
 
     @cached_property
     def expert_tp(self) -> IntArray:
         """Ranks each expert is split over: `etp`, or TP where `etp` is 0 (the default: it follows TP, so a plan
         copied with another TP keeps the unfolded layout)."""
-        if is_plain(self.tp):
+        if type(self.tp) in _PLAIN:
             return self.tp if self.etp == 0 else self.etp
         return np.asarray(np.where(self.etp == 0, self.tp, self.etp), dtype=np.int64)
 
     @cached_property
     def folded(self) -> NDArray[np.bool_]:
         """MoE parallel folding: expert groups laid over the stage's TP x CP x DP ranks, not inside DP."""
-        if is_plain(self.tp):
-            return cast("NDArray[np.bool_]", self.expert_tp != self.tp)  # (a string: no runtime subscript)
+        if type(self.tp) in _PLAIN:
+            return self.expert_tp != self.tp  # type: ignore[no-any-return]  # a one-plan row's bool
         return np.asarray(self.expert_tp != self.tp, dtype=bool)
 
     def _stage_stride(self, span: IntArray, stride: IntArray) -> IntArray:
         """Global rank stride of a group whose peers are `stride` apart among one stage's ranks, spanning `span`
         of them: the stage is contiguous under tp-cp-dp-pp; under tp-cp-pp-dp its TP x CP blocks sit PP apart,
         so a group reaching past one block spreads PP times wider (priced as a uniform stride)."""
-        spread = (self.order == int(RankOrder.TP_CP_PP_DP)) & (span > self.tp * self.cp)
+        spread = (self.order == _TP_CP_PP_DP) & (span > self.tp * self.cp)
         return self._int(self._where(spread, stride * self.pp, stride))
 
     def _int(self, value: Any) -> IntArray:
         """`value` as an int64 array, or the plain int itself on a `one_row` plan."""
-        return cast(IntArray, value) if is_plain(self.tp) else np.asarray(value, dtype=np.int64)
+        if type(self.tp) in _PLAIN:
+            return value  # type: ignore[no-any-return]  # (no `typing.cast` call on the one-plan path)
+        return np.asarray(value, dtype=np.int64)
 
     @cached_property
     def ep_stride(self) -> IntArray:
@@ -236,10 +290,11 @@ class PlanArrays:
     def row(self, i: int) -> dict[str, Any]:
         """One plan as a plain dict with the CLI names of its variants."""
         one = self.one_row if self.is_one and i == 0 else None  # one plan: its Python ints, no indexing
-        out: dict[str, Any] = ({name: getattr(one, name) for name in _FIELD_NAMES} if one is not None
+        out: dict[str, Any] = (dict(zip(_FIELD_NAMES, _ROW_KEY(one), strict=True)) if one is not None
                                else {name: int(getattr(self, name)[i]) for name in _FIELD_NAMES})
         for name, kind in _LABELLED.items():
-            out[name] = kind.from_code(out[name]).label
+            code, labels = out[name], _LABELS.get(name, ())
+            out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
         out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["etp"] = int(one.expert_tp if one is not None else self.expert_tp[i])
         out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
@@ -251,6 +306,9 @@ class PlanArrays:
 _LABELLED: dict[str, type[LabelledEnum]] = {
     "recompute": Recompute, "dtype": Dtype, "attention": Attention, "order": RankOrder, "schedule": Schedule,
 }
+# their CLI strings by code, where the codes run 0, 1, 2, ... (`row`; any other code goes through `from_code`)
+_LABELS: dict[str, tuple[str, ...]] = {
+    name: kind.labels() for name, kind in _LABELLED.items() if [int(m) for m in kind] == list(range(len(kind)))}
 
 
 def pipeline_extra_layers(stack: Stack | None) -> int:
@@ -291,7 +349,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
                      plan.dp % plan._at_least_one(plan.ep) != 0),
          "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
          "folding) EP x expert TP must divide TP x CP x DP"),
-        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != int(Recompute.FULL))),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)),
          "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
         (plan.recompute_layers > chunk_layers,
          "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),
@@ -312,6 +370,7 @@ def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0)
 
 _FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))
 _FIELD_SET = frozenset(_FIELD_NAMES)
+_ROW_KEY = attrgetter(*_FIELD_NAMES)  # the fields of a plan as a tuple, in field order (`row_key`)
 # the types a single plan's fields arrive as (`build`; checked in one pass over the values' types)
 _INT_TYPES = frozenset({int, bool, np.int64, Attention, Dtype, RankOrder, Recompute, Schedule})
 _CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
@@ -338,10 +397,12 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
         )
     key = (id(shape), extra_layers, *(plan.row_key if plan.is_one else
                                       [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
-    with _CHECKED_LOCK:  # threads (a web server's workers) may share the verdicts
-        kept = _CHECKED.get(key)
-        if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
-            _CHECKED.move_to_end(key)
+    kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
+    if kept is not None:
+        with _CHECKED_LOCK:
+            kept = _CHECKED.get(key)
+            if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
+                _CHECKED.move_to_end(key)
     if kept is not None and kept[0] is shape:
         reason = kept[1]
     else:
