@@ -29,6 +29,9 @@ from infraplan.training.schedules import PIPELINE_SCHEDULES
 MICRO_BATCHES = (1, 2, 4, 8, 16)
 CONTEXT_PARALLEL = (1, 2, 4, 8, 16)
 ZERO_STAGES = (0, 1, 2, 3)
+# the enums' members, listed once (iterating an Enum costs microseconds, once per outer combination otherwise)
+RECOMPUTE_MODES = tuple(Recompute)
+RANK_ORDERS = tuple(RankOrder)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Axis:
     comm: bool
     outer: bool = False  # enumerated in a Python loop: later axes' candidates may depend on its value
     given: str | None = None  # an earlier inner axis this one's candidates depend on (enumerated jointly)
+    # the (given value, candidate) pairs for a list of given values at once, in the order `candidates` per value
+    # would list them (the same pairs; one vectorised call instead of one per value)
+    pairs: Callable[[SearchSpace, Chosen, Sequence[int]], list[tuple[int, int]]] | None = None
     broadcast: bool = False  # the search evaluates it as an extra array dimension, not as enumerated rows
 
 
@@ -106,13 +112,23 @@ def _micro_batch(s: SearchSpace, c: Chosen) -> list[int]:
 
 def _order(s: SearchSpace, c: Chosen) -> list[int]:
     both = c["pp"] > 1 and c["dp"] > 1  # the order only matters then
-    return list(RankOrder) if both else [RankOrder.TP_CP_PP_DP]
+    return list(RANK_ORDERS) if both else [RankOrder.TP_CP_PP_DP]
 
 
 def _schedule(s: SearchSpace, c: Chosen) -> list[int]:
     """Each asked-for (or registered) schedule that can run this PP and VPP."""
     return [code for code, model in PIPELINE_SCHEDULES.items()
             if (not s.schedules or code in s.schedules) and bool(model.valid(c["pp"], c["vpp"]))]
+
+
+def _schedule_pairs(s: SearchSpace, c: Chosen, vpps: Sequence[int]) -> list[tuple[int, int]]:
+    """`(vpp, schedule)` for each of `vpps` and each of its `_schedule` candidates, in that order: every schedule's
+    rule evaluated once on all the VPP values (the rules are element-wise)."""
+    models = [(code, model) for code, model in PIPELINE_SCHEDULES.items() if not s.schedules or code in s.schedules]
+    vpp = np.asarray(vpps, dtype=np.int64)
+    valid = [np.broadcast_to(np.asarray(model.valid(c["pp"], vpp), dtype=bool), vpp.shape) for _, model in models]
+    return [(int(v), int(code)) for i, v in enumerate(vpp) for (code, _), ok in zip(models, valid, strict=True)
+            if ok[i]]
 
 
 def _fixed(value: Callable[[SearchSpace], int]) -> Callable[[SearchSpace, Chosen], list[int]]:
@@ -128,11 +144,11 @@ AXES: tuple[Axis, ...] = (
     Axis("ep", _ep, layer=True, comm=True),
     Axis("etp", _etp, layer=True, comm=True),  # expert GEMM widths, TP pairs, EP stride; expert DP group
     Axis("micro_batch", _micro_batch, layer=True, comm=True),
-    Axis("recompute", lambda s, c: list(Recompute), layer=True, comm=False),
+    Axis("recompute", lambda s, c: list(RECOMPUTE_MODES), layer=True, comm=False),
     Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False, broadcast=True),
     Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False),
     Axis("order", _order, layer=True, comm=True),
-    Axis("schedule", _schedule, layer=False, comm=False, given="vpp", broadcast=True),
+    Axis("schedule", _schedule, layer=False, comm=False, given="vpp", broadcast=True, pairs=_schedule_pairs),
     Axis("global_batch", _fixed(lambda s: s.global_batch), layer=False, comm=False),
     Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True),
     Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False),
@@ -171,7 +187,8 @@ def _inner_grid(space: SearchSpace, chosen: Chosen,
         if dependent is None:
             dims.append(((axis.field,), np.asarray([values], dtype=np.int64).reshape(1, -1)))
             continue
-        pairs = [(v, d) for v in values for d in dependent.candidates(space, {**chosen, axis.field: int(v)})]
+        pairs = (dependent.pairs(space, chosen, values) if dependent.pairs is not None else
+                 [(v, d) for v in values for d in dependent.candidates(space, {**chosen, axis.field: int(v)})])
         dims.append(((axis.field, dependent.field), np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T))
     return dims
 
@@ -234,7 +251,8 @@ class RowGrid:
     combination, so row validity is that of every rule not involving the broadcast axes). `stages[pp]` is the
     (2, K) array of (vpp, schedule) candidates for that PP, `zero` the ZeRO stages. `rank[i] + k *
     pair_stride[i] + z * zero_stride[i]` is the position of plan (row i, pair k, ZeRO z) in the full cartesian
-    order of `enumerate_axes`, so ties break as they would there.
+    order of `enumerate_axes`, so ties break as they would there. A column holding one value in every row (a fixed
+    axis, the broadcast axes' first candidates) is a read-only one-value view (`np.broadcast_to`), no memory per row.
     """
 
     rows: PlanArrays
@@ -284,23 +302,35 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     full_strides = np.concatenate([np.cumprod(full_sizes[:, :0:-1], axis=1)[:, ::-1],
                                    np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
     full_offset = np.concatenate([[0], np.cumsum(full_sizes.prod(axis=1))[:-1]])
-    block = np.repeat(np.arange(len(blocks)), n)
-    local = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-    inner_strides = np.concatenate([np.cumprod(sizes[:, :0:-1], axis=1)[:, ::-1],
-                                    np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
+    # row coordinates in int32 where the rows allow (integer division costs ~3x less than in int64); per-block
+    # values reach the rows by np.repeat (a copy per block, not a gather per row)
+    small = np.int32 if int(n.sum()) < 2**31 else np.int64
+    local = np.arange(int(n.sum()), dtype=small) - np.repeat((np.cumsum(n) - n).astype(small), n)
+    # each row's coordinate on the axes with several candidates somewhere: mixed-radix digits of its position in
+    # its block, the last axis fastest (one divmod per axis)
+    coords: dict[int, NDArray[np.int64]] = {}
+    rest = local
+    for j in reversed(range(len(inner))):
+        if np.any(sizes[:, j] > 1):
+            rest, coords[j] = np.divmod(rest, np.repeat(sizes[:, j].astype(small), n))
     columns: dict[str, NDArray[np.int64]] = {}
-    rank = full_offset[block]
+    rank = np.repeat(full_offset.astype(np.int64), n)
     for j, axis in enumerate(inner):
-        coord = local // np.repeat(inner_strides[:, j], n) % np.repeat(sizes[:, j], n)
         flat = np.asarray([v for _, values in blocks for v in values[j]], dtype=np.int64)
+        if j not in coords:  # one candidate in every block (fixed axes): no coordinate to compute
+            # one value in all (a fixed axis): a read-only view of it, no memory per row
+            columns[axis.field] = (np.broadcast_to(flat[:1], (local.size,)) if np.all(flat == flat[0])
+                                   else np.repeat(flat, n))
+            continue
+        coord = coords[j]
         starts = np.concatenate([[0], np.cumsum(sizes[:, j])[:-1]])
         columns[axis.field] = flat[np.repeat(starts, n) + coord]
         rank = rank + coord * np.repeat(full_strides[:, next(i for i, a in enumerate(order) if a is axis)], n)
     for axis in outer:
-        columns[axis.field] = np.asarray([chosen[axis.field] for chosen, _ in blocks], dtype=np.int64)[block]
+        columns[axis.field] = np.repeat(np.asarray([chosen[axis.field] for chosen, _ in blocks], dtype=np.int64), n)
     # first candidates of the broadcast axes: vpp 1 with 1F1B, ZeRO 0 (valid for every row)
     fill = {"vpp": 1, "schedule": int(Schedule.ONE_F_ONE_B), "zero": 0}
-    columns.update({k: np.full(block.size, v, dtype=np.int64) for k, v in fill.items()})
+    columns.update({k: np.broadcast_to(np.array([v], dtype=np.int64), (local.size,)) for k, v in fill.items()})
     by_field = {a.field: i for i, a in enumerate(order)}
     return RowGrid(PlanArrays(**columns), stages, zero, rank,
-                   full_strides[block, by_field["vpp"]], full_strides[block, by_field["zero"]])
+                   np.repeat(full_strides[:, by_field["vpp"]], n), np.repeat(full_strides[:, by_field["zero"]], n))

@@ -17,7 +17,8 @@ from infraplan.network.collectives import Fabric
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import is_plain, pick, smaller, to_bool
-from infraplan.training.layer_time import ACT, _collective_times
+from infraplan.training.layer_kernels import collective_times as _collective_times
+from infraplan.training.layer_time import ACT
 
 
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:

@@ -4,7 +4,7 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
 `ops.layer_ops` (shared with serving) priced here:
 * GEMMs from the real shapes: QKV (GQA widths, KV heads replicated below TP), output projection, FFN
   (two or three matrices; MoE: E/EP local experts, each fed T*top_k*EP/E tokens), router; backward is
-  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time`.
+  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time` (`training.layer_kernels`).
 * Fused causal attention: 4 T s (a/TP) d / 2 FLOPs forward, 2.5x that backward (FlashAttention recomputes
   the scores); keys span the whole sequence (CP all-gathers K and V).
 * Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
@@ -27,7 +27,7 @@ The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,27 +38,28 @@ from infraplan.hardware.kernels import (
     KernelRates,
     attention_seconds,
     attention_time,
-    gemm_seconds,
     gemm_time,
-    grouped_gemm_seconds,
-    grouped_gemm_time,
     memory_bound_seconds,
     memory_bound_time,
 )
-from infraplan.network.collectives import Fabric, collective_seconds, collective_time
+from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
-    Elementwise,
     Layout,
     attention_keys,
     head_ops,
     layer_ops,
 )
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
-from infraplan.scalar_path import anywhere, is_plain, larger, negate, ops_of, pick, smaller, to_float
+from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, smaller, to_float
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, kernel_counts
+from infraplan.training.layer_kernels import bf16_gemm_sums
+from infraplan.training.layer_kernels import collective_times as _collective_times
+from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
+from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
+from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 
@@ -76,53 +77,6 @@ CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
 # kernel's one launch and 3 / 4 B per score (the causal triangle, `attention_core_times`).
 SOFTMAX_FALLBACK_BYTES = (37.0 - 3.0, 41.0 - 4.0)  # forward, backward: over the fused kernel's
 SOFTMAX_FALLBACK_KERNELS = 4.0  # 5 eager launches for the fused kernel's 1, each way
-
-
-def _gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
-                  k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
-                  share: ArrayLike = 1.0, one: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
-
-    `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
-    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
-    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_seconds`).
-    """
-    rate, width = precision
-    if one:
-        if grouped:
-            fwd_s = grouped_gemm_seconds(rates, m, n, k, count, width, rate)  # type: ignore[arg-type]
-            bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
-                     + grouped_gemm_seconds(rates, k, n, m, count, width, rate))  # type: ignore[arg-type]
-            return share * fwd_s, share * bwd_s  # type: ignore[return-value]
-        fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
-        bwd_s = gemm_seconds(rates, m, k, n, width, rate) + gemm_seconds(rates, k, n, m, width, rate)  # type: ignore[arg-type]
-        return count * fwd_s, count * bwd_s  # type: ignore[return-value]
-    if grouped:
-        fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
-        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
-                                                                                         rate)
-        return _result(share * fwd), _result(share * bwd)
-    fwd = gemm_time(rates, m, n, k, width, rate)
-    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
-    return _result(count * fwd), _result(count * bwd)
-
-
-def _zero(one: bool) -> Any:
-    """The start of a sum of terms: a float for one plan's floats, numpy's 0-d zero for arrays."""
-    return 0.0 if one else np.zeros(())
-
-
-def _total(values: Iterable[Any], one: bool) -> Any:
-    """The sum of `values` from `_zero(one)`."""
-    return sum(values, _zero(one))
-
-
-def _result(value: Any) -> Any:
-    """An array result as an array; a one-plan result (a numpy scalar or 0-d array of the kernel and collective
-    formulas, which keep numpy's shapes for plain numbers) as a Python float, so the next steps stay on floats."""
-    if type(value) is np.ndarray and value.ndim:
-        return value
-    return float(value)
 
 
 def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> Any:
@@ -228,38 +182,6 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Lay
                   cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
 
 
-def _elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: ArrayLike = 0.0,
-                      cast_bytes: ArrayLike = 4.0, one: bool = False) -> np.ndarray:
-    """Seconds of memory-bound passes; a recipe's amax reads add 2 B per cast element (a cast moves `cast_bytes`).
-    `one`: a `PlanArrays.one_row` plan's passes, summed as Python floats."""
-
-    def scale(e: Elementwise) -> ArrayLike:
-        amax = amax_read_passes if one else np.asarray(amax_read_passes)
-        return 1.0 + 2.0 * amax / larger(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
-
-    if one:  # a pass that does not run is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = _total((memory_bound_seconds(rates, scale(e) * e.bytes, kernels=e.kernels)  # type: ignore[arg-type]
-                                      if e.mask else 0.0 for e in passes), one)
-        return seconds
-    total: np.ndarray = sum((pick(e.mask, _result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels)),
-                                  0.0) for e in passes), _zero(one))
-    return total
-
-
-def _collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str, one: bool = False) -> np.ndarray:
-    """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives` (`one`: a
-    `PlanArrays.one_row` plan's records, summed as Python floats)."""
-    if one:  # a collective that does not run, or runs over a group of one (0 s: nothing leaves the rank, as every
-        # collective formula and `Collective.launches` say), is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = _total((c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
-                                      if c.mask and c.group > 1 else 0.0 for c in records if c.role == role), one)
-        return seconds
-    total: np.ndarray = sum((pick(c.mask, c.count * _result(collective_time(fabric, c.kind, c.bytes, c.group,
-                                                                             c.stride)), 0.0)
-                             for c in records if c.role == role), _zero(one))
-    return total
-
-
 def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                         precision: tuple[ArrayLike, ArrayLike], host_dispatch_s: float,
                         stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
@@ -274,10 +196,10 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
     gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in ops.gemms]
-    gemms_bf16 = ([_gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in ops.gemms]
-                  if anywhere(bf16_share) else gemms)
-    gemm_fwd = sum(g[0] for g in gemms) * (1.0 - bf16_share) + sum(g[0] for g in gemms_bf16) * bf16_share
-    gemm_bwd = sum(g[1] for g in gemms) * (1.0 - bf16_share) + sum(g[1] for g in gemms_bf16) * bf16_share
+    recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
+    bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one)
+    gemm_fwd = recipe_fwd * (1.0 - bf16_share) + bf16_fwd * bf16_share
+    gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
     tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)

@@ -19,12 +19,19 @@ from infraplan.training.plan import PlanArrays
 GRID_ARRAYS = 40
 
 
+def take_rows(plans: PlanArrays, index: np.ndarray) -> PlanArrays:
+    """`plans.take(index)` of 1-D plans, keeping a one-value view (`axes.enumerate_rows`' fixed columns) a view."""
+    return PlanArrays(**{f.name: (c[index] if c.strides[0] else np.broadcast_to(c[:1], index.shape))
+                         for f in fields(plans) for c in (getattr(plans, f.name),)})
+
+
 def grid_plan(rows: PlanArrays, index: np.ndarray, vpp: np.ndarray, schedule: np.ndarray,
                zero: np.ndarray) -> PlanArrays:
     """ZeRO stages x the rows' (vpp, schedule) pairs ((B, K) given) x rows `index`, as one broadcastable (Z, K, B)
     PlanArrays: the rows vary fastest, so every element-wise pass over the grid runs inner loops of B elements
     (numpy's broadcasting over a short last axis costs ~3-5x a contiguous pass)."""
-    columns = {f.name: getattr(rows, f.name)[index][None, None, :] for f in fields(rows)}
+    taken = take_rows(rows, index)
+    columns = {f.name: getattr(taken, f.name)[None, None, :] for f in fields(rows)}
     columns.update(vpp=vpp.T[None], schedule=schedule.T[None], zero=zero[:, None, None])
     return PlanArrays(**columns)
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from infraplan.ops.layer import Collective
 from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_grid import take_rows
 
 Priced = tuple[dict[str, np.ndarray], tuple[Collective, ...]]
 _ACTIVE: ContextVar[RowMemo | None] = ContextVar("row_memo", default=None)
@@ -38,6 +39,19 @@ def _column(value: object, n: int) -> np.ndarray:
     return np.asarray(np.broadcast_to(np.asarray(value), (n,)))
 
 
+def _spread(priced: Priced, spread: np.ndarray | None, n: int) -> Priced:
+    """Priced terms and records of n rows, at the positions `spread` (None: as they are)."""
+    if spread is None:
+        return priced
+    times, records = priced
+
+    def at(v: object) -> np.ndarray:
+        return np.asarray(np.broadcast_to(np.asarray(v), (n,))[spread])
+
+    return ({k: at(v) for k, v in times.items()},
+            tuple(replace(c, bytes=at(c.bytes), group=at(c.group), mask=at(c.mask)) for c in records))
+
+
 class RowMemo:
     """Priced terms and EP all-to-all records per distinct row of `keys`, sorted by a packed int64 key.
 
@@ -48,7 +62,7 @@ class RowMemo:
     def __init__(self, bounds: PlanArrays, keys: tuple[str, ...]) -> None:
         self.keys = keys
         self.run_keys = tuple(k for k in RUN_ORDER if k in keys) + tuple(k for k in keys if k not in RUN_ORDER)
-        columns = [np.ravel(getattr(bounds, k)) for k in keys]
+        columns = [np.reshape(getattr(bounds, k), -1) for k in keys]
         self.lows = [int(c.min()) if c.size else 0 for c in columns]
         self.sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, self.lows, strict=True)]
         self.usable = bool(columns and columns[0].size) and float(np.prod(np.array(self.sizes, float))) < 2.0**62
@@ -78,7 +92,7 @@ class RowMemo:
         key = np.zeros(len(rows), dtype=np.int64)
         for k in self.keys if keys is None else keys:
             low, size = self.lows[self.keys.index(k)], self.sizes[self.keys.index(k)]
-            c = np.ravel(getattr(rows, k)) - low
+            c = np.reshape(getattr(rows, k), -1) - low
             if c.size and (int(c.min()) < 0 or int(c.max()) >= size):
                 return None
             key = key * size + c
@@ -110,14 +124,16 @@ class RowMemo:
                                          mask=join(a.mask, b.mask)) for a, b in zip(self.records, records, strict=True))
         return True
 
-    def lookup(self, rows: PlanArrays, price: Callable[[PlanArrays], Priced]) -> Priced:
+    def lookup(self, rows: PlanArrays, price: Callable[[PlanArrays], Priced],
+               spread: np.ndarray | None = None) -> Priced:
         """`price(rows)` for rows with distinct keys: kept rows are looked up, the others priced and kept.
 
+        `spread`: return the terms of rows `spread` (indices into `rows`) instead, gathered from the memo at once.
         The records' `stride` is that of whichever row was priced first: the caller sets the rows' own.
         """
         key = self._pack(rows) if self.usable else None
         if key is None:
-            return price(rows)
+            return _spread(price(rows), spread, len(rows))
         pos = np.searchsorted(self.packed, key)
         hit = (pos < self.packed.size) & (self.packed[np.minimum(pos, max(self.packed.size - 1, 0))] == key
                                           if self.packed.size else False)
@@ -126,10 +142,11 @@ class RowMemo:
             # priced in `RUN_ORDER`: consecutive rows then repeat most kernels' inputs (`scalar_path.price_runs`)
             runs = self._pack(rows, self.run_keys)
             miss = miss[np.argsort(runs[miss], kind="stable")] if runs is not None else miss
-            priced = price(rows.take(miss))
+            priced = price(take_rows(rows, miss))
             if not self._merge(key[miss], priced):
-                return price(rows)
+                return _spread(price(rows), spread, len(rows))
             pos = np.searchsorted(self.packed, key)
+        pos = pos if spread is None else pos[spread]
         return ({k: v[pos] for k, v in self.times.items()},
                 tuple(replace(c, bytes=np.asarray(c.bytes)[pos], group=np.asarray(c.group)[pos],
                               mask=np.asarray(c.mask)[pos]) for c in self.records))

@@ -13,7 +13,8 @@ pages; the keys of all blocks share one buffer (no padding, no copies). Invalid 
 rules that reject a user's plan; memory is priced first and rows with no fitting plan are dropped before the
 step time; under the time objective a branch and bound (`training.search_bounds`) counts each row's fitting
 plans from memory bounds (per-plan memory only where they straddle the accelerator's) and prices the step time
-only of rows whose floor is within the K-th best step time found (the rest when the MFU fallback needs them); its
+only of rows whose floor is within the K-th best step time found (floors only for rows whose cheap bound,
+`step_time.stage_work_bound_s`, is within it; the rest when the MFU fallback needs them); its
 bounds work on rows, not on the grid, so it takes blocks of `BOUND_ROWS` rows rather than `CHUNK_PLANS` plans; the
 top K come from a partition of each block's smallest keys, ties broken in the order of the full
 cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
@@ -55,8 +56,10 @@ BRANCH_AND_BOUND = True
 # grids of fewer plans price every row: there the bound's floors and counts cost more than they save (CPU seconds,
 # Mixtral 8x7B on 512 H100, 1.2 M plans: 0.14 plain, 0.24 bounded; DeepSeek-V3 on 8,192 GB200, 8.5 M: 1.13 vs 0.32)
 BOUND_MIN_PLANS = 1 << 21
-# rows per block of the branch and bound's memory bounds and floors (one numpy pass each; larger blocks leave the cache)
-BOUND_ROWS = 1 << 16
+# rows per block of the branch and bound's memory bounds and cheap bounds (one numpy pass each): fewer blocks price
+# more shared stride-free rows at once (CPU seconds, DeepSeek-V3 on 8,192 GB200, 252k rows: 0.19 at 2^16 rows,
+# 0.18 at 2^17, 0.17 at 2^18; peak RSS 134, 150, 158 MB)
+BOUND_ROWS = 1 << 18
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,

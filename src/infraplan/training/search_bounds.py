@@ -8,7 +8,9 @@ every plan of the row, so the search can skip the grid for rows they settle:
   that the broadcast axes change and that are never negative (pipeline bubble, p2p chain, exposed DP traffic,
   optimizer). The stage work alone, priced on the row at vpp 1, 1F1B, ZeRO 0, is a floor for every plan of the
   row; a row whose floor exceeds the K-th best step time found cannot place a plan in the top K (Land & Doig 1960,
-  branch and bound).
+  branch and bound). The floor prices the EP all-to-all and the stage split on every row; a cheaper bound below
+  it (`step_time.stage_work_bound_s`: the row's stride-free layer terms alone, no per-row pricing) comes first,
+  and only rows whose cheap bound is within the bar get a floor.
 * Memory (`memory.memory_breakdown`): weights + gradients + optimizer depend on the ZeRO stage and on the schedule
   only through its parameter copies c (DualPipe 2, else 1), each term non-decreasing in c and at most c times its
   value at c = 1; activations depend on the (vpp, schedule) pair and not on ZeRO. So the row's smallest state
@@ -17,9 +19,11 @@ every plan of the row, so the search can skip the grid for rows they settle:
   over the accelerator's memory while ZeRO 3 fits would make most rows straddle it. (ZeRO stage, row) pairs
   entirely over or entirely within the memory need no per-plan memory, only a count.
 `bound_and_price` runs the search's time objective with them (`search._search_grid` above `BOUND_MIN_PLANS` plans):
-every block's plans counted from the memory bounds, then rows priced (`step_time` on their grid) by rising floor in
-batches, the bar (the K-th best step time priced so far) falling after each batch, until the next floor is above it
-(DeepSeek-V3 with EP on 8,192 GB200: 535 of 252k rows priced; one bar from the first rows priced 17k).
+every block's plans counted from the memory bounds and its rows given cheap bounds; the rows of the lowest cheap
+bounds floored and the lowest-floored of them priced (`step_time` on their grid) for a first bar (the K-th best
+step time priced so far); every row whose cheap bound is within it floored; then rows priced by rising floor in
+batches, the bar falling after each batch, until the next floor is above it (DeepSeek-V3 with EP on 8,192 GB200:
+533 of 252k rows priced, 21k floored).
 The memory per GPU does not read the rank order (`MEMORY_FREE_KEYS`), enumerated last: rows repeating the row before
 them but in the order share its bounds, per-plan memory and counts (45 % fewer memory evaluations there).
 Where a (ZeRO stage, row) straddles, its plans of one parameter copy are bounded above by the states at c = 1 plus
@@ -40,14 +44,13 @@ from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.estimate import plan_memory
 from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_breakdown
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
+from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
-from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
+from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
 
 # relative widening of each bound: a sum of <= 9 float64 terms is off its exact value by < 1e-14 relative
 ROUNDING_MARGIN = 1e-9
@@ -59,6 +62,8 @@ MEMORY_FREE_KEYS = ("order",)
 FLOOR_ALL_SHARE = 0.9
 # rows priced in the branch and bound's second batch (later batches grow with the rows priced)
 FIRST_BATCH_ROWS = 256
+# rows of the lowest cheap bounds (`step_time.stage_work_bound_s`) floored to choose the first rows priced
+FIRST_FLOOR_ROWS = 2048
 # step-time components that the broadcast axes (vpp, schedule, ZeRO) do not change (`step_time.COMPONENTS`)
 STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 
@@ -105,8 +110,8 @@ def _memory_rows(rows: PlanArrays) -> np.ndarray:
     if len(rows) > 1:
         same = np.ones(len(rows) - 1, dtype=bool)
         for f in fields(rows):
-            if f.name not in MEMORY_FREE_KEYS:
-                column = getattr(rows, f.name)
+            column = getattr(rows, f.name)
+            if f.name not in MEMORY_FREE_KEYS and column.strides[0]:  # (a one-value view repeats itself)
                 same &= column[1:] == column[:-1]
         first[1:] = ~same
     return first
@@ -155,8 +160,9 @@ class BoundBlock:
     """A block's rows that hold a fitting plan, before their step time: pairs, which plans fit, floors.
 
     Rows of one PP line and micro-batch count share their valid pairs (`usable[:, combo]`). Memory is settled per
-    (ZeRO stage, row): every valid plan fits (`within`), none does, or the bounds straddle the accelerator's
-    memory and the plans that fit are in `exact[:, slot]` (slot -1: settled by the bounds).
+    (ZeRO stage, memory row): every valid plan fits (`within`), none does, or the bounds straddle the accelerator's
+    memory and the plans that fit are in `exact[:, slot]` (slot -1: settled by the bounds); rows repeating a memory
+    row but in `MEMORY_FREE_KEYS` share its entries (`memory_row`).
     """
 
     index: np.ndarray  # (B,) row indices
@@ -164,18 +170,21 @@ class BoundBlock:
     width: int  # K: pairs per row (padded)
     usable: np.ndarray  # (K, C) bool
     combo: np.ndarray  # (B,)
-    within: np.ndarray  # (Z, B) bool: every valid plan of this ZeRO stage and row fits
+    memory_row: np.ndarray  # (B,) each row's memory row (`_memory_rows`: its bounds, counts and per-plan memory)
+    within: np.ndarray  # (Z, R) bool: every valid plan of this ZeRO stage and memory row fits
     exact: np.ndarray  # (K, S) bool
-    slot: np.ndarray  # (Z, B)
-    floor_s: np.ndarray  # (B,) step-time floor of each row's plans (`search_bounds.step_time_floor_s`)
+    slot: np.ndarray  # (Z, R)
+    floor_s: np.ndarray  # (B,) lower bound on each row's step times: its floor where `floored`, else a cheap one
+    floored: np.ndarray  # (B,) bool: `floor_s` is the row's floor (`search_bounds.step_time_floor_s`)
     fitting: np.ndarray  # (B,) fitting plans per row
     priced: np.ndarray  # (B,) bool: keys computed
 
     def fits(self, at: np.ndarray) -> np.ndarray:
         """(Z, K, len(at)) fitting plans of rows `at`."""
-        fits: np.ndarray = self.usable[:, self.combo[at]][None] & self.within[:, at][:, None, :]
-        zs, bs = np.nonzero(self.slot[:, at] >= 0)
-        fits[zs, :, bs] = self.exact[:, self.slot[zs, at[bs]]].T
+        held = self.memory_row[at]
+        fits: np.ndarray = self.usable[:, self.combo[at]][None] & self.within[:, held][:, None, :]
+        zs, bs = np.nonzero(self.slot[:, held] >= 0)
+        fits[zs, :, bs] = self.exact[:, self.slot[zs, held[bs]]].T
         return fits
 
 
@@ -194,7 +203,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     require_memory((index.size * z + STRADDLE_PLANS) * 8.0 * GRID_ARRAYS, f"a search over {index.size * k * z:,} plans",
                    "narrow it with --dtype or --schedule, or search fewer GPU counts")
     line = table_of[index]
-    row_plans = rows.take(index)
+    row_plans = take_rows(rows, index)
     batches = row_plans.micro_batches
     first, combo = _combinations(line * (int(batches.max()) + 1) + batches)
     pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
@@ -215,7 +224,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     # (the rank order, enumerated last) shares its bounds, per-plan memory and counts
     fresh = _memory_rows(row_plans)
     reps, own = np.flatnonzero(fresh), np.cumsum(fresh) - 1  # memory rows; each row's position among them
-    held = row_plans.take(reps)
+    held = take_rows(row_plans, reps)
     joint = combo[reps]
     low, high, high_one = memory_bounds_bytes(
         shape, held, (pairs.vpp[least, columns][joint], pairs.schedule[least, columns][joint]),
@@ -248,17 +257,15 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     if not keep.any():
         return None
     if keep.all():
-        floor_s = step_time_floor_s(shape, cluster, row_plans, profile)
-        within, slot = within[:, own], slot[:, own]
+        floor_s = stage_work_bound_s(shape, cluster, row_plans, profile)
     else:
         at = np.flatnonzero(keep)
-        # most rows fit: floor them all and drop the rest (cheaper than gathering every plan field of the fitting)
-        floor_s = step_time_floor_s(shape, cluster, row_plans, profile)[at] if at.size >= FLOOR_ALL_SHARE * keep.size \
-            else step_time_floor_s(shape, cluster, row_plans.take(at), profile)
-        index, line, combo, fitting = index[at], line[at], combo[at], fitting[at]
-        within, slot = within[:, own[at]], slot[:, own[at]]  # (memory row of each kept row: one gather)
-    return BoundBlock(index, line, k, usable, combo, within, exact, slot, floor_s, fitting,
-                      np.zeros(index.size, dtype=bool))
+        # most rows fit: bound them all and drop the rest (cheaper than gathering every plan field of the fitting)
+        floor_s = stage_work_bound_s(shape, cluster, row_plans, profile)[at] if at.size >= FLOOR_ALL_SHARE * keep.size \
+            else stage_work_bound_s(shape, cluster, take_rows(row_plans, at), profile)
+        index, line, combo, fitting, own = index[at], line[at], combo[at], fitting[at], own[at]
+    return BoundBlock(index, line, k, usable, combo, own, within, exact, slot, floor_s,
+                      np.zeros(index.size, dtype=bool), fitting, np.zeros(index.size, dtype=bool))
 
 
 def _price(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found, block: BoundBlock,
@@ -296,7 +303,7 @@ def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, f
     """
     blocks: list[BoundBlock] = []
     done = 0
-    with RowMemo.shared(found.grid.rows, tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)):
+    with RowMemo.shared(found.grid.rows, FREE_KEYS):
         for index, k in chunks:
             if index.size:
                 block = _bound_block(shape, cluster, profile, found, index, k, table_of, tables)
@@ -311,9 +318,23 @@ def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, f
         found.keys = found.step_s = buffer[:0]
         if not blocks:
             return blocks
-        floors = np.concatenate([b.floor_s for b in blocks])
+        floors = np.concatenate([b.floor_s for b in blocks])  # cheap bounds until floored
         fitting = np.concatenate([b.fitting for b in blocks])
         starts = np.cumsum([0] + [b.floor_s.size for b in blocks])
+        floored = np.zeros(floors.size, dtype=bool)
+
+        def floor(at: np.ndarray) -> None:
+            """The floors of the rows `at` (positions in `floors`) in place of their cheap bounds (one pass a block)."""
+            at = np.sort(at[~floored[at]])
+            floored[at] = True
+            cuts = np.searchsorted(at, starts)
+            for i, block in enumerate(blocks):
+                if cuts[i + 1] > cuts[i]:
+                    rows = at[cuts[i]:cuts[i + 1]]
+                    local = rows - starts[i]
+                    floors[rows] = block.floor_s[local] = step_time_floor_s(
+                        shape, cluster, take_rows(found.grid.rows, block.index[local]), profile)
+                    block.floored[local] = True
 
         def price(at: np.ndarray) -> float:
             """Price the rows `at` (positions in `floors`); the bar after them (inf: fewer than take plans yet)."""
@@ -325,16 +346,23 @@ def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, f
             return float(np.partition(smallest, found.take - 1)[found.take - 1]) if smallest.size >= found.take \
                 else np.inf
 
-        # first the fewest lowest-floored rows holding `take` fitting plans (only the lowest floors sorted)
-        m = min(floors.size, max(FIRST_BATCH_ROWS, found.take))
+        # first the fewest lowest-floored rows holding `take` fitting plans, among the rows of the lowest cheap
+        # bounds (only those floored; only the lowest sorted)
+        m = min(floors.size, max(FIRST_FLOOR_ROWS, found.take))
         while True:
-            low = np.argpartition(floors, m - 1)[:m] if m < floors.size else np.arange(floors.size)
-            low = low[np.argsort(floors[low], kind="stable")]
+            floor(np.argpartition(floors, m - 1)[:m] if m < floors.size else np.arange(floors.size))
+            candidates = np.flatnonzero(floored)
+            low = candidates[np.argsort(floors[candidates], kind="stable")]
             reach = np.cumsum(fitting[low])
             if reach[-1] >= found.take or m == floors.size:
                 break
             m = min(floors.size, 4 * m)
         bar_s = price(low[:int(np.searchsorted(reach, found.take)) + 1])
+        # and the next lowest-floored of those within that bar, before every row whose cheap bound is within the
+        # (lower) bar then gets its floor (the others' floors are above it)
+        batch = low[:FIRST_BATCH_ROWS]
+        bar_s = price(batch[floors[batch] <= bar_s])
+        floor(np.flatnonzero(floors <= bar_s))
         # then the rows floored within that bar by rising floor, in batches growing by half the rows priced so far,
         # while the next floor is within the bar (the take-th smallest key priced, falling as the batches find lower
         # keys): the rows floored within the final bar are all priced, no later ones

@@ -2,7 +2,9 @@
 
 Per micro-batch and layer on one GPU: `training.layer_time` (GEMMs, attention, element-wise work, TP/CP
 collectives, recompute, the stack's overlaps and host issue time; the LM head, loss and embedding) and
-`training.expert_dispatch` (the EP all-to-all). Here they are assembled into a step.
+`training.expert_dispatch` (the EP all-to-all), priced here once per distinct layer row; the layers are split into
+pipeline stages (`training.stage_split`), the p2p and data-parallel traffic priced once per distinct
+communication row, and `training.step_assembly` makes a step of them.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
 LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
@@ -14,7 +16,6 @@ all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with 
 forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
 memory-bound, 30 bytes per local parameter.
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,21 +27,23 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
+from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
 from infraplan.ops.layer import ArrayLike, Collective
-from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, MathOps, ops_of, to_float
+from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, ops_of, to_float
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
-from infraplan.training.enums import Recompute, Schedule
+from infraplan.training.enums import Recompute
 from infraplan.training.expert_dispatch import FP8_DISPATCH_PAIR_SHARE as FP8_DISPATCH_PAIR_SHARE
 from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm
 from infraplan.training.expert_dispatch import deepep_node_dedup as deepep_node_dedup
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
-from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, host_exposed_time, micro_batch_host_time
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
-from infraplan.training.layer_time import ACT, _layer_times_but_ep, _layout, head_times
+from infraplan.training.host_time import host_exposed_time as host_exposed_time
+from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
+from infraplan.training.layer_time import ACT, _layer_times_but_ep, head_times
 from infraplan.training.layer_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
+from infraplan.training.layer_time import _layout as _layout  # tests/training/test_moe_folding.py
 from infraplan.training.layer_time import attention_core_times as attention_core_times
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import (
@@ -54,24 +57,25 @@ from infraplan.training.memory import (
 )
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import pipeline_bubble
 from infraplan.training.stage_split import heaviest_stage
+from infraplan.training.step_assembly import ADAM_BYTES_PER_PARAM as ADAM_BYTES_PER_PARAM
+from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
+from infraplan.training.step_assembly import OPTIMIZER_KERNELS as OPTIMIZER_KERNELS
+from infraplan.training.step_assembly import assemble_step
 
 __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "CROSS_ENTROPY_PASSES", "EAGER_EXTRA_KERNELS",
            "FP8_DISPATCH_PAIR_SHARE", "MAIN_GRAD_ADD_KERNELS",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
            "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
-# Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
-# clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
-ADAM_BYTES_PER_PARAM = 38.0
-OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 # layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
 # and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
 STRIDE_ONLY_KEYS = ("pp", "order")
-COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
-              "optimizer", "other")
+FREE_KEYS = tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)  # the stride-free layer keys (`RowMemo`)
+# relative widening of `stage_work_bound_s` (float rounding ~1e-15, the balanced split's layer tolerance 1e-9)
+BOUND_MARGIN = 1e-6
 
 
 def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -101,7 +105,8 @@ def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] |
     if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
         key = np.zeros(columns[0].shape, dtype=np.int64)
         for column, low, size in zip(columns, lows, sizes, strict=True):
-            key = key * size + (column - low)
+            if size > 1:  # a constant column adds nothing to the key (key * 1 + 0)
+                key = key * size + (column - low)
         if bool(np.all(key[1:] > key[:-1])):
             return None
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
@@ -118,12 +123,15 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
     broadcast virtual-stage, schedule and ZeRO axes); the results come back in that shape. `compute` sees
     only the key fields (the others are the first row's: the cached terms do not depend on them). A single
     estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
+    A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
+    global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
     """
     shape = np.shape(getattr(plan, keys[0]))
     if shape == (1,) and plan.is_one:
         return compute(plan)  # its own row: the one-plan terms, Python floats
-    columns = {f.name: np.ravel(getattr(plan, f.name)) for f in fields(plan)}
-    distinct = _distinct_rows([columns[k] for k in keys])
+    columns = {f.name: _flat(getattr(plan, f.name)) for f in fields(plan)}
+    known = keys == LAYER_KEYS and RowMemo.active() is not None  # a search's rows: distinct, no check
+    distinct = None if known else _distinct_rows([columns[k] for k in keys])
     n = columns[keys[0]].size
     if distinct is None:
         rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
@@ -132,6 +140,11 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
     rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
                          for k, c in columns.items()})
     return {k: _array(v)[inverse.reshape(shape)] for k, v in compute(rows).items()}
+
+
+def _flat(column: np.ndarray) -> np.ndarray:
+    """`np.ravel`, but a 1-D column as it is (a one-value view of the search's rows stays a view, not a copy)."""
+    return column if column.ndim == 1 else np.ravel(column)
 
 
 def _array(value: Any) -> np.ndarray:
@@ -148,46 +161,97 @@ def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan
     (a search has ~5-15x fewer of them) and spread back; the all-to-all and the split run on every row.
     """
     def compute(distinct: PlanArrays) -> dict[str, Any]:
-        host_s = fabric.host_kernel_dispatch_s
-        if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
-            rate, width = precision_of(distinct)
-            row, precision = distinct.one_row, (float(rate[0]), float(width[0]))
-            times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
-            times.update(head_times(shape, rates, row, precision, stack, host_s))
-            times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
-                                  row.recompute == int(Recompute.FULL), stack)
-            times = _with_stage_split(shape, stack, times, float(row.pp))
-            return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
-        free_keys = tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)
-        free = _distinct_rows([getattr(distinct, k) for k in free_keys])
-        once = distinct if free is None else distinct.take(free[0])
+        return _layer_rows(shape, rates, fabric, distinct, precision_of, stack)
 
-        def price(rows: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
-            precision = precision_of(rows)
-            times, ep_records = _layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
-            times.update(head_times(shape, rates, rows, precision, stack, host_s))
-            return times, ep_records
+    return _computed_once(plan, LAYER_KEYS,
+                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute))
 
-        memo = RowMemo.active()  # a search shares the priced rows across its blocks (`training.row_memo`)
-        memo = memo if memo is not None and memo.keys == free_keys else None
-        times, ep_records = price(once) if memo is None else memo.lookup(once, price)
-        if free is not None or memo is not None:
-            inverse, n = (free[1], free[0].size) if free is not None else (np.arange(len(once)), len(once))
+
+def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, distinct: PlanArrays,
+                precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]], stack: Stack) -> dict[str, Any]:
+    """`_per_layer`'s terms of rows with distinct LAYER_KEYS (arrays; one plan's Python floats)."""
+    host_s = fabric.host_kernel_dispatch_s
+    if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
+        rate, width = precision_of(distinct)
+        row, precision = distinct.one_row, (float(rate[0]), float(width[0]))
+        times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
+        times.update(head_times(shape, rates, row, precision, stack, host_s))
+        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
+                              row.recompute == int(Recompute.FULL), stack)
+        times = _with_stage_split(shape, stack, times, float(row.pp))
+        return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
+    free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
+    once = distinct if free is None else take_rows(distinct, free[0])
+
+    def price(rows: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+        return _price_free_rows(shape, rates, fabric, rows, precision_of, stack)
+
+    memo = RowMemo.active()  # a search shares the priced rows across its blocks (`training.row_memo`)
+    memo = memo if memo is not None and memo.keys == FREE_KEYS else None
+    inverse = None if free is None else free[1]
+    if memo is not None:  # looked up straight onto the rows (one gather per term)
+        times, ep_records = memo.lookup(once, price, inverse)
+    else:
+        times, ep_records = price(once)
+        if inverse is not None:
+            n = len(once)
 
             def spread(v: ArrayLike) -> np.ndarray:
                 return np.asarray(np.broadcast_to(np.asarray(v), (n,))[inverse])
 
             times = {k: spread(v) for k, v in times.items()}
-            stride = _layout(distinct, precision_of(distinct)[1] < 2.0, stack).ep_stride
-            ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask),
-                                       stride=stride) for c in ep_records)
-        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision_of(distinct)[1] < 2.0),
-                              distinct.recompute == int(Recompute.FULL), stack)
-        # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
-        return _with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
+            ep_records = tuple(replace(c, bytes=spread(c.bytes), group=spread(c.group), mask=spread(c.mask))
+                               for c in ep_records)
+    fp8 = precision_of(distinct)[1] < 2.0
+    if free is not None or memo is not None:  # the records' stride is the first priced row's: each row's own
+        ep_records = tuple(replace(c, stride=distinct.ep_stride) for c in ep_records)
+    times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, fp8),
+                          distinct.recompute == int(Recompute.FULL), stack)
+    # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
+    return _with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
 
-    return _computed_once(plan, LAYER_KEYS,
-                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute))
+
+def _price_free_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, rows: PlanArrays,
+                     precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
+                     stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+    """Layer terms but the EP all-to-all, LM-head terms and the all-to-all's records of stride-free rows."""
+    precision, host_s = precision_of(rows), fabric.host_kernel_dispatch_s
+    times, ep_records = _layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
+    times.update(head_times(shape, rates, rows, precision, stack, host_s))
+    return times, ep_records
+
+
+def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArrays, stack: Stack) -> np.ndarray:
+    """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the heaviest stage's work of the step,
+    `step_time(..., stage_only=True)` summed (seconds), from the row's stride-free layer terms alone: no EP
+    all-to-all, no stage split (a search prices them on every row; this prices nothing per row).
+
+    Per micro-batch the stage holds l layers of GPU time G each (compute, TP/CP/EP, element-wise) and, when it is
+    the last, the LM head's GPU time h; exposed host time only adds. Both splits pick the stage of the highest
+    pace l P + [last] H (P, H: per phase the longer of GPU and host time) and give the p stages L layers and the
+    head in all, so l P + [last] H >= (L P + H) / p. A middle stage then has l >= L / p; the last has
+    l G + h >= (L / p) G - (H - h), as G <= P. G here leaves out the EP all-to-all (which only adds: its hidden
+    share moves to the compute), so m ((L / p) G - (H - h)) bounds the stage work of the row's m micro-batches.
+    Widened by `BOUND_MARGIN` over the rounding and the balanced split's 1e-9 layer tolerance.
+    """
+    pricing = cluster_pricing(cluster, stack)
+    free = _distinct_rows([getattr(rows, k) for k in FREE_KEYS])
+    once = rows if free is None else take_rows(rows, free[0])
+    memo = RowMemo.active()
+    memo = memo if memo is not None and memo.keys == FREE_KEYS else None
+
+    def price(plans: PlanArrays) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+        return _price_free_rows(shape, pricing.rates, cluster.fabric, plans, pricing.precision_of, stack)
+
+    t, _ = price(once) if memo is None else memo.lookup(once, price)
+    gpu = sum(t[f"{part}_{phase}"] for part in ("compute", "tp", "cp", "other") for phase in ("fwd", "bwd"))
+    head_excess = (np.maximum(t["head_host_fwd"] - t["head_gpu_fwd"], 0.0)
+                   + np.maximum(t["head_host_bwd"] - t["head_gpu_bwd"], 0.0))
+    if free is not None:
+        gpu, head_excess = np.asarray(gpu)[free[1]], np.asarray(head_excess)[free[1]]
+    layers = shape.num_layers / rows.pp.astype(np.float64)
+    bound = rows.micro_batches * (layers * gpu * (1.0 - BOUND_MARGIN) - head_excess * (1.0 + BOUND_MARGIN))
+    return np.asarray(np.maximum(bound, 0.0), dtype=np.float64)
 
 
 def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any) -> dict[str, Any]:
@@ -315,93 +379,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
-        out = _assemble(plan.one_row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
+        out = assemble_step(plan.one_row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                         stage_only)
         return {k: float(v) for k, v in out.items()}
-    return _assemble(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
-
-
-def _assemble(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
-              rates: KernelRates, ops: MathOps, stage_only: bool) -> dict[str, Any]:
-    """`step_time` from the per-layer terms `lt` and the `traffic` of `_pipeline_and_dp_traffic`, element-wise in
-    arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS, `PlanArrays.one_row`)."""
-    head_compute, head_other = lt["head_compute"], lt["head_other"]
-
-    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
-    paired = plan.schedule == int(Schedule.DUALPIPE)
-    per_layer = {
-        "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
-        "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
-        "cp_comm": lt["cp_fwd"] + lt["cp_bwd"],
-        "ep_comm": ops.where(paired, lt["ep_paired"], lt["ep_fwd"] + lt["ep_bwd"]),
-        "other": lt["other_fwd"] + lt["other_bwd"],
-    }
-    pp = ops.as_float(plan.pp)
-    single = plan.pp == 1
-    # heaviest stage of the balanced whole-layer split (`schedules.heaviest_stage`): a middle stage, or the
-    # last with the LM head + loss (one stage: everything); the embedding lookup is not priced (0 s)
-    layers, last_is_heaviest = lt["stage_layers"], lt["last_is_heaviest"] > 0.5
-    stage = {k: layers * v for k, v in per_layer.items()}
-    stage["compute"] = stage["compute"] + ops.where(last_is_heaviest, head_compute, 0.0)
-    stage["other"] = stage["other"] + ops.where(last_is_heaviest, head_other, 0.0)
-    m = ops.as_float(plan.micro_batches)
-    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage)
-    with_head = ops.where(last_is_heaviest, 1.0, 0.0)
-    gpu_fwd, gpu_bwd = (layers * sum(lt[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
-                        + with_head * lt[f"head_gpu_{phase}"] for phase in ("fwd", "bwd"))
-    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"]
-    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"]
-    # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
-    # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
-    # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
-    synced = ops.where(single, profile.phase_sync, True)
-    tail = ops.where(synced, with_head, 0.0)
-    batch_host, loss_host = micro_batch_host_time(profile, dispatch_s)
-    # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
-    # calls follow the LM head + loss kernels on the last stage, which cover what they can.
-    host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
-    host_per_micro_batch = (host_exposed_time(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
-                                              gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
-                            + m * ops.where(synced, batch_host, 0.0)
-                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
-    stage["other"] = stage["other"] + host_per_micro_batch
-    if stage_only:
-        return {k: m * v for k, v in stage.items()}
-    stage_total = sum(stage.values())
-    # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the
-    # host's issue time when that is longer (a faster link can then not shrink the window below the host's)
-    fwd_window = profile.dp_overlap_fraction * ops.maximum(
-        layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"]), host_fwd)
-    bwd_window = profile.dp_overlap_fraction * ops.maximum(
-        layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
-
-    out = {k: m * v for k, v in stage.items()}
-    # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the heaviest stage's
-    # pace per layer (host time included), plus the LM head + loss where the last stage is not the heaviest
-    head_s, paced = head_compute + head_other, ops.maximum(layers, 1.0)
-    layer_s = ops.where(layers > 0.0, (stage_total - with_head * head_s) / paced, sum(per_layer.values()))
-    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
-    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
-
-    out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
-    allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
-    exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
-    exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
-    gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
-    exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
-                     + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
-    out["dp_comm_exposed"] = ops.where(plan.zero == 0, exposed_zero0,  # np.select's values, without its overhead
-                                       ops.where(plan.zero < 3, exposed_zero12, exposed_zero3))
-
-    optimizer_params = ops.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
-    optimizer_gpu = (memory_bound_seconds(rates, optimizer_params * ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS)
-                     if ops is FLOAT_OPS else ops.as_float(memory_bound_time(rates, optimizer_params
-                                                                             * ADAM_BYTES_PER_PARAM,
-                                                                             kernels=OPTIMIZER_KERNELS)))
-    # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
-    optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
-    out["optimizer"] = optimizer_gpu + host_exposed_time(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False,
-                                                         dispatch_s)
-    out = {k: out[k] for k in COMPONENTS}
-    out["step_time_s"] = sum(out[k] for k in COMPONENTS)
-    return out
+    return assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)

@@ -1,0 +1,138 @@
+"""The kernel time of a layer's operation table (`ops.layer_ops`): GEMMs, memory-bound passes and collectives,
+in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
+
+* GEMMs: each (m x k) @ (k x n) runs forward and, in the backward, as its data-gradient (m x n) @ (n x k) and
+  weight-gradient (k x m) @ (m x n) GEMMs, priced by `hardware.kernels.gemm_time` (grouped MoE experts by
+  `grouped_gemm_time`) at the recipe's FLOP rate and operand bytes (`ops.precision`). A recipe that keeps a share
+  of the layers' GEMMs in bf16 (NVFP4's first and last layers, `bf16_layer_share`) adds their bf16 time for that
+  share (`bf16_gemm_sums`, priced only for the plans that have one).
+* Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
+* Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from infraplan.hardware.kernels import (
+    KernelRates,
+    gemm_seconds,
+    gemm_time,
+    grouped_gemm_seconds,
+    grouped_gemm_time,
+    memory_bound_seconds,
+    memory_bound_time,
+)
+from infraplan.network.collectives import Fabric, collective_seconds, collective_time
+from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm
+from infraplan.scalar_path import anywhere, larger, pick
+
+
+def result(value: Any) -> Any:
+    """An array result as an array; a one-plan result (a numpy scalar or 0-d array of the kernel and collective
+    formulas, which keep numpy's shapes for plain numbers) as a Python float, so the next steps stay on floats."""
+    if type(value) is np.ndarray and value.ndim:
+        return value
+    return float(value)
+
+
+def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
+                  k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
+                  share: ArrayLike = 1.0, one: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
+
+    `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
+    are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
+    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_seconds`).
+    """
+    rate, width = precision
+    if one:
+        if grouped:
+            fwd_s = grouped_gemm_seconds(rates, m, n, k, count, width, rate)  # type: ignore[arg-type]
+            bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
+                     + grouped_gemm_seconds(rates, k, n, m, count, width, rate))  # type: ignore[arg-type]
+            return share * fwd_s, share * bwd_s  # type: ignore[return-value]
+        fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
+        bwd_s = gemm_seconds(rates, m, k, n, width, rate) + gemm_seconds(rates, k, n, m, width, rate)  # type: ignore[arg-type]
+        return count * fwd_s, count * bwd_s  # type: ignore[return-value]
+    if grouped:
+        fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
+        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
+                                                                                         rate)
+        return result(share * fwd), result(share * bwd)
+    fwd = gemm_time(rates, m, n, k, width, rate)
+    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
+    return result(count * fwd), result(count * bwd)
+
+
+def bf16_gemm_sums(rates: KernelRates, gemms: tuple[Gemm, ...], bf16_share: Any, recipe: tuple[Any, Any],
+                    bf16: tuple[Any, Any], one: bool) -> tuple[Any, Any]:
+    """Forward and backward seconds of the layer's GEMMs priced in bf16, for the plans keeping a share of them
+    there (`bf16_share` > 0); the others get their `recipe` sums, which a zero share drops (x * 0 = 0: the bits of
+    pricing every plan in bf16). Arrays: only the plans with a share are priced (a search's other dtypes skip it)."""
+    if not anywhere(bf16_share):
+        return recipe
+    n = np.size(bf16_share)
+    fields = [v for g in gemms for v in (g.m, g.n, g.k, g.count, g.share) if type(v) is np.ndarray and v.ndim]
+    if one or np.ndim(bf16_share) != 1 or any(v.shape != (n,) for v in fields):  # one plan, or a grid: all of them
+        priced = [gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in gemms]
+        return sum(g[0] for g in priced), sum(g[1] for g in priced)
+    at = np.flatnonzero(np.asarray(bf16_share) > 0.0)
+
+    def rows(v: ArrayLike) -> ArrayLike:
+        return v[at] if type(v) is np.ndarray and v.ndim else v
+
+    width = np.full(at.size, 2.0)
+    priced = [gemm_fwd_bwd(rates, (np.full(at.size, rates.matmul_flops_per_s), width), rows(g.m), rows(g.n),
+                            rows(g.k), rows(g.count), g.grouped, rows(g.share)) for g in gemms]
+    out = []
+    for phase, total in enumerate(recipe):
+        full = np.array(np.broadcast_to(np.asarray(total, dtype=np.float64), (n,)))
+        full[at] = sum(g[phase] for g in priced)
+        out.append(full)
+    return out[0], out[1]
+
+
+def zero(one: bool) -> Any:
+    """The start of a sum of terms: a float for one plan's floats, numpy's 0-d zero for arrays."""
+    return 0.0 if one else np.zeros(())
+
+
+def total(values: Iterable[Any], one: bool) -> Any:
+    """The sum of `values` from `zero(one)`."""
+    return sum(values, zero(one))
+
+
+def elementwise_time(rates: KernelRates, passes: tuple[Elementwise, ...], amax_read_passes: ArrayLike = 0.0,
+                      cast_bytes: ArrayLike = 4.0, one: bool = False) -> np.ndarray:
+    """Seconds of memory-bound passes; a recipe's amax reads add 2 B per cast element (a cast moves `cast_bytes`).
+    `one`: a `PlanArrays.one_row` plan's passes, summed as Python floats."""
+
+    def scale(e: Elementwise) -> ArrayLike:
+        amax = amax_read_passes if one else np.asarray(amax_read_passes)
+        return 1.0 + 2.0 * amax / larger(cast_bytes, 1e-9) if e.role == "fp8_cast" else 1.0
+
+    if one:  # a pass that does not run is not priced (the same sum as `pick`'s zeros)
+        seconds: np.ndarray = total((memory_bound_seconds(rates, scale(e) * e.bytes, kernels=e.kernels)  # type: ignore[arg-type]
+                                     if e.mask else 0.0 for e in passes), one)
+        return seconds
+    summed: np.ndarray = sum((pick(e.mask, result(memory_bound_time(rates, scale(e) * e.bytes, kernels=e.kernels)),
+                                   0.0) for e in passes), zero(one))
+    return summed
+
+
+def collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str, one: bool = False) -> np.ndarray:
+    """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives` (`one`: a
+    `PlanArrays.one_row` plan's records, summed as Python floats)."""
+    if one:  # a collective that does not run, or runs over a group of one (0 s: nothing leaves the rank, as every
+        # collective formula and `Collective.launches` say), is not priced (the same sum as `pick`'s zeros)
+        seconds: np.ndarray = total((c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
+                                     if c.mask and c.group > 1 else 0.0 for c in records if c.role == role), one)
+        return seconds
+    summed: np.ndarray = sum((pick(c.mask, c.count * result(collective_time(fabric, c.kind, c.bytes, c.group,
+                                                                             c.stride)), 0.0)
+                              for c in records if c.role == role), zero(one))
+    return summed

@@ -1,0 +1,119 @@
+"""A training step assembled from its per-layer terms and its pipeline and data-parallel traffic.
+
+`step_time` prices a layer's components (`training.layer_time`, `training.expert_dispatch`), splits the layers
+into pipeline stages and prices the p2p and DP collectives; here they become one step, element-wise in arrays over
+plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_path.FLOAT_OPS`):
+* the heaviest stage's micro-batch work (its layers, plus the LM head and loss where the last stage is the
+  heaviest), with the host issue time no queued GPU work covers (`training.host_time`);
+* the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21)
+  and the p2p chain of one micro-batch through every model chunk;
+* the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind a micro-batch's forward / backward
+  (`Stack.dp_overlap_fraction`), and the exposed rest;
+* the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.catalog.stacks import Stack
+from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
+from infraplan.scalar_path import FLOAT_OPS, MathOps
+from infraplan.training.enums import Schedule
+from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, host_exposed_time, micro_batch_host_time
+from infraplan.training.plan import PlanArrays
+from infraplan.training.schedules import pipeline_bubble
+
+# Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
+# clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
+ADAM_BYTES_PER_PARAM = 38.0
+OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
+COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
+              "optimizer", "other")
+
+
+def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
+                  rates: KernelRates, ops: MathOps, stage_only: bool) -> dict[str, Any]:
+    """`step_time` from the per-layer terms `lt` and the `traffic` of `step_time._pipeline_and_dp_traffic`,
+    element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
+    `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor)."""
+    head_compute, head_other = lt["head_compute"], lt["head_other"]
+
+    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
+    paired = plan.schedule == int(Schedule.DUALPIPE)
+    per_layer = {
+        "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
+        "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
+        "cp_comm": lt["cp_fwd"] + lt["cp_bwd"],
+        "ep_comm": ops.where(paired, lt["ep_paired"], lt["ep_fwd"] + lt["ep_bwd"]),
+        "other": lt["other_fwd"] + lt["other_bwd"],
+    }
+    pp = ops.as_float(plan.pp)
+    single = plan.pp == 1
+    # heaviest stage of the balanced whole-layer split (`schedules.heaviest_stage`): a middle stage, or the
+    # last with the LM head + loss (one stage: everything); the embedding lookup is not priced (0 s)
+    layers, last_is_heaviest = lt["stage_layers"], lt["last_is_heaviest"] > 0.5
+    stage = {k: layers * v for k, v in per_layer.items()}
+    stage["compute"] = stage["compute"] + ops.where(last_is_heaviest, head_compute, 0.0)
+    stage["other"] = stage["other"] + ops.where(last_is_heaviest, head_other, 0.0)
+    m = ops.as_float(plan.micro_batches)
+    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage)
+    with_head = ops.where(last_is_heaviest, 1.0, 0.0)
+    gpu_fwd, gpu_bwd = (layers * sum(lt[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
+                        + with_head * lt[f"head_gpu_{phase}"] for phase in ("fwd", "bwd"))
+    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"]
+    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"]
+    # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
+    # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
+    # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
+    synced = ops.where(single, profile.phase_sync, True)
+    tail = ops.where(synced, with_head, 0.0)
+    batch_host, loss_host = micro_batch_host_time(profile, dispatch_s)
+    # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
+    # calls follow the LM head + loss kernels on the last stage, which cover what they can.
+    host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
+    host_per_micro_batch = (host_exposed_time(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
+                                              gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
+                            + m * ops.where(synced, batch_host, 0.0)
+                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
+    stage["other"] = stage["other"] + host_per_micro_batch
+    if stage_only:
+        return {k: m * v for k, v in stage.items()}
+    stage_total = sum(stage.values())
+    # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the
+    # host's issue time when that is longer (a faster link can then not shrink the window below the host's)
+    fwd_window = profile.dp_overlap_fraction * ops.maximum(
+        layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"]), host_fwd)
+    bwd_window = profile.dp_overlap_fraction * ops.maximum(
+        layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
+
+    out = {k: m * v for k, v in stage.items()}
+    # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the heaviest stage's
+    # pace per layer (host time included), plus the LM head + loss where the last stage is not the heaviest
+    head_s, paced = head_compute + head_other, ops.maximum(layers, 1.0)
+    layer_s = ops.where(layers > 0.0, (stage_total - with_head * head_s) / paced, sum(per_layer.values()))
+    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
+    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
+
+    out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
+    allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
+    exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
+    exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
+    gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
+    exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
+                     + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
+    out["dp_comm_exposed"] = ops.where(plan.zero == 0, exposed_zero0,  # np.select's values, without its overhead
+                                       ops.where(plan.zero < 3, exposed_zero12, exposed_zero3))
+
+    optimizer_params = ops.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
+    optimizer_gpu = (memory_bound_seconds(rates, optimizer_params * ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS)
+                     if ops is FLOAT_OPS else ops.as_float(memory_bound_time(rates, optimizer_params
+                                                                             * ADAM_BYTES_PER_PARAM,
+                                                                             kernels=OPTIMIZER_KERNELS)))
+    # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
+    optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
+    out["optimizer"] = optimizer_gpu + host_exposed_time(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False,
+                                                         dispatch_s)
+    out = {k: out[k] for k in COMPONENTS}
+    out["step_time_s"] = sum(out[k] for k in COMPONENTS)
+    return out
