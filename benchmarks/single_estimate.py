@@ -27,7 +27,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import valid_mask
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 
 GOAL_IN_PROCESS_S = 0.3e-3

@@ -13,7 +13,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_config import ModelConfigWarning
-from infraplan.ops.layer import flops_per_token
+from infraplan.ops.head import flops_per_token
 
 FRONTIER = ["deepseek-v3", "deepseek-r1", "kimi-k2", "qwen3-235b-a22b", "qwen3-30b-a3b", "gpt-oss-120b",
             "gpt-oss-20b", "qwen3-32b"]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.ops.layer import Layout, flops_per_token, head_ops, layer_ops
+from infraplan.ops.head import flops_per_token, head_ops
+from infraplan.ops.layer import Layout, layer_ops
 
 DENSE_AND_MOE = ["llama3-8b", "llama3-70b", "gpt3-175b", "bloom-176b", "mixtral-8x7b", "mixtral-8x22b"]
 

@@ -20,7 +20,8 @@ from infraplan.training import axes, step_time
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 
 CLUSTER = Cluster.resolve("dgx-h100-superpod")

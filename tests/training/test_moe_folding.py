@@ -13,7 +13,8 @@ from infraplan.training.axes import SearchSpace, enumerate_axes
 from infraplan.training.enums import RankOrder
 from infraplan.training.estimate import estimate_training
 from infraplan.training.memory import local_expert_params, memory_breakdown, sharded_params
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import train_command
 from infraplan.training.step_time import _layout
 

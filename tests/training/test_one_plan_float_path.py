@@ -18,7 +18,8 @@ from infraplan.cluster.cluster import Cluster
 from infraplan.training.enums import Recompute
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 
 CASES = [  # model, system, GPUs, sequence, global batch, dtypes, stack

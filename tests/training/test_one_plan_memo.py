@@ -1,5 +1,6 @@
-"""Issue 18 (single estimate in microseconds): the one-plan memo (`training.one_plan_memo`) and the kept plan
-verdicts of `plan.check_single_plan` change no number, share rows between plans, stay bounded and are read-only."""
+"""Issue 18 (single estimate in microseconds): the one-plan memo (`training.one_plan_memo`) and the kept
+plan verdicts of `plan_rules.check_single_plan` change no number, share rows between plans, stay bounded
+and are read-only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training import one_plan_memo, step_time
-from infraplan.training import plan as plan_module
+from infraplan.training import plan_rules as plan_module
 from infraplan.training.estimate import estimate_training, evaluate_plans, resolve_plan
 
 # a dense plan, an MoE plan with EP and DeepEP-free dispatch, block recompute, fp8 and an unfused eager stack

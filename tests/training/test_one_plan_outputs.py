@@ -24,7 +24,8 @@ from infraplan.training.estimate import (
     resolve_plan,
 )
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import PlanArrays, plan_violations
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import plan_violations
 from infraplan.training.schedules import schedule_violations
 from infraplan.training.step_time import COMPONENTS
 

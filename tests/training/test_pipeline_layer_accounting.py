@@ -7,7 +7,7 @@ import pytest
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training
-from infraplan.training.plan import pipeline_extra_layers
+from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.validation.sets import frontier_row_stack, load_frontier_rows
 
 STACK = load_stack("nemo-26.04")

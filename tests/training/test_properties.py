@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.training import PlanArrays, estimate_training, evaluate_plans
-from infraplan.training.plan import ATTENTION_KINDS, DTYPES, RECOMPUTE_MODES, valid_mask
+from infraplan.training.plan import ATTENTION_KINDS, DTYPES, RECOMPUTE_MODES
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.step_time import COMPONENTS
 
 MODELS = ("llama3-8b", "gpt3-175b", "mixtral-8x7b")

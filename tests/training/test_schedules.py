@@ -15,7 +15,8 @@ from infraplan.errors import InputError
 from infraplan.training import schedules
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
-from infraplan.training.plan import PlanArrays, plan_violations, valid_mask
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import plan_violations, valid_mask
 from infraplan.training.schedules import PIPELINE_SCHEDULES, ScheduleModel
 
 CLUSTER = Cluster.resolve("dgx-h100-superpod")

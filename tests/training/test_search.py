@@ -8,7 +8,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import published_mfu_ceiling
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans
-from infraplan.training.plan import valid_mask
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",

@@ -17,7 +17,7 @@ from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.memory import memory_breakdown
-from infraplan.training.plan import valid_mask
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import enumerate_plans, search_plans
 from infraplan.training.search_bounds import step_time_floor_s

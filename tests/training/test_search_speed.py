@@ -20,7 +20,8 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.training import search, step_time
 from infraplan.training.enums import Dtype, RankOrder, Recompute
 from infraplan.training.estimate import evaluate_plans
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans, search_plans
 
 CLUSTER = Cluster.resolve("dgx-h100-superpod")

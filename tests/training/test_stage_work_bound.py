@@ -18,8 +18,9 @@ from infraplan.training.axes import LAYER_KEYS, SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.layer_time import _layer_times_but_ep
 from infraplan.training.one_plan_memo import cluster_pricing
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import search_plans
 from infraplan.training.search_bounds import step_time_floor_s
 from infraplan.training.step_time import stage_work_bound_s

@@ -368,35 +368,3 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     collectives_fwd = (*tp_ops, Collective("all_gather", "cp", kv_full, lay.cp, tp), *ep_ops)
     collectives_bwd = (*tp_ops, Collective("reduce_scatter", "cp", kv_full, lay.cp, tp), *ep_ops)
     return LayerOps(gemms, attention, elementwise_fwd, elementwise_bwd, collectives_fwd, collectives_bwd)
-
-
-@dataclass(frozen=True)
-class HeadOps:
-    """LM head (vocab-parallel) and what follows it: loss (training) or logits gather for sampling."""
-
-    gemm: Gemm
-    elementwise: Elementwise
-    collectives: tuple[Collective, ...]
-
-
-def head_ops(shape: TransformerShape, tokens: ArrayLike, tp: ArrayLike, phase: Phase = "training") -> HeadOps:
-    """LM head of `tokens` rows on one GPU.
-
-    Training: fp32 logits, softmax cross-entropy forward and backward over the local vocabulary shard
-    (16 B per logit, 6 kernels), no gather (vocab-parallel loss). Inference: the sampled rows' logits are
-    all-gathered over TP and written + read in fp32 (8 B per local logit, 2 kernels).
-    """
-    vocab_local = shape.vocab_size / to_float(tp)
-    gemm = Gemm("lm_head", tokens, vocab_local, shape.hidden_size)
-    if phase == "training":
-        return HeadOps(gemm, Elementwise("loss", tokens * vocab_local * 4.0 * 4.0, 6.0), ())
-    gather = Collective("all_gather", "tp", tokens * shape.vocab_size * ACT_BYTES, tp, 1)
-    return HeadOps(gemm, Elementwise("logits", tokens * vocab_local * 4.0 * 2.0, 2.0), (gather,))
-
-
-def flops_per_token(shape: TransformerShape) -> float:
-    """Forward GEMM FLOPs per token of the whole model on one GPU layout (TP 1): layers + LM head."""
-    lay = Layout(tokens=float(shape.num_experts * 1024))  # enough tokens for every expert
-    layer = float(layer_ops(shape, lay).gemm_flops()) / float(lay.tokens)
-    head = float(head_ops(shape, lay.tokens, 1).gemm.flops()) / float(lay.tokens)
-    return shape.num_layers * layer + head

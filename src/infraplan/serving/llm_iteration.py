@@ -102,7 +102,8 @@ from infraplan.network.collectives import (
     custom_all_reduce_time,
     send_recv_time,
 )
-from infraplan.ops.layer import Collective, head_ops, layer_ops
+from infraplan.ops.head import head_ops
+from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import eager_body, inference_layout

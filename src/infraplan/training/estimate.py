@@ -25,7 +25,8 @@ from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Sch
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
-from infraplan.training.plan import PlanArrays, check_single_plan, pipeline_extra_layers
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate
 from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time

@@ -43,12 +43,12 @@ from infraplan.hardware.kernels import (
     memory_bound_time,
 )
 from infraplan.network.collectives import Fabric
+from infraplan.ops.head import head_ops
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
     Layout,
     attention_keys,
-    head_ops,
     layer_ops,
 )
 from infraplan.ops.precision import RECIPES, PrecisionRecipe

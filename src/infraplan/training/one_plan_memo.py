@@ -35,7 +35,8 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import forget_float_values
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Dtype
-from infraplan.training.plan import PlanArrays, forget_checked_plans
+from infraplan.training.plan import PlanArrays
+from infraplan.training.plan_rules import forget_checked_plans
 from infraplan.training.row_memo import RowMemo
 
 Terms = dict[str, Any]  # arrays over plans; one plan's terms are Python floats
@@ -154,7 +155,7 @@ def kept_rows() -> int:
 
 
 def clear_one_plan_memo(pricings: bool = True) -> None:
-    """Forget every memoised row and plan verdict (`plan.check_single_plan`) and, with `pricings`, every kept
+    """Forget every memoised row and plan verdict (`plan_rules.check_single_plan`) and, with `pricings`, every kept
     `ClusterPricing`: for tests that patch the physics between estimates (everything), and benchmarks of a plan
     never seen on a cluster and stack seen before (`pricings=False`: what a new plan of a sweep costs)."""
     global _LAST_PRICING

@@ -20,8 +20,6 @@ recipe runs PP16 x VP8 = 128 chunks over 126 layers + embedding + loss; `pipelin
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
@@ -30,12 +28,8 @@ from typing import Any, Generic, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack
-from infraplan.errors import InputError
-from infraplan.scalar_path import is_plain, negate
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
-from infraplan.training.schedules import default_schedule, schedule_violations
+from infraplan.training.schedules import default_schedule
 
 # CLI strings in code order (kept for callers that index them; the enums are the source)
 RECOMPUTE_MODES = Recompute.labels()
@@ -311,109 +305,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
     name: kind.labels() for name, kind in _LABELLED.items() if [int(m) for m in kind] == list(range(len(kind)))}
 
 
-def pipeline_extra_layers(stack: Stack | None) -> int:
-    """Pipeline layer slots beyond the transformer layers: the embedding and the LM head + loss, where the
-    stack's even split counts them as layers (Megatron-Core flags; `training.schedules.heaviest_stage`)."""
-    if stack is None or stack.pipeline_split != "even":
-        return 0
-    return int(stack.account_for_embedding_in_pipeline_split) + int(stack.account_for_loss_in_pipeline_split)
-
-
-def plan_violations(shape: TransformerShape, plan: PlanArrays,
-                    extra_layers: int = 0) -> list[tuple[np.ndarray, str]]:
-    """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
-
-    `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers).
-    """
-    heads_ok = shape.num_heads % plan.tp == 0
-    stages = plan.pp * plan.vpp
-    slots = shape.num_layers + extra_layers
-    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
-               f"{slots})" if extra_layers else "")
-    chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
-    experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
-    small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
-             plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
-    return [
-        (any(small) if is_plain(plan.tp) else np.any(small, axis=0),
-         "every parallel degree, batch and sequence length must be >= 1"),
-        (negate(heads_ok), f"attention heads ({shape.num_heads}) not divisible by TP"),
-        (stages > slots,
-         f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}"),
-        ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
-        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0,
-         "global batch not divisible by DP x micro-batch"),
-        (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
-        (negate(experts_ok), f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
-        (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
-                     plan.dp % plan._at_least_one(plan.ep) != 0),
-         "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
-         "folding) EP x expert TP must divide TP x CP x DP"),
-        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)),
-         "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
-        (plan.recompute_layers > chunk_layers,
-         "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),
-        (plan.folded & (not shape.is_moe),
-         "expert tensor parallelism differs from TP only for MoE models"),
-        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),
-         "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"),
-        *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
-    ]
-
-
-def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:
-    mask = np.ones(len(plan), dtype=bool)
-    for bad, _ in plan_violations(shape, plan, extra_layers):
-        mask &= ~bad
-    return mask
-
-
 _FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))
 _FIELD_SET = frozenset(_FIELD_NAMES)
 _ROW_KEY = attrgetter(*_FIELD_NAMES)  # the fields of a plan as a tuple, in field order (`row_key`)
 # the types a single plan's fields arrive as (`build`; checked in one pass over the values' types)
 _INT_TYPES = frozenset({int, bool, np.int64, Attention, Dtype, RankOrder, Recompute, Schedule})
-_CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
-_CHECKED: OrderedDict[tuple[int, ...], tuple[TransformerShape, str | None]] = OrderedDict()
-_CHECKED_LOCK = threading.Lock()
-
-
-def forget_checked_plans() -> None:
-    """Forget the kept verdicts of `check_single_plan`."""
-    with _CHECKED_LOCK:
-        _CHECKED.clear()
-
-
-def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0) -> None:
-    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`).
-
-    The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
-    scenario planner re-checking a plan pay a lookup (issue 18).
-    """
-    if (plan.one_row.gpus if plan.is_one else int(plan.gpus[0])) != gpus:
-        p = plan.row(0)
-        raise InputError(
-            f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
-        )
-    key = (id(shape), extra_layers, *(plan.row_key if plan.is_one else
-                                      [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
-    kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
-    if kept is not None:
-        with _CHECKED_LOCK:
-            kept = _CHECKED.get(key)
-            if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
-                _CHECKED.move_to_end(key)
-    if kept is not None and kept[0] is shape:
-        reason = kept[1]
-    else:
-        # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
-        if plan.is_one:
-            reason = next((why for bad, why in plan_violations(shape, plan.one_row, extra_layers) if bad), None)
-        else:
-            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
-        with _CHECKED_LOCK:
-            _CHECKED[key] = (shape, reason)
-            while len(_CHECKED) > _CHECKED_KEPT:
-                _CHECKED.popitem(last=False)
-    if reason is not None:
-        raise InputError(reason)

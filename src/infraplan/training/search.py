@@ -39,8 +39,9 @@ from infraplan.errors import InputError
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, plan_memory, result_row
-from infraplan.training.plan import PlanArrays, valid_mask
+from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
+from infraplan.training.plan_rules import valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations

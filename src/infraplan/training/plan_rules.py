@@ -1,0 +1,128 @@
+"""The rules a parallel plan must meet, vectorised over plans, and the kept verdict of one plan.
+
+`plan_violations` lists (mask of invalid plans, reason) for every rule: parallel degrees and batches >= 1, heads
+divisible by TP, pipeline model chunks (PP x VPP) no more than the layers to split (with the embedding and the LM
+head + loss where the stack's even split counts them: Megatron-Core `account_for_embedding_in_pipeline_split` /
+`account_for_loss_in_pipeline_split`, `pipeline_extra_layers`), the global batch divisible by DP x micro-batch, the
+sequence by 2 x CP (load-balanced causal chunks), EP dividing the experts and DP (or, with MoE parallel folding,
+EP x ETP dividing TP x CP x DP), block recompute within a model chunk, and each pipeline schedule's own rules
+(`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
+`check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.errors import InputError
+from infraplan.scalar_path import is_plain, negate
+from infraplan.training.plan import _FIELD_NAMES, _FULL, PlanArrays
+from infraplan.training.schedules import schedule_violations
+
+
+def pipeline_extra_layers(stack: Stack | None) -> int:
+    """Pipeline layer slots beyond the transformer layers: the embedding and the LM head + loss, where the
+    stack's even split counts them as layers (Megatron-Core flags; `training.schedules.heaviest_stage`)."""
+    if stack is None or stack.pipeline_split != "even":
+        return 0
+    return int(stack.account_for_embedding_in_pipeline_split) + int(stack.account_for_loss_in_pipeline_split)
+
+
+def plan_violations(shape: TransformerShape, plan: PlanArrays,
+                    extra_layers: int = 0) -> list[tuple[np.ndarray, str]]:
+    """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
+
+    `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers).
+    """
+    heads_ok = shape.num_heads % plan.tp == 0
+    stages = plan.pp * plan.vpp
+    slots = shape.num_layers + extra_layers
+    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
+               f"{slots})" if extra_layers else "")
+    chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
+    experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
+    small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
+             plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
+    return [
+        (any(small) if is_plain(plan.tp) else np.any(small, axis=0),
+         "every parallel degree, batch and sequence length must be >= 1"),
+        (negate(heads_ok), f"attention heads ({shape.num_heads}) not divisible by TP"),
+        (stages > slots,
+         f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}"),
+        ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
+        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0,
+         "global batch not divisible by DP x micro-batch"),
+        (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
+        (negate(experts_ok), f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
+        (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
+                     plan.dp % plan._at_least_one(plan.ep) != 0),
+         "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
+         "folding) EP x expert TP must divide TP x CP x DP"),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)),
+         "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
+        (plan.recompute_layers > chunk_layers,
+         "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),
+        (plan.folded & (not shape.is_moe),
+         "expert tensor parallelism differs from TP only for MoE models"),
+        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),
+         "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"),
+        *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
+    ]
+
+
+def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:
+    mask = np.ones(len(plan), dtype=bool)
+    for bad, _ in plan_violations(shape, plan, extra_layers):
+        mask &= ~bad
+    return mask
+
+
+_CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
+_CHECKED: OrderedDict[tuple[int, ...], tuple[TransformerShape, str | None]] = OrderedDict()
+_CHECKED_LOCK = threading.Lock()
+
+
+def forget_checked_plans() -> None:
+    """Forget the kept verdicts of `check_single_plan`."""
+    with _CHECKED_LOCK:
+        _CHECKED.clear()
+
+
+def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0) -> None:
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`).
+
+    The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
+    scenario planner re-checking a plan pay a lookup (issue 18).
+    """
+    if (plan.one_row.gpus if plan.is_one else int(plan.gpus[0])) != gpus:
+        p = plan.row(0)
+        raise InputError(
+            f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
+        )
+    key = (id(shape), extra_layers, *(plan.row_key if plan.is_one else
+                                      [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
+    kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
+    if kept is not None:
+        with _CHECKED_LOCK:
+            kept = _CHECKED.get(key)
+            if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
+                _CHECKED.move_to_end(key)
+    if kept is not None and kept[0] is shape:
+        reason = kept[1]
+    else:
+        # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
+        if plan.is_one:
+            reason = next((why for bad, why in plan_violations(shape, plan.one_row, extra_layers) if bad), None)
+        else:
+            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
+        with _CHECKED_LOCK:
+            _CHECKED[key] = (shape, reason)
+            while len(_CHECKED) > _CHECKED_KEPT:
+                _CHECKED.popitem(last=False)
+    if reason is not None:
+        raise InputError(reason)
