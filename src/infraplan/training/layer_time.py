@@ -278,17 +278,22 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     return kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
 
 
+# embedding kernels per micro-batch: the forward gather; backward zeroing, embedding_dense_backward, main-grad add
+EMBEDDING_KERNELS = (1.0, 3.0)
+
+
 def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
                precision: tuple[ArrayLike, ArrayLike], stack: Stack | None = None,
-               host_dispatch_s: float = 0.0) -> dict[str, np.ndarray]:
+               host_dispatch_s: float = 0.0, fabric: Fabric | None = None) -> dict[str, np.ndarray]:
     """LM head GEMM (bf16 under every recipe), cross-entropy and embedding per micro-batch: seconds by component
-    and phase, host issue.
+    and phase, host issue; with a `fabric`, their TP collectives (`_end_collectives`, `head_tp` / `embed_tp`).
 
     Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
     13 kernels; fused: 16 B in 3), one third forward. Embedding: the forward gather (read + write T x h, bf16)
     and the backward of a dense embedding (PyTorch embedding_dense_backward writes a V/TP x h bf16 gradient
     after zeroing it; Megatron adds it into the fp32 main grad: 2 + 2 + 2 + 4 + 4 B per local row element,
-    plus reading the T x h output gradient), charged with the head (with PP it runs on the first stage).
+    plus reading the T x h output gradient). The embedding's terms are their own (`embed_*`): with PP it runs on
+    the first stage and the LM head + loss on the last (`training.step_assembly`).
     """
     stack = stack or resolve_stack(None, "training")
     tokens = plan.micro_batch * plan.seq_len / plan.cp
@@ -310,12 +315,54 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     rows = shape.vocab_size / plan.tp * shape.hidden_size
     embed_fwd = memory(4.0 * tokens * shape.hidden_size)
     embed_bwd = memory(2.0 * tokens * shape.hidden_size + 14.0 * rows, 3.0)
-    kernels_fwd = 1.0 + ce_kernels / 3.0 + 1.0
-    kernels_bwd = 2.0 + 2.0 * ce_kernels / 3.0 + 3.0
     host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
-    return {"head_compute": fwd + bwd, "head_other": loss + embed_fwd + embed_bwd,
-            "head_gpu_fwd": fwd + loss / 3.0 + embed_fwd, "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + embed_bwd,
-            "head_host_fwd": kernels_fwd * host if one else np.full(np.shape(fwd), kernels_fwd * host),
-            "head_host_bwd": kernels_bwd * host if one else np.full(np.shape(fwd), kernels_bwd * host)}
+    comm = _end_collectives(shape, plan, tokens, stack) if fabric is not None else {
+        (end, ph): () for end in ("head", "embed") for ph in ("fwd", "bwd")}
+    tp = {(end, ph): 0.0 * fwd if fabric is None else _collective_times(fabric, comm[(end, ph)], "tp", one)
+          for end in ("head", "embed") for ph in ("fwd", "bwd")}
+    launches = {k: sum((c.count if c.mask and c.group > 1 else 0.0 for c in records), 0.0) if one
+                else sum((c.launches() for c in records), np.zeros(np.shape(fwd))) for k, records in comm.items()}
+
+    def issue(kernels: float, end: str, ph: str) -> Any:
+        issued = (kernels + launches[(end, ph)]) * host
+        return issued if one else np.broadcast_to(issued, np.shape(fwd)).astype(np.float64)
+
+    return {"head_compute": fwd + bwd, "head_other": loss, "head_tp": tp[("head", "fwd")] + tp[("head", "bwd")],
+            "head_gpu_fwd": fwd + loss / 3.0 + tp[("head", "fwd")],
+            "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + tp[("head", "bwd")],
+            "head_host_fwd": issue(1.0 + ce_kernels / 3.0, "head", "fwd"),
+            "head_host_bwd": issue(2.0 + 2.0 * ce_kernels / 3.0, "head", "bwd"),
+            "embed_other": embed_fwd + embed_bwd, "embed_tp": tp[("embed", "fwd")] + tp[("embed", "bwd")],
+            "embed_gpu_fwd": embed_fwd + tp[("embed", "fwd")], "embed_gpu_bwd": embed_bwd + tp[("embed", "bwd")],
+            "embed_host_fwd": issue(EMBEDDING_KERNELS[0], "embed", "fwd"),
+            "embed_host_bwd": issue(EMBEDDING_KERNELS[1], "embed", "bwd")}
+
+
+def _end_collectives(shape: TransformerShape, plan: PlanArrays, tokens: ArrayLike,
+                     stack: Stack) -> dict[tuple[str, str], tuple[Collective, ...]]:
+    """TP collectives of the embedding and the LM head + loss per micro-batch, by (end, phase) (Megatron-Core
+    tensor_parallel/layers.py and cross_entropy.py; `T x h` bf16 activations, the layers' TP group at stride 1).
+
+    Embedding (`VocabParallelEmbedding`, each rank gathers its vocabulary rows): forward all-reduce of the T x h
+    output (`reduce_from_tensor_model_parallel_region`), backward nothing; with sequence parallelism a forward
+    reduce-scatter onto the sequence shards and a backward all-gather of their gradient. LM head
+    (`ColumnParallelLinear`, outside Transformer Engine's overlapped layers): without SP the input's backward
+    all-reduce (`copy_to_tensor_model_parallel_region`); with SP a forward all-gather of the sequence shards and a
+    backward reduce-scatter. Vocab-parallel cross-entropy: all-reduces of T fp32 values over TP, forward: the
+    max, the sum of exponentials and the target logit (3; fused: the last two in one, 2).
+    """
+    act = tokens * shape.hidden_size * ACT
+    sp = plan.sequence_parallel == 1
+    no_sp = plan.sequence_parallel != 1
+    ce_reduces = 2.0 if stack.fused_cross_entropy else 3.0
+    return {
+        ("embed", "fwd"): (Collective("all_reduce", "tp", act, plan.tp, 1, 1.0, no_sp),
+                           Collective("reduce_scatter", "tp", act, plan.tp, 1, 1.0, sp)),
+        ("embed", "bwd"): (Collective("all_gather", "tp", act, plan.tp, 1, 1.0, sp),),
+        ("head", "fwd"): (Collective("all_gather", "tp", act, plan.tp, 1, 1.0, sp),
+                          Collective("all_reduce", "tp", tokens * 4.0, plan.tp, 1, ce_reduces)),
+        ("head", "bwd"): (Collective("all_reduce", "tp", act, plan.tp, 1, 1.0, no_sp),
+                          Collective("reduce_scatter", "tp", act, plan.tp, 1, 1.0, sp)),
+    }
 
 

@@ -48,7 +48,8 @@ class StepBreakdown(Result):
     cp_comm: float = Field(description="seconds of exposed context-parallel K/V all-gathers")
     ep_comm: float = Field(description="seconds of exposed expert-parallel all-to-alls")
     pp_bubble: float = Field(description="seconds of pipeline bubble")
-    pp_comm: float = Field(description="seconds of exposed pipeline send/recv")
+    pp_comm: float = Field(description="seconds of exposed pipeline send/recv and the tied embedding's "
+                           "gradient all-reduce between the first and last stage")
     dp_comm_exposed: float = Field(description="seconds of data-parallel gradient/parameter traffic not hidden")
     optimizer: float = Field(description="seconds of the optimizer step")
     other: float = Field(description="seconds of everything else (fp8 casts, embedding, loss, ...)")

@@ -3,10 +3,14 @@
 `step_time` prices a layer's components (`training.layer_time`, `training.expert_dispatch`), splits the layers
 into pipeline stages and prices the p2p and DP collectives; here they become one step, element-wise in arrays over
 plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_path.FLOAT_OPS`):
-* the heaviest stage's micro-batch work (its layers, plus the LM head and loss where the last stage is the
-  heaviest), with the host issue time no queued GPU work covers (`training.host_time`);
-* the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21)
-  and the p2p chain of one micro-batch through every model chunk;
+* the heaviest stage's micro-batch work: its layers, plus the embedding where it is the first stage and the LM
+  head + loss where it is the last (Megatron-Core builds the embedding on the first pipeline stage and the
+  output layer + loss on the last, `GPTModel(pre_process, post_process)`), with the host issue time no queued GPU
+  work covers (`training.host_time`);
+* the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
+  each stage's layers, the first's embedding and the last's head + loss; the p2p chain of one micro-batch
+  through every model chunk, and with tied embeddings the word-embedding gradient all-reduce between the first
+  and last stage once per step (`step_time._tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind a micro-batch's forward / backward
   (`Stack.dp_overlap_fraction`), and the exposed rest;
 * the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
@@ -50,19 +54,25 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     }
     pp = ops.as_float(plan.pp)
     single = plan.pp == 1
-    # heaviest stage of the balanced whole-layer split (`schedules.heaviest_stage`): a middle stage, or the
-    # last with the LM head + loss (one stage: everything); the embedding lookup is not priced (0 s)
+    # heaviest stage of the stack's split (`stage_split.heaviest_stage`): a middle stage, the first with the
+    # embedding, or the last with the LM head + loss (one stage: everything)
     layers, last_is_heaviest = lt["stage_layers"], lt["last_is_heaviest"] > 0.5
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + ops.where(last_is_heaviest, head_compute, 0.0)
     stage["other"] = stage["other"] + ops.where(last_is_heaviest, head_other, 0.0)
+    with_embed = ops.where(lt["first_is_heaviest"] > 0.5, 1.0, 0.0)
+    stage["other"] = stage["other"] + with_embed * lt["embed_other"]
+    # their TP collectives (`layer_time._end_collectives`)
+    stage["tp_comm"] = stage["tp_comm"] + ops.where(last_is_heaviest, lt["head_tp"], 0.0) + with_embed * lt["embed_tp"]
     m = ops.as_float(plan.micro_batches)
-    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage)
+    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the
+    # forward and closes the backward, among the layers' work
     with_head = ops.where(last_is_heaviest, 1.0, 0.0)
     gpu_fwd, gpu_bwd = (layers * sum(lt[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
-                        + with_head * lt[f"head_gpu_{phase}"] for phase in ("fwd", "bwd"))
-    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"]
-    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"]
+                        + with_head * lt[f"head_gpu_{phase}"] + with_embed * lt[f"embed_gpu_{phase}"]
+                        for phase in ("fwd", "bwd"))
+    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"] + with_embed * lt["embed_host_fwd"]
+    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"] + with_embed * lt["embed_host_bwd"]
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
     # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
@@ -89,13 +99,16 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
 
     out = {k: m * v for k, v in stage.items()}
     # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the heaviest stage's
-    # pace per layer (host time included), plus the LM head + loss where the last stage is not the heaviest
-    head_s, paced = head_compute + head_other, ops.maximum(layers, 1.0)
-    layer_s = ops.where(layers > 0.0, (stage_total - with_head * head_s) / paced, sum(per_layer.values()))
-    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
+    # pace per layer (host time included), plus the LM head + loss where the last stage is not the heaviest and
+    # the embedding where the first is not
+    head_s, embed_s = head_compute + head_other + lt["head_tp"], lt["embed_other"] + lt["embed_tp"]
+    paced = ops.maximum(layers, 1.0)
+    layer_s = ops.where(layers > 0.0, (stage_total - with_head * head_s - with_embed * embed_s) / paced,
+                        sum(per_layer.values()))
+    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
     out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
 
-    out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"])
+    out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"] + traffic["embedding_sync"])
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
     exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)

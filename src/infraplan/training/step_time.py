@@ -6,8 +6,8 @@ collectives, recompute, the stack's overlaps and host issue time; the LM head, l
 pipeline stages (`training.stage_split`), the p2p and data-parallel traffic priced once per distinct
 communication row, and `training.step_assembly` makes a step of them.
 
-Pipeline (Narayanan et al. SC'21): the heaviest stage (ceil(L/p) layers, or floor(L/p) layers plus the
-LM head and loss on the last stage) sets the pace; step = m * t_stage + the schedule's bubble
+Pipeline (Narayanan et al. SC'21): the heaviest stage (a middle stage's layers, the first's plus the embedding,
+or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the schedule's bubble
 (`training.schedules`, on the other stages' summed time o: o for 1F1B, o/v interleaved; (p-1) t_stage and
 (p-1)/v t_stage for equal stages) + the p2p chain of one
 micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
@@ -175,7 +175,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         rate, width = precision_of(distinct)
         row, precision = distinct.one_row, (float(rate[0]), float(width[0]))
         times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
-        times.update(head_times(shape, rates, row, precision, stack, host_s))
+        times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                               row.recompute == int(Recompute.FULL), stack)
         times = _with_stage_split(shape, stack, times, float(row.pp))
@@ -217,7 +217,7 @@ def _price_free_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric
     """Layer terms but the EP all-to-all, LM-head terms and the all-to-all's records of stride-free rows."""
     precision, host_s = precision_of(rows), fabric.host_kernel_dispatch_s
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
-    times.update(head_times(shape, rates, rows, precision, stack, host_s))
+    times.update(head_times(shape, rates, rows, precision, stack, host_s, fabric))
     return times, ep_records
 
 
@@ -227,11 +227,12 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
     all-to-all, no stage split (a search prices them on every row; this prices nothing per row).
 
     Per micro-batch the stage holds l layers of GPU time G each (compute, TP/CP/EP, element-wise) and, when it is
-    the last, the LM head's GPU time h; exposed host time only adds. Both splits pick the stage of the highest
-    pace l P + [last] H (P, H: per phase the longer of GPU and host time) and give the p stages L layers and the
-    head in all, so l P + [last] H >= (L P + H) / p. A middle stage then has l >= L / p; the last has
-    l G + h >= (L / p) G - (H - h), as G <= P. G here leaves out the EP all-to-all (which only adds: its hidden
-    share moves to the compute), so m ((L / p) G - (H - h)) bounds the stage work of the row's m micro-batches.
+    the last, the LM head's GPU time h (the first: the embedding's e); exposed host time only adds. Both splits
+    pick the stage of the highest pace l P + [last] H + [first] E (P, H, E: per phase the longer of GPU and host
+    time) and give the p stages L layers, the head and the embedding in all, so that pace is >= (L P + H + E) / p.
+    A middle stage then has l >= L / p; the last has l G + h >= (L / p) G - (H - h), as G <= P, and the first
+    l G + e >= (L / p) G - (E - e). G here leaves out the EP all-to-all (which only adds: its hidden share moves to
+    the compute), so m ((L / p) G - max(H - h, E - e)) bounds the stage work of the row's m micro-batches.
     Widened by `BOUND_MARGIN` over the rounding and the balanced split's 1e-9 layer tolerance.
     """
     pricing = cluster_pricing(cluster, stack)
@@ -245,8 +246,9 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
 
     t, _ = price(once) if memo is None else memo.lookup(once, price)
     gpu = sum(t[f"{part}_{phase}"] for part in ("compute", "tp", "cp", "other") for phase in ("fwd", "bwd"))
-    head_excess = (np.maximum(t["head_host_fwd"] - t["head_gpu_fwd"], 0.0)
-                   + np.maximum(t["head_host_bwd"] - t["head_gpu_bwd"], 0.0))
+    head_excess = np.maximum(*((np.maximum(t[f"{end}_host_fwd"] - t[f"{end}_gpu_fwd"], 0.0)
+                                + np.maximum(t[f"{end}_host_bwd"] - t[f"{end}_gpu_bwd"], 0.0))
+                               for end in ("head", "embed")))  # the last stage's head, the first's embedding
     if free is not None:
         gpu, head_excess = np.asarray(gpu)[free[1]], np.asarray(head_excess)[free[1]]
     layers = shape.num_layers / rows.pp.astype(np.float64)
@@ -276,11 +278,14 @@ def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, An
     layer_pace = pace(layer_gpu, {ph: times[f"host_{ph}"] for ph in ("fwd", "bwd")})
     head_pace = pace({ph: times[f"head_gpu_{ph}"] for ph in ("fwd", "bwd")},
                      {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
-    _, layers, last, _ = heaviest_stage(shape.num_layers, pp, layer_pace, 0.0, head_pace, stack.pipeline_split,
-                                        stack.account_for_embedding_in_pipeline_split,
-                                        stack.account_for_loss_in_pipeline_split)
+    embed_pace = pace({ph: times[f"embed_gpu_{ph}"] for ph in ("fwd", "bwd")},
+                      {ph: times[f"embed_host_{ph}"] for ph in ("fwd", "bwd")})
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+                                            stack.account_for_loss_in_pipeline_split)
     out = dict(times)
     out["stage_layers"], out["last_is_heaviest"] = layers, float(last) if one else last.astype(np.float64)
+    out["first_is_heaviest"] = float(first) if one else first.astype(np.float64)  # holds the embedding
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
     return out
 
@@ -327,11 +332,31 @@ def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: Plan
             "gather_layers": per_layer("all_gather", WEIGHT_BYTES),
             "params": params,
             "sharded": sharded_of(p, params, experts),
+            "embedding_sync": _tied_embedding_sync(shape, fabric, p, grad_bytes, one),
         }
         return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
 
     return _computed_once(plan, COMM_KEYS,
                           compute if pricing is None else pricing.memoised("comm", shape, COMM_KEYS, compute))
+
+
+def _tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
+                         one: bool) -> Any:
+    """The tied word-embedding gradient all-reduce between the first stage (embedding) and the last (LM head), once
+    per step with PP > 1: the V / TP x h gradient over the 2 ranks (PP - 1) stage strides apart (Megatron-LM
+    `_allreduce_word_embedding_grads` in `finalize_model_grads`, after the DP gradient sync; untied models, e.g.
+    Llama's `tie_word_embeddings: false`, have none). The pair spans the pipeline's PP x stage-stride ranks (a
+    group of n at stride s spans n s in `network.collectives`): stride PP x stage stride / 2."""
+    size = shape.vocab_size / to_float(p.tp) * shape.hidden_size * grad_bytes
+    if one:
+        pp = float(p.pp)
+        return (collective_seconds(fabric, "all_reduce", size, 2.0, pp * float(p.pp_stride) / 2.0)
+                if shape.tied_embeddings and pp > 1.0 else 0.0)
+    pp_arr = p.pp.astype(np.float64)
+    if not shape.tied_embeddings or not np.any(pp_arr > 1.0):
+        return np.zeros(np.shape(pp_arr))
+    seconds = collective_time(fabric, "all_reduce", size, 2.0, pp_arr * p.pp_stride / 2.0)
+    return np.asarray(np.where(pp_arr > 1.0, seconds, 0.0), dtype=np.float64)
 
 
 def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[str, np.ndarray],
@@ -348,7 +373,8 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
         return lt
     plain = per_layer(replace(plan, recompute=np.where(block, int(Recompute.NONE), plan.recompute)))
     share = np.where(block, recomputed_stage_layers(shape, plan) / stage_layers(shape.num_layers, plan.pp), 1.0)
-    return {k: v if k in ("stage_layers", "last_is_heaviest", "other_layers") or k.startswith("head_")
+    return {k: v if k in ("stage_layers", "last_is_heaviest", "first_is_heaviest", "other_layers")
+            or k.startswith(("head_", "embed_"))
             else share * v + (1.0 - share) * plain[k] for k, v in lt.items()}
 
 
