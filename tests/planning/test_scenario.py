@@ -212,10 +212,9 @@ def test_deepseek_v3_gpu_hours_on_h800() -> None:
     GPU-hours (DeepSeek-V3 report, arXiv 2412.19437, Table 1: 2,664K pre-training + 119K context extension + 5K
     post-training = 2.788 M in all; shared/reference/frontier.md 'Full run'), batch 15,360 x 4,096 tokens.
     Planned as a training demand with that GPU budget: the search's best plan and the reliability model's
-    goodput. Measured: 2.32 M (-13 %) with the search's plan (TP2 PP32 EP2 fp8, MFU 26 %). DeepSeek's own plan
-    (DualPipe PP16 EP64 over 8 nodes, ZeRO-1, no TP, stack `deepseek-v3`) is checked in
-    tests/training/test_deepseek_v3_plan.py (-7 %); it still does not fit memory in the model (the paper's
-    recompute of RMSNorm and MLA up-projections and fp8 activation caching are not modelled)."""
+    goodput. Measured: 2.88 M (+8 %) with the search's plan (TP2 PP8 EP2 fp8, MFU 21 %, goodput 98 %).
+    DeepSeek's own plan (DualPipe PP16 EP64 over 8 nodes, ZeRO-1, no TP, stack `deepseek-v3`, the paper's
+    recompute modules and fp8 activation cache) is checked in tests/training/test_deepseek_v3_plan.py (-9.7 %)."""
     from infraplan.planning.scenario_sizing import _training_point
 
     got = _training_point("deepseek-v3", "h800", None, 2048, 4096, 15360, "auto", None, 14.8e12)

@@ -107,9 +107,9 @@ def markdown_report(report: ValidationReport) -> str:
               f"{s.mean_abs_error_all * 100:.1f} %, max {s.max_abs_error_all * 100:.1f} %."]
     if report.plan_ranking is not None:
         k = report.plan_ranking
-        lines.append(f"Plan ranking on {k.cases} measured single-node A100 runs (vTrain): Spearman "
+        lines.append(f"Plan ranking on {k.cases:,} single-node A100 runs (vTrain): Spearman "
                      f"{k.spearman:.3f}; median predicted/measured step time "
-                     f"{k.median_predicted_over_measured:.2f} (mean |error| {k.mean_abs_error * 100:.0f} %).")
+                     f"{k.median_predicted_over_measured:.2f} (mean |error| {k.mean_abs_error * 100:.1f} %).")
     lines += ["", *[f"- {line.strip()}" for line in set_lines(report)]]
     for name, section in (report.sections or {}).items():
         lines += ["", f"**{name}**", "", "| case | metric | published | predicted | error | gated |",
