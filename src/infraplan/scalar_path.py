@@ -18,11 +18,12 @@ the same plans in a grid).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -114,8 +115,11 @@ _PLAIN = (int, float, bool)
 
 
 def to_float(x: Any) -> Any:
-    """`np.asarray(x, dtype=np.float64)`, or `float(x)` of a plain number."""
-    return float(x) if type(x) in _PLAIN else np.asarray(x, dtype=np.float64)
+    """`np.asarray(x, dtype=np.float64)`, or `float(x)` of a plain number (a float as it is: `float` returns it)."""
+    kind = type(x)
+    if kind is float:
+        return x
+    return float(x) if kind is int or kind is bool else np.asarray(x, dtype=np.float64)
 
 
 def to_bool(x: Any) -> Any:
@@ -186,3 +190,29 @@ def price_runs(formula: Callable[..., np.ndarray], *values: Any) -> np.ndarray:
     starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts + 1))
     out = np.asarray(formula(*(v[starts] if type(v) is np.ndarray and v.ndim else v for v in values)))
     return np.repeat(out, np.diff(np.append(starts, n)))
+
+
+_Record = TypeVar("_Record", bound=type)
+
+
+def fast_frozen_init(cls: _Record) -> _Record:
+    """A frozen dataclass with an `__init__` that stores its fields straight into the instance's `__dict__`.
+
+    The dataclass's own frozen `__init__` sets each field through `object.__setattr__` (~60 ns a field); a single
+    estimate builds a few dozen small records (`ops.layer`'s operation tables: ~1 us each, issue 18). Same fields,
+    defaults, order and keywords (so `dataclasses.replace` works), still frozen after construction; only for
+    dataclasses without `__post_init__`, `init=False` fields or default factories (checked here)."""
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or any(not f.init or f.default_factory is not dataclasses.MISSING
+                                            for f in fields):
+        raise TypeError(f"fast_frozen_init: {cls.__name__} needs the dataclass's own __init__")
+    defaults = {f"_default_{f.name}": f.default for f in fields if f.default is not dataclasses.MISSING}
+    params = ", ".join(f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}" for f in fields)
+    body = "".join(f"\n    d['{f.name}'] = {f.name}" for f in fields)
+    namespace: dict[str, Any] = dict(defaults)
+    exec(f"def __init__(self, {params}):\n    d = self.__dict__{body}", namespace)  # noqa: S102 (our own fields)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__dict__["__init__"].__doc__
+    type.__setattr__(cls, "__init__", init)
+    return cls

@@ -180,6 +180,10 @@ class Stack(Spec):
     loss_host_ops: float = Field(
         0.0, ge=0, description="host calls per micro-batch on the last stage after the cross-entropy: loss masking "
         "and averaging, its DP all-reduce, loss scaling and their backward (Megatron `loss_func`)")
+    p2p_synchronize: bool = Field(
+        False, description="pipeline send/recv block the host: every p2p call waits on its requests and "
+        "synchronises the device (Megatron-LM <= v3.0 `_communicate`), so each micro-batch's exchanges are on the "
+        "critical path; false where p2p overlaps compute (Megatron-Core, NeMo; `training.step_assembly`)")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)

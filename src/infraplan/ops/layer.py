@@ -69,13 +69,14 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
-from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
+from infraplan.scalar_path import anywhere, fast_frozen_init, larger, negate, pick, to_bool, to_float
 
 ArrayLike = np.ndarray | float | int
 Phase = Literal["training", "inference"]
 CollectiveKind = Literal["all_gather", "reduce_scatter", "all_reduce", "all_to_all"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class Layout:
     """The parallel layout one layer runs under (arrays broadcast: one element per configuration)."""
@@ -97,6 +98,7 @@ class Layout:
     phase: Phase = "training"
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class Gemm:
     """`count` GEMMs (m x k) @ (k x n); `grouped`: one grouped-GEMM kernel runs all of them (MoE experts),
@@ -118,6 +120,7 @@ class Gemm:
         return to_float((1.0 if self.grouped else self.count) * self.share)  # type: ignore[no-any-return]
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class AttentionCore:
     """Scores, softmax and values of one layer on one GPU."""
@@ -135,6 +138,7 @@ class AttentionCore:
         return np.asarray(full * (0.5 if self.causal else 1.0), dtype=np.float64)
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class Elementwise:
     """Memory-bound passes moving `bytes` in `kernels` launches, where `mask` holds."""
@@ -145,6 +149,7 @@ class Elementwise:
     mask: ArrayLike = True
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class Collective:
     """`count` collectives of `bytes` (per rank; the gathered size for all-gather) over `group` ranks."""
@@ -162,6 +167,7 @@ class Collective:
         return np.where(np.asarray(self.mask) & (np.asarray(self.group) > 1), self.count, 0.0)
 
 
+@fast_frozen_init
 @dataclass(frozen=True)
 class LayerOps:
     """What one GPU runs for one layer: forward GEMMs (backward = data + weight gradient of each)."""

@@ -45,6 +45,13 @@ MAIN_GRAD_ADD_KERNELS = 8.0
 # Each is one Python -> ATen call priced at one eager dispatch (no per-call measurement is at hand): 5 forward, 14
 # backward (`torch.utils.checkpoint` with `preserve_rng_state` forks and restores the same states).
 CHECKPOINT_HOST_CALLS = (5.0, 14.0)
+# One blocking pipeline p2p call of Megatron-LM v3.0 (`Stack.p2p_synchronize`; megatron/schedules.py 1F1B,
+# megatron/p2p_communication.py `_communicate`): the schedule's timer start / stop around it (2 device syncs,
+# `_Timer` in megatron/global_vars.py), the receive buffer (`torch.empty`), `batch_isend_irecv` (one NCCL group
+# launch), `req.wait()` on the send and the receive, and the `torch.cuda.synchronize()` "to protect against race
+# condition": 7 host calls, each priced at one eager dispatch. They follow a sync, with nothing queued, so the
+# GPU waits for all of them (sequence parallel sends the s / TP shard as is: no scatter / gather calls).
+BLOCKING_P2P_HOST_CALLS = 7.0
 CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
 
 

@@ -156,15 +156,27 @@ _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "amax_read_passes": lambda r: r.amax_read_passes,
 }
 _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
+_RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
 
 
 def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
-    """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans."""
+    """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans (one plan's
+    code, a Python int: the float, looked up without numpy indexing)."""
+    if type(plan.dtype) is int:  # type: ignore[comparison-overlap]
+        floats = _RECIPE_FLOATS.get(name)
+        if floats is None:
+            floats = _RECIPE_FLOATS[name] = tuple(_recipe_table(name).tolist())
+        return floats[plan.dtype]
+    return _recipe_table(name)[plan.dtype]
+
+
+def _recipe_table(name: str) -> np.ndarray:
+    """`_RECIPE_VALUES[name]` by `Dtype` code."""
     table = _RECIPE_TABLES.get(name)
     if table is None:
         table = np.array([_RECIPE_VALUES[name](RECIPES[d.label]) for d in Dtype], dtype=np.float64)
         _RECIPE_TABLES[name] = table
-    return float(table[plan.dtype]) if is_plain(plan.dtype) else table[plan.dtype]  # type: ignore[return-value]
+    return table
 
 
 def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Layout:

@@ -40,11 +40,11 @@ from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
-from infraplan.scalar_path import is_plain, pick, smaller
+from infraplan.scalar_path import anywhere, is_plain, pick, smaller
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
-from infraplan.training.schedules import in_flight_micro_batches, parameter_copies
+from infraplan.training.schedules import PIPELINE_SCHEDULES, in_flight_micro_batches, parameter_copies
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
@@ -61,8 +61,8 @@ _SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
-           "memory_breakdown", "recomputed_fraction", "recomputed_stage_layers", "sharded_of", "sharded_params",
-           "stage_layers"]
+           "memory_breakdown", "memory_total", "recomputed_fraction", "recomputed_stage_layers", "sharded_of",
+           "sharded_params", "stage_layers"]
 
 
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
@@ -132,8 +132,10 @@ def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.nda
     """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
     recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
     layers = stage_layers(shape.num_layers, plan.pp)
-    block = smaller(plan.recompute_layers * plan.vpp, layers)
-    full = pick(plan.recompute_layers > 0, block, layers)
+    blocked = plan.recompute_layers > 0
+    # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
+    # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)
+    full = pick(blocked, smaller(plan.recompute_layers * plan.vpp, layers), layers) if anywhere(blocked) else layers
     recomputed = pick(plan.recompute == _FULL, full, 0.0)
     return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
 
@@ -156,8 +158,54 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     profile = stack or resolve_stack(None, "training")
     if plan.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
         return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile).items()}
-    one = is_plain(plan.tp)
     copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
+    weights, grads, optimizer = _state_terms(shape, plan, profile, copies)
+    activations = _activations(shape, plan, profile)
+    overhead = RUNTIME_OVERHEAD_BYTES if is_plain(plan.tp) else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
+    return {"weights": weights, "gradients": grads, "optimizer": optimizer,
+            "activations": activations, "overhead": overhead}
+
+
+def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.ndarray:
+    """The sum of `memory_breakdown`'s terms in their order (weights, gradients, optimizer, activations, overhead:
+    the bits of `estimate.plan_memory`'s total) on a search's (ZeRO, pairs, rows) grid, in fewer grid passes.
+
+    The state terms (weights, gradients, optimizer) read the schedule only through its parameter copies (1, or 2
+    for DualPipe; 0 for an unknown code), so they are summed once per copies value present, on the (ZeRO, 1, rows)
+    grid with that value as a scalar (the same products: `held * copies` of each element), and picked by each
+    plan's copies; the activations are the (1, pairs, rows) term and the overhead a scalar (issue 18: the search
+    prices memory before the step time, ~a third of it on the full grid).
+    """
+    copies = _grid_copies(plan.schedule)
+    candidates = sorted({0.0, *(float(m.parameter_copies) for m in PIPELINE_SCHEDULES.values())})
+    present = [v for v in candidates if bool(np.any(copies == v))]
+    state: Any = None
+    for value in present:
+        weights, grads, optimizer = _state_terms(shape, plan, stack, value)
+        summed = weights + grads + optimizer
+        state = summed if state is None else np.where(copies == value, summed, state)
+    if state is None:  # no plans
+        return np.zeros(np.broadcast_shapes(np.shape(copies), np.shape(plan.zero), np.shape(plan.tp)))
+    return np.asarray(state + _activations(shape, plan, stack) + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
+
+
+def _grid_copies(schedule: np.ndarray) -> np.ndarray:
+    """`schedules.parameter_copies` of an array of schedule codes, as one lookup in a table by code (0 for a code
+    no schedule registers, as there) instead of a pass per registered schedule."""
+    codes = [int(code) for code in PIPELINE_SCHEDULES]
+    low, high = int(schedule.min()), int(schedule.max())
+    if low < 0 or high > max(codes) + 64:  # codes far outside the table's range: the schedules' own lookup
+        return np.asarray(parameter_copies(schedule), dtype=np.float64)
+    table = np.zeros(max(high, *codes) + 1)
+    for code, model in PIPELINE_SCHEDULES.items():
+        table[int(code)] = model.parameter_copies
+    copies: np.ndarray = table[schedule]
+    return copies
+
+
+def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any) -> tuple[Any, Any, Any]:
+    """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies."""
+    one = is_plain(plan.tp)
     held = local_params(shape, plan)
     params = held * copies
     shard = sharded_of(plan, held, local_expert_params(shape, plan)) * copies
@@ -170,7 +218,11 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
     optimizer = pick(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)
+    return weights, grads, optimizer
 
+
+def _activations(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
+    """Activation bytes per GPU on the heaviest stage at its peak (`memory_breakdown`)."""
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     layers = stage_layers(shape.num_layers, plan.pp)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
@@ -180,7 +232,4 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
     in_flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)  # by schedule
     logits = pick(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
-    activations = in_flight * stored + working + logits
-    overhead = RUNTIME_OVERHEAD_BYTES if one else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
-    return {"weights": weights, "gradients": grads, "optimizer": optimizer,
-            "activations": activations, "overhead": overhead}
+    return in_flight * stored + working + logits

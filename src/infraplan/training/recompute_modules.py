@@ -63,9 +63,7 @@ def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray,
     `selective`) and fp8 caching (where `low_precision`, an fp8-family GEMM recipe); under a stack with
     `quantized_gemm_inputs` the `quantized` GEMM inputs (`ops.params.quantized_gemm_inputs`) take the plan's
     GEMM `operand_bytes` per element instead of 2 (bf16 plans: 2, unchanged)."""
-    dropped = {t for m in stack.recompute_modules for t in DROPPED_TERMS[m]}
-    cached = set(stack.fp8_activation_cache)
-    narrowed = set(quantized) - cached if stack.quantized_gemm_inputs else set()
+    dropped, cached, narrowed = _term_sets(stack, quantized)
     out = {}
     for name, value in terms.items():
         kept = pick(selective, 0.0, value) if name in dropped else value
@@ -75,6 +73,27 @@ def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray,
             kept = pick(low_precision, kept * cached_bytes_factor(name), kept)
         out[name] = to_float(kept)
     return out
+
+
+# (id(stack), quantized) -> (stack, (dropped, cached, narrowed)): the stack's term sets, built once per stack (a
+# single estimate asks once per plan); the entry holds the stack (frozen), so its id is not reused while kept
+_TERM_SETS: dict[tuple[int, tuple[str, ...]], tuple[Stack, tuple[frozenset[str], frozenset[str], frozenset[str]]]] = {}
+
+
+def _term_sets(stack: Stack, quantized: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The activation terms the stack's selective recompute drops, those it caches in fp8, and the `quantized` GEMM
+    inputs it narrows to the recipe's operand bytes (none without `quantized_gemm_inputs`)."""
+    key = (id(stack), quantized)
+    kept = _TERM_SETS.get(key)
+    if kept is not None and kept[0] is stack:
+        return kept[1]
+    cached = frozenset(stack.fp8_activation_cache)
+    sets = (frozenset(t for m in stack.recompute_modules for t in DROPPED_TERMS[m]), cached,
+            frozenset(quantized) - cached if stack.quantized_gemm_inputs else frozenset())
+    if len(_TERM_SETS) >= 256:
+        _TERM_SETS.clear()
+    _TERM_SETS[key] = (stack, sets)
+    return sets
 
 
 def recompute_gemm_roles(stack: Stack) -> frozenset[str]:

@@ -9,7 +9,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   work covers (`training.host_time`);
 * the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
   each stage's layers, the first's embedding and the last's head + loss; the p2p chain of one micro-batch
-  through every model chunk, and with tied embeddings the word-embedding gradient all-reduce between the first
+  through every model chunk (every micro-batch's send / recv calls where the stack blocks on them,
+  `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
   and last stage once per step (`step_time._tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind a micro-batch's forward / backward
   (`Stack.dp_overlap_fraction`), and the exposed rest;
@@ -24,7 +25,12 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps
 from infraplan.training.enums import Schedule
-from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, host_exposed_time, micro_batch_host_time
+from infraplan.training.host_time import (
+    BLOCKING_P2P_HOST_CALLS,
+    CUDA_GRAPH_LAUNCH_S,
+    host_exposed_time,
+    micro_batch_host_time,
+)
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import pipeline_bubble
 
@@ -34,6 +40,24 @@ ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
+
+
+def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, profile: Stack,
+                      dispatch_s: float) -> Any:
+    """Exposed pipeline send/recv seconds per step (arrays or one plan's floats), with `transfer_s` the time of one
+    boundary transfer (`step_time._pipeline_and_dp_traffic`).
+
+    Overlapping stacks (Megatron-Core / NeMo: non-blocking p2p, Narayanan et al. SC'21 Sec. 2.2 steady state)
+    expose only the chain of one micro-batch through the p x v chunks forward and back, 2 (p v - 1) transfers.
+    Blocking stacks (`Stack.p2p_synchronize`, Megatron-LM <= v3.0) expose every call: the 1F1B schedule makes
+    2 (m v + p - 1) + 1 calls on its first stage (warm-up recv + send per warm-up micro-batch, two
+    send-and-receive exchanges per steady-state micro-batch, recv + send per cool-down one), each waiting for its
+    neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
+    (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs 2 (m v + p v - 1) of them.
+    """
+    if not profile.p2p_synchronize:
+        return 2.0 * (pp * vpp - 1.0) * transfer_s
+    return 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
@@ -108,7 +132,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
     out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
 
-    out["pp_comm"] = ops.where(single, 0.0, 2.0 * (pp * plan.vpp - 1.0) * traffic["p2p"] + traffic["embedding_sync"])
+    out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
+                                                              profile, dispatch_s) + traffic["embedding_sync"])
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
     exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)

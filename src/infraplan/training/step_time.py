@@ -10,7 +10,8 @@ Pipeline (Narayanan et al. SC'21): the heaviest stage (a middle stage's layers, 
 or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the schedule's bubble
 (`training.schedules`, on the other stages' summed time o: o for 1F1B, o/v interleaved; (p-1) t_stage and
 (p-1)/v t_stage for equal stages) + the p2p chain of one
-micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute).
+micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute; a stack with blocking
+p2p, `Stack.p2p_synchronize`, pays every micro-batch's calls: `step_assembly.pipeline_p2p_time`).
 Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
 all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
 forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is

@@ -74,6 +74,22 @@ round 3). F (`training.layer_time.softmax_falls_back`) takes TP8 (micro-batch 1,
 median 0.74 to 0.80; with M no SC'21 case falls back (b x heads / TP = 48-384, all multiples of 4). M fits
 every SC'21 case in 80 GB with full recompute (activations 6-21 GB); it sends 1.7B / 3.6B / 7.5B to +16 /
 +12 / +6 % (micro-batch 16: the model is optimistic on large A100 GEMMs there) and 18.4B -10.9 -> +4.6 %.
+Round 4, third pass: blocking pipeline p2p (`Stack.p2p_synchronize`, megatron-lm-2021/2022;
+`training.step_assembly.pipeline_p2p_time`): Megatron-LM v3.0's `_communicate` waits on each batch_isend_irecv
+request and synchronises the device, so every send / recv of the 1F1B schedule (2 (m + p - 1) on the critical
+path, warm-up and cool-down calls included) costs its transfer plus 7 host calls after a sync. The data: the PP
+rows' excess per exchange, each PP row set against the PP1 rows of its (TP, h, micro-batch, layers) cell, was
+0.2-0.35 ms flat in the message size at TP2 (the host / sync signature) and is ~0-0.16 ms with the blocking calls;
+toggled on one tree: vTrain 8.04 -> 7.81 %, median 0.982 -> 0.989, Spearman 0.9883 -> 0.9885, max 27.2 % both;
+PP>1 rows 7.67 -> 7.21 % (PP1 8.40 % unchanged); medians TP1 x PP2 0.952 -> 0.961, TP1 x PP4 0.893 -> 0.907,
+TP2 x PP2 0.998 -> 1.008, TP2 x PP4 0.963 -> 0.979, TP4 x PP2 1.007 -> 1.019; PP4 by micro-batches m = 2 / 4 / 8
+/ 16: 0.956 / 0.915 / 0.884 / 0.881 -> 0.970 / 0.933 / 0.900 / 0.897. Gated 6.14 -> 6.12 % (SC'21 cases 0.1-0.8
+points closer, Korthikanti 175B / 530B / 1T -4.2 / -3.3 / -2.8 -> -4.6 / -4.2 / -3.8 %), frontier 10.42 %
+unchanged (Megatron-Core / NeMo overlap p2p). What is left is at TP1: 0.6-0.8 ms per exchange plus ~0.12 ms per
+MB of boundary activation (~8 GB/s, far below NVLink p2p, so not the transfer); the TP1 rows at PP1 carry the
+same shape (small cells under-, large cells over-predicted by a term in m x b x h^2 x L / p), i.e. TP1 kernel
+efficiency, which fewer layers per stage expose, not the pipeline. The tensor-shape exchange
+(`variable_seq_lengths`) is off in v3.0 and not charged.
 
 Where they stood (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
 per-phase timer syncs exposed the LM head + loss that close each forward, `Stack.phase_sync`; 15.5 %, 0.85, 0.979
