@@ -53,6 +53,9 @@ CHECKPOINT_HOST_CALLS = (5.0, 14.0)
 # GPU waits for all of them (sequence parallel sends the s / TP shard as is: no scatter / gather calls).
 BLOCKING_P2P_HOST_CALLS = 7.0
 CUDA_GRAPH_LAUNCH_S = 5.0e-6  # host cost of one cudaGraphLaunch (a few us; NVIDIA "Getting Started with CUDA Graphs")
+# enum codes as ints (an enum member's lookup and int() cost more than the comparison; issue 18)
+_UNFUSED, _FULL, _SELECTIVE = int(Attention.UNFUSED), int(Recompute.FULL), int(Recompute.SELECTIVE)
+_PLAIN = (int, float, bool)  # `scalar_path.is_plain`'s types, tested inline
 
 
 def micro_batch_host_time(stack: Stack, dispatch_s: float) -> tuple[float, float]:
@@ -81,7 +84,7 @@ def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLi
       + one dispatch.
     """
     values = (host_fwd, host_bwd, gpu_fwd, gpu_bwd, micro_batches, synced)
-    if all(is_plain(x) for x in values):  # one plan's Python floats
+    if all(type(x) in _PLAIN for x in values):  # one plan's Python floats
         exposed: np.ndarray = _host_exposed(FLOAT_OPS, float(host_fwd), float(host_bwd), float(gpu_fwd),
                                             float(gpu_bwd), float(micro_batches), bool(synced), dispatch_s)
         return exposed  # a float: the annotation is the array path's
@@ -102,7 +105,7 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     """Kernels (and collectives) the host launches per layer and micro-batch of a layer's op table, forward and
     backward (`training.step_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full
     recompute."""
-    unfused = plan.attention == int(Attention.UNFUSED)
+    unfused = plan.attention == _UNFUSED
     zero = 0.0 if is_plain(unfused) else np.zeros(())  # one plan (`PlanArrays.one_row`): Python floats
     attn_fwd = pick(unfused, 4.0, 1.0)
     collectives = (sum((c.count if c.mask and c.group > 1 else 0.0 for c in ops.collectives_fwd), zero)
@@ -111,7 +114,7 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     elem_bwd = sum((pick(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), zero)
     gemms = ops.gemm_kernels()
     fwd = gemms + attn_fwd + elem_fwd + collectives
-    full = plan.recompute == int(Recompute.FULL)
-    recompute = pick(full, fwd, pick(plan.recompute == int(Recompute.SELECTIVE), attn_fwd, 0.0))  # np.select's
+    full = plan.recompute == _FULL
+    recompute = pick(full, fwd, pick(plan.recompute == _SELECTIVE, attn_fwd, 0.0))  # np.select's
     bwd = 2.0 * gemms + pick(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
     return fwd + pick(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + pick(full, CHECKPOINT_HOST_CALLS[1], 0.0)

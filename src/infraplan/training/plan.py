@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from operator import attrgetter
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -166,10 +166,20 @@ class PlanArrays:
             return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
         plan, row = object.__new__(cls), object.__new__(cls)
-        plan.__dict__.update(zip(_FIELD_NAMES, np.array(ints, dtype=np.int64).reshape(-1, 1), strict=True))
         row.__dict__.update(zip(_FIELD_NAMES, ints, strict=True))
+        # the one-element arrays are made on first read (`__getattr__`): a single estimate reads only `one_row`
         plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
         return plan
+
+    if not TYPE_CHECKING:  # (the checker keeps seeing the declared fields only)
+        def __getattr__(self, name: str) -> Any:
+            """The array fields of a plan made by `one_plan`, on first read: each a one-element view of one array
+            of its `row_key` (as `build` makes them); called only when `name` is not in the instance's __dict__."""
+            kept = self.__dict__
+            if name in _FIELD_SET and "row_key" in kept:
+                kept.update(zip(_FIELD_NAMES, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
+                return kept[name]
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __len__(self) -> int:
         return 1 if type(self.tp) in _PLAIN else int(self.tp.size)  # `one_row`: one plan

@@ -42,8 +42,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     heads_ok = shape.num_heads % plan.tp == 0
     stages = plan.pp * plan.vpp
     slots = shape.num_layers + extra_layers
-    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
-               f"{slots})" if extra_layers else "")
+    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
     chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
     small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
@@ -51,14 +50,13 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     return [
         (any(small) if is_plain(plan.tp) else np.any(small, axis=0),
          "every parallel degree, batch and sequence length must be >= 1"),
-        (negate(heads_ok), f"attention heads ({shape.num_heads}) not divisible by TP"),
-        (stages > slots,
-         f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}"),
+        (negate(heads_ok), heads_why),
+        (stages > slots, stages_why),
         ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
         (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0,
          "global batch not divisible by DP x micro-batch"),
         (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
-        (negate(experts_ok), f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)"),
+        (negate(experts_ok), experts_why),
         (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
                      plan.dp % plan._at_least_one(plan.ep) != 0),
          "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
@@ -73,6 +71,28 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
          "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
     ]
+
+
+def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str]:
+    """`plan_violations`' reasons that name the model's heads, layers and experts, kept by the model's identity
+    (constants of the model and stack: a single estimate checks one plan, issue 18)."""
+    key = (id(shape), extra_layers)
+    kept = _REASONS.get(key)
+    if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
+        return kept[1]
+    slots = shape.num_layers + extra_layers
+    counted = (" (with the embedding and loss the stack counts as pipeline layers: "
+               f"{slots})" if extra_layers else "")
+    reasons = (f"attention heads ({shape.num_heads}) not divisible by TP",
+               f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}",
+               f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)")
+    if len(_REASONS) >= 256:
+        _REASONS.clear()
+    _REASONS[key] = (shape, reasons)
+    return reasons
+
+
+_REASONS: dict[tuple[int, int], tuple[TransformerShape, tuple[str, str, str]]] = {}
 
 
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:

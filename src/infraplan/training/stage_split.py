@@ -171,21 +171,24 @@ def _balanced_stage_floats(num_layers: int, p: float, t: float, e: float,
     if p <= 1.0:
         seconds, layers, is_last, is_first = num_layers * t + e + h, float(num_layers), True, True
     else:
-        def fit(total: float, extra: float) -> float:
-            return float(math.floor(max(total - extra, 0.0) / t + 1e-9))
-
+        floor = math.floor
         best, best_layers, best_family = math.inf, 0.0, 0
-        floor_t = max(e, h)
-        steps = int(np.ceil(np.log2(num_layers + 2.0))) + 40
+        floor_t = h if h > e else e  # max(e, h): the builtin's pick
+        # ceil(log2(L + 2)) + 40 in integers: ceil(log2 m) of an integer m >= 1 is (m - 1).bit_length()
+        steps = (int(num_layers) + 1).bit_length() + 40
         for family, base in enumerate((0.0, h, e)):  # middle, last, first (preferred in ties)
             lo, hi = 0.0, float(num_layers) + float(math.ceil(floor_t / t)) + 1.0
             for _ in range(steps):
                 if not hi - lo > 0.5:
                     break
-                mid = float(math.floor((lo + hi) / 2.0))
+                mid = float(floor((lo + hi) / 2.0))
                 total = base + mid * t
-                if ((p - 2.0) * fit(total, 0.0) + fit(total, e) + fit(total, h) >= num_layers
-                        and total >= floor_t - 1e-15):
+                # whole layers a stage fits beside its extra work: floor(max(total - extra, 0) / t + 1e-9)
+                middle, with_e, with_h = total, total - e, total - h
+                fits = ((p - 2.0) * float(floor((0.0 if middle < 0.0 else middle) / t + 1e-9))
+                        + float(floor((0.0 if with_e < 0.0 else with_e) / t + 1e-9))
+                        + float(floor((0.0 if with_h < 0.0 else with_h) / t + 1e-9)))
+                if fits >= num_layers and total >= floor_t - 1e-15:
                     hi = mid
                 else:
                     lo = mid + 1.0

@@ -38,6 +38,7 @@ from infraplan.training.schedules import pipeline_bubble
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
+_DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -68,7 +69,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     head_compute, head_other = lt["head_compute"], lt["head_other"]
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
-    paired = plan.schedule == int(Schedule.DUALPIPE)
+    paired = plan.schedule == _DUALPIPE
     per_layer = {
         "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
         "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
@@ -92,9 +93,11 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the
     # forward and closes the backward, among the layers' work
     with_head = ops.where(last_is_heaviest, 1.0, 0.0)
-    gpu_fwd, gpu_bwd = (layers * sum(lt[f"{part}_{phase}"] for part in ("compute", "other", "tp", "cp", "ep"))
-                        + with_head * lt[f"head_gpu_{phase}"] + with_embed * lt[f"embed_gpu_{phase}"]
-                        for phase in ("fwd", "bwd"))
+    # (the five parts in `sum`'s order, from 0)
+    gpu_fwd = (layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
+               + with_head * lt["head_gpu_fwd"] + with_embed * lt["embed_gpu_fwd"])
+    gpu_bwd = (layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
+               + with_head * lt["head_gpu_bwd"] + with_embed * lt["embed_gpu_bwd"])
     host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"] + with_embed * lt["embed_host_fwd"]
     host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"] + with_embed * lt["embed_host_bwd"]
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise

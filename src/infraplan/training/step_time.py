@@ -71,6 +71,8 @@ __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "CROSS_ENTROPY_PASSES",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
            "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
+_FULL = int(Recompute.FULL)  # its code as an int (the one-plan checks compare it per estimate; issue 18)
+
 # layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
 # and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
 STRIDE_ONLY_KEYS = ("pp", "order")
@@ -127,9 +129,9 @@ def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
     A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
     global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
     """
-    shape = np.shape(getattr(plan, keys[0]))
-    if shape == (1,) and plan.is_one:
+    if plan.is_one:  # (every field of shape (1,))
         return compute(plan)  # its own row: the one-plan terms, Python floats
+    shape = np.shape(getattr(plan, keys[0]))
     columns = {f.name: _flat(getattr(plan, f.name)) for f in fields(plan)}
     known = keys == LAYER_KEYS and RowMemo.active() is not None  # a search's rows: distinct, no check
     distinct = None if known else _distinct_rows([columns[k] for k in keys])
@@ -173,12 +175,13 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     """`_per_layer`'s terms of rows with distinct LAYER_KEYS (arrays; one plan's Python floats)."""
     host_s = fabric.host_kernel_dispatch_s
     if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
-        rate, width = precision_of(distinct)
-        row, precision = distinct.one_row, (float(rate[0]), float(width[0]))
+        row = distinct.one_row
+        rate, width = precision_of(row)  # (its int dtype code picks one entry: numpy scalars, no fancy index)
+        precision = (float(rate), float(width))
         times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
-                              row.recompute == int(Recompute.FULL), stack)
+                              row.recompute == _FULL, stack)
         times = _with_stage_split(shape, stack, times, float(row.pp))
         return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
     free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
@@ -261,6 +264,8 @@ def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, An
     """`times` with the heaviest stage's layers (`stage_layers`) and whether it is the last (`last_is_heaviest`)
     of the stack's split, in arrays over plans or one plan's floats (`pp` a float)."""
     one = type(pp) is float
+    if one:
+        return _with_stage_split_one(shape, stack, times, pp)
 
     # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
     # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
@@ -287,6 +292,28 @@ def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, An
     out = dict(times)
     out["stage_layers"], out["last_is_heaviest"] = layers, float(last) if one else last.astype(np.float64)
     out["first_is_heaviest"] = float(first) if one else first.astype(np.float64)  # holds the embedding
+    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
+    return out
+
+
+def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: float) -> dict[str, Any]:
+    """`_with_stage_split` of one plan's floats, term for term: each pace the longer of GPU and host time per phase
+    (the builtin max's pick, `b if b > a else a`), the five layer parts summed left to right (np.sum's order)."""
+    t = times
+    fwd = t["compute_fwd"] + t["tp_fwd"] + t["cp_fwd"] + t["ep_fwd"] + t["other_fwd"]
+    bwd = t["compute_bwd"] + t["tp_bwd"] + t["cp_bwd"] + t["ep_bwd"] + t["other_bwd"]
+    host_fwd, host_bwd = t["host_fwd"], t["host_bwd"]
+    layer_pace = (host_fwd if host_fwd > fwd else fwd) + (host_bwd if host_bwd > bwd else bwd)
+    gpu_fwd, gpu_bwd, host_fwd, host_bwd = t["head_gpu_fwd"], t["head_gpu_bwd"], t["head_host_fwd"], t["head_host_bwd"]
+    head_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
+    gpu_fwd, gpu_bwd = t["embed_gpu_fwd"], t["embed_gpu_bwd"]
+    host_fwd, host_bwd = t["embed_host_fwd"], t["embed_host_bwd"]
+    embed_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+                                            stack.account_for_loss_in_pipeline_split)
+    out = dict(times)
+    out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = layers, float(last), float(first)
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
     return out
 
@@ -367,7 +394,7 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
     block recompute are returned as they are."""
     if plan.is_one:  # one plan: its Python ints decide
         row = plan.one_row
-        if not (row.recompute == int(Recompute.FULL) and row.recompute_layers > 0):
+        if not (row.recompute == _FULL and row.recompute_layers > 0):
             return lt
     block = (plan.recompute == int(Recompute.FULL)) & (plan.recompute_layers > 0)
     if not np.any(block):
