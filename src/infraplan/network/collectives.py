@@ -206,15 +206,21 @@ def forget_float_values() -> None:
     _efficiency.forget_float_values()
 
 
-def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
-    `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`)."""
+def _ring_terms(fabric: Fabric, n: float, stride: float) -> tuple[float, float, float]:
+    """(bandwidth, per-step latency, ring steps n - 1) of a group on floats: its link (`_link_one`), the latency
+    floored at NCCL's network step latency when the group leaves the scale-up domain (`step_latency_xp`)."""
     bw, lat = _link_one(fabric, n, stride)
-    if n * stride > fabric.scale_up_domain:  # `step_latency_xp`
+    if n * stride > fabric.scale_up_domain:
         step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
         lat = step_s if lat < step_s else lat
     steps = n - 1.0
-    steps = 0.0 if steps < 0.0 else steps
+    return bw, lat, 0.0 if steps < 0.0 else steps
+
+
+def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
+    `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`)."""
+    bw, lat, steps = _ring_terms(fabric, n, stride)
     bandwidth = steps / (1.0 if n < 1.0 else n) * size / bw
     alpha_beta = bandwidth + steps * lat
     bound = bandwidth / _efficiency._message_efficiency_one(fabric, size, n, stride, False)  # `sized_time_xp`
@@ -224,12 +230,7 @@ def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
     """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds`."""
-    bw, lat = _link_one(fabric, n, stride)
-    if n * stride > fabric.scale_up_domain:  # `step_latency_xp`
-        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
-        lat = step_s if lat < step_s else lat
-    steps = n - 1.0
-    steps = 0.0 if steps < 0.0 else steps
+    bw, lat, steps = _ring_terms(fabric, n, stride)
     members = 1.0 if n < 1.0 else n
     ring_bw = 2.0 * steps / members * size / bw
     alpha_beta = ring_bw + 2.0 * steps * lat
