@@ -15,7 +15,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.errors import InputError
-from infraplan.training import step_time
+from infraplan.training import stage_split
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.plan import _FIELD_NAMES, PlanArrays
 from infraplan.training.plan_rules import check_single_plan, forget_checked_plans, plan_violations
@@ -40,8 +40,8 @@ def test_one_plan_stage_split_is_the_array_split(stack: str) -> None:
     for _ in range(100):
         times = {k: rng.choice([0.0, rng.uniform(0.0, 0.02)]) for k in keys}
         pp = float(rng.choice([1, 2, 4, 16]))
-        one = step_time._with_stage_split(shape, profile, times, pp)
-        grid = step_time._with_stage_split(shape, profile, {k: np.array([v, v]) for k, v in times.items()},
+        one = stage_split.with_stage_split(shape, profile, times, pp)
+        grid = stage_split.with_stage_split(shape, profile, {k: np.array([v, v]) for k, v in times.items()},
                                            np.array([pp, pp]))
         assert one.keys() == grid.keys()
         for k, v in one.items():

@@ -13,6 +13,7 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import collective_seconds
+from infraplan.training import stage_split
 from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.layer_time import ACT
@@ -37,7 +38,7 @@ def _split(layer_s: float, embed_s: float, head_s: float, pp: float) -> dict[str
                                                                 "head_host", "embed_gpu", "embed_host")
                              for ph in ("fwd", "bwd")}
     times.update(compute_bwd=layer_s, head_gpu_bwd=head_s, embed_gpu_bwd=embed_s)
-    return st._with_stage_split(SHAPE, STACK, times, pp)
+    return stage_split.with_stage_split(SHAPE, STACK, times, pp)
 
 
 def test_the_embedding_weighs_on_the_first_stage_and_the_head_on_the_last() -> None:

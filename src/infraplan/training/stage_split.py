@@ -16,14 +16,20 @@ Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge
 8 layers on the middle stages; NVIDIA-NeMo/Megatron-Bridge docs/performance-summary.md, 26.04/26.06).
 
 Vectorised over plans like `training.schedules` (one plan takes the same arithmetic on Python floats).
+`with_stage_split` applies the stack's split to a plan's per-layer, LM-head and embedding times (`step_time`):
+each stage's pace per phase is the longer of its GPU work and its host issue time.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -218,3 +224,54 @@ def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple
                    f"PP (Megatron-LM refuses it); ran 1F1B")
     return v, (f"--vpp not given: chose {v} virtual stages for PP{pp} ({per_stage} layers per stage in chunks of "
                f"{per_stage // v}, as NeMo/Megatron-Bridge recipes interleave large pipelines)")
+
+
+def with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any) -> dict[str, Any]:
+    """`times` with the heaviest stage's layers (`stage_layers`) and whether it is the last (`last_is_heaviest`)
+    of the stack's split, in arrays over plans or one plan's floats (`pp` a float)."""
+    if type(pp) is float:
+        return _with_stage_split_one(shape, stack, times, pp)
+
+    # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
+    # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
+    def pace(gpu: dict[str, Any], host: dict[str, Any]) -> Any:
+        return np.asarray(np.maximum(gpu["fwd"], host["fwd"]) + np.maximum(gpu["bwd"], host["bwd"]),
+                          dtype=np.float64)
+
+    parts = ("compute", "tp", "cp", "ep", "other")
+    layer_gpu = {ph: np.sum([times[f"{part}_{ph}"] for part in parts], axis=0) for ph in ("fwd", "bwd")}
+    layer_pace = pace(layer_gpu, {ph: times[f"host_{ph}"] for ph in ("fwd", "bwd")})
+    head_pace = pace({ph: times[f"head_gpu_{ph}"] for ph in ("fwd", "bwd")},
+                     {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
+    embed_pace = pace({ph: times[f"embed_gpu_{ph}"] for ph in ("fwd", "bwd")},
+                      {ph: times[f"embed_host_{ph}"] for ph in ("fwd", "bwd")})
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+                                            stack.account_for_loss_in_pipeline_split)
+    out = dict(times)
+    out["stage_layers"], out["last_is_heaviest"] = layers, last.astype(np.float64)
+    out["first_is_heaviest"] = first.astype(np.float64)  # holds the embedding
+    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
+    return out
+
+
+def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: float) -> dict[str, Any]:
+    """`with_stage_split` of one plan's floats, term for term: each pace the longer of GPU and host time per phase
+    (the builtin max's pick, `b if b > a else a`), the five layer parts summed left to right (np.sum's order)."""
+    t = times
+    fwd = t["compute_fwd"] + t["tp_fwd"] + t["cp_fwd"] + t["ep_fwd"] + t["other_fwd"]
+    bwd = t["compute_bwd"] + t["tp_bwd"] + t["cp_bwd"] + t["ep_bwd"] + t["other_bwd"]
+    host_fwd, host_bwd = t["host_fwd"], t["host_bwd"]
+    layer_pace = (host_fwd if host_fwd > fwd else fwd) + (host_bwd if host_bwd > bwd else bwd)
+    gpu_fwd, gpu_bwd, host_fwd, host_bwd = t["head_gpu_fwd"], t["head_gpu_bwd"], t["head_host_fwd"], t["head_host_bwd"]
+    head_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
+    gpu_fwd, gpu_bwd = t["embed_gpu_fwd"], t["embed_gpu_bwd"]
+    host_fwd, host_bwd = t["embed_host_fwd"], t["embed_host_bwd"]
+    embed_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+                                            stack.account_for_loss_in_pipeline_split)
+    out = dict(times)
+    out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = layers, float(last), float(first)
+    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
+    return out

@@ -60,7 +60,7 @@ from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.stage_split import heaviest_stage
+from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import ADAM_BYTES_PER_PARAM as ADAM_BYTES_PER_PARAM
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import OPTIMIZER_KERNELS as OPTIMIZER_KERNELS
@@ -182,7 +182,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                               row.recompute == _FULL, stack)
-        times = _with_stage_split(shape, stack, times, float(row.pp))
+        times = with_stage_split(shape, stack, times, float(row.pp))
         return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
     free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
     once = distinct if free is None else take_rows(distinct, free[0])
@@ -212,7 +212,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, fp8),
                           distinct.recompute == int(Recompute.FULL), stack)
     # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
-    return _with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
+    return with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
 
 
 def _price_free_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, rows: PlanArrays,
@@ -258,64 +258,6 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
     layers = shape.num_layers / rows.pp.astype(np.float64)
     bound = rows.micro_batches * (layers * gpu * (1.0 - BOUND_MARGIN) - head_excess * (1.0 + BOUND_MARGIN))
     return np.asarray(np.maximum(bound, 0.0), dtype=np.float64)
-
-
-def _with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any) -> dict[str, Any]:
-    """`times` with the heaviest stage's layers (`stage_layers`) and whether it is the last (`last_is_heaviest`)
-    of the stack's split, in arrays over plans or one plan's floats (`pp` a float)."""
-    one = type(pp) is float
-    if one:
-        return _with_stage_split_one(shape, stack, times, pp)
-
-    # a pipeline stage's pace per phase is its GPU work or its host issue time, whichever is longer (each
-    # micro-batch phase is its own sync interval with PP, `host_exposed_time`): balance on that pace
-    def pace(gpu: dict[str, Any], host: dict[str, Any]) -> Any:
-        if one:
-            return max(gpu["fwd"], host["fwd"]) + max(gpu["bwd"], host["bwd"])
-        return np.asarray(np.maximum(gpu["fwd"], host["fwd"]) + np.maximum(gpu["bwd"], host["bwd"]),
-                          dtype=np.float64)
-
-    parts = ("compute", "tp", "cp", "ep", "other")
-    if one:  # np.sum's order over the five parts (left to right)
-        layer_gpu = {ph: sum((times[f"{part}_{ph}"] for part in parts[1:]), times[f"compute_{ph}"])
-                     for ph in ("fwd", "bwd")}
-    else:
-        layer_gpu = {ph: np.sum([times[f"{part}_{ph}"] for part in parts], axis=0) for ph in ("fwd", "bwd")}
-    layer_pace = pace(layer_gpu, {ph: times[f"host_{ph}"] for ph in ("fwd", "bwd")})
-    head_pace = pace({ph: times[f"head_gpu_{ph}"] for ph in ("fwd", "bwd")},
-                     {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
-    embed_pace = pace({ph: times[f"embed_gpu_{ph}"] for ph in ("fwd", "bwd")},
-                      {ph: times[f"embed_host_{ph}"] for ph in ("fwd", "bwd")})
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
-                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
-                                            stack.account_for_loss_in_pipeline_split)
-    out = dict(times)
-    out["stage_layers"], out["last_is_heaviest"] = layers, float(last) if one else last.astype(np.float64)
-    out["first_is_heaviest"] = float(first) if one else first.astype(np.float64)  # holds the embedding
-    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
-    return out
-
-
-def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: float) -> dict[str, Any]:
-    """`_with_stage_split` of one plan's floats, term for term: each pace the longer of GPU and host time per phase
-    (the builtin max's pick, `b if b > a else a`), the five layer parts summed left to right (np.sum's order)."""
-    t = times
-    fwd = t["compute_fwd"] + t["tp_fwd"] + t["cp_fwd"] + t["ep_fwd"] + t["other_fwd"]
-    bwd = t["compute_bwd"] + t["tp_bwd"] + t["cp_bwd"] + t["ep_bwd"] + t["other_bwd"]
-    host_fwd, host_bwd = t["host_fwd"], t["host_bwd"]
-    layer_pace = (host_fwd if host_fwd > fwd else fwd) + (host_bwd if host_bwd > bwd else bwd)
-    gpu_fwd, gpu_bwd, host_fwd, host_bwd = t["head_gpu_fwd"], t["head_gpu_bwd"], t["head_host_fwd"], t["head_host_bwd"]
-    head_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
-    gpu_fwd, gpu_bwd = t["embed_gpu_fwd"], t["embed_gpu_bwd"]
-    host_fwd, host_bwd = t["embed_host_fwd"], t["embed_host_bwd"]
-    embed_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
-                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
-                                            stack.account_for_loss_in_pipeline_split)
-    out = dict(times)
-    out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = layers, float(last), float(first)
-    out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
-    return out
 
 
 def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
