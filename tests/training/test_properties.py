@@ -95,15 +95,12 @@ def test_more_bandwidth_never_increases_step_time(drawn, up, out, which) -> None
     base = _evaluate(model, system, plan)
     faster = _evaluate(model, system, plan, **factors)
     # Without the host (CUDA graphs) the step is exactly monotone. With eager host issue, a faster link can
-    # turn a GPU-bound forward host-bound: the step is unchanged but two terms are approximations, so allow 0.2 %
-    # there: the DP overlap window (the phase's wall time, max of GPU and host issue time) is approximated per
-    # phase, and the pipeline bubble prices the other stages at the heaviest stage's pace per layer, taken as its
-    # total less the LM head's GPU time (`step_assembly`): once that stage is host-bound a faster head moves time
-    # from the head to the layers (largest seen over ~1,800 drawn plans: +0.12 %, PP8 plans of one micro-batch).
+    # turn a GPU-bound forward host-bound: the step is unchanged but the DP overlap window (the phase's wall
+    # time, max of GPU and host issue time) is approximated per phase, so allow 0.1 % there.
     base_gpu = _evaluate(model, system, plan, host_bound=False)
     faster_gpu = _evaluate(model, system, plan, host_bound=False, **factors)
     assert faster_gpu["step_time_s"][0] <= base_gpu["step_time_s"][0] * (1.0 + 1e-12)
-    assert faster["step_time_s"][0] <= base["step_time_s"][0] * (1.0 + 2e-3)
+    assert faster["step_time_s"][0] <= base["step_time_s"][0] * (1.0 + 1e-3)
     # each collective is cheaper and compute does not grow (TP overlap steals SMs only while the hidden
     # collective runs). Compared on one stage only: with PP the balanced split (schedules.heaviest_stage) may move
     # a layer when the layer-to-head time ratio changes, and then the reported stage is another one.

@@ -121,6 +121,10 @@ tensor (`Stack.quantized_gemm_inputs`, `ops.params.quantized_gemm_inputs`; nemo-
 fused for the 26.06 container (H021 -37.8 -> +30.6 %; window-unaware fused +23.2 %; measured step 2.83 s sits
 between the fused 2.17 s and the unfused 4.55 s), EP all-to-all overlap on interleaved-pipeline rows (fixes
 H015 / H025 / H026 but sends H018 to +15 % or more), the routed copies' fp8 casts (k h per token: 10.5 %).
+Round 4, last pass: the other stages in the pipeline bubble at the pace of a middle stage as long as the heaviest
+(its own host exposure) instead of the heaviest stage's total less its head's GPU time, which a faster link could
+raise (found by the bandwidth-monotonicity property test): vTrain 7.81 -> 7.58 %, median 0.989 -> 0.992; the gated
+set (6.12 %) and frontier (10.42 %) unchanged.
 """
 
 from __future__ import annotations
