@@ -63,13 +63,13 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
-from infraplan.scalar_path import anywhere, fast_frozen_init, larger, negate, pick, to_bool, to_float
+from infraplan.scalar_path import anywhere, fast_frozen_init, is_plain, larger, negate, pick, to_bool, to_float
 
 ArrayLike = np.ndarray | float | int
 Phase = Literal["training", "inference"]
@@ -185,6 +185,25 @@ class LayerOps:
 
     def gemm_kernels(self) -> np.ndarray:
         return to_float(sum(g.kernels() for g in self.gemms))  # type: ignore[no-any-return]
+
+    def collective_launches_fwd(self, plain: bool) -> Any:
+        """Collective kernels of the forward (`Collective.launches`); `plain`: one plan's Python numbers."""
+        if plain:
+            return sum((c.count if c.mask and c.group > 1 else 0.0 for c in self.collectives_fwd), 0.0)
+        return sum((c.launches() for c in self.collectives_fwd), np.zeros(()))
+
+    def elementwise_kernels(self, passes: tuple[Elementwise, ...], plain: bool) -> Any:
+        """Kernels of the element-wise `passes` that run (their mask)."""
+        return sum((pick(e.mask, e.kernels, 0.0) for e in passes), 0.0 if plain else np.zeros(()))
+
+    def forward_kernels(self, attention: Any) -> Any:
+        """Kernels and collectives the host launches for one forward of the layer: its GEMMs (one per grouped
+        GEMM), `attention` kernels for the attention core, the element-wise passes and the collectives; Python
+        numbers when `attention` is one (the one-plan path), arrays otherwise. Training and serving count eager
+        host issue time with it (`training.host_time.kernel_counts`, `serving.host_overhead`)."""
+        plain = is_plain(attention)
+        return (self.gemm_kernels() + attention + self.elementwise_kernels(self.elementwise_fwd, plain)
+                + self.collective_launches_fwd(plain))
 
 
 def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:

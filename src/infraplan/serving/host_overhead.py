@@ -104,11 +104,8 @@ def host_issue_s(shape: TransformerShape, dep: Deployment, layers: float, routin
 def forward_kernels(shape: TransformerShape, ops: LayerOps, layers: float, routing_kernels: float) -> float:
     """Kernels the host launches for one eager forward through `layers` layers of the op table `ops` (one mean
     layer at the inference phase), with `routing_kernels` per routed layer (MoE) and the LM head's."""
-    gemms = float(np.max(ops.gemm_kernels()))
-    elementwise = sum(float(np.max(e.kernels * np.asarray(e.mask, dtype=np.float64))) for e in ops.elementwise_fwd)
-    collectives = sum(float(np.max(c.launches())) for c in ops.collectives_fwd)
     routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
-    per_layer = gemms + ATTENTION_KERNELS + elementwise + collectives + routed * routing_kernels
+    per_layer = float(np.max(ops.forward_kernels(np.full(1, ATTENTION_KERNELS)))) + routed * routing_kernels
     return layers * per_layer + HEAD_KERNELS
 
 

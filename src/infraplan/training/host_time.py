@@ -106,14 +106,12 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     backward (`training.step_time.layer_kernel_counts`), with the checkpoint machinery's host calls under full
     recompute."""
     unfused = plan.attention == _UNFUSED
-    zero = 0.0 if is_plain(unfused) else np.zeros(())  # one plan (`PlanArrays.one_row`): Python floats
+    plain = is_plain(unfused)  # one plan (`PlanArrays.one_row`): Python floats
     attn_fwd = pick(unfused, 4.0, 1.0)
-    collectives = (sum((c.count if c.mask and c.group > 1 else 0.0 for c in ops.collectives_fwd), zero)
-                   if is_plain(zero) else sum((c.launches() for c in ops.collectives_fwd), zero))  # `launches`
-    elem_fwd = sum((pick(e.mask, e.kernels, 0.0) for e in ops.elementwise_fwd), zero)
-    elem_bwd = sum((pick(e.mask, e.kernels, 0.0) for e in ops.elementwise_bwd), zero)
+    collectives = ops.collective_launches_fwd(plain)
+    elem_bwd = ops.elementwise_kernels(ops.elementwise_bwd, plain)
     gemms = ops.gemm_kernels()
-    fwd = gemms + attn_fwd + elem_fwd + collectives
+    fwd = ops.forward_kernels(attn_fwd)
     full = plan.recompute == _FULL
     recompute = pick(full, fwd, pick(plan.recompute == _SELECTIVE, attn_fwd, 0.0))  # np.select's
     bwd = 2.0 * gemms + pick(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
