@@ -5,11 +5,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from infraplan.catalog import TransformerShape, shape_from_hf_config
 from infraplan.catalog.stacks import load_stack
+from infraplan.cluster import Cluster
+from infraplan.hardware.kernels import KernelRates
+from infraplan.training import step_time as st
+from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
+from infraplan.training.plan import PlanArrays
 from infraplan.training.step_time import host_exposed_time
 
 D = 26e-6
+
+
+def gpt_h1024_on_8_a100(layers: int, global_batch: int,
+                        recompute: Recompute) -> tuple[TransformerShape, Cluster, PlanArrays]:
+    """A GPT-2-style h1024 model on one DGX A100 node, pure data parallel, micro-batch 1 of 1,024 tokens."""
+    shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": layers,
+                                  "vocab_size": 51200, "n_positions": 2048}, "gpt-h1024")
+    plan = PlanArrays.build(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=1, ep=1, vpp=1,
+                            micro_batch=np.array([1]), global_batch=np.array([global_batch]),
+                            seq_len=np.array([1024]), recompute=recompute, zero=0, dtype=Dtype.BF16,
+                            attention=Attention.UNFUSED, order=RankOrder.TP_CP_DP_PP)
+    return shape, Cluster.resolve("dgx-a100-superpod"), plan
 
 
 def test_gpu_bound_phases_expose_only_the_dispatch_after_each_sync():
@@ -50,20 +68,7 @@ def test_small_models_at_low_tp_move_most_and_cuda_graphs_remove_it():
 
 
 def test_eager_stacks_accumulate_each_bias_and_norm_gradient_with_its_own_kernel():
-    from infraplan.catalog import shape_from_hf_config
-    from infraplan.cluster import Cluster
-    from infraplan.hardware.kernels import KernelRates
-    from infraplan.training import step_time as st
-    from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-    from infraplan.training.plan import PlanArrays
-
-    shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": 24,
-                                  "vocab_size": 51200, "n_positions": 2048}, "gpt-h1024")
-    cluster = Cluster.resolve("dgx-a100-superpod")
-    plan = PlanArrays.build(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=1, ep=1, vpp=1,
-                            micro_batch=np.array([1]), global_batch=np.array([16]), seq_len=np.array([1024]),
-                            recompute=Recompute.NONE, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
-                            order=RankOrder.TP_CP_DP_PP)
+    shape, cluster, plan = gpt_h1024_on_8_a100(24, 16, Recompute.NONE)
     rates = KernelRates.for_dtype(cluster.accelerator, "bf16")
     precision = (np.array([rates.matmul_flops_per_s]), np.array([2.0]))
     eager, fused = load_stack("megatron-lm-2022"), load_stack("megatron-core-0.8")
@@ -80,20 +85,7 @@ def test_a_sync_after_each_forward_exposes_the_lm_head_behind_host_bound_layers(
     # h1024 at TP1 micro-batch 1 is host-bound: banked, the head's GPU work hides under the layers' host slack;
     # with a sync closing every forward (Megatron-LM <= v3.0 timers) the head runs after the host has issued
     # everything, so each micro-batch pays its forward GPU time on top
-    from infraplan.catalog import shape_from_hf_config
-    from infraplan.cluster import Cluster
-    from infraplan.hardware.kernels import KernelRates
-    from infraplan.training import step_time as st
-    from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-    from infraplan.training.plan import PlanArrays
-
-    shape = shape_from_hf_config({"model_type": "gpt2", "n_embd": 1024, "n_head": 16, "n_layer": 12,
-                                  "vocab_size": 51200, "n_positions": 2048}, "gpt-h1024")
-    cluster = Cluster.resolve("dgx-a100-superpod")
-    plan = PlanArrays.build(tp=np.array([1]), pp=np.array([1]), dp=np.array([8]), cp=1, ep=1, vpp=1,
-                            micro_batch=np.array([1]), global_batch=np.array([64]), seq_len=np.array([1024]),
-                            recompute=Recompute.FULL, zero=0, dtype=Dtype.BF16, attention=Attention.UNFUSED,
-                            order=RankOrder.TP_CP_DP_PP)
+    shape, cluster, plan = gpt_h1024_on_8_a100(12, 64, Recompute.FULL)
     synced = load_stack("megatron-lm-2022").model_copy(update={"batch_host_ops": 0.0, "loss_host_ops": 0.0})
     assert synced.phase_sync  # (get_batch / loss calls: tests/training/test_micro_batch_host.py)
     banked = synced.model_copy(update={"phase_sync": False})

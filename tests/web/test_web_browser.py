@@ -8,14 +8,20 @@ import httpx
 import pytest
 
 
-def open_training_planner(browser: Any, live_server: str, errors: list[str] | None = None) -> Any:
-    """A new page on /train once its model list has loaded; page errors go to `errors` when given."""
+def open_page(browser: Any, url: str, ready: str, errors: list[str] | None = None) -> Any:
+    """A new page on `url` once the JavaScript condition `ready` holds; page errors go to `errors` when given."""
     page = browser.new_page()
     if errors is not None:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/train")
-    page.wait_for_function("document.querySelector('select[name=model]').options.length > 1")
+    page.goto(url)
+    page.wait_for_function(ready)
     return page
+
+
+def open_training_planner(browser: Any, live_server: str, errors: list[str] | None = None) -> Any:
+    """A new page on /train once its model list has loaded."""
+    return open_page(browser, live_server + "/train",
+                     "document.querySelector('select[name=model]').options.length > 1", errors)
 
 
 def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any) -> None:
@@ -78,11 +84,9 @@ def test_scaling_search_runs_as_a_job_and_draws_the_curve(live_server: str, brow
     ("/facility", "#run-campus", "#campus-out .power .main-svg"),
 ])
 def test_every_page_runs_and_draws(live_server: str, browser: Any, path: str, button: str, chart: str) -> None:
-    page = browser.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + path)
-    page.wait_for_function("[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)")
+    page = open_page(browser, live_server + path,
+                     "[...document.querySelectorAll('select[data-catalog]')].every(s => s.options.length > 1)", errors)
     page.click(button)
     page.wait_for_selector(chart, timeout=60_000)
     out = button.replace("#run-", "#").replace("#serve", "#serve-out").replace("#coll", "#coll-out")
@@ -95,11 +99,9 @@ def test_every_page_runs_and_draws(live_server: str, browser: Any, path: str, bu
 
 def test_scenario_compare_shows_the_api_tco(live_server: str, browser: Any) -> None:
     """Pick two presets, compare, read TCO/yr and its delta from the page: they equal the API's."""
-    page = browser.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(live_server + "/compare")
-    page.wait_for_function("document.querySelector('select[name=preset-0]').options.length > 2")
+    page = open_page(browser, live_server + "/compare",
+                     "document.querySelector('select[name=preset-0]').options.length > 2", errors)
     page.select_option("select[name=preset-0]", "plan-minimal")
     page.select_option("select[name=preset-1]", "mtia-vs-gpu")
     page.select_option("select[name=preset-2]", "")

@@ -34,6 +34,7 @@ from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_
 from infraplan.errors import InputError
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
+from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
@@ -44,8 +45,9 @@ def _device_kind(pool: PoolSpec) -> str:
     return "video-asic" if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.kind
 
 
-def _option(service: ServiceSpec, pool: PoolSpec) -> dict[str, Any]:
-    """Per-device capacity, power and cost of `pool` serving `service`, or {'reason': why not}."""
+def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
+    """Per-device capacity, power and cost of `pool` serving `service` (fleet-mix's or a scenario's), or
+    {'reason': why not}."""
     kind = _device_kind(pool)
     if service.kind == "recsys":
         if kind == "video-asic":

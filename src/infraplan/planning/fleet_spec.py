@@ -14,26 +14,16 @@ from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec, Watts
-from infraplan.planning.scenario_spec import Count, Seconds
+from infraplan.planning.scenario_spec import InferenceServiceSpec, check_unique_names
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
 
 
-class ServiceSpec(Spec):
+class ServiceSpec(InferenceServiceSpec):
     """One inference service. recsys: `model`, `qps`, `latency_slo`. video: the transcoding job and `daily_hours`."""
 
-    name: str
     kind: Literal["recsys", "video", "llm"]
-    model: str | None = None
-    qps: Count | None = None
-    latency_slo: Seconds | None = None
-    input: str = "1080p30"
-    ladder: int = Field(5, gt=0)
-    codec: str = "h264"
-    quality: Literal["standard", "high"] = "high"
-    daily_hours: float | None = Field(None, gt=0)
-    peak_to_average: float = Field(1.0, ge=1.0)
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> ServiceSpec:
@@ -68,10 +58,7 @@ class FleetSpec(Spec):
 
     @model_validator(mode="after")
     def _unique_names(self) -> FleetSpec:
-        for what, names in (("service", [s.name for s in self.services]), ("pool", [p.name for p in self.pools])):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+        check_unique_names(service=[s.name for s in self.services], pool=[p.name for p in self.pools])
         return self
 
 

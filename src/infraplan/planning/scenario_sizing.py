@@ -186,11 +186,8 @@ def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
 
 def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
-    fsvc = fleet_spec.ServiceSpec(name=svc.name, kind=svc.kind, model=svc.model, qps=svc.qps or 1.0,
-                                  latency_slo=svc.latency_slo, input=svc.input, ladder=svc.ladder, codec=svc.codec,
-                                  quality=svc.quality, daily_hours=svc.daily_hours or 1.0)
     fpool = fleet_spec.PoolSpec(name=pool.name, device=pool_accelerator(pool), host_power_w=pool.host_power_w)
-    opt = _option(fsvc, fpool)
+    opt = _option(svc, fpool)
     if "reason" in opt:
         return str(opt["reason"])
     d = opt["detail"]

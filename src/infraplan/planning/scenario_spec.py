@@ -43,17 +43,41 @@ PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
 Year = Annotated[int, Field(ge=2000, le=2200)]
 
 
+def check_unique_names(**names: list[str]) -> None:
+    """ValueError naming the duplicates of the first kind of entry (keyword: phase, service, ...) that has some."""
+    for what, listed in names.items():
+        dup = sorted({n for n in listed if listed.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+
+
 class PhaseSpec(Spec):
     name: str
     year: Year
 
 
-class ServiceSpec(Spec):
-    """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
+class InferenceServiceSpec(Spec):
+    """A recommendation or video service, as both `infraplan plan` (ServiceSpec below) and `infraplan fleet-mix`
+    (planning/fleet_spec.py) read it. recsys: `model`, `qps`, `latency_slo`; video: the transcoding job (`input`,
+    `ladder`, `codec`, `quality`) and `daily_hours`. Each subclass names its service kinds and what each needs."""
 
     name: str
-    kind: Kind
+    kind: str
     model: str | None = None
+    qps: Count | None = None
+    latency_slo: Seconds | None = None
+    daily_hours: Count | None = None
+    input: str = "1080p30"
+    ladder: int = Field(5, gt=0)
+    codec: str = "h264"
+    quality: Literal["standard", "high"] = "high"
+    peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
+
+
+class ServiceSpec(InferenceServiceSpec):
+    """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
+
+    kind: Kind
     phases: list[str] | None = Field(None, description="phases the service runs in (default: every phase)")
     growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
     # training
@@ -72,16 +96,6 @@ class ServiceSpec(Spec):
     tpot_slo: Seconds | None = None
     # image generation (also `workload`, `rate`, `latency_slo`, `peak_to_average`)
     images_per_day: Count | None = Field(None, description="images generated per day (average)")
-    # recsys
-    qps: Count | None = None
-    latency_slo: Seconds | None = None
-    # video
-    daily_hours: Count | None = None
-    input: str = "1080p30"
-    ladder: int = Field(5, gt=0)
-    codec: str = "h264"
-    quality: Literal["standard", "high"] = "high"
-    peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> ServiceSpec:
@@ -155,11 +169,8 @@ class ScenarioSpec(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioSpec:
-        for what, names in (("phase", [p.name for p in self.phases]), ("service", [s.name for s in self.services]),
-                            ("pool", [p.name for p in self.pools]), ("site", [s.name for s in self.sites])):
-            dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
+        check_unique_names(phase=[p.name for p in self.phases], service=[s.name for s in self.services],
+                           pool=[p.name for p in self.pools], site=[s.name for s in self.sites])
         years = [p.year for p in self.phases]
         if years != sorted(set(years)):
             raise ValueError(f"inconsistent dates: phase years must be strictly increasing, got {years}")

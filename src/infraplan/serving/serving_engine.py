@@ -41,11 +41,10 @@ by n per iteration), so k iterations take k (a + kv C) + kv n k (k - 1) / 2 and 
 form (issue 18): the next completion bounds k by a heap look-up, the next arrival by the quadratic's root (taken
 only when the arrival may fall inside), and under on-demand admission the first iteration whose new blocks exceed
 the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
-is an event). The event iteration, still pure decode, runs in the same pass with the one-by-one step's sums, term
-by term. Token times equal the one-by-one loop's (`jump=False`) to rounding (1e-9 relative:
-tests/serving/test_serving_engine_leap.py), so idle-ish engines cost as little as busy ones. The common case
-(built-in FCFS, reserve_full, leaps on) runs in `serving.fcfs_loop`: this loop specialised, the same sums in the
-same order (bit-identical: tests/serving/test_serving_engine_fcfs_loop.py).
+is an event). The event iteration, still pure decode, is then the one-by-one step. Token times equal the one-by-one
+loop's (`jump=False`) to rounding (1e-9 relative: tests/serving/test_serving_engine_leap.py), so idle-ish engines
+cost as little as busy ones. The common case (built-in FCFS, reserve_full, leaps on) runs in `serving.fcfs_loop`:
+this loop specialised, the same sums in the same order (bit-identical: tests/serving/test_serving_engine_fcfs_loop.py).
 """
 
 from __future__ import annotations
@@ -130,7 +129,6 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
     decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
     decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
-    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
     half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
 
     clock = busy = compute = 0.0
@@ -158,6 +156,18 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             arr[j + clients] = clock
             waiting.append(j + clients)
 
+    # j joins the decode batch with ctx cached tokens after `now` decode iterations (the caller adds it to n_dec
+    # and sum_ctx): its end, its heap key and, on demand, its block bookkeeping
+    def join_decode(j: int, ctx: int, now: int) -> None:
+        end_ctx[j] = ctx + steps[j]
+        end_at[j] = e = now + steps[j]
+        heappush(heap, e * n + j)
+        if on_demand:
+            decoding[j] = True
+            fin_blocks[j] = -(-end_ctx[j] // bt)
+            key[j] = (1 - (ctx - now)) % bt
+            grow[key[j]] += 1
+
     while done < n:
         while arr_open[nxt] <= clock:
             waiting.append(nxt)
@@ -181,17 +191,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
             if todo[j] > 0:
                 prefill.append([j, todo[j], ctx0[j]])
             elif steps[j] > 0:  # decode-only: joins the decode batch now
-                ctx = ctx0[j]
                 n_dec += 1
-                sum_ctx += ctx
-                end_ctx[j] = ctx + steps[j]
-                end_at[j] = e = steps_done + steps[j]
-                heappush(heap, e * n + j)
-                if on_demand:
-                    decoding[j] = True
-                    fin_blocks[j] = -(-end_ctx[j] // bt)
-                    key[j] = (1 - (ctx - steps_done)) % bt
-                    grow[key[j]] += 1
+                sum_ctx += ctx0[j]
+                join_decode(j, ctx0[j], steps_done)
             else:
                 first[j] = finish[j] = clock
                 free += need[j]
@@ -241,29 +243,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                     while arr_open[nxt] <= clock:
                         waiting.append(nxt)
                         nxt += 1
-            if not on_demand:  # that iteration is pure decode: the sums of the general step below, term by term
-                t = decode_head_s[n_dec] + kv_c * sum_ctx + over + dec_fix
-                f = body_flop[n_dec]
-                steps_done += 1
-                due = (steps_done + 1) * n  # heap keys below it finish at this iteration
-                if per_fin and heap[0] < due:
-                    t += per_fin * sum(1 for key_at in heap if key_at < due)
-                clock += t
-                busy += t
-                compute += f if f < t else t
-                sum_ctx += n_dec
-                while heap[0] < due:
-                    j = heappop(heap) % n
-                    finish[j] = clock
-                    free += fin_blocks[j]
-                    running -= 1
-                    n_dec -= 1
-                    sum_ctx -= end_ctx[j]
-                    done += 1
-                    if closed:
-                        release(j)
-                it += 1
-                continue
+            # the event iteration (pure decode: nothing can start before it) is the general step below
         if running == 0:
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
@@ -369,17 +349,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         for j in finished_prefill:
             first[j] = clock
             if steps[j] > 0:
-                n_dec += 1
                 ctx = ctx0[j] + todo[j]
+                n_dec += 1
                 sum_ctx += ctx
-                end_ctx[j] = ctx + steps[j]
-                end_at[j] = e = steps_done + steps[j]
-                heappush(heap, e * n + j)
-                if on_demand:
-                    decoding[j] = True
-                    fin_blocks[j] = -(-end_ctx[j] // bt)
-                    key[j] = (1 - (ctx - steps_done)) % bt
-                    grow[key[j]] += 1
+                join_decode(j, ctx, steps_done)
             else:
                 finish[j] = clock
                 free += need[j]

@@ -106,6 +106,16 @@ def fmt_percent(value: float | None) -> str:
     return f"{value * 100:.1f} %"
 
 
+def metric_table(title: str) -> Table:
+    """A titled two-column table without a header: metric names, then their values right-aligned."""
+    from rich.table import Table
+
+    table = Table(title=title, show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    return table
+
+
 def add_id_column(table: Table, header: str, ids: Iterable[str], **kwargs: Any) -> None:
     """A column of identifiers that is never cut: as wide as the longest id; the other columns wrap instead."""
     width = max([len(header), *(len(str(i)) for i in ids)])

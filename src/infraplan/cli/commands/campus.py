@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate, fmt_usd, metric_table
 from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -18,10 +18,7 @@ from infraplan.units import parse_power_w
 
 def render_campus(r: CampusPlan) -> None:
     f = r.facility
-    table = Table(title=f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}",
-                  show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}")
     table.add_row("accelerators", f"{r.accelerators:,} ({r.h100_equivalents:,.0f} H100-equivalents)")
     table.add_row("racks / buildings", f"{r.racks:,} / {r.buildings}")
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_usd, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
     PRICE,
@@ -27,10 +26,8 @@ from infraplan.units import parse_power_w
 
 def render_facility(r: FacilityReport) -> None:
     what = r.system or f"{r.accelerators:,} × {r.accelerator}"
-    table = Table(title=f"facility for {what}: {r.cooling} cooling, {r.location} ({r.climate}), "
-                        f"{r.build_type} build", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"facility for {what}: {r.cooling} cooling, {r.location} ({r.climate}), "
+                         f"{r.build_type} build")
     rows = [
         ("IT power (peak)", fmt_rate(r.it_power_w, "W")),
         ("facility power (peak)", fmt_rate(r.facility_power_w, "W")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_rate, fmt_seconds, metric_table
 from infraplan.cli.options import SEQUENCES, JsonFlag
 from infraplan.planning.fleet_spec import parse_seconds
 from infraplan.recsys.estimate import estimate_recsys
@@ -15,9 +15,7 @@ from infraplan.recsys.results import RecsysEstimate
 def render_recsys(r: RecsysEstimate) -> None:
     slo = "" if r.latency_slo_s is None else (
         f", SLO {fmt_seconds(r.latency_slo_s)}: {'met' if r.meets_slo else 'NOT met'}")
-    table = Table(title=f"{r.model} on {r.accelerator} ({r.dtype}, batch {r.batch}{slo})", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"{r.model} on {r.accelerator} ({r.dtype}, batch {r.batch}{slo})")
     table.add_row("throughput", fmt_rate(r.qps, "QPS"))
     table.add_row("latency per batch", fmt_seconds(r.latency_s))
     table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")

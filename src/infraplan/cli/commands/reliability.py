@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_seconds
+from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_seconds, metric_table
 from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, number
 from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
@@ -14,11 +14,9 @@ from infraplan.units import parse_bytes
 
 
 def render_reliability(r: ReliabilityReport) -> None:
-    table = Table(title=f"{r.gpus:,} × {r.accelerator} on {r.system} for {fmt_num(r.days)} days "
-                        f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} per 1,000 "
-                        f"node-days)", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {fmt_num(r.days)} days "
+                         f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} per 1,000 "
+                         f"node-days)")
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("job MTTF", fmt_seconds(r.mttf_s))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_seconds, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
     ARRIVAL_RATE,
@@ -31,11 +31,9 @@ def render_plan(r: ServingPlanResult) -> None:
              if d.disaggregated else "")
     console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
                   f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
-    table = Table(title=f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
-                  f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
-                  f"TPOT ≤ {fmt_seconds(slo.tpot_s)}", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
+                         f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
+                         f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
     table.add_row("output throughput", fmt_rate(s.output_tokens_per_s, "tokens/s"))
     for p, label in ((s.ttft_s, "TTFT"), (s.tpot_s, "TPOT"), (s.e2e_s, "end-to-end")):
         table.add_row(label, f"p50 {fmt_seconds(p.p50 or 0.0)} · p90 {fmt_seconds(p.p90 or 0.0)} · "

@@ -5,18 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_seconds
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_seconds, metric_table
 from infraplan.cli.options import JsonFlag
 from infraplan.sweep.results import SweepRun
 
 
 def render_sweep(r: SweepRun) -> None:
-    table = Table(title=f"sweep of {r.function} -> {r.directory} ({r.backend}, {r.workers} workers)",
-                  show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"sweep of {r.function} -> {r.directory} ({r.backend}, {r.workers} workers)")
     table.add_row("points in the spec", fmt_num(r.points))
     table.add_row("already done (skipped)", fmt_num(r.points_skipped))
     table.add_row("run now", fmt_num(r.points_run))

@@ -14,6 +14,7 @@ from infraplan.cli.commands._output import (
     fmt_rate,
     fmt_seconds,
     fmt_usd,
+    metric_table,
 )
 from infraplan.cli.options import (
     ACCELERATORS,
@@ -60,9 +61,7 @@ def render_training(r: TrainingEstimate) -> None:
              f"DP{c.dp} EP{c.ep}, seq {c.seq_len}, batch {c.global_batch} seqs (micro {c.micro_batch}), "
              f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}, ZeRO {c.zero}, "
              f"order {c.order}")
-    summary = Table(title=title, show_header=False)
-    summary.add_column("metric")
-    summary.add_column("value", justify="right")
+    summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
     summary.add_row("throughput", fmt_rate(r.tokens_per_s, "tokens/s"))
     summary.add_row("per GPU", fmt_rate(r.tokens_per_s_per_gpu, "tokens/s"))
@@ -90,9 +89,7 @@ def render_training(r: TrainingEstimate) -> None:
         console.print(f"note: {note}", highlight=False)
     run: Any = r
     if hasattr(run, "time_to_train_s"):
-        table = Table(title="the whole run (failures, checkpoints, facility)", show_header=False)
-        table.add_column("metric")
-        table.add_column("value", justify="right")
+        table = metric_table("the whole run (failures, checkpoints, facility)")
         table.add_row("time to train (wall clock)", fmt_seconds(run.time_to_train_s))
         table.add_row("goodput", fmt_percent(run.goodput))
         table.add_row("job MTTF", fmt_seconds(run.mttf_s))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, metric_table
 from infraplan.cli.options import FACTOR_AT_LEAST_1, HOURS_PER_DAY, JsonFlag, count
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
@@ -14,10 +13,8 @@ from infraplan.video.transcode import estimate_video
 def render_video(r: VideoEstimate) -> None:
     i = r.input
     rungs = ", ".join(f"{h}p" for h in r.rungs)
-    table = Table(title=f"{i.width}x{i.height} at {fmt_num(i.fps)} fps -> {rungs} ({r.codec}, {r.quality}) "
-                        f"on {r.device}", show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(f"{i.width}x{i.height} at {fmt_num(i.fps)} fps -> {rungs} ({r.codec}, {r.quality}) "
+                         f"on {r.device}")
     table.add_row("encoder", r.encoder)
     table.add_row("pixels in / out", f"{fmt_rate(r.input_pixels_per_s, 'pixel/s')} / "
                   f"{fmt_rate(r.output_pixels_per_s, 'pixel/s')}")
