@@ -73,7 +73,7 @@ def test_clients_spread_over_replicas():
     ({"concurrency": 4, "rate": 2.0}, "--concurrency"),
     ({"concurrency": 4, "offline": True}, "--concurrency"),
     ({"concurrency": 0}, ">= 1"),
-    ({"concurrency": 4, "prefill_gpus": 1}, "--prefill-gpus"),
+    ({"concurrency": 4, "prefill_gpus": 2}, "--prefill-gpus"),  # no decode GPUs left (closed loop runs disagg)
     ({"concurrency": 4, "stack": "tgi"}, "unknown serving stack"),
         ({"concurrency": 4, "stack": "megatron-core-0.8"}, "training stack"),
 ])

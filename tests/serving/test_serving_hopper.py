@@ -20,12 +20,10 @@ def report():
 def test_every_published_row_is_run_or_listed_as_awaiting(report):
     s = report["summary"]
     # rows in shared/reference/data/serving_measured_hopper.csv: dense + MoE/MLA set (validation/serving_hopper_moe) +
-    # rows neither set expresses (tests/validation/test_serving_awaiting.py)
-    assert s["rows"] + 815 + s["awaiting_rows"] == 1884
+    # disaggregated set (validation/serving_hopper_disagg) + rows no set expresses (test_serving_awaiting.py)
+    assert s["rows"] + 815 + 291 + s["awaiting_rows"] == 1884
     assert s["rows"] == 778
-    reasons = {r["reason"] for r in s["awaiting"]}
-    assert all(r.startswith("disaggregated") for r in reasons)
-    assert any(r["model_path"] == "deepseek-ai/DeepSeek-V3" for r in s["awaiting"])
+    assert s["awaiting_rows"] == 0 and not s["awaiting"]
 
 
 def test_rows_run_by_backend_and_version(report):

@@ -1,5 +1,5 @@
-"""Every row of the published Hopper serving sample is in exactly one place: the dense set, the MoE / MLA set (run
-or awaiting with its reason there), or the awaiting list of rows neither set expresses."""
+"""Every row of the published Hopper serving sample is in exactly one place: the dense set, the MoE / MLA set or the
+disaggregated set (run or awaiting with its reason there), or the awaiting list of rows no set expresses."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.validation import serving_hopper as dense
+from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
 
 REFERENCE = Path("/work/shared/reference/data/serving_measured_hopper.csv")
@@ -27,13 +28,14 @@ def _reference_rows() -> int:
 def test_dense_plus_moe_plus_awaiting_is_the_reference() -> None:
     run, waiting = moe.sampled_rows(1)
     awaiting = sum(r["rows"] for r in dense.awaiting())
-    assert len(dense.load_rows()) + len(run) + len(waiting) + awaiting == _reference_rows() == 1884
+    assert (len(dense.load_rows()) + len(run) + len(waiting) + len(disagg.load_rows()) + awaiting
+            == _reference_rows() == 1884)
     assert len(run) > 0 and len(waiting) > 0
 
 
 def test_the_awaiting_list_holds_only_rows_neither_set_expresses() -> None:
     awaiting = dense.awaiting()
-    assert awaiting and all(r["reason"] for r in awaiting)
+    assert all(r["reason"] for r in awaiting)
     expressed = {(r["model_path"], r["system"], r["backend"], r["backend_version"], "agg")
                  for r in [*dense.load_rows(), *moe.load_rows()]}
     assert not expressed & {(r["model_path"], r["system"], r["backend"], r["backend_version"], r["mode"])

@@ -46,6 +46,22 @@ def test_rows_contradicting_the_set_by_littles_law_stay_awaiting() -> None:
     assert sum(r["id"] in flagged for r in waiting) == 5
 
 
+def test_expert_count_of_an_exactly_divisible_prefill_is_not_padded() -> None:
+    """T k / E tokens per expert when every expert is hit: GPT-OSS (128 experts, top-4) at 1024 tokens feeds 32
+    tokens to each expert, not 32 + 1e-13 padded to a 64-row tile, so its body costs ~half of 2048 tokens'."""
+    from infraplan.cluster import Cluster
+    from infraplan.ops.layer import Layout, layer_ops
+    from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+
+    shape = moe._shape("openai/gpt-oss-120b")
+    ops = layer_ops(shape, Layout(tokens=np.array([1024.0]), tp=1, phase="inference"))
+    up = next(g for g in ops.gemms if g.role == "expert_up")
+    assert float(np.ravel(up.m)[0]) == 32.0 and float(np.ravel(up.count)[0]) == 128.0
+    cluster = Cluster.resolve("hgx-h200")
+    cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, Deployment(dtype="int4"))
+    assert cost.body_s[1024] < 0.65 * cost.body_s[2048]  # 26.8 vs 47.9 ms (43.0 ms with the padded tile)
+
+
 def test_every_row_is_run_or_awaiting() -> None:
     run, waiting = moe.sampled_rows(1)
     assert len(run) + len(waiting) == len(moe.load_rows()) == 815
@@ -138,6 +154,26 @@ def test_weight_only_rate_centres_kimi_long_prefills(monkeypatch) -> None:
 
     assert median(False) < -0.12
     assert abs(median(True)) < 0.08
+
+
+def test_routed_count_spread_moves_long_gpt_oss_prefills_towards_the_measurement(monkeypatch) -> None:
+    """vLLM GPT-OSS-120B at ISL 8192, <= 16 clients (27 rows, H100 and H200): TTFT median -27 % with every expert
+    padded as the mean count (256 tokens: two 128-row tiles), -20 % with each expert's Poisson count padded
+    (`serving.routed_experts`: ~2.5 tiles)."""
+    from infraplan.serving import routed_experts
+    from infraplan.validation import serving_hopper
+
+    rows = [r for r in moe.sampled_rows(1)[0] if r["backend"] == "vllm" and r["model_path"] == "openai/gpt-oss-120b"
+            and r["isl"] == "8192" and int(r["batch_size"]) <= 16]
+    assert len(rows) >= 20
+
+    def median(spread: bool) -> float:
+        monkeypatch.setattr(routed_experts, "ROUTED_TOKEN_SPREAD", spread)
+        monkeypatch.setattr(serving_hopper, "_COSTS", {})
+        return float(np.median(_rows_error(rows, "ttft_s")))
+
+    before, after = median(False), median(True)
+    assert before < -0.24 and -0.23 < after < -0.17, (before, after)
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13 gate not met: 22 % mean |error| over 546 rows (SGLang lock-step "

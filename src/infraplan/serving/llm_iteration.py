@@ -19,18 +19,15 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   all-to-all dispatch and combine; PP: the activations sent between stages.
 * A fixed host cost per iteration (scheduling, sampling, CUDA-graph replay; `ITERATION_OVERHEAD_S`, ASSUMPTION);
   an eager iteration lasts at least the host's kernel launches (`serving.host_overhead`, `HOST_ISSUE`).
-* MoE decode: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing)
-  hit E (1 - (1 - k/E)^M) distinct experts on average (balls into bins; `ops.layer`), not min(E, M k): only
-  those experts' weights are read, so the expert bytes grow smoothly with the batch (Qwen3-235B, 128 experts
-  top-8: 52 of 128 at 8 sequences, 82 at 16, 113 at 32) instead of saturating at M = E / k. Beside the two
-  grouped GEMMs and the router GEMM a routed layer launches `MOE_ROUTING_KERNELS` small kernels
-  (`moe_routing_time`): counted on vLLM's fused-MoE path (vllm/model_executor/layers/fused_moe: `topk_softmax` /
-  `grouped_topk`, `moe_align_block_size` (count + sort), the activation quantisation or workspace set-up
-  before each of the two grouped GEMMs, `moe_sum`); TensorRT-LLM's CUTLASS MoE runner (routing, expand
-  rows, finalize) and SGLang's (fused top-k, align, per-token-group quant, sum) launch as many. ASSUMPTION:
-  six for every stack and precision. At decode each costs about a launch (`kernel_overhead_s`, 4 us on
-  H100 / H200): 0.9-2.3 ms per step over 36-94 routed layers, the low-concurrency TPOT that the weight reads
-  alone miss.
+* MoE: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing) hit
+  E (1 - (1 - k/E)^M) distinct experts on average (balls into bins; `ops.layer`), not min(E, M k): only those
+  experts' weights are read (Qwen3-235B, 128 experts top-8: 52 of 128 at 8 sequences, 82 at 16, 113 at 32), and
+  each expert's rows are padded to the kernel's M tile by its own routed count (`serving.routed_experts`).
+  Beside the grouped GEMMs and the router a routed layer launches `MOE_ROUTING_KERNELS` small kernels
+  (`moe_routing_time`; ASSUMPTION: six for every stack and precision, counted on vLLM's fused MoE: top-k,
+  align / sort, the activation quantisation or workspace set-up before each grouped GEMM, sum; TensorRT-LLM's
+  CUTLASS runner and SGLang's launch as many), about a launch each at decode (4 us on H100 / H200): 0.9-2.3 ms
+  per step over 36-94 routed layers, the low-concurrency TPOT that the weight reads alone miss.
 
 Precision (`dtype`): bf16; fp8 (W8A8 at the fp8 peak, e.g. TensorRT-LLM/vLLM fp8); int8 (W8A8 at the int8
 peak, SmoothQuant); int4 (weight-only W4A16, AWQ/GPTQ/MXFP4 weights with bf16 activations: weights read at
@@ -95,7 +92,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time, memory_bound_time
+from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
 from infraplan.network.collectives import (
     Fabric,
     collective_time,
@@ -105,13 +102,14 @@ from infraplan.network.collectives import (
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
+from infraplan.serving import routed_experts
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
+from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
-MOE_ROUTING_KERNELS = 6  # launches per routed layer beside the expert GEMMs (module docstring; ASSUMPTION count)
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module docstring; toggle to compare)
 SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
@@ -293,10 +291,9 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
-    for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`hardware.grouped_gemm_time`)
+    for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width = prec.bytes_per_element(g.m, g.n, g.k)
-        gemms = gemms + (g.share * grouped_gemm_time(rates, g.m, g.n, g.k, g.count, width, prec.rate) if g.grouped
-                         else g.count * gemm_time(rates, g.m, g.n, g.k, width, prec.rate))
+        gemms = gemms + routed_experts.layer_gemm_time(rates, g, width, prec.rate, shape.num_experts / dep.ep)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
     elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels) + moe_routing_time(shape, rates, m)
@@ -305,21 +302,6 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
                   np.zeros_like(m))
     ep_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "ep"), np.zeros_like(m))
     return gemms + elementwise + tp_comm + ep_comm, flop_s
-
-
-def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray) -> np.ndarray:
-    """Seconds of the routing kernels around the expert GEMMs of one (mean) layer for M tokens (module docstring).
-
-    Top-k over the router logits, the token permutation into expert order, the weighted sum of the k expert
-    outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E fp32 logits and moving the
-    T h activations in and the k T h routed copies out and back. Zero for a dense model.
-    """
-    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
-    if not routed or not MOE_ROUTING_KERNELS:
-        return np.zeros_like(m)
-    k, h = float(shape.experts_per_token), float(shape.hidden_size)
-    moved = m * (8.0 * shape.num_experts + ACT_BYTES * h * (2.0 + 2.0 * k))
-    return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(MOE_ROUTING_KERNELS)), 0.0)
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,

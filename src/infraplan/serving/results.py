@@ -32,8 +32,28 @@ class Assumptions(Result):
     scheduler: str = Field(description="scheduler model")
 
 
+class PoolLayout(Result):
+    """One pool of a disaggregated deployment: its workers' parallel layout, batch cap and memory per GPU."""
+
+    replicas: int = Field(description="workers of the pool, each TP x PP x attention-DP GPUs (count)")
+    tp: int = Field(description="tensor parallel degree")
+    pp: int = Field(description="pipeline stages")
+    ep: int = Field(description="expert parallel degree")
+    attention_dp: int = Field(description="data-parallel attention ranks per worker (count)")
+    gpus: int = Field(description="accelerators of the pool")
+    max_batch: int = Field(description="sequences per engine (per attention-DP rank)")
+    token_budget: int = Field(description="tokens per iteration (chunked prefill)")
+    weights_bytes_per_gpu: float = Field(description="bytes of weights per GPU")
+    kv_cache_bytes_per_gpu: float = Field(description="bytes of KV cache per GPU")
+    kv_cache_tokens_per_replica: int = Field(description="tokens the KV cache of one worker holds")
+    memory_capacity_bytes: float = Field(description="bytes of accelerator memory")
+
+
 class LLMDeployment(SparseResult):
-    """An LLM deployment: replicas of TP x PP engines, dtypes, batch limits and memory per GPU."""
+    """An LLM deployment: replicas of TP x PP engines, dtypes, batch limits and memory per GPU.
+
+    Disaggregated: the top-level layout and memory are the decode pool's, `replicas` and `gpus` count both pools,
+    and `prefill` / `decode` give each pool's own layout."""
 
     replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     tp: int = Field(description="tensor parallel degree")
@@ -60,6 +80,12 @@ class LLMDeployment(SparseResult):
     disaggregated: bool = Field(description="separate prefill and decode pools")
     prefill_replicas: int | None = Field(None, description="replicas of the prefill pool (disaggregated)")
     decode_replicas: int | None = Field(None, description="replicas of the decode pool (disaggregated)")
+    prefill: PoolLayout | None = Field(None, description="the prefill pool's layout (disaggregated)")
+    decode: PoolLayout | None = Field(None, description="the decode pool's layout (disaggregated)")
+    fixed_point_rounds: int | None = Field(None, description="rounds of the closed loop over the disaggregated "
+                                           "pools until no arrival moved (count; serving.disaggregated)")
+    fixed_point_residual_s: float | None = Field(None, description="largest arrival change in the closed loop's "
+                                                 "last round, seconds (<= 1e-6 when converged)")
     front_end_s: float = Field(0.0, description="the stack's front-end time per request (HTTP server, tokenizer, "
                                "hand-off to the engine, first token streamed back), included in every TTFT and "
                                "end-to-end latency (seconds)")

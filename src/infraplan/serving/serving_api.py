@@ -22,11 +22,12 @@ from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
+from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.results import ImageServingResult, ServingResult
-from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.workloads import Requests, clip_to_context, fixed_requests, read_trace, workload_requests
 
 DEFAULT_REQUESTS = 2000
@@ -91,13 +92,15 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
-                     speculative_tokens: int = 0, acceptance: float = 0.0) -> ServingResult | ImageServingResult:
+                     speculative_tokens: int = 0, acceptance: float = 0.0,
+                     prefill: PrefillLayout | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`.
 
     `stack`: the serving stack profile (name, versioned engine name or YAML path); `engine` is its old alias.
     `attention_dp` > 1: wide EP (attention data-parallel ranks of TP GPUs, experts over all of them; `tp` 'auto'
     is then 1 and `ep` 1 means attention_dp x TP); `speculative_tokens` K with per-token `acceptance` R: MTP /
-    speculative decoding (`serving.llm_iteration`).
+    speculative decoding (`serving.llm_iteration`). `prefill` given: the `prefill_gpus` run their own layout and
+    the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
     require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
@@ -128,30 +131,34 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
     if attention_dp < 1:
         raise InputError(f"--attention-dp must be >= 1, got {attention_dp}")
+    split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
+    if split and prefill_gpus >= gpus:
+        raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode GPUs below --gpus {gpus}")
+    pool_gpus = gpus - prefill_gpus if split else gpus
     if tp == "auto" and attention_dp > 1:
         tp_n = 1  # DP attention: one GPU per attention rank, as SGLang and DeepSeek decode deploy
     elif tp == "auto":
-        tp_n = auto_tp(shape, acc, sys_spec, gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
+        tp_n = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
     else:
         try:
             tp_n = int(tp)
         except ValueError:
             raise InputError(f"--tp must be a whole number or 'auto', got {tp!r}") from None
     per_replica = tp_n * pp * attention_dp
-    if tp_n < 1 or gpus % per_replica:
-        raise InputError(f"--gpus {gpus} is not divisible by TP x PP x attention DP = {per_replica}")
+    if tp_n < 1 or pool_gpus % per_replica:
+        raise InputError(f"--gpus {gpus}{' less --prefill-gpus' if split else ''} is not divisible by TP x PP x "
+                         f"attention DP = {per_replica}")
     if attention_dp > 1 and ep == 1:
         ep = attention_dp * tp_n
-    replicas = gpus // per_replica
+    replicas = pool_gpus // per_replica
     dep = Deployment(tp=tp_n, pp=pp, ep=ep, replicas=replicas, dtype=dtype, kv_dtype=kv, max_batch=max_batch,
                      token_budget=token_budget, engine=spec_engine.engine, stack=spec_engine.ref,
                      attention_dp=attention_dp, speculative_tokens=speculative_tokens, acceptance=acceptance)
     check_deployment(shape, acc, dep)
-    if prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus):
+    pair = split_pools(shape, acc, dep, prefill_gpus, prefill) if split and prefill is not None else None
+    if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} GPUs "
                          "below --gpus")
-    if concurrency is not None and prefill_gpus:
-        raise InputError("--concurrency with --prefill-gpus is not simulated yet; use --rate or colocated pools")
     closed = concurrency is not None
     reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline or closed else rate, seed,
                           offline or closed)
@@ -164,8 +171,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
-    result = simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // per_replica,
-                                 ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0)
+    result = (simulate_disaggregated(shape, cluster, pair, reqs, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price,
+                                     clients=concurrency or 0) if pair is not None else
+              simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // per_replica,
+                                  ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0))
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,

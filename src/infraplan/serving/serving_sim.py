@@ -8,11 +8,15 @@ one ends, as genai-perf, vLLM `benchmark_serving --max-concurrency` and SGLang `
 k belongs to client k mod N; client c is routed to engine c mod engines, so every engine runs its own closed
 loop of its clients (`simulate_engine(clients=...)`) and the arrival times come out of the simulation.
 
-Disaggregation (Splitwise, Patel et al. ISCA'24; DistServe, Zhong et al. OSDI'24): a prefill pool computes
-prompts and the first token; the prompt's KV cache (all layers, `kv_bytes_per_token_model` per token) then
-moves to a decode pool, over the scale-up fabric when both pools share one scale-up domain, otherwise over
-the replica's NICs (each TP rank sends its shard in parallel); decode engines admit it like a request whose
-prompt is already cached.
+Disaggregation (Splitwise, Patel et al. ISCA'24; DistServe, Zhong et al. OSDI'24; `serving.disaggregated`): a
+prefill pool computes prompts and the first token; the prompt's KV cache then moves to a decode pool, over the
+scale-up fabric when both pools share one scale-up domain, otherwise over the NICs, every GPU moving its share
+in parallel, priced from the two pools' layouts; decode engines admit it like a request whose prompt is already
+cached. `simulate_disaggregated` runs two `Deployment`s, each with its own TP / PP / EP / attention DP, workers
+and batch cap; `simulate_deployment(prefill_replicas=k)` splits one layout into k prefill and the rest decode
+replicas. Open loop: round-robin in arrival order (prefill) and in KV-arrival order (decode). Closed loop: client
+c on prefill engine c mod E_p and decode engine c mod E_d, the arrivals the fixed point of the loop over both
+pools (`disaggregated.closed_loop_arrivals`).
 
 Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
 HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`), TPOT ((last -
@@ -31,7 +35,7 @@ on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -40,9 +44,16 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.serving.disaggregated import (
+    DisaggregatedDeployment,
+    closed_loop_arrivals,
+    kv_transfer_s,
+    pool_costs,
+    pool_layout,
+    prefill_pool_cost,
+)
 from infraplan.serving.engines import ServingEngine, load_engine
-from infraplan.serving.kv_cache import KvCapacity, kv_bytes_per_token_model, kv_capacity
+from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.workloads import Requests
@@ -91,10 +102,11 @@ def front_end_s(dep: Deployment) -> float:
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0) -> PoolResult:
+             clients: int = 0, route: np.ndarray | None = None) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) goes to engine c mod engines.
+    `route`: the engine of every request instead (open loop; arrivals in any order, each engine's sorted).
     """
     n = len(arrival)
     first = np.full(n, np.nan)
@@ -105,7 +117,11 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     k = np.arange(n)
     engine = pool_engine(dep.stack)
     for e in range(engines):
-        idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
+        if route is not None:
+            idx = np.flatnonzero(route == e)
+            idx = idx[np.argsort(arrival[idx], kind="stable")]
+        else:
+            idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
         if idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
@@ -117,15 +133,6 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         compute += r.compute_s
         iterations += r.iterations
     return PoolResult(first, finish, busy, compute, iterations, sent)
-
-
-def kv_transfer_s(shape: TransformerShape, fabric: Fabric, dep: Deployment, prompt: np.ndarray, kv_dtype: str,
-                  same_domain: bool) -> np.ndarray:
-    """Seconds to move each prompt's KV cache from a prefill replica to a decode replica."""
-    total = prompt * kv_bytes_per_token_model(shape, kv_dtype)
-    per_rank = total / dep.tp  # each TP rank sends its shard, in parallel
-    stride = 1 if same_domain else fabric.scale_up_domain
-    return np.asarray(send_recv_time(fabric, per_rank, stride), dtype=np.float64)
 
 
 def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, requests: Requests,
@@ -174,57 +181,133 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     used only for the first `clients` requests, the rest arrive as earlier ones finish.
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
-    cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
-                      dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
-    memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
-              "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
-              "memory_capacity_bytes": accelerator.memory_bytes}
-    deployment = {**dep.as_dict(), **memory, "disaggregated": prefill_replicas > 0}
+    if prefill_replicas > 0:
+        if prefill_replicas >= dep.replicas:
+            cap, memory = pool_memory(shape, accelerator, dep)
+            reason = fit_check(shape, cap, dep, requests, accelerator) or (
+                f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
+            return {"fits": False, "why": reason, "deployment": {**dep.as_dict(), **memory, "disaggregated": True}}
+        pair = DisaggregatedDeployment(replace(dep, replicas=prefill_replicas, speculative_tokens=0, acceptance=0.0),
+                                       replace(dep, replicas=dep.replicas - prefill_replicas))
+        given = (prefill_pool_cost(cost, dep), cost) if cost and not dep.speculative_tokens else None
+        return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
+                                      usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end)
+    cap, memory = pool_memory(shape, accelerator, dep)
+    deployment = {**dep.as_dict(), **memory, "disaggregated": False}
     why = fit_check(shape, cap, dep, requests, accelerator)
-    if prefill_replicas >= dep.replicas and why is None:
-        why = f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas"
     if why is not None:
         return {"fits": False, "why": why, "deployment": deployment}
     cost = cost or build_iteration_cost(shape, accelerator, fabric, dep)
     blocks = cap.blocks // dep.pp
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     zeros = np.zeros_like(inp)
-    if prefill_replicas == 0:
-        pool = run_pool(cost, dep, blocks, arrival, inp, zeros, dep.decode_steps(out),
-                        dep.replicas * dep.engines_per_replica, clients)
-        first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
-        if clients > 0:
-            requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
-            order = np.argsort(pool.arrival_s, kind="stable")
-            first, finish = first[order], finish[order]
-        transfer = np.zeros(len(inp))
-    elif clients > 0:
-        raise ValueError("closed-loop clients with disaggregated pools are not simulated")
-    else:
-        decode_replicas = dep.replicas - prefill_replicas
-        pre = run_pool(cost, dep, blocks, arrival, inp, zeros, zeros, prefill_replicas * dep.engines_per_replica)
-        same_domain = dep.gpus <= system.node.scale_up_domain
-        transfer = kv_transfer_s(shape, fabric, dep, inp, dep.kv_dtype, same_domain)
-        ready = pre.first_token_s + transfer
-        order = np.argsort(ready, kind="stable")
-        dec = run_pool(cost, dep, blocks, ready[order], zeros, inp[order], dep.decode_steps(out[order]),
-                       decode_replicas * dep.engines_per_replica)
-        first = pre.first_token_s
-        finish = np.empty_like(first)
-        finish[order] = np.where(out[order] > 1, dec.finish_s, ready[order])
-        pools = [pre, dec]
-        deployment["prefill_replicas"] = prefill_replicas
-        deployment["decode_replicas"] = decode_replicas
+    pool = run_pool(cost, dep, blocks, arrival, inp, zeros, dep.decode_steps(out),
+                    dep.replicas * dep.engines_per_replica, clients)
+    first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
+    if clients > 0:
+        requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
+        order = np.argsort(pool.arrival_s, kind="stable")
+        first, finish = first[order], finish[order]
+    transfer = np.zeros(len(inp))
     client_s = front_end_s(dep) if front_end else 0.0
     deployment["front_end_s"] = client_s
     return summarize(requests, first + client_s, finish + client_s, pools, transfer, dep, accelerator,
                      system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
 
 
+def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> tuple[KvCapacity,
+                                                                                           dict[str, Any]]:
+    """The deployment's KV capacity and its memory as the result states it, per GPU and per replica."""
+    cap = kv_capacity(shape, accelerator, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget,
+                      dep.max_batch, dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
+    memory = {"weights_bytes_per_gpu": cap.weights_bytes, "kv_cache_bytes_per_gpu": cap.kv_cache_bytes,
+              "kv_cache_tokens_per_replica": (cap.blocks // dep.pp) * cap.block_tokens * dep.engines_per_replica,
+              "memory_capacity_bytes": accelerator.memory_bytes}
+    return cap, memory
+
+
+def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: DisaggregatedDeployment,
+                           requests: Requests, *, ttft_slo_s: float | None = None, tpot_slo_s: float | None = None,
+                           usd_per_hour: float | None = None,
+                           costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
+                           front_end: bool = True) -> dict[str, Any]:
+    """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
+
+    Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
+    `clients` > 0: closed loop over the pair, client-sticky routing, the arrivals the loop's fixed point.
+    """
+    accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
+    pre_dep, dec_dep = pair.prefill, pair.decode
+    pre_cap, pre_memory = pool_memory(shape, accelerator, pre_dep)
+    dec_cap, dec_memory = pool_memory(shape, accelerator, dec_dep)
+    deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
+                  **dec_memory, "disaggregated": True, "prefill_replicas": pre_dep.replicas,
+                  "decode_replicas": dec_dep.replicas, "prefill": pool_layout(pre_dep, pre_memory),
+                  "decode": pool_layout(dec_dep, dec_memory)}
+    arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
+    prompts_only = Requests(arrival, inp, np.ones_like(out))
+    why = next((f"{name} pool: {w}" for name, w in (
+        ("prefill", fit_check(shape, pre_cap, pre_dep, prompts_only, accelerator)),
+        ("decode", fit_check(shape, dec_cap, dec_dep, requests, accelerator))) if w is not None), None)
+    if why is not None:
+        return {"fits": False, "why": why, "deployment": deployment}
+    pre_cost, dec_cost = costs or pool_costs(shape, accelerator, fabric, pair)
+    pre_blocks, dec_blocks = pre_cap.blocks // pre_dep.pp, dec_cap.blocks // dec_dep.pp
+    pre_engines = pre_dep.replicas * pre_dep.engines_per_replica
+    dec_engines = dec_dep.replicas * dec_dep.engines_per_replica
+    zeros = np.zeros_like(inp)
+    transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
+                             pair.gpus <= system.node.scale_up_domain)
+    steps = dec_dep.decode_steps(out)
+    k = np.arange(len(inp))
+
+    def run_pair(sent: np.ndarray) -> tuple[np.ndarray, tuple[PoolResult, PoolResult, np.ndarray]]:
+        """Both pools over fixed arrivals (request order): every request's finish, the pools, first tokens."""
+        if clients > 0:  # the first len(sent) requests (`closed_loop_arrivals`)
+            m = len(sent)
+            c = k[:m] % clients
+            pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp[:m], zeros[:m], zeros[:m], pre_engines,
+                           route=c % pre_engines)
+            ready = pre.first_token_s + transfer[:m]
+            dec = run_pool(dec_cost, dec_dep, dec_blocks, ready, zeros[:m], inp[:m], steps[:m], dec_engines,
+                           route=c % dec_engines)
+            return np.where(out[:m] > 1, dec.finish_s, ready), (pre, dec, pre.first_token_s)
+        pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp, zeros, zeros, pre_engines)
+        ready = pre.first_token_s + transfer
+        order = np.argsort(ready, kind="stable")
+        dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[order], zeros, inp[order], steps[order], dec_engines)
+        finish = np.empty_like(ready)
+        finish[order] = np.where(out[order] > 1, dec.finish_s, ready[order])
+        return finish, (pre, dec, pre.first_token_s)
+
+    if clients > 0:
+        loop = closed_loop_arrivals(arrival, len(inp), clients, run_pair)
+        pre, dec, first = loop.outcome
+        finish = np.where(out > 1, dec.finish_s, first + transfer)
+        order = np.argsort(loop.arrival_s, kind="stable")
+        requests = Requests(loop.arrival_s, inp, out)  # re-sorted by arrival: keep the order
+        first, finish, transfer = first[order], finish[order], transfer[order]
+        deployment["fixed_point_rounds"] = loop.rounds
+        deployment["fixed_point_residual_s"] = loop.residual_s
+    else:
+        finish, (pre, dec, first) = run_pair(arrival)
+    client_s = front_end_s(dec_dep) if front_end else 0.0
+    deployment["front_end_s"] = client_s
+    result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
+                       system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
+                       pool_tp=[pre_dep.tp, dec_dep.tp])
+    if clients > 0:  # the pools route by client, not round-robin (`serving.disaggregated`)
+        result["assumptions"]["scheduler"] += ("; disaggregated closed loop: client c on prefill engine c mod "
+                                               "engines and decode engine c mod engines")
+    return result
+
+
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
               transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
               deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
-              usd_per_hour: float | None) -> dict[str, Any]:
+              usd_per_hour: float | None, gpus: int | None = None,
+              pool_tp: list[int] | None = None) -> dict[str, Any]:
+    """The run's metrics; `gpus` and `pool_tp` (GPUs per engine of each pool) when the pools differ from `dep`."""
     arrival, out = requests.arrival_s, requests.output_tokens
     ttft = first - arrival
     e2e = finish - arrival
@@ -238,10 +321,16 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         ok &= (out <= 1) | (tpot <= tpot_slo_s)
     idle_w, host_w = power_terms(accelerator, system)
     dynamic_w = accelerator.tdp_w - idle_w
-    gpus = dep.gpus
+    gpus = gpus or dep.gpus
     busy = sum(p.busy_s for p in pools)
     compute = sum(p.compute_s for p in pools)
-    energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * dep.tp * (busy + compute)
+    if pool_tp is None:
+        energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * dep.tp * (busy + compute)
+        busy_gpu_s = busy * dep.tp
+    else:  # engine-seconds of each pool times its GPUs per engine
+        busy_gpu_s = sum(p.busy_s * t for p, t in zip(pools, pool_tp, strict=True))
+        active_gpu_s = sum((p.busy_s + p.compute_s) * t for p, t in zip(pools, pool_tp, strict=True))
+        energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * active_gpu_s
     usd = gpus * usd_per_hour * duration / 3600.0 if usd_per_hour is not None else None  # None: unpriced
     return {
         "fits": True,
@@ -260,7 +349,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "slo_attainment": float(ok.mean()),
         "mean_input_tokens": float(requests.input_tokens.mean()),
         "mean_output_tokens": float(out.mean()),
-        "busy_fraction": busy * dep.tp / (gpus * duration) if duration > 0 else 0.0,
+        "busy_fraction": busy_gpu_s / (gpus * duration) if duration > 0 else 0.0,
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         "energy_j": energy,
         "joules_per_token": energy / tokens_out,

@@ -72,8 +72,9 @@ The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The n
 one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
 step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the row's dtype); the fitted
 efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are the MoE set's
-(`serving_hopper_moe`, which lists its own rows not run); rows neither set expresses (disaggregated pools) are
-counted in `data/serving_hopper_awaiting.csv` and listed in the summary.
+(`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each listing its
+own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today) and listed
+in the summary.
 """
 
 from __future__ import annotations

@@ -36,6 +36,29 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 6 (every expressible row, 546, each rule toggled on one tree): each expert's own routed count padded to the
+kernel's M tile (`serving.routed_experts`, Poisson counts under uniform routing) instead of the mean count: 22.16 %
+(TTFT 29.21, TPOT 15.11) -> 21.89 % (28.75, 15.02); `validate`'s every-2nd-row sample 22.10 -> 21.82 % (277 rows;
+fitted-roofline constant 52.75 %); dense (27.64 %) and inference (7.24 %) sets unchanged. TTFT mean |error|
+(median): vLLM GPT-OSS H200 0.23 (-0.16) -> 0.20 (-0.12), H100 0.28 (-0.15) -> 0.26 (-0.12), TensorRT-LLM GPT-OSS
+0.40 (+0.25) -> 0.42 (+0.30). A mean count of T k / E = 32 + 1e-13 (the expected experts hit, E - 1e-13) was padded
+to the next tile (`ops.layer` MISSED_EXPERT_FLOOR): no row moves. Rejected, toggled (every row): experts-only 4-bit
+weights with bf16 attention / dense layers (as the MXFP4 and INT4 checkpoints ship) 22.16 -> 22.44 %; the Hopper
+weight-only rate at 0.35 / 0.60 of bf16 peak (0.47 shipped) 22.85 / 22.69 % (same model, GPU and layouts: vLLM
+prefills GPT-OSS at ~45 us per token at TP1, TensorRT-LLM at ~30: no rate fits both); prefill iterations eager on
+TensorRT-LLM / SGLang (host launches added, upper bound) 22.16 -> 24.74 % and dense 27.64 -> 29.74 %; the busiest
+EP rank's hit experts at decode (normal approximation of the maximum) 21.89 -> 22.50 % (EP rows are over-predicted
+except GPT-OSS EP2); the front-end times re-derived on both sets' <= 8-client rows (medians of measured - modelled
+-12 ms TensorRT-LLM, -8 ms vLLM: unchanged). Not adopted, the lead's call: flagging rows with under a quarter of
+their clients in flight by Little's law where neither the batch cap nor the KV capacity (full-length sequences)
+is within 4x (GPT-OSS vLLM H100, ~100 of 512 clients at every TP): one more MoE row, 22.16 -> 21.92 %, but the
+same rule flags 3 dense SGLang Qwen3-32B TP1 rows (2-3 of 16 clients in flight, KV for ~15). Evidence left: vLLM
+0.12 Qwen3-235B TPOT = 22-25 ms + a read of every expert's weights (52 ms at TP2, 35 at TP4, flat over 4-20
+clients, ISL 1-8k and OSL 100-2000; SGLang on the same layout, 16 ms at 4 clients, matches the model), a kernel
+path that reads unhit experts; TensorRT-LLM GPT-OSS decodes 15-20 % slower than vLLM on the same layouts at <= 16
+clients; TensorRT-LLM DeepSeek TTFT at ISL 1024 / OSL 8192 rises 243 -> 712 ms from 4 to 64 clients (arrivals are
+rare) while ISL 8192 matches: not a prefill rate.
+
 Round 5 (every expressible row, 546; `serving.llm_iteration` docstring, each mechanism a module flag there):
 23.0 % (TTFT 29.9 %, TPOT 16.0 %) -> 22.0 % (TTFT 29.0 %, TPOT 15.1 %); `validate`'s every-2nd-row sample 22.0 %
 (277 rows; fitted-roofline constant 52.7 %). Alone: weight-only GEMMs on Hopper at 2/3 of the bf16 rate (the

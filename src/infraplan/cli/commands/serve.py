@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import (
+    console,
+    emit,
+    fmt_bytes,
+    fmt_num,
+    fmt_percent,
+    fmt_rate,
+    fmt_seconds,
+    metric_table,
+)
 from infraplan.cli.options import (
     ACCELERATORS,
     ACCEPTANCE,
@@ -24,7 +33,8 @@ from infraplan.cli.options import (
     ServeDtype,
     count,
 )
-from infraplan.serving.results import ImageServingResult, Percentiles, ServingResult
+from infraplan.serving.disaggregated import PrefillLayout
+from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
 
 
@@ -44,6 +54,11 @@ def _num(value: float | int | None, spec: str) -> str:
     return format(value, spec)
 
 
+def _pool(p: PoolLayout, name: str) -> str:
+    dp = f" DP-attention{p.attention_dp}" if p.attention_dp > 1 else ""
+    return f"{name} {p.replicas} × (TP{p.tp} PP{p.pp}{dp} EP{p.ep}, batch ≤ {p.max_batch})"
+
+
 def render_serving(r: ServingResult | ImageServingResult) -> None:
     if isinstance(r, ImageServingResult):
         di = r.deployment
@@ -54,13 +69,15 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         pools = (f", {d.prefill_replicas} prefill + {d.decode_replicas} decode replicas"
                  if d.disaggregated else "")
         dp = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
+        head = f"{d.replicas} × (TP{d.tp} PP{d.pp}{dp}) {r.accelerator}"
+        if d.prefill is not None and d.decode is not None:  # each pool's own layout
+            pools = f", {_pool(d.prefill, 'prefill')} + {_pool(d.decode, 'decode')}"
+            head = f"{d.gpus} × {r.accelerator}"
         spec = f", {d.speculative_tokens} draft tokens ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
-        title = (f"{r.model} on {r.system}: {d.replicas} × (TP{d.tp} PP{d.pp}{dp}) {r.accelerator}{spec}, "
+        title = (f"{r.model} on {r.system}: {head}{spec}, "
                  f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}"
                  + (f", closed loop of {r.concurrency} clients" if r.concurrency else ""))
-    table = Table(title=title, show_header=False)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
+    table = metric_table(title)
     if not r.fits:
         table.add_row("fits", f"NO — {r.why}")
         console.print(table)
@@ -134,6 +151,19 @@ def serve(
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, seconds"),
     prefill_gpus: int = typer.Option(0, "--prefill-gpus", parser=count(0, MAX_ACCELERATORS),
                                      help="GPUs of a disaggregated prefill pool [0: colocated]"),
+    prefill_tp: int | None = typer.Option(None, "--prefill-tp", parser=PP_OR_TP,
+                                          help="the prefill pool's own TP; with any --prefill-* layout flag, "
+                                          "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's "
+                                          "[decode's]"),
+    prefill_pp: int | None = typer.Option(None, "--prefill-pp", parser=PP_OR_TP,
+                                          help="the prefill pool's pipeline stages [decode's]"),
+    prefill_ep: int | None = typer.Option(None, "--prefill-ep", parser=PP_OR_TP,
+                                          help="the prefill pool's EP [attention DP x TP with "
+                                          "--prefill-attention-dp > 1, else 1]"),
+    prefill_attention_dp: int | None = typer.Option(None, "--prefill-attention-dp", parser=PP_OR_TP,
+                                                    help="the prefill pool's attention-DP ranks per worker [1]"),
+    prefill_max_batch: int | None = typer.Option(None, "--prefill-max-batch", parser=BATCH_CAP,
+                                                 help="sequences per prefill engine [decode's]"),
     usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", parser=PRICE,
                                               help="$ per accelerator-hour [catalog]"),
     seed: SeedOption = 0,
@@ -146,7 +176,8 @@ def serve(
         max_batch=max_batch, token_budget=token_budget,
         ttft_slo=ttft_slo, tpot_slo=tpot_slo, seed=seed, prefill_gpus=prefill_gpus, usd_per_gpu_hour=usd_per_hour,
         concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp,
-        speculative_tokens=speculative_tokens, acceptance=acceptance)
+        speculative_tokens=speculative_tokens, acceptance=acceptance,
+        prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch))
     emit(result, as_json, render_serving)
 
 

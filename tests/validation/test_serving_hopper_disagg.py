@@ -1,0 +1,60 @@
+"""The Hopper disaggregated serving set: pool layouts, what stays awaiting, and the scored set."""
+
+from __future__ import annotations
+
+import pytest
+
+from infraplan.validation import serving_hopper_disagg as disagg
+from infraplan.validation.sets import EXTRA_SETS
+
+
+def _row(rid: str) -> dict[str, str]:
+    return next(r for r in disagg.load_rows() if r["id"] == rid)
+
+
+def test_every_disaggregated_row_is_run_or_awaiting_with_its_reason() -> None:
+    run, waiting = disagg.sampled_rows(1)
+    assert len(run) + len(waiting) == len(disagg.load_rows()) == 291
+    assert all(disagg.why_not(r) is None for r in run) and all(disagg.why_not(r) for r in waiting)
+    assert {disagg.group_of(r) for r in run} == {"deepseek-v3 h200 trtllm", "deepseek-v3 h200 sglang"}
+    reasons = " ".join(str(disagg.why_not(r)) for r in waiting)
+    assert "worker counts" in reasons and "several HGX nodes" in reasons and "concurrency is not stated" in reasons
+    half, _ = disagg.sampled_rows(2)  # deterministic: every other row of each group, the first kept
+    assert len(run) / 2 <= len(half) <= len(run) / 2 + 2 and half[0]["id"] == run[0]["id"]
+
+
+def test_the_decode_slots_are_the_stated_concurrency_on_every_row_run() -> None:
+    """The rows' batch sizes are per attention-DP rank: decode batch x ranks x workers = the benchmark's clients."""
+    run, _ = disagg.sampled_rows(1)
+    assert all(disagg.decode_slots(r) == disagg.concurrency(r) for r in run)
+
+
+def test_rows_map_to_two_pools_with_their_own_layouts() -> None:
+    pair = disagg.pair_deployment(_row("dsr1_h200_trtllm_fp8_disagg_1024x1024_c1152_cfg321"))
+    pre, dec = pair.prefill, pair.decode
+    assert (pre.tp, pre.attention_dp, pre.ep, pre.replicas, pre.max_batch) == (1, 8, 8, 1, 1)
+    assert (dec.tp, dec.attention_dp, dec.ep, dec.replicas, dec.max_batch) == (1, 8, 8, 9, 16)
+    assert (pre.dtype, pre.kv_dtype, pre.stack) == ("fp8", "fp8", "trtllm-0.x") and pair.gpus == 80
+    tp8 = disagg.pair_deployment(_row("dsr1_h200_trtllm_fp8_disagg_1024x1024_c576_cfg303"))
+    assert (tp8.prefill.tp, tp8.prefill.ep, tp8.decode.tp, tp8.decode.replicas) == (8, 8, 8, 9)
+    work = disagg.roofline_work(_row("dsr1_h200_trtllm_fp8_disagg_1024x1024_c1152_cfg321"))
+    assert work["tpot_s"] > 0 and work["ttft_s"] > 0
+
+
+@pytest.fixture(scope="module")
+def scored():  # type: ignore[no-untyped-def]
+    from infraplan.validation.runner import scored_sets  # `validate` scores the set once per process
+
+    return next(found for found in scored_sets() if found[0].name == disagg.SET_NAME)
+
+
+def test_set_is_registered_and_beats_the_fitted_roofline(scored) -> None:  # type: ignore[no-untyped-def]
+    assert ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set") in EXTRA_SETS
+    result, residuals = scored
+    run, _ = disagg.sampled_rows()
+    assert result.kind == "serving" and result.cases == 2 * len(run) == 2 * len(residuals)
+    assert result.beats_baseline and result.mean_abs_error < result.baseline_mean_abs_error
+    assert result.awaiting and any("DeepSeek-R1" in a for a in result.awaiting)
+    by_group = {g["group"]: g for g in disagg.run_disagg_validation()["groups"]}
+    assert by_group["deepseek-v3 h200 trtllm"]["tpot_mean_abs_error"] < by_group["deepseek-v3 h200 trtllm"][
+        "baseline_tpot_mean_abs_error"]
