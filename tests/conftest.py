@@ -42,14 +42,18 @@ SLOWEST_FIRST = (
     "tests/cli/test_schema.py::test_validation_report_round_trips",
     "tests/serving/test_serving_validation.py",  # the inference section (`inference._inference_report`)
     "tests/validation/test_serving_hopper_moe.py",  # its set is one of `scored_sets`
-    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~10 s of waiting
+    "tests/validation/test_serving_hopper_disagg.py",  # so is its (~7 CPU s): scored twice when on the other worker
+    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~10 s of waiting, ~12 CPU s in Ray's own processes
     "tests/web/test_web_scenarios.py::test_compare_of_two_presets_equals_the_cli",
     "tests/cli/test_fuzz.py::test_hostile_values_on_every_option",
     "tests/test_consistency.py::test_serving_memory_estimate_covers_the_measured_per_request_cost",
-    "tests/web/test_web_browser.py",  # Chromium: mostly waiting
+    "tests/web/test_web_browser.py",  # Chromium: ~20 CPU s in its own processes (GPU process, renderers)
     "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
     "tests/training/test_search_bounds.py",
+    "tests/training/test_stage_work_bound.py",
     "tests/training/test_search.py",
+    "tests/training/test_one_plan_float_path.py",
+    "tests/training/test_search_grid_memory.py",
     "tests/training/test_properties.py",
     "tests/training/test_search_speed.py",
     "tests/network/test_topology.py::test_graphml_export_round_trips",

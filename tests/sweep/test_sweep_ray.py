@@ -12,8 +12,6 @@ from sweep_helpers import HERE, start_cli, wait_for_parts
 from infraplan.sweep.runner import run_sweep
 from infraplan.sweep.store import load_table
 
-ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'infraplan[ray]' (make test installs it)")
-
 SPEC = {"function": "train", "batch_size": 16,
         "fixed": {"model": "llama3-8b", "system": "dgx-h100-superpod", "seq_len": 2048, "global_batch": 64},
         "axes": {"gpus": [8, 16, 64], "tp": [1, 2, 4, 8], "pp": [1, 2, 3], "recompute": ["none", "full"]}}
@@ -21,11 +19,14 @@ SPEC = {"function": "train", "batch_size": 16,
 
 @pytest.fixture(scope="module")
 def local_ray():
+    # imported here, not at collection: every xdist worker collects this module, one runs it (ray: ~0.3 CPU s)
+    ray = pytest.importorskip("ray",
+                              reason="Ray is not installed: pip install 'infraplan[ray]' (make test installs it)")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     # Ray's workers inherit the environment of the raylet this starts: the toy function must import in every job
+    # (no job `runtime_env` on top: workers of a runtime env are started apart from the prestarted ones, ~3 CPU s)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
-    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                       runtime_env={"env_vars": {"PYTHONPATH": str(HERE)}})
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     yield context.address_info["gcs_address"]
     ray.shutdown()
 
