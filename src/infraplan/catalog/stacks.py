@@ -17,6 +17,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   each GEMM (counted from a profiled eager GPT layer); Transformer Engine stacks fuse them.
 * `cuda_graphs`: the layer's kernels are replayed from a captured graph, so host issue time is one launch
   per graph instead of one dispatch per kernel (PyTorch CUDA graphs; NeMo `enable_cuda_graph`).
+* `moe_cuda_graph`: with graphs, a dropless MoE layer (Megatron-Core without drop-and-pad) graphs only attention,
+  router and preprocess and issues its MoE block eagerly after one host sync per layer forward
+  (`training.host_time.dropless_moe_host`); `graphed` (drop-pad) replays the whole layer.
 * `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
   backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes.
 * `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
@@ -30,7 +33,12 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and DeepEP-style dispatch/combine overlap.
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
-* `sink_attention` (fused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on; each YAML
+* `sink_attention` (fused | te_unfused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on.
+  Transformer Engine 2.8-2.14 (`get_attention_backend`, pytorch/attention/dot_product_attention/utils.py, "Filter:
+  Softmax type") never runs FlashAttention with sinks; its compiled `nvte_get_fused_attn_backend` returns cuDNN's
+  F16_arbitrary_seqlen sub-backend for learnable sinks, with and without the (128, 0) window, head_dim 64,
+  training, on sm90 and sm100, iff cuDNN >= 9.13.1 (queried in the TE 2.8 cu12 and 2.14 cu13 wheels' library);
+  below it, or with `NVTE_ALLOW_NONDETERMINISTIC_ALGO=0`, every layer runs UnfusedDotProductAttention. Each YAML
   states its source or its ASSUMPTION.
 * `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
@@ -166,6 +174,12 @@ class Stack(Spec):
     dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
     grad_reduce_dtype: ReduceDtype = "fp32"
     cuda_graphs: bool = False
+    moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
+        "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "
+        "routing: attention, router and preprocess graphed, the MoE block issued eagerly after one host-device sync "
+        "per layer forward; megatron-core 0.16.1 transformer_config.py:1764-1771 'moe cuda graph is only supported "
+        "with drop-padding MoE', moe/experts.py:645 `tokens_per_expert.tolist()`) or graphed (drop-pad MoE: the "
+        "whole layer one graph); `training.host_time.dropless_moe_host`")
     kernel_fusion: Literal["eager", "fused"] = Field(
         "fused", description="eager: unfused bias / dropout / norm kernels around the GEMMs (plain PyTorch "
         "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
@@ -184,14 +198,22 @@ class Stack(Spec):
         False, description="pipeline send/recv block the host: every p2p call waits on its requests and "
         "synchronises the device (Megatron-LM <= v3.0 `_communicate`), so each micro-batch's exchanges are on the "
         "critical path; false where p2p overlaps compute (Megatron-Core, NeMo; `training.step_assembly`)")
+    p2p_overlap_needs_interleaving: bool = Field(
+        False, description="pipeline send/recv overlap compute only in the interleaved schedule (VP > 1): NeMo / "
+        "Megatron-Bridge turn on `overlap_p2p_comm` only with virtual pipeline stages, and Megatron-Core's "
+        "non-interleaved 1F1B waits on its batched requests and synchronises the device (`batch_p2p_sync`), so "
+        "plans with VP = 1 pay every exchange as `p2p_synchronize` stacks do (`training.step_assembly`)")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
-    sink_attention: Literal["fused", "unfused"] = Field(
-        "fused", description="how attention with learned sinks (GPT-OSS) runs: fused (a window-aware fused kernel "
-        "that skips the blocks outside a sliding window) or unfused (the full s x s scores materialised, the "
-        "window and causal mask applied to them; `training.step_time.attention_core_times`)")
+    sink_attention: Literal["fused", "te_unfused", "unfused"] = Field(
+        "fused", description="how attention with learned sinks (GPT-OSS) runs: fused (cuDNN's fused attention on "
+        "every layer, the sliding window skipping the blocks outside it: what Transformer Engine 2.8-2.14 selects "
+        "with cuDNN >= 9.13.1), te_unfused (Transformer Engine's UnfusedDotProductAttention with the sink column: "
+        "full s x (s + 1) scores, an eager fp32 softmax; cuDNN < 9.13.1 or deterministic mode) or unfused (full "
+        "s x s scores under a 4 / 6 B per score softmax, a stand-in no kernel runs; "
+        "`training.layer_time.attention_core_times`)")
     custom_all_reduce: bool = False
     pipeline_split: PipelineSplit = Field(
         "even", description="how layers are cut into pipeline stages: even (Megatron-Core / NeMo default: L / PP per "

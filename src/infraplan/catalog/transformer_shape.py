@@ -192,9 +192,15 @@ class TransformerShape(Spec):
 
     def layer_kinds(self) -> tuple[tuple[TransformerShape, int], ...]:
         """(shape of one layer kind, layers of it): the shape itself when every layer is alike; else the
-        routed layers and the dense-FFN layers, each as a shape whose every layer is of that kind."""
+        routed layers and the dense-FFN layers, each as a shape whose every layer is of that kind (a constant of the
+        frozen model, kept by its identity: a single estimate asks for it a few times, ~4 us each)."""
         if not self.num_dense_layers:
             return ((self, self.num_layers),)
+        kept = _LAYER_KINDS.get(id(self))
+        if kept is not None and kept[0] is self:  # the entry holds the model: its id is not reused meanwhile
+            return kept[1]
+        if len(_LAYER_KINDS) >= 256:
+            _LAYER_KINDS.clear()
         routed = self.model_copy(update={"num_layers": self.num_routed_layers, "num_dense_layers": 0,
                                          "dense_ffn_hidden_size": 0, "num_sliding_layers": 0})
         dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
@@ -202,4 +208,10 @@ class TransformerShape(Spec):
                                         "experts_per_token": 1, "ffn_hidden_size": self.dense_ffn_hidden_size,
                                         "num_shared_experts": 0, "shared_ffn_hidden_size": 0,
                                         "expert_groups": 1, "expert_groups_per_token": 1})
-        return ((routed, self.num_routed_layers), (dense, self.num_dense_layers))
+        kinds = ((routed, self.num_routed_layers), (dense, self.num_dense_layers))
+        _LAYER_KINDS[id(self)] = (self, kinds)
+        return kinds
+
+
+# `TransformerShape.layer_kinds` of models with two layer kinds, by the model's identity (model, kinds)
+_LAYER_KINDS: dict[int, tuple[TransformerShape, tuple[tuple[TransformerShape, int], ...]]] = {}

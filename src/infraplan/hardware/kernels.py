@@ -101,18 +101,45 @@ def gemm_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_ele
     return _gemm_floats(rates, float(m), float(n), float(k), None, float(bytes_per_element), float(rate))
 
 
+def gemm_fwd_bwd_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_element: float,
+                         rate: float) -> tuple[float, float]:
+    """A layer GEMM's forward `gemm_seconds(m, n, k)` and backward: its data-gradient (m, k, n) plus its
+    weight-gradient (k, n, m) GEMM, in that order, on floats in one call (a single estimate prices ~6 of them),
+    the rates read once (`_gemm_terms`)."""
+    fm, fn, fk, width, fr = float(m), float(n), float(k), float(bytes_per_element), float(rate)
+    terms = _rate_terms(rates)
+    return (_gemm_terms(terms, fm, fn, fk, None, width, fr),
+            _gemm_terms(terms, fm, fk, fn, None, width, fr) + _gemm_terms(terms, fk, fn, fm, None, width, fr))
+
+
 def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, groups: float, bytes_per_element: float,
                          rate: float) -> float:
     """`grouped_gemm_time` of plain Python numbers, as a float (`_gemm_floats`)."""
     return _gemm_floats(rates, float(m), float(n), float(k), float(groups), float(bytes_per_element), float(rate))
 
 
+# (widest M tile as a float, N tile, compute units, memory bytes/s, kernel overhead s) of a `KernelRates`
+_RateTerms = tuple[float, int, int, float, float]
+
+
+def _rate_terms(rates: KernelRates) -> _RateTerms:
+    """The rates `_gemm_terms` reads, in one tuple (read once for several GEMMs)."""
+    return (float(rates.tile_m), rates.tile_n, rates.compute_units, rates.memory_bytes_per_s,
+            rates.kernel_overhead_s)
+
+
 def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float | None, bytes_per_element: float,
                  rate: float) -> float:
+    """`_gemm(_FLOATS, ...)` spelled out on floats (`_gemm_terms` of the rates' terms)."""
+    return _gemm_terms(_rate_terms(rates), m, n, k, groups, bytes_per_element, rate)
+
+
+def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float | None, bytes_per_element: float,
+                rate: float) -> float:
     """`_gemm(_FLOATS, ...)` spelled out: the same IEEE operations in the same order, with `_FLOATS`'s max, min,
     ceiling and where written inline (`max(a, b)` is `b if b > a else a`), so a single estimate's ~15 GEMMs skip
     ~10 namespace calls each (issue 18); tests/hardware/test_kernel_fast_path.py holds it to the array path's bits."""
-    widest = float(rates.tile_m)
+    widest, tile_n, units, bandwidth, overhead = terms
     if m >= widest:  # 2 ** ceil(log2(m)) >= widest: np.log2 is exact at powers of two and within an ulp elsewhere
         tile_m = widest
     else:
@@ -120,15 +147,14 @@ def _gemm_floats(rates: KernelRates, m: float, n: float, k: float, groups: float
         padded_m = 2.0 ** float(math.ceil(float(np.log2(low))))
         padded_m = 16.0 if padded_m < 16.0 else padded_m
         tile_m = widest if widest < padded_m else padded_m
-    tiles = float(math.ceil(m / tile_m)) * float(math.ceil(n / rates.tile_n))
+    tiles = float(math.ceil(m / tile_m)) * float(math.ceil(n / tile_n))
     if groups is not None:
         tiles = groups * tiles
-    units = rates.compute_units
     waves = float(math.ceil(tiles / units))
-    t_compute = waves * units * tile_m * rates.tile_n * 2.0 * k / rate
+    t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
     moved = m * k + k * n + m * n
-    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / rates.memory_bytes_per_s
-    t = (t_memory if t_memory > t_compute else t_compute) + rates.kernel_overhead_s
+    t_memory = (moved if groups is None else groups * moved) * bytes_per_element / bandwidth
+    t = (t_memory if t_memory > t_compute else t_compute) + overhead
     size = m * n * k if groups is None else m * n * k * groups
     return t if size > 0 else 0.0
 

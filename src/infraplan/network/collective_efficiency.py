@@ -109,27 +109,54 @@ def _log2(x: float) -> float:
 
 
 def _message_efficiency_of(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
-    """`_message_efficiency_one` without the kept last value; every max(a, b) / min(a, b) of `message_efficiency`
-    written as the builtins compare (`b if b > a else a` / `b if b < a else a`), in the same order."""
+    """`_message_efficiency_one` without the kept last value: the group's columns (`group_efficiency`) read at the
+    message size (`efficiency_at`)."""
+    return efficiency_at(group_efficiency(fabric, n, stride, all_to_all), size_bytes)
+
+
+# one group's part of the float message efficiency: (log2 sizes, the in-domain column or None, the across-domain
+# (weight, column) pairs)
+GroupEfficiency = tuple[list[float], list[float] | None, tuple[tuple[float, list[float]], ...]]
+
+
+def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool) -> GroupEfficiency:
+    """What `message_efficiency` reads of one group's shape alone, on floats: inside one scale-up domain the
+    in-domain column; across domains the node-count columns next to its log2 nodes with their hat-function weights
+    (clamped at 0, as `message_efficiency`'s max(a, b): `b if b > a else a`), in the order they are summed. A caller
+    pricing several messages over one group (`network.collectives`) keeps it per group."""
     sizes, nvlink, nic = _float_tables(all_to_all)
+    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain
+        return sizes, nvlink, ()
+    per_domain = float(math.floor(fabric.scale_up_domain / stride))
+    per_domain = 1.0 if per_domain < 1.0 else per_domain
+    members = 1.0 if n < 1.0 else n
+    per_domain = members if members < per_domain else per_domain
+    nodes = n / per_domain
+    log_nodes = _log2(1.0 if nodes < 1.0 else nodes)
+    log_nodes = 0.0 if log_nodes < 0.0 else log_nodes
+    log_nodes = _LOG2_LAST_COLUMN if log_nodes > _LOG2_LAST_COLUMN else log_nodes
+    low = math.floor(log_nodes)
+    pairs = []
+    for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
+        weight = 1.0 - abs(log_nodes - j)
+        pairs.append((0.0 if weight < 0.0 else weight, nic[j]))
+    return sizes, None, tuple(pairs)
+
+
+def efficiency_at(group: GroupEfficiency, size_bytes: float) -> float:
+    """`_message_efficiency_of` of a group's `group_efficiency` at a message size: every max(a, b) / min(a, b) of
+    `message_efficiency` written as the builtins compare (`b if b > a else a` / `b if b < a else a`), the columns
+    interpolated in log2(size) and weighted in the same order."""
+    sizes, column, pairs = group
     log_size = _log2(1.0 if size_bytes < 1.0 else size_bytes)
     log_size = sizes[0] if sizes[0] > log_size else log_size
     log_size = sizes[-1] if sizes[-1] < log_size else log_size
-    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain
-        efficiency = scalar_path.interp(log_size, sizes, nvlink)
+    if column is not None:
+        efficiency = scalar_path.interp(log_size, sizes, column)
     else:
-        per_domain = float(math.floor(fabric.scale_up_domain / stride))
-        per_domain = 1.0 if per_domain < 1.0 else per_domain
-        members = 1.0 if n < 1.0 else n
-        per_domain = members if members < per_domain else per_domain
-        nodes = n / per_domain
-        log_nodes = _log2(1.0 if nodes < 1.0 else nodes)
-        log_nodes = 0.0 if log_nodes < 0.0 else log_nodes
-        log_nodes = _LOG2_LAST_COLUMN if log_nodes > _LOG2_LAST_COLUMN else log_nodes
-        efficiency, low = 0.0, math.floor(log_nodes)
-        for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
-            weight = 1.0 - abs(log_nodes - j)
-            efficiency = efficiency + (0.0 if weight < 0.0 else weight) * scalar_path.interp(log_size, sizes, nic[j])
+        efficiency = 0.0
+        for weight, nic in pairs:
+            efficiency = efficiency + weight * scalar_path.interp(log_size, sizes, nic)
     efficiency = 1e-3 if efficiency < 1e-3 else efficiency
     return 1.0 if efficiency > 1.0 else efficiency
 

@@ -16,8 +16,10 @@ holds one element (a single estimate), with the same IEEE operations in the same
 arrays a collective is priced once per run of equal consecutive (size, group, stride) (`scalar_path.price_runs`),
 with the bits of the whole arrays (tests/hardware/test_kernel_runs.py). The float entries of the one-plan path
 (`collective_seconds`, `send_recv_seconds`) spell the ring formulas out on floats (`_reduce_scatter_seconds`,
-`_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep group links by the fabric's identity
-(`_link_one`); tests/training/test_single_estimate_fast_paths.py holds them to the array bits.
+`_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep group links and each ring group's terms (its link,
+steps and message-efficiency columns) by the fabric's identity (`_link_one`, `_ring_group`), and the time of each
+priced message until the one-plan memo forgets its rows (`collective_seconds`); tests/training/
+test_single_estimate_fast_paths.py and test_single_estimate_twins.py hold them to the array bits.
 """
 
 from __future__ import annotations
@@ -200,48 +202,77 @@ _LINKS_KEPT = 4096
 
 
 def forget_float_values() -> None:
-    """Forget the float path's kept group links, tables and last message efficiency (`_link_one`,
-    `collective_efficiency.forget_float_values`): for tests that patch the fabric physics."""
+    """Forget the float path's kept group links, ring groups, collective times, tables and last message efficiency
+    (`_link_one`, `_ring_group`, `collective_seconds`, `collective_efficiency.forget_float_values`): for tests that
+    patch the fabric physics."""
     _LINKS.clear()
+    _GROUPS.clear()
+    _SECONDS.clear()
     _efficiency.forget_float_values()
 
 
-def _ring_terms(fabric: Fabric, n: float, stride: float) -> tuple[float, float, float]:
-    """(bandwidth, per-step latency, ring steps n - 1) of a group on floats: its link (`_link_one`), the latency
-    floored at NCCL's network step latency when the group leaves the scale-up domain (`step_latency_xp`)."""
+# a ring group's float terms: (fabric, bandwidth, link latency, it leaves the scale-up domain, ring steps n - 1
+# (at least 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`)
+_Group = tuple[Fabric, float, float, bool, float, float, float, _efficiency.GroupEfficiency]
+_GROUPS: dict[tuple[int, float, float], _Group] = {}
+
+
+def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
+    """The terms of a ring collective over `n` ranks `stride` apart that depend on the group alone, kept by the
+    fabric's identity and the group's numbers (a single estimate prices a few messages on each of a few groups;
+    the entry holds the fabric, so its id is not reused while it is kept). The network step latency is not kept:
+    each formula floors the link latency at its current value on every call (`step_latency_xp`)."""
+    key = (id(fabric), n, stride)
+    kept = _GROUPS.get(key)
+    if kept is not None and kept[0] is fabric:
+        return kept
     bw, lat = _link_one(fabric, n, stride)
-    if n * stride > fabric.scale_up_domain:
-        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
-        lat = step_s if lat < step_s else lat
     steps = n - 1.0
-    return bw, lat, 0.0 if steps < 0.0 else steps
+    members = 1.0 if n < 1.0 else n
+    tree_steps = 2.0 * float(math.ceil(float(np.log2(members))))
+    group = (fabric, bw, lat, n * stride > fabric.scale_up_domain, 0.0 if steps < 0.0 else steps, members, tree_steps,
+             _efficiency.group_efficiency(fabric, n, stride, False))
+    if len(_GROUPS) >= _LINKS_KEPT:
+        _GROUPS.clear()
+    _GROUPS[key] = group
+    return group
 
 
 def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
     """`_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
-    `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`)."""
-    bw, lat, steps = _ring_terms(fabric, n, stride)
-    bandwidth = steps / (1.0 if n < 1.0 else n) * size / bw
+    `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`), the group's terms kept
+    (`_ring_group`); a group of one rank costs nothing (the formula's `where(n > 1, t, 0)`)."""
+    if not n > 1:
+        return 0.0
+    _, bw, lat, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
+    if crosses:  # `step_latency_xp`
+        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
+        lat = step_s if lat < step_s else lat
+    bandwidth = steps / members * size / bw
     alpha_beta = bandwidth + steps * lat
-    bound = bandwidth / _efficiency._message_efficiency_one(fabric, size, n, stride, False)  # `sized_time_xp`
-    t = bound if bound > alpha_beta else alpha_beta
-    return t if n > 1 else 0.0
+    bound = bandwidth / _efficiency.efficiency_at(group, size)  # `sized_time_xp`
+    return bound if bound > alpha_beta else alpha_beta
 
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds`."""
-    bw, lat, steps = _ring_terms(fabric, n, stride)
-    members = 1.0 if n < 1.0 else n
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds` (the ring
+    and the tree share the message's efficiency)."""
+    if not n > 1:
+        return 0.0
+    _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
+    if crosses:
+        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
+        lat = step_s if lat < step_s else lat
+    efficiency = _efficiency.efficiency_at(group, size)
     ring_bw = 2.0 * steps / members * size / bw
     alpha_beta = ring_bw + 2.0 * steps * lat
-    bound = ring_bw / _efficiency._message_efficiency_one(fabric, size, n, stride, False)
+    bound = ring_bw / efficiency
     ring = bound if bound > alpha_beta else alpha_beta
     tree_bw = 2.0 * size / bw
-    alpha_beta = tree_bw + 2.0 * float(math.ceil(float(np.log2(members)))) * lat
-    bound = tree_bw / _efficiency._message_efficiency_one(fabric, size, n, stride, False)
+    alpha_beta = tree_bw + tree_steps * lat
+    bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
-    t = tree if tree < ring else ring
-    return t if n > 1 else 0.0
+    return tree if tree < ring else ring
 
 
 def _all_to_all_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
@@ -258,8 +289,33 @@ _FLOAT_FORMULAS: dict[str, Callable[[Fabric, float, float, float], float]] = {
 
 def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, stride: float) -> float:
     """`collective_time` of one group given as plain Python numbers, as a float: the same formula on floats,
-    without `_evaluate`'s element checks and array wrapping (a single estimate's plan, issue 18)."""
-    return _FLOAT_FORMULAS[kind](fabric, float(size_bytes), float(n), float(stride))
+    without `_evaluate`'s element checks and array wrapping (a single estimate's plan, issue 18).
+
+    The value of a formula's (size, group, stride) is kept with the network step latency it read (`_SECONDS`, by
+    the fabric's identity): a single estimate prices one message several times (a sequence-parallel layer's
+    all-gather and reduce-scatter of one activation, and the LM head's and embedding's of the same activation
+    share the ring formula and its inputs)."""
+    formula = _FLOAT_FORMULAS[kind]
+    size, members, spacing = float(size_bytes), float(n), float(stride)
+    key = (id(fabric), formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S)
+    kept = _SECONDS.get(key)
+    if kept is not None and kept[0] is fabric:
+        return kept[1]
+    seconds = formula(fabric, size, members, spacing)
+    if len(_SECONDS) >= _SECONDS_KEPT:
+        _SECONDS.clear()
+    _SECONDS[key] = (fabric, seconds)  # the entry holds the fabric: its id is not reused while it is kept
+    return seconds
+
+
+_SECONDS: dict[tuple[object, ...], tuple[Fabric, float]] = {}
+_SECONDS_KEPT = 256
+
+
+def forget_collective_seconds() -> None:
+    """Forget the kept collective times (`collective_seconds`): values of messages, not of the fabric, so the
+    one-plan memo forgets them with its rows (`training.one_plan_memo.clear_one_plan_memo`)."""
+    _SECONDS.clear()
 
 
 def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float:

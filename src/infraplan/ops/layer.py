@@ -40,11 +40,9 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   layers (GEMM and collective counts, element-wise bytes and kernels), so that L x the table is the sum.
 * Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
   attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
-* GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU (`swiglu_limit`, alpha 1.702, +1 on the
-  linear half) is taken to run in the one fused activation pass (same bytes as SwiGLU: an ASSUMPTION, the clamp
-  and scale are free inside it); the attention projections' biases in the GEMM epilogue (Transformer Engine
-  Linear); the experts' biases (grouped GEMMs have no bias epilogue) as a read + write of the up (g f) and down
-  (h) outputs per routed token. Sinks and windows: how the attention kernel runs is the stack's
+* GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU and the expert biases in training as
+  Megatron-Core 0.16 runs them (`ops.gpt_oss_experts`); the attention projections' biases in the GEMM epilogue
+  (Transformer Engine Linear). Sinks and windows: how the attention kernel runs is the stack's
   (`catalog.stacks` `sink_attention`).
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
@@ -68,12 +66,14 @@ from typing import Any, Literal
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.scalar_path import anywhere, fast_frozen_init, is_plain, larger, negate, pick, to_bool, to_float
 
 ArrayLike = np.ndarray | float | int
 Phase = Literal["training", "inference"]
 CollectiveKind = Literal["all_gather", "reduce_scatter", "all_reduce", "all_to_all"]
+MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
 
 @fast_frozen_init
@@ -259,7 +259,10 @@ def _ffn_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
         active: ArrayLike = float(shape.num_experts)  # every expert sees tokens at training batch sizes
     else:  # expected experts hit by T = gathered / k tokens, each picking k of E uniformly: E (1 - (1 - k/E)^T)
         e, k = float(shape.num_experts), float(shape.experts_per_token)
-        active = np.minimum(gathered, e * (1.0 - (1.0 - k / e) ** (gathered / k)))
+        missed = (1.0 - k / e) ** (gathered / k)  # P(an expert gets none of the T tokens)
+        # below MISSED_EXPERT_FLOOR every expert is hit (< 1e-6 experts missed): E exactly, so a per-expert count
+        # of T k / E = 32 is 32 rows, not 32 + 1e-13 padded to the next M tile by `hardware.grouped_gemm_time`
+        active = np.minimum(gathered, np.where(missed < MISSED_EXPERT_FLOOR, e, e * (1.0 - missed)))
     per_expert = gathered / larger(active, 1.0) * lay.expert_load_factor  # the busiest rank sets the pace
     f_local = shape.ffn_hidden_size * lay.ep_inside_tp / etp
     count = active / lay.ep / lay.ep_inside_tp
@@ -345,8 +348,6 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
         if shape.shared_ffn_hidden_size:  # the shared expert's activation
             ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
-        if shape.linear_biases and shape.is_moe:  # GPT-OSS expert biases: a pass over the up and down outputs
-            ffn_elements = ffn_elements + tokens * routed * 2.0 * ((gate * f_local) + h)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
         cast_fwd = lay.cast_bytes * tokens * (2.0 * h + q_local + routed * f_local)
@@ -358,6 +359,10 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
             routing = moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)
+        if model.is_moe and (model.linear_biases or model.clamped_swiglu):  # GPT-OSS experts (same in every kind)
+            passes = gpt_oss_expert_passes(shape, tokens * routed, gate * f_local, lay.ep)  # (bytes, kernels)
+            elementwise_fwd, elementwise_bwd = ((*elementwise_fwd, Elementwise("gpt_oss_experts", *passes[0])),
+                                                (*elementwise_bwd, Elementwise("gpt_oss_experts", *passes[1])))
     else:
         f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
                  + shape.shared_ffn_hidden_size) / tp

@@ -22,7 +22,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
-from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
+from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
@@ -32,6 +32,7 @@ from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
+_MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
 
 
 @lru_cache(maxsize=256)
@@ -53,6 +54,12 @@ def _peak_table(cluster: Cluster) -> np.ndarray:
     table = np.array([accelerator.peak(f) if accelerator.supports(f) else np.nan for f in formats])
     table.flags.writeable = False
     return table
+
+
+@lru_cache(maxsize=64)
+def _peak_floats(cluster: Cluster) -> tuple[float, ...]:
+    """`_peak_table` as Python floats, for one plan's `Dtype` code (no numpy scalar indexing)."""
+    return tuple(_peak_table(cluster).tolist())
 
 
 def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.ndarray) -> np.ndarray:
@@ -99,21 +106,22 @@ def one_plan_outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays
 def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                   profile: Stack) -> dict[str, float | bool]:
     """`one_plan_outputs` without the memo: `_evaluate`'s formulas on the plan's Python numbers."""
-    out: dict[str, float | bool] = dict(one_plan_step_time(shape, cluster, plan, profile))
+    out: dict[str, float | bool] = one_plan_step_time(shape, cluster, plan, profile)  # (a fresh dict of floats)
     p = plan.one_row
     gpus = float(p.gpus)
     t = out["step_time_s"]
-    peak = float(_peak_table(cluster)[p.dtype])
+    peak = _peak_floats(cluster)[p.dtype]
     out["tokens_per_s"] = float(p.global_batch * p.seq_len) / t
     out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
-    model_flops = model_flops_per_step(shape, p)
+    forward = forward_flops_per_token_layer(shape, p.seq_len)  # (for both counts)
+    model_flops = model_flops_per_step(shape, p, forward)
     out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
-    out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops) / (t * gpus) / peak)
+    out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops, forward) / (t * gpus) / peak)
     memory = memory_breakdown(shape, p, profile)
     total = 0.0
-    for i, k in enumerate(MEMORY_TERMS):  # in order: `plan_memory`'s float sum
-        out[f"mem_{k}"] = term = float(memory[k])
+    for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
+        out[key] = term = float(memory[k])
         total = term if i == 0 else total + term
     out["memory_per_gpu_bytes"] = total
     out["fits"] = total <= cluster.accelerator.memory_bytes
@@ -222,7 +230,7 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
     """The PlanMetrics fields of plan `i` from its output `values` (numbers by `evaluate_plans` key; built once,
     so a TrainingEstimate is validated once, not twice). The nested breakdowns and the plan config are plain
     dicts: the enclosing model validates them in the same compiled pass, into the same nested models."""
-    memory = {k: float(values[f"mem_{k}"]) for k in MEMORY_TERMS}
+    memory = {k: float(values[key]) for k, key in _MEMORY_KEYS}
     fits = bool(values["fits"])
     return dict(
         step_time_s=float(values["step_time_s"]),
@@ -285,9 +293,9 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
               else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
-    return TrainingEstimate(**row, error_band=_training_band(accelerator.name, profile.name),
-                            model=shape.name, system=sys_spec.name, accelerator=accelerator.name,
-                            parameters=_total_params(shape), stack=profile.name, notes=notes)
+    row.update(error_band=_training_band(accelerator.name, profile.name), model=shape.name, system=sys_spec.name,
+               accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes)
+    return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 
 def _total_params(shape: TransformerShape) -> int:

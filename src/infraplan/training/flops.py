@@ -53,10 +53,11 @@ def model_flops_per_step(shape: TransformerShape, plan: PlanArrays,
     return per_token * plan.global_batch * plan.seq_len
 
 
-def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays,
-                            model_flops: np.ndarray | None = None) -> np.ndarray:
-    """Hardware FLOPs per step; `model_flops`: `model_flops_per_step` of the plan, when at hand."""
-    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len)
+def hardware_flops_per_step(shape: TransformerShape, plan: PlanArrays, model_flops: np.ndarray | None = None,
+                            forward: tuple[float, np.ndarray] | None = None) -> np.ndarray:
+    """Hardware FLOPs per step; `model_flops`: `model_flops_per_step` of the plan, and `forward`:
+    `forward_flops_per_token_layer` of its sequence, when at hand."""
+    weights, scores = forward_flops_per_token_layer(shape, plan.seq_len) if forward is None else forward
     extra = pick(plan.recompute == int(Recompute.FULL), (weights + scores) * recomputed_fraction(shape, plan),
                  pick(plan.recompute == int(Recompute.SELECTIVE), scores, 0.0))  # np.select's values
     model = model_flops_per_step(shape, plan, (weights, scores)) if model_flops is None else model_flops

@@ -7,6 +7,8 @@ after each sync (the emptied queue waits for the first launch; `host_exposed_tim
 per layer and phase with CUDA graphs (`CUDA_GRAPH_LAUNCH_S`). The kernels per layer are those of the op table
 (`ops.layer`) plus what eager stacks and the activation-checkpoint machinery add (`kernel_counts`); the host calls
 per micro-batch outside the layers are the stack's (`micro_batch_host_time`). `training.step_time` prices them.
+Dropless MoE layers under CUDA graphs issue their MoE block eagerly after a host sync per layer forward, an
+interval of its own that only the block's GPU work hides (`dropless_moe_host`, `add_dropless_moe_terms`).
 """
 
 from __future__ import annotations
@@ -83,14 +85,22 @@ def host_exposed_time(host_fwd: ArrayLike, host_bwd: ArrayLike, gpu_fwd: ArrayLi
       behind the previous one's: max(0, Hf - Gf) + max(0, Hb - Gb - max(0, Gf - Hf)) + (m - 1) max(0, H - G)
       + one dispatch.
     """
-    values = (host_fwd, host_bwd, gpu_fwd, gpu_bwd, micro_batches, synced)
-    if all(type(x) in _PLAIN for x in values):  # one plan's Python floats
+    if (type(host_fwd) in _PLAIN and type(host_bwd) in _PLAIN and type(gpu_fwd) in _PLAIN  # one plan's floats
+            and type(gpu_bwd) in _PLAIN and type(micro_batches) in _PLAIN and type(synced) in _PLAIN):
         exposed: np.ndarray = _host_exposed(FLOAT_OPS, float(host_fwd), float(host_bwd), float(gpu_fwd),
                                             float(gpu_bwd), float(micro_batches), bool(synced), dispatch_s)
         return exposed  # a float: the annotation is the array path's
     hf, hb, gf, gb = (np.asarray(x, dtype=np.float64) for x in (host_fwd, host_bwd, gpu_fwd, gpu_bwd))
     return np.asarray(_host_exposed(NUMPY_OPS, hf, hb, gf, gb, np.asarray(micro_batches, dtype=np.float64),
                                     np.asarray(synced, dtype=bool), dispatch_s), dtype=np.float64)
+
+
+def host_exposed_floats(hf: float, hb: float, gf: float, gb: float, m: float, synced: bool,
+                        dispatch_s: float) -> float:
+    """`host_exposed_time` of one plan's Python floats (and its bool `synced`), as a float: `_host_exposed` on
+    FLOAT_OPS without the type checks (`step_assembly` passes floats)."""
+    exposed: float = _host_exposed(FLOAT_OPS, hf, hb, gf, gb, m, synced, dispatch_s)
+    return exposed
 
 
 def _host_exposed(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, synced: Any, dispatch_s: float) -> Any:
@@ -116,3 +126,67 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     recompute = pick(full, fwd, pick(plan.recompute == _SELECTIVE, attn_fwd, 0.0))  # np.select's
     bwd = 2.0 * gemms + pick(unfused, 6.0, 3.0) + elem_bwd + collectives + recompute
     return fwd + pick(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + pick(full, CHECKPOINT_HOST_CALLS[1], 0.0)
+
+
+# Dropless MoE under CUDA graphs (`Stack.moe_cuda_graph` dropless_eager). Megatron-Core 0.16.1 refuses to graph the
+# MoE block without drop-and-pad routing (transformer_config.py:1764-1771, "moe cuda graph is only supported with
+# drop-padding MoE"): attention, the router and the MoE preprocess are graphed (`cuda_graph_scope` attn /
+# moe_router / moe_preprocess), the token dispatch, the experts and the combine run eagerly, one Python -> ATen
+# dispatch each (`Node.host_kernel_dispatch_s`), after the host waits for the device once per MoE layer forward:
+# the all-to-all needs its split sizes on the CPU (token_dispatcher.py:559-564 `before_ep_alltoall`) and the experts
+# their row counts (`tokens_per_expert.tolist()`, moe/experts.py:645).
+MOE_PERMUTE_KERNELS = 5.0  # eager of `ops.layer.moe_routing_passes`' 9: row-id map, permute, sort, unsort, unpermute
+MOE_ROUTING_KERNELS = 9.0  # its 4 router kernels run in the router's graph
+MOE_SYNC_HOST_CALLS = 1.0  # the device-to-host copy of the split sizes, forward
+# Transformer Engine's GroupedLinear is one Python call per grouped GEMM; its `general_grouped_gemm` loops over the
+# local experts in C++ (transformer_engine/pytorch/module/grouped_linear.py:207-218, 411, 468 in TE 2.14: one
+# cuBLAS GEMM per expert, forward 1, backward dgrad + wgrad). ASSUMPTION: a launch from C++ costs the host what a
+# graph launch does, a few us (`CUDA_GRAPH_LAUNCH_S`, NVIDIA "Getting Started with CUDA Graphs"); no measurement.
+CPP_GEMM_LAUNCH_S = CUDA_GRAPH_LAUNCH_S
+
+
+def dropless_moe_host(ops: LayerOps, full: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """Host work of a (mean) layer's eager MoE block per micro-batch under CUDA graphs: (Python calls forward,
+    backward; C++ GEMM launches forward, backward; the layers' MoE share, each MoE layer's forward one sync), from the
+    op table (`ops.layer`): the EP all-to-alls, one call per grouped GEMM (backward 2) and a cuBLAS launch per local
+    expert, the permute kernels of the routing passes, the experts' activation (1 each way), the shared expert (its
+    2 GEMMs + activation; backward 4 + 1), the GPT-OSS bias loop and clamp (`ops.gpt_oss_experts`, per local expert
+    in Python), the fp8 casts of the 2 expert GEMM inputs (forward) / output gradients (backward), the sync's copy;
+    full recompute runs the forward again in backward. Python floats for one plan, arrays otherwise."""
+    experts = [g for g in ops.gemms if g.role in ("expert_up", "expert_down")]
+    if not experts:
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    share = experts[0].share
+    calls: Any = sum((g.share for g in experts), 0.0)  # one per grouped GEMM (`Gemm.kernels`)
+    launches: Any = sum((g.count * g.share for g in experts), 0.0)
+    shared: Any = sum((g.count for g in ops.gemms if g.role in ("shared_up", "shared_down")), 0.0)
+    ep: Any = sum((pick(c.mask, pick(c.group > 1, c.count, 0.0), 0.0) for c in ops.collectives_fwd if c.role == "ep"),
+                  0.0)
+    passes = {e.role: e for e in ops.elementwise_fwd}
+    passes_bwd = {e.role: e for e in ops.elementwise_bwd}
+    routing = passes["moe_routing"].kernels * (MOE_PERMUTE_KERNELS / MOE_ROUTING_KERNELS) if "moe_routing" in passes \
+        else 0.0
+    casts = pick(passes["fp8_cast"].mask, 2.0, 0.0) * share if "fp8_cast" in passes else 0.0
+    bias_fwd = passes["gpt_oss_experts"].kernels if "gpt_oss_experts" in passes else 0.0
+    bias_bwd = passes_bwd["gpt_oss_experts"].kernels if "gpt_oss_experts" in passes_bwd else 0.0
+    fwd = ep + calls + routing + share * (1.0 + MOE_SYNC_HOST_CALLS) + 1.5 * shared + bias_fwd + casts
+    bwd = ep + 2.0 * calls + routing + share + 2.5 * shared + bias_bwd + casts
+    return (fwd, bwd + pick(full, fwd, 0.0), launches, 2.0 * launches + pick(full, launches, 0.0), share)
+
+
+def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: Any, full: Any, dispatch_s: float,
+                           one: bool, applies: bool) -> None:
+    """Set a layer's dropless-MoE host terms in `out` (`training.layer_time`): the host syncs with the device before
+    each MoE layer's all-to-all and then issues the MoE block eagerly (`dropless_moe_host`); that issue is its own
+    interval, which only the block's GPU work (the all-to-alls, `expert_gpu_fwd` of the experts' GEMMs) can hide:
+    the graphed attention is issued after it. `moe_host_fwd`, `moe_gpu_fwd` and `moe_host_sync` (the MoE layers'
+    share, one sync each) go to `training.step_assembly`. The backward has no sync (the split sizes are kept): its
+    eager issue joins the layer's `host_bwd`. Zeros where `applies` is false."""
+    terms: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)
+    if applies:
+        calls_fwd, calls_bwd, gemms_fwd, gemms_bwd, share = dropless_moe_host(ops, full)
+        out["host_bwd"] = out["host_bwd"] + calls_bwd * dispatch_s + gemms_bwd * CPP_GEMM_LAUNCH_S
+        out["host_bwd"] = float(out["host_bwd"]) if one else out["host_bwd"]
+        terms = (calls_fwd * dispatch_s + gemms_fwd * CPP_GEMM_LAUNCH_S, expert_gpu_fwd, share)
+    for key, value in zip(("moe_host_fwd", "moe_gpu_fwd", "moe_host_sync"), terms, strict=True):
+        out[key] = float(value) if one else np.asarray(value + np.zeros(np.shape(out["host_fwd"])), dtype=np.float64)

@@ -19,7 +19,7 @@ import numpy as np
 
 from infraplan.hardware.kernels import (
     KernelRates,
-    gemm_seconds,
+    gemm_fwd_bwd_seconds,
     gemm_time,
     grouped_gemm_seconds,
     grouped_gemm_time,
@@ -46,7 +46,7 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
 
     `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
     are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
-    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_seconds`).
+    `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_fwd_bwd_seconds`).
     """
     rate, width = precision
     if one:
@@ -55,8 +55,7 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
             bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
                      + grouped_gemm_seconds(rates, k, n, m, count, width, rate))  # type: ignore[arg-type]
             return share * fwd_s, share * bwd_s  # type: ignore[return-value]
-        fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
-        bwd_s = gemm_seconds(rates, m, k, n, width, rate) + gemm_seconds(rates, k, n, m, width, rate)  # type: ignore[arg-type]
+        fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
         return count * fwd_s, count * bwd_s  # type: ignore[return-value]
     if grouped:
         fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
@@ -128,10 +127,14 @@ def collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str,
     """Seconds of the collectives of one role ("tp", "cp", "ep"), priced by `network.collectives` (`one`: a
     `PlanArrays.one_row` plan's records, summed as Python floats)."""
     if one:  # a collective that does not run, or runs over a group of one (0 s: nothing leaves the rank, as every
-        # collective formula and `Collective.launches` say), is not priced (the same sum as `pick`'s zeros)
-        seconds: np.ndarray = total((c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
-                                     if c.mask and c.group > 1 else 0.0 for c in records if c.role == role), one)
-        return seconds
+        # collective formula and `Collective.launches` say), is not priced (the same sum as `pick`'s zeros); summed
+        # from 0.0 in record order, as `total` does, without its generator (a single estimate sums ~8 of these)
+        seconds = 0.0
+        for c in records:
+            if c.role == role:
+                seconds = seconds + (c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
+                                     if c.mask and c.group > 1 else 0.0)
+        return seconds  # type: ignore[return-value]  # a float: the annotation is the array path's
     summed: np.ndarray = sum((pick(c.mask, c.count * result(collective_time(fabric, c.kind, c.bytes, c.group,
                                                                              c.stride)), 0.0)
                               for c in records if c.role == role), zero(one))

@@ -54,7 +54,13 @@ from infraplan.ops.layer import (
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
 from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, smaller, to_float
 from infraplan.training.enums import Attention, Dtype, Recompute
-from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S, EAGER_EXTRA_KERNELS, MAIN_GRAD_ADD_KERNELS, kernel_counts
+from infraplan.training.host_time import (
+    CUDA_GRAPH_LAUNCH_S,
+    EAGER_EXTRA_KERNELS,
+    MAIN_GRAD_ADD_KERNELS,
+    add_dropless_moe_terms,
+    kernel_counts,
+)
 from infraplan.training.layer_kernels import bf16_gemm_sums
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
@@ -77,6 +83,13 @@ CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
 # kernel's one launch and 3 / 4 B per score (the causal triangle, `attention_core_times`).
 SOFTMAX_FALLBACK_BYTES = (37.0 - 3.0, 41.0 - 4.0)  # forward, backward: over the fused kernel's
 SOFTMAX_FALLBACK_KERNELS = 4.0  # 5 eager launches for the fused kernel's 1, each way
+# TE's UnfusedDotProductAttention with sinks (`te_unfused`; TE 2.14 pytorch/attention/dot_product_attention/
+# backends.py:540-567) appends the sink column (cat: 2+2 B per score), so s_k + 1 = 4,097 fails the fused softmax's
+# sk % 8 (softmax.py:198-201) and `forward_torch_softmax` (:248-273) runs: upcast (2+4), masked_fill (4+1+4),
+# softmax (4+4), downcast (4+2) = 33 B per score in 5 kernels; backward their gradients (6 + 12 + 9 + 6) and the
+# cat's (2+2 + the sink column's sum 2) = 40 B in 5. Over the full s x s (no causal or window skipping).
+TE_SINK_SOFTMAX_BYTES = (33.0, 40.0)  # forward, backward
+TE_SINK_SOFTMAX_KERNELS = 5.0  # each way
 
 
 def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> Any:
@@ -89,7 +102,7 @@ def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack |
     each warp 2 rows up to s_k = 128 and 1 above: 8 rows per block for s_k <= 128, 4 above). Learned-sink
     attention (a full-row softmax, `catalog.stacks` `sink_attention`) is not this kernel.
     """
-    sinks = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
+    sinks = shape.attention_sinks and stack is not None and stack.sink_attention != "fused"
     sq, sk = plan.seq_len / plan.cp, to_float(plan.seq_len)
     batches = plan.micro_batch * shape.num_heads / plan.tp
     available = ((sk > 16.0) & (sk <= 4096.0) & (sq % 4.0 == 0.0) & (sk % 4.0 == 0.0) & (batches % 4.0 == 0.0)
@@ -110,12 +123,16 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     of each score row (the unmasked lower triangle, half the scores) and writes the zeros above: forward 1 + 2 B,
     backward 2 + 2 B per score; the sink path (a full-row softmax) reads every score. Where that kernel refuses
     the shape (`softmax_falls_back`), the eager fp32 passes of `SOFTMAX_FALLBACK_BYTES` run instead.
-    Learned sinks (GPT-OSS) under a stack with `sink_attention: unfused` run unfused in every layer: the
-    sliding window is a mask on the full scores, not skipped work (`catalog.stacks`).
+    Learned sinks (GPT-OSS), `catalog.stacks` `sink_attention`: fused (cuDNN, what Transformer Engine 2.8-2.14
+    selects on every layer with cuDNN >= 9.13.1) is the flash pricing above, the sliding layers over their window;
+    te_unfused (TE's UnfusedDotProductAttention) and unfused run every layer over the full scores, the sliding
+    window a mask, not skipped work; te_unfused's eager fp32 softmax with the sink column moves
+    `TE_SINK_SOFTMAX_BYTES`, unfused (a stand-in) 4 / 6 B per score.
     """
     heads = shape.num_heads / plan.tp
     d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
-    sinks_unfused = shape.attention_sinks and stack is not None and stack.sink_attention == "unfused"
+    sink_mode = stack.sink_attention if shape.attention_sinks and stack is not None else "fused"
+    sinks_unfused = sink_mode != "fused"
     unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
     one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
     flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
@@ -135,17 +152,21 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
 
     scores = rows * keys
     fwd_bytes, bwd_bytes = (9.0, 11.0) if shape.uses_dropout else (4.0, 6.0)
+    softmax_kernels = 2.0
     if not sinks_unfused:  # the causal kernel reads half the scores (see above)
         fwd_bytes, bwd_bytes = fwd_bytes - 1.0, bwd_bytes - 2.0
+    elif sink_mode == "te_unfused":  # TE's eager fp32 softmax over the scores and the sink column
+        fwd_bytes, bwd_bytes = (TE_SINK_SOFTMAX_BYTES[0] + fwd_bytes - 4.0, TE_SINK_SOFTMAX_BYTES[1] + bwd_bytes - 6.0)
+        softmax_kernels = TE_SINK_SOFTMAX_KERNELS
     eager = softmax_falls_back(shape, plan, stack)
     eager_fwd, eager_bwd = (pick(eager, memory_bound_time(rates, extra * scores, kernels=SOFTMAX_FALLBACK_KERNELS),
                                  0.0) for extra in SOFTMAX_FALLBACK_BYTES)
     unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
-                   + memory_bound_time(rates, fwd_bytes * scores, kernels=2) + eager_fwd)
+                   + memory_bound_time(rates, fwd_bytes * scores, kernels=softmax_kernels) + eager_fwd)
     key_rows = plan.micro_batch * heads * keys
     unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
                    + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
-                   + memory_bound_time(rates, bwd_bytes * scores, kernels=2) + eager_bwd)
+                   + memory_bound_time(rates, bwd_bytes * scores, kernels=softmax_kernels) + eager_bwd)
     return _result(pick(unfused, unfused_fwd, flash_fwd)), _result(pick(unfused, unfused_bwd, flash_bwd))
 
 
@@ -269,6 +290,11 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # the eager softmax's launches (`softmax_falls_back`), again where the recompute re-runs the attention core
     eager = pick(softmax_falls_back(shape, plan, stack), SOFTMAX_FALLBACK_KERNELS, 0.0)
     ops_fwd, ops_bwd = ops_fwd + eager, ops_bwd + eager + pick(full | selective, eager, 0.0)
+    if shape.attention_sinks and stack.sink_attention == "te_unfused":  # TE's unfused sink attention, not 1 + 3
+        # fused kernels: 2 batched GEMMs + the eager softmax forward, 4 + the softmax backward (`attention_core_times`)
+        sink_fwd = TE_SINK_SOFTMAX_KERNELS + 2.0 - 1.0
+        ops_fwd, ops_bwd = ops_fwd + sink_fwd, ops_bwd + TE_SINK_SOFTMAX_KERNELS + 4.0 - 3.0 + pick(
+            full | selective, sink_fwd, 0.0)
     recomputed = pick(full, extra_fwd, 0.0)
     for phase, count in (("fwd", ops_fwd + extra_fwd), ("bwd", ops_bwd + extra_bwd + recomputed)):
         if one:
@@ -276,6 +302,10 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
             continue
         out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
                                 else np.asarray(count * host_dispatch_s, dtype=np.float64))
+    # dropless MoE under CUDA graphs: the MoE block's eager issue after its sync (`host_time.dropless_moe_terms`)
+    add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
+                                          if op.role in ("expert_up", "expert_down")), 0.0), full, host_dispatch_s,
+                           one, stack.cuda_graphs and stack.moe_cuda_graph == "dropless_eager" and shape.is_moe)
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
 

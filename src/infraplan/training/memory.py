@@ -158,12 +158,21 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     profile = stack or resolve_stack(None, "training")
     if plan.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
         return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile).items()}
-    copies = parameter_copies(plan.schedule)  # DualPipe: every rank holds two stages
+    copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
+              if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
+              else parameter_copies(plan.schedule))
     weights, grads, optimizer = _state_terms(shape, plan, profile, copies)
     activations = _activations(shape, plan, profile)
     overhead = RUNTIME_OVERHEAD_BYTES if is_plain(plan.tp) else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}
+
+
+def _one_plan_copies(schedule: int) -> float:
+    """`schedules.parameter_copies` of one plan's schedule code (a Python int): its model's copies as a float, 0.0
+    for a code no schedule registers (as there), without the array lookup's wrapping."""
+    model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
+    return 0.0 if model is None else float(model.parameter_copies)
 
 
 def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.ndarray:
@@ -212,7 +221,8 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
     zero = plan.zero
     # low-precision weight copies
     weight_bytes = WEIGHT_BYTES + (_WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype])
-    one_layer = local_layer_params(shape, plan) * weight_bytes
+    # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
+    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero >= 3 else 0.0
     weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
     grads = pick(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
@@ -230,6 +240,9 @@ def _activations(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> A
     recomputed = recomputed_stage_layers(shape, plan)  # layers keeping only their input (full / block recompute)
     stored = recomputed * layer_input + (layers - recomputed) * per_layer
     working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
-    in_flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)  # by schedule
+    schedule = plan.schedule  # each plan by its own schedule (one plan's code: its model asked directly)
+    model = PIPELINE_SCHEDULES.get(schedule) if type(schedule) is int else None  # type: ignore[comparison-overlap]
+    in_flight = (float(model.in_flight(plan.pp, plan.vpp, plan.micro_batches)) if model is not None
+                 else in_flight_micro_batches(schedule, plan.pp, plan.vpp, plan.micro_batches))
     logits = pick(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
     return in_flight * stored + working + logits

@@ -7,13 +7,15 @@ plan, though most of that repeats between calls. `cluster_pricing(cluster, stack
 * the stack's `KernelRates` (its matmul and attention efficiency multipliers applied) and the GEMM FLOP/s and
   operand bytes by `Dtype` code (`ops.precision` recipes; fp8 with the stack's scaling-recipe multiplier);
 * the one-plan memo: for one-element plans, the per-layer terms of a `LAYER_KEYS` row (`step_time._per_layer`),
-  the traffic of a `COMM_KEYS` row (`step_time._pipeline_and_dp_traffic`) and a whole plan's outputs
+  the traffic of a `COMM_KEYS` row (`step_time._pipeline_and_dp_traffic`; a single estimate's row without the DP
+  collectives, which it prices for its own ZeRO stage alone, is a kind of its own) and a whole plan's outputs
   (`estimate.one_plan_outputs`), by the row's key values and the model. The terms are the same function of those
   fields for one plan or a grid (tests/training/test_axes.py), so a kept row has the bits a fresh pricing gives;
   plans that share a row (a sweep over global batch or DP) price it once. One plan's terms are kept as Python
   floats (immutable: no caller can change a kept value; `evaluate_plans` hands out fresh arrays of them); the memo
   is bounded over all clusters and stacks (`ONE_PLAN_MEMO_ROWS`, least recently used dropped), safe to share
-  between threads, and `clear_one_plan_memo` forgets it (tests that patch the physics).
+  between threads, and `clear_one_plan_memo` forgets it (tests that patch the physics), with the kept times of
+  the messages its rows priced (`network.collectives.collective_seconds`).
 A search prices grids (never memoised here: its blocks share rows through `training.row_memo`).
 """
 
@@ -32,7 +34,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.network.collectives import forget_float_values
+from infraplan.network.collectives import forget_collective_seconds, forget_float_values
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PlanArrays
@@ -72,24 +74,27 @@ class ClusterPricing:
 
         self.gemm_rates = np.array([gemm_rate(label) for label in _DTYPE_LABELS])
         self.operand_bytes = np.array([RECIPES[label].operand_bytes for label in _DTYPE_LABELS])
+        # the same by code as Python floats, for a `one_row` plan's int code (no numpy scalar indexing)
+        self._precision_floats = tuple(zip(self.gemm_rates.tolist(), self.operand_bytes.tolist(), strict=True))
 
     def precision_of(self, p: PlanArrays) -> tuple[np.ndarray, np.ndarray]:
-        """(GEMM FLOP/s, operand bytes) of each plan's precision recipe."""
+        """(GEMM FLOP/s, operand bytes) of each plan's precision recipe (a `one_row` plan's: Python floats)."""
+        if type(p.dtype) is int:  # type: ignore[comparison-overlap]  # a `one_row` plan's code
+            return self._precision_floats[p.dtype]
         return self.gemm_rates[p.dtype], self.operand_bytes[p.dtype]
 
     def memoised(self, kind: str, shape: TransformerShape, keys: tuple[str, ...],
                  compute: Callable[[PlanArrays], Terms]) -> Callable[[PlanArrays], Terms]:
         """`compute`, looked up in the one-plan memo when it prices one row (outside a search's `RowMemo`)."""
         pick_keys = _key_getter(keys)  # the key fields of a row, as a tuple
+        prefix: tuple[object, ...] = (kind, id(self), id(shape))
 
         def run(rows: PlanArrays) -> Terms:
             # (`is_one`: every field of shape (1,), so one row; a `one_row` itself is not `is_one`)
             if not rows.is_one or RowMemo.active() is not None:
                 return compute(rows)
-            if keys is PLAN_FIELDS:  # every field: the plan's own key (`PlanArrays.row_key`, kept with it)
-                key = (kind, id(self), id(shape), *rows.row_key)
-            else:  # the key fields of the plan's Python ints (`one_row`)
-                key = (kind, id(self), id(shape), *pick_keys(rows.one_row))
+            # every field: the plan's own key (`PlanArrays.row_key`, kept with it); else its `one_row`'s key fields
+            key = prefix + (rows.row_key if keys is PLAN_FIELDS else pick_keys(rows.one_row))
             # (a dict lookup is atomic: the lock is taken to move a hit to the end, and to insert below)
             if _MEMO.get(key) is not None:
                 with _LOCK:
@@ -165,4 +170,5 @@ def clear_one_plan_memo(pricings: bool = True) -> None:
             _LAST_PRICING = (None, None, None)
             forget_float_values()  # the float collectives' kept links and tables (`network.collectives`)
         _MEMO.clear()
+        forget_collective_seconds()  # the kept times of priced messages (`network.collectives.collective_seconds`)
     forget_checked_plans()

@@ -143,6 +143,7 @@ class PlanArrays:
             plan, row = object.__new__(cls), object.__new__(cls)
             plan.__dict__.update(zip(columns, array.reshape(-1, 1), strict=True))  # rows of an (n, 1) view: (1,) views
             row.__dict__.update(zip(columns, ints, strict=True))
+            _derive_one_row(row.__dict__)
             plan.__dict__["is_one"], plan.__dict__["one_row"] = True, row
             return plan
         arrays = {k: np.atleast_1d(np.asarray(v, dtype=np.int64)) for k, v in columns.items()}
@@ -167,6 +168,7 @@ class PlanArrays:
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
         plan, row = object.__new__(cls), object.__new__(cls)
         row.__dict__.update(zip(_FIELD_NAMES, ints, strict=True))
+        _derive_one_row(row.__dict__)
         # the one-element arrays are made on first read (`__getattr__`): a single estimate reads only `one_row`
         plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
         return plan
@@ -208,6 +210,7 @@ class PlanArrays:
         `len(self) == 1` with every field of shape (1,); the result is typed as a PlanArrays for the formulas."""
         row = object.__new__(PlanArrays)
         row.__dict__.update((name, int(getattr(self, name)[0])) for name in _FIELD_NAMES)  # frozen: its __dict__
+        _derive_one_row(row.__dict__)
         return row
 
     def _where(self, condition: Any, a: Any, b: Any) -> Any:
@@ -296,14 +299,37 @@ class PlanArrays:
         one = self.one_row if self.is_one and i == 0 else None  # one plan: its Python ints, no indexing
         out: dict[str, Any] = (dict(zip(_FIELD_NAMES, _ROW_KEY(one), strict=True)) if one is not None
                                else {name: int(getattr(self, name)[i]) for name in _FIELD_NAMES})
-        for name, kind in _LABELLED.items():
-            code, labels = out[name], _LABELS.get(name, ())
+        for name, kind, labels in _LABEL_TABLES:
+            code = out[name]
             out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
         out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["etp"] = int(one.expert_tp if one is not None else self.expert_tp[i])
         out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
         out["micro_batches"] = int(one.micro_batches if one is not None else self.micro_batches[i])
         return out
+
+
+def _derive_one_row(row: dict[str, Any]) -> None:
+    """The derived columns of a `one_row` plan (`gpus`, the strides, `expert_tp`, `folded`, `edp`,
+    `micro_batches`), put into its __dict__ at once (`cached_property` reads them there): the properties' formulas
+    on its Python ints in one pass, each `_where` taking the branch its condition picks and `_at_least_one` the
+    builtin max's (issue 18: a single estimate reads them a few dozen times, the properties' type dispatch cost
+    ~0.5 us each; tests/training/test_single_estimate_twins.py holds them to the array columns)."""
+    tp, cp, pp, dp, ep, etp = row["tp"], row["cp"], row["pp"], row["dp"], row["ep"], row["etp"]
+    stage = tp * cp  # a stage's TP x CP block
+    inner = row["order"] == _TP_CP_PP_DP  # tp-cp-pp-dp: the blocks of one stage sit PP apart
+    dp_stride = stage * pp if inner else stage
+    expert_tp = tp if etp == 0 else etp
+    folded = expert_tp != tp
+    experts = ep * expert_tp
+    replicas = tp * cp * dp  # the stage's ranks (`_stage_stride`: a group spanning more of them spreads PP wider)
+    row.update(
+        gpus=tp * cp * pp * dp, pp_stride=stage if inner else stage * dp, dp_stride=dp_stride, expert_tp=expert_tp,
+        folded=folded,
+        ep_stride=(expert_tp * pp if inner and experts > stage else expert_tp) if folded else dp_stride,
+        edp=replicas // (1 if experts < 1 else experts) if folded else dp // (1 if ep < 1 else ep),
+        edp_stride=(experts * pp if inner and replicas > stage else experts) if folded else dp_stride * ep,
+        micro_batches=row["global_batch"] // (1 if dp * row["micro_batch"] < 1 else dp * row["micro_batch"]))
 
 
 # plan fields holding enum codes, printed by `row` as their CLI strings
@@ -313,6 +339,8 @@ _LABELLED: dict[str, type[LabelledEnum]] = {
 # their CLI strings by code, where the codes run 0, 1, 2, ... (`row`; any other code goes through `from_code`)
 _LABELS: dict[str, tuple[str, ...]] = {
     name: kind.labels() for name, kind in _LABELLED.items() if [int(m) for m in kind] == list(range(len(kind)))}
+# (field, its enum, its strings by code or none) for `row`'s loop
+_LABEL_TABLES = tuple((name, kind, _LABELS.get(name, ())) for name, kind in _LABELLED.items())
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))

@@ -22,7 +22,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.scalar_path import is_plain, negate
 from infraplan.training.plan import _FIELD_NAMES, _FULL, PlanArrays
-from infraplan.training.schedules import schedule_violations
+from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 
 
 def pipeline_extra_layers(stack: Stack | None) -> int:
@@ -48,29 +48,76 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
              plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
     return [
-        (any(small) if is_plain(plan.tp) else np.any(small, axis=0),
-         "every parallel degree, batch and sequence length must be >= 1"),
+        (any(small) if is_plain(plan.tp) else np.any(small, axis=0), _SMALL),
         (negate(heads_ok), heads_why),
         (stages > slots, stages_why),
-        ((plan.vpp > 1) & (plan.pp == 1), "virtual pipeline stages need PP > 1"),
-        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0,
-         "global batch not divisible by DP x micro-batch"),
-        (plan.seq_len % (2 * plan.cp) != 0, "sequence length not divisible by 2 x CP (load-balanced chunks)"),
+        ((plan.vpp > 1) & (plan.pp == 1), _VPP_NEEDS_PP),
+        (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0, _BATCH),
+        (plan.seq_len % (2 * plan.cp) != 0, _SEQUENCE),
         (negate(experts_ok), experts_why),
         (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
-                     plan.dp % plan._at_least_one(plan.ep) != 0),
-         "EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE parallel "
-         "folding) EP x expert TP must divide TP x CP x DP"),
-        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)),
-         "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"),
-        (plan.recompute_layers > chunk_layers,
-         "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"),
-        (plan.folded & (not shape.is_moe),
-         "expert tensor parallelism differs from TP only for MoE models"),
-        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0),
-         "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"),
+                     plan.dp % plan._at_least_one(plan.ep) != 0), _EP_DIVIDES),
+        ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)), _BLOCK_NEEDS_FULL),
+        (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
+        (plan.folded & (not shape.is_moe), _FOLDING_NEEDS_MOE),
+        (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
     ]
+
+
+# `plan_violations`' reasons that name nothing of the model
+_SMALL = "every parallel degree, batch and sequence length must be >= 1"
+_VPP_NEEDS_PP = "virtual pipeline stages need PP > 1"
+_BATCH = "global batch not divisible by DP x micro-batch"
+_SEQUENCE = "sequence length not divisible by 2 x CP (load-balanced chunks)"
+_EP_DIVIDES = ("EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE "
+               "parallel folding) EP x expert TP must divide TP x CP x DP")
+_BLOCK_NEEDS_FULL = "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"
+_BLOCK_IN_CHUNK = "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"
+_FOLDING_NEEDS_MOE = "expert tensor parallelism differs from TP only for MoE models"
+_FOLDING_NEEDS_SP = "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"
+
+
+def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0) -> str | None:
+    """The reason of the first rule of `plan_violations` a `one_row` plan (Python ints) breaks, or None: the same
+    rules in the same order on its ints, stopping at the first broken one, and of the schedule rules only its own
+    schedule's (the others cannot apply; `schedules.one_plan_schedule_reason`). The expressions that raise on a
+    zero degree (heads % TP, experts % EP, sequence % 2 CP) are evaluated first, as there (issue 18;
+    tests/training/test_single_estimate_twins.py holds the reasons to `plan_violations`')."""
+    tp, pp, dp, cp, ep, vpp = row.tp, row.pp, row.dp, row.cp, row.ep, row.vpp
+    heads_ok = shape.num_heads % tp == 0
+    moe = shape.is_moe
+    experts_ok = (shape.num_experts % ep == 0) if moe else ep == 1
+    sequence_odd = row.seq_len % (2 * cp) != 0
+    if (tp < 1 or pp < 1 or dp < 1 or cp < 1 or ep < 1 or row.etp < 0 or vpp < 1 or row.micro_batch < 1
+            or row.global_batch < 1 or row.seq_len < 1):
+        return _SMALL
+    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
+    stages, slots = pp * vpp, shape.num_layers + extra_layers
+    replicas, folded, layers, experts = dp * row.micro_batch, row.folded, row.recompute_layers, ep * row.expert_tp
+    if not heads_ok:
+        return heads_why
+    if stages > slots:
+        return stages_why
+    if vpp > 1 and pp == 1:
+        return _VPP_NEEDS_PP
+    if row.global_batch % (1 if replicas < 1 else replicas) != 0:
+        return _BATCH
+    if sequence_odd:
+        return _SEQUENCE
+    if not experts_ok:
+        return experts_why
+    if (tp * cp * dp) % (1 if experts < 1 else experts) != 0 if folded else dp % (1 if ep < 1 else ep) != 0:
+        return _EP_DIVIDES
+    if layers < 0 or (layers > 0 and row.recompute != _FULL):
+        return _BLOCK_NEEDS_FULL
+    if layers > -(-slots // (1 if stages < 1 else stages)):
+        return _BLOCK_IN_CHUNK
+    if folded and not moe:
+        return _FOLDING_NEEDS_MOE
+    if folded and tp > 1 and row.sequence_parallel == 0:
+        return _FOLDING_NEEDS_SP
+    return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches)  # type: ignore[arg-type]
 
 
 def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str]:
@@ -137,7 +184,7 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     else:
         # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
         if plan.is_one:
-            reason = next((why for bad, why in plan_violations(shape, plan.one_row, extra_layers) if bad), None)
+            reason = first_broken_rule(shape, plan.one_row, extra_layers)
         else:
             reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
         with _CHECKED_LOCK:

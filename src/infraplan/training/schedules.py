@@ -319,6 +319,22 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
     return rules
 
 
+def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: int) -> str | None:
+    """The first of `schedule_violations`' reasons one plan's Python ints break, or None: only its own schedule's
+    rules can (the unknown code, its schedule's rule, then its rule on the micro-batches), so the others are not
+    listed (`plan_rules.check_single_plan`, issue 18); the reasons are looked up only for a broken rule."""
+    model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
+    if model is not None and bool(model.valid(pp, vpp)) and (
+            not model.batches_requirement or bool(model.batches_valid(pp, vpp, micro_batches))):
+        return None
+    unknown, reasons = _reasons()
+    own = reasons.get(schedule)
+    if own is None:
+        return unknown
+    _, requirement, batches_requirement = own
+    return batches_requirement if bool(own[0].valid(pp, vpp)) else requirement
+
+
 # the reasons of `schedule_violations`, formatted once for the table as it stands (its codes and the identities of
 # its models, which the entry holds, so their ids are not reused while it is kept), not on every plan check
 _REASONS: list[tuple[tuple[object, ...], tuple[str, dict[int, tuple[ScheduleModel, str, str]]]]] = []

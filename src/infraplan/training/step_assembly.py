@@ -23,16 +23,17 @@ from typing import Any
 
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
-from infraplan.scalar_path import FLOAT_OPS, MathOps
+from infraplan.scalar_path import FLOAT_OPS, MathOps, pick
 from infraplan.training.enums import Schedule
 from infraplan.training.host_time import (
     BLOCKING_P2P_HOST_CALLS,
     CUDA_GRAPH_LAUNCH_S,
+    host_exposed_floats,
     host_exposed_time,
     micro_batch_host_time,
 )
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import pipeline_bubble
+from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
@@ -55,10 +56,14 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     send-and-receive exchanges per steady-state micro-batch, recv + send per cool-down one), each waiting for its
     neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
     (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs 2 (m v + p v - 1) of them.
+    Stacks whose p2p overlaps only in the interleaved schedule (`Stack.p2p_overlap_needs_interleaving`) block at
+    VP = 1.
     """
-    if not profile.p2p_synchronize:
-        return 2.0 * (pp * vpp - 1.0) * transfer_s
-    return 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
+    overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
+    if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
+        return overlapped
+    blocking = 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
+    return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
@@ -67,6 +72,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
     `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
+    exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
     paired = plan.schedule == _DUALPIPE
@@ -103,17 +109,20 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
     # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
-    synced = ops.where(single, profile.phase_sync, True)
+    synced = ops.where(single, ops.where(lt["moe_host_sync"] > 0.5, True, profile.phase_sync), True)  # (dropless MoE)
     tail = ops.where(synced, with_head, 0.0)
     batch_host, loss_host = micro_batch_host_time(profile, dispatch_s)
     # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
     # calls follow the LM head + loss kernels on the last stage, which cover what they can.
     host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
-    host_per_micro_batch = (host_exposed_time(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
+    host_per_micro_batch = (exposed(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
                                               gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
                             + m * ops.where(synced, batch_host, 0.0)
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
-    stage["other"] = stage["other"] + host_per_micro_batch
+    # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`)
+    moe_exposed = lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
+                                         + dispatch_s)
+    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
     if stage_only:
         return {k: m * v for k, v in stage.items()}
     stage_total = sum(stage.values())
@@ -135,12 +144,15 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     layer_gpu = sum(per_layer.values())
     mid_fwd = layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
     mid_bwd = layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
-    mid_host = (host_exposed_time(layers * lt["host_fwd"] + ops.where(synced, 0.0, batch_host),
+    mid_host = (exposed(layers * lt["host_fwd"] + ops.where(synced, 0.0, batch_host),
                                   layers * lt["host_bwd"], mid_fwd, mid_bwd, m, synced, dispatch_s)
-                + m * ops.where(synced, batch_host, 0.0)) / m
+                + m * ops.where(synced, batch_host, 0.0)) / m + layers * moe_exposed
     layer_s = ops.where(layers > 0.0, layer_gpu + mid_host / paced, layer_gpu)
     others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
-    out["pp_bubble"] = pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others)
+    # each plan by its own schedule (`schedules.pipeline_bubble`; one plan's code: its model asked directly)
+    model = PIPELINE_SCHEDULES.get(plan.schedule) if ops is FLOAT_OPS else None  # type: ignore[call-overload]
+    out["pp_bubble"] = (float(model.bubble(pp, plan.vpp, m, stage_total, others)) if model is not None
+                        else pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others))
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
@@ -160,8 +172,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                                                                              kernels=OPTIMIZER_KERNELS)))
     # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
     optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
-    out["optimizer"] = optimizer_gpu + host_exposed_time(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False,
-                                                         dispatch_s)
+    out["optimizer"] = optimizer_gpu + exposed(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False, dispatch_s)
     out = {k: out[k] for k in COMPONENTS}
-    out["step_time_s"] = sum(out[k] for k in COMPONENTS)
+    out["step_time_s"] = sum(out.values())  # (the components, in their order)
     return out

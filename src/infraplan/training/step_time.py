@@ -176,14 +176,16 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     host_s = fabric.host_kernel_dispatch_s
     if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
         row = distinct.one_row
-        rate, width = precision_of(row)  # (its int dtype code picks one entry: numpy scalars, no fancy index)
-        precision = (float(rate), float(width))
+        precision = precision_of(row)  # (its int dtype code picks its recipe's Python floats)
         times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                               row.recompute == _FULL, stack)
-        times = with_stage_split(shape, stack, times, float(row.pp))
-        return {k: float(v) for k, v in times.items()}  # the one-plan memo keeps Python floats
+        floats: dict[str, Any] = with_stage_split(shape, stack, times, float(row.pp))  # (a fresh dict)
+        for k, v in floats.items():  # the one-plan memo keeps Python floats (set in place: the keys stay)
+            if type(v) is not float:
+                floats[k] = float(v)
+        return floats
     free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
     once = distinct if free is None else take_rows(distinct, free[0])
 
@@ -262,52 +264,65 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
 
 def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
                              pricing: ClusterPricing | None = None) -> dict[str, Any]:
-    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row
-    (arrays; a single estimate's floats).
+    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row (arrays;
+    a single estimate's floats). A single estimate's plan gets its row without the DP collectives (a kind of its own
+    in the one-plan memo): `one_plan_step_time` prices those of its ZeRO stage (`_dp_collectives`); a grid's rows
+    (one distinct row may stand for plans of every stage) carry every stage's."""
+    single = plan.is_one  # the plan itself is priced (`_computed_once` hands it to `compute` as it is)
 
-    ZeRO-3 / FSDP gathers and scatters layer by layer: `gather_layers` / `scatter_layers` price one collective
-    per local layer at its own message size (latency and small-message efficiency each time).
-    """
     def compute(rows: PlanArrays) -> dict[str, Any]:
         p = rows.one_row if rows.is_one else rows  # one plan: its Python numbers (`PlanArrays.one_row`)
         boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
         # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
         params, experts = local_params(shape, p), local_expert_params(shape, p)
-        dense, dp_stride, one = params - experts, p.dp_stride, p is not rows
-
-        def price(kind: str, size: Any, n: Any, stride: Any) -> Any:  # one plan: floats (`collective_seconds`)
-            return (collective_seconds if one else collective_time)(fabric, kind, size, n, stride)
-
-        def over_replicas(kind: str, bytes_per_param: float) -> Any:
-            t = price(kind, dense * bytes_per_param, p.dp, dp_stride)
-            if shape.is_moe:
-                t = t + price(kind, experts * bytes_per_param, p.edp, p.edp_stride)
-            return t
-
-        local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
-
-        def per_layer(kind: str, bytes_per_param: float) -> Any:
-            t = local_layers * price(kind, dense / local_layers * bytes_per_param, p.dp, dp_stride)
-            if shape.is_moe:
-                t = t + local_layers * price(kind, experts / local_layers * bytes_per_param, p.edp, p.edp_stride)
-            return t if one else np.asarray(t, dtype=np.float64)
-
+        one = p is not rows
         out = {
             "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
                     else send_recv_time(fabric, boundary, p.pp_stride)),
-            "allreduce": over_replicas("all_reduce", grad_bytes),
-            "scatter": over_replicas("reduce_scatter", grad_bytes),
-            "gather": over_replicas("all_gather", WEIGHT_BYTES),
-            "scatter_layers": per_layer("reduce_scatter", grad_bytes),
-            "gather_layers": per_layer("all_gather", WEIGHT_BYTES),
+            **({} if single and rows is plan else _dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
             "params": params,
             "sharded": sharded_of(p, params, experts),
             "embedding_sync": _tied_embedding_sync(shape, fabric, p, grad_bytes, one),
         }
         return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
 
-    return _computed_once(plan, COMM_KEYS,
-                          compute if pricing is None else pricing.memoised("comm", shape, COMM_KEYS, compute))
+    return _computed_once(plan, COMM_KEYS, compute if pricing is None else
+                          pricing.memoised("comm_no_dp" if single else "comm", shape, COMM_KEYS, compute))
+
+
+def _dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, params: Any, experts: Any,
+                    grad_bytes: float, zero: Any = None) -> dict[str, Any]:
+    """The DP collectives of one step by ZeRO stage (arrays, or a `one_row` plan's floats) from the stage's local
+    and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2), ZeRO-3 / FSDP's
+    per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
+    estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
+    one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
+    price: Callable[..., Any] = collective_seconds if one else collective_time
+    dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
+    edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
+
+    def over_replicas(kind: str, bytes_per_param: float) -> Any:
+        t = price(fabric, kind, dense * bytes_per_param, dp, dp_stride)
+        if moe:
+            t = t + price(fabric, kind, experts * bytes_per_param, edp, edp_stride)
+        return t
+
+    local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
+
+    def per_layer(kind: str, bytes_per_param: float) -> Any:
+        t = local_layers * price(fabric, kind, dense / local_layers * bytes_per_param, dp, dp_stride)
+        if moe:
+            t = t + local_layers * price(fabric, kind, experts / local_layers * bytes_per_param, edp, edp_stride)
+        return t if one else np.asarray(t, dtype=np.float64)
+
+    reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
+    return {
+        "allreduce": over_replicas("all_reduce", grad_bytes) if reduce else 0.0,
+        "scatter": over_replicas("reduce_scatter", grad_bytes) if sharded else 0.0,
+        "gather": over_replicas("all_gather", WEIGHT_BYTES) if sharded else 0.0,
+        "scatter_layers": per_layer("reduce_scatter", grad_bytes) if layered else 0.0,
+        "gather_layers": per_layer("all_gather", WEIGHT_BYTES) if layered else 0.0,
+    }
 
 
 def _tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
@@ -374,8 +389,12 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     traffic = ({} if stage_only else
                _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
+        row = plan.one_row
+        if not stage_only:  # the DP collectives of its ZeRO stage (`_pipeline_and_dp_traffic` keeps the rest)
+            traffic = traffic | _dp_collectives(shape, fabric, row, traffic["params"], local_expert_params(shape, row),
+                                                profile.grad_reduce_bytes, row.zero)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
-        out = assemble_step(plan.one_row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
+        out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                         stage_only)
         return {k: float(v) for k, v in out.items()}
     return assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)

@@ -125,6 +125,32 @@ Round 4, last pass: the other stages in the pipeline bubble at the pace of a mid
 (its own host exposure) instead of the heaviest stage's total less its head's GPU time, which a faster link could
 raise (found by the bandwidth-monotonicity property test): vTrain 7.81 -> 7.58 %, median 0.989 -> 0.992; the gated
 set (6.12 %) and frontier (10.42 %) unchanged.
+Round 5 (frontier rows; sources read in the megatron-bridge 0.3.1, megatron-core 0.16.1 and transformer-engine
+2.8-2.14 PyPI packages). Adopted: Megatron-Bridge overlaps pipeline p2p only with VP > 1 and Megatron-Core's
+non-interleaved 1F1B blocks on every batched exchange (`Stack.p2p_overlap_needs_interleaving`, nemo-24.12 /
+nemo-26.04): frontier 10.42 -> 10.03 % (H017 +31.5 -> +26.2 %, PP16 stages two nodes apart: 0.78 s of p2p;
+H023 +0.7 -> -0.1 %), gated 6.12 % and vTrain 7.58 % unchanged (their stacks already block or interleave).
+Checked, not adopted (toggled on one tree): (a) sink attention fused, as Megatron-Bridge runs GPT-OSS on TE >= 2.8
+(see nemo-26.04.yaml): H021 / H022 / H023 -37.8 / -4.2 / -0.1 -> +30.6 / +46.0 / +67.6 %, 16.8 %; the unfused
+pricing is itself far below what TE's unfused sink path costs, so the GPT-OSS rows lack a cost not yet found.
+(b) the routed experts' FC1 input stored for backward (k h per token at the GEMM's operand bytes: TE GroupedLinear
+saves its quantised inputs, grouped_linear.py): 10.11 % (H017 +18.4, H018 +4.9 -> -11.5 through a block-recompute
+rung, H022 -6.5) and DeepSeek-V3's own H800 plan no longer fits (88.7 of 85.5 GB): some other DeepSeek-V3 term is
+over-counted. (c) FP8 current scaling's first and last layers in bf16 (Megatron-Bridge
+`bf16_with_fp8_current_scaling_mixed`): spread evenly 9.94 %, on the end stages where they run 10.51 % (H004
+-3.3 -> -9.6 %); NeMo's performance scripts are recalled to switch it off (`first_last_layers_bf16 = False`).
+(d) DeepEP for the Qwen3 rows on H100 (the base recipes' `moe_flex_dispatcher_backend: deepep`): H026 / H029
+-16.8 / -4.5 -> +18.0 / +63.2 %. (e) TP overlap hidden share 1 - 1/TP: 9.85 %, but Transformer Engine's default
+userbuffers methods (ring exchange in TP chunks for the all-gathers, 4-split pipelined reduce-scatters, bulk
+overlap in backward: module/base.py `initialize_ub`) hide more at TP2, not less.
+Round 5, decided: (a) reversed. Transformer Engine's backend selection, traced in the code and its compiled check
+(nemo-26.04.yaml), runs the cuDNN fused kernel with sinks on every GPT-OSS layer, so nemo-26.04 now says
+`sink_attention: fused`; the `unfused` setting had fitted H022 / H023 without being a kernel that runs. GPT-OSS rows
+H021 / H022 / H023 +21.6 / +39.0 / +53.5 %, 15 rows 10.7 -> 14.9 % (issue 13's 12 % gate no longer met; constant
+MFU 28.4 %): a cost of ~7 ms per layer and 4,096-token micro-batch on H100 is still missing and reported as such.
+Priced and too small to explain it: the dropless MoE block runs eagerly under CUDA graphs with a host sync per MoE
+layer (`Stack.moe_cuda_graph`, megatron-core transformer_config.py:1764-1771; <= 0.4 points per row), GPT-OSS's
+expert clamp and per-expert bias loop (`ops.gpt_oss_experts`).
 """
 
 from __future__ import annotations
@@ -324,7 +350,8 @@ FRONTIER_STACK = "nemo-26.04"  # the rows' source: NeMo 25.11-26.06 containers (
 
 # sets other layers score with `score_set`: (module, function) returning (ValidationSet, list[Residual]).
 # The dense serving hopper rows are a section of the report (runner.SECTIONS), not a scored set.
-EXTRA_SETS = (("infraplan.validation.serving_hopper_moe", "serving_moe_set"),)
+EXTRA_SETS = (("infraplan.validation.serving_hopper_moe", "serving_moe_set"),
+              ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set"))
 
 
 def extra_sets() -> list[tuple[ValidationSet, list[Residual]]]:

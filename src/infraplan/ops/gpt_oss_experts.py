@@ -1,0 +1,61 @@
+"""GPT-OSS's experts in training as Megatron-Core 0.16 runs them: the eager passes around the grouped GEMMs.
+
+GPT-OSS (model card 2025; HF `GptOssExperts`) clamps its gated activation (`swiglu_limit` 7.0, alpha 1.702, +1 on
+the linear half) and puts biases on both expert projections. Megatron-Core 0.16.1's `TEGroupedMLP`
+(megatron/core/transformer/moe/experts.py), which Megatron-Bridge 0.3.1's GPT-OSS recipes run
+(`bias_activation_fusion`, quick_gelu with `glu_linear_offset` 1.0 and `activation_func_clamp_value` 7.0,
+models/gpt_oss/gpt_oss_provider.py:44-84), over the `rows` routed token copies one GPU computes:
+
+* fc1's bias runs inside Transformer Engine's `GroupedLinear` (`skip_bias_add=False`, experts.py:541-552): the
+  cuBLAS bias epilogue forward; backward the wgrad GEMM's bias-gradient epilogue in bf16, or the fused
+  `bgrad_quantize` under fp8 / MXFP8 (transformer_engine/pytorch/module/grouped_linear.py:340-355 and 466-475,
+  TE 2.14). No pass of its own.
+* The clamp runs eagerly before the fused quick-GeGLU (`weighted_bias_quick_geglu_impl`,
+  megatron/core/fusions/fused_bias_geglu.py:424-432): `chunk`, a `clamp` of each half (read + write) and a `cat`
+  (read + write): 8 B per element of the fc1 output (`up_width` = 2 f wide) in 3 kernels. Backward: the two
+  clamp gradients (read the input and the gradient, write: 6 B) and the chunk's gradient `cat` (4 B): 10 B in 3.
+* fc2's bias (`skip_bias_add=True`, experts.py:560-573) is added in `_apply_bias` (experts.py:609-626), a Python
+  loop over the local experts: `t + b * p` (the bias times the routing probability, bf16 like the router's
+  probabilities: write 2 B; the add: read 2 + 2, write 2) and a `cat` of the pieces (read + write): 12 B per
+  element of the h-wide output, 2 kernels per local expert + 1. Backward: per expert the bias gradient (the
+  gradient times p, summed over rows: 6 B) and the probability gradient (times b, summed over h: 6 B), and the
+  split's gradient `cat` (4 B): 16 B, 4 kernels per local expert + 2 (the probabilities' split `cat` too).
+
+Bytes are bf16 activations; a shape without the clamp or the expert biases moves none of their bytes, a dense
+layer kind none at all. Serving engines fuse both (not priced here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.scalar_path import to_float
+
+ArrayLike = np.ndarray | float | int
+# bytes per element of the fc1 output (clamp) and of the fc2 output (bias loop), forward and backward
+CLAMP_BYTES = (8.0, 10.0)
+FC2_BIAS_BYTES = (12.0, 16.0)
+CLAMP_KERNELS = (3.0, 3.0)
+FC2_BIAS_KERNELS_PER_EXPERT = (2.0, 4.0)
+FC2_BIAS_CAT_KERNELS = (1.0, 2.0)
+
+
+def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: ArrayLike,
+                          ep: ArrayLike) -> tuple[tuple[ArrayLike, Any], tuple[ArrayLike, Any]]:
+    """(bytes, kernels) forward and backward of the clamp and the fc2 bias loop over `rows` routed copies, with
+    `up_width` the fc1 output width on this GPU and E / `ep` local experts (see the module docstring); kernels
+    are a float, or an array over plans where `ep` is one."""
+    clamp = shape.is_moe and shape.clamped_swiglu
+    bias = shape.is_moe and shape.linear_biases
+    up = rows * up_width if clamp else 0.0 * rows
+    down = rows * shape.hidden_size if bias else 0.0 * rows
+    local = shape.num_experts / to_float(ep) if bias else 0.0
+    out: list[tuple[ArrayLike, Any]] = []
+    for phase in (0, 1):
+        kernels = ((CLAMP_KERNELS[phase] if clamp else 0.0)
+                   + (FC2_BIAS_KERNELS_PER_EXPERT[phase] * local + FC2_BIAS_CAT_KERNELS[phase] if bias else 0.0))
+        out.append((CLAMP_BYTES[phase] * up + FC2_BIAS_BYTES[phase] * down, kernels))
+    return out[0], out[1]
