@@ -14,8 +14,8 @@ import pytest
 from infraplan.catalog import shape_from_hf_config
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
+from infraplan.training.attention_core import attention_core_times
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-from infraplan.training.layer_time import attention_core_times
 from infraplan.training.plan import PlanArrays
 
 CONFIGS = {  # h 1024, 16 heads of 64: GPT-2 family trains with attention dropout, Llama without

@@ -17,9 +17,9 @@ from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
 from infraplan.ops.layer import Layout, layer_ops
+from infraplan.training.attention_core import TE_SINK_SOFTMAX_BYTES, TE_SINK_SOFTMAX_KERNELS, attention_core_times
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
-from infraplan.training.layer_time import TE_SINK_SOFTMAX_BYTES, TE_SINK_SOFTMAX_KERNELS, attention_core_times
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 

@@ -3,7 +3,7 @@
 `is_kernel_available` (Megatron-LM megatron/model/fused_softmax.py, v2.x-v3.0): 16-bit scores, 16 < s_k <= 4096,
 s_q and s_k multiples of 4, b x heads per GPU a multiple of 4 (and of the kernel's batches per block). Otherwise
 `forward_torch_softmax` runs upcast, scale, mask fill, softmax and downcast: 37 B per score in 5 kernels forward,
-41 B in 5 backward, for the fused kernel's 1 kernel and 3 / 4 B (`layer_time.SOFTMAX_FALLBACK_BYTES`).
+41 B in 5 backward, for the fused kernel's 1 kernel and 3 / 4 B (`attention_core.SOFTMAX_FALLBACK_BYTES`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from infraplan.catalog import load_model, shape_from_hf_config
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
-from infraplan.training import layer_time
+from infraplan.training import attention_core, layer_time
+from infraplan.training.attention_core import SOFTMAX_FALLBACK_BYTES, attention_core_times, softmax_falls_back
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-from infraplan.training.layer_time import SOFTMAX_FALLBACK_BYTES, attention_core_times, softmax_falls_back
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.step_time import layer_times
@@ -56,7 +56,7 @@ def test_the_eager_softmax_costs_its_fp32_passes_and_launches(monkeypatch: pytes
     plans = _plans(np.array([8.0, 8.0]), np.array([1, 1]))
     fwd, bwd = attention_core_times(GPT2, rates, plans, 2048.0)
     scores = 1 * 2 * 2048 * 2048  # micro-batch 1, 2 heads per GPU
-    monkeypatch.setattr(layer_time, "softmax_falls_back", lambda shape, plan, stack=None: plan.attention < 0)
+    monkeypatch.setattr(attention_core, "softmax_falls_back", lambda shape, plan, stack=None: plan.attention < 0)
     clear_one_plan_memo()
     fused_fwd, fused_bwd = attention_core_times(GPT2, rates, plans, 2048.0)
     pairs = ((fwd, fused_fwd, SOFTMAX_FALLBACK_BYTES[0]), (bwd, fused_bwd, SOFTMAX_FALLBACK_BYTES[1]))

@@ -213,7 +213,7 @@ class Stack(Spec):
         "with cuDNN >= 9.13.1), te_unfused (Transformer Engine's UnfusedDotProductAttention with the sink column: "
         "full s x (s + 1) scores, an eager fp32 softmax; cuDNN < 9.13.1 or deterministic mode) or unfused (full "
         "s x s scores under a 4 / 6 B per score softmax, a stand-in no kernel runs; "
-        "`training.layer_time.attention_core_times`)")
+        "`training.attention_core.attention_core_times`)")
     custom_all_reduce: bool = False
     pipeline_split: PipelineSplit = Field(
         "even", description="how layers are cut into pipeline stages: even (Megatron-Core / NeMo default: L / PP per "

@@ -36,9 +36,6 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.hardware.kernels import (
     KernelRates,
-    attention_seconds,
-    attention_time,
-    gemm_time,
     memory_bound_seconds,
     memory_bound_time,
 )
@@ -48,12 +45,17 @@ from infraplan.ops.layer import (
     ArrayLike,
     Collective,
     Layout,
-    attention_keys,
     layer_ops,
 )
 from infraplan.ops.precision import RECIPES, PrecisionRecipe
-from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, smaller, to_float
-from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
+from infraplan.training.attention_core import (
+    SOFTMAX_FALLBACK_KERNELS,
+    TE_SINK_SOFTMAX_KERNELS,
+    attention_core_times,
+    softmax_falls_back,
+)
+from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.host_time import (
     CUDA_GRAPH_LAUNCH_S,
     EAGER_EXTRA_KERNELS,
@@ -76,100 +78,6 @@ ACT = 2.0  # bf16 activations and communication payloads
 # target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
 # logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
 CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
-# Megatron's FusedScaleMaskSoftmax runs eager PyTorch where its fused kernel refuses the shape
-# (`softmax_falls_back`): per score, forward upcast (2+4 B), scale (4+4), in-place mask fill (4+1+4), softmax
-# (4+4), downcast (4+2) = 37 B in 5 kernels; backward their gradients in reverse, 6 + 12 + 9 + 8 + 6 = 41 B in
-# 5 kernels (megatron/model/fused_softmax.py `forward_torch_softmax`, softmax_in_fp32). It replaces the fused
-# kernel's one launch and 3 / 4 B per score (the causal triangle, `attention_core_times`).
-SOFTMAX_FALLBACK_BYTES = (37.0 - 3.0, 41.0 - 4.0)  # forward, backward: over the fused kernel's
-SOFTMAX_FALLBACK_KERNELS = 4.0  # 5 eager launches for the fused kernel's 1, each way
-# TE's UnfusedDotProductAttention with sinks (`te_unfused`; TE 2.14 pytorch/attention/dot_product_attention/
-# backends.py:540-567) appends the sink column (cat: 2+2 B per score), so s_k + 1 = 4,097 fails the fused softmax's
-# sk % 8 (softmax.py:198-201) and `forward_torch_softmax` (:248-273) runs: upcast (2+4), masked_fill (4+1+4),
-# softmax (4+4), downcast (4+2) = 33 B per score in 5 kernels; backward their gradients (6 + 12 + 9 + 6) and the
-# cat's (2+2 + the sink column's sum 2) = 40 B in 5. Over the full s x s (no causal or window skipping).
-TE_SINK_SOFTMAX_BYTES = (33.0, 40.0)  # forward, backward
-TE_SINK_SOFTMAX_KERNELS = 5.0  # each way
-
-
-def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> Any:
-    """Where the unfused attention's softmax runs eager (`SOFTMAX_FALLBACK_BYTES`), per plan (one plan: a bool).
-
-    Megatron-LM's `FusedScaleMaskSoftmax.is_kernel_available` (megatron/model/fused_softmax.py, v2.x-v3.0) takes
-    the fused causal kernel only for 16-bit scores (every dtype here keeps them bf16), 16 < s_k <= 4096,
-    s_q and s_k multiples of 4, and attention batches b x heads per GPU a multiple of 4 and of the kernel's
-    batches per block (`get_batch_per_block`: 128 threads in warps of min(32, next power of 2 of s_k) threads,
-    each warp 2 rows up to s_k = 128 and 1 above: 8 rows per block for s_k <= 128, 4 above). Learned-sink
-    attention (a full-row softmax, `catalog.stacks` `sink_attention`) is not this kernel.
-    """
-    sinks = shape.attention_sinks and stack is not None and stack.sink_attention != "fused"
-    sq, sk = plan.seq_len / plan.cp, to_float(plan.seq_len)
-    batches = plan.micro_batch * shape.num_heads / plan.tp
-    available = ((sk > 16.0) & (sk <= 4096.0) & (sq % 4.0 == 0.0) & (sk % 4.0 == 0.0) & (batches % 4.0 == 0.0)
-                 & (batches % pick(sk > 128.0, 4.0, 8.0) == 0.0))
-    return (plan.attention == int(Attention.UNFUSED)) & negate(available) & (not sinks)
-
-
-def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-                         tokens: ArrayLike, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
-
-    Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
-    accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
-    over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
-    (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout). Megatron's
-    causal fused kernel (`scaled_upper_triang_masked_softmax_warp_forward` / `_backward`, Megatron-LM
-    megatron/fused_kernels/scaled_upper_triang_masked_softmax.h, v2.x-v3.0) loads only the first row+1 elements
-    of each score row (the unmasked lower triangle, half the scores) and writes the zeros above: forward 1 + 2 B,
-    backward 2 + 2 B per score; the sink path (a full-row softmax) reads every score. Where that kernel refuses
-    the shape (`softmax_falls_back`), the eager fp32 passes of `SOFTMAX_FALLBACK_BYTES` run instead.
-    Learned sinks (GPT-OSS), `catalog.stacks` `sink_attention`: fused (cuDNN, what Transformer Engine 2.8-2.14
-    selects on every layer with cuDNN >= 9.13.1) is the flash pricing above, the sliding layers over their window;
-    te_unfused (TE's UnfusedDotProductAttention) and unfused run every layer over the full scores, the sliding
-    window a mask, not skipped work; te_unfused's eager fp32 softmax with the sink column moves
-    `TE_SINK_SOFTMAX_BYTES`, unfused (a stand-in) 4 / 6 B per score.
-    """
-    heads = shape.num_heads / plan.tp
-    d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
-    sink_mode = stack.sink_attention if shape.attention_sinks and stack is not None else "fused"
-    sinks_unfused = sink_mode != "fused"
-    unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
-    one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
-    flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
-    programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
-    if one and not unfused:
-        return (attention_seconds(rates, flash_flops, programs),  # type: ignore[return-value, arg-type]
-                attention_seconds(rates, 2.5 * flash_flops, programs, kernels=3))  # type: ignore[arg-type]
-    flash_fwd = attention_time(rates, flash_flops, programs)
-    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
-
-    rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
-    keys = to_float(plan.seq_len)
-    bf16 = rates.matmul_flops_per_s
-
-    def bmm(m: ArrayLike, n: ArrayLike, k: ArrayLike) -> np.ndarray:
-        return gemm_time(rates, m, n, k, 2.0, bf16)
-
-    scores = rows * keys
-    fwd_bytes, bwd_bytes = (9.0, 11.0) if shape.uses_dropout else (4.0, 6.0)
-    softmax_kernels = 2.0
-    if not sinks_unfused:  # the causal kernel reads half the scores (see above)
-        fwd_bytes, bwd_bytes = fwd_bytes - 1.0, bwd_bytes - 2.0
-    elif sink_mode == "te_unfused":  # TE's eager fp32 softmax over the scores and the sink column
-        fwd_bytes, bwd_bytes = (TE_SINK_SOFTMAX_BYTES[0] + fwd_bytes - 4.0, TE_SINK_SOFTMAX_BYTES[1] + bwd_bytes - 6.0)
-        softmax_kernels = TE_SINK_SOFTMAX_KERNELS
-    eager = softmax_falls_back(shape, plan, stack)
-    eager_fwd, eager_bwd = (pick(eager, memory_bound_time(rates, extra * scores, kernels=SOFTMAX_FALLBACK_KERNELS),
-                                 0.0) for extra in SOFTMAX_FALLBACK_BYTES)
-    unfused_fwd = (bmm(rows, keys, d) + bmm(rows, d, keys)
-                   + memory_bound_time(rates, fwd_bytes * scores, kernels=softmax_kernels) + eager_fwd)
-    key_rows = plan.micro_batch * heads * keys
-    unfused_bwd = (bmm(rows, d, keys) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dQ, dK
-                   + bmm(rows, keys, d) + bmm(key_rows, d, plan.seq_len / plan.cp)  # dP, dV
-                   + memory_bound_time(rates, bwd_bytes * scores, kernels=softmax_kernels) + eager_bwd)
-    return _result(pick(unfused, unfused_fwd, flash_fwd)), _result(pick(unfused, unfused_bwd, flash_bwd))
-
-
 _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "cast_bytes": lambda r: r.cast_bytes,
     "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises

@@ -32,6 +32,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, ops_of, to_float
+from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Recompute
 from infraplan.training.expert_dispatch import FP8_DISPATCH_PAIR_SHARE as FP8_DISPATCH_PAIR_SHARE
@@ -45,7 +46,6 @@ from infraplan.training.host_time import micro_batch_host_time as micro_batch_ho
 from infraplan.training.layer_time import ACT, _layer_times_but_ep, head_times
 from infraplan.training.layer_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
 from infraplan.training.layer_time import _layout as _layout  # tests/training/test_moe_folding.py
-from infraplan.training.layer_time import attention_core_times as attention_core_times
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import (
     GRAD_BYTES,

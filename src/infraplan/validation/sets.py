@@ -44,7 +44,7 @@ also hits SC'21 18.4B and 76.1B at their assumed micro-batch 1 (6 and 10 heads p
 
 vTrain, issue 12 round 4: 8.14 % mean (8.31 % before), median 1.004, Spearman 0.986, max 31 %; gated 5.73 ->
 5.63 %, frontier unchanged. Adopted: Megatron's causal fused softmax loads only the lower triangle of the scores
-(`training.layer_time.attention_core_times`: 8.31 -> 8.18 %, gated -> 5.63 %) and the LM head is Megatron's
+(`training.attention_core.attention_core_times`: 8.31 -> 8.18 %, gated -> 5.63 %) and the LM head is Megatron's
 padded vocabulary per TP (`megatron_padded_vocab`: GPT-2 BPE to a multiple of 128 x TP; 51,200 is its TP8 value;
 -> 8.14 %). Where the |error| is (1,440 rows, toggled on one tree): TP8 80 rows median 0.744, 20.6 % mean, 14 %
 of the mass; TP1 / TP2 / TP4 medians 1.00 / 1.01 / 1.01 at 7.3 / 6.5 / 9.6 %; the 720 derived rows 7.2 %, the
@@ -70,7 +70,7 @@ S-): gated / vTrain / frontier mean |error| -: 5.63 / 8.14 / 10.17 %; B 5.63 / 8
 (`training.schedules`, uneven stages) is the 1F1B critical path sum_i t_i + (m - 1) max_i t_i; it moves the PP
 rows (PP4 m2 median 1.06 -> 0.97, but PP4 m4-16 0.96-1.01 -> 0.94-0.95): the equal-stage bubble charged
 (p - 1) LM heads, which made up for a head + loss the model prices below what the PP1 rows measure (see
-round 3). F (`training.layer_time.softmax_falls_back`) takes TP8 (micro-batch 1, 2 heads per GPU) from
+round 3). F (`training.attention_core.softmax_falls_back`) takes TP8 (micro-batch 1, 2 heads per GPU) from
 median 0.74 to 0.80; with M no SC'21 case falls back (b x heads / TP = 48-384, all multiples of 4). M fits
 every SC'21 case in 80 GB with full recompute (activations 6-21 GB); it sends 1.7B / 3.6B / 7.5B to +16 /
 +12 / +6 % (micro-batch 16: the model is optimistic on large A100 GEMMs there) and 18.4B -10.9 -> +4.6 %.
