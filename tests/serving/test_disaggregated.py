@@ -160,3 +160,33 @@ def test_serve_cli_takes_a_decode_layout_distinct_from_the_prefill_one(capsys: p
         code = main([*args, *bad])
         err = capsys.readouterr().err.strip()
         assert code == 2 and len(err.splitlines()) == 1, err
+
+
+def test_a_round_reuses_the_engines_whose_requests_did_not_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two client components (5 clients on 2 + 2 engines: even clients on engines 0/0, odd on 1/1) converge in
+    different rounds; the engines of the settled one are not simulated again, and the answer is the one every
+    engine re-simulated in every round gives (the reference), to the bit, rounds included."""
+    from infraplan.serving import serving_sim
+
+    pair = _pair(Deployment(tp=1, replicas=2, max_batch=2), Deployment(tp=1, replicas=2, max_batch=2))
+    req = fixed_requests(30, 1024, 64, None, 0)
+    engine_runs = [0]
+    simulate_engine, run_pool = serving_sim.simulate_engine, serving_sim.run_pool
+
+    def counted(*args: object, **kwargs: object) -> object:
+        engine_runs[0] += 1
+        return simulate_engine(*args, **kwargs)  # type: ignore[arg-type]
+
+    def every_engine(*args: object, **kwargs: object) -> object:
+        kwargs.pop("memo", None)
+        return run_pool(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(serving_sim, "simulate_engine", counted)
+    reused = simulate_disaggregated(LLAMA, H200, pair, req, clients=5)
+    runs_reused, engine_runs[0] = engine_runs[0], 0
+    monkeypatch.setattr(serving_sim, "run_pool", every_engine)
+    reference = simulate_disaggregated(LLAMA, H200, pair, req, clients=5)
+    rounds = reference["deployment"]["fixed_point_rounds"]
+    assert rounds > 6  # 6 requests per client grow in; later rounds settle them
+    assert engine_runs[0] == 2 * 2 * rounds > runs_reused
+    assert json.dumps(reused, default=str) == json.dumps(reference, default=str)

@@ -27,10 +27,22 @@ client-sticky routing (client c on prefill engine c mod E_p and decode engine c 
 the answer, is deterministic. Round r runs the first r + 1 requests of every client (a later one has no arrival
 time yet) and would settle them exactly if later arrivals did not slow earlier requests; in a batching engine
 they do (a later sequence joins the batch), so rounds over every request continue until no arrival moves, up to
-`MAX_FIXED_POINT_ROUNDS` more; the result says how many ran and the largest arrival change left. Cost: about
-(requests per client + a few) simulations of both pools, each over the requests grown in so far: the Hopper
-rows (10 requests per client) converge exactly in 13-24 rounds; one client sending 2,000 requests takes 2,000
-rounds (~10 s CPU), 16 clients 125 rounds (~1 s).
+`MAX_FIXED_POINT_ROUNDS` more; the result says how many ran and the largest arrival change left. The fixed point
+is unique (every engine is causal and a request takes time: the earliest arrival two solutions disagreed on would
+follow from finishes they agree on), so the path only sets the cost. Cost: about (requests per client + a few)
+simulations of both pools, each over the requests grown in so far: the Hopper rows (10 requests per client)
+converge exactly in 13-24 rounds; one client sending 2,000 requests takes 2,000 rounds (~10 s CPU), 16 clients
+125 rounds (~1 s). Client-sticky routing makes every engine its own simulation, so a round re-simulates only the
+engines whose requests or arrival times changed since the last round and reuses the others' results
+(`serving_sim.run_pool(memo=...)`; deterministic, so the answer is the same to the bit): on the Hopper rows it
+skips 7 % of the engine simulations, 9.5 % of the requests simulated. Measured there (rounds x share of the
+requests sent: 366 over the 28 rows, 13 per row), what else the black-box engines allow: sending only the
+requests up to two request latencies past the earliest moved arrival saves 1.4 % (a narrower horizon costs
+rounds: 423 at one latency); shifting later arrivals by their predecessor's move (extrapolation) or starting from
+arrivals spaced by the first request's latency takes as many or more rounds (23 and 21 vs 21 on the 3,584-client
+row: the changes ride on event order, not on a smooth map); engines that could resume from their earliest
+changed arrival would still simulate 42 % (155). One pass (~1 simulation of both pools) needs the engines
+stepped together in one event loop, which the engine loop (`serving_engine`, `fcfs_loop`) does not offer.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ from infraplan.serving.disaggregated import (
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.serving_engine import simulate_engine
+from infraplan.serving.serving_engine import EngineResult, simulate_engine
 from infraplan.serving.workloads import Requests
 
 IDLE_FRACTION_OF_TDP = 0.2  # ASSUMPTION where the catalog gives no idle power
@@ -102,11 +102,14 @@ def front_end_s(dep: Deployment) -> float:
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0, route: np.ndarray | None = None) -> PoolResult:
+             clients: int = 0, route: np.ndarray | None = None,
+             memo: dict[int, tuple[bytes, EngineResult]] | None = None) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) goes to engine c mod engines.
     `route`: the engine of every request instead (open loop; arrivals in any order, each engine's sorted).
+    `memo` (open loop, same pool and cost on every call): engine -> (its inputs, its result) of the last call; an
+    engine whose inputs did not change reuses its result (the simulation is deterministic).
     """
     n = len(arrival)
     first = np.full(n, np.nan)
@@ -125,9 +128,15 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         if idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
-        r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
-                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                            scheduler=engine.scheduler, kv_admission=engine.kv_admission)
+        key = b"".join(a[idx].tobytes() for a in (arrival, prefill, cached, steps)) if memo is not None else b""
+        if memo is not None and e in memo and memo[e][0] == key:
+            r = memo[e][1]
+        else:
+            r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
+                                dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
+                                scheduler=engine.scheduler, kv_admission=engine.kv_admission)
+            if memo is not None:
+                memo[e] = (key, r)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
@@ -260,17 +269,18 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                              pair.gpus <= system.node.scale_up_domain)
     steps = dec_dep.decode_steps(out)
     k = np.arange(len(inp))
+    memos: tuple[dict[int, Any], dict[int, Any]] = ({}, {})  # each pool's engines of the last round
 
     def run_pair(sent: np.ndarray) -> tuple[np.ndarray, tuple[PoolResult, PoolResult, np.ndarray]]:
         """Both pools over fixed arrivals (request order): every request's finish, the pools, first tokens."""
-        if clients > 0:  # the first len(sent) requests (`closed_loop_arrivals`)
-            m = len(sent)
+        if clients > 0:  # the first len(sent) requests (`closed_loop_arrivals`); an engine whose requests did
+            m = len(sent)  # not change since the last round reuses its result (`memos`)
             c = k[:m] % clients
             pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp[:m], zeros[:m], zeros[:m], pre_engines,
-                           route=c % pre_engines)
+                           route=c % pre_engines, memo=memos[0])
             ready = pre.first_token_s + transfer[:m]
             dec = run_pool(dec_cost, dec_dep, dec_blocks, ready, zeros[:m], inp[:m], steps[:m], dec_engines,
-                           route=c % dec_engines)
+                           route=c % dec_engines, memo=memos[1])
             return np.where(out[:m] > 1, dec.finish_s, ready), (pre, dec, pre.first_token_s)
         pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp, zeros, zeros, pre_engines)
         ready = pre.first_token_s + transfer

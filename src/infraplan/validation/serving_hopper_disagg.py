@@ -78,7 +78,8 @@ from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale, row_stack
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
-SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~3.5 s CPU); 1 = every row (~7 s)
+SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~5-6 s CPU, nearly all of it the
+# closed-loop fixed point's ~13 rounds per row: `serving.disaggregated`); 1 = every row (~8 s; 3,584 clients ~2 s)
 SET_NAME = "serving hopper disaggregated (closed loop)"
 POOLS = ("prefill", "decode")
 # the set's checkpoints -> catalog preset (HF config.json): the MoE set's, and Qwen3-32B as the dense set loads it
