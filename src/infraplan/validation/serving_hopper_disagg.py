@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import read_entry, shape_from_hf_config
-from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
+from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import DisaggregatedDeployment, pool_costs
@@ -75,7 +75,7 @@ from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale, row_stack
+from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~5-6 s CPU, nearly all of it the
@@ -209,27 +209,12 @@ def group_of(row: dict[str, str]) -> str:
 
 def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(rows run, rows awaiting): every `every`-th expressible row of each group, in file order."""
-    run: list[dict[str, str]] = []
-    waiting: list[dict[str, str]] = []
-    seen: dict[str, int] = {}
-    for row in load_rows():
-        if why_not(row) is not None:
-            waiting.append(row)
-            continue
-        k = seen.get(group_of(row), 0)
-        seen[group_of(row)] = k + 1
-        if k % every == 0:
-            run.append(row)
-    return run, waiting
+    return moe.sample_by_group(load_rows(), why_not, group_of, every)
 
 
 def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
     """The rows not run, counted by model, system, backend and reason."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        key = f"{row['model_path']} {row['system']} {row['backend']} (disaggregated): {why_not(row)}"
-        counts[key] = counts.get(key, 0) + 1
-    return [f"{n} rows of {key}" for key, n in sorted(counts.items())]
+    return moe.awaiting_counts(rows, why_not, " (disaggregated)")
 
 
 @cache
@@ -273,20 +258,4 @@ def run_disagg_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
 
 def serving_disagg_set() -> tuple[ValidationSet, list[Residual]]:
     """The set for `infraplan validate` (`validation.sets.EXTRA_SETS`): TTFT and TPOT of every sampled row."""
-    from infraplan.validation.sets import score_set
-
-    out = run_disagg_validation()
-    rows = out["rows"]
-    ids = [f"{r['id']} {m}" for m in ("ttft_s", "tpot_s") for r in rows]
-    published = np.concatenate([np.array(out["measured"][m]) for m in ("ttft_s", "tpot_s")])
-    predicted = np.concatenate([out["predicted"][m] for m in ("ttft_s", "tpot_s")])
-    # one fitted efficiency per metric (as the other serving sets): each metric's roofline pre-scaled by its fit
-    unit = np.concatenate([fitted_scale(np.array(out["work"][m]), np.array(out["measured"][m]))
-                           * np.array(out["work"][m]) for m in ("ttft_s", "tpot_s")])
-    scored = score_set(SET_NAME, "serving", ids, published, predicted, unit, "fitted-efficiency roofline",
-                       GATE_MEAN_ERROR, out["awaiting"])
-    residuals = [Residual(id=r["id"], family=accelerator_family(Cluster.resolve(SYSTEMS[r["system"]]).accelerator.name),
-                          stack=stack_class(row_stack(r)), kind="serving",
-                          residual=float(out["measured"]["tpot_s"][i] / out["predicted"]["tpot_s"][i] - 1.0))
-                 for i, r in enumerate(rows)]
-    return scored, residuals
+    return moe.score_report(run_disagg_validation(), SET_NAME, GATE_MEAN_ERROR)

@@ -136,6 +136,7 @@ Qwen3-235B TP4/TP8 EP TTFT went from +48 % to -45 % median. Gate not met; what i
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from importlib import resources
@@ -268,29 +269,43 @@ def group_of(row: dict[str, str]) -> str:
     return f"{MODELS[row['model_path']]} {row['system'].split('_')[0]} {row['backend']}"
 
 
-def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    """(rows run, rows awaiting): every `every`-th expressible row of each group, in file order."""
+def sample_by_group(rows: list[dict[str, str]], why: Callable[[dict[str, str]], str | None],
+                    group: Callable[[dict[str, str]], str], every: int) -> tuple[list[dict[str, str]],
+                                                                             list[dict[str, str]]]:
+    """(rows run, rows awaiting): every `every`-th row of each group that `why` does not refuse, in file order
+    (the MoE and disaggregated sets' deterministic sample)."""
     run: list[dict[str, str]] = []
     waiting: list[dict[str, str]] = []
     seen: dict[str, int] = {}
-    for row in load_rows():
-        if why_not(row) is not None:
+    for row in rows:
+        if why(row) is not None:
             waiting.append(row)
             continue
-        k = seen.get(group_of(row), 0)
-        seen[group_of(row)] = k + 1
+        k = seen.get(group(row), 0)
+        seen[group(row)] = k + 1
         if k % every == 0:
             run.append(row)
     return run, waiting
 
 
-def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
-    """The rows not run, counted by model, system, backend and reason."""
+def awaiting_counts(rows: list[dict[str, str]], why: Callable[[dict[str, str]], str | None],
+                    mode: str = "") -> list[str]:
+    """The rows not run, counted by model, system, backend (and `mode`, e.g. " (disaggregated)") and reason."""
     counts: dict[str, int] = {}
     for row in rows:
-        key = f"{row['model_path']} {row['system']} {row['backend']}: {why_not(row)}"
+        key = f"{row['model_path']} {row['system']} {row['backend']}{mode}: {why(row)}"
         counts[key] = counts.get(key, 0) + 1
     return [f"{n} rows of {key}" for key, n in sorted(counts.items())]
+
+
+def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(rows run, rows awaiting): every `every`-th expressible row of each group, in file order."""
+    return sample_by_group(load_rows(), why_not, group_of, every)
+
+
+def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
+    """The rows not run, counted by model, system, backend and reason."""
+    return awaiting_counts(rows, why_not)
 
 
 def run_moe_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
@@ -329,9 +344,14 @@ def run_moe_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
 
 def serving_moe_set() -> tuple[ValidationSet, list[Residual]]:
     """The set for `infraplan validate` (`validation.sets.EXTRA_SETS`): TTFT and TPOT of every sampled row."""
+    return score_report(run_moe_validation(), SET_NAME, GATE_MEAN_ERROR)
+
+
+def score_report(out: dict[str, Any], name: str, gate: float) -> tuple[ValidationSet, list[Residual]]:
+    """A serving report (rows, measured, predicted, roofline work per metric) scored as a validation set against
+    the fitted-efficiency roofline, with each row's TPOT residual for the error bands."""
     from infraplan.validation.sets import score_set
 
-    out = run_moe_validation()
     rows = out["rows"]
     ids = [f"{r['id']} {m}" for m in ("ttft_s", "tpot_s") for r in rows]
     published = np.concatenate([np.array(out["measured"][m]) for m in ("ttft_s", "tpot_s")])
@@ -339,8 +359,8 @@ def serving_moe_set() -> tuple[ValidationSet, list[Residual]]:
     # one fitted efficiency per metric (as the dense set): each metric's roofline pre-scaled by its own fit
     unit = np.concatenate([fitted_scale(np.array(out["work"][m]), np.array(out["measured"][m]))
                            * np.array(out["work"][m]) for m in ("ttft_s", "tpot_s")])
-    scored = score_set(SET_NAME, "serving", ids, published, predicted, unit, "fitted-efficiency roofline",
-                       GATE_MEAN_ERROR, out["awaiting"])
+    scored = score_set(name, "serving", ids, published, predicted, unit, "fitted-efficiency roofline", gate,
+                       out["awaiting"])
     residuals = [Residual(id=r["id"], family=accelerator_family(Cluster.resolve(SYSTEMS[r["system"]]).accelerator.name),
                           stack=stack_class(row_stack(r)), kind="serving",
                           residual=float(out["measured"]["tpot_s"][i] / out["predicted"]["tpot_s"][i] - 1.0))
