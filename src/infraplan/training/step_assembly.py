@@ -109,14 +109,15 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
     # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
-    synced = ops.where(single, ops.where(lt["moe_host_sync"] > 0.5, True, profile.phase_sync), True)  # (dropless MoE)
+    # (a dropless MoE layer's host sync ends the forward's run-ahead too, whatever share of the layers are MoE)
+    synced = ops.where(single, ops.where(lt["moe_host_sync"] > 0.0, True, profile.phase_sync), True)
     tail = ops.where(synced, with_head, 0.0)
     batch_host, loss_host = micro_batch_host_time(profile, dispatch_s)
     # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
     # calls follow the LM head + loss kernels on the last stage, which cover what they can.
     host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
     host_per_micro_batch = (exposed(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
-                                              gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
+                                    gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
                             + m * ops.where(synced, batch_host, 0.0)
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
     # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`)
@@ -145,7 +146,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     mid_fwd = layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
     mid_bwd = layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
     mid_host = (exposed(layers * lt["host_fwd"] + ops.where(synced, 0.0, batch_host),
-                                  layers * lt["host_bwd"], mid_fwd, mid_bwd, m, synced, dispatch_s)
+                        layers * lt["host_bwd"], mid_fwd, mid_bwd, m, synced, dispatch_s)
                 + m * ops.where(synced, batch_host, 0.0)) / m + layers * moe_exposed
     layer_s = ops.where(layers > 0.0, layer_gpu + mid_host / paced, layer_gpu)
     others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
