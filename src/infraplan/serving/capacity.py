@@ -2,7 +2,15 @@
 
 Candidates: weight dtype (every one the accelerator supports among those asked), TP (powers of two inside
 the scale-up domain dividing the heads; PP 2/4/8 only when no TP alone fits), batch cap, and colocated or
-disaggregated prefill/decode pools. For each candidate:
+disaggregated prefill/decode pools. MoE models also get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention
+data parallelism over d GPUs of one scale-up domain and the experts spread over the same d (EP = d), for the
+powers of two d whose expert shard leaves room for a KV cache, as DeepSeek-V3 serves (DeepSeek-AI,
+"DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP across the serving GPUs)
+and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism"). TP layouts win ties
+(wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only. Each attention-DP rank
+is an engine of the replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes
+it), and a disaggregated candidate's prefill pool runs without the colocated lock-step stall
+(`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on replicas
    (`rate * mean output tokens / peak`); candidates whose bound already exceeds the best answer are pruned;
@@ -57,6 +65,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
+from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
@@ -128,39 +137,49 @@ def _meets(ttft: np.ndarray | None, tpot: np.ndarray | None, slo: tuple[float, f
 
 
 class _Candidate:
-    """One (dtype, TP, PP, batch cap) deployment shape: its cost tables and replica-level probes."""
+    """One (dtype, TP, PP, attention DP, batch cap) deployment shape: its cost tables and replica-level probes.
+
+    A replica is `dep.engines_per_replica` engines (PP virtual engines of every attention-DP rank); its KV
+    capacity and its prefill-pool cost are the ones `simulate_deployment` gives the same deployment."""
 
     def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
         self.dep = dep
         self.cost = build_iteration_cost(shape, acc, fabric, dep)
+        self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
         cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
-                          dep.block_tokens, engine=dep.stack)
+                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
         self.cap = cap
         self.blocks = cap.blocks // dep.pp
         # everything `run` hands the simulator besides the requests and the mode
-        self.key = (_fingerprint(self.cost), dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp,
-                    self.blocks)
+        rest = (dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp, self.blocks,
+                dep.engines_per_replica)
+        self.key = (_fingerprint(self.cost), *rest)
+        self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
+
+    def _key(self, mode: str) -> tuple[Any, ...]:
+        return self.prefill_key if mode == "prefill" else self.key
 
     def run(self, req: Requests, mode: str):
         zeros = np.zeros_like(req.input_tokens)
         inp, out = req.input_tokens, req.output_tokens
+        engines = self.dep.engines_per_replica
         if mode == "prefill":
-            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, self.dep.pp)
+            return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
         if mode == "decode":
-            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, self.dep.pp)
-        return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, self.dep.pp)
+            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, engines)
+        return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, engines)
 
     def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
         """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
         (memoised): its peak rate is the requests (or output tokens) over these seconds."""
-        key = ("offline", *self.key, req_key, mode)
+        key = ("offline", *self._key(mode), req_key, mode)
         if key not in _memo:
             _remember(key, float(np.nanmax(self.run(req, mode).finish_s)))
         return float(_memo[key])
 
     def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
         """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
-        key = ("meets", *self.key, req_key, mode, slo, q)
+        key = ("meets", *self._key(mode), req_key, mode, slo, q)
         if key not in _memo:
             _remember(key, self._meets_now(req, mode, slo, q))
         return bool(_memo[key])
@@ -219,6 +238,19 @@ def _fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
             if moot(low):
                 return None
     return hi
+
+
+def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, token_budget: int,
+                     max_batch: int, stack: str) -> list[int]:
+    """Attention-DP (= EP) degrees d of the wide-EP layouts tried for an MoE model (module docstring): the powers
+    of two from 2 up to the scale-up domain and the expert count whose expert shard (TP 1, E / d experts per GPU)
+    leaves room for a KV cache; none for a dense model."""
+    if not shape.is_moe:
+        return []
+    kv_dtype = "fp8" if dtype == "fp8" else "bf16"
+    degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
+    return [d for d in degrees if d <= shape.num_experts and kv_capacity(
+        shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
 
 
 def _overloaded(offline_s: float, req: Requests, rate: float, ttft_slo: float, q: float) -> float:
@@ -303,52 +335,57 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     rejected: list[str] = []
     best = math.inf
     evaluated = 0
+    domain = sys_spec.node.scale_up_domain
     for pp in (1, 2, 4, 8):
         for dtype in kinds:
-            for tp in tps:
-                for cap_b in caps:
-                    dep = Deployment(tp=tp, pp=pp, dtype=dtype, kv_dtype="fp8" if dtype == "fp8" else "bf16",
-                                     max_batch=cap_b, token_budget=max(budget, cap_b), engine=engine.engine,
-                                     stack=engine.ref)
-                    if dep.gpus_per_replica > limit or shape.num_layers < pp:
-                        continue
-                    cand = _candidate(shape, acc, fabric, dep)
-                    why = fit_check(shape, cand.cap, dep, sample, acc)
-                    if why:
-                        rejected.append(f"{dtype} TP{tp} PP{pp} batch {cap_b}: {why}")
-                        continue
-                    evaluated += 1
-                    gpr = dep.gpus_per_replica
-                    peak_rate = float(sample.output_tokens.sum() / cand.offline_s(sample, sample_key))
-                    low = max(1, math.ceil(rate * float(sample.output_tokens.mean()) / peak_rate))
-                    if low * gpr > min(best, limit):
-                        continue
-                    high = limit // gpr
-                    modes = [("mixed",)] + ([("prefill", "decode")] if disaggregation and high >= 2 else [])
-                    for mode in modes:
-                        counts: list[int | None] = []
-                        for part in mode:
-                            def ok(r: int, part: str = part, cand: _Candidate = cand) -> bool:
-                                return cand.meets(*keyed_probe(rate / r, seed), part, slo, percentile)
+            # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
+            layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in _wide_ep_degrees(
+                shape, acc, domain, dtype, max(budget, c), c, engine.ref)] if pp == 1 else [])
+            for tp, adp, cap_b in layouts:
+                dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype,
+                                 kv_dtype="fp8" if dtype == "fp8" else "bf16", max_batch=cap_b,
+                                 token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
+                if dep.gpus_per_replica > limit or shape.num_layers < pp:
+                    continue
+                cand = _candidate(shape, acc, fabric, dep)
+                why = fit_check(shape, cand.cap, dep, sample, acc)
+                if why:
+                    layout = f"TP{tp} PP{pp}" + (f" DP-attention{adp} EP{adp}" if adp > 1 else "")
+                    rejected.append(f"{dtype} {layout} batch {cap_b}: {why}")
+                    continue
+                evaluated += 1
+                gpr = dep.gpus_per_replica
+                peak_rate = float(sample.output_tokens.sum() / cand.offline_s(sample, sample_key))
+                low = max(1, math.ceil(rate * float(sample.output_tokens.mean()) / peak_rate))
+                if low * gpr > min(best, limit):
+                    continue
+                high = limit // gpr
+                modes = [("mixed",)] + ([("prefill", "decode")] if disaggregation and high >= 2 else [])
+                for mode in modes:
+                    counts: list[int | None] = []
+                    for part in mode:
+                        def ok(r: int, part: str = part, cand: _Candidate = cand) -> bool:
+                            return cand.meets(*keyed_probe(rate / r, seed), part, slo, percentile)
 
-                            # replicas already fixed in this option (the prefill pool, for the decode search),
-                            # and the least the rest of it takes (one decode replica, for the prefill search)
-                            moot = _moot(options, sum(c for c in counts if c is not None),
-                                         1 if part == "prefill" else 0, gpr, high)
-                            start = 1 if part == "prefill" else (low if part == "mixed" else 1)
-                            over = 0.0 if part != "prefill" or low < OVERLOAD_SKIP else _overloaded(
-                                cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
-                            counts.append(_fewest_replicas(ok, start, high, moot, over))
-                            if counts[-1] is None:
-                                break  # the option is dropped: the other pool's search cannot matter
-                        if any(c is None for c in counts) or sum(counts) > high:  # type: ignore[arg-type]
-                            continue
-                        total = sum(counts) * gpr  # type: ignore[arg-type]
-                        best = min(best, total)
-                        options.append({"gpus": total, "dtype": dtype, "tp": tp, "pp": pp, "max_batch": cap_b,
-                                        "replicas": sum(counts),  # type: ignore[arg-type]
-                                        "prefill_replicas": counts[0] if len(counts) == 2 else 0,
-                                        "disaggregated": len(counts) == 2})
+                        # replicas already fixed in this option (the prefill pool, for the decode search),
+                        # and the least the rest of it takes (one decode replica, for the prefill search)
+                        moot = _moot(options, sum(c for c in counts if c is not None),
+                                     1 if part == "prefill" else 0, gpr, high)
+                        start = 1 if part == "prefill" else (low if part == "mixed" else 1)
+                        over = 0.0 if part != "prefill" or low < OVERLOAD_SKIP else _overloaded(
+                            cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
+                        counts.append(_fewest_replicas(ok, start, high, moot, over))
+                        if counts[-1] is None:
+                            break  # the option is dropped: the other pool's search cannot matter
+                    if any(c is None for c in counts) or sum(counts) > high:  # type: ignore[arg-type]
+                        continue
+                    total = sum(counts) * gpr  # type: ignore[arg-type]
+                    best = min(best, total)
+                    options.append({"gpus": total, "dtype": dtype, "tp": tp, "pp": pp, "ep": adp,
+                                    "attention_dp": adp, "max_batch": cap_b,
+                                    "replicas": sum(counts),  # type: ignore[arg-type]
+                                    "prefill_replicas": counts[0] if len(counts) == 2 else 0,
+                                    "disaggregated": len(counts) == 2})
         if options:
             break  # pipeline parallelism only when nothing fits without it
     if not options:
@@ -357,9 +394,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  why=(rejected[-1] if rejected and not evaluated else
                                       f"no deployment within {limit} accelerators meets the SLOs"),
                                  rejected=rejected[:20])
-    options.sort(key=lambda o: (o["gpus"], o["disaggregated"], o["tp"], -o["max_batch"]))
+    # ties: colocated, then TP layouts before wide EP (EP only where it saves accelerators), then less TP
+    options.sort(key=lambda o: (o["gpus"], o["disaggregated"], o["attention_dp"], o["tp"], -o["max_batch"]))
     chosen = options[0]
-    dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], dtype=chosen["dtype"],
+    dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
+                     dtype=chosen["dtype"],
                      kv_dtype="fp8" if chosen["dtype"] == "fp8" else "bf16", max_batch=chosen["max_batch"],
                      token_budget=max(budget, chosen["max_batch"]), engine=engine.engine, stack=engine.ref)
     dep = replace(dep, replicas=chosen["replicas"])

@@ -254,8 +254,10 @@ class DeploymentOption(Result):
     dtype: str = Field(description="weight dtype")
     tp: int = Field(description="tensor parallel degree")
     pp: int = Field(description="pipeline stages")
+    ep: int = Field(1, description="expert parallel degree (wide EP: over the attention-DP ranks; count)")
+    attention_dp: int = Field(1, description="data-parallel attention ranks per replica (count)")
     max_batch: int = Field(description="sequences per engine")
-    replicas: int = Field(description="replicas of TP x PP GPUs (count)")
+    replicas: int = Field(description="replicas of TP x PP x attention-DP GPUs (count)")
     prefill_replicas: int = Field(description="replicas of the prefill pool (0: colocated)")
     disaggregated: bool = Field(description="separate prefill and decode pools")
 

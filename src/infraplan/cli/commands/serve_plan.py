@@ -29,8 +29,9 @@ def render_plan(r: ServingPlanResult) -> None:
         return
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
+    wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
     console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
-                  f"PP{d.pp}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
+                  f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                          f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                          f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
@@ -47,7 +48,8 @@ def render_plan(r: ServingPlanResult) -> None:
         for col in ("GPUs", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
             alt.add_column(col)
         for o in r.alternatives:
-            alt.add_row(str(o.gpus), o.dtype, str(o.tp), str(o.pp), str(o.max_batch),
+            tp = f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1 else str(o.tp)
+            alt.add_row(str(o.gpus), o.dtype, tp, str(o.pp), str(o.max_batch),
                         str(o.replicas), f"yes ({o.prefill_replicas} prefill)" if o.disaggregated else "no")
         console.print(alt)
 
