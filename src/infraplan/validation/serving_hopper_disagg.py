@@ -61,8 +61,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
@@ -75,7 +73,7 @@ from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale
+from infraplan.validation.serving_hopper import SYSTEMS
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~5-6 s CPU, nearly all of it the
@@ -220,34 +218,7 @@ def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
 @cache
 def _report(every: int) -> dict[str, Any]:
     rows, waiting = sampled_rows(every)
-    pred: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    meas: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    work: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    for row in rows:
-        p, roof = run_row(row), roofline_work(row)
-        for metric, column in (("ttft_s", "silicon_ttft_ms"), ("tpot_s", "silicon_tpot_ms")):
-            pred[metric].append(p[metric])
-            meas[metric].append(float(row[column]) / 1e3)
-            work[metric].append(roof[metric])
-    errors, baseline, predicted = {}, {}, {}
-    for metric in pred:
-        predicted[metric] = np.array(pred[metric])
-        m, w = np.array(meas[metric]), np.array(work[metric])
-        errors[metric] = predicted[metric] / m - 1.0
-        baseline[metric] = fitted_scale(w, m) * w / m - 1.0
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault(group_of(row), []).append(i)
-    table = [{"group": name, "rows": len(idx),
-              "ttft_mean_abs_error": float(np.mean(np.abs(errors["ttft_s"][idx]))),
-              "tpot_mean_abs_error": float(np.mean(np.abs(errors["tpot_s"][idx]))),
-              "ttft_median_error": float(np.median(errors["ttft_s"][idx])),
-              "tpot_median_error": float(np.median(errors["tpot_s"][idx])),
-              "baseline_ttft_mean_abs_error": float(np.mean(np.abs(baseline["ttft_s"][idx]))),
-              "baseline_tpot_mean_abs_error": float(np.mean(np.abs(baseline["tpot_s"][idx])))}
-             for name, idx in groups.items()]
-    return {"rows": rows, "errors": errors, "baseline": baseline, "predicted": predicted, "measured": meas,
-            "work": work, "groups": table, "awaiting": awaiting_summary(waiting)}
+    return moe.report_rows(rows, run_row, roofline_work, group_of, awaiting_summary(waiting))
 
 
 def run_disagg_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:

@@ -311,17 +311,25 @@ def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
 def run_moe_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
     """Predicted vs measured TTFT/TPOT of the sampled rows, the fitted-roofline baseline, errors by group."""
     rows, waiting = sampled_rows(every)
-    predicted: dict[str, np.ndarray] = {}
+    return report_rows(rows, run_row, roofline_work, group_of, awaiting_summary(waiting))
+
+
+def report_rows(rows: list[dict[str, str]], predict: Callable[[dict[str, str]], dict[str, float]],
+                roofline: Callable[[dict[str, str]], dict[str, float]], group: Callable[[dict[str, str]], str],
+                awaiting: list[str]) -> dict[str, Any]:
+    """Each row predicted (`predict`) against its measured TTFT/TPOT, the roofline (`roofline`: work at efficiency
+    1) with one efficiency per metric fitted to the rows, and the errors by `group` (the MoE and disaggregated
+    sets' report)."""
     pred: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
     meas: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
     work: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
     for row in rows:
-        p, roof = run_row(row), roofline_work(row)
+        p, roof = predict(row), roofline(row)
         for metric, column in (("ttft_s", "silicon_ttft_ms"), ("tpot_s", "silicon_tpot_ms")):
             pred[metric].append(p[metric])
             meas[metric].append(float(row[column]) / 1e3)
             work[metric].append(roof[metric])
-    errors, baseline = {}, {}
+    errors, baseline, predicted = {}, {}, {}
     for metric in pred:
         predicted[metric] = np.array(pred[metric])
         m, w = np.array(meas[metric]), np.array(work[metric])
@@ -329,17 +337,19 @@ def run_moe_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
         baseline[metric] = fitted_scale(w, m) * w / m - 1.0
     groups: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
-        groups.setdefault(group_of(row), []).append(i)
+        groups.setdefault(group(row), []).append(i)
     table = [{"group": name, "rows": len(idx),
               "ttft_mean_abs_error": float(np.mean(np.abs(errors["ttft_s"][idx]))),
               "tpot_mean_abs_error": float(np.mean(np.abs(errors["tpot_s"][idx]))),
               "ttft_median_error": float(np.median(errors["ttft_s"][idx])),
               "tpot_median_error": float(np.median(errors["tpot_s"][idx])),
               "baseline_mean_abs_error": float(np.mean(np.abs(np.concatenate(
-                  [baseline["ttft_s"][idx], baseline["tpot_s"][idx]]))))}
+                  [baseline["ttft_s"][idx], baseline["tpot_s"][idx]])))),
+              "baseline_ttft_mean_abs_error": float(np.mean(np.abs(baseline["ttft_s"][idx]))),
+              "baseline_tpot_mean_abs_error": float(np.mean(np.abs(baseline["tpot_s"][idx])))}
              for name, idx in groups.items()]
     return {"rows": rows, "errors": errors, "baseline": baseline, "predicted": predicted, "measured": meas,
-            "work": work, "groups": table, "awaiting": awaiting_summary(waiting)}
+            "work": work, "groups": table, "awaiting": awaiting}
 
 
 def serving_moe_set() -> tuple[ValidationSet, list[Residual]]:
