@@ -29,13 +29,13 @@ def _wide(adp: int) -> Deployment:
 
 def _recorded(monkeypatch: pytest.MonkeyPatch) -> list[Deployment]:
     seen: list[Deployment] = []
-    build = capacity._candidate
+    build = capacity.candidate_for
 
     def record(shape, acc, fabric, dep):  # type: ignore[no-untyped-def]
         seen.append(dep)
         return build(shape, acc, fabric, dep)
 
-    monkeypatch.setattr(capacity, "_candidate", record)
+    monkeypatch.setattr(capacity, "candidate_for", record)
     return seen
 
 
@@ -89,7 +89,7 @@ def test_an_ep_candidates_kv_capacity_and_prefill_cost_are_serves(adp: int) -> N
     capacity.clear_caches()
     c = Cluster.resolve("hgx-h200")
     dep = _wide(adp)
-    cand = capacity._candidate(V3, c.accelerator, c.fabric, dep)
+    cand = capacity.candidate_for(V3, c.accelerator, c.fabric, dep)
     cap, memory = pool_memory(V3, c.accelerator, dep)  # what simulate_deployment sizes the cache with
     assert cand.cap == cap and cand.blocks == cap.blocks
     assert memory["kv_cache_tokens_per_replica"] == cand.blocks * cap.block_tokens * dep.engines_per_replica
@@ -107,5 +107,5 @@ def test_an_ep_candidates_kv_capacity_and_prefill_cost_are_serves(adp: int) -> N
 
 def test_a_tp_candidate_prices_its_prefill_pool_with_the_colocated_cost() -> None:
     c = Cluster.resolve("hgx-h200")
-    cand = capacity._candidate(V3, c.accelerator, c.fabric, Deployment(tp=8, dtype="fp8", kv_dtype="fp8"))
+    cand = capacity.candidate_for(V3, c.accelerator, c.fabric, Deployment(tp=8, dtype="fp8", kv_dtype="fp8"))
     assert cand.prefill_cost is cand.cost and cand.prefill_key == cand.key

@@ -81,9 +81,9 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
     with monkeypatch.context() as plain:  # every probe simulated, every search to the end, from one replica
         plain.setattr(capacity, "_moot", lambda *a: (lambda lo: False))
         plain.setattr(capacity, "_overloaded", lambda *a: 0.0)
-        plain.setattr(capacity._Candidate, "meets", lambda self, req, key, mode, slo, q:
+        plain.setattr(capacity.Candidate, "meets", lambda self, req, key, mode, slo, q:
                       self._meets_now(req, mode, slo, q))
-        plain.setattr(capacity, "_candidate", capacity._Candidate)
+        plain.setattr(capacity, "candidate_for", capacity.Candidate)
         capacity.clear_caches()
         calls[0] = 0
         slow = search_capacity(*args, **KW)  # type: ignore[arg-type]
@@ -96,13 +96,13 @@ def test_a_repeated_search_simulates_only_its_winner(monkeypatch: pytest.MonkeyP
     capacity.clear_caches()
     first = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
     probes = [0]
-    meets_now = capacity._Candidate._meets_now
+    meets_now = capacity.Candidate._meets_now
 
     def counted(self, *a):  # type: ignore[no-untyped-def]
         probes[0] += 1
         return meets_now(self, *a)
 
-    monkeypatch.setattr(capacity._Candidate, "_meets_now", counted)
+    monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
     again = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
     assert again.to_json() == first.to_json() and probes[0] == 0
     capacity.clear_caches()

@@ -48,14 +48,10 @@ prefill budget unless one is given.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-
-import numpy as np
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
@@ -64,14 +60,14 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
-from infraplan.network.collectives import Fabric
-from infraplan.serving.disaggregated import prefill_pool_cost
+from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
+from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
-from infraplan.serving.serving_sim import fit_check, front_end_s, run_pool, simulate_deployment
+from infraplan.serving.serving_sim import fit_check, simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context
 
 DTYPES = ("bf16", "fp8", "int8", "int4")
@@ -88,125 +84,6 @@ FULL_RUN_MAX_REQUESTS = 100_000
 OVERLOAD_SKIP = 4.0
 SLO_MARGIN = 2.0
 ALTERNATIVES = 9  # next-best deployments reported after the winner
-MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
-
-MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
-MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
-
-_memo: dict[tuple[Any, ...], Any] = {}
-_candidates: dict[tuple[Any, ...], _Candidate] = {}
-_streams: dict[tuple[Any, ...], tuple[Requests, str]] = {}
-
-
-def clear_caches() -> None:
-    """Forget the memoised candidates, probe verdicts and offline peaks (exact; this only frees memory)."""
-    _memo.clear()
-    _candidates.clear()
-    _streams.clear()
-
-
-def _fingerprint(*parts: Any) -> str:
-    """A content digest of arrays and plain values (dataclasses field by field)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        if dataclasses.is_dataclass(part) and not isinstance(part, type):
-            h.update(_fingerprint(*(getattr(part, f.name) for f in dataclasses.fields(part))).encode())
-        elif isinstance(part, np.ndarray):
-            h.update(f"{part.dtype}{part.shape}".encode())
-            h.update(np.ascontiguousarray(part).tobytes())
-        else:
-            h.update(repr(part).encode())
-        h.update(b"|")
-    return h.hexdigest()
-
-
-def _remember(key: tuple[Any, ...], value: Any) -> Any:
-    if len(_memo) >= MEMO_MAX_ENTRIES:
-        _memo.clear()
-    _memo[key] = value
-    return value
-
-
-def _meets(ttft: np.ndarray | None, tpot: np.ndarray | None, slo: tuple[float, float], q: float) -> bool:
-    ok = True
-    if ttft is not None:
-        ok &= bool(np.percentile(ttft, q) <= slo[0])
-    if tpot is not None and tpot.size:
-        ok &= bool(np.percentile(tpot, q) <= slo[1])
-    return ok
-
-
-class _Candidate:
-    """One (dtype, TP, PP, attention DP, batch cap) deployment shape: its cost tables and replica-level probes.
-
-    A replica is `dep.engines_per_replica` engines (PP virtual engines of every attention-DP rank); its KV
-    capacity and its prefill-pool cost are the ones `simulate_deployment` gives the same deployment."""
-
-    def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
-        self.dep = dep
-        self.cost = build_iteration_cost(shape, acc, fabric, dep)
-        self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
-        cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
-                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
-        self.cap = cap
-        self.blocks = cap.blocks // dep.pp
-        # everything `run` hands the simulator besides the requests and the mode
-        rest = (dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp, self.blocks,
-                dep.engines_per_replica)
-        self.key = (_fingerprint(self.cost), *rest)
-        self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
-
-    def _key(self, mode: str) -> tuple[Any, ...]:
-        return self.prefill_key if mode == "prefill" else self.key
-
-    def run(self, req: Requests, mode: str):
-        zeros = np.zeros_like(req.input_tokens)
-        inp, out = req.input_tokens, req.output_tokens
-        engines = self.dep.engines_per_replica
-        if mode == "prefill":
-            return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
-        if mode == "decode":
-            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, engines)
-        return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, engines)
-
-    def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
-        """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
-        (memoised): its peak rate is the requests (or output tokens) over these seconds."""
-        key = ("offline", *self._key(mode), req_key, mode)
-        if key not in _memo:
-            _remember(key, float(np.nanmax(self.run(req, mode).finish_s)))
-        return float(_memo[key])
-
-    def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
-        """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
-        key = ("meets", *self._key(mode), req_key, mode, slo, q)
-        if key not in _memo:
-            _remember(key, self._meets_now(req, mode, slo, q))
-        return bool(_memo[key])
-
-    def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
-        r = self.run(req, mode)
-        # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
-        ttft = r.first_token_s - req.arrival_s + front_end_s(self.dep)
-        multi = req.output_tokens > 1
-        tpot = (r.finish_s - r.first_token_s)[multi] / (req.output_tokens[multi] - 1)
-        if mode == "decode":
-            tpot = (r.finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
-            return _meets(None, tpot, slo, q)
-        return _meets(ttft, None if mode == "prefill" else tpot, slo, q)
-
-
-def _candidate(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> _Candidate:
-    """The candidate's cost tables and KV capacity, built once per process for equal inputs (the phases of a
-    scenario search the same model and system at other rates)."""
-    key = (repr(shape), repr(acc), repr(fabric), dep)
-    if key not in _candidates:
-        if len(_candidates) >= MEMO_MAX_CANDIDATES:
-            _candidates.clear()
-        _candidates[key] = _Candidate(shape, acc, fabric, dep)
-    return _candidates[key]
-
-
 def _fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
                      moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0) -> int | None:
     """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection.
@@ -320,14 +197,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     def keyed_probe(rate_r: float | None, seed_r: int, n: int = requests) -> tuple[Requests, str]:
         """The seeded request stream and its content fingerprint (built once per process)."""
-        key = (*source, rate_r, seed_r, n)
-        if key not in _streams:
-            if len(_streams) >= MEMO_MAX_STREAMS:
-                _streams.clear()
-            r = clip_to_context(build_requests(spec, None, input_len, output_len, n, rate_r, seed_r),
-                                shape.max_seq_len)[0]
-            _streams[key] = r, _fingerprint(r.arrival_s, r.input_tokens, r.output_tokens)
-        return _streams[key]
+        return request_stream((*source, rate_r, seed_r, n), lambda: clip_to_context(
+            build_requests(spec, None, input_len, output_len, n, rate_r, seed_r), shape.max_seq_len)[0])
 
     sample, sample_key = keyed_probe(None, seed)
 
@@ -347,7 +218,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
                 if dep.gpus_per_replica > limit or shape.num_layers < pp:
                     continue
-                cand = _candidate(shape, acc, fabric, dep)
+                cand = candidate_for(shape, acc, fabric, dep)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
                     layout = f"TP{tp} PP{pp}" + (f" DP-attention{adp} EP{adp}" if adp > 1 else "")
@@ -364,7 +235,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 for mode in modes:
                     counts: list[int | None] = []
                     for part in mode:
-                        def ok(r: int, part: str = part, cand: _Candidate = cand) -> bool:
+                        def ok(r: int, part: str = part, cand: Candidate = cand) -> bool:
                             return cand.meets(*keyed_probe(rate / r, seed), part, slo, percentile)
 
                         # replicas already fixed in this option (the prefill pool, for the decode search),

@@ -1,0 +1,160 @@
+"""One capacity-search candidate: its cost tables, KV capacity and replica-level probes, memoised per process.
+
+A candidate is one (dtype, TP, PP, attention DP, batch cap) deployment shape of `serving.capacity`'s search. Its
+iteration-cost tables (`llm_iteration.build_iteration_cost`), its prefill-pool cost (`disaggregated.
+prefill_pool_cost`: the cost itself unless wide EP stalls prefill) and its KV capacity (`kv_cache.kv_capacity`,
+as `serve` sizes it) are built once per process for equal inputs; a replica of it is simulated by
+`serving_sim.run_pool` over a seeded request stream, offline (every request present at t = 0: its peak rate) or
+online (a probe: do the p-th percentiles of TTFT and TPOT meet the SLOs?).
+
+Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
+probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget,
+KV blocks, block size, stack, PP and engines, the requests' fingerprint, mode, SLOs and percentile), the
+candidates, and the seeded request streams. Each store is bounded and cleared whole when full.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.network.collectives import Fabric
+from infraplan.serving.disaggregated import prefill_pool_cost
+from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.serving_sim import front_end_s, run_pool
+from infraplan.serving.workloads import Requests
+
+MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
+
+MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
+MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
+
+_memo: dict[tuple[Any, ...], Any] = {}
+_candidates: dict[tuple[Any, ...], Candidate] = {}
+_streams: dict[tuple[Any, ...], tuple[Requests, str]] = {}
+
+
+def clear_caches() -> None:
+    """Forget the memoised candidates, probe verdicts and offline peaks (exact; this only frees memory)."""
+    _memo.clear()
+    _candidates.clear()
+    _streams.clear()
+
+
+def _fingerprint(*parts: Any) -> str:
+    """A content digest of arrays and plain values (dataclasses field by field)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        if dataclasses.is_dataclass(part) and not isinstance(part, type):
+            h.update(_fingerprint(*(getattr(part, f.name) for f in dataclasses.fields(part))).encode())
+        elif isinstance(part, np.ndarray):
+            h.update(f"{part.dtype}{part.shape}".encode())
+            h.update(np.ascontiguousarray(part).tobytes())
+        else:
+            h.update(repr(part).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
+def _remember(key: tuple[Any, ...], value: Any) -> Any:
+    if len(_memo) >= MEMO_MAX_ENTRIES:
+        _memo.clear()
+    _memo[key] = value
+    return value
+
+
+def meets_slo(ttft: np.ndarray | None, tpot: np.ndarray | None, slo: tuple[float, float], q: float) -> bool:
+    ok = True
+    if ttft is not None:
+        ok &= bool(np.percentile(ttft, q) <= slo[0])
+    if tpot is not None and tpot.size:
+        ok &= bool(np.percentile(tpot, q) <= slo[1])
+    return ok
+
+
+class Candidate:
+    """One (dtype, TP, PP, attention DP, batch cap) deployment shape: its cost tables and replica-level probes.
+
+    A replica is `dep.engines_per_replica` engines (PP virtual engines of every attention-DP rank); its KV
+    capacity and its prefill-pool cost are the ones `simulate_deployment` gives the same deployment."""
+
+    def __init__(self, shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> None:
+        self.dep = dep
+        self.cost = build_iteration_cost(shape, acc, fabric, dep)
+        self.prefill_cost = prefill_pool_cost(self.cost, dep)  # the cost itself unless wide EP stalls prefill
+        cap = kv_capacity(shape, acc, dep.tp, dep.pp, dep.dtype, dep.kv_dtype, dep.token_budget, dep.max_batch,
+                          dep.block_tokens, engine=dep.stack, ep=dep.expert_shards)
+        self.cap = cap
+        self.blocks = cap.blocks // dep.pp
+        # everything `run` hands the simulator besides the requests and the mode
+        rest = (dep.max_batch, dep.token_budget, dep.block_tokens, dep.stack, dep.pp, self.blocks,
+                dep.engines_per_replica)
+        self.key = (_fingerprint(self.cost), *rest)
+        self.prefill_key = self.key if self.prefill_cost is self.cost else (_fingerprint(self.prefill_cost), *rest)
+
+    def _key(self, mode: str) -> tuple[Any, ...]:
+        return self.prefill_key if mode == "prefill" else self.key
+
+    def run(self, req: Requests, mode: str):
+        zeros = np.zeros_like(req.input_tokens)
+        inp, out = req.input_tokens, req.output_tokens
+        engines = self.dep.engines_per_replica
+        if mode == "prefill":
+            return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
+        if mode == "decode":
+            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, engines)
+        return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, engines)
+
+    def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
+        """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
+        (memoised): its peak rate is the requests (or output tokens) over these seconds."""
+        key = ("offline", *self._key(mode), req_key, mode)
+        if key not in _memo:
+            _remember(key, float(np.nanmax(self.run(req, mode).finish_s)))
+        return float(_memo[key])
+
+    def meets(self, req: Requests, req_key: str, mode: str, slo: tuple[float, float], q: float) -> bool:
+        """`_meets_now`, memoised on the candidate, the requests' fingerprint, the mode, SLOs and percentile."""
+        key = ("meets", *self._key(mode), req_key, mode, slo, q)
+        if key not in _memo:
+            _remember(key, self._meets_now(req, mode, slo, q))
+        return bool(_memo[key])
+
+    def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
+        r = self.run(req, mode)
+        # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
+        ttft = r.first_token_s - req.arrival_s + front_end_s(self.dep)
+        multi = req.output_tokens > 1
+        tpot = (r.finish_s - r.first_token_s)[multi] / (req.output_tokens[multi] - 1)
+        if mode == "decode":
+            tpot = (r.finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
+            return meets_slo(None, tpot, slo, q)
+        return meets_slo(ttft, None if mode == "prefill" else tpot, slo, q)
+
+
+def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:
+    """The candidate's cost tables and KV capacity, built once per process for equal inputs (the phases of a
+    scenario search the same model and system at other rates)."""
+    key = (repr(shape), repr(acc), repr(fabric), dep)
+    if key not in _candidates:
+        if len(_candidates) >= MEMO_MAX_CANDIDATES:
+            _candidates.clear()
+        _candidates[key] = Candidate(shape, acc, fabric, dep)
+    return _candidates[key]
+
+
+def request_stream(key: tuple[Any, ...], build: Callable[[], Requests]) -> tuple[Requests, str]:
+    """The seeded request stream `build()` makes for `key`, and its content fingerprint (built once per process)."""
+    if key not in _streams:
+        if len(_streams) >= MEMO_MAX_STREAMS:
+            _streams.clear()
+        r = build()
+        _streams[key] = r, _fingerprint(r.arrival_s, r.input_tokens, r.output_tokens)
+    return _streams[key]
