@@ -54,7 +54,7 @@ def test_deepseek_v3_plan_picks_wide_ep_and_serve_gives_the_same_latencies(
     assert main(["serve", "deepseek-v3", *FLAGS, "--gpus", str(d["gpus"]), "--tp", "1", "--ep", str(d["ep"]),
                  "--attention-dp", str(d["attention_dp"]), "--dtype", d["dtype"], "--kv-dtype", d["kv_dtype"],
                  "--max-batch", str(d["max_batch"]), "--token-budget", str(d["token_budget"]),
-                 "--requests", "1500", "--json"]) == 0
+                 "--requests", str(plan["full_run_requests"]), "--json"]) == 0
     served = json.loads(capsys.readouterr().out)
     assert served["deployment"]["kv_cache_tokens_per_replica"] == d["kv_cache_tokens_per_replica"]
     for metric in ("ttft_s", "tpot_s"):

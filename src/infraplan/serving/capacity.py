@@ -12,11 +12,14 @@ is an engine of the replica, whose KV capacity is its own rank's (`kv_capacity(e
 it), and a disaggregated candidate's prefill pool runs without the colocated lock-step stall
 (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For each candidate:
 
-1. an offline run of one replica gives its peak output rate, hence a lower bound on replicas
-   (`rate * mean output tokens / peak`); candidates whose bound already exceeds the best answer are pruned;
+1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
+   (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
+   pruned (not disaggregated ones: a decode pool without prefills can beat the colocated peak);
 2. replicas are found by doubling from the bound, then bisection: one replica is simulated under Poisson
-   arrivals at `rate / replicas` (the share round-robin routing gives it), and meets the target when the
-   p-th percentile of TTFT and of TPOT are within their SLOs (MLPerf Server uses p99 for both);
+   arrivals at `rate / replicas` (the share round-robin routing gives it), and meets the target when, in
+   steady state, the p-th percentile of TTFT and of TPOT are within their SLOs (MLPerf Server uses p99 for
+   both) and its backlog does not grow (`capacity_candidate`: a probe sends at least STEADY_SPANS x the
+   requests a replica holds at once and is judged without its warm-up and drain);
    a disaggregated candidate sizes its prefill pool on TTFT (prefill-only engines) and its decode pool on
    TPOT (decode-only engines fed the prompts' KV caches) separately;
 3. the winner (fewest GPUs; ties: lowest mean end-to-end latency) is re-simulated as a whole deployment at
@@ -60,7 +63,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
-from infraplan.serving.capacity_candidate import Candidate, candidate_for, request_stream
+from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
@@ -228,15 +231,17 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 gpr = dep.gpus_per_replica
                 peak_rate = float(sample.output_tokens.sum() / cand.offline_s(sample, sample_key))
                 low = max(1, math.ceil(rate * float(sample.output_tokens.mean()) / peak_rate))
-                if low * gpr > min(best, limit):
-                    continue
                 high = limit // gpr
-                modes = [("mixed",)] + ([("prefill", "decode")] if disaggregation and high >= 2 else [])
+                # the offline peak bounds colocated replicas only: a disaggregated pair's decode pool runs without
+                # the prefills (and, under wide EP, their lock-step stall), so it may exceed the colocated peak
+                modes = ([("mixed",)] if low * gpr <= min(best, limit) else []) + (
+                    [("prefill", "decode")] if disaggregation and high >= 2 else [])
                 for mode in modes:
                     counts: list[int | None] = []
                     for part in mode:
                         def ok(r: int, part: str = part, cand: Candidate = cand) -> bool:
-                            return cand.meets(*keyed_probe(rate / r, seed), part, slo, percentile)
+                            return cand.meets(*keyed_probe(rate / r, seed, cand.probe_requests(requests)), part, slo,
+                                              percentile)
 
                         # replicas already fixed in this option (the prefill pool, for the decode search),
                         # and the least the rest of it takes (one decode replica, for the prefill search)
@@ -273,7 +278,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                      kv_dtype="fp8" if chosen["dtype"] == "fp8" else "bf16", max_batch=chosen["max_batch"],
                      token_budget=max(budget, chosen["max_batch"]), engine=engine.engine, stack=engine.ref)
     dep = replace(dep, replicas=chosen["replicas"])
-    n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"]), FULL_RUN_MAX_REQUESTS)
+    held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
+    n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"], STEADY_SPANS * held),
+                 FULL_RUN_MAX_REQUESTS)
     full = probe(rate, seed, n_full)
     price = usd_per_accelerator_hour_if_priced(cluster)
     result = simulate_deployment(shape, cluster, dep, full, prefill_replicas=chosen["prefill_replicas"],
@@ -286,6 +293,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "gpus": chosen["gpus"], "deployment": result["deployment"],
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot),
+        "full_run_requests": n_full,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": options[1:10], "candidates_evaluated": evaluated, "rejected": rejected[:20],

@@ -31,6 +31,20 @@ from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, run_pool
 from infraplan.serving.workloads import Requests
 
+# Steady state (`Candidate.probe_requests`, `steady_window`): a probe starts empty and stops sending, so its first
+# requests meet a replica that is filling and its last ones one that is draining, both faster than the steady state
+# the SLO is about. A replica holds at most `held` = engines x batch cap requests at once, so by Little's law at most
+# `held` requests arrive while it fills (the fill lasts one request latency, during which rate x latency <= held
+# arrive), and as many drain at the end. A probe sends at least STEADY_SPANS x `held` requests and judges the SLO on
+# those between the first and the last `held` (in arrival order): at least half of them, all in steady state or in
+# the queue an overload builds. (Law & Kelton, "Simulation Modeling and Analysis", 5th ed., sec. 9.5: delete the
+# warm-up of a steady-state simulation.) Without it a 1,500-request probe of DeepSeek-V3 at 32 req/s with 2,000-token
+# outputs ends (47 s) before one request's decode does (~100 s at 49 ms), so no probe ever saw a full batch.
+STEADY_SPANS = 4
+# `keeps_up`: the share of a window's arrivals its backlog may grow by. ASSUMPTION: 10 %, above the swings seen in
+# stable probes (DeepSeek-V3 wide EP8 on H200, 2,000-token outputs: +6.5 % decode-only near capacity, +8.9 %
+# colocated with lock-step prefill waves), below a plain overload (+34 % at twice the sustainable rate).
+BACKLOG_SHARE = 0.10
 MEMO_MAX_ENTRIES = 50_000  # probe verdicts and offline runs kept per process (~300 bytes each)
 
 MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
@@ -127,16 +141,58 @@ class Candidate:
             _remember(key, self._meets_now(req, mode, slo, q))
         return bool(_memo[key])
 
+    @property
+    def held(self) -> int:
+        """The most requests one replica holds at once: every engine's batch cap."""
+        return self.dep.engines_per_replica * self.dep.max_batch
+
+    def probe_requests(self, requests: int) -> int:
+        """Requests an online probe sends: at least `requests` and STEADY_SPANS x `held` (module comment)."""
+        return max(requests, STEADY_SPANS * self.held)
+
     def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
         r = self.run(req, mode)
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
         ttft = r.first_token_s - req.arrival_s + front_end_s(self.dep)
-        multi = req.output_tokens > 1
+        steady = steady_window(req.arrival_s, self.held)
+        multi = np.zeros(len(req), dtype=bool)
+        multi[steady] = req.output_tokens[steady] > 1
+        ttft = ttft[steady]
         tpot = (r.finish_s - r.first_token_s)[multi] / (req.output_tokens[multi] - 1)
+        if not keeps_up(req.arrival_s, r.finish_s, steady):
+            return False
         if mode == "decode":
             tpot = (r.finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
             return meets_slo(None, tpot, slo, q)
         return meets_slo(ttft, None if mode == "prefill" else tpot, slo, q)
+
+
+def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
+    """Indices of the requests a probe judges: all but the first and the last `held` in arrival order, when at
+    least as many remain (a shorter stream, an offline one, is judged whole)."""
+    order = np.argsort(arrival_s, kind="stable")
+    if len(order) < 4 * held or not np.any(arrival_s > arrival_s[order[0]]):
+        return order
+    return order[held:len(order) - held]
+
+
+def keeps_up(arrival_s: np.ndarray, finish_s: np.ndarray, steady: np.ndarray) -> bool:
+    """Whether a replica completes requests about as fast as they arrive: over the later half of the steady
+    window, the requests in the system (arrived, not finished) grow by at most BACKLOG_SHARE of the requests that
+    arrive in it (arrivals - completions <= BACKLOG_SHARE x arrivals). An overloaded replica's backlog grows
+    linearly, by (offered - served rate) x the seconds; a stable one still filling (its latency grows with its
+    batch, so it settles slowly) or swinging (lock-step prefill waves) grows less. A probe too short for an
+    overload's queue to push the percentiles past the SLO (long outputs amortise a wait over many tokens) still
+    shows it here; an overload below BACKLOG_SHARE of the offered rate may pass, and the winner's full run at the
+    end is judged whole (`meets_slo_full_run`)."""
+    later = steady[len(steady) // 2:]
+    if len(later) < 2:
+        return True
+    start, end = float(arrival_s[later[0]]), float(arrival_s[later[-1]])
+    if end <= start:
+        return True
+    in_system = [int(np.count_nonzero(arrival_s <= t)) - int(np.count_nonzero(finish_s <= t)) for t in (start, end)]
+    return in_system[1] - in_system[0] <= BACKLOG_SHARE * len(later)
 
 
 def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:

@@ -277,6 +277,9 @@ class ServingPlanResult(SparseResult):
     deployment: LLMDeployment | None = Field(None, description="the chosen deployment")
     slo: PlanSlo | None = Field(None, description="the SLOs")
     meets_slo_full_run: bool | None = Field(None, description="the full-length run meets the SLOs too")
+    full_run_requests: int | None = Field(None, description=(
+        "requests of that full-length run (count): at least 4 x the requests the deployment holds at once, so "
+        "most of them meet it in steady state"))
     serve: ServeSummary | None = Field(None, description="the chosen deployment's simulation")
     alternatives: list[DeploymentOption] | None = Field(None, description="next-best deployments, best first")
     candidates_evaluated: int | None = Field(None, description="deployments simulated (count)")
