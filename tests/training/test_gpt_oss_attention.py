@@ -96,9 +96,13 @@ def test_gpt_oss_expert_passes_are_the_clamp_and_the_per_expert_fc2_bias_loop() 
     up, down = rows * 2 * 2880, rows * 2880
     (fwd_bytes, fwd_kernels), (bwd_bytes, bwd_kernels) = gpt_oss_expert_passes(shape, rows, 2.0 * 2880, 8)
     assert float(fwd_bytes) == pytest.approx(8.0 * up + 12.0 * down)  # clamp + cat; t + b p and cat
-    assert float(bwd_bytes) == pytest.approx(10.0 * up + 16.0 * down)
+    # backward: the clamp's and the loop's gradients, and the DDP hook's fp32 main-grad add of each local expert's
+    # fc1 (2 f wide) and fc2 (h wide) bias: 10 B per bias element, one kernel per bias
+    # (the clamp's backward: autograd rebuilds each half's mask from the input, 15 B in 9 kernels)
+    assert float(bwd_bytes) == pytest.approx(15.0 * up + 16.0 * down + 10.0 * 16 * (2 * 2880 + 2880))
     assert float(fwd_kernels) == 3.0 + 2.0 * 16 + 1.0  # 128 experts / EP 8 = 16 local experts in the loop
-    assert float(bwd_kernels) == 3.0 + 4.0 * 16 + 2.0
+    assert float(bwd_kernels) == 9.0 + 4.0 * 16 + 2.0 + 2.0 * 16
+    assert float(gpt_oss_expert_passes(shape, rows, 2.0 * 2880, 64)[1][1]) == 9.0 + 4.0 * 2 + 2.0 + 2.0 * 2
     assert float(gpt_oss_expert_passes(shape, rows, 2.0 * 2880, 64)[0][1]) == 3.0 + 2.0 * 2 + 1.0
     for name in ("llama3-8b", "mixtral-8x7b"):  # no clamp, no expert biases: nothing moves, nothing launches
         assert gpt_oss_expert_passes(load_model(name), rows, 2.0 * 4096, 8) == ((0.0, 0.0), (0.0, 0.0))

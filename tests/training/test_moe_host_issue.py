@@ -12,7 +12,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.ops.gpt_oss_experts import FC2_BIAS_KERNELS_PER_EXPERT
+from infraplan.ops.gpt_oss_experts import FC2_BIAS_KERNELS_PER_EXPERT, MAIN_GRAD_ADD_KERNELS_PER_EXPERT
 from infraplan.training import host_time
 from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
@@ -47,8 +47,9 @@ def test_the_eager_block_grows_with_the_local_experts_python_bias_loop_and_cpp_g
     # local expert from C++ for fc1 and fc2; the rest of the block does not depend on the expert count
     per_expert = FC2_BIAS_KERNELS_PER_EXPERT[0] * D + 2.0 * CPP_GEMM_LAUNCH_S
     assert t["moe_host_fwd"][0] - t["moe_host_fwd"][1] == pytest.approx(14 * per_expert)
-    # backward: 4 bias-loop kernels per expert, dgrad + wgrad per expert and GEMM; plus the graph launch
-    per_expert_bwd = FC2_BIAS_KERNELS_PER_EXPERT[1] * D + 4.0 * CPP_GEMM_LAUNCH_S
+    # backward: 4 bias-loop kernels per expert, the DDP hook's main-grad add of its 2 biases, dgrad + wgrad per
+    # expert and GEMM; plus the graph launch
+    per_expert_bwd = (FC2_BIAS_KERNELS_PER_EXPERT[1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT) * D + 4.0 * CPP_GEMM_LAUNCH_S
     assert t["host_bwd"][0] - t["host_bwd"][1] == pytest.approx(14 * per_expert_bwd)
     # 16 local experts: ~1.4 ms of eager issue per layer forward at 26 us a call, over 50 Python calls
     assert 50 * D < t["moe_host_fwd"][0] < 2e-3

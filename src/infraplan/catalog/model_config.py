@@ -35,6 +35,7 @@ Frontier families are read exactly (`_read_frontier`):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -117,11 +118,28 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
     fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
     fields["clamped_swiglu"] = not is_off(config.get("swiglu_limit"))
     fields["linear_biases"] = config.get("attention_bias") is True
+    fields["rope_mscale"] = _yarn_mscale(config.get("rope_scaling"))
     groups, chosen = _int(config, "n_group"), _int(config, "topk_group")
     method = config.get("topk_method")
     if experts > 1 and groups > 1 and 0 < chosen < groups and (method is None or method in _GROUP_LIMITED_METHODS):
         fields.update(expert_groups=groups, expert_groups_per_token=chosen)
     return fields
+
+
+def _yarn_mscale(scaling: Any) -> float:
+    """YaRN's scale on the rotary cos / sin as Megatron-Core 0.16.1 computes it from the HF `rope_scaling`
+    (`_yarn_get_concentration_factor`, models/common/embeddings/yarn_rotary_pos_embedding.py:252-271): 0.1 ln(factor)
+    + 1 without `mscale` / `mscale_all_dim`, else the ratio of that form with each; 1 for other rope types."""
+    if not isinstance(scaling, dict) or (scaling.get("rope_type") or scaling.get("type")) != "yarn":
+        return 1.0
+    factor = float(scaling.get("factor") or 1.0)
+
+    def mscale(m: float) -> float:
+        return 1.0 if factor <= 1.0 else 0.1 * m * math.log(factor) + 1.0
+
+    if scaling.get("mscale") is None or scaling.get("mscale_all_dim") is None:
+        return mscale(1.0)
+    return mscale(float(scaling["mscale"])) / mscale(float(scaling["mscale_all_dim"]))
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:

@@ -62,6 +62,8 @@ class TransformerShape(Spec):
     linear_biases: bool = Field(False, description="`attention_bias`: biases on the projections (and GPT-OSS's "
                                 "experts), added as element-wise passes")
     num_mtp_layers: int = Field(0, ge=0, description="multi-token-prediction modules (not in num_layers)")
+    rope_mscale: float = Field(1.0, gt=0, description="YaRN's scale on the rotary cos / sin (1: none; "
+                               "Megatron's unfused RoPE where it is not 1, `ops.rotary`)")
     # group-limited routing (1, 1: none)
     expert_groups: int = Field(1, gt=0, description="routed-expert groups (HF n_group)")
     expert_groups_per_token: int = Field(1, gt=0, description="groups a token's experts come from (topk_group)")

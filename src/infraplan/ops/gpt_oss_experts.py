@@ -12,17 +12,29 @@ models/gpt_oss/gpt_oss_provider.py:44-84), over the `rows` routed token copies o
   TE 2.14). No pass of its own.
 * The clamp runs eagerly before the fused quick-GeGLU (`weighted_bias_quick_geglu_impl`,
   megatron/core/fusions/fused_bias_geglu.py:424-432): `chunk`, a `clamp` of each half (read + write) and a `cat`
-  (read + write): 8 B per element of the fc1 output (`up_width` = 2 f wide) in 3 kernels. Backward: the two
-  clamp gradients (read the input and the gradient, write: 6 B) and the chunk's gradient `cat` (4 B): 10 B in 3.
+  (read + write): 8 B per element of the fc1 output (`up_width` = 2 f wide) in 3 kernels. Backward: autograd's
+  `clamp_backward` rebuilds each half's mask from the saved input, `where((x >= min).logical_and_(x <= max), g, 0)`
+  (the linear half: 2 + 1, 2 + 1, 1 + 1 + 1, 1 + 2 + 2 = 14 B per element, 5 kernels with its zero scalar) and
+  `where(x <= max, g, 0)` (the gate half: 2 + 1, 1 + 2 + 2 = 8 B, 3 kernels), and the chunk's gradient `cat`
+  (4 B): 15 B per element of the fc1 output in 9 kernels.
 * fc2's bias (`skip_bias_add=True`, experts.py:560-573) is added in `_apply_bias` (experts.py:609-626), a Python
   loop over the local experts: `t + b * p` (the bias times the routing probability, bf16 like the router's
   probabilities: write 2 B; the add: read 2 + 2, write 2) and a `cat` of the pieces (read + write): 12 B per
   element of the h-wide output, 2 kernels per local expert + 1. Backward: per expert the bias gradient (the
   gradient times p, summed over rows: 6 B) and the probability gradient (times b, summed over h: 6 B), and the
   split's gradient `cat` (4 B): 16 B, 4 kernels per local expert + 2 (the probabilities' split `cat` too).
+* Both expert biases are parameters of their own per local expert (`bias0` .. `bias{E/EP-1}` of each
+  GroupedLinear), and neither gradient is accumulated into the fp32 main gradient by a GEMM: TE's fused wgrad
+  accumulation marks only the weights (`grad_added_to_main_grad`, grouped_linear.py:497-507), so Megatron-Core's DDP
+  hook adds each bias gradient per micro-batch, `param.main_grad.add_(param.grad.data)` (megatron/core/distributed/
+  distributed_data_parallel.py:437-441): one kernel per bias each backward, reading the bf16 gradient and the fp32
+  main gradient and writing it (10 B per bias element), 2 kernels per local expert.
 
 Bytes are bf16 activations; a shape without the clamp or the expert biases moves none of their bytes, a dense
-layer kind none at all. Serving engines fuse both (not priced here).
+layer kind none at all. Serving engines fuse both (not priced here). The clamp's and the bias loop's counts are
+PyTorch's dispatcher's: the code above, copied from Megatron-Core, run forward and backward under a
+`TorchDispatchMode` (torch 2.13, CPU) lists these kernels and bytes (the bias loop: 12 / 16 B in 2 E/EP + 1 /
+4 E/EP + 2 kernels; the clamp: 8 / 15 B in 3 / 9).
 """
 
 from __future__ import annotations
@@ -36,11 +48,13 @@ from infraplan.scalar_path import to_float
 
 ArrayLike = np.ndarray | float | int
 # bytes per element of the fc1 output (clamp) and of the fc2 output (bias loop), forward and backward
-CLAMP_BYTES = (8.0, 10.0)
+CLAMP_BYTES = (8.0, 15.0)
 FC2_BIAS_BYTES = (12.0, 16.0)
-CLAMP_KERNELS = (3.0, 3.0)
+CLAMP_KERNELS = (3.0, 9.0)
 FC2_BIAS_KERNELS_PER_EXPERT = (2.0, 4.0)
 FC2_BIAS_CAT_KERNELS = (1.0, 2.0)
+MAIN_GRAD_ADD_BYTES = 10.0  # per bias element per backward: read 2 + 4, write 4 (the DDP hook's add)
+MAIN_GRAD_ADD_KERNELS_PER_EXPERT = 2.0  # fc1 and fc2 biases
 
 
 def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: ArrayLike,
@@ -58,4 +72,7 @@ def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: Ar
         kernels = ((CLAMP_KERNELS[phase] if clamp else 0.0)
                    + (FC2_BIAS_KERNELS_PER_EXPERT[phase] * local + FC2_BIAS_CAT_KERNELS[phase] if bias else 0.0))
         out.append((CLAMP_BYTES[phase] * up + FC2_BIAS_BYTES[phase] * down, kernels))
-    return out[0], out[1]
+    # backward: the DDP hook's main-gradient add of each local expert's two biases (module docstring)
+    grad_adds = MAIN_GRAD_ADD_BYTES * local * (up_width + shape.hidden_size) if bias else 0.0
+    backward = (out[1][0] + grad_adds, out[1][1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT * local)
+    return out[0], backward

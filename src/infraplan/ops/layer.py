@@ -41,9 +41,9 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 * Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
   attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
 * GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU and the expert biases in training as
-  Megatron-Core 0.16 runs them (`ops.gpt_oss_experts`); the attention projections' biases in the GEMM epilogue
-  (Transformer Engine Linear). Sinks and windows: how the attention kernel runs is the stack's
-  (`catalog.stacks` `sink_attention`).
+  Megatron-Core 0.16 runs them (`ops.gpt_oss_experts`), YaRN's RoPE unfused (`ops.rotary`); the attention
+  projections' biases in the GEMM epilogue (Transformer Engine Linear). Sinks and windows: how the attention kernel
+  runs is the stack's (`catalog.stacks` `sink_attention`).
 * Collectives (kind, bytes, group, stride, count, mask): TP with SP all-gathers and reduce-scatters the
   M x h activation twice per direction, without SP all-reduces it twice (inference is always the latter);
   CP all-gathers K and V forward and reduce-scatters their gradients backward; EP all-to-all dispatch and
@@ -67,7 +67,9 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
+from infraplan.ops.moe_routing import moe_routing_passes
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+from infraplan.ops.rotary import unfused_rope_passes
 from infraplan.scalar_path import anywhere, fast_frozen_init, is_plain, larger, negate, pick, to_bool, to_float
 
 ArrayLike = np.ndarray | float | int
@@ -301,29 +303,6 @@ def _mean_ops(weighted: list[tuple[LayerOps, float]]) -> LayerOps:
                     collectives([(ops.collectives_bwd, w) for ops, w in weighted]))
 
 
-def moe_routing_passes(shape: TransformerShape, tokens: ArrayLike, ep: ArrayLike,
-                       load_factor: ArrayLike = 1.0) -> Elementwise:
-    """Router and token-permutation passes of one MoE layer in training (one direction; backward moves the same).
-
-    Megatron-Core's all-to-all token dispatcher (`MoEAlltoAllTokenDispatcher`, Transformer Engine fused
-    `moe_permute` / `moe_unpermute`), on the T tokens of the GPU's sequence-parallel shard, top-k, hidden h:
-    permute (read T h, write the k T h routed copies in expert order), sort the received chunks by local
-    expert after the all-to-all and unsort them before the return (`sort_chunks_by_idxs`, read + write k T h
-    each, the busiest rank's share: x the load factor; none with one local expert), unpermute (read k T h,
-    weight by the routing probabilities and sum into T h): (2 + 2k + 4k lf) T h bf16 elements. The router
-    after its logits GEMM: softmax / sigmoid, top-k, the probability scatter and the load-balancing loss
-    statistics over the T x E fp32 logits, ~4 passes of 4 B (16 B per logit). Kernels: row-id map, permute,
-    sort, unsort, unpermute (5) and router score, top-k, scatter, aux-loss (4). A dense layer kind: zero.
-    """
-    if not shape.is_moe:
-        return Elementwise("moe_routing", 0.0 * np.asarray(tokens), 0.0)
-    k, h = float(shape.experts_per_token), float(shape.hidden_size)
-    sorts = pick(shape.num_experts / to_float(ep) > 1.0, 4.0 * k * load_factor, 0.0)
-    permute = ACT_BYTES * to_float(tokens) * h * (2.0 + 2.0 * k + sorts)
-    router = 16.0 * to_float(tokens) * shape.num_experts
-    return Elementwise("moe_routing", permute + router, 9.0)
-
-
 def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> LayerOps:
     """The table of one layer kind; `model` (the whole model) sets the attention keys (sliding layers)."""
     tp = to_float(lay.tp)
@@ -357,12 +336,16 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
                            Elementwise("fp8_cast", cast_bwd, 4.0, lay.fp8_casts))
         if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
-            routing = moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor)
+            routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)
         if model.is_moe and (model.linear_biases or model.clamped_swiglu):  # GPT-OSS experts (same in every kind)
             passes = gpt_oss_expert_passes(shape, tokens * routed, gate * f_local, lay.ep)  # (bytes, kernels)
             elementwise_fwd, elementwise_bwd = ((*elementwise_fwd, Elementwise("gpt_oss_experts", *passes[0])),
                                                 (*elementwise_bwd, Elementwise("gpt_oss_experts", *passes[1])))
+        if model.rope_mscale != 1.0:  # YaRN's scaled RoPE runs eagerly in Megatron (`ops.rotary`)
+            fwd, bwd = unfused_rope_passes(model, tokens, q_local + kv_local / 2.0, lay.seq_len / to_float(lay.cp))
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("unfused_rope", *fwd)), (
+                *elementwise_bwd, Elementwise("unfused_rope", *bwd))
     else:
         f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
                  + shape.shared_ffn_hidden_size) / tp

@@ -135,7 +135,7 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
 # dispatch each (`Node.host_kernel_dispatch_s`), after the host waits for the device once per MoE layer forward:
 # the all-to-all needs its split sizes on the CPU (token_dispatcher.py:559-564 `before_ep_alltoall`) and the experts
 # their row counts (`tokens_per_expert.tolist()`, moe/experts.py:645).
-MOE_PERMUTE_KERNELS = 5.0  # eager of `ops.layer.moe_routing_passes`' 9: row-id map, permute, sort, unsort, unpermute
+MOE_PERMUTE_KERNELS = 5.0  # eager of `ops.moe_routing`'s 9: row-id map, permute, sort, unsort, unpermute
 MOE_ROUTING_KERNELS = 9.0  # its 4 router kernels run in the router's graph
 MOE_SYNC_HOST_CALLS = 1.0  # the device-to-host copy of the split sizes, forward
 # Transformer Engine's GroupedLinear is one Python call per grouped GEMM; its `general_grouped_gemm` loops over the

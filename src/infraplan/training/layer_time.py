@@ -13,7 +13,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
   again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
-  their gradients backward. EP: all-to-all dispatch + combine forward and backward.
+  their gradients backward. EP: all-to-all dispatch + combine forward and backward. Per-tensor scales (fp8
+  current scaling, NVFP4) on sequence shards: a 4-byte amax all-reduce over TP per quantised GEMM operand
+  (`amax_reductions`, Transformer Engine 2.14), never hidden.
 * Recompute: selective adds the forward of the stack's `recompute_modules` to backward (default the attention
   core; `training.recompute_modules`); full adds the whole layer forward.
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
@@ -123,6 +125,32 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Lay
                   cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
 
 
+# one fp32 amax per quantised tensor
+AMAX_BYTES = 4.0
+
+
+def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> tuple[float, float, Any]:
+    """All-reduces (MAX) of one fp32 amax over the TP group per layer and micro-batch, forward and backward, and
+    where they run.
+
+    A per-tensor scale (fp8 current scaling, NVFP4's second-level scale) must be the same on every TP rank of a
+    sequence-parallel GEMM, whose operand is quantised on each rank's sequence shard and then all-gathered:
+    Transformer Engine 2.14 sets `with_amax_reduction` over the TP group on the input quantizer of each
+    column-parallel module (forward) and the output-gradient quantizer of each row-parallel one (backward) when
+    `sequence_parallel` is on (transformer_engine/pytorch/module/linear.py:1641-1662 `_customize_quantizers_nvfp4`
+    and the current-scaling twin above it; layernorm_linear.py:1743-1786; layernorm_mlp.py:2416-2465). Each is a
+    4-byte NCCL all-reduce between the amax kernel and the cast, so no GEMM hides it. Delayed scaling reduces its
+    amax history once per step, block and MX scales are local: neither pays it. Per layer: forward the QKV input
+    (MLA: the q and kv up-projections, column-parallel on the scattered latents, megatron/core/transformer/
+    multi_latent_attention.py:595-614; the down-projections are `duplicated`) and the dense or shared-expert FC1
+    input; backward the output-projection and FC2 output gradients. Routed experts (TE GroupedLinear) set none.
+    """
+    fp8_current = (plan.dtype == int(Dtype.FP8)) & (stack.fp8.recipe == "current")
+    mask = (fp8_current | (plan.dtype == int(Dtype.NVFP4))) & (plan.sequence_parallel == 1)
+    mlp = 1.0 if (not shape.is_moe or shape.shared_ffn_hidden_size) else 0.0
+    return (2.0 if shape.is_mla else 1.0) + mlp, 1.0 + mlp, mask
+
+
 def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                         precision: tuple[ArrayLike, ArrayLike], host_dispatch_s: float,
                         stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
@@ -193,8 +221,17 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         hidden = smaller(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
+    amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
+    amax = {ph: _collective_times(fabric, (Collective("all_reduce", "tp", AMAX_BYTES, plan.tp, 1, n, amax_mask),),
+                                  "tp", one) for ph, n in (("fwd", amax_count_fwd), ("bwd", amax_count_bwd))}
+    out["tp_fwd"] = out["tp_fwd"] + amax["fwd"]
+    out["tp_bwd"] = out["tp_bwd"] + amax["bwd"] + pick(full, amax["fwd"], 0.0)
     # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)
     ops_fwd, ops_bwd = kernel_counts(ops, plan)
+    amax_launches = pick(amax_mask & (plan.tp > 1), 1.0, 0.0)
+    ops_fwd = ops_fwd + amax_count_fwd * amax_launches
+    ops_bwd = ops_bwd + (amax_count_bwd + pick(full, amax_count_fwd, 0.0)) * amax_launches
     # the eager softmax's launches (`softmax_falls_back`), again where the recompute re-runs the attention core
     eager = pick(softmax_falls_back(shape, plan, stack), SOFTMAX_FALLBACK_KERNELS, 0.0)
     ops_fwd, ops_bwd = ops_fwd + eager, ops_bwd + eager + pick(full | selective, eager, 0.0)

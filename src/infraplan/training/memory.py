@@ -21,9 +21,9 @@ forward of those r layers only (`training.step_time`).
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
 v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
 Mixed precision with Adam (Megatron): bf16 weights,
-fp32 gradient accumulation, fp32 master weights + two moments = 12 B/param (8 with the stack's bf16 moments,
-DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3 shard the
-optimizer, then gradients, then weights over DP.
+gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
+master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
+shard the optimizer, then gradients, then weights over DP.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import REDUCE_BYTES, Stack, resolve_stack
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
@@ -47,7 +47,7 @@ from infraplan.training.recompute_modules import stored_activation_terms
 from infraplan.training.schedules import PIPELINE_SCHEDULES, in_flight_micro_batches, parameter_copies
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
-GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad)
+GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
@@ -60,9 +60,9 @@ _UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
 _SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
-           "activation_bytes_per_token_layer", "local_expert_params", "local_layer_params", "local_params",
-           "memory_breakdown", "memory_total", "recomputed_fraction", "recomputed_stage_layers", "sharded_of",
-           "sharded_params", "stage_layers"]
+           "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
+           "local_params", "memory_breakdown", "memory_total", "recomputed_fraction", "recomputed_stage_layers",
+           "sharded_of", "sharded_params", "stage_layers"]
 
 
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
@@ -212,6 +212,14 @@ def _grid_copies(schedule: np.ndarray) -> np.ndarray:
     return copies
 
 
+def grad_buffer_bytes(stack: Stack) -> float:
+    """Bytes per parameter of the gradient accumulation buffer. Megatron's DDP allocates it in the reduce dtype:
+    fp32 with `grad_reduce_in_fp32`, else the parameters' bf16 / fp16 (megatron-core 0.16.1
+    distributed/distributed_data_parallel.py:147), the stack's `grad_reduce_dtype`. Other stacks accumulate fp32
+    whatever they reduce in (DeepSpeed's bf16 optimizer keeps fp32 gradients): `GRAD_BYTES`."""
+    return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
+
+
 def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any) -> tuple[Any, Any, Any]:
     """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies."""
     one = is_plain(plan.tp)
@@ -224,7 +232,8 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero >= 3 else 0.0
     weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
-    grads = pick(zero >= 2, shard * GRAD_BYTES, params * GRAD_BYTES)
+    grad_bytes = grad_buffer_bytes(profile)
+    grads = pick(zero >= 2, shard * grad_bytes, params * grad_bytes)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
     optimizer = pick(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)

@@ -102,7 +102,7 @@ collective bytes double from h1024 to h2048) and not GPU time; a TP group spanni
 candidate without a source. Frontier: H004 and H010 as the rows state them (no recompute) need 239 / 396 GB
 per GPU on a 186 GB GB200, so the real recipes recompute or offload in a way the source does not give; the
 Blackwell GEMM fractions are H100's measured training-shape ones (no Blackwell measurement in the reference).
-Issue 13 round: the MoE router and token-permutation passes (`ops.layer.moe_routing_passes`) and the bf16 LM
+Issue 13 round: the MoE router and token-permutation passes (`ops.moe_routing.moe_routing_passes`) and the bf16 LM
 head took the 13 rows from 37.5 % to 31.9 % mean |error| (constant MFU: 26.9 %). Still open: GPT-OSS
 (+42 / +63 / +116 % on GB200 / B200 / H100), DeepSeek-V3 on B200 (+71 %, H017) and on H100 (H018: -27 % with
 EP64 outside TP2 over 16 nodes; -19 % with MoE parallel folding, ETP 1, EP64 on 8 nodes as Megatron-Bridge
@@ -289,6 +289,14 @@ def load_frontier_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
+# Megatron-Bridge 0.3.1 `deepseek_v3_pretrain_config` (recipes/deepseek/deepseek_v3.py:146-187): precision-aware
+# optimizer with bf16 main grads and bf16 exp_avg / exp_avg_sq (fp32 master weights), `grad_reduce_in_fp32=False`
+# (the DDP gradient buffer in bf16, `training.memory.grad_buffer_bytes`); the other models' recipes keep the fp32
+# defaults (qwen/qwen3_moe.py:101-103, gpt_oss/gpt_oss.py:113-115, llama/llama3.py:132).
+MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
+    "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"}}
+
+
 def frontier_row_stack(row: dict[str, str]) -> Stack:
     """`FRONTIER_STACK` with the row's MoE token dispatcher (`moe_dispatcher` column; empty: the stack's).
 
@@ -305,10 +313,15 @@ def frontier_row_stack(row: dict[str, str]) -> Stack:
     `fp8_recipe`: the fp8 scaling the row's dtype column states where it is not the stack's (H018: "FP8 (128x128 /
     1x128 blockwise)", Transformer Engine's Float8BlockScaling: scales found inside the cast kernel, no amax pass
     or kernel, `catalog.stacks.Fp8Recipe`).
+
+    `MODEL_RECIPE_STACK`: what the Megatron-Bridge recipe of the row's model sets beside the stack, for every row
+    of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments).
     """
     stack = load_stack(FRONTIER_STACK)
     if row.get("fp8_recipe"):
         stack = stack.model_copy(update={"fp8": Fp8Recipe(recipe=row["fp8_recipe"])})
+    if row.get("infraplan_model") in MODEL_RECIPE_STACK:
+        stack = stack.model_copy(update=MODEL_RECIPE_STACK[row["infraplan_model"]])
     if row.get("pipeline_layers") == "embedding+loss":
         stack = stack.model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                          "account_for_loss_in_pipeline_split": True})
@@ -351,7 +364,8 @@ FRONTIER_STACK = "nemo-26.04"  # the rows' source: NeMo 25.11-26.06 containers (
 # sets other layers score with `score_set`: (module, function) returning (ValidationSet, list[Residual]).
 # The dense serving hopper rows are a section of the report (runner.SECTIONS), not a scored set.
 EXTRA_SETS = (("infraplan.validation.serving_hopper_moe", "serving_moe_set"),
-              ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set"))
+              ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set"),
+              ("infraplan.validation.recsys_mlperf", "recsys_mlperf_set"))
 
 
 def extra_sets() -> list[tuple[ValidationSet, list[Residual]]]:
