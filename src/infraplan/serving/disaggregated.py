@@ -18,36 +18,26 @@ the scale-up fabric when both pools sit in one scale-up domain, else the NICs. W
 model whose KV heads divide TP and PP 1 this is the whole prompt's KV over TP, as the colocated-layout
 disaggregation priced it before.
 
-Closed loop over the pair (`closed_loop_arrivals`): client c sends its next request when its last one finishes
-decoding; the prefill pool sees the arrivals, the decode pool the prefill completions plus the transfer. The
-two pools are coupled through the clients, so the arrival times are the fixed point of
-arrivals -> (prefill pool, transfer, decode pool) -> finish times -> next arrivals, iterated until no arrival
-moves by more than `FIXED_POINT_TOLERANCE_S`. Each round simulates both pools over fixed arrival times with
-client-sticky routing (client c on prefill engine c mod E_p and decode engine c mod E_d), so the event order, and
-the answer, is deterministic. Round r runs the first r + 1 requests of every client (a later one has no arrival
-time yet) and would settle them exactly if later arrivals did not slow earlier requests; in a batching engine
-they do (a later sequence joins the batch), so rounds over every request continue until no arrival moves, up to
-`MAX_FIXED_POINT_ROUNDS` more; the result says how many ran and the largest arrival change left. The fixed point
-is unique (every engine is causal and a request takes time: the earliest arrival two solutions disagreed on would
-follow from finishes they agree on), so the path only sets the cost. Cost: about (requests per client + a few)
-simulations of both pools, each over the requests grown in so far: the Hopper rows (10 requests per client)
-converge exactly in 13-24 rounds; one client sending 2,000 requests takes 2,000 rounds (~10 s CPU), 16 clients
-125 rounds (~1 s). Client-sticky routing makes every engine its own simulation, so a round re-simulates only the
-engines whose requests or arrival times changed since the last round and reuses the others' results
-(`serving_sim.run_pool(memo=...)`; deterministic, so the answer is the same to the bit): on the Hopper rows it
-skips 7 % of the engine simulations, 9.5 % of the requests simulated. Measured there (rounds x share of the
-requests sent: 366 over the 28 rows, 13 per row), what else the black-box engines allow: sending only the
-requests up to two request latencies past the earliest moved arrival saves 1.4 % (a narrower horizon costs
-rounds: 423 at one latency); shifting later arrivals by their predecessor's move (extrapolation) or starting from
-arrivals spaced by the first request's latency takes as many or more rounds (23 and 21 vs 21 on the 3,584-client
-row: the changes ride on event order, not on a smooth map); engines that could resume from their earliest
-changed arrival would still simulate 42 % (155). One pass (~1 simulation of both pools) needs the engines
-stepped together in one event loop, which the engine loop (`serving_engine`, `fcfs_loop`) does not offer.
+Closed loop over the pair (`serving.pair_loop`): client c sends its next request when its last one finishes
+decoding (a one-token output: when its first token and KV have arrived); the prefill pool sees the arrivals, the
+decode pool the prefill completions plus the transfer, with client-sticky routing (client c on prefill engine
+c mod E_p and decode engine c mod E_d, so the event order, and the answer, is deterministic). The two pools are
+coupled through the clients: the arrival times are the fixed point of arrivals -> (prefill pool, transfer,
+decode pool) -> finish times -> next arrivals. The fixed point is unique (every engine is causal and a request
+takes time: the earliest arrival two solutions disagreed on would follow from finishes they agree on), and it is
+found in one pass: every engine of both pools is stepped in one discrete-event loop (`pair_loop`), each engine
+the same engine loop as a colocated run (`serving_engine`, `fcfs_loop`, driven through `loop_stepping`) reading an
+arrival only once every earlier one is known. Measured in one process on the Hopper set's 28 rows: 1.7 s CPU
+where iterating the fixed point (13-24 rounds of whole-pool simulations per row) took 5.8 s (2.9-3.4x over five
+runs), the same TTFT and TPOT on every row to the bit; one client sending 2,000 requests: 0.03 s where the rounds
+took 3.9-5.4 s (one round per request). Where the rounds stopped at their cap short of the fixed point (200
+clients of a chat workload on 2 + 4 Llama 3 8B engines: arrivals still moving 0.2-0.5 s, mean TTFT / TPOT up to
+7 % off), the one pass is the fixed point itself (tests/serving/test_disaggregated_loop.py checks it from its
+definition: each request sent when the last one ended, each engine alone over its arrivals giving the same times).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -65,9 +55,6 @@ from infraplan.serving.llm_iteration import (
     check_deployment,
     wide_ep_prefill_stall,
 )
-
-FIXED_POINT_TOLERANCE_S = 1e-6  # an arrival moving less than this between rounds has converged
-MAX_FIXED_POINT_ROUNDS = 60  # rounds over every request after the requests per client have grown in (docstring)
 
 
 @dataclass(frozen=True)
@@ -180,44 +167,3 @@ def prefill_pool_cost(cost: IterationCost, dep: Deployment) -> IterationCost:
         return cost
     return replace(cost, pair_s=cost.pair_flop_s, per_prefill_token_s=max(cost.per_prefill_token_s - stall_token_s,
                                                                           0.0))
-
-
-@dataclass(frozen=True)
-class ClosedLoop:
-    """The fixed point of a closed loop: arrival times and what `run` returned for them."""
-
-    arrival_s: np.ndarray
-    outcome: Any
-    rounds: int
-    residual_s: float
-
-
-def closed_loop_arrivals(first_arrival_s: np.ndarray, n: int, clients: int,
-                         run: Callable[[np.ndarray], tuple[np.ndarray, Any]]) -> ClosedLoop:
-    """Arrival times of `n` requests of `clients` closed-loop clients (request k: client k mod clients).
-
-    `run(arrival_s)` simulates the pools over the first len(arrival_s) requests at the given arrivals (in request
-    order) and returns their finish times and whatever else the caller keeps. Client c's first request arrives at
-    `first_arrival_s[c]`, each later one when the previous one finishes (module docstring: the fixed point, iterated
-    from the earliest arrivals). Round r runs the first r + 1 requests of every client (later ones cannot have
-    their arrival yet), then every round runs them all until no arrival moves.
-    """
-    if clients < 1:
-        raise ValueError("a closed loop needs at least one client")
-    first = np.asarray(first_arrival_s, dtype=np.float64)[:min(clients, n)]
-    arrival = first
-    residual = np.inf
-    rounds = 0
-    finish, outcome = run(arrival)
-    generations = -(-n // clients)  # rounds that grow the requests run, before the fixed-point rounds
-    while rounds < generations + MAX_FIXED_POINT_ROUNDS:
-        rounds += 1
-        active = min(n, len(arrival) + clients)
-        nxt = np.concatenate([first, finish[:active - len(first)]])
-        if len(nxt) == len(arrival):
-            residual = float(np.max(np.abs(nxt - arrival))) if n else 0.0
-            if residual <= FIXED_POINT_TOLERANCE_S:
-                break
-        arrival = nxt
-        finish, outcome = run(arrival)
-    return ClosedLoop(arrival, outcome, rounds, residual)

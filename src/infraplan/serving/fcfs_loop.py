@@ -19,6 +19,9 @@ request costs about two passes of the loop and the Python work per pass is the s
   iteration with no completion reads no heap; iteration counts are derived, not counted per pass;
 * with no preemption, a request's blocks and its end are fixed at admission and nothing is tracked per block
   residue or per admission order.
+Like the general loop it is a generator (`loop_stepping`): given every arrival it runs to the end without
+yielding; stepped, it yields where it would read an arrival not yet known (a check per arrival read, none per
+iteration), so a disaggregated closed loop runs its engines together (`serving.pair_loop`).
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ from collections import deque
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.loop_stepping import IDLE, LEAP, TOP, Steps, fcfs_request_lists, run_to_end
 
 # an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
 # 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
 SKIP_ROOT = 1.0 + 1e-6
 NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
 
-LoopResult = tuple[list[float], list[float], float, float, int, int]
 # EngineResult's fields: first-token s, finish s, busy s, tensor-core s, iterations, arrival s, preemptions,
 # recomputed tokens, iterations leapt
 EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
@@ -48,29 +51,33 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
     """`serving_engine.simulate_engine` (its arguments, checked there) on this loop: the fields of its result."""
     n = len(arrival_s)
     arr = arrival_s.tolist()
-    tokens = prefill_tokens + cached_tokens + decode_steps  # a sequence's tokens after its last step
-    first, finish, busy_s, compute_s, one_by_one, leapt = fcfs_reserved_loop(
-        cost, arr, min(clients, n) if clients > 0 else n, prefill_tokens.tolist(),
-        cached_tokens.tolist() if cached_tokens.any() else [0] * n, decode_steps.tolist(),
-        (-(-(tokens + 1) // block_tokens)).tolist(), tokens.tolist(),
-        (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist(), max_batch, token_budget,
-        kv_blocks, clients)
+    first, finish = [math.nan] * n, [math.nan] * n
+    busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
+        cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
+        *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
+        kv_blocks, clients, first, finish, None))
     return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
             one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
 
 
-def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo: list[int], ctx0: list[int],
-                       steps: list[int], need: list[int], end_ctx: list[int], whole_pairs: list[float],
-                       max_batch: int, token_budget: int, kv_blocks: int, clients: int) -> LoopResult:
+def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
+               steps: list[int], need: list[int], end_ctx: list[int], whole_pairs: list[float], max_batch: int,
+               token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
+               log: list[int] | None) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
     sequence's tokens after its last step; `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk,
-    todo x (cached + (todo + 1) / 2) as the loop sums them; `arr` is updated in closed loop with the send times);
-    returns (first-token times, finish times, busy s, tensor-core s, iterations one by one, iterations leapt)."""
+    todo x (cached + (todo + 1) / 2) as the loop sums them; `arr` is updated in closed loop with the send times;
+    `arr_open`: the arrival times given up front, then inf), writing `first` and `finish`; returns (busy s,
+    tensor-core s, iterations one by one, iterations leapt).
+
+    Stepped (`loop_stepping`, `log` a list): the last entry of `arr_open` is not an arrival but the time
+    up to which the arrivals are known; the loop yields what it waits for (`Need`) when it would read past it, the
+    driver appends the arrivals it knows by then (and a new bound, inf after the last) and sends the loop on;
+    every request that ends is appended to `log`. Given every arrival up front it never yields."""
     n = len(arr)
     closed = clients > 0
-    arr_open = arr[:n_open] + [math.inf]  # the times given up front, then one that never comes
-    first = [math.nan] * n
-    finish = [math.nan] * n
+    emit = closed or log is not None  # an ending request releases its client's next one, or is logged
+    last = len(arr_open) - 1  # stepped: the bound's entry
     body, head = cost.body_s.tolist(), cost.head_s.tolist()
     body_flop = cost.body_flop_s.tolist()
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
@@ -98,6 +105,11 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
     while True:  # ends idle with no arrival to come (all done)
         while t_next <= clock:  # arrivals: straight in while nobody waits ahead and they fit
             j = nxt
+            if j == last:  # stepped: the arrivals up to now are not all known yet
+                yield TOP, clock
+                last = len(arr_open) - 1
+                t_next = arr_open[nxt]
+                continue
             nxt += 1
             t_next = arr_open[nxt]
             if waiting or running >= max_batch or need[j] > free:
@@ -149,9 +161,12 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                 first[j] = finish[j] = clock
                 free += need[j]
                 running -= 1
-                if closed and j + clients < n:
-                    arr[j + clients] = clock
-                    waiting.append(j + clients)
+                if emit:
+                    if log is not None:
+                        log.append(j)
+                    elif j + clients < n:
+                        arr[j + clients] = clock
+                        waiting.append(j + clients)
         if solo >= 0:
             j = solo
             p_tok = todo[j]
@@ -184,9 +199,12 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                     running -= 1
                     n_dec -= 1
                     sum_ctx -= end_ctx[i]
-                    if closed and i + clients < n:
-                        arr[i + clients] = clock
-                        waiting.append(i + clients)
+                    if emit:
+                        if log is not None:
+                            log.append(i)
+                        elif i + clients < n:
+                            arr[i + clients] = clock
+                            waiting.append(i + clients)
                     e_min = heap[0] // n
                 first[j] = clock
                 k = steps[j]
@@ -201,9 +219,12 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                     finish[j] = clock
                     free += need[j]
                     running -= 1
-                    if closed and j + clients < n:
-                        arr[j + clients] = clock
-                        waiting.append(j + clients)
+                    if emit:
+                        if log is not None:
+                            log.append(j)
+                        elif j + clients < n:
+                            arr[j + clients] = clock
+                            waiting.append(j + clients)
                 if t_next <= clock or waiting:  # else straight on to the decode stretch below
                     continue
         if not prefill:
@@ -212,6 +233,11 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                     raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
                 if t_next == math.inf:
                     break
+                if nxt == last:  # stepped: the next arrival is not known yet
+                    yield IDLE, clock
+                    last = len(arr_open) - 1
+                    t_next = arr_open[nxt]
+                    continue
                 clock = max(clock, arr[nxt])
                 continue
             while True:  # stretches and their event iterations until something else has to run
@@ -222,13 +248,18 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                     a_ctx = decode_s[n_dec] + kv_c * sum_ctx  # the first iteration of the stretch
                     span = k_max * a_ctx + c_half * k_max * (k_max - 1)
                     if t_next - clock <= span * skip_root and not waiting:  # an arrival may cut the stretch
-                        b = a_ctx - c_half
-                        k_arr = ((sqrt(b * b + four_half_kv[n_dec] * (t_next - clock)) - b) / twice_half_kv[n_dec]
-                                 if c_half > 0 else (t_next - clock) / b)
-                        k_cap = ceil(k_arr) - 1
-                        if k_cap < k_max:
-                            k_max = k_cap
-                            span = k_max * a_ctx + c_half * k_max * (k_max - 1)
+                        if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
+                            yield LEAP, clock + span * skip_root
+                            last = len(arr_open) - 1
+                            t_next = arr_open[nxt]
+                        if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
+                            b = a_ctx - c_half
+                            k_arr = ((sqrt(b * b + four_half_kv[n_dec] * (t_next - clock)) - b)
+                                     / twice_half_kv[n_dec] if c_half > 0 else (t_next - clock) / b)
+                            k_cap = ceil(k_arr) - 1
+                            if k_cap < k_max:
+                                k_max = k_cap
+                                span = k_max * a_ctx + c_half * k_max * (k_max - 1)
                     if k_max > 0:
                         clock += span
                         busy += span
@@ -261,9 +292,12 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                         running -= 1
                         n_dec -= 1
                         sum_ctx -= end_ctx[j]
-                        if closed and j + clients < n:
-                            arr[j + clients] = clock
-                            waiting.append(j + clients)
+                        if emit:
+                            if log is not None:
+                                log.append(j)
+                            elif j + clients < n:
+                                arr[j + clients] = clock
+                                waiting.append(j + clients)
                         e_min = heap[0] // n
                         if e_min > steps_done:
                             break
@@ -326,9 +360,12 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
             running -= 1
             n_dec -= 1
             sum_ctx -= end_ctx[j]
-            if closed and j + clients < n:
-                arr[j + clients] = clock
-                waiting.append(j + clients)
+            if emit:
+                if log is not None:
+                    log.append(j)
+                elif j + clients < n:
+                    arr[j + clients] = clock
+                    waiting.append(j + clients)
             e_min = heap[0] // n
         for j in finished_prefill:
             first[j] = clock
@@ -344,7 +381,10 @@ def fcfs_reserved_loop(cost: IterationCost, arr: list[float], n_open: int, todo:
                 finish[j] = clock
                 free += need[j]
                 running -= 1
-                if closed and j + clients < n:
-                    arr[j + clients] = clock
-                    waiting.append(j + clients)
-    return first, finish, busy, compute, steps_done - leapt + prefill_only, leapt
+                if emit:
+                    if log is not None:
+                        log.append(j)
+                    elif j + clients < n:
+                        arr[j + clients] = clock
+                        waiting.append(j + clients)
+    return busy, compute, steps_done - leapt + prefill_only, leapt

@@ -82,10 +82,6 @@ class LLMDeployment(SparseResult):
     decode_replicas: int | None = Field(None, description="replicas of the decode pool (disaggregated)")
     prefill: PoolLayout | None = Field(None, description="the prefill pool's layout (disaggregated)")
     decode: PoolLayout | None = Field(None, description="the decode pool's layout (disaggregated)")
-    fixed_point_rounds: int | None = Field(None, description="rounds of the closed loop over the disaggregated "
-                                           "pools until no arrival moved (count; serving.disaggregated)")
-    fixed_point_residual_s: float | None = Field(None, description="largest arrival change in the closed loop's "
-                                                 "last round, seconds (<= 1e-6 when converged)")
     front_end_s: float = Field(0.0, description="the stack's front-end time per request (HTTP server, tokenizer, "
                                "hand-off to the engine, first token streamed back), included in every TTFT and "
                                "end-to-end latency (seconds)")

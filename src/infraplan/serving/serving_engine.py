@@ -45,6 +45,8 @@ is an event). The event iteration, still pure decode, is then the one-by-one ste
 loop's (`jump=False`) to rounding (1e-9 relative: tests/serving/test_serving_engine_leap.py), so idle-ish engines
 cost as little as busy ones. The common case (built-in FCFS, reserve_full, leaps on) runs in `serving.fcfs_loop`:
 this loop specialised, the same sums in the same order (bit-identical: tests/serving/test_serving_engine_fcfs_loop.py).
+Both loops are generators (`engine_steps`, `fcfs_loop.fcfs_steps`) that `simulate_engine` runs to the end; fed
+arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`).
 """
 
 from __future__ import annotations
@@ -52,13 +54,26 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
 
 from infraplan.serving.fcfs_loop import NEVER, SKIP_ROOT, fcfs_engine
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
+from infraplan.serving.loop_stepping import (
+    IDLE,
+    LEAP,
+    TOP,
+    EngineTotals,
+    Need,
+    engine_policy,
+    engine_request_lists,
+    fcfs_path,
+    inline_fcfs,
+    run_to_end,
+)
+from infraplan.serving.schedulers import Scheduler
 
 
 @dataclass
@@ -93,33 +108,35 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     `kv_admission`: "reserve_full" (as above) or "on_demand" (prompt blocks at admission, decode blocks as
     written, newest request preempted and recomputed when they run out; module docstring).
     """
-    policy = make_scheduler(scheduler)
-    pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
-    prefill_first = policy.prefill_first
-    # the built-in FCFS pick and chunk cut run inline (same arithmetic, no call per iteration); a policy that
-    # overrides either goes through its methods
-    inline = (isinstance(policy, FcfsScheduler) and type(policy).pick is FcfsScheduler.pick
-              and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill)
-    closed = clients > 0
-    if kv_admission not in ("reserve_full", "on_demand"):
-        raise ValueError(f"unknown kv_admission {kv_admission!r}; choose reserve_full or on_demand")
+    policy = engine_policy(cost, max_batch, token_budget, scheduler, kv_admission)
     on_demand = kv_admission == "on_demand"
-    if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
-        raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
-    if jump and inline and not on_demand and not prefill_first:  # the common case: `serving.fcfs_loop`
+    if fcfs_path(policy, jump, kv_admission):  # the common case: `serving.fcfs_loop`
         return EngineResult(*fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch,
                                          token_budget, kv_blocks, block_tokens, clients))
     n = len(arrival_s)
     arr = arrival_s.tolist()
-    n_open = min(clients, n) if clients > 0 else n  # requests whose arrival time is given up front
-    arr_open = arr[:n_open] + [math.inf]  # those times, then one that never comes
-    todo = prefill_tokens.tolist()
-    ctx0 = cached_tokens.tolist() if cached_tokens.any() else [0] * n
-    steps = decode_steps.tolist()
-    # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
-    need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
-    fin_blocks = need[:] if not on_demand else [0] * n  # blocks a decoding sequence frees at its end
     first, finish = [math.nan] * n, [math.nan] * n
+    busy, compute, iterations, preemptions, recomputed, leapt = run_to_end(engine_steps(
+        cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
+        *engine_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, on_demand), first, finish,
+        max_batch, token_budget, kv_blocks, block_tokens, policy, jump, clients, on_demand, None))
+    return EngineResult(np.array(first), np.array(finish), busy, compute, iterations,
+                        np.array(arr if clients > 0 else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)
+
+
+def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
+                 steps: list[int], need: list[int], fin_blocks: list[int], first: list[float], finish: list[float],
+                 max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, policy: Scheduler,
+                 jump: bool, clients: int, on_demand: bool,
+                 log: list[int] | None) -> Generator[Need, None, EngineTotals]:
+    """The general loop (`simulate_engine`'s arguments as lists; `arr_open`, `log`, stepping: `fcfs_steps`), writing
+    `first`, `finish`; returns (busy s, tensor-core s, iterations, preemptions, recomputed tokens, leapt)."""
+    pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
+    prefill_first = policy.prefill_first
+    inline = inline_fcfs(policy)
+    emit = clients > 0 or log is not None  # an ending request releases its client's next one, or is logged
+    last = len(arr_open) - 1  # stepped: the bound's entry
+    n = len(arr)
     body, head, body_flop = cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist()
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
@@ -151,8 +168,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     kept_first: dict[int, float] = {}  # first-token times of preempted requests
     preemptions = recomputed = 0
 
-    def release(j: int) -> None:  # closed loop: the client of j sends its next request now
-        if j + clients < n:
+    def release(j: int) -> None:  # closed loop: the client of j sends its next request now; stepped: log j
+        if log is not None:
+            log.append(j)
+        elif j + clients < n:
             arr[j + clients] = clock
             waiting.append(j + clients)
 
@@ -170,6 +189,10 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
 
     while done < n:
         while arr_open[nxt] <= clock:
+            if nxt == last:  # stepped: the arrivals up to now are not all known yet
+                yield TOP, clock
+                last = len(arr_open) - 1
+                continue
             waiting.append(nxt)
             nxt += 1
         while waiting and running < max_batch:
@@ -199,7 +222,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 free += need[j]
                 running -= 1
                 done += 1
-                if closed:
+                if emit:
                     release(j)
         if jump and not prefill and n_dec:
             # pure decode (nothing more could start) until the next completion or the next arrival that could
@@ -211,12 +234,16 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 k_full, span = k_max, k_max * a_ctx + c_half * k_max * (k_max - 1)
                 # the root only for an arrival that may cut the stretch (SKIP_ROOT: margin over its rounding)
                 if (not waiting or not head_of_line) and arr_open[nxt] - clock <= span * skip_root:
-                    gap = arr_open[nxt] - clock
-                    b = a_ctx - c_half
-                    k_arr = (sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
-                    k_cap = ceil(k_arr) - 1
-                    if k_cap < k_max:
-                        k_max = k_cap if k_cap > 0 else 0
+                    if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
+                        yield LEAP, clock + span * skip_root
+                        last = len(arr_open) - 1
+                    if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
+                        gap = arr_open[nxt] - clock
+                        b = a_ctx - c_half
+                        k_arr = (sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
+                        k_cap = ceil(k_arr) - 1
+                        if k_cap < k_max:
+                            k_max = k_cap if k_cap > 0 else 0
                 if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit
                     cycles, rest = divmod(free, n_dec)  # each sequence takes one block per bt iterations
                     m = acc = 0
@@ -240,13 +267,19 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                     leapt += k_max
                     steps_done += k_max
                     # the event iteration runs next (nothing starts before); arrivals behind a blocked queue join it
-                    while arr_open[nxt] <= clock:
+                    while arr_open[nxt] <= clock and nxt < last:
                         waiting.append(nxt)
                         nxt += 1
             # the event iteration (pure decode: nothing can start before it) is the general step below
         if running == 0:
             if waiting:
                 raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
+            if done == n:  # the last request ended as it was admitted (an empty one)
+                break
+            if nxt == last:  # stepped: the next arrival is not known yet
+                yield IDLE, clock
+                last = len(arr_open) - 1
+                continue
             clock = max(clock, arr[nxt])
             continue
         # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
@@ -344,7 +377,7 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 live[j] = decoding[j] = False
                 grow[key[j]] -= 1
             done += 1
-            if closed:
+            if emit:
                 release(j)
         for j in finished_prefill:
             first[j] = clock
@@ -359,10 +392,9 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
                 live[j] = False
                 running -= 1
                 done += 1
-                if closed:
+                if emit:
                     release(j)
         it += 1
     for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
         first[j] = t0
-    return EngineResult(np.array(first), np.array(finish), busy, compute, it + leapt,
-                        np.array(arr if closed else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)
+    return busy, compute, it + leapt, preemptions, recomputed, leapt

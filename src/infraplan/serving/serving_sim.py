@@ -15,8 +15,8 @@ in parallel, priced from the two pools' layouts; decode engines admit it like a 
 cached. `simulate_disaggregated` runs two `Deployment`s, each with its own TP / PP / EP / attention DP, workers
 and batch cap; `simulate_deployment(prefill_replicas=k)` splits one layout into k prefill and the rest decode
 replicas. Open loop: round-robin in arrival order (prefill) and in KV-arrival order (decode). Closed loop: client
-c on prefill engine c mod E_p and decode engine c mod E_d, the arrivals the fixed point of the loop over both
-pools (`disaggregated.closed_loop_arrivals`).
+c on prefill engine c mod E_p and decode engine c mod E_d, both pools' engines stepped in one event loop
+(`serving.pair_loop`), whose arrivals are the loop's fixed point.
 
 Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
 HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`), TPOT ((last -
@@ -46,7 +46,6 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
-    closed_loop_arrivals,
     kv_transfer_s,
     pool_costs,
     pool_layout,
@@ -55,7 +54,8 @@ from infraplan.serving.disaggregated import (
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.serving_engine import EngineResult, simulate_engine
+from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
+from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.workloads import Requests
 
 IDLE_FRACTION_OF_TDP = 0.2  # ASSUMPTION where the catalog gives no idle power
@@ -102,14 +102,10 @@ def front_end_s(dep: Deployment) -> float:
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0, route: np.ndarray | None = None,
-             memo: dict[int, tuple[bytes, EngineResult]] | None = None) -> PoolResult:
+             clients: int = 0) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
     `clients` > 0: closed loop; client c (requests c, c + clients, ...) goes to engine c mod engines.
-    `route`: the engine of every request instead (open loop; arrivals in any order, each engine's sorted).
-    `memo` (open loop, same pool and cost on every call): engine -> (its inputs, its result) of the last call; an
-    engine whose inputs did not change reuses its result (the simulation is deterministic).
     """
     n = len(arrival)
     first = np.full(n, np.nan)
@@ -120,23 +116,13 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     k = np.arange(n)
     engine = pool_engine(dep.stack)
     for e in range(engines):
-        if route is not None:
-            idx = np.flatnonzero(route == e)
-            idx = idx[np.argsort(arrival[idx], kind="stable")]
-        else:
-            idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
+        idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
         if idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
-        key = b"".join(a[idx].tobytes() for a in (arrival, prefill, cached, steps)) if memo is not None else b""
-        if memo is not None and e in memo and memo[e][0] == key:
-            r = memo[e][1]
-        else:
-            r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
-                                dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                                scheduler=engine.scheduler, kv_admission=engine.kv_admission)
-            if memo is not None:
-                memo[e] = (key, r)
+        r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
+                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
+                            scheduler=engine.scheduler, kv_admission=engine.kv_admission)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
@@ -243,7 +229,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
-    `clients` > 0: closed loop over the pair, client-sticky routing, the arrivals the loop's fixed point.
+    `clients` > 0: closed loop over the pair, client-sticky routing, both pools in one pass (`serving.pair_loop`).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     pre_dep, dec_dep = pair.prefill, pair.decode
@@ -268,39 +254,28 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
                              pair.gpus <= system.node.scale_up_domain)
     steps = dec_dep.decode_steps(out)
-    k = np.arange(len(inp))
-    memos: tuple[dict[int, Any], dict[int, Any]] = ({}, {})  # each pool's engines of the last round
-
-    def run_pair(sent: np.ndarray) -> tuple[np.ndarray, tuple[PoolResult, PoolResult, np.ndarray]]:
-        """Both pools over fixed arrivals (request order): every request's finish, the pools, first tokens."""
-        if clients > 0:  # the first len(sent) requests (`closed_loop_arrivals`); an engine whose requests did
-            m = len(sent)  # not change since the last round reuses its result (`memos`)
-            c = k[:m] % clients
-            pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp[:m], zeros[:m], zeros[:m], pre_engines,
-                           route=c % pre_engines, memo=memos[0])
-            ready = pre.first_token_s + transfer[:m]
-            dec = run_pool(dec_cost, dec_dep, dec_blocks, ready, zeros[:m], inp[:m], steps[:m], dec_engines,
-                           route=c % dec_engines, memo=memos[1])
-            return np.where(out[:m] > 1, dec.finish_s, ready), (pre, dec, pre.first_token_s)
-        pre = run_pool(pre_cost, pre_dep, pre_blocks, sent, inp, zeros, zeros, pre_engines)
-        ready = pre.first_token_s + transfer
-        order = np.argsort(ready, kind="stable")
-        dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[order], zeros, inp[order], steps[order], dec_engines)
-        finish = np.empty_like(ready)
-        finish[order] = np.where(out[order] > 1, dec.finish_s, ready[order])
-        return finish, (pre, dec, pre.first_token_s)
-
-    if clients > 0:
-        loop = closed_loop_arrivals(arrival, len(inp), clients, run_pair)
-        pre, dec, first = loop.outcome
+    if clients > 0:  # one pass over both pools (`serving.pair_loop`)
+        pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
+        sent, pre_run, dec_run = closed_pair_loop(
+            PoolSpec(pre_cost, pre_dep, pre_blocks, pre_engines, pre_stack.scheduler, pre_stack.kv_admission),
+            PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines, dec_stack.scheduler, dec_stack.kv_admission),
+            arrival, inp, out, steps, transfer, clients)
+        pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
+                    for r in (pre_run, dec_run))
+        first = pre.first_token_s
         finish = np.where(out > 1, dec.finish_s, first + transfer)
-        order = np.argsort(loop.arrival_s, kind="stable")
-        requests = Requests(loop.arrival_s, inp, out)  # re-sorted by arrival: keep the order
+        order = np.argsort(sent, kind="stable")
+        requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
-        deployment["fixed_point_rounds"] = loop.rounds
-        deployment["fixed_point_residual_s"] = loop.residual_s
-    else:
-        finish, (pre, dec, first) = run_pair(arrival)
+    else:  # open loop: the prefill pool round-robin in arrival order, the decode pool in KV-arrival order
+        pre = run_pool(pre_cost, pre_dep, pre_blocks, arrival, inp, zeros, zeros, pre_engines)
+        first = pre.first_token_s
+        ready = first + transfer
+        by_ready = np.argsort(ready, kind="stable")
+        dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[by_ready], zeros, inp[by_ready], steps[by_ready],
+                       dec_engines)
+        finish = np.empty_like(ready)
+        finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
     client_s = front_end_s(dec_dep) if front_end else 0.0
     deployment["front_end_s"] = client_s
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,

@@ -1,0 +1,86 @@
+"""Stepping the engine loops from outside: what a loop waits for, and the request lists both loops take.
+
+Both engine loops (`serving.fcfs_loop.fcfs_steps`, `serving.serving_engine.engine_steps`) are generators. Given
+every arrival up front (`arr_open` ends with inf) they never yield: `run_to_end` takes their totals, and that is
+every batch simulation (`simulate_engine`). Stepped (`serving.pair_loop`: the engines of a disaggregated closed
+loop, whose arrivals are other engines' completions), the last entry of `arr_open` is instead a bound: every
+arrival before it is in the list (the driver gives the float just above the time it knows them up to). A loop
+that would read the bound as an arrival yields what it waits for (`Need`), and the driver sends it on once that
+is known, having appended the arrivals up to then and a new bound (inf once every arrival is in):
+* TOP, clock: every arrival up to the engine's clock (to admit them before the next iteration);
+* LEAP, time: every arrival up to the end of a pure-decode stretch about to be leapt in closed form (an arrival
+  inside cuts it; `serving_engine` module docstring);
+* IDLE, clock: the next arrival, whenever it comes (nothing admitted can run).
+An engine so driven runs exactly as it would given the same arrivals up front (the same passes, sums and order):
+it reads an arrival only once every earlier one is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TypeVar
+
+import numpy as np
+
+from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.schedulers import FcfsScheduler, Scheduler, make_scheduler
+
+T = TypeVar("T")
+LoopTotals = tuple[float, float, int, int]  # busy s, tensor-core s, iterations one by one, iterations leapt
+EngineTotals = tuple[float, float, int, int, int, int]  # busy s, tensor-core s, iterations, preemptions,
+# recomputed tokens, iterations leapt
+# what a stepped loop waits for (module docstring)
+TOP, LEAP, IDLE = 0, 1, 2
+Need = tuple[int, float]  # (TOP / LEAP / IDLE, seconds)
+Steps = Generator[Need, None, LoopTotals]
+
+
+def run_to_end(steps: Generator[Need, None, T]) -> T:
+    """The return value of a loop given every arrival up front (it never yields)."""
+    try:
+        need = next(steps)
+    except StopIteration as end:
+        return end.value  # type: ignore[no-any-return]
+    raise RuntimeError(f"an engine given every arrival waits for more: {need}")
+
+
+def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
+                       block_tokens: int) -> tuple[list[int], list[int], list[int], list[int], list[int], list[float]]:
+    """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests."""
+    tokens = prefill_tokens + cached_tokens + decode_steps  # a sequence's tokens after its last step
+    return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * len(tokens),
+            decode_steps.tolist(), (-(-(tokens + 1) // block_tokens)).tolist(), tokens.tolist(),
+            (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist())
+
+
+def engine_policy(cost: IterationCost, max_batch: int, token_budget: int, scheduler: str | Scheduler,
+                  kv_admission: str) -> Scheduler:
+    """The scheduler instance; ValueError on an unknown KV admission or cost tables smaller than the engine."""
+    if kv_admission not in ("reserve_full", "on_demand"):
+        raise ValueError(f"unknown kv_admission {kv_admission!r}; choose reserve_full or on_demand")
+    if token_budget > cost.max_tokens or 2 * max_batch > len(cost.head_s) - 1 or max_batch > token_budget:
+        raise ValueError("cost tables built for a smaller token budget or batch than the engine runs")
+    return make_scheduler(scheduler)
+
+
+def inline_fcfs(policy: Scheduler) -> bool:
+    """The built-in FCFS pick and chunk cut, run inline (same arithmetic, no call per iteration); a policy that
+    overrides either goes through its methods."""
+    return (isinstance(policy, FcfsScheduler) and type(policy).pick is FcfsScheduler.pick
+            and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill)
+
+
+def fcfs_path(policy: Scheduler, jump: bool, kv_admission: str) -> bool:
+    """Whether the engine runs on `serving.fcfs_loop` (built-in FCFS, reserve_full, leaps, mixed iterations)."""
+    return jump and inline_fcfs(policy) and kv_admission == "reserve_full" and not policy.prefill_first
+
+
+def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
+                         block_tokens: int,
+                         on_demand: bool) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """`engine_steps`'s per-request lists (todo, ctx0, steps, need, fin_blocks) of the requests."""
+    n = len(prefill_tokens)
+    # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
+    need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
+    return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * n,
+            decode_steps.tolist(), need, need[:] if not on_demand else [0] * n)  # fin_blocks: freed at the end
