@@ -88,7 +88,8 @@ def test_moe_candidates_add_wide_ep_layouts_that_hold_the_weights(monkeypatch: p
 def test_an_ep_candidates_kv_capacity_and_prefill_cost_are_serves(adp: int) -> None:
     capacity.clear_caches()
     c = Cluster.resolve("hgx-h200")
-    dep = _wide(adp)
+    dep = Deployment(tp=1, ep=adp, attention_dp=adp, dtype="fp8", kv_dtype="fp8", max_batch=256, token_budget=8192,
+                     stack="sglang-0.x")  # a stack whose ranks stall for each other's prefills
     cand = capacity.candidate_for(V3, c.accelerator, c.fabric, dep)
     cap, memory = pool_memory(V3, c.accelerator, dep)  # what simulate_deployment sizes the cache with
     assert cand.cap == cap and cand.blocks == cap.blocks

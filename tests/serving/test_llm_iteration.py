@@ -92,7 +92,7 @@ def test_wide_ep_ranks_stall_for_each_others_prefills(monkeypatch):
 
     def wide(adp: int):
         return cost("deepseek-v3", tp=1, ep=adp, attention_dp=adp, dtype="fp8", kv_dtype="fp8", token_budget=8192,
-                    max_batch=64)
+                    max_batch=64, stack="sglang-0.x")
 
     c8 = wide(8)
     monkeypatch.setattr(llm_iteration, "WIDE_EP_LOCKSTEP", False)

@@ -123,6 +123,10 @@ class ServingProfile(Spec):
         "is on; larger ones run eager and wait for the host's kernel launches (`serving.host_overhead`)")
     cuda_graph_max_batch_by_tp: list[tuple[int, int]] = Field(
         default_factory=list, description="[TP at least, cap] steps overriding `cuda_graph_max_batch`")
+    attention_dp_prefill_stall: bool = Field(
+        True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
+        "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
+        "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
 
 
 class MoeRouting(Spec):

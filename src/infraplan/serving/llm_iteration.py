@@ -68,8 +68,13 @@ combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long
 prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field: each of
 the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
 coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
-charged to this rank's prefill iterations. TensorRT-LLM DeepSeek-R1 attention DP 8 (6 rows, TTFT 3-12 s, TPOT
-30-100 ms): mean |error| 0.69 -> 0.39; one client per rank keeps TPOT -62 % (its stall lands on its prefill).
+charged to this rank's prefill iterations. A stack whose engine runs the ranks' context phases in the same
+iterations carries no such stall (`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`):
+TensorRT-LLM (its attention-DP balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six
+measured attention-DP 8 DeepSeek-R1 rows, run at their stated 64-256 clients (batch_size is per rank: the MoE
+set's `concurrency`), keep TPOT within -29 / +11 % without the stall and +27 to +231 % with it; their TTFT is
+4-11x the model's (the balancing wait for the other ranks' context requests, not modelled). (The stall had been
+adopted on the same rows run at an eighth of their clients, where it took their mean |error| 0.69 -> 0.39.)
 
 Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): Leviathan et al., ICML'23
 (arXiv:2211.17192, eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R)
@@ -91,6 +96,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
 from infraplan.network.collectives import (
@@ -361,12 +367,21 @@ def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, dep: Deployment) ->
     """Seconds per prefill token and per prefill (query, key) pair that the attention_dp - 1 OTHER ranks of a
     wide-EP replica stall this rank for (module docstring, "Lock-step ranks"): the marginal body time per token
     of a full token budget (`body_s` from half to all of it) and the pair time, times the other ranks."""
-    others = dep.attention_dp - 1 if WIDE_EP_LOCKSTEP else 0
+    others = dep.attention_dp - 1 if WIDE_EP_LOCKSTEP and _ranks_stall(dep) else 0
     if others <= 0 or len(body_s) < 3:
         return 0.0, 0.0
     top = len(body_s) - 1
     per_token_s = float(body_s[top] - body_s[top // 2]) / (top - top // 2)
     return others * per_token_s, others * pair_s
+
+
+def _ranks_stall(dep: Deployment) -> bool:
+    """Whether the stack's attention-DP ranks stall for each other's prefills (`attention_dp_prefill_stall` of its
+    serving profile: TensorRT-LLM runs the ranks' context phases together, module docstring)."""
+    if dep.attention_dp <= 1:
+        return False
+    profile = load_stack(load_engine(dep.stack).ref).serving
+    return profile is None or profile.attention_dp_prefill_stall
 
 
 def prefill_time(cost: IterationCost, batch, prompt) -> np.ndarray:

@@ -6,9 +6,40 @@ TensorRT-LLM, vLLM and SGLang, each row a closed-loop benchmark of `batch_size` 
 ISL/OSL with the measured mean TTFT and TPOT. Every row runs through `simulate_deployment` in closed-loop mode
 (`clients` = the row's concurrency) with the row's TP/PP, precision and the serving stack its backend and version
 ran (`row_stack`: `vllm-0.12.0` -> the vllm-0.x profile: KV-memory convention, batch limits, scheduler, custom
-all-reduce; `serving.engines`); one set of catalog parameters for every row, no per-case factors. SGLang rows run
-its default prefill-first scheduler (`serving.schedulers`, "prefill-first": no mixed chunks), which keeps
-closed-loop clients in waves; vLLM and TensorRT-LLM run mixed chunked prefill ("fcfs").
+all-reduce; `serving.engines`); one set of catalog parameters for every row, no per-case factors. Every engine
+runs mixed chunked prefill ("fcfs", `serving.schedulers`), SGLang as the campaign configured it (below).
+
+Campaign engine limits (`CAMPAIGN_LIMITS`, `campaign_limits`; toggle False for the stacks' defaults). The sample's
+engines were configured by AIConfigurator's generator, not left at their defaults, and the generator's rules for an
+aggregated worker of config batch size b (the row's `batch_size`) are published with it (aiconfigurator on PyPI,
+Apache-2.0; read here in 0.2.0 `cli/backends/trtllm.py:113`, 0.4.0 `generator/backends/trtllm.py:140`, 0.5.0 /
+0.7.0 / 0.12.0 `generator/rule_plugin/{trtllm,vllm,sglang}.rule`): TensorRT-LLM max_batch_size = b and
+max_num_tokens = b + ISL + 1500 (every version to 0.7.0, rounded up to 32-token blocks from 0.7.0; 0.12.0's default
+rule has + 500, its benchmark rule + 1500), so an iteration holds the decode batch and about one prompt, not the
+8192-token default's eight 1024-token prompts; vLLM max_num_batched_tokens = b + ISL + 1500 and max_num_seqs 512
+(2 b from 512); SGLang max_prefill_tokens = ISL + 1500 (inside its 8192-token chunked_prefill_size),
+max_running_requests as vLLM's and `--enable-mixed-chunk` for aggregated workers (sglang.rule from 0.7.0; SGLang's
+own default is off, server_args.py `enable_mixed_chunk: bool = False` in 0.5.1.post1 and 0.5.6.post2): the
+`data/stacks/sglang-0.x-mixed-chunk.yaml` profile, the shipped sglang-0.x with scheduler fcfs. The MoE set takes
+its deployments from `row_deployment`, so the same rule covers its rows. ASSUMPTION: every campaign ran the
+generator's rules as above; the sample does not say which generator version configured each campaign.
+Measured by toggling (mean |error| TTFT / TPOT / both): dense 40.7 / 14.6 / 27.6 -> 35.2 / 15.9 / 25.5 %; MoE set
+(every row) 28.6 / 14.2 / 21.4 -> 26.7 / 14.0 / 20.3 %; disaggregated (43.2 %) and inference (7.24 %) sets
+unchanged. By campaign (TTFT mean |error|, median): TensorRT-LLM 1.0.0rc3 Qwen3-32B 28.6 % (+0) -> 22.0 % (-11),
+Llama-8B 41.5 (+5) -> 35.8 (-5), vLLM 0.12 Qwen3-32B 30.6 (+1) -> 17.9 (-11), vLLM Llama-70B H200 29.0 (+17) ->
+12.3 (+9), H100 42.6 (+29) -> 25.2 (+21), TensorRT-LLM Llama-70B 45.6 (+33) -> 42.1 (+25), SGLang 0.5.6 Llama-8B
+107 (+69) -> 44 (-28), TPOT -34 -> -31 %; MoE SGLang DeepSeek 46 (+29) -> 11 (+5). Worse: SGLang 0.5.1.post1
+Qwen3-32B, TTFT 15.6 (-12) -> 66.6 % (-72), TPOT 18.5 -> 37.5 %: its rows look like prefill-first waves (TTFT
+grows with the wave's prompts), as if that campaign (SGLang 0.5.1 is of August 2025; AIConfigurator 0.2.0-0.5.0
+had no mixed-chunk rule, 0.7.0 of March 2026 has it) ran SGLang's default. Keeping prefill-first for 0.5.1 alone
+would give 22.1 % dense, but nothing in the sample dates its campaigns: not adopted, listed in `KNOWN_GAP`.
+The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
+`eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
+`ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
+its statistics) and 10 (20 from 0.12.0) requests per client. Run that way (no early stops, the first 2 x
+concurrency requests left out, 10 per client after them) the model is further off (dense 30.9 %, MoE 25.7 %; no
+early stops alone 27.4 / 21.0 %): the model's steady state has too little TTFT (median -39 %) and the start-up
+wave and the early stops stand in for what it misses; both kept as stated, fitted, not as the harness's facts.
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
 bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (num_prompts = 10 x concurrency, the
@@ -20,8 +51,10 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
 * Early stops desynchronise the clients. With fixed lengths closed-loop clients stay in lock-step waves (they
   start together, finish together, prefill together), and the OSL changes nothing; measured TTFT at OSL 8192 is
   2-4x lower than at OSL 1024 for the same clients (TensorRT-LLM Llama-70B fp8, one H200, 8 clients: 221 vs
-  634 ms). ASSUMPTION: the clients do not force `ignore_eos` (vLLM's benchmark_serving and genai-perf leave it
-  off by default), so an output ends at the first end-of-sequence token, sampled with probability
+  634 ms). ASSUMPTION (contradicted by the campaign's harness, which sets ignore_eos: above; kept as a fitted
+  stand-in for the desynchronisation the lock-step model lacks): the clients do not force `ignore_eos` (vLLM's
+  benchmark_serving and genai-perf leave it off by default), so an output ends at the first end-of-sequence token,
+  sampled with probability
   `STOP_PER_TOKEN` per token (`serving.workloads.fixed_requests`): a 1024-token output runs to the end 90 % of
   the time, an 8192-token one 44 %, so completions, and the next requests, spread in proportion to the OSL.
   The value 1e-4 is the best of 1e-5 / 3e-5 / 1e-4 / 3e-4 on this set (fitted, one global number).
@@ -68,6 +101,23 @@ Also tried: SGLang chunked_prefill_size 16384 (dense 27.4 %, MoE SGLang TTFT 0.4
 re-derived by their rule on today's model (TensorRT-LLM 0.108 s, SGLang 0.190 s, vLLM 0.022 s) stay at the shipped
 0.12 / 0.20 / 0.03 s.
 
+Round 6 residual analysis (each rule toggled on one tree, dense set before the campaign limits 27.6 %). Tried and
+rejected: (1) clients desynchronised from the start (first requests spread over [0, f x the measured request
+time)): f = 0.3 27.1 %, f = 1 33.5 % (TTFT median -30 to -80 %: most campaigns are wave-like); spread 1 / 5 ms
+apart 26.9 / 26.1 %; (2) each follow-up request reaching the engine the stack's front-end time after the last
+token (the client's round trip): 58.1 % constant, 38.6 % exponential, and 1 ms of exponential jitter alone
+33.9 %: any delay lets the engine drain, so the waves coalesce and TTFT rises (a 1 us delay moves one
+TensorRT-LLM Qwen3 row from 334 to 432 ms); (3) SGLang mixed chunks at the stack defaults: 28.7 % (0.5.6 better,
+0.5.1 worse); (4) a per-sequence host cost per decode step (SGLang's Python loop over the batch, overlapped):
+30-70 us, 27.4-27.3 % (25.5 -> 25.3 % with the campaign limits), SGLang TTFT unchanged; (5) the TensorRT-LLM
+front-end time re-derived by its rule with the campaign limits, 0.137 s: dense 24.2 -> 24.8 %, MoE 21.7 -> 21.9 %
+(limits without SGLang's mixed chunk; kept 0.12 s; vLLM 0.029 and SGLang 0.193 s match their 0.03 / 0.2 s); (6)
+TensorRT-LLM's KV fraction at the generator templates' 0.80: 24.2 -> 24.3 %. vLLM 0.12 Llama-8B fp8 (TPOT
++90 %): at TP1, ISL 2000, 64 clients the measured cycle (TTFT + 99 TPOT = 1.09 s) holds 64 prompts of 2000
+tokens, 89 % of the H200's fp8 peak for the prompts' GEMMs alone, above what a prefill reaches; no engine
+mechanism (async scheduling, full CUDA graphs, FlashInfer) removes prompt FLOPs, so its prompts were shorter or
+prefix-cached (vLLM's default) in that campaign: left.
+
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
 one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
 step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the row's dtype); the fitted
@@ -102,6 +152,12 @@ GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4
 FRONT_END = True  # add the stack's per-request front-end time (`request_latency_s`) to TTFT
 REQUESTS_PER_CLIENT = 10  # ASSUMPTION: num_prompts = 10 x concurrency (InferenceMAX / bench_serving scripts)
+# The campaign's engine limits (AIConfigurator's aggregated config rules, module docstring); False: the stack's
+# defaults (max batch and the 8192-token budget of `serving.engines`)
+CAMPAIGN_LIMITS = True
+AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
+AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
+SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
 SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}
 # the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -139,28 +195,55 @@ def row_stack(row: dict[str, str]) -> str:
     return f"{row['backend']}-{row['backend_version']}" if row.get("backend_version") else row["backend"]
 
 
+def campaign_limits(engine: str, batch: int, isl: int) -> tuple[int, int]:
+    """(max batch, token budget) of the aggregated engine AIConfigurator generates for a config of batch size
+    `batch` at `isl` prompt tokens (module docstring): TensorRT-LLM max_batch_size = batch, max_num_tokens = batch +
+    ISL + 1500; vLLM max_num_seqs = 512 (2 x batch from 512), max_num_batched_tokens = batch + ISL + 1500; SGLang
+    max_running_requests as vLLM's, prefill batches of at most max_prefill_tokens = ISL + 1500 within its default
+    chunked_prefill_size (8192 on H100 / H200, `SGLANG_CHUNKED_PREFILL`)."""
+    if engine == "trtllm":
+        return batch, batch + isl + AIC_SLACK_TOKENS
+    seqs = AIC_MIN_SEQS if batch < AIC_MIN_SEQS else 2 * batch
+    if engine == "vllm":
+        return seqs, batch + isl + AIC_SLACK_TOKENS
+    return seqs, min(isl + AIC_SLACK_TOKENS, SGLANG_CHUNKED_PREFILL)
+
+
+def campaign_stack(engine: str) -> str:
+    """The stack YAML (path) of the campaign's non-default engine flags: SGLang with `--enable-mixed-chunk`
+    (`data/stacks/sglang-0.x-mixed-chunk.yaml`: the shipped sglang-0.x profile with the mixed scheduler)."""
+    return str(resources.files("infraplan.validation") / "data" / "stacks" / f"{engine}-0.x-mixed-chunk.yaml")
+
+
 def row_deployment(row: dict[str, str]) -> Deployment:
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"
     engine = load_engine(row_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
     # the engine's own batch cap (vLLM max_num_seqs, TensorRT-LLM max_batch_size, SGLang max_running_requests):
-    # clients beyond it wait in the engine's queue, their wait counted in TTFT
+    # clients beyond it wait in the engine's queue, their wait counted in TTFT. The campaign's engine limits
+    # (`campaign_limits`) where the row names its config batch size, else the stack's defaults.
+    max_batch, budget = engine.offline_max_batch, engine.token_budget
+    if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl"):
+        max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
+        if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
+            engine = load_engine(campaign_stack("sglang"))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=dtype, kv_dtype=dtype,
-                      max_batch=engine.offline_max_batch, token_budget=max(engine.token_budget,
-                                                                            engine.offline_max_batch),
-                      engine=engine.engine, stack=engine.ref)
+                      max_batch=max_batch, token_budget=max(budget, max_batch), engine=engine.engine,
+                      stack=engine.ref)
 
 
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 41 %, TPOT 15 %. Modelled: SGLang's prefill-first waves, clients "
-             "desynchronised by early end-of-sequence stops (ASSUMPTION, one probability per token), a front-end "
-             "time per request per stack. Not modelled: TensorRT-LLM's front-end time differs by campaign "
-             "(Llama-70B unversioned TP8: 69 ms TTFT at 4 clients, below the 0.12 s the stack carries); SGLang "
-             "0.5.6 Llama 8B fp8 TTFT +69 %, TPOT -36 % median (measured TPOT ~30 ms at every TP and concurrency: "
-             "host-bound); vLLM 0.12 Llama 8B fp8 TPOT +87 % median; TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = "
-             "~0.1 s + request time / clients (one request always waiting for a slot, that campaign only); "
-             "TensorRT-LLM Qwen3-32B waves whose prompts finish one per iteration (module docstring; issue 12)")
+KNOWN_GAP = ("gate not met yet: TTFT 35 %, TPOT 16 %. Modelled: the campaign's engine limits (AIConfigurator's "
+             "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk), clients "
+             "desynchronised by early end-of-sequence stops (fitted; the campaign's harness sets ignore_eos), a "
+             "front-end time per request per stack. Not modelled: SGLang 0.5.1 Qwen3-32B runs as prefill-first "
+             "waves (TTFT -72 % median with mixed chunks); SGLang 0.5.6 Llama 8B fp8 TPOT -31 % median (measured "
+             "~30 ms at every TP and concurrency); vLLM 0.12 Llama 8B fp8 TPOT +90 % (its measured cycle needs "
+             "up to 89 % of the fp8 peak for the prompts alone: prompts shorter or cached); TensorRT-LLM "
+             "1.0.0rc3 Llama 8B TTFT = ~0.1 s + request time / clients (one request always waiting, that "
+             "campaign only); TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms TTFT at 4 clients, "
+             "below the 0.12 s the stack carries) (module docstring; issue 12)")
 
 
 def run_row(row: dict[str, str], dep: Deployment | None = None,

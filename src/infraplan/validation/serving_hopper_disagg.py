@@ -74,10 +74,11 @@ from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import SYSTEMS
+from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
-SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~5-6 s CPU, nearly all of it the
-# closed-loop fixed point's ~13 rounds per row: `serving.disaggregated`); 1 = every row (~8 s; 3,584 clients ~2 s)
+SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~1.3-1.8 s CPU: both pools of a row
+# in one pass, `serving.pair_loop`); 1 = every row (~1.7-2.5 s; 3,584 clients ~0.5 s)
 SET_NAME = "serving hopper disaggregated (closed loop)"
 POOLS = ("prefill", "decode")
 # the set's checkpoints -> catalog preset (HF config.json): the MoE set's, and Qwen3-32B as the dense set loads it
@@ -207,18 +208,18 @@ def group_of(row: dict[str, str]) -> str:
 
 def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(rows run, rows awaiting): every `every`-th expressible row of each group, in file order."""
-    return moe.sample_by_group(load_rows(), why_not, group_of, every)
+    return sample_by_group(load_rows(), why_not, group_of, every)
 
 
 def awaiting_summary(rows: list[dict[str, str]]) -> list[str]:
     """The rows not run, counted by model, system, backend and reason."""
-    return moe.awaiting_counts(rows, why_not, " (disaggregated)")
+    return awaiting_counts(rows, why_not, " (disaggregated)")
 
 
 @cache
 def _report(every: int) -> dict[str, Any]:
     rows, waiting = sampled_rows(every)
-    return moe.report_rows(rows, run_row, roofline_work, group_of, awaiting_summary(waiting))
+    return report_rows(rows, run_row, roofline_work, group_of, awaiting_summary(waiting))
 
 
 def run_disagg_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
@@ -229,4 +230,4 @@ def run_disagg_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
 
 def serving_disagg_set() -> tuple[ValidationSet, list[Residual]]:
     """The set for `infraplan validate` (`validation.sets.EXTRA_SETS`): TTFT and TPOT of every sampled row."""
-    return moe.score_report(run_disagg_validation(), SET_NAME, GATE_MEAN_ERROR)
+    return score_report(run_disagg_validation(), SET_NAME, GATE_MEAN_ERROR)

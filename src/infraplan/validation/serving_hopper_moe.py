@@ -3,7 +3,8 @@
 The set (`data/serving_measured_hopper_moe.csv`, 815 rows) is the MoE / MLA part of NVIDIA AIConfigurator's
 silicon sample (Apache-2.0 data): aggregated (colocated) serving of DeepSeek-R1/V3, Qwen3-235B-A22B-FP8, GPT-OSS
 120B, Kimi-K2.5, MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 on H100 SXM / H200 SXM by TensorRT-LLM, vLLM and SGLang,
-each row a closed-loop benchmark of `batch_size` clients at a fixed ISL/OSL with its measured mean TTFT and TPOT.
+each row a closed-loop benchmark of `concurrency` clients (the source's `silicon_concurrency`; `batch_size` is
+one attention-DP rank's share) at a fixed ISL/OSL with its measured mean TTFT and TPOT.
 Every expressible row runs as the dense set does (`serving_hopper`: the row's backend and version as its stack,
 `REQUESTS_PER_CLIENT` requests per client, `simulate_deployment` in closed loop), with the row's MoE layout:
 
@@ -35,6 +36,32 @@ fitted to the set itself, here with the weights each GPU holds (experts sharded 
 step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <= 15 % over TTFT and TPOT.
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
+
+Round 7 (each change toggled on one tree; the tree moved meanwhile: the dense set's campaign limits and SGLang
+mixed chunks): every row runs its stated clients (`concurrency`). On every attention-DP row the source states
+concurrency = batch_size x attention DP (28 rows), and the engines' batch is per rank (the disaggregated rows'
+convention), so the six DeepSeek-R1 TensorRT-LLM attention-DP 8 rows had run an eighth of their 64-256 clients;
+the lock-step stall (`serving.llm_iteration`) had been adopted on them so. At their clients the stall puts their
+TPOT at +27..+231 % and without it -29..+11 %: TensorRT-LLM's profile now runs the ranks' context phases together
+(`attention_dp_prefill_stall: false`, ASSUMPTION with a recalled source: its attention-DP balancing), SGLang and
+vLLM keep the stall. Their TTFT stays 4-11x under (-72..-91 %): the balancing wait, not modelled. Rows whose stated
+concurrency is not batch_size x attention DP have a layout not stated in full and stay awaiting (5 GPT-OSS
+TensorRT-LLM 1.3.0rc1 H100 rows, concurrency = batch x TP: attention DP under TensorRT-LLM's tp_size, likely;
+TTFT -0.76, TPOT -0.66 median as run), as does the one row stating no concurrency (Qwen3-235B TensorRT-LLM
+1.2.0rc6, TTFT -0.98). Every row: 20.85 % (TTFT 26.85, TPOT 14.85; 546 rows) -> 20.34 % (26.66, 14.03; 540),
+all of it the six rows now awaiting: on the same 540 rows the stated clients move 20.29 -> 20.34 % (TTFT 26.23 ->
+26.66, TPOT 14.35 -> 14.03); `validate`'s sample 21.18 -> 20.42 % (273 rows; fitted roofline 52.3 %);
+DeepSeek-R1 TensorRT-LLM TTFT / TPOT mean |error| 0.45 / 0.25 -> 0.51 / 0.21; dense 25.5 %, disaggregated
+39.2 % (43.2 % sample), inference 7.24 %: unchanged. Not adopted: more early stops (`serving_hopper.
+STOP_PER_TOKEN`, the clients' only desynchroniser; the measured per-request stall in TPOT, OSL 1024 minus 8192,
+is 2-10x the model's in most groups, as if the simulated clients stayed in phase): 2e-4 / 3e-4 took MoE 21.9 ->
+20.8 / 20.6 % and dense 27.6 -> 26.5 / 26.8 % on the round-6 tree but disaggregated 39.2 -> 41.0 / 43.5 %, and on
+this tree MoE 20.5 / 20.6, dense 25.9 / 26.4;
+a front-end time of k decode steps instead of seconds (TensorRT-LLM's low-load TTFT residual is 9-17 steps on
+Llama-70B, Qwen3 and GPT-OSS rows, 15-400 ms): 22.4 % with 10 / 4 / 14 steps (TensorRT-LLM / vLLM / SGLang).
+Evidence left: vLLM 0.12 / SGLang 0.5.6 Qwen3-235B TTFT grows ~115 / ~125 us per prompt token at TP2 (2.3-3x the
+model) yet those prompts barely stall decode (TPOT at OSL 100 within 1-3 ms of OSL 2000, though 3+ other prompts
+land inside each request's decode): the TTFT excess is not GPU prefill time in the engine loop.
 
 Round 6 (every expressible row, 546, each rule toggled on one tree): each expert's own routed count padded to the
 kernel's M tile (`serving.routed_experts`, Poisson counts under uniform routing) instead of the mean count: 22.16 %
@@ -101,10 +128,7 @@ end-of-sequence stops that desynchronise the closed-loop clients, a front-end ti
 the set from 33.0 % (TTFT 44.0 %, TPOT 21.9 %) to 25.7 % (TTFT 30.2 %, TPOT 21.1 %). By group, TTFT mean |error|
 (median) before -> after: TensorRT-LLM Qwen3-235B H100 0.46 (-0.45) -> 0.16 (-0.06), DeepSeek-R1 0.59 -> 0.53,
 DeepSeek-V3 0.45 -> 0.38, GPT-OSS H200 0.44 (-0.46) -> 0.32 (+0.16); SGLang DeepSeek-R1/V3 0.87 (+0.43) -> 0.35
-(+0.23), Qwen3-235B 0.59 -> 0.36; vLLM GPT-OSS 0.27-0.30 unchanged, Qwen3-235B 0.38 -> 0.40, Kimi 0.21 (-0.04) ->
-0.29 (-0.28) (the vLLM stack's 0.03 s front-end time is the dense rows' median; these rows measure more).
-TPOT unchanged within 1 point per group. What follows is round 2's account; its TensorRT-LLM floor and SGLang
-lock-step items are what the two mechanisms address.
+(+0.23), Qwen3-235B 0.59 -> 0.36; vLLM GPT-OSS 0.27-0.30 unchanged, Qwen3-235B 0.38 -> 0.40, Kimi 0.21 -> 0.29.
 
 Where it stood (round 2, every expressible row, `sampled_rows(1)`): 546 of 815 rows run (5 flagged inconsistent,
 above); model 33.0 % mean |error| (TTFT 44 %, TPOT 22 %); before the consistency rule 34.8 % over 551 rows (the 5
@@ -119,16 +143,9 @@ Qwen3-235B TP4/TP8 EP TTFT went from +48 % to -45 % median. Gate not met; what i
   puts the marginal prefill cost at ~40 us per token per GPU, ~3x the GEMM + all-reduce model; candidates not
   yet separated: fp8 block-scale (128x128) grouped-GEMM efficiency on Hopper, routing imbalance over EP ranks
   (modelled balanced), host-side cost per context request.
-* SGLang DeepSeek TTFT +43 % median (prefill-first waves in lock-step at 32-64 clients, e.g. 3.8 s predicted vs
-  1.0 s measured at 32 x 8k-token prompts: one 8192-token wave would need ~4x the prefill rate, so the measured
-  clients are not in one wave; the dense set's gap). The expert GEMMs at moe_tp 8 (N = 256 columns per expert)
-  are not the TensorRT-LLM gap: vLLM GPT-OSS TTFT is -31/-32/-30/-28 % at TP 1/2/4/8 (no trend with the
-  expert width), and its prefill-heavy rows (ISL 8k) run ~1.5x slower than the bf16 W4A16 rate at every TP.
-* Wide EP (TensorRT-LLM DP-attention 8, 6 rows): measured TPOT 30-100 ms and TTFT 3-12 s at 8-32 clients, predicted
-  14-32 ms / 0.2-1.9 s. The ranks do run in lock-step (the MoE all-to-all is a barrier every iteration), but with
-  clients divisible by the ranks the simulated ranks are identical, so a lock-step simulation equals the
-  independent one here; the measured stall needs the ranks out of phase (each rank's prefill stalling the others'
-  decode), which a deterministic symmetric closed loop does not produce. Not modelled.
+* SGLang DeepSeek TTFT +43 % median (prefill-first waves; the dense set's gap). The expert GEMMs at moe_tp 8
+  (N = 256 columns per expert) are not the TensorRT-LLM gap: vLLM GPT-OSS TTFT is -31/-32/-30/-28 % at TP 1/2/4/8.
+* Wide EP (TensorRT-LLM DP-attention 8, 6 rows): run at 8-32 clients, an eighth of their stated ones (round 7).
 * GPT-OSS vLLM at 512 clients: 5 rows flagged inconsistent; the 4 kept (TP2, and TP4/TP8 1024/8192 at 0.11.2) keep
   +50 % to +390 % TPOT errors.
 """
@@ -136,23 +153,21 @@ Qwen3-235B TP4/TP8 EP TTFT went from +48 % to -45 % median. Gate not met; what i
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from infraplan.catalog import read_entry, shape_from_hf_config
-from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
+from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS, fitted_scale, row_deployment, row_stack
+from infraplan.validation.serving_hopper import SYSTEMS, row_deployment
+from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
 
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
@@ -185,6 +200,14 @@ INCONSISTENT = ("measured numbers inconsistent: Little's law puts >= 4x more seq
                 "the same configuration at lower concurrency, yet its TPOT is lower")
 
 
+def concurrency(row: dict[str, str]) -> int | None:
+    """The benchmark's clients as the source states them (`concurrency`: its `silicon_concurrency`), or None.
+
+    Not `batch_size`: on attention-DP rows that is one rank's sequences (every attention-DP row of the sample
+    states concurrency = batch_size x attention_dp_size, as the disaggregated rows' per-rank batch sizes)."""
+    return int(row["concurrency"]) if row.get("concurrency") else None
+
+
 def _config(row: dict[str, str]) -> tuple[str, ...]:
     return tuple(row[k] for k in ("model_path", "system", "backend", "tp_size", "attention_dp_size", "isl", "osl",
                                   "precision"))
@@ -207,9 +230,9 @@ def inconsistent_rows() -> dict[str, str]:
     for row in rows:
         tpot_ms, ttft_ms = float(row["silicon_tpot_ms"]), float(row["silicon_ttft_ms"])
         decode_ms = (int(row["osl"]) - 1) * tpot_ms
-        decoding = int(row["batch_size"]) * decode_ms / (ttft_ms + decode_ms)
+        decoding = (concurrency(row) or 0) * decode_ms / (ttft_ms + decode_ms)
         for other in by_config[_config(row)]:
-            if 4 * int(other["batch_size"]) <= decoding and tpot_ms < float(other["silicon_tpot_ms"]):
+            if 4 * (concurrency(other) or decoding) <= decoding and tpot_ms < float(other["silicon_tpot_ms"]):
                 flagged[row["id"]] = INCONSISTENT
                 break
     return flagged
@@ -221,6 +244,11 @@ def why_not(row: dict[str, str]) -> str | None:
         return inconsistent_rows()[row["id"]]
     if row["model_path"] not in MODELS:
         return "no HF config.json in the reference data for this model (no catalog preset)"
+    if concurrency(row) is None:
+        return "no concurrency stated (silicon_concurrency): the closed loop's clients are unknown"
+    if concurrency(row) != _int(row["batch_size"]) * _int(row["attention_dp_size"]):
+        return ("stated concurrency is not batch_size x attention DP (per-rank batches of a layout not stated in "
+                "full, e.g. attention DP under TensorRT-LLM's tp_size)")
     gpus = _int(row["tp_size"]) * _int(row["attention_dp_size"]) * _int(row["pp_size"])
     if _int(row["tp_size"]) * _int(row["attention_dp_size"]) != _int(row["moe_tp_size"]) * _int(row["moe_ep_size"]):
         return "attention TP x DP differs from MoE TP x EP (the layout is not stated in full)"
@@ -246,8 +274,10 @@ def _shape(model_path: str) -> TransformerShape:
 
 
 def run_row(row: dict[str, str]) -> dict[str, float]:
-    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its concurrency."""
-    return serving_hopper.run_row(row, moe_deployment(row), _shape(row["model_path"]))
+    """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its stated concurrency
+    (`concurrency`: the clients over all attention-DP ranks of the replica)."""
+    clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
+    return serving_hopper.run_row(clients, moe_deployment(row), _shape(row["model_path"]))
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
@@ -256,7 +286,7 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
     acc = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
     dep = moe_deployment(row)
     isl, osl = int(row["isl"]), int(row["osl"])
-    clients_per_rank = int(row["batch_size"]) / dep.attention_dp
+    clients_per_rank = (concurrency(row) or 0) / dep.attention_dp
     step_bytes = (weight_bytes_per_gpu(shape, dep.tp, dep.pp, dep.dtype, dep.expert_shards)
                   + clients_per_rank * (isl + osl / 2.0) * kv_bytes_per_token(shape, dep.tp, dep.pp, dep.kv_dtype))
     prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (dep.tp * dep.pp)
@@ -267,35 +297,6 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
 def group_of(row: dict[str, str]) -> str:
     """Model, GPU and backend: the unit of the per-model error table."""
     return f"{MODELS[row['model_path']]} {row['system'].split('_')[0]} {row['backend']}"
-
-
-def sample_by_group(rows: list[dict[str, str]], why: Callable[[dict[str, str]], str | None],
-                    group: Callable[[dict[str, str]], str], every: int) -> tuple[list[dict[str, str]],
-                                                                             list[dict[str, str]]]:
-    """(rows run, rows awaiting): every `every`-th row of each group that `why` does not refuse, in file order
-    (the MoE and disaggregated sets' deterministic sample)."""
-    run: list[dict[str, str]] = []
-    waiting: list[dict[str, str]] = []
-    seen: dict[str, int] = {}
-    for row in rows:
-        if why(row) is not None:
-            waiting.append(row)
-            continue
-        k = seen.get(group(row), 0)
-        seen[group(row)] = k + 1
-        if k % every == 0:
-            run.append(row)
-    return run, waiting
-
-
-def awaiting_counts(rows: list[dict[str, str]], why: Callable[[dict[str, str]], str | None],
-                    mode: str = "") -> list[str]:
-    """The rows not run, counted by model, system, backend (and `mode`, e.g. " (disaggregated)") and reason."""
-    counts: dict[str, int] = {}
-    for row in rows:
-        key = f"{row['model_path']} {row['system']} {row['backend']}{mode}: {why(row)}"
-        counts[key] = counts.get(key, 0) + 1
-    return [f"{n} rows of {key}" for key, n in sorted(counts.items())]
 
 
 def sampled_rows(every: int = SAMPLE_EVERY) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
@@ -314,65 +315,6 @@ def run_moe_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
     return report_rows(rows, run_row, roofline_work, group_of, awaiting_summary(waiting))
 
 
-def report_rows(rows: list[dict[str, str]], predict: Callable[[dict[str, str]], dict[str, float]],
-                roofline: Callable[[dict[str, str]], dict[str, float]], group: Callable[[dict[str, str]], str],
-                awaiting: list[str]) -> dict[str, Any]:
-    """Each row predicted (`predict`) against its measured TTFT/TPOT, the roofline (`roofline`: work at efficiency
-    1) with one efficiency per metric fitted to the rows, and the errors by `group` (the MoE and disaggregated
-    sets' report)."""
-    pred: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    meas: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    work: dict[str, list[float]] = {"ttft_s": [], "tpot_s": []}
-    for row in rows:
-        p, roof = predict(row), roofline(row)
-        for metric, column in (("ttft_s", "silicon_ttft_ms"), ("tpot_s", "silicon_tpot_ms")):
-            pred[metric].append(p[metric])
-            meas[metric].append(float(row[column]) / 1e3)
-            work[metric].append(roof[metric])
-    errors, baseline, predicted = {}, {}, {}
-    for metric in pred:
-        predicted[metric] = np.array(pred[metric])
-        m, w = np.array(meas[metric]), np.array(work[metric])
-        errors[metric] = predicted[metric] / m - 1.0
-        baseline[metric] = fitted_scale(w, m) * w / m - 1.0
-    groups: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        groups.setdefault(group(row), []).append(i)
-    table = [{"group": name, "rows": len(idx),
-              "ttft_mean_abs_error": float(np.mean(np.abs(errors["ttft_s"][idx]))),
-              "tpot_mean_abs_error": float(np.mean(np.abs(errors["tpot_s"][idx]))),
-              "ttft_median_error": float(np.median(errors["ttft_s"][idx])),
-              "tpot_median_error": float(np.median(errors["tpot_s"][idx])),
-              "baseline_mean_abs_error": float(np.mean(np.abs(np.concatenate(
-                  [baseline["ttft_s"][idx], baseline["tpot_s"][idx]])))),
-              "baseline_ttft_mean_abs_error": float(np.mean(np.abs(baseline["ttft_s"][idx]))),
-              "baseline_tpot_mean_abs_error": float(np.mean(np.abs(baseline["tpot_s"][idx])))}
-             for name, idx in groups.items()]
-    return {"rows": rows, "errors": errors, "baseline": baseline, "predicted": predicted, "measured": meas,
-            "work": work, "groups": table, "awaiting": awaiting}
-
-
 def serving_moe_set() -> tuple[ValidationSet, list[Residual]]:
     """The set for `infraplan validate` (`validation.sets.EXTRA_SETS`): TTFT and TPOT of every sampled row."""
     return score_report(run_moe_validation(), SET_NAME, GATE_MEAN_ERROR)
-
-
-def score_report(out: dict[str, Any], name: str, gate: float) -> tuple[ValidationSet, list[Residual]]:
-    """A serving report (rows, measured, predicted, roofline work per metric) scored as a validation set against
-    the fitted-efficiency roofline, with each row's TPOT residual for the error bands."""
-    from infraplan.validation.sets import score_set
-
-    rows = out["rows"]
-    ids = [f"{r['id']} {m}" for m in ("ttft_s", "tpot_s") for r in rows]
-    published = np.concatenate([np.array(out["measured"][m]) for m in ("ttft_s", "tpot_s")])
-    predicted = np.concatenate([out["predicted"][m] for m in ("ttft_s", "tpot_s")])
-    # one fitted efficiency per metric (as the dense set): each metric's roofline pre-scaled by its own fit
-    unit = np.concatenate([fitted_scale(np.array(out["work"][m]), np.array(out["measured"][m]))
-                           * np.array(out["work"][m]) for m in ("ttft_s", "tpot_s")])
-    scored = score_set(name, "serving", ids, published, predicted, unit, "fitted-efficiency roofline", gate,
-                       out["awaiting"])
-    residuals = [Residual(id=r["id"], family=accelerator_family(Cluster.resolve(SYSTEMS[r["system"]]).accelerator.name),
-                          stack=stack_class(row_stack(r)), kind="serving",
-                          residual=float(out["measured"]["tpot_s"][i] / out["predicted"]["tpot_s"][i] - 1.0))
-                 for i, r in enumerate(rows)]
-    return scored, residuals
