@@ -39,9 +39,9 @@ def test_dgx_h100_server_is_the_10_2_kw_system_maximum():
 
 
 def test_accelerator_without_a_system_uses_the_epoch_multiplier():
-    layout = layout_for_accelerator("mi300x")
-    mi300x = load_accelerator("mi300x")
-    assert float(server_power_w(layout)) == pytest.approx(1.82 * mi300x.tdp_w * layout.accelerators_per_server)
+    layout = layout_for_accelerator("mi325x")
+    mi325x = load_accelerator("mi325x")
+    assert float(server_power_w(layout)) == pytest.approx(1.82 * mi325x.tdp_w * layout.accelerators_per_server)
 
 
 def test_air_cooling_packs_two_grand_teton_servers_per_rack_like_llama3():

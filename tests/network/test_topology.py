@@ -6,6 +6,7 @@ import networkx as nx
 import pytest
 
 from infraplan.catalog import System, load_system
+from infraplan.catalog.loader import list_presets
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials, describe_fabric
@@ -114,3 +115,11 @@ def test_describe_fabric_has_the_contract_keys():
     assert [t.name for t in r.tiers] == ["leaf", "spine"]
     assert {"name", "switches", "radix", "port_gbps", "oversubscription"} <= set(type(r.tiers[0]).model_fields)
     assert r.switches_total == 48
+
+
+@pytest.mark.parametrize("name", list_presets("systems"))
+def test_every_system_preset_builds_its_whole_fabric(name: str) -> None:
+    # `serve` and the facility model price the whole system's fabric: a preset whose tiers cannot join its NICs
+    # (dgx-b200 once had only a leaf tier for 256 NIC links) fails every command that draws power
+    topo = build_topology(load_system(name))
+    assert topo.gpus == load_system(name).total_accelerators and topo.tiers[-1].is_top

@@ -117,7 +117,7 @@ def test_newer_generations_are_faster() -> None:
 
 
 def test_accelerator_without_profile_uses_the_default() -> None:
-    r = estimate_recsys("dlrm-low", "h200")
+    r = estimate_recsys("dlrm-low", "b200")
     assert r.profile.startswith("default") and r.qps > 0
 
 

@@ -59,6 +59,9 @@ class RecsysModel(Spec):
     interaction: Interaction
     top_mlp: list[int] = Field(min_length=1, description="output widths; the input is the interaction output")
     dtype: Dtype = Field(description="dtype of the dense (GEMM) part")
+    interaction_dtype: Dtype | None = Field(
+        None, description="dtype of the DCN cross-network GEMMs where it differs from `dtype` (e.g. fp16 cross "
+                          "layers with int8 MLPs); None: `dtype`")
     index_bytes: int = Field(4, gt=0, description="bytes per sparse index sent over the host link")
     default_batch: int = Field(gt=0)
     notes: str = ""
@@ -121,11 +124,15 @@ class RecsysModel(Spec):
             width = w
         return out
 
+    def gemm_dtype(self, part: str) -> str:
+        """The dtype a weight GEMM of `part` (bottom_mlp, interaction, top_mlp) runs in."""
+        return self.interaction_dtype if part == "interaction" and self.interaction_dtype else self.dtype
+
     def dense_params(self) -> int:
         return sum(k * n + n for _, k, n in self.gemms())
 
     def dense_bytes(self) -> float:
-        return self.dense_params() * DTYPE_BYTES[self.dtype]
+        return float(sum((k * n + n) * DTYPE_BYTES[self.gemm_dtype(part)] for part, k, n in self.gemms()))
 
     def dot_interaction_flops(self) -> float:
         """Pairwise dot products: a (F x d) @ (d x F) product per sample."""

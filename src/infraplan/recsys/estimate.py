@@ -8,6 +8,13 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
   the catalog's measured or assumed matmul fraction, so small batches run below peak) against the bytes of
   weights (from the tiers holding them) and activations (in the fastest on-device tier); the larger wins;
 - the DLRM dot interaction as a batched (B*F x d) @ (d x F) GEMM; element-wise work at the vector rate;
+- the DCN-v2 cross layer's gate and residual, x_{l+1} = x0 * y + x_l (Wang et al., arXiv:2008.13535, eq. 1), as
+  one pointwise kernel per layer reading y, x0 and x_l and writing x_{l+1} (4 x width x the cross dtype's bytes
+  per sample at the activation bandwidth, or its FLOPs at the vector rate if slower): TensorRT fuses adjacent
+  pointwise layers into one kernel and a bias / activation into a GEMM, not a product with two more tensors
+  (TensorRT Developer Guide, "Types of Fusions"; confidence C+). It is what makes DLRM-v2 on H200 reproduce
+  MLPerf v5.1 (validation/recsys_mlperf.py: 25.4 % mean |error| without it, 4.7 % with it);
+- per-part precision: the DCN cross GEMMs may run in `interaction_dtype` (e.g. fp16 cross layers, int8 MLPs);
 - a fixed cost per kernel launch (catalog `kernel_overhead_s`);
 - the host link (PCIe): request bytes (dense features, indices, offsets, the score) plus rows and weights
   that spilled to host DRAM; transfers of batch i+1 overlap the compute of batch i.
@@ -39,6 +46,7 @@ from infraplan.recsys.embedding import Placement, place, resolve_tiers
 from infraplan.recsys.results import RecsysEstimate
 
 MAX_BATCH = 4096
+DCN_POINTWISE_PASS = True  # price the DCN gate / residual as a memory-bound pointwise kernel per layer
 _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"), "fp8": ("int8", "bf16", "fp16"),
               "fp32": ("tf32",), "tf32": ("fp32",)}
 
@@ -59,6 +67,22 @@ def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
                      f"{', '.join(accelerator.peak_flops_per_s)}")
 
 
+def dcn_pointwise_flops(model: RecsysModel) -> float:
+    """Element-wise FLOPs per sample of the DCN gate and residual (3 per element per layer)."""
+    return 3.0 * model.interaction_width() * model.interaction.layers
+
+
+def _vector_rate(accelerator: Accelerator, profile: RecsysProfile, dtype: str) -> float:
+    return profile.vector_flops_per_s or accelerator.peak(dtype) / 16.0
+
+
+def _gemm_rates(accelerator: Accelerator, model: RecsysModel, part: str) -> tuple[KernelRates, float]:
+    """GEMM rates (no launch cost, no memory roof: both are counted separately) and operand bytes of `part`."""
+    dtype = compute_dtype(accelerator, model.gemm_dtype(part))
+    rates = replace(KernelRates.for_dtype(accelerator, dtype), kernel_overhead_s=0.0, memory_bytes_per_s=np.inf)
+    return rates, DTYPE_BYTES[dtype]
+
+
 def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: RecsysProfile,
                      batches: np.ndarray | list[int]) -> dict[str, Any]:
     """Every time, rate and power term for each batch size in `batches` (arrays of the same length)."""
@@ -70,6 +94,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     dtype = compute_dtype(accelerator, model.dtype)
     bpe = DTYPE_BYTES[dtype]
     rates = replace(KernelRates.for_dtype(accelerator, dtype), kernel_overhead_s=0.0, memory_bytes_per_s=np.inf)
+    part_rates = {part: _gemm_rates(accelerator, model, part) for part in ("bottom_mlp", "interaction", "top_mlp")}
     on_device = [j for j, t in enumerate(tiers) if t.name != "host"]
     host = [j for j, t in enumerate(tiers) if t.name == "host"]
     act_bw = tiers[on_device[0]].stream_bytes_per_s  # activations live in the fastest on-device tier
@@ -78,9 +103,10 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     gemm_compute = np.zeros_like(b)
     gemm_memory = np.zeros_like(b)
     gemm_total = np.zeros_like(b)
-    for _, k, n in model.gemms():
-        c = gemm_time(rates, b, n, k, bpe)
-        m = k * n * bpe * weight_s_per_byte + b * (k + n) * bpe / act_bw
+    for part, k, n in model.gemms():
+        part_rate, part_bpe = part_rates[part]
+        c = gemm_time(part_rate, b, n, k, part_bpe)
+        m = k * n * part_bpe * weight_s_per_byte + b * (k + n) * part_bpe / act_bw
         gemm_compute += c
         gemm_memory += m
         gemm_total += np.maximum(c, m)
@@ -91,14 +117,24 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
         m = b * (f * d + f * f) * bpe / act_bw
         inter_total, inter_compute, inter_memory = np.maximum(c, m), c, m
         kernels += 1
+    elif model.interaction.kind == "dcn" and DCN_POINTWISE_PASS:
+        # x_{l+1} = x0 * y + x_l after the cross GEMMs' y = U V^T x_l + b: one fused pointwise kernel per layer
+        # reading y, x0, x_l and writing x_{l+1} (TensorRT fuses adjacent pointwise layers into one kernel but not
+        # a multi-input product into the GEMM epilogue), at the vector rate or the activation bandwidth
+        layers, width = model.interaction.layers, model.interaction_width()
+        inter_bpe = part_rates["interaction"][1]
+        inter_compute = b * dcn_pointwise_flops(model) / _vector_rate(accelerator, profile, dtype)
+        inter_memory = b * layers * 4.0 * width * inter_bpe / act_bw
+        inter_total = np.maximum(inter_compute, inter_memory)
+        kernels += layers
     else:
         inter_total = inter_compute = inter_memory = np.zeros_like(b)
 
     emb_per_sample = placement.embedding_bytes_per_sample(model)
     emb_tier = {t.name: b * emb_per_sample[j] / t.gather_bytes_per_s for j, t in enumerate(tiers)}
     kernels += sum(1 for j in on_device if emb_per_sample[j] > 0)
-    vector_rate = profile.vector_flops_per_s or accelerator.peak(dtype) / 16.0
-    vector = b * model.vector_flops_per_sample() / vector_rate
+    pointwise = dcn_pointwise_flops(model) if model.interaction.kind == "dcn" and DCN_POINTWISE_PASS else 0.0
+    vector = b * (model.vector_flops_per_sample() - pointwise) / _vector_rate(accelerator, profile, dtype)
     overhead = np.full_like(b, kernels * accelerator.efficiency.kernel_overhead_s)
 
     link_bw = accelerator.host_link_bandwidth_bytes_per_s * profile.host_link_efficiency

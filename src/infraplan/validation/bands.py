@@ -51,10 +51,12 @@ def write_error_bands(path: Path | None = None) -> Path:
     target.write_text(residuals_text(current_residuals()))
     from infraplan.catalog.error_bands import load_residuals
     from infraplan.validation.inference import _inference_report
+    from infraplan.validation.inference_frontier import _frontier_report
     from infraplan.validation.runner import case_rows, run_validation, scored_sets
     from infraplan.validation.serving_hopper import _serving_hopper_report
 
     load_residuals.cache_clear()
-    for report in (run_validation, case_rows, scored_sets, _residuals, _inference_report, _serving_hopper_report):
+    for report in (run_validation, case_rows, scored_sets, _residuals, _inference_report, _serving_hopper_report,
+                   _frontier_report):
         report.cache_clear()  # their rows may carry error bands
     return target

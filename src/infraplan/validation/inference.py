@@ -3,6 +3,14 @@
 `run_inference_validation()` runs every case of `cases/inference.yaml` through the serving simulator with one
 engine configuration and the catalog's accelerator parameters (no per-case factors) and reports
 predicted vs published. The gate (issue 5): mean absolute error over the gated cases <= 15 %.
+`run_inference_case` is also the runner of `cases/inference_frontier.yaml` (MLPerf v5.1, `inference_frontier`).
+
+A case file's `engine` section holds what every case of the file shares: batch limits (`max_batch`,
+`token_budget`; absent: the case's serving stack's own, `case_deployment`), `front_end` (add the stack's front-end
+time per request to TTFT; default true), and the Server search's trial length and precision
+(`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
+`bisection_steps`, default 10; `try_offline_rate`). A case may name its `stack` (default TensorRT-LLM) and give
+`ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the Server search at its own limits.
 
 `phase_times_check()` compares the iteration model with the 1,260 Splitwise measurements (Patel et al.,
 ISCA 2024) of Llama2-70B / BLOOM-176B prefill and decode on DGX A100/H100 (fp16): rank correlation and
@@ -14,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -26,6 +35,7 @@ from infraplan.catalog import load_model, read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import WorkloadSpec
 from infraplan.cluster import Cluster
+from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
@@ -36,19 +46,21 @@ SERVER_MIN_DURATION_S = 600.0  # MLPerf Inference Server runs last at least 600 
 SPLITWISE_SYSTEMS = {"a100-80gb": "dgx-a100-superpod", "h100-80gb": "dgx-h100-superpod"}
 
 
-def load_inference_cases() -> dict[str, Any]:
-    text = (resources.files("infraplan.validation") / "cases" / "inference.yaml").read_text()
+def load_inference_cases(name: str = "inference.yaml") -> dict[str, Any]:
+    """A case file of `validation/cases` (`inference.yaml`: MLPerf v4.1 and trtllm-bench; `inference_frontier.yaml`:
+    MLPerf v5.1, `validation.inference_frontier`)."""
+    text = (resources.files("infraplan.validation") / "cases" / name).read_text()
     return yaml.safe_load(text)
 
 
-def _shape(case: dict[str, Any]) -> TransformerShape:
+def case_shape(case: dict[str, Any]) -> TransformerShape:
     if not case.get("model_overrides"):
         return load_model(case["model"])
     data, name = read_entry("models", case["model"])
     return shape_from_hf_config({**data, **case["model_overrides"]}, name)
 
 
-def _requests(case: dict[str, Any], workloads: dict[str, Any], rate: float | None, seed: int = 0) -> Requests:
+def case_requests(case: dict[str, Any], workloads: dict[str, Any], rate: float | None, seed: int = 0) -> Requests:
     if "workload" in case:
         spec = WorkloadSpec(display_name=case["workload"], source="validation case", kind="llm",
                             **workloads[case["workload"]])
@@ -56,41 +68,86 @@ def _requests(case: dict[str, Any], workloads: dict[str, Any], rate: float | Non
     return fixed_requests(case["requests"], case["input_len"], case["output_len"], rate, seed)
 
 
+def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
+    """The case's deployment: its TP / PP / EP / attention DP and precision, replicas filling its GPUs, on the
+    case's serving stack (`stack`, default TensorRT-LLM) with the file's batch limits, else the stack's own."""
+    d = case["deployment"]
+    profile = load_engine(case.get("stack"))
+    adp = d.get("attention_dp", 1)
+    return Deployment(tp=d["tp"], pp=d["pp"], ep=d.get("ep", 1), attention_dp=adp,
+                      replicas=case["gpus"] // (d["tp"] * d["pp"] * adp), dtype=d["dtype"], kv_dtype=d["kv_dtype"],
+                      max_batch=engine.get("max_batch", profile.offline_max_batch),
+                      token_budget=engine.get("token_budget", max(profile.token_budget, profile.offline_max_batch)),
+                      engine=profile.engine, stack=profile.ref)
+
+
 def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None):
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
-        case = {**case, "requests": max(case["requests"], int(rate * SERVER_MIN_DURATION_S))}
-    shape = _shape(case)
+        duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
+        requests = max(case["requests"], int(rate * duration_s))
+        if "server_max_duration_s" in engine:  # and no longer than that (the file's trial length, for speed)
+            requests = min(requests, max(int(rate * engine["server_max_duration_s"]), engine["server_min_requests"]))
+        case = {**case, "requests": requests}
+    shape = case_shape(case)
     cluster = Cluster.resolve(case["system"])
-    d = case["deployment"]
-    dep = Deployment(tp=d["tp"], pp=d["pp"], replicas=case["gpus"] // (d["tp"] * d["pp"]), dtype=d["dtype"],
-                     kv_dtype=d["kv_dtype"], max_batch=engine["max_batch"], token_budget=engine["token_budget"])
+    dep = case_deployment(case, engine)
     slo = case.get("slo", {})
-    return simulate_deployment(shape, cluster, dep, _requests(case, workloads, rate),
-                               ttft_slo_s=slo.get("ttft_s"), tpot_slo_s=slo.get("tpot_s")), dep
+    return simulate_deployment(shape, cluster, dep, case_requests(case, workloads, rate),
+                               ttft_slo_s=slo.get("ttft_s"), tpot_slo_s=slo.get("tpot_s"),
+                               front_end=engine.get("front_end", True)), dep
 
 
-def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any]) -> tuple[float, dict]:
-    """Highest Poisson rate (requests/s) whose p99 TTFT and TPOT meet the case's SLOs (bisection)."""
-    offline, _ = _simulate(case, engine, workloads, None)
+_SCENARIO_FIELDS = ("id", "row", "source", "scenario", "slo", "assumed", "published", "known_gap")
+
+
+def _offline(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+             memo: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    """The case's offline run; with `memo` (one report's runs) shared by the cases that differ only in scenario,
+    limits and published value (an Offline row and the Server search's upper bracket), keyed by everything else."""
+    run = {k: v for k, v in case.items() if k not in _SCENARIO_FIELDS}
+    if memo is None:
+        return _simulate(run, engine, workloads, None)[0]
+    key = json.dumps([run, engine, workloads.get(case.get("workload", ""))], sort_keys=True, default=str)
+    if key not in memo:
+        memo[key] = _simulate(run, engine, workloads, None)[0]
+    return copy.deepcopy(memo[key])
+
+
+def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+                 memo: dict[str, dict[str, Any]] | None = None) -> tuple[float, dict]:
+    """Highest Poisson rate (requests/s) whose p99 TTFT and TPOT meet the case's SLOs (bisection between 0 and the
+    offline rate; with the file's `try_offline_rate` the offline rate itself is tried first)."""
+    offline = _offline(case, engine, workloads, memo)
     low, high = 0.0, offline["requests_per_s"]
     best = offline
-    for _ in range(SERVER_BISECTION_STEPS):
+    if engine.get("try_offline_rate"):
+        r, _ = _simulate(case, engine, workloads, high)
+        if _meets_slo(r, case["slo"]):
+            return high, r
+    for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
         r, _ = _simulate(case, engine, workloads, mid)
-        if r["ttft_s"]["p99"] <= case["slo"]["ttft_s"] and r["tpot_s"]["p99"] <= case["slo"]["tpot_s"]:
+        if _meets_slo(r, case["slo"]):
             low, best = mid, r
         else:
             high = mid
     return low, best
 
 
-def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any]) -> dict[str, Any]:
-    if case["scenario"] == "server":
-        rate, result = _server_rate(case, engine, workloads)
+def _meets_slo(result: dict[str, Any], slo: dict[str, float]) -> bool:
+    return bool(result["ttft_s"]["p99"] <= slo["ttft_s"] and result["tpot_s"]["p99"] <= slo["tpot_s"])
+
+
+def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+                       memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One case predicted vs published; `memo`: a dict the caller keeps for one report, so that cases differing
+    only in scenario share their offline run (`_offline`)."""
+    if case["scenario"] in ("server", "interactive"):  # interactive: the server search at tighter SLOs
+        rate, result = _server_rate(case, engine, workloads, memo)
         predicted = rate * result["mean_output_tokens"]
         detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"]}
     else:
-        result, _ = _simulate(case, engine, workloads, None)
+        result = _offline(case, engine, workloads, memo)
         predicted = result[case["metric"]]
         detail = {"tpot_p50_s": result["tpot_s"]["p50"]}
     return {

@@ -91,8 +91,11 @@ def plan_ranking() -> PlanRanking:
 SECTIONS = (
     ("network", "infraplan.validation.network", "run_network_validation"),
     ("inference", "infraplan.validation.inference", "run_inference_validation"),
+    ("inference frontier (MLPerf v5.1)", "infraplan.validation.inference_frontier",
+     "run_frontier_inference_validation"),
     ("serving hopper (closed loop)", "infraplan.validation.serving_hopper", "run_serving_hopper_validation"),
     ("custom silicon", "infraplan.validation.silicon", "run_silicon_validation"),
+    ("recsys MLPerf DLRM-v2 (8x H200)", "infraplan.validation.recsys_mlperf", "run_recsys_mlperf_validation"),
     ("facility", "infraplan.validation.facility", "run_facility_validation"),
 )
 
@@ -108,9 +111,10 @@ def run_sections() -> dict[str, ValidationSection]:
 def validation_sets(rows: list[TrainingCase]) -> list[tuple[ValidationSet, list[Residual]]]:
     """Every validation set scored against its constant baseline, with its residuals (`validation.sets`)."""
     from infraplan.validation import sets
+    from infraplan.validation.inference_frontier import frontier_inference_set
 
     return [sets.training_case_set(rows, load_cases()), sets.vtrain_set(), sets.frontier_set(),
-            *sets.extra_sets()]
+            *sets.extra_sets(), frontier_inference_set()]
 
 
 @cache

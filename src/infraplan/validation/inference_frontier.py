@@ -1,0 +1,187 @@
+"""MLPerf Inference v5.1 on 8-GPU systems as a validation set (issue 13 item 8: the frontier inference rows).
+
+The 24 `llm-inference` rows of the reference `frontier_measured.csv` (H076-H134: DeepSeek-R1 nvfp4 on B200 by
+TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama 2 70B nvfp4 on B200 and fp8 on MI300X by vLLM;
+Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and fp8 on H200; Offline, Server and Interactive)
+are the cases of `cases/inference_frontier.yaml`, each with its row id, source, stack and what it assumes. They run
+through the runner of the v4.1 set (`validation.inference.run_inference_case`): offline = every sample at t=0;
+server and interactive = the highest Poisson rate whose p99 TTFT and TPOT meet the row's limits (bisection). The
+case file states the rules: one deployment rule per model family (`dense_rule_tp` for dense models and MoE models
+that fit a GPU; wide EP with attention DP for DeepSeek-R1), one profile per serving stack (trtllm-0.x, vllm-0.x),
+the MLPerf datasets' length distributions as ASSUMPTIONS with a confidence grade, and no front-end time per request
+(LoadGen drives the engine in-process with pre-tokenised samples). Every row is expressible (`AWAITING` lists none).
+
+The naive baseline (issue 12: the model must beat the best constant fitted to the set itself): a roofline with one
+fitted efficiency, as the other serving sets use. At efficiency 1 a request costs the larger of its FLOPs
+(2 x active parameters x (input + output) tokens) over the GPUs' peak at the case's precision and its bytes (the
+KV cache each output token reads, context = input + output / 2, plus the replica's weights once per decode step of
+a full batch) over their HBM bandwidth; tokens/s = mean output / that time. The fitted efficiency is
+`sets.fit_constant`'s; the baseline cannot see the scenario's latency limits, which is the point of the comparison.
+Residuals (predicted / published - 1) feed the error bands (`validation.bands`) as serving cases of their
+accelerator family and stack class.
+
+Speed (CPU seconds, `time.process_time`, same tree, medians under load): at MLPerf's run length (each Server /
+Interactive trial >= 600 s of arrivals and >= the dataset, 10 bisection steps) the 24 rows take 61 s, mean |error|
+26.34 %; the shipped trials (`engine` keys of the case file: 600 s of arrivals, >= 2,000 and <= the dataset's
+samples, 6 steps, the offline rate tried first; each offline run shared by its rows) 2.3 s,
+25.80 %; `validation.runner.run_validation` grows from 7.19 to 9.45 CPU s (medians of 3, with and without). Per
+row the two agree within 3 points except the Llama 3.1 405B latency rows, whose p99 TTFT rests on the few longest
+prompts: H083 / H084 / H091 -9.1 / +13.8 / -67.8 % -> -10.3 / +8.8 / -61.8 % (H099 +11.2 -> +8.5, H134 -15.2 ->
+-12.9). Trials of the full dataset with 6 steps: 3.8 s, 26.31 %. Fewer samples in the offline run do not work:
+with 1,000-4,000 samples its rate, the search's upper bracket, falls 30-75 % (the run's ramp-down). No front-end
+time (`front_end: false`): 25.80 % against 25.75 % with the stacks' `request_latency_s`.
+
+Round 6, shipped settings (predicted / published - 1): DeepSeek-R1 B200 Offline / Server +8.6 / +94.9 %; Llama
+3.1 405B B200 Offline / Server / Interactive -10.4 / -10.3 / +8.8 %, H200 -27.4 / -61.8 / -81.5 %; Llama 2 70B
+MI300X -11.9 / -0.4 / +8.5 %, B200 -11.8 / -9.6 / +41.0 %; Mixtral 8x7B MI300X Offline / Server +20.1 / +33.2 %,
+H200 +15.0 / +17.2 %; Llama 3.1 8B B200 +16.8 / +24.3 / +55.3 %, H200 -19.4 / -18.0 / -12.9 %. Mean 25.8 %, max
+94.9 % (fitted roofline: efficiency 0.172, mean 57.4 %, max 361 %). The Llama 3.1 405B input tail is an
+assumption the latency rows hang on (H083 / H084 / H091 / H092): clipped at 16,384 / 20,000 (shipped) / 32,768
+tokens, -3.4 / +18.1 / -46.9 / -67.8 %, -10.3 / +8.8 / -61.8 / -81.5 %, -31.4 / -27.4 / -91.7 / -100 %.
+
+What the errors point at (physics not changed here; helpers M and D own serving physics):
+* The model reaches its saturated decode throughput at much shorter steps than the engines (fewer sequences in
+  flight), so a TPOT limit rarely binds: DeepSeek-R1 B200 Server (H077) is predicted at the offline rate with
+  TPOT p99 24 ms and TTFT p99 0.2 s; measured 56 % of Offline at TPOT mean / p99 66.5 / 72.2 ms (~155 sequences
+  per GPU by Little's law, against ~90 in the model at 20-24 ms). The model's pure decode step at 155 sequences
+  per rank and a 2,700-token context is 24 ms (`llm_iteration.decode_time`; 32 ms at 300): the wide-EP step
+  lacks ~40 ms at that batch (EP dispatch / combine latency and imbalance, MLA attention, lock-step ranks).
+  Llama 3.1 8B B200 Interactive (H131) is predicted at its Server rate (TPOT p99 23.5 ms under the 30 ms limit,
+  set by the 865-token prefills mixed into decode; pure decode of 300 sequences 6.4 ms), measured 80 % of Server
+  at TPOT mean 23.4 ms; Llama 2 70B B200 Interactive (H106) likewise +41 % (pure decode of 1,525 sequences, the
+  measured Server batch per GPU, 70 ms in the model against a measured TPOT mean of 123 ms).
+* Llama 3.1 405B on H200 (TP8 fp8): Offline -27 % and a TTFT p99 that binds at 0.18 req/s (measured Server
+  0.46 req/s): TP8 prefill of 8,192-token chunks takes ~1.2 s in the model, so the longest prompts alone approach
+  the 6 s / 4.5 s limits.
+* Mixtral 8x7B is over-predicted in Offline as well (+15 / +20 %), so its gap is throughput physics (TP1 expert
+  GEMMs, routing), not the latency search; the MI300X rows rest on catalog efficiencies that are ASSUMPTIONS
+  (fp8 matmul 0.45, attention 0.35) and on vLLM 0.x's profile.
+* Llama 3.1 8B on H200 is under-predicted in every scenario (-13 to -19 %) and on B200 over-predicted (+17 to
+  +55 %): the nvfp4 / fp8 rate ratio of the catalog (B200 fp4 at 0.60 of 9 PFLOP/s) is a candidate.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.cluster import Cluster
+from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
+from infraplan.validation.inference import (
+    case_deployment,
+    case_requests,
+    case_shape,
+    load_inference_cases,
+    run_inference_case,
+)
+from infraplan.validation.results import ValidationSet
+
+CASE_FILE = "inference_frontier.yaml"
+SET_NAME = "MLPerf Inference v5.1 8-GPU (offline / server / interactive tokens/s)"
+GATE_MEAN_ERROR = 0.15  # issue 13 item 8: mean |error| <= 15 % for serving across the frontier rows
+DENSE_RULE_MEMORY_SHARE = 0.5  # the dense rule: weights take at most this share of each GPU's memory
+AWAITING: list[str] = []  # every llm-inference row of frontier_measured.csv is a case (H076-H134)
+KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): latency-bound scenarios over-predicted where the model "
+             "decodes moderate batches faster than measured (DeepSeek-R1 B200 Server, Llama 2 70B / 8B B200 "
+             "Interactive), Llama 3.1 405B H200 long-prompt TTFT under-predicted, Mixtral TP1 over-predicted "
+             "(validation.inference_frontier docstring)")
+
+
+def dense_rule_tp(shape: TransformerShape, accelerator: Accelerator, dtype: str, gpus: int = 8) -> int:
+    """The case file's dense deployment rule: the smallest power-of-two TP (<= gpus) whose weights per GPU take
+    at most `DENSE_RULE_MEMORY_SHARE` of its memory (the rest for the KV cache)."""
+    tp = 1
+    while tp < gpus and weight_bytes_per_gpu(shape, tp, 1, dtype) > DENSE_RULE_MEMORY_SHARE * accelerator.memory_bytes:
+        tp *= 2
+    return tp
+
+
+def _family(system: str) -> str:
+    return accelerator_family(Cluster.resolve(system).accelerator.name)
+
+
+def load_frontier_cases() -> dict[str, Any]:
+    """The case file with the workloads of both inference files (Llama 2 70B runs inference.yaml's OpenOrca)."""
+    data = load_inference_cases(CASE_FILE)
+    data["workloads"] = {**load_inference_cases()["workloads"], **data["workloads"]}
+    return data
+
+
+def roofline_tokens_per_s(case: dict[str, Any], data: dict[str, Any]) -> float:
+    """The naive roofline's output tokens/s at efficiency 1 (module docstring)."""
+    shape = case_shape(case)
+    accelerator = Cluster.resolve(case["system"]).accelerator
+    dep = case_deployment(case, data["engine"])
+    requests = case_requests(case, data["workloads"], None)
+    inp, out = float(np.mean(requests.input_tokens)), float(np.mean(requests.output_tokens))
+    gpus = dep.gpus
+    flops = 2.0 * shape.active_params(input_embedding=False) * (inp + out)
+    rate_dtype = dep.dtype if accelerator.supports(dep.dtype) else "bf16"
+    kv_bytes = out * (inp + out / 2.0) * kv_bytes_per_token(shape, 1, 1, dep.kv_dtype)
+    per_gpu = weight_bytes_per_gpu(shape, dep.tp, dep.pp, dep.dtype, dep.expert_shards)
+    weights_per_replica = per_gpu * dep.gpus_per_replica
+    weight_bytes = out * weights_per_replica / (dep.max_batch * dep.engines_per_replica)
+    seconds = max(flops / (gpus * accelerator.peak(rate_dtype)),
+                  (kv_bytes + weight_bytes) / (gpus * accelerator.memory_bandwidth_bytes_per_s))
+    return out / seconds
+
+
+def run_frontier_inference_validation() -> dict[str, Any]:
+    """The `validate` section: every frontier inference row, predicted vs published (computed once per process;
+    each call gets its own copy)."""
+    out = _frontier_report()
+    return copy.deepcopy({"cases": out["cases"], "summary": out["summary"]})
+
+
+@cache
+def _frontier_report() -> dict[str, Any]:
+    from infraplan.validation.sets import fit_constant
+
+    data = load_frontier_cases()
+    rows, units = [], []
+    memo: dict[str, dict[str, Any]] = {}  # each offline run once for its Offline row and its Server searches
+    for case in data["cases"]:
+        row = run_inference_case(case, data["engine"], data["workloads"], memo)
+        row["detail"] = {**row["detail"], "row": case["row"], "stack": case["stack"], "system": case["system"]}
+        rows.append(row)
+        units.append(roofline_tokens_per_s(case, data))
+    published = np.array([r["published"] for r in rows])
+    errors = np.abs(np.array([r["error"] for r in rows]))
+    efficiency, base_errors = fit_constant(np.array(units), published)
+    for row, unit in zip(rows, units, strict=True):
+        row["detail"]["roofline_tokens_per_s"] = unit
+    mean, base_mean = float(errors.mean()), float(np.abs(base_errors).mean())
+    summary: dict[str, Any] = {
+        "gated_cases": len(rows), "mean_abs_error": mean, "max_abs_error": float(errors.max()),
+        "baseline_mean_abs_error": base_mean, "baseline_max_abs_error": float(np.abs(base_errors).max()),
+        "baseline_efficiency": efficiency, "beats_baseline": mean < base_mean, "awaiting_rows": len(AWAITING),
+        "gate": {"mean": GATE_MEAN_ERROR}, "engine": data["engine"],
+    }
+    summary["passes_gate"] = bool(mean <= GATE_MEAN_ERROR and summary["beats_baseline"])
+    # an open gate is reported, tracked by a strict xfail test (tests/validation/test_inference_frontier.py) and
+    # kept out of `validate`'s exit code until met, as the serving hopper section
+    summary["enforced"] = summary["passes_gate"]
+    if not summary["passes_gate"]:
+        summary["known_gap"] = KNOWN_GAP
+    return {"cases": rows, "summary": summary, "units": units}
+
+
+def frontier_inference_set() -> tuple[ValidationSet, list[Residual]]:
+    """The set for `infraplan validate` (`runner.validation_sets`): every row against the fitted roofline, with
+    its residual for the error bands."""
+    from infraplan.validation.sets import score_set
+
+    out = _frontier_report()
+    rows = out["cases"]
+    scored = score_set(SET_NAME, "serving", [r["id"] for r in rows], np.array([r["published"] for r in rows]),
+                       np.array([r["predicted"] for r in rows]), np.array(out["units"]), "fitted-efficiency roofline",
+                       GATE_MEAN_ERROR, AWAITING)
+    residuals = [Residual(id=r["id"], family=_family(r["detail"]["system"]), stack=stack_class(r["detail"]["stack"]),
+                          kind="serving", residual=r["error"]) for r in rows]
+    return scored, residuals

@@ -1,0 +1,140 @@
+"""MLPerf Inference v5.1 (8-GPU) rows as a validation set: coverage, the stated rules, behaviour and the gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import read_entry, shape_from_hf_config
+from infraplan.catalog.serving_loader import WorkloadSpec
+from infraplan.cluster import Cluster
+from infraplan.serving.workloads import workload_requests
+from infraplan.validation.inference import case_deployment, case_shape
+from infraplan.validation.inference_frontier import (
+    AWAITING,
+    GATE_MEAN_ERROR,
+    dense_rule_tp,
+    frontier_inference_set,
+    load_frontier_cases,
+    run_frontier_inference_validation,
+)
+
+# the llm-inference rows of the reference frontier_measured.csv (H076-H134)
+REFERENCE_ROWS = {"H076", "H077", "H082", "H083", "H084", "H090", "H091", "H092", "H097", "H098", "H099", "H104",
+                  "H105", "H106", "H123", "H124", "H127", "H128", "H129", "H130", "H131", "H132", "H133", "H134"}
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run_frontier_inference_validation()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_frontier_cases()
+
+
+def test_every_reference_row_is_a_case_with_source_stack_and_assumptions(data):
+    rows = [c["row"] for c in data["cases"]]
+    assert len(rows) == len(set(rows))
+    assert set(rows) | {a.split()[0] for a in AWAITING} == REFERENCE_ROWS
+    for case in data["cases"]:
+        assert case["row"] in case["source"] and "MLPerf Inference v5.1" in case["source"]
+        assert case["stack"] in ("trtllm-0.x", "vllm-0.x") and case["assumed"] and case["published"] > 0
+        assert case["scenario"] in ("offline", "server", "interactive")
+        assert ("slo" in case) == (case["scenario"] != "offline")
+        amd = case["system"] == "mi300x-cluster"
+        assert case["stack"] == ("vllm-0.x" if amd else "trtllm-0.x")
+
+
+def test_deployments_follow_the_stated_rules(data):
+    """Dense models (and MoE models that fit a GPU): the smallest TP whose weights take <= half of a GPU; DeepSeek-R1:
+    attention DP 8 x TP1 with EP 8. Every deployment fills the row's 8 GPUs."""
+    for case in data["cases"]:
+        dep = case_deployment(case, data["engine"])
+        assert dep.gpus == case["gpus"] == 8
+        if case["model"] == "deepseek-r1":
+            assert (dep.tp, dep.attention_dp, dep.ep, dep.replicas) == (1, 8, 8, 1)
+            continue
+        accelerator = Cluster.resolve(case["system"]).accelerator
+        assert dep.tp == dense_rule_tp(case_shape(case), accelerator, dep.dtype), case["id"]
+        assert dep.dtype == ("nvfp4" if accelerator.name == "b200" else "fp8") and dep.kv_dtype == "fp8"
+
+
+def test_the_dense_rule_gives_the_v41_sets_h100_layout():
+    data, name = read_entry("models", "llama2-70b")
+    h100 = Cluster.resolve("dgx-h100-superpod").accelerator
+    assert dense_rule_tp(shape_from_hf_config(data, name), h100, "fp8") == 2  # inference.yaml's TP2 x 4
+
+
+def test_each_stack_brings_its_own_batch_limits(data):
+    by_stack = {c["stack"]: case_deployment(c, data["engine"]) for c in data["cases"]}
+    assert (by_stack["vllm-0.x"].engine, by_stack["vllm-0.x"].max_batch) == ("vllm", 1024)
+    assert (by_stack["trtllm-0.x"].engine, by_stack["trtllm-0.x"].max_batch) == ("trtllm", 2048)
+
+
+def test_workloads_match_the_rows_mean_output_per_sample(data):
+    """The rows' derived output tokens per sample (tokens/s over samples/s) bound the workloads' mean outputs."""
+    stated = {"r1-reasoning": (3650, 3770), "longcontext-405b": (630, 654), "openorca-mlperf": (272, 301)}
+    for name, (low, high) in stated.items():
+        spec = WorkloadSpec(display_name=name, source="test", kind="llm", **data["workloads"][name])
+        mean = float(np.mean(workload_requests(spec, 20000, None, 0).output_tokens))
+        assert low <= mean <= high, (name, mean)
+
+
+def test_server_and_interactive_meet_their_limits_and_stay_below_offline(report, data):
+    cases = {c["id"]: c for c in data["cases"]}
+    rows = {r["id"]: r for r in report["cases"]}
+    for rid, row in rows.items():
+        case = cases[rid]
+        if case["scenario"] == "offline":
+            continue
+        offline = rows[rid.rsplit("-", 1)[0] + "-offline"]
+        assert row["predicted"] <= offline["predicted"] * (1 + 1e-9)
+        if row["detail"]["rate_per_s"] > 0:
+            assert row["detail"]["ttft_p99_s"] <= case["slo"]["ttft_s"]
+            assert row["detail"]["tpot_p99_s"] <= case["slo"]["tpot_s"]
+    for rid, row in rows.items():  # the tighter Interactive limits never give more than Server
+        if rid.endswith("-interactive"):
+            assert row["predicted"] <= rows[rid.replace("-interactive", "-server")]["predicted"] * (1 + 1e-9)
+
+
+def test_the_set_beats_the_fitted_roofline(report):
+    scored, residuals = frontier_inference_set()
+    assert scored.cases == len(report["cases"]) == len(residuals) == 24 - len(AWAITING)
+    assert scored.kind == "serving" and scored.baseline == "fitted-efficiency roofline"
+    assert scored.beats_baseline, (scored.mean_abs_error, scored.baseline_mean_abs_error)
+    assert scored.mean_abs_error == pytest.approx(report["summary"]["mean_abs_error"])
+    assert {r.family for r in residuals} == {"blackwell", "hopper", "cdna3"}
+    assert {r.stack for r in residuals} == {"trtllm", "vllm"} and {r.kind for r in residuals} == {"serving"}
+
+
+def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(report, data):
+    """Issue 13 item 8: where rows share a model, stack and scenario (B200 vs H200 on TensorRT-LLM), the predicted
+    order of the systems is the measured one."""
+    groups: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    cases = {c["id"]: c for c in data["cases"]}
+    for row in report["cases"]:
+        case = cases[row["id"]]
+        groups.setdefault((case["model"], case["stack"], case["scenario"]), []).append(
+            (row["published"], row["predicted"]))
+    shared = [pairs for pairs in groups.values() if len(pairs) > 1]
+    assert len(shared) >= 5  # Llama 3.1 405B and 8B, three scenarios each
+    for pairs in shared:
+        assert np.argsort([p for p, _ in pairs]).tolist() == np.argsort([q for _, q in pairs]).tolist()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 25.8 % over the 24 rows (fitted roofline 57.4 %); "
+    "DeepSeek-R1 B200 Server +95 %, Llama 2 70B / 8B B200 Interactive +41 / +55 %, Llama 3.1 405B H200 "
+    "Server / Interactive -62 / -82 %, Mixtral MI300X Server +33 % (validation.inference_frontier docstring)"))
+def test_gate_mean_abs_error(report):
+    assert report["summary"]["mean_abs_error"] <= GATE_MEAN_ERROR
+    assert report["summary"]["passes_gate"]
+
+
+def test_an_open_gate_is_reported_not_enforced(report):
+    summary = report["summary"]
+    assert summary["enforced"] == summary["passes_gate"]
+    if not summary["passes_gate"]:
+        assert "gate not met" in summary["known_gap"]
