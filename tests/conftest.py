@@ -28,12 +28,12 @@ _WORKER_TMP = pytest.StashKey[Path]()
 # node-id prefixes of the tests that take seconds (`make test` durations on 2 cores), slowest first; the rest keep
 # their collection order after them. A stale entry only costs balance, never a test.
 SLOWEST_FIRST = (
-    "tests/planning/test_scenario.py::test_gigawatt_2027_fills_the_campus_at_epoch_capex",  # ~9 CPU s
-    "tests/planning/test_scenario.py::test_meta_2024_preset_anchors",  # ~8 CPU s
-    "tests/validation/test_validation.py",  # the per-process validation report (~6 CPU s, shared by the module)
+    "tests/planning/test_scenario.py::test_gigawatt_2027_fills_the_campus_at_epoch_capex",  # ~6-8 CPU s
+    "tests/planning/test_scenario.py::test_meta_2024_preset_anchors",  # ~4-6 CPU s
+    "tests/validation/test_validation.py",  # the per-process validation report (~7-9 CPU s, shared by the module)
     # next to it, so that the same worker runs them on the same per-process caches: the report itself, its
     # training rows and scored sets (`validation.runner.case_rows` / `scored_sets`: the error bands, ~1.5 CPU s)
-    # and its serving-hopper section (`serving_hopper._serving_hopper_report`, ~2.5 CPU s)
+    # and its sections (serving hopper, inference, inference frontier, recsys MLPerf: each cached per process)
     "tests/cli/test_fuzz.py::test_hostile_values_on_every_option[validate]",
     "tests/validation/test_sets.py::test_stored_error_bands_are_current",
     "tests/validation/test_shared_scoring.py",
@@ -41,14 +41,20 @@ SLOWEST_FIRST = (
     "tests/serving/test_serving_hopper.py",
     "tests/cli/test_schema.py::test_validation_report_round_trips",
     "tests/serving/test_serving_validation.py",  # the inference section (`inference._inference_report`)
+    "tests/validation/test_inference_frontier.py",
+    "tests/validation/test_recsys_mlperf.py",
     "tests/validation/test_serving_hopper_moe.py",  # its set is one of `scored_sets`
-    "tests/validation/test_serving_hopper_disagg.py",  # so is its (~7 CPU s): scored twice when on the other worker
-    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~10 s of waiting, ~12 CPU s in Ray's own processes
+    "tests/validation/test_serving_hopper_disagg.py",  # so is its (~5 CPU s): scored twice when on the other worker
+    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~11 s of wall, ~5 CPU s in Ray's own processes
+    # the compare of two presets, then the browser's (its live server runs in this process: the sizing caches hit)
     "tests/web/test_web_scenarios.py::test_compare_of_two_presets_equals_the_cli",
+    "tests/web/test_web_browser.py",  # Chromium: ~12 s of wall, ~7 CPU s in its own processes
+    "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
     "tests/cli/test_fuzz.py::test_hostile_values_on_every_option",
     "tests/test_consistency.py::test_serving_memory_estimate_covers_the_measured_per_request_cost",
-    "tests/web/test_web_browser.py",  # Chromium: ~20 CPU s in its own processes (GPU process, renderers)
-    "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
+    "tests/serving/test_capacity_search_work.py::test_shortcuts_give_the_plain_search_with_fewer_simulations",
+    "tests/serving/test_capacity_steady_state.py",
+    "tests/serving/test_llm_iteration.py::test_measured_phase_times_rank_like_the_model",
     "tests/training/test_search_bounds.py",
     "tests/training/test_stage_work_bound.py",
     "tests/training/test_search.py",

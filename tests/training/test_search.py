@@ -53,10 +53,10 @@ def test_memory_objective_minimises_memory():
 
 def test_every_enumerated_valid_plan_uses_exactly_the_gpus():
     shape = load_model("mixtral-8x7b")
-    plans = enumerate_plans(shape, 64, 4096, 256, ["bf16", "fp8"], max_tp=8)
+    plans = enumerate_plans(shape, 32, 4096, 128, ["bf16", "fp8"], max_tp=8)  # 381K plans over 4 nodes
     plans = plans.take(valid_mask(shape, plans))
     assert len(plans) > 0
-    assert (plans.gpus == 64).all()
+    assert (plans.gpus == 32).all()
     assert (plans.ep > 1).any()
     out = evaluate_plans(shape, Cluster.resolve("dgx-h100-superpod"), plans)
     assert (out["ep_comm"][plans.ep > 1] > 0).all()

@@ -128,7 +128,7 @@ def test_rows_left_with_their_cheap_bound_cannot_change_the_answer(monkeypatch: 
 
     monkeypatch.setattr(search, "bound_and_price", spy)
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
-    monkeypatch.setattr(search, "BOUND_ROWS", 101)
+    monkeypatch.setattr(search, "BOUND_ROWS", 401)  # 22 and 8 bound blocks (101 rows: 84 and 30, 2.6x the CPU)
     monkeypatch.setattr(search_bounds, "FIRST_FLOOR_ROWS", 7)
     monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 3)
     bounded = search_plans(*args, top=top)
