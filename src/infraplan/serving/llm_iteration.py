@@ -8,7 +8,7 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
-  fused-attention rate; decode attention is memory-bound, reading every cached K and V byte of the batch.
+  fused-attention rate; decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
@@ -108,7 +108,7 @@ from infraplan.network.collectives import (
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import routed_experts
+from infraplan.serving import mla_decode, routed_experts
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
@@ -345,6 +345,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
     pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * kv_layers
+    mla_token_s = mla_decode.cached_token_s(shape, rates, dep.tp, layers * q + dep.speculative_tokens)
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
     full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
     window = float(shape.sliding_window) if full < 1.0 else 0.0
@@ -356,7 +357,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
         body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
     return IterationCost(
-        body_s=body, head_s=head, kv_token_s=full * kv_read / rates.memory_bytes_per_s,
+        body_s=body, head_s=head, kv_token_s=max(full * kv_read / rates.memory_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s,

@@ -11,6 +11,7 @@ time per request to TTFT; default true), and the Server search's trial length an
 (`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
 `bisection_steps`, default 10; `try_offline_rate`). A case may name its `stack` (default TensorRT-LLM) and give
 `ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the Server search at its own limits.
+`simulate_case` runs one case at a given request rate (used by `validation.operating_point`).
 
 `phase_times_check()` compares the iteration model with the 1,260 Splitwise measurements (Patel et al.,
 ISCA 2024) of Llama2-70B / BLOOM-176B prefill and decode on DGX A100/H100 (fp16): rank correlation and
@@ -81,6 +82,13 @@ def case_deployment(case: dict[str, Any], engine: dict[str, Any]) -> Deployment:
                       engine=profile.engine, stack=profile.ref)
 
 
+def simulate_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+                  rate: float | None) -> dict[str, Any]:
+    """The serving simulator's report of `case` at `rate` requests/s (None: offline), as the Server search runs
+    each trial (`validation.operating_point` runs the rows at their measured rates)."""
+    return _simulate(case, engine, workloads, rate)[0]
+
+
 def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None):
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
@@ -97,7 +105,7 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
                                front_end=engine.get("front_end", True)), dep
 
 
-_SCENARIO_FIELDS = ("id", "row", "source", "scenario", "slo", "assumed", "published", "known_gap")
+_SCENARIO_FIELDS = ("id", "row", "source", "scenario", "slo", "measured", "assumed", "published", "known_gap")
 
 
 def _offline(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],

@@ -1,0 +1,107 @@
+"""The iteration model at the operating point a latency-bound MLPerf row was measured at (Little's law).
+
+A Server / Interactive row of `cases/inference_frontier.yaml` publishes, besides its tokens/s, the run's TTFT and
+TPOT mean and p99 (`measured`, from the run's mlperf_log_summary.txt). The throughput and the mean TPOT pin the
+batch the engine ran (Little's law, L = lambda W; Little 1961): with `r` requests/s per engine (the published
+output tokens/s over the workload's mean output, split evenly over the deployment's engines), mean input `I` and
+output `O` tokens and mean step time `t` (= the mean TPOT: one decode token per sequence per step),
+
+* sequences decoding in a step:  N = r x O x t,
+* prompt tokens prefilled per step (every prompt token is prefilled in some step):  P = r x I x t,
+
+each decoding sequence holding about I + O / 2 cached tokens. The iteration model (`serving.llm_iteration`) then
+prices that step with no queueing model and no latency search in the way: the mean of its step time over
+steps, prefill arriving in chunks of the engine's FCFS scheduler (`serving.schedulers`: a prompt's chunk is at
+most the token budget left after the decode tokens), is
+
+    step = f x T(chunk + N) + (1 - f) x T(N),   chunk = min(I, budget - N),   f = min(1, P / chunk)
+
+(when P exceeds one chunk every step carries P prompt tokens). `step / measured TPOT mean` < 1 says the model's
+iteration at the batch the engine really ran is faster than measured, so its latency search reaches a higher
+rate before the TPOT limit binds, whatever the scheduler; near 1 with the row still off puts the error in the
+throughput at saturation or in the queueing (TTFT). `idle_prefill_s` is the model's TTFT floor: the mean prompt
+prefilled alone in budget-sized chunks, against the measured TTFT mean (which includes the queueing).
+`at_measured_rate`: the serving simulator run at the row's measured request rate (Poisson, the Server trial of
+`validation.inference`), its TTFT / TPOT mean and p99 next to the measured ones: which limit the model binds on
+at the load the engine really carried, and by how much.
+
+Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
+understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
+nothing here feeds the scoring or the error bands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.cluster import Cluster
+from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
+from infraplan.validation.inference import case_deployment, case_requests, case_shape, simulate_case
+
+
+def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, prompt_tokens: float,
+                context_tokens: float, mean_prompt_pairs: float) -> float:
+    """Mean seconds of one step with `sequences` decoding and `prefill_per_step` prompt tokens per step on
+    average, prefill arriving in FCFS chunks of at most the budget left (module docstring)."""
+    n = int(round(sequences))
+    budget_left = max(cost.max_tokens - n, 1)
+    chunk = float(min(prompt_tokens, budget_left))
+    fraction = min(1.0, prefill_per_step / chunk) if chunk > 0 else 0.0
+    tokens = max(prefill_per_step, chunk) if fraction >= 1.0 else chunk
+    pairs = mean_prompt_pairs * tokens / prompt_tokens  # (query, key) pairs of those prompt tokens
+    with_chunk = float(cost.time(int(round(tokens)), n, n * context_tokens, pairs))
+    decode_only = float(cost.time(0, n, n * context_tokens, 0.0))
+    return fraction * with_chunk + (1.0 - fraction) * decode_only
+
+
+def idle_prefill_s(cost: IterationCost, prompt_tokens: float) -> float:
+    """Seconds to prefill one prompt alone on an idle engine, in chunks of the token budget."""
+    left, done, total = int(round(prompt_tokens)), 0, 0.0
+    while left > 0:
+        c = min(left, cost.max_tokens)
+        total += float(cost.time(c, 0, 0, c * (done + (c + 1) / 2.0), rows=1))
+        left, done = left - c, done + c
+    return total
+
+
+def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """One measured Server / Interactive row at its measured operating point (module docstring)."""
+    measured = case["measured"]
+    shape = case_shape(case)
+    cluster = Cluster.resolve(case["system"])
+    dep = case_deployment(case, data["engine"])
+    requests = case_requests(case, data["workloads"], None)
+    inp = np.asarray(requests.input_tokens, dtype=np.float64)
+    out = np.asarray(requests.output_tokens, dtype=np.float64)
+    mean_in, mean_out = float(inp.mean()), float(out.mean())
+    engines = dep.replicas * dep.engines_per_replica
+    rate_per_engine = case["published"] / mean_out / engines
+    tpot_s = float(measured["tpot_mean_s"])
+    sequences = rate_per_engine * mean_out * tpot_s
+    prefill = rate_per_engine * mean_in * tpot_s
+    cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
+    pairs = float(np.mean(inp * (inp + 1.0) / 2.0))
+    step = mean_step_s(cost, sequences, prefill, mean_in, mean_in + mean_out / 2.0, pairs)
+    decode = float(cost.time(0, int(round(sequences)), round(sequences) * (mean_in + mean_out / 2.0), 0.0))
+    floor = idle_prefill_s(cost, mean_in)
+    sim = simulate_case(case, data["engine"], data["workloads"], rate_per_engine * engines)
+    return {
+        "row": case["row"], "id": case["id"], "scenario": case["scenario"], "engines": engines,
+        "requests_per_s_per_engine": rate_per_engine, "sequences_per_engine": sequences,
+        "prefill_tokens_per_step": prefill, "model_step_s": step, "model_decode_only_step_s": decode,
+        "measured_tpot_mean_s": tpot_s, "step_over_measured": step / tpot_s,
+        "model_idle_prefill_s": floor, "measured_ttft_mean_s": float(measured["ttft_mean_s"]),
+        "at_measured_rate": {f"{k}_{q}_s": (float(sim[f"{k}_s"][q]), float(measured[f"{k}_{q}_s"]))
+                             for k in ("ttft", "tpot") for q in ("mean", "p99")},
+    }
+
+
+def operating_points(data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every row of the frontier case file that states its measured latencies, at its operating point."""
+    if data is None:
+        from infraplan.validation.inference_frontier import load_frontier_cases
+
+        data = load_frontier_cases()
+    return [operating_point(c, data) for c in data["cases"] if "measured" in c]
