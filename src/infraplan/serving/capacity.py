@@ -36,6 +36,11 @@ Work saved without changing any answer (the same probes decide the same replica 
   pool's count) or places it behind `ALTERNATIVES + 1` strictly smaller options (it could then be neither
   the winner nor a listed alternative, and cannot lower the best), the option is dropped as the full search
   would have it dropped or unlisted;
+- the options of a PP level are searched likeliest-smallest first (`_run_level`), so that those stops come
+  early: the disaggregated ones by their colocated bound, then the colocated ones in enumeration order, skipped
+  when an option met earlier in that order is below their bound, and the options are listed in enumeration
+  order before the sort, so the winner and alternatives, ties included, are the plain search's (probes of the
+  gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
 - candidates (cost tables, KV capacity) are built once per process for equal model, accelerator, fabric and
   deployment, and each seeded request stream once for equal workload, lengths, count, rate and seed.
 One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
@@ -53,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infraplan.catalog import load_model
@@ -152,6 +157,63 @@ def _moot(options: list[dict[str, Any]], fixed: int, rest: int, gpus_per_replica
     return moot
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One option of a PP level to search: a candidate in a mode (colocated, or prefill + decode pools)."""
+
+    order: int  # its place in the plain search's enumeration (ties sort in this order)
+    mode: tuple[str, ...]
+    cand: Candidate
+    low: int  # the colocated lower bound on replicas (the offline peak)
+    high: int  # the most replicas within the accelerator limit
+    option: dict[str, Any]
+
+    @property
+    def gpr(self) -> int:
+        return self.cand.dep.gpus_per_replica
+
+
+def _likeliest_smallest(job: _Job) -> tuple[int, int]:
+    """The order `_run_level` searches the disaggregated options in: by their colocated bound on GPUs."""
+    return job.low * job.gpr, job.order
+
+
+def _rank(option: dict[str, Any]) -> tuple[int, bool, int, int, int]:
+    """The options' sort key: fewest GPUs; ties: colocated, then TP layouts before wide EP (EP only where it saves
+    accelerators), then less TP, then the larger batch cap."""
+    return option["gpus"], option["disaggregated"], option["attention_dp"], option["tp"], -option["max_batch"]
+
+
+def _run_level(jobs: list[_Job], run: Callable[[_Job, list[dict[str, Any]]], list[int] | None],
+               limit: int) -> list[dict[str, Any]]:
+    """The options of one PP level, in enumeration order; sorted by `_rank`, their first ALTERNATIVES + 1 are the
+    plain enumeration-order search's.
+
+    `run(job, among)`: the job's replicas per pool; None beyond the limit or when `among` makes it moot
+    (`_moot`). The disaggregated jobs run first, likeliest-smallest first (`_likeliest_smallest`), so that later
+    searches meet the small options early and stop sooner; the colocated ones then run in enumeration order,
+    skipped when an option met earlier in that order is below their offline bound (as the plain search skips
+    them: the offline peak bounds colocated replicas only, a disaggregated pair's decode pool runs without the
+    prefills, and under wide EP their lock-step stall, so it may exceed the colocated peak). Exact: a moot option
+    has ALTERNATIVES + 1 options strictly below it, and a colocated one that the plain search would skip but this
+    one runs is above an earlier option that is either kept or moot, so neither can enter the first
+    ALTERNATIVES + 1 (by induction on GPUs), and every other option is searched alike."""
+    kept: dict[int, dict[str, Any]] = {}  # enumeration order -> option
+
+    def settle(job: _Job, got: list[int] | None) -> None:
+        if got is not None:
+            kept[job.order] = {"gpus": sum(got) * job.gpr, **job.option, "replicas": sum(got),
+                               "prefill_replicas": got[0] if len(got) == 2 else 0, "disaggregated": len(got) == 2}
+
+    for job in sorted((j for j in jobs if len(j.mode) == 2), key=_likeliest_smallest):
+        settle(job, run(job, list(kept.values())))
+    for job in (j for j in jobs if len(j.mode) == 1):
+        bound = job.low * job.gpr
+        if bound <= limit and not any(o < job.order and option["gpus"] < bound for o, option in kept.items()):
+            settle(job, run(job, list(kept.values())))
+    return [kept[o] for o in sorted(kept)]
+
+
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
                     input_len: int | None = None, output_len: int | None = None, ttft_slo: float | None = None,
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),
@@ -205,12 +267,33 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     sample, sample_key = keyed_probe(None, seed)
 
+    def run(job: _Job, among: list[dict[str, Any]]) -> list[int] | None:
+        """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`_moot`)."""
+        counts: list[int | None] = []
+        for part in job.mode:
+            def ok(r: int, part: str = part, probed: Candidate = job.cand) -> bool:
+                return probed.meets(*keyed_probe(rate / r, seed, probed.probe_requests(requests)), part, slo,
+                                    percentile)
+
+            # replicas already fixed in this option (the prefill pool, for the decode search),
+            # and the least the rest of it takes (one decode replica, for the prefill search)
+            moot = _moot(among, sum(c for c in counts if c is not None), 1 if part == "prefill" else 0,
+                         job.gpr, job.high)
+            start = 1 if part == "prefill" else (job.low if part == "mixed" else 1)
+            over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else _overloaded(
+                job.cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
+            counts.append(_fewest_replicas(ok, start, job.high, moot, over))
+            if counts[-1] is None:
+                return None  # the option is dropped: the other pool's search cannot matter
+        found = [c for c in counts if c is not None]
+        return None if sum(found) > job.high else found
+
     options: list[dict[str, Any]] = []
     rejected: list[str] = []
-    best = math.inf
     evaluated = 0
     domain = sys_spec.node.scale_up_domain
     for pp in (1, 2, 4, 8):
+        jobs: list[_Job] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
             layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in _wide_ep_degrees(
@@ -229,39 +312,18 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                     continue
                 evaluated += 1
                 gpr = dep.gpus_per_replica
-                peak_rate = float(sample.output_tokens.sum() / cand.offline_s(sample, sample_key))
-                low = max(1, math.ceil(rate * float(sample.output_tokens.mean()) / peak_rate))
+                # the offline peak from at least as many requests as the probes send (STEADY_SPANS x what a replica
+                # holds): fewer leave the batch part-empty, understate the peak and overstate the bound
+                full, full_key = keyed_probe(None, seed, cand.probe_requests(requests))
+                peak_rate = float(full.output_tokens.sum() / cand.offline_s(full, full_key))
+                low = max(1, math.ceil(rate * float(full.output_tokens.mean()) / peak_rate))
                 high = limit // gpr
-                # the offline peak bounds colocated replicas only: a disaggregated pair's decode pool runs without
-                # the prefills (and, under wide EP, their lock-step stall), so it may exceed the colocated peak
-                modes = ([("mixed",)] if low * gpr <= min(best, limit) else []) + (
-                    [("prefill", "decode")] if disaggregation and high >= 2 else [])
-                for mode in modes:
-                    counts: list[int | None] = []
-                    for part in mode:
-                        def ok(r: int, part: str = part, cand: Candidate = cand) -> bool:
-                            return cand.meets(*keyed_probe(rate / r, seed, cand.probe_requests(requests)), part, slo,
-                                              percentile)
+                option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b}
+                jobs.append(_Job(len(jobs), ("mixed",), cand, low, high, option))
+                if disaggregation and high >= 2:
+                    jobs.append(_Job(len(jobs), ("prefill", "decode"), cand, low, high, option))
 
-                        # replicas already fixed in this option (the prefill pool, for the decode search),
-                        # and the least the rest of it takes (one decode replica, for the prefill search)
-                        moot = _moot(options, sum(c for c in counts if c is not None),
-                                     1 if part == "prefill" else 0, gpr, high)
-                        start = 1 if part == "prefill" else (low if part == "mixed" else 1)
-                        over = 0.0 if part != "prefill" or low < OVERLOAD_SKIP else _overloaded(
-                            cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
-                        counts.append(_fewest_replicas(ok, start, high, moot, over))
-                        if counts[-1] is None:
-                            break  # the option is dropped: the other pool's search cannot matter
-                    if any(c is None for c in counts) or sum(counts) > high:  # type: ignore[arg-type]
-                        continue
-                    total = sum(counts) * gpr  # type: ignore[arg-type]
-                    best = min(best, total)
-                    options.append({"gpus": total, "dtype": dtype, "tp": tp, "pp": pp, "ep": adp,
-                                    "attention_dp": adp, "max_batch": cap_b,
-                                    "replicas": sum(counts),  # type: ignore[arg-type]
-                                    "prefill_replicas": counts[0] if len(counts) == 2 else 0,
-                                    "disaggregated": len(counts) == 2})
+        options.extend(_run_level(jobs, run, limit))
         if options:
             break  # pipeline parallelism only when nothing fits without it
     if not options:
@@ -270,8 +332,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  why=(rejected[-1] if rejected and not evaluated else
                                       f"no deployment within {limit} accelerators meets the SLOs"),
                                  rejected=rejected[:20])
-    # ties: colocated, then TP layouts before wide EP (EP only where it saves accelerators), then less TP
-    options.sort(key=lambda o: (o["gpus"], o["disaggregated"], o["attention_dp"], o["tp"], -o["max_batch"]))
+    options.sort(key=_rank)  # stable: equal keys stay in enumeration order
     chosen = options[0]
     dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                      dtype=chosen["dtype"],
