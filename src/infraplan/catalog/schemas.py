@@ -54,6 +54,12 @@ class KernelEfficiency(Spec):
     scale_up_collective_efficiency: Fraction = Field(
         description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)"
     )
+    nvls_all_reduce_bus_bytes_per_s: BytesPerS | None = Field(
+        None, description="NCCL NVLS (NVLink SHARP) all-reduce busbw, large messages, measured on the 8 GPUs of one "
+        "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")
+    nvls_all_reduce_enabled: bool = Field(
+        False, description="price NCCL's NVLS all-reduce from `nvls_all_reduce_bus_bytes_per_s` (`network.nvls`); "
+        "off by default: measured by toggling it moves the MoE/MLA serving set the wrong way")
     source: str
 
 

@@ -1,7 +1,9 @@
 """Alpha-beta collective costs, priced by the tier of the fabric a group spans.
 
 Ring and tree (double binary tree, 2 log2 n latency steps) all-reduce; `auto` takes the faster, as NCCL's
-tuner does. Conventions follow nccl-tests: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
+tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`) where the accelerator has a measured
+NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
+busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
 Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of NCCL's p2p channels), a
 pipeline send/receive drives one NIC; the `collective` command adds the two-level (hierarchical) algorithm and
 serving stacks the one-shot / two-shot custom all-reduce over NVLink.
@@ -49,9 +51,10 @@ from infraplan.network.fabric import (
     group_link_one,
     uplink_occupancy,
 )
+from infraplan.network.nvls import NVLS_MIN_BYTES, nvls_time_xp
 
 __all__ = [
-    "A2A_PEERS_IN_FLIGHT", "BUS_FACTORS", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES",
+    "A2A_PEERS_IN_FLIGHT", "BUS_FACTORS", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
     "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "bus_bandwidth", "collective_seconds", "collective_time",
     "custom_all_reduce_time", "group_link", "hierarchical_time", "message_efficiency", "reduce_scatter_time",
@@ -108,7 +111,10 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * lat, ring_bw, size, n, stride, False, sized)
     tree = sized_time_xp(xp, fabric, 2.0 * size / bw + 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat,
                        2.0 * size / bw, size, n, stride, False, sized)
-    t = {"ring": ring, "tree": tree, "auto": xp.minimum(ring, tree)}[algorithm]
+    if algorithm == "auto":
+        t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, lat, sized))
+    else:
+        t = {"ring": ring, "tree": tree}[algorithm]
     return xp.where(n > 1, t, 0.0)
 
 
@@ -255,8 +261,8 @@ def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float
 
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds` (the ring
-    and the tree share the message's efficiency)."""
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds` (the ring,
+    the tree and NVLS share the message's efficiency)."""
     if not n > 1:
         return 0.0
     _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
@@ -272,7 +278,15 @@ def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) ->
     alpha_beta = tree_bw + tree_steps * lat
     bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
-    return tree if tree < ring else ring
+    ring = tree if tree < ring else ring
+    nvls_bw = fabric.nvls_bytes_per_s
+    if nvls_bw > 0.0 and not crosses and size >= NVLS_MIN_BYTES:  # `nvls_time_xp`
+        bandwidth = (1.0 + 1.0 / n) * size / nvls_bw
+        alpha_beta = bandwidth + 2.0 * lat
+        bound = bandwidth / efficiency
+        nvls = bound if bound > alpha_beta else alpha_beta
+        return nvls if nvls < ring else ring
+    return ring
 
 
 def _all_to_all_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:

@@ -35,6 +35,10 @@ import numpy.typing as npt
 from infraplan.catalog.schemas import Accelerator, System
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
+# ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board, network.md); an NVLS all-reduce
+# moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvls`), so the figure
+# gives the per-rank rate NVLS reaches: algbw x (1 + 1/n) = busbw x n / (2 (n - 1)) x (1 + 1/n) at n = 8
+NVLS_MEASURED_RANKS = 8
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Fabric:
     tier_round_trip_latency_s: tuple[float, ...]  # to cross tier i: up through tiers 0..i and back
     host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
     concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
+    nvls_bytes_per_s: float = 0.0  # per-rank link rate of NVLS all-reduce in the domain (`network.collectives`); 0: off
 
     @classmethod
     def from_system(
@@ -75,6 +80,9 @@ class Fabric:
             tier_oversubscription=tuple(t.oversubscription for t in tiers),
             tier_round_trip_latency_s=tuple(float(x) for x in hop),
             host_kernel_dispatch_s=node.host_kernel_dispatch_s,
+            nvls_bytes_per_s=(accelerator.efficiency.nvls_all_reduce_bus_bytes_per_s or 0.0)
+            * (NVLS_MEASURED_RANKS + 1.0) / (2.0 * (NVLS_MEASURED_RANKS - 1)) * scale_up_factor
+            if accelerator.efficiency.nvls_all_reduce_enabled else 0.0,
         )
 
 
