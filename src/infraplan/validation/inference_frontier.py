@@ -39,7 +39,12 @@ H200 +15.0 / +17.2 %; Llama 3.1 8B B200 +16.8 / +24.3 / +55.3 %, H200 -19.4 / -1
 assumption the latency rows hang on (H083 / H084 / H091 / H092): clipped at 16,384 / 20,000 (shipped) / 32,768
 tokens, -3.4 / +18.1 / -46.9 / -67.8 %, -10.3 / +8.8 / -61.8 / -81.5 %, -31.4 / -27.4 / -91.7 / -100 %.
 
-What the errors point at (physics not changed here; helpers M and D own serving physics):
+Round 7: MLA's absorbed decode attention priced at the larger of its latent reads and its FLOPs
+(`serving.mla_decode`): DeepSeek-R1 B200 Offline / Server +8.6 / +94.9 -> -11.1 / +59.5 %; mean 25.8 -> 24.4 %, max
+81.5 % (H092); every other row unchanged.
+
+What the errors point at (the Round 6 numbers; `validation.operating_point` prices each latency row's step at its
+measured batch):
 * The model reaches its saturated decode throughput at much shorter steps than the engines (fewer sequences in
   flight), so a TPOT limit rarely binds: DeepSeek-R1 B200 Server (H077) is predicted at the offline rate with
   TPOT p99 24 ms and TTFT p99 0.2 s; measured 56 % of Offline at TPOT mean / p99 66.5 / 72.2 ms (~155 sequences
