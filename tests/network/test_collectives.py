@@ -17,6 +17,7 @@ from infraplan.network import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.network.nvls import NVLS_MIN_BYTES
 
 GiB = 2.0**30
 
@@ -73,13 +74,18 @@ def test_all_reduce_grows_with_size(h100: Fabric) -> None:
     sizes = np.logspace(0, 11, 45)
     for n, stride in ((8, 1), (16, 8), (1024, 8)):
         t = all_reduce_time(h100, sizes, n, stride)
-        assert np.all(np.diff(t) > 0.0), (n, stride)
+        # in one NVSwitch board auto steps down to NVLS at NVLS_MIN_BYTES (a tuner threshold): it grows on either
+        # side of it, and each algorithm grows with the size on its own
+        for side in (sizes < NVLS_MIN_BYTES, sizes >= NVLS_MIN_BYTES):
+            assert np.all(np.diff(t[side]) > 0.0), (n, stride)
+        for algorithm in ("ring", "tree", "nvls") if n * stride <= h100.scale_up_domain else ("ring", "tree"):
+            assert np.all(np.diff(all_reduce_time(h100, sizes, n, stride, algorithm=algorithm)) >= 0.0), algorithm
 
 
 @pytest.mark.parametrize("n", [2, 4, 8])
 def test_large_all_reduce_in_a_node_is_ring_busbw(h100: Fabric, n: int) -> None:
     size = 4 * GiB
-    t = float(all_reduce_time(h100, size, n, 1))
+    t = float(all_reduce_time(h100, size, n, 1, algorithm="ring"))  # NVLS apart: tests/network/test_nvls.py
     expected = 2.0 * (n - 1) / n * size / h100.scale_up_bytes_per_s
     assert t == pytest.approx(expected, rel=0.01)
     assert t >= expected
@@ -110,8 +116,10 @@ def test_auto_picks_the_faster_of_ring_and_tree(h100: Fabric) -> None:
         for n, stride in ((8, 1), (512, 8)):
             ring = all_reduce_time(h100, size, n, stride, algorithm="ring")
             tree = all_reduce_time(h100, size, n, stride, algorithm="tree")
+            nvls = all_reduce_time(h100, size, n, stride, algorithm="nvls")
             auto = all_reduce_time(h100, size, n, stride)
-            assert float(auto) == min(float(ring), float(tree))
+            candidates = [float(ring), float(tree)] + ([float(nvls)] if size >= NVLS_MIN_BYTES else [])
+            assert float(auto) == min(candidates)
     # tree has log-depth latency: it wins for small messages on big groups
     assert float(all_reduce_time(h100, 1e3, 512, 8, "tree")) < float(all_reduce_time(h100, 1e3, 512, 8, "ring"))
 

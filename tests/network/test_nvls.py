@@ -36,13 +36,15 @@ def h100_nvls() -> Fabric:
     return _fabric("dgx-h100-superpod", nvls=True)
 
 
-def test_catalog_figures_have_sources_and_are_off_by_default() -> None:
-    """Only H100 / H200 carry a published NVLS figure (network.md); none is priced unless enabled."""
+def test_catalog_figures_have_sources_and_are_on_where_published() -> None:
+    """Only H100 / H200 carry a published NVLS figure (network.md) and enable it; none is priced unless enabled."""
     assert load_accelerator("h100-sxm").efficiency.nvls_all_reduce_bus_bytes_per_s == pytest.approx(480e9)
     assert load_accelerator("h200").efficiency.nvls_all_reduce_bus_bytes_per_s == pytest.approx(475e9)
     for name in ("a100-80gb", "b200", "gb200", "h800", "mi300x"):
         assert load_accelerator(name).efficiency.nvls_all_reduce_bus_bytes_per_s is None, name
     for name in ("h100-sxm", "h200"):
+        assert load_accelerator(name).efficiency.nvls_all_reduce_enabled
+    for name in ("a100-80gb", "b200", "mi300x"):
         assert not load_accelerator(name).efficiency.nvls_all_reduce_enabled
     assert _fabric("dgx-h100-superpod", nvls=False).nvls_bytes_per_s == 0.0
     assert _fabric("dgx-b200", nvls=True).nvls_bytes_per_s == 0.0  # enabled without a figure: nothing to price

@@ -20,10 +20,16 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
   round r sends to the peers at offsets r + 1 + q R (q = 0..31, R = ceil((n-1)/32) rounds), so every round
   spans every distance (and tier) alike and one round is simulated, repeated R times;
 * send-recv: rank i sends `size` to rank i + n/2 (all pairs at once).
+All-reduce also runs as NCCL's NVLS (`network.nvls`: in-switch reduction and multicast) inside one NVSwitch
+domain on an accelerator whose catalog entry has and enables the NVLS figure; asked for by name elsewhere it is
+refused. The flow simulator runs flows between GPUs, not reduction in the switch: for NVLS it simulates the ring
+schedule over the same GPUs, and the result's `difference_reason` says so.
 `--algorithm auto` takes the algorithm the analytical model finds fastest, in both models, so both answer
-for the same schedule. The analytical model prices oversubscribed tiers by the share of their uplinks this
-one group occupies (`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still
-differ by more than 5 % the result says why in `difference_reason`.
+for the same schedule; for all-reduce its candidates are those of the training and serving models' `auto`
+(`collectives.all_reduce_time`: ring, tree, NVLS from `NVLS_MIN_BYTES` where it runs) and the hierarchical one.
+The analytical model prices oversubscribed tiers by the share of their uplinks this one group occupies
+(`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still differ by more than 5 %
+the result says why in `difference_reason`.
 
 Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
 """
@@ -40,6 +46,7 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.network.collectives import (
     A2A_PEERS_IN_FLIGHT,
+    NVLS_MIN_BYTES,
     SCALE_UP_LATENCY_S,
     Fabric,
     all_gather_time,
@@ -53,13 +60,14 @@ from infraplan.network.collectives import (
     send_recv_time,
 )
 from infraplan.network.flow_sim import FlowSet, simulate
+from infraplan.network.nvls import nvls_available
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links
 from infraplan.network.topology import build_topology
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
-ALGORITHMS = ("ring", "tree", "hierarchical", "auto")
-_ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical"), "reduce-scatter": ("ring", "hierarchical"),
+ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "auto")
+_ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls"), "reduce-scatter": ("ring", "hierarchical"),
             "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}
 
 
@@ -97,7 +105,15 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
                              "all-gather")
         if algorithm not in allowed:
             raise InputError(f"{op} has no {algorithm} algorithm here; choose from {', '.join(allowed)}")
+        if algorithm == "nvls" and not fabric.nvls_bytes_per_s > 0.0:
+            raise InputError("--algorithm nvls needs an accelerator with an enabled NVLS all-reduce figure "
+                             "(nvls_all_reduce_bus_bytes_per_s); this system's has none")
+        if algorithm == "nvls" and not nvls_available(fabric, n, stride):
+            raise InputError(f"--algorithm nvls runs inside one NVSwitch domain ({fabric.scale_up_domain} GPUs); "
+                             f"{n} GPUs {stride} apart span {n * stride}")
         return algorithm
+    if op == "all-reduce" and not (nvls_available(fabric, n, stride) and size >= NVLS_MIN_BYTES):
+        allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
@@ -246,7 +262,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         topo = build_topology(spec)
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
         time_s, worst, tier, flows = 0.0, -1.0, "none", 0
-        for i, (step, repeat) in enumerate(flow_phases(op, algo, members, spec.node.accelerators_per_node,
+        flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
+        for i, (step, repeat) in enumerate(flow_phases(op, flow_algo, members, spec.node.accelerators_per_node,
                                                        size_bytes)):
             result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                               flows_per_pair=fpp, seed=seed + i)
@@ -255,9 +272,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             flows = max(flows, result.flows)
             if phase > worst:
                 worst, tier = phase, result.bottleneck_class
+        reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
+                  else difference_reason(time_s, analytical, tier, bottleneck_tier(fabric, gpus, stride, a2a), fpp))
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
-                    "difference_reason": difference_reason(time_s, analytical, tier,
-                                                           bottleneck_tier(fabric, gpus, stride, a2a), fpp)})
+                    "difference_reason": reason})
         assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
                        "max-min fair fluid sharing; identical steps simulated once"]
     algbw = size_bytes / time_s
@@ -283,3 +301,11 @@ def difference_reason(flow_s: float, analytical_s: float, flow_tier: str, analyt
                 "per-rank average the analytical model assumes (uneven members per node or rail)")
     return (f"flow {1 / ratio:.2f}x faster than the analytical model: the {analytical_tier} bound it applies is "
             "not reached by this placement")
+
+
+def nvls_difference_reason(flow_s: float, analytical_s: float) -> str:
+    """Why a flow result differs from the analytical NVLS time: always given, whatever the ratio, since the flow
+    simulator did not run the schedule the analytical model priced."""
+    return (f"flow {flow_s / analytical_s:.2f}x the analytical time: the analytical model prices NVLS (reduction "
+            "and multicast in the NVSwitch); the flow simulator runs flows between GPUs, not in-switch reduction, "
+            "so it simulated the ring schedule over the same GPUs")

@@ -99,6 +99,8 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
 
     `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
     training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
+    `algorithm`: "auto" (the fastest of ring, tree and NVLS where it runs), "ring", "tree" or "nvls" (infinite
+    where NVLS cannot run the group, `network.nvls.nvls_available`).
     """
     return _evaluate(_all_reduce, fabric, size_bytes, n, stride, algorithm, sized)
 
@@ -113,6 +115,8 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
                        2.0 * size / bw, size, n, stride, False, sized)
     if algorithm == "auto":
         t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, lat, sized))
+    elif algorithm == "nvls":  # asked for by name: at any size, infinite where NVLS cannot run the group
+        t = nvls_time_xp(xp, fabric, size, n, stride, lat, sized, min_bytes=0.0)
     else:
         t = {"ring": ring, "tree": tree}[algorithm]
     return xp.where(n > 1, t, 0.0)
