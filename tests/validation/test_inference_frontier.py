@@ -125,7 +125,7 @@ def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 24.4 % over the 24 rows (fitted roofline 57.4 %); "
+    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 23.4 % over the 24 rows (fitted roofline 57.4 %); "
     "DeepSeek-R1 B200 Server +60 % (~38 ms per wide-EP decode step unexplained), Llama 2 70B / 8B B200 Interactive "
     "+41 / +55 %, Llama 3.1 405B H200 Server / Interactive -62 / -82 %, Mixtral MI300X Server +33 % "
     "(validation.inference_frontier docstring)"))
