@@ -97,6 +97,15 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     prefill_only = 0  # iterations with no decoding sequence (with steps_done and leapt: the iteration count)
     t_next = arr_open[0]  # the next open arrival
     waiting: deque[int] = deque()
+
+    def release(i: int, at: float) -> None:
+        """Request i ended at `at`: logged for the stepping driver, or (closed loop) its client's next request
+        is sent then."""
+        if log is not None:
+            log.append(i)
+        elif i + clients < n:
+            arr[i + clients] = at
+            waiting.append(i + clients)
     solo = -1  # a started prompt with all its tokens to go and no other prompt pending (no queue entry), or -1
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
     heap: list[int] = [NEVER]  # finish keys: decode-iteration count x n + request
@@ -162,11 +171,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 free += need[j]
                 running -= 1
                 if emit:
-                    if log is not None:
-                        log.append(j)
-                    elif j + clients < n:
-                        arr[j + clients] = clock
-                        waiting.append(j + clients)
+                    release(j, clock)
         if solo >= 0:
             j = solo
             p_tok = todo[j]
@@ -200,11 +205,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     n_dec -= 1
                     sum_ctx -= end_ctx[i]
                     if emit:
-                        if log is not None:
-                            log.append(i)
-                        elif i + clients < n:
-                            arr[i + clients] = clock
-                            waiting.append(i + clients)
+                        release(i, clock)
                     e_min = heap[0] // n
                 first[j] = clock
                 k = steps[j]
@@ -220,11 +221,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     free += need[j]
                     running -= 1
                     if emit:
-                        if log is not None:
-                            log.append(j)
-                        elif j + clients < n:
-                            arr[j + clients] = clock
-                            waiting.append(j + clients)
+                        release(j, clock)
                 if t_next <= clock or waiting:  # else straight on to the decode stretch below
                     continue
         if not prefill:
@@ -293,11 +290,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         n_dec -= 1
                         sum_ctx -= end_ctx[j]
                         if emit:
-                            if log is not None:
-                                log.append(j)
-                            elif j + clients < n:
-                                arr[j + clients] = clock
-                                waiting.append(j + clients)
+                            release(j, clock)
                         e_min = heap[0] // n
                         if e_min > steps_done:
                             break
@@ -361,11 +354,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             n_dec -= 1
             sum_ctx -= end_ctx[j]
             if emit:
-                if log is not None:
-                    log.append(j)
-                elif j + clients < n:
-                    arr[j + clients] = clock
-                    waiting.append(j + clients)
+                release(j, clock)
             e_min = heap[0] // n
         for j in finished_prefill:
             first[j] = clock
@@ -382,9 +371,5 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 free += need[j]
                 running -= 1
                 if emit:
-                    if log is not None:
-                        log.append(j)
-                    elif j + clients < n:
-                        arr[j + clients] = clock
-                        waiting.append(j + clients)
+                    release(j, clock)
     return busy, compute, steps_done - leapt + prefill_only, leapt
