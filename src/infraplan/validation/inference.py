@@ -37,7 +37,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.serving_loader import WorkloadSpec
 from infraplan.cluster import Cluster
 from infraplan.serving.engines import load_engine
-from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
+from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
 
@@ -49,9 +49,14 @@ SPLITWISE_SYSTEMS = {"a100-80gb": "dgx-a100-superpod", "h100-80gb": "dgx-h100-su
 
 def load_inference_cases(name: str = "inference.yaml") -> dict[str, Any]:
     """A case file of `validation/cases` (`inference.yaml`: MLPerf v4.1 and trtllm-bench; `inference_frontier.yaml`:
-    MLPerf v5.1, `validation.inference_frontier`)."""
-    text = (resources.files("infraplan.validation") / "cases" / name).read_text()
-    return yaml.safe_load(text)
+    MLPerf v5.1, `validation.inference_frontier`); each call gets its own copy of the file parsed once per process."""
+    return copy.deepcopy(_parsed_case_file(name))
+
+
+@cache
+def _parsed_case_file(name: str) -> dict[str, Any]:
+    """The case file parsed (package data, fixed while the process runs)."""
+    return yaml.safe_load((resources.files("infraplan.validation") / "cases" / name).read_text())
 
 
 def case_shape(case: dict[str, Any]) -> TransformerShape:
@@ -89,7 +94,8 @@ def simulate_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[
     return _simulate(case, engine, workloads, rate)[0]
 
 
-def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None):
+def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any], rate: float | None,
+              costs: dict[str, IterationCost] | None = None):
     if rate is not None:  # long enough that an overloaded queue shows in the p99, as in a 600 s MLPerf run
         duration_s = engine.get("server_min_duration_s", SERVER_MIN_DURATION_S)
         requests = max(case["requests"], int(rate * duration_s))
@@ -100,9 +106,15 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
     cluster = Cluster.resolve(case["system"])
     dep = case_deployment(case, engine)
     slo = case.get("slo", {})
+    cost = None
+    if costs is not None:  # one report's iteration-cost tables, each built once (exact inputs: shape, system, dep)
+        key = json.dumps([case["model"], case.get("model_overrides"), case["system"], repr(dep)], sort_keys=True)
+        if key not in costs:
+            costs[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
+        cost = costs[key]
     return simulate_deployment(shape, cluster, dep, case_requests(case, workloads, rate),
                                ttft_slo_s=slo.get("ttft_s"), tpot_slo_s=slo.get("tpot_s"),
-                               front_end=engine.get("front_end", True)), dep
+                               front_end=engine.get("front_end", True), cost=cost), dep
 
 
 _SCENARIO_FIELDS = ("id", "row", "source", "scenario", "slo", "measured", "assumed", "published", "known_gap")
@@ -117,8 +129,16 @@ def _offline(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, 
         return _simulate(run, engine, workloads, None)[0]
     key = json.dumps([run, engine, workloads.get(case.get("workload", ""))], sort_keys=True, default=str)
     if key not in memo:
-        memo[key] = _simulate(run, engine, workloads, None)[0]
+        memo[key] = _simulate(run, engine, workloads, None, _costs(memo))[0]
     return copy.deepcopy(memo[key])
+
+
+_COSTS_KEY = "iteration costs"  # the memo's entry holding its report's iteration-cost tables (other keys: JSON lists)
+
+
+def _costs(memo: dict[str, dict[str, Any]] | None) -> dict[str, IterationCost] | None:
+    """The iteration-cost tables of one report's `memo` (None without a memo: each run builds its own)."""
+    return None if memo is None else memo.setdefault(_COSTS_KEY, {})
 
 
 def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
@@ -129,12 +149,12 @@ def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[s
     low, high = 0.0, offline["requests_per_s"]
     best = offline
     if engine.get("try_offline_rate"):
-        r, _ = _simulate(case, engine, workloads, high)
+        r, _ = _simulate(case, engine, workloads, high, _costs(memo))
         if _meets_slo(r, case["slo"]):
             return high, r
     for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
-        r, _ = _simulate(case, engine, workloads, mid)
+        r, _ = _simulate(case, engine, workloads, mid, _costs(memo))
         if _meets_slo(r, case["slo"]):
             low, best = mid, r
         else:
@@ -205,7 +225,8 @@ def run_inference_validation(include_phase_times: bool = True) -> dict[str, Any]
 @cache
 def _inference_report(include_phase_times: bool) -> dict[str, Any]:
     data = load_inference_cases()
-    rows = [run_inference_case(c, data["engine"], data.get("workloads", {})) for c in data["cases"]]
+    memo: dict[str, dict[str, Any]] = {}  # each offline run and iteration-cost table once per report
+    rows = [run_inference_case(c, data["engine"], data.get("workloads", {}), memo) for c in data["cases"]]
     gated = [abs(r["error"]) for r in rows if r["gated"]]
     every = [abs(r["error"]) for r in rows]
     summary = {

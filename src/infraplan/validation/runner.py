@@ -11,6 +11,7 @@ Spearman rank correlation of predicted and measured step time.
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -39,6 +40,12 @@ GATE_MAX_ERROR = 0.20
 
 
 def load_cases() -> list[dict[str, Any]]:
+    """The training cases (each call gets its own copy of the file parsed once per process)."""
+    return copy.deepcopy(_parsed_cases())
+
+
+@cache
+def _parsed_cases() -> list[dict[str, Any]]:
     text = (resources.files("infraplan.validation") / "cases" / "training.yaml").read_text()
     return yaml.safe_load(text)["cases"]
 
