@@ -37,6 +37,7 @@ Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collect
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Protocol
 
@@ -54,8 +55,7 @@ from infraplan.network.collectives import (
     all_to_all_rounds,
     all_to_all_time,
     bottleneck_tier,
-    bus_bandwidth,
-    hierarchical_time,
+    group_link,
     reduce_scatter_time,
     send_recv_time,
 )
@@ -66,6 +66,39 @@ from infraplan.network.routing import build_links
 from infraplan.network.topology import build_topology
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
+# the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
+BUS_FACTORS: dict[str, Callable[[int], float]] = {
+    "all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
+    "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
+
+
+def bus_bandwidth(op: str, algbw_bytes_per_s: float, n: int) -> float:
+    """nccl-tests PERFORMANCE.md: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (RS, AG, all-to-all), 1 (p2p)."""
+    return algbw_bytes_per_s * BUS_FACTORS[op](max(n, 1))
+
+
+def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int) -> float:
+    """Two-level collective: inside each scale-up domain first, then k rail rings across domains in parallel.
+
+    All-reduce = reduce-scatter in the domain (k members), all-reduce of size/k on each of the k rails
+    (one member per domain, own NIC), all-gather in the domain (as NCCL's NVLS/CollNet tree and the
+    hierarchical algorithms of Horovod/BytePS). Reduce-scatter and all-gather run one of the two halves.
+    """
+    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
+    m = -(-n // k)
+    if k == 1 or m == 1:
+        flat: dict[str, Callable[..., np.ndarray]] = {
+            "all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time, "all-gather": all_gather_time}
+        return float(flat[op](fabric, size_bytes, n, stride, **(
+                          {"algorithm": "ring"} if op == "all-reduce" else {})))
+    intra = (k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s + (k - 1) * SCALE_UP_LATENCY_S
+    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
+    rail = (m - 1) / m * (size_bytes / k) / float(bw[0]) + (m - 1) * float(lat[0])
+    if op == "all-reduce":
+        return 2.0 * intra + 2.0 * rail
+    return intra + rail
+
+
 ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "auto")
 _ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls"), "reduce-scatter": ("ring", "hierarchical"),
             "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}

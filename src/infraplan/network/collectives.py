@@ -5,8 +5,8 @@ tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvl
 NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
 busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
 Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of NCCL's p2p channels), a
-pipeline send/receive drives one NIC; the `collective` command adds the two-level (hierarchical) algorithm and
-serving stacks the one-shot / two-shot custom all-reduce over NVLink.
+pipeline send/receive drives one NIC; the `collective` command adds the two-level (hierarchical) algorithm
+(`collective_schedules`) and serving stacks the one-shot / two-shot custom all-reduce over NVLink.
 
 The links a group spans (placement on the fabric's tiers, the k NICs of a cross-domain ring, oversubscribed
 uplinks) are priced in `network.fabric`, the message-size efficiency and NCCL's network step latency in
@@ -54,10 +54,10 @@ from infraplan.network.fabric import (
 from infraplan.network.nvls import NVLS_MIN_BYTES, nvls_time_xp
 
 __all__ = [
-    "A2A_PEERS_IN_FLIGHT", "BUS_FACTORS", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
+    "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
-    "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "bus_bandwidth", "collective_seconds", "collective_time",
-    "custom_all_reduce_time", "group_link", "hierarchical_time", "message_efficiency", "reduce_scatter_time",
+    "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "collective_seconds", "collective_time",
+    "custom_all_reduce_time", "group_link", "message_efficiency", "reduce_scatter_time",
     "send_recv_seconds", "send_recv_time", "sized_time", "step_latency", "uplink_occupancy",
 ]
 
@@ -341,41 +341,6 @@ def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float
     bw, lat = _link_one(fabric, 2.0, float(stride))
     single = bw if stride * 2 <= fabric.scale_up_domain else min(bw, fabric.nic_bytes_per_s)
     return float(size_bytes) / single + lat
-
-# --- Extensions for the `collective` command (issue 4): hierarchical algorithm, bus bandwidth, bottleneck ---
-
-BUS_FACTORS: dict[str, Callable[[int], float]] = {
-    "all-reduce": lambda n: 2.0 * (n - 1) / n, "reduce-scatter": lambda n: (n - 1) / n,
-    "all-gather": lambda n: (n - 1) / n, "all-to-all": lambda n: (n - 1) / n, "send-recv": lambda n: 1.0}
-
-
-def bus_bandwidth(op: str, algbw_bytes_per_s: float, n: int) -> float:
-    """nccl-tests PERFORMANCE.md: busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (RS, AG, all-to-all), 1 (p2p)."""
-    return algbw_bytes_per_s * BUS_FACTORS[op](max(n, 1))
-
-
-def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride: int) -> float:
-    """Two-level collective: inside each scale-up domain first, then k rail rings across domains in parallel.
-
-    All-reduce = reduce-scatter in the domain (k members), all-reduce of size/k on each of the k rails
-    (one member per domain, own NIC), all-gather in the domain (as NCCL's NVLS/CollNet tree and the
-    hierarchical algorithms of Horovod/BytePS). Reduce-scatter and all-gather run one of the two halves.
-    """
-    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
-    m = -(-n // k)
-    if k == 1 or m == 1:
-        flat: dict[str, Callable[..., np.ndarray]] = {
-            "all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time, "all-gather": all_gather_time}
-        return float(flat[op](fabric, size_bytes, n, stride, **(
-                          {"algorithm": "ring"} if op == "all-reduce" else {})))
-    intra = (k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s + (k - 1) * SCALE_UP_LATENCY_S
-    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
-    rail = (m - 1) / m * (size_bytes / k) / float(bw[0]) + (m - 1) * float(lat[0])
-    if op == "all-reduce":
-        return 2.0 * intra + 2.0 * rail
-    return intra + rail
-
-
 
 # --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
 
