@@ -268,15 +268,22 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
     """The naive roofline's seconds at efficiency 1: decode bytes / bandwidth, one prompt's FLOPs / peak."""
-    shape = _shape(row["model_path"])
-    acc = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
     dep = row_deployment(row)
-    isl, osl, clients = int(row["isl"]), int(row["osl"]), int(row["batch_size"])
-    context = isl + osl / 2.0
-    step_bytes = (weight_bytes_per_gpu(shape, dep.tp, dep.pp, dep.dtype)
-                  + clients * context * kv_bytes_per_token(shape, dep.tp, dep.pp, dep.kv_dtype))
-    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (dep.tp * dep.pp)
-    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(dep.dtype)}
+    return roofline_seconds(_shape(row["model_path"]), row["system"], dep, dep, int(row["batch_size"]),
+                            int(row["isl"]), int(row["osl"]))
+
+
+def roofline_seconds(shape: TransformerShape, system: str, prefill: Deployment, decode: Deployment,
+                     clients_per_rank: float, isl: int, osl: int) -> dict[str, float]:
+    """The naive roofline at efficiency 1 of a row: TPOT = (a decode GPU's weights + its clients' KV read at the
+    mean context) / bandwidth; TTFT = one prompt's FLOPs over the prefill GPUs / peak (fp8 or bf16)."""
+    acc = Cluster.resolve(SYSTEMS[system]).accelerator
+    step_bytes = (weight_bytes_per_gpu(shape, decode.tp, decode.pp, decode.dtype, decode.expert_shards)
+                  + clients_per_rank * (isl + osl / 2.0)
+                  * kv_bytes_per_token(shape, decode.tp, decode.pp, decode.kv_dtype))
+    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (prefill.tp * prefill.pp)
+    rate_dtype = prefill.dtype if prefill.dtype == "fp8" else "bf16"
+    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(rate_dtype)}
 
 
 def fitted_scale(work: np.ndarray, measured: np.ndarray) -> float:

@@ -66,15 +66,19 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import DisaggregatedDeployment, pool_costs
-from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.serving_sim import simulate_disaggregated
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS
-from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
+from infraplan.validation.serving_hopper import SYSTEMS, roofline_seconds
+from infraplan.validation.serving_report import (
+    awaiting_counts,
+    report_rows,
+    sample_by_group,
+    score_report,
+)
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~1.3-1.8 s CPU: both pools of a row
@@ -188,17 +192,10 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
     """The naive roofline at efficiency 1: a decode GPU's (weights + its clients' KV) / bandwidth; one prompt's
     FLOPs over the prefill worker's GPUs / peak."""
-    shape = _shape(row["model_path"])
-    acc = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
     pair = pair_deployment(row)
-    pre, dec = pair.prefill, pair.decode
-    isl, osl = int(row["isl"]), int(row["osl"])
-    clients_per_rank = concurrency(row) / (dec.replicas * dec.attention_dp)
-    step_bytes = (weight_bytes_per_gpu(shape, dec.tp, dec.pp, dec.dtype, dec.expert_shards)
-                  + clients_per_rank * (isl + osl / 2.0) * kv_bytes_per_token(shape, dec.tp, dec.pp, dec.kv_dtype))
-    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (pre.tp * pre.pp)
-    rate_dtype = pre.dtype if pre.dtype == "fp8" else "bf16"
-    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(rate_dtype)}
+    dec = pair.decode
+    return roofline_seconds(_shape(row["model_path"]), row["system"], pair.prefill, dec,
+                            concurrency(row) / (dec.replicas * dec.attention_dp), int(row["isl"]), int(row["osl"]))
 
 
 def group_of(row: dict[str, str]) -> str:

@@ -161,13 +161,16 @@ from typing import Any
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.cluster import Cluster
-from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS, row_deployment
-from infraplan.validation.serving_report import awaiting_counts, report_rows, sample_by_group, score_report
+from infraplan.validation.serving_hopper import roofline_seconds, row_deployment
+from infraplan.validation.serving_report import (
+    awaiting_counts,
+    report_rows,
+    sample_by_group,
+    score_report,
+)
 
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
@@ -282,16 +285,9 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
     """The naive roofline at efficiency 1: (local weights + KV read) / bandwidth; one prompt's FLOPs / peak."""
-    shape = _shape(row["model_path"])
-    acc = Cluster.resolve(SYSTEMS[row["system"]]).accelerator
     dep = moe_deployment(row)
-    isl, osl = int(row["isl"]), int(row["osl"])
-    clients_per_rank = (concurrency(row) or 0) / dep.attention_dp
-    step_bytes = (weight_bytes_per_gpu(shape, dep.tp, dep.pp, dep.dtype, dep.expert_shards)
-                  + clients_per_rank * (isl + osl / 2.0) * kv_bytes_per_token(shape, dep.tp, dep.pp, dep.kv_dtype))
-    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (dep.tp * dep.pp)
-    rate_dtype = dep.dtype if dep.dtype == "fp8" else "bf16"
-    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(rate_dtype)}
+    return roofline_seconds(_shape(row["model_path"]), row["system"], dep, dep,
+                            (concurrency(row) or 0) / dep.attention_dp, int(row["isl"]), int(row["osl"]))
 
 
 def group_of(row: dict[str, str]) -> str:
