@@ -47,6 +47,9 @@ def test_scaled_cluster_carries_the_bandwidths(clusters):
     assert fast.fabric.scale_up_bytes_per_s == base.fabric.scale_up_bytes_per_s
     up = base.scaled(scale_up=1.5)
     assert up.fabric.scale_up_bytes_per_s == pytest.approx(1.5 * base.fabric.scale_up_bytes_per_s)
+    assert base.fabric.nvls_bytes_per_s > 0  # H100: NVLS priced; its in-switch rate rides the same NVLink
+    assert up.fabric.nvls_bytes_per_s == pytest.approx(1.5 * base.fabric.nvls_bytes_per_s)
+    assert fast.fabric.nvls_bytes_per_s == pytest.approx(base.fabric.nvls_bytes_per_s)
     assert base.system.node.nic_bandwidth_bytes_per_s == load_system(SYSTEM).node.nic_bandwidth_bytes_per_s
     with pytest.raises(InputError):
         base.scaled(scale_out=0)

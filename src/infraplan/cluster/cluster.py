@@ -92,9 +92,13 @@ class Cluster:
         """What-if: the same cluster with scale-up (NVLink) and scale-out (NIC, switch port) bandwidths scaled."""
         if not (scale_up > 0 and scale_out > 0):
             raise InputError(f"bandwidth factors must be positive, got scale-up {scale_up:g}, scale-out {scale_out:g}")
+        eff = self.accelerator.efficiency
+        nvls = eff.nvls_all_reduce_bus_bytes_per_s  # NVLS moves its data over the same NVLink: it scales with it
         acc = self.accelerator.model_copy(update={
             "scale_up_bandwidth_bytes_per_s": self.accelerator.scale_up_bandwidth_bytes_per_s * scale_up,
-            "scale_out_bandwidth_bytes_per_s": self.accelerator.scale_out_bandwidth_bytes_per_s * scale_out})
+            "scale_out_bandwidth_bytes_per_s": self.accelerator.scale_out_bandwidth_bytes_per_s * scale_out,
+            "efficiency": eff if nvls is None else eff.model_copy(
+                update={"nvls_all_reduce_bus_bytes_per_s": nvls * scale_up})})
         node = self.system.node.model_copy(update={
             "nic_bandwidth_bytes_per_s": self.system.node.nic_bandwidth_bytes_per_s * scale_out})
         tiers = [t if t.port_bandwidth_bytes_per_s is None else
