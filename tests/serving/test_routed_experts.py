@@ -48,3 +48,69 @@ def test_prefill_cost_does_not_jump_when_the_mean_count_crosses_a_tile(monkeypat
 def test_dense_models_are_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
     dep = Deployment(tp=2)
     assert np.array_equal(_body_s("llama3-8b", dep, False, monkeypatch), _body_s("llama3-8b", dep, True, monkeypatch))
+
+
+
+def _vllm_012_stack() -> str:
+    from infraplan.validation.serving_hopper_moe import vllm_012_stack
+
+    return vllm_012_stack()
+
+
+def test_vllm_012_profile_differs_from_the_shipped_vllm_profile_only_in_the_padded_workspace() -> None:
+    from infraplan.catalog.stacks import load_stack
+
+    a, b = load_stack(_vllm_012_stack()), load_stack("vllm-0.x")
+    assert a.serving is not None and b.serving is not None
+    assert a.serving.moe_fp8_padded_workspace and not b.serving.moe_fp8_padded_workspace
+    assert a.serving.model_copy(update={"moe_fp8_padded_workspace": False}) == b.serving
+    assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
+        exclude={"name", "display_name", "serving"})
+
+
+@pytest.mark.parametrize(("system", "stack", "tp", "ep", "adp", "dtype", "align"), [
+    ("hgx-h200", "vllm-0.12", 2, 1, 1, "fp8", 128),  # MoE TP 2: DeepGEMM
+    ("hgx-h200", "vllm-0.12", 4, 4, 1, "fp8", 128),  # EP 4 inside TP 4: MoE TP 1
+    ("hgx-h200", "vllm-0.12", 8, 1, 1, "fp8", 0),  # MoE TP 8: vLLM turns DeepGEMM MoE off by default
+    ("hgx-h200", "vllm-0.12", 8, 8, 1, "fp8", 128),  # EP 8: MoE TP 1
+    ("hgx-h200", "vllm-0.12", 1, 8, 8, "fp8", 128),  # wide EP
+    ("hgx-h200", "vllm-0.12", 2, 1, 1, "int4", 0),  # weight-only: Marlin / Triton, no DeepGEMM
+    ("hgx-h200", "vllm-0.x", 2, 1, 1, "fp8", 0),  # current vLLM skips the padding (-1 expert ids)
+    ("hgx-h200", "sglang-0.x", 2, 1, 1, "fp8", 0),  # SGLang's Triton fused MoE
+])
+def test_padded_workspace_applies_where_vllm_012_runs_deepgemm(system: str, stack: str, tp: int, ep: int, adp: int,
+                                                              dtype: str, align: int) -> None:
+    ref = _vllm_012_stack() if stack == "vllm-0.12" else stack
+    accelerator = Cluster.resolve(system).accelerator
+    assert routed_experts.contiguous_alignment(accelerator, ref, tp, ep, adp, dtype) == align
+
+
+def test_padded_workspace_is_nvidia_only() -> None:
+    from infraplan.catalog import load_accelerator
+
+    assert routed_experts.contiguous_alignment(load_accelerator("mi300x"), _vllm_012_stack(), 2, 1, 1, "fp8") == 0
+
+
+def _qwen3_decode_ms(stack: str, tp: int, batch: int, padded: bool, monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setattr(routed_experts, "CONTIGUOUS_PADDED_LAYOUT", padded)
+    cluster = Cluster.resolve("hgx-h200")
+    dep = Deployment(tp=tp, dtype="fp8", kv_dtype="fp8", engine="vllm", stack=stack)
+    cost = build_iteration_cost(load_model("qwen3-235b-a22b"), cluster.accelerator, cluster.fabric, dep)
+    return 1e3 * float(cost.body_s[batch])
+
+
+def test_padded_workspace_makes_small_decode_batches_cost_the_whole_workspace(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qwen3-235B-A22B fp8 (128 experts, top-8) at TP2 on an H200 under vLLM 0.12: M_sum = 8 T + 128 x 127 rows is
+    ~16k whatever the decode batch, so the step is nearly flat from 4 to 20 sequences (measured TPOT 52-58 ms at
+    TP2 over 4-20 clients) and far above the hit experts' weight read; every 128-row block computed at the fp8 rate:
+    ~94 x 2 x 16k x (1536 x 4096 + 4096 x 768) FLOPs / 1.25 PFLOP/s = 23 ms per step at TP2, half at TP4, in place
+    of the ~4 experts x 8 tokens' weight reads at 4 sequences (~20 ms more at TP2)."""
+    stack = _vllm_012_stack()
+    padded = [_qwen3_decode_ms(stack, 2, b, True, monkeypatch) for b in (4, 20)]
+    plain = [_qwen3_decode_ms(stack, 2, b, False, monkeypatch) for b in (4, 20)]
+    assert padded[1] / padded[0] < 1.15 < plain[1] / plain[0]
+    assert 18.0 < padded[0] - plain[0] < 28.0
+    tp4 = _qwen3_decode_ms(stack, 4, 4, True, monkeypatch) - _qwen3_decode_ms(stack, 4, 4, False, monkeypatch)
+    assert tp4 == pytest.approx((padded[0] - plain[0]) / 2, rel=0.2)
+    assert _qwen3_decode_ms("vllm-0.x", 2, 4, True, monkeypatch) == pytest.approx(plain[0], rel=1e-12)

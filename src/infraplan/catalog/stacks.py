@@ -127,6 +127,10 @@ class ServingProfile(Spec):
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
         "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+    moe_fp8_padded_workspace: bool = Field(
+        False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
+        "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "
+        "`serving.routed_experts`)")
 
 
 class MoeRouting(Spec):

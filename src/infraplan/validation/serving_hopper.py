@@ -28,18 +28,26 @@ Measured by toggling (mean |error| TTFT / TPOT / both): dense 40.7 / 14.6 / 27.6
 unchanged. By campaign (TTFT mean |error|, median): TensorRT-LLM 1.0.0rc3 Qwen3-32B 28.6 % (+0) -> 22.0 % (-11),
 Llama-8B 41.5 (+5) -> 35.8 (-5), vLLM 0.12 Qwen3-32B 30.6 (+1) -> 17.9 (-11), vLLM Llama-70B H200 29.0 (+17) ->
 12.3 (+9), H100 42.6 (+29) -> 25.2 (+21), TensorRT-LLM Llama-70B 45.6 (+33) -> 42.1 (+25), SGLang 0.5.6 Llama-8B
-107 (+69) -> 44 (-28), TPOT -34 -> -31 %; MoE SGLang DeepSeek 46 (+29) -> 11 (+5). Worse: SGLang 0.5.1.post1
-Qwen3-32B, TTFT 15.6 (-12) -> 66.6 % (-72), TPOT 18.5 -> 37.5 %: its rows look like prefill-first waves (TTFT
-grows with the wave's prompts), as if that campaign (SGLang 0.5.1 is of August 2025; AIConfigurator 0.2.0-0.5.0
-had no mixed-chunk rule, 0.7.0 of March 2026 has it) ran SGLang's default. Keeping prefill-first for 0.5.1 alone
-would give 22.1 % dense, but nothing in the sample dates its campaigns: not adopted, listed in `KNOWN_GAP`.
+107 (+69) -> 44 (-28), TPOT -34 -> -31 %; MoE SGLang DeepSeek 46 (+29) -> 11 (+5).
+SGLang by version (`SGLANG_DEFAULT_FLAG_VERSIONS`, toggle `SGLANG_BY_VERSION`): no generator rule configured the
+SGLang 0.5.1.post1 campaign. AIConfigurator shipped its 0.5.1.post1 perf database (`systems/data/h100_sxm/sglang/`)
+in 0.3.0 (2025-10-24) and 0.4.0 (2025-11-17), whose SGLang generator backend is an empty stub (0.4.0
+`generator/backends/sglang.py`, 7 lines); 0.5.0 (2026-01-06) swapped it for 0.5.6.post2, its `sglang.rule:4` sets
+max_prefill_tokens but its `cli_args.0.5.1.post1.j2` passes neither that nor mixed chunk; `agg enable_mixed_chunk =
+true` arrives in 0.6.0 (2026-02-12, `sglang.rule:5`), the first with a 0.5.6.post2 template (0.5.8: 0.7.0). So the
+0.5.1.post1 rows run SGLang's defaults, the shipped sglang-0.x: prefill-first (0.5.1.post1 `scheduler.py:1499-1502`
+"Run prefill first if possible"; mixed only with the flag, `:1660`), prefill batches of chunked_prefill_size = 8192
+tokens (`schedule_policy.py:288-291, 360-363`; max_prefill_tokens 16384 does not bind), max_running_requests sized
+by the pool (4096). ASSUMPTION: 0.5.1.post1 measured with the releases carrying its database, later campaigns with
+the generator of their first template. Toggled (TTFT / TPOT / both): dense 34.8 / 15.8 / 25.3 -> 29.7 / 14.0 / 21.9
+%, SGLang 0.5.1 TTFT 67 (median -73) -> 16 % (-14), TPOT 35 (+33) -> 17 % (+17); the other sets have no such rows.
 The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
 `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
 its statistics) and 10 (20 from 0.12.0) requests per client. Run that way (no early stops, the first 2 x
 concurrency requests left out, 10 per client after them) the model is further off (dense 30.9 %, MoE 25.7 %; no
-early stops alone 27.4 / 21.0 %): the model's steady state has too little TTFT (median -39 %) and the start-up
-wave and the early stops stand in for what it misses; both kept as stated, fitted, not as the harness's facts.
+early stops alone 27.4 / 21.0 %) before round 7; with SGLang 0.5.1 at its defaults the early stops are dropped
+on the rows that harness measured (`stop_per_token`, below); the start-up wave stays in the means (ASSUMPTION).
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
 bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (num_prompts = 10 x concurrency, the
@@ -58,6 +66,14 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   `STOP_PER_TOKEN` per token (`serving.workloads.fixed_requests`): a 1024-token output runs to the end 90 % of
   the time, an 8192-token one 44 %, so completions, and the next requests, spread in proportion to the OSL.
   The value 1e-4 is the best of 1e-5 / 3e-5 / 1e-4 / 3e-4 on this set (fitted, one global number).
+  Round 7 (`HARNESS_IGNORE_EOS`, `stop_per_token`): the rows of AIConfigurator's gap-analysis campaign (their
+  `silicon_data_source`; 601 of 778) ran under its own harness, which forces the OSL in every release (0.3.0
+  `eval/benchmarks/genai_perf_runner.py:200`, 0.4.0-0.6.0 `:214-219`: max_tokens = min_tokens = OSL,
+  `ignore_eos:true`; 0.7.0 / 0.12.0 `benchmark/bench_run.sh.j2:33 / :94`, aiperf `--extra-inputs
+  ignore_eos:true`): no early stops there; the fitted stops stay for the other sources
+  (unversioned 2026-04-06 rows, harness unstated) and the MoE set (no source column). Toggled, after the SGLang
+  rule: dense 21.9 -> 21.3 % (SGLang 0.5.1 TPOT 17 -> 4 %; vLLM 0.12 Qwen3 TTFT 20 -> 17 %; TensorRT-LLM
+  1.0.0rc3 Qwen3 TPOT 10 -> 12 %); MoE and disaggregated sets unchanged.
 * A front-end time per request (HTTP server, tokenizer, scheduler hand-off, first token streamed back), a
   property of the serving stack (`request_latency_s` in its YAML, `serving.engines`), added to TTFT.
 Measured effect (every row of both sets; mean |error| TTFT / TPOT / both): dense set before 58.9 / 14.5 / 36.7 %,
@@ -147,17 +163,17 @@ from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import fixed_requests
 
 GATE_MEAN_ERROR = 0.12
-# ASSUMPTION: the clients do not force ignore_eos, so an output ends early at an end-of-sequence token sampled with
-# this probability per token (module docstring); 0 = every output runs to the row's OSL
-STOP_PER_TOKEN = 1e-4
+STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
+HARNESS_IGNORE_EOS = True  # rows of AIConfigurator's gap-analysis campaign: no early stops (its harness, docstring)
+GAP_ANALYSIS_SOURCE = "aic-auto-gap-analysis"  # in their `silicon_data_source`
 FRONT_END = True  # add the stack's per-request front-end time (`request_latency_s`) to TTFT
 REQUESTS_PER_CLIENT = 10  # ASSUMPTION: num_prompts = 10 x concurrency (InferenceMAX / bench_serving scripts)
-# The campaign's engine limits (AIConfigurator's aggregated config rules, module docstring); False: the stack's
-# defaults (max batch and the 8192-token budget of `serving.engines`)
-CAMPAIGN_LIMITS = True
+CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rules, docstring); False: stack defaults
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
 SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
+SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
+SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
 SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}
 # the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -215,6 +231,13 @@ def campaign_stack(engine: str) -> str:
     return str(resources.files("infraplan.validation") / "data" / "stacks" / f"{engine}-0.x-mixed-chunk.yaml")
 
 
+def generated_flags(row: dict[str, str]) -> bool:
+    """Whether the row's engine ran AIConfigurator's generated flags (`campaign_limits`, SGLang's mixed chunk):
+    every campaign but the SGLang versions in `SGLANG_DEFAULT_FLAG_VERSIONS`, which ran SGLang's defaults."""
+    return not (SGLANG_BY_VERSION and row.get("backend") == "sglang"
+                and row.get("backend_version") in SGLANG_DEFAULT_FLAG_VERSIONS)
+
+
 def row_deployment(row: dict[str, str]) -> Deployment:
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"
     engine = load_engine(row_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
@@ -222,7 +245,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
     # clients beyond it wait in the engine's queue, their wait counted in TTFT. The campaign's engine limits
     # (`campaign_limits`) where the row names its config batch size, else the stack's defaults.
     max_batch, budget = engine.offline_max_batch, engine.token_budget
-    if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl"):
+    if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl") and generated_flags(row):
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
@@ -234,16 +257,25 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 35 %, TPOT 16 %. Modelled: the campaign's engine limits (AIConfigurator's "
-             "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk), clients "
-             "desynchronised by early end-of-sequence stops (fitted; the campaign's harness sets ignore_eos), a "
-             "front-end time per request per stack. Not modelled: SGLang 0.5.1 Qwen3-32B runs as prefill-first "
-             "waves (TTFT -72 % median with mixed chunks); SGLang 0.5.6 Llama 8B fp8 TPOT -31 % median (measured "
-             "~30 ms at every TP and concurrency); vLLM 0.12 Llama 8B fp8 TPOT +90 % (its measured cycle needs "
-             "up to 89 % of the fp8 peak for the prompts alone: prompts shorter or cached); TensorRT-LLM "
-             "1.0.0rc3 Llama 8B TTFT = ~0.1 s + request time / clients (one request always waiting, that "
-             "campaign only); TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms TTFT at 4 clients, "
-             "below the 0.12 s the stack carries) (module docstring; issue 12)")
+KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 13 %. Modelled: the campaign's engine limits (AIConfigurator's "
+             "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
+             "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
+             "output lengths (ignore_eos), clients of the other sources desynchronised by early end-of-sequence "
+             "stops (fitted), a front-end time per request per stack. Not modelled: SGLang 0.5.6 Llama 8B fp8 TPOT "
+             "-31 % median (measured ~30 ms at every TP and concurrency); vLLM 0.12 Llama 8B fp8 TPOT +85 % (its "
+             "measured cycle needs up to 89 % of the fp8 peak for the prompts alone: prompts shorter or cached); "
+             "TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = ~0.1 s + request time / clients at <= 32 clients and 0.4-2 s "
+             "at 64-128 clients on TP4-8 (that campaign only); TensorRT-LLM front-end time by campaign (Llama-70B "
+             "TP8: 69 ms TTFT at 4 clients, below the 0.12 s the stack carries) (module docstring; issue 12)")
+
+
+def stop_per_token(row: dict[str, str]) -> float:
+    """The clients' end-of-sequence probability per token: 0 for the rows AIConfigurator's own harness measured
+    (`ignore_eos: true`, `silicon_data_source` names its gap-analysis campaign), the fitted `STOP_PER_TOKEN`
+    elsewhere (module docstring)."""
+    if HARNESS_IGNORE_EOS and GAP_ANALYSIS_SOURCE in row.get("silicon_data_source", ""):
+        return 0.0
+    return STOP_PER_TOKEN
 
 
 def run_row(row: dict[str, str], dep: Deployment | None = None,
@@ -258,7 +290,7 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
         _COSTS[key] = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
     clients = int(row["batch_size"])
     requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
-                              stop_per_token=STOP_PER_TOKEN)
+                              stop_per_token=stop_per_token(row))
     result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients,
                                  front_end=FRONT_END)
     if not result["fits"]:
