@@ -151,6 +151,18 @@ MFU 28.4 %): a cost of ~7 ms per layer and 4,096-token micro-batch on H100 is st
 Priced and too small to explain it: the dropless MoE block runs eagerly under CUDA graphs with a host sync per MoE
 layer (`Stack.moe_cuda_graph`, megatron-core transformer_config.py:1764-1771; <= 0.4 points per row), GPT-OSS's
 expert clamp and per-expert bias loop (`ops.gpt_oss_experts`).
+Round 7 (toggled on one tree): the Qwen3-235B rows run their recipe's split, the embedding and loss counted as
+pipeline layers (`MODEL_RECIPE_STACK`, qwen3_moe.py:165-167): H025 / H026 -9.3 / -17.1 -> -2.3 / -10.7 %, 15 rows
+13.06 -> 12.17 %, gated 6.12 % and vTrain 7.58 % unchanged. Checked, not adopted: (a) the wgrad GEMM reading and
+writing the main gradient in its buffer's dtype (Transformer Engine 2.14 fused wgrad accumulation, module/
+linear.py:834-860, grouped_linear.py:386-391 / :473-481; the model charges the output at the operand width):
+H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their expert wgrads stay compute-bound at >= 1,024
+tokens per expert), but the search's DeepSeek-V3 plan on 2,048 H800 (tests/planning/test_scenario.py, EP2 at
+256 tokens per expert: memory-bound on the fp32 buffer) moves from +8.1 to +17.9 % of the published GPU-hours,
+past issue 13's 15 %; (b) the DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49:
+embedding + 4 layers first, 1 layer + MTP + loss last) approximated by the `balanced` split sends H015 / H017 /
+H018 +0.9 / +26.9 / +4.9 -> +8.6 / +63.7 / +16.2 % (MTP is not priced in training): the even split's LM head on
+a full last stage is what keeps those rows close.
 """
 
 from __future__ import annotations
@@ -293,8 +305,14 @@ def load_frontier_rows() -> list[dict[str, str]]:
 # optimizer with bf16 main grads and bf16 exp_avg / exp_avg_sq (fp32 master weights), `grad_reduce_in_fp32=False`
 # (the DDP gradient buffer in bf16, `training.memory.grad_buffer_bytes`); the other models' recipes keep the fp32
 # defaults (qwen/qwen3_moe.py:101-103, gpt_oss/gpt_oss.py:113-115, llama/llama3.py:132).
+# `qwen3_235b_a22b_pretrain_config` counts the embedding and the loss as pipeline layers
+# (`account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split`, recipes/qwen/qwen3_moe.py:
+# 165-167; its docstring :137-138): 94 + 2 = 96 layers split evenly, which the rows' PP8 x VP3 = 24 (H025) and
+# PP8 x VP4 = 32 (H026) model chunks divide and 94 layers do not (Megatron-Core's even split needs the chunks to
+# divide the layers it splits): 12 layers on each middle stage, 11 + the LM head and loss on the last.
 MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
-    "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"}}
+    "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"},
+    "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True}}
 
 
 def frontier_row_stack(row: dict[str, str]) -> Stack:
