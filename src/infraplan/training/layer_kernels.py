@@ -3,7 +3,13 @@ in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
 
 * GEMMs: each (m x k) @ (k x n) runs forward and, in the backward, as its data-gradient (m x n) @ (n x k) and
   weight-gradient (k x m) @ (m x n) GEMMs, priced by `hardware.kernels.gemm_time` (grouped MoE experts by
-  `grouped_gemm_time`) at the recipe's FLOP rate and operand bytes (`ops.precision`). A recipe that keeps a share
+  `grouped_gemm_time`) at the recipe's FLOP rate and operand bytes (`ops.precision`). The weight gradient's
+  k x n output is the main gradient, read and written in its buffer's dtype (`wgrad_width`: Transformer Engine
+  2.14 accumulates the wgrad GEMM into `main_grad`, module/linear.py:834-860, module/grouped_linear.py:386-391
+  and :429-433 / :473-481, whenever Megatron's `gradient_accumulation_fusion` is on, which Megatron-Bridge
+  0.3.1 enables where the fused kernel exists, models/gpt_provider.py:186; the LM head, a Megatron-Core
+  ColumnParallelLinear, through `wgrad_gemm_accum_fp32` / `_fp16` into the same buffer, megatron-core 0.16.1
+  tensor_parallel/layers.py:568-573). A recipe that keeps a share
   of the layers' GEMMs in bf16 (NVFP4's first and last layers, `bf16_layer_share`) adds their bf16 time for that
   share (`bf16_gemm_sums`, priced only for the plans that have one).
 * Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
@@ -20,6 +26,7 @@ import numpy as np
 from infraplan.hardware.kernels import (
     KernelRates,
     gemm_fwd_bwd_seconds,
+    gemm_seconds,
     gemm_time,
     grouped_gemm_seconds,
     grouped_gemm_time,
@@ -39,36 +46,59 @@ def result(value: Any) -> Any:
     return float(value)
 
 
+def wgrad_width(width: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, grad_bytes: float) -> Any:
+    """Mean bytes per element the weight-gradient GEMM (k x m) @ (m x n) moves: its inputs at the operand `width`,
+    its k x n output, the main gradient, read and written at `grad_bytes` each (the fp32 or bf16 buffer,
+    `training.memory.grad_buffer_bytes`; module docstring). The first micro-batch of a step only writes it
+    (`is_first_microbatch`), which is not told apart. `hardware.kernels` charges one width for all three
+    matrices, so the mixture is expressed as that width."""
+    inputs = k * m + m * n
+    moved = inputs + k * n
+    if type(moved) is not np.ndarray:  # one plan's floats (a zero-sized GEMM keeps its width: it is not priced)
+        return (width * inputs + 2.0 * grad_bytes * k * n) / moved if moved > 0 else width
+    safe = np.where(moved > 0, moved, 1.0)
+    return np.where(moved > 0, (width * inputs + 2.0 * grad_bytes * k * n) / safe, width)
+
+
 def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
                   k: ArrayLike, count: ArrayLike = 1.0, grouped: bool = False,
-                  share: ArrayLike = 1.0, one: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                  share: ArrayLike = 1.0, one: bool = False,
+                  grad_bytes: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Forward, and backward (dgrad + wgrad) seconds of `count` GEMMs of shape (m x k) @ (k x n).
 
     `precision` is (FLOP/s, operand bytes) per plan (`ops.precision` recipes). `grouped`: the `count` GEMMs
     are one grouped kernel (MoE experts, `hardware.grouped_gemm_time`) in `share` of the layers. `one`: a
     `PlanArrays.one_row` plan's plain numbers, priced as Python floats (`hardware.kernels.gemm_fwd_bwd_seconds`).
+    `grad_bytes`: the main-gradient buffer's bytes per element, which the wgrad GEMM reads and writes
+    (`wgrad_width`); None prices its output at the operand width.
     """
     rate, width = precision
+    w_grad = width if grad_bytes is None else wgrad_width(width, m, n, k, grad_bytes)
     if one:
         if grouped:
             fwd_s = grouped_gemm_seconds(rates, m, n, k, count, width, rate)  # type: ignore[arg-type]
             bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
-                     + grouped_gemm_seconds(rates, k, n, m, count, width, rate))  # type: ignore[arg-type]
+                     + grouped_gemm_seconds(rates, k, n, m, count, w_grad, rate))  # type: ignore[arg-type]
             return share * fwd_s, share * bwd_s  # type: ignore[return-value]
-        fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
+        if grad_bytes is None:
+            fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
+        else:
+            fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
+            bwd_s = (gemm_seconds(rates, m, k, n, width, rate)  # type: ignore[arg-type]
+                     + gemm_seconds(rates, k, n, m, w_grad, rate))  # type: ignore[arg-type]
         return count * fwd_s, count * bwd_s  # type: ignore[return-value]
     if grouped:
         fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)
-        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, width,
+        bwd = grouped_gemm_time(rates, m, k, n, count, width, rate) + grouped_gemm_time(rates, k, n, m, count, w_grad,
                                                                                          rate)
         return result(share * fwd), result(share * bwd)
     fwd = gemm_time(rates, m, n, k, width, rate)
-    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, width, rate)
+    bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, w_grad, rate)
     return result(count * fwd), result(count * bwd)
 
 
 def bf16_gemm_sums(rates: KernelRates, gemms: tuple[Gemm, ...], bf16_share: Any, recipe: tuple[Any, Any],
-                    bf16: tuple[Any, Any], one: bool) -> tuple[Any, Any]:
+                    bf16: tuple[Any, Any], one: bool, grad_bytes: float | None = None) -> tuple[Any, Any]:
     """Forward and backward seconds of the layer's GEMMs priced in bf16, for the plans keeping a share of them
     there (`bf16_share` > 0); the others get their `recipe` sums, which a zero share drops (x * 0 = 0: the bits of
     pricing every plan in bf16). Arrays: only the plans with a share are priced (a search's other dtypes skip it)."""
@@ -77,7 +107,8 @@ def bf16_gemm_sums(rates: KernelRates, gemms: tuple[Gemm, ...], bf16_share: Any,
     n = np.size(bf16_share)
     fields = [v for g in gemms for v in (g.m, g.n, g.k, g.count, g.share) if type(v) is np.ndarray and v.ndim]
     if one or np.ndim(bf16_share) != 1 or any(v.shape != (n,) for v in fields):  # one plan, or a grid: all of them
-        priced = [gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in gemms]
+        priced = [gemm_fwd_bwd(rates, bf16, g.m, g.n, g.k, g.count, g.grouped, g.share, one, grad_bytes)
+                  for g in gemms]
         return sum(g[0] for g in priced), sum(g[1] for g in priced)
     at = np.flatnonzero(np.asarray(bf16_share) > 0.0)
 
@@ -86,7 +117,7 @@ def bf16_gemm_sums(rates: KernelRates, gemms: tuple[Gemm, ...], bf16_share: Any,
 
     width = np.full(at.size, 2.0)
     priced = [gemm_fwd_bwd(rates, (np.full(at.size, rates.matmul_flops_per_s), width), rows(g.m), rows(g.n),
-                            rows(g.k), rows(g.count), g.grouped, rows(g.share)) for g in gemms]
+                            rows(g.k), rows(g.count), g.grouped, rows(g.share), grad_bytes=grad_bytes) for g in gemms]
     out = []
     for phase, total in enumerate(recipe):
         full = np.array(np.broadcast_to(np.asarray(total, dtype=np.float64), (n,)))

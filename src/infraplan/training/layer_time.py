@@ -70,6 +70,7 @@ from infraplan.training.layer_kernels import collective_times as _collective_tim
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import result as _result
+from infraplan.training.memory import grad_buffer_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 
@@ -164,9 +165,13 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     bf16_share = pick(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
-    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one) for g in ops.gemms]
+    # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`)
+    grad_bytes = grad_buffer_bytes(stack)
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one, grad_bytes)
+             for g in ops.gemms]
     recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
-    bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one)
+    bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one,
+                                        grad_bytes)
     gemm_fwd = recipe_fwd * (1.0 - bf16_share) + bf16_fwd * bf16_share
     gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
@@ -290,7 +295,8 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one else
             (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
-    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one)
+    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one,
+                             grad_bytes=grad_buffer_bytes(stack))
     ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
     logits = tokens * shape.vocab_size / plan.tp
 

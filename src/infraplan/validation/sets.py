@@ -153,13 +153,14 @@ layer (`Stack.moe_cuda_graph`, megatron-core transformer_config.py:1764-1771; <=
 expert clamp and per-expert bias loop (`ops.gpt_oss_experts`).
 Round 7 (toggled on one tree): the Qwen3-235B rows run their recipe's split, the embedding and loss counted as
 pipeline layers (`MODEL_RECIPE_STACK`, qwen3_moe.py:165-167): H025 / H026 -9.3 / -17.1 -> -2.3 / -10.7 %, 15 rows
-13.06 -> 12.17 %, gated 6.12 % and vTrain 7.58 % unchanged. Checked, not adopted: (a) the wgrad GEMM reading and
-writing the main gradient in its buffer's dtype (Transformer Engine 2.14 fused wgrad accumulation, module/
-linear.py:834-860, grouped_linear.py:386-391 / :473-481; the model charges the output at the operand width):
-H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their expert wgrads stay compute-bound at >= 1,024
-tokens per expert), but the search's DeepSeek-V3 plan on 2,048 H800 (tests/planning/test_scenario.py, EP2 at
-256 tokens per expert: memory-bound on the fp32 buffer) moves from +8.1 to +17.9 % of the published GPU-hours,
-past issue 13's 15 %; (b) the DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49:
+13.06 -> 12.17 %, gated 6.12 % and vTrain 7.58 % unchanged. (a) The wgrad GEMM reads and writes the main
+gradient in its buffer's dtype (Transformer Engine 2.14 fused wgrad accumulation, module/linear.py:834-860,
+grouped_linear.py:386-391 / :473-481; `training.layer_kernels.wgrad_width`; before, the output was charged at the
+operand width): H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their expert wgrads stay compute-bound
+at >= 1,024 tokens per expert); the search's DeepSeek-V3 plan on 2,048 H800 on the default stack (tests/planning/
+test_scenario.py) leaves EP2 at 256 tokens per expert (memory-bound on the fp32 buffer) for TP2 PP8 EP1: +8.1 ->
++17.9 % of the published GPU-hours (DeepSeek's own plan and stack: -9.7 %, unchanged). Checked, not adopted:
+(b) the DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49:
 embedding + 4 layers first, 1 layer + MTP + loss last) approximated by the `balanced` split sends H015 / H017 /
 H018 +0.9 / +26.9 / +4.9 -> +8.6 / +63.7 / +16.2 % (MTP is not priced in training): the even split's LM head on
 a full last stage is what keeps those rows close.
