@@ -9,7 +9,7 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.serving_loader import WorkloadSpec
 from infraplan.cluster import Cluster
 from infraplan.serving.workloads import workload_requests
-from infraplan.validation.inference import case_deployment, case_shape
+from infraplan.validation.inference import case_deployment, case_shape, simulate_case
 from infraplan.validation.inference_frontier import (
     AWAITING,
     GATE_MEAN_ERROR,
@@ -125,10 +125,11 @@ def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 23.4 % over the 24 rows (fitted roofline 57.4 %); "
-    "DeepSeek-R1 B200 Server +60 % (~38 ms per wide-EP decode step unexplained), Llama 2 70B / 8B B200 Interactive "
-    "+41 / +55 %, Llama 3.1 405B H200 Server / Interactive -62 / -82 %, Mixtral MI300X Server +33 % "
-    "(validation.inference_frontier docstring)"))
+    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 29.3 % over the 24 rows at MLPerf's 600 s Offline runs "
+    "(23.4 % with one pass of each dataset; fitted roofline 57.4 %); Mixtral 8x7B +51 to +72 % (its S- lengths), "
+    "DeepSeek-R1 B200 Server +60 % (~33 ms per wide-EP decode step unexplained at the length-biased context; "
+    "measured 2026 kernels explain ~4), Llama 2 70B / 8B B200 Interactive +43 / +61 % (B200 step lines 7-24 ms "
+    "short per step), Llama 3.1 405B H200 Server / Interactive -46 / -77 % (validation.inference_frontier docstring)"))
 def test_gate_mean_abs_error(report):
     assert report["summary"]["mean_abs_error"] <= GATE_MEAN_ERROR
     assert report["summary"]["passes_gate"]
@@ -139,3 +140,18 @@ def test_an_open_gate_is_reported_not_enforced(report):
     assert summary["enforced"] == summary["passes_gate"]
     if not summary["passes_gate"]:
         assert "gate not met" in summary["known_gap"]
+
+
+def test_offline_runs_last_about_mlperfs_600_s_in_whole_passes(data):
+    """MLPerf's Offline query repeats the loaded samples for >= 600 s: a one-pass run of a fast model is mostly its
+    ramp-up and ramp-down and under-states the rate; whole passes keep the dataset's mean lengths."""
+    case = next(c for c in data["cases"] if c["row"] == "H132")  # Llama 3.1 8B H200: one pass lasts ~25 s
+    engine = data["engine"]
+    assert engine["offline_min_duration_s"] == 600
+    one_pass = simulate_case(case, {**engine, "offline_min_duration_s": 0}, data["workloads"], None)
+    long_run = simulate_case(case, engine, data["workloads"], None)
+    assert one_pass["duration_s"] < 60 and 400 < long_run["duration_s"] < 800
+    assert long_run["output_tokens_per_s"] > one_pass["output_tokens_per_s"]  # the ramps weigh less
+    assert long_run["mean_output_tokens"] == pytest.approx(one_pass["mean_output_tokens"])
+    slow = next(c for c in data["cases"] if c["row"] == "H090")  # Llama 3.1 405B H200: one pass is hours
+    assert simulate_case(slow, engine, data["workloads"], None)["requests"] == slow["requests"]

@@ -7,9 +7,17 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, prefill_time
 from infraplan.validation.inference_frontier import load_frontier_cases
-from infraplan.validation.operating_point import idle_prefill_s, mean_step_s, operating_points
+from infraplan.validation.operating_point import (
+    idle_prefill_s,
+    in_flight_context,
+    mean_step_s,
+    operating_points,
+    step_line,
+    step_lines,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +80,32 @@ def test_the_simulator_runs_each_row_at_its_measured_rate(points):
         sim = p["at_measured_rate"]
         assert set(sim) == {"ttft_mean_s", "ttft_p99_s", "tpot_mean_s", "tpot_p99_s"}
         assert all(np.isfinite(v[0]) and v[0] > 0 for v in sim.values())
+
+
+def test_in_flight_context_is_length_biased():
+    """Sequences decoding at a random moment are weighted by their time in flight (their output): fixed lengths give
+    I + O / 2, spread outputs more, E[I] + E[O^2] / (2 E[O])."""
+    assert in_flight_context(np.full(4, 800), np.full(4, 200)) == pytest.approx(900.0)
+    out = np.array([100.0, 100.0, 100.0, 1700.0])  # mean 500, E[O^2] / E[O] = 1,460
+    assert in_flight_context(np.full(4, 800), out) == pytest.approx(800.0 + 1460.0 / 2.0)
+    assert in_flight_context(np.full(4, 800), out) > 800.0 + out.mean() / 2.0
+
+
+def test_the_reasoning_rows_decode_at_a_longer_context_than_the_mean_request(points):
+    # DeepSeek-R1's lognormal outputs (sigma 0.9): the in-flight context is ~1.6x input + output / 2
+    assert points["H077"]["decode_context_tokens"] > 1.5 * 2700.0
+    for p in points.values():
+        assert p["tokens_per_step"] == pytest.approx(p["sequences_per_engine"] + p["prefill_tokens_per_step"])
+
+
+def test_a_step_line_passes_through_both_operating_points(points):
+    lines = {(line["model"], line["system"]): line for line in step_lines(list(points.values()))}
+    assert set(lines) >= {("llama3-8b", "dgx-b200"), ("llama3-8b", "hgx-h200"), ("llama2-70b", "dgx-b200")}
+    for line in lines.values():
+        for row, tokens in zip(line["rows"], line["tokens_per_step"], strict=True):
+            p = points[row]
+            assert line["measured_fixed_s"] + line["measured_per_token_s"] * tokens == pytest.approx(
+                p["measured_tpot_mean_s"])
+            assert line["model_fixed_s"] + line["model_per_token_s"] * tokens == pytest.approx(p["model_step_s"])
+    with pytest.raises(InputError, match="two operating points"):
+        step_line([points["H130"], points["H133"]])  # two systems

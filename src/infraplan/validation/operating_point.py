@@ -9,7 +9,13 @@ output `O` tokens and mean step time `t` (= the mean TPOT: one decode token per 
 * sequences decoding in a step:  N = r x O x t,
 * prompt tokens prefilled per step (every prompt token is prefilled in some step):  P = r x I x t,
 
-each decoding sequence holding about I + O / 2 cached tokens. The iteration model (`serving.llm_iteration`) then
+each decoding sequence holding C cached tokens on average. C is length-biased (the inspection paradox of renewal
+theory; Feller, An Introduction to Probability Theory, vol. II, ch. XI.4): a sequence is in flight for a time
+proportional to its output O, so the sequences decoding at a given moment over-represent the long outputs, each at a
+uniformly spread point of its own decode, and C = E[O (I + O / 2)] / E[O] = E[I] + E[O^2] / (2 E[O]) for independent
+lengths, not E[I] + E[O] / 2. The two differ by Var[O] / (2 E[O]): nothing for fixed lengths, 1.9x the output
+half for DeepSeek-R1's reasoning outputs (lognormal sigma 0.9: C 4,453 against 2,708 tokens; OpenOrca 496 against
+440, the others within 6 %). The iteration model (`serving.llm_iteration`) then
 prices that step with no queueing model and no latency search in the way: the mean of its step time over
 steps, prefill arriving in chunks of the engine's FCFS scheduler (`serving.schedulers`: a prompt's chunk is at
 most the token budget left after the decode tokens), is
@@ -25,6 +31,13 @@ prefilled alone in budget-sized chunks, against the measured TTFT mean (which in
 `validation.inference`), its TTFT / TPOT mean and p99 next to the measured ones: which limit the model binds on
 at the load the engine really carried, and by how much.
 
+Step lines (`step_lines`): a model and system measured in two scenarios (Server and Interactive) give two such
+operating points, and since a workload fixes P / N = I / O, the step is a function of the tokens per step M = N + P
+along one line. Through the two measured points, t = a + b M: `b` the seconds each token of the workload's mix adds
+to a step, `a` what a step costs whatever its tokens (weights read once, launches, host); the same two-point line
+through the model's steps at the same M separates a wrong per-token cost (slope) from a missing fixed cost per step
+(intercept). Two points, no fit freedom; it assumes the line, so a curved step (Jensen, above) shows up in both.
+
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
 nothing here feeds the scoring or the error bands.
@@ -37,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
 from infraplan.validation.inference import case_deployment, case_requests, case_shape, simulate_case
 
@@ -54,6 +68,14 @@ def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, 
     with_chunk = float(cost.time(int(round(tokens)), n, n * context_tokens, pairs))
     decode_only = float(cost.time(0, n, n * context_tokens, 0.0))
     return fraction * with_chunk + (1.0 - fraction) * decode_only
+
+
+def in_flight_context(input_tokens: np.ndarray, output_tokens: np.ndarray) -> float:
+    """Mean cached tokens of the sequences decoding at a random moment: each request weighted by its output (its
+    time in flight), at a uniformly spread point of its decode, E[O (I + O / 2)] / E[O] (module docstring)."""
+    inp = np.asarray(input_tokens, dtype=np.float64)
+    out = np.asarray(output_tokens, dtype=np.float64)
+    return float(np.mean(out * (inp + out / 2.0)) / np.mean(out))
 
 
 def idle_prefill_s(cost: IterationCost, prompt_tokens: float) -> float:
@@ -83,14 +105,17 @@ def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
     prefill = rate_per_engine * mean_in * tpot_s
     cost = build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep)
     pairs = float(np.mean(inp * (inp + 1.0) / 2.0))
-    step = mean_step_s(cost, sequences, prefill, mean_in, mean_in + mean_out / 2.0, pairs)
-    decode = float(cost.time(0, int(round(sequences)), round(sequences) * (mean_in + mean_out / 2.0), 0.0))
+    context = in_flight_context(inp, out)
+    step = mean_step_s(cost, sequences, prefill, mean_in, context, pairs)
+    decode = float(cost.time(0, int(round(sequences)), round(sequences) * context, 0.0))
     floor = idle_prefill_s(cost, mean_in)
     sim = simulate_case(case, data["engine"], data["workloads"], rate_per_engine * engines)
     return {
         "row": case["row"], "id": case["id"], "scenario": case["scenario"], "engines": engines,
+        "model": case["model"], "system": case["system"],
         "requests_per_s_per_engine": rate_per_engine, "sequences_per_engine": sequences,
-        "prefill_tokens_per_step": prefill, "model_step_s": step, "model_decode_only_step_s": decode,
+        "prefill_tokens_per_step": prefill, "decode_context_tokens": context, "tokens_per_step": sequences + prefill,
+        "model_step_s": step, "model_decode_only_step_s": decode,
         "measured_tpot_mean_s": tpot_s, "step_over_measured": step / tpot_s,
         "model_idle_prefill_s": floor, "measured_ttft_mean_s": float(measured["ttft_mean_s"]),
         "at_measured_rate": {f"{k}_{q}_s": (float(sim[f"{k}_s"][q]), float(measured[f"{k}_{q}_s"]))
@@ -105,3 +130,27 @@ def operating_points(data: dict[str, Any] | None = None) -> list[dict[str, Any]]
 
         data = load_frontier_cases()
     return [operating_point(c, data) for c in data["cases"] if "measured" in c]
+
+
+def step_line(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The two-point step line t = a + b M (module docstring, "Step lines") through two operating points of one
+    model and system, measured (the rows' TPOT means) and modelled (the model's steps at the same tokens)."""
+    if len(points) != 2 or len({(p["model"], p["system"]) for p in points}) != 1:
+        raise InputError("a step line takes two operating points of one model and system")
+    low, high = sorted(points, key=lambda p: p["tokens_per_step"])
+    span = high["tokens_per_step"] - low["tokens_per_step"]
+    line: dict[str, Any] = {"model": low["model"], "system": low["system"], "rows": (low["row"], high["row"]),
+                            "tokens_per_step": (low["tokens_per_step"], high["tokens_per_step"])}
+    for name, key in (("measured", "measured_tpot_mean_s"), ("model", "model_step_s")):
+        slope = (high[key] - low[key]) / span
+        line[f"{name}_fixed_s"] = low[key] - slope * low["tokens_per_step"]
+        line[f"{name}_per_token_s"] = slope
+    return line
+
+
+def step_lines(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every model and system with exactly two latency-bound operating points (Server and Interactive), as a line."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for p in points:
+        groups.setdefault((p["model"], p["system"]), []).append(p)
+    return [step_line(g) for g in groups.values() if len(g) == 2]
