@@ -18,6 +18,36 @@ the scale-up fabric when both pools sit in one scale-up domain, else the NICs. W
 model whose KV heads divide TP and PP 1 this is the whole prompt's KV over TP, as the colocated-layout
 disaggregation priced it before.
 
+The first token reaches the client from the decode worker (`decode_first_token_s`, toggle
+`DECODE_SIDE_FIRST_TOKEN`): SGLang's decode server takes the prefill's first token out of the transferred metadata
+(sglang 0.5.8 srt/disaggregation/decode.py:742) when its scheduler loop finds the transfer done (`pop_transferred`,
+polled once per loop pass, :772) and streams it from a "prebuilt" step that runs beside the decode batch, an idle
+forward in lock-step with the other attention-DP ranks (:937-940, :947-998; the prebuilt result is streamed in
+srt/managers/scheduler_output_processor_mixin.py:47-64); NVIDIA Dynamo's TensorRT-LLM prefill
+worker runs the prompt with max_tokens 1 as a context-only request and returns only its disaggregated params to
+the frontend, which sends the request on to a decode worker as a generation-only request whose tokens it streams
+(ai-dynamo 0.8.1 dynamo/trtllm/request_handlers/handlers.py:104-139, handler_base.py:279-291). So TTFT holds the
+hand-off and the decode engine's pick-up: the KV's arrival, the rest of the decode iteration in progress (half an
+iteration on average) and the iteration that emits the token, `DECODE_PICKUP_ITERATIONS` = 1.5 of the request's
+own mean decode iteration ((finish - KV arrival) / decode steps; ASSUMPTION for TensorRT-LLM, whose first
+generation-only response is taken to come with its first generation iteration). A wait for a free decode slot is
+spread over the request's steps by that mean (counted 1.5 / steps of it): on the closed loops of the Hopper set
+the client-sticky decode engines hold exactly their batch cap of clients, so no request waits for a slot.
+
+Router hops (`relay_s`): Dynamo's frontend sends the prompt to a prefill worker, waits for its result and then
+sends the request to a decode worker (handlers.py:104-107 "Frontend routes to decode workers automatically"; its
+vLLM decode worker likewise takes the prefill's result, dynamo/vllm/handlers.py:969-980), so a request passes a
+worker's front end twice in series before its first token: the second pass delays the decode worker's arrival
+(part of the hand-off, before the KV pull). Dynamo's SGLang decode worker is handed the prefill's bootstrap
+address up front and pre-allocates while the prompt is computed (dynamo/sglang/request_handlers/llm/
+decode_handler.py:106-118), and SGLang's own router dispatches to both servers at once (sglang-router's PD mode,
+recalled, not re-read here): one pass. ASSUMPTION: the second pass costs the stack's whole front-end time per
+request (`request_latency_s`, itself fitted on colocated rows; no published split between the HTTP / tokenizer
+share, paid once, and the worker-side hand-off). Dynamo's frontend routes round-robin by default (ai-dynamo
+0.8.1 dynamo/frontend/main.py:129-134; AIConfigurator 0.12.0's generated launch adds `--router-mode kv` only
+with `enable_router`, default false): with fixed prompt and output lengths the closed loop's client-sticky
+routing (below) gives every worker the same share in the same order, as round-robin does.
+
 Closed loop over the pair (`serving.pair_loop`): client c sends its next request when its last one finishes
 decoding (a one-token output: when its first token and KV have arrived); the prefill pool sees the arrivals, the
 decode pool the prefill completions plus the transfer, with client-sticky routing (client c on prefill engine
@@ -144,6 +174,31 @@ def kv_transfer_s(shape: TransformerShape, fabric: Fabric, prefill: Deployment, 
     per_link = kv_transfer_bytes_per_link(shape, prefill, decode, prompt_tokens, kv_dtype)
     stride = 1 if same_domain else fabric.scale_up_domain
     return np.asarray(send_recv_time(fabric, per_link, stride), dtype=np.float64)
+
+
+DECODE_SIDE_FIRST_TOKEN = True  # the client's first token leaves the decode worker (module docstring)
+DECODE_PICKUP_ITERATIONS = 1.5  # half an iteration's wait for the boundary + the emitting iteration (ASSUMPTION)
+
+
+def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, finish_s: np.ndarray,
+                         decode_steps: np.ndarray, output_tokens: np.ndarray) -> np.ndarray:
+    """When each request's first token leaves the decode worker: its KV's arrival plus `DECODE_PICKUP_ITERATIONS` of
+    its own mean decode iteration (module docstring); a one-token output (no decode step) keeps the prefill's."""
+    first = np.asarray(prefill_first_s, dtype=np.float64)
+    if not DECODE_SIDE_FIRST_TOKEN:
+        return first
+    steps = np.asarray(decode_steps, dtype=np.float64)
+    decoded = (np.asarray(output_tokens) > 1) & (steps > 0)
+    mean_step_s = (np.asarray(finish_s, dtype=np.float64) - kv_arrival_s) / np.maximum(steps, 1.0)
+    return np.where(decoded, kv_arrival_s + DECODE_PICKUP_ITERATIONS * mean_step_s, first)
+
+
+def relay_s(front_end_per_request_s: float, serial_front_ends: int) -> float:
+    """Seconds a request spends in worker front ends between its prefill and its decode worker: every pass after
+    the first (`serial_front_ends` 2 under a prefill-first router such as Dynamo's; module docstring)."""
+    if serial_front_ends < 1:
+        raise InputError(f"serial front ends must be at least 1, got {serial_front_ends}")
+    return (serial_front_ends - 1) * front_end_per_request_s
 
 
 def pool_costs(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,

@@ -19,7 +19,8 @@ c on prefill engine c mod E_p and decode engine c mod E_d, both pools' engines s
 (`serving.pair_loop`), whose arrivals are the loop's fixed point.
 
 Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
-HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`), TPOT ((last -
+HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`; disaggregated: the
+decode worker's first token, `serving.disaggregated.decode_first_token_s`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
 delays what the client sees, not the engine's arrival (it runs beside the engine loop).
 Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
@@ -46,10 +47,12 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
+    decode_first_token_s,
     kv_transfer_s,
     pool_costs,
     pool_layout,
     prefill_pool_cost,
+    relay_s,
 )
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
@@ -225,11 +228,13 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                            requests: Requests, *, ttft_slo_s: float | None = None, tpot_slo_s: float | None = None,
                            usd_per_hour: float | None = None,
                            costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
-                           front_end: bool = True) -> dict[str, Any]:
+                           front_end: bool = True, serial_front_ends: int = 1) -> dict[str, Any]:
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
     `clients` > 0: closed loop over the pair, client-sticky routing, both pools in one pass (`serving.pair_loop`).
+    `serial_front_ends` 2: a prefill-first router (NVIDIA Dynamo's) passes the request through a second worker
+    front end between the pools (`serving.disaggregated.relay_s`); the first token leaves the decode worker.
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     pre_dep, dec_dep = pair.prefill, pair.decode
@@ -254,29 +259,31 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
                              pair.gpus <= system.node.scale_up_domain)
     steps = dec_dep.decode_steps(out)
+    client_s = front_end_s(dec_dep) if front_end else 0.0
+    hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
         sent, pre_run, dec_run = closed_pair_loop(
             PoolSpec(pre_cost, pre_dep, pre_blocks, pre_engines, pre_stack.scheduler, pre_stack.kv_admission),
             PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines, dec_stack.scheduler, dec_stack.kv_admission),
-            arrival, inp, out, steps, transfer, clients)
+            arrival, inp, out, steps, hand_off, clients)
         pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
                     for r in (pre_run, dec_run))
-        first = pre.first_token_s
-        finish = np.where(out > 1, dec.finish_s, first + transfer)
+        ready = pre.first_token_s + hand_off
+        finish = np.where(out > 1, dec.finish_s, ready)
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out)
         order = np.argsort(sent, kind="stable")
         requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
     else:  # open loop: the prefill pool round-robin in arrival order, the decode pool in KV-arrival order
         pre = run_pool(pre_cost, pre_dep, pre_blocks, arrival, inp, zeros, zeros, pre_engines)
-        first = pre.first_token_s
-        ready = first + transfer
+        ready = pre.first_token_s + hand_off
         by_ready = np.argsort(ready, kind="stable")
         dec = run_pool(dec_cost, dec_dep, dec_blocks, ready[by_ready], zeros, inp[by_ready], steps[by_ready],
                        dec_engines)
         finish = np.empty_like(ready)
         finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
-    client_s = front_end_s(dec_dep) if front_end else 0.0
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out)
     deployment["front_end_s"] = client_s
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,

@@ -9,7 +9,11 @@ and batch size per rank, and the measured mean TTFT and TPOT. Every expressible 
 `serving_sim.simulate_disaggregated` in closed loop (`serving.disaggregated`: the prefill pool sees the
 arrivals, the decode pool the prefill completions plus the KV transfer priced from the two layouts) with the
 dense and MoE sets' rules (`serving_hopper`: the row's backend and version as its stack, `REQUESTS_PER_CLIENT`
-requests per client, early end-of-sequence stops `STOP_PER_TOKEN`, the stack's front-end time `FRONT_END`; the MoE
+requests per client, early end-of-sequence stops by the dense set's rule `stop_per_token` (every row run is a
+`db-dump` row, none of the gap-analysis campaign's ignore_eos rows, so the fitted `STOP_PER_TOKEN`), the stack's
+front-end time `FRONT_END`, passed twice in series where NVIDIA Dynamo's frontend runs the prefill first and
+hands its result to the decode worker (`serial_front_ends`: TensorRT-LLM / vLLM in `ai-dynamo` images; SGLang's
+servers run side by side, once); the MoE
 set's layout mapping, `serving_hopper_moe.moe_deployment`: attention DP > 1 is wide EP over attention DP x TP GPUs,
 otherwise EP inside the TP group). One set of catalog parameters for every row, nothing fitted to this set.
 
@@ -50,6 +54,20 @@ would put the set at 444 % (TensorRT-LLM TTFT 9.6: a 1024-token prefill on an at
   prompt per iteration (57 ms modelled per 1024 tokens) feeding 576 clients runs at ~95 % of its modelled capacity,
   TTFT 8.4 s vs 1.8 s measured (+365 %), while the same decode pool behind an attention-DP8 prefill worker is
   -57 %.
+
+Round 7 (`serving.disaggregated`: the first token leaves the decode worker, 1.5 decode iterations after the KV's
+arrival, and Dynamo's second front-end pass delays the decode worker's arrival; toggles `DECODE_SIDE_FIRST_TOKEN`
+and `serial_front_ends`, measured on one tree): every row 35.1 % -> 31.5 % (TTFT 53.7 -> 46.1 %, TPOT 16.5 ->
+16.9 %), the `validate` sample 38.8 % -> 35.5 % (roofline 47.1 %). Either alone moves the set < 1 point (the relay
+only shows in TTFT once the first token is the decode side's). Left, with evidence: the TensorRT-LLM prefill
+worker's capacity. Rows whose measured cycle (TTFT + (OSL - 1) x TPOT) over the clients per prefill worker is
+0.35 s per 8192-token prompt (128 clients on one worker, 768 on five; TTFT 7.7-8.8 s) are prefill-bound, those at
+0.37-0.38 s (160-512 clients, TTFT 2.3-4.0 s) just below it, for a TP8 and an attention-DP8 prefill worker alike:
+~0.35 s per prompt per 8-GPU worker, where the model has 0.243 s (TP8) and 0.147 s (DP8, 8 ranks x 1.18 s); at
+1024 tokens the DP8 worker's bound rows give ~0.03 s (model 0.017 s) and TP8 at most 0.058 s (model 0.054 s). The
+aggregated MoE set's TensorRT-LLM DeepSeek rows miss TTFT the same way (median -40 %, attention DP -78 %), so
+this is the colocated prefill cost, not the hand-off. The TPOT gap (-5 to -28 %) is the decode step itself, as
+in round 5, and it shortens the modelled cycle, loading the prefill pool more than measured.
 """
 
 from __future__ import annotations
@@ -84,6 +102,8 @@ GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked o
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~1.3-1.8 s CPU: both pools of a row
 # in one pass, `serving.pair_loop`); 1 = every row (~1.7-2.5 s; 3,584 clients ~0.5 s)
 SET_NAME = "serving hopper disaggregated (closed loop)"
+DYNAMO_IMAGE = "ai-dynamo"  # in `silicon_data_source`: the pools ran behind NVIDIA Dynamo's frontend
+SERIAL_BACKENDS = ("trtllm", "vllm")  # Dynamo workers that take the prefill's result (`serial_front_ends`)
 POOLS = ("prefill", "decode")
 # the set's checkpoints -> catalog preset (HF config.json): the MoE set's, and Qwen3-32B as the dense set loads it
 MODELS: dict[str, str] = {**moe.MODELS, "Qwen/Qwen3-32B": "qwen3-32b"}
@@ -181,12 +201,22 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
         _COSTS[key] = pool_costs(shape, cluster.accelerator, cluster.fabric, pair)
     clients = concurrency(row)
     requests = fixed_requests(dense.REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
-                              stop_per_token=dense.STOP_PER_TOKEN)
+                              stop_per_token=dense.stop_per_token(row))
     result = simulate_disaggregated(shape, cluster, pair, requests, costs=_COSTS[key], clients=clients,
-                                    front_end=dense.FRONT_END)
+                                    front_end=dense.FRONT_END, serial_front_ends=serial_front_ends(row))
     if not result["fits"]:
         raise ValueError(f"serving validation row {row['id']}: {result['why']}")
     return {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}
+
+
+def serial_front_ends(row: dict[str, str]) -> int:
+    """Worker front ends a request passes in series before its first token (`serving.disaggregated`): 2 where
+    NVIDIA Dynamo's frontend (the row's image names `ai-dynamo`) hands the decode worker the prefill worker's
+    result, as for TensorRT-LLM and vLLM workers (ai-dynamo 0.8.1 dynamo/trtllm/request_handlers/handler_base.py:
+    283-291, dynamo/vllm/handlers.py:969-980); 1 for SGLang, whose decode server gets the prefill's bootstrap
+    address up front and runs beside it (dynamo/sglang/request_handlers/llm/decode_handler.py:106-118; SGLang's
+    own router likewise)."""
+    return 2 if DYNAMO_IMAGE in row["silicon_data_source"] and row["backend"] in SERIAL_BACKENDS else 1
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
