@@ -55,7 +55,7 @@ def test_fitted_scale_minimises_the_mean_abs_error():
 @pytest.mark.xfail(strict=True, reason="measured: mean |error| 21.3 % (TTFT 30 %, TPOT 13 %) vs the 12 % gate, "
                    "from 25.3 % before round 7 (SGLang 0.5.1.post1 at SGLang's defaults, prefill-first; no early "
                    "stops on the AIConfigurator gap-analysis rows, whose harness sets ignore_eos); left: SGLang 0.5.6 "
-                   "Llama 8B TPOT -31 %, vLLM 0.12 Llama 8B TPOT +85 % (prompts shorter or cached), TensorRT-LLM "
+                   "Llama 8B TPOT -13 %, vLLM 0.12 Llama 8B TPOT +85 % (prompts shorter or cached), TensorRT-LLM "
                    "1.0.0rc3 Llama 8B slot wait and the front-end time by campaign (serving_hopper.KNOWN_GAP)")
 def test_serving_gate(report):
     assert report["summary"]["mean_abs_error"] <= sh.GATE_MEAN_ERROR
@@ -168,7 +168,7 @@ def test_sglang_0_5_1_campaign_runs_sglang_defaults_and_later_ones_the_generator
     # no AIConfigurator release carrying the 0.5.1.post1 database generated SGLang flags: SGLang's own defaults
     # (prefill-first, 8192-token prefill batches, pool-sized max_running_requests); 0.5.6.post2 from 0.6.0 on: mixed
     old = sh.row_deployment(_sglang_051_row(2, 1024, 128, 16))
-    assert (old.stack, old.max_batch, old.token_budget) == ("sglang-0.x", 4096, 8192)
+    assert (old.stack.split("/")[-1], old.max_batch, old.token_budget) == ("sglang-0.5.1.yaml", 4096, 8192)
     assert load_engine(old.stack).scheduler == "prefill-first"
     later = sh.row_deployment({**_sglang_051_row(2, 1024, 128, 16), "backend_version": "0.5.6.post2"})
     assert load_engine(later.stack).scheduler == "fcfs" and later.token_budget == 2524

@@ -43,6 +43,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
+  `pipeline_layouts` (Megatron-Core `pipeline_model_parallel_layout` strings, used where a plan's p x v chunks
+  match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; no shipped YAML sets them.
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
@@ -105,6 +107,10 @@ class ServingProfile(Spec):
     kv_convention: Literal["free_after_weights", "of_total", "static_of_total"]
     kv_memory_fraction: float = Field(gt=0, le=1)
     kv_fraction_by_tp: list[tuple[int, float]] = Field(default_factory=list)
+    mem_fraction_rule: Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"] = Field(
+        "by_tp", description="how the KV-memory fraction is found: by_tp (`kv_memory_fraction` and "
+        "`kv_fraction_by_tp`), or SGLang's default mem_fraction_static as the named release computes it from the "
+        "GPU memory and the parallel size (`serving.sglang_memory`)")
     offline_max_batch: int = Field(ge=1)
     token_budget: int = Field(8192, ge=1)
     scheduler: str = "fcfs"
@@ -232,6 +238,13 @@ class Stack(Spec):
         "Megatron-Core's TransformerConfig flag of that name")
     account_for_loss_in_pipeline_split: bool = Field(
         False, description="even split: the LM head + loss count as one layer (the last stage builds one fewer)")
+    pipeline_layouts: tuple[str, ...] = Field(
+        (), description="Megatron-Core `pipeline_model_parallel_layout` strings (E embedding, t layer, m MTP, "
+        "L loss, | between the p x v chunks); a plan runs the one with p x v chunks, others the split "
+        "(`training.pipeline_layout`)")
+    mtp_num_layers: int = Field(
+        0, ge=0, le=8, description="multi-token-prediction modules trained after the decoder (Megatron-Core "
+        "`mtp_num_layers`; `training.pipeline_layout`)")
     recompute_modules: tuple[RecomputeModule, ...] = Field(
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
         "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts")

@@ -16,9 +16,11 @@ The three engines size their KV cache differently, and the difference is several
   weights, the profiled peak activations and the KV cache (vLLM engine arguments docs):
   `kv = 0.9 * total - weights - workspace - reserve`.
 * SGLang: `mem_fraction_static` is a fraction of the TOTAL memory for the static pool, weights plus KV cache;
-  activations and CUDA graphs live in the rest (SGLang server arguments docs). Its default depends on the TP
-  size (server_args.py, 0.4/0.5 series: 0.88 at TP1, 0.87 at TP2, 0.85 at TP4, 0.81 at TP8, 0.79 at TP16):
-  `kv = f(TP) * total - weights`.
+  activations and CUDA graphs live in the rest (SGLang server arguments docs). Its default is computed from the
+  GPU memory and TP x PP, by a rule that changed in 0.5.6 (`serving.sglang_memory`, `mem_fraction_rule` in the
+  stack: H100 TP1 0.874 in 0.5.1.post1, 0.835 from 0.5.6.post2; H200 0.911 / 0.907): `kv = f * total - weights`.
+  A stack without the rule takes `kv_memory_fraction` / `kv_fraction_by_tp` (the 0.4 series: 0.88 at TP1 .. 0.79
+  at TP16).
 
 Batch limits (the engine's defaults, which an offline max-throughput run uses unless told otherwise):
 TensorRT-LLM's `max_batch_size` defaults to 2048 and `max_num_tokens` to 8192 (trtllm-build / LLM API
@@ -60,6 +62,7 @@ from typing import Literal
 
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
+from infraplan.serving.sglang_memory import FractionRule, mem_fraction_static
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
 KvAdmission = Literal["reserve_full", "on_demand"]
@@ -88,22 +91,29 @@ class ServingEngine:
     kv_admission: KvAdmission = "reserve_full"
     preemption: Preemption = "none"  # what `load_engine` resolves it from again: the shipped name or the YAML path
     request_latency_s: float = 0.0  # front-end time per request in a client's TTFT (module docstring)
+    fraction_rule: FractionRule = "by_tp"  # SGLang's release rule for its fraction (`serving.sglang_memory`)
 
-    def memory_fraction(self, tp: int) -> float:
+    def memory_fraction(self, tp: int, total_bytes: float = 0.0, pp: int = 1, dp: int = 1) -> float:
+        """The KV-memory fraction at TP `tp`: the stack's table, or its SGLang release's rule on a GPU of
+        `total_bytes` (`pp`, `dp` attention-DP ranks: `serving.sglang_memory.mem_fraction_static`)."""
+        if self.fraction_rule != "by_tp":
+            return mem_fraction_static(self.fraction_rule, total_bytes, tp * dp, pp, dp)
         fraction = self.kv_memory_fraction
         for at_least, value in self.fraction_by_tp:
             if tp >= at_least:
                 fraction = value
         return fraction
 
-    def usable_bytes(self, total_bytes: float, tp: int) -> float:
+    def usable_bytes(self, total_bytes: float, tp: int, pp: int = 1, dp: int = 1) -> float:
         """Memory the engine may use for weights, workspace, reserve and KV cache together."""
-        return self.memory_fraction(tp) * total_bytes if self.kv_convention == "of_total" else total_bytes
+        if self.kv_convention != "of_total":
+            return total_bytes
+        return self.memory_fraction(tp, total_bytes, pp, dp) * total_bytes
 
     def kv_cache_bytes(self, total_bytes: float, weights_bytes: float, workspace_bytes: float,
-                       reserve_bytes: float, tp: int) -> float:
+                       reserve_bytes: float, tp: int, pp: int = 1, dp: int = 1) -> float:
         """Bytes per GPU the engine gives its KV cache (may be negative: nothing fits)."""
-        f = self.memory_fraction(tp)
+        f = self.memory_fraction(tp, total_bytes, pp, dp)
         if self.kv_convention == "free_after_weights":
             return f * (total_bytes - weights_bytes - workspace_bytes - reserve_bytes)
         if self.kv_convention == "of_total":
@@ -126,7 +136,7 @@ def engine_of_stack(stack: Stack, ref: str | None = None) -> ServingEngine:
     return ServingEngine(stack.name, p.kv_convention, p.kv_memory_fraction, p.offline_max_batch, p.token_budget,
                          tuple(sorted(p.kv_fraction_by_tp)), p.engine, p.scheduler, stack.cuda_graphs,
                          stack.custom_all_reduce, ref or stack.name, p.kv_admission, p.preemption,
-                         p.request_latency_s)
+                         p.request_latency_s, p.mem_fraction_rule)
 
 
 def serving_stacks() -> list[str]:

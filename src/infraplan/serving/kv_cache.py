@@ -114,8 +114,8 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep)
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     rule = load_engine(engine)
-    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, RUNTIME_RESERVE_BYTES, tp)
-    usable = rule.usable_bytes(accelerator.memory_bytes, tp)
+    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, RUNTIME_RESERVE_BYTES, tp, pp, ep)
+    usable = rule.usable_bytes(accelerator.memory_bytes, tp, pp, ep)
     per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
     blocks = max(int(free // (per_token * block_tokens)), 0)
     return KvCapacity(weights, workspace, RUNTIME_RESERVE_BYTES, usable, max(free, 0.0), per_token,

@@ -74,6 +74,8 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
     floor = out[STAGE_COMPONENTS[0]]
     for k in STAGE_COMPONENTS[1:]:
         floor = floor + out[k]
+    if stack.pipeline_layouts:  # a layout is chosen by p x v chunks: the vpp-1 stage work bounds no other vpp
+        floor = np.where(rows.pp > 1, 0.0, floor)  # (`training.pipeline_layout`; those rows are priced)
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)
 
 

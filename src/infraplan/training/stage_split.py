@@ -17,7 +17,9 @@ Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge
 
 Vectorised over plans like `training.schedules` (one plan takes the same arithmetic on Python floats).
 `with_stage_split` applies the stack's split to a plan's per-layer, LM-head and embedding times (`step_time`):
-each stage's pace per phase is the longer of its GPU work and its host issue time.
+each stage's pace per phase is the longer of its GPU work and its host issue time. The stack's MTP modules
+(`Stack.mtp_num_layers`, `training.pipeline_layout`) run on the last stage beside the LM head + loss; a stack's
+`pipeline_layouts` replace the split where a plan's p x v matches one (`pipeline_layout.with_pipeline_layout`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from numpy.typing import NDArray
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.training.pipeline_layout import mtp_layer_equivalent
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -245,13 +248,19 @@ def with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, Any
                      {ph: times[f"head_host_{ph}"] for ph in ("fwd", "bwd")})
     embed_pace = pace({ph: times[f"embed_gpu_{ph}"] for ph in ("fwd", "bwd")},
                       {ph: times[f"embed_host_{ph}"] for ph in ("fwd", "bwd")})
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+    mtp = float(stack.mtp_num_layers)  # MTP modules beside the LM head on the last stage (`pipeline_layout`)
+    last_pace = (head_pace + mtp * (mtp_layer_equivalent(shape) * layer_pace + head_pace + embed_pace) if mtp
+                 else head_pace)
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, last_pace,
                                             stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
                                             stack.account_for_loss_in_pipeline_split)
     out = dict(times)
     out["stage_layers"], out["last_is_heaviest"] = layers, last.astype(np.float64)
     out["first_is_heaviest"] = first.astype(np.float64)  # holds the embedding
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
+    out["mtp_stage"] = mtp * out["last_is_heaviest"]
+    out["mtp_other"] = mtp - out["mtp_stage"]
+    out["mtp_layer_equivalent"] = np.full(np.shape(layers), mtp_layer_equivalent(shape) if mtp else 0.0)
     return out
 
 
@@ -268,10 +277,16 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     gpu_fwd, gpu_bwd = t["embed_gpu_fwd"], t["embed_gpu_bwd"]
     host_fwd, host_bwd = t["embed_host_fwd"], t["embed_host_bwd"]
     embed_pace = (host_fwd if host_fwd > gpu_fwd else gpu_fwd) + (host_bwd if host_bwd > gpu_bwd else gpu_bwd)
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, head_pace,
+    mtp = float(stack.mtp_num_layers)
+    last_pace = (head_pace + mtp * (mtp_layer_equivalent(shape) * layer_pace + head_pace + embed_pace) if mtp
+                 else head_pace)
+    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, last_pace,
                                             stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
                                             stack.account_for_loss_in_pipeline_split)
     out = dict(times)
     out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = layers, float(last), float(first)
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
+    out["mtp_stage"] = mtp * float(last)
+    out["mtp_other"] = mtp - out["mtp_stage"]
+    out["mtp_layer_equivalent"] = mtp_layer_equivalent(shape) if mtp else 0.0
     return out

@@ -87,25 +87,29 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     single = plan.pp == 1
     # heaviest stage of the stack's split (`stage_split.heaviest_stage`): a middle stage, the first with the
     # embedding, or the last with the LM head + loss (one stage: everything)
-    layers, last_is_heaviest = lt["stage_layers"], lt["last_is_heaviest"] > 0.5
+    # MTP modules on it (`training.pipeline_layout`): each a layer (+ eh_proj), an embedding and an LM head + loss
+    mtp, mtp_layers = lt["mtp_stage"], lt["mtp_stage"] * lt["mtp_layer_equivalent"]
+    layers, last_is_heaviest = lt["stage_layers"] + mtp_layers, lt["last_is_heaviest"] > 0.5
+    heads = ops.where(last_is_heaviest, 1.0, 0.0) + mtp
     stage = {k: layers * v for k, v in per_layer.items()}
-    stage["compute"] = stage["compute"] + ops.where(last_is_heaviest, head_compute, 0.0)
-    stage["other"] = stage["other"] + ops.where(last_is_heaviest, head_other, 0.0)
+    stage["compute"] = stage["compute"] + heads * head_compute
+    stage["other"] = stage["other"] + heads * head_other
     with_embed = ops.where(lt["first_is_heaviest"] > 0.5, 1.0, 0.0)
-    stage["other"] = stage["other"] + with_embed * lt["embed_other"]
+    embeds = with_embed + mtp
+    stage["other"] = stage["other"] + embeds * lt["embed_other"]
     # their TP collectives (`layer_time._end_collectives`)
-    stage["tp_comm"] = stage["tp_comm"] + ops.where(last_is_heaviest, lt["head_tp"], 0.0) + with_embed * lt["embed_tp"]
+    stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
     m = ops.as_float(plan.micro_batches)
     # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the
     # forward and closes the backward, among the layers' work
     with_head = ops.where(last_is_heaviest, 1.0, 0.0)
     # (the five parts in `sum`'s order, from 0)
     gpu_fwd = (layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
-               + with_head * lt["head_gpu_fwd"] + with_embed * lt["embed_gpu_fwd"])
+               + heads * lt["head_gpu_fwd"] + embeds * lt["embed_gpu_fwd"])
     gpu_bwd = (layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
-               + with_head * lt["head_gpu_bwd"] + with_embed * lt["embed_gpu_bwd"])
-    host_fwd = layers * lt["host_fwd"] + with_head * lt["head_host_fwd"] + with_embed * lt["embed_host_fwd"]
-    host_bwd = layers * lt["host_bwd"] + with_head * lt["head_host_bwd"] + with_embed * lt["embed_host_bwd"]
+               + heads * lt["head_gpu_bwd"] + embeds * lt["embed_gpu_bwd"])
+    host_fwd = layers * lt["host_fwd"] + heads * lt["head_host_fwd"] + embeds * lt["embed_host_fwd"]
+    host_bwd = layers * lt["host_bwd"] + heads * lt["head_host_bwd"] + embeds * lt["embed_host_bwd"]
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
     # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
@@ -149,7 +153,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                         layers * lt["host_bwd"], mid_fwd, mid_bwd, m, synced, dispatch_s)
                 + m * ops.where(synced, batch_host, 0.0)) / m + layers * moe_exposed
     layer_s = ops.where(layers > 0.0, layer_gpu + mid_host / paced, layer_gpu)
-    others = lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
+    others = (lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
+              + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
     # each plan by its own schedule (`schedules.pipeline_bubble`; one plan's code: its model asked directly)
     model = PIPELINE_SCHEDULES.get(plan.schedule) if ops is FLOAT_OPS else None  # type: ignore[call-overload]
     out["pp_bubble"] = (float(model.bubble(pp, plan.vpp, m, stage_total, others)) if model is not None

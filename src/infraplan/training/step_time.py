@@ -57,6 +57,7 @@ from infraplan.training.memory import (
     stage_layers,
 )
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
+from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
@@ -258,6 +259,8 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
     if free is not None:
         gpu, head_excess = np.asarray(gpu)[free[1]], np.asarray(head_excess)[free[1]]
     layers = shape.num_layers / rows.pp.astype(np.float64)
+    if stack.pipeline_layouts:  # a layout's heaviest rank may hold fewer than L / p layers beside several heads
+        layers = np.where(rows.pp > 1, 0.0, layers)  # (`training.pipeline_layout`): no cheap bound for those rows
     bound = rows.micro_batches * (layers * gpu * (1.0 - BOUND_MARGIN) - head_excess * (1.0 + BOUND_MARGIN))
     return np.asarray(np.maximum(bound, 0.0), dtype=np.float64)
 
@@ -386,6 +389,9 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
                                lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
+    if profile.pipeline_layouts:  # the layout matching each plan's p x v chunks (`training.pipeline_layout`)
+        lt = with_pipeline_layout(shape, profile, lt, plan.one_row.pp if plan.is_one else plan.pp,
+                                  plan.one_row.vpp if plan.is_one else plan.vpp)
     traffic = ({} if stage_only else
                _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)

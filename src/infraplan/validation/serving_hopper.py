@@ -41,6 +41,24 @@ tokens (`schedule_policy.py:288-291, 360-363`; max_prefill_tokens 16384 does not
 by the pool (4096). ASSUMPTION: 0.5.1.post1 measured with the releases carrying its database, later campaigns with
 the generator of their first template. Toggled (TTFT / TPOT / both): dense 34.8 / 15.8 / 25.3 -> 29.7 / 14.0 / 21.9
 %, SGLang 0.5.1 TTFT 67 (median -73) -> 16 % (-14), TPOT 35 (+33) -> 17 % (+17); the other sets have no such rows.
+SGLang's KV pool by release (`serving.sglang_memory`, read in the 0.5.1.post1 / 0.5.6.post2 / 0.5.8.post1 / 0.5.9
+wheels): the shipped sglang-0.x sizes mem_fraction_static by the 0.5.6+ rule (H100 TP1 0.835, H200 0.907), the
+0.5.1.post1 rows run `data/stacks/sglang-0.5.1.yaml` (`RELEASE_STACKS`: its GPU-memory-tier rule, H100 TP1 0.874,
+and its 160-sequence CUDA-graph capture on H100). Toggled (the 0.4-series TP table before): dense 21.27 -> 21.20 %,
+SGLang 0.5.8.post1 Qwen3-32B TP1 TTFT 96 -> 88 %, TPOT 43 -> 33 % (KV 9.1 -> 5.5 GiB); other sets unchanged.
+SGLang weights in the checkpoint's dtype (`weight_dtype`, toggle `SGLANG_CHECKPOINT_DTYPE`): SGLang quantises only
+when told (0.5.6.post2 server_args.py:275 `quantization: Optional[str] = None`, set from the checkpoint's
+quantization_config, :1088-1104 / :1259-1306, none for Llama) and no AIConfigurator SGLang template passes
+--quantization (0.5.0-0.12.0 generator/config/backend_templates/sglang/cli_args.<version>.j2, run.sh.j2:
+--model-path only), so the 0.5.6.post2 "fp8" campaign of meta-llama/Llama-3.1-8B-Instruct (a bf16 checkpoint)
+ran bf16 weights with its fp8 KV cache (--kv-cache-dtype; fp8_e5m2 in the 0.5.0 / 0.6.0 sglang.rule, which moves
+SGLang off FA3 to its Triton attention backend, server_args.py:1481-1486: not priced, no figure). Toggled: dense
+21.02 -> 20.75 %, that campaign TTFT median / mean |error| -28 / 43 -> -11 / 39 %, TPOT -31 / 29 -> -13 / 24 %; the
+MoE set (its own dtypes), disaggregated and MLPerf sets unchanged. ASSUMPTION: the engine served the checkpoint the
+row names. Against it: the TensorRT-LLM 1.0.0rc3 "fp8" rows also name a bf16 checkpoint (Qwen/Qwen3-32B) and match
+fp8 weights (TPOT -12 %; +25 % in bf16), and the SGLang OSL-100 rows' TPOT turns +20-60 % (mixed-chunk stalls of
+bf16 prompts); for it: the same campaign names nvidia/Llama-3.1-8B-Instruct-FP8 where vLLM served fp8, and the
+SGLang low-load TTFT (a prefill's speed) sits near bf16 (TP1 ISL 8000, 20 clients: 712 ms, bf16 619, fp8 474).
 The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
 `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
@@ -174,6 +192,8 @@ AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_reques
 SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
 SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
+SGLANG_CHECKPOINT_DTYPE = True  # SGLang weights in the checkpoint's dtype (no --quantization); False: the precision
+FP8_CHECKPOINTS = frozenset({"nvidia/Llama-3.1-8B-Instruct-FP8"})  # the set's checkpoints stored in fp8
 SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}
 # the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -231,6 +251,18 @@ def campaign_stack(engine: str) -> str:
     return str(resources.files("infraplan.validation") / "data" / "stacks" / f"{engine}-0.x-mixed-chunk.yaml")
 
 
+# releases whose defaults differ from their family's shipped profile -> their stack YAML in data/stacks/:
+# SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`)
+RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml"}
+
+
+def release_stack(row: dict[str, str]) -> str:
+    """The stack the row's engine release runs by default: its YAML in data/stacks/ (`RELEASE_STACKS`), else the
+    backend's shipped profile (`row_stack`)."""
+    name = RELEASE_STACKS.get(row_stack(row))
+    return str(resources.files("infraplan.validation") / "data" / "stacks" / name) if name else row_stack(row)
+
+
 def generated_flags(row: dict[str, str]) -> bool:
     """Whether the row's engine ran AIConfigurator's generated flags (`campaign_limits`, SGLang's mixed chunk):
     every campaign but the SGLang versions in `SGLANG_DEFAULT_FLAG_VERSIONS`, which ran SGLang's defaults."""
@@ -238,9 +270,18 @@ def generated_flags(row: dict[str, str]) -> bool:
                 and row.get("backend_version") in SGLANG_DEFAULT_FLAG_VERSIONS)
 
 
-def row_deployment(row: dict[str, str]) -> Deployment:
+def weight_dtype(row: dict[str, str], engine: str) -> str:
+    """The row's weight dtype: its precision, but SGLang runs a bf16 checkpoint in bf16 (`SGLANG_CHECKPOINT_DTYPE`,
+    module docstring): neither its defaults nor AIConfigurator's generated flags pass --quantization."""
     dtype = "fp8" if row["precision"] == "fp8" else "bf16"
-    engine = load_engine(row_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
+    if SGLANG_CHECKPOINT_DTYPE and engine == "sglang" and row.get("model_path") not in FP8_CHECKPOINTS:
+        return "bf16"
+    return dtype
+
+
+def row_deployment(row: dict[str, str]) -> Deployment:
+    dtype = "fp8" if row["precision"] == "fp8" else "bf16"  # the KV cache's (SGLang: --kv-cache-dtype)
+    engine = load_engine(release_stack(row))  # the backend's shipped profile (`vllm-0.12.0` -> vllm-0.x)
     # the engine's own batch cap (vLLM max_num_seqs, TensorRT-LLM max_batch_size, SGLang max_running_requests):
     # clients beyond it wait in the engine's queue, their wait counted in TTFT. The campaign's engine limits
     # (`campaign_limits`) where the row names its config batch size, else the stack's defaults.
@@ -249,9 +290,9 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
-    return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=dtype, kv_dtype=dtype,
-                      max_batch=max_batch, token_budget=max(budget, max_batch), engine=engine.engine,
-                      stack=engine.ref)
+    return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
+                      kv_dtype=dtype, max_batch=max_batch, token_budget=max(budget, max_batch),
+                      engine=engine.engine, stack=engine.ref)
 
 
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
@@ -261,9 +302,10 @@ KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 13 %. Modelled: the campaign's e
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
              "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
              "output lengths (ignore_eos), clients of the other sources desynchronised by early end-of-sequence "
-             "stops (fitted), a front-end time per request per stack. Not modelled: SGLang 0.5.6 Llama 8B fp8 TPOT "
-             "-31 % median (measured ~30 ms at every TP and concurrency); vLLM 0.12 Llama 8B fp8 TPOT +85 % (its "
-             "measured cycle needs up to 89 % of the fp8 peak for the prompts alone: prompts shorter or cached); "
+             "stops (fitted), a front-end time per request per stack. Not modelled: SGLang 0.5.6 Llama 8B TPOT "
+             "-13 % median with its bf16 weights (measured ~30 ms at every TP and concurrency; its Triton "
+             "attention backend, fp8_e5m2 KV); vLLM 0.12 Llama 8B fp8 TPOT +85 % (its measured cycle needs up to "
+             "89 % of the fp8 peak for the prompts alone: prompts shorter or cached); "
              "TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = ~0.1 s + request time / clients at <= 32 clients and 0.4-2 s "
              "at 64-128 clients on TP4-8 (that campaign only); TensorRT-LLM front-end time by campaign (Llama-70B "
              "TP8: 69 ms TTFT at 4 clients, below the 0.12 s the stack carries) (module docstring; issue 12)")

@@ -311,6 +311,16 @@ def load_frontier_rows() -> list[dict[str, str]]:
 # 165-167; its docstring :137-138): 94 + 2 = 96 layers split evenly, which the rows' PP8 x VP3 = 24 (H025) and
 # PP8 x VP4 = 32 (H026) model chunks divide and 94 layers do not (Megatron-Core's even split needs the chunks to
 # divide the layers it splits): 12 layers on each middle stage, 11 + the LM head and loss on the last.
+# Checked, NOT applied (issue 13 round 7): what the DeepSeek-V3 recipe sets beside, `DEEPSEEK_V3_RECIPE_TRAINING`:
+# MTP trained (`mtp_num_layers = 1`, recipes/deepseek/deepseek_v3.py:83-84; the rows' published model TFLOP/s per
+# token, 260.0 / 260.0 / 260.6 GFLOP for H015 / H017 / H018, is Megatron-Bridge's count with the MTP layer,
+# training/utils/flop_utils.py:261-265 and :398-406, 249.8 without) and its layouts keyed by PP x VP chunks
+# (:37-49; PP8 x VP4, H018, is not among them). Toggled on one tree: H015 / H017 / H018 +0.9 / +26.9 / +4.9 ->
+# +3.2 / +34.1 / -15.5 %, 15 rows 12.16 -> 13.50 % (MTP alone: -12.2 / -12.7 / -15.5 %, 12.67 %): no per-layer
+# DeepSeek-V3 cost was found that the even split hid (H015 and H018 stay close once laid out, H017 alone is off).
+DEEPSEEK_V3_RECIPE_TRAINING: dict[str, Any] = {
+    "mtp_num_layers": 1,
+    "pipeline_layouts": ("Et*16|t*16|t*16|t*13mL", "Et*8|(t*8|)*6t*5mL", "Et*4|(t*4|)*14tmL")}
 MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
     "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"},
     "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True}}
