@@ -107,50 +107,8 @@ engine holding one batch slot fewer than the clients (at 8 clients its Llama-8B 
 550 ms at OSL 128 / 256 / 512, as if each request waited for another's completion): its TTFT stays at 35 % mean
 |error| on the dense rows and goes from 16 % to 104 % on the Qwen3-235B rows.
 
-Round 4 residual analysis (every row of both sets, each rule toggled on one tree: dense 27.7 % = TTFT 40.7 / TPOT
-14.7 %, MoE 22.0 % = 29.0 / 15.1 %). The TTFT |error| mass by campaign: TensorRT-LLM 1.0.0rc3 Llama-8B 23 %,
-TensorRT-LLM 1.0.0rc3 Qwen3-32B 16 %, SGLang 0.5.6 Llama-8B 16 %, TensorRT-LLM Llama-70B 10 %, vLLM 0.12 Qwen3-32B
-9 %, vLLM 0.12 Llama-8B 7 %. Three signatures in the measured numbers themselves, none a rule of its stack:
-* TensorRT-LLM 1.0.0rc3 Llama-8B, <= 32 clients: TTFT = 70-120 ms + the measured request time over the clients
-  (least squares of TTFT on (TTFT + (OSL - 1) TPOT) / c, per TP: slope 0.83-1.02, R^2 0.73-0.85), Little's law
-  for one request always waiting for a slot. Every other campaign of both sets has slope -0.05..0.34 (Qwen3-235B on
-  the same version: -0.04): that campaign's engine configuration, not the stack's default (slot-minus-one: above).
-* TensorRT-LLM 1.0.0rc3 Qwen3-32B fp8, 8 clients: TTFT = 0.73-1.19 (median 0.90) x (c + 1) / 2 single-prompt
-  prefills at every TP and ISL 1024-4096, as if a wave's prompts finished one per iteration with no front-end time;
-  the engine packs the wave into 8192-token iterations (TTFT ~ the whole wave). Finishing one prompt per iteration
-  (a scheduler tried per stack): TensorRT-LLM TTFT 0.37 -> 0.31 dense, 0.30 -> 0.28 MoE; vLLM 0.42 -> 0.33,
-  0.24 -> 0.24; SGLang worse (0.52 -> 0.55, 0.41 -> 0.51); but the inference set (offline and MLPerf-server runs
-  on the default TensorRT-LLM stack) goes from 7.2 to 13.7 %: an engine packs the prompts queued at an iteration,
-  so rejected. A 4096-token TensorRT-LLM budget (its documented max_num_tokens default is 8192) does as well
-  (dense 26.2 %, MoE 21.4 %): rejected, no source.
-* SGLang 0.5.6 Llama-8B fp8 on H200: TPOT 23-40 ms at every TP 1-8 and 20-512 clients (modelled 9-25 ms), a host
-  floor per iteration. 10 ms more per iteration on those rows alone (an eager forward: ~380 kernels x the 26 us
-  eager dispatch of `Node.host_kernel_dispatch_s`) takes their TPOT |error| 0.37 -> 0.08 and TTFT 1.07 -> 1.22;
-  nothing says that campaign ran without CUDA graphs. Eager iterations are now priced (`serving.host_overhead`:
-  max(GPU, host launches) for `cuda_graphs: false` or batches above the stack's graph cap, SGLang 256 below TP4):
-  only that campaign's 8 rows at 352-512 clients on TP1-2 exceed the cap (campaign TPOT 37.3 -> 34.9 %); its
-  20-client rows stay at -36 %: left.
-Also tried: SGLang chunked_prefill_size 16384 (dense 27.4 %, MoE SGLang TTFT 0.41 -> 0.43); 20 requests per client
-(dense 25.8 %, MoE 22.7 %: the early-stop desynchronisation grows with the run length); the front-end times
-re-derived by their rule on today's model (TensorRT-LLM 0.108 s, SGLang 0.190 s, vLLM 0.022 s) stay at the shipped
-0.12 / 0.20 / 0.03 s.
-
-Round 6 residual analysis (each rule toggled on one tree, dense set before the campaign limits 27.6 %). Tried and
-rejected: (1) clients desynchronised from the start (first requests spread over [0, f x the measured request
-time)): f = 0.3 27.1 %, f = 1 33.5 % (TTFT median -30 to -80 %: most campaigns are wave-like); spread 1 / 5 ms
-apart 26.9 / 26.1 %; (2) each follow-up request reaching the engine the stack's front-end time after the last
-token (the client's round trip): 58.1 % constant, 38.6 % exponential, and 1 ms of exponential jitter alone
-33.9 %: any delay lets the engine drain, so the waves coalesce and TTFT rises (a 1 us delay moves one
-TensorRT-LLM Qwen3 row from 334 to 432 ms); (3) SGLang mixed chunks at the stack defaults: 28.7 % (0.5.6 better,
-0.5.1 worse); (4) a per-sequence host cost per decode step (SGLang's Python loop over the batch, overlapped):
-30-70 us, 27.4-27.3 % (25.5 -> 25.3 % with the campaign limits), SGLang TTFT unchanged; (5) the TensorRT-LLM
-front-end time re-derived by its rule with the campaign limits, 0.137 s: dense 24.2 -> 24.8 %, MoE 21.7 -> 21.9 %
-(limits without SGLang's mixed chunk; kept 0.12 s; vLLM 0.029 and SGLang 0.193 s match their 0.03 / 0.2 s); (6)
-TensorRT-LLM's KV fraction at the generator templates' 0.80: 24.2 -> 24.3 %. vLLM 0.12 Llama-8B fp8 (TPOT
-+90 %): at TP1, ISL 2000, 64 clients the measured cycle (TTFT + 99 TPOT = 1.09 s) holds 64 prompts of 2000
-tokens, 89 % of the H200's fp8 peak for the prompts' GEMMs alone, above what a prefill reaches; no engine
-mechanism (async scheduling, full CUDA graphs, FlashInfer) removes prompt FLOPs, so its prompts were shorter or
-prefix-cached (vLLM's default) in that campaign: left.
+Rounds 4 and 6 residual analyses and the rules they tried and rejected (prompt packing, budgets, client jitter,
+host costs, front-end times, KV fractions): `validation/notes/serving_hopper_tried.md` in the repository.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
 one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
