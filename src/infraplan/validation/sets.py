@@ -42,115 +42,9 @@ b x heads/TP is not a multiple of 4 (megatron/model/fused_softmax.py `is_kernel_
 also hits SC'21 18.4B and 76.1B at their assumed micro-batch 1 (6 and 10 heads per GPU): -11.5 -> -24.0 % and
 +4.1 -> -7.7 %, gated mean 5.7 -> 6.7 %, so it waits until those cases' micro-batch is settled from the source.
 
-vTrain, issue 12 round 4: 8.14 % mean (8.31 % before), median 1.004, Spearman 0.986, max 31 %; gated 5.73 ->
-5.63 %, frontier unchanged. Adopted: Megatron's causal fused softmax loads only the lower triangle of the scores
-(`training.attention_core.attention_core_times`: 8.31 -> 8.18 %, gated -> 5.63 %) and the LM head is Megatron's
-padded vocabulary per TP (`megatron_padded_vocab`: GPT-2 BPE to a multiple of 128 x TP; 51,200 is its TP8 value;
--> 8.14 %). Where the |error| is (1,440 rows, toggled on one tree): TP8 80 rows median 0.744, 20.6 % mean, 14 %
-of the mass; TP1 / TP2 / TP4 medians 1.00 / 1.01 / 1.01 at 7.3 / 6.5 / 9.6 %; the 720 derived rows 7.2 %, the
-720 measured 9.1 %. The mass is in per-(hidden, TP, micro-batch) cell offsets that hold across PP, layers, DP
-and micro-batch count (h2048 TP2 mb2 0.81, h2048 TP4 mb1-2 1.13-1.19, h1024 TP4 mb4-8 0.81-0.86): every cell
-at its own median would leave 2.9 %; a power law in h, TP and micro-batch fitted to the set (4 constants)
-only reaches 7.8 %, a TP8-only factor of 1.33 7.5 %. The host-bound TP2 / TP4 cells issue the same kernels per
-layer yet measure 2.82-3.93 ms per layer (median 3.41, 7.2 % mean deviation): no host model that depends on
-the kernel sequence alone can follow that. vTrain itself, profiling each kernel on the machine, reports 8.37 %
-on this set (peers.md). Checked, not adopted: (a) the fused-softmax fallback (b x heads / TP not a multiple of
-4, TP8 mb1: 4 eager fp32 passes, +32 B forward / +34 B backward per score and 4 launches per pass) -> 8.0001 %,
-but it sends SC'21 18.4B / 76.1B at their assumed micro-batch 1 to -24.4 / -8.2 % (gated 6.69 %); (b) the 1F1B
-bubble priced on the stages without the LM head (the critical path with a heavier last stage is
-sum of the other stages + m x the last: PP4 m2 rows median 1.17 -> 0.96; alone 8.31 -> 8.04 %, on top of the
-two adopted changes 8.14 -> 8.21 % as the set's median falls to 0.98; DeepSeek-V3 H017 +25.6 -> +27.5 %); with (a)
-and (b) and not the softmax triangle 7.90 %; (c) A100 GEMMs at the MAMF (0.869): 7.85 %, gated 9.0 %.
-Round 4, second pass (toggled on one tree; B = the pipeline bubble on the other stages' time, F = the fused-softmax
-fallback, M = the SC'21 micro-batches of NVIDIA/Megatron-LM examples/sc21/run_table_1.sh, recalled, confidence
-S-): gated / vTrain / frontier mean |error| -: 5.63 / 8.14 / 10.17 %; B 5.63 / 8.21 / 10.27; F 6.79 / 8.0001 /
-10.17; M 6.15 / 8.14 / 10.17; BF 6.78 / 8.07 / 10.27; BM 6.17 / 8.21 / 10.27; FM 6.15 / 8.0001 / 10.17; BFM
-6.17 / 8.07 / 10.27 (vTrain median 1.004 -> 0.979, Spearman 0.986 -> 0.989, max 31 -> 28 %). All three adopted
-(sourced physics or inputs, each within 0.2 points on vTrain and the frontier): B
-(`training.schedules`, uneven stages) is the 1F1B critical path sum_i t_i + (m - 1) max_i t_i; it moves the PP
-rows (PP4 m2 median 1.06 -> 0.97, but PP4 m4-16 0.96-1.01 -> 0.94-0.95): the equal-stage bubble charged
-(p - 1) LM heads, which made up for a head + loss the model prices below what the PP1 rows measure (see
-round 3). F (`training.attention_core.softmax_falls_back`) takes TP8 (micro-batch 1, 2 heads per GPU) from
-median 0.74 to 0.80; with M no SC'21 case falls back (b x heads / TP = 48-384, all multiples of 4). M fits
-every SC'21 case in 80 GB with full recompute (activations 6-21 GB); it sends 1.7B / 3.6B / 7.5B to +16 /
-+12 / +6 % (micro-batch 16: the model is optimistic on large A100 GEMMs there) and 18.4B -10.9 -> +4.6 %.
-Round 4, third pass: blocking pipeline p2p (`Stack.p2p_synchronize`, megatron-lm-2021/2022;
-`training.step_assembly.pipeline_p2p_time`): Megatron-LM v3.0's `_communicate` waits on each batch_isend_irecv
-request and synchronises the device, so every send / recv of the 1F1B schedule (2 (m + p - 1) on the critical
-path, warm-up and cool-down calls included) costs its transfer plus 7 host calls after a sync. The data: the PP
-rows' excess per exchange, each PP row set against the PP1 rows of its (TP, h, micro-batch, layers) cell, was
-0.2-0.35 ms flat in the message size at TP2 (the host / sync signature) and is ~0-0.16 ms with the blocking calls;
-toggled on one tree: vTrain 8.04 -> 7.81 %, median 0.982 -> 0.989, Spearman 0.9883 -> 0.9885, max 27.2 % both;
-PP>1 rows 7.67 -> 7.21 % (PP1 8.40 % unchanged); medians TP1 x PP2 0.952 -> 0.961, TP1 x PP4 0.893 -> 0.907,
-TP2 x PP2 0.998 -> 1.008, TP2 x PP4 0.963 -> 0.979, TP4 x PP2 1.007 -> 1.019; PP4 by micro-batches m = 2 / 4 / 8
-/ 16: 0.956 / 0.915 / 0.884 / 0.881 -> 0.970 / 0.933 / 0.900 / 0.897. Gated 6.14 -> 6.12 % (SC'21 cases 0.1-0.8
-points closer, Korthikanti 175B / 530B / 1T -4.2 / -3.3 / -2.8 -> -4.6 / -4.2 / -3.8 %), frontier 10.42 %
-unchanged (Megatron-Core / NeMo overlap p2p). What is left is at TP1: 0.6-0.8 ms per exchange plus ~0.12 ms per
-MB of boundary activation (~8 GB/s, far below NVLink p2p, so not the transfer); the TP1 rows at PP1 carry the
-same shape (small cells under-, large cells over-predicted by a term in m x b x h^2 x L / p), i.e. TP1 kernel
-efficiency, which fewer layers per stage expose, not the pipeline. The tensor-shape exchange
-(`variable_seq_lengths`) is off in v3.0 and not charged.
-
-Where they stood (issue 12 round 2). vTrain: 12.7 % mean, median 0.87, Spearman 0.984 (13.0 % before the stack's
-per-phase timer syncs exposed the LM head + loss that close each forward, `Stack.phase_sync`; 15.5 %, 0.85, 0.979
-before eager stacks charged one main-grad accumulation kernel per bias / norm tensor per micro-batch, Megatron's
-DDP hook). The host-bound rows (h1024, micro-batch 1) take ~3.1-3.5 ms per layer (forward, recompute, backward)
-at TP1-TP4, i.e. ~31 us per kernel against the 26 us measured on the lent H100 host (torch 2.11): vTrain's host
-is slower, but no measurement of it is at hand, so the H100 figure stays. TP8 rows (median 0.70) take ~5 ms per
-layer at micro-batch 1 for h1024 and h2048 alike, falling to ~3.7 ms at micro-batch 4: not message size (the
-collective bytes double from h1024 to h2048) and not GPU time; a TP group spanning both host CPU sockets is a
-candidate without a source. Frontier: H004 and H010 as the rows state them (no recompute) need 239 / 396 GB
-per GPU on a 186 GB GB200, so the real recipes recompute or offload in a way the source does not give; the
-Blackwell GEMM fractions are H100's measured training-shape ones (no Blackwell measurement in the reference).
-Issue 13 round: the MoE router and token-permutation passes (`ops.moe_routing.moe_routing_passes`) and the bf16 LM
-head took the 13 rows from 37.5 % to 31.9 % mean |error| (constant MFU: 26.9 %). Still open: GPT-OSS
-(+42 / +63 / +116 % on GB200 / B200 / H100), DeepSeek-V3 on B200 (+71 %, H017) and on H100 (H018: -27 % with
-EP64 outside TP2 over 16 nodes; -19 % with MoE parallel folding, ETP 1, EP64 on 8 nodes as Megatron-Bridge
-runs it). Folding also expresses H026 (Qwen3-235B, EP32 over TP2 x DP16: -10.5 %); 14 rows: 29.7 % mean
-|error| (constant MFU 27.9 %). The rows' ETP is not in the source table: 1 is the Megatron-Bridge MoE
-recipes' setting (an assumption, `etp` column). Megatron's even pipeline split (the stack's `pipeline_split`,
-head on a full last stage: GPT-OSS H023 +116 -> +70 %, DeepSeek-V3 H017 +71 -> +26 %) and `recompute: auto`
-for rows whose source does not state it (the least recompute on Megatron's ladder that fits: H004, H012,
-H015, H017 recompute 1 layer per chunk, H010 51 of 80, H022 14 of 36) took the 14 rows to ~21 %.
-Issue 12/13 round 4: Transformer Engine saves each linear layer's quantised input for backward, not the bf16
-tensor (`Stack.quantized_gemm_inputs`, `ops.params.quantized_gemm_inputs`; nemo-26.04): 15 rows 11.6 -> 10.1 %
-(constant MFU 28.4 %), all through `recompute: auto` (H005 NVFP4 405B now fits without recompute at 181 of
-186 GB: -21.8 -> +1.1 %; H012 no longer needs it: -13.5 -> -0.8 %; H017 fits at 176 of 180 GB: +17.9 ->
-+25.6 %; H010 43 of 80 layers: +5.7 -> +8.6 %); 10.2 % with H018 on the blockwise fp8 its dtype column states
-(`fp8_recipe` column: +1.9 -> +3.5 %). Checked and not adopted (no source settles them): sink attention
-fused for the 26.06 container (H021 -37.8 -> +30.6 %; window-unaware fused +23.2 %; measured step 2.83 s sits
-between the fused 2.17 s and the unfused 4.55 s), EP all-to-all overlap on interleaved-pipeline rows (fixes
-H015 / H025 / H026 but sends H018 to +15 % or more), the routed copies' fp8 casts (k h per token: 10.5 %).
-Round 4, last pass: the other stages in the pipeline bubble at the pace of a middle stage as long as the heaviest
-(its own host exposure) instead of the heaviest stage's total less its head's GPU time, which a faster link could
-raise (found by the bandwidth-monotonicity property test): vTrain 7.81 -> 7.58 %, median 0.989 -> 0.992; the gated
-set (6.12 %) and frontier (10.42 %) unchanged.
-Round 5 (frontier rows; sources read in the megatron-bridge 0.3.1, megatron-core 0.16.1 and transformer-engine
-2.8-2.14 PyPI packages). Adopted: Megatron-Bridge overlaps pipeline p2p only with VP > 1 and Megatron-Core's
-non-interleaved 1F1B blocks on every batched exchange (`Stack.p2p_overlap_needs_interleaving`, nemo-24.12 /
-nemo-26.04): frontier 10.42 -> 10.03 % (H017 +31.5 -> +26.2 %, PP16 stages two nodes apart: 0.78 s of p2p;
-H023 +0.7 -> -0.1 %), gated 6.12 % and vTrain 7.58 % unchanged (their stacks already block or interleave).
-Checked, not adopted (toggled on one tree): (a) sink attention fused, as Megatron-Bridge runs GPT-OSS on TE >= 2.8
-(see nemo-26.04.yaml): H021 / H022 / H023 -37.8 / -4.2 / -0.1 -> +30.6 / +46.0 / +67.6 %, 16.8 %; the unfused
-pricing is itself far below what TE's unfused sink path costs, so the GPT-OSS rows lack a cost not yet found.
-(b) the routed experts' FC1 input stored for backward (k h per token at the GEMM's operand bytes: TE GroupedLinear
-saves its quantised inputs, grouped_linear.py): 10.11 % (H017 +18.4, H018 +4.9 -> -11.5 through a block-recompute
-rung, H022 -6.5) and DeepSeek-V3's own H800 plan no longer fits (88.7 of 85.5 GB): some other DeepSeek-V3 term is
-over-counted. (c) FP8 current scaling's first and last layers in bf16 (Megatron-Bridge
-`bf16_with_fp8_current_scaling_mixed`): spread evenly 9.94 %, on the end stages where they run 10.51 % (H004
--3.3 -> -9.6 %); NeMo's performance scripts are recalled to switch it off (`first_last_layers_bf16 = False`).
-(d) DeepEP for the Qwen3 rows on H100 (the base recipes' `moe_flex_dispatcher_backend: deepep`): H026 / H029
--16.8 / -4.5 -> +18.0 / +63.2 %. (e) TP overlap hidden share 1 - 1/TP: 9.85 %, but Transformer Engine's default
-userbuffers methods (ring exchange in TP chunks for the all-gathers, 4-split pipelined reduce-scatters, bulk
-overlap in backward: module/base.py `initialize_ub`) hide more at TP2, not less.
-Round 5, decided: (a) reversed. Transformer Engine's backend selection, traced in the code and its compiled check
-(nemo-26.04.yaml), runs the cuDNN fused kernel with sinks on every GPT-OSS layer, so nemo-26.04 now says
-`sink_attention: fused`; the `unfused` setting had fitted H022 / H023 without being a kernel that runs. GPT-OSS rows
-H021 / H022 / H023 +21.6 / +39.0 / +53.5 %, 15 rows 10.7 -> 14.9 % (issue 13's 12 % gate no longer met; constant
-MFU 28.4 %): a cost of ~7 ms per layer and 4,096-token micro-batch on H100 is still missing and reported as such.
-Priced and too small to explain it: the dropless MoE block runs eagerly under CUDA graphs with a host sync per MoE
-layer (`Stack.moe_cuda_graph`, megatron-core transformer_config.py:1764-1771; <= 0.4 points per row), GPT-OSS's
-expert clamp and per-expert bias loop (`ops.gpt_oss_experts`).
+Rounds 2-5 (vTrain, gated and frontier residual analyses, what was adopted and what was tried and rejected: the
+fused-softmax fallback, uneven-stage bubbles, blocking p2p, sink attention, DeepEP for the Qwen3 H100 rows, ...):
+`validation/notes/training_sets_tried.md` in the repository.
 Round 7 (toggled on one tree): the Qwen3-235B rows run their recipe's split, the embedding and loss counted as
 pipeline layers (`MODEL_RECIPE_STACK`, qwen3_moe.py:165-167): H025 / H026 -9.3 / -17.1 -> -2.3 / -10.7 %, 15 rows
 13.06 -> 12.17 %, gated 6.12 % and vTrain 7.58 % unchanged. (a) The wgrad GEMM reads and writes the main
@@ -159,11 +53,13 @@ grouped_linear.py:386-391 / :473-481; `training.layer_kernels.wgrad_width`; befo
 operand width): H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their expert wgrads stay compute-bound
 at >= 1,024 tokens per expert); the search's DeepSeek-V3 plan on 2,048 H800 on the default stack (tests/planning/
 test_scenario.py) leaves EP2 at 256 tokens per expert (memory-bound on the fp32 buffer) for TP2 PP8 EP1: +8.1 ->
-+17.9 % of the published GPU-hours (DeepSeek's own plan and stack: -9.7 %, unchanged). Checked, not adopted:
-(b) the DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49:
-embedding + 4 layers first, 1 layer + MTP + loss last) approximated by the `balanced` split sends H015 / H017 /
-H018 +0.9 / +26.9 / +4.9 -> +8.6 / +63.7 / +16.2 % (MTP is not priced in training): the even split's LM head on
-a full last stage is what keeps those rows close.
++17.9 % of the published GPU-hours (DeepSeek's own plan and stack: -9.7 %, unchanged). (b) The DeepSeek-V3
+recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49: embedding + 4 layers first, 1 layer + MTP + loss
+last) and its MTP module (the rows' published FLOPs per token, 260 G, include it: megatron-bridge flop_utils.py:
+261-265) run exactly with `Stack.pipeline_layouts` / `mtp_num_layers` (`training.pipeline_layout`,
+`DEEPSEEK_V3_RECIPE_TRAINING`): H015 / H017 / H018 +0.9 / +26.9 / +4.9 -> +3.2 / +34.1 / -15.5 % (H018's PP8 x VP4
+is not in the recipe's map: the even split there), 15 rows 12.16 -> 13.50 %; left off (the rows' recipe map does
+not set them) until the per-layer cost H017 then exposes (~6 ms per layer and 4,096-token micro-batch) is found.
 """
 
 from __future__ import annotations
