@@ -35,7 +35,6 @@ from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, ops_of, to_float
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Recompute
-from infraplan.training.expert_dispatch import FP8_DISPATCH_PAIR_SHARE as FP8_DISPATCH_PAIR_SHARE
 from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm
 from infraplan.training.expert_dispatch import deepep_node_dedup as deepep_node_dedup
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
@@ -44,7 +43,6 @@ from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
 from infraplan.training.layer_time import ACT, _layer_times_but_ep, head_times
-from infraplan.training.layer_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
 from infraplan.training.layer_time import _layout as _layout  # tests/training/test_moe_folding.py
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import (
@@ -62,13 +60,10 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.stage_split import with_stage_split
-from infraplan.training.step_assembly import ADAM_BYTES_PER_PARAM as ADAM_BYTES_PER_PARAM
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
-from infraplan.training.step_assembly import OPTIMIZER_KERNELS as OPTIMIZER_KERNELS
 from infraplan.training.step_assembly import assemble_step
 
-__all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "CROSS_ENTROPY_PASSES", "EAGER_EXTRA_KERNELS",
-           "FP8_DISPATCH_PAIR_SHARE", "MAIN_GRAD_ADD_KERNELS",
+__all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", "MAIN_GRAD_ADD_KERNELS",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
            "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
