@@ -12,11 +12,11 @@ from infraplan.ops.layer import layer_ops
 from infraplan.training.axes import SearchSpace, enumerate_axes
 from infraplan.training.enums import RankOrder
 from infraplan.training.estimate import estimate_training
+from infraplan.training.layer_time import _layout
 from infraplan.training.memory import local_expert_params, memory_breakdown, sharded_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import train_command
-from infraplan.training.step_time import _layout
 
 QWEN = load_model("qwen3-235b-a22b")  # 94 layers, 128 experts, top-8, h 4096, expert FFN 1536 (SwiGLU)
 # H026: Qwen3-235B on 256 H100, TP2 PP8 VP4 EP32 (ETP1): DP16, so EP32 spans TP2 x DP16

@@ -9,9 +9,9 @@ communication row, and `training.step_assembly` makes a step of them.
 Pipeline (Narayanan et al. SC'21): the heaviest stage (a middle stage's layers, the first's plus the embedding,
 or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the schedule's bubble
 (`training.schedules`, on the other stages' summed time o: o for 1F1B, o/v interleaved; (p-1) t_stage and
-(p-1)/v t_stage for equal stages) + the p2p chain of one
-micro-batch through all p*v chunks forward and back (steady-state p2p overlaps compute; a stack with blocking
-p2p, `Stack.p2p_synchronize`, pays every micro-batch's calls: `step_assembly.pipeline_p2p_time`).
+(p-1)/v t_stage for equal stages) + the p2p chain of one micro-batch through all p*v chunks forward and back
+(steady-state p2p overlaps compute; a stack with blocking p2p, `Stack.p2p_synchronize`, pays every micro-batch's
+calls: `step_assembly.pipeline_p2p_time`; a Megatron-Core layout sets stages: `training.pipeline_layout`).
 Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
 all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
 forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
@@ -43,7 +43,6 @@ from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
 from infraplan.training.layer_time import ACT, _layer_times_but_ep, head_times
-from infraplan.training.layer_time import _layout as _layout  # tests/training/test_moe_folding.py
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import (
     GRAD_BYTES,
