@@ -24,7 +24,8 @@ def test_custom_all_reduce_beats_nccl_on_small_messages_only_inside_the_domain()
     small, large = 256 * 2**10, 2 * CUSTOM_ALL_REDUCE_MAX_BYTES
     nccl_small = float(all_reduce_time(FABRIC, small, 8, 1, sized=True))
     custom_small = float(custom_all_reduce_time(FABRIC, small, 8, 1))
-    assert custom_small < 0.5 * nccl_small  # one barrier instead of 2 log2(8) protocol steps
+    # one barrier instead of 2 log2(8) protocol steps (measured on 8x H100: 10.2 vs 19.3 us, network.nvlink_all_reduce)
+    assert custom_small < 0.6 * nccl_small
     # tiny message: the one-shot line, latency plus the n - 1 peer reads
     tiny = 1024.0
     assert float(custom_all_reduce_time(FABRIC, tiny, 8, 1)) == pytest.approx(
@@ -37,7 +38,9 @@ def test_custom_all_reduce_beats_nccl_on_small_messages_only_inside_the_domain()
     assert float(custom_all_reduce_time(FABRIC, small, 1, 1)) == 0.0
 
 
-def test_two_shot_takes_over_from_one_shot_as_the_message_grows():
+def test_two_shot_takes_over_from_one_shot_as_the_message_grows(monkeypatch):
+    # the alpha-beta lines alone (the measured curve bounds them from below: tests/network/test_nvlink_all_reduce.py)
+    monkeypatch.setattr("infraplan.network.nvlink_all_reduce.MEASURED_NVLINK_ALL_REDUCE", False)
     sizes = np.array([4e3, 4e6])
     t = custom_all_reduce_time(FABRIC, sizes, 8, 1)
     one_shot = SCALE_UP_LATENCY_S + 7 * sizes / FABRIC.scale_up_bytes_per_s

@@ -59,7 +59,8 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     inside one scale-up domain the NVLink column, across domains the NIC table at the node count the group
     spans, all-to-all the ATA table; each normalised by its largest-message value (the catalog's collective
     efficiencies are large-message figures), interpolated in log2(size) and log2(nodes). Below the smallest
-    tabulated size (16 MiB) the smallest size's value holds and the alpha-beta latency term takes over.
+    tabulated size (16 MiB) the smallest size's value holds and the alpha-beta latency term takes over (an
+    all-reduce inside one domain follows the measured curve instead, `network.nvlink_all_reduce`).
     """
     one = scalar_path.one_element(size_bytes, n, stride)
     if one is not None:

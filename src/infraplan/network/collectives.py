@@ -10,7 +10,9 @@ pipeline send/receive drives one NIC; the `collective` command adds the two-leve
 
 The links a group spans (placement on the fabric's tiers, the k NICs of a cross-domain ring, oversubscribed
 uplinks) are priced in `network.fabric`, the message-size efficiency and NCCL's network step latency in
-`network.collective_efficiency`; their public names are importable from here as well.
+`network.collective_efficiency`; their public names are importable from here as well. A sized all-reduce inside
+one scale-up domain (NCCL's and the custom one) is bounded from below by the measured curve instead
+(`network.nvlink_all_reduce`, AIConfigurator's H100 tables: the alpha-beta line was ~2x too fast at 0.25-8 MiB).
 
 Speed (issue 18): the sized collective times and the message efficiency run on Python floats when every input
 holds one element (a single estimate), with the same IEEE operations in the same order (`_FLOATS` beside
@@ -35,6 +37,7 @@ import numpy.typing as npt
 
 from infraplan import scalar_path
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network.collective_efficiency import (
     NCCL_NET_STEP_LATENCY_S,
     message_efficiency,
@@ -119,6 +122,12 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
         t = nvls_time_xp(xp, fabric, size, n, stride, lat, sized, min_bytes=0.0)
     else:
         t = {"ring": ring, "tree": tree}[algorithm]
+    if sized and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
+        # inside one scale-up domain the measured curve (`network.nvlink_all_reduce`) bounds the alpha-beta
+        # candidates instead of the SimAI tables' NVLink column
+        plain = _all_reduce(xp, fabric, size, n, stride, algorithm, False)
+        measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
+        t = xp.where(n * stride <= fabric.scale_up_domain, measured, t)
     return xp.where(n > 1, t, 0.0)
 
 
@@ -273,17 +282,27 @@ def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) ->
     if crosses:
         step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
         lat = step_s if lat < step_s else lat
-    efficiency = _efficiency.efficiency_at(group, size)
     ring_bw = 2.0 * steps / members * size / bw
+    tree_bw = 2.0 * size / bw
+    nvls_bw = fabric.nvls_bytes_per_s
+    if not crosses and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
+        # inside the domain (`_all_reduce`): the alpha-beta candidates, bounded by the measured curve
+        plain = ring_bw + 2.0 * steps * lat
+        alpha_beta = tree_bw + tree_steps * lat
+        plain = alpha_beta if alpha_beta < plain else plain
+        if nvls_bw > 0.0 and size >= NVLS_MIN_BYTES:
+            alpha_beta = (1.0 + 1.0 / n) * size / nvls_bw + 2.0 * lat
+            plain = alpha_beta if alpha_beta < plain else plain
+        measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
+        return measured if measured > plain else plain
+    efficiency = _efficiency.efficiency_at(group, size)
     alpha_beta = ring_bw + 2.0 * steps * lat
     bound = ring_bw / efficiency
     ring = bound if bound > alpha_beta else alpha_beta
-    tree_bw = 2.0 * size / bw
     alpha_beta = tree_bw + tree_steps * lat
     bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
     ring = tree if tree < ring else ring
-    nvls_bw = fabric.nvls_bytes_per_s
     if nvls_bw > 0.0 and not crosses and size >= NVLS_MIN_BYTES:  # `nvls_time_xp`
         bandwidth = (1.0 + 1.0 / n) * size / nvls_bw
         alpha_beta = bandwidth + 2.0 * lat
@@ -315,7 +334,8 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     share the ring formula and its inputs)."""
     formula = _FLOAT_FORMULAS[kind]
     size, members, spacing = float(size_bytes), float(n), float(stride)
-    key = (id(fabric), formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S)
+    key = (id(fabric), formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S,
+           _nvlink.MEASURED_NVLINK_ALL_REDUCE)
     kept = _SECONDS.get(key)
     if kept is not None and kept[0] is fabric:
         return kept[1]
@@ -360,7 +380,9 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
       `L + (n - 1) S / B`;
     * two-shot: a reduce-scatter (each rank reduces its 1/n slice read from the peers) and an all-gather, each
       behind a barrier: `2 L + 2 (n - 1) S / (n B)`.
-    The faster of the two, bounded by NCCL (`all_reduce_time`, sized) and used up to the 8 MiB IPC buffer.
+    The faster of the two, bounded from below by TensorRT-LLM's measured custom all-reduce curve
+    (`network.nvlink_all_reduce`, its "custom" column: the kernels reach ~250 GB/s of NVLink, not the ring's
+    rate) and from above by NCCL (`all_reduce_time`, sized), used up to the 8 MiB IPC buffer.
     """
     n_arr = np.asarray(n, dtype=np.float64)
     size = np.asarray(size_bytes, dtype=np.float64)
@@ -368,7 +390,10 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
     bw = fabric.scale_up_bytes_per_s
     one_shot = SCALE_UP_LATENCY_S + _steps(n_arr) * size / bw
     two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * _steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
+    ring_bw = 2.0 * _steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
+    measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom")
+    custom = np.maximum(np.minimum(one_shot, two_shot), measured)
     inside = n_arr * np.asarray(stride, dtype=np.float64) <= fabric.scale_up_domain
     usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)
-    seconds: np.ndarray = np.where(usable, np.minimum(nccl, np.minimum(one_shot, two_shot)), nccl)
+    seconds: np.ndarray = np.where(usable, np.minimum(nccl, custom), nccl)
     return seconds

@@ -13,7 +13,9 @@ rate NVLS reaches (`Fabric.nvls_bytes_per_s`), derived from the accelerator's pu
 the 8 GPUs of one board (`catalog.schemas.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x H100 SXM ~480 GB/s,
 GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; network.md; against 365-370 GB/s for
 the ring, nccl-tests #212). The message-size efficiency is the ring's NVLink column (`network.collective_efficiency`,
-ASSUMPTION: no per-size NVLS curve is published in the reference data).
+ASSUMPTION: no per-size NVLS curve is published in the reference data); below 16 MiB the measured in-domain
+all-reduce curve (`network.nvlink_all_reduce`, NCCL's own choice of algorithm by size) is scaled to NVLS's rate
+where the fabric has it.
 
 On where the accelerator's entry enables it (`nvls_all_reduce_enabled`: h100-sxm, h200), as NCCL enables NVLS by
 default. `network.collectives._all_reduce` takes it in the `auto` all-reduce (and by name, "nvls"),

@@ -1,0 +1,153 @@
+"""Small-message all-reduce inside one NVLink (NVSwitch) domain, from measured latency tables (issue 12 item 3).
+
+The alpha-beta line and the SimAI efficiency tables (`network.collective_efficiency`, first row 16 MiB) left
+the in-domain all-reduce of 0.25-8 MiB about 2x too fast: below 16 MiB the tables' smallest-size efficiency
+held, while the measured bus bandwidth keeps falling (NCCL picks fewer channels and the LL / LL128 protocols,
+and the custom kernels run on a few CTAs). These are exactly the decode all-reduces of serving (a 405B model
+at TP8 moves 32 KiB per token: 1-8 MiB at batch 32-256).
+
+The measured curve (catalog/nccl/aiconfigurator_h100_all_reduce.csv, NVIDIA AIConfigurator 0.12.0's tables
+for 8x H100 SXM: NCCL 2.29.2 nccl-tests all-reduce and TensorRT-LLM 1.3.0rc20's AllReduce with its one-shot /
+two-shot custom kernels, bf16, 2 / 4 / 8 GPUs, 64 KiB to 512 MiB) is read as a bus-bandwidth efficiency,
+nccl-tests' convention and the SimAI tables' (busbw = 2 (n - 1)/n S / t):
+
+    efficiency(S, n) = e_512 x busbw(S, n) / busbw_NCCL(512 MiB, n) = S / tau(S, n),
+    tau(S, n) = t(S, n) x (512 MiB / t_NCCL(512 MiB, n)) / e_512   (the bytes NCCL moves at its peak meanwhile)
+
+where e_512 = 0.94 ties the table's last row to the SimAI NVLink column there (the catalog's rates are
+large-message figures, nccl-tests at several GiB; the measured busbw still grows past 512 MiB, as the custom
+column's 1 GiB row shows). tau is interpolated linearly in log2(S) between the rows (so the time grows with S
+wherever the measured time does; the first row's efficiency holds below the table, the last row's above it),
+the efficiency linearly in log2(n) (n = 2, 4, 8; larger in-domain groups take the 8-GPU column, ASSUMPTION: no
+larger NVSwitch group is in the table).
+
+An in-domain all-reduce then takes at least the model's own large-message time of the group (the faster of the
+ring's 2 (n - 1)/n S / B and, where the fabric has NVLS, NVLS's (1 + 1/n) S / B_nvls; `network.nvls`) over that
+efficiency: the measured curve scaled to the model's large-message rate, one rule for every size. Inside a
+domain this bound replaces the SimAI NVLink column for the all-reduce (that column is one 8-GPU curve; the table
+has 2 / 4 / 8 GPUs); the alpha-beta candidates still price the latency of tiny messages, and groups outside a
+domain keep the SimAI NIC tables. Reduce-scatter, all-gather and all-to-all keep the SimAI tables (the wheel has
+NCCL tables for them too; not taken here).
+
+Model / measured on 8x H100 (dgx-h100-superpod) at 0.125-32 MiB: NCCL 2 GPUs 0.93, 4 GPUs 1.00-1.14, 8 GPUs
+0.99-1.07; custom 0.93-1.02 (before: 8 GPUs at 0.5-8 MiB 0.36-0.69, 4 GPUs at 16-32 MiB 1.16-1.23). Measured by
+toggling `MEASURED_NVLINK_ALL_REDUCE` on one tree (mean |error|, off -> on): dense Hopper serving rows 20.93 ->
+20.72 % (TPOT at TP8 14.2 -> 12.4 %, TTFT at TP8 29.4 -> 30.2 %), MoE/MLA serving 19.52 -> 19.31 %,
+disaggregated 29.26 -> 27.79 %, gated training 6.12 -> 5.94 % (Megatron SC21's in-node TP all-reduce), vTrain
+7.58 -> 7.60 %, frontier training 12.16 -> 12.16 %, MLPerf v4.1 inference 6.58 -> 6.58 %, MLPerf v5.1 25.56 ->
+25.60 % (Llama 3.1 405B, already under-predicted), the network section 0.48 -> 0.48 %.
+
+The same curve shape serves every accelerator's scale-up domain (ASSUMPTION: measured on H100/NVLink 4 only;
+against the wheel's H200 tables this model gives 0.88-1.20 x the measured times at 0.125-32 MiB; against its
+B200 tables 0.42-1.06 x: B200's NCCL is slower at small sizes than H100's, ~28 us at 8 GPUs up to 1 MiB, and
+its 720 GB/s links do not show in the small-message times, so B200 stays optimistic here).
+The custom column serves every stack with `custom_all_reduce` (TensorRT-LLM's kernels; ASSUMPTION for vLLM and
+SGLang, whose tables in the same wheel are within ~30 % at 1-8 MiB on 8 GPUs).
+
+`MEASURED_NVLINK_ALL_REDUCE` switches the bound off (to measure its effect on one tree). The array and float
+paths run the same IEEE operations in the same order (`scalar_path`, issue 18).
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from infraplan import scalar_path
+from infraplan.network.collective_efficiency import _efficiency_lists
+from infraplan.network.fabric import Fabric
+from infraplan.scalar_path import NUMPY_OPS, MathOps
+
+MEASURED_NVLINK_ALL_REDUCE = True  # the measured in-domain all-reduce bound (module docstring); False: alpha-beta only
+TABLE_FILE = "aiconfigurator_h100_all_reduce.csv"
+TABLE_GPUS = (2, 4, 8)  # the table's GPU-count columns
+KINDS = ("nccl", "custom")
+
+
+@lru_cache(maxsize=1)
+def tau_columns() -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
+    """(log2 sizes in bytes, {kind: tau column per GPU count}) of the measured table: each measured time times
+    NCCL's large-message rate for the same GPU count (bytes: module docstring)."""
+    text = (resources.files("infraplan.catalog") / "nccl" / TABLE_FILE).read_text()
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
+    sizes = [float(r[0]) for r in rows]
+    # the last row (512 MiB) is not yet the large-message busbw the catalog's rates are: tie it to the SimAI NVLink
+    # column's efficiency there (0.94 of its 16 GiB value)
+    log_simai, simai = simai_nvlink_column()
+    last_row_efficiency = float(np.interp(np.log2(sizes[-1]), log_simai, simai))
+    columns: dict[str, tuple[list[float], ...]] = {}
+    for k, kind in enumerate(KINDS):
+        per_gpus = []
+        for j in range(len(TABLE_GPUS)):
+            nccl_peak_bytes_per_us = sizes[-1] / float(rows[-1][1 + j]) / last_row_efficiency
+            per_gpus.append([float(r[1 + k * len(TABLE_GPUS) + j]) * nccl_peak_bytes_per_us for r in rows])
+        columns[kind] = tuple(per_gpus)
+    return [float(np.log2(s)) for s in sizes], columns
+
+
+def simai_nvlink_column() -> tuple[list[float], list[float]]:
+    """(log2 sizes, efficiency) of the SimAI NVLink table's in-node column, normalised to its largest message."""
+    log_sizes, columns = _efficiency_lists("nvlink")
+    return log_sizes, columns[0]
+
+
+def efficiency_columns() -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
+    """`tau_columns` as efficiencies at the rows (size / tau, at most 1): for reports and tests."""
+    log_sizes, taus = tau_columns()
+    return log_sizes, {kind: tuple([min(2.0**x / t, 1.0) for x, t in zip(log_sizes, column, strict=True)]
+                                   for column in columns) for kind, columns in taus.items()}
+
+
+def _log2(x: float) -> float:
+    """`float(np.log2(x))`, exact (the exponent) at powers of two."""
+    mantissa, exponent = math.frexp(x)
+    return float(exponent - 1) if mantissa == 0.5 else float(np.log2(x))
+
+
+def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl") -> Any:
+    """Bus-bandwidth efficiency of an in-domain all-reduce of `size` bytes over `n` GPUs relative to NCCL's
+    large-message busbw (module docstring): the table's columns interpolated in log2(size), weighted by hat
+    functions of log2(n) over the 2 / 4 / 8-GPU columns (each column added, in order, zero weights included); the
+    size is held to the table's rows (the first row's efficiency below it, the last row's above)."""
+    log_sizes, columns = tau_columns()
+    first, last = 2.0 ** log_sizes[0], 2.0 ** log_sizes[-1]
+    if xp is NUMPY_OPS:
+        held = np.minimum(np.maximum(np.asarray(size, dtype=np.float64), first), last)
+        log_size = np.log2(held)
+        log_n = np.minimum(np.maximum(np.log2(np.maximum(np.asarray(n, dtype=np.float64), 1.0)), 1.0), 3.0)
+        efficiency: Any = np.zeros(np.shape(log_size * log_n))
+        for j, column in enumerate(columns[kind]):
+            weight = np.maximum(1.0 - np.abs(log_n - (j + 1.0)), 0.0)
+            efficiency = efficiency + weight * (held / np.interp(log_size, log_sizes, column))
+        return np.minimum(np.maximum(efficiency, 1e-3), 1.0)
+    one: float = first if size < first else (last if size > last else float(size))
+    one_log_size = _log2(one)
+    one_log_n = _log2(1.0 if n < 1.0 else n)
+    one_log_n = 1.0 if one_log_n < 1.0 else (3.0 if one_log_n > 3.0 else one_log_n)
+    value = 0.0
+    for j, column in enumerate(columns[kind]):
+        hat = 1.0 - abs(one_log_n - (j + 1.0))
+        value = value + (0.0 if hat < 0.0 else hat) * (one / scalar_path.interp(one_log_size, log_sizes, column))
+    value = 1e-3 if value < 1e-3 else value
+    return 1.0 if value > 1.0 else value
+
+
+def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, ring_bw_s: Any,
+                       kind: str = "nccl") -> Any:
+    """Least seconds of an all-reduce of `size` bytes over `n` ranks `stride` apart by the measured curve: the
+    group's large-message time (the ring's bandwidth term `ring_bw_s`, or NVLS's where the fabric has it and it
+    is shorter) over `measured_efficiency_xp`; 0 outside one scale-up domain, for one rank or with the bound off."""
+    if not MEASURED_NVLINK_ALL_REDUCE:
+        return 0.0
+    peak = ring_bw_s
+    if fabric.nvls_bytes_per_s > 0.0:
+        nvls = (1.0 + 1.0 / xp.maximum(n, 1.0)) * size / fabric.nvls_bytes_per_s
+        peak = xp.minimum(peak, nvls)
+    bound = peak / measured_efficiency_xp(xp, size, n, kind)
+    inside = (n * stride <= fabric.scale_up_domain) & (n > 1) if xp is NUMPY_OPS else (
+        n * stride <= fabric.scale_up_domain and n > 1)
+    return xp.where(inside, bound, 0.0)
