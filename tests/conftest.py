@@ -6,11 +6,17 @@ before any test module is imported, gives every worker a private folder below th
 xdist keeps the system folder.
 
 It also hands the slowest tests out first (`SLOWEST_FIRST`, from `pytest --durations`), so that with
-`--dist worksteal` the two CI workers finish together instead of one running a 15 s test at the end (tests that
+`--dist worksteal` the CI workers finish together instead of one running a 15 s test at the end (tests that
 read the same per-process cache, e.g. the validation report's sections, sit together at the front of the list:
 worksteal gives each worker a contiguous share and steals from its end, so the front runs in one process), and
 keeps out of collection the slow-only modules (`SLOW_ONLY_MODULES`) that a default `-m 'not slow'` run would
 build and then deselect.
+
+Tests that mostly wait on other processes (`WAITING`: Ray's start-up, Chromium, killed sweep subprocesses: ~35 s
+of wall for ~10 CPU s) leave a core idle while they wait. `-n auto` therefore starts one worker more than there
+are cores (`pytest_xdist_auto_num_workers`), and the waiting tests open the second worker's share of the queue
+(worksteal hands each worker a contiguous share and steals from the ends), so one worker waits while the others
+keep every core busy, and the per-process caches of the slow CPU tests at the front stay in the first worker.
 """
 
 from __future__ import annotations
@@ -25,12 +31,20 @@ import pytest
 
 _WORKER_TMP = pytest.StashKey[Path]()
 
+# node-id prefixes of the tests that mostly wait on other processes (module docstring), in the order they run
+WAITING = (
+    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~11 s of wall, ~5 CPU s in Ray's own processes
+    # the compare of two presets, then the browser's (its live server runs in this process: the sizing caches hit)
+    "tests/web/test_web_scenarios.py::test_compare_of_two_presets_equals_the_cli",
+    "tests/web/test_web_browser.py",  # Chromium: ~12 s of wall, ~7 CPU s in its own processes
+    "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
+)
+
 # node-id prefixes of the tests that take seconds (`make test` durations on 2 cores), slowest first; the rest keep
 # their collection order after them. A stale entry only costs balance, never a test.
 SLOWEST_FIRST = (
-    "tests/planning/test_scenario.py::test_gigawatt_2027_fills_the_campus_at_epoch_capex",  # ~6-8 CPU s
-    "tests/planning/test_scenario.py::test_meta_2024_preset_anchors",  # ~4-6 CPU s
-    "tests/validation/test_validation.py",  # the per-process validation report (~7-9 CPU s, shared by the module)
+    # first, so that its worker is through them before a steal (from the end of its queue) can reach them
+    "tests/validation/test_validation.py",  # the per-process validation report (~9-11 CPU s, shared by the module)
     # next to it, so that the same worker runs them on the same per-process caches: the report itself, its
     # training rows and scored sets (`validation.runner.case_rows` / `scored_sets`: the error bands, ~1.5 CPU s)
     # and its sections (serving hopper, inference, inference frontier, recsys MLPerf: each cached per process)
@@ -45,11 +59,10 @@ SLOWEST_FIRST = (
     "tests/validation/test_recsys_mlperf.py",
     "tests/validation/test_serving_hopper_moe.py",  # its set is one of `scored_sets`
     "tests/validation/test_serving_hopper_disagg.py",  # so is its (~5 CPU s): scored twice when on the other worker
-    "tests/sweep/test_sweep_ray.py",  # Ray's start-up: ~11 s of wall, ~5 CPU s in Ray's own processes
-    # the compare of two presets, then the browser's (its live server runs in this process: the sizing caches hit)
-    "tests/web/test_web_scenarios.py::test_compare_of_two_presets_equals_the_cli",
-    "tests/web/test_web_browser.py",  # Chromium: ~12 s of wall, ~7 CPU s in its own processes
-    "tests/sweep/test_sweep_local.py",  # kill -9 / Ctrl-C of sweep subprocesses: mostly waiting
+    # (a set scored again in another worker costs up to ~8 CPU s: seen when these came after the two below)
+    "tests/planning/test_scenario.py::test_gigawatt_2027_fills_the_campus_at_epoch_capex",  # ~6-8 CPU s
+    "tests/planning/test_scenario.py::test_meta_2024_preset_anchors",  # ~4-6 CPU s
+    *WAITING,  # under xdist moved to the second worker's share (`pytest_collection_modifyitems`)
     "tests/cli/test_fuzz.py::test_hostile_values_on_every_option",
     "tests/test_consistency.py::test_serving_memory_estimate_covers_the_measured_per_request_cost",
     "tests/serving/test_capacity_search_work.py::test_shortcuts_give_the_plain_search_with_fewer_simulations",
@@ -97,9 +110,32 @@ def _rank(nodeid: str) -> int:
     return next((i for i, prefix in enumerate(SLOWEST_FIRST) if nodeid.startswith(prefix)), len(SLOWEST_FIRST))
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform (macOS, Windows)
+        return os.cpu_count() or 1
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: one worker per core, and one more to run while the `WAITING` tests wait (module docstring);
+    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, still decides (None: xdist's own rule)."""
+    return None if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") else _cores() + 1
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected: the split below counts the items that will run
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slowest first (a stable sort: every xdist worker computes the same order, as xdist requires)."""
+    """Slowest first (a stable sort: every xdist worker computes the same order, as xdist requires); under xdist
+    the `WAITING` tests then start the second worker's initial share, which begins at len(items) // workers
+    (worksteal's first split: each idle worker in turn gets len(pending) // workers left)."""
     items.sort(key=lambda item: _rank(item.nodeid))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    waiting = [item for item in items if item.nodeid.startswith(WAITING)]
+    if workers < 2 or not waiting:
+        return
+    rest = [item for item in items if not item.nodeid.startswith(WAITING)]
+    start = min(len(items) // workers, len(rest))
+    items[:] = [*rest[:start], *waiting, *rest[start:]]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
