@@ -137,6 +137,9 @@ class ServingProfile(Spec):
         False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
         "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "
         "`serving.routed_experts`)")
+    moe_fp8_block_tile_cost: bool = Field(
+        False, description="block-scaled fp8 routed experts run the accelerator's measured per-tile cost "
+        "(`fp8_block_grouped_depth`: TensorRT-LLM's fused MoE on Hopper; `serving.routed_experts`)")
 
 
 class MoeRouting(Spec):
@@ -167,6 +170,17 @@ class MoeRouting(Spec):
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
     dispatcher: Literal["alltoall", "deepep"] = "alltoall"
     fp8_dispatch: bool = False  # fp8 plans: dispatch in fp8 (1 B + a 4 B scale per 128), combine in bf16 (DeepEP)
+    flex_backend: Literal["deepep", "hybridep"] | None = Field(
+        None, description="the recipe's Megatron-Core flex dispatcher backend (Megatron-Bridge "
+        "`moe_flex_dispatcher_backend`), run only on the accelerators of `deepep_accelerators` / "
+        "`hybridep_accelerators` (`apply_flex_dispatcher_backend`; elsewhere `dispatcher`): DeepEP / HybridEP "
+        "kernels priced as they send (`training.expert_dispatch.flex_dispatch_seconds`); None: off")
+    deepep_accelerators: tuple[str, ...] = Field(
+        (), description="accelerators where Megatron-Bridge applies the DeepEP backend (compute capability 8 / 9, "
+        "B200, B300: megatron-bridge 0.3.1 training/flex_dispatcher_backend.py:47-53)")
+    hybridep_accelerators: tuple[str, ...] = Field(
+        (), description="accelerators where Megatron-Bridge applies the HybridEP backend (compute capability 8 / 9 "
+        "/ 10, GB200 / GB300 included: megatron-bridge 0.3.1 training/flex_dispatcher_backend.py:54-61)")
 
     @property
     def load_factor(self) -> float:

@@ -1,6 +1,11 @@
 """The MoE expert-parallel all-to-all of a layer: DeepEP's node deduplication, fp8 dispatch and the overlap of
 dispatch / combine with the layer's compute (`Stack.moe`), priced on the plan's EP rank stride.
 
+A recipe's flex dispatcher (Megatron-Core `moe_token_dispatcher_type: flex`, DeepEP or HybridEP: `MoeRouting
+.flex_backend`) runs only on the GPUs Megatron-Bridge applies it on (`with_flex_dispatcher`) and is priced as its
+kernels send (`flex_dispatch_seconds`). The NeMo frontier rows keep the alltoall dispatcher (validation.sets
+`MODEL_RECIPE_FLEX_BACKEND`: with the recipes' backends the 15 rows go 12.16 -> 19.64 %).
+
 It is the only per-layer term that depends on the EP rank stride (so on PP and the rank order): the search
 prices the rest of a layer once per stride-free row (`training.step_time._per_layer`) and this on every row.
 """
@@ -48,11 +53,79 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
 FP8_DISPATCH_PAIR_SHARE = (1.0 + 4.0 / 128.0 + 2.0) / (2.0 * ACT)
 
 
+def with_flex_dispatcher(stack: Stack, accelerator: str) -> Stack:
+    """`stack` as Megatron-Bridge runs it on `accelerator`: the recipe's flex backend (`MoeRouting.flex_backend`)
+    kept where `apply_flex_dispatcher_backend` applies it (megatron-bridge 0.3.1 training/flex_dispatcher_backend.py
+    :47-69: DeepEP on compute capability 8 / 9 and the devices named B200 / B300, HybridEP on 8 / 9 / 10, as the
+    stack's accelerator lists say), dropped elsewhere (the recipe's `moe_token_dispatcher_type`, alltoall).
+    The same object when nothing changes (the one-plan memo is keyed by identity); one copy per stack and
+    accelerator otherwise."""
+    moe = stack.moe
+    if moe.flex_backend is None:
+        return stack
+    runs = accelerator in (moe.deepep_accelerators if moe.flex_backend == "deepep" else moe.hybridep_accelerators)
+    if runs:
+        return stack
+    key = (id(stack), accelerator)
+    if key not in _DROPPED:
+        if len(_DROPPED) >= _DROPPED_MAX:  # bounded: a long-lived process resolving many stacks
+            _DROPPED.clear()
+        _DROPPED[key] = (stack, stack.model_copy(update={"moe": moe.model_copy(update={"flex_backend": None})}))
+    return _DROPPED[key][1]
+
+
+_DROPPED: dict[tuple[int, str], tuple[Stack, Stack]] = {}  # (id, accelerator) -> (the stack kept alive, its copy)
+_DROPPED_MAX = 256
+
+
+def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
+                          one: bool = False) -> np.ndarray:
+    """Seconds of the EP dispatches / combines, forward, as the DeepEP / HybridEP kernels send them.
+
+    What the kernels send (megatron-core 0.16.1 transformer/moe/fused_a2a.py:87-123, token_dispatcher.py
+    :1170-1188): `get_dispatch_layout` marks the ranks (`is_token_in_rank`) and the RDMA ranks (nodes) each
+    token goes to, and `dispatch` sends the bf16 hidden state once per destination rank, inside a node, and once
+    per destination node over RDMA, forwarded there over NVLink (DeepEP README, normal kernels); the experts'
+    duplicates are made after the receive (the permute, token_dispatcher.py:1296-1304). The hidden states go in
+    the dtype they arrive in (no fp8 dispatch in Megatron-Core's DeepEP manager; HybridEP asserts it off,
+    fused_a2a.py:311), so `fp8_dispatch` does not apply. Per rank and call, with b = the record's bytes / k
+    (one token copy), n ranks of stride s over N domains of d = n / N ranks:
+        scale-out bytes  b * N (1 - P_node) * (N - 1) / N        (the nodes a token reaches, but its own)
+        scale-up bytes   b * n (1 - P_rank) * (d - 1) / d         (the ranks it reaches, forwarded in the node)
+    (`ops.expert_routing`: the expected nodes / ranks a token reaches), each at the fabric's achievable rate
+    per GPU and direction, the two legs concurrent: max of the two. Achieved rates (DeepEP README, "normal
+    kernels" table, recalled, not re-read: H800, 4,096 tokens, hidden 7,168, top-8: intranode EP8 153 / 158 GB/s
+    dispatch / combine over NVLink of ~160 GB/s; internode EP16 / 32 / 64 43-58 GB/s RDMA per CX7 400 Gb/s NIC
+    of ~50 GB/s) are the link's own rate, as the fabric's achievable figures: no further factor (ASSUMPTION).
+    Not overlapped with compute (the recipes leave `overlap_moe_expert_parallel_comm` off), so the SMs the
+    kernels hold (`moe_deepep_num_sms` 20, `moe_hybridep_num_sms` 16: transformer_config.py:722-725) cost
+    nothing beside them. The per-call latency (a few tens of microseconds) is not priced.
+    """
+    k = float(shape.experts_per_token)
+    total: np.ndarray = np.zeros(())
+    for c in records:
+        if c.role != "ep":
+            continue
+        n = np.maximum(np.asarray(c.group, dtype=np.float64), 1.0)
+        per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(c.stride, dtype=np.float64),
+                                                                           1.0)), 1.0, n)
+        nodes = n / per_domain
+        token_bytes = np.asarray(c.bytes, dtype=np.float64) / k
+        scale_out = token_bytes * expected_nodes_per_token(shape, nodes) * (nodes - 1.0) / nodes
+        scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
+        seconds = np.maximum(scale_out / fabric.nic_bytes_per_s, scale_up / fabric.scale_up_bytes_per_s)
+        total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)
+    return float(total) if one else total  # type: ignore[return-value]  # a float: the annotation is the array's
+
+
 def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
                 stack: Stack, fp8: ArrayLike = False, one: bool = False) -> np.ndarray:
     """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs;
     with `fp8_dispatch` fp8 plans (`fp8`) dispatch in fp8 and combine in bf16. `one`: a `PlanArrays.one_row`
-    plan's records (Python floats)."""
+    plan's records (Python floats). A flex backend (`MoeRouting.flex_backend`, kept by `with_flex_dispatcher`)
+    is priced as its kernels send (`flex_dispatch_seconds`)."""
+    if stack.moe.flex_backend is not None and shape.is_moe:
+        return flex_dispatch_seconds(shape, fabric, records, one)
     if stack.moe.dispatcher == "deepep" and shape.is_moe:
         records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride))
                         for c in records)

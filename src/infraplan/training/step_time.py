@@ -35,8 +35,7 @@ from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, ops_of, to_float
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.enums import Recompute
-from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm
-from infraplan.training.expert_dispatch import deepep_node_dedup as deepep_node_dedup
+from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm, deepep_node_dedup, with_flex_dispatcher
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
@@ -376,6 +375,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                        stage_only: bool = False) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
+    profile = with_flex_dispatcher(profile, cluster.accelerator.name)  # the recipe's MoE dispatcher on this GPU
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of

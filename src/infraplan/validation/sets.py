@@ -220,9 +220,17 @@ DEEPSEEK_V3_RECIPE_TRAINING: dict[str, Any] = {
 MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
     "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"},
     "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True}}
+# The flex dispatcher backend each model's Megatron-Bridge 0.3.1 recipe asks for (`moe_flex_dispatcher_backend`,
+# passed to `apply_flex_dispatcher_backend`: recipes/qwen/qwen3_moe.py:59/:128, :172/:241; recipes/deepseek/
+# deepseek_v3.py:106/:196; GPT-OSS sets "deepep" but never applies it, recipes/gpt_oss/gpt_oss.py:66-67: alltoall,
+# not listed). Applied per GPU by the stack's rule (`MoeRouting.flex_backend`); NOT used by the rows (issue 13
+# round 7, toggled on one tree, DeepEP / HybridEP priced as their kernels send: 15 rows 12.16 -> 19.64 %, H029
+# -4.8 -> +73.7 %, H026 -10.7 -> +35.5 %, H017 +26.9 -> +37.5 %): `frontier_row_stack(row, flex=True)`.
+MODEL_RECIPE_FLEX_BACKEND: dict[str, str] = {
+    "deepseek-v3": "hybridep", "qwen3-30b-a3b": "deepep", "qwen3-235b-a22b": "deepep"}
 
 
-def frontier_row_stack(row: dict[str, str]) -> Stack:
+def frontier_row_stack(row: dict[str, str], flex: bool = False) -> Stack:
     """`FRONTIER_STACK` with the row's MoE token dispatcher (`moe_dispatcher` column; empty: the stack's).
 
     H018: NeMo's DeepSeek-V3 performance script switches H100 runs to DeepEP (`moe_token_dispatcher_type:
@@ -240,9 +248,13 @@ def frontier_row_stack(row: dict[str, str]) -> Stack:
     or kernel, `catalog.stacks.Fp8Recipe`).
 
     `MODEL_RECIPE_STACK`: what the Megatron-Bridge recipe of the row's model sets beside the stack, for every row
-    of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments).
+    of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments). `flex`: with the recipe's
+    flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows.
     """
     stack = load_stack(FRONTIER_STACK)
+    if flex and row.get("infraplan_model") in MODEL_RECIPE_FLEX_BACKEND:
+        backend = MODEL_RECIPE_FLEX_BACKEND[row["infraplan_model"]]
+        stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"flex_backend": backend})})
     if row.get("fp8_recipe"):
         stack = stack.model_copy(update={"fp8": Fp8Recipe(recipe=row["fp8_recipe"])})
     if row.get("infraplan_model") in MODEL_RECIPE_STACK:
