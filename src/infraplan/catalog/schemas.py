@@ -45,6 +45,9 @@ class KernelEfficiency(Spec):
     matmul_max_fraction: dict[Dtype, Fraction]
     weight_only_matmul_fraction: Fraction | None = Field(
         None, description="weight-only (W4A16 mixed-input) GEMM rate / dense bf16 peak; None: the bf16 fraction")
+    fp8_block_grouped_depth: float | None = Field(
+        None, ge=0, description="block-scaled (128x128) fp8 grouped expert GEMM: the per-output-tile cost as K-depth "
+        "elements, a GEMM of depth K running at the fp8 rate x K / (K + this) (`serving.routed_experts`); None: 0")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
     memory_bandwidth_fraction: Fraction
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")

@@ -99,12 +99,7 @@ from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
-from infraplan.network.collectives import (
-    Fabric,
-    collective_time,
-    custom_all_reduce_time,
-    send_recv_time,
-)
+from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
@@ -289,7 +284,7 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
-                m: np.ndarray, contiguous_align: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                m: np.ndarray, contiguous_align: int = 0, block_depth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU.
 
     The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
@@ -300,15 +295,15 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width = prec.bytes_per_element(g.m, g.n, g.k)
         gemms = gemms + routed_experts.layer_gemm_time(rates, g, width, prec.rate, shape.num_experts / dep.ep,
-                                                       contiguous_align)
+                                                       contiguous_align, block_depth)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
-    elementwise = memory_bound_time(rates, elem.bytes, kernels=elem.kernels) + moe_routing_time(shape, rates, m)
-    custom = load_engine(dep.stack).custom_all_reduce
-    tp_comm = sum((_collective_time(fabric, c, custom) for c in ops.collectives_fwd if c.role == "tp"),
-                  np.zeros_like(m))
-    ep_comm = sum((_collective_time(fabric, c) for c in ops.collectives_fwd if c.role == "ep"), np.zeros_like(m))
-    return gemms + elementwise + tp_comm + ep_comm, flop_s
+    elementwise = (memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
+                   + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
+    custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
+    comm = sum((_collective_time(fabric, c, custom and c.role == "tp") for c in ops.collectives_fwd
+                if c.role in ("tp", "ep")), np.zeros_like(m))
+    return gemms + elementwise + comm, flop_s
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -322,7 +317,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0
     m = np.arange(max(dep.token_budget, dep.max_batch, spec_rows) + 1, dtype=np.float64)
     align = routed_experts.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
-    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, align)
+    block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
+    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, align, block_depth)
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)

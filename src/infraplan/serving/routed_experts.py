@@ -58,6 +58,43 @@ in waves (`hardware.grouped_gemm_time`); memory: the hit experts' weights and M_
 Effect (toggle `CONTIGUOUS_PADDED_LAYOUT`, every expressible row of the MoE serving set, 540): 20.72 % (TTFT 27.31,
 TPOT 14.13) -> 19.99 % (27.08, 12.89); vLLM 0.12 Qwen3-235B H200 (32 rows) TTFT median -45 % -> -39 % (mean |error|
 0.38 -> 0.34), TPOT -44 % -> -23 % (0.43 -> 0.22); no other row moves (no other fp8 vLLM MoE row).
+
+Block-scaled fp8 (`FP8_BLOCK_TILE_COST`; the accelerator's `fp8_block_grouped_depth` D, a stack profile's
+`moe_fp8_block_tile_cost`). NVIDIA AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 fused-MoE tables
+(aiconfigurator-core wheel, Apache-2.0: systems/data/{h100_sxm,h200_sxm}/moe/trtllm/1.3.0rc20/moe_perf.parquet,
+moe_dtype fp8_block = 128 x 128 block-scaled weights, balanced routing) are far slower than the fp8 rate where the
+experts are split by TP: DeepSeek-V3's experts at 16,384 tokens on H100 take 10.674 ms at MoE TP8 (135 TF/s, each
+GPU's down GEMM only 256 deep) and 2.805 ms at EP8 (515 TF/s); Qwen3-235B 6.649 ms at TP4, 2.789 ms at EP4. The
+dense table (gemm/trtllm/1.3.0rc20/gemm_perf.parquet) runs fp8_block at 0.9x per-tensor fp8 (M 8192, N 7168,
+K 16384 on H100: 1,133 vs 1,225 TF/s), so block scaling does not cost the MMA rate: it costs each output tile a
+fixed time, as if K were D deeper (the per-128-K scale loads and fp32 promotion, pipeline fill and epilogue of
+the grouped kernel; the mechanism is ASSUMPTION, the size measured). An expert GEMM of depth K therefore runs at
+the fp8 rate x K / (K + D). D is the one value that fits the model (tiles, Poisson counts, routing) to the 85
+DeepSeek-V3 / Qwen3-235B rows of 4,096-16,384 tokens at MoE TP x EP 2-8: 3,800 on H100 (mean |error| 6.6 %),
+3,300 on H200 (7.6 %), from 55 % too fast before (the catalog files copy the numbers). It applies to the model
+families whose FP8 checkpoints are block-scaled (`FP8_BLOCK_MODEL_TYPES`; recalled, not re-read: the
+`quantization_config` of deepseek-ai/DeepSeek-V3 / R1 and moonshotai/Kimi-K2 config.json, `weight_block_size`
+[128, 128], and the Qwen3-MoE -FP8 model cards, "fine-grained fp8 quantization with block size of 128"), not to
+per-tensor fp8 (MLPerf's and ModelOpt's Mixtral): the same wheel's per-tensor fp8 table of Mixtral 8x7B's experts
+on H200 (1.3.0rc10, balanced, 16,384 tokens) measures 1.351 ms at MoE TP8 and 4.055 ms at TP2, and the model
+without the tile cost gives 1.417 / 4.955 ms (with it 2.790 / 8.218). Only TensorRT-LLM's profile sets the flag:
+the SGLang 0.5.14 and vLLM 0.24.0 tables of the same wheel (Triton MoE) do not follow the rule (DeepSeek-V3 at MoE
+TP8 on H100: 4.097 / 4.924 ms, faster than TensorRT-LLM; at EP8 11.857 / 13.891 ms, 4-5x slower) and are left as
+they were.
+
+Local routed copies (`LOCAL_ROUTED_COPIES`, `moe_routing_time`): the permutation into expert order and the
+weighted sum move only the routed copies of the GPU's own experts, k T / EP of the k T with EP inside TP (a
+fused MoE with EP drops the copies routed elsewhere), k T attention_DP / EP with wide EP; the T x E logits and
+the T h activations in and out stay per token. Without it the routing alone took 1.40 ms of DeepSeek-V3's
+16,384-token EP8 layer on H100, half the measured 2.805 ms.
+Effect (both toggles, measured together on the same tree; every expressible row): MoE serving set (540 rows) mean
+|error| TTFT + TPOT 19.45 -> 19.16 %; TensorRT-LLM DeepSeek-V3/R1 H200 TTFT median -39 -> -23 % (mean |error| 0.39
+-> 0.32), TPOT -16 -> -9 %; TensorRT-LLM Qwen3-235B H100 TTFT median -14 -> -7 % (0.16 -> 0.16); TensorRT-LLM 1.1
+DeepSeek-R1 -63 -> -63 %, its attention-DP rows -78 -> -74 % (their TTFT is the balancing wait,
+`serving.llm_iteration`); no SGLang / vLLM group moves (to the integer %). Disaggregated set 30.42 -> 26.06 %
+(TensorRT-LLM DeepSeek-V3 TTFT mean |error| 0.48 -> 0.38). MLPerf v5.1 8-GPU, dense serving sets: unchanged (no
+block-fp8 MoE row on Hopper). The local copies alone: 19.45 -> 19.80 % (they only shorten EP layers; the
+TensorRT-LLM Qwen3 H100 TTFT median -14 -> -17 %).
 """
 
 from __future__ import annotations
@@ -82,6 +119,9 @@ CONTIGUOUS_PADDED_LAYOUT = True  # vLLM's DeepGEMM MoE computes its whole padded
 CONTIGUOUS_ALIGN_ROWS = 128  # DeepGEMM's M alignment of each expert's rows (vLLM deep_gemm_utils.ep_scatter BLOCK_E)
 CONTIGUOUS_MAX_MOE_TP = 8  # vLLM disables the DeepGEMM MoE by default at MoE TP >= 8 (fp8.get_fp8_moe_backend)
 CONTIGUOUS_SILU_QUANT_BYTES = 4.5  # B per padded row and up-GEMM column: SiLU-and-mul and the fp8 re-quantisation
+FP8_BLOCK_TILE_COST = True  # block-fp8 grouped GEMMs pay the catalog's per-tile depth (module docstring; toggle)
+LOCAL_ROUTED_COPIES = True  # the permute moves only the GPU's own experts' copies (module docstring; toggle)
+FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "qwen3_moe")  # HF model_types whose FP8 releases are 128x128 block-scaled
 
 
 def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
@@ -103,7 +143,7 @@ def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
 
 def routed_grouped_gemm_time(rates: KernelRates, m: np.ndarray, n: np.ndarray | float, k: np.ndarray | float,
                              count: np.ndarray | float, local_experts: float, bytes_per_element: np.ndarray | float,
-                             rate: float) -> np.ndarray:
+                             rate: np.ndarray | float) -> np.ndarray:
     """Seconds of one grouped expert GEMM: `count` hit experts (of the GPU's `local_experts`) of `m` tokens on
     average, (m x k) @ (k x n) each, every expert's own rows padded to the M tile of the mean (module docstring)."""
     m = np.asarray(m, dtype=np.float64)
@@ -150,7 +190,7 @@ def contiguous_alignment(accelerator: Accelerator, stack: str, tp: int, ep: int,
 
 def contiguous_grouped_gemm_time(rates: KernelRates, m: np.ndarray, n: np.ndarray | float, k: np.ndarray | float,
                                  count: np.ndarray | float, local_experts: float,
-                                 bytes_per_element: np.ndarray | float, rate: float, align: int,
+                                 bytes_per_element: np.ndarray | float, rate: np.ndarray | float, align: int,
                                  up: bool) -> np.ndarray:
     """Seconds of one DeepGEMM contiguous grouped GEMM as vLLM launches it: every one of the M_sum = round_up(T k
     + E_local (align - 1), align) workspace rows is computed (the padding as expert 0), the hit experts' weights
@@ -167,34 +207,52 @@ def contiguous_grouped_gemm_time(rates: KernelRates, m: np.ndarray, n: np.ndarra
     return np.asarray(np.where(rows > 0, busy, 0.0), dtype=np.float64)
 
 
+def fp8_block_depth(accelerator: Accelerator, stack: str, dtype: str, model_type: str) -> float:
+    """The per-output-tile cost, in K elements, of a block-scaled fp8 grouped expert GEMM (module docstring,
+    "Block-scaled fp8"): the accelerator's `fp8_block_grouped_depth` for the fp8 weights of a model family released
+    block-scaled (`FP8_BLOCK_MODEL_TYPES`) where the stack's MoE kernel is the measured one
+    (`moe_fp8_block_tile_cost` in its serving profile), else 0."""
+    depth = accelerator.efficiency.fp8_block_grouped_depth
+    if not (FP8_BLOCK_TILE_COST and dtype == "fp8" and depth and model_type in FP8_BLOCK_MODEL_TYPES):
+        return 0.0
+    profile = load_stack(load_engine(stack).ref).serving
+    return float(depth) if profile is not None and profile.moe_fp8_block_tile_cost else 0.0
+
+
 def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray | float, rate: float,
-                    local_experts: float, contiguous_align: int = 0) -> np.ndarray:
+                    local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0) -> np.ndarray:
     """Seconds of one GEMM record of a serving layer's op table (`ops.layer`): the routed experts by
-    `routed_grouped_gemm_time` (the GPU holding `local_experts` of them), other grouped GEMMs (MLA's per-head
-    absorption) and plain GEMMs by `hardware.kernels`."""
+    `routed_grouped_gemm_time` (the GPU holding `local_experts` of them; with a block-fp8 `block_depth` D at the
+    rate x K / (K + D)), other grouped GEMMs (MLA's per-head absorption) and plain GEMMs by `hardware.kernels`."""
+    depth = np.asarray(g.k, dtype=np.float64)  # the GEMM's K: h (up) or the expert width / TP (down)
+    expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
     if g.role in EXPERT_GEMMS and contiguous_align:
         return np.asarray(g.share * contiguous_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count,
-                                                                 local_experts, bytes_per_element, rate,
+                                                                 local_experts, bytes_per_element, expert_rate,
                                                                  contiguous_align, g.role == "expert_up"))
     if g.role in EXPERT_GEMMS and ROUTED_TOKEN_SPREAD:
         return np.asarray(g.share * routed_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count, local_experts,
-                                                             bytes_per_element, rate))
+                                                             bytes_per_element, expert_rate))
     if g.grouped:
-        return np.asarray(g.share * grouped_gemm_time(rates, g.m, g.n, g.k, g.count, bytes_per_element, rate))
+        return np.asarray(g.share * grouped_gemm_time(rates, g.m, g.n, g.k, g.count, bytes_per_element,
+                                                      expert_rate if g.role in EXPERT_GEMMS else rate))
     return np.asarray(g.count * gemm_time(rates, g.m, g.n, g.k, bytes_per_element, rate))
 
 
-def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray) -> np.ndarray:
+def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray,
+                     local_fraction: float = 1.0) -> np.ndarray:
     """Seconds of the routing kernels around the expert GEMMs of one (mean) layer for M tokens
     (`serving.llm_iteration` docstring, "MoE").
 
     Top-k over the router logits, the token permutation into expert order, the weighted sum of the k expert
     outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E fp32 logits and moving the
-    T h activations in and the k T h routed copies out and back. Zero for a dense model.
+    T h activations in and the k T h routed copies out and back, of which a GPU holding `local_fraction` of the
+    routed copies (attention DP / EP) moves only its own (`LOCAL_ROUTED_COPIES`). Zero for a dense model.
     """
     routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
     if not routed or not MOE_ROUTING_KERNELS:
         return np.zeros_like(m)
     k, h = float(shape.experts_per_token), float(shape.hidden_size)
-    moved = m * (8.0 * shape.num_experts + ACT_BYTES * h * (2.0 + 2.0 * k))
+    copies = k * (local_fraction if LOCAL_ROUTED_COPIES else 1.0)
+    moved = m * (8.0 * shape.num_experts + ACT_BYTES * h * (2.0 + 2.0 * copies))
     return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(MOE_ROUTING_KERNELS)), 0.0)
