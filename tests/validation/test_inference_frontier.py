@@ -155,3 +155,30 @@ def test_offline_runs_last_about_mlperfs_600_s_in_whole_passes(data):
     assert long_run["mean_output_tokens"] == pytest.approx(one_pass["mean_output_tokens"])
     slow = next(c for c in data["cases"] if c["row"] == "H090")  # Llama 3.1 405B H200: one pass is hours
     assert simulate_case(slow, engine, data["workloads"], None)["requests"] == slow["requests"]
+
+
+def test_steady_passes_from_a_two_pass_run_equal_the_full_run(data):
+    """`offline_passes` (the Offline run's later passes extrapolated from a two-pass run) gives the rate a run of
+    every pass gives (Llama 3.1 8B H200, 6 passes)."""
+    import numpy as np
+
+    from infraplan.cluster import Cluster
+    from infraplan.serving.workloads import Requests
+    from infraplan.validation import inference
+
+    case = next(c for c in data["cases"] if c["row"] == "H132")
+    engine = {**data["engine"], "offline_min_duration_s": 0}
+    shape, cluster = inference.case_shape(case), Cluster.resolve(case["system"])
+    dep = inference.case_deployment(case, engine)
+    base = inference.case_requests(case, data["workloads"], None)
+
+    def run(passes: int) -> dict:
+        tiled = Requests(*(np.tile(a, passes) for a in (base.arrival_s, base.input_tokens, base.output_tokens)))
+        return inference.simulate_deployment(shape, cluster, dep, tiled, front_end=False)
+
+    one, two, six = run(1), run(2), run(6)
+    got = inference.offline_passes(one, two, 6)
+    assert got["requests"] == six["requests"]
+    assert got["output_tokens_per_s"] == pytest.approx(six["output_tokens_per_s"], rel=0.01)
+    assert got["duration_s"] == pytest.approx(six["duration_s"], rel=0.01)
+    assert got["output_tokens_per_s"] > one["output_tokens_per_s"]  # the ramps weigh less over more passes

@@ -102,8 +102,8 @@ min_duration; recalled, confidence high: each row's summary states "Min duration
 of each dataset instead: 8 s for Llama 3.1 8B on B200, 25 s on H200, 43-48 s for Mixtral, 78 / 286 s for Llama 2 70B
 B200 / MI300X, 559 s DeepSeek-R1 (405B passes last 1-3.4 h), so a run's ramp-up (prompts only) and ramp-down (a few
 long sequences) set up to a third of its rate. Now whole passes of the dataset, as many as make ~600 s at the first
-pass's rate (at most `offline_max_requests`, 250,000: 8B B200 144 s, within 0.3 points of 600 s); the runs
-last 441-578 s. Toggled on the same tree (predicted / published - 1, one pass -> ~600 s; rows not listed do not
+pass's rate (the steady passes extrapolated from a two-pass run, `validation.inference.offline_passes`); the
+runs last ~441-578 s. Toggled on the same tree (predicted / published - 1, one pass -> ~600 s; rows not listed do not
 move): Llama 2 70B MI300X -11.9 / -0.4 / +8.5 -> -8.4 / +1.9 / +8.2 %, B200 -11.8 / -9.6 / +41.0 -> -4.4 / -2.1 /
 +42.6 %; Mixtral MI300X +20.1 / +33.2 -> +55.0 / +71.9 %, H200 +15.0 / +17.2 -> +51.1 / +54.0 %; Llama 3.1 8B B200
 +16.8 / +24.3 / +55.3 -> +21.2 / +29.0 / +61.1 %, H200 -19.4 / -18.0 / -12.9 -> -17.8 / -16.4 / -12.8 %. Mean
