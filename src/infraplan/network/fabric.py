@@ -55,6 +55,7 @@ class Fabric:
     host_kernel_dispatch_s: float = 0.0  # host time to issue one kernel (eager frameworks), see schemas.Node
     concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
     nvls_bytes_per_s: float = 0.0  # per-rank link rate of NVLS all-reduce in the domain (`network.collectives`); 0: off
+    accelerator: str = ""  # catalog accelerator name: picks its measured all-reduce table (`network.nvlink_all_reduce`)
 
     @classmethod
     def from_system(
@@ -83,6 +84,7 @@ class Fabric:
             nvls_bytes_per_s=(accelerator.efficiency.nvls_all_reduce_bus_bytes_per_s or 0.0)
             * (NVLS_MEASURED_RANKS + 1.0) / (2.0 * (NVLS_MEASURED_RANKS - 1)) * scale_up_factor
             if accelerator.efficiency.nvls_all_reduce_enabled else 0.0,
+            accelerator=accelerator.name,
         )
 
 

@@ -37,10 +37,31 @@ disaggregated 29.26 -> 27.79 %, gated training 6.12 -> 5.94 % (Megatron SC21's i
 7.58 -> 7.60 %, frontier training 12.16 -> 12.16 %, MLPerf v4.1 inference 6.58 -> 6.58 %, MLPerf v5.1 25.56 ->
 25.60 % (Llama 3.1 405B, already under-predicted), the network section 0.48 -> 0.48 %.
 
-The same curve shape serves every accelerator's scale-up domain (ASSUMPTION: measured on H100/NVLink 4 only;
-against the wheel's H200 tables this model gives 0.88-1.20 x the measured times at 0.125-32 MiB; against its
-B200 tables 0.42-1.06 x: B200's NCCL is slower at small sizes than H100's, ~28 us at 8 GPUs up to 1 MiB, and
-its 720 GB/s links do not show in the small-message times, so B200 stays optimistic here).
+Each accelerator with a measured table in the wheel takes its own (`ACCELERATOR_TABLE_FILES`, the same NCCL
+2.29.2 / TensorRT-LLM 1.3.0rc20 tables, same rows, same rule): H200 (h200_sxm), B200 (b200_sxm), B300 (b300_sxm);
+GB200 and GB300 take the 8-GPU HGX board's table of their chip (B200's, B300's: the wheel's gb200 / gb300 tables
+have 2 and 4 GPUs only, and there agree with b200 / b300 within 0.89-1.06 x, NCCL within 0.95-1.06 x); every
+other accelerator takes H100's (ASSUMPTION: no table of its own in the wheel; A100 has one, not taken here).
+Blackwell's curve differs from Hopper's: NCCL's small all-reduce is slower (8 GPUs: ~28 us flat up to 1 MiB
+against H100's 19-25 us) while its 512 MiB rate is 1.6x H100's, so its efficiency at 1 MiB is half H100's. Model /
+measured, 128 KiB - 32 MiB, NCCL and custom (H100's curve for all -> own table): H200 8 GPUs 0.88-1.16 ->
+1.03-1.05, 2 GPUs 0.91-1.07 either way; B200 2 GPUs 0.42-0.87 -> 0.79-0.95, 4 GPUs 0.42-0.93 -> 0.94-1.24, 8 GPUs
+0.62-1.06 -> 1.04-1.22 (8 GPUs at 1 MiB 20.9 -> 31.4 us, measured 30.1 us). The flat NCCL ratio per GPU count is
+the catalog's large-message rate against the table's 512 MiB rate (B200 2 GPUs: 0.79); the custom ratios above
+1.1 are 16-32 MiB, where TensorRT-LLM's kernels still beat NCCL and `custom_all_reduce_time` takes NCCL's time.
+Where a table's flat small-message times dip by a few per cent from one row to the next (H200, B200, B300 at
+128-512 KiB: measurement noise), the running maximum over sizes is taken (an all-reduce of more bytes takes at
+least the time of fewer; H100's table has no dip). `PER_ACCELERATOR_TABLES` = False gives every accelerator
+H100's table (to measure the effect on one tree). Its effect (mean |error|, H100's curve for all -> own tables, one
+tree): MLPerf v5.1 29.66 -> 29.68 % (Llama 3.1 405B B200 TP4 -10.8 / -10.6 / +8.4 -> -11.4 / -11.3 / +7.6 %; the
+over-predicted B200 rows, Llama 2 70B and Llama 3.1 8B, run TP1 replicas and DeepSeek-R1 attention-DP: no
+all-reduce, unchanged), MLPerf v4.1 6.58 -> 6.58 %, dense Hopper serving 20.72 -> 20.73 %, MoE/MLA 19.21 ->
+19.22 %, disaggregated 29.29 -> 29.64 %, the Hopper serving section 29.41 -> 29.42 % (H200 rows move by < 3
+points either way), training unchanged (gated 5.94 %, vTrain 7.60 %, frontier 12.05 %: the B200 / GB200 rows' TP
+collectives are reduce-scatter / all-gather under sequence parallelism, their gradients reduce-scatter; the
+in-domain all-reduces left, the fp8 amax and the loss, are below the table's first row, where the alpha-beta
+latency sets the time).
+
 The custom column serves every stack with `custom_all_reduce` (TensorRT-LLM's kernels; ASSUMPTION for vLLM and
 SGLang, whose tables in the same wheel are within ~30 % at 1-8 MiB on 8 GPUs).
 
@@ -51,7 +72,7 @@ paths run the same IEEE operations in the same order (`scalar_path`, issue 18).
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -63,16 +84,30 @@ from infraplan.network.fabric import Fabric
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 MEASURED_NVLINK_ALL_REDUCE = True  # the measured in-domain all-reduce bound (module docstring); False: alpha-beta only
-TABLE_FILE = "aiconfigurator_h100_all_reduce.csv"
+PER_ACCELERATOR_TABLES = True  # each accelerator's own measured table (module docstring); False: H100's for all
+TABLE_FILE = "aiconfigurator_h100_all_reduce.csv"  # the default table (accelerators without one of their own)
+# catalog accelerator -> its measured table (module docstring); GB200 / GB300 take the 8-GPU HGX board's table
+ACCELERATOR_TABLE_FILES = {
+    "h200": "aiconfigurator_h200_all_reduce.csv",
+    "b200": "aiconfigurator_b200_all_reduce.csv",
+    "gb200": "aiconfigurator_b200_all_reduce.csv",
+    "b300": "aiconfigurator_b300_all_reduce.csv",
+    "gb300": "aiconfigurator_b300_all_reduce.csv",
+}
 TABLE_GPUS = (2, 4, 8)  # the table's GPU-count columns
 KINDS = ("nccl", "custom")
 
 
-@lru_cache(maxsize=1)
-def tau_columns() -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
-    """(log2 sizes in bytes, {kind: tau column per GPU count}) of the measured table: each measured time times
+def table_file(accelerator: str) -> str:
+    """The measured table of a catalog accelerator: its own where the catalog has one, else H100's."""
+    return ACCELERATOR_TABLE_FILES.get(accelerator, TABLE_FILE) if PER_ACCELERATOR_TABLES else TABLE_FILE
+
+
+@cache
+def tau_columns(table: str = TABLE_FILE) -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
+    """(log2 sizes in bytes, {kind: tau column per GPU count}) of a measured table: each measured time times
     NCCL's large-message rate for the same GPU count (bytes: module docstring)."""
-    text = (resources.files("infraplan.catalog") / "nccl" / TABLE_FILE).read_text()
+    text = (resources.files("infraplan.catalog") / "nccl" / table).read_text()
     rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
     sizes = [float(r[0]) for r in rows]
     # the last row (512 MiB) is not yet the large-message busbw the catalog's rates are: tie it to the SimAI NVLink
@@ -84,7 +119,9 @@ def tau_columns() -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
         per_gpus = []
         for j in range(len(TABLE_GPUS)):
             nccl_peak_bytes_per_us = sizes[-1] / float(rows[-1][1 + j]) / last_row_efficiency
-            per_gpus.append([float(r[1 + k * len(TABLE_GPUS) + j]) * nccl_peak_bytes_per_us for r in rows])
+            # the running maximum over sizes: a larger message takes at least a smaller one's time (module docstring)
+            times_us = np.maximum.accumulate([float(r[1 + k * len(TABLE_GPUS) + j]) for r in rows])
+            per_gpus.append([float(t) * nccl_peak_bytes_per_us for t in times_us])
         columns[kind] = tuple(per_gpus)
     return [float(np.log2(s)) for s in sizes], columns
 
@@ -95,9 +132,9 @@ def simai_nvlink_column() -> tuple[list[float], list[float]]:
     return log_sizes, columns[0]
 
 
-def efficiency_columns() -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
+def efficiency_columns(table: str = TABLE_FILE) -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
     """`tau_columns` as efficiencies at the rows (size / tau, at most 1): for reports and tests."""
-    log_sizes, taus = tau_columns()
+    log_sizes, taus = tau_columns(table)
     return log_sizes, {kind: tuple([min(2.0**x / t, 1.0) for x, t in zip(log_sizes, column, strict=True)]
                                    for column in columns) for kind, columns in taus.items()}
 
@@ -108,12 +145,12 @@ def _log2(x: float) -> float:
     return float(exponent - 1) if mantissa == 0.5 else float(np.log2(x))
 
 
-def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl") -> Any:
+def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", table: str = TABLE_FILE) -> Any:
     """Bus-bandwidth efficiency of an in-domain all-reduce of `size` bytes over `n` GPUs relative to NCCL's
     large-message busbw (module docstring): the table's columns interpolated in log2(size), weighted by hat
     functions of log2(n) over the 2 / 4 / 8-GPU columns (each column added, in order, zero weights included); the
     size is held to the table's rows (the first row's efficiency below it, the last row's above)."""
-    log_sizes, columns = tau_columns()
+    log_sizes, columns = tau_columns(table)
     first, last = 2.0 ** log_sizes[0], 2.0 ** log_sizes[-1]
     if xp is NUMPY_OPS:
         held = np.minimum(np.maximum(np.asarray(size, dtype=np.float64), first), last)
@@ -147,7 +184,7 @@ def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: A
     if fabric.nvls_bytes_per_s > 0.0:
         nvls = (1.0 + 1.0 / xp.maximum(n, 1.0)) * size / fabric.nvls_bytes_per_s
         peak = xp.minimum(peak, nvls)
-    bound = peak / measured_efficiency_xp(xp, size, n, kind)
+    bound = peak / measured_efficiency_xp(xp, size, n, kind, table_file(fabric.accelerator))
     inside = (n * stride <= fabric.scale_up_domain) & (n > 1) if xp is NUMPY_OPS else (
         n * stride <= fabric.scale_up_domain and n > 1)
     return xp.where(inside, bound, 0.0)
