@@ -48,6 +48,15 @@ class KernelEfficiency(Spec):
     fp8_block_grouped_depth: float | None = Field(
         None, ge=0, description="block-scaled (128x128) fp8 grouped expert GEMM: the per-output-tile cost as K-depth "
         "elements, a GEMM of depth K running at the fp8 rate x K / (K + this) (`serving.routed_experts`); None: 0")
+    fp8_block_matmul_ratio: Fraction | None = Field(
+        None, description="block-scaled (1x128 / 128x128) fp8 GEMM rate / per-tensor fp8 rate, where the block "
+        "scales are applied in the GEMM's main loop (Hopper); training's blockwise recipe (`ops.precision`); None: 1")
+    w4a16_mxfp4_moe_fixed_s: float | None = Field(
+        None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: fixed seconds per routed layer beyond the "
+        "modelled launches, independent of EP (TensorRT-LLM on Hopper, measured; `serving.routed_experts`); None: 0")
+    w4a16_mxfp4_moe_token_s: float | None = Field(
+        None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: seconds per token of the layer's input, "
+        "independent of EP, beyond the modelled routing traffic (`serving.routed_experts`); None: 0")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
     memory_bandwidth_fraction: Fraction
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")

@@ -85,8 +85,8 @@ class Fp8Recipe(Spec):
     inside the cast kernel: zero). `extra_kernels_per_gemm`: kernels launched per GEMM besides the fused
     cast-transpose (current scaling: the amax kernel before the cast; delayed scaling folds the amax into the
     cast and updates all scales in one kernel per step, Transformer Engine). `gemm_rate_multiplier`: fp8 GEMM
-    rate relative to the accelerator's tensor-wise fp8 rate (block-scaled GEMMs on Hopper dequantise in the
-    main loop: DeepSeek-V3 report / DeepGEMM ~0.9; native MX GEMMs on Blackwell: 1.0).
+    rate relative to the accelerator's tensor-wise fp8 rate, beyond the accelerator's measured
+    `fp8_block_matmul_ratio` that `blockwise` already takes (`ops.precision.scaling_rate_ratio`).
     """
 
     recipe: Fp8RecipeName
@@ -140,6 +140,13 @@ class ServingProfile(Spec):
     moe_fp8_block_tile_cost: bool = Field(
         False, description="block-scaled fp8 routed experts run the accelerator's measured per-tile cost "
         "(`fp8_block_grouped_depth`: TensorRT-LLM's fused MoE on Hopper; `serving.routed_experts`)")
+    moe_fp8_block_rate_fraction: float = Field(
+        1.0, gt=0, le=1, description="fraction of the accelerator's fp8 rate the block-scaled fp8 routed experts' "
+        "fused MoE kernel sustains where it is not DeepGEMM's (SGLang's Triton fused MoE, measured; "
+        "`serving.routed_experts`)")
+    moe_w4a16_mxfp4_token_cost: bool = Field(
+        False, description="weight-only MXFP4 routed experts (GPT-OSS on Hopper) pay the accelerator's measured "
+        "per-token and fixed cost (`w4a16_mxfp4_moe_token_s`, TensorRT-LLM's fused MoE; `serving.routed_experts`)")
 
 
 class MoeRouting(Spec):

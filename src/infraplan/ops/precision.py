@@ -28,6 +28,19 @@ softmax(QK^T)V), norms, the embedding and the optimizer stay in bf16/fp32 in eve
 
 The GEMM rate of a format is its dense peak times the accelerator's measured fraction for it, falling back
 through `rate_dtypes` (mxfp8 -> fp8, nvfp4 -> fp4) where no fraction is measured.
+
+Blockwise fp8 on Hopper (`scaling_rate_ratio`): sm90's fp8 tensor cores take no block scales, so a 1x128 /
+128x128 block-scaled GEMM promotes its partial sums to fp32 registers once per 128-element K block and applies
+the two scales there, on CUDA cores, in the main loop (DeepSeek-V3 report sec. 3.3.2). Transformer Engine 2.14
+forces this split accumulation in all three GEMMs of `Float8BlockScaling` (transformer_engine/common/recipe/
+__init__.py:348-350, asserted :367-369; pytorch/cpp_extensions/gemm.py:146-148), where per-tensor current scaling
+runs fprop with fast accumulation (:247); its expert GEMMs (`GroupedLinear` -> `general_grouped_gemm`,
+gemm.py:185-283) are one cuBLAS GEMM per expert spread over several streams (one cuBLAS workspace per stream,
+gemm.py:52-58; the C++ side is not in the wheel), not a fused grouped kernel with a per-tile cost like
+TensorRT-LLM's MoE (`serving.routed_experts`), so dense and expert GEMMs take one rate. The rate is the accelerator's
+`fp8_block_matmul_ratio` times its per-tensor fp8 rate: measured block-scaled / per-tensor fp8 GEMM throughput
+over training-size shapes (the catalog entry's source). Blackwell applies block scales in the tensor core (MX
+formats; ratio unset = 1).
 """
 
 from __future__ import annotations
@@ -70,6 +83,13 @@ class PrecisionRecipe:
         measured = next((d for d in self.rate_dtypes if d in fractions), None)
         fraction = accelerator.matmul_fraction(measured if measured else self.peak_dtype)
         return accelerator.peak(self.peak_dtype) * fraction
+
+
+def scaling_rate_ratio(accelerator: Accelerator, scaling: str) -> float:
+    """fp8 GEMM rate of a stack's scaling recipe over the per-tensor fp8 rate: the accelerator's measured
+    `fp8_block_matmul_ratio` for `blockwise` (block scales applied in the main loop; module docstring), else 1."""
+    ratio = accelerator.efficiency.fp8_block_matmul_ratio
+    return ratio if scaling == "blockwise" and ratio is not None else 1.0
 
 
 _MX = DTYPE_BYTES["mxfp8"]

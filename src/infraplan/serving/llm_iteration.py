@@ -284,7 +284,8 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
-                m: np.ndarray, contiguous_align: int = 0, block_depth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                m: np.ndarray, contiguous_align: int = 0, block_depth: float = 0.0,
+                block_rate_fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU.
 
     The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
@@ -295,7 +296,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width = prec.bytes_per_element(g.m, g.n, g.k)
         gemms = gemms + routed_experts.layer_gemm_time(rates, g, width, prec.rate, shape.num_experts / dep.ep,
-                                                       contiguous_align, block_depth)
+                                                       contiguous_align, block_depth, block_rate_fraction)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
     elementwise = (memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
@@ -318,7 +319,10 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     m = np.arange(max(dep.token_budget, dep.max_batch, spec_rows) + 1, dtype=np.float64)
     align = routed_experts.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
-    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, align, block_depth)
+    block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
+                                                        dep.ep, dep.attention_dp)
+    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, align, block_depth, block_rate)
+    layer_s = layer_s + routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)

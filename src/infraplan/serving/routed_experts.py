@@ -79,8 +79,31 @@ per-tensor fp8 (MLPerf's and ModelOpt's Mixtral): the same wheel's per-tensor fp
 on H200 (1.3.0rc10, balanced, 16,384 tokens) measures 1.351 ms at MoE TP8 and 4.055 ms at TP2, and the model
 without the tile cost gives 1.417 / 4.955 ms (with it 2.790 / 8.218). Only TensorRT-LLM's profile sets the flag:
 the SGLang 0.5.14 and vLLM 0.24.0 tables of the same wheel (Triton MoE) do not follow the rule (DeepSeek-V3 at MoE
-TP8 on H100: 4.097 / 4.924 ms, faster than TensorRT-LLM; at EP8 11.857 / 13.891 ms, 4-5x slower) and are left as
-they were.
+TP8 on H100: 4.097 / 4.924 ms, faster than TensorRT-LLM; at EP8 11.857 / 13.891 ms, 4-5x slower): below.
+
+Triton block-fp8 (`TRITON_FP8_BLOCK_RATE`; a stack profile's `moe_fp8_block_rate_fraction` f). SGLang runs
+block-fp8 experts on Hopper through its Triton `fused_moe_kernel` (moe_runner_backend auto -> TRITON unless the
+DeepEP / Mooncake all-to-all: sglang 0.5.6.post2 layers/quantization/fp8.py:1101-1107, 0.5.9 :1347-1351; the
+kernel with per-128-K block scales, 0.5.6.post2 layers/moe/fused_moe_triton/fused_moe_triton_kernels.py:308,
+586-650, 0.5.9 the same with swap_ab below 64-row M tiles), vLLM where DeepGEMM does not (MoE TP >= 8 or DeepGEMM
+off: vllm 0.12.0 model_executor/layers/quantization/fp8.py:170-203, "default to Triton"). Its measured layers
+(AIConfigurator 0.12.0 {h100_sxm,h200_sxm}/moe/sglang/0.5.10/moe_perf.parquet, sglang_fused_moe_triton, the
+nearest measured version to the rows' 0.5.6.post2 / 0.5.9) run 35-47 % slower than this model at 4,096-16,384
+tokens whatever the MoE TP (DeepSeek-V3 TP8 on H200: 4.441 ms at 16,384, model 2.354; Qwen3-235B TP4 3.129 vs
+1.670) and within 1-25 % of it at <= 1,024 tokens (weight-bound): the kernel sustains a fraction of the fp8 MMA
+rate, K-independent (unlike TensorRT-LLM's per-tile cost). f = 0.5 fits DeepSeek-V3 and Qwen3-235B at MoE TP 2 /
+4 / 8, 2,048-16,384 tokens: mean |error| 35 -> 10 % on H200, 27 -> 8 % on H100 (0.5.14's table: 0.6-0.65;
+vLLM's Triton fused MoE, 0.19.0 / 0.24.0 H200 tables: 0.45 / 0.5); the catalog's SGLang and vLLM profiles copy
+it. The rate only: the memory term and the tiles are as above; DeepGEMM's padded workspace keeps the full rate.
+Effect (toggle; the MoE serving set, every expressible row): SGLang 0.5.6.post2 Qwen3-235B-FP8 H200 (24 rows)
+TTFT median -42 -> -33 % (mean |error| 0.40 -> 0.37), TPOT mean |error| 0.16 -> 0.15; SGLang 0.5.9 DeepSeek-R1
+/ V3 (45 rows) TTFT median +3 -> +7 % (0.10 -> 0.12), TPOT +1 -> +2 %; vLLM 0.12 (DeepGEMM) unchanged; all rows
+18.81 -> 18.86 % (`validate`'s sample 19.31 -> 19.25 %). Disaggregated set 26.12 -> 26.82 % (sample 28.02 ->
+29.64): its SGLang 0.5.8.post1 DeepSeek-V3 rows (3, 8192-token prompts, one TP8 prefill worker) TTFT median -31 ->
++35 %; the 256-client row, queued on prefill throughput, 29.8 -> 40.1 s vs 29.6 measured: without the rule the
+model's whole prefill matched there although its MoE layer is 1.5-2x faster than the kernel's table, so another
+term of DeepSeek's prefill compensates (not found). Dense, MLPerf v5.1 sets: unchanged. The Qwen3 TTFT left is
+not the MoE kernel (`validation.serving_hopper_moe`, "Evidence left").
 
 Local routed copies (`LOCAL_ROUTED_COPIES`, `moe_routing_time`): the permutation into expert order and the
 weighted sum move only the routed copies of the GPU's own experts, k T / EP of the k T with EP inside TP (a
@@ -95,6 +118,36 @@ DeepSeek-R1 -63 -> -63 %, its attention-DP rows -78 -> -74 % (their TTFT is the 
 (TensorRT-LLM DeepSeek-V3 TTFT mean |error| 0.48 -> 0.38). MLPerf v5.1 8-GPU, dense serving sets: unchanged (no
 block-fp8 MoE row on Hopper). The local copies alone: 19.45 -> 19.80 % (they only shorten EP layers; the
 TensorRT-LLM Qwen3 H100 TTFT median -14 -> -17 %).
+
+MXFP4 experts (`MXFP4_TOKEN_COST`, `mxfp4_moe_token_time`; the accelerator's `w4a16_mxfp4_moe_fixed_s` /
+`w4a16_mxfp4_moe_token_s`, a stack profile's `moe_w4a16_mxfp4_token_cost`). GPT-OSS's MXFP4 experts run on Hopper
+as W4A16 (`validation.serving_hopper_moe`). AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 tables
+(moe_perf.parquet, moe_dtype w4a16_mxfp4, balanced routing, MoE TP 1, EP 1-16) split, for each token count T,
+into a(T) + b(T) / EP: b(T) is the grouped GEMM at 440 TF/s on H100 and H200 (0.44 x bf16 peak; the catalog's
+weight-only 0.47 prices it), a(T) = 68 us + 63 ns x T whatever the EP (GPT-OSS-20B and -120B, H100 and H200
+alike, so SM work, not HBM traffic; 1.11 ms at 16,384 tokens, where EP8 measures 2.05 ms and the EP-split work
+alone 1.12). The other moe_dtypes of the same tables have a(T) of 3-15 ns per token, what the routing traffic
+above gives. The mechanism is ASSUMPTION (work over all T input rows in TensorRT-LLM's W4A16 MXFP4 MoE path,
+e.g. activation staging or the finalize, launched beside the grouped GEMMs); the size is measured. The catalog
+holds a(T) less what this module already charges whatever the EP (8 launches; the logits and activations):
+36 us and 59-60 ns per token, added to every routed layer of a model family released in MXFP4
+(`MXFP4_MODEL_TYPES`) at W4A16 where the stack's profile sets the flag (TensorRT-LLM's; vLLM's Triton matmul_ogs
+MXFP4 tables, 0.24.0, scale with EP: a(16,384) ~ 0.2 ms, and stay off). Kernel tables (GPT-OSS-120B, the 70
+H100 / H200 points of 1-16,384 tokens at EP 1-16, mean |error|): 44.2 -> 20.5 % (>= 1,024 tokens 36.5 ->
+21.9 %, <= 256 tokens 48.8 -> 19.6 %; EP8 16,384 tokens on H200 2.051 ms measured, 1.121 -> 2.140 ms; one token
+0.073 ms, 0.039 -> 0.075); GPT-OSS-20B 39.9 -> 14.8 %. At 4,096 tokens the model stays +20-35 %: the balanced
+tables give every expert exactly T k / E rows, the model Poisson counts (above).
+Not adopted: the same tables' decode points (16-1,024 tokens) read the hit experts' weights at ~5.5 T elements/s
+on both GPUs (a dequantisation ceiling, 2.4 TB/s on H200); capping the weight read there moved TensorRT-LLM
+GPT-OSS TPOT from +3-5 % to +9-30 % median and the MoE set from 18.86 to 19.60 %: the serving rows do not
+show it.
+Effect (toggle; every expressible row of the MoE serving set, 540): mean |error| TTFT + TPOT 19.22 -> 18.86 %
+(TTFT 25.81 -> 26.43, TPOT 12.62 -> 11.30); TensorRT-LLM GPT-OSS-120B H200, the 45-row campaign: TPOT median -17
+-> +4 % (mean |error| 0.17 -> 0.08), TTFT +23 -> +33 % (0.29 -> 0.34); the 32-row campaign: TPOT -21 -> -1 %
+(0.21 -> 0.12), TTFT +34 -> +40 % (0.52 -> 0.55). The TTFT excess is not the MoE: at 1,024-token prompts and
+4-8 clients those rows measure 80-117 ms, under the stack's 0.12 s front-end time alone (`request_latency_s`).
+No vLLM / SGLang row moves; the disaggregated, dense and MLPerf v5.1 sets are bit-identical (no TensorRT-LLM
+GPT-OSS row).
 """
 
 from __future__ import annotations
@@ -120,8 +173,11 @@ CONTIGUOUS_ALIGN_ROWS = 128  # DeepGEMM's M alignment of each expert's rows (vLL
 CONTIGUOUS_MAX_MOE_TP = 8  # vLLM disables the DeepGEMM MoE by default at MoE TP >= 8 (fp8.get_fp8_moe_backend)
 CONTIGUOUS_SILU_QUANT_BYTES = 4.5  # B per padded row and up-GEMM column: SiLU-and-mul and the fp8 re-quantisation
 FP8_BLOCK_TILE_COST = True  # block-fp8 grouped GEMMs pay the catalog's per-tile depth (module docstring; toggle)
+TRITON_FP8_BLOCK_RATE = True  # a stack's `moe_fp8_block_rate_fraction` applies (module docstring; toggle)
 LOCAL_ROUTED_COPIES = True  # the permute moves only the GPU's own experts' copies (module docstring; toggle)
 FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "qwen3_moe")  # HF model_types whose FP8 releases are 128x128 block-scaled
+MXFP4_TOKEN_COST = True  # W4A16 MXFP4 MoE pays the catalog's EP-independent token cost (docstring; toggle)
+MXFP4_MODEL_TYPES = ("gpt_oss",)  # HF model_types released with MXFP4 expert weights
 
 
 def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
@@ -219,13 +275,50 @@ def fp8_block_depth(accelerator: Accelerator, stack: str, dtype: str, model_type
     return float(depth) if profile is not None and profile.moe_fp8_block_tile_cost else 0.0
 
 
+def fp8_block_rate_fraction(accelerator: Accelerator, stack: str, dtype: str, model_type: str, tp: int, ep: int,
+                            attention_dp: int) -> float:
+    """The fraction of the fp8 rate a block-scaled fp8 fused MoE sustains (module docstring, "Triton block-fp8"):
+    the stack profile's `moe_fp8_block_rate_fraction` for the fp8 weights of a block-scaled model family
+    (`FP8_BLOCK_MODEL_TYPES`) on a GPU whose block-fp8 MoE was measured (Hopper: those with
+    `fp8_block_grouped_depth`; Blackwell runs other kernels) where the experts do not run DeepGEMM's padded
+    workspace (`contiguous_alignment`), else 1."""
+    if not (TRITON_FP8_BLOCK_RATE and dtype == "fp8" and model_type in FP8_BLOCK_MODEL_TYPES
+            and accelerator.efficiency.fp8_block_grouped_depth):
+        return 1.0
+    if contiguous_alignment(accelerator, stack, tp, ep, attention_dp, dtype):
+        return 1.0
+    profile = load_stack(load_engine(stack).ref).serving
+    return float(profile.moe_fp8_block_rate_fraction) if profile is not None else 1.0
+
+
+def mxfp4_moe_token_time(shape: TransformerShape, accelerator: Accelerator, stack: str, dtype: str,
+                         m: np.ndarray) -> np.ndarray:
+    """Seconds per (mean) layer that a weight-only MXFP4 fused MoE adds for M input tokens, whatever the EP
+    (module docstring, "MXFP4 experts"): the accelerator's `w4a16_mxfp4_moe_fixed_s` + M x `w4a16_mxfp4_moe_token_s`
+    per routed layer, for W4A16 (int4) weights of a model family released in MXFP4 (`MXFP4_MODEL_TYPES`) where the
+    stack's MoE is the measured one (`moe_w4a16_mxfp4_token_cost`), else 0."""
+    eff = accelerator.efficiency
+    fixed_s, token_s = eff.w4a16_mxfp4_moe_fixed_s or 0.0, eff.w4a16_mxfp4_moe_token_s or 0.0
+    if not (MXFP4_TOKEN_COST and dtype == "int4" and shape.model_type in MXFP4_MODEL_TYPES
+            and (fixed_s or token_s)):
+        return np.zeros_like(m)
+    profile = load_stack(load_engine(stack).ref).serving
+    if profile is None or not profile.moe_w4a16_mxfp4_token_cost:
+        return np.zeros_like(m)
+    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    return np.where(m > 0, routed * (fixed_s + token_s * m), 0.0)
+
+
 def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray | float, rate: float,
-                    local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0) -> np.ndarray:
+                    local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0,
+                    block_rate_fraction: float = 1.0) -> np.ndarray:
     """Seconds of one GEMM record of a serving layer's op table (`ops.layer`): the routed experts by
     `routed_grouped_gemm_time` (the GPU holding `local_experts` of them; with a block-fp8 `block_depth` D at the
-    rate x K / (K + D)), other grouped GEMMs (MLA's per-head absorption) and plain GEMMs by `hardware.kernels`."""
+    rate x K / (K + D), and at `block_rate_fraction` of the rate), other grouped GEMMs (MLA's per-head
+    absorption) and plain GEMMs by `hardware.kernels`."""
     depth = np.asarray(g.k, dtype=np.float64)  # the GEMM's K: h (up) or the expert width / TP (down)
     expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
+    expert_rate = expert_rate * block_rate_fraction
     if g.role in EXPERT_GEMMS and contiguous_align:
         return np.asarray(g.share * contiguous_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count,
                                                                  local_experts, bytes_per_element, expert_rate,

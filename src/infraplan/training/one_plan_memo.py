@@ -35,7 +35,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import forget_collective_seconds, forget_float_values
-from infraplan.ops.precision import RECIPES
+from infraplan.ops.precision import RECIPES, scaling_rate_ratio
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import forget_checked_plans
@@ -70,7 +70,8 @@ class ClusterPricing:
             if label == "bf16" or not recipe.supported(accelerator):  # never priced: plans are checked first
                 return self.rates.matmul_flops_per_s
             rate = recipe.gemm_flops_per_s(accelerator) * profile.matmul_efficiency_multiplier
-            return rate * (profile.fp8.gemm_rate_multiplier if label == "fp8" else 1.0)
+            scaling = profile.fp8.gemm_rate_multiplier * scaling_rate_ratio(accelerator, profile.fp8.recipe)
+            return rate * (scaling if label == "fp8" else 1.0)
 
         self.gemm_rates = np.array([gemm_rate(label) for label in _DTYPE_LABELS])
         self.operand_bytes = np.array([RECIPES[label].operand_bytes for label in _DTYPE_LABELS])
