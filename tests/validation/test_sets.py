@@ -66,7 +66,7 @@ def test_running_vtrain_as_vtrain_ran_it_moves_toward_the_measurement() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 12.2 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
+    "measured: 15 frontier rows mean |error| 12.05 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
     "gate is 8 %: the GPT-OSS rows +13 / +34 / +45 % (H021-H023) with the fused sink attention Transformer Engine "
     "runs, YaRN's unfused RoPE and the per-expert bias passes priced (~5.9 ms per layer per 4,096-token micro-batch "
     "on H100 not found), DeepSeek-V3 B200 +27 % (H017, fits without recompute at 150 of 180 GB with the recipe's "
@@ -83,7 +83,7 @@ def test_frontier_rows_beat_the_constant() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 12.2 % with the fused sink-attention kernel NeMo 26.04's code selects; "
+    "measured: 15 frontier rows mean |error| 12.05 % with the fused sink-attention kernel NeMo 26.04's code selects; "
     "the three GPT-OSS rows are +13 / +34 / +45 % (H021 / H022 / H023): ~5.9 ms per layer and 4,096-token "
     "micro-batch on H100 (~2.2 ms on B200 bf16, ~0.5 ms on GB200 MXFP8) is not yet found"))
 def test_frontier_rows_meet_the_issue_13_training_gate() -> None:
