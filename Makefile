@@ -40,9 +40,7 @@ browser:
 
 # The CI gates: lint, import layers and cycles, then the tests on every core (pytest-xdist; `make test WORKERS=0`
 # runs them in this process, e.g. under a debugger) with the type check (strict on hardware/ops/training/network)
-# running beside them: mypy's report prints after pytest's, and the target fails if either fails. `-n auto` is
-# one worker per core plus one (tests/conftest.py): the tests that wait on Ray, Chromium or sweep subprocesses
-# run on one worker while the others keep every core busy.
+# running beside them: mypy's report prints after pytest's, and the target fails if either fails.
 WORKERS ?= auto
 # Bytecode is cached (in the git-ignored __pycache__ folders) even where the shell sets PYTHONDONTWRITEBYTECODE:
 # otherwise every xdist worker and every `infraplan` subprocess a test starts compiles src/ and re-runs pytest's

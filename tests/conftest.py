@@ -13,10 +13,10 @@ keeps out of collection the slow-only modules (`SLOW_ONLY_MODULES`) that a defau
 build and then deselect.
 
 Tests that mostly wait on other processes (`WAITING`: Ray's start-up, Chromium, killed sweep subprocesses: ~35 s
-of wall for ~10 CPU s) leave a core idle while they wait. `-n auto` therefore starts one worker more than there
-are cores (`pytest_xdist_auto_num_workers`), and the waiting tests open the second worker's share of the queue
-(worksteal hands each worker a contiguous share and steals from the ends), so one worker waits while the others
-keep every core busy, and the per-process caches of the slow CPU tests at the front stay in the first worker.
+of wall for ~10 CPU s) open the second worker's share of the queue (worksteal hands each worker a contiguous share
+and steals from the ends), so the per-process caches of the slow CPU tests at the front stay in the first worker.
+(One worker more than the cores, to fill the waits, was tried: on the 2-core VM it measured 58-69 s against
+59-68 s with two, alternating runs, so `-n auto` keeps xdist's one per core.)
 """
 
 from __future__ import annotations
@@ -108,19 +108,6 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 def _rank(nodeid: str) -> int:
     return next((i for i, prefix in enumerate(SLOWEST_FIRST) if nodeid.startswith(prefix)), len(SLOWEST_FIRST))
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # no affinity on this platform (macOS, Windows)
-        return os.cpu_count() or 1
-
-
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
-    """`-n auto`: one worker per core, and one more to run while the `WAITING` tests wait (module docstring);
-    PYTEST_XDIST_AUTO_NUM_WORKERS, when set, still decides (None: xdist's own rule)."""
-    return None if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS") else _cores() + 1
 
 
 @pytest.hookimpl(trylast=True)  # after `-m` has deselected: the split below counts the items that will run
