@@ -12,12 +12,11 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import load_accelerator
-from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, _precision, build_iteration_cost
+from infraplan.serving.llm_iteration import _precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, MoE EP, tokens, ms)
     ("h100-sxm", "deepseek-v3", 8, 1, 16384, 10.674),
@@ -113,16 +112,13 @@ def test_routing_moves_only_the_local_experts_copies(monkeypatch: pytest.MonkeyP
     assert routed_experts.moe_routing_time(shape, rates, m, 1.0 / 8)[1] == pytest.approx(whole[1], rel=1e-12)
 
 
-def test_only_the_trtllm_fp8_prefill_body_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_the_trtllm_fp8_prefill_body_moves(moe_body) -> None:  # type: ignore[no-untyped-def]
     """DeepSeek-V3 fp8 at TP8 (no EP) on an H200: the TensorRT-LLM body of an 8192-token prefill grows with the tile
     cost; SGLang's does not; a one-token decode step barely moves (weight-bound)."""
-    cluster = Cluster.resolve("hgx-h200")
-    shape = load_model("deepseek-v3")
+    moe_body.switch = "FP8_BLOCK_TILE_COST"
 
     def body(stack: str, on: bool) -> np.ndarray:
-        monkeypatch.setattr(routed_experts, "FP8_BLOCK_TILE_COST", on)
-        dep = Deployment(tp=8, dtype="fp8", engine=stack.split("-")[0], stack=stack, token_budget=8192)
-        return build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep).body_s
+        return moe_body("deepseek-v3", stack, on, 8, "fp8")  # type: ignore[no-any-return]
 
     trt_on, trt_off = body("trtllm-0.x", True), body("trtllm-0.x", False)
     assert trt_on[8192] > 1.3 * trt_off[8192]

@@ -14,12 +14,11 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import load_accelerator
-from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, _precision, build_iteration_cost
+from infraplan.serving.llm_iteration import _precision
 
 MEASURED_MS = [  # (accelerator, MoE EP, tokens, ms)
     ("h200", 1, 16384, 8.609),
@@ -88,16 +87,14 @@ def test_token_cost_needs_mxfp4_weights_at_w4a16_a_measured_accelerator_and_the_
     assert cost[1] == pytest.approx(expected_s, rel=1e-9, abs=0.0)
 
 
-def test_only_the_trtllm_gpt_oss_body_moves(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_the_trtllm_gpt_oss_body_moves(moe_body) -> None:  # type: ignore[no-untyped-def]
     """GPT-OSS-120B at TP1 on an H200: every TensorRT-LLM step grows by 36 layers x (36 us + 60 ns x tokens);
     vLLM's does not."""
-    cluster = Cluster.resolve("hgx-h200")
+    moe_body.switch = "MXFP4_TOKEN_COST"
     shape = load_model("gpt-oss-120b")
 
     def body(stack: str, on: bool) -> np.ndarray:
-        monkeypatch.setattr(routed_experts, "MXFP4_TOKEN_COST", on)
-        dep = Deployment(tp=1, dtype="int4", engine=stack.split("-")[0], stack=stack, token_budget=8192)
-        return build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep).body_s
+        return moe_body("gpt-oss-120b", stack, on, 1, "int4")  # type: ignore[no-any-return]
 
     trt_on, trt_off = body("trtllm-0.x", True), body("trtllm-0.x", False)
     layers = shape.num_layers

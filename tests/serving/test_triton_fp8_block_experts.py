@@ -13,12 +13,11 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.loader import load_accelerator
-from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, _precision, build_iteration_cost
+from infraplan.serving.llm_iteration import _precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, tokens, ms): SGLang 0.5.10, EP 1
     ("h200", "deepseek-v3", 8, 4096, 1.182),
@@ -82,17 +81,10 @@ def test_vllm_deepgemm_layout_keeps_the_full_rate() -> None:
     assert routed_experts.fp8_block_rate_fraction(acc, stack, "fp8", shape.model_type, 8, 1, 1) == 0.5
 
 
-def test_sglang_prefill_body_slows_and_decode_stays_weight_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sglang_prefill_body_slows_and_decode_stays_weight_bound(moe_body) -> None:  # type: ignore[no-untyped-def]
     """Qwen3-235B fp8 at TP4 on an H200 under SGLang: an 8192-token prefill body grows by over a fifth; a one-token
     decode step (weight-bound) moves by under 2 % (measured on this tree: 1.28x, the experts are most of the body)."""
-    cluster = Cluster.resolve("hgx-h200")
-    shape = load_model("qwen3-235b-a22b")
-
-    def body(on: bool) -> np.ndarray:
-        monkeypatch.setattr(routed_experts, "TRITON_FP8_BLOCK_RATE", on)
-        dep = Deployment(tp=4, dtype="fp8", engine="sglang", stack="sglang-0.x", token_budget=8192)
-        return build_iteration_cost(shape, cluster.accelerator, cluster.fabric, dep).body_s
-
-    on, off = body(True), body(False)
+    moe_body.switch = "TRITON_FP8_BLOCK_RATE"
+    on, off = (moe_body("qwen3-235b-a22b", "sglang-0.x", flag, 4, "fp8") for flag in (True, False))
     assert on[8192] > 1.2 * off[8192]
     assert on[1] == pytest.approx(off[1], rel=0.02)

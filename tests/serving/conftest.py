@@ -1,0 +1,30 @@
+"""Shared helpers of the serving tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import load_model
+from infraplan.cluster import Cluster
+from infraplan.serving import routed_experts
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+
+BodyOf = Callable[[str, str, bool, int, str], np.ndarray]
+
+
+@pytest.fixture
+def moe_body(monkeypatch: pytest.MonkeyPatch) -> BodyOf:
+    """`body(model, stack, on, tp, dtype)`: the iteration body (seconds by tokens, 8,192-token budget) of `model` on
+    one H200 replica at TP `tp`, with the `serving.routed_experts` switch the test names (`moe_body.switch`) on
+    or off: the toggle of one kernel rule, everything else the same."""
+
+    def body(model: str, stack: str, on: bool, tp: int, dtype: str) -> np.ndarray:
+        monkeypatch.setattr(routed_experts, body.switch, on)  # type: ignore[attr-defined]
+        cluster = Cluster.resolve("hgx-h200")
+        dep = Deployment(tp=tp, dtype=dtype, engine=stack.split("-")[0], stack=stack, token_budget=8192)
+        return build_iteration_cost(load_model(model), cluster.accelerator, cluster.fabric, dep).body_s
+
+    return body
