@@ -54,9 +54,9 @@ operand width): H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their 
 at >= 1,024 tokens per expert); the search's DeepSeek-V3 plan on 2,048 H800 on the default stack (tests/planning/
 test_scenario.py) leaves EP2 at 256 tokens per expert (memory-bound on the fp32 buffer) for TP2 PP8 EP1: +8.1 ->
 +17.9 % of the published GPU-hours (DeepSeek's own plan and stack: -9.7 %, unchanged; -7.8 % with (c)). (b) The
-DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49: embedding + 4 layers first, 1 layer + MTP + loss
-last) and its MTP module (the rows' published FLOPs per token, 260 G, include it: megatron-bridge flop_utils.py:
-261-265) run exactly with `Stack.pipeline_layouts` / `mtp_num_layers` (`training.pipeline_layout`,
+DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49: embedding + 4 layers first, 1 layer
++ MTP + loss last) and its MTP module (the rows' published FLOPs per token, 260 G, include it: megatron-bridge
+flop_utils.py:261-265) run exactly with `Stack.pipeline_layouts` / `mtp_num_layers` (`training.pipeline_layout`,
 `DEEPSEEK_V3_RECIPE_TRAINING`): H015 / H017 / H018 +0.9 / +26.9 / +4.9 -> +3.2 / +34.1 / -15.5 % (H018's PP8 x VP4
 is not in the recipe's map: the even split there), 15 rows 12.16 -> 13.50 %; left off (the rows' recipe map does
 not set them) until the per-layer cost H017 then exposes (~6 ms per layer and 4,096-token micro-batch) is found.
