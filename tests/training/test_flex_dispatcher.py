@@ -82,3 +82,14 @@ def test_rows_keep_alltoall_unless_asked() -> None:
     flexed = {r["id"]: frontier_row_stack(r, flex=True).moe.flex_backend for r in rows}
     assert flexed["H029"] == "deepep" and flexed["H017"] == "hybridep" and flexed["H022"] is None
     assert set(MODEL_RECIPE_FLEX_BACKEND) == {"deepseek-v3", "qwen3-30b-a3b", "qwen3-235b-a22b"}
+
+
+def test_a_flex_backend_that_runs_on_no_accelerator_is_refused() -> None:
+    """`flex_backend` without its accelerator list would price plain all-to-all without a word: refused."""
+    from pydantic import ValidationError
+
+    from infraplan.catalog.stacks import MoeRouting
+
+    with pytest.raises(ValidationError, match="runs on no accelerator"):
+        MoeRouting.model_validate({"flex_backend": "deepep"})
+    assert MoeRouting.model_validate({"flex_backend": "deepep", "deepep_accelerators": ["h100-sxm"]}).flex_backend

@@ -5,6 +5,7 @@ the step it prices, on the single-estimate and the grid path alike."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_layout_string_parses_as_megatron_core_does() -> None:
     ("t*4E|(t*4|)*14tmL", 1, "embedding"),
     ("Et*4|(t*4|)*14mtL", 1, "follow an MTP"),
     ("Et*4|(t*4|)*14tmX", 1, "unknown layer character"),
+    ("Et*100000000000|t|t|tL", 0, "repeats past"),  # refused before it is unrolled, not a MemoryError
+    ("E(t*9000|)*99L", 0, "unrolls past"),
 ])
 def test_bad_layouts_are_one_line_input_errors(layout: str, mtp: int, message: str) -> None:
     with pytest.raises(InputError, match=message):
@@ -120,3 +123,12 @@ def test_a_bounded_search_under_layouts_equals_pricing_every_plan(monkeypatch: p
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in every.top]
     assert bounded.top[0].step_time_s != search_plans(*args, top=1, stack=_stack(mtp_num_layers=1)).top[0].step_time_s
+
+
+def test_a_stack_file_with_a_foreign_layout_character_is_refused_on_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A layout character Megatron-Core does not know fails when the stack loads, whatever plan is asked for."""
+    text = (Path(__file__).parents[2] / "src/infraplan/catalog/stacks/nemo-26.04.yaml").read_text()
+    path = tmp_path / "bad.yaml"
+    path.write_text(text + 'pipeline_layouts: ["Et*4|(tttt|)*14,tmX"]\nmtp_num_layers: 1\n')
+    with pytest.raises(InputError, match="unknown character"):
+        load_stack(str(path))

@@ -49,3 +49,14 @@ def test_one_plan_floats_and_arrays_price_the_same_wgrad(grouped: bool) -> None:
                        np.array([1.0, 1.0]), False, 4.0)
     assert float(arr[0][0]) == pytest.approx(one[0], rel=1e-12)
     assert float(arr[1][1]) == pytest.approx(one[1], rel=1e-12)
+
+
+def test_only_megatron_class_stacks_accumulate_the_wgrad_into_the_main_gradient() -> None:
+    """Transformer Engine's fused wgrad accumulation into `main_grad` is Megatron's (`gradient_accumulation_fusion`):
+    Megatron-class stacks read and write the buffer's dtype, FSDP / DeepSpeed stacks write a fresh wgrad."""
+    from infraplan.catalog.stacks import load_stack
+    from infraplan.training.layer_time import main_grad_wgrad_bytes
+
+    assert main_grad_wgrad_bytes(load_stack("nemo-26.04")) == 4.0
+    assert main_grad_wgrad_bytes(load_stack("torchtitan")) is None
+    assert main_grad_wgrad_bytes(load_stack("deepspeed")) is None

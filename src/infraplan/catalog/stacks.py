@@ -58,7 +58,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import list_presets, read_entry, validated
 from infraplan.catalog.schemas import Spec
@@ -189,6 +189,14 @@ class MoeRouting(Spec):
         (), description="accelerators where Megatron-Bridge applies the HybridEP backend (compute capability 8 / 9 "
         "/ 10, GB200 / GB300 included: megatron-bridge 0.3.1 training/flex_dispatcher_backend.py:54-61)")
 
+    @model_validator(mode="after")
+    def _flex_backend_names_its_accelerators(self) -> MoeRouting:
+        runs_on = {"deepep": self.deepep_accelerators, "hybridep": self.hybridep_accelerators}
+        if self.flex_backend is not None and not runs_on[self.flex_backend]:
+            raise ValueError(f"flex_backend {self.flex_backend} runs on no accelerator: list them in "
+                             f"{self.flex_backend}_accelerators (Megatron-Bridge applies it per GPU)")
+        return self
+
     @property
     def load_factor(self) -> float:
         """Tokens the busiest EP rank computes and receives, over the balanced mean."""
@@ -266,6 +274,17 @@ class Stack(Spec):
     mtp_num_layers: int = Field(
         0, ge=0, le=8, description="multi-token-prediction modules trained after the decoder (Megatron-Core "
         "`mtp_num_layers`; `training.pipeline_layout`)")
+
+    @field_validator("pipeline_layouts")
+    @classmethod
+    def _layouts_use_megatrons_characters(cls, layouts: tuple[str, ...]) -> tuple[str, ...]:
+        for layout in layouts:  # the full check against a model: `training.pipeline_layout.check_layout`
+            bad = sorted(set(layout) - set("EtmL|,()*0123456789 "))
+            if bad:
+                raise ValueError(f"pipeline layout {layout!r}: unknown character(s) {''.join(bad)!r} (E embedding, "
+                                 "t decoder layer, m MTP module, L loss, | between stages, x*n / (...)*n repeats)")
+        return layouts
+
     recompute_modules: tuple[RecomputeModule, ...] = Field(
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
         "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts")

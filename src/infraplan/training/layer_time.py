@@ -91,6 +91,13 @@ _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once 
 _RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
 
 
+def main_grad_wgrad_bytes(stack: Stack) -> float | None:
+    """Bytes per element of the main gradient the wgrad GEMMs read and write (`layer_kernels.wgrad_width`): the
+    gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
+    None (the output at the operand width) elsewhere."""
+    return grad_buffer_bytes(stack) if stack.stack_class == "megatron" else None
+
+
 def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
     """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans (one plan's
     code, a Python int: the float, looked up without numpy indexing)."""
@@ -165,8 +172,9 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     bf16_share = pick(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
-    # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`)
-    grad_bytes = grad_buffer_bytes(stack)
+    # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
+    # accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
+    grad_bytes = main_grad_wgrad_bytes(stack)
     gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one, grad_bytes)
              for g in ops.gemms]
     recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
@@ -296,7 +304,7 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one else
             (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
     fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one,
-                             grad_bytes=grad_buffer_bytes(stack))
+                             grad_bytes=main_grad_wgrad_bytes(stack))
     ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
     logits = tokens * shape.vocab_size / plan.tp
 

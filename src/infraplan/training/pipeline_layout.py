@@ -42,11 +42,24 @@ _KINDS = "EtmL"  # embedding, decoder layer, MTP module, loss (LM head + loss)
 Chunk = tuple[int, int, int, int]  # (embedding, decoder layers, MTP modules, LM head + loss) of one chunk
 
 
+MAX_LAYOUT_ENTRIES = 100_000  # more layers and stages than any model has: a longer unrolled layout is a typo
+
+
 def _expand(layout: str) -> str:
-    """The layout with its repeats unrolled (`parse_str_to_list`'s two substitutions, in its order)."""
+    """The layout with its repeats unrolled (`parse_str_to_list`'s two substitutions, in its order); InputError
+    where a repeat would unroll past `MAX_LAYOUT_ENTRIES` characters."""
+
+    def repeat(match: re.Match[str]) -> str:
+        if len(match.group(1)) * int(match.group(2)) > MAX_LAYOUT_ENTRIES:
+            raise InputError(f"pipeline layout {layout!r}: {match.group(0)!r} repeats past {MAX_LAYOUT_ENTRIES:,} "
+                             "entries")
+        return match.group(1) * int(match.group(2))
+
     text = layout.replace(",", "").replace(" ", "")
     for pattern in (_REPEAT_GROUP, _REPEAT_ONE):
-        text = pattern.sub(lambda x: x.group(1) * int(x.group(2)), text)
+        text = pattern.sub(repeat, text)
+        if len(text) > MAX_LAYOUT_ENTRIES:
+            raise InputError(f"pipeline layout {layout!r}: unrolls past {MAX_LAYOUT_ENTRIES:,} entries")
     return text
 
 
