@@ -52,9 +52,9 @@ def test_dense_models_are_untouched(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _vllm_012_stack() -> str:
-    from infraplan.validation.serving_hopper_moe import vllm_012_stack
+    from infraplan.validation.serving_hopper import data_stack
 
-    return vllm_012_stack()
+    return data_stack("vllm-0.12.yaml")
 
 
 def test_vllm_012_profile_differs_from_the_shipped_vllm_profile_only_in_the_padded_workspace() -> None:

@@ -32,7 +32,11 @@ def test_rows_run_by_backend_and_version(report):
         assert stack in ids
     dep = sh.row_deployment({"precision": "", "backend": "vllm", "backend_version": "0.12.0", "batch_size": "8",
                              "tp_size": "2", "pp_size": "1"})
-    assert dep.engine == "vllm" and dep.stack == "vllm-0.x"
+    # vLLM 0.12.0's release profile: the shipped vllm-0.x with its MoE kernel's flags (`RELEASE_STACKS`)
+    assert dep.engine == "vllm" and dep.stack.endswith("vllm-0.12.yaml")
+    other = sh.row_deployment({"precision": "", "backend": "vllm", "backend_version": "0.11.2", "batch_size": "8",
+                               "tp_size": "2", "pp_size": "1"})
+    assert other.stack == "vllm-0.x"
     crowd = sh.row_deployment({"precision": "", "backend": "vllm", "backend_version": "0.12.0",
                                "batch_size": "2000", "tp_size": "2", "pp_size": "1"})
     assert crowd.max_batch == 1024  # vLLM's max_num_seqs caps the batch; the other clients queue

@@ -73,10 +73,10 @@ def test_rate_fraction_needs_block_fp8_a_measured_hopper_gpu_and_the_stack(
 
 def test_vllm_deepgemm_layout_keeps_the_full_rate() -> None:
     """vLLM 0.12's rows at MoE TP < 8 run DeepGEMM's padded workspace (its own rule), not the Triton kernel."""
-    from infraplan.validation.serving_hopper_moe import vllm_012_stack
+    from infraplan.validation.serving_hopper import data_stack
 
     acc, shape = load_accelerator("h200"), load_model("qwen3-235b-a22b")
-    stack = vllm_012_stack()
+    stack = data_stack("vllm-0.12.yaml")
     assert routed_experts.fp8_block_rate_fraction(acc, stack, "fp8", shape.model_type, 4, 1, 1) == 1.0
     assert routed_experts.fp8_block_rate_fraction(acc, stack, "fp8", shape.model_type, 8, 1, 1) == 0.5
 

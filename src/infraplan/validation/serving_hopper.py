@@ -203,22 +203,28 @@ def campaign_limits(engine: str, batch: int, isl: int) -> tuple[int, int]:
     return seqs, min(isl + AIC_SLACK_TOKENS, SGLANG_CHUNKED_PREFILL)
 
 
+def data_stack(name: str) -> str:
+    """The path of a stack YAML the validation sets ship in `data/stacks/`."""
+    return str(resources.files("infraplan.validation") / "data" / "stacks" / name)
+
+
 def campaign_stack(engine: str) -> str:
     """The stack YAML (path) of the campaign's non-default engine flags: SGLang with `--enable-mixed-chunk`
     (`data/stacks/sglang-0.x-mixed-chunk.yaml`: the shipped sglang-0.x profile with the mixed scheduler)."""
-    return str(resources.files("infraplan.validation") / "data" / "stacks" / f"{engine}-0.x-mixed-chunk.yaml")
+    return data_stack(f"{engine}-0.x-mixed-chunk.yaml")
 
 
 # releases whose defaults differ from their family's shipped profile -> their stack YAML in data/stacks/:
-# SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`)
-RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml"}
+# SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`); vLLM
+# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.routed_experts`; MoE rows only)
+RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml"}
 
 
 def release_stack(row: dict[str, str]) -> str:
     """The stack the row's engine release runs by default: its YAML in data/stacks/ (`RELEASE_STACKS`), else the
     backend's shipped profile (`row_stack`)."""
     name = RELEASE_STACKS.get(row_stack(row))
-    return str(resources.files("infraplan.validation") / "data" / "stacks" / name) if name else row_stack(row)
+    return data_stack(name) if name else row_stack(row)
 
 
 def generated_flags(row: dict[str, str]) -> bool:

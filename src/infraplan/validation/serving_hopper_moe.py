@@ -38,16 +38,17 @@ Many clients per row are simulated (10 x concurrency requests); to keep `infrapl
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
 Round 7, vLLM 0.12's MoE kernel (`serving.routed_experts` docstring, "Padded workspace"; toggle
-`CONTIGUOUS_PADDED_LAYOUT`): the vLLM 0.12.0 rows run `data/stacks/vllm-0.12.yaml` (`VERSION_STACKS`), the shipped
-vllm-0.x profile plus `moe_fp8_padded_workspace`: read in the 0.12.0 wheel, its block-fp8 MoE on Hopper at MoE TP <
-8 is DeepGEMM's contiguous grouped GEMM over T k + E_local x 127 rows whose padding rows carry expert id 0 and are
-computed (0.18.0 marks them -1, skipped). Why Qwen3-235B on vLLM 0.12 was too fast in BOTH metrics: each decode
-step computed ~16k rows per routed layer (~23 ms at TP2, ~12 at TP4 on H200), flat in the batch, as measured.
-Every expressible row (540): 20.72 % (TTFT 27.31, TPOT 14.13) -> 19.99 % (27.08, 12.89); vLLM 0.12 Qwen3-235B
-(32 rows) TTFT median / mean |error| -45 % / 0.38 -> -39 % / 0.34, TPOT -44 % / 0.43 -> -23 % / 0.22; no other
-row moves; `validate`'s sample 20.85 -> 20.15 %; disaggregated (38.8 %, its vLLM 0.12 rows await), MLPerf v5.1
-(23.4 %) and dense sets unchanged. Left: TPOT -23 % (TP2 ~-25 %, TP4 ~-20 %: DeepGEMM at this short K, 768 / 384
-for the down GEMM, below the catalog's fp8 rate, no figure) and the long-prompt TTFT slope (below).
+`CONTIGUOUS_PADDED_LAYOUT`): the vLLM 0.12.0 rows run `data/stacks/vllm-0.12.yaml`
+(`serving_hopper.RELEASE_STACKS`), the shipped vllm-0.x profile plus `moe_fp8_padded_workspace`: read in the 0.12.0
+wheel, its block-fp8 MoE on Hopper at MoE TP < 8 is DeepGEMM's contiguous grouped GEMM over T k + E_local x 127 rows
+whose padding rows carry expert id 0 and are computed (0.18.0 marks them -1, skipped). Why Qwen3-235B on vLLM 0.12
+was too fast in BOTH metrics: each decode step computed ~16k rows per routed layer (~23 ms at TP2, ~12 at TP4 on
+H200), flat in the batch, as measured. Every expressible row (540): 20.72 % (TTFT 27.31, TPOT 14.13) -> 19.99 %
+(27.08, 12.89); vLLM 0.12 Qwen3-235B (32 rows) TTFT median / mean |error| -45 % / 0.38 -> -39 % / 0.34, TPOT -44 % /
+0.43 -> -23 % / 0.22; no other row moves; `validate`'s sample 20.85 -> 20.15 %; disaggregated (38.8 %, its vLLM 0.12
+rows await), MLPerf v5.1 (23.4 %) and dense sets unchanged. Left: TPOT -23 % (TP2 ~-25 %, TP4 ~-20 %: DeepGEMM at
+this short K, 768 / 384 for the down GEMM, below the catalog's fp8 rate, no figure) and the long-prompt TTFT slope
+(below).
 
 Round 7 (each change toggled on one tree; the tree moved meanwhile: the dense set's campaign limits and SGLang
 mixed chunks): every row runs its stated clients (`concurrency`). On every attention-DP row the source states
@@ -180,7 +181,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import roofline_seconds, row_deployment, row_stack
+from infraplan.validation.serving_hopper import roofline_seconds, row_deployment
 from infraplan.validation.serving_report import (
     awaiting_counts,
     report_rows,
@@ -283,19 +284,7 @@ def moe_deployment(row: dict[str, str]) -> Deployment:
     dtype, kv_dtype = PRECISIONS[row["precision"]]
     tp, adp = _int(row["tp_size"]), _int(row["attention_dp_size"])
     ep = adp * tp if adp > 1 else _int(row["moe_ep_size"])
-    dep = replace(row_deployment(row), dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp)
-    version_stack = VERSION_STACKS.get(row_stack(row))
-    return replace(dep, stack=version_stack()) if version_stack else dep
-
-
-def vllm_012_stack() -> str:
-    """The stack YAML (path) of vLLM 0.12's rows: the shipped vllm-0.x profile with its DeepGEMM MoE's padded
-    workspace (`data/stacks/vllm-0.12.yaml`, `serving.routed_experts`)."""
-    return str(resources.files("infraplan.validation") / "data" / "stacks" / "vllm-0.12.yaml")
-
-
-# engine versions whose MoE kernels differ from their family's shipped profile -> their stack YAML
-VERSION_STACKS = {"vllm-0.12.0": vllm_012_stack}
+    return replace(row_deployment(row), dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp)
 
 
 @cache
