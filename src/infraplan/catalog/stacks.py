@@ -64,6 +64,8 @@ from infraplan.catalog.loader import list_presets, read_entry, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.errors import InputError
 
+FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
+
 StackKind = Literal["training", "serving"]
 Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
 ReduceDtype = Literal["fp32", "bf16", "fp16"]
@@ -107,7 +109,7 @@ class ServingProfile(Spec):
     kv_convention: Literal["free_after_weights", "of_total", "static_of_total"]
     kv_memory_fraction: float = Field(gt=0, le=1)
     kv_fraction_by_tp: list[tuple[int, float]] = Field(default_factory=list)
-    mem_fraction_rule: Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"] = Field(
+    mem_fraction_rule: FractionRule = Field(
         "by_tp", description="how the KV-memory fraction is found: by_tp (`kv_memory_fraction` and "
         "`kv_fraction_by_tp`), or SGLang's default mem_fraction_static as the named release computes it from the "
         "GPU memory and the parallel size (`serving.sglang_memory`)")

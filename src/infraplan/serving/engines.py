@@ -60,9 +60,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, Stack, list_stacks, load_stack
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
-from infraplan.serving.sglang_memory import FractionRule, mem_fraction_static
+from infraplan.serving.sglang_memory import mem_fraction_static
 
 KvConvention = Literal["free_after_weights", "of_total", "static_of_total"]
 KvAdmission = Literal["reserve_full", "on_demand"]

@@ -35,14 +35,14 @@ the fraction by at most 2 MiB x 512 = 1 GiB, 0.7 % of an H200).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import get_args
 
+from infraplan.catalog.stacks import FractionRule
 from infraplan.errors import InputError
 
 MIB = 2.0**20
 GIB_MIB = 1024.0
-FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]
-RULES: tuple[FractionRule, ...] = ("by_tp", "sglang-0.5.1", "sglang-0.5.6")
+RULES: tuple[FractionRule, ...] = get_args(FractionRule)
 FALLBACK_FRACTION = 0.88  # both rules when the GPU memory is unknown (server_args.py `else 0.88`)
 
 
