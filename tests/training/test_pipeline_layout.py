@@ -132,3 +132,18 @@ def test_a_stack_file_with_a_foreign_layout_character_is_refused_on_load(tmp_pat
     path.write_text(text + 'pipeline_layouts: ["Et*4|(tttt|)*14,tmX"]\nmtp_num_layers: 1\n')
     with pytest.raises(InputError, match="unknown character"):
         load_stack(str(path))
+
+
+def test_without_vpp_a_plan_runs_the_layout_its_stack_was_written_for() -> None:
+    """No `--vpp`: the stack's layout whose stages divide over PP sets the virtual stages, and a note says so."""
+    stack = _stack(pipeline_layouts=("Et*4|(tttt|)*14,tmL",), mtp_num_layers=1)
+    clear_one_plan_memo()
+    est = estimate_training("deepseek-v3", "dgx-b200", 256, tp=1, pp=8, ep=8, vpp=None, seq_len=4096,
+                            global_batch=4096, micro_batch=1, recompute="none", zero=1, dtype="mxfp8", stack=stack,
+                            order="tp-cp-dp-pp")
+    assert est.config.vpp == 2
+    assert any("pipeline layout of 16 stages runs as PP8 x VP2" in note for note in est.notes)
+    plain = estimate_training("deepseek-v3", "dgx-b200", 256, tp=1, pp=8, ep=8, vpp=None, seq_len=4096,
+                              global_batch=4096, micro_batch=1, recompute="none", zero=1, dtype="mxfp8",
+                              order="tp-cp-dp-pp")
+    assert not any("pipeline layout" in note for note in plain.notes)

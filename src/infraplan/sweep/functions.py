@@ -262,10 +262,15 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.catalog.error_bands import error_band
     from infraplan.catalog.stacks import resolve_stack
     from infraplan.cluster import Cluster
-    from infraplan.training.estimate import estimate_training, evaluate_plans, resolve_plan, result_row
+    from infraplan.training.estimate import (
+        default_virtual_stages,
+        estimate_training,
+        evaluate_plans,
+        resolve_plan,
+        result_row,
+    )
     from infraplan.training.plan import PlanArrays
     from infraplan.training.results import TrainingEstimate
-    from infraplan.training.schedules import chosen_virtual_stages
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -298,12 +303,9 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
             try:
                 notes: list[str] = []
                 vpp = a["vpp"]
-                if vpp is None:  # as estimate_training: the interleave a Megatron/NeMo user would set
-                    replicas = a["dp"] if a["dp"] is not None else max(a["gpus"] // max(a["tp"] * a["pp"] * a["cp"],
-                                                                                       1), 1)
-                    vpp, note = chosen_virtual_stages(shape.num_layers, a["pp"],
-                                                      a["global_batch"] // max(replicas * a["micro_batch"], 1))
-                    notes += [note] if note else []
+                if vpp is None:  # as estimate_training
+                    vpp, notes = default_virtual_stages(shape, profile, a["schedule"], a["gpus"], a["tp"], a["pp"],
+                                                        a["cp"], a["dp"], a["global_batch"], a["micro_batch"])
                 plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
                                     a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
                                     a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"],

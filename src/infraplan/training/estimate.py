@@ -25,6 +25,7 @@ from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Sch
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
+from infraplan.training.pipeline_layout import layout_virtual_stages
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate
@@ -249,6 +250,25 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
     )
 
 
+
+def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: Any, gpus: int, tp: int, pp: int,
+                           cp: int, dp: int | None, global_batch: int, micro_batch: int) -> tuple[int, list[str]]:
+    """The virtual stages of a plan that names none, and the notes saying what was chosen: a named schedule brings
+    its own chunking (ZB-V two, the others one); else the stack's pipeline layout written for this PP
+    (`training.pipeline_layout`); else the interleave a Megatron/NeMo user would set (`chosen_virtual_stages`).
+    `estimate_training` and the sweep's batched estimates both ask this."""
+    named = None if schedule is None else str(getattr(schedule, "label", schedule))
+    if named not in (None, "interleaved"):
+        return (2 if named == "zb-v" else 1), []
+    if pp > 1:
+        vpp, note = layout_virtual_stages(profile, pp)
+        if vpp is not None:
+            return vpp, [note] if note else []
+    replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
+    vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
+    return vpp, [note] if note else []
+
+
 def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
@@ -271,13 +291,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     notes: list[str] = []
-    named = None if schedule is None else str(getattr(schedule, "label", schedule))
-    if vpp is None and named not in (None, "interleaved"):  # a named schedule brings its own chunking
-        vpp = 2 if named == "zb-v" else 1
-    if vpp is None:  # not given: the interleave a Megatron/NeMo user would set (`schedules.chosen_virtual_stages`)
-        replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
-        vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
-        notes += [note] if note else []
+    if vpp is None:
+        vpp, notes = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
     auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,

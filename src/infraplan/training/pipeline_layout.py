@@ -109,6 +109,17 @@ def rank_loads(chunks: tuple[Chunk, ...], pp: int) -> list[Chunk]:
     return [(a, b, c, d) for a, b, c, d in loads]
 
 
+def layout_virtual_stages(stack: Stack, pp: int) -> tuple[int | None, str | None]:
+    """(virtual stages, note) of the stack's first layout whose stages divide over PP `pp`; (None, None) without
+    one: a plan that names no `--vpp` runs the layout its stack was written for."""
+    for layout in stack.pipeline_layouts:
+        stages = len(parse_layout(layout))
+        if stages % pp == 0:
+            return stages // pp, (f"--vpp not given: the stack's pipeline layout of {stages} stages runs as PP{pp} x "
+                                  f"VP{stages // pp}")
+    return None, None
+
+
 def layout_for(stack: Stack, shape: TransformerShape, pp: int, vpp: int) -> tuple[Chunk, ...] | None:
     """The stack's layout with p x v chunks for this plan (checked against the model), or None."""
     for layout in stack.pipeline_layouts:
