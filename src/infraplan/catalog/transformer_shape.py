@@ -117,6 +117,11 @@ class TransformerShape(Spec):
         return self.num_layers - self.num_dense_layers
 
     @property
+    def routed_layer_share(self) -> float:
+        """Share of the layers that run routed experts (0 for a dense model)."""
+        return self.num_routed_layers / self.num_layers if self.is_moe else 0.0
+
+    @property
     def uses_dropout(self) -> bool:
         return self.model_type in _DROPOUT_FAMILIES
 

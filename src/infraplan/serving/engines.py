@@ -60,7 +60,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, Stack, list_stacks, load_stack
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 from infraplan.serving.sglang_memory import mem_fraction_static
 
@@ -152,6 +152,11 @@ def _family_stack(ref: str) -> str | None:
         if key == family or key.startswith(family + "-") or key.startswith(family + "_"):
             return name
     return None
+
+
+def serving_profile(ref: str) -> ServingProfile | None:
+    """The `serving:` block of the stack a serving stack reference resolves to (`load_engine`)."""
+    return load_stack(load_engine(ref).ref).serving
 
 
 def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:

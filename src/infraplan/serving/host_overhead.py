@@ -104,7 +104,7 @@ def host_issue_s(shape: TransformerShape, dep: Deployment, layers: float, routin
 def forward_kernels(shape: TransformerShape, ops: LayerOps, layers: float, routing_kernels: float) -> float:
     """Kernels the host launches for one eager forward through `layers` layers of the op table `ops` (one mean
     layer at the inference phase), with `routing_kernels` per routed layer (MoE) and the LM head's."""
-    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    routed = shape.routed_layer_share
     per_layer = float(np.max(ops.forward_kernels(np.full(1, ATTENTION_KERNELS)))) + routed * routing_kernels
     return layers * per_layer + HEAD_KERNELS
 

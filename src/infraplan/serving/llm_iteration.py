@@ -96,7 +96,6 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
-from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
@@ -104,7 +103,7 @@ from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.serving import mla_decode, routed_experts
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
@@ -383,7 +382,7 @@ def _ranks_stall(dep: Deployment) -> bool:
     serving profile: TensorRT-LLM runs the ranks' context phases together, module docstring)."""
     if dep.attention_dp <= 1:
         return False
-    profile = load_stack(load_engine(dep.stack).ref).serving
+    profile = serving_profile(dep.stack)
     return profile is None or profile.attention_dp_prefill_stall
 
 

@@ -157,11 +157,10 @@ from scipy.special import gammainc
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
-from infraplan.catalog.stacks import load_stack
 from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time, memory_bound_time
 from infraplan.ops.layer import Gemm
 from infraplan.ops.params import ACT_BYTES
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import serving_profile
 
 ROUTED_TOKEN_SPREAD = True  # price per-expert counts spread by the router (module docstring; toggle to compare)
 MOE_ROUTING_KERNELS = 6  # launches per routed layer beside the expert GEMMs (`moe_routing_time`; ASSUMPTION)
@@ -240,7 +239,7 @@ def contiguous_alignment(accelerator: Accelerator, stack: str, tp: int, ep: int,
     if not (CONTIGUOUS_PADDED_LAYOUT and dtype == "fp8" and moe_tp < CONTIGUOUS_MAX_MOE_TP
             and accelerator.vendor.lower() == "nvidia"):
         return 0
-    profile = load_stack(load_engine(stack).ref).serving
+    profile = serving_profile(stack)
     return CONTIGUOUS_ALIGN_ROWS if profile is not None and profile.moe_fp8_padded_workspace else 0
 
 
@@ -271,7 +270,7 @@ def fp8_block_depth(accelerator: Accelerator, stack: str, dtype: str, model_type
     depth = accelerator.efficiency.fp8_block_grouped_depth
     if not (FP8_BLOCK_TILE_COST and dtype == "fp8" and depth and model_type in FP8_BLOCK_MODEL_TYPES):
         return 0.0
-    profile = load_stack(load_engine(stack).ref).serving
+    profile = serving_profile(stack)
     return float(depth) if profile is not None and profile.moe_fp8_block_tile_cost else 0.0
 
 
@@ -287,7 +286,7 @@ def fp8_block_rate_fraction(accelerator: Accelerator, stack: str, dtype: str, mo
         return 1.0
     if contiguous_alignment(accelerator, stack, tp, ep, attention_dp, dtype):
         return 1.0
-    profile = load_stack(load_engine(stack).ref).serving
+    profile = serving_profile(stack)
     return float(profile.moe_fp8_block_rate_fraction) if profile is not None else 1.0
 
 
@@ -302,10 +301,10 @@ def mxfp4_moe_token_time(shape: TransformerShape, accelerator: Accelerator, stac
     if not (MXFP4_TOKEN_COST and dtype == "int4" and shape.model_type in MXFP4_MODEL_TYPES
             and (fixed_s or token_s)):
         return np.zeros_like(m)
-    profile = load_stack(load_engine(stack).ref).serving
+    profile = serving_profile(stack)
     if profile is None or not profile.moe_w4a16_mxfp4_token_cost:
         return np.zeros_like(m)
-    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    routed = shape.routed_layer_share
     return np.where(m > 0, routed * (fixed_s + token_s * m), 0.0)
 
 
@@ -342,7 +341,7 @@ def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray,
     T h activations in and the k T h routed copies out and back, of which a GPU holding `local_fraction` of the
     routed copies (attention DP / EP) moves only its own (`LOCAL_ROUTED_COPIES`). Zero for a dense model.
     """
-    routed = sum(count for kind, count in shape.layer_kinds() if kind.is_moe) / shape.num_layers
+    routed = shape.routed_layer_share
     if not routed or not MOE_ROUTING_KERNELS:
         return np.zeros_like(m)
     k, h = float(shape.experts_per_token), float(shape.hidden_size)
