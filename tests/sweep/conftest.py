@@ -17,3 +17,13 @@ def slow_spec(tmp_path: Path) -> Path:
     spec.write_text("function: sweep_helpers:slow_square\nseed: 3\nbatch_size: 1\nfixed: {delay_s: 0.05}\n"
                     "axes:\n  x: {range: {start: 0, stop: 99}}\n")
     return spec
+
+
+@pytest.fixture
+def long_spec(tmp_path: Path) -> Path:
+    """1,000 points of the slow toy function, 0.05 s each: 25 s on 2 workers, so a Ctrl-C after the first part
+    always lands in the middle, however loaded the machine (the 100-point sweep could finish first)."""
+    spec = tmp_path / "long.yaml"
+    spec.write_text("function: sweep_helpers:slow_square\nseed: 3\nbatch_size: 1\nfixed: {delay_s: 0.05}\n"
+                    "axes:\n  x: {range: {start: 0, stop: 999}}\n")
+    return spec
