@@ -26,6 +26,15 @@ from infraplan.training.layer_kernels import collective_times as _collective_tim
 from infraplan.training.layer_time import ACT
 
 
+def ep_domains(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An EP group of n ranks at rank stride s on the fabric: (n, the d = min(n, floor(D / s)) ranks it has in
+    each scale-up domain of D GPUs, the N = n / d domains it spans)."""
+    n = np.maximum(np.asarray(group, dtype=np.float64), 1.0)
+    per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)),
+                         1.0, n)
+    return n, per_domain, n / per_domain
+
+
 def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
     """Scale-out bytes of a DeepEP dispatch / combine over those of a per-expert all-to-all (<= 1).
 
@@ -39,10 +48,7 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     the ratio N (1 - P) / k. One domain (N = 1): 1.
     The NVLink leg (9x the NIC bandwidth on a DGX H100) runs beside the RDMA sends and is not priced.
     """
-    n = np.maximum(np.asarray(group, dtype=np.float64), 1.0)
-    per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)),
-                         1.0, n)
-    nodes = n / per_domain
+    n, per_domain, nodes = ep_domains(fabric, group, stride)
     reached = expected_nodes_per_token(shape, nodes)
     k = float(shape.experts_per_token)
     return np.asarray(np.where(nodes > 1.0, np.minimum(reached / k, 1.0), 1.0), dtype=np.float64)
@@ -106,10 +112,7 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     for c in records:
         if c.role != "ep":
             continue
-        n = np.maximum(np.asarray(c.group, dtype=np.float64), 1.0)
-        per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(c.stride, dtype=np.float64),
-                                                                           1.0)), 1.0, n)
-        nodes = n / per_domain
+        n, per_domain, nodes = ep_domains(fabric, c.group, c.stride)
         token_bytes = np.asarray(c.bytes, dtype=np.float64) / k
         scale_out = token_bytes * expected_nodes_per_token(shape, nodes) * (nodes - 1.0) / nodes
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
