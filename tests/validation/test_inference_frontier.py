@@ -74,8 +74,11 @@ def test_each_stack_brings_its_own_batch_limits(data):
 
 
 def test_workloads_match_the_rows_mean_output_per_sample(data):
-    """The rows' derived output tokens per sample (tokens/s over samples/s) bound the workloads' mean outputs."""
-    stated = {"r1-reasoning": (3650, 3770), "longcontext-405b": (630, 654), "openorca-mlperf": (272, 301)}
+    """The rows' derived output tokens per sample (tokens/s over samples/s) bound the workloads' mean outputs; the
+    Mixtral rows state no samples/s, so MLPerf's accuracy window on tokens per sample bounds it (144.84 x 0.9 to
+    145.9 x 1.1, the submission checker's constants as the case file cites)."""
+    stated = {"r1-reasoning": (3650, 3770), "longcontext-405b": (630, 654), "openorca-mlperf": (272, 301),
+              "mixtral-mlperf": (144.84 * 0.9, 145.9 * 1.1)}
     for name, (low, high) in stated.items():
         spec = WorkloadSpec(display_name=name, source="test", kind="llm", **data["workloads"][name])
         mean = float(np.mean(workload_requests(spec, 20000, None, 0).output_tokens))
@@ -125,11 +128,11 @@ def test_the_model_ranks_the_hardware_where_rows_share_model_stack_and_scenario(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 29.7 % over the 24 rows at MLPerf's 600 s Offline runs "
-    "(23.4 % with one pass of each dataset; fitted roofline 57.4 %); Mixtral 8x7B +51 to +72 % (its S- lengths), "
-    "DeepSeek-R1 B200 Server +60 % (~33 ms per wide-EP decode step unexplained at the length-biased context; "
-    "measured 2026 kernels explain ~4), Llama 2 70B / 8B B200 Interactive +43 / +61 % (B200 step lines 7-24 ms "
-    "short per step), Llama 3.1 405B H200 Server / Interactive -46 / -77 % (validation.inference_frontier docstring)"))
+    "issue 13 item 8 gate (mean |error| <= 15 %) not met: 24.1 % over the 24 rows at MLPerf's 600 s Offline runs "
+    "(fitted roofline 59.9 %); Mixtral 8x7B +26 to +44 % (outputs at MLPerf's 145 tokens per sample, inputs S-), "
+    "DeepSeek-R1 B200 Server +54 % (~33 ms per wide-EP decode step unexplained at the length-biased context; "
+    "measured 2026 kernels explain ~4), Llama 2 70B / 8B B200 Interactive +40 / +60 % (B200 step lines 7-24 ms "
+    "short per step), Llama 3.1 405B H200 Server / Interactive -43 / -67 % (validation.inference_frontier docstring)"))
 def test_gate_mean_abs_error(report):
     assert report["summary"]["mean_abs_error"] <= GATE_MEAN_ERROR
     assert report["summary"]["passes_gate"]
@@ -182,3 +185,28 @@ def test_steady_passes_from_a_two_pass_run_equal_the_full_run(data):
     assert got["output_tokens_per_s"] == pytest.approx(six["output_tokens_per_s"], rel=0.01)
     assert got["duration_s"] == pytest.approx(six["duration_s"], rel=0.01)
     assert got["output_tokens_per_s"] > one["output_tokens_per_s"]  # the ramps weigh less over more passes
+
+
+def test_fp8_cache_prefill_attention_runs_tensorrt_llms_measured_fp8_fmha(data):
+    """TensorRT-LLM's FP8 context FMHA over an fp8 cache: 1.32x the fused-attention rate on Hopper (AIConfigurator's
+    measured tables; `serving.kv_cache.context_fmha_speedup`), only for 128-wide heads without MLA, only where the
+    stack runs that kernel; the Llama 3.1 405B H200 rows' prefill pairs cost that much less."""
+    from dataclasses import replace
+
+    from infraplan.serving import kv_cache
+    from infraplan.serving.llm_iteration import build_iteration_cost
+
+    case = next(c for c in data["cases"] if c["row"] == "H092")
+    shape, cluster = case_shape(case), Cluster.resolve(case["system"])
+    dep = case_deployment(case, data["engine"])
+    h200 = cluster.accelerator
+    assert kv_cache.context_fmha_speedup(shape, h200, "trtllm-0.x", "fp8") == pytest.approx(1.32)
+    assert kv_cache.context_fmha_speedup(shape, h200, "trtllm-0.x", "bf16") == 1.0
+    assert kv_cache.context_fmha_speedup(shape, h200, "vllm-0.x", "fp8") == 1.0
+    r1 = case_shape(next(c for c in data["cases"] if c["model"] == "deepseek-r1"))
+    assert kv_cache.context_fmha_speedup(r1, h200, "trtllm-0.x", "fp8") == 1.0  # MLA: other kernels
+    b200 = Cluster.resolve("dgx-b200").accelerator
+    assert kv_cache.context_fmha_speedup(shape, b200, "trtllm-0.x", "fp8") == 1.0  # no measured ratio there
+    fp8 = build_iteration_cost(shape, h200, cluster.fabric, dep)
+    bf16 = build_iteration_cost(shape, h200, cluster.fabric, replace(dep, kv_dtype="bf16"))
+    assert fp8.pair_s == pytest.approx(bf16.pair_s / 1.32)

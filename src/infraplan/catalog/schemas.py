@@ -58,6 +58,10 @@ class KernelEfficiency(Spec):
         None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: seconds per token of the layer's input, "
         "independent of EP, beyond the modelled routing traffic (`serving.routed_experts`); None: 0")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
+    fp8_kv_context_attention_ratio: float | None = Field(
+        None, ge=1, description="prefill (context) attention rate over an fp8 KV cache / the fused-attention rate, "
+        "where the serving stack runs an FP8 context FMHA (`fp8_kv_context_fmha`; measured, "
+        "`serving.kv_cache.context_fmha_speedup`); None: 1")
     memory_bandwidth_fraction: Fraction
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
     matmul_tile_m: int = Field(128, gt=0)

@@ -135,6 +135,9 @@ class ServingProfile(Spec):
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
         "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+    fp8_kv_context_fmha: bool = Field(
+        False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
+        "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")
     moe_fp8_padded_workspace: bool = Field(
         False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
         "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "

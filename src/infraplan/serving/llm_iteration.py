@@ -8,7 +8,8 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
-  fused-attention rate; decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind).
+  fused-attention rate (over an fp8 cache, x the stack's measured FP8 FMHA gain: `kv_cache.context_fmha_speedup`);
+  decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
@@ -102,7 +103,7 @@ from infraplan.network.collectives import Fabric, collective_time, custom_all_re
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import mla_decode, routed_experts
+from infraplan.serving import kv_cache, mla_decode, routed_experts
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
@@ -331,8 +332,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
-    kernel = rates.kernel_overhead_s * layers
-    kv_layers = layers
+    kernel, kv_layers = rates.kernel_overhead_s * layers, layers
     if dep.speculative_tokens:
         r = np.arange(2 * dep.max_batch + 1)
         proj = gemm_time(rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
@@ -352,8 +352,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     window = float(shape.sliding_window) if full < 1.0 else 0.0
     kv_window_row_s = (1.0 - full) * kv_read * window / rates.memory_bytes_per_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
-    pair_s = full * pair_flops / rates.attention_flops_per_s
-    window_token_s = (1.0 - full) * pair_flops * window / rates.attention_flops_per_s
+    attention_rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack,
+                                                                                  dep.kv_dtype)
+    pair_s, window_token_s = full * pair_flops / attention_rate, (1.0 - full) * pair_flops * window / attention_rate
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
         body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
