@@ -66,12 +66,11 @@ def test_running_vtrain_as_vtrain_ran_it_moves_toward_the_measurement() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 12.05 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
-    "gate is 8 %: the GPT-OSS rows +13 / +34 / +45 % (H021-H023) with the fused sink attention Transformer Engine "
-    "runs, YaRN's unfused RoPE and the per-expert bias passes priced (~5.9 ms per layer per 4,096-token micro-batch "
-    "on H100 not found), DeepSeek-V3 B200 +27 % (H017, fits without recompute at 150 of 180 GB with the recipe's "
-    "bf16 gradients), Qwen3 H100 -11 % (H026), Llama 70B NVFP4 +15 % (H011); the rows' recompute is not in the "
-    "source (auto: the least that fits)"))
+    "measured: 15 frontier rows mean |error| 10.9 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
+    "gate is 8 %: GPT-OSS H022 / H023 +22 / +40 % (B200 / H100: ~5.4 ms per layer per 4,096-token micro-batch on "
+    "H100 not found; it scales as ~14 host launches per local expert), DeepSeek-V3 B200 +18 % (H017), the GB200 "
+    "rows below with AIConfigurator's measured Blackwell GEMM rates (H004 405B fp8 -18 %, Qwen3 H025 -12 %), Qwen3 "
+    "H100 -11 % (H026); the rows' recompute is not in the source (auto: the least that fits)"))
 def test_frontier_rows_meet_the_gate_and_beat_the_constant() -> None:
     found, _ = sets.frontier_set()
     assert found.passes_gate, found
@@ -82,10 +81,6 @@ def test_frontier_rows_beat_the_constant() -> None:
     assert found.mean_abs_error < found.baseline_mean_abs_error, found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 12.05 % with the fused sink-attention kernel NeMo 26.04's code selects; "
-    "the three GPT-OSS rows are +13 / +34 / +45 % (H021 / H022 / H023): ~5.9 ms per layer and 4,096-token "
-    "micro-batch on H100 (~2.2 ms on B200 bf16, ~0.5 ms on GB200 MXFP8) is not yet found"))
 def test_frontier_rows_meet_the_issue_13_training_gate() -> None:
     """Issue 13's gate for the frontier training rows: mean |error| <= 12 %."""
     found, _ = sets.frontier_set()

@@ -21,7 +21,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   router and preprocess and issues its MoE block eagerly after one host sync per layer forward
   (`training.host_time.dropless_moe_host`); `graphed` (drop-pad) replays the whole layer.
 * `fused_cross_entropy`: the vocab-parallel loss runs as one fused kernel over the logits forward and one
-  backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes.
+  backward (Megatron-core `cross_entropy_loss_fusion`), instead of separate max / exp-sum / loss / grad passes;
+  `cross_entropy_impl` native: Megatron-Core's own fused loss, compiled pieces over fp32 logits (the recipe's
+  `cross_entropy_fusion_impl`; `training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`).
 * `fp8`: the recipe (delayed / current / blockwise / mx scaling) and what it costs beyond the casts.
 * `recompute_modules`: what `--recompute selective` re-runs in backward, Megatron-Core's fine-grained
   `TransformerConfig.recompute_modules` (megatron/core/transformer/transformer_config.py; default
@@ -232,6 +234,10 @@ class Stack(Spec):
         "fused", description="eager: unfused bias / dropout / norm kernels around the GEMMs (plain PyTorch "
         "modules); fused: Transformer Engine modules fuse them into the GEMMs and norms")
     fused_cross_entropy: bool = False
+    cross_entropy_impl: Literal["te", "native"] = Field(
+        "te", description="with `fused_cross_entropy`, the recipe's Megatron-Core `cross_entropy_fusion_impl`: te "
+        "(one fused kernel each way) or native (torch.compile'd pieces over materialised fp32 logits, "
+        "`training.layer_time.NATIVE_CROSS_ENTROPY_PASSES`)")
     phase_sync: bool = Field(
         False, description="the host synchronises the device after every micro-batch forward and backward (timers "
         "that call torch.cuda.synchronize), so each phase is its own host/GPU overlap interval")

@@ -1,4 +1,5 @@
-"""GPT-OSS's experts in training as Megatron-Core 0.16 runs them: the eager passes around the grouped GEMMs.
+"""GPT-OSS's experts in training as Megatron-Core 0.16 runs them: the eager passes around the grouped GEMMs and
+what the clamp stores for backward.
 
 GPT-OSS (model card 2025; HF `GptOssExperts`) clamps its gated activation (`swiglu_limit` 7.0, alpha 1.702, +1 on
 the linear half) and puts biases on both expert projections. Megatron-Core 0.16.1's `TEGroupedMLP`
@@ -35,6 +36,15 @@ layer kind none at all. Serving engines fuse both (not priced here). The clamp's
 PyTorch's dispatcher's: the code above, copied from Megatron-Core, run forward and backward under a
 `TorchDispatchMode` (torch 2.13, CPU) lists these kernels and bytes (the bias loop: 12 / 16 B in 2 E/EP + 1 /
 4 E/EP + 2 kernels; the clamp: 8 / 15 B in 3 / 9).
+
+Stored for backward (`clamp_saved_elements`): the clamp keeps a second copy of the fc1 output. Each half's
+`clamp` saves its input for `clamp_backward` (PyTorch tools/autograd/derivatives.yaml, `clamp`: `self:
+clamp_backward(grad, self, min, max)`), and those inputs are `chunk` views of the fc1 output, so the whole fc1 output
+stays alive; the clamped `cat` is a new tensor that `WeightedQuickGeGLUFunction` saves as its input
+(megatron/core/fusions/fused_bias_geglu.py:424-432; `ctx.save_for_backward(input_for_backward, ...)`, :327;
+`fp8_input_store` off in the GPT-OSS recipes). The layer's activation table (`ops.params`) counts one fc1 output
+(`expert_fc1_out`); the clamp adds k x 2f bf16 elements per token (`expert_clamped_fc1_out`), which Megatron's
+`moe_act` recompute drops with the activation (`CheckpointWithoutOutput` runs the clamp under it: experts.py:738-744).
 """
 
 from __future__ import annotations
@@ -55,6 +65,15 @@ FC2_BIAS_KERNELS_PER_EXPERT = (2.0, 4.0)
 FC2_BIAS_CAT_KERNELS = (1.0, 2.0)
 MAIN_GRAD_ADD_BYTES = 10.0  # per bias element per backward: read 2 + 4, write 4 (the DDP hook's add)
 MAIN_GRAD_ADD_KERNELS_PER_EXPERT = 2.0  # fc1 and fc2 biases
+
+
+def clamp_saved_elements(shape: TransformerShape) -> float:
+    """Elements per routed token copy that the clamp stores for backward beside the fc1 output the layer table
+    already counts: the clamped copy of the fc1 output, 2 f wide (gated), none without the clamp (module
+    docstring)."""
+    if not (shape.is_moe and shape.clamped_swiglu):
+        return 0.0
+    return (2.0 if shape.gated_mlp else 1.0) * float(shape.ffn_hidden_size)
 
 
 def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: ArrayLike,

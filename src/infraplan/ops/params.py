@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.ops.gpt_oss_experts import clamp_saved_elements
 from infraplan.scalar_path import larger, ops_of, pick, smaller, to_float
 
 ArrayLike = np.ndarray | float | int
@@ -162,7 +163,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
       `token_dispatcher.py` permute; DeepSeek-V3 sec. 3.3.3 caches it in fp8): adding it moves the frontier
       training set through `recompute: auto` (11.6 -> 12.5 %; 10.1 -> 10.5 % with the quantised GEMM inputs
       of `quantized_gemm_inputs`), left for a calibrated round;
-      expert_fc1_out k*g*f and expert_act_out k*f;
+      expert_fc1_out k*g*f and expert_act_out k*f; expert_clamped_fc1_out k*g*f where the activation is clamped
+      (GPT-OSS: the clamp's input and its clamped copy are both saved, `ops.gpt_oss_experts.clamp_saved_elements`);
       shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
     """
     tp = to_float(tp)
@@ -189,6 +191,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     if shape.is_moe:
         terms |= {"expert_fc1_out": k * gate * f * split,
                   "expert_act_out": k * f * split}
+        if shape.clamped_swiglu:  # GPT-OSS: the clamp's second fc1-output copy (`ops.gpt_oss_experts`)
+            terms["expert_clamped_fc1_out"] = k * clamp_saved_elements(shape) * split
     else:
         terms |= {"ffn_fc1_out": k * gate * f * split, "ffn_act_out": k * f * split}
     s = shape.shared_ffn_hidden_size

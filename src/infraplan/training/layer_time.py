@@ -81,6 +81,14 @@ ACT = 2.0  # bf16 activations and communication payloads
 # target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
 # logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
 CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
+# Megatron-Core's "native" fused loss (`cross_entropy_fusion_impl: native`, the ModelParallelConfig default,
+# model_parallel_config.py:246; megatron-core 0.16.1 fusions/fused_cross_entropy.py): four torch.compile'd pieces
+# between the TP all-reduces, each materialising the fp32 logits (tensor_parallel/cross_entropy.py): the upcast
+# copy with its row max (read 2, write 4), the in-place subtract + exp with the row sum (4 + 4), the in-place
+# division into the saved softmax (4 + 4); backward the in-place target update and scale by the loss gradient,
+# written back to the saved softmax, and the bf16 gradient (4 + 4 + 2): 32 B per local logit in 6 kernels
+# (`Stack.cross_entropy_impl`).
+NATIVE_CROSS_ENTROPY_PASSES = (32.0, 6.0)
 _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "cast_bytes": lambda r: r.cast_bytes,
     "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises
@@ -289,7 +297,8 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
     and phase, host issue; with a `fabric`, their TP collectives (`_end_collectives`, `head_tp` / `embed_tp`).
 
     Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
-    13 kernels; fused: 16 B in 3), one third forward. Embedding: the forward gather (read + write T x h, bf16)
+    13 kernels; fused: 16 B in 3; Megatron-Core's native fused loss 32 B in 6, `NATIVE_CROSS_ENTROPY_PASSES`), one
+    third forward. Embedding: the forward gather (read + write T x h, bf16)
     and the backward of a dense embedding (PyTorch embedding_dense_backward writes a V/TP x h bf16 gradient
     after zeroing it; Megatron adds it into the fp32 main grad: 2 + 2 + 2 + 4 + 4 B per local row element,
     plus reading the T x h output gradient). The embedding's terms are their own (`embed_*`): with PP it runs on
@@ -305,7 +314,8 @@ def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
             (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
     fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one,
                              grad_bytes=main_grad_wgrad_bytes(stack))
-    ce_bytes, ce_kernels = CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
+    native = stack.fused_cross_entropy and stack.cross_entropy_impl == "native"
+    ce_bytes, ce_kernels = NATIVE_CROSS_ENTROPY_PASSES if native else CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
     logits = tokens * shape.vocab_size / plan.tp
 
     def memory(bytes_moved: ArrayLike, kernels: float = 1.0) -> Any:

@@ -9,7 +9,7 @@ a stack's `recompute_modules`). Each module drops the tensors it produces from t
     stay, they are the residual stream);
   mla_up_proj: Q, K and V of MLA (the up-projections re-run from the stored latents before the attention
     backward; megatron/core/transformer/multi_latent_attention.py `recompute_up_proj`);
-  moe_act: the routed experts' SwiGLU output (re-run from the stored FC1 output);
+  moe_act: the routed experts' SwiGLU output and GPT-OSS's clamped FC1 copy (re-run from the stored FC1 output);
   mlp / moe / shared_experts: everything inside the dense MLP, the MoE layer (routed copies and shared expert)
     or the shared expert only, re-run from the kept MLP input.
 DeepSeek-V3 (arXiv:2412.19437 sec. 3.2.3) recomputes all RMSNorms and the MLA up-projections; sec. 3.3.3 caches
@@ -33,9 +33,10 @@ DROPPED_TERMS: dict[str, tuple[str, ...]] = {
     "core_attn": ("scores",),
     "layernorm": ("qkv_input", "mlp_input"),
     "mla_up_proj": ("qkv",),
-    "moe_act": ("expert_act_out",),
+    "moe_act": ("expert_act_out", "expert_clamped_fc1_out"),
     "mlp": ("ffn_fc1_out", "ffn_act_out"),
-    "moe": ("expert_input", "expert_fc1_out", "expert_act_out", "shared_fc1_out", "shared_act_out"),
+    "moe": ("expert_input", "expert_fc1_out", "expert_act_out", "expert_clamped_fc1_out", "shared_fc1_out",
+            "shared_act_out"),
     "shared_experts": ("shared_fc1_out", "shared_act_out"),
 }
 RERUN_GEMMS: dict[str, tuple[str, ...]] = {  # `ops.layer.Gemm.role`s whose forward a module re-runs
