@@ -262,17 +262,17 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 13 %. Modelled: the campaign's engine limits (AIConfigurator's "
+KNOWN_GAP = ("gate not met yet: TTFT 29 %, TPOT 12 %. Modelled: the campaign's engine limits (AIConfigurator's "
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
              "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
              "output lengths (ignore_eos), clients of the other sources desynchronised by early end-of-sequence "
              "stops (fitted), a front-end time per request per stack. Not modelled: SGLang 0.5.6 Llama 8B TPOT "
              "-13 % median with its bf16 weights (measured ~30 ms at every TP and concurrency; its Triton "
              "attention backend, fp8_e5m2 KV); vLLM 0.12 Llama 8B fp8 TPOT +85 % (its measured cycle needs up to "
-             "89 % of the fp8 peak for the prompts alone: prompts shorter or cached); "
-             "TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = ~0.1 s + request time / clients at <= 32 clients and 0.4-2 s "
-             "at 64-128 clients on TP4-8 (that campaign only); TensorRT-LLM front-end time by campaign (Llama-70B "
-             "TP8: 69 ms TTFT at 4 clients, below the 0.12 s the stack carries) (module docstring; issue 12)")
+             "89 % of the fp8 peak for the prompts alone: shorter or cached); TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = "
+             "~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8 (that campaign "
+             "only; not its KV pool); TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, "
+             "under the stack's 0.12 s) (module docstring; notes/serving_hopper_tried.md round 8; issue 12)")
 
 
 def stop_per_token(row: dict[str, str]) -> float:
