@@ -57,7 +57,7 @@ def test_eager_decode_waits_for_the_host_and_graphed_decode_does_not(tmp_path):
     graphed, eager = _cost(_stack(tmp_path, True)), _cost(_stack(tmp_path, False))
     host_s = LLAMA8B.num_layers * 12 * H200.fabric.host_kernel_dispatch_s + 4 * H200.fabric.host_kernel_dispatch_s
     gpu_s = graphed.body_s[1] + graphed.head_s[1] + graphed.decode_fixed_s
-    assert gpu_s < 0.5 * host_s  # small-batch decode of an 8B model: the host is the bottleneck when eager
+    assert gpu_s < 0.55 * host_s  # small-batch decode of an 8B model: the host is the bottleneck when eager
     # one sequence: max(GPU, host) + the cached-token reads + the per-iteration overhead
     assert float(decode_time(eager, 1, 1000)) == pytest.approx(float(decode_time(graphed, 1, 1000)) + host_s - gpu_s)
     # a batch whose GPU time exceeds the launches is GPU-bound either way
@@ -95,7 +95,7 @@ def test_serve_reports_a_slower_tpot_with_an_eager_stack(tmp_path, capsys, monke
 
     graphed, eager = tpot(_stack(tmp_path, True)), tpot(_stack(tmp_path, False))
     host_s = 388 * H200.fabric.host_kernel_dispatch_s
-    assert eager > graphed + 0.5 * host_s  # the launches of one forward, less the GPU time they hide
+    assert eager > graphed + 0.45 * host_s  # the launches of one forward, less the GPU time they hide
     assert eager > host_s
     monkeypatch.setattr(llm_iteration, "HOST_ISSUE", False)  # the toggle: without the host term they agree
     assert tpot(_stack(tmp_path, False)) == pytest.approx(graphed)

@@ -108,7 +108,7 @@ def test_front_end_time_is_a_stack_property_added_to_ttft(monkeypatch):
     monkeypatch.setattr(sh, "FRONT_END", False)
     without = sh.run_row(_row(1024, 4))
     assert with_it["ttft_s"] - without["ttft_s"] == pytest.approx(0.12)
-    assert with_it["tpot_s"] == without["tpot_s"]
+    assert with_it["tpot_s"] == pytest.approx(without["tpot_s"], rel=1e-12)  # up to float summation order
 
 
 def test_campaign_limits_follow_aiconfigurator_agg_rules():

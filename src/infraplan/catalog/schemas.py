@@ -21,6 +21,7 @@ DTYPE_BYTES: dict[str, float] = {
     "mxfp8": 1.0 + 1.0 / 32, "nvfp4": 0.5 + 1.0 / 16, "mxfp4": 0.5 + 1.0 / 32,  # element + its share of the scale
 }
 
+EngineFamily = Literal["trtllm", "vllm", "sglang"]
 Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
 BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
 Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
@@ -31,6 +32,15 @@ class Spec(BaseModel):
     """Base for catalog specs: immutable, no unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DecodeAttentionFit(Spec):
+    """A serving stack's decode-attention op on one accelerator and KV dtype: time per layer of one decode step =
+    `fixed_s` + KV bytes read / (`kv_read_fraction` x HBM bandwidth) (fitted to measured kernels;
+    `serving.decode_kernels`)."""
+
+    fixed_s: float = Field(ge=0, description="seconds per layer and decode step whatever the cached tokens")
+    kv_read_fraction: Fraction = Field(description="KV-cache bytes read per second / datasheet HBM bandwidth")
 
 
 class KernelEfficiency(Spec):
@@ -63,6 +73,13 @@ class KernelEfficiency(Spec):
         "where the serving stack runs an FP8 context FMHA (`fp8_kv_context_fmha`; measured, "
         "`serving.kv_cache.context_fmha_speedup`); None: 1")
     memory_bandwidth_fraction: Fraction
+    weight_read_fraction: dict[EngineFamily, dict[Dtype, Fraction]] | None = Field(
+        None, description="memory-bound (small-M) GEMM bytes read per second / datasheet HBM bandwidth, per serving "
+        "engine family and weight dtype, measured (`hardware.kernels.weight_read_rates`); None or absent: "
+        "memory_bandwidth_fraction")
+    decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] | None = Field(
+        None, description="decode attention per serving engine family and KV dtype, measured "
+        "(`serving.decode_kernels`); None or absent: one kernel launch + KV bytes at memory_bandwidth_fraction")
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
     matmul_tile_m: int = Field(128, gt=0)
     matmul_tile_n: int = Field(128, gt=0)

@@ -26,6 +26,7 @@ shapes), with the bits of the whole arrays.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,18 @@ class KernelRates:
             tile_n=eff.matmul_tile_n,
             kernel_overhead_s=eff.kernel_overhead_s,
         )
+
+
+def weight_read_rates(rates: KernelRates, accelerator: Accelerator, engine: str, weight_dtype: str) -> KernelRates:
+    """`rates` with the memory term of GEMMs at the accelerator's measured weight-read rate for the serving engine
+    family's `weight_dtype` GEMMs (`KernelEfficiency.weight_read_fraction`: memory-bound small-M GEMMs, fitted
+    t = a + bytes / rate on NVIDIA AIConfigurator's tables; the catalog's `source`) where its catalog gives one;
+    else `rates` unchanged."""
+    fractions = (accelerator.efficiency.weight_read_fraction or {}).get(engine, {})  # type: ignore[call-overload]
+    if weight_dtype not in fractions:
+        return rates
+    bandwidth = accelerator.memory_bandwidth_bytes_per_s * fractions[weight_dtype]
+    return dataclasses.replace(rates, memory_bytes_per_s=bandwidth)
 
 
 def gemm_time(

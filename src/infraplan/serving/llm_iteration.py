@@ -9,7 +9,7 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate (over an fp8 cache, x the stack's measured FP8 FMHA gain: `kv_cache.context_fmha_speedup`);
-  decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind).
+  decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
@@ -103,7 +103,7 @@ from infraplan.network.collectives import Fabric, collective_time, custom_all_re
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import kv_cache, mla_decode, routed_experts
+from infraplan.serving import decode_kernels, kv_cache, mla_decode, routed_experts
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
@@ -284,18 +284,16 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
-                m: np.ndarray, contiguous_align: int = 0, block_depth: float = 0.0,
+                m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int = 0, block_depth: float = 0.0,
                 block_rate_fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU.
-
-    The work is `ops.layer_ops` at the inference phase (EP inside the TP group, TP all-reduce, no SP).
-    """
+    """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
+    the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms = np.zeros_like(m)
     flop_s = np.zeros_like(m)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
-        width = prec.bytes_per_element(g.m, g.n, g.k)
-        gemms = gemms + routed_experts.layer_gemm_time(rates, g, width, prec.rate, shape.num_experts / dep.ep,
+        width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
+        gemms = gemms + routed_experts.layer_gemm_time(g_rates, g, width, prec.rate, shape.num_experts / dep.ep,
                                                        contiguous_align, block_depth, block_rate_fraction)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
@@ -312,7 +310,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     """Cost tables of one virtual engine of the deployment (see module docstring)."""
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
-    prec = _precision(accelerator, dep.dtype)
+    prec = _precision(accelerator, dep.dtype)  # plain GEMMs' weight reads per dtype (`serving.decode_kernels`):
+    gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (dep.dtype, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
     q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
     spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0
@@ -321,21 +320,21 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
-    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, align, block_depth, block_rate)
+    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth, block_rate)
     layer_s = layer_s + routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
     bf16 = _precision(accelerator, "bf16")
     lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
-    head = (gemm_time(rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
+    head = (gemm_time(head_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
     kernel, kv_layers = rates.kernel_overhead_s * layers, layers
     if dep.speculative_tokens:
         r = np.arange(2 * dep.max_batch + 1)
-        proj = gemm_time(rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
+        proj = gemm_time(gemm_rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
                          prec.bytes_per_element(r, shape.hidden_size, 2.0 * shape.hidden_size), prec.rate)
         draft = layer_s[r] + proj + head[r] + rates.kernel_overhead_s  # one MTP / EAGLE step on r rows
         verify = body[r * q] - body[r] + head[r * q]  # K more tokens per row through the target and its head
@@ -350,7 +349,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
     full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
     window = float(shape.sliding_window) if full < 1.0 else 0.0
-    kv_window_row_s = (1.0 - full) * kv_read * window / rates.memory_bytes_per_s
+    attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape.is_mla)
+    kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     attention_rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack,
                                                                                   dep.kv_dtype)
@@ -359,8 +359,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
         body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
     return IterationCost(
-        body_s=body, head_s=head, kv_token_s=max(full * kv_read / rates.memory_bytes_per_s, mla_token_s),
-        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=kernel,
+        body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s,
     )

@@ -1,0 +1,79 @@
+"""Decode-step kernels from measured tables: the weight reads of small-M GEMMs and attention over the KV cache.
+
+Source: NVIDIA AIConfigurator 0.12.0's measured kernel tables (aiconfigurator-core wheel, PyPI, Apache-2.0:
+aiconfigurator_core/systems/data/{h100_sxm,h200_sxm,b200_sxm,gb200}/{gemm,attention}/<backend>/<version>/*.parquet;
+backends TensorRT-LLM 1.3.0rc20, vLLM 0.24.0, SGLang 0.5.14). One form for every accelerator, stack and dtype; the
+fitted values are catalog data with the fit in each accelerator's `efficiency.source` (h100-sxm, h200, b200,
+gb200); an accelerator, stack or dtype without them keeps the roofline.
+
+Small-M GEMMs (adopted, `MEASURED_WEIGHT_READS`). The roofline read every weight at one `memory_bandwidth_fraction`
+(0.85-0.88) whatever its dtype and kernel. The tables' GEMMs (gemm_perf.parquet: TensorRT-LLM's Linear, vLLM's
+torch / CUTLASS fp8 / FlashInfer CuTe-DSL nvfp4 kernels, SGLang's torch / sgl-kernel fp8 / FlashInfer nvfp4) at
+M <= 64 and N x K >= 4 M elements fit t = a + bytes moved / (fraction x HBM bandwidth) per stack and dtype (~6,100
+shapes each; mean |error| 5-30 %): bf16 0.74-0.88, fp8 0.69-0.82 (H200: TensorRT-LLM 0.82, vLLM 0.73, SGLang 0.74),
+nvfp4 on B200 / GB200 0.52-0.54 (TensorRT-LLM), 0.76-0.78 (vLLM), 0.63-0.64 (SGLang): an nvfp4 decode GEMM saves
+far less than its 0.5625 / 1 bytes against fp8. `a` is 3-4 us for bf16 (the catalog's 4 us launch) but 6-15 us
+for fp8 / nvfp4, whose op holds the activation quantisation the engines fuse into the previous kernel: not
+priced here. `weight_read_fraction[engine][dtype]` sets the memory term of the layers' plain GEMMs
+(`hardware.kernels.weight_read_rates`) and of the bf16 LM head; grouped expert GEMMs (other kernels, not
+measured here) and int4 / mxfp4 / int8 weights keep the roofline.
+
+Decode attention (measured, NOT adopted: `MEASURED_DECODE_ATTENTION` False). generation_attention_perf.parquet
+(batch 1-2,048, context 2-131,072, query / KV heads, bf16 / fp8 cache) over the rows with 128-wide heads, no
+window, 4 or 8 query heads per KV head (the grouped-query models served here), context >= 128 and >= 1 MiB of KV
+fits t_layer = fixed_s + KV bytes / (kv_read_fraction x HBM bandwidth) (~650-680 rows per stack and dtype, mean
+|error| 9-16 %): fixed_s 7-16 us (the roofline's one launch: 4 us); kv_read_fraction over a bf16 cache 0.74-0.95,
+over an fp8 cache 0.87-0.88 on Blackwell but on Hopper 0.74-0.81 (TensorRT-LLM), 0.57-0.74 (vLLM FA3), 0.48-0.60
+(SGLang FA3). The roofline's one launch + bytes at 0.85-0.88 is 1.5-3.5x too fast below ~64 MiB of cache per layer
+(small batch, short context, high TP) and within ~10 % from 256 MiB up; at the MLPerf v5.1 B200 operating points
+(255-1,525 sequences per GPU, 2^28-2^30 B per layer) it agrees with the tables, so the B200 step lines' missing
+7-24 ms are not decode attention (its measured fixed cost adds 0.2-0.9 ms a step). Where the rule would stand
+(`serving.llm_iteration`): `fixed_s` per layer replaces the attention's one launch of a decode iteration
+(`decode_fixed_s`; prefill keeps its launch) and the cache of full and sliding layers is read at
+`kv_read_fraction` (`kv_token_s`, the window term of `head_s`); MLA's latent decode keeps `serving.mla_decode`.
+The measured op holds RoPE / cache-append pre-processing that the body also prices as its rotary kernel.
+
+Toggled on one tree (a copy of the working tree, every run at once; mean |error| %): base / + weight reads
+(shipped) / + weight reads and attention fixed_s only / + kv_read_fraction only / + both:
+  Hopper MoE/MLA 17.68 / 17.68 / 17.93 / 17.67 / 17.93; Hopper disaggregated 29.64 / 28.78 / 28.78 / 28.78 / 28.78;
+  MLPerf v5.1 24.05 / 24.30 / 24.17 / 24.45 / 24.32; MLPerf v4.1 (incl. TensorRT-LLM's H100 8B rows) 6.02 / 6.06 /
+  6.28 / 8.87 / 9.11; Hopper dense 20.75 / 20.73 / 21.07 / 21.01 / 21.43 (TPOT 12.15 / 12.11 / 12.68 / 12.55 /
+  13.27). Weight reads in the dense set: vLLM's fp8 TPOT rows move toward the measurements (Llama 3 70B H200 -8
+  -> 0 to +3 %; summed |error| -18 points), TensorRT-LLM's (+8 to +14 -> +12 to +17 %, +16 points) and SGLang's (+6)
+  away; v5.1 Llama 3.1 405B B200 Server -12.9 -> -17.5 %, Interactive +5.6 -> -4.3 %, DeepSeek-R1 B200 Offline /
+  Server -14.5 / +53.5 -> -16.1 / +50.6 %. The attention rule on top makes 42 dense rows worse and 18 better (vLLM
+  70B H200 fp8 -> +8 to +11 %, TensorRT-LLM -> +15 to +21 %; v4.1's TensorRT-LLM 8B H100 rows -9 -> -14 %): the
+  model's decode steps are already long enough in other terms (the body's six element-wise launches a layer,
+  where TensorRT-LLM fuses norms, RoPE and activation), so the measured attention is recorded, not adopted.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.schemas import Accelerator
+from infraplan.hardware.kernels import KernelRates, weight_read_rates
+
+MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
+MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
+_KV_TABLE_DTYPES = {"bf16": "bf16", "fp8": "fp8"}  # int8 caches keep the roofline (no measured rows)
+_READ_DTYPES = ("bf16", "fp8", "nvfp4")  # weight dtypes with measured small-M rows
+
+
+def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
+                    mla: bool = False) -> tuple[float, float]:
+    """(seconds per layer of a decode step beside the cache reads, KV bytes read per second) of the serving
+    engine family's decode attention over a `kv_dtype` cache (module docstring); the roofline's one launch and
+    `rates.memory_bytes_per_s` where the catalog has no measured fit, and for MLA's latent cache."""
+    fits = accelerator.efficiency.decode_attention or {}
+    table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not mla else {}  # type: ignore[call-overload]
+    fit = table.get(_KV_TABLE_DTYPES.get(kv_dtype, ""))
+    if fit is None:
+        return rates.kernel_overhead_s, rates.memory_bytes_per_s
+    return fit.fixed_s, fit.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
+
+
+def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype: str) -> KernelRates:
+    """`rates` for the plain GEMMs of a deployment of weight precision `dtype`: the memory term at the dtype's
+    measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4 /
+    int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`."""
+    measured = MEASURED_WEIGHT_READS and dtype in _READ_DTYPES
+    return weight_read_rates(rates, accelerator, engine, dtype) if measured else rates
