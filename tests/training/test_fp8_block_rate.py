@@ -49,4 +49,5 @@ def test_blockwise_slows_the_gemms_on_hopper_but_not_on_blackwell() -> None:
     assert block.breakdown_s.compute > 1.02 * tensor.breakdown_s.compute
     b_block = estimate_training("llama3-70b", "dgx-b200", 64, stack=_stack("blockwise"), **DENSE)
     b_tensor = estimate_training("llama3-70b", "dgx-b200", 64, stack=_stack("delayed"), **DENSE)
-    assert b_block.step_time_s == pytest.approx(b_tensor.step_time_s, rel=1e-12)
+    # (their casts differ: per-tensor fp8 builds its transposed copy after TP's all-gather, `shard_cast_terms`)
+    assert b_block.breakdown_s.compute == pytest.approx(b_tensor.breakdown_s.compute, rel=1e-12)

@@ -44,8 +44,8 @@ def test_routing_imbalance_and_capacity_slow_the_step() -> None:
 
 def test_deepep_overlap_hides_dispatch_behind_compute_at_an_sm_cost() -> None:
     plain = _run()
-    overlap = _run(stack=STACK.model_copy(update={"moe": MoeRouting(dispatch_overlap_fraction=1.0,
-                                                                    overlap_sm_fraction=20 / 132)}))
+    overlap = _run(stack=STACK.model_copy(update={"moe": STACK.moe.model_copy(update={
+        "dispatch_overlap_fraction": 1.0, "overlap_sm_fraction": 20 / 132})}))  # (the stack's expert GEMMs kept)
     hidden = plain.breakdown_s.ep_comm - overlap.breakdown_s.ep_comm
     assert hidden > 0.5 * plain.breakdown_s.ep_comm
     extra = overlap.breakdown_s.compute - plain.breakdown_s.compute

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_accelerator
+from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
 from infraplan.ops.precision import RECIPES, recipe
 from infraplan.training.enums import Dtype
@@ -44,9 +45,11 @@ def test_hopper_refuses_nvfp4_and_mxfp8_in_one_line() -> None:
 
 
 def test_low_precision_weight_copies_cost_memory() -> None:
-    bf16 = estimate_training("llama3-70b", "dgx-b200", 64, dtype="bf16", **DENSE).memory_breakdown_bytes
-    fp8 = estimate_training("llama3-70b", "dgx-b200", 64, dtype="fp8", **DENSE).memory_breakdown_bytes
-    mx = estimate_training("llama3-70b", "dgx-b200", 64, dtype="mxfp8", **DENSE).memory_breakdown_bytes
+    # beside the bf16 weights (a stack without `fp8_param_gather`: tests/training/test_fp8_param_gather.py)
+    kept = {**DENSE, "stack": load_stack("nemo-26.04").model_copy(update={"fp8_param_gather": False})}
+    bf16 = estimate_training("llama3-70b", "dgx-b200", 64, dtype="bf16", **kept).memory_breakdown_bytes
+    fp8 = estimate_training("llama3-70b", "dgx-b200", 64, dtype="fp8", **kept).memory_breakdown_bytes
+    mx = estimate_training("llama3-70b", "dgx-b200", 64, dtype="mxfp8", **kept).memory_breakdown_bytes
     assert fp8.weights == pytest.approx(bf16.weights * 3 / 2)  # bf16 + one 1-byte copy
     assert mx.weights == pytest.approx(bf16.weights * (2 + 2 * (1 + 1 / 32)) / 2)  # row- and column-wise copies
 

@@ -184,6 +184,11 @@ class MoeRouting(Spec):
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
     dispatcher: Literal["alltoall", "deepep"] = "alltoall"
     fp8_dispatch: bool = False  # fp8 plans: dispatch in fp8 (1 B + a 4 B scale per 128), combine in bf16 (DeepEP)
+    expert_gemm: Literal["grouped", "per_expert"] = Field(
+        "grouped", description="how the training experts' GEMMs run: one grouped kernel over every local expert's "
+        "tiles, or one GEMM per local expert, each at its own shape (Transformer Engine 2.14 GroupedLinear: "
+        "`te_general_grouped_gemm`, multi-stream cuBLAS, pytorch csrc/extensions/gemm.cpp:601-606; "
+        "`training.layer_time`)")
     flex_backend: Literal["deepep", "hybridep"] | None = Field(
         None, description="the recipe's Megatron-Core flex dispatcher backend (Megatron-Bridge "
         "`moe_flex_dispatcher_backend`), run only on the accelerators of `deepep_accelerators` / "
@@ -308,6 +313,10 @@ class Stack(Spec):
     adam_moment_dtype: Literal["fp32", "bf16"] = Field(
         "fp32", description="dtype of Adam's first and second moments (fp32: Megatron; bf16: DeepSeek-V3 "
         "arXiv:2412.19437 sec. 3.3.3, master weights still fp32)")
+    fp8_param_gather: bool = Field(
+        False, description="fp8 / MXFP8 plans keep their GEMM weights only in the low-precision copy, no bf16 "
+        "weights beside it (Megatron-Core `fp8_param`, Transformer Engine `fp8_model_init`; "
+        "`ops.precision.PrecisionRecipe.params_only_quantised`, `training.memory`)")
     serving: ServingProfile | None = None
 
     @property

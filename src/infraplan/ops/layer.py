@@ -96,6 +96,11 @@ class Layout:
     ep_stride: ArrayLike = 1  # rank distance between EP peers
     fp8_casts: ArrayLike = False  # low-precision casts of GEMM inputs and output gradients (fp8, mxfp8, nvfp4)
     cast_bytes: ArrayLike = 4.0  # bytes moved per cast element (`ops.precision`; fp8: read 2, write 1 + 1)
+    # casts on the sequence shard, bytes per element (`ops.precision.shard_cast_terms`): an output gradient's and a
+    # norm-produced input's amax reads, a transposed copy built after TP's all-gather
+    amax_bytes: ArrayLike = 0.0
+    norm_amax_bytes: ArrayLike = 0.0
+    gathered_transpose_bytes: ArrayLike = 0.0
     expert_load_factor: ArrayLike = 1.0  # tokens of the busiest EP rank / mean (imbalance or capacity factor)
     phase: Phase = "training"
 
@@ -328,13 +333,23 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         if shape.shared_ffn_hidden_size:  # the shared expert's activation
             ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
-        # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient
-        cast_fwd = lay.cast_bytes * tokens * (2.0 * h + q_local + routed * f_local)
-        cast_bwd = lay.cast_bytes * tokens * (q_local + kv_local + 2.0 * h + routed * gate * f_local)
+        # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient; norm-made
+        # inputs (QKV, FC1) and row-parallel output gradients (projection, FC2) cast on the sequence shard, their
+        # amax reads here ("fp8_cast_shard", `ops.precision.shard_cast_terms`), the others' by the consumer
+        cast_fwd = lay.cast_bytes * tokens * (q_local + routed * f_local)
+        cast_bwd = lay.cast_bytes * tokens * (q_local + kv_local + routed * gate * f_local)
+        shard, gathered, transpose = sp_tokens * 2.0 * h, to_bool(sp) & (tp > 1.0), lay.gathered_transpose_bytes
+
+        def shard_cast(amax_bytes: ArrayLike) -> Any:
+            return ((lay.cast_bytes - transpose + amax_bytes) * shard
+                    + transpose * pick(gathered, 2.0 * tokens * 2.0 * h, shard))
+
         elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
-                           Elementwise("fp8_cast", cast_fwd, 4.0, lay.fp8_casts))
+                           Elementwise("fp8_cast", cast_fwd, 2.0, lay.fp8_casts),
+                           Elementwise("fp8_cast_shard", shard_cast(lay.norm_amax_bytes), 2.0, lay.fp8_casts))
         elementwise_bwd = (Elementwise("norms_residuals_rotary_activation", 2.0 * main, 12.0),
-                           Elementwise("fp8_cast", cast_bwd, 4.0, lay.fp8_casts))
+                           Elementwise("fp8_cast", cast_bwd, 2.0, lay.fp8_casts),
+                           Elementwise("fp8_cast_shard", shard_cast(lay.amax_bytes), 2.0, lay.fp8_casts))
         if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
             routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)

@@ -41,14 +41,44 @@ TensorRT-LLM's MoE (`serving.routed_experts`), so dense and expert GEMMs take on
 `fp8_block_matmul_ratio` times its per-tensor fp8 rate: measured block-scaled / per-tensor fp8 GEMM throughput
 over training-size shapes (the catalog entry's source). Blackwell applies block scales in the tensor core (MX
 formats; ratio unset = 1).
+
+Parameters kept only quantised (`params_only_quantised`, a stack's `fp8_param_gather`): Megatron-Bridge's
+`bf16_with_fp8_current_scaling_mixed` and `bf16_with_mxfp8_mixed` presets set `fp8_param_gather` (megatron-bridge
+0.3.1 training/mixed_precision.py:289, :251), which sets `fp8_param` (:74-90); Megatron-Core then builds the GEMM
+weights inside TE's `fp8_model_init` (megatron-core 0.16.1 fp8_utils.py:606-645, transformer_config.py:444-449:
+"keep the parameters in fp8 precision to save memory"), so no bf16 weights stay beside the fp8 / MXFP8 copy and the
+fp32 master weights live in the optimizer. MXFP8 all-gathers bf16 into the gradient buffer and casts from it
+(`reuse_grad_buf_for_mxfp8_param_ag`, distributed/param_and_grad_buffer.py:340-355). The NVFP4 preset turns it off
+(mixed_precision.py:402).
+
+Where Transformer Engine 2.14 casts under sequence parallelism (`shard_cast_terms`; read in the transformer-engine
+2.14 wheel and the transformer-engine-torch 2.14 sdist): the input of a column-parallel GEMM that TE's norm produces
+(QKV, FC1: LayerNormLinear) is quantised on the rank's sequence shard inside the norm call and all-gathered in the
+low-precision format (pytorch/module/layernorm_linear.py:197-275, `gather_along_first_dim(..., quantizer)`); a
+row-parallel GEMM's output gradient (projection, FC2) is quantised on its shard and all-gathered the same way
+(module/base.py:1186, 1202-1234). Every format gathers its quantised copies (distributed.py `_all_gather_fp8`
+:977-1018, `_start_all_gather_fp8_blockwise` :1071-1140, `_all_gather_mxfp8` :1504-1550, `_all_gather_nvfp4`) but
+per-tensor fp8, whose transposed copy cannot be gathered (:1000-1014, float8_tensor.py `supports_only_rowwise_all_
+gather`): its transpose is built on the gathered tensor (read 1 B, write 1 B). Current scaling finds the amax of a
+norm-produced input inside the norm kernel (csrc/extensions/normalization.cpp:115-119, 156-158, 201-202
+`FUSED_NORM_AMAX_FP8`, then `quantize_with_amax`: scale kernel + cast, no amax read); every other operand runs
+`nvte_compute_amax` (a read of the bf16 tensor), `nvte_compute_scale_from_amax` and the cast (csrc/quantizer.cpp
+:857-909): Megatron-Core's own SwiGLU feeds FC2 (`use_te_activation_func` False, transformer_config.py:816), so TE's
+fused activation-amax path (activation.cpp:40-41) does not run. NVFP4's norm with the random Hadamard transform's
+post-RHT amax stays unfused (normalization.cpp:121-124): its amax read is kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
+from infraplan.scalar_path import pick, to_float
+
+ArrayLike = np.ndarray | float | int
 
 BF16_BYTES = 2.0
 
@@ -65,6 +95,8 @@ class PrecisionRecipe:
     amax_read_passes: float  # extra reads of a cast tensor to find its per-tensor scale (0: none / the stack's)
     weight_copy_bytes: float  # bytes per parameter of the low-precision weight copies kept beside bf16
     bf16_layer_share: float  # share of the layers whose linear GEMMs stay in bf16
+    # under a stack's `fp8_param_gather`, the weights live only in the low-precision copy (module docstring)
+    params_only_quantised: bool = False
 
     @property
     def casts(self) -> bool:
@@ -96,11 +128,32 @@ _MX = DTYPE_BYTES["mxfp8"]
 _NV = DTYPE_BYTES["nvfp4"]
 RECIPES: dict[str, PrecisionRecipe] = {
     "bf16": PrecisionRecipe("bf16", "bf16", ("bf16", "fp16"), BF16_BYTES, 0.0, 0.0, 0.0, 0.0),
-    "fp8": PrecisionRecipe("fp8", "fp8", ("fp8",), 1.0, BF16_BYTES + 2.0 * 1.0, 0.0, 1.0, 0.0),
-    "mxfp8": PrecisionRecipe("mxfp8", "mxfp8", ("mxfp8", "fp8"), _MX, BF16_BYTES + 2.0 * _MX, 0.0, 2.0 * _MX, 0.0),
+    "fp8": PrecisionRecipe("fp8", "fp8", ("fp8",), 1.0, BF16_BYTES + 2.0 * 1.0, 0.0, 1.0, 0.0, True),
+    "mxfp8": PrecisionRecipe("mxfp8", "mxfp8", ("mxfp8", "fp8"), _MX, BF16_BYTES + 2.0 * _MX, 0.0, 2.0 * _MX, 0.0,
+                             True),
     "nvfp4": PrecisionRecipe("nvfp4", "nvfp4", ("nvfp4", "fp4"), _NV, BF16_BYTES + 2.0 * _NV, 1.0, 2.0 * _NV,
                              10.0 / 62.0),
 }
+
+
+# fp8 scaling recipes (`catalog.stacks.Fp8Recipe`) whose norm kernel finds the amax, and whose transposed copy is
+# built after TP's all-gather (module docstring)
+NORM_FUSED_AMAX_RECIPES = ("current",)
+GATHERED_TRANSPOSE_RECIPES = ("delayed", "current")
+
+
+def shard_cast_terms(is_fp8: ArrayLike, fp8_recipe: str, fp8_amax_passes: float, amax_passes: ArrayLike,
+                     bf16_share: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+    """Bytes per cast element of the casts Transformer Engine runs on the sequence shard (module docstring), on the
+    layers the recipe quantises: (an amax read before the cast of an output gradient, 2 B per read pass; the same
+    before the cast of a norm-produced input, 0 where the norm finds the amax; the transposed copy built after
+    the all-gather, per-tensor fp8). `is_fp8`: the plans whose dtype is fp8 (the stack's `fp8_recipe` and
+    `fp8_amax_passes` apply), else the format's own `amax_passes`."""
+    quantised = 1.0 - to_float(bf16_share)
+    amax = 2.0 * pick(is_fp8, fp8_amax_passes, amax_passes) * quantised
+    norm_amax = pick(is_fp8, 0.0 if fp8_recipe in NORM_FUSED_AMAX_RECIPES else amax, amax)
+    transpose = pick(is_fp8, 1.0 if fp8_recipe in GATHERED_TRANSPOSE_RECIPES else 0.0, 0.0) * quantised
+    return amax, norm_amax, transpose
 
 
 def recipe(label: str) -> PrecisionRecipe:

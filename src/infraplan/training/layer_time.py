@@ -49,7 +49,7 @@ from infraplan.ops.layer import (
     Layout,
     layer_ops,
 )
-from infraplan.ops.precision import RECIPES, PrecisionRecipe
+from infraplan.ops.precision import RECIPES, PrecisionRecipe, shard_cast_terms
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.attention_core import (
     SOFTMAX_FALLBACK_KERNELS,
@@ -134,11 +134,15 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Lay
     """
     tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
     cast_bytes = _recipe_column(plan, "quantised_cast_bytes")
-    moe = (stack or resolve_stack(None, "training")).moe
+    profile = stack or resolve_stack(None, "training")
+    moe = profile.moe
+    amax, norm_amax, transpose = shard_cast_terms(
+        plan.dtype == int(Dtype.FP8), profile.fp8.recipe, profile.fp8.amax_read_passes,
+        _recipe_column(plan, "amax_read_passes"), _recipe_column(plan, "bf16_layer_share"))
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
-                  etp=plan.expert_tp, folded=plan.folded,
-                  cast_bytes=cast_bytes, expert_load_factor=moe.load_factor)
+                  etp=plan.expert_tp, folded=plan.folded, cast_bytes=cast_bytes, amax_bytes=amax,
+                  norm_amax_bytes=norm_amax, gathered_transpose_bytes=transpose, expert_load_factor=moe.load_factor)
 
 
 # one fp32 amax per quantised tensor
@@ -183,8 +187,10 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
     # accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
     grad_bytes = main_grad_wgrad_bytes(stack)
-    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, g.grouped, g.share, one, grad_bytes)
-             for g in ops.gemms]
+    # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one
+    grouped = stack.moe.expert_gemm == "grouped"
+    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped or not g.grouped else g.count * g.share,
+                           g.grouped and grouped, g.share, one, grad_bytes) for g in ops.gemms]
     recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
     bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one,
                                         grad_bytes)

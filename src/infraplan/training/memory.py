@@ -20,7 +20,8 @@ forward of those r layers only (`training.step_time`).
 
 Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
 v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
-Mixed precision with Adam (Megatron): bf16 weights,
+Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
+low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
 master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
 shard the optimizer, then gradients, then weights over DP.
@@ -54,6 +55,9 @@ _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype
 _OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
 # the same tables as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
 _WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
+# 1 where a stack's `fp8_param_gather` keeps the recipe's weights only in their low-precision copy
+_QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
+_QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
 _OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())
 # enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
 _UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
@@ -227,8 +231,10 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
     params = held * copies
     shard = sharded_of(plan, held, local_expert_params(shape, plan)) * copies
     zero = plan.zero
-    # low-precision weight copies
-    weight_bytes = WEIGHT_BYTES + (_WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype])
+    # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
+    copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
+    alone = _QUANTISED_ONLY_FLOATS[plan.dtype] if one else _QUANTISED_ONLY[plan.dtype]
+    weight_bytes = copy + WEIGHT_BYTES * (1.0 - alone) if profile.fp8_param_gather else WEIGHT_BYTES + copy
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
     one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero >= 3 else 0.0
     weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
