@@ -105,7 +105,9 @@ def test_padded_workspace_makes_small_decode_batches_cost_the_whole_workspace(
     ~16k whatever the decode batch, so the step is nearly flat from 4 to 20 sequences (measured TPOT 52-58 ms at
     TP2 over 4-20 clients) and far above the hit experts' weight read; every 128-row block computed at the fp8 rate:
     ~94 x 2 x 16k x (1536 x 4096 + 4096 x 768) FLOPs / 1.25 PFLOP/s = 23 ms per step at TP2, half at TP4, in place
-    of the ~4 experts x 8 tokens' weight reads at 4 sequences (~20 ms more at TP2)."""
+    of the ~4 experts x 8 tokens' weight reads at 4 sequences (~20 ms more at TP2). At the full rate: DeepGEMM's
+    tile depth off (`DEEPGEMM_TILE_DEPTH`, its own test below)."""
+    monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", 0.0)
     stack = _vllm_012_stack()
     padded = [_qwen3_decode_ms(stack, 2, b, True, monkeypatch) for b in (4, 20)]
     plain = [_qwen3_decode_ms(stack, 2, b, False, monkeypatch) for b in (4, 20)]
@@ -114,3 +116,22 @@ def test_padded_workspace_makes_small_decode_batches_cost_the_whole_workspace(
     tp4 = _qwen3_decode_ms(stack, 4, 4, True, monkeypatch) - _qwen3_decode_ms(stack, 4, 4, False, monkeypatch)
     assert tp4 == pytest.approx((padded[0] - plain[0]) / 2, rel=0.2)
     assert _qwen3_decode_ms("vllm-0.x", 2, 4, True, monkeypatch) == pytest.approx(plain[0], rel=1e-12)
+
+
+def test_deepgemm_tile_depth_prices_short_k_from_its_published_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeepGEMM's contiguous grouped GEMM at R K / (K + 556) (deep-gemm 1.0.0 README: 1,297 TF/s at K 7168, 1,099
+    at K 2048): the padded workspace of Qwen3-235B at TP2 (up 4096 deep, down 768) costs ~1.3x the full-rate
+    workspace, at TP4 (down 384 deep) more; the published ratio of the two table points is reproduced."""
+    depth = routed_experts.DEEPGEMM_TILE_DEPTH
+    assert (7168 / (7168 + depth)) / (2048 / (2048 + depth)) == pytest.approx(1297 / 1099, rel=0.01)
+    stack = _vllm_012_stack()
+    extra = {}
+    for tp in (2, 4):
+        monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", 0.0)
+        full = _qwen3_decode_ms(stack, tp, 4, True, monkeypatch) - _qwen3_decode_ms(stack, tp, 4, False, monkeypatch)
+        monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", depth)
+        deep = _qwen3_decode_ms(stack, tp, 4, True, monkeypatch) - _qwen3_decode_ms(stack, tp, 4, False, monkeypatch)
+        extra[tp] = deep / full
+    assert 1.15 < extra[2] < extra[4] < 1.8, extra
+    assert _qwen3_decode_ms("vllm-0.x", 2, 4, True, monkeypatch) == _qwen3_decode_ms("vllm-0.x", 2, 4, False,
+                                                                                    monkeypatch)

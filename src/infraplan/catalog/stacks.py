@@ -151,6 +151,10 @@ class ServingProfile(Spec):
         1.0, gt=0, le=1, description="fraction of the accelerator's fp8 rate the block-scaled fp8 routed experts' "
         "fused MoE kernel sustains where it is not DeepGEMM's (SGLang's Triton fused MoE, measured; "
         "`serving.routed_experts`)")
+    moe_int4_marlin_rate_fraction: float = Field(
+        1.0, gt=0, le=1, description="fraction of the accelerator's weight-only (W4A16) rate the stack's INT4 "
+        "group-quantised fused MoE sustains (vLLM's Marlin MoE for compressed-tensors WNA16 checkpoints, measured; "
+        "not MXFP4; `serving.routed_experts`)")
     moe_w4a16_mxfp4_token_cost: bool = Field(
         False, description="weight-only MXFP4 routed experts (GPT-OSS on Hopper) pay the accelerator's measured "
         "per-token and fixed cost (`w4a16_mxfp4_moe_token_s`, TensorRT-LLM's fused MoE; `serving.routed_experts`)")

@@ -58,6 +58,16 @@ in waves (`hardware.grouped_gemm_time`); memory: the hit experts' weights and M_
 Effect (toggle `CONTIGUOUS_PADDED_LAYOUT`, every expressible row of the MoE serving set, 540): 20.72 % (TTFT 27.31,
 TPOT 14.13) -> 19.99 % (27.08, 12.89); vLLM 0.12 Qwen3-235B H200 (32 rows) TTFT median -45 % -> -39 % (mean |error|
 0.38 -> 0.34), TPOT -44 % -> -23 % (0.43 -> 0.22); no other row moves (no other fp8 vLLM MoE row).
+DeepGEMM's per-tile depth (`DEEPGEMM_TILE_DEPTH`, 0 = off). DeepGEMM's published contiguous-layout grouped GEMMs
+(deep-gemm 1.0.0 sdist README.md:38-45, H800: 4 x 8192 / 8 x 4096 rows, N 4096 K 7168: 1,297 / 1,288 TF/s; N 7168
+K 2048: 1,099 / 1,093 TF/s) run at R K / (K + D) with D = 556 K elements (R 1,398 TF/s; its dense table, :31-36, K
+512-16,384, gives D ~ 720): a fixed cost per output tile, as TensorRT-LLM's (below). The padded workspace therefore
+runs at the catalog's fp8 rate x K / (K + 556): the down GEMM of Qwen3-235B's experts is 768 deep at MoE TP2 and 384
+at TP4 (0.58 / 0.41 of the rate). ASSUMPTION: the SM90 kernel vLLM 0.12 installs keeps the published release's
+shape dependence (measured on H800; H200 has the same SMs). Effect (toggle, every expressible row, 540): 17.56 %
+(TTFT 23.84, TPOT 11.29) -> 17.04 % (23.61, 10.46); vLLM 0.12 Qwen3-235B TPOT median -25 -> -9 % (mean |error| 0.24
+-> 0.10), TTFT -34 -> -26 % (0.31 -> 0.27); no other row of any set runs the padded workspace. With the table's R
+instead of the catalog's rate (0.63 of peak): +0.2 points (TPOT median -15 %).
 
 Block-scaled fp8 (`FP8_BLOCK_TILE_COST`; the accelerator's `fp8_block_grouped_depth` D, a stack profile's
 `moe_fp8_block_tile_cost`). NVIDIA AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 fused-MoE tables
@@ -104,6 +114,16 @@ TTFT median -42 -> -33 % (mean |error| 0.40 -> 0.37), TPOT mean |error| 0.16 -> 
 model's whole prefill matched there although its MoE layer is 1.5-2x faster than the kernel's table, so another
 term of DeepSeek's prefill compensates (not found). Dense, MLPerf v5.1 sets: unchanged. The Qwen3 TTFT left is
 not the MoE kernel (`validation.serving_hopper_moe`, "Evidence left").
+
+INT4 Marlin (`MARLIN_INT4_RATE`; a stack profile's `moe_int4_marlin_rate_fraction` f). INT4 group-quantised experts
+(compressed-tensors WNA16: Kimi K2's INT4 release) run vLLM's Marlin MoE on Hopper (vllm 0.12.0 compressed_tensors/
+compressed_tensors_moe.py:146-170). AIConfigurator 0.12.0's vLLM 0.24.0 table of that kernel (h200_sxm moe_perf,
+int4_wo, balanced; Kimi K2's 384 experts 7168 x 2048 at MoE TP8) runs 1.5-1.9x this model at 2,048-16,384 tokens
+(16,384: 8.59 ms vs 4.62): f = 0.6 of the weight-only rate fits it (mean |error| 40 -> 10 %), in the vLLM profiles.
+Not MXFP4 (GPT-OSS's Triton matmul_ogs tables run 0.6-0.8x this model at prefill sizes). The 0.19.0 table
+(`vllm_marlin_int4_moe`) fits f = 0.25, which the serving rows contradict (Kimi TTFT / TPOT median +40 / +42 %).
+Effect (toggle, every expressible row, 540): 17.04 -> 16.57 %; vLLM 0.16 Kimi TTFT median -24 -> -10 % (mean
+|error| 0.26 -> 0.13), TPOT -4 -> -2 % (0.06 -> 0.08); no other row of the serving sets has INT4 experts.
 
 Local routed copies (`LOCAL_ROUTED_COPIES`, `moe_routing_time`): the permutation into expert order and the
 weighted sum move only the routed copies of the GPU's own experts, k T / EP of the k T with EP inside TP (a
@@ -170,6 +190,7 @@ TAIL_SDS = 7.0  # E[ceil(X / t)] is evaluated within 7 standard deviations of th
 CONTIGUOUS_PADDED_LAYOUT = True  # vLLM's DeepGEMM MoE computes its whole padded workspace (module docstring)
 CONTIGUOUS_ALIGN_ROWS = 128  # DeepGEMM's M alignment of each expert's rows (vLLM deep_gemm_utils.ep_scatter BLOCK_E)
 CONTIGUOUS_MAX_MOE_TP = 8  # vLLM disables the DeepGEMM MoE by default at MoE TP >= 8 (fp8.get_fp8_moe_backend)
+DEEPGEMM_TILE_DEPTH = 556.0  # K elements per output tile of DeepGEMM's contiguous grouped GEMM (docstring; 0: off)
 CONTIGUOUS_SILU_QUANT_BYTES = 4.5  # B per padded row and up-GEMM column: SiLU-and-mul and the fp8 re-quantisation
 FP8_BLOCK_TILE_COST = True  # block-fp8 grouped GEMMs pay the catalog's per-tile depth (module docstring; toggle)
 TRITON_FP8_BLOCK_RATE = True  # a stack's `moe_fp8_block_rate_fraction` applies (module docstring; toggle)
@@ -177,6 +198,7 @@ LOCAL_ROUTED_COPIES = True  # the permute moves only the GPU's own experts' copi
 FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "qwen3_moe")  # HF model_types whose FP8 releases are 128x128 block-scaled
 MXFP4_TOKEN_COST = True  # W4A16 MXFP4 MoE pays the catalog's EP-independent token cost (docstring; toggle)
 MXFP4_MODEL_TYPES = ("gpt_oss",)  # HF model_types released with MXFP4 expert weights
+MARLIN_INT4_RATE = True  # a stack's `moe_int4_marlin_rate_fraction` applies to INT4 experts (docstring; toggle)
 
 
 def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
@@ -280,7 +302,11 @@ def fp8_block_rate_fraction(accelerator: Accelerator, stack: str, dtype: str, mo
     the stack profile's `moe_fp8_block_rate_fraction` for the fp8 weights of a block-scaled model family
     (`FP8_BLOCK_MODEL_TYPES`) on a GPU whose block-fp8 MoE was measured (Hopper: those with
     `fp8_block_grouped_depth`; Blackwell runs other kernels) where the experts do not run DeepGEMM's padded
-    workspace (`contiguous_alignment`), else 1."""
+    workspace (`contiguous_alignment`), else 1; for INT4 weight-only experts of a model not released in MXFP4,
+    the profile's `moe_int4_marlin_rate_fraction` (module docstring, "INT4 Marlin")."""
+    if MARLIN_INT4_RATE and dtype == "int4" and model_type not in MXFP4_MODEL_TYPES:  # "INT4 Marlin" (docstring)
+        profile = serving_profile(stack)
+        return float(profile.moe_int4_marlin_rate_fraction) if profile is not None else 1.0
     if not (TRITON_FP8_BLOCK_RATE and dtype == "fp8" and model_type in FP8_BLOCK_MODEL_TYPES
             and accelerator.efficiency.fp8_block_grouped_depth):
         return 1.0
@@ -319,8 +345,9 @@ def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray |
     expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
     expert_rate = expert_rate * block_rate_fraction
     if g.role in EXPERT_GEMMS and contiguous_align:
+        deep_rate = expert_rate * depth / (depth + DEEPGEMM_TILE_DEPTH) if DEEPGEMM_TILE_DEPTH else expert_rate
         return np.asarray(g.share * contiguous_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count,
-                                                                 local_experts, bytes_per_element, expert_rate,
+                                                                 local_experts, bytes_per_element, deep_rate,
                                                                  contiguous_align, g.role == "expert_up"))
     if g.role in EXPERT_GEMMS and ROUTED_TOKEN_SPREAD:
         return np.asarray(g.share * routed_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count, local_experts,

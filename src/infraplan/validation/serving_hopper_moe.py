@@ -37,6 +37,28 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 9, front end by serving path (`server_front_end_s`; toggle `SERVER_PATH_FRONT_END`). The rows reached their
+engine by two paths. AIConfigurator's gap-analysis harness (`silicon_data_source` names `aic-auto-gap-analysis`)
+serves through NVIDIA Dynamo: its generated run scripts start `python3 -m dynamo.frontend` and `dynamo.trtllm` /
+`dynamo.vllm` / `dynamo.sglang` (aiconfigurator 0.12.0 generator/config/backend_templates/{trtllm,vllm,sglang}/
+run.sh.j2:17,31 / :15,40 / :27,53): an HTTP frontend process, then a request-plane hop to the worker. The other
+rows name the engines' own release images (vllm/vllm-openai, lmsysorg/sglang, nvcr.io tensorrt-llm/release:
+their OpenAI servers; ASSUMPTION: the same for the rows naming no image). The measured low-load TTFT residual
+(measured minus modelled without a front end, rows of <= 8 clients, both Hopper sets) differs by path for every
+backend: TensorRT-LLM 0.132 s through Dynamo vs 0.058 s (73 rows), vLLM 0.190 (growing with the ISL: not a
+constant) vs 0.023 s (114), SGLang 0.409 vs 0.160 s (18). The stacks' `request_latency_s` stays the figure of the
+Dynamo-served rows; the others take `ENGINE_SERVER_FRONT_END_S` (ASSUMPTION: the stacks' own fitting rule on those
+rows). Effect (toggle, every expressible row, 540): 18.86 % (TTFT 26.42, TPOT 11.29) -> 17.56 % (23.84, 11.29);
+`validate`'s sample 18.77 -> 17.73 % (fitted roofline 52.3 %); TTFT mean |error| (median): TensorRT-LLM GPT-OSS
+0.34 (+0.33) -> 0.14 (-0.11) and 0.55 (+0.40) -> 0.28 (+0.00), SGLang DeepSeek 0.125 -> 0.116, vLLM GPT-OSS
+0.22 / 0.21 -> 0.21 / 0.21; worse: TensorRT-LLM DeepSeek-R1/V3 0.32 (-0.23) -> 0.40 (-0.40), 1.1.0rc2 0.60 ->
+0.67, Kimi 0.23 -> 0.26 (their TTFT is under-predicted for other reasons). TPOT holds no front end: unchanged.
+The same rule on the dense set (`serving_hopper`, not applied there): 21.5 -> 20.7 % (TensorRT-LLM Llama-70B TP8
+TTFT 0.61 -> 0.23). Rejected: the Dynamo-path values re-derived too (TensorRT-LLM 0.131, vLLM 0.189, SGLang
+0.409 s): MoE 17.9 -> 18.0 %, dense 20.7 -> 25.5 %. Then DeepGEMM's published per-tile depth on vLLM 0.12's padded
+workspace (`serving.routed_experts`, `DEEPGEMM_TILE_DEPTH`): 17.56 -> 17.04 % (that campaign's TPOT -25 -> -9 %); then
+vLLM's INT4 Marlin MoE at its measured rate (there, "INT4 Marlin"): 16.57 % (Kimi TTFT median -24 -> -10 %).
+
 Round 7, vLLM 0.12's MoE kernel (`serving.routed_experts` docstring, "Padded workspace"; toggle
 `CONTIGUOUS_PADDED_LAYOUT`): the vLLM 0.12.0 rows run `data/stacks/vllm-0.12.yaml`
 (`serving_hopper.RELEASE_STACKS`), the shipped vllm-0.x profile plus `moe_fp8_padded_workspace`: read in the 0.12.0
@@ -47,7 +69,7 @@ H200), flat in the batch, as measured. Every expressible row (540): 20.72 % (TTF
 (27.08, 12.89); vLLM 0.12 Qwen3-235B (32 rows) TTFT median / mean |error| -45 % / 0.38 -> -39 % / 0.34, TPOT -44 % /
 0.43 -> -23 % / 0.22; no other row moves; `validate`'s sample 20.85 -> 20.15 %; disaggregated (38.8 %, its vLLM 0.12
 rows await), MLPerf v5.1 (23.4 %) and dense sets unchanged. Left: TPOT -23 % (TP2 ~-25 %, TP4 ~-20 %: DeepGEMM at
-this short K, 768 / 384 for the down GEMM, below the catalog's fp8 rate, no figure) and the long-prompt TTFT slope
+this short K, 768 / 384 for the down GEMM: priced in round 9 from DeepGEMM's table) and the long-prompt TTFT slope
 (below).
 
 Round 7 (each change toggled on one tree; the tree moved meanwhile: the dense set's campaign limits and SGLang
@@ -179,6 +201,7 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.serving_sim import front_end_s
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import roofline_seconds, row_deployment
@@ -202,6 +225,12 @@ MODELS: dict[str, str] = {
     "openai/gpt-oss-120b": "gpt-oss-120b",
     "moonshotai/Kimi-K2.5": "kimi-k2",  # ASSUMPTION: K2.5's language model = K2's architecture (docstring)
 }
+# the engines' own OpenAI servers' front-end seconds per request (rows not served through Dynamo; module docstring,
+# "Front end by serving path"). ASSUMPTION (fitted by the stacks' own rule: the median of measured minus modelled
+# TTFT over the rows of <= 8 clients that name no gap-analysis source, both Hopper sets, round 9's final tree: 73
+# TensorRT-LLM, 114 vLLM, 18 SGLang rows); the stacks' `request_latency_s` stays the Dynamo-served rows' figure.
+ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.058, "vllm": 0.023, "sglang": 0.160}
+SERVER_PATH_FRONT_END = True  # the front end by serving path (module docstring; False: the stack's for every row)
 # the rows' weight precision -> (weight dtype, KV dtype) of the deployment (module docstring)
 PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4", "bf16"), "fp4": ("int4", "bf16")}
 
@@ -293,11 +322,30 @@ def _shape(model_path: str) -> TransformerShape:
     return shape_from_hf_config(data, name)
 
 
+def served_by_dynamo(row: dict[str, str]) -> bool:
+    """Whether the row went through NVIDIA Dynamo's frontend: AIConfigurator's gap-analysis harness, whose generated
+    run scripts start `dynamo.frontend` and `dynamo.<backend>` (module docstring, "Front end by serving path")."""
+    return serving_hopper.GAP_ANALYSIS_SOURCE in row.get("silicon_data_source", "")
+
+
+def server_front_end_s(row: dict[str, str], dep: Deployment) -> float:
+    """The front-end seconds in the row's TTFT: the stack's `request_latency_s` through Dynamo's frontend, the
+    engine's own OpenAI server's (`ENGINE_SERVER_FRONT_END_S`) otherwise (module docstring)."""
+    if SERVER_PATH_FRONT_END and not served_by_dynamo(row) and row["backend"] in ENGINE_SERVER_FRONT_END_S:
+        return ENGINE_SERVER_FRONT_END_S[row["backend"]]
+    return front_end_s(dep)
+
+
 def run_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its stated concurrency
-    (`concurrency`: the clients over all attention-DP ranks of the replica)."""
+    (`concurrency`: the clients over all attention-DP ranks of the replica), with its serving path's front end
+    (`server_front_end_s`: a constant added to every TTFT; TPOT does not hold it)."""
     clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
-    return serving_hopper.run_row(clients, moe_deployment(row), _shape(row["model_path"]))
+    dep = moe_deployment(row)
+    out = serving_hopper.run_row(clients, dep, _shape(row["model_path"]))
+    if serving_hopper.FRONT_END:
+        out = {**out, "ttft_s": out["ttft_s"] - front_end_s(dep) + server_front_end_s(row, dep)}
+    return out
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
