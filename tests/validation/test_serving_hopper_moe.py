@@ -284,19 +284,20 @@ def test_front_end_is_the_serving_paths(monkeypatch) -> None:  # type: ignore[no
     server's, a constant in TTFT only. TensorRT-LLM GPT-OSS-120B on one H200, ISL 1024, 4 clients: measured 80 ms,
     under the stack's 0.12 s alone (181 ms predicted); with the engine server's 0.058 s, 119 ms."""
     from infraplan.serving.serving_sim import front_end_s
+    from infraplan.validation import serving_front_end as path
 
     rows = moe.load_rows()
-    dynamo = next(r for r in rows if moe.served_by_dynamo(r) and r["backend"] == "trtllm" and not moe.why_not(r))
+    dynamo = next(r for r in rows if path.served_by_dynamo(r) and r["backend"] == "trtllm" and not moe.why_not(r))
     own = next(r for r in rows if r["id"] == "2026_04_06_gpt_oss_120b_h200_sxm_trtllm_fp4_agg_1024x1024_c4_tp1_ep1_368")
-    assert not moe.served_by_dynamo(own) and "tensorrt-llm/release" in own["silicon_data_source"]
+    assert not path.served_by_dynamo(own) and "tensorrt-llm/release" in own["silicon_data_source"]
     stack_s = front_end_s(moe.moe_deployment(own))
-    assert moe.server_front_end_s(dynamo, moe.moe_deployment(dynamo)) == stack_s == 0.12
-    assert moe.server_front_end_s(own, moe.moe_deployment(own)) == moe.ENGINE_SERVER_FRONT_END_S["trtllm"] < stack_s
+    assert path.server_front_end_s(dynamo, front_end_s(moe.moe_deployment(dynamo))) == stack_s == 0.12
+    assert path.server_front_end_s(own, stack_s) == path.ENGINE_SERVER_FRONT_END_S["trtllm"] < stack_s
     by_path = moe.run_row(own)
-    monkeypatch.setattr(moe, "SERVER_PATH_FRONT_END", False)
+    monkeypatch.setattr(path, "SERVER_PATH_FRONT_END", False)
     stack = moe.run_row(own)
     assert by_path["tpot_s"] == stack["tpot_s"]
-    assert abs(stack["ttft_s"] - by_path["ttft_s"] - (stack_s - moe.ENGINE_SERVER_FRONT_END_S["trtllm"])) < 1e-12
+    assert abs(stack["ttft_s"] - by_path["ttft_s"] - (stack_s - path.ENGINE_SERVER_FRONT_END_S["trtllm"])) < 1e-12
     measured = float(own["silicon_ttft_ms"]) / 1e3
     assert stack["ttft_s"] > 2.0 * measured and abs(by_path["ttft_s"] / measured - 1.0) < 0.5
 

@@ -37,8 +37,9 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
-Round 9, front end by serving path (`server_front_end_s`; toggle `SERVER_PATH_FRONT_END`). The rows reached their
-engine by two paths. AIConfigurator's gap-analysis harness (`silicon_data_source` names `aic-auto-gap-analysis`)
+Round 9, front end by serving path (`validation.serving_front_end`, which the dense set now shares; toggle
+`SERVER_PATH_FRONT_END`). The rows reached their engine by two paths. AIConfigurator's gap-analysis harness
+(`silicon_data_source` names `aic-auto-gap-analysis`)
 serves through NVIDIA Dynamo: its generated run scripts start `python3 -m dynamo.frontend` and `dynamo.trtllm` /
 `dynamo.vllm` / `dynamo.sglang` (aiconfigurator 0.12.0 generator/config/backend_templates/{trtllm,vllm,sglang}/
 run.sh.j2:17,31 / :15,40 / :27,53): an HTTP frontend process, then a request-plane hop to the worker. The other
@@ -201,7 +202,6 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.serving_sim import front_end_s
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import roofline_seconds, row_deployment
@@ -225,12 +225,6 @@ MODELS: dict[str, str] = {
     "openai/gpt-oss-120b": "gpt-oss-120b",
     "moonshotai/Kimi-K2.5": "kimi-k2",  # ASSUMPTION: K2.5's language model = K2's architecture (docstring)
 }
-# the engines' own OpenAI servers' front-end seconds per request (rows not served through Dynamo; module docstring,
-# "Front end by serving path"). ASSUMPTION (fitted by the stacks' own rule: the median of measured minus modelled
-# TTFT over the rows of <= 8 clients that name no gap-analysis source, both Hopper sets, round 9's final tree: 73
-# TensorRT-LLM, 114 vLLM, 18 SGLang rows); the stacks' `request_latency_s` stays the Dynamo-served rows' figure.
-ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.058, "vllm": 0.023, "sglang": 0.160}
-SERVER_PATH_FRONT_END = True  # the front end by serving path (module docstring; False: the stack's for every row)
 # the rows' weight precision -> (weight dtype, KV dtype) of the deployment (module docstring)
 PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4", "bf16"), "fp4": ("int4", "bf16")}
 
@@ -322,30 +316,13 @@ def _shape(model_path: str) -> TransformerShape:
     return shape_from_hf_config(data, name)
 
 
-def served_by_dynamo(row: dict[str, str]) -> bool:
-    """Whether the row went through NVIDIA Dynamo's frontend: AIConfigurator's gap-analysis harness, whose generated
-    run scripts start `dynamo.frontend` and `dynamo.<backend>` (module docstring, "Front end by serving path")."""
-    return serving_hopper.GAP_ANALYSIS_SOURCE in row.get("silicon_data_source", "")
-
-
-def server_front_end_s(row: dict[str, str], dep: Deployment) -> float:
-    """The front-end seconds in the row's TTFT: the stack's `request_latency_s` through Dynamo's frontend, the
-    engine's own OpenAI server's (`ENGINE_SERVER_FRONT_END_S`) otherwise (module docstring)."""
-    if SERVER_PATH_FRONT_END and not served_by_dynamo(row) and row["backend"] in ENGINE_SERVER_FRONT_END_S:
-        return ENGINE_SERVER_FRONT_END_S[row["backend"]]
-    return front_end_s(dep)
-
-
 def run_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop at its stated concurrency
     (`concurrency`: the clients over all attention-DP ranks of the replica), with its serving path's front end
-    (`server_front_end_s`: a constant added to every TTFT; TPOT does not hold it)."""
+    (`validation.serving_front_end`: a constant added to every TTFT; TPOT does not hold it)."""
     clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
     dep = moe_deployment(row)
-    out = serving_hopper.run_row(clients, dep, _shape(row["model_path"]))
-    if serving_hopper.FRONT_END:
-        out = {**out, "ttft_s": out["ttft_s"] - front_end_s(dep) + server_front_end_s(row, dep)}
-    return out
+    return serving_hopper.run_row(clients, dep, _shape(row["model_path"]))
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
