@@ -73,6 +73,7 @@ from infraplan.serving.capacity_candidate import clear_caches as clear_caches  #
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment
+from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
@@ -214,6 +215,7 @@ def _run_level(jobs: list[_Job], run: Callable[[_Job, list[dict[str, Any]]], lis
     return [kept[o] for o in sorted(kept)]
 
 
+@kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
 def search_capacity(model: str, system: str, rate: float, *, workload: str | None = None,
                     input_len: int | None = None, output_len: int | None = None, ttft_slo: float | None = None,
                     tpot_slo: float | None = None, dtypes: tuple[str, ...] = ("bf16", "fp8"),

@@ -33,7 +33,7 @@ from collections import deque
 import numpy as np
 
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import IDLE, LEAP, TOP, Steps, fcfs_request_lists, run_to_end
+from infraplan.serving.loop_stepping import IDLE, LEAP, TOP, Steps, cost_tables, fcfs_request_lists, run_to_end
 
 # an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
 # 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
@@ -78,19 +78,14 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     closed = clients > 0
     emit = closed or log is not None  # an ending request releases its client's next one, or is logged
     last = len(arr_open) - 1  # stepped: the bound's entry
-    body, head = cost.body_s.tolist(), cost.head_s.tolist()
-    body_flop = cost.body_flop_s.tolist()
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
-    head_max = len(head) - 1
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
-    # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
-    decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
-    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
-    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
-    half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
-    twice_half_kv, four_half_kv = [2.0 * c for c in half_kv], [4.0 * c for c in half_kv]  # the root's products
+    # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
+    # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
+    (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv,
+     four_half_kv) = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
     leapt = steps_done = nxt = n_dec = sum_ctx = running = 0

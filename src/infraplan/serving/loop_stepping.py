@@ -13,11 +13,18 @@ is known, having appended the arrivals up to then and a new bound (inf once ever
 * IDLE, clock: the next arrival, whenever it comes (nothing admitted can run).
 An engine so driven runs exactly as it would given the same arrivals up front (the same passes, sums and order):
 it reads an arrival only once every earlier one is known.
+Both loops also read the same per-engine tables (`cost_tables`). Inside `kept_cost_tables` (the capacity search,
+the validation report's serving sets) they are built once per cost and batch cap: a search runs each candidate's
+engine on many probes, and building them (~0.2 ms) was a tenth of a short run (issue 18: the test suite's scenario
+plans 9.5 -> 8.2 CPU s, the validation report 9.5 -> 9.0; results bit-identical).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import threading
+import weakref
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -33,6 +40,53 @@ EngineTotals = tuple[float, float, int, int, int, int]  # busy s, tensor-core s,
 TOP, LEAP, IDLE = 0, 1, 2
 Need = tuple[int, float]  # (TOP / LEAP / IDLE, seconds)
 Steps = Generator[Need, None, LoopTotals]
+# the cost's body, head and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
+# iteration less its cached-token term, its tensor-core part, the same without fixed costs, and a leap's growth
+# term kv_token_s * k / 2 with its doubles and quadruples (the root's products)
+CostTables = tuple[list[float], list[float], list[float], list[float], list[float], list[float], list[float],
+                   list[float], list[float]]
+_TABLES: dict[tuple[int, int], tuple[weakref.ref[IterationCost], CostTables]] = {}
+_TABLES_KEPT = 8  # (about 1 MB each at 8,192 tokens; a search's probes of one candidate run back to back)
+_KEEP = [0]  # open `kept_cost_tables` scopes
+_KEEP_LOCK = threading.Lock()
+
+
+@contextmanager
+def kept_cost_tables() -> Iterator[None]:
+    """Within (also as a decorator): `cost_tables` keeps the tables of the last few costs for the next run on
+    them; after the last scope closes they are dropped. Outside, they live for one run, as they did when each run
+    built its own: a lone simulation's peak memory is unchanged (tests/test_consistency.py's per-request slope)."""
+    with _KEEP_LOCK:  # (web jobs search in threads)
+        _KEEP[0] += 1
+    try:
+        yield
+    finally:
+        with _KEEP_LOCK:
+            _KEEP[0] -= 1
+            if _KEEP[0] <= 0:
+                _TABLES.clear()
+
+
+def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
+    """`CostTables` of `cost` up to `max_batch` sequences (read only: shared by every run of that engine), each
+    float computed as the loops computed it in place; inside `kept_cost_tables`, kept while the cost lives."""
+    key = (id(cost), max_batch)
+    kept = _TABLES.get(key)
+    if kept is not None and kept[0]() is cost:
+        return kept[1]
+    body, head, body_flop = cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist()
+    head_max, fixed = len(head) - 1, (cost.decode_fixed_s, cost.overhead_s)
+    decode_s = [body[k] + head[k if k < head_max else head_max] + fixed[0] + fixed[1] for k in range(max_batch + 1)]
+    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
+    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
+    half_kv = [cost.kv_token_s * k / 2.0 for k in range(max_batch + 1)]
+    tables = (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, [2.0 * c for c in half_kv],
+              [4.0 * c for c in half_kv])
+    if _KEEP[0] > 0:
+        if len(_TABLES) >= _TABLES_KEPT:  # a fresh start (one call, safe beside another thread's run)
+            _TABLES.clear()
+        _TABLES[key] = (weakref.ref(cost, lambda _: _TABLES.pop(key, None)), tables)  # dropped with the cost
+    return tables
 
 
 def run_to_end(steps: Generator[Need, None, T]) -> T:

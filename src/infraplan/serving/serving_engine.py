@@ -67,6 +67,7 @@ from infraplan.serving.loop_stepping import (
     TOP,
     EngineTotals,
     Need,
+    cost_tables,
     engine_policy,
     engine_request_lists,
     fcfs_path,
@@ -137,16 +138,13 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     emit = clients > 0 or log is not None  # an ending request releases its client's next one, or is logged
     last = len(arr_open) - 1  # stepped: the bound's entry
     n = len(arr)
-    body, head, body_flop = cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist()
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
-    head_max = len(head) - 1
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
-    # a pure-decode iteration of k sequences, less its cached-token term, and its tensor-core part (per k)
-    decode_s = [body[k] + head[k if k < head_max else head_max] + dec_fix + over for k in range(max_batch + 1)]
-    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
-    half_kv = [kv_c * k / 2.0 for k in range(max_batch + 1)]  # a stretch's growth term, per batch size
+    # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part
+    # and a stretch's growth term (`loop_stepping.cost_tables`)
+    body, head, body_flop, decode_s, decode_flop_s, _, half_kv, _, _ = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
     it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival

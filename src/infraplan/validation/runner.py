@@ -22,6 +22,7 @@ from scipy.stats import spearmanr
 
 from infraplan.catalog.error_bands import Residual
 from infraplan.cluster import Cluster
+from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanMetrics
 from infraplan.training.search import search_plans
@@ -107,6 +108,7 @@ SECTIONS = (
 )
 
 
+@kept_cost_tables()  # the serving sections and sets rerun engines on the same costs (`serving.loop_stepping`)
 def run_sections() -> dict[str, ValidationSection]:
     """Every other layer's published cases (facility, network, inference, custom silicon)."""
     import importlib
@@ -115,6 +117,7 @@ def run_sections() -> dict[str, ValidationSection]:
             for name, module, function in SECTIONS}
 
 
+@kept_cost_tables()
 def validation_sets(rows: list[TrainingCase]) -> list[tuple[ValidationSet, list[Residual]]]:
     """Every validation set scored against its constant baseline, with its residuals (`validation.sets`)."""
     from infraplan.validation import sets
