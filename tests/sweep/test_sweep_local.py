@@ -68,7 +68,7 @@ def test_ctrl_c_stops_cleanly_with_what_finished_saved(tmp_path: Path, long_spec
     wait_for_parts(out, 1)
     os.killpg(process.pid, signal.SIGINT)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    assert process.returncode == 130, (stderr, signal.getsignal(signal.SIGINT), stdout[:300])
     report = json.loads(stdout)
     saved = load_table(out)
     assert report["interrupted"] and report["rows"] == saved.num_rows and 0 < saved.num_rows < 1000

@@ -17,7 +17,12 @@ from infraplan.training import host_time
 from infraplan.training import step_time as st
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
-from infraplan.training.host_time import CPP_GEMM_LAUNCH_S, CUDA_GRAPH_LAUNCH_S
+from infraplan.training.host_time import (
+    CPP_GEMM_LAUNCH_S,
+    CUDA_GRAPH_LAUNCH_S,
+    EXPERT_BIAS_GRAD_CALLS,
+    EXPERT_DUMMY_WGRAD_CALLS,
+)
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
@@ -48,8 +53,10 @@ def test_the_eager_block_grows_with_the_local_experts_python_bias_loop_and_cpp_g
     per_expert = FC2_BIAS_KERNELS_PER_EXPERT[0] * D + 2.0 * CPP_GEMM_LAUNCH_S
     assert t["moe_host_fwd"][0] - t["moe_host_fwd"][1] == pytest.approx(14 * per_expert)
     # backward: 4 bias-loop kernels per expert, the DDP hook's main-grad add of its 2 biases, dgrad + wgrad per
-    # expert and GEMM; plus the graph launch
-    per_expert_bwd = (FC2_BIAS_KERNELS_PER_EXPERT[1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT) * D + 4.0 * CPP_GEMM_LAUNCH_S
+    # expert and GEMM, each weight's dummy wgrad and each bias gradient's buffer (bf16); plus the graph launch
+    calls = FC2_BIAS_KERNELS_PER_EXPERT[1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT + EXPERT_DUMMY_WGRAD_CALLS \
+        + EXPERT_BIAS_GRAD_CALLS
+    per_expert_bwd = calls * D + 4.0 * CPP_GEMM_LAUNCH_S
     assert t["host_bwd"][0] - t["host_bwd"][1] == pytest.approx(14 * per_expert_bwd)
     # 16 local experts: ~1.4 ms of eager issue per layer forward at 26 us a call, over 50 Python calls
     assert 50 * D < t["moe_host_fwd"][0] < 2e-3

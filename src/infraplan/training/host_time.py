@@ -7,8 +7,11 @@ after each sync (the emptied queue waits for the first launch; `host_exposed_tim
 per layer and phase with CUDA graphs (`CUDA_GRAPH_LAUNCH_S`). The kernels per layer are those of the op table
 (`ops.layer`) plus what eager stacks and the activation-checkpoint machinery add (`kernel_counts`); the host calls
 per micro-batch outside the layers are the stack's (`micro_batch_host_time`). `training.step_time` prices them.
-Dropless MoE layers under CUDA graphs issue their MoE block eagerly after a host sync per layer forward, an
-interval of its own that only the block's GPU work hides (`dropless_moe_host`, `add_dropless_moe_terms`).
+Dropless MoE layers sync the host with the device once per layer forward (Megatron-Core's dispatcher needs the
+split sizes on the CPU); under CUDA graphs they then issue their MoE block eagerly, an interval of its own that only
+the block's GPU work hides (`dropless_moe_host`, `add_dropless_moe_terms`); in eager stacks each layer's forward is
+the interval. Transformer Engine's GroupedLinear adds host work per local expert (cuBLAS and quantize launches from
+C++, Python calls per expert: `expert_host_work`, counted in TE 2.14 / Megatron-Core 0.16.1).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 from infraplan.catalog.stacks import Stack
 from infraplan.ops.layer import ArrayLike, LayerOps
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, MathOps, is_plain, pick
-from infraplan.training.enums import Attention, Recompute
+from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
 
 # Eager (unfused) layers launch more kernels than the op table lists: bias adds and bias-gradient reductions,
@@ -128,37 +131,91 @@ def kernel_counts(ops: LayerOps, plan: PlanArrays) -> tuple[np.ndarray, np.ndarr
     return fwd + pick(full, CHECKPOINT_HOST_CALLS[0], 0.0), bwd + pick(full, CHECKPOINT_HOST_CALLS[1], 0.0)
 
 
-# Dropless MoE under CUDA graphs (`Stack.moe_cuda_graph` dropless_eager). Megatron-Core 0.16.1 refuses to graph the
-# MoE block without drop-and-pad routing (transformer_config.py:1764-1771, "moe cuda graph is only supported with
-# drop-padding MoE"): attention, the router and the MoE preprocess are graphed (`cuda_graph_scope` attn /
-# moe_router / moe_preprocess), the token dispatch, the experts and the combine run eagerly, one Python -> ATen
-# dispatch each (`Node.host_kernel_dispatch_s`), after the host waits for the device once per MoE layer forward:
-# the all-to-all needs its split sizes on the CPU (token_dispatcher.py:559-564 `before_ep_alltoall`) and the experts
-# their row counts (`tokens_per_expert.tolist()`, moe/experts.py:645).
+# Dropless MoE layers. Megatron-Core 0.16.1's all-to-all dispatcher needs the split sizes on the CPU before the
+# EP all-to-all, and the experts their row counts (`tokens_per_expert.tolist()`, moe/experts.py:645): the host
+# copies them off the device and waits for the copy once per MoE layer forward, in eager runs too
+# (token_dispatcher.py:438-443 copy point `before_permutation_1` without graphs, `before_ep_alltoall` with the
+# moe_preprocess graph; :562-564 sync point `before_ep_alltoall`; :897-899 `d2h_event.synchronize()`). The backward
+# keeps the split sizes (no sync). Drop-and-pad routing sets its counts on the CPU and never syncs (:490-510).
+# Under CUDA graphs Megatron-Core 0.16.1 refuses to graph a dropless MoE block (transformer_config.py:1764-1771,
+# "moe cuda graph is only supported with drop-padding MoE"): attention, the router and the MoE preprocess are
+# graphed (`cuda_graph_scope` attn / moe_router / moe_preprocess), the token dispatch, the experts and the combine
+# run eagerly after the sync, one Python -> ATen dispatch each (`Node.host_kernel_dispatch_s`).
 MOE_PERMUTE_KERNELS = 5.0  # eager of `ops.moe_routing`'s 9: row-id map, permute, sort, unsort, unpermute
 MOE_ROUTING_KERNELS = 9.0  # its 4 router kernels run in the router's graph
 MOE_SYNC_HOST_CALLS = 1.0  # the device-to-host copy of the split sizes, forward
 # Transformer Engine's GroupedLinear is one Python call per grouped GEMM; its `general_grouped_gemm` loops over the
 # local experts in C++ (transformer_engine/pytorch/module/grouped_linear.py:207-218, 411, 468 in TE 2.14: one
-# cuBLAS GEMM per expert, forward 1, backward dgrad + wgrad). ASSUMPTION: a launch from C++ costs the host what a
-# graph launch does, a few us (`CUDA_GRAPH_LAUNCH_S`, NVIDIA "Getting Started with CUDA Graphs"); no measurement.
+# cuBLAS GEMM per expert, forward 1, backward dgrad + wgrad). Each GEMM builds its cuBLASLt descriptors and asks
+# cublasLtMatmulAlgoGetHeuristic before cublasLtMatmul, no cache between (transformer_engine::cublas_gemm in the
+# transformer-engine-cu12 2.14.0 wheel's libtransformer_engine.so, read in its disassembly). ASSUMPTION: a launch
+# from C++ costs the host what a graph launch does, a few us (`CUDA_GRAPH_LAUNCH_S`, NVIDIA "Getting Started with
+# CUDA Graphs"); no measurement.
 CPP_GEMM_LAUNCH_S = CUDA_GRAPH_LAUNCH_S
+# Host work per local expert of one MoE layer and micro-batch in TE 2.14's GroupedLinear (Megatron-Core 0.16.1
+# `TEGroupedMLP`, fc1 and fc2), where the stack runs it (`MoeRouting.expert_gemm` per_expert), forward / backward:
+# * cuBLAS GEMMs launched from C++: fprop of each; dgrad + wgrad of each (above);
+# * quantised tensors: `tex.split_quantize` of each GEMM's input forward (grouped_linear.py:151-156) and of its
+#   output gradient backward (:356-366) quantises expert by expert in C++ for every recipe but delayed scaling
+#   (transformer_engine_torch 2.14 csrc/extensions/cast.cpp:316-361 fuses only `Float8Quantizer`s): MXFP8 and
+#   blockwise one `nvte_quantize_v2` each (csrc/quantizer.cpp:1645-1657, :1257-1270), NVFP4 one each after one
+#   group amax (cast.cpp:1227-1248), current scaling three (amax, scale, cast: quantizer.cpp:857-896);
+# * with expert biases (GPT-OSS) the output gradient goes through `tex.bgrad_quantize`, one Python call per expert
+#   (grouped_linear.py:346-351, replacing that split_quantize), or in bf16 the wgrad GEMM's bias gradient gets a
+#   `torch.empty` per expert (pytorch/cpp_extensions/gemm.py:220-223): one Python call per expert and GEMM;
+# * Megatron's DDP marks each expert weight `grad_added_to_main_grad` (distributed_data_parallel.py:119), so the
+#   backward hands autograd `get_dummy_wgrad(...).detach()` per expert weight (grouped_linear.py:497-514): one
+#   Python -> ATen call each.
+# Python calls are priced at one eager dispatch each (as `CHECKPOINT_HOST_CALLS`), C++ launches at
+# `CPP_GEMM_LAUNCH_S`. Not priced (pure Python, no ATen call, no per-call cost at hand): the per-expert list
+# building, quantizer set-up, `prepare_for_saving` / `restore_from_saved`, the MXFP8 storage objects built per
+# expert, and Megatron's DDP hook per expert parameter (distributed_data_parallel.py:426-446).
+EXPERT_GEMM_LAUNCHES = (2.0, 4.0)
+EXPERT_QUANTIZED_TENSORS = (2.0, 2.0)
+QUANTIZE_LAUNCHES = {"delayed": 0.0, "current": 3.0, "blockwise": 1.0, "mx": 1.0}  # per tensor, fp8 by recipe
+EXPERT_DUMMY_WGRAD_CALLS = 2.0
+EXPERT_BIAS_GRAD_CALLS = 2.0
+_BF16, _FP8 = int(Dtype.BF16), int(Dtype.FP8)
 
 
-def dropless_moe_host(ops: LayerOps, full: Any) -> tuple[Any, Any, Any, Any, Any]:
+def expert_quantize_launches(dtype: Any, fp8_recipe: str) -> Any:
+    """C++ quantize launches per expert-GEMM operand (see above): none in bf16, the stack's fp8 recipe's for fp8,
+    one for MXFP8 / NVFP4 (their block scales are found inside the cast kernel)."""
+    return pick(dtype == _BF16, 0.0, pick(dtype == _FP8, QUANTIZE_LAUNCHES[fp8_recipe], 1.0))
+
+
+def expert_host_work(ops: LayerOps, quantize: Any, biases: bool) -> tuple[Any, Any, Any, Any]:
+    """Host work of a (mean) layer's local experts per micro-batch in TE's GroupedLinear: (Python calls forward,
+    backward; C++ launches forward, backward), the per-expert counts above times the local experts in the MoE share
+    of the layers; `quantize` from `expert_quantize_launches`. Zeros without experts."""
+    up = [g for g in ops.gemms if g.role == "expert_up"]
+    if not up:
+        return 0.0, 0.0, 0.0, 0.0
+    local = up[0].count * up[0].share
+    bias_calls = EXPERT_BIAS_GRAD_CALLS if biases else 0.0
+    gradient_casts = 0.0 if biases else EXPERT_QUANTIZED_TENSORS[1]  # bgrad_quantize casts them (a call)
+    launches_fwd = EXPERT_GEMM_LAUNCHES[0] + EXPERT_QUANTIZED_TENSORS[0] * quantize
+    launches_bwd = EXPERT_GEMM_LAUNCHES[1] + gradient_casts * quantize
+    return 0.0, local * (EXPERT_DUMMY_WGRAD_CALLS + bias_calls), local * launches_fwd, local * launches_bwd
+
+
+def dropless_moe_host(ops: LayerOps, full: Any, quantize: Any = 0.0, biases: bool = False,
+                      per_expert: bool = True) -> tuple[Any, Any, Any, Any, Any]:
     """Host work of a (mean) layer's eager MoE block per micro-batch under CUDA graphs: (Python calls forward,
-    backward; C++ GEMM launches forward, backward; the layers' MoE share, each MoE layer's forward one sync), from the
-    op table (`ops.layer`): the EP all-to-alls, one call per grouped GEMM (backward 2) and a cuBLAS launch per local
-    expert, the permute kernels of the routing passes, the experts' activation (1 each way), the shared expert (its
-    2 GEMMs + activation; backward 4 + 1), the GPT-OSS bias loop and clamp (`ops.gpt_oss_experts`, per local expert
-    in Python), the fp8 casts of the 2 expert GEMM inputs (forward) / output gradients (backward), the sync's copy;
-    full recompute runs the forward again in backward. Python floats for one plan, arrays otherwise."""
+    backward; C++ launches forward, backward; the layers' MoE share, each MoE layer's forward one sync), from the
+    op table (`ops.layer`): the EP all-to-alls, one call per grouped GEMM (backward 2), the local experts' work in
+    GroupedLinear where it runs expert by expert (`per_expert`; `expert_host_work`: a cuBLAS launch per expert and
+    GEMM, the quantize launches of `quantize`, the dummy wgrads and, with `biases`, the bias-gradient calls), the
+    permute kernels of the routing passes, the experts' activation (1 each way), the shared expert (its 2 GEMMs +
+    activation; backward 4 + 1), the GPT-OSS bias loop and clamp (`ops.gpt_oss_experts`, per local expert in
+    Python), the casts of the 2 expert GEMM inputs (forward) / output gradients (backward; per expert with biases),
+    the sync's copy; full recompute runs the forward again in backward. Python floats for one plan, arrays
+    otherwise."""
     experts = [g for g in ops.gemms if g.role in ("expert_up", "expert_down")]
     if not experts:
         return 0.0, 0.0, 0.0, 0.0, 0.0
     share = experts[0].share
     calls: Any = sum((g.share for g in experts), 0.0)  # one per grouped GEMM (`Gemm.kernels`)
-    launches: Any = sum((g.count * g.share for g in experts), 0.0)
     shared: Any = sum((g.count for g in ops.gemms if g.role in ("shared_up", "shared_down")), 0.0)
     ep: Any = sum((pick(c.mask, pick(c.group > 1, c.count, 0.0), 0.0) for c in ops.collectives_fwd if c.role == "ep"),
                   0.0)
@@ -169,24 +226,48 @@ def dropless_moe_host(ops: LayerOps, full: Any) -> tuple[Any, Any, Any, Any, Any
     casts = pick(passes["fp8_cast"].mask, 2.0, 0.0) * share if "fp8_cast" in passes else 0.0
     bias_fwd = passes["gpt_oss_experts"].kernels if "gpt_oss_experts" in passes else 0.0
     bias_bwd = passes_bwd["gpt_oss_experts"].kernels if "gpt_oss_experts" in passes_bwd else 0.0
-    fwd = ep + calls + routing + share * (1.0 + MOE_SYNC_HOST_CALLS) + 1.5 * shared + bias_fwd + casts
-    bwd = ep + 2.0 * calls + routing + share + 2.5 * shared + bias_bwd + casts
-    return (fwd, bwd + pick(full, fwd, 0.0), launches, 2.0 * launches + pick(full, launches, 0.0), share)
+    expert_fwd, expert_bwd, launches_fwd, launches_bwd = (expert_host_work(ops, quantize, biases) if per_expert
+                                                          else (0.0, 0.0, 0.0, 0.0))
+    fwd = ep + calls + routing + share * (1.0 + MOE_SYNC_HOST_CALLS) + 1.5 * shared + bias_fwd + casts + expert_fwd
+    gradient_casts = 0.0 if biases and per_expert else casts  # with biases TE's bgrad_quantize casts them per expert
+    bwd = ep + 2.0 * calls + routing + share + 2.5 * shared + bias_bwd + gradient_casts + expert_bwd
+    return (fwd, bwd + pick(full, fwd, 0.0), launches_fwd, launches_bwd + pick(full, launches_fwd, 0.0), share)
 
 
 def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: Any, full: Any, dispatch_s: float,
-                           one: bool, applies: bool) -> None:
-    """Set a layer's dropless-MoE host terms in `out` (`training.layer_time`): the host syncs with the device before
-    each MoE layer's all-to-all and then issues the MoE block eagerly (`dropless_moe_host`); that issue is its own
-    interval, which only the block's GPU work (the all-to-alls, `expert_gpu_fwd` of the experts' GEMMs) can hide:
-    the graphed attention is issued after it. `moe_host_fwd`, `moe_gpu_fwd` and `moe_host_sync` (the MoE layers'
-    share, one sync each) go to `training.step_assembly`. The backward has no sync (the split sizes are kept): its
-    eager issue joins the layer's `host_bwd`. Zeros where `applies` is false."""
+                           one: bool, stack: Stack, dtype: Any, biases: bool) -> None:
+    """Set a layer's MoE host terms in `out` (`training.layer_time`); `biases`: the experts' linear biases.
+
+    Under CUDA graphs with dropless routing (`Stack.moe_cuda_graph` dropless_eager) the host syncs with the device
+    before each MoE layer's all-to-all and then issues the MoE block eagerly (`dropless_moe_host`); that issue is
+    its own interval, which only the block's GPU work (the all-to-alls, `expert_gpu_fwd` of the experts' GEMMs) can
+    hide: the graphed attention is issued after it. The backward has no sync: its eager issue joins `host_bwd`.
+    Eager stacks that run TE's GroupedLinear expert by expert (`MoeRouting.expert_gemm` per_expert) add the local
+    experts' host work (`expert_host_work`) to the layer's `host_fwd` / `host_bwd`, and with dropless routing each
+    MoE layer's forward syncs all the same in Megatron stacks (`stack_class` megatron; Megatron-Core 0.8.0 syncs
+    too, moe/token_dispatcher.py:173, :478-520): the interval runs from one MoE layer's sync to the next, i.e. each
+    layer's forward (`training.step_assembly` makes the phases their own intervals), plus the dispatch the emptied
+    queue waits for after each sync. `moe_host_fwd`, `moe_gpu_fwd` and `moe_host_sync` (the MoE layers' share, one
+    sync each) go to `training.step_assembly`; zeros for a dense layer or drop-and-pad routing under graphs."""
+    experts = [g for g in ops.gemms if g.role in ("expert_up", "expert_down")]
+    dropless = stack.moe_cuda_graph == "dropless_eager"
+    per_expert = stack.moe.expert_gemm == "per_expert"
+    quantize = expert_quantize_launches(dtype, stack.fp8.recipe) if per_expert else 0.0
     terms: tuple[Any, Any, Any] = (0.0, 0.0, 0.0)
-    if applies:
-        calls_fwd, calls_bwd, gemms_fwd, gemms_bwd, share = dropless_moe_host(ops, full)
+    if experts and stack.cuda_graphs and dropless:
+        calls_fwd, calls_bwd, gemms_fwd, gemms_bwd, share = dropless_moe_host(ops, full, quantize, biases, per_expert)
         out["host_bwd"] = out["host_bwd"] + calls_bwd * dispatch_s + gemms_bwd * CPP_GEMM_LAUNCH_S
-        out["host_bwd"] = float(out["host_bwd"]) if one else out["host_bwd"]
         terms = (calls_fwd * dispatch_s + gemms_fwd * CPP_GEMM_LAUNCH_S, expert_gpu_fwd, share)
+    elif experts and not stack.cuda_graphs:
+        calls_fwd, calls_bwd, launches_fwd, launches_bwd = (expert_host_work(ops, quantize, biases) if per_expert
+                                                            else (0.0, 0.0, 0.0, 0.0))
+        host_fwd = calls_fwd * dispatch_s + launches_fwd * CPP_GEMM_LAUNCH_S
+        out["host_fwd"] = out["host_fwd"] + host_fwd
+        out["host_bwd"] = (out["host_bwd"] + calls_bwd * dispatch_s + launches_bwd * CPP_GEMM_LAUNCH_S
+                           + pick(full, host_fwd, 0.0))
+        synced = dropless and stack.stack_class == "megatron"  # Megatron-Core's dispatchers (read: 0.8.0, 0.16.1)
+        terms = (0.0, 0.0, experts[0].share if synced else 0.0)  # the sync alone: its interval is the layer's
+    for key in ("host_fwd", "host_bwd"):
+        out[key] = float(out[key]) if one else np.asarray(out[key], dtype=np.float64)
     for key, value in zip(("moe_host_fwd", "moe_gpu_fwd", "moe_host_sync"), terms, strict=True):
         out[key] = float(value) if one else np.asarray(value + np.zeros(np.shape(out["host_fwd"])), dtype=np.float64)

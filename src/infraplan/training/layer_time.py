@@ -274,10 +274,11 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
             continue
         out[f"host_{phase}"] = (np.full(np.shape(count), CUDA_GRAPH_LAUNCH_S) if stack.cuda_graphs
                                 else np.asarray(count * host_dispatch_s, dtype=np.float64))
-    # dropless MoE under CUDA graphs: the MoE block's eager issue after its sync (`host_time.dropless_moe_terms`)
+    # MoE: the block's eager issue after its sync under CUDA graphs, the local experts' host work and the sync in
+    # eager stacks (`host_time.add_dropless_moe_terms`)
     add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
                                           if op.role in ("expert_up", "expert_down")), 0.0), full, host_dispatch_s,
-                           one, stack.cuda_graphs and stack.moe_cuda_graph == "dropless_eager" and shape.is_moe)
+                           one, stack, plan.dtype, shape.is_moe and shape.linear_biases)
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
 

@@ -124,7 +124,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                                     gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
                             + m * ops.where(synced, batch_host, 0.0)
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
-    # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`)
+    # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`;
+    # eager stacks: no block of its own, the dispatch the emptied queue waits for after the sync)
     moe_exposed = lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
                                          + dispatch_s)
     stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
