@@ -22,27 +22,28 @@ def h200():
 
 def test_attention_terms_read_the_catalog_fit_per_engine_and_kv_dtype(h200, monkeypatch):
     monkeypatch.setattr(decode_kernels, "MEASURED_DECODE_ATTENTION", True)
-    rates = KernelRates.for_dtype(h200, "bf16")
-    fixed_s, bytes_per_s = decode_kernels.attention_terms(h200, rates, "vllm", "fp8")
+    rates, llama = KernelRates.for_dtype(h200, "bf16"), load_model("llama3-8b")
+    fixed_s, bytes_per_s = decode_kernels.attention_terms(h200, rates, "vllm", "fp8", llama)
     fit = h200.efficiency.decode_attention["vllm"]["fp8"]
     assert fixed_s == fit.fixed_s > rates.kernel_overhead_s
     assert bytes_per_s == pytest.approx(fit.kv_read_fraction * 4.8e12)
     # Hopper's fp8-cache decode kernels read slower than their bf16 ones (H200: 0.57 vs 0.81 of HBM on vLLM)
-    assert bytes_per_s < decode_kernels.attention_terms(h200, rates, "vllm", "bf16")[1]
+    assert bytes_per_s < decode_kernels.attention_terms(h200, rates, "vllm", "bf16", llama)[1]
 
 
 def test_attention_terms_fall_back_to_the_roofline(h200, monkeypatch):
     monkeypatch.setattr(decode_kernels, "MEASURED_DECODE_ATTENTION", True)
-    rates = KernelRates.for_dtype(h200, "bf16")
-    roofline = (rates.kernel_overhead_s, rates.memory_bytes_per_s)
-    assert decode_kernels.attention_terms(h200, rates, "vllm", "int8") == roofline  # no measured int8 rows
-    assert decode_kernels.attention_terms(h200, rates, "vllm", "fp8", mla=True) == roofline  # MLA: mla_decode
+    rates, llama, mla = KernelRates.for_dtype(h200, "bf16"), load_model("llama3-8b"), load_model("deepseek-v3")
+    # the roofline: the attention core's launch and vLLM's reshape_and_cache_flash (`serving.engine_kernels`)
+    roofline = (2 * rates.kernel_overhead_s, rates.memory_bytes_per_s)
+    assert decode_kernels.attention_terms(h200, rates, "vllm", "int8", llama) == roofline  # no measured int8 rows
+    assert decode_kernels.attention_terms(h200, rates, "vllm", "fp8", mla) == roofline  # MLA: mla_decode
     a100 = load_accelerator("a100-80gb")  # no AIC fit in its catalog
     a100_rates = KernelRates.for_dtype(a100, "bf16")
-    assert decode_kernels.attention_terms(a100, a100_rates, "vllm", "bf16") == (
-        a100_rates.kernel_overhead_s, a100_rates.memory_bytes_per_s)
+    assert decode_kernels.attention_terms(a100, a100_rates, "vllm", "bf16", llama) == (
+        2 * a100_rates.kernel_overhead_s, a100_rates.memory_bytes_per_s)
     monkeypatch.setattr(decode_kernels, "MEASURED_DECODE_ATTENTION", False)
-    assert decode_kernels.attention_terms(h200, rates, "vllm", "fp8") == roofline
+    assert decode_kernels.attention_terms(h200, rates, "vllm", "fp8", llama) == roofline
 
 
 def test_weight_read_rates_slow_only_the_memory_bound_gemm(h200):

@@ -31,7 +31,8 @@ over an fp8 cache 0.87-0.88 on Blackwell but on Hopper 0.74-0.81 (TensorRT-LLM),
 (`serving.llm_iteration`): `fixed_s` per layer replaces the attention's one launch of a decode iteration
 (`decode_fixed_s`; prefill keeps its launch) and the cache of full and sliding layers is read at
 `kv_read_fraction` (`kv_token_s`, the window term of `head_s`); MLA's latent decode keeps `serving.mla_decode`.
-The measured op holds RoPE / cache-append pre-processing that the body also prices as its rotary kernel.
+The measured op holds the engine's RoPE / cache-append launches (`serving.engine_kernels.attention_op_kernels`:
+under the roofline they are launched with the attention core, `engine_kernels.attention_launch_s`).
 
 Toggled on one tree (a copy of the working tree, every run at once; mean |error| %): base / + weight reads
 (shipped) / + weight reads and attention fixed_s only / + kv_read_fraction only / + both:
@@ -45,12 +46,19 @@ Toggled on one tree (a copy of the working tree, every run at once; mean |error|
   70B H200 fp8 -> +8 to +11 %, TensorRT-LLM -> +15 to +21 %; v4.1's TensorRT-LLM 8B H100 rows -9 -> -14 %): the
   model's decode steps are already long enough in other terms (the body's six element-wise launches a layer,
   where TensorRT-LLM fuses norms, RoPE and activation), so the measured attention is recorded, not adopted.
+With each engine's own element-wise kernels (`serving.engine_kernels`, adopted) the rule still loses (a later tree;
+mean |error| %, without -> with it): Hopper dense 19.83 -> 20.15 (TPOT 12.13 -> 12.63), MoE/MLA 16.78 -> 16.77,
+disaggregated 28.51 -> 28.51, MLPerf v5.1 23.65 -> 23.90, v4.1 5.65 -> 8.40 (TensorRT-LLM H100 8B rows -1 to -11 ->
+-3 to -16 %): the fp8-cache read fractions on Hopper (vLLM 0.57-0.74, SGLang 0.48-0.60 of HBM) slow the fp8-KV
+rows that the model already prices within a few % (vLLM Llama 3 70B H200 fp8 TPOT 0 to +3 -> +7 to +9 %).
 """
 
 from __future__ import annotations
 
+from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
+from infraplan.serving import engine_kernels
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
@@ -59,15 +67,16 @@ _READ_DTYPES = ("bf16", "fp8", "nvfp4")  # weight dtypes with measured small-M r
 
 
 def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
-                    mla: bool = False) -> tuple[float, float]:
+                    shape: TransformerShape) -> tuple[float, float]:
     """(seconds per layer of a decode step beside the cache reads, KV bytes read per second) of the serving
-    engine family's decode attention over a `kv_dtype` cache (module docstring); the roofline's one launch and
-    `rates.memory_bytes_per_s` where the catalog has no measured fit, and for MLA's latent cache."""
+    engine family's decode attention over a `kv_dtype` cache (module docstring); where the catalog has no measured
+    fit, and for MLA's latent cache, the roofline: the op's launches (its core and the engine's RoPE / append
+    kernels, `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`."""
     fits = accelerator.efficiency.decode_attention or {}
-    table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not mla else {}  # type: ignore[call-overload]
+    table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not shape.is_mla else {}  # type: ignore[call-overload]
     fit = table.get(_KV_TABLE_DTYPES.get(kv_dtype, ""))
     if fit is None:
-        return rates.kernel_overhead_s, rates.memory_bytes_per_s
+        return engine_kernels.attention_launch_s(shape, rates, engine, kv_dtype), rates.memory_bytes_per_s
     return fit.fixed_s, fit.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
 
 

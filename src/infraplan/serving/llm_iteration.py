@@ -14,7 +14,7 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
   and `pair_s` cover the full layers. The KV capacity (`serving.kv_cache`) still holds whole contexts.
-* Memory-bound element-wise kernels (norms, rotary, activation, residuals).
+* Memory-bound element-wise kernels: what the stack's engine family runs a layer (`serving.engine_kernels`).
 * TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
   two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
   all-to-all dispatch and combine; PP: the activations sent between stages.
@@ -103,7 +103,7 @@ from infraplan.network.collectives import Fabric, collective_time, custom_all_re
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import decode_kernels, kv_cache, mla_decode, routed_experts
+from infraplan.serving import decode_kernels, engine_kernels, kv_cache, mla_decode, routed_experts
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
@@ -297,7 +297,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
                                                        contiguous_align, block_depth, block_rate_fraction)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
-    elementwise = (memory_bound_time(rates, elem.bytes, kernels=elem.kernels)
+    elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
                    + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
     comm = sum((_collective_time(fabric, c, custom and c.role == "tp") for c in ops.collectives_fwd
@@ -331,7 +331,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
-    kernel, kv_layers = rates.kernel_overhead_s * layers, layers
+    kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype) * layers, layers
     if dep.speculative_tokens:
         r = np.arange(2 * dep.max_batch + 1)
         proj = gemm_time(gemm_rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
@@ -349,7 +349,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
     full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
     window = float(shape.sliding_window) if full < 1.0 else 0.0
-    attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape.is_mla)
+    attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape)
     kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     attention_rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack,

@@ -1,0 +1,158 @@
+"""The element-wise kernels each serving engine family runs per decoder layer, decode and prefill alike.
+
+The serving body used to charge every engine `ops.layer.layer_ops`' inference passes: 10 h + 3 f elements per token
+in six launches (norms, residuals, rotary, activation; no cache append). The engines' own code runs fewer, fused
+kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per token, x `ACT_BYTES`, on one GPU):
+
+* add + RMSNorm, twice a layer (all three): the residual add fused into the norm, reading x and the residual and
+  writing both, 4 h each. vLLM 0.12.0 `model_executor/models/llama.py` `LlamaDecoderLayer.forward`
+  (`input_layernorm(hidden_states, residual)`, `post_attention_layernorm`; `layers/layernorm.py` fused_add_rms_norm,
+  or one Inductor kernel of its native form: `config/vllm.py` sets custom_ops "none" under Inductor); SGLang 0.5.6
+  `srt/models/llama.py:265,273` (sgl-kernel fused_add_rmsnorm); AIConfigurator 0.12.0's TensorRT-LLM op model
+  (`aiconfigurator_core/sdk/models/llama.py:143,168` `generation_add_norm_1/2`, ElementWise 2 h -> 2 h).
+* the gated activation, once (all three): silu_and_mul, reading gate and up and writing f (AIConfigurator
+  `generation_act_gate` 2 f -> f; vLLM `SiluAndMul`; SGLang `srt/models/llama.py:101`); a shared expert's
+  (DeepSeekMoE) bytes but not its launch: both engines run the shared expert on a second stream beside the routed
+  experts (SGLang `srt/models/deepseek_v2.py` `forward_normal_dual_stream`; vLLM `fused_moe/shared_fused_moe.py`).
+* RoPE on Q and K, read and written in place, 2 (q + k) (vLLM `RotaryEmbedding`, SGLang `rotary_emb`,
+  `srt/models/llama.py:196`); MLA: the rotary parts only (q_pe of the local heads, k_pe).
+* the KV-cache append: the new K and V read (2 B) and written at the cache dtype. vLLM: one kernel,
+  `reshape_and_cache_flash` inside the FlashAttention backend's forward (`v1/attention/backends/flash_attn.py:642`);
+  SGLang: two index copies (`srt/mem_cache/memory_pool.py:798-799`, K then V) and, for a cache dtype other than
+  bf16, two casts before them (`:782-783`); SGLang runs RoPE and the append as one kernel with a bf16 cache for
+  the models that pass `fused_set_kv_buffer_arg` (`srt/models/utils.py` `enable_fused_set_kv_buffer`: qwen3_moe,
+  gpt_oss, bailing_moe); TensorRT-LLM: RoPE and the append are its attention op's one QKV pre-processing kernel
+  (AIConfigurator's op model lists no RoPE or append op beside `generation_attention`; ASSUMPTION: one launch).
+* MLA (DeepSeek-V2/V3): the q_a and kv_a RMSNorms of the latents, 2 (q_lora + kv_lora) elements: two launches
+  in turn in vLLM (`model_executor/layers/mla.py:134,147`), one on the critical path in SGLang (the kv_a norm on a
+  second stream under CUDA graphs, `srt/models/deepseek_v2.py:1768-1775`) and TensorRT-LLM (AIConfigurator
+  `deepseek.py:366` prices `generation_q_a_layernorm` only). The latent append: vLLM one kernel
+  (concat_and_cache_mla); SGLang one Triton kernel (`set_mla_kv_buffer`) and, off bf16, two casts; TensorRT-LLM's
+  RoPE + append kernel runs on a second stream beside the query BMM (AIConfigurator `deepseek.py:376-399`, an
+  OverlapOp): no launch on the critical path.
+* fp8 activation quantisation (`ACTIVATION_QUANT`; W8A8 fp8 deployments): TensorRT-LLM fuses it into the producing
+  kernel (AIConfigurator prices the norm and the GEMMs with `low_precision_input` and no quant op): none. SGLang
+  quantises every fp8 linear's input in its own kernel (`srt/layers/quantization/fp8_utils.py` `apply_fp8_linear`:
+  static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the
+  fused q_a/kv_a, q_b and output projections; routed experts: in `MOE_ROUTING_KERNELS`; shared experts on their
+  stream). vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
+  "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
+  others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
+
+vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
+every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
+vLLM (0.34.0) fuses more, not modelled here (the rows run 0.12): at -O2 with TP > 1 on Hopper / Blackwell the TP
+all-reduce carries the residual add and RMSNorm (`enable_allreduce_rms_fusion`: two launches fewer a layer) and a
+quantised model's attention emits fp8 (`fuse_attn_quant`); its RoPE + cache fusion is ROCm-only.
+
+The passes the attention op launches itself (TensorRT-LLM's pre-processing, vLLM's and SGLang's append) are
+`attention_op_kernels`: launched with the attention core (`prefill_fixed_s`, and `decode_fixed_s` under the
+roofline), held by the measured decode-attention fit when `decode_kernels.MEASURED_DECODE_ATTENTION` is on; their
+bytes stay in the body. An engine family not listed keeps `layer_ops`' passes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import DTYPE_BYTES
+from infraplan.hardware.kernels import KernelRates, memory_bound_time
+from infraplan.ops.layer import Elementwise
+from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+
+ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
+ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
+ENGINES = ("trtllm", "vllm", "sglang")
+_SGLANG_FUSED_ROPE_APPEND = ("qwen3_moe", "gpt_oss", "bailing_moe")  # `enable_fused_set_kv_buffer` callers
+
+
+class _Deployment(Protocol):
+    """What the table reads of a `serving.llm_iteration.Deployment`."""
+
+    @property
+    def engine(self) -> str: ...
+    @property
+    def dtype(self) -> str: ...
+    @property
+    def kv_dtype(self) -> str: ...
+    @property
+    def tp(self) -> int: ...
+
+
+def applies(engine: str) -> bool:
+    """Whether `engine`'s own element-wise table prices the body (module docstring)."""
+    return ENGINE_KERNELS and engine in ENGINES
+
+
+def _rope_elements(shape: TransformerShape, tp: int) -> float:
+    """Q and K elements RoPE rotates per token on one GPU."""
+    if shape.is_mla:
+        return (shape.num_heads / tp + 1.0) * shape.qk_rope_head_dim
+    return float(q_width(shape, tp) + kv_width(shape, tp) / 2.0)
+
+
+def _append_read_elements(shape: TransformerShape, tp: int) -> float:
+    """Activation elements the cache append reads per token (new K and V, or MLA's latent and rotary key)."""
+    if shape.is_mla:
+        return float(shape.kv_lora_rank + shape.qk_rope_head_dim)
+    return float(kv_width(shape, tp))
+
+
+def attention_op_kernels(shape: TransformerShape, engine: str, kv_dtype: str) -> float:
+    """Launches per layer that the engine's attention op runs beside its core (RoPE / append; module docstring)."""
+    if not applies(engine) or (engine == "trtllm" and shape.is_mla):  # MLA: overlapped with the query BMM
+        return 0.0
+    if engine == "sglang":
+        fused = shape.model_type in _SGLANG_FUSED_ROPE_APPEND and kv_dtype == "bf16"
+        copies = 1.0 if shape.is_mla else 2.0  # set_mla_kv_buffer's one kernel; K and V
+        return 0.0 if fused else copies + (2.0 if kv_dtype != "bf16" else 0.0)
+    return 1.0  # TensorRT-LLM's pre-processing kernel, vLLM's reshape_and_cache_flash / concat_and_cache_mla
+
+
+def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -> tuple[float, float]:
+    """(bytes per token, launches) per layer of the passes outside the attention op, plus the attention op's
+    pre-processing bytes (its launches: `attention_op_kernels`)."""
+    h = float(shape.hidden_size)
+    f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
+             + shape.shared_ffn_hidden_size) / tp
+    elements, kernels = 8.0 * h + 3.0 * f_act, 3.0
+    if shape.is_mla:  # vLLM runs the two latent norms in turn; SGLang overlaps them on two streams
+        elements, kernels = elements + 2.0 * (shape.q_lora_rank + shape.kv_lora_rank), kernels + (
+            2.0 if engine == "vllm" else 1.0)
+    rope = 2.0 * _rope_elements(shape, tp)
+    fused_rope = engine == "trtllm" or (engine == "sglang" and attention_op_kernels(shape, engine, kv_dtype) == 0.0)
+    kernels += 0.0 if fused_rope else 1.0
+    read = _append_read_elements(shape, tp)
+    append_bytes = read * ACT_BYTES + read * DTYPE_BYTES[kv_dtype]
+    if engine == "sglang" and kv_dtype != "bf16":
+        append_bytes += read * (ACT_BYTES + DTYPE_BYTES[kv_dtype])  # the cast pass before the copies
+    return elements * ACT_BYTES + rope * ACT_BYTES + append_bytes, kernels
+
+
+def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -> float:
+    """Launches per layer that quantise a GEMM's bf16 input to fp8 on their own (module docstring)."""
+    if not (ACTIVATION_QUANT and dtype == "fp8" and applies(engine)) or engine == "trtllm":
+        return 0.0
+    if engine == "vllm":
+        return 1.0  # the output projection's input, after the attention op
+    return (3.0 if shape.is_mla else 2.0) + (0.0 if shape.is_moe else 2.0)  # SGLang: every plain GEMM's input
+
+
+def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: _Deployment, tokens: np.ndarray,
+                     layer_ops_pass: Elementwise) -> np.ndarray:
+    """Seconds per layer of the element-wise passes outside the attention op for `tokens` tokens on one GPU: the
+    engine's table, or `layer_ops`' inference pass (`layer_ops_pass`) where none applies."""
+    if not applies(dep.engine):
+        return memory_bound_time(rates, layer_ops_pass.bytes, kernels=layer_ops_pass.kernels)
+    per_token, kernels = _body_passes(shape, dep.engine, dep.kv_dtype, dep.tp)
+    kernels += activation_quant_kernels(shape, dep.engine, dep.dtype)
+    return memory_bound_time(rates, tokens * per_token, kernels=kernels)
+
+
+def attention_launch_s(shape: TransformerShape, rates: KernelRates, engine: str, kv_dtype: str) -> float:
+    """Seconds per layer of the attention op's launches under the roofline: its core and its pre-processing /
+    append kernels (`attention_op_kernels`)."""
+    return rates.kernel_overhead_s * (1.0 + attention_op_kernels(shape, engine, kv_dtype))
