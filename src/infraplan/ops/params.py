@@ -12,6 +12,8 @@ One source for what training (`training/memory.py`, `training/step_time.py`) and
   vocab-parallel over TP and sit on the end stages (both on one stage without PP, once if tied).
 * Pipeline: the heaviest stage holds ceil(L / PP) layers (layers need not divide evenly); with two layer
   kinds (DeepSeek's first-k dense layers) the heaviest stage holds as many routed layers as there are.
+  `split_stage_layers`: the first, middle and last stages of Megatron-Core's even split, where the embedding and
+  the loss may count as layers (`training.memory` prices each).
 * KV cache (PagedAttention, Kwon et al. SOSP'23, arXiv:2309.06180): `2 * max(n_kv / TP, 1) * head_dim`
   elements per token and layer. MLA (DeepSeek-V2, arXiv:2405.04434, sec. 2.1.2-2.1.3) caches the latent
   c_KV and the shared rotary key: `kv_lora_rank + qk_rope_head_dim` elements per token and layer, one copy
@@ -44,6 +46,22 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 def stage_layers(num_layers: int, pp: ArrayLike) -> np.ndarray:
     """Layers on the heaviest pipeline stage: ceil(L / PP)."""
     return ops_of(pp).ceil(num_layers / to_float(pp))  # type: ignore[no-any-return]
+
+
+def split_stage_layers(num_layers: int, pp: ArrayLike, embedding_is_layer: bool = False,
+                       loss_is_layer: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Layers built on a middle, the first and the last pipeline stage of Megatron-Core's even split: L' / p of
+    L' = L (+1 where the embedding counts as a layer, +1 where the loss does) on every stage, the first one fewer
+    where the embedding counts and the last one fewer where the loss counts (megatron-core 0.16.1
+    transformer/transformer_block.py:146-200, `get_num_layers_to_build`); ceil(L' / p) where p does not divide L'
+    (Megatron asserts it does; the heaviest stage of the nearest split, as `training.stage_split`). One stage
+    (p = 1) builds all L layers."""
+    emb, loss = float(embedding_is_layer), float(loss_is_layer)
+    p = to_float(pp)
+    per = ops_of(pp).ceil((num_layers + emb + loss) / larger(p, 1.0))
+    single = p <= 1.0
+    whole = float(num_layers)
+    return pick(single, whole, per), pick(single, whole, per - emb), pick(single, whole, per - loss)
 
 
 def kv_heads_local(shape: TransformerShape, tp: ArrayLike) -> np.ndarray:
@@ -115,36 +133,43 @@ def end_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike) -> n
     return pick(to_float(pp) > 1, embed, embed * (1 if shape.tied_embeddings else 2))  # type: ignore[no-any-return]
 
 
-def routed_stage_layers(shape: TransformerShape, pp: ArrayLike) -> np.ndarray:
-    """Routed (first-kind) layers on the heaviest stage: all of its layers, or all routed layers there are."""
-    return to_float(smaller(stage_layers(shape.num_layers, pp), float(shape.num_routed_layers)))  # type: ignore[no-any-return]
+def routed_stage_layers(shape: TransformerShape, pp: ArrayLike, layers: ArrayLike | None = None) -> np.ndarray:
+    """Routed (first-kind) layers on the heaviest stage (or on a stage of `layers` layers): all of its layers, or
+    all routed layers there are."""
+    held = stage_layers(shape.num_layers, pp) if layers is None else layers
+    return to_float(smaller(held, float(shape.num_routed_layers)))  # type: ignore[no-any-return]
 
 
 def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
-                       etp: ArrayLike | None = None) -> np.ndarray:
-    """Layer parameters of one GPU on the heaviest stage (no embedding): routed layers first, then dense."""
-    routed = routed_stage_layers(shape, pp)
+                       etp: ArrayLike | None = None, layers: ArrayLike | None = None) -> np.ndarray:
+    """Layer parameters of one GPU on the heaviest stage, or on a stage of `layers` layers (no embedding): routed
+    layers first, then dense."""
+    held_layers = stage_layers(shape.num_layers, pp) if layers is None else layers
+    routed = routed_stage_layers(shape, pp, held_layers)
     held = routed * local_layer_params(shape, tp, ep, etp)
     for kind, _ in shape.layer_kinds()[1:]:
-        held = held + (stage_layers(shape.num_layers, pp) - routed) * local_layer_params(kind, tp, 1)
+        held = held + (held_layers - routed) * local_layer_params(kind, tp, 1)
     return to_float(held)  # type: ignore[no-any-return]
 
 
 def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
-                 etp: ArrayLike | None = None) -> np.ndarray:
-    """Parameters of one GPU on the heaviest stage, embedding or LM head included."""
-    return to_float(stage_params_local(shape, tp, pp, ep, etp) + end_params_local(shape, tp, pp))  # type: ignore[no-any-return]
+                 etp: ArrayLike | None = None, layers: ArrayLike | None = None,
+                 tables: bool = True) -> np.ndarray:
+    """Parameters of one GPU on the heaviest stage, embedding or LM head included; or of a stage of `layers`
+    layers, with the end stages' table (`end_params_local`) where `tables` (a middle stage holds none)."""
+    held = stage_params_local(shape, tp, pp, ep, etp, layers)
+    return to_float(held + end_params_local(shape, tp, pp) if tables else held)  # type: ignore[no-any-return]
 
 
 def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike,
-                        etp: ArrayLike | None = None) -> np.ndarray:
+                        etp: ArrayLike | None = None, layers: ArrayLike | None = None) -> np.ndarray:
     """The routed-expert part of `local_params` (zero for a dense model; shared experts are not in it)."""
     plain = all(type(x) in (int, float) for x in (tp, pp, ep))  # one plan's numbers (`PlanArrays.one_row`)
     if not shape.is_moe:
         return 0.0 if plain else np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)  # type: ignore[return-value]
     split = tp if etp is None else etp
     routed = shape.num_experts / to_float(ep) * shape.expert_params() / (split if plain else np.asarray(split))
-    return to_float(routed_stage_layers(shape, pp) * routed)  # type: ignore[no-any-return]
+    return to_float(routed_stage_layers(shape, pp, layers) * routed)  # type: ignore[no-any-return]
 
 
 def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, sequence_parallel: ArrayLike,

@@ -18,8 +18,18 @@ chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_
 L_s - r full layer activations per micro-batch in flight (`recomputed_stage_layers`), and pays the recomputed
 forward of those r layers only (`training.step_time`).
 
-Pipeline: the first stage of 1F1B holds min(p, m) micro-batches in flight; the interleaved schedule with
-v > 1 chunks holds (1 + (p-1)/(p v)) times that (Korthikanti Sec. 4.2.3, Megatron's warm-up count).
+Pipeline: the memory per GPU is that of the stage kind that peaks (`_peak_kinds`): the first stage (its layers,
+the embedding), the second (a middle stage: the most in flight of them, no table) and the last (its layers, the
+LM head, the loss's fp32 logits of one micro-batch: megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187),
+each with its layers under the stack's split (`ops.params.split_stage_layers`: Megatron-Core
+`get_num_layers_to_build`, the end stages one layer short where the stack counts the embedding / loss as a layer)
+and its micro-batches in flight under the schedule (`schedules.stage_in_flight`: 1F1B's stage i holds
+min(p - i, m); interleaved, Megatron's per-rank warm-up count in its schedule table's chunk order, the first chunk
+of the first stage one layer short: Llama 3.1 405B on PP16 VP4 peaks on the second stage, 8 layers, 77 chunks of
+2). Without a counted end the first stage holds the most layers + a table and micro-batches (1F1B min(p, m);
+interleaved (1 + (p-1)/(p v)) times that, Korthikanti Sec. 4.2.3), as before; the last peaks only by its logits.
+ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, an upper bound;
+ZB-V and DualPipe (mirrored stages per rank) on the first stage's count; stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
@@ -41,11 +51,16 @@ from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
-from infraplan.scalar_path import anywhere, is_plain, pick, smaller
+from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
-from infraplan.training.schedules import PIPELINE_SCHEDULES, in_flight_micro_batches, parameter_copies
+from infraplan.training.schedules import (
+    PIPELINE_SCHEDULES,
+    in_flight_micro_batches,
+    parameter_copies,
+    stage_in_flight,
+)
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
@@ -62,11 +77,15 @@ _OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())
 # enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
 _UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
 _SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
+# pipeline stage kinds, in the order of `ops.params.split_stage_layers`: a middle stage (the second, rank 1: the most
+# in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
+_MIDDLE, _FIRST, _LAST = 0, 1, 2
+_BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
-           "local_params", "memory_breakdown", "memory_total", "recomputed_fraction", "recomputed_stage_layers",
-           "sharded_of", "sharded_params", "stage_layers"]
+           "local_params", "memory_bound_terms", "memory_breakdown", "memory_total", "recomputed_fraction",
+           "recomputed_stage_layers", "sharded_of", "sharded_params", "stage_layers"]
 
 
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
@@ -135,12 +154,7 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
 def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
     recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
-    layers = stage_layers(shape.num_layers, plan.pp)
-    blocked = plan.recompute_layers > 0
-    # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
-    # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)
-    full = pick(blocked, smaller(plan.recompute_layers * plan.vpp, layers), layers) if anywhere(blocked) else layers
-    recomputed = pick(plan.recompute == _FULL, full, 0.0)
+    recomputed = _recomputed_layers(plan, stage_layers(shape.num_layers, plan.pp))
     return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
 
 
@@ -165,11 +179,62 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
               if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
               else parameter_copies(plan.schedule))
-    weights, grads, optimizer = _state_terms(shape, plan, profile, copies)
-    activations = _activations(shape, plan, profile)
+    kinds = _peak_kinds(profile)
+    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(profile))
+    if len(kinds) == 2:  # first and last stage hold the same parameters: the larger activations
+        weights, grads, optimizer = _state_terms(shape, plan, profile, copies, _FIRST)
+        activations = larger(*_activations(shape, plan, profile, kinds, chunks))
+    else:
+        terms = None
+        for kind, act in zip(kinds, _activations(shape, plan, profile, kinds, chunks), strict=True):
+            state = _state_terms(shape, plan, profile, copies, kind)
+            if terms is None:
+                terms, best = (*state, act), state[0] + state[1] + state[2] + act
+                continue
+            total = state[0] + state[1] + state[2] + act
+            heavier = total > best
+            terms = tuple(pick(heavier, new, old) for new, old in zip((*state, act), terms, strict=True))
+            best = pick(heavier, total, best)
+        weights, grads, optimizer, activations = terms  # type: ignore[misc]
     overhead = RUNTIME_OVERHEAD_BYTES if is_plain(plan.tp) else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}
+
+
+def _split_flags(profile: Stack) -> tuple[bool, bool]:
+    """Whether the stack's split counts the embedding / the loss as a layer (only its even split can)."""
+    even = profile.pipeline_split == "even"
+    return (even and profile.account_for_embedding_in_pipeline_split,
+            even and profile.account_for_loss_in_pipeline_split)
+
+
+def _peak_kinds(profile: Stack) -> tuple[int, ...]:
+    """Stage kinds that can hold the most: all three where the split counts the embedding or loss as a layer;
+    else the first and last (the same layers and one table each; a middle stage holds those layers, no table and
+    fewer micro-batches than the first, so never more)."""
+    return (_FIRST, _MIDDLE, _LAST) if any(_split_flags(profile)) else (_FIRST, _LAST)
+
+
+def _chunk_parts(profile: Stack) -> tuple[int, ...]:
+    """The parts of `schedules.stage_in_flight` the stage kinds of `_peak_kinds` read: without a counted end, the
+    first and last stages' chunks alone."""
+    return (0, 1, 2, 3, 4) if any(_split_flags(profile)) else (0, 3)
+
+
+def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of one GPU on a stage of the kind: the layers of
+    `ops.params.split_stage_layers` and, on the first and last stage, the embedding / LM head."""
+    emb, loss = _split_flags(profile)
+    if kind != _MIDDLE and not (emb or loss):  # ceil(L / p) layers and a table: the heaviest stage's
+        return local_params(shape, plan), local_expert_params(shape, plan)
+
+    def compute() -> tuple[Any, Any]:
+        layers = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[kind % _BOUND]
+        return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE),
+                ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers))
+
+    held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
+    return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))
 
 
 def _one_plan_copies(schedule: int) -> float:
@@ -192,14 +257,22 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.
     copies = _grid_copies(plan.schedule)
     candidates = sorted({0.0, *(float(m.parameter_copies) for m in PIPELINE_SCHEDULES.values())})
     present = [v for v in candidates if bool(np.any(copies == v))]
-    state: Any = None
-    for value in present:
-        weights, grads, optimizer = _state_terms(shape, plan, stack, value)
-        summed = weights + grads + optimizer
-        state = summed if state is None else np.where(copies == value, summed, state)
-    if state is None:  # no plans
+    if not present:  # no plans
         return np.zeros(np.broadcast_shapes(np.shape(copies), np.shape(plan.zero), np.shape(plan.tp)))
-    return np.asarray(state + _activations(shape, plan, stack) + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
+    kinds = _peak_kinds(stack)
+    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(stack))
+    shared = len(kinds) == 2  # first and last stage: the same state, the larger activations (`memory_breakdown`)
+    total: Any = None
+    acts = _activations(shape, plan, stack, kinds, chunks)
+    for kind, act in [(_FIRST, np.maximum(*acts))] if shared else zip(kinds, acts, strict=True):
+        state: Any = None
+        for value in present:
+            weights, grads, optimizer = _state_terms(shape, plan, stack, value, kind)
+            summed = weights + grads + optimizer
+            state = summed if state is None else np.where(copies == value, summed, state)
+        kind_total = state + act
+        total = kind_total if total is None else np.maximum(total, kind_total)
+    return np.asarray(total + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
 
 
 def _grid_copies(schedule: np.ndarray) -> np.ndarray:
@@ -224,12 +297,14 @@ def grad_buffer_bytes(stack: Stack) -> float:
     return REDUCE_BYTES[stack.grad_reduce_dtype] if stack.stack_class == "megatron" else GRAD_BYTES
 
 
-def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any) -> tuple[Any, Any, Any]:
-    """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies."""
+def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
+                 kind: int = _FIRST) -> tuple[Any, Any, Any]:
+    """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies, on a
+    stage of the kind (`_stage_params`)."""
     one = is_plain(plan.tp)
-    held = local_params(shape, plan)
+    held, experts = _stage_params(shape, plan, profile, kind)
     params = held * copies
-    shard = sharded_of(plan, held, local_expert_params(shape, plan)) * copies
+    shard = sharded_of(plan, held, experts) * copies
     zero = plan.zero
     # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
     copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
@@ -246,18 +321,80 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
     return weights, grads, optimizer
 
 
-def _activations(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
-    """Activation bytes per GPU on the heaviest stage at its peak (`memory_breakdown`)."""
+def _activations(shape: TransformerShape, plan: PlanArrays, profile: Stack, kinds: tuple[int, ...],
+                 chunks: tuple[Any, ...]) -> list[Any]:
+    """Activation bytes per GPU at the peak of a stage of each kind (`memory_breakdown`); `chunks`: the schedule's
+    model chunks in flight per stage kind (`schedules.stage_in_flight`)."""
     tokens = plan.micro_batch * plan.seq_len / plan.cp
-    layers = stage_layers(shape.num_layers, plan.pp)
+    emb, loss = _split_flags(profile)
+    split = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
-    recomputed = recomputed_stage_layers(shape, plan)  # layers keeping only their input (full / block recompute)
-    stored = recomputed * layer_input + (layers - recomputed) * per_layer
-    working = pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
-    schedule = plan.schedule  # each plan by its own schedule (one plan's code: its model asked directly)
-    model = PIPELINE_SCHEDULES.get(schedule) if type(schedule) is int else None  # type: ignore[comparison-overlap]
-    in_flight = (float(model.in_flight(plan.pp, plan.vpp, plan.micro_batches)) if model is not None
-                 else in_flight_micro_batches(schedule, plan.pp, plan.vpp, plan.micro_batches))
-    logits = pick(plan.pp == 1, tokens * shape.vocab_size / plan.tp * 4.0, 0.0)  # fp32 logits
-    return in_flight * stored + working + logits
+    logits = tokens * shape.vocab_size / plan.tp * 4.0
+    first, first_end, second, last, last_end = chunks
+    v = plan.vpp
+    kept: dict[int, tuple[Any, Any]] = {}  # (stored, working) by the stage's layer count's kind
+    out = []
+    for kind in kinds:
+        layers = split[kind]
+        # the end stages hold the middle one's layers where no end counts as a layer: the same stored bytes
+        same = _MIDDLE if not (emb or loss) else kind
+        if same not in kept:
+            recomputed = _recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
+            stored = recomputed * layer_input + (layers - recomputed) * per_layer
+            kept[same] = stored, pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
+        stored, working = kept[same]
+        # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk
+        # built one layer short (n / v + (n / v - c) / layers of n (layers + 1) / v - c layer-micro-batches)
+        if kind == _MIDDLE:
+            in_flight = second / v
+        else:
+            held, end = (first, first_end) if kind == _FIRST else (last, last_end)
+            short = float(emb if kind == _FIRST else loss)
+            in_flight = held / v + short * (held / v - end) / larger(layers, 1.0) if short else held / v
+        # fp32 logits of one micro-batch (the loss saves its fp32 softmax, megatron-core 0.16.1
+        # tensor_parallel/cross_entropy.py:28,187) on the last stage, which runs each micro-batch's loss forward
+        # and backward back to back (`schedules.stage_in_flight`; a schedule with no last-stage count: none)
+        held_logits = pick((plan.pp == 1) | ((kind == _LAST) & (last > 0.0)), logits, 0.0)
+        out.append(in_flight * stored + working + held_logits)
+    return out
+
+
+def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str) -> dict[str, Any]:
+    """Bounds on `memory_breakdown`'s total for the search's branch and bound (`search_bounds.memory_bounds_bytes`):
+    `part` "states", bytes of weights + gradients + optimizer at one parameter copy (state_low, state_high), or
+    "activations" (activations_low, activations_high), such that state_low + activations_low <= the memory of
+    every stage kind's peak and state_high + activations_high >= it, both non-decreasing in the first stage's
+    micro-batches in flight f (`schedules.in_flight_micro_batches`) at the same row. Low: the first stage's state;
+    its activations where the split counts no end as a layer (the first stage's, as before the stage kinds), else
+    at least f (per - 2) layer-micro-batches (per = L' / p layers; the short first chunks are at most 2 f - 1).
+    High: a middle stage's layers with a table, and f per layer-micro-batches with the one rebuilt layer and the
+    fp32 logits (no stage kind holds more). Block recompute is not bounded (its rows get none)."""
+    emb, loss = _split_flags(stack)
+    if part == "states":
+        low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST))
+        return {"state_low": low_state,
+                "state_high": low_state if not (emb or loss) else sum(_state_terms(shape, plan, stack, 1.0, _BOUND))}
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE]
+    per_layer = tokens * activation_bytes_per_token_layer(shape, plan, stack)
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
+    full = plan.recompute == _FULL
+    unit = pick(full, layer_input, per_layer)  # bytes per layer-micro-batch in flight
+    flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)
+    logits = tokens * shape.vocab_size / plan.tp * 4.0
+    held = flight * (per * unit) + pick(full, per_layer, 0.0)
+    if not (emb or loss):
+        low = held + pick(plan.pp == 1, logits, 0.0)
+    else:
+        low = flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
+    return {"activations_low": low, "activations_high": held + logits}
+
+
+def _recomputed_layers(plan: PlanArrays, layers: Any) -> Any:
+    """`recomputed_stage_layers` of a stage of `layers` layers."""
+    blocked = plan.recompute_layers > 0
+    # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
+    # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)
+    full = pick(blocked, smaller(plan.recompute_layers * plan.vpp, layers), layers) if anywhere(blocked) else layers
+    return pick(plan.recompute == _FULL, full, 0.0)

@@ -87,6 +87,7 @@ from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
 from infraplan.training.stage_split import PIPELINE_SPLITS as PIPELINE_SPLITS
 from infraplan.training.stage_split import chosen_virtual_stages as chosen_virtual_stages
 from infraplan.training.stage_split import heaviest_stage as heaviest_stage
+from infraplan.training.stage_split import interleaved_chunks, one_f_one_b_chunks
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -121,6 +122,9 @@ class ScheduleModel:
     `others_s` the other stages' seconds per micro-batch added up (None: (p - 1) stage_s, equal stages).
     in_flight(pp, vpp, micro_batches): micro-batches whose activations the first stage holds at its peak.
     parameter_copies: stage parameters (weights, gradients, optimizer state) each rank holds (DualPipe: 2).
+    stage_chunks(pp, vpp, micro_batches, parts): model chunks in flight at the peak of each stage kind (the `parts`
+    of `stage_in_flight`; the others may be 0);
+    None: a rank holds mirrored stages (ZB-V, DualPipe), every rank at the first stage's `in_flight`.
     valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
     batches_valid(pp, vpp, micro_batches): which micro-batch counts the framework accepts;
     `batches_requirement` is the framework's rule.
@@ -133,6 +137,7 @@ class ScheduleModel:
     batches_valid: Callable[[ArrayLike, ArrayLike, ArrayLike], Mask] = _always
     batches_requirement: str = ""
     parameter_copies: float = 1.0
+    stage_chunks: Callable[[ArrayLike, ArrayLike, ArrayLike, tuple[int, ...]], tuple[Any, ...]] | None = None
 
 
 def _others(pp: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike | None) -> Array:
@@ -233,14 +238,15 @@ def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayL
 
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
     Schedule.ONE_F_ONE_B: ScheduleModel(_one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid,
-                                        "has no virtual stages (--vpp 1)"),
+                                        "has no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
     Schedule.INTERLEAVED: ScheduleModel(
         _interleaved_bubble, _interleaved_in_flight, _interleaved_valid, "needs PP > 1 and --vpp > 1",
         _interleaved_batches_valid,
         "needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of PP "
-        "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)"),
+        "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)",
+        stage_chunks=interleaved_chunks),
     Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
-                                  "needs PP > 1 and no virtual stages (--vpp 1)"),
+                                  "needs PP > 1 and no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
     Schedule.ZB_V: ScheduleModel(
         _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)",
         _zb_v_batches_valid, "needs at least 2 PP - 1 micro-batches per step (rank 0 fills its warm-up with "
@@ -286,6 +292,45 @@ def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: Arr
                             micro_batches: ArrayLike) -> Array:
     """Micro-batches of activations the first stage holds at its peak, each plan by its own schedule."""
     return _by_schedule(schedule, lambda model: model.in_flight(pp, vpp, micro_batches))
+
+
+def _mirrored_chunks(model: ScheduleModel, pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> tuple[Any, ...]:
+    """`stage_chunks` of a schedule with no per-stage counts, whose ranks may hold mirrored stages (ZB-V, DualPipe:
+    rank 0 holds the first and the last stage): the first stage's `in_flight` micro-batches of v chunks, one of
+    them the first chunk; the other kinds none (the schedule's one count is its peak: ZB-V's V keeps every rank
+    at p micro-batches, DualPipe's Table 2 gives p + 1 per device; priced on the first stage as before)."""
+    held = model.in_flight(pp, vpp, micro_batches)
+    none = held * 0.0
+    return held * _f(vpp), held, none, none, none
+
+
+def stage_in_flight(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
+                    parts: tuple[int, ...] = (0, 1, 2, 3, 4)) -> tuple[Array, Array, Array, Array, Array]:
+    """Model chunks of activations held at the peak of each stage kind, each plan by its own schedule: the first
+    stage's, of them its (embedding's) first chunk's, the second stage's (the most of the middle ones), the last
+    stage's, of them its (loss's) last chunk's (`stage_split.one_f_one_b_chunks`, `interleaved_chunks`; a schedule
+    without them: `_mirrored_chunks`). Arrays: only the `parts` asked for are picked (the others 0)."""
+    def kinds(model: ScheduleModel) -> tuple[Any, ...]:
+        if model.stage_chunks is None:
+            return _mirrored_chunks(model, pp, vpp, micro_batches)
+        return model.stage_chunks(pp, vpp, micro_batches, parts)
+
+    if is_plain(schedule):
+        model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
+        if model is None:
+            return 0.0, 0.0, 0.0, 0.0, 0.0  # type: ignore[return-value]
+        return tuple(float(x) for x in kinds(model))  # type: ignore[return-value]
+    out: list[Any] = [np.zeros(schedule.shape) for _ in range(5)]
+    for code, model in PIPELINE_SCHEDULES.items():
+        mask = schedule == int(code)
+        if mask.all():
+            return tuple(np.broadcast_to(np.asarray(x, dtype=np.float64), schedule.shape)  # type: ignore[return-value]
+                         for x in kinds(model))
+        if mask.any():
+            values = kinds(model)
+            for i in parts:
+                out[i] = np.where(mask, values[i], out[i])
+    return tuple(out)
 
 
 def parameter_copies(schedule: NDArray[np.int64]) -> Array:

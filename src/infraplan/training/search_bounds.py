@@ -17,7 +17,8 @@ every plan of the row, so the search can skip the grid for rows they settle:
   bytes at c = 1 plus its smallest activations bound every plan of a ZeRO stage from below, and its state bytes
   times the largest c plus the largest activations from above. Bounds per (ZeRO stage, row), not per row: ZeRO 0
   over the accelerator's memory while ZeRO 3 fits would make most rows straddle it. (ZeRO stage, row) pairs
-  entirely over or entirely within the memory need no per-plan memory, only a count.
+  entirely over or entirely within the memory need no per-plan memory, only a count. The memory is the heaviest of
+  the pipeline stage kinds (first, middle, last); `memory.memory_bound_terms` bounds them all.
 `bound_and_price` runs the search's time objective with them (`search._search_grid` above `BOUND_MIN_PLANS` plans):
 every block's plans counted from the memory bounds and its rows given cheap bounds; the rows of the lowest cheap
 bounds floored and the lowest-floored of them priced (`step_time` on their grid) for a first bar (the K-th best
@@ -42,10 +43,10 @@ import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import plan_memory
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_breakdown
+from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_bound_terms
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, take_rows
 from infraplan.training.row_memo import RowMemo
@@ -91,14 +92,17 @@ def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[
     first factor depending on the pair; block recompute (depth > 0) makes the stored bytes depend on vpp too, so
     such rows get no bounds (0, inf).
     """
-    states = memory_breakdown(shape, replace(rows, zero=zero[:, None]), stack)  # (Z, B), one parameter copy
-    held = states["weights"] + states["gradients"] + states["optimizer"]
-    ends = memory_breakdown(shape, replace(rows, vpp=np.stack([least[0], most[0]]),
-                                           schedule=np.stack([least[1], most[1]])), stack)  # (2, B), ZeRO 0
-    activations = np.broadcast_to(ends["activations"], (2, len(rows)))
-    low = (held + activations[0] + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
-    one = (held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
-    high = (most_copies * held + activations[1] + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
+    profile = stack or resolve_stack(None, "training")
+    # the stage kinds' bounds (`memory.memory_bound_terms`): states (Z, B) at one parameter copy, activations (2, B)
+    states = memory_bound_terms(shape, replace(rows, zero=zero[:, None]), profile, "states")
+    ends = memory_bound_terms(shape, replace(rows, vpp=np.stack([least[0], most[0]]),
+                                             schedule=np.stack([least[1], most[1]])), profile, "activations")
+    held, held_high = states["state_low"], states["state_high"]
+    low_act = np.broadcast_to(ends["activations_low"], (2, len(rows)))[0]
+    high_act = np.broadcast_to(ends["activations_high"], (2, len(rows)))[1]
+    low = (held + low_act + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
+    one = (held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
+    high = (most_copies * held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
     block = rows.recompute_layers > 0
     return (np.asarray(np.where(block, 0.0, low), dtype=np.float64),
             np.asarray(np.where(block, np.inf, high), dtype=np.float64),

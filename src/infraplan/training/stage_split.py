@@ -20,6 +20,16 @@ Vectorised over plans like `training.schedules` (one plan takes the same arithme
 each stage's pace per phase is the longer of its GPU work and its host issue time. The stack's MTP modules
 (`Stack.mtp_num_layers`, `training.pipeline_layout`) run on the last stage beside the LM head + loss; a stack's
 `pipeline_layouts` replace the split where a plan's p x v matches one (`pipeline_layout.with_pipeline_layout`).
+
+Stage kinds in memory (`one_f_one_b_chunks`, `interleaved_chunks`: `schedules.ScheduleModel.stage_chunks`, read by
+`training.memory` through `schedules.stage_in_flight`): five numbers per plan, the first stage's model chunks in
+flight at its peak, of them its first chunk's (the embedding's, one layer short where it counts as a layer:
+megatron-core 0.16.1 transformer/transformer_block.py:188-193), the second stage's (rank 1, the most of the middle
+stages: rank i holds fewer than rank i - 1), the last stage's, and of them its last chunk's (the loss's, :195-198).
+A chunk is 1 / v of a stage. The peak is a rank's warm-up forwards plus the first steady-state one
+(`get_pp_rank_microbatches`, pipeline_parallel/schedules.py:738-795), for a rank with a short end chunk at the
+moment of the steady state holding the fewest of them (checked against a play of the schedule,
+tests/training/test_stage_memory.py). `parts`: the numbers asked for (the others may be 0).
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from numpy.typing import NDArray
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.scalar_path import larger, pick, smaller, to_float
 from infraplan.training.pipeline_layout import mtp_layer_equivalent
 
 Array = NDArray[np.float64]
@@ -47,6 +58,7 @@ def _f(x: ArrayLike) -> Array:
 
 
 PIPELINE_SPLITS = ("even", "balanced")
+ALL_PARTS = (0, 1, 2, 3, 4)  # of the stage kinds' chunks in flight (`one_f_one_b_chunks`, `interleaved_chunks`)
 
 
 def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
@@ -290,3 +302,31 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     out["mtp_other"] = mtp - out["mtp_stage"]
     out["mtp_layer_equivalent"] = mtp_layer_equivalent(shape) if mtp else 0.0
     return out
+
+
+def one_f_one_b_chunks(pp: Any, vpp: Any, micro_batches: Any,
+                        parts: tuple[int, ...] = ALL_PARTS) -> tuple[Any, ...]:
+    """`stage_chunks` of 1F1B: stage i holds min(p - i, m) micro-batches (Megatron's warm-up p - i - 1, plus one)."""
+    p, m = to_float(pp), to_float(micro_batches)
+    first = smaller(p, m) * 1.0
+    second = smaller(larger(p - 1.0, 0.0), m) * 1.0 if 2 in parts else 0.0
+    last = smaller(1.0, m)
+    return first, first, second, last, last
+
+
+def interleaved_chunks(pp: Any, vpp: Any, micro_batches: Any,
+                        parts: tuple[int, ...] = ALL_PARTS) -> tuple[Any, ...]:
+    """`stage_chunks` of the interleaved schedule: rank i's warm-up (p - i - 1) 2 + (v - 1) g chunk forwards plus
+    one, capped at the m v chunks (megatron-core 0.16.1 pipeline_parallel/schedules.py:773-787,
+    `get_pp_rank_microbatches`), in the order of `get_schedule_table` (:798-823): groups of g = p micro-batches
+    (`microbatch_group_size_per_vp_stage`'s default, model_parallel_config.py:447-448) run chunk 0, 1, ... v - 1.
+    The first rank's first chunk is thus in flight for min(p, m) micro-batches of the first group plus the
+    warm-up's reach into the second, up to p more; the last rank's last chunk runs its forward and backward back
+    to back, so at its peak (the second group's first forwards) none is held, one when m <= p (no second group)."""
+    p, v, m = to_float(pp), to_float(vpp), to_float(micro_batches)
+    total = m * v
+    first = smaller((p - 1.0) * 2.0 + (v - 1.0) * p + 1.0, total)
+    first_chunk = smaller(first, smaller(p, m)) + smaller(larger(first - v * p, 0.0), p) if 1 in parts else 0.0
+    second = smaller(larger((p - 2.0) * 2.0 + (v - 1.0) * p + 1.0, 0.0), total) if 2 in parts else 0.0
+    last = smaller((v - 1.0) * p + 1.0, total)
+    return first, first_chunk, second, last, pick(m > p, 0.0, 1.0) * 1.0 if 4 in parts else 0.0
