@@ -9,15 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_moe_host_issue import _gpt_oss_terms  # the same GPT-OSS layer terms at each EP
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster.cluster import Cluster
-from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.gpt_oss_experts import FC2_BIAS_KERNELS_PER_EXPERT, MAIN_GRAD_ADD_KERNELS_PER_EXPERT
 from infraplan.ops.layer import Gemm
-from infraplan.training import step_time as st
-from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
+from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.host_time import (
     CPP_GEMM_LAUNCH_S,
@@ -27,7 +26,6 @@ from infraplan.training.host_time import (
     expert_quantize_launches,
 )
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 
@@ -65,19 +63,6 @@ def test_per_expert_launches_and_calls_of_mxfp8_and_bf16_experts() -> None:
     assert expert_host_work(_experts(2.0, 1.0), 1.0, True) == pytest.approx((0.0, 8.0, 8.0, 8.0))
     dense = SimpleNamespace(gemms=[Gemm("qkv", 1.0, 1.0, 1.0)])
     assert expert_host_work(dense, 1.0, False) == (0.0, 0.0, 0.0, 0.0)  # type: ignore[arg-type]
-
-
-def _gpt_oss_terms(ep: np.ndarray, stack: object) -> dict[str, np.ndarray]:
-    """Layer terms of GPT-OSS 120B, TP1, one 4,096-token micro-batch, bf16, on B200s, at each EP."""
-    shape, cluster = load_model("gpt-oss-120b"), Cluster.resolve("dgx-b200").for_gpus(64)
-    n = len(ep)
-    plan = PlanArrays.build(tp=np.ones(n, dtype=np.int64), pp=np.ones(n, dtype=np.int64), dp=np.full(n, 64), cp=1,
-                            ep=ep, vpp=1, micro_batch=np.ones(n, dtype=np.int64),
-                            global_batch=np.full(n, 1280), seq_len=np.full(n, 4096), recompute=Recompute.NONE,
-                            zero=1, dtype=Dtype.BF16, attention=Attention.FLASH, order=RankOrder.TP_CP_DP_PP)
-    rates = KernelRates.for_dtype(cluster.accelerator, "bf16")
-    return st.layer_times(shape, rates, cluster.fabric, plan, (rates.matmul_flops_per_s, 2.0), D,
-                          stack)  # type: ignore[arg-type]
 
 
 def test_eager_layers_carry_the_local_experts_host_work_and_sync_once_per_moe_forward() -> None:
