@@ -193,6 +193,10 @@ class MoeRouting(Spec):
         "tiles, or one GEMM per local expert, each at its own shape (Transformer Engine 2.14 GroupedLinear: "
         "`te_general_grouped_gemm`, multi-stream cuBLAS, pytorch csrc/extensions/gemm.cpp:601-606; "
         "`training.layer_time`)")
+    expert_gemm_streams: int = Field(
+        1, ge=1, le=16, description="with `expert_gemm` per_expert, the concurrent streams the per-expert GEMMs "
+        "are issued on, round robin (Transformer Engine 2.14: 4, `training.layer_kernels.TE_COMPUTE_STREAMS`): "
+        "each run of that many GEMMs shares its waves; 1: one after another, each its own waves")
     flex_backend: Literal["deepep", "hybridep"] | None = Field(
         None, description="the recipe's Megatron-Core flex dispatcher backend (Megatron-Bridge "
         "`moe_flex_dispatcher_backend`), run only on the accelerators of `deepep_accelerators` / "

@@ -11,13 +11,16 @@ in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
   ColumnParallelLinear, through `wgrad_gemm_accum_fp32` / `_fp16` into the same buffer, megatron-core 0.16.1
   tensor_parallel/layers.py:568-573). A recipe that keeps a share
   of the layers' GEMMs in bf16 (NVFP4's first and last layers, `bf16_layer_share`) adds their bf16 time for that
-  share (`bf16_gemm_sums`, priced only for the plans that have one).
+  share (`bf16_gemm_sums`, priced only for the plans that have one). Per-expert GEMMs issued round robin over
+  concurrent streams (Transformer Engine 2.14: 4, `TE_COMPUTE_STREAMS`; the stack's `expert_gemm_streams`):
+  each run of that many shares its waves, as one grouped kernel (`stream_batched_fwd_bwd`).
 * Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
 * Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -95,6 +98,32 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
     fwd = gemm_time(rates, m, n, k, width, rate)
     bwd = gemm_time(rates, m, k, n, width, rate) + gemm_time(rates, k, n, m, w_grad, rate)
     return result(count * fwd), result(count * bwd)
+
+
+# Transformer Engine 2.14's `nvte_multi_tensor_gemm` (the "multi-stream cublas backend" GroupedLinear calls,
+# pytorch csrc/extensions/gemm.cpp:601-606) runs `multi_stream_cublas_gemm`: GEMM i on compute stream i % 4
+# (`get_num_compute_streams` returns the constant 4), each cuBLAS GEMM on the whole GPU (math_sm_count 0:
+# pytorch/cpp_extensions/gemm.py:217, :285), no dependency between the streams but an event before the first and after
+# the last (read in the disassembly of libtransformer_engine.so, transformer-engine-cu12 2.14.0)
+TE_COMPUTE_STREAMS = 4.0
+
+
+def stream_batched_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,
+                           k: ArrayLike, count: ArrayLike, share: ArrayLike = 1.0, one: bool = False,
+                           grad_bytes: float | None = None,
+                           streams: float = TE_COMPUTE_STREAMS) -> tuple[np.ndarray, np.ndarray]:
+    """Forward and backward seconds of `count` same-shape GEMMs issued one per stream over `streams` concurrent
+    streams (`TE_COMPUTE_STREAMS`), in `share` of the layers: each run of `streams` consecutive GEMMs shares its
+    waves (the next stream's tiles fill the SMs a GEMM's last wave leaves idle), priced as one grouped kernel of
+    `streams` problems, and the runs one after another; a last partial run as a grouped kernel of the rest."""
+    if one:
+        full: Any = float(math.floor(float(count) / streams))
+    else:
+        full = np.floor(np.asarray(count, dtype=np.float64) / streams)
+    rest = count - full * streams
+    runs = gemm_fwd_bwd(rates, precision, m, n, k, streams, True, share * full, one, grad_bytes)
+    tail = gemm_fwd_bwd(rates, precision, m, n, k, rest, True, share, one, grad_bytes)
+    return result(runs[0] + tail[0]), result(runs[1] + tail[1])
 
 
 def bf16_gemm_sums(rates: KernelRates, gemms: tuple[Gemm, ...], bf16_share: Any, recipe: tuple[Any, Any],

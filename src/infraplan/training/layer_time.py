@@ -70,6 +70,7 @@ from infraplan.training.layer_kernels import collective_times as _collective_tim
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import result as _result
+from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
 from infraplan.training.memory import grad_buffer_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
@@ -187,9 +188,13 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
     # accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
     grad_bytes = main_grad_wgrad_bytes(stack)
-    # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one
+    # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one;
+    # over `expert_gemm_streams` > 1 concurrent streams each run of that many GEMMs shares its waves
     grouped = stack.moe.expert_gemm == "grouped"
-    gemms = [_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped or not g.grouped else g.count * g.share,
+    streams = float(stack.moe.expert_gemm_streams)
+    gemms = [_stream_batched(rates, precision, g.m, g.n, g.k, g.count, g.share, one, grad_bytes, streams)
+             if g.grouped and not grouped and streams > 1.0 else
+             _gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped or not g.grouped else g.count * g.share,
                            g.grouped and grouped, g.share, one, grad_bytes) for g in ops.gemms]
     recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
     bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one,

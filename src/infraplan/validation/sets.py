@@ -223,14 +223,12 @@ DEEPSEEK_V3_RECIPE_TRAINING: dict[str, Any] = {
     "mtp_num_layers": 1,
     "pipeline_layouts": ("Et*16|t*16|t*16|t*13mL", "Et*8|(t*8|)*6t*5mL", "Et*4|(t*4|)*14tmL")}
 # The loss's `cross_entropy_fusion_impl` (`Stack.cross_entropy_impl`): GPT-OSS sets "native" (recipes/gpt_oss/
-# gpt_oss.py:213), the Qwen3 MoE recipes and providers leave Megatron-Core's default "native" (model_parallel_config.py
-# :246), Llama 3 / 3.1 and DeepSeek-V3 set "te" (recipes/llama/llama3.py:703/:1154, models/deepseek/
-# deepseek_v3_bridge.py:73), the stack's default.
+# gpt_oss.py:95/:213), the Qwen3 MoE pretrain recipes set "te" (recipes/qwen/qwen3_moe.py:80/:194, after their
+# providers' default, Megatron-Core's "native", model_parallel_config.py:246), as Llama 3 / 3.1 and DeepSeek-V3 do
+# (recipes/llama/llama3.py:703/:1154, recipes/deepseek/deepseek_v3.py:135), the stack's default.
 MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
     "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"},
-    "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True,
-                        "cross_entropy_impl": "native"},
-    "qwen3-30b-a3b": {"cross_entropy_impl": "native"},
+    "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True},
     "gpt-oss-120b": {"cross_entropy_impl": "native"}}
 # The flex dispatcher backend each model's Megatron-Bridge 0.3.1 recipe asks for (`moe_flex_dispatcher_backend`,
 # passed to `apply_flex_dispatcher_backend`: recipes/qwen/qwen3_moe.py:59/:128, :172/:241; recipes/deepseek/
