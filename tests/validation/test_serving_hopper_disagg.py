@@ -58,3 +58,25 @@ def test_set_is_registered_and_beats_the_fitted_roofline(scored) -> None:  # typ
     by_group = {g["group"]: g for g in disagg.run_disagg_validation()["groups"]}
     assert by_group["deepseek-v3 h200 trtllm"]["tpot_mean_abs_error"] < by_group["deepseek-v3 h200 trtllm"][
         "baseline_tpot_mean_abs_error"]
+
+
+def test_group_residuals_split_the_error_mass_by_layout() -> None:
+    table = disagg.group_residuals(disagg.SAMPLE_EVERY)
+    run, _ = disagg.sampled_rows()
+    assert sum(g["rows"] for g in table) == len(run)
+    assert sum(g["share"] for g in table) == pytest.approx(1.0)
+    assert [g["share"] for g in table] == sorted((g["share"] for g in table), reverse=True)
+    assert all(g["group"].startswith("deepseek-v3 h200 ") and " p:tp" in g["group"] and " d:tp" in g["group"]
+               for g in table)
+    by_engine = {g["group"]: g for g in disagg.group_residuals(disagg.SAMPLE_EVERY, key=lambda r: r["backend"])}
+    assert set(by_engine) == {"trtllm", "sglang"} and by_engine["trtllm"]["share"] > by_engine["sglang"]["share"]
+
+
+def test_one_trtllm_prefill_worker_takes_the_same_time_per_8k_prompt_at_tp8_and_attention_dp8() -> None:
+    """The measured rows' cycle per prompt a prefill worker takes, where one worker feeds 128 clients: ~0.35 s per
+    8192-token prompt for a TP8 and an attention-DP8 worker alike (module docstring, rounds 7 and 9)."""
+    bound = [r for r in disagg.load_rows() if disagg.why_not(r) is None and r["backend"] == "trtllm"
+             and r["isl"] == "8192" and r["prefill_num_workers"] == "1" and disagg.concurrency(r) == 128]
+    layouts = {(r["prefill_tp_size"], disagg._int(r["prefill_attention_dp_size"])) for r in bound}
+    assert layouts == {("8", 1), ("1", 8)}
+    assert all(disagg.measured_prefill_cycle_s(r) == pytest.approx(0.35, abs=0.01) for r in bound)

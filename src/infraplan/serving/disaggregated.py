@@ -21,17 +21,26 @@ disaggregation priced it before.
 The first token reaches the client from the decode worker (`decode_first_token_s`, toggle
 `DECODE_SIDE_FIRST_TOKEN`): SGLang's decode server takes the prefill's first token out of the transferred metadata
 (sglang 0.5.8 srt/disaggregation/decode.py:742) when its scheduler loop finds the transfer done (`pop_transferred`,
-polled once per loop pass, :772) and streams it from a "prebuilt" step that runs beside the decode batch, an idle
-forward in lock-step with the other attention-DP ranks (:937-940, :947-998; the prebuilt result is streamed in
-srt/managers/scheduler_output_processor_mixin.py:47-64); NVIDIA Dynamo's TensorRT-LLM prefill
-worker runs the prompt with max_tokens 1 as a context-only request and returns only its disaggregated params to
-the frontend, which sends the request on to a decode worker as a generation-only request whose tokens it streams
-(ai-dynamo 0.8.1 dynamo/trtllm/request_handlers/handlers.py:104-139, handler_base.py:279-291). So TTFT holds the
-hand-off and the decode engine's pick-up: the KV's arrival, the rest of the decode iteration in progress (half an
-iteration on average) and the iteration that emits the token, `DECODE_PICKUP_ITERATIONS` = 1.5 of the request's
-own mean decode iteration ((finish - KV arrival) / decode steps; ASSUMPTION for TensorRT-LLM, whose first
-generation-only response is taken to come with its first generation iteration). A wait for a free decode slot is
-spread over the request's steps by that mean (counted 1.5 / steps of it): on the closed loops of the Hopper set
+polled once per loop pass, :772) and streams it from a "prebuilt" step, an idle forward in lock-step with the
+other attention-DP ranks, run on that rank in place of its decode batch for that pass (:925-940, :947-998: a new
+prebuilt batch is returned instead of the running batch; not modelled, each arrival costing its rank's running
+sequences one step: at b sequences per rank and OSL 1024, b / 1023 of TPOT, 1-3 % on the Hopper SGLang rows;
+the prebuilt result is streamed in srt/managers/scheduler_output_processor_mixin.py:47-64); NVIDIA Dynamo's
+TensorRT-LLM prefill worker runs the prompt with max_tokens 1 as a context-only request and returns only its
+disaggregated params to the frontend, which sends the request on to a decode worker as a generation-only request
+whose tokens it streams (ai-dynamo 0.8.1 dynamo/trtllm/request_handlers/handlers.py:104-139, handler_base.py:
+279-291). So TTFT holds the hand-off and the decode engine's pick-up: the KV's arrival, the rest of the decode
+iteration in progress (half an iteration on average) and the iteration that emits the token,
+`DECODE_PICKUP_ITERATIONS` = 1.5 of the request's own mean decode iteration ((finish - KV arrival) / decode
+steps). TensorRT-LLM decode workers run the overlap scheduler (AIConfigurator 0.12.0 generator/rule_plugin/
+trtllm.rule: `decode disable_overlap_scheduler = false`, the prefill workers `true`), which schedules iteration
+i + 1 before iteration i's outputs are back, so a request whose KV has arrived joins the batch scheduled next and
+runs one iteration later: `decode_pickup_iterations` 2.5 for the
+`trtllm` engine (toggle `OVERLAP_PICKUP`; ASSUMPTION: the first generation-only response is taken to come with the
+request's first generation iteration; TensorRT-LLM's executor is not readable here, the same schedule-ahead loop
+is SGLang's `event_loop_overlap_disagg_decode`, sglang 0.5.8 srt/disaggregation/decode.py:860-894). SGLang's
+prebuilt step carries no GPU work of its own, so its token leaves at 1.5. A wait for a free decode slot is
+spread over the request's steps by that mean (counted pick-up / steps of it): on the closed loops of the Hopper set
 the client-sticky decode engines hold exactly their batch cap of clients, so no request waits for a slot.
 
 Router hops (`relay_s`): Dynamo's frontend sends the prompt to a prefill worker, waits for its result and then
@@ -178,19 +187,30 @@ def kv_transfer_s(shape: TransformerShape, fabric: Fabric, prefill: Deployment, 
 
 DECODE_SIDE_FIRST_TOKEN = True  # the client's first token leaves the decode worker (module docstring)
 DECODE_PICKUP_ITERATIONS = 1.5  # half an iteration's wait for the boundary + the emitting iteration (ASSUMPTION)
+OVERLAP_PICKUP = True  # TensorRT-LLM's overlap scheduler schedules one iteration ahead: +1 (module docstring)
+SCHEDULE_AHEAD_ENGINES = ("trtllm",)  # decode engines whose new requests join the batch after the one scheduled
+
+
+def decode_pickup_iterations(decode: Deployment) -> float:
+    """Decode iterations from a request's KV arrival to its first token leaving the decode worker: 1.5, one more
+    under an overlap scheduler that schedules the next batch before the current one's outputs (module docstring)."""
+    ahead = OVERLAP_PICKUP and decode.engine in SCHEDULE_AHEAD_ENGINES
+    return DECODE_PICKUP_ITERATIONS + (1.0 if ahead else 0.0)
 
 
 def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, finish_s: np.ndarray,
-                         decode_steps: np.ndarray, output_tokens: np.ndarray) -> np.ndarray:
-    """When each request's first token leaves the decode worker: its KV's arrival plus `DECODE_PICKUP_ITERATIONS` of
-    its own mean decode iteration (module docstring); a one-token output (no decode step) keeps the prefill's."""
+                         decode_steps: np.ndarray, output_tokens: np.ndarray,
+                         pickup_iterations: float = DECODE_PICKUP_ITERATIONS) -> np.ndarray:
+    """When each request's first token leaves the decode worker: its KV's arrival plus `pickup_iterations`
+    (`decode_pickup_iterations` of the decode pool) of its own mean decode iteration (module docstring); a one-token
+    output (no decode step) keeps the prefill's."""
     first = np.asarray(prefill_first_s, dtype=np.float64)
     if not DECODE_SIDE_FIRST_TOKEN:
         return first
     steps = np.asarray(decode_steps, dtype=np.float64)
     decoded = (np.asarray(output_tokens) > 1) & (steps > 0)
     mean_step_s = (np.asarray(finish_s, dtype=np.float64) - kv_arrival_s) / np.maximum(steps, 1.0)
-    return np.where(decoded, kv_arrival_s + DECODE_PICKUP_ITERATIONS * mean_step_s, first)
+    return np.where(decoded, kv_arrival_s + pickup_iterations * mean_step_s, first)
 
 
 def relay_s(front_end_per_request_s: float, serial_front_ends: int) -> float:

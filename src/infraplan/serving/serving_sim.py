@@ -48,6 +48,7 @@ from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
     decode_first_token_s,
+    decode_pickup_iterations,
     kv_transfer_s,
     pool_costs,
     pool_layout,
@@ -271,7 +272,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                     for r in (pre_run, dec_run))
         ready = pre.first_token_s + hand_off
         finish = np.where(out > 1, dec.finish_s, ready)
-        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out)
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep))
         order = np.argsort(sent, kind="stable")
         requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
@@ -283,7 +284,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                        dec_engines)
         finish = np.empty_like(ready)
         finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
-        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out)
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep))
     deployment["front_end_s"] = client_s
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,

@@ -68,16 +68,60 @@ worker's capacity. Rows whose measured cycle (TTFT + (OSL - 1) x TPOT) over the 
 aggregated MoE set's TensorRT-LLM DeepSeek rows miss TTFT the same way (median -40 %, attention DP -78 %), so
 this is the colocated prefill cost, not the hand-off. The TPOT gap (-5 to -28 %) is the decode step itself, as
 in round 5, and it shortens the modelled cycle, loading the prefill pool more than measured.
+
+Round 9 (`group_residuals`: per model x engine x version x ISL/OSL x pool layouts x workers x clients, each group's
+share of the summed |error|; `measured_prefill_cycle_s`), on the tree with the MoE set's per-expert block-fp8
+cost (`serving.routed_experts.FP8_BLOCK_EXPERT_S`). Start: every row 25.86 % (TTFT 36.04, TPOT 15.67 %),
+`validate` sample 27.87 %. Mass by engine and ISL: TensorRT-LLM ISL 1024 56 % (TTFT median -0.37, TPOT -0.21),
+TensorRT-LLM 8192 37 % (-0.21 / -0.10), SGLang 6 %; the largest single row (9 %) is the TP8-prefill 576-client
+row, +122 % TTFT. Adopted: TensorRT-LLM's decode workers pick a request up one iteration later (overlap
+scheduler, `serving.disaggregated.decode_pickup_iterations`, toggle `OVERLAP_PICKUP`): every row 25.86 -> 25.52 %
+(TTFT 36.04 -> 35.24, TPOT 15.67 -> 15.81 %), sample 27.87 -> 27.55 % (re-measured on a later tree: 26.00 ->
+25.67 %, sample 27.97 -> 27.65 %); every TensorRT-LLM TTFT moves up by 0.5-1.5 points, SGLang rows unchanged.
+Findings, not rules:
+* The closed loop couples TTFT to TPOT and prefill capacity: TTFT ~ clients x prefill time per prompt per worker
+  - (OSL - 1) x TPOT where the prefill pool binds, so a TPOT 10 % low takes seconds off TTFT. TensorRT-LLM
+  prefill x 1.2 alone (body and pairs): 25.5 -> 33.8 % (ISL 8192 TTFT median -0.21 -> +0.11); x 1.4: 69 %.
+* The TensorRT-LLM decode step misses ~3.5-4 ms per iteration at every layout (TP8 batch 4 / 8 / 16 / 32 / 64:
+  measured minus modelled 4.1 / 4.7 / 4.9 / 4.0 / 3.1 ms before the per-expert cost; attention-DP8 4-11 ms), the
+  aggregated MoE set's TensorRT-LLM DeepSeek rows too (round 5); the per-expert cost adds ~0.4 ms at EP8 (32 local
+  experts). Diagnostic only (no source): +3.5 ms per TensorRT-LLM decode iteration takes the set to 18.8 % (TPOT
+  4.5 %), with the prefill x 1.2 to 18.4 % (ISL 8192 TTFT 0.19). Against
+  AIConfigurator 0.12's measured TensorRT-LLM 1.3.0rc20 H200 tables (aiconfigurator_core systems/data/h200_sxm):
+  at TP8 batch 4 the MoE layer is 70.6 us (model 68 us with routing), the TP8 all-reduce of 4 tokens ~5 us (model
+  ~4 us each), the whole MLA generation module 54.5 us (model ~35 us: projections 28 us, attention ~5 us): the
+  tables leave ~3 ms of the 13.4 ms measured step beside ~1.2 ms of MLA module, a per-step cost outside the
+  kernels (AIConfigurator itself multiplies its decode by an empirical 1.08).
+* The 8192-token prefill: the same tables put a TP8 prompt at ~0.245 s (MLA context module 1.46 ms x 61, MoE
+  1.28 ms x 58 at 8192 tokens, all-reduce ~0.5 ms x 2 x 61, shared experts), the model at 0.257 s, the bound rows
+  at 0.35 s, for an attention-DP8 worker too (model 0.177 s per prompt, 1.41 s per rank; tables ~1.45 s per rank).
+  A per-worker serial stage linear in the prompt (a KV send) would give >= 0.044 s at 1024 tokens, where the
+  attention-DP8 bound rows measure 0.030-0.034 s: refuted. The prefill workers run without the overlap scheduler
+  (trtllm.rule `prefill disable_overlap_scheduler = true`), which exposes the host's per-iteration work (not
+  sized by any source read here).
+* SGLang 0.5.8's prebuilt step replaces the rank's decode batch for one loop pass (`serving.disaggregated`
+  docstring): not modelled, ~b / 1023 of TPOT (b = 8-32 per rank: 1-3 %).
+* The KV hand-off is not where the time goes: an 8192-token prompt's fp8 MLA latent is 288 MB into one decode rank,
+  6.1 ms over its NIC (every row spans more than one node), 36 MB / 0.8 ms at 1024 tokens.
+* The TensorRT-LLM low-load TTFT excess (measured minus modelled, ISL 1024, 36-144 clients: +0.15-0.38 s) is the
+  same behind a TP8 and an attention-DP8 prefill worker, so the ranks' lock-step (a DP8 worker as one gated batch
+  server, arrivals waiting for the iteration in progress) is not it; still a per-request cost of the Dynamo
+  disaggregated path with no source read here (round 5).
+* SGLang's rows ran its own server (lmsysorg/sglang image): `validation.serving_front_end`'s engine-server figure
+  (0.160 s) in place of the stack's 0.20 s moves the set 25.52 -> 25.54 % (sample 27.55 -> 27.51 %): not wired in.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
+
+import numpy as np
 
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
@@ -253,6 +297,41 @@ def run_disagg_validation(every: int = SAMPLE_EVERY) -> dict[str, Any]:
     """Predicted vs measured TTFT/TPOT of the sampled rows, the fitted-roofline baseline, errors by group
     (computed once per process: the packaged rows and catalog do not change while it runs; do not mutate)."""
     return _report(every)
+
+
+def layout_group(row: dict[str, str]) -> str:
+    """The residual table's unit: model, GPU, engine and version, ISL x OSL, each pool's layout (TP, attention DP,
+    MoE EP, batch per rank) x its workers, and the clients."""
+    def pool(name: str) -> str:
+        return (f"{name[0]}:tp{_int(row[f'{name}_tp_size'])}dp{_int(row[f'{name}_attention_dp_size'])}"
+                f"ep{_int(row[f'{name}_moe_ep_size'])}b{_int(row[f'{name}_batch_size'])}x{row[f'{name}_num_workers']}")
+    return (f"{group_of(row)} {row['backend_version']} {row['isl']}x{row['osl']} {pool('prefill')} {pool('decode')} "
+            f"c{concurrency(row)}")
+
+
+def measured_prefill_cycle_s(row: dict[str, str]) -> float:
+    """Seconds of a client's measured cycle (TTFT + (OSL - 1) TPOT) per prompt a prefill worker takes: the prefill
+    worker's time per prompt where the prefill pool bounds the closed loop (module docstring, rounds 7 and 9)."""
+    cycle_s = (float(row["silicon_ttft_ms"]) + (int(row["osl"]) - 1) * float(row["silicon_tpot_ms"])) / 1e3
+    return cycle_s * int(row["prefill_num_workers"]) / concurrency(row)
+
+
+def group_residuals(every: int = 1, key: Callable[[dict[str, str]], str] = layout_group) -> list[dict[str, Any]]:
+    """Per `key` group of the rows run (default `layout_group`): rows, TTFT / TPOT median error and mean |error|,
+    and the group's share of the set's summed |error| (TTFT + TPOT), largest share first."""
+    out = run_disagg_validation(every)
+    err_t, err_p = out["errors"]["ttft_s"], out["errors"]["tpot_s"]
+    total = float(np.sum(np.abs(err_t)) + np.sum(np.abs(err_p)))
+    groups: dict[str, list[int]] = {}
+    for i, row in enumerate(out["rows"]):
+        groups.setdefault(key(row), []).append(i)
+    table = [{"group": name, "rows": len(idx), "ttft_median_error": float(np.median(err_t[idx])),
+              "tpot_median_error": float(np.median(err_p[idx])),
+              "ttft_mean_abs_error": float(np.mean(np.abs(err_t[idx]))),
+              "tpot_mean_abs_error": float(np.mean(np.abs(err_p[idx]))),
+              "share": float(np.sum(np.abs(err_t[idx])) + np.sum(np.abs(err_p[idx]))) / total}
+             for name, idx in groups.items()]
+    return sorted(table, key=lambda g: -g["share"])
 
 
 def serving_disagg_set() -> tuple[ValidationSet, list[Residual]]:
