@@ -80,10 +80,12 @@ def test_per_tensor_fp8_mixtral_keeps_the_plain_rate(tp: int, measured_ms: float
     assert _moe_layer_ms("h200", "mixtral-8x7b", tp, 1, 16384, "trtllm-0.x") == pytest.approx(measured_ms, rel=0.25)
 
 
-def test_block_depth_slows_shallow_expert_gemms_by_k_plus_depth_over_k() -> None:
+def test_block_depth_slows_shallow_expert_gemms_by_k_plus_depth_over_k(monkeypatch: pytest.MonkeyPatch) -> None:
     """A compute-bound expert GEMM of depth K runs at the rate x K / (K + D): DeepSeek-V3's MoE-TP8 up GEMM
     (K = 7168) (7168 + 3300) / 7168 = 1.46x slower; its down GEMM (K = 2048 / 8 = 256), bound by its bytes without
-    the tile cost, becomes compute-bound at 13.9x its compute time: over 10x slower."""
+    the tile cost, becomes compute-bound at 13.9x its compute time: over 10x slower (the per-local-expert cost of
+    the same kernel off: `test_block_fp8_moe_costs_each_local_expert`)."""
+    monkeypatch.setattr(routed_experts, "FP8_BLOCK_EXPERT_S", 0.0)
     acc, shape = load_accelerator("h200"), load_model("deepseek-v3")
     rates, prec = KernelRates.for_dtype(acc, "bf16"), _precision(acc, "fp8")
     ops = layer_ops(shape, inference_layout(8, 1, 1, np.array([16384.0])))
@@ -112,9 +114,10 @@ def test_routing_moves_only_the_local_experts_copies(monkeypatch: pytest.MonkeyP
     assert routed_experts.moe_routing_time(shape, rates, m, 1.0 / 8)[1] == pytest.approx(whole[1], rel=1e-12)
 
 
-def test_only_the_trtllm_fp8_prefill_body_moves(moe_body) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_trtllm_fp8_prefill_body_moves(moe_body, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """DeepSeek-V3 fp8 at TP8 (no EP) on an H200: the TensorRT-LLM body of an 8192-token prefill grows with the tile
-    cost; SGLang's does not; a one-token decode step barely moves (weight-bound)."""
+    cost; SGLang's does not; a one-token decode step barely moves (weight-bound; the per-local-expert cost off)."""
+    monkeypatch.setattr(routed_experts, "FP8_BLOCK_EXPERT_S", 0.0)
     moe_body.switch = "FP8_BLOCK_TILE_COST"
 
     def body(stack: str, on: bool) -> np.ndarray:
@@ -124,3 +127,15 @@ def test_only_the_trtllm_fp8_prefill_body_moves(moe_body) -> None:  # type: igno
     assert trt_on[8192] > 1.3 * trt_off[8192]
     assert trt_on[1] == pytest.approx(trt_off[1], rel=0.05)
     assert np.array_equal(body("sglang-0.x", True), body("sglang-0.x", False))
+
+
+def test_block_fp8_moe_costs_each_local_expert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 1 token the same tables cost ~0.2 us per local expert (`routed_experts.FP8_BLOCK_EXPERT_S`): DeepSeek-V3
+    on H200 measures 115 us at MoE TP8 (256 local experts) and 40 us at EP8 (32), 2.9x; the model per routed layer
+    96 / 48 us (45 / 42 without the cost: TP8 -61 %, the ratio 1.07)."""
+    routed = 58 / 61  # `_moe_layer_ms` is the mean layer's; DeepSeek-V3 routes 58 of its 61 layers
+    got = {lay: _moe_layer_ms("h200", "deepseek-v3", *lay, 1, "trtllm-0.x") / routed for lay in ((8, 1), (1, 8))}
+    assert got[8, 1] == pytest.approx(0.115, rel=0.2) and got[1, 8] == pytest.approx(0.040, rel=0.25)
+    assert got[8, 1] / got[1, 8] > 1.8
+    monkeypatch.setattr(routed_experts, "FP8_BLOCK_EXPERT_S", 0.0)
+    assert _moe_layer_ms("h200", "deepseek-v3", 8, 1, 1, "trtllm-0.x") / routed < 0.5 * 0.115

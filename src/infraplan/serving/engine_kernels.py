@@ -13,7 +13,8 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
 * the gated activation, once (all three): silu_and_mul, reading gate and up and writing f (AIConfigurator
   `generation_act_gate` 2 f -> f; vLLM `SiluAndMul`; SGLang `srt/models/llama.py:101`); a shared expert's
   (DeepSeekMoE) bytes but not its launch: both engines run the shared expert on a second stream beside the routed
-  experts (SGLang `srt/models/deepseek_v2.py` `forward_normal_dual_stream`; vLLM `fused_moe/shared_fused_moe.py`).
+  experts (SGLang `srt/models/deepseek_v2.py` `forward_normal_dual_stream`; vLLM `fused_moe/shared_fused_moe.py`)
+  or, SGLang with DeepSeek-V3/R1 and no EP, inside the routed fused MoE (`serving.routed_experts`).
 * RoPE on Q and K, read and written in place, 2 (q + k) (vLLM `RotaryEmbedding`, SGLang `rotary_emb`,
   `srt/models/llama.py:196`); MLA: the rotary parts only (q_pe of the local heads, k_pe).
 * the KV-cache append: the new K and V read (2 B) and written at the cache dtype. vLLM: one kernel,
@@ -35,7 +36,13 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   quantises every fp8 linear's input in its own kernel (`srt/layers/quantization/fp8_utils.py` `apply_fp8_linear`:
   static_quant_fp8 / sglang_per_token_quant_fp8 / per_token_group_quant_fp8): QKV, output, gate/up, down (MLA: the
   fused q_a/kv_a, q_b and output projections; routed experts: in `MOE_ROUTING_KERNELS`; shared experts on their
-  stream). vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
+  stream or fused). Read again in sglang 0.5.9 for DeepSeek's 128 x 128 block-fp8 checkpoints on Hopper: every
+  block-fp8 linear quantises its input in its own kernel before DeepGEMM (`layers/quantization/fp8_utils.py:440-
+  485`, `sglang_per_token_group_quant_fp8`; DeepGEMM first in the auto order, :254-274); no norm + quant fusion on
+  CUDA (`layers/communicator.py`: ROCm gfx95 only); the absorbed W_UK / W_UV BMMs run in bf16, dequantised at
+  load (`models/deepseek_common/deepseek_weight_loader.py:503-515`, SGL_USE_DEEPGEMM_BMM off): three launches on a
+  routed MLA layer, five on the first dense ones (`routed_layer_share`).
+  vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
   "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
   others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
 
@@ -138,7 +145,8 @@ def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -
         return 0.0
     if engine == "vllm":
         return 1.0  # the output projection's input, after the attention op
-    return (3.0 if shape.is_mla else 2.0) + (0.0 if shape.is_moe else 2.0)  # SGLang: every plain GEMM's input
+    # SGLang: every plain GEMM's input; the dense FFN's two on the layers without routed experts (DeepSeek's first 3)
+    return (3.0 if shape.is_mla else 2.0) + 2.0 * (1.0 - shape.routed_layer_share)
 
 
 def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: _Deployment, tokens: np.ndarray,

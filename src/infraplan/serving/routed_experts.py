@@ -130,14 +130,10 @@ weighted sum move only the routed copies of the GPU's own experts, k T / EP of t
 fused MoE with EP drops the copies routed elsewhere), k T attention_DP / EP with wide EP; the T x E logits and
 the T h activations in and out stay per token. Without it the routing alone took 1.40 ms of DeepSeek-V3's
 16,384-token EP8 layer on H100, half the measured 2.805 ms.
-Effect (both toggles, measured together on the same tree; every expressible row): MoE serving set (540 rows) mean
-|error| TTFT + TPOT 19.45 -> 19.16 %; TensorRT-LLM DeepSeek-V3/R1 H200 TTFT median -39 -> -23 % (mean |error| 0.39
--> 0.32), TPOT -16 -> -9 %; TensorRT-LLM Qwen3-235B H100 TTFT median -14 -> -7 % (0.16 -> 0.16); TensorRT-LLM 1.1
-DeepSeek-R1 -63 -> -63 %, its attention-DP rows -78 -> -74 % (their TTFT is the balancing wait,
-`serving.llm_iteration`); no SGLang / vLLM group moves (to the integer %). Disaggregated set 30.42 -> 26.06 %
-(TensorRT-LLM DeepSeek-V3 TTFT mean |error| 0.48 -> 0.38). MLPerf v5.1 8-GPU, dense serving sets: unchanged (no
-block-fp8 MoE row on Hopper). The local copies alone: 19.45 -> 19.80 % (they only shorten EP layers; the
-TensorRT-LLM Qwen3 H100 TTFT median -14 -> -17 %).
+Effect (both toggles, one tree; every expressible row): MoE serving set (540 rows) 19.45 -> 19.16 %; TensorRT-LLM
+DeepSeek-V3/R1 H200 TTFT median -39 -> -23 %, TPOT -16 -> -9 %; Qwen3-235B H100 TTFT -14 -> -7 %; 1.1 DeepSeek-R1
+-63 -> -63 % (attention DP -78 -> -74 %); no SGLang / vLLM group moves. Disaggregated 30.42 -> 26.06 %; MLPerf
+v5.1 8-GPU, dense: unchanged. The local copies alone: 19.45 -> 19.80 % (Qwen3 H100 TTFT -14 -> -17 %).
 
 MXFP4 experts (`MXFP4_TOKEN_COST`, `mxfp4_moe_token_time`; the accelerator's `w4a16_mxfp4_moe_fixed_s` /
 `w4a16_mxfp4_moe_token_s`, a stack profile's `moe_w4a16_mxfp4_token_cost`). GPT-OSS's MXFP4 experts run on Hopper
@@ -157,10 +153,7 @@ H100 / H200 points of 1-16,384 tokens at EP 1-16, mean |error|): 44.2 -> 20.5 % 
 21.9 %, <= 256 tokens 48.8 -> 19.6 %; EP8 16,384 tokens on H200 2.051 ms measured, 1.121 -> 2.140 ms; one token
 0.073 ms, 0.039 -> 0.075); GPT-OSS-20B 39.9 -> 14.8 %. At 4,096 tokens the model stays +20-35 %: the balanced
 tables give every expert exactly T k / E rows, the model Poisson counts (above).
-Not adopted: the same tables' decode points (16-1,024 tokens) read the hit experts' weights at ~5.5 T elements/s
-on both GPUs (a dequantisation ceiling, 2.4 TB/s on H200); capping the weight read there moved TensorRT-LLM
-GPT-OSS TPOT from +3-5 % to +9-30 % median and the MoE set from 18.86 to 19.60 %: the serving rows do not
-show it.
+Not adopted (a decode dequantisation ceiling): `validation/notes/serving_hopper_moe_tried.md`.
 Effect (toggle; every expressible row of the MoE serving set, 540): mean |error| TTFT + TPOT 19.22 -> 18.86 %
 (TTFT 25.81 -> 26.43, TPOT 12.62 -> 11.30); TensorRT-LLM GPT-OSS-120B H200, the 45-row campaign: TPOT median -17
 -> +4 % (mean |error| 0.17 -> 0.08), TTFT +23 -> +33 % (0.29 -> 0.34); the 32-row campaign: TPOT -21 -> -1 %
@@ -168,6 +161,19 @@ Effect (toggle; every expressible row of the MoE serving set, 540): mean |error|
 4-8 clients those rows measure 80-117 ms, under the stack's 0.12 s front-end time alone (`request_latency_s`).
 No vLLM / SGLang row moves; the disaggregated, dense and MLPerf v5.1 sets are bit-identical (no TensorRT-LLM
 GPT-OSS row).
+
+Fused shared expert (`SGLANG_FUSED_SHARED_EXPERT`, `shared_expert_fused`). SGLang 0.5.6.post2 / 0.5.9 run
+DeepSeek-V3/R1's shared expert as expert 257 of the routed fused MoE (top_k 8 + 1) on CUDA when the config has 256
+routed and one shared expert and the MoE has no EP (models/deepseek_v2.py `determine_num_fused_shared_experts`,
+0.5.9 :2853-2895; the dual-stream shared MLP only without it, :570-580): its GEMMs at the fused MoE's rate, no
+launches of their own. Not counted: its copies in the permutation (~1 us a layer at decode), the host's launches.
+
+Per local expert (`FP8_BLOCK_EXPERT_S`, where `fp8_block_depth` applies). The same TensorRT-LLM 1.3.0rc20 tables
+at 1-8 tokens cost ~0.2 us per expert the GPU holds, hit or not, in fp8_block only (per-tensor fp8, 4096 x 2048
+experts: 39 / 34 us at MoE TP8 / EP8): one token, H200, DeepSeek-V3 115 us at MoE TP8 (256 local experts) vs 40
+at EP8 (32), Qwen3-235B 68 / 29 us at TP4 / EP8. Least squares over the 72 decode points per GPU (both models, EP x
+TP 1-8): 0.215 us (H200), 0.179 (H100); mean |table - model| 23.6 -> 8.4 us (H200), 19.8 -> 9.1 (H100); 4,096-16,384
+tokens 9.3 -> 9.6 % (the D fit). Mechanism ASSUMPTION (per-expert set-up of the block-scaled grouped GEMM).
 """
 
 from __future__ import annotations
@@ -199,6 +205,9 @@ FP8_BLOCK_MODEL_TYPES = ("deepseek_v3", "qwen3_moe")  # HF model_types whose FP8
 MXFP4_TOKEN_COST = True  # W4A16 MXFP4 MoE pays the catalog's EP-independent token cost (docstring; toggle)
 MXFP4_MODEL_TYPES = ("gpt_oss",)  # HF model_types released with MXFP4 expert weights
 MARLIN_INT4_RATE = True  # a stack's `moe_int4_marlin_rate_fraction` applies to INT4 experts (docstring; toggle)
+SGLANG_FUSED_SHARED_EXPERT = True  # SGLang runs DeepSeek-V3/R1's shared expert inside the fused MoE (docstring)
+SHARED_GEMMS = ("shared_up", "shared_down")  # the `ops.layer` roles of a shared expert's GEMMs
+FP8_BLOCK_EXPERT_S = 0.2e-6  # s per local expert of a block-fp8 fused MoE (TensorRT-LLM tables; 0: off; docstring)
 
 
 def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
@@ -334,24 +343,37 @@ def mxfp4_moe_token_time(shape: TransformerShape, accelerator: Accelerator, stac
     return np.where(m > 0, routed * (fixed_s + token_s * m), 0.0)
 
 
+def shared_expert_fused(shape: TransformerShape, engine: str, ep: int) -> bool:
+    """Whether the engine runs the shared expert as one more expert of its fused MoE kernel (module docstring,
+    "Fused shared expert"): SGLang with DeepSeek-V3/R1's 256 routed experts and one shared expert, no EP."""
+    return (SGLANG_FUSED_SHARED_EXPERT and engine == "sglang" and shape.model_type == "deepseek_v3"
+            and shape.num_experts == 256 and shape.shared_ffn_hidden_size == shape.ffn_hidden_size and ep == 1)
+
+
 def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray | float, rate: float,
                     local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0,
-                    block_rate_fraction: float = 1.0) -> np.ndarray:
+                    block_rate_fraction: float = 1.0, shared_fused: bool = False) -> np.ndarray:
     """Seconds of one GEMM record of a serving layer's op table (`ops.layer`): the routed experts by
     `routed_grouped_gemm_time` (the GPU holding `local_experts` of them; with a block-fp8 `block_depth` D at the
     rate x K / (K + D), and at `block_rate_fraction` of the rate), other grouped GEMMs (MLA's per-head
-    absorption) and plain GEMMs by `hardware.kernels`."""
+    absorption) and plain GEMMs by `hardware.kernels`; a shared expert fused into the routed kernel
+    (`shared_fused`) at the experts' rate and without a launch of its own."""
     depth = np.asarray(g.k, dtype=np.float64)  # the GEMM's K: h (up) or the expert width / TP (down)
     expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
     expert_rate = expert_rate * block_rate_fraction
+    if shared_fused and g.role in SHARED_GEMMS:  # one more expert of all T rows inside the routed GEMM's launch
+        fused = gemm_time(rates, g.m, g.n, g.k, bytes_per_element, expert_rate) - rates.kernel_overhead_s
+        return np.asarray(g.count * np.where(np.asarray(g.m) > 0, np.maximum(fused, 0.0), 0.0))
     if g.role in EXPERT_GEMMS and contiguous_align:
         deep_rate = expert_rate * depth / (depth + DEEPGEMM_TILE_DEPTH) if DEEPGEMM_TILE_DEPTH else expert_rate
         return np.asarray(g.share * contiguous_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count,
                                                                  local_experts, bytes_per_element, deep_rate,
                                                                  contiguous_align, g.role == "expert_up"))
     if g.role in EXPERT_GEMMS and ROUTED_TOKEN_SPREAD:
-        return np.asarray(g.share * routed_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count, local_experts,
-                                                             bytes_per_element, expert_rate))
+        per_expert = FP8_BLOCK_EXPERT_S * local_experts if block_depth > 0 and g.role == "expert_up" else 0.0
+        return np.asarray(g.share * (routed_grouped_gemm_time(rates, np.asarray(g.m), g.n, g.k, g.count, local_experts,
+                                                              bytes_per_element, expert_rate)
+                                     + np.where(np.asarray(g.m) > 0, per_expert, 0.0)))
     if g.grouped:
         return np.asarray(g.share * grouped_gemm_time(rates, g.m, g.n, g.k, g.count, bytes_per_element,
                                                       expert_rate if g.role in EXPERT_GEMMS else rate))

@@ -37,6 +37,19 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 10 (every expressible row, 540; each toggled on one tree): 16.53 % (TTFT 22.61, TPOT 10.46; sample 16.78)
+-> 16.47 % (22.56, 10.39; sample 16.70). SGLang 0.5.9's fused shared expert (`serving.routed_experts`,
+`SGLANG_FUSED_SHARED_EXPERT`: DeepSeek-V3/R1's shared expert inside the routed fused MoE, no launches of its own):
+SGLang DeepSeek TPOT median +9.6 -> +7.6 % (mean |error| 0.093 -> 0.082), 16.53 -> 16.48 %; disaggregated
+26.51 -> 26.48 %. The activation-quant launches re-read in 0.5.9 (`serving.engine_kernels`): three per routed MLA
+layer are real (fused q_a/kv_a, q_b, o_proj before DeepGEMM; the absorbed BMMs run bf16), plus the dense FFN's two
+on DeepSeek's first three layers: +0.1 % TPOT. TensorRT-LLM's block-fp8 MoE cost per local expert (its measured
+tables, `FP8_BLOCK_EXPERT_S`): 16.48 -> 16.47 %; TensorRT-LLM DeepSeek MoE TP8 TPOT median -11 -> +5 % (mean
+|error| 0.148 -> 0.108; 4-8 clients -20..-28 -> -2..-6 %, 32-64 clients 0..+6 -> +9..+15 %), 1.1.0rc2 EP8
++18.5 -> +20.1 % (0.216 -> 0.237), Qwen3-235B H100 +0.8 -> +2.3 % (0.088 -> 0.094); disaggregated 26.15 ->
+25.52 %; MLPerf v5.1 (23.65 %) and dense unchanged. Both rules toggled again on the round's final tree (other
+changes in): 16.49 -> 16.44 -> 16.42 % (sample 16.75 -> 16.66). Analyses and rules not adopted: the notes file.
+
 Round 9, front end by serving path (`validation.serving_front_end`, which the dense set now shares; toggle
 `SERVER_PATH_FRONT_END`). The rows reached their engine by two paths. AIConfigurator's gap-analysis harness
 (`silicon_data_source` names `aic-auto-gap-analysis`)
