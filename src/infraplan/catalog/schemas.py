@@ -68,6 +68,10 @@ class KernelEfficiency(Spec):
         None, ge=0, description="weight-only (W4A16) MXFP4 fused MoE: seconds per token of the layer's input, "
         "independent of EP, beyond the modelled routing traffic (`serving.routed_experts`); None: 0")
     attention_max_fraction: Fraction = Field(description="fused attention kernel rate / dense bf16 peak")
+    attention_exp_per_s: float | None = Field(
+        None, gt=0, description="softmax exponentials per second of the special-function units (MUFU ex2), which "
+        "fused attention adds per score to its tensor-core time (`hardware.kernels.exp_seconds`: the rate by head "
+        "dimension); None: one attention rate for every head dimension")
     fp8_kv_context_attention_ratio: float | None = Field(
         None, ge=1, description="prefill (context) attention rate over an fp8 KV cache / the fused-attention rate, "
         "where the serving stack runs an FP8 context FMHA (`fp8_kv_context_fmha`; measured, "

@@ -10,8 +10,21 @@ The tile padding and the partial last wave are why small or odd-shaped GEMMs run
 large-GEMM rate (MAMF); the overhead term is why tiny GEMMs do. Every parameter is catalog data
 (`Accelerator.efficiency`), so calibrating means editing a YAML file.
 
-Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak and never
-materialises the s x s score matrix. Element-wise kernels are memory-bound.
+Fused attention (FlashAttention-style) runs at `attention_max_fraction` of the bf16 peak at head dimension 128
+(`ATTENTION_REFERENCE_HEAD_DIM`, where the catalog's figures were measured) and never materialises the s x s score
+matrix. Per score a fused kernel does 4 d matmul FLOPs forward (QK^T, PV; 10 d backward) on the tensor cores and
+one exponential each pass (softmax forward; P recomputed backward) on the special-function units (MUFU), whose
+rate does not scale with d: FlashAttention-3 (Shah et al. 2024, arXiv:2407.08608, sec. 1/3): H100 SXM5 989
+TFLOP/s of bf16 matmul but 3.9 T exponentials/s. The time per score is the sum of the two (NVIDIA AIConfigurator
+0.12.0's context-FMHA tables on H100 / H200, FA3 and TensorRT-LLM, bf16, causal, isl 4,096-16,384: per-score
+time = a d + b over d = 64 / 128 gives b = 1 / (3.9-4.1 T/s), the sourced exp rate: the exponentials do not hide
+behind the matmuls; a max() of the two would leave d = 64 at the d = 128 rate, against the tables' 0.78-0.81), so
+at head dim d the catalog rate's time gains (1 - d / 128) / `attention_exp_per_s` per exponential (`exp_seconds`):
+slower below 128 (GPT-OSS's 64), faster above (MLA's (192 + 128) / 2 = 160: x1.05-1.10, the tables' TensorRT-LLM
+context MLA over its d = 128 MHA 1.09), unchanged at 128; accelerators with no sourced exp rate keep one rate for
+every d. Blackwell (B200 / GB200) keeps Hopper's 16 exp2 per clock per SM at its SM count and clock; there the
+tables' b is 1 / (3.0-3.9 T/s), 0.7-0.8 of that, so its d = 64 attention stays faster than measured (rate(64) /
+rate(128): 0.69-0.70 against 0.60-0.64; catalog `source`). Element-wise kernels are memory-bound.
 
 Speed (issue 18): each formula is written once against a small math namespace (`_NUMPY` or `_FLOATS`); a call
 whose inputs all hold one element (a single estimate) runs it on Python floats, avoiding ~1 us of numpy overhead
@@ -38,6 +51,12 @@ from infraplan.catalog.schemas import Accelerator
 
 ArrayLike = np.ndarray | float | int
 
+# The head dimension at which the catalog's `attention_max_fraction` figures were measured (h100-sxm.yaml: PyTorch
+# SDPA d = 128; the Blackwell files: AIConfigurator's head_dim-128 context FMHA): the exponential term is relative
+# to it (module docstring).
+ATTENTION_REFERENCE_HEAD_DIM = 128.0
+HEAD_DIM_EXPONENTIALS = True  # price the exponentials' share by head dimension (False: one rate for every d)
+
 
 MathOps = scalar_path.MathOps
 _NUMPY = scalar_path.NUMPY_OPS
@@ -57,6 +76,7 @@ class KernelRates:
     tile_m: int
     tile_n: int
     kernel_overhead_s: float
+    attention_exp_per_s: float = math.inf  # special-function (MUFU) exponentials/s; inf: no head-dim dependence
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -72,6 +92,8 @@ class KernelRates:
             tile_m=eff.matmul_tile_m,
             tile_n=eff.matmul_tile_n,
             kernel_overhead_s=eff.kernel_overhead_s,
+            attention_exp_per_s=(math.inf if eff.attention_exp_per_s is None or not HEAD_DIM_EXPONENTIALS
+                                 else eff.attention_exp_per_s),
         )
 
 
@@ -217,29 +239,42 @@ def grouped_gemm_time(
                                              rate))
 
 
-def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1) -> np.ndarray:
-    """Seconds for fused attention doing `flops` of score and value matmuls.
+def exp_seconds(rates: KernelRates, exponentials: Any, head_dim: Any) -> Any:
+    """Seconds that `exponentials` softmax exponentials at head dimension `head_dim` add to their fused-attention
+    FLOPs at `attention_flops_per_s` (negative above `ATTENTION_REFERENCE_HEAD_DIM`, 0 at it; module docstring)."""
+    return exponentials * (1.0 - head_dim / ATTENTION_REFERENCE_HEAD_DIM) / rates.attention_exp_per_s
+
+
+def attention_time(rates: KernelRates, flops: ArrayLike, work_units: ArrayLike, kernels: ArrayLike = 1,
+                   exponentials: ArrayLike = 0.0, head_dim: float = ATTENTION_REFERENCE_HEAD_DIM) -> np.ndarray:
+    """Seconds for fused attention doing `flops` of score and value matmuls and `exponentials` softmax
+    exponentials (one per score and pass) at head dimension `head_dim` ((d_qk + d_v) / 2: flops per score / 4).
 
     `work_units` is the number of (batch, head, 128-query block) programs the kernel launches; a partial
     last wave over `compute_units` idles the rest of the chip, as for GEMM tiles.
     """
-    scalars = one_element(flops, work_units, kernels)
+    scalars = one_element(flops, work_units, kernels, exponentials)
     if scalars is not None:
-        (f, u, kern), ndim = scalars
-        return as_array(_attention(_FLOATS, rates, f, u, kern), ndim)
+        (f, u, kern, e), ndim = scalars
+        return as_array(_attention(_FLOATS, rates, f, u, kern, e, float(head_dim)), ndim)
     flops = np.asarray(flops, dtype=np.float64)
-    return np.asarray(_attention(_NUMPY, rates, flops, np.asarray(work_units, dtype=np.float64), kernels))
+    return np.asarray(_attention(_NUMPY, rates, flops, np.asarray(work_units, dtype=np.float64), kernels,
+                                 exponentials, head_dim))
 
 
-def attention_seconds(rates: KernelRates, flops: float, work_units: float, kernels: float = 1.0) -> float:
+def attention_seconds(rates: KernelRates, flops: float, work_units: float, kernels: float = 1.0,
+                      exponentials: float = 0.0, head_dim: float = ATTENTION_REFERENCE_HEAD_DIM) -> float:
     """`attention_time` of plain Python numbers, as a float (the same formula on `_FLOATS`)."""
-    return float(_attention(_FLOATS, rates, float(flops), float(work_units), float(kernels)))
+    return float(_attention(_FLOATS, rates, float(flops), float(work_units), float(kernels), float(exponentials),
+                            float(head_dim)))
 
 
-def _attention(xp: MathOps, rates: KernelRates, flops: Any, work_units: Any, kernels: Any) -> Any:
+def _attention(xp: MathOps, rates: KernelRates, flops: Any, work_units: Any, kernels: Any, exponentials: Any,
+               head_dim: Any) -> Any:
     units = xp.maximum(work_units, 1.0)
     occupancy = units / (xp.ceil(units / rates.compute_units) * rates.compute_units)
-    t = flops / (rates.attention_flops_per_s * occupancy) + kernels * rates.kernel_overhead_s
+    t = (flops / (rates.attention_flops_per_s * occupancy) + exp_seconds(rates, exponentials, head_dim) / occupancy
+         + kernels * rates.kernel_overhead_s)
     return xp.where(flops > 0, t, 0.0)
 
 

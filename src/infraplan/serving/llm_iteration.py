@@ -8,7 +8,7 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
-  fused-attention rate (over an fp8 cache, x the stack's measured FP8 FMHA gain: `kv_cache.context_fmha_speedup`);
+  fused-attention rate (fp8 cache: x the stack's FP8 FMHA gain, `kv_cache.context_fmha_speedup`) + `exp_seconds`;
   decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
@@ -98,7 +98,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.hardware.kernels import KernelRates, gemm_time, memory_bound_time
+from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memory_bound_time
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
@@ -289,12 +289,12 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
     the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
-    gemms = np.zeros_like(m)
+    gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     flop_s = np.zeros_like(m)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
         gemms = gemms + routed_experts.layer_gemm_time(g_rates, g, width, prec.rate, shape.num_experts / dep.ep,
-                                                       contiguous_align, block_depth, block_rate_fraction)
+                                                       contiguous_align, block_depth, block_rate_fraction, fused)
         flop_s = flop_s + g.flops() / prec.rate
     (elem,) = ops.elementwise_fwd
     elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
@@ -352,9 +352,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape)
     kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
-    attention_rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack,
-                                                                                  dep.kv_dtype)
-    pair_s, window_token_s = full * pair_flops / attention_rate, (1.0 - full) * pair_flops * window / attention_rate
+    rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
+    exp_s = exp_seconds(rates, heads_local * layers, shape.attention_head_dim)  # softmax exps by head dim (kernels)
+    pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
         body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)

@@ -1,7 +1,8 @@
 """The attention core of one transformer layer per micro-batch on one GPU (scores, softmax, values): seconds
 forward and backward, by the kernel the stack runs.
 
-Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate, sliding-window layers
+Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate and the softmax
+exponentials' share by head dimension (`hardware.kernels.exp_seconds`, FlashAttention-3), sliding-window layers
 over their window only. Unfused (Megatron-LM before 2023, and attention with learned sinks where the stack runs it
 unfused): batched GEMMs over the full s x s scores plus the memory-bound softmax passes, in Megatron's fused
 causal kernel or its eager fp32 fallback (`softmax_falls_back`), or Transformer Engine's unfused sink path
@@ -62,7 +63,9 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     """Forward and backward seconds of the attention core (scores, softmax, values) for one layer.
 
     Flash: causal, 4 T s (a/TP) d / 2 FLOPs forward and 2.5x that backward (scores recomputed), at the
-    accelerator's fused-attention rate. Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
+    accelerator's fused-attention rate, plus one softmax exponential per score each way by head dimension
+    (`hardware.kernels.exp_seconds`: slower at d = 64, faster above 128; MLA's d is (d_qk + d_v) / 2).
+    Unfused (Megatron-LM before 2023): batched GEMMs Q K^T and P V
     over the full s x s scores, plus memory-bound scale-mask-softmax and dropout passes over them
     (forward 4 B/score, backward 6 B/score; +5 B forward, +5 B backward with attention dropout). Megatron's
     causal fused kernel (`scaled_upper_triang_masked_softmax_warp_forward` / `_backward`, Megatron-LM
@@ -84,11 +87,12 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
     flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
+    exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward, one backward (P recomputed)
     if one and not unfused:
-        return (attention_seconds(rates, flash_flops, programs),  # type: ignore[return-value, arg-type]
-                attention_seconds(rates, 2.5 * flash_flops, programs, kernels=3))  # type: ignore[arg-type]
-    flash_fwd = attention_time(rates, flash_flops, programs)
-    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, kernels=3)
+        return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d),  # type: ignore[return-value, arg-type]
+                attention_seconds(rates, 2.5 * flash_flops, programs, 3.0, exps, d))  # type: ignore[arg-type]
+    flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d)
+    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, 3, exps, d)
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = to_float(plan.seq_len)
