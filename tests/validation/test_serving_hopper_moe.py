@@ -348,7 +348,7 @@ def test_tensorrt_llm_block_fp8_moe_pays_for_every_local_expert(monkeypatch) -> 
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 16.5 % mean |error| over 540 rows (TTFT 23 %, TPOT 10 %; TensorRT-LLM: the attention-DP "
+    "issue 13 gate not met: 16.4 % mean |error| over 540 rows (TTFT 22 %, TPOT 10 %; TensorRT-LLM: the attention-DP "
     "balancing wait, DeepSeek-R1 1.1 TTFT -70 %; the Dynamo-served rows' TTFT growing with the ISL; vLLM / SGLang "
     "Qwen3-235B long prompts 2-3x the modelled TTFT slope while barely stalling decode; see "
     "the module report)"))
