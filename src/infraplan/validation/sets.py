@@ -65,6 +65,9 @@ accumulation, common/recipe/__init__.py:348-350; AIConfigurator 0.12.0's measure
 `ops.precision.scaling_rate_ratio`): H018 +4.9 -> +3.2 %, 15 rows 12.16 -> 12.05 %. (d) Megatron-Core's flex
 dispatcher as the recipes ask for it (`MODEL_RECIPE_FLEX_BACKEND`, `frontier_row_stack(row, flex=True)`): 19.64 %
 (H026 / H029 +35.5 / +73.7 %): not applied (the rows' measured steps match NCCL all-to-all without deduplication).
+Round 8 (`validation/notes/training_sets_tried.md`): 12.05 -> 8.50 % (Blackwell rates from AIConfigurator's
+measured tables, TE's per-expert GEMMs, casts on the sequence shard, memory per pipeline stage kind, each recipe's
+loss implementation (`MODEL_RECIPE_STACK`), attention by head dimension); gated and vTrain unchanged.
 """
 
 from __future__ import annotations
