@@ -7,6 +7,7 @@ import pytest
 
 from infraplan.catalog.error_bands import MIN_BAND_CASES, Residual, error_band, load_residuals
 from infraplan.training.estimate import estimate_training
+from infraplan.training.results import TrainingEstimate
 from infraplan.validation import sets
 from infraplan.validation.bands import current_residuals, error_bands_path, residuals_text
 from infraplan.validation.runner import case_rows, load_cases
@@ -121,6 +122,34 @@ def test_blackwell_rows_without_recompute_overflow_memory_so_their_unstated_reco
                                  **args)
         assert not plain.fits and full.fits
         assert full.tokens_per_s_per_gpu < plain.tokens_per_s_per_gpu
+
+
+def _frontier_estimate(r: dict[str, str], recompute: str) -> TrainingEstimate:
+    return estimate_training(r["infraplan_model"], r["infraplan_system"], int(r["n_accel"]), tp=int(r["tp"]),
+                             pp=int(r["pp"]), cp=int(r["cp"]), vpp=int(r["vpp"]), seq_len=int(r["seq_len"]),
+                             global_batch=int(r["global_batch"]), micro_batch=int(r["micro_batch"]),
+                             recompute=recompute, zero=int(r["zero"]), dtype=r["precision"],
+                             stack=sets.frontier_row_stack(r), ep=int(r["ep"] or 1), order=r["order"] or "tp-cp-pp-dp",
+                             etp=int(r["etp"]) if r["etp"] else None)
+
+
+def test_every_scored_frontier_row_records_its_recipes_recompute_and_runs_auto() -> None:
+    """Each scored row names what its Megatron-Bridge 0.3.1 recipe sets for recompute (file:line) and runs `auto`
+    (the rows were not run from those recipes: no row runs its recipe's parallelism). Where the row says the
+    recipe's setting does not fit its plan, it does not."""
+    scored = [r for r in sets.load_frontier_rows() if not r["awaiting_issue_13"]]
+    assert len(scored) == 15
+    for r in scored:
+        assert r["recompute_recipe"] in ("none", "selective", "full"), r["id"]
+        assert "Megatron-Bridge 0.3.1 megatron/bridge/recipes/" in r["recompute_source"], r["id"]
+        assert r["recompute"] == "auto", r["id"]
+        if "does not fit" in r["recompute_source"]:
+            assert not _frontier_estimate(r, r["recompute_recipe"]).fits, r["id"]
+    assert {r["id"] for r in scored if "does not fit" in r["recompute_source"]} == {"H010", "H022"}
+    deepseek = [r for r in scored if r["infraplan_model"] == "deepseek-v3"]
+    assert len(deepseek) == 3 and all(r["recompute_recipe"] == "selective" for r in deepseek)
+    # the recipe leaves recompute_modules at Megatron-Core's default, the attention core: the stack's
+    assert all(sets.frontier_row_stack(r).recompute_modules == ("core_attn",) for r in deepseek)
 
 
 def test_a_row_runs_the_fp8_scaling_its_source_states() -> None:

@@ -202,8 +202,20 @@ def vtrain_set(as_vtrain_ran: bool = True) -> tuple[ValidationSet, list[Residual
 
 
 def load_frontier_rows() -> list[dict[str, str]]:
+    """The frontier rows (`data/frontier_training.csv`; its `#` lines are the source and caveat notes)."""
     text = (resources.files("infraplan.validation") / "data" / "frontier_training.csv").read_text("utf-8")
-    return list(csv.DictReader(text.splitlines()))
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+# Recompute note: every row runs `auto` (the least recompute that fits). Its Megatron-Bridge 0.3.1 recipe's setting is
+# recorded (`recompute_recipe`, file:line in `recompute_source`) but the rows were not run from those recipes (NeMo's
+# performance scripts override them: no row runs its recipe's TP / PP / CP / EP / micro-batch), so it is a reference,
+# not the rows' setting. Measured on one tree: every row on its recipe where that fits (H010 / H022's "none" needs
+# 320 / 228 GB per GPU of 186 / 180 GB) 8.50 -> 10.16 % (DeepSeek-V3 selective core_attn: H015 / H017 / H018 -8.0 /
+# +10.7 / +3.4 -> -11.8 / +7.2 / +0.4 %; Qwen3-30B-A3B full, qwen3_moe.py:83-88: H029 -7.3 -> -34.8 %, the re-run
+# forward repeating its EP all-to-all); every row on its recipe, fitting or not, 11.25 %; DeepSeek-V3's 256-GPU
+# variant (`deepseek_v3_pretrain_config_32nodes`, full, :288-290, a TP2 PP8 EP32 layout neither row runs) on H015 /
+# H017: -31.3 / -12.5 %.
 
 
 # Megatron-Bridge 0.3.1 `deepseek_v3_pretrain_config` (recipes/deepseek/deepseek_v3.py:146-187): precision-aware
