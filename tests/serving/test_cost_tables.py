@@ -63,3 +63,42 @@ def test_runs_on_kept_tables_equal_runs_on_their_own(clients: int) -> None:
     for got, want in zip(kept, alone * 2, strict=True):
         assert np.array_equal(got.first_token_s, want.first_token_s) and np.array_equal(got.finish_s, want.finish_s)
         assert (got.busy_s, got.compute_s, got.iterations) == (want.busy_s, want.compute_s, want.iterations)
+
+
+def test_numpy_tables_equal_the_loop_sums_at_every_batch_size() -> None:
+    """The tables are built elementwise in numpy: every entry the float a Python loop over k gives (bit-equal)."""
+    _, _, _, decode_s, decode_flop_s, decode_head_s, half_kv, twice, four = cost_tables(COST, 64)
+    body, head, body_flop = COST.body_s.tolist(), COST.head_s.tolist(), COST.body_flop_s.tolist()
+    for k in range(65):
+        a = body[k] + head[k] + COST.decode_fixed_s + COST.overhead_s
+        assert decode_s[k] == a and decode_head_s[k] == body[k] + head[k]
+        assert decode_flop_s[k] == (body_flop[k] if body_flop[k] <= a else a)
+        assert half_kv[k] == COST.kv_token_s * k / 2.0 and twice[k] == 2.0 * half_kv[k] and four[k] == 4.0 * half_kv[k]
+        assert all(type(x) is float for x in (decode_s[k], decode_flop_s[k], half_kv[k]))
+
+
+def _stretch_by_iteration(grow: list[int], steps_done: int, free: int, n_dec: int, k_max: int) -> tuple[int, int]:
+    """The on-demand stretch bound as the loop computed it before (one iteration of the block cycle at a time)."""
+    bt = len(grow)
+    cycles, rest = divmod(free, n_dec)
+    m = acc = 0
+    for i in range(1, bt):
+        acc += grow[(steps_done + i) % bt]
+        if acc > rest:
+            break
+        m = i
+    k_max = min(k_max, cycles * bt + m)
+    if k_max <= 0:
+        return k_max, 0
+    q, r = divmod(k_max, bt)
+    return k_max, q * n_dec + sum(grow[(steps_done + i) % bt] for i in range(1, r + 1))
+
+
+def test_on_demand_stretch_equals_the_iteration_by_iteration_bound() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        bt = int(rng.choice([1, 2, 16, 64]))
+        grow = rng.integers(0, 4, bt).tolist()
+        n_dec = max(1, sum(grow))
+        args = (grow, int(rng.integers(0, 500)), int(rng.integers(0, 3 * n_dec + 5)), n_dec, int(rng.integers(1, 300)))
+        assert loop_stepping.on_demand_stretch(*args) == _stretch_by_iteration(*args)

@@ -118,6 +118,10 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             t_next = arr_open[nxt]
             if waiting or running >= max_batch or need[j] > free:
                 waiting.append(j)
+                while t_next <= clock and nxt < last:  # the rest up to now queue behind it (as the test above would)
+                    waiting.append(nxt)
+                    nxt += 1
+                    t_next = arr_open[nxt]
             elif todo[j] > 0:
                 free -= need[j]
                 running += 1
@@ -284,8 +288,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         running -= 1
                         n_dec -= 1
                         sum_ctx -= end_ctx[j]
-                        if emit:
-                            release(j, clock)
+                        if emit:  # release(j, clock), inline
+                            if log is not None:
+                                log.append(j)
+                            elif j + clients < n:
+                                arr[j + clients] = clock
+                                waiting.append(j + clients)
                         e_min = heap[0] // n
                         if e_min > steps_done:
                             break
@@ -300,25 +308,25 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         # a mixed iteration over several prompts: decode tokens first, the rest of the budget in start order
         d = n_dec
         budget = token_budget - d
-        finished_prefill: list[int] = []
-        if budget <= 0:
-            p_tok, pairs = 0, 0.0
-        else:
-            p_tok, pairs, n_fin = 0, 0.0, 0
+        p_tok, pairs, n_fin = 0, 0.0, 0
+        if budget > 0:
             for entry in prefill:
-                c = entry[1] if entry[1] < budget else budget
+                c = entry[1]
+                if c < budget:  # all it has left, and budget remains: it finishes (and leaves; no update)
+                    pairs += c * (entry[2] + (c + 1) / 2.0)
+                    p_tok += c
+                    budget -= c
+                    n_fin += 1
+                    continue
+                if c == budget:
+                    n_fin += 1
+                c = budget  # the rest of the budget
                 pairs += c * (entry[2] + (c + 1) / 2.0)
                 p_tok += c
-                budget -= c
                 entry[1] -= c
                 entry[2] += c
-                if entry[1] == 0:
-                    n_fin += 1
-                if budget <= 0:
-                    break
-            if n_fin:  # the finished prompts lead the queue (each took all it had left, in start order)
-                finished_prefill = [prefill.popleft()[0] for _ in range(n_fin)]
-        rows = d + len(finished_prefill)
+                break
+        rows = d + n_fin  # the finished prompts lead the queue (each took all it had left, in start order)
         m = p_tok + d
         if p_tok and d:
             t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
@@ -351,7 +359,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             if emit:
                 release(j, clock)
             e_min = heap[0] // n
-        for j in finished_prefill:
+        for _ in range(n_fin):  # the finished prompts, in start order, leave the queue
+            j = prefill.popleft()[0]
             first[j] = clock
             if steps[j] > 0:
                 ctx = ctx0[j] + todo[j]

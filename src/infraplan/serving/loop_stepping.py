@@ -16,15 +16,19 @@ it reads an arrival only once every earlier one is known.
 Both loops also read the same per-engine tables (`cost_tables`). Inside `kept_cost_tables` (the capacity search,
 the validation report's serving sets) they are built once per cost and batch cap: a search runs each candidate's
 engine on many probes, and building them (~0.2 ms) was a tenth of a short run (issue 18: the test suite's scenario
-plans 9.5 -> 8.2 CPU s, the validation report 9.5 -> 9.0; results bit-identical).
+plans 9.5 -> 8.2 CPU s, the validation report 9.5 -> 9.0; results bit-identical). Their per-batch-size entries are
+built in numpy (the same float64 operations in the same order as a loop over the batch size, so the same floats).
+`on_demand_stretch`: the general loop's bound on a decode stretch under on-demand KV admission.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_right
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
+from itertools import accumulate
 from typing import TypeVar
 
 import numpy as np
@@ -74,14 +78,17 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     kept = _TABLES.get(key)
     if kept is not None and kept[0]() is cost:
         return kept[1]
-    body, head, body_flop = cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist()
-    head_max, fixed = len(head) - 1, (cost.decode_fixed_s, cost.overhead_s)
-    decode_s = [body[k] + head[k if k < head_max else head_max] + fixed[0] + fixed[1] for k in range(max_batch + 1)]
-    decode_flop_s = [body_flop[k] if body_flop[k] <= a else a for k, a in enumerate(decode_s)]
-    decode_head_s = [body[k] + head[k if k < head_max else head_max] for k in range(max_batch + 1)]
-    half_kv = [cost.kv_token_s * k / 2.0 for k in range(max_batch + 1)]
-    tables = (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, [2.0 * c for c in half_kv],
-              [4.0 * c for c in half_kv])
+    # the per-batch-size entries elementwise in numpy: the same IEEE float64 operations, in the same order, as a
+    # loop over k (body + head, then each fixed cost; kv x k, then / 2): the same floats, faster
+    k = np.arange(max_batch + 1)
+    head_max = len(cost.head_s) - 1
+    decode_head = cost.body_s[k] + cost.head_s[np.minimum(k, head_max)]
+    decode = decode_head + cost.decode_fixed_s + cost.overhead_s
+    flop = cost.body_flop_s[k]
+    half_kv = cost.kv_token_s * k.astype(np.float64) / 2.0
+    tables = (cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
+              np.where(flop <= decode, flop, decode).tolist(), decode_head.tolist(), half_kv.tolist(),
+              (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist())
     if _KEEP[0] > 0:
         if len(_TABLES) >= _TABLES_KEPT:  # a fresh start (one call, safe beside another thread's run)
             _TABLES.clear()
@@ -96,6 +103,24 @@ def run_to_end(steps: Generator[Need, None, T]) -> T:
     except StopIteration as end:
         return end.value  # type: ignore[no-any-return]
     raise RuntimeError(f"an engine given every arrival waits for more: {need}")
+
+
+def on_demand_stretch(grow: list[int], steps_done: int, free: int, n_dec: int, k_max: int) -> tuple[int, int]:
+    """Under on-demand KV admission (`serving_engine` module docstring), the decode iterations of a stretch of at
+    most `k_max` that fit (stopping before the first whose new blocks exceed the `free` ones) and the blocks they
+    take; `grow[s % block]`: the blocks decode iteration s takes (counts >= 0), `steps_done` iterations so far."""
+    bt = len(grow)
+    cycles, rest = divmod(free, n_dec)  # each sequence takes one block per bt iterations
+    # taken[i - 1]: the blocks of iterations 1..i (i < bt); the last i whose blocks fit in `rest`, by bisection
+    s0 = (steps_done + 1) % bt
+    taken = list(accumulate(grow[s0:] + grow[:s0] if s0 else grow))
+    m = bisect_right(taken, rest, 0, bt - 1)
+    if cycles * bt + m < k_max:
+        k_max = cycles * bt + m
+    if k_max <= 0:
+        return k_max, 0
+    q, r = divmod(k_max, bt)
+    return k_max, q * n_dec + (taken[r - 1] if r else 0)
 
 
 def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,

@@ -72,6 +72,7 @@ from infraplan.serving.loop_stepping import (
     engine_request_lists,
     fcfs_path,
     inline_fcfs,
+    on_demand_stretch,
     run_to_end,
 )
 from infraplan.serving.schedulers import Scheduler
@@ -243,18 +244,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                         if k_cap < k_max:
                             k_max = k_cap if k_cap > 0 else 0
                 if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit
-                    cycles, rest = divmod(free, n_dec)  # each sequence takes one block per bt iterations
-                    m = acc = 0
-                    for i in range(1, bt):
-                        acc += grow[(steps_done + i) % bt]
-                        if acc > rest:
-                            break
-                        m = i
-                    if cycles * bt + m < k_max:
-                        k_max = cycles * bt + m
-                    if k_max > 0:
-                        q, r = divmod(k_max, bt)
-                        free -= q * n_dec + sum(grow[(steps_done + i) % bt] for i in range(1, r + 1))
+                    k_max, taken = on_demand_stretch(grow, steps_done, free, n_dec, k_max)
+                    free -= taken
                 if k_max > 0:
                     if k_max != k_full:
                         span = k_max * a_ctx + c_half * k_max * (k_max - 1)
@@ -329,18 +320,20 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         elif inline:  # FcfsScheduler.schedule_prefill, inline
             p_tok, pairs, n_fin = 0, 0.0, 0
             for entry in prefill:
-                c = entry[1] if entry[1] < budget else budget
-                pairs += c * (entry[2] + (c + 1) / 2.0)
-                p_tok += c
-                budget -= c
-                entry[1] -= c
-                entry[2] += c
-                if entry[1] == 0:
-                    n_fin += 1
-                if budget <= 0:
-                    break
+                c = entry[1]
+                if c < budget:  # all it has left, with budget to spare: it finishes (and leaves, not updated)
+                    pairs += c * (entry[2] + (c + 1) / 2.0)
+                    p_tok, budget, n_fin = p_tok + c, budget - c, n_fin + 1
+                    continue
+                n_fin += c == budget
+                pairs += budget * (entry[2] + (budget + 1) / 2.0)  # the rest of the budget
+                p_tok += budget
+                entry[1] -= budget
+                entry[2] += budget
+                break
             if n_fin:  # the finished prompts lead the queue (each took all it had left, in start order)
-                finished_prefill = [prefill.popleft()[0] for _ in range(n_fin)]
+                finished_prefill = ((prefill.popleft()[0],) if n_fin == 1
+                                    else [prefill.popleft()[0] for _ in range(n_fin)])
         else:
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
@@ -379,11 +372,19 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 release(j)
         for j in finished_prefill:
             first[j] = clock
-            if steps[j] > 0:
+            k = steps[j]
+            if k > 0:
                 ctx = ctx0[j] + todo[j]
                 n_dec += 1
                 sum_ctx += ctx
-                join_decode(j, ctx, steps_done)
+                end_ctx[j] = ctx + k  # join_decode(j, ctx, steps_done), inline (the hot call)
+                end_at[j] = e = steps_done + k
+                heappush(heap, e * n + j)
+                if on_demand:
+                    decoding[j] = True
+                    fin_blocks[j] = -(-(ctx + k) // bt)
+                    key[j] = r = (1 - (ctx - steps_done)) % bt
+                    grow[r] += 1
             else:
                 finish[j] = clock
                 free += need[j]
