@@ -3,21 +3,18 @@
 
 from __future__ import annotations
 
-import dataclasses
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
-from test_moe_host_issue import _gpt_oss_terms  # the same GPT-OSS layer terms at each EP
+from test_moe_host_issue import _gpt_oss_terms, assert_one_plans_equal_the_grid  # shared with the graphed tests
 
-from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
-from infraplan.cluster.cluster import Cluster
 from infraplan.ops.gpt_oss_experts import FC2_BIAS_KERNELS_PER_EXPERT, MAIN_GRAD_ADD_KERNELS_PER_EXPERT
 from infraplan.ops.layer import Gemm
-from infraplan.training.enums import Dtype, Recompute
-from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.enums import Dtype
+from infraplan.training.estimate import estimate_training
 from infraplan.training.host_time import (
     CPP_GEMM_LAUNCH_S,
     EXPERT_BIAS_GRAD_CALLS,
@@ -26,8 +23,6 @@ from infraplan.training.host_time import (
     expert_quantize_launches,
 )
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan_rules import valid_mask
-from infraplan.training.search import enumerate_plans
 
 D = 26e-6
 NEMO = load_stack("nemo-26.04")
@@ -96,17 +91,4 @@ def test_an_eager_sync_costs_a_dispatch_per_moe_layer_when_the_gpu_covers_the_is
 @pytest.mark.parametrize(("model", "gpus", "dtypes"), [("gpt-oss-120b", 64, ["bf16", "mxfp8"]),
                                                        ("deepseek-v3", 256, ["fp8", "mxfp8"])])
 def test_eager_one_plan_on_floats_equals_the_array_path(model: str, gpus: int, dtypes: list[str]) -> None:
-    shape, cluster = load_model(model), Cluster.resolve("dgx-b200").for_gpus(gpus)
-    plans = enumerate_plans(shape, gpus, 4096, 1024, dtypes, 8)
-    plans = plans.take(valid_mask(shape, plans).nonzero()[0])
-    plans = plans.take(np.nonzero(plans.ep > 1)[0])
-    rng = np.random.default_rng(7)
-    plans = plans.take(np.sort(rng.choice(len(plans), size=min(8, len(plans)), replace=False)))
-    modes = np.array([int(Recompute.NONE), int(Recompute.SELECTIVE), int(Recompute.FULL)])
-    plans = dataclasses.replace(plans, recompute=modes[np.arange(len(plans)) % 3].astype(np.int64))
-    grid = evaluate_plans(shape, cluster, plans, EAGER)
-    for i in range(len(plans)):
-        clear_one_plan_memo()
-        alone = evaluate_plans(shape, cluster, plans.take([i]), EAGER)
-        for key, value in alone.items():
-            assert value[0] == grid[key][i] or (np.isnan(value[0]) and np.isnan(grid[key][i])), (key, plans.row(i))
+    assert_one_plans_equal_the_grid(model, "dgx-b200", gpus, dtypes, EAGER, seed=7, sample=8)

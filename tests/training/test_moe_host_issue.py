@@ -117,18 +117,25 @@ def _terms_mbs4(stack: object) -> dict[str, float]:
 @pytest.mark.parametrize(("model", "gpus", "dtypes"), [("gpt-oss-120b", 64, ["bf16", "fp8"]),
                                                        ("deepseek-v3", 256, ["fp8"])])
 def test_one_plan_on_floats_equals_the_array_path(model: str, gpus: int, dtypes: list[str]) -> None:
-    shape, cluster = load_model(model), Cluster.resolve("dgx-h100-superpod").for_gpus(gpus)
+    assert_one_plans_equal_the_grid(model, "dgx-h100-superpod", gpus, dtypes, DROPLESS, seed=5, sample=12)
+
+
+def assert_one_plans_equal_the_grid(model: str, system: str, gpus: int, dtypes: list[str], stack: object, seed: int,
+                                    sample: int) -> None:
+    """A seeded sample of the EP plans, every recompute mode: each plan priced alone (the float path, memo emptied)
+    equals its row of the grid, bit for bit."""
+    shape, cluster = load_model(model), Cluster.resolve(system).for_gpus(gpus)
     plans = enumerate_plans(shape, gpus, 4096, 1024, dtypes, 8)
     plans = plans.take(valid_mask(shape, plans).nonzero()[0])
     plans = plans.take(np.nonzero(plans.ep > 1)[0])
-    rng = np.random.default_rng(5)
-    plans = plans.take(np.sort(rng.choice(len(plans), size=min(12, len(plans)), replace=False)))
+    rng = np.random.default_rng(seed)
+    plans = plans.take(np.sort(rng.choice(len(plans), size=min(sample, len(plans)), replace=False)))
     assert len(plans) >= 6
     modes = np.array([int(Recompute.NONE), int(Recompute.SELECTIVE), int(Recompute.FULL)])
     plans = dataclasses.replace(plans, recompute=modes[np.arange(len(plans)) % 3].astype(np.int64))
-    grid = evaluate_plans(shape, cluster, plans, DROPLESS)
+    grid = evaluate_plans(shape, cluster, plans, stack)  # type: ignore[arg-type]
     for i in range(len(plans)):
         clear_one_plan_memo()
-        alone = evaluate_plans(shape, cluster, plans.take([i]), DROPLESS)
+        alone = evaluate_plans(shape, cluster, plans.take([i]), stack)  # type: ignore[arg-type]
         for key, value in alone.items():
             assert value[0] == grid[key][i] or (np.isnan(value[0]) and np.isnan(grid[key][i])), (key, plans.row(i))
