@@ -94,18 +94,7 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   1.0.0rc3 Qwen3 TPOT 10 -> 12 %); MoE and disaggregated sets unchanged.
 * A front-end time per request (HTTP server, tokenizer, scheduler hand-off, first token streamed back), a
   property of the serving stack (`request_latency_s` in its YAML, `serving.engines`), added to TTFT.
-Measured effect (every row of both sets; mean |error| TTFT / TPOT / both): dense set before 58.9 / 14.5 / 36.7 %,
-early stops alone 38.9 / 14.7 / 26.8 %, front-end time alone 70.1 / 14.5 / 42.3 %, both 40.7 / 14.7 / 27.7 %; MoE
-set (546 rows) before 44.0 / 21.9 / 33.0 %, early stops alone 57.0 / 21.1 / 39.1 %, front-end time alone 39.7 / 21.9
-/ 30.8 %, both 30.2 / 21.1 / 25.7 % (each alone helps one set and hurts the other). Rejected: request lengths drawn
-uniformly within +-r of the ISL/OSL (vLLM `--random-range-ratio`): r = 1 % already desynchronises every OSL (dense
-28.4 %, MoE 42.5 % on every 2nd row: the TTFT of short outputs falls below the measured waves), and the SGLang 0.5.1
-Qwen3 rows (TTFT 10 %, TPOT 4 % in waves) say their outputs ran at fixed length. The early stops cost those rows too
-(TPOT 4 -> 19 %: each off-wave arrival stalls SGLang's decode batch for a prefill), while the SGLang 0.5.9 MoE rows
-need the desynchronisation; no single client rule fits both SGLang campaigns. Also rejected: a TensorRT-LLM 1.0.0rc3
-engine holding one batch slot fewer than the clients (at 8 clients its Llama-8B TTFT grows with the OSL, 191 / 318 /
-550 ms at OSL 128 / 256 / 512, as if each request waited for another's completion): its TTFT stays at 35 % mean
-|error| on the dense rows and goes from 16 % to 104 % on the Qwen3-235B rows.
+Their effect, alone and together, and the client rules rejected: `validation/notes/serving_hopper_tried.md`.
 
 Rounds 4 and 6 residual analyses and the rules they tried and rejected (prompt packing, budgets, client jitter,
 host costs, front-end times, KV fractions): `validation/notes/serving_hopper_tried.md` in the repository.
