@@ -132,6 +132,22 @@ def test_low_concurrency_tpot_is_centred_for_every_backend(scored) -> None:  # t
         assert abs(float(np.median(errors))) < 0.17, (backend, float(np.median(errors)))
 
 
+def _tpot_ms_at(monkeypatch, name: str, values: tuple[float, ...],  # type: ignore[no-untyped-def]
+                rows: list[dict[str, str]]) -> dict[float, list[float]]:
+    """TPOT (ms) of each row with `serving.routed_experts.<name>` at each value, the iteration-cost memo emptied
+    around every setting (the toggle changes the cost the memo keys do not see)."""
+    from infraplan.serving import routed_experts
+    from infraplan.validation import serving_hopper
+
+    tpot = {}
+    for value in values:
+        monkeypatch.setattr(routed_experts, name, value)
+        serving_hopper._COSTS.clear()
+        tpot[value] = [moe.run_row(r)["tpot_s"] * 1e3 for r in rows]
+    serving_hopper._COSTS.clear()
+    return tpot
+
+
 def _rows_error(rows: list[dict[str, str]], metric: str) -> np.ndarray:
     column = {"ttft_s": "silicon_ttft_ms", "tpot_s": "silicon_tpot_ms"}[metric]
     return np.array([moe.run_row(r)[metric] / (float(r[column]) / 1e3) - 1.0 for r in rows])
@@ -240,20 +256,14 @@ def test_vllm_012_rows_run_its_padded_deepgemm_workspace(monkeypatch) -> None:  
     `serving.routed_experts`), other vLLM versions the shipped profile. Qwen3-235B-A22B fp8 TP2 / TP4 on H200 at
     <= 20 clients: measured TPOT 51-59 / 34-46 ms, median -44 % without the padding (`CONTIGUOUS_PADDED_LAYOUT`
     off), about -23 % with it: each step computes ~16k rows per routed layer whatever the batch."""
-    from infraplan.serving import routed_experts
-    from infraplan.validation import serving_hopper
 
     qwen = _row(model_path="Qwen/Qwen3-235B-A22B-FP8", backend="vllm", backend_version="0.12.0", tp_size="2",
                 moe_tp_size="2", moe_ep_size="1", attention_dp_size="", isl="2000", osl="1000", batch_size="16",
                 concurrency="16", silicon_ttft_ms="364", silicon_tpot_ms="51.4")
     assert moe.moe_deployment(qwen).stack.endswith("vllm-0.12.yaml")
     assert moe.moe_deployment({**qwen, "backend_version": "0.18.0"}).stack == "vllm-0.x"
-    tpot = {}
-    for padded in (False, True):
-        monkeypatch.setattr(routed_experts, "CONTIGUOUS_PADDED_LAYOUT", padded)
-        serving_hopper._COSTS.clear()
-        tpot[padded] = moe.run_row(qwen)["tpot_s"] * 1e3
-    serving_hopper._COSTS.clear()
+    tpot = {padded: ms[0] for padded, ms in _tpot_ms_at(monkeypatch, "CONTIGUOUS_PADDED_LAYOUT", (False, True),
+                                                          [qwen]).items()}
     assert tpot[False] < 0.8 * 51.4 and abs(tpot[True] / 51.4 - 1.0) < 0.3 and tpot[True] - tpot[False] > 8.0
 
 
@@ -262,18 +272,14 @@ def test_deepgemm_workspace_pays_its_published_tile_depth(monkeypatch) -> None: 
     `routed_experts.DEEPGEMM_TILE_DEPTH`): the same Qwen3-235B TP2 row's TPOT rises from ~38 to ~46 ms (measured
     51.4), mostly the 768-deep down GEMM; a stack without the padded workspace does not move."""
     from infraplan.serving import routed_experts
-    from infraplan.validation import serving_hopper
 
     qwen = _row(model_path="Qwen/Qwen3-235B-A22B-FP8", backend="vllm", backend_version="0.12.0", tp_size="2",
                 moe_tp_size="2", moe_ep_size="1", attention_dp_size="", isl="2000", osl="1000", batch_size="16",
                 concurrency="16", silicon_ttft_ms="364", silicon_tpot_ms="51.4")
-    tpot = {}
-    for version in ("0.12.0", "0.18.0"):
-        for depth in (0.0, routed_experts.DEEPGEMM_TILE_DEPTH):
-            monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", depth)
-            serving_hopper._COSTS.clear()
-            tpot[version, depth] = moe.run_row({**qwen, "backend_version": version})["tpot_s"] * 1e3
-    serving_hopper._COSTS.clear()
+    versions = ("0.12.0", "0.18.0")
+    by_depth = _tpot_ms_at(monkeypatch, "DEEPGEMM_TILE_DEPTH", (0.0, routed_experts.DEEPGEMM_TILE_DEPTH),
+                           [{**qwen, "backend_version": version} for version in versions])
+    tpot = {(version, depth): ms[i] for depth, ms in by_depth.items() for i, version in enumerate(versions)}
     assert routed_experts.DEEPGEMM_TILE_DEPTH == 556.0
     assert 6.0 < tpot["0.12.0", 556.0] - tpot["0.12.0", 0.0] < 12.0 and tpot["0.12.0", 556.0] < 51.4
     assert tpot["0.18.0", 556.0] == tpot["0.18.0", 0.0]
@@ -307,7 +313,6 @@ def test_sglang_runs_deepseeks_shared_expert_inside_the_fused_moe(monkeypatch) -
     `routed_experts.shared_expert_fused`): its two GEMM launches go, 11.35 -> 11.07 ms a step at 4 clients
     on 8 H200 (measured 10.29 ms); Kimi K2 (384 experts), EP and other engines keep the separate shared GEMMs."""
     from infraplan.serving import routed_experts
-    from infraplan.validation import serving_hopper
 
     row = next(r for r in moe.load_rows() if r["id"] == "dsr1_h200_sglang_fp8_agg_1024x1024_c4_cfg81")
     shape = moe._shape(row["model_path"])
@@ -315,12 +320,8 @@ def test_sglang_runs_deepseeks_shared_expert_inside_the_fused_moe(monkeypatch) -
     assert not routed_experts.shared_expert_fused(shape, "sglang", 8)
     assert not routed_experts.shared_expert_fused(shape, "trtllm", 1)
     assert not routed_experts.shared_expert_fused(moe._shape("moonshotai/Kimi-K2.5"), "sglang", 1)
-    tpot = {}
-    for fused in (False, True):
-        monkeypatch.setattr(routed_experts, "SGLANG_FUSED_SHARED_EXPERT", fused)
-        serving_hopper._COSTS.clear()
-        tpot[fused] = moe.run_row(row)["tpot_s"] * 1e3
-    serving_hopper._COSTS.clear()
+    tpot = {fused: ms[0] for fused, ms in _tpot_ms_at(monkeypatch, "SGLANG_FUSED_SHARED_EXPERT", (False, True),
+                                                        [row]).items()}
     assert 0.2 < tpot[False] - tpot[True] < 0.6 and abs(tpot[True] / 10.29 - 1.0) < 0.1
 
 
@@ -328,19 +329,12 @@ def test_tensorrt_llm_block_fp8_moe_pays_for_every_local_expert(monkeypatch) -> 
     """TensorRT-LLM's block-fp8 fused MoE costs ~0.2 us per expert the GPU holds (its measured tables at 1-8 tokens,
     `routed_experts.FP8_BLOCK_EXPERT_S`): DeepSeek-V3 at MoE TP8 (256 local experts) on 8 H200, 8 clients: TPOT
     -20 % -> -2 % (measured 16.4 ms); EP8 (32 local) moves 8x less; SGLang (Triton) not at all."""
-    from infraplan.serving import routed_experts
-    from infraplan.validation import serving_hopper
 
     rows = moe.load_rows()
     tp8 = next(r for r in rows if "workflow_run_id=101" in r["silicon_data_source"] and r["concurrency"] == "8")
     ep8 = _row(concurrency="8", batch_size="8", tp_size="8", moe_tp_size="1", moe_ep_size="8")
     sglang = next(r for r in rows if r["id"] == "dsr1_h200_sglang_fp8_agg_1024x1024_c4_cfg81")
-    tpot = {}
-    for cost in (0.0, 0.2e-6):
-        monkeypatch.setattr(routed_experts, "FP8_BLOCK_EXPERT_S", cost)
-        serving_hopper._COSTS.clear()
-        tpot[cost] = [moe.run_row(r)["tpot_s"] * 1e3 for r in (tp8, ep8, sglang)]
-    serving_hopper._COSTS.clear()
+    tpot = _tpot_ms_at(monkeypatch, "FP8_BLOCK_EXPERT_S", (0.0, 0.2e-6), [tp8, ep8, sglang])
     gain = [after - before for before, after in zip(tpot[0.0], tpot[0.2e-6], strict=True)]
     assert 2.0 < gain[0] < 4.0 and 0.0 < gain[1] < gain[0] / 6.0 and gain[2] == 0.0
     measured = float(tp8["silicon_tpot_ms"])

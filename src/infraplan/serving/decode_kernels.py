@@ -62,8 +62,6 @@ from infraplan.serving import engine_kernels
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
-_KV_TABLE_DTYPES = {"bf16": "bf16", "fp8": "fp8"}  # int8 caches keep the roofline (no measured rows)
-_READ_DTYPES = ("bf16", "fp8", "nvfp4")  # weight dtypes with measured small-M rows
 
 
 def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
@@ -74,7 +72,7 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
     kernels, `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`."""
     fits = accelerator.efficiency.decode_attention or {}
     table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not shape.is_mla else {}  # type: ignore[call-overload]
-    fit = table.get(_KV_TABLE_DTYPES.get(kv_dtype, ""))
+    fit = table.get(kv_dtype)  # bf16 / fp8 fits; an int8 cache keeps the roofline (no measured rows)
     if fit is None:
         return engine_kernels.attention_launch_s(shape, rates, engine, kv_dtype), rates.memory_bytes_per_s
     return fit.fixed_s, fit.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
@@ -84,5 +82,4 @@ def gemm_rates(accelerator: Accelerator, rates: KernelRates, engine: str, dtype:
     """`rates` for the plain GEMMs of a deployment of weight precision `dtype`: the memory term at the dtype's
     measured small-M weight-read rate (`hardware.kernels.weight_read_rates`; module docstring); int4 / mxfp4 /
     int8 weights, and grouped expert GEMMs (not measured here), keep `memory_bandwidth_fraction`."""
-    measured = MEASURED_WEIGHT_READS and dtype in _READ_DTYPES
-    return weight_read_rates(rates, accelerator, engine, dtype) if measured else rates
+    return weight_read_rates(rates, accelerator, engine, dtype) if MEASURED_WEIGHT_READS else rates
