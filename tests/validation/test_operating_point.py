@@ -13,7 +13,9 @@ from infraplan.validation.inference_frontier import load_frontier_cases
 from infraplan.validation.operating_point import (
     idle_prefill_s,
     in_flight_context,
+    loadgen_offline_passes,
     mean_step_s,
+    offline_passes_check,
     operating_points,
     step_line,
     step_lines,
@@ -109,3 +111,23 @@ def test_a_step_line_passes_through_both_operating_points(points):
             assert line["model_fixed_s"] + line["model_per_token_s"] * tokens == pytest.approx(p["model_step_s"])
     with pytest.raises(InputError, match="two operating points"):
         step_line([points["H130"], points["H133"]])  # two systems
+
+
+def test_loadgen_sizes_an_offline_query_in_whole_passes_of_at_least_1_1_x_600_s():
+    """samples = max(dataset, 1.1 x 600 s x target_qps), padded to whole passes (equal-issue mode)."""
+    assert loadgen_offline_passes(1.0, 4388) == 1  # the dataset alone is the longer
+    assert loadgen_offline_passes(4388 / 660.0, 4388) == 1  # exactly one pass of 660 s
+    assert loadgen_offline_passes(4388 / 600.0, 4388) == 2  # a 600 s pass is under 660 s: padded to two
+    assert loadgen_offline_passes(100.0, 24576, min_duration_s=600.0) == 3  # 66,000 samples -> 3 x 24,576
+
+
+def test_the_deepseek_offline_run_held_two_passes_and_its_first_pass_is_its_ramps(data):
+    """At its published rate one pass of the R1 set lasts < 600 s, so the valid run held two (8,776 samples); the
+    model's one-pass rate carries the long outputs' ramp-down, its steady pass is shorter."""
+    case = next(c for c in data["cases"] if c["row"] == "H076")
+    check = offline_passes_check(case, data)
+    assert check["measured_pass_s"] < 600.0 and check["measured_passes"] == 2
+    assert check["model_steady_pass_s"] < check["model_first_pass_s"]
+    assert check["steady_over_published"] > check["first_pass_over_published"]
+    with pytest.raises(InputError, match="not an Offline row"):
+        offline_passes_check(next(c for c in data["cases"] if c["row"] == "H077"), data)

@@ -38,6 +38,13 @@ to a step, `a` what a step costs whatever its tokens (weights read once, launche
 through the model's steps at the same M separates a wrong per-token cost (slope) from a missing fixed cost per step
 (intercept). Two points, no fit freedom; it assumes the line, so a curved step (Jensen, above) shows up in both.
 
+Offline run length (`offline_passes_check`): LoadGen sizes an Offline query as max(min_query_count, kSlack x
+min_duration x target_qps) samples, kSlack = 1.1 (mlcommons-loadgen 6.0.17 test_settings_internal.cc:146-158), and in
+equal-issue mode (`sample_concatenate_permutation = 1` for every LLM benchmark, mlperf.conf:66-81) pads it to whole
+passes of the loaded set (loadgen.cc:316-324). At the row's own rate as the target (a valid run lasts >= 600 s) that
+gives the passes the measured run held, next to the model's first-pass rate (ramp-up and ramp-down included) and its
+steady-pass rate (a two-pass run less the first, as `validation.inference.offline_passes`).
+
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
 nothing here feeds the scoring or the error bands.
@@ -52,7 +59,11 @@ import numpy as np
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
+from infraplan.serving.serving_sim import simulate_deployment
+from infraplan.serving.workloads import Requests
 from infraplan.validation.inference import case_deployment, case_requests, case_shape, simulate_case
+
+LOADGEN_OFFLINE_SLACK = 1.1  # kSlack of LoadGen's Offline query size (test_settings_internal.cc:150)
 
 
 def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, prompt_tokens: float,
@@ -154,3 +165,35 @@ def step_lines(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for p in points:
         groups.setdefault((p["model"], p["system"]), []).append(p)
     return [step_line(g) for g in groups.values() if len(g) == 2]
+
+
+def loadgen_offline_passes(queries_per_s: float, dataset: int, min_duration_s: float = 600.0) -> int:
+    """Whole passes of a `dataset`-sample set in LoadGen's Offline query at `queries_per_s` as its target_qps, in
+    equal-issue mode (module docstring, "Offline run length")."""
+    samples = max(dataset, int(LOADGEN_OFFLINE_SLACK * min_duration_s * queries_per_s))
+    return -(-samples // dataset)
+
+
+def offline_passes_check(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """One Offline row: the passes LoadGen gave the measured run, and the model's first-pass and steady-pass output
+    tokens/s against the published rate (module docstring, "Offline run length")."""
+    if case["scenario"] != "offline":
+        raise InputError(f"{case['row']} is not an Offline row")
+    engine = data["engine"]
+    shape, cluster = case_shape(case), Cluster.resolve(case["system"])
+    dep = case_deployment(case, engine)
+    base = case_requests(case, data["workloads"], None)
+    mean_out = float(np.mean(base.output_tokens))
+    passes = loadgen_offline_passes(case["published"] / mean_out, case["requests"],
+                                    engine.get("offline_min_duration_s", 600.0))
+    two = Requests(*(np.tile(a, 2) for a in (base.arrival_s, base.input_tokens, base.output_tokens)))
+    front_end = engine.get("front_end", True)
+    first = simulate_deployment(shape, cluster, dep, base, front_end=front_end)
+    both = simulate_deployment(shape, cluster, dep, two, front_end=front_end)
+    steady_s = both["duration_s"] - first["duration_s"]
+    tokens = float(np.sum(base.output_tokens))
+    published = float(case["published"])
+    return {"row": case["row"], "id": case["id"], "measured_passes": passes,
+            "measured_pass_s": tokens / published, "model_first_pass_s": first["duration_s"],
+            "model_steady_pass_s": steady_s, "first_pass_over_published": tokens / first["duration_s"] / published,
+            "steady_over_published": tokens / steady_s / published}
