@@ -37,6 +37,15 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 11, the benchmark client's connections (`client_connections`; toggle `CLIENT_CONNECTION_CAP`): a client on
+aiohttp's default session holds at most 100 connections (aiohttp 3.11 connector.py:246 / :849 `limit: int = 100`;
+SGLang's bench_serving.py `_create_bench_client_session` builds its ClientSession without a connector); the clients
+above wait for one, in their TTFT. ASSUMPTION: the December-2025 GPT-OSS vLLM H100 campaign ran such a client (its
+client is not named; all 9 of its rows, 512 clients at TP2/4/8, ISL/OSL 1k/1k, 1k/8k, 8k/1k, hold 96-106 requests
+in flight by Little's law, where vLLM's cap is 1024 and the KV cache fits more; no other row above 100 clients
+shows a cap). Every expressible row (540): 16.45 % (TTFT 22.42, TPOT 10.49) -> 15.89 % (22.11, 9.67); sample
+16.68 -> 16.30 %; by row: `validation/notes/serving_hopper_moe_tried.md`, round 11.
+
 Round 10 (every expressible row, 540; each toggled on one tree): 16.53 % (TTFT 22.61, TPOT 10.46; sample 16.78)
 -> 16.47 % (22.56, 10.39; sample 16.70). SGLang 0.5.9's fused shared expert (`serving.routed_experts`,
 `SGLANG_FUSED_SHARED_EXPERT`: DeepSeek-V3/R1's shared expert inside the routed fused MoE, no launches of its own):
@@ -225,6 +234,9 @@ from infraplan.validation.serving_report import (
     score_report,
 )
 
+CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
+AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
+CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~4 s); 1 = every row (~8 s)
@@ -254,6 +266,16 @@ def _int(value: str) -> int:
 
 INCONSISTENT = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
                 "the same configuration at lower concurrency, yet its TPOT is lower")
+
+
+def client_connections(row: dict[str, str]) -> int | None:
+    """Requests the row's benchmark client can hold open at once (module docstring, round 11), or None (no cap):
+    aiohttp's default 100 for the December-2025 GPT-OSS vLLM campaign (ASSUMPTION), no cap elsewhere."""
+    source = row.get("silicon_data_source", "")
+    if CLIENT_CONNECTION_CAP and row["backend"] == "vllm" and any(
+            all(field in source for field in campaign) for campaign in CAPPED_CLIENT_CAMPAIGNS):
+        return AIOHTTP_DEFAULT_CONNECTIONS
+    return None
 
 
 def concurrency(row: dict[str, str]) -> int | None:
@@ -334,7 +356,9 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
     (`concurrency`: the clients over all attention-DP ranks of the replica), with its serving path's front end
     (`validation.serving_front_end`: a constant added to every TTFT; TPOT does not hold it)."""
     clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
-    dep = moe_deployment(row)
+    dep, cap = moe_deployment(row), client_connections(row)
+    if cap is not None:  # clients beyond the client's connections wait, in TTFT, as for the engine's batch cap
+        dep = replace(dep, max_batch=min(dep.max_batch, cap))
     return serving_hopper.run_row(clients, dep, _shape(row["model_path"]))
 
 
