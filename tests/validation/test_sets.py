@@ -70,8 +70,10 @@ def test_running_vtrain_as_vtrain_ran_it_moves_toward_the_measurement() -> None:
     "measured: 15 frontier rows mean |error| 8.50 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
     "gate is 8 %: GPT-OSS H022 / H023 +19 / +28 % (B200 / H100: host work per local expert, sink attention, the "
     "window, biases and recompute priced from the code do not close it), the Qwen3 MoE rows -7 to -12 % (H025 / "
-    "H026 / H029: H026's step is 58 % EP all-to-all over InfiniBand, not overlapped by the recipes), DeepSeek-V3 "
-    "B200 +11 % (H017); the rows' recompute is not in the source (auto: the least that fits)"))
+    "H026 / H029: H026's step is 58 % EP all-to-all over InfiniBand), DeepSeek-V3 B200 +11 % (H017); the rows' "
+    "recompute is not in the source (auto: the least that fits). Megatron-Bridge 0.6.0's perf_recipes (the first "
+    "release carrying them) set EP overlap (H015 / H021 / H025 / H026), HybridEP (H029) and GPT-OSS's selective "
+    "recompute, which the model prices at +14 / +23 / +14 / +16 / +66 / +52 / +32 %: 17.2 % (round 9 notes)"))
 def test_frontier_rows_meet_the_gate_and_beat_the_constant() -> None:
     found, _ = sets.frontier_set()
     assert found.passes_gate, found
@@ -196,3 +198,32 @@ def test_train_results_carry_the_band_from_the_stored_residuals() -> None:
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=8, seq_len=2048, global_batch=8)
     assert load_residuals() and r.error_band is not None
     assert r.error_band.low <= 0.0 <= r.error_band.high or r.error_band.low < r.error_band.high
+
+
+def test_megatron_ep_overlap_hides_the_all_to_all_under_the_paired_micro_batchs_compute() -> None:
+    """Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`; megatron-core 0.16.1 pipeline_parallel/
+    combined_1f1b.py:18-45, models/common/model_chunk_schedule_plan.py:197-199) runs one micro-batch's forward beside
+    another's backward, each one's EP all-to-all on a stream of its own under the other's compute: what stays exposed
+    is the all-to-all the pair's compute cannot cover. H026 (EP32 over InfiniBand, all-to-all longer than the
+    layers' compute): the stage's compute is hidden exactly; H025 (EP32 inside an NVL72 rack, shorter): all of it.
+    Off for every row and stack (round 9: the perf recipes that set it send H026 -10.9 -> +18.1 %)."""
+    rows = {r["id"]: r for r in sets.load_frontier_rows()}
+    for key, comm_bound in (("H026", True), ("H025", False)):
+        r = rows[key]
+        base = sets.frontier_row_stack(r)
+        assert not base.moe.overlap_ep_comm
+        found = {}
+        for flag in (False, True):
+            stack = base.model_copy(update={"moe": base.moe.model_copy(update={"overlap_ep_comm": flag})})
+            found[flag] = estimate_training(
+                r["infraplan_model"], r["infraplan_system"], int(r["n_accel"]), tp=int(r["tp"]), pp=int(r["pp"]),
+                cp=int(r["cp"]), vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
+                micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]), dtype=r["precision"],
+                stack=stack, ep=int(r["ep"]), order=r["order"], etp=int(r["etp"]) if r["etp"] else None)
+        off, on = found[False].breakdown_s, found[True].breakdown_s
+        assert on.compute == pytest.approx(off.compute)  # the NCCL all-to-all's SMs are not priced (share 0)
+        assert found[True].step_time_s < found[False].step_time_s
+        if comm_bound:
+            assert off.ep_comm - on.ep_comm == pytest.approx(off.compute, rel=1e-9), key
+        else:
+            assert off.ep_comm > 0.0 and on.ep_comm == pytest.approx(0.0, abs=1e-12), key

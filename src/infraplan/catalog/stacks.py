@@ -173,7 +173,7 @@ class MoeRouting(Spec):
     the routing; it replaces `load_imbalance`.
     `dispatch_overlap_fraction`: share of the EP dispatch + combine hidden behind other compute (DeepEP
     kernels overlapped with the attention / expert compute of another micro-batch, DeepSeek-V3 arXiv:2412.19437
-    sec. 3.2; Megatron-core `overlap_moe_expert_parallel_comm`), at most that compute;
+    sec. 3.2; Megatron-Core's combined 1F1B is `overlap_ep_comm`), at most that compute;
     `overlap_sm_fraction`: SMs the communication kernels take meanwhile (DeepSeek-V3: 20 of 132 H800 SMs).
     `dispatcher`: "alltoall" (NCCL all-to-all, one copy per routed expert) or "deepep" (DeepEP normal kernels,
     Megatron-core `moe_token_dispatcher_type: flex`: a token crosses the scale-out network once per destination
@@ -188,6 +188,13 @@ class MoeRouting(Spec):
     overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
     dispatcher: Literal["alltoall", "deepep"] = "alltoall"
     fp8_dispatch: bool = False  # fp8 plans: dispatch in fp8 (1 B + a 4 B scale per 128), combine in bf16 (DeepEP)
+    overlap_ep_comm: bool = Field(
+        False, description="Megatron-Core `overlap_moe_expert_parallel_comm` (0.16.1 pipeline_parallel/"
+        "combined_1f1b.py:18-45 / :111-137, models/common/model_chunk_schedule_plan.py:190-254): the 1F1B steps "
+        "run one micro-batch's forward with another's backward, layer by layer, each one's EP all-to-all on a "
+        "stream of its own under the other's compute, as DualPipe pairs them (`training.expert_dispatch."
+        "_with_ep_comm`, `ep_paired`); ASSUMPTION: the schedule's unpaired warm-up forwards and cool-down "
+        "backwards (schedules.py:765-780) are priced paired too")
     expert_gemm: Literal["grouped", "per_expert"] = Field(
         "grouped", description="how the training experts' GEMMs run: one grouped kernel over every local expert's "
         "tiles, or one GEMM per local expert, each at its own shape (Transformer Engine 2.14 GroupedLinear: "

@@ -155,7 +155,9 @@ def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.nda
     ep_sm = moe.overlap_sm_fraction
     raw = out["ep_fwd"] + out["ep_bwd"]
     compute_pair = out["compute_fwd"] + out["compute_bwd"]
-    hidden_pair = smaller(moe.dispatch_overlap_fraction * raw, compute_pair)
+    # Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`) runs the all-to-alls on their own stream
+    pair_share = 1.0 if moe.overlap_ep_comm else moe.dispatch_overlap_fraction
+    hidden_pair = smaller(pair_share * raw, compute_pair)
     out["ep_paired"] = raw - hidden_pair
     out["compute_paired"] = compute_pair + hidden_pair * ep_sm / (1.0 - ep_sm)
     if moe.dispatch_overlap_fraction > 0.0:

@@ -75,7 +75,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`)
-    paired = plan.schedule == _DUALPIPE
+    paired = (plan.schedule == _DUALPIPE) | profile.moe.overlap_ep_comm  # or Megatron's combined 1F1B
     per_layer = {
         "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
         "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],

@@ -68,6 +68,11 @@ dispatcher as the recipes ask for it (`MODEL_RECIPE_FLEX_BACKEND`, `frontier_row
 Round 8 (`validation/notes/training_sets_tried.md`): 12.05 -> 8.50 % (Blackwell rates from AIConfigurator's
 measured tables, TE's per-expert GEMMs, casts on the sequence shard, memory per pipeline stage kind, each recipe's
 loss implementation (`MODEL_RECIPE_STACK`), attention by head dimension); gated and vTrain unchanged.
+Round 9 (notes): the rows' own performance configs, read in Megatron-Bridge 0.6.0's `perf_recipes` (the first release
+carrying them; plans matching the rows), set forced balance, bf16 gradients, EP overlap (H015 / H021 / H025 /
+H026; Megatron-Core's combined 1F1B, now `MoeRouting.overlap_ep_comm`, off), HybridEP (H029) and GPT-OSS's
+selective recompute: every expressible setting at once 8.50 -> 17.19 %, so none is applied (the MoE rows would be
+14-66 % too fast: an MoE cost is still missing or under-priced).
 """
 
 from __future__ import annotations
