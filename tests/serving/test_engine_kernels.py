@@ -89,3 +89,21 @@ def test_fp8_activation_quantisation_launches(monkeypatch):
     assert engine_kernels.activation_quant_kernels(llama, "sglang", "bf16") == 0.0
     monkeypatch.setattr(engine_kernels, "ACTIVATION_QUANT", False)
     assert engine_kernels.activation_quant_kernels(llama, "sglang", "fp8") == 0.0
+
+
+def test_qwen3_qk_norm_launches_when_toggled_on(monkeypatch, rates):
+    # off by default (measured, not adopted); on: SGLang's Q copy + norm on the critical path (K on a second stream),
+    # one launch for vLLM (Inductor) and TensorRT-LLM (fused QK-norm + RoPE), none for models without q_norm / k_norm
+    qwen, qwen_moe, llama = load_model("qwen3-32b"), load_model("qwen3-30b-a3b"), load_model("llama3-8b")
+    assert engine_kernels.qk_norm_kernels(qwen, "sglang") == 0.0
+    monkeypatch.setattr(engine_kernels, "QK_NORM", True)
+    assert [engine_kernels.qk_norm_kernels(qwen, e) for e in ("trtllm", "vllm", "sglang")] == [1.0, 1.0, 2.0]
+    assert engine_kernels.qk_norm_kernels(qwen_moe, "vllm") == 1.0
+    assert engine_kernels.qk_norm_kernels(llama, "sglang") == 0.0
+    assert engine_kernels.qk_norm_kernels(qwen, "other") == 0.0
+    tokens, dep, unused = np.array([1.0, 4096.0]), _Dep("sglang", "bf16", "bf16", 1), Elementwise("x", 0.0, 0.0)
+    on = engine_kernels.elementwise_time(qwen, rates, dep, tokens, unused)
+    monkeypatch.setattr(engine_kernels, "QK_NORM", False)
+    off = engine_kernels.elementwise_time(qwen, rates, dep, tokens, unused)
+    assert on[0] - off[0] == pytest.approx(2 * rates.kernel_overhead_s, rel=0.05)  # decode: the two launches
+    assert on[1] - off[1] > on[0] - off[0]  # a prompt also moves Q and K through them twice

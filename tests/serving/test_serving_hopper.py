@@ -208,3 +208,28 @@ def test_aiconfigurator_harness_rows_run_to_the_full_osl(monkeypatch):
     assert sh.stop_per_token(gap) == sh.STOP_PER_TOKEN
     stopped = sh.run_row(gap)["tpot_s"]
     assert full == pytest.approx(0.0285, rel=0.1) and stopped > 1.15 * full
+
+
+def test_dynamo_trtllm_rows_run_the_generator_template_kv_fraction_and_nothing_else_differs():
+    from infraplan.catalog.stacks import load_stack
+
+    dynamo = sh.row_deployment(_qwen_trt_row(1024))
+    assert load_engine(dynamo.stack).kv_memory_fraction == 0.8 and load_engine("trtllm-0.x").kv_memory_fraction == 0.9
+    a, b = load_stack(dynamo.stack), load_stack("trtllm-0.x")
+    assert a.serving is not None and b.serving is not None
+    assert a.serving.model_copy(update={"kv_memory_fraction": 0.9}) == b.serving
+    assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
+        exclude={"name", "display_name", "serving"})
+    own_server = {**_qwen_trt_row(1024), "silicon_data_source": "source_file=2026-04-06.csv; model=Llama-3.1-70B"}
+    assert sh.row_deployment(own_server).stack == "trtllm-0.x"  # trtllm-serve runs: TensorRT-LLM's own 0.9
+
+
+def test_generator_kv_fraction_makes_reserved_requests_wait(monkeypatch):
+    # measured (one H100, Qwen3-32B fp8, ISL 2048, OSL 512, 128 clients): TTFT 6.39 s, i.e. ~107 requests resident
+    # (R = TTFT + 511 TPOT = 38.5 s, wait / R = 0.17). At 0.9 the pool reserves ISL + OSL for 131 requests: no wait;
+    # at the template's 0.80 for 117: the clients beyond them wait for a completion
+    row = {**_qwen_trt_row(2048), "osl": "512", "batch_size": "128", "tp_size": "1"}
+    at_080 = sh.run_row(row)["ttft_s"]
+    monkeypatch.setattr(sh, "DYNAMO_TRTLLM_KV", False)
+    at_090 = sh.run_row(row)["ttft_s"]
+    assert at_090 < 1.6 and at_080 > 2.5 * at_090

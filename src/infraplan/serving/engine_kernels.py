@@ -46,6 +46,21 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
   others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
 
+* Qwen3's QK norm (`QK_NORM_KERNELS`; model types qwen3 / qwen3_moe): a per-head RMSNorm of Q and of K between
+  the QKV GEMM and RoPE, every layer. SGLang (0.5.1.post1 / 0.5.6 `srt/models/qwen3.py` and 0.5.6 `qwen3_moe.py`
+  `_apply_qk_norm`): `q.reshape(-1, head_dim)` of the split QKV output, a copy when the batch holds more than one
+  token (the slice's row stride is q + 2 kv, not q), then the norm; under CUDA graphs K's copy and norm run on a
+  second stream, so two launches sit on the critical path (four when eager). vLLM 0.12.0 (`qwen3.py:145-151`,
+  `qwen3_moe.py:305-309`): `q_norm` / `k_norm` in their native form before `rotary_emb`, compiled by Inductor
+  (custom ops "none"); ASSUMPTION: Inductor emits one kernel per tensor, Q's and K's norm with their rotation, one
+  launch more than a Llama layer's RoPE. TensorRT-LLM (not readable here: the PyPI wheel is a stub): ASSUMPTION, one
+  launch, its Qwen3 attention's fused QK-norm + RoPE kernel ahead of the attention op (recalled, `QKNormRoPEAttention`).
+  Each launch passes over the token's Q and K once (read and write). Measured, NOT adopted (`QK_NORM` False; mean
+  |error| off -> on): Hopper dense 19.83 -> 19.71 % (TPOT 12.13 -> 11.85: TensorRT-LLM 1.0.0rc3 Qwen3-32B 12.9 ->
+  11.3, vLLM 0.12 Qwen3-32B 7.3 -> 6.0, SGLang 0.5.1 Qwen3-32B 5.0 -> 7.1), MoE / MLA 16.28 -> 16.30 (TensorRT-LLM
+  Qwen3-235B TPOT 9.2 -> 9.8); the sourced launches alone (TensorRT-LLM 0): dense 19.90, MoE 16.24. The gain rests
+  on the unsourced TensorRT-LLM launch (`validation/notes/serving_hopper_tried.md`, round 9).
+
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
 every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
 vLLM (0.34.0) fuses more, not modelled here (the rows run 0.12): at -O2 with TP > 1 on Hopper / Blackwell the TP
@@ -72,6 +87,9 @@ from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
+QK_NORM = False  # Qwen3's per-head Q / K RMSNorm launches: measured, NOT adopted (module docstring)
+QK_NORM_KERNELS: dict[str, float] = {"trtllm": 1.0, "vllm": 1.0, "sglang": 2.0}  # on the critical path, per layer
+_QK_NORM_MODELS = ("qwen3", "qwen3_moe")  # HF model types with q_norm / k_norm in every attention layer
 ENGINES = ("trtllm", "vllm", "sglang")
 _SGLANG_FUSED_ROPE_APPEND = ("qwen3_moe", "gpt_oss", "bailing_moe")  # `enable_fused_set_kv_buffer` callers
 
@@ -132,11 +150,20 @@ def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -
     rope = 2.0 * _rope_elements(shape, tp)
     fused_rope = engine == "trtllm" or (engine == "sglang" and attention_op_kernels(shape, engine, kv_dtype) == 0.0)
     kernels += 0.0 if fused_rope else 1.0
+    qk_norm = qk_norm_kernels(shape, engine)  # Qwen3: each launch reads and writes Q and K once
+    kernels += qk_norm
     read = _append_read_elements(shape, tp)
     append_bytes = read * ACT_BYTES + read * DTYPE_BYTES[kv_dtype]
     if engine == "sglang" and kv_dtype != "bf16":
         append_bytes += read * (ACT_BYTES + DTYPE_BYTES[kv_dtype])  # the cast pass before the copies
-    return elements * ACT_BYTES + rope * ACT_BYTES + append_bytes, kernels
+    return elements * ACT_BYTES + (1.0 + qk_norm) * rope * ACT_BYTES + append_bytes, kernels
+
+
+def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
+    """Launches per layer on the critical path of Qwen3's per-head Q / K RMSNorm (module docstring)."""
+    if not (QK_NORM and applies(engine)) or shape.model_type not in _QK_NORM_MODELS:
+        return 0.0
+    return QK_NORM_KERNELS[engine]
 
 
 def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -> float:

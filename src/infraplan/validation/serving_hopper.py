@@ -59,6 +59,14 @@ row names. Against it: the TensorRT-LLM 1.0.0rc3 "fp8" rows also name a bf16 che
 fp8 weights (TPOT -12 %; +25 % in bf16), and the SGLang OSL-100 rows' TPOT turns +20-60 % (mixed-chunk stalls of
 bf16 prompts); for it: the same campaign names nvidia/Llama-3.1-8B-Instruct-FP8 where vLLM served fp8, and the
 SGLang low-load TTFT (a prefill's speed) sits near bf16 (TP1 ISL 8000, 20 clients: 712 ms, bf16 619, fp8 474).
+TensorRT-LLM's KV pool on the generator's Dynamo workers (`DYNAMO_TRTLLM_KV`): its engine template passes
+kv_cache_config.free_gpu_memory_fraction with default 0.80 (0.2.0 `cli/templates/trtllm/dynamo/extra_engine_args.
+1.0.0rc3.yaml.j2:27`; every TensorRT-LLM template of 0.2.0 - 0.12.0; no generator rule sets it), against
+TensorRT-LLM's 0.9: the rows served through Dynamo (`serving_front_end.served_by_dynamo`) run
+`data/stacks/trtllm-0.x-dynamo-agg.yaml`, the shipped profile at 0.80. Toggled (round 9): dense 19.83 -> 19.80 %
+(TTFT 27.53 -> 27.47, TPOT 12.13 -> 12.14 %): one row moves, TensorRT-LLM 1.0.0rc3 Qwen3-32B fp8 on one H100, ISL
+2048, OSL 512, 128 clients, whose reserved requests (ISL + OSL each, GUARANTEED_NO_EVICT) no longer all fit (131 ->
+117): TTFT 1.30 -> 4.12 s (measured 6.39 s, i.e. ~107 resident); the MoE, disaggregated and MLPerf sets unchanged.
 The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
 `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
@@ -100,12 +108,12 @@ Rounds 4 and 6 residual analyses and the rules they tried and rejected (prompt p
 host costs, front-end times, KV fractions): `validation/notes/serving_hopper_tried.md` in the repository.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
-one efficiency per metric fitted to the set itself (the best such constant): TPOT = (weights + KV bytes read per
-step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the row's dtype); the fitted
-efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are the MoE set's
-(`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each listing its
-own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today) and listed
-in the summary.
+one efficiency per metric fitted to the set itself (the best such constant; `validation.serving_roofline`): TPOT =
+(weights + KV bytes read per step per GPU) / (eff x HBM bandwidth), TTFT = prompt FLOPs per GPU / (eff x peak at the
+row's dtype); the fitted efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are
+the MoE set's (`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each
+listing its own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today)
+and listed in the summary.
 """
 
 from __future__ import annotations
@@ -122,11 +130,11 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.engines import load_engine
-from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
-from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, server_front_end_s
+from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
+from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
 
 GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
@@ -136,12 +144,13 @@ REQUESTS_PER_CLIENT = 10  # ASSUMPTION: num_prompts = 10 x concurrency (Inferenc
 CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rules, docstring); False: stack defaults
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
+DYNAMO_TRTLLM_KV = True  # gap-analysis TensorRT-LLM rows: the generator template's KV fraction 0.80 (docstring)
+DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # data/stacks/: trtllm-0.x with free_gpu_memory_fraction 0.80
 SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
 SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
 SGLANG_CHECKPOINT_DTYPE = True  # SGLang weights in the checkpoint's dtype (no --quantization); False: the precision
 FP8_CHECKPOINTS = frozenset({"nvidia/Llama-3.1-8B-Instruct-FP8"})  # the set's checkpoints stored in fp8
-SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}
 # the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
     "meta-llama/Llama-3.1-8B-Instruct": ("llama3-8b", {"max_position_embeddings": 131072}),
@@ -243,6 +252,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
+        elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
+            engine = load_engine(data_stack(DYNAMO_TRTLLM_STACK))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
                       kv_dtype=dtype, max_batch=max_batch, token_budget=max(budget, max_batch),
                       engine=engine.engine, stack=engine.ref)
@@ -303,28 +314,6 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
     dep = row_deployment(row)
     return roofline_seconds(_shape(row["model_path"]), row["system"], dep, dep, int(row["batch_size"]),
                             int(row["isl"]), int(row["osl"]))
-
-
-def roofline_seconds(shape: TransformerShape, system: str, prefill: Deployment, decode: Deployment,
-                     clients_per_rank: float, isl: int, osl: int) -> dict[str, float]:
-    """The naive roofline at efficiency 1 of a row: TPOT = (a decode GPU's weights + its clients' KV read at the
-    mean context) / bandwidth; TTFT = one prompt's FLOPs over the prefill GPUs / peak (fp8 or bf16)."""
-    acc = Cluster.resolve(SYSTEMS[system]).accelerator
-    step_bytes = (weight_bytes_per_gpu(shape, decode.tp, decode.pp, decode.dtype, decode.expert_shards)
-                  + clients_per_rank * (isl + osl / 2.0)
-                  * kv_bytes_per_token(shape, decode.tp, decode.pp, decode.kv_dtype))
-    prompt_flops = 2.0 * shape.active_params(input_embedding=False) * isl / (prefill.tp * prefill.pp)
-    rate_dtype = prefill.dtype if prefill.dtype == "fp8" else "bf16"
-    return {"tpot_s": step_bytes / acc.memory_bandwidth_bytes_per_s, "ttft_s": prompt_flops / acc.peak(rate_dtype)}
-
-
-def fitted_scale(work: np.ndarray, measured: np.ndarray) -> float:
-    """The s minimising mean |s * work / measured - 1|: the median of measured/work weighted by work/measured."""
-    r = work / measured
-    target = 1.0 / r
-    order = np.argsort(target)
-    cum = np.cumsum(r[order])
-    return float(target[order][np.searchsorted(cum, cum[-1] / 2.0)])
 
 
 def _group(row: dict[str, str]) -> str:
