@@ -42,6 +42,6 @@ def test_deepseek_v3_rows_carry_the_recipes_optimizer_dtypes_and_the_others_the_
     for key in ("H015", "H017", "H018"):
         stack = frontier_row_stack(rows[key])
         assert (stack.grad_reduce_dtype, stack.adam_moment_dtype) == ("bf16", "bf16"), key
-    for key in ("H004", "H011", "H025", "H026", "H029"):
-        stack = frontier_row_stack(rows[key])
+    for key in ("H004", "H011", "H025", "H026", "H029"):  # the recipes; their perf configs set bf16 (round 10)
+        stack = frontier_row_stack(rows[key], perf_config=False)
         assert (stack.grad_reduce_dtype, stack.adam_moment_dtype) == ("fp32", "fp32"), key

@@ -45,34 +45,23 @@ also hits SC'21 18.4B and 76.1B at their assumed micro-batch 1 (6 and 10 heads p
 Rounds 2-5 (vTrain, gated and frontier residual analyses, what was adopted and what was tried and rejected: the
 fused-softmax fallback, uneven-stage bubbles, blocking p2p, sink attention, DeepEP for the Qwen3 H100 rows, ...):
 `validation/notes/training_sets_tried.md` in the repository.
-Round 7 (toggled on one tree): the Qwen3-235B rows run their recipe's split, the embedding and loss counted as
-pipeline layers (`MODEL_RECIPE_STACK`, qwen3_moe.py:165-167): H025 / H026 -9.3 / -17.1 -> -2.3 / -10.7 %, 15 rows
-13.06 -> 12.17 %, gated 6.12 % and vTrain 7.58 % unchanged. (a) The wgrad GEMM reads and writes the main
-gradient in its buffer's dtype (Transformer Engine 2.14 fused wgrad accumulation, module/linear.py:834-860,
-grouped_linear.py:386-391 / :473-481; `training.layer_kernels.wgrad_width`; before, the output was charged at the
-operand width): H023 +44.9 -> +44.7 %, the other rows within 0.05 points (their expert wgrads stay compute-bound
-at >= 1,024 tokens per expert); the search's DeepSeek-V3 plan on 2,048 H800 on the default stack (tests/planning/
-test_scenario.py) leaves EP2 at 256 tokens per expert (memory-bound on the fp32 buffer) for TP2 PP8 EP1: +8.1 ->
-+17.9 % of the published GPU-hours (DeepSeek's own plan and stack: -9.7 %, unchanged; -7.8 % with (c)). (b) The
-DeepSeek-V3 recipe's pipeline layout (recipes/deepseek/deepseek_v3.py:37-49: embedding + 4 layers first, 1 layer
-+ MTP + loss last) and its MTP module (the rows' published FLOPs per token, 260 G, include it: megatron-bridge
-flop_utils.py:261-265) run exactly with `Stack.pipeline_layouts` / `mtp_num_layers` (`training.pipeline_layout`,
-`DEEPSEEK_V3_RECIPE_TRAINING`): H015 / H017 / H018 +0.9 / +26.9 / +4.9 -> +3.2 / +34.1 / -15.5 % (H018's PP8 x VP4
-is not in the recipe's map: the even split there), 15 rows 12.16 -> 13.50 %; left off (the rows' recipe map does
-not set them) until the per-layer cost H017 then exposes (~6 ms per layer and 4,096-token micro-batch) is found.
-(c) Blockwise fp8 GEMMs at 0.94 (H100 / H800) / 0.93 (H200) of per-tensor fp8 (TE 2.14 Float8BlockScaling's split
-accumulation, common/recipe/__init__.py:348-350; AIConfigurator 0.12.0's measured Hopper GEMM tables,
-`ops.precision.scaling_rate_ratio`): H018 +4.9 -> +3.2 %, 15 rows 12.16 -> 12.05 %. (d) Megatron-Core's flex
-dispatcher as the recipes ask for it (`MODEL_RECIPE_FLEX_BACKEND`, `frontier_row_stack(row, flex=True)`): 19.64 %
-(H026 / H029 +35.5 / +73.7 %): not applied (the rows' measured steps match NCCL all-to-all without deduplication).
-Round 8 (`validation/notes/training_sets_tried.md`): 12.05 -> 8.50 % (Blackwell rates from AIConfigurator's
-measured tables, TE's per-expert GEMMs, casts on the sequence shard, memory per pipeline stage kind, each recipe's
-loss implementation (`MODEL_RECIPE_STACK`), attention by head dimension); gated and vTrain unchanged.
-Round 9 (notes): the rows' own performance configs, read in Megatron-Bridge 0.6.0's `perf_recipes` (the first release
-carrying them; plans matching the rows), set forced balance, bf16 gradients, EP overlap (H015 / H021 / H025 /
-H026; Megatron-Core's combined 1F1B, now `MoeRouting.overlap_ep_comm`, off), HybridEP (H029) and GPT-OSS's
-selective recompute: every expressible setting at once 8.50 -> 17.19 %, so none is applied (the MoE rows would be
-14-66 % too fast: an MoE cost is still missing or under-priced).
+Round 7 (notes): the Qwen3-235B rows run their recipe's split, embedding and loss counted as pipeline layers
+(`MODEL_RECIPE_STACK`): 13.06 -> 12.17 %; the DeepSeek-V3 recipe's layouts and MTP (`DEEPSEEK_V3_RECIPE_TRAINING`)
+and the flex dispatcher (`MODEL_RECIPE_FLEX_BACKEND`) measured and left off.
+Round 8 (notes): 12.05 -> 8.50 % (Blackwell rates from AIConfigurator's measured tables, TE's per-expert GEMMs,
+casts on the sequence shard, memory per pipeline stage kind, each recipe's loss, attention by head dimension).
+Round 9 (notes): the rows' own performance configs are published (Megatron-Bridge 0.6.0's `perf_recipes`, the
+first release carrying them); Megatron-Core's combined 1F1B built as `MoeRouting.overlap_ep_comm`.
+Round 10 (notes; toggled on one tree; gated 5.94 % and vTrain 7.60 % unchanged, no default moved): a row whose
+0.6.0 configuration matches its plan exactly, every setting existing in megatron-core 0.16.1, runs that
+configuration's settings, read from the csv with their file:line (`perf_config_stack`, `settings_basis`):
+H004 / H005 / H010 / H011 / H012 / H013 / H022 / H023 / H026 / H029 (bf16 gradients and TE's loss everywhere,
+GPT-OSS's selective layernorm + moe_act recompute, no recompute elsewhere but on H010, whose CPU offload of 40
+layers has no knob: auto; TP overlap off on H005 / H011 / H026; EP overlap on H026; flex + HybridEP on H029; CUDA
+graphs as set); H015 / H017 / H018 / H021 / H025 keep the stack and auto. 8.50 -> 15.31 % (H029 -7.3 -> +65.6,
+H022 +19.3 -> +52.1, H023 +27.9 -> +32.0, H026 -10.9 -> +15.8, H005 -5.2 -> -14.0, H011 +6.8 -> +0.5 %; 11.42 %
+with H029 on the stack): issue 13's 12 % gate is not met. HybridEP, GPT-OSS's layers and the all-to-all under
+EP overlap are priced too fast; no sourced cost for them is found yet.
 """
 
 from __future__ import annotations
@@ -212,15 +201,16 @@ def load_frontier_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 
-# Recompute note: every row runs `auto` (the least recompute that fits). Its Megatron-Bridge 0.3.1 recipe's setting is
-# recorded (`recompute_recipe`, file:line in `recompute_source`) but the rows were not run from those recipes (NeMo's
-# performance scripts override them: no row runs its recipe's TP / PP / CP / EP / micro-batch), so it is a reference,
-# not the rows' setting. Measured on one tree: every row on its recipe where that fits (H010 / H022's "none" needs
-# 320 / 228 GB per GPU of 186 / 180 GB) 8.50 -> 10.16 % (DeepSeek-V3 selective core_attn: H015 / H017 / H018 -8.0 /
-# +10.7 / +3.4 -> -11.8 / +7.2 / +0.4 %; Qwen3-30B-A3B full, qwen3_moe.py:83-88: H029 -7.3 -> -34.8 %, the re-run
-# forward repeating its EP all-to-all); every row on its recipe, fitting or not, 11.25 %; DeepSeek-V3's 256-GPU
-# variant (`deepseek_v3_pretrain_config_32nodes`, full, :288-290, a TP2 PP8 EP32 layout neither row runs) on H015 /
-# H017: -31.3 / -12.5 %.
+# Recompute note: a row with its own performance configuration runs that configuration's recompute (round 10, csv
+# `settings_basis` perf_config), every other row `auto` (the least recompute that fits). Its Megatron-Bridge 0.3.1
+# recipe's setting is recorded (`recompute_recipe`, file:line in `recompute_source`) but the rows were not run from
+# those recipes (no row runs its recipe's TP / PP / CP / EP / micro-batch), so it is a reference, not the rows'
+# setting. Measured before round 10 (the rows then all on `auto`), on one tree: every row on its recipe where that fits
+# (H010 / H022's "none" needs 320 / 228 GB per GPU of 186 / 180 GB) 8.50 -> 10.16 % (DeepSeek-V3 selective core_attn:
+# H015 / H017 / H018 -8.0 / +10.7 / +3.4 -> -11.8 / +7.2 / +0.4 %; Qwen3-30B-A3B full, qwen3_moe.py:83-88: H029 -7.3 ->
+# -34.8 %, the re-run forward repeating its EP all-to-all); every row on its recipe, fitting or not, 11.25 %;
+# DeepSeek-V3's 256-GPU variant (`deepseek_v3_pretrain_config_32nodes`, full, :288-290, a TP2 PP8 EP32 layout neither
+# row runs) on H015 / H017: -31.3 / -12.5 %.
 
 
 # Megatron-Bridge 0.3.1 `deepseek_v3_pretrain_config` (recipes/deepseek/deepseek_v3.py:146-187): precision-aware
@@ -260,7 +250,7 @@ MODEL_RECIPE_FLEX_BACKEND: dict[str, str] = {
     "deepseek-v3": "hybridep", "qwen3-30b-a3b": "deepep", "qwen3-235b-a22b": "deepep"}
 
 
-def frontier_row_stack(row: dict[str, str], flex: bool = False) -> Stack:
+def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: bool = True) -> Stack:
     """`FRONTIER_STACK` with the row's MoE token dispatcher (`moe_dispatcher` column; empty: the stack's).
 
     H018: NeMo's DeepSeek-V3 performance script switches H100 runs to DeepEP (`moe_token_dispatcher_type:
@@ -271,7 +261,8 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False) -> Stack:
     layers (Megatron-Core `account_for_embedding/loss_in_pipeline_split`). H004/H005, Llama 3.1 405B: Megatron's
     even split needs PP x VP to divide the layers it splits; 126 layers divide neither 64 (PP16 x VP4) nor 128
     (PP16 x VP8) chunks, 126 + 2 = 128 divides both, so the published layouts imply both flags (NeMo's
-    llama31_405b recipe sets them; an inference from the layout, not stated on the performance page).
+    llama31_405b recipe sets them; Megatron-Bridge 0.6.0's base recipe of the rows' perf configs sets both,
+    recipes/llama/h100/llama3.py:1229-1230).
 
     `fp8_recipe`: the fp8 scaling the row's dtype column states where it is not the stack's (H018: "FP8 (128x128 /
     1x128 blockwise)", Transformer Engine's Float8BlockScaling: scales found inside the cast kernel, no amax pass
@@ -279,7 +270,8 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False) -> Stack:
 
     `MODEL_RECIPE_STACK`: what the Megatron-Bridge recipe of the row's model sets beside the stack, for every row
     of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments). `flex`: with the recipe's
-    flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows.
+    flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows. `perf_config`: the row's own
+    performance configuration's settings on top (`perf_config_stack`; False: the stack as before round 10).
     """
     stack = load_stack(FRONTIER_STACK)
     if flex and row.get("infraplan_model") in MODEL_RECIPE_FLEX_BACKEND:
@@ -292,9 +284,36 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False) -> Stack:
     if row.get("pipeline_layers") == "embedding+loss":
         stack = stack.model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                          "account_for_loss_in_pipeline_split": True})
-    if not row.get("moe_dispatcher"):
+    if row.get("moe_dispatcher"):
+        stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})
+    return perf_config_stack(stack, row) if perf_config else stack
+
+
+def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
+    """`stack` with the settings of the row's own performance configuration (`settings_basis` perf_config: the
+    csv's columns, each with its file:line in Megatron-Bridge 0.6.0's perf_recipes, `perf_settings_source`); an
+    empty column keeps the stack's. TP overlap off: nothing hidden, no SMs taken; EP overlap: Megatron-Core's
+    combined 1F1B (`MoeRouting.overlap_ep_comm`); `flex_backend`: the flex dispatcher's backend."""
+    if row.get("settings_basis") != "perf_config":
         return stack
-    return stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})
+    update: dict[str, Any] = {}
+    moe: dict[str, Any] = {}
+    if row.get("recompute_modules"):
+        update["recompute_modules"] = tuple(row["recompute_modules"].split("+"))
+    for key in ("grad_reduce_dtype", "cross_entropy_impl"):
+        if row.get(key):
+            update[key] = row[key]
+    if row.get("tp_comm_overlap") == "off":
+        update |= {"tp_comm_overlap_fraction": 0.0, "tp_overlap_sm_fraction": 0.0}
+    if row.get("cuda_graphs"):
+        update["cuda_graphs"] = row["cuda_graphs"] == "on"
+    if row.get("ep_overlap"):
+        moe["overlap_ep_comm"] = row["ep_overlap"] == "on"
+    if row.get("flex_backend"):
+        moe["flex_backend"] = row["flex_backend"]
+    if moe:
+        update["moe"] = stack.moe.model_copy(update=moe)
+    return stack.model_copy(update=update)
 
 
 def frontier_set() -> tuple[ValidationSet, list[Residual]]:
