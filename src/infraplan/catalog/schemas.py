@@ -43,6 +43,18 @@ class DecodeAttentionFit(Spec):
     kv_read_fraction: Fraction = Field(description="KV-cache bytes read per second / datasheet HBM bandwidth")
 
 
+class MlaDecodeFit(Spec):
+    """A serving stack's absorbed-MLA decode kernel on one accelerator and latent-cache dtype: time per layer of one
+    decode step = `fixed_s` + `query_head_s` x decode queries x local heads + max(latent bytes read /
+    (`kv_read_fraction` x HBM bandwidth), score and value FLOPs / `flops_per_s`) (fitted to measured kernels;
+    `serving.mla_decode`)."""
+
+    fixed_s: float = Field(ge=0, description="seconds per layer and decode step whatever the batch and context")
+    query_head_s: float = Field(ge=0, description="seconds per (decode query, local head) and layer")
+    kv_read_fraction: Fraction = Field(description="latent-cache bytes read per second / datasheet HBM bandwidth")
+    flops_per_s: float = Field(gt=0, description="score and value FLOPs per second where they bind")
+
+
 class KernelEfficiency(Spec):
     """How close real kernels come to the datasheet on this accelerator (the calibration data).
 
@@ -84,6 +96,9 @@ class KernelEfficiency(Spec):
     decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] | None = Field(
         None, description="decode attention per serving engine family and KV dtype, measured "
         "(`serving.decode_kernels`); None or absent: one kernel launch + KV bytes at memory_bandwidth_fraction")
+    mla_decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaDecodeFit]] | None = Field(
+        None, description="absorbed-MLA decode attention per serving engine family and latent-cache dtype, measured "
+        "(`serving.mla_decode`); None or absent: one kernel launch + max(bytes, FLOPs) at the roofline rates")
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
     matmul_tile_m: int = Field(128, gt=0)
     matmul_tile_n: int = Field(128, gt=0)

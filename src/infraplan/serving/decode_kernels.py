@@ -58,7 +58,7 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
-from infraplan.serving import engine_kernels
+from infraplan.serving import engine_kernels, mla_decode
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
@@ -68,8 +68,12 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
                     shape: TransformerShape) -> tuple[float, float]:
     """(seconds per layer of a decode step beside the cache reads, KV bytes read per second) of the serving
     engine family's decode attention over a `kv_dtype` cache (module docstring); where the catalog has no measured
-    fit, and for MLA's latent cache, the roofline: the op's launches (its core and the engine's RoPE / append
-    kernels, `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`."""
+    fit, and for MLA's latent cache without the engine's measured MLA kernel (`mla_decode.measured_fit`, which
+    sets both), the roofline: the op's launches (its core and the engine's RoPE / append kernels,
+    `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`."""
+    mla = mla_decode.measured_fit(shape, accelerator, engine, kv_dtype)  # the measured MLA kernel (`mla_decode`)
+    if mla is not None:
+        return mla.fixed_s, mla.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
     fits = accelerator.efficiency.decode_attention or {}
     table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not shape.is_mla else {}  # type: ignore[call-overload]
     fit = table.get(kv_dtype)  # bf16 / fp8 fits; an int8 cache keeps the roofline (no measured rows)

@@ -345,12 +345,12 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
     pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * kv_layers
-    mla_token_s = mla_decode.cached_token_s(shape, rates, dep.tp, layers * q + dep.speculative_tokens)
+    mla_token_s, mla_row_s = mla_decode.decode_terms(shape, accelerator, rates, dep, layers)  # per token and per row
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
     full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
     window = float(shape.sliding_window) if full < 1.0 else 0.0
     attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape)
-    kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s
+    kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * layers, shape.attention_head_dim)  # softmax exps by head dim (kernels)

@@ -45,14 +45,45 @@ over RDMA on H800, an upper bound: +7 ms at most); the experts' ~39 tokens alrea
 bound by their weights; prefills at the measured 4.98 req/s are ~35 prompt tokens per GPU per step (<= 6 % even
 if every rank stalls for all); CUDA graphs captured only up to 128 sequences (the LLM API default) would make this
 step eager, max(GPU, 40.5 ms of launches): H077 +42 % but H076 -21 %, and no source states the harness's cap.
+
+Measured kernel (`MEASURED_MLA_DECODE`; the accelerator's `mla_decode_attention[engine][latent dtype]`, today
+TensorRT-LLM on H100 / H200). NVIDIA AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 absorbed-MLA generation
+kernel (aiconfigurator-core wheel, Apache-2.0: systems/data/{h100_sxm,h200_sxm}/mla/trtllm/1.3.0rc20/
+generation_mla_perf.parquet; DeepSeek-V3's 576-wide latent, 1-128 local heads, batch 1-1,024, context 128-131,072)
+fits, per layer, t = fixed_s + query_head_s x batch x local heads + max(latent bytes / (f x HBM), FLOPs / R): on
+H200 with an fp8 latent 15.0 us, 1.52 ns, f = 0.63 (3.0 TB/s), R = 718 TF/s (FlashMLA's published 660 TF/s on
+H800, above, is the same order); mean |error| 7.5 % over all 920 rows, where the roofline above (one 4 us launch,
+bytes at 0.88, FLOPs at 495 TF/s) is 49 % off: 3-4x too fast below ~64 sequences x 1k tokens (TP8, 4 sequences at
+1k: 15.3 us measured, ~5 us roofline), 1.4x too slow at 128 heads and long contexts (1,024 x 8k: 3.3 ms vs 4.7).
+The fit's fixed_s replaces the attention op's launch in `decode_fixed_s`, f x HBM the latent's byte rate, R the
+fused-attention rate of `cached_token_s`; the per-row term goes into the head table (`decode_terms`). Prefill keeps
+the roofline. Effect (toggle, one tree; mean |error|, every row): Hopper disaggregated 25.67 -> 23.91 % (TTFT 35.55
+-> 33.60, TPOT 15.79 -> 14.23; `validate`'s sample 27.65 -> 24.85): its TensorRT-LLM TP8 decode pools' TPOT -29 ..
+-7 -> -23 .. -3 %, attention-DP8 pools with 8k contexts faster (b64: -9 -> -16 %); Hopper MoE/MLA set 15.86 ->
+16.01 % (TPOT 9.56 -> 9.88; sample 16.28 -> 16.42): its 52 TensorRT-LLM DeepSeek rows TPOT 16.2 -> 19.6 %, each
++4 to +11 points (they already run above their measurement: `validation/notes/trtllm_deepseek_tried.md`); dense,
+MLPerf v4.1 and v5.1 unchanged (no MLA row on an accelerator with the fit).
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates
 
 MLA_DECODE_COMPUTE = True  # absorbed MLA decode attention bound by its FLOPs too (module docstring; toggle to compare)
+MEASURED_MLA_DECODE = True  # the engine's measured MLA decode kernel where the catalog has it (docstring; toggle)
+
+
+def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str) -> MlaDecodeFit | None:
+    """The catalog's measured absorbed-MLA decode kernel of the serving engine family over a `kv_dtype` latent cache
+    (`mla_decode_attention`; module docstring, "Measured kernel"), or None: not MLA, not measured, or toggled off."""
+    fits = accelerator.efficiency.mla_decode_attention or {}
+    if not (MEASURED_MLA_DECODE and shape.is_mla):
+        return None
+    return fits.get(engine, {}).get(kv_dtype)  # type: ignore[call-overload]
 
 
 def flops_per_cached_token(shape: TransformerShape, tp: int, query_layers: float) -> float:
@@ -65,7 +96,33 @@ def flops_per_cached_token(shape: TransformerShape, tp: int, query_layers: float
     return per_head * shape.num_heads / tp * query_layers
 
 
-def cached_token_s(shape: TransformerShape, rates: KernelRates, tp: int, query_layers: float) -> float:
+def cached_token_s(shape: TransformerShape, rates: KernelRates, tp: int, query_layers: float,
+                   fit: MlaDecodeFit | None = None) -> float:
     """Seconds one cached token costs the decode attention's tensor cores (`flops_per_cached_token` at the fused-
-    attention rate); the iteration takes the larger of this and the token's byte read."""
-    return flops_per_cached_token(shape, tp, query_layers) / rates.attention_flops_per_s
+    attention rate, or at the measured kernel's `fit`); the iteration takes the larger of this and the token's byte
+    read."""
+    rate = fit.flops_per_s if fit is not None else rates.attention_flops_per_s
+    return flops_per_cached_token(shape, tp, query_layers) / rate
+
+
+class _Serving(Protocol):  # the fields of `serving.llm_iteration.Deployment` read here
+    @property
+    def tp(self) -> int: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def kv_dtype(self) -> str: ...
+    @property
+    def speculative_tokens(self) -> int: ...
+
+
+def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: _Serving,
+                 layers: float) -> tuple[float, float]:
+    """(seconds per cached token of the tensor-core bound, seconds per decode row) of the absorbed MLA decode over
+    `layers` layers: each row runs 1 + K queries through every layer and K through the draft layer (`query_layers`);
+    the per-row term is the measured kernel's `query_head_s` per local head (module docstring, "Measured kernel"),
+    0 without one. The cached token's byte read and the fixed time are `serving.decode_kernels.attention_terms`'."""
+    fit = measured_fit(shape, accelerator, dep.engine, dep.kv_dtype)
+    query_layers = layers * (1 + dep.speculative_tokens) + dep.speculative_tokens
+    row_s = fit.query_head_s * shape.num_heads / dep.tp * query_layers if fit is not None else 0.0
+    return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s

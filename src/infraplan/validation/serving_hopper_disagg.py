@@ -109,6 +109,19 @@ Findings, not rules:
   disaggregated path with no source read here (round 5).
 * SGLang's rows ran its own server (lmsysorg/sglang image): `validation.serving_front_end`'s engine-server figure
   (0.160 s) in place of the stack's 0.20 s moves the set 25.52 -> 25.54 % (sample 27.55 -> 27.51 %): not wired in.
+
+Round 10 (one decode step and one prefill rebuilt op by op from AIConfigurator 0.12.0's measured TensorRT-LLM tables
+and op model, run beside the model: `validation/notes/trtllm_deepseek_tried.md`). Adopted: TensorRT-LLM's measured
+MLA decode kernel (`serving.mla_decode`, "Measured kernel": ~15 us per layer where the model had ~5 at TP8 and 4
+sequences): every row 25.67 -> 23.91 % (TTFT 35.55 -> 33.60, TPOT 15.79 -> 14.23), sample 27.65 -> 24.85 %. Findings:
+* AIC's own op model misses the TP8 x EP8 decode pools by 2-4 ms a step as the model does (b4..b64 10.3-26.9 ms vs
+  13.4-30.9 measured), but with MoE TP8 in place of the stated EP8 it matches them within 3 % up to b32, and so do
+  two aggregated campaigns on MoE TP8 (2025-11) and on the same EP8 label (1.1.0rc2, 2025-12): the block-fp8 MoE's
+  cost per local expert (256 at MoE TP8, 32 at EP8). Running these pools as MoE TP8: 25.67 -> 20.29 % (TPOT 15.79 ->
+  8.23); not adopted, no source for the workers' MoE layout. The attention-DP8 decode pools match AIC at EP8.
+* The 8k prefill: AIC 316 ms per TP8 prompt (x its prefill correction 1.1: 348 ms, the bound rows' ~0.35 s), the
+  model 255 ms; the difference is mostly AIC's default power-law routing (its MoE table 1.7x the balanced one at EP8
+  and 8k tokens), which no source measures on DeepSeek traffic: not modelled.
 """
 
 from __future__ import annotations
