@@ -16,7 +16,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster.cluster import Cluster
-from infraplan.training import axes, step_time
+from infraplan.training import axes, step_time, step_traffic
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -58,7 +58,8 @@ def _cached_outputs(shape_name: str, plan: PlanArrays, monkeypatch: pytest.Monke
 
     clear_one_plan_memo()  # a plan seen before would be looked up whole, past the spy
     with monkeypatch.context() as m:
-        m.setattr(step_time, "_computed_once", spy)
+        m.setattr(step_time, "_computed_once", spy)  # the layer terms
+        m.setattr(step_traffic, "computed_once", spy)  # the communication terms
         evaluate_plans(load_model(shape_name), CLUSTER, plan)
     assert set(seen) == {"layer", "comm"}
     return seen

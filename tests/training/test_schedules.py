@@ -12,7 +12,7 @@ from numpy.typing import ArrayLike
 from infraplan.catalog import load_model
 from infraplan.cluster.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training import schedules
+from infraplan.training import schedule_models, schedules
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
@@ -223,16 +223,16 @@ def test_zb_v_bubble_is_below_zb_h1_and_1f1b_with_the_hand_value() -> None:
         assert 0.0 < zb_v < zb_h1 < one
         assert zb_v == pytest.approx((p - 1) * 0.5)  # (p-1) * 1 s / 2
     # the floor: a light W cannot make the bubble shorter than the last rank's warm-up (p-1) F/2
-    old = schedules.ZB_SPLIT
+    old = schedule_models.ZB_SPLIT
     try:
-        schedules.ZB_SPLIT = (0.25, 0.25, 0.5)  # F + B - 2W = -0.25 t < F
+        schedule_models.ZB_SPLIT = (0.25, 0.25, 0.5)  # F + B - 2W = -0.25 t < F
         assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 4.0)) == pytest.approx(7 * 1.0 / 2)
-        schedules.ZB_SPLIT = (0.25, 0.5, 0.25)  # F + B - 2W = 0.25 t = F: either term
+        schedule_models.ZB_SPLIT = (0.25, 0.5, 0.25)  # F + B - 2W = 0.25 t = F: either term
         assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 4.0)) == pytest.approx(7 * 1.0 / 2)
-        schedules.ZB_SPLIT = (0.2, 0.6, 0.2)  # F + B - 2W = 0.4 t > F = 0.2 t
+        schedule_models.ZB_SPLIT = (0.2, 0.6, 0.2)  # F + B - 2W = 0.4 t > F = 0.2 t
         assert float(table[Schedule.ZB_V].bubble(8.0, 2.0, 32.0, 1.0)) == pytest.approx(7 * 0.4 / 2)
     finally:
-        schedules.ZB_SPLIT = old
+        schedule_models.ZB_SPLIT = old
 
 
 def test_zb_v_needs_two_chunks_per_rank_and_2p_minus_1_micro_batches() -> None:

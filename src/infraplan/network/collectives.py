@@ -1,36 +1,24 @@
-"""Alpha-beta collective costs, priced by the tier of the fabric a group spans.
+"""Alpha-beta collective costs, priced by the tier of the fabric a group spans: the public entry points.
 
-Ring and tree (double binary tree, 2 log2 n latency steps) all-reduce; `auto` takes the faster, as NCCL's
-tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`) where the accelerator has a measured
-NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
-busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
-Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of NCCL's p2p channels), a
-pipeline send/receive drives one NIC; the `collective` command adds the two-level (hierarchical) algorithm
-(`collective_schedules`) and serving stacks the one-shot / two-shot custom all-reduce over NVLink.
+Ring and tree all-reduce (`auto` the faster, NVLS inside an NVSwitch domain where it runs), ring reduce-scatter,
+all-gather and all-to-all, send/receive, on arrays over groups: `network.collective_formulas` (importable from
+here, as are the public names of `network.fabric`, the links a group spans, and `network.collective_efficiency`,
+the message-size efficiency and NCCL's network step latency). The `collective` command adds the two-level
+(hierarchical) algorithm (`collective_schedules`) and serving stacks the one-shot / two-shot custom all-reduce over
+NVLink (`custom_all_reduce_time`, below).
 
-The links a group spans (placement on the fabric's tiers, the k NICs of a cross-domain ring, oversubscribed
-uplinks) are priced in `network.fabric`, the message-size efficiency and NCCL's network step latency in
-`network.collective_efficiency`; their public names are importable from here as well. A sized all-reduce inside
-one scale-up domain (NCCL's and the custom one) is bounded from below by the measured curve instead
-(`network.nvlink_all_reduce`, AIConfigurator's H100 tables: the alpha-beta line was ~2x too fast at 0.25-8 MiB).
-
-Speed (issue 18): the sized collective times and the message efficiency run on Python floats when every input
-holds one element (a single estimate), with the same IEEE operations in the same order (`_FLOATS` beside
-`_NUMPY`), so they equal the array path bit for bit (tests/network/test_collective_fast_path.py). On long 1-D
-arrays a collective is priced once per run of equal consecutive (size, group, stride) (`scalar_path.price_runs`),
-with the bits of the whole arrays (tests/hardware/test_kernel_runs.py). The float entries of the one-plan path
-(`collective_seconds`, `send_recv_seconds`) spell the ring formulas out on floats (`_reduce_scatter_seconds`,
-`_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep group links and each ring group's terms (its link,
-steps and message-efficiency columns) by the fabric's identity (`_link_one`, `_ring_group`), and the time of each
-priced message until the one-plan memo forgets its rows (`collective_seconds`); tests/training/
-test_single_estimate_fast_paths.py and test_single_estimate_twins.py hold them to the array bits.
+Speed (issue 18): the float entries of the one-plan path (`collective_seconds`, `send_recv_seconds`) spell the ring
+formulas out on floats (`_reduce_scatter_seconds`, `_all_reduce_seconds`: `_FLOATS`'s max and min inline) and keep
+group links and each ring group's terms (its link, steps and message-efficiency columns) by the fabric's identity
+(`_link_one`, `_ring_group`), and the time of each priced message until the one-plan memo forgets its rows
+(`collective_seconds`); tests/training/test_single_estimate_fast_paths.py and test_single_estimate_twins.py hold
+them to the array bits.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -38,23 +26,27 @@ import numpy.typing as npt
 from infraplan import scalar_path
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import nvlink_all_reduce as _nvlink
-from infraplan.network.collective_efficiency import (
-    NCCL_NET_STEP_LATENCY_S,
-    message_efficiency,
-    sized_time,
-    sized_time_xp,
-    step_latency,
-    step_latency_xp,
-)
-from infraplan.network.fabric import (
-    SCALE_UP_LATENCY_S,
-    Fabric,
-    bottleneck_tier,
-    group_link,
-    group_link_one,
-    uplink_occupancy,
-)
-from infraplan.network.nvls import NVLS_MIN_BYTES, nvls_time_xp
+from infraplan.network.collective_efficiency import NCCL_NET_STEP_LATENCY_S as NCCL_NET_STEP_LATENCY_S
+from infraplan.network.collective_efficiency import message_efficiency as message_efficiency
+from infraplan.network.collective_efficiency import sized_time as sized_time
+from infraplan.network.collective_efficiency import step_latency as step_latency
+from infraplan.network.collective_formulas import A2A_PEERS_IN_FLIGHT as A2A_PEERS_IN_FLIGHT
+from infraplan.network.collective_formulas import COLLECTIVE_TIMES as COLLECTIVE_TIMES
+from infraplan.network.collective_formulas import _all_to_all, _steps
+from infraplan.network.collective_formulas import all_gather_time as all_gather_time
+from infraplan.network.collective_formulas import all_reduce_time as all_reduce_time
+from infraplan.network.collective_formulas import all_to_all_rounds as all_to_all_rounds
+from infraplan.network.collective_formulas import all_to_all_time as all_to_all_time
+from infraplan.network.collective_formulas import collective_time as collective_time
+from infraplan.network.collective_formulas import reduce_scatter_time as reduce_scatter_time
+from infraplan.network.collective_formulas import send_recv_time as send_recv_time
+from infraplan.network.fabric import SCALE_UP_LATENCY_S as SCALE_UP_LATENCY_S
+from infraplan.network.fabric import Fabric as Fabric
+from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
+from infraplan.network.fabric import group_link as group_link
+from infraplan.network.fabric import group_link_one
+from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
+from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
 
 __all__ = [
     "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
@@ -65,143 +57,10 @@ __all__ = [
 ]
 
 
-_Ops = scalar_path.MathOps
 _NUMPY = scalar_path.NUMPY_OPS
 _FLOATS = scalar_path.FLOAT_OPS
-_one_element = scalar_path.one_element
-_shaped = scalar_path.as_array
 
 
-def _steps(n: np.ndarray) -> np.ndarray:
-    return np.maximum(np.asarray(n, dtype=np.float64) - 1.0, 0.0)
-
-
-def _link(xp: _Ops, fabric: Fabric, n: Any, stride: Any, all_to_all: bool = False) -> tuple[Any, Any]:
-    if xp is _FLOATS:
-        return group_link_one(fabric, n, stride, all_to_all)
-    bw, lat, _ = group_link(fabric, n, stride, all_to_all)
-    return bw, lat
-
-
-def _evaluate(formula: Callable[..., Any], fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-              stride: npt.ArrayLike, *options: Any) -> np.ndarray:
-    """A collective's cost `formula(xp, fabric, size, n, stride, *options)` on Python floats when the group holds
-    one plan (`scalar_path`), else on numpy arrays; the same result either way."""
-    one = _one_element(size_bytes, n, stride)
-    if one is not None:
-        (f_size, f_n, f_stride), ndim = one
-        return _shaped(formula(_FLOATS, fabric, f_size, f_n, f_stride, *options), ndim)
-    return np.asarray(scalar_path.price_runs(lambda *v: formula(_NUMPY, fabric, *v, *options),
-                                             np.asarray(size_bytes, dtype=np.float64),
-                                             np.asarray(n, dtype=np.float64), stride))
-
-
-def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
-                    algorithm: str = "auto", sized: bool = False) -> np.ndarray:
-    """Seconds to all-reduce `size_bytes` per rank over groups of `n` ranks spaced `stride` apart.
-
-    `sized`: apply the message-size efficiency and NCCL's network step latency (`sized_time`), as the
-    training and serving models do; the `collective` command prices the alpha-beta line its flow model shares.
-    `algorithm`: "auto" (the fastest of ring, tree and NVLS where it runs), "ring", "tree" or "nvls" (infinite
-    where NVLS cannot run the group, `network.nvls.nvls_available`).
-    """
-    return _evaluate(_all_reduce, fabric, size_bytes, n, stride, algorithm, sized)
-
-
-def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
-    bw, lat = _link(xp, fabric, n, stride)
-    lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
-    steps = xp.maximum(n - 1.0, 0.0)
-    ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
-    ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * lat, ring_bw, size, n, stride, False, sized)
-    tree = sized_time_xp(xp, fabric, 2.0 * size / bw + 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat,
-                       2.0 * size / bw, size, n, stride, False, sized)
-    if algorithm == "auto":
-        t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, lat, sized))
-    elif algorithm == "nvls":  # asked for by name: at any size, infinite where NVLS cannot run the group
-        t = nvls_time_xp(xp, fabric, size, n, stride, lat, sized, min_bytes=0.0)
-    else:
-        t = {"ring": ring, "tree": tree}[algorithm]
-    if sized and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
-        # inside one scale-up domain the measured curve (`network.nvlink_all_reduce`) bounds the alpha-beta
-        # candidates instead of the SimAI tables' NVLink column
-        plain = _all_reduce(xp, fabric, size, n, stride, algorithm, False)
-        measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
-        t = xp.where(n * stride <= fabric.scale_up_domain, measured, t)
-    return xp.where(n > 1, t, 0.0)
-
-
-def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-                        stride: npt.ArrayLike, sized: bool = False) -> np.ndarray:
-    """Seconds to reduce-scatter a `size_bytes` buffer (full, unsharded size) over the group (ring)."""
-    return _evaluate(_reduce_scatter, fabric, size_bytes, n, stride, sized)
-
-
-def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
-    bw, lat = _link(xp, fabric, n, stride)
-    lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
-    steps = xp.maximum(n - 1.0, 0.0)
-    bandwidth = steps / xp.maximum(n, 1.0) * size / bw
-    t = sized_time_xp(xp, fabric, bandwidth + steps * lat, bandwidth, size, n, stride, False, sized)
-    return xp.where(n > 1, t, 0.0)
-
-
-def all_gather_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
-                    sized: bool = False) -> np.ndarray:
-    """Seconds to all-gather into a `size_bytes` buffer (the gathered size); same cost as reduce-scatter."""
-    return reduce_scatter_time(fabric, size_bytes, n, stride, sized)
-
-
-# peers an all-to-all has in flight at once: NCCL groups the n-1 sends/receives and runs them over its p2p
-# channels, NCCL_MAX_P2P_NCHANNELS = MAXCHANNELS = 32 by default (NCCL environment-variable docs), so the
-# latency is paid once per round of 32 peers, not once per peer
-A2A_PEERS_IN_FLIGHT = 32
-
-
-def all_to_all_rounds(n: npt.ArrayLike) -> np.ndarray:
-    """Rounds of concurrent peers of an all-to-all over `n` ranks: ceil((n - 1) / A2A_PEERS_IN_FLIGHT)."""
-    rounds: np.ndarray = np.ceil(_steps(np.asarray(n, dtype=np.float64)) / A2A_PEERS_IN_FLIGHT)
-    return rounds
-
-
-def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
-                    sized: bool = False) -> np.ndarray:
-    """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
-    return _evaluate(_all_to_all, fabric, size_bytes, n, stride, sized)
-
-
-def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
-    bw, lat = _link(xp, fabric, n, stride, all_to_all=True)
-    steps = xp.maximum(n - 1.0, 0.0)
-    bandwidth = steps / xp.maximum(n, 1.0) * size / bw
-    lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
-    rounds = xp.ceil(steps / A2A_PEERS_IN_FLIGHT)  # `all_to_all_rounds`
-    t = sized_time_xp(xp, fabric, bandwidth + rounds * lat, bandwidth, size, n, stride, True, sized)
-    return xp.where(n > 1, t, 0.0)
-
-
-def send_recv_time(fabric: Fabric, size_bytes: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
-    """Seconds to send `size_bytes` to the rank `stride` ranks away (pipeline neighbour)."""
-    two = np.full(np.shape(stride), 2.0) if np.ndim(stride) else 2.0
-    bw, lat, _ = group_link(fabric, two, stride)
-    # a single point-to-point transfer drives one NIC, never k of them
-    single = np.where(np.asarray(stride) * 2 <= fabric.scale_up_domain, bw, np.minimum(bw, fabric.nic_bytes_per_s))
-    seconds: np.ndarray = np.asarray(size_bytes, dtype=np.float64) / single + lat
-    return seconds
-
-
-
-def collective_time(fabric: Fabric, kind: str, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-                    stride: npt.ArrayLike) -> np.ndarray:
-    """Seconds of one collective named by kind ('all_gather', 'reduce_scatter', 'all_reduce', 'all_to_all'),
-    the names `ops.layer.Collective` records use, so training and serving price them through one table."""
-    return COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride, sized=True)
-
-
-COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {
-    "all_gather": all_gather_time, "reduce_scatter": reduce_scatter_time,
-    "all_reduce": all_reduce_time, "all_to_all": all_to_all_time,
-}
 def _link_one(fabric: Fabric, n: float, stride: float) -> tuple[float, float]:
     """`group_link_one(fabric, n, stride, False)`, kept by the fabric's identity (its lru_cache hashes the whole
     frozen fabric on every call; this is what a single estimate's few group shapes need)."""

@@ -18,7 +18,7 @@ all-reduce curve (`network.nvlink_all_reduce`, NCCL's own choice of algorithm by
 where the fabric has it.
 
 On where the accelerator's entry enables it (`nvls_all_reduce_enabled`: h100-sxm, h200), as NCCL enables NVLS by
-default. `network.collectives._all_reduce` takes it in the `auto` all-reduce (and by name, "nvls"),
+default. `network.collective_formulas._all_reduce` takes it in the `auto` all-reduce (and by name, "nvls"),
 `_all_reduce_seconds` spells the same operations out on floats, and the `collective` command prices it by name
 or in its `auto` with the same candidates (`network.collective_schedules`; its flow simulation runs the ring and
 says so). Measured by toggling the flag on one tree (mean |error|, off -> on): gated training 6.12 -> 6.12 %,

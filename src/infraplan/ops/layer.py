@@ -2,7 +2,8 @@
 
 The table says WHAT one GPU runs for one layer; the consumers (training step time, serving iteration
 cost) price it with `hardware.kernels` (GEMMs, attention, element-wise) and `network.collectives`.
-This module imports neither: it sits beside them (import layer `ops`).
+This module imports neither: it sits beside them (import layer `ops`). Its records (`Layout`, `Gemm`,
+`AttentionCore`, `Elementwise`, `Collective`, `LayerOps`) are `ops.layer_records`', importable from here.
 
 For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tokens + decode sequences):
 * GEMMs (m, n, k, count, role) from the real shapes (Narayanan et al. SC'21): QKV with GQA widths (KV heads
@@ -60,157 +61,27 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
+from infraplan.ops.layer_records import ArrayLike as ArrayLike
+from infraplan.ops.layer_records import AttentionCore as AttentionCore
+from infraplan.ops.layer_records import Collective as Collective
+from infraplan.ops.layer_records import CollectiveKind as CollectiveKind
+from infraplan.ops.layer_records import Elementwise as Elementwise
+from infraplan.ops.layer_records import Gemm as Gemm
+from infraplan.ops.layer_records import LayerOps as LayerOps
+from infraplan.ops.layer_records import Layout as Layout
+from infraplan.ops.layer_records import Phase as Phase
 from infraplan.ops.moe_routing import moe_routing_passes
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.rotary import unfused_rope_passes
-from infraplan.scalar_path import anywhere, fast_frozen_init, is_plain, larger, negate, pick, to_bool, to_float
+from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
 
-ArrayLike = np.ndarray | float | int
-Phase = Literal["training", "inference"]
-CollectiveKind = Literal["all_gather", "reduce_scatter", "all_reduce", "all_to_all"]
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class Layout:
-    """The parallel layout one layer runs under (arrays broadcast: one element per configuration)."""
-
-    tokens: ArrayLike  # M: tokens through the layer on one GPU
-    tp: ArrayLike = 1
-    ep: ArrayLike = 1  # expert-parallel degree outside the TP group (training: inner factor of DP)
-    ep_inside_tp: int = 1  # expert-parallel degree inside the TP group (serving)
-    etp: ArrayLike | None = None  # ranks each expert is split over (None: TP, the unfolded layout)
-    folded: ArrayLike = False  # MoE parallel folding: the EP x ETP group laid over the stage's TP x CP x DP ranks
-    cp: ArrayLike = 1
-    sequence_parallel: ArrayLike = False
-    seq_len: ArrayLike = 0  # keys each query attends to (the whole sequence)
-    batch: ArrayLike = 1  # sequences in the micro-batch
-    ep_stride: ArrayLike = 1  # rank distance between EP peers
-    fp8_casts: ArrayLike = False  # low-precision casts of GEMM inputs and output gradients (fp8, mxfp8, nvfp4)
-    cast_bytes: ArrayLike = 4.0  # bytes moved per cast element (`ops.precision`; fp8: read 2, write 1 + 1)
-    # casts on the sequence shard, bytes per element (`ops.precision.shard_cast_terms`): an output gradient's and a
-    # norm-produced input's amax reads, a transposed copy built after TP's all-gather
-    amax_bytes: ArrayLike = 0.0
-    norm_amax_bytes: ArrayLike = 0.0
-    gathered_transpose_bytes: ArrayLike = 0.0
-    expert_load_factor: ArrayLike = 1.0  # tokens of the busiest EP rank / mean (imbalance or capacity factor)
-    phase: Phase = "training"
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class Gemm:
-    """`count` GEMMs (m x k) @ (k x n); `grouped`: one grouped-GEMM kernel runs all of them (MoE experts),
-    in `share` of the layers (a layer kind's share of the model: the kernel's time is not linear in count)."""
-
-    role: str
-    m: ArrayLike
-    n: ArrayLike
-    k: ArrayLike
-    count: ArrayLike = 1.0
-    grouped: bool = False
-    share: ArrayLike = 1.0
-
-    def flops(self) -> np.ndarray:
-        return to_float(2.0 * self.m * self.n * self.k * self.count * self.share)  # type: ignore[no-any-return]
-
-    def kernels(self) -> np.ndarray:
-        """Kernel launches: one per GEMM, one per grouped GEMM."""
-        return to_float((1.0 if self.grouped else self.count) * self.share)  # type: ignore[no-any-return]
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class AttentionCore:
-    """Scores, softmax and values of one layer on one GPU."""
-
-    query_tokens: ArrayLike
-    keys: ArrayLike
-    heads: ArrayLike  # local heads (heads / TP)
-    head_dim: float  # mean of the query/key and value widths (MLA: (nope + rope + v) / 2)
-    batch: ArrayLike
-    causal: bool = True
-
-    def flops(self) -> np.ndarray:
-        """Q K^T and P V FLOPs forward (half the pairs when causal)."""
-        full = 4.0 * self.query_tokens * self.keys * self.heads * self.head_dim
-        return np.asarray(full * (0.5 if self.causal else 1.0), dtype=np.float64)
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class Elementwise:
-    """Memory-bound passes moving `bytes` in `kernels` launches, where `mask` holds."""
-
-    role: str
-    bytes: ArrayLike
-    kernels: float
-    mask: ArrayLike = True
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class Collective:
-    """`count` collectives of `bytes` (per rank; the gathered size for all-gather) over `group` ranks."""
-
-    kind: CollectiveKind
-    role: str  # "tp", "cp", "ep"
-    bytes: ArrayLike
-    group: ArrayLike
-    stride: ArrayLike
-    count: float = 1.0
-    mask: ArrayLike = True
-
-    def launches(self) -> np.ndarray:
-        """Collective kernels launched (none for a group of one)."""
-        return np.where(np.asarray(self.mask) & (np.asarray(self.group) > 1), self.count, 0.0)
-
-
-@fast_frozen_init
-@dataclass(frozen=True)
-class LayerOps:
-    """What one GPU runs for one layer: forward GEMMs (backward = data + weight gradient of each)."""
-
-    gemms: tuple[Gemm, ...]
-    attention: AttentionCore
-    elementwise_fwd: tuple[Elementwise, ...]
-    elementwise_bwd: tuple[Elementwise, ...]
-    collectives_fwd: tuple[Collective, ...]
-    collectives_bwd: tuple[Collective, ...]
-
-    def gemm_flops(self) -> np.ndarray:
-        """Forward GEMM FLOPs of the layer."""
-        return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
-
-    def gemm_kernels(self) -> np.ndarray:
-        return to_float(sum(g.kernels() for g in self.gemms))  # type: ignore[no-any-return]
-
-    def collective_launches_fwd(self, plain: bool) -> Any:
-        """Collective kernels of the forward (`Collective.launches`); `plain`: one plan's Python numbers."""
-        if plain:
-            return sum((c.count if c.mask and c.group > 1 else 0.0 for c in self.collectives_fwd), 0.0)
-        return sum((c.launches() for c in self.collectives_fwd), np.zeros(()))
-
-    def elementwise_kernels(self, passes: tuple[Elementwise, ...], plain: bool) -> Any:
-        """Kernels of the element-wise `passes` that run (their mask)."""
-        return sum((pick(e.mask, e.kernels, 0.0) for e in passes), 0.0 if plain else np.zeros(()))
-
-    def forward_kernels(self, attention: Any) -> Any:
-        """Kernels and collectives the host launches for one forward of the layer: its GEMMs (one per grouped
-        GEMM), `attention` kernels for the attention core, the element-wise passes and the collectives; Python
-        numbers when `attention` is one (the one-plan path), arrays otherwise. Training and serving count eager
-        host issue time with it (`training.host_time.kernel_counts`, `serving.host_overhead`)."""
-        plain = is_plain(attention)
-        return (self.gemm_kernels() + attention + self.elementwise_kernels(self.elementwise_fwd, plain)
-                + self.collective_launches_fwd(plain))
 
 
 def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:

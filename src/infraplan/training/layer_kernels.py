@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import (
     KernelRates,
     gemm_fwd_bwd_seconds,
@@ -39,6 +40,7 @@ from infraplan.hardware.kernels import (
 from infraplan.network.collectives import Fabric, collective_seconds, collective_time
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm
 from infraplan.scalar_path import anywhere, larger, pick
+from infraplan.training.memory import grad_buffer_bytes
 
 
 def result(value: Any) -> Any:
@@ -61,6 +63,13 @@ def wgrad_width(width: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, grad
         return (width * inputs + 2.0 * grad_bytes * k * n) / moved if moved > 0 else width
     safe = np.where(moved > 0, moved, 1.0)
     return np.where(moved > 0, (width * inputs + 2.0 * grad_bytes * k * n) / safe, width)
+
+
+def main_grad_wgrad_bytes(stack: Stack) -> float | None:
+    """Bytes per element of the main gradient the wgrad GEMMs read and write (`wgrad_width`): the
+    gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
+    None (the output at the operand width) elsewhere."""
+    return grad_buffer_bytes(stack) if stack.stack_class == "megatron" else None
 
 
 def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,

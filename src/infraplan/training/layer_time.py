@@ -1,4 +1,4 @@
-"""One transformer layer and the LM head per micro-batch on one GPU: seconds by component and phase.
+"""One transformer layer per micro-batch on one GPU: seconds by component and phase.
 
 Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), the operations of
 `ops.layer_ops` (shared with serving) priced here:
@@ -23,8 +23,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
 * Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
 
-The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride); the step
-(`training.step_time`) assembles layers, head, pipeline and data-parallel traffic.
+The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride), the LM head,
+loss and embedding in `training.head_time` (importable from here); the step (`training.step_time`) assembles
+layers, head, pipeline and data-parallel traffic.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from infraplan.hardware.kernels import (
     memory_bound_time,
 )
 from infraplan.network.collectives import Fabric
-from infraplan.ops.head import head_ops
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
@@ -58,6 +58,10 @@ from infraplan.training.attention_core import (
     softmax_falls_back,
 )
 from infraplan.training.enums import Dtype, Recompute
+from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
+from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
+from infraplan.training.head_time import NATIVE_CROSS_ENTROPY_PASSES as NATIVE_CROSS_ENTROPY_PASSES
+from infraplan.training.head_time import head_times as head_times
 from infraplan.training.host_time import (
     CUDA_GRAPH_LAUNCH_S,
     EAGER_EXTRA_KERNELS,
@@ -69,27 +73,13 @@ from infraplan.training.layer_kernels import bf16_gemm_sums
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
+from infraplan.training.layer_kernels import main_grad_wgrad_bytes as main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
-from infraplan.training.memory import grad_buffer_bytes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 
 ACT = 2.0  # bf16 activations and communication payloads
-# vocab-parallel cross-entropy over fp32 logits (Megatron tensor_parallel/cross_entropy.py), bytes per local logit
-# and kernels, forward + backward. Unfused: upcast (2+4), max (4), subtract max (4+4), exp (4+4), sum (4), divide
-# into the saved softmax (4+4), backward scale by the loss gradient (4+4), downcast (4+2) = 52 B, 9 passes plus 4
-# target gather / mask kernels. Fused (Megatron-core cross_entropy_loss_fusion): one forward pass reading the
-# logits and one backward pass reading them and writing the gradient, fp32 in registers: 16 B in 3 kernels.
-CROSS_ENTROPY_PASSES = {False: (52.0, 13.0), True: (16.0, 3.0)}
-# Megatron-Core's "native" fused loss (`cross_entropy_fusion_impl: native`, the ModelParallelConfig default,
-# model_parallel_config.py:246; megatron-core 0.16.1 fusions/fused_cross_entropy.py): four torch.compile'd pieces
-# between the TP all-reduces, each materialising the fp32 logits (tensor_parallel/cross_entropy.py): the upcast
-# copy with its row max (read 2, write 4), the in-place subtract + exp with the row sum (4 + 4), the in-place
-# division into the saved softmax (4 + 4); backward the in-place target update and scale by the loss gradient,
-# written back to the saved softmax, and the bf16 gradient (4 + 4 + 2): 32 B per local logit in 6 kernels
-# (`Stack.cross_entropy_impl`).
-NATIVE_CROSS_ENTROPY_PASSES = (32.0, 6.0)
 _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "cast_bytes": lambda r: r.cast_bytes,
     "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises
@@ -98,13 +88,6 @@ _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
 }
 _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
 _RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
-
-
-def main_grad_wgrad_bytes(stack: Stack) -> float | None:
-    """Bytes per element of the main gradient the wgrad GEMMs read and write (`layer_kernels.wgrad_width`): the
-    gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
-    None (the output at the operand width) elsewhere."""
-    return grad_buffer_bytes(stack) if stack.stack_class == "megatron" else None
 
 
 def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
@@ -296,96 +279,3 @@ def layer_kernel_counts(shape: TransformerShape, plan: PlanArrays) -> tuple[np.n
     collectives and casts, plus whatever recompute re-runs.
     """
     return kernel_counts(layer_ops(shape, _layout(plan, plan.dtype != int(Dtype.BF16))), plan)
-
-
-# embedding kernels per micro-batch: the forward gather; backward zeroing, embedding_dense_backward, main-grad add
-EMBEDDING_KERNELS = (1.0, 3.0)
-
-
-def head_times(shape: TransformerShape, rates: KernelRates, plan: PlanArrays,
-               precision: tuple[ArrayLike, ArrayLike], stack: Stack | None = None,
-               host_dispatch_s: float = 0.0, fabric: Fabric | None = None) -> dict[str, np.ndarray]:
-    """LM head GEMM (bf16 under every recipe), cross-entropy and embedding per micro-batch: seconds by component
-    and phase, host issue; with a `fabric`, their TP collectives (`_end_collectives`, `head_tp` / `embed_tp`).
-
-    Cross-entropy over fp32 vocab-parallel logits: `CROSS_ENTROPY_PASSES` (unfused: 52 B per local logit in
-    13 kernels; fused: 16 B in 3; Megatron-Core's native fused loss 32 B in 6, `NATIVE_CROSS_ENTROPY_PASSES`), one
-    third forward. Embedding: the forward gather (read + write T x h, bf16)
-    and the backward of a dense embedding (PyTorch embedding_dense_backward writes a V/TP x h bf16 gradient
-    after zeroing it; Megatron adds it into the fp32 main grad: 2 + 2 + 2 + 4 + 4 B per local row element,
-    plus reading the T x h output gradient). The embedding's terms are their own (`embed_*`): with PP it runs on
-    the first stage and the LM head + loss on the last (`training.step_assembly`).
-    """
-    stack = stack or resolve_stack(None, "training")
-    tokens = plan.micro_batch * plan.seq_len / plan.cp
-    head = head_ops(shape, tokens, plan.tp)
-    # the LM head runs in bf16 whatever the recipe: Megatron-Core's `output_layer` is a tensor-parallel
-    # ColumnParallelLinear outside Transformer Engine's fp8 / fp4 autocast (megatron/core/models/gpt/gpt_model.py)
-    one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
-    bf16 = ((rates.matmul_flops_per_s, 2.0) if one else
-            (np.full(np.shape(precision[0]), rates.matmul_flops_per_s), np.full(np.shape(precision[1]), 2.0)))
-    fwd, bwd = _gemm_fwd_bwd(rates, bf16, head.gemm.m, head.gemm.n, head.gemm.k, one=one,
-                             grad_bytes=main_grad_wgrad_bytes(stack))
-    native = stack.fused_cross_entropy and stack.cross_entropy_impl == "native"
-    ce_bytes, ce_kernels = NATIVE_CROSS_ENTROPY_PASSES if native else CROSS_ENTROPY_PASSES[stack.fused_cross_entropy]
-    logits = tokens * shape.vocab_size / plan.tp
-
-    def memory(bytes_moved: ArrayLike, kernels: float = 1.0) -> Any:
-        return (memory_bound_seconds(rates, bytes_moved, kernels) if one  # type: ignore[arg-type]
-                else _result(memory_bound_time(rates, bytes_moved, kernels=kernels)))
-
-    loss = memory(ce_bytes * logits, ce_kernels)
-    rows = shape.vocab_size / plan.tp * shape.hidden_size
-    embed_fwd = memory(4.0 * tokens * shape.hidden_size)
-    embed_bwd = memory(2.0 * tokens * shape.hidden_size + 14.0 * rows, 3.0)
-    host = CUDA_GRAPH_LAUNCH_S if stack.cuda_graphs else host_dispatch_s
-    comm = _end_collectives(shape, plan, tokens, stack) if fabric is not None else {
-        (end, ph): () for end in ("head", "embed") for ph in ("fwd", "bwd")}
-    tp = {(end, ph): 0.0 * fwd if fabric is None else _collective_times(fabric, comm[(end, ph)], "tp", one)
-          for end in ("head", "embed") for ph in ("fwd", "bwd")}
-    launches = {k: sum((c.count if c.mask and c.group > 1 else 0.0 for c in records), 0.0) if one
-                else sum((c.launches() for c in records), np.zeros(np.shape(fwd))) for k, records in comm.items()}
-
-    def issue(kernels: float, end: str, ph: str) -> Any:
-        issued = (kernels + launches[(end, ph)]) * host
-        return issued if one else np.broadcast_to(issued, np.shape(fwd)).astype(np.float64)
-
-    return {"head_compute": fwd + bwd, "head_other": loss, "head_tp": tp[("head", "fwd")] + tp[("head", "bwd")],
-            "head_gpu_fwd": fwd + loss / 3.0 + tp[("head", "fwd")],
-            "head_gpu_bwd": bwd + 2.0 * loss / 3.0 + tp[("head", "bwd")],
-            "head_host_fwd": issue(1.0 + ce_kernels / 3.0, "head", "fwd"),
-            "head_host_bwd": issue(2.0 + 2.0 * ce_kernels / 3.0, "head", "bwd"),
-            "embed_other": embed_fwd + embed_bwd, "embed_tp": tp[("embed", "fwd")] + tp[("embed", "bwd")],
-            "embed_gpu_fwd": embed_fwd + tp[("embed", "fwd")], "embed_gpu_bwd": embed_bwd + tp[("embed", "bwd")],
-            "embed_host_fwd": issue(EMBEDDING_KERNELS[0], "embed", "fwd"),
-            "embed_host_bwd": issue(EMBEDDING_KERNELS[1], "embed", "bwd")}
-
-
-def _end_collectives(shape: TransformerShape, plan: PlanArrays, tokens: ArrayLike,
-                     stack: Stack) -> dict[tuple[str, str], tuple[Collective, ...]]:
-    """TP collectives of the embedding and the LM head + loss per micro-batch, by (end, phase) (Megatron-Core
-    tensor_parallel/layers.py and cross_entropy.py; `T x h` bf16 activations, the layers' TP group at stride 1).
-
-    Embedding (`VocabParallelEmbedding`, each rank gathers its vocabulary rows): forward all-reduce of the T x h
-    output (`reduce_from_tensor_model_parallel_region`), backward nothing; with sequence parallelism a forward
-    reduce-scatter onto the sequence shards and a backward all-gather of their gradient. LM head
-    (`ColumnParallelLinear`, outside Transformer Engine's overlapped layers): without SP the input's backward
-    all-reduce (`copy_to_tensor_model_parallel_region`); with SP a forward all-gather of the sequence shards and a
-    backward reduce-scatter. Vocab-parallel cross-entropy: all-reduces of T fp32 values over TP, forward: the
-    max, the sum of exponentials and the target logit (3; fused: the last two in one, 2).
-    """
-    act = tokens * shape.hidden_size * ACT
-    sp = plan.sequence_parallel == 1
-    no_sp = plan.sequence_parallel != 1
-    ce_reduces = 2.0 if stack.fused_cross_entropy else 3.0
-    return {
-        ("embed", "fwd"): (Collective("all_reduce", "tp", act, plan.tp, 1, 1.0, no_sp),
-                           Collective("reduce_scatter", "tp", act, plan.tp, 1, 1.0, sp)),
-        ("embed", "bwd"): (Collective("all_gather", "tp", act, plan.tp, 1, 1.0, sp),),
-        ("head", "fwd"): (Collective("all_gather", "tp", act, plan.tp, 1, 1.0, sp),
-                          Collective("all_reduce", "tp", tokens * 4.0, plan.tp, 1, ce_reduces)),
-        ("head", "bwd"): (Collective("all_reduce", "tp", act, plan.tp, 1, 1.0, no_sp),
-                          Collective("reduce_scatter", "tp", act, plan.tp, 1, 1.0, sp)),
-    }
-
-

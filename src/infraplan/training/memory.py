@@ -1,24 +1,9 @@
 """Per-GPU training memory: weights, gradients, optimizer state, activations, runtime overhead.
 
-Activations follow Korthikanti et al. 2022 (arXiv:2205.05198), generalised from the GPT block to the
-real shapes (GQA K/V widths, SwiGLU's two FFN inputs). Fused (flash) attention stores no s x s score
-matrix, so there "selective" recompute saves nothing; unfused attention adds 5 a s / t bytes per token.
-Per layer and token, with sequence parallelism every tensor is split over TP:
-    bytes = 2 * (2h [LN inputs] + h [QKV input] + q + 2kv [Q, K, V] + q [proj input] + h [MLP input]
-                 + g*f [FC1 out] + f [act out]) + 2h [dropout masks, GPT-family only]
-which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1); without sequence
-parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
-Selective recompute drops the tensors of the stack's `recompute_modules` (Megatron-Core's fine-grained modules;
-default the attention core) and fp8 plans store the stack's `fp8_activation_cache` tensors in fp8
-(`training.recompute_modules`). Full recompute keeps only each layer's input (2 s b h / t) plus one layer's
-working set. Block recompute
-(Megatron-Core `--recompute-granularity full --recompute-method block --recompute-num-layers k`,
-megatron/core/transformer/transformer_block.py `_checkpointed_forward`): only the first k layers of each model
-chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_s) layer inputs and
-L_s - r full layer activations per micro-batch in flight (`recomputed_stage_layers`), and pays the recomputed
-forward of those r layers only (`training.step_time`).
+Activations (Korthikanti et al. 2022; selective, full and block recompute; per pipeline stage kind):
+`training.activation_memory`, whose names are importable from here as well.
 
-Pipeline: the memory per GPU is that of the stage kind that peaks (`_peak_kinds`): the first stage (its layers,
+Pipeline: the memory per GPU is that of the stage kind that peaks (`_peak_candidates`): the first stage (its layers,
 the embedding), the second (a middle stage: the most in flight of them, no table) and the last (its layers, the
 LM head, the loss's fp32 logits of one micro-batch: megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187),
 each with its layers under the stack's split (`ops.params.split_stage_layers`: Megatron-Core
@@ -47,14 +32,21 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import REDUCE_BYTES, Stack, resolve_stack
 from infraplan.ops import params as ops_params
-from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
-from infraplan.ops.params import stage_layers
+from infraplan.ops.params import stage_layers as stage_layers
 from infraplan.ops.precision import RECIPES
-from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
-from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.scalar_path import is_plain, larger, pick
+from infraplan.training.activation_memory import ACTIVATION_BYTES as ACTIVATION_BYTES
+from infraplan.training.activation_memory import FIRST as _FIRST
+from infraplan.training.activation_memory import LAST as _LAST
+from infraplan.training.activation_memory import MIDDLE as _MIDDLE
+from infraplan.training.activation_memory import activation_bytes_per_token_layer as activation_bytes_per_token_layer
+from infraplan.training.activation_memory import recomputed_fraction as recomputed_fraction
+from infraplan.training.activation_memory import recomputed_stage_layers as recomputed_stage_layers
+from infraplan.training.activation_memory import split_flags as _split_flags
+from infraplan.training.activation_memory import stage_activations as _activations
+from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.plan import PlanArrays
-from infraplan.training.recompute_modules import stored_activation_terms
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
     in_flight_micro_batches,
@@ -67,19 +59,13 @@ GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad
 OPTIMIZER_BYTES = 12.0  # fp32 master weights + Adam m and v
 MASTER_WEIGHT_BYTES = 4.0  # fp32 master weights (and fp32 moments, unless the stack keeps them in bf16)
 _WEIGHT_COPY_BYTES = np.array([RECIPES[d.label].weight_copy_bytes for d in Dtype])  # by `Dtype` code
-_OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
-# the same tables as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
+# the same table as Python floats, for one plan's `Dtype` code (`PlanArrays.one_row`: no numpy indexing)
 _WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
 # 1 where a stack's `fp8_param_gather` keeps the recipe's weights only in their low-precision copy
 _QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
 _QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
-_OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())
-# enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
-_UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
-_SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
-# pipeline stage kinds, in the order of `ops.params.split_stage_layers`: a middle stage (the second, rank 1: the most
-# in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
-_MIDDLE, _FIRST, _LAST = 0, 1, 2
+_FULL = int(Recompute.FULL)  # its code as an int (an enum member's lookup costs more than the comparison)
+# a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
 _BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
@@ -135,37 +121,6 @@ def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.
     return sharded
 
 
-def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
-                                     stack: Stack | None = None) -> np.ndarray:
-    """Stored activation bytes per token per layer per GPU (TP + SP sharded) without full recompute: the
-    stack's selective-recompute modules dropped and its fp8-cached tensors narrowed (`training.recompute_modules`;
-    None: the default training stack)."""
-    profile = stack or resolve_stack(None, "training")
-    keep_scores = plan.attention == _UNFUSED
-    terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
-                                                        keep_scores)
-    operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
-    stored = stored_activation_terms(terms, plan.recompute == _SELECTIVE, plan.dtype != _BF16, profile,
-                                     ops_params.quantized_gemm_inputs(shape), operand)
-    total = sum(stored.values())
-    return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
-
-
-def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
-    recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
-    recomputed = _recomputed_layers(plan, stage_layers(shape.num_layers, plan.pp))
-    return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
-
-
-def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Share of the model's layers whose forward is recomputed under full / block recompute (1 for uniform full
-    recompute; 0 otherwise): min(k x vpp x pp, L) / L under block recompute of k per chunk."""
-    block = smaller(plan.recompute_layers * plan.vpp * plan.pp, shape.num_layers) / shape.num_layers
-    fraction = pick(plan.recompute_layers > 0, block, 1.0)
-    return float(fraction) if is_plain(plan.tp) else np.asarray(fraction, dtype=np.float64)  # type: ignore[return-value]
-
-
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> dict[str, np.ndarray]:
     """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead.
 
@@ -179,44 +134,35 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
               if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
               else parameter_copies(plan.schedule))
-    kinds = _peak_kinds(profile)
-    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(profile))
-    if len(kinds) == 2:  # first and last stage hold the same parameters: the larger activations
-        weights, grads, optimizer = _state_terms(shape, plan, profile, copies, _FIRST)
-        activations = larger(*_activations(shape, plan, profile, kinds, chunks))
-    else:
-        terms = None
-        for kind, act in zip(kinds, _activations(shape, plan, profile, kinds, chunks), strict=True):
-            state = _state_terms(shape, plan, profile, copies, kind)
-            if terms is None:
-                terms, best = (*state, act), state[0] + state[1] + state[2] + act
-                continue
-            total = state[0] + state[1] + state[2] + act
-            heavier = total > best
-            terms = tuple(pick(heavier, new, old) for new, old in zip((*state, act), terms, strict=True))
-            best = pick(heavier, total, best)
-        weights, grads, optimizer, activations = terms  # type: ignore[misc]
+    (kind, act), *others = _peak_candidates(shape, plan, profile)
+    terms = (*_state_terms(shape, plan, profile, copies, kind), act)
+    best = terms[0] + terms[1] + terms[2] + act if others else None
+    for kind, act in others:  # the heaviest stage kind's terms (the first of equal totals)
+        state = _state_terms(shape, plan, profile, copies, kind)
+        total = state[0] + state[1] + state[2] + act
+        heavier = total > best
+        terms = tuple(pick(heavier, new, old) for new, old in zip((*state, act), terms, strict=True))
+        best = pick(heavier, total, best)
+    weights, grads, optimizer, activations = terms
     overhead = RUNTIME_OVERHEAD_BYTES if is_plain(plan.tp) else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}
 
 
-def _split_flags(profile: Stack) -> tuple[bool, bool]:
-    """Whether the stack's split counts the embedding / the loss as a layer (only its even split can)."""
-    even = profile.pipeline_split == "even"
-    return (even and profile.account_for_embedding_in_pipeline_split,
-            even and profile.account_for_loss_in_pipeline_split)
-
-
-def _peak_kinds(profile: Stack) -> tuple[int, ...]:
-    """Stage kinds that can hold the most: all three where the split counts the embedding or loss as a layer;
-    else the first and last (the same layers and one table each; a middle stage holds those layers, no table and
-    fewer micro-batches than the first, so never more)."""
-    return (_FIRST, _MIDDLE, _LAST) if any(_split_flags(profile)) else (_FIRST, _LAST)
+def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> list[tuple[int, Any]]:
+    """(stage kind, its activations) of the stage kinds whose heaviest is the memory per GPU, as `memory_breakdown`
+    (terms) and `memory_total` (totals) both select it: all three kinds where the split counts the embedding or
+    the loss as a layer; else the first stage with the larger of the first and last stages' activations (the same
+    layers and one table each, so the same state; a middle stage holds those layers, no table and fewer
+    micro-batches than the first, so never more)."""
+    kinds = (_FIRST, _MIDDLE, _LAST) if any(_split_flags(profile)) else (_FIRST, _LAST)
+    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(profile))
+    acts = _activations(shape, plan, profile, kinds, chunks)
+    return list(zip(kinds, acts, strict=True)) if len(kinds) == 3 else [(_FIRST, larger(*acts))]
 
 
 def _chunk_parts(profile: Stack) -> tuple[int, ...]:
-    """The parts of `schedules.stage_in_flight` the stage kinds of `_peak_kinds` read: without a counted end, the
+    """The parts of `schedules.stage_in_flight` the stage kinds of `_peak_candidates` read: without a counted end, the
     first and last stages' chunks alone."""
     return (0, 1, 2, 3, 4) if any(_split_flags(profile)) else (0, 3)
 
@@ -259,12 +205,8 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.
     present = [v for v in candidates if bool(np.any(copies == v))]
     if not present:  # no plans
         return np.zeros(np.broadcast_shapes(np.shape(copies), np.shape(plan.zero), np.shape(plan.tp)))
-    kinds = _peak_kinds(stack)
-    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(stack))
-    shared = len(kinds) == 2  # first and last stage: the same state, the larger activations (`memory_breakdown`)
     total: Any = None
-    acts = _activations(shape, plan, stack, kinds, chunks)
-    for kind, act in [(_FIRST, np.maximum(*acts))] if shared else zip(kinds, acts, strict=True):
+    for kind, act in _peak_candidates(shape, plan, stack):  # the stage kinds of `memory_breakdown`, their maximum
         state: Any = None
         for value in present:
             weights, grads, optimizer = _state_terms(shape, plan, stack, value, kind)
@@ -321,47 +263,8 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
     return weights, grads, optimizer
 
 
-def _activations(shape: TransformerShape, plan: PlanArrays, profile: Stack, kinds: tuple[int, ...],
-                 chunks: tuple[Any, ...]) -> list[Any]:
-    """Activation bytes per GPU at the peak of a stage of each kind (`memory_breakdown`); `chunks`: the schedule's
-    model chunks in flight per stage kind (`schedules.stage_in_flight`)."""
-    tokens = plan.micro_batch * plan.seq_len / plan.cp
-    emb, loss = _split_flags(profile)
-    split = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
-    per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
-    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
-    logits = tokens * shape.vocab_size / plan.tp * 4.0
-    first, first_end, second, last, last_end = chunks
-    v = plan.vpp
-    kept: dict[int, tuple[Any, Any]] = {}  # (stored, working) by the stage's layer count's kind
-    out = []
-    for kind in kinds:
-        layers = split[kind]
-        # the end stages hold the middle one's layers where no end counts as a layer: the same stored bytes
-        same = _MIDDLE if not (emb or loss) else kind
-        if same not in kept:
-            recomputed = _recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
-            stored = recomputed * layer_input + (layers - recomputed) * per_layer
-            kept[same] = stored, pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
-        stored, working = kept[same]
-        # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk
-        # built one layer short (n / v + (n / v - c) / layers of n (layers + 1) / v - c layer-micro-batches)
-        if kind == _MIDDLE:
-            in_flight = second / v
-        else:
-            held, end = (first, first_end) if kind == _FIRST else (last, last_end)
-            short = float(emb if kind == _FIRST else loss)
-            in_flight = held / v + short * (held / v - end) / larger(layers, 1.0) if short else held / v
-        # fp32 logits of one micro-batch (the loss saves its fp32 softmax, megatron-core 0.16.1
-        # tensor_parallel/cross_entropy.py:28,187) on the last stage, which runs each micro-batch's loss forward
-        # and backward back to back (`schedules.stage_in_flight`; a schedule with no last-stage count: none)
-        held_logits = pick((plan.pp == 1) | ((kind == _LAST) & (last > 0.0)), logits, 0.0)
-        out.append(in_flight * stored + working + held_logits)
-    return out
-
-
 def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str) -> dict[str, Any]:
-    """Bounds on `memory_breakdown`'s total for the search's branch and bound (`search_bounds.memory_bounds_bytes`):
+    """Bounds on `memory_breakdown`'s total for the search's branch and bound (`memory_bounds.memory_bounds_bytes`):
     `part` "states", bytes of weights + gradients + optimizer at one parameter copy (state_low, state_high), or
     "activations" (activations_low, activations_high), such that state_low + activations_low <= the memory of
     every stage kind's peak and state_high + activations_high >= it, both non-decreasing in the first stage's
@@ -389,12 +292,3 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     else:
         low = flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
     return {"activations_low": low, "activations_high": held + logits}
-
-
-def _recomputed_layers(plan: PlanArrays, layers: Any) -> Any:
-    """`recomputed_stage_layers` of a stage of `layers` layers."""
-    blocked = plan.recompute_layers > 0
-    # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
-    # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)
-    full = pick(blocked, smaller(plan.recompute_layers * plan.vpp, layers), layers) if anywhere(blocked) else layers
-    return pick(plan.recompute == _FULL, full, 0.0)

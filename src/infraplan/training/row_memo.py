@@ -9,6 +9,10 @@ element-wise in the rows, so a row priced in any block has the same bits: the se
 New rows are priced sorted by `RUN_ORDER` (precision, micro-batch and sequence slowest, the recompute mode fastest):
 consecutive rows then repeat the inputs of most GEMMs and collectives, which `scalar_path.price_runs` prices once
 per run (DeepSeek-V3 on 8,192 GB200: 3.1 M GEMM elements in 1.6 M runs in grid order, 0.22 M sorted).
+
+Within one call, `computed_once` prices a step's cached terms (the layer terms of `step_time._per_layer`, the
+traffic of `step_traffic.pipeline_and_dp_traffic`) once per distinct row of their keys (`distinct_rows`: the key
+columns packed into one int64 by their value ranges) and broadcasts them back, exactly.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 
 from infraplan.ops.layer import Collective
+from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 
@@ -150,3 +156,63 @@ class RowMemo:
         return ({k: v[pos] for k, v in self.times.items()},
                 tuple(replace(c, bytes=np.asarray(c.bytes)[pos], group=np.asarray(c.group)[pos],
                               mask=np.asarray(c.mask)[pos]) for c in self.records))
+
+
+def distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(index of the first row of each distinct combination, row -> combination index), or None when every
+    row is already distinct.
+
+    Integer columns are packed into one int64 key by their value ranges (one sort instead of one per column).
+    Rows enumerated in grid order (the search's rows) have strictly increasing keys: then no sort at all.
+    """
+    if columns[0].size <= 1:  # one plan (a single estimate): nothing to share
+        return None
+    lows = [int(c.min()) if c.size else 0 for c in columns]
+    sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
+    if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
+        key = np.zeros(columns[0].shape, dtype=np.int64)
+        for column, low, size in zip(columns, lows, sizes, strict=True):
+            if size > 1:  # a constant column adds nothing to the key (key * 1 + 0)
+                key = key * size + (column - low)
+        if bool(np.all(key[1:] > key[:-1])):
+            return None
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    else:  # astronomically wide ranges: fall back to row-wise unique
+        _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def computed_once(plan: PlanArrays, keys: tuple[str, ...],
+                   compute: Callable[[PlanArrays], dict[str, Any]]) -> dict[str, Any]:
+    """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact).
+
+    The plan's key fields may be arrays of any one shape (the search passes (rows, 1, 1) columns beside
+    broadcast virtual-stage, schedule and ZeRO axes); the results come back in that shape. `compute` sees
+    only the key fields (the others are the first row's: the cached terms do not depend on them). A single
+    estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
+    A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
+    global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
+    """
+    if plan.is_one:  # (every field of shape (1,))
+        return compute(plan)  # its own row: the one-plan terms, Python floats
+    shape = np.shape(getattr(plan, keys[0]))
+    columns = {f.name: _flat(getattr(plan, f.name)) for f in fields(plan)}
+    known = keys == LAYER_KEYS and RowMemo.active() is not None  # a search's rows: distinct, no check
+    distinct = None if known else distinct_rows([columns[k] for k in keys])
+    n = columns[keys[0]].size
+    if distinct is None:
+        rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
+        return {k: _array(v).reshape(shape) for k, v in compute(rows).items()}
+    first, inverse = distinct
+    rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
+                         for k, c in columns.items()})
+    return {k: _array(v)[inverse.reshape(shape)] for k, v in compute(rows).items()}
+
+
+def _flat(column: np.ndarray) -> np.ndarray:
+    """`np.ravel`, but a 1-D column as it is (a one-value view of the search's rows stays a view, not a copy)."""
+    return column if column.ndim == 1 else np.ravel(column)
+
+
+def _array(value: Any) -> np.ndarray:
+    return np.array([value]) if type(value) is float else np.asarray(value)  # a one-plan term: a Python float

@@ -1,68 +1,12 @@
 """Pipeline schedules: the bubble, the micro-batches in flight on the first stage, and when each applies.
 
-Every schedule is one `ScheduleModel` registered in `PIPELINE_SCHEDULES`; `step_time` (bubble) and
+Every schedule is one `ScheduleModel` registered in `PIPELINE_SCHEDULES`, looked up here per plan; `step_time`
+(bubble) and
 `memory_breakdown` (activations in flight) and `plan_violations` (validity) read the table, so a new
 schedule is one model plus one table entry (and a `Schedule` member for its CLI name): 1F1B, interleaved,
-ZB-H1, ZB-V and DualPipe below. Every schedule is modelled for every number of micro-batches m, not only m >= p.
-
-* 1F1B (PipeDream-Flush; Narayanan et al. SC'21 Sec. 2.2.1): a step is (m + p - 1) stage times of one
-  micro-batch (forward + backward) at every m: the bubble is (p - 1) stage times, and with m < p the stages
-  cannot overlap at all (m = 1 runs the stages one after another). The first stage holds min(p, m)
-  micro-batches of activations in flight (Megatron's warm-up count p - 1, plus one, capped at m).
-* Interleaved 1F1B (Narayanan et al. SC'21 Sec. 2.2.2): v model chunks of t/v per stage. With m >= p the
-  bubble is (p - 1) / v stage times. With m < p the p v chunks form a pipeline of p v virtual stages that
-  m micro-batches traverse as a wave: no two chunks of one device collide, so the step is
-  (m + p v - 1) chunk times and the bubble ((p - m) v + m - 1) / v stage times; at m = p both agree, at
-  m = 1 it is the sequential p - 1 of 1F1B. In flight on the first stage: Megatron-LM's warm-up count
-  (p - 1) * 2 + (v - 1) * p chunks plus one, capped at the m v chunks there are, divided by v chunks per
-  stage -> p + (p - 1)/v = p (1 + (p - 1)/(p v)) for m >= p (Korthikanti et al. 2022 Sec. 4.2.3).
-  Needs p > 1 and v > 1; Megatron-LM further refuses a step whose micro-batches are not a multiple of p
-  ("number of microbatches is not divisible by pipeline-parallel size when using interleaved schedule",
-  megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving), so m < p
-  is refused too.
-
-* ZB-H1 (zero bubble, Qi et al. 2023, arXiv:2401.10241 Sec. 3.1 "ZB-H1"): the backward is split into B (the
-  input gradient, on the critical path) and W (the weight gradient, deferrable); W passes fill the cool-down
-  bubble, so with m >= p the bubble is (p - 1)(T_F + T_B - T_W) where 1F1B has (p - 1)(T_F + T_B + T_W), at
-  the same activation memory as 1F1B (min(p, m) in flight; W holds a little extra, not counted). In the
-  DeepSeek-V3 report's notation (B the whole backward) that is (p - 1)(F + B - 2W) ("ZB1P", Table 2). With
-  m < p there are too few W passes to fill the cool-down: only the last stage's W leaves the critical path,
-  (p - 1)(T_F + T_B). T_F : T_B : T_W = 1 : 1 : 1 of the stage time per micro-batch, the paper's working
-  assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages.
-* ZB-V (Qi et al., arXiv:2401.10241 Sec. 6 "ZB-V", ICLR 2024; the V-ZB building block of Qi et al. 2024,
-  "Pipeline Parallelism with Controllable Memory", arXiv:2405.15362): the model is cut into 2p chunks and rank i
-  holds chunks i and 2p-1-i, so a micro-batch's forward runs down the ranks and back up (a "V") and rank 0
-  holds both the first and the last chunk; chunk passes take half the stage's T_F, T_B, T_W. Bubble, derived
-  as ZB-H2's (p - 1)(T_F + T_B - 2 T_W) of that paper (Sec. 3.1) on chunks of half the size -- the V lets the
-  last rank defer two W chunks per hop of the returning backward within 1F1B's memory -- and floored at the
-  last rank's warm-up, (p - 1) T_F / 2, which cannot be filled because the step ends in a synchronised
-  optimizer step here (the paper overlaps it with the next step only with its post-validation, Sec. 4):
-  bubble = (p - 1) max(T_F, T_F + T_B - 2 T_W) / 2 -> (p - 1) t/6 at T_F = T_B = T_W = t/3, against ZB-H1's
-  (p - 1) t/3 and 1F1B's (p - 1) t. Activation memory is 1F1B's peak, p micro-batches of a stage (2p chunk
-  activations on rank 0, the paper's point: min(p, m) in flight); one stage's parameters per rank. Needs
-  PP > 1 and exactly 2 chunks per rank (--vpp 2). Rank 0 fills its warm-up with 2p - 1 chunk forwards before
-  the first micro-batch returns (Fig. 8), so the schedule needs m >= 2p - 1 micro-batches; with fewer, the
-  warm-up cannot be filled and it is refused (like Megatron's interleaving below p); the bubble there falls
-  back to ZB-H1's unfilled (p - 1)(T_F + T_B).
-* DualPipe (DeepSeek-V3, arXiv:2412.19437 Sec. 3.2.1, Table 2): micro-batches enter from both ends; rank i
-  holds stages i and p-1-i, so every rank keeps 2x the parameters of a stage and p + 1 micro-batches of
-  activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
-  the EP all-to-all and PP traffic. Bubble (p/2 - 1)(F&B + B - 3W) with B the whole backward and F&B ~ F + B
-  (compute-bound chunks overlap communication, not each other) -> (p/2 - 1)(T_F + 2 T_B - T_W) of the split
-  above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
-  (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
-
-Uneven stages. The stages are not equal: the last one also runs the LM head and loss, and a whole-layer split
-leaves some stages a layer short. With stage times t_i (forward + backward of one micro-batch), 1F1B's critical
-path is the first micro-batch's forward down all stages, m micro-batches on the heaviest stage and the last
-one's backward back up: sum_i t_i + (m - 1) max_i t_i, exact when the heaviest stage is the last (the
-makespan of a synchronous pipeline with unequal stages; with equal stages Narayanan et al.'s (m + p - 1) t).
-So every bubble above is written on o = sum_{i != heaviest} t_i, the other stages' time, in place of
-(p - 1) t_stage (equal stages: the same numbers): 1F1B o; interleaved o / v (m >= p) and, below p, all chunks
-of one micro-batch plus (m - 1) chunk times of the heaviest stage, o - (m - 1)(1 - 1/v) t_stage, floored at
-o / v; ZB-H1 / ZB-V o times their shares; DualPipe (p/2 - 1)/(p - 1) of o times its share. `step_time`
-passes o from the stage split (`training.step_time._assemble`).
-
+ZB-H1, ZB-V and DualPipe, each modelled (bubble, micro-batches in flight, validity; their sources and the uneven
+stages' bubble) in `training.schedule_models`. Every schedule is modelled for every number of micro-batches m,
+not only m >= p.
 Stage split (`heaviest_stage`, the stack's layer split) and the interleave chosen for a user
 (`chosen_virtual_stages`): `training.stage_split` (importable from here).
 
@@ -74,188 +18,21 @@ micro-batch `stage_s`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
+from infraplan.scalar_path import is_plain, to_float
 from infraplan.training.enums import Schedule
+from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
+from infraplan.training.schedule_models import Array, ArrayLike, Mask
+from infraplan.training.schedule_models import ScheduleModel as ScheduleModel
 from infraplan.training.stage_split import CHOOSE_INTERLEAVE_FROM_PP as CHOOSE_INTERLEAVE_FROM_PP
 from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
 from infraplan.training.stage_split import PIPELINE_SPLITS as PIPELINE_SPLITS
 from infraplan.training.stage_split import chosen_virtual_stages as chosen_virtual_stages
 from infraplan.training.stage_split import heaviest_stage as heaviest_stage
-from infraplan.training.stage_split import interleaved_chunks, one_f_one_b_chunks
-
-Array = NDArray[np.float64]
-Mask = NDArray[np.bool_]
-ArrayLike = np.ndarray | float  # an array over plans, or one value for all (ints are floats to the checker)
-
-
-def _f(x: ArrayLike) -> Array:
-    return to_float(x)  # type: ignore[no-any-return]  # a float for one plan's number (`PlanArrays.one_row`)
-
-
-def _a(x: ArrayLike) -> Any:
-    """An array as numpy sees it; one plan's plain number as it is (the rules below then give a plain bool)."""
-    return x if is_plain(x) else np.asarray(x)
-
-
-def _mask(x: Any) -> Mask:
-    """A rule's verdicts as a boolean array, or one plan's verdict as a plain bool."""
-    return bool(x) if is_plain(x) else np.asarray(x, dtype=np.bool_)  # type: ignore[return-value]
-
-
-def _always(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    if is_plain(pp) and is_plain(vpp) and is_plain(micro_batches):
-        return True  # type: ignore[return-value]  # one plan
-    return np.ones(np.broadcast(np.asarray(pp), np.asarray(vpp), np.asarray(micro_batches)).shape, dtype=np.bool_)
-
-
-@dataclass(frozen=True)
-class ScheduleModel:
-    """One pipeline schedule.
-
-    bubble(pp, vpp, micro_batches, stage_s, others_s=None): idle seconds per step on the heaviest stage;
-    `others_s` the other stages' seconds per micro-batch added up (None: (p - 1) stage_s, equal stages).
-    in_flight(pp, vpp, micro_batches): micro-batches whose activations the first stage holds at its peak.
-    parameter_copies: stage parameters (weights, gradients, optimizer state) each rank holds (DualPipe: 2).
-    stage_chunks(pp, vpp, micro_batches, parts): model chunks in flight at the peak of each stage kind (the `parts`
-    of `stage_in_flight`; the others may be 0);
-    None: a rank holds mirrored stages (ZB-V, DualPipe), every rank at the first stage's `in_flight`.
-    valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
-    batches_valid(pp, vpp, micro_batches): which micro-batch counts the framework accepts;
-    `batches_requirement` is the framework's rule.
-    """
-
-    bubble: Callable[..., Array]
-    in_flight: Callable[[ArrayLike, ArrayLike, ArrayLike], Array]
-    valid: Callable[[ArrayLike, ArrayLike], Mask]
-    requirement: str
-    batches_valid: Callable[[ArrayLike, ArrayLike, ArrayLike], Mask] = _always
-    batches_requirement: str = ""
-    parameter_copies: float = 1.0
-    stage_chunks: Callable[[ArrayLike, ArrayLike, ArrayLike, tuple[int, ...]], tuple[Any, ...]] | None = None
-
-
-def _others(pp: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike | None) -> Array:
-    """Seconds per micro-batch of all stages but the heaviest, added up: (p - 1) t_stage for equal stages."""
-    return (_f(pp) - 1.0) * _f(stage_s) if others_s is None else _f(others_s)
-
-
-def _one_f_one_b_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
-                        others_s: ArrayLike | None = None) -> Array:
-    return _others(pp, stage_s, others_s)  # sum_i t_i + (m - 1) max_i t_i = m t_stage + the other stages
-
-
-def _one_f_one_b_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    return smaller(pp, micro_batches) * 1.0  # type: ignore[no-any-return]
-
-
-def _one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return _mask(_a(vpp) == 1)
-
-
-def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
-                        others_s: ArrayLike | None = None) -> Array:
-    v, m, t = _f(vpp), _f(micro_batches), _f(stage_s)
-    o = _others(pp, stage_s, others_s)
-    steady = o / v  # m >= p: the warm-up and cool-down of one chunk per stage
-    # m < p: every chunk of one micro-batch, then (m - 1) chunk times of the heaviest stage, minus its m t of work
-    wave = larger(o - (m - 1.0) * (1.0 - 1.0 / v) * t, steady)
-    return pick(m >= _f(pp), steady, wave)  # type: ignore[no-any-return]
-
-
-def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    p, v, m = _f(pp), _f(vpp), _f(micro_batches)
-    chunks = smaller(m * v, (p - 1.0) * 2.0 + (v - 1.0) * p + 1.0)  # Megatron warm-up + 1, capped at m v
-    return chunks / v  # type: ignore[no-any-return]
-
-
-def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return _mask((_a(pp) > 1) & (_a(vpp) > 1))
-
-
-def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    p, m = _a(pp), _a(micro_batches)
-    return _mask((m >= p) & (m % larger(p, 1) == 0))
-
-
-# T_F : T_B : T_W (forward, input gradient, weight gradient) as shares of the stage time per micro-batch
-ZB_SPLIT = (1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
-
-
-def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
-                  others_s: ArrayLike | None = None) -> Array:
-    p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
-    f, b, w = ZB_SPLIT
-    return pick(m >= p, o * (f + b - w), o * (f + b))  # type: ignore[no-any-return]
-
-
-def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
-                 others_s: ArrayLike | None = None) -> Array:
-    p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
-    f, b, w = ZB_SPLIT
-    steady = o * max(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
-    return pick(m >= 2.0 * p - 1.0, steady, o * (f + b))  # type: ignore[no-any-return]
-
-
-def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return _mask((_a(pp) > 1) & (_a(vpp) == 2))
-
-
-def _zb_v_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    return _mask(_a(micro_batches) >= 2 * _a(pp) - 1)
-
-
-def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    return _mask((_a(pp) > 1) & (_a(vpp) == 1))
-
-
-def _dualpipe_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
-                     others_s: ArrayLike | None = None) -> Array:
-    p, o = _f(pp), _others(pp, stage_s, others_s)
-    f, b, w = ZB_SPLIT
-    # (p/2 - 1) of the p - 1 other stages' times, each (F&B + B - 3W) = (T_F + 2 T_B - T_W) of a stage
-    return larger(p / 2.0 - 1.0, 0.0) / larger(p - 1.0, 1.0) * o * ((f + (b + w)) + (b + w) - 3.0 * w)  # type: ignore[no-any-return]
-
-
-def _dualpipe_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
-    return smaller(_f(pp) + 1.0, _f(micro_batches))  # type: ignore[no-any-return]
-
-
-def _dualpipe_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
-    p = _a(pp)
-    return _mask((p > 1) & (p % 2 == 0) & (_a(vpp) == 1))
-
-
-def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    m = _a(micro_batches)
-    return _mask((m >= _a(pp)) & (m % 2 == 0))
-
-
-PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
-    Schedule.ONE_F_ONE_B: ScheduleModel(_one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid,
-                                        "has no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
-    Schedule.INTERLEAVED: ScheduleModel(
-        _interleaved_bubble, _interleaved_in_flight, _interleaved_valid, "needs PP > 1 and --vpp > 1",
-        _interleaved_batches_valid,
-        "needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of PP "
-        "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)",
-        stage_chunks=interleaved_chunks),
-    Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
-                                  "needs PP > 1 and no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
-    Schedule.ZB_V: ScheduleModel(
-        _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)",
-        _zb_v_batches_valid, "needs at least 2 PP - 1 micro-batches per step (rank 0 fills its warm-up with "
-        "2 PP - 1 chunk forwards before the first micro-batch returns; Qi et al. 2024 Sec. 6)"),
-    Schedule.DUALPIPE: ScheduleModel(
-        _dualpipe_bubble, _dualpipe_in_flight, _dualpipe_valid, "needs an even PP > 1 and --vpp 1",
-        _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least PP (fed from both ends)",
-        parameter_copies=2.0),
-}
 
 
 def default_schedule(vpp: ArrayLike) -> NDArray[np.int64]:
@@ -301,7 +78,7 @@ def _mirrored_chunks(model: ScheduleModel, pp: ArrayLike, vpp: ArrayLike, micro_
     at p micro-batches, DualPipe's Table 2 gives p + 1 per device; priced on the first stage as before)."""
     held = model.in_flight(pp, vpp, micro_batches)
     none = held * 0.0
-    return held * _f(vpp), held, none, none, none
+    return held * to_float(vpp), held, none, none, none
 
 
 def stage_in_flight(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,

@@ -11,25 +11,17 @@ every plan of the row, so the search can skip the grid for rows they settle:
   branch and bound). The floor prices the EP all-to-all and the stage split on every row; a cheaper bound below
   it (`step_time.stage_work_bound_s`: the row's stride-free layer terms alone, no per-row pricing) comes first,
   and only rows whose cheap bound is within the bar get a floor.
-* Memory (`memory.memory_breakdown`): weights + gradients + optimizer depend on the ZeRO stage and on the schedule
-  only through its parameter copies c (DualPipe 2, else 1), each term non-decreasing in c and at most c times its
-  value at c = 1; activations depend on the (vpp, schedule) pair and not on ZeRO. So the row's smallest state
-  bytes at c = 1 plus its smallest activations bound every plan of a ZeRO stage from below, and its state bytes
-  times the largest c plus the largest activations from above. Bounds per (ZeRO stage, row), not per row: ZeRO 0
-  over the accelerator's memory while ZeRO 3 fits would make most rows straddle it. (ZeRO stage, row) pairs
-  entirely over or entirely within the memory need no per-plan memory, only a count. The memory is the heaviest of
-  the pipeline stage kinds (first, middle, last); `memory.memory_bound_terms` bounds them all.
+* Memory: bounds per (ZeRO stage, row) on the memory per GPU of the row's plans (`training.memory_bounds`, whose
+  names are importable from here).
 `bound_and_price` runs the search's time objective with them (`search._search_grid` above `BOUND_MIN_PLANS` plans):
 every block's plans counted from the memory bounds and its rows given cheap bounds; the rows of the lowest cheap
 bounds floored and the lowest-floored of them priced (`step_time` on their grid) for a first bar (the K-th best
 step time priced so far); every row whose cheap bound is within it floored; then rows priced by rising floor in
 batches, the bar falling after each batch, until the next floor is above it (DeepSeek-V3 with EP on 8,192 GB200:
 533 of 252k rows priced, 21k floored).
-The memory per GPU does not read the rank order (`MEMORY_FREE_KEYS`), enumerated last: rows repeating the row before
-them but in the order share its bounds, per-plan memory and counts (45 % fewer memory evaluations there).
-Where a (ZeRO stage, row) straddles, its plans of one parameter copy are bounded above by the states at c = 1 plus
-the largest activations; where that fits, only its plans of more copies (DualPipe) are priced one by one (DeepSeek-V3
-on 8,192 GB200: 43k per-plan memories instead of 700k).
+Rows repeating the row before them but in the rank order (`MEMORY_FREE_KEYS`) share its memory bounds, per-plan
+memory and counts; where a (ZeRO stage, row) straddles the accelerator's memory its plans are priced one by one
+(`memory_bounds.priced_fits`), in slices of `STRADDLE_PLANS`.
 Each bound is widened by `ROUNDING_MARGIN` (relative) over the float rounding of the few additions it reorders, so
 the search's answer, scores and counts are bitwise those of pricing every plan (tests/training/test_search_bounds.py).
 """
@@ -37,28 +29,24 @@ the search's answer, scores and counts are bitwise those of pricing every plan (
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.training.estimate import plan_memory
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_bound_terms
+from infraplan.training.memory_bounds import MEMORY_FREE_KEYS as MEMORY_FREE_KEYS
+from infraplan.training.memory_bounds import ROUNDING_MARGIN, memory_bounds_bytes, memory_rows, priced_fits
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
 from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
 
-# relative widening of each bound: a sum of <= 9 float64 terms is off its exact value by < 1e-14 relative
-ROUNDING_MARGIN = 1e-9
 # plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
 STRADDLE_PLANS = 1 << 17
-# plan fields the memory per GPU does not read (`memory.memory_breakdown`; tests/training/test_search_bounds.py)
-MEMORY_FREE_KEYS = ("order",)
 # share of a block's rows with a fitting plan above which every row is floored (the others' floors dropped)
 FLOOR_ALL_SHARE = 0.9
 # rows priced in the branch and bound's second batch (later batches grow with the rows priced)
@@ -78,69 +66,6 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
     if stack.pipeline_layouts:  # a layout is chosen by p x v chunks: the vpp-1 stage work bounds no other vpp
         floor = np.where(rows.pp > 1, 0.0, floor)  # (`training.pipeline_layout`; those rows are priced)
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)
-
-
-def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[np.ndarray, np.ndarray],
-                        most: tuple[np.ndarray, np.ndarray], most_copies: np.ndarray,
-                        zero: np.ndarray, stack: Stack | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per (ZeRO stage, row), shape (Z, B): (lower, upper) bounds on the memory per GPU of the row's valid plans at
-    that ZeRO stage, and an upper bound on those of its plans holding one parameter copy (bytes).
-
-    `rows` 1-D (B rows at 1F1B); `least` and `most`: each row's (vpp, schedule) pair holding the fewest and the
-    most micro-batches in flight among its valid pairs; `most_copies` the most parameter copies among them; `zero`
-    the ZeRO stages. Activations are in-flight micro-batches x stored bytes + one rebuilt layer + logits, only the
-    first factor depending on the pair; block recompute (depth > 0) makes the stored bytes depend on vpp too, so
-    such rows get no bounds (0, inf).
-    """
-    profile = stack or resolve_stack(None, "training")
-    # the stage kinds' bounds (`memory.memory_bound_terms`): states (Z, B) at one parameter copy, activations (2, B)
-    states = memory_bound_terms(shape, replace(rows, zero=zero[:, None]), profile, "states")
-    ends = memory_bound_terms(shape, replace(rows, vpp=np.stack([least[0], most[0]]),
-                                             schedule=np.stack([least[1], most[1]])), profile, "activations")
-    held, held_high = states["state_low"], states["state_high"]
-    low_act = np.broadcast_to(ends["activations_low"], (2, len(rows)))[0]
-    high_act = np.broadcast_to(ends["activations_high"], (2, len(rows)))[1]
-    low = (held + low_act + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
-    one = (held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
-    high = (most_copies * held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
-    block = rows.recompute_layers > 0
-    return (np.asarray(np.where(block, 0.0, low), dtype=np.float64),
-            np.asarray(np.where(block, np.inf, high), dtype=np.float64),
-            np.asarray(np.where(block, np.inf, one), dtype=np.float64))
-
-
-def _memory_rows(rows: PlanArrays) -> np.ndarray:
-    """(B,) bool: rows that differ from the row before them in a field other than `MEMORY_FREE_KEYS` (the others
-    repeat it in every field the memory reads, so they share its memory)."""
-    first = np.ones(len(rows), dtype=bool)
-    if len(rows) > 1:
-        same = np.ones(len(rows) - 1, dtype=bool)
-        for f in fields(rows):
-            column = getattr(rows, f.name)
-            if f.name not in MEMORY_FREE_KEYS and column.strides[0]:  # (a one-value view repeats itself)
-                same &= column[1:] == column[:-1]
-        first[1:] = ~same
-    return first
-
-
-def _priced_fits(shape: TransformerShape, cluster: Cluster, profile: Stack, rows: PlanArrays, zero: np.ndarray,
-                 pairs: tuple[np.ndarray, np.ndarray], usable: np.ndarray, priced: np.ndarray) -> np.ndarray:
-    """(K, S): which valid plans fit, for S rows at ZeRO stages `zero` with their (vpp, schedule) pairs `pairs`
-    ((K, S) each): the `priced` ones by their memory per GPU (`plan_memory`), the other `usable` ones fit (their
-    bound settled it). Only the priced pairs are evaluated: each row's first, padded to the most of any row."""
-    fits = np.asarray(usable & ~priced, dtype=bool)
-    width = int(priced.sum(axis=0).max()) if priced.size else 0
-    if width:
-        # (W, S): each row's priced pairs, then padding (one each, the common case: no sort)
-        where = priced.argmax(axis=0)[None] if width == 1 else np.argsort(~priced, axis=0, kind="stable")[:width]
-        columns = {f.name: getattr(rows, f.name)[None] for f in fields(rows)}
-        columns.update(vpp=np.take_along_axis(pairs[0], where, axis=0),
-                       schedule=np.take_along_axis(pairs[1], where, axis=0), zero=zero[None])
-        memory = plan_memory(shape, cluster, PlanArrays(**columns), profile)["memory_per_gpu_bytes"]
-        inside = np.take_along_axis(priced, where, axis=0)
-        fits[where[inside], np.broadcast_to(np.arange(where.shape[1]), where.shape)[inside]] = \
-            memory[inside] <= cluster.accelerator.memory_bytes
-    return fits
 
 
 def _combinations(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -176,7 +101,7 @@ class BoundBlock:
     width: int  # K: pairs per row (padded)
     usable: np.ndarray  # (K, C) bool
     combo: np.ndarray  # (B,)
-    memory_row: np.ndarray  # (B,) each row's memory row (`_memory_rows`: its bounds, counts and per-plan memory)
+    memory_row: np.ndarray  # (B,) each row's memory row (`memory_rows`: its bounds, counts and per-plan memory)
     within: np.ndarray  # (Z, R) bool: every valid plan of this ZeRO stage and memory row fits
     exact: np.ndarray  # (K, S) bool
     slot: np.ndarray  # (Z, R)
@@ -228,7 +153,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     most = np.where(usable, flight, -np.inf).argmax(axis=0)
     # memory once per row of another memory row: a row repeating the one before it but in `MEMORY_FREE_KEYS`
     # (the rank order, enumerated last) shares its bounds, per-plan memory and counts
-    fresh = _memory_rows(row_plans)
+    fresh = memory_rows(row_plans)
     reps, own = np.flatnonzero(fresh), np.cumsum(fresh) - 1  # memory rows; each row's position among them
     held = take_rows(row_plans, reps)
     joint = combo[reps]
@@ -251,7 +176,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
             for lo in range(0, cut.size, step):
                 c = cut[lo:lo + step]
                 b = bs[c]
-                exact[:, c] = _priced_fits(shape, cluster, profile, held.take(b), grid.zero[zs[c]],
+                exact[:, c] = priced_fits(shape, cluster, profile, held.take(b), grid.zero[zs[c]],
                                            (vpp_table[line[reps[b]], :k].T, schedule_table[line[reps[b]], :k].T),
                                            usable[:, joint[b]], pick[:, joint[b]])
         fitting = fitting + np.bincount(bs, weights=exact.sum(axis=0), minlength=reps.size).astype(np.int64)

@@ -11,7 +11,7 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   each stage's layers, the first's embedding and the last's head + loss; the p2p chain of one micro-batch
   through every model chunk (every micro-batch's send / recv calls where the stack blocks on them,
   `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
-  and last stage once per step (`step_time._tied_embedding_sync`, in `pp_comm`);
+  and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind a micro-batch's forward / backward
   (`Stack.dp_overlap_fraction`), and the exposed rest;
 * the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
@@ -47,7 +47,7 @@ COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm"
 def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, profile: Stack,
                       dispatch_s: float) -> Any:
     """Exposed pipeline send/recv seconds per step (arrays or one plan's floats), with `transfer_s` the time of one
-    boundary transfer (`step_time._pipeline_and_dp_traffic`).
+    boundary transfer (`step_traffic.pipeline_and_dp_traffic`).
 
     Overlapping stacks (Megatron-Core / NeMo: non-blocking p2p, Narayanan et al. SC'21 Sec. 2.2 steady state)
     expose only the chain of one micro-batch through the p x v chunks forward and back, 2 (p v - 1) transfers.
@@ -68,7 +68,7 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
                   rates: KernelRates, ops: MathOps, stage_only: bool) -> dict[str, Any]:
-    """`step_time` from the per-layer terms `lt` and the `traffic` of `step_time._pipeline_and_dp_traffic`,
+    """`step_time` from the per-layer terms `lt` and the `traffic` of `step_traffic.pipeline_and_dp_traffic`,
     element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
     `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
@@ -97,7 +97,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     with_embed = ops.where(lt["first_is_heaviest"] > 0.5, 1.0, 0.0)
     embeds = with_embed + mtp
     stage["other"] = stage["other"] + embeds * lt["embed_other"]
-    # their TP collectives (`layer_time._end_collectives`)
+    # their TP collectives (`head_time._end_collectives`)
     stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
     m = ops.as_float(plan.micro_batches)
     # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the

@@ -1,10 +1,11 @@
 """Training step time of a transformer under a TP/CP/PP/DP/EP plan, vectorised over plans.
 
 Per micro-batch and layer on one GPU: `training.layer_time` (GEMMs, attention, element-wise work, TP/CP
-collectives, recompute, the stack's overlaps and host issue time; the LM head, loss and embedding) and
+collectives, recompute, the stack's overlaps and host issue time), `training.head_time` (the LM head, loss and
+embedding) and
 `training.expert_dispatch` (the EP all-to-all), priced here once per distinct layer row; the layers are split into
-pipeline stages (`training.stage_split`), the p2p and data-parallel traffic priced once per distinct
-communication row, and `training.step_assembly` makes a step of them.
+pipeline stages (`training.stage_split`), the p2p and data-parallel traffic (`training.step_traffic`) priced once
+per distinct communication row (`row_memo.computed_once`), and `training.step_assembly` makes a step of them.
 
 Pipeline (Narayanan et al. SC'21): the heaviest stage (a middle stage's layers, the first's plus the embedding,
 or the last's plus the LM head and loss) sets the pace; step = m * t_stage + the schedule's bubble
@@ -20,7 +21,7 @@ memory-bound, 30 bytes per local parameter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -29,37 +30,34 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
+from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import ArrayLike, Collective
-from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS, ops_of, to_float
+from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.attention_core import attention_core_times as attention_core_times
-from infraplan.training.axes import COMM_KEYS, LAYER_KEYS  # cache keys, derived from the declared plan axes
+from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
+from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute
 from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm, deepep_node_dedup, with_flex_dispatcher
+from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
-from infraplan.training.layer_time import ACT, _layer_times_but_ep, head_times
+from infraplan.training.layer_time import ACT, _layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
-from infraplan.training.memory import (
-    GRAD_BYTES,
-    WEIGHT_BYTES,
-    local_expert_params,
-    local_params,
-    recomputed_stage_layers,
-    sharded_of,
-    stage_layers,
-)
+from infraplan.training.memory import local_expert_params, recomputed_stage_layers, stage_layers
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
+from infraplan.training.row_memo import computed_once as _computed_once
+from infraplan.training.row_memo import distinct_rows as _distinct_rows
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
+from infraplan.training.step_traffic import dp_collectives, pipeline_and_dp_traffic
 
 __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", "MAIN_GRAD_ADD_KERNELS",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
@@ -86,66 +84,6 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
     return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
                          plan.recompute == int(Recompute.FULL), stack)
-
-
-def _distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
-    """(index of the first row of each distinct combination, row -> combination index), or None when every
-    row is already distinct.
-
-    Integer columns are packed into one int64 key by their value ranges (one sort instead of one per column).
-    Rows enumerated in grid order (the search's rows) have strictly increasing keys: then no sort at all.
-    """
-    if columns[0].size <= 1:  # one plan (a single estimate): nothing to share
-        return None
-    lows = [int(c.min()) if c.size else 0 for c in columns]
-    sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
-    if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
-        key = np.zeros(columns[0].shape, dtype=np.int64)
-        for column, low, size in zip(columns, lows, sizes, strict=True):
-            if size > 1:  # a constant column adds nothing to the key (key * 1 + 0)
-                key = key * size + (column - low)
-        if bool(np.all(key[1:] > key[:-1])):
-            return None
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    else:  # astronomically wide ranges: fall back to row-wise unique
-        _, first, inverse = np.unique(np.stack(columns, axis=1), axis=0, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
-
-
-def _computed_once(plan: PlanArrays, keys: tuple[str, ...],
-                   compute: Callable[[PlanArrays], dict[str, Any]]) -> dict[str, Any]:
-    """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact).
-
-    The plan's key fields may be arrays of any one shape (the search passes (rows, 1, 1) columns beside
-    broadcast virtual-stage, schedule and ZeRO axes); the results come back in that shape. `compute` sees
-    only the key fields (the others are the first row's: the cached terms do not depend on them). A single
-    estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
-    A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
-    global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
-    """
-    if plan.is_one:  # (every field of shape (1,))
-        return compute(plan)  # its own row: the one-plan terms, Python floats
-    shape = np.shape(getattr(plan, keys[0]))
-    columns = {f.name: _flat(getattr(plan, f.name)) for f in fields(plan)}
-    known = keys == LAYER_KEYS and RowMemo.active() is not None  # a search's rows: distinct, no check
-    distinct = None if known else _distinct_rows([columns[k] for k in keys])
-    n = columns[keys[0]].size
-    if distinct is None:
-        rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
-        return {k: _array(v).reshape(shape) for k, v in compute(rows).items()}
-    first, inverse = distinct
-    rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
-                         for k, c in columns.items()})
-    return {k: _array(v)[inverse.reshape(shape)] for k, v in compute(rows).items()}
-
-
-def _flat(column: np.ndarray) -> np.ndarray:
-    """`np.ravel`, but a 1-D column as it is (a one-value view of the search's rows stays a view, not a copy)."""
-    return column if column.ndim == 1 else np.ravel(column)
-
-
-def _array(value: Any) -> np.ndarray:
-    return np.array([value]) if type(value) is float else np.asarray(value)  # a one-plan term: a Python float
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -258,88 +196,6 @@ def stage_work_bound_s(shape: TransformerShape, cluster: Cluster, rows: PlanArra
     return np.asarray(np.maximum(bound, 0.0), dtype=np.float64)
 
 
-def _pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
-                             pricing: ClusterPricing | None = None) -> dict[str, Any]:
-    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row (arrays;
-    a single estimate's floats). A single estimate's plan gets its row without the DP collectives (a kind of its own
-    in the one-plan memo): `one_plan_step_time` prices those of its ZeRO stage (`_dp_collectives`); a grid's rows
-    (one distinct row may stand for plans of every stage) carry every stage's."""
-    single = plan.is_one  # the plan itself is priced (`_computed_once` hands it to `compute` as it is)
-
-    def compute(rows: PlanArrays) -> dict[str, Any]:
-        p = rows.one_row if rows.is_one else rows  # one plan: its Python numbers (`PlanArrays.one_row`)
-        boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
-        # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
-        params, experts = local_params(shape, p), local_expert_params(shape, p)
-        one = p is not rows
-        out = {
-            "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
-                    else send_recv_time(fabric, boundary, p.pp_stride)),
-            **({} if single and rows is plan else _dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
-            "params": params,
-            "sharded": sharded_of(p, params, experts),
-            "embedding_sync": _tied_embedding_sync(shape, fabric, p, grad_bytes, one),
-        }
-        return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
-
-    return _computed_once(plan, COMM_KEYS, compute if pricing is None else
-                          pricing.memoised("comm_no_dp" if single else "comm", shape, COMM_KEYS, compute))
-
-
-def _dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, params: Any, experts: Any,
-                    grad_bytes: float, zero: Any = None) -> dict[str, Any]:
-    """The DP collectives of one step by ZeRO stage (arrays, or a `one_row` plan's floats) from the stage's local
-    and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2), ZeRO-3 / FSDP's
-    per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
-    estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
-    one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
-    price: Callable[..., Any] = collective_seconds if one else collective_time
-    dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
-    edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
-
-    def over_replicas(kind: str, bytes_per_param: float) -> Any:
-        t = price(fabric, kind, dense * bytes_per_param, dp, dp_stride)
-        if moe:
-            t = t + price(fabric, kind, experts * bytes_per_param, edp, edp_stride)
-        return t
-
-    local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
-
-    def per_layer(kind: str, bytes_per_param: float) -> Any:
-        t = local_layers * price(fabric, kind, dense / local_layers * bytes_per_param, dp, dp_stride)
-        if moe:
-            t = t + local_layers * price(fabric, kind, experts / local_layers * bytes_per_param, edp, edp_stride)
-        return t if one else np.asarray(t, dtype=np.float64)
-
-    reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
-    return {
-        "allreduce": over_replicas("all_reduce", grad_bytes) if reduce else 0.0,
-        "scatter": over_replicas("reduce_scatter", grad_bytes) if sharded else 0.0,
-        "gather": over_replicas("all_gather", WEIGHT_BYTES) if sharded else 0.0,
-        "scatter_layers": per_layer("reduce_scatter", grad_bytes) if layered else 0.0,
-        "gather_layers": per_layer("all_gather", WEIGHT_BYTES) if layered else 0.0,
-    }
-
-
-def _tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
-                         one: bool) -> Any:
-    """The tied word-embedding gradient all-reduce between the first stage (embedding) and the last (LM head), once
-    per step with PP > 1: the V / TP x h gradient over the 2 ranks (PP - 1) stage strides apart (Megatron-LM
-    `_allreduce_word_embedding_grads` in `finalize_model_grads`, after the DP gradient sync; untied models, e.g.
-    Llama's `tie_word_embeddings: false`, have none). The pair spans the pipeline's PP x stage-stride ranks (a
-    group of n at stride s spans n s in `network.collectives`): stride PP x stage stride / 2."""
-    size = shape.vocab_size / to_float(p.tp) * shape.hidden_size * grad_bytes
-    if one:
-        pp = float(p.pp)
-        return (collective_seconds(fabric, "all_reduce", size, 2.0, pp * float(p.pp_stride) / 2.0)
-                if shape.tied_embeddings and pp > 1.0 else 0.0)
-    pp_arr = p.pp.astype(np.float64)
-    if not shape.tied_embeddings or not np.any(pp_arr > 1.0):
-        return np.zeros(np.shape(pp_arr))
-    seconds = collective_time(fabric, "all_reduce", size, 2.0, pp_arr * p.pp_stride / 2.0)
-    return np.asarray(np.where(pp_arr > 1.0, seconds, 0.0), dtype=np.float64)
-
-
 def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[str, np.ndarray],
                           per_layer: Callable[[PlanArrays], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """Layer times under block recompute (`training.memory.recomputed_stage_layers`): r of the stage's layers pay
@@ -387,11 +243,11 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         lt = with_pipeline_layout(shape, profile, lt, plan.one_row.pp if plan.is_one else plan.pp,
                                   plan.one_row.vpp if plan.is_one else plan.vpp)
     traffic = ({} if stage_only else
-               _pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
+               pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
-        if not stage_only:  # the DP collectives of its ZeRO stage (`_pipeline_and_dp_traffic` keeps the rest)
-            traffic = traffic | _dp_collectives(shape, fabric, row, traffic["params"], local_expert_params(shape, row),
+        if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
+            traffic = traffic | dp_collectives(shape, fabric, row, traffic["params"], local_expert_params(shape, row),
                                                 profile.grad_reduce_bytes, row.zero)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,

@@ -1,0 +1,143 @@
+"""Stored training activations per GPU: per token and layer, under recompute, and per pipeline stage kind.
+
+Activations follow Korthikanti et al. 2022 (arXiv:2205.05198), generalised from the GPT block to the
+real shapes (GQA K/V widths, SwiGLU's two FFN inputs). Fused (flash) attention stores no s x s score
+matrix, so there "selective" recompute saves nothing; unfused attention adds 5 a s / t bytes per token.
+Per layer and token, with sequence parallelism every tensor is split over TP:
+    bytes = 2 * (2h [LN inputs] + h [QKV input] + q + 2kv [Q, K, V] + q [proj input] + h [MLP input]
+                 + g*f [FC1 out] + f [act out]) + 2h [dropout masks, GPT-family only]
+which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 1); without sequence
+parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
+Selective recompute drops the tensors of the stack's `recompute_modules` (Megatron-Core's fine-grained modules;
+default the attention core) and fp8 plans store the stack's `fp8_activation_cache` tensors in fp8
+(`training.recompute_modules`). Full recompute keeps only each layer's input (2 s b h / t) plus one layer's
+working set. Block recompute
+(Megatron-Core `--recompute-granularity full --recompute-method block --recompute-num-layers k`,
+megatron/core/transformer/transformer_block.py `_checkpointed_forward`): only the first k layers of each model
+chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_s) layer inputs and
+L_s - r full layer activations per micro-batch in flight (`recomputed_stage_layers`), and pays the recomputed
+forward of those r layers only (`training.step_time`).
+
+Per pipeline stage kind (`stage_activations`; the kinds `FIRST`, `MIDDLE`, `LAST`, in the order of
+`ops.params.split_stage_layers`, whose peak `training.memory` selects): the stage's layers under the stack's split
+(`split_flags`: Megatron-Core `get_num_layers_to_build`, the end stages one layer short where the stack counts the
+embedding / loss as a layer) times its model chunks in flight under the schedule (`schedules.stage_in_flight`),
+the first chunk of the first stage and the last chunk of the last stage one layer short there, plus the one layer
+rebuilt during backward under recompute and, on the last stage, the loss's fp32 logits of one micro-batch
+(megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.ops import params as ops_params
+from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
+from infraplan.ops.params import stage_layers
+from infraplan.ops.precision import RECIPES
+from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
+from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.training.plan import PlanArrays
+from infraplan.training.recompute_modules import stored_activation_terms
+
+_OPERAND_BYTES = np.array([RECIPES[d.label].operand_bytes for d in Dtype])  # GEMM operand bytes by `Dtype` code
+_OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())  # as Python floats, for one plan's code
+# enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
+_UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
+_SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
+# pipeline stage kinds, in the order of `ops.params.split_stage_layers`: a middle stage (the second, rank 1: the most
+# in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
+MIDDLE, FIRST, LAST = 0, 1, 2
+
+__all__ = ["ACTIVATION_BYTES", "FIRST", "LAST", "MIDDLE", "activation_bytes_per_token_layer", "recomputed_fraction",
+           "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations"]
+
+
+def split_flags(profile: Stack) -> tuple[bool, bool]:
+    """Whether the stack's split counts the embedding / the loss as a layer (only its even split can)."""
+    even = profile.pipeline_split == "even"
+    return (even and profile.account_for_embedding_in_pipeline_split,
+            even and profile.account_for_loss_in_pipeline_split)
+
+
+def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
+                                     stack: Stack | None = None) -> np.ndarray:
+    """Stored activation bytes per token per layer per GPU (TP + SP sharded) without full recompute: the
+    stack's selective-recompute modules dropped and its fp8-cached tensors narrowed (`training.recompute_modules`;
+    None: the default training stack)."""
+    profile = stack or resolve_stack(None, "training")
+    keep_scores = plan.attention == _UNFUSED
+    terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
+                                                        keep_scores)
+    operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
+    stored = stored_activation_terms(terms, plan.recompute == _SELECTIVE, plan.dtype != _BF16, profile,
+                                     ops_params.quantized_gemm_inputs(shape), operand)
+    total = sum(stored.values())
+    return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
+
+
+def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Layers whose forward is recomputed on the heaviest stage (of `stage_layers`): all of them under full
+    recompute (`recompute_layers` 0), min(k x vpp, stage layers) under block recompute of k per chunk, else 0."""
+    recomputed = recomputed_layers(plan, stage_layers(shape.num_layers, plan.pp))
+    return float(recomputed) if is_plain(plan.tp) else np.asarray(recomputed, dtype=np.float64)  # type: ignore[return-value]
+
+
+def recomputed_fraction(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Share of the model's layers whose forward is recomputed under full / block recompute (1 for uniform full
+    recompute; 0 otherwise): min(k x vpp x pp, L) / L under block recompute of k per chunk."""
+    block = smaller(plan.recompute_layers * plan.vpp * plan.pp, shape.num_layers) / shape.num_layers
+    fraction = pick(plan.recompute_layers > 0, block, 1.0)
+    return float(fraction) if is_plain(plan.tp) else np.asarray(fraction, dtype=np.float64)  # type: ignore[return-value]
+
+
+def recomputed_layers(plan: PlanArrays, layers: Any) -> Any:
+    """`recomputed_stage_layers` of a stage of `layers` layers."""
+    blocked = plan.recompute_layers > 0
+    # without block recompute anywhere (a search's rows: `recompute_layers` 0) the pick is `layers` itself, in the
+    # rows' shape rather than the (vpp, schedule) pairs' (issue 18: fewer grid passes, the same values)
+    full = pick(blocked, smaller(plan.recompute_layers * plan.vpp, layers), layers) if anywhere(blocked) else layers
+    return pick(plan.recompute == _FULL, full, 0.0)
+
+
+def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack, kinds: tuple[int, ...],
+                      chunks: tuple[Any, ...]) -> list[Any]:
+    """Activation bytes per GPU at the peak of a stage of each kind (`memory.memory_breakdown`); `chunks`: the
+    schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`)."""
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    emb, loss = split_flags(profile)
+    split = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
+    per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
+    logits = tokens * shape.vocab_size / plan.tp * 4.0
+    first, first_end, second, last, last_end = chunks
+    v = plan.vpp
+    kept: dict[int, tuple[Any, Any]] = {}  # (stored, working) by the stage's layer count's kind
+    out = []
+    for kind in kinds:
+        layers = split[kind]
+        # the end stages hold the middle one's layers where no end counts as a layer: the same stored bytes
+        same = MIDDLE if not (emb or loss) else kind
+        if same not in kept:
+            recomputed = recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
+            stored = recomputed * layer_input + (layers - recomputed) * per_layer
+            kept[same] = stored, pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
+        stored, working = kept[same]
+        # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk
+        # built one layer short (n / v + (n / v - c) / layers of n (layers + 1) / v - c layer-micro-batches)
+        if kind == MIDDLE:
+            in_flight = second / v
+        else:
+            held, end = (first, first_end) if kind == FIRST else (last, last_end)
+            short = float(emb if kind == FIRST else loss)
+            in_flight = held / v + short * (held / v - end) / larger(layers, 1.0) if short else held / v
+        # fp32 logits of one micro-batch (the loss saves its fp32 softmax, megatron-core 0.16.1
+        # tensor_parallel/cross_entropy.py:28,187) on the last stage, which runs each micro-batch's loss forward
+        # and backward back to back (`schedules.stage_in_flight`; a schedule with no last-stage count: none)
+        held_logits = pick((plan.pp == 1) | ((kind == LAST) & (last > 0.0)), logits, 0.0)
+        out.append(in_flight * stored + working + held_logits)
+    return out

@@ -1,0 +1,113 @@
+"""The pipeline's p2p transfer and the data-parallel and tied-embedding collectives of one training step.
+
+Per distinct communication row (`axes.COMM_KEYS`, `row_memo.computed_once`): the p2p time of one pipeline
+boundary transfer (the micro-batch's T x h / TP bf16 activation to the next stage, `network.collectives`
+send/receive at the pipeline's rank stride), the local and sharded parameters, and by ZeRO stage the DP
+collectives: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or all-gather
+forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense parameters are replicated over DP,
+routed experts only over the expert data-parallel ranks (`PlanArrays.edp`). The tied word-embedding gradient
+all-reduce between the first and last stage (Megatron-LM `_allreduce_word_embedding_grads`) once per step.
+How much of it is exposed (overlapped with the first micro-batch's forward and the last one's backward) is
+`training.step_assembly`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
+from infraplan.scalar_path import ops_of, to_float
+from infraplan.training.axes import COMM_KEYS
+from infraplan.training.layer_time import ACT
+from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_of
+from infraplan.training.one_plan_memo import ClusterPricing
+from infraplan.training.plan import PlanArrays
+from infraplan.training.row_memo import computed_once
+
+__all__ = ["dp_collectives", "pipeline_and_dp_traffic", "tied_embedding_sync"]
+
+
+def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
+                             pricing: ClusterPricing | None = None) -> dict[str, Any]:
+    """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row (arrays;
+    a single estimate's floats). A single estimate's plan gets its row without the DP collectives (a kind of its own
+    in the one-plan memo): `step_time.one_plan_step_time` prices those of its ZeRO stage (`dp_collectives`); a
+    grid's rows (one distinct row may stand for plans of every stage) carry every stage's."""
+    single = plan.is_one  # the plan itself is priced (`computed_once` hands it to `compute` as it is)
+
+    def compute(rows: PlanArrays) -> dict[str, Any]:
+        p = rows.one_row if rows.is_one else rows  # one plan: its Python numbers (`PlanArrays.one_row`)
+        boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
+        # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
+        params, experts = local_params(shape, p), local_expert_params(shape, p)
+        one = p is not rows
+        out = {
+            "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
+                    else send_recv_time(fabric, boundary, p.pp_stride)),
+            **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
+            "params": params,
+            "sharded": sharded_of(p, params, experts),
+            "embedding_sync": tied_embedding_sync(shape, fabric, p, grad_bytes, one),
+        }
+        return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
+
+    return computed_once(plan, COMM_KEYS, compute if pricing is None else
+                          pricing.memoised("comm_no_dp" if single else "comm", shape, COMM_KEYS, compute))
+
+
+def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, params: Any, experts: Any,
+                    grad_bytes: float, zero: Any = None) -> dict[str, Any]:
+    """The DP collectives of one step by ZeRO stage (arrays, or a `one_row` plan's floats) from the stage's local
+    and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2), ZeRO-3 / FSDP's
+    per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
+    estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
+    one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
+    price: Callable[..., Any] = collective_seconds if one else collective_time
+    dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
+    edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
+
+    def over_replicas(kind: str, bytes_per_param: float) -> Any:
+        t = price(fabric, kind, dense * bytes_per_param, dp, dp_stride)
+        if moe:
+            t = t + price(fabric, kind, experts * bytes_per_param, edp, edp_stride)
+        return t
+
+    local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
+
+    def per_layer(kind: str, bytes_per_param: float) -> Any:
+        t = local_layers * price(fabric, kind, dense / local_layers * bytes_per_param, dp, dp_stride)
+        if moe:
+            t = t + local_layers * price(fabric, kind, experts / local_layers * bytes_per_param, edp, edp_stride)
+        return t if one else np.asarray(t, dtype=np.float64)
+
+    reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
+    return {
+        "allreduce": over_replicas("all_reduce", grad_bytes) if reduce else 0.0,
+        "scatter": over_replicas("reduce_scatter", grad_bytes) if sharded else 0.0,
+        "gather": over_replicas("all_gather", WEIGHT_BYTES) if sharded else 0.0,
+        "scatter_layers": per_layer("reduce_scatter", grad_bytes) if layered else 0.0,
+        "gather_layers": per_layer("all_gather", WEIGHT_BYTES) if layered else 0.0,
+    }
+
+
+def tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
+                         one: bool) -> Any:
+    """The tied word-embedding gradient all-reduce between the first stage (embedding) and the last (LM head), once
+    per step with PP > 1: the V / TP x h gradient over the 2 ranks (PP - 1) stage strides apart (Megatron-LM
+    `_allreduce_word_embedding_grads` in `finalize_model_grads`, after the DP gradient sync; untied models, e.g.
+    Llama's `tie_word_embeddings: false`, have none). The pair spans the pipeline's PP x stage-stride ranks (a
+    group of n at stride s spans n s in `network.collectives`): stride PP x stage stride / 2."""
+    size = shape.vocab_size / to_float(p.tp) * shape.hidden_size * grad_bytes
+    if one:
+        pp = float(p.pp)
+        return (collective_seconds(fabric, "all_reduce", size, 2.0, pp * float(p.pp_stride) / 2.0)
+                if shape.tied_embeddings and pp > 1.0 else 0.0)
+    pp_arr = p.pp.astype(np.float64)
+    if not shape.tied_embeddings or not np.any(pp_arr > 1.0):
+        return np.zeros(np.shape(pp_arr))
+    seconds = collective_time(fabric, "all_reduce", size, 2.0, pp_arr * p.pp_stride / 2.0)
+    return np.asarray(np.where(pp_arr > 1.0, seconds, 0.0), dtype=np.float64)
