@@ -44,8 +44,10 @@ def test_a_part_the_manifest_does_not_list_is_dropped(tmp_path: Path) -> None:
 
 def test_kill_9_in_the_middle_then_rerun_loses_and_duplicates_nothing(tmp_path: Path, slow_spec: Path) -> None:
     out = tmp_path / "killed"
-    # the uninterrupted reference sweep runs beside the killed one and its resume: its 2.5 s are mostly sleep
-    clean = start_cli(["sweep", str(slow_spec), "--out", str(tmp_path / "clean"), "--workers", "2", "--json"])
+    # the uninterrupted reference sweep runs beside the killed one and its resume. The toy's points are sleeps:
+    # the reference and the resume run them on 8 forked workers (a quarter of the wall, no more CPU); the killed
+    # run keeps 2, so that its 2.5 s outlast the first part (committed after 1 s) and the kill lands mid-sweep
+    clean = start_cli(["sweep", str(slow_spec), "--out", str(tmp_path / "clean"), "--workers", "8", "--json"])
     process = start_cli(["sweep", str(slow_spec), "--out", str(out), "--workers", "2", "--json"])
     try:
         wait_for_parts(out, 1)
@@ -54,7 +56,7 @@ def test_kill_9_in_the_middle_then_rerun_loses_and_duplicates_nothing(tmp_path: 
         process.wait(timeout=30)
     before = load_table(out).num_rows
     assert 0 < before < 100
-    resumed = run_sweep(slow_spec, out, workers=2, progress=False)
+    resumed = run_sweep(slow_spec, out, workers=8, progress=False)
     assert resumed.points_skipped == before and resumed.rows == 100
     stdout, stderr = clean.communicate(timeout=60)
     assert clean.returncode == 0, stderr

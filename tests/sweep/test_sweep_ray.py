@@ -26,7 +26,11 @@ def local_ray():
     # Ray's workers inherit the environment of the raylet this starts: the toy function must import in every job
     # (no job `runtime_env` on top: workers of a runtime env are started apart from the prestarted ones, ~3 CPU s)
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), os.environ.get("PYTHONPATH", "")) if p)
-    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # idle workers are kept: the kill test's CLI joins as a second job with workers of its own, and Ray's default
+    # (`idle_worker_killing_time_threshold_ms`, 1,000 ms in ray_config_def.h) would then kill this job's idle
+    # workers past the 2-CPU soft limit, for the resume to start new ones (~1 CPU s each: 7 workers -> 4)
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                       _system_config={"idle_worker_killing_time_threshold_ms": 600_000})
     yield context.address_info["gcs_address"]
     ray.shutdown()
 

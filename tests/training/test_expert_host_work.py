@@ -88,7 +88,9 @@ def test_an_eager_sync_costs_a_dispatch_per_moe_layer_when_the_gpu_covers_the_is
     assert layers * micro_batches * D <= delta < 3.0 * layers * micro_batches * D
 
 
-@pytest.mark.parametrize(("model", "gpus", "dtypes"), [("gpt-oss-120b", 64, ["bf16", "mxfp8"]),
-                                                       ("deepseek-v3", 256, ["fp8", "mxfp8"])])
-def test_eager_one_plan_on_floats_equals_the_array_path(model: str, gpus: int, dtypes: list[str]) -> None:
-    assert_one_plans_equal_the_grid(model, "dgx-b200", gpus, dtypes, EAGER, seed=7, sample=8)
+# DeepSeek-V3's sample is drawn from the plans of up to 4 virtual stages (730 k valid EP plans, still every schedule,
+# TP, CP, EP, ETP, ZeRO stage and micro-batch): all 16 made 1.6 M, 0.8 GB and ~1.3 CPU s to enumerate for 8 plans
+@pytest.mark.parametrize(("model", "gpus", "dtypes", "max_vpp"), [("gpt-oss-120b", 64, ["bf16", "mxfp8"], 16),
+                                                                  ("deepseek-v3", 256, ["fp8", "mxfp8"], 4)])
+def test_eager_one_plan_on_floats_equals_the_array_path(model: str, gpus: int, dtypes: list[str], max_vpp: int) -> None:
+    assert_one_plans_equal_the_grid(model, "dgx-b200", gpus, dtypes, EAGER, seed=7, sample=8, max_vpp=max_vpp)

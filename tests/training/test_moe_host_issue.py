@@ -121,11 +121,11 @@ def test_one_plan_on_floats_equals_the_array_path(model: str, gpus: int, dtypes:
 
 
 def assert_one_plans_equal_the_grid(model: str, system: str, gpus: int, dtypes: list[str], stack: object, seed: int,
-                                    sample: int) -> None:
+                                    sample: int, max_vpp: int = 16) -> None:
     """A seeded sample of the EP plans, every recompute mode: each plan priced alone (the float path, memo emptied)
-    equals its row of the grid, bit for bit."""
+    equals its row of the grid, bit for bit. `max_vpp` narrows the space the sample is drawn from."""
     shape, cluster = load_model(model), Cluster.resolve(system).for_gpus(gpus)
-    plans = enumerate_plans(shape, gpus, 4096, 1024, dtypes, 8)
+    plans = enumerate_plans(shape, gpus, 4096, 1024, dtypes, 8, max_vpp)
     plans = plans.take(valid_mask(shape, plans).nonzero()[0])
     plans = plans.take(np.nonzero(plans.ep > 1)[0])
     rng = np.random.default_rng(seed)

@@ -130,14 +130,14 @@ def test_memory_does_not_read_the_memory_free_keys() -> None:
                    for t in base), key
 
 
-def test_deepseek_v3_on_8192_gb200_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deepseek_v3_on_8192_gb200_equals_pricing_every_plan(
+        deepseek_v3_8192_top_10: tuple[PlanSearchResult, PlanSearchResult]) -> None:
     """The benchmark's large MoE space (8.5 M plans, EP and DualPipe): the bound, the per-row memory sharing and the
-    falling bar return bitwise the exhaustive search's top 5 and counts (about 1.5 s of CPU)."""
-    args = ("deepseek-v3", "gb200-nvl72", 8192, 4096, 15360)
-    bounded = search_plans(*args, top=5)
+    falling bar return bitwise the exhaustive search's top 10 and counts (the two searches: about 1.1 s of CPU,
+    shared with `test_stage_work_bound`)."""
+    bounded, every = deepseek_v3_8192_top_10
     assert bounded.evaluated > search.BOUND_MIN_PLANS  # the bound is on
-    monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
-    _same(bounded, search_plans(*args, top=5))
+    _same(bounded, every)
 
 
 def test_every_row_floored_within_the_final_bar_is_priced(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from infraplan.training.enums import Dtype, RankOrder, Recompute
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
+from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import enumerate_plans, search_plans
 
 CLUSTER = Cluster.resolve("dgx-h100-superpod")
@@ -70,23 +71,45 @@ def test_moe_batch_mixing_pp_and_order_equals_one_plan_at_a_time() -> None:
             assert alone[key][0] == batch[key][i], key
 
 
+CHUNKED = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 blocks of 997, a second of CPU
+
+
+@pytest.fixture(scope="module")
+def chunked_time_search() -> tuple[PlanSearchResult, int]:
+    """The time search of `CHUNKED` in blocks of 997 plans (many uneven chunks per bucket, sharing stride-free rows
+    across PP), and the rows `_layer_times_but_ep` priced in it: both tests below check this one search."""
+    priced: list[int] = []
+    original = step_time._layer_times_but_ep
+
+    def counting(*a: object, **k: object) -> object:
+        priced.append(len(a[3]))  # type: ignore[arg-type]
+        return original(*a, **k)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "CHUNK_PLANS", 997)
+        patch.setattr(step_time, "_layer_times_but_ep", counting)
+        return search_plans(*CHUNKED, dtype="bf16", top=10), sum(priced)
+
+
 @pytest.mark.parametrize("objective", ["time", "memory"])
-def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, objective: str) -> None:
-    args = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 blocks of 997, a second of CPU
-    whole = search_plans(*args, dtype="bf16", top=10, objective=objective)
+def test_chunked_search_equals_one_block(monkeypatch: pytest.MonkeyPatch, objective: str,
+                                         chunked_time_search: tuple[PlanSearchResult, int]) -> None:
+    whole = search_plans(*CHUNKED, dtype="bf16", top=10, objective=objective)
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many uneven chunks per bucket
-    chunked = search_plans(*args, dtype="bf16", top=10, objective=objective)
+    chunked = (chunked_time_search[0] if objective == "time"
+               else search_plans(*CHUNKED, dtype="bf16", top=10, objective=objective))
     assert (chunked.evaluated, chunked.feasible) == (whole.evaluated, whole.feasible)
     assert [r.config for r in chunked.top] == [r.config for r in whole.top]
     assert [r.step_time_s for r in chunked.top] == [r.step_time_s for r in whole.top]
     assert [r.memory_per_gpu_bytes for r in chunked.top] == [r.memory_per_gpu_bytes for r in whole.top]
 
 
-def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch,
+                                                chunked_time_search: tuple[PlanSearchResult, int]) -> None:
     """`training.row_memo`: rows priced in one block are looked up in the next, with the same bits as a search
     that prices every block's rows afresh, and fewer rows priced in all."""
-    args = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 blocks of 997, a second of CPU
-    monkeypatch.setattr(search, "CHUNK_PLANS", 997)  # many blocks, sharing stride-free rows across PP
+    shared, shared_rows = chunked_time_search  # blocks of 997 plans, the memo on
+    monkeypatch.setattr(search, "CHUNK_PLANS", 997)
     priced: list[int] = []
     original = step_time._layer_times_but_ep
 
@@ -95,11 +118,8 @@ def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch)
         return original(*a, **k)  # type: ignore[arg-type]
 
     monkeypatch.setattr(step_time, "_layer_times_but_ep", counting)
-    shared = search_plans(*args, dtype="bf16", top=10)
-    shared_rows = sum(priced)
-    priced.clear()
     monkeypatch.setattr(step_time.RowMemo, "active", staticmethod(lambda: None))
-    fresh = search_plans(*args, dtype="bf16", top=10)
+    fresh = search_plans(*CHUNKED, dtype="bf16", top=10)
     assert shared_rows < sum(priced)
     assert (shared.evaluated, shared.feasible) == (fresh.evaluated, fresh.feasible)
     assert [r.config for r in shared.top] == [r.config for r in fresh.top]

@@ -21,6 +21,7 @@ from infraplan.training.one_plan_memo import cluster_pricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
 from infraplan.training.plan_rules import valid_mask
+from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import search_plans
 from infraplan.training.search_bounds import step_time_floor_s
 from infraplan.training.step_time import stage_work_bound_s
@@ -73,7 +74,7 @@ def test_bound_holds_where_host_time_outruns_the_gpu() -> None:
                                                                               4096, 2048, 2048),
                           ("mixtral-8x7b", "dgx-h100-superpod", 512, 4096, 1024)])
 def test_search_rows_are_distinct_in_the_layer_keys(model: str, system: str, gpus: int, seq: int, batch: int) -> None:
-    """`step_time._computed_once` skips the distinct-row check for a search's rows: they must differ in LAYER_KEYS."""
+    """`row_memo.computed_once` skips the distinct-row check for a search's rows: they must differ in LAYER_KEYS."""
     _, _, rows = _rows(model, system, gpus, seq, batch)
     columns = np.stack([getattr(rows, k) for k in LAYER_KEYS], axis=1)
     assert np.unique(columns, axis=0).shape[0] == len(rows)
@@ -98,13 +99,11 @@ def test_bf16_share_priced_on_its_plans_only_equals_pricing_all() -> None:
         assert np.array_equal(np.broadcast_to(value, (n,)), np.ravel(np.broadcast_to(full[key], (1, n)))), key
 
 
-def test_deepseek_v3_top_10_and_counts_equal_pricing_every_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_deepseek_v3_top_10_and_counts_equal_pricing_every_plan(
+        deepseek_v3_8192_top_10: tuple[PlanSearchResult, PlanSearchResult]) -> None:
     """The benchmark's DeepSeek-V3 space (8,192 GB200, EP): the cheap bounds, the floors of the rows they admit and
-    the falling bar return the exhaustive search's top 10 (bitwise) and counts."""
-    args = ("deepseek-v3", "gb200-nvl72", 8192, 4096, 15360)
-    bounded = search_plans(*args, top=10)
-    monkeypatch.setattr(search, "BRANCH_AND_BOUND", False)
-    every = search_plans(*args, top=10)
+    the falling bar return the exhaustive search's top 10 (bitwise) and counts (the searches: a shared fixture)."""
+    bounded, every = deepseek_v3_8192_top_10
     assert (bounded.evaluated, bounded.feasible) == (every.evaluated, every.feasible)
     assert [r.model_dump(exclude={"train_command"}) for r in bounded.top] == [
         r.model_dump(exclude={"train_command"}) for r in every.top]

@@ -209,7 +209,13 @@ def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: 
 
 
 def phase_times_check() -> dict[str, Any]:
-    """Iteration model vs the Splitwise measured prefill and decode times (A100/H100, fp16)."""
+    """Iteration model vs the Splitwise measured prefill and decode times (A100/H100, fp16): computed once per
+    process (the `validate` report and the tests share it), each call gets its own copy."""
+    return copy.deepcopy(_phase_times())
+
+
+@cache
+def _phase_times() -> dict[str, Any]:
     text = (resources.files("infraplan.validation") / "data" / "splitwise_measured.csv").read_text()
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     out: dict[str, Any] = {}
