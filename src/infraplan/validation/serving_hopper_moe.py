@@ -24,18 +24,22 @@ Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-tra
 encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config in the
 reference data and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
 rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node). Rows whose own numbers
-contradict the set stay awaiting too (`inconsistent_rows`, one rule for all rows): by Little's law a closed loop of
-c clients has n = c * D / (TTFT + D) sequences decoding (D = (OSL - 1) x TPOT); a row with n >= 4x the clients of
-another row of the same configuration but a lower TPOT cannot be reproduced by any batch cap or scheduler (decode
-time per token does not fall as the batch grows). It flags 5 GPT-OSS vLLM 0.11.2 / unversioned rows at 512 clients
-(TTFT 20-120 s, i.e. ~100 sequences decoding, at TPOT 3.6-5.6 ms, below the same layouts' 8-16-client TPOT); the
-engine's own cap (vLLM V1 `max_num_seqs` 1024 on >= 70 GiB GPUs) does not bind at 512 clients.
+contradict other rows of the set stay awaiting too (`inconsistent_rows`, `validation.serving_row_consistency`: by
+Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding ~100 sequences faster than 8-16 clients; by TPOT against
+concurrency, from round 12, 3 rows whose TPOT is over 1.5x that of the same configuration at twice the clients).
 
 The naive baseline is the dense set's (`serving_hopper.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
 step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <= 15 % over TTFT and TPOT.
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
+
+Round 12, TPOT against concurrency (`validation.serving_row_consistency`, rule 2; toggle `MONOTONE_TPOT`): a row
+whose TPOT is over 1.5x that of the same configuration, MoE layout and engine version at >= 2x its clients stays
+awaiting (3 rows: GPT-OSS vLLM 0.18 H100 TP4 1024/1024 at 32 clients, twice; one Kimi-K2.5 1024/8192 16-client run).
+Every expressible row, one tree: 16.01 % (TTFT 22.15, TPOT 9.88; 540 rows) -> 15.76 % (21.91, 9.61; 537); sample
+16.42 -> 16.10 %. The vLLM 0.18 GPT-OSS ISL-8192 TTFT (-0.25..-0.42 at every TP) is reproduced by 2048-token prefill
+chunks (15.76 -> 14.94 %), a flag no source gives for those campaigns: not adopted (notes file, round 12).
 
 Round 11, the benchmark client's connections (`client_connections`; toggle `CLIENT_CONNECTION_CAP`): a client on
 aiohttp's default session holds at most 100 connections (aiohttp 3.11 connector.py:246 / :849 `limit: int = 100`;
@@ -233,6 +237,7 @@ from infraplan.validation.serving_report import (
     sample_by_group,
     score_report,
 )
+from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows
 
 CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
 AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
@@ -241,6 +246,7 @@ GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~4 s); 1 = every row (~8 s)
 SET_NAME = "serving hopper MoE/MLA (closed loop)"
+INCONSISTENT = LITTLE_LAW  # the Little's-law rule's reason (`validation.serving_row_consistency`, rule 1)
 SOURCE = "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients"
 # the set's checkpoints -> catalog preset (HF config.json); models without one stay awaiting
 MODELS: dict[str, str] = {
@@ -264,10 +270,6 @@ def _int(value: str) -> int:
     return int(value) if value else 1
 
 
-INCONSISTENT = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
-                "the same configuration at lower concurrency, yet its TPOT is lower")
-
-
 def client_connections(row: dict[str, str]) -> int | None:
     """Requests the row's benchmark client can hold open at once (module docstring, round 11), or None (no cap):
     aiohttp's default 100 for the December-2025 GPT-OSS vLLM campaign (ASSUMPTION), no cap elsewhere."""
@@ -286,34 +288,11 @@ def concurrency(row: dict[str, str]) -> int | None:
     return int(row["concurrency"]) if row.get("concurrency") else None
 
 
-def _config(row: dict[str, str]) -> tuple[str, ...]:
-    return tuple(row[k] for k in ("model_path", "system", "backend", "tp_size", "attention_dp_size", "isl", "osl",
-                                  "precision"))
-
-
 @cache
 def inconsistent_rows() -> dict[str, str]:
-    """Rows whose own numbers break Little's law against the set, by id, with the reason (module docstring).
-
-    In a closed loop of c clients the sequences decoding at once are n = c * D / (TTFT + D), D = (OSL - 1) * TPOT.
-    Decode time per token does not fall as the batch grows, so a row is flagged when a row of the same
-    configuration (model, GPU, backend, TP, attention DP, ISL/OSL, precision) ran at most n / 4 clients and
-    measured a HIGHER TPOT: no admission limit or scheduler reproduces both rows.
-    """
-    rows = load_rows()
-    by_config: dict[tuple[str, ...], list[dict[str, str]]] = {}
-    for row in rows:
-        by_config.setdefault(_config(row), []).append(row)
-    flagged: dict[str, str] = {}
-    for row in rows:
-        tpot_ms, ttft_ms = float(row["silicon_tpot_ms"]), float(row["silicon_ttft_ms"])
-        decode_ms = (int(row["osl"]) - 1) * tpot_ms
-        decoding = (concurrency(row) or 0) * decode_ms / (ttft_ms + decode_ms)
-        for other in by_config[_config(row)]:
-            if 4 * (concurrency(other) or decoding) <= decoding and tpot_ms < float(other["silicon_tpot_ms"]):
-                flagged[row["id"]] = INCONSISTENT
-                break
-    return flagged
+    """Rows whose own numbers contradict other rows of the set, by id, with the reason: Little's law, TPOT against
+    concurrency (`validation.serving_row_consistency`), one rule for all rows."""
+    return contradicting_rows(load_rows(), concurrency)
 
 
 def why_not(row: dict[str, str]) -> str | None:

@@ -1,0 +1,89 @@
+"""Measured serving rows whose own numbers contradict other rows of the same set (the Hopper MoE / MLA set).
+
+A closed-loop benchmark row states its clients c, ISL / OSL and the measured mean TTFT and TPOT. Two facts of any
+serving engine tie rows of the same configuration (model, GPU, backend, attention TP, attention DP, ISL / OSL,
+precision) together, whatever the engine's scheduler, batch cap or kernels:
+
+* Little's law: a closed loop of c clients has n = c D / (TTFT + D) sequences decoding at once, D = (OSL - 1) TPOT;
+* decode time per token does not fall as the batch grows: a step of more sequences reads at least the same weights
+  and more KV cache, and more clients bring more prefills into the other requests' decode (more stalls).
+
+Rule 1, Little's law (`LITTLE_LAW`): a row with n >= 4x the clients of another row of the same configuration but a
+LOWER TPOT cannot be reproduced by any batch cap or scheduler. It flags 5 GPT-OSS vLLM 0.11.2 / unversioned rows at
+512 clients (TTFT 20-120 s, i.e. ~100 sequences decoding, at TPOT 3.6-5.6 ms, below the same layouts' 8-16-client
+TPOT); the engine's own cap (vLLM V1 `max_num_seqs` 1024 on >= 70 GiB GPUs) does not bind at 512 clients. (Round 2
+of `validation.serving_hopper_moe`: before the rule those rows had TPOT errors of +130 % to +900 %.)
+
+Rule 2, TPOT against concurrency (`NON_MONOTONE`, toggle `MONOTONE_TPOT`; round 12 of
+`validation/notes/serving_hopper_moe_tried.md`): a row whose TPOT is more than `MONOTONE_TPOT_RATIO` x the TPOT of a
+row of the same configuration, MoE layout (MoE TP x EP) AND engine version measured with at least
+`MONOTONE_CLIENT_RATIO` x its clients: doubling the clients cannot cut the time per output token by a third.
+ASSUMPTION: the 1.5x margin, against measurement noise: of the 58 configurations of the set with differing TPOTs
+measured at one concurrency (several source files or campaigns), 56 agree within 4.3 %; the other two differ by
+1.66x (TensorRT-LLM 1.1.0rc2 DeepSeek-R1 1024/8192, 64 clients) and 4.0x (below). It flags 3 rows, 2 measurements:
+GPT-OSS-120B vLLM 0.18 H100 TP4 1024/1024 at 32 clients (TPOT 15.92 ms, TTFT 166 ms, in two source files) against
+9.70 ms at 64 clients and 5.83 ms at 16; Kimi-K2.5 vLLM 0.16 H200 TP8 1024/8192 at 16 clients in the 2026-03-25 file
+(TPOT 63.98 ms, TTFT 884 ms) against 31.9 ms at 64 clients and the same configuration's other two 16-client
+measurements (16.0 ms, 196 ms). Rows of other engine versions or MoE layouts are not compared (a release or layout
+can be faster). Which of two contradicting rows is wrong is not known in general; each rule flags the row that
+breaks it (rule 1 the higher-concurrency row, rule 2 the lower). Effect (every expressible row, one tree): 540 ->
+537 rows, 16.01 % (TTFT 22.15, TPOT 9.88) -> 15.76 % (21.91, 9.61); `validate`'s sample 16.42 -> 16.10 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+LITTLE_LAW_CLIENT_RATIO = 4.0  # rule 1: sequences decoding >= 4x the other row's clients
+MONOTONE_TPOT = True  # rule 2 (module docstring; toggle to compare)
+MONOTONE_TPOT_RATIO = 1.5  # rule 2: TPOT above 1.5x that of ... (ASSUMPTION, module docstring)
+MONOTONE_CLIENT_RATIO = 2.0  # ... a row of the same configuration and version at >= 2x the clients
+
+LITTLE_LAW = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
+              "the same configuration at lower concurrency, yet its TPOT is lower")
+NON_MONOTONE = ("measured numbers inconsistent: TPOT above 1.5x that of the same configuration, MoE layout and engine "
+                "version at >= 2x the clients (decode time per token does not fall as the batch grows)")
+
+Row = dict[str, str]
+
+
+def configuration(row: Row) -> tuple[str, ...]:
+    """What two rows must share to be compared: model, GPU, backend, attention TP and DP, ISL / OSL, precision."""
+    return tuple(row[k] for k in ("model_path", "system", "backend", "tp_size", "attention_dp_size", "isl", "osl",
+                                  "precision"))
+
+
+def layout(row: Row) -> tuple[str, ...]:
+    """Rule 2 compares rows of one engine version and MoE layout (MoE TP x EP) too."""
+    return row["backend_version"], row["moe_tp_size"], row["moe_ep_size"]
+
+
+def _decoding(row: Row, clients: int) -> float:
+    """Sequences decoding at once by Little's law: c D / (TTFT + D), D = (OSL - 1) x TPOT."""
+    decode_ms = (int(row["osl"]) - 1) * float(row["silicon_tpot_ms"])
+    return clients * decode_ms / (float(row["silicon_ttft_ms"]) + decode_ms)
+
+
+def contradicting_rows(rows: list[Row], clients: Callable[[Row], int | None]) -> dict[str, str]:
+    """Rows (by id) that break rule 1 or rule 2 against another row of `rows` (module docstring), with the reason;
+    `clients(row)` is the row's stated concurrency (None: unknown)."""
+    by_config: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        by_config.setdefault(configuration(row), []).append(row)
+    flagged: dict[str, str] = {}
+    for row in rows:
+        tpot_ms, own = float(row["silicon_tpot_ms"]), clients(row) or 0
+        decoding = _decoding(row, own)
+        for other in by_config[configuration(row)]:
+            if (LITTLE_LAW_CLIENT_RATIO * (clients(other) or decoding) <= decoding
+                    and tpot_ms < float(other["silicon_tpot_ms"])):
+                flagged[row["id"]] = LITTLE_LAW
+                break
+        if row["id"] in flagged or not MONOTONE_TPOT or own <= 0:
+            continue
+        if any(layout(other) == layout(row)
+               and (clients(other) or 0) >= MONOTONE_CLIENT_RATIO * own
+               and MONOTONE_TPOT_RATIO * float(other["silicon_tpot_ms"]) < tpot_ms
+               for other in by_config[configuration(row)]):
+            flagged[row["id"]] = NON_MONOTONE
+    return flagged
