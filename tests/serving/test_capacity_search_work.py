@@ -1,5 +1,6 @@
-"""Capacity search shortcuts (serving/capacity.py module doc): memoised probes, moot searches and the prefill
-overload skip do less work and give the answer of the plain search, probe for probe."""
+"""Capacity search shortcuts (serving/capacity.py module doc): memoised probes, moot searches, the prefill
+overload skip and probes stopped at a certain miss (`capacity_probe`) do less work and give the answer of the plain
+search, probe for probe."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from infraplan.serving import capacity
+from infraplan.serving import capacity, capacity_probe
 from infraplan.serving import serving_sim as sim
 from infraplan.serving.capacity import _fewest_replicas, _overloaded, search_capacity
 from infraplan.serving.workloads import Requests
@@ -69,6 +70,13 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return engine(*a, **k)
 
     monkeypatch.setattr(sim, "simulate_engine", counted)
+    stepped = capacity_probe._Engine.__init__
+
+    def counted_stepped(*a: object, **k: object) -> None:  # an engine run of a probe (`capacity_probe`)
+        calls[0] += 1
+        stepped(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(capacity_probe._Engine, "__init__", counted_stepped)
     return calls
 
 
@@ -84,6 +92,8 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
         plain.setattr(capacity.Candidate, "meets", lambda self, req, key, mode, slo, q:
                       self._meets_now(req, mode, slo, q))
         plain.setattr(capacity, "candidate_for", capacity.Candidate)
+        plain.setattr(capacity.Candidate, "_times", lambda self, req, mode, *_: (  # and run whole
+            (r := self.run(req, mode)).first_token_s, r.finish_s))
         capacity.clear_caches()
         calls[0] = 0
         slow = search_capacity(*args, **KW)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """The engine's specialised FCFS / reserve-full loop (`serving.fcfs_loop`, issue 18 speed) gives bit-identical
 results to the general loop on the same policy (forced by calling the policy's methods), engine by engine and for
 whole deployments: online, offline, closed loop (with empty requests), KV-bound queues, chunked prompts, a
-per-finish cost, decode-only and prefill-only pools, and disaggregated serving."""
+per-finish cost, decode-only and prefill-only pools, and disaggregated serving; and on-demand KV admission where
+the cache never binds."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric
 from infraplan.serving import serving_sim
+from infraplan.serving.fcfs_loop import fcfs_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.schedulers import FcfsScheduler, PrefillEntry
 from infraplan.serving.serving_engine import EngineResult, simulate_engine
@@ -125,3 +127,21 @@ def test_an_engine_without_requests_returns_empty_results() -> None:
     empty = np.zeros(0, dtype=np.int64)
     r = simulate_engine(COST, np.zeros(0), empty, empty, empty, 64, 2048, 1_000, 16)
     assert (r.first_token_s.size, r.finish_s.size, r.iterations, r.busy_s) == (0, 0, 0, 0.0)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_on_demand_admission_runs_the_specialised_loop_while_the_cache_never_binds(case: str) -> None:
+    """On-demand KV admission (vLLM) takes the specialised loop until an admission finds too few free blocks; the
+    results equal the general on-demand loop's bit for bit either way (with its preemptions where the cache binds)."""
+    rate, max_batch, budget, blocks, clients, seed = CASES[case]
+    req = workload_requests(load_workload("chat"), 500, rate, seed=seed)
+    steps = req.output_tokens - 1
+    steps[::5] = 0
+    zeros = np.zeros_like(steps)
+    args = (COST, req.arrival_s, req.input_tokens, zeros, steps, max_batch, budget, blocks, 16)
+    fast = simulate_engine(*args, clients=clients, kv_admission="on_demand")
+    general = simulate_engine(*args, clients=clients, kv_admission="on_demand", scheduler=General())
+    assert_bitwise(fast, general)
+    assert (fast.preemptions, fast.recomputed_tokens) == (general.preemptions, general.recomputed_tokens)
+    specialised = fcfs_engine(*args, clients, stop_if_kv_binds=True)
+    assert (specialised is None) == ("KV-bound" in case)  # a plentiful cache never binds; a small one does

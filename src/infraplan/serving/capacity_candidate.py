@@ -10,7 +10,9 @@ online (a probe: do the p-th percentiles of TTFT and TPOT meet the SLOs?).
 Memoised (exact: every key holds everything the simulation reads, so a hit is the answer a run would give): the
 probe verdicts and offline peaks (keyed on a content fingerprint of the cost tables, the batch cap, token budget,
 KV blocks, block size, stack, PP and engines, the requests' fingerprint, mode, SLOs and percentile), the
-candidates, and the seeded request streams. Each store is bounded and cleared whole when full.
+candidates, and the seeded request streams. Each store is bounded and cleared whole when full. A probe on
+FCFS engines stops once its backlog test or its TTFT percentile has certainly missed (`capacity_probe`: exact, the
+verdict of the whole run).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
+from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
-from infraplan.serving.serving_sim import front_end_s, run_pool
+from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
 
 # Steady state (`Candidate.probe_requests`, `steady_window`): a probe starts empty and stops sending, so its first
@@ -151,20 +154,42 @@ class Candidate:
         return max(requests, STEADY_SPANS * self.held)
 
     def _meets_now(self, req: Requests, mode: str, slo: tuple[float, float], q: float) -> bool:
-        r = self.run(req, mode)
-        # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
-        ttft = r.first_token_s - req.arrival_s + front_end_s(self.dep)
         steady = steady_window(req.arrival_s, self.held)
+        got = self._times(req, mode, steady, slo[0], q)
+        if got is None:  # its backlog or TTFT percentile already missed (`capacity_probe`)
+            return False
+        first_s, finish_s = got
+        # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
+        ttft = first_s - req.arrival_s + front_end_s(self.dep)
         multi = np.zeros(len(req), dtype=bool)
         multi[steady] = req.output_tokens[steady] > 1
         ttft = ttft[steady]
-        tpot = (r.finish_s - r.first_token_s)[multi] / (req.output_tokens[multi] - 1)
-        if not keeps_up(req.arrival_s, r.finish_s, steady):
+        tpot = (finish_s - first_s)[multi] / (req.output_tokens[multi] - 1)
+        if not keeps_up(req.arrival_s, finish_s, steady):
             return False
         if mode == "decode":
-            tpot = (r.finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
+            tpot = (finish_s - req.arrival_s)[multi] / (req.output_tokens[multi] - 1)
             return meets_slo(None, tpot, slo, q)
         return meets_slo(ttft, None if mode == "prefill" else tpot, slo, q)
+
+    def _times(self, req: Requests, mode: str, steady: np.ndarray, ttft_slo: float,
+               q: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """The probe's first-token and finish times; on FCFS engines None once its backlog test or (prefill, mixed)
+        its TTFT percentile has certainly missed (`capacity_probe.run_until_miss`: the same times otherwise)."""
+        engine = pool_engine(self.dep.stack)
+        cost = self.prefill_cost if mode == "prefill" else self.cost
+        if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission):
+            r = self.run(req, mode)
+            return r.first_token_s, r.finish_s
+        window = np.zeros(len(req), dtype=bool)
+        window[steady] = True
+        zeros = np.zeros_like(req.input_tokens)
+        inp, steps = req.input_tokens, req.output_tokens - 1
+        prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
+        return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
+                              zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,
+                              front_end_s(self.dep), None if mode == "decode" else ttft_slo, q,
+                              backlog_span(req.arrival_s, steady))
 
 
 def steady_window(arrival_s: np.ndarray, held: int) -> np.ndarray:
@@ -185,14 +210,24 @@ def keeps_up(arrival_s: np.ndarray, finish_s: np.ndarray, steady: np.ndarray) ->
     overload's queue to push the percentiles past the SLO (long outputs amortise a wait over many tokens) still
     shows it here; an overload below BACKLOG_SHARE of the offered rate may pass, and the winner's full run at the
     end is judged whole (`meets_slo_full_run`)."""
+    span = backlog_span(arrival_s, steady)
+    if span is None:
+        return True
+    start, end, allowed = span
+    in_system = [int(np.count_nonzero(arrival_s <= t)) - int(np.count_nonzero(finish_s <= t)) for t in (start, end)]
+    return in_system[1] - in_system[0] <= allowed
+
+
+def backlog_span(arrival_s: np.ndarray, steady: np.ndarray) -> tuple[float, float, float] | None:
+    """`keeps_up`'s span (the arrival times of the first and last request of the steady window's later half)
+    and the growth it allows; None when there is no span to judge."""
     later = steady[len(steady) // 2:]
     if len(later) < 2:
-        return True
+        return None
     start, end = float(arrival_s[later[0]]), float(arrival_s[later[-1]])
     if end <= start:
-        return True
-    in_system = [int(np.count_nonzero(arrival_s <= t)) - int(np.count_nonzero(finish_s <= t)) for t in (start, end)]
-    return in_system[1] - in_system[0] <= BACKLOG_SHARE * len(later)
+        return None
+    return start, end, BACKLOG_SHARE * len(later)
 
 
 def candidate_for(shape: TransformerShape, acc: Accelerator, fabric: Fabric, dep: Deployment) -> Candidate:

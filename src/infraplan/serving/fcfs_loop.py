@@ -45,17 +45,25 @@ NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + re
 EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
 
 
+class KvBinds(Exception):
+    """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
+
+
 def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
                 decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
-                clients: int) -> EngineFields:
-    """`serving_engine.simulate_engine` (its arguments, checked there) on this loop: the fields of its result."""
+                clients: int, stop_if_kv_binds: bool = False) -> EngineFields | None:
+    """`serving_engine.simulate_engine` (its arguments, checked there) on this loop: the fields of its result
+    (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
     n = len(arrival_s)
     arr = arrival_s.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
-    busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
-        cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
-        *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
-        kv_blocks, clients, first, finish, None))
+    try:
+        busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
+            cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
+            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
+            kv_blocks, clients, first, finish, None, stop_if_kv_binds))
+    except KvBinds:
+        return None
     return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
             one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
 
@@ -63,7 +71,7 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
                steps: list[int], need: list[int], end_ctx: list[int], whole_pairs: list[float], max_batch: int,
                token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
-               log: list[int] | None) -> Steps:
+               log: list[int] | None, stop_if_kv_binds: bool = False) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
     sequence's tokens after its last step; `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk,
     todo x (cached + (todo + 1) / 2) as the loop sums them; `arr` is updated in closed loop with the send times;
@@ -73,7 +81,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     Stepped (`loop_stepping`, `log` a list): the last entry of `arr_open` is not an arrival but the time
     up to which the arrivals are known; the loop yields what it waits for (`Need`) when it would read past it, the
     driver appends the arrivals it knows by then (and a new bound, inf after the last) and sends the loop on;
-    every request that ends is appended to `log`. Given every arrival up front it never yields."""
+    every request that ends is appended to `log`. Given every arrival up front it never yields.
+
+    `stop_if_kv_binds`: raise KvBinds at the first admission that finds too few free KV blocks (the batch not
+    full, no queue ahead). A run that never does is also the run of on-demand KV admission (`serving_engine`):
+    with the same running requests, on demand holds no more blocks than their whole reservations, so it admits
+    the same requests and never preempts."""
     n = len(arr)
     closed = clients > 0
     emit = closed or log is not None  # an ending request releases its client's next one, or is logged
@@ -117,6 +130,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             nxt += 1
             t_next = arr_open[nxt]
             if waiting or running >= max_batch or need[j] > free:
+                if stop_if_kv_binds and not waiting and running < max_batch:
+                    raise KvBinds
                 waiting.append(j)
                 while t_next <= clock and nxt < last:  # the rest up to now queue behind it (as the test above would)
                     waiting.append(nxt)
@@ -146,6 +161,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         while waiting and running < max_batch:  # the queue, in order, while the head fits
             j = waiting[0]
             if need[j] > free:
+                if stop_if_kv_binds:
+                    raise KvBinds
                 break
             waiting.popleft()
             free -= need[j]
@@ -274,15 +291,18 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 f = body_flop[n_dec]
                 steps_done += 1
                 if e_min <= steps_done:  # someone's last token is this iteration's
+                    due = (steps_done + 1) * n
+                    ends = [heappop(heap) % n]  # the sequences whose last token this is (one at least), in key order
+                    while heap[0] < due:
+                        ends.append(heappop(heap) % n)
+                    e_min = heap[0] // n
                     if per_fin:
-                        due = (steps_done + 1) * n
-                        t += per_fin * sum(1 for key_at in heap if key_at < due)
+                        t += per_fin * len(ends)
                     clock += t
                     busy += t
                     compute += f if f < t else t
                     sum_ctx += n_dec
-                    while True:  # the sequences whose last token this was (one at least)
-                        j = heappop(heap) % n
+                    for j in ends:
                         finish[j] = clock
                         free += need[j]
                         running -= 1
@@ -294,9 +314,6 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                             elif j + clients < n:
                                 arr[j + clients] = clock
                                 waiting.append(j + clients)
-                        e_min = heap[0] // n
-                        if e_min > steps_done:
-                            break
                 else:
                     clock += t
                     busy += t

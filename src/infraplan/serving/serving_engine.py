@@ -43,8 +43,8 @@ only when the arrival may fall inside), and under on-demand admission the first 
 the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
 is an event). The event iteration, still pure decode, is then the one-by-one step. Token times equal the one-by-one
 loop's (`jump=False`) to rounding (1e-9 relative: tests/serving/test_serving_engine_leap.py), so idle-ish engines
-cost as little as busy ones. The common case (built-in FCFS, reserve_full, leaps on) runs in `serving.fcfs_loop`:
-this loop specialised, the same sums in the same order (bit-identical: tests/serving/test_serving_engine_fcfs_loop.py).
+cost as little as busy ones. The common case (built-in FCFS, leaps, reserve_full or on-demand KV that never binds)
+runs in `serving.fcfs_loop`, this loop specialised: bit-identical (tests/serving/test_serving_engine_fcfs_loop.py).
 Both loops are generators (`engine_steps`, `fcfs_loop.fcfs_steps`) that `simulate_engine` runs to the end; fed
 arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`).
 """
@@ -108,13 +108,14 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
     `clients` > 0: closed loop (module docstring): only the first `clients` arrival times are used.
     `kv_admission`: "reserve_full" (as above) or "on_demand" (prompt blocks at admission, decode blocks as
-    written, newest request preempted and recomputed when they run out; module docstring).
-    """
+    written, newest request preempted and recomputed when they run out; module docstring)."""
     policy = engine_policy(cost, max_batch, token_budget, scheduler, kv_admission)
     on_demand = kv_admission == "on_demand"
-    if fcfs_path(policy, jump, kv_admission):  # the common case: `serving.fcfs_loop`
-        return EngineResult(*fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch,
-                                         token_budget, kv_blocks, block_tokens, clients))
+    if fcfs_path(policy, jump, "reserve_full"):  # `serving.fcfs_loop`; on demand, while the KV never binds
+        fields = fcfs_engine(cost, arrival_s, prefill_tokens, cached_tokens, decode_steps, max_batch, token_budget,
+                             kv_blocks, block_tokens, clients, stop_if_kv_binds=on_demand)
+        if fields is not None:
+            return EngineResult(*fields)
     n = len(arrival_s)
     arr = arrival_s.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
