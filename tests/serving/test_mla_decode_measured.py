@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from infraplan.catalog import load_model
@@ -58,3 +59,19 @@ def test_only_the_measured_engine_and_the_toggle_move(monkeypatch):
     assert float(decode_time(build_iteration_cost(v3, H200.accelerator, H200.fabric, sglang), 4, 1536)) == sglang_on
     # TP8 at 4 sequences: ~16 us of kernel per layer against ~5 us (one launch + the latent read): ~0.6 ms a step
     assert 0.4e-3 < on - off < 0.9e-3
+
+
+def test_each_decode_row_pays_the_measured_time_per_query_head_in_the_iteration(monkeypatch):
+    # the fit's query_head_s x local heads x layers per decode row reaches the iteration's per-row (head) table
+    v3 = load_model("deepseek-v3")
+    fit = H200.accelerator.efficiency.mla_decode_attention["trtllm"]["fp8"]
+    on = build_iteration_cost(v3, H200.accelerator, H200.fabric, DP8)  # attention DP: all 128 heads per rank
+    monkeypatch.setattr(mla_decode, "MEASURED_MLA_DECODE", False)
+    off = build_iteration_cost(v3, H200.accelerator, H200.fabric, DP8)
+    rows = np.arange(len(on.head_s))
+    np.testing.assert_allclose(on.head_s - off.head_s, fit.query_head_s * v3.num_heads * v3.num_layers * rows,
+                               rtol=1e-9, atol=1e-15)
+    # and each cached token the larger of its 576 fp8 latent bytes at f x HBM and 2,176 FLOPs per head at R
+    latent_s = 576 * v3.num_layers / (fit.kv_read_fraction * H200.accelerator.memory_bandwidth_bytes_per_s)
+    flops_s = 2176 * v3.num_heads * v3.num_layers / fit.flops_per_s
+    assert on.kv_token_s == pytest.approx(max(latent_s, flops_s), rel=1e-12) and on.kv_token_s != off.kv_token_s

@@ -53,37 +53,6 @@ def test_clients_are_the_stated_concurrency_not_the_per_rank_batch() -> None:
     assert moe.roofline_work(dp8)["tpot_s"] > moe.roofline_work({**dp8, "concurrency": "16"})["tpot_s"]
 
 
-def test_rows_contradicting_the_set_by_littles_law_stay_awaiting() -> None:
-    """Only the GPT-OSS vLLM 512-client rows whose ~100 decoding sequences beat the TPOT of 8-16 clients."""
-    flagged = {i: why for i, why in moe.inconsistent_rows().items() if why == moe.INCONSISTENT}
-    rows = {r["id"]: r for r in moe.load_rows()}
-    assert len(flagged) == 5
-    assert all(rows[i]["batch_size"] == "512" and "gpt-oss" in rows[i]["model_path"] for i in flagged)
-    assert all(moe.why_not(rows[i]) == moe.INCONSISTENT for i in flagged)
-    _, waiting = moe.sampled_rows(1)
-    assert sum(r["id"] in flagged for r in waiting) == 5
-
-
-def test_rows_whose_tpot_falls_as_clients_double_stay_awaiting(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Rule 2 (`serving_row_consistency`): GPT-OSS vLLM 0.18 H100 TP4 1024/1024 at 32 clients (TPOT 15.9 ms, two
-    source files) against 9.7 ms at 64; Kimi-K2.5 1024/8192 at 16 clients in one file (64.0 ms) against 31.9 ms at
-    64 and 16.0 ms in its two repeats. Other engine versions or MoE layouts are not compared."""
-    from infraplan.validation import serving_row_consistency as consistency
-
-    rows = moe.load_rows()
-    flagged = {i for i, why in moe.inconsistent_rows().items() if why == consistency.NON_MONOTONE}
-    picked = {(r["model_path"], r["system"], r["tp_size"], r["isl"], r["osl"], r["concurrency"], r["backend_version"])
-              for r in rows if r["id"] in flagged}
-    assert len(flagged) == 3 and picked == {
-        ("openai/gpt-oss-120b", "h100_sxm", "4", "1024", "1024", "32", "0.18.0"),
-        ("moonshotai/Kimi-K2.5", "h200_sxm", "8", "1024", "8192", "16", "0.16.0")}
-    kimi_repeats = [r for r in rows if r["model_path"] == "moonshotai/Kimi-K2.5" and r["osl"] == "8192"
-                    and r["concurrency"] == "16"]
-    assert len(kimi_repeats) == 3 and sum(r["id"] in flagged for r in kimi_repeats) == 1  # the 64 ms one only
-    monkeypatch.setattr(consistency, "MONOTONE_TPOT", False)
-    assert not flagged & set(consistency.contradicting_rows(rows, moe.concurrency))
-
-
 def test_expert_count_of_an_exactly_divisible_prefill_is_not_padded() -> None:
     """T k / E tokens per expert when every expert is hit: GPT-OSS (128 experts, top-4) at 1024 tokens feeds 32
     tokens to each expert, not 32 + 1e-13 padded to a 64-row tile, so its body costs ~half of 2048 tokens'."""

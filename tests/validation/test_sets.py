@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog.error_bands import MIN_BAND_CASES, Residual, error_band, load_residuals
+from infraplan.catalog.stacks import Stack
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import TrainingEstimate
 from infraplan.validation import sets
@@ -115,13 +116,14 @@ def test_frontier_rows_rank_the_hardware_as_measured_where_rows_share_a_model() 
     assert compared >= 5
 
 
-def _frontier_estimate(r: dict[str, str], recompute: str) -> TrainingEstimate:
+def _frontier_estimate(r: dict[str, str], recompute: str, stack: Stack | None = None) -> TrainingEstimate:
+    """The row's plan as `frontier_set` runs it, at `recompute` (and on `stack`: default the row's)."""
     return estimate_training(r["infraplan_model"], r["infraplan_system"], int(r["n_accel"]), tp=int(r["tp"]),
                              pp=int(r["pp"]), cp=int(r["cp"]), vpp=int(r["vpp"]), seq_len=int(r["seq_len"]),
                              global_batch=int(r["global_batch"]), micro_batch=int(r["micro_batch"]),
                              recompute=recompute, zero=int(r["zero"]), dtype=r["precision"],
-                             stack=sets.frontier_row_stack(r), ep=int(r["ep"] or 1), order=r["order"] or "tp-cp-pp-dp",
-                             etp=int(r["etp"]) if r["etp"] else None)
+                             stack=stack or sets.frontier_row_stack(r), ep=int(r["ep"] or 1),
+                             order=r["order"] or "tp-cp-pp-dp", etp=int(r["etp"]) if r["etp"] else None)
 
 
 def test_blackwell_rows_without_recompute_overflow_memory_so_their_unstated_recompute_matters() -> None:
@@ -179,6 +181,8 @@ def test_rows_with_a_performance_configuration_run_its_settings() -> None:
         assert stack[k].grad_reduce_dtype == "bf16" and stack[k].cross_entropy_impl == "te", k
     for k in rows.keys() - configured:
         assert stack[k] == plain[k] and not rows[k]["perf_config"], k
+    for k in configured:  # the csv's values are the fields' own (`model_copy` does not validate them)
+        assert Stack.model_validate(stack[k].model_dump()) == stack[k], k
     for k in ("H022", "H023"):  # gpt_oss/<gpu>/gpt_oss.py:39-40; the base recipe's native loss is overridden
         assert rows[k]["recompute"] == "selective" and stack[k].recompute_modules == ("layernorm", "moe_act")
         assert plain[k].cross_entropy_impl == "native" and not stack[k].cuda_graphs
@@ -187,16 +191,32 @@ def test_rows_with_a_performance_configuration_run_its_settings() -> None:
     assert not any(stack[k].moe.overlap_ep_comm for k in rows if k != "H026")
     assert stack["H029"].moe.flex_backend == "hybridep" and rows["H029"]["recompute"] == "none"
     assert all(stack[k].tp_comm_overlap_fraction == 0.0 for k in ("H005", "H011"))
+    # cuda_graph_impl none: H005's [full_iteration] scope is emptied (_common.py:77-82), no graph; H011 per layer
+    assert plain["H005"].cuda_graphs and not stack["H005"].cuda_graphs and stack["H011"].cuda_graphs
     assert all(stack[k].tp_comm_overlap_fraction > 0.0 for k in ("H004", "H012"))
     assert rows["H010"]["recompute"] == "auto" and "cpu_offloading_num_layers = 40" in rows["H010"]["not_expressed"]
     # the settings move the step: H026's all-to-all hides under the paired micro-batch's compute (comm-bound)
     with_config = _frontier_estimate(rows["H026"], "none")
-    without = estimate_training(
-        "qwen3-235b-a22b", "dgx-h100-superpod", 256, tp=2, pp=8, cp=1, vpp=4, seq_len=4096, global_batch=8192,
-        micro_batch=1, recompute="none", zero=1, dtype="fp8", stack=plain["H026"], ep=32, order="tp-cp-dp-pp", etp=1)
+    without = _frontier_estimate(rows["H026"], "none", plain["H026"])
     hidden = without.breakdown_s.ep_comm - with_config.breakdown_s.ep_comm
     assert hidden == pytest.approx(with_config.breakdown_s.compute, rel=1e-9)
     assert with_config.step_time_s < without.step_time_s
+
+
+def test_perf_configs_off_restores_every_rows_stack_and_auto_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`PERF_CONFIGS` off is the set before round 10: every row on the plain stack and `auto` recompute (the csv's
+    `recompute` column alone, with the plain stack, would run GPT-OSS's selective recompute on the stack's
+    core_attn modules, a state no round had); the rows without a configuration do not move."""
+    rows = [r for r in sets.load_frontier_rows() if not r["awaiting_issue_13"]]
+    _, on = sets.frontier_set()
+    assert {sets.row_recompute(r) for r in rows} == {"none", "selective", "auto"}
+    monkeypatch.setattr(sets, "PERF_CONFIGS", False)
+    assert all(sets.row_recompute(r) == "auto" for r in rows)
+    assert all(sets.frontier_row_stack(r) == sets.frontier_row_stack(r, perf_config=False) for r in rows)
+    _, off = sets.frontier_set()
+    moved = {a.id for a, b in zip(on, off, strict=True) if a.residual != b.residual}
+    configured = {r["id"] for r in rows if r["settings_basis"] == "perf_config"}
+    assert {"H022", "H023", "H026", "H029"} <= moved <= configured
 
 
 def test_a_row_runs_the_fp8_scaling_its_source_states() -> None:
@@ -262,11 +282,7 @@ def test_megatron_ep_overlap_hides_the_all_to_all_under_the_paired_micro_batchs_
         found = {}
         for flag in (False, True):
             stack = base.model_copy(update={"moe": base.moe.model_copy(update={"overlap_ep_comm": flag})})
-            found[flag] = estimate_training(
-                r["infraplan_model"], r["infraplan_system"], int(r["n_accel"]), tp=int(r["tp"]), pp=int(r["pp"]),
-                cp=int(r["cp"]), vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
-                micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]), dtype=r["precision"],
-                stack=stack, ep=int(r["ep"]), order=r["order"], etp=int(r["etp"]) if r["etp"] else None)
+            found[flag] = _frontier_estimate(r, r["recompute"], stack)
         off, on = found[False].breakdown_s, found[True].breakdown_s
         assert on.compute == pytest.approx(off.compute)  # the NCCL all-to-all's SMs are not priced (share 0)
         assert found[True].step_time_s < found[False].step_time_s

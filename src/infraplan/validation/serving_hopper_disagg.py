@@ -147,13 +147,13 @@ from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import SYSTEMS, roofline_seconds
 from infraplan.validation.serving_report import (
     awaiting_counts,
     report_rows,
     sample_by_group,
     score_report,
 )
+from infraplan.validation.serving_roofline import SYSTEMS, roofline_seconds
 
 GATE_MEAN_ERROR = 0.15  # issue 13's serving gate, reported; this set is asked only to beat its baseline
 SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~1.3-1.8 s CPU: both pools of a row

@@ -28,7 +28,7 @@ contradict other rows of the set stay awaiting too (`inconsistent_rows`, `valida
 Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding ~100 sequences faster than 8-16 clients; by TPOT against
 concurrency, from round 12, 3 rows whose TPOT is over 1.5x that of the same configuration at twice the clients).
 
-The naive baseline is the dense set's (`serving_hopper.fitted_scale`): a roofline with one efficiency per metric
+The naive baseline is the dense set's (`serving_roofline.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
 step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <= 15 % over TTFT and TPOT.
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
@@ -230,13 +230,14 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
 from infraplan.validation.results import ValidationSet
-from infraplan.validation.serving_hopper import roofline_seconds, row_deployment
+from infraplan.validation.serving_hopper import row_deployment
 from infraplan.validation.serving_report import (
     awaiting_counts,
     report_rows,
     sample_by_group,
     score_report,
 )
+from infraplan.validation.serving_roofline import roofline_seconds
 from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows
 
 CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)

@@ -73,13 +73,15 @@ def contradicting_rows(rows: list[Row], clients: Callable[[Row], int | None]) ->
     flagged: dict[str, str] = {}
     for row in rows:
         tpot_ms, own = float(row["silicon_tpot_ms"]), clients(row) or 0
+        if own <= 0:  # no stated clients: nothing decoding to compare by either rule
+            continue
         decoding = _decoding(row, own)
         for other in by_config[configuration(row)]:
             if (LITTLE_LAW_CLIENT_RATIO * (clients(other) or decoding) <= decoding
                     and tpot_ms < float(other["silicon_tpot_ms"])):
                 flagged[row["id"]] = LITTLE_LAW
                 break
-        if row["id"] in flagged or not MONOTONE_TPOT or own <= 0:
+        if row["id"] in flagged or not MONOTONE_TPOT:
             continue
         if any(layout(other) == layout(row)
                and (clients(other) or 0) >= MONOTONE_CLIENT_RATIO * own

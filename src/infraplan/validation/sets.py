@@ -54,7 +54,8 @@ Round 9 (notes): the rows' own performance configs are published (Megatron-Bridg
 first release carrying them); Megatron-Core's combined 1F1B built as `MoeRouting.overlap_ep_comm`.
 Round 10 (notes; toggled on one tree; gated 5.94 % and vTrain 7.60 % unchanged, no default moved): a row whose
 0.6.0 configuration matches its plan exactly, every setting existing in megatron-core 0.16.1, runs that
-configuration's settings, read from the csv with their file:line (`perf_config_stack`, `settings_basis`):
+configuration's settings, read from the csv with their file:line (`perf_config_stack`, `settings_basis`; toggle
+`PERF_CONFIGS`):
 H004 / H005 / H010 / H011 / H012 / H013 / H022 / H023 / H026 / H029 (bf16 gradients and TE's loss everywhere,
 GPT-OSS's selective layernorm + moe_act recompute, no recompute elsewhere but on H010, whose CPU offload of 40
 layers has no knob: auto; TP overlap off on H005 / H011 / H026; EP overlap on H026; flex + HybridEP on H029; CUDA
@@ -250,7 +251,10 @@ MODEL_RECIPE_FLEX_BACKEND: dict[str, str] = {
     "deepseek-v3": "hybridep", "qwen3-30b-a3b": "deepep", "qwen3-235b-a22b": "deepep"}
 
 
-def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: bool = True) -> Stack:
+PERF_CONFIGS = True  # round 10: rows with a performance config run its settings and recompute (False: as before)
+
+
+def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: bool | None = None) -> Stack:
     """`FRONTIER_STACK` with the row's MoE token dispatcher (`moe_dispatcher` column; empty: the stack's).
 
     H018: NeMo's DeepSeek-V3 performance script switches H100 runs to DeepEP (`moe_token_dispatcher_type:
@@ -271,7 +275,8 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: boo
     `MODEL_RECIPE_STACK`: what the Megatron-Bridge recipe of the row's model sets beside the stack, for every row
     of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments). `flex`: with the recipe's
     flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows. `perf_config`: the row's own
-    performance configuration's settings on top (`perf_config_stack`; False: the stack as before round 10).
+    performance configuration's settings on top (`perf_config_stack`; False: the stack as before round 10; None:
+    `PERF_CONFIGS`).
     """
     stack = load_stack(FRONTIER_STACK)
     if flex and row.get("infraplan_model") in MODEL_RECIPE_FLEX_BACKEND:
@@ -286,7 +291,13 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: boo
                                          "account_for_loss_in_pipeline_split": True})
     if row.get("moe_dispatcher"):
         stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})
-    return perf_config_stack(stack, row) if perf_config else stack
+    return perf_config_stack(stack, row) if (PERF_CONFIGS if perf_config is None else perf_config) else stack
+
+
+def row_recompute(row: dict[str, str]) -> str:
+    """The recompute the row runs: its `recompute` column (its performance configuration's, else `auto`) under
+    `PERF_CONFIGS`, else `auto` for every row (before round 10)."""
+    return row["recompute"] if PERF_CONFIGS else "auto"
 
 
 def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
@@ -330,7 +341,7 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
         tp, pp, cp, n = int(r["tp"]), int(r["pp"]), int(r["cp"]), int(r["n_accel"])
         result = estimate_training(r["infraplan_model"], r["infraplan_system"], n, tp=tp, pp=pp, cp=cp,
                                    vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
-                                   micro_batch=int(r["micro_batch"]), recompute=r["recompute"], zero=int(r["zero"]),
+                                   micro_batch=int(r["micro_batch"]), recompute=row_recompute(r), zero=int(r["zero"]),
                                    dtype=r["precision"], stack=frontier_row_stack(r), ep=int(r.get("ep") or 1),
                                    order=r.get("order") or "tp-cp-pp-dp", etp=int(r["etp"]) if r.get("etp") else None)
         ids.append(r["id"])
