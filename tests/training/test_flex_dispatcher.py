@@ -44,9 +44,14 @@ def test_two_node_deepep_sends_each_token_once_to_the_other_node() -> None:
     seconds = float(flex_dispatch_seconds(shape, fabric, (record,)))
     reached = float(expected_nodes_per_token(shape, 2.0))
     assert reached > 1.99  # the other node is practically always hit
-    assert seconds == pytest.approx(2.0 * token_bytes * reached / 2.0 / fabric.nic_bytes_per_s, rel=1e-12)
-    # NCCL's per-expert all-to-all would send ~4 copies (k (N - 1) / N) over the NICs: ~4x the bytes
-    assert seconds < 0.3 * 2.0 * token_bytes * 8 * 0.5 / fabric.nic_bytes_per_s
+    # one copy per node reached, the own node's included, at the NIC's rate (DeepEP README's RDMA figure
+    # counts every node a token reaches: deep-ep 1.0.0 tests/test_internode.py:39-43, :159, :174-186)
+    assert seconds == pytest.approx(2.0 * token_bytes * reached / fabric.nic_bytes_per_s, rel=1e-12)
+    # the NIC itself carries the one remote copy per token: half the README rate over two nodes
+    nic_rate = 2.0 * token_bytes * (reached - 1.0) / seconds
+    assert nic_rate == pytest.approx(fabric.nic_bytes_per_s / 2.0, rel=0.01)
+    # NCCL's per-expert all-to-all would send ~4 copies (k (N - 1) / N) over the NICs: ~2x the time
+    assert seconds < 0.6 * 2.0 * token_bytes * 8 * 0.5 / fabric.nic_bytes_per_s
 
 
 def test_inside_one_dgx_hybridep_sends_once_per_rank_reached() -> None:
@@ -68,7 +73,8 @@ def _h029(stack):
 
 def test_flex_changes_only_the_all_to_all_and_only_where_it_runs() -> None:
     plain, flex = _h029(STACK), _h029(DEEPEP)
-    assert flex.breakdown_s.ep_comm < 0.35 * plain.breakdown_s.ep_comm
+    # ~2 node copies per token (the own node's at the README's rate) against NCCL's ~4 remote expert copies
+    assert 0.4 * plain.breakdown_s.ep_comm < flex.breakdown_s.ep_comm < 0.55 * plain.breakdown_s.ep_comm
     assert flex.breakdown_s.compute == pytest.approx(plain.breakdown_s.compute, rel=1e-12)
     on_gb200 = dict(tp=1, pp=1, ep=16, seq_len=4096, global_batch=256, micro_batch=1, dtype="mxfp8")
     a = estimate_training("qwen3-30b-a3b", "gb200-nvl72", 16, stack=STACK, **on_gb200)

@@ -9,6 +9,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training
+from infraplan.training.expert_dispatch import deepep_own_node_factor
 from infraplan.training.step_time import deepep_node_dedup
 
 STACK = load_stack("nemo-26.04")
@@ -53,7 +54,9 @@ def _h018(stack):
 
 def test_deepep_cuts_the_cross_node_all_to_all_and_nothing_else() -> None:
     plain, deepep = _h018(STACK), _h018(DEEPEP)
-    ratio = float(deepep_node_dedup(load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod").fabric, 64, 1))
+    fabric = Cluster.resolve("dgx-h100-superpod").fabric
+    ratio = float(deepep_node_dedup(load_model("deepseek-v3"), fabric, 64, 1))
+    ratio *= float(deepep_own_node_factor(fabric, 64, 1))  # DeepEP's rate per node copy, the own node's included
     assert deepep.breakdown_s.ep_comm == pytest.approx(ratio * plain.breakdown_s.ep_comm, rel=0.1)  # NIC-bound
     assert deepep.breakdown_s.compute == pytest.approx(plain.breakdown_s.compute, rel=1e-12)
     inside = dict(tp=1, pp=4, ep=64, vpp=1, seq_len=4096, global_batch=1024, micro_batch=1, dtype="mxfp8",

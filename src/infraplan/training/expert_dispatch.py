@@ -3,8 +3,11 @@ dispatch / combine with the layer's compute (`Stack.moe`), priced on the plan's 
 
 A recipe's flex dispatcher (Megatron-Core `moe_token_dispatcher_type: flex`, DeepEP or HybridEP: `MoeRouting
 .flex_backend`) runs only on the GPUs Megatron-Bridge applies it on (`with_flex_dispatcher`) and is priced as its
-kernels send (`flex_dispatch_seconds`). The NeMo frontier rows keep the alltoall dispatcher (validation.sets
-`MODEL_RECIPE_FLEX_BACKEND`: with the recipes' backends the 15 rows go 12.16 -> 19.64 %).
+kernels send (`flex_dispatch_seconds`), across nodes at DeepEP's published RDMA rate, which counts the token's
+own node as one of the nodes it reaches (deep-ep 1.0.0 README and tests/test_internode.py; the same for the
+`dispatcher: deepep` stacks, `deepep_own_node_factor`). The NeMo frontier rows keep the alltoall dispatcher but
+H029, whose performance configuration runs HybridEP (validation.sets `MODEL_RECIPE_FLEX_BACKEND`; round 11a of
+validation/notes/training_sets_tried.md).
 
 It is the only per-layer term that depends on the EP rank stride (so on PP and the rank order): the search
 prices the rest of a layer once per stride-free row (`training.step_time._per_layer`) and this on every row.
@@ -45,13 +48,23 @@ def deepep_node_dedup(shape: TransformerShape, fabric: Fabric, group: ArrayLike,
     given node with P (`ops.expert_routing`: balanced top-k of E, or DeepSeek's group-limited routing, where
     groups map onto nodes and a token reaches at most `topk_group` nodes, arXiv:2412.19437 sec. 3.2.2); it
     then crosses to (N - 1)(1 - P) remote nodes where the per-expert all-to-all sends k (N - 1) / N copies:
-    the ratio N (1 - P) / k. One domain (N = 1): 1.
+    the ratio N (1 - P) / k. One domain (N = 1): 1. These are the bytes on the NICs; the rate they move at is
+    DeepEP's per node copy, the token's own node included (`deepep_own_node_factor`).
     The NVLink leg (9x the NIC bandwidth on a DGX H100) runs beside the RDMA sends and is not priced.
     """
     n, per_domain, nodes = ep_domains(fabric, group, stride)
     reached = expected_nodes_per_token(shape, nodes)
     k = float(shape.experts_per_token)
     return np.asarray(np.where(nodes > 1.0, np.minimum(reached / k, 1.0), 1.0), dtype=np.float64)
+
+
+def deepep_own_node_factor(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> np.ndarray:
+    """N / (N - 1) for an EP group over N > 1 scale-up domains (1 inside one): DeepEP's internode kernels move
+    the token's own-node copy through the same RDMA-buffer and forwarding stages as the remote ones, and its
+    published RDMA rate counts it (`flex_dispatch_seconds`), so the time of the (N - 1) / N remote share of a
+    token's node copies at that rate is the remote bytes x N / (N - 1)."""
+    _, _, nodes = ep_domains(fabric, group, stride)
+    return np.asarray(np.where(nodes > 1.0, nodes / np.maximum(nodes - 1.0, 1.0), 1.0), dtype=np.float64)
 
 
 # fp8 dispatch (`MoeRouting.fp8_dispatch`): bytes of a dispatch + combine pair over two bf16 ones: the dispatch
@@ -96,13 +109,23 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     the dtype they arrive in (no fp8 dispatch in Megatron-Core's DeepEP manager; HybridEP asserts it off,
     fused_a2a.py:311), so `fp8_dispatch` does not apply. Per rank and call, with b = the record's bytes / k
     (one token copy), n ranks of stride s over N domains of d = n / N ranks:
-        scale-out bytes  b * N (1 - P_node) * (N - 1) / N        (the nodes a token reaches, but its own)
+        scale-out bytes  b * N (1 - P_node)                       (every node a token reaches, its own included)
         scale-up bytes   b * n (1 - P_rank) * (d - 1) / d         (the ranks it reaches, forwarded in the node)
     (`ops.expert_routing`: the expected nodes / ranks a token reaches), each at the fabric's achievable rate
-    per GPU and direction, the two legs concurrent: max of the two. Achieved rates (DeepEP README, "normal
-    kernels" table, recalled, not re-read: H800, 4,096 tokens, hidden 7,168, top-8: intranode EP8 153 / 158 GB/s
-    dispatch / combine over NVLink of ~160 GB/s; internode EP16 / 32 / 64 43-58 GB/s RDMA per CX7 400 Gb/s NIC
-    of ~50 GB/s) are the link's own rate, as the fabric's achievable figures: no further factor (ASSUMPTION).
+    per GPU and direction, the two legs concurrent: max of the two. Achieved rates: the DeepEP README's
+    "normal kernels" table (deep-ep 1.0.0 sdist, README.md:13-22: H800 + CX7 400 Gb/s of ~50 GB/s, 4,096
+    tokens, hidden 7,168, top-8 of 4 node groups; intranode EP8 153 / 158 GB/s over NVLink of ~160 GB/s;
+    internode EP16 / 32 / 64 43 / 44 / 46 GB/s dispatch, 43 / 47 / 45 combine, "bottleneck bandwidth (RDMA)").
+    Its RDMA figure counts every node a token reaches, its own included (tests/test_internode.py:39-43
+    `num_rdma_token_sent = rdma_idx.ne(-1).sum()` over all nodes, :159 x hidden x 2 B, :174-186 / t): the
+    own node's copy, which the sender writes straight into its own RDMA receive buffer and the forwarder warps
+    then forward over NVLink like the remote ones (csrc/kernels/internode.cu:577, :711-721), runs at the same
+    rate, so the scale-out time is b x every node reached over that rate; at EP16 over two nodes
+    the NIC itself then carries ~21 GB/s. The README's 43-47 GB/s are the fabric's achievable NIC rate here
+    (50 x 0.94 = 47 GB/s on a DGX H100): no further factor. HybridEP (the deep_ep `hybrid-ep` branch, not on
+    PyPI: Megatron-Bridge 0.6.0 runs it on H100 with NUM_OF_HYBRID_EP_RANKS_PER_NVLINK_DOMAIN 8 and USE_MNNVL 0,
+    perf_recipes/qwen/h100/qwen3_moe.py:100-110, RDMA between 8-GPU NVLink domains) is priced the same
+    (ASSUMPTION: no HybridEP inter-node figure is published in a package).
     Not overlapped with compute (the recipes leave `overlap_moe_expert_parallel_comm` off), so the SMs the
     kernels hold (`moe_deepep_num_sms` 20, `moe_hybridep_num_sms` 16: transformer_config.py:722-725) cost
     nothing beside them. The per-call latency (a few tens of microseconds) is not priced.
@@ -114,7 +137,8 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
             continue
         n, per_domain, nodes = ep_domains(fabric, c.group, c.stride)
         token_bytes = np.asarray(c.bytes, dtype=np.float64) / k
-        scale_out = token_bytes * expected_nodes_per_token(shape, nodes) * (nodes - 1.0) / nodes
+        # every node a token reaches, its own included; none inside one scale-up domain
+        scale_out = np.where(nodes > 1.0, token_bytes * expected_nodes_per_token(shape, nodes), 0.0)
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
         seconds = np.maximum(scale_out / fabric.nic_bytes_per_s, scale_up / fabric.scale_up_bytes_per_s)
         total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)
@@ -123,15 +147,16 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
 
 def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
                 stack: Stack, fp8: ArrayLike = False, one: bool = False) -> np.ndarray:
-    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs;
+    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs at
+    DeepEP's per-node-copy rate (`deepep_own_node_factor`);
     with `fp8_dispatch` fp8 plans (`fp8`) dispatch in fp8 and combine in bf16. `one`: a `PlanArrays.one_row`
     plan's records (Python floats). A flex backend (`MoeRouting.flex_backend`, kept by `with_flex_dispatcher`)
     is priced as its kernels send (`flex_dispatch_seconds`)."""
     if stack.moe.flex_backend is not None and shape.is_moe:
         return flex_dispatch_seconds(shape, fabric, records, one)
     if stack.moe.dispatcher == "deepep" and shape.is_moe:
-        records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride))
-                        for c in records)
+        records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride)
+                                * deepep_own_node_factor(fabric, c.group, c.stride)) for c in records)
     if stack.moe.fp8_dispatch and shape.is_moe:
         share = pick(to_bool(fp8), FP8_DISPATCH_PAIR_SHARE, 1.0)
         records = tuple(replace(c, bytes=c.bytes * share) for c in records)
@@ -166,5 +191,3 @@ def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.nda
             out[f"ep_{phase}"] = out[f"ep_{phase}"] - hidden
             out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * ep_sm / (1.0 - ep_sm)
     return out
-
-
