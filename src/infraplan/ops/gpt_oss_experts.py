@@ -31,6 +31,20 @@ models/gpt_oss/gpt_oss_provider.py:44-84), over the `rows` routed token copies o
   distributed_data_parallel.py:437-441): one kernel per bias each backward, reading the bf16 gradient and the fp32
   main gradient and writing it (10 B per bias element), 2 kernels per local expert.
 
+Re-run under `moe_act` recompute (`clamp_rerun_bytes`): the checkpointed function is `bias_act_func` (experts.py:
+738-744), so backward re-runs the clamp with the GeGLU: the clamp's forward bytes once more per fc1-output element.
+
+Host-device syncs (`geglu_offset_syncs`): `weighted_bias_quick_geglu_impl` builds its linear offset as a device
+scalar on every call, `torch.tensor(linear_offset, dtype=input.dtype, device=input.device)` (fused_bias_geglu.py:434;
+unchanged in Megatron-Core 0.19.2). PyTorch copies a new CPU tensor to the GPU with non_blocking False, which its CUDA
+copy runs as `memcpy_and_sync`: cudaMemcpyAsync, then cudaStreamSynchronize on the current stream
+(c10/cuda/CUDAFunctions.h:79-109 in the torch 2.11.0 wheel; the path from `torch.tensor` to that branch, tensor_new.cpp
+and native/cuda/Copy.cu, is recalled, not read here: no PyTorch source is on PyPI). The host waits there for the
+queue to drain, once per MoE layer forward after fc1's GEMMs, and once more in backward where the activation re-runs:
+`moe_act` recompute (`CheckpointWithoutOutput._recompute`, the grad hook on fc2's output,
+megatron/core/tensor_parallel/random.py:664-704; experts.py:738-744) or full recompute. Each sync leaves the GPU
+idle until the host issues the next kernel.
+
 Bytes are bf16 activations; a shape without the clamp or the expert biases moves none of their bytes, a dense
 layer kind none at all. Serving engines fuse both (not priced here). The clamp's and the bias loop's counts are
 PyTorch's dispatcher's: the code above, copied from Megatron-Core, run forward and backward under a
@@ -95,3 +109,26 @@ def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: Ar
     grad_adds = MAIN_GRAD_ADD_BYTES * local * (up_width + shape.hidden_size) if bias else 0.0
     backward = (out[1][0] + grad_adds, out[1][1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT * local)
     return out[0], backward
+
+
+def clamp_rerun_bytes(shape: TransformerShape) -> float:
+    """Bytes per routed token copy (one GPU, no expert TP) that `moe_act` recompute's re-run of the clamp moves: its
+    forward bytes over the fc1 output, 2 f wide (gated); none without the clamp (module docstring)."""
+    if not (shape.is_moe and shape.clamped_swiglu):
+        return 0.0
+    return CLAMP_BYTES[0] * (2.0 if shape.gated_mlp else 1.0) * float(shape.ffn_hidden_size)
+
+
+# syncs per MoE layer and micro-batch of the quick-GeGLU's device-scalar offset (module docstring): forward, and
+# backward where the activation is recomputed
+GEGLU_OFFSET_SYNCS = 1.0
+
+
+def geglu_offset_syncs(shape: TransformerShape, rerun: Any) -> tuple[float, Any]:
+    """Host-device syncs per MoE layer and micro-batch of `weighted_bias_quick_geglu_impl`'s offset copy, (forward,
+    backward); the caller weights them by the layers' MoE share. `rerun`: whether backward re-runs the activation
+    (moe_act or full recompute; a bool or an array over plans). Zeros for a shape without the clamped quick-GeGLU
+    (GPT-OSS's experts are the only ones here that run it)."""
+    if not (shape.is_moe and shape.clamped_swiglu):
+        return 0.0, 0.0 * rerun
+    return GEGLU_OFFSET_SYNCS, GEGLU_OFFSET_SYNCS * (1.0 * rerun)

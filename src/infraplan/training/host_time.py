@@ -235,7 +235,8 @@ def dropless_moe_host(ops: LayerOps, full: Any, quantize: Any = 0.0, biases: boo
 
 
 def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: Any, full: Any, dispatch_s: float,
-                           one: bool, stack: Stack, dtype: Any, biases: bool) -> None:
+                           one: bool, stack: Stack, dtype: Any, biases: bool,
+                           offset_syncs: tuple[Any, Any] = (0.0, 0.0)) -> None:
     """Set a layer's MoE host terms in `out` (`training.layer_time`); `biases`: the experts' linear biases.
 
     Under CUDA graphs with dropless routing (`Stack.moe_cuda_graph` dropless_eager) the host syncs with the device
@@ -248,7 +249,10 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
     too, moe/token_dispatcher.py:173, :478-520): the interval runs from one MoE layer's sync to the next, i.e. each
     layer's forward (`training.step_assembly` makes the phases their own intervals), plus the dispatch the emptied
     queue waits for after each sync. `moe_host_fwd`, `moe_gpu_fwd` and `moe_host_sync` (the MoE layers' share, one
-    sync each) go to `training.step_assembly`; zeros for a dense layer or drop-and-pad routing under graphs."""
+    sync each) go to `training.step_assembly`; zeros for a dense layer or drop-and-pad routing under graphs.
+    `offset_syncs` (forward, backward per MoE layer: `ops.gpt_oss_experts.geglu_offset_syncs`) are further host-device
+    syncs inside an eagerly issued MoE block of a Megatron stack; `moe_sync_waits` counts them over the MoE share,
+    each a dispatch the emptied queue waits for (the intervals they split are not re-priced)."""
     experts = [g for g in ops.gemms if g.role in ("expert_up", "expert_down")]
     dropless = stack.moe_cuda_graph == "dropless_eager"
     per_expert = stack.moe.expert_gemm == "per_expert"
@@ -267,7 +271,10 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
                            + pick(full, host_fwd, 0.0))
         synced = dropless and stack.stack_class == "megatron"  # Megatron-Core's dispatchers (read: 0.8.0, 0.16.1)
         terms = (0.0, 0.0, experts[0].share if synced else 0.0)  # the sync alone: its interval is the layer's
+    eager_block = bool(experts) and (dropless or not stack.cuda_graphs) and stack.stack_class == "megatron"
+    waits = experts[0].share * (offset_syncs[0] + offset_syncs[1]) if eager_block else 0.0
     for key in ("host_fwd", "host_bwd"):
         out[key] = float(out[key]) if one else np.asarray(out[key], dtype=np.float64)
-    for key, value in zip(("moe_host_fwd", "moe_gpu_fwd", "moe_host_sync"), terms, strict=True):
+    for key, value in zip(("moe_host_fwd", "moe_gpu_fwd", "moe_host_sync", "moe_sync_waits"), (*terms, waits),
+                          strict=True):
         out[key] = float(value) if one else np.asarray(value + np.zeros(np.shape(out["host_fwd"])), dtype=np.float64)

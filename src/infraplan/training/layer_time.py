@@ -43,6 +43,7 @@ from infraplan.hardware.kernels import (
     memory_bound_time,
 )
 from infraplan.network.collectives import Fabric
+from infraplan.ops.gpt_oss_experts import geglu_offset_syncs
 from infraplan.ops.layer import (
     ArrayLike,
     Collective,
@@ -266,7 +267,8 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # eager stacks (`host_time.add_dropless_moe_terms`)
     add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
                                           if op.role in ("expert_up", "expert_down")), 0.0), full, host_dispatch_s,
-                           one, stack, plan.dtype, shape.is_moe and shape.linear_biases)
+                           one, stack, plan.dtype, shape.is_moe and shape.linear_biases,
+                           geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.ops.gpt_oss_experts import clamp_rerun_bytes
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import is_plain, pick, to_float
 
@@ -102,11 +103,19 @@ def recompute_gemm_roles(stack: Stack) -> frozenset[str]:
     return frozenset(r for m in stack.recompute_modules for r in RERUN_GEMMS.get(m, ()))
 
 
+# `CheckpointWithoutOutput._recompute` copies the recomputed output's storage into the discarded output's
+# (megatron/core/tensor_parallel/random.py:712-717, Megatron-Core 0.16.1): read + write per element of it
+RESTORE_COPY_BYTES = 2.0 * ACT_BYTES
+
+
 def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, sequence_parallel: np.ndarray,
                                       stack: Stack) -> np.ndarray:
     """Bytes the re-run element-wise modules move per token and layer on one GPU (read input, write output):
     layernorm re-runs both RMSNorms (h each, split over TP with sequence parallelism) and MLA's two latent norms;
-    moe_act re-runs SwiGLU over the k routed copies (reads g f, writes f, split over TP)."""
+    moe_act re-runs SwiGLU over the k routed copies (reads g f, writes f, split over TP), copies its f-wide output
+    into the discarded tensor (`RESTORE_COPY_BYTES`) and, for GPT-OSS, re-runs the clamp before it
+    (`ops.gpt_oss_experts.clamp_rerun_bytes`). (Megatron re-runs only the pre-MLP norm where the input norm is fused
+    into the QKV linear, plus its output's restore copy: the same bytes as the two norms priced here.)"""
     tp = to_float(tp)
     total = 0.0 if is_plain(tp) else np.zeros(np.shape(tp))  # one plan (`PlanArrays.one_row`): floats
     if "layernorm" in stack.recompute_modules:
@@ -115,5 +124,7 @@ def rerun_elementwise_bytes_per_token(shape: TransformerShape, tp: np.ndarray, s
         total = total + ACT_BYTES * 2.0 * (2.0 * shape.hidden_size / sp + latents)
     if "moe_act" in stack.recompute_modules and shape.is_moe:
         gate = 2 if shape.gated_mlp else 1
-        total = total + ACT_BYTES * shape.experts_per_token * (gate + 1) * shape.ffn_hidden_size / tp
+        f = shape.ffn_hidden_size
+        per_copy = ACT_BYTES * (gate + 1) * f + RESTORE_COPY_BYTES * f + clamp_rerun_bytes(shape)
+        total = total + shape.experts_per_token * per_copy / tp
     return total  # type: ignore[return-value]

@@ -132,8 +132,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
     # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`;
     # eager stacks: no block of its own, the dispatch the emptied queue waits for after the sync)
-    moe_exposed = lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
-                                         + dispatch_s)
+    moe_exposed = (lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
+                                          + dispatch_s)
+                   + lt["moe_sync_waits"] * dispatch_s)  # the block's other syncs (GPT-OSS's GeGLU offset copy)
     stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
     if stage_only:
         return {k: m * v for k, v in stage.items()}
