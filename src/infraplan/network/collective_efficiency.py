@@ -3,9 +3,13 @@
 Issue 12 item 3. The SimAI NCCL tables (catalog/nccl, measured busbw / peak by message size and node count)
 give the efficiency of one collective at its message size relative to its large-message bus bandwidth (the
 catalog's collective efficiencies are large-message figures); `sized_time` bounds a collective's alpha-beta
-time from below by its bandwidth term over that efficiency. A ring that leaves its scale-up domain pays NCCL's
-network step latency per step (NCCL tuning model, src/graph/tuning.cc). Both run on Python floats for a single
-estimate with the same IEEE operations in the same order as the array path (`scalar_path`, issue 18).
+time from below by its bandwidth term over that efficiency. Inside one scale-up domain an accelerator with
+AIConfigurator's measured NCCL tables (H100, H200, B200, GB200) reads its own all-gather / reduce-scatter and
+all-to-all curve instead of the SimAI NVLink column where `network.nvlink_collectives` is switched on (off by
+default). A ring that leaves its
+scale-up domain pays NCCL's network step latency per step (NCCL tuning model, src/graph/tuning.cc). Both run on
+Python floats for a single estimate with the same IEEE operations in the same order as the array path
+(`scalar_path`, issue 18).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
+from infraplan.network import nvlink_collectives as _measured
 from infraplan.network.fabric import Fabric
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
@@ -84,7 +89,26 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
         for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
             across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[:, j])
     local = np.interp(log_size, sizes, nvlink[:, 0]) if inside.any() else across
+    if inside.any() and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES:
+        local = _measured_local(fabric, size, n, inside, all_to_all, local)
     return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
+
+
+def _measured_local(fabric: Fabric, size: np.ndarray, n: np.ndarray, inside: np.ndarray, all_to_all: bool,
+                    local: np.ndarray) -> np.ndarray:
+    """`local` with the in-domain groups whose accelerator has a measured table (`network.nvlink_collectives`) read
+    from it, per group size: the float path's operations (`efficiency_at` on `group_efficiency`'s measured column)."""
+    local = np.broadcast_to(np.asarray(local, dtype=np.float64), np.broadcast(size, n).shape).copy()
+    n_all = np.broadcast_to(n, local.shape)
+    size_all = np.broadcast_to(size, local.shape)
+    mask = np.broadcast_to(inside, local.shape)
+    for members in np.unique(n_all[mask]):
+        column = _measured.measured_column(fabric.accelerator, all_to_all, float(members))
+        if column is None:
+            continue
+        pick = mask & (n_all == members)
+        local[pick] = _measured.efficiency_array(column, size_all[pick])
+    return local
 
 
 def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
@@ -116,8 +140,9 @@ def _message_efficiency_of(fabric: Fabric, size_bytes: float, n: float, stride: 
 
 
 # one group's part of the float message efficiency: (log2 sizes, the in-domain column or None, the across-domain
-# (weight, column) pairs)
-GroupEfficiency = tuple[list[float], list[float] | None, tuple[tuple[float, list[float]], ...]]
+# (weight, column) pairs, the in-domain measured column of `network.nvlink_collectives` or None)
+GroupEfficiency = tuple[list[float], list[float] | None, tuple[tuple[float, list[float]], ...],
+                        tuple[list[float], list[float]] | None]
 
 
 def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool) -> GroupEfficiency:
@@ -126,8 +151,9 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool) 
     (clamped at 0, as `message_efficiency`'s max(a, b): `b if b > a else a`), in the order they are summed. A caller
     pricing several messages over one group (`network.collectives`) keeps it per group."""
     sizes, nvlink, nic = _float_tables(all_to_all)
-    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain
-        return sizes, nvlink, ()
+    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain: the measured table where there is one
+        measured = _measured.measured_column(fabric.accelerator, all_to_all, n)
+        return sizes, nvlink, (), measured
     per_domain = float(math.floor(fabric.scale_up_domain / stride))
     per_domain = 1.0 if per_domain < 1.0 else per_domain
     members = 1.0 if n < 1.0 else n
@@ -141,14 +167,18 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool) 
     for j in range(low, min(low + 2, len(_NODE_COLUMNS))):
         weight = 1.0 - abs(log_nodes - j)
         pairs.append((0.0 if weight < 0.0 else weight, nic[j]))
-    return sizes, None, tuple(pairs)
+    return sizes, None, tuple(pairs), None
 
 
 def efficiency_at(group: GroupEfficiency, size_bytes: float) -> float:
     """`_message_efficiency_of` of a group's `group_efficiency` at a message size: every max(a, b) / min(a, b) of
     `message_efficiency` written as the builtins compare (`b if b > a else a` / `b if b < a else a`), the columns
     interpolated in log2(size) and weighted in the same order."""
-    sizes, column, pairs = group
+    sizes, column, pairs, measured = group
+    if measured is not None:
+        efficiency = _measured.efficiency_of(measured, 1.0 if size_bytes < 1.0 else size_bytes)
+        efficiency = 1e-3 if efficiency < 1e-3 else efficiency
+        return 1.0 if efficiency > 1.0 else efficiency
     log_size = _log2(1.0 if size_bytes < 1.0 else size_bytes)
     log_size = sizes[0] if sizes[0] > log_size else log_size
     log_size = sizes[-1] if sizes[-1] < log_size else log_size
