@@ -7,6 +7,7 @@ import pytest
 
 from infraplan.catalog.error_bands import MIN_BAND_CASES, Residual, error_band, load_residuals
 from infraplan.catalog.stacks import Stack
+from infraplan.training import combined_1f1b
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import TrainingEstimate
 from infraplan.validation import sets
@@ -162,7 +163,7 @@ def test_every_scored_frontier_row_records_its_recipes_recompute_and_runs_its_co
     assert all(sets.frontier_row_stack(r).recompute_modules == ("core_attn",) for r in deepseek)
 
 
-def test_rows_with_a_performance_configuration_run_its_settings() -> None:
+def test_rows_with_a_performance_configuration_run_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 13 round 10: a row whose Megatron-Bridge 0.6.0 perf_recipes configuration matches its plan runs that
     configuration's settings, read from the csv (file:line each): bf16 gradients and TE's loss everywhere
     (_common.py:30-72), GPT-OSS's selective layernorm + moe_act recompute, Qwen3-235B's EP overlap with TP overlap
@@ -195,7 +196,10 @@ def test_rows_with_a_performance_configuration_run_its_settings() -> None:
     assert plain["H005"].cuda_graphs and not stack["H005"].cuda_graphs and stack["H011"].cuda_graphs
     assert all(stack[k].tp_comm_overlap_fraction > 0.0 for k in ("H004", "H012"))
     assert rows["H010"]["recompute"] == "auto" and "cpu_offloading_num_layers = 40" in rows["H010"]["not_expressed"]
-    # the settings move the step: H026's all-to-all hides under the paired micro-batch's compute (comm-bound)
+    # the settings move the step: H026's all-to-all hides under the paired micro-batch's compute (comm-bound; the
+    # schedule's unpaired passes and NIC-shared transfers off: tests/training/test_combined_1f1b.py)
+    monkeypatch.setattr(combined_1f1b, "UNPAIRED_PASSES", False)
+    monkeypatch.setattr(combined_1f1b, "P2P_ON_EP_NIC", False)
     with_config = _frontier_estimate(rows["H026"], "none")
     without = _frontier_estimate(rows["H026"], "none", plain["H026"])
     hidden = without.breakdown_s.ep_comm - with_config.breakdown_s.ep_comm
@@ -267,13 +271,17 @@ def test_train_results_carry_the_band_from_the_stored_residuals() -> None:
     assert r.error_band.low <= 0.0 <= r.error_band.high or r.error_band.low < r.error_band.high
 
 
-def test_megatron_ep_overlap_hides_the_all_to_all_under_the_paired_micro_batchs_compute() -> None:
+def test_megatron_ep_overlap_hides_the_all_to_all_under_the_paired_micro_batchs_compute(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`; megatron-core 0.16.1 pipeline_parallel/
     combined_1f1b.py:18-45, models/common/model_chunk_schedule_plan.py:197-199) runs one micro-batch's forward beside
     another's backward, each one's EP all-to-all on a stream of its own under the other's compute: what stays exposed
     is the all-to-all the pair's compute cannot cover. H026 (EP32 over InfiniBand, all-to-all longer than the
     layers' compute): the stage's compute is hidden exactly; H025 (EP32 inside an NVL72 rack, shorter): all of it.
-    Off in every stack; on for H026, whose performance configuration sets it (round 10)."""
+    Off in every stack; on for H026, whose performance configuration sets it (round 10). The paired steps alone:
+    the schedule's unpaired passes and NIC-shared transfers are off here (tests/training/test_combined_1f1b.py)."""
+    monkeypatch.setattr(combined_1f1b, "UNPAIRED_PASSES", False)
+    monkeypatch.setattr(combined_1f1b, "P2P_ON_EP_NIC", False)
     rows = {r["id"]: r for r in sets.load_frontier_rows()}
     for key, comm_bound in (("H026", True), ("H025", False)):
         r = rows[key]

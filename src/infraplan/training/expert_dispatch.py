@@ -163,9 +163,24 @@ def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collecti
     return _collective_times(fabric, records, "ep", one)
 
 
+def ep_scale_out(fabric: Fabric, records: tuple[Collective, ...], one: bool = False) -> np.ndarray:
+    """1 where the EP all-to-all crosses scale-up domains (its ranks span N > 1 of them, `ep_domains`: its time is
+    the NICs'), else 0 (`training.combined_1f1b.p2p_on_ep_nic_s`)."""
+    crosses: np.ndarray = np.zeros(())
+    for c in records:
+        if c.role == "ep":
+            _, _, nodes = ep_domains(fabric, c.group, c.stride)
+            crosses = np.maximum(crosses, np.where(np.asarray(c.mask) & (nodes > 1.0), 1.0, 0.0))
+    return float(crosses) if one else crosses  # type: ignore[return-value]  # a float: the annotation is the array's
+
+
 def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndarray,
-                  stack: Stack) -> dict[str, np.ndarray]:
-    """`times` with the EP all-to-all (`ep_fwd` seconds forward; backward the same, again under full recompute)."""
+                  stack: Stack, fabric: Fabric | None = None, records: tuple[Collective, ...] = (),
+                  one: bool = False) -> dict[str, np.ndarray]:
+    """`times` with the EP all-to-all (`ep_fwd` seconds forward; backward the same, again under full recompute).
+    With Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`) also `ep_scale_out` (`ep_scale_out` of the
+    `records` on `fabric`) and `ep_pair_idle`, the paired layer's time in which no all-to-all runs
+    (`training.combined_1f1b`)."""
     out = dict(times)
     compute_fwd = out["compute_fwd"]
     out["ep_fwd"] = ep_fwd + (0.0 if is_plain(compute_fwd) else np.zeros(np.shape(compute_fwd)))
@@ -185,6 +200,9 @@ def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.nda
     hidden_pair = smaller(pair_share * raw, compute_pair)
     out["ep_paired"] = raw - hidden_pair
     out["compute_paired"] = compute_pair + hidden_pair * ep_sm / (1.0 - ep_sm)
+    if moe.overlap_ep_comm:
+        out["ep_pair_idle"] = out["compute_paired"] - hidden_pair
+        out["ep_scale_out"] = (ep_scale_out(fabric, records, one) if fabric is not None else 0.0) + 0.0 * raw
     if moe.dispatch_overlap_fraction > 0.0:
         for phase in ("fwd", "bwd"):
             hidden = smaller(moe.dispatch_overlap_fraction * out[f"ep_{phase}"], out[f"compute_{phase}"])

@@ -24,7 +24,8 @@ from typing import Any
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps, pick
-from infraplan.training.enums import Recompute, Schedule
+from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
+from infraplan.training.enums import Schedule
 from infraplan.training.host_time import (
     BLOCKING_P2P_HOST_CALLS,
     CUDA_GRAPH_LAUNCH_S,
@@ -40,7 +41,6 @@ from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
-_FULL = int(Recompute.FULL)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -76,11 +76,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
     # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`), and so
-    # does Megatron's combined 1F1B where Megatron-Core accepts it: EP > 1, virtual stages when PP > 1, no full
-    # recompute (megatron-core 0.16.1 transformer_config.py:1855-1877 asserts these; a plan that breaks one runs
-    # without the overlap here)
-    combined_1f1b = (((plan.pp == 1) | (plan.vpp > 1)) & (plan.recompute != _FULL) & (plan.ep > 1)
-                     if profile.moe.overlap_ep_comm else False)
+    # does Megatron's combined 1F1B where Megatron-Core accepts it (`combined_1f1b.combined_1f1b_plans`)
+    combined_1f1b = combined_1f1b_plans(plan, profile)
     paired = (plan.schedule == _DUALPIPE) | combined_1f1b
     per_layer = {
         "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
@@ -147,6 +144,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
 
     out = {k: m * v for k, v in stage.items()}
+    if profile.moe.overlap_ep_comm:  # its unpaired passes and pipeline transfers on the all-to-all's NICs
+        out["ep_comm"] = out["ep_comm"] + combined_1f1b_schedule_s(
+            plan, lt, traffic, layers, combined_1f1b & megatron_schedule(plan), ops)
     # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the pace per layer of
     # a middle stage as long as the heaviest (no embedding, no LM head: its GPU work and the host issue time no
     # queued work covers, priced as the heaviest stage's), plus the LM head + loss where the last stage is not the

@@ -83,7 +83,7 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     stack = stack or resolve_stack(None, "training")
     times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
     return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
-                         plan.recompute == int(Recompute.FULL), stack)
+                         plan.recompute == int(Recompute.FULL), stack, fabric, ep_records)
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -112,7 +112,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
-                              row.recompute == _FULL, stack)
+                              row.recompute == _FULL, stack, fabric, ep_records, True)
         floats: dict[str, Any] = with_stage_split(shape, stack, times, float(row.pp))  # (a fresh dict)
         for k, v in floats.items():  # the one-plan memo keeps Python floats (set in place: the keys stay)
             if type(v) is not float:
@@ -144,7 +144,7 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     if free is not None or memo is not None:  # the records' stride is the first priced row's: each row's own
         ep_records = tuple(replace(c, stride=distinct.ep_stride) for c in ep_records)
     times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, fp8),
-                          distinct.recompute == int(Recompute.FULL), stack)
+                          distinct.recompute == int(Recompute.FULL), stack, fabric, ep_records)
     # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
     return with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
 

@@ -48,6 +48,10 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
         out = {
             "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
                     else send_recv_time(fabric, boundary, p.pp_stride)),
+            # 1 where pipeline neighbours sit in different scale-up domains (the transfer crosses the NIC, as
+            # `send_recv_time` prices it; `training.combined_1f1b.p2p_on_ep_nic_s`)
+            "p2p_scale_out": ((1.0 if p.pp_stride * 2 > fabric.scale_up_domain else 0.0) if one
+                              else np.where(np.asarray(p.pp_stride) * 2 > fabric.scale_up_domain, 1.0, 0.0)),
             **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
             "params": params,
             "sharded": sharded_of(p, params, experts),
