@@ -69,13 +69,12 @@ def test_running_vtrain_as_vtrain_ran_it_moves_toward_the_measurement() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 15.31 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
-    "gate is 8 %. The rows with a performance configuration run its settings (issue 13 round 10, Megatron-Bridge "
-    "0.6.0 perf_recipes): H029 +65.6 % (flex + HybridEP priced per destination node, far faster than measured), "
-    "GPT-OSS H022 / H023 +52.1 / +32.0 % (selective layernorm + moe_act recompute, bf16 gradients, te loss: "
-    "~12 / ~4.6 ms per layer and micro-batch missing), H026 +15.8 % (EP overlap hides all of the all-to-all the "
-    "measurement hides ~44 % of), H005 -14.0 % (TP overlap off, NVFP4); the rows without one on the stack and auto "
-    "recompute: DeepSeek-V3 H015 / H017 / H018 -8.0 / +10.7 / +3.4 %, H021 +3.1 %, H025 -12.0 % (round 10 notes)"))
+    "measured: 15 frontier rows mean |error| 12.39 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
+    "gate is 8 %. The rows with a performance configuration run its settings (rounds 10-12, Megatron-Bridge 0.6.0 "
+    "perf_recipes): GPT-OSS H022 / H023 +48.8 / +28.7 % (~11 / ~4.2 ms per layer and micro-batch missing on B200 / "
+    "H100), H029 +33.2 % (flex + HybridEP at DeepEP's published internode rate; the measured step holds nearly "
+    "NCCL's volume), H026 +12.7 % (combined-1F1B EP overlap), H005 -14.0 % (TP overlap off, NVFP4); the rows "
+    "without one on the stack and auto recompute: H017 +10.7 %, H025 -12.0 %, H015 -8.0 % (notes, rounds 10-12)"))
 def test_frontier_rows_meet_the_gate_and_beat_the_constant() -> None:
     found, _ = sets.frontier_set()
     assert found.passes_gate, found
@@ -87,10 +86,10 @@ def test_frontier_rows_beat_the_constant() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 15.3 % mean |error| (12 %) since the rows with a published performance configuration "
-    "run its settings (round 10): H029 +66 % (flex + HybridEP priced one copy per destination node; the measured step "
-    "holds NCCL's volume), GPT-OSS H022 / H023 +52 / +32 %, H026 +16 % (EP overlap hides ~44 % measured, 100 % "
-    "modelled); on the stack defaults the set was 8.50 %, with settings these runs did not use"))
+    "issue 13 gate not met: 12.39 % mean |error| (12 %) since the rows with a published performance configuration "
+    "run its settings (rounds 10-12): GPT-OSS H022 / H023 +49 / +29 %, H029 +33 % (HybridEP over InfiniBand), "
+    "H026 +13 % (combined-1F1B EP overlap), H005 -14 %, H025 -12 %; on the stack defaults the set was 8.50 %, with "
+    "settings these runs did not use"))
 def test_frontier_rows_meet_the_issue_13_training_gate() -> None:
     """Issue 13's gate for the frontier training rows: mean |error| <= 12 %."""
     found, _ = sets.frontier_set()

@@ -62,7 +62,11 @@ layers has no knob: auto; TP overlap off on H005 / H011 / H026; EP overlap on H0
 graphs as set); H015 / H017 / H018 / H021 / H025 keep the stack and auto. 8.50 -> 15.31 % (H029 -7.3 -> +65.6,
 H022 +19.3 -> +52.1, H023 +27.9 -> +32.0, H026 -10.9 -> +15.8, H005 -5.2 -> -14.0, H011 +6.8 -> +0.5 %; 11.42 %
 with H029 on the stack): issue 13's 12 % gate is not met. HybridEP, GPT-OSS's layers and the all-to-all under
-EP overlap are priced too fast; no sourced cost for them is found yet.
+EP overlap are priced too fast.
+Rounds 11-12 (notes): DeepEP's published internode rate counts the token's own node (`training.expert_dispatch`;
+HybridEP priced alike): H029 +65.6 -> +33.2, H018 +3.4 -> -1.8 %; GPT-OSS's GeGLU offset sync and recompute copies:
+H022 / H023 +52.1 / +32.0 -> +48.8 / +28.7 %; the combined 1F1B's unpaired warm-up / cool-down and pipeline
+transfers on the all-to-all's NIC (`training.combined_1f1b`): H026 +15.8 -> +12.7 %. 15.31 -> 12.39 %.
 """
 
 from __future__ import annotations
