@@ -28,6 +28,8 @@ CASES = [  # model, system, GPUs, sequence, global batch, dtypes, stack
     ("mixtral-8x7b", "dgx-h100-superpod", 128, 4096, 512, ["bf16", "fp8"], "nemo-24.12"),
     ("deepseek-v3", "gb200-nvl72-superpod", 1024, 4096, 2048, ["fp8"], "deepseek-v3"),
     ("gpt3-175b", "dgx-a100-superpod", 1024, 2048, 1536, ["bf16"], "megatron-lm-2022"),
+    # GPT-OSS's clamp, recompute copies and GeGLU offset syncs in the eager MoE block (`moe_sync_waits`)
+    ("gpt-oss-120b", "dgx-b200", 64, 4096, 1280, ["bf16"], "nemo-26.04"),
 ]
 
 

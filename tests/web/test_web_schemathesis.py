@@ -93,9 +93,9 @@ def _operation_failures(schema: Any, result: Any, test_func: Any, feedback: Any,
     if not isinstance(result, Ok):
         return [f"invalid operation: {result.err()}"]
     operation = result.ok()
-    test = build_operation_test(config=schema.config, operation=operation, test_func=test_func, given_kwargs={},
-                                feedback=feedback)
-    try:
+    try:  # the build raises InvalidSchema for a malformed definition (the plugin's collector reports it as a test)
+        test = build_operation_test(config=schema.config, operation=operation, test_func=test_func,
+                                    given_kwargs={}, feedback=feedback)
         with ignore_hypothesis_output():
             test(**kwargs)
     except FailureGroup as exc:

@@ -89,7 +89,8 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
         for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
             across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[:, j])
     local = np.interp(log_size, sizes, nvlink[:, 0]) if inside.any() else across
-    if inside.any() and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES:
+    measured = _measured.MEASURED_NVLINK_COLLECTIVES and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES
+    if measured and inside.any():  # (off: the SimAI column as it is, without the per-group-size loop)
         local = _measured_local(fabric, size, n, inside, all_to_all, local)
     return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
 

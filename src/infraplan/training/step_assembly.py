@@ -6,7 +6,9 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
 * the heaviest stage's micro-batch work: its layers, plus the embedding where it is the first stage and the LM
   head + loss where it is the last (Megatron-Core builds the embedding on the first pipeline stage and the
   output layer + loss on the last, `GPTModel(pre_process, post_process)`), with the host issue time no queued GPU
-  work covers (`training.host_time`);
+  work covers (`training.host_time`); under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs
+  beside the paired chunk (`expert_dispatch._with_ep_comm`), the latter with its unpaired warm-up / cool-down
+  passes and its pipeline transfers on the all-to-all's NICs (`training.combined_1f1b`);
 * the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
   each stage's layers, the first's embedding and the last's head + loss; the p2p chain of one micro-batch
   through every model chunk (every micro-batch's send / recv calls where the stack blocks on them,
