@@ -7,7 +7,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving import routed_experts
+from infraplan.serving import deepgemm_moe, routed_experts
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 
@@ -82,17 +82,17 @@ def test_padded_workspace_applies_where_vllm_012_runs_deepgemm(system: str, stac
                                                               dtype: str, align: int) -> None:
     ref = _vllm_012_stack() if stack == "vllm-0.12" else stack
     accelerator = Cluster.resolve(system).accelerator
-    assert routed_experts.contiguous_alignment(accelerator, ref, tp, ep, adp, dtype) == align
+    assert deepgemm_moe.contiguous_alignment(accelerator, ref, tp, ep, adp, dtype) == align
 
 
 def test_padded_workspace_is_nvidia_only() -> None:
     from infraplan.catalog import load_accelerator
 
-    assert routed_experts.contiguous_alignment(load_accelerator("mi300x"), _vllm_012_stack(), 2, 1, 1, "fp8") == 0
+    assert deepgemm_moe.contiguous_alignment(load_accelerator("mi300x"), _vllm_012_stack(), 2, 1, 1, "fp8") == 0
 
 
 def _qwen3_decode_ms(stack: str, tp: int, batch: int, padded: bool, monkeypatch: pytest.MonkeyPatch) -> float:
-    monkeypatch.setattr(routed_experts, "CONTIGUOUS_PADDED_LAYOUT", padded)
+    monkeypatch.setattr(deepgemm_moe, "CONTIGUOUS_PADDED_LAYOUT", padded)
     cluster = Cluster.resolve("hgx-h200")
     dep = Deployment(tp=tp, dtype="fp8", kv_dtype="fp8", engine="vllm", stack=stack)
     cost = build_iteration_cost(load_model("qwen3-235b-a22b"), cluster.accelerator, cluster.fabric, dep)
@@ -107,7 +107,7 @@ def test_padded_workspace_makes_small_decode_batches_cost_the_whole_workspace(
     ~94 x 2 x 16k x (1536 x 4096 + 4096 x 768) FLOPs / 1.25 PFLOP/s = 23 ms per step at TP2, half at TP4, in place
     of the ~4 experts x 8 tokens' weight reads at 4 sequences (~20 ms more at TP2). At the full rate: DeepGEMM's
     tile depth off (`DEEPGEMM_TILE_DEPTH`, its own test below)."""
-    monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", 0.0)
+    monkeypatch.setattr(deepgemm_moe, "DEEPGEMM_TILE_DEPTH", 0.0)
     stack = _vllm_012_stack()
     padded = [_qwen3_decode_ms(stack, 2, b, True, monkeypatch) for b in (4, 20)]
     plain = [_qwen3_decode_ms(stack, 2, b, False, monkeypatch) for b in (4, 20)]
@@ -122,14 +122,14 @@ def test_deepgemm_tile_depth_prices_short_k_from_its_published_table(monkeypatch
     """DeepGEMM's contiguous grouped GEMM at R K / (K + 556) (deep-gemm 1.0.0 README: 1,297 TF/s at K 7168, 1,099
     at K 2048): the padded workspace of Qwen3-235B at TP2 (up 4096 deep, down 768) costs ~1.3x the full-rate
     workspace, at TP4 (down 384 deep) more; the published ratio of the two table points is reproduced."""
-    depth = routed_experts.DEEPGEMM_TILE_DEPTH
+    depth = deepgemm_moe.DEEPGEMM_TILE_DEPTH
     assert (7168 / (7168 + depth)) / (2048 / (2048 + depth)) == pytest.approx(1297 / 1099, rel=0.01)
     stack = _vllm_012_stack()
     extra = {}
     for tp in (2, 4):
-        monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", 0.0)
+        monkeypatch.setattr(deepgemm_moe, "DEEPGEMM_TILE_DEPTH", 0.0)
         full = _qwen3_decode_ms(stack, tp, 4, True, monkeypatch) - _qwen3_decode_ms(stack, tp, 4, False, monkeypatch)
-        monkeypatch.setattr(routed_experts, "DEEPGEMM_TILE_DEPTH", depth)
+        monkeypatch.setattr(deepgemm_moe, "DEEPGEMM_TILE_DEPTH", depth)
         deep = _qwen3_decode_ms(stack, tp, 4, True, monkeypatch) - _qwen3_decode_ms(stack, tp, 4, False, monkeypatch)
         extra[tp] = deep / full
     assert 1.15 < extra[2] < extra[4] < 1.8, extra

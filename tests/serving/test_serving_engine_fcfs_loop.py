@@ -18,10 +18,9 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import Fabric
 from infraplan.serving import serving_sim
-from infraplan.serving.fcfs_loop import fcfs_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.schedulers import FcfsScheduler, PrefillEntry
-from infraplan.serving.serving_engine import EngineResult, simulate_engine
+from infraplan.serving.serving_engine import EngineResult, fcfs_engine, simulate_engine
 from infraplan.serving.workloads import workload_requests
 
 SYSTEM = load_system("dgx-h100-superpod")

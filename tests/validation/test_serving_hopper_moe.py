@@ -122,15 +122,17 @@ def test_low_concurrency_tpot_is_centred_for_every_backend(scored) -> None:  # t
 
 
 def _tpot_ms_at(monkeypatch, name: str, values: tuple[float, ...],  # type: ignore[no-untyped-def]
-                rows: list[dict[str, str]]) -> dict[float, list[float]]:
-    """TPOT (ms) of each row with `serving.routed_experts.<name>` at each value, the iteration-cost memo emptied
-    around every setting (the toggle changes the cost the memo keys do not see)."""
-    from infraplan.serving import routed_experts
+                rows: list[dict[str, str]], module: str = "routed_experts") -> dict[float, list[float]]:
+    """TPOT (ms) of each row with `serving.<module>.<name>` (`serving.routed_experts` by default) at each value, the
+    iteration-cost memo emptied around every setting (the toggle changes the cost the memo keys do not see)."""
+    import importlib
+
     from infraplan.validation import serving_hopper
 
+    toggles = importlib.import_module(f"infraplan.serving.{module}")
     tpot = {}
     for value in values:
-        monkeypatch.setattr(routed_experts, name, value)
+        monkeypatch.setattr(toggles, name, value)
         serving_hopper._COSTS.clear()
         tpot[value] = [moe.run_row(r)["tpot_s"] * 1e3 for r in rows]
     serving_hopper._COSTS.clear()
@@ -242,7 +244,7 @@ def test_routed_count_spread_keeps_long_gpt_oss_prefills_off_the_tile_boundary(m
 
 def test_vllm_012_rows_run_its_padded_deepgemm_workspace(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """vLLM 0.12.0 rows run `data/stacks/vllm-0.12.yaml` (its DeepGEMM MoE computes the padded workspace,
-    `serving.routed_experts`), other vLLM versions the shipped profile. Qwen3-235B-A22B fp8 TP2 / TP4 on H200 at
+    `serving.deepgemm_moe`), other vLLM versions the shipped profile. Qwen3-235B-A22B fp8 TP2 / TP4 on H200 at
     <= 20 clients: measured TPOT 51-59 / 34-46 ms, median -44 % without the padding (`CONTIGUOUS_PADDED_LAYOUT`
     off), about -23 % with it: each step computes ~16k rows per routed layer whatever the batch."""
 
@@ -252,24 +254,24 @@ def test_vllm_012_rows_run_its_padded_deepgemm_workspace(monkeypatch) -> None:  
     assert moe.moe_deployment(qwen).stack.endswith("vllm-0.12.yaml")
     assert moe.moe_deployment({**qwen, "backend_version": "0.18.0"}).stack == "vllm-0.x"
     tpot = {padded: ms[0] for padded, ms in _tpot_ms_at(monkeypatch, "CONTIGUOUS_PADDED_LAYOUT", (False, True),
-                                                          [qwen]).items()}
+                                                          [qwen], "deepgemm_moe").items()}
     assert tpot[False] < 0.8 * 51.4 and abs(tpot[True] / 51.4 - 1.0) < 0.3 and tpot[True] - tpot[False] > 8.0
 
 
 def test_deepgemm_workspace_pays_its_published_tile_depth(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """DeepGEMM's contiguous grouped GEMM runs at the rate x K / (K + 556) (its published table,
-    `routed_experts.DEEPGEMM_TILE_DEPTH`): the same Qwen3-235B TP2 row's TPOT rises from ~38 to ~46 ms (measured
+    `deepgemm_moe.DEEPGEMM_TILE_DEPTH`): the same Qwen3-235B TP2 row's TPOT rises from ~38 to ~46 ms (measured
     51.4), mostly the 768-deep down GEMM; a stack without the padded workspace does not move."""
-    from infraplan.serving import routed_experts
+    from infraplan.serving import deepgemm_moe
 
     qwen = _row(model_path="Qwen/Qwen3-235B-A22B-FP8", backend="vllm", backend_version="0.12.0", tp_size="2",
                 moe_tp_size="2", moe_ep_size="1", attention_dp_size="", isl="2000", osl="1000", batch_size="16",
                 concurrency="16", silicon_ttft_ms="364", silicon_tpot_ms="51.4")
     versions = ("0.12.0", "0.18.0")
-    by_depth = _tpot_ms_at(monkeypatch, "DEEPGEMM_TILE_DEPTH", (0.0, routed_experts.DEEPGEMM_TILE_DEPTH),
-                           [{**qwen, "backend_version": version} for version in versions])
+    by_depth = _tpot_ms_at(monkeypatch, "DEEPGEMM_TILE_DEPTH", (0.0, deepgemm_moe.DEEPGEMM_TILE_DEPTH),
+                           [{**qwen, "backend_version": version} for version in versions], "deepgemm_moe")
     tpot = {(version, depth): ms[i] for depth, ms in by_depth.items() for i, version in enumerate(versions)}
-    assert routed_experts.DEEPGEMM_TILE_DEPTH == 556.0
+    assert deepgemm_moe.DEEPGEMM_TILE_DEPTH == 556.0
     assert 6.0 < tpot["0.12.0", 556.0] - tpot["0.12.0", 0.0] < 12.0 and tpot["0.12.0", 556.0] < 51.4
     assert tpot["0.18.0", 556.0] == tpot["0.18.0", 0.0]
 

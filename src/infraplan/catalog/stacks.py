@@ -143,7 +143,7 @@ class ServingProfile(Spec):
     moe_fp8_padded_workspace: bool = Field(
         False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
         "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "
-        "`serving.routed_experts`)")
+        "`serving.deepgemm_moe`)")
     moe_fp8_block_tile_cost: bool = Field(
         False, description="block-scaled fp8 routed experts run the accelerator's measured per-tile cost "
         "(`fp8_block_grouped_depth`: TensorRT-LLM's fused MoE on Hopper; `serving.routed_experts`)")

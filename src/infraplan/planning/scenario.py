@@ -1,7 +1,7 @@
 """The whole-stack plan: a scenario (planning/scenario_spec.py) from demand to gigawatts, phase by phase.
 
 1. Size every service on every pool with the single-layer models (planning/scenario_sizing.py).
-2. Assign services to pools with the phased MILP (planning/fleet_mix.py `solve_phased_mix`, scipy HiGHS):
+2. Assign services to pools with the phased MILP (planning/phased_mix.py `solve_phased_mix`, scipy HiGHS):
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
@@ -46,8 +46,8 @@ from infraplan.cluster.power import ServerLayout, it_load
 from infraplan.errors import InputError
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.planning.campus import h100_equivalents
-from infraplan.planning.fleet_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
+from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,

@@ -95,7 +95,7 @@ _SGLANG_FUSED_ROPE_APPEND = ("qwen3_moe", "gpt_oss", "bailing_moe")  # `enable_f
 
 
 class _Deployment(Protocol):
-    """What the table reads of a `serving.llm_iteration.Deployment`."""
+    """What the table reads of a `serving.deployment.Deployment`."""
 
     @property
     def engine(self) -> str: ...

@@ -30,42 +30,12 @@ import heapq
 import math
 from collections import deque
 
-import numpy as np
-
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import IDLE, LEAP, TOP, Steps, cost_tables, fcfs_request_lists, run_to_end
-
-# an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
-# 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
-SKIP_ROOT = 1.0 + 1e-6
-NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
-
-# EngineResult's fields: first-token s, finish s, busy s, tensor-core s, iterations, arrival s, preemptions,
-# recomputed tokens, iterations leapt
-EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
+from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps, cost_tables
 
 
 class KvBinds(Exception):
     """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
-
-
-def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
-                decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
-                clients: int, stop_if_kv_binds: bool = False) -> EngineFields | None:
-    """`serving_engine.simulate_engine` (its arguments, checked there) on this loop: the fields of its result
-    (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
-    n = len(arrival_s)
-    arr = arrival_s.tolist()
-    first, finish = [math.nan] * n, [math.nan] * n
-    try:
-        busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
-            cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
-            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
-            kv_blocks, clients, first, finish, None, stop_if_kv_binds))
-    except KvBinds:
-        return None
-    return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
-            one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
 
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],

@@ -60,7 +60,7 @@ from infraplan.serving.engines import load_engine
 
 
 class Deployment(Protocol):
-    """What this module reads of `serving.llm_iteration.Deployment` (which imports this module)."""
+    """What this module reads of `serving.deployment.Deployment` (`serving.llm_iteration` imports this module)."""
 
     @property
     def tp(self) -> int: ...

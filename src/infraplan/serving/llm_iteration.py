@@ -85,8 +85,8 @@ sec. 5.4.3, 1.8x tokens/s). The draft is one transformer layer plus the shared L
 the same shape), run K times on the decode rows; verification runs 1 + K tokens per row through the target
 (the cache is read once for all of them) and the LM head on all of them. These per-row costs are folded into
 the head table (indexed by rows): exact for decode-only iterations, while in a mixed iteration the
-verification tokens are priced at the marginal body cost of a pure-decode batch. A sequence needs
-ceil((output - 1) / tokens per step) decode steps (`Deployment.decode_steps`).
+verification tokens are priced at the marginal body cost of a pure-decode batch. The tokens per step and the
+decode steps a sequence needs: `serving.deployment`.
 """
 
 from __future__ import annotations
@@ -97,115 +97,24 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
-from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memory_bound_time
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import decode_kernels, engine_kernels, kv_cache, mla_decode, routed_experts
+from infraplan.serving import decode_kernels, deepgemm_moe, engine_kernels, kv_cache, mla_decode, routed_experts
+from infraplan.serving.deployment import Deployment, check_deployment
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
-from infraplan.serving.kv_cache import ACT_BYTES, KV_DTYPES, WEIGHT_DTYPES, kv_bytes_per_token_layer, stage_layers
+from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
-MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
 WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module docstring; toggle to compare)
 SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
 WIDE_EP_LOCKSTEP = True  # attention-DP ranks stall for each other's prefills (module docstring; toggle to compare)
 HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.host_overhead`; toggle to compare)
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """How one model is served: parallelism, precision, batch limits. `replicas` copies of TP x PP GPUs."""
-
-    tp: int = 1
-    pp: int = 1
-    ep: int = 1
-    replicas: int = 1
-    dtype: str = "bf16"
-    kv_dtype: str = "bf16"
-    max_batch: int = 256
-    token_budget: int = 8192
-    block_tokens: int = 16
-    engine: str = "trtllm"  # the stack's engine family (trtllm | vllm | sglang)
-    stack: str = "trtllm-0.x"  # serving stack profile (name or YAML path): KV rule, scheduler, custom all-reduce
-    attention_dp: int = 1  # data-parallel attention ranks of a wide-EP replica (ep = attention_dp x TP)
-    speculative_tokens: int = 0  # K draft (MTP) tokens per decode step
-    acceptance: float = 0.0  # per-token acceptance rate of the draft tokens
-
-    @property
-    def gpus_per_replica(self) -> int:
-        return self.tp * self.pp * self.attention_dp
-
-    @property
-    def engines_per_replica(self) -> int:
-        """Independent engines of one replica: PP virtual engines of every attention-DP rank."""
-        return self.pp * self.attention_dp
-
-    @property
-    def expert_shards(self) -> int:
-        """EP degree outside the TP group (wide EP: the attention-DP ranks); 1 when EP sits inside TP."""
-        return self.attention_dp
-
-    @property
-    def tokens_per_step(self) -> float:
-        """Mean tokens one decode step emits per sequence: (1 - R^(K+1)) / (1 - R) (module docstring)."""
-        k, r = self.speculative_tokens, self.acceptance
-        return float(k + 1) if r >= 1.0 else (1.0 - r ** (k + 1)) / (1.0 - r)
-
-    def decode_steps(self, output_tokens: np.ndarray) -> np.ndarray:
-        """Decode steps after the first token: output - 1, or fewer by the speculative tokens per step."""
-        after_first = np.asarray(output_tokens) - 1
-        if self.speculative_tokens == 0:
-            return after_first
-        return np.ceil(after_first / self.tokens_per_step).astype(after_first.dtype)
-
-    @property
-    def gpus(self) -> int:
-        return self.gpus_per_replica * self.replicas
-
-    def as_dict(self) -> dict:
-        return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
-                "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
-                "token_budget": self.token_budget, "block_tokens": self.block_tokens,
-                "engine": self.engine, "attention_dp": self.attention_dp,
-                "speculative_tokens": self.speculative_tokens, "acceptance": self.acceptance,
-                "tokens_per_step": self.tokens_per_step}
-
-
-def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
-    """Raise InputError for a deployment that cannot be built at all (not for one that does not fit)."""
-    if dep.dtype not in WEIGHT_DTYPES:
-        raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
-    if dep.kv_dtype not in KV_DTYPES:
-        raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
-    for dtype in {dep.dtype, dep.kv_dtype} - {"bf16", "int4"}:
-        if not accelerator.supports(dtype):
-            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16 or int4")
-    if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
-           dep.attention_dp) < 1:
-        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1")
-    if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
-        raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
-    if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
-        raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] and needs --speculative-tokens >= 1")
-    if shape.num_heads % dep.tp:
-        raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by TP {dep.tp}")
-    if dep.pp > shape.num_layers:
-        raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
-    if dep.attention_dp > 1:
-        if not shape.is_moe or dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
-            raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
-                             f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
-    elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
-        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
-                         "(or --attention-dp for EP across attention data-parallel ranks)")
-    if dep.token_budget < dep.max_batch:
-        raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
 
 
 @dataclass(frozen=True)
@@ -316,7 +225,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
     spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0
     m = np.arange(max(dep.token_budget, dep.max_batch, spec_rows) + 1, dtype=np.float64)
-    align = routed_experts.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
+    align = deepgemm_moe.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)

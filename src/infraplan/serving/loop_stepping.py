@@ -1,6 +1,6 @@
 """Stepping the engine loops from outside: what a loop waits for, and the request lists both loops take.
 
-Both engine loops (`serving.fcfs_loop.fcfs_steps`, `serving.serving_engine.engine_steps`) are generators. Given
+Both engine loops (`serving.fcfs_loop.fcfs_steps`, `serving.engine_loop.engine_steps`) are generators. Given
 every arrival up front (`arr_open` ends with inf) they never yield: `run_to_end` takes their totals, and that is
 every batch simulation (`simulate_engine`). Stepped (`serving.pair_loop`: the engines of a disaggregated closed
 loop, whose arrivals are other engines' completions), the last entry of `arr_open` is instead a bound: every
@@ -9,7 +9,7 @@ that would read the bound as an arrival yields what it waits for (`Need`), and t
 is known, having appended the arrivals up to then and a new bound (inf once every arrival is in):
 * TOP, clock: every arrival up to the engine's clock (to admit them before the next iteration);
 * LEAP, time: every arrival up to the end of a pure-decode stretch about to be leapt in closed form (an arrival
-  inside cuts it; `serving_engine` module docstring);
+  inside cuts it; `serving.engine_loop` module docstring);
 * IDLE, clock: the next arrival, whenever it comes (nothing admitted can run).
 An engine so driven runs exactly as it would given the same arrivals up front (the same passes, sums and order):
 it reads an arrival only once every earlier one is known.
@@ -44,6 +44,10 @@ EngineTotals = tuple[float, float, int, int, int, int]  # busy s, tensor-core s,
 TOP, LEAP, IDLE = 0, 1, 2
 Need = tuple[int, float]  # (TOP / LEAP / IDLE, seconds)
 Steps = Generator[Need, None, LoopTotals]
+# an arrival this far (relative) past a decode stretch surely falls after it: the root placing it rounds to about
+# 1e-16 x iteration seconds / KV-read seconds per cached token (< 1e-8 relative); both loops use these
+SKIP_ROOT = 1.0 + 1e-6
+NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
 # the cost's body, head and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
 # iteration less its cached-token term, its tensor-core part, the same without fixed costs, and a leap's growth
 # term kv_token_s * k / 2 with its doubles and quadruples (the root's products)

@@ -105,7 +105,7 @@ def cached_token_s(shape: TransformerShape, rates: KernelRates, tp: int, query_l
     return flops_per_cached_token(shape, tp, query_layers) / rate
 
 
-class _Serving(Protocol):  # the fields of `serving.llm_iteration.Deployment` read here
+class _Serving(Protocol):  # the fields of `serving.deployment.Deployment` read here
     @property
     def tp(self) -> int: ...
     @property

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving.engine_loop import engine_steps
 from infraplan.serving.fcfs_loop import fcfs_steps
 from infraplan.serving.llm_iteration import Deployment, IterationCost
 from infraplan.serving.loop_stepping import (
@@ -46,7 +47,6 @@ from infraplan.serving.loop_stepping import (
     fcfs_path,
     fcfs_request_lists,
 )
-from infraplan.serving.serving_engine import engine_steps
 
 
 @dataclass(frozen=True)

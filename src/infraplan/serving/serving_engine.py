@@ -32,50 +32,35 @@ read. When they exceed the free blocks, the newest running request (by admission
 again over its prompt and every token it generated (recompute; its first-token time stays the first one) and then
 decode the rest; a preempted prompt restarts. A decoding sequence frees ceil(tokens / block) blocks at its end.
 
-The loop runs once per event, never per iteration or token: decode sequences are tracked as a count, the sum
-of their cached tokens, and a heap of the decode-iteration count at which each finishes (one int per sequence,
-count x requests + request: the pair's order). Between two events (an arrival that could start, a prefill chunk,
-a completion, a block shortage) the decode batch is a constant n sequences and an iteration costs a + kv C
-(`IterationCost`: weights and per-row terms a, KV read kv per cached token, C the batch's cached tokens, growing
-by n per iteration), so k iterations take k (a + kv C) + kv n k (k - 1) / 2 and the stretch is leapt in closed
-form (issue 18): the next completion bounds k by a heap look-up, the next arrival by the quadratic's root (taken
-only when the arrival may fall inside), and under on-demand admission the first iteration whose new blocks exceed
-the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
-is an event). The event iteration, still pure decode, is then the one-by-one step. Token times equal the one-by-one
-loop's (`jump=False`) to rounding (1e-9 relative: tests/serving/test_serving_engine_leap.py), so idle-ish engines
-cost as little as busy ones. The common case (built-in FCFS, leaps, reserve_full or on-demand KV that never binds)
-runs in `serving.fcfs_loop`, this loop specialised: bit-identical (tests/serving/test_serving_engine_fcfs_loop.py).
-Both loops are generators (`engine_steps`, `fcfs_loop.fcfs_steps`) that `simulate_engine` runs to the end; fed
-arrivals as they become known, many step together in one event loop (`loop_stepping`, `serving.pair_loop`).
+The loop (`serving.engine_loop.engine_steps`) runs once per event, leaping pure-decode stretches in closed form
+(issue 18; its docstring); the common case (built-in FCFS, leaps, reserve_full or on-demand KV that never binds)
+runs in `serving.fcfs_loop`, the same loop specialised: bit-identical (tests/serving/test_serving_engine_fcfs_loop.py).
+Both loops are generators that `simulate_engine` runs to the end; fed arrivals as they become known, many step
+together in one event loop (`loop_stepping`, `serving.pair_loop`).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import deque
-from collections.abc import Generator
 from dataclasses import dataclass
 
 import numpy as np
 
-from infraplan.serving.fcfs_loop import NEVER, SKIP_ROOT, fcfs_engine
+from infraplan.serving.engine_loop import engine_steps
+from infraplan.serving.fcfs_loop import KvBinds, fcfs_steps
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import (
-    IDLE,
-    LEAP,
-    TOP,
-    EngineTotals,
-    Need,
-    cost_tables,
     engine_policy,
     engine_request_lists,
     fcfs_path,
-    inline_fcfs,
-    on_demand_stretch,
+    fcfs_request_lists,
     run_to_end,
 )
 from infraplan.serving.schedulers import Scheduler
+
+# EngineResult's fields: first-token s, finish s, busy s, tensor-core s, iterations, arrival s, preemptions,
+# recomputed tokens, iterations leapt
+EngineFields = tuple[np.ndarray, np.ndarray, float, float, int, np.ndarray, int, int, int]
 
 
 @dataclass
@@ -91,6 +76,25 @@ class EngineResult:
     preemptions: int = 0  # on-demand KV admission: requests preempted (and recomputed)
     recomputed_tokens: int = 0  # prompt and output tokens prefilled again after a preemption
     leapt_iterations: int = 0  # of `iterations`, those advanced in closed form (the rest ran one by one)
+
+
+def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray, cached_tokens: np.ndarray,
+                decode_steps: np.ndarray, max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int,
+                clients: int, stop_if_kv_binds: bool = False) -> EngineFields | None:
+    """`simulate_engine` (its arguments, checked there) on `serving.fcfs_loop`: the fields of its result
+    (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
+    n = len(arrival_s)
+    arr = arrival_s.tolist()
+    first, finish = [math.nan] * n, [math.nan] * n
+    try:
+        busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
+            cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
+            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
+            kv_blocks, clients, first, finish, None, stop_if_kv_binds))
+    except KvBinds:
+        return None
+    return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
+            one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
@@ -125,276 +129,3 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
         max_batch, token_budget, kv_blocks, block_tokens, policy, jump, clients, on_demand, None))
     return EngineResult(np.array(first), np.array(finish), busy, compute, iterations,
                         np.array(arr if clients > 0 else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)
-
-
-def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
-                 steps: list[int], need: list[int], fin_blocks: list[int], first: list[float], finish: list[float],
-                 max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, policy: Scheduler,
-                 jump: bool, clients: int, on_demand: bool,
-                 log: list[int] | None) -> Generator[Need, None, EngineTotals]:
-    """The general loop (`simulate_engine`'s arguments as lists; `arr_open`, `log`, stepping: `fcfs_steps`), writing
-    `first`, `finish`; returns (busy s, tensor-core s, iterations, preemptions, recomputed tokens, leapt)."""
-    pick, schedule_prefill, head_of_line = policy.pick, policy.schedule_prefill, policy.head_of_line
-    prefill_first = policy.prefill_first
-    inline = inline_fcfs(policy)
-    emit = clients > 0 or log is not None  # an ending request releases its client's next one, or is logged
-    last = len(arr_open) - 1  # stepped: the bound's entry
-    n = len(arr)
-    kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
-    pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
-    per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
-    heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
-    # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part
-    # and a stretch's growth term (`loop_stepping.cost_tables`)
-    body, head, body_flop, decode_s, decode_flop_s, _, half_kv, _, _ = cost_tables(cost, max_batch)
-
-    clock = busy = compute = 0.0
-    it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival
-    steps_done = 0  # decode iterations so far: a sequence's last token is due at a decode-iteration count
-    waiting: deque[int] = deque()
-    prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
-    heap: list[int] = [NEVER]  # finish keys (module docstring); NEVER stays at the bottom: no emptiness checks
-    end_ctx = [0] * n
-    n_dec = sum_ctx = running = done = 0
-    free = kv_blocks
-    # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
-    bt = block_tokens
-    grow = [0] * bt  # grow[s % bt]: blocks decode iteration s takes
-    key = [0] * n
-    end_at = [0] * n  # decode-iteration count at a decoding sequence's last token
-    live = [False] * n  # running (admitted, not finished or preempted)
-    decoding = [False] * n
-    order: list[int] = []  # admissions, oldest first (lazily cleaned)
-    kept_first: dict[int, float] = {}  # first-token times of preempted requests
-    preemptions = recomputed = 0
-
-    def release(j: int) -> None:  # closed loop: the client of j sends its next request now; stepped: log j
-        if log is not None:
-            log.append(j)
-        elif j + clients < n:
-            arr[j + clients] = clock
-            waiting.append(j + clients)
-
-    # j joins the decode batch with ctx cached tokens after `now` decode iterations (the caller adds it to n_dec
-    # and sum_ctx): its end, its heap key and, on demand, its block bookkeeping
-    def join_decode(j: int, ctx: int, now: int) -> None:
-        end_ctx[j] = ctx + steps[j]
-        end_at[j] = e = now + steps[j]
-        heappush(heap, e * n + j)
-        if on_demand:
-            decoding[j] = True
-            fin_blocks[j] = -(-end_ctx[j] // bt)
-            key[j] = (1 - (ctx - now)) % bt
-            grow[key[j]] += 1
-
-    while done < n:
-        while arr_open[nxt] <= clock:
-            if nxt == last:  # stepped: the arrivals up to now are not all known yet
-                yield TOP, clock
-                last = len(arr_open) - 1
-                continue
-            waiting.append(nxt)
-            nxt += 1
-        while waiting and running < max_batch:
-            if inline:
-                j = waiting[0]
-                if need[j] > free:
-                    break
-                waiting.popleft()
-            else:
-                picked = pick(waiting, need, free)
-                if picked is None:
-                    break
-                j = picked
-            free -= need[j]
-            running += 1
-            if on_demand:
-                live[j] = True
-                order.append(j)
-            if todo[j] > 0:
-                prefill.append([j, todo[j], ctx0[j]])
-            elif steps[j] > 0:  # decode-only: joins the decode batch now
-                n_dec += 1
-                sum_ctx += ctx0[j]
-                join_decode(j, ctx0[j], steps_done)
-            else:
-                first[j] = finish[j] = clock
-                free += need[j]
-                running -= 1
-                done += 1
-                if emit:
-                    release(j)
-        if jump and not prefill and n_dec:
-            # pure decode (nothing more could start) until the next completion or the next arrival that could
-            # start (any arrival, unless the policy keeps it behind a blocked queue): closed form
-            k_max = heap[0] // n - steps_done - 1  # iterations before the completing one
-            if k_max > 0:
-                c_half = half_kv[n_dec]
-                a_ctx = decode_s[n_dec] + kv_c * sum_ctx  # the first iteration of the stretch
-                k_full, span = k_max, k_max * a_ctx + c_half * k_max * (k_max - 1)
-                # the root only for an arrival that may cut the stretch (SKIP_ROOT: margin over its rounding)
-                if (not waiting or not head_of_line) and arr_open[nxt] - clock <= span * skip_root:
-                    if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
-                        yield LEAP, clock + span * skip_root
-                        last = len(arr_open) - 1
-                    if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
-                        gap = arr_open[nxt] - clock
-                        b = a_ctx - c_half
-                        k_arr = (sqrt(b * b + 4.0 * c_half * gap) - b) / (2.0 * c_half) if c_half > 0 else gap / b
-                        k_cap = ceil(k_arr) - 1
-                        if k_cap < k_max:
-                            k_max = k_cap if k_cap > 0 else 0
-                if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit
-                    k_max, taken = on_demand_stretch(grow, steps_done, free, n_dec, k_max)
-                    free -= taken
-                if k_max > 0:
-                    if k_max != k_full:
-                        span = k_max * a_ctx + c_half * k_max * (k_max - 1)
-                    clock += span
-                    busy += span
-                    compute += k_max * decode_flop_s[n_dec]
-                    sum_ctx += n_dec * k_max
-                    leapt += k_max
-                    steps_done += k_max
-                    # the event iteration runs next (nothing starts before); arrivals behind a blocked queue join it
-                    while arr_open[nxt] <= clock and nxt < last:
-                        waiting.append(nxt)
-                        nxt += 1
-            # the event iteration (pure decode: nothing can start before it) is the general step below
-        if running == 0:
-            if waiting:
-                raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
-            if done == n:  # the last request ended as it was admitted (an empty one)
-                break
-            if nxt == last:  # stepped: the next arrival is not known yet
-                yield IDLE, clock
-                last = len(arr_open) - 1
-                continue
-            clock = max(clock, arr[nxt])
-            continue
-        # one iteration: decode tokens first, the rest of the budget to prefill; a prefill-first policy runs a
-        # pending prompt's chunk alone (the whole budget) and the decode batch waits
-        d = 0 if prefill_first and prefill else n_dec  # sequences decoding this iteration
-        if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
-            while grow[(steps_done + 1) % bt] > free:  # free the newest running request, requeue it first
-                while not live[order[-1]]:
-                    order.pop()
-                j = order.pop()
-                live[j] = False
-                if decoding[j]:
-                    decoding[j] = False
-                    left = end_at[j] - steps_done  # decode iterations it still had (>= 1)
-                    tokens = end_ctx[j] - left  # in its cache now
-                    free += -(-tokens // bt)
-                    heap.remove(end_at[j] * n + j)
-                    heapq.heapify(heap)
-                    grow[key[j]] -= 1
-                    n_dec -= 1
-                    sum_ctx -= tokens
-                    todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
-                    steps[j] = left - 1
-                    if j not in kept_first:
-                        kept_first[j] = first[j]
-                else:  # a prompt being prefilled restarts
-                    for entry in prefill:
-                        if entry[0] == j:
-                            prefill.remove(entry)
-                            break
-                    free += need[j]
-                    todo[j] += ctx0[j]
-                recomputed += todo[j]
-                ctx0[j] = 0
-                need[j] = -(-todo[j] // bt)
-                running -= 1
-                preemptions += 1
-                waiting.appendleft(j)
-            free -= grow[(steps_done + 1) % bt]
-            d = 0 if prefill_first and prefill else n_dec
-        budget = token_budget - d
-        finished_prefill: list[int] | tuple[int, ...] = ()
-        if not prefill or budget <= 0:
-            p_tok, pairs = 0, 0.0
-        elif inline and len(prefill) == 1 and prefill[0][1] <= budget:  # one prompt, whole: the loop below, unrolled
-            j, p_tok, ctx = prefill.popleft()
-            pairs = p_tok * (ctx + (p_tok + 1) / 2.0)
-            finished_prefill = (j,)
-        elif inline:  # FcfsScheduler.schedule_prefill, inline
-            p_tok, pairs, n_fin = 0, 0.0, 0
-            for entry in prefill:
-                c = entry[1]
-                if c < budget:  # all it has left, with budget to spare: it finishes (and leaves, not updated)
-                    pairs += c * (entry[2] + (c + 1) / 2.0)
-                    p_tok, budget, n_fin = p_tok + c, budget - c, n_fin + 1
-                    continue
-                n_fin += c == budget
-                pairs += budget * (entry[2] + (budget + 1) / 2.0)  # the rest of the budget
-                p_tok += budget
-                entry[1] -= budget
-                entry[2] += budget
-                break
-            if n_fin:  # the finished prompts lead the queue (each took all it had left, in start order)
-                finished_prefill = ((prefill.popleft()[0],) if n_fin == 1
-                                    else [prefill.popleft()[0] for _ in range(n_fin)])
-        else:
-            p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
-        rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
-        m = p_tok + d
-        if p_tok and d:  # mixed: every term of the general sum below
-            t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
-            f = body_flop[m] + pair_f * pairs
-        elif p_tok or not d:
-            t = (body[m] + head[rows] + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
-                 + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
-            f = body_flop[m] + pair_f * pairs
-        else:  # pure decode: the same sum without its zero prefill terms (adding 0.0 is exact)
-            t = body[m] + head[rows] + kv_c * sum_ctx + over + dec_fix
-            f = body_flop[m]
-        if d:
-            steps_done += 1
-            if per_fin and heap[0] < (steps_done + 1) * n:
-                t += per_fin * sum(1 for key_at in heap if key_at < (steps_done + 1) * n)
-        clock += t
-        busy += t
-        compute += f if f < t else t
-        sum_ctx += d
-        due = (steps_done + 1) * n
-        while d and heap[0] < due:
-            j = heappop(heap) % n
-            finish[j] = clock
-            free += fin_blocks[j]
-            running -= 1
-            n_dec -= 1
-            sum_ctx -= end_ctx[j]
-            if on_demand:
-                live[j] = decoding[j] = False
-                grow[key[j]] -= 1
-            done += 1
-            if emit:
-                release(j)
-        for j in finished_prefill:
-            first[j] = clock
-            k = steps[j]
-            if k > 0:
-                ctx = ctx0[j] + todo[j]
-                n_dec += 1
-                sum_ctx += ctx
-                end_ctx[j] = ctx + k  # join_decode(j, ctx, steps_done), inline (the hot call)
-                end_at[j] = e = steps_done + k
-                heappush(heap, e * n + j)
-                if on_demand:
-                    decoding[j] = True
-                    fin_blocks[j] = -(-(ctx + k) // bt)
-                    key[j] = r = (1 - (ctx - steps_done)) % bt
-                    grow[r] += 1
-            else:
-                finish[j] = clock
-                free += need[j]
-                live[j] = False
-                running -= 1
-                done += 1
-                if emit:
-                    release(j)
-        it += 1
-    for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
-        first[j] = t0
-    return busy, compute, it + leapt, preemptions, recomputed, leapt

@@ -214,7 +214,7 @@ def campaign_stack(engine: str) -> str:
 
 # releases whose defaults differ from their family's shipped profile -> their stack YAML in data/stacks/:
 # SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`); vLLM
-# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.routed_experts`; MoE rows only)
+# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.deepgemm_moe`; MoE rows only)
 RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml"}
 
 

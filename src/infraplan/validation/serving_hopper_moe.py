@@ -83,10 +83,11 @@ rows). Effect (toggle, every expressible row, 540): 18.86 % (TTFT 26.42, TPOT 11
 The same rule on the dense set (`serving_hopper`, not applied there): 21.5 -> 20.7 % (TensorRT-LLM Llama-70B TP8
 TTFT 0.61 -> 0.23). Rejected: the Dynamo-path values re-derived too (TensorRT-LLM 0.131, vLLM 0.189, SGLang
 0.409 s): MoE 17.9 -> 18.0 %, dense 20.7 -> 25.5 %. Then DeepGEMM's published per-tile depth on vLLM 0.12's padded
-workspace (`serving.routed_experts`, `DEEPGEMM_TILE_DEPTH`): 17.56 -> 17.04 % (that campaign's TPOT -25 -> -9 %); then
-vLLM's INT4 Marlin MoE at its measured rate (there, "INT4 Marlin"): 16.57 % (Kimi TTFT median -24 -> -10 %).
+workspace (`serving.deepgemm_moe`, `DEEPGEMM_TILE_DEPTH`): 17.56 -> 17.04 % (that campaign's TPOT -25 -> -9 %); then
+vLLM's INT4 Marlin MoE at its measured rate (`serving.routed_experts`, "INT4 Marlin"): 16.57 % (Kimi TTFT median
+-24 -> -10 %).
 
-Round 7, vLLM 0.12's MoE kernel (`serving.routed_experts` docstring, "Padded workspace"; toggle
+Round 7, vLLM 0.12's MoE kernel (`serving.deepgemm_moe` docstring, "Padded workspace"; toggle
 `CONTIGUOUS_PADDED_LAYOUT`): the vLLM 0.12.0 rows run `data/stacks/vllm-0.12.yaml`
 (`serving_hopper.RELEASE_STACKS`), the shipped vllm-0.x profile plus `moe_fp8_padded_workspace`: read in the 0.12.0
 wheel, its block-fp8 MoE on Hopper at MoE TP < 8 is DeepGEMM's contiguous grouped GEMM over T k + E_local x 127 rows

@@ -1,0 +1,174 @@
+"""The phased fleet programme of a scenario: which pool serves which service in each phase, and the devices
+installed, as one mixed-integer linear programme solved by HiGHS (scipy.optimize.milp).
+
+The multi-phase form of `planning.fleet_mix`'s throughput-matrix programme (Gavel, Narayanan et al., OSDI 2020)
+that `planning.scenario` (`infraplan plan`) solves.
+
+Variables: x[o] >= 0 integer, units of option o = (service s, pool p, phase k); an LLM deployment or a training
+job is one whole unit (binary, capacity 1 of a demand of 1) of `unit_devices` devices, a recsys/video option is
+one device of `capacity` QPS or streams. n[p, k] >= 0 integer: devices of pool p installed in phase k.
+
+    minimise   sum_{p,k} cost[p, k] n[p, k]
+    subject to sum_{o in (s, k)} capacity[o] x[o]        >= demand[s, k]      every service in every phase
+               sum_{o in (p, k)} unit_devices[o] x[o]    <= n[p, k]           devices come from the pool
+               n[p, k-1]                                 <= n[p, k]           bought hardware stays
+               n[p, k]                                   <= available[p]      (0 before its delivery year)
+               sum_{p at site} watts[p] n[p, k]          <= cap[site, k]      (0 before the site is online)
+
+with n[p, k] >= the devices already `installed`, and a 1e-9 charge per option unit so that no idle unit is
+assigned. Heterogeneous generations are pools; dates are the zero bounds; the site caps are the power chain's
+facility watts per device at the pool's size. Infeasible: the elastic LP (a shortfall fraction per demand, at
+most 1, minimised) names the short services and the binding constraints (sites at their power cap, pools used
+up), raised as one InputError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from infraplan.errors import InputError
+
+
+@dataclass(frozen=True)
+class MixOption:
+    """One way to serve a service in a phase: `capacity` demand units per unit of `unit_devices` devices."""
+
+    service: int
+    pool: int
+    phase: int
+    capacity: float
+    unit_devices: int
+    whole: bool
+
+
+@dataclass(frozen=True)
+class PhasedMix:
+    """Inputs of the phased programme (see above); arrays are (services|pools|sites, phases)."""
+
+    demand: np.ndarray
+    options: list[MixOption]
+    cost: np.ndarray
+    available: list[int | None]
+    pool_open: np.ndarray
+    pool_site: list[int]
+    watts_per_device: np.ndarray
+    site_cap_w: np.ndarray
+    service_names: list[str]
+    pool_names: list[str]
+    site_names: list[str]
+    phase_names: list[str]
+    installed: list[int] | None = None  # devices already in place per pool (lower bound in every phase)
+
+
+def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    n_s, n_k = m.demand.shape
+    n_p, n_site, n_o = m.cost.shape[0], m.site_cap_w.shape[0], len(m.options)
+    n_n = n_p * n_k
+    n_e = n_s * n_k if elastic else 0
+    n_var = n_o + n_n + n_e
+    rows, lb, ub = [], [], []
+
+    def nvar(p: int, k: int) -> int:
+        return n_o + p * n_k + k
+
+    for s in range(n_s):
+        for k in range(n_k):
+            if m.demand[s, k] <= 0:
+                continue
+            row = np.zeros(n_var)
+            for i, o in enumerate(m.options):
+                if o.service == s and o.phase == k:
+                    row[i] = o.capacity
+            if elastic:
+                row[n_o + n_n + s * n_k + k] = m.demand[s, k]
+            rows.append(row)
+            lb.append(m.demand[s, k])
+            ub.append(np.inf)
+    for p in range(n_p):
+        for k in range(n_k):
+            row = np.zeros(n_var)
+            for i, o in enumerate(m.options):
+                if o.pool == p and o.phase == k:
+                    row[i] = o.unit_devices
+            row[nvar(p, k)] = -1.0
+            rows.append(row)
+            lb.append(-np.inf)
+            ub.append(0.0)
+            if k:
+                row = np.zeros(n_var)
+                row[nvar(p, k - 1)], row[nvar(p, k)] = 1.0, -1.0
+                rows.append(row)
+                lb.append(-np.inf)
+                ub.append(0.0)
+    for site in range(n_site):
+        for k in range(n_k):
+            row = np.zeros(n_var)
+            for p in range(n_p):
+                if m.pool_site[p] == site:
+                    row[nvar(p, k)] = m.watts_per_device[p]
+            rows.append(row)
+            lb.append(-np.inf)
+            ub.append(m.site_cap_w[site, k])
+    var_lb = np.zeros(n_var)
+    var_ub = np.full(n_var, np.inf)
+    for i, o in enumerate(m.options):
+        if o.whole:
+            var_ub[i] = 1.0
+    for p in range(n_p):
+        for k in range(n_k):
+            limit = m.available[p]
+            var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else (np.inf if limit is None else float(limit))
+            if m.installed is not None:
+                var_lb[nvar(p, k)] = m.installed[p]
+                var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], m.installed[p])
+    var_ub[n_o + n_n:] = 1.0
+    return np.array(rows), np.array(lb), np.array(ub), var_lb, var_ub
+
+
+def _explain_phased(m: PhasedMix) -> str:
+    """The elastic LP relaxation: least total shortfall; the short demands and the binding constraints."""
+    n_s, n_k = m.demand.shape
+    n_p, n_o = m.cost.shape[0], len(m.options)
+    a, lb, ub, vlb, vub = _phased_matrix(m, elastic=True)
+    c = np.zeros(a.shape[1])
+    c[n_o + n_p * n_k:] = 1.0
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), bounds=Bounds(vlb, vub))
+    if res.status != 0:
+        return "HiGHS: the programme is infeasible and its elastic relaxation failed"
+    short = res.x[n_o + n_p * n_k:].reshape(n_s, n_k)
+    installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k)
+    parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %"
+             for s in range(n_s) for k in range(n_k) if short[s, k] > 1e-6]
+    binding = []
+    for site, name in enumerate(m.site_names):
+        for k in range(n_k):
+            used = sum(m.watts_per_device[p] * installed[p, k] for p in range(n_p) if m.pool_site[p] == site)
+            if parts and used >= m.site_cap_w[site, k] * (1 - 1e-6):
+                binding.append(f"site {name} at its power cap of {m.site_cap_w[site, k] / 1e6:.4g} MW "
+                               f"in {m.phase_names[k]}")
+    for p, name in enumerate(m.pool_names):
+        limit = m.available[p]
+        if parts and limit is not None and installed[:, -1].size and installed[p].max() >= limit - 1e-6:
+            binding.append(f"pool {name} used up ({limit} devices)")
+    what = "; ".join(parts) or "integer rounding only"
+    return (f"infeasible plan: even the LP relaxation leaves {what}"
+            f"{'; binding: ' + ', '.join(binding) if binding else ''}")
+
+
+def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
+    """Units per option and devices installed per (pool, phase); InputError naming the binding constraint."""
+    n_k = m.demand.shape[1]
+    n_p, n_o = m.cost.shape[0], len(m.options)
+    a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
+    c = np.concatenate([np.zeros(n_o), m.cost.reshape(-1)])
+    # a tiny charge per unit keeps the solver from assigning idle units
+    c[:n_o] = 1e-9 * np.array([o.unit_devices for o in m.options])
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(len(c)), bounds=Bounds(vlb, vub),
+               options={"mip_rel_gap": 1e-6})
+    if res.status != 0 or res.x is None:
+        raise InputError(_explain_phased(m))
+    x = np.round(res.x).astype(int)
+    return x[:n_o], x[n_o:].reshape(n_p, n_k)

@@ -1,0 +1,121 @@
+"""How one model is served (`Deployment`): parallelism, precision, batch limits, speculative decoding, and the
+checks that reject a deployment that cannot be built at all (`check_deployment`; one that does not fit memory is
+`serving.kv_cache`'s question).
+
+A replica is TP x PP accelerators, times `attention_dp` data-parallel attention ranks for wide expert parallelism
+(`ep = attention_dp x TP`: DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4; `serving.llm_iteration`), else EP
+inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`).
+
+Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4) and KV-cache
+precisions `KV_DTYPES`; a format other than bf16 and weight-only int4 needs the accelerator's catalog to list it.
+
+Speculative decoding (`speculative_tokens` K, `acceptance` R): Leviathan et al., ICML'23 (arXiv:2211.17192,
+eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R) tokens on average
+(`tokens_per_step`; 1 + R for one draft token: DeepSeek-V3's MTP accepts the second token 85-90 % of the time,
+sec. 5.4.3), so a sequence needs ceil((output - 1) / tokens per step) decode steps after its first token
+(`decode_steps`). K is at most `MAX_SPECULATIVE_TOKENS` (MTP / EAGLE deployments use 1-5). The draft's and the
+verification's costs are `serving.llm_iteration`'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.schemas import Accelerator
+from infraplan.errors import InputError
+from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
+
+MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """How one model is served: parallelism, precision, batch limits. `replicas` copies of TP x PP GPUs."""
+
+    tp: int = 1
+    pp: int = 1
+    ep: int = 1
+    replicas: int = 1
+    dtype: str = "bf16"
+    kv_dtype: str = "bf16"
+    max_batch: int = 256
+    token_budget: int = 8192
+    block_tokens: int = 16
+    engine: str = "trtllm"  # the stack's engine family (trtllm | vllm | sglang)
+    stack: str = "trtllm-0.x"  # serving stack profile (name or YAML path): KV rule, scheduler, custom all-reduce
+    attention_dp: int = 1  # data-parallel attention ranks of a wide-EP replica (ep = attention_dp x TP)
+    speculative_tokens: int = 0  # K draft (MTP) tokens per decode step
+    acceptance: float = 0.0  # per-token acceptance rate of the draft tokens
+
+    @property
+    def gpus_per_replica(self) -> int:
+        return self.tp * self.pp * self.attention_dp
+
+    @property
+    def engines_per_replica(self) -> int:
+        """Independent engines of one replica: PP virtual engines of every attention-DP rank."""
+        return self.pp * self.attention_dp
+
+    @property
+    def expert_shards(self) -> int:
+        """EP degree outside the TP group (wide EP: the attention-DP ranks); 1 when EP sits inside TP."""
+        return self.attention_dp
+
+    @property
+    def tokens_per_step(self) -> float:
+        """Mean tokens one decode step emits per sequence: (1 - R^(K+1)) / (1 - R) (module docstring)."""
+        k, r = self.speculative_tokens, self.acceptance
+        return float(k + 1) if r >= 1.0 else (1.0 - r ** (k + 1)) / (1.0 - r)
+
+    def decode_steps(self, output_tokens: np.ndarray) -> np.ndarray:
+        """Decode steps after the first token: output - 1, or fewer by the speculative tokens per step."""
+        after_first = np.asarray(output_tokens) - 1
+        if self.speculative_tokens == 0:
+            return after_first
+        return np.ceil(after_first / self.tokens_per_step).astype(after_first.dtype)
+
+    @property
+    def gpus(self) -> int:
+        return self.gpus_per_replica * self.replicas
+
+    def as_dict(self) -> dict:
+        return {"replicas": self.replicas, "tp": self.tp, "pp": self.pp, "ep": self.ep, "gpus": self.gpus,
+                "dtype": self.dtype, "kv_dtype": self.kv_dtype, "max_batch": self.max_batch,
+                "token_budget": self.token_budget, "block_tokens": self.block_tokens,
+                "engine": self.engine, "attention_dp": self.attention_dp,
+                "speculative_tokens": self.speculative_tokens, "acceptance": self.acceptance,
+                "tokens_per_step": self.tokens_per_step}
+
+
+def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> None:
+    """Raise InputError for a deployment that cannot be built at all (not for one that does not fit)."""
+    if dep.dtype not in WEIGHT_DTYPES:
+        raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
+    if dep.kv_dtype not in KV_DTYPES:
+        raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
+    for dtype in {dep.dtype, dep.kv_dtype} - {"bf16", "int4"}:
+        if not accelerator.supports(dtype):
+            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16 or int4")
+    if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
+           dep.attention_dp) < 1:
+        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1")
+    if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
+        raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
+    if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
+        raise InputError(f"--acceptance {dep.acceptance} must be in [0, 1] and needs --speculative-tokens >= 1")
+    if shape.num_heads % dep.tp:
+        raise InputError(f"{shape.name} has {shape.num_heads} attention heads, not divisible by TP {dep.tp}")
+    if dep.pp > shape.num_layers:
+        raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
+    if dep.attention_dp > 1:
+        if not shape.is_moe or dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
+            raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
+                             f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
+    elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
+        raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
+                         "(or --attention-dp for EP across attention data-parallel ranks)")
+    if dep.token_budget < dep.max_batch:
+        raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
