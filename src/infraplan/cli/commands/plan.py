@@ -19,7 +19,7 @@ def _totals(p: ScenarioPlan) -> str:
 def render_plan(p: ScenarioPlan) -> None:
     phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
     for col in ("phase", "devices", "H100e", "facility", "capex", "TCO/year", "tCO2e/year"):
-        phases.add_column(col, justify="left" if col == "phase" else "right")
+        phases.add_column(col, justify="left" if col == "phase" else "right", overflow="fold")
     for ph in p.phases:
         phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
                        fmt_usd(ph.capex_usd), fmt_usd(ph.tco_usd_per_year), fmt_num(ph.co2_t_per_year))
@@ -27,7 +27,8 @@ def render_plan(p: ScenarioPlan) -> None:
     svc = Table(title="services")
     add_id_column(svc, "service", (s.service for s in p.services))
     for col in ("phase", "pool", "devices", "demand", "SLO headroom", "operating point"):
-        svc.add_column(col, justify="right" if col in ("devices", "demand", "SLO headroom") else "left")
+        svc.add_column(col, justify="right" if col in ("devices", "demand", "SLO headroom") else "left",
+                       overflow="fold")
     for s in p.services:
         svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{fmt_num(s.demand)} {s.demand_unit}",
                     fmt_percent(s.slo_headroom), s.detail)
@@ -36,7 +37,7 @@ def render_plan(p: ScenarioPlan) -> None:
     add_id_column(pools, "pool", (r.pool for r in p.pools))
     for col in ("phase", "site", "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility",
                 "capex", "TCO/year"):
-        pools.add_column(col, justify="left" if col in ("phase", "site") else "right")
+        pools.add_column(col, justify="left" if col in ("phase", "site") else "right", overflow="fold")  # no cut cell
     for r in p.pools:
         spares = f"{fmt_num(r.spare_nodes)} ({r.expected_nodes_down:.3g})" if r.spare_nodes else "-"
         pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), spares, fmt_num(r.racks),
