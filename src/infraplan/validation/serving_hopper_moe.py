@@ -230,6 +230,7 @@ from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
+from infraplan.validation import serving_row_consistency as consistency
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import row_deployment
 from infraplan.validation.serving_report import (
@@ -290,10 +291,14 @@ def concurrency(row: dict[str, str]) -> int | None:
     return int(row["concurrency"]) if row.get("concurrency") else None
 
 
-@cache
 def inconsistent_rows() -> dict[str, str]:
     """Rows whose own numbers contradict other rows of the set, by id, with the reason: Little's law, TPOT against
-    concurrency (`validation.serving_row_consistency`), one rule for all rows."""
+    concurrency (`validation.serving_row_consistency`), one rule for all rows (kept per setting of its toggles)."""
+    return _inconsistent_rows(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO)
+
+
+@cache
+def _inconsistent_rows(monotone_tpot: bool, ratio: float) -> dict[str, str]:
     return contradicting_rows(load_rows(), concurrency)
 
 
