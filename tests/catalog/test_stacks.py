@@ -31,6 +31,17 @@ def test_unknown_field_and_wrong_kind_are_input_errors(tmp_path):
         load_stack("megatron-2099")
 
 
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".nan"])
+def test_a_non_finite_number_in_a_spec_is_an_input_error(tmp_path, value):
+    """Catalog specs refuse infinities and NaN (`schemas.Spec`: allow_inf_nan False), e.g. an fp8 recipe's amax
+    passes, which a bf16 plan would otherwise load silently and an fp8 plan price as infinite."""
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("display_name: x\nkind: training\nstack_class: megatron\nsource: s\n"
+                   f"fp8: {{recipe: current, amax_read_passes: {value}}}\n")
+    with pytest.raises(InputError, match="amax_read_passes"):
+        load_stack(str(bad))
+
+
 def test_user_file_and_default_are_stated_in_the_result(tmp_path):
     own = tmp_path / "graphs.yaml"
     own.write_text("display_name: mine\nkind: training\nstack_class: megatron\nsource: test\ncuda_graphs: true\n")

@@ -31,7 +31,7 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 class Spec(BaseModel):
     """Base for catalog specs: immutable, no unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class DecodeAttentionFit(Spec):
