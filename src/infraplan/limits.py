@@ -25,6 +25,18 @@ MAX_SEED = 2**32 - 1
 """numpy seeds are 32-bit unsigned integers."""
 MAX_PARALLEL_DEGREE = 1_048_576
 """A TP, PP, CP, EP or virtual-stage degree, or a serving batch cap: 2**20."""
+MAX_TRAINING_TOKENS = 1e15
+"""Tokens of one training run (`train --tokens`, a scenario's training service): 10**15, ~25x the largest
+published pre-training corpus (Qwen3: 36T tokens); beyond it a run lasts centuries on any listed system."""
+MAX_MESSAGE_BYTES = 2**50
+"""Buffer of one collective per rank: 1 PiB, thousands of times any accelerator's memory."""
+MAX_MODEL_WIDTH = 2**20
+"""A config.json width (hidden, FFN, expert FFN, head dim), head or expert count: 2**20 (the largest published
+hidden size is 25,600, Megatron's 1T model; the most routed experts 384, Kimi K2)."""
+MAX_MODEL_LAYERS = 65_536
+"""Layers in one config.json: 2**16 (published decoders have at most a few hundred)."""
+MAX_VOCABULARY = 2**24
+"""Tokens of a config.json vocabulary: 2**24 (published vocabularies are below 300 k)."""
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]

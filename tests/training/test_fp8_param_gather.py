@@ -1,5 +1,6 @@
 """`Stack.fp8_param_gather`: Megatron-Bridge's fp8 / MXFP8 presets keep the GEMM weights only in their quantised copy
-(Megatron-Core `fp8_param`), so no bf16 weights stay beside it; NVFP4 and bf16 keep theirs."""
+(Megatron-Core `fp8_param`), and megatron-bridge 0.6.0's NVFP4 preset its NVFP4 copy (`fp4_param_gather` ->
+`fp4_param`), so no bf16 weights stay beside it; bf16 keeps its weights."""
 
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ def _weights(dtype: str, stack: object) -> float:
 
 def test_the_presets_keep_only_the_quantised_weights() -> None:
     assert NEMO.fp8_param_gather and not load_stack("megatron-core-0.8").fp8_param_gather
-    for dtype in ("fp8", "mxfp8"):
+    for dtype in ("fp8", "mxfp8", "nvfp4"):
         copy = RECIPES[dtype].weight_copy_bytes
         assert _weights(dtype, NEMO) == pytest.approx(_weights(dtype, KEPT) * copy / (2.0 + copy), rel=1e-12)
-    for dtype in ("nvfp4", "bf16"):  # the NVFP4 preset turns fp8_param_gather off; bf16 has no copy
-        assert _weights(dtype, NEMO) == _weights(dtype, KEPT)
+    assert _weights("bf16", NEMO) == _weights("bf16", KEPT)  # bf16 has no copy
 
 
 def test_only_memory_changes() -> None:

@@ -73,3 +73,19 @@ def test_rows_whose_tpot_falls_as_clients_double_stay_awaiting(monkeypatch) -> N
     assert len(kimi_repeats) == 3 and sum(r["id"] in flagged for r in kimi_repeats) == 1  # the 64 ms one only
     monkeypatch.setattr(consistency, "MONOTONE_TPOT", False)
     assert not flagged & set(consistency.contradicting_rows(rows, moe.concurrency))
+
+
+def test_a_measurement_carried_by_several_rows_is_scored_once() -> None:
+    first, copy, other = _row("v3", "8", 6.0), {**_row("r1", "8", 6.0), "model_path": "m2"}, _row("b", "8", 6.5)
+    repeats = consistency.repeated_measurements([first, copy, other], lambda r: True)
+    assert list(repeats) == ["r1"] and "v3" in repeats["r1"]
+    # the first EXPRESSIBLE row is the one scored: a repeat of a row that cannot run is scored in its place
+    assert consistency.repeated_measurements([first, copy, other], lambda r: r["id"] != "v3") == {}
+
+
+def test_the_moe_set_scores_each_measurement_once() -> None:
+    run = [r for r in moe.load_rows() if moe.why_not(r) is None]
+    measured = [(r["silicon_ttft_ms"], r["silicon_tpot_ms"]) for r in run]
+    assert len(set(measured)) == len(measured)
+    repeats = [r for r in moe.load_rows() if "a repeat of row" in (moe.why_not(r) or "")]
+    assert len(repeats) >= 50  # the sample's DeepSeek-R1 = V3 and two-file copies (module docstring)

@@ -69,12 +69,12 @@ def test_running_vtrain_as_vtrain_ran_it_moves_toward_the_measurement() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: 15 frontier rows mean |error| 12.39 % vs a constant MFU fitted to them 28.4 %; issue 12's training "
-    "gate is 8 %. The rows with a performance configuration run its settings (rounds 10-12, Megatron-Bridge 0.6.0 "
-    "perf_recipes): GPT-OSS H022 / H023 +48.8 / +28.7 % (~11 / ~4.2 ms per layer and micro-batch missing on B200 / "
-    "H100), H029 +33.2 % (flex + HybridEP at DeepEP's published internode rate; the measured step holds nearly "
-    "NCCL's volume), H026 +12.7 % (combined-1F1B EP overlap), H005 -14.0 % (TP overlap off, NVFP4); the rows "
-    "without one on the stack and auto recompute: H017 +10.7 %, H025 -12.0 %, H015 -8.0 % (notes, rounds 10-12)"))
+    "measured (round 13h): 15 frontier rows mean |error| 11.64 % vs a constant MFU fitted to them 28.4 %; issue "
+    "12's training gate is 8 %. Every row whose Megatron-Bridge perf configuration matches its plan runs its "
+    "settings (26.04 rows: megatron-core 0.16.1's; 26.06 rows: the 26.06 stack's), every sourced mechanism on: "
+    "GPT-OSS H022 / H023 / H021 +48.3 / +28.2 / +36.8 % (a per-layer cost missing on B200 / H100 / GB200), H029 "
+    "+18.9 % (HybridEP over two DGX H100), H005 -9.9 % (NVFP4, TP overlap off); the rest within 7.2 % "
+    "(validation/notes/training_sets_tried.md, rounds 10-13h)"))
 def test_frontier_rows_meet_the_gate_and_beat_the_constant() -> None:
     found, _ = sets.frontier_set()
     assert found.passes_gate, found
@@ -85,13 +85,9 @@ def test_frontier_rows_beat_the_constant() -> None:
     assert found.mean_abs_error < found.baseline_mean_abs_error, found
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 12.39 % mean |error| (12 %) since the rows with a published performance configuration "
-    "run its settings (rounds 10-12): GPT-OSS H022 / H023 +49 / +29 %, H029 +33 % (HybridEP over InfiniBand), "
-    "H026 +13 % (combined-1F1B EP overlap), H005 -14 %, H025 -12 %; on the stack defaults the set was 8.50 %, with "
-    "settings these runs did not use"))
 def test_frontier_rows_meet_the_issue_13_training_gate() -> None:
-    """Issue 13's gate for the frontier training rows: mean |error| <= 12 %."""
+    """Issue 13's gate for the frontier training rows: mean |error| <= 12 % (round 13h: 11.64 %, every row on its
+    performance configuration where the plan matches and every sourced mechanism on; notes, round 13h)."""
     found, _ = sets.frontier_set()
     assert found.mean_abs_error <= sets.GATE_FRONTIER_TRAINING_MEAN, found
 
@@ -158,8 +154,10 @@ def test_every_scored_frontier_row_records_its_recipes_recompute_and_runs_its_co
     assert {r["id"] for r in scored if "does not fit" in r["recompute_source"]} == {"H010", "H022"}
     deepseek = [r for r in scored if r["infraplan_model"] == "deepseek-v3"]
     assert len(deepseek) == 3 and all(r["recompute_recipe"] == "selective" for r in deepseek)
-    # the recipe leaves recompute_modules at Megatron-Core's default, the attention core: the stack's
-    assert all(sets.frontier_row_stack(r).recompute_modules == ("core_attn",) for r in deepseek)
+    # the recipe leaves recompute_modules at Megatron-Core's default, the attention core: the stack's; H015 runs its
+    # GB200 MXFP8 configuration's mla_up_proj (deepseek/gb200/deepseek_v3.py:149, round 13c)
+    modules = {r["id"]: sets.frontier_row_stack(r).recompute_modules for r in deepseek}
+    assert modules == {"H015": ("mla_up_proj",), "H017": ("core_attn",), "H018": ("core_attn",)}
 
 
 def test_rows_with_a_performance_configuration_run_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,8 +168,9 @@ def test_rows_with_a_performance_configuration_run_its_settings(monkeypatch: pyt
     keeps `auto` recompute and says so. Rows without a configuration keep the stack's settings."""
     rows = {r["id"]: r for r in sets.load_frontier_rows() if r["infraplan_model"]}
     configured = {k for k, r in rows.items() if r["settings_basis"] == "perf_config"}
-    assert configured == {"H004", "H005", "H010", "H011", "H012", "H013", "H022", "H023", "H026", "H029"}
-    assert {k for k, r in rows.items() if r["settings_basis"] == "stack"} == {"H015", "H017", "H018", "H021", "H025"}
+    assert configured == {"H004", "H005", "H010", "H011", "H012", "H013", "H015", "H021", "H022", "H023", "H025",
+                          "H026", "H029"}
+    assert {k for k, r in rows.items() if r["settings_basis"] == "stack"} == {"H017", "H018"}
     stack = {k: sets.frontier_row_stack(r) for k, r in rows.items()}
     plain = {k: sets.frontier_row_stack(r, perf_config=False) for k, r in rows.items()}
     for k in configured:
@@ -188,7 +187,17 @@ def test_rows_with_a_performance_configuration_run_its_settings(monkeypatch: pyt
         assert plain[k].cross_entropy_impl == "native" and not stack[k].cuda_graphs
     assert stack["H026"].moe.overlap_ep_comm and not plain["H026"].moe.overlap_ep_comm
     assert stack["H026"].tp_comm_overlap_fraction == 0.0 < plain["H026"].tp_comm_overlap_fraction
-    assert not any(stack[k].moe.overlap_ep_comm for k in rows if k != "H026")
+    assert not any(stack[k].moe.overlap_ep_comm for k in rows if k not in ("H015", "H021", "H025", "H026"))
+    for k in ("H015", "H021", "H025"):  # the 26.06 GB200 MXFP8 configurations (rounds 13c / 13h, `perf_config_moe`)
+        moe = stack[k].moe
+        assert moe.overlap_ep_comm and moe.flex_backend == "hybridep" and moe.expert_gemm == "grouped", k
+        assert moe.overlap_sm_fraction == pytest.approx(32 / 148) and stack[k].moe_cuda_graph == "graphed", k
+        assert plain[k].moe.expert_gemm == "per_expert" and plain[k].moe.overlap_sm_fraction == 0.0, k
+    assert stack["H015"].mtp_num_layers == 1 and plain["H015"].mtp_num_layers == 0
+    assert stack["H025"].mtp_num_layers == 0 and stack["H021"].mtp_num_layers == 0
+    # GPT-OSS 120B on GB200 (round 13h): no recompute (gpt_oss.py:240-241), the full-iteration graph, TE's loss
+    assert rows["H021"]["recompute"] == "none" and stack["H021"].cuda_graphs
+    assert stack["H021"].cross_entropy_impl == "te" and plain["H021"].cross_entropy_impl == "native"
     assert stack["H029"].moe.flex_backend == "hybridep" and rows["H029"]["recompute"] == "none"
     assert all(stack[k].tp_comm_overlap_fraction == 0.0 for k in ("H005", "H011"))
     # cuda_graph_impl none: H005's [full_iteration] scope is emptied (_common.py:77-82), no graph; H011 per layer
@@ -285,10 +294,11 @@ def test_megatron_ep_overlap_hides_the_all_to_all_under_the_paired_micro_batchs_
     for key, comm_bound in (("H026", True), ("H025", False)):
         r = rows[key]
         base = sets.frontier_row_stack(r)
-        assert base.moe.overlap_ep_comm == (key == "H026")
+        assert base.moe.overlap_ep_comm  # H025: its GB200 configuration (round 13c)
         found = {}
-        for flag in (False, True):
-            stack = base.model_copy(update={"moe": base.moe.model_copy(update={"overlap_ep_comm": flag})})
+        for flag in (False, True):  # the all-to-all kernels' SMs left out here (H025's HybridEP holds 32: share 0)
+            moe = base.moe.model_copy(update={"overlap_ep_comm": flag, "overlap_sm_fraction": 0.0})
+            stack = base.model_copy(update={"moe": moe})
             found[flag] = _frontier_estimate(r, r["recompute"], stack)
         off, on = found[False].breakdown_s, found[True].breakdown_s
         assert on.compute == pytest.approx(off.compute)  # the NCCL all-to-all's SMs are not priced (share 0)

@@ -132,7 +132,9 @@ def test_catalog_lists_presets_with_their_sources(client: TestClient) -> None:
     h100 = next(e for e in accelerators if e["name"] == "h100-sxm")
     assert h100["source"] and "H100" in (h100["display_name"] or "")
     assert all(e["source"] for e in client.get("/api/catalog/systems").json()["entries"])
-    assert client.get("/api/catalog/nope").status_code == 400
+    assert client.get("/api/catalog/nope").status_code == 404  # no such resource (was 400)
+    missing = client.get("/api/catalog/models/llama3-8")
+    assert missing.status_code == 404 and "llama3-8b" in missing.json()["detail"]
     assert client.get("/api/catalog/models/llama3-8b").json()["hidden_size"] == 4096
 
 

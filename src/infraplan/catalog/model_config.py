@@ -41,6 +41,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infraplan.catalog.model_config_keys import (
+    _ALIASES,
     HARMLESS_KEYS,
     UNMODELLED_KEYS,
     ModelConfigWarning,
@@ -52,6 +53,7 @@ from infraplan.catalog.model_config_keys import (
 )
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.errors import InputError
+from infraplan.limits import MAX_MODEL_LAYERS, MAX_MODEL_WIDTH, MAX_VOCABULARY
 
 __all__ = [
     "HARMLESS_KEYS", "UNMODELLED_KEYS", "ModelConfigWarning", "TransformerShape", "known_keys",
@@ -61,6 +63,11 @@ __all__ = [
 # `topk_method` values that restrict a token's experts to `topk_group` of `n_group` groups.
 _GROUP_LIMITED_METHODS = frozenset({"noaux_tc", "group_limited_greedy"})
 _GATED_ACTIVATIONS = {"silu", "swiglu", "geglu", "swish"}
+# Qwen families without `layer_types`: a sliding window only with `use_sliding_window: true` (default false), and
+# then (True here) on the layers from `max_window_layers` (default 28) on, the first ones full: transformers
+# 4.57.1 configuration_qwen2.py:180-208, configuration_qwen3.py:187-216, modeling_qwen2_moe.py:459-463; Qwen3-MoE
+# slides every layer (configuration_qwen3_moe.py:207, no max_window_layers).
+_QWEN_WINDOW_FIRST_FULL = {"qwen2": True, "qwen2_moe": True, "qwen3": True, "qwen3_moe": False}
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
 
 
@@ -106,8 +113,12 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
                           dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
     window = _int(config, "sliding_window")
     types = config.get("layer_types")
+    family = str(config.get("model_type"))
     if window and isinstance(types, list):
         sliding = sum(t == "sliding_attention" for t in types)
+    elif window and family in _QWEN_WINDOW_FIRST_FULL:  # Qwen: off unless use_sliding_window is true
+        first_full = int(config.get("max_window_layers", 28)) if _QWEN_WINDOW_FIRST_FULL[family] else 0
+        sliding = max(0, layers - first_full) if config.get("use_sliding_window") is True else 0
     elif window and config.get("use_sliding_window") is not False:
         sliding = layers
     else:
@@ -142,11 +153,42 @@ def _yarn_mscale(scaling: Any) -> float:
     return mscale(float(scaling["mscale"])) / mscale(float(scaling["mscale_all_dim"]))
 
 
+# The sizes a config sets, each (internal field or key, smallest, largest): a value that is not a whole number in
+# range (a string, a bool, 4096.5, 0, 1e30) is refused with its key, never read as a default or a huge model.
+_SIZES: tuple[tuple[str, int, int], ...] = (
+    ("hidden_size", 1, MAX_MODEL_WIDTH), ("num_layers", 1, MAX_MODEL_LAYERS), ("num_heads", 1, MAX_MODEL_WIDTH),
+    ("num_kv_heads", 1, MAX_MODEL_WIDTH), ("ffn_hidden_size", 1, MAX_MODEL_WIDTH),
+    ("moe_ffn_hidden_size", 1, MAX_MODEL_WIDTH), ("vocab_size", 1, MAX_VOCABULARY),
+    ("max_seq_len", 1, 2**31 - 1), ("num_experts", 0, MAX_MODEL_WIDTH), ("experts_per_token", 0, MAX_MODEL_WIDTH),
+    ("head_dim", 0, MAX_MODEL_WIDTH),  # 0: derived from hidden / heads, as transformers' Llama reads it
+)
+
+
+def _check_sizes(config: dict[str, Any], name: str) -> None:
+    """InputError naming the first size key whose value is not a whole number within its bounds (`_SIZES`)."""
+    for field, lo, hi in _SIZES:
+        keys = _ALIASES.get(field, (field,))
+        key = next((k for k in keys if config.get(k) is not None), None)
+        if key is None:
+            continue
+        value = config[key]
+        whole = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                 and value == int(value))
+        if not whole or not lo <= int(value) <= hi:
+            raise InputError(f"model config {name!r}: {key} must be a whole number from {lo:,} to {hi:,}, "
+                             f"got {value!r}")
+    experts, chosen = aliased_value(config, "num_experts"), aliased_value(config, "experts_per_token")
+    if experts is not None and int(experts) > 1 and chosen is not None and int(chosen) < 1:  # was read as 1
+        raise InputError(f"model config {name!r}: an MoE model of {int(experts)} experts routes each token to at "
+                         f"least 1, got num_experts_per_tok {chosen!r}")
+
+
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     """Normalise a Hugging Face config dict (any supported family) into a TransformerShape."""
     if not isinstance(config, dict):
         raise InputError(f"model config {name!r} must be a JSON/YAML object")
     check_keys(config, name)
+    _check_sizes(config, name)
     model_type = str(config.get("model_type", "unknown"))
     hidden = aliased_value(config, "hidden_size")
     layers = aliased_value(config, "num_layers")
@@ -188,7 +230,8 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
         )
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"model config {name!r} is invalid: {where}: {err['msg']}") from None
+        where = "".join(f"{p}: " for p in err["loc"])
+        raise InputError(f"model config {name!r} is invalid: {where}{err['msg'].removeprefix('Value error, ')}") \
+            from None
     except (TypeError, ValueError) as exc:
         raise InputError(f"model config {name!r} is invalid: {exc}") from None

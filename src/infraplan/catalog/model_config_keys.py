@@ -44,7 +44,7 @@ _MODELLED_KEYS = frozenset({
     "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
     "num_shared_experts", "shared_expert_intermediate_size", "first_k_dense_replace", "moe_layer_freq",
     "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
-    "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias",
+    "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias", "max_window_layers",
 })
 
 
@@ -78,7 +78,8 @@ HARMLESS_KEYS = frozenset({
     # bookkeeping, tokenizer and generation
     "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "bos_token_id",
     "eos_token_id", "pad_token_id", "unk_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
-    "return_dict", "is_decoder", "is_encoder_decoder", "quantization_config", "_remove_final_layer_norm",
+    "return_dict", "is_decoder", "is_encoder_decoder", "_remove_final_layer_norm",
+    "quantization_config",  # the checkpoint's format: noted in one line (check_keys), the dtype is an input
     "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha", "seq_aux", "router_z_loss_coef",
     "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
     "task_specific_params", "id2label", "label2id", "bad_words_ids", "forced_eos_token_id", "prefix",
@@ -96,7 +97,6 @@ HARMLESS_KEYS = frozenset({
     "mlp_bias", "enable_bias", "bias", "use_bias", "parallel_attn", "parallel_residual",
     "new_decoder_architecture", "apply_residual_connection_post_layernorm", "bias_dropout_fusion",
     "masked_softmax_fusion", "skip_bias_add", "skip_bias_add_qkv", "pretraining_tp", "slow_but_exact",
-    "max_window_layers",
     # MoE routing details (element-wise on router scores; module docstring): normalisation, scoring, scaling
     "norm_topk_prob", "routed_scaling_factor", "scoring_func", "ep_size", "router_jitter_noise",
     # GPT-OSS: pre-training context (rope scaling handles the rest)
@@ -136,6 +136,11 @@ def check_keys(config: dict[str, Any], name: str) -> None:
     if unknown:
         warnings.warn(f"model config {name!r}: not understood (ignored): {', '.join(unknown)}",
                       ModelConfigWarning, stacklevel=3)
+    quant = config.get("quantization_config")
+    if isinstance(quant, dict) and quant:  # the checkpoint's stored format, not what is priced: said, not silent
+        method = quant.get("quant_method") or quant.get("quant_algo") or "unnamed method"
+        warnings.warn(f"model config {name!r}: quantization_config ({method}) is the checkpoint's stored format; "
+                      "the precision priced is the command's --dtype", ModelConfigWarning, stacklevel=3)
 
 
 def show_warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,

@@ -21,7 +21,8 @@ class LengthDistribution(Spec):
 
     distribution: Literal["fixed", "lognormal"]
     median: float = Field(gt=0)
-    sigma: float = Field(0.0, ge=0)
+    sigma: float = Field(0.0, ge=0, le=10.0, description="sigma of ln(tokens); <= 10: e^(+-20) around the median, "
+                         "far beyond measured traces (Splitwise's ~1), where the draws overflow")
     min: int = Field(1, ge=1)
     max: int = Field(1_000_000, ge=1)
 

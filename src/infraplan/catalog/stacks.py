@@ -63,7 +63,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import list_presets, read_entry, validated
-from infraplan.catalog.schemas import Spec
+from infraplan.catalog.schemas import DecodeAttentionFit, Spec
 from infraplan.errors import InputError
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
@@ -137,6 +137,10 @@ class ServingProfile(Spec):
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
         "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+    schedule_ahead: bool = Field(
+        False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
+        "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
+        "(`serving.schedule_ahead`)")
     fp8_kv_context_fmha: bool = Field(
         False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
         "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")
@@ -158,6 +162,12 @@ class ServingProfile(Spec):
     moe_w4a16_mxfp4_token_cost: bool = Field(
         False, description="weight-only MXFP4 routed experts (GPT-OSS on Hopper) pay the accelerator's measured "
         "per-token and fixed cost (`w4a16_mxfp4_moe_token_s`, TensorRT-LLM's fused MoE; `serving.routed_experts`)")
+    decode_attention: dict[str, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] = Field(
+        default_factory=dict, description="accelerator -> KV dtype -> this release's measured decode-attention op "
+        "(fixed s per layer + KV bytes at a read fraction), replacing the roofline's (`serving.decode_kernels`)")
+    matmul_fraction: dict[str, dict[Literal["bf16", "fp8"], float]] = Field(
+        default_factory=dict, description="accelerator -> GEMM dtype -> this release's measured GEMM fraction of "
+        "peak, replacing the accelerator's `matmul_max_fraction` (`serving.llm_iteration`)")
 
 
 class MoeRouting(Spec):
@@ -206,6 +216,10 @@ class MoeRouting(Spec):
         1, ge=1, le=16, description="with `expert_gemm` per_expert, the concurrent streams the per-expert GEMMs "
         "are issued on, round robin (Transformer Engine 2.14: 4, `training.layer_kernels.TE_COMPUTE_STREAMS`): "
         "each run of that many GEMMs shares its waves; 1: one after another, each its own waves")
+    fused_grouped_mlp: bool = Field(
+        False, description="MXFP8 routed experts run Transformer Engine 2.14's fused grouped MLP (TE op fuser + "
+        "NVTE_CUTEDSL_FUSED_GROUPED_MLP): SwiGLU / dGLU and the casts around them in the grouped GEMMs' epilogues "
+        "(ops/fused/forward_grouped_mlp.py:327-410; `ops.layer`)")
     flex_backend: Literal["deepep", "hybridep"] | None = Field(
         None, description="the recipe's Megatron-Core flex dispatcher backend (Megatron-Bridge "
         "`moe_flex_dispatcher_backend`), run only on the accelerators of `deepep_accelerators` / "
@@ -243,6 +257,15 @@ class Stack(Spec):
     source: str
     tp_comm_overlap_fraction: float = Field(0.0, ge=0, le=1)
     tp_overlap_sm_fraction: float = Field(0.0, ge=0, lt=1)
+    quantized_tp_all_gather: bool = Field(
+        False, description="under sequence parallelism Transformer Engine all-gathers the GEMM inputs and output "
+        "gradients in the recipe's low-precision format, not bf16 (`training.tp_gather_bytes`)")
+    qkv_split_copies: bool = Field(
+        False, description="Megatron-Core splits the GQA QKV output into views and copies the query (reshape) "
+        "forward, concatenates the Q / K / V gradients backward (`ops.qk_norm.qkv_split_copies`)")
+    tp_async_backward: bool = Field(
+        False, description="with TP overlap off, Transformer Engine's column-parallel layers reduce their dgrad "
+        "asynchronously under the wgrad GEMM (TE 2.14 module/linear.py:748-754; `training.layer_time`)")
     dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
     grad_reduce_dtype: ReduceDtype = "fp32"
     cuda_graphs: bool = False
@@ -280,6 +303,10 @@ class Stack(Spec):
         "non-interleaved 1F1B waits on its batched requests and synchronises the device (`batch_p2p_sync`), so "
         "plans with VP = 1 pay every exchange as `p2p_synchronize` stacks do (`training.step_assembly`)")
     fp8: Fp8Recipe = Fp8Recipe(recipe="delayed")
+    nvfp4_bf16_layer_share: float | None = Field(
+        None, ge=0, le=1, description="share of the layers an NVFP4 plan keeps in bf16; None: the NVFP4 paper's "
+        "recipe, 10 of 62 (`ops.precision`); Megatron-Bridge's `bf16_with_nvfp4_mixed` keeps none "
+        "(first_last_layers_bf16 False: training/mixed_precision.py:53 / :405-417, megatron-core fp4_utils.py:122-136)")
     moe: MoeRouting = MoeRouting()
     matmul_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
     attention_efficiency_multiplier: float = Field(1.0, gt=0, le=1.5)
@@ -331,7 +358,7 @@ class Stack(Spec):
         "fp32", description="dtype of Adam's first and second moments (fp32: Megatron; bf16: DeepSeek-V3 "
         "arXiv:2412.19437 sec. 3.3.3, master weights still fp32)")
     fp8_param_gather: bool = Field(
-        False, description="fp8 / MXFP8 plans keep their GEMM weights only in the low-precision copy, no bf16 "
+        False, description="fp8 / MXFP8 / NVFP4 plans keep their GEMM weights only in the low-precision copy, no bf16 "
         "weights beside it (Megatron-Core `fp8_param`, Transformer Engine `fp8_model_init`; "
         "`ops.precision.PrecisionRecipe.params_only_quantised`, `training.memory`)")
     serving: ServingProfile | None = None

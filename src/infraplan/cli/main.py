@@ -161,11 +161,17 @@ def _root(
     """Planner and simulator for AI compute infrastructure, from the chip to the gigawatt."""
 
 
-def _show_warning(*args: Any, **kwargs: Any) -> None:
-    """A model config's unmodelled or unknown keys (ModelConfigWarning): one line on stderr."""
-    from infraplan.catalog.model_config import show_warning_line  # loaded already when a config warns
-
-    show_warning_line(*args, **kwargs)
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Every warning is one line on stderr: a model config's unmodelled or unknown keys (ModelConfigWarning)
+    as `infraplan: warning: ...`, any other (a numpy overflow on absurd input) with its category. It used to hand
+    the others to the hook `catalog.model_config_keys` saved at its import, which is this function when that
+    module loads after `main` installed it: an endless recursion and a traceback on the first numpy warning."""
+    text = str(message).splitlines()[0] if str(message) else ""
+    if category.__name__ == "ModelConfigWarning":
+        print(f"infraplan: warning: {text}", file=file or sys.stderr)
+    else:
+        print(f"infraplan: warning: {category.__name__}: {text}", file=file or sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

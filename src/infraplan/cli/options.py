@@ -33,6 +33,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_TOP,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
+from infraplan.units import parse_duration_s
 
 
 class Bounded:
@@ -41,9 +42,11 @@ class Bounded:
     Used as Typer's `parser=`: its BadParameter becomes click's one-line "Invalid value for '--opt': ..." (exit 2).
     """
 
-    def __init__(self, kind: type, why: str = "", **constraints: Any) -> None:
+    def __init__(self, kind: type, why: str = "", reader: Callable[[str], float] | None = None,
+                 **constraints: Any) -> None:
         self.kind = kind
         self.why = why
+        self.reader = reader  # text with a unit ("200ms"), tried when the text is not a plain number
         self.constraints = constraints
         field = Field(allow_inf_nan=False, **constraints) if kind is float else Field(**constraints)
         target: Any = Annotated[kind, field]
@@ -62,6 +65,11 @@ class Bounded:
         try:  # "1e6" for a count: accepted only when it is a whole number
             number = float(text)
         except ValueError:
+            if self.reader is not None:
+                try:
+                    return self.reader(text)
+                except ValueError as exc:  # InputError is a ValueError: its line names the units it reads
+                    raise typer.BadParameter(str(exc)) from None
             raise typer.BadParameter(f"{value!r} is not a {whole}number") from None
         if self.kind is int and math.isfinite(number) and number == int(number):
             return int(number)
@@ -86,10 +94,11 @@ def count(lo: int = 1, hi: int = MAX_ACCELERATORS, why: str = "") -> Bounded:
     return Bounded(int, why, ge=lo, le=hi)
 
 
-def number(gt: float | None = None, ge: float | None = None, le: float | None = None, why: str = "") -> Bounded:
-    """Finite numbers with the given bounds (nan and inf are always refused)."""
+def number(gt: float | None = None, ge: float | None = None, le: float | None = None, why: str = "",
+           reader: Callable[[str], float] | None = None) -> Bounded:
+    """Finite numbers with the given bounds (nan and inf are always refused); `reader` parses text with a unit."""
     bounds = {k: v for k, v in (("gt", gt), ("ge", ge), ("le", le)) if v is not None}
-    return Bounded(float, why, **bounds)
+    return Bounded(float, why, reader, **bounds)
 
 
 ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")
@@ -97,7 +106,7 @@ POSITIVE_COUNT = count(1, MAX_ACCELERATORS)
 TOKENS = count(1, MAX_TOKENS, "the limit is 10 M tokens")
 SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")
 SEED = count(0, MAX_SEED, "seeds are 32-bit unsigned integers")
-SECONDS = number(gt=0.0, le=1e9)
+SECONDS = number(gt=0.0, le=1e9, reader=parse_duration_s)  # 0.2, "200ms", "2s"
 PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------
@@ -167,6 +176,7 @@ ARRIVAL_RATE = number(gt=0.0, le=1e9, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = number(ge=0.0, le=1e6)
-DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years")
+DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years",
+              reader=lambda text: parse_duration_s(text) / 86_400.0)  # 54, "54d", "2w", "12h"
 HOURS_PER_DAY = number(gt=0.0, le=1e9)
 FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

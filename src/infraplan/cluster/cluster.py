@@ -10,10 +10,12 @@ network power and the price of an accelerator-hour.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
+from infraplan.catalog.loader import looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.cluster.power import ServerLayout
@@ -45,9 +47,15 @@ class Cluster:
         try:
             system = load_system(ref)
         except InputError:
-            if ref not in list_presets("accelerators"):
+            if ref in list_presets("accelerators"):
+                return cls.for_accelerator(ref)
+            if looks_like_path(ref):
                 raise
-            return cls.for_accelerator(ref)
+            # the did-you-mean over both kinds a --system takes: 'h100' suggested hgx-h200, not h100-sxm
+            names = [*list_presets("systems"), *list_presets("accelerators")]
+            close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+            hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(names)}"
+            raise InputError(f"unknown system or accelerator {ref!r}; {hint}") from None
         return cls(system, load_accelerator(system.accelerator))
 
     @classmethod

@@ -124,7 +124,7 @@ class ITLoad:
 
 
 def _fmt_kw(watts: float) -> str:
-    return f"{watts / 1e3:.1f} kW"
+    return f"{watts / 1e3:.1f} kW" if watts >= 100.0 else f"{watts:.3g} W"
 
 
 def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,

@@ -92,7 +92,9 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
         if count is not None:
             raise InputError("--count goes with --accelerator; a --system brings its own size")
         return Cluster.resolve(system)
-    if count is None or count <= 0:
+    if count is None:
+        raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")
+    if count <= 0:
         raise InputError(f"--count must be a positive number of accelerators, got {count}")
     cluster = Cluster.for_accelerator(str(accelerator), count)
     if cluster.accelerator.kind == "cpu":

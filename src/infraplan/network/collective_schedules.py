@@ -45,6 +45,7 @@ import numpy as np
 
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
+from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network.collectives import (
     A2A_PEERS_IN_FLIGHT,
     NVLS_MIN_BYTES,
@@ -268,8 +269,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError(f"unknown collective {op!r}; choose from {', '.join(OPS)}")
     if sim not in ("analytical", "flow"):
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
-    if not size_bytes > 0:
-        raise InputError(f"--bytes must be positive, got {size_bytes}")
+    if not 0 < size_bytes <= MAX_MESSAGE_BYTES:
+        raise InputError(f"--bytes must be positive and at most 1 PiB per rank (infraplan.limits), got {size_bytes:g}")
     # one group alone on the fabric, in both models: tiers priced by the share of their uplinks it occupies
     # (send-recv: its n/2 pairs run at once, each a group of two)
     concurrent = max(gpus // 2, 1) if op == "send-recv" else 1

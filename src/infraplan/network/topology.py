@@ -138,6 +138,12 @@ def _down_max(radix: int, oversubscription: float, top: bool) -> int:
     return radix if top else int(math.floor(radix * oversubscription / (1.0 + oversubscription) + 1e-9))
 
 
+def _nearest_multiples(n: int, unit: int) -> str:
+    """The multiples of `unit` around `n` a user can ask for instead: '9,999,360 or 10,000,384 are'."""
+    near = [m for m in (n // unit * unit, (n // unit + 1) * unit) if m > 0]
+    return " or ".join(f"{m:,}" for m in near) + (" are" if len(near) > 1 else " is")
+
+
 def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     """Build the explicit folded Clos for `gpus` accelerators (default: the whole system).
 
@@ -152,7 +158,8 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         raise InputError(f"{n:,} GPUs requested but {system.name} has {system.total_accelerators:,}")
     gpn, nics = node.accelerators_per_node, node.nics_per_node
     if n % gpn:
-        raise InputError(f"{n:,} GPUs is not a multiple of the {gpn}-GPU node ({n:,} / {gpn} = {n / gpn:.3g})")
+        raise InputError(f"{n:,} GPUs is not a multiple of the {gpn}-GPU node ({n:,} / {gpn} = {n / gpn:,.3f}; "
+                         f"{_nearest_multiples(n, gpn)})")
     if nics == 0:
         raise InputError(f"{system.name} has no NICs: no scale-out fabric to build")
     layouts: list[TierLayout] = []
@@ -163,7 +170,7 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         domain = min(n, spec.group_size) if not top else n
         if n > domain and n % domain:
             raise InputError(f"{n:,} GPUs is not a multiple of the {domain:,}-GPU {spec.name} domain "
-                             f"({n:,} / {domain:,} = {n / domain:.4g})")
+                             f"({n:,} / {domain:,} = {n / domain:,.3f}; {_nearest_multiples(n, domain)})")
         if domain % gpn:
             raise InputError(f"the {domain:,}-GPU {spec.name} domain is not a multiple of the {gpn}-GPU node")
         if spec.switch_radix is None:

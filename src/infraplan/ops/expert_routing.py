@@ -35,7 +35,7 @@ from math import comb
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.ops.layer import ArrayLike
+from infraplan.ops.layer_records import ArrayLike
 
 
 def _unrestricted_miss(experts: float, k: int, nodes: np.ndarray) -> np.ndarray:

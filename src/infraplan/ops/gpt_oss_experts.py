@@ -68,7 +68,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.scalar_path import to_float
+from infraplan.scalar_path import pick, to_float
 
 ArrayLike = np.ndarray | float | int
 # bytes per element of the fc1 output (clamp) and of the fc2 output (bias loop), forward and backward
@@ -91,20 +91,26 @@ def clamp_saved_elements(shape: TransformerShape) -> float:
 
 
 def gpt_oss_expert_passes(shape: TransformerShape, rows: ArrayLike, up_width: ArrayLike,
-                          ep: ArrayLike) -> tuple[tuple[ArrayLike, Any], tuple[ArrayLike, Any]]:
+                          ep: ArrayLike, fused: ArrayLike = False
+                          ) -> tuple[tuple[ArrayLike, Any], tuple[ArrayLike, Any]]:
     """(bytes, kernels) forward and backward of the clamp and the fc2 bias loop over `rows` routed copies, with
     `up_width` the fc1 output width on this GPU and E / `ep` local experts (see the module docstring); kernels
-    are a float, or an array over plans where `ep` is one."""
+    are a float, or an array over plans where `ep` is one. `fused` (`Layout.fused_grouped_mlp`): megatron-core's
+    fused GroupedMLP (TE op fuser, 0.19.2 experts.py:286-290, :753-762) replaces TEGroupedMLP's eager path; TE 2.16's
+    fused grouped MLP runs the clamped quick-GeGLU, the fc1 bias and the probability-scaled fc2 bias in its grouped
+    GEMMs (ops/fused/forward_grouped_mlp.py:92-102, :287-297, :390-403): no clamp or bias-loop pass; the DDP
+    hook's main-gradient adds of the biases stay."""
     clamp = shape.is_moe and shape.clamped_swiglu
     bias = shape.is_moe and shape.linear_biases
-    up = rows * up_width if clamp else 0.0 * rows
-    down = rows * shape.hidden_size if bias else 0.0 * rows
+    eager = pick(fused, 0.0, 1.0)
+    up = rows * up_width * eager if clamp else 0.0 * rows
+    down = rows * shape.hidden_size * eager if bias else 0.0 * rows
     local = shape.num_experts / to_float(ep) if bias else 0.0
     out: list[tuple[ArrayLike, Any]] = []
     for phase in (0, 1):
         kernels = ((CLAMP_KERNELS[phase] if clamp else 0.0)
                    + (FC2_BIAS_KERNELS_PER_EXPERT[phase] * local + FC2_BIAS_CAT_KERNELS[phase] if bias else 0.0))
-        out.append((CLAMP_BYTES[phase] * up + FC2_BIAS_BYTES[phase] * down, kernels))
+        out.append((CLAMP_BYTES[phase] * up + FC2_BIAS_BYTES[phase] * down, kernels * eager))
     # backward: the DDP hook's main-gradient add of each local expert's two biases (module docstring)
     grad_adds = MAIN_GRAD_ADD_BYTES * local * (up_width + shape.hidden_size) if bias else 0.0
     backward = (out[1][0] + grad_adds, out[1][1] + MAIN_GRAD_ADD_KERNELS_PER_EXPERT * local)

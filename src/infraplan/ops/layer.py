@@ -76,8 +76,9 @@ from infraplan.ops.layer_records import Gemm as Gemm
 from infraplan.ops.layer_records import LayerOps as LayerOps
 from infraplan.ops.layer_records import Layout as Layout
 from infraplan.ops.layer_records import Phase as Phase
-from infraplan.ops.moe_routing import moe_routing_passes
+from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
 from infraplan.ops.rotary import unfused_rope_passes
 from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
 
@@ -203,17 +204,29 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         ffn_elements = tokens * f_local * (gate + 1.0) * shape.experts_per_token
         if shape.shared_ffn_hidden_size:  # the shared expert's activation
             ffn_elements = ffn_elements + tokens * shape.shared_ffn_hidden_size / tp * (gate + 1.0)
+        # TE 2.14's fused grouped MLP (`MoeRouting.fused_grouped_mlp`): the routed experts' SwiGLU (and dGLU) and the
+        # casts of FC2's input / FC1's output gradient run in the grouped GEMMs' epilogues, which write the quantised
+        # copies (ops/fused/forward_grouped_mlp.py:327-410): the activation pass and the casts' bf16 read go
+        epilogue = (tokens * f_local * shape.experts_per_token * pick(lay.fused_grouped_mlp, 1.0, 0.0) if shape.is_moe
+                    else 0.0 * tokens)
+        ffn_elements = ffn_elements - epilogue * (gate + 1.0)
         main = ACT_BYTES * (10.0 * sp_tokens * h + 2.0 * tokens * (q_local + kv_local / 2.0) + ffn_elements)
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient; norm-made
         # inputs (QKV, FC1) and row-parallel output gradients (projection, FC2) cast on the sequence shard, their
         # amax reads here ("fp8_cast_shard", `ops.precision.shard_cast_terms`), the others' by the consumer
-        cast_fwd = lay.cast_bytes * tokens * (q_local + routed * f_local)
-        cast_bwd = lay.cast_bytes * tokens * (q_local + kv_local + routed * gate * f_local)
-        shard, gathered, transpose = sp_tokens * 2.0 * h, to_bool(sp) & (tp > 1.0), lay.gathered_transpose_bytes
+        # (routed experts: their fc1 input / fc2 output gradient over the k routed copies, `ops.moe_routing`)
+        rows = sum((g.m * g.count for g in gemms if g.role == "expert_up"), 0.0 * tokens)
+        routed_casts, replaced = routed_copy_casts(shape, rows, lay.cast_bytes, lay.amax_bytes,
+                                                   lay.quantization_padding)
+        cast_fwd = lay.cast_bytes * tokens * (q_local + routed * f_local) + routed_casts - ACT_BYTES * epilogue
+        cast_bwd = (lay.cast_bytes * tokens * (q_local + kv_local + routed * gate * f_local) + routed_casts
+                    - ACT_BYTES * gate * epilogue)
+        operands = 2.0 - replaced
+        shard, gathered, transpose = sp_tokens * operands * h, to_bool(sp) & (tp > 1.0), lay.gathered_transpose_bytes
 
         def shard_cast(amax_bytes: ArrayLike) -> Any:
             return ((lay.cast_bytes - transpose + amax_bytes) * shard
-                    + transpose * pick(gathered, 2.0 * tokens * 2.0 * h, shard))
+                    + transpose * pick(gathered, 2.0 * tokens * operands * h, shard))
 
         elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
                            Elementwise("fp8_cast", cast_fwd, 2.0, lay.fp8_casts),
@@ -222,16 +235,25 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
                            Elementwise("fp8_cast", cast_bwd, 2.0, lay.fp8_casts),
                            Elementwise("fp8_cast_shard", shard_cast(lay.amax_bytes), 2.0, lay.fp8_casts))
         if model.is_moe:  # every kind lists the same passes (`_mean_ops`): zero bytes in the dense layers
-            routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor))
+            routing = Elementwise("moe_routing", *moe_routing_passes(shape, sp_tokens, lay.ep, lay.expert_load_factor,
+                                                                  lay.moe_dispatcher))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, routing), (*elementwise_bwd, routing)
         if model.is_moe and (model.linear_biases or model.clamped_swiglu):  # GPT-OSS experts (same in every kind)
-            passes = gpt_oss_expert_passes(shape, tokens * routed, gate * f_local, lay.ep)  # (bytes, kernels)
+            passes = gpt_oss_expert_passes(shape, tokens * routed, gate * f_local, lay.ep, lay.fused_grouped_mlp)
             elementwise_fwd, elementwise_bwd = ((*elementwise_fwd, Elementwise("gpt_oss_experts", *passes[0])),
                                                 (*elementwise_bwd, Elementwise("gpt_oss_experts", *passes[1])))
         if model.rope_mscale != 1.0:  # YaRN's scaled RoPE runs eagerly in Megatron (`ops.rotary`)
             fwd, bwd = unfused_rope_passes(model, tokens, q_local + kv_local / 2.0, lay.seq_len / to_float(lay.cp))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("unfused_rope", *fwd)), (
                 *elementwise_bwd, Elementwise("unfused_rope", *bwd))
+        if model.model_type in QK_NORM_MODELS:  # Qwen3's per-head Q / K RMSNorm (`ops.qk_norm`)
+            fwd, bwd = qk_norm_passes(model, tokens, q_local, kv_local / 2.0)
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qk_norm", *fwd)), (
+                *elementwise_bwd, Elementwise("qk_norm", *bwd))
+        if lay.qkv_split_copies:  # Megatron-Core's GQA query copy and QKV-gradient cat (`ops.qk_norm`)
+            fwd, bwd, grouped = qkv_split_copies(shape, tokens, tp, q_local, kv_local)
+            elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qkv_split", *fwd, grouped)), (
+                *elementwise_bwd, Elementwise("qkv_split", *bwd, grouped))
     else:
         f_act = (shape.ffn_hidden_size * (shape.experts_per_token if shape.is_moe else 1)
                  + shape.shared_ffn_hidden_size) / tp

@@ -54,6 +54,10 @@ class Layout:
     norm_amax_bytes: ArrayLike = 0.0
     gathered_transpose_bytes: ArrayLike = 0.0
     expert_load_factor: ArrayLike = 1.0  # tokens of the busiest EP rank / mean (imbalance or capacity factor)
+    moe_dispatcher: str = "alltoall"  # whose permute passes run: alltoall, deepep, hybridep (`ops.moe_routing`)
+    quantization_padding: bool = False  # TEGroupedMLP pads / unpads quantised expert rows (`ops.moe_routing`)
+    fused_grouped_mlp: ArrayLike = False  # MXFP8 experts' SwiGLU + casts in TE's fused grouped-MLP epilogues
+    qkv_split_copies: bool = False  # Megatron-Core's GQA query copy / QKV-gradient cat (`ops.qk_norm`)
     phase: Phase = "training"
 
 

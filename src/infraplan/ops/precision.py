@@ -48,8 +48,13 @@ Parameters kept only quantised (`params_only_quantised`, a stack's `fp8_param_ga
 weights inside TE's `fp8_model_init` (megatron-core 0.16.1 fp8_utils.py:606-645, transformer_config.py:444-449:
 "keep the parameters in fp8 precision to save memory"), so no bf16 weights stay beside the fp8 / MXFP8 copy and the
 fp32 master weights live in the optimizer. MXFP8 all-gathers bf16 into the gradient buffer and casts from it
-(`reuse_grad_buf_for_mxfp8_param_ag`, distributed/param_and_grad_buffer.py:340-355). The NVFP4 preset turns it off
-(mixed_precision.py:402).
+(`reuse_grad_buf_for_mxfp8_param_ag`, distributed/param_and_grad_buffer.py:340-355). NVFP4 likewise: megatron-bridge
+0.3.1's NVFP4 preset set no parameter flag (mixed_precision.py:392-403), 0.6.0's `bf16_with_nvfp4_mixed` (the preset
+of the NVFP4 perf configs) sets `fp4_param_gather` and so `fp4_param` (0.6.0 mixed_precision.py:50-56, :405-417), and
+Megatron-Core 0.16.1 builds each layer's weights inside `fp8_model_init` with the NVFP4 recipe (fp4_utils.py:120-166
+`get_fp4_context(is_init=True)`, transformer_block.py:344-352): 2D-scaled NVFP4 weights (row- and column-wise,
+1.125 B) and no bf16 copy. The recipe's per-GEMM kernels, scale swizzles and column-wise gather fixes beyond the
+casts: `ops.nvfp4_recipe`.
 
 Where Transformer Engine 2.14 casts under sequence parallelism (`shard_cast_terms`; read in the transformer-engine
 2.14 wheel and the transformer-engine-torch 2.14 sdist): the input of a column-parallel GEMM that TE's norm produces
@@ -132,7 +137,7 @@ RECIPES: dict[str, PrecisionRecipe] = {
     "mxfp8": PrecisionRecipe("mxfp8", "mxfp8", ("mxfp8", "fp8"), _MX, BF16_BYTES + 2.0 * _MX, 0.0, 2.0 * _MX, 0.0,
                              True),
     "nvfp4": PrecisionRecipe("nvfp4", "nvfp4", ("nvfp4", "fp4"), _NV, BF16_BYTES + 2.0 * _NV, 1.0, 2.0 * _NV,
-                             10.0 / 62.0),
+                             10.0 / 62.0, True),
 }
 
 

@@ -29,6 +29,7 @@ from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import job_reliability
+from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.campus_fabric import campus_load
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 
@@ -98,15 +99,15 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     if run is None:
         return TrainingCapacity(available=False,
                                 reason=f"no catalog system of {accelerator} to run the training model on")
-    job = min(run["job_gpus"], accelerators)
+    job = min(run["job_gpus"], accelerators)  # a campus smaller than the reference job runs one job of its size
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rel = job_reliability(accelerator, run["job_gpus"], params)
+    rel = job_reliability(accelerator, job, params)
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(
         available=True, model=REFERENCE_RUN_MODEL, tokens_per_run=REFERENCE_RUN_TOKENS,
         runs_per_year=useful_tokens_per_s * SECONDS_PER_YEAR / REFERENCE_RUN_TOKENS,
-        job_gpus=run["job_gpus"], concurrent_jobs=accelerators // run["job_gpus"],
+        job_gpus=job, concurrent_jobs=accelerators // job,
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
@@ -152,6 +153,9 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     def campus_it_w(units: int) -> float:
         return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
 
+    if it_budget > campus_it_w(MAX_ACCELERATORS // unit):  # the stated limit, before any fabric beyond it is built
+        raise InputError(f"--power {power_w:g} W holds more than {MAX_ACCELERATORS:,} accelerators of {accelerator}, "
+                         f"the limit of one campus plan (infraplan.limits)")
     count = _most_units(campus_it_w, it_budget) * unit
     if count < unit:
         raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "

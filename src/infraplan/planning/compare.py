@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import ValidationError
+
 from infraplan.catalog.facility_loader import load_hardware_cost, load_location
 from infraplan.errors import InputError
 from infraplan.planning.results import ScenarioComparison, ScenarioPlan, TornadoRow
@@ -68,9 +70,7 @@ def _base_value(spec: ScenarioSpec, name: str) -> float:
         return float(pools[owner].available)  # type: ignore[arg-type]
     if owner in sites and field == "power":
         return sites[owner].power
-    known = ["electricity", "pue", "headroom", *(f"{p}.price" for p in pools), *(f"{p}.available" for p in pools),
-             *(f"{s}.power" for s in sites)]
-    raise InputError(f"--vary: unknown parameter {name!r}; known: {', '.join(known)}")
+    raise InputError(f"--vary: unknown parameter {name!r}; known: {', '.join(_known(spec))}")
 
 
 def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
@@ -79,11 +79,16 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     name, rng = name.strip(), rng.strip().replace(" ", "")
     if not sep or not name or not rng:
         raise InputError(f"--vary: cannot read {text!r}; expected NAME=LOW..HIGH or NAME=±P%")
-    base = _base_value(spec, name)
     rel = re.fullmatch(r"(?:±|\+-|\+/-)([0-9]*\.?[0-9]+)%", rng)
     if rel:
         frac = float(rel.group(1)) / 100
+        if frac >= 1:  # was a ValidationError traceback (a negative price)
+            raise InputError(f"--vary {name}: ±{rel.group(1)}% takes the low end to zero or below; "
+                             "give less than ±100 % or LOW..HIGH")
+        base = _base_value(spec, name)
         return name, base * (1 - frac), base * (1 + frac)
+    if name not in _known(spec):  # the base value is needed by ±P% only ("needs policy.pue" for a LOW..HIGH)
+        _base_value(spec, name)
     lo_text, dots, hi_text = rng.partition("..")
     try:
         read = parse_power_w if name.endswith(".power") else float
@@ -92,7 +97,20 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
         raise InputError(f"--vary: cannot read the range {rng!r}; expected LOW..HIGH or ±P%") from None
     if not dots or lo > hi or lo < 0:
         raise InputError(f"--vary: the range {rng!r} must be LOW..HIGH with 0 <= LOW <= HIGH")
+    if name == "electricity" and hi > MAX_ELECTRICITY_USD_PER_KWH:
+        raise InputError(f"--vary electricity is in USD/kWh (e.g. 0.05..0.12); {rng} is above "
+                         f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh: USD/MWh?")
     return name, float(lo), float(hi)
+
+
+MAX_ELECTRICITY_USD_PER_KWH = 10.0
+"""Above any wholesale price: ERCOT's offer cap, the highest in the US, is $5,000/MWh = $5/kWh."""
+
+
+def _known(spec: ScenarioSpec) -> list[str]:
+    pools, sites = [p.name for p in spec.pools], [s.name for s in spec.sites]
+    return ["electricity", "pue", "headroom", *(f"{p}.price" for p in pools), *(f"{p}.available" for p in pools),
+            *(f"{s}.power" for s in sites)]
 
 
 def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
@@ -109,7 +127,12 @@ def varied(spec: ScenarioSpec, name: str, value: float) -> ScenarioSpec:
         for item in data[group]:
             if item["name"] == owner:
                 item[key] = int(value) if key == "available" else value
-    return ScenarioSpec.model_validate(data)
+    try:
+        return ScenarioSpec.model_validate(data)
+    except ValidationError as exc:  # a varied value the scenario schema refuses (pue 0.5): one line, not a traceback
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"--vary {name}={value:g}: {where}: {err['msg']}") from None
 
 
 def _tco(spec: ScenarioSpec) -> float | None:

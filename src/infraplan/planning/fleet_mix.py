@@ -31,6 +31,7 @@ from infraplan.catalog.inference_loader import is_video_device, load_recsys_prof
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_cost, energy_mwh_per_year
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.scenario_spec import InferenceServiceSpec
@@ -119,14 +120,14 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
     c = np.concatenate([np.zeros(n_x), np.ones(n_s)])
     a_ub, b_ub = [], []
-    for s in range(n_s):  # -(sum T x) - demand * short <= -demand
-        row = np.zeros(n_x + n_s)
+    for s in range(n_s):  # -(sum T x) / demand - short <= -1: in shares of the demand, one scale for every
+        row = np.zeros(n_x + n_s)  # service (a 1e40 QPS row beside unit rows failed and was read as "all short")
         for x, (ss, _, o) in enumerate(pairs):
             if ss == s:
-                row[x] = -o["capacity"]
-        row[n_x + s] = -demand[s]
+                row[x] = -o["capacity"] / demand[s]
+        row[n_x + s] = -1.0
         a_ub.append(row)
-        b_ub.append(-demand[s])
+        b_ub.append(-1.0)
     for p in range(n_p):
         if limits[p] is not None:
             row = np.zeros(n_x + n_s)
@@ -136,14 +137,16 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
             b_ub.append(float(limits[p]))  # type: ignore[arg-type]
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * n_x + [(0, 1)] * n_s,
                   method="highs")
-    short = res.x[n_x:] if res.status == 0 else np.ones(n_s)
+    if res.status != 0:
+        return "HiGHS: the programme is infeasible and its elastic LP relaxation failed"
+    short = res.x[n_x:]
     used = np.zeros(n_p)
     for x, (_, p, _) in enumerate(pairs):
-        used[p] += res.x[x] if res.status == 0 else 0.0
+        used[p] += res.x[x]
     parts = [f"{spec.services[s].name} short by {short[s] * demand[s]:.4g} of {demand[s]:.4g} "
              f"{'QPS' if spec.services[s].kind == 'recsys' else 'streams'} ({short[s] * 100:.0f} %)"
              for s in range(n_s) if short[s] > 1e-9]
-    full = [f"{spec.pools[p].name} ({limits[p]} of {limits[p]})" for p in range(n_p)
+    full = [f"{spec.pools[p].name} ({limits[p]:,} of {limits[p]:,})" for p in range(n_p)
             if limits[p] is not None and used[p] >= limits[p] - 1e-6]  # type: ignore[operator]
     short_text = "; ".join(parts) or "integer rounding"
     return (f"HiGHS: the programme is infeasible; even the LP relaxation leaves {short_text}"
@@ -197,7 +200,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
         if not any(ps == s for ps, _, _ in pairs):
             why = "; ".join(f"{e['pool']}: {e['reason']}" for e in excluded if e["service"] == svc.name)
             raise InputError(f"infeasible: no pool can serve {svc.name!r} ({why})")
-    limits = [p.available for p in spec.pools]
+    # a pool without `available` holds at most the product's limit of accelerators (infraplan.limits)
+    limits: list[int | None] = [MAX_ACCELERATORS if p.available is None else p.available for p in spec.pools]
     x, res = _solve(spec, pairs, demand, limits, objective)
     if x is None:
         raise InputError(_why_infeasible(spec, pairs, demand, limits))

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ACCELERATORS
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             for i, o in enumerate(m.options):
                 if o.service == s and o.phase == k:
                     row[i] = o.capacity
-            if elastic:
-                row[n_o + n_n + s * n_k + k] = m.demand[s, k]
+            if elastic:  # the row in shares of the demand: one scale for every demand (1e15 qps beside 1 failed)
+                row /= m.demand[s, k]
+                row[n_o + n_n + s * n_k + k] = 1.0
             rows.append(row)
-            lb.append(m.demand[s, k])
+            lb.append(1.0 if elastic else m.demand[s, k])
             ub.append(np.inf)
     for p in range(n_p):
         for k in range(n_k):
@@ -119,13 +121,20 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             var_ub[i] = 1.0
     for p in range(n_p):
         for k in range(n_k):
-            limit = m.available[p]
-            var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else (np.inf if limit is None else float(limit))
+            limit = _pool_limit(m, p)
+            var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else float(limit)
             if m.installed is not None:
                 var_lb[nvar(p, k)] = m.installed[p]
                 var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], m.installed[p])
     var_ub[n_o + n_n:] = 1.0
     return np.array(rows), np.array(lb), np.array(ub), var_lb, var_ub
+
+
+def _pool_limit(m: PhasedMix, p: int) -> int:
+    """Devices pool p may hold: its `available`, else the product's limit of accelerators (infraplan.limits);
+    unbounded, a 1e30-images/day demand left the MILP and its explanation without a binding constraint."""
+    limit = m.available[p]
+    return MAX_ACCELERATORS if limit is None else max(int(limit), 0)
 
 
 def _explain_phased(m: PhasedMix) -> str:
@@ -150,9 +159,10 @@ def _explain_phased(m: PhasedMix) -> str:
                 binding.append(f"site {name} at its power cap of {m.site_cap_w[site, k] / 1e6:.4g} MW "
                                f"in {m.phase_names[k]}")
     for p, name in enumerate(m.pool_names):
-        limit = m.available[p]
-        if parts and limit is not None and installed[:, -1].size and installed[p].max() >= limit - 1e-6:
-            binding.append(f"pool {name} used up ({limit} devices)")
+        limit = _pool_limit(m, p)
+        if parts and installed[:, -1].size and installed[p].max() >= limit - 1e-6:
+            binding.append(f"pool {name} used up ({limit:,} devices"
+                           f"{', the limit per pool' if m.available[p] is None else ''})")
     what = "; ".join(parts) or "integer rounding only"
     return (f"infeasible plan: even the LP relaxation leaves {what}"
             f"{'; binding: ' + ', '.join(binding) if binding else ''}")

@@ -29,6 +29,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec
+from infraplan.limits import MAX_ACCELERATORS, MAX_SEQUENCES, MAX_TOKENS, MAX_TRAINING_TOKENS
 from infraplan.planning.spares import DEFAULT_REPAIR_S
 from infraplan.units import parse_count, parse_duration_s, parse_power_w
 
@@ -81,11 +82,12 @@ class ServiceSpec(InferenceServiceSpec):
     phases: list[str] | None = Field(None, description="phases the service runs in (default: every phase)")
     growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
     # training
-    tokens: Count | None = None
+    tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = None
     deadline: Seconds | None = Field(None, description="wall-clock limit of the run, failures included")
-    gpus: int | None = Field(None, gt=0, description="GPU budget (fixed size) instead of a deadline")
-    seq_len: int = Field(8192, gt=0)
-    global_batch: int = Field(2048, gt=0, description="sequences per step")
+    gpus: int | None = Field(None, gt=0, le=MAX_ACCELERATORS, description="GPU budget (fixed size) instead of a "
+                             "deadline")
+    seq_len: int = Field(8192, gt=0, le=MAX_TOKENS)
+    global_batch: int = Field(2048, gt=0, le=MAX_SEQUENCES, description="sequences per step")
     dtype: str = "auto"
     stack: str | None = None
     # llm serving

@@ -18,6 +18,7 @@ from infraplan.errors import InputError
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.reliability import job_reliability
+from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.training.results import TrainingEstimate
 
@@ -27,8 +28,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
                         storage: str = "tectonic", restart_s: float | None = None,
                         overrides: CostOverrides | None = None) -> TrainingRunTotals:
     """Wall-clock, goodput, MTTF, checkpoint interval, GPU-hours, energy, CO2 and cost of training on `tokens`."""
-    if not tokens > 0:
-        raise InputError(f"--tokens must be positive, got {tokens:g}")
+    if not 0 < tokens <= MAX_TRAINING_TOKENS:
+        raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
+                         f"published corpus), got {tokens:g}")
     gpus = int(train_result.config.gpus)
     cluster = Cluster.resolve(system).for_gpus(gpus)
     tokens_per_s = float(train_result.tokens_per_s)

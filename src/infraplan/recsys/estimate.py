@@ -202,8 +202,8 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
     if batch is not None and batch < 1:
         raise InputError(f"--batch must be >= 1, got {batch}")
-    if latency_slo_s is not None and latency_slo_s <= 0:
-        raise InputError(f"--latency-slo must be > 0 s, got {latency_slo_s}")
+    if latency_slo_s is not None and not 0 < latency_slo_s <= 1e9:  # 1e9 s: infraplan.limits.Seconds
+        raise InputError(f"--latency-slo must be > 0 s and at most 1e9 s, got {latency_slo_s:g}")
     profile = load_recsys_profile(acc.name)
     if batch is not None:
         widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])

@@ -51,6 +51,11 @@ mean |error| %, without -> with it): Hopper dense 19.83 -> 20.15 (TPOT 12.13 -> 
 disaggregated 28.51 -> 28.51, MLPerf v5.1 23.65 -> 23.90, v4.1 5.65 -> 8.40 (TensorRT-LLM H100 8B rows -1 to -11 ->
 -3 to -16 %): the fp8-cache read fractions on Hopper (vLLM 0.57-0.74, SGLang 0.48-0.60 of HBM) slow the fp8-KV
 rows that the model already prices within a few % (vLLM Llama 3 70B H200 fp8 TPOT 0 to +3 -> +7 to +9 %).
+
+Release fits (adopted, `RELEASE_DECODE_ATTENTION`): a serving stack profile may carry its own release's measured
+decode attention per accelerator and KV dtype (`decode_attention` in the stack YAML, e.g. the vLLM 0.12.0 profile
+from AIConfigurator 0.7.0's systems/data/{h100_sxm,h200_sxm}/vllm/0.12.0/generation_attention_perf.txt, the same
+fit as above); where it has one it replaces the roofline and the family's fit for that accelerator and dtype.
 """
 
 from __future__ import annotations
@@ -59,21 +64,29 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
 from infraplan.serving import engine_kernels, mla_decode
+from infraplan.serving.engines import serving_profile
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
+RELEASE_DECODE_ATTENTION = True  # a stack profile's own measured decode attention (`decode_attention`; docstring)
 MEASURED_WEIGHT_READS = True  # small-M GEMM weight reads at the measured rate per stack and dtype (toggle)
 
 
 def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, kv_dtype: str,
-                    shape: TransformerShape) -> tuple[float, float]:
+                    shape: TransformerShape, stack: str | None = None) -> tuple[float, float]:
     """(seconds per layer of a decode step beside the cache reads, KV bytes read per second) of the serving
     engine family's decode attention over a `kv_dtype` cache (module docstring); where the catalog has no measured
     fit, and for MLA's latent cache without the engine's measured MLA kernel (`mla_decode.measured_fit`, which
     sets both), the roofline: the op's launches (its core and the engine's RoPE / append kernels,
-    `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`."""
+    `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`. `stack`: the deployment's stack, whose
+    release fit for this accelerator and dtype (`decode_attention`, module docstring) comes first."""
     mla = mla_decode.measured_fit(shape, accelerator, engine, kv_dtype)  # the measured MLA kernel (`mla_decode`)
     if mla is not None:
         return mla.fixed_s, mla.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
+    profile = serving_profile(stack) if RELEASE_DECODE_ATTENTION and stack and not shape.is_mla else None
+    by_dtype = profile.decode_attention.get(accelerator.name, {}) if profile is not None else {}
+    release = by_dtype.get(kv_dtype)  # type: ignore[call-overload]
+    if release is not None:
+        return release.fixed_s, release.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
     fits = accelerator.efficiency.decode_attention or {}
     table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not shape.is_mla else {}  # type: ignore[call-overload]
     fit = table.get(kv_dtype)  # bf16 / fp8 fits; an int8 cache keeps the roofline (no measured rows)

@@ -87,6 +87,15 @@ the same shape), run K times on the decode rows; verification runs 1 + K tokens 
 the head table (indexed by rows): exact for decode-only iterations, while in a mixed iteration the
 verification tokens are priced at the marginal body cost of a pure-decode batch. The tokens per step and the
 decode steps a sequence needs: `serving.deployment`.
+
+Release GEMM rates (measured, NOT adopted: `RELEASE_MATMUL_RATE` False, `_matmul_fraction`): a serving stack profile
+may carry its release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction` in its YAML:
+TensorRT-LLM 1.0.0rc3's from AIConfigurator 0.7.0's gemm_perf tables of that release, fp8 0.50 / bf16 0.85),
+replacing the accelerator's `matmul_max_fraction` for the plain GEMMs and the LM head (grouped experts keep it).
+Hopper dense serving set 19.80 -> 19.00 % with 1.0.0rc3's alone (its Qwen3-32B fp8 TPOT 13.0 -> 7.5 %), but the same
+tables' fit for vLLM 0.12.0 (bf16 0.93, fp8 0.32 / 0.37 on H100 / H200) takes it 19.25 -> 21.98 % (vLLM Qwen3-32B
+bf16 TTFT 16.6 -> 23.4 %) and SGLang 0.5.6.post2's (H200 bf16 0.80, fp8 0.68) 19.25 -> 19.22 %: applied to every
+release with a table the rule loses, so none is applied (validation/notes/serving_hopper_tried.md, round 10).
 """
 
 from __future__ import annotations
@@ -115,6 +124,7 @@ WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module 
 SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
 WIDE_EP_LOCKSTEP = True  # attention-DP ranks stall for each other's prefills (module docstring; toggle to compare)
 HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.host_overhead`; toggle to compare)
+RELEASE_MATMUL_RATE = False  # a stack release's measured GEMM fraction of peak (`matmul_fraction`; docstring)
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,7 @@ class _Precision:
     rate: float  # FLOP/s the layer GEMMs run at
     weight_bytes: float
     act_bytes: float
+    grouped_rate: float = 0.0  # FLOP/s of the grouped expert GEMMs where not `rate` (a release's plain-GEMM rate)
 
     def bytes_per_element(self, m, n, k):
         """Average operand width: activations (m k, m n) and weights (k n) may differ (int4, fp8)."""
@@ -130,19 +141,30 @@ class _Precision:
                         / np.maximum(total, 1.0), ACT_BYTES)
 
 
-def _precision(accelerator: Accelerator, dtype: str) -> _Precision:
+def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) -> float:
+    """The accelerator's GEMM fraction of peak for `dtype`, or the stack release's measured one for this
+    accelerator (`matmul_fraction` in its YAML; module docstring, "Release GEMM rates")."""
+    profile = serving_profile(stack) if RELEASE_MATMUL_RATE and stack else None
+    fractions = profile.matmul_fraction.get(accelerator.name, {}) if profile is not None else {}
+    return fractions.get(dtype, accelerator.matmul_fraction(dtype))  # type: ignore[call-overload]
+
+
+def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -> _Precision:
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
     if dtype == "mxfp4":  # mxfp4 weights x mxfp8 activations at the fp8 rate
         return _Precision(RECIPES["fp8"].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"], DTYPE_BYTES["mxfp8"])
     if dtype in ("fp8", "int8"):
-        return _Precision(accelerator.peak(dtype) * accelerator.matmul_fraction(dtype), 1.0, 1.0)
-    rate = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
+        return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack), 1.0, 1.0,
+                          accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
+    rate = grouped = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
     weight_only = accelerator.efficiency.weight_only_matmul_fraction
     if dtype == "int4" and weight_only is not None and WEIGHT_ONLY_RATE:  # mixed-input kernels (module docstring)
-        rate = accelerator.peak("bf16") * weight_only
-    return _Precision(rate, DTYPE_BYTES[dtype], ACT_BYTES)
+        rate = grouped = accelerator.peak("bf16") * weight_only
+    elif dtype == "bf16":
+        rate = accelerator.peak("bf16") * _matmul_fraction(accelerator, "bf16", stack)
+    return _Precision(rate, DTYPE_BYTES[dtype], ACT_BYTES, grouped)
 
 
 @dataclass(frozen=True)
@@ -202,9 +224,10 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     flop_s = np.zeros_like(m)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
-        gemms = gemms + routed_experts.layer_gemm_time(g_rates, g, width, prec.rate, shape.num_experts / dep.ep,
+        rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
+        gemms = gemms + routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep,
                                                        contiguous_align, block_depth, block_rate_fraction, fused)
-        flop_s = flop_s + g.flops() / prec.rate
+        flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
     elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
                    + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
@@ -219,7 +242,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     """Cost tables of one virtual engine of the deployment (see module docstring)."""
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
-    prec = _precision(accelerator, dep.dtype)  # plain GEMMs' weight reads per dtype (`serving.decode_kernels`):
+    prec = _precision(accelerator, dep.dtype, dep.stack)  # weight reads per dtype (`serving.decode_kernels`):
     gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (dep.dtype, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
     q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
@@ -234,7 +257,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
-    bf16 = _precision(accelerator, "bf16")
+    bf16 = _precision(accelerator, "bf16", dep.stack)
     lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
     head = (gemm_time(head_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
@@ -258,7 +281,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
     full = 1.0 - shape.sliding_fraction() if SLIDING_WINDOW_ATTENTION else 1.0
     window = float(shape.sliding_window) if full < 1.0 else 0.0
-    attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape)
+    attn_s, kv_bytes_per_s = decode_kernels.attention_terms(accelerator, rates, dep.engine, dep.kv_dtype, shape,
+                                                            dep.stack)
     kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)

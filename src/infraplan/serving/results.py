@@ -137,6 +137,8 @@ class ServingResult(SparseResult):
     ttft_s: Percentiles | None = Field(None, description="time to first token, seconds")
     tpot_s: Percentiles | None = Field(None, description="time per output token, seconds")
     e2e_s: Percentiles | None = Field(None, description="end-to-end latency, seconds")
+    e2e_last_arrivals_s: float | None = Field(None, description="mean end-to-end latency of the last 1 % of "
+                                              "arrivals (the tail once arrivals stop), seconds")
     kv_transfer_s: Percentiles | None = Field(None, description="prefill-to-decode KV transfer, seconds")
     slo: LLMSlo | None = Field(None, description="the SLOs")
     slo_attainment: float | None = Field(None, description="fraction of requests meeting every SLO")

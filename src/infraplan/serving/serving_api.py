@@ -18,7 +18,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
-from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
+from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
@@ -111,6 +111,16 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
+        llm_only = {"--tp": tp != "auto", "--pp": pp != 1, "--ep": ep != 1, "--attention-dp": attention_dp != 1,
+                    "--speculative-tokens": speculative_tokens != 0, "--acceptance": acceptance != 0.0,
+                    "--kv-dtype": kv_dtype is not None, "--token-budget": token_budget != 8192,
+                    "--tpot-slo": tpot_slo is not None, "--prefill-gpus": prefill_gpus != 0,
+                    "--prefill-*": prefill is not None and prefill.given}
+        given = [flag for flag, set_ in llm_only.items() if set_]
+        if given:  # were ignored silently: an image replica is one accelerator, its batch --max-batch
+            raise InputError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to LLM serving; image "
+                             "generation takes --gpus, --rate or --offline, --max-batch, --dtype and --ttft-slo "
+                             "(the image latency SLO)")
         from infraplan.serving.diffusion import estimate_image_serving
 
         return ImageServingResult.model_validate(estimate_image_serving(
@@ -118,8 +128,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model))
     if max_batch is None:
         max_batch = spec_engine.offline_max_batch if offline or concurrency is not None else ONLINE_MAX_BATCH
+    if model in list_serving_presets("diffusion"):  # was "unknown model", a list of LLMs without it
+        raise InputError(f"{model} is a diffusion model: serve it with --workload image-generation")
     shape = load_model(model)
-    cluster = Cluster.resolve(system)
+    cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
     if gpus < 1 or gpus > sys_spec.total_accelerators:
         raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
@@ -158,7 +170,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     pair = split_pools(shape, acc, dep, prefill_gpus, prefill) if split and prefill is not None else None
     if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):
         raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} GPUs "
-                         "below --gpus")
+                         f"and leave decode GPUs: below --gpus {gpus} (the whole deployment, both pools)")
     closed = concurrency is not None
     reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline or closed else rate, seed,
                           offline or closed)

@@ -20,11 +20,14 @@ c on prefill engine c mod E_p and decode engine c mod E_d, both pools' engines s
 
 Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
 HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`; disaggregated: the
-decode worker's first token, `serving.disaggregated.decode_first_token_s`), TPOT ((last -
+decode worker's first token, `serving.disaggregated.decode_first_token_s`; an engine loop that schedules ahead
+starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
 delays what the client sees, not the engine's arrival (it runs beside the engine loop).
 Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
-(the share of requests meeting both TTFT and TPOT SLOs).
+(the share of requests meeting both TTFT and TPOT SLOs), and the mean end-to-end latency of the last 1 % of
+arrivals (`e2e_last_arrivals_s`: the tail a run has once its arrivals stop, as MLPerf LoadGen's Server metric
+counts it, `validation.loadgen`).
 
 Power (ASSUMPTION, stated in the output): an accelerator draws `idle_power_w` (20 % of TDP if the catalog has
 none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
@@ -45,6 +48,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
+from infraplan.serving import schedule_ahead
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
     decode_first_token_s,
@@ -55,7 +59,7 @@ from infraplan.serving.disaggregated import (
     prefill_pool_cost,
     relay_s,
 )
-from infraplan.serving.engines import ServingEngine, load_engine
+from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
@@ -170,7 +174,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                         prefill_replicas: int = 0, ttft_slo_s: float | None = None,
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
                         cost: IterationCost | None = None, clients: int = 0,
-                        front_end: bool = True) -> dict[str, Any]:
+                        front_end: bool = True, cached_tokens: np.ndarray | None = None) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool.
 
     `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
@@ -178,6 +182,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
 
     `clients` > 0: closed loop of that many clients (module docstring); the requests' arrival times are then
     used only for the first `clients` requests, the rest arrive as earlier ones finish.
+
+    `cached_tokens` (aggregated only): per request (in the order of `requests`), prompt tokens already in the
+    engine's prefix cache on arrival (not computed; their KV is held like the prompt's).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     if prefill_replicas > 0:
@@ -199,10 +206,14 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     cost = cost or build_iteration_cost(shape, accelerator, fabric, dep)
     blocks = cap.blocks // dep.pp
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
-    zeros = np.zeros_like(inp)
-    pool = run_pool(cost, dep, blocks, arrival, inp, zeros, dep.decode_steps(out),
+    hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
+    pool = run_pool(cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
                     dep.replicas * dep.engines_per_replica, clients)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
+    profile = serving_profile(dep.stack)
+    if schedule_ahead.SCHEDULE_AHEAD and profile is not None and profile.schedule_ahead:  # behind the launched one
+        lag = schedule_ahead.shift_s(first, finish, dep.decode_steps(out))
+        first, finish = first + lag, finish + lag
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
         order = np.argsort(pool.arrival_s, kind="stable")
@@ -337,6 +348,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "ttft_s": percentiles(ttft),
         "tpot_s": percentiles(tpot),
         "e2e_s": percentiles(e2e),
+        "e2e_last_arrivals_s": float(e2e[np.argsort(arrival, kind="stable")[-max(1, len(e2e) // 100):]].mean())
+        if len(e2e) else 0.0,
         "kv_transfer_s": percentiles(transfer) if deployment["disaggregated"] else None,
         "slo": {"ttft_s": ttft_slo_s, "tpot_s": tpot_slo_s},
         "slo_attainment": float(ok.mean()),

@@ -112,8 +112,10 @@ def _field(row: dict[str, str], key: str, line: int, path: str, integer: bool) -
         value = float(text)
     except ValueError:
         raise InputError(f"trace {path} line {line}: {key} {text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0 or (integer and (value < 1 or value != int(value))):
-        kind = "a whole number >= 1" if integer else "a time >= 0"
+    # times up to 1e9 s (31 years, infraplan.limits.Seconds): at 1e300 s the run's duration rounded to 0
+    if (not math.isfinite(value) or value < 0 or (integer and (value < 1 or value != int(value)))
+            or (not integer and value > 1e9)):
+        kind = "a whole number >= 1" if integer else "a time from 0 to 1e9 s"
         raise InputError(f"trace {path} line {line}: {key} must be {kind}, got {text!r}")
     return value
 

@@ -136,6 +136,11 @@ def resolve_callable(name: str) -> Callable[..., Any]:
         raise InputError(f"sweep function {name!r}: cannot import it ({exc})") from None
     if not callable(function):
         raise InputError(f"sweep function {name!r} is not callable")
+    try:  # a class or builtin without a readable signature was a ValueError traceback in check_arguments
+        inspect.signature(function)
+    except (TypeError, ValueError):
+        raise InputError(f"sweep function {name!r} has no readable signature: name a Python function that "
+                         "returns a typed result") from None
     return function  # type: ignore[no-any-return]
 
 

@@ -116,6 +116,10 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=rows, row_count=len(rows))
     objectives = parse_objectives(pareto, columns)
     indices = [columns.index(name) for name, _ in objectives]
+    for name, i in zip((n for n, _ in objectives), indices, strict=True):  # a text column gave "0 rows"
+        cells = [row[i] for row in rows if row[i] is not None]
+        if cells and not any(isinstance(v, int | float) and not isinstance(v, bool) for v in cells):
+            raise InputError(f"--pareto: column {name!r} is not numeric (e.g. {cells[0]!r}); objectives are numbers")
     front = pareto_front(rows, indices, [m for _, m in objectives])
     front_rows = [rows[r] for r in front]
     written = None

@@ -41,6 +41,9 @@ from infraplan.errors import InputError
 Scalar = str | int | float | bool | None
 MAX_POINTS = 10**9
 """Above this a spec is refused: the product of its axes would not finish on any cluster."""
+MAX_AXIS_VALUES = 10**6
+"""Values one range or log axis may hold: its list is built in memory (a 10**9-value range hung the CLI for
+minutes building it; a million values is already a day of serving simulations)."""
 
 
 class _Frozen(BaseModel):
@@ -64,8 +67,9 @@ class RangeAxis(_Frozen):
 
     def values(self) -> list[Scalar]:
         count = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
-        if count > MAX_POINTS:
-            raise ValueError(f"range has {count:,} values: more points than the limit of {MAX_POINTS:,}")
+        if count > MAX_AXIS_VALUES:
+            raise ValueError(f"range has {count:,} values: more points than the limit of {MAX_AXIS_VALUES:,} per "
+                             "axis")
         whole = all(isinstance(v, int) for v in (self.start, self.step))
         return [self.start + i * self.step if whole else float(self.start + i * self.step) for i in range(count)]
 
@@ -76,7 +80,7 @@ class LogAxis(_Frozen):
     start: float | int = Field(gt=0)
     stop: float | int = Field(gt=0)
     factor: float | int | None = None
-    num: int | None = Field(default=None, ge=1, le=MAX_POINTS)
+    num: int | None = Field(default=None, ge=1, le=MAX_AXIS_VALUES)
     integer: bool = False
 
     @model_validator(mode="after")
@@ -93,7 +97,10 @@ class LogAxis(_Frozen):
         out: list[float | int] = []
         if self.factor is not None:
             v: float | int = self.start
-            while v <= self.stop * (1 + 1e-12) and len(out) <= MAX_POINTS:
+            while v <= self.stop * (1 + 1e-12):
+                if len(out) == MAX_AXIS_VALUES:  # was cut there silently, then swept
+                    raise ValueError(f"log axis from {self.start} to {self.stop} by x{self.factor} has more than "
+                                     f"the limit of {MAX_AXIS_VALUES:,} points per axis")
                 out.append(v)
                 v = v * self.factor
         else:

@@ -305,12 +305,26 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
+    notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)
     values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
               else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
     row.update(error_band=_training_band(accelerator.name, profile.name), model=shape.name, system=sys_spec.name,
                accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes)
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
+
+
+def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:
+    """What a plan asks that `search` would not propose, said rather than silent: TP beyond one scale-up domain
+    (priced over the scale-out network), a sequence beyond the model's positions (context extension)."""
+    notes = []
+    if tp > scale_up_domain:
+        notes.append(f"TP {tp} spans {-(-tp // scale_up_domain)} scale-up domains of {scale_up_domain} GPUs: its "
+                     "collectives cross the scale-out network (search proposes this only with --cross-node-tp)")
+    if seq_len > shape.max_seq_len:
+        notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
+                     "(max_position_embeddings): a context-extension run")
+    return notes
 
 
 def _total_params(shape: TransformerShape) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.network.collectives import Fabric
+from infraplan.network.mnnvl_all_to_all import measured_efficiency
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import is_plain, pick, smaller, to_bool
@@ -140,7 +141,10 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
         # every node a token reaches, its own included; none inside one scale-up domain
         scale_out = np.where(nodes > 1.0, token_bytes * expected_nodes_per_token(shape, nodes), 0.0)
         scale_up = token_bytes * expected_nodes_per_token(shape, n) * (per_domain - 1.0) / per_domain
-        seconds = np.maximum(scale_out / fabric.nic_bytes_per_s, scale_up / fabric.scale_up_bytes_per_s)
+        # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.mnnvl_all_to_all`)
+        measured = measured_efficiency(fabric.accelerator, per_domain)
+        up_rate = fabric.scale_up_bytes_per_s * (1.0 if measured is None else measured)
+        seconds = np.maximum(scale_out / fabric.nic_bytes_per_s, scale_up / up_rate)
         total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)
     return float(total) if one else total  # type: ignore[return-value]  # a float: the annotation is the array's
 

@@ -20,7 +20,10 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   core; `training.recompute_modules`); full adds the whole layer forward.
 * Software stack (`catalog.stacks`): TP overlap hides `tp_comm_overlap_fraction` of the TP collectives
   behind the layer's GEMMs (at most their time), which then run on 1 - `tp_overlap_sm_fraction` of the SMs
-  while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited.
+  while overlapped; fp8 recipes add amax read passes and kernels; kernel-rate multipliers where cited. With TP
+  overlap off, `tp_async_backward` stacks hide the column-parallel dgrad reductions under the wgrad GEMMs (TE 2.14's
+  async NCCL path); `quantized_tp_all_gather` stacks gather in the recipe's format (`training.tp_gather_bytes`);
+  `nvfp4_bf16_layer_share` replaces the NVFP4 recipe's bf16 layers (`bf16_layer_share`).
 * Host issue time (`training.host_time`): the GPU idles for the host issue time no queued GPU work covers.
 
 The EP all-to-all is priced apart (`training.expert_dispatch`: it alone depends on the rank stride), the LM head,
@@ -50,7 +53,8 @@ from infraplan.ops.layer import (
     Layout,
     layer_ops,
 )
-from infraplan.ops.precision import RECIPES, PrecisionRecipe, shard_cast_terms
+from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
+from infraplan.ops.precision import GATHERED_TRANSPOSE_RECIPES, RECIPES, PrecisionRecipe, shard_cast_terms
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.attention_core import (
     SOFTMAX_FALLBACK_KERNELS,
@@ -59,6 +63,7 @@ from infraplan.training.attention_core import (
     softmax_falls_back,
 )
 from infraplan.training.enums import Dtype, Recompute
+from infraplan.training.expert_quantize import expert_quantize_kernels
 from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
 from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
 from infraplan.training.head_time import NATIVE_CROSS_ENTROPY_PASSES as NATIVE_CROSS_ENTROPY_PASSES
@@ -79,11 +84,12 @@ from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
+from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
 
 ACT = 2.0  # bf16 activations and communication payloads
 _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "cast_bytes": lambda r: r.cast_bytes,
-    "quantised_cast_bytes": lambda r: r.cast_bytes * (1.0 - r.bf16_layer_share),  # on the layers it quantises
+    "operand_bytes": lambda r: r.operand_bytes,
     "bf16_layer_share": lambda r: r.bf16_layer_share,
     "amax_read_passes": lambda r: r.amax_read_passes,
 }
@@ -111,6 +117,16 @@ def _recipe_table(name: str) -> np.ndarray:
     return table
 
 
+def bf16_layer_share(plan: PlanArrays, stack: Stack) -> ArrayLike:
+    """Share of the layers whose GEMMs stay in bf16: the recipe's (`ops.precision`), for NVFP4 the stack's
+    `nvfp4_bf16_layer_share` where it sets one."""
+    share = _recipe_column(plan, "bf16_layer_share")
+    if stack.nvfp4_bf16_layer_share is None:
+        return share
+    chosen: ArrayLike = pick(plan.dtype == int(Dtype.NVFP4), stack.nvfp4_bf16_layer_share, share)
+    return chosen
+
+
 def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Layout:
     """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP.
 
@@ -118,16 +134,22 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Lay
     MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
     """
     tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
-    cast_bytes = _recipe_column(plan, "quantised_cast_bytes")
     profile = stack or resolve_stack(None, "training")
+    share = bf16_layer_share(plan, profile)
+    cast_bytes = _recipe_column(plan, "cast_bytes") * (1.0 - share)  # on the layers the recipe quantises
     moe = profile.moe
     amax, norm_amax, transpose = shard_cast_terms(
         plan.dtype == int(Dtype.FP8), profile.fp8.recipe, profile.fp8.amax_read_passes,
-        _recipe_column(plan, "amax_read_passes"), _recipe_column(plan, "bf16_layer_share"))
+        _recipe_column(plan, "amax_read_passes"), share)
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
                   etp=plan.expert_tp, folded=plan.folded, cast_bytes=cast_bytes, amax_bytes=amax,
-                  norm_amax_bytes=norm_amax, gathered_transpose_bytes=transpose, expert_load_factor=moe.load_factor)
+                  norm_amax_bytes=norm_amax, gathered_transpose_bytes=transpose, expert_load_factor=moe.load_factor,
+                  moe_dispatcher=moe.flex_backend or moe.dispatcher,
+                  quantization_padding=(profile.stack_class == "megatron" and moe.expert_gemm == "per_expert"
+                                        and moe.flex_backend != "hybridep"),
+                  fused_grouped_mlp=(plan.dtype == int(Dtype.MXFP8)) & moe.fused_grouped_mlp
+                  if moe.fused_grouped_mlp else False, qkv_split_copies=profile.qkv_split_copies)
 
 
 # one fp32 amax per quantised tensor
@@ -166,7 +188,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     lay = _layout(plan, fp8, stack)
     ops = layer_ops(shape, lay)
     # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
-    bf16_share = pick(fp8, _recipe_column(plan, "bf16_layer_share"), 0.0)
+    bf16_share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
     # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
@@ -186,7 +208,14 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     gemm_fwd = recipe_fwd * (1.0 - bf16_share) + bf16_fwd * bf16_share
     gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
-    tp_fwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
+    tp_fwd = tp_bwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
+    if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
+        operand, kept = _recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
+        per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
+        copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
+        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, pick(fp8, (operand + kept) / ACT, 1.0),
+                                               pick(fp8, (copies * operand + kept) / ACT, 1.0), one)
+        tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp", one)
     # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
@@ -201,10 +230,19 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
                             if stack.kernel_fusion == "eager" else (0.0, 0.0))
     extra_fwd = fp8_kernels + eager_fwd
     extra_bwd = 2.0 * fp8_kernels + eager_bwd
+    # the experts' per-expert quantise kernels on the GPU (their host launches: `host_time.expert_host_work`)
+    quantize_fwd, quantize_bwd = expert_quantize_kernels(ops, plan.dtype, stack, per_gemm)
     elem_fwd = (_elementwise_time(rates, ops.elementwise_fwd, amax, cast_bytes, one)
-                + extra_fwd * rates.kernel_overhead_s)
+                + (extra_fwd + quantize_fwd) * rates.kernel_overhead_s)
     elem_bwd = (_elementwise_time(rates, ops.elementwise_bwd, amax, cast_bytes, one)
-                + extra_bwd * rates.kernel_overhead_s)
+                + (extra_bwd + quantize_bwd) * rates.kernel_overhead_s)
+    nvfp4 = plan.dtype == int(Dtype.NVFP4)
+    if NVFP4_RECIPE_WORK and (not one or nvfp4):  # the recipe's scale swizzles and gather fixes (`ops.nvfp4_recipe`)
+        gathers = te_gather_records(ops.collectives_fwd) if stack.quantized_tp_all_gather else ()
+        nv_fwd, nv_bwd = nvfp4_recipe_seconds(ops.gemms, gathers, ACT, rates.memory_bytes_per_s,
+                                              rates.kernel_overhead_s)
+        quantised = pick(nvfp4, 1.0 - bf16_share, 0.0)
+        elem_fwd, elem_bwd = elem_fwd + quantised * nv_fwd, elem_bwd + quantised * nv_bwd
 
     selective = plan.recompute == int(Recompute.SELECTIVE)
     full = plan.recompute == int(Recompute.FULL)
@@ -226,7 +264,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         "other_fwd": elem_fwd,
         "other_bwd": elem_bwd + pick(full, elem_fwd, pick(selective, module_elem, 0.0)),
         "tp_fwd": tp_fwd,
-        "tp_bwd": tp_fwd + pick(full, tp_fwd, 0.0),
+        "tp_bwd": tp_bwd + pick(full, tp_fwd, 0.0),
         "cp_fwd": cp_fwd,
         "cp_bwd": cp_bwd + pick(full, cp_fwd, 0.0),
     }
@@ -237,6 +275,13 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         hidden = smaller(stack.tp_comm_overlap_fraction * out[f"tp_{phase}"], gemm)
         out[f"tp_{phase}"] = out[f"tp_{phase}"] - hidden
         out[f"compute_{phase}"] = out[f"compute_{phase}"] + hidden * sm / (1.0 - sm)
+    if stack.tp_async_backward and stack.tp_comm_overlap_fraction == 0.0:
+        # without userbuffers Transformer Engine still issues each column-parallel layer's dgrad reduce-scatter (SP)
+        # / all-reduce async and waits after its wgrad GEMM (TE 2.14 module/linear.py:748-754, :941;
+        # layernorm_linear.py:760-766, :955; layernorm_mlp.py:1416-1419, :1547): hidden up to the wgrad GEMMs
+        # (half the backward GEMM time). Its wgrad input re-gather (async under the dgrad GEMM) is not priced.
+        reductions = tuple(c for c in ops.collectives_fwd if c.role == "tp" and c.kind != "all_gather")
+        out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
     amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
     amax = {ph: _collective_times(fabric, (Collective("all_reduce", "tp", AMAX_BYTES, plan.tp, 1, n, amax_mask),),

@@ -9,8 +9,10 @@ A case file's `engine` section holds what every case of the file shares: batch l
 `token_budget`; absent: the case's serving stack's own, `case_deployment`), `front_end` (add the stack's front-end
 time per request to TTFT; default true), and the Server search's trial length and precision
 (`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
-`bisection_steps`, default 10; `try_offline_rate`). A case may name its `stack` (default TensorRT-LLM) and give
-`ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the Server search at its own limits.
+`bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
+mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`). A case may name its `stack`
+(default TensorRT-LLM) and give `ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the
+Server search at its own limits.
 `simulate_case` runs one case at a given request rate (used by `validation.operating_point`).
 
 `phase_times_check()` compares the iteration model with the 1,260 Splitwise measurements (Patel et al.,
@@ -40,6 +42,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
+from infraplan.validation.loadgen import server_tokens_per_s
 
 GATE_MEAN_ERROR = 0.15
 SERVER_BISECTION_STEPS = 10
@@ -194,7 +197,8 @@ def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: 
     only in scenario share their offline run (`_offline`)."""
     if case["scenario"] in ("server", "interactive"):  # interactive: the server search at tighter SLOs
         rate, result = _server_rate(case, engine, workloads, memo)
-        predicted = rate * result["mean_output_tokens"]
+        # `server_metric` (file's engine): "scheduled" (default) rate x mean output, "completed" LoadGen's own
+        predicted = server_tokens_per_s(rate, result, case["requests"], engine.get("server_metric", "scheduled"))
         detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"]}
     else:
         result = _offline(case, engine, workloads, memo)

@@ -12,7 +12,9 @@ The rows of NVIDIA AIConfigurator's silicon sample reached their engine by two p
 
 ASSUMPTION (fitted, the stacks' own rule, one figure per engine family and path, no per-row factor): the median of
 measured minus modelled TTFT over the rows of <= 8 clients that name no gap-analysis source, both Hopper sets
-(73 TensorRT-LLM, 114 vLLM, 18 SGLang rows; `validation.serving_hopper_moe` docstring, round 9). The same rule
+(73 TensorRT-LLM, 114 vLLM, 18 SGLang rows; `validation.serving_hopper_moe` docstring, round 9; refitted in its
+round 13 with the schedule-ahead loops priced, `serving.schedule_ahead`: vLLM 0.023 -> 0.020, SGLang 0.160 -> 0.143,
+TensorRT-LLM unchanged). The same rule
 serves the dense and the MoE / MLA sets (`validation.serving_hopper.run_row`), so a row's front end does not depend
 on which set it is in. Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure for every row).
 """
@@ -20,7 +22,7 @@ on which set it is in. Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure
 from __future__ import annotations
 
 GAP_ANALYSIS_SOURCE = "aic-auto-gap-analysis"  # in the rows' `silicon_data_source`
-ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.058, "vllm": 0.023, "sglang": 0.160}
+ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.058, "vllm": 0.020, "sglang": 0.143}
 SERVER_PATH_FRONT_END = True
 
 

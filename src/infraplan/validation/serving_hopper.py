@@ -24,11 +24,7 @@ own default is off, server_args.py `enable_mixed_chunk: bool = False` in 0.5.1.p
 its deployments from `row_deployment`, so the same rule covers its rows. ASSUMPTION: every campaign ran the
 generator's rules as above; the sample does not say which generator version configured each campaign.
 Measured by toggling (mean |error| TTFT / TPOT / both): dense 40.7 / 14.6 / 27.6 -> 35.2 / 15.9 / 25.5 %; MoE set
-(every row) 28.6 / 14.2 / 21.4 -> 26.7 / 14.0 / 20.3 %; disaggregated (43.2 %) and inference (7.24 %) sets
-unchanged. By campaign (TTFT mean |error|, median): TensorRT-LLM 1.0.0rc3 Qwen3-32B 28.6 % (+0) -> 22.0 % (-11),
-Llama-8B 41.5 (+5) -> 35.8 (-5), vLLM 0.12 Qwen3-32B 30.6 (+1) -> 17.9 (-11), vLLM Llama-70B H200 29.0 (+17) ->
-12.3 (+9), H100 42.6 (+29) -> 25.2 (+21), TensorRT-LLM Llama-70B 45.6 (+33) -> 42.1 (+25), SGLang 0.5.6 Llama-8B
-107 (+69) -> 44 (-28), TPOT -34 -> -31 %; MoE SGLang DeepSeek 46 (+29) -> 11 (+5).
+(every row) 28.6 / 14.2 / 21.4 -> 26.7 / 14.0 / 20.3 %; by campaign: the notes file ("Campaign limits").
 SGLang by version (`SGLANG_DEFAULT_FLAG_VERSIONS`, toggle `SGLANG_BY_VERSION`): no generator rule configured the
 SGLang 0.5.1.post1 campaign. AIConfigurator shipped its 0.5.1.post1 perf database (`systems/data/h100_sxm/sglang/`)
 in 0.3.0 (2025-10-24) and 0.4.0 (2025-11-17), whose SGLang generator backend is an empty stub (0.4.0
@@ -63,10 +59,13 @@ TensorRT-LLM's KV pool on the generator's Dynamo workers (`DYNAMO_TRTLLM_KV`): i
 kv_cache_config.free_gpu_memory_fraction with default 0.80 (0.2.0 `cli/templates/trtllm/dynamo/extra_engine_args.
 1.0.0rc3.yaml.j2:27`; every TensorRT-LLM template of 0.2.0 - 0.12.0; no generator rule sets it), against
 TensorRT-LLM's 0.9: the rows served through Dynamo (`serving_front_end.served_by_dynamo`) run
-`data/stacks/trtllm-0.x-dynamo-agg.yaml`, the shipped profile at 0.80. Toggled (round 9): dense 19.83 -> 19.80 %
-(TTFT 27.53 -> 27.47, TPOT 12.13 -> 12.14 %): one row moves, TensorRT-LLM 1.0.0rc3 Qwen3-32B fp8 on one H100, ISL
-2048, OSL 512, 128 clients, whose reserved requests (ISL + OSL each, GUARANTEED_NO_EVICT) no longer all fit (131 ->
-117): TTFT 1.30 -> 4.12 s (measured 6.39 s, i.e. ~107 resident); the MoE, disaggregated and MLPerf sets unchanged.
+`data/stacks/trtllm-0.x-dynamo-agg.yaml`, the shipped profile at 0.80 (round 9: dense 19.83 -> 19.80 %; notes).
+Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigurator 0.7.0 measured that release
+(`data/stacks/vllm-0.12.yaml`, `serving.decode_kernels` toggle `RELEASE_DECODE_ATTENTION`: its fp8 cache read at
+0.48 / 0.61 of HBM on H200 / H100): dense 19.80 -> 20.05 % (vLLM Qwen3-32B TPOT 7.3 -> 5.1 %, Llama-8B fp8 82 ->
+102 %), MoE 15.76 -> 15.70 %. Not adopted: the releases' GEMM rates (TensorRT-LLM 1.0.0rc3's in
+`DYNAMO_TRTLLM_RELEASE_STACKS`; `serving.llm_iteration`), prefix-cache hits of a client reusing aiperf's 100
+prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %).
 The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
 `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
@@ -88,9 +87,8 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   634 ms). ASSUMPTION (contradicted by the campaign's harness, which sets ignore_eos: above; kept as a fitted
   stand-in for the desynchronisation the lock-step model lacks): the clients do not force `ignore_eos` (vLLM's
   benchmark_serving and genai-perf leave it off by default), so an output ends at the first end-of-sequence token,
-  sampled with probability
-  `STOP_PER_TOKEN` per token (`serving.workloads.fixed_requests`): a 1024-token output runs to the end 90 % of
-  the time, an 8192-token one 44 %, so completions, and the next requests, spread in proportion to the OSL.
+  sampled with probability `STOP_PER_TOKEN` per token (`serving.workloads.fixed_requests`): a 1024-token output
+  runs to the end 90 % of the time, an 8192-token one 44 %, so completions, and requests, spread with the OSL.
   The value 1e-4 is the best of 1e-5 / 3e-5 / 1e-4 / 3e-4 on this set (fitted, one global number).
   Round 7 (`HARNESS_IGNORE_EOS`, `stop_per_token`): the rows of AIConfigurator's gap-analysis campaign (their
   `silicon_data_source`; 601 of 778) ran under its own harness, which forces the OSL in every release (0.3.0
@@ -102,10 +100,9 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   1.0.0rc3 Qwen3 TPOT 10 -> 12 %); MoE and disaggregated sets unchanged.
 * A front-end time per request (HTTP server, tokenizer, scheduler hand-off, first token streamed back), a
   property of the serving stack (`request_latency_s` in its YAML, `serving.engines`), added to TTFT.
-Their effect, alone and together, and the client rules rejected: `validation/notes/serving_hopper_tried.md`.
-
-Rounds 4 and 6 residual analyses and the rules they tried and rejected (prompt packing, budgets, client jitter,
-host costs, front-end times, KV fractions): `validation/notes/serving_hopper_tried.md` in the repository.
+Their effect, alone and together, the client rules rejected and each round's residual analyses and rules tried
+(prompt packing, budgets, client jitter, host costs, front-end times, KV fractions, prefix reuse):
+`validation/notes/serving_hopper_tried.md` in the repository.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
 one efficiency per metric fitted to the set itself (the best such constant; `validation.serving_roofline`): TPOT =
@@ -131,9 +128,10 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
-from infraplan.serving.serving_sim import front_end_s, simulate_deployment
+from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
+from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
 from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
 
 GATE_MEAN_ERROR = 0.12
@@ -146,6 +144,7 @@ AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
 DYNAMO_TRTLLM_KV = True  # gap-analysis TensorRT-LLM rows: the generator template's KV fraction 0.80 (docstring)
 DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # data/stacks/: trtllm-0.x with free_gpu_memory_fraction 0.80
+DYNAMO_TRTLLM_RELEASE_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-dynamo-agg.yaml"}  # + the release's measured GEMMs
 SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
 SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
@@ -165,9 +164,14 @@ def _read(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 
+@cache
+def _rows() -> tuple[dict[str, str], ...]:
+    return tuple(_read("serving_measured_hopper.csv"))
+
+
 def load_rows() -> list[dict[str, str]]:
     """The measured rows the serving model expresses (dense, aggregated)."""
-    return _read("serving_measured_hopper.csv")
+    return list(_rows())
 
 
 def awaiting() -> list[dict[str, Any]]:
@@ -214,8 +218,10 @@ def campaign_stack(engine: str) -> str:
 
 # releases whose defaults differ from their family's shipped profile -> their stack YAML in data/stacks/:
 # SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`); vLLM
-# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.deepgemm_moe`; MoE rows only)
-RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml"}
+# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.deepgemm_moe`; MoE rows only); vLLM 0.16.0 /
+# 0.18.0's default async scheduling (`serving.schedule_ahead`; MoE rows only)
+RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml",
+                  "vllm-0.16.0": "vllm-0.16.yaml", "vllm-0.18.0": "vllm-0.16.yaml"}
 
 
 def release_stack(row: dict[str, str]) -> str:
@@ -253,7 +259,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
-            engine = load_engine(data_stack(DYNAMO_TRTLLM_STACK))
+            engine = load_engine(data_stack(DYNAMO_TRTLLM_RELEASE_STACKS.get(row["backend_version"],
+                                                                             DYNAMO_TRTLLM_STACK)))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
                       kv_dtype=dtype, max_batch=max_batch, token_budget=max(budget, max_batch),
                       engine=engine.engine, stack=engine.ref)
@@ -262,15 +269,17 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 27 %, TPOT 12 %. Modelled: the front end by serving path "
-             "(validation.serving_front_end); the campaign's engine limits (AIConfigurator's "
+KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention; the "
+             "front end by serving path (validation.serving_front_end); the campaign's engine limits (AIConfigurator's "
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
              "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
              "output lengths (ignore_eos), clients of the other sources desynchronised by early end-of-sequence "
              "stops (fitted), a front-end time per request per stack. Not modelled: SGLang 0.5.6 Llama 8B TPOT "
              "-13 % median with its bf16 weights (measured ~30 ms at every TP and concurrency; its Triton "
-             "attention backend, fp8_e5m2 KV); vLLM 0.12 Llama 8B fp8 TPOT +85 % (its measured cycle needs up to "
-             "89 % of the fp8 peak for the prompts alone: shorter or cached); TensorRT-LLM 1.0.0rc3 Llama 8B TTFT = "
+             "attention backend, fp8_e5m2 KV); vLLM 0.12 Llama 8B fp8 TPOT +100 % (its measured cycle needs up to "
+             "89 % of the fp8 peak for the prompts alone: cached by aiperf's 100 reused prompts? the MoE set's vLLM "
+             "0.12 Qwen3-235B rows look uncached: validation.serving_prefix_reuse); TensorRT-LLM 1.0.0rc3 Llama 8B "
+             "TTFT = "
              "~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8 (that campaign "
              "only; not its KV pool); TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, "
              "under the stack's 0.12 s) (module docstring; notes/serving_hopper_tried.md round 8; issue 12)")
@@ -299,8 +308,10 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
     clients = int(row["batch_size"])
     requests = fixed_requests(REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
                               stop_per_token=stop_per_token(row))
+    pool_tokens = pool_memory(shape, cluster.accelerator, dep)[0].blocks * dep.block_tokens
+    hits = cached_prompt_tokens(row, dep.engine, dep.block_tokens, pool_tokens, len(requests))
     result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients,
-                                 front_end=FRONT_END)
+                                 front_end=FRONT_END, cached_tokens=hits)
     if not result["fits"]:
         raise ValueError(f"serving validation row {row['id']}: {result['why']}")
     ttft = result["ttft_s"]["mean"]  # the front end by the row's serving path (`validation.serving_front_end`)

@@ -146,6 +146,7 @@ from infraplan.serving.serving_sim import simulate_disaggregated
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
+from infraplan.validation import serving_row_consistency as consistency
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_report import (
     awaiting_counts,
@@ -196,7 +197,17 @@ def decode_slots(row: dict[str, str]) -> int:
 
 
 def why_not(row: dict[str, str]) -> str | None:
-    """Why the row cannot be run as it was measured, or None."""
+    """Why the row is not scored, or None: it cannot be run as it was measured, or it repeats another row's
+    measurement (`serving_row_consistency.repeated_measurements`, as the MoE set)."""
+    return _why_not_expressible(row) or _repeated_rows(consistency.COUNT_REPEATS_ONCE).get(row["id"])
+
+
+@cache
+def _repeated_rows(count_once: bool) -> dict[str, str]:
+    return consistency.repeated_measurements(load_rows(), lambda r: _why_not_expressible(r) is None)
+
+
+def _why_not_expressible(row: dict[str, str]) -> str | None:
     if row["model_path"] not in MODELS:
         return "no HF config.json in the reference data for this model (no catalog preset)"
     if not row["prefill_num_workers"] or not row["decode_num_workers"]:

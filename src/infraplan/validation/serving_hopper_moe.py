@@ -34,6 +34,19 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
 deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
 
+Round 13b, each measurement once (`serving_row_consistency.repeated_measurements`; toggle `COUNT_REPEATS_ONCE`):
+64 expressible rows repeat another's TTFT and TPOT to the last digit (DeepSeek-R1 = V3, two source files): 537 ->
+473 rows, 15.32 % (TTFT 21.15, TPOT 9.49) -> 15.54 % (21.42, 9.66); sample 15.60 -> 15.86 %.
+
+Round 13, schedule-ahead engine loops (`serving.schedule_ahead`; toggle `SCHEDULE_AHEAD` there): vLLM 0.16 / 0.18
+(async scheduling by default; `data/stacks/vllm-0.16.yaml` via `serving_hopper.RELEASE_STACKS`) and SGLang (overlap
+scheduler) launch iteration i + 1 before taking new requests, so a request starts one decode iteration later; the
+engine-server front ends refitted by their rule (vLLM 0.023 -> 0.020, SGLang 0.160 -> 0.143 s). Every expressible
+row, one tree: 15.70 % (TTFT 21.91, TPOT 9.49) -> 15.32 % (21.15, 9.49); sample 16.03 -> 15.60 %; Kimi TTFT mean
+|error| 0.116 -> 0.076, GPT-OSS vLLM 0.18 H200 / H100 0.205 / 0.191 -> 0.188 / 0.176, SGLang DeepSeek 0.110 -> 0.105;
+dense set 20.05 -> 20.04 %, disaggregated and MLPerf unchanged. No vLLM 0.18 default gives the 2k chunks above (8192
+tokens on GPUs of >= 70 GiB, engine/arg_utils.py:2008-2017): notes file.
+
 Round 12, TPOT against concurrency (`validation.serving_row_consistency`, rule 2; toggle `MONOTONE_TPOT`): a row
 whose TPOT is over 1.5x that of the same configuration, MoE layout and engine version at >= 2x its clients stays
 awaiting (3 rows: GPT-OSS vLLM 0.18 H100 TP4 1024/1024 at 32 clients, twice; one Kimi-K2.5 1024/8192 16-client run).
@@ -41,14 +54,10 @@ Every expressible row, one tree: 16.01 % (TTFT 22.15, TPOT 9.88; 540 rows) -> 15
 16.42 -> 16.10 %. The vLLM 0.18 GPT-OSS ISL-8192 TTFT (-0.25..-0.42 at every TP) is reproduced by 2048-token prefill
 chunks (15.76 -> 14.94 %), a flag no source gives for those campaigns: not adopted (notes file, round 12).
 
-Round 11, the benchmark client's connections (`client_connections`; toggle `CLIENT_CONNECTION_CAP`): a client on
-aiohttp's default session holds at most 100 connections (aiohttp 3.11 connector.py:246 / :849 `limit: int = 100`;
-SGLang's bench_serving.py `_create_bench_client_session` builds its ClientSession without a connector); the clients
-above wait for one, in their TTFT. ASSUMPTION: the December-2025 GPT-OSS vLLM H100 campaign ran such a client (its
-client is not named; all 9 of its rows, 512 clients at TP2/4/8, ISL/OSL 1k/1k, 1k/8k, 8k/1k, hold 96-106 requests
-in flight by Little's law, where vLLM's cap is 1024 and the KV cache fits more; no other row above 100 clients
-shows a cap). Every expressible row (540): 16.45 % (TTFT 22.42, TPOT 10.49) -> 15.89 % (22.11, 9.67); sample
-16.68 -> 16.30 %; by row: `validation/notes/serving_hopper_moe_tried.md`, round 11.
+Round 11, the benchmark client's connections (`client_connections`; toggle `CLIENT_CONNECTION_CAP`): aiohttp's
+default session holds at most 100 connections (aiohttp 3.11 connector.py:246 / :849); ASSUMPTION: the December-2025
+GPT-OSS vLLM H100 campaign (512 clients, 96-106 in flight by Little's law) ran such a client. 16.45 -> 15.89 % (540
+rows); the full account is in `validation/notes/serving_hopper_moe_tried.md`, round 11.
 
 Round 10 (every expressible row, 540; each toggled on one tree): 16.53 % (TTFT 22.61, TPOT 10.46; sample 16.78)
 -> 16.47 % (22.56, 10.39; sample 16.70). SGLang 0.5.9's fused shared expert (`serving.routed_experts`,
@@ -240,7 +249,7 @@ from infraplan.validation.serving_report import (
     score_report,
 )
 from infraplan.validation.serving_roofline import roofline_seconds
-from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows
+from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows, repeated_measurements
 
 CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
 AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
@@ -303,7 +312,17 @@ def _inconsistent_rows(monotone_tpot: bool, ratio: float) -> dict[str, str]:
 
 
 def why_not(row: dict[str, str]) -> str | None:
-    """Why the row cannot be run as it was measured, or None."""
+    """Why the row is not scored, or None: it cannot be run as it was measured, or it repeats another row's
+    measurement (`serving_row_consistency.repeated_measurements`)."""
+    return _why_not_expressible(row) or _repeated_rows(consistency.COUNT_REPEATS_ONCE).get(row["id"])
+
+
+@cache
+def _repeated_rows(count_once: bool) -> dict[str, str]:
+    return repeated_measurements(load_rows(), lambda r: _why_not_expressible(r) is None)
+
+
+def _why_not_expressible(row: dict[str, str]) -> str | None:
     if row["id"] in inconsistent_rows():
         return inconsistent_rows()[row["id"]]
     if row["model_path"] not in MODELS:

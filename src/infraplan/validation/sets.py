@@ -67,6 +67,12 @@ Rounds 11-12 (notes): DeepEP's published internode rate counts the token's own n
 HybridEP priced alike): H029 +65.6 -> +33.2, H018 +3.4 -> -1.8 %; GPT-OSS's GeGLU offset sync and recompute copies:
 H022 / H023 +52.1 / +32.0 -> +48.8 / +28.7 %; the combined 1F1B's unpaired warm-up / cool-down and pipeline
 transfers on the all-to-all's NIC (`training.combined_1f1b`): H026 +15.8 -> +12.7 %. 15.31 -> 12.39 %.
+Round 13c (notes): the 26.06 GB200 rows H015 / H025 run their MXFP8 configurations (every setting in megatron-core
+0.19.2, `validation.perf_config_moe`) and HybridEP inside NVL72 moves at AIConfigurator's measured MNNVL rate
+(`network.mnnvl_all_to_all`); TE's async backward reductions and quantised TP gathers: 11.68 -> 10.78 %.
+Round 13h (notes): one rule for every row (its configuration where the plan matches, with its container's
+megatron-core settings): H021 runs its GB200 MXFP8 configuration; the fused grouped MLP's epilogues (GPT-OSS: no
+eager clamp / bias loop) and Megatron-Core's GQA query copy (`Stack.qkv_split_copies`) on: 9.21 -> 11.64 %.
 """
 
 from __future__ import annotations
@@ -85,6 +91,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
+from infraplan.validation.perf_config_moe import moe_perf_settings
 from infraplan.validation.results import TrainingCase, ValidationSet
 
 GATE_TRAINING_MEAN = 0.08  # issue 12: mean |error| <= 8 % on training sets
@@ -326,6 +333,8 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
         moe["overlap_ep_comm"] = row["ep_overlap"] == "on"
     if row.get("flex_backend"):
         moe["flex_backend"] = row["flex_backend"]
+    more, more_moe = moe_perf_settings(row, {"deepseek-v3": DEEPSEEK_V3_RECIPE_TRAINING})  # round 13c columns
+    update, moe = update | more, moe | more_moe
     if moe:
         update["moe"] = stack.moe.model_copy(update=moe)
     return stack.model_copy(update=update)

@@ -97,6 +97,9 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     lad = load_ladder()
     width, height, fps = parse_input(input_video, lad)
     heights, p_in, p_out = _job(lad, width, height, fps, ladder)
+    if len(heights) < ladder:  # was clipped silently: --ladder 50 encoded 8 rungs
+        raise InputError(f"--ladder {ladder}: a {height}p input has {len(heights)} rungs at or below it "
+                         f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
     if is_video_device(device):
         r = _asic_streams(device, codec, quality, p_in, p_out, lad)
     else:

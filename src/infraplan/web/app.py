@@ -202,15 +202,23 @@ def create_app() -> FastAPI:
     def catalog_kinds() -> list[str]:
         return catalog_api.kinds()
 
-    @app.get("/api/catalog/{kind}", tags=["catalog"], operation_id="catalog_list",
-             responses={400: {"model": ErrorBody}})
-    def catalog_list(kind: str = Path(max_length=32)) -> catalog_api.CatalogKind:
-        return catalog_api.list_kind(kind)
+    # an unknown kind or preset is a resource that does not exist: 404 with the did-you-mean line
+    @app.get("/api/catalog/{kind}", tags=["catalog"], operation_id="catalog_list", response_model=None,
+             responses={200: {"model": catalog_api.CatalogKind}, 404: {"model": ErrorBody}})
+    def catalog_list(kind: str = Path(max_length=32)) -> catalog_api.CatalogKind | JSONResponse:
+        try:
+            return catalog_api.list_kind(kind)
+        except InputError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    @app.get("/api/catalog/{kind}/{name}", tags=["catalog"], operation_id="catalog_entry",
-             responses={400: {"model": ErrorBody}})
-    def catalog_entry(kind: str = Path(max_length=32), name: str = Path(max_length=64)) -> dict[str, Any]:
-        data = catalog_api.entry(kind, name)
+    @app.get("/api/catalog/{kind}/{name}", tags=["catalog"], operation_id="catalog_entry", response_model=None,
+             responses={200: {"model": dict[str, Any]}, 404: {"model": ErrorBody}})
+    def catalog_entry(kind: str = Path(max_length=32),
+                      name: str = Path(max_length=64)) -> dict[str, Any] | JSONResponse:
+        try:
+            data = catalog_api.entry(kind, name)
+        except InputError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=404)
         return data if isinstance(data, dict) else {"value": data}
 
     @app.get("/api/scenarios", tags=["catalog"], operation_id="scenario_presets")

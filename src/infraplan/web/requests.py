@@ -25,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from infraplan.limits import (
     MAX_ACCELERATORS,
+    MAX_PARALLEL_DEGREE,
     MAX_TOP,
     Accelerators,
     Degree,
@@ -88,6 +89,19 @@ class WebRequest(BaseModel):
     flags: ClassVar[dict[str, str]] = {}
     """Field -> CLI flag where it is not `--field-name`."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: Any) -> Any:
+        """JSON `true` is not the number 1: pydantic's lax mode would read `"gpus": true` as one GPU."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                items = value if isinstance(value, list) else [value]
+                if (field is not None and field.annotation not in (bool, bool | None)
+                        and any(isinstance(v, bool) for v in items)):
+                    raise ValueError(f"{name}: true/false is not a number")
+        return data
+
     def cli(self) -> str:
         """`infraplan COMMAND ...` with every field that differs from its default, and `--json`."""
         words = ["infraplan", self.command]
@@ -125,13 +139,15 @@ class TrainRequest(ModelOnSystemRequest):
     dp: Annotated[int, Field(ge=1, le=MAX_ACCELERATORS)] | None = None
     cp: Degree = 1
     ep: Degree = 1
+    etp: Degree | None = Field(None, description="expert tensor parallel degree (MoE parallel folding) [TP]")
     vpp: Degree | None = None
     seq_len: Tokens
     global_batch: Sequences
     micro_batch: Sequences = 1
-    recompute: Literal["none", "selective", "full"] = "none"
+    recompute: Literal["none", "selective", "full", "auto"] = "none"  # the CLI's Recompute
+    recompute_layers: Annotated[int, Field(ge=0, le=MAX_PARALLEL_DEGREE)] = 0
     zero: Annotated[int, Field(ge=0, le=3, description="ZeRO stage 0-3")] = 1
-    dtype: Literal["bf16", "fp8"] = "bf16"
+    dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4"] = "bf16"  # the CLI's TrainDtype
     attention: Literal["flash", "unfused"] = "flash"
     order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] = "tp-cp-pp-dp"
     sequence_parallel: bool = True
@@ -139,6 +155,7 @@ class TrainRequest(ModelOnSystemRequest):
     stack: PresetName | None = None
     tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
     location: PresetName | None = None
+    server_price: Price | None = Field(None, description="server $ per accelerator for tokens (a what-if)")
 
 
 class SearchRequest(ModelOnSystemRequest):
@@ -147,7 +164,7 @@ class SearchRequest(ModelOnSystemRequest):
                                      description="GPU counts: one (top plans) or several (scaling curve)")
     seq_len: Tokens
     global_batch: Sequences
-    dtype: Literal["bf16", "fp8", "auto"] = "auto"
+    dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4", "auto"] = "auto"
     top: Annotated[int, Field(ge=1, le=MAX_TOP)] = 5
     objective: Literal["time", "memory"] = "time"
     cross_node_tp: bool = False
@@ -161,12 +178,16 @@ class ServeRequest(ModelOnSystemRequest):
     tp: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
     pp: Degree = 1
     ep: Degree = 1
-    dtype: Literal["bf16", "fp8", "int8", "int4"] = "bf16"
+    attention_dp: Degree = 1
+    speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
+    acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
+    dtype: Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"] = "bf16"  # the CLI's ServeDtype
     kv_dtype: Literal["bf16", "fp8", "int8"] | None = None
     offline: bool = False
     rate: ArrivalRate | None = None
     concurrency: Degree | None = None
     engine: Literal["trtllm", "vllm", "sglang"] | None = None
+    stack: PresetName | None = Field(None, description="serving stack preset (trtllm-0.x, vllm-0.12.0, ...)")
     input_len: Tokens | None = None
     output_len: Tokens | None = None
     workload: PresetName | None = None
@@ -176,6 +197,11 @@ class ServeRequest(ModelOnSystemRequest):
     ttft_slo: Seconds | None = None
     tpot_slo: Seconds | None = None
     prefill_gpus: Annotated[int, Field(ge=0, le=MAX_ACCELERATORS)] = 0
+    prefill_tp: Degree | None = None
+    prefill_pp: Degree | None = None
+    prefill_ep: Degree | None = None
+    prefill_attention_dp: Degree | None = None
+    prefill_max_batch: Degree | None = None
     usd_per_hour: Price | None = None
     seed: Seed = 0
 
@@ -189,12 +215,14 @@ class ServePlanRequest(ModelOnSystemRequest):
     ttft_slo: Seconds | None = None
     tpot_slo: Seconds | None = None
     percentile: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 99.0
-    dtypes: list[Literal["bf16", "fp8", "int8", "int4"]] = Field(["bf16", "fp8"], min_length=1, max_length=4)
+    dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]] = Field(["bf16", "fp8"], min_length=1,
+                                                                                   max_length=6)
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
     max_gpus: Accelerators | None = None
     disaggregation: bool = True
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_PROBE_REQUESTS)] = 1500
     seed: Seed = 0
+    stack: PresetName | None = Field(None, description="serving stack preset (trtllm-0.x, vllm-0.x, sglang-0.x)")
 
 
 class RecsysRequest(WebRequest):

@@ -35,6 +35,7 @@ from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.results import Result
 from infraplan.serving.capacity import search_capacity
+from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.estimate import estimate_training
@@ -69,14 +70,15 @@ Progress = Callable[[float], None]
 def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
     result = estimate_training(r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep, vpp=r.vpp,
                                seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
-                               recompute=r.recompute, zero=r.zero, dtype=r.dtype, attention=r.attention,
-                               order=r.order, sequence_parallel=r.sequence_parallel, schedule=r.schedule,
-                               stack=r.stack)
+                               recompute=r.recompute, recompute_layers=r.recompute_layers, zero=r.zero,
+                               dtype=r.dtype, attention=r.attention, order=r.order,
+                               sequence_parallel=r.sequence_parallel, schedule=r.schedule, stack=r.stack, etp=r.etp)
     if r.tokens is not None:
-        totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location)
+        totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
+                                     overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
         return TrainingRunResult.model_validate({**result.model_dump(), **totals.model_dump()})
-    if r.location is not None:
-        raise InputError("--location needs --tokens")
+    if r.location is not None or r.server_price is not None:
+        raise InputError("--location, --server-price and --costs need --tokens")
     return result
 
 
@@ -99,14 +101,17 @@ def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
         requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
-        concurrency=r.concurrency, engine=r.engine)
+        concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp,
+        speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
+        prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch))
 
 
 def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
     return search_capacity(r.model, r.system, r.rate, workload=r.workload, input_len=r.input_len,
                            output_len=r.output_len, ttft_slo=r.ttft_slo, tpot_slo=r.tpot_slo,
                            dtypes=tuple(r.dtypes), batch_caps=tuple(r.max_batch), percentile=r.percentile,
-                           max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed)
+                           max_gpus=r.max_gpus, requests=r.requests, disaggregation=r.disaggregation, seed=r.seed,
+                           stack=r.stack)
 
 
 def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
@@ -119,14 +124,16 @@ def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
 
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
-    return describe_fabric(Cluster.resolve(r.system).system, r.gpus, None)
+    cluster = Cluster.resolve(r.system)  # an accelerator preset at any size, as the CLI
+    return describe_fabric((cluster if r.gpus is None else cluster.for_gpus(r.gpus)).system, r.gpus, None)
 
 
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
-    return estimate_collective(r.op, Cluster.resolve(r.system), r.gpus, parse_bytes(r.size), placement=r.placement,
-                               algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair, seed=r.seed)
+    return estimate_collective(r.op, Cluster.resolve(r.system).for_gpus(r.gpus), r.gpus, parse_bytes(r.size),
+                               placement=r.placement, algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair,
+                               seed=r.seed)
 
 
 def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:

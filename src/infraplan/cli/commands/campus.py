@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_percent, fmt_rate, fmt_usd, metric_table
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd, metric_table
 from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -20,7 +20,7 @@ def render_campus(r: CampusPlan) -> None:
     f = r.facility
     table = metric_table(f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}")
     table.add_row("accelerators", f"{r.accelerators:,} ({r.h100_equivalents:,.0f} H100-equivalents)")
-    table.add_row("racks / buildings", f"{r.racks:,} / {r.buildings}")
+    table.add_row("racks / buildings", f"{r.racks:,} / {r.buildings:,}")
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
                   f"{r.network.tiers} tiers")
     table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')}")
@@ -31,8 +31,9 @@ def render_campus(r: CampusPlan) -> None:
     table.add_row("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year")
     cap = r.training_capacity
     if cap.available:
-        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{cap.runs_per_year:.1f} per year "
-                      f"({cap.concurrent_jobs} jobs of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:.0f} "
+        jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
+        table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year "
+                      f"({jobs} of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:.0f} "
                       f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
     else:
         table.add_row("training capacity", cap.reason or "")

@@ -40,8 +40,9 @@ def collective(
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
-    result = estimate_collective(op, Cluster.resolve(system), gpus, parse_bytes(size), placement=placement,
-                                 algorithm=algorithm, sim=sim, flows_per_pair=flows_per_pair, seed=seed)
+    cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
+    result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+                                 sim=sim, flows_per_pair=flows_per_pair, seed=seed)
     emit(result, as_json, render_collective)
 
 

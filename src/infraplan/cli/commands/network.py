@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.network.costs import describe_fabric
@@ -21,12 +21,12 @@ def render_fabric(r: NetworkReport) -> None:
         table.add_row(f"{t.name} ({t.switch_model})", f"{t.switches:,}", f"{t.radix} x {fmt_num(t.port_gbps)}G",
                       f"{fmt_num(t.oversubscription, 3)}:1",
                       f"{t.links_from_below:,} {'DAC' if t.link_medium == 'copper DAC' else 'opt'}",
-                      f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), f"${t.capex_usd / 1e6:,.1f} M")
+                      f"{t.transceivers:,}", fmt_rate(t.power_w, "W"), fmt_usd(t.capex_usd))
     console.print(table)
     console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per GPU); capex "
-                  f"${r.capex_usd / 1e6:,.1f} M (${r.capex_usd_per_gpu:,.0f} per GPU)")
+                  f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per GPU)")
     if r.graphml:
         console.print(f"graph written to {r.graphml}")
 
@@ -41,7 +41,9 @@ def network(
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
     if graphml:
         check_output_path(graphml, "--graphml")
-    emit(describe_fabric(Cluster.resolve(system).system, gpus, graphml), as_json, render_fabric)
+    cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
+    emit(describe_fabric((cluster if gpus is None else cluster.for_gpus(gpus)).system, gpus, graphml), as_json,
+         render_fabric)
 
 
 def register(app: typer.Typer) -> None:

@@ -30,7 +30,8 @@ def render_plan(p: ScenarioPlan) -> None:
         svc.add_column(col, justify="right" if col in ("devices", "demand", "SLO headroom") else "left",
                        overflow="fold")
     for s in p.services:
-        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{fmt_num(s.demand)} {s.demand_unit}",
+        unit = "run" if s.demand_unit == "runs" and s.demand == 1 else s.demand_unit
+        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{fmt_num(s.demand)} {unit}",
                     fmt_percent(s.slo_headroom), s.detail)
     console.print(svc)
     pools = Table(title="pools")

@@ -10,11 +10,12 @@ from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, nu
 from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
-from infraplan.units import parse_bytes
+from infraplan.units import parse_bytes, parse_duration_s
 
 
 def render_reliability(r: ReliabilityReport) -> None:
-    table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {fmt_num(r.days)} days "
+    days = f"{fmt_num(r.days)} day{'' if r.days == 1 else 's'}"
+    table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {days} "
                          f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} per 1,000 "
                          f"node-days)")
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
@@ -36,13 +37,15 @@ def render_reliability(r: ReliabilityReport) -> None:
 def reliability(
     system: SystemOption,
     gpus: int = typer.Option(..., "--gpus", parser=ACCELERATORS, help="accelerators in the job"),
-    days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over"),
+    days: float = typer.Option(30.0, "--days", parser=DAYS, help="days of training to count interruptions over "
+                               "(54, or 54d, 2w, 12h)"),
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="override, e.g. 5TB"),
     failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-2 | llama3-h100 | "
                                             "epoch-h100 or a YAML file [default: by accelerator]"),
-    restart: float | None = typer.Option(None, "--restart-s", parser=number(ge=0.0, le=1e9),
-                                         help="restart cost in seconds [default: 600]"),
+    restart: float | None = typer.Option(None, "--restart-s",
+                                         parser=number(ge=0.0, le=1e9, reader=parse_duration_s),
+                                         help="restart cost: seconds, or 10min [default: 600]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs."""

@@ -69,8 +69,13 @@ def parse_gpu_counts(text: str) -> list[int]:
 
 
 def _plan_label(c: PlanConfig) -> str:
-    return (f"TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} DP{c.dp} EP{c.ep} mb{c.micro_batch} {c.recompute} Z{c.zero} "
-            f"{c.dtype}")
+    """The plan in one line; the pipeline schedule and the expert TP are named where they are not `train`'s
+    defaults (1f1b, or interleaved with V > 1; ETP = TP), so two rows never read alike."""
+    default = "interleaved" if c.vpp > 1 else "1f1b"
+    schedule = f" {c.schedule}" if c.pp > 1 and c.schedule and c.schedule != default else ""
+    etp = f" ETP{c.etp}" if c.ep > 1 and c.etp is not None and c.etp != c.tp else ""
+    return (f"TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp}{schedule} DP{c.dp} EP{c.ep}{etp} mb{c.micro_batch} {c.recompute} "
+            f"Z{c.zero} {c.dtype}")
 
 
 def render_search(result: PlanSearchResult | ScalingResult) -> None:
@@ -87,7 +92,7 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
                               fmt_percent(best.mfu), fmt_seconds(best.step_time_s))
         console.print(table)
         return
-    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs)")
+    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs), stack {result.stack}")
     for col in ("#", "plan", "step time", "tokens/s/GPU", "MFU", "memory/GPU"):
         table.add_column(col)
     for i, row in enumerate(result.top, 1):
@@ -130,7 +135,8 @@ def search(
     gpus: str = typer.Option(..., "--gpus", help="N, a list N1,N2 or a range LO:HI:xF"),
     seq_len: int = typer.Option(..., "--seq-len", parser=TOKENS, help="sequence length in tokens"),
     global_batch: int = typer.Option(..., "--global-batch", parser=SEQUENCES, help="global batch in sequences"),
-    dtype: str = typer.Option("auto", "--dtype", help="bf16 | fp8 | auto (every dtype the accelerator has)"),
+    dtype: str = typer.Option("auto", "--dtype", help="bf16 | fp8 | mxfp8 | nvfp4 | auto (every dtype the "
+                              "accelerator has)"),
     top: int = typer.Option(5, "--top", parser=TOP_PLANS, help="plans to list"),
     objective: str = typer.Option("time", "--objective", help="time | memory"),
     cross_node_tp: bool = typer.Option(False, "--cross-node-tp", help="let TP leave the scale-up domain"),

@@ -76,7 +76,7 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         spec = f", {d.speculative_tokens} draft tokens ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
         title = (f"{r.model} on {r.system}: {head}{spec}, "
                  f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}"
-                 + (f", closed loop of {r.concurrency} clients" if r.concurrency else ""))
+                 + (f", closed loop of {r.concurrency} clients" if r.concurrency else "") + f", stack {r.stack}")
     table = metric_table(title)
     if not r.fits:
         table.add_row("fits", f"NO — {r.why}")
@@ -147,8 +147,8 @@ def serve(
     token_budget: int = typer.Option(8192, "--token-budget", parser=TOKENS,
                                      help="tokens per iteration (chunked prefill)"),
     ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS,
-                                          help="TTFT SLO, seconds (images: latency SLO)"),
-    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, seconds"),
+                                          help="TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO: seconds, or 50ms"),
     prefill_gpus: int = typer.Option(0, "--prefill-gpus", parser=count(0, MAX_ACCELERATORS),
                                      help="GPUs of a disaggregated prefill pool [0: colocated]"),
     prefill_tp: int | None = typer.Option(None, "--prefill-tp", parser=PP_OR_TP,

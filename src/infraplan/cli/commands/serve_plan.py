@@ -30,7 +30,8 @@ def render_plan(r: ServingPlanResult) -> None:
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
     wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
-    console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {d.replicas} replicas of TP{d.tp} "
+    replicas = f"{d.replicas} replica{'' if d.replicas == 1 else 's'}"
+    console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {replicas} of TP{d.tp} "
                   f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                          f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
@@ -43,6 +44,12 @@ def render_plan(r: ServingPlanResult) -> None:
     table.add_row("energy per output token", f"{fmt_num(s.joules_per_token, 4)} J")
     table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens")
     console.print(table)
+    if not r.meets_slo_full_run:
+        console.print(f"warning: the whole deployment's run of {r.full_run_requests:,} requests misses the SLO "
+                      "(its replica probes met it); more probe requests (--requests) size it safely",
+                      style="bold yellow", markup=False)
+    for line in (x for x in r.rejected if "its full run of" in x):
+        console.print(f"not chosen: {line}", markup=False)
     if r.alternatives:
         alt = Table(title="next-best deployments")
         for col in ("GPUs", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
@@ -73,10 +80,10 @@ def serve_plan(
     workload: str | None = typer.Option(None, "--workload", help="chat | code-completion | summarization | YAML"),
     input_len: int | None = typer.Option(None, "--input-len", parser=TOKENS, help="fixed prompt length, tokens"),
     output_len: int | None = typer.Option(None, "--output-len", parser=TOKENS, help="fixed output length, tokens"),
-    ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS, help="TTFT SLO, seconds [workload's]"),
-    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, seconds [workload's]"),
+    ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS, help="TTFT SLO, s or 2s [workload's]"),
+    tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, s or 50ms [workload's]"),
     percentile: float = typer.Option(99.0, "--percentile", parser=PERCENTILE, help="SLO percentile for TTFT and TPOT"),
-    dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes to consider (bf16,fp8,int8,int4)"),
+    dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4)"),
     max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, comma-separated"),
     max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,

@@ -60,7 +60,7 @@ def render_training(r: TrainingEstimate) -> None:
     title = (f"{r.model} on {r.system} ({c.gpus} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
              f"DP{c.dp} EP{c.ep}, seq {c.seq_len}, batch {c.global_batch} seqs (micro {c.micro_batch}), "
              f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}, ZeRO {c.zero}, "
-             f"order {c.order}")
+             f"order {c.order}, stack {r.stack}")  # --stack's help: "[default: stated in the output]"
     summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
     summary.add_row("throughput", fmt_rate(r.tokens_per_s, "tokens/s"))

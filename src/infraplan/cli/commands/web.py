@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
+import sys
 
 import typer
 
@@ -22,7 +24,15 @@ def check_listen(host: str, port: int) -> str:
     except (OSError, UnicodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise InputError(f"cannot listen on --host {host[:80]!r} --port {port}: {reason}") from None
-    return f"http://{host}:{port}/"
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"  # an IPv6 literal: brackets
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback
+                   for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM))
+    except (OSError, UnicodeError, ValueError):
+        return False
 
 
 def web(
@@ -32,6 +42,9 @@ def web(
 ) -> None:
     """Serve the web app and JSON API (planner pages, /api/COMMAND, OpenAPI at /docs) on loopback."""
     url = check_listen(host, port)
+    if not _is_loopback(host):  # the API has no authentication: said, not silent
+        print(f"infraplan: warning: --host {host} is reachable from other machines; the API has no "
+              "authentication and runs simulations for anyone who can connect", file=sys.stderr)
     if check:
         print(url)
         return

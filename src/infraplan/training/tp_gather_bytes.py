@@ -1,0 +1,49 @@
+"""Transformer Engine's sequence-parallel all-gathers in the GEMMs' low-precision format (`Stack.
+quantized_tp_all_gather`).
+
+Under sequence parallelism a column-parallel GEMM's input (QKV, FC1: the norm's output) is quantised on the rank's
+sequence shard and all-gathered in that format, row-wise data only (transformer-engine 2.14 pytorch/module/
+linear.py:182-215 and layernorm_linear.py, `quantizer.set_usage(rowwise=True, columnwise=False)` before
+`gather_along_first_dim(..., quantizer=quantizer)`); a row-parallel GEMM's output gradient (projection, FC2) is
+quantised and all-gathered for both its GEMMs, dgrad (row-wise) and wgrad (column-wise: the default usage when the
+weight needs a gradient, linear.py:590-597; module/base.py:1186-1234 `grad_output_preprocess`). Per element on the
+layers the recipe quantises: forward the format's operand bytes (fp8 1 B, MXFP8 1 + 1/32 B, NVFP4 0.5 + 1/16 B:
+`ops.precision`), backward twice that where the column-wise copy is gathered too (MXFP8, NVFP4, blockwise fp8:
+distributed.py `_all_gather_mxfp8` :1504-1550, `_all_gather_nvfp4` :1319-1460, `_start_all_gather_fp8_blockwise`
+:1071-1140), once for per-tensor fp8, whose transpose is built after the gather (:1000-1014; `ops.precision.
+GATHERED_TRANSPOSE_RECIPES`). The layers kept in bf16 and the reduce-scatters stay at 2 B. The model's TP records
+(`ops.layer`) carry bf16 bytes; this module prices the difference for the all-gathers of those records (the
+expert-TP gathers of a folded MoE layer, Megatron-Core's own bf16 `gather_from_sequence_parallel_region`, are
+left as they are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from infraplan.network.collectives import Fabric
+from infraplan.ops.layer import ArrayLike, Collective
+from infraplan.training.layer_kernels import collective_times
+
+
+def te_gather_records(records: tuple[Collective, ...]) -> tuple[Collective, ...]:
+    """The TP all-gather records of the layer's attention / MLP GEMMs: the all-gathers that carry the same
+    activation object as the first TP reduce-scatter (`ops.layer` builds both from one T x h payload; the
+    expert-TP gathers carry the routed tokens)."""
+    scatter = next((c for c in records if c.role == "tp" and c.kind == "reduce_scatter"), None)
+    if scatter is None:
+        return ()
+    return tuple(c for c in records if c.role == "tp" and c.kind == "all_gather" and c.bytes is scatter.bytes)
+
+
+def quantised_gather_deltas(fabric: Fabric, records: tuple[Collective, ...], fwd_ratio: ArrayLike,
+                            bwd_ratio: ArrayLike, one: bool) -> tuple[ArrayLike, ArrayLike]:
+    """(forward, backward) change of the TP time when the all-gathers move `fwd_ratio` / `bwd_ratio` of their
+    bf16 bytes (module docstring), each against the bf16 price of the same records."""
+    gathers = te_gather_records(records)
+    if not gathers:
+        return 0.0, 0.0
+    base = collective_times(fabric, gathers, "tp", one)
+    fwd = collective_times(fabric, tuple(replace(c, bytes=c.bytes * fwd_ratio) for c in gathers), "tp", one)
+    bwd = collective_times(fabric, tuple(replace(c, bytes=c.bytes * bwd_ratio) for c in gathers), "tp", one)
+    return fwd - base, bwd - base

@@ -1,0 +1,102 @@
+"""Prefix-cache hits from a benchmark client that reuses its prompts (the Hopper serving sets' harness paths).
+
+NVIDIA AIConfigurator measured its silicon sample by two harnesses (aiconfigurator wheels on PyPI, Apache-2.0):
+
+* the eval pipeline (0.2.0-0.7.0 `eval/benchmarks/genai_perf_runner.py`, 0.6.0 :190-227) runs aiperf / genai-perf
+  over a concurrency list with `--num-dataset-entries` 12 x concurrency, `--warmup-request-count` 2 x and
+  `--request-count` 10 x concurrency: every request its own prompt, no prefix reuse;
+* the generator's benchmark script (`generator/config/backend_templates/benchmark/bench_run.sh.j2`, first shipped in
+  0.7.0: :4-18 the estimated concurrency, :25-40 the aiperf command) passes no `--num-dataset-entries`, so aiperf
+  builds its default 100 synthetic prompts (aiperf 0.3.0 common/config/config_defaults.py `PromptDefaults.NUM =
+  100`, conversation_config.py `num_dataset_entries`) and cycles them, each pass a fresh shuffle (dataset_samplers.py
+  `ShuffleSampler`, the synthetic default), over 2 x concurrency warm-up and 50 x concurrency measured requests.
+
+A prompt drawn again finds its blocks in the engine's prefix cache where the generated engine keeps one: vLLM's is
+on by default (vllm 0.12.0 config/cache.py:76 `enable_prefix_caching: bool = True`, engine/arg_utils.py:1927-1928)
+and the generator's template passes `--no-enable-prefix-caching` only when a rule sets it (0.7.0
+vllm/cli_args.0.12.0.j2:17; its rules set it only to false, for prefix workloads), so a repeated prompt computes
+only what vLLM recomputes of a full hit: the last token's block (kv_cache_manager.py:183-193: the hit stops at
+prompt - 1 tokens, on a block boundary). SGLang's radix cache is on too (no `--disable-radix-cache` in any
+template); TensorRT-LLM's templates default `enable_block_reuse: false` from 0.7.0
+(extra_engine_args.1.2.0rc6.post1.yaml.j2:33): no hits there (`PREFIX_CACHE_ENGINES`).
+
+Which rows ran bench_run is not recorded. ASSUMPTION (`bench_run_measured`): a campaign (the rows' source file)
+whose every ISL x OSL x TP config was measured at one concurrency or a few within a factor 2 (bench_run's
+estimated concurrency +-5 %; the eval pipeline runs a list, 8-128 in this sample) on an engine release whose first
+generator template ships with bench_run.sh (`BENCH_RUN_RELEASES`: vLLM 0.12.0, SGLang 0.5.8 and TensorRT-LLM
+1.2.0rc6.post1 first in 0.7.0; SGLang 0.5.6.post2 first in 0.6.0, which has only the eval pipeline). Of the model's
+requests, the share the measured run drew before aiperf's first pass ended misses (max(0, 100 - 2 c) / (50 c)),
+the rest hit, while the 100 prompts and the clients' outputs fit the engine's KV pool (LRU: a reuse cycle longer
+than the pool evicts every prompt before its reuse).
+
+NOT adopted (`PREFIX_REUSE` False; round 10, notes file): the rule fits the vLLM 0.12 Llama 3.1 8B FP8 rows, whose
+measured cycle holds more prompt FLOPs than an H200 has uncached: with vLLM 0.12's measured decode attention
+(`serving.decode_kernels`) the dense set goes 20.05 -> 18.01 % (that campaign TTFT / TPOT 121 / 102 -> 62 / 20 %;
+its TPOT at OSL >= 1000 within -6..+13 %), without it 19.80 -> 18.39 %. But the MoE set's vLLM 0.12 Qwen3-235B FP8
+rows (H200, the same ISL x OSL grid, bench_run's +-5 % concurrency pairs) look uncached (TTFT in proportion to the
+ISL at TP4, where the pool holds the prompts): MoE 15.70 -> 16.45 % (their TTFT 26.9 -> 47.9 %). What tells the
+two campaigns apart is not known.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+PREFIX_REUSE = False  # bench_run rows: repeated prompts hit the engine's prefix cache (docstring); False: none
+AIPERF_DATASET_ENTRIES = 100  # aiperf's default synthetic prompts (PromptDefaults.NUM)
+BENCH_RUN_REQUESTS_PER_CLIENT = 50  # bench_run.sh.j2 (0.7.0) --num-requests concurrency x 50
+BENCH_RUN_WARMUP_PER_CLIENT = 2  # --warmup-request-count concurrency x 2
+BENCH_RUN_RELEASES = frozenset({"vllm-0.12.0", "sglang-0.5.8.post1", "trtllm-1.2.0rc6.post1"})  # templates new in 0.7.0
+PREFIX_CACHE_ENGINES = frozenset({"vllm", "sglang"})  # prefix cache on under the generator's templates
+DENSE_ROWS, MOE_ROWS = "serving_measured_hopper.csv", "serving_measured_hopper_moe.csv"  # both aggregated sets
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    text = (resources.files("infraplan.validation") / "data" / name).read_text()
+    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+
+
+def _source(row: dict[str, str]) -> str:
+    return row.get("silicon_data_source", "").split(";")[0]
+
+
+def _clients(row: dict[str, str]) -> int:
+    return int(row.get("concurrency") or row["batch_size"])
+
+
+@cache
+def estimated_concurrency_sources() -> frozenset[str]:
+    """The campaigns (source files) of both Hopper aggregated sets that ran every ISL x OSL x TP config at one
+    concurrency or a few within a factor 2 (bench_run's estimate +-5 %), not on a concurrency grid."""
+    configs: dict[tuple[str, ...], list[int]] = {}
+    for row in [*_read(DENSE_ROWS), *_read(MOE_ROWS)]:
+        key = (_source(row), row["isl"], row["osl"], row["tp_size"], row.get("attention_dp_size") or "1")
+        configs.setdefault(key, []).append(_clients(row))
+    grid = {key[0] for key, c in configs.items() if max(c) >= 2 * min(c)}
+    return frozenset({key[0] for key in configs} - grid)
+
+
+def bench_run_measured(row: dict[str, str]) -> bool:
+    """Whether the row was measured by the generator's bench_run.sh (module docstring, ASSUMPTION)."""
+    release = f"{row.get('backend')}-{row.get('backend_version')}"
+    return release in BENCH_RUN_RELEASES and _source(row) in estimated_concurrency_sources()
+
+
+def cached_prompt_tokens(row: dict[str, str], engine: str, block_tokens: int, pool_tokens: int,
+                         requests: int) -> np.ndarray | None:
+    """Prompt tokens each of the model's `requests` (in sending order) finds in the prefix cache, or None (no
+    reuse): the first max(0, 100 - 2 c) / (50 c) of them miss, the rest hit all but the prompt's last block, where
+    the 100 prompts and the clients' outputs fit `pool_tokens` (module docstring)."""
+    if not (PREFIX_REUSE and engine in PREFIX_CACHE_ENGINES and bench_run_measured(row)):
+        return None
+    clients, isl, osl = _clients(row), int(row["isl"]), int(row["osl"])
+    if AIPERF_DATASET_ENTRIES * isl + clients * osl > pool_tokens:
+        return None
+    drawn_first = max(0, AIPERF_DATASET_ENTRIES - BENCH_RUN_WARMUP_PER_CLIENT * clients)
+    misses = round(requests * drawn_first / (BENCH_RUN_REQUESTS_PER_CLIENT * clients))
+    hit = (isl - 1) // block_tokens * block_tokens
+    return np.where(np.arange(requests) >= misses, hit, 0)

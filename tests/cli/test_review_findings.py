@@ -1,0 +1,396 @@
+"""Findings of a first-time user's review of the CLI (2026-12-02), each pinned: absurd or malformed input is one
+line and exit code 2, human units parse at the edge, and the human output reads as what it computes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+TRAIN_8 = ["train", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--tp", "8", "--seq-len", "4096",
+           "--global-batch", "16"]
+LLAMA = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+         "num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 128256, "max_position_embeddings": 8192}
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("hidden_size", "4096"),  # a string was a TypeError message from inside the reader
+    ("hidden_size", True),  # a bool was read as 1
+    ("hidden_size", 4096.5),  # was truncated to 4096
+    ("hidden_size", 10**30),  # was a model of 1e30 width: a step time of 1e44 years
+    ("num_hidden_layers", 10**12),
+    ("intermediate_size", 0),  # 0 was silently replaced by 4 x hidden
+    ("vocab_size", 0),  # ... by 32,000
+    ("max_position_embeddings", 0),  # ... by 2,048
+])
+def test_a_config_size_that_is_not_a_whole_number_in_range_names_its_key(cli, tmp_path, key, value):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**LLAMA, key: value}))
+    code, out, err = cli(["train", str(path), *TRAIN_8[2:]])
+    assert code == 2 and out == ""
+    assert f"{key} must be a whole number" in err and len(err.strip().splitlines()) == 1
+
+
+def test_moe_with_zero_experts_per_token_is_refused(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**LLAMA, "num_local_experts": 8, "num_experts_per_tok": 0}))
+    code, _, err = cli(["train", str(path), *TRAIN_8[2:]])
+    assert code == 2 and "routes each token to at least 1" in err
+    path.write_text(json.dumps({**LLAMA, "num_local_experts": 0, "num_experts_per_tok": 0}))  # dense: harmless
+    assert cli(["train", str(path), *TRAIN_8[2:]])[0] == 0
+
+
+def test_a_validation_error_of_the_shape_has_no_empty_location(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**LLAMA, "num_key_value_heads": 5}))
+    code, _, err = cli(["train", str(path), *TRAIN_8[2:]])
+    assert code == 2 and ": :" not in err and "Value error" not in err and "kv heads 5" in err
+
+
+def test_train_tokens_beyond_the_stated_limit_is_refused(cli):
+    code, out, err = cli([*TRAIN_8, "--tokens", "1e40"])  # printed a wall clock of 6e27 years before
+    assert code == 2 and out == "" and "at most 1e+15" in err
+    assert cli([*TRAIN_8, "--tokens", "15.6T"])[0] == 0
+
+
+def test_scenario_training_tokens_and_gpus_are_bounded(cli, tmp_path):
+    spec = ("name: x\nphases: [{name: '2025', year: 2025}]\nservices:\n"
+            "  - {name: t, kind: training, model: llama3-8b, tokens: 1e40, gpus: 1024}\n"
+            "pools:\n  - {name: h100, device: h100-sxm, site: s}\n"
+            "sites:\n  - {name: s, power: 100MW, location: ohio}\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(spec)
+    code, _, err = cli(["plan", str(path)])
+    assert code == 2 and "services.0.tokens" in err
+    path.write_text(spec.replace("tokens: 1e40, gpus: 1024", "tokens: 15.6T, gpus: 1000000000000"))
+    code, _, err = cli(["plan", str(path)])
+    assert code == 2 and "services.0.gpus" in err
+
+
+def test_campus_power_beyond_the_accelerator_limit_is_refused(cli):
+    code, out, err = cli(["campus", "--power", "1000TW", "--accelerator", "h100-sxm"])  # 623 G accelerators before
+    assert code == 2 and out == "" and "10,000,000 accelerators" in err
+
+
+def test_campus_smaller_than_the_reference_job_runs_one_job_of_its_size(cli):
+    code, out, _ = cli(["campus", "--power", "10MW", "--accelerator", "h100-sxm", "--json"])
+    cap = json.loads(out)["training_capacity"]
+    assert code == 0 and cap["concurrent_jobs"] == 1  # was "0 jobs of 16,384 GPUs" beside 1.5 runs a year
+    assert cap["job_gpus"] == json.loads(out)["accelerators"]
+    assert cap["runs_per_year"] == pytest.approx(365.25 / cap["days_per_run_per_job"], rel=1e-3)
+
+
+def test_campus_human_counts_carry_thousands_separators(cli):
+    code, out, _ = cli(["campus", "--power", "20GW", "--accelerator", "gb200"])
+    assert code == 0
+    runs = next(line for line in out.splitlines() if "runs (15.6T" in line)
+    assert "jobs of" in runs and ".0 per year" not in runs
+    counts = [w.strip("(") for w in runs.split() if w.strip("(").replace(",", "").isdigit()]
+    assert all(int(c.replace(",", "")) < 1000 or "," in c for c in counts)
+
+
+def test_collective_bytes_beyond_a_pebibyte_is_refused(cli):
+    args = ["collective", "all-reduce", "--system", "meta-genai-roce-24k", "--gpus", "1024", "--bytes"]
+    code, _, err = cli([*args, "1e30"])  # printed 867 G EiB and 1.7e11 years before
+    assert code == 2 and "at most 1 PiB" in err
+    assert cli([*args, "1GiB"])[0] == 0
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("2s", 2.0), ("200ms", 0.2), ("0.2", 0.2)])
+def test_slo_options_read_human_durations(cli, text, seconds):
+    code, out, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
+                          "--input-len", "100", "--output-len", "10", "--requests", "20", "--ttft-slo", text,
+                          "--tpot-slo", "50ms", "--json"])
+    assert code == 0, err
+    assert json.loads(out)["slo"] == {"ttft_s": seconds, "tpot_s": 0.05}
+
+
+def test_slo_option_with_a_bad_unit_is_one_line(cli):
+    code, _, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
+                        "--input-len", "100", "--output-len", "10", "--ttft-slo", "2x"])
+    assert code == 2 and "cannot read duration '2x'" in err
+
+
+def test_search_rows_name_a_non_default_schedule(cli):
+    code, out, _ = cli(["search", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--seq-len", "4096",
+                        "--global-batch", "128", "--json"])
+    top = json.loads(out)["top"]
+    from infraplan.cli.commands.search import _plan_label
+    from infraplan.training.results import PlanConfig
+
+    labels = [_plan_label(PlanConfig.model_validate(row["config"])) for row in top]
+    assert len(set(labels)) == len(labels)
+    for row, label in zip(top, labels, strict=True):
+        c = row["config"]
+        named = c["schedule"] in label
+        assert named == (c["pp"] > 1 and c["schedule"] != ("interleaved" if c["vpp"] > 1 else "1f1b"))
+
+
+def test_facility_accelerator_without_count_says_what_is_missing(cli):
+    code, _, err = cli(["facility", "--accelerator", "h100-sxm"])
+    assert code == 2 and "needs --count" in err and "None" not in err
+
+
+def test_rack_power_below_a_kilowatt_prints_watts(cli):
+    code, _, err = cli(["facility", "--system", "meta-genai-roce-24k", "--rack-power", "1W"])
+    assert code == 2 and "1 W per rack" in err and "0.0 kW" not in err
+
+
+def test_an_infeasible_plan_with_a_huge_demand_still_names_the_binding_constraint(cli, tmp_path):
+    path = tmp_path / "s.yaml"  # qps 1e15 beside unit coefficients: the elastic LP failed ("relaxation failed")
+    path.write_text("name: x\nphases: [{name: '2025', year: 2025}]\nservices:\n"
+                    "  - {name: ranking, kind: recsys, model: dlrm-low, qps: 1e15, latency_slo: 10ms}\n"
+                    "pools:\n  - {name: h100, device: h100-sxm, site: s}\n"
+                    "sites:\n  - {name: s, power: 10MW, location: ohio}\n")
+    code, _, err = cli(["plan", str(path)])
+    assert code == 2 and "ranking in 2025 short by" in err and "power cap of 10 MW" in err
+
+
+def test_a_video_ladder_longer_than_the_input_allows_is_refused(cli):
+    code, _, err = cli(["video", "--device", "msvp", "--input", "2160p60", "--ladder", "50"])  # 8 rungs before
+    assert code == 2 and "at most 8" in err
+    assert cli(["video", "--device", "msvp", "--input", "2160p60", "--ladder", "8"])[0] == 0
+
+
+def test_serve_plan_searches_fp4_weights_as_serve_takes_them(cli):
+    code, out, err = cli(["serve-plan", "llama3-70b", "--system", "gb200-nvl72", "--rate", "10", "--workload", "chat",
+                          "--dtypes", "nvfp4,fp8", "--json"])  # "unknown dtype 'nvfp4'" before
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["feasible"] and plan["deployment"]["dtype"] == "nvfp4"
+    d = plan["deployment"]
+    code, out, _ = cli(["serve", "llama3-70b", "--system", "gb200-nvl72", "--gpus", str(plan["gpus"]), "--tp",
+                        str(d["tp"]), "--dtype", "nvfp4", "--rate", "10", "--workload", "chat", "--requests",
+                        str(plan["full_run_requests"]), "--max-batch", str(d["max_batch"]), "--ttft-slo", "2",
+                        "--tpot-slo", "0.2", "--json"])
+    assert code == 0 and json.loads(out)["tpot_s"] == plan["serve"]["tpot_s"]
+
+
+def test_a_quantised_checkpoint_is_named_in_a_warning(cli, tmp_path):
+    path = tmp_path / "config.json"  # an FP8 checkpoint was served as bf16 without a word
+    quant = {"quant_method": "fp8", "weight_block_size": [128, 128]}
+    path.write_text(json.dumps({**LLAMA, "quantization_config": quant}))
+    code, _, err = cli(["serve", str(path), "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
+                        "--input-len", "100", "--output-len", "10", "--requests", "20"])
+    assert code == 0
+    assert "quantization_config (fp8)" in err and "--dtype" in err and len(err.strip().splitlines()) == 1
+
+
+def test_train_says_when_tp_leaves_the_node_or_the_sequence_exceeds_the_model(cli):
+    code, out, _ = cli(["train", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "16", "--tp", "16",
+                        "--seq-len", "16384", "--global-batch", "16", "--json"])  # silent before
+    notes = json.loads(out)["notes"]
+    assert code == 0 and any("spans 2 scale-up domains" in n for n in notes)
+    assert any("exceeds llama3-8b's 8192 positions" in n for n in notes)
+    code, out, _ = cli([*TRAIN_8, "--json"])
+    assert json.loads(out)["notes"] == []
+
+
+def test_serve_plan_never_answers_a_deployment_whose_whole_run_misses_the_slo(cli):
+    code, out, _ = cli(["serve-plan", "llama3-70b", "--system", "dgx-h100-superpod", "--rate", "100", "--workload",
+                        "chat", "--requests", "1000", "--json"])
+    plan = json.loads(out)  # was 32 GPUs with a full-run TPOT p99 of 206 ms against the 200 ms SLO
+    assert code == 0 and plan["meets_slo_full_run"]
+    assert plan["serve"]["tpot_s"]["p99"] <= 0.2 and plan["serve"]["ttft_s"]["p99"] <= 2.0
+    missed = [r for r in plan["rejected"] if "its full run of" in r]
+    assert missed and all(int(r.split(" on ")[1].split()[0]) <= plan["gpus"] for r in missed)
+
+
+def test_a_planned_llm_service_meets_its_slo(cli, tmp_path):
+    path = tmp_path / "llm.yaml"  # the planner bought 32 GPUs at -2.9 % SLO headroom (every shipped scenario's
+    path.write_text("name: llm\nphases: [{name: '2025', year: 2025}]\nservices:\n"  # chat service missed too)
+                    "  - {name: chat, kind: llm, model: llama3-70b, workload: chat, rate: 100}\n"
+                    "pools:\n  - {name: h100, device: h100-sxm, system: dgx-h100-superpod, site: s}\n"
+                    "sites:\n  - {name: s, power: 100MW, location: ohio}\npolicy: {headroom: 0}\n")
+    code, out, _ = cli(["plan", str(path), "--json"])
+    service = json.loads(out)["services"][0]
+    assert code == 0 and service["slo_headroom"] >= 0
+
+
+def test_a_non_config_warning_is_one_line_not_a_recursion(capsys):
+    import importlib
+    import warnings
+
+    from infraplan.catalog import model_config_keys  # noqa: F401  (the module whose saved hook recursed)
+
+    cli_main = importlib.import_module("infraplan.cli.main")
+
+    saved = warnings.showwarning
+    try:
+        warnings.showwarning = cli_main._show_warning
+        cli_main._show_warning(RuntimeWarning("overflow encountered in exp"), RuntimeWarning, "x.py", 1)
+    finally:
+        warnings.showwarning = saved
+    err = capsys.readouterr().err
+    assert err == "infraplan: warning: RuntimeWarning: overflow encountered in exp\n"
+
+
+def test_a_workload_with_an_absurd_spread_is_refused(cli, tmp_path):
+    path = tmp_path / "w.yaml"  # sigma 1e30: a numpy overflow warning, then a RecursionError traceback
+    path.write_text("display_name: w\nsource: test\nkind: llm\n"
+                    "input_tokens: {distribution: lognormal, median: 1000, sigma: 1.0e30, min: 8, max: 6000}\n"
+                    "output_tokens: {distribution: fixed, median: 100}\narrival: {process: poisson}\n")
+    code, _, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
+                        "--workload", str(path), "--requests", "20"])
+    assert code == 2 and "input_tokens.sigma" in err
+
+
+def test_fleet_mix_with_a_huge_demand_names_only_what_is_short(cli, tmp_path):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
+    path = tmp_path / "fm.yaml"
+    path.write_text(example.read_text().replace("qps: 4G", "qps: 1e40"))
+    code, _, err = cli(["fleet-mix", str(path)])  # every service "short by 100 %" before: the elastic LP failed
+    assert code == 2 and "retrieval short by 1e+40" in err
+    assert "early-ranking" not in err and "late-ranking" not in err and "video-ingest" not in err
+    path.write_text(example.read_text().replace("qps: 4G", "qps: 4E"))  # was planned: 491 TW, $7.4 P of capex
+    code, _, err = cli(["fleet-mix", str(path)])
+    assert code == 2 and "retrieval short by" in err
+
+
+@pytest.mark.parametrize(("axis", "needle"), [
+    ("{range: {start: 1, stop: 1000000000, step: 1}}", "1,000,000 per axis"),  # hung building a 1e9-value list
+    ("{log: {start: 1, stop: 1.0e+300, factor: 1.0000001}}", "1,000,000 points per axis"),  # was cut, then swept
+])
+def test_a_sweep_axis_beyond_a_million_values_is_refused(cli, tmp_path, axis, needle):
+    path = tmp_path / "s.yaml"
+    path.write_text("function: train\nfixed: {model: llama3-8b, system: dgx-h100-superpod, gpus: 8, seq_len: 4096, "
+                    f"global_batch: 16}}\naxes:\n  - product:\n      tp: {axis}\n")
+    code, _, err = cli(["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert code == 2 and needle in err and not (tmp_path / "out").exists()
+
+
+def test_a_sweep_function_without_a_signature_is_one_line(cli, tmp_path):
+    path = tmp_path / "s.yaml"  # a class: inspect.signature's ValueError escaped as a traceback
+    path.write_text("function: infraplan.errors:InputError\nfixed: {}\naxes:\n  - product:\n      x: [1]\n")
+    code, _, err = cli(["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert code == 2 and "no readable signature" in err
+
+
+QWEN2 = {"model_type": "qwen2", "hidden_size": 3584, "num_hidden_layers": 28, "num_attention_heads": 28,
+         "num_key_value_heads": 4, "intermediate_size": 18944, "vocab_size": 152064, "max_position_embeddings": 32768,
+         "sliding_window": 4096}
+
+
+@pytest.mark.parametrize(("extra", "sliding"), [
+    ({}, 0),  # Qwen's use_sliding_window defaults to false: every layer was read as sliding
+    ({"use_sliding_window": False, "max_window_layers": 20}, 0),
+    ({"use_sliding_window": True, "max_window_layers": 20}, 8),  # the first 20 full (was all 28 sliding)
+    ({"use_sliding_window": True}, 0),  # transformers' default max_window_layers 28: none of 28 slide
+])
+def test_qwen_sliding_windows_follow_transformers(extra, sliding):
+    from infraplan.catalog.model_config import shape_from_hf_config
+
+    shape = shape_from_hf_config({**QWEN2, **extra}, "qwen2-7b-like")
+    assert shape.num_sliding_layers == sliding
+    mistral = shape_from_hf_config({**QWEN2, "model_type": "mistral"}, "mistral-like")
+    assert mistral.num_sliding_layers == 28  # Mistral: every layer, no switch
+
+
+@pytest.mark.parametrize("args", [
+    ["collective", "all-reduce", "--system", "h100-sxm", "--gpus", "64", "--bytes", "1GiB"],
+    ["network", "h100-sxm", "--gpus", "64"],
+    ["serve", "llama3-8b", "--system", "h100-sxm", "--gpus", "64", "--rate", "10", "--workload", "chat",
+     "--requests", "100"],
+])
+def test_an_accelerator_preset_takes_any_size_as_in_train(cli, args):
+    code, out, err = cli([*args, "--json"])  # "64 GPUs requested but h100-sxm-generic-8 has 8" before
+    assert code == 0, err
+    assert "generic-64" in json.loads(out)["system"]
+
+
+def test_network_capex_below_a_million_keeps_its_digits(cli):
+    code, out, _ = cli(["network", "h100-sxm", "--gpus", "64"])
+    assert code == 0 and "$0.0 M" not in out and "$34.6 k" in out
+
+
+def test_a_trace_arrival_beyond_the_time_limit_is_one_line(cli, tmp_path):
+    path = tmp_path / "t.csv"  # 1e300 s: the run's duration rounded to 0, a ZeroDivisionError traceback
+    path.write_text("arrival_s,input_tokens,output_tokens\n1e300,100,5\n")
+    code, _, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--trace", str(path)])
+    assert code == 2 and "arrival_s must be a time from 0 to 1e9 s" in err
+
+
+@pytest.mark.parametrize(("days", "expected"), [("54", 54.0), ("54d", 54.0), ("2w", 14.0), ("12h", 0.5)])
+def test_reliability_durations_read_human_units(cli, days, expected):
+    code, out, err = cli(["reliability", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--days", days,
+                          "--restart-s", "10min", "--json"])  # '54d' was "not a number"
+    assert code == 0, err
+    assert json.loads(out)["days"] == expected
+
+
+@pytest.mark.parametrize("extra", [["--tp", "2"], ["--prefill-gpus", "4"], ["--tpot-slo", "0.1"],
+                                   ["--kv-dtype", "fp8"]])
+def test_llm_only_options_on_image_generation_are_refused(cli, extra):
+    code, _, err = cli(["serve", "sd-v1.5-512", "--system", "dgx-h100-superpod", "--gpus", "8", "--workload",
+                        "image-generation", "--rate", "5", "--requests", "50", *extra])  # ignored silently before
+    assert code == 2 and f"{extra[0]} applies to LLM serving" in err
+
+
+def test_web_check_warns_off_loopback_and_brackets_ipv6(cli):
+    code, out, err = cli(["web", "--check", "--port", "18768", "--host", "0.0.0.0"])
+    assert code == 0 and "no authentication" in err
+    code, out, err = cli(["web", "--check", "--port", "18768"])
+    assert code == 0 and err == "" and out.strip() == "http://127.0.0.1:18768/"
+    code, out, err = cli(["web", "--check", "--port", "18768", "--host", "::1"])
+    assert code in (0, 2)  # a machine without IPv6 refuses ::1 in one line
+    if code == 0:
+        assert out.strip() == "http://[::1]:18768/" and err == ""
+
+
+def test_an_unbuildable_fabric_names_the_nearest_sizes_without_rounding_them_whole(cli):
+    code, _, err = cli(["network", "h100-sxm", "--gpus", "10000000"])  # "= 9766" read as a whole quotient
+    assert code == 2 and "9,765.625" in err and "9,999,360 or 10,000,384 are" in err
+
+
+def test_a_diffusion_model_with_an_llm_workload_says_what_to_do(cli):
+    code, _, err = cli(["serve", "sd-v1.5-512", "--system", "dgx-h100-superpod", "--gpus", "8", "--rate", "5",
+                        "--workload", "chat"])  # "unknown model 'sd-v1.5-512'; known: <LLMs>" before
+    assert code == 2 and "diffusion model" in err and "--workload image-generation" in err
+
+
+def test_a_recsys_latency_slo_beyond_the_time_limit_is_refused(cli):
+    code, _, err = cli(["recsys", "dlrm-high", "--accelerator", "h100-sxm", "--latency-slo", "1e30s"])
+    assert code == 2 and "at most 1e9 s" in err  # printed "SLO 31,688,087,814,028,950,241,280 years: met"
+
+
+@pytest.mark.parametrize(("vary", "needle"), [
+    ("h100.price=±300%", "less than ±100 %"),  # a ValidationError traceback (negative price) before
+    ("pue=0.5..1.2", "policy.pue"),  # "needs policy.pue ... give LOW..HIGH" though LOW..HIGH was given
+    ("electricity=50..120", "USD/MWh?"),  # $50-120/kWh planned silently
+])
+def test_plan_vary_ranges_are_checked_in_one_line(cli, vary, needle):
+    code, _, err = cli(["plan", "examples/plan-minimal.yaml", "--vary", vary])
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_plan_vary_pue_as_a_range_needs_no_policy_pue(cli):
+    code, out, err = cli(["plan", "examples/plan-minimal.yaml", "--vary", "pue=1.1..1.4", "--json"])
+    assert code == 0, err
+    assert json.loads(out)["tornado"][0]["parameter"] == "pue"
+
+
+def test_human_output_states_the_stack_it_defaulted_to(cli):
+    """`--stack`'s help promises the default is "stated in the output": only --json said it."""
+    code, out, _ = cli(TRAIN_8)
+    assert code == 0 and "megatron-core-0.8" in out.replace("\n", " ").replace("  ", " ")
+    code, out, _ = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
+                        "--input-len", "100", "--output-len", "10", "--requests", "20"])
+    assert code == 0 and "trtllm-0.x" in out
+    code, out, _ = cli(["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "4096",
+                        "--global-batch", "16"])
+    assert code == 0 and "megatron-core-0.8" in out
+
+
+def test_a_text_column_as_a_pareto_objective_is_refused(cli, tmp_path):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[1] / "sweep" / "sample-results"
+    code, _, err = cli(["results", str(sample), "--pareto", "time_s,op"])  # an empty front ("0 rows") before
+    assert code == 2 and "'op' is not numeric" in err
+
+
+def test_an_unknown_system_suggests_accelerator_presets_too(cli):
+    code, _, err = cli([*TRAIN_8[:2], "--system", "h100", *TRAIN_8[4:]])  # "did you mean hgx-h200?" before
+    assert code == 2 and "h100-sxm" in err and "unknown system or accelerator 'h100'" in err

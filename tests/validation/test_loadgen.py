@@ -1,0 +1,120 @@
+"""MLPerf LoadGen's Server rules (validation.loadgen) against the C++ source's own definitions."""
+
+from __future__ import annotations
+
+import pytest
+from scipy.special import betainc
+
+from infraplan.validation.inference import run_inference_case, simulate_case
+from infraplan.validation.inference_frontier import load_frontier_cases
+from infraplan.validation.loadgen import (
+    completed_tokens_per_s,
+    early_stopping_max_over,
+    scheduled_rate_per_s,
+    server_passes,
+    server_tokens_per_s,
+)
+
+
+def loadgen_min_passing(t: int, p: float = 0.99, c: float = 0.99) -> int:
+    """early_stopping.cc as written: the least h with odds(h, t, p) = I_p(h, t + 1) < 1 - c (linear search)."""
+    h = 1
+    while betainc(h, t + 1, p) >= 1 - c:
+        h += 1
+    return h
+
+
+@pytest.mark.parametrize("issued", [1000, 4388, 8313])
+def test_early_stopping_allowance_is_loadgens_h_of_t(issued):
+    """results.cc:227-247: valid iff issued >= h(t) + t; the allowance is the largest such t."""
+    t = early_stopping_max_over(issued)
+    assert issued >= loadgen_min_passing(t) + t
+    assert issued < loadgen_min_passing(t + 1) + t + 1
+    assert 0 < t < 0.01 * issued  # stricter than the p99 alone
+
+
+def test_early_stopping_tends_to_the_percentile_for_long_runs():
+    shares = [early_stopping_max_over(n) / n for n in (1_000, 10_000, 100_000, 1_000_000)]
+    assert shares == sorted(shares) and 0.0097 < shares[-1] < 0.01
+    assert early_stopping_max_over(100) == -1  # too few samples to show a p99 at 99 % confidence
+
+
+def test_server_passes_are_whole_datasets_spanning_600_s():
+    assert server_passes(4.78, 4388) == 1  # DeepSeek-R1 at the published rate: 918 s of arrivals
+    assert server_passes(7.533, 4388) == 2  # 582 s in one pass: LoadGen adds a second
+    k = server_passes(87.68, 24576)
+    assert (k * 24576 - 1) / 87.68 >= 600 > ((k - 1) * 24576 - 1) / 87.68
+    with pytest.raises(ValueError):
+        server_passes(0.0, 100)
+
+
+def test_completed_tokens_count_the_last_issued_querys_tail():
+    rate, n, out = 5.0, 4000, 3000.0
+    k = server_passes(rate, n)
+    assert completed_tokens_per_s(rate, n, out, 0.0) == pytest.approx(rate * out * k * n / (k * n - 1))
+    with_tail = completed_tokens_per_s(rate, n, out, 200.0)
+    assert with_tail == pytest.approx(k * n * out / ((k * n - 1) / rate + 200.0))
+    assert with_tail < rate * out
+    result = {"mean_output_tokens": out, "e2e_last_arrivals_s": 200.0}
+    assert server_tokens_per_s(rate, result, n, "completed") == pytest.approx(with_tail)
+    assert server_tokens_per_s(rate, result, n, "scheduled") == pytest.approx(rate * out)
+    assert server_tokens_per_s(0.0, result, n, "completed") == 0.0  # the search found no passing rate
+    with pytest.raises(ValueError):
+        server_tokens_per_s(rate, result, n, "queries")
+
+
+@pytest.mark.parametrize("rate", [0.3, 4.78, 7.53, 87.7, 1300.0])
+def test_the_scheduled_rate_inverts_the_completed_metric(rate):
+    """A published Server row's arrival rate: the completed tokens/s read back through LoadGen's run (passes too)."""
+    dataset, out, tail = 4388, 3779.0, 250.0
+    completed = completed_tokens_per_s(rate, dataset, out, tail)
+    assert scheduled_rate_per_s(completed, dataset, out, tail) == pytest.approx(rate, rel=1e-9)
+    assert scheduled_rate_per_s(completed, dataset, out, 0.0) < rate  # ignoring the tail reads the rate low
+    with pytest.raises(ValueError):
+        scheduled_rate_per_s(0.0, dataset, out, tail)
+
+
+def test_the_v51_server_rows_report_loadgens_completed_tokens():
+    """The v5.1 case file asks for LoadGen's metric: a Server row's prediction is the completed tokens/s of its trial
+    at the searched rate (its last arrivals' mean latency as the last-issued query's), below rate x mean output."""
+    data = load_frontier_cases()
+    assert data["engine"]["server_metric"] == "completed"
+    case = next(c for c in data["cases"] if c["row"] == "H134")  # Llama 3.1 8B H200 Interactive
+    row = run_inference_case(case, data["engine"], data["workloads"])
+    rate = row["detail"]["rate_per_s"]
+    trial = simulate_case(case, data["engine"], data["workloads"], rate)
+    expected = completed_tokens_per_s(rate, case["requests"], trial["mean_output_tokens"], trial["e2e_last_arrivals_s"])
+    assert row["predicted"] == pytest.approx(expected, rel=1e-9)
+    assert row["predicted"] < rate * trial["mean_output_tokens"]
+    scheduled = run_inference_case(case, {**data["engine"], "server_metric": "scheduled"}, data["workloads"])
+    assert scheduled["predicted"] == pytest.approx(rate * trial["mean_output_tokens"], rel=1e-9)
+
+
+# mlcommons-loadgen 5.1.2 mlperf.conf (the v5.1 rows' LoadGen): <model>.*.performance_sample_count_override (lines
+# 15-27) and <model>.Server.ttft_latency / tpot_latency in ms (lines 100-133)
+LOADGEN_5_1 = {
+    ("deepseek-r1", "server"): (4388, 2000, 80),
+    ("llama3-405b", "server"): (8313, 6000, 175), ("llama3-405b", "interactive"): (8313, 4500, 80),
+    ("llama2-70b", "server"): (24576, 2000, 200), ("llama2-70b", "interactive"): (24576, 450, 40),
+    ("mixtral-8x7b", "server"): (15000, 2000, 200),
+    ("llama3-8b", "server"): (13368, 2000, 100), ("llama3-8b", "interactive"): (13368, 500, 30),
+}
+
+
+def test_the_v51_cases_run_loadgens_dataset_sizes_and_limits():
+    data = load_frontier_cases()
+    for case in data["cases"]:
+        key = (case["model"], "server" if case["scenario"] == "offline" else case["scenario"])
+        samples, ttft_ms, tpot_ms = LOADGEN_5_1[key]
+        assert case["requests"] == samples, case["row"]
+        if case["scenario"] != "offline":
+            assert case["slo"] == {"ttft_s": ttft_ms / 1000.0, "tpot_s": tpot_ms / 1000.0}, case["row"]
+
+
+def test_the_last_arrivals_meet_a_draining_engine():
+    """The serving report's tail latency: the last 1 % of a Poisson run's arrivals finish faster than its mean request
+    once no new work arrives (H134's trial at 300 req/s)."""
+    data = load_frontier_cases()
+    case = next(c for c in data["cases"] if c["row"] == "H134")
+    trial = simulate_case(case, data["engine"], data["workloads"], 300.0)
+    assert 0.0 < trial["e2e_last_arrivals_s"] < trial["e2e_s"]["mean"]
