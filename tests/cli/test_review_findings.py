@@ -394,3 +394,47 @@ def test_a_text_column_as_a_pareto_objective_is_refused(cli, tmp_path):
 def test_an_unknown_system_suggests_accelerator_presets_too(cli):
     code, _, err = cli([*TRAIN_8[:2], "--system", "h100", *TRAIN_8[4:]])  # "did you mean hgx-h200?" before
     assert code == 2 and "h100-sxm" in err and "unknown system or accelerator 'h100'" in err
+
+
+def test_a_planned_llm_service_is_serve_plans_answer(cli, tmp_path):
+    """The planner probed with 1,000 requests, `serve-plan` with 1,500: 40 against 38 H100 for the same service."""
+    path = tmp_path / "llm.yaml"
+    path.write_text("name: llm\nphases: [{name: '2025', year: 2025}]\nservices:\n"
+                    "  - {name: chat, kind: llm, model: llama3-70b, workload: chat, rate: 100}\n"
+                    "pools:\n  - {name: h100, device: h100-sxm, system: dgx-h100-superpod, site: s}\n"
+                    "sites:\n  - {name: s, power: 100MW, location: ohio}\npolicy: {headroom: 0}\n")
+    code, out, _ = cli(["plan", str(path), "--json"])
+    planned = json.loads(out)["services"][0]["devices"]
+    code, out, _ = cli(["serve-plan", "llama3-70b", "--system", "dgx-h100-superpod", "--rate", "100", "--workload",
+                        "chat", "--max-gpus", "16384", "--json"])
+    assert code == 0 and planned == json.loads(out)["gpus"]
+
+
+def test_a_cost_file_takes_the_bounds_its_flags_take(cli, tmp_path):
+    path = tmp_path / "c.yaml"  # $2.2e25 per GPU-hour printed before; --server-price 1e30 is refused
+    path.write_text("server_usd_per_accelerator: 1.0e+30\n")
+    code, _, err = cli(["facility", "--system", "meta-genai-roce-24k", "--costs", str(path)])
+    assert code == 2 and "server_usd_per_accelerator" in err
+    path.write_text("pue: 1.3\n")
+    assert cli(["facility", "--system", "meta-genai-roce-24k", "--costs", str(path)])[0] == 0
+    location = tmp_path / "loc.yaml"  # a location file likewise (electricity at 1e30 $/MWh was planned)
+    location.write_text("climate: temperate\nelectricity_usd_per_mwh: 1.0e+30\ngrid_gco2_per_kwh: 400\nsource: x\n")
+    code, _, err = cli(["facility", "--system", "meta-genai-roce-24k", "--location", str(location)])
+    assert code == 2 and "electricity_usd_per_mwh" in err
+
+
+def test_an_installed_base_over_its_site_cap_names_the_site(cli, tmp_path):
+    path = tmp_path / "s.yaml"  # "HiGHS: ... its elastic relaxation failed" before: no shortfall can fix it
+    path.write_text("name: x\nphases: [{name: '2025', year: 2025}]\nservices:\n"
+                    "  - {name: r, kind: recsys, model: dlrm-low, qps: 1M, latency_slo: 10ms}\n"
+                    "pools:\n  - {name: p, device: h100-sxm, site: s, installed: 100000}\n"
+                    "sites:\n  - {name: s, power: 10MW, location: ohio}\n")
+    code, _, err = cli(["plan", str(path)])
+    assert code == 2 and "site s in 2025: the installed devices draw" in err and "cap of 10 MW" in err
+
+
+def test_an_output_path_error_names_the_option_once(cli, tmp_path):
+    folder = tmp_path / "d.html"
+    folder.mkdir()  # "--report: cannot write X: --report: X is a directory" before (InputError is a ValueError)
+    code, _, err = cli(["plan", "examples/plan-minimal.yaml", "--report", str(folder)])
+    assert code == 2 and err.count("--report") == 1 and "is a directory" in err

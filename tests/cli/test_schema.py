@@ -44,7 +44,7 @@ UNITLESS = {
     "stack",
     "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
-    "recompute_layers",
+    "recompute_layers", "offload_layers",  # counts of layers
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "reason", "evaluated", "feasible", "scaling", "workload", "offline", "seed", "requests_clipped_to_context",
     "why", "deployment", "requests", "slo", "slo_attainment", "mean_input_tokens", "mean_output_tokens",

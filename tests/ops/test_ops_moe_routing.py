@@ -56,22 +56,28 @@ def test_hybridep_permutes_inside_its_kernels_only_under_the_toggle(monkeypatch:
     assert float(routing.bytes) == fused[0] and routing.kernels == 4.0
 
 
-def test_a_hybridep_stack_drops_the_permute_passes_of_its_training_step(monkeypatch: pytest.MonkeyPatch) -> None:
+def _qwen3_30b_other_s(monkeypatch: pytest.MonkeyPatch, toggle: str, on: bool, flex: str | None) -> float:
+    """`other` seconds of Qwen3-30B-A3B's step on 16 H100 (EP16, fp8) under nemo-26.04 with the flex backend given
+    and the `ops.moe_routing` toggle set."""
     import infraplan.ops.moe_routing as moe_routing
     from infraplan.catalog.stacks import load_stack
     from infraplan.training.estimate import estimate_training
     from infraplan.training.one_plan_memo import clear_one_plan_memo
 
     nemo = load_stack("nemo-26.04")
-    hybridep = nemo.model_copy(update={"moe": nemo.moe.model_copy(update={"flex_backend": "hybridep"})})
+    stack = nemo.model_copy(update={"moe": nemo.moe.model_copy(update={"flex_backend": flex})})
+    monkeypatch.setattr(moe_routing, toggle, on)
+    clear_one_plan_memo()
+    return float(estimate_training("qwen3-30b-a3b", "dgx-h100-superpod", 16, tp=1, pp=1, ep=16, seq_len=4096,
+                                   global_batch=1024, micro_batch=1, recompute="none", dtype="fp8",
+                                   stack=stack).breakdown_s.other)
 
-    def other(on: bool, stack: object) -> float:
-        monkeypatch.setattr(moe_routing, "HYBRIDEP_FUSED_PERMUTE", on)
-        clear_one_plan_memo()
-        return estimate_training("qwen3-30b-a3b", "dgx-h100-superpod", 16, tp=1, pp=1, ep=16, seq_len=4096,
-                                 global_batch=1024, micro_batch=1, recompute="none", dtype="fp8",
-                                 stack=stack).breakdown_s.other  # type: ignore[arg-type]
 
+def test_a_hybridep_stack_drops_the_permute_passes_of_its_training_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    def other(on: bool, flex: str | None) -> float:
+        return _qwen3_30b_other_s(monkeypatch, "HYBRIDEP_FUSED_PERMUTE", on, flex)
+
+    hybridep, nemo = "hybridep", None
     assert other(True, hybridep) < other(False, hybridep)
     assert other(True, nemo) == other(False, nemo)  # the alltoall dispatcher permutes on its own
 
@@ -140,21 +146,10 @@ def test_quantisation_padding_copies_the_expert_rows_twice_each_way(monkeypatch:
 
 
 def test_megatron_per_expert_stacks_pad_unless_hybridep_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    from infraplan.catalog.stacks import load_stack
-    from infraplan.training.estimate import estimate_training
-    from infraplan.training.one_plan_memo import clear_one_plan_memo
+    def other(on: bool, flex: str | None) -> float:
+        return _qwen3_30b_other_s(monkeypatch, "EXPERT_QUANTIZATION_PADDING", on, flex)
 
-    nemo = load_stack("nemo-26.04")
-    hybridep = nemo.model_copy(update={"moe": nemo.moe.model_copy(update={"flex_backend": "hybridep"})})
-    import infraplan.ops.moe_routing as moe_routing
-
-    def other(on: bool, stack: object) -> float:
-        monkeypatch.setattr(moe_routing, "EXPERT_QUANTIZATION_PADDING", on)
-        clear_one_plan_memo()
-        return estimate_training("qwen3-30b-a3b", "dgx-h100-superpod", 16, tp=1, pp=1, ep=16, seq_len=4096,
-                                 global_batch=1024, micro_batch=1, recompute="none", dtype="fp8",
-                                 stack=stack).breakdown_s.other  # type: ignore[arg-type]
-
+    hybridep, nemo = "hybridep", None
     assert other(True, nemo) > other(False, nemo)  # alltoall: counts not aligned, TE copies the rows
     assert other(True, hybridep) == other(False, hybridep)  # HybridEP pads the counts itself
 

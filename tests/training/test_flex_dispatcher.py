@@ -86,8 +86,9 @@ def test_rows_keep_alltoall_unless_asked() -> None:
     rows = [r for r in load_frontier_rows() if not r["awaiting_issue_13"]]
     assert all(frontier_row_stack(r, perf_config=False).moe.flex_backend is None for r in rows)
     # a row's own performance configuration may set one (H029: qwen/h100/qwen3_moe.py:89-90, round 10; the GB200
-    # MXFP8 26.06 configurations of H015 / H025, round 13c: validation.perf_config_moe)
-    assert {r["id"] for r in rows if frontier_row_stack(r).moe.flex_backend is not None} == {"H015", "H021", "H025", "H029"}
+    # MXFP8 26.06 configurations of H015 / H021 / H025, rounds 13c / 13h: validation.perf_config_moe)
+    flex_rows = {r["id"] for r in rows if frontier_row_stack(r).moe.flex_backend is not None}
+    assert flex_rows == {"H015", "H021", "H025", "H029"}
     flexed = {r["id"]: frontier_row_stack(r, flex=True, perf_config=False).moe.flex_backend for r in rows}
     assert flexed["H029"] == "deepep" and flexed["H017"] == "hybridep" and flexed["H022"] is None
     assert set(MODEL_RECIPE_FLEX_BACKEND) == {"deepseek-v3", "qwen3-30b-a3b", "qwen3-235b-a22b"}

@@ -16,8 +16,14 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates, exp_seconds, memory_bound_time
 from infraplan.ops.gpt_oss_experts import gpt_oss_expert_passes
-from infraplan.ops.layer import Layout, layer_ops
-from infraplan.training.attention_core import TE_SINK_SOFTMAX_BYTES, TE_SINK_SOFTMAX_KERNELS, attention_core_times
+from infraplan.ops.layer import Layout, attention_keys, layer_ops
+from infraplan.training import attention_core
+from infraplan.training.attention_core import (
+    TE_SINK_SOFTMAX_BYTES,
+    TE_SINK_SOFTMAX_KERNELS,
+    attention_core_times,
+    flash_keys,
+)
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -63,6 +69,25 @@ def test_fused_sink_attention_skips_the_sliding_windows_and_the_causal_half() ->
     rates = KernelRates.for_dtype(Cluster.resolve("dgx-h100-superpod").accelerator, "bf16")
     matmul_s, exp_s = 4.0 * 64.0 / rates.attention_flops_per_s, exp_seconds(rates, 1.0, 64.0)  # per score
     np.testing.assert_allclose(fused_bwd / fused_fwd, (2.5 * matmul_s + exp_s) / (matmul_s + exp_s), rtol=0.05)
+
+
+def test_fused_sliding_layers_cost_the_key_tiles_the_kernel_visits(monkeypatch: pytest.MonkeyPatch) -> None:
+    oss, llama = load_model("gpt-oss-120b"), load_model("llama3-8b")
+    # s = 4096 in 128 x 128 tiles: a 128-token window visits 2 key tiles per query tile (the first 1), 63 tiles
+    # against the causal triangle's 528; half the layers slide
+    assert flash_keys(oss, SEQ) == pytest.approx(0.5 * SEQ + 0.5 * SEQ * 63.0 / 528.0)
+    assert attention_keys(oss, SEQ) < flash_keys(oss, SEQ) < 0.6 * SEQ
+    assert flash_keys(oss, 128) == attention_keys(oss, 128) == 128.0  # the window covers the sequence
+    np.testing.assert_allclose(flash_keys(oss, np.array([SEQ, 128.0])), np.array([flash_keys(oss, SEQ), 128.0]))
+    assert flash_keys(llama, SEQ) == attention_keys(llama, SEQ) == SEQ  # no sliding layers: the exact triangle
+    tiled_fwd, tiled_bwd = _core("fused")
+    ratio = flash_keys(oss, SEQ) / attention_keys(oss, SEQ)
+    monkeypatch.setattr(attention_core, "TILED_WINDOW", False)
+    assert flash_keys(oss, SEQ) == attention_keys(oss, SEQ)
+    exact_fwd, exact_bwd = _core("fused")
+    assert np.all(tiled_fwd > exact_fwd) and np.all(tiled_bwd > exact_bwd)
+    # the FLOPs (and exponentials) scale with the keys; the launch overhead does not
+    assert np.all(tiled_fwd < exact_fwd * ratio)
 
 
 @pytest.mark.parametrize("mode", ["fused", "te_unfused", "unfused"])

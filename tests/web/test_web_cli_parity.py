@@ -87,3 +87,34 @@ def test_web_serve_plan_with_a_stack_equals_the_cli(client: TestClient, capsys: 
     body = {"model": "llama3-8b", "system": "dgx-h100-superpod", "rate": 5, "workload": "chat", "stack": "vllm-0.x",
             "dtypes": ["fp8"], "requests": 300}
     assert _same_as_cli(client, "serve-plan", body, capsys)["stack"].startswith("vllm")
+
+
+def test_every_cli_option_has_a_web_field_but_the_file_ones() -> None:
+    """A new CLI option without its web field (as NVFP4, --etp or --stack were) fails here, not in a user's hands."""
+    import inspect
+
+    from infraplan.cli.commands import (
+        campus,
+        collective,
+        facility,
+        network,
+        recsys,
+        reliability,
+        search,
+        serve,
+        serve_plan,
+        train,
+        video,
+    )
+    from infraplan.web.requests import REQUESTS
+
+    commands = {"train": train.train, "serve": serve.serve, "serve-plan": serve_plan.serve_plan,
+                "search": search.search, "facility": facility.facility, "campus": campus.campus,
+                "reliability": reliability.reliability, "collective": collective.collective,
+                "network": network.network, "recsys": recsys.recsys, "video": video.video}
+    files = {"costs", "trace", "plot", "graphml"}  # the web reads no paths (web/requests.py)
+    renamed = {"no_disaggregation": "disaggregation", "restart": "restart_s", "input_video": "input",
+               "peak": "peak_to_average"}
+    for command, function in commands.items():
+        cli = {renamed.get(p, p) for p in inspect.signature(function).parameters} - {"as_json"} - files
+        assert cli == set(REQUESTS[command].model_fields), command

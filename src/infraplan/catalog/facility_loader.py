@@ -43,8 +43,8 @@ class Location(Spec):
     """A site: climate class, industrial electricity price, location-based grid carbon intensity."""
 
     climate: Climate
-    electricity_usd_per_mwh: NonNegative
-    grid_gco2_per_kwh: NonNegative
+    electricity_usd_per_mwh: Annotated[float, Field(ge=0, le=1e6)]  # the CLI's --electricity-price bound
+    grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=10_000)]  # coal is ~1,000 g/kWh
     source: str
 
 

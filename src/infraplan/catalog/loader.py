@@ -133,6 +133,8 @@ def check_output_path(path: str, option: str) -> Path:
             raise InputError(f"{option}: file name too long ({len(target.name):,} characters)")
         if not os.access(folder, os.W_OK | os.X_OK):
             raise InputError(f"{option}: folder {_shown(folder)} is not writable")
+    except InputError:  # a ValueError too: not to be wrapped again below ("--plot: cannot write X: --plot: X ...")
+        raise
     except OSError as exc:
         raise InputError(f"{option}: cannot write {shown}: {exc.strerror or exc}") from None
     except ValueError as exc:

@@ -348,6 +348,8 @@ class Stack(Spec):
     recompute_modules: tuple[RecomputeModule, ...] = Field(
         ("core_attn",), description="modules `--recompute selective` re-runs in backward "
         "(Megatron-Core `recompute_modules`): core_attn, layernorm, mla_up_proj, moe_act, mlp, moe, shared_experts")
+    cpu_offload_layers: int = Field(0, ge=0, description="first N layers whose saved activations go to host memory "
+                                    "(Megatron-Core `cpu_offloading_num_layers`; `training.activation_offload`)")
     fp8_activation_cache: tuple[CachedActivation, ...] = Field(
         (), description="activation tensors (`ops.params.activation_terms_per_token_layer`) that "
         "fp8 plans keep in fp8 with one 4 B scale per 128 elements (attn_out: DeepSeek's 12-bit E5M6)")

@@ -167,6 +167,7 @@ BuildTypeOption = Annotated[str | None, typer.Option(
 PP_OR_TP = count(1, 1_048_576)
 ZERO_STAGE = count(0, 3, "ZeRO stages are 0-3")
 RECOMPUTE_LAYERS = count(0, 1_048_576, "block recompute counts layers of one model chunk")
+OFFLOAD_LAYERS = count(0, 1_048_576, "CPU offload counts layers of the model")
 TOP_PLANS = count(1, MAX_TOP, f"the limit is {MAX_TOP:,} plans")
 REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: memory and time grow linearly")
 BATCH_CAP = count(1, 1_048_576)

@@ -41,6 +41,7 @@ from infraplan.catalog.schemas import Spec
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, server_power_w
 from infraplan.errors import InputError
+from infraplan.limits import Price
 
 HOURS_PER_YEAR = 8760.0  # 365 x 24: the convention for every annual cost, energy and carbon figure
 SECONDS_PER_HOUR = 3600.0
@@ -54,12 +55,13 @@ T = TypeVar("T")
 class CostOverrides(Spec):
     """User overrides for any catalog price, intensity, life or factor; None keeps the catalog value."""
 
-    electricity_usd_per_mwh: NonNegative | None = None
+    # the CLI's bounds (cli/options.py USD_PER_MWH, PUE, PRICE): a file may not say what a flag may not
+    electricity_usd_per_mwh: Annotated[float, Field(ge=0, le=1e6)] | None = None
     grid_gco2_per_kwh: NonNegative | None = None
-    pue: Annotated[float, Field(ge=1.0)] | None = None
+    pue: Annotated[float, Field(ge=1.0, le=10.0)] | None = None
     wue_l_per_kwh: NonNegative | None = None
-    server_usd_per_accelerator: NonNegative | None = None
-    switch_port_usd: NonNegative | None = None
+    server_usd_per_accelerator: Price | None = None
+    switch_port_usd: Price | None = None
     facility_usd_per_w: NonNegative | None = None
     server_life_years: Positive | None = None
     network_life_years: Positive | None = None

@@ -105,6 +105,8 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     bandwidth = load_storage(storage).sustained_bytes_per_s if storage_bytes_per_s is None else storage_bytes_per_s
     if bandwidth <= 0 or size < 0:
         raise InputError("storage bandwidth must be positive and checkpoint size >= 0")
+    if size > 2**60:  # 1 EiB, ~80,000x a 1T-parameter model's 14 TB: 1e30 B printed a write of 1.6e10 years
+        raise InputError(f"checkpoint size {size:.3g} B is above the limit of 1 EiB")
     write_s = size / bandwidth
     mttf = float(job_mttf_s(gpus, rate))
     interval = float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf

@@ -145,7 +145,15 @@ def _explain_phased(m: PhasedMix) -> str:
     c = np.zeros(a.shape[1])
     c[n_o + n_p * n_k:] = 1.0
     res = milp(c, constraints=LinearConstraint(a, lb, ub), bounds=Bounds(vlb, vub))
-    if res.status != 0:
+    if res.status != 0:  # no shortfall helps: what is already installed breaks a site's power cap
+        installed = m.installed or [0] * n_p
+        site_w = [sum(m.watts_per_device[p] * installed[p] for p in range(n_p) if m.pool_site[p] == site)
+                  for site in range(len(m.site_names))]
+        over = [f"site {name} in {m.phase_names[k]}: the installed devices draw {site_w[site] / 1e6:.4g} MW against "
+                f"its cap of {m.site_cap_w[site, k] / 1e6:.4g} MW"
+                for site, name in enumerate(m.site_names) for k in range(n_k) if site_w[site] > m.site_cap_w[site, k]]
+        if over:
+            return "infeasible plan: " + "; ".join(over[:3])
         return "HiGHS: the programme is infeasible and its elastic relaxation failed"
     short = res.x[n_o + n_p * n_k:].reshape(n_s, n_k)
     installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k)

@@ -37,7 +37,7 @@ from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
 from infraplan.training.search import search_plans
 
-SERVING_PROBE_REQUESTS = 1000  # requests per replica probe of the capacity search (serve-plan's --requests)
+SERVING_PROBE_REQUESTS = 1500  # per replica probe: serve-plan's default --requests (a plan's LLM service = its answer)
 SERVING_MAX_GPUS = 16384  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
 TRAINING_MIN_GPUS = 8
 TRAINING_MAX_GPUS = 1 << 18

@@ -128,7 +128,8 @@ class PoolSpec(Spec):
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
     from_year: Year | None = Field(None, description="first year the devices can be delivered")
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps)")
-    capex_usd: float | None = Field(None, ge=0, description="price per device incl. its server share")
+    capex_usd: float | None = Field(None, ge=0, le=1e12, description="price per device incl. its server share "
+                                    "(at most $1e12, the CLI's --server-price bound)")
     lifetime_years: float = Field(5.5, gt=0)
     host_power_w: float | None = Field(None, ge=0)
     serves: list[Kind] | None = None

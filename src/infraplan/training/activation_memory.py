@@ -40,6 +40,7 @@ from infraplan.ops.params import ACT_BYTES as ACTIVATION_BYTES
 from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
+from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.enums import Attention, Dtype, Recompute
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
@@ -124,7 +125,8 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
         same = MIDDLE if not (emb or loss) else kind
         if same not in kept:
             recomputed = recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
-            stored = recomputed * layer_input + (layers - recomputed) * per_layer
+            offloaded = offloaded_layers(profile, plan, layers)  # in host memory (`training.activation_offload`)
+            stored = recomputed * layer_input + (layers - recomputed - offloaded) * per_layer
             kept[same] = stored, pick(recomputed > 0, per_layer, 0.0)  # one layer rebuilt during backward
         stored, working = kept[same]
         # micro-batches of the stage's layers in flight: n chunks of 1 / v of the stage, c of them the end chunk

@@ -1,12 +1,13 @@
 """The attention core of one transformer layer per micro-batch on one GPU (scores, softmax, values): seconds
 forward and backward, by the kernel the stack runs.
 
-Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate and the softmax
-exponentials' share by head dimension (`hardware.kernels.exp_seconds`, FlashAttention-3), sliding-window layers
-over their window only. Unfused (Megatron-LM before 2023, and attention with learned sinks where the stack runs it
-unfused): batched GEMMs over the full s x s scores plus the memory-bound softmax passes, in Megatron's fused
-causal kernel or its eager fp32 fallback (`softmax_falls_back`), or Transformer Engine's unfused sink path
-(`te_unfused`). Sources are with each constant. `training.layer_time` prices the rest of the layer.
+Fused (FlashAttention / cuDNN): causal FLOPs at the accelerator's fused-attention rate and the softmax exponentials'
+share by head dimension (`hardware.kernels.exp_seconds`, FlashAttention-3), sliding-window layers over the key tiles
+the kernel visits around their window (`flash_keys`). Unfused (Megatron-LM before 2023, and attention with learned
+sinks where the stack runs it unfused): batched GEMMs over the full s x s scores plus the memory-bound softmax
+passes, in Megatron's fused causal kernel or its eager fp32 fallback (`softmax_falls_back`), or Transformer Engine's
+unfused sink path (`te_unfused`). Sources are with each constant. `training.layer_time` prices the rest of the
+layer.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, attention_seconds, attention_time, gemm_time, memory_bound_time
 from infraplan.ops.layer import ArrayLike, attention_keys
-from infraplan.scalar_path import is_plain, negate, ops_of, pick, to_float
+from infraplan.scalar_path import is_plain, larger, negate, ops_of, pick, to_float
 from infraplan.training.enums import Attention
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.plan import PlanArrays
@@ -38,6 +39,41 @@ SOFTMAX_FALLBACK_KERNELS = 4.0  # 5 eager launches for the fused kernel's 1, eac
 # cat's (2+2 + the sink column's sum 2) = 40 B in 5. Over the full s x s (no causal or window skipping).
 TE_SINK_SOFTMAX_BYTES = (33.0, 40.0)  # forward, backward
 TE_SINK_SOFTMAX_KERNELS = 5.0  # each way
+
+
+# A fused kernel walks whole tiles: cuDNN's runtime-compiled SDPA engine (FORT_NATIVE_SDPA; the kernel template in
+# libcudnn_engines_runtime_compiled.so.9 of nvidia-cudnn-cu12 9.14.0.64 and 9.20.0.48, `compute_kv_loop_bounds` /
+# `compute_qo_loop_bounds`) loops forward over key tiles [max(0, (r - L) / N), ceil((r + R) / N)) of a query tile at
+# row r (R rows, N keys per tile, L the diagonal band's left bound) and backward over query tiles
+# [k / N, ceil((k + R + L - 1) / N)) of a key tile at k; the engine folds the frontend's band mask into that bound
+# (`combine_left_bound_mask_nodes`, `MHA_MASK_LEFT_BOUND_SCALAR`) and the sink into the softmax's initial max and
+# sum (`softmax_sink`), so sink layers skip the tiles outside the window but compute every tile the band touches.
+# ASSUMPTION: R = N = 128, the tile of the cuDNN-generated SDPA source that TE 2.14 bundles (libtransformer_engine.so,
+# its sm100 prefill engine: TILE_M 128, BMM1_TILE_N 128); the engine's own tile is a heuristic knob, not readable.
+FLASH_TILE_TOKENS = 128.0
+TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the exact band, `ops.layer.attention_keys`)
+
+
+def flash_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
+    """Mean over layers of the keys per query at half weight that a fused kernel runs (`attention_keys`' units).
+
+    Causal layers: s, the exact triangle (the FLOP count the fused-attention rate is taken on; its diagonal tiles
+    stay in the rate). Sliding layers (window W):
+    s times the kernel's visited tiles over those of the causal triangle (see `FLASH_TILE_TOKENS`): with m = s / N
+    query tiles and b = W / N (rounded up), query tile i visits min(i + 1, b + 1) key tiles against the causal
+    i + 1, i.e. (b + 1)(b + 2) / 2 + (m - b - 1)(b + 1) of m (m + 1) / 2 (s = 4096, W = 128: 63 of 528, 489 keys
+    against the exact band's 252); backward the same count by symmetry. Model FLOPs stay exact (`training.flops`).
+    """
+    if not shape.num_sliding_layers or not TILED_WINDOW:
+        return attention_keys(shape, seq_len)
+    s = to_float(seq_len)
+    ceil = ops_of(s).ceil
+    m = ceil(s / FLASH_TILE_TOKENS)
+    b = ceil(float(shape.sliding_window) / FLASH_TILE_TOKENS)
+    causal = m * (m + 1.0) / 2.0
+    band = pick(m <= b + 1.0, causal, (b + 1.0) * (b + 2.0) / 2.0 + (m - b - 1.0) * (b + 1.0))
+    frac = shape.sliding_fraction()
+    return to_float((1.0 - frac) * s + frac * s * band / larger(causal, 1.0))  # type: ignore[no-any-return]
 
 
 def softmax_falls_back(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> Any:
@@ -74,10 +110,10 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     backward 2 + 2 B per score; the sink path (a full-row softmax) reads every score. Where that kernel refuses
     the shape (`softmax_falls_back`), the eager fp32 passes of `SOFTMAX_FALLBACK_BYTES` run instead.
     Learned sinks (GPT-OSS), `catalog.stacks` `sink_attention`: fused (cuDNN, what Transformer Engine 2.8-2.14
-    selects on every layer with cuDNN >= 9.13.1) is the flash pricing above, the sliding layers over their window;
-    te_unfused (TE's UnfusedDotProductAttention) and unfused run every layer over the full scores, the sliding
-    window a mask, not skipped work; te_unfused's eager fp32 softmax with the sink column moves
-    `TE_SINK_SOFTMAX_BYTES`, unfused (a stand-in) 4 / 6 B per score.
+    selects on every layer with cuDNN >= 9.13.1) is the flash pricing above, the sliding layers over the tiles
+    around their window (`flash_keys`); te_unfused (TE's UnfusedDotProductAttention) and unfused run every layer
+    over the full scores, the sliding window a mask, not skipped work; te_unfused's eager fp32 softmax with the sink
+    column moves `TE_SINK_SOFTMAX_BYTES`, unfused (a stand-in) 4 / 6 B per score.
     """
     heads = shape.num_heads / plan.tp
     d = float(shape.attention_head_dim)  # (d_qk + d_v) / 2: MLA's nope + rope and v widths
@@ -85,7 +121,7 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     sinks_unfused = sink_mode != "fused"
     unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
     one = is_plain(unfused)  # one plan (`PlanArrays.one_row`): only the kernel it runs is priced
-    flash_flops = 4.0 * tokens * attention_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
+    flash_flops = 4.0 * tokens * flash_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
     exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward, one backward (P recomputed)
     if one and not unfused:

@@ -21,6 +21,7 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.ops.precision import RECIPES
+from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import memory_breakdown
@@ -276,11 +277,12 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       attention: str = "flash", order: str = "tp-cp-pp-dp",
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
-                      recompute_layers: int = 0) -> TrainingEstimate:
+                      recompute_layers: int = 0, offload_layers: int = 0) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
     the notes). `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
+    `offload_layers` N > 0: CPU activation offload of the first N layers (`training.activation_offload`).
 
     `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
 
@@ -293,6 +295,9 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes: list[str] = []
     if vpp is None:
         vpp, notes = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
+    if offload_layers:  # Megatron-Core's conditions (`check_offload`), the stack offloading N layers
+        profile, offload_notes = with_offload(shape, profile, offload_layers, pp, recompute)
+        notes = [*notes, *offload_notes]
     auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
@@ -309,6 +314,9 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
               else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
+    if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
+        offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
+        row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
     row.update(error_band=_training_band(accelerator.name, profile.name), model=shape.name, system=sys_spec.name,
                accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes)
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)

@@ -30,6 +30,8 @@ class PlanConfig(Result):
     recompute: str = Field(description="activation recompute: none | selective | full")
     recompute_layers: int = Field(0, description="full recompute of only the first k layers of each model chunk "
                                   "(Megatron-Core block method); 0: every layer")
+    offload_layers: int = Field(0, description="CPU activation offload: the first N layers' saved activations in "
+                                "host memory (Megatron-Core `cpu_offloading_num_layers`); 0: none")
     zero: int = Field(description="ZeRO stage 0-3")
     dtype: str = Field(description="GEMM precision: bf16 | fp8")
     attention: str = Field(description="attention kernel: flash | unfused")

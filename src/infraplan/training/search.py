@@ -38,6 +38,7 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row
@@ -123,6 +124,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
             "--dtype", config.dtype, "--attention", config.attention, "--order", config.order,
             "--sequence-parallel" if config.sequence_parallel else "--no-sequence-parallel",
             "--schedule", config.schedule, "--stack", stack]
+    if config.offload_layers:
+        args += ["--offload-layers", str(config.offload_layers)]
     return shlex.join(args)
 
 
@@ -292,6 +295,10 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         band = error_band(accelerator.name, profile.name, "training")
         rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band)
                 for i in range(len(best_plans))]
+        if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
+            offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
+            rows = [row.model_copy(update={"config": row.config.model_copy(update={"offload_layers": int(n)})})
+                    for row, n in zip(rows, offloaded, strict=True)]
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
         rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2])})

@@ -33,6 +33,8 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
+from infraplan.training.activation_memory import activation_bytes_per_token_layer
+from infraplan.training.activation_offload import with_offload_wait
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.axes import LAYER_KEYS
@@ -252,5 +254,16 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                         stage_only)
-        return {k: float(v) for k, v in out.items()}
-    return assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
+        return _with_offload(shape, cluster, plan, profile, floats, {k: float(v) for k, v in out.items()}, stage_only)
+    out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
+    return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
+
+
+def _with_offload(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack, lt: dict[str, Any],
+                  out: dict[str, Any], stage_only: bool) -> dict[str, Any]:
+    """The CPU offload copies' waits on the stack's offloading plans (`training.activation_offload`)."""
+    if not profile.cpu_offload_layers or stage_only:
+        return out
+    saved = activation_bytes_per_token_layer(shape, plan.one_row if plan.is_one else plan, profile)
+    return with_offload_wait(plan, profile, shape.num_layers, lt, saved,
+                             cluster.accelerator.host_link_bandwidth_bytes_per_s, out)

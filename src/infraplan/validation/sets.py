@@ -57,12 +57,12 @@ Round 10 (notes; toggled on one tree; gated 5.94 % and vTrain 7.60 % unchanged, 
 configuration's settings, read from the csv with their file:line (`perf_config_stack`, `settings_basis`; toggle
 `PERF_CONFIGS`):
 H004 / H005 / H010 / H011 / H012 / H013 / H022 / H023 / H026 / H029 (bf16 gradients and TE's loss everywhere,
-GPT-OSS's selective layernorm + moe_act recompute, no recompute elsewhere but on H010, whose CPU offload of 40
-layers has no knob: auto; TP overlap off on H005 / H011 / H026; EP overlap on H026; flex + HybridEP on H029; CUDA
-graphs as set); H015 / H017 / H018 / H021 / H025 keep the stack and auto. 8.50 -> 15.31 % (H029 -7.3 -> +65.6,
-H022 +19.3 -> +52.1, H023 +27.9 -> +32.0, H026 -10.9 -> +15.8, H005 -5.2 -> -14.0, H011 +6.8 -> +0.5 %; 11.42 %
-with H029 on the stack): issue 13's 12 % gate is not met. HybridEP, GPT-OSS's layers and the all-to-all under
-EP overlap are priced too fast.
+GPT-OSS's selective layernorm + moe_act recompute, no recompute elsewhere (H010: auto then; its CPU offload of 40
+layers is expressed since round 13j, `offload_layers`); TP overlap off on H005 / H011 / H026; EP overlap on H026;
+flex + HybridEP on H029; CUDA graphs as set); H015 / H017 / H018 / H021 / H025 keep the stack and auto. 8.50 ->
+15.31 % (H029 -7.3 -> +65.6, H022 +19.3 -> +52.1, H023 +27.9 -> +32.0, H026 -10.9 -> +15.8, H005 -5.2 -> -14.0, H011
++6.8 -> +0.5 %; 11.42 % with H029 on the stack): issue 13's 12 % gate is not met. HybridEP, GPT-OSS's layers and the
+all-to-all under EP overlap are priced too fast.
 Rounds 11-12 (notes): DeepEP's published internode rate counts the token's own node (`training.expert_dispatch`;
 HybridEP priced alike): H029 +65.6 -> +33.2, H018 +3.4 -> -1.8 %; GPT-OSS's GeGLU offset sync and recompute copies:
 H022 / H023 +52.1 / +32.0 -> +48.8 / +28.7 %; the combined 1F1B's unpaired warm-up / cool-down and pipeline
@@ -329,6 +329,8 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
         update |= {"tp_comm_overlap_fraction": 0.0, "tp_overlap_sm_fraction": 0.0}
     if row.get("cuda_graphs"):
         update["cuda_graphs"] = row["cuda_graphs"] == "on"
+    if row.get("offload_layers"):  # CPU activation offloading (round 13j, `training.activation_offload`)
+        update["cpu_offload_layers"] = int(row["offload_layers"])
     if row.get("ep_overlap"):
         moe["overlap_ep_comm"] = row["ep_overlap"] == "on"
     if row.get("flex_backend"):

@@ -70,7 +70,8 @@ Progress = Callable[[float], None]
 def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
     result = estimate_training(r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, dp=r.dp, cp=r.cp, ep=r.ep, vpp=r.vpp,
                                seq_len=r.seq_len, global_batch=r.global_batch, micro_batch=r.micro_batch,
-                               recompute=r.recompute, recompute_layers=r.recompute_layers, zero=r.zero,
+                               recompute=r.recompute, recompute_layers=r.recompute_layers,
+                               offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule, stack=r.stack, etp=r.etp)
     if r.tokens is not None:

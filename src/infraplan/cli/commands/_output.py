@@ -110,7 +110,8 @@ def metric_table(title: str) -> Table:
     """A titled two-column table without a header: metric names, then their values right-aligned."""
     from rich.table import Table
 
-    table = Table(title=title, show_header=False)
+    # up to 100 columns wide for its title (a 60-column table wrapped a plan's title in four lines)
+    table = Table(title=title, show_header=False, min_width=min(len(title), 100))
     table.add_column("metric")
     table.add_column("value", justify="right")
     return table

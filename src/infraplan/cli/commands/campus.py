@@ -33,7 +33,7 @@ def render_campus(r: CampusPlan) -> None:
     if cap.available:
         jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
         table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year "
-                      f"({jobs} of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:.0f} "
+                      f"({jobs} of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:,.0f} "
                       f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
     else:
         table.add_row("training capacity", cap.reason or "")

@@ -11,7 +11,7 @@ from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
 def _totals_line(t: FleetMixTotals) -> str:
-    return (f"{t.devices} devices, {fmt_rate(t.power_w, 'W')} provisioned IT ({fmt_rate(t.facility_power_w, 'W')} "
+    return (f"{t.devices:,} devices, {fmt_rate(t.power_w, 'W')} provisioned IT ({fmt_rate(t.facility_power_w, 'W')} "
             f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}/year")
 
 
@@ -25,7 +25,7 @@ def render_fleet(r: FleetMixResult) -> None:
         unit = "QPS" if a["unit"] == "qps" else "streams"
         point = (f"batch {a['batch']}, {fmt_num(a['latency_s'] * 1e3, 3)} ms, {a['bound']}" if a["unit"] == "qps"
                  else f"{a['encoder']}")
-        table.add_row(a["service"], a["pool"], str(a["devices"]), fmt_rate(a["capacity_per_device"], unit),
+        table.add_row(a["service"], a["pool"], f"{a['devices']:,}", fmt_rate(a["capacity_per_device"], unit),
                       fmt_rate(a["served"], unit), fmt_rate(a["power_w"], "W"),
                       fmt_usd(a["tco_usd_per_year"]), point)
     console.print(table)

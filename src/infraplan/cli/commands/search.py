@@ -86,9 +86,9 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
         for point in result.scaling:
             best = point.best
             if best is None:
-                table.add_row(str(point.gpus), point.reason, "-", "-", "-")
+                table.add_row(f"{point.gpus:,}", point.reason, "-", "-", "-")
             else:
-                table.add_row(str(point.gpus), _plan_label(best.config), f"{best.tokens_per_s_per_gpu:.0f}",
+                table.add_row(f"{point.gpus:,}", _plan_label(best.config), f"{best.tokens_per_s_per_gpu:,.0f}",
                               fmt_percent(best.mfu), fmt_seconds(best.step_time_s))
         console.print(table)
         return
@@ -97,7 +97,7 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
         table.add_column(col)
     for i, row in enumerate(result.top, 1):
         table.add_row(str(i), _plan_label(row.config), fmt_seconds(row.step_time_s),
-                      f"{row.tokens_per_s_per_gpu:.0f}", fmt_percent(row.mfu), fmt_bytes(row.memory_per_gpu_bytes))
+                      f"{row.tokens_per_s_per_gpu:,.0f}", fmt_percent(row.mfu), fmt_bytes(row.memory_per_gpu_bytes))
     console.print(table)
     if result.best is None:
         console.print(f"no feasible plan: {result.reason}")

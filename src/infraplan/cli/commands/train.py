@@ -18,6 +18,7 @@ from infraplan.cli.commands._output import (
 )
 from infraplan.cli.options import (
     ACCELERATORS,
+    OFFLOAD_LAYERS,
     PP_OR_TP,
     PRICE,
     RECOMPUTE_LAYERS,
@@ -57,9 +58,10 @@ def render_training(r: TrainingEstimate) -> None:
     from infraplan.cli.commands._output import console
 
     c = r.config
-    title = (f"{r.model} on {r.system} ({c.gpus} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
-             f"DP{c.dp} EP{c.ep}, seq {c.seq_len}, batch {c.global_batch} seqs (micro {c.micro_batch}), "
-             f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}, ZeRO {c.zero}, "
+    title = (f"{r.model} on {r.system} ({c.gpus:,} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
+             f"DP{c.dp} EP{c.ep}, seq {c.seq_len:,}, batch {c.global_batch:,} seqs (micro {c.micro_batch}), "
+             f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}"
+             f"{f', offload {c.offload_layers} layers' if c.offload_layers else ''}, ZeRO {c.zero}, "
              f"order {c.order}, stack {r.stack}")  # --stack's help: "[default: stated in the output]"
     summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
@@ -131,6 +133,9 @@ def train(
     recompute_layers: int = typer.Option(0, "--recompute-layers", parser=RECOMPUTE_LAYERS,
                                          help="with --recompute full: recompute only the first K layers of each "
                                          "model chunk (Megatron block method; 0: every layer)"),
+    offload_layers: int = typer.Option(0, "--offload-layers", parser=OFFLOAD_LAYERS,
+                                       help="with --recompute none and --pp 1: offload the saved activations of the "
+                                       "first N layers to host memory (Megatron-Core cpu_offloading; 0: none)"),
     zero: int = typer.Option(1, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP)"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
@@ -151,7 +156,8 @@ def train(
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
-                               recompute_layers=recompute_layers, zero=zero, dtype=dtype, attention=attention,
+                               recompute_layers=recompute_layers, offload_layers=offload_layers, zero=zero,
+                               dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
                                etp=etp)
     if tokens is not None:
