@@ -438,3 +438,41 @@ def test_an_output_path_error_names_the_option_once(cli, tmp_path):
     folder.mkdir()  # "--report: cannot write X: --report: X is a directory" before (InputError is a ValueError)
     code, _, err = cli(["plan", "examples/plan-minimal.yaml", "--report", str(folder)])
     assert code == 2 and err.count("--report") == 1 and "is a directory" in err
+
+
+def test_a_checkpoint_beyond_an_exbibyte_is_refused(cli):
+    code, _, err = cli(["reliability", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--checkpoint-size",
+                        "1e30B"])  # "867,361,737,988 EiB, written in 15,844,043,907 years" before
+    assert code == 2 and "1 EiB" in err
+
+
+@pytest.mark.parametrize(("family", "extra", "sliding"), [
+    ("gemma2", {}, 21),  # 42 layers, every 2nd full (transformers' Gemma 2 default): all 42 read as sliding before
+    ("gemma3_text", {}, 35),  # 42 layers, every 6th full
+    ("gemma3_text", {"sliding_window_pattern": 3}, 28),
+    ("cohere2", {}, 32),  # every 4th full
+])
+def test_interleaved_sliding_windows_follow_transformers(family, extra, sliding):
+    from infraplan.catalog.model_config import shape_from_hf_config
+
+    config = {"model_type": family, "hidden_size": 3584, "num_hidden_layers": 42, "num_attention_heads": 16,
+              "num_key_value_heads": 8, "head_dim": 256, "intermediate_size": 14336, "vocab_size": 256000,
+              "max_position_embeddings": 8192, "sliding_window": 4096, **extra}
+    assert shape_from_hf_config(config, family).num_sliding_layers == sliding
+
+
+def test_the_recompute_auto_note_speaks_the_tables_gib(cli):
+    args = ["train", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--tp", "8", "--pp", "4", "--vpp",
+            "4", "--seq-len", "8192", "--global-batch", "128", "--recompute", "auto", "--json"]
+    code, out, _ = cli(args)  # "55 GB per GPU" in the note beside "51.6 GiB of 79.6 GiB" in the table before
+    data = json.loads(out)
+    gib = f"{data['memory_per_gpu_bytes'] / 2**30:.1f} GiB"
+    assert code == 0 and gib in data["notes"][0] and " GB " not in data["notes"][0]
+
+
+def test_a_fleet_site_beyond_the_accelerator_limit_is_refused(cli, tmp_path):
+    path = tmp_path / "fleet.yaml"  # 1e12 H100 planned as a 1.9 PW site before
+    path.write_text("name: f\nsource: x\nsites:\n"
+                    "  - {name: a, accelerator: h100-sxm, count: 1000000000000, cooling: air, location: us-average}\n")
+    code, _, err = cli(["campus", "--fleet", str(path)])
+    assert code == 2 and "sites.0.count" in err

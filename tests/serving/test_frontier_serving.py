@@ -30,7 +30,9 @@ def test_wide_ep_decode_throughput_per_gpu_rises_with_ep_at_fixed_batch_per_rank
         cost = build_iteration_cost(R1, c.accelerator, c.fabric, _wide(adp))
         per_gpu.append(64 / float(decode_time(cost, 64, 2000)))  # each rank: 64 sequences, one GPU
     assert all(b > a for a, b in zip(per_gpu, per_gpu[1:], strict=False)), per_gpu
-    assert per_gpu[-1] > 1.5 * per_gpu[0]  # expert weights read once for 9x the tokens
+    # expert weights read once for 9x the tokens: 1.47x with NCCL's measured in-domain all-to-all (small messages
+    # 3-5x slower than the SimAI column's held value, `network.nvlink_collectives`; > 1.5x before)
+    assert per_gpu[-1] > 1.4 * per_gpu[0]
 
 
 def test_wide_ep_shards_experts_and_keeps_a_kv_cache_per_rank() -> None:

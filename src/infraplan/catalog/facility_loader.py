@@ -18,6 +18,7 @@ from pydantic import BeforeValidator, Field
 from infraplan.catalog.loader import looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ACCELERATORS
 from infraplan.units import parse_power_w
 
 Climate = Literal["cool", "temperate", "hot"]
@@ -134,7 +135,7 @@ class FleetSite(Spec):
 
     name: str
     accelerator: str
-    count: int | None = Field(None, gt=0)
+    count: int | None = Field(None, gt=0, le=MAX_ACCELERATORS)  # the product's limit (a 1e12 site was 1.9 PW)
     power_w: PowerW | None = Field(None, alias="power")
     cooling: str | None = None
     location: str = "us-average"

@@ -68,6 +68,11 @@ _GATED_ACTIVATIONS = {"silu", "swiglu", "geglu", "swish"}
 # 4.57.1 configuration_qwen2.py:180-208, configuration_qwen3.py:187-216, modeling_qwen2_moe.py:459-463; Qwen3-MoE
 # slides every layer (configuration_qwen3_moe.py:207, no max_window_layers).
 _QWEN_WINDOW_FIRST_FULL = {"qwen2": True, "qwen2_moe": True, "qwen3": True, "qwen3_moe": False}
+# Families that interleave sliding and full layers without `layer_types`: layer i slides unless (i + 1) is a
+# multiple of `sliding_window_pattern` (default per family): transformers 4.57.1 configuration_gemma2.py:175-178
+# (every 2nd layer full), configuration_gemma3.py:236-242 (6), configuration_cohere2.py:220-227 (4). Read as
+# every layer sliding before.
+_WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
 
 
@@ -116,6 +121,9 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
     family = str(config.get("model_type"))
     if window and isinstance(types, list):
         sliding = sum(t == "sliding_attention" for t in types)
+    elif window and family in _WINDOW_PATTERN:  # every pattern-th layer full, the others sliding
+        pattern = max(int(config.get("sliding_window_pattern") or _WINDOW_PATTERN[family]), 1)
+        sliding = sum(bool((i + 1) % pattern) for i in range(layers))
     elif window and family in _QWEN_WINDOW_FIRST_FULL:  # Qwen: off unless use_sliding_window is true
         first_full = int(config.get("max_window_layers", 28)) if _QWEN_WINDOW_FIRST_FULL[family] else 0
         sliding = max(0, layers - first_full) if config.get("use_sliding_window") is True else 0

@@ -45,11 +45,10 @@ measured shape, each column's 1 GiB row tied to the SimAI column there, as `netw
 512 MiB row) leaves 2 / 4 GPUs at large messages 0.6-0.85x of the measured time: frontier 12.39 -> 12.31 % (on a
 later tree whose off / on are 12.39 / 12.69 %), disaggregated 24.77 %, MLPerf v5.1 23.67 %.
 
-`MEASURED_NVLINK_COLLECTIVES` switches the tables on; they are off by default: on, the frontier training set is
-worse (above), and two checks move with them: DeepSeek-R1 wide-EP decode on NVL72 gains 1.47x per GPU from EP8 to
-EP72 at 64 sequences per rank instead of > 1.5x (its small-message all-to-all is 3-5x slower than the SimAI
-column's held 16 MiB value), and the MLPerf v5.1 DeepSeek-R1 B200 Server row, run at the Offline rate, counts
-a 0.2 % larger mean output than the Offline run (3,787 against 3,779 tokens) and so predicts 0.2 % above Offline.
+`MEASURED_NVLINK_COLLECTIVES` switches the tables on; on since issue 13 round 13 (a measurement in place of the
+0.80 busbw ASSUMPTION; with the rows' own configurations and the other round-13 physics the frontier set now gets
+better with them: 11.56 -> 11.04 %). DeepSeek-R1 wide-EP decode on NVL72 gains less from EP8 to EP72 with them (its
+small-message all-to-all is 3-5x slower than the SimAI column's held 16 MiB value).
 """
 
 from __future__ import annotations
@@ -63,9 +62,10 @@ import numpy as np
 from infraplan import scalar_path
 from infraplan.catalog.loader import load_accelerator
 
-# the measured in-domain tables (module docstring); False: the SimAI column. Off by default: switched on, the
-# frontier training set gets worse (12.59 -> 12.89 %) while the serving sets improve (module docstring)
-MEASURED_NVLINK_COLLECTIVES = False
+# the measured in-domain tables (module docstring); False: the SimAI column. On since issue 13 round 13 (a
+# measurement replaces the 0.80 busbw ASSUMPTION): frontier 11.56 -> 11.04 %, disaggregated 24.85 -> 24.23 %,
+# MLPerf v5.1 22.13 -> 21.63 %, MoE / MLA sample 15.86 -> 15.88 %, gated 5.94 -> 5.93 % (one tree, toggled)
+MEASURED_NVLINK_COLLECTIVES = True
 # catalog accelerator -> its measured table; GB200 takes the 8-GPU HGX board's table of its chip
 ACCELERATOR_TABLE_FILES = {
     "h100-sxm": "aiconfigurator_h100_collectives.csv",

@@ -142,6 +142,9 @@ class ServingResult(SparseResult):
     kv_transfer_s: Percentiles | None = Field(None, description="prefill-to-decode KV transfer, seconds")
     slo: LLMSlo | None = Field(None, description="the SLOs")
     slo_attainment: float | None = Field(None, description="fraction of requests meeting every SLO")
+    ttft_over_slo_count: int | None = Field(None, description="requests whose TTFT exceeds its SLO (count; MLPerf "
+                                           "LoadGen's early stopping counts them)")
+    tpot_over_slo_count: int | None = Field(None, description="requests whose TPOT exceeds its SLO (count)")
     warnings: list[str] = Field(default_factory=list, description="lines a reader must not miss (SLO attainment "
                                 "below 50 %, ...)")
     mean_input_tokens: float | None = Field(None, description="mean prompt length, tokens")

@@ -25,7 +25,8 @@ starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
 delays what the client sees, not the engine's arrival (it runs beside the engine loop).
 Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
-(the share of requests meeting both TTFT and TPOT SLOs), and the mean end-to-end latency of the last 1 % of
+(the share of requests meeting both TTFT and TPOT SLOs; `ttft_over_slo_count` / `tpot_over_slo_count` the requests
+over each, strictly, as LoadGen's early stopping counts them), and the mean end-to-end latency of the last 1 % of
 arrivals (`e2e_last_arrivals_s`: the tail a run has once its arrivals stop, as MLPerf LoadGen's Server metric
 counts it, `validation.loadgen`).
 
@@ -353,6 +354,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "kv_transfer_s": percentiles(transfer) if deployment["disaggregated"] else None,
         "slo": {"ttft_s": ttft_slo_s, "tpot_s": tpot_slo_s},
         "slo_attainment": float(ok.mean()),
+        "ttft_over_slo_count": int(np.sum(ttft > ttft_slo_s)) if ttft_slo_s is not None else None,
+        "tpot_over_slo_count": int(np.sum((out > 1) & (tpot > tpot_slo_s))) if tpot_slo_s is not None else None,
         "mean_input_tokens": float(requests.input_tokens.mean()),
         "mean_output_tokens": float(out.mean()),
         "busy_fraction": busy_gpu_s / (gpus * duration) if duration > 0 else 0.0,

@@ -209,18 +209,19 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     memory = plan_memory(shape, cluster, candidates, stack)
     fits = np.flatnonzero(memory["fits"])
     i = int(fits[0]) if fits.size else len(rungs) - 1
-    capacity_gb = cluster.accelerator.memory_bytes / 1e9
-    needs_gb = float(memory["memory_per_gpu_bytes"][0]) / 1e9
-    chosen_gb = float(memory["memory_per_gpu_bytes"][i]) / 1e9
+    gib = float(2**30)  # GiB, as the memory row of `train`'s table ("66.8 GiB of 79.6 GiB"), not GB beside it
+    capacity_gb = cluster.accelerator.memory_bytes / gib
+    needs_gb = float(memory["memory_per_gpu_bytes"][0]) / gib
+    chosen_gb = float(memory["memory_per_gpu_bytes"][i]) / gib
     mode, k = rungs[i]
     what = (f"full recompute of {k} of {per_chunk} layers per model chunk (block method)" if k
             else f"{mode} recompute" if mode != Recompute.NONE else "no recompute")
     if not fits.size:
-        return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.0f} GB per GPU even with full "
-                                      f"recompute, {capacity_gb:.0f} GB available)")
+        return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.1f} GiB per GPU even with full "
+                                      f"recompute, {capacity_gb:.1f} GiB available)")
     reason = ("fits without recompute" if i == 0 else
-              f"no recompute needs {needs_gb:.0f} GB per GPU of {capacity_gb:.0f} GB; the least recompute that fits")
-    return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.0f} GB per GPU ({reason})"
+              f"no recompute needs {needs_gb:.1f} GiB per GPU of {capacity_gb:.1f} GiB; the least recompute that fits")
+    return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.1f} GiB per GPU ({reason})"
 
 
 def result_row(results: dict[str, np.ndarray], plan: PlanArrays, i: int, capacity_bytes: float) -> PlanMetrics:

@@ -10,7 +10,9 @@ A case file's `engine` section holds what every case of the file shares: batch l
 time per request to TTFT; default true), and the Server search's trial length and precision
 (`server_min_duration_s`, default 600 s of arrivals; optional `server_max_duration_s` with `server_min_requests`;
 `bisection_steps`, default 10; `try_offline_rate`) and its metric (`server_metric`: "scheduled", the default, rate x
-mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`). A case may name its `stack`
+mean output; "completed", MLPerf LoadGen's completed tokens/s, `validation.loadgen`) and validity (`early_stopping`:
+a trial passes only within LoadGen's early-stopping bound on the requests over each limit as well as at the p99;
+`validation.loadgen`). A case may name its `stack`
 (default TensorRT-LLM) and give `ep` / `attention_dp` in its deployment (wide EP); scenario `interactive` is the
 Server search at its own limits.
 `simulate_case` runs one case at a given request rate (used by `validation.operating_point`).
@@ -42,7 +44,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
-from infraplan.validation.loadgen import server_tokens_per_s
+from infraplan.validation.loadgen import meets_early_stopping, server_tokens_per_s
 
 GATE_MEAN_ERROR = 0.15
 SERVER_BISECTION_STEPS = 10
@@ -173,22 +175,27 @@ def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[s
     offline = _offline(case, engine, workloads, memo)
     low, high = 0.0, offline["requests_per_s"]
     best = offline
+    dataset = case["requests"] if engine.get("early_stopping") else None  # LoadGen's early stopping on
     if engine.get("try_offline_rate"):
         r, _ = _simulate(case, engine, workloads, high, _costs(memo))
-        if _meets_slo(r, case["slo"]):
+        if _meets_slo(r, case["slo"], high, dataset):
             return high, r
     for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
         r, _ = _simulate(case, engine, workloads, mid, _costs(memo))
-        if _meets_slo(r, case["slo"]):
+        if _meets_slo(r, case["slo"], mid, dataset):
             low, best = mid, r
         else:
             high = mid
     return low, best
 
 
-def _meets_slo(result: dict[str, Any], slo: dict[str, float]) -> bool:
-    return bool(result["ttft_s"]["p99"] <= slo["ttft_s"] and result["tpot_s"]["p99"] <= slo["tpot_s"])
+def _meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float = 0.0,
+               dataset: int | None = None) -> bool:
+    """The trial's p99 TTFT and TPOT within the limits and, with `dataset` (the file's `early_stopping`), LoadGen's
+    early-stopping bound on the requests over each limit (`validation.loadgen.meets_early_stopping`)."""
+    p99 = bool(result["ttft_s"]["p99"] <= slo["ttft_s"] and result["tpot_s"]["p99"] <= slo["tpot_s"])
+    return p99 and (dataset is None or meets_early_stopping(result, rate_per_s, dataset))
 
 
 def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
