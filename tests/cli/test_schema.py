@@ -71,7 +71,8 @@ UNITLESS = {
     "prefill", "decode", "full_run_requests",
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
-                 "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours")
+                 "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",
+                 "_count")  # a count is its own unit (ttft_over_slo_count: requests)
 # a unit spelled inside the name (joules_per_token, usd_per_million_tokens, core_seconds_per_video_second)
 UNIT_WORDS = {"s", "bytes", "w", "usd", "joules", "watts", "seconds", "qps", "j"}
 # models whose every field has one unit, stated in the class docstring

@@ -91,13 +91,14 @@ def test_fp8_activation_quantisation_launches(monkeypatch):
     assert engine_kernels.activation_quant_kernels(llama, "sglang", "fp8") == 0.0
 
 
-def test_qwen3_qk_norm_launches_when_toggled_on(monkeypatch, rates):
-    # off by default (measured, not adopted); on: SGLang's Q copy + norm on the critical path (K on a second stream),
-    # one launch for vLLM (Inductor) and TensorRT-LLM (fused QK-norm + RoPE), none for models without q_norm / k_norm
+def test_qwen3_qk_norm_launches_by_engine(monkeypatch, rates):
+    # on since round 13: SGLang's Q copy + norm on the critical path (K on a second stream), one launch for vLLM
+    # (Inductor), none more for TensorRT-LLM (fused into its RoPE launch), none for models without q_norm / k_norm
     qwen, qwen_moe, llama = load_model("qwen3-32b"), load_model("qwen3-30b-a3b"), load_model("llama3-8b")
+    monkeypatch.setattr(engine_kernels, "QK_NORM", False)
     assert engine_kernels.qk_norm_kernels(qwen, "sglang") == 0.0
     monkeypatch.setattr(engine_kernels, "QK_NORM", True)
-    assert [engine_kernels.qk_norm_kernels(qwen, e) for e in ("trtllm", "vllm", "sglang")] == [1.0, 1.0, 2.0]
+    assert [engine_kernels.qk_norm_kernels(qwen, e) for e in ("trtllm", "vllm", "sglang")] == [0.0, 1.0, 2.0]
     assert engine_kernels.qk_norm_kernels(qwen_moe, "vllm") == 1.0
     assert engine_kernels.qk_norm_kernels(llama, "sglang") == 0.0
     assert engine_kernels.qk_norm_kernels(qwen, "other") == 0.0

@@ -55,11 +55,11 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   (custom ops "none"); ASSUMPTION: Inductor emits one kernel per tensor, Q's and K's norm with their rotation, one
   launch more than a Llama layer's RoPE. TensorRT-LLM (not readable here: the PyPI wheel is a stub): ASSUMPTION, one
   launch, its Qwen3 attention's fused QK-norm + RoPE kernel ahead of the attention op (recalled, `QKNormRoPEAttention`).
-  Each launch passes over the token's Q and K once (read and write). Measured, NOT adopted (`QK_NORM` False; mean
-  |error| off -> on): Hopper dense 19.83 -> 19.71 % (TPOT 12.13 -> 11.85: TensorRT-LLM 1.0.0rc3 Qwen3-32B 12.9 ->
-  11.3, vLLM 0.12 Qwen3-32B 7.3 -> 6.0, SGLang 0.5.1 Qwen3-32B 5.0 -> 7.1), MoE / MLA 16.28 -> 16.30 (TensorRT-LLM
-  Qwen3-235B TPOT 9.2 -> 9.8); the sourced launches alone (TensorRT-LLM 0): dense 19.90, MoE 16.24. The gain rests
-  on the unsourced TensorRT-LLM launch (`validation/notes/serving_hopper_tried.md`, round 9).
+  Each launch passes over the token's Q and K once (read and write). Round 9 measured it with TensorRT-LLM at one
+  launch (dense 19.83 -> 19.71 %, MoE / MLA 16.28 -> 16.30 %) and left it off, the gain resting on that unsourced
+  launch; issue 13 round 13 switches it on with TensorRT-LLM at 0 extra launches (ASSUMPTION: the fused QK-norm +
+  RoPE kernel takes the place of the RoPE launch, in the same pass over Q and K), since every engine runs the norm
+  (training prices it too, `ops.qk_norm`); round 9 measured this variant at dense 19.90, MoE 16.24 %.
 
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
 every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
@@ -87,8 +87,9 @@ from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
-QK_NORM = False  # Qwen3's per-head Q / K RMSNorm launches: measured, NOT adopted (module docstring)
-QK_NORM_KERNELS: dict[str, float] = {"trtllm": 1.0, "vllm": 1.0, "sglang": 2.0}  # on the critical path, per layer
+QK_NORM = True  # Qwen3's per-head Q / K RMSNorm launches (module docstring; on since issue 13 round 13)
+# on the critical path, per layer; TensorRT-LLM 0: its QK norm fused into the RoPE launch it replaces (module docstring)
+QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
 _QK_NORM_MODELS = ("qwen3", "qwen3_moe")  # HF model types with q_norm / k_norm in every attention layer
 ENGINES = ("trtllm", "vllm", "sglang")
 _SGLANG_FUSED_ROPE_APPEND = ("qwen3_moe", "gpt_oss", "bailing_moe")  # `enable_fused_set_kv_buffer` callers

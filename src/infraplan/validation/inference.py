@@ -123,11 +123,24 @@ def _simulate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str,
     report = simulate_deployment(shape, cluster, dep, base, **kwargs)
     rules = {**engine, **case}  # an MLPerf case's own run rules over the file's (trtllm-bench cases: one pass)
     minimum_s = rules.get("offline_min_duration_s", 0.0) if rate is None else 0.0
-    tiles = round(minimum_s / report["duration_s"]) if minimum_s else 1  # whole passes, as LoadGen repeats them
-    if tiles > 1:  # an Offline run of about minimum_s: its steady passes from a two-pass run (`offline_passes`)
+    slack = rules.get("offline_query_slack")  # LoadGen's Offline query at the run's own rate (`loadgen_passes`)
+    tiles = round(minimum_s / report["duration_s"]) if minimum_s and slack is None else 1  # whole passes
+    if tiles > 1 or (slack is not None and report["duration_s"] < slack * minimum_s):  # steady passes, two-pass run
         two = Requests(np.tile(base.arrival_s, 2), np.tile(base.input_tokens, 2), np.tile(base.output_tokens, 2))
-        report = offline_passes(report, simulate_deployment(shape, cluster, dep, two, **kwargs), tiles)
+        both = simulate_deployment(shape, cluster, dep, two, **kwargs)
+        if slack is not None:
+            tiles = loadgen_passes(report["duration_s"], both["duration_s"] - report["duration_s"], slack * minimum_s)
+        report = offline_passes(report, both, tiles) if tiles > 1 else report
     return report, dep
+
+
+def loadgen_passes(first_pass_s: float, steady_pass_s: float, query_s: float) -> int:
+    """Whole passes of an Offline run as LoadGen sizes its query with the run's own rate as the expected QPS: the
+    least k whose run, the first pass and k - 1 steady ones, lasts `query_s` (kSlack x min_duration) or longer
+    (`validation.loadgen`, Offline)."""
+    if first_pass_s >= query_s or steady_pass_s <= 0.0:
+        return 1
+    return 1 + int(np.ceil((query_s - first_pass_s) / steady_pass_s - 1e-9))
 
 
 RATE_FIELDS = ("output_tokens_per_s", "output_tokens_per_s_per_gpu", "input_tokens_per_s", "requests_per_s")

@@ -24,16 +24,20 @@ inference.yaml`). An Interactive run is a Server run at its own limits (mlperf.c
   (loadgen.cc:103-175), TPOT = (latency - TTFT) / (tokens - 1)
   (logging.cc:475-476: the first token excluded), each sorted and read at index floor(0.99 n) (`target_latency_
   percentile = 99`, mlperf.conf:83), against `ttft_latency` / `tpot_latency`.
-* Early stopping (results.cc:486-505 with 227-247; early_stopping.cc:15-114): a run is VALID only if, for TTFT and
-  for TPOT separately, with t samples over the limit the n issued satisfy n >= h(t) + t, h(t) the least h with
-  I_0.99(h, t + 1) < 1 - 0.99 (the regularized incomplete beta, early_stopping.cc `odds`). I_p(h, t + 1) is
-  P(Binomial(h + t, 1 - p) <= t), so the test reads: P(Binomial(n, 0.01) <= t) < 0.01, i.e. at most `early_stopping
-  _max_over(n)` samples over each limit: 28 of 4,388 (0.64 %), 62 of 8,313 (0.75 %), 2,103 of 221,184 (0.95 %), a
-  stricter percentile than the p99 for runs of a few thousand samples. NOT applied by the Server search
-  (`validation.inference._meets_slo` reads the p99): the serving report states percentiles, not the share over a
-  limit; toggled in-process it takes the v5.1 set 23.03 -> 23.92 % (validation/notes/inference_frontier_tried.md,
-  Round 10: Llama 3.1 405B H083 / H084 / H091 / H092 -14.4 / -0.3 / -39.2 / -63.3 -> -16.0 / -2.3 / -45.3 / -75.0 %,
-  rows whose model prefill is already slow; H099 / H134 0.2-0.3 points; the others unchanged).
+* Early stopping (5.1.2 results.cc:149-158, 227-247, 491-510; early_stopping.cc): a run is VALID only if, for TTFT
+  and for TPOT separately (`use_token_latencies = 1` for every LLM benchmark, mlperf.conf:84-93: the TPOT array,
+  then the TTFT array, each against its own limit), with t samples strictly over the limit the n issued satisfy
+  n >= h(t) + t, h(t) the least h with I_0.99(h, t + 1) < 1 - 0.99 (confidence 0.99, tolerance 0, the percentile
+  `target_latency_percentile` = 99; the regularized incomplete beta, early_stopping.cc `odds`); an INVALID run
+  has no result ("Early stopping satisfied: NO", all_constraints_met). The Server case applies to Interactive
+  runs too (a Server scenario at the `-interactive` limits). I_p(h, t + 1) is P(Binomial(h + t, 1 - p) <= t), so
+  the test reads: P(Binomial(n, 0.01) <= t) < 0.01, i.e. at most `early_stopping_max_over(n)` samples over each
+  limit: 28 of 4,388 (0.64 %), 62 of 8,313 (0.75 %), 2,103 of 221,184 (0.95 %), a stricter percentile than the p99
+  for runs of a few thousand samples. Applied by the Server search with the case file's `early_stopping: true`
+  (`meets_early_stopping`, `validation.inference._meets_slo`): the trial's share over each limit (the serving
+  report's `ttft_over_slo_count` / `tpot_over_slo_count` over its requests) times LoadGen's k N issued samples at
+  the trial's rate, against the bound for k N (ASSUMPTION: the trial's share stands for the full run's, the
+  trial being 2,000 samples to the dataset, not k N). Measured: validation/notes/inference_frontier_tried.md.
 
 ASSUMPTION (`server_tokens_per_s`): the last-issued query's latency is the mean end-to-end latency of the Server
 trial's last 1 % of arrivals (the serving report's `e2e_last_arrivals_s`): the trial stops its arrivals as LoadGen's
@@ -46,6 +50,7 @@ v5.1 set (6 bisection steps; Round 10 of the notes) the mean e2e instead gives 2
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 from scipy.stats import binom
@@ -71,6 +76,7 @@ def completed_tokens_per_s(rate_per_s: float, dataset: int, mean_output_tokens: 
     return issued * mean_output_tokens / ((issued - 1) / rate_per_s + last_latency_s)
 
 
+@cache
 def early_stopping_max_over(issued: int, percentile: float = TARGET_PERCENTILE,
                             confidence: float = EARLY_STOPPING_CONFIDENCE) -> int:
     """The most samples of `issued` that may exceed a limit in a valid run (module docstring; -1: none may, the
@@ -80,6 +86,19 @@ def early_stopping_max_over(issued: int, percentile: float = TARGET_PERCENTILE,
     while t >= 0 and binom.cdf(t, issued, over) >= 1.0 - confidence:
         t -= 1
     return t
+
+
+def meets_early_stopping(result: dict[str, Any], rate_per_s: float, dataset: int,
+                         min_duration_s: float = MIN_DURATION_S) -> bool:
+    """A Server trial's verdict under LoadGen's early stopping (module docstring): for TTFT and TPOT each, its share
+    of requests over the limit, scaled to the k x dataset samples LoadGen issues at `rate_per_s`, within
+    `early_stopping_max_over` of them."""
+    if rate_per_s <= 0.0 or not result.get("requests"):
+        return True  # no passing rate to judge (the search's floor)
+    issued = server_passes(rate_per_s, dataset, min_duration_s) * dataset
+    allowed = early_stopping_max_over(issued)
+    return all(result[key] * issued <= allowed * result["requests"]
+               for key in ("ttft_over_slo_count", "tpot_over_slo_count") if result.get(key) is not None)
 
 
 def server_tokens_per_s(rate_per_s: float, result: dict[str, Any], dataset: int, metric: str) -> float:
