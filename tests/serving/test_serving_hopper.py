@@ -57,12 +57,12 @@ def test_fitted_scale_minimises_the_mean_abs_error():
     assert all(err(best) <= err(best * f) + 1e-12 for f in (0.9, 0.99, 1.01, 1.1))
 
 
-@pytest.mark.xfail(strict=True, reason="measured: mean |error| 20.1 % (TTFT 27.7 %, TPOT 12.6 %) vs the 12 % "
-                   "gate, with Qwen3's QK-norm launches (round 13), from 19.85 % with vLLM 0.12's measured decode "
-                   "attention (its fp8 cache read at 0.48 of HBM: the Llama 8B fp8 rows over-predicted further, the "
-                   "others closer); left: SGLang 0.5.6 Llama 8B TPOT -13 %, vLLM 0.12 Llama 8B TPOT +100 % "
-                   "(prompts cached? validation.serving_prefix_reuse, not adopted), TensorRT-LLM 1.0.0rc3 Llama 8B slot wait and "
-                   "Qwen3-32B prefill waves (serving_hopper.KNOWN_GAP)")
+@pytest.mark.xfail(strict=True, reason=(
+    "measured: mean |error| 20.1 % (TTFT 27.7 %, TPOT 12.6 %) vs the 12 % gate, with Qwen3's QK-norm launches "
+    "(round 13), from 19.85 % with vLLM 0.12's measured decode attention (its fp8 cache read at 0.48 of HBM: the "
+    "Llama 8B fp8 rows over-predicted further, the others closer); left: SGLang 0.5.6 Llama 8B TPOT -13 %, vLLM 0.12 "
+    "Llama 8B TPOT +100 % (prompts cached? validation.serving_prefix_reuse, not adopted), TensorRT-LLM 1.0.0rc3 "
+    "Llama 8B slot wait and Qwen3-32B prefill waves (serving_hopper.KNOWN_GAP)"))
 def test_serving_gate(report):
     assert report["summary"]["mean_abs_error"] <= sh.GATE_MEAN_ERROR
 

@@ -10,6 +10,7 @@ from infraplan.validation.inference_frontier import load_frontier_cases
 from infraplan.validation.loadgen import (
     completed_tokens_per_s,
     early_stopping_max_over,
+    meets_early_stopping,
     scheduled_rate_per_s,
     server_passes,
     server_tokens_per_s,
@@ -37,6 +38,47 @@ def test_early_stopping_tends_to_the_percentile_for_long_runs():
     shares = [early_stopping_max_over(n) / n for n in (1_000, 10_000, 100_000, 1_000_000)]
     assert shares == sorted(shares) and 0.0097 < shares[-1] < 0.01
     assert early_stopping_max_over(100) == -1  # too few samples to show a p99 at 99 % confidence
+
+
+def test_early_stopping_judges_a_trial_by_its_share_over_each_limit():
+    """results.cc:491-510: TTFT and TPOT each within the bound for LoadGen's k N issued samples (DeepSeek-R1 at 4.78
+    req/s: one pass of 4,388, 28 allowed, 0.64 %), the trial's share scaled to them."""
+    assert early_stopping_max_over(4388) == 28
+    trial = {"requests": 2000, "ttft_over_slo_count": 12, "tpot_over_slo_count": 0}
+    assert meets_early_stopping(trial, 4.78, 4388)  # 12 / 2,000 x 4,388 = 26.3 <= 28
+    assert not meets_early_stopping({**trial, "ttft_over_slo_count": 13}, 4.78, 4388)  # 28.5 > 28
+    assert not meets_early_stopping({**trial, "tpot_over_slo_count": 13}, 4.78, 4388)  # each limit on its own
+    assert meets_early_stopping({**trial, "tpot_over_slo_count": None}, 4.78, 4388)  # a limit not set: not judged
+    # 15 over of 2,000 (0.75 %) passes the p99 but fails at one pass; two passes (8,776 issued) allow 0.76 %
+    assert not meets_early_stopping({**trial, "ttft_over_slo_count": 15}, 4.78, 4388)
+    assert early_stopping_max_over(8776) == 67 and meets_early_stopping({**trial, "ttft_over_slo_count": 15}, 7.53, 4388)
+
+
+def test_the_serving_report_counts_the_requests_over_each_limit():
+    """The serving simulator's `ttft_over_slo_count` / `tpot_over_slo_count` (strictly over, as LoadGen counts)
+    agree with its SLO attainment: the requests meeting both are at most those meeting each."""
+    data = load_frontier_cases()
+    case = next(c for c in data["cases"] if c["row"] == "H134")  # Llama 3.1 8B H200 Interactive (500 ms / 30 ms)
+    trial = simulate_case(case, data["engine"], data["workloads"], 450.0)  # past its searched rate: some over
+    n, ttft, tpot = trial["requests"], trial["ttft_over_slo_count"], trial["tpot_over_slo_count"]
+    assert isinstance(ttft, int) and isinstance(tpot, int) and ttft + tpot > 0
+    assert 1.0 - (ttft + tpot) / n <= trial["slo_attainment"] <= 1.0 - max(ttft, tpot) / n
+    assert (trial["tpot_s"]["p99"] > case["slo"]["tpot_s"]) == (tpot > 0.01 * n) or abs(tpot - 0.01 * n) <= 1
+
+
+def test_the_search_keeps_only_rates_loadgen_would_call_valid():
+    """With the case file's `early_stopping` the Server search's trial at the found rate meets LoadGen's bound on
+    both limits; without it (the p99 alone) the rate is never lower (Llama 3.1 405B H200 Interactive, H092)."""
+    data = load_frontier_cases()
+    assert data["engine"]["early_stopping"] is True
+    case = next(c for c in data["cases"] if c["row"] == "H092")
+    row = run_inference_case(case, data["engine"], data["workloads"])
+    rate = row["detail"]["rate_per_s"]
+    assert rate > 0.0
+    trial = simulate_case(case, data["engine"], data["workloads"], rate)
+    assert meets_early_stopping(trial, rate, case["requests"])
+    p99_only = run_inference_case(case, {**data["engine"], "early_stopping": False}, data["workloads"])
+    assert p99_only["detail"]["rate_per_s"] >= rate
 
 
 def test_server_passes_are_whole_datasets_spanning_600_s():
