@@ -19,7 +19,9 @@ def test_cases_cover_measurements_section_7():
     assert sum(i.startswith("trtllm-llama3.1-8b-h100-") for i in ids) == 10  # every published ISL/OSL
     for case in data["cases"]:
         assert case["source"] and case["published"] > 0 and case["assumed"]
-    assert set(data["engine"]) == {"front_end", "max_batch", "token_budget", "server_metric"}  # one for every case
+    assert set(data["engine"]) == {"front_end", "max_batch", "token_budget", "server_metric", "early_stopping",
+                                   "offline_query_slack"}  # one for every case
+    assert data["engine"]["early_stopping"] is True and data["engine"]["offline_query_slack"] == 1.1  # LoadGen 4.1.30
     assert data["engine"]["server_metric"] == "completed"  # MLPerf LoadGen's Server metric (validation.loadgen)
     assert data["engine"]["front_end"] is False  # LoadGen and trtllm-bench run in-process: no front-end time
 

@@ -1,4 +1,4 @@
-"""MLPerf LoadGen's Server-scenario rules for the LLM benchmarks, as its C++ source states them.
+"""MLPerf LoadGen's Server-scenario (and Offline query) rules for the LLM benchmarks, as its C++ source states them.
 
 Source: the mlcommons-loadgen sdists on PyPI (Apache-2.0); line numbers are 6.0.17's, and the rules below read the
 same in 5.1.2 (the v5.1 rows' LoadGen, `validation.inference_frontier`) and 4.1.30 (the v4.1 rows, `cases/
@@ -38,6 +38,11 @@ inference.yaml`). An Interactive run is a Server run at its own limits (mlperf.c
   report's `ttft_over_slo_count` / `tpot_over_slo_count` over its requests) times LoadGen's k N issued samples at
   the trial's rate, against the bound for k N (ASSUMPTION: the trial's share stands for the full run's, the
   trial being 2,000 samples to the dataset, not k N). Measured: validation/notes/inference_frontier_tried.md.
+
+* Offline (5.1.2 test_settings_internal.cc:139-154, loadgen.cc:316-325, results.cc:292-293 and 444-447): one query
+  of max(min_query_count, kSlack x 600 s x expected QPS) samples, kSlack = 1.1, padded to whole passes; tokens/s
+  over the time until its last sample is done; valid only if that is >= 600 s. With the run's own rate as the
+  expected QPS: the least k passes lasting >= 660 s (`validation.inference.loadgen_passes`, `offline_query_slack`).
 
 ASSUMPTION (`server_tokens_per_s`): the last-issued query's latency is the mean end-to-end latency of the Server
 trial's last 1 % of arrivals (the serving report's `e2e_last_arrivals_s`): the trial stops its arrivals as LoadGen's

@@ -43,7 +43,9 @@ min_duration x target_qps) samples, kSlack = 1.1 (mlcommons-loadgen 6.0.17 test_
 equal-issue mode (`sample_concatenate_permutation = 1` for every LLM benchmark, mlperf.conf:66-81) pads it to whole
 passes of the loaded set (loadgen.cc:316-324). At the row's own rate as the target (a valid run lasts >= 600 s) that
 gives the passes the measured run held, next to the model's first-pass rate (ramp-up and ramp-down included) and its
-steady-pass rate (a two-pass run less the first, as `validation.inference.offline_passes`).
+steady-pass rate (a two-pass run less the first, as `validation.inference.offline_passes`). The runner sizes the
+model's own Offline runs the same way at the model's rate (`validation.inference.loadgen_passes`, Round 11 of
+`validation.inference_frontier`); this check reads the measured run's at the published rate.
 
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
