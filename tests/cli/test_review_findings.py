@@ -98,12 +98,19 @@ def test_rack_power_below_a_kilowatt_prints_watts(cli):
     assert code == 2 and "1 W per rack" in err and "0.0 kW" not in err
 
 
-def test_an_infeasible_plan_with_a_huge_demand_still_names_the_binding_constraint(cli, tmp_path):
-    path = tmp_path / "s.yaml"  # qps 1e15 beside unit coefficients: the elastic LP failed ("relaxation failed")
+def _one_site_scenario(tmp_path, service: str, pool: str):  # type: ignore[no-untyped-def]
+    """A one-phase scenario file with one recsys service and one H100 pool on a 10 MW site in Ohio."""
+    path = tmp_path / "s.yaml"
     path.write_text("name: x\nphases: [{name: '2025', year: 2025}]\nservices:\n"
-                    "  - {name: ranking, kind: recsys, model: dlrm-low, qps: 1e15, latency_slo: 10ms}\n"
-                    "pools:\n  - {name: h100, device: h100-sxm, site: s}\n"
+                    f"  - {{{service}, kind: recsys, model: dlrm-low, latency_slo: 10ms}}\n"
+                    f"pools:\n  - {{{pool}, device: h100-sxm, site: s}}\n"
                     "sites:\n  - {name: s, power: 10MW, location: ohio}\n")
+    return path
+
+
+def test_an_infeasible_plan_with_a_huge_demand_still_names_the_binding_constraint(cli, tmp_path):
+    # qps 1e15 beside unit coefficients: the elastic LP failed ("relaxation failed")
+    path = _one_site_scenario(tmp_path, "name: ranking, qps: 1e15", "name: h100")
     code, _, err = cli(["plan", str(path)])
     assert code == 2 and "ranking in 2025 short by" in err and "power cap of 10 MW" in err
 
@@ -260,11 +267,8 @@ def test_a_cost_file_takes_the_bounds_its_flags_take(cli, tmp_path):
 
 
 def test_an_installed_base_over_its_site_cap_names_the_site(cli, tmp_path):
-    path = tmp_path / "s.yaml"  # "HiGHS: ... its elastic relaxation failed" before: no shortfall can fix it
-    path.write_text("name: x\nphases: [{name: '2025', year: 2025}]\nservices:\n"
-                    "  - {name: r, kind: recsys, model: dlrm-low, qps: 1M, latency_slo: 10ms}\n"
-                    "pools:\n  - {name: p, device: h100-sxm, site: s, installed: 100000}\n"
-                    "sites:\n  - {name: s, power: 10MW, location: ohio}\n")
+    # "HiGHS: ... its elastic relaxation failed" before: no shortfall can fix it
+    path = _one_site_scenario(tmp_path, "name: r, qps: 1M", "name: p, installed: 100000")
     code, _, err = cli(["plan", str(path)])
     assert code == 2 and "site s in 2025: the installed devices draw" in err and "cap of 10 MW" in err
 
