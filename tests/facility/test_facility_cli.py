@@ -59,6 +59,37 @@ def test_campus_fleet(capsys):
     assert data["h100_equivalents"] > 350_000
 
 
+@pytest.mark.parametrize("system", ["dgx-b300", "gb300-nvl72", "gb300-nvl72-superpod", "mi300x-cluster",
+                                    "mi355x-cluster", "gaudi2-cluster", "mtia-400-rack"])
+def test_facility_without_a_server_price_reports_power_and_nulls_money(capsys, system):
+    """Power, energy, PUE and carbon need no price: exit 0, money null, and a note naming the flag."""
+    code, out, _ = run(capsys, ["facility", "--system", system, "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert data["it_power_w"] > 0 and data["facility_power_w"] == pytest.approx(data["it_power_w"] * data["pue"])
+    assert data["energy_mwh_per_year"] > 0 and data["co2_t_per_year"] > 0
+    for key in ("capex_usd", "capex_total_usd", "opex_usd_per_year", "usd_per_gpu_hour", "tco_usd_per_year",
+                "annualized_capex_usd_per_year"):
+        assert data[key] is None
+    assert "no server price" in data["cost_reason"] and "--server-price" in data["cost_reason"]
+    code, priced, _ = run(capsys, ["facility", "--system", system, "--server-price", "50000", "--json"])
+    priced_data = json.loads(priced)
+    assert code == 0 and priced_data["cost_reason"] is None
+    assert priced_data["capex_usd"]["servers"] == pytest.approx(50000 * data["accelerators"])
+    assert priced_data["energy_mwh_per_year"] == pytest.approx(data["energy_mwh_per_year"])  # price-free figures
+    code, human, _ = run(capsys, ["facility", "--system", system])
+    assert code == 0 and "not priced" in human and "MWh/year" in human
+
+
+def test_campus_without_a_server_price_reports_power(capsys):
+    code, out, _ = run(capsys, ["campus", "--power", "20MW", "--accelerator", "b300", "--phases", "2026:1",
+                                "--json"])
+    assert code == 0
+    data = json.loads(out)
+    assert data["accelerators"] > 0 and data["capex_usd"] is None and data["phases"][0]["capex_usd"] is None
+    assert "--server-price" in data["facility"]["cost_reason"]
+
+
 def test_reliability_json_contract(capsys):
     code, out, _ = run(capsys, ["reliability", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--days", "54",
                                 "--json"])

@@ -11,7 +11,7 @@ from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
 from infraplan.network.flow_sim import FlowSet, Incidence, max_min_rates, merge_classes, simulate
 from infraplan.network.routing import build_links, route
-from infraplan.network.topology import build_topology
+from infraplan.network.topology import build_topology, leaf_index
 
 
 def test_progressive_filling_gives_the_textbook_max_min_allocation():
@@ -170,3 +170,24 @@ def test_filling_over_merged_classes_equals_filling_flow_by_flow():
     assert weight.size <= 30 and weight.sum() == 400
     assert merged[flow_class] == pytest.approx(flat, rel=1e-12)
     assert (merged_by[flow_class] == flat_by).all()
+
+
+def test_gaudi2_cross_node_collectives_route_and_agree_with_the_analytical_model():
+    """Gaudi 2: 3 x 100 GbE scale-out ports per chip, 24 per server, 6 leaves per 8 servers and spines in 6
+    planes. Every server sits on every leaf (rail groups) and a pair's flows stripe over the chip's 3 ports, so
+    the flow simulator routes every cross-node collective and prices the NIC as the analytical model does."""
+    _, _, topo, links = _fabric("gaudi2-cluster")
+    assert topo.rails_per_leaf == 4 and topo.tiers[1].planes == 6
+    nodes = np.repeat(np.arange(topo.nodes), topo.nics_per_node)
+    nics = np.tile(np.arange(topo.nics_per_node), topo.nodes)
+    leaves = leaf_index(topo, nodes, nics).reshape(topo.nodes, -1)
+    assert all(set(row) == set(range(6)) for row in leaves.tolist())  # every server on every leaf
+    # one inter-node pair: three striped flows, one per port, at three NICs' bandwidth
+    flows = FlowSet.of([0], [8 * 100], 3e9)
+    result = simulate(topo, links, flows, (1e-6, 1e-6), SCALE_UP_LATENCY_S, flows_per_pair=1)
+    assert result.flows == 3
+    assert result.finish_s[0] == pytest.approx(3e9 / (3 * links.capacity[links.nic_up]), rel=1e-3)
+    gaudi2 = Cluster.resolve("gaudi2-cluster")
+    for op, gpus in (("all-to-all", 16), ("all-to-all", 256), ("all-gather", 1024)):
+        r = estimate_collective(op, gaudi2, gpus, 2**30, sim="flow")
+        assert r.time_s == pytest.approx(r.analytical_time_s, rel=0.05), (op, gpus)

@@ -73,6 +73,26 @@ def test_fleet_sums_its_sites_and_counts_h100_equivalents(tmp_path):
         plan_fleet(str(bad))
 
 
+def test_fleet_site_naming_a_system_takes_its_fabric_and_power(tmp_path):
+    """A site that names a catalog system is that system (its fabric and power), not a generic Clos of its GPUs."""
+    meta = {s.name: s for s in plan_fleet("meta-2024").sites}
+    for site, system in (("genai-roce-24k", "meta-genai-roce-24k"), ("genai-ib-24k", "meta-genai-ib-24k"),
+                         ("rsc", "meta-rsc")):
+        own = size_facility(system=system, cooling="air")
+        assert meta[site].accelerators == own.accelerators
+        assert meta[site].facility_power_w == pytest.approx(own.facility_power_w)
+        assert meta[site].capex_usd == pytest.approx(own.capex_total_usd)
+    generic = size_facility(accelerator="h100-sxm", count=24576, cooling="air")
+    assert meta["genai-roce-24k"].facility_power_w != pytest.approx(generic.facility_power_w)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsites:\n  - {name: a, system: meta-rsc, count: 8}\n")
+    with pytest.raises(InputError, match="brings its own size"):
+        plan_fleet(str(bad))
+    bad.write_text("name: x\nsites:\n  - {name: a, system: meta-rsc, accelerator: h100-sxm}\n")
+    with pytest.raises(InputError, match="holds a100-80gb"):
+        plan_fleet(str(bad))
+
+
 @pytest.fixture(scope="module")
 def llama_16k():
     return estimate_training("llama3-405b", "meta-genai-roce-24k", 16384, tp=8, pp=16, vpp=7, seq_len=8192,

@@ -131,10 +131,12 @@ class Reliability(Spec):
 
 
 class FleetSite(Spec):
-    """One site of a fleet: an accelerator and either a count or a facility power budget."""
+    """One site of a fleet: a catalog system (its own size, fabric and power), or an accelerator and either a
+    count or a facility power budget (a generic Clos)."""
 
     name: str
-    accelerator: str
+    accelerator: str | None = None
+    system: str | None = Field(None, description="catalog system or YAML path; brings accelerator and count")
     count: int | None = Field(None, gt=0, le=MAX_ACCELERATORS)  # the product's limit (a 1e12 site was 1.9 PW)
     power_w: PowerW | None = Field(None, alias="power")
     cooling: str | None = None

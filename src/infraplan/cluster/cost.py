@@ -160,13 +160,20 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
     )
 
 
+def missing_server_price(accelerator: str, overrides: CostOverrides) -> str | None:
+    """Why `accelerator` has no server price (neither an override nor a catalog figure), or None if it has one."""
+    if overrides.server_usd_per_accelerator is not None or load_hardware_cost(accelerator) is not None:
+        return None
+    return (f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass --server-price USD "
+            "(per accelerator) or a --costs file")
+
+
 def server_price_per_accelerator(accelerator: str, overrides: CostOverrides) -> float:
     if overrides.server_usd_per_accelerator is not None:
         return overrides.server_usd_per_accelerator
     cost = load_hardware_cost(accelerator)
     if cost is None:
-        raise InputError(f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass "
-                         "--server-price USD (per accelerator) or a --costs file")
+        raise InputError(str(missing_server_price(accelerator, overrides)))
     return cost.server_usd_per_accelerator
 
 

@@ -1,6 +1,10 @@
 """Facility sizing: from a cluster (a system, or an accelerator and a count) to IT and facility power, racks,
 floor area, water, capex, opex, $/GPU-hour, energy and carbon per year.
 
+Power, energy, PUE, water and carbon need no price: without a server price for the accelerator (catalog
+hardware_costs.yaml, `--server-price` or a --costs file) they are still reported, and the money fields (capex,
+opex, TCO, $/GPU-hour) are null with `cost_reason` naming the missing price and the flag that supplies it.
+
 Facility power = IT power x PUE, PUE from the cooling type and the site's climate (cooling.yaml, locations.yaml);
 water = IT energy x WUE (Green Grid definition); annual energy = peak IT x load factor x PUE x 8,760 h (the load
 factor, 0.8, is the one in Epoch AI's energy cross-check). The power chain is cluster/power.py, the money
@@ -9,10 +13,12 @@ cluster/cost.py (the one cost model every command prices accelerator-hours with)
 
 from __future__ import annotations
 
+import dataclasses
+
 from infraplan.catalog.facility_loader import load_hardware_cost
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import CostOverrides, SiteInputs, cluster_cost, site_inputs
+from infraplan.cluster.cost import CostOverrides, SiteInputs, cluster_cost, missing_server_price, site_inputs
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load
 from infraplan.errors import InputError
 from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
@@ -29,10 +35,14 @@ def embodied_per_accelerator_kg(accelerator: str, overrides: CostOverrides) -> f
 def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> FacilityReport:
     """All facility outputs for an IT load at a site (the result of `infraplan facility`)."""
     accelerator = layout.accelerator.name
+    no_price = missing_server_price(accelerator, site.overrides)
+    if no_price is not None:  # price the servers at 0 only to reach the energy; every money field is then null
+        site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = cluster_cost(layout, load, site)
     it_w = load.it_w
     facility_w = it_w * site.pue
     capex, costs = money.capex_usd, money.annual
+    priced = no_price is None
     embodied_kg = embodied_per_accelerator_kg(accelerator, site.overrides)
     embodied_t = float(embodied_co2_t(load.accelerators, embodied_kg)) if embodied_kg is not None else None
     return FacilityReport(
@@ -43,9 +53,10 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         rack_power_w=load.rack_power_w,
         floor_area_m2=load.racks * site.cooling.floor_area_m2_per_rack,
         water_m3_per_year=money.it_energy_mwh_per_year * 1e3 * site.wue_l_per_kwh / 1e3,
-        capex_usd=capex,
-        opex_usd_per_year=costs.opex_usd_per_year,
-        usd_per_gpu_hour=money.usd_per_accelerator_hour,
+        capex_usd=capex if priced else None,
+        opex_usd_per_year=costs.opex_usd_per_year if priced else None,
+        usd_per_gpu_hour=money.usd_per_accelerator_hour if priced else None,
+        cost_reason=no_price,
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=float(operational_co2_t(money.energy_mwh_per_year, site.grid_gco2_per_kwh)),
         accelerator=accelerator,
@@ -65,10 +76,11 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         network=FacilityNetwork(switch_ports=load.switch_ports, switches=load.switches, tiers=load.network_tiers,
                                 model=load.network_model, pricing=load.network_pricing,
                                 fabric_accelerators=load.fabric_accelerators),
-        capex_total_usd=sum(capex.values()),
-        annualized_capex_usd_per_year=costs.annualized_capex_usd_per_year,
-        opex_breakdown_usd_per_year=costs.opex_breakdown_usd_per_year,
-        tco_usd_per_year=costs.tco_usd_per_year,
+        capex_total_usd=sum(capex.values()) if priced else None,
+        annualized_capex_usd_per_year=costs.annualized_capex_usd_per_year if priced else None,
+        opex_breakdown_usd_per_year=costs.opex_breakdown_usd_per_year if priced else
+        {"electricity": costs.opex_breakdown_usd_per_year["electricity"]},  # maintenance is a share of capex
+        tco_usd_per_year=costs.tco_usd_per_year if priced else None,
         embodied_co2_t=embodied_t,
         embodied_co2_t_reason=None if embodied_t is not None else (
             f"no embodied carbon for {layout.accelerator.name} in the catalog (hardware_costs.yaml); a --costs "

@@ -38,7 +38,7 @@ def facility_figure(report: dict[str, Any], phases: list[dict[str, Any]] | None 
     titles = ["power chain (MW, peak)", "capex (billion USD)"] + (["build-out by phase"] if phases else [])
     fig = make_subplots(rows=rows, cols=1, specs=specs, subplot_titles=titles, vertical_spacing=0.08)
     fig.add_trace(_power_sankey(report), row=1, col=1)
-    capex = report["capex_usd"]
+    capex = report["capex_usd"] or {}  # null without a server price: no bars
     fig.add_trace(go.Bar(x=list(capex), y=[v / 1e9 for v in capex.values()], name="capex (B USD)",
                          hovertemplate="%{x}: %{y:.3g} B USD<extra></extra>"), row=2, col=1)
     fig.update_yaxes(title_text="billion USD", row=2, col=1)

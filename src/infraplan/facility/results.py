@@ -45,9 +45,11 @@ class FacilityReport(Result):
     rack_power_w: float
     floor_area_m2: float
     water_m3_per_year: float
-    capex_usd: dict[str, float] = Field(description="servers, network, facility")
-    opex_usd_per_year: float
-    usd_per_gpu_hour: float = Field(description="the cost model's price of an owned accelerator-hour")
+    capex_usd: dict[str, float] | None = Field(description="servers, network, facility; null without a server "
+                                               "price (cost_reason)")
+    opex_usd_per_year: float | None
+    usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour")
+    cost_reason: str | None = Field(None, description="why the money fields are null (no server price)")
     energy_mwh_per_year: float
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     accelerator: str
@@ -62,10 +64,10 @@ class FacilityReport(Result):
     build_type: str
     power_breakdown_w: dict[str, float]
     network: FacilityNetwork
-    capex_total_usd: float
-    annualized_capex_usd_per_year: dict[str, float]
-    opex_breakdown_usd_per_year: dict[str, float]
-    tco_usd_per_year: float
+    capex_total_usd: float | None
+    annualized_capex_usd_per_year: dict[str, float] | None
+    opex_breakdown_usd_per_year: dict[str, float] = Field(description="electricity only without a server price")
+    tco_usd_per_year: float | None
     embodied_co2_t: float | None
     embodied_co2_t_reason: str | None = Field(None, description="why embodied carbon is null (no catalog figure)")
     embodied_co2_t_per_year: float | None

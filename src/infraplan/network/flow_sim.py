@@ -200,7 +200,8 @@ def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.n
 def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_tier: tuple[float, ...],
              scale_up_latency_s: float, flows_per_pair: int = 1, seed: int = 0,
              rtol: float = 1e-2) -> SimResult:
-    """Run the transfers to completion. Inter-node transfers are split into `flows_per_pair` ECMP flows.
+    """Run the transfers to completion. Inter-node transfers are split into `flows_per_pair` ECMP flows, rounded
+    up to a multiple of the GPU's NICs when it has several (striped over them, routing.py).
 
     Flows with the same links and bytes (ECMP copies that hashed alike, symmetric pairs) are merged into
     weighted classes first; they share rates and finish together, so the result is the flow-by-flow one.
@@ -210,7 +211,8 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     rng = np.random.default_rng(seed)
     pairs = flows.src.size
     inter = (flows.src // topo.gpus_per_node) != (flows.dst // topo.gpus_per_node)
-    copies = np.where(inter, max(1, int(flows_per_pair)), 1)
+    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)  # NICs per GPU: whole stripes over all of them
+    copies = np.where(inter, -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu, 1)
     total = int(copies.sum())
     require_memory(flow_memory_bytes(total, len(topo.tiers)), f"a flow simulation of {total:,} flows",
                    "use --sim analytical, fewer --flows-per-pair, or a smaller group")

@@ -9,7 +9,10 @@ Routing is up-down (valley-free), as in a folded Clos: a flow climbs to the lowe
 ends, then descends. Each climb picks one of the switches above by a seeded hash per flow (ECMP); with
 planes (see topology.py) the plane is forced by the lower switch's index, and the descent must use the same plane.
 Rail-optimised fabrics use PXN, as NCCL does: a flow leaves through the NIC of the destination GPU's rail (the
-NVLink hop to that NIC is not charged), so it stays in one rail plane.
+NVLink hop to that NIC is not charged), so it stays in one rail plane. A GPU with several NICs (Gaudi 2: three
+100 GbE scale-out ports) stripes a pair's flows over them round-robin, as NCCL spreads its channels over the
+NICs local to a GPU and Habana's HCCL uses all three scale-out ports; the analytical model prices the GPU's
+scale-out bandwidth as the sum of its NICs (fabric.py), which is this striping.
 """
 
 from __future__ import annotations
@@ -90,8 +93,9 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     intra_pair = node_s == node_d
     base_d = (dst % gpn) * nics // gpn
     base_s = base_d if topo.rail_optimized else (src % gpn) * nics // gpn
-    if per_gpu > 1:  # several NICs per GPU: the flow hashes onto one (the same index on both ends)
-        pick = rng.integers(0, per_gpu, size=f)
+    if per_gpu > 1:  # several NICs per GPU: a pair's flows are striped over them (the same index on both ends)
+        first = np.cumsum(copies) - copies
+        pick = (np.arange(f) - first[owner]) % per_gpu
         nic_s, nic_d = base_s[owner] + pick, base_d[owner] + pick
         node_sf, node_df = node_s[owner], node_d[owner]
         leaf_s, leaf_d = leaf_index(topo, node_sf, nic_s), leaf_index(topo, node_df, nic_d)

@@ -10,7 +10,9 @@ of two:
   (the top tier uses all k ports down); its up ports are ceil(down / o);
 * leaves: each tier-0 domain (a rack, or a rail-optimised scalable unit) needs ceil(NIC links / down ports)
   switches. Rail-optimised (NVIDIA DGX SuperPOD reference architecture): NIC r of every node in the unit goes
-  to the leaves of rail r;
+  to the leaves of rail r; where the tier above splits into planes (below) and there are fewer leaves than
+  NICs per node (Gaudi 2: 24 NICs, 6 leaves of 32 down ports per 8 servers), each leaf takes a group of
+  nics / leaves rails of every node, so every node reaches every leaf and hence every plane;
 * above: the m lower switches of a domain are joined to S upper switches with the same number of parallel
   links u/S from every lower switch to every upper one (balanced wiring); S is the smallest divisor of the
   lower switch's u up ports with m * u / S <= down ports. When no S fits (the radix is too small to reach every
@@ -83,9 +85,10 @@ class ClosTopology:
     gpus_per_node: int
     nics_per_node: int
     nic_bytes_per_s: float  # per NIC, per direction, line rate
-    rail_optimized: bool  # effective: the leaves of each tier-0 domain split evenly into rails
+    rail_optimized: bool  # effective: the leaves of each tier-0 domain split evenly into rails (or rail groups)
     leaves_per_rail: int
     tiers: tuple[TierLayout, ...]
+    rails_per_leaf: int = 1  # > 1: fewer leaves than NICs per node, each leaf takes a group of rails
 
     @property
     def nodes(self) -> int:
@@ -212,12 +215,17 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     if len(layouts) == 1 and leaf.switches > 1:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "
                          f"{system.name} has only the {leaf.name} tier to join them")
-    rails = net.rail_optimized and leaf.switches_per_domain % nics == 0 and leaf.switches_per_domain >= nics
-    lpr = leaf.switches_per_domain // nics if rails else 0
+    leaves = leaf.switches_per_domain
+    # rail groups, where the tier above splits into planes by leaf index and there are fewer leaves than NICs
+    # per node: NICs r*g .. r*g + g - 1 of every node go to leaf r, so every node reaches every plane
+    planes_above = len(layouts) > 1 and layouts[1].planes > 1
+    rpl = nics // leaves if net.rail_optimized and planes_above and leaves < nics and nics % leaves == 0 else 1
+    rails = net.rail_optimized and ((leaves % nics == 0 and leaves >= nics) or rpl > 1)
+    lpr = max(1, leaves // nics) if rails else 0
     if rails and (leaf.domain_gpus // gpn) % lpr:
-        rails, lpr = False, 0
+        rails, lpr, rpl = False, 0, 1
     return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
-                        tuple(layouts))
+                        tuple(layouts), rpl)
 
 
 def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
@@ -238,6 +246,8 @@ def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndar
     """Index of the leaf switch (within its leaf domain) that NIC `nic` of server `node` plugs into."""
     npd = topo.nodes_per_leaf_domain
     within = node % npd
+    if topo.rails_per_leaf > 1:  # a rail group per leaf: every node has rails_per_leaf NICs on every leaf
+        return nic // topo.rails_per_leaf
     if topo.rail_optimized:
         return cast(np.ndarray, nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail))
     return cast(np.ndarray, (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports)

@@ -171,7 +171,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
             year=year, fraction=fraction, cumulative_fraction=cumulative,
             facility_power_w=fraction * report.facility_power_w,
             accelerators=int(round(fraction * load.accelerators / unit)) * unit,
-            capex_usd=fraction * report.capex_total_usd,
+            capex_usd=None if report.capex_total_usd is None else fraction * report.capex_total_usd,
             cumulative_facility_power_w=cumulative * report.facility_power_w,
         ))
     return CampusPlan(
@@ -196,9 +196,18 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
     spec = load_fleet(fleet)
     sites: list[FleetSite] = []
     for site in spec.sites:
-        if (site.count is None) == (site.power_w is None):
-            raise InputError(f"fleet {spec.name!r}, site {site.name!r}: give exactly one of count or power")
-        if site.count is not None:
+        where = f"fleet {spec.name!r}, site {site.name!r}"
+        if site.system is not None:  # a catalog system brings its own size, fabric and power chain
+            if site.count is not None or site.power_w is not None:
+                raise InputError(f"{where}: a system brings its own size; drop count and power")
+            report = size_facility(system=site.system, cooling=site.cooling, location=site.location,
+                                   overrides=overrides)
+            if site.accelerator is not None and site.accelerator != report.accelerator:
+                raise InputError(f"{where}: accelerator {site.accelerator} but system {site.system} holds "
+                                 f"{report.accelerator}")
+        elif site.accelerator is None or (site.count is None) == (site.power_w is None):
+            raise InputError(f"{where}: give a system, or an accelerator with exactly one of count or power")
+        elif site.count is not None:
             report = size_facility(accelerator=site.accelerator, count=site.count, cooling=site.cooling,
                                    location=site.location, overrides=overrides)
         else:
@@ -206,15 +215,16 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
             report = plan_campus(site.power_w, site.accelerator, cooling=site.cooling, location=site.location,
                                  overrides=overrides).facility
         sites.append(FleetSite(
-            name=site.name, accelerator=site.accelerator, accelerators=report.accelerators,
-            h100_equivalents=h100_equivalents(site.accelerator, report.accelerators),
+            name=site.name, accelerator=report.accelerator, accelerators=report.accelerators,
+            h100_equivalents=h100_equivalents(report.accelerator, report.accelerators),
             it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
             capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
             energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
             cooling=report.cooling, location=report.location))
     keys = ("h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "opex_usd_per_year",
             "energy_mwh_per_year", "co2_t_per_year")
-    totals: dict[str, Any] = {k: sum(getattr(s, k) for s in sites) for k in keys}
+    totals: dict[str, Any] = {k: None if any(getattr(s, k) is None for s in sites) else  # a site without a price
+                              sum(getattr(s, k) for s in sites) for k in keys}
     totals["accelerators"] = sum(s.accelerators for s in sites)
     published = spec.published_h100_equivalents or None
     return FleetSitesResult(

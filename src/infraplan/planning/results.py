@@ -71,7 +71,7 @@ class CampusPhase(Result):
     cumulative_fraction: float
     facility_power_w: float
     accelerators: int
-    capex_usd: float
+    capex_usd: float | None
     cumulative_facility_power_w: float
 
 
@@ -83,8 +83,8 @@ class CampusPlan(Result):
     racks: int
     buildings: int
     network: FacilityNetwork
-    capex_usd: dict[str, float]
-    opex_usd_per_year: float
+    capex_usd: dict[str, float] | None = Field(description="null without a server price (facility.cost_reason)")
+    opex_usd_per_year: float | None
     energy_mwh_per_year: float
     co2_t_per_year: float
     training_capacity: TrainingCapacity
@@ -101,8 +101,8 @@ class FleetSite(Result):
     h100_equivalents: float
     it_power_w: float
     facility_power_w: float
-    capex_usd: float
-    opex_usd_per_year: float
+    capex_usd: float | None = Field(description="null without a server price for the accelerator")
+    opex_usd_per_year: float | None
     energy_mwh_per_year: float
     co2_t_per_year: float
     cooling: str
@@ -118,8 +118,8 @@ class FleetSitesResult(Result):
     h100_equivalents: float
     it_power_w: float
     facility_power_w: float
-    capex_usd: float
-    opex_usd_per_year: float
+    capex_usd: float | None = Field(description="null when a site has no server price")
+    opex_usd_per_year: float | None
     energy_mwh_per_year: float
     co2_t_per_year: float
     sites: list[FleetSite]

@@ -81,9 +81,13 @@ def predict(case: dict[str, Any]) -> float:
         scale = 1e9 / f.it_power_w / 1e9  # per GW of IT, in $B
         value = {"capex": f.capex_total_usd, "tco": f.tco_usd_per_year,
                  "energy_cost": f.opex_breakdown_usd_per_year["electricity"]}[case["quantity"]]
+        if value is None:  # a money case on an accelerator the catalog does not price
+            raise ValueError(f.cost_reason)
         return value * scale
     if kind == "campus_per_gw_facility":
         f = plan_campus(1e9, case["accelerator"]).facility
+        if f.capex_total_usd is None:
+            raise ValueError(f.cost_reason)
         return f.capex_total_usd / f.facility_power_w
     raise ValueError(f"unknown validation kind {kind!r}")
 

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd, metric_table
+from infraplan.cli.commands.facility import money_rows
 from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -24,9 +25,8 @@ def render_campus(r: CampusPlan) -> None:
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
                   f"{r.network.tiers} tiers")
     table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')}")
-    table.add_row("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values()))
-    table.add_row("opex", fmt_usd(r.opex_usd_per_year) + "/year")
-    table.add_row("cost per GPU-hour", f"${f.usd_per_gpu_hour:.2f}/GPU-h")
+    for name, value in money_rows(f):
+        table.add_row(name, value)
     table.add_row("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year")
     table.add_row("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year")
     cap = r.training_capacity
@@ -38,6 +38,8 @@ def render_campus(r: CampusPlan) -> None:
     else:
         table.add_row("training capacity", cap.reason or "")
     console.print(table)
+    if f.cost_reason:
+        console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)})")

@@ -35,15 +35,24 @@ def render_facility(r: FacilityReport) -> None:
         ("racks", f"{r.racks:,} × {fmt_rate(r.rack_power_w, 'W')} ({r.accelerators_per_rack} accelerators)"),
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
         ("water", f"{r.water_m3_per_year:,.0f} m³/year"),
-        ("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
-        ("opex", fmt_usd(r.opex_usd_per_year) + "/year"),
-        ("cost per GPU-hour", f"${r.usd_per_gpu_hour:.2f}/GPU-h"),
+        *money_rows(r),
         ("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year"),
         ("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year"),
     ]
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if r.cost_reason:
+        console.print(f"capex, opex and $/GPU-h not priced: {r.cost_reason}", soft_wrap=True)
+
+
+def money_rows(r: FacilityReport) -> list[tuple[str, str]]:
+    """The capex, opex and $/GPU-h rows; without a server price only the electricity bill."""
+    if r.capex_usd is None or r.opex_usd_per_year is None or r.usd_per_gpu_hour is None:
+        return [("electricity", fmt_usd(r.opex_breakdown_usd_per_year["electricity"]) + "/year")]
+    return [("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
+            ("opex", fmt_usd(r.opex_usd_per_year) + "/year"),
+            ("cost per GPU-hour", f"${r.usd_per_gpu_hour:.2f}/GPU-h")]
 
 
 def facility(
