@@ -17,6 +17,7 @@ from infraplan.network import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.network.fabric import bottleneck_tier
 from infraplan.network.nvls import NVLS_MIN_BYTES
 
 GiB = 2.0**30
@@ -136,10 +137,12 @@ def test_group_inside_scale_up_domain_gets_scale_up_bandwidth(h100: Fabric) -> N
 
 @pytest.mark.parametrize(("n", "stride", "per_domain"), [(16, 8, 1), (64, 8, 1), (8, 4, 2), (32, 2, 4), (16, 1, 8)])
 def test_group_across_nodes_is_min_of_scale_up_and_k_nics(n: int, stride: int, per_domain: int) -> None:
-    for system in ("dgx-h100-superpod", "dgx-a100-superpod"):
+    """A ring crossing domains puts (k-1)/k of a member's bytes on scale-up and 1/k on its NIC."""
+    for system in ("dgx-h100-superpod", "dgx-a100-superpod", "gaudi2-cluster"):
         fabric = _fabric(system)
         bw, _, tier = group_link(fabric, n, stride)
-        expected = min(fabric.scale_up_bytes_per_s, per_domain * fabric.nic_bytes_per_s)
+        up = fabric.scale_up_bytes_per_s * per_domain / (per_domain - 1) if per_domain > 1 else float("inf")
+        expected = min(up, per_domain * fabric.nic_bytes_per_s)
         assert float(bw) == pytest.approx(expected, rel=1e-12), system
         assert int(tier) >= 0
 
@@ -150,6 +153,17 @@ def test_dgx_a100_eight_nics_give_192_gb_s_busbw() -> None:
     bw, _, _ = group_link(fabric, 64, 1)
     assert float(bw) == pytest.approx(192e9, rel=0.01)
     assert float(bw) < fabric.scale_up_bytes_per_s
+
+
+def test_gaudi2_cross_node_ring_is_scale_up_bound_at_k_over_k_minus_1() -> None:
+    """Gaudi 2: 21 x 100 GbE scale-up at 80 % = 210 GB/s, 3 x 100 GbE NICs at 90 % = 33.75 GB/s per chip.
+    Across servers 7/8 of a chip's ring bytes ride scale-up: 210 x 8/7 = 240 GB/s, below 8 NICs' 270 GB/s."""
+    fabric = _fabric("gaudi2-cluster")
+    bw, _, _ = group_link(fabric, 16, 1)
+    assert float(bw) == pytest.approx(fabric.scale_up_bytes_per_s * 8.0 / 7.0, rel=1e-12)
+    assert float(bw) < 8 * fabric.nic_bytes_per_s
+    assert bottleneck_tier(fabric, 16, 1) == "scale-up"
+    assert bottleneck_tier(_fabric("dgx-h100-superpod"), 16, 1) == "nic"  # 369 x 8/7 > 8 x 47 GB/s
 
 
 def test_bottleneck_tier_index(roce: Fabric, h100: Fabric) -> None:

@@ -7,8 +7,13 @@ spans `n * stride` consecutive ranks. From that placement:
 * inside one scale-up domain (NVLink/NVSwitch) the bus bandwidth is the scale-up link at its measured
   collective efficiency;
 * across domains, a ring with `k` members per domain drives `k` NICs in parallel (NCCL runs one ring
-  channel per NIC), so bus bandwidth = min(scale-up, k * NIC); this is how 8 HDR NICs give the 192 GB/s
-  DGX A100 all-reduce busbw in network.md;
+  channel per NIC), so bus bandwidth = min(scale-up * k / (k - 1), k * NIC); this is how 8 HDR NICs give the
+  192 GB/s DGX A100 all-reduce busbw in network.md. Each channel's ring enters and leaves a domain once, through
+  one NIC, so of a member's bytes 1/k go over its NIC and (k-1)/k over scale-up (`ring_scale_up_limit`): the
+  k * NIC term and the scale-up term count the same channels (NCCL src/graph/search.cc, ncclTopoCompute /
+  ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC it receives on
+  to the NIC it sends on -- cited from the NCCL source as we recall it, not re-read here; the flow simulation
+  routes the ring so and reaches the same rate, Gaudi 2: 237 vs 237 GB/s, DGX H100: 372 vs 372 GB/s at 1 GiB);
 * at every crossed tier with oversubscription `o`, a domain of that tier holds `k_t` members of each
   group; a tier is priced by the share of its uplinks the groups that run at once occupy (issue 12 item 6,
   as the flow simulation shares them): with `g` groups of this shape interleaved in the domain, the busy
@@ -126,6 +131,15 @@ def group_link(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
     return link
 
 
+def ring_scale_up_limit(fabric: Fabric, k_domain: npt.ArrayLike) -> np.ndarray:
+    """Bus bandwidth the scale-up link allows a ring that crosses domains with `k_domain` members in each: a
+    member sends (k-1)/k of its bytes over scale-up and 1/k over its NIC (one ring channel per NIC, each leaving
+    the domain through a different member), so scale-up bounds it at scale_up * k / (k - 1); infinite at k = 1."""
+    k = np.asarray(k_domain, dtype=np.float64)
+    limit: np.ndarray = fabric.scale_up_bytes_per_s * k / np.maximum(k - 1.0, 1e-12)
+    return limit
+
+
 def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
                 all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     extent = n * stride
@@ -134,7 +148,7 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
     if all_to_all:
         nic_rate = np.full_like(n, fabric.nic_bytes_per_s)
     else:
-        cross_bw = np.minimum(fabric.scale_up_bytes_per_s, k_domain * fabric.nic_bytes_per_s)
+        cross_bw = np.minimum(ring_scale_up_limit(fabric, k_domain), k_domain * fabric.nic_bytes_per_s)
     bottleneck = np.where(inside, -1, 0)
     latency = np.full_like(n, fabric.tier_round_trip_latency_s[0])
     for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True)):
@@ -181,8 +195,8 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
     k_domain = min(max(fabric.scale_up_domain // stride, 1), n)
     name, rate = "nic", fabric.nic_bytes_per_s
     if not all_to_all:
-        name, rate = ("scale-up", fabric.scale_up_bytes_per_s) if fabric.scale_up_bytes_per_s < k_domain * rate \
-            else ("nic", k_domain * rate)
+        up = float(ring_scale_up_limit(fabric, k_domain))
+        name, rate = ("scale-up", up) if up < k_domain * rate else ("nic", k_domain * rate)
     for size, over, tier in zip(fabric.tier_sizes, fabric.tier_oversubscription, fabric.tier_names, strict=True):
         if n * stride <= size or over <= 1.0:
             continue
