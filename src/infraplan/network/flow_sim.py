@@ -210,7 +210,8 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     """
     rng = np.random.default_rng(seed)
     pairs = flows.src.size
-    inter = (flows.src // topo.gpus_per_node) != (flows.dst // topo.gpus_per_node)
+    sud = topo.scale_up_domain_gpus  # pairs inside one NVLink domain go over scale-up, not the NICs
+    inter = (flows.src // sud) != (flows.dst // sud)
     per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)  # NICs per GPU: whole stripes over all of them
     copies = np.where(inter, -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu, 1)
     total = int(copies.sum())

@@ -1,7 +1,9 @@
 """Directed links of a built Clos as arrays, and ECMP up-down routing of GPU-to-GPU flows over them.
 
 Links (one entry per direction, capacities in bytes/s at the achievable protocol efficiency):
-* scale-up: one out and one in link per GPU into a non-blocking NVSwitch-like node fabric;
+* scale-up: one out and one in link per GPU into a non-blocking NVSwitch-like fabric spanning the system's
+  scale-up domain (`node.scale_up_domain`: the 8-GPU node of a DGX, the 72-GPU rack of a GB200 NVL72, whose
+  18 NVSwitch trays join every GPU to every other at the full NVLink rate); pairs inside it never use a NIC;
 * NIC: one up and one down link per NIC (node x NIC index) to its leaf;
 * above: one bundle per (upper switch, lower switch it reaches), carrying `links_per_lower` parallel links.
 
@@ -90,7 +92,7 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     f = owner.size
     per_gpu = max(1, nics // gpn)
     node_s, node_d = src // gpn, dst // gpn
-    intra_pair = node_s == node_d
+    intra_pair = src // topo.scale_up_domain_gpus == dst // topo.scale_up_domain_gpus  # over NVLink, no NIC
     base_d = (dst % gpn) * nics // gpn
     base_s = base_d if topo.rail_optimized else (src % gpn) * nics // gpn
     if per_gpu > 1:  # several NICs per GPU: a pair's flows are striped over them (the same index on both ends)

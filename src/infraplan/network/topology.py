@@ -89,6 +89,12 @@ class ClosTopology:
     leaves_per_rail: int
     tiers: tuple[TierLayout, ...]
     rails_per_leaf: int = 1  # > 1: fewer leaves than NICs per node, each leaf takes a group of rails
+    scale_up_gpus: int = 0  # GPUs of one NVLink/scale-up domain (whole nodes); 0: one node (gpus_per_node)
+
+    @property
+    def scale_up_domain_gpus(self) -> int:
+        """GPUs that reach each other over scale-up (NVLink), not the NICs: an NVL72 rack's 18 trays."""
+        return self.scale_up_gpus or self.gpus_per_node
 
     @property
     def nodes(self) -> int:
@@ -224,8 +230,11 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     lpr = max(1, leaves // nics) if rails else 0
     if rails and (leaf.domain_gpus // gpn) % lpr:
         rails, lpr, rpl = False, 0, 1
+    # the scale-up (NVLink) domain in whole nodes: GB200/GB300 NVL72 join 18 trays of 4 GPUs (catalog
+    # `scale_up_domain: 72`); a domain that is not a multiple of the node stays the node (none in the catalog)
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
     return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
-                        tuple(layouts), rpl)
+                        tuple(layouts), rpl, sud)
 
 
 def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:

@@ -1,6 +1,7 @@
 """Capacity search: the fewest accelerators, and the deployment, that serve a QPS target within SLOs.
 
-Candidates: weight dtype (every one the accelerator supports among those asked), TP (powers of two inside
+Candidates: weight dtype (every one the accelerator supports among those asked; bf16 and the weight-only int4 and
+mxfp4 on any, `serving.deployment`), TP (powers of two inside
 the scale-up domain dividing the heads; PP 2/4/8 only when no TP alone fits), batch cap, and colocated or
 disaggregated prefill/decode pools. MoE models also get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention
 data parallelism over d GPUs of one scale-up domain and the experts spread over the same d (EP = d), for the
@@ -251,7 +252,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
         raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
-    kinds = [d for d in dtypes if d in ("bf16", "int4") or acc.supports(d)]
+    kinds = [d for d in dtypes if d in ("bf16", "int4", "mxfp4") or acc.supports(d)]  # int4 / mxfp4: weight-only
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 

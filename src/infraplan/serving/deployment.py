@@ -7,7 +7,14 @@ A replica is TP x PP accelerators, times `attention_dp` data-parallel attention 
 inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`).
 
 Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4) and KV-cache
-precisions `KV_DTYPES`; a format other than bf16 and weight-only int4 needs the accelerator's catalog to list it.
+precisions `KV_DTYPES`; a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's catalog to
+list it. MXFP4 weights (OCP MX: e2m1 values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run
+natively (mxfp4 x mxfp8 tensor cores) where the catalog lists mxfp4, else weight-only (`mxfp4_weight_only`): the
+kernels dequantise them to bf16 and multiply on the bf16 tensor cores, as vLLM serves GPT-OSS's MXFP4 experts on
+Hopper (vllm 0.18.0 model_executor/layers/quantization/mxfp4.py:109-173: on SM90 FlashInfer's MXFP4 x BF16 MoE, else
+the Triton matmul_ogs kernels, else Marlin; :307-318 and :397/:433 the uint8 weights with one uint8 scale per
+32-element block) and SGLang 0.5.9 does (srt/layers/quantization/mxfp4.py:136-159 and :349: Triton matmul_ogs on
+SM90; FlashInfer's mxfp8-activation MoE only on SM100, :327-328). The result names the path priced (`weight_format`).
 
 Speculative decoding (`speculative_tokens` K, `acceptance` R): Leviathan et al., ICML'23 (arXiv:2211.17192,
 eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R) tokens on average
@@ -24,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 
@@ -96,9 +103,10 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
         raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
-    for dtype in {dep.dtype, dep.kv_dtype} - {"bf16", "int4"}:
+    for dtype in ({dep.kv_dtype} | ({dep.dtype} - {"int4", "mxfp4"})) - {"bf16"}:  # int4 / mxfp4: weight-only
         if not accelerator.supports(dtype):
-            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16 or int4")
+            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16, or the "
+                             "weight-only int4 or mxfp4")
     if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
            dep.attention_dp) < 1:
         raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1")
@@ -119,3 +127,18 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                          "(or --attention-dp for EP across attention data-parallel ranks)")
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
+
+
+def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:
+    """Whether `dtype` weights run weight-only on `accelerator`: MXFP4 where its catalog has no mxfp4 tensor cores
+    (module docstring; priced as int4 W4A16 at 0.53125 B per weight, `serving.llm_iteration`)."""
+    return dtype == "mxfp4" and not accelerator.supports("mxfp4")
+
+
+def weight_format(accelerator: Accelerator, dtype: str) -> str:
+    """The precision path a deployment's weights are priced on, as the result states it (module docstring)."""
+    if dtype == "int4" or mxfp4_weight_only(accelerator, dtype):
+        return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs)"
+    if dtype == "mxfp4":
+        return "mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores)"
+    return dtype

@@ -42,7 +42,9 @@ bound by the 4-bit weight reads. ISL-8192 TTFT median: Kimi K2 INT4 (vLLM) -19 %
 nvfp4 (W4A4 as TensorRT-LLM/ModelOpt serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element
 blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`); mxfp4 (OCP MX weights,
 0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
-the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4). Both only on accelerators with the format in their catalog.
+the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4). nvfp4 only on accelerators with the format in their catalog;
+mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read at 0.53125 B (4.25 bits: the
+e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE).
 The KV cache dtype is separate (bf16, fp8 or int8).
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
@@ -112,7 +114,7 @@ from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.serving import decode_kernels, deepgemm_moe, engine_kernels, kv_cache, mla_decode, routed_experts
-from infraplan.serving.deployment import Deployment, check_deployment
+from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_body, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
@@ -153,14 +155,14 @@ def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
-    if dtype == "mxfp4":  # mxfp4 weights x mxfp8 activations at the fp8 rate
+    if dtype == "mxfp4" and not mxfp4_weight_only(accelerator, dtype):  # mxfp4 x mxfp8 at the fp8 rate
         return _Precision(RECIPES["fp8"].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"], DTYPE_BYTES["mxfp8"])
     if dtype in ("fp8", "int8"):
         return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack), 1.0, 1.0,
                           accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
     rate = grouped = accelerator.peak("bf16") * accelerator.matmul_fraction("bf16")
     weight_only = accelerator.efficiency.weight_only_matmul_fraction
-    if dtype == "int4" and weight_only is not None and WEIGHT_ONLY_RATE:  # mixed-input kernels (module docstring)
+    if dtype in ("int4", "mxfp4") and weight_only is not None and WEIGHT_ONLY_RATE:  # mixed-input (docstring)
         rate = grouped = accelerator.peak("bf16") * weight_only
     elif dtype == "bf16":
         rate = accelerator.peak("bf16") * _matmul_fraction(accelerator, "bf16", stack)

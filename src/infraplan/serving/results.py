@@ -62,6 +62,8 @@ class LLMDeployment(SparseResult):
     gpus: int = Field(description="accelerators")
     dtype: str = Field(description="weight dtype")
     kv_dtype: str = Field(description="KV-cache dtype")
+    weight_format: str | None = Field(None, description="the weights' precision path priced (native, or "
+                                      "weight-only W4A16 for int4 / mxfp4 without fp4 tensor cores)")
     max_batch: int = Field(description="sequences per engine")
     token_budget: int = Field(description="tokens per iteration (chunked prefill)")
     block_tokens: int = Field(description="tokens per KV block")

@@ -104,7 +104,7 @@ v5.1 8-GPU, dense: unchanged. The local copies alone: 19.45 -> 19.80 % (Qwen3 H1
 
 MXFP4 experts (`MXFP4_TOKEN_COST`, `mxfp4_moe_token_time`; the accelerator's `w4a16_mxfp4_moe_fixed_s` /
 `w4a16_mxfp4_moe_token_s`, a stack profile's `moe_w4a16_mxfp4_token_cost`). GPT-OSS's MXFP4 experts run on Hopper
-as W4A16 (`validation.serving_hopper_moe`). AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 tables
+as W4A16 (weight-only mxfp4, `serving.deployment`). AIConfigurator 0.12.0's measured TensorRT-LLM 1.3.0rc20 tables
 (moe_perf.parquet, moe_dtype w4a16_mxfp4, balanced routing, MoE TP 1, EP 1-16) split, for each token count T,
 into a(T) + b(T) / EP: b(T) is the grouped GEMM at 440 TF/s on H100 and H200 (0.44 x bf16 peak; the catalog's
 weight-only 0.47 prices it), a(T) = 68 us + 63 ns x T whatever the EP (GPT-OSS-20B and -120B, H100 and H200
@@ -154,6 +154,7 @@ from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time
 from infraplan.ops.layer import Gemm
 from infraplan.ops.params import ACT_BYTES
 from infraplan.serving import deepgemm_moe
+from infraplan.serving.deployment import mxfp4_weight_only
 from infraplan.serving.engines import serving_profile
 
 ROUTED_TOKEN_SPREAD = True  # price per-expert counts spread by the router (module docstring; toggle to compare)
@@ -260,11 +261,12 @@ def mxfp4_moe_token_time(shape: TransformerShape, accelerator: Accelerator, stac
                          m: np.ndarray) -> np.ndarray:
     """Seconds per (mean) layer that a weight-only MXFP4 fused MoE adds for M input tokens, whatever the EP
     (module docstring, "MXFP4 experts"): the accelerator's `w4a16_mxfp4_moe_fixed_s` + M x `w4a16_mxfp4_moe_token_s`
-    per routed layer, for W4A16 (int4) weights of a model family released in MXFP4 (`MXFP4_MODEL_TYPES`) where the
+    per routed layer, for W4A16 (int4 or weight-only mxfp4) weights of a model family released in MXFP4 where the
     stack's MoE is the measured one (`moe_w4a16_mxfp4_token_cost`), else 0."""
     eff = accelerator.efficiency
     fixed_s, token_s = eff.w4a16_mxfp4_moe_fixed_s or 0.0, eff.w4a16_mxfp4_moe_token_s or 0.0
-    if not (MXFP4_TOKEN_COST and dtype == "int4" and shape.model_type in MXFP4_MODEL_TYPES
+    weight_only = dtype == "int4" or mxfp4_weight_only(accelerator, dtype)
+    if not (MXFP4_TOKEN_COST and weight_only and shape.model_type in MXFP4_MODEL_TYPES
             and (fixed_s or token_s)):
         return np.zeros_like(m)
     profile = serving_profile(stack)

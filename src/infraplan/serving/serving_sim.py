@@ -50,6 +50,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.serving import schedule_ahead
+from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
     decode_first_token_s,
@@ -193,14 +194,16 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
             cap, memory = pool_memory(shape, accelerator, dep)
             reason = fit_check(shape, cap, dep, requests, accelerator) or (
                 f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
-            return {"fits": False, "why": reason, "deployment": {**dep.as_dict(), **memory, "disaggregated": True}}
+            stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype)}
+            return {"fits": False, "why": reason, "deployment": {**stated, "disaggregated": True}}
         pair = DisaggregatedDeployment(replace(dep, replicas=prefill_replicas, speculative_tokens=0, acceptance=0.0),
                                        replace(dep, replicas=dep.replicas - prefill_replicas))
         given = (prefill_pool_cost(cost, dep), cost) if cost and not dep.speculative_tokens else None
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end)
     cap, memory = pool_memory(shape, accelerator, dep)
-    deployment = {**dep.as_dict(), **memory, "disaggregated": False}
+    deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
+                  "disaggregated": False}
     why = fit_check(shape, cap, dep, requests, accelerator)
     if why is not None:
         return {"fits": False, "why": why, "deployment": deployment}
@@ -254,8 +257,9 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     pre_cap, pre_memory = pool_memory(shape, accelerator, pre_dep)
     dec_cap, dec_memory = pool_memory(shape, accelerator, dec_dep)
     deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
-                  **dec_memory, "disaggregated": True, "prefill_replicas": pre_dep.replicas,
-                  "decode_replicas": dec_dep.replicas, "prefill": pool_layout(pre_dep, pre_memory),
+                  **dec_memory, "weight_format": weight_format(accelerator, dec_dep.dtype), "disaggregated": True,
+                  "prefill_replicas": pre_dep.replicas, "decode_replicas": dec_dep.replicas,
+                  "prefill": pool_layout(pre_dep, pre_memory),
                   "decode": pool_layout(dec_dep, dec_memory)}
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     prompts_only = Requests(arrival, inp, np.ones_like(out))

@@ -14,10 +14,10 @@ Every expressible row runs as the dense set does (`serving_hopper`: the row's ba
 
 Precision (the rows' `precision` / `moe_quant_mode`): fp8 and fp8_block -> W8A8 fp8 with an fp8 KV cache (as the
 dense set); int4_wo (Kimi-K2.5's released INT4 QAT checkpoint) -> W4A16 with a bf16 KV cache; GPT-OSS's `fp4`
-on Hopper -> W4A16 as well: Hopper has no fp4 tensor cores, so vLLM / TensorRT-LLM run the released MXFP4 expert
-weights through weight-only kernels (Marlin / Triton matmul_ogs) at the bf16 rate. ASSUMPTION: the int4 weight
-format (0.5 B per weight) stands for MXFP4 (0.53 B with its e8m0 scales) and applies to every GEMM, while
-GPT-OSS keeps attention in bf16 (the experts are 96 % of its 117 B parameters).
+on Hopper -> weight-only mxfp4 (`serving.deployment.mxfp4_weight_only`: no fp4 tensor cores, so vLLM runs the
+released MXFP4 experts through W4A16 kernels, vllm 0.18.0 quantization/mxfp4.py:109-173), 0.53125 B per weight with
+the e8m0 scales, GEMMs at the int4 weight-only rate. ASSUMPTION: applied to every GEMM, while GPT-OSS keeps
+attention in bf16 (the experts are 96 % of its 117 B parameters).
 
 Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is
 Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; the vision
@@ -269,7 +269,7 @@ MODELS: dict[str, str] = {
     "moonshotai/Kimi-K2.5": "kimi-k2",  # ASSUMPTION: K2.5's language model = K2's architecture (docstring)
 }
 # the rows' weight precision -> (weight dtype, KV dtype) of the deployment (module docstring)
-PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4", "bf16"), "fp4": ("int4", "bf16")}
+PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4", "bf16"), "fp4": ("mxfp4", "bf16")}
 
 
 def load_rows() -> list[dict[str, str]]:

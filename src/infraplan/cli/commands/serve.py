@@ -75,7 +75,8 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
             head = f"{d.gpus} × {r.accelerator}"
         spec = f", {d.speculative_tokens} draft tokens ({d.tokens_per_step:.2f}/step)" if d.speculative_tokens else ""
         title = (f"{r.model} on {r.system}: {head}{spec}, "
-                 f"{d.dtype} weights, {d.kv_dtype} KV{pools}, {r.workload}"
+                 f"{d.dtype}{' weight-only' if 'weight-only' in (d.weight_format or '') else ''} weights, "
+                 f"{d.kv_dtype} KV{pools}, {r.workload}"
                  + (f", closed loop of {r.concurrency} clients" if r.concurrency else "") + f", stack {r.stack}")
     table = metric_table(title)
     if not r.fits:
