@@ -35,7 +35,7 @@ def run_case(op: str, algorithm: str, n: int, placement: str) -> dict[str, float
     topo = build_topology(spec)
     links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
     members, _ = place(spec.total_accelerators, n, placement)
-    step, _ = flow_phases(op, algorithm, members, spec.node.accelerators_per_node, 2.0**30)[0]
+    step, _ = flow_phases(op, algorithm, members, topo.scale_up_domain_gpus, 2.0**30)[0]
     start = time.perf_counter()
     result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                       flows_per_pair=spec.network.ecmp_flows_per_pair, seed=0)

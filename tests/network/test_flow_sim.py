@@ -7,7 +7,7 @@ import pytest
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
-from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.collective_schedules import estimate_collective, flow_phases, place
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
 from infraplan.network.flow_sim import FlowSet, Incidence, max_min_rates, merge_classes, simulate
 from infraplan.network.routing import build_links, route
@@ -41,6 +41,28 @@ def test_routes_are_valley_free_and_stay_in_the_rail():
     assert links.class_names[links.link_class[paths[0, 0]]] == "scale-up"
 
 
+def test_nvl72_pairs_in_one_rack_use_nvlink_and_only_pairs_across_racks_use_nics():
+    spec, _, topo, links = _fabric("gb200-nvl72-superpod")
+    assert topo.gpus_per_node == 4 and topo.scale_up_domain_gpus == spec.node.scale_up_domain == 72
+    src, dst = np.array([0, 0, 70]), np.array([4, 71, 72])  # another tray, the rack's last tray, the next rack
+    paths, reached, _ = route(topo, links, src, dst, np.ones(3, dtype=np.int64), np.random.default_rng(0))
+    first = [links.class_names[links.link_class[p[0]]] for p in paths]
+    assert first == ["scale-up", "scale-up", "nic"] and list(reached) == [-1, -1, 1]
+
+
+@pytest.mark.parametrize("algorithm", ["ring", "tree", "hierarchical"])
+def test_spread_groups_with_uneven_members_per_nvlink_domain_are_scheduled(algorithm):
+    # 40 GPUs 14 apart on 576: 6 on some 72-GPU racks, 5 on others; every rank sends and receives in each ring
+    members, _ = place(576, 40, "spread")
+    step, _ = flow_phases("all-reduce", algorithm, members, 72, 2.0**30)[0]
+    if algorithm == "ring":
+        assert np.bincount(step.src).max() == np.bincount(step.dst).max() == 6
+        assert sorted(set(step.src.tolist())) == members.tolist() == sorted(set(step.dst.tolist()))
+    result = estimate_collective("all-reduce", Cluster.resolve("gb200-nvl72-superpod"), 40, 2**30, "spread",
+                                 algorithm, sim="flow")
+    assert result.analytical_time_s <= result.time_s < 4.0 * result.analytical_time_s
+
+
 UNCONGESTED = [
     ("all-reduce", "dgx-h100-superpod", 8, "packed", "ring"),
     ("all-reduce", "dgx-h100-superpod", 64, "packed", "ring"),
@@ -50,6 +72,10 @@ UNCONGESTED = [
     ("all-to-all", "dgx-h100-superpod", 64, "packed", "auto"),
     ("send-recv", "meta-genai-roce-24k", 2, "packed", "auto"),
     ("all-reduce", "meta-genai-roce-24k", 128, "spread", "ring"),
+    # NVL72: rings and all-to-all inside the 72-GPU NVLink domain (18 trays of 4) go over NVLink, not the NICs
+    ("all-reduce", "gb200-nvl72-superpod", 64, "packed", "ring"),
+    ("all-to-all", "gb200-nvl72-superpod", 64, "packed", "auto"),
+    ("all-reduce", "gb300-nvl72-superpod", 288, "packed", "tree"),
 ]
 
 

@@ -5,15 +5,17 @@ over the whole system (stride = total / n), so a group of 1,024 on the 24,576-GP
 third node and 128 in each pod.
 
 Schedules for the flow simulator (one `FlowSet` per step; identical steps are simulated once):
-* ring (NCCL rings): with k group members per node the data is split over k rings (NCCL channels); ring c
-  enters every node at member c and leaves it at member c - 1 towards member c of the next node, so the k rings
-  cross between nodes on k different NICs. All-reduce = 2(n-1) steps of size/(n k) per flow, reduce-scatter and
-  all-gather n-1 steps;
-* hierarchical: ring reduce-scatter inside each node (k-1 steps of size/k), then k rail rings of one member per
-  node on size/k, then all-gather inside each node;
+* ring (NCCL rings): with k group members per scale-up domain (`node.scale_up_domain`: a DGX node, an NVL72
+  rack of 18 trays) the data is split over k rings (NCCL channels); ring c enters every domain at member c and
+  leaves it at member c - 1 towards member c of the next domain, so the k rings cross between domains on k
+  different NICs, and a group inside one domain is one ring over NVLink (NCCL >= 2.19 with MNNVL fuses the
+  trays of one NVLink clique into one node, graph/topo.cc, cited from memory). All-reduce = 2(n-1) steps of
+  size/(n k) per flow, reduce-scatter and all-gather n-1 steps;
+* hierarchical: ring reduce-scatter inside each scale-up domain (k-1 steps of size/k), then k rail rings of one
+  member per domain on size/k, then all-gather inside each domain;
 * tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
-  NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a node and its NIC), each a chain through
-  the node's members and two complementary binary trees over the nodes carrying half the channel's data;
+  NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a scale-up domain and its NIC), each a chain
+  through the domain's members and two complementary binary trees over the domains carrying half the channel's data;
   reduce up then broadcast down, each pipelined over ceil(log2 n) chunks (the analytical model's
   2 size / bw + 2 ceil(log2 n) latency);
 * all-to-all: NCCL's grouped send/recv of size/n to every peer, `A2A_PEERS_IN_FLIGHT` (32) peers at a time:
@@ -151,17 +153,30 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
-def _rings(gpus: np.ndarray, gpn: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(src, dst) of one step of k node-crossing rings over the group, and k."""
-    nodes = gpus // gpn
-    order = np.unique(nodes)
-    k = gpus.size // order.size
-    grid = gpus.reshape(order.size, k)  # placement is uniform: k members on every node, in order
-    if order.size == 1:
-        return grid[0], np.roll(grid[0], -1), 1
+def _domains(gpus: np.ndarray, domain: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per member: its domain's first member (index into `gpus`), its position in the domain and the domain's
+    member count (members sorted; a spread placement may put different counts on different domains)."""
+    _, start, counts = np.unique(gpus // domain, return_index=True, return_counts=True)
+    which = np.repeat(np.arange(start.size), counts)
+    return start[which], np.arange(gpus.size) - start[which], counts[which]
+
+
+def _rotated(gpus: np.ndarray, domain: int, c: int) -> np.ndarray:
+    """Members domain by domain, each domain's list rotated to start at its member c (mod its count)."""
+    first, pos, count = _domains(gpus, domain)
+    return np.asarray(gpus[first + (pos + c) % count], dtype=np.int64)
+
+
+def _rings(gpus: np.ndarray, domain: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """(src, dst) of one step of k domain-crossing rings over the group (`domain` GPUs per scale-up domain), and k
+    (the most members on one domain)."""
+    _, counts = np.unique(gpus // domain, return_counts=True)
+    if counts.size == 1:
+        return gpus, np.roll(gpus, -1), 1
+    k = int(counts.max())
     src, dst = [], []
     for c in range(k):
-        seq = grid[:, (c + np.arange(k)) % k].reshape(-1)  # ring c: node by node, entering at member c
+        seq = _rotated(gpus, domain, c)  # ring c: domain by domain, entering at member c
         src.append(seq)
         dst.append(np.roll(seq, -1))
     return np.concatenate(src), np.concatenate(dst), k
@@ -195,30 +210,34 @@ def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-def _tree_phases(grid: np.ndarray, size: float) -> list[tuple[FlowSet, int]]:
+def _tree_phases(gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
     """Reduce (up) and broadcast (down) of the double binary tree, each pipelined over ceil(log2 n) chunks."""
-    m, k = grid.shape
-    chunks = max(1, math.ceil(math.log2(m * k)))
+    first, _, count = _domains(gpus, domain)
+    heads = np.flatnonzero(first == np.arange(gpus.size))  # each domain's first member
+    m, k = heads.size, int(count.max())
+    chunks = max(1, math.ceil(math.log2(gpus.size)))
+    inner = first[:-1] == first[1:]  # consecutive members of one domain
     src: list[np.ndarray] = []
     dst: list[np.ndarray] = []
     sizes: list[np.ndarray] = []
     for c in range(k):  # channel c: its slice size/k, split over the two trees
-        chain = grid[:, (c + np.arange(k)) % k]
-        if k > 1:  # the chain through the node's members carries both trees' halves
-            src.append(chain[:, :-1].reshape(-1))
-            dst.append(chain[:, 1:].reshape(-1))
+        chain = _rotated(gpus, domain, c)
+        if inner.any():  # the chain through the domain's members carries both trees' halves
+            src.append(chain[:-1][inner])
+            dst.append(chain[1:][inner])
             sizes.append(np.full(src[-1].size, size / k))
+        rep = chain[heads]  # member c of every domain
         for parents in tree_parents(m):
             child = np.flatnonzero(parents >= 0)
-            src.append(grid[child, c])
-            dst.append(grid[parents[child], c])
+            src.append(rep[child])
+            dst.append(rep[parents[child]])
             sizes.append(np.full(child.size, size / (2 * k)))
     up_src, up_dst, up_size = np.concatenate(src), np.concatenate(dst), np.concatenate(sizes) / chunks
     return [(FlowSet.of(up_src, up_dst, up_size), chunks), (FlowSet.of(up_dst, up_src, up_size), chunks)]
 
 
-def flow_phases(op: str, algorithm: str, gpus: np.ndarray, gpn: int, size: float) -> list[tuple[FlowSet, int]]:
-    """The distinct steps of the schedule with how often each repeats."""
+def flow_phases(op: str, algorithm: str, gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
+    """The distinct steps of the schedule with how often each repeats; `domain`: GPUs per scale-up domain."""
     n = gpus.size
     if op == "all-to-all":
         rounds = int(all_to_all_rounds(n))
@@ -234,11 +253,13 @@ def flow_phases(op: str, algorithm: str, gpus: np.ndarray, gpn: int, size: float
             raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {n}")
         return [(FlowSet.of(gpus, np.roll(gpus, -(n // 2)), size), 1)]
     if algorithm == "ring":
-        src, dst, k = _rings(gpus, gpn)
+        src, dst, k = _rings(gpus, domain)
         return [(FlowSet.of(src, dst, size / (n * k)), _steps(op, n))]
-    grid = gpus.reshape(-1, n // np.unique(gpus // gpn).size)
     if algorithm == "tree":
-        return _tree_phases(grid, size)
+        return _tree_phases(gpus, domain, size)
+    _, counts = np.unique(gpus // domain, return_counts=True)
+    # hierarchical needs the same members on every domain (the rails' shards align); otherwise one flat ring
+    grid = gpus.reshape(counts.size, -1) if (counts == counts[0]).all() else gpus.reshape(-1, 1)
     m, k = grid.shape
     intra = FlowSet.of(grid.reshape(-1), np.roll(grid, -1, axis=1).reshape(-1), size / k)
     rails = FlowSet.of(grid.reshape(-1), np.roll(grid, -1, axis=0).reshape(-1), size / (k * m))
@@ -297,7 +318,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
         time_s, worst, tier, flows = 0.0, -1.0, "none", 0
         flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
-        for i, (step, repeat) in enumerate(flow_phases(op, flow_algo, members, spec.node.accelerators_per_node,
+        for i, (step, repeat) in enumerate(flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus,
                                                        size_bytes)):
             result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                               flows_per_pair=fpp, seed=seed + i)

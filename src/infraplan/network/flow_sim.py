@@ -200,8 +200,9 @@ def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.n
 def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_tier: tuple[float, ...],
              scale_up_latency_s: float, flows_per_pair: int = 1, seed: int = 0,
              rtol: float = 1e-2) -> SimResult:
-    """Run the transfers to completion. Inter-node transfers are split into `flows_per_pair` ECMP flows, rounded
-    up to a multiple of the GPU's NICs when it has several (striped over them, routing.py).
+    """Run the transfers to completion. Transfers between scale-up domains (`topo.scale_up_domain_gpus`: a node,
+    or an NVL72 rack of 18 trays) are split into `flows_per_pair` ECMP flows, rounded up to a multiple of the
+    GPU's NICs when it has several (striped over them, routing.py); inside a domain one flow over NVLink.
 
     Flows with the same links and bytes (ECMP copies that hashed alike, symmetric pairs) are merged into
     weighted classes first; they share rates and finish together, so the result is the flow-by-flow one.

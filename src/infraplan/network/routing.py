@@ -79,7 +79,7 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     """Route `copies[i]` ECMP flows for each GPU pair src[i] -> dst[i].
 
     Returns (paths, reached, owner): an (F, H) int32 array of link ids padded with -1, the highest tier each
-    flow's pair spans (-1: inside a node) and the pair index of each flow. Everything that does not depend on
+    flow's pair spans (-1: inside a scale-up domain) and the pair index of each flow. Everything that does not depend on
     the hash is computed once per pair.
     """
     src = np.asarray(src, dtype=np.int64)

@@ -24,6 +24,10 @@ This reproduces the DGX SuperPOD H100 leaf/spine/core counts (512 -> 16/8, ..., 
 Llama 3 RoCE fabric (Llama 3 paper, arXiv:2407.21783, Sec. 3.3.1: 16 GPUs per ToR, 192 racks per 3,072-GPU
 pod, 8 pods, 1:7 above the pod). Bisection: the smaller of half the GPUs' NIC bandwidth and, at every tier
 below the top, the uplink capacity of half of that tier's domains (line rates, no protocol efficiency).
+
+The scale-up domain (`scale_up_domain_gpus`, the catalog's `node.scale_up_domain`) is the set of GPUs that
+reach each other over NVLink rather than the NICs: one 8-GPU node on a DGX, the 72-GPU rack of 18 four-GPU
+trays on a GB200/GB300 NVL72 (NVIDIA GB200 NVL72: 9 NVSwitch trays join all 72 GPUs at 1.8 TB/s each).
 """
 
 from __future__ import annotations
