@@ -31,7 +31,8 @@ for the same schedule; for all-reduce its candidates are those of the training a
 (`collectives.all_reduce_time`: ring, tree, NVLS from `NVLS_MIN_BYTES` where it runs) and the hierarchical one.
 The analytical model prices oversubscribed tiers by the share of their uplinks this one group occupies
 (`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still differ by more than 5 %
-the result says why in `difference_reason`.
+the result says why in `difference_reason` (flow_explain.py: the phase and term, latency or bandwidth, that
+differ most).
 
 Conventions (nccl-tests PERFORMANCE.md): algbw = size / time; busbw from collectives.bus_bandwidth.
 """
@@ -62,6 +63,7 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason
 from infraplan.network.flow_sim import FlowSet, simulate
 from infraplan.network.nvls import nvls_available
 from infraplan.network.results import CollectiveResult
@@ -94,12 +96,45 @@ def hierarchical_time(fabric: Fabric, op: str, size_bytes: float, n: int, stride
             "all-reduce": all_reduce_time, "reduce-scatter": reduce_scatter_time, "all-gather": all_gather_time}
         return float(flat[op](fabric, size_bytes, n, stride, **(
                           {"algorithm": "ring"} if op == "all-reduce" else {})))
-    intra = (k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s + (k - 1) * SCALE_UP_LATENCY_S
-    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
-    rail = (m - 1) / m * (size_bytes / k) / float(bw[0]) + (m - 1) * float(lat[0])
+    (intra_bw, intra_lat), (rail_bw, rail_lat) = hierarchical_parts(fabric, size_bytes, n, stride)
+    intra = intra_bw + intra_lat
+    rail = rail_bw + rail_lat
     if op == "all-reduce":
         return 2.0 * intra + 2.0 * rail
     return intra + rail
+
+
+def hierarchical_parts(fabric: Fabric, size_bytes: float, n: int,
+                       stride: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(bandwidth, latency) seconds of one half (reduce-scatter or all-gather) of `hierarchical_time`'s two
+    levels: inside each scale-up domain, then the rail rings between domains."""
+    k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
+    m = -(-n // k)
+    intra = ((k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s, (k - 1) * SCALE_UP_LATENCY_S)
+    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
+    return intra, ((m - 1) / m * (size_bytes / k) / float(bw[0]), (m - 1) * float(lat[0]))
+
+
+def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int,
+                       count: int) -> list[tuple[float, float]]:
+    """(bandwidth, latency) seconds of the analytical model for each of the flow schedule's `count` phases
+    (flow_explain.py): the hierarchical formula's two levels where the schedule has both, else the whole time
+    shared equally, its latency term being the time of a 1-byte message."""
+    if algorithm == "hierarchical" and count == 2:
+        halves = 2.0 if op == "all-reduce" else 1.0
+        return [(halves * bw, halves * lat) for bw, lat in hierarchical_parts(fabric, size, n, stride)]
+    total = analytical_time(fabric, op, algorithm, size, n, stride)
+    latency = min(analytical_time(fabric, op, algorithm, 1.0, n, stride), total)
+    return [((total - latency) / count, latency / count)] * count
+
+
+def _phase_names(op: str, algorithm: str, count: int) -> list[str]:
+    if algorithm == "tree" and count == 2:
+        return ["reduce (up the trees)", "broadcast (down the trees)"]
+    if algorithm == "hierarchical" and count == 2:
+        return ["intra-domain (scale-up ring)", "inter-domain (rail rings)"]
+    return [op if op in ("all-to-all", "send-recv") else "flat ring" if algorithm == "hierarchical"
+            else algorithm] * count
 
 
 ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "auto")
@@ -318,8 +353,11 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
         time_s, worst, tier, flows = 0.0, -1.0, "none", 0
         flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
-        for i, (step, repeat) in enumerate(flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus,
-                                                       size_bytes)):
+        phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
+        compared: list[PhaseComparison] = []
+        for i, ((step, repeat), name, (a_bw, a_lat)) in enumerate(zip(
+                phases, _phase_names(op, flow_algo, len(phases)),
+                _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
             result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                               flows_per_pair=fpp, seed=seed + i)
             phase = result.job_finish_s[0] * repeat
@@ -327,8 +365,12 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             flows = max(flows, result.flows)
             if phase > worst:
                 worst, tier = phase, result.bottleneck_class
+            compared.append(PhaseComparison(
+                name, repeat, result.slowest_transfer_s * repeat, result.slowest_latency_s * repeat, a_bw, a_lat,
+                result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use))
         reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
-                  else difference_reason(time_s, analytical, tier, bottleneck_tier(fabric, gpus, stride, a2a), fpp))
+                  else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
+                                         fpp))
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
         assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
@@ -338,29 +380,3 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                 "bottleneck_tier": tier, "assumptions": assumptions})
     return CollectiveResult.model_validate(out)
 
-
-AGREEMENT = 0.05  # flow and analytical times within 5 % need no explanation
-
-
-def difference_reason(flow_s: float, analytical_s: float, flow_tier: str, analytical_tier: str,
-                      flows_per_pair: int) -> str | None:
-    """Why the flow simulation and the analytical model differ by more than 5 %, or None when they agree."""
-    ratio = flow_s / analytical_s
-    if abs(ratio - 1.0) <= AGREEMENT:
-        return None
-    if ratio > 1.0 and flow_tier not in ("nic", "scale-up"):
-        return (f"flow {ratio:.2f}x the analytical time: ECMP hash collisions ({flows_per_pair} flow(s) per GPU "
-                f"pair) load some {flow_tier} links above the average the analytical model assumes")
-    if ratio > 1.0:
-        return (f"flow {ratio:.2f}x the analytical time: the schedule loads some {flow_tier} links more than the "
-                "per-rank average the analytical model assumes (uneven members per node or rail)")
-    return (f"flow {1 / ratio:.2f}x faster than the analytical model: the {analytical_tier} bound it applies is "
-            "not reached by this placement")
-
-
-def nvls_difference_reason(flow_s: float, analytical_s: float) -> str:
-    """Why a flow result differs from the analytical NVLS time: always given, whatever the ratio, since the flow
-    simulator did not run the schedule the analytical model priced."""
-    return (f"flow {flow_s / analytical_s:.2f}x the analytical time: the analytical model prices NVLS (reduction "
-            "and multicast in the NVSwitch); the flow simulator runs flows between GPUs, not in-switch reduction, "
-            "so it simulated the ring schedule over the same GPUs")

@@ -74,6 +74,11 @@ class SimResult:
     events: int
     flows: int
     classes: int = 0  # flow classes (flows with the same links and size, merged)
+    slowest_latency_s: float = 0.0  # hop latency of the flow that finishes last (for flow_explain.py)
+    slowest_transfer_s: float = 0.0  # its fluid transfer time
+    busiest_link_flows: float = 0.0  # flows at the start on the busiest link of the bottleneck class
+    mean_link_flows: float = 0.0  # mean flows at the start over the bottleneck class's links in use
+    links_in_use: int = 0  # links of the bottleneck class that some flow crosses
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,7 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     now, rounds, events = 0.0, 0, 0
     slow_link = -1
     load = inc.load(np.flatnonzero(active), used.size)
+    start_load = load.copy()
     while active.any():
         rate, frozen_by, r = max_min_rates(compact, capacity, active, rtol, inc, load)
         rounds += r
@@ -259,4 +265,9 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     np.maximum.at(per_pair, owner, per_flow)
     jobs = {int(j): float(per_pair[flows.job == j].max()) for j in np.unique(flows.job)}
     name = links.class_names[int(links.link_class[slow_link])] if slow_link >= 0 else "none"
-    return SimResult(per_pair, jobs, name, rounds, events, int(owner.size), int(size.size))
+    last = int(np.argmax(per_flow)) if per_flow.size else -1
+    slowest = (float(latency[last]), float(finish[flow_class[last]])) if last >= 0 else (0.0, 0.0)
+    same = links.link_class[used] == links.link_class[slow_link] if slow_link >= 0 else np.zeros(0, dtype=bool)
+    busiest, mean = (float(start_load[same].max()), float(start_load[same].mean())) if same.any() else (0.0, 0.0)
+    return SimResult(per_pair, jobs, name, rounds, events, int(owner.size), int(size.size),
+                     *slowest, busiest, mean, int(same.sum()))

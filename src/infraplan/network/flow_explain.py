@@ -1,0 +1,101 @@
+"""Why a flow simulation and the analytical (alpha-beta) model of the same collective differ: `difference_reason`.
+
+Nothing here changes a time; it compares the two models phase by phase and names what differs most.
+Each phase of the flow schedule (`collective_schedules.flow_phases`: a ring's steps, a tree's reduce and broadcast,
+a hierarchical collective's steps inside each scale-up domain and between domains, an all-to-all's rounds) has
+a flow time split in two: the fluid transfer of the pair that finishes last (max-min fair sharing, flow_sim.py)
+and that pair's hop latency (the flow model's alpha), both times the step count. The analytical model's time of
+the same phase is split the same way: the bandwidth (beta) and latency (alpha) terms of the hierarchical
+formula where it is written out (`collective_schedules.hierarchical_parts`); elsewhere the latency term is the
+model's time of a 1-byte message (every alpha-beta formula here is latency + size / bandwidth, so at 1 byte it
+is the latency alone; ASSUMPTION: the message-size efficiency floor, `collective_efficiency.efficiency_at`,
+only adds to the bandwidth term) and the rest is the bandwidth term; a tree's two phases (reduce up,
+broadcast down) take half each, as in its 2 size / bw + 2 ceil(log2 n) latency.
+
+The (phase, term) with the largest difference in the direction of the total names the cause:
+* latency: the flow model charges each step the hop latency of its slowest pair, the analytical model its
+  per-step latency (NCCL's network step latency for a group that leaves the scale-up domain);
+* bandwidth, flow slower, bottleneck on a switch tier: ECMP hash collisions (the busiest link against the mean
+  load of the links of that tier in use; the analytical model assumes a perfect spread);
+* bandwidth, flow slower, bottleneck on a NIC or scale-up link: the schedule itself loads some links more
+  than the per-rank average (uneven members per domain or rail);
+* bandwidth, flow faster: a bound the analytical model applies is not reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["AGREEMENT", "PhaseComparison", "difference_reason", "nvls_difference_reason"]
+
+AGREEMENT = 0.05  # flow and analytical times within 5 % need no explanation
+
+
+@dataclass(frozen=True)
+class PhaseComparison:
+    """One phase of a collective in both models; all times are the phase's total (steps x per step), seconds."""
+
+    name: str
+    steps: int
+    flow_bandwidth_s: float
+    flow_latency_s: float
+    analytical_bandwidth_s: float
+    analytical_latency_s: float
+    flow_tier: str  # link class that froze the slowest flow of this phase
+    busiest_link_flows: float = 0.0  # flows on the busiest link of that class, at the phase's start
+    mean_link_flows: float = 0.0  # mean flows over that class's links in use
+    links_in_use: int = 0
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.2f} us"
+
+
+def _term(p: PhaseComparison, term: str) -> float:
+    if term == "latency":
+        return p.flow_latency_s - p.analytical_latency_s
+    return p.flow_bandwidth_s - p.analytical_bandwidth_s
+
+
+def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComparison], analytical_tier: str,
+                      flows_per_pair: int) -> str | None:
+    """Why the flow simulation and the analytical model differ by more than 5 %, or None when they agree."""
+    ratio = flow_s / analytical_s
+    if abs(ratio - 1.0) <= AGREEMENT:
+        return None
+    sign = 1.0 if ratio > 1.0 else -1.0
+    head = (f"flow {ratio:.2f}x the analytical time" if ratio > 1.0
+            else f"flow {1 / ratio:.2f}x faster than the analytical model")
+    if not phases:
+        return head
+    phase, term = max(((p, t) for p in phases for t in ("bandwidth", "latency")),
+                      key=lambda pt: sign * _term(*pt))
+    where = f"in the {phase.name} phase" if len(phases) > 1 else f"in the {phase.name}"
+    steps = max(phase.steps, 1)
+    if term == "latency":
+        return (f"{head}: per-step latency {where}: the flow model charges each step its slowest pair's hop latency, "
+                f"{_us(phase.flow_latency_s / steps)} after {_us(phase.flow_bandwidth_s / steps)} of transfer "
+                f"({_us((phase.flow_latency_s + phase.flow_bandwidth_s) / steps)}), where the analytical model adds "
+                f"{_us(phase.analytical_latency_s / steps)} of latency to {_us(phase.analytical_bandwidth_s / steps)} "
+                f"of transfer ({_us((phase.analytical_latency_s + phase.analytical_bandwidth_s) / steps)}), "
+                f"over {steps} step(s)")
+    transfer = (f"transfer {_us(phase.flow_bandwidth_s / steps)} per step in the flow model, "
+                f"{_us(phase.analytical_bandwidth_s / steps)} in the analytical model")
+    load = (f"the busiest {phase.flow_tier} link carries {phase.busiest_link_flows:g} flows where the "
+            f"{phase.links_in_use} {phase.flow_tier} links in use average {phase.mean_link_flows:.3g}")
+    if ratio < 1.0:
+        return (f"{head}: the {analytical_tier} bound it applies is not reached by this placement {where} "
+                f"({transfer})")
+    if phase.flow_tier not in ("nic", "scale-up"):
+        return (f"{head}: ECMP hash collisions ({flows_per_pair} flow(s) per GPU pair) on the {phase.flow_tier} "
+                f"links {where}: {load} (the analytical model assumes an even spread); {transfer}")
+    return (f"{head}: the schedule loads some {phase.flow_tier} links {where} more than the per-rank average the "
+            f"analytical model assumes (uneven members per node or rail): {load}; {transfer}")
+
+
+def nvls_difference_reason(flow_s: float, analytical_s: float) -> str:
+    """Why a flow result differs from the analytical NVLS time: always given, whatever the ratio, since the flow
+    simulator did not run the schedule the analytical model priced."""
+    return (f"flow {flow_s / analytical_s:.2f}x the analytical time: the analytical model prices NVLS (reduction "
+            "and multicast in the NVSwitch); the flow simulator runs flows between GPUs, not in-switch reduction, "
+            "so it simulated the ring schedule over the same GPUs")

@@ -1,0 +1,82 @@
+"""`difference_reason` names the phase and term (latency or bandwidth) where the flow simulation and the
+analytical model differ most, not the tier of the longest phase."""
+
+from __future__ import annotations
+
+import pytest
+
+from infraplan.cluster import Cluster
+from infraplan.network.collective_schedules import (
+    analytical_time,
+    estimate_collective,
+    hierarchical_parts,
+    hierarchical_time,
+)
+from infraplan.network.flow_explain import PhaseComparison, difference_reason
+
+GIB = 2.0**30
+
+
+@pytest.fixture(scope="module")
+def nvl72_superpod() -> Cluster:
+    return Cluster.resolve("gb200-nvl72-superpod")
+
+
+@pytest.mark.parametrize("gpus", [144, 576])
+def test_ring_across_nvl72_racks_blames_per_step_latency(nvl72_superpod, gpus):
+    """The analytical model adds NCCL's network step latency (4 us) to every NVLink-bound step; the flow model
+    charges the last pair (an NVLink flow) its own 3 us: flow faster, and the reason says so."""
+    f = estimate_collective("all-reduce", nvl72_superpod, gpus, GIB, algorithm="ring", sim="flow")
+    assert f.time_s < 0.95 * f.analytical_time_s
+    reason = f.difference_reason
+    assert reason is not None and "per-step latency" in reason and "not reached" not in reason
+    assert "3.00 us" in reason and "4.00 us" in reason
+    if gpus == 576:  # 2.55 us of NVLink transfer per step in both models
+        assert "(5.55 us)" in reason and "(6.55 us)" in reason
+
+
+def test_hierarchical_all_gather_blames_ecmp_between_racks(nvl72_superpod):
+    f = estimate_collective("all-gather", nvl72_superpod, 576, GIB, sim="flow")
+    assert f.algorithm == "hierarchical" and f.time_s > 1.05 * f.analytical_time_s
+    reason = f.difference_reason
+    assert reason is not None and "ECMP" in reason and "inter-domain" in reason
+    assert "scale-up" not in reason.split(":")[1]  # not the NVLink tier of the longer phase
+    busiest, mean = _loads(reason)
+    assert busiest > mean
+
+
+def test_all_to_all_across_racks_blames_ecmp_with_the_link_loads(nvl72_superpod):
+    f = estimate_collective("all-to-all", nvl72_superpod, 576, GIB, sim="flow")
+    reason = f.difference_reason
+    assert f.time_s > 1.05 * f.analytical_time_s and reason is not None
+    assert "ECMP" in reason and "rack links" in reason and "per-step latency" not in reason
+    assert _loads(reason)[0] > _loads(reason)[1]
+
+
+def _loads(reason: str) -> tuple[float, float]:
+    """(flows on the busiest link, mean over the links in use) as the reason states them."""
+    return float(reason.split("carries ")[1].split(" flows")[0]), float(reason.split("average ")[1].split(" ")[0])
+
+
+def test_hierarchical_parts_add_up_to_its_time(nvl72_superpod):
+    fabric = nvl72_superpod.fabric
+    (a, b), (c, d) = hierarchical_parts(fabric, GIB, 576, 1)
+    assert hierarchical_time(fabric, "all-gather", GIB, 576, 1) == (a + b) + (c + d)
+    assert analytical_time(fabric, "all-reduce", "hierarchical", GIB, 576, 1) == 2.0 * (a + b) + 2.0 * (c + d)
+
+
+def _phase(name: str, flow: tuple[float, float], analytical: tuple[float, float], tier: str) -> PhaseComparison:
+    return PhaseComparison(name, 10, flow[0], flow[1], analytical[0], analytical[1], tier, 6.0, 3.0, 8)
+
+
+def test_reason_picks_the_largest_term():
+    # flow slower in bandwidth on a NIC tier: the schedule's own uneven load, in the phase that differs
+    phases = [_phase("intra", (1.0, 0.1), (1.0, 0.1), "scale-up"), _phase("inter", (0.5, 0.1), (0.3, 0.1), "nic")]
+    reason = difference_reason(1.7, 1.5, phases, "nic", 1)
+    assert reason is not None and "uneven members" in reason and "inter phase" in reason and "6 flows" in reason
+    # flow faster in bandwidth: the analytical bound is not reached
+    phases = [_phase("ring", (0.5, 0.1), (1.0, 0.1), "nic")]
+    reason = difference_reason(0.6, 1.1, phases, "scale-up", 1)
+    assert reason is not None and "scale-up bound" in reason and "not reached" in reason
+    # within 5 %: no reason
+    assert difference_reason(1.0, 1.04, phases, "nic", 1) is None
