@@ -268,6 +268,7 @@ class Stack(Spec):
         "asynchronously under the wgrad GEMM (TE 2.14 module/linear.py:748-754; `training.layer_time`)")
     dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
     grad_reduce_dtype: ReduceDtype = "fp32"
+    gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`layer_kernels`)
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(
         "dropless_eager", description="with `cuda_graphs`, what of a MoE layer is graphed: dropless_eager (dropless "

@@ -61,6 +61,7 @@ class Fabric:
     concurrent_groups: int | None = None  # groups of one shape running at once; None: all `stride` of them
     nvls_bytes_per_s: float = 0.0  # per-rank link rate of NVLS all-reduce in the domain (`network.collectives`); 0: off
     accelerator: str = ""  # catalog accelerator name: picks its measured all-reduce table (`network.nvlink_all_reduce`)
+    nic_line_bytes_per_s: float = 0.0  # scale-out line rate per GPU, per direction (NICs x rate / GPUs); 0: unknown
 
     @classmethod
     def from_system(
@@ -90,6 +91,7 @@ class Fabric:
             * (NVLS_MEASURED_RANKS + 1.0) / (2.0 * (NVLS_MEASURED_RANKS - 1)) * scale_up_factor
             if accelerator.efficiency.nvls_all_reduce_enabled else 0.0,
             accelerator=accelerator.name,
+            nic_line_bytes_per_s=nic * scale_out_factor,
         )
 
 

@@ -3,11 +3,11 @@ dispatch / combine with the layer's compute (`Stack.moe`), priced on the plan's 
 
 A recipe's flex dispatcher (Megatron-Core `moe_token_dispatcher_type: flex`, DeepEP or HybridEP: `MoeRouting
 .flex_backend`) runs only on the GPUs Megatron-Bridge applies it on (`with_flex_dispatcher`) and is priced as its
-kernels send (`flex_dispatch_seconds`), across nodes at DeepEP's published RDMA rate, which counts the token's
-own node as one of the nodes it reaches (deep-ep 1.0.0 README and tests/test_internode.py; the same for the
-`dispatcher: deepep` stacks, `deepep_own_node_factor`). The NeMo frontier rows keep the alltoall dispatcher but
-H029, whose performance configuration runs HybridEP (validation.sets `MODEL_RECIPE_FLEX_BACKEND`; round 11a of
-validation/notes/training_sets_tried.md).
+kernels send (`flex_dispatch_seconds`), across nodes at DeepEP's published RDMA rate for the nodes spanned
+(`deepep_rdma_bytes_per_s`), which counts the token's own node as one of the nodes it reaches (deep-ep 1.0.0
+README and tests/test_internode.py); the `dispatcher: deepep` stacks' cross-node all-to-all likewise (round 14).
+The NeMo frontier rows keep the alltoall dispatcher but H029, whose performance configuration runs HybridEP
+(validation.sets `MODEL_RECIPE_FLEX_BACKEND`; round 11a of validation/notes/training_sets_tried.md).
 
 It is the only per-layer term that depends on the EP rank stride (so on PP and the rank order): the search
 prices the rest of a layer once per stride-free row (`training.step_time._per_layer`) and this on every row.
@@ -98,6 +98,40 @@ _DROPPED: dict[tuple[int, str], tuple[Stack, Stack]] = {}  # (id, accelerator) -
 _DROPPED_MAX = 256
 
 
+# DeepEP's published normal-kernel internode rates (deep-ep 1.0.0 sdist README.md:13-22, "Normal kernels with NVLink
+# and RDMA forwarding": H800, one CX7 InfiniBand 400 Gb/s NIC per GPU, "~50 GB/s maximum bandwidth"): nodes of 8 GPUs
+# the EP group spans (EP16 / 32 / 64) -> (dispatch, combine) GB/s, "bottleneck bandwidth (RDMA)"
+DEEPEP_INTERNODE_RDMA_GBPS: dict[int, tuple[float, float]] = {2: (43.0, 43.0), 4: (44.0, 47.0), 8: (46.0, 45.0)}
+DEEPEP_TEST_NIC_GBPS = 50.0  # the README's NIC line rate (400 Gb/s)
+# round 14 (validation/notes/training_sets_tried.md): the scale-out leg at the table's rate for the nodes spanned,
+# as a share of the NIC's line rate, not at the fabric's achievable NCCL rate (False: as before)
+DEEPEP_PUBLISHED_RDMA_RATE = True
+# round 14: the `dispatcher: deepep` stacks' cross-node all-to-all priced as DeepEP's kernels send
+# (`flex_dispatch_seconds`, at `deepep_rdma_bytes_per_s`) instead of NCCL's all-to-all of the deduplicated bytes
+# (`deepep_node_dedup` x `deepep_own_node_factor`); inside one scale-up domain NCCL's all-to-all as before
+DEEPEP_KERNEL_RATE = True
+
+
+def deepep_rdma_bytes_per_s(fabric: Fabric, nodes: ArrayLike) -> np.ndarray:
+    """Scale-out rate per GPU of DeepEP's normal kernels for an EP group over `nodes` scale-up domains: the
+    README's dispatch + combine pair (`DEEPEP_INTERNODE_RDMA_GBPS`, the harmonic mean of the two: a dispatch and a
+    combine of the same bytes) as a share of its 50 GB/s NIC, times this fabric's NIC line rate, at most the
+    fabric's achievable rate. Between / beyond the tabled 2, 4 and 8 nodes the share is interpolated in log2 nodes /
+    held (ASSUMPTION: no other size is published). The README measured hidden 7,168 (fp8 dispatch, 7.2 KB a token;
+    bf16 combine, 14 KB): smaller tokens are priced at the same rate (no published figure for them). Other GPUs
+    take the H800 figures (ASSUMPTION): there the kernel forwards ~3x its EP16 RDMA bytes over ~160 GB/s of NVLink
+    (~138 GB/s at 43 GB/s RDMA, DeepSeek-V3's routing), so the EP16 figure may be partly NVLink-bound on H800 and
+    higher on H100 (2.25x the NVLink): no H100 figure is published. HybridEP (H029) takes DeepEP's figure:
+    ASSUMPTION (no HybridEP internode rate is published in a package)."""
+    if not DEEPEP_PUBLISHED_RDMA_RATE or fabric.nic_line_bytes_per_s <= 0.0:
+        return np.asarray(fabric.nic_bytes_per_s, dtype=np.float64)
+    tabled = sorted(DEEPEP_INTERNODE_RDMA_GBPS)
+    rates = [DEEPEP_INTERNODE_RDMA_GBPS[n] for n in tabled]
+    shares = [2.0 / (1.0 / dispatch + 1.0 / combine) / DEEPEP_TEST_NIC_GBPS for dispatch, combine in rates]
+    share = np.interp(np.log2(np.maximum(np.asarray(nodes, dtype=np.float64), 1.0)), np.log2(tabled), shares)
+    return np.asarray(np.minimum(share * fabric.nic_line_bytes_per_s, fabric.nic_bytes_per_s), dtype=np.float64)
+
+
 def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
                           one: bool = False) -> np.ndarray:
     """Seconds of the EP dispatches / combines, forward, as the DeepEP / HybridEP kernels send them.
@@ -122,8 +156,10 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     own node's copy, which the sender writes straight into its own RDMA receive buffer and the forwarder warps
     then forward over NVLink like the remote ones (csrc/kernels/internode.cu:577, :711-721), runs at the same
     rate, so the scale-out time is b x every node reached over that rate; at EP16 over two nodes
-    the NIC itself then carries ~21 GB/s. The README's 43-47 GB/s are the fabric's achievable NIC rate here
-    (50 x 0.94 = 47 GB/s on a DGX H100): no further factor. HybridEP (the deep_ep `hybrid-ep` branch, not on
+    the NIC itself then carries ~21 GB/s. The rate is the README's figure for the nodes the group spans, as a
+    share of its 50 GB/s NIC on this fabric's line rate (`deepep_rdma_bytes_per_s`: 43 GB/s at EP16 on a DGX
+    H100; before round 14 the fabric's achievable NCCL rate, 50 x 0.94 = 47 GB/s, for every size). HybridEP (the
+    deep_ep `hybrid-ep` branch, not on
     PyPI: Megatron-Bridge 0.6.0 runs it on H100 with NUM_OF_HYBRID_EP_RANKS_PER_NVLINK_DOMAIN 8 and USE_MNNVL 0,
     perf_recipes/qwen/h100/qwen3_moe.py:100-110, RDMA between 8-GPU NVLink domains) is priced the same
     (ASSUMPTION: no HybridEP inter-node figure is published in a package).
@@ -144,26 +180,32 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
         # inside the domain at the measured NVL72 all-to-all rate where one is tabled (`network.mnnvl_all_to_all`)
         measured = measured_efficiency(fabric.accelerator, per_domain)
         up_rate = fabric.scale_up_bytes_per_s * (1.0 if measured is None else measured)
-        seconds = np.maximum(scale_out / fabric.nic_bytes_per_s, scale_up / up_rate)
+        seconds = np.maximum(scale_out / deepep_rdma_bytes_per_s(fabric, nodes), scale_up / up_rate)
         total = total + np.where(np.asarray(c.mask) & (n > 1.0), c.count * seconds, 0.0)
     return float(total) if one else total  # type: ignore[return-value]  # a float: the annotation is the array's
 
 
 def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
                 stack: Stack, fp8: ArrayLike = False, one: bool = False) -> np.ndarray:
-    """Seconds of the EP all-to-alls, forward; DeepEP dispatchers move the deduplicated bytes over the NICs at
-    DeepEP's per-node-copy rate (`deepep_own_node_factor`);
-    with `fp8_dispatch` fp8 plans (`fp8`) dispatch in fp8 and combine in bf16. `one`: a `PlanArrays.one_row`
-    plan's records (Python floats). A flex backend (`MoeRouting.flex_backend`, kept by `with_flex_dispatcher`)
-    is priced as its kernels send (`flex_dispatch_seconds`)."""
+    """Seconds of the EP all-to-alls, forward; a `dispatcher: deepep` stack's all-to-all across scale-up domains as
+    DeepEP's kernels send it at its published rate (`flex_dispatch_seconds`; with `DEEPEP_KERNEL_RATE` off: NCCL's
+    all-to-all of the deduplicated bytes at the per-node-copy rate, `deepep_node_dedup` x `deepep_own_node_factor`),
+    inside one domain NCCL's; with `fp8_dispatch` fp8 plans (`fp8`) dispatch in fp8 and combine in bf16. `one`: a
+    `PlanArrays.one_row` plan's records (Python floats). A flex backend (`MoeRouting.flex_backend`, kept by
+    `with_flex_dispatcher`) is priced as its kernels send (`flex_dispatch_seconds`)."""
     if stack.moe.flex_backend is not None and shape.is_moe:
         return flex_dispatch_seconds(shape, fabric, records, one)
-    if stack.moe.dispatcher == "deepep" and shape.is_moe:
+    deepep = stack.moe.dispatcher == "deepep" and shape.is_moe
+    if deepep and not DEEPEP_KERNEL_RATE:
         records = tuple(replace(c, bytes=c.bytes * deepep_node_dedup(shape, fabric, c.group, c.stride)
                                 * deepep_own_node_factor(fabric, c.group, c.stride)) for c in records)
     if stack.moe.fp8_dispatch and shape.is_moe:
         share = pick(to_bool(fp8), FP8_DISPATCH_PAIR_SHARE, 1.0)
         records = tuple(replace(c, bytes=c.bytes * share) for c in records)
+    if deepep and DEEPEP_KERNEL_RATE:  # across domains as DeepEP's kernels send, at its published rate
+        crosses = to_bool(ep_scale_out(fabric, records, one))
+        return pick(crosses, flex_dispatch_seconds(shape, fabric, records, one),  # type: ignore[no-any-return]
+                    _collective_times(fabric, records, "ep", one))
     return _collective_times(fabric, records, "ep", one)
 
 

@@ -68,8 +68,30 @@ def wgrad_width(width: ArrayLike, m: ArrayLike, n: ArrayLike, k: ArrayLike, grad
 def main_grad_wgrad_bytes(stack: Stack) -> float | None:
     """Bytes per element of the main gradient the wgrad GEMMs read and write (`wgrad_width`): the
     gradient buffer's dtype on Megatron-class stacks, whose Transformer Engine GEMMs accumulate into `main_grad`;
-    None (the output at the operand width) elsewhere."""
-    return grad_buffer_bytes(stack) if stack.stack_class == "megatron" else None
+    None (the output at the operand width) elsewhere, and where the recipe turns `gradient_accumulation_fusion`
+    off (the GEMM writes a fresh wgrad: `unfused_main_grad_bytes`)."""
+    fused = stack.stack_class == "megatron" and stack.gradient_accumulation_fusion
+    return grad_buffer_bytes(stack) if fused else None
+
+
+# bytes of the fresh wgrad the backward hook reads per weight element (the activations' bf16)
+FRESH_WGRAD_BYTES = 2.0
+
+
+def unfused_main_grad_bytes(stack: Stack, sharded: ArrayLike) -> Any:
+    """Bytes per weight element and micro-batch that the backward hook moves on a Megatron stack whose recipe turns
+    `gradient_accumulation_fusion` off (0 otherwise). Transformer Engine then writes each weight's gradient to a
+    fresh `param.grad` (`fuse_wgrad_accumulation` is the config's flag, megatron-core 0.16.1
+    extensions/transformer_engine.py:626 / :828 / :1537) and the hook moves it into the main gradient: Megatron-FSDP
+    with a sharded gradient buffer (`sharded`: ZeRO-3, optim_grads_params, param_and_grad_buffer.py:1861-1864)
+    copies it, `param.main_grad.copy_(param.grad)` (distributed/fsdp/src/megatron_fsdp/megatron_fsdp.py:561-573:
+    read the wgrad, write the buffer), where the fused path has the GEMM overwrite `main_grad` (:462-466); Megatron's
+    DDP adds it, `main_grad.add_(grad)` (read both, write the buffer). Megatron-Bridge's FSDP Llama perf configs set
+    the flag off (perf_recipes/llama/gb200/llama3.py:221 / :274)."""
+    if stack.stack_class != "megatron" or stack.gradient_accumulation_fusion:
+        return 0.0
+    buffer = grad_buffer_bytes(stack)
+    return FRESH_WGRAD_BYTES + buffer + pick(sharded, 0.0, buffer)
 
 
 def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: ArrayLike, n: ArrayLike,

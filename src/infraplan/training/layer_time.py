@@ -9,7 +9,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
   the scores); keys span the whole sequence (CP all-gathers K and V).
 * Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
   embedding, the FFN activation; backward moves twice the forward bytes. fp8 adds the cast + transpose
-  of every GEMM input (forward) and output gradient (backward), as Transformer Engine does.
+  of every GEMM input (forward) and output gradient (backward), as Transformer Engine does. A recipe without
+  `gradient_accumulation_fusion` adds the hook's copy / add of each weight gradient into the main gradient
+  (`training.layer_kernels.unfused_main_grad_bytes`).
 * TP with sequence parallelism: 2 all-gathers + 2 reduce-scatters of the T x h activation forward and
   again backward, on the TP group (not overlapped); without SP, 2 all-reduces each way and the norms and
   residuals run on every TP rank. CP: all-gather of K, V forward, reduce-scatter of
@@ -75,7 +77,7 @@ from infraplan.training.host_time import (
     add_dropless_moe_terms,
     kernel_counts,
 )
-from infraplan.training.layer_kernels import bf16_gemm_sums
+from infraplan.training.layer_kernels import bf16_gemm_sums, unfused_main_grad_bytes
 from infraplan.training.layer_kernels import collective_times as _collective_times
 from infraplan.training.layer_kernels import elementwise_time as _elementwise_time
 from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
@@ -243,6 +245,12 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
                                               rates.kernel_overhead_s)
         quantised = pick(nvfp4, 1.0 - bf16_share, 0.0)
         elem_fwd, elem_bwd = elem_fwd + quantised * nv_fwd, elem_bwd + quantised * nv_bwd
+    if not stack.gradient_accumulation_fusion:  # the hook moves each fresh wgrad into main_grad (`layer_kernels`)
+        hook_bytes = unfused_main_grad_bytes(stack, plan.zero >= 3)
+        weights = sum((g.k * g.n * g.count * g.share for g in ops.gemms), 0.0)
+        tensors = sum((g.count * g.share for g in ops.gemms), 0.0)
+        elem_bwd = elem_bwd + (memory_bound_seconds(rates, weights * hook_bytes, tensors) if one  # type: ignore[arg-type]
+                               else _result(memory_bound_time(rates, weights * hook_bytes, kernels=tensors)))
 
     selective = plan.recompute == int(Recompute.SELECTIVE)
     full = plan.recompute == int(Recompute.FULL)

@@ -254,6 +254,13 @@ tree, per row in validation/notes/inference_frontier_tried.md; the tree stood at
   -10.46 -> -9.99 %, Server -0.99 -> -0.49 %, set 5.652 -> 5.571 % (early stopping moves neither).
 * Both: 21.63 -> 23.84 %, max 75.0 % (H092); fitted roofline 59.9 %. The rules are LoadGen's; what they expose is
   the model's R1 step (~1.6x fast at steady state, Round 9) and its slow 405B long-prompt prefill (Round 8).
+
+Round 12 (`validation.frontier_silicon`, TensorRT-LLM's end-to-end runs in AIConfigurator's silicon sample; nothing
+moved): the model's R1 ADP8 x EP8 nvfp4 B200 step is 0.86-1.05 of the measured TPOT at 16-32 sequences per rank,
+and 0.81-1.15 of disaggregated decode workers' at 8-512 (H077's 155-215 and 0.7-1.0 M cached tokens per rank
+included): R1's Server gap is the v5.1 engine's speed (1.5-1.9x the model's step there). AIConfigurator's CUTLASS
+nvfp4 MoE table would put the aggregated runs at 1.24-1.43 (not used). Llama 3.1 70B B200 TP1 / H200 TP8: TPOT
+1.10 / 1.05.
 """
 
 from __future__ import annotations
@@ -286,8 +293,10 @@ AWAITING: list[str] = []  # every llm-inference row of frontier_measured.csv is 
 KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): Mixtral 8x7B over-predicted by 27-44 % (outputs at MLPerf's "
              "145 tokens per sample; its inputs an S- assumption), latency-bound scenarios over-predicted where the "
              "model decodes moderate batches faster than measured (DeepSeek-R1 B200 Server +69 % at LoadGen's "
-             "two-pass Offline rate, its step ~1.6x fast; Llama 3.1 8B B200 Interactive; every B200 step line 7-24 ms "
-             "short of its fixed cost, validation.operating_point), Llama 3.1 405B under-predicted (B200 -18 to -28 %; "
+             "two-pass Offline rate, its step ~1.6x fast against the v5.1 engine and within 20 % of TensorRT-LLM's "
+             "2026 decode at that batch, validation.frontier_silicon; Llama 3.1 8B B200 Interactive; every B200 step "
+             "line 7-24 ms short of its fixed cost, validation.operating_point), Llama 3.1 405B under-predicted "
+             "(B200 -18 to -28 %; "
              "H200 Server / Interactive -45 / -75 % under LoadGen's early stopping: its prefill ~135 us per prompt "
              "token where the rows allow ~100-124, about its TP all-reduce share; the assumed prompt tail) "
              "(validation.inference_frontier docstring)")

@@ -72,12 +72,12 @@ The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harne
 its statistics) and 10 (20 from 0.12.0) requests per client. Run that way (no early stops, the first 2 x
 concurrency requests left out, 10 per client after them) the model is further off (dense 30.9 %, MoE 25.7 %; no
 early stops alone 27.4 / 21.0 %) before round 7; with SGLang 0.5.1 at its defaults the early stops are dropped
-on the rows that harness measured (`stop_per_token`, below); the start-up wave stays in the means (ASSUMPTION).
+on the rows that harness measured (`stop_per_token`, below); the start-up wave stays in the means: aiperf drains
+the warm-up before it bursts the c profiled clients at once (0.3.0 timing/credit_issuing_strategy.py:129-160).
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
-bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (num_prompts = 10 x concurrency, the
-InferenceMAX/SGLang bench_serving convention), and the means are over every request, start-up included, as a
-benchmark client reports them. Llama 3.1 is Llama 3's architecture with a 128k context (Meta's model card).
+bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (gap-analysis rows: --request-count 10 c, above;
+else bench_serving's convention), means over every request; Llama 3.1 = Llama 3 with a 128k context (model card).
 
 Two client-side mechanisms, each one rule for every row of this set and the MoE set (toggle: `STOP_PER_TOKEN` = 0,
 `FRONT_END` = False):
@@ -138,7 +138,7 @@ GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
 HARNESS_IGNORE_EOS = True  # rows of AIConfigurator's gap-analysis campaign: no early stops (its harness, docstring)
 FRONT_END = True  # add the stack's per-request front-end time (`request_latency_s`) to TTFT
-REQUESTS_PER_CLIENT = 10  # ASSUMPTION: num_prompts = 10 x concurrency (InferenceMAX / bench_serving scripts)
+REQUESTS_PER_CLIENT = 10  # 10 x concurrency: the gap-analysis harness (docstring); ASSUMPTION for other sources
 CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rules, docstring); False: stack defaults
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
@@ -279,10 +279,10 @@ KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's meas
              "attention backend, fp8_e5m2 KV); vLLM 0.12 Llama 8B fp8 TPOT +100 % (its measured cycle needs up to "
              "89 % of the fp8 peak for the prompts alone: cached by aiperf's 100 reused prompts? the MoE set's vLLM "
              "0.12 Qwen3-235B rows look uncached: validation.serving_prefix_reuse); TensorRT-LLM 1.0.0rc3 Llama 8B "
-             "TTFT = "
-             "~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8 (that campaign "
-             "only; not its KV pool); TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, "
-             "under the stack's 0.12 s) (module docstring; notes/serving_hopper_tried.md round 8; issue 12)")
+             "TTFT = ~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8, where "
+             "output plateaus at ~9.2k tokens/s on TP2, TP4 and TP8 alike (host-bound; not its KV pool); "
+             "TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, under the stack's "
+             "0.12 s) (module docstring; notes/serving_hopper_tried.md rounds 8 and 14; issue 12)")
 
 
 def stop_per_token(row: dict[str, str]) -> float:

@@ -17,7 +17,8 @@ from infraplan.cluster import Cluster
 from infraplan.serving.kv_cache import kv_bytes_per_token, weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import Deployment
 
-SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200"}  # the sets' `system` -> catalog system
+SYSTEMS = {"h100_sxm": "dgx-h100-superpod", "h200_sxm": "hgx-h200",  # the sets' `system` -> catalog system
+           "b200_sxm": "dgx-b200"}  # B200: `validation.frontier_silicon` only (no Hopper set holds a B200 row)
 
 
 def roofline_seconds(shape: TransformerShape, system: str, prefill: Deployment, decode: Deployment,
