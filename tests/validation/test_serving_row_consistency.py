@@ -72,7 +72,31 @@ def test_rows_whose_tpot_falls_as_clients_double_stay_awaiting(monkeypatch) -> N
                     and r["concurrency"] == "16"]
     assert len(kimi_repeats) == 3 and sum(r["id"] in flagged for r in kimi_repeats) == 1  # the 64 ms one only
     monkeypatch.setattr(consistency, "MONOTONE_TPOT", False)
+    monkeypatch.setattr(consistency, "REPEAT_AGREEMENT", False)
     assert not flagged & set(consistency.contradicting_rows(rows, moe.concurrency))
+
+
+def test_two_runs_of_one_configuration_that_disagree_both_stay_awaiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule 3: same configuration, layout, version and clients, TTFT or TPOT > 1.5x apart -> both runs flagged; runs
+    within 1.5x, or of other clients or releases, are not; rows flagged by rules 1 / 2 are not compared."""
+    a, b = _row("a", "64", 19.4, ttft_ms=1200.0), _row("b", "64", 32.2, ttft_ms=378.0)
+    assert consistency.contradicting_rows([a, b], _clients) == {"a": consistency.IRREPRODUCIBLE,
+                                                                  "b": consistency.IRREPRODUCIBLE}
+    assert consistency.contradicting_rows([a, _row("b", "64", 20.0, ttft_ms=1100.0)], _clients) == {}
+    assert consistency.contradicting_rows([a, _row("b", "64", 32.2, ttft_ms=378.0, version="1.2")], _clients) == {}
+    slow, twin, doubled = _row("slow", "16", 64.0), _row("twin", "16", 16.0), _row("doubled", "64", 31.9)
+    assert consistency.contradicting_rows([slow, twin, doubled], _clients) == {"slow": consistency.NON_MONOTONE}
+    monkeypatch.setattr(consistency, "REPEAT_AGREEMENT", False)
+    assert consistency.contradicting_rows([a, b], _clients) == {}
+
+
+def test_the_moe_set_sets_aside_the_one_pair_of_disagreeing_runs() -> None:
+    """TensorRT-LLM 1.1.0rc2 DeepSeek-R1 TP8 1024/8192 at 64 clients, measured 2026-01-14 and 2026-01-28."""
+    rows = {r["id"]: r for r in moe.load_rows()}
+    pair = [i for i, why in moe.inconsistent_rows().items()
+            if why == consistency.IRREPRODUCIBLE and rows[i]["model_path"] in moe.MODELS]
+    assert len(pair) == 2 and {rows[i]["concurrency"] for i in pair} == {"64"}
+    assert {rows[i]["backend_version"] for i in pair} == {"1.1.0rc2.post2"}
 
 
 def test_a_measurement_carried_by_several_rows_is_scored_once() -> None:

@@ -25,8 +25,8 @@ encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM
 reference data and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
 rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node). Rows whose own numbers
 contradict other rows of the set stay awaiting too (`inconsistent_rows`, `validation.serving_row_consistency`: by
-Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding ~100 sequences faster than 8-16 clients; by TPOT against
-concurrency, from round 12, 3 rows whose TPOT is over 1.5x that of the same configuration at twice the clients).
+Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding faster than 8-16 clients; by TPOT against concurrency,
+3 rows (round 12); two runs of one configuration and clients > 1.5x apart, one TensorRT-LLM pair (round 15)).
 
 The naive baseline is the dense set's (`serving_roofline.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
@@ -302,12 +302,12 @@ def concurrency(row: dict[str, str]) -> int | None:
 
 def inconsistent_rows() -> dict[str, str]:
     """Rows whose own numbers contradict other rows of the set, by id, with the reason: Little's law, TPOT against
-    concurrency (`validation.serving_row_consistency`), one rule for all rows (kept per setting of its toggles)."""
-    return _inconsistent_rows(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO)
+    concurrency, runs that disagree (`validation.serving_row_consistency`), one rule for all rows (per toggles)."""
+    return _inconsistent_rows(consistency.MONOTONE_TPOT, consistency.MONOTONE_TPOT_RATIO, consistency.REPEAT_AGREEMENT)
 
 
 @cache
-def _inconsistent_rows(monotone_tpot: bool, ratio: float) -> dict[str, str]:
+def _inconsistent_rows(monotone_tpot: bool, ratio: float, repeats: bool) -> dict[str, str]:
     return contradicting_rows(load_rows(), concurrency)
 
 

@@ -1,12 +1,14 @@
 """Measured serving rows whose own numbers contradict other rows of the same set (the Hopper MoE / MLA set).
 
-A closed-loop benchmark row states its clients c, ISL / OSL and the measured mean TTFT and TPOT. Two facts of any
+A closed-loop benchmark row states its clients c, ISL / OSL and the measured mean TTFT and TPOT. Three facts of any
 serving engine tie rows of the same configuration (model, GPU, backend, attention TP, attention DP, ISL / OSL,
 precision) together, whatever the engine's scheduler, batch cap or kernels:
 
 * Little's law: a closed loop of c clients has n = c D / (TTFT + D) sequences decoding at once, D = (OSL - 1) TPOT;
 * decode time per token does not fall as the batch grows: a step of more sequences reads at least the same weights
-  and more KV cache, and more clients bring more prefills into the other requests' decode (more stalls).
+  and more KV cache, and more clients bring more prefills into the other requests' decode (more stalls);
+* two runs of one stated experiment (configuration, MoE layout, engine version, clients) measure the same thing, to
+  within run-to-run noise.
 
 Rule 1, Little's law (`LITTLE_LAW`): a row with n >= 4x the clients of another row of the same configuration but a
 LOWER TPOT cannot be reproduced by any batch cap or scheduler. It flags 5 GPT-OSS vLLM 0.11.2 / unversioned rows at
@@ -29,6 +31,19 @@ can be faster). Which of two contradicting rows is wrong is not known in general
 breaks it (rule 1 the higher-concurrency row, rule 2 the lower). Effect (every expressible row, one tree): 540 ->
 537 rows, 16.01 % (TTFT 22.15, TPOT 9.88) -> 15.76 % (21.91, 9.61); `validate`'s sample 16.42 -> 16.10 %.
 
+Rule 3, one configuration measured twice (`IRREPRODUCIBLE`, toggle `REPEAT_AGREEMENT`; round 15 of the notes file): two
+rows of the same configuration, MoE layout, engine version AND clients are two runs of one stated experiment; where
+their TTFT or TPOT differ by more than `REPEAT_RATIO`, the stated configuration does not determine the result (a
+setting the rows do not state differed between the runs) and neither run can be reproduced from it: both stay
+awaiting. Rows already flagged by rules 1 / 2 are not compared (rule 2's Kimi-K2.5 64 ms run does not take its two
+agreeing repeats with it). ASSUMPTION: the 1.5x margin, as rule 2's (the 58 repeated configurations agree within
+4.3 % but for the two below; 1.25x flags the same rows). It flags one pair, TensorRT-LLM 1.1.0rc2.post2 DeepSeek-R1
+H200 TP8 EP8 1024/8192 at 64 clients: measured 2026-01-14 (TTFT 1,201 ms, TPOT 19.4 ms, as every other row of that
+campaign: 3-10x the TTFT with 25-45 % less TPOT than the model) and 2026-01-28 (378 ms, 32.2 ms; the model 235 ms,
+32.25 ms); and, among rows that cannot run anyway (no preset), MiniMax-M2.5 vLLM H200 TP8 1024/1024 at 16 clients
+(TTFT 84 vs 131 ms). Effect (every expressible row, one tree): 473 -> 471 rows, 15.51 % (TTFT 21.36, TPOT 9.67) ->
+15.38 % (21.20, 9.57); `validate`'s sample 15.82 -> 15.64 %. No other set runs `contradicting_rows`.
+
 Repeated measurements (`repeated_measurements`, toggle `COUNT_REPEATS_ONCE`): the AIConfigurator sample carries some
 measurements twice or three times, under two source files or campaign dumps, or under DeepSeek-R1 and DeepSeek-V3
 (one architecture): rows with the same measured TTFT and TPOT to the last of their 10-16 digits. They are one
@@ -45,11 +60,16 @@ LITTLE_LAW_CLIENT_RATIO = 4.0  # rule 1: sequences decoding >= 4x the other row'
 MONOTONE_TPOT = True  # rule 2 (module docstring; toggle to compare)
 MONOTONE_TPOT_RATIO = 1.5  # rule 2: TPOT above 1.5x that of ... (ASSUMPTION, module docstring)
 MONOTONE_CLIENT_RATIO = 2.0  # ... a row of the same configuration and version at >= 2x the clients
+REPEAT_AGREEMENT = True  # rule 3 (module docstring; toggle to compare)
+REPEAT_RATIO = 1.5  # rule 3: two runs of one configuration and clients differing by more than this (ASSUMPTION)
 
 LITTLE_LAW = ("measured numbers inconsistent: Little's law puts >= 4x more sequences in decode than a row of "
               "the same configuration at lower concurrency, yet its TPOT is lower")
 NON_MONOTONE = ("measured numbers inconsistent: TPOT above 1.5x that of the same configuration, MoE layout and engine "
                 "version at >= 2x the clients (decode time per token does not fall as the batch grows)")
+IRREPRODUCIBLE = ("measured numbers inconsistent: another run of the same configuration, MoE layout, engine version "
+                  "and clients differs by more than 1.5x in TTFT or TPOT (the stated configuration does not determine "
+                  "the result)")
 
 Row = dict[str, str]
 
@@ -98,7 +118,22 @@ def contradicting_rows(rows: list[Row], clients: Callable[[Row], int | None]) ->
                and MONOTONE_TPOT_RATIO * float(other["silicon_tpot_ms"]) < tpot_ms
                for other in by_config[configuration(row)]):
             flagged[row["id"]] = NON_MONOTONE
+    if REPEAT_AGREEMENT:  # rule 3, among the rows rules 1 and 2 keep
+        earlier = set(flagged)
+        for row in rows:
+            if row["id"] not in earlier and clients(row) and any(
+                    other is not row and other["id"] not in earlier and layout(other) == layout(row)
+                    and clients(other) == clients(row) and _disagree(row, other)
+                    for other in by_config[configuration(row)]):
+                flagged[row["id"]] = IRREPRODUCIBLE
     return flagged
+
+
+def _disagree(row: Row, other: Row) -> bool:
+    """Whether two runs' TTFT or TPOT differ by more than `REPEAT_RATIO` (rule 3)."""
+    return any(max(a, b) > REPEAT_RATIO * min(a, b) for a, b in (
+        (float(row["silicon_ttft_ms"]), float(other["silicon_ttft_ms"])),
+        (float(row["silicon_tpot_ms"]), float(other["silicon_tpot_ms"]))))
 
 
 def repeated_measurements(rows: list[Row], expressible: Callable[[Row], bool]) -> dict[str, str]:
