@@ -34,6 +34,7 @@ CASE_TIMEOUT_S = 30
 
 BASES: dict[str, list[str]] = {
     "campus": ["campus", "--power", "10MW", "--accelerator", "h100-sxm"],
+    "catalog": ["catalog", "systems"],
     "collective": ["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "16", "--bytes", "1MiB"],
     "facility": ["facility", "--system", "dgx-h100-superpod"],
     "fleet-mix": ["fleet-mix", "examples/fleet-mix.yaml"],

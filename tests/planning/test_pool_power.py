@@ -11,7 +11,9 @@ from infraplan.cluster.generic import fabric_radix, generic_system
 from infraplan.cluster.power import fabric_topology
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials
-from infraplan.planning.scenario import REFERENCE_DEVICES, _layout, plan_scenario, pool_money
+from infraplan.planning.pool_money import pool_layout as _layout
+from infraplan.planning.pool_money import pool_money
+from infraplan.planning.scenario import REFERENCE_DEVICES, plan_scenario
 from infraplan.planning.scenario_spec import ScenarioSpec
 
 

@@ -41,6 +41,8 @@ _COMMANDS = "infraplan.cli.commands"
 COMMANDS: dict[str, LazyCommand] = {
     "campus": LazyCommand(f"{_COMMANDS}.campus:campus", "Plan a campus for a power budget (accelerators, racks, "
                           "buildings, cost, carbon, Llama-3-405B runs/year)."),
+    "catalog": LazyCommand(f"{_COMMANDS}.catalog:catalog", "List the shipped presets (systems, accelerators, "
+                           "models, stacks, workloads, locations, ...) by name."),
     "collective": LazyCommand(f"{_COMMANDS}.collective:collective", "Time one collective: time_s, algbw, busbw "
                               "(nccl-tests conventions) and the bottleneck tier."),
     "facility": LazyCommand(f"{_COMMANDS}.facility:facility", "Size the data centre: IT and facility power, racks, "

@@ -34,7 +34,8 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
         raise InputError("compare needs at least two scenarios")
     plans = [plan_scenario(p) for p in paths]
     base = plan_summary(plans[0])
-    deltas = [{k: float(v - base[k]) for k, v in plan_summary(p).items()} for p in plans]
+    deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
+              for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
     risks = []
     for p in plans:
         last = p.phases[-1].phase

@@ -13,7 +13,9 @@ This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020)
 c = provisioned power per device (TDP + host share; objective `power`) or yearly TCO per device (objective
 `tco`: capex / lifetime + energy at the device's load x PUE x price, with cluster/cost.py's annuity and 8,760-hour
 year; a pool without `capex_usd` whose device the catalog prices gets the one cost model's owned accelerator-hour
-of its generic cluster, `usd_per_accelerator_hour`, the price every other command uses).
+of its generic cluster, `usd_per_accelerator_hour`, the price every other command uses). A pool with neither
+price is planned on objective `power` with its capex and TCO null (`cost_reason`, as `infraplan plan` does);
+objective `tco` refuses it in one line (before, it was priced at $0 and the TCO objective chose it as free).
 The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
 encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and
 the pools it fills.
@@ -34,7 +36,7 @@ from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
-from infraplan.planning.scenario_spec import InferenceServiceSpec
+from infraplan.planning.scenario_spec import InferenceServiceSpec, amount_text
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
@@ -82,8 +84,16 @@ def _demand(service: ServiceSpec) -> float:
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
 
 
-def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float]:
-    """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour."""
+def _unpriced(pool: PoolSpec) -> str | None:
+    """Why a pool has no price (no `capex_usd`, and no catalog server price for its device), or None."""
+    if pool.capex_usd is not None or (not is_video_device(pool.device) and load_hardware_cost(pool.device)):
+        return None
+    return f"pool {pool.name!r}: the catalog has no price for {pool.device}; give capex_usd per device"
+
+
+def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float | None]:
+    """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour (money None
+    for a pool without a price)."""
     if pool.capex_usd is None and not is_video_device(pool.device) and load_hardware_cost(pool.device) is not None:
         money = cluster_site_cost(Cluster.resolve(pool.device))  # the one cost model's owned accelerator-hour
         n = money.load.accelerators
@@ -94,6 +104,9 @@ def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, fl
         capex = pool.capex_usd or 0.0
         energy_usd = energy_mwh_per_year(opt["draw_w"], spec.pue) * 1e3 * spec.electricity_usd_per_kwh
         tco = capex * annuity_factor(0.0, pool.lifetime_years) + energy_usd
+    if _unpriced(pool):
+        return {"power_w": opt["provisioned_w"], "tco_usd_per_year": None, "energy_usd_per_year": energy_usd,
+                "capex_usd": None, "usd_per_device_hour": None}
     return {"power_w": opt["provisioned_w"], "tco_usd_per_year": tco, "energy_usd_per_year": energy_usd,
             "capex_usd": capex, "usd_per_device_hour": tco / HOURS_PER_YEAR}
 
@@ -143,7 +156,7 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
     used = np.zeros(n_p)
     for x, (_, p, _) in enumerate(pairs):
         used[p] += res.x[x]
-    parts = [f"{spec.services[s].name} short by {short[s] * demand[s]:.4g} of {demand[s]:.4g} "
+    parts = [f"{spec.services[s].name} short by {amount_text(short[s] * demand[s])} of {amount_text(demand[s])} "
              f"{'QPS' if spec.services[s].kind == 'recsys' else 'streams'} ({short[s] * 100:.0f} %)"
              for s in range(n_s) if short[s] > 1e-9]
     full = [f"{spec.pools[p].name} ({limits[p]:,} of {limits[p]:,})" for p in range(n_p)
@@ -154,21 +167,24 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
 
 
 def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> tuple[list, dict]:
-    rows, totals = [], {"devices": 0, "power_w": 0.0, "facility_power_w": 0.0, "capex_usd": 0.0,
-                        "tco_usd_per_year": 0.0, "energy_usd_per_year": 0.0}
+    rows: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {"devices": 0, "power_w": 0.0, "facility_power_w": 0.0, "capex_usd": 0.0,
+                              "tco_usd_per_year": 0.0, "energy_usd_per_year": 0.0}
     for n, (s, p, o) in zip(x, pairs, strict=True):
         if n <= 0:
             continue
         svc, pool = spec.services[s], spec.pools[p]
         row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": int(n),
                "capacity_per_device": o["capacity"], "unit": o["unit"], "served": o["capacity"] * n,
-               "power_w": o["cost"]["power_w"] * n, "tco_usd_per_year": o["cost"]["tco_usd_per_year"] * n,
+               "power_w": o["cost"]["power_w"] * n,
+               "tco_usd_per_year": None if o["cost"]["tco_usd_per_year"] is None
+               else o["cost"]["tco_usd_per_year"] * n,
                "usd_per_device_hour": o["cost"]["usd_per_device_hour"],
                **o["detail"]}
         rows.append(row)
         totals["devices"] += int(n)
-        for k in ("power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):
-            totals[k] += o["cost"][k] * n
+        for k in ("power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):  # None: a pool unpriced
+            totals[k] = None if totals[k] is None or o["cost"][k] is None else totals[k] + o["cost"][k] * n
     totals["facility_power_w"] = totals["power_w"] * spec.pue
     return rows, totals
 
@@ -179,6 +195,10 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
     objective = objective or spec.objective
     if objective not in ("power", "tco"):
         raise InputError(f"--objective must be power or tco, got {objective!r}")
+    unpriced_by_pool = [_unpriced(p) for p in spec.pools]
+    unpriced = [r for r in unpriced_by_pool if r]
+    if unpriced and objective == "tco":
+        raise InputError(f"{unpriced[0]} (objective tco needs a price; objective power plans without one)")
     llm = [s.name for s in spec.services if s.kind == "llm"]
     if llm:
         raise InputError(f"service {llm[0]!r} is LLM serving, which fleet-mix does not size yet (size it with "
@@ -213,8 +233,12 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
                   for i, p in enumerate(spec.pools)],
         "excluded": excluded,
         "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
-                   "objective_value": float(res.fun), "message": str(res.message)},
+                   "objective_value": float(res.fun),
+                   "objective_unit": "W (IT power)" if objective == "power" else "USD per year (TCO)",
+                   "message": str(res.message)},
         "supported_services": list(SUPPORTED_SERVICES),
+        "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)
+                                 if r and any(a["pool"] == p.name for a in assignment)) or None,
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals))
     return FleetMixResult.model_validate(out)
@@ -234,8 +258,9 @@ def _gpu_only(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.nd
     if x is None:  # cannot happen without limits, but never pretend
         return {"gpu_only": None, "saving_vs_gpu_only": None, "gpu_only_note": "GPU-only programme infeasible"}
     assignment, base = _assignment(spec, keep, x)
-    saving = {k: base[k] - totals[k] for k in ("power_w", "tco_usd_per_year", "capex_usd")}
-    saving.update({f"{k}_fraction": (base[k] - totals[k]) / base[k] if base[k] else 0.0
+    saving = {k: None if base[k] is None or totals[k] is None else base[k] - totals[k]
+              for k in ("power_w", "tco_usd_per_year", "capex_usd")}
+    saving.update({f"{k}_fraction": None if saving[k] is None else saving[k] / base[k] if base[k] else 0.0
                    for k in ("power_w", "tco_usd_per_year")})
     return {"gpu_only": {"assignment": assignment, "totals": base,
                          "rule": "GPU pools only, unlimited; video on CPU pools (no GPU video encoder modelled)"},

@@ -42,7 +42,7 @@ class PoolSpec(Spec):
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
     capex_usd: float | None = Field(None, ge=0, description="per device, including its share of the server; "
                                     "omitted: the cost model's owned device-hour where the catalog prices the "
-                                    "device (cluster/cost.py), else 0")
+                                    "device (cluster/cost.py), else unpriced (objective power only)")
     lifetime_years: float = Field(5.5, gt=0, description="depreciation period (Meta servers: 5.5 years)")
     host_power_w: Watts | None = Field(None, description="host share per device; default: the catalog profile")
 

@@ -26,7 +26,7 @@ class TrainingRunTotals(Result):
     gpu_hours: float
     energy_mwh: float
     co2_t: float = Field(description="location-based operational tCO2e")
-    cost_usd: float = Field(description="GPU-hours x usd_per_gpu_hour")
+    cost_usd: float | None = Field(description="GPU-hours x usd_per_gpu_hour (null: no server price, cost_reason)")
     tokens: float
     compute_time_s: float
     checkpoint_bytes: float
@@ -38,8 +38,11 @@ class TrainingRunTotals(Result):
     pue: float
     location: str
     grid_gco2_per_kwh: float
-    usd_per_gpu_hour: float = Field(description="the cost model's price of an owned accelerator-hour")
+    usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour "
+                                           "(null: no server price)")
     co2_embodied_t: float | None
+    cost_reason: str | None = Field(None, description="why the cost fields are null (the missing server price "
+                                    "and the flag that supplies it)")
 
 
 class TrainingRunResult(TrainingEstimate, TrainingRunTotals):
@@ -133,8 +136,8 @@ class FleetMixTotals(Result):
     devices: int
     power_w: float
     facility_power_w: float
-    capex_usd: float
-    tco_usd_per_year: float
+    capex_usd: float | None = Field(description="null when a pool used has no price (cost_reason)")
+    tco_usd_per_year: float | None = Field(description="null when a pool used has no price (cost_reason)")
     energy_usd_per_year: float
 
 
@@ -163,8 +166,9 @@ class FleetMixResult(Result):
     solver: dict[str, Any]
     supported_services: list[str]
     gpu_only: FleetMixBaseline | None
-    saving_vs_gpu_only: dict[str, float] | None
+    saving_vs_gpu_only: dict[str, float | None] | None
     gpu_only_note: str | None = None
+    cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools used without a price")
 
 
 # ---- `infraplan plan` and `infraplan compare` (planning/scenario.py, planning/compare.py) ------------------------
@@ -201,8 +205,9 @@ class ScenarioPoolRow(Result):
     h100_equivalents: float = Field(description="devices x dense bf16 peak / H100's (Epoch AI convention)")
     it_power_w: float = Field(description="peak IT power of the power chain, watts")
     facility_power_w: float = Field(description="IT power x PUE, watts")
-    capex_usd: float = Field(description="servers + network + facility share, USD")
-    tco_usd_per_year: float = Field(description="annualised capex + opex, USD per year")
+    capex_usd: float | None = Field(description="servers + network + facility share, USD (null: no price, "
+                                    "cost_reason)")
+    tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no price)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     spare_nodes: int = Field(0, description="spare nodes from the reliability model (count; 0 without "
@@ -213,6 +218,7 @@ class ScenarioPoolRow(Result):
     node_failures_per_hour: float | None = Field(None, description="failure rate of one node used, per hour")
     repair_time_s: float | None = Field(None, description="repair time used (failure to node back), seconds")
     failure_rate_source: str | None = Field(None, description="failure-rate preset used and its source")
+    cost_reason: str | None = Field(None, description="why capex and TCO are null (the pool has no price)")
 
 
 class ScenarioSiteRow(Result):
@@ -235,8 +241,10 @@ class ScenarioPhaseRow(Result):
     devices: int = Field(description="devices installed (count)")
     h100_equivalents: float = Field(description="H100-equivalents installed")
     facility_power_w: float = Field(description="facility power, watts")
-    capex_usd: float = Field(description="cumulative capex of what is installed, USD")
-    tco_usd_per_year: float = Field(description="TCO of the installed fleet, USD per year")
+    capex_usd: float | None = Field(description="cumulative capex of what is installed, USD (null: a pool has "
+                                    "no price)")
+    tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, USD per year (null: a pool "
+                                           "has no price)")
     energy_mwh_per_year: float = Field(description="energy, MWh per year")
     co2_t_per_year: float = Field(description="operational tCO2e per year")
 
@@ -247,8 +255,10 @@ class TornadoRow(Result):
     parameter: str = Field(description="what was varied (electricity, pue, headroom, POOL.price, ...)")
     low_value: float = Field(description="low end of the range (the parameter's own unit)")
     high_value: float = Field(description="high end of the range (the parameter's own unit)")
-    tco_low_usd_per_year: float | None = Field(description="TCO per year at the low end (null: infeasible)")
-    tco_high_usd_per_year: float | None = Field(description="TCO per year at the high end (null: infeasible)")
+    tco_low_usd_per_year: float | None = Field(description="TCO per year at the low end (null: infeasible, "
+                                                 "or a pool without a price)")
+    tco_high_usd_per_year: float | None = Field(description="TCO per year at the high end (null: "
+                                                  "infeasible, or a pool without a price)")
     swing_usd_per_year: float | None = Field(description="|high - low| TCO, USD per year")
 
 
@@ -264,8 +274,9 @@ class ScenarioPlan(Result):
     devices: int = Field(description="devices in the last phase (count)")
     h100_equivalents: float = Field(description="H100-equivalents in the last phase")
     facility_power_w: float = Field(description="facility power in the last phase, watts")
-    capex_usd: float = Field(description="capex of the last phase's fleet, USD")
-    tco_usd_per_year: float = Field(description="TCO of the last phase's fleet, USD per year")
+    capex_usd: float | None = Field(description="capex of the last phase's fleet, USD (null: cost_reason)")
+    tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year (null: "
+                                           "cost_reason)")
     energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
     co2_t_per_year: float = Field(description="operational tCO2e per year in the last phase")
     excluded: list[str] = Field(description="service/pool pairs that cannot work, and why")
@@ -274,6 +285,8 @@ class ScenarioPlan(Result):
     seconds: float = Field(description="planning time, seconds")
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
+    cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
+                                    "(objective power or carbon plans them; capex_usd per device prices them)")
 
 
 class ScenarioComparison(Result):
@@ -281,5 +294,6 @@ class ScenarioComparison(Result):
 
     scenarios: list[ScenarioPlan] = Field(description="each scenario's plan")
     metrics: list[str] = Field(description="compared fields of ScenarioPlan")
-    deltas: list[dict[str, float]] = Field(description="per scenario: metric -> value minus the first scenario's")
+    deltas: list[dict[str, float | None]] = Field(description="per scenario: metric -> value minus the first "
+                                                  "scenario's (null where either has no price)")
     risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")

@@ -16,38 +16,26 @@
    load factor x PUE, and location-based tCO2e).
 4. Sum pools into sites (facility power against the cap) and phases; H100-equivalents are dense bf16 peak /
    H100's (Epoch AI's convention, planning/campus.py).
-A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
-device power and its price (`capex_usd`, required), with no scale-out fabric.
+Step 3's packing, power and money of one pool are planning/pool_money.py: a pool without a price is planned on a
+power or carbon objective with its money fields null (`cost_reason`); a capex or TCO objective refuses it.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from infraplan.catalog.facility_loader import load_hardware_cost
-from infraplan.catalog.inference_loader import load_video_device
 from infraplan.catalog.loader import load_model
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import (
-    CostOverrides,
-    SiteInputs,
-    annual_costs,
-    cluster_cost,
-    energy_mwh_per_year,
-    site_inputs,
-)
-from infraplan.cluster.power import ServerLayout, it_load
 from infraplan.errors import InputError
-from infraplan.facility.carbon import operational_co2_t
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.pool_money import pool_money, pool_spares, require_prices
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -55,88 +43,11 @@ from infraplan.planning.results import (
     ScenarioServiceRow,
     ScenarioSiteRow,
 )
-from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec, load_scenario
-from infraplan.planning.spares import Spares, spare_nodes
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
+from infraplan.planning.scenario_spec import ScenarioSpec, amount_text, load_scenario
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 SPARE_PASSES = 3  # MILP solves at most: re-solved with the spares' power per device used while a cap is exceeded
-VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
-
-
-@dataclass(frozen=True)
-class PoolMoney:
-    """A pool's devices at its site: IT and facility power, capex, TCO/yr, energy, tCO2e; racks and fabric."""
-
-    devices: int
-    racks: int
-    tiers: int
-    switches: int
-    it_w: float
-    facility_w: float
-    capex_usd: float
-    tco_usd_per_year: float
-    energy_mwh_per_year: float
-    co2_t_per_year: float
-    devices_per_rack: int
-
-
-def _overrides(spec: ScenarioSpec, pool: PoolSpec) -> CostOverrides:
-    e = spec.policy.electricity_usd_per_kwh
-    return CostOverrides(electricity_usd_per_mwh=None if e is None else e * 1e3, pue=spec.policy.pue,
-                         server_usd_per_accelerator=pool.capex_usd)
-
-
-def _layout(pool: PoolSpec, devices: int | None = None) -> ServerLayout:
-    """The power layout of a pool: its system's own fabric at exactly the system's size, else the system's node
-    (scale-up domain, host) on a Clos the network builder sizes for the devices."""
-    if pool_kind(pool) == "video-asic":
-        return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
-    layout = Cluster.resolve(pool.system or pool.device).layout
-    if layout.generic or devices == layout.system.total_accelerators:
-        return layout
-    return ServerLayout(layout.accelerator, layout.system, generic=True)
-
-
-def _site(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec) -> SiteInputs:
-    cooling = site.cooling or ("air" if pool_kind(pool) == "video-asic" else None)
-    return site_inputs(_layout(pool), cooling, site.location, site.build_type, _overrides(spec, pool))
-
-
-def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int) -> PoolMoney:
-    """Pack, power and cost `devices` of a pool at its site with the power chain and the one cost model."""
-    s = _site(spec, pool, site)
-    if pool_kind(pool) == "video-asic":
-        dev = load_video_device(pool.device)
-        if pool.capex_usd is None:
-            raise InputError(f"pool {pool.name!r}: {pool.device} has no catalog price; give capex_usd per device")
-        it_w = devices * (dev.power_w + (pool.host_power_w or 0.0))
-        capex = {"servers": devices * pool.capex_usd, "facility": it_w * s.facility_usd_per_w}
-        energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
-        annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
-                              s.cost_of_capital)
-        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w, 1.0)))
-        return PoolMoney(devices, -(-devices // per_rack), 0, 0, it_w, it_w * s.pue, sum(capex.values()),
-                         annual.tco_usd_per_year, energy, float(operational_co2_t(energy, s.grid_gco2_per_kwh)),
-                         per_rack)
-    layout = _layout(pool, devices)
-    if pool.capex_usd is None and load_hardware_cost(layout.accelerator.name) is None:
-        raise InputError(f"pool {pool.name!r}: the catalog has no price for {layout.accelerator.name}; give capex_usd")
-    load = it_load(layout, devices, s.cooling, s.cooling_name)
-    money = cluster_cost(layout, load, s)
-    return PoolMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w, load.it_w * s.pue,
-                     sum(money.capex_usd.values()), money.annual.tco_usd_per_year, money.energy_mwh_per_year,
-                     float(operational_co2_t(money.energy_mwh_per_year, s.grid_gco2_per_kwh)),
-                     load.servers_per_rack * layout.accelerators_per_server)
-
-
-def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:
-    """Spare nodes for `devices` working devices of a pool (None when the policy asks for none)."""
-    p = spec.policy
-    if p.spare_probability is None:
-        return None
-    node = 1 if pool_kind(pool) == "video-asic" else _layout(pool).accelerators_per_server
-    return spare_nodes(devices, node, pool_accelerator(pool), p.spare_probability, p.repair_time, p.failure_rate)
 
 
 def _check_presets(spec: ScenarioSpec) -> None:
@@ -144,9 +55,14 @@ def _check_presets(spec: ScenarioSpec) -> None:
     from infraplan.catalog.inference_loader import load_recsys_model
 
     for pool in spec.pools:
-        pool_kind(pool)
-        if pool.system:
-            Cluster.resolve(pool.system)
+        kind = pool_kind(pool)
+        if pool.system:  # the system's accelerator is what is sized and powered: the device must name the same
+            built_of = Cluster.resolve(pool.system).accelerator.name
+            device = pool.device if kind == "video-asic" else Cluster.resolve(pool.device).accelerator.name
+            if device != built_of:
+                named = pool.device if pool.device == device else f"{pool.device} ({device})"
+                raise InputError(f"pool {pool.name!r}: device {named} but system {pool.system} is built of "
+                                 f"{built_of}; name one accelerator")
     for svc in spec.services:
         if svc.kind in ("training", "llm"):
             load_model(svc.model or "")
@@ -179,6 +95,7 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     start = time.perf_counter()
     spec = load_scenario(spec) if isinstance(spec, str) else spec
     _check_presets(spec)
+    require_prices(spec)
     sites = {s.name: i for i, s in enumerate(spec.sites)}
     site_of = {p.name: spec.sites[sites[p.site]] for p in spec.pools}
     ref = {p.name: pool_money(spec, p, site_of[p.name], REFERENCE_DEVICES) for p in spec.pools}
@@ -207,15 +124,14 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
             if not any(o.service == si and o.phase == k for o in options):
                 unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "image": "images/s",
                         "video": "streams"}[svc.kind]
-                raise InputError(f"no pool can serve {svc.name!r} in {ph} (short by {need[si, k]:.4g} {unit}): "
-                                 + "; ".join(reasons))
+                raise InputError(f"no pool can serve {svc.name!r} in {ph} (short by {amount_text(need[si, k])} "
+                                 f"{unit}): " + "; ".join(reasons))
             excluded += [f"{svc.name} in {ph} on {r}" for r in reasons]
     years = [ph.year for ph in spec.phases]
     span = [max(1, b - a) for a, b in zip(years, years[1:], strict=False)] + [1]
-    per_device = {"capex": [m.capex_usd / m.devices for m in ref.values()],
-                  "tco": [m.tco_usd_per_year / m.devices for m in ref.values()],
-                  "power": [m.facility_w / m.devices for m in ref.values()],
-                  "carbon": [m.co2_t_per_year / m.devices for m in ref.values()]}[spec.policy.objective]
+    per_device = [float(getattr(m, {"capex": "capex_usd", "tco": "tco_usd_per_year", "power": "facility_w",
+                                     "carbon": "co2_t_per_year"}[spec.policy.objective])) / m.devices
+                  for m in ref.values()]  # capex and TCO: every pool is priced (require_prices)
     weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
     whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
     watts = np.array([m.facility_w / m.devices for m in ref.values()])
@@ -347,7 +263,8 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
                 expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
                 node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
                 repair_time_s=None if sp is None else sp.repair_s,
-                failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}"))
+                failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}",
+                cost_reason=m.cost_reason))
         pools += rows
         for si, site in enumerate(spec.sites):
             mine = [r for r in rows if r.site == site.name]
@@ -362,17 +279,24 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
                                          utilisation=fac / cap if cap > 0 else (0.0 if fac == 0 else math.inf)))
         phase_rows.append(ScenarioPhaseRow(
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
-            **{f: float(sum(getattr(r, f) for r in rows)) for f in (
+            **{f: _total([getattr(r, f) for r in rows]) for f in (
                 "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
                 "co2_t_per_year")}))
     last = phase_rows[-1]
+    unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
     return ScenarioPlan(
         scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
         sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
         facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
         warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
-        seconds=time.perf_counter() - start, published=dict(spec.published))
+        seconds=time.perf_counter() - start, published=dict(spec.published),
+        cost_reason="; ".join(unpriced) if unpriced else None)
+
+
+def _total(values: list[float | None]) -> float | None:
+    """A phase's sum over its pools; None when a pool has no price (money fields only)."""
+    return None if any(v is None for v in values) else float(sum(v for v in values if v is not None))
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:

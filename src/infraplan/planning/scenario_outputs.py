@@ -4,7 +4,8 @@ Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet
 result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. Each file is
 written atomically (a temporary file renamed into place).
 HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
-(cooling and power distribution); the fleet by pool over the phases; the capex waterfall by pool; the SLO
+(cooling and power distribution); the fleet by pool over the phases; the capex waterfall by pool (priced pools
+only: a pool without a price has no capex, `cost_reason`); the SLO
 headroom of every service (1 - planned latency or wall clock / its SLO or deadline).
 """
 
@@ -72,8 +73,11 @@ def write_report(plan: ScenarioPlan, path: str) -> str:
     for name in dict.fromkeys(p.pool for p in plan.pools):
         counts = {p.phase: p.devices for p in plan.pools if p.pool == name}
         fig.add_trace(go.Bar(x=phases, y=[counts.get(ph, 0) for ph in phases], name=name), row=2, col=1)
-    fig.add_trace(go.Waterfall(x=[*names, "total"], y=[*(p.capex_usd / 1e9 for p in pools), 0.0],
-                               measure=["relative"] * len(pools) + ["total"], name="capex"), row=3, col=1)
+    priced = [p for p in pools if p.capex_usd is not None]  # a pool without a price (cost_reason) is left out
+    fig.add_trace(go.Waterfall(x=[*(p.pool for p in priced), "total" if len(priced) == len(pools) else
+                                  "total of the priced pools"], y=[*(float(p.capex_usd or 0.0) / 1e9 for p in priced),
+                                                                   0.0],
+                               measure=["relative"] * len(priced) + ["total"], name="capex"), row=3, col=1)
     svc = [s for s in plan.services if s.phase == last and s.slo_headroom is not None]
     fig.add_trace(go.Bar(x=[f"{s.service} on {s.pool}" for s in svc], y=[s.slo_headroom for s in svc],
                          name="SLO headroom"), row=4, col=1)

@@ -32,7 +32,7 @@ from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
-from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
+from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
 from infraplan.training.search import search_plans
@@ -130,7 +130,7 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         if got is None:
             return f"no plan of {svc.model} fits {svc.gpus} devices"
         if deadline is not None and got[0] > deadline:
-            return f"{svc.gpus} devices take {got[0] / 86400:.1f} days, beyond the {deadline / 86400:.1f}-day deadline"
+            return f"{svc.gpus} devices take {duration_text(got[0])}, beyond the {duration_text(deadline)} deadline"
         head = None if deadline is None else 1.0 - got[0] / deadline
         return Sized(1.0, svc.gpus, True, "runs", head, got[1])
     assert deadline is not None
@@ -148,7 +148,7 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     while g <= TRAINING_MAX_GPUS and (hit := in_time(g)) is None:  # doubling until one meets it
         last_miss, g = g, g * 2
     if hit is None:
-        return f"no plan meets the {deadline / 86400:.1f}-day deadline within {TRAINING_MAX_GPUS:,} devices"
+        return f"no plan meets the {duration_text(deadline)} deadline within {TRAINING_MAX_GPUS:,} devices"
     if last_miss:  # then the first of four steps between the last miss and that hit
         step = max(1, (hit[0] - last_miss) // 4)
         hit = next(filter(None, map(in_time, range(last_miss + step, hit[0], step))), hit)

@@ -196,6 +196,21 @@ class ScenarioSpec(Spec):
         return self
 
 
+def amount_text(value: float) -> str:
+    """A demand or shortfall in a message without e-notation: 1,000,000 (not 1e+06), 4.167, 0.25; an absurd one
+    (1e+40, above a quadrillion) keeps it."""
+    return f"{value:,.0f}" if 1e4 <= abs(value) < 1e15 else f"{value:.4g}"
+
+
+def duration_text(seconds: float) -> str:
+    """A deadline in a message in the unit that keeps it short: 45 s, 12 h, 30.0 days (not a 0.0-day deadline)."""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:,.1f} days"
+
+
 def load_scenario(path: str | Path) -> ScenarioSpec:
     """Read and validate a scenario YAML file; every problem is one InputError line."""
     return validated(ScenarioSpec, read_user_file(path), Path(path).name, "scenario")

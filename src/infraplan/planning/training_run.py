@@ -7,13 +7,23 @@ counts every allocated accelerator at its share of the cluster's peak IT load (a
 network, storage) times the site's PUE, for the whole wall-clock time (the model cards' convention of peak power
 per device, plus the rest of the IT load); cost = GPU-hours x the cluster's price of an owned accelerator-hour
 (cluster/cost.py, the one cost model); CO2 is location-based (carbon.py), with the amortised embodied share.
+Time, GPU-hours, energy and CO2 need no price: without a server price for the accelerator (catalog, --server-price
+or a --costs file) the cost fields are None and `cost_reason` says which price is missing (as `facility` does).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import SECONDS_PER_HOUR, CostOverrides, cluster_site_cost, site_inputs
+from infraplan.cluster.cost import (
+    SECONDS_PER_HOUR,
+    CostOverrides,
+    cluster_site_cost,
+    missing_server_price,
+    site_inputs,
+)
 from infraplan.errors import InputError
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
@@ -42,6 +52,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     wall_s = compute_s / rel["goodput"]
     gpu_hours = gpus * wall_s / SECONDS_PER_HOUR
     site = site_inputs(cluster.layout, cooling, location, None, overrides)
+    no_price = missing_server_price(accelerator, site.overrides)
+    if no_price is not None:  # $0 servers only to reach the power and energy; the cost fields are then None
+        site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = cluster_site_cost(cluster, site)
     facility_w_per_gpu = money.load.it_w * site.pue / money.load.accelerators
     energy_mwh = gpu_hours * facility_w_per_gpu / 1e6
@@ -49,7 +62,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     embodied_t = (float(amortised_embodied_co2_t(gpus, embodied_kg, wall_s / SECONDS_PER_HOUR,
                                                  site.lives_years["servers"]))
                   if embodied_kg is not None else None)
-    price = money.usd_per_accelerator_hour
+    price = None if no_price is not None else money.usd_per_accelerator_hour
     return TrainingRunTotals(
         time_to_train_s=wall_s,
         goodput=rel["goodput"],
@@ -58,7 +71,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         gpu_hours=gpu_hours,
         energy_mwh=energy_mwh,
         co2_t=float(operational_co2_t(energy_mwh, site.grid_gco2_per_kwh)),
-        cost_usd=gpu_hours * price,
+        cost_usd=None if price is None else gpu_hours * price,
         tokens=tokens,
         compute_time_s=compute_s,
         checkpoint_bytes=rel["checkpoint_bytes"],
@@ -72,4 +85,5 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         grid_gco2_per_kwh=site.grid_gco2_per_kwh,
         usd_per_gpu_hour=price,
         co2_embodied_t=embodied_t,
+        cost_reason=no_price,
     )

@@ -2,6 +2,6 @@
 
 `web.app.create_app()` builds the FastAPI application; `web.requests` holds the request models (the CLI's
 bounds, preset names only), `web.runners` answers them with the same API calls as `cli/commands/*`,
-`web.jobs` runs long work as jobs and caches results by content hash, `web.catalog_api` lists presets with
+`web.jobs` runs long work as jobs and caches results by content hash, `catalog.index` lists presets with
 their sources, and `web/static/` the pages (plain HTML and vanilla JS, Plotly from the bundled plotly.js).
 """

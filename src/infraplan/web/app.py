@@ -30,8 +30,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infraplan import __version__
+from infraplan.catalog import index as catalog_api  # the preset index `infraplan catalog` prints
 from infraplan.errors import InputError
-from infraplan.web import catalog_api, scenarios
+from infraplan.web import scenarios
 from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
 from infraplan.web.requests import REQUESTS, WebRequest
 from infraplan.web.runners import RESULT_MODELS

@@ -294,6 +294,8 @@ class CampusRequest(WebRequest):
     location: PresetName | None = None
     build_type: BuildType | None = None
     fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
+    electricity_price: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    server_price: Price | None = None
 
 
 class ReliabilityRequest(WebRequest):

@@ -146,14 +146,16 @@ def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result
 
 
 def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
+    overrides = CostOverrides().merged(electricity_usd_per_mwh=r.electricity_price,
+                                       server_usd_per_accelerator=r.server_price)
     if r.fleet:
         if r.power or r.accelerator:
             raise InputError("--fleet replaces --power and --accelerator; give one or the other")
-        return plan_fleet(r.fleet, CostOverrides())
+        return plan_fleet(r.fleet, overrides)
     if not r.power or not r.accelerator:
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
     return plan_campus(parse_power_w(r.power), r.accelerator, r.cooling, r.phases, r.location, r.build_type,
-                       CostOverrides())
+                       overrides)
 
 
 def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> Result:

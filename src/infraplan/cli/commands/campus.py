@@ -8,7 +8,7 @@ from rich.table import Table
 from infraplan.catalog.loader import check_output_path
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd, metric_table
 from infraplan.cli.commands.facility import money_rows
-from infraplan.cli.options import BuildTypeOption, CoolingOption, CostsOption, JsonFlag
+from infraplan.cli.options import PRICE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure, write_html
@@ -68,6 +68,11 @@ def campus(
     location: str | None = typer.Option(None, "--location", help="location preset or YAML [default: us-average]"),
     build_type: BuildTypeOption = None,
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
+    electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH,
+                                                   help="override $/MWh"),
+    server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
+                                              help="override server $ per accelerator (the cost_reason of an "
+                                              "unpriced accelerator names it)"),
     costs: CostsOption = None,
     plot: str | None = typer.Option(None, "--plot", help="write power/capex/phase charts to this HTML file"),
     as_json: JsonFlag = False,
@@ -75,7 +80,8 @@ def campus(
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
     if plot:
         check_output_path(plot, "--plot")
-    overrides = load_cost_overrides(costs)
+    overrides = load_cost_overrides(costs).merged(electricity_usd_per_mwh=electricity_price,
+                                                  server_usd_per_accelerator=server_price)
     if fleet:
         if power or accelerator:
             raise InputError("--fleet replaces --power and --accelerator; give one or the other")

@@ -24,10 +24,15 @@ def render_comparison(c: ScenarioComparison) -> None:
         cells = []
         for i, p in enumerate(c.scenarios):
             value, delta = getattr(p, key), c.deltas[i][key]
-            sign = "+" if delta >= 0 else "-"
-            cells.append(fmt(value) if i == 0 else f"{fmt(value)} ({sign}{fmt(abs(delta))})")
+            if i == 0 or delta is None:  # None: either scenario has a pool without a price (its cost_reason)
+                cells.append(fmt(value))
+                continue
+            cells.append(f"{fmt(value)} ({'+' if delta >= 0 else '-'}{fmt(abs(delta))})")
         table.add_row(label, *cells)
     console.print(table)
+    for p in c.scenarios:
+        if p.cost_reason:
+            console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
     for p, risks in zip(c.scenarios, c.risks, strict=True):
         for r in risks:
             console.print(f"risk ({p.scenario}): {r}")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
 def _totals_line(t: FleetMixTotals) -> str:
     return (f"{t.devices:,} devices, {fmt_rate(t.power_w, 'W')} provisioned IT ({fmt_rate(t.facility_power_w, 'W')} "
-            f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}/year")
+            f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}"
+            f"{'' if t.tco_usd_per_year is None else '/year'}")
 
 
 def render_fleet(r: FleetMixResult) -> None:
@@ -33,11 +34,14 @@ def render_fleet(r: FleetMixResult) -> None:
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
         console.print(f"GPU-only fleet: {_totals_line(r.gpu_only.totals)}")
-        console.print(f"saving vs GPU-only: {fmt_rate(s['power_w'], 'W')} ({s['power_w_fraction'] * 100:.1f} %) "
-                      f"of power, {fmt_usd(s['tco_usd_per_year'])}/year "
-                      f"({s['tco_usd_per_year_fraction'] * 100:.1f} %) of TCO")
+        tco = ("TCO not priced" if s["tco_usd_per_year"] is None else  # a pool without a price: cost_reason
+               f"{fmt_usd(s['tco_usd_per_year'])}/year ({fmt_percent(s['tco_usd_per_year_fraction'])}) of TCO")
+        power = f"{fmt_rate(s['power_w'] or 0.0, 'W')} ({fmt_percent(s['power_w_fraction'])})"
+        console.print(f"saving vs GPU-only: {power} of power, {tco}")
     else:
         console.print(f"GPU-only fleet: {r.gpu_only_note}")
+    if r.cost_reason:
+        console.print(f"capex and TCO not priced: {r.cost_reason}", soft_wrap=True)
 
 
 def fleet_mix(

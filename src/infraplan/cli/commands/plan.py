@@ -5,14 +5,24 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import (
+    add_id_column,
+    console,
+    emit,
+    fmt_num,
+    fmt_percent,
+    fmt_quantity,
+    fmt_rate,
+    fmt_usd,
+)
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import ScenarioPlan
 
 
 def _totals(p: ScenarioPlan) -> str:
     return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
-            f"facility, capex {fmt_usd(p.capex_usd)}, TCO {fmt_usd(p.tco_usd_per_year)}/year, "
+            f"facility, capex {fmt_usd(p.capex_usd)}, TCO {fmt_usd(p.tco_usd_per_year)}"
+            f"{'' if p.tco_usd_per_year is None else '/year'}, "
             f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {fmt_num(p.co2_t_per_year)} tCO2e/year")
 
 
@@ -26,12 +36,14 @@ def render_plan(p: ScenarioPlan) -> None:
     console.print(phases)
     svc = Table(title="services")
     add_id_column(svc, "service", (s.service for s in p.services))
-    for col in ("phase", "pool", "devices", "demand", "SLO headroom", "operating point"):
-        svc.add_column(col, justify="right" if col in ("devices", "demand", "SLO headroom") else "left",
+    for col in ("phase", "pool", "devices", "served of demand", "SLO headroom", "operating point"):
+        svc.add_column(col, justify="right" if col in ("devices", "served of demand", "SLO headroom") else "left",
                        overflow="fold")
     for s in p.services:
         unit = "run" if s.demand_unit == "runs" and s.demand == 1 else s.demand_unit
-        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{fmt_num(s.demand)} {unit}",
+        # a service split over pools: each row serves a share of the demand (it printed the whole demand)
+        share = "" if s.served >= s.demand * (1 - 1e-9) else f"{fmt_quantity(s.served, '')}of "
+        svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{share}{fmt_quantity(s.demand, unit)}",
                     fmt_percent(s.slo_headroom), s.detail)
     console.print(svc)
     pools = Table(title="pools")
@@ -51,6 +63,8 @@ def render_plan(p: ScenarioPlan) -> None:
             console.print(f"site {site.site} ({site.location}): {fmt_rate(site.facility_power_w, 'W')} of "
                           f"{fmt_rate(site.power_cap_w, 'W')} ({fmt_percent(site.utilisation)})")
     console.print(f"total ({last}): {_totals(p)}")
+    if p.cost_reason:
+        console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):
@@ -85,11 +99,12 @@ def plan(
         from pathlib import Path
 
         try:
-            is_dir = Path(out).is_dir()
+            is_dir, exists = Path(out).is_dir(), Path(out).exists()
         except (OSError, ValueError) as exc:
             raise InputError(f"--out: cannot use {out[:80]!r}: {getattr(exc, 'strerror', None) or exc}") from None
         if not is_dir:
-            raise InputError(f"--out: folder {out[:80]!r} does not exist")
+            raise InputError(f"--out: {out[:80]!r} is a file, not a folder" if exists else
+                             f"--out: folder {out[:80]!r} does not exist")
         check_output_path(str(Path(out) / "phases.parquet"), "--out")
     result = plan_with_tornado(scenario, list(vary))
     if report is not None:

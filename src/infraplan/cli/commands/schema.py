@@ -39,6 +39,7 @@ RESULT_MODELS: dict[str, str] = {
     "results": "infraplan.sweep.results:SweepQuery",
     "plan": "infraplan.planning.results:ScenarioPlan",
     "compare": "infraplan.planning.results:ScenarioComparison",
+    "catalog": "infraplan.catalog.index:CatalogListing",
 }
 """Command (or command variant) -> "module:Name" of the result model its `--json` prints."""
 

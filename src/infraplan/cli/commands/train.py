@@ -101,6 +101,8 @@ def render_training(r: TrainingEstimate) -> None:
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
         table.add_row("cost", fmt_usd(run.cost_usd))
         console.print(table)
+        if run.cost_reason:
+            console.print(f"cost not priced: {run.cost_reason}", soft_wrap=True, highlight=False)
 
 
 def with_run_totals(estimate: TrainingEstimate, totals: Result | dict[str, Any]) -> TrainingRunResult:

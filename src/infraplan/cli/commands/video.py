@@ -31,6 +31,24 @@ def render_video(r: VideoEstimate) -> None:
     console.print(table)
 
 
+def _check_device(device: str) -> None:
+    """An unknown --device names the devices video runs on (it listed every accelerator preset, without msvp)."""
+    from difflib import get_close_matches
+
+    from infraplan.catalog.inference_loader import is_video_device
+    from infraplan.catalog.loader import list_presets, load_accelerator, looks_like_path
+    from infraplan.errors import InputError
+
+    accelerators = list_presets("accelerators")
+    if looks_like_path(device) or is_video_device(device) or device in accelerators:
+        return
+    known = [*list_presets("video/devices"), *(a for a in accelerators if load_accelerator(a).kind == "cpu")]
+    close = get_close_matches(device, known, n=2)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise InputError(f"unknown video device {device[:64]!r}; {hint}video runs on {', '.join(known)} (or a device "
+                     "YAML file)")
+
+
 def video(
     device: str = typer.Option(..., "--device", help="msvp, or a CPU preset (xeon-8480, epyc-9654)"),
     input_video: str = typer.Option("2160p60", "--input", help="input resolution and frame rate, e.g. 2160p60"),
@@ -45,6 +63,7 @@ def video(
     as_json: JsonFlag = False,
 ) -> None:
     """Video transcoding: real-time streams per device, watts per stream and devices for a daily ingest."""
+    _check_device(device)
     emit(estimate_video(device, input_video, ladder, codec, quality, daily_hours, peak), as_json, render_video)
 
 

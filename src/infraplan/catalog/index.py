@@ -1,9 +1,9 @@
-"""Catalog browsing for the web: the shipped presets of each kind, each with its `source:`.
+"""The index of the shipped presets: each kind of catalog entry (accelerators, systems, models, stacks, ...),
+its entries by name with their display name and `source:`, and one entry's parsed data.
 
-`GET /api/catalog` lists the kinds; `GET /api/catalog/{kind}` the entries (name, display name, source);
-`GET /api/catalog/{kind}/{name}` one entry as parsed data. Only packaged presets are read (by name, through
-`catalog.loader.preset_files`): nothing a request names can reach another file. Locations are one file with
-many entries (`facility/locations.yaml`) and are listed from it.
+Only packaged presets are read (by name, through `catalog.loader.preset_files`): nothing a name can reach another
+file. Locations are one file with many entries (`facility/locations.yaml`) and are listed from it. The web's
+`GET /api/catalog[/{kind}[/{name}]]` (web/app.py) and `infraplan catalog` (cli/commands/catalog.py) print it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from infraplan.catalog.loader import parse_text, preset_files
 from infraplan.errors import InputError
+from infraplan.results import Result
 
 KINDS: dict[str, str] = {
     "accelerators": "accelerators",
@@ -27,7 +28,7 @@ KINDS: dict[str, str] = {
     "video-devices": "video/devices",
     "fleets": "facility/fleets",
 }
-"""Web kind -> catalog folder of one file per preset."""
+"""Kind (as `infraplan catalog KIND` and `/api/catalog/KIND` name it) -> catalog folder of one file per preset."""
 
 
 class CatalogEntry(BaseModel):
@@ -39,6 +40,12 @@ class CatalogEntry(BaseModel):
 class CatalogKind(BaseModel):
     kind: str = Field(description="catalog kind")
     entries: list[CatalogEntry] = Field(description="the shipped presets, by name")
+
+
+class CatalogListing(Result):
+    """`infraplan catalog [KIND]`: the shipped presets of every kind (or of one), by name, with their sources."""
+
+    kinds: list[CatalogKind] = Field(description="each kind with its entries")
 
 
 def _source(data: Any) -> str | None:
@@ -53,11 +60,11 @@ def _entry_data(kind: str, name: str) -> Any:
     if kind == "locations":
         locations = _locations()
         if name not in locations:
-            raise InputError(f"unknown location {name!r}; known: {', '.join(sorted(locations))}")
+            raise InputError(f"unknown location {name[:64]!r}; known: {', '.join(sorted(locations))}")
         return locations[name]
     files = preset_files(KINDS[kind])
     if name not in files:
-        raise InputError(f"unknown {kind} entry {name!r}; known: {', '.join(sorted(files))}")
+        raise InputError(f"unknown {kind} entry {name[:64]!r}; known: {', '.join(sorted(files))}")
     return parse_text(files[name].read_text(), files[name].name)
 
 
@@ -76,7 +83,7 @@ def kinds() -> list[str]:
 def list_kind(kind: str) -> CatalogKind:
     """Every preset of a kind with its display name and source; InputError for an unknown kind."""
     if kind not in KINDS and kind != "locations":
-        raise InputError(f"unknown catalog kind {kind!r}; known: {', '.join(kinds())}")
+        raise InputError(f"unknown catalog kind {kind[:64]!r}; known: {', '.join(kinds())}")
     names = sorted(_locations()) if kind == "locations" else sorted(preset_files(KINDS[kind]))
     entries = []
     for name in names:
@@ -90,5 +97,5 @@ def list_kind(kind: str) -> CatalogKind:
 def entry(kind: str, name: str) -> Any:
     """One preset's parsed data (a mapping); InputError for an unknown kind or name."""
     if kind not in KINDS and kind != "locations":
-        raise InputError(f"unknown catalog kind {kind!r}; known: {', '.join(kinds())}")
+        raise InputError(f"unknown catalog kind {kind[:64]!r}; known: {', '.join(kinds())}")
     return _entry_data(kind, name)

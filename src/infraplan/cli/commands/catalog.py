@@ -1,0 +1,56 @@
+"""`infraplan catalog [KIND [NAME]]`: what the shipped presets are called (catalog/index.py).
+
+Every other command takes preset names (`--system`, models, `--stack`, `--workload`, `--location`, ...); this one
+lists them, with each entry's display name and `source:`, so a planner need not guess a name to read the
+did-you-mean. With a NAME it prints that preset's data (the file as parsed), always as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.table import Table
+
+from infraplan.catalog.index import CatalogListing, entry, kinds, list_kind
+from infraplan.cli.commands._output import console, emit
+from infraplan.cli.options import JsonFlag
+
+SOURCE_CHARS = 70  # the human table cuts a source to this many characters (--json has it whole)
+
+
+def render_catalog(listing: CatalogListing) -> None:
+    if len(listing.kinds) > 1:
+        table = Table(title="catalog kinds (infraplan catalog KIND lists one)")
+        for col in ("kind", "entries", "names"):
+            table.add_column(col, overflow="fold")
+        for k in listing.kinds:
+            table.add_row(k.kind, str(len(k.entries)), ", ".join(e.name for e in k.entries))
+        console.print(table)
+        return
+    kind = listing.kinds[0]
+    table = Table(title=f"{kind.kind} ({len(kind.entries)}; infraplan catalog {kind.kind} NAME prints one)")
+    for col in ("name", "display name", "source"):
+        table.add_column(col, overflow="fold")
+    for e in kind.entries:
+        source = e.source or "-"
+        table.add_row(e.name, e.display_name or "-",
+                      source if len(source) <= SOURCE_CHARS else source[:SOURCE_CHARS - 3] + "...")
+    console.print(table)
+
+
+def catalog(
+    kind: str | None = typer.Argument(None, help=f"one kind: {', '.join(kinds())} [every kind]"),
+    name: str | None = typer.Argument(None, help="one preset of the kind: print its data as JSON"),
+    as_json: JsonFlag = False,
+) -> None:
+    """List the shipped presets (systems, accelerators, models, stacks, workloads, locations, ...) by name."""
+    if name is not None:
+        print(json.dumps(entry(str(kind), name), indent=2, default=str))
+        return
+    listing = CatalogListing(kinds=[list_kind(k) for k in ([kind] if kind else kinds())])
+    emit(listing, as_json, render_catalog)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("catalog")(catalog)
