@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -71,8 +73,15 @@ def test_the_first_token_waits_for_the_kv_and_a_decode_iteration(monkeypatch: py
     step = decode_side["tpot_s"]["mean"]  # ~ one decode iteration of the lone sequence
     assert later > decode_side["kv_transfer_s"]["mean"] + step
     pickup = disaggregated.decode_pickup_iterations(PAIR.decode)  # 2.5: TensorRT-LLM schedules one iteration ahead
-    assert later == pytest.approx(decode_side["kv_transfer_s"]["mean"] + pickup * step, rel=0.05)
+    # one client: the idle decode engine admits the request as its KV arrives, no wait for an iteration boundary
+    # (the engine's own admission, `ADMISSION_FIRST_TOKEN`; the mean-iteration rule counted half an iteration)
+    wait = disaggregated.BOUNDARY_WAIT_ITERATIONS
+    assert later == pytest.approx(decode_side["kv_transfer_s"]["mean"] + (pickup - wait) * step, rel=0.05)
     assert decode_side["e2e_s"]["mean"] == prefill_side["e2e_s"]["mean"]  # the last token is where it was
+    monkeypatch.setattr(disaggregated, "DECODE_SIDE_FIRST_TOKEN", True)
+    monkeypatch.setattr(disaggregated, "ADMISSION_FIRST_TOKEN", False)
+    mean_rule = simulate_disaggregated(V3, H200, PAIR, req, clients=1)
+    assert mean_rule["ttft_s"]["mean"] - decode_side["ttft_s"]["mean"] == pytest.approx(wait * step, rel=0.05)
 
 
 def test_an_overlap_scheduler_picks_the_request_up_one_iteration_later(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,3 +108,21 @@ def test_the_hopper_rows_pass_dynamos_front_end_twice_and_sglangs_router_once() 
     qwen_sglang = next(r for r in disagg.load_rows() if r["backend"] == "sglang" and "ai-dynamo" in
                        r["silicon_data_source"])
     assert disagg.serial_front_ends(qwen_sglang) == 1  # Dynamo's SGLang decode worker bootstraps beside the prefill
+
+
+@pytest.mark.parametrize("admission", [True, False])
+def test_a_wait_for_a_decode_slot_delays_the_first_token(monkeypatch: pytest.MonkeyPatch, admission: bool) -> None:
+    """Two prompts ready at once for one decode slot: the second waits for the first's whole decode. Counted from
+    the decode engine's admission (`ADMISSION_FIRST_TOKEN`) the wait is all in its TTFT and both TPOTs are equal;
+    the mean-iteration rule spread it over the request's steps (mostly TPOT)."""
+    monkeypatch.setattr(disaggregated, "ADMISSION_FIRST_TOKEN", admission)
+    one_slot = DisaggregatedDeployment(replace(PAIR.prefill, replicas=2),
+                                       replace(PAIR.decode, tp=8, attention_dp=1, max_batch=1))
+    r = simulate_disaggregated(V3, H200, one_slot, fixed_requests(2, 2048, 64, None, 0), clients=2)
+    decode_s = r["e2e_s"]["mean"] - r["ttft_s"]["mean"]  # first to last token, the same for both
+    gap_s = (r["ttft_s"]["p99"] - r["ttft_s"]["p50"]) / 0.49  # of two values: p99 - p50 = 0.49 (max - min)
+    if admission:
+        assert r["tpot_s"]["p99"] == pytest.approx(r["tpot_s"]["p50"], rel=1e-9)
+        assert gap_s == pytest.approx(decode_s, rel=0.05)  # the second waits out the first's decode
+    else:
+        assert r["tpot_s"]["p99"] > 1.2 * r["tpot_s"]["p50"]

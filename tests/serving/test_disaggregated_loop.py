@@ -91,8 +91,11 @@ def test_an_empty_last_request_ends_the_engine(kv_admission: str) -> None:
 
 
 def _pair_run(stack: str, pre: Deployment, dec: Deployment, clients: int, n: int, seed: int,
-              shape: TransformerShape = LLAMA, cluster: Cluster = H100, max_blocks: int = 400) -> None:
-    """Run the pair in one pass and check the fixed point from its definition (module docstring)."""
+              shape: TransformerShape = LLAMA, cluster: Cluster = H100, max_blocks: int = 400,
+              round_robin: bool = False, least_loaded: bool = False) -> None:
+    """Run the pair in one pass and check the fixed point from its definition (module docstring); `round_robin`:
+    both pools route round-robin over their workers (`closed_pair_loop`), checked from the hand-over order; and
+    `least_loaded`: each worker to its least loaded rank."""
     rng = np.random.default_rng(seed)
     inp = rng.integers(100, 3000, n)
     out = np.where(rng.random(n) < 0.1, 1, rng.integers(2, 300, n))  # one-token outputs send on at the KV
@@ -110,19 +113,36 @@ def _pair_run(stack: str, pre: Deployment, dec: Deployment, clients: int, n: int
                               engine.kv_admission))
     transfer = kv_transfer_s(shape, cluster.fabric, pair.prefill, pair.decode, inp, dep.kv_dtype, False)
     steps = pair.decode.decode_steps(out)
-    sent, pre_run, dec_run = closed_pair_loop(specs[0], specs[1], first_sent, inp, out, steps, transfer, clients)
+    workers = (pair.decode.replicas, pair.prefill.replicas) if round_robin else (0, 0)
+    sent, pre_run, dec_run = closed_pair_loop(specs[0], specs[1], first_sent, inp, out, steps, transfer, clients,
+                                              *workers, least_loaded)
     # every request's successor is sent when it ends: its last token, or its first token and KV
     ends = np.where(out > 1, dec_run.finish_s, pre_run.first_token_s + transfer)
     np.testing.assert_array_equal(sent[:clients], first_sent[:clients])
     np.testing.assert_array_equal(sent[clients:], ends[:n - clients])
     np.testing.assert_array_equal(dec_run.arrival_s, pre_run.first_token_s + transfer)
-    # every engine alone over its final arrivals (stably sorted) gives the same times
+    # the routing: client-sticky, or the k-th request to reach a pool (sent; its prefill result handed over, before
+    # the KV moves) on worker k mod W, then on its next rank
     k = np.arange(n)
+    for spec, run, reach in ((specs[0], pre_run, sent), (specs[1], dec_run, pre_run.first_token_s)):
+        if not round_robin:
+            np.testing.assert_array_equal(run.engine, (k % clients) % spec.engines)
+            continue
+        order = np.lexsort((k, reach))
+        workers_of = spec.dep.replicas
+        ranks = spec.engines // workers_of
+        worker = np.arange(n) % workers_of
+        rank = np.array([np.sum(worker[:i] == worker[i]) % ranks for i in range(n)])
+        if least_loaded:  # the worker in turn, then the rank by load
+            np.testing.assert_array_equal(run.engine[order] // ranks, worker)
+            continue
+        np.testing.assert_array_equal(run.engine[order], worker * ranks + rank)
+    # every engine alone over its final arrivals (stably sorted) gives the same times
     zeros = np.zeros_like(inp)
     for spec, run, pool_inputs in ((specs[0], pre_run, (inp, zeros, zeros)), (specs[1], dec_run, (zeros, inp, steps))):
         busy = 0.0
         for e in range(spec.engines):
-            idx = np.flatnonzero((k % clients) % spec.engines == e)
+            idx = np.flatnonzero(run.engine == e)
             if idx.size == 0:
                 continue
             idx = idx[np.argsort(run.arrival_s[idx], kind="stable")]
@@ -130,9 +150,12 @@ def _pair_run(stack: str, pre: Deployment, dec: Deployment, clients: int, n: int
             alone = simulate_engine(spec.cost, run.arrival_s[idx], prefill, cached, decode, spec.dep.max_batch,
                                     spec.dep.token_budget, spec.blocks, spec.dep.block_tokens,
                                     scheduler=spec.scheduler, kv_admission=spec.kv_admission)
-            np.testing.assert_array_equal(alone.finish_s, run.finish_s[idx])
+            if least_loaded:  # the padding's arrival cuts a leap: the same sums in another order (ulps)
+                np.testing.assert_allclose(alone.finish_s, run.finish_s[idx], rtol=1e-12)
+            else:
+                np.testing.assert_array_equal(alone.finish_s, run.finish_s[idx])
             busy += alone.busy_s
-        assert busy == run.busy_s
+        assert busy == pytest.approx(run.busy_s, rel=1e-12) if least_loaded else busy == run.busy_s
 
 
 @pytest.mark.parametrize("stack", ["trtllm-0.x", "sglang-0.x", "vllm-0.x"])
@@ -150,6 +173,20 @@ def test_a_wide_ep_decode_pool_of_attention_dp_engines_is_the_fixed_point() -> N
     _pair_run("trtllm-0.x", replace(fp8, tp=8, ep=8, replicas=2, max_batch=1),
               replace(fp8, tp=1, ep=8, attention_dp=8, max_batch=16), clients=96, n=600, seed=4,
               shape=load_model("deepseek-v3"), cluster=Cluster.resolve("hgx-h200"), max_blocks=10**9)
+
+
+@pytest.mark.parametrize("stack", ["trtllm-0.x", "sglang-0.x"])
+def test_round_robin_routing_is_the_fixed_point_in_hand_over_order(stack: str) -> None:
+    """NVIDIA Dynamo's frontend routes round-robin (`serving.disaggregated`): each pool's k-th request to reach it
+    goes to worker k mod W; the one pass is still the fixed point, each engine alone over its arrivals."""
+    pre = replace(DEP, replicas=2, max_batch=2, token_budget=4096)
+    _pair_run(stack, pre, replace(DEP, replicas=3, max_batch=8), clients=7, n=140, seed=1, round_robin=True)
+    fp8 = replace(DEP, token_budget=4096)
+    for least_loaded in (False, True):  # a worker's ranks in turn, or the least loaded first (empty padding)
+        _pair_run(stack, replace(fp8, tp=8, ep=8, replicas=2, max_batch=1),
+                  replace(fp8, tp=1, ep=8, attention_dp=8, replicas=2, max_batch=4), clients=64, n=400, seed=6,
+                  shape=load_model("deepseek-v3"), cluster=Cluster.resolve("hgx-h200"), max_blocks=10**9,
+                  round_robin=True, least_loaded=least_loaded)
 
 
 def test_two_hundred_clients_reach_the_fixed_point_the_rounds_did_not() -> None:

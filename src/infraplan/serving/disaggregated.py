@@ -39,9 +39,15 @@ runs one iteration later: `decode_pickup_iterations` 2.5 for the
 `trtllm` engine (toggle `OVERLAP_PICKUP`; ASSUMPTION: the first generation-only response is taken to come with the
 request's first generation iteration; TensorRT-LLM's executor is not readable here, the same schedule-ahead loop
 is SGLang's `event_loop_overlap_disagg_decode`, sglang 0.5.8 srt/disaggregation/decode.py:860-894). SGLang's
-prebuilt step carries no GPU work of its own, so its token leaves at 1.5. A wait for a free decode slot is
-spread over the request's steps by that mean (counted pick-up / steps of it): on the closed loops of the Hopper set
-the client-sticky decode engines hold exactly their batch cap of clients, so no request waits for a slot.
+prebuilt step carries no GPU work of its own, so its token leaves at 1.5. The decode engine's own admission of
+the request (toggle `ADMISSION_FIRST_TOKEN`) replaces the half iteration's wait (`BOUNDARY_WAIT_ITERATIONS`): the
+token leaves 1 (SGLang) or 2 (TensorRT-LLM) of the request's mean iteration after it joins the batch, so an idle
+engine takes it at once and a wait for a free decode slot (a worker at its batch cap, below) is all in TTFT: no
+token leaves a worker for a request it has not admitted. (Dynamo picks the TensorRT-LLM decode worker only after
+the prefill returns, handlers.py:104-107, and hands it the context request's id and opaque state to fetch the KV
+from, dynamo/trtllm/utils/disagg_utils.py:27-60; whether a worker at its cap pulls the KV before a slot frees is
+not readable here, and the model moves it first; SGLang's decode server pre-allocates before the prefill sends,
+srt/disaggregation/decode.py:189 `DecodePreallocQueue`.)
 
 Router hops (`relay_s`): Dynamo's frontend sends the prompt to a prefill worker, waits for its result and then
 sends the request to a decode worker (handlers.py:104-107 "Frontend routes to decode workers automatically"; its
@@ -53,14 +59,28 @@ decode_handler.py:106-118), and SGLang's own router dispatches to both servers a
 recalled, not re-read here): one pass. ASSUMPTION: the second pass costs the stack's whole front-end time per
 request (`request_latency_s`, itself fitted on colocated rows; no published split between the HTTP / tokenizer
 share, paid once, and the worker-side hand-off). Dynamo's frontend routes round-robin by default (ai-dynamo
-0.8.1 dynamo/frontend/main.py:129-134; AIConfigurator 0.12.0's generated launch adds `--router-mode kv` only
-with `enable_router`, default false): with fixed prompt and output lengths the closed loop's client-sticky
-routing (below) gives every worker the same share in the same order, as round-robin does.
+0.8.1 dynamo/frontend/main.py:129-134 `--router-mode` default "round-robin"; AIConfigurator 0.12.0's generated
+launch adds `--router-mode kv` only with `enable_router`, default false, generator/config/backend_templates/trtllm/
+run.sh.j2:12,17), and an SGLang decode server spreads its requests over its attention-DP ranks round-robin
+(sglang 0.5.8 srt/server_args.py:778-787, "PD decode: round_robin"; srt/managers/data_parallel_controller.py:
+485-499). In the closed loop (toggle `ROUND_ROBIN_DECODE`, `serving.pair_loop`) the prefill results go to the
+decode workers in turn in the order they are handed over, each worker's to its attention-DP ranks in turn
+(SGLang) or to its least loaded rank (`LEAST_LOADED_RANK_ENGINES`, TensorRT-LLM: ASSUMPTION, its executor's
+request queue balancing new requests over the attention-DP ranks by their active requests, recalled, not readable
+here): the router is not told how many sequences a worker holds, so where outputs end at different lengths (early
+end-of-sequence) one worker can be handed a request above its batch cap while another has a free slot, and the
+request waits for a slot; client-sticky routing (each client on one decode engine) never does, round-robin with
+equal output lengths neither. On the Hopper set: every row 23.32 -> 18.84 % (TTFT 33.82 -> 24.66, TPOT 12.81 ->
+13.02); TensorRT-LLM's ranks in turn instead: 18.05 %. The prefill pool stays client-sticky (`ROUND_ROBIN_PREFILL`
+off: a prefill engine has no batch cap that clients fill, so routing only reorders its queue; round-robin over the
+prefill workers: 18.84 -> 19.40 %, their ranks in turn 18.05 -> 18.75 %, most of it on the attention-DP prefill
+workers).
 
 Closed loop over the pair (`serving.pair_loop`): client c sends its next request when its last one finishes
 decoding (a one-token output: when its first token and KV have arrived); the prefill pool sees the arrivals, the
-decode pool the prefill completions plus the transfer, with client-sticky routing (client c on prefill engine
-c mod E_p and decode engine c mod E_d, so the event order, and the answer, is deterministic). The two pools are
+decode pool the prefill completions plus the transfer, routed client-sticky (client c on prefill engine c mod E_p,
+and on decode engine c mod E_d with `ROUND_ROBIN_DECODE` off) or round-robin in hand-over order (above), so the
+event order, and the answer, is deterministic. The two pools are
 coupled through the clients: the arrival times are the fixed point of arrivals -> (prefill pool, transfer,
 decode pool) -> finish times -> next arrivals. The fixed point is unique (every engine is causal and a request
 takes time: the earliest arrival two solutions disagreed on would follow from finishes they agree on), and it is
@@ -189,6 +209,17 @@ DECODE_SIDE_FIRST_TOKEN = True  # the client's first token leaves the decode wor
 DECODE_PICKUP_ITERATIONS = 1.5  # half an iteration's wait for the boundary + the emitting iteration (ASSUMPTION)
 OVERLAP_PICKUP = True  # TensorRT-LLM's overlap scheduler schedules one iteration ahead: +1 (module docstring)
 SCHEDULE_AHEAD_ENGINES = ("trtllm",)  # decode engines whose new requests join the batch after the one scheduled
+ADMISSION_FIRST_TOKEN = True  # the first token counts from the decode engine's admission (slot waits in TTFT)
+ROUND_ROBIN_DECODE = True  # closed loop: prefill results to decode workers round-robin (module docstring)
+ROUND_ROBIN_PREFILL = False  # closed loop: requests to prefill workers round-robin (off: module docstring)
+LEAST_LOADED_RANK_ENGINES = ("trtllm",)  # a worker's attention-DP ranks take the least loaded first (docstring)
+
+
+def least_loaded_ranks(dep: Deployment) -> bool:
+    """Whether a worker of `dep` hands a request to its least loaded attention-DP rank (TensorRT-LLM, ASSUMPTION)
+    rather than to its ranks in turn (SGLang's round-robin; module docstring)."""
+    return dep.engine in LEAST_LOADED_RANK_ENGINES
+BOUNDARY_WAIT_ITERATIONS = 0.5  # the part of DECODE_PICKUP_ITERATIONS that is the wait for the iteration boundary
 
 
 def decode_pickup_iterations(decode: Deployment) -> float:
@@ -200,17 +231,28 @@ def decode_pickup_iterations(decode: Deployment) -> float:
 
 def decode_first_token_s(prefill_first_s: np.ndarray, kv_arrival_s: np.ndarray, finish_s: np.ndarray,
                          decode_steps: np.ndarray, output_tokens: np.ndarray,
-                         pickup_iterations: float = DECODE_PICKUP_ITERATIONS) -> np.ndarray:
+                         pickup_iterations: float = DECODE_PICKUP_ITERATIONS,
+                         admitted_s: np.ndarray | None = None) -> np.ndarray:
     """When each request's first token leaves the decode worker: its KV's arrival plus `pickup_iterations`
     (`decode_pickup_iterations` of the decode pool) of its own mean decode iteration (module docstring); a one-token
-    output (no decode step) keeps the prefill's."""
+    output (no decode step) keeps the prefill's. `admitted_s` (the decode engine's admission of each request, NaN
+    where none; toggle `ADMISSION_FIRST_TOKEN`): the wait for the iteration boundary and for a free slot is the
+    engine's own, and the token leaves `pickup_iterations` - `BOUNDARY_WAIT_ITERATIONS` of the request's mean
+    iteration after its admission."""
     first = np.asarray(prefill_first_s, dtype=np.float64)
     if not DECODE_SIDE_FIRST_TOKEN:
         return first
     steps = np.asarray(decode_steps, dtype=np.float64)
     decoded = (np.asarray(output_tokens) > 1) & (steps > 0)
-    mean_step_s = (np.asarray(finish_s, dtype=np.float64) - kv_arrival_s) / np.maximum(steps, 1.0)
-    return np.where(decoded, kv_arrival_s + pickup_iterations * mean_step_s, first)
+    start = np.asarray(kv_arrival_s, dtype=np.float64)
+    pickup = np.full(len(start), pickup_iterations)
+    if ADMISSION_FIRST_TOKEN and admitted_s is not None:
+        admitted = np.asarray(admitted_s, dtype=np.float64)
+        known = np.isfinite(admitted)
+        start = np.where(known, admitted, start)
+        pickup = np.where(known, pickup_iterations - BOUNDARY_WAIT_ITERATIONS, pickup)
+    mean_step_s = (np.asarray(finish_s, dtype=np.float64) - start) / np.maximum(steps, 1.0)
+    return np.where(decoded, start + pickup * mean_step_s, first)
 
 
 def relay_s(front_end_per_request_s: float, serial_front_ends: int) -> float:

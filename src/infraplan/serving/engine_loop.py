@@ -128,7 +128,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 order.append(j)
             if todo[j] > 0:
                 prefill.append([j, todo[j], ctx0[j]])
-            elif steps[j] > 0:  # decode-only: joins the decode batch now
+            elif steps[j] > 0:  # decode-only: joins the decode batch now (`first`: its admission)
+                first[j] = clock
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 join_decode(j, ctx0[j], steps_done)

@@ -117,7 +117,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         prefill.append([solo, todo[solo], ctx0[solo]])
                         solo = -1
                     prefill.append([j, todo[j], ctx0[j]])
-            elif steps[j] > 0:  # decode-only: joins the decode batch now
+            elif steps[j] > 0:  # decode-only: joins the decode batch now (`first`: its admission)
+                first[j] = clock
                 free -= need[j]
                 running += 1
                 n_dec += 1
@@ -145,7 +146,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         prefill.append([solo, todo[solo], ctx0[solo]])
                         solo = -1
                     prefill.append([j, todo[j], ctx0[j]])
-            elif steps[j] > 0:
+            elif steps[j] > 0:  # decode-only (`first`: its admission)
+                first[j] = clock
                 n_dec += 1
                 sum_ctx += ctx0[j]
                 k = steps_done + steps[j]

@@ -1,7 +1,7 @@
 """The closed loop over a prefill pool and a decode pool in one pass: every engine stepped in one event loop.
 
 Client c sends its next request when its last one ends (`serving.disaggregated`): its prefill engine (c mod E_p)
-sees the request, its decode engine (c mod E_d) the prefill completion plus the KV transfer, and the last token
+sees the request, its decode engine (routed below) the prefill completion plus the KV transfer, and the last token
 (or, for a one-token output, the first token and its transfer) sends the client's next request. Every engine is
 the one engine loop (`serving.fcfs_loop` / `serving.serving_engine`), driven as a generator (`loop_stepping`):
 fed its requests as their arrivals become known, it yields what it waits for, and a discrete-event loop over all
@@ -15,6 +15,12 @@ conservative rule, here in one process):
 * an engine about to leap a pure-decode stretch (LEAP) needs every arrival up to the stretch's end; it runs when
   the global time reaches the earlier of that end and the earliest arrival posted to it since (which cuts the
   stretch). A leap can complete sequences at exactly its resume time, so at equal times leaps run first.
+Routing (`closed_pair_loop`): client-sticky (client c on prefill engine c mod E_p and decode engine c mod E_d),
+or round-robin over a pool's workers in the order the requests reach it, as a router's counter does: a hand-over
+is an event at its time (before any other at that time), so the k-th request to reach the pool goes to worker
+k mod W, each worker's in turn to its next engine or to its least loaded one (`Router`); the requests per engine
+are known up front (least loaded: each rank sized for its worker's share, topped up with empty requests; the
+engines then match an engine run alone over their real arrivals to rounding, the padding's arrival cutting a leap).
 Ties at equal times run in engine order; the arrivals of one engine in (time, request) order, as a simulation of
 the engine over the same arrivals sorted stably by time takes them. So each engine runs exactly as the engine
 loop does given its final arrivals up front: the answer is the closed loop's unique fixed point
@@ -64,7 +70,8 @@ class PoolSpec:
 
 @dataclass(frozen=True)
 class PoolRun:
-    """One pool's engines over the run, per request (global order): first token, finish, arrival; totals."""
+    """One pool's engines over the run, per request (global order): first token, finish, arrival; totals; the
+    engine (index in the pool) that ran each request."""
 
     first_token_s: np.ndarray
     finish_s: np.ndarray
@@ -72,6 +79,7 @@ class PoolRun:
     busy_s: float
     compute_s: float
     iterations: int
+    engine: np.ndarray
 
 
 class SteppedEngine:
@@ -136,24 +144,86 @@ def pool_tables(pool: PoolSpec, prefill: np.ndarray, cached: np.ndarray, steps: 
     return engine_request_lists(prefill, cached, steps, pool.dep.block_tokens, pool.kv_admission == "on_demand")
 
 
+class Router:
+    """Which engine of a pool each request goes to (module docstring, "Routing"): client-sticky (`workers` 0),
+    or round-robin over `workers` in the order the requests reach the pool, each worker's in turn over its ranks
+    (engines w * ranks + r) or to its least loaded rank (`least_loaded`: fewest requests handed and not finished,
+    the lowest rank on ties). `counts`: the requests per engine, fixed up front; under `least_loaded` every rank
+    is sized for its worker's whole share and the ranks left short when the worker's last request is handed are
+    topped up with empty requests (`padding`), which end as they are admitted, behind every real one."""
+
+    def __init__(self, n: int, clients: int, engines: int, workers: int, least_loaded: bool = False) -> None:
+        self.workers, self.least_loaded = workers, least_loaded
+        self.ranks = engines // workers if workers else 0
+        self.sticky = ((np.arange(n) % clients) % engines).tolist()
+        self.share = [len(range(w, n, workers)) for w in range(workers)]  # round-robin: requests per worker
+        if not workers:
+            self.counts = np.bincount(self.sticky, minlength=engines).tolist()
+        elif least_loaded:
+            self.counts = [self.share[w] for w in range(workers) for _ in range(self.ranks)]
+        else:
+            self.counts = [len(range(r, self.share[w], self.ranks)) for w in range(workers) for r in range(self.ranks)]
+        self.handed = [0] * (workers + 1)  # requests handed to the pool, then to each worker
+        self.load = [0] * engines  # handed and not finished, per engine
+        self.given = [0] * engines
+
+    def route(self, k: int) -> int:
+        """The engine of request k, the next to reach the pool."""
+        if not self.workers:
+            return int(self.sticky[k])
+        w = self.handed[0] % self.workers
+        self.handed[0] += 1
+        self.handed[w + 1] += 1
+        base = w * self.ranks
+        if self.least_loaded:
+            e = min(range(base, base + self.ranks), key=lambda x: (self.load[x], x))
+        else:
+            e = base + (self.handed[w + 1] - 1) % self.ranks
+        self.load[e] += 1
+        self.given[e] += 1
+        return e
+
+    def finished(self, e: int) -> None:
+        self.load[e] -= 1
+
+    def padding(self, e: int) -> list[int]:
+        """Engines (one entry per empty request) to top up once engine e's worker has had its whole share."""
+        if not (self.workers and self.least_loaded):
+            return []
+        w = e // self.ranks
+        if self.handed[w + 1] < self.share[w]:
+            return []
+        top = [x for x in range(w * self.ranks, (w + 1) * self.ranks) for _ in range(self.share[w] - self.given[x])]
+        for x in top:
+            self.given[x] += 1
+        return top
+
+
 def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.ndarray, input_tokens: np.ndarray,
                      output_tokens: np.ndarray, decode_steps: np.ndarray, transfer_s: np.ndarray,
-                     clients: int) -> tuple[np.ndarray, PoolRun, PoolRun]:
+                     clients: int, decode_workers: int = 0, prefill_workers: int = 0,
+                     least_loaded_ranks: bool = False) -> tuple[np.ndarray, PoolRun, PoolRun]:
     """Arrival times of the requests (request k: client k mod clients; client c's first at `first_arrival_s[c]`)
-    and each pool's run, in one pass (module docstring)."""
+    and each pool's run, in one pass (module docstring). `decode_workers` > 0: the decode pool takes the prefill
+    results round-robin over that many workers in the order they are handed over (ties by request), each worker's
+    in turn over its engines or to its least loaded (`least_loaded_ranks`, both pools; `Router`)
+    (`serving.disaggregated`, `ROUND_ROBIN_DECODE`); `prefill_workers` > 0: the prefill pool takes the requests
+    round-robin, in the order they are sent (`ROUND_ROBIN_PREFILL`); 0: client-sticky."""
     if clients < 1:
         raise ValueError("a closed loop needs at least one client")
     n = len(input_tokens)
-    k_all = np.arange(n)
     e_pre = prefill.engines
-    engine_of = [(k_all % clients) % e_pre, (k_all % clients) % decode.engines + e_pre]
-    pre_of, dec_of = engine_of[0].tolist(), engine_of[1].tolist()
-    counts = np.bincount(np.concatenate(engine_of), minlength=e_pre + decode.engines).tolist()
+    pre_route = Router(n, clients, e_pre, prefill_workers, least_loaded_ranks)
+    dec_route = Router(n, clients, decode.engines, decode_workers, least_loaded_ranks)
+    counts = pre_route.counts + dec_route.counts
     zeros = np.zeros_like(input_tokens)
     fcfs = [fcfs_path(engine_policy(p.cost, p.dep.max_batch, p.dep.token_budget, p.scheduler, p.kv_admission),
                       True, p.kv_admission) for p in (prefill, decode)]
-    tables = (pool_tables(prefill, input_tokens, zeros, zeros, fcfs[0]),
-              pool_tables(decode, zeros, input_tokens, decode_steps, fcfs[1]))
+    empty = np.zeros(1, dtype=input_tokens.dtype)  # request n: an empty one, the pools' padding
+    tables = (pool_tables(prefill, np.append(input_tokens, empty), np.append(zeros, empty), np.append(zeros, empty),
+                          fcfs[0]),
+              pool_tables(decode, np.append(zeros, empty), np.append(input_tokens, empty),
+                          np.append(decode_steps, empty), fcfs[1]))
     engines = [SteppedEngine(prefill if e < e_pre else decode, c, tables[e >= e_pre], fcfs[e >= e_pre]) if c
                else None for e, c in enumerate(counts)]
     arrival = first_arrival_s[:min(clients, n)].tolist() + [math.nan] * max(n - clients, 0)
@@ -173,14 +243,29 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
             heappush(events, (t, 0 if state[e][0] == LEAP else 1, e, version[e]))  # type: ignore[index]
 
     for c in range(min(clients, n)):
-        post(pre_of[c], arrival[c], c)
+        if prefill_workers:
+            heappush(events, (arrival[c], -2, c, 0))
+        else:
+            post(pre_route.route(c), arrival[c], c)
     for e, engine in enumerate(engines):  # each waits for the arrivals up to 0
         if engine is not None:
             state[e] = engine.resume()
             key_of[e] = 0.0
             heappush(events, (0.0, 1, e, 0))
     while events:
-        key, _, e, v = heappop(events)
+        key, cls, e, v = heappop(events)
+        if cls < 0:  # request e sent to the prefill pool (-2), or its prefill result handed to the decode pool
+            if cls == -2:
+                p = pre_route.route(e)
+                post(p, key, e)
+                for x in pre_route.padding(p):
+                    post(x, key, n)
+            else:
+                d = dec_route.route(e)
+                post(e_pre + d, key + transfer[e], e)
+                for x in dec_route.padding(d):
+                    post(e_pre + x, key + transfer[e], n)
+            continue
         if v != version[e]:
             continue
         engine = engines[e]
@@ -202,9 +287,18 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
             state[e] = need
             for j in log:  # the requests that ended: their next hop
                 k, t = engine.requests[j], engine.finish[j]
+                if k == n:  # padding
+                    continue
+                if e >= e_pre:
+                    dec_route.finished(e - e_pre)
+                else:
+                    pre_route.finished(e)
                 if e < e_pre:
                     sent = t + transfer[k]
-                    post(dec_of[k], sent, k)
+                    if decode_workers:  # handed over in time order (an event before any other at t)
+                        heappush(events, (t, -1, k, 0))
+                    else:
+                        post(e_pre + dec_route.route(k), sent, k)
                     if out[k] > 1:  # its client waits for the decode pool
                         continue
                 elif out[k] > 1:
@@ -213,7 +307,10 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
                     continue
                 if k + clients < n:  # the client sends its next request
                     arrival[k + clients] = sent
-                    post(pre_of[k + clients], sent, k + clients)
+                    if prefill_workers:
+                        heappush(events, (sent, -2, k + clients, 0))
+                    else:
+                        post(pre_route.route(k + clients), sent, k + clients)
             if log:
                 log.clear()
             if need is None:
@@ -241,17 +338,19 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
         raise RuntimeError("the disaggregated closed loop stalled with requests left")
     runs: list[PoolRun] = []
     for pool_engines in (engines[:e_pre], engines[e_pre:]):
-        pool_first, pool_finish = np.full(n, math.nan), np.full(n, math.nan)
+        pool_first, pool_finish = np.full(n + 1, math.nan), np.full(n + 1, math.nan)  # n: the padding
+        which = np.full(n + 1, -1)
         busy = compute = 0.0
         iterations = 0
-        for engine in pool_engines:
+        for index, engine in enumerate(pool_engines):
             if engine is None or engine.totals is None:
                 continue
             idx = np.array(engine.requests)
             pool_first[idx], pool_finish[idx] = engine.first, engine.finish
+            which[idx] = index
             busy += engine.totals[0]
             compute += engine.totals[1]
             iterations += engine.totals[2]
         sent_s = np.array(arrival) if not runs else runs[0].first_token_s + transfer_s  # the KV's arrival
-        runs.append(PoolRun(pool_first, pool_finish, sent_s, busy, compute, iterations))
+        runs.append(PoolRun(pool_first[:n], pool_finish[:n], sent_s, busy, compute, iterations, which[:n]))
     return np.array(arrival), runs[0], runs[1]

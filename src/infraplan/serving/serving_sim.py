@@ -49,7 +49,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.serving import schedule_ahead
+from infraplan.serving import disaggregated, schedule_ahead
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
@@ -248,7 +248,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
-    `clients` > 0: closed loop over the pair, client-sticky routing, both pools in one pass (`serving.pair_loop`).
+    `clients` > 0: closed loop over the pair, both pools in one pass (`serving.pair_loop`): the prefill pool
+    client-sticky, the decode pool round-robin over its workers (`serving.disaggregated`, `ROUND_ROBIN_DECODE`).
     `serial_front_ends` 2: a prefill-first router (NVIDIA Dynamo's) passes the request through a second worker
     front end between the pools (`serving.disaggregated.relay_s`); the first token leaves the decode worker.
     """
@@ -283,12 +284,15 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         sent, pre_run, dec_run = closed_pair_loop(
             PoolSpec(pre_cost, pre_dep, pre_blocks, pre_engines, pre_stack.scheduler, pre_stack.kv_admission),
             PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines, dec_stack.scheduler, dec_stack.kv_admission),
-            arrival, inp, out, steps, hand_off, clients)
+            arrival, inp, out, steps, hand_off, clients,
+            dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
+            pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep))
         pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
                     for r in (pre_run, dec_run))
         ready = pre.first_token_s + hand_off
         finish = np.where(out > 1, dec.finish_s, ready)
-        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep))
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep),
+                                     dec.first_token_s)
         order = np.argsort(sent, kind="stable")
         requests = Requests(sent, inp, out)  # re-sorted by arrival: keep the order
         first, finish, transfer = first[order], finish[order], transfer[order]
@@ -300,14 +304,20 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                        dec_engines)
         finish = np.empty_like(ready)
         finish[by_ready] = np.where(out[by_ready] > 1, dec.finish_s, ready[by_ready])
-        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep))
+        admitted = np.empty_like(ready)
+        admitted[by_ready] = dec.first_token_s
+        first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep),
+                                     admitted)
     deployment["front_end_s"] = client_s
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
                        pool_tp=[pre_dep.tp, dec_dep.tp])
-    if clients > 0:  # the pools route by client, not round-robin (`serving.disaggregated`)
-        result["assumptions"]["scheduler"] += ("; disaggregated closed loop: client c on prefill engine c mod "
-                                               "engines and decode engine c mod engines")
+    if clients > 0:  # how the closed loop routes (`serving.disaggregated`)
+        decode_routing = ("decode workers in turn (a worker's attention-DP ranks: the least loaded first)"
+                          if disaggregated.least_loaded_ranks(dec_dep) else "decode workers in turn, then their ranks")
+        result["assumptions"]["scheduler"] += (
+            "; disaggregated closed loop: client c on prefill engine c mod engines, "
+            + (decode_routing if disaggregated.ROUND_ROBIN_DECODE else "on decode engine c mod engines"))
     return result
 
 

@@ -122,6 +122,17 @@ sequences): every row 25.67 -> 23.91 % (TTFT 35.55 -> 33.60, TPOT 15.79 -> 14.23
 * The 8k prefill: AIC 316 ms per TP8 prompt (x its prefill correction 1.1: 348 ms, the bound rows' ~0.35 s), the
   model 255 ms; the difference is mostly AIC's default power-law routing (its MoE table 1.7x the balanced one at EP8
   and 8k tokens), which no source measures on DeepSeek traffic: not modelled.
+
+Round 11 (`serving.disaggregated`, `serving.pair_loop`): NVIDIA Dynamo's frontend hands prefill results to the
+decode workers round-robin (its default `--router-mode`; SGLang's decode server spreads over its attention-DP ranks
+round-robin; TensorRT-LLM's workers to the least loaded rank, ASSUMPTION), not client-sticky: with early
+end-of-sequence stops a worker can be handed a request above its batch cap while another has a free slot, and the
+request waits; and the first token counts from the decode engine's own admission of the request, so that wait is
+in TTFT (toggles `ROUND_ROBIN_DECODE`, `ADMISSION_FIRST_TOKEN`). Every row 23.32 -> 18.84 % (TTFT 33.82 -> 24.66,
+TPOT 12.81 -> 13.02), sample 24.23 -> 20.00 %; the low-load TTFT excess of rounds 5-10 (TP8 decode pools, 36-144
+clients, -0.23..-0.41) is now -0.10..+0.18. Without early stops round-robin changes nothing (the set at
+`STOP_PER_TOKEN` 0: 24.29 % either way). Left: the prefill-bound 8k rows (-0.6) and the TP8 decode step
+(notes/trtllm_deepseek_tried.md, round 11).
 """
 
 from __future__ import annotations
