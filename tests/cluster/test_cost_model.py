@@ -68,8 +68,8 @@ def test_a_campus_prices_its_hour_as_facility_does_for_the_same_cluster():
     campus = plan_campus(20e6, "h100-sxm")  # zones joined at 1:7: its own IT load, through the same cost model
     from infraplan.cluster import Cluster
     from infraplan.cluster.cost import site_inputs
+    from infraplan.facility.campus_fabric import campus_load
     from infraplan.facility.facility import facility_report
-    from infraplan.planning.campus_fabric import campus_load
 
     layout = Cluster.for_accelerator("h100-sxm").layout
     site = site_inputs(layout)

@@ -76,12 +76,25 @@ def test_generic_fabric_is_the_topology_builders_non_blocking_clos():
     assert one.tiers == 1 and one.switch_ports == 64 and one.switches == 1  # every NIC link on one switch
     two = size_facility(accelerator="h100-sxm", count=128).network
     assert two.tiers == 2 and two.switch_ports == 3 * 128  # leaves of 32 links down, 32 up, and spines
-    mid = size_facility(accelerator="h100-sxm", count=20_480).network
-    assert mid.tiers == 3 and mid.switch_ports == 5 * 20_480 and mid.fabric_accelerators == 20_480
+    layout, cool = Cluster.for_accelerator("h100-sxm").layout, load_cooling("air")
+    mid = it_load(layout, 20_480, cool, "air")  # the builder alone: one non-blocking Clos of any size
+    assert mid.network_tiers == 3 and mid.switch_ports == 5 * 20_480 and mid.fabric_accelerators == 20_480
     # a count that is not whole pods: the fabric is built for whole domains below the top (a little more)
-    odd = size_facility(accelerator="h100-sxm", count=3000).network
+    odd = it_load(layout, 3000, cool, "air")
     assert 3000 <= odd.fabric_accelerators < 3000 * 1.01
-    assert odd.model.startswith("topology builder")
+    assert odd.network_model.startswith("topology builder")
+
+
+def test_facility_builds_the_campus_zones_above_one_zone():
+    # above k^2/2 = 2,048 NIC links `facility` builds what `campus` builds (facility/campus_fabric.py): whole
+    # zones of 2,048 H100 joined at 1:7 by an aggregation tier, cheaper than one non-blocking Clos
+    zoned = size_facility(accelerator="h100-sxm", count=20_480)
+    assert zoned.network.model.startswith("10 non-blocking zones") and "1:7" in zoned.network.model
+    assert zoned.network.fabric_accelerators == 20_480
+    layout, cool = Cluster.for_accelerator("h100-sxm").layout, load_cooling(zoned.cooling)
+    one_clos = it_load(layout, 20_480, cool, zoned.cooling)
+    assert zoned.network.switch_ports < one_clos.switch_ports
+    assert zoned.power_breakdown_w["network"] < one_clos.network_w
 
 
 def test_oversubscription_above_the_pod_saves_switch_ports():

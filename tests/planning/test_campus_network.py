@@ -1,4 +1,4 @@
-"""A campus is non-blocking zones joined at 1:7 (planning/campus_fabric.py): the network share stays inside the
+"""A campus is non-blocking zones joined at 1:7 (facility/campus_fabric.py): the network share stays inside the
 published bounds at every size, and the accelerator count scales with power."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import site_inputs
 from infraplan.cluster.power import it_load
+from infraplan.facility.campus_fabric import CAMPUS_OVERSUBSCRIPTION, campus_load, zone_accelerators
 from infraplan.planning.campus import plan_campus
-from infraplan.planning.campus_fabric import CAMPUS_OVERSUBSCRIPTION, campus_load, zone_accelerators
 
 SIZES_W = (0.1e9, 1e9, 2e9, 5e9)
 

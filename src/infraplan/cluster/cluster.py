@@ -73,6 +73,22 @@ class Cluster:
             return Cluster.for_accelerator(self.accelerator, gpus)
         return self
 
+    def require_accelerator(self, purpose: str) -> None:
+        """One InputError line when this cluster is built of CPUs: `purpose` needs an accelerator. The CPU presets
+        model recsys and video inference; their AMX matmul fraction is an assumption no training run measures."""
+        if self.accelerator.kind == "cpu":
+            raise InputError(f"{self.accelerator.name} is a CPU; {purpose} needs an accelerator (the CPU presets "
+                             "model recsys and video inference)")
+
+    def check_gpus(self, gpus: int, flag: str = "--gpus") -> None:
+        """One InputError line unless 1 <= `gpus` <= the accelerators this cluster holds; beyond a catalog
+        system's size it names the accelerator preset, which takes any count (`for_gpus`)."""
+        if gpus < 1:
+            raise InputError(f"{flag} must be a positive number of accelerators, got {gpus}")
+        if gpus > self.total_accelerators:
+            raise InputError(f"{flag} {gpus}: system {self.name} has {self.total_accelerators} accelerators "
+                             f"(the accelerator preset {self.accelerator.name} takes any count)")
+
     @property
     def name(self) -> str:
         return self.system.name

@@ -5,6 +5,10 @@ Power, energy, PUE, water and carbon need no price: without a server price for t
 hardware_costs.yaml, `--server-price` or a --costs file) they are still reported, and the money fields (capex,
 opex, TCO, $/GPU-hour) are null with `cost_reason` naming the missing price and the flag that supplies it.
 
+The IT load of `count` accelerators of a kind is built as `campus` builds it (facility/campus_fabric.py):
+non-blocking zones of up to k^2/2 NIC links joined at 1:7 above one zone, so `facility`, `campus` and `plan`
+give one IT power and network bill for the same accelerators; a catalog system keeps its own fabric.
+
 Facility power = IT power x PUE, PUE from the cooling type and the site's climate (cooling.yaml, locations.yaml);
 water = IT energy x WUE (Green Grid definition); annual energy = peak IT x load factor x PUE x 8,760 h (the load
 factor, 0.8, is the one in Epoch AI's energy cross-check). The power chain is cluster/power.py, the money
@@ -19,8 +23,9 @@ from infraplan.catalog.facility_loader import load_hardware_cost
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import CostOverrides, SiteInputs, cluster_cost, missing_server_price, site_inputs
-from infraplan.cluster.power import ITLoad, ServerLayout, it_load
+from infraplan.cluster.power import ITLoad, ServerLayout
 from infraplan.errors import InputError
+from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
 from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityReport
 
@@ -97,7 +102,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
 
 def facility_cluster(system: str | System | Cluster | None = None, accelerator: str | None = None,
                      count: int | None = None) -> Cluster:
-    """The cluster a facility is sized for: a whole system, or `count` accelerators on the generic Clos."""
+    """The cluster a facility is sized for: a whole system, or `count` accelerators of a kind (generic node)."""
     if (system is None) == (accelerator is None):
         raise InputError("give either --system, or --accelerator with --count")
     if system is not None:
@@ -109,8 +114,7 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
     if count <= 0:
         raise InputError(f"--count must be a positive number of accelerators, got {count}")
     cluster = Cluster.for_accelerator(str(accelerator), count)
-    if cluster.accelerator.kind == "cpu":
-        raise InputError(f"{accelerator} is a CPU; facility sizing needs an accelerator")
+    cluster.require_accelerator("facility sizing")
     return cluster
 
 
@@ -123,5 +127,5 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     n = cluster.total_accelerators if system is not None else int(count or 0)
-    load = it_load(layout, n, site.cooling, site.cooling_name, rack_power_w)
+    load = built_load(layout, n, site.cooling, site.cooling_name, rack_power_w)
     return facility_report(layout, load, site)

@@ -129,9 +129,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
     cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec = cluster.system
-    if gpus <= 0 or gpus > sys_spec.total_accelerators:
-        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators "
-                         f"(the accelerator preset {cluster.accelerator.name} takes any count)")
+    cluster.check_gpus(gpus)
     if days <= 0:
         raise InputError(f"--days must be positive, got {days:g}")
     accelerator = cluster.accelerator.name

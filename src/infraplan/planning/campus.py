@@ -1,7 +1,7 @@
 """Gigawatt campus planner and multi-site fleets.
 
 A campus is a facility power budget (e.g. 1 GW) filled with one accelerator: IT budget = power / PUE, then as
-many whole packing units as fit, the IT load counted by planning/campus_fabric.py (non-blocking zones joined at
+many whole packing units as fit, the IT load counted by facility/campus_fabric.py (non-blocking zones joined at
 1:7, so the network share does not grow with the campus). Buildings hold ~50 MW of IT each (economics.yaml).
 Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
 Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at the
@@ -27,10 +27,10 @@ from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
 from infraplan.cluster.generic import reference_system
 from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
+from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import job_reliability
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.campus_fabric import campus_load
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 
 H100_BF16_PEAK = 989e12
@@ -139,8 +139,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         raise InputError(f"--power must be positive, got {power_w:g} W")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator)
-    if cluster.accelerator.kind == "cpu":
-        raise InputError(f"{accelerator} is a CPU; a campus needs an accelerator")
+    cluster.require_accelerator("a campus")
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     it_budget = power_w / site.pue

@@ -1,6 +1,8 @@
 """What a pool of `infraplan plan` draws and costs at its site: racks, fabric, IT and facility power, capex,
-TCO per year, energy and tCO2e, with the power chain (`cluster.power.it_load`) and the one cost model
-(`cluster.cost.cluster_cost`); and the pool's spare nodes (planning/spares.py).
+TCO per year, energy and tCO2e, with the power chain and the one cost model (`cluster.cost.cluster_cost`); and
+the pool's spare nodes (planning/spares.py). A pool at its system's exact size keeps the system's fabric; any other
+count is built as `campus` and `facility` build it (`facility.campus_fabric.built_load`: non-blocking zones joined
+at 1:7 above one zone), so the three commands give one IT power for the same accelerators.
 
 A pool's price is its `capex_usd` (per device, server share included), else the catalog's server price per
 accelerator (hardware_costs.yaml). Power, energy and carbon need no price: a pool with neither is packed and
@@ -31,8 +33,9 @@ from infraplan.cluster.cost import (
     energy_mwh_per_year,
     site_inputs,
 )
-from infraplan.cluster.power import ServerLayout, it_load
+from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
+from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
 from infraplan.planning.scenario_sizing import pool_accelerator, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
@@ -92,7 +95,7 @@ def _overrides(spec: ScenarioSpec, pool: PoolSpec) -> CostOverrides:
 
 def pool_layout(pool: PoolSpec, devices: int | None = None) -> ServerLayout:
     """The power layout of a pool: its system's own fabric at exactly the system's size, else the system's node
-    (scale-up domain, host) on a Clos the network builder sizes for the devices."""
+    (scale-up domain, host) on the generic fabric built for the devices (`built_load`)."""
     if pool_kind(pool) == "video-asic":
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
     layout = Cluster.resolve(pool.system or pool.device).layout
@@ -125,7 +128,7 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
                          None if no_price else sum(capex.values()), None if no_price else annual.tco_usd_per_year,
                          energy, float(operational_co2_t(energy, s.grid_gco2_per_kwh)), per_rack, no_price)
     layout = pool_layout(pool, devices)
-    load = it_load(layout, devices, s.cooling, s.cooling_name)
+    load = built_load(layout, devices, s.cooling, s.cooling_name)
     money = cluster_cost(layout, load, s)
     return PoolMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w, load.it_w * s.pue,
                      None if no_price else sum(money.capex_usd.values()),

@@ -5,11 +5,13 @@
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
-   The policy's spare nodes (step 3) count against the caps: while a solution's devices plus their spares
-   exceed a cap, the MILP is solved again with each pool's watts per device scaled by its (devices + spares) /
-   devices (at most `SPARE_PASSES` solves; a cap the spares cannot fit under is one InputError).
-3. Pack each pool's devices into servers and racks and build its scale-out fabric (`cluster.power.it_load`:
-   the rack layout under the site's cooling, the network builder's topology and bill of materials), add the
+   The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
+   counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
+   with each pool's watts per device scaled by its packed power / (reference watts x devices used) (at most
+   `CAP_PASSES` solves; a cap the packed devices cannot fit under is one InputError), so a site sized by
+   `campus` holds what `campus` puts in it and no plan reports more power than its site's cap.
+3. Pack each pool's devices into servers and racks and build its scale-out fabric (planning/pool_money.py:
+   the rack layout under the site's cooling, the fabric `campus` and `facility` build), add the
    policy's spare nodes (planning/spares.py: the reliability model's node failures x repair time, a Poisson
    quantile at `spare_probability`, on the devices the services use) and N+k spare racks, and cost it with
    the one cost model (`cluster.cost.cluster_cost`: capex by asset class, annualised capex + opex, energy at the
@@ -35,7 +37,7 @@ from infraplan.errors import InputError
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
-from infraplan.planning.pool_money import pool_money, pool_spares, require_prices
+from infraplan.planning.pool_money import PoolMoney, pool_money, pool_spares, require_prices
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -44,10 +46,10 @@ from infraplan.planning.results import (
     ScenarioSiteRow,
 )
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
-from infraplan.planning.scenario_spec import ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
-SPARE_PASSES = 3  # MILP solves at most: re-solved with the spares' power per device used while a cap is exceeded
+CAP_PASSES = 3  # MILP solves at most: re-solved with the packed power per device used while a cap is exceeded
 
 
 def _check_presets(spec: ScenarioSpec) -> None:
@@ -136,7 +138,7 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
     watts = np.array([m.facility_w / m.devices for m in ref.values()])
     spare_factor = np.ones(len(spec.pools))
-    for attempt in range(SPARE_PASSES):
+    for attempt in range(CAP_PASSES):
         mix = PhasedMix(  # a whole deployment or job serves its whole demand: one unit of a demand of 1
             demand=np.where((whole > 0) & (need > 0), 1.0, need), options=options, cost=np.outer(per_device, weight),
             available=[p.available for p in spec.pools],
@@ -150,15 +152,17 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
         except InputError as exc:
             if attempt == 0:
                 raise
-            raise InputError(f"{exc} (with the policy's spare nodes counted against the site power caps)") from exc
+            raise InputError(f"{exc} (with the packed racks, fabric and the policy's spare nodes counted against "
+                             "the site power caps)") from exc
         x = _trim_idle(options, x, mix.demand)
         used = _used_devices(options, x, len(spec.pools), len(phases))
-        with_spares = used + _spare_devices(spec, used)
-        if not _over_caps(spec, watts, with_spares):
+        packed_w = _packed_facility_w(spec, used + _spare_devices(spec, used))
+        if not _over_caps(spec, packed_w):
             break
-        # the MILP's caps are linear in the devices: count each pool's spares as a power overhead per device used
-        spare_factor = np.maximum(spare_factor, np.max(np.where(used > 0, with_spares / np.maximum(used, 1), 1.0),
-                                                       axis=1))
+        # the MILP's caps are linear in the devices: count each pool's packing (fabric at its size, spares) as a
+        # power overhead per device used
+        spare_factor = np.maximum(spare_factor, np.max(np.where(
+            used > 0, packed_w / np.maximum(watts[:, None] * used, 1e-9), 1.0), axis=1))
     return _assemble(spec, options, sized, x, need, excluded, start)
 
 
@@ -176,12 +180,27 @@ def _spare_devices(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
     return np.array([[0 if sp is None else sp.spare_devices for sp in row] for row in spares], dtype=int)
 
 
-def _over_caps(spec: ScenarioSpec, watts_per_device: np.ndarray, devices: np.ndarray) -> bool:
-    """Whether `devices` (pools x phases) at the MILP's facility watts per device exceed a site's power cap."""
+def _packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
+    """A pool's `devices` packed at its site, with the policy's N+k spare racks."""
+    site = next(s for s in spec.sites if s.name == pool.site)
+    m = pool_money(spec, pool, site, devices)
+    if spec.policy.redundancy_racks:
+        m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+    return m
+
+
+def _packed_facility_w(spec: ScenarioSpec, devices: np.ndarray) -> np.ndarray:
+    """Facility watts of `devices` (pools x phases) once packed (`_packed`); 0 where a pool has none."""
+    return np.array([[_packed(spec, pool, int(n)).facility_w if n > 0 else 0.0 for n in row]
+                     for pool, row in zip(spec.pools, devices, strict=True)])
+
+
+def _over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
+    """Whether the packed facility watts (pools x phases) exceed a site's power cap."""
     caps = _site_caps(spec)
     for si, site in enumerate(spec.sites):
         mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
-        load = (watts_per_device[mine, None] * devices[mine]).sum(axis=0)
+        load = packed_w[mine].sum(axis=0)
         if np.any(load > caps[si] * (1 + 1e-9)):
             return True
     return False
@@ -245,10 +264,7 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
             n = int(installed[p, k])
             if n <= 0:
                 continue
-            site = next(s for s in spec.sites if s.name == pool.site)
-            m = pool_money(spec, pool, site, n)
-            if spec.policy.redundancy_racks:
-                m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+            m = _packed(spec, pool, n)
             prev, packed_before[p] = int(packed_before[p]), m.devices
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)

@@ -133,8 +133,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     shape = load_model(model)
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
-    if gpus < 1 or gpus > sys_spec.total_accelerators:
-        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    cluster.check_gpus(gpus)
     kv = kv_dtype or ("fp8" if dtype == "fp8" else "bf16")
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "

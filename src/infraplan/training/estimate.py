@@ -158,9 +158,8 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
     None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
     """
-    system = cluster.system
-    if gpus < 1 or gpus > system.total_accelerators:
-        raise InputError(f"--gpus {gpus}: system {system.name} has {system.total_accelerators} accelerators")
+    cluster.check_gpus(gpus)
+    cluster.require_accelerator("LLM training")
     recompute_mode = Recompute.parse(recompute, "--recompute")
     precision = Dtype.parse(dtype, "--dtype")
     kernels = Attention.parse(attention, "--attention")

@@ -69,8 +69,9 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
 def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: float, top: float) -> dict:
     acc = load_accelerator(cpu_ref)
     if acc.kind != "cpu":
-        raise InputError(f"{acc.name} is a {acc.kind}, not a CPU or a video ASIC: video runs on msvp or a CPU "
-                         "(A100/H100 have no NVENC video encoder)")
+        kind = acc.kind.upper()  # asic, gpu, tpu: "an ASIC", "a GPU"
+        raise InputError(f"{acc.name} is {'an' if kind[0] in 'AEIOU' else 'a'} {kind}, not a CPU or a video ASIC: "
+                         "video runs on msvp or a CPU (A100/H100 have no NVENC video encoder)")
     sw = load_software_encoders()
     enc = sw.encoder(codec, quality)
     decode = sw.decode_pixels_per_s_per_core.get("h264") or min(sw.decode_pixels_per_s_per_core.values())

@@ -59,7 +59,8 @@ def facility(
     system: OptionalSystem = None,
     accelerator: str | None = typer.Option(None, "--accelerator", help="accelerator preset (with --count)"),
     count: int | None = typer.Option(None, "--count", parser=ACCELERATORS,
-                                     help="number of accelerators (with --accelerator)"),
+                                     help="number of accelerators (with --accelerator); above one zone "
+                                     "(2,048 NIC links) built as `campus` builds them: zones joined at 1:7"),
     cooling: CoolingOption = None,
     location: str | None = typer.Option(None, "--location", help="location preset (ohio, louisiana, ...) or YAML "
                                         "file [default: us-average]"),

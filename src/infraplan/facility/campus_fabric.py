@@ -1,4 +1,5 @@
-"""A campus's IT load: non-blocking zones, each with its own fabric, joined by an oversubscribed aggregation tier.
+"""The IT load of a campus, and of any generic cluster larger than one zone: non-blocking zones, each with its own
+fabric, joined by an oversubscribed aggregation tier.
 
 A gigawatt campus is not one non-blocking fabric. Meta's "AI zone" is a non-blocking two-stage Clos (rack switch
 -> cluster switch) of 2-4K GPUs, and the aggregation tier (ATSW) that joins zones is oversubscribed (Gangidi et
@@ -19,8 +20,11 @@ of any size is built as:
   materials (network/costs.py), the one `network` and `facility` print.
 
 One zone has no aggregation tier. `campus_load` returns the whole campus as one `ITLoad`, so the facility report
-(capex, power, carbon) reads it as it reads a single cluster. Buildings (economics.yaml: ~50 MW of IT each) are a
-count of floor space and power; the fabric crosses them at the aggregation tier.
+(capex, power, carbon) reads it as it reads a single cluster. It is the one fabric every command builds for a plain
+accelerator count (a generic layout): `campus` (planning/campus.py), `facility --accelerator --count`
+(facility/facility.py) and `plan`'s pools (planning/pool_money.py), so the same accelerators give one IT power and
+one network bill in all three. A catalog system keeps its own fabric (`it_load`). Buildings (economics.yaml: ~50 MW
+of IT each) are a count of floor space and power; the fabric crosses them at the aggregation tier.
 """
 
 from __future__ import annotations
@@ -112,13 +116,15 @@ def interconnect(zones: list[tuple[ITLoad, int]], layout: ServerLayout) -> Campu
     return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind)
 
 
-def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str) -> ITLoad:
-    """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier."""
+def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
+                rack_power_w: float | None = None) -> ITLoad:
+    """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier.
+    `rack_power_w` caps the rack as in `it_load`."""
     per_zone = zone_accelerators(layout)
     full, rest = divmod(accelerators, per_zone)
-    zones = [(it_load(layout, per_zone, cooling, cooling_name), full)] if full else []
+    zones = [(it_load(layout, per_zone, cooling, cooling_name, rack_power_w), full)] if full else []
     if rest:
-        zones.append((it_load(layout, rest, cooling, cooling_name), 1))
+        zones.append((it_load(layout, rest, cooling, cooling_name, rack_power_w), 1))
     dci = interconnect(zones, layout)
     first = zones[0][0]
     count = sum(n for _, n in zones)
@@ -136,6 +142,15 @@ def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, c
         fabric_accelerators=int(total("fabric_accelerators")),
         network_model=(f"{count:,} non-blocking zones of up to {per_zone:,} (network/topology.py) joined at "
                        f"1:{CAMPUS_OVERSUBSCRIPTION:g} by {dci.tiers} aggregation tier(s) over {dci.uplinks:,} "
-                       "uplinks (planning/campus_fabric.py)" if dci.uplinks else first.network_model),
+                       "uplinks (facility/campus_fabric.py)" if dci.uplinks else first.network_model),
     )
     return load
+
+
+def built_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
+               rack_power_w: float | None = None) -> ITLoad:
+    """IT load of `accelerators` as every command builds them: a generic layout (an accelerator count) as the
+    campus's zones (`campus_load`, one zone = `it_load`'s non-blocking Clos), a catalog system on its own fabric."""
+    if layout.generic:
+        return campus_load(layout, accelerators, cooling, cooling_name, rack_power_w)
+    return it_load(layout, accelerators, cooling, cooling_name, rack_power_w)
