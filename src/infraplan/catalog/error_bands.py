@@ -16,6 +16,7 @@ the validation cases were.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 
@@ -109,6 +110,8 @@ class PublishedMfu(Result):
     dtype: str = Field(description="GEMM precision the MFU is relative to")
     mfu: float = Field(description="best published MFU (fraction of that precision's dense peak)")
     source: str = Field(description="where the figure is published")
+    cases: tuple[str, ...] = Field(default=(), description="validation case ids whose measurement this figure is")
+    basis: str = Field(default="its own family", description="which entries the ceiling was taken from")
 
 
 @lru_cache(maxsize=1)
@@ -117,11 +120,22 @@ def load_published_mfu() -> tuple[PublishedMfu, ...]:
     return tuple(PublishedMfu(**e) for e in safe_load_yaml(text)["entries"])
 
 
-def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str) -> PublishedMfu | None:
+def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str,
+                          leave_out: Sequence[str] = ()) -> PublishedMfu | None:
     """The best published MFU for the accelerator's family and the stack's class in `dtype`; any stack class of
-    the family when that class has none; None when nothing is published for the family and precision."""
+    the family when that class has none; when nothing is published for the family in `dtype` (MI300, TPU, MTIA,
+    Blackwell bf16 ...), the best published MFU of any family in that precision (`basis` says so), so that a plan on an
+    unpublished family is still flagged beyond what any accelerator has been shown to sustain (issue 12 item 7);
+    None only when no family has a figure in `dtype`. `leave_out`: validation case ids whose own measurement may
+    not serve as their ceiling (an entry listing one in `cases` is skipped: leave-one-out, no circularity)."""
     family, cls = accelerator_family(accelerator), stack_class(stack)
-    same = [e for e in load_published_mfu() if e.family == family and e.dtype == dtype]
+    usable = [e for e in load_published_mfu() if e.dtype == dtype and not set(e.cases) & set(leave_out)]
+    same = [e for e in usable if e.family == family]
     exact = [e for e in same if e.stack == cls]
-    pool = exact or same
-    return max(pool, key=lambda e: e.mfu) if pool else None
+    if exact or same:
+        return max(exact or same, key=lambda e: e.mfu)
+    if not usable:
+        return None
+    best = max(usable, key=lambda e: e.mfu)
+    why = f"no {family} {dtype} figure" + (f" outside {', '.join(leave_out)} (left out)" if leave_out else "")
+    return best.model_copy(update={"basis": f"{why}: the best of any family"})

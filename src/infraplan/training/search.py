@@ -137,7 +137,8 @@ def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band:
         update["beyond_published_mfu"] = True
         update["beyond_published_mfu_reason"] = (
             f"predicted MFU {row.mfu:.1%} exceeds the best published {ceiling.mfu:.1%} for {ceiling.family} "
-            f"{ceiling.dtype} under stack class {ceiling.stack} ({ceiling.source}); ranked after plans within it")
+            f"{ceiling.dtype} under stack class {ceiling.stack}, {ceiling.basis} ({ceiling.source}); ranked after "
+            "plans within it")
     return row.model_copy(update=update)
 
 
@@ -252,18 +253,20 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
-                 schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None) -> PlanSearchResult:
+                 schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
+                 leave_out: Sequence[str] = ()) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
-    never switches on overlap or CUDA graphs the stack does not have.
+    never switches on overlap or CUDA graphs the stack does not have. `leave_out`: validation case ids whose own
+    measurement must not be their published-MFU ceiling (`published_mfu_ceiling`).
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
     cluster = Cluster.resolve(system).for_gpus(gpus)
     sys_spec, accelerator = cluster.system, cluster.accelerator
-    if gpus < 1 or gpus > sys_spec.total_accelerators:
-        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    cluster.check_gpus(gpus)
+    cluster.require_accelerator("LLM training")
     if objective not in ("time", "memory"):
         raise InputError("--objective must be time or memory")
     if dtype == "auto":
@@ -279,7 +282,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     chosen = tuple(Dtype.parse(d, "--dtype") for d in dtypes)
     pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
-    ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label) for d in Dtype}
+    ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label, leave_out) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))
     evaluated = found.evaluated
