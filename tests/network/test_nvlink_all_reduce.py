@@ -163,7 +163,11 @@ def test_the_bound_stays_inside_the_domain() -> None:
         off = [all_reduce_time(fabric, 2 * MiB, n, stride, sized=True) for n, stride in ((16, 1), (2, 8), (8, 8))]
     finally:
         nvlink_all_reduce.MEASURED_NVLINK_ALL_REDUCE = True
-    assert on == off  # groups that leave the 8-GPU domain keep the SimAI NIC tables
+    # groups with one member per 8-GPU domain keep the SimAI NIC tables; a group with several members in a domain
+    # is bounded below by their in-domain all-reduce (`collective_formulas.spanning_bound`), so the measured curve
+    # can only raise it
+    assert on[1:] == off[1:]
+    assert on[0] >= off[0]
 
 
 def test_the_bound_scales_with_the_groups_large_message_rate() -> None:

@@ -8,7 +8,9 @@ Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of 
 pipeline send/receive drives one NIC. A sized all-reduce inside one scale-up domain is bounded from below by the
 measured curve instead (`network.nvlink_all_reduce`, AIConfigurator's H100 tables: the alpha-beta line was ~2x too
 fast at 0.25-8 MiB). The links a group spans are priced in `network.fabric`, the message-size efficiency and NCCL's
-network step latency in `network.collective_efficiency`.
+network step latency in `network.collective_efficiency`. A sized collective spanning scale-up domains (and an
+all-to-all at any size) is bounded below by the in-domain collective of its local members at the same per-peer
+chunk (`spanning_bound`): it moves that chunk over the same NVLink path.
 
 Each formula is written once on an ops table `xp` (`scalar_path.MathOps`): the sized collective times run on
 Python floats when every input holds one element (a single estimate), with the same IEEE operations in the same
@@ -79,6 +81,43 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
 
 
 def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
+    """`_one_all_reduce`, with a sized ring or tree spanning scale-up domains bounded below by its NVLink legs at
+    the in-domain rate (`spanning_bound`; NVLS asked for by name cannot span domains). The alpha-beta line
+    (`sized` False, the `collective` command beside its flow model) keeps its own: there the in-domain step
+    latency times the ring's steps would stand for pipelined large-message steps."""
+    t = _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)
+    if algorithm == "nvls" or not sized:
+        return t
+    return spanning_bound(xp, fabric, t, size, n, stride, True,
+                          lambda part, k: _one_all_reduce(xp, fabric, part, k, stride, algorithm, sized))
+
+
+def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: Any, ring: bool,
+                   inside: Callable[[Any, Any], Any]) -> Any:
+    """`t`, a collective's time over n ranks `stride` apart, bounded below where the group spans scale-up domains
+    by the collective of its k local members (k = the members in one domain) with the same per-peer chunk, a
+    size x k / n buffer, priced in-domain by `inside(buffer, k)` (the measured in-domain efficiency and latency).
+
+    The spanning collective moves that chunk over the same NVLink path: an all-to-all runs every pair of the k
+    local members among its pairs, so it takes at least their exchange; a ring (or NCCL's tree, whose in-domain
+    chain carries the whole buffer) runs n - 1 steps of the chunk, each member sending (k - 1) / k of its bytes
+    over NVLink (the rest over its NIC, `fabric.ring_scale_up_limit`), so it takes at least (n - 1) / k x the
+    in-domain ring of k (which runs k - 1 such steps at (k - 1) / k): t >= (n - 1) / k x inside. Without the
+    bound a group spanning domains read the cross-domain tables (alpha-beta below 16 MiB, efficiency 1 at large
+    sizes) and could beat one inside a domain: a 16-rank all-to-all over two H100 boards at 100 KB per rank 5.1
+    us against 9.3 us for 8 ranks on one board; a reduce-scatter over two GB200 NVL72 racks 727 GB/s of busbw
+    against 615 GB/s inside one (the measured in-domain ring efficiency, `network.nvlink_collectives`)."""
+    local = xp.minimum(xp.maximum(xp.floor(fabric.scale_up_domain / stride), 1.0), n)  # members per domain
+    spans = (n * stride > fabric.scale_up_domain) & (local > 1.0)
+    if not (spans if xp is _FLOATS else np.any(spans)):
+        return t
+    bound = inside(size * local / xp.maximum(n, 1.0), local)
+    if ring:
+        bound = (n - 1.0) / local * bound
+    return xp.where(spans, xp.maximum(t, bound), t)
+
+
+def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
     bw, lat = _link(xp, fabric, n, stride)
     lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
     steps = xp.maximum(n - 1.0, 0.0)
@@ -95,7 +134,7 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     if sized and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         # inside one scale-up domain the measured curve (`network.nvlink_all_reduce`) bounds the alpha-beta
         # candidates instead of the SimAI tables' NVLink column
-        plain = _all_reduce(xp, fabric, size, n, stride, algorithm, False)
+        plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
         measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
         t = xp.where(n * stride <= fabric.scale_up_domain, measured, t)
     return xp.where(n > 1, t, 0.0)
@@ -108,6 +147,16 @@ def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayL
 
 
 def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    """`_one_reduce_scatter`, with a sized ring spanning scale-up domains bounded below by its NVLink legs at the
+    in-domain rate (`spanning_bound`; the alpha-beta line keeps its own, as `_all_reduce`)."""
+    t = _one_reduce_scatter(xp, fabric, size, n, stride, sized)
+    if not sized:
+        return t
+    return spanning_bound(xp, fabric, t, size, n, stride, True,
+                          lambda part, k: _one_reduce_scatter(xp, fabric, part, k, stride, sized))
+
+
+def _one_reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
     bw, lat = _link(xp, fabric, n, stride)
     lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
     steps = xp.maximum(n - 1.0, 0.0)
@@ -141,6 +190,15 @@ def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
 
 
 def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    """`_one_all_to_all`, with a group spanning scale-up domains bounded below by the in-domain exchange of its
+    local members (`spanning_bound`: its n - 1 send / receive pairs, one NCCL group call, include every pair of
+    the k members in one domain, the same per-peer chunk over the same NVLink path)."""
+    t = _one_all_to_all(xp, fabric, size, n, stride, sized)
+    return spanning_bound(xp, fabric, t, size, n, stride, False,
+                          lambda part, k: _one_all_to_all(xp, fabric, part, k, stride, sized))
+
+
+def _one_all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
     bw, lat = _link(xp, fabric, n, stride, all_to_all=True)
     steps = xp.maximum(n - 1.0, 0.0)
     bandwidth = steps / xp.maximum(n, 1.0) * size / bw

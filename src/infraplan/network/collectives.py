@@ -32,7 +32,7 @@ from infraplan.network.collective_efficiency import sized_time as sized_time
 from infraplan.network.collective_efficiency import step_latency as step_latency
 from infraplan.network.collective_formulas import A2A_PEERS_IN_FLIGHT as A2A_PEERS_IN_FLIGHT
 from infraplan.network.collective_formulas import COLLECTIVE_TIMES as COLLECTIVE_TIMES
-from infraplan.network.collective_formulas import _all_to_all, _steps
+from infraplan.network.collective_formulas import _all_to_all, _steps, spanning_bound
 from infraplan.network.collective_formulas import all_gather_time as all_gather_time
 from infraplan.network.collective_formulas import all_reduce_time as all_reduce_time
 from infraplan.network.collective_formulas import all_to_all_rounds as all_to_all_rounds
@@ -117,7 +117,17 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
 
 
 def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
+    """`_reduce_scatter(_FLOATS, ..., sized=True)`: `_one_reduce_scatter_seconds`, bounded below where the ring
+    spans scale-up domains (`collective_formulas.spanning_bound`)."""
+    t = _one_reduce_scatter_seconds(fabric, size, n, stride)
+    if not n * stride > fabric.scale_up_domain:
+        return t
+    return float(spanning_bound(_FLOATS, fabric, t, size, n, stride, True,
+                                lambda part, k: _one_reduce_scatter_seconds(fabric, part, k, stride)))
+
+
+def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_one_reduce_scatter(_FLOATS, ..., sized=True)` spelled out on floats: the same operations in the same order,
     `_FLOATS`'s max and min written inline (`max(a, b)` is `b if b > a else a`), the group's terms kept
     (`_ring_group`); a group of one rank costs nothing (the formula's `where(n > 1, t, 0)`)."""
     if not n > 1:
@@ -133,8 +143,18 @@ def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float
 
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_reduce_scatter_seconds` (the ring,
-    the tree and NVLS share the message's efficiency)."""
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)`: `_one_all_reduce_seconds`, bounded below where the group
+    spans scale-up domains (`collective_formulas.spanning_bound`)."""
+    t = _one_all_reduce_seconds(fabric, size, n, stride)
+    if not n * stride > fabric.scale_up_domain:
+        return t
+    return float(spanning_bound(_FLOATS, fabric, t, size, n, stride, True,
+                                lambda part, k: _one_all_reduce_seconds(fabric, part, k, stride)))
+
+
+def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_one_all_reduce(_FLOATS, ..., "auto", sized=True)` spelled out on floats, as `_one_reduce_scatter_seconds`
+    (the ring, the tree and NVLS share the message's efficiency)."""
     if not n > 1:
         return 0.0
     _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)

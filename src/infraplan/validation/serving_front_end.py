@@ -14,8 +14,8 @@ ASSUMPTION (fitted, the stacks' own rule, one figure per engine family and path,
 measured minus modelled TTFT over the rows of <= 8 clients that name no gap-analysis source, both Hopper sets
 (73 TensorRT-LLM, 114 vLLM, 18 SGLang rows; `validation.serving_hopper_moe` docstring, round 9; refitted in its
 round 13 with the schedule-ahead loops priced, `serving.schedule_ahead`: vLLM 0.023 -> 0.020, SGLang 0.160 -> 0.143,
-TensorRT-LLM unchanged; refitted again on 2026-12-02 after the MoE set's repeat rules and the physics of that
-day's rounds, on 68 / 105 / 7 rows: TensorRT-LLM 0.058 -> 0.057, vLLM 0.020 -> 0.018, SGLang 0.143 -> 0.136). The same rule
+TensorRT-LLM unchanged; refitted again on 2026-12-02 after the MoE set's repeat rules and that day's physics,
+on 68 / 105 / 7 rows: TensorRT-LLM 0.058 -> 0.057, vLLM 0.020 -> 0.018, SGLang 0.143 -> 0.136). The same rule
 serves the dense and the MoE / MLA sets (`validation.serving_hopper.run_row`), so a row's front end does not depend
 on which set it is in. Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure for every row).
 """
