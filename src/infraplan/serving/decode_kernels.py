@@ -61,7 +61,7 @@ fit as above); where it has one it replaces the roofline and the family's fit fo
 from __future__ import annotations
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
 from infraplan.serving import engine_kernels, mla_decode
 from infraplan.serving.engines import serving_profile
@@ -79,13 +79,13 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
     sets both), the roofline: the op's launches (its core and the engine's RoPE / append kernels,
     `engine_kernels.attention_launch_s`) and `rates.memory_bytes_per_s`. `stack`: the deployment's stack, whose
     release fit for this accelerator and dtype (`decode_attention`, module docstring) comes first."""
-    mla = mla_decode.measured_fit(shape, accelerator, engine, kv_dtype)  # the measured MLA kernel (`mla_decode`)
+    mla = mla_decode.measured_fit(shape, accelerator, engine, kv_dtype, stack)  # the measured MLA kernel (`mla_decode`)
     if mla is not None:
         return mla.fixed_s, mla.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
     profile = serving_profile(stack) if RELEASE_DECODE_ATTENTION and stack and not shape.is_mla else None
     by_dtype = profile.decode_attention.get(accelerator.name, {}) if profile is not None else {}
     release = by_dtype.get(kv_dtype)  # type: ignore[call-overload]
-    if release is not None:
+    if release is not None and not isinstance(release, MlaDecodeFit):  # an MLA release fit is `mla_decode`'s
         return release.fixed_s, release.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
     fits = accelerator.efficiency.decode_attention or {}
     table = fits.get(engine, {}) if MEASURED_DECODE_ATTENTION and not shape.is_mla else {}  # type: ignore[call-overload]

@@ -63,6 +63,16 @@ the roofline. Effect (toggle, one tree; mean |error|, every row): Hopper disaggr
 16.01 % (TPOT 9.56 -> 9.88; sample 16.28 -> 16.42): its 52 TensorRT-LLM DeepSeek rows TPOT 16.2 -> 19.6 %, each
 +4 to +11 points (they already run above their measurement: `validation/notes/trtllm_deepseek_tried.md`); dense,
 MLPerf v4.1 and v5.1 unchanged (no MLA row on an accelerator with the fit).
+
+Release fits (`RELEASE_MLA_DECODE`): a serving stack profile may carry its own release's measured MLA kernel per
+accelerator and latent dtype (an `MlaDecodeFit` in the stack's `decode_attention`), which replaces the catalog's
+1.3.0rc20 fit. TensorRT-LLM 1.2.0rc6.post1 (NVIDIA Dynamo 0.8.1's tensorrtllm-runtime, by AIConfigurator 0.12.0's
+generator/config/backend_version_matrix.yaml) has no table; the nearest measured release is 1.2.0rc5
+(AIConfigurator 0.7.0 wheel, Apache-2.0: systems/data/{h200_sxm,h100_sxm}/trtllm/1.2.0rc5/generation_mla_perf.txt,
+the same shapes and fit as above; ASSUMPTION: rc6.post1 runs rc5's kernel): H200 fp8 28.0 us, 2.05 ns, f 0.58,
+R 750 TF/s (mean |error| 10.5 % over its 920 rows; the 1.3.0rc20 fit is 31 % off there, 0.62x the measured time):
+the rc5 kernel's fixed time is ~2x rc20's (TP8, 4 sequences at 1k: 30.5 vs 15.3 us). Used by
+`validation/data/stacks/trtllm-1.2.0rc6-dynamo.yaml` (the disaggregated set's TensorRT-LLM rows; notes round 12).
 """
 
 from __future__ import annotations
@@ -72,17 +82,25 @@ from typing import Protocol
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates
+from infraplan.serving.engines import serving_profile
 
 MLA_DECODE_COMPUTE = True  # absorbed MLA decode attention bound by its FLOPs too (module docstring; toggle to compare)
 MEASURED_MLA_DECODE = True  # the engine's measured MLA decode kernel where the catalog has it (docstring; toggle)
+RELEASE_MLA_DECODE = True  # a stack release's own measured MLA kernel comes first (docstring, "Release fits")
 
 
-def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str) -> MlaDecodeFit | None:
-    """The catalog's measured absorbed-MLA decode kernel of the serving engine family over a `kv_dtype` latent cache
+def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str, kv_dtype: str,
+                 stack: str | None = None) -> MlaDecodeFit | None:
+    """The measured absorbed-MLA decode kernel over a `kv_dtype` latent cache: the `stack` release's own
+    (`decode_attention` in its profile, "Release fits"), else the catalog's for the serving engine family
     (`mla_decode_attention`; module docstring, "Measured kernel"), or None: not MLA, not measured, or toggled off."""
     fits = accelerator.efficiency.mla_decode_attention or {}
     if not (MEASURED_MLA_DECODE and shape.is_mla):
         return None
+    profile = serving_profile(stack) if RELEASE_MLA_DECODE and stack else None
+    release = profile.decode_attention.get(accelerator.name, {}).get(kv_dtype) if profile else None  # type: ignore[call-overload]
+    if isinstance(release, MlaDecodeFit):
+        return release
     return fits.get(engine, {}).get(kv_dtype)  # type: ignore[call-overload]
 
 
@@ -114,6 +132,8 @@ class _Serving(Protocol):  # the fields of `serving.deployment.Deployment` read 
     def kv_dtype(self) -> str: ...
     @property
     def speculative_tokens(self) -> int: ...
+    @property
+    def stack(self) -> str: ...
 
 
 def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: _Serving,
@@ -122,7 +142,7 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     `layers` layers: each row runs 1 + K queries through every layer and K through the draft layer (`query_layers`);
     the per-row term is the measured kernel's `query_head_s` per local head (module docstring, "Measured kernel"),
     0 without one. The cached token's byte read and the fixed time are `serving.decode_kernels.attention_terms`'."""
-    fit = measured_fit(shape, accelerator, dep.engine, dep.kv_dtype)
+    fit = measured_fit(shape, accelerator, dep.engine, dep.kv_dtype, dep.stack)
     query_layers = layers * (1 + dep.speculative_tokens) + dep.speculative_tokens
     row_s = fit.query_head_s * shape.num_heads / dep.tp * query_layers if fit is not None else 0.0
     return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s

@@ -141,6 +141,12 @@ experts: 39 / 34 us at MoE TP8 / EP8): one token, H200, DeepSeek-V3 115 us at Mo
 at EP8 (32), Qwen3-235B 68 / 29 us at TP4 / EP8. Least squares over the 72 decode points per GPU (both models, EP x
 TP 1-8): 0.215 us (H200), 0.179 (H100); mean |table - model| 23.6 -> 8.4 us (H200), 19.8 -> 9.1 (H100); 4,096-16,384
 tokens 9.3 -> 9.6 % (the D fit). Mechanism ASSUMPTION (per-expert set-up of the block-scaled grouped GEMM).
+
+Release extra (`RELEASE_MOE_EXTRA`, `release_moe_time`): a stack release's block-fp8 fused MoE measured slower than
+the 1.3.0rc20 kernel the rules above are fitted to, by `fixed_s` + `token_expert_s` x tokens x routed experts per
+routed layer (`moe_release_extra` in its profile, `catalog.serving_profile`): TensorRT-LLM 1.2.0rc5 (AIConfigurator
+0.7.0's tables; validation/data/stacks/trtllm-1.2.0rc6.yaml) at the same shapes, 15.5 us + 0.049 ns per (token,
+expert) on H200, within 1.6 % of its 2,106 cells of >= 160 experts.
 """
 
 from __future__ import annotations
@@ -172,6 +178,7 @@ MARLIN_INT4_RATE = True  # a stack's `moe_int4_marlin_rate_fraction` applies to 
 SGLANG_FUSED_SHARED_EXPERT = True  # SGLang runs DeepSeek-V3/R1's shared expert inside the fused MoE (docstring)
 SHARED_GEMMS = ("shared_up", "shared_down")  # the `ops.layer` roles of a shared expert's GEMMs
 FP8_BLOCK_EXPERT_S = 0.2e-6  # s per local expert of a block-fp8 fused MoE (TensorRT-LLM tables; 0: off; docstring)
+RELEASE_MOE_EXTRA = True  # a stack release's measured extra fused-MoE time (`release_moe_time`; docstring; toggle)
 
 
 def expected_tiles(tokens_per_expert: np.ndarray, tile: float) -> np.ndarray:
@@ -274,6 +281,19 @@ def mxfp4_moe_token_time(shape: TransformerShape, accelerator: Accelerator, stac
         return np.zeros_like(m)
     routed = shape.routed_layer_share
     return np.where(m > 0, routed * (fixed_s + token_s * m), 0.0)
+
+
+def release_moe_time(shape: TransformerShape, accelerator: Accelerator, stack: str, block_depth: float,
+                     m: np.ndarray) -> np.ndarray:
+    """Seconds per (mean) layer that the stack release's block-fp8 fused MoE (`block_depth` > 0: `fp8_block_depth`)
+    takes beyond the catalog's kernel for M input tokens of one GPU (module docstring, "Release extra"): its
+    profile's `moe_release_extra` for this accelerator, for models of at least its `min_experts`; else 0."""
+    profile = serving_profile(stack) if RELEASE_MOE_EXTRA and block_depth > 0 and stack else None
+    extra = profile.moe_release_extra.get(accelerator.name) if profile is not None else None
+    if extra is None or shape.num_experts < extra.min_experts:
+        return np.zeros_like(m)
+    per_layer = extra.fixed_s + extra.token_expert_s * m * shape.num_experts
+    return np.where(m > 0, shape.routed_layer_share * per_layer, 0.0)
 
 
 def shared_expert_fused(shape: TransformerShape, engine: str, ep: int) -> bool:

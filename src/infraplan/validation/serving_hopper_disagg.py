@@ -133,6 +133,14 @@ TPOT 12.81 -> 13.02), sample 24.23 -> 20.00 %; the low-load TTFT excess of round
 clients, -0.23..-0.41) is now -0.10..+0.18. Without early stops round-robin changes nothing (the set at
 `STOP_PER_TOKEN` 0: 24.29 % either way). Left: the prefill-bound 8k rows (-0.6) and the TP8 decode step
 (notes/trtllm_deepseek_tried.md, round 11).
+
+Round 12: the TensorRT-LLM rows run their release's kernels (`RELEASE_STACKS`: data/stacks/trtllm-1.2.0rc6.yaml,
+Dynamo 0.8.1 = TensorRT-LLM 1.2.0rc6.post1, priced from AIConfigurator 0.7.0's 1.2.0rc5 tables, the nearest measured
+release, ASSUMPTION): the MLA decode kernel (`serving.mla_decode`, "Release fits": 28 us per layer fixed, rc20's 15)
+and the block-fp8 fused MoE's extra over rc20 (`serving.routed_experts`, "Release extra": 15.5 us + 0.049 ns per
+(token, expert) per routed layer). Every row 18.84 -> 15.87 % (TTFT 24.66 -> 24.50, TPOT 13.02 -> 7.25), sample 20.00
+-> 17.49 % (TTFT 27.91 -> 28.19, TPOT 12.08 -> 6.79); the MLA kernel alone 17.33 / 18.54, the MoE extra alone 17.46 /
+19.05; TP8 decode TPOT -19..-23 % -> -12..+3 %. MoE / dense sets unchanged (no row on this stack).
 """
 
 from __future__ import annotations
@@ -174,6 +182,8 @@ SET_NAME = "serving hopper disaggregated (closed loop)"
 DYNAMO_IMAGE = "ai-dynamo"  # in `silicon_data_source`: the pools ran behind NVIDIA Dynamo's frontend
 SERIAL_BACKENDS = ("trtllm", "vllm")  # Dynamo workers that take the prefill's result (`serial_front_ends`)
 POOLS = ("prefill", "decode")
+# a row's stack (`serving_hopper.row_stack`) -> its release's YAML in data/stacks/ (measured kernels; notes round 12)
+RELEASE_STACKS = {"trtllm-0.8.1.post1": "trtllm-1.2.0rc6.yaml"}  # Dynamo 0.8.1: TensorRT-LLM 1.2.0rc6.post1
 # the set's checkpoints -> catalog preset (HF config.json): the MoE set's, and Qwen3-32B as the dense set loads it
 MODELS: dict[str, str] = {**moe.MODELS, "Qwen/Qwen3-32B": "qwen3-32b"}
 
@@ -262,8 +272,10 @@ def pair_deployment(row: dict[str, str]) -> DisaggregatedDeployment:
         dep = moe.moe_deployment(r)
         batch = _int(r["batch_size"])
         ep = dep.ep if _shape(row["model_path"]).is_moe else 1  # a dense model's MoE columns are 0 / 1
+        release = RELEASE_STACKS.get(dense.row_stack(row))
         deps.append(replace(dep, ep=ep, replicas=_int(row[f"{pool}_num_workers"]), max_batch=batch,
-                            token_budget=max(dep.token_budget, batch)))
+                            token_budget=max(dep.token_budget, batch),
+                            stack=dense.data_stack(release) if release else dep.stack))
     return DisaggregatedDeployment(deps[0], deps[1])
 
 

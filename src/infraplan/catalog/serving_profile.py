@@ -1,0 +1,106 @@
+"""A serving stack release's engine conventions and measured kernels: the `serving:` block of a stack YAML.
+
+`ServingProfile` holds the engine's KV-memory rule, batch limits, scheduler, front-end time and CUDA-graph cap
+(`serving.engines`, `serving.host_overhead`), and where a release was measured apart from the catalog's kernel
+tables, its own kernels: decode attention (`serving.decode_kernels`; an MLA kernel's fit, `serving.mla_decode`),
+GEMM fractions of peak (`serving.llm_iteration`) and the block-fp8 fused MoE's extra time over the TensorRT-LLM
+1.3.0rc20 kernel the catalog's MoE rules are fitted to (`MoeReleaseExtra`, `serving.routed_experts`). Each value is
+cited in the stack YAML that carries it. Moved out of `catalog.stacks` (which re-exports both names) for room.
+
+`MoeReleaseExtra`: per routed layer, `fixed_s` + `token_expert_s` x tokens x routed experts, for models of at least
+`min_experts` routed experts: the form of the difference between two releases' measured fused-MoE tables at the
+same shapes (a kernel over the tokens' router logits, T x E: ASSUMPTION on the mechanism; the fit and its error
+are in the YAML, e.g. validation/data/stacks/trtllm-1.2.0rc6.yaml).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
+
+FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
+
+
+class MoeReleaseExtra(Spec):
+    """A release's fused-MoE time per routed layer beyond the catalog's kernel (module docstring)."""
+
+    fixed_s: float = Field(ge=0, description="seconds per routed layer and iteration")
+    token_expert_s: float = Field(ge=0, description="seconds per (token, routed expert of the model) and layer")
+    min_experts: int = Field(1, ge=1, description="models with fewer routed experts do not pay it")
+
+
+class ServingProfile(Spec):
+    """A serving stack's engine conventions (`serving.engines` reads them; cite each in the YAML's `source`).
+
+    `kv_convention`: what the KV-memory fraction applies to (free_after_weights: TensorRT-LLM; of_total: vLLM;
+    static_of_total: SGLang, weights + KV inside the fraction); `kv_fraction_by_tp`: [TP at least, fraction]
+    steps overriding it; `scheduler`: the `serving.schedulers` policy the engine runs.
+    """
+
+    engine: Literal["trtllm", "vllm", "sglang"]
+    kv_convention: Literal["free_after_weights", "of_total", "static_of_total"]
+    kv_memory_fraction: float = Field(gt=0, le=1)
+    kv_fraction_by_tp: list[tuple[int, float]] = Field(default_factory=list)
+    mem_fraction_rule: FractionRule = Field(
+        "by_tp", description="how the KV-memory fraction is found: by_tp (`kv_memory_fraction` and "
+        "`kv_fraction_by_tp`), or SGLang's default mem_fraction_static as the named release computes it from the "
+        "GPU memory and the parallel size (`serving.sglang_memory`)")
+    offline_max_batch: int = Field(ge=1)
+    token_budget: int = Field(8192, ge=1)
+    scheduler: str = "fcfs"
+    kv_admission: Literal["reserve_full", "on_demand"] = Field(
+        "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "
+        "and output (TensorRT-LLM GUARANTEED_NO_EVICT); on_demand: blocks are taken as tokens are written and the "
+        "newest running request is preempted when they run out (vLLM, SGLang; `serving.serving_engine`)")
+    preemption: Literal["none", "recompute"] = Field(
+        "none", description="what a preempted request loses: recompute (its KV is dropped and its prompt and "
+        "output so far are prefilled again on readmission); none with reserve_full")
+    request_latency_s: float = Field(
+        0.0, ge=0, description="per-request front-end time a client sees in its TTFT beside the engine loop "
+        "(HTTP server, tokenizer, scheduler hand-off, streaming the first token back)")
+    cuda_graph_max_batch: int = Field(
+        512, ge=0, description="largest iteration (tokens) replayed from a captured CUDA graph when `cuda_graphs` "
+        "is on; larger ones run eager and wait for the host's kernel launches (`serving.host_overhead`)")
+    cuda_graph_max_batch_by_tp: list[tuple[int, int]] = Field(
+        default_factory=list, description="[TP at least, cap] steps overriding `cuda_graph_max_batch`")
+    attention_dp_prefill_stall: bool = Field(
+        True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
+        "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
+        "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+    schedule_ahead: bool = Field(
+        False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
+        "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
+        "(`serving.schedule_ahead`)")
+    fp8_kv_context_fmha: bool = Field(
+        False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
+        "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")
+    moe_fp8_padded_workspace: bool = Field(
+        False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
+        "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "
+        "`serving.deepgemm_moe`)")
+    moe_fp8_block_tile_cost: bool = Field(
+        False, description="block-scaled fp8 routed experts run the accelerator's measured per-tile cost "
+        "(`fp8_block_grouped_depth`: TensorRT-LLM's fused MoE on Hopper; `serving.routed_experts`)")
+    moe_fp8_block_rate_fraction: float = Field(
+        1.0, gt=0, le=1, description="fraction of the accelerator's fp8 rate the block-scaled fp8 routed experts' "
+        "fused MoE kernel sustains where it is not DeepGEMM's (SGLang's Triton fused MoE, measured; "
+        "`serving.routed_experts`)")
+    moe_int4_marlin_rate_fraction: float = Field(
+        1.0, gt=0, le=1, description="fraction of the accelerator's weight-only (W4A16) rate the stack's INT4 "
+        "group-quantised fused MoE sustains (vLLM's Marlin MoE for compressed-tensors WNA16 checkpoints, measured; "
+        "not MXFP4; `serving.routed_experts`)")
+    moe_w4a16_mxfp4_token_cost: bool = Field(
+        False, description="weight-only MXFP4 routed experts (GPT-OSS on Hopper) pay the accelerator's measured "
+        "per-token and fixed cost (`w4a16_mxfp4_moe_token_s`, TensorRT-LLM's fused MoE; `serving.routed_experts`)")
+    decode_attention: dict[str, dict[Literal["bf16", "fp8"], MlaDecodeFit | DecodeAttentionFit]] = Field(
+        default_factory=dict, description="accelerator -> KV dtype -> this release's measured decode-attention op "
+        "(fixed s per layer + KV bytes at a read fraction; MLA: `serving.mla_decode`), replacing the roofline's")
+    matmul_fraction: dict[str, dict[Literal["bf16", "fp8"], float]] = Field(
+        default_factory=dict, description="accelerator -> GEMM dtype -> this release's measured GEMM fraction of "
+        "peak, replacing the accelerator's `matmul_max_fraction` (`serving.llm_iteration`)")
+    moe_release_extra: dict[str, MoeReleaseExtra] = Field(
+        default_factory=dict, description="accelerator -> this release's block-fp8 fused-MoE time per routed layer "
+        "beyond the TensorRT-LLM 1.3.0rc20 kernel the catalog is fitted to (`serving.routed_experts`)")
