@@ -100,9 +100,7 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   1.0.0rc3 Qwen3 TPOT 10 -> 12 %); MoE and disaggregated sets unchanged.
 * A front-end time per request (HTTP server, tokenizer, scheduler hand-off, first token streamed back), a
   property of the serving stack (`request_latency_s` in its YAML, `serving.engines`), added to TTFT.
-Their effect, alone and together, the client rules rejected and each round's residual analyses and rules tried
-(prompt packing, budgets, client jitter, host costs, front-end times, KV fractions, prefix reuse):
-`validation/notes/serving_hopper_tried.md` in the repository.
+Rules rejected, analyses: `validation/notes/serving_hopper_tried.md`; a held slot: `validation.serving_slot_wait`.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
 one efficiency per metric fitted to the set itself (the best such constant; `validation.serving_roofline`): TPOT =
@@ -133,6 +131,7 @@ from infraplan.serving.workloads import fixed_requests
 from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
 from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
 from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
+from infraplan.validation.serving_slot_wait import held_slots
 
 GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
@@ -256,6 +255,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
     max_batch, budget = engine.offline_max_batch, engine.token_budget
     if CAMPAIGN_LIMITS and row.get("batch_size") and row.get("isl") and generated_flags(row):
         max_batch, budget = campaign_limits(engine.engine, int(row["batch_size"]), int(row["isl"]))
+        max_batch -= held_slots(row)  # off by default (`validation.serving_slot_wait`)
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
