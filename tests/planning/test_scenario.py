@@ -218,10 +218,13 @@ def test_deepseek_v3_gpu_hours_on_h800() -> None:
     would be optimistic against the state of the art) and should land within a quarter above it. Measured:
     2.88 M (+8 %) until the wgrad GEMM's main-gradient traffic was priced (round 7, `training.layer_kernels.
     wgrad_width`), 3.12-3.14 M (+17-18 %) since: TP2 PP8 EP1 fp8, MFU 19 %, goodput 98 % (the former EP2 plan at 256
-    tokens per expert is memory-bound on the fp32 gradient buffer)."""
+    tokens per expert is memory-bound on the fp32 gradient buffer). Round 11: that plan ran ZB-V, which the default
+    stack's framework does not ship (megatron-core 0.8.0 schedules.py:100-108: 1F1B and interleaved only,
+    `Stack.pipeline_schedules`); with its own schedules 3.21 M (+20.5 %) -> 3.54 M (+33 %): TP2 PP8 EP4 VP7
+    interleaved fp8, MFU 17 %. The upper bound is 1.35 since (the lead's call, reported)."""
     from infraplan.planning.scenario_sizing import _training_point
 
     got = _training_point("deepseek-v3", "h800", None, 2048, 4096, 15360, "auto", None, 14.8e12)
     assert got is not None
     ratio = 2048 * got[0] / 3600 / (180e3 * 14.8)
-    assert 0.95 <= ratio <= 1.25, got[1]
+    assert 0.95 <= ratio <= 1.35, got[1]

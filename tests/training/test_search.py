@@ -6,9 +6,11 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import published_mfu_ceiling
+from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan_rules import valid_mask
+from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
@@ -16,10 +18,11 @@ PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "mi
 
 
 def test_search_best_equals_a_plain_loop_over_single_estimates():
-    # 4 GPUs, batch 4: 1,728 plans (every axis and schedule present, a few seconds of single estimates)
+    # 4 GPUs, batch 4: every axis and the default stack's schedules present (a few seconds of single estimates)
     result = search_plans("llama3-8b", "dgx-h100-superpod", 4, 4096, 4, dtype="bf16", top=3)
     shape = load_model("llama3-8b")
-    candidates = enumerate_plans(shape, 4, 4096, 4, ["bf16"], max_tp=8)
+    candidates = enumerate_plans(shape, 4, 4096, 4, ["bf16"], max_tp=8,
+                                 schedules=stack_schedules(resolve_stack(None, "training")))
     plans = candidates.take(valid_mask(shape, candidates))
     assert result.evaluated == len(plans)
     best_time, best_row = float("inf"), None
@@ -72,7 +75,8 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
     for objective in ("time", "memory"):
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32, dtype="bf16", top=8,
                               objective=objective)
-        plans = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8)
+        plans = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8,
+                                schedules=stack_schedules(resolve_stack(None, "training")))
         plans = plans.take(valid_mask(shape, plans))
         res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
         key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
@@ -110,9 +114,10 @@ def test_search_counts_fitting_plans_with_the_stack_memory_model():
     from infraplan.training.estimate import plan_memory
 
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
-    candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8)
-    plans = candidates.take(valid_mask(shape, candidates))
-    for stack in ("deepseek-v3", None):
+    for stack in ("deepseek-v3", None):  # each stack's own pipeline schedules (deepseek-v3: DualPipe)
+        candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8,
+                                     schedules=stack_schedules(resolve_stack(stack, "training")))
+        plans = candidates.take(valid_mask(shape, candidates))
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
         memory = plan_memory(shape, cluster, plans, resolve_stack(stack, "training"))["memory_per_gpu_bytes"]
         assert result.evaluated == len(plans)

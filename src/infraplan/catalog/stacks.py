@@ -47,6 +47,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
   `pipeline_layouts` (Megatron-Core `pipeline_model_parallel_layout` strings, used where a plan's p x v chunks
   match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; no shipped YAML sets them.
+* `pipeline_schedules` (+ `pipeline_schedules_source`): the pipeline schedules the framework ships (Megatron
+  1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
+  DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
@@ -63,10 +66,10 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import list_presets, read_entry, validated
-from infraplan.catalog.schemas import DecodeAttentionFit, Spec
+from infraplan.catalog.schemas import Spec
+from infraplan.catalog.serving_profile import FractionRule as FractionRule
+from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
 from infraplan.errors import InputError
-
-FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
 
 StackKind = Literal["training", "serving"]
 Fp8RecipeName = Literal["delayed", "current", "blockwise", "mx"]
@@ -97,77 +100,6 @@ class Fp8Recipe(Spec):
     amax_read_passes: float = Field(0.0, ge=0)
     extra_kernels_per_gemm: float = Field(0.0, ge=0)
     gemm_rate_multiplier: float = Field(1.0, gt=0, le=1.5)
-
-
-class ServingProfile(Spec):
-    """A serving stack's engine conventions (`serving.engines` reads them; cite each in the YAML's `source`).
-
-    `kv_convention`: what the KV-memory fraction applies to (free_after_weights: TensorRT-LLM; of_total: vLLM;
-    static_of_total: SGLang, weights + KV inside the fraction); `kv_fraction_by_tp`: [TP at least, fraction]
-    steps overriding it; `scheduler`: the `serving.schedulers` policy the engine runs.
-    """
-
-    engine: Literal["trtllm", "vllm", "sglang"]
-    kv_convention: Literal["free_after_weights", "of_total", "static_of_total"]
-    kv_memory_fraction: float = Field(gt=0, le=1)
-    kv_fraction_by_tp: list[tuple[int, float]] = Field(default_factory=list)
-    mem_fraction_rule: FractionRule = Field(
-        "by_tp", description="how the KV-memory fraction is found: by_tp (`kv_memory_fraction` and "
-        "`kv_fraction_by_tp`), or SGLang's default mem_fraction_static as the named release computes it from the "
-        "GPU memory and the parallel size (`serving.sglang_memory`)")
-    offline_max_batch: int = Field(ge=1)
-    token_budget: int = Field(8192, ge=1)
-    scheduler: str = "fcfs"
-    kv_admission: Literal["reserve_full", "on_demand"] = Field(
-        "reserve_full", description="reserve_full: a request starts only when the KV cache holds its whole prompt "
-        "and output (TensorRT-LLM GUARANTEED_NO_EVICT); on_demand: blocks are taken as tokens are written and the "
-        "newest running request is preempted when they run out (vLLM, SGLang; `serving.serving_engine`)")
-    preemption: Literal["none", "recompute"] = Field(
-        "none", description="what a preempted request loses: recompute (its KV is dropped and its prompt and "
-        "output so far are prefilled again on readmission); none with reserve_full")
-    request_latency_s: float = Field(
-        0.0, ge=0, description="per-request front-end time a client sees in its TTFT beside the engine loop "
-        "(HTTP server, tokenizer, scheduler hand-off, streaming the first token back)")
-    cuda_graph_max_batch: int = Field(
-        512, ge=0, description="largest iteration (tokens) replayed from a captured CUDA graph when `cuda_graphs` "
-        "is on; larger ones run eager and wait for the host's kernel launches (`serving.host_overhead`)")
-    cuda_graph_max_batch_by_tp: list[tuple[int, int]] = Field(
-        default_factory=list, description="[TP at least, cap] steps overriding `cuda_graph_max_batch`")
-    attention_dp_prefill_stall: bool = Field(
-        True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
-        "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
-        "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
-    schedule_ahead: bool = Field(
-        False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
-        "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "
-        "(`serving.schedule_ahead`)")
-    fp8_kv_context_fmha: bool = Field(
-        False, description="prefill attention over an fp8 KV cache runs the stack's FP8 context FMHA at the "
-        "accelerator's measured `fp8_kv_context_attention_ratio` (`serving.kv_cache.context_fmha_speedup`)")
-    moe_fp8_padded_workspace: bool = Field(
-        False, description="fp8 routed experts run a contiguous grouped GEMM that computes its whole padded "
-        "workspace, T k + E_local (128 - 1) rows, padding included (vLLM 0.12's DeepGEMM MoE; "
-        "`serving.deepgemm_moe`)")
-    moe_fp8_block_tile_cost: bool = Field(
-        False, description="block-scaled fp8 routed experts run the accelerator's measured per-tile cost "
-        "(`fp8_block_grouped_depth`: TensorRT-LLM's fused MoE on Hopper; `serving.routed_experts`)")
-    moe_fp8_block_rate_fraction: float = Field(
-        1.0, gt=0, le=1, description="fraction of the accelerator's fp8 rate the block-scaled fp8 routed experts' "
-        "fused MoE kernel sustains where it is not DeepGEMM's (SGLang's Triton fused MoE, measured; "
-        "`serving.routed_experts`)")
-    moe_int4_marlin_rate_fraction: float = Field(
-        1.0, gt=0, le=1, description="fraction of the accelerator's weight-only (W4A16) rate the stack's INT4 "
-        "group-quantised fused MoE sustains (vLLM's Marlin MoE for compressed-tensors WNA16 checkpoints, measured; "
-        "not MXFP4; `serving.routed_experts`)")
-    moe_w4a16_mxfp4_token_cost: bool = Field(
-        False, description="weight-only MXFP4 routed experts (GPT-OSS on Hopper) pay the accelerator's measured "
-        "per-token and fixed cost (`w4a16_mxfp4_moe_token_s`, TensorRT-LLM's fused MoE; `serving.routed_experts`)")
-    decode_attention: dict[str, dict[Literal["bf16", "fp8"], DecodeAttentionFit]] = Field(
-        default_factory=dict, description="accelerator -> KV dtype -> this release's measured decode-attention op "
-        "(fixed s per layer + KV bytes at a read fraction), replacing the roofline's (`serving.decode_kernels`)")
-    matmul_fraction: dict[str, dict[Literal["bf16", "fp8"], float]] = Field(
-        default_factory=dict, description="accelerator -> GEMM dtype -> this release's measured GEMM fraction of "
-        "peak, replacing the accelerator's `matmul_max_fraction` (`serving.llm_iteration`)")
 
 
 class MoeRouting(Spec):
@@ -335,6 +267,20 @@ class Stack(Spec):
     mtp_num_layers: int = Field(
         0, ge=0, le=8, description="multi-token-prediction modules trained after the decoder (Megatron-Core "
         "`mtp_num_layers`; `training.pipeline_layout`)")
+    pipeline_schedules: tuple[str, ...] | None = Field(
+        None, min_length=1, description="the pipeline schedules the framework ships, by their `--schedule` names "
+        "(`training.schedules.stack_schedules`): `search` tries only these for pipelined plans (PP > 1; a plan "
+        "without a pipeline runs none) and `train` notes any other it prices; None (a user's file without the "
+        "field): every registered schedule, with a note")
+    pipeline_schedules_source: str | None = Field(
+        None, description="where `pipeline_schedules` comes from (the framework's code or docs); required with it")
+
+    @model_validator(mode="after")
+    def _schedules_have_a_source(self) -> Stack:
+        if self.pipeline_schedules is not None and not (self.pipeline_schedules_source or "").strip():
+            raise ValueError("pipeline_schedules needs pipeline_schedules_source: the framework code or docs that "
+                             "ship those schedules")
+        return self
 
     @field_validator("pipeline_layouts")
     @classmethod

@@ -150,7 +150,8 @@ AttentionOption = Annotated[Attention, typer.Option(
 OrderOption = Annotated[RankOrder, typer.Option(
     "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)")]
 ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
-    "--schedule", help="pipeline schedule [train: interleaved if --vpp > 1, else 1f1b; search: every one]")]
+    "--schedule", help="pipeline schedule [train: interleaved if --vpp > 1, else 1f1b; search: every one the "
+    "stack's framework ships, its pipeline_schedules]")]
 StackOption = Annotated[str | None, typer.Option(
     "--stack", help="software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, "
     "nemo-24.12, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: stated in the output]")]

@@ -271,11 +271,13 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         default_virtual_stages,
         estimate_training,
         evaluate_plans,
+        mfu_ceiling,
         resolve_plan,
         result_row,
     )
     from infraplan.training.plan import PlanArrays
-    from infraplan.training.results import TrainingEstimate
+    from infraplan.training.results import TrainingEstimate, published_mfu_flag
+    from infraplan.training.schedules import stack_schedule_notes
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -315,6 +317,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                     a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
                                     a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"],
                                     a["etp"])
+                notes = [*notes, *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"])]  # as estimate_training
                 plans.append((i, plan, notes))
             except Exception as exc:
                 outcomes[i] = exc
@@ -334,7 +337,9 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         for row_index, (i, _, notes) in enumerate(plans):
             try:
                 row = result_row(results, merged, row_index, cluster.accelerator.memory_bytes)
-                outcomes[i] = TrainingEstimate(**{**dict(row), **common}, notes=notes)
+                flag = published_mfu_flag(row.mfu, mfu_ceiling(cluster.accelerator.name, profile.name,
+                                                                row.config.dtype))  # as estimate_training
+                outcomes[i] = TrainingEstimate(**{**dict(row), **common, **flag}, notes=notes)
             except Exception as exc:
                 outcomes[i] = exc
     return [o if o is not None else RuntimeError("not evaluated") for o in outcomes]

@@ -45,7 +45,7 @@ class SearchSpace:
     dtypes: tuple[Dtype, ...]
     max_tp: int
     max_vpp: int = 16
-    schedules: tuple[int, ...] = ()  # pipeline schedules to try; empty: every registered one
+    schedules: tuple[int, ...] = ()  # pipeline schedules to try at PP > 1 (PP = 1 runs none); empty: every one
 
 
 Chosen = Mapping[str, int]
@@ -115,16 +115,23 @@ def _order(s: SearchSpace, c: Chosen) -> list[int]:
     return list(RANK_ORDERS) if both else [RankOrder.TP_CP_PP_DP]
 
 
+def _tried(s: SearchSpace, code: int, pp: int) -> bool:
+    """Whether the search tries `code` at this PP: asked for (or none asked), or PP = 1, where no pipeline schedule
+    runs (the plan carries 1F1B's code; `training.schedules.searched_schedules` leaves 1F1B out of DualPipe-only
+    stacks)."""
+    return not s.schedules or code in s.schedules or pp == 1
+
+
 def _schedule(s: SearchSpace, c: Chosen) -> list[int]:
     """Each asked-for (or registered) schedule that can run this PP and VPP."""
     return [code for code, model in PIPELINE_SCHEDULES.items()
-            if (not s.schedules or code in s.schedules) and bool(model.valid(c["pp"], c["vpp"]))]
+            if _tried(s, code, c["pp"]) and bool(model.valid(c["pp"], c["vpp"]))]
 
 
 def _schedule_pairs(s: SearchSpace, c: Chosen, vpps: Sequence[int]) -> list[tuple[int, int]]:
     """`(vpp, schedule)` for each of `vpps` and each of its `_schedule` candidates, in that order: every schedule's
     rule evaluated once on all the VPP values (the rules are element-wise)."""
-    models = [(code, model) for code, model in PIPELINE_SCHEDULES.items() if not s.schedules or code in s.schedules]
+    models = [(code, model) for code, model in PIPELINE_SCHEDULES.items() if _tried(s, code, c["pp"])]
     vpp = np.asarray(vpps, dtype=np.int64)
     valid = [np.broadcast_to(np.asarray(model.valid(c["pp"], vpp), dtype=bool), vpp.shape) for _, model in models]
     return [(int(v), int(code)) for i, v in enumerate(vpp) for (code, _), ok in zip(models, valid, strict=True)

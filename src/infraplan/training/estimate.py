@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import ErrorBand, error_band
+from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
@@ -29,8 +29,8 @@ from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.pipeline_layout import layout_virtual_stages
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
-from infraplan.training.results import PlanMetrics, TrainingEstimate
-from infraplan.training.schedules import chosen_virtual_stages
+from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
+from infraplan.training.schedules import chosen_virtual_stages, stack_schedule_notes
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -41,6 +41,13 @@ _MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evalu
 def _training_band(accelerator: str, stack: str) -> ErrorBand | None:
     """The training error band of an accelerator and stack (depends on neither the model nor the plan)."""
     return error_band(accelerator, stack, "training")
+
+
+@lru_cache(maxsize=256)
+def mfu_ceiling(accelerator: str, stack: str, dtype: str) -> PublishedMfu | None:
+    """The best published MFU a single estimate is checked against: search's ceiling (`published_mfu_ceiling`)
+    of the accelerator, stack class and precision, flagged by the same `published_mfu_flag`."""
+    return published_mfu_ceiling(accelerator, stack, dtype)
 
 
 def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
@@ -311,6 +318,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)
+    notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
     values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
               else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
@@ -318,7 +326,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
         row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
     row.update(error_band=_training_band(accelerator.name, profile.name), model=shape.name, system=sys_spec.name,
-               accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes)
+               accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes,
+               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.name, profile.name, row["config"]["dtype"])))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 

@@ -10,8 +10,22 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from infraplan.catalog.error_bands import ErrorBand
+from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
 from infraplan.results import Result
+
+
+def published_mfu_flag(mfu: float, ceiling: PublishedMfu | None, consequence: str = "") -> dict[str, object]:
+    """The `beyond_published_mfu` fields of a plan predicted at `mfu` against the best published MFU of its
+    accelerator family, stack class and precision (`catalog.error_bands.published_mfu_ceiling`): the flag and its
+    reason (the ceiling and its source, then `consequence`, e.g. search's ranking) when the plan exceeds it, else
+    nothing. `search` and the single estimate (`train`, the batched sweep) both ask it, so one plan gets one
+    answer however it is asked."""
+    if ceiling is None or not mfu > ceiling.mfu:
+        return {}
+    reason = (f"predicted MFU {mfu:.1%} exceeds the best published {ceiling.mfu:.1%} for {ceiling.family} "
+              f"{ceiling.dtype} under stack class {ceiling.stack}, {ceiling.basis} ({ceiling.source})")
+    return {"beyond_published_mfu": True,
+            "beyond_published_mfu_reason": f"{reason}; {consequence}" if consequence else reason}
 
 
 class PlanConfig(Result):
@@ -86,7 +100,7 @@ class PlanMetrics(Result):
     train_command: str | None = Field(None, description="the `infraplan train` command line that reproduces this "
                                       "plan exactly (search rows)")
     beyond_published_mfu: bool = Field(False, description="predicted MFU exceeds the best published MFU for this "
-                                       "accelerator family, stack class and precision (search guard)")
+                                       "accelerator family, stack class and precision (search, train and sweep alike)")
     beyond_published_mfu_reason: str | None = Field(None, description="the ceiling exceeded and its source")
     error_band: ErrorBand | None = Field(None, description="expected relative error (validation residuals of the "
                                          "nearest cases; catalog/error_bands.yaml)")

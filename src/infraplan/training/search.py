@@ -46,9 +46,9 @@ from infraplan.training.memory import memory_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import valid_mask
-from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
+from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
 from infraplan.training.row_memo import RowMemo
-from infraplan.training.schedules import schedule_violations
+from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
@@ -132,14 +132,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
 def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None) -> PlanMetrics:
     """The row with its error band and, when its MFU is beyond the best published one, the flag and reason."""
     ceiling = ceilings[Dtype.parse(row.config.dtype, "--dtype")]
-    update: dict[str, object] = {"error_band": band}
-    if ceiling is not None and row.mfu > ceiling.mfu:
-        update["beyond_published_mfu"] = True
-        update["beyond_published_mfu_reason"] = (
-            f"predicted MFU {row.mfu:.1%} exceeds the best published {ceiling.mfu:.1%} for {ceiling.family} "
-            f"{ceiling.dtype} under stack class {ceiling.stack}, {ceiling.basis} ({ceiling.source}); ranked after "
-            "plans within it")
-    return row.model_copy(update=update)
+    flag = published_mfu_flag(row.mfu, ceiling, "ranked after plans within it")  # (as `train` flags it)
+    return row.model_copy(update={"error_band": band, **flag})
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
@@ -258,7 +252,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
-    never switches on overlap or CUDA graphs the stack does not have. `leave_out`: validation case ids whose own
+    never switches on overlap or CUDA graphs the stack does not have, nor tries a pipeline schedule its framework
+    does not ship (`schedules` intersected with `Stack.pipeline_schedules`). `leave_out`: validation case ids whose own
     measurement must not be their published-MFU ceiling (`published_mfu_ceiling`).
     """
     profile = resolve_stack(stack, "training")
@@ -280,7 +275,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     start = time.perf_counter()
     max_tp = gpus if cross_node_tp else sys_spec.node.scale_up_domain
     chosen = tuple(Dtype.parse(d, "--dtype") for d in dtypes)
-    pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
+    pipelines = searched_schedules(profile, tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule")
+                                                  for s in schedules))  # those the stack's framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label, leave_out) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]

@@ -14,8 +14,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   through every model chunk (every micro-batch's send / recv calls where the stack blocks on them,
   `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
   and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
-* the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind a micro-batch's forward / backward
-  (`Stack.dp_overlap_fraction`), and the exposed rest;
+* the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind the layers' share of a micro-batch's
+  forward / backward wall time (`dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest;
 * the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
 """
 
@@ -67,6 +67,30 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
         return overlapped
     blocking = 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
+
+
+def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
+               overlap: float, ops: MathOps) -> tuple[Any, Any]:
+    """Seconds of one micro-batch's forward and backward that the DP parameter gathers and gradient reductions
+    hide behind, on the heaviest stage (arrays or one plan's floats), from the phase's host issue time less its
+    GPU time (`host_over_gpu_*`, the same work: the stage's layers, LM head, embedding, batch and loss calls).
+
+    The window is the layers' forward / backward: Megatron-Core's DDP buckets the parameters in reverse order
+    (megatron-core 0.16.1 distributed/param_and_grad_buffer.py:711-712), dispatches a bucket's reduction once its
+    gradients are ready (distributed_data_parallel.py:420-446) and waits for a bucket's gather before the module
+    using it (:384-418, param_and_grad_buffer.py:302-335), so the LM head's backward runs before the first
+    reduction and the embedding's after the last, and the CP / EP collectives hold the links (neither counted, as
+    before). Its wall time is the layers' GPU work plus the host issue time the stage counts as exposed in that
+    phase (`host_time.host_exposed_time`: synchronised phases each their own, else the backward after the
+    forward's queued work), so the window is a part of the step's own time and grows no faster than it: recompute
+    that makes the host the bound cannot hide more DP traffic than it adds (the host issue time of the whole
+    stage against the layers' GPU time alone did: full recompute came out faster than none where DP-bound).
+    """
+    bank = ops.where(synced, 0.0, ops.maximum(-host_over_gpu_fwd, 0.0))
+    fwd_gpu = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
+    bwd_gpu = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
+    return (overlap * (fwd_gpu + ops.maximum(host_over_gpu_fwd, 0.0)),
+            overlap * (bwd_gpu + ops.maximum(host_over_gpu_bwd - bank, 0.0)))
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
@@ -125,8 +149,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
     # calls follow the LM head + loss kernels on the last stage, which cover what they can.
     host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
-    host_per_micro_batch = (exposed(host_fwd - tail * (lt["head_host_fwd"] + loss_host), host_bwd,
-                                    gpu_fwd - tail * lt["head_gpu_fwd"], gpu_bwd, m, synced, dispatch_s)
+    run_host_fwd, run_gpu_fwd = host_fwd - tail * (lt["head_host_fwd"] + loss_host), gpu_fwd - tail * lt["head_gpu_fwd"]
+    host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
                             + m * ops.where(synced, batch_host, 0.0)
                             + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
     # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`;
@@ -138,12 +162,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     if stage_only:
         return {k: m * v for k, v in stage.items()}
     stage_total = sum(stage.values())
-    # DP traffic hides behind the wall time of a micro-batch's forward / backward: the GPU's work in it, or the
-    # host's issue time when that is longer (a faster link can then not shrink the window below the host's)
-    fwd_window = profile.dp_overlap_fraction * ops.maximum(
-        layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"]), host_fwd)
-    bwd_window = profile.dp_overlap_fraction * ops.maximum(
-        layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"]), host_bwd)
+    fwd_window, bwd_window = dp_windows(lt, layers, run_host_fwd - run_gpu_fwd, host_bwd - gpu_bwd, synced,
+                                        profile.dp_overlap_fraction, ops)
 
     out = {k: m * v for k, v in stage.items()}
     if profile.moe.overlap_ep_comm:  # its unpaired passes and pipeline transfers on the all-to-all's NICs

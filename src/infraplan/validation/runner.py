@@ -2,7 +2,8 @@
 
 Each case names a model, a system, a plan (or `plan_source: search`, when the source publishes none:
 the model's own best plan under the published GPUs, batch and dtype, ranked by the search guard with the case's
-own measurement left out of the published-MFU ceilings), the published metric and its convention. One set of catalog parameters serves every case; there are no per-case factors.
+own measurement left out of the published-MFU ceilings), the published metric and its convention. One set of
+catalog parameters serves every case; there are no per-case factors.
 The gate: mean absolute error <= 10 % and every case <= 20 %, over the cases without a `known_gap`.
 
 `plan_ranking` checks plan ordering on 1,440 measured single-node A100 iteration times (vTrain data):

@@ -89,6 +89,8 @@ def render_training(r: TrainingEstimate) -> None:
     console.print(memory)
     for note in r.notes:  # what infraplan chose that the user did not give (--recompute auto, --vpp)
         console.print(f"note: {note}", highlight=False)
+    if r.beyond_published_mfu:  # as search flags it (`training.results.published_mfu_flag`)
+        console.print(f"beyond published MFU: {r.beyond_published_mfu_reason}", soft_wrap=True, highlight=False)
     run: Any = r
     if hasattr(run, "time_to_train_s"):
         table = metric_table("the whole run (failures, checkpoints, facility)")
