@@ -21,7 +21,10 @@ from infraplan.serving.llm_iteration import (
     Deployment,
     build_iteration_cost,
     decode_time,
+    prefill_time,
 )
+from infraplan.serving.serving_api import estimate_serving
+from infraplan.serving.serving_engine import simulate_engine
 
 H200 = Cluster.resolve("hgx-h200")
 LLAMA8B = load_model("llama3-8b")
@@ -99,3 +102,47 @@ def test_serve_reports_a_slower_tpot_with_an_eager_stack(tmp_path, capsys, monke
     assert eager > host_s
     monkeypatch.setattr(llm_iteration, "HOST_ISSUE", False)  # the toggle: without the host term they agree
     assert tpot(_stack(tmp_path, False)) == pytest.approx(graphed)
+
+
+GB200 = Cluster.resolve("gb200-nvl72")
+GPT_OSS_20B = load_model("gpt-oss-20b")
+
+
+def _gpt_oss_cost(max_batch: int = 256):
+    dep = Deployment(tp=1, dtype="nvfp4", stack="vllm-0.x", max_batch=max_batch, token_budget=8192)
+    return build_iteration_cost(GPT_OSS_20B, GB200.accelerator, GB200.fabric, dep)
+
+
+def test_an_eager_prefill_iteration_lasts_at_least_the_host_issue_time():
+    """A prefill samples one row: its floor subtracts the LM head of one row, not of its tokens (GPT-OSS-20B,
+    nvfp4, vLLM on GB200: 768-2048-token prompts are above vLLM's capture cap of 512 and host-bound)."""
+    cost = _gpt_oss_cost()
+    assert cost.eager_above_tokens == 512 and cost.host_issue_s > 5e-3
+    times = [float(prefill_time(cost, 1, p)) for p in (768, 1024, 2048)]
+    assert min(times) >= cost.host_issue_s + cost.overhead_s
+    assert times == sorted(times)
+    # the engine loops price the same iteration: one request alone, its first token after its prefill
+    for scheduler in ("fcfs", "prefill-first"):  # `fcfs_loop` and the general `engine_loop`
+        run = simulate_engine(cost, np.zeros(1), np.array([768]), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=int),
+                              256, 8192, 100_000, 16, scheduler=scheduler)
+        assert run.first_token_s[0] == pytest.approx(times[0], rel=1e-12)
+
+
+def test_an_eager_decode_batch_is_the_larger_of_its_gpu_time_and_the_launches():
+    """A pure-decode step of k sequences samples k rows: max(body[k] + head[k] + fixed, host) exactly."""
+    cost = _gpt_oss_cost(max_batch=1024)
+    for k in (600, 1024):
+        gpu_s = cost.body_s[k] + cost.head_s[k] + cost.decode_fixed_s
+        want = max(gpu_s, cost.host_issue_s) + cost.kv_token_s * k * 100 + cost.overhead_s
+        assert float(decode_time(cost, k, 100)) == pytest.approx(want, rel=1e-12)
+    assert float(decode_time(cost, 512, 100)) < cost.host_issue_s  # graphed: no floor
+
+
+def test_ttft_at_concurrency_one_does_not_fall_with_the_prompt():
+    def ttft(isl: int) -> float:
+        r = estimate_serving(model="gpt-oss-20b", system="gb200-nvl72", gpus=1, tp=1, dtype="nvfp4", concurrency=1,
+                             input_len=isl, output_len=32, requests=4, stack="vllm-0.x")
+        return float(r.ttft_s.p50)
+
+    ttfts = [ttft(isl) for isl in (768, 1024, 2048)]
+    assert ttfts == sorted(ttfts)

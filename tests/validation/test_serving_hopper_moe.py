@@ -319,7 +319,7 @@ def test_sglang_runs_deepseeks_shared_expert_inside_the_fused_moe(monkeypatch) -
 def test_tensorrt_llm_block_fp8_moe_pays_for_every_local_expert(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """TensorRT-LLM's block-fp8 fused MoE costs ~0.2 us per expert the GPU holds (its measured tables at 1-8 tokens,
     `routed_experts.FP8_BLOCK_EXPERT_S`): DeepSeek-V3 at MoE TP8 (256 local experts) on 8 H200, 8 clients: TPOT
-    -20 % -> -2 % (measured 16.4 ms); EP8 (32 local) moves 8x less; SGLang (Triton) not at all."""
+    -14 % -> +4 % (measured 16.4 ms); EP8 (32 local) moves 8x less; SGLang (Triton) not at all."""
 
     rows = moe.load_rows()
     tp8 = next(r for r in rows if "workflow_run_id=101" in r["silicon_data_source"] and r["concurrency"] == "8")
@@ -329,7 +329,7 @@ def test_tensorrt_llm_block_fp8_moe_pays_for_every_local_expert(monkeypatch) -> 
     gain = [after - before for before, after in zip(tpot[0.0], tpot[0.2e-6], strict=True)]
     assert 2.0 < gain[0] < 4.0 and 0.0 < gain[1] < gain[0] / 6.0 and gain[2] == 0.0
     measured = float(tp8["silicon_tpot_ms"])
-    assert tpot[0.0][0] < 0.85 * measured and abs(tpot[0.2e-6][0] / measured - 1.0) < 0.1
+    assert tpot[0.0][0] < 0.9 * measured and abs(tpot[0.2e-6][0] / measured - 1.0) < 0.1
 
 
 def test_async_and_overlap_loops_start_a_request_one_iteration_later(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -385,8 +385,8 @@ def test_a_default_aiohttp_client_holds_100_requests_in_flight(monkeypatch) -> N
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 15.4 % mean |error| over 471 rows, each measurement once (TTFT 21 %, TPOT 9.6 %; the "
-    "sample 15.6 %); TensorRT-LLM: the attention-DP balancing wait, DeepSeek-R1 1.1 TTFT -70 %; the Dynamo-served "
+    "issue 13 gate not met: 15.6 % mean |error| over 471 rows, each measurement once (TTFT 21 %, TPOT 9.7 %; the "
+    "sample 15.9 %); TensorRT-LLM: the attention-DP balancing wait, DeepSeek-R1 1.1 TTFT -70 %; the Dynamo-served "
     "rows' TTFT growing with the ISL; vLLM / SGLang Qwen3-235B long prompts 2-3x the modelled TTFT slope while "
     "barely stalling decode; vLLM 0.18 GPT-OSS ISL-8192 TTFT -30 %, as if prefilled in 2k chunks, which no vLLM 0.18 "
     "default sets on H100 / H200 (the campaign's flags are unknown); see the module report and the notes, round 13"))

@@ -55,6 +55,17 @@ class MlaDecodeFit(Spec):
     flops_per_s: float = Field(gt=0, description="score and value FLOPs per second where they bind")
 
 
+class MlaBmmFit(Spec):
+    """A serving stack's absorbed-MLA batched GEMM (W_UK into the query, or W_UV after the attention) on one
+    accelerator and weight dtype, as its decode phase runs it: time of one such BMM per layer = `fixed_s` +
+    `head_s` x local heads + `token_head_s` x decode tokens x local heads (fitted to measured kernels;
+    `serving.mla_absorb`)."""
+
+    fixed_s: float = Field(ge=0, description="seconds per BMM and layer whatever the heads and tokens")
+    head_s: float = Field(ge=0, description="seconds per local head, BMM and layer")
+    token_head_s: float = Field(ge=0, description="seconds per (decode token, local head), BMM and layer")
+
+
 class KernelEfficiency(Spec):
     """How close real kernels come to the datasheet on this accelerator (the calibration data).
 
@@ -99,6 +110,9 @@ class KernelEfficiency(Spec):
     mla_decode_attention: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaDecodeFit]] | None = Field(
         None, description="absorbed-MLA decode attention per serving engine family and latent-cache dtype, measured "
         "(`serving.mla_decode`); None or absent: one kernel launch + max(bytes, FLOPs) at the roofline rates")
+    mla_absorb_bmm: dict[EngineFamily, dict[Literal["bf16", "fp8"], MlaBmmFit]] | None = Field(
+        None, description="absorbed-MLA W_UK / W_UV batched GEMMs of the decode phase per serving engine family and "
+        "weight dtype, measured (`serving.mla_absorb`); None or absent: the grouped-GEMM roofline")
     compute_units: int = Field(gt=0, description="SMs / cores / PEs that GEMM tiles are spread over")
     matmul_tile_m: int = Field(128, gt=0)
     matmul_tile_n: int = Field(128, gt=0)

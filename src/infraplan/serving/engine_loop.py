@@ -58,10 +58,11 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    host, cap = cost.host_issue_s, cost.eager_above_tokens  # an eager iteration's floor (`host_overhead`)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part
     # and a stretch's growth term (`loop_stepping.cost_tables`)
-    body, head, body_flop, decode_s, decode_flop_s, _, half_kv, _, _ = cost_tables(cost, max_batch)
+    body, head, body_flop, decode_s, decode_flop_s, decode_head, half_kv, _, _ = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
     it = leapt = nxt = 0  # iterations run one by one, and advanced in closed form; the next open arrival
@@ -255,15 +256,18 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             p_tok, pairs, finished_prefill = schedule_prefill(prefill, budget)
         rows = d + len(finished_prefill)  # <= max_batch <= head_max / 2 (checked above)
         m = p_tok + d
-        if p_tok and d:  # mixed: every term of the general sum below
-            t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
+        if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
+            t = body[m] + head[rows] + pre_fix + dec_fix
+            t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
+                 + per_tok * p_tok)
             f = body_flop[m] + pair_f * pairs
         elif p_tok or not d:
-            t = (body[m] + head[rows] + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
-                 + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+            t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+            t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+                 + (per_tok * p_tok if p_tok else 0.0))
             f = body_flop[m] + pair_f * pairs
-        else:  # pure decode: the same sum without its zero prefill terms (adding 0.0 is exact)
-            t = body[m] + head[rows] + kv_c * sum_ctx + over + dec_fix
+        else:  # pure decode (rows = m): the same sum without its zero prefill terms, eager ones floored (table)
+            t = decode_head[m] + kv_c * sum_ctx + over + dec_fix
             f = body_flop[m]
         if d:
             steps_done += 1

@@ -64,6 +64,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    host, cap = cost.host_issue_s, cost.eager_above_tokens  # an eager iteration's floor (`host_overhead`)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
     # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
@@ -171,15 +172,17 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 pairs = whole_pairs[j]
                 m = p_tok + n_dec
                 if n_dec:
-                    t = (body[m] + head[n_dec + 1] + kv_c * sum_ctx + pair_c * pairs + over
-                         + (pre_fix + per_tok * p_tok) + dec_fix)
+                    t = body[m] + head[n_dec + 1] + pre_fix + dec_fix
+                    t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
+                         + per_tok * p_tok)
                     steps_done += 1
                     if per_fin and e_min <= steps_done:
                         due = (steps_done + 1) * n
                         t += per_fin * sum(1 for key_at in heap if key_at < due)
                     sum_ctx += n_dec
                 else:
-                    t = (body[m] + head[1] + 0.0 + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + 0.0)
+                    t = body[m] + head[1] + pre_fix + 0.0
+                    t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * p_tok
                     prefill_only += 1
                 f = body_flop[m] + pair_f * pairs
                 clock += t
@@ -317,15 +320,18 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 break
         rows = d + n_fin  # the finished prompts lead the queue (each took all it had left, in start order)
         m = p_tok + d
-        if p_tok and d:
-            t = body[m] + head[rows] + kv_c * sum_ctx + pair_c * pairs + over + (pre_fix + per_tok * p_tok) + dec_fix
+        if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
+            t = body[m] + head[rows] + pre_fix + dec_fix
+            t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
+                 + per_tok * p_tok)
             f = body_flop[m] + pair_f * pairs
         elif p_tok or not d:
-            t = (body[m] + head[rows] + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
-                 + (pre_fix + per_tok * p_tok if p_tok else 0.0) + (dec_fix if d else 0.0))
+            t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+            t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+                 + (per_tok * p_tok if p_tok else 0.0))
             f = body_flop[m] + pair_f * pairs
-        else:
-            t = body[m] + head[rows] + kv_c * sum_ctx + over + dec_fix
+        else:  # pure decode (rows = m): the floored table
+            t = decode_head_s[m] + kv_c * sum_ctx + over + dec_fix
             f = body_flop[m]
         if d:
             steps_done += 1

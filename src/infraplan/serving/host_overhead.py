@@ -5,7 +5,7 @@ one `cudaGraphLaunch` (a few us), which the fixed per-iteration host cost (`llm_
 scheduling, input preparation, sampling, graph launch) already holds. Run eagerly, the host launches every kernel
 itself: kernels x the node's eager dispatch time (`Node.host_kernel_dispatch_s`, 26 us measured for eager PyTorch
 on an H100 host; the figure `training.host_time` uses). The launches are asynchronous, so the GPU runs behind the
-host and the iteration lasts max(GPU time, host issue time), the floor `eager_floor` applies; the sampled token
+host and the iteration lasts max(GPU time, host issue time), the floor `floor_gpu_s` applies; the sampled token
 is copied back to the host at the end of every iteration, so nothing banks across iterations.
 
 Kernels per forward (`forward_kernels`): the op table of one layer at the inference phase (`ops.layer_ops`: the
@@ -31,11 +31,15 @@ PyTorch backend run every iteration that holds a prefill chunk eagerly: those of
 priced as graphed here (LIMITATION: a prompt of under 256 tokens prefilled alone is up to host - GPU time too
 fast; larger chunks are GPU-bound, 8192 tokens of Llama-3-8B take ~190 ms against 10 ms of issue time).
 
-The floor is taken on the token-indexed part of the iteration, body + LM head + the fixed per-layer kernel costs,
-max(body + head + fixed, host), so a pure decode step is exactly max(GPU, host) when its cached-token reads are
-small. ASSUMPTION: the cached-token reads (`kv_token_s`) and the prefill (query, key) pairs add on top of the floor
-(the tables cannot put a context-dependent term under it): a host-bound decode batch of long contexts is overstated
-by at most its KV read time.
+The floor is taken where the engine loops sum an iteration (`serving.engine_loop`, `serving.fcfs_loop`,
+`IterationCost.time`), on the iteration's GPU part indexed as the loops index it: the body by its tokens M, the LM
+head by the rows it samples, plus the fixed per-layer kernel costs of its phases, max(body[M] + head[rows] + fixed,
+host) (`floor_gpu_s`); pure-decode iterations (M = rows) carry it in their per-batch table
+(`loop_stepping.cost_tables`). A prefill iteration samples one row, so its floor is host - head[1] - fixed on the
+body (the earlier table floor subtracted head[M], the LM head of M sampled rows, and priced a 768-token prompt of
+GPT-OSS-20B below its launches). ASSUMPTION: the cached-token reads (`kv_token_s`), the prefill (query, key) pairs
+and the per-prefill-token terms add on top of the floor (the closed-form decode leaps need the floored part
+context-free): a host-bound iteration of long contexts is overstated by at most those terms' GPU time.
 
 Measured by toggling `llm_iteration.HOST_ISSUE` (mean |error| TTFT / TPOT): dense Hopper set 40.7 / 14.7 ->
 40.7 / 14.6 % (27.7 -> 27.6 %): SGLang 0.5.6 Llama-3.1-8B at 352-512 clients on TP1-2, above its cap of 256,
@@ -45,6 +49,11 @@ vLLM 0.18 GPT-OSS-120B prefill chunks above 512 tokens (21 launches x 36 layers,
 TTFT 21.0 -> 21.8 % (ASSUMPTION: vLLM's torch.compile'd eager path priced at the eager-PyTorch dispatch).
 Inference set 7.24 -> 7.24 %; with TensorRT-LLM's LLM-API cap of 128 it would be 11.0 % (its trtllm-bench
 max-throughput runs capture graphs up to their batch size: `catalog/stacks/trtllm-0.x.yaml`).
+The floor by sampled rows (against the earlier one by tokens): dense Hopper set 20.0945 -> 20.0945 % (rounding), MoE
+set 15.752 -> 15.775 % (a later tree 15.844 -> 15.867; every row 15.45 -> 15.48; TTFT of 56 vLLM 0.18
+GPT-OSS-120B rows +0.00..+0.035, 36 of 76 changed rows better), disaggregated and MLPerf sets unchanged;
+concurrency-1 TTFT no longer falls with the prompt (GPT-OSS-20B GB200 nvfp4 vLLM, ISL 768 / 1024 / 2048:
+41.6 / 41.3 / 40.2 -> 42.6 / 42.6 / 43.1 ms).
 """
 
 from __future__ import annotations
@@ -109,19 +118,15 @@ def forward_kernels(shape: TransformerShape, ops: LayerOps, layers: float, routi
     return layers * per_layer + HEAD_KERNELS
 
 
-def eager_floor(body_s: np.ndarray, head_s: np.ndarray, fixed_s: float, host_s: float, cap: int) -> np.ndarray:
-    """The body table with eager iterations (more than `cap` tokens) raised so that body + head + fixed is at
-    least the host issue time `host_s` (module docstring); graphed iterations unchanged."""
-    m = np.arange(len(body_s))
-    head = head_s[np.minimum(m, len(head_s) - 1)]
-    floor = host_s - fixed_s - head
-    return np.where((m > cap) & (m > 0), np.maximum(body_s, floor), body_s)
-
-
-def eager_body(shape: TransformerShape, dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, fixed_s: float,
-               layers: float, routing_kernels: float, dispatch_s: float) -> np.ndarray:
-    """The body table of `dep` with its eager iterations floored at the host issue time (module docstring):
-    `host_issue_s` of the replica, `graph_batch_cap` of its stack at its TP."""
+def eager_limits(shape: TransformerShape, dep: Deployment, layers: float, routing_kernels: float,
+                 dispatch_s: float) -> tuple[float, int]:
+    """(host issue time of one eager forward of `dep`, the largest iteration in tokens its stack replays from a
+    CUDA graph at its TP): iterations of more tokens are floored at the former (module docstring)."""
     host_s = host_issue_s(shape, dep, layers, routing_kernels, dispatch_s)
-    cap = graph_batch_cap(load_stack(load_engine(dep.stack).ref), dep.tp)
-    return eager_floor(body_s, head_s, fixed_s, host_s, cap)
+    return host_s, graph_batch_cap(load_stack(load_engine(dep.stack).ref), dep.tp)
+
+
+def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int) -> np.ndarray:
+    """An iteration's GPU part (body[tokens] + head[rows] + fixed) raised to the host issue time `host_s` where it
+    runs eager (more than `cap` tokens); the engine loops inline the same test (module docstring)."""
+    return np.where((tokens > cap) & (gpu_s < host_s), host_s, gpu_s)

@@ -9,7 +9,8 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
   which is what makes small-batch decode memory-bound.
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate (fp8 cache: x the stack's FP8 FMHA gain, `kv_cache.context_fmha_speedup`) + `exp_seconds`;
-  decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`).
+  decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`;
+  the decode rows' absorbed W_UK / W_UV BMMs at the engine's measured kernel, `serving.mla_absorb`).
   Sliding-window layers (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS: 18 of 36 with a 128-token band) attend
   the last W keys only (`SLIDING_WINDOW_ATTENTION`): a decode row reads W cached tokens there (on `head_s`, per
   sampled row; a shorter context counts as W), a prefill token pays W pairs (`per_prefill_token_s`); `kv_token_s`
@@ -113,10 +114,18 @@ from infraplan.network.collectives import Fabric, collective_time, custom_all_re
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
-from infraplan.serving import decode_kernels, deepgemm_moe, engine_kernels, kv_cache, mla_decode, routed_experts
+from infraplan.serving import (
+    decode_kernels,
+    deepgemm_moe,
+    engine_kernels,
+    kv_cache,
+    mla_absorb,
+    mla_decode,
+    routed_experts,
+)
 from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
-from infraplan.serving.host_overhead import eager_body, inference_layout
+from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
@@ -173,9 +182,10 @@ def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -
 class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
-    time = body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + kv_token_s * cached tokens read
-           + pair_s * prefill (query, key) pairs + fixed kernel costs + overhead_s
-    `*_flop_s` are the same terms' pure tensor-core time (for utilisation and power).
+    time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs, host_issue_s
+               if the tokens exceed eager_above_tokens) + kv_token_s * cached tokens read
+           + pair_s * prefill (query, key) pairs + per_prefill_token_s * prefill tokens + overhead_s
+    (`serving.host_overhead`). `*_flop_s` are the same terms' pure tensor-core time (for utilisation and power).
     """
 
     body_s: np.ndarray
@@ -189,6 +199,8 @@ class IterationCost:
     pair_flop_s: float
     per_prefill_token_s: float = 0.0
     per_finish_s: float = 0.0
+    host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
+    eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     extra: dict = field(default_factory=dict)
 
     @property
@@ -201,9 +213,10 @@ class IterationCost:
         dseq = np.asarray(decode_seqs, dtype=np.int64)
         rows = dseq + (p > 0) if rows is None else np.asarray(rows, dtype=np.int64)
         m = np.minimum(p + dseq, self.max_tokens)
-        return (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
-                + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
-                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0)
+        gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
+               + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0))
+        gpu = floor_gpu_s(gpu, m, self.host_issue_s, self.eager_above_tokens)  # eager: at least the launches
+        return (gpu + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
@@ -288,17 +301,23 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
                                                             dep.stack)
     kv_window_row_s = (1.0 - full) * kv_read * window / kv_bytes_per_s + mla_row_s
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
+    bmm_fixed_s, bmm_row_s = mla_absorb.decode_terms(  # decode rows' absorbed MLA BMMs, measured (`serving.mla_absorb`)
+        shape, accelerator, dep, layers, np.arange(len(head), dtype=np.float64),
+        lambda g: routed_experts.layer_gemm_time(rates, g, prec.bytes_per_element(g.m, g.n, g.k),
+                                                 prec.grouped_rate or prec.rate, 1.0))
+    head = head + bmm_row_s
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * layers, shape.attention_head_dim)  # softmax exps by head dim (kernels)
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
-    if HOST_ISSUE:  # eager iterations wait for the host's kernel launches (`serving.host_overhead`)
-        body = eager_body(shape, dep, body, head, kernel, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
+    host_s, cap = (eager_limits(shape, dep, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s) if HOST_ISSUE
+                   else (0.0, 1 << 62))  # eager iterations wait for the host's kernel launches (`host_overhead`)
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
-        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers,
+        pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
-        pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s,
+        pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s, host_issue_s=host_s,
+        eager_above_tokens=cap,
     )
 
 

@@ -49,8 +49,8 @@ Steps = Generator[Need, None, LoopTotals]
 SKIP_ROOT = 1.0 + 1e-6
 NEVER = 1 << 100  # a heap key above any (decode-iteration count x requests + request)
 # the cost's body, head and body tensor-core tables as lists; per batch size k <= the cap: a pure-decode
-# iteration less its cached-token term, its tensor-core part, the same without fixed costs, and a leap's growth
-# term kv_token_s * k / 2 with its doubles and quadruples (the root's products)
+# iteration less its cached-token term (eager ones floored), its tensor-core part, the same without fixed costs,
+# and a leap's growth term kv_token_s * k / 2 with its doubles and quadruples (the root's products)
 CostTables = tuple[list[float], list[float], list[float], list[float], list[float], list[float], list[float],
                    list[float], list[float]]
 _TABLES: dict[tuple[int, int], tuple[weakref.ref[IterationCost], CostTables]] = {}
@@ -87,6 +87,9 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     k = np.arange(max_batch + 1)
     head_max = len(cost.head_s) - 1
     decode_head = cost.body_s[k] + cost.head_s[np.minimum(k, head_max)]
+    # an eager decode step (k tokens, k rows) lasts at least the host's launches (`serving.host_overhead`)
+    eager = (k > cost.eager_above_tokens) & (decode_head + cost.decode_fixed_s < cost.host_issue_s)
+    decode_head = np.where(eager, cost.host_issue_s - cost.decode_fixed_s, decode_head)
     decode = decode_head + cost.decode_fixed_s + cost.overhead_s
     flop = cost.body_flop_s[k]
     half_kv = cost.kv_token_s * k.astype(np.float64) / 2.0

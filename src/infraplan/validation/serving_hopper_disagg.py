@@ -141,6 +141,11 @@ and the block-fp8 fused MoE's extra over rc20 (`serving.routed_experts`, "Releas
 (token, expert) per routed layer). Every row 18.84 -> 15.87 % (TTFT 24.66 -> 24.50, TPOT 13.02 -> 7.25), sample 20.00
 -> 17.49 % (TTFT 27.91 -> 28.19, TPOT 12.08 -> 6.79); the MLA kernel alone 17.33 / 18.54, the MoE extra alone 17.46 /
 19.05; TP8 decode TPOT -19..-23 % -> -12..+3 %. MoE / dense sets unchanged (no row on this stack).
+
+Round 13: decode rows run the absorbed MLA BMMs at the engine's measured kernel (`serving.mla_absorb`; TensorRT-LLM's
+fp8_block_scaling_bmm_out, ~7.5 us per BMM and layer at TP8 against the roofline's ~4 us; prefill keeps the
+roofline). Every row 15.87 -> 15.19 % (TTFT 24.50 -> 24.57, TPOT 7.25 -> 5.82), sample 17.49 -> 17.08 %; the TP8
+decode step at 4 / 8 / 16 sequences 12.26 / 14.65 / 18.67 -> 12.65 / 15.05 / 19.08 ms (measured 13.39 / 16.26 / 20.17).
 """
 
 from __future__ import annotations
