@@ -385,8 +385,8 @@ def test_a_default_aiohttp_client_holds_100_requests_in_flight(monkeypatch) -> N
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 15.6 % mean |error| over 471 rows, each measurement once (TTFT 21 %, TPOT 9.7 %; the "
-    "sample 15.9 %); TensorRT-LLM: the attention-DP balancing wait, DeepSeek-R1 1.1 TTFT -70 %; the Dynamo-served "
+    "issue 13 gate not met: 15.6 % mean |error| over every one of its 471 rows, each measurement once (TTFT 21 %, "
+    "TPOT 9.7 %); TensorRT-LLM: the attention-DP balancing wait, DeepSeek-R1 1.1 TTFT -70 %; the Dynamo-served "
     "rows' TTFT growing with the ISL; vLLM / SGLang Qwen3-235B long prompts 2-3x the modelled TTFT slope while "
     "barely stalling decode; vLLM 0.18 GPT-OSS ISL-8192 TTFT -30 %, as if prefilled in 2k chunks, which no vLLM 0.18 "
     "default sets on H100 / H200 (the campaign's flags are unknown); see the module report and the notes, round 13"))

@@ -31,8 +31,8 @@ Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding faster than 8-16 clien
 The naive baseline is the dense set's (`serving_roofline.fitted_scale`): a roofline with one efficiency per metric
 fitted to the set itself, here with the weights each GPU holds (experts sharded over EP, all of them read per
 step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <= 15 % over TTFT and TPOT.
-Many clients per row are simulated (10 x concurrency requests); to keep `infraplan validate` fast the set runs a
-deterministic sample (`SAMPLE_EVERY`: every n-th row of each model/system/backend group, in file order).
+Many clients per row are simulated (10 x concurrency requests); `infraplan validate` scores every row since
+2026-12-02 (`SAMPLE_EVERY` = 1; n > 1 runs every n-th row of each model/system/backend group, in file order).
 
 Round 13b, each measurement once (`serving_row_consistency.repeated_measurements`; toggle `COUNT_REPEATS_ONCE`):
 64 expressible rows repeat another's TTFT and TPOT to the last digit (DeepSeek-R1 = V3, two source files): 537 ->
@@ -256,7 +256,7 @@ AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.
 CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
-SAMPLE_EVERY = 2  # `validate` runs every 2nd row of each group (deterministic, ~4 s); 1 = every row (~8 s)
+SAMPLE_EVERY = 1  # `validate` scores every row (~8 s); 2 = every 2nd row of each group (~4 s), until 2026-12-02
 SET_NAME = "serving hopper MoE/MLA (closed loop)"
 INCONSISTENT = LITTLE_LAW  # the Little's-law rule's reason (`validation.serving_row_consistency`, rule 1)
 SOURCE = "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients"
