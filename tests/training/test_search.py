@@ -12,6 +12,7 @@ from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
+from infraplan.training.stack_limits import refused_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
              "dtype", "attention", "order", "sequence_parallel", "schedule")
@@ -81,7 +82,9 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
         res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
         key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
         ceiling = published_mfu_ceiling("h100-sxm", result.stack, "bf16")
-        fits = np.flatnonzero(res["fits"])
+        # a plan the stack refuses (Megatron-Core 0.8: ZeRO-2/3 with PP) is evaluated, never feasible
+        refused = refused_plans(resolve_stack(None, "training"), plans.pp, plans.zero, plans.cp)
+        fits = np.flatnonzero(res["fits"] & ~refused)
         beyond = res["mfu"][fits] > (ceiling.mfu if ceiling else np.inf)
         order = fits[np.lexsort((key[fits], beyond))[:8]]
         assert (result.evaluated, result.feasible) == (len(plans), fits.size)
@@ -115,10 +118,12 @@ def test_search_counts_fitting_plans_with_the_stack_memory_model():
 
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
     for stack in ("deepseek-v3", None):  # each stack's own pipeline schedules (deepseek-v3: DualPipe)
-        candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8,
-                                     schedules=stack_schedules(resolve_stack(stack, "training")))
+        profile = resolve_stack(stack, "training")  # its own limits: deepseek-v3 has no CP, ZeRO 0/1 with PP
+        candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8, schedules=stack_schedules(profile),
+                                     context_parallel=profile.context_parallel is not False)
         plans = candidates.take(valid_mask(shape, candidates))
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
-        memory = plan_memory(shape, cluster, plans, resolve_stack(stack, "training"))["memory_per_gpu_bytes"]
+        memory = plan_memory(shape, cluster, plans, profile)["memory_per_gpu_bytes"]
         assert result.evaluated == len(plans)
-        assert result.feasible == int((memory <= cluster.accelerator.memory_bytes).sum())
+        fits = (memory <= cluster.accelerator.memory_bytes) & ~refused_plans(profile, plans.pp, plans.zero, plans.cp)
+        assert result.feasible == int(fits.sum())

@@ -278,6 +278,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.training.plan import PlanArrays
     from infraplan.training.results import TrainingEstimate, published_mfu_flag
     from infraplan.training.schedules import stack_schedule_notes
+    from infraplan.training.stack_limits import stack_limit_notes
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -317,7 +318,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                     a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
                                     a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"],
                                     a["etp"])
-                notes = [*notes, *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"])]  # as estimate_training
+                notes = [*notes, *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),  # as estimate_training
+                         *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0]))]
                 plans.append((i, plan, notes))
             except Exception as exc:
                 outcomes[i] = exc

@@ -25,10 +25,10 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
+from infraplan.training.stack_limits import ZERO_STAGES as ZERO_STAGES
 
 MICRO_BATCHES = (1, 2, 4, 8, 16)
 CONTEXT_PARALLEL = (1, 2, 4, 8, 16)
-ZERO_STAGES = (0, 1, 2, 3)
 # the enums' members, listed once (iterating an Enum costs microseconds, once per outer combination otherwise)
 RECOMPUTE_MODES = tuple(Recompute)
 RANK_ORDERS = tuple(RankOrder)
@@ -46,6 +46,8 @@ class SearchSpace:
     max_tp: int
     max_vpp: int = 16
     schedules: tuple[int, ...] = ()  # pipeline schedules to try at PP > 1 (PP = 1 runs none); empty: every one
+    pipeline_zero: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP > 1 (`training.stack_limits`); (): all
+    context_parallel: bool = True  # False: the stack ships no CP, only CP 1 is tried
 
 
 Chosen = Mapping[str, int]
@@ -77,7 +79,7 @@ def _tp(s: SearchSpace, c: Chosen) -> list[int]:
 
 
 def _cp(s: SearchSpace, c: Chosen) -> list[int]:
-    return [x for x in CONTEXT_PARALLEL if s.seq_len % (2 * x) == 0]
+    return [x for x in CONTEXT_PARALLEL if s.seq_len % (2 * x) == 0 and (s.context_parallel or x == 1)]
 
 
 def _pp(s: SearchSpace, c: Chosen) -> list[int]:
@@ -268,6 +270,8 @@ class RowGrid:
     rank: NDArray[np.int64]
     pair_stride: NDArray[np.int64]
     zero_stride: NDArray[np.int64]
+    # which of `zero` the stack refuses with PP > 1 (`SearchSpace.pipeline_zero`); None: none refused
+    zero_refused: NDArray[np.bool_] | None = None
 
 
 def enumerate_rows(space: SearchSpace) -> RowGrid:
@@ -294,9 +298,11 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
         if all(values) and all(cheap_sizes[pp]):
             blocks.append((chosen, values))
     zero = np.asarray(ZERO_STAGES, dtype=np.int64)
+    refused = ~np.isin(zero, space.pipeline_zero) if space.pipeline_zero else None
+    refused = refused if refused is not None and refused.any() else None
     if not blocks:
         empty = np.zeros(0, dtype=np.int64)
-        return RowGrid(PlanArrays(**{a.field: empty for a in AXES}), stages, zero, empty, empty, empty)
+        return RowGrid(PlanArrays(**{a.field: empty for a in AXES}), stages, zero, empty, empty, empty, refused)
     # full cartesian order of `enumerate_axes`: inner axes in AXES order, (vpp, schedule) one joint dimension
     order = [a for a in AXES if not a.outer and a.given is None]
     sizes = np.array([[len(vals) for vals in values] for _, values in blocks], dtype=np.int64)  # (blocks, inner)
@@ -340,4 +346,5 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     columns.update({k: np.broadcast_to(np.array([v], dtype=np.int64), (local.size,)) for k, v in fill.items()})
     by_field = {a.field: i for i, a in enumerate(order)}
     return RowGrid(PlanArrays(**columns), stages, zero, rank,
-                   np.repeat(full_strides[:, by_field["vpp"]], n), np.repeat(full_strides[:, by_field["zero"]], n))
+                   np.repeat(full_strides[:, by_field["vpp"]], n), np.repeat(full_strides[:, by_field["zero"]], n),
+                   refused)

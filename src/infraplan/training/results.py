@@ -129,7 +129,7 @@ class PlanSearchResult(Result):
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")
     evaluated: int = Field(description="valid plans evaluated (count)")
-    feasible: int = Field(description="plans that fit in memory (count)")
+    feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
     seconds: float = Field(description="search wall clock, seconds")
     configs_per_s: float | None = Field(description="plans evaluated per second")
 
@@ -141,7 +141,7 @@ class ScalingPoint(Result):
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     reason: str | None = Field(description="why no plan fits, when none does")
     evaluated: int = Field(description="valid plans evaluated (count)")
-    feasible: int = Field(description="plans that fit in memory (count)")
+    feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
 
 
 class ScalingResult(Result):

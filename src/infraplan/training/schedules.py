@@ -13,8 +13,9 @@ Stage split (`heaviest_stage`, the stack's layer split) and the interleave chose
 A software stack runs only the schedules its framework ships (`Stack.pipeline_schedules`, each YAML citing the
 framework's code: Megatron 1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torchtitan torch's
 pipelining schedules, DeepSeek DualPipe): `stack_schedules`, `searched_schedules` (what `search` tries) and
-`stack_schedule_notes` (what `train` says of a schedule outside the stack). A plan with PP = 1 runs no pipeline
-schedule (its code is 1F1B's), so the list restricts pipelined plans only (`training.axes`).
+`stack_schedule_notes` (what `train` says of a schedule outside the stack), with the stack's other limits in
+`training.stack_limits` (importable from here). A plan with PP = 1 runs no pipeline schedule (its code is 1F1B's),
+so the list restricts pipelined plans only (`training.axes`).
 
 All functions are vectorised over plans: arguments are arrays (or scalars) of pipeline stages `pp`, virtual
 stages per stage `vpp`, micro-batches per step `micro_batches` and the heaviest stage's seconds per
@@ -23,20 +24,21 @@ micro-batch `stage_s`.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.catalog.stacks import Stack
-from infraplan.errors import InputError
 from infraplan.scalar_path import is_plain, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
 from infraplan.training.schedule_models import Array, ArrayLike, Mask
 from infraplan.training.schedule_models import ScheduleModel as ScheduleModel
+from infraplan.training.stack_limits import StackScheduleWarning as StackScheduleWarning
+from infraplan.training.stack_limits import searched_schedules as searched_schedules
+from infraplan.training.stack_limits import stack_schedule_notes as stack_schedule_notes
+from infraplan.training.stack_limits import stack_schedules as stack_schedules
 from infraplan.training.stage_split import CHOOSE_INTERLEAVE_FROM_PP as CHOOSE_INTERLEAVE_FROM_PP
 from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
 from infraplan.training.stage_split import PIPELINE_SPLITS as PIPELINE_SPLITS
@@ -47,50 +49,6 @@ from infraplan.training.stage_split import heaviest_stage as heaviest_stage
 def default_schedule(vpp: ArrayLike) -> NDArray[np.int64]:
     """The schedule a plan runs when none is named: interleaved with virtual stages, 1F1B without."""
     return np.where(np.asarray(vpp) > 1, int(Schedule.INTERLEAVED), int(Schedule.ONE_F_ONE_B)).astype(np.int64)
-
-
-class StackScheduleWarning(UserWarning):
-    """A stack file names no `pipeline_schedules`: the search tries every registered schedule under it."""
-
-
-def stack_schedules(profile: Stack) -> tuple[Schedule, ...]:
-    """The pipeline schedules `profile`'s framework ships (`Stack.pipeline_schedules`), in the table's order; a
-    stack naming none (a user's file without the field): every registered one."""
-    if profile.pipeline_schedules is None:
-        return tuple(PIPELINE_SCHEDULES)
-    named = {Schedule.parse(n, f"stack {profile.name}: pipeline_schedules") for n in profile.pipeline_schedules}
-    return tuple(code for code in PIPELINE_SCHEDULES if code in named)
-
-
-def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[Schedule, ...]:
-    """The schedules a search tries under `profile`: those asked for (every one when none is) that its framework
-    ships; none left is an InputError, a stack naming none a `StackScheduleWarning`."""
-    ships = stack_schedules(profile)
-    if profile.pipeline_schedules is None:
-        warnings.warn(f"stack {profile.name} names no pipeline_schedules: every registered schedule is searched "
-                      f"({', '.join(s.label for s in ships)})", StackScheduleWarning, stacklevel=3)
-    chosen = tuple(code for code in ships if not asked or code in asked)
-    if not chosen:
-        raise InputError(f"--schedule {', '.join(s.label for s in asked)}: stack {profile.name} ships none of them "
-                         f"(its pipeline schedules: {', '.join(s.label for s in ships)})")
-    return chosen
-
-
-def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
-    """What `train` says of a pipelined plan's schedule under `profile`: one its framework does not ship (priced as
-    asked, as `_plan_notes` says what search would not propose), or that the stack names none."""
-    if pp <= 1:
-        return []
-    label = Schedule.from_code(schedule).label
-    if profile.pipeline_schedules is None:
-        return [f"stack {profile.name} names no pipeline_schedules: the {label} schedule is priced unchecked "
-                "(search tries every registered one)"]
-    ships = stack_schedules(profile)
-    if schedule in ships:
-        return []
-    return [f"schedule outside the stack: {profile.name} does not ship the {label} pipeline schedule (its "
-            f"schedules: {', '.join(s.label for s in ships)}; pipeline_schedules_source): priced as asked, a plan "
-            "its framework would refuse and search does not propose"]
 
 
 def _by_schedule(schedule: NDArray[np.int64], value: Callable[[ScheduleModel], Array]) -> Array:

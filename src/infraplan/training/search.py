@@ -50,6 +50,7 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price
+from infraplan.training.stack_limits import searched_limits
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -102,14 +103,16 @@ def keep_freed_heap() -> None:
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,
                     dtypes: Sequence[str | Dtype], max_tp: int, max_vpp: int = 16,
-                    schedules: Sequence[str | Schedule] = ()) -> PlanArrays:
+                    schedules: Sequence[str | Schedule] = (), context_parallel: bool = True) -> PlanArrays:
     """Every candidate plan (valid or not yet checked) as PlanArrays, from the axes declared in `AXES`.
 
-    `schedules` restricts the pipeline schedules tried (default: every registered one).
+    `schedules` restricts the pipeline schedules tried (default: every registered one), `context_parallel` False
+    keeps CP 1 (a stack without CP, `training.stack_limits`; its refused ZeRO stages stay, as in the search).
     """
     chosen = tuple(d if isinstance(d, Dtype) else Dtype.parse(d, "--dtype") for d in dtypes)
     pipelines = tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule") for s in schedules)
-    return enumerate_axes(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, max_vpp, pipelines))
+    return enumerate_axes(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, max_vpp, pipelines,
+                                      context_parallel=context_parallel))
 
 
 def train_command(model: str, system: str, config: PlanConfig, stack: str) -> str:
@@ -223,6 +226,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
         found.evaluated += int((~bad).sum()) * grid.zero.size
+        if grid.zero_refused is not None:  # a ZeRO stage the stack refuses with PP > 1: checked, never feasible
+            bad = bad | (grid.zero_refused[:, None, None] & (plan.pp > 1))  # (as memory: `training.stack_limits`)
         memory = memory_total(shape, plan, profile)  # `plan_memory`'s total, in fewer grid passes
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(fits.sum())
@@ -253,7 +258,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
     never switches on overlap or CUDA graphs the stack does not have, nor tries a pipeline schedule its framework
-    does not ship (`schedules` intersected with `Stack.pipeline_schedules`). `leave_out`: validation case ids whose own
+    does not ship (`schedules` intersected with `Stack.pipeline_schedules`), a ZeRO stage it refuses with PP > 1 or
+    CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
     measurement must not be their published-MFU ceiling (`published_mfu_ceiling`).
     """
     profile = resolve_stack(stack, "training")
@@ -277,7 +283,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     chosen = tuple(Dtype.parse(d, "--dtype") for d in dtypes)
     pipelines = searched_schedules(profile, tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule")
                                                   for s in schedules))  # those the stack's framework ships
-    grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines))
+    piped_zero, cp = searched_limits(profile)  # ZeRO stages with PP > 1 and CP as its framework ships them
+    grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
+                                      cp))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label, leave_out) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))

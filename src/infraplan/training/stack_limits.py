@@ -1,0 +1,134 @@
+"""What a training stack's framework ships: its pipeline schedules, the ZeRO stages it runs with pipeline
+parallelism, and context parallelism.
+
+Pipeline schedules (`Stack.pipeline_schedules`; importable from `training.schedules`): `stack_schedules`,
+`searched_schedules` (what `search` tries) and `stack_schedule_notes` (what `train` says of a schedule outside the
+stack); a plan with PP = 1 runs no pipeline schedule, so the list restricts pipelined plans only (`training.axes`).
+A plan the framework would refuse is not a plan a user can run, so the search does not propose it; `train` prices
+what it is asked (as for a schedule outside the stack, `training.schedules.stack_schedule_notes`) and says so.
+Each shipped stack YAML names both with a source (`Stack.pipeline_zero_stages`, `Stack.context_parallel`):
+* ZeRO with PP > 1: DeepSpeed's `PipelineEngine.__init__` asserts `zero_optimization_stage() < ZeroStageEnum.
+  gradients` ("ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism": 0.14.4 runtime/pipe/engine.py:72-73,
+  0.9.2 (2023, Megatron-DeepSpeed's era) :58); Megatron-Core's distributed optimizer (ZeRO-1) runs with PP, its
+  torch-FSDP2 path does not (Megatron-LM 0.19.2 training/arguments.py:999-1001), Megatron-FSDP does (mcore 0.16.1:
+  no refusal); torchtitan applies FSDP2 per pipeline stage (torchtitan 0.3.0 distributed/fsdp.py:55-74).
+* Context parallelism as modelled (the sequence cut into 2 CP chunks per rank, K and V exchanged for attention,
+  `training.layer_time`): Megatron-Core from after 0.3.0 (0.8.0 parallel_state.py:313), torch's `context_parallel`
+  for torchtitan; not Megatron-LM 2021/2022, not DeepSpeed (its Ulysses sequence parallelism is an all-to-all over
+  heads, another mechanism: deepspeed/sequence/layer.py).
+In the search (`training.search`, `search_bounds`) CP > 1 is not enumerated under a stack without CP; a ZeRO stage
+refused with PP > 1 stays in the broadcast ZeRO axis (shared by every row) and is counted evaluated but never
+feasible, as a plan over the memory is. A stack file naming neither keeps everything, with a `StackLimitWarning` in
+search and a note in `train`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from infraplan.catalog.stacks import Stack
+from infraplan.errors import InputError
+from infraplan.training.enums import Schedule
+from infraplan.training.schedule_models import PIPELINE_SCHEDULES
+
+ZERO_STAGES = (0, 1, 2, 3)  # the ZeRO stages modelled (`training.memory`), the search's ZeRO axis (`training.axes`)
+
+
+class StackScheduleWarning(UserWarning):
+    """A stack file names no `pipeline_schedules`: the search tries every registered schedule under it."""
+
+
+def stack_schedules(profile: Stack) -> tuple[Schedule, ...]:
+    """The pipeline schedules `profile`'s framework ships (`Stack.pipeline_schedules`), in the table's order; a
+    stack naming none (a user's file without the field): every registered one."""
+    if profile.pipeline_schedules is None:
+        return tuple(PIPELINE_SCHEDULES)
+    named = {Schedule.parse(n, f"stack {profile.name}: pipeline_schedules") for n in profile.pipeline_schedules}
+    return tuple(code for code in PIPELINE_SCHEDULES if code in named)
+
+
+def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[Schedule, ...]:
+    """The schedules a search tries under `profile`: those asked for (every one when none is) that its framework
+    ships; none left is an InputError, a stack naming none a `StackScheduleWarning`."""
+    ships = stack_schedules(profile)
+    if profile.pipeline_schedules is None:
+        warnings.warn(f"stack {profile.name} names no pipeline_schedules: every registered schedule is searched "
+                      f"({', '.join(s.label for s in ships)})", StackScheduleWarning, stacklevel=3)
+    chosen = tuple(code for code in ships if not asked or code in asked)
+    if not chosen:
+        raise InputError(f"--schedule {', '.join(s.label for s in asked)}: stack {profile.name} ships none of them "
+                         f"(its pipeline schedules: {', '.join(s.label for s in ships)})")
+    return chosen
+
+
+def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
+    """What `train` says of a pipelined plan's schedule under `profile`: one its framework does not ship (priced as
+    asked, as `_plan_notes` says what search would not propose), or that the stack names none."""
+    if pp <= 1:
+        return []
+    label = Schedule.from_code(schedule).label
+    if profile.pipeline_schedules is None:
+        return [f"stack {profile.name} names no pipeline_schedules: the {label} schedule is priced unchecked "
+                "(search tries every registered one)"]
+    ships = stack_schedules(profile)
+    if schedule in ships:
+        return []
+    return [f"schedule outside the stack: {profile.name} does not ship the {label} pipeline schedule (its "
+            f"schedules: {', '.join(s.label for s in ships)}; pipeline_schedules_source): priced as asked, a plan "
+            "its framework would refuse and search does not propose"]
+
+
+class StackLimitWarning(UserWarning):
+    """A stack file names no `pipeline_zero_stages` or no `context_parallel`: the search tries every choice."""
+
+
+def pipeline_zero_stages(profile: Stack) -> tuple[int, ...]:
+    """The ZeRO stages `profile`'s framework runs with pipeline parallelism (PP > 1); naming none: every stage."""
+    if profile.pipeline_zero_stages is None:
+        return ZERO_STAGES
+    return tuple(z for z in ZERO_STAGES if z in profile.pipeline_zero_stages)
+
+
+def searched_limits(profile: Stack) -> tuple[tuple[int, ...], bool]:
+    """What a search under `profile` may try: (ZeRO stages with PP > 1, whether CP > 1); a stack naming either
+    limit not: every choice, with a `StackLimitWarning`."""
+    unnamed = [name for name in ("pipeline_zero_stages", "context_parallel") if getattr(profile, name) is None]
+    if unnamed:
+        warnings.warn(f"stack {profile.name} names no {' or '.join(unnamed)}: every ZeRO stage with pipeline "
+                      "parallelism and context parallelism are searched", StackLimitWarning, stacklevel=3)
+    return pipeline_zero_stages(profile), profile.context_parallel is not False
+
+
+def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
+    """What `train` says of a plan whose ZeRO stage with PP > 1 or whose CP > 1 its framework refuses (priced as
+    asked: a plan search does not propose), or whose stack names no such limit."""
+    notes = []
+    if pp > 1 and zero:
+        if profile.pipeline_zero_stages is None:
+            notes.append(f"stack {profile.name} names no pipeline_zero_stages: ZeRO-{zero} with PP {pp} is priced "
+                         "unchecked")
+        elif zero not in profile.pipeline_zero_stages:
+            stages = ", ".join(str(z) for z in pipeline_zero_stages(profile))
+            notes.append(f"ZeRO outside the stack: {profile.name} does not run ZeRO-{zero} with pipeline parallelism "
+                         f"(its ZeRO stages with PP > 1: {stages}; pipeline_zero_stages_source): priced as asked, a "
+                         "plan its framework would refuse and search does not propose")
+    if cp > 1:
+        if profile.context_parallel is None:
+            notes.append(f"stack {profile.name} names no context_parallel: CP {cp} is priced unchecked")
+        elif not profile.context_parallel:
+            notes.append(f"context parallelism outside the stack: {profile.name} does not ship CP as modelled "
+                         f"(context_parallel_source): CP {cp} priced as asked, a plan its framework would "
+                         "refuse and search does not propose")
+    return notes
+
+
+def refused_plans(profile: Stack, pp: NDArray[np.int64], zero: NDArray[np.int64],
+                  cp: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which plans (arrays of their PP, ZeRO stage and CP) `profile`'s framework refuses: a ZeRO stage it does not
+    run with PP > 1, or CP > 1 where it has no CP (the search's rule, element-wise: never counted feasible there)."""
+    return np.asarray(((pp > 1) & ~np.isin(zero, pipeline_zero_stages(profile)))
+                      | ((cp > 1) & (profile.context_parallel is False)))
