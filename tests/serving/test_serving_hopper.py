@@ -225,7 +225,8 @@ def test_dynamo_trtllm_rows_run_the_generator_template_kv_fraction_and_nothing_e
     # 1.0.0rc3 rows: the same profile plus that release's measured GEMM rates (`DYNAMO_TRTLLM_RELEASE_STACKS`)
     rc3 = load_stack(sh.row_deployment(_qwen_trt_row(1024)).stack)
     assert rc3.serving is not None and rc3.serving.matmul_fraction["h100-sxm"] == {"bf16": 0.847, "fp8": 0.501}
-    assert rc3.serving.model_copy(update={"matmul_fraction": {}}) == a.serving
+    kernels = {"matmul_fraction": {}, "decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}}
+    assert rc3.serving.model_copy(update=kernels) == a.serving  # + its measured kernels (`validation.release_stacks`)
     assert rc3.model_dump(exclude={"name", "display_name", "serving"}) == a.model_dump(
         exclude={"name", "display_name", "serving"})
     own_server = {**_qwen_trt_row(1024), "silicon_data_source": "source_file=2026-04-06.csv; model=Llama-3.1-70B"}

@@ -4,7 +4,8 @@
 (`serving.engines`, `serving.host_overhead`), and where a release was measured apart from the catalog's kernel
 tables, its own kernels: decode attention (`serving.decode_kernels`; an MLA kernel's fit, `serving.mla_decode`),
 GEMM fractions of peak (`serving.llm_iteration`) and the block-fp8 fused MoE's extra time over the TensorRT-LLM
-1.3.0rc20 kernel the catalog's MoE rules are fitted to (`MoeReleaseExtra`, `serving.routed_experts`). Each value is
+1.3.0rc20 kernel the catalog's MoE rules are fitted to (`MoeReleaseExtra`, `serving.routed_experts`) and its
+block-fp8 plain GEMM at small M (`BlockFp8GemmFit`, `serving.block_fp8_gemm`). Each value is
 cited in the stack YAML that carries it. Moved out of `catalog.stacks` (which re-exports both names) for room.
 
 `MoeReleaseExtra`: per routed layer, `fixed_s` + `token_expert_s` x tokens x routed experts, for models of at least
@@ -30,6 +31,21 @@ class MoeReleaseExtra(Spec):
     fixed_s: float = Field(ge=0, description="seconds per routed layer and iteration")
     token_expert_s: float = Field(ge=0, description="seconds per (token, routed expert of the model) and layer")
     min_experts: int = Field(1, ge=1, description="models with fewer routed experts do not pay it")
+
+
+class BlockFp8GemmFit(Spec):
+    """A release's measured block-fp8 plain GEMM at small M (`serving.block_fp8_gemm`)."""
+
+    fixed_s: float = Field(ge=0, description="seconds per GEMM (launches, activation quantisation)")
+    k_s: float = Field(ge=0, description="seconds per element of K (the serial K loop of a few output tiles)")
+    weight_read_fraction: float = Field(gt=0, le=1, description="fraction of HBM bandwidth the fp8 weights stream at")
+    large_m: int = Field(1 << 30, ge=1, description="M from which the wave form below prices the GEMM (its fit range)")
+    wave_fixed_s: float = Field(0.0, ge=0, description="wave form: seconds per GEMM")
+    wave_s: float = Field(0.0, ge=0, description="wave form: seconds per wave of output tiles over the SMs")
+    wave_k_s: float = Field(0.0, ge=0, description="wave form: seconds per wave and element of K")
+    activation_s: float = Field(0.0, ge=0, description="wave form: seconds per M x K activation element (quantisation)")
+    tile_m: int = Field(64, ge=1, description="wave form: output tile rows")
+    tile_n: int = Field(128, ge=1, description="wave form: output tile columns")
 
 
 class ServingProfile(Spec):
@@ -104,3 +120,6 @@ class ServingProfile(Spec):
     moe_release_extra: dict[str, MoeReleaseExtra] = Field(
         default_factory=dict, description="accelerator -> this release's block-fp8 fused-MoE time per routed layer "
         "beyond the TensorRT-LLM 1.3.0rc20 kernel the catalog is fitted to (`serving.routed_experts`)")
+    fp8_block_gemm: dict[str, BlockFp8GemmFit] = Field(
+        default_factory=dict, description="accelerator -> this release's measured small-M block-fp8 plain GEMM, "
+        "a floor under the roofline's (`serving.block_fp8_gemm`)")

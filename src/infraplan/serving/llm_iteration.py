@@ -6,7 +6,8 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
 * GEMMs from the real shapes (QKV with GQA widths, output projection, FFN with fused gate/up, MoE experts
   fed `M * top_k / active` tokens each, LM head only for the rows that sample a token), priced by
   `hardware.kernels.gemm_time`: tile and wave quantisation, and the roofline bound on reading the weights,
-  which is what makes small-batch decode memory-bound.
+  which is what makes small-batch decode memory-bound. A stack release with a measured block-fp8 Linear sets a floor
+  under the plain fp8 GEMMs of block-scaled checkpoints (`serving.block_fp8_gemm`: launch + the K loop at small M).
 * Attention: prefill attention is compute-bound, 4 * head_dim * heads/TP FLOPs per (query, key) pair at the
   fused-attention rate (fp8 cache: x the stack's FP8 FMHA gain, `kv_cache.context_fmha_speedup`) + `exp_seconds`;
   decode attention reads every cached K and V byte of the batch (MLA: or its FLOPs bind; `serving.decode_kernels`;
@@ -115,6 +116,7 @@ from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES
 from infraplan.serving import (
+    block_fp8_gemm,
     decode_kernels,
     deepgemm_moe,
     engine_kernels,
@@ -231,17 +233,22 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
                 m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int = 0, block_depth: float = 0.0,
-                block_rate_fraction: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+                block_rate_fraction: float = 1.0,
+                accelerator: Accelerator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
     the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
-    flop_s = np.zeros_like(m)
+    flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
+    floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
+                                       routed_experts.FP8_BLOCK_MODEL_TYPES) if accelerator is not None else None
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
         rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
-        gemms = gemms + routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep,
-                                                       contiguous_align, block_depth, block_rate_fraction, fused)
+        g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
+                                             block_depth, block_rate_fraction, fused)
+        gemms = gemms + (g_s if floor is None or accelerator is None
+                         else np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units)))
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
     elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
@@ -267,7 +274,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
-    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth, block_rate)
+    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth, block_rate,
+                                        accelerator)
     layer_s = (layer_s + routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
                + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0

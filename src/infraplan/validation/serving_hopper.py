@@ -128,6 +128,14 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
+from infraplan.validation.release_stacks import (  # noqa: F401  (re-exported: one mapping, `release_stacks`)
+    DYNAMO_TRTLLM_RELEASE_STACKS,
+    RELEASE_STACKS,
+    data_stack,
+    dynamo_stack,
+    release_stack,
+    row_stack,
+)
 from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_by_dynamo, server_front_end_s
 from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
 from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
@@ -142,8 +150,6 @@ CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rul
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
 AIC_MIN_SEQS = 512  # vllm.rule / sglang.rule: max_num_seqs / max_running_requests 512, 2 x batch from 512
 DYNAMO_TRTLLM_KV = True  # gap-analysis TensorRT-LLM rows: the generator template's KV fraction 0.80 (docstring)
-DYNAMO_TRTLLM_STACK = "trtllm-0.x-dynamo-agg.yaml"  # data/stacks/: trtllm-0.x with free_gpu_memory_fraction 0.80
-DYNAMO_TRTLLM_RELEASE_STACKS = {"1.0.0rc3": "trtllm-1.0.0rc3-dynamo-agg.yaml"}  # + the release's measured GEMMs
 SGLANG_CHUNKED_PREFILL = 8192  # SGLang 0.5 server_args.py default on 80-160 GB GPUs (H100, H200)
 SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang's own defaults (docstring)
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
@@ -185,11 +191,6 @@ def _shape(model_path: str) -> TransformerShape:
     return shape_from_hf_config({**data, **overrides}, name)
 
 
-def row_stack(row: dict[str, str]) -> str:
-    """The software stack the row ran: backend and version (`vllm-0.12.0`; version unknown: `vllm`)."""
-    return f"{row['backend']}-{row['backend_version']}" if row.get("backend_version") else row["backend"]
-
-
 def campaign_limits(engine: str, batch: int, isl: int) -> tuple[int, int]:
     """(max batch, token budget) of the aggregated engine AIConfigurator generates for a config of batch size
     `batch` at `isl` prompt tokens (module docstring): TensorRT-LLM max_batch_size = batch, max_num_tokens = batch +
@@ -204,30 +205,10 @@ def campaign_limits(engine: str, batch: int, isl: int) -> tuple[int, int]:
     return seqs, min(isl + AIC_SLACK_TOKENS, SGLANG_CHUNKED_PREFILL)
 
 
-def data_stack(name: str) -> str:
-    """The path of a stack YAML the validation sets ship in `data/stacks/`."""
-    return str(resources.files("infraplan.validation") / "data" / "stacks" / name)
-
-
 def campaign_stack(engine: str) -> str:
     """The stack YAML (path) of the campaign's non-default engine flags: SGLang with `--enable-mixed-chunk`
     (`data/stacks/sglang-0.x-mixed-chunk.yaml`: the shipped sglang-0.x profile with the mixed scheduler)."""
     return data_stack(f"{engine}-0.x-mixed-chunk.yaml")
-
-
-# releases whose defaults differ from their family's shipped profile -> their stack YAML in data/stacks/:
-# SGLang 0.5.1.post1's mem_fraction_static rule and CUDA-graph capture list (`serving.sglang_memory`); vLLM
-# 0.12.0's DeepGEMM MoE, which computes its padded workspace (`serving.deepgemm_moe`; MoE rows only); vLLM 0.16.0 /
-# 0.18.0's default async scheduling (`serving.schedule_ahead`; MoE rows only)
-RELEASE_STACKS = {"sglang-0.5.1.post1": "sglang-0.5.1.yaml", "vllm-0.12.0": "vllm-0.12.yaml",
-                  "vllm-0.16.0": "vllm-0.16.yaml", "vllm-0.18.0": "vllm-0.16.yaml"}
-
-
-def release_stack(row: dict[str, str]) -> str:
-    """The stack the row's engine release runs by default: its YAML in data/stacks/ (`RELEASE_STACKS`), else the
-    backend's shipped profile (`row_stack`)."""
-    name = RELEASE_STACKS.get(row_stack(row))
-    return data_stack(name) if name else row_stack(row)
 
 
 def generated_flags(row: dict[str, str]) -> bool:
@@ -259,8 +240,7 @@ def row_deployment(row: dict[str, str]) -> Deployment:
         if engine.engine == "sglang":  # AIConfigurator's agg SGLang runs pass --enable-mixed-chunk
             engine = load_engine(campaign_stack("sglang"))
         elif engine.engine == "trtllm" and DYNAMO_TRTLLM_KV and served_by_dynamo(row):  # its template's KV 0.80
-            engine = load_engine(data_stack(DYNAMO_TRTLLM_RELEASE_STACKS.get(row["backend_version"],
-                                                                             DYNAMO_TRTLLM_STACK)))
+            engine = load_engine(dynamo_stack(row))
     return Deployment(tp=int(row["tp_size"]), pp=int(row["pp_size"] or 1), dtype=weight_dtype(row, engine.engine),
                       kv_dtype=dtype, max_batch=max_batch, token_budget=max(budget, max_batch),
                       engine=engine.engine, stack=engine.ref)

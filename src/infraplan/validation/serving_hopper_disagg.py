@@ -146,6 +146,10 @@ Round 13: decode rows run the absorbed MLA BMMs at the engine's measured kernel 
 fp8_block_scaling_bmm_out, ~7.5 us per BMM and layer at TP8 against the roofline's ~4 us; prefill keeps the
 roofline). Every row 15.87 -> 15.19 % (TTFT 24.50 -> 24.57, TPOT 7.25 -> 5.82), sample 17.49 -> 17.08 %; the TP8
 decode step at 4 / 8 / 16 sequences 12.26 / 14.65 / 18.67 -> 12.65 / 15.05 / 19.08 ms (measured 13.39 / 16.26 / 20.17).
+Round 14: the release's block-fp8 Linear as a floor (`serving.block_fp8_gemm`, 1.2.0rc5 gemm_perf fp8_block: small M
+4.5 us + max(1.27 ns x K, weights at 0.76 of HBM), from 512 rows a wave form). Every row 15.19 -> 14.41 % (TTFT 24.57
+-> 24.67, TPOT 5.82 -> 4.16; small M alone 14.59): issue 13's gate met; the TP8 step at 4 / 8 / 16 sequences 13.53 /
+15.94 / 19.92 ms, a TP8 8k prompt 0.283 s. MoE/MLA 15.56 -> 15.59 % (Qwen3-235B-FP8 1.0.0rc3 rows' TPOT, over).
 """
 
 from __future__ import annotations
@@ -187,8 +191,9 @@ SET_NAME = "serving hopper disaggregated (closed loop)"
 DYNAMO_IMAGE = "ai-dynamo"  # in `silicon_data_source`: the pools ran behind NVIDIA Dynamo's frontend
 SERIAL_BACKENDS = ("trtllm", "vllm")  # Dynamo workers that take the prefill's result (`serial_front_ends`)
 POOLS = ("prefill", "decode")
-# a row's stack (`serving_hopper.row_stack`) -> its release's YAML in data/stacks/ (measured kernels; notes round 12)
-RELEASE_STACKS = {"trtllm-0.8.1.post1": "trtllm-1.2.0rc6.yaml"}  # Dynamo 0.8.1: TensorRT-LLM 1.2.0rc6.post1
+# a row's stack (`serving_hopper.row_stack`) -> its release's YAML in data/stacks/: the one mapping every set reads
+# (`validation.release_stacks`; Dynamo 0.8.1 = TensorRT-LLM 1.2.0rc6.post1: measured kernels, notes round 12)
+RELEASE_STACKS = dense.RELEASE_STACKS
 # the set's checkpoints -> catalog preset (HF config.json): the MoE set's, and Qwen3-32B as the dense set loads it
 MODELS: dict[str, str] = {**moe.MODELS, "Qwen/Qwen3-32B": "qwen3-32b"}
 

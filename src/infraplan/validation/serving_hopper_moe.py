@@ -34,6 +34,18 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); `infraplan validate` scores every row since
 2026-12-02 (`SAMPLE_EVERY` = 1; n > 1 runs every n-th row of each model/system/backend group, in file order).
 
+Round 16, one rule for every TensorRT-LLM row (`validation.release_stacks`, one mapping the three Hopper sets read):
+each runs its release line's measured MLA decode kernel, block-fp8 MoE extra and block-fp8 GEMM floor where
+AIConfigurator measured that line (the Dynamo-harness 1.0.0rc3 rows: `trtllm-1.0.0rc3-dynamo-agg.yaml`), else the
+catalog's kernels (the lead's rule). Measured, not adopted: the release nearest by PyPI upload date for the rest
+(`release_stacks.NEAREST_DATE_STACKS`: 1.1.0rc2.post2 -> 1.0.0rc3's tables, unversioned rows -> 1.2.0rc5's). Every
+row, one tree: 15.56 % (TTFT 21.38, TPOT 9.74; 471 rows) -> 16.22 % (21.34, 11.10) with it: TPOT mean |error| (median)
+1.1.0rc2 TP8 EP8 0.390 (+0.35) -> 0.673 (+0.62), ADP8 0.143 -> 0.204, unversioned MoE TP8 0.145 (+0.12) -> 0.268
+(+0.25), Qwen3-235B 1.0.0rc3 0.095 -> 0.096 (the GEMM floor; its 128 experts are under the MoE extra's `min_experts`,
+no MLA); dense and disaggregated unchanged. Adopted: 15.59 % (TTFT 21.38, TPOT 9.79; the 1.0.0rc3 rows' own GEMM
+floor). The 1.0.0rc3 MoE table's slow prefill (round 15's block depth) is its power-law routing, not the release:
+rc20's power-law table is as slow (notes file, round 16).
+
 Round 13b, each measurement once (`serving_row_consistency.repeated_measurements`; toggle `COUNT_REPEATS_ONCE`):
 64 expressible rows repeat another's TTFT and TPOT to the last digit (DeepSeek-R1 = V3, two source files): 537 ->
 473 rows, 15.32 % (TTFT 21.15, TPOT 9.49) -> 15.54 % (21.42, 9.66); sample 15.60 -> 15.86 %.
@@ -194,32 +206,6 @@ GPT-OSS H200 0.14 -> 0.08, H100 0.23 -> 0.19, Kimi 0.18 -> 0.13, Qwen3 0.41 (-0.
 and SGLang Qwen3-235B FP8 rows at ISL 2-8k (TTFT -40 %, and TPOT -45 % where OSL 100-500 puts the prefills
 inside the TPOT): long fp8 MoE prefills run ~2x slower than the model's grouped-GEMM rate, with no published
 kernel figure to set it from; GPT-OSS TensorRT-LLM TPOT -19 % (vLLM on the same layouts: -2 to -7 %); wide EP.
-
-Round 3 (every expressible row): the dense set's two client-side mechanisms (`serving_hopper` docstring: early
-end-of-sequence stops that desynchronise the closed-loop clients, a front-end time per request per stack) took
-the set from 33.0 % (TTFT 44.0 %, TPOT 21.9 %) to 25.7 % (TTFT 30.2 %, TPOT 21.1 %). By group, TTFT mean |error|
-(median) before -> after: TensorRT-LLM Qwen3-235B H100 0.46 (-0.45) -> 0.16 (-0.06), DeepSeek-R1 0.59 -> 0.53,
-DeepSeek-V3 0.45 -> 0.38, GPT-OSS H200 0.44 (-0.46) -> 0.32 (+0.16); SGLang DeepSeek-R1/V3 0.87 (+0.43) -> 0.35
-(+0.23), Qwen3-235B 0.59 -> 0.36; vLLM GPT-OSS 0.27-0.30 unchanged, Qwen3-235B 0.38 -> 0.40, Kimi 0.21 -> 0.29.
-
-Where it stood (round 2, every expressible row, `sampled_rows(1)`): 546 of 815 rows run (5 flagged inconsistent,
-above); model 33.0 % mean |error| (TTFT 44 %, TPOT 22 %); before the consistency rule 34.8 % over 551 rows (the 5
-rows had TPOT errors of +130 % to +900 %). Removing the EP all-to-all that was priced on top of the TP all-reduce
-when EP sits inside the TP group (`ops.layer`: the engines replicate the tokens and all-reduce the experts' partial
-outputs) moved the set from 32.5 % to 33.0 %: it lowered TensorRT-LLM DeepSeek-R1 TP8/EP8 TPOT errors (+41 % ->
-+26 % at ISL 1k, +31 % -> +12 % at 8k) but the double count had been masking what follows, so TensorRT-LLM
-Qwen3-235B TP4/TP8 EP TTFT went from +48 % to -45 % median. Gate not met; what is wrong:
-* TensorRT-LLM TTFT has a floor the model lacks: Qwen3-235B FP8 TP8 EP8 (1.0.0rc3) measures 170-250 ms at 4-32
-  clients for every ISL from 128 to 1024 (prefill of 2k tokens is < 20 ms of GPU time); DeepSeek TP8 ~300 ms at
-  ISL 1k x 4 clients vs 450 ms at 8k. Its mixed-batch TPOT (ISL 1024, 128 clients, OSL 128/256/512: 66/47/36 ms)
-  puts the marginal prefill cost at ~40 us per token per GPU, ~3x the GEMM + all-reduce model; candidates not
-  yet separated: fp8 block-scale (128x128) grouped-GEMM efficiency on Hopper, routing imbalance over EP ranks
-  (modelled balanced), host-side cost per context request.
-* SGLang DeepSeek TTFT +43 % median (prefill-first waves; the dense set's gap). The expert GEMMs at moe_tp 8
-  (N = 256 columns per expert) are not the TensorRT-LLM gap: vLLM GPT-OSS TTFT is -31/-32/-30/-28 % at TP 1/2/4/8.
-* Wide EP (TensorRT-LLM DP-attention 8, 6 rows): run at 8-32 clients, an eighth of their stated ones (round 7).
-* GPT-OSS vLLM at 512 clients: 5 rows flagged inconsistent; the 4 kept (TP2, and TP4/TP8 1024/8192 at 0.11.2) keep
-  +50 % to +390 % TPOT errors.
 
 Round 8: the CSV carries the source's `silicon_data_source`, so the 207 rows AIConfigurator's own harness measured
 (`aic-auto-gap-analysis`: `ignore_eos: true`, full output lengths) run without the dense set's fitted early stops

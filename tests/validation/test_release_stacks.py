@@ -1,0 +1,73 @@
+"""One release -> stack mapping for every Hopper serving set (`validation.release_stacks`): each TensorRT-LLM row
+runs its release line's measured MLA decode kernel, block-fp8 MoE extra and block-fp8 GEMM where AIConfigurator
+measured that line, else the catalog's kernels."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from infraplan.catalog.stacks import load_stack
+from infraplan.cluster import Cluster
+from infraplan.serving.llm_iteration import build_iteration_cost
+from infraplan.validation import release_stacks as rs
+from infraplan.validation import serving_hopper as dense
+from infraplan.validation import serving_hopper_disagg as disagg
+from infraplan.validation import serving_hopper_moe as moe
+from infraplan.validation.serving_roofline import SYSTEMS
+
+KERNELS = {"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}}
+
+
+def _stack_name(path: str) -> str:
+    return path.rsplit("/", 1)[-1]
+
+
+def test_every_set_reads_one_mapping() -> None:
+    assert dense.RELEASE_STACKS is rs.RELEASE_STACKS and disagg.RELEASE_STACKS is rs.RELEASE_STACKS
+    assert rs.RELEASE_STACKS["trtllm-0.8.1.post1"] == "trtllm-1.2.0rc6.yaml"  # the disaggregated rows' (round 12)
+
+
+def test_trtllm_moe_rows_run_their_release_lines_kernels() -> None:
+    """The Dynamo-harness 1.0.0rc3 rows -> their own release's kernels; 1.1.0rc2.post2 (no 1.1 table in any wheel)
+    and unversioned rows -> the catalog's (the nearest-date mapping is measured, not adopted: NEAREST_DATE_STACKS)."""
+    stacks: dict[tuple[str, str], set[str]] = {}
+    for row in moe.sampled_rows(1)[0]:
+        if row["backend"] == "trtllm":
+            key = (row["backend_version"], moe.MODELS[row["model_path"]])
+            stacks.setdefault(key, set()).add(_stack_name(moe.moe_deployment(row).stack))
+    assert stacks[("1.1.0rc2.post2", "deepseek-r1")] == {"trtllm-0.x"}
+    assert stacks[("", "deepseek-v3")] == {"trtllm-0.x"}
+    assert rs.NEAREST_DATE_STACKS["trtllm-1.1.0rc2.post2"] == "trtllm-1.0.0rc3.yaml"
+    assert stacks[("1.0.0rc3", "qwen3-235b-a22b")] == {"trtllm-1.0.0rc3-dynamo-agg.yaml"}
+    assert stacks[("gpt-oss-dev", "gpt-oss-120b")] == {"trtllm-0.x"}  # a development build: no release
+
+
+def test_release_yamls_differ_from_their_base_only_in_measured_kernels() -> None:
+    rc3, shipped = load_stack(rs.data_stack("trtllm-1.0.0rc3.yaml")), load_stack("trtllm-0.x")
+    dynamo = load_stack(rs.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml"))
+    assert rc3.serving is not None and shipped.serving is not None and dynamo.serving is not None
+    assert rc3.serving.model_copy(update=KERNELS) == shipped.serving
+    assert rc3.model_dump(exclude={"name", "display_name", "serving"}) == shipped.model_dump(
+        exclude={"name", "display_name", "serving"})
+    for field in KERNELS:  # the Dynamo-harness YAML carries the same release kernels
+        assert getattr(dynamo.serving, field) == getattr(rc3.serving, field)
+    # 1.0.0rc3's table prices the fp8-KV MLA kernel as the bf16 one: the same bytes per second
+    h200 = rc3.serving.decode_attention["h200"]
+    assert 576 / h200["fp8"].kv_read_fraction == pytest.approx(1152 / h200["bf16"].kv_read_fraction, rel=0.01)
+    assert h200["fp8"].fixed_s == pytest.approx(29.6e-6)
+
+
+def test_release_kernels_lengthen_the_deepseek_decode_step() -> None:
+    """DeepSeek-R1 TP8 x EP8 at 4 sequences of 1.5k tokens (H200): 1.0.0rc3's kernels (MLA 29.6 us fixed against
+    rc20's 15.0, MoE +25.8 us per routed layer, block-fp8 GEMM floor) add ~3.3 ms per step to the catalog's."""
+    row = next(r for r in moe.sampled_rows(1)[0] if r["backend_version"] == "1.1.0rc2.post2"
+               and r["tp_size"] == "8")
+    dep, shape = moe.moe_deployment(row), moe._shape(row["model_path"])
+    cluster = Cluster.resolve(SYSTEMS[row["system"]])
+    rc3 = rs.data_stack("trtllm-1.0.0rc3.yaml")
+    steps = {stack: float(build_iteration_cost(shape, cluster.accelerator, cluster.fabric,
+                                               replace(dep, stack=stack)).time(0, 4, 4 * 1536, 0))
+             for stack in (rc3, "trtllm-0.x")}
+    assert 2.8e-3 < steps[rc3] - steps["trtllm-0.x"] < 3.8e-3
