@@ -82,7 +82,7 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
         res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
         key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
         ceiling = published_mfu_ceiling("h100-sxm", result.stack, "bf16")
-        # a plan the stack refuses (Megatron-Core 0.8: ZeRO-2/3 with PP) is evaluated, never feasible
+        # a plan the stack refuses (Megatron-Core 0.8: ZeRO-2/3 at any PP) is evaluated, never feasible
         refused = refused_plans(resolve_stack(None, "training"), plans.pp, plans.zero, plans.cp)
         fits = np.flatnonzero(res["fits"] & ~refused)
         beyond = res["mfu"][fits] > (ceiling.mfu if ceiling else np.inf)

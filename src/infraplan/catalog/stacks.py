@@ -50,8 +50,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `pipeline_schedules` (+ `pipeline_schedules_source`): the pipeline schedules the framework ships (Megatron
   1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
   DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.
-  `pipeline_zero_stages` (ZeRO stages run with PP > 1) and `context_parallel` (+ `_source` each): the same for what
-  the framework refuses beyond its schedules (`training.stack_limits`).
+  `zero_stages` / `pipeline_zero_stages` (ZeRO stages run with PP = 1 / PP > 1) and `context_parallel` (+ `_source`
+  each): the same for what the framework refuses beyond its schedules (`training.stack_limits`).
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
@@ -276,6 +276,11 @@ class Stack(Spec):
         "field): every registered schedule, with a note")
     pipeline_schedules_source: str | None = Field(
         None, description="where `pipeline_schedules` comes from (the framework's code or docs); required with it")
+    zero_stages: tuple[Literal[0, 1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework runs without pipeline parallelism (PP = 1; "
+        "Megatron-Core 0.8's distributed optimizer is ZeRO-1, torchtitan's FSDP2 has no ZeRO-1): `search` proposes "
+        "no other at PP = 1, `train` notes one (`training.stack_limits`); None: every stage, with a note")
+    zero_stages_source: str | None = Field(None, description="where `zero_stages` comes from; required with it")
     pipeline_zero_stages: tuple[Literal[0, 1, 2, 3], ...] | None = Field(
         None, min_length=1, description="the ZeRO stages the framework runs together with pipeline parallelism "
         "(PP > 1; DeepSpeed's pipeline engine refuses ZeRO-2 / 3): `search` proposes no other with PP > 1, `train` "
@@ -293,6 +298,7 @@ class Stack(Spec):
     @model_validator(mode="after")
     def _schedules_have_a_source(self) -> Stack:
         for name, what in (("pipeline_schedules", "ship those schedules"),
+                           ("zero_stages", "run those ZeRO stages without a pipeline"),
                            ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
                            ("context_parallel", "ship (or lack) context parallelism")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():

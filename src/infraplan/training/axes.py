@@ -48,6 +48,7 @@ class SearchSpace:
     schedules: tuple[int, ...] = ()  # pipeline schedules to try at PP > 1 (PP = 1 runs none); empty: every one
     pipeline_zero: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP > 1 (`training.stack_limits`); (): all
     context_parallel: bool = True  # False: the stack ships no CP, only CP 1 is tried
+    zero_stages: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP = 1 (`training.stack_limits`); (): all
 
 
 Chosen = Mapping[str, int]
@@ -270,7 +271,8 @@ class RowGrid:
     rank: NDArray[np.int64]
     pair_stride: NDArray[np.int64]
     zero_stride: NDArray[np.int64]
-    # which of `zero` the stack refuses with PP > 1 (`SearchSpace.pipeline_zero`); None: none refused
+    # (2, Z): which of `zero` the stack refuses with PP = 1 (row 0, `SearchSpace.zero_stages`) and with PP > 1
+    # (row 1, `SearchSpace.pipeline_zero`); None: none refused
     zero_refused: NDArray[np.bool_] | None = None
 
 
@@ -298,8 +300,9 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
         if all(values) and all(cheap_sizes[pp]):
             blocks.append((chosen, values))
     zero = np.asarray(ZERO_STAGES, dtype=np.int64)
-    refused = ~np.isin(zero, space.pipeline_zero) if space.pipeline_zero else None
-    refused = refused if refused is not None and refused.any() else None
+    by_depth = np.stack([~np.isin(zero, stages) if stages else np.zeros(zero.size, dtype=bool)
+                         for stages in (space.zero_stages, space.pipeline_zero)])
+    refused = by_depth if by_depth.any() else None
     if not blocks:
         empty = np.zeros(0, dtype=np.int64)
         return RowGrid(PlanArrays(**{a.field: empty for a in AXES}), stages, zero, empty, empty, empty, refused)

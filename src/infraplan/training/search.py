@@ -226,8 +226,9 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
         found.evaluated += int((~bad).sum()) * grid.zero.size
-        if grid.zero_refused is not None:  # a ZeRO stage the stack refuses with PP > 1: checked, never feasible
-            bad = bad | (grid.zero_refused[:, None, None] & (plan.pp > 1))  # (as memory: `training.stack_limits`)
+        if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
+            flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
+            bad = bad | np.where(plan.pp > 1, piped, flat)
         memory = memory_total(shape, plan, profile)  # `plan_memory`'s total, in fewer grid passes
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(fits.sum())
@@ -258,8 +259,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
     never switches on overlap or CUDA graphs the stack does not have, nor tries a pipeline schedule its framework
-    does not ship (`schedules` intersected with `Stack.pipeline_schedules`), a ZeRO stage it refuses with PP > 1 or
-    CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
+    does not ship (`schedules` intersected with `Stack.pipeline_schedules`), a ZeRO stage it refuses at the plan's
+    pipeline depth or CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
     measurement must not be their published-MFU ceiling (`published_mfu_ceiling`).
     """
     profile = resolve_stack(stack, "training")
@@ -283,9 +284,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     chosen = tuple(Dtype.parse(d, "--dtype") for d in dtypes)
     pipelines = searched_schedules(profile, tuple(s if isinstance(s, Schedule) else Schedule.parse(s, "--schedule")
                                                   for s in schedules))  # those the stack's framework ships
-    piped_zero, cp = searched_limits(profile)  # ZeRO stages with PP > 1 and CP as its framework ships them
+    flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
-                                      cp))
+                                      cp, flat_zero))
     ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label, leave_out) for d in Dtype}
     mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))

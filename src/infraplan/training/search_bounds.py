@@ -161,8 +161,8 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
         shape, held, (pairs.vpp[least, columns][joint], pairs.schedule[least, columns][joint]),
         (pairs.vpp[most, columns][joint], pairs.schedule[most, columns][joint]),
         np.where(usable, copies, 1.0).max(axis=0)[joint], grid.zero, profile)  # (Z, R)
-    if grid.zero_refused is not None:  # a ZeRO stage the stack refuses with PP > 1 fits no plan (`stack_limits`)
-        refused = grid.zero_refused[:, None] & (held.pp > 1)
+    if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the row's PP fits no plan (`stack_limits`)
+        refused = np.where(held.pp > 1, grid.zero_refused[1][:, None], grid.zero_refused[0][:, None])
         low, high = np.where(refused, np.inf, low), np.where(refused, np.inf, high)
     valid_row = count[joint] > 0
     within = (high <= cap) & valid_row

@@ -1,12 +1,19 @@
-"""What a training stack's framework ships: its pipeline schedules, the ZeRO stages it runs with pipeline
-parallelism, and context parallelism.
+"""What a training stack's framework ships: its pipeline schedules, the ZeRO stages it runs without and with
+pipeline parallelism, and context parallelism.
 
 Pipeline schedules (`Stack.pipeline_schedules`; importable from `training.schedules`): `stack_schedules`,
 `searched_schedules` (what `search` tries) and `stack_schedule_notes` (what `train` says of a schedule outside the
 stack); a plan with PP = 1 runs no pipeline schedule, so the list restricts pipelined plans only (`training.axes`).
 A plan the framework would refuse is not a plan a user can run, so the search does not propose it; `train` prices
 what it is asked (as for a schedule outside the stack, `training.schedules.stack_schedule_notes`) and says so.
-Each shipped stack YAML names both with a source (`Stack.pipeline_zero_stages`, `Stack.context_parallel`):
+Each shipped stack YAML names them with a source (`Stack.zero_stages`, `Stack.pipeline_zero_stages`,
+`Stack.context_parallel`):
+* ZeRO with PP = 1: DeepSpeed runs stages 0-3 (0.14.4 runtime/zero/config.py `ZeroStageEnum`); Megatron-Core before
+  0.12 shards only the optimizer (its distributed optimizer, ZeRO-1) plus, from 0.10.0, torch FSDP2 (`fully_shard`
+  with its default reshard after forward: ZeRO-3, distributed/torch_fully_sharded_data_parallel.py:23-107);
+  Megatron-FSDP (`data_parallel_sharding_strategy` optim / optim_grads / optim_grads_params = ZeRO-1/2/3) first
+  ships in megatron-core 0.12.0 (distributed/custom_fsdp/; absent from 0.11.0); torchtitan's FSDP2 reshards after
+  forward (ZeRO-3) or not (ZeRO-2) and has no optimizer-only mode (no ZeRO-1).
 * ZeRO with PP > 1: DeepSpeed's `PipelineEngine.__init__` asserts `zero_optimization_stage() < ZeroStageEnum.
   gradients` ("ZeRO-2 and ZeRO-3 are incompatible with pipeline parallelism": 0.14.4 runtime/pipe/engine.py:72-73,
   0.9.2 (2023, Megatron-DeepSpeed's era) :58); Megatron-Core's distributed optimizer (ZeRO-1) runs with PP, its
@@ -17,9 +24,9 @@ Each shipped stack YAML names both with a source (`Stack.pipeline_zero_stages`, 
   for torchtitan; not Megatron-LM 2021/2022, not DeepSpeed (its Ulysses sequence parallelism is an all-to-all over
   heads, another mechanism: deepspeed/sequence/layer.py).
 In the search (`training.search`, `search_bounds`) CP > 1 is not enumerated under a stack without CP; a ZeRO stage
-refused with PP > 1 stays in the broadcast ZeRO axis (shared by every row) and is counted evaluated but never
-feasible, as a plan over the memory is. A stack file naming neither keeps everything, with a `StackLimitWarning` in
-search and a note in `train`.
+refused at the plan's pipeline depth (PP = 1 or PP > 1) stays in the broadcast ZeRO axis (shared by every row) and
+is counted evaluated but never feasible, as a plan over the memory is. A stack file naming none of the three keeps
+everything, with a `StackLimitWarning` in search and a note in `train`.
 """
 
 from __future__ import annotations
@@ -83,39 +90,48 @@ def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
 
 
 class StackLimitWarning(UserWarning):
-    """A stack file names no `pipeline_zero_stages` or no `context_parallel`: the search tries every choice."""
+    """A stack file names no `zero_stages`, `pipeline_zero_stages` or `context_parallel`: the search tries every
+    choice it does not name."""
+
+
+def zero_stages(profile: Stack, piped: bool = False) -> tuple[int, ...]:
+    """The ZeRO stages `profile`'s framework runs without pipeline parallelism (PP = 1), or with it (`piped`:
+    PP > 1); a stack naming none: every stage."""
+    named = profile.pipeline_zero_stages if piped else profile.zero_stages
+    return ZERO_STAGES if named is None else tuple(z for z in ZERO_STAGES if z in named)
 
 
 def pipeline_zero_stages(profile: Stack) -> tuple[int, ...]:
     """The ZeRO stages `profile`'s framework runs with pipeline parallelism (PP > 1); naming none: every stage."""
-    if profile.pipeline_zero_stages is None:
-        return ZERO_STAGES
-    return tuple(z for z in ZERO_STAGES if z in profile.pipeline_zero_stages)
+    return zero_stages(profile, piped=True)
 
 
-def searched_limits(profile: Stack) -> tuple[tuple[int, ...], bool]:
-    """What a search under `profile` may try: (ZeRO stages with PP > 1, whether CP > 1); a stack naming either
-    limit not: every choice, with a `StackLimitWarning`."""
-    unnamed = [name for name in ("pipeline_zero_stages", "context_parallel") if getattr(profile, name) is None]
+def searched_limits(profile: Stack) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
+    """What a search under `profile` may try: (ZeRO stages with PP = 1, ZeRO stages with PP > 1, whether CP > 1);
+    a stack naming a limit not: every choice there, with a `StackLimitWarning`."""
+    unnamed = [name for name in ("zero_stages", "pipeline_zero_stages", "context_parallel")
+               if getattr(profile, name) is None]
     if unnamed:
-        warnings.warn(f"stack {profile.name} names no {' or '.join(unnamed)}: every ZeRO stage with pipeline "
-                      "parallelism and context parallelism are searched", StackLimitWarning, stacklevel=3)
-    return pipeline_zero_stages(profile), profile.context_parallel is not False
+        warnings.warn(f"stack {profile.name} names no {' or '.join(unnamed)}: every choice there is searched",
+                      StackLimitWarning, stacklevel=3)
+    return zero_stages(profile), pipeline_zero_stages(profile), profile.context_parallel is not False
 
 
 def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
-    """What `train` says of a plan whose ZeRO stage with PP > 1 or whose CP > 1 its framework refuses (priced as
-    asked: a plan search does not propose), or whose stack names no such limit."""
+    """What `train` says of a plan whose ZeRO stage at its pipeline depth (PP = 1 or PP > 1) or whose CP > 1 its
+    framework refuses (priced as asked: a plan search does not propose), or whose stack names no such limit."""
     notes = []
-    if pp > 1 and zero:
-        if profile.pipeline_zero_stages is None:
-            notes.append(f"stack {profile.name} names no pipeline_zero_stages: ZeRO-{zero} with PP {pp} is priced "
-                         "unchecked")
-        elif zero not in profile.pipeline_zero_stages:
-            stages = ", ".join(str(z) for z in pipeline_zero_stages(profile))
-            notes.append(f"ZeRO outside the stack: {profile.name} does not run ZeRO-{zero} with pipeline parallelism "
-                         f"(its ZeRO stages with PP > 1: {stages}; pipeline_zero_stages_source): priced as asked, a "
-                         "plan its framework would refuse and search does not propose")
+    piped = pp > 1
+    field, depth = ("pipeline_zero_stages", f"with PP {pp}") if piped else ("zero_stages", "without a pipeline")
+    if getattr(profile, field) is None:
+        if zero:
+            notes.append(f"stack {profile.name} names no {field}: ZeRO-{zero} {depth} is priced unchecked")
+    elif zero not in getattr(profile, field):
+        stages = ", ".join(str(z) for z in zero_stages(profile, piped))
+        notes.append(f"ZeRO outside the stack: {profile.name} does not run ZeRO-{zero} "
+                     f"{'with pipeline parallelism' if piped else 'without a pipeline (PP 1)'} (its ZeRO stages "
+                     f"with PP {'> 1' if piped else '= 1'}: {stages}; {field}_source): priced as asked, a plan its "
+                     "framework would refuse and search does not propose")
     if cp > 1:
         if profile.context_parallel is None:
             notes.append(f"stack {profile.name} names no context_parallel: CP {cp} is priced unchecked")
@@ -129,6 +145,7 @@ def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
 def refused_plans(profile: Stack, pp: NDArray[np.int64], zero: NDArray[np.int64],
                   cp: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Which plans (arrays of their PP, ZeRO stage and CP) `profile`'s framework refuses: a ZeRO stage it does not
-    run with PP > 1, or CP > 1 where it has no CP (the search's rule, element-wise: never counted feasible there)."""
-    return np.asarray(((pp > 1) & ~np.isin(zero, pipeline_zero_stages(profile)))
-                      | ((cp > 1) & (profile.context_parallel is False)))
+    run at the plan's pipeline depth, or CP > 1 where it has no CP (the search's rule, element-wise: never counted
+    feasible there)."""
+    zero_refused = np.where(pp > 1, ~np.isin(zero, pipeline_zero_stages(profile)), ~np.isin(zero, zero_stages(profile)))
+    return np.asarray(zero_refused | ((cp > 1) & (profile.context_parallel is False)))
