@@ -116,14 +116,20 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     return group
 
 
-def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_reduce_scatter(_FLOATS, ..., sized=True)`: `_one_reduce_scatter_seconds`, bounded below where the ring
-    spans scale-up domains (`collective_formulas.spanning_bound`)."""
-    t = _one_reduce_scatter_seconds(fabric, size, n, stride)
+def _spanned_seconds(one: Callable[[Fabric, float, float, float], float], fabric: Fabric, size: float, n: float,
+                     stride: float) -> float:
+    """`one(fabric, size, n, stride)`, bounded below where the group spans scale-up domains
+    (`collective_formulas.spanning_bound`, whose `in_domain` prices the members' exchange with `one` too)."""
+    t = one(fabric, size, n, stride)
     if not n * stride > fabric.scale_up_domain:
         return t
     return float(spanning_bound(_FLOATS, fabric, t, size, n, stride, True,
-                                lambda part, k: _one_reduce_scatter_seconds(fabric, part, k, stride)))
+                                lambda part, k: one(fabric, part, k, stride)))
+
+
+def _reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """`_reduce_scatter(_FLOATS, ..., sized=True)`: `_one_reduce_scatter_seconds`, spanning-bounded."""
+    return _spanned_seconds(_one_reduce_scatter_seconds, fabric, size, n, stride)
 
 
 def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
@@ -143,13 +149,8 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
 
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_reduce(_FLOATS, ..., "auto", sized=True)`: `_one_all_reduce_seconds`, bounded below where the group
-    spans scale-up domains (`collective_formulas.spanning_bound`)."""
-    t = _one_all_reduce_seconds(fabric, size, n, stride)
-    if not n * stride > fabric.scale_up_domain:
-        return t
-    return float(spanning_bound(_FLOATS, fabric, t, size, n, stride, True,
-                                lambda part, k: _one_all_reduce_seconds(fabric, part, k, stride)))
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)`: `_one_all_reduce_seconds`, spanning-bounded."""
+    return _spanned_seconds(_one_all_reduce_seconds, fabric, size, n, stride)
 
 
 def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
