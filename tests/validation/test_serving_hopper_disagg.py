@@ -155,5 +155,7 @@ def test_dynamo_0_8_1_tp8_decode_steps_pay_the_releases_block_fp8_gemms(monkeypa
 
 
 def test_set_meets_the_issue_13_serving_gate(scored) -> None:  # type: ignore[no-untyped-def]
+    """14.4 % over the 28 rows (2026-12-02), with `serving_hopper.REQUESTS_PER_CLIENT` = 10 requests per client, an
+    ASSUMPTION for these db-dump rows (harness unstated): 20 per client gives 17.5 %, 50 gives 22.3 %."""
     result, _ = scored
     assert result.passes_gate and result.mean_abs_error <= disagg.GATE_MEAN_ERROR, result
