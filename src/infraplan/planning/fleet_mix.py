@@ -84,17 +84,28 @@ def _demand(service: ServiceSpec) -> float:
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
 
 
-def _unpriced(pool: PoolSpec) -> str | None:
-    """Why a pool has no price (no `capex_usd`, and no catalog server price for its device), or None."""
-    if pool.capex_usd is not None or (not is_video_device(pool.device) and load_hardware_cost(pool.device)):
+def missing_price(name: str, device: str, capex_usd: float | None) -> str | None:
+    """Why pool `name` of `device` (an accelerator or system preset, or a video ASIC) has no price: no `capex_usd`
+    and no catalog server price for its accelerator; None when it has one (`fleet-mix` and `plan` alike)."""
+    if capex_usd is not None:
         return None
-    return f"pool {pool.name!r}: the catalog has no price for {pool.device}; give capex_usd per device"
+    if is_video_device(device):
+        return f"pool {name!r}: {device} has no catalog price; give capex_usd per device"
+    accelerator = Cluster.resolve(device).accelerator.name
+    if load_hardware_cost(accelerator) is not None:
+        return None
+    return f"pool {name!r}: the catalog has no price for {accelerator}; give capex_usd per device"
+
+
+def _unpriced(pool: PoolSpec) -> str | None:
+    """Why a fleet pool has no price, or None (`missing_price`)."""
+    return missing_price(pool.name, pool.device, pool.capex_usd)
 
 
 def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float | None]:
     """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour (money None
     for a pool without a price)."""
-    if pool.capex_usd is None and not is_video_device(pool.device) and load_hardware_cost(pool.device) is not None:
+    if pool.capex_usd is None and _unpriced(pool) is None:  # an accelerator the catalog prices
         money = cluster_site_cost(Cluster.resolve(pool.device))  # the one cost model's owned accelerator-hour
         n = money.load.accelerators
         tco = money.annual.tco_usd_per_year / n

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from infraplan.catalog.facility_loader import load_hardware_cost
 from infraplan.catalog.inference_loader import load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -37,6 +36,7 @@ from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
+from infraplan.planning.fleet_mix import missing_price
 from infraplan.planning.scenario_sizing import pool_accelerator, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
 from infraplan.planning.spares import Spares, spare_nodes
@@ -65,15 +65,10 @@ class PoolMoney:
 
 
 def missing_pool_price(pool: PoolSpec) -> str | None:
-    """Why a pool has no price (no `capex_usd` and no catalog server price), or None when it has one."""
-    if pool.capex_usd is not None:
-        return None
-    if pool_kind(pool) == "video-asic":
-        return f"pool {pool.name!r}: {pool.device} has no catalog price; give capex_usd per device"
-    device = Cluster.resolve(pool.system or pool.device).accelerator.name
-    if load_hardware_cost(device) is not None:
-        return None
-    return f"pool {pool.name!r}: the catalog has no price for {device}; give capex_usd per device"
+    """Why a pool has no price (no `capex_usd` and no catalog server price), or None when it has one: fleet-mix's
+    rule (`planning.fleet_mix.missing_price`) on the pool's system, else its device."""
+    return missing_price(pool.name, pool.device if pool_kind(pool) == "video-asic" else pool.system or pool.device,
+                         pool.capex_usd)
 
 
 def require_prices(spec: ScenarioSpec) -> None:

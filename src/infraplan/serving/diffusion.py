@@ -66,10 +66,9 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
                            model: str | None = None) -> dict[str, Any]:
     """Images/s, image latency percentiles, SLO attainment, energy and cost per image."""
     dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
-    cluster = Cluster.resolve(system)
+    cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as LLM serving
     sys_spec, acc = cluster.system, cluster.accelerator
-    if gpus < 1 or gpus > sys_spec.total_accelerators:
-        raise InputError(f"--gpus {gpus}: system {sys_spec.name} has {sys_spec.total_accelerators} accelerators")
+    cluster.check_gpus(gpus)
     if max_batch < 1:
         raise InputError("--max-batch must be >= 1")
     steps = int(spec.steps or 1)

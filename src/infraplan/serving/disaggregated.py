@@ -213,13 +213,13 @@ ADMISSION_FIRST_TOKEN = True  # the first token counts from the decode engine's 
 ROUND_ROBIN_DECODE = True  # closed loop: prefill results to decode workers round-robin (module docstring)
 ROUND_ROBIN_PREFILL = False  # closed loop: requests to prefill workers round-robin (off: module docstring)
 LEAST_LOADED_RANK_ENGINES = ("trtllm",)  # a worker's attention-DP ranks take the least loaded first (docstring)
+BOUNDARY_WAIT_ITERATIONS = 0.5  # the part of DECODE_PICKUP_ITERATIONS that is the wait for the iteration boundary
 
 
 def least_loaded_ranks(dep: Deployment) -> bool:
     """Whether a worker of `dep` hands a request to its least loaded attention-DP rank (TensorRT-LLM, ASSUMPTION)
     rather than to its ranks in turn (SGLang's round-robin; module docstring)."""
     return dep.engine in LEAST_LOADED_RANK_ENGINES
-BOUNDARY_WAIT_ITERATIONS = 0.5  # the part of DECODE_PICKUP_ITERATIONS that is the wait for the iteration boundary
 
 
 def decode_pickup_iterations(decode: Deployment) -> float:

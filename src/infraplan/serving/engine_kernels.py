@@ -75,8 +75,6 @@ bytes stay in the body. An engine family not listed keeps `layer_ops`' passes.
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
@@ -84,6 +82,7 @@ from infraplan.catalog.schemas import DTYPE_BYTES
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.layer import Elementwise
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+from infraplan.serving.deployment import Deployment
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
 ACTIVATION_QUANT = True  # fp8 activation-quantisation launches that the engine does not fuse (toggle)
@@ -93,19 +92,6 @@ QK_NORM_KERNELS: dict[str, float] = {"trtllm": 0.0, "vllm": 1.0, "sglang": 2.0}
 _QK_NORM_MODELS = ("qwen3", "qwen3_moe")  # HF model types with q_norm / k_norm in every attention layer
 ENGINES = ("trtllm", "vllm", "sglang")
 _SGLANG_FUSED_ROPE_APPEND = ("qwen3_moe", "gpt_oss", "bailing_moe")  # `enable_fused_set_kv_buffer` callers
-
-
-class _Deployment(Protocol):
-    """What the table reads of a `serving.deployment.Deployment`."""
-
-    @property
-    def engine(self) -> str: ...
-    @property
-    def dtype(self) -> str: ...
-    @property
-    def kv_dtype(self) -> str: ...
-    @property
-    def tp(self) -> int: ...
 
 
 def applies(engine: str) -> bool:
@@ -177,7 +163,7 @@ def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -
     return (3.0 if shape.is_mla else 2.0) + 2.0 * (1.0 - shape.routed_layer_share)
 
 
-def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: _Deployment, tokens: np.ndarray,
+def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: Deployment, tokens: np.ndarray,
                      layer_ops_pass: Elementwise) -> np.ndarray:
     """Seconds per layer of the element-wise passes outside the attention op for `tokens` tokens on one GPU: the
     engine's table, or `layer_ops`' inference pass (`layer_ops_pass`) where none applies."""

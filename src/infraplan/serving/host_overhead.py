@@ -58,27 +58,13 @@ concurrency-1 TTFT no longer falls with the prompt (GPT-OSS-20B GB200 nvfp4 vLLM
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.ops.layer import LayerOps, Layout, layer_ops
+from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import load_engine
-
-
-class Deployment(Protocol):
-    """What this module reads of `serving.deployment.Deployment` (`serving.llm_iteration` imports this module)."""
-
-    @property
-    def tp(self) -> int: ...
-    @property
-    def ep(self) -> int: ...
-    @property
-    def attention_dp(self) -> int: ...
-    @property
-    def stack(self) -> str: ...
 
 ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
 HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (module docstring)

@@ -54,32 +54,17 @@ unchanged (validation/notes/trtllm_deepseek_tried.md, round 13).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaBmmFit
 from infraplan.ops.layer import Gemm, layer_ops
+from infraplan.serving.deployment import Deployment
 from infraplan.serving.host_overhead import inference_layout
 
 MEASURED_ABSORB_BMM = True  # decode rows' absorbed BMMs at the engine's measured kernel (module docstring; toggle)
 ABSORB_ROLES = ("q_absorb", "v_absorb")  # the `ops.layer` roles of the two absorbed BMMs
-
-
-class _Serving(Protocol):  # the fields of `serving.deployment.Deployment` read here
-    @property
-    def tp(self) -> int: ...
-    @property
-    def ep(self) -> int: ...
-    @property
-    def attention_dp(self) -> int: ...
-    @property
-    def engine(self) -> str: ...
-    @property
-    def dtype(self) -> str: ...
-    @property
-    def speculative_tokens(self) -> int: ...
 
 
 def bmm_dtype(engine: str, dtype: str) -> str | None:
@@ -100,7 +85,7 @@ def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str,
     return fits.get(engine, {}).get(bmm)  # type: ignore[call-overload, no-any-return]
 
 
-def decode_terms(shape: TransformerShape, accelerator: Accelerator, dep: _Serving, layers: float, rows: np.ndarray,
+def decode_terms(shape: TransformerShape, accelerator: Accelerator, dep: Deployment, layers: float, rows: np.ndarray,
                  roofline: Callable[[Gemm], np.ndarray]) -> tuple[float, np.ndarray]:
     """(seconds added to every iteration with a decode row, seconds added per decode-row count `rows`) that pricing the
     decode rows' absorbed BMMs at the measured kernel instead of `roofline` (the caller's pricing of a `Gemm` record

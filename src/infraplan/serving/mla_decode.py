@@ -77,11 +77,10 @@ the rc5 kernel's fixed time is ~2x rc20's (TP8, 4 sequences at 1k: 30.5 vs 15.3 
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates
+from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
 
 MLA_DECODE_COMPUTE = True  # absorbed MLA decode attention bound by its FLOPs too (module docstring; toggle to compare)
@@ -123,20 +122,7 @@ def cached_token_s(shape: TransformerShape, rates: KernelRates, tp: int, query_l
     return flops_per_cached_token(shape, tp, query_layers) / rate
 
 
-class _Serving(Protocol):  # the fields of `serving.deployment.Deployment` read here
-    @property
-    def tp(self) -> int: ...
-    @property
-    def engine(self) -> str: ...
-    @property
-    def kv_dtype(self) -> str: ...
-    @property
-    def speculative_tokens(self) -> int: ...
-    @property
-    def stack(self) -> str: ...
-
-
-def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: _Serving,
+def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: KernelRates, dep: Deployment,
                  layers: float) -> tuple[float, float]:
     """(seconds per cached token of the tensor-core bound, seconds per decode row) of the absorbed MLA decode over
     `layers` layers: each row runs 1 + K queries through every layer and K through the draft layer (`query_layers`);

@@ -103,6 +103,11 @@ _DROPPED_MAX = 256
 # the EP group spans (EP16 / 32 / 64) -> (dispatch, combine) GB/s, "bottleneck bandwidth (RDMA)"
 DEEPEP_INTERNODE_RDMA_GBPS: dict[int, tuple[float, float]] = {2: (43.0, 43.0), 4: (44.0, 47.0), 8: (46.0, 45.0)}
 DEEPEP_TEST_NIC_GBPS = 50.0  # the README's NIC line rate (400 Gb/s)
+# the table as `deepep_rdma_bytes_per_s` interpolates it, once: log2 of the nodes, and the harmonic mean of each
+# (dispatch, combine) pair as a share of the README's NIC
+_DEEPEP_LOG2_NODES = np.log2(sorted(DEEPEP_INTERNODE_RDMA_GBPS))
+_DEEPEP_NIC_SHARES = [2.0 / (1.0 / DEEPEP_INTERNODE_RDMA_GBPS[n][0] + 1.0 / DEEPEP_INTERNODE_RDMA_GBPS[n][1])
+                      / DEEPEP_TEST_NIC_GBPS for n in sorted(DEEPEP_INTERNODE_RDMA_GBPS)]
 # round 14 (validation/notes/training_sets_tried.md): the scale-out leg at the table's rate for the nodes spanned,
 # as a share of the NIC's line rate, not at the fabric's achievable NCCL rate (False: as before)
 DEEPEP_PUBLISHED_RDMA_RATE = True
@@ -125,10 +130,8 @@ def deepep_rdma_bytes_per_s(fabric: Fabric, nodes: ArrayLike) -> np.ndarray:
     ASSUMPTION (no HybridEP internode rate is published in a package)."""
     if not DEEPEP_PUBLISHED_RDMA_RATE or fabric.nic_line_bytes_per_s <= 0.0:
         return np.asarray(fabric.nic_bytes_per_s, dtype=np.float64)
-    tabled = sorted(DEEPEP_INTERNODE_RDMA_GBPS)
-    rates = [DEEPEP_INTERNODE_RDMA_GBPS[n] for n in tabled]
-    shares = [2.0 / (1.0 / dispatch + 1.0 / combine) / DEEPEP_TEST_NIC_GBPS for dispatch, combine in rates]
-    share = np.interp(np.log2(np.maximum(np.asarray(nodes, dtype=np.float64), 1.0)), np.log2(tabled), shares)
+    share = np.interp(np.log2(np.maximum(np.asarray(nodes, dtype=np.float64), 1.0)), _DEEPEP_LOG2_NODES,
+                      _DEEPEP_NIC_SHARES)
     return np.asarray(np.minimum(share * fabric.nic_line_bytes_per_s, fabric.nic_bytes_per_s), dtype=np.float64)
 
 

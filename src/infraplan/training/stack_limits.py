@@ -74,14 +74,15 @@ def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[
 
 def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
     """What `train` says of a pipelined plan's schedule under `profile`: one its framework does not ship (priced as
-    asked, as `_plan_notes` says what search would not propose), or that the stack names none."""
+    asked, as `_plan_notes` says what search would not propose), or that the stack names none. A name in the
+    stack's list that is no schedule is an InputError at any PP (as `search` refuses the file)."""
+    ships = stack_schedules(profile)
     if pp <= 1:
         return []
     label = Schedule.from_code(schedule).label
     if profile.pipeline_schedules is None:
         return [f"stack {profile.name} names no pipeline_schedules: the {label} schedule is priced unchecked "
                 "(search tries every registered one)"]
-    ships = stack_schedules(profile)
     if schedule in ships:
         return []
     return [f"schedule outside the stack: {profile.name} does not ship the {label} pipeline schedule (its "

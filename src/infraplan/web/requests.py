@@ -73,6 +73,7 @@ PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
 ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
+UsdPerMwh = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]  # electricity price, as the CLI's USD_PER_MWH
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
 BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the CLI's BUILD_TYPES
 
@@ -281,7 +282,7 @@ class FacilityRequest(WebRequest):
     build_type: BuildType | None = None
     rack_power: Quantity | None = Field(None, description="target rack density, e.g. 40kW")
     pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
-    electricity_price: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 
 
@@ -294,7 +295,7 @@ class CampusRequest(WebRequest):
     location: PresetName | None = None
     build_type: BuildType | None = None
     fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
-    electricity_price: Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)] | None = None
+    electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 
 

@@ -67,6 +67,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
                   output_len: int | None, seed: int, stack: str | None) -> str | None:
     """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
     `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed."""
+    from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
+
     d, slo = r.deployment, r.slo
     if not r.feasible or d is None or slo is None or r.gpus is None or r.full_run_requests is None:
         return None
@@ -91,8 +93,8 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--ttft-slo", f"{slo.ttft_s:g}"]
     if slo.tpot_s is not None:
         args += ["--tpot-slo", f"{slo.tpot_s:g}"]
-    args += ["--stack", stack or r.stack or "trtllm-0.x"]
-    return " ".join(shlex.quote(a) for a in args)
+    args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
+    return shlex.join(args)
 
 
 def _ints(text: str, flag: str) -> tuple[int, ...]:
