@@ -45,10 +45,8 @@ Model / measured (2 Dec 2026, `silicon_check`; medians per group):
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -57,6 +55,7 @@ from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.validation import serving_hopper
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.serving_hopper_moe import moe_deployment
 from infraplan.validation.serving_roofline import SYSTEMS
 
@@ -66,8 +65,7 @@ MOE_MODELS = {"deepseek-ai/DeepSeek-R1": "deepseek-r1", "deepseek-ai/DeepSeek-V3
 
 def load_silicon_rows() -> list[dict[str, str]]:
     """Every row of the data file, in file order (module docstring)."""
-    text = (resources.files("infraplan.validation") / "data" / DATA_FILE).read_text()
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    return read_rows(DATA_FILE)
 
 
 def silicon_deployment(row: dict[str, str]) -> Deployment:

@@ -26,7 +26,6 @@ well above today's engines; they check shape (scaling with batch, prompt and TP)
 from __future__ import annotations
 
 import copy
-import csv
 import json
 from functools import cache
 from importlib import resources
@@ -44,6 +43,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost, decode_time, prefill_time
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests, fixed_requests, workload_requests
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.loadgen import meets_early_stopping, server_tokens_per_s
 
 GATE_MEAN_ERROR = 0.15
@@ -240,8 +240,7 @@ def phase_times_check() -> dict[str, Any]:
 
 @cache
 def _phase_times() -> dict[str, Any]:
-    text = (resources.files("infraplan.validation") / "data" / "splitwise_measured.csv").read_text()
-    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    rows = read_rows("splitwise_measured.csv")
     out: dict[str, Any] = {}
     costs: dict[tuple[str, str, int], Any] = {}
     for phase in ("prefill", "decode"):

@@ -114,9 +114,7 @@ and listed in the summary.
 from __future__ import annotations
 
 import copy
-import csv
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -128,6 +126,7 @@ from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
 from infraplan.serving.workloads import fixed_requests
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.release_stacks import (  # noqa: F401  (re-exported: one mapping, `release_stacks`)
     DYNAMO_TRTLLM_RELEASE_STACKS,
     RELEASE_STACKS,
@@ -164,14 +163,9 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    text = (resources.files("infraplan.validation") / "data" / name).read_text()
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
-
-
 @cache
 def _rows() -> tuple[dict[str, str], ...]:
-    return tuple(_read("serving_measured_hopper.csv"))
+    return tuple(read_rows("serving_measured_hopper.csv"))
 
 
 def load_rows() -> list[dict[str, str]]:
@@ -181,7 +175,7 @@ def load_rows() -> list[dict[str, str]]:
 
 def awaiting() -> list[dict[str, Any]]:
     """Rows of the published set not run yet, by model, system, backend, version and mode, with the reason."""
-    return [{**r, "rows": int(r["rows"])} for r in _read("serving_hopper_awaiting.csv")]
+    return [{**r, "rows": int(r["rows"])} for r in read_rows("serving_hopper_awaiting.csv")]
 
 
 @cache

@@ -154,12 +154,10 @@ Round 14: the release's block-fp8 Linear as a floor (`serving.block_fp8_gemm`, 1
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -175,6 +173,7 @@ from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation import serving_row_consistency as consistency
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_report import (
     awaiting_counts,
@@ -200,8 +199,7 @@ MODELS: dict[str, str] = {**moe.MODELS, "Qwen/Qwen3-32B": "qwen3-32b"}
 
 def load_rows() -> list[dict[str, str]]:
     """Every disaggregated row of the sample, in file order."""
-    text = (resources.files("infraplan.validation") / "data" / "serving_measured_hopper_disagg.csv").read_text()
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    return read_rows("serving_measured_hopper_disagg.csv")
 
 
 def _int(value: str) -> int:

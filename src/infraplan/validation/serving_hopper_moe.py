@@ -214,10 +214,8 @@ Round 8: the CSV carries the source's `silicon_data_source`, so the 207 rows AIC
 
 from __future__ import annotations
 
-import csv
 from dataclasses import replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from infraplan.catalog import read_entry, shape_from_hf_config
@@ -226,6 +224,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import serving_hopper
 from infraplan.validation import serving_row_consistency as consistency
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import row_deployment
 from infraplan.validation.serving_report import (
@@ -260,8 +259,7 @@ PRECISIONS: dict[str, tuple[str, str]] = {"fp8": ("fp8", "fp8"), "int4": ("int4"
 
 def load_rows() -> list[dict[str, str]]:
     """Every aggregated MoE / MLA row of the sample, in file order."""
-    text = (resources.files("infraplan.validation") / "data" / "serving_measured_hopper_moe.csv").read_text()
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    return read_rows("serving_measured_hopper_moe.csv")
 
 
 def _int(value: str) -> int:

@@ -40,11 +40,11 @@ two campaigns apart is not known.
 
 from __future__ import annotations
 
-import csv
 from functools import cache
-from importlib import resources
 
 import numpy as np
+
+from infraplan.validation.data_files import read_rows
 
 PREFIX_REUSE = False  # bench_run rows: repeated prompts hit the engine's prefix cache (docstring); False: none
 AIPERF_DATASET_ENTRIES = 100  # aiperf's default synthetic prompts (PromptDefaults.NUM)
@@ -53,11 +53,6 @@ BENCH_RUN_WARMUP_PER_CLIENT = 2  # --warmup-request-count concurrency x 2
 BENCH_RUN_RELEASES = frozenset({"vllm-0.12.0", "sglang-0.5.8.post1", "trtllm-1.2.0rc6.post1"})  # templates new in 0.7.0
 PREFIX_CACHE_ENGINES = frozenset({"vllm", "sglang"})  # prefix cache on under the generator's templates
 DENSE_ROWS, MOE_ROWS = "serving_measured_hopper.csv", "serving_measured_hopper_moe.csv"  # both aggregated sets
-
-
-def _read(name: str) -> list[dict[str, str]]:
-    text = (resources.files("infraplan.validation") / "data" / name).read_text()
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
 
 
 def _source(row: dict[str, str]) -> str:
@@ -73,7 +68,7 @@ def estimated_concurrency_sources() -> frozenset[str]:
     """The campaigns (source files) of both Hopper aggregated sets that ran every ISL x OSL x TP config at one
     concurrency or a few within a factor 2 (bench_run's estimate +-5 %), not on a concurrency grid."""
     configs: dict[tuple[str, ...], list[int]] = {}
-    for row in [*_read(DENSE_ROWS), *_read(MOE_ROWS)]:
+    for row in [*read_rows(DENSE_ROWS), *read_rows(MOE_ROWS)]:
         key = (_source(row), row["isl"], row["osl"], row["tp_size"], row.get("attention_dp_size") or "1")
         configs.setdefault(key, []).append(_clients(row))
     grid = {key[0] for key, c in configs.items() if max(c) >= 2 * min(c)}

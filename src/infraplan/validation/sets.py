@@ -91,6 +91,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
+from infraplan.validation.data_files import read_rows
 from infraplan.validation.perf_config_moe import moe_perf_settings
 from infraplan.validation.results import TrainingCase, ValidationSet
 
@@ -209,8 +210,7 @@ def vtrain_set(as_vtrain_ran: bool = True) -> tuple[ValidationSet, list[Residual
 
 def load_frontier_rows() -> list[dict[str, str]]:
     """The frontier rows (`data/frontier_training.csv`; its `#` lines are the source and caveat notes)."""
-    text = (resources.files("infraplan.validation") / "data" / "frontier_training.csv").read_text("utf-8")
-    return list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
+    return read_rows("frontier_training.csv")
 
 
 # Recompute note: a row with its own performance configuration runs that configuration's recompute (round 10, csv
