@@ -53,3 +53,24 @@ def test_plans_rank_like_the_measured_single_node_runs():
     ranking = plan_ranking()
     assert ranking.cases == 1440
     assert ranking.spearman >= 0.8
+
+
+def test_the_readmes_case_table_is_what_validate_measures(report):
+    """README.md's 'Validation today' table quotes each training case's predicted value and error: they must be
+    what the model gives now (to the printed precision), so the README cannot drift from `infraplan validate`."""
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    quoted = {}
+    for line in readme.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[4].endswith("%") and cells[5] in ("published", "assumed", "search"):
+            quoted[cells[0]] = (cells[3], cells[4], cells[5])
+    by_id = {row.id: row for row in report.cases}
+    assert set(quoted) == set(by_id)
+    for case_id, (predicted, error, plan) in quoted.items():
+        row = by_id[case_id]
+        value = row.predicted * (100 if predicted.endswith("%") else 1)  # MFU rows print a percentage
+        assert abs(float(predicted.rstrip(" %")) - value) <= 0.051, case_id
+        assert abs(float(error.replace("−", "-").rstrip(" %")) - 100 * row.error) <= 0.051, case_id
+        assert plan == row.plan_source, case_id
