@@ -74,3 +74,29 @@ def test_the_readmes_case_table_is_what_validate_measures(report):
         assert abs(float(predicted.rstrip(" %")) - value) <= 0.051, case_id
         assert abs(float(error.replace("−", "-").rstrip(" %")) - 100 * row.error) <= 0.051, case_id
         assert plan == row.plan_source, case_id
+
+
+def test_the_readmes_set_table_is_what_validate_measures(report):
+    """README.md's 'Validation sets against a constant baseline' table quotes each set's mean |error|: it must be
+    the set's mean now (to the printed 0.1 %)."""
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    rows = {}
+    for line in readme.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and (cells[2][:1].isdigit() or cells[2].startswith("**")):
+            rows[cells[0]] = cells[2]
+    quoted_prefix = {"training cases (gated)": "training cases (gated)", "vTrain single-node A100": "vTrain",
+                     "frontier NeMo": "frontier training", "Hopper serving, closed loop, MoE/MLA": "serving hopper MoE",
+                     "Hopper serving, closed loop, disaggregated": "serving hopper disaggregated",
+                     "Recommendation, MLPerf Inference v5.1 DLRM-v2": "MLPerf Inference v5.1 DLRM",
+                     "LLM serving, MLPerf Inference v5.1": "MLPerf Inference v5.1 8-GPU"}
+    checked = 0
+    for readme_prefix, set_prefix in quoted_prefix.items():
+        quoted = next(v for k, v in rows.items() if k.startswith(readme_prefix))
+        measured = next(s for s in report.sets if s.name.startswith(set_prefix))
+        first = float(quoted.strip("*").split("%")[0].strip().strip("*"))
+        assert abs(first - 100 * measured.mean_abs_error) <= 0.051, (readme_prefix, quoted, measured.mean_abs_error)
+        checked += 1
+    assert checked == len(quoted_prefix)
