@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
+from infraplan.ops.layer import Gemm
+from infraplan.serving import block_fp8_gemm
 from infraplan.serving.llm_iteration import build_iteration_cost
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_hopper as dense
@@ -71,3 +74,22 @@ def test_release_kernels_lengthen_the_deepseek_decode_step() -> None:
                                                replace(dep, stack=stack)).time(0, 4, 4 * 1536, 0))
              for stack in (rc3, "trtllm-0.x")}
     assert 2.8e-3 < steps[rc3] - steps["trtllm-0.x"] < 3.8e-3
+
+
+def test_release_yamls_carry_the_releases_large_m_gemm_fit() -> None:
+    """Both 1.0.0rc3 YAMLs price block-fp8 GEMMs of >= 512 rows by the wave form fitted to 1.0.0rc3's own table
+    (trtllm-1.2.0rc6.yaml's procedure), which reproduces that table where the roofline is 1.3-3x under it."""
+    h100 = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
+    for name in ("trtllm-1.0.0rc3.yaml", "trtllm-1.0.0rc3-dynamo-agg.yaml"):
+        serving = load_stack(rs.data_stack(name)).serving
+        assert serving is not None
+        fit = serving.fp8_block_gemm["h100-sxm"]
+        assert fit.large_m == 512 and fit.wave_k_s > 0 and (fit.tile_m, fit.tile_n) == (64, 128)
+        # AIConfigurator 0.7.0 h100_sxm/trtllm/1.0.0rc3/gemm_perf.txt, fp8_block, M = 8,192 (us): (N, K) -> latency
+        measured_us = {(512, 7168): 162.7, (7168, 2048): 258.5, (3072, 1536): 107.8, (7168, 256): 97.8}
+        for (n, k), t_us in measured_us.items():
+            g = Gemm(role="shared_up", m=np.array([8192.0]), n=n, k=k)
+            assert float(block_fp8_gemm.floor_s(fit, h100, g, 132)[0]) * 1e6 == pytest.approx(t_us, rel=0.1)
+        # below large_m the small-M form alone: 4 rows of DeepSeek's 2,112 x 7,168 q_a / kv_a ~13.5 us
+        small = block_fp8_gemm.floor_s(fit, h100, Gemm(role="qkv_down", m=np.array([4.0]), n=2112, k=7168), 132)
+        assert 12e-6 < float(small[0]) < 15e-6

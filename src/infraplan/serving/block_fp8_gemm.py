@@ -36,6 +36,8 @@ the dense fp8 peak), 1.712 ps per activation element (~1.75 TB/s at 3 B); mean |
 10.7 % (H100 5.2 / 3.8 / 11.9 %); with 128 x 128 tiles 14.7 %, without the activation term 13.7 %. At 8,192 rows the
 roofline prices DeepSeek's narrow GEMMs 1.3-3x under the table (shared gate-up 512 x 7,168: 51 vs 153 us; q_a / kv_a
 217 vs ~280 us): a TP8 8k prompt 0.262 -> 0.283 s; at 1,024 rows the two agree (TP8 1k prompt 54.6 -> 55.4 ms).
+The 1.0.0rc3 stacks (validation/data/stacks/trtllm-1.0.0rc3*.yaml) carry both forms fitted the same way to that
+release's table (same wheel, trtllm/1.0.0rc3): large M mean |error| 4.4 / 5.2 % (H200 / H100).
 
 The catalog's small-M GEMM fit (`serving.decode_kernels`, `weight_read_fraction`) prices the weight reads only and
 leaves the fixed time out (by its docstring, the activation quantisation the engines fuse into the previous kernel);
