@@ -232,22 +232,21 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
-                m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int = 0, block_depth: float = 0.0,
-                block_rate_fraction: float = 1.0,
-                accelerator: Accelerator | None = None) -> tuple[np.ndarray, np.ndarray]:
+                m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int, block_depth: float,
+                block_rate_fraction: float, accelerator: Accelerator) -> tuple[np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
     the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
     floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
-                                       routed_experts.FP8_BLOCK_MODEL_TYPES) if accelerator is not None else None
+                                       routed_experts.FP8_BLOCK_MODEL_TYPES)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
         width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
         rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
                                              block_depth, block_rate_fraction, fused)
-        gemms = gemms + (g_s if floor is None or accelerator is None
+        gemms = gemms + (g_s if floor is None
                          else np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units)))
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
