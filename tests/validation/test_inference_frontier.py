@@ -237,7 +237,7 @@ def test_the_wide_ep_r1_step_matches_tensorrt_llms_measured_runs_on_b200():
     rows = load_silicon_rows()
     r1 = [r for r in rows if r["model_path"] == "deepseek-ai/DeepSeek-R1"]
     decode = [r for r in rows if r["mode"] == "disagg"]
-    assert len(rows) == 67 and len(r1) == 5 and len(decode) == 8
+    assert len(rows) == 73 and len(r1) == 5 and len(decode) == 8
     assert all(int(r["decode_batch_size"]) * 8 * int(r["decode_num_workers"]) == int(r["concurrency"]) for r in decode)
     assert max(int(r["decode_batch_size"]) for r in decode) == 512
     for row in r1:  # the stated per-rank batch and the clients agree: wide EP over the 8 GPUs
@@ -254,3 +254,39 @@ def test_the_wide_ep_r1_step_matches_tensorrt_llms_measured_runs_on_b200():
             assert 0.85 <= r["tpot_ratio"] <= 1.25
     for name, group in check["groups"].items():
         assert 0.85 <= group.get("tpot_ratio_median", group.get("step_ratio_median", 0.0)) <= 1.15, name
+
+
+def test_tensorrt_llms_long_prefill_scales_with_tp_as_the_model_prices_its_all_reduce(monkeypatch):
+    """AIConfigurator's silicon sample, Llama 3.1 70B fp8 on H200, 8,192-token prompts at 4 and 8 clients: the model /
+    measured TTFT is flat from TP1 to TP8 with the TP all-reduce priced in series with the GEMMs, and falls by a
+    third at TP8 with it hidden, so TensorRT-LLM does not overlap it (`validation.frontier_silicon`; the Llama 3.1
+    405B rows' all-reduce-hidden candidate is refuted by it)."""
+    from infraplan.serving import llm_iteration
+    from infraplan.validation import serving_hopper
+    from infraplan.validation.frontier_silicon import load_silicon_rows, run_silicon_row
+
+    rows = [r for r in load_silicon_rows() if r["system"] == "h200_sxm" and r["isl"] == "8192"
+            and int(r["concurrency"]) <= 8]
+    assert sorted({(int(r["tp_size"]), int(r["concurrency"])) for r in rows}) == [
+        (tp, c) for tp in (1, 2, 4, 8) for c in (4, 8)]
+
+    def ratios() -> dict[tuple[int, int], float]:
+        return {(int(r["tp_size"]), int(r["concurrency"])): run_silicon_row(r)["ttft_s"] * 1e3 / float(
+            r["silicon_ttft_ms"]) for r in rows}
+
+    priced = ratios()
+    for clients in (4, 8):
+        per_tp = [priced[(tp, clients)] for tp in (1, 2, 4, 8)]
+        assert max(per_tp) - min(per_tp) < 0.1 and min(per_tp) > 0.8 and max(per_tp) < 1.3
+    serial = llm_iteration._collective_time
+
+    def hidden(fabric, c, custom=False):
+        seconds = serial(fabric, c, custom)
+        return 0.0 * seconds if c.kind == "all_reduce" else seconds
+
+    monkeypatch.setattr(llm_iteration, "_collective_time", hidden)
+    monkeypatch.setattr(serving_hopper, "_COSTS", {})
+    overlapped = ratios()
+    for clients in (4, 8):
+        assert overlapped[(1, clients)] == pytest.approx(priced[(1, clients)])
+        assert overlapped[(8, clients)] < 0.75 * overlapped[(1, clients)]

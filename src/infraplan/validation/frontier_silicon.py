@@ -3,19 +3,21 @@ TensorRT-LLM was measured end to end on the same hardware and layouts (not score
 
 Source: NVIDIA AIConfigurator's silicon sample (aiconfigurator-core 0.12.0 wheel, PyPI, Apache-2.0 data,
 aiconfigurator_core/systems/silicon_sample.csv): closed-loop benchmark runs, mean TTFT and TPOT per row. Kept here
-(`data/frontier_silicon_trtllm.csv`, 67 rows) are the TensorRT-LLM runs of the set's engines and layouts. Aggregated
-(59): DeepSeek-R1 nvfp4 on B200 at attention DP 8 x EP 8 (release 1.2.0rc6.post2, the rows whose concurrency is
+(`data/frontier_silicon_trtllm.csv`, 73 rows) are the TensorRT-LLM runs of the set's engines and layouts. Aggregated
+(65): DeepSeek-R1 nvfp4 on B200 at attention DP 8 x EP 8 (release 1.2.0rc6.post2, the rows whose concurrency is
 batch_size x attention DP as stated: 16 / 32 sequences per rank, ISL / OSL 1,024 / 1,024, 1,024 / 8,192, 8,192 /
 1,024), i.e. the layout of H076 / H077; Llama 3.1 70B on B200 at TP1 in fp4 and fp8 (the TP1 layout of the Llama 2
 70B B200 rows H104-H106) and on H200 at TP8 in fp8 (the TP8 layout of the Llama 3.1 405B H200 rows H090-H092), 4-128
-clients. Disaggregated (8): DeepSeek-V3 / R1 (one architecture) decode workers on B200 at attention DP 8 x EP 8,
-nvfp4 and fp8 (Dynamo 0.8.1 TensorRT-LLM runtime images), 8-512 sequences per rank, the stated concurrency = batch x
-8 x workers. Each aggregated row runs through the dense / MoE sets' closed-loop runner
-(`validation.serving_hopper.run_row`, its campaign rules and front end) with the frontier set's precision mapping:
-"fp4" = nvfp4 weights and activations with an fp8 KV cache (ASSUMPTION for the Llama rows: the source states the
-GEMM quantisation only). A decode worker's TPOT is set against the model's pure decode step at its per-rank batch
-and mean context, ISL + OSL / 2 (`decode_step_s`; ASSUMPTION: the closed loop keeps every rank full and the worker
-runs no prefill; no speculative decoding is stated, and a row that ran MTP would show a TPOT below the step).
+clients, with the same campaign's H200 TP1 / TP2 / TP4 runs of 8,192-token prompts at 4 and 8 clients (a lone long
+prefill at each TP; at <= 8 clients, as the Hopper sets' front-end rule). Disaggregated (8): DeepSeek-V3 / R1 (one
+architecture) decode workers on B200 at attention DP 8 x EP 8, nvfp4 and fp8 (Dynamo 0.8.1 TensorRT-LLM runtime
+images), 8-512 sequences per rank, the stated concurrency = batch x 8 x workers. Each aggregated row runs through the
+dense / MoE sets' closed-loop runner (`validation.serving_hopper.run_row`, its campaign rules and front end) with the
+frontier set's precision mapping: "fp4" = nvfp4 weights and activations with an fp8 KV cache (ASSUMPTION for the
+Llama rows: the source states the GEMM quantisation only). A decode worker's TPOT is set against the model's pure
+decode step at its per-rank batch and mean context, ISL + OSL / 2 (`decode_step_s`; ASSUMPTION: the closed loop
+keeps every rank full and the worker runs no prefill; no speculative decoding is stated, and a row that ran MTP
+would show a TPOT below the step).
 
 Model / measured (2 Dec 2026, `silicon_check`; medians per group):
 * DeepSeek-R1 B200 ADP8 x EP8 nvfp4: TPOT 0.86-1.05 (1,024 / 1,024 0.87 / 0.86 at 128 / 256 clients; 1,024 / 8,192
@@ -39,8 +41,19 @@ Model / measured (2 Dec 2026, `silicon_check`; medians per group):
   prompts the measured fp8 / fp4 TTFT is 590 / 395 ms = 1.49 (the model 1.38): TensorRT-LLM's nvfp4 Llama runs its
   GEMMs at the fp4 rate (W4A4), as the set assumes for the 70B / 405B B200 rows.
 * Llama 3.1 70B H200 TP8 fp8: TPOT 1.05, TTFT 1.14 (8,192-token prompts at 4 / 8 clients 1.19 / 1.14; the same
-  source's TP1 rows, not kept here, 1.18 / 1.14): the model's long-prompt TTFT on H200 is ~15 % dear whatever the TP,
-  so not its TP all-reduce alone (the Llama 3.1 405B H200 rows allow ~100-124 us per prompt token against its ~135).
+  source's TP1 rows 1.18 / 1.14): the model's long-prompt TTFT on H200 is ~15 % dear whatever the TP, so not its TP
+  all-reduce alone (the Llama 3.1 405B H200 rows allow ~100-124 us per prompt token against its ~135).
+* TP scaling of a long prefill (Llama 3.1 70B H200 fp8, 8,192-token prompts; round 13 of the notes): model / measured
+  TTFT at TP1 / TP2 / TP4 / TP8 is 1.18 / 1.19 / 1.19 / 1.18 at 4 clients and 1.14 / 1.08 / 1.10 / 1.14 at 8: flat,
+  so the model's TP all-reduce, priced in series with the GEMMs (two per layer, custom / NVLS; as AIConfigurator's
+  TensorRT-LLM Llama model, sdk/models/llama.py:202-213), grows with TP as TensorRT-LLM's prefill does. Hidden
+  entirely the ratio falls from 1.18 to 0.82 (4 clients) and 1.14 to 0.78 (8): TensorRT-LLM (release not stated,
+  measured 2025-10-29) does not overlap it. That refutes the one candidate that would close the six Llama 3.1 405B
+  rows together (all-reduce hidden: H082-H084 / H090-H092 -22 / -28 / -18 / -20 / -45 / -75 -> -3 / -5 / +11 / +5 /
+  +5 / +4 %, set 23.8 -> 16.5 %, not adopted), unless the v5.1 TensorRT 10.11 engines fused it (no source here).
+  The residual ~15 % is not the GEMMs either: AIConfigurator's TensorRT-LLM 1.3.0rc20 fp8 GEMM table
+  (h200_sxm/gemm/trtllm/1.3.0rc20/gemm_perf.parquet) runs a 70B layer's four GEMMs at M = 8,192 in 10.58 ms (model
+  11.41) and a 405B TP8 layer's in 5.10 ms (model 5.33): 5-8 %.
 """
 
 from __future__ import annotations

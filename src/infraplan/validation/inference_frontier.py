@@ -260,7 +260,8 @@ moved): the model's R1 ADP8 x EP8 nvfp4 B200 step is 0.86-1.05 of the measured T
 and 0.81-1.15 of disaggregated decode workers' at 8-512 (H077's 155-215 and 0.7-1.0 M cached tokens per rank
 included): R1's Server gap is the v5.1 engine's speed (1.5-1.9x the model's step there). AIConfigurator's CUTLASS
 nvfp4 MoE table would put the aggregated runs at 1.24-1.43 (not used). Llama 3.1 70B B200 TP1 / H200 TP8: TPOT
-1.10 / 1.05.
+1.10 / 1.05. Round 13 (notes; nothing moved): a hidden TP all-reduce would close the six Llama 3.1 405B rows (23.8 ->
+16.5 %) but TensorRT-LLM's long-prefill TP scaling refutes it (`validation.frontier_silicon`).
 """
 
 from __future__ import annotations
@@ -298,7 +299,8 @@ KNOWN_GAP = ("gate not met yet (mean |error| <= 15 %): Mixtral 8x7B over-predict
              "line 7-24 ms short of its fixed cost, validation.operating_point), Llama 3.1 405B under-predicted "
              "(B200 -18 to -28 %; "
              "H200 Server / Interactive -45 / -75 % under LoadGen's early stopping: its prefill ~135 us per prompt "
-             "token where the rows allow ~100-124, about its TP all-reduce share; the assumed prompt tail) "
+             "token where the rows allow ~100-124, its kernels within ~5 % of TensorRT-LLM's measured and its TP "
+             "all-reduce scaling as TensorRT-LLM's, validation.frontier_silicon; the assumed prompt tail) "
              "(validation.inference_frontier docstring)")
 
 
