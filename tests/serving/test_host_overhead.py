@@ -146,3 +146,26 @@ def test_ttft_at_concurrency_one_does_not_fall_with_the_prompt():
 
     ttfts = [ttft(isl) for isl in (768, 1024, 2048)]
     assert ttfts == sorted(ttfts)
+
+
+@pytest.mark.parametrize("engine", ["sglang", "trtllm", "vllm"])
+def test_prefill_iterations_of_decode_only_graph_engines_run_eager(tmp_path, monkeypatch, engine):
+    """SGLang replays graphs for decode batches only (`host_overhead.DECODE_ONLY_GRAPH_ENGINES`): a 64-token prompt
+    prefilled alone on Llama-3-8B (under the cap of 512) lasts at least the host's launches there, while vLLM's
+    piecewise graphs and the trtllm profiles (left out: docstring) keep it graphed; decode steps stay graphed."""
+    path = tmp_path / f"{engine}.yaml"
+    with open(_stack(tmp_path, True)) as f:
+        vllm_like = f.read()
+    path.write_text(vllm_like.replace("stack_class: vllm", f"stack_class: {engine}")
+                    .replace("engine: vllm", f"engine: {engine}"))
+    cost = _cost(str(path))
+    assert cost.eager_above_tokens == 512 and cost.host_issue_s > 5e-3
+    prefill = float(prefill_time(cost, 1, 64))
+    decode = float(decode_time(cost, 8, 1024))
+    assert decode < cost.host_issue_s  # graphed decode
+    if engine != "sglang":
+        assert cost.eager_prefill_above_tokens == 512 and prefill < cost.host_issue_s
+    else:
+        assert cost.eager_prefill_above_tokens == 0 and prefill >= cost.host_issue_s
+    monkeypatch.setattr("infraplan.serving.host_overhead.PREFILL_EAGER", False)  # the toggle
+    assert _cost(str(path)).eager_prefill_above_tokens == 512

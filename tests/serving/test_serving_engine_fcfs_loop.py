@@ -83,7 +83,7 @@ def test_eager_iterations_floored_alike_in_both_loops(case: str) -> None:
     req = workload_requests(load_workload("chat"), 300, rate, seed=seed)
     steps = req.output_tokens - 1
     zeros = np.zeros_like(steps)
-    cost = replace(COST, host_issue_s=8e-3, eager_above_tokens=32)
+    cost = replace(COST, host_issue_s=8e-3, eager_above_tokens=32, eager_prefill_above_tokens=32)
     args = (cost, req.arrival_s, req.input_tokens, zeros, steps, max_batch, budget, blocks, 16)
     fast = simulate_engine(*args, clients=clients)
     assert_bitwise(fast, simulate_engine(*args, clients=clients, scheduler=General()))

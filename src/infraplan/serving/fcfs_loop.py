@@ -64,7 +64,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
-    host, cap = cost.host_issue_s, cost.eager_above_tokens  # an eager iteration's floor (`host_overhead`)
+    host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
     # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)

@@ -26,10 +26,21 @@ The tables index an iteration by its tokens M = prefill tokens + decode sequence
 iterations by their token count. That is vLLM V1 as it runs (piecewise graphs capture everything but attention
 for mixed batches up to the same capture size, full graphs for decode; larger batches eager): the attention
 launches piecewise mode leaves to the host, 2 x layers x 26 us (1.7 ms for Llama-3-8B), are not priced, as they
-stay below the GPU time of such a batch. SGLang (piecewise graphs off by default in 0.5) and TensorRT-LLM's
-PyTorch backend run every iteration that holds a prefill chunk eagerly: those of at most the cap's tokens are
-priced as graphed here (LIMITATION: a prompt of under 256 tokens prefilled alone is up to host - GPU time too
-fast; larger chunks are GPU-bound, 8192 tokens of Llama-3-8B take ~190 ms against 10 ms of issue time).
+stay below the GPU time of such a batch.
+
+Prefill iterations (`PREFILL_EAGER`, `DECODE_ONLY_GRAPH_ENGINES`): SGLang replays graphs for decode batches only, so
+every iteration that holds prefill tokens runs eager whatever its size (its floor: `eager_limits`' third value, 0
+tokens). SGLang 0.5.6.post2 (wheel): model_executor/model_runner.py:2676-2687 replays a graph only where
+`forward_mode.is_cuda_graph()` (forward_batch_info.py:156-162: DECODE, TARGET_VERIFY, IDLE, DLLM_EXTEND; EXTEND and
+MIXED, the `--enable-mixed-chunk` batches, are not), and its piecewise graphs for prefill are off by default
+(server_args.py:530 `enable_piecewise_cuda_graph: bool = False`; 0.5.9 :604). TensorRT-LLM's PyTorch backend does the
+same (the trtllm stack YAMLs' `cuda_graph_max_batch` note) but is left out: recalled, not readable here, and the
+trtllm profiles also price the 0.x TensorRT-engine runtime, which enqueues a context phase as one engine. vLLM keeps
+its piecewise graphs for mixed batches up to the capture size (above). Measured on one tree (toggle, every row,
+repeats once): MoE / MLA set 15.554 -> 15.575 % (SGLang 0.5.9 DeepSeek TTFT mean |error| 0.147 -> 0.163 on the 7 rows
+that move; with TensorRT-LLM too: 15.549 %, Qwen3-235B TP8 TTFT median -0.178 -> -0.173), dense Hopper 20.0945 %
+and disaggregated 14.414 % unchanged (with TensorRT-LLM: 20.0932 / 14.414 %). Sourced, slightly worse: on by the
+lead's policy (a prefill iteration of these models mostly outlasts its launches).
 
 The floor is taken where the engine loops sum an iteration (`serving.engine_loop`, `serving.fcfs_loop`,
 `IterationCost.time`), on the iteration's GPU part indexed as the loops index it: the body by its tokens M, the LM
@@ -67,6 +78,8 @@ from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import load_engine
 
 ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
+PREFILL_EAGER = True  # prefill iterations of decode-only-graph engines run eager (docstring; toggle to compare)
+DECODE_ONLY_GRAPH_ENGINES = frozenset({"sglang"})  # graphs replay decode batches only (docstring)
 HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (module docstring)
 
 
@@ -105,14 +118,18 @@ def forward_kernels(shape: TransformerShape, ops: LayerOps, layers: float, routi
 
 
 def eager_limits(shape: TransformerShape, dep: Deployment, layers: float, routing_kernels: float,
-                 dispatch_s: float) -> tuple[float, int]:
+                 dispatch_s: float) -> tuple[float, int, int]:
     """(host issue time of one eager forward of `dep`, the largest iteration in tokens its stack replays from a
-    CUDA graph at its TP): iterations of more tokens are floored at the former (module docstring)."""
+    CUDA graph at its TP, the same for an iteration holding prefill tokens): iterations of more tokens are floored
+    at the former (module docstring; "Prefill iterations")."""
     host_s = host_issue_s(shape, dep, layers, routing_kernels, dispatch_s)
-    return host_s, graph_batch_cap(load_stack(load_engine(dep.stack).ref), dep.tp)
+    stack = load_stack(load_engine(dep.stack).ref)
+    cap = graph_batch_cap(stack, dep.tp)
+    engine = stack.serving.engine if stack.serving is not None else ""
+    return host_s, cap, (0 if PREFILL_EAGER and engine in DECODE_ONLY_GRAPH_ENGINES else cap)
 
 
-def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int) -> np.ndarray:
+def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int | np.ndarray) -> np.ndarray:
     """An iteration's GPU part (body[tokens] + head[rows] + fixed) raised to the host issue time `host_s` where it
-    runs eager (more than `cap` tokens); the engine loops inline the same test (module docstring)."""
+    runs eager (more than `cap` tokens, per iteration where an array); the engine loops inline the same test."""
     return np.where((tokens > cap) & (gpu_s < host_s), host_s, gpu_s)

@@ -185,7 +185,8 @@ class IterationCost:
     """Seconds of one iteration of one (virtual) engine, as tables over token and row counts.
 
     time = max(body_s[prefill_tokens + decode_seqs] + head_s[rows sampled] + fixed kernel costs, host_issue_s
-               if the tokens exceed eager_above_tokens) + kv_token_s * cached tokens read
+               if the tokens exceed eager_above_tokens, or eager_prefill_above_tokens with prefill tokens)
+           + kv_token_s * cached tokens read
            + pair_s * prefill (query, key) pairs + per_prefill_token_s * prefill tokens + overhead_s
     (`serving.host_overhead`). `*_flop_s` are the same terms' pure tensor-core time (for utilisation and power).
     """
@@ -203,6 +204,7 @@ class IterationCost:
     per_finish_s: float = 0.0
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
+    eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -217,7 +219,8 @@ class IterationCost:
         m = np.minimum(p + dseq, self.max_tokens)
         gpu = (self.body_s[m] + self.head_s[np.minimum(rows, len(self.head_s) - 1)]
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0))
-        gpu = floor_gpu_s(gpu, m, self.host_issue_s, self.eager_above_tokens)  # eager: at least the launches
+        cap = np.where(p > 0, self.eager_prefill_above_tokens, self.eager_above_tokens)
+        gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
         return (gpu + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
@@ -317,14 +320,15 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     exp_s = exp_seconds(rates, heads_local * layers, shape.attention_head_dim)  # softmax exps by head dim (kernels)
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
-    host_s, cap = (eager_limits(shape, dep, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s) if HOST_ISSUE
-                   else (0.0, 1 << 62))  # eager iterations wait for the host's kernel launches (`host_overhead`)
+    # eager iterations wait for the host's kernel launches (`host_overhead`)
+    host_s, cap, prefill_cap = (eager_limits(shape, dep, layers, MOE_ROUTING_KERNELS, fabric.host_kernel_dispatch_s)
+                                if HOST_ISSUE else (0.0, 1 << 62, 1 << 62))
     return IterationCost(
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s, host_issue_s=host_s,
-        eager_above_tokens=cap,
+        eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap,
     )
 
 

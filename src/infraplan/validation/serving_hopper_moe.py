@@ -34,6 +34,13 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); `infraplan validate` scores every row since
 2026-12-02 (`SAMPLE_EVERY` = 1; n > 1 runs every n-th row of each model/system/backend group, in file order).
 
+Round 18 (helper hD3; notes file): SGLang's prefill iterations run eager (`serving.host_overhead.PREFILL_EAGER`:
+its graphs replay decode batches only, sglang 0.5.6.post2 model_executor/model_runner.py:2676-2687): 15.594 ->
+15.614 % (TTFT 21.40 -> 21.43; 10 SGLang DeepSeek / Qwen3 rows move). Not adopted, no source for the campaign's
+flags: the 2026-01-14 TensorRT-LLM 1.1.0rc2.post2 DeepSeek-R1 campaign as MTP (one draft token, DeepSeek-V3's 0.85
+acceptance): 15.61 -> 15.19 % (TP8 rows only: 15.12 %); its TPOT falls 17-20 % from OSL 1024 to 8192 at 4-32
+clients where every other campaign's falls 0-5 % at 4 clients (the model 0-1 %): a sign of speculative decoding.
+
 Round 16, one rule for every TensorRT-LLM row (`validation.release_stacks`, one mapping the three Hopper sets read):
 each runs its release line's measured MLA decode kernel, block-fp8 MoE extra and block-fp8 GEMM floor where
 AIConfigurator measured that line (the Dynamo-harness 1.0.0rc3 rows: `trtllm-1.0.0rc3-dynamo-agg.yaml`), else the
