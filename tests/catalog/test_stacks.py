@@ -50,6 +50,23 @@ def test_user_file_and_default_are_stated_in_the_result(tmp_path):
     assert estimate_training(**args, stack=str(own)).stack == "graphs"
 
 
+def test_the_default_is_a_shipped_training_stack_and_moves_no_validation_case():
+    """The default (nemo-26.04 since 2026-12, megatron-core-0.8 before) is what a plan without --stack runs; every
+    training validation case names the stack it ran, so changing the default moves none of them."""
+    from importlib import resources
+
+    import yaml
+
+    from infraplan.training.results import PlanSearchResult, TrainingEstimate
+
+    assert load_stack(DEFAULT_TRAINING_STACK).kind == "training"
+    assert resolve_stack(None, "training").name == DEFAULT_TRAINING_STACK
+    for result in (TrainingEstimate, PlanSearchResult):  # the results' field default is the one constant
+        assert result.model_fields["stack"].default == DEFAULT_TRAINING_STACK
+    cases = yaml.safe_load((resources.files("infraplan.validation") / "cases" / "training.yaml").read_text())["cases"]
+    assert cases and all(case.get("stack") for case in cases)
+
+
 def _step(stack: Stack, **plan: object) -> float:
     args: dict[str, object] = dict(model="megatron-1.7b", system="dgx-a100-superpod", gpus=8, tp=8, seq_len=2048,
                                    global_batch=8, attention="unfused", recompute="full", zero=0)
@@ -70,3 +87,18 @@ def test_features_move_the_step_time_the_right_way():
     # DP reduced after the backward (2021) exposes more than overlapped buckets
     dp = dict(gpus=64, dp=8, global_batch=64)
     assert _step(base, **dp) > _step(base.model_copy(update={"dp_overlap_fraction": 1.0}), **dp)
+
+
+def test_the_default_nvidia_stack_on_another_vendor_is_said_not_silent():
+    """No --stack on an AMD / Intel / Google / Meta accelerator: the default Megatron-class stack is NVIDIA software
+    (Transformer Engine: "on NVIDIA GPUs"), priced there as on an NVIDIA GPU, and `train` says so; an asked stack or
+    an NVIDIA GPU gets no such note."""
+    args = dict(gpus=8, tp=8, seq_len=4096, global_batch=16)
+
+    def said(system: str, **more: object) -> bool:
+        notes = estimate_training("llama3-8b", system, **args, **more).notes  # type: ignore[arg-type]
+        return any(n.startswith("no --stack: the default") for n in notes)
+
+    assert said("mi300x") and said("gaudi2") and said("tpu-v5p")
+    assert not said("h100-sxm") and not said("gb200")
+    assert not said("mi300x", stack=DEFAULT_TRAINING_STACK) and not said("gaudi2", stack="deepspeed")

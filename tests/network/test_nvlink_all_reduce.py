@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
+from infraplan.catalog.data_files import read_rows
 from infraplan.network import nvlink_all_reduce, nvlink_collectives
 from infraplan.network.collectives import (
     Fabric,
@@ -33,9 +34,9 @@ def _measured_us(table: str = nvlink_all_reduce.TABLE_FILE) -> dict[str, dict[in
     """A catalog table: {kind: {gpus: {size bytes: microseconds}}}."""
     text = (resources.files("infraplan.catalog") / "nccl" / table).read_text()
     assert text.startswith("# source: NVIDIA AIConfigurator 0.12.0")
-    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
-    return {kind: {n: {float(r[0]): float(r[1 + 3 * k + j]) for r in rows} for j, n in enumerate((2, 4, 8))}
-            for k, kind in enumerate(("nccl", "custom"))}
+    rows = read_rows("infraplan.catalog", "nccl", table)
+    return {kind: {n: {float(r["size_bytes"]): float(r[f"{kind}_{n}gpu_us"]) for r in rows} for n in (2, 4, 8)}
+            for kind in ("nccl", "custom")}
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
+from infraplan.catalog.data_files import read_rows
 from infraplan.network import nvlink_collectives
 from infraplan.network.collectives import (
     Fabric,
@@ -35,10 +36,7 @@ def fabric(name: str) -> Fabric:
 
 
 def measured_us(table: str, column: str, size: int) -> float:
-    text = (nvlink_collectives.resources.files("infraplan.catalog") / "nccl" / table).read_text()
-    lines = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
-    j = lines[0].index(column)
-    return next(float(r[j]) for r in lines[1:] if int(r[0]) == size)
+    return next(float(r[column]) for r in read_rows("infraplan.catalog", "nccl", table) if int(r["size_bytes"]) == size)
 
 
 @pytest.mark.parametrize(("system", "table"), [("dgx-b200", "aiconfigurator_b200_collectives.csv"),

@@ -82,7 +82,9 @@ CachedActivation = Literal["qkv_input", "mlp_input", "latents", "attn_out", "exp
                            "expert_act_out", "shared_fc1_out", "shared_act_out", "ffn_fc1_out", "ffn_act_out"]
 REDUCE_BYTES: dict[str, float] = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
 
-DEFAULT_TRAINING_STACK = "megatron-core-0.8"
+# The default training stack: the current NeMo / Megatron-Bridge release profile (catalog/stacks/nemo-26.04.yaml,
+# megatron-core 0.16.1), the stack of the validation set's frontier rows; megatron-core-0.8 (2024) before.
+DEFAULT_TRAINING_STACK = "nemo-26.04"
 DEFAULT_SERVING_STACK = "trtllm-0.x"
 
 

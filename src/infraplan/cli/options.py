@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 from pydantic import Field, TypeAdapter, ValidationError
 
+from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.limits import (  # the stated limits, shared with the web API's request models
     MAX_ACCELERATORS,
     MAX_REQUESTS,
@@ -154,7 +155,8 @@ ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
     "stack's framework ships, its pipeline_schedules]")]
 StackOption = Annotated[str | None, typer.Option(
     "--stack", help="software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, "
-    "nemo-24.12, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: stated in the output]")]
+    "nemo-24.12, nemo-26.04, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: "
+    f"{DEFAULT_TRAINING_STACK}, stated in the output]")]
 AlgorithmOption = Annotated[CollectiveAlgorithm, typer.Option("--algorithm", help="collective algorithm")]
 SimOption = Annotated[CollectiveSim, typer.Option("--sim", help="analytical (alpha-beta) or flow-level model")]
 CostsOption = Annotated[str | None, typer.Option("--costs", help="YAML file overriding any price, life or factor")]

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
+from infraplan.catalog.data_files import read_rows
 from infraplan.network import nvlink_collectives as _measured
 from infraplan.network.fabric import Fabric
 from infraplan.scalar_path import NUMPY_OPS, MathOps
@@ -35,10 +35,10 @@ _LOG2_LAST_COLUMN = float(np.log2(_NODE_COLUMNS[-1]))
 @lru_cache(maxsize=4)
 def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(log2 message sizes, efficiency[size, node column] normalised to the largest message) of a SimAI table."""
-    text = (resources.files("infraplan.catalog") / "nccl" / f"simai_{kind}_ratio.csv").read_text()
-    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
-    sizes = np.log2([float(r[0]) for r in rows])
-    table = np.array([[float(x) if x else np.nan for x in r[1:1 + len(_NODE_COLUMNS)]] for r in rows])
+    rows = read_rows("infraplan.catalog", "nccl", f"simai_{kind}_ratio.csv")
+    size_column, *columns = list(rows[0])[:1 + len(_NODE_COLUMNS)]  # "Size", then the node-count columns in order
+    sizes = np.log2([float(r[size_column]) for r in rows])
+    table = np.array([[float(r[c]) if r[c] else np.nan for c in columns] for r in rows])
     for j in range(table.shape[1]):  # node counts the table lacks: the largest one it has
         if np.isnan(table[:, j]).all():
             table[:, j] = table[:, j - 1]

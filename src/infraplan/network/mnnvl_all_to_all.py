@@ -21,11 +21,11 @@ ends. Accelerators without a table keep the catalog rate. `MEASURED_MNNVL_ALL_TO
 from __future__ import annotations
 
 from functools import cache
-from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 
+from infraplan.catalog.data_files import read_rows
 from infraplan.catalog.loader import load_accelerator
 
 MEASURED_MNNVL_ALL_TO_ALL = True
@@ -35,11 +35,11 @@ ACCELERATOR_TABLE_FILES = {"gb200": "aiconfigurator_gb200_mnnvl_alltoall.csv"}
 @cache
 def _efficiency_table(accelerator: str) -> tuple[np.ndarray, np.ndarray]:
     """(log2 EP sizes, pair rate over the catalog's scale-up collective rate) of the accelerator's table."""
-    text = (resources.files("infraplan.catalog") / "nccl" / ACCELERATOR_TABLE_FILES[accelerator]).read_text()
-    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
+    rows = read_rows("infraplan.catalog", "nccl", ACCELERATOR_TABLE_FILES[accelerator])
     spec = load_accelerator(accelerator)
     catalog = spec.scale_up_bandwidth_bytes_per_s * spec.efficiency.scale_up_collective_efficiency
-    return (np.log2([float(r[0]) for r in rows]), np.array([float(r[3]) * 1e9 / catalog for r in rows]))
+    pair_rate = np.array([float(r["pair_gb_per_s"]) * 1e9 / catalog for r in rows])
+    return np.log2([float(r["ep"]) for r in rows]), pair_rate
 
 
 def measured_efficiency(accelerator: str, ranks: npt.ArrayLike) -> np.ndarray | None:

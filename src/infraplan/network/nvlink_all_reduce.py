@@ -73,12 +73,12 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from infraplan import scalar_path
+from infraplan.catalog.data_files import read_rows
 from infraplan.network.collective_efficiency import _efficiency_lists
 from infraplan.network.fabric import Fabric
 from infraplan.scalar_path import NUMPY_OPS, MathOps
@@ -107,20 +107,19 @@ def table_file(accelerator: str) -> str:
 def tau_columns(table: str = TABLE_FILE) -> tuple[list[float], dict[str, tuple[list[float], ...]]]:
     """(log2 sizes in bytes, {kind: tau column per GPU count}) of a measured table: each measured time times
     NCCL's large-message rate for the same GPU count (bytes: module docstring)."""
-    text = (resources.files("infraplan.catalog") / "nccl" / table).read_text()
-    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")][1:]
-    sizes = [float(r[0]) for r in rows]
+    rows = read_rows("infraplan.catalog", "nccl", table)
+    sizes = [float(r["size_bytes"]) for r in rows]
     # the last row (512 MiB) is not yet the large-message busbw the catalog's rates are: tie it to the SimAI NVLink
     # column's efficiency there (0.94 of its 16 GiB value)
     log_simai, simai = simai_nvlink_column()
     last_row_efficiency = float(np.interp(np.log2(sizes[-1]), log_simai, simai))
     columns: dict[str, tuple[list[float], ...]] = {}
-    for k, kind in enumerate(KINDS):
+    for kind in KINDS:
         per_gpus = []
-        for j in range(len(TABLE_GPUS)):
-            nccl_peak_bytes_per_us = sizes[-1] / float(rows[-1][1 + j]) / last_row_efficiency
+        for gpus in TABLE_GPUS:
+            nccl_peak_bytes_per_us = sizes[-1] / float(rows[-1][f"nccl_{gpus}gpu_us"]) / last_row_efficiency
             # the running maximum over sizes: a larger message takes at least a smaller one's time (module docstring)
-            times_us = np.maximum.accumulate([float(r[1 + k * len(TABLE_GPUS) + j]) for r in rows])
+            times_us = np.maximum.accumulate([float(r[f"{kind}_{gpus}gpu_us"]) for r in rows])
             per_gpus.append([float(t) * nccl_peak_bytes_per_us for t in times_us])
         columns[kind] = tuple(per_gpus)
     return [float(np.log2(s)) for s in sizes], columns

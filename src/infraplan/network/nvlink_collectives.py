@@ -55,11 +55,11 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from importlib import resources
 
 import numpy as np
 
 from infraplan import scalar_path
+from infraplan.catalog.data_files import read_rows
 from infraplan.catalog.loader import load_accelerator
 
 # the measured in-domain tables (module docstring); False: the SimAI column. On since issue 13 round 13 (a
@@ -83,14 +83,11 @@ _RING_KINDS = ("all_gather", "reduce_scatter")
 def _measured_times(table: str) -> tuple[list[float], dict[str, list[list[float]]]]:
     """(sizes in bytes, {"ring" | "all_to_all": [microseconds per row] per GPU count}) of a measured table, each
     column made non-decreasing in size."""
-    text = (resources.files("infraplan.catalog") / "nccl" / table).read_text()
-    lines = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
-    header, rows = lines[0], lines[1:]
-    sizes = [float(r[0]) for r in rows]
+    rows = read_rows("infraplan.catalog", "nccl", table)
+    sizes = [float(r["size_bytes"]) for r in rows]
 
     def column(op: str, gpus: int) -> np.ndarray:
-        j = header.index(f"{op}_{gpus}gpu_us")
-        return np.array([float(r[j]) for r in rows])
+        return np.array([float(r[f"{op}_{gpus}gpu_us"]) for r in rows])
 
     times: dict[str, list[list[float]]] = {"ring": [], "all_to_all": []}
     for gpus in TABLE_GPUS:

@@ -31,7 +31,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.schedules import chosen_virtual_stages, stack_schedule_notes
-from infraplan.training.stack_limits import stack_limit_notes
+from infraplan.training.stack_limits import default_stack_notes, stack_limit_notes
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -321,6 +321,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)
     notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
     notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
+    notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
               else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
     row = row_fields(values, plan, 0, accelerator.memory_bytes)

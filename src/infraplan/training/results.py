@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
+from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.results import Result
 
 
@@ -113,7 +114,7 @@ class TrainingEstimate(PlanMetrics):
     system: str = Field(description="system name")
     accelerator: str = Field(description="accelerator name")
     parameters: int = Field(description="total model parameters (count)")
-    stack: str = Field("megatron-core-0.8", description="software-stack profile assumed (catalog/stacks; --stack)")
+    stack: str = Field(DEFAULT_TRAINING_STACK, description="software-stack profile assumed (catalog/stacks; --stack)")
     notes: list[str] = Field(default_factory=list, description="what infraplan chose that the user did not give")
 
 
@@ -124,7 +125,7 @@ class PlanSearchResult(Result):
     system: str = Field(description="system name")
     gpus: int = Field(description="accelerators searched over")
     objective: str = Field(description="ranking: time | memory")
-    stack: str = Field("megatron-core-0.8", description="software-stack profile assumed (catalog/stacks; --stack)")
+    stack: str = Field(DEFAULT_TRAINING_STACK, description="software-stack profile assumed (catalog/stacks; --stack)")
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")

@@ -26,7 +26,8 @@ Each shipped stack YAML names them with a source (`Stack.zero_stages`, `Stack.pi
 In the search (`training.search`, `search_bounds`) CP > 1 is not enumerated under a stack without CP; a ZeRO stage
 refused at the plan's pipeline depth (PP = 1 or PP > 1) stays in the broadcast ZeRO axis (shared by every row) and
 is counted evaluated but never feasible, as a plan over the memory is. A stack file naming none of the three keeps
-everything, with a `StackLimitWarning` in search and a note in `train`.
+everything, with a `StackLimitWarning` in search and a note in `train`. `default_stack_notes`: `train` likewise says
+when no stack was asked and the default (NVIDIA software) is priced on another vendor's accelerator.
 """
 
 from __future__ import annotations
@@ -141,6 +142,18 @@ def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
                          f"(context_parallel_source): CP {cp} priced as asked, a plan its framework would "
                          "refuse and search does not propose")
     return notes
+
+
+def default_stack_notes(asked: object, profile: Stack, accelerator: str, vendor: str) -> list[str]:
+    """What `train` says when no stack was asked and the default, a Megatron-class stack (NVIDIA's Megatron-Core /
+    NeMo software: Transformer Engine is "a library for accelerating Transformer models on NVIDIA GPUs",
+    transformer_engine 2.14 METADATA, its core wheels transformer_engine_cu12 / _cu13), runs on another vendor's
+    accelerator: its features (CUDA graphs, TP overlap, fp8 recipes) are then priced there as on an NVIDIA GPU."""
+    if asked is not None or profile.stack_class != "megatron" or vendor.lower() == "nvidia":
+        return []
+    return [f"no --stack: the default {profile.name} is NVIDIA software (Megatron-Core / NeMo on CUDA); on "
+            f"{accelerator} ({vendor}) its features are priced as on an NVIDIA GPU: --stack names the software this "
+            "accelerator runs"]
 
 
 def refused_plans(profile: Stack, pp: NDArray[np.int64], zero: NDArray[np.int64],
