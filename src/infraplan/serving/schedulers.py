@@ -16,6 +16,8 @@ and the closed-form decode jumps.
   any started prompt has tokens left the iteration is prefill only, with the whole token budget, and every
   decoding sequence waits; decode resumes when no prompt is pending. Clients that arrive together therefore
   prefill together and decode together (waves), unlike the mixed policy where each iteration carries both.
+* `WholePromptScheduler` ("fcfs-whole"): "fcfs" with chunked prefill off (TensorRT-LLM's default): prompts are
+  never cut; one that does not fit the budget left waits, with every prompt behind it.
 
 A new policy is one class with these methods plus one `SCHEDULERS` entry.
 """
@@ -92,7 +94,40 @@ class PrefillFirstScheduler(FcfsScheduler):
     prefill_first = True
 
 
-SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler, "prefill-first": PrefillFirstScheduler}
+class WholePromptScheduler(FcfsScheduler):
+    """FCFS mixed iterations with chunked prefill off ("fcfs-whole"): a prompt joins an iteration only if all of it
+    fits the budget left after the decode tokens, and the prompts behind it wait (TensorRT-LLM with
+    `enable_chunked_prefill: false`, its LLM API default and AIConfigurator's Dynamo engine templates, 0.2.0
+    cli/templates/trtllm/dynamo/extra_engine_args.1.0.0rc3.yaml.j2:19; its micro-batch scheduler stops at the
+    first context request over max_num_tokens, recalled from TensorRT-LLM's microBatchScheduler.cpp, not re-read).
+    A prompt longer than the whole budget can never run (TensorRT-LLM rejects it): ValueError."""
+
+    def __init__(self) -> None:
+        self.widest = 0  # the largest budget seen: the whole budget, from the first iteration (nothing decodes)
+
+    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
+        self.widest = max(self.widest, budget)
+        p_tok = 0
+        pairs = 0.0
+        finished: list[int] = []
+        for entry in prefill:
+            c = entry[1]
+            if c > budget:
+                if not p_tok and c > self.widest:
+                    raise ValueError(f"a {c}-token prompt exceeds the {self.widest}-token budget with chunked "
+                                     "prefill off")
+                break
+            pairs += c * (entry[2] + (c + 1) / 2.0)
+            p_tok += c
+            budget -= c
+            finished.append(entry[0])
+        for _ in finished:
+            prefill.popleft()
+        return p_tok, pairs, finished
+
+
+SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler, "prefill-first": PrefillFirstScheduler,
+                                          "fcfs-whole": WholePromptScheduler}
 
 
 def make_scheduler(policy: str | Scheduler) -> Scheduler:

@@ -60,6 +60,11 @@ kv_cache_config.free_gpu_memory_fraction with default 0.80 (0.2.0 `cli/templates
 1.0.0rc3.yaml.j2:27`; every TensorRT-LLM template of 0.2.0 - 0.12.0; no generator rule sets it), against
 TensorRT-LLM's 0.9: the rows served through Dynamo (`serving_front_end.served_by_dynamo`) run
 `data/stacks/trtllm-0.x-dynamo-agg.yaml`, the shipped profile at 0.80 (round 9: dense 19.83 -> 19.80 %; notes).
+The same template passes `enable_chunked_prefill: false` (ibid. :19, `| default(false)`; every TensorRT-LLM template
+to 0.12.0, no generator rule sets it): both Dynamo TensorRT-LLM profiles run `serving.schedulers` "fcfs-whole", a
+prompt joins an iteration whole or waits (toggle: their `scheduler` field). Round 16, one tree: dense 20.09 -> 20.29 %
+(TTFT 27.59 -> 28.20, TPOT 12.60 -> 12.37; 1.0.0rc3 Llama-8B TTFT 36.5 -> 34.7 %, Qwen3-32B TTFT 21.6 -> 26.5 %,
+TPOT 12.9 -> 11.6 %), MoE 15.58 -> 15.61 %, other sets unchanged: sourced and worse, on by the lead's policy.
 Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigurator 0.7.0 measured that release
 (`data/stacks/vllm-0.12.yaml`, `serving.decode_kernels` toggle `RELEASE_DECODE_ATTENTION`: its fp8 cache read at
 0.48 / 0.61 of HBM on H200 / H100): dense 19.80 -> 20.05 % (vLLM Qwen3-32B TPOT 7.3 -> 5.1 %, Llama-8B fp8 82 ->
@@ -243,7 +248,8 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention; the "
+KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention; whole "
+             "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
              "front end by serving path (validation.serving_front_end); the campaign's engine limits (AIConfigurator's "
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
              "0.6.0; SGLang 0.5.1.post1 at SGLang's defaults, prefill-first), the gap-analysis harness's fixed "
