@@ -4,7 +4,9 @@ Per micro-batch and layer on one GPU (tokens T = micro_batch * seq_len / CP), th
 `ops.layer_ops` (shared with serving) priced here:
 * GEMMs from the real shapes: QKV (GQA widths, KV heads replicated below TP), output projection, FFN
   (two or three matrices; MoE: E/EP local experts, each fed T*top_k*EP/E tokens), router; backward is
-  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time` (`training.layer_kernels`).
+  the data-gradient and weight-gradient GEMM of each, priced by `hardware.gemm_time` (`training.layer_kernels`);
+  the experts' forward and data-gradient GEMMs at the row tiles of their routed counts' spread around the mean
+  (`training.expert_counts`: binomial under forced load balancing).
 * Fused causal attention: 4 T s (a/TP) d / 2 FLOPs forward, 2.5x that backward (FlashAttention recomputes
   the scores); keys span the whole sequence (CP all-gathers K and V).
 * Memory-bound element-wise work: norms and residual adds on the sequence-parallel shard, rotary
@@ -65,6 +67,7 @@ from infraplan.training.attention_core import (
     softmax_falls_back,
 )
 from infraplan.training.enums import Dtype, Recompute
+from infraplan.training.expert_counts import count_spread, routed_gemm_fwd_bwd
 from infraplan.training.expert_quantize import expert_quantize_kernels
 from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
 from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
@@ -200,10 +203,14 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # over `expert_gemm_streams` > 1 concurrent streams each run of that many GEMMs shares its waves
     grouped = stack.moe.expert_gemm == "grouped"
     streams = float(stack.moe.expert_gemm_streams)
+    # the experts' forward / dgrad GEMMs at the routed counts' expected row tiles (`training.expert_counts`)
+    spread = count_spread(shape.num_experts, shape.experts_per_token) if shape.is_moe else 0.0
     gemms = [_stream_batched(rates, precision, g.m, g.n, g.k, g.count, g.share, one, grad_bytes, streams)
              if g.grouped and not grouped and streams > 1.0 else
-             _gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped or not g.grouped else g.count * g.share,
-                           g.grouped and grouped, g.share, one, grad_bytes) for g in ops.gemms]
+             routed_gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count if grouped else g.count * g.share, grouped,
+                                 g.share, one, grad_bytes, spread) if g.grouped else
+             _gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, False, g.share, one, grad_bytes)
+             for g in ops.gemms]
     recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
     bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one,
                                         grad_bytes)
