@@ -54,6 +54,7 @@ def test_search_rows_name_a_non_default_schedule(cli):
         c = row["config"]
         named = c["schedule"] in label
         assert named == (c["pp"] > 1 and c["schedule"] != ("interleaved" if c["vpp"] > 1 else "1f1b"))
+        assert (c["order"] in label) == (c["order"] != "tp-cp-pp-dp")  # rows that differ only in rank order
 
 
 def test_serve_plan_searches_fp4_weights_as_serve_takes_them(cli):
@@ -158,14 +159,16 @@ def test_reliability_durations_read_human_units(cli, days, expected):
 
 def test_human_output_states_the_stack_it_defaulted_to(cli):
     """`--stack`'s help promises the default is "stated in the output": only --json said it."""
+    from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+
     code, out, _ = cli(TRAIN_8)
-    assert code == 0 and "megatron-core-0.8" in out.replace("\n", " ").replace("  ", " ")
+    assert code == 0 and DEFAULT_TRAINING_STACK in out.replace("\n", " ").replace("  ", " ")
     code, out, _ = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
                         "--input-len", "100", "--output-len", "10", "--requests", "20"])
     assert code == 0 and "trtllm-0.x" in out
     code, out, _ = cli(["search", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "8", "--seq-len", "4096",
                         "--global-batch", "16"])
-    assert code == 0 and "megatron-core-0.8" in out
+    assert code == 0 and DEFAULT_TRAINING_STACK in out
 
 
 def test_a_planned_llm_service_is_serve_plans_answer(cli, tmp_path):

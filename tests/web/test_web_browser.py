@@ -46,6 +46,10 @@ def test_training_planner_shows_the_api_step_time(live_server: str, browser: Any
     assert shown == api["step_time_s"]
     number, unit = text.split()
     assert unit == "s" and abs(float(number) / api["step_time_s"] - 1) < 5e-4  # 4 significant digits shown
+    # the error band is part of the answer on the page too (it was only in the JSON download; review hG3)
+    band = page.get_attribute("#error-band", "data-value") or ""
+    assert band == f"{api['error_band']['low']},{api['error_band']['high']}"
+    assert api["error_band"]["basis"] in page.inner_text("#error-band")
     # the page's tools: the CLI line and the JSON download
     cli = page.inner_text("#train-out .cli")
     assert cli.startswith("infraplan train llama3-70b --system dgx-h100-superpod --gpus 128 --tp 8 --pp 2")

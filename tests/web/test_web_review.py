@@ -23,3 +23,20 @@ def test_web_campus_with_a_server_price_equals_the_cli(client: TestClient,
     capsys.readouterr()
     assert cli_main(shlex.split(line)[1:]) == 0
     assert json.loads(capsys.readouterr().out) == response.json()
+
+
+def test_web_drafts_without_an_acceptance_rate_are_refused_as_the_cli_refuses_them(
+        client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review hG3: `speculative_tokens` without `acceptance` was priced at an acceptance of 0 (every step pays the
+    drafts and keeps one token), silently; the CLI and the web now give the same one line."""
+    body = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 1, "rate": 1, "input_len": 100,
+            "output_len": 10, "requests": 20, "speculative_tokens": 2}
+    response = client.post("/api/serve", json=body)
+    assert response.status_code == 400
+    assert "needs --acceptance" in response.json()["detail"]
+    capsys.readouterr()
+    line = client.post("/api/serve/cli", json=body).json()["command"]
+    assert cli_main(shlex.split(line)[1:]) == 2
+    assert capsys.readouterr().err.strip() == f"infraplan: error: {response.json()['detail']}"
+    ok = client.post("/api/serve", json={**body, "acceptance": 0.0})
+    assert ok.status_code == 200 and ok.json()["deployment"]["tokens_per_step"] == 1.0

@@ -30,9 +30,14 @@ MIN_BAND_CASES = 5
 BAND_PERCENTILES = (10.0, 90.0)
 
 # accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
+# (each derivative as its catalog file states: h800.yaml "the H100 SXM5 die", b300/gb300.yaml Blackwell Ultra with
+# "bf16 as B200/GB200", mi325x.yaml "the MI300X compute die"; TPU and MTIA generations by product line. Without them
+# an H800 or GB300 answer took the any-accelerator band and the best-of-any-family MFU ceiling.)
 ACCELERATOR_FAMILIES = {
-    "a100-80gb": "ampere", "h100-sxm": "hopper", "h200": "hopper", "b200": "blackwell", "gb200": "blackwell",
-    "gaudi2": "gaudi", "mi300x": "cdna3", "tpu-v5p": "tpu", "mtia-v1": "mtia", "mtia-v2": "mtia",
+    "a100-80gb": "ampere", "h100-sxm": "hopper", "h200": "hopper", "h800": "hopper", "b200": "blackwell",
+    "gb200": "blackwell", "b300": "blackwell", "gb300": "blackwell", "gaudi2": "gaudi", "mi300x": "cdna3",
+    "mi325x": "cdna3", "tpu-v5p": "tpu", "tpu-v6e": "tpu", "mtia-v1": "mtia", "mtia-v2": "mtia", "mtia-300": "mtia",
+    "mtia-400": "mtia", "mtia-450": "mtia",
 }
 # stack profile name prefix -> stack class (NeMo and Megatron-Bridge are Megatron-core underneath)
 STACK_CLASSES = {"megatron": "megatron", "nemo": "megatron", "deepspeed": "deepspeed", "torchtitan": "torchtitan",

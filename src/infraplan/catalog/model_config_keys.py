@@ -72,6 +72,9 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
     "attention_chunk_size": lambda v, c: is_off(v),
     # an embedding narrower than the model (OPT-350m) adds two projections
     "word_embed_proj_dim": _equals_hidden,
+    # an encoder-decoder (T5, BART: transformers PretrainedConfig.is_encoder_decoder) adds an encoder stack and
+    # cross-attention; only the decoder-only block is modelled (a T5 config was priced as its decoder, silently)
+    "is_encoder_decoder": lambda v, c: is_off(v),
 }
 
 # Keys known not to change the modelled FLOPs, bytes or memory.
@@ -79,7 +82,7 @@ HARMLESS_KEYS = frozenset({
     # bookkeeping, tokenizer and generation
     "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "bos_token_id",
     "eos_token_id", "pad_token_id", "unk_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
-    "return_dict", "is_decoder", "is_encoder_decoder", "_remove_final_layer_norm",
+    "return_dict", "is_decoder", "_remove_final_layer_norm",
     "quantization_config",  # the checkpoint's format: noted in one line (check_keys), the dtype is an input
     "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha", "seq_aux", "router_z_loss_coef",
     "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",

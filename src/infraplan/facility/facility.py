@@ -108,13 +108,14 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
     if system is not None:
         if count is not None:
             raise InputError("--count goes with --accelerator; a --system brings its own size")
-        return Cluster.resolve(system)
-    if count is None:
-        raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")
-    if count <= 0:
-        raise InputError(f"--count must be a positive number of accelerators, got {count}")
-    cluster = Cluster.for_accelerator(str(accelerator), count)
-    cluster.require_accelerator("facility sizing")
+        cluster = Cluster.resolve(system)
+    else:
+        if count is None:
+            raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")
+        if count <= 0:
+            raise InputError(f"--count must be a positive number of accelerators, got {count}")
+        cluster = Cluster.for_accelerator(str(accelerator), count)
+    cluster.require_accelerator("facility sizing")  # `--system xeon-8480` (a CPU preset) too, as --accelerator
     return cluster
 
 

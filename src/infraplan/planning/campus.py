@@ -6,8 +6,11 @@ many whole packing units as fit, the IT load counted by facility/campus_fabric.p
 Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
 Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at the
 per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7,
-seq 8192, 2,048 sequences per batch, FSDP) on the accelerator's reference system, times the goodput the
-reliability model predicts for that job size.
+seq 8192, 2,048 sequences per batch, FSDP) at the paper's job size of 16,384 GPUs (Table 4), on the accelerator's
+reference system when it holds that many, else on that system's node and a generic non-blocking Clos
+(`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts for that job
+size. (Until 2026-12-02 the job was capped by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence
+batch as 64-128 micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs of 681-1,602 days.)
 
 Fleets sum several sites and generations and report H100-equivalents: accelerators x dense bf16 peak / H100 SXM
 dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e counts.
@@ -77,19 +80,15 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
     system = reference_system(accelerator)
     if system is None:
         return None
-    dp = 1
-    while 128 * dp * 2 <= min(REFERENCE_JOB_MAX_GPUS, system.total_accelerators):
-        dp *= 2
-    gpus = 128 * dp
-    if gpus > system.total_accelerators:
-        return None
-    cluster = Cluster.resolve(system)
+    gpus = REFERENCE_JOB_MAX_GPUS  # the Llama 3 paper's job (module docstring), on its system or its node's Clos
+    cluster = (Cluster.resolve(system) if system.total_accelerators >= gpus
+               else Cluster.for_accelerator(accelerator, gpus))
     result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
     if not result.fits:
         result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16")
-    return {"system": system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
+    return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
             "mfu": result.mfu, "fits": result.fits}
 
 

@@ -63,6 +63,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from infraplan.catalog import load_model
+from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
@@ -387,5 +388,5 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": [o for o in options if o is not chosen][:9], "candidates_evaluated": evaluated,
-        "rejected": rejected[:20],
+        "rejected": rejected[:20], "error_band": error_band(acc.name, engine.name, "serving"),  # as `serve`'s
     })

@@ -92,7 +92,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
-                     speculative_tokens: int = 0, acceptance: float = 0.0,
+                     speculative_tokens: int = 0, acceptance: float | None = None,
                      prefill: PrefillLayout | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`.
 
@@ -103,6 +103,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    if speculative_tokens and acceptance is None:  # was priced at R = 0: the drafts' cost, never a token gained
+        raise InputError(f"--speculative-tokens {speculative_tokens} needs --acceptance R, the per-token acceptance "
+                         "rate of the drafts (DeepSeek-V3's MTP: 0.85-0.9; 0 prices drafts that are all rejected)")
+    acceptance = acceptance or 0.0
     require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
     if stack is not None and engine is not None and load_engine(stack).name != load_engine(engine).name:
         raise InputError(f"--engine {engine} is an alias of --stack; give one (got --stack {stack})")

@@ -182,7 +182,7 @@ class ServeRequest(ModelOnSystemRequest):
     ep: Degree = 1
     attention_dp: Degree = 1
     speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
-    acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
+    acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None  # needed with drafts
     dtype: Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"] = "bf16"  # the CLI's ServeDtype
     kv_dtype: Literal["bf16", "fp8", "int8"] | None = None
     offline: bool = False

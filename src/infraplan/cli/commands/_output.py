@@ -2,7 +2,7 @@
 
 Human output never shows e-notation: every number goes through `fmt_num` (significant digits, thousands
 separators), `fmt_seconds` (ns to years), the prefix formatters `fmt_rate`/`fmt_bytes`/`fmt_quantity`/`fmt_usd`
-(26.7 M GPU-h, 1.39 GW, $185 M) or `fmt_percent`. Undefined values (None, nan, inf) print as '-'.
+(26.7 M GPU-h, 1.39 GW, $185 M, $35 B) or `fmt_percent`. Undefined values (None, nan, inf) print as '-'.
 """
 
 from __future__ import annotations
@@ -86,10 +86,11 @@ def fmt_quantity(value: float | None, unit: str) -> str:
 
 
 def fmt_usd(value: float | None) -> str:
-    """Dollars with a decimal prefix: $1.27, $185 M, $29.3 G."""
+    """Dollars with the money convention's prefix: $1.27, $185 M, $29.3 B (billions, as the README and every cost
+    source write them; "$29.3 G" read as a unit prefix where no planner writes one)."""
     if value is None or not math.isfinite(value):
         return "-"
-    return "$" + _scaled(value, "", 1000.0, ("", "k", "M", "G", "T", "P", "E")).strip()
+    return "$" + _scaled(value, "", 1000.0, ("", "k", "M", "B", "T", "P", "E")).strip()
 
 
 def fmt_bytes(value: float) -> str:
@@ -104,6 +105,22 @@ def fmt_percent(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "-"
     return f"{value * 100:.1f} %"
+
+
+def band_line(band: Any, quantity: str, value: float | None = None, unit: str = "", inverse: bool = False) -> str:
+    """A result's `error_band` (`catalog.error_bands.ErrorBand`: residuals r = predicted / measured throughput - 1,
+    10th-90th percentile of the nearest validation cases) as one human line; '' when the result has none. With
+    `value`, the measured value the band implies: a throughput `value` / (1 + r); a time (`inverse`, e.g. TPOT, the
+    inverse of decode throughput) `value` x (1 + r)."""
+    if band is None:
+        return ""
+    line = (f"error band: {band.low * 100:+.1f} % to {band.high * 100:+.1f} % (predicted / measured {quantity} - 1; "
+            f"{band.basis})")
+    if value is not None and math.isfinite(value) and value > 0 and min(band.low, band.high) > -1.0:
+        ends = sorted(value * (1.0 + r) if inverse else value / (1.0 + r) for r in (band.low, band.high))
+        shown = [fmt_seconds(v) if inverse else fmt_rate(v, unit) for v in ends]
+        line += f": measured likely {shown[0]} to {shown[1]}"
+    return line
 
 
 def metric_table(title: str) -> Table:

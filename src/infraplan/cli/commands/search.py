@@ -9,7 +9,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from infraplan.catalog.loader import check_output_path, write_atomically
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_percent, fmt_seconds
+from infraplan.cli.commands._output import band_line, console, emit, fmt_bytes, fmt_percent, fmt_seconds
 from infraplan.cli.options import (
     MAX_ACCELERATORS,
     SEQUENCES,
@@ -69,13 +69,14 @@ def parse_gpu_counts(text: str) -> list[int]:
 
 
 def _plan_label(c: PlanConfig) -> str:
-    """The plan in one line; the pipeline schedule and the expert TP are named where they are not `train`'s
-    defaults (1f1b, or interleaved with V > 1; ETP = TP), so two rows never read alike."""
+    """The plan in one line; the pipeline schedule, the expert TP and the rank order are named where they are not
+    `train`'s defaults (1f1b, or interleaved with V > 1; ETP = TP; tp-cp-pp-dp), so two rows never read alike."""
     default = "interleaved" if c.vpp > 1 else "1f1b"
     schedule = f" {c.schedule}" if c.pp > 1 and c.schedule and c.schedule != default else ""
     etp = f" ETP{c.etp}" if c.ep > 1 and c.etp is not None and c.etp != c.tp else ""
+    order = f" {c.order}" if c.order != "tp-cp-pp-dp" else ""
     return (f"TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp}{schedule} DP{c.dp} EP{c.ep}{etp} mb{c.micro_batch} {c.recompute} "
-            f"Z{c.zero} {c.dtype}")
+            f"Z{c.zero} {c.dtype}{order}")
 
 
 def render_search(result: PlanSearchResult | ScalingResult) -> None:
@@ -91,14 +92,24 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
                 table.add_row(f"{point.gpus:,}", _plan_label(best.config), f"{best.tokens_per_s_per_gpu:,.0f}",
                               fmt_percent(best.mfu), fmt_seconds(best.step_time_s))
         console.print(table)
+        band = next((p.best.error_band for p in result.scaling if p.best is not None), None)
+        if band is not None:  # one accelerator and stack: one band for every point
+            console.print(band_line(band, "throughput"), highlight=False, markup=False)
         return
     table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs), stack {result.stack}")
     for col in ("#", "plan", "step time", "tokens/s/GPU", "MFU", "memory/GPU"):
         table.add_column(col)
     for i, row in enumerate(result.top, 1):
+        flag = " *" if row.beyond_published_mfu else ""  # ranked after every plan within the published ceiling
         table.add_row(str(i), _plan_label(row.config), fmt_seconds(row.step_time_s),
-                      f"{row.tokens_per_s_per_gpu:,.0f}", fmt_percent(row.mfu), fmt_bytes(row.memory_per_gpu_bytes))
+                      f"{row.tokens_per_s_per_gpu:,.0f}", fmt_percent(row.mfu) + flag,
+                      fmt_bytes(row.memory_per_gpu_bytes))
     console.print(table)
+    flagged = next((row for row in result.top if row.beyond_published_mfu), None)
+    if flagged is not None:
+        console.print(f"* beyond published MFU: {flagged.beyond_published_mfu_reason}", highlight=False, markup=False)
+    if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
+        console.print(band_line(result.top[0].error_band, "throughput"), highlight=False, markup=False)
     if result.best is None:
         console.print(f"no feasible plan: {result.reason}")
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import (
+    band_line,
     console,
     emit,
     fmt_bytes,
@@ -54,6 +55,14 @@ def _num(value: float | int | None, spec: str) -> str:
     return format(value, spec)
 
 
+def _cost(usd: float | None, per: str, accelerator: str) -> str:
+    """The cost row; an accelerator with no catalogued server price (`cluster.cost`) says so and how to price it,
+    where it printed '$- per million output tokens'."""
+    if usd is None:
+        return f"not priced: no catalogued server price for {accelerator} (--usd-per-hour prices it)"
+    return f"${_num(usd, '.4g')} {per}"
+
+
 def _pool(p: PoolLayout, name: str) -> str:
     dp = f" DP-attention{p.attention_dp}" if p.attention_dp > 1 else ""
     return f"{name} {p.replicas} × (TP{p.tp} PP{p.pp}{dp} EP{p.ep}, batch ≤ {p.max_batch})"
@@ -88,7 +97,7 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
                       f"({_num(r.images_per_s_per_gpu, '.3g')} per GPU)")
         _latency_row(table, "image latency", r.latency_s)
         table.add_row("energy per image", f"{_num(r.joules_per_image, '.4g')} J")
-        table.add_row("cost", f"${_num(r.usd_per_thousand_images, '.4g')} per 1,000 images")
+        table.add_row("cost", _cost(r.usd_per_thousand_images, "per 1,000 images", r.accelerator))
     else:
         table.add_row("output throughput", f"{fmt_rate(r.output_tokens_per_s or 0.0, 'tokens/s')} "
                       f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per GPU)")
@@ -98,13 +107,22 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         _latency_row(table, "TPOT", r.tpot_s)
         _latency_row(table, "end-to-end", r.e2e_s)
         table.add_row("energy per output token", f"{_num(r.joules_per_token, '.4g')} J")
-        table.add_row("cost", f"${_num(r.usd_per_million_tokens, '.4g')} per million output tokens")
+        table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
                       f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per GPU)")
-    table.add_row("SLO attainment", fmt_percent(r.slo_attainment or 0.0))
+    slo = r.slo if isinstance(r, ServingResult) else None
+    if (slo is not None and slo.ttft_s is None and slo.tpot_s is None) or r.slo_attainment is None:
+        table.add_row("SLO attainment", "- (no SLO: --ttft-slo, --tpot-slo or a workload's)")  # was "100.0 %"
+    else:
+        table.add_row("SLO attainment", fmt_percent(r.slo_attainment))
     table.add_row("power per GPU (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
+    band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none
+    if band is not None:
+        tpot = r.tpot_s.p50 if isinstance(r, ServingResult) and r.tpot_s is not None else None
+        console.print(band_line(band, "decode throughput (1 / TPOT)", tpot, inverse=True).replace(
+            "measured likely", "measured TPOT p50 likely"), highlight=False, markup=False)
     for line in r.warnings:
         console.print(f"warning: {line}", style="bold yellow", markup=False)
 
@@ -122,9 +140,9 @@ def serve(
                                      "over all their GPUs (DeepSeek / SGLang decode) [1]"),
     speculative_tokens: int = typer.Option(0, "--speculative-tokens", parser=SPECULATIVE_TOKENS,
                                            help="MTP / speculative draft tokens per decode step [0]"),
-    acceptance: float = typer.Option(0.0, "--acceptance", parser=ACCEPTANCE,
-                                     help="per-token acceptance rate of the draft tokens (DeepSeek-V3 MTP: "
-                                     "0.85-0.9)"),
+    acceptance: float | None = typer.Option(None, "--acceptance", parser=ACCEPTANCE,
+                                            help="per-token acceptance rate of the draft tokens, needed with "
+                                            "--speculative-tokens (DeepSeek-V3 MTP: 0.85-0.9)"),
     dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weights"),
     kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [fp8 with fp8 weights, else bf16]"),
     offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),

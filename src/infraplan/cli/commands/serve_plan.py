@@ -7,7 +7,7 @@ import shlex
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_seconds, metric_table
+from infraplan.cli.commands._output import band_line, console, emit, fmt_num, fmt_rate, fmt_seconds, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
     ARRIVAL_RATE,
@@ -44,8 +44,13 @@ def render_plan(r: ServingPlanResult) -> None:
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
     table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
     table.add_row("energy per output token", f"{fmt_num(s.joules_per_token, 4)} J")
-    table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens")
+    table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens"
+                  if s.usd_per_million_tokens is not None else
+                  f"not priced: no catalogued server price for {r.accelerator} (`serve --usd-per-hour` prices it)")
     console.print(table)
+    if r.error_band is not None:  # as `serve` prints it: the TPOT the band implies
+        console.print(band_line(r.error_band, "decode throughput (1 / TPOT)", s.tpot_s.p50, inverse=True).replace(
+            "measured likely", "measured TPOT p50 likely"), highlight=False, markup=False)
     if not r.meets_slo_full_run:
         console.print(f"warning: the whole deployment's run of {r.full_run_requests:,} requests misses the SLO "
                       "(its replica probes met it); more probe requests (--requests) size it safely",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from infraplan.cli.commands._output import (
+    band_line,
     emit,
     fmt_bytes,
     fmt_percent,
@@ -73,6 +74,9 @@ def render_training(r: TrainingEstimate) -> None:
     summary.add_row("memory per GPU", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
                     f"{fmt_bytes(r.memory_capacity_bytes)} (fits: {fits})")
     console.print(summary)
+    if r.error_band is not None:  # README "Error bands": every train result carries one, in words too
+        console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, "tokens/s per GPU"),
+                      highlight=False, markup=False)
 
     breakdown = Table(title="where the step time goes")
     breakdown.add_column("component")

@@ -103,6 +103,15 @@ IP.fmt = function (x, digits) {
   return Number(x).toPrecision(digits || 4).replace(/\.?0+e/, "e").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
 };
 
+// A result's error_band (predicted / measured - 1, 10th-90th percentile of the nearest validation cases) as a
+// table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer.
+IP.band = function (band) {
+  if (!band) return ["error band", "none yet"];
+  const pct = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " %";
+  return ["error band", { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: "error-band",
+                          value: `${band.low},${band.high}` }];
+};
+
 // A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it).
 IP.table = function (rows, headers) {
   const t = document.createElement("table");
