@@ -116,3 +116,40 @@ def test_sglang_stack_runs_prefill_first() -> None:
     assert load_engine("sglang-0.x").scheduler == "prefill-first"
     assert load_engine("vllm-0.x").scheduler == "fcfs" and load_engine("trtllm-0.x").scheduler == "fcfs"
     assert isinstance(make_scheduler("prefill-first"), FcfsScheduler) and make_scheduler("prefill-first").prefill_first
+
+
+def test_sglang_adder_never_cuts_a_further_prompt_into_the_rest() -> None:
+    # max_prefill_tokens = ISL + 1500 (AIConfigurator's SGLang rule): one 4000-token prompt per iteration, where
+    # "fcfs" cuts 1500 tokens of the next into the rest; short prompts join whole while below the input left
+    adder, fcfs = make_scheduler("sglang-adder"), make_scheduler("fcfs")
+    assert not adder.prefill_first and adder.head_of_line
+    two: deque[PrefillEntry] = deque([[0, 4000, 0], [1, 4000, 0]])
+    assert adder.schedule_prefill(two, 5500)[::2] == (4000, [0]) and list(two) == [[1, 4000, 0]]
+    assert adder.schedule_prefill(two, 5499)[::2] == (4000, [1]) and not two  # one decode token rides along
+    cut: deque[PrefillEntry] = deque([[0, 4000, 0], [1, 4000, 0]])
+    assert fcfs.schedule_prefill(cut, 5500)[::2] == (5500, [0]) and list(cut) == [[1, 2500, 1500]]
+    short: deque[PrefillEntry] = deque([[0, 1000, 0], [1, 1000, 0], [2, 1000, 0]])
+    p_tok, pairs, done = make_scheduler("sglang-adder").schedule_prefill(short, 2500)
+    assert (p_tok, done, pairs) == (2000, [0, 1], 2 * 1000 * 1001 / 2.0)  # the third: 1000 >= 500 left
+
+
+def test_sglang_adder_cuts_the_rest_when_the_budget_is_the_chunk() -> None:
+    # max_prefill_tokens >= chunked_prefill_size (8192): SGLang chunks a further prompt into the chunk left
+    adder = make_scheduler("sglang-adder")
+    q: deque[PrefillEntry] = deque([[0, 8192, 0], [1, 8192, 0]])
+    assert adder.schedule_prefill(q, 8192)[::2] == (8192, [0])
+    assert adder.schedule_prefill(q, 8191)[::2] == (8191, []) and list(q) == [[1, 1, 8191]]
+    q.append([2, 8192, 0])
+    assert adder.schedule_prefill(q, 8191)[::2] == (8191, [1]) and list(q) == [[2, 2, 8190]]
+
+
+def test_sglang_adder_jumps_equal_stepping() -> None:
+    n, clients = 48, 6
+    prompt, steps = np.full(n, 1500), np.full(n, 40)
+    zeros = np.zeros_like(prompt)
+    a, b = (simulate_engine(COST, np.zeros(n), prompt, zeros, steps, 64, 2000, 100_000, 16, jump=j,
+                            scheduler="sglang-adder", clients=clients) for j in (True, False))
+    assert a.iterations == b.iterations
+    np.testing.assert_allclose(a.first_token_s, b.first_token_s, rtol=1e-9)
+    fcfs = simulate_engine(COST, np.zeros(n), prompt, zeros, steps, 64, 2000, 100_000, 16, clients=clients)
+    assert not np.allclose(a.first_token_s, fcfs.first_token_s)  # whole prompts: a different schedule

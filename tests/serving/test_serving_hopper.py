@@ -138,7 +138,7 @@ def test_sglang_rows_run_the_mixed_chunk_profile_and_nothing_else_differs():
     dep = sh.row_deployment(row)
     assert (dep.max_batch, dep.token_budget) == (512, 3500)
     mixed, shipped = load_engine(dep.stack), load_engine("sglang-0.x")
-    assert mixed.scheduler == "fcfs" and shipped.scheduler == "prefill-first"
+    assert mixed.scheduler == "sglang-adder" and shipped.scheduler == "prefill-first"
     a, b = load_stack(dep.stack), load_stack("sglang-0.x")
     assert a.serving is not None and b.serving is not None
     assert a.serving.model_copy(update={"scheduler": "prefill-first"}) == b.serving
@@ -184,9 +184,9 @@ def test_sglang_0_5_1_campaign_runs_sglang_defaults_and_later_ones_the_generator
     assert (old.stack.split("/")[-1], old.max_batch, old.token_budget) == ("sglang-0.5.1.yaml", 4096, 8192)
     assert load_engine(old.stack).scheduler == "prefill-first"
     later = sh.row_deployment({**_sglang_051_row(2, 1024, 128, 16), "backend_version": "0.5.6.post2"})
-    assert load_engine(later.stack).scheduler == "fcfs" and later.token_budget == 2524
+    assert load_engine(later.stack).scheduler == "sglang-adder" and later.token_budget == 2524
     monkeypatch.setattr(sh, "SGLANG_BY_VERSION", False)
-    assert load_engine(sh.row_deployment(_sglang_051_row(2, 1024, 128, 16)).stack).scheduler == "fcfs"
+    assert load_engine(sh.row_deployment(_sglang_051_row(2, 1024, 128, 16)).stack).scheduler == "sglang-adder"
 
 
 def test_prefill_first_waves_put_the_prompts_in_ttft_not_tpot(monkeypatch):

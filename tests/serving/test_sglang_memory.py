@@ -80,7 +80,7 @@ def test_the_0_5_1_rows_run_their_release_stack_and_nothing_else_differs():
         exclude={"name", "display_name", "serving"})
     # later releases: the shipped 0.5.6 rule (through the mixed-chunk profile of the generated flags)
     later = load_engine(sh.row_deployment({**row, "backend_version": "0.5.8.post1"}).stack)
-    assert later.fraction_rule == "sglang-0.5.6" and later.scheduler == "fcfs"
+    assert later.fraction_rule == "sglang-0.5.6" and later.scheduler == "sglang-adder"
 
 
 def _llama_row(backend: str, version: str, model: str) -> dict[str, str]:

@@ -18,6 +18,10 @@ and the closed-form decode jumps.
   prefill together and decode together (waves), unlike the mixed policy where each iteration carries both.
 * `WholePromptScheduler` ("fcfs-whole"): "fcfs" with chunked prefill off (TensorRT-LLM's default): prompts are
   never cut; one that does not fit the budget left waits, with every prompt behind it.
+* `SglangPrefillAdder` ("sglang-adder"): SGLang's PrefillAdder with `--enable-mixed-chunk` and a
+  `--max-prefill-tokens` below `--chunked-prefill-size` (AIConfigurator's generated SGLang workers): the head prompt
+  takes what is left of it, a further prompt joins only whole and only below the input budget left; it is never cut
+  into the remainder. Decode tokens first, as "fcfs".
 
 A new policy is one class with these methods plus one `SCHEDULERS` entry.
 """
@@ -126,8 +130,52 @@ class WholePromptScheduler(FcfsScheduler):
         return p_tok, pairs, finished
 
 
+class SglangPrefillAdder(FcfsScheduler):
+    """SGLang's PrefillAdder on a mixed-chunk worker ("sglang-adder"). Source: sglang 0.5.6.post2
+    managers/scheduler.py:1770-1780 (the adder gets max_prefill_tokens and chunked_prefill_size, each less the running
+    decode batch when mixed chunk is on; schedule_policy.py:338-341), schedule_policy.py:454-470 (the chunked head
+    request takes min(its rest, rem_chunk)), :570-660 `add_one_req` (a further request stops the batch when its input
+    is >= the input budget left, :594 / :613; it joins whole when it fits the chunk budget left, :616, and is cut
+    only when it does not, :634); 0.5.9 the same (:393-401, :591, :719-786). The budget passed here is the engine's
+    `token_budget` (max_prefill_tokens, at most chunked_prefill_size) less the decode tokens; the first call has no
+    decode batch, so `widest` is the whole budget. When the budget is the chunk size (max_prefill_tokens >= it, as
+    SGLang's defaults 16384 / 8192) a further prompt is cut into the rest, as "fcfs". `CHUNKED_PREFILL_TOKENS`:
+    SGLang's default chunked_prefill_size on 35-160 GiB GPUs (0.5.6.post2 server_args.py:803-817; 16384 above;
+    ASSUMPTION: 8192 on every GPU). The head prompt is capped at the budget too (SGLang caps it at the chunk budget
+    only: differs with over 1,500 decoding sequences, never in the measured rows)."""
+
+    CHUNKED_PREFILL_TOKENS = 8192
+
+    def __init__(self) -> None:
+        self.widest = 0
+
+    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
+        self.widest = max(self.widest, budget)
+        cut_rest = self.widest >= self.CHUNKED_PREFILL_TOKENS  # the budget is the chunk: a further prompt is cut
+        p_tok = 0
+        pairs = 0.0
+        finished: list[int] = []
+        for entry in prefill:
+            c = entry[1]
+            if p_tok and c >= budget and not cut_rest:  # add_one_req: input >= the input budget left
+                break
+            c = c if c < budget else budget
+            pairs += c * (entry[2] + (c + 1) / 2.0)
+            p_tok += c
+            budget -= c
+            entry[1] -= c
+            entry[2] += c
+            if entry[1] == 0:
+                finished.append(entry[0])
+            if budget <= 0:
+                break
+        for _ in finished:
+            prefill.popleft()
+        return p_tok, pairs, finished
+
+
 SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler, "prefill-first": PrefillFirstScheduler,
-                                          "fcfs-whole": WholePromptScheduler}
+                                          "fcfs-whole": WholePromptScheduler, "sglang-adder": SglangPrefillAdder}
 
 
 def make_scheduler(policy: str | Scheduler) -> Scheduler:

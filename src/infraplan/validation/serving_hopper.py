@@ -20,7 +20,7 @@ rule has + 500, its benchmark rule + 1500), so an iteration holds the decode bat
 (2 b from 512); SGLang max_prefill_tokens = ISL + 1500 (inside its 8192-token chunked_prefill_size),
 max_running_requests as vLLM's and `--enable-mixed-chunk` for aggregated workers (sglang.rule from 0.7.0; SGLang's
 own default is off, server_args.py `enable_mixed_chunk: bool = False` in 0.5.1.post1 and 0.5.6.post2): the
-`data/stacks/sglang-0.x-mixed-chunk.yaml` profile, the shipped sglang-0.x with scheduler fcfs. The MoE set takes
+`data/stacks/sglang-0.x-mixed-chunk.yaml` profile, the shipped sglang-0.x with the mixed PrefillAdder. The MoE set takes
 its deployments from `row_deployment`, so the same rule covers its rows. ASSUMPTION: every campaign ran the
 generator's rules as above; the sample does not say which generator version configured each campaign.
 Measured by toggling (mean |error| TTFT / TPOT / both): dense 40.7 / 14.6 / 27.6 -> 35.2 / 15.9 / 25.5 %; MoE set

@@ -34,6 +34,10 @@ step) and the MLA latent as the KV bytes; the gate is issue 13's: mean |error| <
 Many clients per row are simulated (10 x concurrency requests); `infraplan validate` scores every row since
 2026-12-02 (`SAMPLE_EVERY` = 1; n > 1 runs every n-th row of each model/system/backend group, in file order).
 
+Round 19 (helper hD4; notes file): the generated SGLang workers run SGLang's PrefillAdder (`serving.schedulers`
+"sglang-adder": below max_prefill_tokens = ISL + 1500 a further prompt joins only whole, sglang 0.5.6.post2
+managers/schedule_policy.py:570-660): sourced, worse: 15.614 -> 15.643 % (dense 20.29 -> 20.75 %), on by policy.
+
 Round 18 (helper hD3; notes file): SGLang's prefill iterations run eager (`serving.host_overhead.PREFILL_EAGER`:
 its graphs replay decode batches only, sglang 0.5.6.post2 model_executor/model_runner.py:2676-2687): 15.594 ->
 15.614 % (TTFT 21.40 -> 21.43; 10 SGLang DeepSeek / Qwen3 rows move). Not adopted, no source for the campaign's
