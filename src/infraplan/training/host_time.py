@@ -241,8 +241,9 @@ def add_dropless_moe_terms(out: dict[str, Any], ops: LayerOps, expert_gpu_fwd: A
 
     Under CUDA graphs with dropless routing (`Stack.moe_cuda_graph` dropless_eager) the host syncs with the device
     before each MoE layer's all-to-all and then issues the MoE block eagerly (`dropless_moe_host`); that issue is
-    its own interval, which only the block's GPU work (the all-to-alls, `expert_gpu_fwd` of the experts' GEMMs) can
-    hide: the graphed attention is issued after it. The backward has no sync: its eager issue joins `host_bwd`.
+    its own interval, which only the block's GPU work (the all-to-alls, `expert_gpu_fwd` of the experts' GEMMs and
+    quantisation, `training.expert_quantize`) can hide: the graphed attention is issued after it. The backward has
+    no sync: its eager issue joins `host_bwd`.
     Eager stacks that run TE's GroupedLinear expert by expert (`MoeRouting.expert_gemm` per_expert) add the local
     experts' host work (`expert_host_work`) to the layer's `host_fwd` / `host_bwd`, and with dropless routing each
     MoE layer's forward syncs all the same in Megatron stacks (`stack_class` megatron; Megatron-Core 0.8.0 syncs

@@ -68,7 +68,7 @@ from infraplan.training.attention_core import (
 )
 from infraplan.training.enums import Dtype, Recompute
 from infraplan.training.expert_counts import count_spread, routed_gemm_fwd_bwd
-from infraplan.training.expert_quantize import expert_quantize_kernels
+from infraplan.training.expert_quantize import expert_block_quantize_s, expert_quantize_kernels
 from infraplan.training.head_time import CROSS_ENTROPY_PASSES as CROSS_ENTROPY_PASSES
 from infraplan.training.head_time import EMBEDDING_KERNELS as EMBEDDING_KERNELS
 from infraplan.training.head_time import NATIVE_CROSS_ENTROPY_PASSES as NATIVE_CROSS_ENTROPY_PASSES
@@ -326,7 +326,8 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     # MoE: the block's eager issue after its sync under CUDA graphs, the local experts' host work and the sync in
     # eager stacks (`host_time.add_dropless_moe_terms`)
     add_dropless_moe_terms(out, ops, sum((g[0] for g, op in zip(gemms, ops.gemms, strict=True)
-                                          if op.role in ("expert_up", "expert_down")), 0.0), full, host_dispatch_s,
+                                          if op.role in ("expert_up", "expert_down")), 0.0)
+                           + expert_block_quantize_s(shape, ops, lay, rates, quantize_fwd), full, host_dispatch_s,
                            one, stack, plan.dtype, shape.is_moe and shape.linear_biases,
                            geglu_offset_syncs(shape, full | (selective & ("moe_act" in stack.recompute_modules))))
     return out, tuple(c for c in ops.collectives_fwd if c.role == "ep")
