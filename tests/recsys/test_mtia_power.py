@@ -23,3 +23,11 @@ def test_mtia_v2_has_one_power_figure_the_blog_tdp():
     assert device_power_w(acc, 1.0) == pytest.approx(acc.tdp_w)  # fully busy: the TDP, device and platform alike
     r = estimate_recsys("dlrm-high", "mtia-v2", batch=512)
     assert r.power_w == pytest.approx(device_power_w(acc, r.busy_fraction))
+
+
+@pytest.mark.parametrize(("accelerator", "host_w"), [("b200", 6300 / 8), ("mi300x", 3500 / 8)])
+def test_a_device_without_a_profile_carries_its_servers_host_share(accelerator, host_w):
+    """B200 and MI300X had platform = device watts (no host) while H100 and MTIA carried theirs: platform QPS/W
+    compared unlike bases. The host is the one of the node `plan` builds (DGX B200: 14.3 kW - 8 x 1 kW)."""
+    r = estimate_recsys("dlrm-medium", accelerator, latency_slo_s=0.02)
+    assert r.platform_power_w == pytest.approx(r.power_w + host_w)

@@ -34,6 +34,9 @@ class VideoAsic(Spec):
     kind: Literal["video-asic"] = "video-asic"
     power_w: Watts
     host_power_w: Watts = Field(0.0, description="share of the host server's power per device")
+    host: str = Field("", description="the host server the device sits in (what `host_power_w` is a share of)")
+    host_source: str = Field("", description="where `host_power_w` comes from")
+    software_baseline: str | None = Field(None, description="CPU preset `infraplan video` compares it with")
     codecs: list[Codec] = Field(min_length=1)
     reference_input_height: int = Field(gt=0)
     reference_outputs: int = Field(gt=0)

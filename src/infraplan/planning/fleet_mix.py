@@ -29,7 +29,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from infraplan.catalog.facility_loader import load_hardware_cost
-from infraplan.catalog.inference_loader import is_video_device, load_recsys_profile, load_video_device
+from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_cost, energy_mwh_per_year
 from infraplan.errors import InputError
@@ -61,7 +61,7 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
         if not r.meets_slo:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
-        host = pool.host_power_w if pool.host_power_w is not None else load_recsys_profile(pool.device).host_power_w
+        host = pool.host_power_w if pool.host_power_w is not None else r.platform_power_w - r.power_w
         return {"capacity": r.qps, "unit": "qps", "draw_w": r.power_w + host,
                 "provisioned_w": Cluster.resolve(pool.device).accelerator.tdp_w + host,
                 "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}

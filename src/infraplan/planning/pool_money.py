@@ -14,7 +14,8 @@ A pool's `lifetime_years` is the servers' depreciation life of the cost model (`
 its default, 5.5 years, is the catalog's economics.yaml figure: Meta's 10-K).
 
 A video ASIC (MSVP) is not an accelerator of the catalog: its pool is costed with the same functions from its
-device power and its price (`capex_usd`), in CPU hosts (`VIDEO_HOST_LAYOUT`), with no scale-out fabric.
+device power plus its host share (the pool's `host_power_w`, else the device YAML's) and its price
+(`capex_usd`), in CPU hosts (`VIDEO_HOST_LAYOUT`), with no scale-out fabric.
 """
 
 from __future__ import annotations
@@ -113,12 +114,13 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
         s = dataclasses.replace(s, overrides=s.overrides.merged(server_usd_per_accelerator=0.0))
     if pool_kind(pool) == "video-asic":
         dev = load_video_device(pool.device)
-        it_w = devices * (dev.power_w + (pool.host_power_w or 0.0))
+        host_w = pool.host_power_w if pool.host_power_w is not None else dev.host_power_w  # as fleet-mix's option
+        it_w = devices * (dev.power_w + host_w)
         capex = {"servers": devices * float(price or 0.0), "facility": it_w * s.facility_usd_per_w}
         energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
-        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w, 1.0)))
+        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w + host_w, 1.0)))
         return PoolMoney(devices, -(-devices // per_rack), 0, 0, it_w, it_w * s.pue,
                          None if no_price else sum(capex.values()), None if no_price else annual.tco_usd_per_year,
                          energy, float(operational_co2_t(energy, s.grid_gco2_per_kwh)), per_rack, no_price)

@@ -22,7 +22,10 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
 QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
 memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the catalog idle power (TDP if
-unknown); platform power is that same device draw plus the host server's share (profile `host_power_w`). One
+unknown); platform power is that same device draw plus the host server's share (profile `host_power_w`; an
+accelerator without a profile takes the host of the node the plan and facility models build, cluster/generic.py:
+its reference system's node, e.g. DGX B200's 14.3 kW datasheet less 8 x 1 kW, else Epoch's 1.82 x TDP server,
+so that no device's platform QPS/W leaves its host out while another's includes it). One
 accelerator figure, the catalog TDP (`device_power_w`), feeds the device and the platform QPS/W alike, so the two
 ratios between chips differ only by the host shares (MTIA v2: 90 W, the Meta blog's figure, the same source as
 its 1.5x platform perf/W claim).
@@ -40,6 +43,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.cluster.generic import generic_node
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
@@ -205,6 +209,9 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
     if latency_slo_s is not None and not 0 < latency_slo_s <= 1e9:  # 1e9 s: infraplan.limits.Seconds
         raise InputError(f"--latency-slo must be > 0 s and at most 1e9 s, got {latency_slo_s:g}")
     profile = load_recsys_profile(acc.name)
+    if not has_recsys_profile(acc.name):  # the default profile has no host: take the server's, as the plan does
+        node = generic_node(acc)[0]
+        profile = profile.model_copy(update={"host_power_w": node.host_power_w / node.accelerators_per_node})
     if batch is not None:
         widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])
         activations = 2.0 * batch * widest * DTYPE_BYTES[m.dtype]  # input and output of the widest layer

@@ -74,10 +74,15 @@ def gemm_perf_per_w_ratio(m: int, n: int, k: int, numerator: str, denominator: s
 
 def _video_ratio(v: dict[str, Any]) -> dict[str, Any]:
     args = (v["input"], v["ladder"], v["codec"], v["quality"])
-    asic, cpu = estimate_video("msvp", *args), estimate_video(v["software"], *args)
-    return {"predicted": cpu.watts_per_stream / asic.watts_per_stream,
-            "detail": {"msvp_streams": asic.streams_per_device, "cpu_streams": cpu.streams_per_device,
-                       "msvp_w_per_stream": asic.watts_per_stream, "cpu_w_per_stream": cpu.watts_per_stream}}
+    asic = estimate_video("msvp", *args, baseline=v["software"])  # like for like: platform watts, hosts included
+    cmp = asic.baseline
+    assert cmp is not None
+    return {"predicted": cmp.perf_per_w_ratio,
+            "detail": {"msvp_streams": asic.streams_per_device, "cpu_streams": cmp.streams_per_device,
+                       "msvp_w_per_stream": asic.watts_per_stream, "cpu_w_per_stream": cmp.watts_per_stream,
+                       "msvp_platform_w_per_stream": asic.platform_watts_per_stream,
+                       "cpu_platform_w_per_stream": cmp.platform_watts_per_stream,
+                       "device_watts_ratio": cmp.device_perf_per_w_ratio}}
 
 
 def run_case(case: dict[str, Any], protocol: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Typed result of `infraplan video` (`video.transcode.estimate_video`): transcoding on MSVP or CPU encoders.
 
 Field names are the JSON `--json` has always printed; power in watts, energy in joules, rates per second.
-CPU devices add `cores` and `core_seconds_per_video_second`; `--daily-hours` adds `fleet`.
+CPU devices add `cores` and `core_seconds_per_video_second`; `--daily-hours` adds `fleet`; a comparison
+(`--baseline`, by default a video ASIC's catalog software baseline) adds `baseline`, on platform watts on both sides.
 """
 
 from __future__ import annotations
@@ -30,6 +31,26 @@ class VideoFleet(Result):
     energy_per_day_j: float = Field(description="joules per day")
 
 
+class VideoBaseline(SparseResult):
+    """The same job on another device, compared on a like-for-like basis: platform watts (device plus its host
+    share) on both sides; the device-only ratio is printed beside it, labelled."""
+
+    device: str = Field(description="the other device")
+    encoder: str = Field(description="the other device's encoder")
+    basis: str = Field(description="what the other device's platform watts include")
+    streams_per_device: float = Field(description="the other device's real-time streams per device")
+    watts_per_stream: float = Field(description="the other device's watts per stream, device alone")
+    platform_watts_per_stream: float = Field(description="the other device's platform watts per stream")
+    perf_per_w_ratio: float = Field(description="streams per platform watt, this device / the other (ratio; hosts "
+                                                "on both sides)")
+    device_perf_per_w_ratio: float = Field(description="streams per device watt, this device / the other (ratio; "
+                                                       "no host on either side)")
+    fleet_device_count: int | None = Field(None, description="the other device's fleet for the same ingest (count)")
+    fleet_power_w: float | None = Field(None, description="the other fleet's platform watts")
+    fleet_power_saving_w: float | None = Field(None, description="the other fleet's platform watts minus this one's")
+    energy_saving_per_day_j: float | None = Field(None, description="platform joules per day saved")
+
+
 class VideoEstimate(SparseResult):
     """Real-time streams per device, watts per stream and (optionally) the fleet."""
 
@@ -39,6 +60,8 @@ class VideoEstimate(SparseResult):
     bound: str = Field(description="encoder | decoder | cores")
     power_w: float = Field(description="device watts")
     platform_power_w: float = Field(description="device plus host watts")
+    host_power_w: float = Field(description="host share per device, watts (in platform_power_w)")
+    basis: str = Field(description="what the platform watts include")
     encoder: str = Field(description="encoder used")
     cores: int | None = Field(None, description="CPU cores (CPU devices)")
     core_seconds_per_video_second: float | None = Field(None, description="CPU core-seconds per video second")
@@ -52,3 +75,4 @@ class VideoEstimate(SparseResult):
     platform_watts_per_stream: float = Field(description="platform watts per stream")
     energy_per_video_hour_j: float = Field(description="device joules per hour of video")
     fleet: VideoFleet | None = Field(None, description="devices for the daily ingest")
+    baseline: VideoBaseline | None = Field(None, description="the same job and ingest on another device")

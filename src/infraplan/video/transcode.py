@@ -13,13 +13,30 @@ A job decodes one input (W x H at F fps) and encodes the top N rungs of the ladd
 
 A stream here is one real-time transcode (one second of video per second). Ingesting H hours per day needs
 H / 24 streams on average (the peak-to-average factor multiplies it). Power: the ASIC's module power or the
-socket's TDP, at full load; `platform_power_w` adds the host share.
+socket's TDP, at full load; `platform_power_w` adds the host share: for MSVP a Yosemite V3-class M.2 host's
+40 W per module (ASSUMPTION, catalog/video/devices/msvp.yaml `host_source`), for a CPU socket its memory, NIC,
+fans and PSU loss (catalog/video/software-encoders.yaml). Fleet power is platform watts.
+
+`baseline` (by default a video ASIC's catalog `software_baseline`, xeon-8480) prices the same job and ingest on
+another device, like for like: platform watts on both sides. A module counted alone against a whole CPU server
+overstated MSVP's saving 5x (fleet 16.7 kW vs 1.65 MW at 10,000 h/day of 2160p60 five-rung high-quality H.264
+against Xeon 8480 sockets; 83 kW vs 1.65 MW with the host). Two ratios, each with its basis in its name:
+`perf_per_w_ratio`, streams per platform watt (the like-for-like figure, the one fleet power follows), and
+`device_perf_per_w_ratio`, module power against socket TDP with no host on either side; per device, each side's
+`streams_per_device` (one 10 W module against one CPU socket: hardware counts, not efficiency).
+
+The published speed-up (Meta MSVP blog, May 2023; SPIE 2023; shared/reference/measurements.md Sec. 5.3 [V],
+hardware.md "MSVP") is "~9x for H.264 vs libx264" and "~50x vs libVPX speed 2", read off a perf/W-vs-quality
+comparison at on-par quality: a per-watt ratio, whose CPU, libx264 preset, resolution and power basis are not in
+our sources. It is not a per-device ratio, so the 2x per device (0.25 vs 0.127 2160p60 jobs) is not its
+counterpart.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
@@ -61,9 +78,11 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     ref_heights = ladder.rungs(dev.reference_input_height, dev.reference_outputs)
     ref_out = sum(ladder.width(h) * h for h in ref_heights) * dev.reference_fps[quality]  # type: ignore[index]
     enc, dec = ref_out / p_out, dev.decode_pixels_per_s / p_in
+    host = f"host share {dev.host_power_w:.4g} W, {dev.host}" if dev.host_power_w > 0 else "no host share"
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
             "bound": "encoder" if enc <= dec else "decoder", "power_w": dev.power_w,
-            "platform_power_w": dev.power_w + dev.host_power_w, "encoder": f"{dev.name} ({quality} mode)"}
+            "platform_power_w": dev.power_w + dev.host_power_w, "host_power_w": dev.host_power_w,
+            "basis": f"module {dev.power_w:.4g} W + {host}", "encoder": f"{dev.name} ({quality} mode)"}
 
 
 def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: float, top: float) -> dict:
@@ -77,16 +96,41 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
     decode = sw.decode_pixels_per_s_per_core.get("h264") or min(sw.decode_pixels_per_s_per_core.values())
     core_s = p_in / decode + p_out / enc.pixels_per_s_per_core + (p_out - top) / sw.scale_pixels_per_s_per_core
     cores = acc.efficiency.compute_units
+    host = sw.host_power_w_per_socket
     return {"device": acc.name, "kind": "cpu", "streams_per_device": cores / core_s, "bound": "cores",
-            "power_w": acc.tdp_w, "platform_power_w": acc.tdp_w + sw.host_power_w_per_socket,
+            "power_w": acc.tdp_w, "platform_power_w": acc.tdp_w + host, "host_power_w": host,
+            "basis": f"socket TDP {acc.tdp_w:.4g} W + host share {host:.4g} W per socket for memory, NIC, "
+                              "fans and PSU loss",
             "encoder": f"{enc.library} {enc.preset} on {cores} cores", "cores": cores,
             "core_seconds_per_video_second": core_s}
 
 
+def baseline_fields(this: dict[str, Any], other: VideoEstimate) -> dict[str, Any]:
+    """The `baseline` block: `this` is the estimate being built (a dict, platform fields set), `other` the same job
+    and ingest on the other device (no comparison of its own)."""
+    out: dict[str, Any] = {
+        "device": other.device, "encoder": other.encoder, "basis": other.basis,
+        "streams_per_device": other.streams_per_device, "watts_per_stream": other.watts_per_stream,
+        "platform_watts_per_stream": other.platform_watts_per_stream,
+        "perf_per_w_ratio": other.platform_watts_per_stream / this["platform_watts_per_stream"],
+        "device_perf_per_w_ratio": other.watts_per_stream / this["watts_per_stream"],
+    }
+    fleet = this.get("fleet")
+    if fleet is not None and other.fleet is not None:
+        out.update({"fleet_device_count": other.fleet.devices, "fleet_power_w": other.fleet.power_w,
+                    "fleet_power_saving_w": other.fleet.power_w - fleet["power_w"],
+                    "energy_saving_per_day_j": other.fleet.energy_per_day_j - fleet["energy_per_day_j"]})
+    return out
+
+
 def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, codec: str = "h264",
                    quality: str = "high", daily_hours: float | None = None,
-                   peak_to_average: float = 1.0) -> VideoEstimate:
-    """Streams per device, watts per stream and (with `daily_hours`) the devices a fleet needs."""
+                   peak_to_average: float = 1.0, baseline: str | None = None) -> VideoEstimate:
+    """Streams per device, watts per stream and (with `daily_hours`) the devices a fleet needs.
+
+    `baseline`: another device (a CPU preset, or msvp) priced on the same job and ingest, on platform watts on both
+    sides; None takes a video ASIC's catalog `software_baseline` (a CPU: no comparison); "none" skips it.
+    """
     if quality not in QUALITIES:
         raise InputError(f"unknown quality {quality!r}; known: {', '.join(QUALITIES)}")
     if ladder < 1:
@@ -103,6 +147,8 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
                          f"({', '.join(f'{h}p' for h in heights)}); ask for at most {len(heights)}")
     if is_video_device(device):
         r = _asic_streams(device, codec, quality, p_in, p_out, lad)
+        if baseline is None:
+            baseline = load_video_device(device).software_baseline
     else:
         top = width * height * fps if heights[0] == height else 0.0
         r = _cpu_streams(device, codec, quality, p_in, p_out, top)
@@ -120,4 +166,7 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
                       "concurrent_streams": needed, "devices": devices,
                       "power_w": devices * r["platform_power_w"],
                       "energy_per_day_j": needed / peak_to_average * r["platform_watts_per_stream"] * SECONDS_PER_DAY}
+    if baseline is not None and baseline.lower() != "none":
+        other = estimate_video(baseline, input_video, ladder, codec, quality, daily_hours, peak_to_average, "none")
+        r["baseline"] = baseline_fields(r, other)
     return VideoEstimate.model_validate(r)

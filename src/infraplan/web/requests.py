@@ -246,6 +246,8 @@ class VideoRequest(WebRequest):
     quality: Literal["high", "standard"] = "high"
     daily_hours: Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)] | None = None
     peak_to_average: Annotated[float, Field(ge=1.0, le=1e3, allow_inf_nan=False)] = 1.0
+    baseline: PresetName | None = Field(None, description="device compared on platform watts (msvp: xeon-8480 by "
+                                                        "default; 'none': no comparison)")
 
 
 class NetworkRequest(WebRequest):

@@ -41,7 +41,13 @@ from infraplan.serving.serving_api import estimate_serving
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
-from infraplan.units import parse_bytes, parse_count, parse_duration_s, parse_power_w
+from infraplan.units import (
+    parse_bytes,
+    parse_count,
+    parse_duration_s,
+    parse_stated_bytes,
+    parse_stated_power_w,
+)
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
 from infraplan.web.requests import (
@@ -121,7 +127,8 @@ def run_recsys(r: RecsysRequest, progress: Progress | None = None) -> Result:
 
 
 def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
-    return estimate_video(r.device, r.input, r.ladder, r.codec, r.quality, r.daily_hours, r.peak_to_average)
+    return estimate_video(r.device, r.input, r.ladder, r.codec, r.quality, r.daily_hours, r.peak_to_average,
+                          r.baseline)
 
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
@@ -142,7 +149,8 @@ def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result
                                        server_usd_per_accelerator=r.server_price)
     return size_facility(system=r.system, accelerator=r.accelerator, count=r.count, cooling=r.cooling,
                          location=r.location, build_type=r.build_type,
-                         rack_power_w=parse_power_w(r.rack_power) if r.rack_power else None, overrides=overrides)
+                         rack_power_w=parse_stated_power_w(r.rack_power, "--rack-power") if r.rack_power else None,
+                         overrides=overrides)
 
 
 def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
@@ -154,12 +162,12 @@ def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
         return plan_fleet(r.fleet, overrides)
     if not r.power or not r.accelerator:
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
-    return plan_campus(parse_power_w(r.power), r.accelerator, r.cooling, r.phases, r.location, r.build_type,
-                       overrides)
+    return plan_campus(parse_stated_power_w(r.power, "--power"), r.accelerator, r.cooling, r.phases, r.location,
+                       r.build_type, overrides)
 
 
 def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> Result:
-    size = parse_bytes(r.checkpoint_size) if r.checkpoint_size is not None else None
+    size = parse_stated_bytes(r.checkpoint_size, "--checkpoint-size") if r.checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
     return reliability_report(r.system, r.gpus, r.days, r.model, r.failure_rate, restart_s=r.restart_s,

@@ -20,14 +20,28 @@ def render_video(r: VideoEstimate) -> None:
                   f"{fmt_rate(r.output_pixels_per_s, 'pixel/s')}")
     table.add_row("real-time streams per device", f"{fmt_num(r.streams_per_device, 4)} (bound: {r.bound})")
     table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")
+    table.add_row("platform power", f"{fmt_num(r.platform_power_w, 4)} W: {r.basis}")
     table.add_row("watts per stream", f"{fmt_num(r.watts_per_stream, 4)} W "
                   f"(platform {fmt_num(r.platform_watts_per_stream, 4)} W)")
-    table.add_row("energy per hour of video", fmt_rate(r.energy_per_video_hour_j / 3600.0, "Wh"))
+    table.add_row("energy per hour of video", f"{fmt_rate(r.energy_per_video_hour_j / 3600.0, 'Wh')} (platform "
+                  f"{fmt_rate(r.platform_watts_per_stream, 'Wh')})")
     if r.fleet is not None:
         f = r.fleet
         table.add_row("fleet for daily ingest", f"{fmt_num(f.daily_hours, 4)} h/day -> "
                       f"{fmt_num(f.concurrent_streams, 4)} streams -> {f.devices:,} devices, "
-                      f"{fmt_rate(f.power_w, 'W')}")
+                      f"{fmt_rate(f.power_w, 'W')} (platform)")
+    v = r.baseline
+    if v is not None:
+        table.add_row(f"vs {v.device}", f"{v.encoder}: {fmt_num(v.streams_per_device, 4)} streams per device, "
+                      f"platform {fmt_num(v.platform_watts_per_stream, 4)} W per stream ({v.basis})")
+        table.add_row("  ratio (this / other)", f"{fmt_num(v.perf_per_w_ratio, 3)}x streams per platform W "
+                      f"(like for like); {fmt_num(v.device_perf_per_w_ratio, 3)}x per device W (no hosts); "
+                      f"{fmt_num(r.streams_per_device / v.streams_per_device, 3)}x per device")
+        if v.fleet_device_count is not None and v.fleet_power_w is not None and v.fleet_power_saving_w is not None:
+            verb = "saves" if v.fleet_power_saving_w >= 0 else "needs"
+            table.add_row("  fleet saving", f"{v.fleet_device_count:,} {v.device} -> {fmt_rate(v.fleet_power_w, 'W')}; "
+                          f"{r.device} {verb} {fmt_rate(abs(v.fleet_power_saving_w), 'W')}"
+                          f"{'' if verb == 'saves' else ' more'} (platform on both sides)")
     console.print(table)
 
 
@@ -60,11 +74,16 @@ def video(
                                              help="hours of video ingested per day"),
     peak: float = typer.Option(1.0, "--peak-to-average", parser=FACTOR_AT_LEAST_1,
                                help="fleet sizing factor over the daily average"),
+    baseline: str | None = typer.Option(None, "--baseline", help="compare with another device on platform watts "
+                                      "(default for msvp: its catalog CPU baseline, xeon-8480; 'none': no comparison)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Video transcoding: real-time streams per device, watts per stream and devices for a daily ingest."""
     _check_device(device)
-    emit(estimate_video(device, input_video, ladder, codec, quality, daily_hours, peak), as_json, render_video)
+    if baseline is not None and baseline.lower() != "none":
+        _check_device(baseline)
+    emit(estimate_video(device, input_video, ladder, codec, quality, daily_hours, peak, baseline), as_json,
+         render_video)
 
 
 def register(app: typer.Typer) -> None:
