@@ -2,7 +2,14 @@
 
 Rates in bits (Gbps, Tb/s) are returned in bytes/s; sizes in bytes; power in watts; durations ("50ms", "60d")
 in seconds; plain counts accept k/M/G/T (decimal) suffixes. Text never yields nan or inf (refused with one
-InputError line); numbers passed as floats are checked the same way.
+InputError line); numbers passed as floats are checked the same way. A bare number is read in the unit the
+parser names (bytes, bytes/s, watts, seconds): for fields whose name carries it (`tdp_w`, `--bytes`), and for a
+scenario or fleet file's `power`, which a validated spec dumps in watts and reads back. A command-line power or size
+whose name carries no unit (`campus --power`, `facility --rack-power`, `--checkpoint-size`, and the web's same
+fields) is read by `parse_stated_power_w` / `parse_stated_bytes`, which refuse a bare number (10 would be 10 W).
+Durations keep bare seconds (the SI unit, as the CLI's SLO options state). A unit that is not the parser's
+('10GWW', '80GiBB') is named as the unit, not as a prefix. `power_text` writes watts back without e-notation
+(24.73 kW, not 2.473e-02 MW).
 """
 
 from __future__ import annotations
@@ -33,13 +40,13 @@ def _finite(number: float) -> float:
     return float(number)
 
 
-def _prefix(unit: str, base: str, text: str) -> float:
+def _prefix(unit: str, base: str, text: str, expected: str) -> float:
     prefix = unit[: len(unit) - len(base)]
     if prefix in _BINARY:
         return _BINARY[prefix]
     if prefix in _DECIMAL:
         return _DECIMAL[prefix]
-    raise InputError(f"unknown unit prefix {prefix!r} in {text!r}")
+    raise InputError(f"unknown unit {unit!r} in {text!r}; expected {expected}")
 
 
 def parse_bytes(text: str | float | int) -> float:
@@ -51,7 +58,7 @@ def parse_bytes(text: str | float | int) -> float:
         return value
     if not unit.endswith("B"):
         raise InputError(f"expected a size in bytes (e.g. 80GiB, 1.5GB), got {text!r}")
-    return _finite(value * _prefix(unit, "B", text))
+    return _finite(value * _prefix(unit, "B", text, "a size such as 80GiB or 1.5GB"))
 
 
 def parse_rate_bytes_per_s(text: str | float | int) -> float:
@@ -61,14 +68,14 @@ def parse_rate_bytes_per_s(text: str | float | int) -> float:
     value, unit = _split(text)
     for base, scale in (("bps", 0.125), ("b/s", 0.125), ("Bps", 1.0), ("B/s", 1.0)):
         if unit.endswith(base):
-            return _finite(value * _prefix(unit, base, text) * scale)
+            return _finite(value * _prefix(unit, base, text, "a rate such as 400Gbps or 50GB/s") * scale)
     if unit == "":
         return value
     raise InputError(f"expected a rate such as 400Gbps or 50GB/s, got {text!r}")
 
 
 def parse_power_w(text: str | float | int) -> float:
-    """'1GW' -> 1e9, '700W' -> 700.0, '35kW' -> 35000.0 (watts)."""
+    """'1GW' -> 1e9, '700W' -> 700.0, '35kW' -> 35000.0 (watts); a bare number is watts."""
     if isinstance(text, int | float):
         return _finite(text)
     value, unit = _split(text)
@@ -76,7 +83,32 @@ def parse_power_w(text: str | float | int) -> float:
         return value
     if not unit.endswith("W"):
         raise InputError(f"expected a power such as 1GW or 700W, got {text!r}")
-    return _finite(value * _prefix(unit, "W", text))
+    return _finite(value * _prefix(unit, "W", text, "a power such as 1GW, 10MW or 700W"))
+
+
+def parse_stated_power_w(text: str | float | int, name: str = "power") -> float:
+    """`parse_power_w` for a typed power whose name carries no unit (`campus --power`, `facility --rack-power`): a
+    bare number, which would be read as watts (`--power 1000` a 1 kW campus), is refused; `name` is the option's."""
+    if isinstance(text, bool | int | float) or _split(str(text))[1] == "":
+        raise InputError(f"{name} {str(text).strip()} has no unit; write it with one, e.g. 10MW, 1GW or 700W")
+    return parse_power_w(text)
+
+
+def parse_stated_bytes(text: str | float | int, name: str) -> float:
+    """`parse_bytes` for a size whose name carries no unit (`--checkpoint-size`): a bare number (bytes) is refused."""
+    if isinstance(text, bool | int | float) or _split(str(text))[1] == "":
+        raise InputError(f"{name} {str(text).strip()} has no unit; write it with one, e.g. 5TB or 800GiB")
+    return parse_bytes(text)
+
+
+def power_text(watts: float) -> str:
+    """Watts in the prefix that keeps 1-999 before the point, 4 significant digits: 10 W, 24.73 kW, 100 MW, 1.2 GW
+    (above 999 TW, e-notation in W)."""
+    shown = float(f"{watts:.4g}")  # rounded first: 999.96 W is 1 kW, not 1000 W
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if scale <= abs(shown) < 1e15:
+            return f"{shown / scale:.4g} {prefix}W"
+    return f"{shown:.4g} W"
 
 
 def parse_count(text: str | float | int) -> float:

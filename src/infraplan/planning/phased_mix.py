@@ -31,6 +31,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.units import power_text
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,8 @@ def _explain_phased(m: PhasedMix) -> str:
         installed = m.installed or [0] * n_p
         site_w = [sum(m.watts_per_device[p] * installed[p] for p in range(n_p) if m.pool_site[p] == site)
                   for site in range(len(m.site_names))]
-        over = [f"site {name} in {m.phase_names[k]}: the installed devices draw {site_w[site] / 1e6:.4g} MW against "
-                f"its cap of {m.site_cap_w[site, k] / 1e6:.4g} MW"
+        over = [f"site {name} in {m.phase_names[k]}: the installed devices draw {power_text(site_w[site])} against "
+                f"its cap of {power_text(m.site_cap_w[site, k])}"
                 for site, name in enumerate(m.site_names) for k in range(n_k) if site_w[site] > m.site_cap_w[site, k]]
         if over:
             return "infeasible plan: " + "; ".join(over[:3])
@@ -164,7 +165,7 @@ def _explain_phased(m: PhasedMix) -> str:
         for k in range(n_k):
             used = sum(m.watts_per_device[p] * installed[p, k] for p in range(n_p) if m.pool_site[p] == site)
             if parts and used >= m.site_cap_w[site, k] * (1 - 1e-6):
-                binding.append(f"site {name} at its power cap of {m.site_cap_w[site, k] / 1e6:.4g} MW "
+                binding.append(f"site {name} at its power cap of {power_text(m.site_cap_w[site, k])} "
                                f"in {m.phase_names[k]}")
     for p, name in enumerate(m.pool_names):
         limit = _pool_limit(m, p)

@@ -47,6 +47,7 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
+from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 CAP_PASSES = 3  # MILP solves at most: re-solved with the packed power per device used while a cap is exceeded
@@ -88,8 +89,8 @@ def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
         pools = [p for p in spec.pools if p.site == site.name]
         if pools and site.power < min(unit_w[p.name] for p in pools):
             p = min(pools, key=lambda q: unit_w[q.name])
-            raise InputError(f"site {site.name!r}: power cap {site.power / 1e6:.4g} MW is below the smallest useful "
-                             f"build (one rack unit of pool {p.name!r} needs {unit_w[p.name] / 1e6:.4g} MW)")
+            raise InputError(f"site {site.name!r}: power cap {power_text(site.power)} is below the smallest useful "
+                             f"build (one rack unit of pool {p.name!r} needs {power_text(unit_w[p.name])})")
 
 
 def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
@@ -287,8 +288,8 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
             fac = sum(r.facility_power_w for r in mine)
             cap = float(caps[si, k])
             if fac > cap * (1 + 1e-9):
-                warnings.append(f"{ph.name}: site {site.name} needs {fac / 1e6:.4g} MW after packing (racks, "
-                                f"fabric, spares), above its {cap / 1e6:.4g} MW cap")
+                warnings.append(f"{ph.name}: site {site.name} needs {power_text(fac)} after packing (racks, "
+                                f"fabric, spares), above its {power_text(cap)} cap")
             sites.append(ScenarioSiteRow(phase=ph.name, site=site.name, location=site.location or "us-average",
                                          power_cap_w=cap, facility_power_w=fac,
                                          it_power_w=sum(r.it_power_w for r in mine),

@@ -1,7 +1,9 @@
 """The scenario file of `infraplan plan`: demand, supply menu and policy, for one year or several phases.
 
 A YAML file validated by frozen pydantic models that reject unknown keys; quantities are read with their units
-at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qps: 2M`).
+at the edge (`tokens: 14.8T`, `power: 1GW`, `deadline: 60d`, `ttft_slo: 2s`, `qps: 2M`); a bare number is read in
+the SI unit (`power: 10` is 10 W, `deadline: 60` 60 s), the unit a validated spec dumps its numbers in, and messages
+name the unit (a cap of "10 W").
 
 - `phases`: named calendar years (`{name: 2025, year: 2025}`), strictly increasing.
 - `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
@@ -40,6 +42,7 @@ Kind = Literal["training", "llm", "recsys", "image", "video"]
 # the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
 Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0)]
+# a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
 PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
 Year = Annotated[int, Field(ge=2000, le=2200)]
 

@@ -242,7 +242,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if ttft is None or tpot is None:
         raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)")
     if not 0 < percentile <= 100:
-        raise InputError("--percentile must be in (0, 100]")
+        raise InputError(f"--percentile must be in (0, 100], got {percentile}")
     engine = load_engine(stack)
     budget = engine.token_budget if token_budget is None else token_budget
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds

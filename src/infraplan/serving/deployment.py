@@ -109,7 +109,10 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
                              "weight-only int4 or mxfp4")
     if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
            dep.attention_dp) < 1:
-        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1")
+        named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "replicas": dep.replicas,
+                 "--max-batch": dep.max_batch, "--token-budget": dep.token_budget, "block size": dep.block_tokens}
+        raise InputError("TP, PP, EP, attention DP, replicas, --max-batch, --token-budget and block size must be >= 1, "
+                         "got " + ", ".join(f"{k} {v}" for k, v in named.items() if v < 1))
     if not 0 <= dep.speculative_tokens <= MAX_SPECULATIVE_TOKENS:
         raise InputError(f"--speculative-tokens must be 0 to {MAX_SPECULATIVE_TOKENS}, got {dep.speculative_tokens}")
     if not 0.0 <= dep.acceptance <= 1.0 or (dep.acceptance > 0 and not dep.speculative_tokens):
@@ -123,8 +126,10 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
             raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
                              f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
+        experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
         raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
-                         "(or --attention-dp for EP across attention data-parallel ranks)")
+                         f"(or --attention-dp for EP across attention data-parallel ranks); {shape.name} has "
+                         f"{experts}, TP {dep.tp}")
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
 

@@ -39,7 +39,7 @@ def diffusion_cost(model: DiffusionModel, accelerator: Accelerator, max_batch: i
                    overhead_s: float = ITERATION_OVERHEAD_S) -> IterationCost:
     """Iteration cost tables of one accelerator serving the diffusion model."""
     if dtype not in ("bf16", "fp8") or not accelerator.supports(dtype):
-        raise InputError(f"image generation runs in bf16 or fp8 (where {accelerator.name} supports it)")
+        raise InputError(f"image generation runs in bf16 or fp8 (where {accelerator.name} supports it), got {dtype}")
     rates = KernelRates.for_dtype(accelerator, dtype)
     b = np.arange(max_batch + 2, dtype=np.float64)
     flops = b * model.guidance_passes * model.unet_flops_per_image_step
@@ -70,7 +70,7 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
     sys_spec, acc = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
     if max_batch < 1:
-        raise InputError("--max-batch must be >= 1")
+        raise InputError(f"--max-batch must be >= 1, got {max_batch}")
     steps = int(spec.steps or 1)
     dep = Deployment(tp=1, replicas=gpus, max_batch=max_batch, token_budget=max_batch + 1, block_tokens=1,
                      dtype=dtype, kv_dtype="bf16")

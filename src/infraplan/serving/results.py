@@ -86,7 +86,8 @@ class LLMDeployment(SparseResult):
     decode: PoolLayout | None = Field(None, description="the decode pool's layout (disaggregated)")
     front_end_s: float = Field(0.0, description="the stack's front-end time per request (HTTP server, tokenizer, "
                                "hand-off to the engine, first token streamed back), included in every TTFT and "
-                               "end-to-end latency (seconds)")
+                               "end-to-end latency (seconds); 0 offline (an in-process batch, as trtllm-bench and "
+                               "MLPerf Offline run)")
 
 
 class LLMSlo(Result):

@@ -81,7 +81,7 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
     elif trace is None and offline == (rate is not None):
         raise InputError("give exactly one of --offline, --rate QPS or --concurrency N")
     if requests is not None and requests < 1:
-        raise InputError("--requests must be >= 1")
+        raise InputError(f"--requests must be >= 1, got {requests}")
 
 
 def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "auto", pp: int = 1, ep: int = 1,
@@ -186,10 +186,13 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)
+    # --offline: an in-process batch (trtllm-bench, MLPerf Offline through LoadGen) has no HTTP front end, as the
+    # validation scores those rows (`front_end: false`, validation/cases/inference*.yaml)
     result = (simulate_disaggregated(shape, cluster, pair, reqs, ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price,
-                                     clients=concurrency or 0) if pair is not None else
+                                     clients=concurrency or 0, front_end=not offline) if pair is not None else
               simulate_deployment(shape, cluster, dep, reqs, prefill_replicas=prefill_gpus // per_replica,
-                                  ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0))
+                                  ttft_slo_s=ttft, tpot_slo_s=tpot, usd_per_hour=price, clients=concurrency or 0,
+                                  front_end=not offline))
     header = {"model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
               "workload": workload or ("trace:" + trace if trace else f"fixed {input_len}/{output_len}"),
               "offline": offline,

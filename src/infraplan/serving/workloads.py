@@ -95,7 +95,7 @@ def fixed_requests(n: int, input_len: int, output_len: int, rate_per_s: float | 
     is min(geometric(q), output_len): P(full length) = (1 - q)^output_len. q = 0: every output is output_len.
     """
     if input_len < 1 or output_len < 1:
-        raise InputError("--input-len and --output-len must be >= 1 token")
+        raise InputError(f"--input-len and --output-len must be >= 1 token, got {input_len} and {output_len}")
     if not 0.0 <= stop_per_token < 1.0:
         raise InputError(f"end-of-sequence probability per token must be in [0, 1), got {stop_per_token}")
     rng = np.random.default_rng(seed)

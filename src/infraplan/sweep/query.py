@@ -3,6 +3,10 @@
 `query_results(folder, sql)` opens an in-memory DuckDB, defines the view `results` over the Parquet parts the
 manifest lists (`read_parquet([...], union_by_name = true)`: parts may differ in columns, e.g. when every point
 of a part failed) and runs the query. Without `--sql` the query is a per-function summary (points, failed).
+The query is read-only: one statement, whose type (DuckDB's `extract_statements`) is SELECT (WITH, VALUES, FROM,
+DESCRIBE and SUMMARIZE are SELECTs); and the connection reads only the manifest's parts (DuckDB's
+`allowed_paths` with `enable_external_access` off, configuration locked): COPY ... TO, ATTACH, INSTALL / LOAD and a
+SELECT over `read_csv('/etc/...')` or an https:// URL are refused in one line.
 
 `pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
 (minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
@@ -51,11 +55,17 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
     parts = committed_parts(folder)
     if not parts:
         raise InputError(f"{folder} has no results yet (run `infraplan sweep` first)")
-    con = duckdb.connect(":memory:")
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False,
+                                             "autoload_known_extensions": False})
     try:
         files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
-        con.execute(f"CREATE VIEW results AS SELECT * FROM read_parquet([{files}], union_by_name = true)")
+        _read_only(con, files)
         try:
+            statements = con.extract_statements(sql)
+            kinds = sorted({s.type.name for s in statements})
+            if len(statements) != 1 or kinds != ["SELECT"]:
+                raise InputError(f"--sql runs one read-only SELECT over the view `results`; got "
+                                 f"{len(statements)} statement(s): {', '.join(kinds) or 'none'}")
             cursor = con.execute(sql)
         except duckdb.Error as exc:
             raise InputError(f"--sql: {str(exc).strip().splitlines()[0]}") from None
@@ -66,6 +76,26 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
         return columns, rows
     finally:
         con.close()
+
+
+def _read_only(con: Any, files: str) -> None:
+    """Define the view `results` over the Parquet parts `files` (quoted, comma-separated) and let `con` read them and
+    nothing else: no other file, URL or extension, the configuration locked (DuckDB `allowed_paths`,
+    `enable_external_access`, `lock_configuration`). A DuckDB without `allowed_paths` (1.1.0 has none) gets `results`
+    as a table read before the access is closed."""
+    import duckdb
+
+    source = f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
+    try:
+        con.execute(f"SET allowed_paths = [{files}]")
+        kind = "VIEW"
+    except duckdb.Error:
+        kind = "TABLE"
+        con.execute(f"CREATE TABLE results AS {source}")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    if kind == "VIEW":
+        con.execute(f"CREATE VIEW results AS {source}")
 
 
 def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]]:
@@ -106,7 +136,7 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         if pareto is None:
             raise InputError("--plot draws the Pareto front: give --pareto too")
         if not plot.endswith(".html"):
-            raise InputError("--plot must name an .html file")
+            raise InputError(f"--plot must name an .html file, got {plot!r}")
         from infraplan.catalog.loader import check_output_path
 
         check_output_path(plot, "--plot")

@@ -45,7 +45,7 @@ class LabelledEnum(IntEnum):
             by_label = _BY_LABEL[cls] = {member.label: member for member in cls}
         member = by_label.get(text)
         if member is None:
-            raise InputError(f"{option} must be one of {', '.join(cls.labels())}")
+            raise InputError(f"{option} must be one of {', '.join(cls.labels())}, got {str(text)[:40]!r}")
         return member  # type: ignore[return-value]
 
     @classmethod

@@ -172,14 +172,16 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     precision = Dtype.parse(dtype, "--dtype")
     kernels = Attention.parse(attention, "--attention")
     if zero not in (0, 1, 2, 3):
-        raise InputError("--zero must be 0, 1, 2 or 3")
+        raise InputError(f"--zero must be 0, 1, 2 or 3, got {zero}")
     rank_order = RankOrder.parse(order, "--order")
     pipeline = None if schedule is None else Schedule.parse(schedule, "--schedule")
     accelerator = cluster.accelerator
     if not accelerator.supports(dtype):
         raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file")
     if min(tp, pp, cp, ep, vpp, tp if etp is None else etp) < 1:
-        raise InputError("--tp, --pp, --cp, --ep, --etp and --vpp must be >= 1")
+        small = {"--tp": tp, "--pp": pp, "--cp": cp, "--ep": ep, "--etp": etp, "--vpp": vpp}
+        raise InputError("--tp, --pp, --cp, --ep, --etp and --vpp must be >= 1, got "
+                         + ", ".join(f"{k} {v}" for k, v in small.items() if v is not None and v < 1))
     if dp is None:
         if gpus % (tp * pp * cp):
             raise InputError(f"--gpus {gpus} is not divisible by TP x PP x CP = {tp * pp * cp}")
@@ -312,7 +314,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                         schedule, etp, pipeline_extra_layers(profile))
     if recompute_layers:
         if auto or recompute != "full":
-            raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full")
+            raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full, "
+                             f"got --recompute-layers {recompute_layers} with --recompute {recompute}")
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
         check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile))
     if auto:

@@ -7,7 +7,10 @@ head + loss where the stack's even split counts them: Megatron-Core `account_for
 sequence by 2 x CP (load-balanced causal chunks), EP dividing the experts and DP (or, with MoE parallel folding,
 EP x ETP dividing TP x CP x DP), block recompute within a model chunk, and each pipeline schedule's own rules
 (`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
-`check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18).
+`check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18),
+followed by the values that broke it and, for a divisibility, the nearest values that meet it (`broken_rule_values`:
+"global batch not divisible by DP x micro-batch: global batch 16, DP 125 x micro-batch 1 = 125; nearest valid
+global batches 125, 250").
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.scalar_path import is_plain, negate
+from infraplan.training.enums import Recompute
 from infraplan.training.plan import _FIELD_NAMES, _FULL, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 
@@ -142,6 +146,58 @@ def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str
 _REASONS: dict[tuple[int, int], tuple[TransformerShape, tuple[str, str, str]]] = {}
 
 
+def _multiples(value: int, step: int, what: str, many: str) -> str:
+    """'nearest valid global batches: 96, 104': the multiples of `step` either side of `value` (only the one above
+    when the one below is 0); `what` / `many`: the quantity's singular and plural."""
+    low, high = value // step * step, -(-value // step) * step
+    shown = [v for v in dict.fromkeys((low, high)) if v >= step]
+    return f"nearest valid {many if len(shown) > 1 else what}: {', '.join(f'{v:,}' for v in shown)}"
+
+
+def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, extra_layers: int = 0) -> str:
+    """`reason` (a rule of `plan_violations` that the `one_row` plan `row` breaks) with the values that broke it:
+    the plan's degrees, batches or layers the rule reads and, for a divisibility, the nearest values meeting it."""
+    tp, pp, dp, cp, ep, vpp, mb, batch, seq, layers, etp, given_etp, micro_batches = (int(v) for v in (
+        row.tp, row.pp, row.dp, row.cp, row.ep, row.vpp, row.micro_batch, row.global_batch, row.seq_len,
+        row.recompute_layers, row.expert_tp, row.etp, row.micro_batches))
+    slots = shape.num_layers + extra_layers
+    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
+    if reason == _SMALL:
+        named = {"TP": tp, "PP": pp, "DP": dp, "CP": cp, "EP": ep, "VPP": vpp, "micro-batch": mb,
+                 "global batch": batch, "sequence length": seq}
+        small = [f"{k} {v}" for k, v in named.items() if v < 1] + ([f"expert TP {given_etp}"] if given_etp < 0 else [])
+        values = ", ".join(small)
+    elif reason == heads_why:
+        fits = [t for t in range(1, shape.num_heads + 1) if shape.num_heads % t == 0 and t <= max(64, tp)]
+        values = f"TP {tp} (TPs dividing {shape.num_heads} heads: {', '.join(map(str, fits))})"
+    elif reason == stages_why:
+        values = f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks"
+    elif reason == _VPP_NEEDS_PP:
+        values = f"VPP {vpp} with PP {pp}"
+    elif reason == _BATCH:
+        values = (f"global batch {batch:,}, DP {dp} x micro-batch {mb} = {dp * mb:,}; "
+                  + _multiples(batch, dp * mb, "global batch", "global batches"))
+    elif reason == _SEQUENCE:
+        values = (f"sequence length {seq:,}, 2 x CP = {2 * cp}; "
+                  + _multiples(seq, 2 * cp, "sequence length", "sequence lengths"))
+    elif reason == experts_why:
+        values = f"EP {ep}"
+    elif reason == _EP_DIVIDES:
+        values = (f"EP {ep} x expert TP {etp} = {ep * etp} vs TP {tp} x CP {cp} x DP {dp} = {tp * cp * dp}"
+                  if row.folded else f"EP {ep}, DP {dp}")
+    elif reason == _BLOCK_NEEDS_FULL:
+        values = f"--recompute-layers {layers} with --recompute {Recompute.from_code(int(row.recompute)).label}"
+    elif reason == _BLOCK_IN_CHUNK:
+        values = (f"--recompute-layers {layers}, {-(-slots // max(1, pp * vpp))} layers in a chunk ({slots} / PP{pp} x "
+                  f"VPP{vpp})")
+    elif reason in (_FOLDING_NEEDS_MOE, _FOLDING_NEEDS_SP):
+        values = f"expert TP {etp}, TP {tp}, sequence parallel {'on' if row.sequence_parallel else 'off'}"
+    else:  # a pipeline schedule's rule (`schedules.one_plan_schedule_reason`)
+        values = (f"PP {pp}, VPP {vpp}, {micro_batches:,} micro-batches per step (global batch {batch:,} / "
+                  f"(DP {dp} x micro-batch {mb}))")
+    return f"{reason}: {values}"
+
+
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:
     mask = np.ones(len(plan), dtype=bool)
     for bad, _ in plan_violations(shape, plan, extra_layers):
@@ -192,4 +248,6 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
             while len(_CHECKED) > _CHECKED_KEPT:
                 _CHECKED.popitem(last=False)
     if reason is not None:
-        raise InputError(reason)
+        fields = dict(zip(_FIELD_NAMES, key[2:], strict=True))
+        row = plan.one_row if plan.is_one else PlanArrays.one_plan(**fields).one_row
+        raise InputError(broken_rule_values(shape, row, reason, extra_layers))

@@ -270,7 +270,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")
     if objective not in ("time", "memory"):
-        raise InputError("--objective must be time or memory")
+        raise InputError(f"--objective must be time or memory, got {str(objective)[:40]!r}")
     if dtype == "auto":
         dtypes = [d.label for d in Dtype if accelerator.supports(d.label)]
     elif dtype in Dtype.labels() and accelerator.supports(dtype):

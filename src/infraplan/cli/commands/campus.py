@@ -14,7 +14,7 @@ from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.results import CampusPlan, FleetSitesResult
-from infraplan.units import parse_power_w
+from infraplan.units import parse_stated_power_w
 
 
 def render_campus(r: CampusPlan) -> None:
@@ -91,7 +91,8 @@ def campus(
         raise InputError("give --power and --accelerator (or --fleet SPEC.yaml)")
     if power.strip().startswith("-"):
         raise InputError(f"--power must be positive, got {power}")
-    result = plan_campus(parse_power_w(power), accelerator, cooling, phases, location, build_type, overrides)
+    result = plan_campus(parse_stated_power_w(power, "--power"), accelerator, cooling, phases, location, build_type,
+                         overrides)
     if plot:
         html = write_html(facility_figure(result.facility.model_dump(), [p.model_dump() for p in result.phases],
                                           title=f"infraplan campus: {power} of {accelerator}"), plot)

@@ -21,7 +21,7 @@ from infraplan.cluster.cost import load_cost_overrides
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
-from infraplan.units import parse_power_w
+from infraplan.units import parse_stated_power_w
 
 
 def render_facility(r: FacilityReport) -> None:
@@ -81,7 +81,8 @@ def facility(
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     report = size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,
-                           build_type=build_type, rack_power_w=parse_power_w(rack_power) if rack_power else None,
+                           build_type=build_type,
+                           rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
                            overrides=overrides)
     if plot:
         html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),

@@ -10,7 +10,7 @@ from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, nu
 from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
 from infraplan.facility.results import ReliabilityReport
-from infraplan.units import parse_bytes, parse_duration_s
+from infraplan.units import parse_duration_s, parse_stated_bytes
 
 
 def render_reliability(r: ReliabilityReport) -> None:
@@ -49,7 +49,7 @@ def reliability(
     as_json: JsonFlag = False,
 ) -> None:
     """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs."""
-    size = parse_bytes(checkpoint_size) if checkpoint_size is not None else None
+    size = parse_stated_bytes(checkpoint_size, "--checkpoint-size") if checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size),

@@ -159,12 +159,13 @@ def search(
     """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
     counts = parse_gpu_counts(gpus)
     if top < 1:
-        raise InputError("--top must be >= 1")
+        raise InputError(f"--top must be >= 1, got {top}")
     if plot:
         if not plot.endswith(".html"):
-            raise InputError("--plot must name an .html file")
+            raise InputError(f"--plot must name an .html file, got {plot!r}")
         if len(counts) < 2:
-            raise InputError("--plot draws a scaling curve: give several GPU counts (--gpus 512:8192:x2)")
+            raise InputError(f"--plot draws a scaling curve: give several GPU counts (--gpus 512:8192:x2), got --gpus "
+                             f"{gpus}")
         check_output_path(plot, "--plot")
     results = []
     with Progress(transient=True, disable=as_json, console=console) as progress:

@@ -103,7 +103,9 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
                       f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per GPU)")
         table.add_row("requests", f"{_num(r.requests_per_s, '.4g')} requests/s")
         front_end = r.deployment.front_end_s if r.deployment else 0.0
-        _latency_row(table, f"TTFT (incl. {fmt_seconds(front_end)} front end)" if front_end else "TTFT", r.ttft_s)
+        ttft_label = (f"TTFT (incl. {fmt_seconds(front_end)} front end)" if front_end else
+                      "TTFT (offline: no front end)" if r.offline else "TTFT")
+        _latency_row(table, ttft_label, r.ttft_s)
         _latency_row(table, "TPOT", r.tpot_s)
         _latency_row(table, "end-to-end", r.e2e_s)
         table.add_row("energy per output token", f"{_num(r.joules_per_token, '.4g')} J")
