@@ -47,10 +47,12 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
 Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
 the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
 the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manager run these outside the engine
-loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving set's own lowest loads (rows of
-<= 8 clients of both the dense and the MoE set, the median of measured minus modelled TTFT with the front-end
-time left out; `validation.serving_hopper`): TensorRT-LLM 0.12 s (176 rows, quartiles 0.07-0.20 s), SGLang 0.20 s
-(35 rows, 0.17-0.40 s), vLLM 0.03 s (139 rows, 0.01-0.09 s): calibrated on the set, so these rows are not an
+loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving sets' own lowest loads (the scored
+rows of <= 8 sequences per engine of both the dense and the MoE set, the median of measured minus modelled TTFT with
+the front-end time left out; the rule is `validation.serving_front_end_fit.fit_front_ends`, "stack/<engine>", and a test
+keeps every serving stack YAML within max(3 ms, 5 %) of it): TensorRT-LLM 0.120 s (170 rows, quartiles
+0.07-0.22 s), SGLang 0.239 s (24 rows, 0.14-0.40 s), vLLM 0.022 s (130 rows, 0.01-0.05 s), refitted 2026-12-02
+(first set at 0.12 / 0.20 / 0.03 s from 176 / 35 / 139 rows): calibrated on the sets, so these rows are not an
 independent check of it. The simulator (`serving.serving_sim.simulate_deployment`) adds it to every request's TTFT
 and end-to-end latency: `serve`, the capacity search and the validation see the same figure.
 """

@@ -10,20 +10,20 @@ The rows of NVIDIA AIConfigurator's silicon sample reached their engine by two p
 * the other campaigns name the engines' own images (vllm-openai, lmsysorg/sglang, tensorrt-llm/release), i.e. the
   engine's OpenAI server: `ENGINE_SERVER_FRONT_END_S` per engine family.
 
-ASSUMPTION (fitted, the stacks' own rule, one figure per engine family and path, no per-row factor): the median of
-measured minus modelled TTFT over the rows of <= 8 clients that name no gap-analysis source, both Hopper sets
-(73 TensorRT-LLM, 114 vLLM, 18 SGLang rows; `validation.serving_hopper_moe` docstring, round 9; refitted in its
-round 13 with the schedule-ahead loops priced, `serving.schedule_ahead`: vLLM 0.023 -> 0.020, SGLang 0.160 -> 0.143,
-TensorRT-LLM unchanged; refitted again on 2026-12-02 after the MoE set's repeat rules and that day's physics,
-on 68 / 105 / 7 rows: TensorRT-LLM 0.058 -> 0.057, vLLM 0.020 -> 0.018, SGLang 0.143 -> 0.136). The same rule
-serves the dense and the MoE / MLA sets (`validation.serving_hopper.run_row`), so a row's front end does not depend
-on which set it is in. Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure for every row).
+ASSUMPTION (fitted, a calibration on the set: these rows are not an independent check of it; one figure per engine
+family and path, no per-row factor): both figures, the stacks' and the engine servers', follow one rule written in
+`validation.serving_front_end_fit.fit_front_ends` (the median of measured minus modelled TTFT without the front end
+over the sets' rows of <= 8 sequences per engine; its docstring has the figures, row counts, quartiles and history),
+and a test keeps them on it. The same figures serve the dense and the MoE / MLA sets
+(`validation.serving_hopper.run_row`), so a row's front end does not depend on which set it is in; the disaggregated
+set adds the stack's figure (`serving_sim.simulate_disaggregated`), the MLPerf sets none (`front_end: false`).
+Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure for every row).
 """
 
 from __future__ import annotations
 
 GAP_ANALYSIS_SOURCE = "aic-auto-gap-analysis"  # in the rows' `silicon_data_source`
-ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.057, "vllm": 0.018, "sglang": 0.136}
+ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.057, "vllm": 0.018, "sglang": 0.138}
 SERVER_PATH_FRONT_END = True
 
 
@@ -38,3 +38,4 @@ def server_front_end_s(row: dict[str, str], stack_front_end_s: float) -> float:
     if SERVER_PATH_FRONT_END and not served_by_dynamo(row) and row.get("backend") in ENGINE_SERVER_FRONT_END_S:
         return ENGINE_SERVER_FRONT_END_S[row["backend"]]
     return stack_front_end_s
+
