@@ -151,9 +151,10 @@ def engine_policy(cost: IterationCost, max_batch: int, token_budget: int, schedu
 
 def inline_fcfs(policy: Scheduler) -> bool:
     """The built-in FCFS pick and chunk cut, run inline (same arithmetic, no call per iteration); a policy that
-    overrides either goes through its methods."""
+    overrides either (or the cut, `take`) goes through its methods."""
     return (isinstance(policy, FcfsScheduler) and type(policy).pick is FcfsScheduler.pick
-            and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill)
+            and type(policy).schedule_prefill is FcfsScheduler.schedule_prefill
+            and type(policy).take is FcfsScheduler.take)
 
 
 def fcfs_path(policy: Scheduler, jump: bool, kv_admission: str) -> bool:

@@ -66,18 +66,28 @@ class FcfsScheduler:
 
     head_of_line = True
     prefill_first = False
+    widest = 0  # the largest budget seen: the whole budget, from the first iteration (nothing decodes yet)
 
     def pick(self, waiting: deque[int], need: list[int], free: int) -> int | None:
         if need[waiting[0]] <= free:
             return waiting.popleft()
         return None
 
+    def take(self, rest: int, budget: int, started: bool) -> int | None:
+        """Tokens of a prompt with `rest` left to prefill in this iteration, with `budget` tokens left and `started`
+        when an earlier prompt is already in it; None: this prompt and every one behind it wait. FCFS: any prompt
+        is cut to the budget left."""
+        return rest if rest < budget else budget
+
     def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
+        self.widest = max(self.widest, budget)
         p_tok = 0
         pairs = 0.0
         finished: list[int] = []
         for entry in prefill:
-            c = entry[1] if entry[1] < budget else budget
+            c = self.take(entry[1], budget, p_tok > 0)
+            if c is None:
+                break
             pairs += c * (entry[2] + (c + 1) / 2.0)
             p_tok += c
             budget -= c
@@ -106,28 +116,12 @@ class WholePromptScheduler(FcfsScheduler):
     first context request over max_num_tokens, recalled from TensorRT-LLM's microBatchScheduler.cpp, not re-read).
     A prompt longer than the whole budget can never run (TensorRT-LLM rejects it): ValueError."""
 
-    def __init__(self) -> None:
-        self.widest = 0  # the largest budget seen: the whole budget, from the first iteration (nothing decodes)
-
-    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
-        self.widest = max(self.widest, budget)
-        p_tok = 0
-        pairs = 0.0
-        finished: list[int] = []
-        for entry in prefill:
-            c = entry[1]
-            if c > budget:
-                if not p_tok and c > self.widest:
-                    raise ValueError(f"a {c}-token prompt exceeds the {self.widest}-token budget with chunked "
-                                     "prefill off")
-                break
-            pairs += c * (entry[2] + (c + 1) / 2.0)
-            p_tok += c
-            budget -= c
-            finished.append(entry[0])
-        for _ in finished:
-            prefill.popleft()
-        return p_tok, pairs, finished
+    def take(self, rest: int, budget: int, started: bool) -> int | None:
+        if rest <= budget:
+            return rest
+        if not started and rest > self.widest:
+            raise ValueError(f"a {rest}-token prompt exceeds the {self.widest}-token budget with chunked prefill off")
+        return None
 
 
 class SglangPrefillAdder(FcfsScheduler):
@@ -146,32 +140,11 @@ class SglangPrefillAdder(FcfsScheduler):
 
     CHUNKED_PREFILL_TOKENS = 8192
 
-    def __init__(self) -> None:
-        self.widest = 0
-
-    def schedule_prefill(self, prefill: deque[PrefillEntry], budget: int) -> tuple[int, float, list[int]]:
-        self.widest = max(self.widest, budget)
+    def take(self, rest: int, budget: int, started: bool) -> int | None:
         cut_rest = self.widest >= self.CHUNKED_PREFILL_TOKENS  # the budget is the chunk: a further prompt is cut
-        p_tok = 0
-        pairs = 0.0
-        finished: list[int] = []
-        for entry in prefill:
-            c = entry[1]
-            if p_tok and c >= budget and not cut_rest:  # add_one_req: input >= the input budget left
-                break
-            c = c if c < budget else budget
-            pairs += c * (entry[2] + (c + 1) / 2.0)
-            p_tok += c
-            budget -= c
-            entry[1] -= c
-            entry[2] += c
-            if entry[1] == 0:
-                finished.append(entry[0])
-            if budget <= 0:
-                break
-        for _ in finished:
-            prefill.popleft()
-        return p_tok, pairs, finished
+        if started and rest >= budget and not cut_rest:  # add_one_req: input >= the input budget left
+            return None
+        return rest if rest < budget else budget
 
 
 SCHEDULERS: dict[str, type[Scheduler]] = {"fcfs": FcfsScheduler, "prefill-first": PrefillFirstScheduler,
