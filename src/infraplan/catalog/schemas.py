@@ -152,6 +152,11 @@ class Accelerator(Spec):
     scale_out_bandwidth_bytes_per_s: BytesPerS = Field(description="per accelerator, per direction")
     host_link_bandwidth_bytes_per_s: BytesPerS = 0.0
     efficiency: KernelEfficiency
+    fp8_gemm_layouts: tuple[Literal["tn", "nn", "nt"], ...] = Field(
+        ("tn",), min_length=1, description="operand layouts the tensor cores' fp8 GEMMs take (cuBLASLt order: "
+        "A's, B's; tn: both K-major). TN only (Hopper, Ada): a per-tensor fp8 cast also writes a transposed copy; "
+        "NN / NT too (Blackwell): it does not (`ops.precision.skips_transposed_copy`). Unset: TN only")
+    fp8_gemm_layouts_source: str = Field("", description="where `fp8_gemm_layouts` comes from")
     notes: str = ""
 
     @model_validator(mode="after")
@@ -161,6 +166,8 @@ class Accelerator(Spec):
             raise ValueError(f"matmul_max_fraction given for dtypes without a peak: {sorted(missing)}")
         if "bf16" not in self.peak_flops_per_s and "fp16" not in self.peak_flops_per_s:
             raise ValueError("peak_flops_per_s needs bf16 or fp16")
+        if self.fp8_gemm_layouts != ("tn",) and not self.fp8_gemm_layouts_source:
+            raise ValueError("fp8_gemm_layouts other than [tn] needs fp8_gemm_layouts_source")
         return self
 
     def peak(self, dtype: str) -> float:

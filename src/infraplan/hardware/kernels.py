@@ -77,6 +77,7 @@ class KernelRates:
     tile_n: int
     kernel_overhead_s: float
     attention_exp_per_s: float = math.inf  # special-function (MUFU) exponentials/s; inf: no head-dim dependence
+    fp8_gemm_layouts: tuple[str, ...] = ("tn",)  # operand layouts its fp8 GEMMs take (`Accelerator`, ops.precision)
 
     @classmethod
     def for_dtype(cls, accelerator: Accelerator, dtype: str, matmul_multiplier: float = 1.0,
@@ -94,6 +95,7 @@ class KernelRates:
             kernel_overhead_s=eff.kernel_overhead_s,
             attention_exp_per_s=(math.inf if eff.attention_exp_per_s is None or not HEAD_DIM_EXPONENTIALS
                                  else eff.attention_exp_per_s),
+            fp8_gemm_layouts=accelerator.fp8_gemm_layouts,
         )
 
 

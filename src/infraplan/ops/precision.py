@@ -9,7 +9,8 @@ softmax(QK^T)V), norms, the embedding and the optimizer stay in bf16/fp32 in eve
 * bf16: the reference; no casts.
 * fp8 (Transformer Engine, e4m3 forward / e5m2 gradients; Micikevicius et al. 2022, arXiv:2209.05433): a
   cast reads the bf16 tensor (2 B) and writes a 1 B copy and a 1 B transposed copy (Hopper's fp8 GEMMs take
-  only the TN layout) = 4 B per element. Scaling: delayed, current (per-tensor) or blockwise 128x128 weights /
+  only the TN layout) = 4 B per element; 3 B where the accelerator's fp8 GEMMs take the NN / NT layouts too
+  (`skips_transposed_copy`, below). Scaling: delayed, current (per-tensor) or blockwise 128x128 weights /
   1x128 activations (DeepSeek-V3, arXiv:2412.19437 sec. 3.3) is the stack's `fp8` recipe
   (`catalog.stacks.Fp8Recipe`: amax passes, extra kernels, GEMM rate multiplier). Weights keep a 1 B copy.
 * mxfp8 (OCP Microscaling v1.0; 32-element blocks along the reduction dimension, an e8m0 scale each): the
@@ -55,6 +56,18 @@ Megatron-Core 0.16.1 builds each layer's weights inside `fp8_model_init` with th
 `get_fp4_context(is_init=True)`, transformer_block.py:344-352): 2D-scaled NVFP4 weights (row- and column-wise,
 1.125 B) and no bf16 copy. The recipe's per-GEMM kernels, scale swizzles and column-wise gather fixes beyond the
 casts: `ops.nvfp4_recipe`.
+
+The transposed fp8 copy by accelerator (`skips_transposed_copy`; toggle `NON_TN_FP8_COPIES`): Transformer Engine
+2.14's per-tensor quantizers (`Float8Quantizer`, delayed scaling; `Float8CurrentScalingQuantizer`) allocate and write
+the transposed copy only where `nvte_is_non_tn_fp8_gemm_supported()` is false (transformer_engine_torch 2.14
+csrc/quantizer.cpp:252-265, :431-434, :574-584, :769-772: `with_transpose = columnwise_usage && !non_tn`, the
+row-wise copy serving both GEMM operands otherwise), true for compute capability 10.x / 11.x and >= 13.0
+(transformer_engine/pytorch/utils.py:522-528): Blackwell. The accelerator's catalog `fp8_gemm_layouts` carries it
+([tn] Hopper, [tn, nn, nt] Blackwell). The blockwise quantizer (`Float8BlockQuantizer`, quantizer.cpp:922-) does
+not ask: its column-wise copy has its own 1x128 scales along the other dimension, a second quantisation, not a
+transpose. Nor do MXFP8 / NVFP4 (scales along K). No transposed copy is built after TP's fp8 all-gather either
+(pytorch/distributed.py:1058-1067). Serving quantises only forward GEMM inputs (row-wise): no transposed copy is
+priced there.
 
 Where Transformer Engine 2.14 casts under sequence parallelism (`shard_cast_terms`; read in the transformer-engine
 2.14 wheel and the transformer-engine-torch 2.14 sdist): the input of a column-parallel GEMM that TE's norm produces
@@ -102,11 +115,20 @@ class PrecisionRecipe:
     bf16_layer_share: float  # share of the layers whose linear GEMMs stay in bf16
     # under a stack's `fp8_param_gather`, the weights live only in the low-precision copy (module docstring)
     params_only_quantised: bool = False
+    # the part of `cast_bytes` that is a transposed copy of the row-wise one, not written where the accelerator's
+    # fp8 GEMMs take non-TN layouts (`skips_transposed_copy`)
+    transposed_copy_bytes: float = 0.0
 
     @property
     def casts(self) -> bool:
         """The recipe quantises GEMM operands (bf16 does not)."""
         return self.cast_bytes > 0.0
+
+    def cast_bytes_on(self, fp8_gemm_layouts: tuple[str, ...], fp8_recipe: str) -> float:
+        """Bytes moved per element cast on an accelerator whose fp8 GEMMs take `fp8_gemm_layouts`, under the
+        stack's fp8 scaling recipe: less the transposed copy where `skips_transposed_copy`."""
+        skipped = self.transposed_copy_bytes if skips_transposed_copy(fp8_gemm_layouts, fp8_recipe) else 0.0
+        return self.cast_bytes - skipped
 
     def supported(self, accelerator: Accelerator) -> bool:
         return accelerator.supports(self.peak_dtype)
@@ -133,7 +155,7 @@ _MX = DTYPE_BYTES["mxfp8"]
 _NV = DTYPE_BYTES["nvfp4"]
 RECIPES: dict[str, PrecisionRecipe] = {
     "bf16": PrecisionRecipe("bf16", "bf16", ("bf16", "fp16"), BF16_BYTES, 0.0, 0.0, 0.0, 0.0),
-    "fp8": PrecisionRecipe("fp8", "fp8", ("fp8",), 1.0, BF16_BYTES + 2.0 * 1.0, 0.0, 1.0, 0.0, True),
+    "fp8": PrecisionRecipe("fp8", "fp8", ("fp8",), 1.0, BF16_BYTES + 2.0 * 1.0, 0.0, 1.0, 0.0, True, 1.0),
     "mxfp8": PrecisionRecipe("mxfp8", "mxfp8", ("mxfp8", "fp8"), _MX, BF16_BYTES + 2.0 * _MX, 0.0, 2.0 * _MX, 0.0,
                              True),
     "nvfp4": PrecisionRecipe("nvfp4", "nvfp4", ("nvfp4", "fp4"), _NV, BF16_BYTES + 2.0 * _NV, 1.0, 2.0 * _NV,
@@ -142,22 +164,33 @@ RECIPES: dict[str, PrecisionRecipe] = {
 
 
 # fp8 scaling recipes (`catalog.stacks.Fp8Recipe`) whose norm kernel finds the amax, and whose transposed copy is
-# built after TP's all-gather (module docstring)
+# built after TP's all-gather (module docstring; on an accelerator that needs one, `skips_transposed_copy`)
 NORM_FUSED_AMAX_RECIPES = ("current",)
 GATHERED_TRANSPOSE_RECIPES = ("delayed", "current")
+# the per-tensor fp8 recipes, whose column-wise operand is the row-wise copy transposed (module docstring)
+PER_TENSOR_RECIPES = ("delayed", "current")
+NON_TN_LAYOUTS = frozenset(("nn", "nt"))
+NON_TN_FP8_COPIES = True  # no transposed copy where the fp8 GEMMs take non-TN layouts (False: 4 B everywhere)
+
+
+def skips_transposed_copy(fp8_gemm_layouts: tuple[str, ...], fp8_recipe: str) -> bool:
+    """Whether an fp8 cast writes no transposed copy (module docstring): the stack's fp8 scaling recipe is per-tensor
+    and the accelerator's fp8 GEMMs take the NN and NT layouts (`Accelerator.fp8_gemm_layouts`)."""
+    return NON_TN_FP8_COPIES and fp8_recipe in PER_TENSOR_RECIPES and NON_TN_LAYOUTS.issubset(fp8_gemm_layouts)
 
 
 def shard_cast_terms(is_fp8: ArrayLike, fp8_recipe: str, fp8_amax_passes: float, amax_passes: ArrayLike,
-                     bf16_share: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
+                     bf16_share: ArrayLike, no_transpose: bool = False) -> tuple[ArrayLike, ArrayLike, ArrayLike]:
     """Bytes per cast element of the casts Transformer Engine runs on the sequence shard (module docstring), on the
     layers the recipe quantises: (an amax read before the cast of an output gradient, 2 B per read pass; the same
     before the cast of a norm-produced input, 0 where the norm finds the amax; the transposed copy built after
-    the all-gather, per-tensor fp8). `is_fp8`: the plans whose dtype is fp8 (the stack's `fp8_recipe` and
-    `fp8_amax_passes` apply), else the format's own `amax_passes`."""
+    the all-gather, per-tensor fp8, none where `no_transpose`: `skips_transposed_copy`). `is_fp8`: the plans whose
+    dtype is fp8 (the stack's `fp8_recipe` and `fp8_amax_passes` apply), else the format's own `amax_passes`."""
     quantised = 1.0 - to_float(bf16_share)
     amax = 2.0 * pick(is_fp8, fp8_amax_passes, amax_passes) * quantised
     norm_amax = pick(is_fp8, 0.0 if fp8_recipe in NORM_FUSED_AMAX_RECIPES else amax, amax)
-    transpose = pick(is_fp8, 1.0 if fp8_recipe in GATHERED_TRANSPOSE_RECIPES else 0.0, 0.0) * quantised
+    gathered = fp8_recipe in GATHERED_TRANSPOSE_RECIPES and not no_transpose
+    transpose = pick(is_fp8, 1.0 if gathered else 0.0, 0.0) * quantised
     return amax, norm_amax, transpose
 
 

@@ -24,6 +24,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
+from infraplan.training.fp8_slower_note import bf16_twin, fp8_slower_note, is_fp8
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.pipeline_layout import layout_virtual_stages
@@ -325,8 +326,10 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
     notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
-    values = (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one  # always, unless a caller's plan
-              else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
+    values = _outputs(shape, cluster, plan, profile)
+    if is_fp8(plan):  # the same plan in bf16, said where it is faster (`training.fp8_slower_note`)
+        slower = fp8_slower_note(values, _outputs(shape, cluster, bf16_twin(plan), profile))
+        notes += [slower] if slower else []
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
     if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
@@ -335,6 +338,12 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes,
                **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.name, profile.name, row["config"]["dtype"])))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
+
+
+def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> Mapping[str, Any]:
+    """A single estimate's outputs (`one_plan_outputs`: always, unless a caller's plan is not one)."""
+    return (one_plan_outputs(shape, cluster, plan, profile) if plan.is_one
+            else {k: v[0] for k, v in evaluate_plans(shape, cluster, plan, profile).items()})
 
 
 def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len: int) -> list[str]:

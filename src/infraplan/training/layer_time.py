@@ -58,7 +58,13 @@ from infraplan.ops.layer import (
     layer_ops,
 )
 from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
-from infraplan.ops.precision import GATHERED_TRANSPOSE_RECIPES, RECIPES, PrecisionRecipe, shard_cast_terms
+from infraplan.ops.precision import (
+    GATHERED_TRANSPOSE_RECIPES,
+    RECIPES,
+    PrecisionRecipe,
+    shard_cast_terms,
+    skips_transposed_copy,
+)
 from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.attention_core import (
     SOFTMAX_FALLBACK_KERNELS,
@@ -97,6 +103,7 @@ _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "operand_bytes": lambda r: r.operand_bytes,
     "bf16_layer_share": lambda r: r.bf16_layer_share,
     "amax_read_passes": lambda r: r.amax_read_passes,
+    "transposed_copy_bytes": lambda r: r.transposed_copy_bytes,
 }
 _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
 _RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
@@ -132,20 +139,33 @@ def bf16_layer_share(plan: PlanArrays, stack: Stack) -> ArrayLike:
     return chosen
 
 
-def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None) -> Layout:
+def cast_bytes_per_element(plan: PlanArrays, stack: Stack, fp8_gemm_layouts: tuple[str, ...]) -> ArrayLike:
+    """Bytes moved per element a plan's recipe casts, less the transposed copy where the accelerator's fp8 GEMMs take
+    non-TN layouts and the stack's fp8 scaling is per-tensor (`ops.precision.PrecisionRecipe.cast_bytes_on`, by
+    plan)."""
+    cast_bytes: ArrayLike = _recipe_column(plan, "cast_bytes")
+    if skips_transposed_copy(fp8_gemm_layouts, stack.fp8.recipe):
+        cast_bytes = cast_bytes - _recipe_column(plan, "transposed_copy_bytes")
+    return cast_bytes
+
+
+def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
+            fp8_gemm_layouts: tuple[str, ...] = ("tn",)) -> Layout:
     """The plan's layer layout: tokens per GPU = micro_batch * seq_len / CP, EP as the inner factor of DP.
 
-    Casts: the recipe's bytes per cast element on the layers it quantises (not the ones kept in bf16).
+    Casts: the recipe's bytes per cast element on the layers it quantises (not the ones kept in bf16), on the
+    accelerator's fp8 GEMM layouts (`cast_bytes_per_element`).
     MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
     """
     tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
     profile = stack or resolve_stack(None, "training")
     share = bf16_layer_share(plan, profile)
-    cast_bytes = _recipe_column(plan, "cast_bytes") * (1.0 - share)  # on the layers the recipe quantises
+    # on the layers the recipe quantises
+    cast_bytes = cast_bytes_per_element(plan, profile, fp8_gemm_layouts) * (1.0 - share)
     moe = profile.moe
     amax, norm_amax, transpose = shard_cast_terms(
         plan.dtype == int(Dtype.FP8), profile.fp8.recipe, profile.fp8.amax_read_passes,
-        _recipe_column(plan, "amax_read_passes"), share)
+        _recipe_column(plan, "amax_read_passes"), share, skips_transposed_copy(fp8_gemm_layouts, profile.fp8.recipe))
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
                   etp=plan.expert_tp, folded=plan.folded, cast_bytes=cast_bytes, amax_bytes=amax,
@@ -190,7 +210,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     so on PP and the rank order): the search prices these once per distinct stride-free row."""
     one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
     fp8 = precision[1] < 2.0
-    lay = _layout(plan, fp8, stack)
+    lay = _layout(plan, fp8, stack, rates.fp8_gemm_layouts)
     ops = layer_ops(shape, lay)
     # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
     bf16_share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
@@ -234,7 +254,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
     # (one plan: a term `pick` would drop is not computed; the same values)
     fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0) if not one or fp8 else 0.0
-    cast_bytes = larger(_recipe_column(plan, "cast_bytes"), 1e-9)
+    cast_bytes = larger(cast_bytes_per_element(plan, stack, rates.fp8_gemm_layouts), 1e-9)
     eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
                             if stack.kernel_fusion == "eager" else (0.0, 0.0))
     extra_fwd = fp8_kernels + eager_fwd
