@@ -14,9 +14,9 @@ from infraplan.results import Result
 class FacilityNetwork(Result):
     """The scale-out fabric counted by the topology builder, priced per switch port."""
 
-    switch_ports: int
-    switches: int
-    tiers: int
+    switch_ports: int = Field(description="switch ports of the scale-out fabric (count)")
+    switches: int = Field(description="switches of the scale-out fabric (count)")
+    tiers: int = Field(description="switch tiers of the scale-out fabric (count)")
     model: str = Field(description="where the switch counts come from")
     pricing: str = Field(description="where power and price per port come from")
     fabric_accelerators: int = Field(description="accelerators the fabric is built for (whole domains)")
@@ -25,74 +25,86 @@ class FacilityNetwork(Result):
 class FacilityAssumptions(Result):
     """The site figures the report used (catalog defaults or overrides)."""
 
-    load_factor: float
-    wue_l_per_kwh: float
-    electricity_usd_per_mwh: float
-    grid_gco2_per_kwh: float
-    facility_usd_per_w: float
-    lives_years: dict[str, float]
-    maintenance_fraction_of_capex_per_year: float
-    cost_of_capital: float
+    load_factor: float = Field(description="average / peak IT power (fraction), for energy and opex")
+    wue_l_per_kwh: float = Field(description="water usage effectiveness, litres per kWh of IT energy")
+    electricity_usd_per_mwh: float = Field(description="electricity price, USD per MWh")
+    grid_gco2_per_kwh: float = Field(description="grid carbon intensity, gCO2e per kWh (location-based)")
+    facility_usd_per_w: float = Field(description="facility (building, power, cooling) capex, USD per W of IT "
+                                      "power")
+    lives_years: dict[str, float] = Field(description="depreciation life per asset class (servers, network, "
+                                          "facility), years")
+    maintenance_fraction_of_capex_per_year: float = Field(description="maintenance opex per year as a fraction "
+                                                          "of capex")
+    cost_of_capital: float = Field(description="annual cost of capital (fraction per year) in the annualised capex")
 
 
 class FacilityReport(Result):
     """`infraplan facility`: power, racks, floor, water, capex, opex, $/GPU-hour, energy and carbon of a site."""
 
-    it_power_w: float
-    facility_power_w: float
-    pue: float
-    racks: int
-    rack_power_w: float
-    floor_area_m2: float
-    water_m3_per_year: float
+    it_power_w: float = Field(description="peak IT power (accelerators, hosts, network, storage), W")
+    facility_power_w: float = Field(description="peak facility power, IT x PUE, W")
+    pue: float = Field(description="power usage effectiveness, facility W / IT W")
+    racks: int = Field(description="racks (count)")
+    rack_power_w: float = Field(description="peak IT power per rack, W")
+    floor_area_m2: float = Field(description="white-space floor area, m^2")
+    water_m3_per_year: float = Field(description="cooling water consumed, m^3 per year")
     capex_usd: dict[str, float] | None = Field(description="servers, network, facility; null without a server "
                                                "price (cost_reason)")
-    opex_usd_per_year: float | None
+    opex_usd_per_year: float | None = Field(description="electricity and maintenance, USD per year (null: no "
+                                            "server price)")
     usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour")
     cost_reason: str | None = Field(None, description="why the money fields are null (no server price)")
-    energy_mwh_per_year: float
+    energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
-    accelerator: str
+    accelerator: str = Field(description="accelerator preset")
     system: str | None = Field(description="catalog system, or None for a plain accelerator count")
-    accelerators: int
-    servers: int
-    servers_per_rack: int
-    accelerators_per_rack: int
-    cooling: str
-    location: str
-    climate: str
-    build_type: str
-    power_breakdown_w: dict[str, float]
-    network: FacilityNetwork
-    capex_total_usd: float | None
-    annualized_capex_usd_per_year: dict[str, float] | None
+    accelerators: int = Field(description="accelerators housed (count)")
+    servers: int = Field(description="servers (count)")
+    servers_per_rack: int = Field(description="servers per rack (count)")
+    accelerators_per_rack: int = Field(description="accelerators per rack (count)")
+    cooling: str = Field(description="air | liquid | immersion")
+    location: str = Field(description="location preset (electricity price, grid carbon, climate)")
+    climate: str = Field(description="climate class of the location (sets PUE and water)")
+    build_type: str = Field(description="hyperscale | low-cost | high-cost | ai-campus (facility $/W)")
+    power_breakdown_w: dict[str, float] = Field(description="peak facility power by part (accelerators, hosts, "
+                                                "network, storage and misc, cooling and power distribution), W")
+    network: FacilityNetwork = Field(description="the scale-out fabric counted")
+    capex_total_usd: float | None = Field(description="servers + network + facility capex, USD (null: no server "
+                                          "price)")
+    annualized_capex_usd_per_year: dict[str, float] | None = Field(description="capex per asset class over its life "
+                                                                   "at the cost of capital, USD per year")
     opex_breakdown_usd_per_year: dict[str, float] = Field(description="electricity only without a server price")
-    tco_usd_per_year: float | None
-    embodied_co2_t: float | None
+    tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no server "
+                                           "price)")
+    embodied_co2_t: float | None = Field(description="embodied tCO2e of the servers (null: no catalog figure)")
     embodied_co2_t_reason: str | None = Field(None, description="why embodied carbon is null (no catalog figure)")
-    embodied_co2_t_per_year: float | None
-    assumptions: FacilityAssumptions
+    embodied_co2_t_per_year: float | None = Field(description="embodied tCO2e over the server life, t per year")
+    assumptions: FacilityAssumptions = Field(description="the site figures used (catalog defaults or overrides)")
     plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")
 
 
 class ReliabilityReport(Result):
     """`infraplan reliability`: interruptions, job MTTF, checkpoint interval and goodput of a training job."""
 
-    expected_interruptions: float
-    mttf_s: float
-    checkpoint_interval_s: float
-    goodput: float
-    expected_unexpected_interruptions: float
-    expected_planned_interruptions: float
-    interruptions_by_component: dict[str, float]
-    system: str
-    accelerator: str
-    gpus: int
-    days: float
-    model: str | None
-    failure_rate: str
-    failures_per_1000_node_days: float
-    checkpoint_bytes: float
-    checkpoint_write_s: float
-    restart_s: float
-    young_interval_s: float
+    expected_interruptions: float = Field(description="job interruptions expected over `days`, unexpected + "
+                                          "planned (count)")
+    mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
+    checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
+    goodput: float = Field(description="effective training time ratio: fraction of the wall clock that trains")
+    expected_unexpected_interruptions: float = Field(description="failures expected over `days` (count)")
+    expected_planned_interruptions: float = Field(description="planned interruptions (maintenance) expected over "
+                                                  "`days` (count)")
+    interruptions_by_component: dict[str, float] = Field(description="unexpected interruptions by root cause "
+                                                         "(Llama 3 Table 5 mix), count each")
+    system: str = Field(description="system preset")
+    accelerator: str = Field(description="accelerator preset")
+    gpus: int = Field(description="accelerators in the job (count)")
+    days: float = Field(description="job length, days")
+    model: str | None = Field(description="model whose checkpoint is written (sets its size)")
+    failure_rate: str = Field(description="failure-rate preset")
+    failures_per_1000_node_days: float = Field(description="the preset's unexpected failures per 1,000 node-days")
+    checkpoint_bytes: float = Field(description="checkpoint size (weights and optimizer state), bytes")
+    checkpoint_write_s: float = Field(description="time to write one checkpoint, seconds")
+    restart_s: float = Field(description="restart cost per interruption, seconds")
+    young_interval_s: float = Field(description="Young's first-order checkpoint interval, sqrt(2 x write x "
+                                    "MTTF), seconds")

@@ -35,6 +35,7 @@ from infraplan.facility.facility import facility_report, size_facility
 from infraplan.facility.reliability import job_reliability
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
+from infraplan.units import power_text
 
 H100_BF16_PEAK = 989e12
 REFERENCE_RUN_MODEL = "llama3-405b"
@@ -135,7 +136,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
                 overrides: CostOverrides | None = None) -> CampusPlan:
     """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity."""
     if not power_w > 0 or not math.isfinite(power_w):
-        raise InputError(f"--power must be positive, got {power_w:g} W")
+        raise InputError(f"--power must be positive, got {power_text(power_w)}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator)
     cluster.require_accelerator("a campus")
@@ -145,19 +146,19 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     unit = layout.packing_unit_accelerators
     probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
     if probe.it_w / 16 > it_budget:
-        raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
-                         f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
+        raise InputError(f"--power {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
+                         f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
 
     def campus_it_w(units: int) -> float:
         return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
 
     if it_budget > campus_it_w(MAX_ACCELERATORS // unit):  # the stated limit, before any fabric beyond it is built
-        raise InputError(f"--power {power_w:g} W holds more than {MAX_ACCELERATORS:,} accelerators of {accelerator}, "
-                         f"the limit of one campus plan (infraplan.limits)")
+        raise InputError(f"--power {power_text(power_w)} holds more than {MAX_ACCELERATORS:,} accelerators of "
+                         f"{accelerator}, the limit of one campus plan (infraplan.limits)")
     count = _most_units(campus_it_w, it_budget) * unit
     if count < unit:
-        raise InputError(f"--power {power_w:g} W is below one {unit}-accelerator unit of {accelerator} "
-                         f"({probe.it_w / 16 * site.pue:.0f} W of facility power)")
+        raise InputError(f"--power {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
+                         f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
     load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
     report = facility_report(layout, load, site)

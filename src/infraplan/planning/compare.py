@@ -7,7 +7,8 @@ risks are each plan's warnings plus its binding choices (sites above 90 % of the
 Tornado: one parameter at a time is set to the low and the high end of its range and the scenario re-planned
 (re-sized, re-solved, re-costed); rows are sorted by the swing of the last phase's TCO per year, largest first.
 Parameters: `electricity` (USD/kWh, every site), `pue`, `headroom` (fraction), `POOL.price` (USD per device),
-`POOL.available` (devices), `SITE.power` (W). A range is `LOW..HIGH` or `±P%` around the base value.
+`POOL.available` (devices), `SITE.power` (W); each row states its `unit`. A range is `LOW..HIGH` or `±P%` around
+the base value (electricity ±P% only where every site has the same price: the range sets one price on all).
 """
 
 from __future__ import annotations
@@ -45,11 +46,24 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
     return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks)
 
 
+def vary_unit(name: str) -> str:
+    """The unit a --vary parameter's range is written in (module docstring)."""
+    fixed = {"electricity": "USD/kWh", "pue": "facility W / IT W", "headroom": "fraction of demand"}
+    field = name.partition(".")[2]
+    return fixed.get(name) or {"price": "USD per device", "available": "devices", "power": "W"}[field]
+
+
 def _base_value(spec: ScenarioSpec, name: str) -> float:
     if name == "electricity":
         if spec.policy.electricity_usd_per_kwh is not None:
             return spec.policy.electricity_usd_per_kwh
-        return load_location(spec.sites[0].location or "us-average").electricity_usd_per_mwh / 1e3
+        # LOW..HIGH sets one price on every site; ±P% around one base only means that where the sites share it
+        prices = {s.name: load_location(s.location or "us-average").electricity_usd_per_mwh for s in spec.sites}
+        if len(set(prices.values())) > 1:
+            listed = " and ".join(f"{k} (${v:g}/MWh)" for k, v in prices.items())
+            raise InputError(f"--vary electricity=±P%: sites {listed} have different prices and the range sets one "
+                             "price on every site; give LOW..HIGH in USD/kWh")
+        return next(iter(prices.values())) / 1e3
     if name == "headroom":
         return spec.policy.headroom
     if name == "pue":
@@ -151,8 +165,8 @@ def tornado(spec: ScenarioSpec | str, varies: list[str]) -> list[TornadoRow]:
         name, lo, hi = parse_vary(spec, text)
         t_lo, t_hi = _tco(varied(spec, name, lo)), _tco(varied(spec, name, hi))
         swing = abs(t_hi - t_lo) if t_lo is not None and t_hi is not None else None
-        rows.append(TornadoRow(parameter=name, low_value=lo, high_value=hi, tco_low_usd_per_year=t_lo,
-                               tco_high_usd_per_year=t_hi, swing_usd_per_year=swing))
+        rows.append(TornadoRow(parameter=name, low_value=lo, high_value=hi, unit=vary_unit(name),
+                               tco_low_usd_per_year=t_lo, tco_high_usd_per_year=t_hi, swing_usd_per_year=swing))
     return sorted(rows, key=lambda r: -(r.swing_usd_per_year if r.swing_usd_per_year is not None else float("inf")))
 
 

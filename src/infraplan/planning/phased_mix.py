@@ -138,6 +138,14 @@ def _pool_limit(m: PhasedMix, p: int) -> int:
     return MAX_ACCELERATORS if limit is None else max(int(limit), 0)
 
 
+def _whole_jobs(m: PhasedMix, service: int, phase: int) -> str:
+    """' (it needs 65,536 devices on h100 at once)': a whole option (a training job, an LLM deployment) is not
+    divisible, so the relaxation's percentage alone hides what does not fit."""
+    needs = [f"{o.unit_devices:,} devices on {m.pool_names[o.pool]}" for o in m.options
+             if o.whole and o.service == service and o.phase == phase]
+    return f" (it needs {' or '.join(needs)} at once)" if needs else ""
+
+
 def _explain_phased(m: PhasedMix) -> str:
     """The elastic LP relaxation: least total shortfall; the short demands and the binding constraints."""
     n_s, n_k = m.demand.shape
@@ -158,7 +166,7 @@ def _explain_phased(m: PhasedMix) -> str:
         return "HiGHS: the programme is infeasible and its elastic relaxation failed"
     short = res.x[n_o + n_p * n_k:].reshape(n_s, n_k)
     installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k)
-    parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %"
+    parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %{_whole_jobs(m, s, k)}"
              for s in range(n_s) for k in range(n_k) if short[s, k] > 1e-6]
     binding = []
     for site, name in enumerate(m.site_names):

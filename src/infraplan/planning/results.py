@@ -20,27 +20,29 @@ class TrainingRunTotals(Result):
     """Totals of a training run on `tokens`: wall clock with failures, GPU-hours, energy, CO2 and cost."""
 
     time_to_train_s: float = Field(description="wall clock, compute time / goodput")
-    goodput: float
-    mttf_s: float
-    checkpoint_interval_s: float
-    gpu_hours: float
-    energy_mwh: float
+    goodput: float = Field(description="fraction of the wall clock that trains (reliability model)")
+    mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
+    checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
+    gpu_hours: float = Field(description="accelerators x wall clock, accelerator-hours")
+    energy_mwh: float = Field(description="facility energy of the run (accelerators' share of peak IT x PUE), MWh")
     co2_t: float = Field(description="location-based operational tCO2e")
     cost_usd: float | None = Field(description="GPU-hours x usd_per_gpu_hour (null: no server price, cost_reason)")
-    tokens: float
-    compute_time_s: float
-    checkpoint_bytes: float
-    checkpoint_write_s: float
-    restart_s: float
-    failure_rate: str
-    expected_interruptions: float
-    facility_power_w_per_gpu: float
-    pue: float
-    location: str
-    grid_gco2_per_kwh: float
+    tokens: float = Field(description="tokens trained on (count)")
+    compute_time_s: float = Field(description="tokens / tokens_per_s, without failures, seconds")
+    checkpoint_bytes: float = Field(description="checkpoint size, bytes")
+    checkpoint_write_s: float = Field(description="time to write one checkpoint, seconds")
+    restart_s: float = Field(description="restart cost per interruption, seconds")
+    failure_rate: str = Field(description="failure-rate preset")
+    expected_interruptions: float = Field(description="interruptions over the run, unexpected + planned (count)")
+    facility_power_w_per_gpu: float = Field(description="peak facility power per accelerator (its share of the IT "
+                                            "load x PUE), W")
+    pue: float = Field(description="power usage effectiveness, facility W / IT W")
+    location: str = Field(description="location preset (grid carbon, electricity price)")
+    grid_gco2_per_kwh: float = Field(description="grid carbon intensity, gCO2e per kWh")
     usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour "
                                            "(null: no server price)")
-    co2_embodied_t: float | None
+    co2_embodied_t: float | None = Field(description="embodied tCO2e of the servers amortised over the run (null: no "
+                                         "catalog figure)")
     cost_reason: str | None = Field(None, description="why the cost fields are null (the missing server price "
                                     "and the flag that supplies it)")
 
@@ -52,122 +54,137 @@ class TrainingRunResult(TrainingEstimate, TrainingRunTotals):
 class TrainingCapacity(Result):
     """Llama-3-405B-scale runs per year of a campus (or why there is no estimate)."""
 
-    available: bool
-    reason: str | None = None
-    model: str | None = None
-    tokens_per_run: float | None = None
-    runs_per_year: float | None = None
-    job_gpus: int | None = None
-    concurrent_jobs: int | None = None
-    days_per_run_per_job: float | None = None
-    tokens_per_s_per_gpu: float | None = None
-    mfu: float | None = None
-    goodput: float | None = None
-    job_mttf_s: float | None = None
-    reference_system: str | None = None
-    plan: str | None = None
+    available: bool = Field(description="whether the estimate exists (false: `reason`)")
+    reason: str | None = Field(None, description="why there is no estimate")
+    model: str | None = Field(None, description="model of the reference run (llama3-405b)")
+    tokens_per_run: float | None = Field(None, description="tokens per run (count; Llama 3's 15.6T)")
+    runs_per_year: float | None = Field(None, description="runs per year: every accelerator at the job's rate "
+                                        "and goodput, those beyond whole jobs included (count per year)")
+    job_gpus: int | None = Field(None, description="accelerators per job (count; Llama 3's 16,384)")
+    concurrent_jobs: int | None = Field(None, description="jobs of job_gpus the campus holds at once (count)")
+    days_per_run_per_job: float | None = Field(None, description="wall clock of one run on one job, failures "
+                                               "included, days")
+    tokens_per_s_per_gpu: float | None = Field(None, description="training throughput, tokens per second per "
+                                               "accelerator")
+    mfu: float | None = Field(None, description="model FLOPs utilisation of the plan (fraction of the dense peak)")
+    goodput: float | None = Field(None, description="fraction of the wall clock that trains at job_gpus")
+    job_mttf_s: float | None = Field(None, description="job mean time to an unexpected interruption, seconds")
+    reference_system: str | None = Field(None, description="system the job runs on (or the generic Clos)")
+    plan: str | None = Field(None, description="the parallel plan run")
 
 
 class CampusPhase(Result):
-    year: int
-    fraction: float
-    cumulative_fraction: float
-    facility_power_w: float
-    accelerators: int
-    capex_usd: float | None
-    cumulative_facility_power_w: float
+    """One build-out phase of `campus --phases`."""
+
+    year: int = Field(description="calendar year the phase comes online")
+    fraction: float = Field(description="fraction of the campus built in this phase")
+    cumulative_fraction: float = Field(description="fraction built by the end of this phase (the rest: no phase)")
+    facility_power_w: float = Field(description="facility power added in this phase, W")
+    accelerators: int = Field(description="accelerators added in this phase (whole packing units, count)")
+    capex_usd: float | None = Field(description="capex of this phase, USD (null: no server price)")
+    cumulative_facility_power_w: float = Field(description="facility power online by the end of this phase, W")
 
 
 class CampusPlan(Result):
     """`infraplan campus --power`: a power budget filled with one accelerator."""
 
-    power_w: float
-    accelerators: int
-    racks: int
-    buildings: int
-    network: FacilityNetwork
+    power_w: float = Field(description="facility power budget, W")
+    accelerators: int = Field(description="accelerators that fit the budget (count)")
+    racks: int = Field(description="racks (count)")
+    buildings: int = Field(description="buildings of ~50 MW IT each (count)")
+    network: FacilityNetwork = Field(description="the campus fabric (zones joined at 1:7)")
     capex_usd: dict[str, float] | None = Field(description="null without a server price (facility.cost_reason)")
-    opex_usd_per_year: float | None
-    energy_mwh_per_year: float
-    co2_t_per_year: float
-    training_capacity: TrainingCapacity
-    h100_equivalents: float
-    phases: list[CampusPhase]
-    facility: FacilityReport
-    plot: str | None = None
+    opex_usd_per_year: float | None = Field(description="opex, USD per year (null: no server price)")
+    energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    training_capacity: TrainingCapacity = Field(description="Llama-3-405B-scale runs per year")
+    h100_equivalents: float = Field(description="accelerators x dense bf16 peak / H100's (Epoch AI convention)")
+    phases: list[CampusPhase] = Field(description="the --phases build-out (empty without it)")
+    facility: FacilityReport = Field(description="the whole campus as `facility` reports it")
+    plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")
 
 
 class FleetSite(Result):
-    name: str
-    accelerator: str
-    accelerators: int
-    h100_equivalents: float
-    it_power_w: float
-    facility_power_w: float
-    capex_usd: float | None = Field(description="null without a server price for the accelerator")
-    opex_usd_per_year: float | None
-    energy_mwh_per_year: float
-    co2_t_per_year: float
-    cooling: str
-    location: str
+    """One site of a `campus --fleet`."""
+
+    name: str = Field(description="site name")
+    accelerator: str = Field(description="accelerator preset")
+    accelerators: int = Field(description="accelerators (count)")
+    h100_equivalents: float = Field(description="accelerators x dense bf16 peak / H100's")
+    it_power_w: float = Field(description="peak IT power, W")
+    facility_power_w: float = Field(description="peak facility power, W")
+    capex_usd: float | None = Field(description="capex, USD (null without a server price for the accelerator)")
+    opex_usd_per_year: float | None = Field(description="opex, USD per year (null without a server price)")
+    energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    cooling: str = Field(description="air | liquid | immersion")
+    location: str = Field(description="location preset")
 
 
 class FleetSitesResult(Result):
     """`infraplan campus --fleet`: the sites of a fleet summed."""
 
-    fleet: str
-    source: str
-    accelerators: int
-    h100_equivalents: float
-    it_power_w: float
-    facility_power_w: float
-    capex_usd: float | None = Field(description="null when a site has no server price")
-    opex_usd_per_year: float | None
-    energy_mwh_per_year: float
-    co2_t_per_year: float
-    sites: list[FleetSite]
-    published_h100_equivalents: float | None = None
-    h100_equivalents_vs_published: float | None = None
+    fleet: str = Field(description="fleet preset or file name")
+    source: str = Field(description="where the fleet's figures come from")
+    accelerators: int = Field(description="accelerators over all sites (count)")
+    h100_equivalents: float = Field(description="H100-equivalents over all sites")
+    it_power_w: float = Field(description="peak IT power, W")
+    facility_power_w: float = Field(description="peak facility power, W")
+    capex_usd: float | None = Field(description="capex, USD (null when a site has no server price)")
+    opex_usd_per_year: float | None = Field(description="opex, USD per year (null when a site has no server price)")
+    energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    sites: list[FleetSite] = Field(description="the sites")
+    published_h100_equivalents: float | None = Field(None, description="the fleet's published H100e")
+    h100_equivalents_vs_published: float | None = Field(None, description="itemised H100e / published (fraction)")
     h100_equivalents_vs_published_reason: str | None = Field(
         None, description="why the comparison is null (the fleet states no published H100e)")
 
 
 class FleetMixTotals(Result):
-    devices: int
-    power_w: float
-    facility_power_w: float
+    """Totals of a fleet-mix assignment."""
+
+    devices: int = Field(description="devices (count)")
+    power_w: float = Field(description="provisioned IT power (devices and their hosts), W")
+    facility_power_w: float = Field(description="provisioned facility power, IT x PUE, W")
     capex_usd: float | None = Field(description="null when a pool used has no price (cost_reason)")
     tco_usd_per_year: float | None = Field(description="null when a pool used has no price (cost_reason)")
-    energy_usd_per_year: float
+    energy_usd_per_year: float = Field(description="electricity cost, USD per year")
 
 
 class FleetMixPool(Result):
-    pool: str
-    device: str
-    used: int
-    available: int | None
+    """A pool's devices used against its limit."""
+
+    pool: str = Field(description="pool name")
+    device: str = Field(description="device preset")
+    used: int = Field(description="devices assigned (count)")
+    available: int | None = Field(description="devices the pool can supply (count; null: unlimited)")
 
 
 class FleetMixBaseline(Result):
-    assignment: list[dict[str, Any]]
-    totals: FleetMixTotals
-    rule: str
+    """The GPU-only programme the mix is compared with."""
+
+    assignment: list[dict[str, Any]] = Field(description="rows as FleetMixResult.assignment")
+    totals: FleetMixTotals = Field(description="its totals")
+    rule: str = Field(description="which pools it may use")
 
 
 class FleetMixResult(Result):
     """`infraplan fleet-mix`: devices of each pool per service, minimising power or TCO (MILP)."""
 
-    fleet: str
-    objective: str
+    fleet: str = Field(description="fleet spec name")
+    objective: str = Field(description="power | tco")
     assignment: list[dict[str, Any]] = Field(description="rows: service, pool, devices, capacity, power, TCO, ...")
-    totals: FleetMixTotals
-    pools: list[FleetMixPool]
-    excluded: list[dict[str, str]]
-    solver: dict[str, Any]
-    supported_services: list[str]
-    gpu_only: FleetMixBaseline | None
-    saving_vs_gpu_only: dict[str, float | None] | None
-    gpu_only_note: str | None = None
+    totals: FleetMixTotals = Field(description="totals of the assignment")
+    pools: list[FleetMixPool] = Field(description="devices used per pool")
+    excluded: list[dict[str, str]] = Field(description="service/pool pairs that cannot serve, with the reason")
+    solver: dict[str, Any] = Field(description="MILP method, status, objective_value in objective_unit")
+    supported_services: list[str] = Field(description="service kinds fleet-mix sizes")
+    gpu_only: FleetMixBaseline | None = Field(description="the GPU-only programme (null: none or infeasible)")
+    saving_vs_gpu_only: dict[str, float | None] | None = Field(description="GPU-only minus this mix: power_w (W), "
+                                                               "tco_usd_per_year, capex_usd (USD) and *_fraction "
+                                                               "(of GPU-only)")
+    gpu_only_note: str | None = Field(None, description="why there is no GPU-only comparison")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools used without a price")
 
 
@@ -179,7 +196,7 @@ class ScenarioServiceRow(Result):
 
     phase: str = Field(description="phase name")
     service: str = Field(description="service name")
-    kind: str = Field(description="training | llm | recsys | video")
+    kind: str = Field(description="training | llm | recsys | image | video")
     pool: str = Field(description="pool serving it")
     devices: int = Field(description="devices assigned (count)")
     demand: float = Field(description="demand in `demand_unit` (with the policy headroom)")
@@ -188,6 +205,12 @@ class ScenarioServiceRow(Result):
     slo_headroom: float | None = Field(description="fraction below the SLO at the planned point (latency or "
                                        "deadline); null where the model gives no margin")
     detail: str = Field(description="operating point: deployment, plan, batch, encoder")
+    time_to_train_s: float | None = Field(None, description="training: wall clock of one run, failures and "
+                                          "checkpoints included, seconds (as `train --tokens`); null otherwise")
+    mfu: float | None = Field(None, description="training: model FLOPs utilisation of the chosen plan, fraction of "
+                              "the dtype's dense peak; null otherwise")
+    goodput: float | None = Field(None, description="training: fraction of the wall clock that trains (reliability "
+                                  "model at that job size); null otherwise")
 
 
 class ScenarioPoolRow(Result):
@@ -253,8 +276,11 @@ class TornadoRow(Result):
     """One parameter swept from low to high: the TCO of the last phase at each end."""
 
     parameter: str = Field(description="what was varied (electricity, pue, headroom, POOL.price, ...)")
-    low_value: float = Field(description="low end of the range (the parameter's own unit)")
-    high_value: float = Field(description="high end of the range (the parameter's own unit)")
+    low_value: float = Field(description="low end of the range, in `unit`")
+    high_value: float = Field(description="high end of the range, in `unit`")
+    unit: str = Field(description="unit of low_value and high_value: USD/kWh (electricity), facility W / IT W (pue), "
+                      "fraction of demand (headroom), USD per device (POOL.price), devices (POOL.available), W "
+                      "(SITE.power)")
     tco_low_usd_per_year: float | None = Field(description="TCO per year at the low end (null: infeasible, "
                                                  "or a pool without a price)")
     tco_high_usd_per_year: float | None = Field(description="TCO per year at the high end (null: "

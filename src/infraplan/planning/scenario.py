@@ -243,7 +243,8 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
             pool=spec.pools[o.pool].name, devices=int(x[i]) * o.unit_devices,
             demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
                                                                            else s.capacity),
-            demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail))
+            demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
+            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput))
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)

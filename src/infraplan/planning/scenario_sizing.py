@@ -3,7 +3,9 @@
 - training: `training.search.search_plans` gives the best plan's tokens/s at a GPU count; the reliability model
   (`facility.reliability.job_reliability`) its goodput; wall clock = tokens / (tokens/s x goodput), as
   `planning.training_run`. With a deadline the GPU count is the smallest power of two meeting it, refined in
-  eighths between the last miss and the first hit; with a GPU budget, that count. One whole job per pool.
+  quarters between the last miss and the first hit; with a GPU budget, that count. One whole job per pool; its
+  wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
+  names the fastest run the search found.
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
   batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
@@ -22,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
@@ -53,6 +56,18 @@ class Sized:
     demand_unit: str
     slo_headroom: float | None
     detail: str
+    time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
+    mfu: float | None = None  # training: the chosen plan's MFU
+    goodput: float | None = None  # training: the reliability model's goodput at that job size
+
+
+class TrainingPoint(NamedTuple):
+    """The best plan at one GPU count: wall clock of the run (s), its one-line plan, MFU and goodput."""
+
+    wall_s: float
+    plan: str
+    mfu: float
+    goodput: float
 
 
 def pool_kind(pool: PoolSpec) -> str:
@@ -99,8 +114,8 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
 
 @lru_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
-                    dtype: str, stack: str | None, tokens: float) -> tuple[float, str] | None:
-    """(wall-clock seconds, plan) of the best plan on `gpus`, or None when no plan fits."""
+                    dtype: str, stack: str | None, tokens: float) -> TrainingPoint | None:
+    """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
     cluster = Cluster.resolve(system) if system else None
     if cluster is None or cluster.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator.name, gpus)
@@ -113,16 +128,23 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
             f"goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days")
-    return wall, plan
+    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]))
 
 
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     args = (svc.model or "", pool.device, pool.system, svc.seq_len, svc.global_batch, svc.dtype, svc.stack,
             float(svc.tokens or 0.0))
+    tried: dict[int, TrainingPoint] = {}
 
-    def point(g: int) -> tuple[float, str] | None:
+    def point(g: int) -> TrainingPoint | None:
         m, dev, system, seq, gb, dt, st, tok = args
-        return _training_point(m, dev, system, g, seq, gb, dt, st, tok)
+        got = _training_point(m, dev, system, g, seq, gb, dt, st, tok)
+        if got is not None:
+            tried[g] = got
+        return got
+
+    def sized(gpus: int, got: TrainingPoint, head: float | None) -> Sized:
+        return Sized(1.0, gpus, True, "runs", head, got.plan, got.wall_s, got.mfu, got.goodput)
 
     deadline = svc.deadline
     if svc.gpus is not None:
@@ -131,12 +153,11 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
             return f"no plan of {svc.model} fits {svc.gpus} devices"
         if deadline is not None and got[0] > deadline:
             return f"{svc.gpus} devices take {duration_text(got[0])}, beyond the {duration_text(deadline)} deadline"
-        head = None if deadline is None else 1.0 - got[0] / deadline
-        return Sized(1.0, svc.gpus, True, "runs", head, got[1])
+        return sized(svc.gpus, got, None if deadline is None else 1.0 - got[0] / deadline)
     assert deadline is not None
     limit_s: float = deadline
 
-    def in_time(g: int) -> tuple[int, tuple[float, str]] | None:
+    def in_time(g: int) -> tuple[int, TrainingPoint] | None:
         """(g, its point) when a plan on g devices meets the deadline."""
         got = point(g)
         return (g, got) if got is not None and got[0] <= limit_s else None
@@ -148,12 +169,15 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     while g <= TRAINING_MAX_GPUS and (hit := in_time(g)) is None:  # doubling until one meets it
         last_miss, g = g, g * 2
     if hit is None:
-        return f"no plan meets the {duration_text(deadline)} deadline within {TRAINING_MAX_GPUS:,} devices"
+        fastest = min(tried.items(), key=lambda kv: kv[1].wall_s, default=None)
+        best = ("" if fastest is None else f" (fastest found: {duration_text(fastest[1].wall_s)} on "
+                f"{fastest[0]:,} devices, {fastest[1].plan.split(',')[0]})")
+        return f"no plan meets the {duration_text(deadline)} deadline within {TRAINING_MAX_GPUS:,} devices{best}"
     if last_miss:  # then the first of four steps between the last miss and that hit
         step = max(1, (hit[0] - last_miss) // 4)
         hit = next(filter(None, map(in_time, range(last_miss + step, hit[0], step))), hit)
-    gpus, (wall, plan) = hit
-    return Sized(1.0, gpus, True, "runs", 1.0 - wall / deadline, plan)
+    gpus, got = hit
+    return sized(gpus, got, 1.0 - got.wall_s / deadline)
 
 
 @lru_cache(maxsize=1024)

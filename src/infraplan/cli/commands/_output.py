@@ -138,3 +138,14 @@ def add_id_column(table: Table, header: str, ids: Iterable[str], **kwargs: Any) 
     """A column of identifiers that is never cut: as wide as the longest id; the other columns wrap instead."""
     width = max([len(header), *(len(str(i)) for i in ids)])
     table.add_column(header, no_wrap=True, min_width=width, **kwargs)
+
+
+def check_html_path(path: str, option: str) -> None:
+    """An HTML output (`--plot`, `--report`) must be named .html, as `search` and `results` require, and be
+    writable (`check_output_path`): refused before any work, so nothing is half-written."""
+    from infraplan.catalog.loader import check_output_path
+    from infraplan.errors import InputError
+
+    if not path.endswith(".html"):
+        raise InputError(f"{option} must name an .html file, got {path!r}")
+    check_output_path(path, option)

@@ -5,8 +5,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd, metric_table
+from infraplan.cli.commands._output import (
+    check_html_path,
+    console,
+    emit,
+    fmt_num,
+    fmt_percent,
+    fmt_rate,
+    fmt_usd,
+    metric_table,
+)
 from infraplan.cli.commands.facility import money_rows
 from infraplan.cli.options import PRICE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
@@ -32,8 +40,10 @@ def render_campus(r: CampusPlan) -> None:
     cap = r.training_capacity
     if cap.available:
         jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
+        rest = r.accelerators - (cap.concurrent_jobs or 0) * (cap.job_gpus or 0)  # counted at the same rate
+        more = f" and {rest:,} more GPUs at their rate" if rest > 0 else ""
         table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year "
-                      f"({jobs} of {cap.job_gpus:,} GPUs, {cap.days_per_run_per_job:,.0f} "
+                      f"({jobs} of {cap.job_gpus:,} GPUs{more}, {cap.days_per_run_per_job:,.0f} "
                       f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
     else:
         table.add_row("training capacity", cap.reason or "")
@@ -42,7 +52,11 @@ def render_campus(r: CampusPlan) -> None:
         console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
-                      f"{fmt_usd(ph.capex_usd)})")
+                      f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
+    unphased = 1.0 - r.phases[-1].cumulative_fraction if r.phases else 0.0
+    if unphased > 1e-9:  # --phases may sum below 1: the table above is the whole campus, the phases build part of it
+        console.print(f"{unphased * 100:.0f} % of the campus ({fmt_rate(unphased * f.facility_power_w, 'W')} of "
+                      f"facility power) is in no phase: the table above is the whole campus", soft_wrap=True)
 
 
 def render_fleet(r: FleetSitesResult) -> None:
@@ -79,7 +93,7 @@ def campus(
 ) -> None:
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
     if plot:
-        check_output_path(plot, "--plot")
+        check_html_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     if fleet:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infraplan.catalog.loader import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_rate, fmt_usd, metric_table
+from infraplan.cli.commands._output import check_html_path, console, emit, fmt_rate, fmt_usd, metric_table
 from infraplan.cli.options import (
     ACCELERATORS,
     PRICE,
@@ -77,7 +76,7 @@ def facility(
 ) -> None:
     """Size the data centre: IT and facility power, racks, floor, water, capex, opex, $/GPU-h, energy, CO2."""
     if plot:
-        check_output_path(plot, "--plot")
+        check_html_path(plot, "--plot")
     overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     report = size_facility(system=system, accelerator=accelerator, count=count, cooling=cooling, location=location,

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from infraplan.cli.commands._output import (
     add_id_column,
+    check_html_path,
     console,
     emit,
     fmt_num,
@@ -70,12 +71,23 @@ def render_plan(p: ScenarioPlan) -> None:
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):
             t.add_column(col, justify="left" if col == "parameter" else "right")
         for row in p.tornado:
-            t.add_row(row.parameter, fmt_num(row.low_value), fmt_num(row.high_value),
+            t.add_row(row.parameter, _with_unit(row.low_value, row.unit), _with_unit(row.high_value, row.unit),
                       fmt_usd(row.tco_low_usd_per_year), fmt_usd(row.tco_high_usd_per_year),
                       fmt_usd(row.swing_usd_per_year))
         console.print(t)
     for w in p.warnings:
         console.print(f"warning: {w}")
+
+
+def _with_unit(value: float, unit: str) -> str:
+    """A --vary end in its unit: 8 MW, $29.4 k, $0.05/kWh, 7,000 devices, 1.2 (a PUE), 0.3 (a fraction)."""
+    if unit == "W":
+        return fmt_rate(value, "W")
+    if unit == "USD per device":
+        return fmt_usd(value)
+    if unit == "USD/kWh":
+        return f"${value:.3g}/kWh"
+    return f"{fmt_num(value)} devices" if unit == "devices" else fmt_num(value)
 
 
 def plan(
@@ -94,7 +106,7 @@ def plan(
     from infraplan.planning.scenario_outputs import write_parquet, write_report
 
     if report is not None:
-        check_output_path(report, "--report")
+        check_html_path(report, "--report")
     if out is not None:
         from pathlib import Path
 
