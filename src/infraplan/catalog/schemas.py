@@ -197,6 +197,10 @@ class Node(Spec):
 
     accelerators_per_node: int = Field(gt=0)
     scale_up_domain: int = Field(gt=0, description="accelerators sharing one NVLink/IF/ICI domain")
+    placement: Literal["fill", "slurm_segment"] = Field(
+        "fill", description="how a job's consecutive ranks fill the domains (`network.placement`): fill = every GPU "
+        "of each domain in rank order; slurm_segment = NeMo's GB200 launcher, Slurm --segment of the largest "
+        "divisor of the node count that fits one domain")
     nics_per_node: int = Field(ge=0)
     nic_bandwidth_bytes_per_s: BytesPerS = Field(description="per NIC, per direction")
     cpus_per_node: int = Field(2, ge=0)

@@ -11,7 +11,7 @@ network power and the price of an accelerator-hour.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
@@ -21,6 +21,7 @@ from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_sys
 from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
+from infraplan.network.placement import job_placement_unit
 from infraplan.network.topology import ClosTopology, build_topology
 
 
@@ -31,6 +32,7 @@ class Cluster:
     system: System
     accelerator: Accelerator
     generic: bool = False  # built from an accelerator preset (generic node and Clos), not a catalog system
+    placement_unit: int = 0  # one job's consecutive ranks known to share a domain (`placed`); 0: groups aligned
 
     @classmethod
     def resolve(cls, ref: str | System | Cluster) -> Cluster:
@@ -100,7 +102,30 @@ class Cluster:
     @cached_property
     def fabric(self) -> Fabric:
         """The scalars collective costs need."""
-        return Fabric.from_system(self.system, self.accelerator)
+        fabric = Fabric.from_system(self.system, self.accelerator)
+        return replace(fabric, placement_unit=self.placement_unit) if self.placement_unit else fabric
+
+    def placed(self, gpus: int) -> Cluster:
+        """This cluster for a job of `gpus` GPUs: its fabric prices each group where that job's ranks put it
+        (`network.placement.job_placement_unit`, `network.fabric.group_domain`); itself for a job inside one
+        domain. One twin per unit is kept, so the pricing caches keyed by the cluster find it again."""
+        base = self._base
+        unit = job_placement_unit(base.system.node, gpus)
+        if unit == 0:
+            return base
+        twin = base._placed_twins.get(unit)
+        if twin is None:
+            twin = base._placed_twins.setdefault(unit, Cluster(base.system, base.accelerator, base.generic, unit))
+            twin.__dict__["_base"] = base
+        return twin
+
+    @cached_property
+    def _base(self) -> Cluster:
+        return self  # a placed twin's is set to the cluster it was placed from
+
+    @cached_property
+    def _placed_twins(self) -> dict[int, Cluster]:
+        return {}
 
     @cached_property
     def layout(self) -> ServerLayout:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
 from infraplan.network import nvlink_collectives as _measured
-from infraplan.network.fabric import Fabric
+from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 NCCL_NET_STEP_LATENCY_S = 4.0e-6  # NCCL tuning model hwLat[NET][Ring][LL128] per ring step (src/graph/tuning.cc)
@@ -73,9 +73,10 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
         return scalar_path.as_array(_message_efficiency_one(fabric, f_size, f_n, f_stride, all_to_all), ndim)
     size = np.maximum(np.asarray(size_bytes, dtype=np.float64), 1.0)
     n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
-    inside = n * stride <= fabric.scale_up_domain
+    domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
+    inside = n * stride <= domain
     # nodes holding members of the group (the tables' column), however far apart they are
-    nodes = np.maximum(n / np.minimum(np.maximum(np.floor(fabric.scale_up_domain / stride), 1.0), np.maximum(n, 1.0)),
+    nodes = np.maximum(n / np.minimum(np.maximum(np.floor(domain / stride), 1.0), np.maximum(n, 1.0)),
                        1.0)
     sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
     _, nic = _efficiency_table("ata" if all_to_all else "nic")
@@ -152,10 +153,11 @@ def group_efficiency(fabric: Fabric, n: float, stride: float, all_to_all: bool) 
     (clamped at 0, as `message_efficiency`'s max(a, b): `b if b > a else a`), in the order they are summed. A caller
     pricing several messages over one group (`network.collectives`) keeps it per group."""
     sizes, nvlink, nic = _float_tables(all_to_all)
-    if n * stride <= fabric.scale_up_domain:  # inside one scale-up domain: the measured table where there is one
+    domain = group_domain(fabric, n, stride)
+    if n * stride <= domain:  # inside one scale-up domain: the measured table where there is one
         measured = _measured.measured_column(fabric.accelerator, all_to_all, n)
         return sizes, nvlink, (), measured
-    per_domain = float(math.floor(fabric.scale_up_domain / stride))
+    per_domain = float(math.floor(domain / stride))
     per_domain = 1.0 if per_domain < 1.0 else per_domain
     members = 1.0 if n < 1.0 else n
     per_domain = members if members < per_domain else per_domain
@@ -252,6 +254,6 @@ def step_latency(fabric: Fabric, latency_s: npt.ArrayLike, n: npt.ArrayLike, str
 
 def step_latency_xp(xp: MathOps, fabric: Fabric, latency_s: Any, n: Any, stride: Any) -> Any:
     """`step_latency` in the namespace `xp`."""
-    crosses = n * stride > fabric.scale_up_domain
+    crosses = n * stride > group_domain(fabric, n, stride)
     return xp.where(crosses, xp.maximum(latency_s, NCCL_NET_STEP_LATENCY_S), latency_s)
 

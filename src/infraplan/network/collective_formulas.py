@@ -31,7 +31,7 @@ import numpy.typing as npt
 from infraplan import scalar_path
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network.collective_efficiency import sized_time_xp, step_latency_xp
-from infraplan.network.fabric import Fabric, group_link, group_link_one
+from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one
 from infraplan.network.nvls import nvls_time_xp
 
 __all__ = ["A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "all_gather_time", "all_reduce_time", "all_to_all_rounds",
@@ -107,8 +107,9 @@ def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: 
     sizes) and could beat one inside a domain: a 16-rank all-to-all over two H100 boards at 100 KB per rank 5.1
     us against 9.3 us for 8 ranks on one board; a reduce-scatter over two GB200 NVL72 racks 727 GB/s of busbw
     against 615 GB/s inside one (the measured in-domain ring efficiency, `network.nvlink_collectives`)."""
-    local = xp.minimum(xp.maximum(xp.floor(fabric.scale_up_domain / stride), 1.0), n)  # members per domain
-    spans = (n * stride > fabric.scale_up_domain) & (local > 1.0)
+    domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
+    local = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)  # members per domain
+    spans = (n * stride > domain) & (local > 1.0)
     if not (spans if xp is _FLOATS else np.any(spans)):
         return t
     bound = inside(size * local / xp.maximum(n, 1.0), local)
@@ -136,7 +137,7 @@ def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, al
         # candidates instead of the SimAI tables' NVLink column
         plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
         measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
-        t = xp.where(n * stride <= fabric.scale_up_domain, measured, t)
+        t = xp.where(n * stride <= group_domain(fabric, n, stride), measured, t)
     return xp.where(n > 1, t, 0.0)
 
 
@@ -213,7 +214,8 @@ def send_recv_time(fabric: Fabric, size_bytes: npt.ArrayLike, stride: npt.ArrayL
     two = np.full(np.shape(stride), 2.0) if np.ndim(stride) else 2.0
     bw, lat, _ = group_link(fabric, two, stride)
     # a single point-to-point transfer drives one NIC, never k of them
-    single = np.where(np.asarray(stride) * 2 <= fabric.scale_up_domain, bw, np.minimum(bw, fabric.nic_bytes_per_s))
+    single = np.where(np.asarray(stride) * 2 <= group_domain(fabric, two, stride), bw,
+                      np.minimum(bw, fabric.nic_bytes_per_s))
     seconds: np.ndarray = np.asarray(size_bytes, dtype=np.float64) / single + lat
     return seconds
 

@@ -43,6 +43,7 @@ from infraplan.network.collective_formulas import send_recv_time as send_recv_ti
 from infraplan.network.fabric import SCALE_UP_LATENCY_S as SCALE_UP_LATENCY_S
 from infraplan.network.fabric import Fabric as Fabric
 from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
+from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
@@ -108,7 +109,8 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     steps = n - 1.0
     members = 1.0 if n < 1.0 else n
     tree_steps = 2.0 * float(math.ceil(float(np.log2(members))))
-    group = (fabric, bw, lat, n * stride > fabric.scale_up_domain, 0.0 if steps < 0.0 else steps, members, tree_steps,
+    crosses = n * stride > group_domain(fabric, n, stride)
+    group = (fabric, bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
              _efficiency.group_efficiency(fabric, n, stride, False))
     if len(_GROUPS) >= _LINKS_KEPT:
         _GROUPS.clear()
@@ -121,7 +123,7 @@ def _spanned_seconds(one: Callable[[Fabric, float, float, float], float], fabric
     """`one(fabric, size, n, stride)`, bounded below where the group spans scale-up domains
     (`collective_formulas.spanning_bound`, whose `in_domain` prices the members' exchange with `one` too)."""
     t = one(fabric, size, n, stride)
-    if not n * stride > fabric.scale_up_domain:
+    if not n * stride > group_domain(fabric, n, stride):
         return t
     return float(spanning_bound(_FLOATS, fabric, t, size, n, stride, True,
                                 lambda part, k: one(fabric, part, k, stride)))
@@ -239,7 +241,7 @@ def forget_collective_seconds() -> None:
 def send_recv_seconds(fabric: Fabric, size_bytes: float, stride: float) -> float:
     """`send_recv_time` of plain Python numbers, as a float: the same operations on the group's float link."""
     bw, lat = _link_one(fabric, 2.0, float(stride))
-    single = bw if stride * 2 <= fabric.scale_up_domain else min(bw, fabric.nic_bytes_per_s)
+    single = bw if stride * 2 <= group_domain(fabric, 2.0, stride) else min(bw, fabric.nic_bytes_per_s)
     return float(size_bytes) / single + lat
 
 # --- Small-message all-reduce of serving stacks (issue 12 item 3): one-shot / two-shot over NVLink P2P ---
@@ -273,7 +275,7 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
     ring_bw = 2.0 * _steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
     measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom")
     custom = np.maximum(np.minimum(one_shot, two_shot), measured)
-    inside = n_arr * np.asarray(stride, dtype=np.float64) <= fabric.scale_up_domain
+    inside = n_arr * np.asarray(stride, dtype=np.float64) <= group_domain(fabric, n_arr, stride)
     usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)
     seconds: np.ndarray = np.where(usable, np.minimum(nccl, custom), nccl)
     return seconds

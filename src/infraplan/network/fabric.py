@@ -31,8 +31,10 @@ collective times on it, `network.collective_efficiency` the message-size efficie
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +64,9 @@ class Fabric:
     nvls_bytes_per_s: float = 0.0  # per-rank link rate of NVLS all-reduce in the domain (`network.collectives`); 0: off
     accelerator: str = ""  # catalog accelerator name: picks its measured all-reduce table (`network.nvlink_all_reduce`)
     nic_line_bytes_per_s: float = 0.0  # scale-out line rate per GPU, per direction (NICs x rate / GPUs); 0: unknown
+    # consecutive ranks known to share one scale-up domain in the job priced (`network.placement`); 0: every group
+    # is taken as aligned to the domains (a job inside one domain, or the fabric of no job)
+    placement_unit: int = 0
 
     @classmethod
     def from_system(
@@ -93,6 +98,21 @@ class Fabric:
             accelerator=accelerator.name,
             nic_line_bytes_per_s=nic * scale_out_factor,
         )
+
+
+def group_domain(fabric: Fabric, n: Any, stride: Any) -> Any:
+    """The scale-up domain D_g the pricing's tests read for a group of `n` ranks `stride` apart (`n s <= D_g`:
+    inside one domain; else floor(D_g / s) members in each): `fabric.scale_up_domain`, or in a placed job
+    (`placement_unit` U > 0) gcd(U, n s): a block of n s consecutive ranks dividing U never crosses a domain edge
+    (D_g = n s: inside), any other crosses one in some group, whose smaller side holds gcd(U, n s) of the block
+    (`network.placement`, module docstring)."""
+    unit = fabric.placement_unit
+    if unit == 0:
+        return fabric.scale_up_domain
+    if isinstance(n, (int, float)) and isinstance(stride, (int, float)):
+        return float(math.gcd(unit, int(round(n * stride))))
+    block = np.multiply(n, stride)  # whole numbers of ranks (floats or ints): exact in int64
+    return np.gcd(block.astype(np.int64), unit)
 
 
 def uplink_occupancy(fabric: Fabric, k_tier: npt.ArrayLike, stride: npt.ArrayLike, domain: int) -> np.ndarray:
@@ -145,8 +165,9 @@ def ring_scale_up_limit(fabric: Fabric, k_domain: npt.ArrayLike) -> np.ndarray:
 def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
                 all_to_all: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     extent = n * stride
-    inside = extent <= fabric.scale_up_domain
-    k_domain = np.clip(np.floor(fabric.scale_up_domain / stride), 1.0, n)
+    domain = group_domain(fabric, n, stride)
+    inside = extent <= domain
+    k_domain = np.clip(np.floor(domain / stride), 1.0, n)
     if all_to_all:
         nic_rate = np.full_like(n, fabric.nic_bytes_per_s)
     else:

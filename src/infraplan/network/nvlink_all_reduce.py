@@ -80,7 +80,7 @@ import numpy as np
 from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
 from infraplan.network.collective_efficiency import _efficiency_lists
-from infraplan.network.fabric import Fabric
+from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 MEASURED_NVLINK_ALL_REDUCE = True  # the measured in-domain all-reduce bound (module docstring); False: alpha-beta only
@@ -184,6 +184,6 @@ def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: A
         nvls = (1.0 + 1.0 / xp.maximum(n, 1.0)) * size / fabric.nvls_bytes_per_s
         peak = xp.minimum(peak, nvls)
     bound = peak / measured_efficiency_xp(xp, size, n, kind, table_file(fabric.accelerator))
-    inside = (n * stride <= fabric.scale_up_domain) & (n > 1) if xp is NUMPY_OPS else (
-        n * stride <= fabric.scale_up_domain and n > 1)
+    domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
+    inside = (n * stride <= domain) & (n > 1) if xp is NUMPY_OPS else (n * stride <= domain and n > 1)
     return xp.where(inside, bound, 0.0)

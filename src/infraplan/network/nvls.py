@@ -36,7 +36,7 @@ import math
 from typing import Any
 
 from infraplan.network.collective_efficiency import sized_time_xp
-from infraplan.network.fabric import Fabric
+from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import MathOps
 
 # NVLS is picked by NCCL's tuner only for messages at least this large. ASSUMPTION: NCCL runs NVLS with the Simple
@@ -49,7 +49,7 @@ NVLS_MIN_BYTES = 2**20
 def nvls_available(fabric: Fabric, n: float, stride: float) -> bool:
     """Whether NVLS can run the group at all: the fabric has an NVLS rate and the `n` ranks `stride` apart stay
     inside one scale-up (NVSwitch) domain."""
-    return fabric.nvls_bytes_per_s > 0.0 and n * stride <= fabric.scale_up_domain
+    return fabric.nvls_bytes_per_s > 0.0 and n * stride <= group_domain(fabric, n, stride)
 
 
 def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, lat: Any, sized: bool,
@@ -62,4 +62,4 @@ def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, la
         return math.inf
     bandwidth = (1.0 + 1.0 / n) * size / fabric.nvls_bytes_per_s
     t = sized_time_xp(xp, fabric, bandwidth + 2.0 * lat, bandwidth, size, n, stride, False, sized)
-    return xp.where((n * stride <= fabric.scale_up_domain) & (size >= min_bytes), t, math.inf)
+    return xp.where((n * stride <= group_domain(fabric, n, stride)) & (size >= min_bytes), t, math.inf)

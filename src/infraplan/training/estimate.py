@@ -20,6 +20,7 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.network.placement import placement_notes
 from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
@@ -100,9 +101,19 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
     """
     profile = resolve_stack(stack, "training")
-    if plan.is_one:
-        return {k: np.array([v]) for k, v in one_plan_outputs(shape, cluster, plan, profile).items()}
-    return _evaluate(shape, cluster, plan, profile)
+    if plan.is_one:  # each plan priced where its job's ranks sit (`Cluster.placed`, `network.placement`)
+        placed = cluster.placed(int(plan.one_row.gpus))
+        return {k: np.array([v]) for k, v in one_plan_outputs(shape, placed, plan, profile).items()}
+    sizes = np.unique(plan.gpus)
+    if sizes.size == 1:
+        return _evaluate(shape, cluster.placed(int(sizes[0])), plan, profile)
+    parts = [(np.flatnonzero(plan.gpus == g), int(g)) for g in sizes]  # plans of several job sizes: each its own
+    priced = [(rows, _evaluate(shape, cluster.placed(g), plan.take(rows), profile)) for rows, g in parts]
+    out = {k: np.empty(len(plan), dtype=np.asarray(v).dtype) for k, v in priced[0][1].items()}
+    for rows, values in priced:
+        for k, v in values.items():
+            out[k][rows] = v
+    return out
 
 
 def one_plan_outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
@@ -301,7 +312,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
-    cluster = Cluster.resolve(system).for_gpus(gpus)
+    cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     notes: list[str] = []
     if vpp is None:
@@ -322,7 +333,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
-    notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len)
+    notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
     notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another

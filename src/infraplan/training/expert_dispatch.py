@@ -21,7 +21,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.network.collectives import Fabric
+from infraplan.network.collectives import Fabric, group_domain
 from infraplan.network.mnnvl_all_to_all import measured_efficiency
 from infraplan.ops.expert_routing import expected_nodes_per_token
 from infraplan.ops.layer import ArrayLike, Collective
@@ -34,8 +34,8 @@ def ep_domains(fabric: Fabric, group: ArrayLike, stride: ArrayLike) -> tuple[np.
     """An EP group of n ranks at rank stride s on the fabric: (n, the d = min(n, floor(D / s)) ranks it has in
     each scale-up domain of D GPUs, the N = n / d domains it spans)."""
     n = np.maximum(np.asarray(group, dtype=np.float64), 1.0)
-    per_domain = np.clip(np.floor(fabric.scale_up_domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)),
-                         1.0, n)
+    domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
+    per_domain = np.clip(np.floor(domain / np.maximum(np.asarray(stride, dtype=np.float64), 1.0)), 1.0, n)
     return n, per_domain, n / per_domain
 
 

@@ -265,7 +265,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
-    cluster = Cluster.resolve(system).for_gpus(gpus)
+    cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")

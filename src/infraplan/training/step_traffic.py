@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.network.collectives import Fabric, collective_seconds, collective_time, send_recv_seconds, send_recv_time
+from infraplan.network.collectives import (
+    Fabric,
+    collective_seconds,
+    collective_time,
+    group_domain,
+    send_recv_seconds,
+    send_recv_time,
+)
 from infraplan.scalar_path import ops_of, to_float
 from infraplan.training.axes import COMM_KEYS
 from infraplan.training.layer_time import ACT
@@ -50,8 +57,9 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
                     else send_recv_time(fabric, boundary, p.pp_stride)),
             # 1 where pipeline neighbours sit in different scale-up domains (the transfer crosses the NIC, as
             # `send_recv_time` prices it; `training.combined_1f1b.p2p_on_ep_nic_s`)
-            "p2p_scale_out": ((1.0 if p.pp_stride * 2 > fabric.scale_up_domain else 0.0) if one
-                              else np.where(np.asarray(p.pp_stride) * 2 > fabric.scale_up_domain, 1.0, 0.0)),
+            "p2p_scale_out": ((1.0 if p.pp_stride * 2 > group_domain(fabric, 2.0, p.pp_stride) else 0.0) if one
+                              else np.where(np.asarray(p.pp_stride) * 2 > group_domain(fabric, 2.0, p.pp_stride),
+                                            1.0, 0.0)),
             **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
             "params": params,
             "sharded": sharded_of(p, params, experts),
