@@ -386,8 +386,9 @@ def test_a_default_aiohttp_client_holds_100_requests_in_flight(monkeypatch) -> N
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 13 gate not met: 15.6 % mean |error| over its 471 rows (TTFT 21.5 %, TPOT 9.8 %; 15.61 % before round "
-    "19's SGLang PrefillAdder (whole prompts below max_prefill_tokens), sourced and on; 16.2 % with round 16's "
+    "issue 13 gate not met: 15.61 % mean |error| over its 471 rows (TTFT 21.4 %, TPOT 9.8 %; 15.64 % with round "
+    "19's SGLang PrefillAdder (whole prompts below max_prefill_tokens), sourced and on, before the front ends were "
+    "refitted by their rule (validation.serving_front_end_fit); 16.2 % with round 16's "
     "nearest-date release kernels, not adopted: DeepSeek 1.1.0rc2 TP8 TPOT +62 %); TensorRT-LLM: the attention-DP "
     "balancing wait, DeepSeek-R1 1.1.0rc2 (2026-01-14) TTFT -70 % and TPOT +35 % (MTP? 15.2 % as one draft token "
     "at 0.85 acceptance, stated nowhere: not adopted); Dynamo-served TTFT growing with the ISL; vLLM / SGLang "
