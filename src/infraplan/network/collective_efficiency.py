@@ -9,12 +9,14 @@ all-to-all curve instead of the SimAI NVLink column where `network.nvlink_collec
 default). A ring that leaves its
 scale-up domain pays NCCL's network step latency per step (NCCL tuning model, src/graph/tuning.cc). Both run on
 Python floats for a single estimate with the same IEEE operations in the same order as the array path
-(`scalar_path`, issue 18).
+(`scalar_path`, issue 18). On arrays the last query is kept by its inputs' bits (an all-reduce prices its ring
+and its tree on the same groups) and the measured columns are read for all group sizes at once.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -71,46 +73,124 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
     if one is not None:
         (f_size, f_n, f_stride), ndim = one
         return scalar_path.as_array(_message_efficiency_one(fabric, f_size, f_n, f_stride, all_to_all), ndim)
-    size = np.maximum(np.asarray(size_bytes, dtype=np.float64), 1.0)
-    n, stride = np.asarray(n, dtype=np.float64), np.asarray(stride, dtype=np.float64)
+    raw, n, stride = (np.asarray(size_bytes, dtype=np.float64), np.asarray(n, dtype=np.float64),
+                      np.asarray(stride, dtype=np.float64))
+    global _LAST_ARRAY
+    # the last array query is kept, by its inputs' bits (an all-reduce asks for its ring's and its tree's)
+    key = (raw.shape, raw.tobytes(), n.shape, n.tobytes(), stride.shape, stride.tobytes(), all_to_all,
+           _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL)
+    if _LAST_ARRAY[0] is fabric and _LAST_ARRAY[1] == key:
+        return _LAST_ARRAY[2].copy()
+    value = _message_efficiency_array(fabric, raw, n, stride, all_to_all)
+    _LAST_ARRAY = (fabric, key, value)  # one tuple: threads read it whole
+    return value.copy()
+
+
+def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, stride: np.ndarray,
+                              all_to_all: bool) -> np.ndarray:
+    """`message_efficiency` on arrays, not kept."""
+    size = np.maximum(raw, 1.0)
     domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
     inside = n * stride <= domain
-    # nodes holding members of the group (the tables' column), however far apart they are
-    nodes = np.maximum(n / np.minimum(np.maximum(np.floor(domain / stride), 1.0), np.maximum(n, 1.0)),
-                       1.0)
-    sizes, nvlink = _efficiency_table("ata" if all_to_all else "nvlink")
-    _, nic = _efficiency_table("ata" if all_to_all else "nic")
+    every, some = bool(inside.all()), bool(inside.any())
+    sizes, nvlink = _table_columns("ata" if all_to_all else "nvlink")
     log_size = np.minimum(np.maximum(np.log2(size), sizes[0]), sizes[-1])  # np.clip, without its wrapper's cost
-    log_nodes = np.minimum(np.maximum(np.log2(nodes), 0.0), _LOG2_LAST_COLUMN)
-    # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights; only
-    # the columns next to some group's log2 nodes have a non-zero weight (the others would add exact zeros)
-    across = np.zeros(np.shape(log_nodes))
-    if not inside.all():
+    across = np.zeros(np.shape(inside))  # groups all inside one domain: nothing read across domains (zeros)
+    if not every:
+        # nodes holding members of the group (the tables' column), however far apart they are
+        nodes = np.maximum(n / np.minimum(np.maximum(np.floor(domain / stride), 1.0), np.maximum(n, 1.0)), 1.0)
+        _, nic = _table_columns("ata" if all_to_all else "nic")
+        log_nodes = np.minimum(np.maximum(np.log2(nodes), 0.0), _LOG2_LAST_COLUMN)
+        # linear interpolation between the columns (knots at log2 nodes = 0, 1, ..., 7): hat-function weights; only
+        # the columns next to some group's log2 nodes have a non-zero weight (the others would add exact zeros)
         low = np.floor(log_nodes[~inside]) if np.ndim(log_nodes) else np.floor(log_nodes)
         for j in range(int(low.min()), min(int(low.max()) + 2, len(_NODE_COLUMNS))):
-            across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[:, j])
-    local = np.interp(log_size, sizes, nvlink[:, 0]) if inside.any() else across
-    measured = _measured.MEASURED_NVLINK_COLLECTIVES and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES
-    if measured and inside.any():  # (off: the SimAI column as it is, without the per-group-size loop)
-        local = _measured_local(fabric, size, n, inside, all_to_all, local)
+            across = across + np.maximum(1.0 - np.abs(log_nodes - j), 0.0) * np.interp(log_size, sizes, nic[j])
+    if not some:
+        return np.asarray(np.minimum(np.maximum(across, 1e-3), 1.0), dtype=np.float64)
+
+    def simai() -> np.ndarray:  # the SimAI NVLink column
+        return np.asarray(np.interp(log_size, sizes, nvlink[0]), dtype=np.float64)
+
+    if _measured.MEASURED_NVLINK_COLLECTIVES and fabric.accelerator in _measured.ACCELERATOR_TABLE_FILES:
+        local = _measured_local(fabric, size, n, inside, all_to_all, simai)
+    else:  # (off: the SimAI column as it is, without the per-group-size columns)
+        local = simai()
+    if every:  # np.where(inside, local, across) is local, at the shape of the three
+        shape = np.broadcast(inside, local).shape
+        local = local if np.shape(local) == shape else np.broadcast_to(local, shape)
+        return np.asarray(np.minimum(np.maximum(local, 1e-3), 1.0), dtype=np.float64)
     return np.asarray(np.minimum(np.maximum(np.where(inside, local, across), 1e-3), 1.0), dtype=np.float64)
 
 
+@lru_cache(maxsize=8)
+def _table_columns(kind: str) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """`_efficiency_table(kind)` with each node-count column as its own contiguous array (what `np.interp` reads)."""
+    sizes, table = _efficiency_table(kind)
+    return sizes, tuple(np.ascontiguousarray(table[:, j]) for j in range(table.shape[1]))
+
+
 def _measured_local(fabric: Fabric, size: np.ndarray, n: np.ndarray, inside: np.ndarray, all_to_all: bool,
-                    local: np.ndarray) -> np.ndarray:
-    """`local` with the in-domain groups whose accelerator has a measured table (`network.nvlink_collectives`) read
-    from it, per group size: the float path's operations (`efficiency_at` on `group_efficiency`'s measured column)."""
-    local = np.broadcast_to(np.asarray(local, dtype=np.float64), np.broadcast(size, n).shape).copy()
-    n_all = np.broadcast_to(n, local.shape)
-    size_all = np.broadcast_to(size, local.shape)
-    mask = np.broadcast_to(inside, local.shape)
-    for members in np.unique(n_all[mask]):
-        column = _measured.measured_column(fabric.accelerator, all_to_all, float(members))
-        if column is None:
-            continue
-        pick = mask & (n_all == members)
-        local[pick] = _measured.efficiency_array(column, size_all[pick])
+                    simai: Callable[[], np.ndarray]) -> np.ndarray:
+    """The in-domain efficiency: `efficiency_array` on the measured column (`network.nvlink_collectives`) of each
+    group size, or the SimAI column (`simai()`, read only where some group size has no measured column). The sizes
+    held to the table's rows and their log2 are element-wise, so they are taken once for all group sizes, and
+    each group size's tau is interpolated on the arrays of its column (`_column_arrays`): the same operations."""
+    shape = np.broadcast(size, n).shape
+    n_all = n if n.shape == shape else np.broadcast_to(n, shape)
+    size_all = size if size.shape == shape else np.broadcast_to(size, shape)
+    whole = len(shape) > 0 and bool(inside.all())
+    mask = inside if inside.shape == shape else np.broadcast_to(inside, shape)
+    n_in = n_all if whole else n_all[mask]
+    size_in = size_all if whole else size_all[mask]
+    members = [float(n)] if np.ndim(n) == 0 else np.unique(n_in).tolist()
+    columns = [_column_arrays(_measured.measured_column(fabric.accelerator, all_to_all, m)) for m in members]
+    present = [c for c in columns if c is not None]
+    value = None
+    if present and all(c[0] is present[0][0] for c in present):  # the columns share their rows
+        log_sizes = present[0][0]
+        held = np.minimum(np.maximum(size_in, 2.0 ** log_sizes[0]), 2.0 ** log_sizes[-1])
+        log_held = np.log2(held)
+        if len(columns) == 1 and present:
+            value = held / np.interp(log_held, log_sizes, present[0][1])
+        else:
+            tau = np.full(held.shape, np.nan)  # a group size without a column: nan, then its SimAI value
+            for members_one, column in zip(members, columns, strict=True):
+                if column is not None:
+                    np.copyto(tau, np.interp(log_held, log_sizes, column[1]), where=n_in == members_one)
+            value = held / tau
+        if whole and len(present) == len(columns):
+            return np.asarray(value, dtype=np.float64)
+    local = np.broadcast_to(np.asarray(simai(), dtype=np.float64), shape).copy()
+    if value is None:  # no column, or columns on different rows (no table has them): one group size at a time
+        for members_one, column in zip(members, columns, strict=True):
+            if column is not None:
+                pick = mask & (n_all == members_one)
+                held = np.minimum(np.maximum(size_all[pick], 2.0 ** column[0][0]), 2.0 ** column[0][-1])
+                local[pick] = held / np.interp(np.log2(held), column[0], column[1])
+        return local
+    if len(present) < len(columns):
+        value = np.where(np.isnan(value), local if whole else local[mask], value)
+    if whole:
+        return value
+    local[mask] = value
     return local
+
+
+_COLUMN_ARRAYS: dict[int, tuple[object, tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _column_arrays(column: tuple[list[float], list[float]] | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A `measured_column` as two float64 arrays, kept by the column's identity (the kept column itself is held
+    with them, so its id is not reused): `np.interp` then reads them without converting the lists each call."""
+    if column is None:
+        return None
+    kept = _COLUMN_ARRAYS.get(id(column))
+    if kept is None or kept[0] is not column:
+        log_sizes = next((k[1][0] for k in _COLUMN_ARRAYS.values() if k[1][0].tolist() == column[0]), None)
+        log_sizes = np.array(column[0]) if log_sizes is None else log_sizes  # one array for equal rows
+        kept = _COLUMN_ARRAYS[id(column)] = (column, (log_sizes, np.array(column[1])))
+    return kept[1]
 
 
 def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride: float, all_to_all: bool) -> float:
@@ -200,9 +280,10 @@ _FLOAT_TABLES: dict[bool, tuple[list[float], list[float], tuple[list[float], ...
 
 def forget_float_values() -> None:
     """Forget the float path's kept tables and last efficiency (for tests that patch the tables)."""
-    global _LAST_EFFICIENCY
+    global _LAST_EFFICIENCY, _LAST_ARRAY
     _FLOAT_TABLES.clear()
     _LAST_EFFICIENCY = (None, None, None, None, None, 0.0)
+    _LAST_ARRAY = (None, None, np.zeros(0))
 
 
 def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[list[float], ...]]:
@@ -217,6 +298,8 @@ def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[lis
 
 # (fabric, size, n, stride, all_to_all, efficiency) of the last `_message_efficiency_one` call
 _LAST_EFFICIENCY: tuple[Any, ...] = (None, None, None, None, None, 0.0)
+# (fabric, the inputs' shapes and bits and the switches, efficiency) of the last `message_efficiency` on arrays
+_LAST_ARRAY: tuple[Any, Any, np.ndarray] = (None, None, np.zeros(0))
 
 
 def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,

@@ -15,7 +15,8 @@ in arrays over plans or in one plan's Python floats (`PlanArrays.one_row`).
   concurrent streams (Transformer Engine 2.14: 4, `TE_COMPUTE_STREAMS`; the stack's `expert_gemm_streams`):
   each run of that many shares its waves, as one grouped kernel (`stream_batched_fwd_bwd`).
 * Memory-bound passes (`hardware.kernels.memory_bound_time`): a recipe's amax reads add 2 B per cast element.
-* Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride.
+* Collectives of one role (TP, CP, EP), priced by `network.collectives` on the group and rank stride, once per
+  distinct (size, group, stride) row of a search's columns (`distinct_collective_time`, issue 18).
 """
 
 from __future__ import annotations
@@ -226,7 +227,37 @@ def collective_times(fabric: Fabric, records: tuple[Collective, ...], role: str,
                 seconds = seconds + (c.count * collective_seconds(fabric, c.kind, c.bytes, c.group, c.stride)  # type: ignore[arg-type]
                                      if c.mask and c.group > 1 else 0.0)
         return seconds  # type: ignore[return-value]  # a float: the annotation is the array path's
-    summed: np.ndarray = sum((pick(c.mask, c.count * result(collective_time(fabric, c.kind, c.bytes, c.group,
-                                                                             c.stride)), 0.0)
+    summed: np.ndarray = sum((pick(c.mask, c.count * result(distinct_collective_time(fabric, c.kind, c.bytes,
+                                                                                      c.group, c.stride)), 0.0)
                               for c in records if c.role == role), zero(one))
     return summed
+
+
+DISTINCT_MIN_ROWS = 256  # shorter columns are priced as they are (sorting them costs about what it saves)
+
+
+def distinct_collective_time(fabric: Fabric, kind: str, size: Any, group: Any, stride: Any) -> Any:
+    """`collective_time` priced once per distinct (size, group, stride) row of a search's 1-D columns and spread
+    back: a block's rows repeat a few hundred collective shapes (issue 18), not in runs. Each collective formula is
+    element-wise (`scalar_path.price_runs`), so every row gets the bits of the whole columns; rows are distinct
+    by their bits (sorted by value, then split where a neighbour's bits differ)."""
+    columns = [v for v in (size, group, stride) if type(v) is np.ndarray and v.ndim]
+    rows = columns[0].size if columns else 0
+    if rows < DISTINCT_MIN_ROWS or any(c.ndim != 1 or c.size != rows or c.dtype.kind not in "fiu" for c in columns):
+        return collective_time(fabric, kind, size, group, stride)
+    order = np.lexsort(columns[::-1])
+    ordered = [c[order] for c in columns]
+    changed = np.zeros(rows - 1, dtype=bool)
+    for c in ordered:
+        bits = c.view(np.dtype(f"i{c.itemsize}"))
+        changed |= bits[1:] != bits[:-1]
+    starts = np.flatnonzero(changed)
+    if 2 * (starts.size + 1) > rows:
+        return collective_time(fabric, kind, size, group, stride)
+    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts + 1))
+    firsts = iter([c[starts] for c in ordered])
+    values = [next(firsts) if type(v) is np.ndarray and v.ndim else v for v in (size, group, stride)]
+    priced = np.asarray(collective_time(fabric, kind, *values))
+    seconds = np.empty(rows, dtype=priced.dtype)
+    seconds[order] = np.repeat(priced, np.diff(np.append(starts, rows)))
+    return seconds

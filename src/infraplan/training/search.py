@@ -225,13 +225,13 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
-        found.evaluated += int((~bad).sum()) * grid.zero.size
+        found.evaluated += (bad.size - int(np.count_nonzero(bad))) * grid.zero.size  # (a bool sum: ~8x slower)
         if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
             flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
             bad = bad | np.where(plan.pp > 1, piped, flat)
         memory = memory_total(shape, plan, profile)  # `plan_memory`'s total, in fewer grid passes
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
-        found.feasible += int(fits.sum())
+        found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
             index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]

@@ -29,6 +29,7 @@ from infraplan.network.collectives import (
 )
 from infraplan.scalar_path import ops_of, to_float
 from infraplan.training.axes import COMM_KEYS
+from infraplan.training.layer_kernels import distinct_collective_time
 from infraplan.training.layer_time import ACT
 from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_of
 from infraplan.training.one_plan_memo import ClusterPricing
@@ -78,7 +79,7 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
     per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
     estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
     one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
-    price: Callable[..., Any] = collective_seconds if one else collective_time
+    price: Callable[..., Any] = collective_seconds if one else distinct_collective_time
     dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
     edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
 
