@@ -36,6 +36,12 @@ from infraplan.errors import InputError
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
+# KV-cache formats of the engines that lack one of KV_DTYPES (an engine not named offers them all): SGLang 0.5.8.post1
+# srt/server_args.py:2782-2786 (--kv-cache-dtype choices auto, fp8_e5m2, fp8_e4m3, bf16, bfloat16, fp4_e2m1) and
+# vLLM 0.12.0 vllm/config/cache.py:23-31 (CacheDType auto, bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla)
+# have no int8 KV cache; TensorRT-LLM has one (AIConfigurator 0.12.0 aiconfigurator_core sdk/common.py:1309-1316,
+# KVCacheQuantMode bfloat16 / int8 / fp8).
+ENGINE_KV_DTYPES = {"sglang": ("bf16", "fp8"), "vllm": ("bf16", "fp8")}
 
 
 @dataclass(frozen=True)
@@ -103,10 +109,16 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
         raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
-    for dtype in ({dep.kv_dtype} | ({dep.dtype} - {"int4", "mxfp4"})) - {"bf16"}:  # int4 / mxfp4: weight-only
-        if not accelerator.supports(dtype):
-            raise InputError(f"{accelerator.name} has no {dtype} support in its catalog file; use bf16, or the "
-                             "weight-only int4 or mxfp4")
+    offered = ENGINE_KV_DTYPES.get(dep.engine, KV_DTYPES)
+    if dep.kv_dtype not in offered:
+        raise InputError(f"--kv-dtype {dep.kv_dtype}: {dep.engine} has no {dep.kv_dtype} KV cache (it offers "
+                         f"{', '.join(offered)})")
+    if dep.dtype not in ("bf16", "int4", "mxfp4") and not accelerator.supports(dep.dtype):  # int4 / mxfp4: weight-only
+        raise InputError(f"{accelerator.name} has no {dep.dtype} support in its catalog file; use bf16, or the "
+                         "weight-only int4 or mxfp4")
+    if dep.kv_dtype != "bf16" and not accelerator.supports(dep.kv_dtype):
+        raise InputError(f"--kv-dtype {dep.kv_dtype}: {accelerator.name} has no {dep.kv_dtype} support in its "
+                         "catalog file; use --kv-dtype bf16")
     if min(dep.tp, dep.pp, dep.ep, dep.replicas, dep.max_batch, dep.token_budget, dep.block_tokens,
            dep.attention_dp) < 1:
         named = {"TP": dep.tp, "PP": dep.pp, "EP": dep.ep, "attention DP": dep.attention_dp, "replicas": dep.replicas,
@@ -122,7 +134,11 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
     if dep.pp > shape.num_layers:
         raise InputError(f"PP {dep.pp} exceeds the {shape.num_layers} layers of {shape.name}")
     if dep.attention_dp > 1:
-        if not shape.is_moe or dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
+        if not shape.is_moe:
+            raise InputError(f"--attention-dp {dep.attention_dp} is wide EP: it spreads an MoE model's experts over "
+                             f"the attention-DP ranks; {shape.name} is dense (no experts): serve it as replicas "
+                             "(--tp 1 and --gpus N give N data-parallel replicas)")
+        if dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
             raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
                              f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
