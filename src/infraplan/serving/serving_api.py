@@ -84,7 +84,8 @@ def check_inputs(offline: bool, rate: float | None, input_len: int | None, outpu
         raise InputError(f"--requests must be >= 1, got {requests}")
 
 
-def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "auto", pp: int = 1, ep: int = 1,
+def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "auto", pp: int = 1,
+                     ep: int | None = None,
                      dtype: str = "bf16", kv_dtype: str | None = None, offline: bool = False,
                      rate: float | None = None, input_len: int | None = None, output_len: int | None = None,
                      workload: str | None = None, trace: str | None = None, requests: int | None = None,
@@ -103,6 +104,13 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    if ep == 1 and attention_dp > 1:  # SGLang's dp attention with ep_size 1 (server_args.py:471, its default)
+        # shards the MoE layers by TP over every rank (srt/layers/moe/fused_moe_triton/layer.py:192-202): not modelled
+        whole = attention_dp * (int(tp) if str(tp).isdigit() else 1)
+        raise InputError(f"--attention-dp {attention_dp} with --ep 1 is attention DP over TP-sharded MoE layers "
+                         f"(SGLang's ep_size 1), which is not modelled; wide EP spreads the experts over the ranks: "
+                         f"leave --ep out or give --ep {whole} (attention DP x TP)")
+    ep = 1 if ep is None else ep  # with --attention-dp, the deployment takes attention DP x TP (`serving.deployment`)
     if speculative_tokens and acceptance is None:  # was priced at R = 0: the drafts' cost, never a token gained
         raise InputError(f"--speculative-tokens {speculative_tokens} needs --acceptance R, the per-token acceptance "
                          "rate of the drafts (DeepSeek-V3's MTP: 0.85-0.9; 0 prices drafts that are all rejected)")

@@ -179,7 +179,7 @@ class ServeRequest(ModelOnSystemRequest):
     gpus: Accelerators
     tp: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
     pp: Degree = 1
-    ep: Degree = 1
+    ep: Degree | None = None  # 1; with attention_dp, attention DP x TP (an explicit 1 is refused, as the CLI does)
     attention_dp: Degree = 1
     speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
     acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None  # needed with drafts

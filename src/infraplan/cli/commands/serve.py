@@ -34,7 +34,6 @@ from infraplan.cli.options import (
     ServeDtype,
     count,
 )
-from infraplan.errors import InputError
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
@@ -193,14 +192,8 @@ def serve(
     as_json: JsonFlag = False,
 ) -> None:
     """Simulate serving: throughput, TTFT/TPOT/end-to-end percentiles, SLO attainment, J/token, $/M tokens."""
-    if ep == 1 and attention_dp > 1:  # SGLang's dp attention with ep_size 1 (server_args.py:471, its default)
-        # shards the MoE layers by TP over every rank (srt/layers/moe/fused_moe_triton/layer.py:192-202): not modelled
-        raise InputError(f"--attention-dp {attention_dp} with --ep 1 is attention DP over TP-sharded MoE layers "
-                         f"(SGLang's ep_size 1), which is not modelled; wide EP spreads the experts over the ranks: "
-                         f"leave --ep out or give --ep {attention_dp * (int(tp) if tp.isdigit() else 1)} "
-                         "(attention DP x TP)")
     result = estimate_serving(
-        model, system, gpus, tp=tp, pp=pp, ep=1 if ep is None else ep, dtype=dtype, kv_dtype=kv_dtype,
+        model, system, gpus, tp=tp, pp=pp, ep=ep, dtype=dtype, kv_dtype=kv_dtype,
         offline=offline, rate=rate,
         input_len=input_len, output_len=output_len, workload=workload, trace=trace, requests=requests,
         max_batch=max_batch, token_budget=token_budget,
