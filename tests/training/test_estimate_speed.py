@@ -10,7 +10,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans, resolve_plan, result_row
 
 PLAN = dict(tp=8, pp=4, vpp=2, seq_len=4096, global_batch=512, micro_batch=1, recompute="none", zero=1,
-            dtype="bf16")
+            dtype="bf16", order="tp-cp-pp-dp")  # resolve_plan's order below
 
 
 def test_named_cluster_is_resolved_once_and_shares_its_fabric():

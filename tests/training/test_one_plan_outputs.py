@@ -46,7 +46,7 @@ def test_estimate_training_reports_the_bits_of_its_row_in_a_grid(model: str, sys
     config = estimate.config
     one = resolve_plan(shape, cluster, gpus, config.tp, config.pp, None, config.cp, config.ep, config.vpp,
                        config.seq_len, config.global_batch, config.micro_batch, config.recompute, config.zero,
-                       config.dtype)
+                       config.dtype, order=config.order)
     one = PlanArrays(**{**{name: getattr(one, name) for name in one.__dataclass_fields__},
                         "recompute_layers": np.array([config.recompute_layers])})
     twice = PlanArrays(**{name: np.concatenate([getattr(one, name)] * 2) for name in one.__dataclass_fields__})

@@ -266,7 +266,7 @@ def test_batch_evaluation_equals_single_evaluations(drawn) -> None:
             dp=row["dp"], cp=row["cp"], ep=row["ep"], vpp=row["vpp"], seq_len=row["seq_len"],
             global_batch=row["global_batch"], micro_batch=row["micro_batch"],
             recompute=RECOMPUTE_MODES[row["recompute"]], zero=row["zero"], dtype=DTYPES[row["dtype"]],
-            attention=ATTENTION_KINDS[row["attention"]],
+            attention=ATTENTION_KINDS[row["attention"]], order="tp-cp-pp-dp",  # the batch's order column
         )
         for key in ("step_time_s", "tokens_per_s", "mfu", "hfu", "memory_per_gpu_bytes"):
             assert getattr(result, key) == float(batch[key][i]), key

@@ -296,13 +296,19 @@ class Stack(Spec):
         "searched, with a note")
     context_parallel_source: str | None = Field(
         None, description="where `context_parallel` comes from; required with it")
+    rank_order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = Field(
+        None, description="the order in which the framework numbers ranks, innermost first (`train --order`), used "
+        "when `train` is given none: Megatron-Core's RankGenerator default tp-cp-ep-dp-pp (PP outermost) is "
+        "tp-cp-dp-pp here; the Llama 3 paper's [TP, CP, PP, DP] is tp-cp-pp-dp; None: tp-cp-pp-dp")
+    rank_order_source: str | None = Field(None, description="where `rank_order` comes from; required with it")
 
     @model_validator(mode="after")
     def _schedules_have_a_source(self) -> Stack:
         for name, what in (("pipeline_schedules", "ship those schedules"),
                            ("zero_stages", "run those ZeRO stages without a pipeline"),
                            ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
-                           ("context_parallel", "ship (or lack) context parallelism")):
+                           ("context_parallel", "ship (or lack) context parallelism"),
+                           ("rank_order", "number ranks in that order")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         return self

@@ -148,8 +148,9 @@ RecomputeOption = Annotated[Recompute, typer.Option(
     "--recompute", help="activation recomputation; auto: the least that fits in memory (stated in the output)")]
 AttentionOption = Annotated[Attention, typer.Option(
     "--attention", help="attention kernels (unfused: Megatron before 2023)")]
-OrderOption = Annotated[RankOrder, typer.Option(
-    "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron)")]
+OrderOption = Annotated[RankOrder | None, typer.Option(
+    "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron) [the stack's "
+    "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo stacks, else tp-cp-pp-dp]")]
 ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
     "--schedule", help="pipeline schedule [train: interleaved if --vpp > 1, else 1f1b; search: every one the "
     "stack's framework ships, its pipeline_schedules]")]

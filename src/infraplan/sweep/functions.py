@@ -268,6 +268,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.catalog.stacks import resolve_stack
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
+        DEFAULT_RANK_ORDER,
         default_virtual_stages,
         estimate_training,
         evaluate_plans,
@@ -316,7 +317,9 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                                         a["cp"], a["dp"], a["global_batch"], a["micro_batch"])
                 plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
                                     a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
-                                    a["dtype"], a["attention"], a["order"], a["sequence_parallel"], a["schedule"],
+                                    a["dtype"], a["attention"],
+                                    a["order"] or profile.rank_order or DEFAULT_RANK_ORDER,  # as estimate_training
+                                    a["sequence_parallel"], a["schedule"],
                                     a["etp"])
                 notes = [*notes, *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),  # as estimate_training
                          *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0]))]

@@ -37,6 +37,7 @@ from infraplan.training.stack_limits import default_stack_notes, stack_limit_not
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
+DEFAULT_RANK_ORDER = "tp-cp-pp-dp"  # a stack without `rank_order` (catalog/stacks.py)
 _MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
 
 
@@ -296,7 +297,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int = 1, dtype: str = "bf16",
-                      attention: str = "flash", order: str = "tp-cp-pp-dp",
+                      attention: str = "flash", order: str | None = None,
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
                       recompute_layers: int = 0, offload_layers: int = 0) -> TrainingEstimate:
@@ -309,8 +310,10 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
 
     `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
     """
     profile = resolve_stack(stack, "training")
+    order = order or profile.rank_order or DEFAULT_RANK_ORDER
     shape = load_model(model) if isinstance(model, str) else model
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator

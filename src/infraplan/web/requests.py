@@ -151,7 +151,7 @@ class TrainRequest(ModelOnSystemRequest):
     zero: Annotated[int, Field(ge=0, le=3, description="ZeRO stage 0-3")] = 1
     dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4"] = "bf16"  # the CLI's TrainDtype
     attention: Literal["flash", "unfused"] = "flash"
-    order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] = "tp-cp-pp-dp"
+    order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = None  # the stack's rank_order
     sequence_parallel: bool = True
     schedule: ScheduleName | None = None
     stack: PresetName | None = None

@@ -147,7 +147,7 @@ def train(
     zero: int = typer.Option(1, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP)"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
-    order: OrderOption = "tp-cp-pp-dp",
+    order: OrderOption = None,
     sequence_parallel: bool = typer.Option(True, "--sequence-parallel/--no-sequence-parallel",
                                            help="split norms/dropout over TP (Megatron since 2022)"),
     schedule: ScheduleOption = None,
