@@ -167,17 +167,17 @@ def is_plain(x: Any) -> bool:
 RUN_MIN_ELEMENTS = 1024
 
 
-def price_runs(formula: Callable[..., np.ndarray], *values: Any) -> np.ndarray:
+def price_runs(formula: Callable[..., np.ndarray], *values: Any, min_elements: int = RUN_MIN_ELEMENTS) -> np.ndarray:
     """`formula(*values)` of an element-wise formula, run once per run of equal consecutive inputs and repeated.
 
-    Applies when every array among `values` is 1-D of one length n >= RUN_MIN_ELEMENTS (the others plain numbers
+    Applies when every array among `values` is 1-D of one length n >= `min_elements` (the others plain numbers
     or 0-d) and the runs number at most half of n; otherwise `formula` runs on the values as they are. Inputs are
     compared by their bits, so each element gets the bits `formula` gives it on the whole arrays (issue 18: a
     search's rows, sorted by their keys (`training.row_memo`), repeat the inputs of most kernels and collectives).
     """
     arrays = [v for v in values if type(v) is np.ndarray and v.ndim]
     n = arrays[0].size if arrays else 0
-    if n < RUN_MIN_ELEMENTS or any(a.ndim != 1 or a.size != n for a in arrays):
+    if n < min_elements or any(a.ndim != 1 or a.size != n for a in arrays):
         return formula(*values)
     changed = np.zeros(n - 1, dtype=bool)
     step = np.empty(n - 1, dtype=bool)
@@ -190,6 +190,23 @@ def price_runs(formula: Callable[..., np.ndarray], *values: Any) -> np.ndarray:
     starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts + 1))
     out = np.asarray(formula(*(v[starts] if type(v) is np.ndarray and v.ndim else v for v in values)))
     return np.repeat(out, np.diff(np.append(starts, n)))
+
+
+def price_distinct(formula: Callable[..., np.ndarray], *values: Any,
+                   min_elements: int = RUN_MIN_ELEMENTS) -> np.ndarray:
+    """`price_runs` for inputs that repeat out of order: the rows sorted by value (numeric 1-D arrays of one length
+    n >= `min_elements`), priced once per run of equal rows, and put back in place. Element-wise, so each element
+    gets the bits `formula` gives it on the whole arrays; other inputs run `formula` as they are."""
+    arrays = [v for v in values if type(v) is np.ndarray and v.ndim]
+    n = arrays[0].size if arrays else 0
+    if n < min_elements or any(a.ndim != 1 or a.size != n or a.dtype.kind not in "fiu" for a in arrays):
+        return formula(*values)
+    order = np.lexsort(arrays[::-1])
+    priced = np.asarray(price_runs(formula, *(v[order] if type(v) is np.ndarray and v.ndim else v for v in values),
+                                   min_elements=min_elements))
+    out = np.empty(n, dtype=priced.dtype)
+    out[order] = priced
+    return out
 
 
 _Record = TypeVar("_Record", bound=type)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan import scalar_path
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import (
     KernelRates,
@@ -238,26 +239,7 @@ DISTINCT_MIN_ROWS = 256  # shorter columns are priced as they are (sorting them 
 
 def distinct_collective_time(fabric: Fabric, kind: str, size: Any, group: Any, stride: Any) -> Any:
     """`collective_time` priced once per distinct (size, group, stride) row of a search's 1-D columns and spread
-    back: a block's rows repeat a few hundred collective shapes (issue 18), not in runs. Each collective formula is
-    element-wise (`scalar_path.price_runs`), so every row gets the bits of the whole columns; rows are distinct
-    by their bits (sorted by value, then split where a neighbour's bits differ)."""
-    columns = [v for v in (size, group, stride) if type(v) is np.ndarray and v.ndim]
-    rows = columns[0].size if columns else 0
-    if rows < DISTINCT_MIN_ROWS or any(c.ndim != 1 or c.size != rows or c.dtype.kind not in "fiu" for c in columns):
-        return collective_time(fabric, kind, size, group, stride)
-    order = np.lexsort(columns[::-1])
-    ordered = [c[order] for c in columns]
-    changed = np.zeros(rows - 1, dtype=bool)
-    for c in ordered:
-        bits = c.view(np.dtype(f"i{c.itemsize}"))
-        changed |= bits[1:] != bits[:-1]
-    starts = np.flatnonzero(changed)
-    if 2 * (starts.size + 1) > rows:
-        return collective_time(fabric, kind, size, group, stride)
-    starts = np.concatenate((np.zeros(1, dtype=starts.dtype), starts + 1))
-    firsts = iter([c[starts] for c in ordered])
-    values = [next(firsts) if type(v) is np.ndarray and v.ndim else v for v in (size, group, stride)]
-    priced = np.asarray(collective_time(fabric, kind, *values))
-    seconds = np.empty(rows, dtype=priced.dtype)
-    seconds[order] = np.repeat(priced, np.diff(np.append(starts, rows)))
-    return seconds
+    back (`scalar_path.price_distinct`): a block's rows repeat a few hundred collective shapes (issue 18), not in
+    runs. Each collective formula is element-wise, so every row gets the bits of the whole columns."""
+    return scalar_path.price_distinct(lambda *v: collective_time(fabric, kind, *v), size, group, stride,
+                                      min_elements=DISTINCT_MIN_ROWS)
