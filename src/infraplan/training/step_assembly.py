@@ -15,7 +15,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
   and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind the layers' share of a micro-batch's
-  forward / backward wall time (`dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest;
+  forward / backward wall time (`dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest (the SMs the
+  hidden collectives hold: `training.dp_overlap_sms`, built and off);
 * the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps, pick
+from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.enums import Schedule
 from infraplan.training.host_time import (
@@ -200,6 +202,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                      + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
     out["dp_comm_exposed"] = ops.where(plan.zero == 0, exposed_zero0,  # np.select's values, without its overhead
                                        ops.where(plan.zero < 3, exposed_zero12, exposed_zero3))
+    if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)
+        out["compute"] = out["compute"] + dp_overlap_sms.dp_overlap_sm_seconds(
+            plan.zero, traffic, out["dp_comm_exposed"], float(rates.compute_units), ops)
 
     optimizer_params = ops.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
     optimizer_gpu = (memory_bound_seconds(rates, optimizer_params * ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS)
