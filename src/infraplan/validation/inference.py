@@ -184,7 +184,8 @@ def _costs(memo: dict[str, dict[str, Any]] | None) -> dict[str, IterationCost] |
 def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
                  memo: dict[str, dict[str, Any]] | None = None) -> tuple[float, dict]:
     """Highest Poisson rate (requests/s) whose p99 TTFT and TPOT meet the case's SLOs (bisection between 0 and the
-    offline rate; with the file's `try_offline_rate` the offline rate itself is tried first)."""
+    offline rate; with the file's `try_offline_rate` the offline rate itself is tried first), and the passing trial's
+    report with that bracket as `offline_requests_per_s` (a prediction equal to it: the limits hold at saturation)."""
     offline = _offline(case, engine, workloads, memo)
     low, high = 0.0, offline["requests_per_s"]
     best = offline
@@ -192,7 +193,7 @@ def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[s
     if engine.get("try_offline_rate"):
         r, _ = _simulate(case, engine, workloads, high, _costs(memo))
         if _meets_slo(r, case["slo"], high, dataset):
-            return high, r
+            return high, {**r, "offline_requests_per_s": high}
     for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
         r, _ = _simulate(case, engine, workloads, mid, _costs(memo))
@@ -200,7 +201,7 @@ def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[s
             low, best = mid, r
         else:
             high = mid
-    return low, best
+    return low, {**best, "offline_requests_per_s": offline["requests_per_s"]}
 
 
 def _meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float = 0.0,
@@ -219,7 +220,8 @@ def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: 
         rate, result = _server_rate(case, engine, workloads, memo)
         # `server_metric` (file's engine): "scheduled" (default) rate x mean output, "completed" LoadGen's own
         predicted = server_tokens_per_s(rate, result, case["requests"], engine.get("server_metric", "scheduled"))
-        detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"]}
+        detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"],
+                  "offline_rate_per_s": result["offline_requests_per_s"]}  # the search's upper bracket
     else:
         result = _offline(case, engine, workloads, memo)
         predicted = result[case["metric"]]

@@ -47,6 +47,15 @@ steady-pass rate (a two-pass run less the first, as `validation.inference.offlin
 model's own Offline runs the same way at the model's rate (`validation.inference.loadgen_passes`, Round 11 of
 `validation.inference_frontier`); this check reads the measured run's at the published rate.
 
+Server bracket (`server_bracket_check`): the Server search (`validation.inference._server_rate`) bisects between 0
+and the offline rate and tries the offline rate first, so a row's prediction is either the highest rate whose p99
+TTFT and TPOT (and early stopping) hold in the file's trial, or the offline rate itself (`capped`: the limits still
+hold at the engine's saturated throughput). The check re-runs that rate, and a capped row at `overload` x the offline
+rate, as a trial of LoadGen's length (Poisson arrivals over >= 600 s and >= the dataset: mlperf.conf
+*.Server.min_duration 600000 ms and min_query_count, mlcommons-loadgen 5.1.2 lines 85 and 151-157), where a queue fed
+past saturation grows for 600 s. The file's trials are shorter for the fast rows (the dataset alone: 9-30 s of
+arrivals for Llama 3.1 8B / Mixtral), too short for the engine's batch to reach its steady state near saturation.
+
 Mean-field: steps are taken as equal-length decode cadences and prompts as their mean length, which
 understates long-prompt lumps (Jensen: the step time is convex in the tokens at small batches). Diagnostic only:
 nothing here feeds the scoring or the error bands.
@@ -63,9 +72,18 @@ from infraplan.errors import InputError
 from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests
-from infraplan.validation.inference import case_deployment, case_requests, case_shape, simulate_case
+from infraplan.validation.inference import (
+    _meets_slo,
+    _offline,
+    _server_rate,
+    case_deployment,
+    case_requests,
+    case_shape,
+    simulate_case,
+)
 
 LOADGEN_OFFLINE_SLACK = 1.1  # kSlack of LoadGen's Offline query size (test_settings_internal.cc:150)
+LOADGEN_SERVER_S = 600.0  # *.Server.min_duration = 600000 ms (mlperf.conf:85)
 
 
 def mean_step_s(cost: IterationCost, sequences: float, prefill_per_step: float, prompt_tokens: float,
@@ -199,3 +217,37 @@ def offline_passes_check(case: dict[str, Any], data: dict[str, Any]) -> dict[str
             "measured_pass_s": tokens / published, "model_first_pass_s": first["duration_s"],
             "model_steady_pass_s": steady_s, "first_pass_over_published": tokens / first["duration_s"] / published,
             "steady_over_published": tokens / steady_s / published}
+
+
+def server_bracket_check(case: dict[str, Any], data: dict[str, Any], overload: float = 1.1,
+                         trial_s: float = LOADGEN_SERVER_S) -> dict[str, Any]:
+    """One Server / Interactive row's predicted rate against its upper bracket, the offline rate, and re-run as a
+    trial of LoadGen's length (module docstring, "Server bracket"): `valid_at_loadgen_length` whether its limits
+    hold there; for a capped row also `overload_valid` at `overload` x the offline rate (False: the cap is the
+    engine's saturation, not a rate the search left untried)."""
+    if case["scenario"] not in ("server", "interactive"):
+        raise InputError(f"{case['row']} is not a Server / Interactive row")
+    engine, workloads = data["engine"], data["workloads"]
+    memo: dict[str, dict[str, Any]] = {}
+    offline = _offline(case, engine, workloads, memo)["requests_per_s"]
+    rate, trial = _server_rate(case, engine, workloads, memo)
+    long = {**{k: v for k, v in engine.items() if k != "server_max_duration_s"}, "server_min_duration_s": trial_s}
+    dataset = case["requests"] if engine.get("early_stopping") else None
+
+    def verdict(at: float) -> tuple[bool, dict[str, Any]]:
+        run = simulate_case(case, long, workloads, at)
+        return _meets_slo(run, case["slo"], at, dataset), run
+
+    valid, run = verdict(rate)
+    out: dict[str, Any] = {
+        "row": case["row"], "id": case["id"], "offline_rate_per_s": offline, "rate_per_s": rate,
+        "capped": bool(rate >= offline), "trial_requests": trial["requests"], "loadgen_requests": run["requests"],
+        "valid_at_loadgen_length": valid,
+        "p99_s": {"trial": (trial["ttft_s"]["p99"], trial["tpot_s"]["p99"]),
+                  "loadgen_length": (run["ttft_s"]["p99"], run["tpot_s"]["p99"])},
+    }
+    if out["capped"]:
+        out["overload_valid"], over = verdict(overload * offline)
+        out["p99_s"]["overload"] = (over["ttft_s"]["p99"], over["tpot_s"]["p99"])
+    return out
+
