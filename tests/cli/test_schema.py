@@ -46,7 +46,8 @@ UNITLESS = {
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "recompute_layers", "offload_layers",  # counts of layers
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
-    "reason", "evaluated", "feasible", "scaling", "workload", "offline", "seed", "requests_clipped_to_context",
+    "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",
+    "requests_clipped_to_context",
     "why", "deployment", "requests", "slo", "slo_attainment", "mean_input_tokens", "mean_output_tokens",
     "busy_fraction", "iterations", "assumptions", "power", "scheduler", "replicas", "kv_dtype", "max_batch",
     "token_budget", "block_tokens", "kv_cache_tokens_per_replica", "disaggregated", "prefill_replicas",
@@ -68,7 +69,7 @@ UNITLESS = {
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
     "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
     "attention_dp", "speculative_tokens", "acceptance", "tokens_per_step",
-    "prefill", "decode", "full_run_requests", "weight_format",
+    "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source",
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

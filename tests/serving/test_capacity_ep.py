@@ -103,7 +103,8 @@ def test_an_ep_candidates_kv_capacity_and_prefill_cost_are_serves(adp: int) -> N
     assert cand.prefill_cost.per_prefill_token_s < cand.cost.per_prefill_token_s
     assert cand.prefill_key != cand.key
     req = Requests(np.zeros(16), np.full(16, 4000), np.ones(16, dtype=np.int64))
-    assert cand.offline_s(req, "r", "prefill") < cand.offline_s(req, "r", "mixed")
+    # a burst of equal prompts keeps the colocated ranks in phase: they wait for nobody (`serving.wide_ep_lockstep`)
+    assert cand.offline_s(req, "r", "prefill") == pytest.approx(cand.offline_s(req, "r", "mixed"), rel=1e-9)
 
 
 def test_a_tp_candidate_prices_its_prefill_pool_with_the_colocated_cost() -> None:

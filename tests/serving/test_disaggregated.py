@@ -12,6 +12,7 @@ from infraplan.catalog import load_model
 from infraplan.cli import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
     PrefillLayout,
@@ -67,8 +68,9 @@ def test_one_client_sees_the_unloaded_prefill_and_waits_for_its_last_request() -
     assert decode_pickup_iterations(pair.decode) == 2.5
     assert r["ttft_s"]["mean"] == pytest.approx(prefill_s + transfer_s + 2.0 * step_s + front, rel=1e-9)
     assert r["ttft_s"]["p99"] == pytest.approx(r["ttft_s"]["p50"], rel=1e-9)
-    # one client: the requests run back to back, each sent when the last one finished decoding
-    assert r["duration_s"] == pytest.approx(6 * (r["e2e_s"]["mean"] - front) + front, rel=1e-9)
+    # one client: the requests run back to back, each sent a round trip after the last one finished decoding
+    assert r["duration_s"] == pytest.approx(6 * (r["e2e_s"]["mean"] - front) + front + 5 * CLIENT_ROUND_TRIP_S,
+                                            rel=1e-9)
 
 
 def test_many_clients_obey_littles_law_and_repeat_exactly() -> None:

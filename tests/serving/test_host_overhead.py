@@ -150,7 +150,8 @@ def test_ttft_at_concurrency_one_does_not_fall_with_the_prompt():
 
 @pytest.mark.parametrize("engine", ["sglang", "trtllm", "vllm"])
 def test_prefill_iterations_of_decode_only_graph_engines_run_eager(tmp_path, monkeypatch, engine):
-    """SGLang replays graphs for decode batches only (`host_overhead.DECODE_ONLY_GRAPH_ENGINES`): a 64-token prompt
+    """SGLang replays graphs for decode batches only (its `cuda_graph_scope: decode-only`, which a user's YAML
+    without the field takes from the shipped sglang-0.x; `serving.engines`): a 64-token prompt
     prefilled alone on Llama-3-8B (under the cap of 512) lasts at least the host's launches there, while vLLM's
     piecewise graphs and the trtllm profiles (left out: docstring) keep it graphed; decode steps stay graphed."""
     path = tmp_path / f"{engine}.yaml"
@@ -169,3 +170,17 @@ def test_prefill_iterations_of_decode_only_graph_engines_run_eager(tmp_path, mon
         assert cost.eager_prefill_above_tokens == 0 and prefill >= cost.host_issue_s
     monkeypatch.setattr("infraplan.serving.host_overhead.PREFILL_EAGER", False)  # the toggle
     assert _cost(str(path)).eager_prefill_above_tokens == 512
+
+
+@pytest.mark.parametrize(("engine", "scope", "prefill_cap"), [("vllm", "decode-only", 0), ("sglang", "all", 512)])
+def test_a_stack_yaml_states_which_iterations_its_cuda_graphs_replay(tmp_path, engine, scope, prefill_cap):
+    """`cuda_graph_scope` in a user's stack YAML overrides its engine family's: a vLLM run with decode-only graphs
+    (vLLM's FULL_DECODE_ONLY mode) prefills eager, an SGLang run with piecewise prefill graphs does not."""
+    with open(_stack(tmp_path, True)) as f:
+        vllm_like = f.read()
+    path = tmp_path / f"{engine}-{scope}.yaml"
+    path.write_text(vllm_like.replace("stack_class: vllm", f"stack_class: {engine}")
+                    .replace("engine: vllm", f"engine: {engine}") + f"  cuda_graph_scope: {scope}\n")
+    cost = _cost(str(path))
+    assert cost.eager_above_tokens == 512 and cost.eager_prefill_above_tokens == prefill_cap
+    assert (float(prefill_time(cost, 1, 64)) >= cost.host_issue_s) == (prefill_cap == 0)

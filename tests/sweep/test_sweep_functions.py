@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.sweep.functions import check_arguments, flatten, flatten_result, run_batch, train_batch
+from infraplan.sweep.functions import check_arguments, flatten, flatten_result, input_columns, run_batch, train_batch
 from infraplan.training.estimate import estimate_training
 
 
@@ -71,3 +71,33 @@ def test_a_result_field_named_seed_does_not_collide_with_the_sweep_columns(tmp_p
     run_sweep(spec, tmp_path / "c", workers=1, progress=False)
     table = load_table(tmp_path / "c")
     assert table.column("sweep_seed").to_pylist() == [4, 4] and "seed" in table.column_names
+
+
+def test_unit_less_arguments_become_input_columns_named_with_their_unit() -> None:
+    """campus `power` (W, '100MW' parsed) and `electricity_price` ($/MWh) are `in_power_w` and
+    `in_electricity_price_usd_per_mwh`; a custom function's arguments keep their own names."""
+    rows = run_batch("campus", [("a", {"power": "100MW", "accelerator": "h100-sxm", "electricity_price": 40}),
+                                ("b", {"power": "lots", "accelerator": "h100-sxm"})], seed=0)
+    assert rows[0]["error"] is None and rows[0]["in_power_w"] == 1e8
+    assert rows[0]["in_electricity_price_usd_per_mwh"] == 40 and rows[0]["in_accelerator"] == "h100-sxm"
+    assert "in_power" not in rows[0] and "in_electricity_price" not in rows[0]
+    assert rows[1]["in_power_w"] is None and rows[1]["error"]  # unparseable: null, the error says why
+    assert input_columns({"power": 5, "rate": 2}, "sweep_helpers:slow_square") == {"in_power": 5, "in_rate": 2}
+    assert input_columns({"rate": 2, "ttft_slo": 0.5}, "serve") == {"in_rate_per_s": 2, "in_ttft_slo_s": 0.5}
+
+
+def test_a_query_naming_an_input_column_by_its_old_name_gets_one_line_naming_the_new_one(tmp_path) -> None:
+    from infraplan.sweep.query import query_results
+    from infraplan.sweep.runner import run_sweep
+
+    spec = {"function": "campus", "fixed": {"accelerator": "h100-sxm"},
+            "axes": [{"product": {"power": ["100MW", "200MW"], "electricity_price": [40, 80]}}]}
+    run_sweep(spec, tmp_path / "out", workers=1, progress=False)
+    ok = query_results(tmp_path / "out", "SELECT in_power_w, in_electricity_price_usd_per_mwh FROM results")
+    assert sorted(ok.rows) == [[1e8, 40], [1e8, 80], [2e8, 40], [2e8, 80]]
+    with pytest.raises(InputError) as err:
+        query_results(tmp_path / "out", "SELECT * FROM results WHERE in_electricity_price > 50")
+    assert str(err.value) == ("--sql: column in_electricity_price is now in_electricity_price_usd_per_mwh (sweep "
+                              "input columns carry their unit in the name)")
+    with pytest.raises(InputError, match="--pareto: column in_power is now in_power_w"):
+        query_results(tmp_path / "out", pareto="in_power,capex_usd")

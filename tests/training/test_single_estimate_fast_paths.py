@@ -166,5 +166,5 @@ def test_clearing_the_memo_forgets_the_float_collective_values(monkeypatch: pyte
     monkeypatch.setattr(collective_efficiency, "NCCL_NET_STEP_LATENCY_S", 1.0)
     assert collective_seconds(fabric, "reduce_scatter", 3e9, 128.0, 128.0) > before
     one_plan_memo.clear_one_plan_memo()
-    assert not collectives._LINKS and not collectives._GROUPS and collective_efficiency._LAST_EFFICIENCY[0] is None
+    assert not collectives._LINKS and not collectives._GROUPS and collective_efficiency._LAST_EFFICIENCY.empty
     assert not collective_efficiency._FLOAT_TABLES

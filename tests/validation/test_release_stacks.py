@@ -20,7 +20,7 @@ from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
 from infraplan.validation.serving_roofline import SYSTEMS
 
-KERNELS = {"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}}
+KERNELS = {"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}, "all_reduce_table": {}}
 
 
 def _stack_name(path: str) -> str:

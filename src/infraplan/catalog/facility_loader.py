@@ -8,6 +8,7 @@ errors). Wherever a preset is accepted (location, fleet), a path to the user's o
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,8 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from infraplan.catalog.loader import looks_like_path, parse_text, read_user_file, validated
-from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
+from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
+from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.units import parse_power_w
@@ -215,6 +216,37 @@ def load_hardware_cost(accelerator: str) -> HardwareCost | None:
     return validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
 
 
+@dataclass(frozen=True)
+class AcceleratorPrice:
+    """The one price rule of an accelerator (`accelerator_price`): server $ per accelerator, embodied carbon and
+    server height (None where unknown), and a one-line note when the price is not the accelerator's own."""
+
+    server_usd_per_accelerator: float
+    embodied_kgco2e_per_accelerator: float | None
+    server_rack_units: int | None
+    note: str | None = None
+
+
+def accelerator_price(accelerator: Accelerator) -> AcceleratorPrice | None:
+    """THE price of an accelerator, for every command (facility, campus, plan, compare, fleet-mix, train
+    --tokens, serve): a file's own `price_usd` (with its `price_source`); else the catalog's entry of its name
+    (hardware_costs.yaml); else, for a what-if file (`extends`), its preset's entry, with a note that the price is
+    inherited (a what-if names the hardware it changes, not what that hardware costs); else None (unpriced). The
+    embodied carbon and server height follow the same entry (a file's `price_usd` changes the price only)."""
+    own = load_hardware_cost(accelerator.name)
+    base = own or (load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None)
+    if accelerator.price_usd is not None:
+        return AcceleratorPrice(accelerator.price_usd, base.embodied_kgco2e_per_accelerator if base else None,
+                                base.server_rack_units if base else None)
+    if base is None:
+        return None
+    note = None if own else (f"price of {accelerator.catalog_name} inherited by the what-if {accelerator.name} "
+                             f"(${base.server_usd_per_accelerator:,.0f} per accelerator, hardware_costs.yaml); set "
+                             "price_usd and price_source in its file to price it")
+    return AcceleratorPrice(base.server_usd_per_accelerator, base.embodied_kgco2e_per_accelerator,
+                            base.server_rack_units, note)
+
+
 @lru_cache(maxsize=1)
 def load_network_cost() -> NetworkCost:
     return validated(NetworkCost, _catalog_file("network.yaml"), "network.yaml")
@@ -241,7 +273,11 @@ def load_failure_rate(ref: str) -> FailureRate:
 
 
 def default_failure_rate_name(accelerator: str) -> str:
+    """The failure-rate preset of an accelerator by its catalog name; an accelerator file by its `extends` preset's
+    (`Accelerator.catalog_name`: an unchanged what-if fails as its preset does)."""
     table = load_reliability().default_failure_rate
+    if accelerator not in table and looks_like_path(accelerator):
+        accelerator = load_accelerator(accelerator).catalog_name
     return table.get(accelerator, table["*"])
 
 
@@ -267,8 +303,9 @@ def load_fleet(ref: str) -> Fleet:
 
 
 __all__ = [
-    "CLIMATES", "BuildType", "Bytes", "CoolingType", "Economics", "Fleet", "FleetSite", "FailureRate",
-    "HardwareCost", "Location", "NetworkCost", "Reliability", "Storage", "default_failure_rate_name",
-    "list_facility_presets", "load_build_type", "load_cooling", "load_economics", "load_failure_rate",
-    "load_fleet", "load_hardware_cost", "load_location", "load_network_cost", "load_reliability", "load_storage",
+    "CLIMATES", "AcceleratorPrice", "BuildType", "Bytes", "CoolingType", "Economics", "Fleet", "FleetSite",
+    "FailureRate", "HardwareCost", "Location", "NetworkCost", "Reliability", "Storage", "accelerator_price",
+    "default_failure_rate_name", "list_facility_presets", "load_build_type", "load_cooling", "load_economics",
+    "load_failure_rate", "load_fleet", "load_hardware_cost", "load_location", "load_network_cost",
+    "load_reliability", "load_storage",
 ]

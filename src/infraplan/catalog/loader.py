@@ -2,6 +2,11 @@
 
 Presets live beside this module (`accelerators/*.yaml`, `systems/*.yaml`, `models/*.json`) and are
 read through `importlib.resources`, so an installed wheel works as well as a clone.
+
+A user's accelerator or system file may start from a preset (`extends: h100-sxm`) and write only what it changes:
+a hardware architect's what-if (examples/hardware/). The preset's measured tables keyed by its name then apply
+(`Accelerator.catalog_name`), so an unchanged `extends` file answers exactly as the preset; file paths written inside
+a file (`accelerator:`, `extends:`) are read beside it. `is_what_if` tells such a part from its preset.
 """
 
 from __future__ import annotations
@@ -207,21 +212,136 @@ def validated(cls: type[ModelT], data: Any, ref: str, what: str | None = None) -
         return cls.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "(file)"
-        raise InputError(f"invalid {label} {_shown(ref)!r}: {where}: {err['msg']}") from None
+        where = "".join(f"{'.'.join(str(p) for p in err['loc'])}: " for _ in err["loc"][:1])
+        raise InputError(f"invalid {label} {_shown(ref)!r}: {where}{err['msg'].removeprefix('Value error, ')}") \
+            from None
+
+
+def beside(value: str, ref: str) -> str:
+    """A file path written inside the file `ref` (`accelerator:`, `extends:`), relative to `ref`'s folder where
+    the file is there (or nowhere else), as a user reads it; a preset name or an absolute path as written."""
+    if not looks_like_path(value) or not looks_like_path(ref) or Path(value).is_absolute():
+        return value
+    near = Path(ref).parent / value
+    return str(near) if near.exists() or not Path(value).exists() else value
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on `base`: mappings merge key by key (`efficiency: {memory_bandwidth_fraction: 0.9}` keeps the other
+    efficiencies), anything else (numbers, strings, lists, null) replaces the base's value."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict)
+                    else value)
+    return out
+
+
+_EXTENDING: set[str] = set()  # files being resolved through `extends` (a loop is refused, not recursed)
+
+
+def extended(folder: str, data: dict[str, Any], ref: str, load: Callable[[str], BaseModel]) -> dict[str, Any]:
+    """A what-if file's mapping over the entry it `extends` (a preset name or a file): the base's validated fields,
+    then the file's own (`_merged`); `source` and `display_name` say what it is unless the file gives them."""
+    base_ref = data.pop("extends")
+    what = folder.removesuffix("s")
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise InputError(f"{what} file {_shown(ref)}: extends must name a {what} preset or file, got {base_ref!r}")
+    base_ref = beside(base_ref, ref)
+    key = str(Path(ref).resolve()) if looks_like_path(ref) else ref
+    if key in _EXTENDING:
+        raise InputError(f"{what} file {_shown(ref)}: extends loops back to itself")
+    names = {n: k for k in ("system", "accelerator", "stack") for n in preset_files(f"{k}s")}
+    if not looks_like_path(base_ref) and base_ref not in preset_files(folder):  # a typo, or the other kind's name
+        close = difflib.get_close_matches(base_ref, list(names), n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(f'{names[c]} {c}' for c in close)}?" if close else ""
+        raise InputError(f"{what} file {_shown(ref)}: extends names no {what} preset: {base_ref!r}{hint}")
+    _EXTENDING.add(key)
+    try:
+        base = load(base_ref)
+    finally:
+        _EXTENDING.discard(key)
+    own = sorted(k for k in data if k != "name")
+    if isinstance(base, Accelerator) and isinstance(data.get("peak_flops_per_s"), dict):
+        _check_format_peaks(base, data["peak_flops_per_s"], ref)
+    merged = _merged(base.model_dump(exclude={"name"}), data)
+    if isinstance(base, Accelerator):  # the preset whose name-keyed measured tables it takes
+        merged["extends"] = base.catalog_name
+    if "source" not in data:
+        merged["source"] = (f"what-if over {base_ref} (this file sets {', '.join(own) or 'nothing'}): "
+                            f"{getattr(base, 'source', '')}")
+    if "display_name" not in data:
+        merged["display_name"] = f"{data['name']} (what-if over {getattr(base, 'display_name', base_ref)})"
+    return merged
+
+
+def is_accelerator_file(ref: str) -> bool:
+    """Whether the file `ref` describes an accelerator (its peaks, or `extends` naming an accelerator), not a system:
+    `--system FILE` takes either (an accelerator file gets the generic node and Clos, as a preset name does)."""
+    if not looks_like_path(ref):
+        return False
+    try:
+        data, _ = read_entry("accelerators", ref)
+    except InputError:
+        return False
+    base = data.get("extends")
+    return "accelerator" not in data and ("peak_flops_per_s" in data or (
+        isinstance(base, str) and (base in preset_files("accelerators") or is_accelerator_file(beside(base, ref)))))
+
+
+# A generic peak and the block-scaled formats the models price at their own keys (`ops.precision.RECIPES`: NVFP4 /
+# MXFP4 GEMMs at `nvfp4` / `mxfp4`, MXFP8 at `mxfp8`); the presets list them equal where the tensor cores are shared.
+_FORMAT_PEAKS = {"fp4": ("nvfp4", "mxfp4"), "fp8": ("mxfp8",)}
+
+
+def _check_format_peaks(base: Accelerator, peaks: dict[str, Any], ref: str) -> None:
+    """Refuse a what-if that changes a generic peak (`fp4: 20e15`) and leaves the formats the models read for it at
+    the preset's equal value: nothing would move (the fp4 key itself prices no GEMM)."""
+    for generic, formats in _FORMAT_PEAKS.items():
+        stale = [f for f in formats if generic in peaks and f not in peaks
+                 and base.peak_flops_per_s.get(f) == base.peak_flops_per_s.get(generic)]  # type: ignore[call-overload]
+        if stale:
+            raise InputError(f"accelerator file {_shown(ref)}: peak_flops_per_s sets {generic} but not "
+                             f"{', '.join(stale)}, which {base.name} lists equal to it and which the models price "
+                             f"{generic} GEMMs at: set {' and '.join(stale)} too")
 
 
 @lru_cache(maxsize=256)
 def load_accelerator(ref: str) -> Accelerator:
+    """An accelerator preset or file. A file may start from a preset (`extends: h100-sxm`) and set only what it
+    changes (`memory_bandwidth_bytes_per_s: 5TB/s`): the preset's name-keyed measured tables then apply to it
+    (`Accelerator.catalog_name`)."""
     data, name = read_entry("accelerators", ref)
     data.setdefault("name", name)
+    if "extends" in data:
+        data = extended("accelerators", data, ref, load_accelerator)
     return validated(Accelerator, data, ref)
+
+
+_LABELS = frozenset({"name", "display_name", "source", "extends", "notes", "vendor", "fp8_gemm_layouts_source",
+                     "price_usd", "price_source"})  # a price moves no time
+
+
+def is_what_if(accelerator: Accelerator) -> bool:
+    """Whether an accelerator differs from its catalog preset (`catalog_name`) in anything but labels, or has none: a
+    what-if file or `Cluster.scaled`. Nothing published was measured on it (`training.search` ranks its plans by
+    predicted time, not held to the family's published MFU)."""
+    if accelerator.catalog_name not in preset_files("accelerators"):
+        return True
+    preset = load_accelerator(accelerator.catalog_name)
+    return accelerator.model_dump(exclude=set(_LABELS)) != preset.model_dump(exclude=set(_LABELS))
 
 
 @lru_cache(maxsize=256)
 def load_system(ref: str) -> System:
+    """A system preset or file; its `accelerator:` may be a file path, read relative to the system file's folder.
+    A file may start from a system preset (`extends: gb200-nvl72-superpod`) and set only what it changes
+    (`node: {scale_up_domain: 144}`)."""
     data, name = read_entry("systems", ref)
     data.setdefault("name", name)
+    if "extends" in data:
+        data = extended("systems", data, ref, load_system)
+    if isinstance(data.get("accelerator"), str):
+        data["accelerator"] = beside(data["accelerator"], ref)
     system = validated(System, data, ref)
     load_accelerator(system.accelerator)  # the accelerator it names must exist
     return system

@@ -161,6 +161,25 @@ def _yarn_mscale(scaling: Any) -> float:
     return mscale(float(scaling["mscale"])) / mscale(float(scaling["mscale_all_dim"]))
 
 
+def _context_positions(config: dict[str, Any], model_type: str, positions: int) -> int:
+    """The context a serving engine admits for this config: `max_position_embeddings` times the `rope_scaling`
+    factor of a scaled RoPE, as vLLM derives `max_model_len` (vllm 0.18.0 config/model.py `_get_and_verify_max_len`,
+    :2001-2032): every rope type but default, su, longrope and llama3 (whose configs state the scaled length already)
+    multiplies it by `factor`; YaRN multiplies its `original_max_position_embeddings`; Gemma 3's is already scaled.
+    Qwen3 with YaRN factor 4 on its 32,768 original positions: 131,072 (its 40,960 before, which refused such
+    requests); the shipped DeepSeek-V3 / Kimi K2 / GPT-OSS configs state the product already (163,840 / 131,072)."""
+    scaling = config.get("rope_scaling")
+    if not isinstance(scaling, dict) or "gemma3" in model_type:
+        return positions
+    kind = scaling.get("rope_type") or scaling.get("type") or "default"
+    factor = scaling.get("factor")
+    if kind in ("default", "su", "longrope", "llama3") or not isinstance(factor, int | float) or not factor > 0:
+        return positions
+    base = scaling.get("original_max_position_embeddings") if kind == "yarn" else None
+    base = base if isinstance(base, int | float) and base > 0 else positions
+    return int(min(base * float(factor), 2**31 - 1))
+
+
 # The sizes a config sets, each (internal field or key, smallest, largest): a value that is not a whole number in
 # range (a string, a bool, 4096.5, 0, 1e30) is refused with its key, never read as a default or a huge model.
 _SIZES: tuple[tuple[str, int, int], ...] = (
@@ -189,6 +208,30 @@ def _check_sizes(config: dict[str, Any], name: str) -> None:
     if experts is not None and int(experts) > 1 and chosen is not None and int(chosen) < 1:  # was read as 1
         raise InputError(f"model config {name!r}: an MoE model of {int(experts)} experts routes each token to at "
                          f"least 1, got num_experts_per_tok {chosen!r}")
+
+
+def checkpoint_kv_dtype(config: dict[str, Any]) -> str:
+    """The KV-cache dtype a serving engine's kv_cache_dtype "auto" takes from a checkpoint's `quantization_config`:
+    fp8 where a ModelOpt config (quant_method modelopt*) names it (`kv_cache_quant_algo` "FP8", or `kv_cache_scheme`
+    type float, 8 bits), else the model's activation dtype (bf16); '' without a quantization_config (the serving
+    default then follows the weights' dtype, `serving.kv_default`). Sources: SGLang 0.5.9 model_executor/
+    model_runner.py:1669-1687 (auto: FP8 where the quant config's kv_cache_quant_algo is FP8, else the model dtype)
+    with layers/quantization/modelopt_quant.py:429-452 (FP8) and :997-1024 (FP4) (kv_cache_scheme or the algo);
+    vLLM 0.16.0 / 0.18.0 engine/arg_utils.py (resolve_kv_cache_dtype_string) with utils/torch_utils.py:262-342 (modelopt
+    only); TensorRT-LLM's kv_cache_config.dtype "auto" reads the checkpoint's kv_cache_quant_algo as AIConfigurator
+    0.12.0 models it (aiconfigurator_core sdk/utils.py:1184-1203, sdk/models/helpers.py:644-650)."""
+    quant = config.get("quantization_config")
+    if not isinstance(quant, dict) or not quant:
+        return ""
+    if not str(quant.get("quant_method", "")).lower().startswith("modelopt"):
+        return "bf16"
+    nested = quant.get("quantization")  # the hf_quant_config.json form, as vLLM reads it
+    inner: dict[str, Any] = nested if isinstance(nested, dict) else {}
+    kv = (inner.get("kv_cache_scheme") or quant.get("kv_cache_scheme") or inner.get("kv_cache_quant_algo")
+          or quant.get("kv_cache_quant_algo"))  # vLLM's order (torch_utils.py:274-280)
+    if isinstance(kv, dict):
+        return "fp8" if kv.get("type") == "float" and kv.get("num_bits") == 8 else "bf16"
+    return "fp8" if isinstance(kv, str) and kv.strip().upper() in ("FP8", "FLOAT8") else "bf16"
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
@@ -228,12 +271,13 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
             head_dim=int(frontier.pop("head_dim", None) or config.get("head_dim") or hidden // heads),
             ffn_hidden_size=int(moe_ffn if (moe_ffn and experts > 1) else ffn),
             vocab_size=int(aliased_value(config, "vocab_size") or 32000),
-            max_seq_len=int(max_seq),
+            max_seq_len=_context_positions(config, model_type, int(max_seq)),
             gated_mlp=gated,
             num_experts=int(experts),
             experts_per_token=int(aliased_value(config, "experts_per_token") or 1) if int(experts) > 1 else 1,
             tied_embeddings=bool(config.get("tie_word_embeddings", tied_default)),
             source=str(config.get("source", "")),
+            checkpoint_kv_dtype=checkpoint_kv_dtype(config),
             **frontier,
         )
     except ValidationError as exc:

@@ -75,7 +75,20 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
     # an encoder-decoder (T5, BART: transformers PretrainedConfig.is_encoder_decoder) adds an encoder stack and
     # cross-attention; only the decoder-only block is modelled (a T5 config was priced as its decoder, silently)
     "is_encoder_decoder": lambda v, c: is_off(v),
+    # per-head query / key RMSNorm (Llama 4 `use_qk_norm`, Persimmon / OLMo-style `qk_layernorm`): priced only for the
+    # families that have it without a key (`ops.qk_norm.QK_NORM_MODELS`, Qwen3); these keys were silently harmless
+    "use_qk_norm": lambda v, c: is_off(v),
+    "qk_layernorm": lambda v, c: is_off(v),
 }
+
+# The `model_type` families this reader has been checked against (the shipped configs, the families its rules name:
+# gating, tied embeddings, dropout, sliding-window patterns, MLA, sinks); another family's config is read as a
+# standard decoder block from its keys, and one warning line says so.
+KNOWN_FAMILIES = frozenset({
+    "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
+    "gemma3_text", "cohere2", "gpt2", "opt", "bloom", "xglm", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
+    "kimi_k2", "gpt_oss", "t5",
+})
 
 # Keys known not to change the modelled FLOPs, bytes or memory.
 HARMLESS_KEYS = frozenset({
@@ -93,7 +106,7 @@ HARMLESS_KEYS = frozenset({
     "resid_pdrop", "layerdrop", "attention_softmax_in_fp32", "scale_attn_weights", "scale_attn_by_inverse_layer_idx",
     "reorder_and_upcast_attn", "layer_norm_elementwise_affine", "do_layer_norm_before", "scale_embedding",
     "embedding_multiplier", "logits_scaling", "final_logit_softcapping", "attn_logit_softcapping",
-    "query_pre_attn_scalar", "use_qk_norm", "qk_layernorm",
+    "query_pre_attn_scalar",
     # positions: rotary base/scaling/fraction and ALiBi change element-wise work only
     "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base", "partial_rotary_factor", "rope_interleaved",
     "position_embedding_type", "no_rope_layers", "alibi", "offset_alibi", "use_parallel_residual", "rotary_dim",
@@ -140,11 +153,17 @@ def check_keys(config: dict[str, Any], name: str) -> None:
     if unknown:
         warnings.warn(f"model config {name!r}: not understood (ignored): {', '.join(unknown)}",
                       ModelConfigWarning, stacklevel=3)
+    family = config.get("model_type")
+    if family is not None and str(family) not in KNOWN_FAMILIES:
+        warnings.warn(f"model config {name!r}: model_type {str(family)[:60]!r} is not a family this reader knows "
+                      "(catalog.model_config_keys.KNOWN_FAMILIES); its keys are read as a standard decoder block",
+                      ModelConfigWarning, stacklevel=3)
     quant = config.get("quantization_config")
     if isinstance(quant, dict) and quant:  # the checkpoint's stored format, not what is priced: said, not silent
         method = quant.get("quant_method") or quant.get("quant_algo") or "unnamed method"
         warnings.warn(f"model config {name!r}: quantization_config ({method}) is the checkpoint's stored format; "
-                      "the precision priced is the command's --dtype", ModelConfigWarning, stacklevel=3)
+                      "the precision priced is the command's --dtype (serve's default --kv-dtype follows its KV "
+                      "format)", ModelConfigWarning, stacklevel=3)
 
 
 def show_warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,

@@ -157,7 +157,20 @@ class Accelerator(Spec):
         "A's, B's; tn: both K-major). TN only (Hopper, Ada): a per-tensor fp8 cast also writes a transposed copy; "
         "NN / NT too (Blackwell): it does not (`ops.precision.skips_transposed_copy`). Unset: TN only")
     fp8_gemm_layouts_source: str = Field("", description="where `fp8_gemm_layouts` comes from")
+    extends: str = Field("", description="the catalog accelerator a what-if file starts from (`extends: h100-sxm`, "
+                         "`catalog.loader.load_accelerator`): its measured tables keyed by name apply to this one")
+    price_usd: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="server price per accelerator, USD (its share of the server, as hardware_costs.yaml's "
+        "server_usd_per_accelerator); unset: the catalog's, or the `extends` preset's (`catalog.facility_loader."
+        "accelerator_price`)")
+    price_source: str = Field("", description="where `price_usd` comes from (required with it)")
     notes: str = ""
+
+    @property
+    def catalog_name(self) -> str:
+        """The catalog name whose measured tables (NCCL, MNNVL, the MoE dispatcher it runs, the reference node)
+        this accelerator takes: its `extends` preset, else its own name."""
+        return self.extends or self.name
 
     @model_validator(mode="after")
     def _efficiency_dtypes_have_peaks(self) -> Accelerator:
@@ -168,6 +181,12 @@ class Accelerator(Spec):
             raise ValueError("peak_flops_per_s needs bf16 or fp16")
         if self.fp8_gemm_layouts != ("tn",) and not self.fp8_gemm_layouts_source:
             raise ValueError("fp8_gemm_layouts other than [tn] needs fp8_gemm_layouts_source")
+        if self.price_usd is not None and not self.price_source.strip():
+            raise ValueError("price_usd needs price_source (where the price comes from)")
+        zero = [f for f in ("memory_bytes", "memory_bandwidth_bytes_per_s", "scale_up_bandwidth_bytes_per_s",
+                            "scale_out_bandwidth_bytes_per_s") if not getattr(self, f) > 0]
+        if zero:  # every model divides by them (a 0 was a ZeroDivisionError traceback)
+            raise ValueError(f"{', '.join(zero)} must be above 0")
         return self
 
     def peak(self, dtype: str) -> float:
@@ -264,4 +283,12 @@ class System(Spec):
             raise ValueError("total_accelerators must be a multiple of accelerators_per_node")
         if self.network.tiers[-1].group_size < self.total_accelerators:
             raise ValueError("the top network tier must span all accelerators")
+        node = self.node
+        if node.scale_up_domain % node.accelerators_per_node and node.accelerators_per_node % node.scale_up_domain:
+            raise ValueError(f"node.scale_up_domain {node.scale_up_domain} must be a multiple or a divisor of "
+                             f"node.accelerators_per_node {node.accelerators_per_node} (whole servers per domain)")
+        if self.total_accelerators > node.accelerators_per_node and not (
+                node.nics_per_node > 0 and node.nic_bandwidth_bytes_per_s > 0):  # was a ZeroDivisionError
+            raise ValueError(f"a system of {self.total_accelerators // node.accelerators_per_node} nodes needs "
+                             f"node.nics_per_node and node.nic_bandwidth_bytes_per_s above 0")
         return self

@@ -1,7 +1,9 @@
 """A serving stack release's engine conventions and measured kernels: the `serving:` block of a stack YAML.
 
 `ServingProfile` holds the engine's KV-memory rule, batch limits, scheduler, front-end time and CUDA-graph cap
-(`serving.engines`, `serving.host_overhead`), and where a release was measured apart from the catalog's kernel
+(`serving.engines`, `serving.host_overhead`), the KV-cache formats it offers and which iterations its CUDA graphs
+replay (`kv_cache_dtypes`, `cuda_graph_scope`: unset in a user's YAML, the shipped profile of its engine family
+states them, `serving.engines` "Engine facts"), and where a release was measured apart from the catalog's kernel
 tables, its own kernels: decode attention (`serving.decode_kernels`; an MLA kernel's fit, `serving.mla_decode`),
 GEMM fractions of peak (`serving.llm_iteration`) and the block-fp8 fused MoE's extra time over the TensorRT-LLM
 1.3.0rc20 kernel the catalog's MoE rules are fitted to (`MoeReleaseExtra`, `serving.routed_experts`) and its
@@ -23,6 +25,8 @@ from pydantic import Field
 from infraplan.catalog.schemas import DecodeAttentionFit, MlaDecodeFit, Spec
 
 FractionRule = Literal["by_tp", "sglang-0.5.1", "sglang-0.5.6"]  # KV fraction: a TP table or an SGLang release
+KvCacheDtype = Literal["bf16", "fp8", "int8"]  # the planner's KV-cache formats (`serving.kv_cache.KV_DTYPES`)
+CudaGraphScope = Literal["all", "decode-only"]  # which iterations a captured CUDA graph can replay
 
 
 class MoeReleaseExtra(Spec):
@@ -82,6 +86,13 @@ class ServingProfile(Spec):
         "is on; larger ones run eager and wait for the host's kernel launches (`serving.host_overhead`)")
     cuda_graph_max_batch_by_tp: list[tuple[int, int]] = Field(
         default_factory=list, description="[TP at least, cap] steps overriding `cuda_graph_max_batch`")
+    cuda_graph_scope: CudaGraphScope | None = Field(
+        None, description="iterations a captured graph replays: all (decode, mixed and prefill up to the cap: "
+        "vLLM's piecewise graphs) or decode-only (an iteration holding prefill tokens runs eager whatever its "
+        "size: SGLang; `serving.host_overhead`); unset: the value of the engine family's shipped profile")
+    kv_cache_dtypes: list[KvCacheDtype] | None = Field(
+        None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
+        "formats of the engine family's shipped profile")
     attention_dp_prefill_stall: bool = Field(
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
@@ -123,3 +134,6 @@ class ServingProfile(Spec):
     fp8_block_gemm: dict[str, BlockFp8GemmFit] = Field(
         default_factory=dict, description="accelerator -> this release's measured small-M block-fp8 plain GEMM, "
         "a floor under the roofline's (`serving.block_fp8_gemm`)")
+    all_reduce_table: dict[str, str] = Field(
+        default_factory=dict, description="accelerator -> a catalog/nccl table of this release's measured custom "
+        "all-reduce, read instead of the accelerator's for the TP all-reduce (`serving.llm_iteration`)")

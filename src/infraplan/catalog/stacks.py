@@ -67,7 +67,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infraplan.catalog.loader import list_presets, read_entry, validated
+from infraplan.catalog.loader import extended, list_presets, read_entry, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
@@ -356,10 +356,20 @@ def list_stacks() -> list[str]:
 
 @lru_cache(maxsize=64)
 def load_stack(ref: str) -> Stack:
-    """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line."""
+    """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line. A file may
+    start from a shipped stack and set only what it changes (`extends: nemo-26.04` + `cuda_graphs: false`)."""
     data, name = read_entry("stacks", ref)
     data.setdefault("name", name)
+    if "extends" in data:
+        data = extended("stacks", data, ref, load_stack)
     return validated(Stack, data, ref)
+
+
+def band_stack(stack: Stack) -> str:
+    """What error bands and the published-MFU ceiling class a training stack by (`catalog.error_bands.stack_class`):
+    a shipped stack's name (the stored residuals are labelled by it), a user's file its `stack_class` field (its
+    file name said nothing: a copy of nemo-26.04 named mine.yaml took the any-stack band as "stack class mine")."""
+    return stack.name if stack.name in list_stacks() else stack.stack_class
 
 
 def resolve_stack(stack: str | Stack | None, kind: StackKind) -> Stack:

@@ -67,6 +67,9 @@ class TransformerShape(Spec):
     # group-limited routing (1, 1: none)
     expert_groups: int = Field(1, gt=0, description="routed-expert groups (HF n_group)")
     expert_groups_per_token: int = Field(1, gt=0, description="groups a token's experts come from (topk_group)")
+    checkpoint_kv_dtype: str = Field("", description="KV-cache dtype an engine's kv_cache_dtype 'auto' takes from "
+                                     "the config's quantization_config (fp8 | bf16; '' without one: "
+                                     "`catalog.model_config.checkpoint_kv_dtype`, `serving.kv_default`)")
 
     @model_validator(mode="after")
     def _consistent(self) -> TransformerShape:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.loader import is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.cluster.power import ServerLayout
@@ -49,7 +49,7 @@ class Cluster:
         try:
             system = load_system(ref)
         except InputError:
-            if ref in list_presets("accelerators"):
+            if ref in list_presets("accelerators") or is_accelerator_file(ref):  # generic node and Clos
                 return cls.for_accelerator(ref)
             if looks_like_path(ref):
                 raise

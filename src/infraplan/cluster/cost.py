@@ -6,7 +6,8 @@
   grid intensity (locations.yaml; EIA 2023 industrial prices), build type's $/W (build_types.yaml), depreciation
   lives, maintenance, load factor and cost of capital (economics.yaml); every figure can be overridden with
   `CostOverrides` (the CLI's `--costs FILE.yaml` and flags).
-- Capex: servers = accelerators x the catalog's server price per accelerator (hardware_costs.yaml); network =
+- Capex: servers = accelerators x the server price per accelerator (`catalog.facility_loader.accelerator_price`: a
+  file's own `price_usd`, hardware_costs.yaml's, or a what-if's `extends` preset's, noted); network =
   the network layer's bill of materials of the built topology (network/costs.py: switch models, transceivers,
   cables; the `network` command's figure), or switch ports x a per-port price when a --costs file sets
   `switch_port_usd`; facility =
@@ -29,15 +30,15 @@ from pydantic import Field, ValidationError
 from infraplan.catalog.facility_loader import (
     CoolingType,
     Location,
+    accelerator_price,
     list_facility_presets,
     load_build_type,
     load_cooling,
     load_economics,
-    load_hardware_cost,
     load_location,
 )
-from infraplan.catalog.loader import read_user_file
-from infraplan.catalog.schemas import Spec
+from infraplan.catalog.loader import list_presets, read_user_file
+from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, server_power_w
 from infraplan.errors import InputError
@@ -160,24 +161,33 @@ def site_inputs(layout: ServerLayout, cooling: str | None = None, location: str 
     )
 
 
-def missing_server_price(accelerator: str, overrides: CostOverrides) -> str | None:
-    """Why `accelerator` has no server price (neither an override nor a catalog figure), or None if it has one."""
-    if overrides.server_usd_per_accelerator is not None or load_hardware_cost(accelerator) is not None:
+def missing_server_price(accelerator: Accelerator, overrides: CostOverrides) -> str | None:
+    """Why `accelerator` has no server price (neither an override nor its price by `accelerator_price`, the one
+    rule: its file's price_usd, the catalog's, or its `extends` preset's), or None if it has one."""
+    if overrides.server_usd_per_accelerator is not None or accelerator_price(accelerator) is not None:
         return None
-    return (f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass --server-price USD "
-            "(per accelerator) or a --costs file")
+    return (f"no server price for {accelerator.name} in the catalog (hardware_costs.yaml); pass --server-price USD "
+            "(per accelerator) or a --costs file" + (", or set price_usd and price_source in its file"
+                                                      if accelerator.name not in list_presets("accelerators") else ""))
 
 
-def server_price_per_accelerator(accelerator: str, overrides: CostOverrides) -> float:
+def price_note(accelerator: Accelerator, overrides: CostOverrides) -> str | None:
+    """The one-line note of an inherited price (`accelerator_price`), or None (own price, an override, no price)."""
+    price = accelerator_price(accelerator) if overrides.server_usd_per_accelerator is None else None
+    return price.note if price is not None else None
+
+
+def server_price_per_accelerator(accelerator: Accelerator, overrides: CostOverrides) -> float:
     if overrides.server_usd_per_accelerator is not None:
         return overrides.server_usd_per_accelerator
-    cost = load_hardware_cost(accelerator)
-    if cost is None:
+    price = accelerator_price(accelerator)
+    if price is None:
         raise InputError(str(missing_server_price(accelerator, overrides)))
-    return cost.server_usd_per_accelerator
+    return price.server_usd_per_accelerator
 
 
-def capex_usd(load: ITLoad, accelerator: str, facility_usd_per_w: float, overrides: CostOverrides) -> dict[str, float]:
+def capex_usd(load: ITLoad, accelerator: Accelerator, facility_usd_per_w: float, overrides: CostOverrides
+              ) -> dict[str, float]:
     """Capital cost by asset class: servers, scale-out network, facility (shell, power and cooling plant)."""
     # the network layer's bill of materials (switches, optics, cables), unless a --costs file prices per port
     port_usd = overrides.switch_port_usd
@@ -252,7 +262,7 @@ def cluster_cost(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Cluste
     """Energy, capex and annual costs of an IT load at a site (what `facility` reports)."""
     it_energy = energy_mwh_per_year(load.it_w, 1.0, site.load_factor)
     energy = it_energy * site.pue
-    capex = capex_usd(load, layout.accelerator.name, site.facility_usd_per_w, site.overrides)
+    capex = capex_usd(load, layout.accelerator, site.facility_usd_per_w, site.overrides)
     annual = annual_costs(capex, site.lives_years, energy, site.electricity_usd_per_mwh, site.maintenance_fraction,
                           site.cost_of_capital)
     return ClusterCost(load, site, it_energy, energy, capex, annual)
@@ -276,7 +286,7 @@ def usd_per_accelerator_hour_if_priced(cluster: Cluster | str, site: SiteInputs 
     """`usd_per_accelerator_hour`, or None when the catalog has no server price for the accelerator (the caller
     then reports no cost rather than an invented one; `--usd-per-hour` or a --costs file supplies it)."""
     resolved = Cluster.resolve(cluster)
-    if load_hardware_cost(resolved.accelerator.name) is None:
+    if accelerator_price(resolved.accelerator) is None:
         return None
     return usd_per_accelerator_hour(resolved, site)
 

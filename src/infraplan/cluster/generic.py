@@ -36,9 +36,14 @@ def reference_system(accelerator: str) -> System | None:
 
 def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
     """(node, network kind, collective efficiency) of the reference system, or the generic node of 8."""
-    ref = reference_system(accelerator.name)
+    ref = reference_system(accelerator.catalog_name)  # a what-if file's `extends` preset's node
     if ref is not None:
-        return ref.node, ref.network.kind, ref.network.collective_efficiency
+        node, per_gpu = ref.node, ref.node.nics_per_node * ref.node.nic_bandwidth_bytes_per_s
+        per_gpu /= ref.node.accelerators_per_node  # every catalog reference node equals its accelerator's figure;
+        if per_gpu > 0 and not math.isclose(per_gpu, accelerator.scale_out_bandwidth_bytes_per_s):  # a what-if's
+            node = node.model_copy(update={"nic_bandwidth_bytes_per_s": node.nic_bandwidth_bytes_per_s  # own NICs
+                                           * accelerator.scale_out_bandwidth_bytes_per_s / per_gpu})
+        return node, ref.network.kind, ref.network.collective_efficiency
     per = GENERIC_ACCELERATORS_PER_NODE
     node = Node(accelerators_per_node=per, scale_up_domain=per, nics_per_node=per,
                 nic_bandwidth_bytes_per_s=accelerator.scale_out_bandwidth_bytes_per_s,
@@ -90,7 +95,7 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
     if count <= 0:
         raise InputError(f"accelerator count must be positive, got {count}")
     node, kind, efficiency = generic_node(acc)
-    ref = reference_system(acc.name)
+    ref = reference_system(acc.catalog_name)
     tiers, built = clos_tiers(count, node, fabric_radix(ref.network if ref is not None else None))
     return System(name=f"{acc.name}-generic-{built}",
                   display_name=f"{built:,} x {acc.display_name}, generic node and non-blocking Clos",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infraplan.catalog.facility_loader import CoolingType, load_hardware_cost, load_network_cost
+from infraplan.catalog.facility_loader import CoolingType, accelerator_price, load_network_cost
 from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.cluster.generic import clos_tiers, fabric_radix
 from infraplan.errors import InputError
@@ -149,8 +149,8 @@ def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
                          f"{_fmt_kw(limit)} per rack {by}")
     units = int(limit // unit_w)
     if unit_servers == 1:
-        cost = load_hardware_cost(layout.accelerator.name)
-        if cost is not None:
+        cost = accelerator_price(layout.accelerator)  # the catalog entry's server height (a what-if: its preset's)
+        if cost is not None and cost.server_rack_units is not None:
             units = min(units, max(1, RACK_UNITS // cost.server_rack_units))
     else:
         units = 1  # a scale-up domain fills its rack (NVL72)

@@ -19,10 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from infraplan.catalog.facility_loader import load_hardware_cost
-from infraplan.catalog.schemas import System
+from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import CostOverrides, SiteInputs, cluster_cost, missing_server_price, site_inputs
+from infraplan.cluster.cost import (
+    CostOverrides,
+    SiteInputs,
+    cluster_cost,
+    missing_server_price,
+    price_note,
+    site_inputs,
+)
 from infraplan.cluster.power import ITLoad, ServerLayout
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
@@ -30,17 +37,19 @@ from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
 from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityReport
 
 
-def embodied_per_accelerator_kg(accelerator: str, overrides: CostOverrides) -> float | None:
+def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
+    """The override, else the price rule's entry (`catalog.facility_loader.accelerator_price`: a what-if's
+    preset's), else None."""
     if overrides.embodied_kgco2e_per_accelerator is not None:
         return overrides.embodied_kgco2e_per_accelerator
-    cost = load_hardware_cost(accelerator)
+    cost = accelerator_price(accelerator)
     return cost.embodied_kgco2e_per_accelerator if cost else None
 
 
 def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> FacilityReport:
     """All facility outputs for an IT load at a site (the result of `infraplan facility`)."""
     accelerator = layout.accelerator.name
-    no_price = missing_server_price(accelerator, site.overrides)
+    no_price = missing_server_price(layout.accelerator, site.overrides)
     if no_price is not None:  # price the servers at 0 only to reach the energy; every money field is then null
         site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = cluster_cost(layout, load, site)
@@ -48,7 +57,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
     facility_w = it_w * site.pue
     capex, costs = money.capex_usd, money.annual
     priced = no_price is None
-    embodied_kg = embodied_per_accelerator_kg(accelerator, site.overrides)
+    embodied_kg = embodied_per_accelerator_kg(layout.accelerator, site.overrides)
     embodied_t = float(embodied_co2_t(load.accelerators, embodied_kg)) if embodied_kg is not None else None
     return FacilityReport(
         it_power_w=it_w,
@@ -62,6 +71,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         opex_usd_per_year=costs.opex_usd_per_year if priced else None,
         usd_per_gpu_hour=money.usd_per_accelerator_hour if priced else None,
         cost_reason=no_price,
+        price_note=price_note(layout.accelerator, site.overrides),
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=float(operational_co2_t(money.energy_mwh_per_year, site.grid_gco2_per_kwh)),
         accelerator=accelerator,

@@ -136,7 +136,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     parameters = float(load_model(model).total_params()) if model else 0.0
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
-    job = job_reliability(accelerator, gpus, parameters, failure_rate, storage, None, restart_s,
+    job = job_reliability(cluster.accelerator.catalog_name, gpus, parameters, failure_rate, storage, None, restart_s,
                           checkpoint_size_bytes)
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]

@@ -9,8 +9,9 @@ all-to-all curve instead of the SimAI NVLink column where `network.nvlink_collec
 default). A ring that leaves its
 scale-up domain pays NCCL's network step latency per step (NCCL tuning model, src/graph/tuning.cc). Both run on
 Python floats for a single estimate with the same IEEE operations in the same order as the array path
-(`scalar_path`, issue 18). On arrays the last query is kept by its inputs' bits (an all-reduce prices its ring
-and its tree on the same groups) and the measured columns are read for all group sizes at once.
+(`scalar_path`, issue 18). Each path keeps its last answer (`KeepLast`: on arrays by the inputs' bits, on floats by
+the group's numbers; an all-reduce prices its ring and its tree on the same groups) and the array path reads the
+measured columns for all group sizes at once.
 """
 
 from __future__ import annotations
@@ -75,15 +76,14 @@ def message_efficiency(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLi
         return scalar_path.as_array(_message_efficiency_one(fabric, f_size, f_n, f_stride, all_to_all), ndim)
     raw, n, stride = (np.asarray(size_bytes, dtype=np.float64), np.asarray(n, dtype=np.float64),
                       np.asarray(stride, dtype=np.float64))
-    global _LAST_ARRAY
     # the last array query is kept, by its inputs' bits (an all-reduce asks for its ring's and its tree's)
     key = (raw.shape, raw.tobytes(), n.shape, n.tobytes(), stride.shape, stride.tobytes(), all_to_all,
            _measured.MEASURED_NVLINK_COLLECTIVES, _measured.MEASURED_LEVEL)
-    if _LAST_ARRAY[0] is fabric and _LAST_ARRAY[1] == key:
-        return _LAST_ARRAY[2].copy()
-    value = _message_efficiency_array(fabric, raw, n, stride, all_to_all)
-    _LAST_ARRAY = (fabric, key, value)  # one tuple: threads read it whole
-    return value.copy()
+    value = _LAST_ARRAY.get(fabric, key)
+    if value is None:
+        value = _message_efficiency_array(fabric, raw, n, stride, all_to_all)
+        _LAST_ARRAY.put(fabric, key, value)
+    return value.copy()  # type: ignore[no-any-return]  # a copy: the caller may write to it
 
 
 def _message_efficiency_array(fabric: Fabric, raw: np.ndarray, n: np.ndarray, stride: np.ndarray,
@@ -199,14 +199,12 @@ def _message_efficiency_one(fabric: Fabric, size_bytes: float, n: float, stride:
 
     The last group's value is kept (`_LAST_EFFICIENCY`, by the fabric's identity and the group's numbers): an
     all-reduce asks it for its ring and its tree, and a step's gradient all-reduce and reduce-scatter share it."""
-    global _LAST_EFFICIENCY
-    last = _LAST_EFFICIENCY
-    if (last[0] is fabric and last[1] == size_bytes and last[2] == n and last[3] == stride
-            and last[4] is all_to_all):
-        return last[5]  # type: ignore[no-any-return]
-    value = _message_efficiency_of(fabric, size_bytes, n, stride, all_to_all)
-    _LAST_EFFICIENCY = (fabric, size_bytes, n, stride, all_to_all, value)  # one tuple: threads read it whole
-    return value
+    key = (size_bytes, n, stride, all_to_all)
+    value = _LAST_EFFICIENCY.get(fabric, key)
+    if value is None:
+        value = _message_efficiency_of(fabric, size_bytes, n, stride, all_to_all)
+        _LAST_EFFICIENCY.put(fabric, key, value)
+    return value  # type: ignore[no-any-return]
 
 
 def _log2(x: float) -> float:
@@ -279,11 +277,10 @@ _FLOAT_TABLES: dict[bool, tuple[list[float], list[float], tuple[list[float], ...
 
 
 def forget_float_values() -> None:
-    """Forget the float path's kept tables and last efficiency (for tests that patch the tables)."""
-    global _LAST_EFFICIENCY, _LAST_ARRAY
+    """Forget the float path's kept tables and both kept last efficiencies (for tests that patch the tables)."""
     _FLOAT_TABLES.clear()
-    _LAST_EFFICIENCY = (None, None, None, None, None, 0.0)
-    _LAST_ARRAY = (None, None, np.zeros(0))
+    _LAST_EFFICIENCY.forget()
+    _LAST_ARRAY.forget()
 
 
 def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[list[float], ...]]:
@@ -296,10 +293,33 @@ def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[lis
     return tables
 
 
-# (fabric, size, n, stride, all_to_all, efficiency) of the last `_message_efficiency_one` call
-_LAST_EFFICIENCY: tuple[Any, ...] = (None, None, None, None, None, 0.0)
-# (fabric, the inputs' shapes and bits and the switches, efficiency) of the last `message_efficiency` on arrays
-_LAST_ARRAY: tuple[Any, Any, np.ndarray] = (None, None, np.zeros(0))
+class KeepLast:
+    """The last answer of a pure function, kept by its owner's identity (a frozen fabric) and an equal key of its
+    other inputs; `get` gives None on a miss. One (owner, key, value) tuple, read and replaced whole, so threads
+    see a consistent entry; the owner is held, so its id is not reused while kept."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: tuple[object, object, Any] = (None, None, None)
+
+    def get(self, owner: object, key: object) -> Any:
+        kept = self._kept
+        return kept[2] if kept[0] is owner and kept[1] == key else None
+
+    def put(self, owner: object, key: object, value: Any) -> None:
+        self._kept = (owner, key, value)
+
+    def forget(self) -> None:
+        self._kept = (None, None, None)
+
+    @property
+    def empty(self) -> bool:
+        return self._kept[0] is None
+
+
+_LAST_EFFICIENCY = KeepLast()  # `_message_efficiency_one`: (size, n, stride, all_to_all) -> efficiency
+_LAST_ARRAY = KeepLast()  # `message_efficiency` on arrays: the inputs' shapes and bits and the switches -> efficiency
 
 
 def sized_time(fabric: Fabric, alpha_beta_s: npt.ArrayLike, bandwidth_s: npt.ArrayLike, size_bytes: npt.ArrayLike,

@@ -250,7 +250,7 @@ CUSTOM_ALL_REDUCE_MAX_BYTES = 8 * 2**20  # vLLM custom all-reduce buffer (csrc/c
 
 
 def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
-                           stride: npt.ArrayLike = 1) -> np.ndarray:
+                           stride: npt.ArrayLike = 1, table: str | None = None) -> np.ndarray:
     """Seconds of a custom (one-shot / two-shot) all-reduce inside one scale-up domain, as serving stacks run
     the TP all-reduce of small decode messages; NCCL's sized time where that is faster or the group leaves it.
 
@@ -264,7 +264,8 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
       behind a barrier: `2 L + 2 (n - 1) S / (n B)`.
     The faster of the two, bounded from below by TensorRT-LLM's measured custom all-reduce curve
     (`network.nvlink_all_reduce`, its "custom" column: the kernels reach ~250 GB/s of NVLink, not the ring's
-    rate) and from above by NCCL (`all_reduce_time`, sized), used up to the 8 MiB IPC buffer.
+    rate) and from above by NCCL (`all_reduce_time`, sized), used up to the 8 MiB IPC buffer. `table`: a release's own
+    measured table to bound by instead (`network.nvlink_all_reduce.in_domain_bound_xp`).
     """
     n_arr = np.asarray(n, dtype=np.float64)
     size = np.asarray(size_bytes, dtype=np.float64)
@@ -273,7 +274,7 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
     one_shot = SCALE_UP_LATENCY_S + _steps(n_arr) * size / bw
     two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * _steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
     ring_bw = 2.0 * _steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
-    measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom")
+    measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom", table=table)
     custom = np.maximum(np.minimum(one_shot, two_shot), measured)
     inside = n_arr * np.asarray(stride, dtype=np.float64) <= group_domain(fabric, n_arr, stride)
     usable = inside & (size <= CUSTOM_ALL_REDUCE_MAX_BYTES) & (n_arr > 1)

@@ -95,7 +95,7 @@ class Fabric:
             nvls_bytes_per_s=(accelerator.efficiency.nvls_all_reduce_bus_bytes_per_s or 0.0)
             * (NVLS_MEASURED_RANKS + 1.0) / (2.0 * (NVLS_MEASURED_RANKS - 1)) * scale_up_factor
             if accelerator.efficiency.nvls_all_reduce_enabled else 0.0,
-            accelerator=accelerator.name,
+            accelerator=accelerator.catalog_name,  # a what-if file's `extends` preset: its measured tables
             nic_line_bytes_per_s=nic * scale_out_factor,
         )
 

@@ -173,17 +173,19 @@ def measured_efficiency_xp(xp: MathOps, size: Any, n: Any, kind: str = "nccl", t
 
 
 def in_domain_bound_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, ring_bw_s: Any,
-                       kind: str = "nccl") -> Any:
+                       kind: str = "nccl", table: str | None = None) -> Any:
     """Least seconds of an all-reduce of `size` bytes over `n` ranks `stride` apart by the measured curve: the
     group's large-message time (the ring's bandwidth term `ring_bw_s`, or NVLS's where the fabric has it and it
-    is shorter) over `measured_efficiency_xp`; 0 outside one scale-up domain, for one rank or with the bound off."""
+    is shorter) over `measured_efficiency_xp`; 0 outside one scale-up domain, for one rank or with the bound off.
+    `table`: a catalog/nccl table in the same format to read instead of the accelerator's (a serving release's own
+    measured custom all-reduce, `serving.llm_iteration`)."""
     if not MEASURED_NVLINK_ALL_REDUCE:
         return 0.0
     peak = ring_bw_s
     if fabric.nvls_bytes_per_s > 0.0:
         nvls = (1.0 + 1.0 / xp.maximum(n, 1.0)) * size / fabric.nvls_bytes_per_s
         peak = xp.minimum(peak, nvls)
-    bound = peak / measured_efficiency_xp(xp, size, n, kind, table_file(fabric.accelerator))
+    bound = peak / measured_efficiency_xp(xp, size, n, kind, table or table_file(fabric.accelerator))
     domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
     inside = (n * stride <= domain) & (n > 1) if xp is NUMPY_OPS else (n * stride <= domain and n > 1)
     return xp.where(inside, bound, 0.0)

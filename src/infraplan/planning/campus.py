@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from infraplan.catalog import load_model
+from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
@@ -75,15 +75,25 @@ def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
 
 @lru_cache(maxsize=32)
 def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
-    """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached)."""
+    """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
+    accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for
+    a plain count) with its own figures: the system with `accelerator:` this file, as a system file saying so
+    would give `train`; or on that system's node and a generic Clos (`Cluster.for_accelerator`, as `train
+    --system FILE --gpus 16384`)."""
     from infraplan.training.estimate import estimate_training  # the training model is only needed here
 
-    system = reference_system(accelerator)
+    acc = load_accelerator(accelerator)
+    system = reference_system(acc.catalog_name)
     if system is None:
         return None
     gpus = REFERENCE_JOB_MAX_GPUS  # the Llama 3 paper's job (module docstring), on its system or its node's Clos
-    cluster = (Cluster.resolve(system) if system.total_accelerators >= gpus
-               else Cluster.for_accelerator(accelerator, gpus))
+    if system.total_accelerators < gpus:
+        cluster = Cluster.for_accelerator(acc, gpus)
+    elif acc.name == acc.catalog_name:  # the preset itself
+        cluster = Cluster.resolve(system)
+    else:
+        cluster = Cluster(system.model_copy(update={"accelerator": accelerator, "name": f"{system.name} with "
+                                                    f"{acc.name}"}), acc)
     result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
     if not result.fits:
@@ -101,7 +111,7 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
                                 reason=f"no catalog system of {accelerator} to run the training model on")
     job = min(run["job_gpus"], accelerators)  # a campus smaller than the reference job runs one job of its size
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rel = job_reliability(accelerator, job, params)
+    rel = job_reliability(load_accelerator(accelerator).catalog_name, job, params)  # a what-if: its preset's rate
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(
@@ -183,7 +193,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         opex_usd_per_year=report.opex_usd_per_year,
         energy_mwh_per_year=report.energy_mwh_per_year,
         co2_t_per_year=report.co2_t_per_year,
-        training_capacity=training_capacity(cluster.accelerator.name, load.accelerators),
+        training_capacity=training_capacity(accelerator, load.accelerators),  # the reference (a preset or file)
         h100_equivalents=h100_equivalents(cluster, load.accelerators),
         phases=phases_out,
         facility=report,
@@ -215,7 +225,7 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
                                  overrides=overrides).facility
         sites.append(FleetSite(
             name=site.name, accelerator=report.accelerator, accelerators=report.accelerators,
-            h100_equivalents=h100_equivalents(report.accelerator, report.accelerators),
+            h100_equivalents=h100_equivalents(site.system or str(site.accelerator), report.accelerators),  # a ref
             it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
             capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
             energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,

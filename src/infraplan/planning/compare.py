@@ -18,11 +18,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infraplan.catalog.facility_loader import load_hardware_cost, load_location
+from infraplan.catalog.facility_loader import accelerator_price, load_location
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning.results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario import plan_scenario, plan_summary
-from infraplan.planning.scenario_sizing import pool_accelerator
+from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 from infraplan.units import parse_power_w
 
@@ -75,7 +76,8 @@ def _base_value(spec: ScenarioSpec, name: str) -> float:
     sites = {s.name: s for s in spec.sites}
     if owner in pools and field == "price":
         pool = pools[owner]
-        cost = load_hardware_cost(pool_accelerator(pool))
+        cost = None if pool_kind(pool) == "video-asic" else accelerator_price(  # the one price rule
+            Cluster.resolve(pool.system or pool.device).accelerator)
         if pool.capex_usd is None and cost is None:
             raise InputError(f"--vary {name}: pool {owner!r} has no price to vary; give LOW..HIGH")
         return pool.capex_usd if pool.capex_usd is not None else cost.server_usd_per_accelerator  # type: ignore[union-attr]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from infraplan.catalog.facility_loader import load_hardware_cost
+from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_cost, energy_mwh_per_year
@@ -91,10 +91,18 @@ def missing_price(name: str, device: str, capex_usd: float | None) -> str | None
         return None
     if is_video_device(device):
         return f"pool {name!r}: {device} has no catalog price; give capex_usd per device"
-    accelerator = Cluster.resolve(device).accelerator.name
-    if load_hardware_cost(accelerator) is not None:
+    accelerator = Cluster.resolve(device).accelerator
+    if accelerator_price(accelerator) is not None:  # the one rule: its file's price_usd, the catalog's, a preset's
         return None
-    return f"pool {name!r}: the catalog has no price for {accelerator}; give capex_usd per device"
+    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give capex_usd per device"
+
+
+def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | None:
+    """The one-line note of a pool priced at its what-if accelerator's inherited preset price, else None."""
+    if capex_usd is not None or is_video_device(device):
+        return None
+    price = accelerator_price(Cluster.resolve(device).accelerator)
+    return f"pool {name!r}: {price.note}" if price is not None and price.note else None
 
 
 def _unpriced(pool: PoolSpec) -> str | None:
@@ -250,6 +258,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
         "supported_services": list(SUPPORTED_SERVICES),
         "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)
                                  if r and any(a["pool"] == p.name for a in assignment)) or None,
+        "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
+                                and (n := pool_price_note(p.name, p.device, p.capex_usd))) or None,
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals))
     return FleetMixResult.model_validate(out)

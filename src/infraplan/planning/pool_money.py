@@ -37,7 +37,7 @@ from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
-from infraplan.planning.fleet_mix import missing_price
+from infraplan.planning.fleet_mix import missing_price, pool_price_note
 from infraplan.planning.scenario_sizing import pool_accelerator, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
 from infraplan.planning.spares import Spares, spare_nodes
@@ -70,6 +70,12 @@ def missing_pool_price(pool: PoolSpec) -> str | None:
     rule (`planning.fleet_mix.missing_price`) on the pool's system, else its device."""
     return missing_price(pool.name, pool.device if pool_kind(pool) == "video-asic" else pool.system or pool.device,
                          pool.capex_usd)
+
+
+def pool_note(pool: PoolSpec) -> str | None:
+    """The note of a pool priced at its what-if accelerator's inherited preset price (`fleet_mix.pool_price_note`)."""
+    return pool_price_note(pool.name, pool.device if pool_kind(pool) == "video-asic" else pool.system or pool.device,
+                           pool.capex_usd)
 
 
 def require_prices(spec: ScenarioSpec) -> None:

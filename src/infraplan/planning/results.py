@@ -45,6 +45,7 @@ class TrainingRunTotals(Result):
                                          "catalog figure)")
     cost_reason: str | None = Field(None, description="why the cost fields are null (the missing server price "
                                     "and the flag that supplies it)")
+    price_note: str | None = Field(None, description="a what-if's inherited preset price (`accelerator_price`)")
 
 
 class TrainingRunResult(TrainingEstimate, TrainingRunTotals):
@@ -186,6 +187,7 @@ class FleetMixResult(Result):
                                                                "(of GPU-only)")
     gpu_only_note: str | None = Field(None, description="why there is no GPU-only comparison")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools used without a price")
+    price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
 
 
 # ---- `infraplan plan` and `infraplan compare` (planning/scenario.py, planning/compare.py) ------------------------
@@ -313,6 +315,7 @@ class ScenarioPlan(Result):
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
                                     "(objective power or carbon plans them; capex_usd per device prices them)")
+    price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
 
 
 class ScenarioComparison(Result):

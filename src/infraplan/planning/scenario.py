@@ -37,7 +37,7 @@ from infraplan.errors import InputError
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
-from infraplan.planning.pool_money import PoolMoney, pool_money, pool_spares, require_prices
+from infraplan.planning.pool_money import PoolMoney, pool_money, pool_note, pool_spares, require_prices
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -309,7 +309,10 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
         warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
         seconds=time.perf_counter() - start, published=dict(spec.published),
-        cost_reason="; ".join(unpriced) if unpriced else None)
+        cost_reason="; ".join(unpriced) if unpriced else None,
+        price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
+                                                             and r.phase == last.phase for r in pools)
+                             and (note := pool_note(p))) or None)
 
 
 def _total(values: list[float | None]) -> float | None:

@@ -75,7 +75,12 @@ def pool_kind(pool: PoolSpec) -> str:
 
 
 def pool_accelerator(pool: PoolSpec) -> str:
-    return pool.device if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.name
+    """The pool's accelerator as a reference that loads again: a preset name or a what-if file's path (its `name`
+    alone does not load), a system's `accelerator:`; a video ASIC's device."""
+    if is_video_device(pool.device):
+        return pool.device
+    cluster = Cluster.resolve(pool.device)
+    return pool.device if cluster.generic else cluster.system.accelerator
 
 
 def serving_system(pool: PoolSpec) -> str:
@@ -118,12 +123,12 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
     cluster = Cluster.resolve(system) if system else None
     if cluster is None or cluster.total_accelerators < gpus:
-        cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator.name, gpus)
+        cluster = Cluster.for_accelerator(Cluster.resolve(device).accelerator, gpus)
     result = search_plans(model, cluster, gpus, seq_len, global_batch, dtype=dtype, top=1, stack=stack)
     if result.best is None:
         return None
     best = result.best
-    rel = job_reliability(cluster.accelerator.name, gpus, float(load_model(model).total_params()))
+    rel = job_reliability(cluster.accelerator.catalog_name, gpus, float(load_model(model).total_params()))
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "

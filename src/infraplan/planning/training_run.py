@@ -22,6 +22,7 @@ from infraplan.cluster.cost import (
     CostOverrides,
     cluster_site_cost,
     missing_server_price,
+    price_note,
     site_inputs,
 )
 from infraplan.errors import InputError
@@ -46,19 +47,19 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     tokens_per_s = float(train_result.tokens_per_s)
     if tokens_per_s <= 0:
         raise InputError("the training estimate has no throughput")
-    accelerator = cluster.accelerator.name
+    accelerator = cluster.accelerator.catalog_name  # a what-if's preset: its failure rate (the preset's table row)
     rel = job_reliability(accelerator, gpus, float(train_result.parameters), failure_rate, storage, None, restart_s)
     compute_s = tokens / tokens_per_s
     wall_s = compute_s / rel["goodput"]
     gpu_hours = gpus * wall_s / SECONDS_PER_HOUR
     site = site_inputs(cluster.layout, cooling, location, None, overrides)
-    no_price = missing_server_price(accelerator, site.overrides)
+    no_price = missing_server_price(cluster.accelerator, site.overrides)
     if no_price is not None:  # $0 servers only to reach the power and energy; the cost fields are then None
         site = dataclasses.replace(site, overrides=site.overrides.merged(server_usd_per_accelerator=0.0))
     money = cluster_site_cost(cluster, site)
     facility_w_per_gpu = money.load.it_w * site.pue / money.load.accelerators
     energy_mwh = gpu_hours * facility_w_per_gpu / 1e6
-    embodied_kg = embodied_per_accelerator_kg(accelerator, site.overrides)
+    embodied_kg = embodied_per_accelerator_kg(cluster.accelerator, site.overrides)
     embodied_t = (float(amortised_embodied_co2_t(gpus, embodied_kg, wall_s / SECONDS_PER_HOUR,
                                                  site.lives_years["servers"]))
                   if embodied_kg is not None else None)
@@ -86,4 +87,5 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         usd_per_gpu_hour=price,
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
+        price_note=price_note(cluster.accelerator, site.overrides),
     )

@@ -208,8 +208,9 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         raise InputError(f"--batch must be >= 1, got {batch}")
     if latency_slo_s is not None and not 0 < latency_slo_s <= 1e9:  # 1e9 s: infraplan.limits.Seconds
         raise InputError(f"--latency-slo must be > 0 s and at most 1e9 s, got {latency_slo_s:g}")
-    profile = load_recsys_profile(acc.name)
-    if not has_recsys_profile(acc.name):  # the default profile has no host: take the server's, as the plan does
+    profiled = acc.catalog_name  # a what-if file's `extends` preset's profile: fractions of this part's own figures
+    profile = load_recsys_profile(profiled)
+    if not has_recsys_profile(profiled):  # the default profile has no host: take the server's, as the plan does
         node = generic_node(acc)[0]
         profile = profile.model_copy(update={"host_power_w": node.host_power_w / node.accelerators_per_node})
     if batch is not None:
@@ -238,6 +239,6 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "dense_weight_bytes": m.dense_bytes(),
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
-        "profile": acc.name if has_recsys_profile(acc.name) else "default (assumed efficiencies)",
+        "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
     })
     return RecsysEstimate.model_validate(out)

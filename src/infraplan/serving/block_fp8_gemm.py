@@ -51,6 +51,7 @@ import numpy as np
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_profile import BlockFp8GemmFit
 from infraplan.ops.layer import Gemm
+from infraplan.serving import release_tables
 from infraplan.serving.engines import serving_profile
 
 RELEASE_BLOCK_FP8_GEMM = True  # a stack release's measured block-fp8 GEMM floor (module docstring; toggle to compare)
@@ -66,7 +67,7 @@ def release_fit(accelerator: Accelerator, stack: str | None, dtype: str,
     if not (RELEASE_BLOCK_FP8_GEMM and stack and dtype == "fp8" and block_fp8_model):
         return None
     profile = serving_profile(stack)
-    return profile.fp8_block_gemm.get(accelerator.name) if profile is not None else None
+    return profile.fp8_block_gemm.get(release_tables.kernel_key(accelerator)) if profile is not None else None
 
 
 def floor_s(fit: BlockFp8GemmFit, accelerator: Accelerator, g: Gemm, compute_units: int) -> np.ndarray:

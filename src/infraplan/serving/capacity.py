@@ -74,8 +74,10 @@ from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candid
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
@@ -136,7 +138,7 @@ def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dty
     leaves room for a KV cache; none for a dense model."""
     if not shape.is_moe:
         return []
-    kv_dtype = "fp8" if dtype == "fp8" else "bf16"
+    kv_dtype = default_kv_dtype(shape, dtype)[0]  # `serving.kv_default`
     degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
     return [d for d in degrees if d <= shape.num_experts and kv_capacity(
         shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
@@ -305,7 +307,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 shape, acc, domain, dtype, max(budget, c), c, engine.ref)] if pp == 1 else [])
             for tp, adp, cap_b in layouts:
                 dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype,
-                                 kv_dtype="fp8" if dtype == "fp8" else "bf16", max_batch=cap_b,
+                                 kv_dtype=default_kv_dtype(shape, dtype)[0], max_batch=cap_b,
                                  token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
                 if dep.gpus_per_replica > limit or shape.num_layers < pp:
                     continue
@@ -347,7 +349,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         """The whole deployment at the full rate: its serve metrics, request count, and whether it meets."""
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          dtype=chosen["dtype"],
-                         kv_dtype="fp8" if chosen["dtype"] == "fp8" else "bf16", max_batch=chosen["max_batch"],
+                         kv_dtype=default_kv_dtype(shape, chosen["dtype"])[0], max_batch=chosen["max_batch"],
                          token_budget=max(budget, chosen["max_batch"]), engine=engine.engine, stack=engine.ref)
         dep = replace(dep, replicas=chosen["replicas"])
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
@@ -388,5 +390,6 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": [o for o in options if o is not chosen][:9], "candidates_evaluated": evaluated,
-        "rejected": rejected[:20], "error_band": error_band(acc.name, engine.name, "serving"),  # as `serve`'s
+        "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
+        "notes": what_if_notes(acc, engine.name),
     })

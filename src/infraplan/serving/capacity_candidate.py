@@ -27,6 +27,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.network.collectives import Fabric
+from infraplan.serving import wide_ep_lockstep
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.kv_cache import kv_capacity
@@ -127,7 +128,8 @@ class Candidate:
             return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
         if mode == "decode":
             return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, engines)
-        return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros, out - 1, engines)
+        return wide_ep_lockstep.run_lockstep_pool(run_pool, self.cost, self.dep, self.blocks, req.arrival_s, inp,
+                                                  zeros, out - 1, engines)  # as `serve` runs it (lock-step waits)
 
     def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
         """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
@@ -178,7 +180,8 @@ class Candidate:
         its TTFT percentile has certainly missed (`capacity_probe.run_until_miss`: the same times otherwise)."""
         engine = pool_engine(self.dep.stack)
         cost = self.prefill_cost if mode == "prefill" else self.cost
-        if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission):
+        if not steppable(cost, self.dep, engine.scheduler, engine.kv_admission) or (
+                mode == "mixed" and wide_ep_lockstep.applies(cost)):  # two passes (`serving.wide_ep_lockstep`)
             r = self.run(req, mode)
             return r.first_token_s, r.finish_s
         window = np.zeros(len(req), dtype=bool)

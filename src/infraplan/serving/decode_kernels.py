@@ -63,7 +63,7 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates, weight_read_rates
-from infraplan.serving import engine_kernels, mla_decode
+from infraplan.serving import engine_kernels, mla_decode, release_tables
 from infraplan.serving.engines import serving_profile
 
 MEASURED_DECODE_ATTENTION = False  # decode attention from the catalog's measured fits: not adopted (module docstring)
@@ -83,7 +83,7 @@ def attention_terms(accelerator: Accelerator, rates: KernelRates, engine: str, k
     if mla is not None:
         return mla.fixed_s, mla.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s
     profile = serving_profile(stack) if RELEASE_DECODE_ATTENTION and stack and not shape.is_mla else None
-    by_dtype = profile.decode_attention.get(accelerator.name, {}) if profile is not None else {}
+    by_dtype = profile.decode_attention.get(release_tables.kernel_key(accelerator), {}) if profile is not None else {}
     release = by_dtype.get(kv_dtype)  # type: ignore[call-overload]
     if release is not None and not isinstance(release, MlaDecodeFit):  # an MLA release fit is `mla_decode`'s
         return release.fixed_s, release.kv_read_fraction * accelerator.memory_bandwidth_bytes_per_s

@@ -7,10 +7,12 @@ A replica is TP x PP accelerators, times `attention_dp` data-parallel attention 
 inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`).
 
 Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4) and KV-cache
-precisions `KV_DTYPES`; a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's catalog to
-list it. MXFP4 weights (OCP MX: e2m1 values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run
-natively (mxfp4 x mxfp8 tensor cores) where the catalog lists mxfp4, else weight-only (`mxfp4_weight_only`): the
-kernels dequantise them to bf16 and multiply on the bf16 tensor cores, as vLLM serves GPT-OSS's MXFP4 experts on
+precisions `KV_DTYPES`, of which the stack's engine offers those its YAML lists (`kv_cache_dtypes`, each with the
+engine release file:line: SGLang and vLLM have no int8 cache; `serving.engines` "Engine facts"); a format other
+than bf16, weight-only int4 and mxfp4 needs the accelerator's catalog to list it. MXFP4 weights (OCP MX: e2m1
+values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run natively (mxfp4 x mxfp8 tensor cores)
+where the catalog lists mxfp4, else weight-only (`mxfp4_weight_only`): the kernels dequantise them to bf16 and
+multiply on the bf16 tensor cores, as vLLM serves GPT-OSS's MXFP4 experts on
 Hopper (vllm 0.18.0 model_executor/layers/quantization/mxfp4.py:109-173: on SM90 FlashInfer's MXFP4 x BF16 MoE, else
 the Triton matmul_ogs kernels, else Marlin; :307-318 and :397/:433 the uint8 weights with one uint8 scale per
 32-element block) and SGLang 0.5.9 does (srt/layers/quantization/mxfp4.py:136-159 and :349: Triton matmul_ogs on
@@ -33,15 +35,10 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
+from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
-# KV-cache formats of the engines that lack one of KV_DTYPES (an engine not named offers them all): SGLang 0.5.8.post1
-# srt/server_args.py:2782-2786 (--kv-cache-dtype choices auto, fp8_e5m2, fp8_e4m3, bf16, bfloat16, fp4_e2m1) and
-# vLLM 0.12.0 vllm/config/cache.py:23-31 (CacheDType auto, bfloat16, fp8, fp8_e4m3, fp8_e5m2, fp8_inc, fp8_ds_mla)
-# have no int8 KV cache; TensorRT-LLM has one (AIConfigurator 0.12.0 aiconfigurator_core sdk/common.py:1309-1316,
-# KVCacheQuantMode bfloat16 / int8 / fp8).
-ENGINE_KV_DTYPES = {"sglang": ("bf16", "fp8"), "vllm": ("bf16", "fp8")}
 
 
 @dataclass(frozen=True)
@@ -109,9 +106,11 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {dep.dtype!r}")
     if dep.kv_dtype not in KV_DTYPES:
         raise InputError(f"--kv-dtype must be one of {', '.join(KV_DTYPES)}, got {dep.kv_dtype!r}")
-    offered = ENGINE_KV_DTYPES.get(dep.engine, KV_DTYPES)
+    profile = serving_profile(dep.stack)  # the KV-cache formats the stack's engine offers (its YAML, with sources)
+    offered = kv_cache_dtypes(profile) if profile is not None else KV_DTYPES
     if dep.kv_dtype not in offered:
-        raise InputError(f"--kv-dtype {dep.kv_dtype}: {dep.engine} has no {dep.kv_dtype} KV cache (it offers "
+        engine = profile.engine if profile is not None else dep.engine
+        raise InputError(f"--kv-dtype {dep.kv_dtype}: {engine} has no {dep.kv_dtype} KV cache (it offers "
                          f"{', '.join(offered)})")
     if dep.dtype not in ("bf16", "int4", "mxfp4") and not accelerator.supports(dep.dtype):  # int4 / mxfp4: weight-only
         raise InputError(f"{accelerator.name} has no {dep.dtype} support in its catalog file; use bf16, or the "

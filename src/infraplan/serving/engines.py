@@ -44,15 +44,22 @@ KV admission (`kv_admission`, `preemption`; the engine loop is `serving.serving_
   keeps a share of the running requests' remaining output free) and its retraction order (fewest decoded tokens
   first) are modelled as vLLM's: prompt blocks at admission, newest request retracted first.
 
+Engine facts (`kv_cache_dtypes`, `cuda_graph_scope`; data in each stack YAML with its source): the KV-cache
+formats the engine offers (`serving.deployment` rejects another) and which iterations its captured CUDA graphs
+replay (`serving.host_overhead`). A user's YAML that leaves one unset takes its engine family's shipped profile's
+value (`kv_cache_dtypes`, `cuda_graph_scope` below), so an SGLang YAML without them still has no int8 cache and
+still runs its prefill iterations eager.
+
 Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
 the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
 the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manager run these outside the engine
 loop). ASSUMPTION, no published figure per stack: taken from the Hopper serving sets' own lowest loads (the scored
 rows of <= 8 sequences per engine of both the dense and the MoE set, the median of measured minus modelled TTFT with
 the front-end time left out; the rule is `validation.serving_front_end_fit.fit_front_ends`, "stack/<engine>", and a test
-keeps every serving stack YAML within max(3 ms, 5 %) of it): TensorRT-LLM 0.120 s (170 rows, quartiles
-0.07-0.22 s), SGLang 0.239 s (24 rows, 0.14-0.40 s), vLLM 0.022 s (130 rows, 0.01-0.05 s), refitted 2026-12-02
-(first set at 0.12 / 0.20 / 0.03 s from 176 / 35 / 139 rows): calibrated on the sets, so these rows are not an
+keeps every serving stack YAML within max(3 ms, 5 %) of it): TensorRT-LLM 0.089 s (170 rows, quartiles
+0.03-0.18 s), SGLang 0.181 s (24 rows, 0.08-0.29 s), vLLM 0.011 s (130 rows, -0.01-0.04 s), refitted 2026-12-02
+~23:40 with the closed loop's client round trip on (`serving.client_loop`; before it 0.120 / 0.239 / 0.022 s; first
+set at 0.12 / 0.20 / 0.03 s from 176 / 35 / 139 rows): calibrated on the sets, so these rows are not an
 independent check of it. The simulator (`serving.serving_sim.simulate_deployment`) adds it to every request's TTFT
 and end-to-end latency: `serve`, the capacity search and the validation see the same figure.
 """
@@ -60,8 +67,9 @@ and end-to-end latency: `serve`, the capacity search and the validation see the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
+from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 from infraplan.serving.sglang_memory import mem_fraction_static
@@ -159,6 +167,30 @@ def _family_stack(ref: str) -> str | None:
 def serving_profile(ref: str) -> ServingProfile | None:
     """The `serving:` block of the stack a serving stack reference resolves to (`load_engine`)."""
     return load_stack(load_engine(ref).ref).serving
+
+
+def _shipped_profile(engine: str) -> ServingProfile | None:
+    """The `serving:` block of the shipped profile of an engine family (`trtllm` -> trtllm-0.x)."""
+    family = _family_stack(engine)
+    return load_stack(family).serving if family is not None else None
+
+
+def kv_cache_dtypes(profile: ServingProfile) -> tuple[str, ...]:
+    """The KV-cache formats a serving stack's engine offers: its `kv_cache_dtypes`, else (a user's YAML that leaves
+    it unset) those of its engine family's shipped profile (module "Engine facts")."""
+    stated = profile.kv_cache_dtypes
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = shipped.kv_cache_dtypes
+    return tuple(stated) if stated is not None else get_args(KvCacheDtype)
+
+
+def cuda_graph_scope(profile: ServingProfile) -> str:
+    """Which iterations a serving stack's CUDA graphs replay (all | decode-only): its `cuda_graph_scope`, else
+    its engine family's shipped profile's (module "Engine facts")."""
+    stated = profile.cuda_graph_scope
+    if stated is None and (shipped := _shipped_profile(profile.engine)) is not None:
+        stated = shipped.cuda_graph_scope
+    return stated or "all"
 
 
 def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:

@@ -28,19 +28,21 @@ for mixed batches up to the same capture size, full graphs for decode; larger ba
 launches piecewise mode leaves to the host, 2 x layers x 26 us (1.7 ms for Llama-3-8B), are not priced, as they
 stay below the GPU time of such a batch.
 
-Prefill iterations (`PREFILL_EAGER`, `DECODE_ONLY_GRAPH_ENGINES`): SGLang replays graphs for decode batches only, so
-every iteration that holds prefill tokens runs eager whatever its size (its floor: `eager_limits`' third value, 0
-tokens). SGLang 0.5.6.post2 (wheel): model_executor/model_runner.py:2676-2687 replays a graph only where
-`forward_mode.is_cuda_graph()` (forward_batch_info.py:156-162: DECODE, TARGET_VERIFY, IDLE, DLLM_EXTEND; EXTEND and
-MIXED, the `--enable-mixed-chunk` batches, are not), and its piecewise graphs for prefill are off by default
-(server_args.py:530 `enable_piecewise_cuda_graph: bool = False`; 0.5.9 :604). TensorRT-LLM's PyTorch backend does the
-same (the trtllm stack YAMLs' `cuda_graph_max_batch` note) but is left out: recalled, not readable here, and the
-trtllm profiles also price the 0.x TensorRT-engine runtime, which enqueues a context phase as one engine. vLLM keeps
-its piecewise graphs for mixed batches up to the capture size (above). Measured on one tree (toggle, every row,
-repeats once): MoE / MLA set 15.554 -> 15.575 % (SGLang 0.5.9 DeepSeek TTFT mean |error| 0.147 -> 0.163 on the 7 rows
-that move; with TensorRT-LLM too: 15.549 %, Qwen3-235B TP8 TTFT median -0.178 -> -0.173), dense Hopper 20.0945 %
-and disaggregated 14.414 % unchanged (with TensorRT-LLM: 20.0932 / 14.414 %). Sourced, slightly worse: on by the
-lead's policy (a prefill iteration of these models mostly outlasts its launches).
+Prefill iterations (`PREFILL_EAGER`; the stack's `cuda_graph_scope: decode-only`, data in its YAML with the source
+below): SGLang replays graphs for decode batches only, so every iteration that holds prefill tokens runs eager
+whatever its size (its floor: `eager_limits`' third value, 0 tokens). SGLang 0.5.6.post2 (wheel):
+model_executor/model_runner.py:2676-2687 replays a graph only where `forward_mode.is_cuda_graph()`
+(forward_batch_info.py:156-162: DECODE, TARGET_VERIFY, IDLE, DLLM_EXTEND; EXTEND and MIXED, the `--enable-mixed-chunk`
+batches, are not), and its piecewise graphs for prefill are off by default (server_args.py:530
+`enable_piecewise_cuda_graph: bool = False`; 0.5.9 :604). TensorRT-LLM's PyTorch backend does the same (the trtllm
+stack YAMLs' `cuda_graph_max_batch` note) but is left out: recalled, not readable here, and the trtllm profiles also
+price the 0.x TensorRT-engine runtime, which enqueues a context phase as one engine (their `cuda_graph_scope: all`, an
+ASSUMPTION; a stack YAML may state decode-only). vLLM keeps its piecewise graphs for mixed batches up to the capture
+size (above). Measured on one tree (toggle, every row, repeats once): MoE / MLA set 15.554 -> 15.575 % (SGLang 0.5.9
+DeepSeek TTFT mean |error| 0.147 -> 0.163 on the 7 rows that move; with TensorRT-LLM too: 15.549 %, Qwen3-235B TP8
+TTFT median -0.178 -> -0.173), dense Hopper 20.0945 % and disaggregated 14.414 % unchanged (with TensorRT-LLM: 20.0932
+/ 14.414 %). Sourced, slightly worse: on by the lead's policy (a prefill iteration of these models mostly outlasts its
+launches).
 
 The floor is taken where the engine loops sum an iteration (`serving.engine_loop`, `serving.fcfs_loop`,
 `IterationCost.time`), on the iteration's GPU part indexed as the loops index it: the body by its tokens M, the LM
@@ -75,11 +77,10 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.ops.layer import LayerOps, Layout, layer_ops
 from infraplan.serving.deployment import Deployment
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import cuda_graph_scope, load_engine
 
 ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
-PREFILL_EAGER = True  # prefill iterations of decode-only-graph engines run eager (docstring; toggle to compare)
-DECODE_ONLY_GRAPH_ENGINES = frozenset({"sglang"})  # graphs replay decode batches only (docstring)
+PREFILL_EAGER = True  # prefill iterations of decode-only-graph stacks run eager (docstring; toggle to compare)
 HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (module docstring)
 
 
@@ -125,8 +126,8 @@ def eager_limits(shape: TransformerShape, dep: Deployment, layers: float, routin
     host_s = host_issue_s(shape, dep, layers, routing_kernels, dispatch_s)
     stack = load_stack(load_engine(dep.stack).ref)
     cap = graph_batch_cap(stack, dep.tp)
-    engine = stack.serving.engine if stack.serving is not None else ""
-    return host_s, cap, (0 if PREFILL_EAGER and engine in DECODE_ONLY_GRAPH_ENGINES else cap)
+    decode_only = stack.serving is not None and cuda_graph_scope(stack.serving) == "decode-only"
+    return host_s, cap, (0 if PREFILL_EAGER and decode_only else cap)
 
 
 def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int | np.ndarray) -> np.ndarray:

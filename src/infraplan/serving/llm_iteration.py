@@ -73,7 +73,9 @@ combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long
 prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field: each of
 the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
 coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
-charged to this rank's prefill iterations. A stack whose engine runs the ranks' context phases in the same
+charged to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait
+measured on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra`
+"stall" carries it). A stack whose engine runs the ranks' context phases in the same
 iterations carries no such stall (`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`):
 TensorRT-LLM (its attention-DP balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six
 measured attention-DP 8 DeepSeek-R1 rows, run at their stated 64-256 clients (batch_size is per rank: the MoE
@@ -81,16 +83,9 @@ set's `concurrency`), keep TPOT within -29 / +11 % without the stall and +27 to 
 4-11x the model's (the balancing wait for the other ranks' context requests, not modelled). (The stall had been
 adopted on the same rows run at an eighth of their clients, where it took their mean |error| 0.69 -> 0.39.)
 
-Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): Leviathan et al., ICML'23
-(arXiv:2211.17192, eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R)
-tokens on average (1 + R for one draft token: DeepSeek-V3's MTP accepts the second token 85-90 % of the time,
-sec. 5.4.3, 1.8x tokens/s). The draft is one transformer layer plus the shared LM head per draft token
-(DeepSeek-V3 MTP module, sec. 2.2: an h x 2h projection, one block, the shared head; EAGLE, Li et al. 2024,
-the same shape), run K times on the decode rows; verification runs 1 + K tokens per row through the target
-(the cache is read once for all of them) and the LM head on all of them. These per-row costs are folded into
-the head table (indexed by rows): exact for decode-only iterations, while in a mixed iteration the
-verification tokens are priced at the marginal body cost of a pure-decode batch. The tokens per step and the
-decode steps a sequence needs: `serving.deployment`.
+Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): the verification of 1 + K tokens a row, the K
+draft steps (the first over every verified position) and the draft layer over the prompt: `serving.speculative`
+(sources there). The tokens per step and the decode steps a sequence needs: `serving.deployment`.
 
 Release GEMM rates (measured, NOT adopted: `RELEASE_MATMUL_RATE` False, `_matmul_fraction`): a serving stack profile
 may carry its release's measured GEMM fraction of peak per accelerator and dtype (`matmul_fraction` in its YAML:
@@ -123,7 +118,10 @@ from infraplan.serving import (
     kv_cache,
     mla_absorb,
     mla_decode,
+    release_all_reduce,
+    release_tables,
     routed_experts,
+    speculative,
 )
 from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
@@ -158,7 +156,7 @@ def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) ->
     """The accelerator's GEMM fraction of peak for `dtype`, or the stack release's measured one for this
     accelerator (`matmul_fraction` in its YAML; module docstring, "Release GEMM rates")."""
     profile = serving_profile(stack) if RELEASE_MATMUL_RATE and stack else None
-    fractions = profile.matmul_fraction.get(accelerator.name, {}) if profile is not None else {}
+    fractions = profile.matmul_fraction.get(release_tables.kernel_key(accelerator), {}) if profile is not None else {}
     return fractions.get(dtype, accelerator.matmul_fraction(dtype))  # type: ignore[call-overload]
 
 
@@ -225,10 +223,12 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
-def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False) -> np.ndarray:
-    """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot."""
+def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False,
+                     table: str | None = None) -> np.ndarray:
+    """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot (bounded by its
+    release's measured `table` where it has one: `serving.release_all_reduce`)."""
     if custom_all_reduce and c.kind == "all_reduce":
-        one = custom_all_reduce_time(fabric, c.bytes, c.group, c.stride)
+        one = custom_all_reduce_time(fabric, c.bytes, c.group, c.stride, table)
     else:
         one = collective_time(fabric, c.kind, c.bytes, c.group, c.stride)
     return np.where(c.mask, c.count * one, 0.0)
@@ -256,7 +256,8 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
                    + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
-    comm = sum((_collective_time(fabric, c, custom and c.role == "tp") for c in ops.collectives_fwd
+    table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
+    comm = sum((_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
                 if c.role in ("tp", "ep")), np.zeros_like(m))
     return gemms + elementwise + comm, flop_s
 
@@ -290,18 +291,18 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
     kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype) * layers, layers
-    if dep.speculative_tokens:
-        r = np.arange(2 * dep.max_batch + 1)
-        proj = gemm_time(gemm_rates, r.astype(np.float64), shape.hidden_size, 2.0 * shape.hidden_size,
-                         prec.bytes_per_element(r, shape.hidden_size, 2.0 * shape.hidden_size), prec.rate)
-        draft = layer_s[r] + proj + head[r] + rates.kernel_overhead_s  # one MTP / EAGLE step on r rows
-        verify = body[r * q] - body[r] + head[r * q]  # K more tokens per row through the target and its head
-        head = np.where(r > 0, verify + dep.speculative_tokens * draft, 0.0)
+    draft_token_s = 0.0  # the draft layer over each prompt token (`serving.speculative`)
+    if dep.speculative_tokens:  # verification and draft steps in the head table (`serving.speculative`)
+        proj = gemm_time(gemm_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
+                         prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), prec.rate)
+        head = speculative.decode_head(dep, body, head, layer_s + proj, rates.kernel_overhead_s)
+        draft_token_s = speculative.prompt_token_s(dep, layer_s + proj, dep.token_budget)
         kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
         m = m[: max(dep.token_budget, dep.max_batch) + 1]
         body, layer_flop_s = body[: len(m)], layer_flop_s[: len(m)]
     heads_local = shape.num_heads / dep.tp  # the attention core: 4 d FLOPs per (query, key) pair and local head
-    pair_flops = 4.0 * shape.attention_head_dim * heads_local * layers  # MLA prefill: decompressed heads
+    prompt_layers = layers + speculative.prompt_layers(dep)  # a draft layer runs over the prompt too
+    pair_flops = 4.0 * shape.attention_head_dim * heads_local * prompt_layers  # MLA prefill: decompressed heads
     kv_read = kv_bytes_per_token_layer(shape, dep.tp, dep.kv_dtype) * kv_layers
     mla_token_s, mla_row_s = mla_decode.decode_terms(shape, accelerator, rates, dep, layers)  # per token and per row
     # sliding-window layers (module docstring): they read W cached tokens per decode row and W keys per prefill token
@@ -317,7 +318,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
                                                  prec.grouped_rate or prec.rate, 1.0))
     head = head + bmm_row_s
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
-    exp_s = exp_seconds(rates, heads_local * layers, shape.attention_head_dim)  # softmax exps by head dim (kernels)
+    exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim
     pair_s, window_token_s = full * pair_flops / rate + full * exp_s, (1 - full) * (pair_flops / rate + exp_s) * window
     stall_token_s, stall_pair_s = wide_ep_prefill_stall(body, pair_s, dep)
     # eager iterations wait for the host's kernel launches (`host_overhead`)
@@ -327,8 +328,10 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         body_s=body, head_s=head, kv_token_s=max(full * kv_read / kv_bytes_per_s, mla_token_s),
         pair_s=pair_s + stall_pair_s, prefill_fixed_s=kernel, decode_fixed_s=attn_s * layers + bmm_fixed_s,
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
-        pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s, host_issue_s=host_s,
+        pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
+        host_issue_s=host_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap,
+        extra={"stall": (stall_token_s, stall_pair_s, others)} if (others := stall_others(dep)) else {},
     )
 
 
@@ -336,12 +339,17 @@ def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, dep: Deployment) ->
     """Seconds per prefill token and per prefill (query, key) pair that the attention_dp - 1 OTHER ranks of a
     wide-EP replica stall this rank for (module docstring, "Lock-step ranks"): the marginal body time per token
     of a full token budget (`body_s` from half to all of it) and the pair time, times the other ranks."""
-    others = dep.attention_dp - 1 if WIDE_EP_LOCKSTEP and _ranks_stall(dep) else 0
+    others = stall_others(dep)
     if others <= 0 or len(body_s) < 3:
         return 0.0, 0.0
     top = len(body_s) - 1
     per_token_s = float(body_s[top] - body_s[top // 2]) / (top - top // 2)
     return others * per_token_s, others * pair_s
+
+
+def stall_others(dep: Deployment) -> int:
+    """The other ranks whose prefills stall this one in the low-load limit (`wide_ep_prefill_stall`); 0 without."""
+    return dep.attention_dp - 1 if WIDE_EP_LOCKSTEP and _ranks_stall(dep) else 0
 
 
 def _ranks_stall(dep: Deployment) -> bool:

@@ -21,7 +21,7 @@ per token is the max of the sums); the rate is the catalog's fused-attention rat
 attention_max_fraction x bf16 peak, 0.5: 495 TFLOP/s on H200, 1,125 on B200; FlashMLA's 660 on H800 is 0.67 of its
 peak, so this is conservative). ASSUMPTION: bf16 MMA although the cache is fp8 (FlashMLA upcasts; an fp8 MLA kernel
 would double the rate: measured below and rejected). Speculative decoding multiplies the queries per row (1 + K
-verification tokens through every layer, K through the draft layer): `query_layers`.
+verification tokens through every layer, the draft layer's: `serving.speculative.decode_query_layers`).
 
 Effect (toggle `MLA_DECODE_COMPUTE`, same tree; mean |error|): MLPerf v5.1 frontier set 25.80 -> 24.43 %
 (DeepSeek-R1 B200 Offline H076 +8.6 -> -11.1 %, Server H077 +94.9 -> +59.5 %); Hopper MoE set, its 142 MLA rows
@@ -80,6 +80,7 @@ from __future__ import annotations
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaDecodeFit
 from infraplan.hardware.kernels import KernelRates
+from infraplan.serving import release_tables, speculative
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.engines import serving_profile
 
@@ -97,7 +98,8 @@ def measured_fit(shape: TransformerShape, accelerator: Accelerator, engine: str,
     if not (MEASURED_MLA_DECODE and shape.is_mla):
         return None
     profile = serving_profile(stack) if RELEASE_MLA_DECODE and stack else None
-    release = profile.decode_attention.get(accelerator.name, {}).get(kv_dtype) if profile else None  # type: ignore[call-overload]
+    release = (profile.decode_attention.get(release_tables.kernel_key(accelerator), {}).get(kv_dtype)  # type: ignore[call-overload]
+               if profile else None)
     if isinstance(release, MlaDecodeFit):
         return release
     return fits.get(engine, {}).get(kv_dtype)  # type: ignore[call-overload]
@@ -129,6 +131,6 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, rates: Kerne
     the per-row term is the measured kernel's `query_head_s` per local head (module docstring, "Measured kernel"),
     0 without one. The cached token's byte read and the fixed time are `serving.decode_kernels.attention_terms`'."""
     fit = measured_fit(shape, accelerator, dep.engine, dep.kv_dtype, dep.stack)
-    query_layers = layers * (1 + dep.speculative_tokens) + dep.speculative_tokens
+    query_layers = speculative.decode_query_layers(dep, layers)  # verification and draft queries
     row_s = fit.query_head_s * shape.num_heads / dep.tp * query_layers if fit is not None else 0.0
     return cached_token_s(shape, rates, dep.tp, query_layers, fit), row_s

@@ -202,13 +202,15 @@ class Router:
 def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.ndarray, input_tokens: np.ndarray,
                      output_tokens: np.ndarray, decode_steps: np.ndarray, transfer_s: np.ndarray,
                      clients: int, decode_workers: int = 0, prefill_workers: int = 0,
-                     least_loaded_ranks: bool = False) -> tuple[np.ndarray, PoolRun, PoolRun]:
+                     least_loaded_ranks: bool = False,
+                     client_round_trip_s: float = 0.0) -> tuple[np.ndarray, PoolRun, PoolRun]:
     """Arrival times of the requests (request k: client k mod clients; client c's first at `first_arrival_s[c]`)
     and each pool's run, in one pass (module docstring). `decode_workers` > 0: the decode pool takes the prefill
     results round-robin over that many workers in the order they are handed over (ties by request), each worker's
     in turn over its engines or to its least loaded (`least_loaded_ranks`, both pools; `Router`)
     (`serving.disaggregated`, `ROUND_ROBIN_DECODE`); `prefill_workers` > 0: the prefill pool takes the requests
-    round-robin, in the order they are sent (`ROUND_ROBIN_PREFILL`); 0: client-sticky."""
+    round-robin, in the order they are sent (`ROUND_ROBIN_PREFILL`); 0: client-sticky. A client's next request is
+    sent `client_round_trip_s` after its last one ends (`serving.client_loop`)."""
     if clients < 1:
         raise ValueError("a closed loop needs at least one client")
     n = len(input_tokens)
@@ -305,7 +307,8 @@ def closed_pair_loop(prefill: PoolSpec, decode: PoolSpec, first_arrival_s: np.nd
                     sent = t
                 else:  # its client was sent on at the first token
                     continue
-                if k + clients < n:  # the client sends its next request
+                if k + clients < n:  # the client sends its next request (after its round trip)
+                    sent += client_round_trip_s
                     arrival[k + clients] = sent
                     if prefill_workers:
                         heappush(events, (sent, -2, k + clients, 0))

@@ -62,6 +62,8 @@ class LLMDeployment(SparseResult):
     gpus: int = Field(description="accelerators")
     dtype: str = Field(description="weight dtype")
     kv_dtype: str = Field(description="KV-cache dtype")
+    kv_dtype_source: str | None = Field(None, description="why this KV-cache dtype: --kv-dtype, or the engines' "
+                                        "kv_cache_dtype auto on this checkpoint (`serving.kv_default`)")
     weight_format: str | None = Field(None, description="the weights' precision path priced (native, or "
                                       "weight-only W4A16 for int4 / mxfp4 without fp4 tensor cores)")
     max_batch: int = Field(description="sequences per engine")
@@ -290,3 +292,5 @@ class ServingPlanResult(SparseResult):
     rejected: list[str] = Field(description="deployments that do not fit, and why (first 20)")
     error_band: ErrorBand | None = Field(None, description="expected relative throughput error of the chosen "
                                          "deployment, as `serve` gives it (catalog/error_bands.yaml); null: none yet")
+    notes: list[str] = Field(default_factory=list, description="what a what-if part takes from its preset (measured "
+                             "release tables: `serving.release_tables`; an inherited price)")

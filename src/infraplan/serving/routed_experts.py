@@ -159,7 +159,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time, memory_bound_time
 from infraplan.ops.layer import Gemm
 from infraplan.ops.params import ACT_BYTES
-from infraplan.serving import deepgemm_moe
+from infraplan.serving import deepgemm_moe, release_tables
 from infraplan.serving.deployment import mxfp4_weight_only
 from infraplan.serving.engines import serving_profile
 
@@ -289,7 +289,7 @@ def release_moe_time(shape: TransformerShape, accelerator: Accelerator, stack: s
     takes beyond the catalog's kernel for M input tokens of one GPU (module docstring, "Release extra"): its
     profile's `moe_release_extra` for this accelerator, for models of at least its `min_experts`; else 0."""
     profile = serving_profile(stack) if RELEASE_MOE_EXTRA and block_depth > 0 and stack else None
-    extra = profile.moe_release_extra.get(accelerator.name) if profile is not None else None
+    extra = profile.moe_release_extra.get(release_tables.kernel_key(accelerator)) if profile is not None else None
     if extra is None or shape.num_experts < extra.min_experts:
         return np.zeros_like(m)
     per_layer = extra.fixed_s + extra.token_expert_s * m * shape.num_experts

@@ -8,7 +8,9 @@ clients, each sending its next request when its last one ends: how genai-perf, v
 --max-concurrency and SGLang bench_serving measure). `stack` (a serving stack profile: trtllm-0.x | vllm-0.x |
 sglang-0.x, a versioned engine name such as vllm-0.12.0, or a YAML) picks the KV-memory convention, the default
 batch limits, the scheduler and custom all-reduce (`serving.engines`); offline and closed-loop runs
-default to the engine's own max batch, open-loop runs to 256.
+default to the engine's own max batch, open-loop runs to 256. Without `kv_dtype` the KV cache follows the model
+config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engines' kv_cache_dtype "auto" does
+(`serving.kv_default`); the result says which and why (`deployment.kv_dtype_source`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from infraplan.errors import InputError
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
+from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
+from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
 from infraplan.serving.workloads import Requests, clip_to_context, fixed_requests, read_trace, workload_requests
@@ -146,7 +150,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     sys_spec, acc = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
-    kv = kv_dtype or ("fp8" if dtype == "fp8" else "bf16")
+    kv, kv_why = (kv_dtype, "--kv-dtype") if kv_dtype else default_kv_dtype(shape, dtype)  # `serving.kv_default`
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
@@ -206,5 +210,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
               "offline": offline,
               "rate_per_s": rate, "concurrency": concurrency, "seed": seed, "stack": spec_engine.name,
               "requests_clipped_to_context": clipped}
-    band = error_band(acc.name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
+    result["deployment"]["kv_dtype_source"] = kv_why
+    band = error_band(acc.catalog_name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
+    notes = what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)
+    if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
+        result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band})

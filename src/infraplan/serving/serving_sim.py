@@ -41,7 +41,7 @@ on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,8 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.serving import disaggregated, schedule_ahead
+from infraplan.serving import disaggregated, schedule_ahead, wide_ep_lockstep
+from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
@@ -112,10 +113,10 @@ def front_end_s(dep: Deployment) -> float:
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0) -> PoolResult:
+             clients: int = 0, round_trip_s: float = 0.0) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
-    `clients` > 0: closed loop; client c (requests c, c + clients, ...) goes to engine c mod engines.
+    `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`).
     """
     n = len(arrival)
     first = np.full(n, np.nan)
@@ -130,9 +131,13 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         if idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
-        r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
-                            dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
-                            scheduler=engine.scheduler, kv_admission=engine.kv_admission)
+        if local_clients and round_trip_s > 0:
+            r = closed_loop_engine(PoolSpec(cost, dep, blocks_per_engine, 1, engine.scheduler, engine.kv_admission),
+                                   arrival[idx], prefill[idx], cached[idx], steps[idx], local_clients, round_trip_s)
+        else:
+                r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
+                                dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
+                                scheduler=engine.scheduler, kv_admission=engine.kv_admission)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
@@ -176,7 +181,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                         prefill_replicas: int = 0, ttft_slo_s: float | None = None,
                         tpot_slo_s: float | None = None, usd_per_hour: float | None = None,
                         cost: IterationCost | None = None, clients: int = 0,
-                        front_end: bool = True, cached_tokens: np.ndarray | None = None) -> dict[str, Any]:
+                        front_end: bool = True, cached_tokens: np.ndarray | None = None,
+                        client_round_trip_s: float = CLIENT_ROUND_TRIP_S) -> dict[str, Any]:
     """Simulate `requests` on the deployment; `prefill_replicas` > 0 splits off a prefill pool.
 
     `front_end`: add the stack's per-request front-end time to TTFT and end-to-end latency (module docstring;
@@ -187,6 +193,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
 
     `cached_tokens` (aggregated only): per request (in the order of `requests`), prompt tokens already in the
     engine's prefix cache on arrival (not computed; their KV is held like the prompt's).
+    `client_round_trip_s` (closed loop, both pool kinds): seconds from a request's last token to its client's next
+    request reaching the engine (`serving.client_loop`; 0: the same instant).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     if prefill_replicas > 0:
@@ -200,7 +208,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                        replace(dep, replicas=dep.replicas - prefill_replicas))
         given = (prefill_pool_cost(cost, dep), cost) if cost and not dep.speculative_tokens else None
         return simulate_disaggregated(shape, cluster, pair, requests, ttft_slo_s=ttft_slo_s, tpot_slo_s=tpot_slo_s,
-                                      usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end)
+                                      usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
+                                      client_round_trip_s=client_round_trip_s)
     cap, memory = pool_memory(shape, accelerator, dep)
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
                   "disaggregated": False}
@@ -211,8 +220,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     blocks = cap.blocks // dep.pp
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
-    pool = run_pool(cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
-                    dep.replicas * dep.engines_per_replica, clients)
+    pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=client_round_trip_s),  # wide EP: waits
+                                              cost, dep, blocks, arrival, inp - hit, hit,
+                                              dep.decode_steps(out), dep.replicas * dep.engines_per_replica, clients)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     profile = serving_profile(dep.stack)
     if schedule_ahead.SCHEDULE_AHEAD and profile is not None and profile.schedule_ahead:  # behind the launched one
@@ -244,7 +254,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                            requests: Requests, *, ttft_slo_s: float | None = None, tpot_slo_s: float | None = None,
                            usd_per_hour: float | None = None,
                            costs: tuple[IterationCost, IterationCost] | None = None, clients: int = 0,
-                           front_end: bool = True, serial_front_ends: int = 1) -> dict[str, Any]:
+                           front_end: bool = True, serial_front_ends: int = 1,
+                           client_round_trip_s: float = CLIENT_ROUND_TRIP_S) -> dict[str, Any]:
     """Simulate `requests` on a prefill pool and a decode pool, each with its own layout (`serving.disaggregated`).
 
     Open loop: the prefill pool routes round-robin in arrival order, the decode pool in order of KV arrival.
@@ -286,7 +297,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
             PoolSpec(dec_cost, dec_dep, dec_blocks, dec_engines, dec_stack.scheduler, dec_stack.kv_admission),
             arrival, inp, out, steps, hand_off, clients,
             dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
-            pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep))
+            pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep),
+            client_round_trip_s)
         pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
                     for r in (pre_run, dec_run))
         ready = pre.first_token_s + hand_off

@@ -41,6 +41,15 @@ RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "inf
 """The sweep's own columns (store.META_COLUMNS): an output field of one of these names is stored as out_<name>."""
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
+INPUT_UNITS: dict[str, str] = {
+    "power": "power_w", "rack_power": "rack_power_w",  # W (campus --power, facility --rack-power; '1GW' parsed)
+    "electricity_price": "electricity_price_usd_per_mwh", "server_price": "server_price_usd_per_accelerator",
+    "rate": "rate_per_s", "ttft_slo": "ttft_slo_s", "tpot_slo": "tpot_slo_s",  # serve, serve-plan
+}
+"""A registered function's argument without a unit in its name -> its input column's name with the unit
+(`in_power_w`, `in_electricity_price_usd_per_mwh`), as every number of a result carries its unit. The old names
+(`in_power`, ...) are refused by `infraplan results` in one line naming the new one (`sweep.query`)."""
+_WATTS = frozenset({"power", "rack_power"})
 
 
 @dataclass(frozen=True)
@@ -222,8 +231,19 @@ def flatten_result(result: BaseModel, prefix: str = "", out: dict[str, Any] | No
     return out
 
 
-def input_columns(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    return {f"{INPUT_PREFIX}{k}": _cell(v) for k, v in arguments.items()}
+def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any]:
+    """`in_<argument>` columns; a registered function's unit-less argument named with its unit (`INPUT_UNITS`; a
+    power as '1GW' stored in W, null where it does not parse: the point's `error` says why)."""
+    units = INPUT_UNITS if name in FUNCTIONS else {}
+    out = {}
+    for key, value in arguments.items():
+        if key in _WATTS and key in units and isinstance(value, str):
+            try:
+                value = _watts(value, key)
+            except (InputError, ValueError):
+                value = None
+        out[f"{INPUT_PREFIX}{units.get(key, key)}"] = _cell(value)
+    return out
 
 
 def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) -> Result:
@@ -252,7 +272,7 @@ def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: 
                 outcomes.append(exc)
     rows = []
     for (key, arguments), outcome in zip(points, outcomes, strict=True):
-        row: dict[str, Any] = {"key": key, "error": None, **input_columns(arguments)}
+        row: dict[str, Any] = {"key": key, "error": None, **input_columns(arguments, name)}
         if isinstance(outcome, BaseException):
             row["error"] = one_line_error(outcome)
         else:  # an output named like a sweep column (a result's own `seed`) keeps its value as out_<name>
@@ -265,7 +285,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     """Many `estimate_training` points through one `evaluate_plans` call per (model, system, stack)."""
     from infraplan.catalog import load_model
     from infraplan.catalog.error_bands import error_band
-    from infraplan.catalog.stacks import resolve_stack
+    from infraplan.catalog.stacks import band_stack, resolve_stack
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
         DEFAULT_RANK_ORDER,
@@ -302,7 +322,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
             profile = resolve_stack(first["stack"], "training")
             shape = load_model(first["model"]) if isinstance(first["model"], str) else first["model"]
             cluster = Cluster.resolve(first["system"])
-            band = error_band(cluster.accelerator.name, profile.name, "training")
+            band = error_band(cluster.accelerator.catalog_name, band_stack(profile), "training")
         except Exception as exc:
             for i, _ in members:
                 outcomes[i] = exc
@@ -342,7 +362,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         for row_index, (i, _, notes) in enumerate(plans):
             try:
                 row = result_row(results, merged, row_index, cluster.accelerator.memory_bytes)
-                flag = published_mfu_flag(row.mfu, mfu_ceiling(cluster.accelerator.name, profile.name,
+                flag = published_mfu_flag(row.mfu, mfu_ceiling(cluster.accelerator.catalog_name, band_stack(profile),
                                                                 row.config.dtype))  # as estimate_training
                 outcomes[i] = TrainingEstimate(**{**dict(row), **common, **flag}, notes=notes)
             except Exception as exc:

@@ -8,6 +8,9 @@ DESCRIBE and SUMMARIZE are SELECTs); and the connection reads only the manifest'
 `allowed_paths` with `enable_external_access` off, configuration locked): COPY ... TO, ATTACH, INSTALL / LOAD and a
 SELECT over `read_csv('/etc/...')` or an https:// URL are refused in one line.
 
+Input columns named before they carried their unit (`in_power`, now `in_power_w`: `sweep.functions.INPUT_UNITS`)
+are refused in one line naming the new name (`renamed_column`), where a query over a newer folder names them.
+
 `pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
 (minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
 JACM 1975) in its simple form: sort by the objectives, then keep a row when no kept row is at least as good on
@@ -19,11 +22,13 @@ from __future__ import annotations
 import datetime
 import decimal
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from infraplan.errors import InputError
+from infraplan.sweep.functions import INPUT_PREFIX, INPUT_UNITS
 from infraplan.sweep.results import SweepQuery
 from infraplan.sweep.store import committed_parts
 
@@ -68,7 +73,8 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
                                  f"{len(statements)} statement(s): {', '.join(kinds) or 'none'}")
             cursor = con.execute(sql)
         except duckdb.Error as exc:
-            raise InputError(f"--sql: {str(exc).strip().splitlines()[0]}") from None
+            line = str(exc).strip().splitlines()[0]
+            raise InputError(renamed_column(line) or f"--sql: {line}") from None
         if cursor.description is None:
             return [], []
         columns = [d[0] for d in cursor.description]
@@ -76,6 +82,17 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
         return columns, rows
     finally:
         con.close()
+
+
+def renamed_column(text: str, flag: str = "--sql") -> str | None:
+    """The one line for a missing column (DuckDB's error line, or a --pareto name) that is an input column renamed
+    with its unit (`sweep.functions.INPUT_UNITS`: `in_power` is `in_power_w`), or None. Only a failed query gets it,
+    so a results folder written before the rename, whose parts still hold the old names, answers as before."""
+    for old, new in INPUT_UNITS.items():
+        if re.search(rf"\b{INPUT_PREFIX}{old}\b", text):
+            return (f"{flag}: column {INPUT_PREFIX}{old} is now {INPUT_PREFIX}{new} (sweep input columns carry their "
+                    "unit in the name)")
+    return None
 
 
 def _read_only(con: Any, files: str) -> None:
@@ -106,7 +123,8 @@ def parse_objectives(text: str, columns: Sequence[str]) -> list[tuple[str, bool]
         if sense not in ("", "min", "max"):
             raise InputError(f"--pareto {item!r}: write column, column:min or column:max")
         if name not in columns:
-            raise InputError(f"--pareto: no column {name!r} in the rows (columns: {', '.join(columns[:30])})")
+            raise InputError(renamed_column(name, "--pareto") or
+                             f"--pareto: no column {name!r} in the rows (columns: {', '.join(columns[:30])})")
         objectives.append((name, sense == "max"))
     if len(objectives) < 2:
         raise InputError("--pareto needs at least two objectives, e.g. step_time_s,cost_usd")

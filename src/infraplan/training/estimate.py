@@ -17,7 +17,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.placement import placement_notes
@@ -348,9 +348,11 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
         row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
-    row.update(error_band=_training_band(accelerator.name, profile.name), model=shape.name, system=sys_spec.name,
-               accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name, notes=notes,
-               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.name, profile.name, row["config"]["dtype"])))
+    row.update(error_band=_training_band(accelerator.catalog_name, band_stack(profile)), model=shape.name,
+               system=sys_spec.name, accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name,
+               notes=notes,
+               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, band_stack(profile),
+                                                            row["config"]["dtype"])))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 

@@ -129,6 +129,8 @@ class PlanSearchResult(Result):
     best: PlanMetrics | None = Field(description="the best plan that fits, or null")
     top: list[PlanMetrics] = Field(description="the best plans that fit, best first")
     reason: str | None = Field(description="why no plan fits, when none does")
+    mfu_guard: bool = Field(True, description="plans above the best published MFU ranked after those within it "
+                            "(off: by predicted time alone; the default on what-if hardware)")
     evaluated: int = Field(description="valid plans evaluated (count)")
     feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
     seconds: float = Field(description="search wall clock, seconds")

@@ -33,9 +33,10 @@ import numpy as np
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
+from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
@@ -132,10 +133,12 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
     return shlex.join(args)
 
 
-def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None) -> PlanMetrics:
+def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None,
+             unguarded: bool = False) -> PlanMetrics:
     """The row with its error band and, when its MFU is beyond the best published one, the flag and reason."""
     ceiling = ceilings[Dtype.parse(row.config.dtype, "--dtype")]
-    flag = published_mfu_flag(row.mfu, ceiling, "ranked after plans within it")  # (as `train` flags it)
+    flag = published_mfu_flag(row.mfu, ceiling, "ranked by predicted time (no MFU guard)" if unguarded
+                              else "ranked after plans within it")  # (as `train` flags it)
     return row.model_copy(update={"error_band": band, **flag})
 
 
@@ -254,14 +257,16 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
-                 leave_out: Sequence[str] = ()) -> PlanSearchResult:
+                 leave_out: Sequence[str] = (), mfu_guard: bool | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
     never switches on overlap or CUDA graphs the stack does not have, nor tries a pipeline schedule its framework
     does not ship (`schedules` intersected with `Stack.pipeline_schedules`), a ZeRO stage it refuses at the plan's
     pipeline depth or CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
-    measurement must not be their published-MFU ceiling (`published_mfu_ceiling`).
+    measurement must not be their published-MFU ceiling (`published_mfu_ceiling`). `mfu_guard`: rank plans above
+    that ceiling after those within it; None: on, except on what-if hardware (`catalog.loader.is_what_if`: nothing
+    was measured on it, and the guard would pin its best plan at its preset's published MFU).
     """
     profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
@@ -287,8 +292,11 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero))
-    ceilings = {d: published_mfu_ceiling(accelerator.name, profile.name, d.label, leave_out) for d in Dtype}
-    mfu_ceiling = np.array([np.inf if ceilings[d] is None else ceilings[d].mfu for d in Dtype])  # type: ignore[union-attr]
+    ceilings = {d: published_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, leave_out)
+                for d in Dtype}
+    unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
+    mfu_ceiling = np.array([np.inf if ceilings[d] is None or unguarded else ceilings[d].mfu  # type: ignore[union-attr]
+                            for d in Dtype])  # a what-if part is not held to what its preset was measured at
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))
     evaluated = found.evaluated
 
@@ -300,8 +308,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     rows: list[PlanMetrics] = []
     if len(best_plans):
         res = evaluate_plans(shape, cluster, best_plans, profile)
-        band = error_band(accelerator.name, profile.name, "training")
-        rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band)
+        band = error_band(accelerator.catalog_name, band_stack(profile), "training")
+        rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded)
                 for i in range(len(best_plans))]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))
@@ -319,7 +327,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                   if evaluated else f"no valid plan for {gpus} GPUs with global batch {global_batch}")
     return PlanSearchResult(
         model=shape.name, system=sys_spec.name, gpus=gpus, objective=objective, stack=profile.name,
-        best=rows[0] if rows else None, top=rows, reason=reason,
+        best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
     )

@@ -233,7 +233,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                        stage_only: bool = False) -> dict[str, Any]:
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
-    profile = with_flex_dispatcher(profile, cluster.accelerator.name)  # the recipe's MoE dispatcher on this GPU
+    profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of

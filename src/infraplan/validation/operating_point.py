@@ -29,7 +29,10 @@ throughput at saturation or in the queueing (TTFT). `idle_prefill_s` is the mode
 prefilled alone in budget-sized chunks, against the measured TTFT mean (which includes the queueing).
 `at_measured_rate`: the serving simulator run at the row's measured request rate (Poisson, the Server trial of
 `validation.inference`), its TTFT / TPOT mean and p99 next to the measured ones: which limit the model binds on
-at the load the engine really carried, and by how much.
+at the load the engine really carried, and by how much. `at_scheduled_rate`: the same at the arrival rate LoadGen
+scheduled (`validation.loadgen.scheduled_rate_per_s`: the published completed tokens/s read backwards, the last
+query's latency from the row's TTFT mean + (mean output - 1) x its TPOT mean; x1.39 for DeepSeek-R1, whose 252 s
+tail counts in its completed tokens/s, x1.00-1.06 for the others).
 
 Step lines (`step_lines`): a model and system measured in two scenarios (Server and Interactive) give two such
 operating points, and since a workload fixes P / N = I / O, the step is a function of the tokens per step M = N + P
@@ -81,6 +84,7 @@ from infraplan.validation.inference import (
     case_shape,
     simulate_case,
 )
+from infraplan.validation.loadgen import scheduled_rate_per_s
 
 LOADGEN_OFFLINE_SLACK = 1.1  # kSlack of LoadGen's Offline query size (test_settings_internal.cc:150)
 LOADGEN_SERVER_S = 600.0  # *.Server.min_duration = 600000 ms (mlperf.conf:85)
@@ -141,6 +145,9 @@ def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
     decode = float(cost.time(0, int(round(sequences)), round(sequences) * context, 0.0))
     floor = idle_prefill_s(cost, mean_in)
     sim = simulate_case(case, data["engine"], data["workloads"], rate_per_engine * engines)
+    last_s = float(measured["ttft_mean_s"]) + (mean_out - 1.0) * tpot_s  # the last query's latency (docstring)
+    scheduled = scheduled_rate_per_s(case["published"], case["requests"], mean_out, last_s)
+    at_scheduled = simulate_case(case, data["engine"], data["workloads"], scheduled)
     return {
         "row": case["row"], "id": case["id"], "scenario": case["scenario"], "engines": engines,
         "model": case["model"], "system": case["system"],
@@ -151,6 +158,9 @@ def operating_point(case: dict[str, Any], data: dict[str, Any]) -> dict[str, Any
         "model_idle_prefill_s": floor, "measured_ttft_mean_s": float(measured["ttft_mean_s"]),
         "at_measured_rate": {f"{k}_{q}_s": (float(sim[f"{k}_s"][q]), float(measured[f"{k}_{q}_s"]))
                              for k in ("ttft", "tpot") for q in ("mean", "p99")},
+        "scheduled_requests_per_s": scheduled,
+        "at_scheduled_rate": {f"{k}_{q}_s": (float(at_scheduled[f"{k}_s"][q]), float(measured[f"{k}_{q}_s"]))
+                              for k in ("ttft", "tpot") for q in ("mean", "p99")},
     }
 
 

@@ -28,7 +28,8 @@ tensorrt-llm/json): 1.0.0rc3 2025-07-16, 1.1.0rc2 2025-08-30, 1.2.0rc1 2025-10-2
   the unversioned rows of 2025-10-29 / 11-02 -> 1.2.0rc5's, 49 days; `NEAREST_DATE_STACKS`) takes the MoE set from
   15.56 to 16.22 % (the effect paragraph); a neighbouring release line's kernels are no better supported than the
   catalog's, and the 1.1.0rc2 campaign's own decode (8.6 ms at 4 clients, TP8 EP8) is already faster than the model
-  on either.
+  on either (it ran MTP, `campaign_settings`; with its drafts priced the mapping still worsens the set, 15.23 ->
+  15.48 %, the 1.1.0rc2 part alone -> 15.27 %: round 20 of the notes).
 Not mapped: `gpt-oss-dev` (a development build, no release), 1.3.0rc1 (rows awaiting) and the dense set's Dynamo
 1.2.0rc6.post1 rows (dense models: no release kernel applies). Qwen3-235B and GPT-OSS have no MLA and fewer routed
 experts than the MoE extra's `min_experts`: of these rules only the block-fp8 GEMM floor reaches Qwen3's rows.

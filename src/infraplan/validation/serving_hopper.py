@@ -70,7 +70,9 @@ Release kernels (round 10; notes): vLLM 0.12.0's decode attention as AIConfigura
 0.48 / 0.61 of HBM on H200 / H100): dense 19.80 -> 20.05 % (vLLM Qwen3-32B TPOT 7.3 -> 5.1 %, Llama-8B fp8 82 ->
 102 %), MoE 15.76 -> 15.70 %. Not adopted: the releases' GEMM rates (TensorRT-LLM 1.0.0rc3's in
 `DYNAMO_TRTLLM_RELEASE_STACKS`; `serving.llm_iteration`), prefix-cache hits of a client reusing aiperf's 100
-prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %).
+prompts (`validation.serving_prefix_reuse`; with both rules: dense 17.21 %, MoE 16.46 %). The 1.0.0rc3 rows' TP
+all-reduce is bounded by that release's measured AllReduce (`serving.release_all_reduce`, round 18: dense 20.89 ->
+20.85 %, MoE 15.19 -> 15.23 %).
 The same source contradicts two client ASSUMPTIONS below: AIConfigurator's harness (0.2.0
 `eval/benchmarks/genai_perf_runner.py:118-121`, 0.4.0 and 0.12.0 `bench_run.sh.j2`) runs aiperf / genai-perf with
 `ignore_eos: true` (and min_tokens = max_tokens = OSL), `--warmup-request-count` 2 x concurrency (excluded from
@@ -105,6 +107,11 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   1.0.0rc3 Qwen3 TPOT 10 -> 12 %); MoE and disaggregated sets unchanged.
 * A front-end time per request (HTTP server, tokenizer, scheduler hand-off, first token streamed back), a
   property of the serving stack (`request_latency_s` in its YAML, `serving.engines`), added to TTFT.
+* The client's round trip from a request's last token to its next request reaching the engine
+  (`CLIENT_ROUND_TRIP_S` = `serving.client_loop.CLIENT_ROUND_TRIP_S`, 1 ms; > 0 by aiperf 0.3.0's credit path and
+  vLLM 0.12.0's engine loop). Any value keeps the start-up waves that the measured TTFT / single-prefill ratios show;
+  on at 1 ms with the front ends refitted by their rule (2026-12-02, sourced mechanism on whichever way a set
+  moves): dense 20.85 -> 21.79 %, MoE 15.22 -> 14.90 %, disaggregated 14.43 -> 14.12 % (notes round 19).
 Rules rejected, analyses: `validation/notes/serving_hopper_tried.md`; a held slot: `validation.serving_slot_wait`.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with
@@ -127,6 +134,7 @@ import numpy as np
 from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.cluster import Cluster
+from infraplan.serving import client_loop
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, pool_memory, simulate_deployment
@@ -149,6 +157,9 @@ GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
 HARNESS_IGNORE_EOS = True  # rows of AIConfigurator's gap-analysis campaign: no early stops (its harness, docstring)
 FRONT_END = True  # add the stack's per-request front-end time (`request_latency_s`) to TTFT
+# a client's next request reaches the engine this long after its last one ended (`serving.client_loop`, the same
+# default as `serve --concurrency`); 0: at that instant, as the engines' own closed loop (notes round 19)
+CLIENT_ROUND_TRIP_S = client_loop.CLIENT_ROUND_TRIP_S
 REQUESTS_PER_CLIENT = 10  # 10 x concurrency: the gap-analysis harness (docstring); ASSUMPTION for other sources
 CAMPAIGN_LIMITS = True  # the campaign's engine limits (AIConfigurator's agg rules, docstring); False: stack defaults
 AIC_SLACK_TOKENS = 1500  # agg max_num_tokens = batch + ISL + 1500 (trtllm, vllm); sglang max_prefill_tokens ISL + 1500
@@ -248,7 +259,9 @@ def row_deployment(row: dict[str, str]) -> Deployment:
 _COSTS: dict[tuple[str, str, Deployment], IterationCost] = {}
 
 
-KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention; whole "
+KNOWN_GAP = ("gate not met yet: TTFT 31 %, TPOT 12 %. Modelled: vLLM 0.12's measured decode attention, "
+             "TensorRT-LLM 1.0.0rc3's measured all-reduce; the client's round trip (serving.client_loop: start-up "
+             "waves persist; the Dynamo rows' TTFT still short by ~2 prefills on TensorRT-LLM 1.0.0rc3); whole "
              "prompts on the Dynamo TensorRT-LLM workers (chunked prefill off in their template); the "
              "front end by serving path (validation.serving_front_end); the campaign's engine limits (AIConfigurator's "
              "generator rules: max_num_tokens = batch + ISL + 1500, SGLang --enable-mixed-chunk from the generator's "
@@ -262,7 +275,7 @@ KNOWN_GAP = ("gate not met yet: TTFT 28 %, TPOT 12 %. Modelled: vLLM 0.12's meas
              "TTFT = ~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8, where "
              "output plateaus at ~9.2k tokens/s on TP2, TP4 and TP8 alike (host-bound; not its KV pool); "
              "TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, under the stack's "
-             "0.12 s) (module docstring; notes/serving_hopper_tried.md rounds 8 and 14; issue 12)")
+             "0.089 s) (module docstring; notes/serving_hopper_tried.md rounds 8, 14 and 19; issue 12)")
 
 
 def stop_per_token(row: dict[str, str]) -> float:
@@ -291,7 +304,7 @@ def run_row(row: dict[str, str], dep: Deployment | None = None,
     pool_tokens = pool_memory(shape, cluster.accelerator, dep)[0].blocks * dep.block_tokens
     hits = cached_prompt_tokens(row, dep.engine, dep.block_tokens, pool_tokens, len(requests))
     result = simulate_deployment(shape, cluster, dep, requests, cost=_COSTS[key], clients=clients,
-                                 front_end=FRONT_END, cached_tokens=hits)
+                                 front_end=FRONT_END, cached_tokens=hits, client_round_trip_s=CLIENT_ROUND_TRIP_S)
     if not result["fits"]:
         raise ValueError(f"serving validation row {row['id']}: {result['why']}")
     ttft = result["ttft_s"]["mean"]  # the front end by the row's serving path (`validation.serving_front_end`)

@@ -302,7 +302,8 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
     requests = fixed_requests(dense.REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
                               stop_per_token=dense.stop_per_token(row))
     result = simulate_disaggregated(shape, cluster, pair, requests, costs=_COSTS[key], clients=clients,
-                                    front_end=dense.FRONT_END, serial_front_ends=serial_front_ends(row))
+                                    front_end=dense.FRONT_END, serial_front_ends=serial_front_ends(row),
+                                    client_round_trip_s=dense.CLIENT_ROUND_TRIP_S)
     if not result["fits"]:
         raise ValueError(f"serving validation row {row['id']}: {result['why']}")
     return {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}

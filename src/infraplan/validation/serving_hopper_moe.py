@@ -40,10 +40,9 @@ managers/schedule_policy.py:570-660): sourced, worse: 15.614 -> 15.643 % (dense 
 
 Round 18 (helper hD3; notes file): SGLang's prefill iterations run eager (`serving.host_overhead.PREFILL_EAGER`:
 its graphs replay decode batches only, sglang 0.5.6.post2 model_executor/model_runner.py:2676-2687): 15.594 ->
-15.614 % (TTFT 21.40 -> 21.43; 10 SGLang DeepSeek / Qwen3 rows move). Not adopted, no source for the campaign's
-flags: the 2026-01-14 TensorRT-LLM 1.1.0rc2.post2 DeepSeek-R1 campaign as MTP (one draft token, DeepSeek-V3's 0.85
-acceptance): 15.61 -> 15.19 % (TP8 rows only: 15.12 %); its TPOT falls 17-20 % from OSL 1024 to 8192 at 4-32
-clients where every other campaign's falls 0-5 % at 4 clients (the model 0-1 %): a sign of speculative decoding.
+15.614 % (TTFT 21.40 -> 21.43; 10 SGLang DeepSeek / Qwen3 rows move). Round 20 (helper hB): the 2026-01-14
+TensorRT-LLM 1.1.0rc2.post2 DeepSeek-R1 campaign ran MTP (`validation.campaign_settings`: the InferenceX records
+carry spec_method, AIConfigurator's db dump keeps the non-speculative ones): 15.66 -> 15.23 %.
 
 Round 16, one rule for every TensorRT-LLM row (`validation.release_stacks`, one mapping the three Hopper sets read):
 each runs its release line's measured MLA decode kernel, block-fp8 MoE extra and block-fp8 GEMM floor where
@@ -77,7 +76,7 @@ Every expressible row, one tree: 16.01 % (TTFT 22.15, TPOT 9.88; 540 rows) -> 15
 16.42 -> 16.10 %. The vLLM 0.18 GPT-OSS ISL-8192 TTFT (-0.25..-0.42 at every TP) is reproduced by 2048-token prefill
 chunks (15.76 -> 14.94 %), a flag no source gives for those campaigns: not adopted (notes file, round 12).
 
-Round 11, the benchmark client's connections (`client_connections`; toggle `CLIENT_CONNECTION_CAP`): aiohttp's
+Round 11, the benchmark client's connections (`campaign_settings.client_connections`; toggle there): aiohttp's
 default session holds at most 100 connections (aiohttp 3.11 connector.py:246 / :849); ASSUMPTION: the December-2025
 GPT-OSS vLLM H100 campaign (512 clients, 96-106 in flight by Little's law) ran such a client. 16.45 -> 15.89 % (540
 rows); the full account is in `validation/notes/serving_hopper_moe_tried.md`, round 11.
@@ -233,7 +232,7 @@ from infraplan.catalog import read_entry, shape_from_hf_config
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.serving.llm_iteration import Deployment
-from infraplan.validation import serving_hopper
+from infraplan.validation import campaign_settings, serving_hopper
 from infraplan.validation import serving_row_consistency as consistency
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.results import ValidationSet
@@ -247,9 +246,6 @@ from infraplan.validation.serving_report import (
 from infraplan.validation.serving_roofline import roofline_seconds
 from infraplan.validation.serving_row_consistency import LITTLE_LAW, contradicting_rows, repeated_measurements
 
-CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
-AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
-CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
 GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
 SAMPLE_EVERY = 1  # `validate` scores every row (~8 s); 2 = every 2nd row of each group (~4 s), until 2026-12-02
@@ -275,16 +271,6 @@ def load_rows() -> list[dict[str, str]]:
 
 def _int(value: str) -> int:
     return int(value) if value else 1
-
-
-def client_connections(row: dict[str, str]) -> int | None:
-    """Requests the row's benchmark client can hold open at once (module docstring, round 11), or None (no cap):
-    aiohttp's default 100 for the December-2025 GPT-OSS vLLM campaign (ASSUMPTION), no cap elsewhere."""
-    source = row.get("silicon_data_source", "")
-    if CLIENT_CONNECTION_CAP and row["backend"] == "vllm" and any(
-            all(field in source for field in campaign) for campaign in CAPPED_CLIENT_CAMPAIGNS):
-        return AIOHTTP_DEFAULT_CONNECTIONS
-    return None
 
 
 def concurrency(row: dict[str, str]) -> int | None:
@@ -338,11 +324,13 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
 
 
 def moe_deployment(row: dict[str, str]) -> Deployment:
-    """The dense set's deployment of the row (stack, batch limits) with its precision and MoE layout."""
+    """The dense set's deployment of the row (stack, batch limits) with its precision, MoE layout and draft."""
     dtype, kv_dtype = PRECISIONS[row["precision"]]
     tp, adp = _int(row["tp_size"]), _int(row["attention_dp_size"])
     ep = adp * tp if adp > 1 else _int(row["moe_ep_size"])
-    return replace(row_deployment(row), dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp)
+    k, r = campaign_settings.draft(row, _shape)  # MTP where the campaign ran it
+    return replace(row_deployment(row), dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp,
+                   speculative_tokens=k, acceptance=r)
 
 
 @cache
@@ -356,7 +344,7 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
     (`concurrency`: the clients over all attention-DP ranks of the replica), with its serving path's front end
     (`validation.serving_front_end`: a constant added to every TTFT; TPOT does not hold it)."""
     clients = {**row, "batch_size": str(concurrency(row))}  # `serving_hopper.run_row` takes its batch_size
-    dep, cap = moe_deployment(row), client_connections(row)
+    dep, cap = moe_deployment(row), campaign_settings.client_connections(row)
     if cap is not None:  # clients beyond the client's connections wait, in TTFT, as for the engine's batch cap
         dep = replace(dep, max_batch=min(dep.max_batch, cap))
     return serving_hopper.run_row(clients, dep, _shape(row["model_path"]))

@@ -172,6 +172,8 @@ class SearchRequest(ModelOnSystemRequest):
     cross_node_tp: bool = False
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
+    mfu_guard: bool | None = Field(None, description="rank plans above the published MFU after those within it; "
+                                   "null: on, off on what-if hardware (CLI --mfu-guard/--no-mfu-guard)")
 
 
 class ServeRequest(ModelOnSystemRequest):

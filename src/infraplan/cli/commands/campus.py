@@ -50,6 +50,8 @@ def render_campus(r: CampusPlan) -> None:
     console.print(table)
     if f.cost_reason:
         console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
+    if f.price_note:
+        console.print(f"price: {f.price_note}", soft_wrap=True)
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")

@@ -33,6 +33,8 @@ def render_comparison(c: ScenarioComparison) -> None:
     for p in c.scenarios:
         if p.cost_reason:
             console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
+        if p.price_note:
+            console.print(f"{p.scenario}: price: {p.price_note}", soft_wrap=True)
     for p, risks in zip(c.scenarios, c.risks, strict=True):
         for r in risks:
             console.print(f"risk ({p.scenario}): {r}")

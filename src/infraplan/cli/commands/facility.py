@@ -43,6 +43,8 @@ def render_facility(r: FacilityReport) -> None:
     console.print(table)
     if r.cost_reason:
         console.print(f"capex, opex and $/GPU-h not priced: {r.cost_reason}", soft_wrap=True)
+    if r.price_note:
+        console.print(f"price: {r.price_note}", soft_wrap=True)
 
 
 def money_rows(r: FacilityReport) -> list[tuple[str, str]]:

@@ -42,6 +42,8 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"GPU-only fleet: {r.gpu_only_note}")
     if r.cost_reason:
         console.print(f"capex and TCO not priced: {r.cost_reason}", soft_wrap=True)
+    if r.price_note:
+        console.print(f"price: {r.price_note}", soft_wrap=True)
 
 
 def fleet_mix(

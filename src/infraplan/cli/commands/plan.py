@@ -66,6 +66,8 @@ def render_plan(p: ScenarioPlan) -> None:
     console.print(f"total ({last}): {_totals(p)}")
     if p.cost_reason:
         console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
+    if p.price_note:
+        console.print(f"price: {p.price_note}", soft_wrap=True)
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):

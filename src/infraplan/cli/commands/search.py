@@ -108,6 +108,9 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
     flagged = next((row for row in result.top if row.beyond_published_mfu), None)
     if flagged is not None:
         console.print(f"* beyond published MFU: {flagged.beyond_published_mfu_reason}", highlight=False, markup=False)
+    if not result.mfu_guard:
+        console.print("ranked by predicted time alone (no published-MFU guard: what-if hardware or --no-mfu-guard); "
+                      "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
     if result.top and result.top[0].error_band is not None:  # one accelerator and stack: one band for every row
         console.print(band_line(result.top[0].error_band, "throughput"), highlight=False, markup=False)
     if result.best is None:
@@ -154,6 +157,11 @@ def search(
     plot: str | None = typer.Option(None, "--plot", help="write a Plotly scaling chart (HTML) here"),
     schedule: ScheduleOption = None,
     stack: StackOption = None,
+    mfu_guard: bool | None = typer.Option(
+        None, "--mfu-guard/--no-mfu-guard", show_default=False,
+        help="rank plans above the best published MFU of the accelerator family after those within it; default: "
+        "on, off on what-if hardware (a file that differs from its preset); compare a what-if with its preset "
+        "under --no-mfu-guard on both"),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
@@ -175,7 +183,8 @@ def search(
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
-                                        schedules=(schedule,) if schedule else (), stack=stack))
+                                        schedules=(schedule,) if schedule else (), stack=stack,
+                                        mfu_guard=mfu_guard))
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:
         result = results[0]

@@ -112,6 +112,9 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
                       f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per GPU)")
+        why = r.deployment.kv_dtype_source
+        if why and why != "--kv-dtype":  # the default the engines' "auto" gives (`serving.kv_default`)
+            table.add_row("KV cache dtype", f"{r.deployment.kv_dtype}: {why}")
     slo = r.slo if isinstance(r, ServingResult) else None
     if (slo is not None and slo.ttft_s is None and slo.tpot_s is None) or r.slo_attainment is None:
         table.add_row("SLO attainment", "- (no SLO: --ttft-slo, --tpot-slo or a workload's)")  # was "100.0 %"
@@ -147,7 +150,8 @@ def serve(
                                             help="per-token acceptance rate of the draft tokens, needed with "
                                             "--speculative-tokens (DeepSeek-V3 MTP: 0.85-0.9)"),
     dtype: ServeDtype = typer.Option("bf16", "--dtype", help="weights"),
-    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [fp8 with fp8 weights, else bf16]"),
+    kv_dtype: KvDtype | None = typer.Option(None, "--kv-dtype", help="KV cache [the model config's "
+                                           "quantization_config, else fp8 with fp8 or nvfp4 weights, else bf16]"),
     offline: bool = typer.Option(False, "--offline", help="all requests present at t=0 (max throughput)"),
     rate: float | None = typer.Option(None, "--rate", parser=ARRIVAL_RATE, help="arrival rate, requests/s"),
     concurrency: int | None = typer.Option(None, "--concurrency", parser=BATCH_CAP,

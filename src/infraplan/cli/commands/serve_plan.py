@@ -55,6 +55,8 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"warning: the whole deployment's run of {r.full_run_requests:,} requests misses the SLO "
                       "(its replica probes met it); more probe requests (--requests) size it safely",
                       style="bold yellow", markup=False)
+    for line in r.notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
+        console.print(f"note: {line}", markup=False, soft_wrap=True)
     for line in (x for x in r.rejected if "its full run of" in x):
         console.print(f"not chosen: {line}", markup=False)
     if r.alternatives:

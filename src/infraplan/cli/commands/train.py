@@ -109,6 +109,8 @@ def render_training(r: TrainingEstimate) -> None:
         console.print(table)
         if run.cost_reason:
             console.print(f"cost not priced: {run.cost_reason}", soft_wrap=True, highlight=False)
+        if run.price_note:
+            console.print(f"price: {run.price_note}", soft_wrap=True, highlight=False)
 
 
 def with_run_totals(estimate: TrainingEstimate, totals: Result | dict[str, Any]) -> TrainingRunResult:

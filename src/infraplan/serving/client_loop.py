@@ -1,0 +1,92 @@
+"""Closed-loop clients with a round trip: a client's next request reaches the engine after its last one ended.
+
+The engine loops' own closed loop (`serving_engine`, `clients` > 0) sends request k + clients at the instant request
+k ends, so it joins the very iteration that starts at that instant. No served engine can do that. vLLM 0.12.0's
+engine core drains the requests already in its input queue, runs a step, puts the step's outputs on the output queue,
+and drains the input queue again at once (v1/engine/core.py:855-895 `run_busy_loop`, `_process_input_queue`,
+`_process_engine_step`): a request that answers step i's output has first to leave through the output queue, the
+API server (or Dynamo's worker and front end), the HTTP stream and the client, and come back the same way, so it is
+not in the queue when step i + 1 is scheduled. The client adds its own hops: aiperf 0.3.0 returns a credit only
+after the whole response is read and its record pushed (workers/worker.py:143-171, :241), the timing manager then
+releases its concurrency semaphore and drops the next credit over ZMQ (timing/request_rate_strategy.py:48-96,
+timing/timing_manager.py:178-201), and the worker that takes it fetches the conversation from the dataset manager
+(worker.py:199, :246) before it starts the request's TTFT clock (transports/aiohttp_client.py:83-84). The instant
+tie matters beyond its size: with equal output lengths a closed loop's clients end one iteration apart, and a
+request sent at the instant joins the next iteration alone, so the start-up wave dissolves within a cycle; with any
+positive round trip the sequences that end while the first new prompt prefills come back together (a microsecond
+moves a 1.0.0rc3 Qwen3-32B row from 334 to 432 ms: validation/notes/serving_hopper_tried.md round 6).
+
+`closed_loop_engine` runs one engine of a closed loop with the round trip: the engine loop is stepped
+(`loop_stepping`, the drive `serving.pair_loop` gives a disaggregated pair), fed each client's next request at its
+predecessor's finish plus `round_trip_s`; with round_trip_s 0 it is the engine's own closed loop. ASSUMPTION: one
+figure per run, no spread (aiperf's hops and the serving path's are not published; a millisecond is the order of
+a few inter-process hops on one host). The round trip is not the front end (`serving.engines` `request_latency_s`,
+added to TTFT and end-to-end latency, not to the loop); measured on the Hopper serving sets with the front ends
+refitted by their rule: validation/notes/serving_hopper_tried.md round 19.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+
+from infraplan.serving.loop_stepping import IDLE, TOP, engine_policy, fcfs_path
+from infraplan.serving.pair_loop import PoolSpec, SteppedEngine, pool_tables
+from infraplan.serving.serving_engine import EngineResult
+
+# seconds from a request's last token to its client's next request reaching the engine (module docstring):
+# ASSUMPTION, the order of a few inter-process hops on one host; any value above 0 and below ~5 ms gives the same
+# waves on the Hopper serving sets (validation/notes/serving_hopper_tried.md round 19). The default of every
+# closed loop (`serve --concurrency`, `serving_sim.simulate_deployment`) and of the validation sets alike.
+CLIENT_ROUND_TRIP_S = 1e-3
+
+
+def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
+                       cached_tokens: np.ndarray, decode_steps: np.ndarray, clients: int,
+                       round_trip_s: float) -> EngineResult:
+    """One engine of `pool` in closed loop over its requests (sorted as `simulate_engine` takes them; request k
+    belongs to client k mod `clients`, the first `clients` arrive at `arrival_s`), each later request reaching the
+    engine `round_trip_s` after its client's previous one finished (module docstring)."""
+    if clients < 1:
+        raise ValueError("a closed loop needs at least one client")
+    if round_trip_s < 0 or not math.isfinite(round_trip_s):
+        raise ValueError(f"the client round trip must be a finite time >= 0, not {round_trip_s}")
+    n = len(arrival_s)
+    fcfs = fcfs_path(engine_policy(pool.cost, pool.dep.max_batch, pool.dep.token_budget, pool.scheduler,
+                                   pool.kv_admission), True, pool.kv_admission)
+    engine = SteppedEngine(pool, n, pool_tables(pool, prefill_tokens, cached_tokens, decode_steps, fcfs), fcfs)
+    arrival = [float(t) for t in arrival_s[:min(clients, n)]] + [math.nan] * max(n - clients, 0)
+    pending = sorted((arrival[k], k) for k in range(min(clients, n)))  # sent, not yet given to the engine
+    known = engine.arr_open
+    key = 0.0  # the time up to which the engine is told every arrival
+    while True:
+        if pending and pending[0][0] <= key:
+            given = []
+            while pending and pending[0][0] <= key:
+                given.append(heapq.heappop(pending))
+            engine.give(given)
+        if known[-1] != math.inf:
+            known[-1] = math.nextafter(key, math.inf)
+        need = engine.resume()
+        for j in engine.log:  # the requests that ended: their clients send the next ones
+            k = engine.requests[j]
+            if k + clients < n:
+                sent = engine.finish[j] + round_trip_s
+                arrival[k + clients] = sent
+                heapq.heappush(pending, (sent, k + clients))
+        engine.log.clear()
+        if need is None:
+            break
+        kind, key = need  # TOP: its clock; LEAP: the stretch's end, cut by an earlier arrival; IDLE: the next one
+        if kind != TOP and pending and (kind == IDLE or pending[0][0] < key):
+            key = pending[0][0]
+        elif kind == IDLE:
+            raise RuntimeError("the closed loop stalled with requests left")
+    assert engine.totals is not None
+    index = np.array(engine.requests, dtype=np.int64)
+    first, finish = np.full(n, math.nan), np.full(n, math.nan)
+    first[index], finish[index] = engine.first, engine.finish
+    busy_s, compute_s, iterations = engine.totals
+    return EngineResult(first, finish, busy_s, compute_s, iterations, np.array(arrival, dtype=np.float64))

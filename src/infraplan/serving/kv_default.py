@@ -1,0 +1,50 @@
+"""The KV-cache dtype a serving run takes when `--kv-dtype` is not given, and why (`default_kv_dtype`).
+
+Every modelled engine defaults its KV cache to kv_cache_dtype "auto", and "auto" follows the checkpoint: FP8 where
+the checkpoint's quantization config names an FP8 KV cache, else the model's activation dtype (bf16):
+* SGLang 0.5.6.post2 model_executor/model_runner.py:1627-1639, 0.5.9 :1669-1687 (`kv_cache_dtype == "auto"`: FP8
+  where the ModelOpt quant config's `kv_cache_quant_algo` is FP8, else `self.dtype`), the algo read from the flat
+  config.json `kv_cache_scheme` or hf_quant_config.json (layers/quantization/modelopt_quant.py, 0.5.9 :429-452,
+  :997-1024);
+* vLLM from 0.16.0 (engine/arg_utils.py `resolve_kv_cache_dtype_string`, 0.18.0 :1526-1529; utils/torch_utils.py
+  :262-342: ModelOpt `kv_cache_quant_algo` FP8 or `kv_cache_scheme` float / 8 bits -> fp8_e4m3). vLLM 0.12.0 does
+  not (torch_utils.py:196-201: "auto" is the model dtype): its rows state their KV dtype;
+* TensorRT-LLM: `kv_cache_config.dtype` "auto" (AIConfigurator 0.12.0's engine templates pass
+  `kv_cache_config.dtype | default('auto')`, generator/config/backend_templates/trtllm/extra_engine_args.<release>
+  .yaml.j2, e.g. 1.2.0rc5 :29, and its rule plugin maps bf16 to "auto", rule_plugin/trtllm.rule:54-55), which takes
+  the checkpoint's kv_cache_quant_algo as AIConfigurator models it (aiconfigurator_core sdk/utils.py:1184-1203,
+  sdk/models/helpers.py:644-650). TensorRT-LLM's own source is not on PyPI: read through AIConfigurator.
+
+So (`default_kv_dtype`):
+1. a model config with a `quantization_config`: the KV dtype it names (`TransformerShape.checkpoint_kv_dtype`,
+   read by `catalog.model_config.checkpoint_kv_dtype`: ModelOpt configs only, as vLLM and SGLang read them);
+2. else fp8 or nvfp4 weights: fp8. The preset configs are the bf16 originals, so fp8 / nvfp4 weights mean a
+   quantised checkpoint the config does not describe. ASSUMPTION: a ModelOpt checkpoint as NVIDIA publishes them,
+   which names an FP8 KV cache: the 27 NVIDIA NVFP4 / FP8 checkpoint configs AIConfigurator 0.12.0 ships
+   (aiconfigurator_core model_configs/nvidia--*_hf_quant_config.json, e.g. Qwen3-235B-A22B-NVFP4,
+   DeepSeek-V3.1-NVFP4, Llama-3.1-70B-Instruct-FP8) name kv_cache_quant_algo FP8 in 24; the 3 MIXED_PRECISION
+   ones (DeepSeek-V4, MiniMax-M3) name none. Block-fp8 releases that are not ModelOpt (Qwen3-32B-FP8, DeepSeek-V3)
+   name no KV format and run bf16: give their config (or `--kv-dtype bf16`) to price them so;
+3. else bf16 ("auto" = the activation dtype).
+The result states the dtype and the reason (`deployment.kv_dtype`, `deployment.kv_dtype_source`). The validation
+sets build their deployments with each row's stated KV dtype, so none of them moves.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+
+QUANTISED_CHECKPOINT_DTYPES = ("fp8", "nvfp4")  # weights that mean a ModelOpt checkpoint (docstring, rule 2)
+
+
+def default_kv_dtype(shape: TransformerShape, dtype: str) -> tuple[str, str]:
+    """(KV-cache dtype, the reason in one line) for a run of `shape` with `dtype` weights and no `--kv-dtype`."""
+    if shape.checkpoint_kv_dtype:
+        return shape.checkpoint_kv_dtype, (
+            f"kv_cache_dtype auto: the model config's quantization_config names {shape.checkpoint_kv_dtype} "
+            "(ModelOpt kv_cache_quant_algo / kv_cache_scheme; the activation dtype where it names none)")
+    if dtype in QUANTISED_CHECKPOINT_DTYPES:
+        return "fp8", (f"kv_cache_dtype auto on an {dtype} checkpoint: NVIDIA's ModelOpt {dtype} checkpoints name "
+                       "kv_cache_quant_algo FP8 (the model config has no quantization_config; --kv-dtype bf16 "
+                       "for one that names none)")
+    return "bf16", "kv_cache_dtype auto: the model's activation dtype (no quantised KV cache in the checkpoint)"

@@ -1,0 +1,101 @@
+"""Speculative decoding (MTP / EAGLE drafts) in a serving iteration: the verification, the draft steps, the draft
+layer over the prompt.
+
+Tokens per step (`speculative_tokens` K > 0, per-token `acceptance` R; `serving.deployment.tokens_per_step`):
+Leviathan et al., ICML'23 (arXiv:2211.17192, eq. 1): with i.i.d. acceptance a step emits (1 - R^(K+1)) / (1 - R)
+tokens on average (1 + R for one draft token: DeepSeek-V3's MTP accepts the second token 85-90 % of the time,
+arXiv:2412.19437 sec. 5.4.3, 1.8x tokens/s).
+
+A decode step (`decode_head`, the head table of `serving.llm_iteration` indexed by the decode rows r):
+* verification: 1 + K tokens per row through every layer of the target and its LM head (body[r (1 + K)] + head[r (1 +
+  K)] in place of body[r] + head[r]); the cache is read once per row and layer for all of them (FlashMLA folds the query
+  tokens into its head dimension, recalled; the MLA decode FLOPs and the measured per-row term count the queries:
+  `serving.mla_decode.decode_terms`, `serving.mla_absorb`);
+* the draft: K steps of one transformer layer plus the shared LM head (DeepSeek-V3 MTP module, sec. 2.2: an h x 2h
+  projection of [RMSNorm(h); RMSNorm(Emb)], one block, the shared head; EAGLE, Li et al. 2024, the same shape). The
+  FIRST draft step runs over every verified position of the row, r (1 + K) tokens (`DRAFT_OVER_VERIFIED`): the module
+  extends the last accepted token, known only after the verification, so an engine feeds it all 1 + K positions at
+  fixed shapes (TensorRT-LLM's MTP worker: recalled, its source is not readable here); NVIDIA AIConfigurator prices
+  the MTP layers the same way, its generation ops over num_layers + nextn layers (aiconfigurator-core 0.12.0
+  sdk/models/helpers.py:1033-1042 `mtp_scale_factor`) at the decode batch x (nextn + 1) (rust_engine_step.py:484-485,
+  :545, :659; aiconfigurator 0.7.0, readable, sdk/backends/base_backend.py:111-112 `batch_size = batch_size *
+  (model._nextn + 1)` before every generation op).
+  Further draft steps (K > 1) run one token per row; each draft step samples its row on the LM head (head[r]).
+  The draft layer reads its own cache once per draft step (`llm_iteration`: kv_layers = layers + K).
+These per-row costs go into the head table: exact for decode-only iterations; in a mixed iteration the verification
+tokens are priced at the marginal body cost of a pure-decode batch.
+
+The prompt (`prompt_token_s`, `prompt_layers`; `DRAFT_OVER_PROMPT`): the draft layer keeps a KV cache of its own
+over every position, so the prefill runs it over every prompt token once (DeepSeek-V3 sec. 2.2, eq. 21-22: the MTP
+module combines h_i and Emb(t_{i+1}) for every position i, its block causal over them; SGLang's EAGLE worker runs the
+draft model's "draft extend" over the prompt after the target's prefill; TensorRT-LLM gives its context engine the MTP
+layers' KV pools, get_num_spec_layers(spec_config), so a disaggregated prefill worker needs the speculative config
+too: aiconfigurator 0.12.0 generator/rule_plugin/trtllm.rule:44-52). Priced as one more layer of (query, key) pairs
+and the draft layer's marginal per-token body time at the token budget (the layer's weight read is paid by the decode
+steps' draft anyway): a 1 / layers share of the prefill (1.6 % for DeepSeek-V3's 61 layers). AIConfigurator scales
+only its generation ops by the MTP layers (sdk/models/deepseek.py `_mtp_scale_factor`), not its context ops.
+LIMITATION: the disaggregated prefill pool runs without drafts (`serving.serving_sim`), so it omits this pass.
+
+Not modelled: a request's KV grows by 1 + accepted tokens a step while the engine loops grow each decoding context by
+one token a step (`serving.engine_loop`: the cached-token read of a step is short by (T - 1) s tokens per row after s
+steps; on the MoE set's MTP rows under 1 % of a step except ISL 1k / OSL 8k, 2-6 %), and the KV blocks a request needs
+count its decode steps, not its output tokens; the MTP sampler's acceptance kernels (one launch per draft step).
+
+Effect (toggles, one tree, every row of the MoE / MLA set, repeats once; the only set with drafting rows: the 19
+scored rows of the 2026-01-14 TensorRT-LLM campaign, `validation.campaign_settings`; notes round 22):
+* both off (the earlier pricing: draft over one token a row, no prompt pass): 15.232 % (TTFT 21.39, TPOT 9.07); TP8
+  rows (14) TPOT mean |error| 0.066 (median -0.053), TTFT 0.633; attention-DP8 rows (5) TPOT 0.248 (-0.253);
+* `DRAFT_OVER_VERIFIED` alone 15.230 % (TP8 TPOT median -0.050); `DRAFT_OVER_PROMPT` alone 15.219 % (TTFT 21.37);
+* both on: 15.218 % (TTFT 21.37, TPOT 9.06); TP8 TPOT 0.065 (-0.049), TTFT 0.628 (-0.708); attention-DP8 TPOT 0.242
+  (-0.250), TTFT 0.734. Dense Hopper, disaggregated and the other `validate` sets hold no drafting row: unchanged.
+Measured, not adopted: each verification token reading the cache as its own sequence (AIConfigurator's pricing of
+the generation attention at the decode batch x (nextn + 1), above): 15.222 % (TP8 TPOT 0.069, median -0.007).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.serving.deployment import Deployment
+
+DRAFT_OVER_VERIFIED = True  # the first draft step runs over the 1 + K verified positions (docstring; toggle)
+DRAFT_OVER_PROMPT = True  # the draft layer runs over every prompt token in the prefill (docstring; toggle)
+
+
+def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray,
+                launch_s: float) -> np.ndarray:
+    """The head table (seconds per decode-row count 0 .. 2 max_batch) of a speculative step (module docstring):
+    verification of 1 + K tokens a row (`body_s`, `head_s` by tokens / rows), the first draft step over the verified
+    positions and K - 1 more over one token a row (`draft_layer_s`: the draft layer and its input projection by
+    tokens, `launch_s` a launch each), each sampling its rows on the LM head."""
+    k, q = dep.speculative_tokens, 1 + dep.speculative_tokens
+    r = np.arange(2 * dep.max_batch + 1)
+    first = r * q if DRAFT_OVER_VERIFIED else r
+    draft = (draft_layer_s[first] + head_s[r] + launch_s) + (k - 1) * (draft_layer_s[r] + head_s[r] + launch_s)
+    verify = body_s[r * q] - body_s[r] + head_s[r * q]
+    return np.where(r > 0, verify + draft, 0.0)
+
+
+def prompt_layers(dep: Deployment) -> int:
+    """Draft layers that run over each prompt token in the prefill: 1 with drafts (the one MTP / EAGLE module over
+    the prompt, module docstring), else 0."""
+    return 1 if dep.speculative_tokens and DRAFT_OVER_PROMPT else 0
+
+
+def prompt_token_s(dep: Deployment, draft_layer_s: np.ndarray, token_budget: int) -> float:
+    """Seconds per prompt token of the draft layer's body in the prefill: its marginal time per token over the top
+    half of the token budget (`draft_layer_s` by tokens); 0 without drafts."""
+    top = min(token_budget, len(draft_layer_s) - 1)
+    if not prompt_layers(dep) or top < 2:
+        return 0.0
+    return float(draft_layer_s[top] - draft_layer_s[top // 2]) / (top - top // 2)
+
+
+def decode_query_layers(dep: Deployment, layers: float) -> float:
+    """(decode query, layer) pairs one decode row runs through the attention of a step: 1 + K queries through every
+    target layer, and through the draft layer 1 + K for its first step (`DRAFT_OVER_VERIFIED`, else 1) and 1 for
+    each further one (module docstring)."""
+    k = dep.speculative_tokens
+    if not k:
+        return layers
+    return layers * (1 + k) + ((1 + k) if DRAFT_OVER_VERIFIED else 1) + (k - 1)

@@ -1,0 +1,129 @@
+"""What measured serving campaigns ran that their rows do not state: speculative decoding (MTP) and the benchmark
+client's connection pool. Each rule names its campaigns by source fields (`silicon_data_source` of the MoE / MLA set,
+`serving_hopper_moe`), carries its evidence and is a toggle.
+
+## Speculative decoding (round 20, helper hB; `draft`, toggle `SPECULATIVE_CAMPAIGN_RULE`)
+
+The MoE / MLA set's InferenceX rows (`serving_hopper_moe`: `silicon_data_source` names a db dump with config_id and
+workflow_run_id, or an export file `source_file=2026-03-25.csv` / `2026-04-06.csv`) come from one benchmark
+database whose records carry the serving configuration, speculative method included: NVIDIA AIConfigurator 0.12.0's
+InferenceX adapter reads `spec_method` from each record's config and rejects a speculative one unless the caller
+supplies the draft depth and acceptance (aiconfigurator sdk/config_adapter/inferencex.py:221-224). The sample's
+db-dump rows passed through that adapter (their DeepSeek-R1 rows carry its model-path mapping, dsr1 ->
+deepseek-ai/DeepSeek-V3, :55-57, where the export files say DeepSeek-R1), so the db dump holds non-speculative
+configurations only; the export files hold both kinds and no speculative column.
+
+What the data show (aiconfigurator-core 0.12.0 systems/silicon_sample.csv, Apache-2.0; the reproduction script is
+in validation/notes/serving_hopper_moe_tried.md, round 20):
+* Inside one export file, rows of identical labels (system, engine release, model, precision, ISL / OSL, clients,
+  layout, measured date) whose TPOTs differ by more than 1.25x: 99 pairs; the db dump holds the slower of the two in
+  51, the faster in 1 (a queue-bound pair, TTFT 15 / 42 s), neither in 47; median fast / slow 0.60.
+* TensorRT-LLM release:1.1.0rc2.post2 DeepSeek-R1 fp8, TP8 x EP8, H200: the 2025-12-15 campaign (config_id 181, in
+  the db dump) and the 2026-01-14 campaign (export files only) on the same image and labels: 2026-01-14 / 2025-12-15
+  TPOT 0.52-0.78 (median 0.65, 14 pairs of this set's CSV); on B200 the same image's two campaigns 0.47-0.75 (13).
+  A kernel or scheduler setting of one image does not halve a 4-client decode step; a draft does.
+* Speculation's signature: acceptance rises on long, repetitive outputs, so TPOT falls with the OSL. 2026-01-14
+  TPOT falls 17-20 % from OSL 1024 to 8192 at 4-32 clients (H200; B200 7.83 -> 6.82 ms at 4), the 2025-12-15
+  campaign's and every other campaign's of the set 0-5 % (H200 13.82 / 13.67 ms, B200 14.59 / 14.65 ms).
+So the 2026-01-14 campaign (`SPECULATIVE_CAMPAIGNS`) is taken to have run DeepSeek's multi-token prediction.
+What no source here states, hence ASSUMPTIONS: the draft depth, K = the checkpoint's own MTP modules
+(`num_nextn_predict_layers` 1 in DeepSeek-R1's config.json; TensorRT-LLM can run deeper drafts through the one
+module, and the InferenceX launch scripts are not readable here), and the per-token acceptance R = 0.85, DeepSeek-
+V3's measured second-token acceptance (arXiv:2412.19437 sec. 5.4.3: 85-90 %; the lower end), for random prompts too.
+The 2026-01-28 rows of the same image (a TP8 1024 / 8192 row at 32.2 ms, the 2025-12-15 campaign's 32.1) are not
+taken as speculative. Priced by `serving.deployment` / `serving.speculative` (`speculative_tokens`, `acceptance`).
+
+Effect (toggle `SPECULATIVE_CAMPAIGN_RULE`; every expressible row, repeats once, one tree): MoE / MLA 15.66 % (TTFT
+21.43, TPOT 9.89; 471 rows) -> 15.23 % (21.39, 9.07); the campaign's TP8 EP8 rows (14) TPOT mean |error| 0.390 (median
++0.347) -> 0.066 (-0.053), TTFT 0.644 -> 0.633; its attention-DP8 rows (5) TPOT 0.112 (+0.124) -> 0.248 (-0.253):
+TensorRT-LLM's measured gain at 64-256 clients is smaller (the 2025-12-15 attention-DP row at 64 clients, 8k / 1k:
+47.8 ms against 39.8) than the model's verification cost gives. Acceptance 0.80 / 0.90: 15.22 / 15.25 %. The
+disaggregated, dense and MLPerf sets hold no row of these campaigns (`validate --json`: only this set moves). Its
+~470 ms TTFT floor at 4 clients (the 2025-12-15 campaign's ~310, the model's ~130 with the front end) stays
+unexplained. Round 22 (`serving.speculative`: the first draft step over the verified positions, the draft layer over
+the prompt): 15.23 -> 15.22 %, attention-DP8 TPOT 0.248 -> 0.242 (median -0.250).
+
+Its attention-DP rows (`ATTENTION_DP_DRAFTS`; measured, not adopted): the gain the drafts give there is not visible in
+the data. The one same-label repeat across the campaigns, attention DP 8 x EP 8, 1024 / 8192 at 256 clients, measures
+30.69 ms on 2026-01-14 (export 2026-04-06.csv, labelled tp_size 1 x attention DP 64, not scored) and 30.40 ms on
+2026-01-28 (2026-03-25.csv, scored without drafts: that campaign's TP8 1024 / 8192 row at 64 clients, 32.16 ms, is the
+non-speculative 2025-12-15 campaign's 32.10); and one MTP token at 0.85 would put the 2026-01-14 attention-DP 1024 /
+1024 row at 128 clients (31.46 ms) at a 58 ms step where the model's step without drafts is 34 ms (16 sequences a rank,
+bound by the 32 local experts' weights; 38 ms with the draft). The 2025-12-15 attention-DP 8192 / 1024 row at 64 clients
+(config 181's campaign, 47.79 ms, TTFT 4.7 s) against 2026-01-14's (39.75 ms, TTFT 6.4 s) is 1.20x, the model's draft
+gain 1.38x. Without drafts on the campaign's attention-DP rows: 15.218 -> 15.152 % (their TPOT mean |error| 0.242 ->
+0.112, median +0.124); with drafts on the 2026-01-28 attention-DP row too (the other consistent reading): 15.205 %
+(that row +0.30 -> -0.18). No source states the campaigns' speculative settings by layout: kept as measured.
+
+## The benchmark client's connections (round 11; `client_connections`, toggle `CLIENT_CONNECTION_CAP`)
+
+The December-2025 GPT-OSS-120B vLLM H100 campaign (9 rows, all 512 clients: 0.11.2 and unversioned, TP2 / 4 / 8, ISL /
+OSL 1k / 1k, 1k / 8k, 8k / 1k) holds 96-106 requests in flight by Little's law (n = c D / (TTFT + D), D = (OSL - 1)
+TPOT) at every layout and shape: a cap independent of the GPUs, the KV cache and the engine (vLLM's max_num_seqs 1024).
+aiohttp's ClientSession without a connector makes TCPConnector(limit=100) (aiohttp 3.11.18 connector.py:246
+BaseConnector, :849 TCPConnector, client.py:359); SGLang's bench_serving (0.5.6.post2 :75, 0.5.9 :77) builds such a
+session; vLLM 0.12's `vllm bench serve` passes limit=max_concurrency (benchmarks/serve.py:519-520), no cap. The
+campaign's client is not named: ASSUMPTION. No other row above 100 clients shows a cap. Clients beyond the connections
+wait, in TTFT, as for the engine's batch cap (`serving_hopper_moe.run_row`). Effect (round 11, every row): 16.45 ->
+15.89 %; the account is in validation/notes/serving_hopper_moe_tried.md, round 11.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infraplan.catalog.model_config import TransformerShape
+
+SPECULATIVE_CAMPAIGN_RULE = True  # the campaigns below run MTP (module docstring); False to compare
+# campaigns by source fields, all of which the row's `silicon_data_source` must contain (module docstring)
+SPECULATIVE_CAMPAIGNS = (("tensorrt-llm/release:1.1.0rc2.post2", "measured=2026-01-14"),)
+# DeepSeek-V3's MTP second-token acceptance, arXiv:2412.19437 sec. 5.4.3 (85-90 %; the lower end): ASSUMPTION
+MTP_ACCEPTANCE = 0.85
+ATTENTION_DP_DRAFTS = True  # the campaign's attention-DP rows draft too (docstring: False measured, not adopted)
+CLIENT_CONNECTION_CAP = True  # the benchmark client's connection pool (`client_connections`; toggle to compare)
+AIOHTTP_DEFAULT_CONNECTIONS = 100  # aiohttp TCPConnector(limit=100), aiohttp 3.11.18 connector.py:246, :849
+CAPPED_CLIENT_CAMPAIGNS = (("model=GPT-OSS-120B", "measured=2025-12-0"),)  # source fields; ASSUMPTION (docstring)
+
+
+def _in(row: dict[str, str], campaigns: tuple[tuple[str, ...], ...]) -> bool:
+    source = row.get("silicon_data_source", "")
+    return any(all(field in source for field in campaign) for campaign in campaigns)
+
+
+def speculative_campaign(row: dict[str, str]) -> bool:
+    """Whether the row belongs to a campaign that ran speculative decoding (`SPECULATIVE_CAMPAIGNS`)."""
+    return SPECULATIVE_CAMPAIGN_RULE and _in(row, SPECULATIVE_CAMPAIGNS)
+
+
+def draft(row: dict[str, str], shape_of: Callable[[str], TransformerShape]) -> tuple[int, float]:
+    """(draft tokens K, per-token acceptance R) the row's engine ran: the checkpoint's MTP modules (`shape_of` the
+    row's model_path, read only for a speculative campaign's row) at DeepSeek-V3's acceptance, else (0, 0.0)."""
+    drafts = speculative_campaign(row) and (ATTENTION_DP_DRAFTS or _int(row["attention_dp_size"]) == 1)
+    layers = shape_of(row["model_path"]).num_mtp_layers if drafts else 0
+    return (layers, MTP_ACCEPTANCE) if layers else (0, 0.0)
+
+
+def tpot_against_database(rows: list[dict[str, str]], label: tuple[str, ...] = ("isl", "osl", "concurrency"),
+                          database: str = "db-dump/") -> list[float]:
+    """TPOT of each row of a speculative campaign over that of the database row of the same image, layout and
+    `label` (the docstring's same-image comparison: the db dump holds non-speculative records only)."""
+    def key(row: dict[str, str]) -> tuple[str, ...]:
+        image = row["silicon_data_source"].rsplit("/", 1)[-1]
+        return (image, row["model_path"].split("/")[0], row["system"], row["moe_ep_size"],
+                *(row[field] for field in label))
+
+    plain = {key(r): float(r["silicon_tpot_ms"]) for r in rows if r["silicon_data_source"].startswith(database)}
+    return [float(r["silicon_tpot_ms"]) / plain[key(r)] for r in rows
+            if speculative_campaign(r) and _int(r["attention_dp_size"]) == 1 and key(r) in plain]
+
+
+def _int(value: str) -> int:
+    return int(value) if value else 1
+
+
+def client_connections(row: dict[str, str]) -> int | None:
+    """Requests the row's benchmark client can hold open at once (module docstring), or None (no cap): aiohttp's
+    default 100 for the December-2025 GPT-OSS vLLM campaign (ASSUMPTION), no cap elsewhere."""
+    if CLIENT_CONNECTION_CAP and row["backend"] == "vllm" and _in(row, CAPPED_CLIENT_CAMPAIGNS):
+        return AIOHTTP_DEFAULT_CONNECTIONS
+    return None

@@ -1,0 +1,112 @@
+"""The model's decode step at a measured operating point, split into the terms it prices.
+
+`validation.operating_point` gives each latency-bound MLPerf row's batch by Little's law (sequences decoding per
+engine N = requests/s x mean output x mean TPOT) and the model's step there against the measured TPOT mean. This
+module says what that step is made of: one pure-decode iteration of N sequences holding C cached tokens each
+(`serving.llm_iteration.decode_time`), split as the iteration model sums it (`llm_iteration._layer_time` and
+`build_iteration_cost`), per step (x the layers):
+
+* GEMMs by role (`ops.layer_ops` at the inference layout): the attention projections (`attention_gemms`: QKV or
+  MLA's down / up projections and the output projection), MLA's absorbed per-head BMMs (`mla_absorb`), the routed
+  experts' grouped GEMMs (`routed_experts`), the router, the shared experts and the dense FFN (first-k dense
+  layers of an MoE, or every layer of a dense model), each priced by `routed_experts.layer_gemm_time` as the
+  iteration model prices it;
+* the element-wise kernels (`serving.engine_kernels`) and the MoE routing kernels (`routed_experts
+  .moe_routing_time`);
+* the TP all-reduces and the EP dispatch / combine (`network.collectives`, the stack's custom all-reduce);
+* `head_and_rows`: the LM head for N sampled rows plus every per-row decode term (`IterationCost.head_s`: MLA's
+  per-row query terms, measured absorbed BMMs); `kv_reads`: the cached tokens read (`kv_token_s` x N x C);
+  `fixed`: the per-layer decode-attention launch terms; `overhead`: the host's fixed cost per iteration;
+* `other`: the model's body less the parts above (block-fp8 GEMM floors, a release's measured MoE tables, the
+  eager host floor where the batch exceeds the graph cap): zero where none applies.
+
+The parts sum to `total` = `decode_time(cost, N, C)` by construction. Diagnostic only: nothing here feeds the
+scoring. The comparison it serves (DeepSeek-R1 B200 Server, H077: which term the measured 66.5 ms step holds that
+the model's lacks) is in validation/notes/inference_frontier_tried.md, Round 15.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from infraplan.cluster import Cluster
+from infraplan.hardware.kernels import KernelRates
+from infraplan.ops.layer import layer_ops
+from infraplan.serving import decode_kernels, deepgemm_moe, engine_kernels, release_all_reduce, routed_experts
+from infraplan.serving.engines import load_engine
+from infraplan.serving.host_overhead import inference_layout
+from infraplan.serving.kv_cache import stage_layers
+from infraplan.serving.llm_iteration import _collective_time, _precision, build_iteration_cost, decode_time
+from infraplan.validation.inference import case_deployment, case_shape
+
+GEMM_GROUPS = {  # op-table GEMM role -> reported part
+    "qkv": "attention_gemms", "qkv_down": "attention_gemms", "q_up": "attention_gemms", "kv_down": "attention_gemms",
+    "kv_up": "attention_gemms", "attention_out": "attention_gemms", "q_absorb": "mla_absorb", "v_absorb": "mla_absorb",
+    "expert_up": "routed_experts", "expert_down": "routed_experts", "router": "router", "shared_up": "shared_experts",
+    "shared_down": "shared_experts", "ffn_up": "dense_ffn", "ffn_down": "dense_ffn",
+}
+PARTS = ("attention_gemms", "mla_absorb", "routed_experts", "router", "shared_experts", "dense_ffn", "elementwise",
+         "moe_routing_kernels", "tp_collectives", "ep_collectives", "head_and_rows", "kv_reads", "fixed", "overhead",
+         "other")
+
+
+def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequences: int,
+                           context_tokens: float) -> dict[str, float]:
+    """Seconds of one pure-decode iteration of `sequences` sequences per engine at `context_tokens` cached tokens
+    each, for the case's model, system and deployment, by part (module docstring); `total` is their sum."""
+    shape, cluster = case_shape(case), Cluster.resolve(case["system"])
+    acc, fabric = cluster.accelerator, cluster.fabric
+    dep = case_deployment(case, engine)
+    cost = build_iteration_cost(shape, acc, fabric, dep)
+    rates = KernelRates.for_dtype(acc, "bf16")
+    prec = _precision(acc, dep.dtype, dep.stack)
+    gemm_rates = decode_kernels.gemm_rates(acc, rates, dep.engine, dep.dtype)
+    layers = stage_layers(shape, dep.pp) * dep.pp
+    align = deepgemm_moe.contiguous_alignment(acc, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
+    depth = routed_experts.fp8_block_depth(acc, dep.stack, dep.dtype, shape.model_type)
+    block_rate = routed_experts.fp8_block_rate_fraction(acc, dep.stack, dep.dtype, shape.model_type, dep.tp, dep.ep,
+                                                        dep.attention_dp)
+    fused = routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
+    n = int(sequences)
+    m = np.array([float(n)])
+    ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))
+    parts = dict.fromkeys(PARTS, 0.0)
+    for g in ops.gemms:
+        width = prec.bytes_per_element(g.m, g.n, g.k)
+        rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
+        s = routed_experts.layer_gemm_time(rates if g.grouped else gemm_rates, g, width, rate,
+                                           shape.num_experts / dep.ep, align, depth, block_rate, fused)
+        parts[GEMM_GROUPS.get(g.role, "other")] += layers * float(np.ravel(s)[0])
+    (elem,) = ops.elementwise_fwd
+    parts["elementwise"] = layers * float(engine_kernels.elementwise_time(shape, rates, dep, m, elem)[0])
+    parts["moe_routing_kernels"] = layers * float(
+        np.ravel(routed_experts.moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))[0])
+    custom = load_engine(dep.stack).custom_all_reduce
+    table = release_all_reduce.table(acc, dep.stack)
+    for c in ops.collectives_fwd:
+        if c.role in ("tp", "ep"):
+            t = _collective_time(fabric, c, custom and c.role == "tp", table)
+            parts[f"{c.role}_collectives"] += layers * float(np.ravel(t)[0])
+    priced = sum(parts.values())
+    parts["other"] = float(cost.body_s[n]) - priced  # floors and measured release tables (module docstring)
+    parts["head_and_rows"] = float(cost.head_s[n])
+    parts["kv_reads"] = cost.kv_token_s * n * context_tokens
+    parts["fixed"] = cost.decode_fixed_s
+    parts["overhead"] = cost.overhead_s
+    parts["total"] = float(decode_time(cost, n, context_tokens))
+    return parts
+
+
+def operating_point_components(case: dict[str, Any], data: dict[str, Any], sequences: float | None = None,
+                               context_tokens: float | None = None) -> dict[str, float]:
+    """`decode_step_components` at a row's measured operating point (`operating_point.operating_point`: the batch
+    by Little's law and the length-biased in-flight context), or at the `sequences` / `context_tokens` given."""
+    if sequences is None or context_tokens is None:
+        from infraplan.validation.operating_point import operating_point
+
+        p = operating_point(case, data)
+        sequences = p["sequences_per_engine"] if sequences is None else sequences
+        context_tokens = p["decode_context_tokens"] if context_tokens is None else context_tokens
+    return decode_step_components(case, data["engine"], int(round(sequences)), float(context_tokens))
