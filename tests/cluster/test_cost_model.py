@@ -79,15 +79,21 @@ def test_a_campus_prices_its_hour_as_facility_does_for_the_same_cluster():
         campus.facility.usd_per_gpu_hour * campus.accelerators * HOURS_PER_YEAR)
 
 
-def test_a_fleet_mix_pool_with_its_own_capex_uses_the_annuity_and_the_8760_hour_year():
+def test_a_fleet_mix_pool_with_its_own_capex_is_the_cost_models_server_price_over_the_8760_hour_year():
     spec = FleetSpec(objective="tco", electricity_usd_per_kwh=0.1, pue=1.2,
                      services=[{"name": "rank", "kind": "recsys", "model": "dlrm-medium", "qps": 1.0e5,
                                 "latency_slo": "20ms"}],
                      pools=[{"name": "h100", "device": "h100-sxm", "capex_usd": 55_000, "lifetime_years": 5.5}])
     result = plan_fleet(spec)
     (row,) = result.assignment
+    from infraplan.cluster.cost import CostOverrides
+
+    same = size_facility(accelerator="h100-sxm", count=8, overrides=CostOverrides(
+        electricity_usd_per_mwh=100.0, pue=1.2, server_usd_per_accelerator=55_000, server_life_years=5.5))
     per_device = row["tco_usd_per_year"] / row["devices"]
+    assert per_device == pytest.approx(same.tco_usd_per_year / 8, rel=1e-12)
+    assert per_device == pytest.approx(row["usd_per_device_hour"] * HOURS_PER_YEAR, rel=1e-12)
+    servers = same.annualized_capex_usd_per_year["servers"] / 8
+    assert servers == pytest.approx(55_000 / 5.5)  # straight-line over the pool's lifetime
     energy = result.totals.energy_usd_per_year / row["devices"]
-    assert per_device == pytest.approx(55_000 / 5.5 + energy)
-    draw_kw = energy / (1.2 * 8760 * 0.1)
-    assert 0 < draw_kw < 3  # one H100 with its host share, in kW
+    assert energy == pytest.approx(same.opex_breakdown_usd_per_year["electricity"] / 8, rel=1e-12)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.inference_loader import load_recsys_profile
 from infraplan.cli import main
+from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.planning import scenario_spec
 from infraplan.planning.fleet_mix import plan_fleet
@@ -55,7 +55,7 @@ def test_example_meets_demand_within_availability(objective: str) -> None:
     s = FleetSpec.model_validate(raw)
     for svc in s.services:
         served = sum(a["served"] for a in r.assignment if a["service"] == svc.name)
-        demand = svc.qps if svc.kind == "recsys" else svc.daily_hours / 24 * svc.peak_to_average
+        demand = {"recsys": svc.qps, "llm": svc.rate}.get(svc.kind) or svc.daily_hours / 24 * svc.peak_to_average
         assert served >= demand * (1 - 1e-9)
     for p in r.pools:
         assert p.available is None or p.used <= p.available
@@ -77,7 +77,7 @@ def test_milp_matches_brute_force_on_a_small_problem() -> None:
     r = plan_fleet(spec(services, pools))
     devices = ("mtia-v2", "h100-sxm", "a100-80gb")
     caps = {d: estimate_recsys("dlrm-medium", d, latency_slo_s=0.02).qps for d in devices}
-    watts = {d: load_accelerator(d).tdp_w + load_recsys_profile(d).host_power_w for d in caps}  # provisioned
+    watts = {d: load_accelerator(d).tdp_w + host_share(d).watts for d in caps}  # provisioned
     best = math.inf
     for a, b, c in itertools.product(range(5), range(4), range(4)):
         if a * caps["mtia-v2"] + b * caps["h100-sxm"] + c * caps["a100-80gb"] >= 3.0e6:
@@ -111,9 +111,9 @@ def test_a_service_no_pool_can_serve_is_explained() -> None:
         plan_fleet(spec(services, [{"name": "h100", "device": "h100-sxm"}]))
 
 
-def test_llm_services_are_refused_when_the_serving_model_is_absent() -> None:
-    services = [{"name": "chat", "kind": "llm"}]
-    with pytest.raises(InputError, match="recsys, video"):
+def test_an_llm_service_without_its_model_and_workload_is_refused() -> None:
+    services = [{"name": "chat", "kind": "llm"}]  # LLM services are sized: tests/planning/test_fleet_llm.py
+    with pytest.raises(ValueError, match="needs model and workload"):
         plan_fleet(spec(services, [{"name": "h100", "device": "h100-sxm"}]))
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.inference_loader import load_recsys_profile
+from infraplan.cluster.host_share import host_share
 from infraplan.recsys.estimate import device_power_w, estimate_recsys
 
 
 @pytest.mark.parametrize("accelerator", ["mtia-v2", "mtia-v1", "a100-80gb"])
 def test_platform_power_is_the_device_draw_plus_the_host_share(accelerator):
     r = estimate_recsys("dlrm-medium", accelerator, latency_slo_s=0.02)
-    host = load_recsys_profile(accelerator).host_power_w
+    host = host_share(accelerator).watts
     assert r.platform_power_w == pytest.approx(r.power_w + host)
     assert r.platform_qps_per_w == pytest.approx(r.qps / (r.power_w + host))
 

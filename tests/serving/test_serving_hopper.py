@@ -228,7 +228,9 @@ def test_dynamo_trtllm_rows_run_the_generator_template_kv_fraction_and_nothing_e
     a, b = load_stack(dynamo.stack), load_stack("trtllm-0.x")
     assert a.serving is not None and b.serving is not None
     assert a.serving.scheduler == "fcfs-whole"  # the template's enable_chunked_prefill false
-    assert a.serving.model_copy(update={"kv_memory_fraction": 0.9, "scheduler": "fcfs"}) == b.serving
+    assert a.serving.cuda_graph_scope == "decode-only"  # the template's PyTorch backend: context phases eager
+    assert a.serving.model_copy(update={"kv_memory_fraction": 0.9, "scheduler": "fcfs",
+                                        "cuda_graph_scope": "all"}) == b.serving
     assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
         exclude={"name", "display_name", "serving"})
     # 1.0.0rc3 rows: the same profile plus that release's measured GEMM rates (`DYNAMO_TRTLLM_RELEASE_STACKS`)

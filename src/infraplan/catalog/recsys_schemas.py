@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from infraplan.catalog.schemas import DTYPE_BYTES, Bytes, BytesPerS, Dtype, Fraction, Spec, Watts
+from infraplan.catalog.schemas import DTYPE_BYTES, Bytes, BytesPerS, Dtype, Fraction, Spec
 from infraplan.units import parse_count
 
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
@@ -184,7 +184,6 @@ class RecsysProfile(Spec):
     vector_flops_per_s: float | None = Field(
         None, gt=0, description="non-GEMM (SIMD/vector/CUDA-core) rate; default 1/16 of the GEMM peak")
     host_link_efficiency: Fraction = Field(0.8, description="achieved / line rate for request transfers")
-    host_power_w: Watts = Field(0.0, description="share of the host server's power per accelerator")
 
     @model_validator(mode="after")
     def _tiers_ordered(self) -> RecsysProfile:

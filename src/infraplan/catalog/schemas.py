@@ -164,6 +164,14 @@ class Accelerator(Spec):
         "server_usd_per_accelerator); unset: the catalog's, or the `extends` preset's (`catalog.facility_loader."
         "accelerator_price`)")
     price_source: str = Field("", description="where `price_usd` comes from (required with it)")
+    host_power_w: Watts | None = Field(
+        None, description="the device's own host share per accelerator (its published platform's power less its "
+        "devices, divided by them; or a labelled ASSUMPTION): first in `cluster.host_share`'s precedence, before "
+        "the reference system's node and the generic rule")
+    host_source: str = Field("", description="where `host_power_w` comes from (required with it)")
+    figures_note: str = Field("", description="one line saying the figures are SECONDARY (third-party or press "
+                              "summaries) or assumed, with their source; every answer on this part prints it "
+                              "(`serve`, `serve-plan`, `recsys`, `fleet-mix`). Empty: primary datasheet figures")
     notes: str = ""
 
     @property
@@ -183,6 +191,8 @@ class Accelerator(Spec):
             raise ValueError("fp8_gemm_layouts other than [tn] needs fp8_gemm_layouts_source")
         if self.price_usd is not None and not self.price_source.strip():
             raise ValueError("price_usd needs price_source (where the price comes from)")
+        if self.host_power_w is not None and not self.host_source.strip():
+            raise ValueError("host_power_w needs host_source (where the host share comes from)")
         zero = [f for f in ("memory_bytes", "memory_bandwidth_bytes_per_s", "scale_up_bandwidth_bytes_per_s",
                             "scale_out_bandwidth_bytes_per_s") if not getattr(self, f) > 0]
         if zero:  # every model divides by them (a 0 was a ZeroDivisionError traceback)

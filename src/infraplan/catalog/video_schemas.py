@@ -67,7 +67,6 @@ class SoftwareEncoders(Spec):
     encoders: list[SoftwareEncoder] = Field(min_length=1)
     decode_pixels_per_s_per_core: dict[Codec, float]
     scale_pixels_per_s_per_core: float = Field(gt=0, description="downscaling (swscale), per output pixel")
-    host_power_w_per_socket: Watts = Field(0.0, description="memory, NIC, fans, PSU loss per CPU socket")
 
     def encoder(self, codec: str, quality: str) -> SoftwareEncoder:
         for e in self.encoders:

@@ -47,8 +47,8 @@ COMMANDS: dict[str, LazyCommand] = {
                               "(nccl-tests conventions) and the bottleneck tier."),
     "facility": LazyCommand(f"{_COMMANDS}.facility:facility", "Size the data centre: IT and facility power, racks, "
                             "floor, water, capex, opex, $/GPU-h, energy, CO2."),
-    "fleet-mix": LazyCommand(f"{_COMMANDS}.fleet_mix:fleet_mix", "Place inference services on heterogeneous pools "
-                             "(MTIA, GPU, CPU, MSVP) minimising power or TCO."),
+    "fleet-mix": LazyCommand(f"{_COMMANDS}.fleet_mix:fleet_mix", "Place inference services (ranking, video, LLM) on "
+                             "pools (MTIA, GPU, CPU, MSVP) minimising power or TCO."),
     "plan": LazyCommand(f"{_COMMANDS}.plan:plan", "Plan a fleet from a scenario: demand to devices, racks, sites, "
                         "MW, capex, TCO and tCO2e per phase."),
     "compare": LazyCommand(f"{_COMMANDS}.compare:compare", "Compare scenarios side by side: devices, MW, capex, "

@@ -1,8 +1,9 @@
 """Generic systems: the cluster an accelerator preset stands for when no catalog system is named.
 
 The node is the one of the accelerator's reference system (the largest catalog system built from it), or, when
-there is none, 8 accelerators per node with 8 NICs at the accelerator's scale-out bandwidth and host power by
-Epoch AI's rule (server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one
+there is none, 8 accelerators per node with 8 NICs at the accelerator's scale-out bandwidth. Its host power is the
+device's one host share (`cluster.host_share`: the device's own figure, else the reference node's, else Epoch AI's
+rule, server = 1.82 x GPU TDP, from the DGX H100's 10.2 kW for 8 x 700 W). The fabric is one
 non-blocking folded Clos of the default switch radix (catalog network prices): a single switch when every NIC
 link fits one, else leaves of radix/2 links and as many tiers as needed, each joining up to radix/2 domains of
 the tier below and the top up to radix (the k-ary fat tree of Al-Fares et al., SIGCOMM 2008). The fabric is
@@ -13,41 +14,37 @@ exceed the count asked for; `network.topology.build_topology` counts its switche
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
-from infraplan.catalog import list_presets, load_accelerator, load_system
+from infraplan.catalog import load_accelerator
 from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
+from infraplan.cluster.host_share import EPOCH_SERVER_MULTIPLIER as EPOCH_SERVER_MULTIPLIER
+from infraplan.cluster.host_share import accelerator_host_share, reference_system
 from infraplan.errors import InputError
 
-EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
 GENERIC_ACCELERATORS_PER_NODE = 8
 GENERIC_COLLECTIVE_EFFICIENCY = 0.9  # NCCL busbw / NIC line rate assumed without a measured system
 MAX_TIERS = 8
 
 
-@lru_cache(maxsize=64)
-def reference_system(accelerator: str) -> System | None:
-    """The largest catalog system built from this accelerator (its node stands in for a plain count)."""
-    matches = [load_system(name) for name in list_presets("systems")]
-    matches = [s for s in matches if s.accelerator == accelerator]
-    return max(matches, key=lambda s: (s.total_accelerators, s.name)) if matches else None
-
-
 def generic_node(accelerator: Accelerator) -> tuple[Node, str, float]:
-    """(node, network kind, collective efficiency) of the reference system, or the generic node of 8."""
+    """(node, network kind, collective efficiency) of the reference system, or the generic node of 8; its host
+    power is the device's one host share (`host_share`) times its accelerators."""
     ref = reference_system(accelerator.catalog_name)  # a what-if file's `extends` preset's node
+    share = accelerator_host_share(accelerator)
     if ref is not None:
         node, per_gpu = ref.node, ref.node.nics_per_node * ref.node.nic_bandwidth_bytes_per_s
         per_gpu /= ref.node.accelerators_per_node  # every catalog reference node equals its accelerator's figure;
         if per_gpu > 0 and not math.isclose(per_gpu, accelerator.scale_out_bandwidth_bytes_per_s):  # a what-if's
             node = node.model_copy(update={"nic_bandwidth_bytes_per_s": node.nic_bandwidth_bytes_per_s  # own NICs
                                            * accelerator.scale_out_bandwidth_bytes_per_s / per_gpu})
+        if share.basis == "device":  # the device's own figure comes before its reference node's
+            node = node.model_copy(update={"host_power_w": share.watts * node.accelerators_per_node})
         return node, ref.network.kind, ref.network.collective_efficiency
     per = GENERIC_ACCELERATORS_PER_NODE
     node = Node(accelerators_per_node=per, scale_up_domain=per, nics_per_node=per,
                 nic_bandwidth_bytes_per_s=accelerator.scale_out_bandwidth_bytes_per_s,
-                host_power_w=(EPOCH_SERVER_MULTIPLIER - 1.0) * accelerator.tdp_w * per)
+                host_power_w=share.watts * per)
     return node, "ethernet", GENERIC_COLLECTIVE_EFFICIENCY
 
 

@@ -4,7 +4,8 @@
   10 % of TDP when unknown, and `tdp_w`).
 - Server: accelerators + the node's `host_power_w` (CPUs, NICs, fans, PSU loss). DGX H100: 8 x 700 W + 4.6 kW
   = 10.2 kW, the NVIDIA DGX H100 system maximum, i.e. Epoch AI's 1.82 x GPU TDP server multiplier (Epoch AI
-  GPU-clusters documentation). An accelerator with no catalog system gets that 1.82 multiplier (generic.py).
+  GPU-clusters documentation). A plain accelerator count takes the device's one host share (`cluster.host_share`:
+  its own figure, else its reference system's node, else that 1.82 multiplier), the one every command adds.
 - Rack: the packing unit is one server, or the whole scale-up domain when it spans servers (a GB200 NVL72
   rack: 18 trays of 4 GPUs + 1.8 kW host = 118.8 kW, ServeTheHome measured ~120 kW). Units per rack are limited
   by the cooling type's rack power (cooling.yaml) and by rack space (42U).

@@ -1,21 +1,27 @@
 """Heterogeneous fleet placement: how many devices of each pool serve each service, as a mixed-integer
 linear programme solved by HiGHS (scipy.optimize.milp).
 
-Variables x[s, p] >= 0, integer: devices of pool p dedicated to service s (only pairs where the device can
-serve the service at its SLO). With T[s, p] the per-device capacity from the performance models (recsys:
-QPS at the best batch meeting the latency SLO; video: real-time transcodes per device):
+Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can
+serve the service at its SLO), each of g[s, p] devices. With T[s, p] the capacity per unit from the performance
+models (recsys: QPS at the best batch meeting the latency SLO, g = 1; video: real-time transcodes per device,
+g = 1; LLM: requests/s per replica of the layout serve-plan's capacity search picks at the service's whole rate,
+g = its TP x PP x attention-DP accelerators, planning/fleet_mix_llm.py, which also names the deployment on each
+pool used):
 
-    minimise   sum c[s, p] x[s, p]
-    subject to sum_p T[s, p] x[s, p] >= demand[s]        for every service
-               sum_s x[s, p]         <= available[p]     for every pool with a limit
+    minimise   sum c[s, p] g[s, p] x[s, p]
+    subject to sum_p T[s, p] x[s, p]         >= demand[s]        for every service
+               sum_s g[s, p] x[s, p]         <= available[p]     for every pool with a limit
 
 This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
 c = provisioned power per device (TDP + host share; objective `power`) or yearly TCO per device (objective
-`tco`: capex / lifetime + energy at the device's load x PUE x price, with cluster/cost.py's annuity and 8,760-hour
-year; a pool without `capex_usd` whose device the catalog prices gets the one cost model's owned accelerator-hour
-of its generic cluster, `usd_per_accelerator_hour`, the price every other command uses). A pool with neither
-price is planned on objective `power` with its capex and TCO null (`cost_reason`, as `infraplan plan` does);
-objective `tco` refuses it in one line (before, it was priced at $0 and the TCO objective chose it as free).
+`tco`): the one cost model's (planning/device_money.py over cluster/cost.py, what `plan`, `facility`, `serve` and
+`serve-plan` charge) for the pool's reference cluster (`Cluster.resolve(device)`: one node of an accelerator, a
+system's size; one video ASIC) at the spec's site: its `electricity_usd_per_kwh`, `pue` and `load_factor` (default
+economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device (else the catalog's)
+and its `lifetime_years` as the servers' life; network and facility shares, maintenance and the 8,760-hour year
+are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's operating draw:
+one price per device-hour whatever it serves). A pool with neither price is planned on objective `power` with
+its capex and TCO null (`cost_reason`, as `infraplan plan` does); objective `tco` refuses it in one line.
 The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
 encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and
 the pools it fills.
@@ -28,19 +34,28 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import HOURS_PER_YEAR, annuity_factor, cluster_site_cost, energy_mwh_per_year
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.planning.device_money import (
+    DeviceMoney,
+    cost_overrides,
+    device_money,
+    device_site,
+    missing_price,
+    pool_price_note,
+    reference_devices,
+)
+from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_share
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.scenario_spec import InferenceServiceSpec, amount_text
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
-SUPPORTED_SERVICES = ("recsys", "video")
+SUPPORTED_SERVICES = ("recsys", "video", "llm")
+UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}
 
 
 def _device_kind(pool: PoolSpec) -> str:
@@ -79,30 +94,17 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
 
 
 def _demand(service: ServiceSpec) -> float:
+    if service.kind == "llm":
+        return llm_peak_rate(service)
     if service.kind == "recsys":
         return float(service.qps)  # type: ignore[arg-type]
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
 
 
-def missing_price(name: str, device: str, capex_usd: float | None) -> str | None:
-    """Why pool `name` of `device` (an accelerator or system preset, or a video ASIC) has no price: no `capex_usd`
-    and no catalog server price for its accelerator; None when it has one (`fleet-mix` and `plan` alike)."""
-    if capex_usd is not None:
-        return None
-    if is_video_device(device):
-        return f"pool {name!r}: {device} has no catalog price; give capex_usd per device"
-    accelerator = Cluster.resolve(device).accelerator
-    if accelerator_price(accelerator) is not None:  # the one rule: its file's price_usd, the catalog's, a preset's
-        return None
-    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give capex_usd per device"
-
-
-def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | None:
-    """The one-line note of a pool priced at its what-if accelerator's inherited preset price, else None."""
-    if capex_usd is not None or is_video_device(device):
-        return None
-    price = accelerator_price(Cluster.resolve(device).accelerator)
-    return f"pool {name!r}: {price.note}" if price is not None and price.note else None
+def _figures_note(pool: PoolSpec) -> str | None:
+    """The pool's accelerator's catalog `figures_note` (SECONDARY or assumed figures), else None."""
+    acc = None if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator
+    return f"pool {pool.name!r}: {acc.name}: {acc.figures_note}" if acc is not None and acc.figures_note else None
 
 
 def _unpriced(pool: PoolSpec) -> str | None:
@@ -110,35 +112,38 @@ def _unpriced(pool: PoolSpec) -> str | None:
     return missing_price(pool.name, pool.device, pool.capex_usd)
 
 
-def _costs(spec: FleetSpec, pool: PoolSpec, opt: dict[str, Any]) -> dict[str, float | None]:
+def _pool_money(spec: FleetSpec, pool: PoolSpec) -> DeviceMoney:
+    """The one cost model's money of a pool's reference cluster (`device_money.reference_devices`) at the spec's
+    site: its electricity price, PUE and load factor, the pool's `capex_usd` as the server price and its
+    `lifetime_years` as the servers' life (`plan` charges the same, planning/pool_money.py)."""
+    over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.capex_usd, pool.lifetime_years,
+                          spec.load_factor, unpriced=_unpriced(pool) is not None)
+    return device_money(pool.device, reference_devices(pool.device), device_site(pool.device, over),
+                        pool.host_power_w)
+
+
+def _costs(money: DeviceMoney, priced: bool, opt: dict[str, Any]) -> dict[str, float | None]:
     """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour (money None
     for a pool without a price)."""
-    if pool.capex_usd is None and _unpriced(pool) is None:  # an accelerator the catalog prices
-        money = cluster_site_cost(Cluster.resolve(pool.device))  # the one cost model's owned accelerator-hour
-        n = money.load.accelerators
-        tco = money.annual.tco_usd_per_year / n
-        energy_usd = money.annual.opex_breakdown_usd_per_year["electricity"] / n
-        capex = sum(money.capex_usd.values()) / n
-    else:
-        capex = pool.capex_usd or 0.0
-        energy_usd = energy_mwh_per_year(opt["draw_w"], spec.pue) * 1e3 * spec.electricity_usd_per_kwh
-        tco = capex * annuity_factor(0.0, pool.lifetime_years) + energy_usd
-    if _unpriced(pool):
+    n = money.devices
+    energy_usd = money.annual.opex_breakdown_usd_per_year["electricity"] / n
+    if not priced:
         return {"power_w": opt["provisioned_w"], "tco_usd_per_year": None, "energy_usd_per_year": energy_usd,
                 "capex_usd": None, "usd_per_device_hour": None}
-    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": tco, "energy_usd_per_year": energy_usd,
-            "capex_usd": capex, "usd_per_device_hour": tco / HOURS_PER_YEAR}
+    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": money.annual.tco_usd_per_year / n,
+            "energy_usd_per_year": energy_usd, "capex_usd": sum(money.capex_usd.values()) / n,
+            "usd_per_device_hour": money.usd_per_device_hour}
 
 
 def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
            objective: str) -> tuple[np.ndarray | None, Any]:
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
     key = "power_w" if objective == "power" else "tco_usd_per_year"
-    c = np.array([o["cost"][key] for _, _, o in pairs])
+    c = np.array([o["cost"][key] * o.get("unit_devices", 1) for _, _, o in pairs])
     a = np.zeros((n_s + n_p, n_x))
     for x, (s, p, o) in enumerate(pairs):
         a[s, x] = o["capacity"]
-        a[n_s + p, x] = 1.0
+        a[n_s + p, x] = o.get("unit_devices", 1)
     lb = np.concatenate([demand, np.zeros(n_p)])
     ub = np.concatenate([np.full(n_s, np.inf), [np.inf if v is None else float(v) for v in limits]])
     res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x), bounds=Bounds(0, np.inf),
@@ -163,8 +168,8 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
     for p in range(n_p):
         if limits[p] is not None:
             row = np.zeros(n_x + n_s)
-            for x, (_, pp, _) in enumerate(pairs):
-                row[x] = 1.0 if pp == p else 0.0
+            for x, (_, pp, o) in enumerate(pairs):
+                row[x] = o.get("unit_devices", 1) if pp == p else 0.0
             a_ub.append(row)
             b_ub.append(float(limits[p]))  # type: ignore[arg-type]
     res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * n_x + [(0, 1)] * n_s,
@@ -174,9 +179,9 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
     short = res.x[n_x:]
     used = np.zeros(n_p)
     for x, (_, p, _) in enumerate(pairs):
-        used[p] += res.x[x]
+        used[p] += res.x[x] * pairs[x][2].get("unit_devices", 1)
     parts = [f"{spec.services[s].name} short by {amount_text(short[s] * demand[s])} of {amount_text(demand[s])} "
-             f"{'QPS' if spec.services[s].kind == 'recsys' else 'streams'} ({short[s] * 100:.0f} %)"
+             f"{UNIT_TEXT[spec.services[s].kind]} ({short[s] * 100:.0f} %)"
              for s in range(n_s) if short[s] > 1e-9]
     full = [f"{spec.pools[p].name} ({limits[p]:,} of {limits[p]:,})" for p in range(n_p)
             if limits[p] is not None and used[p] >= limits[p] - 1e-6]  # type: ignore[operator]
@@ -189,17 +194,24 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
     rows: list[dict[str, Any]] = []
     totals: dict[str, Any] = {"devices": 0, "power_w": 0.0, "facility_power_w": 0.0, "capex_usd": 0.0,
                               "tco_usd_per_year": 0.0, "energy_usd_per_year": 0.0}
-    for n, (s, p, o) in zip(x, pairs, strict=True):
-        if n <= 0:
+    got = np.zeros(len(spec.services))  # capacity each service got: an LLM share is its part of the demand
+    for units, (s, _, o) in zip(x, pairs, strict=True):
+        got[s] += units * o["capacity"]
+    for units, (s, p, o) in zip(x, pairs, strict=True):
+        if units <= 0:
             continue
         svc, pool = spec.services[s], spec.pools[p]
-        row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": int(n),
-               "capacity_per_device": o["capacity"], "unit": o["unit"], "served": o["capacity"] * n,
+        n, served, detail = int(units) * o.get("unit_devices", 1), o["capacity"] * units, o["detail"]
+        if svc.kind == "llm":  # serve-plan's deployment for the pool's share (fleet_mix_llm.llm_share)
+            served = float(_demand(svc) * served / got[s])
+            n, detail = llm_share(svc, pool.device, o, int(units), served)
+        row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": n,
+               "capacity_per_device": served / n, "unit": o["unit"], "served": served,
                "power_w": o["cost"]["power_w"] * n,
                "tco_usd_per_year": None if o["cost"]["tco_usd_per_year"] is None
                else o["cost"]["tco_usd_per_year"] * n,
                "usd_per_device_hour": o["cost"]["usd_per_device_hour"],
-               **o["detail"]}
+               **detail}
         rows.append(row)
         totals["devices"] += int(n)
         for k in ("power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):  # None: a pool unpriced
@@ -218,21 +230,19 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
     unpriced = [r for r in unpriced_by_pool if r]
     if unpriced and objective == "tco":
         raise InputError(f"{unpriced[0]} (objective tco needs a price; objective power plans without one)")
-    llm = [s.name for s in spec.services if s.kind == "llm"]
-    if llm:
-        raise InputError(f"service {llm[0]!r} is LLM serving, which fleet-mix does not size yet (size it with "
-                         "`infraplan serve-plan`); supported service kinds: recsys, video")
     for pool in spec.pools:  # unknown devices fail early and clearly
         if not is_video_device(pool.device):
             Cluster.resolve(pool.device)
     pairs, excluded = [], []
+    money = {p.name: _pool_money(spec, p) for p in spec.pools}
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
-            opt = _option(svc, pool)
+            opt = (llm_option(svc, pool.device, _device_kind(pool), pool.host_power_w) if svc.kind == "llm"
+                   else _option(svc, pool))
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
             else:
-                opt["cost"] = _costs(spec, pool, opt)
+                opt["cost"] = _costs(money[pool.name], _unpriced(pool) is None, opt)
                 pairs.append((s, p, opt))
     demand = np.array([_demand(s) for s in spec.services])
     for s, svc in enumerate(spec.services):
@@ -247,9 +257,9 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
     assignment, totals = _assignment(spec, pairs, x)
     out: dict[str, Any] = {
         "fleet": spec.name, "objective": objective, "assignment": assignment, "totals": totals,
-        "pools": [{"pool": p.name, "device": p.device, "used": int(sum(n for n, (_, pp, _) in zip(x, pairs, strict=True)
-                                                                      if pp == i)), "available": p.available}
-                  for i, p in enumerate(spec.pools)],
+        "pools": [{"pool": p.name, "device": p.device, "used": sum(a["devices"] for a in assignment
+                                                                   if a["pool"] == p.name), "available": p.available}
+                  for p in spec.pools],
         "excluded": excluded,
         "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
                    "objective_value": float(res.fun),
@@ -260,6 +270,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
                                  if r and any(a["pool"] == p.name for a in assignment)) or None,
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                 and (n := pool_price_note(p.name, p.device, p.capex_usd))) or None,
+        "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
+                                  and (n := _figures_note(p))) or None,
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals))
     return FleetMixResult.model_validate(out)

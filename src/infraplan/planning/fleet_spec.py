@@ -2,7 +2,9 @@
 availability. A YAML file validated by frozen pydantic models (unknown keys are errors).
 
 Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W` (the
-scenario file's `Count` and `Seconds` types, read by `infraplan.units`).
+scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM service takes what `serve-plan` takes
+(`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
+planning/fleet_mix_llm.py sizes it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,26 @@ from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.catalog.schemas import Spec, Watts
-from infraplan.planning.scenario_spec import InferenceServiceSpec, check_unique_names
+from infraplan.planning.scenario_spec import Count, InferenceServiceSpec, Seconds, check_unique_names
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
 
 
 class ServiceSpec(InferenceServiceSpec):
-    """One inference service. recsys: `model`, `qps`, `latency_slo`. video: the transcoding job and `daily_hours`."""
+    """One inference service. recsys: `model`, `qps`, `latency_slo`. video: the transcoding job and `daily_hours`.
+    llm: `model`, `workload`, one of `rate` / `tokens_per_day`, and serve-plan's SLOs, stack and dtypes."""
 
     kind: Literal["recsys", "video", "llm"]
+    workload: str | None = Field(None, description="llm: chat | code-completion | summarization | a workload YAML")
+    rate: Count | None = Field(None, description="llm: peak requests/s")
+    tokens_per_day: Count | None = Field(None, description="llm: output tokens per day (average; x peak_to_average "
+                                         "/ the workload's mean output tokens = the peak rate)")
+    ttft_slo: Seconds | None = Field(None, description="llm: p99 time-to-first-token SLO [the workload's]")
+    tpot_slo: Seconds | None = Field(None, description="llm: p99 time-per-output-token SLO [the workload's]")
+    stack: str | None = Field(None, description="llm: serving stack profile, as serve-plan --stack [trtllm-0.x]")
+    dtypes: list[str] = Field(["bf16", "fp8"], min_length=1, description="llm: weight dtypes searched, as "
+                              "serve-plan --dtypes")
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> ServiceSpec:
@@ -31,6 +43,10 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("a recsys service needs model, qps and latency_slo")
         if self.kind == "video" and self.daily_hours is None:
             raise ValueError("a video service needs daily_hours (hours of video ingested per day)")
+        if self.kind == "llm" and (self.model is None or self.workload is None):
+            raise ValueError("an llm service needs model and workload")
+        if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
+            raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
         return self
 
 
@@ -40,9 +56,9 @@ class PoolSpec(Spec):
     name: str
     device: str
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
-    capex_usd: float | None = Field(None, ge=0, description="per device, including its share of the server; "
-                                    "omitted: the cost model's owned device-hour where the catalog prices the "
-                                    "device (cluster/cost.py), else unpriced (objective power only)")
+    capex_usd: float | None = Field(None, ge=0, le=1e12, description="per device, including its share of the "
+                                    "server: the cost model's server price (cluster/cost.py); omitted: the "
+                                    "catalog's where it prices the device, else unpriced (objective power only)")
     lifetime_years: float = Field(5.5, gt=0, description="depreciation period (Meta servers: 5.5 years)")
     host_power_w: Watts | None = Field(None, description="host share per device; default: the catalog profile")
 
@@ -51,8 +67,10 @@ class FleetSpec(Spec):
     name: str = "fleet"
     notes: str = ""
     objective: Literal["power", "tco"] = "power"
-    electricity_usd_per_kwh: float = Field(0.08, ge=0)
-    pue: float = Field(1.1, ge=1.0)
+    electricity_usd_per_kwh: float = Field(0.08, ge=0, le=1e3)
+    pue: float = Field(1.1, ge=1.0, le=10.0)
+    load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
+                                      "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
     services: list[ServiceSpec] = Field(min_length=1)
     pools: list[PoolSpec] = Field(min_length=1)
 

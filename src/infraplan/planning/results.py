@@ -148,9 +148,13 @@ class FleetMixTotals(Result):
     devices: int = Field(description="devices (count)")
     power_w: float = Field(description="provisioned IT power (devices and their hosts), W")
     facility_power_w: float = Field(description="provisioned facility power, IT x PUE, W")
-    capex_usd: float | None = Field(description="null when a pool used has no price (cost_reason)")
-    tco_usd_per_year: float | None = Field(description="null when a pool used has no price (cost_reason)")
-    energy_usd_per_year: float = Field(description="electricity cost, USD per year")
+    capex_usd: float | None = Field(description="the one cost model's capex (servers at the pool's capex_usd or the "
+                                    "catalog's price, network and facility shares); null when a pool used has no "
+                                    "price (cost_reason)")
+    tco_usd_per_year: float | None = Field(description="the one cost model's TCO per year at the spec's site; null "
+                                           "when a pool used has no price (cost_reason)")
+    energy_usd_per_year: float = Field(description="electricity cost, USD per year (peak IT x load factor x PUE x "
+                                       "the spec's price)")
 
 
 class FleetMixPool(Result):
@@ -175,7 +179,13 @@ class FleetMixResult(Result):
 
     fleet: str = Field(description="fleet spec name")
     objective: str = Field(description="power | tco")
-    assignment: list[dict[str, Any]] = Field(description="rows: service, pool, devices, capacity, power, TCO, ...")
+    assignment: list[dict[str, Any]] = Field(description="rows: service, pool, devices, capacity_per_device and served "
+                                             "in the row's `unit` (qps: queries per second; streams: real-time "
+                                             "transcodes; requests/s: LLM requests), power_w (W, provisioned: device "
+                                             "TDP + host share), tco_usd_per_year, usd_per_device_hour, the operating "
+                                             "point (LLM: serve-plan's `deployment` line at the pool's share, its "
+                                             "layout, p99 TTFT / TPOT in s, J per output token and the `serve_plan` "
+                                             "command that gives it)")
     totals: FleetMixTotals = Field(description="totals of the assignment")
     pools: list[FleetMixPool] = Field(description="devices used per pool")
     excluded: list[dict[str, str]] = Field(description="service/pool pairs that cannot serve, with the reason")
@@ -188,6 +198,8 @@ class FleetMixResult(Result):
     gpu_only_note: str | None = Field(None, description="why there is no GPU-only comparison")
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools used without a price")
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
+    figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
+                                     "assumed (its catalog `figures_note`); null: none")
 
 
 # ---- `infraplan plan` and `infraplan compare` (planning/scenario.py, planning/compare.py) ------------------------

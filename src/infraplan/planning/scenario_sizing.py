@@ -28,12 +28,12 @@ from typing import NamedTuple
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
-from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
+from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
 from infraplan.serving.capacity import search_capacity
@@ -85,18 +85,6 @@ def pool_accelerator(pool: PoolSpec) -> str:
 
 def serving_system(pool: PoolSpec) -> str:
     return pool.system or pool.device
-
-
-def llm_peak_rate(svc: ServiceSpec) -> float:
-    """Peak requests/s of an LLM service before growth and headroom."""
-    if svc.rate is not None:
-        return float(svc.rate)
-    spec = load_workload(svc.workload or "")
-    if spec.output_tokens is None:
-        raise InputError(f"service {svc.name!r}: workload {svc.workload!r} has no output lengths")
-    out = spec.output_tokens
-    mean = out.median * math.exp(out.sigma**2 / 2) if out.distribution == "lognormal" else out.median
-    return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
 
 
 def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:

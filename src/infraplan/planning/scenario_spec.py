@@ -160,6 +160,8 @@ class PolicySpec(Spec):
                                      "the accelerator's)")
     electricity_usd_per_kwh: float | None = Field(None, ge=0, description="overrides every site's price")
     pue: float | None = Field(None, ge=1.0, description="overrides every site's PUE")
+    load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
+                                      "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 
 
 class ScenarioSpec(Spec):

@@ -22,10 +22,10 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
 QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
 memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the catalog idle power (TDP if
-unknown); platform power is that same device draw plus the host server's share (profile `host_power_w`; an
-accelerator without a profile takes the host of the node the plan and facility models build, cluster/generic.py:
-its reference system's node, e.g. DGX B200's 14.3 kW datasheet less 8 x 1 kW, else Epoch's 1.82 x TDP server,
-so that no device's platform QPS/W leaves its host out while another's includes it). One
+unknown); platform power is that same device draw plus the device's one host share (`cluster.host_share`: its
+own figure, e.g. MTIA v1's Yosemite V3 40 W, else its reference system's node, e.g. DGX B200's 14.3 kW datasheet
+less 8 x 1 kW, else Epoch's 1.82 x TDP server): the host `serve`, `plan`, `facility` and `fleet-mix` add, so that
+no device's platform QPS/W leaves its host out while another's includes it, nor takes another host. One
 accelerator figure, the catalog TDP (`device_power_w`), feeds the device and the platform QPS/W alike, so the two
 ratios between chips differ only by the host shares (MTIA v2: 90 W, the Meta blog's figure, the same source as
 its 1.5x platform perf/W claim).
@@ -43,7 +43,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
-from infraplan.cluster.generic import generic_node
+from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
@@ -158,7 +158,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     qps = b / period
     return {
         "batch": b, "qps": qps, "latency_s": device + link, "power_w": power, "qps_per_w": qps / power,
-        "platform_power_w": power + profile.host_power_w, "bound": bound,
+        "platform_power_w": power + host_share(accelerator).watts, "bound": bound,
         "busy_fraction": busy,
         "breakdown_s": {
             "embedding_sram": emb_tier.get("sram", np.zeros_like(b)),
@@ -210,9 +210,6 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         raise InputError(f"--latency-slo must be > 0 s and at most 1e9 s, got {latency_slo_s:g}")
     profiled = acc.catalog_name  # a what-if file's `extends` preset's profile: fractions of this part's own figures
     profile = load_recsys_profile(profiled)
-    if not has_recsys_profile(profiled):  # the default profile has no host: take the server's, as the plan does
-        node = generic_node(acc)[0]
-        profile = profile.model_copy(update={"host_power_w": node.host_power_w / node.accelerators_per_node})
     if batch is not None:
         widest = max([m.interaction_width(), *(max(k, n) for _, k, n in m.gemms())])
         activations = 2.0 * batch * widest * DTYPE_BYTES[m.dtype]  # input and output of the widest layer
@@ -240,5 +237,6 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
+        "figures_note": f"{acc.name}: {acc.figures_note}" if acc.figures_note else None,
     })
     return RecsysEstimate.model_validate(out)

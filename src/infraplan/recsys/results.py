@@ -45,3 +45,5 @@ class RecsysEstimate(Result):
     achieved_flops_per_s: float = Field(description="FLOPs per second achieved")
     placement: dict[str, PlacementTier] = Field(description="memory tiers by name (sram, device, host)")
     profile: str = Field(description="the recsys efficiency profile used")
+    figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
+                                     "or press summaries) or assumed (its catalog `figures_note`); null: primary")

@@ -298,7 +298,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     options: list[dict[str, Any]] = []
     rejected: list[str] = []
     evaluated = 0
-    domain = sys_spec.node.scale_up_domain
+    domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
     for pp in (1, 2, 4, 8):
         jobs: list[_Job] = []
         for dtype in kinds:
@@ -327,6 +327,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 high = limit // gpr
                 option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b}
                 jobs.append(_Job(len(jobs), ("mixed",), cand, low, high, option))
+                least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
                     jobs.append(_Job(len(jobs), ("prefill", "decode"), cand, low, high, option))
 
@@ -338,9 +339,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  stack=engine.name,
                                  why=(rejected[-1] if rejected and not evaluated else
                                       f"no deployment within {limit:,} accelerators meets the SLOs"
+                                      + (f": colocated, the output rate alone needs at least {least:,} (the best "
+                                         "layout's offline peak)" if least > limit else "")
                                       + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20])
+                                 rejected=rejected[:20], notes=what_if_notes(acc, engine.name))
     options.sort(key=_rank)  # stable: equal keys stay in enumeration order
     price = usd_per_accelerator_hour_if_priced(cluster)
     key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")

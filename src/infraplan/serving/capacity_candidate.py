@@ -127,9 +127,10 @@ class Candidate:
         if mode == "prefill":
             return run_pool(self.prefill_cost, self.dep, self.blocks, req.arrival_s, inp, zeros, zeros, engines)
         if mode == "decode":
-            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, out - 1, engines)
-        return wide_ep_lockstep.run_lockstep_pool(run_pool, self.cost, self.dep, self.blocks, req.arrival_s, inp,
-                                                  zeros, out - 1, engines)  # as `serve` runs it (lock-step waits)
+            return run_pool(self.cost, self.dep, self.blocks, req.arrival_s, zeros, inp, self.dep.decode_steps(out),
+                            engines)  # decode steps: fewer than the tokens with drafts (`serving.speculative`)
+        return wide_ep_lockstep.run_lockstep_pool(run_pool, self.cost, self.dep, self.blocks, req.arrival_s, inp, zeros,
+                                                  self.dep.decode_steps(out), engines)  # as `serve` runs it
 
     def offline_s(self, req: Requests, req_key: str, mode: str = "mixed") -> float:
         """Seconds one replica takes to finish `req` offline in `mode`, every request present at t = 0
@@ -187,7 +188,7 @@ class Candidate:
         window = np.zeros(len(req), dtype=bool)
         window[steady] = True
         zeros = np.zeros_like(req.input_tokens)
-        inp, steps = req.input_tokens, req.output_tokens - 1
+        inp, steps = req.input_tokens, self.dep.decode_steps(req.output_tokens)
         prompt, cached = (zeros, inp) if mode == "decode" else (inp, zeros)
         return run_until_miss(cost, self.dep, self.blocks, req.arrival_s, prompt, cached,
                               zeros if mode == "prefill" else steps, self.dep.engines_per_replica, window,

@@ -67,7 +67,8 @@ class _Engine:
         self.arr_open: list[float] = [-math.inf]
         self.feed()
         self.loop: Generator[Need, None, object] = fcfs_steps(
-            cost, self.arr, self.arr_open, *fcfs_request_lists(prefill, cached, steps, dep.block_tokens),
+            cost, self.arr, self.arr_open, *fcfs_request_lists(prefill, cached, steps, dep.block_tokens,
+                                                               cost.decode_growth_tokens, cost.draft_slots),
             dep.max_batch, dep.token_budget, blocks, 0, self.first, self.finish, None)
         self.ended = False
         self.decided = self.misses = 0  # requests [0, decided) counted (in arrival order), the misses among them

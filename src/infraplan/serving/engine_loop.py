@@ -7,7 +7,8 @@ of their cached tokens, and a heap of the decode-iteration count at which each f
 count x requests + request: the pair's order). Between two events (an arrival that could start, a prefill chunk,
 a completion, a block shortage) the decode batch is a constant n sequences and an iteration costs a + kv C
 (`IterationCost`: weights and per-row terms a, KV read kv per cached token, C the batch's cached tokens, growing
-by n per iteration), so k iterations take k (a + kv C) + kv n k (k - 1) / 2 and the stretch is leapt in closed
+by n g per iteration, g the tokens a step appends: 1, or T with drafts, `serving.speculative`), so k iterations take
+k (a + kv C) + kv n g k (k - 1) / 2 and the stretch is leapt in closed
 form (issue 18): the next completion bounds k by a heap look-up, the next arrival by the quadratic's root (taken
 only when the arrival may fall inside), and under on-demand admission the first iteration whose new blocks exceed
 the free ones (every block residue recurs once per `block` iterations, so that is closed form too: a preemption
@@ -59,6 +60,8 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
+    # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else the int 1
+    adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part
     # and a stretch's growth term (`loop_stepping.cost_tables`)
@@ -70,8 +73,10 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     waiting: deque[int] = deque()
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
     heap: list[int] = [NEVER]  # finish keys (module docstring); NEVER stays at the bottom: no emptiness checks
-    end_ctx = [0] * n
-    n_dec = sum_ctx = running = done = 0
+    end_ctx = [0] * n  # a decoding sequence's tokens after its last step, one a step (on demand: its blocks)
+    end_read: list[int | float] = [0] * n  # the same as the cached-token reads count it (T a step with drafts)
+    n_dec = running = done = 0
+    sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
     free = kv_blocks
     # on-demand bookkeeping: decoding sequences per block residue, admission order, preemption state
     bt = block_tokens
@@ -95,6 +100,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
     # and sum_ctx): its end, its heap key and, on demand, its block bookkeeping
     def join_decode(j: int, ctx: int, now: int) -> None:
         end_ctx[j] = ctx + steps[j]
+        end_read[j] = ctx + steps[j] * adv
         end_at[j] = e = now + steps[j]
         heappush(heap, e * n + j)
         if on_demand:
@@ -170,7 +176,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     clock += span
                     busy += span
                     compute += k_max * decode_flop_s[n_dec]
-                    sum_ctx += n_dec * k_max
+                    sum_ctx += n_dec * k_max * adv
                     leapt += k_max
                     steps_done += k_max
                     # the event iteration runs next (nothing starts before); arrivals behind a blocked queue join it
@@ -207,7 +213,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                     heapq.heapify(heap)
                     grow[key[j]] -= 1
                     n_dec -= 1
-                    sum_ctx -= tokens
+                    sum_ctx -= end_read[j] - left * adv
                     todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
                     steps[j] = left - 1
                     if j not in kept_first:
@@ -276,7 +282,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
         clock += t
         busy += t
         compute += f if f < t else t
-        sum_ctx += d
+        sum_ctx += d * adv
         due = (steps_done + 1) * n
         while d and heap[0] < due:
             j = heappop(heap) % n
@@ -284,7 +290,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
             free += fin_blocks[j]
             running -= 1
             n_dec -= 1
-            sum_ctx -= end_ctx[j]
+            sum_ctx -= end_read[j]
             if on_demand:
                 live[j] = decoding[j] = False
                 grow[key[j]] -= 1
@@ -299,6 +305,7 @@ def engine_steps(cost: IterationCost, arr: list[float], arr_open: list[float], t
                 n_dec += 1
                 sum_ctx += ctx
                 end_ctx[j] = ctx + k  # join_decode(j, ctx, steps_done), inline (the hot call)
+                end_read[j] = ctx + k * adv
                 end_at[j] = e = steps_done + k
                 heappush(heap, e * n + j)
                 if on_demand:

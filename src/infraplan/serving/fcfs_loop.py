@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from typing import Any
 
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps, cost_tables
@@ -39,12 +40,13 @@ class KvBinds(Exception):
 
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
-               steps: list[int], need: list[int], end_ctx: list[int], whole_pairs: list[float], max_batch: int,
+               steps: list[int], need: list[int], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
                token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
                log: list[int] | None, stop_if_kv_binds: bool = False) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
-    sequence's tokens after its last step; `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk,
-    todo x (cached + (todo + 1) / 2) as the loop sums them; `arr` is updated in closed loop with the send times;
+    sequence's tokens after its last step as counted (T a step with drafts: `loop_stepping.request_tokens`);
+    `whole_pairs`: the query-key pairs of a prompt prefilled in one chunk, todo x (cached + (todo + 1) / 2) as the
+    loop sums them; `arr` is updated in closed loop with the send times;
     `arr_open`: the arrival times given up front, then inf), writing `first` and `finish`; returns (busy s,
     tensor-core s, iterations one by one, iterations leapt).
 
@@ -65,6 +67,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
+    # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else the int 1
+    adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
     # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
@@ -72,7 +76,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
      four_half_kv) = cost_tables(cost, max_batch)
 
     clock = busy = compute = 0.0
-    leapt = steps_done = nxt = n_dec = sum_ctx = running = 0
+    leapt = steps_done = nxt = n_dec = running = 0
+    sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
     prefill_only = 0  # iterations with no decoding sequence (with steps_done and leapt: the iteration count)
     t_next = arr_open[0]  # the next open arrival
     waiting: deque[int] = deque()
@@ -179,7 +184,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     if per_fin and e_min <= steps_done:
                         due = (steps_done + 1) * n
                         t += per_fin * sum(1 for key_at in heap if key_at < due)
-                    sum_ctx += n_dec
+                    sum_ctx += n_dec * adv
                 else:
                     t = body[m] + head[1] + pre_fix + 0.0
                     t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * p_tok
@@ -202,7 +207,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 k = steps[j]
                 if k > 0:  # joins the decode batch with its prompt in the cache
                     n_dec += 1
-                    sum_ctx += end_ctx[j] - k
+                    sum_ctx += ctx0[j] + p_tok
                     k += steps_done
                     heappush(heap, k * n + j)
                     if k < e_min:
@@ -252,7 +257,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         clock += span
                         busy += span
                         compute += k_max * decode_flop_s[n_dec]
-                        sum_ctx += n_dec * k_max
+                        sum_ctx += n_dec * k_max * adv
                         leapt += k_max
                         steps_done += k_max
                         # arrivals now queue after the event iteration's (none in open loop, so they wait for the
@@ -276,7 +281,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     clock += t
                     busy += t
                     compute += f if f < t else t
-                    sum_ctx += n_dec
+                    sum_ctx += n_dec * adv
                     for j in ends:
                         finish[j] = clock
                         free += need[j]
@@ -293,7 +298,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     clock += t
                     busy += t
                     compute += f if f < t else t
-                    sum_ctx += n_dec
+                    sum_ctx += n_dec * adv
                 if t_next <= clock or waiting or not n_dec:  # an arrival, a queue to admit from, or idle
                     break
             continue
@@ -343,7 +348,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         clock += t
         busy += t
         compute += f if f < t else t
-        sum_ctx += d
+        sum_ctx += d * adv
         while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
             j = heappop(heap) % n
             finish[j] = clock

@@ -37,12 +37,13 @@ batches, are not), and its piecewise graphs for prefill are off by default (serv
 `enable_piecewise_cuda_graph: bool = False`; 0.5.9 :604). TensorRT-LLM's PyTorch backend does the same (the trtllm
 stack YAMLs' `cuda_graph_max_batch` note) but is left out: recalled, not readable here, and the trtllm profiles also
 price the 0.x TensorRT-engine runtime, which enqueues a context phase as one engine (their `cuda_graph_scope: all`, an
-ASSUMPTION; a stack YAML may state decode-only). vLLM keeps its piecewise graphs for mixed batches up to the capture
-size (above). Measured on one tree (toggle, every row, repeats once): MoE / MLA set 15.554 -> 15.575 % (SGLang 0.5.9
-DeepSeek TTFT mean |error| 0.147 -> 0.163 on the 7 rows that move; with TensorRT-LLM too: 15.549 %, Qwen3-235B TP8
-TTFT median -0.178 -> -0.173), dense Hopper 20.0945 % and disaggregated 14.414 % unchanged (with TensorRT-LLM: 20.0932
-/ 14.414 %). Sourced, slightly worse: on by the lead's policy (a prefill iteration of these models mostly outlasts its
-launches).
+ASSUMPTION; a stack YAML may state decode-only, as the validation sets' Dynamo TensorRT-LLM workers do: their
+template runs the PyTorch backend, `validation/data/stacks/trtllm-*-dynamo-agg.yaml`). vLLM keeps its piecewise
+graphs for mixed batches up to the capture size (above). Measured on one tree (toggle, every row, repeats once):
+MoE / MLA set 15.554 -> 15.575 % (SGLang 0.5.9 DeepSeek TTFT mean |error| 0.147 -> 0.163 on the 7 rows that
+move; with TensorRT-LLM too: 15.549 %, Qwen3-235B TP8 TTFT median -0.178 -> -0.173), dense Hopper 20.0945 % and
+disaggregated 14.414 % unchanged (with TensorRT-LLM: 20.0932 / 14.414 %). Sourced, slightly worse: on by the lead's
+policy (a prefill iteration of these models mostly outlasts its launches).
 
 The floor is taken where the engine loops sum an iteration (`serving.engine_loop`, `serving.fcfs_loop`,
 `IterationCost.time`), on the iteration's GPU part indexed as the loops index it: the body by its tokens M, the LM

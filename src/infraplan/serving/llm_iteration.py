@@ -203,6 +203,8 @@ class IterationCost:
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
+    decode_growth_tokens: float = 1.0  # cached tokens a decode step appends to a sequence (`serving.speculative`)
+    draft_slots: int = 0  # cache slots a verification writes past them and rolls back (`serving.speculative`)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -331,6 +333,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         host_issue_s=host_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap,
+        decode_growth_tokens=speculative.context_growth(dep), draft_slots=speculative.draft_slots(dep),
         extra={"stall": (stall_token_s, stall_pair_s, others)} if (others := stall_others(dep)) else {},
     )
 

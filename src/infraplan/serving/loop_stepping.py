@@ -18,7 +18,9 @@ the validation report's serving sets) they are built once per cost and batch cap
 engine on many probes, and building them (~0.2 ms) was a tenth of a short run (issue 18: the test suite's scenario
 plans 9.5 -> 8.2 CPU s, the validation report 9.5 -> 9.0; results bit-identical). Their per-batch-size entries are
 built in numpy (the same float64 operations in the same order as a loop over the batch size, so the same floats).
-`on_demand_stretch`: the general loop's bound on a decode stretch under on-demand KV admission.
+`on_demand_stretch`: the general loop's bound on a decode stretch under on-demand KV admission. `request_tokens`: a
+request's cached tokens after its last step and its reserved KV blocks (T tokens a step with drafts, the last
+verification's draft slots: `serving.speculative`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bisect import bisect_right
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from itertools import accumulate
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -92,7 +94,7 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     decode_head = np.where(eager, cost.host_issue_s - cost.decode_fixed_s, decode_head)
     decode = decode_head + cost.decode_fixed_s + cost.overhead_s
     flop = cost.body_flop_s[k]
-    half_kv = cost.kv_token_s * k.astype(np.float64) / 2.0
+    half_kv = cost.kv_token_s * (k * cost.decode_growth_tokens) / 2.0  # growth 1.0: k as float64, the same floats
     tables = (cost.body_s.tolist(), cost.head_s.tolist(), cost.body_flop_s.tolist(), decode.tolist(),
               np.where(flop <= decode, flop, decode).tolist(), decode_head.tolist(), half_kv.tolist(),
               (2.0 * half_kv).tolist(), (4.0 * half_kv).tolist())
@@ -130,12 +132,28 @@ def on_demand_stretch(grow: list[int], steps_done: int, free: int, n_dec: int, k
     return k_max, q * n_dec + (taken[r - 1] if r else 0)
 
 
+def request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray, block_tokens: int,
+                   growth: float, slots: int) -> tuple[list[int] | list[float], list[int]]:
+    """Per request: its cached tokens after its last decode step as the loops count them (a step appends `growth`,
+    T with drafts), and the KV blocks it reserves: prompt + steps + 1 tokens, or with drafts the slots of its last
+    verification, ctx + T (steps - 1) + 1 + `slots` (K), + 1 (`serving.speculative` module docstring)."""
+    ctx = prefill_tokens + cached_tokens
+    if growth == 1.0 and not slots:  # one token a step: ints, as always
+        tokens = ctx + decode_steps
+        return tokens.tolist(), (-(-(tokens + 1) // block_tokens)).tolist()
+    held = ctx + np.where(decode_steps > 0, growth * (decode_steps - 1) + 1 + slots, 0) + 1
+    return (ctx + growth * decode_steps).tolist(), np.ceil(held / block_tokens).astype(np.int64).tolist()
+
+
 def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
-                       block_tokens: int) -> tuple[list[int], list[int], list[int], list[int], list[int], list[float]]:
-    """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests."""
-    tokens = prefill_tokens + cached_tokens + decode_steps  # a sequence's tokens after its last step
-    return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * len(tokens),
-            decode_steps.tolist(), (-(-(tokens + 1) // block_tokens)).tolist(), tokens.tolist(),
+                       block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[int], list[int], list[int],
+                                                                                      list[int], list[Any],
+                                                                                      list[float]]:
+    """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests (`growth`,
+    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`)."""
+    end_ctx, need = request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
+    return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * len(need),
+            decode_steps.tolist(), need, end_ctx,
             (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist())
 
 
@@ -163,11 +181,13 @@ def fcfs_path(policy: Scheduler, jump: bool, kv_admission: str) -> bool:
 
 
 def engine_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
-                         block_tokens: int,
-                         on_demand: bool) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
-    """`engine_steps`'s per-request lists (todo, ctx0, steps, need, fin_blocks) of the requests."""
+                         block_tokens: int, on_demand: bool, growth: float = 1.0,
+                         slots: int = 0) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    """`engine_steps`'s per-request lists (todo, ctx0, steps, need, fin_blocks) of the requests (`growth`, `slots`:
+    `fcfs_request_lists`)."""
     n = len(prefill_tokens)
-    # blocks taken at admission: the whole request (reserve_full) or its prompt (on_demand)
-    need = (-(-(prefill_tokens + cached_tokens + (0 if on_demand else decode_steps + 1)) // block_tokens)).tolist()
+    # blocks taken at admission: the whole request (reserve_full: `request_tokens`) or its prompt (on_demand)
+    need = ((-(-(prefill_tokens + cached_tokens) // block_tokens)).tolist() if on_demand else
+            request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)[1])
     return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * n,
             decode_steps.tolist(), need, need[:] if not on_demand else [0] * n)  # fin_blocks: freed at the end

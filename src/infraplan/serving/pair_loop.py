@@ -139,9 +139,11 @@ class SteppedEngine:
 def pool_tables(pool: PoolSpec, prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray,
                 fcfs: bool) -> tuple[list[Any], ...]:
     """The loop's per-request lists of every request of the pool (each engine copies its own as they arrive)."""
+    growth, slots = pool.cost.decode_growth_tokens, pool.cost.draft_slots  # `serving.speculative`
     if fcfs:
-        return fcfs_request_lists(prefill, cached, steps, pool.dep.block_tokens)
-    return engine_request_lists(prefill, cached, steps, pool.dep.block_tokens, pool.kv_admission == "on_demand")
+        return fcfs_request_lists(prefill, cached, steps, pool.dep.block_tokens, growth, slots)
+    return engine_request_lists(prefill, cached, steps, pool.dep.block_tokens, pool.kv_admission == "on_demand",
+                                growth, slots)
 
 
 class Router:

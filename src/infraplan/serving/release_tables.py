@@ -97,7 +97,22 @@ def note(accelerator: Accelerator, stack: str | None) -> str | None:
 
 
 def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = True) -> list[str]:
-    """The lines `serve` and `serve-plan` add for a what-if part: its stack's preset tables (`note`) and, where the
-    cost model priced it (`priced`: no --usd-per-hour), its preset's inherited price (`accelerator_price`)."""
+    """The lines `serve` and `serve-plan` add about the part: where its figures are SECONDARY or assumed (its catalog
+    `figures_note`, any part), and for a what-if its stack's preset tables (`note`) and, where the cost model priced
+    it (`priced`: no --usd-per-hour), its preset's inherited price (`accelerator_price`)."""
     price = accelerator_price(accelerator) if priced else None
-    return [line for line in (note(accelerator, stack), price.note if price is not None else None) if line]
+    figures = f"{accelerator.name}: {accelerator.figures_note}" if accelerator.figures_note else None
+    return [line for line in (figures, engine_note(accelerator, stack), note(accelerator, stack),
+                              price.note if price is not None else None) if line]
+
+
+def engine_note(accelerator: Accelerator, stack: str | None) -> str | None:
+    """One line where a TensorRT-LLM profile (the default) prices a part TensorRT-LLM does not run on: NVIDIA's
+    engine builds for NVIDIA GPUs only (TensorRT-LLM's support matrix), so on an AMD, Meta, Google or Intel part the
+    profile stands in for that part's own serving stack; None on an NVIDIA part or another engine."""
+    if accelerator.vendor == "NVIDIA" or not (stack or "trtllm").startswith("trtllm"):
+        return None
+    other = ("--stack vllm-0.x or sglang-0.x names an engine with a ROCm build" if accelerator.vendor == "AMD"
+             else "no shipped profile is of its own stack")
+    return (f"{stack or 'trtllm-0.x'} is NVIDIA's TensorRT-LLM, which does not run on {accelerator.name} "
+            f"({accelerator.vendor}): its profile (scheduler, batch limits, host overheads) stands in ({other})")

@@ -157,7 +157,7 @@ class ServingResult(SparseResult):
     busy_fraction: float | None = Field(None, description="fraction of GPU time running iterations")
     power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
     energy_j: float | None = Field(None, description="joules over the simulated run")
-    joules_per_token: float | None = Field(None, description="joules per output token")
+    joules_per_token: float | None = Field(None, description="joules per output token, accelerators incl. host share")
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
     usd_per_million_tokens: float | None = Field(None, description="USD per million output tokens")
     usd_per_million_tokens_reason: str | None = Field(None, description="why the cost is null (no price)")
@@ -249,7 +249,7 @@ class ServeSummary(Result):
     tpot_s: Percentiles = Field(description="time per output token, seconds")
     e2e_s: Percentiles = Field(description="end-to-end latency, seconds")
     slo_attainment: float = Field(description="fraction of requests meeting every SLO")
-    joules_per_token: float = Field(description="joules per output token")
+    joules_per_token: float = Field(description="joules per output token, accelerators incl. host share")
     usd_per_million_tokens: float | None = Field(description="USD per million output tokens (null: unpriced)")
 
 

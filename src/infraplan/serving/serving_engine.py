@@ -89,7 +89,8 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
     try:
         busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
             cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
-            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens), max_batch, token_budget,
+            *fcfs_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, cost.decode_growth_tokens,
+                               cost.draft_slots), max_batch, token_budget,
             kv_blocks, clients, first, finish, None, stop_if_kv_binds))
     except KvBinds:
         return None
@@ -106,9 +107,11 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
 
     prefill_tokens: prompt tokens to compute here (0 for a decode-only engine that received the KV cache);
     cached_tokens: tokens already in the KV cache on arrival; decode_steps: iterations after the first token
-    (output tokens - 1, or 0 for a prefill-only engine). A request reserves blocks for
-    cached + prefill + decode_steps + 1 tokens. Requests larger than the whole cache never start:
-    callers check that first (`fits`). `jump=False` steps every iteration (for testing the closed form).
+    (output tokens - 1, fewer with drafts: `Deployment.decode_steps`; 0 for a prefill-only engine). A request reserves
+    blocks for cached + prefill + decode_steps + 1 tokens (with drafts its last verification's slots, each step
+    appending T tokens: `loop_stepping.request_tokens`, `serving.speculative`). Requests larger than the whole
+    cache never start: callers check that first (`fits`). `jump=False` steps every iteration (for testing the
+    closed form).
     `scheduler`: the admission and prefill policy, a `serving.schedulers.SCHEDULERS` name or an instance.
     `clients` > 0: closed loop (module docstring): only the first `clients` arrival times are used.
     `kv_admission`: "reserve_full" (as above) or "on_demand" (prompt blocks at admission, decode blocks as
@@ -125,7 +128,8 @@ def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: 
     first, finish = [math.nan] * n, [math.nan] * n
     busy, compute, iterations, preemptions, recomputed, leapt = run_to_end(engine_steps(
         cost, arr, arr[:min(clients, n) if clients > 0 else n] + [math.inf],
-        *engine_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, on_demand), first, finish,
+        *engine_request_lists(prefill_tokens, cached_tokens, decode_steps, block_tokens, on_demand,
+                              cost.decode_growth_tokens, cost.draft_slots), first, finish,
         max_batch, token_budget, kv_blocks, block_tokens, policy, jump, clients, on_demand, None))
     return EngineResult(np.array(first), np.array(finish), busy, compute, iterations,
                         np.array(arr if clients > 0 else arrival_s, dtype=np.float64), preemptions, recomputed, leapt)

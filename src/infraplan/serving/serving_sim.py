@@ -49,7 +49,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.serving import disaggregated, schedule_ahead, wide_ep_lockstep
+from infraplan.serving import disaggregated, schedule_ahead, speculative, wide_ep_lockstep
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
@@ -156,7 +156,7 @@ def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, request
                 f"the usable {cap.usable_bytes / gib:.1f} GiB of {accelerator.name} at TP{dep.tp} PP{dep.pp} "
                 f"{dep.dtype}: no room for a KV cache")
     per_engine = (cap.blocks // dep.pp) * cap.block_tokens
-    longest = int((requests.input_tokens + requests.output_tokens).max())
+    longest = int((requests.input_tokens + requests.output_tokens).max()) + speculative.reserved_past_output(dep)
     if longest > per_engine:
         return (f"the KV cache holds {per_engine} tokens per engine ({cap.kv_cache_bytes / gib:.1f} GiB per GPU), "
                 f"the longest request needs {longest}")

@@ -36,10 +36,22 @@ steps' draft anyway): a 1 / layers share of the prefill (1.6 % for DeepSeek-V3's
 only its generation ops by the MTP layers (sdk/models/deepseek.py `_mtp_scale_factor`), not its context ops.
 LIMITATION: the disaggregated prefill pool runs without drafts (`serving.serving_sim`), so it omits this pass.
 
-Not modelled: a request's KV grows by 1 + accepted tokens a step while the engine loops grow each decoding context by
-one token a step (`serving.engine_loop`: the cached-token read of a step is short by (T - 1) s tokens per row after s
-steps; on the MoE set's MTP rows under 1 % of a step except ISL 1k / OSL 8k, 2-6 %), and the KV blocks a request needs
-count its decode steps, not its output tokens; the MTP sampler's acceptance kernels (one launch per draft step).
+A request's cache (`CONTEXT_GROWTH`, `context_growth`, `draft_slots`): a step appends the tokens it emits, T =
+`tokens_per_step` in expectation, to the sequence's KV cache; the rejected drafts' slots are written by the
+verification and rolled back (vLLM 0.12.0 v1/core/sched/scheduler.py:1082-1099: num_computed_tokens -= num_rejected,
+the step's tokens 1 + num_accepted; SGLang 0.5.8.post1 srt/speculative/eagle_info.py:420 kv_committed_len +=
+num_accepted, :436-449 the rejected drafts' slots freed, :520 seq_lens += accept_length + 1; TensorRT-LLM's source is
+not readable here; AIConfigurator 0.12.0 counts 1 + (OSL - 1) / T iterations a request, aiconfigurator-core
+sdk/backends/base_backend.py:1211). So the engine loops (`serving.fcfs_loop`, `serving.engine_loop`) grow a decoding
+sequence's cached tokens by T a step (the model is deterministic: the expected value; its step s reads ctx + T (s -
+1)), a request still takes `Deployment.decode_steps` = ceil((OSL - 1) / T) steps, and its KV reservation holds the
+slots of its last verification: ctx + T (steps - 1) + 1 + K written, + 1 as a plain request's prompt + output
+(`loop_stepping.request_tokens`; vLLM allocates num_computed + new + K lookahead slots a step,
+v1/core/kv_cache_manager.py:272-275); `serving_sim.fit_check` refuses a request whose reservation would pass the
+cache (`reserved_past_output`). LIMITATION: under on-demand KV admission (`serving.engine_loop`) a decoding
+sequence still takes its blocks one token a step (its block residues, preemption and recompute count steps); the
+cached-token read grows by T there too.
+Not modelled: the MTP sampler's acceptance kernels (one launch per draft step).
 
 Effect (toggles, one tree, every row of the MoE / MLA set, repeats once; the only set with drafting rows: the 19
 scored rows of the 2026-01-14 TensorRT-LLM campaign, `validation.campaign_settings`; notes round 22):
@@ -48,6 +60,8 @@ scored rows of the 2026-01-14 TensorRT-LLM campaign, `validation.campaign_settin
 * `DRAFT_OVER_VERIFIED` alone 15.230 % (TP8 TPOT median -0.050); `DRAFT_OVER_PROMPT` alone 15.219 % (TTFT 21.37);
 * both on: 15.218 % (TTFT 21.37, TPOT 9.06); TP8 TPOT 0.065 (-0.049), TTFT 0.628 (-0.708); attention-DP8 TPOT 0.242
   (-0.250), TTFT 0.734. Dense Hopper, disaggregated and the other `validate` sets hold no drafting row: unchanged.
+* `CONTEXT_GROWTH` (round 23, on top): 14.876 -> 14.883 % (TTFT 20.727 -> 20.726, TPOT 9.025 -> 9.040); TP8 TPOT
+  0.066 -> 0.072 (1k / 8k at 128 clients +0.030 -> +0.081, round 22's estimate), attention-DP8 TPOT 0.250 -> 0.247.
 Measured, not adopted: each verification token reading the cache as its own sequence (AIConfigurator's pricing of
 the generation attention at the decode batch x (nextn + 1), above): 15.222 % (TP8 TPOT 0.069, median -0.007).
 """
@@ -60,6 +74,7 @@ from infraplan.serving.deployment import Deployment
 
 DRAFT_OVER_VERIFIED = True  # the first draft step runs over the 1 + K verified positions (docstring; toggle)
 DRAFT_OVER_PROMPT = True  # the draft layer runs over every prompt token in the prefill (docstring; toggle)
+CONTEXT_GROWTH = True  # a step appends its T expected tokens to the cache, reserving its verification's slots (toggle)
 
 
 def decode_head(dep: Deployment, body_s: np.ndarray, head_s: np.ndarray, draft_layer_s: np.ndarray,
@@ -99,3 +114,23 @@ def decode_query_layers(dep: Deployment, layers: float) -> float:
     if not k:
         return layers
     return layers * (1 + k) + ((1 + k) if DRAFT_OVER_VERIFIED else 1) + (k - 1)
+
+
+def context_growth(dep: Deployment) -> float:
+    """Cached tokens a decode step appends to a sequence: T = `tokens_per_step` with drafts (`CONTEXT_GROWTH`),
+    else 1 (module docstring)."""
+    return dep.tokens_per_step if dep.speculative_tokens and CONTEXT_GROWTH else 1.0
+
+
+def draft_slots(dep: Deployment) -> int:
+    """Cache slots a verification writes beyond the accepted tokens and rolls back: K with drafts
+    (`CONTEXT_GROWTH`), else 0 (module docstring)."""
+    return dep.speculative_tokens if CONTEXT_GROWTH else 0
+
+
+def reserved_past_output(dep: Deployment) -> int:
+    """Tokens a request's KV reservation may hold beyond prompt + output: its last verification's K draft slots and
+    the fraction of a step (T (steps - 1) + 1 + K + 1 < output + K + 1: `loop_stepping.request_tokens`); 0 without
+    drafts (`fit_check` of `serving.serving_sim`)."""
+    k = draft_slots(dep) if dep.speculative_tokens else 0
+    return k + 1 if k else 0

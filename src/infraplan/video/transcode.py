@@ -13,9 +13,10 @@ A job decodes one input (W x H at F fps) and encodes the top N rungs of the ladd
 
 A stream here is one real-time transcode (one second of video per second). Ingesting H hours per day needs
 H / 24 streams on average (the peak-to-average factor multiplies it). Power: the ASIC's module power or the
-socket's TDP, at full load; `platform_power_w` adds the host share: for MSVP a Yosemite V3-class M.2 host's
-40 W per module (ASSUMPTION, catalog/video/devices/msvp.yaml `host_source`), for a CPU socket its memory, NIC,
-fans and PSU loss (catalog/video/software-encoders.yaml). Fleet power is platform watts.
+socket's TDP, at full load; `platform_power_w` adds the device's one host share (`cluster.host_share`, the
+figure `recsys`, `fleet-mix` and `plan` add): for MSVP a Yosemite V3-class M.2 host's 40 W per module (ASSUMPTION,
+catalog/video/devices/msvp.yaml `host_source`), for a CPU socket its memory, NIC, fans and PSU loss (the CPU's
+accelerator file: Xeon 8480 150 W, EPYC 9654 170 W, ASSUMPTIONS). Fleet power is platform watts.
 
 `baseline` (by default a video ASIC's catalog `software_baseline`, xeon-8480) prices the same job and ingest on
 another device, like for like: platform watts on both sides. A module counted alone against a whole CPU server
@@ -41,6 +42,7 @@ from typing import Any
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
 from infraplan.catalog.video_schemas import QUALITIES, Ladder
+from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.video.results import VideoEstimate
 
@@ -78,10 +80,11 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     ref_heights = ladder.rungs(dev.reference_input_height, dev.reference_outputs)
     ref_out = sum(ladder.width(h) * h for h in ref_heights) * dev.reference_fps[quality]  # type: ignore[index]
     enc, dec = ref_out / p_out, dev.decode_pixels_per_s / p_in
-    host = f"host share {dev.host_power_w:.4g} W, {dev.host}" if dev.host_power_w > 0 else "no host share"
+    share = host_share(device_ref).watts
+    host = f"host share {share:.4g} W, {dev.host}" if share > 0 else "no host share"
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
             "bound": "encoder" if enc <= dec else "decoder", "power_w": dev.power_w,
-            "platform_power_w": dev.power_w + dev.host_power_w, "host_power_w": dev.host_power_w,
+            "platform_power_w": dev.power_w + share, "host_power_w": share,
             "basis": f"module {dev.power_w:.4g} W + {host}", "encoder": f"{dev.name} ({quality} mode)"}
 
 
@@ -96,7 +99,7 @@ def _cpu_streams(cpu_ref: str, codec: str, quality: str, p_in: float, p_out: flo
     decode = sw.decode_pixels_per_s_per_core.get("h264") or min(sw.decode_pixels_per_s_per_core.values())
     core_s = p_in / decode + p_out / enc.pixels_per_s_per_core + (p_out - top) / sw.scale_pixels_per_s_per_core
     cores = acc.efficiency.compute_units
-    host = sw.host_power_w_per_socket
+    host = host_share(acc).watts
     return {"device": acc.name, "kind": "cpu", "streams_per_device": cores / core_s, "bound": "cores",
             "power_w": acc.tdp_w, "platform_power_w": acc.tdp_w + host, "host_power_w": host,
             "basis": f"socket TDP {acc.tdp_w:.4g} W + host share {host:.4g} W per socket for memory, NIC, "

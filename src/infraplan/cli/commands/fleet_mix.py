@@ -1,4 +1,5 @@
-"""`infraplan fleet-mix`: which devices serve which inference services, as a MILP (HiGHS), vs a GPU-only fleet."""
+"""`infraplan fleet-mix`: which devices serve which inference services, as a MILP (HiGHS), vs a GPU-only fleet; an
+LLM service's rows are followed by serve-plan's deployment line for each pool it uses."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ def _totals_line(t: FleetMixTotals) -> str:
             f"{'' if t.tco_usd_per_year is None else '/year'}")
 
 
+def _llm_point(a: dict) -> str:
+    """An LLM row's operating point, short (the full serve-plan line follows the table)."""
+    split = f", {a['prefill_replicas']} prefill" if a["disaggregated"] else ""
+    return f"{a['replicas']} × TP{a['tp']} PP{a['pp']} {a['dtype']}{split}"
+
+
 def render_fleet(r: FleetMixResult) -> None:
     table = Table(title=f"fleet mix {r.fleet} (objective: {r.objective})")
     add_id_column(table, "service", (a["service"] for a in r.assignment))
@@ -23,13 +30,17 @@ def render_fleet(r: FleetMixResult) -> None:
     for col in ("devices", "per device", "served", "power", "TCO/year", "operating point"):
         table.add_column(col, justify="left" if col == "operating point" else "right")
     for a in r.assignment:
-        unit = "QPS" if a["unit"] == "qps" else "streams"
+        unit = {"qps": "QPS", "streams": "streams"}.get(a["unit"], a["unit"])
         point = (f"batch {a['batch']}, {fmt_num(a['latency_s'] * 1e3, 3)} ms, {a['bound']}" if a["unit"] == "qps"
-                 else f"{a['encoder']}")
+                 else _llm_point(a) if a["unit"] == "requests/s" else f"{a['encoder']}")
         table.add_row(a["service"], a["pool"], f"{a['devices']:,}", fmt_rate(a["capacity_per_device"], unit),
                       fmt_rate(a["served"], unit), fmt_rate(a["power_w"], "W"),
                       fmt_usd(a["tco_usd_per_year"]), point)
     console.print(table)
+    for a in (a for a in r.assignment if a["unit"] == "requests/s"):  # serve-plan's deployment, as it prints it
+        console.print(f"{a['service']} on {a['pool']}: {a['deployment']}", markup=False, highlight=False)
+        if a.get("note"):
+            console.print(f"  note: {a['note']}", markup=False, highlight=False)
     console.print(f"total: {_totals_line(r.totals)}")
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
@@ -44,6 +55,8 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"capex and TCO not priced: {r.cost_reason}", soft_wrap=True)
     if r.price_note:
         console.print(f"price: {r.price_note}", soft_wrap=True)
+    if r.figures_note:
+        console.print(f"note: {r.figures_note}", markup=False)
 
 
 def fleet_mix(
@@ -51,7 +64,9 @@ def fleet_mix(
     objective: str | None = typer.Option(None, "--objective", help="power | tco [default: the spec's]"),
     as_json: JsonFlag = False,
 ) -> None:
-    """Place inference services on heterogeneous pools (MTIA, GPU, CPU, MSVP) minimising power or TCO."""
+    """Place inference services (ranking, video, LLM) on pools (MTIA, GPU, CPU, MSVP) minimising power or TCO.
+
+    An LLM service is sized under its TTFT / TPOT SLOs by serve-plan's capacity search on each pool."""
     from infraplan.planning.fleet_mix import plan_fleet
 
     emit(plan_fleet(spec, objective), as_json, render_fleet)

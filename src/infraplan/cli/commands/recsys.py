@@ -21,7 +21,8 @@ def render_recsys(r: RecsysEstimate) -> None:
     table.add_row("device power", f"{fmt_num(r.power_w, 4)} W")
     table.add_row("QPS per watt", fmt_rate(r.qps_per_w, "QPS/W"))
     table.add_row("bound", r.bound)
-    table.add_row("platform (TDP + host share)", f"{fmt_num(r.platform_power_w, 4)} W, "
+    table.add_row("platform (device + host share)", f"{fmt_num(r.platform_power_w, 4)} W (device "
+                  f"{fmt_num(r.power_w, 4)} W + host {fmt_num(r.platform_power_w - r.power_w, 4)} W), "
                   f"{fmt_rate(r.platform_qps_per_w, 'QPS/W')}")
     table.add_row("work per sample", f"{fmt_rate(r.flops_per_sample, 'FLOP')}, "
                   f"{fmt_bytes(r.embedding_bytes_per_sample)} of rows ({fmt_num(r.lookups_per_sample, 4)} lookups)")
@@ -40,6 +41,13 @@ def render_recsys(r: RecsysEstimate) -> None:
     for t in r.placement.values():
         place.add_row(t.label, fmt_bytes(t.used_bytes), fmt_bytes(t.capacity_bytes), f"{t.dense_fraction * 100:.0f} %")
     console.print(place)
+    if r.meets_slo is False and r.latency_slo_s is not None:  # one line: what the SLO asks, what the batch takes
+        console.print(f"warning: SLO not met: batch {r.batch} takes {fmt_seconds(r.latency_s)} on {r.accelerator} "
+                      f"({r.bound}-bound) against {fmt_seconds(r.latency_slo_s)}"
+                      + ("; no batch meets it" if r.batch == 1 else "; a smaller --batch, or none, may meet it"),
+                      style="bold yellow", markup=False)
+    if r.figures_note:
+        console.print(f"note: {r.figures_note}", markup=False)
 
 
 def recsys(

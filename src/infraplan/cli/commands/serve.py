@@ -108,7 +108,7 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         _latency_row(table, ttft_label, r.ttft_s)
         _latency_row(table, "TPOT", r.tpot_s)
         _latency_row(table, "end-to-end", r.e2e_s)
-        table.add_row("energy per output token", f"{_num(r.joules_per_token, '.4g')} J")
+        table.add_row("energy per output token (with host share)", f"{_num(r.joules_per_token, '.4g')} J")
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
                       f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per GPU)")

@@ -28,6 +28,8 @@ def render_plan(r: ServingPlanResult) -> None:
     d, s, slo = r.deployment, r.serve, r.slo
     if not r.feasible or d is None or s is None or slo is None:
         console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: {r.why}")
+        for line in r.notes:  # the part's SECONDARY figures, a what-if's tables (`release_tables.what_if_notes`)
+            console.print(f"note: {line}", markup=False, soft_wrap=True)
         return
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
@@ -43,7 +45,7 @@ def render_plan(r: ServingPlanResult) -> None:
         table.add_row(label, f"p50 {fmt_seconds(p.p50 or 0.0)} · p90 {fmt_seconds(p.p90 or 0.0)} · "
                       f"p99 {fmt_seconds(p.p99 or 0.0)}")
     table.add_row("SLO attainment", f"{s.slo_attainment * 100:.1f} %")
-    table.add_row("energy per output token", f"{fmt_num(s.joules_per_token, 4)} J")
+    table.add_row("energy per output token (with host share)", f"{fmt_num(s.joules_per_token, 4)} J")
     table.add_row("cost", f"${fmt_num(s.usd_per_million_tokens, 4)} per million output tokens"
                   if s.usd_per_million_tokens is not None else
                   f"not priced: no catalogued server price for {r.accelerator} (`serve --usd-per-hour` prices it)")

@@ -1,0 +1,153 @@
+"""The money of N devices of one pool at one site, through the one cost model (`cluster/cost.py`): what `plan`
+(planning/pool_money.py) and `fleet-mix` (planning/fleet_mix.py) both charge, so that a device costs the same
+per device-hour whichever command prices it.
+
+- Price: a pool's `capex_usd` (per device, its server share included) is the cost model's server price per
+  accelerator (`CostOverrides.server_usd_per_accelerator`); without one, the catalog's (`accelerator_price`: a
+  file's `price_usd`, hardware_costs.yaml's, or a what-if's `extends` preset's, noted). A pool with neither is
+  unpriced (`missing_price`): its power and energy are still reported, its money is not.
+- Site: the caller's electricity price, PUE, servers' life (a pool's `lifetime_years`) and load factor override
+  the catalog's defaults for the cooling, location and build type (`cluster.cost.site_inputs`); the network and
+  facility shares, maintenance and the 8,760-hour year are the cost model's.
+- IT load: an accelerator, CPU or system pool is built as `facility` and `campus` build it
+  (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
+  generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
+  (the pool's `host_power_w`, else the device YAML's) in CPU hosts (`VIDEO_HOST_LAYOUT`, air-cooled), no fabric.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.inference_loader import is_video_device, load_video_device
+from infraplan.cluster import Cluster
+from infraplan.cluster.cost import (
+    HOURS_PER_YEAR,
+    AnnualCosts,
+    CostOverrides,
+    SiteInputs,
+    annual_costs,
+    cluster_cost,
+    energy_mwh_per_year,
+    site_inputs,
+)
+from infraplan.cluster.power import ServerLayout
+from infraplan.facility.campus_fabric import built_load
+from infraplan.facility.carbon import operational_co2_t
+
+VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
+
+
+def missing_price(name: str, device: str, capex_usd: float | None) -> str | None:
+    """Why pool `name` of `device` (an accelerator or system preset, or a video ASIC) has no price: no `capex_usd`
+    and no catalog server price for its accelerator; None when it has one (`fleet-mix` and `plan` alike)."""
+    if capex_usd is not None:
+        return None
+    if is_video_device(device):
+        return f"pool {name!r}: {device} has no catalog price; give capex_usd per device"
+    accelerator = Cluster.resolve(device).accelerator
+    if accelerator_price(accelerator) is not None:  # the one rule: its file's price_usd, the catalog's, a preset's
+        return None
+    return f"pool {name!r}: the catalog has no price for {accelerator.name}; give capex_usd per device"
+
+
+def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | None:
+    """The one-line note of a pool priced at its what-if accelerator's inherited preset price, else None."""
+    if capex_usd is not None or is_video_device(device):
+        return None
+    price = accelerator_price(Cluster.resolve(device).accelerator)
+    return f"pool {name!r}: {price.note}" if price is not None and price.note else None
+
+
+def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, capex_usd: float | None,
+                   lifetime_years: float | None, load_factor: float | None = None,
+                   unpriced: bool = False) -> CostOverrides:
+    """A pool's and its site's inputs as the cost model's overrides (None keeps the catalog's figure); an unpriced
+    pool's servers at $0, only to reach its energy (its money is then reported as None)."""
+    return CostOverrides(electricity_usd_per_mwh=None if electricity_usd_per_kwh is None
+                         else electricity_usd_per_kwh * 1e3, pue=pue,
+                         server_usd_per_accelerator=0.0 if unpriced else capex_usd,
+                         server_life_years=lifetime_years, load_factor=load_factor)
+
+
+def device_layout(device: str, devices: int | None = None, host_power_w: float | None = None) -> ServerLayout:
+    """The power layout of `devices` of `device`: a system's own fabric at exactly the system's size, else the
+    system's node (scale-up domain, host) on the generic fabric built for the devices (`built_load`); a video
+    ASIC's CPU host. `host_power_w` (a pool's host share per device) replaces the node's, as the power side uses it."""
+    if is_video_device(device):
+        return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
+    layout = Cluster.resolve(device).layout
+    if host_power_w is not None:
+        node = layout.system.node
+        system = layout.system.model_copy(update={"node": node.model_copy(
+            update={"host_power_w": host_power_w * node.accelerators_per_node})})
+        layout = ServerLayout(layout.accelerator, system, generic=layout.generic)
+    if layout.generic or devices == layout.system.total_accelerators:
+        return layout
+    return ServerLayout(layout.accelerator, layout.system, generic=True)
+
+
+def device_site(device: str, overrides: CostOverrides, cooling: str | None = None, location: str | None = None,
+                build_type: str | None = None) -> SiteInputs:
+    """The site of a pool of `device`: the catalog's defaults for its layout (a video ASIC's host air-cooled)
+    under the overrides (`cluster.cost.site_inputs`)."""
+    cooling = cooling or ("air" if is_video_device(device) else None)
+    return site_inputs(device_layout(device), cooling, location, build_type, overrides)
+
+
+def reference_devices(device: str) -> int:
+    """The device count a per-device price is quoted at: the cluster `facility --system DEVICE`, `serve` and
+    `serve-plan` price (`Cluster.resolve`: a system's size, an accelerator's one node); one video ASIC."""
+    return 1 if is_video_device(device) else Cluster.resolve(device).total_accelerators
+
+
+@dataclass(frozen=True)
+class DeviceMoney:
+    """`devices` of one pool at one site: IT load (racks, fabric), capex by asset class and annual costs."""
+
+    devices: int
+    racks: int
+    tiers: int
+    switches: int
+    it_w: float
+    devices_per_rack: int
+    site: SiteInputs
+    capex_usd: dict[str, float]
+    annual: AnnualCosts
+    energy_mwh_per_year: float
+
+    @property
+    def facility_w(self) -> float:
+        return self.it_w * self.site.pue
+
+    @property
+    def co2_t_per_year(self) -> float:
+        return float(operational_co2_t(self.energy_mwh_per_year, self.site.grid_gco2_per_kwh))
+
+    @property
+    def usd_per_device_hour(self) -> float:
+        return self.annual.tco_usd_per_year / (self.devices * HOURS_PER_YEAR)
+
+
+def device_money(device: str, devices: int, site: SiteInputs, host_power_w: float | None = None) -> DeviceMoney:
+    """Pack, power and cost `devices` of `device` (an accelerator, CPU or system preset or file, or a video ASIC)
+    at `site` with the power chain and the one cost model."""
+    s = site
+    if is_video_device(device):
+        dev = load_video_device(device)
+        host_w = host_power_w if host_power_w is not None else dev.host_power_w
+        it_w = devices * (dev.power_w + host_w)
+        capex = {"servers": devices * (s.overrides.server_usd_per_accelerator or 0.0),
+                 "facility": it_w * s.facility_usd_per_w}
+        energy = energy_mwh_per_year(it_w, s.pue, s.load_factor)
+        annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
+                              s.cost_of_capital)
+        per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w + host_w, 1.0)))
+        return DeviceMoney(devices, -(-devices // per_rack), 0, 0, it_w, per_rack, s, capex, annual, energy)
+    layout = device_layout(device, devices, host_power_w)
+    load = built_load(layout, devices, s.cooling, s.cooling_name)
+    money = cluster_cost(layout, load, s)
+    return DeviceMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w,
+                       load.servers_per_rack * layout.accelerators_per_server, s, money.capex_usd, money.annual,
+                       money.energy_mwh_per_year)

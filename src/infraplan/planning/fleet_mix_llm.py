@@ -1,0 +1,146 @@
+"""LLM services in fleet-mix: how many devices of each pool serve a request rate under TTFT / TPOT SLOs.
+
+Each pool whose device runs LLM serving is sized by the capacity search `infraplan serve-plan` runs
+(`serving.capacity.search_capacity`: the same stack, dtypes, SLOs, 1,500 probe requests, seed 0) at the service's
+whole peak rate R, within `LLM_MAX_GPUS` accelerators (the limit `plan` searches with; the MILP, not the search,
+applies the pool's `available`). Its answer becomes the MILP's integer unit: one replica of the chosen layout
+(TP x PP x attention-DP accelerators, `unit_devices`) serving R / replicas requests/s at the SLO; a disaggregated
+answer's prefill and decode replicas share one layout and count alike (R / (prefill + decode) per replica).
+
+Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout is 8 devices at a time):
+- the search's replica count r is the fewest that meets the SLO at R, so one replica's capacity c* lies in
+  [R / r, R / (r - 1)); the MILP prices a replica at R / r, under-stating it by less than 1 / (r - 1) (a
+  conservative error; none when the whole service lands on one pool: the MILP then takes exactly r replicas,
+  serve-plan's answer, and names that deployment);
+- where the MILP gives a pool a share (u replicas, fewer than its whole-rate answer), the share's rate
+  R_p = R x (u x R / r) / (the capacity all pools got) is searched again within those u replicas' accelerators,
+  and that answer (serve-plan's at R_p with `--max-gpus` u x TP x PP) is the deployment named, with its devices:
+  never more than the MILP's, sometimes fewer (a smaller layout, or c* above R / r). The MILP's objective is then
+  an upper bound of the totals. A disaggregated answer's prefill:decode ratio holds on a share only in
+  proportion, and a layout that wins at R may not at R_p: the re-search settles both. If it finds nothing within
+  the share's accelerators, the u replicas of the whole-rate layout stand, said in the row's `note`;
+- a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
+  its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
+  share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
+Power per device: TDP + the host share `serve` prices (the serving system's node host power / accelerators per
+node, `serving_sim.power_terms`: cluster/host_share.py's figure for a preset; a pool's `host_power_w` overrides),
+so the J/token serve-plan prints is on the same basis, and the same as a recsys row's on that pool.
+Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
+the whole rate, plus one per share the MILP splits.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+from functools import lru_cache
+from typing import Any
+
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.results import ServingPlanResult
+
+LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (planning/scenario_sizing.SERVING_MAX_GPUS)
+LLM_PROBE_REQUESTS = 1500  # serve-plan's default --requests
+LLM_SEED = 0  # serve-plan's default --seed
+
+
+def llm_peak_rate(svc: Any) -> float:
+    """Peak requests/s of an LLM service (a fleet or a scenario one) before growth and headroom: its `rate`, or
+    `tokens_per_day` / 86,400 x peak-to-average / the workload's mean output tokens (a log-normal's mean is
+    median x exp(sigma^2 / 2))."""
+    if svc.rate is not None:
+        return float(svc.rate)
+    spec = load_workload(svc.workload or "")
+    if spec.output_tokens is None:
+        raise InputError(f"service {svc.name!r}: workload {svc.workload!r} has no output lengths")
+    out = spec.output_tokens
+    mean = out.median * math.exp(out.sigma**2 / 2) if out.distribution == "lognormal" else out.median
+    return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
+
+
+@lru_cache(maxsize=256)
+def _search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
+            dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
+    return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
+                           max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack)
+
+
+def _search_for(svc: Any, device: str, rate: float, max_gpus: int) -> ServingPlanResult:
+    return _search(svc.model or "", device, rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
+                   tuple(svc.dtypes), svc.stack, max_gpus)
+
+
+def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int) -> str:
+    """The `infraplan serve-plan` line whose answer a row names (same search, same limit)."""
+    rate_text = f"{rate:g}" if float(f"{rate:g}") == rate else repr(rate)  # the exact rate the search ran
+    args = ["infraplan", "serve-plan", svc.model or "", "--system", device, "--rate", rate_text,
+            "--workload", svc.workload or "", "--dtypes", ",".join(svc.dtypes), "--max-gpus", str(max_gpus)]
+    args += ["--ttft-slo", f"{svc.ttft_slo:g}"] if svc.ttft_slo is not None else []
+    args += ["--tpot-slo", f"{svc.tpot_slo:g}"] if svc.tpot_slo is not None else []
+    return shlex.join(args + (["--stack", svc.stack] if svc.stack else []))
+
+
+def deployment_line(r: ServingPlanResult) -> str:
+    """The chosen deployment as serve-plan's first line prints it."""
+    d = r.deployment
+    assert d is not None
+    pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
+             if d.disaggregated else "")
+    wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
+    return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of TP{d.tp} "
+            f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
+
+
+def _detail(r: ServingPlanResult, command: str) -> dict[str, Any]:
+    d, s = r.deployment, r.serve
+    assert d is not None and s is not None
+    return {"deployment": deployment_line(r), "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp,
+            "dtype": d.dtype, "replicas": d.replicas, "disaggregated": d.disaggregated,
+            "prefill_replicas": d.prefill_replicas, "ttft_p99_s": s.ttft_s.p99, "tpot_p99_s": s.tpot_s.p99,
+            "joules_per_token": s.joules_per_token, "meets_slo_full_run": r.meets_slo_full_run,
+            "serve_plan": command}
+
+
+def llm_option(svc: Any, device: str, kind: str, host_power_w: float | None) -> dict[str, Any]:
+    """Per replica-unit capacity (requests/s), devices per unit, power per device of `device` serving the LLM
+    service at its whole peak rate, or {'reason': why not}."""
+    if kind in ("cpu", "video-asic"):
+        return {"reason": f"{device} ({kind}) does not run LLM serving"}
+    rate = llm_peak_rate(svc)
+    try:
+        r = _search_for(svc, device, rate, LLM_MAX_GPUS)
+    except InputError as exc:
+        return {"reason": str(exc)}
+    d = r.deployment
+    if not r.feasible or r.gpus is None or d is None or r.serve is None:
+        return {"reason": r.why or "no deployment meets the SLOs"}
+    cluster = Cluster.resolve(device)
+    node = cluster.system.node
+    host = host_power_w if host_power_w is not None else node.host_power_w / node.accelerators_per_node
+    gpr = r.gpus // d.replicas
+    return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
+            "rate": rate, "draw_w": r.serve.joules_per_token * r.serve.output_tokens_per_s / r.gpus,
+            "provisioned_w": cluster.accelerator.tdp_w + host,
+            "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS))}
+
+
+def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:
+    """(devices, detail) of `units` replicas the MILP gave `device` for `share_rate` requests/s (module doc): the
+    whole-rate answer when the share is the whole rate, else serve-plan's answer at the share within those units'
+    accelerators, else the units of the whole-rate layout with a note."""
+    limit = units * opt["unit_devices"]
+    if units == opt["units"] and math.isclose(share_rate, opt["rate"], rel_tol=1e-12):
+        return limit, opt["detail"]
+    r = _search_for(svc, device, share_rate, limit)
+    if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
+        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit))
+    whole = opt["detail"]
+    line = whole["deployment"].split(": ", 1)[1].split(" of ", 1)[1]
+    return limit, {**whole, "deployment": f"{limit} × {device}: {units} replicas of {line}", "replicas": units,
+                   "note": f"serve-plan finds no deployment for {share_rate:.4g} requests/s within {limit} "
+                           f"accelerators ({r.why}); the whole-rate layout at {opt['capacity']:.4g} requests/s "
+                           "per replica stands"}
+

@@ -1,0 +1,133 @@
+"""LLM services in fleet-mix (planning/fleet_mix_llm.py): serve-plan's capacity search per pool, whole replicas in the
+MILP, serve-plan's deployment named on every pool used."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.cli import main
+from infraplan.planning.fleet_mix import plan_fleet
+from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, llm_option
+from infraplan.planning.fleet_spec import FleetSpec
+from infraplan.serving.capacity import search_capacity
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
+CHAT_70B = {"name": "chat", "kind": "llm", "model": "llama3-70b", "workload": "chat", "rate": 50}
+CHAT_8B = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 200}
+
+
+def spec(services, pools, **kw) -> FleetSpec:
+    return FleetSpec.model_validate({"services": services, "pools": pools, **kw})
+
+
+def serve_plan_json(command: str, capsys) -> dict:
+    """Run a row's `serve_plan` line through the CLI, as a user would, and read its JSON."""
+    args = shlex.split(command)
+    assert args[:2] == ["infraplan", "serve-plan"]
+    capsys.readouterr()
+    assert main([*args[1:], "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_single_pool_fleet_is_serve_plans_answer(capsys) -> None:
+    r = plan_fleet(spec([CHAT_70B], [{"name": "h100", "device": "h100-sxm"}]))
+    (row,) = r.assignment
+    plan = search_capacity("llama3-70b", "h100-sxm", 50.0, workload="chat", max_gpus=LLM_MAX_GPUS)
+    d = plan.deployment
+    assert row["devices"] == plan.gpus == r.totals.devices and row["served"] == pytest.approx(50.0)
+    assert (row["tp"], row["pp"], row["dtype"], row["replicas"], row["disaggregated"]) == (
+        d.tp, d.pp, d.dtype, d.replicas, d.disaggregated)
+    assert row["deployment"].startswith(f"{plan.gpus} × h100-sxm: {d.replicas} replicas of TP{d.tp} PP{d.pp}, ")
+    cli = serve_plan_json(row["serve_plan"], capsys)  # the printed serve-plan line gives the same deployment
+    assert cli["gpus"] == row["devices"] and cli["deployment"]["tp"] == d.tp and cli["deployment"]["dtype"] == d.dtype
+    assert row["ttft_p99_s"] == cli["serve"]["ttft_s"]["p99"] and row["tpot_p99_s"] == cli["serve"]["tpot_s"]["p99"]
+
+
+def test_the_cli_prints_serve_plans_line_for_each_llm_pool(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"services": [CHAT_70B], "pools": [{"name": "h100", "device": "h100-sxm"}]}))
+    assert main(["fleet-mix", str(path)]) == 0
+    out = capsys.readouterr().out
+    plan = search_capacity("llama3-70b", "h100-sxm", 50.0, workload="chat", max_gpus=LLM_MAX_GPUS)
+    d = plan.deployment
+    assert (f"chat on h100: {plan.gpus} × h100-sxm: {d.replicas} replicas of TP{d.tp} PP{d.pp}, {d.dtype} weights"
+            in out)
+
+
+def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(capsys) -> None:
+    """H100 limited to 4: the rest on MTIA v2, whose layout is TP2 (the MILP counts its replicas, 2 devices each,
+    so 301 available hold 150 of them); each pool's row is serve-plan's answer at that pool's share."""
+    pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2",
+                                                                      "available": 301}]
+    r = plan_fleet(spec([CHAT_8B], pools))
+    rows = {a["pool"]: a for a in r.assignment}
+    assert set(rows) == {"h100", "v2"} and rows["h100"]["devices"] <= 4
+    assert sum(a["served"] for a in r.assignment) == pytest.approx(200.0)
+    v2 = llm_option(FleetSpec.model_validate({"services": [CHAT_8B], "pools": pools}).services[0], "mtia-v2",
+                    "asic", None)
+    assert v2["unit_devices"] == 2 and rows["v2"]["devices"] % 2 == 0
+    for row in r.assignment:  # serve-plan at the share, within the accelerators the MILP gave the pool
+        cli = serve_plan_json(row["serve_plan"], capsys)
+        assert cli["gpus"] == row["devices"] and cli["rate_per_s"] == pytest.approx(row["served"], rel=1e-12)
+        assert cli["deployment"]["replicas"] == row["replicas"] and cli["deployment"]["tp"] == row["tp"]
+    assert r.totals.power_w <= r.solver["objective_value"] + 1e-6  # re-searched shares never need more
+    assert {p.pool: p.used for p in r.pools} == {"h100": rows["h100"]["devices"], "v2": rows["v2"]["devices"]}
+
+
+def test_the_replica_milp_matches_brute_force() -> None:
+    pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2"}]
+    s = spec([CHAT_8B], pools)
+    r = plan_fleet(s)
+    opts = [llm_option(s.services[0], "h100-sxm", "gpu", None), llm_option(s.services[0], "mtia-v2", "asic", None)]
+    best = math.inf
+    for a, b in itertools.product(range(5), range(opts[1]["units"] + 1)):
+        if a * opts[0]["unit_devices"] <= 4 and a * opts[0]["capacity"] + b * opts[1]["capacity"] >= 200.0:
+            best = min(best, sum(n * o["unit_devices"] * o["provisioned_w"] for n, o in zip((a, b), opts, strict=True)))
+    assert r.solver["objective_value"] == pytest.approx(best)
+
+
+def test_tokens_per_day_is_a_peak_rate_over_the_workloads_mean_output() -> None:
+    svc = {**CHAT_8B, "rate": None, "tokens_per_day": 2.0e9, "peak_to_average": 1.5}
+    r = plan_fleet(spec([svc], [{"name": "h100", "device": "h100-sxm"}]))
+    out = load_workload("chat").output_tokens
+    rate = 2.0e9 / 86400 * 1.5 / (out.median * math.exp(out.sigma**2 / 2))
+    assert r.assignment[0]["served"] == pytest.approx(rate)
+    assert f"--rate {rate!r}" in r.assignment[0]["serve_plan"]
+
+
+def test_cpu_and_video_pools_are_excluded_with_a_reason_and_the_gpu_only_baseline_serves_llm() -> None:
+    pools = [{"name": "xeon", "device": "xeon-8480"}, {"name": "msvp", "device": "msvp"},
+             {"name": "h100", "device": "h100-sxm"}]
+    r = plan_fleet(spec([CHAT_70B], pools))
+    reasons = {e["pool"]: e["reason"] for e in r.excluded}
+    assert "does not run LLM serving" in reasons["xeon"] and "does not run LLM serving" in reasons["msvp"]
+    assert r.gpu_only is not None and r.gpu_only.totals.devices == r.totals.devices
+    with pytest.raises(Exception, match="no pool can serve 'chat'"):
+        plan_fleet(spec([CHAT_70B], pools[:2]))
+
+
+def test_an_llm_service_needs_its_model_workload_and_one_demand(tmp_path: Path, capsys) -> None:
+    for bad, needle in (({"name": "c", "kind": "llm", "model": "llama3-8b"}, "model and workload"),
+                        ({**CHAT_8B, "tokens_per_day": 1e9}, "exactly one of rate")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(yaml.safe_dump({"services": [bad], "pools": [{"name": "h100", "device": "h100-sxm"}]}))
+        assert main(["fleet-mix", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and err.count("\n") == 1
+
+
+def test_the_example_sizes_its_llm_service_with_serve_plan() -> None:
+    r = plan_fleet(str(EXAMPLE))
+    rows = [a for a in r.assignment if a["unit"] == "requests/s"]
+    assert rows and sum(a["served"] for a in rows) == pytest.approx(50.0)
+    assert all(a["serve_plan"].startswith("infraplan serve-plan llama3-70b") for a in rows)
+    assert "llm" in r.supported_services
