@@ -112,3 +112,15 @@ def test_recsys_says_in_one_line_when_its_slo_cannot_be_met(cli) -> None:
     assert "no batch meets it" in " ".join(out.split())
     code, out, _ = cli(["recsys", "dlrm-high", "--accelerator", "mtia-v1", "--latency-slo", "20ms"])
     assert "SLO not met" not in out
+
+
+@pytest.mark.parametrize("command", ["serve", "serve-plan"])
+def test_serve_and_serve_plan_on_an_mtia_say_accelerators_not_gpus(cli, command: str) -> None:
+    """`serve` printed "per GPU" (throughput, KV cache, power) and serve-plan's alternatives a "GPUs" column for an
+    MTIA; the human output now says "accelerator(s)" (the JSON field names stay)."""
+    extra = ["--gpus", "1", "--requests", "50"] if command == "serve" else []
+    code, out, err = cli([command, "llama3-8b", "--system", "mtia-300", "--rate", "2", "--workload", "chat", *extra])
+    assert code == 0, err
+    assert "GPU" not in out
+    if command == "serve":
+        assert "per accelerator" in out

@@ -131,3 +131,34 @@ def test_the_example_sizes_its_llm_service_with_serve_plan() -> None:
     assert rows and sum(a["served"] for a in rows) == pytest.approx(50.0)
     assert all(a["serve_plan"].startswith("infraplan serve-plan llama3-70b") for a in rows)
     assert "llm" in r.supported_services
+
+
+def test_a_planned_llm_service_searches_with_its_stack_as_fleet_mix_does() -> None:
+    """`plan` sized an LLM service with serve-plan's default stack whatever its `stack:` said (fleet-mix honoured
+    it): both now run one search (`fleet_mix_llm.serve_plan_search`) with the service's stack."""
+    from infraplan.errors import InputError
+    from infraplan.planning.scenario_sizing import size_llm
+    from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec
+
+    pool = PoolSpec(name="h100", device="h100-sxm", site="s")
+    svc = ServiceSpec(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=5, stack="vllm-0.x")
+    sized = size_llm(svc, pool, 5.0)
+    ref = search_capacity("llama3-8b", "h100-sxm", 5.0, workload="chat", max_gpus=LLM_MAX_GPUS, stack="vllm-0.x")
+    assert not isinstance(sized, str) and sized.unit_devices == ref.gpus and ref.stack == "vllm-0.x"
+    with pytest.raises(InputError):  # ignored before: the default stack answered
+        size_llm(svc.model_copy(update={"stack": "no-such-stack"}), pool, 5.0)
+
+
+def test_a_tokens_per_day_service_peaks_at_its_mean_output_length() -> None:
+    """`llm_peak_rate`: tokens/day / 86,400 x peak-to-average / the workload's MEAN output tokens (chat: log-normal,
+    median 129, sigma 0.9: mean 129 e^0.405 = 193.4), one rule for fleet-mix and `plan`."""
+    from infraplan.planning.fleet_mix_llm import llm_peak_rate
+    from infraplan.planning.scenario_sizing import llm_peak_rate as plans
+
+    svc = spec([{**CHAT_8B, "rate": None, "tokens_per_day": 86400 * 193.4, "peak_to_average": 2.0}],
+               [{"name": "h", "device": "h100-sxm"}]).services[0]
+    out = load_workload("chat").output_tokens
+    assert out is not None and out.distribution == "lognormal"
+    assert llm_peak_rate(svc) == pytest.approx(2.0 * 193.4 / (out.median * math.exp(out.sigma ** 2 / 2)))
+    assert llm_peak_rate(svc) == pytest.approx(2.0, rel=1e-3) and plans is llm_peak_rate
+    assert llm_peak_rate(svc.model_copy(update={"rate": 7.0})) == 7.0  # a stated rate is the peak itself

@@ -77,7 +77,7 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
         host = pool.host_power_w if pool.host_power_w is not None else r.platform_power_w - r.power_w
-        return {"capacity": r.qps, "unit": "qps", "draw_w": r.power_w + host,
+        return {"capacity": r.qps, "unit": "qps",
                 "provisioned_w": Cluster.resolve(pool.device).accelerator.tdp_w + host,
                 "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
     if kind not in ("video-asic", "cpu"):
@@ -89,7 +89,7 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
         return {"reason": str(exc)}
     host = pool.host_power_w if pool.host_power_w is not None else v.platform_power_w - v.power_w
     provisioned = (load_video_device(pool.device).power_w if kind == "video-asic" else v.power_w) + host
-    return {"capacity": v.streams_per_device, "unit": "streams", "draw_w": v.power_w + host,
+    return {"capacity": v.streams_per_device, "unit": "streams",
             "provisioned_w": provisioned, "detail": {"encoder": v.encoder, "bound": v.bound}}
 
 

@@ -42,7 +42,7 @@ from infraplan.errors import InputError
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
 
-LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (planning/scenario_sizing.SERVING_MAX_GPUS)
+LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
 LLM_PROBE_REQUESTS = 1500  # serve-plan's default --requests
 LLM_SEED = 0  # serve-plan's default --seed
 
@@ -61,15 +61,17 @@ def llm_peak_rate(svc: Any) -> float:
     return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
 
 
-@lru_cache(maxsize=256)
-def _search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
-            dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
+@lru_cache(maxsize=1024)
+def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
+                      dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
+    """serve-plan's answer at its defaults (1,500 probe requests, seed 0), cached: fleet-mix's and `plan`'s LLM
+    services alike (`planning.scenario_sizing.size_llm`)."""
     return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
                            max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack)
 
 
 def _search_for(svc: Any, device: str, rate: float, max_gpus: int) -> ServingPlanResult:
-    return _search(svc.model or "", device, rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
+    return serve_plan_search(svc.model or "", device, rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
                    tuple(svc.dtypes), svc.stack, max_gpus)
 
 
@@ -122,8 +124,7 @@ def llm_option(svc: Any, device: str, kind: str, host_power_w: float | None) -> 
     host = host_power_w if host_power_w is not None else node.host_power_w / node.accelerators_per_node
     gpr = r.gpus // d.replicas
     return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
-            "rate": rate, "draw_w": r.serve.joules_per_token * r.serve.output_tokens_per_s / r.gpus,
-            "provisioned_w": cluster.accelerator.tdp_w + host,
+            "rate": rate, "provisioned_w": cluster.accelerator.tdp_w + host,
             "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS))}
 
 

@@ -33,15 +33,14 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
+from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, serve_plan_search
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
-from infraplan.serving.capacity import search_capacity
-from infraplan.serving.results import ServingPlanResult
 from infraplan.training.search import search_plans
 
-SERVING_PROBE_REQUESTS = 1500  # per replica probe: serve-plan's default --requests (a plan's LLM service = its answer)
-SERVING_MAX_GPUS = 16384  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
+SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (a plan's LLM service = its answer)
+SERVING_MAX_GPUS = LLM_MAX_GPUS  # the capacity search doubles replicas up to this: it bounds an unmeetable SLO's cost
 TRAINING_MIN_GPUS = 8
 TRAINING_MAX_GPUS = 1 << 18
 
@@ -173,15 +172,11 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     return sized(gpus, got, 1.0 - got.wall_s / deadline)
 
 
-@lru_cache(maxsize=1024)
-def _serve_plan(model: str, system: str, rate: float, workload: str, ttft: float | None,
-                tpot: float | None) -> ServingPlanResult:
-    return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot,
-                           max_gpus=SERVING_MAX_GPUS, requests=SERVING_PROBE_REQUESTS, seed=0)
-
-
 def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
-    r = _serve_plan(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo)
+    """serve-plan's answer for the service at `rate` (its `stack` as `--stack`, bf16 / fp8 as serve-plan's default
+    `--dtypes`), the search fleet-mix runs (`fleet_mix_llm.serve_plan_search`)."""
+    r = serve_plan_search(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
+                          ("bf16", "fp8"), svc.stack, SERVING_MAX_GPUS)
     if not r.feasible or r.gpus is None or r.deployment is None:
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None

@@ -92,7 +92,7 @@ class ServiceSpec(InferenceServiceSpec):
     seq_len: int = Field(8192, gt=0, le=MAX_TOKENS)
     global_batch: int = Field(2048, gt=0, le=MAX_SEQUENCES, description="sequences per step")
     dtype: str = "auto"
-    stack: str | None = None
+    stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack")
     # llm serving
     workload: str | None = None
     rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")

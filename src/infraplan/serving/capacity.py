@@ -378,8 +378,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         if not ok:
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             missed_runs.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}"
-                               f"{pools} on {option['gpus']} GPUs: its full run of {n_missed:,} requests misses the "
-                               f"SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
+                               f"{pools} on {option['gpus']} accelerators: its full run of {n_missed:,} requests "
+                               f"misses the SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
     return ServingPlanResult.model_validate({

@@ -52,6 +52,7 @@ from __future__ import annotations
 from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.catalog.loader import is_what_if, load_accelerator, preset_files
 from infraplan.catalog.schemas import Accelerator
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.serving.engines import serving_profile
 
 KERNEL_TABLES = ("fp8_block_gemm", "decode_attention", "moe_release_extra", "matmul_fraction")
@@ -110,9 +111,10 @@ def engine_note(accelerator: Accelerator, stack: str | None) -> str | None:
     """One line where a TensorRT-LLM profile (the default) prices a part TensorRT-LLM does not run on: NVIDIA's
     engine builds for NVIDIA GPUs only (TensorRT-LLM's support matrix), so on an AMD, Meta, Google or Intel part the
     profile stands in for that part's own serving stack; None on an NVIDIA part or another engine."""
-    if accelerator.vendor == "NVIDIA" or not (stack or "trtllm").startswith("trtllm"):
+    stack = stack or DEFAULT_SERVING_STACK
+    if accelerator.vendor == "NVIDIA" or not stack.startswith("trtllm"):
         return None
     other = ("--stack vllm-0.x or sglang-0.x names an engine with a ROCm build" if accelerator.vendor == "AMD"
              else "no shipped profile is of its own stack")
-    return (f"{stack or 'trtllm-0.x'} is NVIDIA's TensorRT-LLM, which does not run on {accelerator.name} "
+    return (f"{stack} is NVIDIA's TensorRT-LLM, which does not run on {accelerator.name} "
             f"({accelerator.vendor}): its profile (scheduler, batch limits, host overheads) stands in ({other})")

@@ -111,7 +111,7 @@ Two client-side mechanisms, each one rule for every row of this set and the MoE 
   (`CLIENT_ROUND_TRIP_S` = `serving.client_loop.CLIENT_ROUND_TRIP_S`, 1 ms; > 0 by aiperf 0.3.0's credit path and
   vLLM 0.12.0's engine loop). Any value keeps the start-up waves that the measured TTFT / single-prefill ratios show;
   on at 1 ms with the front ends refitted by their rule (2026-12-02, sourced mechanism on whichever way a set
-  moves): dense 20.85 -> 21.79 %, MoE 15.22 -> 14.90 %, disaggregated 14.43 -> 14.12 % (notes round 19).
+  moves): dense 20.85 -> 21.79 %, MoE 15.22 -> 14.90 %, disaggregated 14.43 -> 14.10 % (notes round 19).
 Rules rejected, analyses: `validation/notes/serving_hopper_tried.md`; a held slot: `validation.serving_slot_wait`.
 
 The gate (issue 12): mean |error| <= 12 % over TTFT and TPOT of every row. The naive baseline is a roofline with

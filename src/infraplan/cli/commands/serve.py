@@ -94,13 +94,13 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         return
     if isinstance(r, ImageServingResult):
         table.add_row("throughput", f"{_num(r.images_per_s, '.3g')} images/s "
-                      f"({_num(r.images_per_s_per_gpu, '.3g')} per GPU)")
+                      f"({_num(r.images_per_s_per_gpu, '.3g')} per accelerator)")
         _latency_row(table, "image latency", r.latency_s)
         table.add_row("energy per image", f"{_num(r.joules_per_image, '.4g')} J")
         table.add_row("cost", _cost(r.usd_per_thousand_images, "per 1,000 images", r.accelerator))
     else:
         table.add_row("output throughput", f"{fmt_rate(r.output_tokens_per_s or 0.0, 'tokens/s')} "
-                      f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per GPU)")
+                      f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per accelerator)")
         table.add_row("requests", f"{_num(r.requests_per_s, '.4g')} requests/s")
         front_end = r.deployment.front_end_s if r.deployment else 0.0
         ttft_label = (f"TTFT (incl. {fmt_seconds(front_end)} front end)" if front_end else
@@ -111,7 +111,7 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         table.add_row("energy per output token (with host share)", f"{_num(r.joules_per_token, '.4g')} J")
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
-                      f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per GPU)")
+                      f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per accelerator)")
         why = r.deployment.kv_dtype_source
         if why and why != "--kv-dtype":  # the default the engines' "auto" gives (`serving.kv_default`)
             table.add_row("KV cache dtype", f"{r.deployment.kv_dtype}: {why}")
@@ -120,7 +120,7 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         table.add_row("SLO attainment", "- (no SLO: --ttft-slo, --tpot-slo or a workload's)")  # was "100.0 %"
     else:
         table.add_row("SLO attainment", fmt_percent(r.slo_attainment))
-    table.add_row("power per GPU (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
+    table.add_row("power per accelerator (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
     band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none
@@ -140,10 +140,10 @@ def serve(
     pp: int = typer.Option(1, "--pp", parser=PP_OR_TP, help="pipeline stages"),
     ep: int | None = typer.Option(None, "--ep", parser=PP_OR_TP,
                                   help="expert parallel degree inside the TP group (MoE) [1]; with --attention-dp: "
-                                  "over all attention-DP x TP GPUs [attention DP x TP]"),
+                                  "over all attention-DP x TP accelerators [attention DP x TP]"),
     attention_dp: int = typer.Option(1, "--attention-dp", parser=PP_OR_TP,
                                      help="wide EP: data-parallel attention ranks per replica, experts spread "
-                                     "over all their GPUs (DeepSeek / SGLang decode) [1]"),
+                                     "over all their accelerators (DeepSeek / SGLang decode) [1]"),
     speculative_tokens: int = typer.Option(0, "--speculative-tokens", parser=SPECULATIVE_TOKENS,
                                            help="MTP / speculative draft tokens per decode step [0]"),
     acceptance: float | None = typer.Option(None, "--acceptance", parser=ACCEPTANCE,
@@ -176,7 +176,7 @@ def serve(
                                           help="TTFT SLO: seconds, or 200ms, 2s (images: latency SLO)"),
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO: seconds, or 50ms"),
     prefill_gpus: int = typer.Option(0, "--prefill-gpus", parser=count(0, MAX_ACCELERATORS),
-                                     help="GPUs of a disaggregated prefill pool [0: colocated]"),
+                                     help="accelerators of a disaggregated prefill pool [0: colocated]"),
     prefill_tp: int | None = typer.Option(None, "--prefill-tp", parser=PP_OR_TP,
                                           help="the prefill pool's own TP; with any --prefill-* layout flag, "
                                           "--tp/--pp/--ep/--attention-dp/--max-batch are the decode pool's "

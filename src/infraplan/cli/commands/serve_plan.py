@@ -20,6 +20,7 @@ from infraplan.cli.options import (
     SeedOption,
     ServingSystem,
 )
+from infraplan.planning.fleet_mix_llm import deployment_line
 from infraplan.serving.capacity import BATCH_CAPS, search_capacity
 from infraplan.serving.results import ServingPlanResult
 
@@ -31,12 +32,8 @@ def render_plan(r: ServingPlanResult) -> None:
         for line in r.notes:  # the part's SECONDARY figures, a what-if's tables (`release_tables.what_if_notes`)
             console.print(f"note: {line}", markup=False, soft_wrap=True)
         return
-    pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
-             if d.disaggregated else "")
-    wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
-    replicas = f"{d.replicas} replica{'' if d.replicas == 1 else 's'}"
-    console.print(f"[bold]{r.gpus} × {r.accelerator}[/bold]: {replicas} of TP{d.tp} "
-                  f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
+    head, rest = deployment_line(r).split(": ", 1)  # the line fleet-mix names a pool's deployment by
+    console.print(f"[bold]{head}[/bold]: {rest}")
     table = metric_table(f"{r.model} at {fmt_num(r.rate_per_s)} requests/s ({r.workload}), SLO p"
                          f"{fmt_num(slo.percentile)}: TTFT ≤ {fmt_seconds(slo.ttft_s)}, "
                          f"TPOT ≤ {fmt_seconds(slo.tpot_s)}")
@@ -63,7 +60,7 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"not chosen: {line}", markup=False)
     if r.alternatives:
         alt = Table(title="next-best deployments")
-        for col in ("GPUs", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
+        for col in ("accelerators", "dtype", "TP", "PP", "batch cap", "replicas", "disaggregated"):
             alt.add_column(col)
         for o in r.alternatives:
             tp = f"{o.tp}, DP-attn {o.attention_dp}, EP {o.ep}" if o.attention_dp > 1 else str(o.tp)
