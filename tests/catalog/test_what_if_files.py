@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.catalog.loader import is_what_if
@@ -122,3 +123,57 @@ def test_a_what_if_part_takes_its_presets_family_band(tmp_path) -> None:
     preset = estimate_training("llama3-70b", "dgx-h100-superpod", **PLAN)
     mine = estimate_training("llama3-70b", path, **{**PLAN, "gpus": 64})
     assert mine.error_band == preset.error_band and "hopper" in mine.error_band.basis
+
+
+def test_extended_merges_the_file_over_its_presets_validated_fields(tmp_path) -> None:
+    from infraplan.catalog.loader import extended
+
+    ref = _write(tmp_path, "w.yaml", "")
+    data = {"name": "w", "extends": "h100-sxm", "tdp_w": 900.0, "efficiency": {"memory_bandwidth_fraction": 0.5}}
+    merged = extended("accelerators", dict(data), ref, load_accelerator)
+    preset = load_accelerator("h100-sxm").model_dump(exclude={"name"})
+    assert merged["tdp_w"] == 900.0 and merged["extends"] == "h100-sxm"
+    assert merged["memory_bandwidth_bytes_per_s"] == preset["memory_bandwidth_bytes_per_s"]
+    # a mapping merges key by key: the preset's other efficiencies stay
+    assert merged["efficiency"] == {**preset["efficiency"], "memory_bandwidth_fraction": 0.5}
+    assert merged["source"].startswith("what-if over h100-sxm (this file sets efficiency, tdp_w): ")
+    assert merged["display_name"] == f"w (what-if over {preset['display_name']})"
+    given = extended("accelerators", {**data, "source": "mine", "display_name": "W"}, ref, load_accelerator)
+    assert (given["source"], given["display_name"]) == ("mine", "W")
+    # a what-if of a what-if keys its tables by the first preset
+    _write(tmp_path, "base.yaml", "extends: h100-sxm\ntdp_w: 800W\n")
+    assert extended("accelerators", {"name": "w2", "extends": "base.yaml"}, ref, load_accelerator)["extends"] == \
+        "h100-sxm"
+
+
+def test_is_accelerator_file_tells_an_accelerator_file_from_a_system_file(tmp_path) -> None:
+    from infraplan.catalog.loader import is_accelerator_file
+
+    assert is_accelerator_file(_write(tmp_path, "a.yaml", "extends: h100-sxm\n"))
+    assert is_accelerator_file(_write(tmp_path, "b.yaml", "extends: a.yaml\n"))  # beside it, an accelerator file
+    own = load_accelerator("h100-sxm").model_dump(exclude={"name", "extends"})
+    assert is_accelerator_file(_write(tmp_path, "c.yaml", yaml.safe_dump(own)))  # its own peaks
+    assert not is_accelerator_file(_write(tmp_path, "s.yaml", "extends: dgx-h100-superpod\n"))
+    assert not is_accelerator_file(_write(tmp_path, "t.yaml", "extends: s.yaml\n"))  # a system file's what-if
+    assert not is_accelerator_file(_write(tmp_path, "x.yaml", "extends: h100-sxmm\n"))  # names no preset
+    assert not is_accelerator_file("h100-sxm")  # a preset name, not a file
+    assert not is_accelerator_file(str(tmp_path / "missing.yaml"))
+
+
+def test_an_extends_naming_no_preset_says_which_kinds_were_looked_up(tmp_path) -> None:
+    """`--system FILE` reads a system or an accelerator file: a typo there said "names no system preset" though the
+    file meant an accelerator; a system file extending an accelerator's name said it names none."""
+    typo = _write(tmp_path, "typo.yaml", "extends: h100-sxmm\n")
+    with pytest.raises(InputError, match=r"extends names no system or accelerator preset: 'h100-sxmm'; did you "
+                                         r"mean accelerator h100-sxm\?"):
+        Cluster.resolve(typo)
+    with pytest.raises(InputError, match="^accelerator file .*extends names no accelerator preset: 'h100-sxmm'"):
+        load_accelerator(typo)
+    other = _write(tmp_path, "other.yaml", "extends: h100-sxm\n")
+    with pytest.raises(InputError, match="extends names accelerator preset 'h100-sxm', not a system preset"):
+        load_system(other)
+    assert Cluster.resolve(other).accelerator.name == "other"  # where either kind is taken, it is an accelerator
+    system = _write(tmp_path, "sys.yaml", "extends: dgx-h100-superpod\n")
+    with pytest.raises(InputError, match=r"extends names system preset 'dgx-h100-superpod', not an accelerator "
+                                         r"preset \(an accelerator file"):
+        load_accelerator(system)

@@ -87,3 +87,36 @@ def test_a_what_if_copy_keeps_its_presets_host_share(tmp_path):
     assert host_share(acc).watts == 46.0
     assert estimate_recsys("dlrm-low", acc, batch=64).platform_power_w == pytest.approx(
         estimate_recsys("dlrm-low", acc, batch=64).power_w + 46.0)
+
+
+def test_reference_system_is_the_largest_system_of_the_accelerator() -> None:
+    from infraplan.catalog import list_presets, load_system
+    from infraplan.cluster.host_share import reference_system
+
+    for name in ("h100-sxm", "b200", "mtia-400", "mi300x"):
+        ref = reference_system(name)
+        assert ref is not None and ref.accelerator == name
+        sizes = [load_system(s).total_accelerators for s in list_presets("systems")
+                 if load_system(s).accelerator == name]
+        assert ref.total_accelerators == max(sizes)
+    # two H100 systems of 24,576: the tie goes to the later name, not the catalog's order
+    assert reference_system("h100-sxm").name == "meta-genai-roce-24k"  # type: ignore[union-attr]
+    assert reference_system("tpu-v5p") is None  # no catalog system of it
+
+
+def test_accelerator_host_share_of_loaded_parts(tmp_path) -> None:
+    from infraplan.cluster.host_share import accelerator_host_share
+
+    h100 = accelerator_host_share(load_accelerator("h100-sxm"))
+    assert (h100.basis, h100.watts) == ("system", 4600.0 / 8) and "meta-genai-roce-24k" in h100.source
+    own = tmp_path / "own.yaml"  # a file's own figure wins over its preset's system node
+    own.write_text("extends: h100-sxm\nhost_power_w: 300\nhost_source: ASSUMPTION test\n")
+    got = accelerator_host_share(load_accelerator(str(own)))
+    assert (got.basis, got.watts, got.source) == ("device", 300.0, "ASSUMPTION test")
+    hot = tmp_path / "hot.yaml"  # a what-if keeps its preset's node (catalog_name), not its name
+    hot.write_text("extends: h100-sxm\ntdp_w: 1000W\n")
+    assert accelerator_host_share(load_accelerator(str(hot))).watts == h100.watts
+    tpu = tmp_path / "tpu.yaml"  # no system: the generic rule on the file's own TDP
+    tpu.write_text("extends: tpu-v5p\ntdp_w: 500W\n")
+    generic = accelerator_host_share(load_accelerator(str(tpu)))
+    assert generic.basis == "generic rule" and generic.watts == pytest.approx(0.82 * 500.0)

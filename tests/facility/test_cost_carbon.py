@@ -89,3 +89,19 @@ def test_usd_per_million_tokens():
     assert usd_per_million_tokens(2.0, 1000.0) == pytest.approx(2.0 / 3.6)
     with pytest.raises(InputError):
         usd_per_million_tokens(2.0, 0.0)
+
+
+def test_embodied_per_accelerator_override_catalog_what_if_and_unpriced(tmp_path) -> None:
+    from infraplan.catalog import load_accelerator
+    from infraplan.catalog.facility_loader import load_hardware_cost
+    from infraplan.cluster.cost import CostOverrides
+    from infraplan.facility.facility import embodied_per_accelerator_kg
+
+    h100 = load_accelerator("h100-sxm")
+    catalog = load_hardware_cost("h100-sxm").embodied_kgco2e_per_accelerator  # type: ignore[union-attr]
+    assert embodied_per_accelerator_kg(h100, CostOverrides()) == catalog == 320.0
+    assert embodied_per_accelerator_kg(h100, CostOverrides(embodied_kgco2e_per_accelerator=100.0)) == 100.0
+    (tmp_path / "w.yaml").write_text("extends: h100-sxm\ntdp_w: 900W\nprice_usd: 1\nprice_source: test\n")
+    what_if = load_accelerator(str(tmp_path / "w.yaml"))  # its own price, its preset's embodied carbon
+    assert embodied_per_accelerator_kg(what_if, CostOverrides()) == catalog
+    assert embodied_per_accelerator_kg(load_accelerator("tpu-v5p"), CostOverrides()) is None  # no catalog entry

@@ -162,3 +162,30 @@ def test_a_tokens_per_day_service_peaks_at_its_mean_output_length() -> None:
     assert llm_peak_rate(svc) == pytest.approx(2.0 * 193.4 / (out.median * math.exp(out.sigma ** 2 / 2)))
     assert llm_peak_rate(svc) == pytest.approx(2.0, rel=1e-3) and plans is llm_peak_rate
     assert llm_peak_rate(svc.model_copy(update={"rate": 7.0})) == 7.0  # a stated rate is the peak itself
+
+
+def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fleet-mix's operating-point column and plan's LLM detail were two near-identical f-strings; one function
+    (`fleet_mix_llm.deployment_short`) now writes both, their outputs as before."""
+    from types import SimpleNamespace
+
+    from infraplan.cli.commands.fleet_mix import _llm_point
+    from infraplan.planning import scenario_sizing
+    from infraplan.planning.scenario_spec import PoolSpec as PlanPool
+    from infraplan.planning.scenario_spec import ServiceSpec as PlanService
+
+    row = {"replicas": 3, "tp": 8, "pp": 1, "dtype": "fp8", "disaggregated": False, "prefill_replicas": 0}
+    assert _llm_point(row) == "3 × TP8 PP1 fp8"
+    assert _llm_point({**row, "disaggregated": True, "prefill_replicas": 2}) == "3 × TP8 PP1 fp8, 2 prefill"
+
+    dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", max_batch=128, disaggregated=False,
+                          prefill_replicas=1, decode_replicas=3)
+    answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None)
+    monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
+    svc = PlanService(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=1.0)
+    pool = PlanPool(name="p", device="h100-sxm", site="s")
+    sized = scenario_sizing.size_llm(svc, pool, 1.0)
+    assert not isinstance(sized, str) and sized.detail == "4 x TP4 PP2 bf16, batch <= 128"
+    dep.disaggregated = True
+    sized = scenario_sizing.size_llm(svc, pool, 1.0)
+    assert not isinstance(sized, str) and sized.detail == "4 x TP4 PP2 bf16, batch <= 128, 1 prefill + 3 decode"

@@ -214,3 +214,16 @@ def test_decode_and_prefill_gemms_match_the_h100_measurement():
     for row in data["decode_attention"]:
         if row["batch"] >= 64:  # the model's decode attention reads the KV cache at the streaming rate
             assert row["bytes_per_s"] == pytest.approx(rates.memory_bytes_per_s, rel=0.1)
+
+
+def test_stall_others_counts_the_other_ranks_of_a_stalling_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    from infraplan.serving import llm_iteration
+
+    wide = Deployment(tp=1, ep=8, attention_dp=8, max_batch=64, token_budget=8192, engine="sglang", stack="sglang-0.x")
+    assert llm_iteration.stall_others(wide) == 7
+    assert llm_iteration.stall_others(Deployment(tp=1, ep=4, attention_dp=4, engine="sglang", stack="sglang-0.x")) == 3
+    assert llm_iteration.stall_others(Deployment(tp=8, ep=8, engine="sglang", stack="sglang-0.x")) == 0  # one rank
+    # TensorRT-LLM runs the ranks' context phases together (its profile: attention_dp_prefill_stall false)
+    assert llm_iteration.stall_others(Deployment(tp=1, ep=8, attention_dp=8)) == 0
+    monkeypatch.setattr(llm_iteration, "WIDE_EP_LOCKSTEP", False)
+    assert llm_iteration.stall_others(wide) == 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 import infraplan
 from infraplan.catalog import load_accelerator
@@ -81,3 +82,45 @@ def test_more_hbm_bandwidth_on_the_release_tables_never_slows_deepseek(parts: di
     assert preset.tpot_s is not None and faster.tpot_s is not None
     assert preset.tpot_s.p50 / 1.5 <= faster.tpot_s.p50 < preset.tpot_s.p50
     assert any("apply to h200-hbm" in w for w in faster.warnings)
+
+
+def test_kernel_key_reads_the_presets_tables_unless_a_peak_changed(parts: dict[str, str], tmp_path: Path) -> None:
+    assert release_tables.kernel_key(load_accelerator("h200")) == "h200"
+    assert release_tables.kernel_key(load_accelerator(parts["same"])) == "h200"
+    assert release_tables.kernel_key(load_accelerator(parts["hbm"])) == "h200"  # seconds held, fractions its own
+    assert release_tables.kernel_key(load_accelerator(parts["fp8x2"])) == "h200-fp8x2"  # keys no table
+    # a file of its own (no extends) keys by its own name
+    own = load_accelerator("h200").model_dump(exclude={"name", "extends"})
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(own))
+    assert release_tables.kernel_key(load_accelerator(str(tmp_path / "mine.yaml"))) == "mine"
+
+
+def test_what_if_notes_lists_figures_tables_and_an_inherited_price(parts: dict[str, str]) -> None:
+    assert release_tables.what_if_notes(load_accelerator("h200"), TRTLLM) == []  # a priced preset, its own tables
+    peak = load_accelerator(parts["fp8x2"])
+    lines = release_tables.what_if_notes(peak, TRTLLM)
+    assert len(lines) == 2 and "are not used on h200-fp8x2" in lines[0]
+    assert "price of h200 inherited by the what-if h200-fp8x2" in lines[1]
+    assert release_tables.what_if_notes(peak, TRTLLM, priced=False) == lines[:1]  # --usd-per-hour: no price line
+    assert release_tables.what_if_notes(peak, "vllm-0.x", priced=False) == []  # a shipped stack: no tables
+    mtia = load_accelerator("mtia-v2")  # a catalog figures_note, and TensorRT-LLM does not run on it
+    got = release_tables.what_if_notes(mtia, "vllm-0.x")
+    assert got == [f"mtia-v2: {mtia.figures_note}"]
+    assert release_tables.what_if_notes(mtia, None)[1].startswith("trtllm-0.x is NVIDIA's TensorRT-LLM")
+
+
+@pytest.mark.parametrize("stack", [None, "trtllm-0.x", "trtllm-1.2.0", TRTLLM,
+                                   str(STACKS / "trtllm-1.0.0rc3-dynamo-agg.yaml")])
+def test_engine_note_on_any_tensorrt_llm_stack_names_or_files(stack: str | None) -> None:
+    """The engine is the loaded stack's `serving.engine`: a TensorRT-LLM stack YAML path was not recognised (its
+    name did not start with "trtllm")."""
+    amd = release_tables.engine_note(load_accelerator("mi300x"), stack)
+    assert amd is not None and "does not run on mi300x (AMD)" in amd and "ROCm" in amd
+    tpu = release_tables.engine_note(load_accelerator("tpu-v5p"), stack)
+    assert tpu is not None and "no shipped profile is of its own stack" in tpu
+    assert release_tables.engine_note(load_accelerator("h200"), stack) is None  # an NVIDIA part
+
+
+@pytest.mark.parametrize("stack", ["vllm-0.x", "sglang-0.x", VLLM, str(STACKS / "sglang-0.5.1.yaml")])
+def test_engine_note_is_silent_on_other_engines(stack: str) -> None:
+    assert release_tables.engine_note(load_accelerator("mi300x"), stack) is None

@@ -144,3 +144,29 @@ def test_a_request_whose_drafts_overflow_the_cache_is_refused_up_front() -> None
     steps = SPEC.decode_steps(req.output_tokens)
     # the engine would need 120 + 2.44 x 81 + 1 + 2 + 1 = 321.6 tokens: 21 blocks of the 20
     assert request_tokens(req.input_tokens, np.array([0]), steps, 16, SPEC.tokens_per_step, 2)[1] == [21]
+
+
+def test_context_growth_is_the_expected_tokens_a_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, r in ((1, 0.9), (2, 0.8), (3, 0.6), (4, 1.0)):
+        dep = replace(PLAIN, speculative_tokens=k, acceptance=r)
+        leviathan = sum(r ** i for i in range(k + 1))  # 1 + R + ... + R^K (Leviathan et al., eq. 1)
+        assert speculative.context_growth(dep) == pytest.approx(leviathan)
+    assert speculative.context_growth(PLAIN) == 1.0
+    monkeypatch.setattr(speculative, "CONTEXT_GROWTH", False)
+    assert speculative.context_growth(SPEC) == 1.0
+
+
+def test_reserved_past_output_bounds_the_last_verifications_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prompt + T (steps - 1) + 1 + K + 1 never passes prompt + output + reserved_past_output, and comes within a
+    token of it for some output (the bound is tight)."""
+    for k, r in ((1, 0.9), (2, 0.8), (3, 0.5)):
+        dep = replace(PLAIN, speculative_tokens=k, acceptance=r)
+        extra = speculative.reserved_past_output(dep)
+        assert extra == k + 1
+        output = np.arange(2, 400)
+        steps = dep.decode_steps(output)
+        past = dep.tokens_per_step * (steps - 1) + 1 + k + 1 - output
+        assert past.max() <= extra and past.max() > extra - 1
+    assert speculative.reserved_past_output(PLAIN) == 0
+    monkeypatch.setattr(speculative, "CONTEXT_GROWTH", False)
+    assert speculative.reserved_past_output(SPEC) == 0

@@ -146,3 +146,57 @@ def test_ranks_that_do_not_stall_run_as_before() -> None:
 def test_union_of_intervals() -> None:
     assert wide_ep_lockstep.union_s(np.array([0.0, 1.0, 5.0]), np.array([2.0, 3.0, 6.0])) == 4.0
     assert wide_ep_lockstep.union_s(np.zeros(0), np.zeros(0)) == 0.0
+
+
+def test_stall_of_reads_the_low_load_stall_of_the_cost() -> None:
+    from infraplan.serving.llm_iteration import stall_others
+
+    wide = build_iteration_cost(V3, H200.accelerator, H200.fabric, WIDE)
+    token_s, pair_s, others = wide_ep_lockstep.stall_of(wide)
+    assert others == WIDE.attention_dp - 1 == stall_others(WIDE) and token_s > 0 and pair_s >= 0
+    # the stall is what the cost adds per prefill token over the stall-free cost
+    free = wide_ep_lockstep.with_others(wide, 0.0)
+    assert wide.per_prefill_token_s - free.per_prefill_token_s == pytest.approx(token_s)
+    trt = Deployment(tp=1, ep=8, attention_dp=8, dtype="fp8", kv_dtype="fp8", max_batch=256, token_budget=8192)
+    assert wide_ep_lockstep.stall_of(build_iteration_cost(V3, H200.accelerator, H200.fabric, trt)) == (0.0, 0.0, 0)
+
+
+def test_prefill_spans_group_by_first_token_and_chunk_by_budget() -> None:
+    cost = build_iteration_cost(V3, H200.accelerator, H200.fabric, WIDE)
+    free = wide_ep_lockstep.with_others(cost, 0.0)
+    first = np.array([1.0, 1.0, 3.0, np.nan, 5.0])
+    prompt = np.array([1000, 3000, 20000, 500, 0])  # a NaN (not started) and a prefill of 0 place no span
+    start, end = wide_ep_lockstep.prefill_spans(cost, 8192, first, prompt, np.zeros(5))
+    np.testing.assert_array_equal(end, [1.0, 3.0])
+    together = float(free.time(4000, 0, 0, 1000 * 1001 / 2 + 3000 * 3001 / 2, rows=2))  # one batch of both
+    assert end[0] - start[0] == pytest.approx(together)
+    chunked = 3 * float(free.time(6667, 0, 0, 20000 * 20001 / 2 / 3, rows=1))  # 20,000 tokens in 3 chunks
+    assert end[1] - start[1] == pytest.approx(chunked)
+    assert chunked > float(free.time(20000, 0, 0, 20000 * 20001 / 2, rows=1))  # chunks pay a fixed cost each
+    empty = wide_ep_lockstep.prefill_spans(cost, 8192, np.array([np.nan]), np.array([10]), np.zeros(1))
+    assert empty[0].size == empty[1].size == 0
+
+
+def test_decode_wait_is_the_others_prefill_over_a_ranks_decode_iterations() -> None:
+    """Two ranks: rank 0 decodes over [10, 20] s in 10 steps while rank 1 prefills one prompt ending at 15 s; rank 1
+    decodes one step over [15, 16] while nobody else prefills. The wait: rank 1's prefill span over 10 + 1 steps."""
+    cost = build_iteration_cost(V3, H200.accelerator, H200.fabric, WIDE)
+    first, finish = np.array([10.0, 15.0]), np.array([20.0, 16.0])
+    prompt, steps, engine_of = np.array([2000, 4000]), np.array([10, 1]), np.array([0, 1])
+    start, end = wide_ep_lockstep.prefill_spans(cost, 8192, first[1:], prompt[1:], np.zeros(1))
+    span = float(end[0] - start[0])
+    assert 0 < span < 5.0
+    wait = wide_ep_lockstep.decode_wait_s(cost, 8192, first, finish, prompt, np.zeros(2), steps, engine_of, 2)
+    assert wait == pytest.approx(span / 11)
+    # as two replicas of one rank each nobody waits for anybody
+    assert wide_ep_lockstep.decode_wait_s(cost, 8192, first, finish, prompt, np.zeros(2), steps, engine_of, 1) == 0.0
+    assert wide_ep_lockstep.decode_wait_s(cost, 8192, first, finish, prompt, np.zeros(2), steps,
+                                          np.zeros(0, dtype=int), 2) == 0.0
+
+
+def test_engine_of_requests_routes_round_robin_or_by_client() -> None:
+    np.testing.assert_array_equal(wide_ep_lockstep.engine_of_requests(10, 4, 0), [0, 1, 2, 3, 0, 1, 2, 3, 0, 1])
+    by_client = wide_ep_lockstep.engine_of_requests(60, 4, 6)
+    for client in range(6):  # a closed loop's client keeps one engine
+        assert len(set(by_client[client::6])) == 1
+    assert sorted(set(by_client)) == [0, 1, 2, 3]

@@ -252,9 +252,7 @@ def extended(folder: str, data: dict[str, Any], ref: str, load: Callable[[str], 
         raise InputError(f"{what} file {_shown(ref)}: extends loops back to itself")
     names = {n: k for k in ("system", "accelerator", "stack") for n in preset_files(f"{k}s")}
     if not looks_like_path(base_ref) and base_ref not in preset_files(folder):  # a typo, or the other kind's name
-        close = difflib.get_close_matches(base_ref, list(names), n=3, cutoff=0.5)
-        hint = f"; did you mean {' or '.join(f'{names[c]} {c}' for c in close)}?" if close else ""
-        raise InputError(f"{what} file {_shown(ref)}: extends names no {what} preset: {base_ref!r}{hint}")
+        raise InputError(_no_base(what, base_ref, ref, names))
     _EXTENDING.add(key)
     try:
         base = load(base_ref)
@@ -272,6 +270,20 @@ def extended(folder: str, data: dict[str, Any], ref: str, load: Callable[[str], 
     if "display_name" not in data:
         merged["display_name"] = f"{data['name']} (what-if over {getattr(base, 'display_name', base_ref)})"
     return merged
+
+
+def _no_base(what: str, base_ref: str, ref: str, names: dict[str, str]) -> str:
+    """The error of an `extends` that names no preset of the file's kind, saying which kinds were looked up: a system
+    file's name is looked up as a system and as an accelerator (`--system FILE` takes an accelerator file too,
+    `is_accelerator_file`); a name of another kind is said to be one, else the closest names of every kind."""
+    looked = "system or accelerator" if what == "system" else what
+    if base_ref in names:
+        a = "an" if what[0] in "aeiou" else "a"
+        return (f"{what} file {_shown(ref)}: extends names {names[base_ref]} preset {base_ref!r}, not {a} {what} "
+                f"preset ({a} {what} file extends {a} {what} preset or file)")
+    close = difflib.get_close_matches(base_ref, list(names), n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(f'{names[c]} {c}' for c in close)}?" if close else ""
+    return f"{looked} file {_shown(ref)}: extends names no {looked} preset: {base_ref!r}{hint}"
 
 
 def is_accelerator_file(ref: str) -> bool:

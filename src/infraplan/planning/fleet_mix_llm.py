@@ -85,6 +85,17 @@ def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int) -> str
     return shlex.join(args + (["--stack", svc.stack] if svc.stack else []))
 
 
+def deployment_short(replicas: int, tp: int, pp: int, dtype: str, *, times: str = "x", max_batch: int | None = None,
+                     prefill: int | None = None, decode: int | None = None) -> str:
+    """A deployment in a few words (fleet-mix's "operating point" column, `plan`'s LLM detail): replicas x TP PP
+    dtype, then the batch limit and the disaggregated prefill (+ decode) replicas where given."""
+    parts = [f"{replicas} {times} TP{tp} PP{pp} {dtype}"]
+    parts += [f"batch <= {max_batch}"] if max_batch is not None else []
+    parts += [f"{prefill} prefill" + (f" + {decode} decode" if decode is not None else "")] if prefill is not None \
+        else []
+    return ", ".join(parts)
+
+
 def deployment_line(r: ServingPlanResult) -> str:
     """The chosen deployment as serve-plan's first line prints it."""
     d = r.deployment

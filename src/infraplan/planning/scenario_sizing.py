@@ -33,7 +33,7 @@ from infraplan.errors import InputError
 from infraplan.facility.reliability import job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
-from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, serve_plan_search
+from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, deployment_short, serve_plan_search
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
@@ -183,9 +183,9 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     if r.serve is not None and r.slo is not None:
         p99 = (r.serve.ttft_s.p99 or 0.0) / r.slo.ttft_s, (r.serve.tpot_s.p99 or 0.0) / r.slo.tpot_s
         head = 1.0 - max(p99)
-    split = f", {d.prefill_replicas} prefill + {d.decode_replicas} decode" if d.disaggregated else ""
-    return Sized(1.0, r.gpus, True, "requests/s", head,
-                 f"{d.replicas} x TP{d.tp} PP{d.pp} {d.dtype}, batch <= {d.max_batch}{split}")
+    split = (d.prefill_replicas, d.decode_replicas) if d.disaggregated else (None, None)
+    return Sized(1.0, r.gpus, True, "requests/s", head, deployment_short(d.replicas, d.tp, d.pp, d.dtype,
+                 max_batch=d.max_batch, prefill=split[0], decode=split[1]))
 
 
 def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:

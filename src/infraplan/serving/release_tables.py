@@ -110,9 +110,13 @@ def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = Tr
 def engine_note(accelerator: Accelerator, stack: str | None) -> str | None:
     """One line where a TensorRT-LLM profile (the default) prices a part TensorRT-LLM does not run on: NVIDIA's
     engine builds for NVIDIA GPUs only (TensorRT-LLM's support matrix), so on an AMD, Meta, Google or Intel part the
-    profile stands in for that part's own serving stack; None on an NVIDIA part or another engine."""
+    profile stands in for that part's own serving stack; None on an NVIDIA part or another engine. The engine is the
+    loaded stack's `serving.engine` (a name, a versioned engine name or a stack YAML path alike)."""
     stack = stack or DEFAULT_SERVING_STACK
-    if accelerator.vendor == "NVIDIA" or not stack.startswith("trtllm"):
+    if accelerator.vendor == "NVIDIA":
+        return None
+    profile = serving_profile(stack)
+    if profile is None or profile.engine != "trtllm":
         return None
     other = ("--stack vllm-0.x or sglang-0.x names an engine with a ROCm build" if accelerator.vendor == "AMD"
              else "no shipped profile is of its own stack")

@@ -19,8 +19,10 @@ def _totals_line(t: FleetMixTotals) -> str:
 
 def _llm_point(a: dict) -> str:
     """An LLM row's operating point, short (the full serve-plan line follows the table)."""
-    split = f", {a['prefill_replicas']} prefill" if a["disaggregated"] else ""
-    return f"{a['replicas']} × TP{a['tp']} PP{a['pp']} {a['dtype']}{split}"
+    from infraplan.planning.fleet_mix_llm import deployment_short
+
+    return deployment_short(a["replicas"], a["tp"], a["pp"], a["dtype"], times="×",
+                            prefill=a["prefill_replicas"] if a["disaggregated"] else None)
 
 
 def render_fleet(r: FleetMixResult) -> None:
