@@ -4,6 +4,7 @@ above its capture cap, waits for the host's kernel launches; graphed iterations 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,26 @@ def test_a_stack_yaml_states_which_iterations_its_cuda_graphs_replay(tmp_path, e
     cost = _cost(str(path))
     assert cost.eager_above_tokens == 512 and cost.eager_prefill_above_tokens == prefill_cap
     assert (float(prefill_time(cost, 1, 64)) >= cost.host_issue_s) == (prefill_cap == 0)
+
+
+def test_a_pure_decode_step_lasts_at_least_its_sequences_host_work(tmp_path, monkeypatch):
+    """`host_per_sequence_s` (the Dynamo worker's per-output loop), with the floor switched on (it is built off):
+    a pure decode step of n sequences lasts at least n x it, in the loops' tables as in `IterationCost.time`;
+    iterations with prompt tokens keep their floor."""
+    from infraplan.serving import host_overhead
+    from infraplan.serving.loop_stepping import cost_tables
+
+    monkeypatch.setattr(host_overhead, "HOST_PER_SEQUENCE", True)
+
+    plain = _stack(tmp_path, True)
+    host = tmp_path / "vllm-host.yaml"
+    host.write_text(Path(plain).read_text() + "  host_per_sequence_s: 100.0e-6\n")
+    base, floored = _cost(plain), _cost(str(host))
+    assert base.host_per_sequence_s == 0.0 and floored.host_per_sequence_s == pytest.approx(100e-6)
+    seqs = np.array([1, 8, 256])
+    before, after = base.time(0, seqs, 0, 0), floored.time(0, seqs, 0, 0)
+    assert after[0] == before[0] and after[1] == before[1]  # the GPU step outlasts 1 or 8 sequences' host work
+    assert before[2] < 256 * 100e-6 and after[2] == pytest.approx(256 * 100e-6 + base.overhead_s)
+    assert floored.time(1024, 256, 0, 0) == base.time(1024, 256, 0, 0)  # a mixed iteration: unchanged
+    decode = cost_tables(floored, 512)[3]  # per batch size: a pure decode step less its cached-token reads
+    assert decode[256] == pytest.approx(after[2]) and decode[1] == cost_tables(base, 512)[3][1]

@@ -93,6 +93,10 @@ class ServingProfile(Spec):
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")
+    host_per_sequence_s: float = Field(
+        0.0, ge=0, description="host seconds per decoding sequence of a decode iteration outside the GPU (a "
+        "serving worker's per-output Python loop): a decode step of n sequences lasts at least n x this "
+        "(`serving.host_overhead.per_sequence_floor`); 0: none")
     attention_dp_prefill_stall: bool = Field(
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "

@@ -68,6 +68,23 @@ set 15.752 -> 15.775 % (a later tree 15.844 -> 15.867; every row 15.45 -> 15.48;
 GPT-OSS-120B rows +0.00..+0.035, 36 of 76 changed rows better), disaggregated and MLPerf sets unchanged;
 concurrency-1 TTFT no longer falls with the prompt (GPT-OSS-20B GB200 nvfp4 vLLM, ISL 768 / 1024 / 2048:
 41.6 / 41.3 / 40.2 -> 42.6 / 42.6 / 43.1 ms).
+
+Per-sequence host floor (`per_sequence_floor`, toggle `HOST_PER_SEQUENCE`; the stack's `host_per_sequence_s`, 0 but
+in the validation sets' Dynamo TensorRT-LLM worker profiles, validation/data/stacks/trtllm-*-dynamo-agg.yaml): a
+pure decode iteration of n sequences lasts at least n x host_per_sequence_s, whatever its graphs (the pure-decode
+tables of `loop_stepping.cost_tables` and `IterationCost.time` carry it; mixed and prefill iterations keep the
+launch floor above). Mechanism with a code location: the Dynamo worker's per-output Python loop (ai-dynamo 0.4.0
+dynamo/trtllm/request_handlers/handler_base.py:147-180): per request, per streamed engine output of
+`LLM.generate_async(streaming=True)`, it slices the new token ids off the output (`output.token_ids[so_far:]`,
+no detokenisation: `skip_tokenizer_init`, main.py:91), builds a dict and yields it to the Rust runtime that
+serialises it onto the response stream (main.py:171-174 `endpoint.serve_endpoint(handler.generate)`): every
+decoding sequence's token passes through it once per iteration (ai-dynamo 0.8.0, the 1.2.0rc6 rows' worker image:
+the same loop, handler_base.py:376-412, plus per-output logprob extraction). ASSUMPTION: that host work is serial
+with the engine's iteration (one Python process; the engine cannot run ahead of it), so it bounds the iteration
+rate; the figure is fitted, a calibration like the front ends (`validation.serving_host_sequence_fit`). Measured:
+dense Hopper 21.79 -> 22.37 % (TPOT 12.31 -> 13.47: every client stays resident in the model where ~92 of 128
+decode), MoE / MLA 14.88 % and disaggregated 14.10 % unchanged (validation/notes/serving_hopper_tried.md round 22).
+Off (`HOST_PER_SEQUENCE`): a fitted figure that makes its own set worse is not adopted.
 """
 
 from __future__ import annotations
@@ -83,6 +100,9 @@ from infraplan.serving.engines import cuda_graph_scope, load_engine
 ATTENTION_KERNELS = 2.0  # KV-cache write + attention kernel per layer (module docstring)
 PREFILL_EAGER = True  # prefill iterations of decode-only-graph stacks run eager (docstring; toggle to compare)
 HEAD_KERNELS = 4.0  # final norm, LM head GEMM, logits gather / copy, sampling (module docstring)
+# a pure decode step waits for the stack's per-sequence host work (docstring): built OFF, its figure is fitted (the
+# minimum of measured TPOT / n, no published per-token cost) and it makes the dense set worse (21.79 -> 22.37 %)
+HOST_PER_SEQUENCE = False
 
 
 def graph_batch_cap(stack: Stack, tp: int) -> int:
@@ -135,3 +155,12 @@ def floor_gpu_s(gpu_s: np.ndarray, tokens: np.ndarray, host_s: float, cap: int |
     """An iteration's GPU part (body[tokens] + head[rows] + fixed) raised to the host issue time `host_s` where it
     runs eager (more than `cap` tokens, per iteration where an array); the engine loops inline the same test."""
     return np.where((tokens > cap) & (gpu_s < host_s), host_s, gpu_s)
+
+
+def per_sequence_floor(dep: Deployment) -> float:
+    """Host seconds per decoding sequence below which a pure decode iteration of `dep` cannot run: its stack's
+    `host_per_sequence_s` (module docstring, "Per-sequence host floor"); 0 with `HOST_PER_SEQUENCE` off."""
+    stack = load_stack(load_engine(dep.stack).ref)
+    if not HOST_PER_SEQUENCE or stack.serving is None:
+        return 0.0
+    return stack.serving.host_per_sequence_s

@@ -125,7 +125,7 @@ from infraplan.serving import (
 )
 from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
-from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout
+from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
@@ -203,6 +203,7 @@ class IterationCost:
     host_issue_s: float = 0.0  # an eager iteration's floor (`serving.host_overhead`)
     eager_above_tokens: int = 1 << 62  # iterations of more tokens run eager
     eager_prefill_above_tokens: int = 1 << 62  # the same for iterations holding prefill tokens (`host_overhead`)
+    host_per_sequence_s: float = 0.0  # a pure decode step of n sequences lasts >= n x this (`host_overhead`)
     decode_growth_tokens: float = 1.0  # cached tokens a decode step appends to a sequence (`serving.speculative`)
     draft_slots: int = 0  # cache slots a verification writes past them and rolls back (`serving.speculative`)
     extra: dict = field(default_factory=dict)
@@ -221,6 +222,8 @@ class IterationCost:
                + np.where(p > 0, self.prefill_fixed_s, 0.0) + np.where(dseq > 0, self.decode_fixed_s, 0.0))
         cap = np.where(p > 0, self.eager_prefill_above_tokens, self.eager_above_tokens)
         gpu = floor_gpu_s(gpu, m, self.host_issue_s, cap)  # eager: at least the launches
+        if self.host_per_sequence_s:  # a pure decode step: at least its sequences' host work (`host_overhead`)
+            gpu = np.where(p > 0, gpu, np.maximum(gpu, self.host_per_sequence_s * dseq))
         return (gpu + self.kv_token_s * np.asarray(decode_context, dtype=np.float64) + self.pair_s * np.asarray(pairs)
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
@@ -332,7 +335,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         overhead_s=overhead_s, body_flop_s=np.where(m > 0, layers * layer_flop_s, 0.0),
         pair_flop_s=pair_s, per_prefill_token_s=stall_token_s + window_token_s + draft_token_s,
         host_issue_s=host_s,
-        eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap,
+        eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),
         decode_growth_tokens=speculative.context_growth(dep), draft_slots=speculative.draft_slots(dep),
         extra={"stall": (stall_token_s, stall_pair_s, others)} if (others := stall_others(dep)) else {},
     )

@@ -92,6 +92,9 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     # an eager decode step (k tokens, k rows) lasts at least the host's launches (`serving.host_overhead`)
     eager = (k > cost.eager_above_tokens) & (decode_head + cost.decode_fixed_s < cost.host_issue_s)
     decode_head = np.where(eager, cost.host_issue_s - cost.decode_fixed_s, decode_head)
+    if cost.host_per_sequence_s:  # at least its k sequences' host work (`serving.host_overhead`)
+        host_k = cost.host_per_sequence_s * k
+        decode_head = np.where(decode_head + cost.decode_fixed_s < host_k, host_k - cost.decode_fixed_s, decode_head)
     decode = decode_head + cost.decode_fixed_s + cost.overhead_s
     flop = cost.body_flop_s[k]
     half_kv = cost.kv_token_s * (k * cost.decode_growth_tokens) / 2.0  # growth 1.0: k as float64, the same floats
