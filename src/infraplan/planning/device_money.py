@@ -60,6 +60,15 @@ def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | No
     return f"pool {name!r}: {price.note}" if price is not None and price.note else None
 
 
+def pool_figures_note(name: str, device: str) -> str | None:
+    """The pool's accelerator's catalog `figures_note` (its figures SECONDARY or assumed: MTIA) as the one line
+    serve, recsys, fleet-mix and plan print for it, else None (a video ASIC has none)."""
+    if is_video_device(device):
+        return None
+    acc = Cluster.resolve(device).accelerator
+    return f"pool {name!r}: {acc.name}: {acc.figures_note}" if acc.figures_note else None
+
+
 def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, capex_usd: float | None,
                    lifetime_years: float | None, load_factor: float | None = None,
                    unpriced: bool = False) -> CostOverrides:

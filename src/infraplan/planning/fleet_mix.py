@@ -44,6 +44,7 @@ from infraplan.planning.device_money import (
     device_money,
     device_site,
     missing_price,
+    pool_figures_note,
     pool_price_note,
     reference_devices,
 )
@@ -99,12 +100,6 @@ def _demand(service: ServiceSpec) -> float:
     if service.kind == "recsys":
         return float(service.qps)  # type: ignore[arg-type]
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
-
-
-def _figures_note(pool: PoolSpec) -> str | None:
-    """The pool's accelerator's catalog `figures_note` (SECONDARY or assumed figures), else None."""
-    acc = None if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator
-    return f"pool {pool.name!r}: {acc.name}: {acc.figures_note}" if acc is not None and acc.figures_note else None
 
 
 def _unpriced(pool: PoolSpec) -> str | None:
@@ -271,7 +266,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                 and (n := pool_price_note(p.name, p.device, p.capex_usd))) or None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
-                                  and (n := _figures_note(p))) or None,
+                                  and (n := pool_figures_note(p.name, p.device))) or None,
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals))
     return FleetMixResult.model_validate(out)

@@ -33,6 +33,7 @@ from infraplan.planning.device_money import (
     missing_price,
     pool_price_note,
 )
+from infraplan.planning.device_money import pool_figures_note as figures_note_line
 from infraplan.planning.scenario_sizing import pool_accelerator, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
 from infraplan.planning.spares import Spares, spare_nodes
@@ -73,6 +74,11 @@ def missing_pool_price(pool: PoolSpec) -> str | None:
 def pool_note(pool: PoolSpec) -> str | None:
     """The note of a pool priced at its what-if accelerator's inherited preset price (`pool_price_note`)."""
     return pool_price_note(pool.name, _ref(pool), pool.capex_usd)
+
+
+def pool_figures_note(pool: PoolSpec) -> str | None:
+    """A scenario pool's `device_money.pool_figures_note` line (the one fleet-mix prints for the same device)."""
+    return figures_note_line(pool.name, pool.device)
 
 
 def require_prices(spec: ScenarioSpec) -> None:

@@ -328,6 +328,8 @@ class ScenarioPlan(Result):
     cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
                                     "(objective power or carbon plans them; capex_usd per device prices them)")
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
+    figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
+                                     "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
 
 
 class ScenarioComparison(Result):

@@ -37,7 +37,14 @@ from infraplan.errors import InputError
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
-from infraplan.planning.pool_money import PoolMoney, pool_money, pool_note, pool_spares, require_prices
+from infraplan.planning.pool_money import (
+    PoolMoney,
+    pool_figures_note,
+    pool_money,
+    pool_note,
+    pool_spares,
+    require_prices,
+)
 from infraplan.planning.results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -312,7 +319,9 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
         cost_reason="; ".join(unpriced) if unpriced else None,
         price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
                                                              and r.phase == last.phase for r in pools)
-                             and (note := pool_note(p))) or None)
+                             and (note := pool_note(p))) or None,
+        figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
+                               and (note := pool_figures_note(p))) or None)
 
 
 def _total(values: list[float | None]) -> float | None:

@@ -135,8 +135,13 @@ class ServingResult(SparseResult):
     deployment: LLMDeployment = Field(description="the deployment")
     requests: int | None = Field(None, description="simulated requests (count)")
     duration_s: float | None = Field(None, description="simulated seconds, first arrival to last finish")
-    output_tokens_per_s: float | None = Field(None, description="output tokens per second")
+    output_tokens_per_s: float | None = Field(None, description="output tokens per second over the whole run, first "
+                                              "arrival to last finish, drain tail included (vLLM benchmark_serving's "
+                                              "and MLPerf LoadGen's convention)")
     output_tokens_per_s_per_gpu: float | None = Field(None, description="output tokens per second per GPU")
+    output_tokens_per_s_while_arriving: float | None = Field(
+        None, description="steady-state output tokens per second: tokens completed between the first and the last "
+        "arrival over that window, no drain tail (serving.steady_state); null offline")
     input_tokens_per_s: float | None = Field(None, description="prompt tokens per second")
     requests_per_s: float | None = Field(None, description="completed requests per second")
     ttft_s: Percentiles | None = Field(None, description="time to first token, seconds")

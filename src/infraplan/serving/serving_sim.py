@@ -24,11 +24,10 @@ decode worker's first token, `serving.disaggregated.decode_first_token_s`; an en
 starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
 delays what the client sees, not the engine's arrival (it runs beside the engine loop).
-Totals over the run (first arrival to last token): output tokens/s, requests/s, p50/p90/p99, SLO attainment
-(the share of requests meeting both TTFT and TPOT SLOs; `ttft_over_slo_count` / `tpot_over_slo_count` the requests
-over each, strictly, as LoadGen's early stopping counts them), and the mean end-to-end latency of the last 1 % of
-arrivals (`e2e_last_arrivals_s`: the tail a run has once its arrivals stop, as MLPerf LoadGen's Server metric
-counts it, `validation.loadgen`).
+Totals over the run (first arrival to last token): output tokens/s (and `serving.steady_state`'s tokens/s while
+requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests meeting both SLOs; `ttft_over_slo_
+count` / `tpot_over_slo_count` the requests over each, strictly, as LoadGen's early stopping counts them), the mean
+end-to-end latency of the last 1 % of arrivals (`e2e_last_arrivals_s`, the drain tail; `validation.loadgen`).
 
 Power (ASSUMPTION, stated in the output): an accelerator draws `idle_power_w` (20 % of TDP if the catalog has
 none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
@@ -49,7 +48,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
-from infraplan.serving import disaggregated, schedule_ahead, speculative, wide_ep_lockstep
+from infraplan.serving import disaggregated, schedule_ahead, speculative, steady_state, wide_ep_lockstep
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
@@ -370,6 +369,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "duration_s": duration,
         "output_tokens_per_s": tokens_out / duration,
         "output_tokens_per_s_per_gpu": tokens_out / duration / gpus,
+        "output_tokens_per_s_while_arriving": steady_state.tokens_per_s_while_arriving(arrival, first, finish, out),
         "input_tokens_per_s": float(requests.input_tokens.sum()) / duration,
         "requests_per_s": len(out) / duration,
         "ttft_s": percentiles(ttft),

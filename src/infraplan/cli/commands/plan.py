@@ -68,6 +68,8 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
     if p.price_note:
         console.print(f"price: {p.price_note}", soft_wrap=True)
+    if p.figures_note:
+        console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):

@@ -101,6 +101,9 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
     else:
         table.add_row("output throughput", f"{fmt_rate(r.output_tokens_per_s or 0.0, 'tokens/s')} "
                       f"({fmt_rate(r.output_tokens_per_s_per_gpu or 0.0, 'tokens/s')} per accelerator)")
+        if r.output_tokens_per_s_while_arriving is not None:
+            table.add_row("output throughput while arriving", fmt_rate(r.output_tokens_per_s_while_arriving, "tokens/s")
+                          + " (first to last arrival, no drain tail; the line above: whole run, tail included)")
         table.add_row("requests", f"{_num(r.requests_per_s, '.4g')} requests/s")
         front_end = r.deployment.front_end_s if r.deployment else 0.0
         ttft_label = (f"TTFT (incl. {fmt_seconds(front_end)} front end)" if front_end else

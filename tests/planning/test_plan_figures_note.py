@@ -1,0 +1,34 @@
+"""`infraplan plan` prints an MTIA pool's `figures_note` (SECONDARY figures), once per pool, as serve / fleet-mix do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from infraplan.catalog.loader import load_accelerator
+from infraplan.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_plan_prints_each_mtia_pool_figures_note_once(capsys):
+    assert main(["plan", str(EXAMPLES / "mtia-vs-gpu.yaml"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    used = {r["pool"] for r in data["pools"] if r["devices"] > 0}
+    assert {"mtia-v2", "mtia-400", "h100"} <= used
+    note = data["figures_note"]
+    for pool in ("mtia-v2", "mtia-400"):
+        line = f"pool {pool!r}: {pool}: {load_accelerator(pool).figures_note}"
+        assert note.count(line) == 1, (line, note)
+    assert "pool 'h100'" not in note  # a GPU with primary figures has no note
+    assert main(["plan", str(EXAMPLES / "mtia-vs-gpu.yaml")]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert text.count("note: pool 'mtia-v2': mtia-v2: SECONDARY figures") == 1
+    assert text.count("pool 'mtia-400': mtia-400: SECONDARY figures") == 1
+
+
+def test_plan_without_such_a_pool_has_no_note(capsys):
+    assert main(["plan", str(EXAMPLES / "gigawatt-2027.yaml"), "--json"]) == 0  # its MTIA pool stays unused
+    data = json.loads(capsys.readouterr().out)
+    assert not any(r["pool"] == "mtia-400" and r["devices"] > 0 for r in data["pools"])
+    assert data["figures_note"] is None
