@@ -29,7 +29,7 @@ from typing import Literal
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
-from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.schemas import Accelerator, Node, System
 
 EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
 
@@ -51,6 +51,11 @@ def reference_system(accelerator: str) -> System | None:
     return max(matches, key=lambda s: (s.total_accelerators, s.name)) if matches else None
 
 
+def node_host_share_w(node: Node) -> float:
+    """A server node's host watts per accelerator (the node's host power over its accelerators)."""
+    return node.host_power_w / node.accelerators_per_node
+
+
 def accelerator_host_share(accelerator: Accelerator) -> HostShare:
     """The host share of an accelerator or CPU socket, by the module's precedence."""
     if accelerator.host_power_w is not None:
@@ -58,7 +63,7 @@ def accelerator_host_share(accelerator: Accelerator) -> HostShare:
     ref = reference_system(accelerator.catalog_name)
     if ref is not None:
         node = ref.node
-        return HostShare(node.host_power_w / node.accelerators_per_node, "system",
+        return HostShare(node_host_share_w(node), "system",
                          f"{ref.name} node: {node.host_power_w:.5g} W of host for {node.accelerators_per_node} "
                          f"accelerators (catalog/systems/{ref.name}.yaml)")
     return HostShare((EPOCH_SERVER_MULTIPLIER - 1.0) * accelerator.tdp_w, "generic rule",

@@ -38,6 +38,7 @@ from typing import Any
 
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
+from infraplan.cluster.host_share import node_host_share_w
 from infraplan.errors import InputError
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
@@ -132,7 +133,7 @@ def llm_option(svc: Any, device: str, kind: str, host_power_w: float | None) -> 
         return {"reason": r.why or "no deployment meets the SLOs"}
     cluster = Cluster.resolve(device)
     node = cluster.system.node
-    host = host_power_w if host_power_w is not None else node.host_power_w / node.accelerators_per_node
+    host = host_power_w if host_power_w is not None else node_host_share_w(node)
     gpr = r.gpus // d.replicas
     return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
             "rate": rate, "provisioned_w": cluster.accelerator.tdp_w + host,

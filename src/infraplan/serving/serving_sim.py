@@ -48,6 +48,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
+from infraplan.cluster.host_share import node_host_share_w
 from infraplan.serving import disaggregated, schedule_ahead, speculative, steady_state, wide_ep_lockstep
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
 from infraplan.serving.deployment import weight_format
@@ -172,8 +173,7 @@ def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]
     idle = accelerator.idle_power_w
     if idle is None:
         idle = IDLE_FRACTION_OF_TDP * accelerator.tdp_w
-    host = system.node.host_power_w / system.node.accelerators_per_node
-    return idle, host
+    return idle, node_host_share_w(system.node)
 
 
 def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployment, requests: Requests, *,
