@@ -54,7 +54,7 @@ def test_model_from_a_path_works(cli, tmp_path):
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "3", "--tp", "3", "--seq-len", "2048",
           "--global-batch", "3"], "not divisible by TP"),
         (["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "128", "--tp", "8", "--pp", "16",
-          "--vpp", "8", "--seq-len", "8192", "--global-batch", "16"], "exceeds the model's 126 layers"),
+          "--vpp", "9", "--seq-len", "8192", "--global-batch", "16"], "exceeds the model's 126 layers"),
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "12"],
          "not divisible by DP x micro-batch"),
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "99999", "--seq-len", "2048", "--global-batch",

@@ -54,7 +54,7 @@ def test_groups_on_nodes_cap_a_token_at_topk_group_nodes() -> None:
 def test_configs_read_groups_only_when_the_method_limits_them() -> None:
     dsv3 = load_model("deepseek-v3")
     config = {"model_type": "deepseek_v3", "hidden_size": 1024, "num_hidden_layers": 4, "num_attention_heads": 8,
-              "n_routed_experts": 64, "num_experts_per_tok": 6, "moe_intermediate_size": 256,
+              "vocab_size": 32000, "n_routed_experts": 64, "num_experts_per_tok": 6, "moe_intermediate_size": 256,
               "n_group": 8, "topk_group": 3}
     from infraplan.catalog.model_config import shape_from_hf_config
     with warnings.catch_warnings():

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from infraplan.catalog import load_accelerator, load_model
+from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.training import PlanArrays, estimate_training, evaluate_plans
 from infraplan.training.step_time import COMPONENTS
@@ -193,10 +194,13 @@ def test_fitting_plan_has_no_overflow_term() -> None:
 
 
 def test_llama3_405b_126_layers_on_pp16() -> None:
-    """126 layers do not divide by 16: the heaviest stage holds ceil(126/16) = 8 layers."""
+    """126 layers do not divide by 16: the heaviest stage holds ceil(126/16) = 8 layers (the stack's plain even
+    split, a Stack object taken as given; by name the stack runs the 405B recipe's split, test_model_recipes.py)."""
     shape = load_model("llama3-405b")
     assert shape.num_layers == 126
-    r = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, tp=8, pp=16, seq_len=8192, global_batch=512)
+    plain = load_stack("nemo-26.04")
+    r = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, tp=8, pp=16, seq_len=8192, global_batch=512,
+                          stack=plain)
     assert r.config.pp == 16 and r.config.dp == 8
     assert math.isfinite(r.step_time_s) and r.step_time_s > 0
     assert r.breakdown_s.pp_bubble > 0 and r.breakdown_s.pp_comm > 0
@@ -205,7 +209,7 @@ def test_llama3_405b_126_layers_on_pp16() -> None:
     assert _mem(r, "weights") == pytest.approx(expected_weights, rel=1e-9)
     # an even split over 18 stages (7 layers each) holds less
     r18 = estimate_training("llama3-405b", "dgx-h100-superpod", 1152, tp=8, pp=18, seq_len=8192,
-                            global_batch=576)
+                            global_batch=576, stack=plain)
     assert _mem(r18, "weights") < _mem(r, "weights")
 
 
@@ -213,7 +217,8 @@ def test_kv_heads_fewer_than_tp_are_replicated_on_gb200() -> None:
     shape = load_model("llama3-405b")
     assert shape.num_kv_heads == 8
     tp, pp = 16, 8
-    r = estimate_training("llama3-405b", "gb200-nvl72", 2048, tp=tp, pp=pp, seq_len=8192, global_batch=512)
+    r = estimate_training("llama3-405b", "gb200-nvl72", 2048, tp=tp, pp=pp, seq_len=8192, global_batch=512,
+                          stack=load_stack("nemo-26.04"))  # the plain even split (a Stack object as given)
     assert math.isfinite(r.step_time_s) and r.breakdown_s.tp_comm > 0
     h, d, f, q = shape.hidden_size, shape.head_dim, shape.ffn_hidden_size, shape.num_heads * shape.head_dim
     # per GPU: 1/16 of Q, O and the FFN, but one whole K and V head (8 heads cannot be split 16 ways)

@@ -36,6 +36,7 @@ Frontier families are read exactly (`_read_frontier`):
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from pydantic import ValidationError
@@ -234,6 +235,38 @@ def checkpoint_kv_dtype(config: dict[str, Any]) -> str:
     return "fp8" if isinstance(kv, str) and kv.strip().upper() in ("FP8", "FLOAT8") else "bf16"
 
 
+# Families whose FFN is 4 x hidden by architecture when no width is stated (transformers: GPT-2 `n_inner` None ->
+# 4 * n_embd in GPT2MLP, BLOOM's fixed 4 * hidden_size BloomMLP, Falcon `ffn_hidden_size` None -> 4 * hidden_size).
+_FOUR_X_FFN_FAMILIES = frozenset({"gpt2", "bloom", "falcon"})
+# MoE by architecture: a config of these families without an expert count is not a dense model (transformers 4.57.1
+# configuration_mixtral.py:149-150 defaults num_local_experts 8, top-2; configuration_qwen2_moe.py:193-194 60,
+# top-4; configuration_qwen3_moe.py:192-193 128, top-8).
+_MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"})
+
+
+def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: int) -> None:
+    """One line naming each size this reader fills in by itself (nothing silent): the FFN width (4 x hidden, the
+    GPT-2 rule), the vocabulary (32,000), an MoE's experts per token (1), an MoE family's expert count (1: dense).
+    transformers' config classes default these per family (4.57.1: configuration_mistral.py:118-120 vocab 32,000, FFN
+    14,336; configuration_qwen2_moe.py:172 vocab 151,936; Mixtral top-2; LlamaConfig's FFN 11,008, recalled), so a
+    config without them is priced on the reader's values, said here."""
+    filled: list[str] = []
+    experts = aliased_value(config, "num_experts")
+    routed_only = experts is not None and int(experts) > 1 and aliased_value(config, "moe_ffn_hidden_size") is not None
+    if aliased_value(config, "ffn_hidden_size") is None and model_type not in _FOUR_X_FFN_FAMILIES and not routed_only:
+        filled.append(f"no intermediate_size: the FFN priced at 4 x hidden_size = {4 * hidden:,}")
+    if aliased_value(config, "vocab_size") is None:
+        filled.append("no vocab_size: priced with 32,000 tokens")
+    if experts is not None and int(experts) > 1 and aliased_value(config, "experts_per_token") is None:
+        filled.append("no num_experts_per_tok: each token priced through 1 expert")
+    if experts is None and model_type in _MOE_FAMILIES:
+        filled.append(f"model_type {model_type} without an expert count (num_local_experts / num_experts / "
+                      "n_routed_experts): priced as a dense model")
+    if filled:
+        warnings.warn(f"model config {name!r}: {'; '.join(filled)} (transformers' config class may default "
+                      "otherwise: state the key)", ModelConfigWarning, stacklevel=3)
+
+
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     """Normalise a Hugging Face config dict (any supported family) into a TransformerShape."""
     if not isinstance(config, dict):
@@ -248,6 +281,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
                               ("num_attention_heads", heads)) if v is None]
     if missing:
         raise InputError(f"model config {name!r} lacks {', '.join(missing)}")
+    _warn_defaults(config, name, model_type, int(hidden))
     multi_query = config.get("multi_query") is True  # falcon/santacoder style: one KV head
     kv_heads = 1 if multi_query else (aliased_value(config, "num_kv_heads") or heads)
     ffn = aliased_value(config, "ffn_hidden_size") or 4 * hidden

@@ -51,7 +51,8 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
   DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.
   `zero_stages` / `pipeline_zero_stages` (ZeRO stages run with PP = 1 / PP > 1) and `context_parallel` (+ `_source`
-  each): the same for what the framework refuses beyond its schedules (`training.stack_limits`).
+  each): the same for what the framework refuses beyond its schedules (`training.stack_limits`); `dtypes` the
+  precisions it trains in. `model_recipes`: what its recipe for a model sets (`catalog.model_recipes`).
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
@@ -68,6 +69,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import extended, list_presets, read_entry, validated
+from infraplan.catalog.model_recipes import ModelRecipe, stack_for_model
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
@@ -301,6 +303,10 @@ class Stack(Spec):
         "when `train` is given none: Megatron-Core's RankGenerator default tp-cp-ep-dp-pp (PP outermost) is "
         "tp-cp-dp-pp here; the Llama 3 paper's [TP, CP, PP, DP] is tp-cp-pp-dp; None: tp-cp-pp-dp")
     rank_order_source: str | None = Field(None, description="where `rank_order` comes from; required with it")
+    dtypes: tuple[Literal["bf16", "fp8", "mxfp8", "nvfp4"], ...] | None = Field(
+        None, min_length=1, description="the precisions the stack trains in: `search` tries no other, `train` notes "
+        "one (`training.stack_limits.stack_dtype_notes`); None: every precision the accelerator has")
+    dtypes_source: str | None = Field(None, description="where `dtypes` comes from; required with it")
 
     @model_validator(mode="after")
     def _schedules_have_a_source(self) -> Stack:
@@ -308,7 +314,7 @@ class Stack(Spec):
                            ("zero_stages", "run those ZeRO stages without a pipeline"),
                            ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
                            ("context_parallel", "ship (or lack) context parallelism"),
-                           ("rank_order", "number ranks in that order")):
+                           ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         return self
@@ -341,6 +347,9 @@ class Stack(Spec):
         False, description="fp8 / MXFP8 / NVFP4 plans keep their GEMM weights only in the low-precision copy, no bf16 "
         "weights beside it (Megatron-Core `fp8_param`, Transformer Engine `fp8_model_init`; "
         "`ops.precision.PrecisionRecipe.params_only_quantised`, `training.memory`)")
+    model_recipes: tuple[ModelRecipe, ...] = Field((), description="per model: what the framework's recipe for "
+                                                   "it sets beside these defaults, with its source (`model_recipes`)")
+    recipe_model: str | None = None  # the model whose recipe this profile carries (`model_recipes.stack_for_model`)
     serving: ServingProfile | None = None
 
     @property
@@ -372,8 +381,10 @@ def band_stack(stack: Stack) -> str:
     return stack.name if stack.name in list_stacks() else stack.stack_class
 
 
-def resolve_stack(stack: str | Stack | None, kind: StackKind) -> Stack:
-    """A Stack from a name, path or Stack; None is the default of `kind` (stated in every result)."""
+def resolve_stack(stack: str | Stack | None, kind: StackKind, model: str | None = None) -> Stack:
+    """A Stack from a name, path or Stack; None is the default of `kind` (stated in every result). `model`: the
+    model trained: a stack named (or None, or a file) comes with its recipe for that model (`catalog.model_recipes.
+    stack_for_model`); a Stack object is taken as its caller built it."""
     if isinstance(stack, Stack):
         if stack.kind != kind:
             raise InputError(f"stack {stack.name} is a {stack.kind} stack, not a {kind} one")
@@ -384,4 +395,4 @@ def resolve_stack(stack: str | Stack | None, kind: StackKind) -> Stack:
     if profile.kind != kind:
         raise InputError(f"--stack {stack}: {profile.name} is a {profile.kind} stack, not a {kind} one "
                          f"(known {kind} stacks: {', '.join(n for n in list_stacks() if load_stack(n).kind == kind)})")
-    return profile
+    return profile if model is None else stack_for_model(profile, model)

@@ -42,6 +42,10 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     if not 0 < tokens <= MAX_TRAINING_TOKENS:
         raise InputError(f"--tokens must be positive and at most {MAX_TRAINING_TOKENS:.0e} (~25x the largest "
                          f"published corpus), got {tokens:g}")
+    step_tokens = int(train_result.config.global_batch) * int(train_result.config.seq_len)
+    if tokens < step_tokens:  # a run trains whole steps: a fraction of one step has no wall clock, MTTF or checkpoints
+        raise InputError(f"--tokens {tokens:,.6g} is less than one step's {step_tokens:,} tokens (global batch "
+                         f"{train_result.config.global_batch:,} x sequence {train_result.config.seq_len:,})")
     gpus = int(train_result.config.gpus)
     cluster = Cluster.resolve(system).for_gpus(gpus)
     tokens_per_s = float(train_result.tokens_per_s)

@@ -70,7 +70,7 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
-from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream
+from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import kv_capacity
@@ -337,7 +337,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if not options:
         return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
                                  stack=engine.name,
-                                 why=(rejected[-1] if rejected and not evaluated else
+                                 why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
                                       f"no deployment within {limit:,} accelerators meets the SLOs"
                                       + (f": colocated, the output rate alone needs at least {least:,} (the best "
                                          "layout's offline peak)" if least > limit else "")

@@ -75,7 +75,8 @@ the attention_dp - 1 other ranks prefills as many tokens as this one at other ti
 coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
 charged to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait
 measured on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra`
-"stall" carries it). A stack whose engine runs the ranks' context phases in the same
+"stall" carries it, and "routed_s" the routed experts' part of `body_s`, which `serving.lockstep_loop` prices on
+the ranks' mean tokens). A stack whose engine runs the ranks' context phases in the same
 iterations carries no such stall (`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`):
 TensorRT-LLM (its attention-DP balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six
 measured attention-DP 8 DeepSeek-R1 rows, run at their stated 64-256 clients (batch_size is per rank: the MoE
@@ -241,11 +242,13 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
                 m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int, block_depth: float,
-                block_rate_fraction: float, accelerator: Accelerator) -> tuple[np.ndarray, np.ndarray]:
+                block_rate_fraction: float, accelerator: Accelerator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
-    the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`)."""
+    the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`); and of those
+    seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
+    routed = np.zeros_like(m)
     flop_s = np.zeros_like(m)  # a release's measured block-fp8 GEMM floor (`serving.block_fp8_gemm`)
     floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
                                        routed_experts.FP8_BLOCK_MODEL_TYPES)
@@ -254,8 +257,9 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
         rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
                                              block_depth, block_rate_fraction, fused)
-        gemms = gemms + (g_s if floor is None
-                         else np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units)))
+        if floor is not None:
+            g_s = np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units))
+        gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
         flop_s = flop_s + g.flops() / rate
     (elem,) = ops.elementwise_fwd
     elementwise = (engine_kernels.elementwise_time(shape, rates, dep, m, elem)
@@ -264,7 +268,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
     comm = sum((_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
                 if c.role in ("tp", "ep")), np.zeros_like(m))
-    return gemms + elementwise + comm, flop_s
+    return gemms + elementwise + comm, flop_s, routed
 
 
 def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabric: Fabric,
@@ -282,8 +286,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
-    layer_s, layer_flop_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth, block_rate,
-                                        accelerator)
+    layer_s, layer_flop_s, routed_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
+                                                  block_rate, accelerator)
     layer_s = (layer_s + routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
                + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
@@ -337,7 +341,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         host_issue_s=host_s,
         eager_above_tokens=cap, eager_prefill_above_tokens=prefill_cap, host_per_sequence_s=per_sequence_floor(dep),
         decode_growth_tokens=speculative.context_growth(dep), draft_slots=speculative.draft_slots(dep),
-        extra={"stall": (stall_token_s, stall_pair_s, others)} if (others := stall_others(dep)) else {},
+        extra={"stall": (stall_token_s, stall_pair_s, others),
+               "routed_s": np.where(m > 0, layers * routed_s[: len(m)], 0.0)} if (others := stall_others(dep)) else {},
     )
 
 

@@ -103,13 +103,21 @@ SLO_WARNING_BELOW = 0.5
 """A serving result whose SLO attainment is below this fraction carries a warning (issue 17)."""
 
 
+def _field(part: Any, name: str) -> Any:
+    """A field of a result part given as a mapping or a model (None: absent)."""
+    return part.get(name) if isinstance(part, dict) else getattr(part, name, None)
+
+
 def with_slo_warning(data: Any) -> Any:
     """Add the low-SLO-attainment warning to a result's input mapping (once), so every path to it says so."""
     attainment = data.get("slo_attainment") if isinstance(data, dict) else None
     if attainment is None or attainment >= SLO_WARNING_BELOW:
         return data
-    line = (f"only {attainment * 100:.1f} % of requests meet the SLO (< {SLO_WARNING_BELOW * 100:.0f} %): "
-            f"overloaded at this load, or the SLO is out of reach")
+    ttft, front = _field(data.get("slo"), "ttft_s"), _field(data.get("deployment"), "front_end_s")
+    why = ("overloaded at this load, or the SLO is out of reach" if ttft is None or not front or ttft > front else
+           f"the TTFT SLO {ttft:.3g} s is not above the {front:.3g} s front end every online request carries, at "
+           "any load or size")  # as serve-plan's answer (`capacity_candidate.ttft_floor`)
+    line = f"only {attainment * 100:.1f} % of requests meet the SLO (< {SLO_WARNING_BELOW * 100:.0f} %): {why}"
     warnings = list(data.get("warnings") or [])
     return {**data, "warnings": warnings if line in warnings else [*warnings, line]}
 

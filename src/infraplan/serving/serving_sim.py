@@ -220,8 +220,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=client_round_trip_s),  # wide EP: waits
-                                              cost, dep, blocks, arrival, inp - hit, hit,
-                                              dep.decode_steps(out), dep.replicas * dep.engines_per_replica, clients)
+                                              cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
+                                              dep.replicas * dep.engines_per_replica, clients, client_round_trip_s)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     profile = serving_profile(dep.stack)
     if schedule_ahead.SCHEDULE_AHEAD and profile is not None and profile.schedule_ahead:  # behind the launched one

@@ -12,30 +12,33 @@ longest of them only.
 
 `llm_iteration.wide_ep_prefill_stall` prices the low-load limit: each own prefill token carries the attention_dp - 1
 other ranks' prefill of as many tokens, on the prefill (TTFT). Under load and in a burst the ranks' prefills
-coincide, and the wait falls on the other ranks' decode iterations, not on the prefilling rank. The rule here
-(`LOAD_AWARE_STALL`, `run_lockstep_pool`): a first pass simulates every rank without any wait; each rank's prefill
-work is placed where it ran (`prefill_spans`: the requests sharing a first-token time prefilled together, lasting
-the stall-free cost of their tokens and pairs in budget-sized chunks); for rank r, D_r is where it decodes (its
-requests between first token and finish) and U the time any rank of its replica prefills (the union of their
-spans, r's own P_r included). Rank r waits |U n D_r| - |P_r n D_r| (the others prefill while it decodes), spread
-over its decode iterations ((|D_r| - |P_r n D_r|) / tau_r, tau_r its seconds per decode step); the run is then
-repeated with every decode iteration lengthened by the pool's mean wait (`decode_wait_s`) and no prefill stall.
+coincide, and the wait falls on the other ranks' decode iterations, not on the prefilling rank.
 
-Checked against a lock-step reference (every rank stepped together, each iteration the slowest rank's, the same
-prefill-first policy and cost tables; validation/notes/serving_hopper_moe_tried.md, round 21): exact where the
-ranks stay in phase (an offline burst or closed loop of equal requests), TPOT within 0-15 % and mean TTFT within
-0-20 % at 8 ranks up to a middle load, TPOT within 4 % on 72 H100 ranks with 2,000-token prompts (the old rule's
-TTFT: 5-300x the reference's).
-Under a high load of mixed-length prompts at 72 ranks it is 70-82 % under the reference's TPOT: there the
-lock-step ranks gather into convoys (the arrivals during one long prefill iteration prefill together in the next,
-~22 ranks at once), which no independent-rank pass shows (per-iteration mean fields were tried: the notes, round 21).
+The model (`LOCKSTEP_LOOP`, `run_lockstep_pool`, called from `serving_sim.simulate_deployment` and
+`capacity_candidate.Candidate.run`, so serve and serve-plan agree): the ranks of each replica run in lock-step
+(`serving.lockstep_loop`: every rank's engine loop, the same scheduler rules and cost tables on the stall-free cost,
+every iteration the slowest rank's, the routed experts run on the ranks' mean tokens). It reproduces the lock-step
+reference of validation/notes/serving_hopper_moe_tried.md (rounds 21, 24) to 0.5 % in TTFT and TPOT, convoys
+included: under a high load of mixed-length prompts at 72 ranks the arrivals during one long prefill iteration
+prefill together in the next (72 GB200 ranks, chat prompts at 1 request/s a rank: TPOT 4x the stall-free one).
 
-ASSUMPTIONS: a decoding rank's own rows add to the iteration rather than overlapping the other rank's prefill; one
-mean wait per pool; a rank's prefill is not stretched by a longer coinciding prefill; the decode that runs eager
-(`can_cuda_graph` false while any rank prefills) and DeepEP's normal-mode dispatch in those iterations are not
-charged; the rank cost tables price a prefill's expert GEMMs as if every rank held as many tokens. Stacks whose ranks
-do not stall (`attention_dp_prefill_stall: false`) and prefill pools (`disaggregated.prefill_pool_cost`) are
-unchanged.
+Fallback (PP > 1, whose virtual engines per rank the loop does not pipeline; `LOCKSTEP_LOOP` off): the mean-wait
+rule (`LOAD_AWARE_STALL`). A first pass simulates every rank without any wait; each rank's prefill work is placed
+where it ran (`prefill_spans`: the requests sharing a first-token time prefilled together, lasting the stall-free
+cost of their tokens and pairs in budget-sized chunks); for rank r, D_r is where it decodes (its requests between
+first token and finish) and U the time any rank of its replica prefills (the union of their spans, r's own P_r
+included). Rank r waits |U n D_r| - |P_r n D_r| (the others prefill while it decodes), spread over its decode
+iterations ((|D_r| - |P_r n D_r|) / tau_r, tau_r its seconds per decode step); the run is then repeated with every
+decode iteration lengthened by the pool's mean wait (`decode_wait_s`) and no prefill stall. Against the reference:
+exact where the ranks stay in phase (bursts and closed loops of equal requests), TPOT within 0-15 % at 8 ranks up to
+a middle load, but 70-82 % under it at 72 ranks under a high mixed load (no independent-rank pass shows convoys).
+
+ASSUMPTIONS (both paths): the decode that runs eager (`can_cuda_graph` false while any rank prefills) and DeepEP's
+normal-mode dispatch in those iterations are not charged. The mean-wait rule also: the rank cost tables price a
+prefill's expert GEMMs as if every rank held as many tokens; a decoding rank's own rows add to the iteration rather
+than overlapping the other rank's prefill; one mean wait per pool; a rank's prefill is not stretched by a longer
+coinciding prefill. Stacks whose ranks do not stall (`attention_dp_prefill_stall: false`) and prefill pools
+(`disaggregated.prefill_pool_cost`) are unchanged.
 """
 
 from __future__ import annotations
@@ -46,9 +49,13 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.lockstep_loop import lockstep_replica
+from infraplan.serving.serving_engine import EngineResult
 
 LOAD_AWARE_STALL = True  # the wait measured on the ranks' timelines (module docstring; toggle to compare)
+LOCKSTEP_LOOP = True  # the ranks stepped together (`serving.lockstep_loop`); False: the mean-wait rule alone
 PASSES = 1  # measuring passes before the final run (more drift: the notes, round 21)
 
 
@@ -141,13 +148,43 @@ def engine_of_requests(n: int, engines: int, clients: int) -> np.ndarray:
     return (k % clients) % engines if clients > 0 else k % engines
 
 
+def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
+                  cached: np.ndarray, steps: np.ndarray, engines: int, clients: int = 0,
+                  round_trip_s: float = 0.0) -> EngineResult:
+    """The pool's replicas, each of `dep.engines_per_replica` ranks run in lock-step (`serving.lockstep_loop`) on the
+    stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them."""
+    n, ranks = len(arrival), dep.engines_per_replica
+    engine_of = engine_of_requests(n, engines, clients)
+    first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
+    busy = compute = 0.0
+    iterations = preemptions = recomputed = 0
+    stack = load_engine(dep.stack)
+    free = with_others(cost, 0.0)
+    for group in range(-(-engines // ranks)):
+        idx = np.flatnonzero(engine_of // ranks == group)
+        if idx.size == 0:
+            continue
+        local_clients = len({int(k) % clients for k in idx}) if clients > 0 else 0
+        r = lockstep_replica(free, arrival[idx], prefill[idx], cached[idx], steps[idx], engine_of[idx] % ranks,
+                             ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens, stack.scheduler,
+                             stack.kv_admission, local_clients, round_trip_s)
+        first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
+        busy, compute, iterations = busy + r.busy_s, compute + r.compute_s, iterations + r.iterations
+        preemptions, recomputed = preemptions + r.preemptions, recomputed + r.recomputed_tokens
+    return EngineResult(first, finish, busy, compute, iterations, sent, preemptions, recomputed)
+
+
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,
                       prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-                      clients: int = 0) -> Any:
-    """`run_pool` (serving_sim's, passed in: it sits above this module) with the lock-step wait measured on the
-    ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule does not apply."""
+                      clients: int = 0, round_trip_s: float = 0.0) -> Any:
+    """Where the ranks stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
+    `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s`) with the lock-step
+    wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule does not
+    apply."""
     if not applies(cost) or not np.any(prefill > 0):
         return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients)
+    if LOCKSTEP_LOOP and dep.pp == 1:
+        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s)
     engine_of = engine_of_requests(len(arrival), engines, clients)
     wait_s = 0.0
     for _ in range(PASSES):

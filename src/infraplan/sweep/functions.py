@@ -150,6 +150,15 @@ def resolve_callable(name: str) -> Callable[..., Any]:
     except (TypeError, ValueError):
         raise InputError(f"sweep function {name!r} has no readable signature: name a Python function that "
                          "returns a typed result") from None
+    if name not in FUNCTIONS and module_name.split(".")[0] != "infraplan":  # (the batch paths are infraplan's)
+        # an open path must declare its typed result before it runs: `os:system` ran the spec's shell command
+        try:  # and was refused only afterwards, for returning an int
+            returns = inspect.signature(function, eval_str=True).return_annotation
+        except (NameError, AttributeError, SyntaxError, TypeError, ValueError):
+            returns = None
+        if not (isinstance(returns, type) and issubclass(returns, Result)):
+            raise InputError(f"sweep function {name!r} does not declare a typed result: a sweep runs a function "
+                             "annotated `-> R` where R subclasses infraplan.results.Result")
     return function  # type: ignore[no-any-return]
 
 
@@ -285,6 +294,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     """Many `estimate_training` points through one `evaluate_plans` call per (model, system, stack)."""
     from infraplan.catalog import load_model
     from infraplan.catalog.error_bands import error_band
+    from infraplan.catalog.model_recipes import recipe_note
     from infraplan.catalog.stacks import band_stack, resolve_stack
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
@@ -297,9 +307,10 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         result_row,
     )
     from infraplan.training.plan import PlanArrays
+    from infraplan.training.plan_rules import pipeline_extra_layers
     from infraplan.training.results import TrainingEstimate, published_mfu_flag
     from infraplan.training.schedules import stack_schedule_notes
-    from infraplan.training.stack_limits import stack_limit_notes
+    from infraplan.training.stack_limits import stack_dtype_notes, stack_limit_notes
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -319,8 +330,8 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     for members in groups.values():
         first = members[0][1]
         try:
-            profile = resolve_stack(first["stack"], "training")
             shape = load_model(first["model"]) if isinstance(first["model"], str) else first["model"]
+            profile = resolve_stack(first["stack"], "training", shape.name)  # as estimate_training: the model's recipe
             cluster = Cluster.resolve(first["system"])
             band = error_band(cluster.accelerator.catalog_name, band_stack(profile), "training")
         except Exception as exc:
@@ -328,6 +339,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                 outcomes[i] = exc
             continue
         plans: list[tuple[int, Any, list[str]]] = []
+        recipe = [n for n in [recipe_note(profile)] if n]  # as estimate_training
         for i, a in members:
             try:
                 notes: list[str] = []
@@ -340,9 +352,11 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                     a["dtype"], a["attention"],
                                     a["order"] or profile.rank_order or DEFAULT_RANK_ORDER,  # as estimate_training
                                     a["sequence_parallel"], a["schedule"],
-                                    a["etp"])
-                notes = [*notes, *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),  # as estimate_training
-                         *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0]))]
+                                    a["etp"], pipeline_extra_layers(profile))  # as estimate_training
+                notes = [*recipe, *notes,  # as estimate_training
+                         *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),
+                         *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0])),
+                         *stack_dtype_notes(profile, str(a["dtype"]))]
                 plans.append((i, plan, notes))
             except Exception as exc:
                 outcomes[i] = exc

@@ -16,6 +16,7 @@ import numpy as np
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
@@ -33,7 +34,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.schedules import chosen_virtual_stages, stack_schedule_notes
-from infraplan.training.stack_limits import default_stack_notes, stack_limit_notes
+from infraplan.training.stack_limits import default_stack_notes, stack_dtype_notes, stack_limit_notes
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -101,7 +102,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     One plan (`PlanArrays.is_one`) is priced on Python floats and looked up in the cluster and stack's one-plan
     memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
     """
-    profile = resolve_stack(stack, "training")
+    profile = resolve_stack(stack, "training", shape.name)
     if plan.is_one:  # each plan priced where its job's ranks sit (`Cluster.placed`, `network.placement`)
         placed = cluster.placed(int(plan.one_row.gpus))
         return {k: np.array([v]) for k, v in one_plan_outputs(shape, placed, plan, profile).items()}
@@ -312,14 +313,15 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
     `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
     """
-    profile = resolve_stack(stack, "training")
-    order = order or profile.rank_order or DEFAULT_RANK_ORDER
     shape = load_model(model) if isinstance(model, str) else model
+    profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model, said in a note
+    order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
-    notes: list[str] = []
+    notes: list[str] = [n for n in [recipe_note(profile)] if n]
     if vpp is None:
-        vpp, notes = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
+        vpp, chosen = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
+        notes += chosen
     if offload_layers:  # Megatron-Core's conditions (`check_offload`), the stack offloading N layers
         profile, offload_notes = with_offload(shape, profile, offload_layers, pp, recompute)
         notes = [*notes, *offload_notes]
@@ -339,6 +341,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
     notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
+    notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     values = _outputs(shape, cluster, plan, profile)
     if is_fp8(plan):  # the same plan in bf16, said where it is faster (`training.fp8_slower_note`)

@@ -51,7 +51,7 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price
-from infraplan.training.stack_limits import searched_limits
+from infraplan.training.stack_limits import searched_dtypes, searched_limits
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -268,21 +268,18 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     that ceiling after those within it; None: on, except on what-if hardware (`catalog.loader.is_what_if`: nothing
     was measured on it, and the guard would pin its best plan at its preset's published MFU).
     """
-    profile = resolve_stack(stack, "training")
     shape = load_model(model) if isinstance(model, str) else model
+    profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")
     if objective not in ("time", "memory"):
         raise InputError(f"--objective must be time or memory, got {str(objective)[:40]!r}")
-    if dtype == "auto":
-        dtypes = [d.label for d in Dtype if accelerator.supports(d.label)]
-    elif dtype in Dtype.labels() and accelerator.supports(dtype):
-        dtypes = [dtype]
-    else:
-        offered = ", ".join(d.label for d in Dtype if accelerator.supports(d.label))
-        raise InputError(f"--dtype {dtype}: {accelerator.name} supports {offered}")
+    offered = [d.label for d in Dtype if accelerator.supports(d.label)]
+    if dtype != "auto" and dtype not in offered:
+        raise InputError(f"--dtype {dtype}: {accelerator.name} supports {', '.join(offered)}")
+    dtypes = searched_dtypes(profile, offered, dtype)  # those the stack trains in (`Stack.dtypes`)
     keep_freed_heap()
     start = time.perf_counter()
     max_tp = gpus if cross_node_tp else sys_spec.node.scale_up_domain

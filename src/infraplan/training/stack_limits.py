@@ -1,5 +1,6 @@
 """What a training stack's framework ships: its pipeline schedules, the ZeRO stages it runs without and with
-pipeline parallelism, and context parallelism.
+pipeline parallelism, context parallelism, and the precisions it trains in (`Stack.dtypes`: `searched_dtypes`,
+`stack_dtype_notes`; Meta's Llama 3 stack reports bf16 only).
 
 Pipeline schedules (`Stack.pipeline_schedules`; importable from `training.schedules`): `stack_schedules`,
 `searched_schedules` (what `search` tries) and `stack_schedule_notes` (what `train` says of a schedule outside the
@@ -142,6 +143,28 @@ def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
                          f"(context_parallel_source): CP {cp} priced as asked, a plan its framework would "
                          "refuse and search does not propose")
     return notes
+
+
+def searched_dtypes(profile: Stack, offered: Sequence[str], asked: str) -> list[str]:
+    """The precisions a search tries under `profile`: those the accelerator `offered` (`asked` one of them, or
+    "auto" for all) that the stack trains in (`Stack.dtypes`; naming none: all); an asked one outside it is an
+    InputError naming the stack's, as a schedule outside it is (`searched_schedules`)."""
+    wanted = list(offered) if asked == "auto" else [asked]
+    trains = [d for d in wanted if profile.dtypes is None or d in profile.dtypes]
+    if not trains:
+        raise InputError(f"--dtype {asked}: stack {profile.name} trains in {', '.join(profile.dtypes or ())} "
+                         f"({profile.dtypes_source}); a what-if stack file (extends: {profile.name}) with dtypes "
+                         "names others")
+    return trains
+
+
+def stack_dtype_notes(profile: Stack, dtype: str) -> list[str]:
+    """What `train` says of a plan in a precision its stack does not train in (priced as asked, as a ZeRO stage
+    outside the stack is: `stack_limit_notes`)."""
+    if profile.dtypes is None or dtype in profile.dtypes:
+        return []
+    return [f"precision outside the stack: {profile.name} trains in {', '.join(profile.dtypes)}, not {dtype} "
+            f"({profile.dtypes_source}): priced as asked, a plan search does not propose"]
 
 
 def default_stack_notes(asked: object, profile: Stack, accelerator: str, vendor: str) -> list[str]:

@@ -3,10 +3,26 @@
 `infraplan validate --write-error-bands` calls `write_error_bands`; tests/validation/test_sets.py regenerates
 the text and fails when the stored file is stale (the physics moved and the bands were not rewritten). Residuals
 are rounded to 4 decimals so the file changes only when an error moves by 0.01 % or more.
+
+Each residual carries its measurement campaign (`campaign_of`), the unit `catalog.error_bands.campaign_band` pools
+by, because the cases of one campaign share a bias (error_bands_tried.md: leave-one-campaign-out coverage):
+a serving row's model, engine and release as its data file states them (the AIConfigurator silicon sample's
+`model_path`, `backend`, `backend_version`: one harness on one release of one model); a frontier training row's
+model (`data/frontier_training.csv`: Megatron-Bridge's performance summary, one section of runs per model); a
+training case's publication (`cases/training.yaml` `source` up to its table: "Narayanan et al. SC'21", "Llama 3
+paper"); an MLPerf Inference row's benchmark on its system (its scenarios are one submission's runs); the MLPerf
+DLRM rows one submission (`cases/recsys_mlperf.yaml`: one Quanta 8x H200 system).
+
+The dense Hopper serving set (`validation.serving_hopper`, 778 rows of Llama 3.1 8B / 70B and Qwen3-32B) is not
+one of `runner.scored_sets` (its gate is tracked apart, `validate` reports it as a section) but is a validation set
+all the same: `dense_serving_residuals` adds its rows' decode-throughput residuals (measured / predicted TPOT - 1,
+as `serving_report.score_report` scores the MoE and disaggregated rows), without which a dense-model `serve`
+answer was banded by MoE rows alone (error_bands_tried.md).
 """
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -18,14 +34,61 @@ from infraplan.catalog.error_bands import Residual
 EXCLUDED_SETS = ("vTrain single-node A100 (step time)",)
 HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.py states the rule).\n"
           "# Written by `infraplan validate --write-error-bands`; do not edit by hand.\n"
-          "# Each row: [case id, accelerator family, stack class, kind, predicted / published throughput - 1]\n")
+          "# Each row: [case id, accelerator family, stack class, kind, predicted / published throughput - 1, "
+          "campaign]\n")
+SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv")
+MLPERF_SCENARIO = re.compile(r"^(mlperf-v[\d.]+-.+)-(offline|server|interactive)$")
 
 
 def residuals_text(residuals: list[Residual]) -> str:
     lines = [HEADER, "residuals:\n"]
     for r in sorted(residuals, key=lambda r: (r.kind, r.family, r.stack, r.id)):
-        lines.append(f"  - [{r.id}, {r.family}, {r.stack}, {r.kind}, {r.residual:.4f}]\n")
+        lines.append(f"  - [{r.id}, {r.family}, {r.stack}, {r.kind}, {r.residual:.4f}, {_quoted(r.campaign)}]\n")
     return "".join(lines)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@cache
+def _campaigns() -> dict[str, str]:
+    """Case id -> campaign, from the data and case files (module docstring)."""
+    from infraplan.validation.data_files import read_rows
+    from infraplan.validation.runner import load_cases
+
+    found: dict[str, str] = {}
+    for name in SERVING_FILES:
+        for row in read_rows(name):
+            found[row["id"]] = f"{row['model_path']} {row['backend']} {row['backend_version'] or 'unversioned'}"
+    for row in read_rows("frontier_training.csv"):
+        found[row["id"]] = f"Megatron-Bridge performance summary, {row['model']}"
+    for case in load_cases():
+        found[case["id"]] = re.split(r" Table|:| \(", str(case.get("source", case["id"])))[0].strip()
+    return found
+
+
+def campaign_of(residual: Residual) -> str:
+    """The campaign a validation case was measured in (module docstring); the case itself when none is known."""
+    if residual.kind == "recsys":
+        return "MLPerf Inference v5.1 DLRM-v2, Quanta D74U-7U 8x H200"
+    scenario = MLPERF_SCENARIO.match(residual.id)
+    if scenario:
+        return scenario.group(1)
+    return _campaigns().get(residual.id, residual.id)
+
+
+def dense_serving_residuals() -> list[Residual]:
+    """The dense Hopper serving rows' decode-throughput residuals (module docstring)."""
+    from infraplan.catalog.error_bands import accelerator_family, stack_class
+    from infraplan.cluster import Cluster
+    from infraplan.validation.serving_hopper import load_rows, row_stack, run_row
+    from infraplan.validation.serving_roofline import SYSTEMS
+
+    return [Residual(id=row["id"], family=accelerator_family(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.name),
+                     stack=stack_class(row_stack(row)), kind="serving",
+                     residual=float(row["silicon_tpot_ms"]) / 1e3 / run_row(row)["tpot_s"] - 1.0)
+            for row in load_rows()]
 
 
 def current_residuals() -> list[Residual]:
@@ -35,10 +98,12 @@ def current_residuals() -> list[Residual]:
 
 @cache
 def _residuals() -> tuple[Residual, ...]:
-    """From the sets `run_validation` scores (`runner.scored_sets`, once per process for both)."""
+    """From the sets `run_validation` scores (`runner.scored_sets`, once per process for both) and the dense
+    Hopper serving rows, each with its campaign."""
     from infraplan.validation.runner import scored_sets
 
-    return tuple(r for found, residuals in scored_sets() if found.name not in EXCLUDED_SETS for r in residuals)
+    found = [r for s, residuals in scored_sets() if s.name not in EXCLUDED_SETS for r in residuals]
+    return tuple(r.model_copy(update={"campaign": campaign_of(r)}) for r in found + dense_serving_residuals())
 
 
 def error_bands_path() -> Path:

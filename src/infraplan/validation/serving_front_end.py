@@ -23,7 +23,7 @@ Toggle `SERVER_PATH_FRONT_END` (False: the stack's figure for every row).
 from __future__ import annotations
 
 GAP_ANALYSIS_SOURCE = "aic-auto-gap-analysis"  # in the rows' `silicon_data_source`
-ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.047, "vllm": 0.010, "sglang": 0.124}
+ENGINE_SERVER_FRONT_END_S: dict[str, float] = {"trtllm": 0.047, "vllm": 0.010, "sglang": 0.132}
 SERVER_PATH_FRONT_END = True
 
 

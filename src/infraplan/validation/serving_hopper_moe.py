@@ -295,11 +295,12 @@ def _inconsistent_rows(monotone_tpot: bool, ratio: float, repeats: bool) -> dict
 def why_not(row: dict[str, str]) -> str | None:
     """Why the row is not scored, or None: it cannot be run as it was measured, or it repeats another row's
     measurement (`serving_row_consistency.repeated_measurements`)."""
-    return _why_not_expressible(row) or _repeated_rows(consistency.COUNT_REPEATS_ONCE).get(row["id"])
+    return _why_not_expressible(row) or _repeated_rows(consistency.COUNT_REPEATS_ONCE,
+                                                       consistency.REPEAT_DECIMALS).get(row["id"])
 
 
 @cache
-def _repeated_rows(count_once: bool) -> dict[str, str]:
+def _repeated_rows(count_once: bool, decimals: int | None) -> dict[str, str]:  # the toggles key the cache
     return repeated_measurements(load_rows(), lambda r: _why_not_expressible(r) is None)
 
 

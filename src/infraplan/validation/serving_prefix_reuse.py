@@ -33,9 +33,21 @@ NOT adopted (`PREFIX_REUSE` False; round 10, notes file): the rule fits the vLLM
 measured cycle holds more prompt FLOPs than an H200 has uncached: with vLLM 0.12's measured decode attention
 (`serving.decode_kernels`) the dense set goes 20.05 -> 18.01 % (that campaign TTFT / TPOT 121 / 102 -> 62 / 20 %;
 its TPOT at OSL >= 1000 within -6..+13 %), without it 19.80 -> 18.39 %. But the MoE set's vLLM 0.12 Qwen3-235B FP8
-rows (H200, the same ISL x OSL grid, bench_run's +-5 % concurrency pairs) look uncached (TTFT in proportion to the
-ISL at TP4, where the pool holds the prompts): MoE 15.70 -> 16.45 % (their TTFT 26.9 -> 47.9 %). What tells the
-two campaigns apart is not known.
+rows (H200, the same ISL x OSL grid, one concurrency per configuration as the Llama rows: their neighbouring 11 / 12
+or 7 / 8 clients belong to different MoE layouts, not to bench_run's +-5 % pairs) look uncached (TTFT in proportion
+to the ISL at TP4, where the pool holds the prompts): MoE 15.70 -> 16.45 % (their TTFT 26.9 -> 47.9 %).
+Round 23 (notes file): no engine-side switch tells them apart (vLLM 0.12.0 turns prefix caching off only for pooling,
+hybrid / Mamba models and non-CUDA CPUs, engine/arg_utils.py:1885-1964, model_executor/models/config.py:292-309;
+ai-dynamo 0.4.0-1.6.1 dynamo.vllm defaults it on; no AIConfigurator 0.7.0-0.12.0 rule sets `disable_prefix_cache`
+but to false), while the client can: aiperf from 0.9.0 (2026-05-30) sizes the synthetic dataset by
+`--request-count` / `--num-requests` when `--num-dataset-entries` is unset (config/flags/_converter_dataset.py
+`_resolve_entries`, :262-300, :341-343), so bench_run's 20-50 x concurrency requests each get their own prompt;
+aiperf 0.1.1-0.8.0 keep the 100 default. The rows do not record their aiperf version. The SGLang 0.5.6.post2
+campaigns of the same source tree and grid (Llama-3.1-8B and Qwen3-235B on H200; radix cache on, no
+`--disable-radix-cache` in any template) fit no hits best in TPOT, as the vLLM Qwen3-235B rows do (by this module's
+assumption they ran 0.6.0's eval pipeline, whose prompts are unique); only the vLLM Llama-3.1-8B FP8 campaign needs
+hits (its measured prompt rate exceeds AIConfigurator's own vLLM 0.12.0 fp8 GEMM table), and there ~85 % of requests
+hitting (not all) fits its TTFT and TPOT together. What tells that campaign apart is not known.
 """
 
 from __future__ import annotations

@@ -86,6 +86,7 @@ from scipy.stats import spearmanr
 
 from infraplan.catalog import shape_from_hf_config
 from infraplan.catalog.error_bands import Residual, accelerator_family, stack_class
+from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import Fp8Recipe, Stack, load_stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
@@ -248,10 +249,9 @@ DEEPSEEK_V3_RECIPE_TRAINING: dict[str, Any] = {
 # gpt_oss.py:95/:213), the Qwen3 MoE pretrain recipes set "te" (recipes/qwen/qwen3_moe.py:80/:194, after their
 # providers' default, Megatron-Core's "native", model_parallel_config.py:246), as Llama 3 / 3.1 and DeepSeek-V3 do
 # (recipes/llama/llama3.py:703/:1154, recipes/deepseek/deepseek_v3.py:135), the stack's default.
-MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {
-    "deepseek-v3": {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16"},
-    "qwen3-235b-a22b": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True},
-    "gpt-oss-120b": {"cross_entropy_impl": "native"}}
+# These recipes live in the stack since hG (2026-12-03): `Stack.model_recipes` (catalog/stacks/nemo-26.04.yaml, with
+# Llama 3.1 405B's pipeline flags and CUDA graphs off), so a user of the stack training the model gets them too.
+MODEL_RECIPE_STACK: dict[str, dict[str, Any]] = {r.model: r.settings() for r in load_stack("nemo-26.04").model_recipes}
 # The flex dispatcher backend each model's Megatron-Bridge 0.3.1 recipe asks for (`moe_flex_dispatcher_backend`,
 # passed to `apply_flex_dispatcher_backend`: recipes/qwen/qwen3_moe.py:59/:128, :172/:241; recipes/deepseek/
 # deepseek_v3.py:106/:196; GPT-OSS sets "deepep" but never applies it, recipes/gpt_oss/gpt_oss.py:66-67: alltoall,
@@ -284,19 +284,18 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: boo
     or kernel, `catalog.stacks.Fp8Recipe`).
 
     `MODEL_RECIPE_STACK`: what the Megatron-Bridge recipe of the row's model sets beside the stack, for every row
-    of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments). `flex`: with the recipe's
-    flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows. `perf_config`: the row's own
+    of that model (DeepSeek-V3: bf16 gradient buffer and reduce, bf16 Adam moments), the stack's own
+    `model_recipes` (`catalog.model_recipes.stack_for_model`, as a user of the stack gets them). `flex`: with the
+    recipe's flex dispatcher backend (`MODEL_RECIPE_FLEX_BACKEND`), off for the rows. `perf_config`: the row's own
     performance configuration's settings on top (`perf_config_stack`; False: the stack as before round 10; None:
     `PERF_CONFIGS`).
     """
-    stack = load_stack(FRONTIER_STACK)
+    stack = stack_for_model(load_stack(FRONTIER_STACK), row.get("infraplan_model") or "")  # MODEL_RECIPE_STACK
     if flex and row.get("infraplan_model") in MODEL_RECIPE_FLEX_BACKEND:
         backend = MODEL_RECIPE_FLEX_BACKEND[row["infraplan_model"]]
         stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"flex_backend": backend})})
     if row.get("fp8_recipe"):
         stack = stack.model_copy(update={"fp8": Fp8Recipe(recipe=row["fp8_recipe"])})
-    if row.get("infraplan_model") in MODEL_RECIPE_STACK:
-        stack = stack.model_copy(update=MODEL_RECIPE_STACK[row["infraplan_model"]])
     if row.get("pipeline_layers") == "embedding+loss":
         stack = stack.model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                          "account_for_loss_in_pipeline_split": True})
@@ -360,7 +359,9 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
                                    vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
                                    micro_batch=int(r["micro_batch"]), recompute=row_recompute(r), zero=int(r["zero"]),
                                    dtype=r["precision"], stack=frontier_row_stack(r), ep=int(r.get("ep") or 1),
-                                   order=r.get("order") or "tp-cp-pp-dp", etp=int(r["etp"]) if r.get("etp") else None)
+                                   order=r.get("order") or None, etp=int(r["etp"]) if r.get("etp") else None)
+        # empty `order`: the stack's (Megatron-Bridge 0.3.1 training/initialize.py:630, config.py:158:
+        # tp-cp-ep-dp-pp unless use_tp_pp_dp_mapping), as a user's `train` (hG: tp-cp-pp-dp before)
         ids.append(r["id"])
         published.append(float(r["value"]))
         predicted.append(result.tokens_per_s_per_gpu)

@@ -109,7 +109,7 @@ def fmt_percent(value: float | None) -> str:
 
 def band_line(band: Any, quantity: str, value: float | None = None, unit: str = "", inverse: bool = False) -> str:
     """A result's `error_band` (`catalog.error_bands.ErrorBand`: residuals r = predicted / measured throughput - 1,
-    10th-90th percentile of the nearest validation cases) as one human line; '' when the result has none. With
+    the 80 % conformal band of the nearest validation campaigns) as one human line; '' when the result has none. With
     `value`, the measured value the band implies: a throughput `value` / (1 + r); a time (`inverse`, e.g. TPOT, the
     inverse of decode throughput) `value` x (1 + r)."""
     if band is None:

@@ -103,7 +103,7 @@ IP.fmt = function (x, digits) {
   return Number(x).toPrecision(digits || 4).replace(/\.?0+e/, "e").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
 };
 
-// A result's error_band (predicted / measured - 1, 10th-90th percentile of the nearest validation cases) as a
+// A result's error_band (predicted / measured - 1, 80 % conformal band of the nearest validation campaigns) as a
 // table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer.
 IP.band = function (band) {
   if (!band) return ["error band", "none yet"];

@@ -1,0 +1,108 @@
+"""A training stack's per-model recipe: what the framework's own recipe for a model sets beside the stack's defaults.
+
+A framework ships one recipe per model and size (Megatron-Bridge 0.3.1, the NeMo 26.04 stack's, has
+`llama31_405b_pretrain_config`, `deepseek_v3_pretrain_config`, `qwen3_235b_a22b_pretrain_config`, ...; no recipe
+takes a GPU or precision argument), and a user of that stack who trains that model runs that recipe. Its settings
+that the stack profile models are a `ModelRecipe` (`Stack.model_recipes`, each with the file:line it comes from);
+`stack_for_model` returns the stack with the recipe of the model applied (`Stack.recipe_model` names it, so it is
+applied once: a caller that applied it before adding its own settings, as the frontier validation rows do before
+their performance configurations, keeps them). The training entry points apply it to a stack named, defaulted or
+read from a file (`resolve_stack(..., model=...)` in `estimate_training`, `evaluate_plans`, `search_plans` and the
+sweep's batched estimates); a Stack object is taken as its caller built it. So the validation rows and a user's
+identical plan get one answer, and a `train` note names the recipe's settings and source. A model with no recipe in
+the stack (a user's config.json) runs the stack's defaults; a what-if file wanting none sets `model_recipes: []`.
+
+Only the fields a shipped recipe sets are expressible here (a recipe setting without a field is left out and said
+in the stack's YAML); `settings()` is what the recipe changes, `describe()` says it in a `train` note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, Protocol, Self, TypeVar
+
+from pydantic import Field
+
+from infraplan.catalog.schemas import Spec
+
+_WORDS: dict[str, str] = {
+    "account_for_embedding_in_pipeline_split": "the embedding counted as a pipeline layer",
+    "account_for_loss_in_pipeline_split": "the LM head + loss counted as a pipeline layer",
+    "cuda_graphs": "CUDA graphs",
+    "grad_reduce_dtype": "gradients reduced in",
+    "adam_moment_dtype": "Adam moments in",
+    "cross_entropy_impl": "loss kernel",
+}
+
+
+class ModelRecipe(Spec):
+    """The settings a framework's recipe for one model sets beside the stack's defaults (None: the stack's)."""
+
+    model: str = Field(min_length=1, description="the model preset the recipe is for (`catalog/models`)")
+    source: str = Field(min_length=1, description="the recipe's file:line in the framework's package")
+    account_for_embedding_in_pipeline_split: bool | None = None
+    account_for_loss_in_pipeline_split: bool | None = None
+    cuda_graphs: bool | None = None
+    grad_reduce_dtype: Literal["fp32", "bf16", "fp16"] | None = None
+    adam_moment_dtype: Literal["fp32", "bf16"] | None = None
+    cross_entropy_impl: Literal["te", "native"] | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """The stack fields the recipe sets, by name."""
+        return {k: getattr(self, k) for k in _WORDS if getattr(self, k) is not None}
+
+    def describe(self) -> str:
+        """The settings in words: 'the embedding counted as a pipeline layer, CUDA graphs off'."""
+        said = []
+        for key, value in self.settings().items():
+            if isinstance(value, bool):
+                said.append(_WORDS[key] if key.startswith("account_for") and value
+                            else f"{_WORDS[key]} {'on' if value else 'off'}")
+            else:
+                said.append(f"{_WORDS[key]} {value}")
+        return ", ".join(said)
+
+
+class _Carrier(Protocol):
+    """What of a `catalog.stacks.Stack` the recipes read (a protocol: that module imports this one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def model_recipes(self) -> tuple[ModelRecipe, ...]: ...
+    @property
+    def recipe_model(self) -> str | None: ...
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self: ...
+
+
+S = TypeVar("S", bound=_Carrier)
+_APPLIED: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def stack_for_model(stack: S, model: str) -> S:
+    """`stack` with the recipe its framework ships for `model` (`Stack.model_recipes`); unchanged where the stack has
+    none for it or already carries one (`Stack.recipe_model`). Kept by the stack's identity, so a stack and model
+    give one object (the one-plan memo is keyed by it, `training.one_plan_memo`)."""
+    if stack.recipe_model is not None:
+        return stack
+    recipe = next((r for r in stack.model_recipes if r.model == model), None)
+    if recipe is None:
+        return stack
+    key = (id(stack), model)
+    kept = _APPLIED.get(key)
+    if kept is not None and kept[0] is stack:
+        return kept[1]  # type: ignore[no-any-return]
+    applied = stack.model_copy(update={**recipe.settings(), "recipe_model": model})
+    if len(_APPLIED) >= 256:
+        _APPLIED.clear()
+    _APPLIED[key] = (stack, applied)
+    return applied
+
+
+def recipe_note(stack: _Carrier) -> str | None:
+    """The `train` note of the recipe a stack carries: which settings a user of the stack gets for the model."""
+    recipe = next((r for r in stack.model_recipes if r.model == stack.recipe_model), None)
+    if recipe is None:
+        return None
+    return (f"stack {stack.name} runs {recipe.model} with its own recipe's settings: {recipe.describe()} "
+            f"({recipe.source})")

@@ -1,0 +1,317 @@
+"""Lock-step engine loop: the attention-DP ranks of one replica stepped together, each iteration the slowest rank's.
+
+What is modelled (SGLang's DP attention, sglang 0.5.6.post2 `managers/scheduler_dp_attn_mixin.py`
+`prepare_mlp_sync_batch_raw`; `serving.wide_ep_lockstep` module docstring): every rank runs its own scheduler over
+its own requests, and before each forward the ranks all-gather their batches, so every iteration of every rank
+starts together and ends when the slowest rank's ends; a rank with nothing to run runs an idle batch (priced as
+nothing: a busy rank's iteration is always longer). Each rank here is the engine loop of `serving.engine_loop`
+(`engine_steps`) with the same rules, tables and arithmetic: its policy's `pick` under the same KV admission
+(reserve_full, or on_demand prompt blocks with decode blocks taken per block residue), prefill-first or mixed
+iterations cut by the policy's `schedule_prefill`, the iteration's seconds by the loop's own sum over
+`loop_stepping.cost_tables` (`_iteration_s`, the engine loop's lines), the per-finish term, drafts' growth. Only the
+clock is shared: it advances by the longest rank's iteration, and a request arriving while the ranks run waits
+for the iteration's end. A stretch in which no rank prefills and no arrival could start is leapt as the engine loop
+leaps it (up to the first completion on any rank, cut before the iteration in which an arrival that could start
+lands, or before an on-demand rank runs out of blocks), its iterations each the largest of the ranks' linear
+decode times (summed in numpy over the stretch). A rank short of blocks for a decode step preempts its newest
+request as the engine loop does (`preempt`, its lines). With one rank, and on ranks that stay in phase (a burst of
+equal requests), it is the engine loop (tests/serving/test_lockstep_loop.py).
+
+Shared experts (`SHARED_EXPERTS`): the cost tables price a rank's routed-expert GEMMs for m tokens as if every rank
+held m (balanced ranks: each GPU runs its E / ep experts on the copies the whole EP group routes to them,
+`ops.layer` with EP outside TP; `llm_iteration` "Wide expert parallelism"). In a lock-step iteration the ranks hold
+different counts, and DeepEP's dispatch sends every rank's routed copies to the experts' owners (sglang 0.5.6
+`layers/moe/token_dispatcher/deepep.py:426-485`, `_DeepEPDispatcherImplNormal._dispatch_core`: `buffer.dispatch`
+returns the tokens received from every rank and `num_recv_tokens_per_expert`, on which the local experts run;
+DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4), so the experts' GPUs run the copies of all ranks' tokens: the
+iteration lasts the longest rank's time without its routed-expert GEMMs (`llm_iteration`'s `extra["routed_s"]`) plus
+those GEMMs at the ranks' mean token count (rounded). A lone rank's 8,192-token prefill on 72 ranks then takes its
+attention, dense layers and dispatch, not 72 ranks' expert work. With one rank, or ranks holding equal counts, it is
+the same sum.
+
+ASSUMPTIONS: the eager decode
+of a rank while another prefills (SGLang's `can_cuda_graph` is the min over ranks) and DeepEP's normal-mode
+dispatch in such iterations are not charged (an eager decode step's floor, ~40 ms for DeepSeek-R1 on GB200, is
+about the shortest prefill's, which floors at the same launches); the dispatch and combine stay priced on the
+rank's own tokens (its sends); routing stays balanced over the experts; with drafts, the verification's extra tokens
+per row and the draft layer (in the head table, `serving.speculative`) keep their experts on the rank's own count.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from infraplan.serving.llm_iteration import IterationCost
+from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
+from infraplan.serving.serving_engine import EngineResult
+
+SHARED_EXPERTS = True  # routed experts priced on the mean of the ranks' tokens (module docstring; toggle to compare)
+
+
+class _Rank:
+    """One rank's engine-loop state (`engine_loop.engine_steps`' locals of the same names)."""
+
+    __slots__ = ("arrivals", "waiting", "prefill", "heap", "n_dec", "running", "sum_ctx", "steps_done", "free",
+                 "grow", "order", "policy", "busy", "compute", "iterations")
+
+    def __init__(self, policy: Any, blocks: int, block_tokens: int) -> None:
+        self.arrivals: list[tuple[float, int]] = []  # heap of (arrival s, request) not yet given to the rank
+        self.waiting: deque[int] = deque()
+        self.prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done]
+        self.heap: list[int] = [NEVER]  # finish keys: decode-iteration count x requests + request
+        self.n_dec = self.running = self.steps_done = self.iterations = 0
+        self.sum_ctx: float = 0
+        self.free = blocks
+        self.grow = [0] * block_tokens  # on demand: decoding sequences per block residue
+        self.order: list[int] = []  # on demand: admissions, oldest first (lazily cleaned)
+        self.policy = policy
+        self.busy = self.compute = 0.0
+
+
+def shared_experts_s(cost: IterationCost) -> list[float]:
+    """The routed experts' seconds of an iteration by the rank's token count (`llm_iteration`'s "routed_s"), where
+    `SHARED_EXPERTS` prices them on the mean of the ranks' tokens; empty otherwise."""
+    routed = cost.extra.get("routed_s")
+    return [float(x) for x in routed] if SHARED_EXPERTS and routed is not None else []
+
+
+def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
+                 sum_ctx: float) -> tuple[float, float]:
+    """Seconds and tensor-core seconds of one iteration of one rank: `engine_loop.engine_steps`' sum, line for line
+    (the same floats)."""
+    body, head, body_flop, _, _, decode_head = tables[:6]
+    kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
+    pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
+    host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens
+    m = p_tok + d
+    if p_tok and d:
+        t = body[m] + head[rows] + pre_fix + dec_fix
+        t = (host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
+        return t, body_flop[m] + pair_f * pairs
+    if p_tok or not d:
+        t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+             + (per_tok * p_tok if p_tok else 0.0))
+        return t, body_flop[m] + pair_f * pairs
+    return decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m]
+
+
+def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
+                     cached_tokens: np.ndarray, decode_steps: np.ndarray, rank_of: np.ndarray, ranks: int,
+                     max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, scheduler: str,
+                     kv_admission: str, clients: int = 0, round_trip_s: float = 0.0) -> EngineResult:
+    """One replica's `ranks` engines in lock-step (module docstring) over its requests (in arrival order, request k
+    on rank `rank_of[k]`). `clients` > 0: closed loop, request k + clients sent `round_trip_s` after request k
+    ends (`serving.client_loop`; both on one rank)."""
+    n = len(arrival_s)
+    on_demand = kv_admission == "on_demand"
+    todo, ctx0, steps, need, fin_blocks = engine_request_lists(prefill_tokens, cached_tokens, decode_steps,
+                                                               block_tokens, on_demand, cost.decode_growth_tokens,
+                                                               cost.draft_slots)
+    tables = cost_tables(cost, max_batch)
+    decode_s, decode_flop_s = tables[3], tables[4]
+    kv_c, per_fin, bt = cost.kv_token_s, cost.per_finish_s, block_tokens
+    adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
+    routed = shared_experts_s(cost)  # the routed experts' seconds by token count, if shared (`SHARED_EXPERTS`)
+    rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
+          for _ in range(ranks)]
+    prefill_first = rs[0].policy.prefill_first if rs else False
+    head_of_line = rs[0].policy.head_of_line if rs else True
+    arr = [float(t) for t in arrival_s]
+    for k in range(min(clients, n) if clients > 0 else n):
+        rs[int(rank_of[k])].arrivals.append((arr[k], k))  # in order: heaps
+    first, finish = [float("nan")] * n, [float("nan")] * n
+    end_read: list[float] = [0.0] * n
+    key, end_ctx, end_at = [0] * n, [0] * n, [0] * n
+    live, decoding = [False] * n, [False] * n  # on demand: running (admitted), decoding
+    kept_first: dict[int, float] = {}  # first-token times of preempted requests
+    clock, done, leapt, preemptions, recomputed = 0.0, 0, 0, 0, 0
+
+    def end(r: _Rank, j: int) -> None:  # request j left rank r at `clock`: its client sends the next one
+        nonlocal done
+        finish[j] = clock
+        done += 1
+        if clients > 0 and j + clients < n:
+            arr[j + clients] = clock + round_trip_s
+            if round_trip_s > 0:  # reaches the rank later, in order of (time, request) as `client_loop` gives it
+                heapq.heappush(r.arrivals, (arr[j + clients], j + clients))
+            else:  # at once, behind the waiting ones (the engine loop's own closed loop)
+                r.waiting.append(j + clients)
+
+    def preempt(r: _Rank) -> None:  # free r's newest running request, requeued first (`engine_steps`' lines)
+        nonlocal preemptions, recomputed
+        while not live[r.order[-1]]:
+            r.order.pop()
+        j = r.order.pop()
+        live[j] = False
+        if decoding[j]:
+            decoding[j] = False
+            left = end_at[j] - r.steps_done  # decode iterations it still had (>= 1)
+            tokens = end_ctx[j] - left  # in its cache now
+            r.free += -(-tokens // bt)
+            r.heap.remove(end_at[j] * n + j)
+            heapq.heapify(r.heap)
+            r.grow[key[j]] -= 1
+            r.n_dec -= 1
+            r.sum_ctx -= end_read[j] - left * adv
+            todo[j] = tokens + 1  # prompt and every generated token; the prefill samples the next one
+            steps[j] = left - 1
+            kept_first.setdefault(j, first[j])
+        else:  # a prompt being prefilled restarts
+            r.prefill.remove(next(entry for entry in r.prefill if entry[0] == j))
+            r.free += need[j]
+            todo[j] += ctx0[j]
+        recomputed += todo[j]
+        ctx0[j] = 0
+        need[j] = -(-todo[j] // bt)
+        r.running -= 1
+        preemptions += 1
+        r.waiting.appendleft(j)
+
+    def join(r: _Rank, j: int, ctx: int) -> None:  # j joins r's decode batch with ctx cached tokens
+        r.n_dec += 1
+        r.sum_ctx += ctx
+        end_ctx[j], end_read[j], end_at[j] = ctx + steps[j], ctx + steps[j] * adv, r.steps_done + steps[j]
+        heapq.heappush(r.heap, end_at[j] * n + j)
+        if on_demand:
+            decoding[j] = True
+            fin_blocks[j] = -(-(ctx + steps[j]) // bt)
+            key[j] = (1 - (ctx - r.steps_done)) % bt
+            r.grow[key[j]] += 1
+
+    while done < n:
+        for r in rs:  # admission, as the engine loop's top
+            while r.arrivals and r.arrivals[0][0] <= clock:
+                r.waiting.append(heapq.heappop(r.arrivals)[1])
+            while r.waiting and r.running < max_batch:
+                j = r.policy.pick(r.waiting, need, r.free)
+                if j is None:
+                    break
+                r.free -= need[j]
+                r.running += 1
+                if on_demand:
+                    live[j] = True
+                    r.order.append(j)
+                if todo[j] > 0:
+                    r.prefill.append([j, todo[j], ctx0[j]])
+                elif steps[j] > 0:
+                    first[j] = clock
+                    join(r, j, ctx0[j])
+                else:
+                    first[j] = clock
+                    r.free += need[j]
+                    r.running -= 1
+                    end(r, j)
+        busy = [r for r in rs if r.running]
+        if not busy:
+            if done == n:
+                break
+            stuck = next((r for r in rs if r.waiting), None)
+            if stuck is not None:
+                j = stuck.waiting[0]
+                raise ValueError(f"request {j} needs {need[j]} KV blocks, the engine has {stuck.free}")
+            clock = max(clock, min(r.arrivals[0][0] for r in rs if r.arrivals))
+            continue
+        if not any(r.prefill for r in busy):  # pure decode on every busy rank: leap to the next event
+            span, k = _leap(busy, rs, clock, n, kv_c, decode_s, decode_flop_s, tables[7], adv, head_of_line,
+                            on_demand, routed, ranks)
+            clock += span
+            leapt += k
+        plans = []
+        longest = 0.0
+        tokens = 0  # every rank's tokens, whose routed copies the experts' GPUs run
+        for r in busy:  # one iteration of every rank (`engine_steps`' general step)
+            d = 0 if prefill_first and r.prefill else r.n_dec
+            if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
+                while r.grow[(r.steps_done + 1) % bt] > r.free:
+                    preempt(r)
+                r.free -= r.grow[(r.steps_done + 1) % bt]
+                d = 0 if prefill_first and r.prefill else r.n_dec
+            budget = token_budget - d
+            if not r.prefill or budget <= 0:
+                p_tok, pairs, fin = 0, 0.0, []
+            else:
+                p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
+            t, f = _iteration_s(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
+            if d:
+                r.steps_done += 1
+                if per_fin and r.heap[0] < (r.steps_done + 1) * n:
+                    t += per_fin * sum(1 for at in r.heap if at < (r.steps_done + 1) * n)
+            plans.append((r, d, fin, f if f < t else t))
+            if routed:  # its routed experts run on every rank's tokens (added below)
+                t -= routed[p_tok + d]
+                tokens += p_tok + d
+            longest = t if t > longest else longest
+        if routed:
+            longest += routed[round(tokens / ranks)]
+        clock += longest
+        for r, d, fin, f in plans:
+            r.busy += longest
+            r.compute += f
+            r.iterations += 1
+            r.sum_ctx += d * adv
+            due = (r.steps_done + 1) * n
+            while d and r.heap[0] < due:
+                j = heapq.heappop(r.heap) % n
+                r.free += fin_blocks[j]
+                r.running -= 1
+                r.n_dec -= 1
+                r.sum_ctx -= end_read[j]
+                if on_demand:
+                    live[j] = decoding[j] = False
+                    r.grow[key[j]] -= 1
+                end(r, j)
+            for j in fin:
+                first[j] = clock
+                if steps[j] > 0:
+                    join(r, j, ctx0[j] + todo[j])
+                else:
+                    r.free += need[j]
+                    live[j] = False
+                    r.running -= 1
+                    end(r, j)
+    for j, t0 in kept_first.items():  # a recomputed prompt's end is not its first token
+        first[j] = t0
+    return EngineResult(np.array(first), np.array(finish), sum(r.busy for r in rs), sum(r.compute for r in rs),
+                        sum(r.iterations for r in rs) + leapt, np.array(arr, dtype=np.float64), preemptions,
+                        recomputed)
+
+
+def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float, decode_s: list[float],
+          decode_flop_s: list[float], growth_s: list[float], adv: float, head_of_line: bool,
+          on_demand: bool, routed: list[float], ranks: int) -> tuple[float, int]:
+    """Advance every busy rank (all decoding, none prefilling) over the pure-decode iterations before the next event
+    (`engine_steps`' leap, lock-stepped: module docstring); returns the stretch's seconds and iterations."""
+    k_max = min(r.heap[0] // n - r.steps_done - 1 for r in busy)  # iterations before the first completion
+    if k_max <= 0:
+        return 0.0, 0
+    first_s = np.array([decode_s[r.n_dec] + kv_c * r.sum_ctx for r in busy])  # each rank's first iteration
+    if routed:  # its routed experts run on the mean of the ranks' tokens
+        first_s += routed[round(sum(r.n_dec for r in busy) / ranks)] - np.array([routed[r.n_dec] for r in busy])
+    slope_s = np.array([growth_s[r.n_dec] for r in busy])  # and its growth per iteration
+    cut = min((r.arrivals[0][0] for r in rs if r.arrivals and (not r.waiting or not head_of_line)), default=None)
+    if cut is not None:  # no iteration is shorter than the longest first one: a bound on those before the arrival
+        k_max = min(k_max, int((cut - clock) / float(first_s.max())) + 1)
+    # the ranks that can be the slowest: none with both a shorter first iteration and a slower growth
+    order = np.lexsort((-slope_s, -first_s))
+    keep = order[np.concatenate(([True], slope_s[order][1:] > np.maximum.accumulate(slope_s[order])[:-1]))]
+    ends = np.cumsum(np.max(first_s[keep, None] + slope_s[keep, None] * np.arange(k_max)[None, :], axis=0))
+    if cut is not None:  # stop before the iteration in which an arrival that could start lands
+        k_max = min(k_max, int(np.searchsorted(ends, cut - clock, side="left")))
+    if on_demand and k_max > 0:  # stop before the first iteration whose new blocks do not fit a rank
+        k_max = min(k_max, *(on_demand_stretch(r.grow, r.steps_done, r.free, r.n_dec, k_max)[0] for r in busy))
+    if k_max <= 0:
+        return 0.0, 0
+    span = float(ends[k_max - 1])
+    for r in busy:
+        if on_demand:
+            r.free -= on_demand_stretch(r.grow, r.steps_done, r.free, r.n_dec, k_max)[1]
+        r.busy += span
+        r.compute += k_max * decode_flop_s[r.n_dec]
+        r.sum_ctx += r.n_dec * k_max * adv
+        r.steps_done += k_max
+    return span, k_max * len(busy)

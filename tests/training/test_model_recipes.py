@@ -1,0 +1,109 @@
+"""A stack's per-model recipe (`catalog.model_recipes`, `Stack.model_recipes`) and the precisions a stack trains in
+(`Stack.dtypes`, `training.stack_limits`): a user's plan on the default stack runs what the validation row of the
+same plan runs (H004 / H005, Llama 3.1 405B on 256 GB200, Megatron-Bridge 0.3.1 llama31_405b_pretrain_config), and
+a search under Meta's Llama 3 stack stays in bf16."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from infraplan.catalog.error_bands import Residual
+from infraplan.catalog.model_recipes import stack_for_model
+from infraplan.catalog.stacks import load_stack, resolve_stack
+from infraplan.errors import InputError
+from infraplan.training.estimate import estimate_training
+from infraplan.training.search import search_plans
+from infraplan.validation.sets import MODEL_RECIPE_STACK, frontier_set, load_frontier_rows
+
+H004 = dict(tp=4, pp=16, seq_len=8192, global_batch=1536, micro_batch=1)  # + vpp 4 fp8 (H004) / vpp 8 nvfp4 (H005)
+
+
+def _user(vpp: int, dtype: str, stack: object = None, recompute: str = "auto") -> object:
+    return estimate_training("llama3-405b", "gb200-nvl72-superpod", 256, vpp=vpp, dtype=dtype, recompute=recompute,
+                             stack=stack, **H004)  # type: ignore[arg-type]
+
+
+def _row(row_id: str) -> float:
+    """The row's predicted tokens/s/GPU as the frontier set scores it (`validation.sets.frontier_set`)."""
+    published = {r["id"]: float(r["value"]) for r in load_frontier_rows()}
+    residual = {r.id: r.residual for r in _frontier()}[row_id]
+    return published[row_id] * (1.0 + residual)
+
+
+@lru_cache(maxsize=1)
+def _frontier() -> tuple[Residual, ...]:
+    return tuple(frontier_set()[1])
+
+
+def test_the_default_stack_runs_the_405b_recipes_split_and_says_so() -> None:
+    stack = resolve_stack(None, "training", "llama3-405b")
+    assert stack.account_for_embedding_in_pipeline_split and stack.account_for_loss_in_pipeline_split
+    assert not stack.cuda_graphs and stack.recipe_model == "llama3-405b"
+    assert stack is resolve_stack("nemo-26.04", "training", "llama3-405b")  # one object (the one-plan memo's key)
+    fp8 = _user(4, "fp8")
+    # no recompute needed: 126 + 2 pipeline slots, the end stages one layer lighter (it was full recompute of 1 of
+    # 2 layers per chunk and 644 tokens/s/GPU on the bare even split, 178.7 GiB without recompute of 173.2)
+    assert fp8.config.recompute == "none" and fp8.fits  # type: ignore[attr-defined]
+    assert any("llama31_405b_pretrain_config" in n and "llama3.py:1131-1133" in n
+               for n in fp8.notes)  # type: ignore[attr-defined]
+    bare = _user(4, "fp8", stack=load_stack("nemo-26.04"))  # a Stack object is taken as built: no recipe
+    assert bare.config.recompute == "full"  # type: ignore[attr-defined]
+    assert fp8.tokens_per_s_per_gpu > 1.2 * bare.tokens_per_s_per_gpu  # type: ignore[attr-defined]
+    # a model without a recipe in the stack runs its defaults, without a note
+    small = estimate_training("llama3-8b", "dgx-h100-superpod", 8, tp=1, seq_len=2048, global_batch=64)
+    assert resolve_stack(None, "training", "llama3-8b") is load_stack("nemo-26.04")
+    assert not any("own recipe" in n for n in small.notes)
+
+
+def test_a_users_h004_plan_is_the_validation_rows_answer() -> None:
+    # the row also runs the stack's rank order (Megatron-Bridge 0.3.1 initialize.py:630), as `train` does
+    assert _user(4, "fp8").tokens_per_s_per_gpu == pytest.approx(_row("H004"), rel=1e-12)  # type: ignore[attr-defined]
+
+
+def test_h005s_interleave_runs_on_the_default_stack_and_its_perf_settings_give_the_rows_answer(tmp_path: Path) -> None:
+    # megatron-core 0.16.1 transformer_block.py:148-177: (126 + 2) / 16 = 8 layers per rank, divisible by VP 8
+    vp8 = _user(8, "nvfp4")
+    with pytest.raises(InputError, match="128 model chunks"):
+        _user(8, "nvfp4", stack=load_stack("nemo-26.04"))  # 126 slots: refused, as megatron-core refuses it
+    # the row's perf config turns TP overlap off (llama31.py:355) and reduces gradients in bf16: with those, one answer
+    perf = tmp_path / "h005.yaml"
+    perf.write_text("extends: nemo-26.04\ntp_comm_overlap_fraction: 0.0\ntp_overlap_sm_fraction: 0.0\n"
+                    "grad_reduce_dtype: bf16\n")
+    assert _user(8, "nvfp4", stack=str(perf)).tokens_per_s_per_gpu == pytest.approx(  # type: ignore[attr-defined]
+        _row("H005"), rel=1e-12)
+    assert vp8.tokens_per_s_per_gpu > _row("H005")  # type: ignore[attr-defined]  # the recipe's TP overlap on
+
+
+def test_the_frontier_rows_take_the_recipes_from_the_stack() -> None:
+    stack = load_stack("nemo-26.04")
+    assert MODEL_RECIPE_STACK["deepseek-v3"] == {"grad_reduce_dtype": "bf16", "adam_moment_dtype": "bf16",
+                                                 "cuda_graphs": False}
+    assert set(MODEL_RECIPE_STACK) == {"llama3-405b", "deepseek-v3", "qwen3-235b-a22b", "gpt-oss-120b"}
+    applied = stack_for_model(stack, "deepseek-v3")
+    assert applied.grad_reduce_dtype == "bf16" and stack_for_model(applied, "deepseek-v3") is applied
+    assert all(r.source.startswith("megatron-bridge 0.3.1 recipes/") for r in stack.model_recipes)
+
+
+def test_a_recipe_with_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: nemo-26.04\nmodel_recipes:\n  - {model: llama3-8b, source: x, recompute: full}\n")
+    with pytest.raises(InputError, match="recompute"):
+        load_stack(str(bad))
+
+
+def test_metas_stack_trains_in_bf16_only() -> None:
+    meta = load_stack("meta-llama3")
+    assert meta.dtypes == ("bf16",) and "BF16 Model FLOPs Utilization" in (meta.dtypes_source or "")
+    found = search_plans("llama3-405b", "meta-genai-roce-24k", 16384, seq_len=8192, global_batch=2048,
+                         stack="meta-llama3", top=3)
+    assert {p.config.dtype for p in [found.best, *found.top]} == {"bf16"}
+    with pytest.raises(InputError, match="trains in bf16"):
+        search_plans("llama3-405b", "meta-genai-roce-24k", 16384, seq_len=8192, global_batch=2048,
+                     stack="meta-llama3", dtype="fp8")
+    fp8 = estimate_training("llama3-405b", "meta-genai-roce-24k", 16384, tp=8, pp=16, vpp=7, seq_len=8192,
+                            global_batch=2048, zero=3, dtype="fp8", stack="meta-llama3")
+    assert any(n.startswith("precision outside the stack: meta-llama3 trains in bf16") for n in fp8.notes)
+    assert load_stack("nemo-26.04").dtypes is None  # a stack naming none: every precision, no note
