@@ -65,6 +65,30 @@ def test_serve_prints_its_band_as_the_tpot_it_implies(cli) -> None:
     assert ms[1] / 1e3 == pytest.approx(tpot * (1 + band["high"]), rel=5e-3)
 
 
+def test_serve_and_serve_plan_print_their_ttft_band_as_the_mean_ttft_it_implies(cli) -> None:
+    """A plan may bind on its TTFT SLO, and the dense set's TTFT error is 31 %: the answers carry a band of the mean
+    TTFT too (residual r = predicted / measured mean TTFT - 1, so the measured mean TTFT is predicted / (1 + r))."""
+    code, out, err = cli([*SERVE, "--json"])
+    assert code == 0, err
+    r = json.loads(out)
+    band, ttft = r["ttft_error_band"], r["ttft_s"]["mean"]
+    assert band is not None and "TTFT cases" in band["basis"] and band != r["error_band"]
+    code, out, _ = cli(SERVE)
+    text = re.sub(r"\s+", " ", out)
+    line = text[text.index("error band (TTFT):"):]
+    assert f"{band['low'] * 100:+.1f} % to {band['high'] * 100:+.1f} %" in line and band["basis"] in line
+    low, high = (float(x) for x in re.findall(r"mean TTFT likely ([\d.]+) ms to ([\d.]+) ms", line)[0])
+    assert low / 1e3 == pytest.approx(ttft / (1 + band["high"]), rel=5e-3)
+    assert high / 1e3 == pytest.approx(ttft / (1 + band["low"]), rel=5e-3)
+    args = ["serve-plan", "llama3-8b", "--system", "dgx-h100-superpod", "--rate", "2", "--input-len", "200",
+            "--output-len", "20", "--requests", "200", "--dtypes", "fp8", "--ttft-slo", "2s", "--tpot-slo", "100ms"]
+    code, out, err = cli([*args, "--json"])
+    assert code == 0, err
+    assert json.loads(out)["ttft_error_band"] == band  # one engine class and family: the band `serve` gives
+    code, out, _ = cli(args)
+    assert "mean TTFT likely" in re.sub(r"\s+", " ", out)
+
+
 def test_serve_on_an_unpriced_accelerator_says_why_its_cost_is_missing(cli) -> None:
     args = ["serve", "llama3-8b", "--system", "mtia-v2", "--gpus", "1", "--rate", "1", "--input-len", "100",
             "--output-len", "10", "--requests", "20"]

@@ -224,7 +224,7 @@ def test_deepseek_v3_gpu_hours_on_h800() -> None:
     interleaved fp8, MFU 17 %. Then (same round) the stack's ZeRO limits: megatron-core 0.8 runs only ZeRO-0/1 with a
     pipeline (`Stack.pipeline_zero_stages`, its distributed optimizer; no FSDP): 4.23 M (+59 %), TP2 PP16 EP16 ZeRO-1,
     MFU 14 %. The generic 2024 stack lacks what DeepSeek built (DualPipe, DeepEP, fp8 dispatch); on nemo-26.04 the
-    same search gives 1.42 (3.79 M: TP2 PP2 EP16 fp8, MFU 16 %). The bound is what the stacks allow, not a quarter:
+    same search gives 1.30 (3.47 M: TP2 PP4 EP8 fp8, MFU 17 %). The bound is what the stacks allow, not a quarter:
     < 1.65 on megatron-core-0.8, and the current stack, the default since 2026-12 (`DEFAULT_TRAINING_STACK`,
     nemo-26.04), must do better than the old one."""
     from infraplan.planning.scenario_sizing import _training_point

@@ -53,7 +53,8 @@ def test_set_is_registered_and_beats_the_fitted_roofline(scored) -> None:  # typ
     assert ("infraplan.validation.serving_hopper_disagg", "serving_disagg_set") in EXTRA_SETS
     result, residuals = scored
     run, _ = disagg.sampled_rows()
-    assert result.kind == "serving" and result.cases == 2 * len(run) == 2 * len(residuals)
+    assert result.kind == "serving" and result.cases == 2 * len(run) == len(residuals)  # a TPOT and a TTFT residual
+    assert sorted(r.metric for r in residuals) == ["throughput"] * len(run) + ["ttft"] * len(run)
     assert result.beats_baseline and result.mean_abs_error < result.baseline_mean_abs_error
     assert result.awaiting and any("DeepSeek-R1" in a for a in result.awaiting)
     by_group = {g["group"]: g for g in disagg.run_disagg_validation()["groups"]}

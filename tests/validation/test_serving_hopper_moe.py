@@ -99,7 +99,8 @@ def test_set_scores_ttft_and_tpot_of_every_row_against_the_roofline(scored) -> N
     result, residuals = scored
     run, _ = moe.sampled_rows()
     assert result.name == moe.SET_NAME and result.kind == "serving"
-    assert result.cases == 2 * len(run) == 2 * len(residuals)
+    assert result.cases == 2 * len(run) == len(residuals)  # a TPOT (throughput) and a TTFT residual per row
+    assert sorted(r.metric for r in residuals) == ["throughput"] * len(run) + ["ttft"] * len(run)
     assert result.gate_mean_abs_error == moe.GATE_MEAN_ERROR == 0.15
     assert result.awaiting and any("GLM-5" in a for a in result.awaiting)
     assert np.isfinite(result.mean_abs_error) and result.beats_baseline  # 0.35 vs 0.53 (report)

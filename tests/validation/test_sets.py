@@ -285,10 +285,13 @@ def test_error_band_is_the_conformal_band_of_the_nearest_campaigns_with_fallback
     other = error_band("a100-80gb", None, "training", pool)
     assert other is not None and "any accelerator" in other.basis
     # fewer than MIN_BAND_CAMPAIGNS campaigns anywhere: the full range, said so
-    one = tuple(r.model_copy(update={"campaign": "one paper"}) for r in pool)
-    few = error_band("h100-sxm", None, "training", one)
+    two = tuple(r.model_copy(update={"campaign": f"paper {i % 2}"}) for i, r in enumerate(pool))
+    few = error_band("h100-sxm", None, "training", two)
     assert few is not None and (few.low, few.high) == (pool[0].residual, pool[-1].residual)
-    assert MIN_BAND_CAMPAIGNS == 9 and "full range" in few.basis and "of 1 campaigns" in few.basis
+    assert MIN_BAND_CAMPAIGNS == 9 and "full range" in few.basis and "of 2 campaigns" in few.basis
+    # one campaign: its range says nothing of a new campaign's bias ((K - 1) / (K + 1) = 0): no band
+    one = tuple(r.model_copy(update={"campaign": "one paper"}) for r in pool)
+    assert error_band("h100-sxm", None, "training", one) is None
     assert error_band("h100-sxm", "trtllm-0.x", "serving", pool) is None
 
 

@@ -1,9 +1,12 @@
 """Error bands: how far off the model has been on the published cases nearest to a question.
 
-`catalog/error_bands.yaml` holds one residual per validation case (relative error of the predicted
-throughput, predicted / published - 1, so a positive residual means the model was optimistic; for serving, of the
-decode throughput 1 / TPOT), with the case's accelerator family, software-stack class, workload kind and
-measurement campaign (the source, model and engine release it was measured in). It is written by
+`catalog/error_bands.yaml` holds one residual per validation case and metric, with the case's accelerator family,
+software-stack class, workload kind and measurement campaign (the source, model and engine release it was measured
+in). Metric `throughput`: the relative error of the predicted throughput, predicted / published - 1, so a positive
+residual means the model was optimistic (for serving, of the decode throughput 1 / TPOT). Metric `ttft` (the Hopper
+serving sets' rows, dense, MoE/MLA and disaggregated): predicted / measured mean TTFT - 1, so a positive residual
+means the model was pessimistic; `serve` and `serve-plan` give it as `ttft_error_band`. A band is built from the
+residuals of one metric only. It is written by
 `infraplan validate --write-error-bands` (`validation.bands.write_error_bands`) and checked for staleness by a
 test, so training and serving (which cannot import `validation`) read it as catalog data.
 
@@ -26,10 +29,14 @@ release), so they are not exchangeable with a new campaign's; campaigns are. Hen
 
 Pools, nearest first: the same family, stack class and kind; the same family and kind (any stack); every case of
 the kind. The first holding >= 9 campaigns gives the band; when even the last holds fewer, its full range
-(min..max), and `basis` says which. A result that predicts throughput is then expected within
-[prediction x (1 - high), prediction x (1 - low)] of the measurement. The leave-one-campaign-out coverage of this
-rule on the stored residuals is a test (tests/validation/test_band_coverage.py: 81-82 % of a left-out campaign's
-cases, 94 % of all cases); the audit behind it is in validation/notes/error_bands_tried.md (the rule before it, the
+(min..max; K >= 2 campaigns hold a new one's case with probability >= (K - 1) / (K + 1), the rank argument above
+with k_lo = 1, k_hi = K), and `basis` says which. One campaign (K = 1, probability 0) gives no band: the MLPerf
+DLRM-v2 rows are one submission's scenarios, so a recsys answer carries `error_band: null` and `no_band_basis`
+says why, as video and image answers do (no validation case at all). A result that predicts throughput is then
+expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement, a mean TTFT likewise.
+The leave-one-campaign-out coverage of this rule on the stored residuals is a test
+(tests/validation/test_band_coverage.py: 81-82 % of a left-out campaign's cases, 94 % of all cases; TTFT: 80 % and
+89.5 %); the audit behind it is in validation/notes/error_bands_tried.md (the rule before it, the
 10th-90th percentile of >= 5 cases pooled as if independent, covered 58 % and 75 %).
 """
 
@@ -74,6 +81,9 @@ class Residual(Result):
     residual: float = Field(description="predicted / published throughput - 1 (fraction)")
     campaign: str = Field("", description="the measurement campaign (source, model, engine release); empty: the "
                                           "case is its own")
+    metric: str = Field("throughput", description="what the residual measures: throughput (predicted / published "
+                                                  "throughput - 1; serving: 1 / TPOT) | ttft (predicted / measured "
+                                                  "mean TTFT - 1)")
 
     @property
     def group(self) -> str:
@@ -110,7 +120,8 @@ def load_residuals() -> tuple[Residual, ...]:
         return ()
     data = safe_load_yaml(path.read_text()) or {}
     return tuple(Residual(id=r[0], family=r[1], stack=r[2], kind=r[3], residual=float(r[4]),
-                          campaign=str(r[5]) if len(r) > 5 else "") for r in data.get("residuals", []))
+                          campaign=str(r[5]) if len(r) > 5 else "", metric=str(r[6]) if len(r) > 6 else "throughput")
+                 for r in data.get("residuals", []))
 
 
 def campaign_band(values: Sequence[float], campaigns: Sequence[str]) -> tuple[float, float] | None:
@@ -138,33 +149,60 @@ def campaign_band(values: Sequence[float], campaigns: Sequence[str]) -> tuple[fl
     return ends[0], ends[1]
 
 
-def error_band(accelerator: str, stack: str | None, kind: str,
-               residuals: tuple[Residual, ...] | None = None) -> ErrorBand | None:
-    """The band for a question on `accelerator` under `stack` of `kind`; None when no case of the kind exists."""
-    pool = load_residuals() if residuals is None else residuals
-    family, cls = accelerator_family(accelerator), stack_class(stack)
+def _metric_label(kind: str, metric: str) -> str:
+    return kind if metric == "throughput" else f"{kind} {metric.upper()}"
+
+
+def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[Residual, ...] | None = None,
+               metric: str = "throughput") -> ErrorBand | None:
+    """The band for a question on `accelerator` under `stack` of `kind`, from the residuals of `metric`
+    (throughput, or ttft: predicted / measured TTFT - 1); None when the kind's cases hold fewer than 2 campaigns
+    (`no_band_basis` says why)."""
+    pool = [r for r in (load_residuals() if residuals is None else residuals) if r.metric == metric]
+    family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
+    held = ", ".join(sorted({r.family for r in pool if r.kind == kind}))  # the pool's families, said in the basis
     tiers = (
         (lambda r: r.family == family and r.stack == cls and r.kind == kind, f"{family}, stack class {cls}"),
-        (lambda r: r.family == family and r.kind == kind, f"{family}, any stack ({few} of {family} {kind} cases "
+        (lambda r: r.family == family and r.kind == kind, f"{family}, any stack ({few} of {family} {label} cases "
                                                             f"of stack class {cls})"),
-        (lambda r: r.kind == kind, f"any accelerator, any stack ({few} of {family} {kind} cases)"),
+        (lambda r: r.kind == kind, f"any accelerator, any stack ({few} of {family} {label} cases; the cases' "
+                                   f"families: {held})"),
     )
     for match, basis in tiers:
         found = [r for r in pool if match(r)]
         campaigns = [r.group for r in found]
         band = campaign_band([r.residual for r in found], campaigns) if found else None
-        count = f"{len(found)} {kind} cases of {len(set(campaigns))} campaigns"
+        k = len(set(campaigns))
+        count = f"{len(found)} {label} cases of {k} campaigns"
         if band is not None:
             return ErrorBand(low=band[0], high=band[1], cases=len(found),
                              basis=f"80 % conformal band over campaigns (one case drawn from each) of the validation "
                                    f"residuals of {count}: {basis}")
-        if found and basis.startswith("any accelerator"):  # too few campaigns anywhere: their full range
+        if k >= 2 and basis.startswith("any accelerator"):  # too few campaigns anywhere: their full range
+            # the min and max of K exchangeable campaign draws hold a new one's with probability (K - 1) / (K + 1)
+            # (the conformal rank argument above with k_lo = 1, k_hi = K); every case's range holds at least that
             values = [r.residual for r in found]
             return ErrorBand(low=min(values), high=max(values), cases=len(found),
-                             basis=f"full range of the validation residuals of {count} ({few} of any "
-                                   f"accelerator): {basis}")
+                             basis=f"full range of the validation residuals of {count} ({few} of any accelerator; "
+                                   f"holds a new campaign's case with probability >= {(k - 1) / (k + 1):.0%}): "
+                                   f"{basis}")
     return None
+
+
+def no_band_basis(kind: str, metric: str = "throughput", residuals: tuple[Residual, ...] | None = None) -> str:
+    """Why `error_band` gives a `kind` answer no band: no validation case of it, or cases of one campaign only, whose
+    range says nothing of a new campaign's bias (its min..max holds a new campaign's case with probability
+    (K - 1) / (K + 1) = 0 at K = 1)."""
+    label = _metric_label(kind, metric)
+    found = [r for r in (load_residuals() if residuals is None else residuals) if r.kind == kind and r.metric == metric]
+    if not found:
+        return f"no validation campaign measures {label} answers"
+    campaigns = sorted({r.group for r in found})
+    values = [r.residual for r in found]
+    return (f"the {len(found)} {label} validation cases (residuals {min(values):+.1%}..{max(values):+.1%}) are "
+            f"{len(campaigns)} campaign ({'; '.join(campaigns)}); their spread is one harness's, not a new campaign's, "
+            f"and a band needs >= 2 campaigns ({MIN_BAND_CAMPAIGNS} for the 80 % conformal band)")
 
 
 class PublishedMfu(Result):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result
 
 
@@ -47,3 +48,6 @@ class RecsysEstimate(Result):
     profile: str = Field(description="the recsys efficiency profile used")
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
                                      "or press summaries) or assumed (its catalog `figures_note`); null: primary")
+    error_band: ErrorBand | None = Field(None, description="expected relative QPS error (predicted / measured - 1; "
+                                         "catalog/error_bands.yaml); null: no band, `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

@@ -394,5 +394,6 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": [o for o in options if o is not chosen][:9], "candidates_evaluated": evaluated,
         "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
+        "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
         "notes": what_if_notes(acc, engine.name),
     })

@@ -178,6 +178,9 @@ class ServingResult(SparseResult):
     assumptions: Assumptions | None = Field(None, description="modelling assumptions")
     error_band: ErrorBand | None = Field(None, description="expected relative throughput error (validation residuals "
                                          "of the nearest serving cases; catalog/error_bands.yaml); null: none yet")
+    ttft_error_band: ErrorBand | None = Field(None, description="expected relative error of the mean TTFT "
+                                              "(predicted / measured - 1; residuals of the nearest serving cases' "
+                                              "TTFT, catalog/error_bands.yaml); null: none yet")
 
 
 class ImageDeployment(Result):
@@ -232,6 +235,10 @@ class ImageServingResult(SparseResult):
     usd_per_hour_per_gpu: float | None = Field(None, description="USD per accelerator-hour")
     usd_per_thousand_images: float | None = Field(None, description="USD per 1,000 images")
     assumptions: Assumptions | None = Field(None, description="modelling assumptions")
+    error_band: ErrorBand | None = Field(None, description="expected relative images/s error; null: no band, "
+                                         "`error_band_basis` says why")
+    error_band_basis: str | None = Field(None, description="which validation cases the band comes from, or why "
+                                         "there is none")
 
 
 ServeResult = ServingResult | ImageServingResult
@@ -305,5 +312,7 @@ class ServingPlanResult(SparseResult):
     rejected: list[str] = Field(description="deployments that do not fit, and why (first 20)")
     error_band: ErrorBand | None = Field(None, description="expected relative throughput error of the chosen "
                                          "deployment, as `serve` gives it (catalog/error_bands.yaml); null: none yet")
+    ttft_error_band: ErrorBand | None = Field(None, description="expected relative error of the chosen "
+                                              "deployment's mean TTFT, as `serve` gives it; null: none yet")
     notes: list[str] = Field(default_factory=list, description="what a what-if part takes from its preset (measured "
                              "release tables: `serving.release_tables`; an inherited price)")

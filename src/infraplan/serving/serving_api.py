@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band
+from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
@@ -139,9 +139,12 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                              "(the image latency SLO)")
         from infraplan.serving.diffusion import estimate_image_serving
 
-        return ImageServingResult.model_validate(estimate_image_serving(
+        image = estimate_image_serving(
             spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS, max_batch=max_batch or 16,
-            e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model))
+            e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
+        band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
+        return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (
+            band.basis if band else no_band_basis("image-generation"))})
     if max_batch is None:
         max_batch = spec_engine.offline_max_batch if offline or concurrency is not None else ONLINE_MAX_BATCH
     if model in list_serving_presets("diffusion"):  # was "unknown model", a list of LLMs without it
@@ -215,4 +218,5 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes = what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
-    return ServingResult.model_validate({**header, **result, "error_band": band})
+    return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(
+        acc.catalog_name, dep.engine or "trtllm", "serving", metric="ttft")})

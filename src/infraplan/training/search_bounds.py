@@ -18,7 +18,7 @@ every block's plans counted from the memory bounds and its rows given cheap boun
 bounds floored and the lowest-floored of them priced (`step_time` on their grid) for a first bar (the K-th best
 step time priced so far); every row whose cheap bound is within it floored; then rows priced by rising floor in
 batches, the bar falling after each batch, until the next floor is above it (DeepSeek-V3 with EP on 8,192 GB200:
-533 of 252k rows priced, 21k floored).
+778 of 253k rows priced, ~27k floored; 2026-12-03).
 Rows repeating the row before them but in the rank order (`MEMORY_FREE_KEYS`) share its memory bounds, per-plan
 memory and counts; where a (ZeRO stage, row) straddles the accelerator's memory its plans are priced one by one
 (`memory_bounds.priced_fits`), in slices of `STRADDLE_PLANS`.

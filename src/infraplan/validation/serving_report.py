@@ -89,7 +89,7 @@ def report_rows(rows: list[dict[str, str]], predict: Callable[[dict[str, str]], 
 
 def score_report(out: dict[str, Any], name: str, gate: float) -> tuple[ValidationSet, list[Residual]]:
     """A serving report (rows, measured, predicted, roofline work per metric) scored as a validation set against
-    the fitted-efficiency roofline, with each row's TPOT residual for the error bands."""
+    the fitted-efficiency roofline, with each row's TPOT (throughput) and TTFT residuals for the error bands."""
     from infraplan.validation.sets import score_set
 
     rows = out["rows"]
@@ -101,8 +101,10 @@ def score_report(out: dict[str, Any], name: str, gate: float) -> tuple[Validatio
                            * np.array(out["work"][m]) for m in ("ttft_s", "tpot_s")])
     scored = score_set(name, "serving", ids, published, predicted, unit, "fitted-efficiency roofline", gate,
                        out["awaiting"])
-    residuals = [Residual(id=r["id"], family=accelerator_family(Cluster.resolve(SYSTEMS[r["system"]]).accelerator.name),
-                          stack=stack_class(row_stack(r)), kind="serving",
+    families = [accelerator_family(Cluster.resolve(SYSTEMS[r["system"]]).accelerator.name) for r in rows]
+    residuals = [Residual(id=r["id"], family=families[i], stack=stack_class(row_stack(r)), kind="serving",
                           residual=float(out["measured"]["tpot_s"][i] / out["predicted"]["tpot_s"][i] - 1.0))
                  for i, r in enumerate(rows)]
+    residuals += [r.model_copy(update={"metric": "ttft", "residual": float(  # predicted / measured mean TTFT - 1
+        out["predicted"]["ttft_s"][i] / out["measured"]["ttft_s"][i] - 1.0)}) for i, r in enumerate(residuals)]
     return scored, residuals

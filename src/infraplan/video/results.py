@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result, SparseResult
 
 
@@ -76,3 +77,6 @@ class VideoEstimate(SparseResult):
     energy_per_video_hour_j: float = Field(description="device joules per hour of video")
     fleet: VideoFleet | None = Field(None, description="devices for the daily ingest")
     baseline: VideoBaseline | None = Field(None, description="the same job and ingest on another device")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of streams per device; null: "
+                                         "no band, `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

@@ -40,6 +40,7 @@ import re
 from typing import Any
 
 from infraplan.catalog import load_accelerator
+from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.inference_loader import is_video_device, load_ladder, load_software_encoders, load_video_device
 from infraplan.catalog.video_schemas import QUALITIES, Ladder
 from infraplan.cluster.host_share import host_share
@@ -172,4 +173,6 @@ def estimate_video(device: str, input_video: str = "2160p60", ladder: int = 5, c
     if baseline is not None and baseline.lower() != "none":
         other = estimate_video(baseline, input_video, ladder, codec, quality, daily_hours, peak_to_average, "none")
         r["baseline"] = baseline_fields(r, other)
+    band = error_band(device, None, "video")  # no validation case of video transcoding: no band, said why
+    r.update(error_band=band, error_band_basis=band.basis if band else no_band_basis("video"))
     return VideoEstimate.model_validate(r)

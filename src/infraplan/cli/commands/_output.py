@@ -107,18 +107,20 @@ def fmt_percent(value: float | None) -> str:
     return f"{value * 100:.1f} %"
 
 
-def band_line(band: Any, quantity: str, value: float | None = None, unit: str = "", inverse: bool = False) -> str:
+def band_line(band: Any, quantity: str, value: float | None = None, unit: str = "", inverse: bool = False,
+              latency: bool = False, label: str = "error band") -> str:
     """A result's `error_band` (`catalog.error_bands.ErrorBand`: residuals r = predicted / measured throughput - 1,
     the 80 % conformal band of the nearest validation campaigns) as one human line; '' when the result has none. With
     `value`, the measured value the band implies: a throughput `value` / (1 + r); a time (`inverse`, e.g. TPOT, the
-    inverse of decode throughput) `value` x (1 + r)."""
+    inverse of decode throughput) `value` x (1 + r); a time whose own residual the band is (`latency`, TTFT:
+    r = predicted / measured TTFT - 1) `value` / (1 + r)."""
     if band is None:
         return ""
-    line = (f"error band: {band.low * 100:+.1f} % to {band.high * 100:+.1f} % (predicted / measured {quantity} - 1; "
+    line = (f"{label}: {band.low * 100:+.1f} % to {band.high * 100:+.1f} % (predicted / measured {quantity} - 1; "
             f"{band.basis})")
     if value is not None and math.isfinite(value) and value > 0 and min(band.low, band.high) > -1.0:
         ends = sorted(value * (1.0 + r) if inverse else value / (1.0 + r) for r in (band.low, band.high))
-        shown = [fmt_seconds(v) if inverse else fmt_rate(v, unit) for v in ends]
+        shown = [fmt_seconds(v) if inverse or latency else fmt_rate(v, unit) for v in ends]
         line += f": measured likely {shown[0]} to {shown[1]}"
     return line
 

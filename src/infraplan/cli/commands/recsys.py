@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_rate, fmt_seconds, metric_table
+from infraplan.cli.commands._output import (
+    band_line,
+    console,
+    emit,
+    fmt_bytes,
+    fmt_num,
+    fmt_rate,
+    fmt_seconds,
+    metric_table,
+)
 from infraplan.cli.options import SEQUENCES, JsonFlag
 from infraplan.planning.fleet_spec import parse_seconds
 from infraplan.recsys.estimate import estimate_recsys
@@ -48,6 +57,8 @@ def render_recsys(r: RecsysEstimate) -> None:
                       style="bold yellow", markup=False)
     if r.figures_note:
         console.print(f"note: {r.figures_note}", markup=False)
+    console.print(band_line(r.error_band, "QPS") if r.error_band else f"error band: none ({r.error_band_basis})",
+                  highlight=False, markup=False)
 
 
 def recsys(

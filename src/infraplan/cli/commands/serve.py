@@ -127,10 +127,17 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
     table.add_row("simulated", f"{_num(r.requests, ',')} requests over {fmt_seconds(r.duration_s or 0.0)}")
     console.print(table)
     band = getattr(r, "error_band", None)  # LLM results carry one (README "Error bands"); image results none
+    if isinstance(r, ImageServingResult) and band is None and r.error_band_basis:  # an image result: none, and why
+        console.print(f"error band: none ({r.error_band_basis})", highlight=False, markup=False)
     if band is not None:
         tpot = r.tpot_s.p50 if isinstance(r, ServingResult) and r.tpot_s is not None else None
         console.print(band_line(band, "decode throughput (1 / TPOT)", tpot, inverse=True).replace(
             "measured likely", "measured TPOT p50 likely"), highlight=False, markup=False)
+    ttft_band = getattr(r, "ttft_error_band", None)
+    if ttft_band is not None:  # the TTFT band: mean TTFT residuals of the Hopper serving sets
+        ttft = r.ttft_s.mean if isinstance(r, ServingResult) and r.ttft_s is not None else None
+        console.print(band_line(ttft_band, "mean TTFT", ttft, latency=True, label="error band (TTFT)").replace(
+            "measured likely", "measured mean TTFT likely"), highlight=False, markup=False)
     for line in r.warnings:
         console.print(f"warning: {line}", style="bold yellow", markup=False)
 

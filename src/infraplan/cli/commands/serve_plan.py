@@ -50,6 +50,10 @@ def render_plan(r: ServingPlanResult) -> None:
     if r.error_band is not None:  # as `serve` prints it: the TPOT the band implies
         console.print(band_line(r.error_band, "decode throughput (1 / TPOT)", s.tpot_s.p50, inverse=True).replace(
             "measured likely", "measured TPOT p50 likely"), highlight=False, markup=False)
+    if r.ttft_error_band is not None:  # the TTFT band: a plan may bind on its TTFT SLO
+        console.print(band_line(r.ttft_error_band, "mean TTFT", s.ttft_s.mean, latency=True,
+                                label="error band (TTFT)").replace("measured likely", "measured mean TTFT likely"),
+                      highlight=False, markup=False)
     if not r.meets_slo_full_run:
         console.print(f"warning: the whole deployment's run of {r.full_run_requests:,} requests misses the SLO "
                       "(its replica probes met it); more probe requests (--requests) size it safely",

@@ -104,12 +104,14 @@ IP.fmt = function (x, digits) {
 };
 
 // A result's error_band (predicted / measured - 1, 80 % conformal band of the nearest validation campaigns) as a
-// table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer.
-IP.band = function (band) {
-  if (!band) return ["error band", "none yet"];
+// table row, as the CLI prints it under train / serve / serve-plan: the band is part of the answer. `label` and `id`
+// name another band of the result (serve's ttft_error_band: predicted / measured mean TTFT - 1).
+IP.band = function (band, label, id) {
+  label = label || "error band";
+  if (!band) return [label, "none yet"];
   const pct = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " %";
-  return ["error band", { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: "error-band",
-                          value: `${band.low},${band.high}` }];
+  return [label, { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: id || "error-band",
+                   value: `${band.low},${band.high}` }];
 };
 
 // A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it).
