@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-from infraplan.planning import scenario_sizing
+from infraplan.planning import fleet_mix_llm, scenario_sizing
 from infraplan.planning.compare import compare_scenarios
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_spec import ScenarioSpec
@@ -55,7 +55,7 @@ def main() -> int:
     print(f"plan: 3 phases, 10 services, 8 pools, 5 sites: {plan_s:.2f} s ({plan.devices:,} devices; goal "
           f"{PLAN_GOAL_S:g} s)")
     failed |= plan_s > PLAN_GOAL_S
-    scenario_sizing._serve_plan.cache_clear()  # compare sizes its scenarios afresh
+    fleet_mix_llm.serve_plan_search.cache_clear()  # compare sizes its scenarios afresh
     scenario_sizing._training_point.cache_clear()
     capacity.clear_caches()  # and the capacity search's memoised probes
     start = time.perf_counter()
