@@ -67,3 +67,32 @@ def test_the_stopped_runs_miss_and_the_others_are_run_pools(tp: int, max_batch: 
                         assert np.array_equal(got[0], full.first_token_s, equal_nan=True)
                         assert np.array_equal(got[1], full.finish_s)
     assert stopped and ran  # the overloaded probes stop early, the others run whole
+
+
+def test_a_schedule_ahead_probe_judges_the_ttft_serve_reports() -> None:
+    """SGLang's overlap scheduler: `serve` (`simulate_deployment`) moves every request's first token and finish one
+    of its decode iterations later (`serving.schedule_ahead`), the probes judged the times without it, so serve-plan
+    took a TTFT SLO that serve then missed (DeepSeek-V3 on 8 H200 in 8 attention-DP ranks, chat at 4 requests/s:
+    mean TTFT 0.515 s judged, 0.570 s served; hR review). An SLO between the two now fails the probe as it fails
+    serve; one above serve's passes."""
+    from infraplan.catalog.serving_loader import load_workload
+    from infraplan.serving import schedule_ahead
+    from infraplan.serving.serving_api import build_requests
+    from infraplan.serving.serving_sim import simulate_deployment
+
+    shape, cluster = load_model("deepseek-v3"), Cluster.resolve("hgx-h200")
+    dep = Deployment(tp=1, ep=8, attention_dp=8, dtype="fp8", kv_dtype="fp8", max_batch=64, token_budget=8192,
+                     engine="sglang", stack="sglang-0.x")
+    cand = Candidate(shape, cluster.accelerator, cluster.fabric, dep)
+    req = build_requests(load_workload("chat"), None, None, None, 600, 4.0, 0)
+    r = cand.run(req, "mixed")
+    lag = schedule_ahead.shift_s(r.first_token_s, r.finish_s, dep.decode_steps(req.output_tokens))
+    served = simulate_deployment(shape, cluster.for_gpus(8), dep, req)
+    assert served["ttft_s"]["mean"] == pytest.approx(
+        float(np.mean(r.first_token_s + lag - req.arrival_s)) + front_end_s(dep), rel=1e-9)
+    steady, q = steady_window(req.arrival_s, cand.held), 90.0
+    judged, serve_p90 = (float(np.percentile((first - req.arrival_s)[steady], q)) + front_end_s(dep)
+                         for first in (r.first_token_s, r.first_token_s + lag))
+    assert serve_p90 > judged + 0.01
+    assert not cand._meets_now(req, "mixed", ((judged + serve_p90) / 2, 10.0), q)
+    assert cand._meets_now(req, "mixed", (serve_p90 + 1e-6, 10.0), q)

@@ -8,6 +8,7 @@ import pytest
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.errors import InputError
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES
+from infraplan.serving import kv_pool_trtllm
 from infraplan.serving.engines import ENGINES, load_engine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.serving_api import estimate_serving
@@ -20,8 +21,8 @@ def _cap(engine: str, model: str = "llama3-8b", tp: int = 1, dtype: str = "bf16"
 
 
 def test_trtllm_fraction_is_of_the_memory_left_after_weights():
-    c = _cap("trtllm")
-    left = H100.memory_bytes - c.weights_bytes - c.workspace_bytes - RUNTIME_RESERVE_BYTES
+    c = _cap("trtllm")  # reserve and activations from NVIDIA's memory model (`serving.kv_pool_trtllm`)
+    left = H100.memory_bytes - c.weights_bytes - c.workspace_bytes - c.reserve_bytes
     assert c.kv_cache_bytes == pytest.approx(0.9 * left)
 
 
@@ -38,9 +39,10 @@ def test_sglang_static_fraction_shrinks_with_tp_and_holds_weights_plus_kv():
     assert eight.kv_cache_bytes == pytest.approx(0.818 * H100.memory_bytes - eight.weights_bytes)
 
 
-def test_the_conventions_differ_most_for_a_big_model():
+def test_the_conventions_differ_most_for_a_big_model(monkeypatch):
     # 70B fp8 on one 80 GB GPU: 0.9 of the total leaves almost nothing beside the weights, while TensorRT-LLM
-    # gets 0.9 of the ~8 GiB left after them
+    # gets 0.9 of the ~8 GiB left after them (the conventions compared at one reserve: the generic one)
+    monkeypatch.setattr(kv_pool_trtllm, "NVIDIA_MEMORY_MODEL", False)
     vllm, trtllm = _cap("vllm", "llama3-70b", dtype="fp8"), _cap("trtllm", "llama3-70b", dtype="fp8")
     assert trtllm.kv_cache_bytes > 4 * vllm.kv_cache_bytes
     small = {name: _cap(name).kv_cache_bytes for name in ENGINES}

@@ -7,7 +7,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving import lockstep_loop, wide_ep_lockstep
+from infraplan.serving import lockstep_loop, routed_experts, wide_ep_lockstep
 from infraplan.serving.client_loop import closed_loop_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.lockstep_loop import lockstep_replica
@@ -127,3 +127,17 @@ def test_a_lone_prefill_shares_its_routed_experts_over_the_ranks(monkeypatch: py
     assert first_token_s() == pytest.approx(own - routed[2000] + routed[250], rel=1e-12)
     monkeypatch.setattr(lockstep_loop, "SHARED_EXPERTS", False)
     assert first_token_s() == pytest.approx(own, rel=1e-12)
+
+
+def test_the_routed_share_holds_the_fused_moe_kernels_terms(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`extra["routed_s"]` is every routed-expert second of `body_s`: a stack's fused-MoE terms
+    (`routed_experts.release_moe_time`, `mxfp4_moe_token_time`) beside the GEMMs, so a lock-step iteration prices
+    them on the ranks' mean tokens too (hR review: they stayed on the rank's own tokens)."""
+    dep = _dep()
+    base = build_iteration_cost(V3, H200.accelerator, H200.fabric, dep)
+    monkeypatch.setattr(routed_experts, "release_moe_time",
+                        lambda shape, acc, stack, depth, m: np.where(m > 0, 2e-5 + 1e-7 * m, 0.0))
+    more = build_iteration_cost(V3, H200.accelerator, H200.fabric, dep)
+    added = more.body_s - base.body_s
+    assert added[0] == 0.0 and added[2000] > added[10] > 0.0
+    np.testing.assert_allclose(more.extra["routed_s"] - base.extra["routed_s"], added, rtol=1e-9, atol=1e-15)

@@ -58,7 +58,8 @@ def test_fitted_scale_minimises_the_mean_abs_error():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "measured: mean |error| 21.8 % (TTFT 31.3 %, TPOT 12.3 %) vs the 12 % gate (22.4 % with the Dynamo "
+    "measured: mean |error| 21.7 % (TTFT 31.2 %, TPOT 12.3 %) vs the 12 % gate (TensorRT-LLM's KV pool by NVIDIA's "
+    "memory model, serving.kv_pool_trtllm: from 21.8 %; 22.4 % with the Dynamo "
     "TensorRT-LLM worker's per-sequence host floor, serving.host_overhead, fitted, off), from 20.8 % with the closed "
     "loop's client round trip (serving.client_loop, 1 ms, front ends refitted; MoE 15.2 -> 14.9 %), from 20.9 % "
     "with TensorRT-LLM "
@@ -249,13 +250,14 @@ def test_dynamo_trtllm_rows_run_the_generator_template_kv_fraction_and_nothing_e
 
 def test_generator_kv_fraction_makes_reserved_requests_wait(monkeypatch):
     # measured (one H100, Qwen3-32B fp8, ISL 2048, OSL 512, 128 clients): TTFT 6.39 s, i.e. ~107 requests resident
-    # (R = TTFT + 511 TPOT = 38.5 s, wait / R = 0.17). At 0.9 the pool reserves ISL + OSL for 131 requests: no wait;
-    # at the template's 0.80 for 117: the clients beyond them wait for a completion
+    # (R = TTFT + 511 TPOT = 38.5 s, wait / R = 0.17). With NVIDIA's memory model (`serving.kv_pool_trtllm`) the pool
+    # reserves ISL + OSL for 125 requests at 0.9 (TTFT 2.0 s) and for 111 at the template's 0.80 (5.3 s): the
+    # clients beyond them wait for a completion
     row = {**_qwen_trt_row(2048), "osl": "512", "batch_size": "128", "tp_size": "1"}
     at_080 = sh.run_row(row)["ttft_s"]
     monkeypatch.setattr(sh, "DYNAMO_TRTLLM_KV", False)
     at_090 = sh.run_row(row)["ttft_s"]
-    assert at_090 < 1.6 and at_080 > 2.5 * at_090
+    assert at_090 < 2.5 and at_080 > 2.0 * at_090 and at_080 == pytest.approx(6.39, rel=0.2)
 
 
 def test_dynamo_trtllm_prompts_run_whole_with_chunked_prefill_off():

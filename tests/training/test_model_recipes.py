@@ -94,6 +94,47 @@ def test_a_recipe_with_an_unknown_setting_is_refused(tmp_path: Path) -> None:
         load_stack(str(bad))
 
 
+def test_a_recipe_setting_nothing_says_so(tmp_path: Path) -> None:
+    """A user's recipe entry with only its model and source: the note said "settings:  (source)" (hR review)."""
+    from infraplan.catalog.model_recipes import recipe_note
+
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("extends: nemo-26.04\nmodel_recipes:\n  - {model: llama3-8b, source: my notes}\n")
+    note = recipe_note(resolve_stack(str(bare), "training", "llama3-8b"))
+    assert note is not None and note.endswith("settings: none beyond the stack defaults (my notes)")
+
+
+def test_a_stack_file_naming_an_applied_recipe_is_refused(tmp_path: Path) -> None:
+    """`recipe_model` is what `stack_for_model` records; a file setting it skipped the model's own recipe and had
+    `train` name another model's recipe as applied (hR review)."""
+    bad = tmp_path / "applied.yaml"
+    bad.write_text("extends: nemo-26.04\nrecipe_model: llama3-405b\n")
+    with pytest.raises(InputError, match="recipe_model"):
+        load_stack(str(bad))
+
+
+def test_a_stack_file_listing_one_model_twice_is_refused(tmp_path: Path) -> None:
+    """Two recipes for one model: the first used to win silently (hR review); now one line naming the model."""
+    twice = tmp_path / "twice.yaml"
+    entry = "  - {model: llama3-8b, source: 'recipe.py:1', cuda_graphs: false}\n"
+    twice.write_text("extends: nemo-26.04\nmodel_recipes:\n" + entry + entry)
+    with pytest.raises(InputError, match="llama3-8b listed more than once"):
+        load_stack(str(twice))
+
+
+def test_a_search_under_the_recipe_tries_the_pipelines_train_accepts(tmp_path: Path) -> None:
+    """The 405B recipe counts the embedding and the loss as pipeline layers, so `train` takes PP16 x VP8 (H005: 128
+    chunks over 126 + 2 slots); the search's grid tried PP x VP up to the 126 layers only, so it never proposed the
+    plan a user of the stack runs (hR review). Now the recipe's stack searches more plans than the stack without it."""
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("extends: nemo-26.04\nmodel_recipes: []\n")
+    args = ("llama3-405b", "gb200-nvl72-superpod", 256)
+    kwargs = dict(seq_len=8192, global_batch=1536, dtype="nvfp4", top=1)
+    recipe, without = (search_plans(*args, stack=stack, **kwargs) for stack in (None, str(plain)))  # type: ignore[arg-type]
+    assert recipe.evaluated > without.evaluated
+    assert _user(8, "nvfp4").config.vpp == 8  # type: ignore[attr-defined]
+
+
 def test_metas_stack_trains_in_bf16_only() -> None:
     meta = load_stack("meta-llama3")
     assert meta.dtypes == ("bf16",) and "BF16 Model FLOPs Utilization" in (meta.dtypes_source or "")

@@ -93,9 +93,10 @@ class Residual(Result):
 class ErrorBand(Result):
     """The expected relative error of a prediction, from the validation residuals of the nearest cases."""
 
-    low: float = Field(description="lower end: the campaign-pooled residuals at the conformal rank of the 10 % tail "
+    low: float = Field(description="lower end: the expected floor(0.1 (K + 1))-th smallest of one residual drawn per "
+                                   "campaign (K campaigns; `campaign_band`), or the pool's minimum below 9 campaigns "
                                    "(fraction; predicted / measured - 1)")
-    high: float = Field(description="upper end: at the conformal rank of the 90 % point (fraction)")
+    high: float = Field(description="upper end: the expected ceil(0.9 (K + 1))-th smallest, or the maximum (fraction)")
     cases: int = Field(description="validation cases the band comes from (count)")
     basis: str = Field(description="which cases, and the fallback taken when too few match")
 

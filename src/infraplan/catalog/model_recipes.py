@@ -19,9 +19,9 @@ in the stack's YAML); `settings()` is what the recipe changes, `describe()` says
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol, Self, TypeVar
+from typing import Annotated, Any, Literal, Protocol, Self, TypeVar
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from infraplan.catalog.schemas import Spec
 
@@ -62,6 +62,18 @@ class ModelRecipe(Spec):
                 said.append(f"{_WORDS[key]} {value}")
         return ", ".join(said)
 
+
+
+def _one_recipe_per_model(recipes: tuple[ModelRecipe, ...]) -> tuple[ModelRecipe, ...]:
+    """A stack lists one recipe per model: a second entry for the same model would be silently ignored."""
+    models = [r.model for r in recipes]
+    twice = sorted({m for m in models if models.count(m) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} listed more than once (one recipe per model)")
+    return recipes
+
+
+ModelRecipes = Annotated[tuple[ModelRecipe, ...], AfterValidator(_one_recipe_per_model)]
 
 class _Carrier(Protocol):
     """What of a `catalog.stacks.Stack` the recipes read (a protocol: that module imports this one)."""
@@ -104,5 +116,5 @@ def recipe_note(stack: _Carrier) -> str | None:
     recipe = next((r for r in stack.model_recipes if r.model == stack.recipe_model), None)
     if recipe is None:
         return None
-    return (f"stack {stack.name} runs {recipe.model} with its own recipe's settings: {recipe.describe()} "
-            f"({recipe.source})")
+    return (f"stack {stack.name} runs {recipe.model} with its own recipe's settings: "
+            f"{recipe.describe() or 'none beyond the stack defaults'} ({recipe.source})")

@@ -69,7 +69,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from infraplan.catalog.loader import extended, list_presets, read_entry, validated
-from infraplan.catalog.model_recipes import ModelRecipe, stack_for_model
+from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
@@ -347,7 +347,7 @@ class Stack(Spec):
         False, description="fp8 / MXFP8 / NVFP4 plans keep their GEMM weights only in the low-precision copy, no bf16 "
         "weights beside it (Megatron-Core `fp8_param`, Transformer Engine `fp8_model_init`; "
         "`ops.precision.PrecisionRecipe.params_only_quantised`, `training.memory`)")
-    model_recipes: tuple[ModelRecipe, ...] = Field((), description="per model: what the framework's recipe for "
+    model_recipes: ModelRecipes = Field((), description="per model: what the framework's recipe for "
                                                    "it sets beside these defaults, with its source (`model_recipes`)")
     recipe_model: str | None = None  # the model whose recipe this profile carries (`model_recipes.stack_for_model`)
     serving: ServingProfile | None = None
@@ -368,6 +368,8 @@ def load_stack(ref: str) -> Stack:
     """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line. A file may
     start from a shipped stack and set only what it changes (`extends: nemo-26.04` + `cuda_graphs: false`)."""
     data, name = read_entry("stacks", ref)
+    if data.get("recipe_model") is not None:  # `stack_for_model`'s record: a file's skipped the model's own recipe
+        raise InputError(f"stack {ref}: recipe_model is set by infraplan, not a file (give model_recipes instead)")
     data.setdefault("name", name)
     if "extends" in data:
         data = extended("stacks", data, ref, load_stack)

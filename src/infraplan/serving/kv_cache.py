@@ -11,7 +11,8 @@ arXiv:2309.06180; vLLM's default block is 16 tokens). How much memory the cache 
 engine's own convention (`serving.engines`): TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` (0.9) applies to
 the memory LEFT after the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation
 workspace of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled
-rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` apply to the total.
+rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` apply to the total. TensorRT-LLM's
+reserve, activations and sliding-layer windows follow NVIDIA AIConfigurator's memory model (`serving.kv_pool_trtllm`).
 
 Prefill attention over an fp8 cache (`context_fmha_speedup`): TensorRT-LLM runs its FP8 context FMHA there, measured
 faster than its bf16 FMHA on Hopper: NVIDIA AIConfigurator 0.12.0 (aiconfigurator-core wheel, Apache-2.0),
@@ -36,6 +37,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
+from infraplan.serving import kv_pool_trtllm
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
 BLOCK_TOKENS = 16
@@ -95,7 +97,8 @@ def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_bat
 
 @dataclass(frozen=True)
 class KvCapacity:
-    """Memory plan of one replica (per GPU of its heaviest stage) and the KV blocks it holds."""
+    """Memory plan of one replica (per GPU of its heaviest stage) and the KV blocks it holds. `kv_bytes_per_token`
+    is what one pooled token costs (TensorRT-LLM with sliding layers: the full layers', `serving.kv_pool_trtllm`)."""
 
     weights_bytes: float
     workspace_bytes: float
@@ -127,12 +130,18 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     weights = weight_bytes_per_gpu(shape, tp, pp, dtype, ep)
     workspace = workspace_bytes(shape, tp, token_budget, max_batch)
     rule = load_engine(engine)
-    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, RUNTIME_RESERVE_BYTES, tp, pp, ep)
+    reserve = RUNTIME_RESERVE_BYTES
+    if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:  # AIConfigurator's memory model
+        workspace = kv_pool_trtllm.activation_bytes(shape, tp, token_budget, ep)
+        reserve = kv_pool_trtllm.reserve_bytes(tp)
+    free = rule.kv_cache_bytes(accelerator.memory_bytes, weights, workspace, reserve, tp, pp, ep)
     usable = rule.usable_bytes(accelerator.memory_bytes, tp, pp, ep)
     per_token = kv_bytes_per_token(shape, tp, pp, kv_dtype)
-    blocks = max(int(free // (per_token * block_tokens)), 0)
-    return KvCapacity(weights, workspace, RUNTIME_RESERVE_BYTES, usable, max(free, 0.0), per_token,
-                      block_tokens, blocks)
+    full = free  # what the full-attention layers' tokens get (the sliding layers' windows held back first)
+    if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:
+        full, per_token = kv_pool_trtllm.window_capped_pool(shape, free, per_token, max_batch)
+    blocks = max(int(full // (per_token * block_tokens)), 0)
+    return KvCapacity(weights, workspace, reserve, usable, max(free, 0.0), per_token, block_tokens, blocks)
 
 
 def blocks_for(tokens, block_tokens: int):

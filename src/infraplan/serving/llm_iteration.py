@@ -288,8 +288,9 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
                                                         dep.ep, dep.attention_dp)
     layer_s, layer_flop_s, routed_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
                                                   block_rate, accelerator)
-    layer_s = (layer_s + routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
-               + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
+    fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
+                   + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
+    layer_s, routed_s = layer_s + fused_moe_s, routed_s + fused_moe_s  # the routed experts' fused-kernel terms too
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)

@@ -49,6 +49,7 @@ class SearchSpace:
     pipeline_zero: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP > 1 (`training.stack_limits`); (): all
     context_parallel: bool = True  # False: the stack ships no CP, only CP 1 is tried
     zero_stages: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP = 1 (`training.stack_limits`); (): all
+    extra_layers: int = 0  # pipeline slots beyond the layers (embedding / loss: `plan_rules.pipeline_extra_layers`)
 
 
 Chosen = Mapping[str, int]
@@ -85,7 +86,7 @@ def _cp(s: SearchSpace, c: Chosen) -> list[int]:
 
 def _pp(s: SearchSpace, c: Chosen) -> list[int]:
     rest = s.gpus // c["tp"]
-    return [p for p in _divisors(rest) if rest % (p * c["cp"]) == 0 and p <= s.shape.num_layers]
+    return [p for p in _divisors(rest) if rest % (p * c["cp"]) == 0 and p <= s.shape.num_layers + s.extra_layers]
 
 
 def _dp(s: SearchSpace, c: Chosen) -> list[int]:
@@ -93,7 +94,7 @@ def _dp(s: SearchSpace, c: Chosen) -> list[int]:
 
 
 def _vpp(s: SearchSpace, c: Chosen) -> Sequence[int]:
-    return range(1, min(s.shape.num_layers // c["pp"], s.max_vpp) + 1) if c["pp"] > 1 else [1]
+    return range(1, min((s.shape.num_layers + s.extra_layers) // c["pp"], s.max_vpp) + 1) if c["pp"] > 1 else [1]
 
 
 def _ep(s: SearchSpace, c: Chosen) -> list[int]:

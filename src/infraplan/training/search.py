@@ -46,7 +46,7 @@ from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, pe
 from infraplan.training.memory import memory_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
-from infraplan.training.plan_rules import valid_mask
+from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
@@ -153,7 +153,8 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     """
     found = Found(grid, take=take)
     rows = grid.rows
-    valid = valid_mask(shape, rows)  # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0)
+    # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
+    valid = valid_mask(shape, rows, pipeline_extra_layers(profile))
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
     if not valid.any():
         return found
@@ -225,7 +226,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
                        "narrow it with --dtype or --schedule, or search fewer GPU counts")
         vpp, schedule = vpp_table[at, :k], schedule_table[at, :k]
         plan = grid_plan(rows, index, vpp, schedule, grid.zero)
-        bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > shape.num_layers) | ((plan.vpp > 1) & (plan.pp == 1))
+        slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
+        bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > slots) | ((plan.vpp > 1) & (plan.pp == 1))
         for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
             bad = bad | rule
         found.evaluated += (bad.size - int(np.count_nonzero(bad))) * grid.zero.size  # (a bool sum: ~8x slower)
@@ -288,7 +290,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                                                   for s in schedules))  # those the stack's framework ships
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
-                                      cp, flat_zero))
+                                      cp, flat_zero, pipeline_extra_layers(profile)))
     ceilings = {d: published_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, leave_out)
                 for d in Dtype}
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only

@@ -41,6 +41,7 @@ from infraplan.training.memory_bounds import MEMORY_FREE_KEYS as MEMORY_FREE_KEY
 from infraplan.training.memory_bounds import ROUNDING_MARGIN, memory_bounds_bytes, memory_rows, priced_fits
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan, take_rows
+from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
 from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
@@ -139,7 +140,8 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     first, combo = _combinations(line * (int(batches.max()) + 1) + batches)
     pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
                     schedule=schedule_table[line[first], :k].T)  # (K, C)
-    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > shape.num_layers) | ((pairs.vpp > 1) & (pairs.pp == 1))
+    slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
+    bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > slots) | ((pairs.vpp > 1) & (pairs.pp == 1))
     for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches):
         bad = bad | rule
     usable = ~bad
