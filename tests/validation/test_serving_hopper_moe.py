@@ -127,7 +127,7 @@ def test_a_default_aiohttp_client_holds_100_requests_in_flight(monkeypatch) -> N
     """The December-2025 GPT-OSS vLLM H100 campaign (512 clients) holds ~100 requests in flight by Little's law at
     every layout: run through aiohttp's default 100 connections (`campaign_settings.client_connections`), GPT-OSS TP2
     ISL 1024 / OSL 8192 waits ~0.4 ks for its first token (measured 462 s; ~72 s with all 512 clients admitted), its
-    TPOT within 30 % (+217 % uncapped); rows of other campaigns keep every client."""
+    TPOT within 30 % (+147 % uncapped, with vLLM's sliding-window pool); rows of other campaigns keep every client."""
     rows = moe.load_rows()
     capped = [r for r in rows if campaign_settings.client_connections(r) is not None]
     assert len(capped) == 9 and all(moe.concurrency(r) == 512 and r["backend"] == "vllm" for r in capped)
@@ -141,7 +141,7 @@ def test_a_default_aiohttp_client_holds_100_requests_in_flight(monkeypatch) -> N
     monkeypatch.setattr(campaign_settings, "CLIENT_CONNECTION_CAP", False)
     open_run = moe.run_row(row)
     assert abs(capped_run["ttft_s"] / ttft_s - 1.0) < 0.2 < 0.8 < 1.0 - open_run["ttft_s"] / ttft_s
-    assert abs(capped_run["tpot_s"] * 1e3 / tpot_ms - 1.0) < 0.35 < 2.0 < open_run["tpot_s"] * 1e3 / tpot_ms - 1.0
+    assert abs(capped_run["tpot_s"] * 1e3 / tpot_ms - 1.0) < 0.35 < 1.0 < open_run["tpot_s"] * 1e3 / tpot_ms - 1.0
 
 
 def test_the_2026_01_14_tensorrt_llm_campaign_runs_deepseeks_mtp(monkeypatch) -> None:  # type: ignore[no-untyped-def]

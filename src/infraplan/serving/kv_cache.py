@@ -12,7 +12,8 @@ engine's own convention (`serving.engines`): TensorRT-LLM's `kv_cache_free_gpu_m
 the memory LEFT after the weights, a runtime reserve (CUDA context, NCCL/cuBLAS workspaces) and the activation
 workspace of the largest iteration (`token_budget` tokens through one layer, plus fp32 logits of the sampled
 rows); vLLM's `gpu_memory_utilization` (0.9) and SGLang's `mem_fraction_static` apply to the total. TensorRT-LLM's
-reserve, activations and sliding-layer windows follow NVIDIA AIConfigurator's memory model (`serving.kv_pool_trtllm`).
+reserve, activations and sliding-layer windows follow NVIDIA AIConfigurator's memory model (`serving.kv_pool_trtllm`);
+vLLM's hybrid KV cache manager and SGLang's hybrid SWA pool hold a sliding layer's window (`serving.kv_pool_window`).
 
 Prefill attention over an fp8 cache (`context_fmha_speedup`): TensorRT-LLM runs its FP8 context FMHA there, measured
 faster than its bf16 FMHA on Hopper: NVIDIA AIConfigurator 0.12.0 (aiconfigurator-core wheel, Apache-2.0),
@@ -37,7 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
-from infraplan.serving import kv_pool_trtllm
+from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
 BLOCK_TOKENS = 16
@@ -98,7 +99,7 @@ def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_bat
 @dataclass(frozen=True)
 class KvCapacity:
     """Memory plan of one replica (per GPU of its heaviest stage) and the KV blocks it holds. `kv_bytes_per_token`
-    is what one pooled token costs (TensorRT-LLM with sliding layers: the full layers', `serving.kv_pool_trtllm`)."""
+    is what one pooled token costs (sliding layers: `serving.kv_pool_trtllm`, `serving.kv_pool_window`)."""
 
     weights_bytes: float
     workspace_bytes: float
@@ -140,6 +141,10 @@ def kv_capacity(shape: TransformerShape, accelerator: Accelerator, tp: int, pp: 
     full = free  # what the full-attention layers' tokens get (the sliding layers' windows held back first)
     if rule.engine == "trtllm" and kv_pool_trtllm.NVIDIA_MEMORY_MODEL:
         full, per_token = kv_pool_trtllm.window_capped_pool(shape, free, per_token, max_batch)
+    elif rule.engine == "vllm":  # hybrid KV cache manager (`serving.kv_pool_window`)
+        full, per_token = kv_pool_window.vllm_window_pool(shape, free, per_token, max_batch, block_tokens)
+    elif rule.engine == "sglang":  # hybrid SWA memory pool (`serving.kv_pool_window`)
+        per_token = kv_pool_window.sglang_token_bytes(shape, per_token)
     blocks = max(int(full // (per_token * block_tokens)), 0)
     return KvCapacity(weights, workspace, reserve, usable, max(free, 0.0), per_token, block_tokens, blocks)
 
