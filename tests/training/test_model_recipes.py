@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import load_stack, resolve_stack
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.training.enums import Dtype
 from infraplan.training.estimate import estimate_training
+from infraplan.training.plan import PlanArrays
 from infraplan.training.search import search_plans
+from infraplan.training.step_time import step_time
 from infraplan.validation.sets import MODEL_RECIPE_STACK, frontier_set, load_frontier_rows
 
 H004 = dict(tp=4, pp=16, seq_len=8192, global_batch=1536, micro_batch=1)  # + vpp 4 fp8 (H004) / vpp 8 nvfp4 (H005)
@@ -148,3 +153,16 @@ def test_metas_stack_trains_in_bf16_only() -> None:
                             global_batch=2048, zero=3, dtype="fp8", stack="meta-llama3")
     assert any(n.startswith("precision outside the stack: meta-llama3 trains in bf16") for n in fp8.notes)
     assert load_stack("nemo-26.04").dtypes is None  # a stack naming none: every precision, no note
+
+
+def test_step_time_by_stack_name_carries_the_models_recipe() -> None:
+    """The API's `step_time` with a stack name (or none) prices the plan under the stack's recipe for the model, as
+    `estimate_training` and `search_plans` do; a Stack object is taken as its caller built it (hR review)."""
+    shape, cluster = load_model("llama3-405b"), Cluster.resolve("gb200-nvl72-superpod").for_gpus(256)
+    plan = PlanArrays.build(tp=4, pp=16, dp=4, cp=1, ep=1, vpp=4, micro_batch=1, global_batch=1536, seq_len=8192,
+                            recompute=0, zero=1, dtype=int(Dtype.FP8))
+    bare = resolve_stack("nemo-26.04", "training")
+    with_recipe = stack_for_model(bare, "llama3-405b")
+    by_name, default = (step_time(shape, cluster, plan, s)["step_time_s"][0] for s in ("nemo-26.04", None))
+    assert by_name == default == step_time(shape, cluster, plan, with_recipe)["step_time_s"][0]
+    assert by_name < step_time(shape, cluster, plan, bare)["step_time_s"][0]  # the bare stack: 126 layers over 16

@@ -221,11 +221,13 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
               stack: str | Stack | None = None, stage_only: bool = False) -> dict[str, np.ndarray]:
     """Step time and its breakdown (seconds, arrays over plans); components add up to `step_time_s`.
 
-    `stack`: the software-stack profile (name, file or Stack; None = `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    `stack`: the software-stack profile (name, file or Stack; None = `catalog.stacks.DEFAULT_TRAINING_STACK`); a
+    name, file or None comes with the stack's recipe for `shape`'s model, as in `estimate_training` (a Stack object
+    is taken as given).
     `stage_only`: only the micro-batches' stage work (compute, TP/CP/EP, other), without the pipeline and DP
     traffic (the search's step-time floor, `training.search_bounds`).
     """
-    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training"), stage_only)
+    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training", shape.name), stage_only)
     return {k: np.array([v]) for k, v in out.items()} if plan.is_one else out
 
 
