@@ -52,6 +52,7 @@ by up to 2.2 points more: 1000 / 1000 -1.3 -> -3.4 %): sourced and worse there, 
 from __future__ import annotations
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.serving.kv_pool_window import windows_held
 
 NVIDIA_MEMORY_MODEL = True  # AIConfigurator's TensorRT-LLM non-KV memory (module docstring; toggle to compare)
 MOE_COEFFICIENTS = {1: 22.0, 2: 13.0, 4: 10.0, 8: 10.0}  # trtllm_backend.py:43 "MOE" (and DEEPSEEK, KIMIK25)
@@ -98,5 +99,4 @@ def window_capped_pool(shape: TransformerShape, free_bytes: float, per_token_byt
     if not (SLIDING_WINDOW_POOL and shape.sliding_window and shape.num_sliding_layers):
         return free_bytes, per_token_bytes
     sliding = shape.sliding_fraction()
-    window_bytes = max_batch * per_token_bytes * sliding * shape.sliding_window
-    return free_bytes - window_bytes, per_token_bytes * (1.0 - sliding)
+    return windows_held(free_bytes, per_token_bytes, max_batch, 1.0 - sliding, sliding, shape.sliding_window)

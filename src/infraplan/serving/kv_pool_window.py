@@ -84,8 +84,16 @@ def vllm_window_pool(shape: TransformerShape, free_bytes: float, per_token_bytes
     if not (ENGINE_WINDOW_POOL and full and sliding):
         return free_bytes, per_token_bytes
     full_share, sliding_share = vllm_group_shares(shape)
-    held = max_batch * per_token_bytes * sliding_share * vllm_window_tokens(shape, block_tokens)
-    return free_bytes - held, per_token_bytes * full_share
+    return windows_held(free_bytes, per_token_bytes, max_batch, full_share, sliding_share,
+                        vllm_window_tokens(shape, block_tokens))
+
+
+def windows_held(free_bytes: float, per_token_bytes: float, max_batch: int, full_share: float,
+                 sliding_share: float, window_tokens: float) -> tuple[float, float]:
+    """(KV bytes left for the full layers, bytes a pooled token takes on them) once each of `max_batch` sequences
+    holds `window_tokens` on the sliding layers (`sliding_share` of a token's bytes), the windows held back first;
+    the engines' rules give the shares and the window (vLLM here, TensorRT-LLM `serving.kv_pool_trtllm`)."""
+    return free_bytes - max_batch * per_token_bytes * sliding_share * window_tokens, per_token_bytes * full_share
 
 
 def sglang_token_bytes(shape: TransformerShape, per_token_bytes: float) -> float:
