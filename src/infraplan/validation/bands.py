@@ -89,12 +89,11 @@ def dense_serving_residuals() -> list[Residual]:
     """The dense Hopper serving rows' decode-throughput and TTFT residuals (module docstring)."""
     from infraplan.catalog.error_bands import accelerator_family, stack_class
     from infraplan.cluster import Cluster
-    from infraplan.validation.serving_hopper import load_rows, row_stack, run_row
+    from infraplan.validation.serving_hopper import load_rows, row_predictions, row_stack
     from infraplan.validation.serving_roofline import SYSTEMS
 
     found = []
-    for row in load_rows():
-        predicted = run_row(row)
+    for row, predicted in zip(load_rows(), row_predictions(), strict=True):  # the set's own predictions
         family = accelerator_family(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.name)
         base = Residual(id=row["id"], family=family, stack=stack_class(row_stack(row)), kind="serving",
                         residual=float(row["silicon_tpot_ms"]) / 1e3 / predicted["tpot_s"] - 1.0)
@@ -130,10 +129,10 @@ def write_error_bands(path: Path | None = None) -> Path:
     from infraplan.validation.inference import _inference_report
     from infraplan.validation.inference_frontier import _frontier_report
     from infraplan.validation.runner import case_rows, run_validation, scored_sets
-    from infraplan.validation.serving_hopper import _serving_hopper_report
+    from infraplan.validation.serving_hopper import _serving_hopper_report, row_predictions
 
     load_residuals.cache_clear()
     for report in (run_validation, case_rows, scored_sets, _residuals, _inference_report, _serving_hopper_report,
-                   _frontier_report):
+                   row_predictions, _frontier_report):
         report.cache_clear()  # their rows may carry error bands
     return target
