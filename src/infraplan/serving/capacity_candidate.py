@@ -30,7 +30,7 @@ from infraplan.network.collectives import Fabric
 from infraplan.serving import schedule_ahead, wide_ep_lockstep
 from infraplan.serving.capacity_probe import run_until_miss, steppable
 from infraplan.serving.disaggregated import prefill_pool_cost
-from infraplan.serving.engines import ServingEngine, serving_profile
+from infraplan.serving.engines import ServingEngine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
@@ -175,11 +175,9 @@ class Candidate:
         if got is None:  # its backlog or TTFT percentile already missed (`capacity_probe`)
             return False
         first_s, finish_s = got
-        profile = serving_profile(self.dep.stack) if mode == "mixed" and schedule_ahead.SCHEDULE_AHEAD else None
-        if profile is not None and profile.schedule_ahead:
-            # a schedule-ahead loop's lag, as `simulate_deployment` adds it (>= 0: a miss `_times` found stands)
-            lag = schedule_ahead.shift_s(first_s, finish_s, self.dep.decode_steps(req.output_tokens))
-            first_s, finish_s = first_s + lag, finish_s + lag
+        if mode == "mixed":  # a schedule-ahead loop's lag, as `simulate_deployment` adds it (>= 0: a miss stands)
+            first_s, finish_s = schedule_ahead.lagged(self.dep.stack, first_s, finish_s,
+                                                      self.dep.decode_steps(req.output_tokens))
         # the client's TTFT holds the stack's front-end time, as `simulate_deployment` reports it
         ttft = first_s - req.arrival_s + front_end_s(self.dep)
         multi = np.zeros(len(req), dtype=bool)

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from infraplan.serving.engines import serving_profile
+
 SCHEDULE_AHEAD = True  # the stacks' `schedule_ahead` priced (module docstring); False: every loop synchronous
 
 
@@ -45,3 +47,15 @@ def shift_s(first_token_s: np.ndarray, finish_s: np.ndarray, decode_steps: np.nd
     steps = np.asarray(decode_steps, dtype=np.float64)
     span = np.asarray(finish_s, dtype=np.float64) - np.asarray(first_token_s, dtype=np.float64)
     return np.where(steps > 0, span / np.maximum(steps, 1.0), 0.0)
+
+
+def lagged(stack: str, first_token_s: np.ndarray, finish_s: np.ndarray,
+           decode_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first token, finish) seconds of a colocated run on `stack`: moved by `shift_s` where its serving profile
+    schedules ahead (`schedule_ahead: true`, with `SCHEDULE_AHEAD` on), unchanged otherwise; `serve` and serve-plan's
+    probes both read it, so they judge one TTFT."""
+    profile = serving_profile(stack) if SCHEDULE_AHEAD else None
+    if profile is None or not profile.schedule_ahead:
+        return first_token_s, finish_s
+    lag = shift_s(first_token_s, finish_s, decode_steps)
+    return first_token_s + lag, finish_s + lag

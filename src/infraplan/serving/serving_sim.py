@@ -62,7 +62,7 @@ from infraplan.serving.disaggregated import (
     prefill_pool_cost,
     relay_s,
 )
-from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
+from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
@@ -223,10 +223,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                               cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
                                               dep.replicas * dep.engines_per_replica, clients, client_round_trip_s)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
-    profile = serving_profile(dep.stack)
-    if schedule_ahead.SCHEDULE_AHEAD and profile is not None and profile.schedule_ahead:  # behind the launched one
-        lag = schedule_ahead.shift_s(first, finish, dep.decode_steps(out))
-        first, finish = first + lag, finish + lag
+    first, finish = schedule_ahead.lagged(dep.stack, first, finish, dep.decode_steps(out))  # behind the launched one
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
         order = np.argsort(pool.arrival_s, kind="stable")
