@@ -92,10 +92,21 @@ def test_the_frontier_rows_take_the_recipes_from_the_stack() -> None:
     assert all(r.source.startswith("megatron-bridge 0.3.1 recipes/") for r in stack.model_recipes)
 
 
-def test_a_recipe_with_an_unknown_setting_is_refused(tmp_path: Path) -> None:
+_TWICE = "  - {model: llama3-8b, source: 'recipe.py:1', cuda_graphs: false}\n"
+
+
+@pytest.mark.parametrize(("body", "match"), [
+    ("model_recipes:\n  - {model: llama3-8b, source: x, recompute: full}\n", "recompute"),  # not a recipe setting
+    # `recipe_model` is what `stack_for_model` records: a file setting it skipped the model's own recipe and had
+    # `train` name another model's recipe as applied (hR review)
+    ("recipe_model: llama3-405b\n", "recipe_model"),
+    # two recipes for one model: the first used to win silently (hR review)
+    ("model_recipes:\n" + _TWICE + _TWICE, "llama3-8b listed more than once"),
+])
+def test_a_stack_file_with_a_bad_recipe_entry_is_refused(tmp_path: Path, body: str, match: str) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("extends: nemo-26.04\nmodel_recipes:\n  - {model: llama3-8b, source: x, recompute: full}\n")
-    with pytest.raises(InputError, match="recompute"):
+    bad.write_text("extends: nemo-26.04\n" + body)
+    with pytest.raises(InputError, match=match):
         load_stack(str(bad))
 
 
@@ -107,24 +118,6 @@ def test_a_recipe_setting_nothing_says_so(tmp_path: Path) -> None:
     bare.write_text("extends: nemo-26.04\nmodel_recipes:\n  - {model: llama3-8b, source: my notes}\n")
     note = recipe_note(resolve_stack(str(bare), "training", "llama3-8b"))
     assert note is not None and note.endswith("settings: none beyond the stack defaults (my notes)")
-
-
-def test_a_stack_file_naming_an_applied_recipe_is_refused(tmp_path: Path) -> None:
-    """`recipe_model` is what `stack_for_model` records; a file setting it skipped the model's own recipe and had
-    `train` name another model's recipe as applied (hR review)."""
-    bad = tmp_path / "applied.yaml"
-    bad.write_text("extends: nemo-26.04\nrecipe_model: llama3-405b\n")
-    with pytest.raises(InputError, match="recipe_model"):
-        load_stack(str(bad))
-
-
-def test_a_stack_file_listing_one_model_twice_is_refused(tmp_path: Path) -> None:
-    """Two recipes for one model: the first used to win silently (hR review); now one line naming the model."""
-    twice = tmp_path / "twice.yaml"
-    entry = "  - {model: llama3-8b, source: 'recipe.py:1', cuda_graphs: false}\n"
-    twice.write_text("extends: nemo-26.04\nmodel_recipes:\n" + entry + entry)
-    with pytest.raises(InputError, match="llama3-8b listed more than once"):
-        load_stack(str(twice))
 
 
 def test_a_search_under_the_recipe_tries_the_pipelines_train_accepts(tmp_path: Path) -> None:
