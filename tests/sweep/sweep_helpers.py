@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -42,9 +43,16 @@ def cli_env() -> dict[str, str]:
 
 
 def start_cli(args: list[str]) -> subprocess.Popen[str]:
-    """`infraplan ARGS` in its own process group (so a kill reaches its workers too)."""
+    """`infraplan ARGS` in its own process group (so a kill reaches its workers too), with Ctrl-C's default
+    disposition: a child inherits an ignored SIGINT from its parent (a test runner's worker may ignore it), and
+    Python then never raises KeyboardInterrupt, so the Ctrl-C test would see the whole sweep run."""
     return subprocess.Popen([sys.executable, "-m", "infraplan.cli.main", *args], env=cli_env(), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_parts(folder: Path, parts: int, timeout_s: float = 60.0) -> None:
