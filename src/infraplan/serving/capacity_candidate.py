@@ -33,6 +33,7 @@ from infraplan.serving.disaggregated import prefill_pool_cost
 from infraplan.serving.engines import ServingEngine
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.results import front_end_floor_reason
 from infraplan.serving.serving_sim import front_end_s, pool_engine, run_pool
 from infraplan.serving.workloads import Requests
 
@@ -56,15 +57,9 @@ MEMO_MAX_CANDIDATES = 512  # candidates (cost tables) kept per process
 MEMO_MAX_STREAMS = 512  # probe request streams kept per process (24 KB per 1,000 requests)
 
 def ttft_floor(engine: ServingEngine, ttft_slo_s: float) -> str:
-    """Why no deployment of any size meets a TTFT SLO at or below the stack's front-end time ('' above it): every
-    online request's TTFT carries that time on top of its queue and prefill (`serving_sim.front_end_s`; through
-    Dynamo's disaggregated path twice), so more replicas or accelerators cannot bring TTFT under it."""
-    floor_s = engine.request_latency_s
-    if ttft_slo_s > floor_s:
-        return ""
-    return (f"the TTFT SLO {ttft_slo_s:.3g} s is not above the front-end time {engine.name} adds to every online "
-            f"request ({floor_s:.3g} s: HTTP server, tokenizer, hand-off, first token back): no deployment of any "
-            "size meets it")
+    """Why no deployment of any size meets a TTFT SLO at or below `engine`'s front-end time ('' above it;
+    `results.front_end_floor_reason`; through Dynamo's disaggregated path the time is paid twice)."""
+    return front_end_floor_reason(ttft_slo_s, engine.request_latency_s, engine.name)
 
 
 _memo: dict[tuple[Any, ...], Any] = {}

@@ -108,6 +108,18 @@ def _field(part: Any, name: str) -> Any:
     return part.get(name) if isinstance(part, dict) else getattr(part, name, None)
 
 
+def front_end_floor_reason(ttft_slo_s: float, front_end_s: float, stack: str | None = None) -> str:
+    """Why no deployment of any size meets a TTFT SLO at or below the stack's front-end time ('' above it): every
+    online request's TTFT carries that time on top of its queue and prefill (`serving_sim.front_end_s`), so more
+    replicas or accelerators cannot bring TTFT under it. One sentence for `serve`'s warning and serve-plan's `why`."""
+    if ttft_slo_s > front_end_s:
+        return ""
+    who = f" {stack}" if stack else ""
+    return (f"the TTFT SLO {ttft_slo_s:.3g} s is not above the {front_end_s:.3g} s front end{who} adds to every "
+            "online request (HTTP server, tokenizer, hand-off, first token back): no deployment of any size or load "
+            "meets it")
+
+
 def with_slo_warning(data: Any) -> Any:
     """Add the low-SLO-attainment warning to a result's input mapping (once), so every path to it says so."""
     attainment = data.get("slo_attainment") if isinstance(data, dict) else None
@@ -115,8 +127,7 @@ def with_slo_warning(data: Any) -> Any:
         return data
     ttft, front = _field(data.get("slo"), "ttft_s"), _field(data.get("deployment"), "front_end_s")
     why = ("overloaded at this load, or the SLO is out of reach" if ttft is None or not front or ttft > front else
-           f"the TTFT SLO {ttft:.3g} s is not above the {front:.3g} s front end every online request carries, at "
-           "any load or size")  # as serve-plan's answer (`capacity_candidate.ttft_floor`)
+           front_end_floor_reason(ttft, front, data.get("stack")))
     line = f"only {attainment * 100:.1f} % of requests meet the SLO (< {SLO_WARNING_BELOW * 100:.0f} %): {why}"
     warnings = list(data.get("warnings") or [])
     return {**data, "warnings": warnings if line in warnings else [*warnings, line]}
