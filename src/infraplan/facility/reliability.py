@@ -73,6 +73,19 @@ def goodput(interval_s, write_s, restart_s, mttf_s, planned_per_s=0.0):
     return 1.0 / (factor * (1.0 + planned))
 
 
+def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, young_s: float) -> str:
+    """The checkpoint interval's formula with its inputs and result (Daly 2006; Young 1974), one line."""
+    def sec(x: float) -> str:
+        return f"{x:.4g} s" if x < 1e4 else f"{x:,.0f} s"
+
+    inputs = f"d = {sec(write_s)} (checkpoint write), M = {sec(mttf_s)} (job MTTF)"
+    if write_s <= 0:
+        return f"checkpoint interval = M = {sec(interval_s)}: nothing to write ({inputs})"
+    daly = ("Daly (2006) tau = sqrt(2 d M) [1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d" if write_s < 2.0 * mttf_s
+            else "Daly (2006) tau = M, since d >= 2M")
+    return f"checkpoint interval: {daly} = {sec(interval_s)} with {inputs}; Young (1974) sqrt(2 d M) = {sec(young_s)}"
+
+
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
     per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
     return float(parameters) * per
@@ -151,4 +164,6 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days, model=model,
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
                                "checkpoint_write_s", "restart_s", "young_interval_s")},
+        notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
+                                     job["young_interval_s"])],
     )

@@ -91,7 +91,8 @@ class ReliabilityReport(Result):
     expected_interruptions: float = Field(description="job interruptions expected over `days`, unexpected + "
                                           "planned (count)")
     mttf_s: float = Field(description="job mean time to an unexpected interruption, seconds")
-    checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds")
+    checkpoint_interval_s: float = Field(description="Daly's optimal checkpoint interval, seconds: sqrt(2 d M) "
+                                         "[1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d for a write d < 2M, else M")
     goodput: float = Field(description="effective training time ratio: fraction of the wall clock that trains")
     expected_unexpected_interruptions: float = Field(description="failures expected over `days` (count)")
     expected_planned_interruptions: float = Field(description="planned interruptions (maintenance) expected over "
@@ -110,3 +111,5 @@ class ReliabilityReport(Result):
     restart_s: float = Field(description="restart cost per interruption, seconds")
     young_interval_s: float = Field(description="Young's first-order checkpoint interval, sqrt(2 x write x "
                                     "MTTF), seconds")
+    notes: list[str] = Field(default_factory=list, description="how the figures were reached: the checkpoint "
+                             "interval's formula (Daly 2006, Young 1974) with its inputs")

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from infraplan.catalog import load_accelerator, load_model
+from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
@@ -143,10 +144,11 @@ def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:
 
 def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, phases: str | None = None,
                 location: str | None = None, build_type: str | None = None,
-                overrides: CostOverrides | None = None) -> CampusPlan:
-    """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity."""
+                overrides: CostOverrides | None = None, power_name: str = "--power") -> CampusPlan:
+    """Fill a facility power budget with one accelerator; size, cost, carbon, phases and training capacity.
+    `power_name` is what the messages call the budget (a fleet site's `power`, not the CLI's --power)."""
     if not power_w > 0 or not math.isfinite(power_w):
-        raise InputError(f"--power must be positive, got {power_text(power_w)}")
+        raise InputError(f"{power_name} must be positive, got {power_text(power_w)}")
     phase_list = parse_phases(phases)
     cluster = Cluster.for_accelerator(accelerator)
     cluster.require_accelerator("a campus")
@@ -156,33 +158,36 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     unit = layout.packing_unit_accelerators
     probe = it_load(layout, 16 * unit, site.cooling, site.cooling_name)
     if probe.it_w / 16 > it_budget:
-        raise InputError(f"--power {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
+        raise InputError(f"{power_name} {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
                          f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
 
     def campus_it_w(units: int) -> float:
         return campus_load(layout, units * unit, site.cooling, site.cooling_name).it_w
 
     if it_budget > campus_it_w(MAX_ACCELERATORS // unit):  # the stated limit, before any fabric beyond it is built
-        raise InputError(f"--power {power_text(power_w)} holds more than {MAX_ACCELERATORS:,} accelerators of "
+        raise InputError(f"{power_name} {power_text(power_w)} holds more than {MAX_ACCELERATORS:,} accelerators of "
                          f"{accelerator}, the limit of one campus plan (infraplan.limits)")
     count = _most_units(campus_it_w, it_budget) * unit
     if count < unit:
-        raise InputError(f"--power {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
+        raise InputError(f"{power_name} {power_text(power_w)} is below one {unit}-accelerator unit of {accelerator} "
                          f"({power_text(probe.it_w / 16 * site.pue)} of facility power)")
     load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
     report = facility_report(layout, load, site)
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
-    for year, fraction in phase_list:
+    units_built = 0  # whole units online so far: each phase adds round(cumulative x units) - those, so the phases
+    for year, fraction in phase_list:  # add up to the campus (4 x 0.25 of 6,713 racks rounded each gave 6,712)
         cumulative += fraction
+        units_now = min(int(round(cumulative * load.accelerators / unit)), load.accelerators // unit)
         phases_out.append(CampusPhase(
             year=year, fraction=fraction, cumulative_fraction=cumulative,
             facility_power_w=fraction * report.facility_power_w,
-            accelerators=int(round(fraction * load.accelerators / unit)) * unit,
+            accelerators=(units_now - units_built) * unit,
             capex_usd=None if report.capex_total_usd is None else fraction * report.capex_total_usd,
             cumulative_facility_power_w=cumulative * report.facility_power_w,
         ))
+        units_built = units_now
     return CampusPlan(
         power_w=power_w,
         accelerators=load.accelerators,
@@ -200,36 +205,44 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     )
 
 
+def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None) -> FleetSite:
+    """One site of a fleet: a catalog system, a count of accelerators, or a power budget filled (`plan_campus`)."""
+    if site.system is not None:  # a catalog system brings its own size, fabric and power chain
+        if site.count is not None or site.power_w is not None:
+            raise InputError(f"{where}: a system brings its own size; drop count and power")
+        report = size_facility(system=site.system, cooling=site.cooling, location=site.location,
+                               overrides=overrides)
+        if site.accelerator is not None and site.accelerator != report.accelerator:
+            raise InputError(f"{where}: accelerator {site.accelerator} but system {site.system} holds "
+                             f"{report.accelerator}")
+    elif site.accelerator is None or (site.count is None) == (site.power_w is None):
+        raise InputError(f"{where}: give a system, or an accelerator with exactly one of count or power")
+    elif site.count is not None:
+        report = size_facility(accelerator=site.accelerator, count=site.count, cooling=site.cooling,
+                               location=site.location, overrides=overrides)
+    else:
+        assert site.power_w is not None  # exactly one of count and power_w is set (checked above)
+        report = plan_campus(site.power_w, site.accelerator, cooling=site.cooling, location=site.location,
+                             overrides=overrides, power_name="power").facility
+    return FleetSite(
+        name=site.name, accelerator=report.accelerator, accelerators=report.accelerators,
+        h100_equivalents=h100_equivalents(site.system or str(site.accelerator), report.accelerators),  # a ref
+        it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
+        capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
+        energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
+        cooling=report.cooling, location=report.location)
+
+
 def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSitesResult:
     """Sum the sites of a fleet (preset or YAML file): accelerators, H100-equivalents, power, cost, carbon."""
     spec = load_fleet(fleet)
     sites: list[FleetSite] = []
     for site in spec.sites:
         where = f"fleet {spec.name!r}, site {site.name!r}"
-        if site.system is not None:  # a catalog system brings its own size, fabric and power chain
-            if site.count is not None or site.power_w is not None:
-                raise InputError(f"{where}: a system brings its own size; drop count and power")
-            report = size_facility(system=site.system, cooling=site.cooling, location=site.location,
-                                   overrides=overrides)
-            if site.accelerator is not None and site.accelerator != report.accelerator:
-                raise InputError(f"{where}: accelerator {site.accelerator} but system {site.system} holds "
-                                 f"{report.accelerator}")
-        elif site.accelerator is None or (site.count is None) == (site.power_w is None):
-            raise InputError(f"{where}: give a system, or an accelerator with exactly one of count or power")
-        elif site.count is not None:
-            report = size_facility(accelerator=site.accelerator, count=site.count, cooling=site.cooling,
-                                   location=site.location, overrides=overrides)
-        else:
-            assert site.power_w is not None  # exactly one of count and power_w is set (checked above)
-            report = plan_campus(site.power_w, site.accelerator, cooling=site.cooling, location=site.location,
-                                 overrides=overrides).facility
-        sites.append(FleetSite(
-            name=site.name, accelerator=report.accelerator, accelerators=report.accelerators,
-            h100_equivalents=h100_equivalents(site.system or str(site.accelerator), report.accelerators),  # a ref
-            it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
-            capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
-            energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
-            cooling=report.cooling, location=report.location))
+        try:
+            sites.append(_fleet_site(site, where, overrides))
+        except InputError as exc:  # name the site a catalog error (location, accelerator, power) comes from
+            raise InputError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
     keys = ("h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "opex_usd_per_year",
             "energy_mwh_per_year", "co2_t_per_year")
     totals: dict[str, Any] = {k: None if any(getattr(s, k) is None for s in sites) else  # a site without a price

@@ -32,6 +32,8 @@ def render_reliability(r: ReliabilityReport) -> None:
     for name, value in r.interruptions_by_component.items():
         mix.add_row(name, f"{value:.1f}")
     console.print(mix)
+    for note in r.notes:
+        console.print(note, soft_wrap=True)
 
 
 def reliability(
