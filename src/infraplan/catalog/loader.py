@@ -78,8 +78,8 @@ def parse_text(text: str, origin: str) -> Any:
     """Parse YAML (or JSON by suffix); malformed text is one InputError line. An empty document is refused."""
     try:
         data = json.loads(text) if origin.endswith(".json") else safe_load_yaml(text)
-    except (json.JSONDecodeError, yaml.YAMLError, RecursionError) as exc:
-        reason = " ".join(str(exc).split())[:200]
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:  # ValueError: JSON's, or a 5,000-digit integer's
+        reason = " ".join(str(exc).split(";")[0].split())[:200]
         raise InputError(f"malformed file {_shown(origin)}: {reason}") from None
     if data is None:
         raise InputError(f"file {_shown(origin)} is empty")

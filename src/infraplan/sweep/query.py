@@ -30,7 +30,7 @@ from typing import Any
 from infraplan.errors import InputError
 from infraplan.sweep.functions import INPUT_PREFIX, INPUT_UNITS
 from infraplan.sweep.results import SweepQuery
-from infraplan.sweep.store import committed_parts
+from infraplan.sweep.store import committed_parts, sweep_complete
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
@@ -160,8 +160,10 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         check_output_path(plot, "--plot")
     query = sql or (FRONT_SQL if pareto else SUMMARY_SQL)
     columns, rows = run_sql(folder, query)
+    complete = sweep_complete(folder)
     if pareto is None:
-        return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=rows, row_count=len(rows))
+        return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=rows, row_count=len(rows),
+                          complete=complete)
     objectives = parse_objectives(pareto, columns)
     indices = [columns.index(name) for name, _ in objectives]
     for name, i in zip((n for n, _ in objectives), indices, strict=True):  # a text column gave "0 rows"
@@ -175,7 +177,7 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         written = write_front_plot(plot, columns, rows, front, objectives)
     return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=front_rows, row_count=len(front_rows),
                       pareto=[f"{n}:max" if m else n for n, m in objectives], rows_considered=len(rows),
-                      plot=written)
+                      plot=written, complete=complete)
 
 
 def write_front_plot(path: str, columns: list[str], rows: list[list[Any]], front: list[int],

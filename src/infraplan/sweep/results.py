@@ -38,3 +38,6 @@ class SweepQuery(Result):
     pareto: list[str] | None = Field(default=None, description="objectives of the front: column, or column:max")
     rows_considered: int | None = Field(default=None, description="rows the Pareto front was taken from")
     plot: str | None = Field(default=None, description="HTML chart written (self-contained Plotly)")
+    complete: bool | None = Field(default=None, description="whether the sweep that wrote the folder finished its "
+                                  "spec (false: interrupted, killed or failed; rerun it to finish); null: a folder "
+                                  "written before infraplan recorded it")

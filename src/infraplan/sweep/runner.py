@@ -10,7 +10,9 @@ flight. Finished rows are buffered and committed as a part every `flush_s` secon
 crash loses at most that much work; a rerun computes the rest.
 
 Ctrl-C: the driver stops submitting, cancels what is in flight, commits what finished and returns with
-`interrupted` set (the CLI exits 130). A progress bar (Rich) shows points done, points/s and the ETA.
+`interrupted` set (the CLI exits 130). The manifest says `complete: false` from the start of a run until its
+last point is saved (`ResultStore.mark`), so `infraplan results` tells a folder left by Ctrl-C, a kill or a crash
+from a finished one. A progress bar (Rich) shows points done, points/s and the ETA.
 """
 
 from __future__ import annotations
@@ -77,7 +79,16 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     resolve_callable(spec.function)
     check_arguments(spec.function, spec.argument_names())
-    store = ResultStore(out, spec.function, spec.model_dump(mode="json"))
+    store = ResultStore(out, spec.function, spec.model_dump(mode="json"))  # holds the folder's writer lock
+    try:
+        return _run(spec, store, out, backend, workers, address, flush_s, progress, console)
+    finally:
+        store.close()
+
+
+def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Backend, workers: int | None,
+         address: str | None, flush_s: float, progress: bool, console: Console | None) -> SweepRun:
+    store.mark(complete=False)  # until the last point is saved: a kill or a crash leaves the folder marked incomplete
     done = store.done_keys()
     runner = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     size = spec.batch_size or default_batch_size(spec.function)
@@ -87,7 +98,7 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     buffer: list[pa.Table] = []
     common = {"function": spec.function, "sweep_seed": spec.seed, "infraplan_version": infraplan_version(),
               "catalog_hash": catalog_hash()}
-    interrupted = False
+    interrupted = finished = False
     start = last_flush = time.perf_counter()
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
@@ -118,6 +129,7 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
                 if time.perf_counter() - last_flush >= flush_s:
                     store.append(buffer)
                     buffer, last_flush = [], time.perf_counter()
+        finished = True
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -125,7 +137,7 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
         if isinstance(backend, str):
             runner.close()
         store.append(buffer)
-        store.commit_empty()
+        store.mark(complete=finished)
     elapsed = time.perf_counter() - start
     return SweepRun(directory=str(out), function=spec.function, backend=runner.name, workers=runner.workers,
                     points=total, points_skipped=counters["skipped"], points_run=counters["run"],

@@ -255,6 +255,9 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
             raise InputError(f"sweep spec {shown}: cannot read it ({getattr(exc, 'strerror', None) or exc})") from None
         except yaml.YAMLError as exc:
             raise InputError(f"sweep spec {shown}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, nesting deeper than Python's stack
+            reason = str(exc).split(";")[0] if isinstance(exc, ValueError) else "nested too deep"
+            raise InputError(f"sweep spec {shown}: not valid YAML ({reason})") from None
     if not isinstance(data, Mapping):
         raise InputError(f"sweep spec {shown}: expected a mapping with `function`, `fixed` and `axes`")
     try:

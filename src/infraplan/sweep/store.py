@@ -9,12 +9,21 @@ A part is written to a temporary name, fsynced and renamed; only then is the man
 (temporary file, fsync, rename, fsync of the folder). The manifest is the commit: a part it does not list
 (a kill -9 between the two renames) is deleted when the folder is next opened and its points run again, so
 after any crash and a rerun every point is there exactly once. Finished points are found by reading the `key`
-column of the committed parts. One writer per folder at a time.
+column of the committed parts. One writer per folder at a time: a writer holds an exclusive POSIX lock
+(`lockf`) on `.lock` in the folder, released by the kernel when its process dies (kill -9 included) and not
+inherited by the forked pool workers, and a second sweep into the same folder is refused in one line (two
+writers each recomputed what the other was computing and rewrote the manifest without the other's parts: the
+first reported 100 rows, the manifest kept 3 of 5 part files, the last writer's).
+
+The manifest's `complete` says whether the run that last wrote the folder finished every point of its spec: it is
+written false before a run computes anything and true only when the run ends without Ctrl-C or an error, so a
+folder left by a kill, a Ctrl-C or a crash reads as incomplete in `infraplan results` (`sweep_complete`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -33,6 +42,7 @@ from infraplan.errors import InputError
 FORMAT = 1
 MANIFEST = "manifest.json"
 PARTS = "parts"
+LOCK = ".lock"
 META_COLUMNS = ("key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash", "stack_hash")
 """The columns every row has, first in a loaded table; then the `in_*` inputs, then the outputs, by name."""
 
@@ -117,24 +127,39 @@ class ResultStore:
                  create: bool = True) -> None:
         self.folder = Path(folder)
         self.parts_folder = self.folder / PARTS
+        self._lock: int | None = None
         try:
             if create:
                 self.parts_folder.mkdir(parents=True, exist_ok=True)
+                self._lock = _writer_lock(self.folder)
             elif not (self.folder / MANIFEST).is_file():
                 raise InputError(f"{_shown(self.folder)} holds no sweep results (no {MANIFEST})")
         except OSError as exc:
             raise InputError(f"--out {_shown(self.folder)}: cannot use it ({exc.strerror or exc})") from None
-        self.manifest = self._read_manifest()
-        if self.manifest.get("function", function) != function:
-            raise InputError(f"{_shown(self.folder)} holds a {self.manifest['function']!r} sweep, not {function!r}; "
-                             "give another --out")
-        self.manifest.setdefault("format", FORMAT)
-        self.manifest["function"] = function
-        if spec is not None:
-            self.manifest["spec"] = dict(spec)
-        self.manifest.setdefault("parts", [])
-        if create:
-            self._drop_uncommitted()
+        try:
+            self.manifest = self._read_manifest()
+            if self.manifest.get("function", function) != function:
+                raise InputError(f"{_shown(self.folder)} holds a {self.manifest['function']!r} sweep, not "
+                                 f"{function!r}; give another --out")
+            self.manifest.setdefault("format", FORMAT)
+            self.manifest["function"] = function
+            if spec is not None:
+                self.manifest["spec"] = dict(spec)
+            self.manifest.setdefault("parts", [])
+            if create:
+                self._drop_uncommitted()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the writer lock (a store opened with `create`)."""
+        lock, self._lock = getattr(self, "_lock", None), None  # (None where __init__ failed before the lock)
+        if lock is not None:
+            os.close(lock)  # closing the descriptor drops the process's lock
+
+    def __del__(self) -> None:
+        self.close()
 
     def _read_manifest(self) -> dict[str, Any]:
         path = self.folder / MANIFEST
@@ -190,12 +215,31 @@ class ResultStore:
         _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
         self.manifest = manifest
 
-    def commit_empty(self) -> None:
-        """Write the manifest even when nothing ran (a folder whose points all failed validation, or were done)."""
-        if not (self.folder / MANIFEST).exists():
-            manifest = {**self.manifest, "infraplan_version": infraplan_version(), "catalog_hash": catalog_hash()}
-            _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
-            self.manifest = manifest
+    def mark(self, complete: bool) -> None:
+        """Record in the manifest whether the run that writes this folder has finished its spec."""
+        manifest = {**self.manifest, "complete": complete, "infraplan_version": infraplan_version(),
+                    "catalog_hash": catalog_hash()}
+        _write_atomic(self.folder / MANIFEST, json.dumps(manifest, indent=1, default=str).encode())
+        self.manifest = manifest
+
+
+def _writer_lock(folder: Path) -> int | None:
+    """An exclusive, non-blocking POSIX lock on the folder's lock file (None where the OS has none). A POSIX lock
+    (not `flock`) belongs to this process only: forked pool workers, which inherit the descriptor, do not hold it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: one writer per folder is then the user's to keep
+        return None
+    fd = os.open(folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise InputError(f"--out {_shown(folder)}: another sweep is writing to it; wait for it to finish or "
+                             "give another --out") from None
+        raise
+    return fd
 
 
 def _shown(path: Path | str) -> str:
@@ -227,6 +271,12 @@ def _function_of(folder: str | Path) -> str:
         return str(json.loads(path.read_text(encoding="utf-8")).get("function", ""))
     except (OSError, ValueError, AttributeError):
         raise InputError(f"{_shown(folder)} holds no sweep results (no readable {MANIFEST})") from None
+
+
+def sweep_complete(folder: str | Path) -> bool | None:
+    """Whether the last run that wrote the folder finished its spec (None: written before the manifest said)."""
+    complete = ResultStore(folder, function=_function_of(folder), create=False).manifest.get("complete")
+    return complete if isinstance(complete, bool) else None
 
 
 def committed_parts(folder: str | Path) -> list[Path]:

@@ -9,8 +9,12 @@ from infraplan.catalog.loader import check_output_path
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.network.costs import describe_fabric
 from infraplan.network.results import NetworkReport
+
+GRAPHML_SUFFIXES = (".graphml", ".xml")
+"""What `--graphml` may be named: GraphML is XML (networkx's `write_graphml`), read back by the same suffixes."""
 
 
 def render_fabric(r: NetworkReport) -> None:
@@ -39,7 +43,9 @@ def network(
     as_json: JsonFlag = False,
 ) -> None:
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
-    if graphml:
+    if graphml is not None:  # named for what it holds, as --plot and --report must name an .html file
+        if not graphml.endswith(GRAPHML_SUFFIXES):
+            raise InputError(f"--graphml must name a .graphml or .xml file, got {graphml!r}")
         check_output_path(graphml, "--graphml")
     cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
     emit(describe_fabric((cluster if gpus is None else cluster.for_gpus(gpus)).system, gpus, graphml), as_json,
