@@ -25,6 +25,9 @@ MAX_SEED = 2**32 - 1
 """numpy seeds are 32-bit unsigned integers."""
 MAX_PARALLEL_DEGREE = 1_048_576
 """A TP, PP, CP, EP or virtual-stage degree, or a serving batch cap: 2**20."""
+MAX_ARRIVAL_RATE_PER_S = 1e9
+"""Requests per second of one serving demand (`serve --rate`, a scenario's or fleet's peak LLM rate after growth
+and headroom): 1e9, ~10,000x the published peak of the largest chat services."""
 MAX_TRAINING_TOKENS = 1e15
 """Tokens of one training run (`train --tokens`, a scenario's training service): 10**15, ~25x the largest
 published pre-training corpus (Qwen3: 36T tokens); beyond it a run lasts centuries on any listed system."""

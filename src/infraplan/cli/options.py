@@ -27,6 +27,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.limits import (  # the stated limits, shared with the web API's request models
     MAX_ACCELERATORS,
+    MAX_ARRIVAL_RATE_PER_S,
     MAX_REQUESTS,
     MAX_SEED,
     MAX_SEQUENCES,
@@ -177,7 +178,7 @@ REQUESTS = count(1, MAX_REQUESTS, "the limit is 10 M requests per simulation: me
 BATCH_CAP = count(1, 1_048_576)
 SPECULATIVE_TOKENS = count(0, 8, "draft / MTP tokens per decode step: deployments use 1-5")
 ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fraction")
-ARRIVAL_RATE = number(gt=0.0, le=1e9, why="the limit is 1e9 requests/s")
+ARRIVAL_RATE = number(gt=0.0, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = number(ge=0.0, le=1e6)

@@ -22,9 +22,9 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
 - a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
-Power per device: TDP + the host share `serve` prices (the serving system's node host power / accelerators per
-node, `serving_sim.power_terms`: cluster/host_share.py's figure for a preset; a pool's `host_power_w` overrides),
-so the J/token serve-plan prints is on the same basis, and the same as a recsys row's on that pool.
+Power per device is the pool's, whatever it serves (planning/fleet_mix.py `_costs`: the power chain's IT load of
+its reference cluster, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
+serve-plan prints is its serving draw (`serving_sim.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, plus one per share the MILP splits.
 """
@@ -37,9 +37,8 @@ from functools import lru_cache
 from typing import Any
 
 from infraplan.catalog.serving_loader import load_workload
-from infraplan.cluster import Cluster
-from infraplan.cluster.host_share import node_host_share_w
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.results import ServingPlanResult
 
@@ -66,7 +65,10 @@ def llm_peak_rate(svc: Any) -> float:
 def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
                       dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
     """serve-plan's answer at its defaults (1,500 probe requests, seed 0), cached: fleet-mix's and `plan`'s LLM
-    services alike (`planning.scenario_sizing.size_llm`)."""
+    services alike (`planning.scenario_sizing.size_llm`). A rate above `serve --rate`'s limit is one line."""
+    if not math.isfinite(rate) or rate > MAX_ARRIVAL_RATE_PER_S:
+        raise InputError(f"peak LLM rate {rate:.3g} requests/s (rate x growth x headroom) is above the "
+                         f"{MAX_ARRIVAL_RATE_PER_S:.0e} requests/s limit")
     return search_capacity(model, system, rate, workload=workload, ttft_slo=ttft, tpot_slo=tpot, dtypes=dtypes,
                            max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack)
 
@@ -118,9 +120,9 @@ def _detail(r: ServingPlanResult, command: str) -> dict[str, Any]:
             "serve_plan": command}
 
 
-def llm_option(svc: Any, device: str, kind: str, host_power_w: float | None) -> dict[str, Any]:
-    """Per replica-unit capacity (requests/s), devices per unit, power per device of `device` serving the LLM
-    service at its whole peak rate, or {'reason': why not}."""
+def llm_option(svc: Any, device: str, kind: str) -> dict[str, Any]:
+    """Per replica-unit capacity (requests/s) and devices per unit of `device` serving the LLM service at its
+    whole peak rate, or {'reason': why not}."""
     if kind in ("cpu", "video-asic"):
         return {"reason": f"{device} ({kind}) does not run LLM serving"}
     rate = llm_peak_rate(svc)
@@ -131,13 +133,9 @@ def llm_option(svc: Any, device: str, kind: str, host_power_w: float | None) -> 
     d = r.deployment
     if not r.feasible or r.gpus is None or d is None or r.serve is None:
         return {"reason": r.why or "no deployment meets the SLOs"}
-    cluster = Cluster.resolve(device)
-    node = cluster.system.node
-    host = host_power_w if host_power_w is not None else node_host_share_w(node)
     gpr = r.gpus // d.replicas
     return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
-            "rate": rate, "provisioned_w": cluster.accelerator.tdp_w + host,
-            "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS))}
+            "rate": rate, "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS))}
 
 
 def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:
