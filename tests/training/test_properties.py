@@ -40,7 +40,8 @@ def plan_columns(draw, model: str | None = None, pp_divides_layers: bool = False
     model = model or draw(st.sampled_from(MODELS))
     system = draw(st.sampled_from(SYSTEMS))
     shape = load_model(model)
-    tp = draw(st.sampled_from(_divisors(shape.num_heads, 8)))
+    # TP x CP divides the drawn sequences (multiples of 1,024) under sequence parallelism (Megatron-Core's scatter)
+    tp = draw(st.sampled_from([t for t in _divisors(shape.num_heads, 8) if 1024 % t == 0]))
     pp_choices = _divisors(shape.num_layers, 8) if pp_divides_layers else list(range(1, 9))
     pp = draw(st.sampled_from(pp_choices))
     vpp = 1 if (pp == 1 or vpp_one) else draw(st.integers(1, min(4, shape.num_layers // pp)))
@@ -126,7 +127,8 @@ def test_more_bandwidth_never_increases_step_time(drawn, up, out, which) -> None
 def test_memory_never_grows_with_more_tp(drawn) -> None:
     model, system, cols = drawn
     heads = load_model(model).num_heads
-    bigger = [d for d in range(cols["tp"] + 1, heads + 1) if heads % d == 0]
+    bigger = [d for d in range(cols["tp"] + 1, heads + 1)
+              if heads % d == 0 and cols["seq_len"] % (d * cols["cp"]) == 0]  # the sequence splits over TP x CP
     grown = {**cols, "tp": bigger[0]}  # next valid TP; dp and everything else fixed (more GPUs)
     small = _evaluate(model, system, _plan(cols))
     large = _evaluate(model, system, _plan(grown))

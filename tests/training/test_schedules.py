@@ -112,8 +112,8 @@ def test_zero_bubble_and_dualpipe_bubbles_follow_their_papers() -> None:
     assert float(one_f_one_b) == pytest.approx(7 * 3.0)
     assert float(zb) == pytest.approx(7 * 1.0)
     assert float(dual) == pytest.approx(3 * 2.0)
-    # too few micro-batches to fill the cool-down with W passes: only (p-1)(F+B)
-    assert float(schedules.PIPELINE_SCHEDULES[Schedule.ZB_H1].bubble(p, 1.0, 2.0, t)) == pytest.approx(7 * 2.0)
+    # too few micro-batches to fill the cool-down with W passes: (p-1)(F+B) - (m-1) W
+    assert float(schedules.PIPELINE_SCHEDULES[Schedule.ZB_H1].bubble(p, 1.0, 2.0, t)) == pytest.approx(7 * 2.0 - 1.0)
 
 
 def test_dualpipe_memory_doubles_parameters_and_holds_pp_plus_one_micro_batches() -> None:

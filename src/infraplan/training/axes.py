@@ -81,7 +81,8 @@ def _tp(s: SearchSpace, c: Chosen) -> list[int]:
 
 
 def _cp(s: SearchSpace, c: Chosen) -> list[int]:
-    return [x for x in CONTEXT_PARALLEL if s.seq_len % (2 * x) == 0 and (s.context_parallel or x == 1)]
+    # CP 1 splits nothing (any length); CP > 1 cuts 2 x CP load-balanced chunks (`plan_rules`)
+    return [x for x in CONTEXT_PARALLEL if x == 1 or (s.seq_len % (2 * x) == 0 and s.context_parallel)]
 
 
 def _pp(s: SearchSpace, c: Chosen) -> list[int]:

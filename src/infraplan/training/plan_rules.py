@@ -1,11 +1,18 @@
 """The rules a parallel plan must meet, vectorised over plans, and the kept verdict of one plan.
 
 `plan_violations` lists (mask of invalid plans, reason) for every rule: parallel degrees and batches >= 1, heads
-divisible by TP, pipeline model chunks (PP x VPP) no more than the layers to split (with the embedding and the LM
-head + loss where the stack's even split counts them: Megatron-Core `account_for_embedding_in_pipeline_split` /
+divisible by TP, the KV heads (query groups) a multiple or a divisor of TP (Megatron-Core 0.16.1
+megatron/core/transformer/transformer_config.py lines 939-946: "num_query_groups must be a multiple or divisor of
+tensor_model_parallel_size"; a divisor: each rank holds a replica of its group, `ops.params.kv_heads_local`),
+pipeline model chunks (PP x VPP) no more than the layers to split (with the embedding and the LM head + loss where
+the stack's even split counts them: Megatron-Core `account_for_embedding_in_pipeline_split` /
 `account_for_loss_in_pipeline_split`, `pipeline_extra_layers`), the global batch divisible by DP x micro-batch, the
-sequence by 2 x CP (load-balanced causal chunks), EP dividing the experts and DP (or, with MoE parallel folding,
-EP x ETP dividing TP x CP x DP), block recompute within a model chunk, and each pipeline schedule's own rules
+sequence by 2 x CP where CP > 1 (load-balanced causal chunks; CP 1 splits nothing, so any length runs) and, with
+sequence parallelism over TP > 1, by TP x CP (Megatron-Core scatters each CP rank's [s / CP, b, h] activations over
+the TP ranks along the sequence: megatron/core/tensor_parallel/mappings.py, `_split_along_first_dim`, asserts "First
+dimension of the tensor should be divisible by tensor parallel size"), EP dividing the experts and DP (or, with MoE
+parallel folding, EP x ETP dividing TP x CP x DP), block recompute within a model chunk, and each pipeline
+schedule's own rules
 (`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
 `check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18),
 followed by the values that broke it and, for a divisibility, the nearest values that meet it (`broken_rule_values`:
@@ -15,6 +22,7 @@ global batches 125, 250").
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 
@@ -44,9 +52,11 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers).
     """
     heads_ok = shape.num_heads % plan.tp == 0
+    kv, tp_at_least_one = shape.num_kv_heads, plan._at_least_one(plan.tp)
+    groups_ok = (kv % tp_at_least_one == 0) | (tp_at_least_one % kv == 0)
     stages = plan.pp * plan.vpp
     slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
     chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
     small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
@@ -54,10 +64,13 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
     return [
         (any(small) if is_plain(plan.tp) else np.any(small, axis=0), _SMALL),
         (negate(heads_ok), heads_why),
+        (negate(groups_ok), groups_why),
         (stages > slots, stages_why),
         ((plan.vpp > 1) & (plan.pp == 1), _VPP_NEEDS_PP),
         (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0, _BATCH),
-        (plan.seq_len % (2 * plan.cp) != 0, _SEQUENCE),
+        ((plan.cp > 1) & (plan.seq_len % (2 * plan.cp) != 0), _SEQUENCE),
+        ((plan.sequence_parallel == 1) & (plan.tp > 1) & (plan.seq_len % plan._at_least_one(plan.tp * plan.cp) != 0),
+         _SEQUENCE_SP),
         (negate(experts_ok), experts_why),
         (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
                      plan.dp % plan._at_least_one(plan.ep) != 0), _EP_DIVIDES),
@@ -74,6 +87,7 @@ _SMALL = "every parallel degree, batch and sequence length must be >= 1"
 _VPP_NEEDS_PP = "virtual pipeline stages need PP > 1"
 _BATCH = "global batch not divisible by DP x micro-batch"
 _SEQUENCE = "sequence length not divisible by 2 x CP (load-balanced chunks)"
+_SEQUENCE_SP = "sequence length not divisible by TP x CP (sequence parallelism splits each CP chunk over TP)"
 _EP_DIVIDES = ("EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE "
                "parallel folding) EP x expert TP must divide TP x CP x DP")
 _BLOCK_NEEDS_FULL = "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"
@@ -92,15 +106,17 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     heads_ok = shape.num_heads % tp == 0
     moe = shape.is_moe
     experts_ok = (shape.num_experts % ep == 0) if moe else ep == 1
-    sequence_odd = row.seq_len % (2 * cp) != 0
+    sequence_odd = cp > 1 and row.seq_len % (2 * cp) != 0
     if (tp < 1 or pp < 1 or dp < 1 or cp < 1 or ep < 1 or row.etp < 0 or vpp < 1 or row.micro_batch < 1
             or row.global_batch < 1 or row.seq_len < 1):
         return _SMALL
-    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
     stages, slots = pp * vpp, shape.num_layers + extra_layers
     replicas, folded, layers, experts = dp * row.micro_batch, row.folded, row.recompute_layers, ep * row.expert_tp
     if not heads_ok:
         return heads_why
+    if shape.num_kv_heads % tp != 0 and tp % shape.num_kv_heads != 0:
+        return groups_why
     if stages > slots:
         return stages_why
     if vpp > 1 and pp == 1:
@@ -109,6 +125,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _BATCH
     if sequence_odd:
         return _SEQUENCE
+    if row.sequence_parallel == 1 and tp > 1 and row.seq_len % (tp * cp) != 0:
+        return _SEQUENCE_SP
     if not experts_ok:
         return experts_why
     if (tp * cp * dp) % (1 if experts < 1 else experts) != 0 if folded else dp % (1 if ep < 1 else ep) != 0:
@@ -124,7 +142,7 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches)  # type: ignore[arg-type]
 
 
-def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str]:
+def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str]:
     """`plan_violations`' reasons that name the model's heads, layers and experts, kept by the model's identity
     (constants of the model and stack: a single estimate checks one plan, issue 18)."""
     key = (id(shape), extra_layers)
@@ -136,14 +154,16 @@ def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str
                f"{slots})" if extra_layers else "")
     reasons = (f"attention heads ({shape.num_heads}) not divisible by TP",
                f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}",
-               f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)")
+               f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)",
+               f"KV heads ({shape.num_kv_heads}) neither divisible by TP nor dividing it (Megatron-Core: "
+               "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)")
     if len(_REASONS) >= 256:
         _REASONS.clear()
     _REASONS[key] = (shape, reasons)
     return reasons
 
 
-_REASONS: dict[tuple[int, int], tuple[TransformerShape, tuple[str, str, str]]] = {}
+_REASONS: dict[tuple[int, int], tuple[TransformerShape, tuple[str, str, str, str]]] = {}
 
 
 def _multiples(value: int, step: int, what: str, many: str) -> str:
@@ -161,7 +181,7 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
         row.tp, row.pp, row.dp, row.cp, row.ep, row.vpp, row.micro_batch, row.global_batch, row.seq_len,
         row.recompute_layers, row.expert_tp, row.etp, row.micro_batches))
     slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
     if reason == _SMALL:
         named = {"TP": tp, "PP": pp, "DP": dp, "CP": cp, "EP": ep, "VPP": vpp, "micro-batch": mb,
                  "global batch": batch, "sequence length": seq}
@@ -170,6 +190,10 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
     elif reason == heads_why:
         fits = [t for t in range(1, shape.num_heads + 1) if shape.num_heads % t == 0 and t <= max(64, tp)]
         values = f"TP {tp} (TPs dividing {shape.num_heads} heads: {', '.join(map(str, fits))})"
+    elif reason == groups_why:
+        kv, heads = shape.num_kv_heads, shape.num_heads
+        fits = [t for t in range(1, heads + 1) if heads % t == 0 and (kv % t == 0 or t % kv == 0)]
+        values = f"TP {tp} (TPs meeting both head rules: {', '.join(map(str, fits))})"
     elif reason == stages_why:
         values = f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks"
     elif reason == _VPP_NEEDS_PP:
@@ -180,6 +204,10 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
     elif reason == _SEQUENCE:
         values = (f"sequence length {seq:,}, 2 x CP = {2 * cp}; "
                   + _multiples(seq, 2 * cp, "sequence length", "sequence lengths"))
+    elif reason == _SEQUENCE_SP:
+        step = math.lcm(tp * cp, 2 * cp if cp > 1 else 1)  # the nearest lengths meet the 2 x CP rule as well
+        values = (f"sequence length {seq:,}, TP {tp} x CP {cp} = {tp * cp}; "
+                  + _multiples(seq, step, "sequence length", "sequence lengths"))
     elif reason == experts_why:
         values = f"EP {ep}"
     elif reason == _EP_DIVIDES:

@@ -17,15 +17,22 @@ these names are importable as well).
   Needs p > 1 and v > 1; Megatron-LM further refuses a step whose micro-batches are not a multiple of p
   ("number of microbatches is not divisible by pipeline-parallel size when using interleaved schedule",
   megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving), so m < p
-  is refused too.
+  is refused too. Megatron-Core 0.16.1 words it through `microbatch_group_size_per_vp_stage` N (default p,
+  model_parallel_config.py lines 447-448): N must lie in [p, m] and m mod N be 0 or >= p (schedules.py lines
+  995-1015), the same rule at the default N; a larger N (warm-up (v - 1) N, not modelled) is not offered.
 
 * ZB-H1 (zero bubble, Qi et al. 2023, arXiv:2401.10241 Sec. 3.1 "ZB-H1"): the backward is split into B (the
   input gradient, on the critical path) and W (the weight gradient, deferrable); W passes fill the cool-down
   bubble, so with m >= p the bubble is (p - 1)(T_F + T_B - T_W) where 1F1B has (p - 1)(T_F + T_B + T_W), at
   the same activation memory as 1F1B (min(p, m) in flight; W holds a little extra, not counted). In the
   DeepSeek-V3 report's notation (B the whole backward) that is (p - 1)(F + B - 2W) ("ZB1P", Table 2). With
-  m < p there are too few W passes to fill the cool-down: only the last stage's W leaves the critical path,
-  (p - 1)(T_F + T_B). T_F : T_B : T_W = 1 : 1 : 1 of the stage time per micro-batch, the paper's working
+  m < p the critical path is the last micro-batch's forward down the stages ((m + p - 1) T_F), the last stage's
+  m backwards interleaved with its forwards, that B back up ((m + p - 1) T_B) and stage 0's last W: a step of
+  (m + p - 1)(T_F + T_B) + T_W, so the bubble is (p - 1)(T_F + T_B) - (m - 1) T_W -- each of the first m - 1
+  W passes fills an idle slot, the same count as the m >= p formula at m = p, so the two meet there (m = 1: the
+  sequential (p - 1)(T_F + T_B); worked by hand and by list scheduling at p = 4, m = 1..4, review hA session 33;
+  on uneven stages the m - 1 of p - 1 filled W shares of o). T_F : T_B : T_W = 1 : 1 : 1 of the stage time
+  per micro-batch, the paper's working
   assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages.
 * ZB-V (Qi et al., arXiv:2401.10241 Sec. 6 "ZB-V", ICLR 2024; the V-ZB building block of Qi et al. 2024,
   "Pipeline Parallelism with Controllable Memory", arXiv:2405.15362): the model is cut into 2p chunks and rank i
@@ -47,8 +54,9 @@ these names are importable as well).
   activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
   the EP all-to-all and PP traffic. Bubble (p/2 - 1)(F&B + B - 3W) with B the whole backward and F&B ~ F + B
   (compute-bound chunks overlap communication, not each other) -> (p/2 - 1)(T_F + 2 T_B - T_W) of the split
-  above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= p
-  (micro-batches are fed in two halves; DeepSeek's DualPipe example asserts it).
+  above. Needs an even PP > 1, no virtual stages (the two chunks are the schedule's own) and an even m >= 2p
+  (micro-batches are fed in two halves, each at least PP: DeepSeek's DualPipe, `dualpipe/dualpipe.py` line 333 of
+  the PyPI release 1.0.0, `DualPipe.step` asserts `num_chunks % 2 == 0 and num_chunks >= num_ranks * 2`).
 
 Uneven stages. The stages are not equal: the last one also runs the LM head and loss, and a whole-layer split
 leaves some stages a layer short. With stage times t_i (forward + backward of one micro-batch), 1F1B's critical
@@ -179,7 +187,8 @@ def _zb_h1_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage
                   others_s: ArrayLike | None = None) -> Array:
     p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
     f, b, w = ZB_SPLIT
-    return pick(m >= p, o * (f + b - w), o * (f + b))  # type: ignore[no-any-return]
+    filled = smaller(m - 1.0, p - 1.0) / larger(p - 1.0, 1.0)  # W passes off the critical path, of p - 1
+    return o * (f + b - w * filled)  # type: ignore[no-any-return]
 
 
 def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
@@ -221,7 +230,7 @@ def _dualpipe_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
 
 def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
     m = _a(micro_batches)
-    return _mask((m >= _a(pp)) & (m % 2 == 0))
+    return _mask((m >= 2 * _a(pp)) & (m % 2 == 0))
 
 
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
@@ -241,6 +250,7 @@ PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
         "2 PP - 1 chunk forwards before the first micro-batch returns; Qi et al. 2024 Sec. 6)"),
     Schedule.DUALPIPE: ScheduleModel(
         _dualpipe_bubble, _dualpipe_in_flight, _dualpipe_valid, "needs an even PP > 1 and --vpp 1",
-        _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least PP (fed from both ends)",
+        _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least 2 PP (fed from both ends, "
+        "each half at least PP: DualPipe.step asserts num_chunks >= num_ranks * 2)",
         parameter_copies=2.0),
 }
