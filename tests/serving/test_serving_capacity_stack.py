@@ -35,8 +35,9 @@ def test_the_default_stack_is_stated_and_the_shipped_ones_run() -> None:
     assert _gpus(None)[2] == "trtllm-0.x" and _gpus("vllm-0.12.0")[2] == "vllm-0.x"
     # SGLang's static pool (0.85 of the total at TP4, weights inside it) holds fewer 8k-token requests than
     # TensorRT-LLM's 0.9 of the memory left after the weights: more replicas at the same rate, once the requests
-    # live long enough for the KV cache to bind (8k prompts, 2k outputs: ~50 concurrent per replica)
-    long = dict(input_len=8192, output_len=2048)
+    # live long enough for the KV cache to bind (6k prompts, 2k outputs: Llama 3 70B's whole 8k context; ~50
+    # concurrent per replica)
+    long = dict(input_len=6144, output_len=2048)
     assert _gpus("sglang-0.x", 3.0, **long)[0] > _gpus("trtllm-0.x", 3.0, **long)[0]
 
 

@@ -81,7 +81,7 @@ from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
-from infraplan.serving.workloads import Requests, clip_to_context
+from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = ("bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4")  # serve's weight dtypes (kv_cache.WEIGHT_DTYPES)
 BATCH_CAPS = (64, 256)
@@ -249,6 +249,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     budget = engine.token_budget if token_budget is None else token_budget
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     shape = load_model(model)
+    if spec is None and input_len is not None and output_len is not None:  # as `serve`: fixed lengths are not clipped
+        require_context(input_len + output_len, shape.name, shape.max_seq_len)
     cluster = Cluster.resolve(system)
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
     limit = max_gpus or sys_spec.total_accelerators

@@ -32,7 +32,14 @@ from infraplan.serving.llm_iteration import Deployment, check_deployment
 from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.serving.serving_sim import simulate_deployment, simulate_disaggregated
-from infraplan.serving.workloads import Requests, clip_to_context, fixed_requests, read_trace, workload_requests
+from infraplan.serving.workloads import (
+    Requests,
+    clip_to_context,
+    fixed_requests,
+    read_trace,
+    require_context,
+    workload_requests,
+)
 
 DEFAULT_REQUESTS = 2000
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
@@ -195,9 +202,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     clipped = 0
     if spec is not None:  # a preset's long tail is truncated to the model's context, as servers do
         reqs, clipped = clip_to_context(reqs, shape.max_seq_len)
-    longest = int((reqs.input_tokens + reqs.output_tokens).max())
-    if longest > shape.max_seq_len:
-        raise InputError(f"a request of {longest} tokens exceeds {shape.name}'s context of {shape.max_seq_len}")
+    require_context(int((reqs.input_tokens + reqs.output_tokens).max()), shape.name, shape.max_seq_len)
     ttft = ttft_slo if ttft_slo is not None else (spec.ttft_slo_s if spec else None)
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     price = usd_per_gpu_hour if usd_per_gpu_hour is not None else usd_per_accelerator_hour_if_priced(cluster)

@@ -21,6 +21,7 @@ import numpy as np
 from infraplan.catalog.loader import read_text_file
 from infraplan.catalog.serving_loader import Arrival, LengthDistribution, WorkloadSpec
 from infraplan.errors import InputError
+from infraplan.limits import MAX_TOKENS
 
 TRACE_COLUMNS = ("arrival_s", "input_tokens", "output_tokens")
 
@@ -44,6 +45,13 @@ class Requests:
 
     def subset(self, index) -> Requests:
         return Requests(self.arrival_s[index], self.input_tokens[index], self.output_tokens[index])
+
+
+def require_context(tokens: int, model: str, context: int) -> None:
+    """Refuse a request of `tokens` (prompt + output) beyond the model's `context`: fixed lengths and traces are the
+    user's own requests, which an engine rejects (a preset's long tail is truncated instead, `clip_to_context`)."""
+    if tokens > context:
+        raise InputError(f"a request of {tokens} tokens exceeds {model}'s context of {context}")
 
 
 def clip_to_context(requests: Requests, context: int) -> tuple[Requests, int]:
@@ -112,10 +120,12 @@ def _field(row: dict[str, str], key: str, line: int, path: str, integer: bool) -
         value = float(text)
     except ValueError:
         raise InputError(f"trace {path} line {line}: {key} {text!r} is not a number") from None
-    # times up to 1e9 s (31 years, infraplan.limits.Seconds): at 1e300 s the run's duration rounded to 0
-    if (not math.isfinite(value) or value < 0 or (integer and (value < 1 or value != int(value)))
+    # times up to 1e9 s (31 years, infraplan.limits.Seconds): at 1e300 s the run's duration rounded to 0; token
+    # counts up to infraplan.limits.MAX_TOKENS, as --input-len / --output-len: 1e22 wrapped round in the int64 arrays
+    # and ran as a negative length (throughput and J/token below 0, exit 0)
+    if (not math.isfinite(value) or value < 0 or (integer and (value < 1 or value != int(value) or value > MAX_TOKENS))
             or (not integer and value > 1e9)):
-        kind = "a whole number >= 1" if integer else "a time from 0 to 1e9 s"
+        kind = f"a whole number from 1 to {MAX_TOKENS:,}" if integer else "a time from 0 to 1e9 s"
         raise InputError(f"trace {path} line {line}: {key} must be {kind}, got {text!r}")
     return value
 
