@@ -15,7 +15,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.host_share import host_share
 from infraplan.planning import fleet_mix
 from infraplan.planning.device_money import cost_overrides, device_money, device_site
-from infraplan.planning.fleet_spec import PoolSpec, ServiceSpec
+from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.serving.serving_sim import power_terms
 from infraplan.video.transcode import estimate_video
@@ -23,6 +23,13 @@ from infraplan.video.transcode import estimate_video
 RANKING = ServiceSpec(name="rank", kind="recsys", model="dlrm-medium", qps=1e6, latency_slo=0.02)
 VIDEO = ServiceSpec(name="vod", kind="video", input="2160p60", ladder=5, codec="h264", quality="high",
                     daily_hours=100)
+
+
+def _fleet_power_w(service: ServiceSpec, device: str, host_power_w: float | None = None) -> float:
+    """fleet-mix's power per device of a pool of `device` (its power and cost sides share one IT load)."""
+    pool = PoolSpec(name="p", device=device, capex_usd=1.0, host_power_w=host_power_w)
+    money = fleet_mix._pool_money(FleetSpec(services=[service], pools=[pool]), pool)
+    return float(fleet_mix._costs(money, True)["power_w"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("device", ["mtia-v1", "mtia-v2", "mtia-300", "mtia-400", "mtia-450", "a100-80gb",
@@ -35,8 +42,9 @@ def test_every_command_adds_the_same_host_to_one_device(device):
     assert layout.host_power_w / layout.accelerators_per_server == pytest.approx(share)
     r = estimate_recsys("dlrm-medium", device, latency_slo_s=0.02)
     assert r.platform_power_w - r.power_w == pytest.approx(share)  # recsys
-    opt = fleet_mix._option(RANKING, PoolSpec(name="p", device=device))  # fleet-mix's power objective
-    assert opt["provisioned_w"] - load_accelerator(device).tdp_w == pytest.approx(share)
+    power = _fleet_power_w(RANKING, device)  # fleet-mix's power objective: its pool's IT load per device
+    assert _fleet_power_w(RANKING, device, share) == pytest.approx(power)
+    assert power > load_accelerator(device).tdp_w + share  # the fabric and storage shares on top
 
 
 @pytest.mark.parametrize("device", ["xeon-8480", "epyc-9654", "msvp"])
@@ -44,8 +52,7 @@ def test_video_and_its_fleet_pool_add_the_same_host(device):
     share = host_share(device).watts
     v = estimate_video(device, baseline="none")
     assert v.host_power_w == pytest.approx(share) and v.platform_power_w - v.power_w == pytest.approx(share)
-    opt = fleet_mix._option(VIDEO, PoolSpec(name="p", device=device))
-    assert opt["provisioned_w"] - v.power_w == pytest.approx(share)
+    assert _fleet_power_w(VIDEO, device, share) == pytest.approx(_fleet_power_w(VIDEO, device))  # fleet-mix
 
 
 def test_the_cost_models_it_load_carries_the_same_host_and_a_pools_override():

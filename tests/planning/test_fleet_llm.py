@@ -14,6 +14,7 @@ import yaml
 
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cli import main
+from infraplan.facility import size_facility
 from infraplan.planning.fleet_mix import plan_fleet
 from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, llm_option
 from infraplan.planning.fleet_spec import FleetSpec
@@ -73,7 +74,7 @@ def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(c
     assert set(rows) == {"h100", "v2"} and rows["h100"]["devices"] <= 4
     assert sum(a["served"] for a in r.assignment) == pytest.approx(200.0)
     v2 = llm_option(FleetSpec.model_validate({"services": [CHAT_8B], "pools": pools}).services[0], "mtia-v2",
-                    "asic", None)
+                    "asic")
     assert v2["unit_devices"] == 2 and rows["v2"]["devices"] % 2 == 0
     for row in r.assignment:  # serve-plan at the share, within the accelerators the MILP gave the pool
         cli = serve_plan_json(row["serve_plan"], capsys)
@@ -87,11 +88,12 @@ def test_the_replica_milp_matches_brute_force() -> None:
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2"}]
     s = spec([CHAT_8B], pools)
     r = plan_fleet(s)
-    opts = [llm_option(s.services[0], "h100-sxm", "gpu", None), llm_option(s.services[0], "mtia-v2", "asic", None)]
+    opts = [llm_option(s.services[0], "h100-sxm", "gpu"), llm_option(s.services[0], "mtia-v2", "asic")]
+    watts = [(f := size_facility(system=d)).it_power_w / f.accelerators for d in ("h100-sxm", "mtia-v2")]  # peak IT
     best = math.inf
     for a, b in itertools.product(range(5), range(opts[1]["units"] + 1)):
         if a * opts[0]["unit_devices"] <= 4 and a * opts[0]["capacity"] + b * opts[1]["capacity"] >= 200.0:
-            best = min(best, sum(n * o["unit_devices"] * o["provisioned_w"] for n, o in zip((a, b), opts, strict=True)))
+            best = min(best, sum(n * o["unit_devices"] * w for n, o, w in zip((a, b), opts, watts, strict=True)))
     assert r.solver["objective_value"] == pytest.approx(best)
 
 

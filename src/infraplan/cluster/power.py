@@ -8,7 +8,7 @@
   its own figure, else its reference system's node, else that 1.82 multiplier), the one every command adds.
 - Rack: the packing unit is one server, or the whole scale-up domain when it spans servers (a GB200 NVL72
   rack: 18 trays of 4 GPUs + 1.8 kW host = 118.8 kW, ServeTheHome measured ~120 kW). Units per rack are limited
-  by the cooling type's rack power (cooling.yaml) and by rack space (42U).
+  by the cooling type's rack power (cooling.yaml) and by rack space (42U); `rack_fit` says which one binds.
 - Network: switches, ports and tiers come from the explicit folded-Clos builder (`network.topology.
   build_topology`) on the system's own tiers, or on the generic non-blocking Clos of generic.py for a plain
   accelerator count; its power and capex are the network layer's bill of materials (`network.costs.
@@ -94,6 +94,21 @@ def server_power_w(layout: ServerLayout, utilization: ArrayLike = 1.0) -> npt.ND
 
 
 @dataclass(frozen=True)
+class RackFit:
+    """How a rack is filled (`rack_fit`): the servers its power limit allows, the servers rack space holds, and which
+    of the two (or a scale-up domain filling the rack) sets the servers per rack."""
+
+    servers_per_rack: int
+    rack_power_w: float  # peak server draw per rack reached
+    power_limit_w: float  # --rack-power, else the cooling type's maximum
+    power_limit_source: str  # "--rack-power" or "<cooling> cooling"
+    servers_by_power: int
+    servers_by_space: int | None  # RACK_UNITS // server height; None: no height catalogued, or a scale-up domain
+    server_rack_units: int | None
+    limited_by: str  # "power" | "space" | "scale-up domain"
+
+
+@dataclass(frozen=True)
 class ITLoad:
     """Peak (nameplate) IT power of a cluster and its parts, plus the rack layout and the built fabric."""
 
@@ -114,6 +129,7 @@ class ITLoad:
     network_capex_usd: float = 0.0  # the bill of materials: switches, optics, cables
     network_model: str = "topology builder (network/topology.py)"
     network_pricing: str = "bill of materials (network/costs.py: switch models, transceivers, cables)"
+    rack_fit: RackFit | None = None  # how each rack is filled (power, space or a scale-up domain)
 
     @property
     def servers_w(self) -> float:
@@ -128,17 +144,19 @@ def _fmt_kw(watts: float) -> str:
     return f"{watts / 1e3:.1f} kW" if watts >= 100.0 else f"{watts:.3g} W"
 
 
-def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
-                rack_power_w: float | None = None) -> tuple[int, float]:
-    """(servers per rack, peak rack power) under the cooling type's limit; InputError naming the limit hit."""
+def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
+             rack_power_w: float | None = None) -> RackFit:
+    """Servers per rack under the cooling type's power limit (or `rack_power_w`, at most that) and rack space
+    (RACK_UNITS over the catalog's server height), and which one binds; InputError naming the limit hit."""
     limit = cooling.max_rack_power_w
+    source = f"{cooling_name} cooling"
     if rack_power_w is not None:
         if rack_power_w <= 0:
             raise InputError(f"--rack-power must be positive, got {rack_power_w:g} W")
         if rack_power_w > limit:
             raise InputError(f"rack power {_fmt_kw(rack_power_w)} exceeds the {_fmt_kw(limit)} per rack that "
                              f"{cooling_name} cooling allows")
-        limit = rack_power_w
+        limit, source = rack_power_w, "--rack-power"
     server_w = float(server_power_w(layout))
     unit_servers = layout.packing_unit_accelerators // layout.accelerators_per_server
     unit_w = unit_servers * server_w
@@ -148,15 +166,27 @@ def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
         by = "set by --rack-power" if rack_power_w else f"{cooling_name} cooling allows"
         raise InputError(f"{what} of {layout.accelerator.name} draws {_fmt_kw(unit_w)}, above the "
                          f"{_fmt_kw(limit)} per rack {by}")
-    units = int(limit // unit_w)
+    by_power = int(limit // unit_w)
+    units, by_space, height, limited_by = by_power, None, None, "power"
     if unit_servers == 1:
         cost = accelerator_price(layout.accelerator)  # the catalog entry's server height (a what-if: its preset's)
         if cost is not None and cost.server_rack_units is not None:
-            units = min(units, max(1, RACK_UNITS // cost.server_rack_units))
+            height = cost.server_rack_units
+            by_space = max(1, RACK_UNITS // height)
+            if by_space < by_power:
+                units, limited_by = by_space, "space"
     else:
-        units = 1  # a scale-up domain fills its rack (NVL72)
+        units, limited_by = 1, "scale-up domain"  # a scale-up domain fills its rack (NVL72)
     servers_per_rack = units * unit_servers
-    return servers_per_rack, servers_per_rack * server_w
+    return RackFit(servers_per_rack, servers_per_rack * server_w, limit, source, by_power * unit_servers, by_space,
+                   height, limited_by)
+
+
+def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
+                rack_power_w: float | None = None) -> tuple[int, float]:
+    """(servers per rack, peak rack power) under the cooling type's limit (`rack_fit`)."""
+    fit = rack_fit(layout, cooling, cooling_name, rack_power_w)
+    return fit.servers_per_rack, fit.rack_power_w
 
 
 def fabric_system(layout: ServerLayout, accelerators: int) -> System:
@@ -195,7 +225,8 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
         raise InputError(f"accelerator count must be positive, got {accelerators}")
     per = layout.accelerators_per_server
     servers = -(-accelerators // per)
-    servers_per_rack, rack_w = rack_layout(layout, cooling, cooling_name, rack_power_w)
+    fit = rack_fit(layout, cooling, cooling_name, rack_power_w)
+    servers_per_rack, rack_w = fit.servers_per_rack, fit.rack_power_w
     racks = -(-servers // servers_per_rack)
     net = load_network_cost()
     topo = fabric_topology(layout, servers * per)
@@ -211,5 +242,5 @@ def it_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooli
         rack_power_w=rack_w, accelerators_w=accel_w, hosts_w=hosts_w,
         network_w=float(bom["power_w"]), misc_w=net.misc_it_power_fraction * (accel_w + hosts_w),
         switch_ports=ports, switches=switches, network_tiers=levels, port_scale=scale, fabric_accelerators=built,
-        network_capex_usd=float(bom["capex_usd"]),
+        network_capex_usd=float(bom["capex_usd"]), rack_fit=fit,
     )

@@ -30,11 +30,11 @@ from infraplan.cluster.cost import (
     price_note,
     site_inputs,
 )
-from infraplan.cluster.power import ITLoad, ServerLayout
+from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
-from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityReport
+from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityRackFit, FacilityReport
 
 
 def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
@@ -44,6 +44,30 @@ def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrid
         return overrides.embodied_kgco2e_per_accelerator
     cost = accelerator_price(accelerator)
     return cost.embodied_kgco2e_per_accelerator if cost else None
+
+
+def _kw(watts: float) -> str:
+    return f"{watts / 1e3:,.1f} kW"
+
+
+def rack_fit_result(fit: RackFit | None) -> FacilityRackFit | None:
+    """The rack fit of a load (`cluster.power.rack_fit`) as a result, with a one-line note when rack space, not
+    power, sets the servers per rack (e.g. five 8U DGX H100 in 42U: 51 kW of a 130 kW --rack-power)."""
+    if fit is None:
+        return None
+    note = None
+    if fit.limited_by == "space":
+        asked = ("asked (--rack-power)" if fit.power_limit_source == "--rack-power"
+                 else f"{fit.power_limit_source} allows")
+        note = (f"racks are space-limited: {fit.servers_by_space} servers of {fit.server_rack_units}U fit a "
+                f"{RACK_UNITS}U rack ({fit.servers_by_power} would fit the power), so a rack draws "
+                f"{_kw(fit.rack_power_w)} of the {_kw(fit.power_limit_w)} {asked}, "
+                f"{fit.rack_power_w / fit.power_limit_w:.0%}")
+    return FacilityRackFit(
+        limited_by=fit.limited_by, servers_per_rack=fit.servers_per_rack,
+        servers_per_rack_by_power=fit.servers_by_power, servers_per_rack_by_space=fit.servers_by_space,
+        server_height_u=fit.server_rack_units, rack_height_u=RACK_UNITS, rack_power_w=fit.rack_power_w,
+        rack_power_limit_w=fit.power_limit_w, rack_power_limit_source=fit.power_limit_source, note=note)
 
 
 def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> FacilityReport:
@@ -65,6 +89,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         pue=site.pue,
         racks=load.racks,
         rack_power_w=load.rack_power_w,
+        rack_fit=rack_fit_result(load.rack_fit),
         floor_area_m2=load.racks * site.cooling.floor_area_m2_per_rack,
         water_m3_per_year=money.it_energy_mwh_per_year * 1e3 * site.wue_l_per_kwh / 1e3,
         capex_usd=capex if priced else None,

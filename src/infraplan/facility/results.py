@@ -22,6 +22,25 @@ class FacilityNetwork(Result):
     fabric_accelerators: int = Field(description="accelerators the fabric is built for (whole domains)")
 
 
+class FacilityRackFit(Result):
+    """How each rack is filled: the servers its power limit allows against those rack space holds."""
+
+    limited_by: str = Field(description="what sets the servers per rack: power (the limit below), space (a 42U "
+                            "rack holds no more servers of the catalog's height) or scale-up domain (one fills it)")
+    servers_per_rack: int = Field(description="servers per rack built (count)")
+    servers_per_rack_by_power: int = Field(description="servers the rack power limit allows (count)")
+    servers_per_rack_by_space: int | None = Field(description="servers of the catalog's height a rack holds "
+                                                  "(count; null: no height catalogued, or a scale-up domain rack)")
+    server_height_u: int | None = Field(description="server height, rack units (U; catalog hardware_costs.yaml)")
+    rack_height_u: int = Field(description="rack height, rack units (U)")
+    rack_power_w: float = Field(description="peak server power per rack reached, W")
+    rack_power_limit_w: float = Field(description="rack power asked (--rack-power), else the cooling type's "
+                                      "maximum, W")
+    rack_power_limit_source: str = Field(description="--rack-power, or the cooling type whose maximum applies")
+    note: str | None = Field(None, description="one line when rack space, not power, sets the rack: servers per "
+                             "rack by height, the rack power reached vs the limit")
+
+
 class FacilityAssumptions(Result):
     """The site figures the report used (catalog defaults or overrides)."""
 
@@ -45,7 +64,9 @@ class FacilityReport(Result):
     facility_power_w: float = Field(description="peak facility power, IT x PUE, W")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     racks: int = Field(description="racks (count)")
-    rack_power_w: float = Field(description="peak IT power per rack, W")
+    rack_power_w: float = Field(description="peak server power per rack (accelerators and hosts), W")
+    rack_fit: FacilityRackFit | None = Field(None, description="how each rack is filled: power- or space-limited, "
+                                             "with the note saying so")
     floor_area_m2: float = Field(description="white-space floor area, m^2")
     water_m3_per_year: float = Field(description="cooling water consumed, m^3 per year")
     capex_usd: dict[str, float] | None = Field(description="servers, network, facility; null without a server "
@@ -112,4 +133,5 @@ class ReliabilityReport(Result):
     young_interval_s: float = Field(description="Young's first-order checkpoint interval, sqrt(2 x write x "
                                     "MTTF), seconds")
     notes: list[str] = Field(default_factory=list, description="how the figures were reached: the checkpoint "
-                             "interval's formula (Daly 2006, Young 1974) with its inputs")
+                             "interval's formula (Daly 2006, Young 1974) with its inputs; where planned "
+                             "interruptions are charged, their per-job rate and the job it was counted on")

@@ -13,16 +13,20 @@ pool used):
                sum_s g[s, p] x[s, p]         <= available[p]     for every pool with a limit
 
 This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
-c = provisioned power per device (TDP + host share; objective `power`) or yearly TCO per device (objective
-`tco`): the one cost model's (planning/device_money.py over cluster/cost.py, what `plan`, `facility`, `serve` and
-`serve-plan` charge) for the pool's reference cluster (`Cluster.resolve(device)`: one node of an accelerator, a
-system's size; one video ASIC) at the spec's site: its `electricity_usd_per_kwh`, `pue` and `load_factor` (default
-economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device (else the catalog's)
-and its `lifetime_years` as the servers' life; network and facility shares, maintenance and the 8,760-hour year
-are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's operating draw:
-one price per device-hour whatever it serves). A pool with neither price is planned on objective `power` with
-its capex and TCO null (`cost_reason`, as `infraplan plan` does); objective `tco` refuses it in one line.
-The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
+c = peak IT power per device (objective `power`) or yearly TCO per device (objective `tco`), both of the pool's
+reference cluster (`Cluster.resolve(device)`: one node of an accelerator, a system's size; one video ASIC) at the
+spec's site, through `device_money` (what `plan` charges too). The power is the power chain's IT load per device
+(`facility.campus_fabric.built_load` over `cluster.power.it_load`: the device at TDP, its host share, the fabric's
+switches and optics, the storage share; a video ASIC its device and host power), the load its electricity is
+billed on and the one `facility --system DEVICE` reports, so the totals' facility power x load factor x 8,760 h x
+price is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
+what `plan`, `facility`, `serve` and `serve-plan` charge): the site's `electricity_usd_per_kwh`, `pue` and
+`load_factor` (default economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device
+(else the catalog's) and its `lifetime_years` as the servers' life; network and facility shares, maintenance and
+the 8,760-hour year are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's
+operating draw: one price per device-hour whatever it serves). A pool with neither price is planned on objective
+`power` with its capex and TCO null (`cost_reason`, as `infraplan plan` does); objective `tco` refuses it in one
+line. The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
 encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and
 the pools it fills.
 """
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from infraplan.catalog.inference_loader import is_video_device, load_video_device
+from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
@@ -64,8 +68,8 @@ def _device_kind(pool: PoolSpec) -> str:
 
 
 def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
-    """Per-device capacity, power and cost of `pool` serving `service` (fleet-mix's or a scenario's), or
-    {'reason': why not}."""
+    """Per-device capacity and operating point of `pool` serving `service` (fleet-mix's or a scenario's), or
+    {'reason': why not}; its power and money are the pool's (`_costs`)."""
     kind = _device_kind(pool)
     if service.kind == "recsys":
         if kind == "video-asic":
@@ -77,9 +81,7 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
         if not r.meets_slo:
             return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
                               f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
-        host = pool.host_power_w if pool.host_power_w is not None else r.platform_power_w - r.power_w
         return {"capacity": r.qps, "unit": "qps",
-                "provisioned_w": Cluster.resolve(pool.device).accelerator.tdp_w + host,
                 "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
     if kind not in ("video-asic", "cpu"):
         nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
@@ -88,10 +90,7 @@ def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
         v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
     except InputError as exc:
         return {"reason": str(exc)}
-    host = pool.host_power_w if pool.host_power_w is not None else v.platform_power_w - v.power_w
-    provisioned = (load_video_device(pool.device).power_w if kind == "video-asic" else v.power_w) + host
-    return {"capacity": v.streams_per_device, "unit": "streams",
-            "provisioned_w": provisioned, "detail": {"encoder": v.encoder, "bound": v.bound}}
+    return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound}}
 
 
 def _demand(service: ServiceSpec) -> float:
@@ -117,17 +116,16 @@ def _pool_money(spec: FleetSpec, pool: PoolSpec) -> DeviceMoney:
                         pool.host_power_w)
 
 
-def _costs(money: DeviceMoney, priced: bool, opt: dict[str, Any]) -> dict[str, float | None]:
-    """Per device: provisioned power, yearly TCO, its energy part, capex and the $ per device-hour (money None
-    for a pool without a price)."""
+def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
+    """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
+    TCO, its energy part, capex and the $ per device-hour (money None for a pool without a price)."""
     n = money.devices
-    energy_usd = money.annual.opex_breakdown_usd_per_year["electricity"] / n
+    power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
+             "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n}
     if not priced:
-        return {"power_w": opt["provisioned_w"], "tco_usd_per_year": None, "energy_usd_per_year": energy_usd,
-                "capex_usd": None, "usd_per_device_hour": None}
-    return {"power_w": opt["provisioned_w"], "tco_usd_per_year": money.annual.tco_usd_per_year / n,
-            "energy_usd_per_year": energy_usd, "capex_usd": sum(money.capex_usd.values()) / n,
-            "usd_per_device_hour": money.usd_per_device_hour}
+        return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
+    return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
+            "capex_usd": sum(money.capex_usd.values()) / n, "usd_per_device_hour": money.usd_per_device_hour}
 
 
 def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
@@ -209,9 +207,8 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
                **detail}
         rows.append(row)
         totals["devices"] += int(n)
-        for k in ("power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):  # None: a pool unpriced
+        for k in ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):
             totals[k] = None if totals[k] is None or o["cost"][k] is None else totals[k] + o["cost"][k] * n
-    totals["facility_power_w"] = totals["power_w"] * spec.pue
     return rows, totals
 
 
@@ -232,12 +229,12 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
     money = {p.name: _pool_money(spec, p) for p in spec.pools}
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
-            opt = (llm_option(svc, pool.device, _device_kind(pool), pool.host_power_w) if svc.kind == "llm"
+            opt = (llm_option(svc, pool.device, _device_kind(pool)) if svc.kind == "llm"
                    else _option(svc, pool))
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
             else:
-                opt["cost"] = _costs(money[pool.name], _unpriced(pool) is None, opt)
+                opt["cost"] = _costs(money[pool.name], _unpriced(pool) is None)
                 pairs.append((s, p, opt))
     demand = np.array([_demand(s) for s in spec.services])
     for s, svc in enumerate(spec.services):
@@ -258,7 +255,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
         "excluded": excluded,
         "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
                    "objective_value": float(res.fun),
-                   "objective_unit": "W (IT power)" if objective == "power" else "USD per year (TCO)",
+                   "objective_unit": "W (peak IT power)" if objective == "power" else "USD per year (TCO)",
                    "message": str(res.message)},
         "supported_services": list(SUPPORTED_SERVICES),
         "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)

@@ -146,8 +146,11 @@ class FleetMixTotals(Result):
     """Totals of a fleet-mix assignment."""
 
     devices: int = Field(description="devices (count)")
-    power_w: float = Field(description="provisioned IT power (devices and their hosts), W")
-    facility_power_w: float = Field(description="provisioned facility power, IT x PUE, W")
+    power_w: float = Field(description="peak IT power, W: the power chain's per device of each pool's reference "
+                           "cluster (device TDP, host share, network, storage share), what its electricity is "
+                           "billed on")
+    facility_power_w: float = Field(description="peak facility power, IT x PUE, W (x load factor x 8,760 h x the "
+                                    "spec's price: energy_usd_per_year)")
     capex_usd: float | None = Field(description="the one cost model's capex (servers at the pool's capex_usd or the "
                                     "catalog's price, network and facility shares); null when a pool used has no "
                                     "price (cost_reason)")
@@ -181,8 +184,8 @@ class FleetMixResult(Result):
     objective: str = Field(description="power | tco")
     assignment: list[dict[str, Any]] = Field(description="rows: service, pool, devices, capacity_per_device and served "
                                              "in the row's `unit` (qps: queries per second; streams: real-time "
-                                             "transcodes; requests/s: LLM requests), power_w (W, provisioned: device "
-                                             "TDP + host share), tco_usd_per_year, usd_per_device_hour, the operating "
+                                             "transcodes; requests/s: LLM requests), power_w (W, peak IT as in "
+                                             "totals), tco_usd_per_year, usd_per_device_hour, the operating "
                                              "point (LLM: serve-plan's `deployment` line at the pool's share, its "
                                              "layout, p99 TTFT / TPOT in s, J per output token and the `serve_plan` "
                                              "command that gives it)")

@@ -48,6 +48,8 @@ def render_campus(r: CampusPlan) -> None:
     else:
         table.add_row("training capacity", cap.reason or "")
     console.print(table)
+    if f.rack_fit is not None and f.rack_fit.note:
+        console.print(f"note: {f.rack_fit.note}", soft_wrap=True, markup=False)
     if f.cost_reason:
         console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
     if f.price_note:

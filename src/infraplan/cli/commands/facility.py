@@ -41,6 +41,8 @@ def render_facility(r: FacilityReport) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    if r.rack_fit is not None and r.rack_fit.note:
+        console.print(f"note: {r.rack_fit.note}", soft_wrap=True, markup=False)
     if r.cost_reason:
         console.print(f"capex, opex and $/GPU-h not priced: {r.cost_reason}", soft_wrap=True)
     if r.price_note:

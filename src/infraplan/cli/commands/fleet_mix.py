@@ -12,7 +12,7 @@ from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
 def _totals_line(t: FleetMixTotals) -> str:
-    return (f"{t.devices:,} devices, {fmt_rate(t.power_w, 'W')} provisioned IT ({fmt_rate(t.facility_power_w, 'W')} "
+    return (f"{t.devices:,} devices, {fmt_rate(t.power_w, 'W')} peak IT ({fmt_rate(t.facility_power_w, 'W')} "
             f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}"
             f"{'' if t.tco_usd_per_year is None else '/year'}")
 
