@@ -2,15 +2,17 @@
 
 Endpoints (OpenAPI at /openapi.json, interactive docs at /docs):
 - `POST /api/{command}` for train, search, serve, serve-plan, recsys, video, network, collective, facility,
-  campus, reliability, plan, compare: the body is the command's request model (`web/requests.py`), the 200
-  response its typed result (the model `infraplan schema COMMAND` prints), what `infraplan COMMAND --json`
-  prints. Scenarios are shipped presets by name or uploaded specs (web/scenarios.py), never server paths.
+  campus, reliability, plan, compare, fleet-mix: the body is the command's request model (`web/requests.py`;
+  fleet-mix's in `web/fleet_mix.py`), the 200 response its typed result (the model `infraplan schema COMMAND`
+  prints), what `infraplan COMMAND --json` prints. Scenarios and fleet-mix specs are shipped presets by name or
+  uploaded specs (web/scenarios.py, web/fleet_mix.py), never server paths.
   Long work (`jobs.is_long`) answers 202 with a job; `GET /api/jobs/{id}` polls it.
 - `POST /api/{command}/cli`: the equivalent `infraplan` command line ("copy as CLI command").
 - `GET /api/catalog`, `/api/catalog/{kind}`, `/api/catalog/{kind}/{name}`: shipped presets with their sources;
-  `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py).
-- Pages `/`, `/train`, `/serve`, `/network`, `/facility`, `/compare` (static HTML + vanilla JS, Plotly from
-  the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
+  `GET /api/scenarios`: the shipped example scenarios that `plan` and `compare` take by name (web/scenarios.py);
+  `GET /api/fleet-mix/presets`: the shipped example fleets that `fleet-mix` takes by name (web/fleet_mix.py).
+- Pages `/`, `/train`, `/serve`, `/network`, `/facility`, `/compare`, `/fleet-mix` (static HTML + vanilla JS,
+  Plotly from the `plotly` package's offline bundle at /static/plotly.min.js: no CDN).
 
 Safety: bodies above `MAX_BODY_BYTES` get 413 before they are read whole; input errors get 400 with the CLI's
 one line (`InputError`), schema violations 422 with one line; anything else 500 with a fixed line, never a
@@ -32,14 +34,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from infraplan import __version__
 from infraplan.catalog import index as catalog_api  # the preset index `infraplan catalog` prints
 from infraplan.errors import InputError
-from infraplan.web import scenarios
+from infraplan.web import fleet_mix, scenarios
 from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
 from infraplan.web.requests import REQUESTS, WebRequest
 from infraplan.web.runners import RESULT_MODELS
 
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body accepted (a request is a few hundred bytes)."""
-PAGES = ("index", "train", "serve", "network", "facility", "compare")
+PAGES = ("index", "train", "serve", "network", "facility", "compare", "fleet-mix")
 
 
 class ErrorBody(BaseModel):
@@ -187,7 +189,8 @@ def create_app() -> FastAPI:
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    for name, request_cls in REQUESTS.items():
+    commands: dict[str, type[WebRequest]] = {**REQUESTS, fleet_mix.FleetMixRequest.command: fleet_mix.FleetMixRequest}
+    for name, request_cls in commands.items():
         _add_command(app, name, request_cls, cache, jobs)
 
     @app.get("/api/jobs/{job_id}", response_model=None, tags=["jobs"], operation_id="job_status",
@@ -225,6 +228,10 @@ def create_app() -> FastAPI:
     @app.get("/api/scenarios", tags=["catalog"], operation_id="scenario_presets")
     def scenario_presets() -> list[scenarios.ScenarioPreset]:
         return scenarios.presets()
+
+    @app.get("/api/fleet-mix/presets", tags=["catalog"], operation_id="fleet_mix_presets")
+    def fleet_mix_presets() -> list[fleet_mix.FleetPreset]:
+        return fleet_mix.presets()
 
     @app.get("/api/health", tags=["meta"], operation_id="health")
     def health() -> dict[str, Any]:

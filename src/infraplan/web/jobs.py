@@ -6,11 +6,11 @@ keys, every default filled in: two spellings of the same question share one entr
 text, least recently used first out.
 
 A request `is_long` (a scaling sweep of several GPU counts, a capacity search, a serving simulation of many
-requests, a scenario plan or compare bigger than plan-minimal) runs as a job: `JobStore.submit` returns its id
-at once (HTTP 202), a small thread pool runs it, `get` reports status and progress (0..1) and, when done, the
-result JSON or the one-line error. A job whose request is already cached is born done. The number of queued
-and running jobs is bounded (`MAX_PENDING`): beyond it `submit` refuses with `Busy` (HTTP 429),
-so the server's work stays bounded.
+requests, a scenario plan or compare bigger than plan-minimal, a fleet-mix with an LLM service) runs as a job:
+`JobStore.submit` returns its id at once (HTTP 202), a small thread pool runs it, `get` reports status and
+progress (0..1) and, when done, the result JSON or the one-line error. A job whose request is already cached is
+born done. The number of queued and running jobs is bounded (`MAX_PENDING`): beyond it `submit` refuses with
+`Busy` (HTTP 429), so the server's work stays bounded.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infraplan.errors import InputError
+from infraplan.web import fleet_mix
 from infraplan.web.requests import (
     CompareRequest,
     PlanRequest,
@@ -68,6 +69,8 @@ def is_long(request: WebRequest) -> bool:
         return (request.requests or 2000) > SYNC_SERVE_REQUESTS
     if isinstance(request, PlanRequest | CompareRequest):  # validates the scenarios first: bad ones get 400 at once
         return request_work(request, resolve_request(request)) > SYNC_SCENARIO_WORK
+    if isinstance(request, fleet_mix.FleetMixRequest):  # likewise; a fleet with an LLM service (serve-plan searches)
+        return fleet_mix.is_long(request)
     return False
 
 

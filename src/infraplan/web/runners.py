@@ -24,6 +24,7 @@ from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, tornado
 from infraplan.planning.results import (
     CampusPlan,
+    FleetMixResult,
     FleetSitesResult,
     ScenarioComparison,
     ScenarioPlan,
@@ -50,6 +51,7 @@ from infraplan.units import (
 )
 from infraplan.video.results import VideoEstimate
 from infraplan.video.transcode import estimate_video
+from infraplan.web.fleet_mix import run_fleet_mix
 from infraplan.web.requests import (
     WEB_MAX_FLOW_GPUS,
     CampusRequest,
@@ -189,7 +191,7 @@ RUNNERS: dict[str, Callable[[Any, Progress | None], Result]] = {
     "train": run_train, "search": run_search, "serve": run_serve, "serve-plan": run_serve_plan,
     "recsys": run_recsys, "video": run_video, "network": run_network, "collective": run_collective,
     "facility": run_facility, "campus": run_campus, "reliability": run_reliability, "plan": run_plan,
-    "compare": run_compare,
+    "compare": run_compare, "fleet-mix": run_fleet_mix,
 }
 """Command -> the function that answers its request."""
 
@@ -207,6 +209,7 @@ RESULT_MODELS: dict[str, Any] = {
     "reliability": ReliabilityReport,
     "plan": ScenarioPlan,
     "compare": ScenarioComparison,
+    "fleet-mix": FleetMixResult,
 }
 """Command -> its response model (a union where the command has variants), for the OpenAPI spec."""
 

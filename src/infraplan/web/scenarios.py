@@ -5,7 +5,11 @@ A `ScenarioInput` (web/requests.py) becomes a validated `ScenarioSpec` here:
   inside the wheel they are packaged as `infraplan/examples/`, in a checkout they are the repo's `examples/`).
   Only names from that list resolve; a request's string is never joined into a path.
 - `spec` (a JSON object) or `text` (an uploaded YAML or JSON file's content): parsed and validated with the
-  scenario schema exactly as `infraplan plan FILE` does, so the one-line errors are the CLI's.
+  scenario schema exactly as `infraplan plan FILE` does, so the one-line errors are the CLI's. Then every catalog
+  reference in it (`no_server_files`: a service's model, workload or stack, a pool's device or system, a site's
+  location ...) must be a preset name: the catalog reads a path there as a file (catalog/loader.py
+  `looks_like_path`), and the web reads no server files (an upload's `model: /etc/passwd` was read and answered
+  "recsys model file /etc/passwd must hold a mapping").
 
 Work per request is bounded: the planner sizes every service on every pool in every phase (`work_units`,
 services x pools x phases) and a tornado re-plans twice per varied parameter. A request above
@@ -15,6 +19,7 @@ examples/plan-minimal.yaml's single service, pool and phase) runs as a job.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +73,33 @@ def _presets() -> dict[str, ScenarioSpec]:
     return found
 
 
+CATALOG_REFERENCES = ("model", "workload", "stack", "input", "codec", "device", "system", "location", "cooling",
+                      "build_type", "failure_rate")
+"""Fields of a scenario or fleet-mix spec (and their services, pools, sites, policy) that name a catalog preset, or
+on the CLI a file."""
+_PRESET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+def no_server_files(spec: BaseModel, ref: str) -> None:
+    """Refuse, in one line, an uploaded spec whose catalog reference is not a preset name (the rule of the
+    requests' `PresetName`: no `/`, no `..`, no file suffix), before anything reads it."""
+    items: list[tuple[str, BaseModel]] = [("", spec)]
+    for name in type(spec).model_fields:
+        value = getattr(spec, name)
+        if isinstance(value, BaseModel):  # the policy
+            items.append((f"{name}.", value))
+        elif isinstance(value, list):  # services, pools, sites: named by their name
+            items += [(f"{name}.{getattr(p, 'name', i)}.", p) for i, p in enumerate(value) if isinstance(p, BaseModel)]
+    for where, part in items:
+        for field in CATALOG_REFERENCES:
+            value = getattr(part, field, None)
+            if isinstance(value, str) and (not _PRESET.fullmatch(value) or ".." in value
+                                           or value.lower().endswith(_FILE_SUFFIXES)):
+                raise InputError(f"{ref}: {where}{field} {value[:80]!r} must be a preset name: the web reads no "
+                                 "files (GET /api/catalog lists the presets)")
+
+
 def work_units(spec: ScenarioSpec) -> int:
     return len(spec.services) * len(spec.pools) * len(spec.phases)
 
@@ -88,7 +120,9 @@ def resolve(item: ScenarioInput, index: int = 0) -> ScenarioSpec:
         return known[item.preset]
     ref = item.cli_arg(index)
     data = item.spec if item.spec is not None else parse_text(item.text or "", ref)
-    return validated(ScenarioSpec, data, ref, "scenario")
+    spec = validated(ScenarioSpec, data, ref, "scenario")
+    no_server_files(spec, ref)
+    return spec
 
 
 def resolve_request(request: PlanRequest | CompareRequest) -> list[ScenarioSpec]:

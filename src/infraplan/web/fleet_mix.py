@@ -1,0 +1,153 @@
+"""`infraplan fleet-mix` from the web: a shipped example fleet by name or an uploaded fleet spec, and its work bound.
+
+A `FleetMixRequest` names its fleet as a `plan` request names its scenario (web/scenarios.py, the same
+`ScenarioInput` shape): `preset` (an `examples/*.yaml` that validates as a fleet-mix spec, listed by
+`GET /api/fleet-mix/presets`), `spec` (a JSON object) or `text` (an uploaded YAML or JSON file). Uploads are
+validated by `planning.fleet_spec.FleetSpec` exactly as `infraplan fleet-mix FILE` validates its file (unknown keys
+refused, the same one-line errors); no field of an upload may name a file on the server (`scenarios.no_server_files`).
+The answer is `planning.fleet_mix.plan_fleet`'s, what `infraplan fleet-mix FILE --json` prints.
+
+Work per request: fleet-mix estimates every service on every pool (one recsys or video estimate, a few ms, per
+pair; one serve-plan capacity search, ~0.3-1.5 s, per LLM service and pool, plus one per share the MILP splits),
+then solves a MILP of at most that many integer variables. A request of more than `WEB_MAX_FLEET_PAIRS` service x
+pool pairs, or more than `WEB_MAX_FLEET_LLM_PAIRS` LLM service x pool pairs, is refused in one line; one with an
+LLM service runs as a job (202), as a web `serve-plan` always does; one without runs inline (the shipped example
+without its LLM service: 16 pairs, ~0.2 s).
+"""
+
+from __future__ import annotations
+
+import shlex
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from infraplan.catalog.loader import parse_text, validated
+from infraplan.errors import InputError
+from infraplan.planning.fleet_mix import plan_fleet
+from infraplan.planning.fleet_spec import FleetSpec
+from infraplan.results import Result
+from infraplan.web.requests import WEB_MAX_SPEC_CHARS, PresetName, ScenarioInput, WebRequest
+from infraplan.web.scenarios import examples_dir, no_server_files
+
+WEB_MAX_FLEET_PAIRS = 64
+"""Service x pool pairs one web fleet-mix may estimate (recsys and video: a few ms each; the shipped example has
+20); the CLI has no limit."""
+WEB_MAX_FLEET_LLM_PAIRS = 8
+"""LLM service x pool pairs one web fleet-mix may search (each is a serve-plan capacity search at the service's
+whole rate, ~0.3-1.5 s on the 2-core dev VM, and one more per share the MILP splits; the shipped example has 4,
+one LLM service on 4 pools: ~1.4 s in all)."""
+
+
+class FleetInput(ScenarioInput):
+    """One fleet: a shipped example by name, or an uploaded fleet-mix spec (JSON object or YAML/JSON text).
+
+    Uploads are validated by the fleet-mix schema (planning/fleet_spec.py) exactly as `infraplan fleet-mix FILE`
+    validates its file, with the same one-line errors; no field names a file on the server.
+    """
+
+    preset: PresetName | None = Field(None, description="a shipped example fleet (GET /api/fleet-mix/presets lists "
+                                      "them)")
+    spec: dict[str, Any] | None = Field(None, description="an uploaded fleet-mix spec as a JSON object (the YAML "
+                                        "file's content: name, objective, services, pools, prices)")
+    text: Annotated[str, Field(max_length=WEB_MAX_SPEC_CHARS)] | None = Field(
+        None, description="an uploaded fleet-mix spec file's text, YAML or JSON")
+
+    def cli_arg(self, index: int) -> str:
+        """The fleet's file on the CLI: `examples/PRESET.yaml`, or the uploaded file saved under its name."""
+        if self.preset is not None or self.filename:
+            return super().cli_arg(index)
+        name = self.spec.get("name") if isinstance(self.spec, dict) else None
+        safe = "".join(c for c in str(name) if c.isalnum() or c in "._-")[:48] if name else ""
+        return f"{safe or 'fleet'}.yaml"
+
+
+class FleetMixRequest(WebRequest):
+    """`infraplan fleet-mix`: which devices of which pools serve which inference services (recsys, video, LLM),
+    a MILP minimising power or TCO, against a GPU-only fleet."""
+
+    command = "fleet-mix"
+    fleet: FleetInput
+    objective: Literal["power", "tco"] | None = Field(None, description="power | tco (default: the spec's)")
+
+    def cli(self) -> str:
+        words = ["infraplan", "fleet-mix", self.fleet.cli_arg(0)]
+        if self.objective is not None:
+            words += ["--objective", self.objective]
+        return " ".join(shlex.quote(w) for w in [*words, "--json"])
+
+
+class FleetPreset(BaseModel):
+    name: str = Field(description="preset name (what `fleet.preset` takes)")
+    fleet: str = Field(description="the fleet spec's own name")
+    objective: str = Field(description="its objective: power | tco")
+    services: int = Field(description="services (count)")
+    llm_services: int = Field(description="LLM services (count; each is searched on every pool)")
+    pools: int = Field(description="device pools (count)")
+
+
+@lru_cache(maxsize=1)
+def _presets() -> dict[str, FleetSpec]:
+    folder = examples_dir()
+    if folder is None:
+        return {}
+    found: dict[str, FleetSpec] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            found[path.stem] = validated(FleetSpec, parse_text(path.read_text(encoding="utf-8"), path.name),
+                                         path.name, "fleet spec")
+        except InputError:  # a scenario, not a fleet-mix spec
+            continue
+    return found
+
+
+def presets() -> list[FleetPreset]:
+    """The shipped example fleets, by name, with their size."""
+    return [FleetPreset(name=name, fleet=s.name, objective=s.objective, services=len(s.services),
+                        llm_services=sum(v.kind == "llm" for v in s.services), pools=len(s.pools))
+            for name, s in _presets().items()]
+
+
+def resolve(item: FleetInput) -> FleetSpec:
+    """The validated fleet spec of one input; every problem is the CLI's one InputError line."""
+    if item.preset is not None:
+        known = _presets()
+        if item.preset not in known:
+            raise InputError(f"unknown fleet-mix preset {item.preset!r}; known: {', '.join(known) or '(none shipped)'}")
+        return known[item.preset]
+    ref = item.cli_arg(0)
+    data = item.spec if item.spec is not None else parse_text(item.text or "", ref)
+    spec = validated(FleetSpec, data, ref, "fleet spec")
+    no_server_files(spec, ref)
+    return spec
+
+
+def fleet_work(spec: FleetSpec) -> tuple[int, int]:
+    """(service x pool pairs, LLM service x pool pairs): the estimates and capacity searches fleet-mix runs."""
+    llm = sum(s.kind == "llm" for s in spec.services)
+    return len(spec.services) * len(spec.pools), llm * len(spec.pools)
+
+
+def resolve_request(request: FleetMixRequest) -> FleetSpec:
+    """The request's fleet spec, validated and within the web's work bound."""
+    spec = resolve(request.fleet)
+    pairs, llm_pairs = fleet_work(spec)
+    if pairs > WEB_MAX_FLEET_PAIRS:
+        raise InputError(f"the web sizes at most {WEB_MAX_FLEET_PAIRS} service x pool pairs per fleet-mix; this "
+                         f"fleet is {pairs} ({len(spec.services)} services x {len(spec.pools)} pools; the CLI has "
+                         "no limit)")
+    if llm_pairs > WEB_MAX_FLEET_LLM_PAIRS:
+        raise InputError(f"the web searches at most {WEB_MAX_FLEET_LLM_PAIRS} LLM service x pool pairs per "
+                         f"fleet-mix (each a serve-plan capacity search); this fleet is {llm_pairs} (the CLI has "
+                         "no limit)")
+    return spec
+
+
+def is_long(request: FleetMixRequest) -> bool:
+    """A fleet with an LLM service runs as a job (its serve-plan searches); validates the spec first (400 at once)."""
+    return fleet_work(resolve_request(request))[1] > 0
+
+
+def run_fleet_mix(request: FleetMixRequest, progress: Any = None) -> Result:
+    return plan_fleet(resolve_request(request), request.objective)
