@@ -11,7 +11,9 @@
   else M; Young (1974), tau = sqrt(2 d M), is the first-order form.
 - Goodput (ETTR, useful time / wall time): Daly's exponential model of the expected wall time,
   T_wall / T_solve = M e^(R/M) (e^((tau + d)/M) - 1) / tau, with R the restart cost; planned interruptions
-  (checkpointed first) each cost R + d more.
+  (checkpointed first) each cost R + d more. Their rate is per job, charged whatever the job's size: the shipped
+  one (llama3-h100, 47 in 54 days) is that of one 16,384-GPU job, and no source gives it for smaller jobs, so it
+  is kept and said in the result's notes (`planned_rate_note`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ from infraplan.errors import InputError
 from infraplan.facility.results import ReliabilityReport
 
 SECONDS_PER_DAY = 86400.0
+# the job each shipped planned-interruption rate was counted on (catalog/facility/reliability.yaml's sources)
+PLANNED_RATE_JOBS = {
+    "llama3-h100": ("Llama 3 405B pre-training on 16,384 H100: 47 planned interruptions in 54 days "
+                    "(arXiv:2407.21783 Sec. 3.3.4)"),
+}
 
 
 def job_failure_rate_per_s(accelerators, rate: FailureRate):
@@ -84,6 +91,18 @@ def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, youn
     daly = ("Daly (2006) tau = sqrt(2 d M) [1 + sqrt(d / 2M) / 3 + (d / 2M) / 9] - d" if write_s < 2.0 * mttf_s
             else "Daly (2006) tau = M, since d >= 2M")
     return f"checkpoint interval: {daly} = {sec(interval_s)} with {inputs}; Young (1974) sqrt(2 d M) = {sec(young_s)}"
+
+
+def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, planned: float,
+                      total: float) -> str | None:
+    """What the planned interruptions rest on (None where the rate has none): a per-job rate, from one job of the
+    source's size, charged to a job of any size (module docstring)."""
+    if per_day <= 0:
+        return None
+    origin = PLANNED_RATE_JOBS.get(rate_name, f"failure rate {rate_name}'s source (its job size is not stated)")
+    return (f"planned interruptions: {per_day:.3g} per day per job, whatever the job's size (not scaled by its "
+            f"{gpus:,} GPUs; no source gives a rate for other sizes), taken from {origin}: {planned:.3g} of the "
+            f"{total:.3g} expected interruptions over {days:g} days")
 
 
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
@@ -165,5 +184,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
                                "checkpoint_write_s", "restart_s", "young_interval_s")},
         notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
-                                     job["young_interval_s"])],
+                                     job["young_interval_s"])]
+        + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
+                                         planned, unexpected + planned)] if n],
     )

@@ -263,16 +263,15 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     source = (repr(spec), input_len, output_len, shape.max_seq_len)
 
-    def probe(rate_r: float | None, seed_r: int, n: int = requests) -> Requests:
-        if n != requests:  # the winner's full run: built once, not kept
-            return clip_to_context(build_requests(spec, None, input_len, output_len, n, rate_r, seed_r),
-                                   shape.max_seq_len)[0]
-        return keyed_probe(rate_r, seed_r, n)[0]
+    def clipped(rate_r: float | None, seed_r: int, n: int) -> tuple[Requests, int]:
+        """The seeded requests, a preset's long tail truncated to the context as `serve` truncates it
+        (`workloads.clip_to_context`), and how many were truncated."""
+        return clip_to_context(build_requests(spec, None, input_len, output_len, n, rate_r, seed_r),
+                               shape.max_seq_len)
 
     def keyed_probe(rate_r: float | None, seed_r: int, n: int = requests) -> tuple[Requests, str]:
         """The seeded request stream and its content fingerprint (built once per process)."""
-        return request_stream((*source, rate_r, seed_r, n), lambda: clip_to_context(
-            build_requests(spec, None, input_len, output_len, n, rate_r, seed_r), shape.max_seq_len)[0])
+        return request_stream((*source, rate_r, seed_r, n), lambda: clipped(rate_r, seed_r, n)[0])
 
     sample, sample_key = keyed_probe(None, seed)
 
@@ -345,13 +344,15 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "layout's offline peak)" if least > limit else "")
                                       + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20], notes=what_if_notes(acc, engine.name))
+                                 rejected=rejected[:20], notes=what_if_notes(acc, engine.name),
+                                 requests_clipped_to_context=clipped(None, seed, requests)[1])
     options.sort(key=_rank)  # stable: equal keys stay in enumeration order
     price = usd_per_accelerator_hour_if_priced(cluster)
     key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")
 
-    def full_run(chosen: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
-        """The whole deployment at the full rate: its serve metrics, request count, and whether it meets."""
+    def full_run(chosen: dict[str, Any]) -> tuple[dict[str, Any], int, bool, int]:
+        """The whole deployment at the full rate: its serve metrics, request count, whether it meets, and how
+        many of its requests were truncated to the context."""
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          dtype=chosen["dtype"],
                          kv_dtype=default_kv_dtype(shape, chosen["dtype"])[0], max_batch=chosen["max_batch"],
@@ -360,10 +361,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         held = dep.engines_per_replica * dep.max_batch * chosen["replicas"]  # in steady state, as the probes ran
         n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"], STEADY_SPANS * held),
                      FULL_RUN_MAX_REQUESTS)
-        result = simulate_deployment(shape, cluster, dep, probe(rate, seed, n_full),
+        reqs, n_clipped = clipped(rate, seed, n_full)  # built once, not kept
+        result = simulate_deployment(shape, cluster, dep, reqs,
                                      prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
                                      usd_per_hour=price)
-        return result, n_full, bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot)
+        return result, n_full, bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot), n_clipped
 
     # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
     # full run holds) gives way to the next option that meets it, up to FULL_RUN_TRIES whole runs; none
@@ -374,9 +376,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         runs.append((option, *full_run(option)))
         if runs[-1][3]:
             break
-    chosen, result, n_full, meets = next((r for r in runs if r[3]), runs[0])
+    chosen, result, n_full, meets, n_clipped = next((r for r in runs if r[3]), runs[0])
     missed_runs = []
-    for option, missed, n_missed, ok in runs:
+    for option, missed, n_missed, ok, _ in runs:
         if not ok:
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             missed_runs.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}"
@@ -392,6 +394,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "slo": {"ttft_s": ttft, "tpot_s": tpot, "percentile": percentile},
         "meets_slo_full_run": meets,
         "full_run_requests": n_full,
+        "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
         "alternatives": [o for o in options if o is not chosen][:9], "candidates_evaluated": evaluated,

@@ -317,6 +317,10 @@ class ServingPlanResult(SparseResult):
     full_run_requests: int | None = Field(None, description=(
         "requests of that full-length run (count): at least 4 x the requests the deployment holds at once, so "
         "most of them meet it in steady state"))
+    requests_clipped_to_context: int | None = Field(None, description=(
+        "requests truncated to the model's context (count), as `serve` truncates a workload preset's long tail "
+        "(the probes' requests alike): of the full run's `full_run_requests`; with no deployment found, of one "
+        "probe stream of --requests"))
     serve: ServeSummary | None = Field(None, description="the chosen deployment's simulation")
     alternatives: list[DeploymentOption] | None = Field(None, description="next-best deployments, best first")
     candidates_evaluated: int | None = Field(None, description="deployments simulated (count)")

@@ -201,7 +201,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
             cap, memory = pool_memory(shape, accelerator, dep)
             reason = fit_check(shape, cap, dep, requests, accelerator) or (
                 f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
-            stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype)}
+            stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
+                      "front_end_s": front_end_s(dep) if front_end else 0.0}  # the stack's, fits or not
             return {"fits": False, "why": reason, "deployment": {**stated, "disaggregated": True}}
         pair = DisaggregatedDeployment(replace(dep, replicas=prefill_replicas, speculative_tokens=0, acceptance=0.0),
                                        replace(dep, replicas=dep.replicas - prefill_replicas))
@@ -211,7 +212,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                       client_round_trip_s=client_round_trip_s)
     cap, memory = pool_memory(shape, accelerator, dep)
     deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
-                  "disaggregated": False}
+                  "disaggregated": False, "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
     why = fit_check(shape, cap, dep, requests, accelerator)
     if why is not None:
         return {"fits": False, "why": why, "deployment": deployment}
@@ -229,8 +230,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
         order = np.argsort(pool.arrival_s, kind="stable")
         first, finish = first[order], finish[order]
     transfer = np.zeros(len(inp))
-    client_s = front_end_s(dep) if front_end else 0.0
-    deployment["front_end_s"] = client_s
+    client_s = deployment["front_end_s"]
     return summarize(requests, first + client_s, finish + client_s, pools, transfer, dep, accelerator,
                      system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
 
@@ -264,7 +264,9 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     pre_dep, dec_dep = pair.prefill, pair.decode
     pre_cap, pre_memory = pool_memory(shape, accelerator, pre_dep)
     dec_cap, dec_memory = pool_memory(shape, accelerator, dec_dep)
+    client_s = front_end_s(dec_dep) if front_end else 0.0  # stated whether the pools fit or not
     deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
+                  "front_end_s": client_s,
                   **dec_memory, "weight_format": weight_format(accelerator, dec_dep.dtype), "disaggregated": True,
                   "prefill_replicas": pre_dep.replicas, "decode_replicas": dec_dep.replicas,
                   "prefill": pool_layout(pre_dep, pre_memory),
@@ -284,7 +286,6 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
                              pair.gpus <= system.node.scale_up_domain)
     steps = dec_dep.decode_steps(out)
-    client_s = front_end_s(dec_dep) if front_end else 0.0
     hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)
@@ -316,7 +317,6 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
         admitted[by_ready] = dec.first_token_s
         first = decode_first_token_s(pre.first_token_s, ready, finish, steps, out, decode_pickup_iterations(dec_dep),
                                      admitted)
-    deployment["front_end_s"] = client_s
     result = summarize(requests, first + client_s, finish + client_s, [pre, dec], transfer, dec_dep, accelerator,
                        system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour, gpus=pair.gpus,
                        pool_tp=[pre_dep.tp, dec_dep.tp])

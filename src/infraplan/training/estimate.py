@@ -26,7 +26,7 @@ from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
-from infraplan.training.fp8_slower_note import bf16_twin, fp8_slower_note, is_fp8
+from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.pipeline_layout import layout_virtual_stages
@@ -344,9 +344,10 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     values = _outputs(shape, cluster, plan, profile)
-    if is_fp8(plan):  # the same plan in bf16, said where it is faster (`training.fp8_slower_note`)
-        slower = fp8_slower_note(values, _outputs(shape, cluster, bf16_twin(plan), profile))
-        notes += [slower] if slower else []
+    higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
+    slower = slower_precision_note(values, plan_dtype(plan), {  # (`training.fp8_slower_note`)
+        d: _outputs(shape, cluster, dtype_twin(plan, d), profile) for d in higher}) if higher else None
+    notes += [slower] if slower else []
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
     if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))

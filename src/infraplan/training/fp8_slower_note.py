@@ -1,4 +1,5 @@
-"""The `train` note where an fp8 plan comes out slower than the same plan in bf16, and which step terms make it so.
+"""The `train` note where a plan in a lower precision comes out slower than the same plan in a higher one (fp8
+slower than bf16, NVFP4 slower than fp8, ...), and which step terms make it so.
 
 fp8 halves the GEMMs' time at best, but each quantised GEMM operand is cast (a bf16 read, the fp8 copies written),
 per-tensor current scaling reads it once more for its amax and launches an amax and a scale kernel beside the cast,
@@ -6,12 +7,21 @@ a per-expert stack quantises expert by expert (Transformer Engine 2.14 `split_qu
 and Megatron-Core's TEGroupedMLP pads the routed rows for it (`ops.moe_routing`). Where the GEMMs are small (a
 fine-grained MoE at micro-batch 1: Qwen3-30B-A3B on 64 B200 with EP8, 15.5 k vs 17.6 k tokens/s/GPU, validation/
 notes/training_sets_tried.md round 15q) these costs outweigh the GEMMs' saving, and the model says so rather than
-leaving a user to find it: `estimate_training` prices the same plan in bf16 (`bf16_twin`: one more one-plan
-estimate, kept in the one-plan memo; ~0.2 ms) and, where bf16 is faster, `fp8_slower_note` states both throughputs
+leaving a user to find it: `estimate_training` prices the same plan in bf16 (`dtype_twin`: one more one-plan
+estimate, kept in the one-plan memo; ~0.2 ms) and, where bf16 is faster, the note states both throughputs
 and the step components (`training.step_assembly.COMPONENTS`) in which fp8 costs more and those in which it saves,
 largest first. It is the model's result, labelled so: no measured row of this kind backs it (the repo holds no
 B200 Qwen3-30B-A3B measurement; NVIDIA's perf configs run it at micro-batch 4 with the HybridEP dispatcher, where the
-model has fp8 ahead, round 15q). Plans in another dtype, and fp8 plans at least as fast as bf16, get no note.
+model has fp8 ahead, round 15q).
+
+The same rule holds for every precision against every higher one the accelerator runs (`higher_precisions`:
+element width, `ELEMENT_BITS`, strictly wider, and a catalog peak for it): NVFP4 on B200 can come out slower than
+fp8 (llama3-70b, 8 GPUs TP8, seq 4,096, batch 64, full recompute: 14.9 vs 14.3 s per step; its quantised TP
+all-gathers and amax all-reduces and the casts cost more than the fp4 GEMMs save, validation/notes/
+product_review_tried.md "hA (session 33)"). `estimate_training` prices the plan once per higher precision
+(`dtype_twin`) and `slower_precision_note` names the fastest of those that beat it, the others that do listed.
+Only the note: the plan, its result and `search` are unchanged. A bf16 plan, and a plan at least as fast as every
+higher precision, get no note.
 """
 
 from __future__ import annotations
@@ -22,57 +32,82 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.schemas import Accelerator
+from infraplan.ops.precision import recipe
 from infraplan.training.enums import Dtype
 from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.plan import PlanArrays
 from infraplan.training.step_assembly import COMPONENTS
 
-# what each step component holds, as the note names it (`training.step_assembly`), with fp8's own terms
+# what each step component holds, as the note names it (`training.step_assembly`), with the lower precision's terms
 COMPONENT_TERMS = {
-    "compute": "GEMMs and attention, the GEMMs at the fp8 rate",
-    "tp_comm": "TP collectives, for fp8 quantised all-gathers and amax all-reduces",
+    "compute": "GEMMs and attention, the GEMMs at the lower precision's rate",
+    "tp_comm": "TP collectives, for a quantised format its quantised all-gathers and amax all-reduces",
     "cp_comm": "CP collectives",
     "ep_comm": "EP all-to-all",
     "pp_bubble": "pipeline bubble",
     "pp_comm": "pipeline transfers",
     "dp_comm_exposed": "exposed data-parallel traffic",
     "optimizer": "optimizer",
-    "other": ("element-wise passes and host issue, for fp8 the casts, amax reads, per-expert quantise kernels, "
-              "quantisation padding copies and their launches"),
+    "other": ("element-wise passes and host issue, for a quantised format the casts, amax reads, per-expert quantise "
+              "kernels, quantisation padding copies and their launches"),
 }
-_FP8, _BF16 = int(Dtype.FP8), int(Dtype.BF16)
+# bits per element of each training format, block scales aside: bf16 16; fp8 e4m3/e5m2 8 (Micikevicius et al.,
+# arXiv:2209.05433); MXFP8 8-bit elements (OCP Microscaling Formats v1.0, sec. 5); NVFP4 e2m1 4-bit elements
+# (arXiv:2509.25149, sec. 2). A format is lower than another when its elements are narrower (fp8 and MXFP8: neither)
+ELEMENT_BITS = {str(Dtype.BF16): 16, str(Dtype.FP8): 8, str(Dtype.MXFP8): 8, str(Dtype.NVFP4): 4}
 _DTYPE = PLAN_FIELDS.index("dtype")
 
 
-def is_fp8(plan: PlanArrays) -> bool:
-    """Whether a one-element plan's GEMMs run in fp8."""
-    return (plan.one_row.dtype if plan.is_one else int(np.ravel(plan.dtype)[0])) == _FP8
+def plan_dtype(plan: PlanArrays) -> str:
+    """The training dtype label of a one-element plan."""
+    return str(Dtype.from_code(int(plan.one_row.dtype) if plan.is_one else int(np.ravel(plan.dtype)[0])))
 
 
-def bf16_twin(plan: PlanArrays) -> PlanArrays:
-    """The same one-element plan with its GEMMs in bf16."""
+def higher_precisions(plan: PlanArrays, accelerator: Accelerator) -> list[str]:
+    """The dtypes with wider elements than the plan's that the accelerator has a peak for (module docstring)."""
+    bits = ELEMENT_BITS[plan_dtype(plan)]
+    return [d for d in Dtype.labels() if ELEMENT_BITS[d] > bits and recipe(d).supported(accelerator)]
+
+
+def dtype_twin(plan: PlanArrays, dtype: str) -> PlanArrays:
+    """The same one-element plan with its GEMMs in `dtype`."""
+    code = int(Dtype.parse(dtype, "--dtype"))
     if plan.is_one:
         values = list(plan.row_key)
-        values[_DTYPE] = _BF16
+        values[_DTYPE] = code
         return PlanArrays.one_plan(**dict(zip(PLAN_FIELDS, values, strict=True)))
-    return replace(plan, dtype=np.full_like(plan.dtype, _BF16))
+    return replace(plan, dtype=np.full_like(plan.dtype, code))
 
 
-def fp8_slower_note(fp8: Mapping[str, Any], bf16: Mapping[str, Any]) -> str | None:
-    """The note for an fp8 plan slower than its bf16 twin (module docstring); None where it is not. `fp8`, `bf16`:
-    the outputs of the plan and of its `bf16_twin` (`evaluate_plans` keys: the step components,
-    `tokens_per_s_per_gpu`, `fits`)."""
-    fp8_rate, bf16_rate = float(fp8["tokens_per_s_per_gpu"]), float(bf16["tokens_per_s_per_gpu"])
-    if fp8_rate >= bf16_rate:
+def slower_precision_note(low: Mapping[str, Any], low_dtype: str,
+                          higher: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The note for a plan in `low_dtype` slower than the same plan in a higher precision (module docstring); None
+    where none is faster. `low`, and each of `higher` by dtype: the outputs of the plan and of its `dtype_twin`
+    (`evaluate_plans` keys: the step components, `tokens_per_s_per_gpu`, `fits`)."""
+    low_rate = float(low["tokens_per_s_per_gpu"])
+    faster = sorted((d for d, out in higher.items() if float(out["tokens_per_s_per_gpu"]) > low_rate),
+                    key=lambda d: -float(higher[d]["tokens_per_s_per_gpu"]))
+    if not faster:
         return None
-    deltas = {k: float(fp8[k]) - float(bf16[k]) for k in COMPONENTS}
+    high_dtype, high = faster[0], higher[faster[0]]
+    high_rate = float(high["tokens_per_s_per_gpu"])
+    deltas = {k: float(low[k]) - float(high[k]) for k in COMPONENTS}
     costs = sorted((k for k in COMPONENTS if deltas[k] > 0.0), key=lambda k: -deltas[k])
     savings = sorted((k for k in COMPONENTS if deltas[k] < 0.0), key=lambda k: deltas[k])
 
     def terms(keys: list[str]) -> str:
         return "; ".join(f"{k} {deltas[k]:+.3f} s ({COMPONENT_TERMS[k]})" for k in keys) or "nothing"
 
-    fit = "" if bool(bf16["fits"]) else ", though the bf16 plan does not fit in memory"
-    return (f"fp8 is slower than bf16 on this plan (the model's estimate, not a measurement): {fp8_rate:,.0f} vs "
-            f"{bf16_rate:,.0f} tokens/s/GPU in bf16 ({100.0 * (fp8_rate / bf16_rate - 1.0):+.1f} %){fit}. Per step, "
-            f"fp8 costs more in {terms(costs)}; it saves in {terms(savings)}")
+    fit = "" if bool(high["fits"]) else f", though the {high_dtype} plan does not fit in memory"
+    also = "".join(f"; slower than {d} too ({float(higher[d]['tokens_per_s_per_gpu']):,.0f} tokens/s/GPU)"
+                   for d in faster[1:])
+    return (f"{low_dtype} is slower than {high_dtype} on this plan (the model's estimate, not a measurement): "
+            f"{low_rate:,.0f} vs {high_rate:,.0f} tokens/s/GPU in {high_dtype} "
+            f"({100.0 * (low_rate / high_rate - 1.0):+.1f} %){fit}{also}. Per step, {low_dtype} costs more in "
+            f"{terms(costs)}; it saves in {terms(savings)}")
+
+
+def fp8_slower_note(fp8: Mapping[str, Any], bf16: Mapping[str, Any]) -> str | None:
+    """`slower_precision_note` of an fp8 plan against its bf16 twin alone."""
+    return slower_precision_note(fp8, str(Dtype.FP8), {str(Dtype.BF16): bf16})

@@ -29,6 +29,10 @@ def render_plan(r: ServingPlanResult) -> None:
     d, s, slo = r.deployment, r.serve, r.slo
     if not r.feasible or d is None or s is None or slo is None:
         console.print(f"no deployment found for {r.model} on {r.system} at {fmt_num(r.rate_per_s)} requests/s: {r.why}")
+        if r.requests_clipped_to_context:
+            console.print(f"note: {r.requests_clipped_to_context:,} requests of a probe stream were truncated to "
+                          f"{r.model}'s context (the workload's long tail, as `serve` truncates it)", markup=False,
+                          soft_wrap=True)
         for line in r.notes:  # the part's SECONDARY figures, a what-if's tables (`release_tables.what_if_notes`)
             console.print(f"note: {line}", markup=False, soft_wrap=True)
         return
@@ -58,6 +62,10 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(f"warning: the whole deployment's run of {r.full_run_requests:,} requests misses the SLO "
                       "(its replica probes met it); more probe requests (--requests) size it safely",
                       style="bold yellow", markup=False)
+    if r.requests_clipped_to_context:  # a preset's long tail, truncated as `serve` truncates it
+        console.print(f"note: {r.requests_clipped_to_context:,} of the full run's {r.full_run_requests or 0:,} "
+                      f"requests were truncated to {r.model}'s context (the workload's long tail, as `serve` "
+                      "truncates it)", markup=False, soft_wrap=True)
     for line in r.notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         console.print(f"note: {line}", markup=False, soft_wrap=True)
     for line in (x for x in r.rejected if "its full run of" in x):
