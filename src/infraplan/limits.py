@@ -40,6 +40,24 @@ MAX_MODEL_LAYERS = 65_536
 """Layers in one config.json: 2**16 (published decoders have at most a few hundred)."""
 MAX_VOCABULARY = 2**24
 """Tokens of a config.json vocabulary: 2**24 (published vocabularies are below 300 k)."""
+MAX_SITE_POWER_W = 1e12
+"""Power of one site or campus (a scenario's `sites[].power`): 1 TW, ~30 % of the world's average electricity
+generation (~29,500 TWh in 2023, Ember Global Electricity Review 2024: ~3.4 TW) and 200x the largest announced
+campuses (~5 GW)."""
+MAX_HOST_POWER_W = 1e6
+"""Host power per device (a scenario's or fleet's `pools[].host_power_w`): 1 MW, ~8x a whole GB200 NVL72 rack
+(118.8 kW, cluster/power.py) and ~100x a whole DGX H100 server (10.2 kW max, NVIDIA DGX H100 datasheet)."""
+MIN_LIFETIME_YEARS = 0.5
+MAX_LIFETIME_YEARS = 50.0
+"""Depreciation period of a pool's devices (`pools[].lifetime_years`): 0.5-50 years. Servers are depreciated over
+3-6 years (Meta: 5.5, catalog/facility/economics.yaml), facilities over 14 (Epoch AI, catalog/facility/
+build_types.yaml); the US tax schedule's classes run from 3 years to 39 (nonresidential real property, IRS
+Publication 946, MACRS). Below half a year a device's capex per year is above twice its price; beyond 50 years no
+schedule depreciates anything."""
+MAX_REPAIR_S = MAX_LIFETIME_YEARS * 365.25 * 86400.0
+"""Failure-to-service time of a node (a scenario's `policy.repair_time`): at most the longest depreciation period
+(50 years); a node out longer than it is depreciated over is replaced, not repaired (1e300 s made the spare-node
+quantile NaN and `plan` crash)."""
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]

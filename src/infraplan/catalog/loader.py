@@ -176,6 +176,17 @@ def write_atomically(path: str, write: Callable[[str], object], option: str) -> 
     return str(path)
 
 
+def check_preset(folder: str, ref: str, what: str | None = None) -> None:
+    """InputError unless `ref` names a shipped preset of the catalog folder: "unknown model 'x'; did you mean ...?"
+    (the line `read_entry` gives; a spec checks its names with it when it is validated, before anything runs)."""
+    presets = preset_files(folder)
+    if ref not in presets:
+        what = what or folder.rsplit("/", 1)[-1].removesuffix("s")
+        close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
+        raise InputError(f"unknown {what} {ref!r}{hint}")
+
+
 def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str, Any], str]:
     """Return (raw mapping, display name) for a preset in a catalog folder or a file path.
 
@@ -187,12 +198,8 @@ def read_entry(folder: str, ref: str, what: str | None = None) -> tuple[dict[str
         path = Path(ref[-255:])
         name = path.stem if path.stem != "config" else path.parent.name or "config"
     else:
-        presets = preset_files(folder)
-        if ref not in presets:
-            close = difflib.get_close_matches(ref, list(presets), n=3, cutoff=0.5)
-            hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(presets))}"
-            raise InputError(f"unknown {what} {ref!r}{hint}")
-        entry = presets[ref]
+        check_preset(folder, ref, what)
+        entry = preset_files(folder)[ref]
         data = parse_text(entry.read_text(), entry.name)
         name = ref
     if not isinstance(data, dict):

@@ -30,6 +30,7 @@ from infraplan.cluster.generic import clos_tiers, fabric_radix
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import ClosTopology, build_topology
+from infraplan.units import power_text
 
 RACK_UNITS = 42
 DEFAULT_IDLE_FRACTION = 0.10
@@ -141,6 +142,8 @@ class ITLoad:
 
 
 def _fmt_kw(watts: float) -> str:
+    if watts >= 1e7:  # no rack draws 10 MW: power_text's MW, GW, ... (e-notation beyond), not a 300-digit kW
+        return power_text(watts)
     return f"{watts / 1e3:.1f} kW" if watts >= 100.0 else f"{watts:.3g} W"
 
 

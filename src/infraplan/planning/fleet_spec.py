@@ -15,8 +15,16 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
-from infraplan.catalog.schemas import Spec, Watts
-from infraplan.planning.scenario_spec import Count, InferenceServiceSpec, Seconds, check_unique_names
+from infraplan.planning.scenario_spec import (
+    Count,
+    HostPowerW,
+    InferenceServiceSpec,
+    LifetimeYears,
+    PlanSpec,
+    Seconds,
+    check_llm_names,
+    check_unique_names,
+)
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
@@ -47,10 +55,12 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("an llm service needs model and workload")
         if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
+        if self.kind == "llm":
+            check_llm_names(self.model, self.workload, self.stack, self.dtypes)
         return self
 
 
-class PoolSpec(Spec):
+class PoolSpec(PlanSpec):
     """A pool of one device type: an accelerator (MTIA, GPU, CPU socket) or a video ASIC (msvp)."""
 
     name: str
@@ -59,11 +69,12 @@ class PoolSpec(Spec):
     capex_usd: float | None = Field(None, ge=0, le=1e12, description="per device, including its share of the "
                                     "server: the cost model's server price (cluster/cost.py); omitted: the "
                                     "catalog's where it prices the device, else unpriced (objective power only)")
-    lifetime_years: float = Field(5.5, gt=0, description="depreciation period (Meta servers: 5.5 years)")
-    host_power_w: Watts | None = Field(None, description="host share per device; default: the catalog profile")
+    lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years (Meta servers: 5.5)")
+    host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW; default: the "
+                                            "catalog profile")
 
 
-class FleetSpec(Spec):
+class FleetSpec(PlanSpec):
     name: str = "fleet"
     notes: str = ""
     objective: Literal["power", "tco"] = "power"

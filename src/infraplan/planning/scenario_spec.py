@@ -24,16 +24,30 @@ name the unit (a cap of "10 W").
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
-from infraplan.catalog.loader import read_user_file, validated
+from infraplan.catalog.loader import check_preset, looks_like_path, read_user_file, validated
 from infraplan.catalog.schemas import Spec
-from infraplan.limits import MAX_ACCELERATORS, MAX_SEQUENCES, MAX_TOKENS, MAX_TRAINING_TOKENS
+from infraplan.limits import (
+    MAX_ACCELERATORS,
+    MAX_HOST_POWER_W,
+    MAX_LIFETIME_YEARS,
+    MAX_REPAIR_S,
+    MAX_SEQUENCES,
+    MAX_SITE_POWER_W,
+    MAX_TOKENS,
+    MAX_TRAINING_TOKENS,
+    MIN_LIFETIME_YEARS,
+)
 from infraplan.planning.spares import DEFAULT_REPAIR_S
-from infraplan.units import parse_count, parse_duration_s, parse_power_w
+from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
+from infraplan.serving.engines import load_engine
+from infraplan.units import parse_count, parse_duration_s, parse_power_w, power_text
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
@@ -42,9 +56,93 @@ Kind = Literal["training", "llm", "recsys", "image", "video"]
 # the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
 Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0)]
+
+
+def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
+    """A check that a power is at most `limit_w` (infraplan.limits), its message in power_text's units."""
+    def check(watts: float) -> float:
+        if watts > limit_w:
+            raise ValueError(f"{power_text(watts)} is above the {power_text(limit_w)} limit of {what} "
+                             "(infraplan.limits)")
+        return watts
+    return check
+
+
+def _lifetime(years: float) -> float:
+    if not MIN_LIFETIME_YEARS <= years <= MAX_LIFETIME_YEARS:
+        raise ValueError(f"{years:.4g} years is outside the {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} years a "
+                         "depreciation period may be (infraplan.limits)")
+    return years
+
+
 # a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
-PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
+PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0),
+                   AfterValidator(_power_at_most(MAX_SITE_POWER_W, "one site"))]
+HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
+                       AfterValidator(_power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
+LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
+
+
+def _repair(seconds: float) -> float:
+    if seconds > MAX_REPAIR_S:
+        raise ValueError(f"{seconds:.3g} s is above the {MAX_LIFETIME_YEARS:g}-year limit of a repair time (a node "
+                         "out longer than it is depreciated over is replaced; infraplan.limits)")
+    return seconds
+
+
+RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0), AfterValidator(_repair)]
 Year = Annotated[int, Field(ge=2000, le=2200)]
+
+
+def _takes_numbers(annotation: Any) -> bool:
+    """Whether a field's type holds int or float values (itself, or inside a union, list or dict), not bool."""
+    if annotation in (int, float):
+        return True
+    if get_origin(annotation) is Literal:
+        return False
+    args = get_args(annotation)
+    return _takes_numbers(args[0]) if get_origin(annotation) is Annotated else any(map(_takes_numbers, args))
+
+
+@cache
+def _numeric_field(cls: type[Spec], name: str) -> bool:
+    field = cls.model_fields.get(name)
+    return field is not None and _takes_numbers(field.annotation)
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(map(_holds_bool, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_holds_bool, value))
+    return isinstance(value, bool)
+
+
+class PlanSpec(Spec):
+    """Base of the scenario and fleet-mix specs: a boolean where a number goes is refused (pydantic's lax mode,
+    and the unit parsers, read `qps: true` as 1), for every numeric field, nested ones too."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is not None and _holds_bool(value) and _numeric_field(cls, info.field_name):
+            raise ValueError("a boolean (true/false) is not a number; write the number")
+        return value
+
+
+def check_llm_names(model: str | None, workload: str | None, stack: str | None, dtypes: Sequence[str] = ()) -> None:
+    """InputError (a ValueError: the spec's one-line error) for an LLM service naming an unknown model, workload,
+    serving stack or weight dtype, the line serve-plan gives, when the spec is validated (by the CLI and the web
+    alike, before any search runs). A file path is left to the run, which reads it (the web refuses paths:
+    web/scenarios.no_server_files)."""
+    for folder, ref in (("models", model), ("workloads", workload)):
+        if ref is not None and not looks_like_path(ref):
+            check_preset(folder, ref)
+    if stack is not None and not looks_like_path(stack):
+        load_engine(stack)  # a name, a versioned engine name (vllm-0.12.0), or a training stack (refused)
+    unknown = sorted(set(dtypes) - set(SERVING_DTYPES))
+    if unknown:
+        raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
 
 
 def check_unique_names(**names: list[str]) -> None:
@@ -55,12 +153,12 @@ def check_unique_names(**names: list[str]) -> None:
             raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
 
 
-class PhaseSpec(Spec):
+class PhaseSpec(PlanSpec):
     name: str
     year: Year
 
 
-class InferenceServiceSpec(Spec):
+class InferenceServiceSpec(PlanSpec):
     """A recommendation or video service, as both `infraplan plan` (ServiceSpec below) and `infraplan fleet-mix`
     (planning/fleet_spec.py) read it. recsys: `model`, `qps`, `latency_slo`; video: the transcoding job (`input`,
     `ladder`, `codec`, `quality`) and `daily_hours`. Each subclass names its service kinds and what each needs."""
@@ -113,6 +211,10 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("a training service needs a deadline or a GPU budget (gpus)")
         if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
+        if self.kind == "llm":
+            check_llm_names(self.model, self.workload, self.stack)
+        if self.kind == "training" and self.model is not None and not looks_like_path(self.model):
+            check_preset("models", self.model)  # the line the training search gives, before it runs
         if self.kind == "image" and (self.rate is None) == (self.images_per_day is None):
             raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):
@@ -120,7 +222,7 @@ class ServiceSpec(InferenceServiceSpec):
         return self
 
 
-class PoolSpec(Spec):
+class PoolSpec(PlanSpec):
     """Devices of one type at one site: an accelerator preset, a catalog system, or a video ASIC."""
 
     name: str
@@ -133,12 +235,12 @@ class PoolSpec(Spec):
     installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps)")
     capex_usd: float | None = Field(None, ge=0, le=1e12, description="price per device incl. its server share "
                                     "(at most $1e12, the CLI's --server-price bound)")
-    lifetime_years: float = Field(5.5, gt=0)
-    host_power_w: float | None = Field(None, ge=0)
+    lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years")
+    host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW")
     serves: list[Kind] | None = None
 
 
-class SiteSpec(Spec):
+class SiteSpec(PlanSpec):
     name: str
     power: PowerW = Field(description="facility power cap")
     location: str | None = None
@@ -147,14 +249,14 @@ class SiteSpec(Spec):
     online_year: Year | None = None
 
 
-class PolicySpec(Spec):
+class PolicySpec(PlanSpec):
     objective: Literal["capex", "tco", "power", "carbon"] = "tco"
     headroom: float = Field(0.0, ge=0, le=10, description="serving demand margin (0.2 = +20 %)")
     redundancy_racks: int = Field(0, ge=0, le=100, description="N+k: spare racks per pool")
     spare_probability: float | None = Field(None, gt=0, lt=1, description="spare nodes per pool so that its "
                                             "working nodes meet demand with this probability despite nodes in "
                                             "repair (planning/spares.py); omitted = no spare nodes")
-    repair_time: Seconds = Field(DEFAULT_REPAIR_S, description="failure to node back in service (default: an "
+    repair_time: RepairSeconds = Field(DEFAULT_REPAIR_S, description="failure to node back in service (default: an "
                                  "assumption, planning/spares.py)")
     failure_rate: str | None = Field(None, description="reliability failure-rate preset for every pool (default: "
                                      "the accelerator's)")
@@ -164,7 +266,7 @@ class PolicySpec(Spec):
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 
 
-class ScenarioSpec(Spec):
+class ScenarioSpec(PlanSpec):
     name: str
     notes: str = ""
     sources: list[str] = Field(default_factory=list)
