@@ -77,7 +77,7 @@ def test_a_fleet_llm_service_naming_nothing_is_refused_when_loaded(
     assert line in _cli_line("fleet-mix", spec, tmp_path, capsys)
 
 
-@pytest.mark.parametrize(("field", "value", "line"), [c for c in LLM_NAMES if c[0] != "dtypes"])
+@pytest.mark.parametrize(("field", "value", "line"), LLM_NAMES)
 def test_a_scenario_llm_service_naming_nothing_is_refused_when_loaded(
         field: str, value: Any, line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = _scenario(("services", 1, field), value)

@@ -173,10 +173,10 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
 
 def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
-    """serve-plan's answer for the service at `rate` (its `stack` as `--stack`, bf16 / fp8 as serve-plan's default
-    `--dtypes`), the search fleet-mix runs (`fleet_mix_llm.serve_plan_search`)."""
+    """serve-plan's answer for the service at `rate` (its `stack` as `--stack`, its `dtypes` as `--dtypes`: bf16 /
+    fp8 by default, as serve-plan), the search fleet-mix runs (`fleet_mix_llm.serve_plan_search`)."""
     r = serve_plan_search(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
-                          ("bf16", "fp8"), svc.stack, SERVING_MAX_GPUS)
+                          tuple(svc.dtypes), svc.stack, SERVING_MAX_GPUS)
     if not r.feasible or r.gpus is None or r.deployment is None:
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None

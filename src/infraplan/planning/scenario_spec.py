@@ -158,6 +158,9 @@ class PhaseSpec(PlanSpec):
     year: Year
 
 
+DEFAULT_LLM_DTYPES = ["bf16", "fp8"]  # serve-plan's default --dtypes
+
+
 class InferenceServiceSpec(PlanSpec):
     """A recommendation or video service, as both `infraplan plan` (ServiceSpec below) and `infraplan fleet-mix`
     (planning/fleet_spec.py) read it. recsys: `model`, `qps`, `latency_slo`; video: the transcoding job (`input`,
@@ -189,7 +192,9 @@ class ServiceSpec(InferenceServiceSpec):
                              "deadline")
     seq_len: int = Field(8192, gt=0, le=MAX_TOKENS)
     global_batch: int = Field(2048, gt=0, le=MAX_SEQUENCES, description="sequences per step")
-    dtype: str = "auto"
+    dtype: str = Field("auto", description="training: the precision searched (auto: the accelerator's)")
+    dtypes: list[str] = Field(DEFAULT_LLM_DTYPES, min_length=1, description="llm: weight dtypes searched, as "
+                              "serve-plan --dtypes (fleet-mix's field)")
     stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack")
     # llm serving
     workload: str | None = None
@@ -212,7 +217,13 @@ class ServiceSpec(InferenceServiceSpec):
         if self.kind == "llm" and (self.rate is None) == (self.tokens_per_day is None):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
         if self.kind == "llm":
-            check_llm_names(self.model, self.workload, self.stack)
+            if self.dtype != "auto":  # a training field: an llm service searches `dtypes`, as serve-plan does
+                raise ValueError(f"an llm service takes dtypes (serve-plan's --dtypes, e.g. [{self.dtype}]), not "
+                                 f"dtype {self.dtype!r}")
+            check_llm_names(self.model, self.workload, self.stack, self.dtypes)
+        elif self.dtypes != DEFAULT_LLM_DTYPES:  # (a dumped spec carries the default: not a user's choice)
+            raise ValueError(f"dtypes is an llm service's field (serve-plan's --dtypes); a {self.kind} service "
+                             "does not read it")
         if self.kind == "training" and self.model is not None and not looks_like_path(self.model):
             check_preset("models", self.model)  # the line the training search gives, before it runs
         if self.kind == "image" and (self.rate is None) == (self.images_per_day is None):
