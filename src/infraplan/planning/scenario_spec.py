@@ -7,7 +7,8 @@ name the unit (a cap of "10 W").
 
 - `phases`: named calendar years (`{name: 2025, year: 2025}`), strictly increasing.
 - `services` (demand): `training` (model, tokens, a `deadline` and/or a GPU budget `gpus`), `llm` serving (model,
-  workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs),
+  workload preset, peak requests/s `rate` or `tokens_per_day` with a diurnal `peak_to_average`, TTFT/TPOT SLOs,
+  serve-plan's `stack` and `dtypes`),
   `recsys` (model, `qps`, latency SLO), `image` generation (peak images/s `rate` or `images_per_day` with a
   diurnal `peak_to_average`; a diffusion workload, default `image-generation`, and its model; a p99 image
   `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
