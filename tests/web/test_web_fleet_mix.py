@@ -3,15 +3,13 @@ prints; bad or too big fleets are one-line 4xx; no upload names a server file (f
 
 from __future__ import annotations
 
-import json
-import shlex
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from web_jobs import cli_json, finished
 
 from infraplan.cli.main import main as cli_main
 from infraplan.planning.fleet_mix_llm import serve_plan_search
@@ -30,35 +28,12 @@ def _no_llm() -> dict[str, Any]:
     return dict(spec)
 
 
-def _finished(client: TestClient, response: Any) -> dict[str, Any]:
-    """The result of a POST's response: inline (200), or its job's once done (202)."""
-    assert response.status_code in (200, 202), response.text
-    if response.status_code == 200:
-        return dict(response.json())
-    job = response.json()
-    deadline = time.monotonic() + 120
-    while job["status"] in ("queued", "running"):
-        assert time.monotonic() < deadline, "job did not finish in 120 s"
-        time.sleep(0.05)
-        job = client.get(job["poll"]).json()
-    assert job["status"] == "done", job["error"]
-    return dict(job["result"])
-
-
-def _cli(line: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    words = shlex.split(line)
-    assert words[0] == "infraplan" and words[-1] == "--json"
-    capsys.readouterr()
-    assert cli_main(words[1:]) == 0
-    return dict(json.loads(capsys.readouterr().out))
-
-
 def _untimed(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in TIMING_FIELDS}
 
 
 @pytest.mark.parametrize("objective", [None, "tco"])
-def test_the_shipped_example_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_the_shipped_example_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch, objective: str | None) -> None:
     monkeypatch.chdir(ROOT)  # the CLI line names examples/fleet-mix.yaml
     body: dict[str, Any] = {"fleet": {"preset": "fleet-mix"}}
@@ -66,12 +41,12 @@ def test_the_shipped_example_equals_the_cli(client: TestClient, capsys: pytest.C
         body["objective"] = objective
     first = client.post("/api/fleet-mix", json=body)
     assert first.status_code == 202  # an LLM service: serve-plan searches, a job
-    web = _finished(client, first)
+    web = finished(client, first)
     line = client.post("/api/fleet-mix/cli", json=body).json()["command"]
     assert line == "infraplan fleet-mix examples/fleet-mix.yaml" + (f" --objective {objective}" if objective
                                                                        else "") + " --json"
     serve_plan_search.cache_clear()  # the CLI searches again, not from the web's cache in this process
-    assert _untimed(web) == _untimed(_cli(line, capsys))
+    assert _untimed(web) == _untimed(cli_json(line, capsys))
     assert web["objective"] == (objective or "power")
     assert any(a["unit"] == "requests/s" for a in web["assignment"])  # the LLM rows came through
 
@@ -84,7 +59,7 @@ def test_uploaded_yaml_and_json_specs_equal_the_cli_on_the_file(
     from_json = client.post("/api/fleet-mix", json={"fleet": {"spec": spec}})
     assert from_text.status_code == from_json.status_code == 200  # no LLM service: inline
     (tmp_path / "mine.yaml").write_text(text, encoding="utf-8")
-    cli = _cli(f"infraplan fleet-mix {tmp_path / 'mine.yaml'} --json", capsys)
+    cli = cli_json(f"infraplan fleet-mix {tmp_path / 'mine.yaml'} --json", capsys)
     assert _untimed(from_text.json()) == _untimed(from_json.json()) == _untimed(cli)
     assert cli["fleet"] == "ranking-and-video" and cli["gpu_only"] is not None
     line = client.post("/api/fleet-mix/cli", json={"fleet": {"text": text, "filename": "mine.yaml"}}).json()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import shlex
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from web_jobs import cli_json, finished
 
 from infraplan.cli.main import main as cli_main
 from infraplan.web.scenarios import WEB_MAX_SCENARIO_WORK, examples_dir
@@ -30,30 +28,7 @@ def _variant() -> dict[str, Any]:
 
 def _result(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The result of a command, polling its job when it answers 202."""
-    return _finished(client, client.post(path, json=body))
-
-
-def _finished(client: TestClient, response: Any) -> dict[str, Any]:
-    """The result of a POST's response: inline (200), or its job's once done (202)."""
-    assert response.status_code in (200, 202), response.text
-    if response.status_code == 200:
-        return dict(response.json())
-    job = response.json()
-    deadline = time.monotonic() + 120
-    while job["status"] in ("queued", "running"):
-        assert time.monotonic() < deadline, "job did not finish in 120 s"
-        time.sleep(0.1)
-        job = client.get(job["poll"]).json()
-    assert job["status"] == "done", job["error"]
-    return dict(job["result"])
-
-
-def _cli(line: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    words = shlex.split(line)
-    assert words[0] == "infraplan" and words[-1] == "--json"
-    capsys.readouterr()
-    assert cli_main(words[1:]) == 0
-    return dict(json.loads(capsys.readouterr().out))
+    return finished(client, client.post(path, json=body))
 
 
 def _drop_clock(data: dict[str, Any]) -> dict[str, Any]:
@@ -62,21 +37,21 @@ def _drop_clock(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def test_compare_of_two_presets_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_compare_of_two_presets_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the CLI line names examples/*.yaml
     body = {"scenarios": [{"preset": "plan-minimal"}, {"preset": "mtia-vs-gpu"}]}
     first = client.post("/api/compare", json=body)
     assert first.status_code == 202  # bigger than plan-minimal: a job
-    web = _finished(client, first)  # polled, not posted again: a second job would compute the same compare twice
+    web = finished(client, first)  # polled, not posted again: a second job would compute the same compare twice
     line = client.post("/api/compare/cli", json=body).json()["command"]
     assert line == "infraplan compare examples/plan-minimal.yaml examples/mtia-vs-gpu.yaml --json"
-    assert _drop_clock(web) == _drop_clock(_cli(line, capsys))
+    assert _drop_clock(web) == _drop_clock(cli_json(line, capsys))
     assert [p["scenario"] for p in web["scenarios"]] == ["plan-minimal", "mtia-vs-gpu"]
     assert web["deltas"][0]["tco_usd_per_year"] == 0.0 and web["deltas"][1]["tco_usd_per_year"] > 0
 
 
-def test_plan_of_a_small_preset_is_inline_and_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_plan_of_a_small_preset_is_inline_and_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     body = {"scenario": {"preset": "plan-minimal"}}
@@ -84,7 +59,7 @@ def test_plan_of_a_small_preset_is_inline_and_equals_the_cli(client: TestClient,
     assert response.status_code == 200
     line = client.post("/api/plan/cli", json=body).json()["command"]
     assert line == "infraplan plan examples/plan-minimal.yaml --json"
-    assert _drop_clock(response.json()) == _drop_clock(_cli(line, capsys))
+    assert _drop_clock(response.json()) == _drop_clock(cli_json(line, capsys))
 
 
 def test_uploaded_yaml_and_json_specs_plan_as_the_cli_plans_the_file(
@@ -94,7 +69,7 @@ def test_uploaded_yaml_and_json_specs_plan_as_the_cli_plans_the_file(
     from_text = _result(client, "/api/plan", {"scenario": {"text": text, "filename": "texas.yaml"}})
     from_json = _result(client, "/api/plan", {"scenario": {"spec": spec}})
     (tmp_path / "texas.yaml").write_text(text, encoding="utf-8")
-    cli = _cli(f"infraplan plan {tmp_path / 'texas.yaml'} --json", capsys)
+    cli = cli_json(f"infraplan plan {tmp_path / 'texas.yaml'} --json", capsys)
     assert _drop_clock(from_text) == _drop_clock(from_json) == _drop_clock(cli)
     assert from_text["scenario"] == "minimal-texas"
     line = client.post("/api/plan/cli", json={"scenario": {"text": text, "filename": "texas.yaml"}}).json()
