@@ -337,7 +337,8 @@ def load_accelerator(ref: str) -> Accelerator:
 
 
 _LABELS = frozenset({"name", "display_name", "source", "extends", "notes", "vendor", "fp8_gemm_layouts_source",
-                     "price_usd", "price_source", "figures_note", "host_source"})  # a price or a label moves no time
+                     "price_usd", "price_source", "figures", "figures_note", "intended_use",
+                     "host_source"})  # a price or a label moves no time
 
 
 def is_what_if(accelerator: Accelerator) -> bool:

@@ -129,6 +129,19 @@ class KernelEfficiency(Spec):
     source: str
 
 
+Figures = Literal["datasheet", "secondary", "preliminary"]  # `Accelerator.figures`
+
+
+class IntendedUse(Spec):
+    """The work an accelerator's source says it is for (`Accelerator.intended_use`), in the terms the commands ask
+    about: `train`/`search` are generative-AI training, `serve`/`serve-plan` generative-AI inference, `recsys`
+    recommendation inference."""
+
+    work: Literal["training", "inference"]
+    models: Literal["generative-ai", "recommendation"] = Field(
+        description="generative-ai: LLMs and other generative models; recommendation: ranking and recommendation")
+
+
 class Accelerator(Spec):
     """One accelerator package: peak rates, memories, power, links."""
 
@@ -169,9 +182,19 @@ class Accelerator(Spec):
         "devices, divided by them; or a labelled ASSUMPTION): first in `cluster.host_share`'s precedence, before "
         "the reference system's node and the generic rule")
     host_source: str = Field("", description="where `host_power_w` comes from (required with it)")
-    figures_note: str = Field("", description="one line saying the figures are SECONDARY (third-party or press "
-                              "summaries) or assumed, with their source; every answer on this part prints it "
-                              "(`serve`, `serve-plan`, `recsys`, `fleet-mix`). Empty: primary datasheet figures")
+    figures: Figures = Field(
+        "datasheet", description="the standing of the part's figures (peaks, memory, power, links): datasheet = the "
+        "maker's published specifications of a shipping part (or figures derived from them, e.g. a CPU's cores x "
+        "clock x FLOPs per cycle); secondary = third-party or press summaries of the maker's figures, not its own "
+        "datasheet; preliminary = the maker's announced specifications of an unreleased part. Kernel efficiencies "
+        "have their own standing in `efficiency.source`. A file that says nothing: datasheet (its figures as given)")
+    figures_note: str = Field("", description="secondary / preliminary parts (required there, refused on a datasheet "
+                              "part): one line starting with the standing in capitals (`SECONDARY figures: ...`) that "
+                              "names the source and what is assumed; every answer on this part prints it "
+                              "(`catalog.figures.figures_notes`)")
+    intended_use: IntendedUse | None = Field(
+        None, description="the work its source says the part is for (MTIA 400: generative-AI inference); an answer "
+        "about other work on it says so (`catalog.figures.figures_notes`). None: the source states no use")
     notes: str = ""
 
     @property
@@ -193,6 +216,12 @@ class Accelerator(Spec):
             raise ValueError("price_usd needs price_source (where the price comes from)")
         if self.host_power_w is not None and not self.host_source.strip():
             raise ValueError("host_power_w needs host_source (where the host share comes from)")
+        if self.figures == "datasheet" and self.figures_note.strip():
+            raise ValueError("figures_note is for secondary or preliminary figures: set figures (secondary | "
+                             "preliminary) or drop figures_note")
+        if self.figures != "datasheet" and not self.figures_note.startswith(f"{self.figures.upper()} figures"):
+            raise ValueError(f"figures: {self.figures} needs a figures_note starting '{self.figures.upper()} "
+                             "figures: ' (its source and what is assumed)")
         zero = [f for f in ("memory_bytes", "memory_bandwidth_bytes_per_s", "scale_up_bandwidth_bytes_per_s",
                             "scale_out_bandwidth_bytes_per_s") if not getattr(self, f) > 0]
         if zero:  # every model divides by them (a 0 was a ZeroDivisionError traceback)

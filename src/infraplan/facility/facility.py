@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 
 from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -97,6 +98,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         usd_per_gpu_hour=money.usd_per_accelerator_hour if priced else None,
         cost_reason=no_price,
         price_note=price_note(layout.accelerator, site.overrides),
+        figures_notes=figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
         energy_mwh_per_year=money.energy_mwh_per_year,
         co2_t_per_year=float(operational_co2_t(money.energy_mwh_per_year, site.grid_gco2_per_kwh)),
         accelerator=accelerator,

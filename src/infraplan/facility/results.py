@@ -77,6 +77,8 @@ class FacilityReport(Result):
     cost_reason: str | None = Field(None, description="why the money fields are null (no server price)")
     price_note: str | None = Field(None, description="where the server price comes from when it is not the "
                                    "accelerator's own: a what-if's inherited preset price (`accelerator_price`)")
+    figures_notes: list[str] = Field(default_factory=list, description="the accelerator's figures (power among "
+                                     "them) where they are SECONDARY or PRELIMINARY (`catalog.figures.figures_notes`)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     accelerator: str = Field(description="accelerator preset")

@@ -26,6 +26,7 @@ from typing import Any
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
+from infraplan.catalog.figures import use_note
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
 from infraplan.cluster.generic import reference_system
@@ -122,6 +123,7 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
+        notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai")] if n],
     )
 
 
@@ -230,7 +232,7 @@ def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None
         it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
         capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
         energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
-        cooling=report.cooling, location=report.location)
+        cooling=report.cooling, location=report.location, figures_notes=report.figures_notes)
 
 
 def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSitesResult:

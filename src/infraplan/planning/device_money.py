@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -65,8 +66,8 @@ def pool_figures_note(name: str, device: str) -> str | None:
     serve, recsys, fleet-mix and plan print for it, else None (a video ASIC has none)."""
     if is_video_device(device):
         return None
-    acc = Cluster.resolve(device).accelerator
-    return f"pool {name!r}: {acc.name}: {acc.figures_note}" if acc.figures_note else None
+    lines = figures_notes(Cluster.resolve(device).accelerator)  # its figures' standing (a pool serves any work)
+    return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 
 def cost_overrides(electricity_usd_per_kwh: float | None, pue: float | None, capex_usd: float | None,

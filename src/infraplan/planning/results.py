@@ -72,6 +72,8 @@ class TrainingCapacity(Result):
     job_mttf_s: float | None = Field(None, description="job mean time to an unexpected interruption, seconds")
     reference_system: str | None = Field(None, description="system the job runs on (or the generic Clos)")
     plan: str | None = Field(None, description="the parallel plan run")
+    notes: list[str] = Field(default_factory=list, description="a use other than its source's: training on an "
+                             "accelerator its source describes for other work (`catalog.figures.use_note`)")
 
 
 class CampusPhase(Result):
@@ -118,6 +120,8 @@ class FleetSite(Result):
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null without a server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    figures_notes: list[str] = Field(default_factory=list, description="the site's accelerator's figures where they "
+                                     "are SECONDARY or PRELIMINARY (`catalog.figures.figures_notes`)")
     cooling: str = Field(description="air | liquid | immersion")
     location: str = Field(description="location preset")
 

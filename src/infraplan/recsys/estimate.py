@@ -41,6 +41,7 @@ import numpy as np
 
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
@@ -238,7 +239,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
-        "figures_note": f"{acc.name}: {acc.figures_note}" if acc.figures_note else None,
+        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation")) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band
     band = error_band(acc.catalog_name, "tensorrt", "recsys")

@@ -47,7 +47,8 @@ class RecsysEstimate(Result):
     placement: dict[str, PlacementTier] = Field(description="memory tiers by name (sram, device, host)")
     profile: str = Field(description="the recsys efficiency profile used")
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
-                                     "or press summaries) or assumed (its catalog `figures_note`); null: primary")
+                                     "or press summaries) or PRELIMINARY, or its source states it is for other work "
+                                     "(`catalog.figures.figures_notes`, lines joined by '; '); null: none")
     error_band: ErrorBand | None = Field(None, description="expected relative QPS error (predicted / measured - 1; "
                                          "catalog/error_bands.yaml); null: no band, `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

@@ -50,6 +50,7 @@ Every validation set is unchanged by it (a preset's `catalog_name` is its name; 
 from __future__ import annotations
 
 from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if, load_accelerator, preset_files
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
@@ -98,12 +99,13 @@ def note(accelerator: Accelerator, stack: str | None) -> str | None:
 
 
 def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = True) -> list[str]:
-    """The lines `serve` and `serve-plan` add about the part: where its figures are SECONDARY or assumed (its catalog
-    `figures_note`, any part), and for a what-if its stack's preset tables (`note`) and, where the cost model priced
-    it (`priced`: no --usd-per-hour), its preset's inherited price (`accelerator_price`)."""
+    """The lines `serve` and `serve-plan` add about the part: where its figures are SECONDARY or PRELIMINARY, or its
+    source states it is for other work (`catalog.figures.figures_notes`, any part), and for a what-if its stack's
+    preset tables (`note`) and, where the cost model priced it (`priced`: no --usd-per-hour), its preset's inherited
+    price (`accelerator_price`)."""
     price = accelerator_price(accelerator) if priced else None
-    figures = f"{accelerator.name}: {accelerator.figures_note}" if accelerator.figures_note else None
-    return [line for line in (figures, engine_note(accelerator, stack), note(accelerator, stack),
+    figures = figures_notes(accelerator, "inference")  # SECONDARY / PRELIMINARY figures, a part for other work
+    return [line for line in (*figures, engine_note(accelerator, stack), note(accelerator, stack),
                               price.note if price is not None else None) if line]
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_note
 from infraplan.catalog.schemas import System
@@ -343,6 +344,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
     notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
+    notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
     values = _outputs(shape, cluster, plan, profile)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     slower = slower_precision_note(values, plan_dtype(plan), {  # (`training.fp8_slower_note`)

@@ -135,6 +135,8 @@ class PlanSearchResult(Result):
     feasible: int = Field(description="plans that fit in memory and that the stack runs (count)")
     seconds: float = Field(description="search wall clock, seconds")
     configs_per_s: float | None = Field(description="plans evaluated per second")
+    notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
+                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`)")
 
 
 class ScalingPoint(Result):
@@ -155,6 +157,8 @@ class ScalingResult(Result):
     scaling: list[ScalingPoint] = Field(description="one point per GPU count, in the order asked")
     evaluated: int = Field(description="valid plans evaluated over every point (count)")
     seconds: float = Field(description="search wall clock over every point, seconds")
+    notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
+                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`)")
 
     @classmethod
     def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:
@@ -162,4 +166,5 @@ class ScalingResult(Result):
         return cls(model=results[0].model, system=results[0].system,
                    scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
                                          feasible=r.feasible) for r in results],
-                   evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results))
+                   evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results),
+                   notes=results[0].notes)

@@ -33,6 +33,7 @@ import numpy as np
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
+from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import System
@@ -329,4 +330,5 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
+        notes=figures_notes(accelerator, "training"),  # SECONDARY / PRELIMINARY figures, a part for other work
     )

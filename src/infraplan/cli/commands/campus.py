@@ -54,6 +54,8 @@ def render_campus(r: CampusPlan) -> None:
         console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
     if f.price_note:
         console.print(f"price: {f.price_note}", soft_wrap=True)
+    for note in [*f.figures_notes, *cap.notes]:  # the figures' standing, a use other than its source's
+        console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
@@ -76,6 +78,9 @@ def render_fleet(r: FleetSitesResult) -> None:
     if r.published_h100_equivalents is not None and r.h100_equivalents_vs_published is not None:
         console.print(f"published: {r.published_h100_equivalents:,.0f} H100e; itemised sites reach "
                       f"{fmt_percent(r.h100_equivalents_vs_published)}")
+    for s in r.sites:  # each site's accelerator's figures' standing (`catalog.figures.figures_notes`)
+        for note in s.figures_notes:
+            console.print(f"note: site {s.name!r}: {note}", soft_wrap=True, markup=False, highlight=False)
 
 
 def campus(

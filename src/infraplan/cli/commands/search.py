@@ -95,6 +95,7 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
         band = next((p.best.error_band for p in result.scaling if p.best is not None), None)
         if band is not None:  # one accelerator and stack: one band for every point
             console.print(band_line(band, "throughput"), highlight=False, markup=False)
+        _print_notes(result.notes)
         return
     table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs), stack {result.stack}")
     for col in ("#", "plan", "step time", "tokens/s/GPU", "MFU", "memory/GPU"):
@@ -118,6 +119,12 @@ def render_search(result: PlanSearchResult | ScalingResult) -> None:
     rate = f"{result.configs_per_s:,.0f}" if result.configs_per_s is not None else "-"
     console.print(f"evaluated {result.evaluated:,} valid plans ({result.feasible:,} fit in memory) in "
                   f"{result.seconds:.2f} s = {rate} configs/s")
+    _print_notes(result.notes)
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:  # the accelerator's figures' standing and use (`catalog.figures.figures_notes`)
+        console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _write_text(path: str, text: str) -> None:
