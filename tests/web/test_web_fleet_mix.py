@@ -33,7 +33,7 @@ def _untimed(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("objective", [None, "tco"])
-def test_the_shipped_example_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_the_shipped_example_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch, objective: str | None) -> None:
     monkeypatch.chdir(ROOT)  # the CLI line names examples/fleet-mix.yaml
     body: dict[str, Any] = {"fleet": {"preset": "fleet-mix"}}

@@ -37,7 +37,7 @@ def _drop_clock(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def test_compare_of_two_presets_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_compare_of_two_presets_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the CLI line names examples/*.yaml
     body = {"scenarios": [{"preset": "plan-minimal"}, {"preset": "mtia-vs-gpu"}]}
@@ -51,7 +51,7 @@ def test_compare_of_two_presets_equals_thecli_json(client: TestClient, capsys: p
     assert web["deltas"][0]["tco_usd_per_year"] == 0.0 and web["deltas"][1]["tco_usd_per_year"] > 0
 
 
-def test_plan_of_a_small_preset_is_inline_and_equals_thecli_json(client: TestClient, capsys: pytest.CaptureFixture[str],
+def test_plan_of_a_small_preset_is_inline_and_equals_the_cli(client: TestClient, capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     body = {"scenario": {"preset": "plan-minimal"}}
