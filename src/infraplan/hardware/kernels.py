@@ -199,7 +199,8 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
 def _gemm(xp: MathOps, rates: KernelRates, m: Any, n: Any, k: Any, groups: Any, bytes_per_element: Any,
           rate: Any) -> Any:
     """`gemm_time` (groups None) or `grouped_gemm_time` in the namespace `xp` (numpy arrays or Python floats)."""
-    # libraries pick a narrower tile for skinny GEMMs (decode, small batches): pad M to a power of two >= 16
+    # libraries pick a narrower tile for skinny GEMMs (decode, small batches): pad M to a power of two >= 16, the
+    # smallest M of a tensor-core MMA (PTX ISA `mma.sync.aligned.m16n8k16`, the shape CUTLASS's sm80 tiles use)
     # (np.clip spelled as minimum(maximum()): the same values without the wrapper's per-call cost)
     tile_m = xp.minimum(xp.maximum(2.0 ** xp.ceil(xp.log2(xp.maximum(m, 1.0))), 16.0), float(rates.tile_m))
     tiles = xp.ceil(m / tile_m) * xp.ceil(n / rates.tile_n)
