@@ -47,6 +47,10 @@ campuses (~5 GW)."""
 MAX_HOST_POWER_W = 1e6
 """Host power per device (a scenario's or fleet's `pools[].host_power_w`): 1 MW, ~8x a whole GB200 NVL72 rack
 (118.8 kW, cluster/power.py) and ~100x a whole DGX H100 server (10.2 kW max, NVIDIA DGX H100 datasheet)."""
+MAX_RACK_POWER_W = 1e7
+"""Power one rack may draw (a cooling type's `max_rack_power_w`, catalog/facility/cooling.yaml or a user's cooling
+file): 10 MW, 10x the 1 MW IT rack the Open Compute Project's Mt Diablo power rack (+-400 VDC) is designed for
+(Google, Meta and Microsoft, OCP EMEA Summit, April 2025) and ~70x liquid cooling's 140 kW in cooling.yaml."""
 MIN_LIFETIME_YEARS = 0.5
 MAX_LIFETIME_YEARS = 50.0
 """Depreciation period of a pool's devices (`pools[].lifetime_years`): 0.5-50 years. Servers are depreciated over
@@ -58,6 +62,15 @@ MAX_REPAIR_S = MAX_LIFETIME_YEARS * 365.25 * 86400.0
 """Failure-to-service time of a node (a scenario's `policy.repair_time`): at most the longest depreciation period
 (50 years); a node out longer than it is depreciated over is replaced, not repaired (1e300 s made the spare-node
 quantile NaN and `plan` crash)."""
+MAX_DEADLINE_S = 100 * 365.25 * 86400.0
+"""A training service's `deadline` in a scenario: 100 years (3.16e9 s), twice the longest depreciation period
+(MAX_LIFETIME_YEARS) and seven times a facility's (14 years, catalog/facility/build_types.yaml): no device or
+building a plan buys lasts to such a deadline, so beyond it a deadline constrains nothing (`deadline: 1e300` planned
+as if none were given)."""
+MAX_SLO_S = 1e9
+"""A latency SLO (`--ttft-slo`, `--tpot-slo`, `--latency-slo`; a scenario's or fleet's `ttft_slo`, `tpot_slo`,
+`latency_slo`): 1e9 s (~32 years), the bound the CLI's duration options (cli/options.py SECONDS) and the web's
+`Seconds` already had; a fleet's 1e300 s SLO failed only inside the recsys estimate, as "infeasible"."""
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]
@@ -65,5 +78,5 @@ Tokens = Annotated[int, Field(ge=1, le=MAX_TOKENS, description="tokens (count)")
 Sequences = Annotated[int, Field(ge=1, le=MAX_SEQUENCES, description="sequences (count)")]
 Degree = Annotated[int, Field(ge=1, le=MAX_PARALLEL_DEGREE, description="parallel degree")]
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED, description="random seed")]
-Seconds = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False, description="seconds")]
+Seconds = Annotated[float, Field(gt=0.0, le=MAX_SLO_S, allow_inf_nan=False, description="seconds")]
 Price = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False, description="US dollars")]

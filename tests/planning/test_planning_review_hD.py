@@ -56,7 +56,7 @@ def test_facility_campus_and_plan_agree_on_the_same_accelerators(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("site", "needle"), [
-    ("{name: a, accelerator: h100-sxm, power: 100TW}", "site 'a': power 100 TW holds more than 10,000,000"),
+    ("{name: a, accelerator: h100-sxm, power: 100GW}", "site 'a': power 100 GW holds more than 10,000,000"),
     ("{name: a, accelerator: h100-sxm, count: 8, location: mars}", "site 'a': unknown location 'mars'"),
 ])
 def test_a_fleet_sites_error_names_the_site_not_a_flag(tmp_path: Path, site, needle) -> None:

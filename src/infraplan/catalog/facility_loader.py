@@ -8,32 +8,48 @@ errors). Wherever a preset is accepted (location, fleet), a path to the user's o
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ACCELERATORS
-from infraplan.units import parse_power_w
+from infraplan.limits import MAX_ACCELERATORS, MAX_RACK_POWER_W, MAX_SITE_POWER_W
+from infraplan.units import parse_power_w, power_text
 
 Climate = Literal["cool", "temperate", "hot"]
 CLIMATES: tuple[str, ...] = ("cool", "temperate", "hot")
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
-PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0)]
+
+
+def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
+    """A check that a power is at most `limit_w` (infraplan.limits), in power_text's units (the scenario spec's)."""
+    def check(watts: float) -> float:
+        if watts > limit_w:
+            raise ValueError(f"{power_text(watts)} is above the {power_text(limit_w)} limit of {what} "
+                             "(infraplan.limits)")
+        return watts
+    return check
+
+
+# a site's or building's power (fleet sites, economics.yaml's building), a rack's (a cooling type's limit)
+PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0),
+                   AfterValidator(_power_at_most(MAX_SITE_POWER_W, "one site"))]
+RackPowerW = Annotated[Watts, AfterValidator(_power_at_most(MAX_RACK_POWER_W, "one rack"))]
 
 
 class CoolingType(Spec):
     """A cooling type: the rack power it can remove, PUE/WUE per climate class, white space per rack."""
 
     description: str
-    max_rack_power_w: Watts
+    max_rack_power_w: RackPowerW
     pue: dict[Climate, Annotated[float, Field(ge=1.0)]]
     wue_l_per_kwh: dict[Climate, NonNegative]
     floor_area_m2_per_rack: Positive

@@ -33,6 +33,7 @@ the pools it fills.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -212,8 +213,12 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
     return rows, totals
 
 
-def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixResult:
-    """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's."""
+def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
+               progress: Callable[[int, int], None] | None = None) -> FleetMixResult:
+    """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's.
+
+    `progress(done, total)` is called after each (service, pool) pair is sized, `search_plans`' convention (the
+    web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds)."""
     spec = load_fleet_spec(spec) if isinstance(spec, str) else spec
     objective = objective or spec.objective
     if objective not in ("power", "tco"):
@@ -227,6 +232,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
             Cluster.resolve(pool.device)
     pairs, excluded = [], []
     money = {p.name: _pool_money(spec, p) for p in spec.pools}
+    total = len(spec.services) * len(spec.pools)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
             opt = (llm_option(svc, pool.device, _device_kind(pool)) if svc.kind == "llm"
@@ -236,6 +242,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None) -> FleetMixR
             else:
                 opt["cost"] = _costs(money[pool.name], _unpriced(pool) is None)
                 pairs.append((s, p, opt))
+            if progress is not None:
+                progress(s * len(spec.pools) + p + 1, total)
     demand = np.array([_demand(s) for s in spec.services])
     for s, svc in enumerate(spec.services):
         if not any(ps == s for ps, _, _ in pairs):

@@ -36,11 +36,13 @@ from infraplan.catalog.loader import check_preset, looks_like_path, read_user_fi
 from infraplan.catalog.schemas import Spec
 from infraplan.limits import (
     MAX_ACCELERATORS,
+    MAX_DEADLINE_S,
     MAX_HOST_POWER_W,
     MAX_LIFETIME_YEARS,
     MAX_REPAIR_S,
     MAX_SEQUENCES,
     MAX_SITE_POWER_W,
+    MAX_SLO_S,
     MAX_TOKENS,
     MAX_TRAINING_TOKENS,
     MIN_LIFETIME_YEARS,
@@ -56,7 +58,25 @@ Kind = Literal["training", "llm", "recsys", "image", "video"]
 
 # the parsers raise InputError, a ValueError: pydantic reports it as the field's one-line error
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
-Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0)]
+
+
+def _duration_at_most(limit_s: float, what: str) -> Callable[[float], float]:
+    """A check that a duration is at most `limit_s` (infraplan.limits), its message in duration_text's units."""
+    def check(seconds: float) -> float:
+        if seconds > limit_s:
+            text, limit = duration_text(seconds), duration_text(limit_s)
+            text += f" ({seconds:.6g} s)" if text == limit else ""  # just above: "100 years" twice reads as equal
+            raise ValueError(f"{text} is above the {limit} limit of {what} (infraplan.limits)")
+        return seconds
+    return check
+
+
+# a latency SLO: the CLI's --ttft-slo bound; a deadline: 100 years (beyond it, as if none were given)
+Seconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                    AfterValidator(_duration_at_most(MAX_SLO_S, "a latency SLO"))]
+DeadlineSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                            AfterValidator(_duration_at_most(MAX_DEADLINE_S, "a deadline, which no device or "
+                                                                             "facility outlasts"))]
 
 
 def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
@@ -188,7 +208,7 @@ class ServiceSpec(InferenceServiceSpec):
     growth: dict[str, float] = Field(default_factory=dict, description="serving demand multiplier per phase")
     # training
     tokens: Annotated[Count, Field(le=MAX_TRAINING_TOKENS)] | None = None
-    deadline: Seconds | None = Field(None, description="wall-clock limit of the run, failures included")
+    deadline: DeadlineSeconds | None = Field(None, description="wall-clock limit of the run, failures included")
     gpus: int | None = Field(None, gt=0, le=MAX_ACCELERATORS, description="GPU budget (fixed size) instead of a "
                              "deadline")
     seq_len: int = Field(8192, gt=0, le=MAX_TOKENS)
@@ -322,12 +342,15 @@ def amount_text(value: float) -> str:
 
 
 def duration_text(seconds: float) -> str:
-    """A deadline in a message in the unit that keeps it short: 45 s, 12 h, 30.0 days (not a 0.0-day deadline)."""
+    """A deadline in a message in the unit that keeps it short: 45 s, 12 h, 30.0 days (not a 0.0-day deadline),
+    100 years."""
     if seconds < 120:
         return f"{seconds:.3g} s"
     if seconds < 2 * 86400:
         return f"{seconds / 3600:.3g} h"
-    return f"{seconds / 86400:,.1f} days"
+    if seconds < 10_000 * 86400:
+        return f"{seconds / 86400:,.1f} days"
+    return f"{seconds / (365.25 * 86400):.3g} years"  # 27 years on: not a 300-digit day count (deadline: 1e300)
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:

@@ -18,6 +18,7 @@ without its LLM service: 16 pairs, ~0.2 s).
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -149,5 +150,9 @@ def is_long(request: FleetMixRequest) -> bool:
     return fleet_work(resolve_request(request))[1] > 0
 
 
-def run_fleet_mix(request: FleetMixRequest, progress: Any = None) -> Result:
-    return plan_fleet(resolve_request(request), request.objective)
+def run_fleet_mix(request: FleetMixRequest, progress: Callable[[float], None] | None = None) -> Result:
+    def tick(done: int, total: int) -> None:  # pairs sized -> the job's fraction done, as run_search's
+        if progress is not None and total > 0:
+            progress(done / total)
+
+    return plan_fleet(resolve_request(request), request.objective, progress=tick)
