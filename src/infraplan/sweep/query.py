@@ -2,7 +2,8 @@
 
 `query_results(folder, sql)` opens an in-memory DuckDB, defines the view `results` over the Parquet parts the
 manifest lists (`read_parquet([...], union_by_name = true)`: parts may differ in columns, e.g. when every point
-of a part failed) and runs the query. Without `--sql` the query is a per-function summary (points, failed).
+of a part failed; the columns in `store.canonical_columns` order, as `load_table`'s, whatever part came first)
+and runs the query. Without `--sql` the query is a per-function summary (points, failed).
 The query is read-only: one statement, whose type (DuckDB's `extract_statements`) is SELECT (WITH, VALUES, FROM,
 DESCRIBE and SUMMARIZE are SELECTs); and the connection reads only the manifest's parts (DuckDB's
 `allowed_paths` with `enable_external_access` off, configuration locked): COPY ... TO, ATTACH, INSTALL / LOAD and a
@@ -14,7 +15,7 @@ are refused in one line naming the new name (`renamed_column`), where a query ov
 `pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
 (minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
 JACM 1975) in its simple form: sort by the objectives, then keep a row when no kept row is at least as good on
-every objective (of rows with equal objectives the first is kept). Rows with a missing objective are left out.
+every objective (of rows with equal objectives the first by key is kept). Rows with a missing objective are left out.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from typing import Any
 from infraplan.errors import InputError
 from infraplan.sweep.functions import INPUT_PREFIX, INPUT_UNITS
 from infraplan.sweep.results import SweepQuery
-from infraplan.sweep.store import committed_parts, sweep_complete
+from infraplan.sweep.store import canonical_columns, committed_parts, sweep_complete
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
-FRONT_SQL = "SELECT * FROM results WHERE error IS NULL"
+FRONT_SQL = "SELECT * FROM results WHERE error IS NULL ORDER BY key"
+"""Ordered by key: of rows tied on every objective the front keeps the first, which must not be the one a worker
+happened to finish first."""
 
 
 def _plain(value: Any) -> Any:
@@ -64,7 +67,7 @@ def run_sql(folder: str | Path, sql: str) -> tuple[list[str], list[list[Any]]]:
                                              "autoload_known_extensions": False})
     try:
         files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in parts)
-        _read_only(con, files)
+        _read_only(con, files, _columns(parts))
         try:
             statements = con.extract_statements(sql)
             kinds = sorted({s.type.name for s in statements})
@@ -95,14 +98,24 @@ def renamed_column(text: str, flag: str = "--sql") -> str | None:
     return None
 
 
-def _read_only(con: Any, files: str) -> None:
+def _columns(parts: Sequence[Path]) -> str:
+    """The view's column list, quoted, in `store.canonical_columns` order: `read_parquet(union_by_name)` takes the
+    first part's order, and which batch lands in the first part depends on the workers (an all-failed batch has no
+    output columns), so `SELECT *` changed its columns' order with `--workers`."""
+    import pyarrow.parquet as pq
+
+    names = {name for p in parts for name in pq.read_schema(p).names}
+    return ", ".join('"' + name.replace('"', '""') + '"' for name in canonical_columns(names))
+
+
+def _read_only(con: Any, files: str, columns: str) -> None:
     """Define the view `results` over the Parquet parts `files` (quoted, comma-separated) and let `con` read them and
     nothing else: no other file, URL or extension, the configuration locked (DuckDB `allowed_paths`,
     `enable_external_access`, `lock_configuration`). A DuckDB without `allowed_paths` (1.1.0 has none) gets `results`
     as a table read before the access is closed."""
     import duckdb
 
-    source = f"SELECT * FROM read_parquet([{files}], union_by_name = true)"
+    source = f"SELECT {columns} FROM read_parquet([{files}], union_by_name = true)"
     try:
         con.execute(f"SET allowed_paths = [{files}]")
         kind = "VIEW"

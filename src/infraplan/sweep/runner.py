@@ -54,16 +54,16 @@ def _environment() -> str:
     return f"{infraplan_version()}/{catalog_hash()}"
 
 
-def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[str, str]],
+def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[str, str, int]],
              counters: dict[str, int]) -> Iterator[Batch]:
     batch: list[tuple[str, dict[str, Any]]] = []
-    for arguments in spec.points():
+    for position, arguments in enumerate(spec.points()):
         key, pid, stack_hash = point_key(spec.function, arguments, spec.seed)
         if key in done:
             counters["skipped"] += 1
             continue
         done.add(key)  # a repeat later in the spec is the same point
-        meta[key] = (pid, stack_hash)
+        meta[key] = (pid, stack_hash, position)
         batch.append((key, arguments))
         if len(batch) >= size:
             yield spec.function, batch, spec.seed
@@ -92,9 +92,9 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     done = store.done_keys()
     runner = make_backend(backend, workers, address) if isinstance(backend, str) else backend
     size = spec.batch_size or default_batch_size(spec.function)
-    meta: dict[str, tuple[str, str]] = {}
+    meta: dict[str, tuple[str, str, int]] = {}
     counters = {"skipped": 0, "run": 0, "failed": 0}
-    errors: dict[str, None] = {}
+    errors: dict[str, int] = {}  # error line -> its first point's position in the spec
     buffer: list[pa.Table] = []
     common = {"function": spec.function, "sweep_seed": spec.seed, "infraplan_version": infraplan_version(),
               "catalog_hash": catalog_hash()}
@@ -114,13 +114,11 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
                 n = table.num_rows
                 for name, value in common.items():
                     table = table.append_column(name, pa.array([value] * n))
-                table = table.append_column("point_id", pa.array([pid for pid, _ in ids], type=pa.string()))
-                table = table.append_column("stack_hash", pa.array([h for _, h in ids], type=pa.string()))
-                failed = [e for e in table.column("error").to_pylist() if e]
+                table = table.append_column("point_id", pa.array([pid for pid, _, _ in ids], type=pa.string()))
+                table = table.append_column("stack_hash", pa.array([h for _, h, _ in ids], type=pa.string()))
+                failed = [(e, i[2]) for e, i in zip(table.column("error").to_pylist(), ids, strict=True) if e]
                 counters["failed"] += len(failed)
-                for error in failed[:5]:
-                    if len(errors) < 5:
-                        errors[error] = None
+                _keep_first_errors(errors, failed)
                 buffer.append(table)
                 counters["run"] += n
                 elapsed = time.perf_counter() - start
@@ -142,4 +140,14 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     return SweepRun(directory=str(out), function=spec.function, backend=runner.name, workers=runner.workers,
                     points=total, points_skipped=counters["skipped"], points_run=counters["run"],
                     points_failed=counters["failed"], rows=store.rows(), interrupted=interrupted,
-                    elapsed_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9), errors=list(errors))
+                    elapsed_s=elapsed, points_per_s=counters["run"] / max(elapsed, 1e-9),
+                    errors=sorted(errors, key=errors.__getitem__))
+
+
+def _keep_first_errors(errors: dict[str, int], failed: list[tuple[str, int]], keep: int = 5) -> None:
+    """Keep in `errors` the `keep` distinct lines whose first failed point comes first in the spec: batches finish
+    in any order (workers, backends), and the lines a run reports must not depend on it."""
+    for error, position in failed:
+        errors[error] = min(position, errors.get(error, position))
+        if len(errors) > keep:
+            del errors[max(errors, key=errors.__getitem__)]

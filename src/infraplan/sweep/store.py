@@ -29,7 +29,7 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -259,10 +259,16 @@ def load_table(folder: str | Path) -> pa.Table:
     if not tables:
         return pa.table({name: pa.array([], type=pa.string()) for name in META_COLUMNS})
     table = pa.concat_tables(tables, promote_options="permissive")
-    inputs = sorted(n for n in table.column_names if n.startswith("in_"))
-    outputs = sorted(n for n in table.column_names if n not in META_COLUMNS and not n.startswith("in_"))
-    table = table.select([*(n for n in META_COLUMNS if n in table.column_names), *inputs, *outputs])
-    return table.sort_by("key")
+    return table.select(canonical_columns(table.column_names)).sort_by("key")
+
+
+def canonical_columns(names: Iterable[str]) -> list[str]:
+    """`names` in the canonical order (META_COLUMNS, then the `in_*` inputs, then the outputs, by name): one order
+    whatever order the parts were written in (`load_table`, and the `results` view of `sweep.query`)."""
+    present = set(names)
+    inputs = sorted(n for n in present if n.startswith("in_"))
+    outputs = sorted(n for n in present if n not in META_COLUMNS and not n.startswith("in_"))
+    return [*(n for n in META_COLUMNS if n in present), *inputs, *outputs]
 
 
 def _function_of(folder: str | Path) -> str:
