@@ -15,7 +15,8 @@ are refused in one line naming the new name (`renamed_column`), where a query ov
 `pareto_front(rows, objectives)`: the rows no other row dominates, for objectives given as `column`
 (minimised) or `column:max` (maximised): Kung et al.'s skyline ("On finding the maxima of a set of vectors",
 JACM 1975) in its simple form: sort by the objectives, then keep a row when no kept row is at least as good on
-every objective (of rows with equal objectives the first by key is kept). Rows with a missing objective are left out.
+every objective (of rows with equal objectives the first by point id is kept: the point's identity, not its
+release's). Rows with a missing objective are left out.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from infraplan.sweep.store import canonical_columns, committed_parts, sweep_comp
 
 SUMMARY_SQL = ("SELECT function, count(*) AS points, count(error) AS failed, "
                "count(*) - count(error) AS succeeded FROM results GROUP BY function ORDER BY function")
-FRONT_SQL = "SELECT * FROM results WHERE error IS NULL ORDER BY key"
-"""Ordered by key: of rows tied on every objective the front keeps the first, which must not be the one a worker
-happened to finish first."""
+FRONT_SQL = "SELECT * FROM results WHERE error IS NULL ORDER BY point_id, key"
+"""Ordered by point id (then key): of rows tied on every objective the front keeps the first, which must not be the
+one a worker happened to finish first, nor change with the version and catalog hashes the key holds."""
 
 
 def _plain(value: Any) -> Any:
