@@ -49,8 +49,9 @@ MAX_HOST_POWER_W = 1e6
 (118.8 kW, cluster/power.py) and ~100x a whole DGX H100 server (10.2 kW max, NVIDIA DGX H100 datasheet)."""
 MAX_RACK_POWER_W = 1e7
 """Power one rack may draw (a cooling type's `max_rack_power_w`, catalog/facility/cooling.yaml or a user's cooling
-file): 10 MW, 10x the 1 MW IT rack the Open Compute Project's Mt Diablo power rack (+-400 VDC) is designed for
-(Google, Meta and Microsoft, OCP EMEA Summit, April 2025) and ~70x liquid cooling's 140 kW in cooling.yaml."""
+file): 10 MW, ~70x the 140 kW of Meta's liquid-cooled Catalina high-power rack (OCP 2024, Data Center Frontier; the
+liquid figure in cooling.yaml) and 10x the 1 MW IT rack reported for the Open Compute Project's Mt Diablo power
+rack (OCP EMEA Summit, April 2025; recalled, not checked against a source here): a sanity bound, not a design."""
 MIN_LIFETIME_YEARS = 0.5
 MAX_LIFETIME_YEARS = 50.0
 """Depreciation period of a pool's devices (`pools[].lifetime_years`): 0.5-50 years. Servers are depreciated over
