@@ -104,14 +104,9 @@ HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
 LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
 
 
-def _repair(seconds: float) -> float:
-    if seconds > MAX_REPAIR_S:
-        raise ValueError(f"{seconds:.3g} s is above the {MAX_LIFETIME_YEARS:g}-year limit of a repair time (a node "
-                         "out longer than it is depreciated over is replaced; infraplan.limits)")
-    return seconds
-
-
-RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0), AfterValidator(_repair)]
+RepairSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0),
+                          AfterValidator(_duration_at_most(MAX_REPAIR_S, "a repair time (a node out longer than it "
+                                                                         "is depreciated over is replaced)"))]
 Year = Annotated[int, Field(ge=2000, le=2200)]
 
 
