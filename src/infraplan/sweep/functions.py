@@ -17,19 +17,14 @@ per point, a point that raises records its one-line error and the batch goes on.
 
 from __future__ import annotations
 
-import ast
 import importlib
-import importlib.machinery
-import importlib.util
 import inspect
 import json
 import math
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +33,7 @@ from pydantic_core import to_jsonable_python
 
 from infraplan.errors import InputError
 from infraplan.results import Result, _finite
+from infraplan.sweep.function_source import source_refusal
 
 SEP = "__"
 """Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
@@ -136,92 +132,6 @@ def campus(power: float | str, accelerator: str, cooling: str | None = None, pha
     return plan_campus(float(watts or 0.0), accelerator, cooling, phases, location, build_type, overrides)
 
 
-_MAX_HOPS = 8
-"""Re-exports (`from .impl import run`) followed when a path's function is looked for in the source."""
-
-
-def _module_source(module_name: str) -> tuple[str, str, bool] | str:
-    """(file, text, is_package) of a module's Python source, found without importing it or its packages; or
-    why there is none."""
-    parts = module_name.split(".")
-    try:
-        spec = importlib.util.find_spec(parts[0])  # a top-level name: found, not imported
-        for depth in range(1, len(parts)):
-            if spec is None or spec.submodule_search_locations is None:
-                break
-            parent = sys.modules.get(".".join(parts[:depth]))
-            paths = list(getattr(parent, "__path__", None) or spec.submodule_search_locations)
-            spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:depth + 1]), paths)
-    except (ImportError, ValueError, AttributeError):
-        spec = None
-    if spec is None or spec.name != module_name:
-        return f"no module {module_name!r} found"
-    if not isinstance(spec.origin, str) or not spec.origin.endswith(".py"):
-        return f"module {module_name!r} has no Python source to read it from"
-    try:
-        return spec.origin, Path(spec.origin).read_text(encoding="utf-8"), spec.submodule_search_locations is not None
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"cannot read {spec.origin} ({type(exc).__name__})"
-
-
-def _source_refusal(name: str, module_name: str, attribute: str, hops: int = 0) -> str | None:
-    """Why the source of `module:attribute` is not a function declaring its result (None: it is one), read
-    without importing anything: importing a module runs its top-level code, which a refused path must not do
-    (a module that deletes files on import was imported, then refused for its missing annotation)."""
-    found = _module_source(module_name)
-    if isinstance(found, str):
-        return f"sweep function {name!r} does not declare a typed result: {found}"
-    origin, text, package = found
-    try:
-        tree = ast.parse(text, filename=origin)
-    except (SyntaxError, ValueError) as exc:
-        return f"sweep function {name!r}: cannot read {origin} ({type(exc).__name__})"
-    binding: ast.stmt | None = None
-    imported: tuple[str, str] | None = None
-    stars: list[str] = []
-    for node in tree.body:  # the last top-level binding of the name wins, as at import
-        targets: list[str] = []
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            targets = [node.name]
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
-            nodes = node.targets if isinstance(node, ast.Assign) else [node.target]
-            targets = [n.id for t in nodes for n in ast.walk(t) if isinstance(n, ast.Name)]
-        elif isinstance(node, ast.Import):
-            targets = [(a.asname or a.name).split(".")[0] for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = module_name.split(".") if package else module_name.split(".")[:-1]
-                parts = parts[:len(parts) - node.level + 1] if node.level > 1 else parts
-                base = ".".join([*parts, *([node.module] if node.module else [])])
-            for alias in node.names:
-                if alias.name == "*":
-                    stars.append(base)
-                elif (alias.asname or alias.name) == attribute:
-                    binding, imported = node, (base, alias.name)
-        if attribute in targets:
-            binding, imported = node, None
-    if binding is None:
-        for star in stars if hops < _MAX_HOPS else []:
-            if _source_refusal(name, star, attribute, hops + 1) is None:
-                return None
-        return f"sweep function {name!r}: module {module_name!r} defines no function {attribute!r}"
-    if imported is not None:
-        if hops >= _MAX_HOPS:
-            return f"sweep function {name!r}: {attribute!r} is re-exported more than {_MAX_HOPS} times"
-        return _source_refusal(name, imported[0], imported[1], hops + 1)
-    if not isinstance(binding, ast.FunctionDef):
-        kind = "an async function" if isinstance(binding, ast.AsyncFunctionDef) else \
-            "a class, no readable signature of a function" if isinstance(binding, ast.ClassDef) else \
-            "not a function defined with `def`"
-        return (f"sweep function {name!r} is {kind} ({origin}:{binding.lineno}): a sweep runs a function "
-                "annotated `-> R` where R subclasses infraplan.results.Result")
-    if binding.returns is None:
-        return (f"sweep function {name!r} does not declare a typed result ({origin}:{binding.lineno}): a sweep "
-                "runs a function annotated `-> R` where R subclasses infraplan.results.Result")
-    return None
-
-
 @lru_cache(maxsize=64)
 def _import_target(target: str) -> Callable[..., Any]:
     """The attribute of a 'package.module:attribute' path, imported (registry and batch paths, and checked ones)."""
@@ -243,7 +153,7 @@ def resolve_callable(name: str) -> Callable[..., Any]:
     if not sep or not module_name or not attribute:
         raise InputError(f"unknown sweep function {name!r}; choose from {', '.join(FUNCTIONS)} "
                          "or give 'package.module:function'")
-    if name not in FUNCTIONS and (refusal := _source_refusal(name, module_name, attribute)) is not None:
+    if name not in FUNCTIONS and (refusal := source_refusal(name, module_name, attribute)) is not None:
         raise InputError(refusal)
     try:
         function = _import_target(target)
