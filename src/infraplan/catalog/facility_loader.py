@@ -29,8 +29,9 @@ Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 
 
-def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
-    """A check that a power is at most `limit_w` (infraplan.limits), in power_text's units (the scenario spec's)."""
+def power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
+    """A check that a power is at most `limit_w` (infraplan.limits), in power_text's units (catalog files here, and
+    the scenario and fleet specs' powers: planning/scenario_spec.py)."""
     def check(watts: float) -> float:
         if watts > limit_w:
             raise ValueError(f"{power_text(watts)} is above the {power_text(limit_w)} limit of {what} "
@@ -41,8 +42,8 @@ def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
 
 # a site's or building's power (fleet sites, economics.yaml's building), a rack's (a cooling type's limit)
 PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0),
-                   AfterValidator(_power_at_most(MAX_SITE_POWER_W, "one site"))]
-RackPowerW = Annotated[Watts, AfterValidator(_power_at_most(MAX_RACK_POWER_W, "one rack"))]
+                   AfterValidator(power_at_most(MAX_SITE_POWER_W, "one site"))]
+RackPowerW = Annotated[Watts, AfterValidator(power_at_most(MAX_RACK_POWER_W, "one rack"))]
 
 
 class CoolingType(Spec):

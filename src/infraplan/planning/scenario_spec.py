@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
+from infraplan.catalog.facility_loader import PowerW, power_at_most
 from infraplan.catalog.loader import check_preset, looks_like_path, read_user_file, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.limits import (
@@ -41,7 +42,6 @@ from infraplan.limits import (
     MAX_LIFETIME_YEARS,
     MAX_REPAIR_S,
     MAX_SEQUENCES,
-    MAX_SITE_POWER_W,
     MAX_SLO_S,
     MAX_TOKENS,
     MAX_TRAINING_TOKENS,
@@ -50,7 +50,7 @@ from infraplan.limits import (
 from infraplan.planning.spares import DEFAULT_REPAIR_S
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
 from infraplan.serving.engines import load_engine
-from infraplan.units import parse_count, parse_duration_s, parse_power_w, power_text
+from infraplan.units import parse_count, parse_duration_s, parse_power_w
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
 Kind = Literal["training", "llm", "recsys", "image", "video"]
@@ -79,16 +79,6 @@ DeadlineSeconds = Annotated[float, BeforeValidator(parse_duration_s), Field(gt=0
                                                                              "facility outlasts"))]
 
 
-def _power_at_most(limit_w: float, what: str) -> Callable[[float], float]:
-    """A check that a power is at most `limit_w` (infraplan.limits), its message in power_text's units."""
-    def check(watts: float) -> float:
-        if watts > limit_w:
-            raise ValueError(f"{power_text(watts)} is above the {power_text(limit_w)} limit of {what} "
-                             "(infraplan.limits)")
-        return watts
-    return check
-
-
 def _lifetime(years: float) -> float:
     if not MIN_LIFETIME_YEARS <= years <= MAX_LIFETIME_YEARS:
         raise ValueError(f"{years:.4g} years is outside the {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} years a "
@@ -97,10 +87,8 @@ def _lifetime(years: float) -> float:
 
 
 # a bare number is watts: the SI unit a validated spec dumps (`model_dump`, --vary) and reads back
-PowerW = Annotated[float, BeforeValidator(parse_power_w), Field(gt=0),
-                   AfterValidator(_power_at_most(MAX_SITE_POWER_W, "one site"))]
 HostPowerW = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0),
-                       AfterValidator(_power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
+                       AfterValidator(power_at_most(MAX_HOST_POWER_W, "a device's host share"))]
 LifetimeYears = Annotated[float, AfterValidator(_lifetime)]
 
 
