@@ -8,7 +8,7 @@ import pytest
 from infraplan.catalog import load_accelerator
 from infraplan.catalog.facility_loader import load_cooling
 from infraplan.cluster import Cluster
-from infraplan.cluster.power import accelerator_power_w, it_load, rack_layout, server_power_w
+from infraplan.cluster.power import accelerator_power_w, it_load, rack_fit, server_power_w
 from infraplan.errors import InputError
 from infraplan.facility.facility import size_facility
 
@@ -46,28 +46,30 @@ def test_accelerator_without_a_system_uses_the_epoch_multiplier():
 
 def test_air_cooling_packs_two_grand_teton_servers_per_rack_like_llama3():
     layout = layout_from_system("meta-genai-roce-24k")
-    servers, rack_w = rack_layout(layout, load_cooling("air"), "air")
+    fit = rack_fit(layout, load_cooling("air"), "air")
+    servers, rack_w = fit.servers_per_rack, fit.rack_power_w
     assert servers * layout.accelerators_per_server == 16
     assert rack_w <= load_cooling("air").max_rack_power_w
-    denser, _ = rack_layout(layout, load_cooling("liquid"), "liquid")
+    denser = rack_fit(layout, load_cooling("liquid"), "liquid").servers_per_rack
     assert denser > servers
 
 
 def test_nvl72_rack_is_indivisible_and_air_cannot_hold_it():
     layout = layout_from_system("gb200-nvl72")
-    servers, rack_w = rack_layout(layout, load_cooling("liquid"), "liquid")
+    fit = rack_fit(layout, load_cooling("liquid"), "liquid")
+    servers, rack_w = fit.servers_per_rack, fit.rack_power_w
     assert servers * layout.accelerators_per_server == 72
     assert 110e3 < rack_w < 135e3
     with pytest.raises(InputError, match=r"30\.0 kW per rack air cooling allows"):
-        rack_layout(layout, load_cooling("air"), "air")
+        rack_fit(layout, load_cooling("air"), "air")
 
 
 def test_rack_power_above_the_cooling_limit_names_the_limit():
     layout = layout_from_system("meta-rsc")
     with pytest.raises(InputError, match=r"exceeds the 30\.0 kW"):
-        rack_layout(layout, load_cooling("air"), "air", rack_power_w=50e3)
+        rack_fit(layout, load_cooling("air"), "air", rack_power_w=50e3)
     with pytest.raises(InputError, match="positive"):
-        rack_layout(layout, load_cooling("air"), "air", rack_power_w=0.0)
+        rack_fit(layout, load_cooling("air"), "air", rack_power_w=0.0)
 
 
 def test_generic_fabric_is_the_topology_builders_non_blocking_clos():

@@ -5,7 +5,7 @@ gets none."""
 from __future__ import annotations
 
 from infraplan.training.estimate import estimate_training
-from infraplan.training.fp8_slower_note import fp8_slower_note
+from infraplan.training.fp8_slower_note import slower_precision_note
 
 QWEN = dict(ep=8, seq_len=4096, global_batch=512)  # 64 B200, EP8, micro-batch 1 (round 15q)
 LLAMA = dict(tp=4, pp=4, vpp=5, seq_len=8192, global_batch=256)
@@ -43,7 +43,7 @@ def test_the_note_says_when_the_bf16_plan_would_not_fit() -> None:
                  dp_comm_exposed=0.0, optimizer=0.0, other=0.5)
     fp8 = {**terms, "tokens_per_s_per_gpu": 90.0, "fits": True}
     bf16 = {**terms, "compute": 1.2, "other": 0.2, "tokens_per_s_per_gpu": 100.0, "fits": False}
-    note = fp8_slower_note(fp8, bf16)
+    note = slower_precision_note(fp8, "fp8", {"bf16": bf16})
     assert note is not None and "90 vs 100 tokens/s/GPU in bf16 (-10.0 %), though the bf16 plan does not fit" in note
     assert "fp8 costs more in other +0.300 s" in note and "saves in compute -0.200 s" in note
-    assert fp8_slower_note({**fp8, "tokens_per_s_per_gpu": 100.0}, bf16) is None
+    assert slower_precision_note({**fp8, "tokens_per_s_per_gpu": 100.0}, "fp8", {"bf16": bf16}) is None

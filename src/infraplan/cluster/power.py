@@ -185,13 +185,6 @@ def rack_fit(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
                    height, limited_by)
 
 
-def rack_layout(layout: ServerLayout, cooling: CoolingType, cooling_name: str,
-                rack_power_w: float | None = None) -> tuple[int, float]:
-    """(servers per rack, peak rack power) under the cooling type's limit (`rack_fit`)."""
-    fit = rack_fit(layout, cooling, cooling_name, rack_power_w)
-    return fit.servers_per_rack, fit.rack_power_w
-
-
 def fabric_system(layout: ServerLayout, accelerators: int) -> System:
     """The system whose fabric joins `accelerators`: the layout's own, or its generic Clos resized to them."""
     if not layout.generic:

@@ -106,8 +106,3 @@ def slower_precision_note(low: Mapping[str, Any], low_dtype: str,
             f"{low_rate:,.0f} vs {high_rate:,.0f} tokens/s/GPU in {high_dtype} "
             f"({100.0 * (low_rate / high_rate - 1.0):+.1f} %){fit}{also}. Per step, {low_dtype} costs more in "
             f"{terms(costs)}; it saves in {terms(savings)}")
-
-
-def fp8_slower_note(fp8: Mapping[str, Any], bf16: Mapping[str, Any]) -> str | None:
-    """`slower_precision_note` of an fp8 plan against its bf16 twin alone."""
-    return slower_precision_note(fp8, str(Dtype.FP8), {str(Dtype.BF16): bf16})
