@@ -1,4 +1,4 @@
-"""The capacity search's likeliest-smallest-first order (`serving.capacity._run_level`) lists the options the plain
+"""The capacity search's likeliest-smallest-first order (`serving.replica_search.run_level`) lists the options the plain
 enumeration-order search lists, tie for tie, and on a real search answers alike with fewer probes."""
 
 from __future__ import annotations
@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
-from infraplan.serving import capacity
-from infraplan.serving.capacity import ALTERNATIVES, _Job, _rank, _run_level, search_capacity
+from infraplan.serving import capacity, replica_search
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.replica_search import ALTERNATIVES, SearchJob, option_rank, run_level
 
 
-def _jobs(rng: random.Random, candidates: int) -> tuple[list[_Job], dict[int, tuple[list[int], list[int]]]]:
+def _jobs(rng: random.Random, candidates: int) -> tuple[list[SearchJob], dict[int, tuple[list[int], list[int]]]]:
     """Random candidates (colocated + disaggregated jobs): each job's answer and the lower ends its search
     climbs through (a moot search stops at the first one that places it behind ALTERNATIVES + 1 options)."""
-    jobs: list[_Job] = []
+    jobs: list[SearchJob] = []
     truth: dict[int, tuple[list[int], list[int]]] = {}
     for _ in range(candidates):
         gpr = rng.choice((1, 2, 4, 8))
@@ -37,12 +38,12 @@ def _jobs(rng: random.Random, candidates: int) -> tuple[list[_Job], dict[int, tu
             ends = sorted({first, *(rng.randint(first, total) for _ in range(4)), total})
             counts = [total] if len(mode) == 1 else [max(1, total // 3), total - max(1, total // 3)]
             truth[len(jobs)] = truth[len(jobs) - 2] if twin else (counts, ends)
-            jobs.append(_Job(len(jobs), mode, cand, low, high, option))
+            jobs.append(SearchJob(len(jobs), mode, cand, low, high, option))
     return jobs, truth
 
 
 def _runner(truth: dict[int, tuple[list[int], list[int]]], calls: list[int]):  # type: ignore[no-untyped-def]
-    def run(job: _Job, among: list[dict[str, Any]]) -> list[int] | None:
+    def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
         counts, ends = truth[job.order]
         for lo in ends:
             calls[0] += 1
@@ -54,8 +55,8 @@ def _runner(truth: dict[int, tuple[list[int], list[int]]], calls: list[int]):  #
     return run
 
 
-def _plain(jobs: list[_Job], run, limit: int) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """The enumeration-order search, as `search_capacity` ran it before `_run_level`."""
+def _plain(jobs: list[SearchJob], run, limit: int) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The enumeration-order search, as `search_capacity` ran it before `run_level`."""
     options: list[dict[str, Any]] = []
     best = math.inf
     for job in jobs:
@@ -76,8 +77,8 @@ def test_the_listed_options_are_the_enumeration_orders(seed: int) -> None:
     jobs, truth = _jobs(rng, rng.randint(1, 30))
     limit = rng.choice((64, 512, 4096))
     plain_calls, level_calls = [0], [0]
-    plain = sorted(_plain(jobs, _runner(truth, plain_calls), limit), key=_rank)
-    level = sorted(_run_level(jobs, _runner(truth, level_calls), limit), key=_rank)
+    plain = sorted(_plain(jobs, _runner(truth, plain_calls), limit), key=option_rank)
+    level = sorted(run_level(jobs, _runner(truth, level_calls), limit), key=option_rank)
     assert level[:ALTERNATIVES + 1] == plain[:ALTERNATIVES + 1]
 
 
@@ -96,7 +97,7 @@ def test_a_real_search_answers_alike_with_fewer_probes(monkeypatch: pytest.Monke
     ordered = search_capacity(*args, **kw)
     ordered_probes, probes[0] = probes[0], 0
     with monkeypatch.context() as plain:
-        plain.setattr(capacity, "_likeliest_smallest", lambda job: job.order)
+        plain.setattr(replica_search, "_likeliest_smallest", lambda job: job.order)
         capacity.clear_caches()
         enumerated = search_capacity(*args, **kw)
     capacity.clear_caches()

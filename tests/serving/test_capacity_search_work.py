@@ -9,9 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from infraplan.serving import capacity, capacity_probe
+from infraplan.serving import capacity, capacity_probe, replica_search
 from infraplan.serving import serving_sim as sim
-from infraplan.serving.capacity import _fewest_replicas, _overloaded, search_capacity
+from infraplan.serving.capacity import search_capacity
+from infraplan.serving.replica_search import fewest_replicas, overloaded_replicas
 from infraplan.serving.workloads import Requests
 
 KW = {"workload": "chat", "requests": 300}
@@ -24,7 +25,7 @@ def _probes(threshold: int, high: int, **kw: object) -> tuple[int | None, list[i
         seen.append(r)
         return r >= threshold
 
-    return _fewest_replicas(meets, 1, high, **kw), seen  # type: ignore[arg-type]
+    return fewest_replicas(meets, 1, high, **kw), seen  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("threshold, high", [(1, 64), (3, 64), (37, 64), (40, 50), (300, 1000), (5000, 4096)])
@@ -56,9 +57,10 @@ def test_a_moot_search_stops_only_when_its_answer_is_above_the_cut(threshold: in
 
 def test_loose_ttft_slo_or_low_percentile_never_skips() -> None:
     req = Requests(np.zeros(100), np.full(100, 1000), np.full(100, 100))
-    assert _overloaded(40.0, req, 100.0, 1.0, 99.0) == pytest.approx(100.0 * 40.0 / 100 / capacity.OVERLOAD_SKIP)
-    assert _overloaded(40.0, req, 100.0, 20.0, 99.0) == 0.0  # the queue is not far beyond the SLO
-    assert _overloaded(40.0, req, 100.0, 1.0, 50.0) == 0.0  # half the requests may miss
+    expected = 100.0 * 40.0 / 100 / capacity.OVERLOAD_SKIP
+    assert overloaded_replicas(40.0, req, 100.0, 1.0, 99.0) == pytest.approx(expected)
+    assert overloaded_replicas(40.0, req, 100.0, 20.0, 99.0) == 0.0  # the queue is not far beyond the SLO
+    assert overloaded_replicas(40.0, req, 100.0, 1.0, 50.0) == 0.0  # half the requests may miss
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -87,8 +89,8 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
     fast = search_capacity(*args, **KW)  # type: ignore[arg-type]
     fast_calls = calls[0]
     with monkeypatch.context() as plain:  # every probe simulated, every search to the end, from one replica
-        plain.setattr(capacity, "_moot", lambda *a: (lambda lo: False))
-        plain.setattr(capacity, "_overloaded", lambda *a: 0.0)
+        plain.setattr(capacity, "moot_beyond", lambda *a: (lambda lo: False))
+        plain.setattr(capacity, "overloaded_replicas", lambda *a: 0.0)
         plain.setattr(capacity.Candidate, "meets", lambda self, req, key, mode, slo, q:
                       self._meets_now(req, mode, slo, q))
         plain.setattr(capacity, "candidate_for", capacity.Candidate)
@@ -98,7 +100,7 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
         calls[0] = 0
         slow = search_capacity(*args, **KW)  # type: ignore[arg-type]
     assert slow.to_json() == fast.to_json()
-    assert fast.feasible and len(fast.alternatives) == capacity.ALTERNATIVES
+    assert fast.feasible and len(fast.alternatives) == replica_search.ALTERNATIVES
     assert fast_calls < calls[0]
 
 

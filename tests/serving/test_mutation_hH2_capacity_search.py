@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infraplan.serving.capacity import _fewest_replicas
+from infraplan.serving.replica_search import fewest_replicas
 
 
 def test_doubling_then_bisection_probes_each_count_once() -> None:
@@ -14,5 +14,5 @@ def test_doubling_then_bisection_probes_each_count_once() -> None:
         probes.append(r)
         return r >= 5
 
-    assert _fewest_replicas(meets, 1, 100) == 5
+    assert fewest_replicas(meets, 1, 100) == 5
     assert probes == [1, 2, 4, 8, 6, 5]

@@ -6,7 +6,7 @@ from typing import cast
 
 import pytest
 
-from infraplan.serving.capacity import OVERLOAD_SKIP, SLO_MARGIN, _overloaded
+from infraplan.serving.replica_search import OVERLOAD_SKIP, SLO_MARGIN, overloaded_replicas
 from infraplan.serving.workloads import Requests
 
 
@@ -18,5 +18,5 @@ def test_the_later_half_waits_three_eighths_of_the_offline_run() -> None:
     assert (OVERLOAD_SKIP, SLO_MARGIN) == (4.0, 2.0)
     req = cast(Requests, [None] * 100)  # only its length is read
     rate = 40.0  # requests per second: 4 x the 100 requests / 10 s completed offline
-    assert _overloaded(10.0, req, rate, 1.8, 99.0) == pytest.approx(rate * 10.0 / 100 / 4.0)
-    assert _overloaded(10.0, req, rate, 1.9, 99.0) == 0.0
+    assert overloaded_replicas(10.0, req, rate, 1.8, 99.0) == pytest.approx(rate * 10.0 / 100 / 4.0)
+    assert overloaded_replicas(10.0, req, rate, 1.9, 99.0) == 0.0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.sweep.functions import check_arguments, flatten, flatten_result, input_columns, run_batch, train_batch
+from infraplan.sweep.columns import flatten, flatten_result
+from infraplan.sweep.functions import check_arguments, input_columns, run_batch, train_batch
 from infraplan.training.estimate import estimate_training
 
 

@@ -37,7 +37,7 @@ Work saved without changing any answer (the same probes decide the same replica 
   pool's count) or places it behind `ALTERNATIVES + 1` strictly smaller options (it could then be neither
   the winner nor a listed alternative, and cannot lower the best), the option is dropped as the full search
   would have it dropped or unlisted;
-- the options of a PP level are searched likeliest-smallest first (`_run_level`), so that those stops come
+- the options of a PP level are searched likeliest-smallest first (`run_level`), so that those stops come
   early: the disaggregated ones by their colocated bound, then the colocated ones in enumeration order, skipped
   when an option met earlier in that order is below their bound, and the options are listed in enumeration
   order before the sort, so the winner and alternatives, ties included, are the plain search's (probes of the
@@ -46,7 +46,7 @@ Work saved without changing any answer (the same probes decide the same replica 
   deployment, and each seeded request stream once for equal workload, lengths, count, rate and seed.
 One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
 powers of two at which a replica is offered >= OVERLOAD_SKIP times its offline prefill rate and the TTFT SLO
-is far below the queue that builds (`_overloaded`), taking them as misses; it resumes where the full doubling
+is far below the queue that builds (`overloaded_replicas`), taking them as misses; it resumes where the full doubling
 would be after those misses, so its answer is the full search's whenever those probes would have missed.
 
 The serving stack (`stack`, as `serve --stack`: a profile name, a versioned engine name or a YAML;
@@ -58,8 +58,7 @@ prefill budget unless one is given.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
@@ -78,6 +77,15 @@ from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.release_tables import what_if_notes
+from infraplan.serving.replica_search import (
+    OVERLOAD_SKIP,
+    SearchJob,
+    fewest_replicas,
+    moot_beyond,
+    option_rank,
+    overloaded_replicas,
+    run_level,
+)
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
@@ -88,49 +96,6 @@ BATCH_CAPS = (64, 256)
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
 FULL_RUN_TRIES = 4  # whole-deployment runs before the first option is reported as missing (ASSUMPTION: a bound)
-# Overload skip (the prefill pool's doubling from one replica; `_overloaded`): a prefill replica offered at least
-# OVERLOAD_SKIP times the request rate it completes offline (every prompt present at t = 0, the token budget
-# always full) is taken to miss without a probe, when the queue that builds is plainly beyond the TTFT SLO: in
-# the fluid picture the later half of the probe's requests waits >= (1 - 1/OVERLOAD_SKIP) / 2 of the offline
-# seconds; that must exceed SLO_MARGIN x the SLO, and half the requests SLO_MARGIN x the share the percentile
-# allows. Not for decode pools: an offline decode run lasts as long as its longest output (a tail, not a
-# throughput), so its rate understates what a replica sustains online.
-OVERLOAD_SKIP = 4.0
-SLO_MARGIN = 2.0
-ALTERNATIVES = 9  # next-best deployments reported after the winner
-def _fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
-                     moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0) -> int | None:
-    """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection.
-
-    `moot(lo)`: True when any answer >= lo would be discarded anyway; the search then stops with None (the
-    answer is never below the current lower end, so the probes it skips could not have changed the outcome).
-    `overloaded`: replica counts up to this are taken to miss without a probe (`OVERLOAD_SKIP`); a doubling
-    from 1 then starts at the first power of two above it, with the lower end the full search would have there.
-    """
-    r = max(low, 1)
-    if r == 1 and overloaded >= 1 and high >= 2:
-        skip = 1 << min(int(math.floor(math.log2(overloaded))) + 1, int(math.floor(math.log2(high))))
-        low, r = skip // 2 + 1, skip  # as if 1, 2, 4, ..., skip / 2 had been probed and missed
-    if moot(max(low, 1)):
-        return None
-    while not meets(r):
-        if r >= high:
-            return None
-        low, r = r + 1, min(2 * r, high)
-        if moot(low):
-            return None
-    hi = r
-    while low < hi:
-        mid = (low + hi) // 2
-        if meets(mid):
-            hi = mid
-        else:
-            low = mid + 1
-            if moot(low):
-                return None
-    return hi
-
-
 def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, token_budget: int,
                      max_batch: int, stack: str) -> list[int]:
     """Attention-DP (= EP) degrees d of the wide-EP layouts tried for an MoE model (module docstring): the powers
@@ -142,82 +107,6 @@ def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dty
     degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
     return [d for d in degrees if d <= shape.num_experts and kv_capacity(
         shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
-
-
-def _overloaded(offline_s: float, req: Requests, rate: float, ttft_slo: float, q: float) -> float:
-    """Prefill-pool replica counts up to this miss the TTFT SLO without a probe (0: none; OVERLOAD_SKIP)."""
-    late_wait_s = (1.0 - 1.0 / OVERLOAD_SKIP) * offline_s / 2.0  # the later half of the requests waits this
-    if late_wait_s < SLO_MARGIN * ttft_slo or SLO_MARGIN * (1.0 - q / 100.0) > 0.5:
-        return 0.0
-    return rate * offline_s / len(req) / OVERLOAD_SKIP
-
-
-def _moot(options: list[dict[str, Any]], fixed: int, rest: int, gpus_per_replica: int,
-          high: int) -> Callable[[int], bool]:
-    """`_fewest_replicas`'s `moot` for one pool of an option: with `fixed` replicas of the option's other pool
-    and at least `rest` more to come, `lo` of this pool exceeds the replica limit, or makes the option sort
-    behind the winner and every listed alternative (`ALTERNATIVES` + 1 strictly smaller options)."""
-    def moot(lo: int) -> bool:
-        least = fixed + lo + rest
-        return least > high or sum(o["gpus"] < least * gpus_per_replica for o in options) > ALTERNATIVES
-    return moot
-
-
-@dataclass(frozen=True)
-class _Job:
-    """One option of a PP level to search: a candidate in a mode (colocated, or prefill + decode pools)."""
-
-    order: int  # its place in the plain search's enumeration (ties sort in this order)
-    mode: tuple[str, ...]
-    cand: Candidate
-    low: int  # the colocated lower bound on replicas (the offline peak)
-    high: int  # the most replicas within the accelerator limit
-    option: dict[str, Any]
-
-    @property
-    def gpr(self) -> int:
-        return self.cand.dep.gpus_per_replica
-
-
-def _likeliest_smallest(job: _Job) -> tuple[int, int]:
-    """The order `_run_level` searches the disaggregated options in: by their colocated bound on GPUs."""
-    return job.low * job.gpr, job.order
-
-
-def _rank(option: dict[str, Any]) -> tuple[int, bool, int, int, int]:
-    """The options' sort key: fewest GPUs; ties: colocated, then TP layouts before wide EP (EP only where it saves
-    accelerators), then less TP, then the larger batch cap."""
-    return option["gpus"], option["disaggregated"], option["attention_dp"], option["tp"], -option["max_batch"]
-
-
-def _run_level(jobs: list[_Job], run: Callable[[_Job, list[dict[str, Any]]], list[int] | None],
-               limit: int) -> list[dict[str, Any]]:
-    """The options of one PP level, in enumeration order; sorted by `_rank`, their first ALTERNATIVES + 1 are the
-    plain enumeration-order search's.
-
-    `run(job, among)`: the job's replicas per pool; None beyond the limit or when `among` makes it moot
-    (`_moot`). The disaggregated jobs run first, likeliest-smallest first (`_likeliest_smallest`), so that later
-    searches meet the small options early and stop sooner; the colocated ones then run in enumeration order,
-    skipped when an option met earlier in that order is below their offline bound (as the plain search skips
-    them: the offline peak bounds colocated replicas only, a disaggregated pair's decode pool runs without the
-    prefills, and under wide EP their lock-step stall, so it may exceed the colocated peak). Exact: a moot option
-    has ALTERNATIVES + 1 options strictly below it, and a colocated one that the plain search would skip but this
-    one runs is above an earlier option that is either kept or moot, so neither can enter the first
-    ALTERNATIVES + 1 (by induction on GPUs), and every other option is searched alike."""
-    kept: dict[int, dict[str, Any]] = {}  # enumeration order -> option
-
-    def settle(job: _Job, got: list[int] | None) -> None:
-        if got is not None:
-            kept[job.order] = {"gpus": sum(got) * job.gpr, **job.option, "replicas": sum(got),
-                               "prefill_replicas": got[0] if len(got) == 2 else 0, "disaggregated": len(got) == 2}
-
-    for job in sorted((j for j in jobs if len(j.mode) == 2), key=_likeliest_smallest):
-        settle(job, run(job, list(kept.values())))
-    for job in (j for j in jobs if len(j.mode) == 1):
-        bound = job.low * job.gpr
-        if bound <= limit and not any(o < job.order and option["gpus"] < bound for o, option in kept.items()):
-            settle(job, run(job, list(kept.values())))
-    return [kept[o] for o in sorted(kept)]
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
@@ -275,8 +164,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     sample, sample_key = keyed_probe(None, seed)
 
-    def run(job: _Job, among: list[dict[str, Any]]) -> list[int] | None:
-        """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`_moot`)."""
+    def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
+        """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
         counts: list[int | None] = []
         for part in job.mode:
             def ok(r: int, part: str = part, probed: Candidate = job.cand) -> bool:
@@ -285,12 +174,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
             # replicas already fixed in this option (the prefill pool, for the decode search),
             # and the least the rest of it takes (one decode replica, for the prefill search)
-            moot = _moot(among, sum(c for c in counts if c is not None), 1 if part == "prefill" else 0,
+            moot = moot_beyond(among, sum(c for c in counts if c is not None), 1 if part == "prefill" else 0,
                          job.gpr, job.high)
             start = 1 if part == "prefill" else (job.low if part == "mixed" else 1)
-            over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else _overloaded(
+            over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else overloaded_replicas(
                 job.cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
-            counts.append(_fewest_replicas(ok, start, job.high, moot, over))
+            counts.append(fewest_replicas(ok, start, job.high, moot, over))
             if counts[-1] is None:
                 return None  # the option is dropped: the other pool's search cannot matter
         found = [c for c in counts if c is not None]
@@ -301,7 +190,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     evaluated = 0
     domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
     for pp in (1, 2, 4, 8):
-        jobs: list[_Job] = []
+        jobs: list[SearchJob] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
             layouts = [(t, 1, c) for t in tps for c in caps] + ([(1, d, c) for c in caps for d in _wide_ep_degrees(
@@ -327,12 +216,12 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 low = max(1, math.ceil(rate * float(full.output_tokens.mean()) / peak_rate))
                 high = limit // gpr
                 option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b}
-                jobs.append(_Job(len(jobs), ("mixed",), cand, low, high, option))
+                jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option))
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
-                    jobs.append(_Job(len(jobs), ("prefill", "decode"), cand, low, high, option))
+                    jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
 
-        options.extend(_run_level(jobs, run, limit))
+        options.extend(run_level(jobs, run, limit))
         if options:
             break  # pipeline parallelism only when nothing fits without it
     if not options:
@@ -346,7 +235,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
                                  rejected=rejected[:20], notes=what_if_notes(acc, engine.name),
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
-    options.sort(key=_rank)  # stable: equal keys stay in enumeration order
+    options.sort(key=option_rank)  # stable: equal keys stay in enumeration order
     price = usd_per_accelerator_hour_if_priced(cluster)
     key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")
 

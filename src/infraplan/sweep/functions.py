@@ -20,26 +20,18 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
 from infraplan.errors import InputError
-from infraplan.results import Result, _finite
+from infraplan.results import Result
+from infraplan.sweep.columns import RESERVED, flatten_result, one_line_error, table_cell
 from infraplan.sweep.function_source import source_refusal
 
-SEP = "__"
-"""Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
-RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash",
-                      "stack_hash"})
-"""The sweep's own columns (store.META_COLUMNS): an output field of one of these names is stored as out_<name>."""
 INPUT_PREFIX = "in_"
 """Input columns: `in_gpus`, `in_system`, ... (an output field of the same name keeps its own name)."""
 INPUT_UNITS: dict[str, str] = {
@@ -204,61 +196,6 @@ def default_batch_size(name: str) -> int:
     return FUNCTIONS[name].batch_size if name in FUNCTIONS else 1
 
 
-def one_line_error(exc: BaseException) -> str:
-    """`Type: first line of the message`, at most 500 characters."""
-    text = str(exc).strip().splitlines()
-    line = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-    return line[:500]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return value
-
-
-def flatten(value: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Nested mappings become `a__b` columns; lists become JSON text; non-finite floats become null."""
-    out = {} if out is None else out
-    for key, item in value.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, Mapping) and item:
-            flatten(item, name + SEP, out)
-        else:
-            out[name] = _cell(item if not isinstance(item, Mapping) else None)
-    return out
-
-
-def flatten_result(result: BaseModel, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`flatten(result.model_dump(mode="json"))`, walking the model's fields directly (several times faster).
-
-    Nested models recurse; enums give their value; anything else that is not a plain scalar (lists, tuples,
-    dicts) goes through pydantic's JSON conversion first. A test checks it equals the model_dump route.
-    """
-    out = {} if out is None else out
-    for key in type(result).model_fields:
-        item = getattr(result, key)
-        name = f"{prefix}{key}"
-        if isinstance(item, BaseModel):
-            if type(item).model_fields:
-                flatten_result(item, name + SEP, out)
-            else:
-                out[name] = None
-        elif isinstance(item, Enum):
-            out[name] = _cell(item.value)
-        elif item is None or isinstance(item, str | int | float):
-            out[name] = _cell(item)
-        else:
-            plain = _finite(to_jsonable_python(item))
-            if isinstance(plain, Mapping) and plain:
-                flatten(plain, name + SEP, out)
-            else:
-                out[name] = _cell(plain if not isinstance(plain, Mapping) else None)
-    return out
-
-
 def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any]:
     """`in_<argument>` columns; a registered function's unit-less argument named with its unit (`INPUT_UNITS`; a
     power as '1GW' stored in W, null where it does not parse: the point's `error` says why)."""
@@ -270,7 +207,7 @@ def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any
                 value = _watts(value, key)
             except (InputError, ValueError):
                 value = None
-        out[f"{INPUT_PREFIX}{units.get(key, key)}"] = _cell(value)
+        out[f"{INPUT_PREFIX}{units.get(key, key)}"] = table_cell(value)
     return out
 
 

@@ -1,0 +1,140 @@
+"""The replica-count search behind `serve-plan` (`serving.capacity.search_capacity`): the fewest replicas of one
+pool that meet the SLO, by doubling then bisection, with the two prunings that keep it exact.
+
+- `fewest_replicas`: smallest r with meets(r), assuming meets is monotone in r (more replicas never raise a
+  percentile latency at a fixed arrival rate); `moot` stops a search whose answer would be discarded anyway,
+  `overloaded` skips replica counts whose queue is plainly beyond the TTFT SLO (`overloaded_replicas`).
+- `run_level`: the options of one PP level, disaggregated ones likeliest-smallest first, ranked by `option_rank`;
+  the result equals the plain enumeration-order search's first ALTERNATIVES + 1 (proof in its docstring; a test
+  compares the two).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infraplan.serving.capacity_candidate import Candidate
+from infraplan.serving.workloads import Requests
+
+# Overload skip (the prefill pool's doubling from one replica; `overloaded_replicas`): a prefill replica offered at
+# least OVERLOAD_SKIP times the request rate it completes offline (every prompt present at t = 0, the token budget
+# always full) is taken to miss without a probe, when the queue that builds is plainly beyond the TTFT SLO: in
+# the fluid picture the later half of the probe's requests waits >= (1 - 1/OVERLOAD_SKIP) / 2 of the offline
+# seconds; that must exceed SLO_MARGIN x the SLO, and half the requests SLO_MARGIN x the share the percentile
+# allows. Not for decode pools: an offline decode run lasts as long as its longest output (a tail, not a
+# throughput), so its rate understates what a replica sustains online.
+OVERLOAD_SKIP = 4.0
+SLO_MARGIN = 2.0
+ALTERNATIVES = 9  # next-best deployments reported after the winner
+
+
+def fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
+                     moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0) -> int | None:
+    """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection.
+
+    `moot(lo)`: True when any answer >= lo would be discarded anyway; the search then stops with None (the
+    answer is never below the current lower end, so the probes it skips could not have changed the outcome).
+    `overloaded`: replica counts up to this are taken to miss without a probe (`OVERLOAD_SKIP`); a doubling
+    from 1 then starts at the first power of two above it, with the lower end the full search would have there.
+    """
+    r = max(low, 1)
+    if r == 1 and overloaded >= 1 and high >= 2:
+        skip = 1 << min(int(math.floor(math.log2(overloaded))) + 1, int(math.floor(math.log2(high))))
+        low, r = skip // 2 + 1, skip  # as if 1, 2, 4, ..., skip / 2 had been probed and missed
+    if moot(max(low, 1)):
+        return None
+    while not meets(r):
+        if r >= high:
+            return None
+        low, r = r + 1, min(2 * r, high)
+        if moot(low):
+            return None
+    hi = r
+    while low < hi:
+        mid = (low + hi) // 2
+        if meets(mid):
+            hi = mid
+        else:
+            low = mid + 1
+            if moot(low):
+                return None
+    return hi
+
+
+def overloaded_replicas(offline_s: float, req: Requests, rate: float, ttft_slo: float, q: float) -> float:
+    """Prefill-pool replica counts up to this miss the TTFT SLO without a probe (0: none; OVERLOAD_SKIP)."""
+    late_wait_s = (1.0 - 1.0 / OVERLOAD_SKIP) * offline_s / 2.0  # the later half of the requests waits this
+    if late_wait_s < SLO_MARGIN * ttft_slo or SLO_MARGIN * (1.0 - q / 100.0) > 0.5:
+        return 0.0
+    return rate * offline_s / len(req) / OVERLOAD_SKIP
+
+
+def moot_beyond(options: list[dict[str, Any]], fixed: int, rest: int, gpus_per_replica: int,
+          high: int) -> Callable[[int], bool]:
+    """`fewest_replicas`'s `moot` for one pool of an option: with `fixed` replicas of the option's other pool
+    and at least `rest` more to come, `lo` of this pool exceeds the replica limit, or makes the option sort
+    behind the winner and every listed alternative (`ALTERNATIVES` + 1 strictly smaller options)."""
+    def moot(lo: int) -> bool:
+        least = fixed + lo + rest
+        return least > high or sum(o["gpus"] < least * gpus_per_replica for o in options) > ALTERNATIVES
+    return moot
+
+
+@dataclass(frozen=True)
+class SearchJob:
+    """One option of a PP level to search: a candidate in a mode (colocated, or prefill + decode pools)."""
+
+    order: int  # its place in the plain search's enumeration (ties sort in this order)
+    mode: tuple[str, ...]
+    cand: Candidate
+    low: int  # the colocated lower bound on replicas (the offline peak)
+    high: int  # the most replicas within the accelerator limit
+    option: dict[str, Any]
+
+    @property
+    def gpr(self) -> int:
+        return self.cand.dep.gpus_per_replica
+
+
+def _likeliest_smallest(job: SearchJob) -> tuple[int, int]:
+    """The order `run_level` searches the disaggregated options in: by their colocated bound on GPUs."""
+    return job.low * job.gpr, job.order
+
+
+def option_rank(option: dict[str, Any]) -> tuple[int, bool, int, int, int]:
+    """The options' sort key: fewest GPUs; ties: colocated, then TP layouts before wide EP (EP only where it saves
+    accelerators), then less TP, then the larger batch cap."""
+    return option["gpus"], option["disaggregated"], option["attention_dp"], option["tp"], -option["max_batch"]
+
+
+def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, Any]]], list[int] | None],
+               limit: int) -> list[dict[str, Any]]:
+    """The options of one PP level, in enumeration order; sorted by `option_rank`, their first ALTERNATIVES + 1 are the
+    plain enumeration-order search's.
+
+    `run(job, among)`: the job's replicas per pool; None beyond the limit or when `among` makes it moot
+    (`moot_beyond`). The disaggregated jobs run first, likeliest-smallest first (`_likeliest_smallest`), so that later
+    searches meet the small options early and stop sooner; the colocated ones then run in enumeration order,
+    skipped when an option met earlier in that order is below their offline bound (as the plain search skips
+    them: the offline peak bounds colocated replicas only, a disaggregated pair's decode pool runs without the
+    prefills, and under wide EP their lock-step stall, so it may exceed the colocated peak). Exact: a moot option
+    has ALTERNATIVES + 1 options strictly below it, and a colocated one that the plain search would skip but this
+    one runs is above an earlier option that is either kept or moot, so neither can enter the first
+    ALTERNATIVES + 1 (by induction on GPUs), and every other option is searched alike."""
+    kept: dict[int, dict[str, Any]] = {}  # enumeration order -> option
+
+    def settle(job: SearchJob, got: list[int] | None) -> None:
+        if got is not None:
+            kept[job.order] = {"gpus": sum(got) * job.gpr, **job.option, "replicas": sum(got),
+                               "prefill_replicas": got[0] if len(got) == 2 else 0, "disaggregated": len(got) == 2}
+
+    for job in sorted((j for j in jobs if len(j.mode) == 2), key=_likeliest_smallest):
+        settle(job, run(job, list(kept.values())))
+    for job in (j for j in jobs if len(j.mode) == 1):
+        bound = job.low * job.gpr
+        if bound <= limit and not any(o < job.order and option["gpus"] < bound for o, option in kept.items()):
+            settle(job, run(job, list(kept.values())))
+    return [kept[o] for o in sorted(kept)]

@@ -1,0 +1,80 @@
+"""A result as one flat row of a sweep's table: nested fields joined by `SEP`, lists as JSON text, non-finite
+floats as null, and the error of a point that raised as one line.
+
+`flatten_result` walks a pydantic result's fields directly; it equals flattening `model_dump(mode="json")` (a
+test checks it) at several times the speed, which matters at 100k points per sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from infraplan.results import _finite
+
+SEP = "__"
+"""Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
+RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash",
+                      "stack_hash"})
+"""The sweep's own columns (store.META_COLUMNS): an output field of one of these names is stored as out_<name>."""
+
+
+def one_line_error(exc: BaseException) -> str:
+    """`Type: first line of the message`, at most 500 characters."""
+    text = str(exc).strip().splitlines()
+    line = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return line[:500]
+
+
+def table_cell(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return value
+
+
+def flatten(value: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Nested mappings become `a__b` columns; lists become JSON text; non-finite floats become null."""
+    out = {} if out is None else out
+    for key, item in value.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping) and item:
+            flatten(item, name + SEP, out)
+        else:
+            out[name] = table_cell(item if not isinstance(item, Mapping) else None)
+    return out
+
+
+def flatten_result(result: BaseModel, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`flatten(result.model_dump(mode="json"))`, walking the model's fields directly (several times faster).
+
+    Nested models recurse; enums give their value; anything else that is not a plain scalar (lists, tuples,
+    dicts) goes through pydantic's JSON conversion first. A test checks it equals the model_dump route.
+    """
+    out = {} if out is None else out
+    for key in type(result).model_fields:
+        item = getattr(result, key)
+        name = f"{prefix}{key}"
+        if isinstance(item, BaseModel):
+            if type(item).model_fields:
+                flatten_result(item, name + SEP, out)
+            else:
+                out[name] = None
+        elif isinstance(item, Enum):
+            out[name] = table_cell(item.value)
+        elif item is None or isinstance(item, str | int | float):
+            out[name] = table_cell(item)
+        else:
+            plain = _finite(to_jsonable_python(item))
+            if isinstance(plain, Mapping) and plain:
+                flatten(plain, name + SEP, out)
+            else:
+                out[name] = table_cell(plain if not isinstance(plain, Mapping) else None)
+    return out
