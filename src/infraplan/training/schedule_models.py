@@ -46,9 +46,13 @@ these names are importable as well).
   (p - 1) t/3 and 1F1B's (p - 1) t. Activation memory is 1F1B's peak, p micro-batches of a stage (2p chunk
   activations on rank 0, the paper's point: min(p, m) in flight); one stage's parameters per rank. Needs
   PP > 1 and exactly 2 chunks per rank (--vpp 2). Rank 0 fills its warm-up with 2p - 1 chunk forwards before
-  the first micro-batch returns (Fig. 8), so the schedule needs m >= 2p - 1 micro-batches; with fewer, the
-  warm-up cannot be filled and it is refused (like Megatron's interleaving below p); the bubble there falls
-  back to ZB-H1's unfilled (p - 1)(T_F + T_B).
+  the first micro-batch returns (Fig. 8). With fewer micro-batches the schedule still runs: torch's
+  ScheduleZBVZeroBubble (torch 2.13.0 torch/distributed/pipelining/schedules.py:3268-3393, the only ZB-V among
+  the stacks here, torchtitan's) builds its order for max(2p - 1, m) micro-batches and leaves the missing ones'
+  slots idle; it checks only the 2 chunks per rank. List-scheduling that order (F, I, W per chunk in the order
+  it writes, each waiting for its neighbour stage; p = 2..9, m = 1..2p + 1) gives the bubble
+  max((p - 1)(T_F + T_B) - (m - 1) T_W, the steady bubble above) at 1 : 1 : 1 -- ZB-H1's ramp below p, here up
+  to m = 2p - 1 -- and the steady bubble exactly at every m >= 2p - 2 (session 34, lead).
 * DualPipe (DeepSeek-V3, arXiv:2412.19437 Sec. 3.2.1, Table 2): micro-batches enter from both ends; rank i
   holds stages i and p-1-i, so every rank keeps 2x the parameters of a stage and p + 1 micro-batches of
   activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
@@ -196,15 +200,13 @@ def _zb_v_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike, stage_
     p, m, o = _f(pp), _f(micro_batches), _others(pp, stage_s, others_s)
     f, b, w = ZB_SPLIT
     steady = o * max(f, f + b - 2.0 * w) / 2.0  # chunk passes are half the stage's
-    return pick(m >= 2.0 * p - 1.0, steady, o * (f + b))  # type: ignore[no-any-return]
+    # fewer than 2p - 1 micro-batches: torch's order with idle slots; each of the first m - 1 W passes fills one
+    ramp = o * (f + b - w * (m - 1.0) / larger(p - 1.0, 1.0))
+    return larger(ramp, steady)  # type: ignore[no-any-return]
 
 
 def _zb_v_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
     return _mask((_a(pp) > 1) & (_a(vpp) == 2))
-
-
-def _zb_v_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
-    return _mask(_a(micro_batches) >= 2 * _a(pp) - 1)
 
 
 def _pipeline_no_chunks(pp: ArrayLike, vpp: ArrayLike) -> Mask:
@@ -245,9 +247,7 @@ PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
     Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
                                   "needs PP > 1 and no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
     Schedule.ZB_V: ScheduleModel(
-        _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)",
-        _zb_v_batches_valid, "needs at least 2 PP - 1 micro-batches per step (rank 0 fills its warm-up with "
-        "2 PP - 1 chunk forwards before the first micro-batch returns; Qi et al. 2024 Sec. 6)"),
+        _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)"),
     Schedule.DUALPIPE: ScheduleModel(
         _dualpipe_bubble, _dualpipe_in_flight, _dualpipe_valid, "needs an even PP > 1 and --vpp 1",
         _dualpipe_batches_valid, "needs an even number of micro-batches per step, at least 2 PP (fed from both ends, "
