@@ -106,7 +106,7 @@ def test_routing_moves_only_the_local_experts_copies(monkeypatch: pytest.MonkeyP
     whole, local = (routed_experts.moe_routing_time(shape, rates, m, f) for f in (1.0, 1.0 / 8))
     assert local[0] == pytest.approx(whole[0], rel=0.01)  # one token: launch-bound either way
     h, k, e = shape.hidden_size, shape.experts_per_token, shape.num_experts
-    per_token = 8.0 * e + 2.0 * h * 2.0  # logits and the activations in / out stay per token
+    per_token = 2.0 * e + 16.0 * k + 2.0 * h * 2.0  # bf16 logits, top-k weights / ids, activations in / out
     expected = (per_token + 2.0 * h * 2.0 * k / 8) / (per_token + 2.0 * h * 2.0 * k)
     kernels = routed_experts.MOE_ROUTING_KERNELS * rates.kernel_overhead_s * 58 / 61
     assert (local[1] - kernels) / (whole[1] - kernels) == pytest.approx(expected, rel=0.02)

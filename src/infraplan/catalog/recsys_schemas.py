@@ -28,6 +28,12 @@ from infraplan.units import parse_count
 
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
 TierName = Literal["sram", "device", "host"]
+# DCN-v2's x_{l+1} = x0 * (U V^T x_l + b) + x_l beyond its GEMMs: the bias add, the product with x0 and the
+# residual add, 3 FLOPs per element and layer. Wang et al. 2021 (arXiv:2008.13535) eq. 1; TorchRec 1.9.2, the
+# DLRM_DCN the MLPerf DLRM-v2 reference builds (torchrec/models/dlrm.py:881), runs the cross GEMMs without a bias
+# (torchrec/modules/crossnet.py:179-180, `linear(x, V)`, `linear(., W)`) and all three in the pointwise expression
+# `x_0 * (x_l_w + self.bias[layer]) + x_l` (:181). Not 2: no GEMM here prices the bias add (`gemm_time`: 2 m n k).
+DCN_POINTWISE_FLOPS_PER_ELEMENT = 3.0
 
 
 class TableGroup(Spec):
@@ -145,10 +151,12 @@ class RecsysModel(Spec):
         return 2.0 * sum(k * n for _, k, n in self.gemms()) + self.dot_interaction_flops()
 
     def vector_flops_per_sample(self) -> float:
-        """Element-wise work: pooling adds, activations, DCN gate/residual (3 ops per element per layer)."""
+        """Element-wise work: pooling adds, activations, DCN gate/residual (`DCN_POINTWISE_FLOPS_PER_ELEMENT` per
+        element per layer)."""
         pooling = sum(t.count * t.pooling * t.dim for t in self.tables)
         activations = sum(self.bottom_mlp) + sum(self.top_mlp)
-        dcn = 3.0 * self.interaction_width() * self.interaction.layers if self.interaction.kind == "dcn" else 0.0
+        dcn = (DCN_POINTWISE_FLOPS_PER_ELEMENT * self.interaction_width() * self.interaction.layers
+               if self.interaction.kind == "dcn" else 0.0)
         return float(pooling + activations + dcn)
 
     def flops_per_sample(self) -> float:
@@ -182,7 +190,8 @@ class RecsysProfile(Spec):
     source: str
     tiers: list[MemoryTierProfile] = Field(min_length=1)
     vector_flops_per_s: float | None = Field(
-        None, gt=0, description="non-GEMM (SIMD/vector/CUDA-core) rate; default 1/16 of the GEMM peak")
+        None, gt=0, description="non-GEMM (SIMD/vector/CUDA-core) rate; none: the catalog fp32 peak, else 1/16 "
+                    "of the GEMM peak, stated in the answer (`recsys.estimate.vector_rate`)")
     host_link_efficiency: Fraction = Field(0.8, description="achieved / line rate for request transfers")
 
     @model_validator(mode="after")

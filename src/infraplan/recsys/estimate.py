@@ -7,8 +7,11 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 - MLP and DCN GEMMs (M = B): the compute time of `hardware.kernels.gemm_time` (tile and wave quantisation at
   the catalog's measured or assumed matmul fraction, so small batches run below peak) against the bytes of
   weights (from the tiers holding them) and activations (in the fastest on-device tier); the larger wins;
-- the DLRM dot interaction as a batched (B*F x d) @ (d x F) GEMM; element-wise work at the vector rate;
-- the DCN-v2 cross layer's gate and residual, x_{l+1} = x0 * y + x_l (Wang et al., arXiv:2008.13535, eq. 1), as
+- the DLRM dot interaction as a batched (B*F x d) @ (d x F) GEMM; element-wise work at the vector rate
+  (`vector_rate`: the recsys profile's, else the catalog fp32 peak, else 1/16 of the peak; the answer's
+  `figures_note` says which figure it assumed);
+- the DCN-v2 cross layer's bias, gate and residual, x_{l+1} = x0 * (y + b) + x_l (Wang et al., arXiv:2008.13535,
+  eq. 1; 3 FLOPs an element as TorchRec's LowRankCrossNet computes it, `DCN_POINTWISE_FLOPS_PER_ELEMENT`), as
   one pointwise kernel per layer reading y, x0 and x_l and writing x_{l+1} (4 x width x the cross dtype's bytes
   per sample at the activation bandwidth, or its FLOPs at the vector rate if slower): TensorRT fuses adjacent
   pointwise layers into one kernel and a bias / activation into a GEMM, not a product with two more tensors
@@ -43,7 +46,7 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
-from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
+from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
@@ -52,6 +55,9 @@ from infraplan.recsys.embedding import Placement, place, resolve_tiers
 from infraplan.recsys.results import RecsysEstimate
 
 MAX_BATCH = 4096
+# vector rate / dense fp16-bf16 tensor peak where a part has neither a recsys profile rate nor a catalog fp32 figure:
+# A100 SXM datasheet, FP32 19.5 vs FP16 / BF16 tensor 312 TFLOP/s (H100 SXM: 67 vs 989, 1/14.8; `vector_rate`)
+VECTOR_FALLBACK_RATIO = 16.0
 DCN_POINTWISE_PASS = True  # price the DCN gate / residual as a memory-bound pointwise kernel per layer
 _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"), "fp8": ("int8", "bf16", "fp16"),
               "fp32": ("tf32",), "tf32": ("fp32",)}
@@ -74,12 +80,28 @@ def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
 
 
 def dcn_pointwise_flops(model: RecsysModel) -> float:
-    """Element-wise FLOPs per sample of the DCN gate and residual (3 per element per layer)."""
-    return 3.0 * model.interaction_width() * model.interaction.layers
+    """Element-wise FLOPs per sample of the DCN bias, gate and residual (`DCN_POINTWISE_FLOPS_PER_ELEMENT`, 3 per
+    element per layer: TorchRec's LowRankCrossNet)."""
+    return DCN_POINTWISE_FLOPS_PER_ELEMENT * model.interaction_width() * model.interaction.layers
 
 
-def _vector_rate(accelerator: Accelerator, profile: RecsysProfile, dtype: str) -> float:
-    return profile.vector_flops_per_s or accelerator.peak(dtype) / 16.0
+def vector_rate(accelerator: Accelerator, profile: RecsysProfile, dtype: str) -> tuple[float, str | None]:
+    """The non-GEMM (element-wise) FLOP/s and, where that figure is assumed, the note the answer carries.
+
+    In order: the recsys profile's `vector_flops_per_s` (each names its datasheet or paper figure); else the
+    accelerator's catalog fp32 peak (the datasheet's vector / CUDA-core FP32 rate where a part lists one: H800,
+    MI300X, MI325X, MI355X); else `dtype`'s peak / `VECTOR_FALLBACK_RATIO`. Either fallback is stated in the answer.
+    """
+    if profile.vector_flops_per_s:
+        return profile.vector_flops_per_s, None
+    name = accelerator.name
+    if "fp32" in accelerator.peak_flops_per_s:
+        rate = accelerator.peak("fp32")
+        return rate, (f"{name}: vector (element-wise) rate ASSUMED to be its catalog fp32 peak, "
+                      f"{rate / 1e12:.4g} TFLOP/s (no recsys profile gives one)")
+    rate = accelerator.peak(dtype) / VECTOR_FALLBACK_RATIO
+    return rate, (f"{name}: vector (element-wise) rate ASSUMED {rate / 1e12:.4g} TFLOP/s, 1/{VECTOR_FALLBACK_RATIO:g} "
+                  f"of its {dtype} peak (A100's datasheet ratio; no recsys profile or catalog fp32 figure)")
 
 
 def _gemm_rates(accelerator: Accelerator, model: RecsysModel, part: str) -> tuple[KernelRates, float]:
@@ -129,7 +151,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
         # a multi-input product into the GEMM epilogue), at the vector rate or the activation bandwidth
         layers, width = model.interaction.layers, model.interaction_width()
         inter_bpe = part_rates["interaction"][1]
-        inter_compute = b * dcn_pointwise_flops(model) / _vector_rate(accelerator, profile, dtype)
+        inter_compute = b * dcn_pointwise_flops(model) / vector_rate(accelerator, profile, dtype)[0]
         inter_memory = b * layers * 4.0 * width * inter_bpe / act_bw
         inter_total = np.maximum(inter_compute, inter_memory)
         kernels += layers
@@ -140,7 +162,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     emb_tier = {t.name: b * emb_per_sample[j] / t.gather_bytes_per_s for j, t in enumerate(tiers)}
     kernels += sum(1 for j in on_device if emb_per_sample[j] > 0)
     pointwise = dcn_pointwise_flops(model) if model.interaction.kind == "dcn" and DCN_POINTWISE_PASS else 0.0
-    vector = b * (model.vector_flops_per_sample() - pointwise) / _vector_rate(accelerator, profile, dtype)
+    vector = b * (model.vector_flops_per_sample() - pointwise) / vector_rate(accelerator, profile, dtype)[0]
     overhead = np.full_like(b, kernels * accelerator.efficiency.kernel_overhead_s)
 
     link_bw = accelerator.host_link_bandwidth_bytes_per_s * profile.host_link_efficiency
@@ -239,7 +261,8 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
-        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation")) or None,
+        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation")
+                                  + [note for note in [vector_rate(acc, profile, arrays["dtype"])[1]] if note]) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band
     band = error_band(acc.catalog_name, "tensorrt", "recsys")

@@ -48,7 +48,8 @@ class RecsysEstimate(Result):
     profile: str = Field(description="the recsys efficiency profile used")
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
                                      "or press summaries) or PRELIMINARY, or its source states it is for other work "
-                                     "(`catalog.figures.figures_notes`, lines joined by '; '); null: none")
+                                     "(`catalog.figures.figures_notes`), or the vector rate was ASSUMED (no recsys "
+                                     "profile: `recsys.estimate.vector_rate`); lines joined by '; '; null: none")
     error_band: ErrorBand | None = Field(None, description="expected relative QPS error (predicted / measured - 1; "
                                          "catalog/error_bands.yaml); null: no band, `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

@@ -166,6 +166,14 @@ from infraplan.serving.engines import serving_profile
 
 ROUTED_TOKEN_SPREAD = True  # price per-expert counts spread by the router (module docstring; toggle to compare)
 MOE_ROUTING_KERNELS = 6  # launches per routed layer beside the expert GEMMs (`moe_routing_time`; ASSUMPTION)
+# The fused top-k reads the T x E router logits once, in the gate GEMM's output dtype (which writes them, priced
+# with that GEMM): bf16 in vLLM 0.12.0 (the gate a ReplicatedLinear in the model dtype, models/deepseek_v2.py:261,
+# qwen3_moe.py:178; `topk_softmax` / the sigmoid `grouped_topk` kernel take the raw logits, fused_moe.py:1082,
+# :1331) and SGLang 0.5.9 (F.linear, models/deepseek_v2.py:362; fp32 only from the <= 16-token dsv3_router_gemm,
+# :353-355); it writes k fp32 weights and k int32 ids per token (fused_moe.py:1112-1119), read again by the
+# permutation and the weighted sum. Bytes per token: 2 E + 2 x 8 k.
+ROUTER_LOGIT_BYTES = 2.0  # bf16, read once (above)
+TOPK_BYTES = 16.0  # per routed copy: fp32 weight + int32 id, written once and read once (above)
 EXPERT_GEMMS = ("expert_up", "expert_down")  # the `ops.layer` roles of the routed experts' grouped GEMMs
 SMALLEST_M_TILE = 16.0  # `hardware.kernels`' narrowest M tile for skinny GEMMs
 TAIL_SDS = 7.0  # E[ceil(X / t)] is evaluated within 7 standard deviations of the mean count (P < 1e-11)
@@ -337,7 +345,8 @@ def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray,
     (`serving.llm_iteration` docstring, "MoE").
 
     Top-k over the router logits, the token permutation into expert order, the weighted sum of the k expert
-    outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E fp32 logits and moving the
+    outputs: `MOE_ROUTING_KERNELS` launches per routed layer, reading the T x E bf16 logits once
+    (`ROUTER_LOGIT_BYTES`), writing and reading the k T top-k weights and ids (`TOPK_BYTES`) and moving the
     T h activations in and the k T h routed copies out and back, of which a GPU holding `local_fraction` of the
     routed copies (attention DP / EP) moves only its own (`LOCAL_ROUTED_COPIES`). Zero for a dense model.
     """
@@ -346,5 +355,5 @@ def moe_routing_time(shape: TransformerShape, rates: KernelRates, m: np.ndarray,
         return np.zeros_like(m)
     k, h = float(shape.experts_per_token), float(shape.hidden_size)
     copies = k * (local_fraction if LOCAL_ROUTED_COPIES else 1.0)
-    moved = m * (8.0 * shape.num_experts + ACT_BYTES * h * (2.0 + 2.0 * copies))
+    moved = m * (ROUTER_LOGIT_BYTES * shape.num_experts + TOPK_BYTES * k + ACT_BYTES * h * (2.0 + 2.0 * copies))
     return np.where(m > 0, routed * memory_bound_time(rates, moved, kernels=float(MOE_ROUTING_KERNELS)), 0.0)
