@@ -93,16 +93,32 @@ def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, youn
     return f"checkpoint interval: {daly} = {sec(interval_s)} with {inputs}; Young (1974) sqrt(2 d M) = {sec(young_s)}"
 
 
+def _planned_rate_basis(rate_name: str, per_day: float, gpus: int) -> str:
+    """The planned-interruption rate and what it rests on: per job, from one job of the source's size."""
+    origin = PLANNED_RATE_JOBS.get(rate_name, f"failure rate {rate_name}'s source (its job size is not stated)")
+    return (f"{per_day:.3g} per day per job, whatever the job's size (not scaled by its {gpus:,} GPUs; no source "
+            f"gives a rate for other sizes), taken from {origin}")
+
+
 def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, planned: float,
                       total: float) -> str | None:
     """What the planned interruptions rest on (None where the rate has none): a per-job rate, from one job of the
     source's size, charged to a job of any size (module docstring)."""
     if per_day <= 0:
         return None
-    origin = PLANNED_RATE_JOBS.get(rate_name, f"failure rate {rate_name}'s source (its job size is not stated)")
-    return (f"planned interruptions: {per_day:.3g} per day per job, whatever the job's size (not scaled by its "
-            f"{gpus:,} GPUs; no source gives a rate for other sizes), taken from {origin}: {planned:.3g} of the "
+    return (f"planned interruptions: {_planned_rate_basis(rate_name, per_day, gpus)}: {planned:.3g} of the "
             f"{total:.3g} expected interruptions over {days:g} days")
+
+
+def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
+    """The note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train --tokens,
+    campus, plan): the planned interruptions in it are a per-job rate from one job of the source's size (None
+    where the rate has none)."""
+    per_day = float(job["planned_interruptions_per_day"])
+    if per_day <= 0:
+        return None
+    return (f"goodput counts planned interruptions at {_planned_rate_basis(job['failure_rate'], per_day, gpus)} "
+            f"(`infraplan reliability` counts them apart from the unexpected ones)")
 
 
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:

@@ -34,7 +34,7 @@ from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
-from infraplan.facility.reliability import job_reliability
+from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 from infraplan.units import power_text
@@ -123,7 +123,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
-        notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai")] if n],
+        notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
+                           goodput_planned_note(rel, job)] if n],
     )
 
 

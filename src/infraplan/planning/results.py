@@ -46,10 +46,23 @@ class TrainingRunTotals(Result):
     cost_reason: str | None = Field(None, description="why the cost fields are null (the missing server price "
                                     "and the flag that supplies it)")
     price_note: str | None = Field(None, description="a what-if's inherited preset price (`accelerator_price`)")
+    notes: list[str] = Field(default_factory=list, description="what the run's goodput rests on: planned "
+                             "interruptions at a per-job rate from one job of its source's size "
+                             "(`facility.reliability.goodput_planned_note`)")
 
 
 class TrainingRunResult(TrainingEstimate, TrainingRunTotals):
     """`train --tokens`: the plan's estimate and the whole run's totals, as one flat object."""
+
+    notes: list[str] = Field(default_factory=list, description="the estimate's notes (what infraplan chose that the "
+                             "user did not give), then the run's (what its goodput rests on)")
+
+    @classmethod
+    def joined(cls, estimate: TrainingEstimate, totals: TrainingRunTotals | dict[str, Any]) -> TrainingRunResult:
+        """The estimate and the run's totals as one flat result, the notes of both kept (CLI and web alike)."""
+        run = totals.model_dump() if isinstance(totals, TrainingRunTotals) else dict(totals)
+        return cls.model_validate({**estimate.model_dump(), **run, "notes": [*estimate.notes,
+                                                                            *run.get("notes", [])]})
 
 
 class TrainingCapacity(Result):
@@ -73,7 +86,8 @@ class TrainingCapacity(Result):
     reference_system: str | None = Field(None, description="system the job runs on (or the generic Clos)")
     plan: str | None = Field(None, description="the parallel plan run")
     notes: list[str] = Field(default_factory=list, description="a use other than its source's: training on an "
-                             "accelerator its source describes for other work (`catalog.figures.use_note`)")
+                             "accelerator its source describes for other work (`catalog.figures.use_note`); what "
+                             "the goodput rests on (`facility.reliability.goodput_planned_note`)")
 
 
 class CampusPhase(Result):
@@ -337,6 +351,8 @@ class ScenarioPlan(Result):
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
     figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
+    notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
+                             "service, pool and job size (`facility.reliability.goodput_planned_note`)")
 
 
 class ScenarioComparison(Result):

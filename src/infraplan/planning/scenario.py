@@ -321,7 +321,9 @@ def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Siz
                                                              and r.phase == last.phase for r in pools)
                              and (note := pool_note(p))) or None,
         figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
-                               and (note := pool_figures_note(p))) or None)
+                               and (note := pool_figures_note(p))) or None,
+        notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
+                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))))
 
 
 def _total(values: list[float | None]) -> float | None:

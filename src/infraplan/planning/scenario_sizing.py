@@ -30,7 +30,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.facility.reliability import job_reliability
+from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.planning import fleet_spec
 from infraplan.planning.fleet_mix import _option
 from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, deployment_short, serve_plan_search
@@ -58,6 +58,7 @@ class Sized:
     time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
     mfu: float | None = None  # training: the chosen plan's MFU
     goodput: float | None = None  # training: the reliability model's goodput at that job size
+    goodput_note: str | None = None  # training: what that goodput rests on (`goodput_planned_note`)
 
 
 class TrainingPoint(NamedTuple):
@@ -67,6 +68,7 @@ class TrainingPoint(NamedTuple):
     plan: str
     mfu: float
     goodput: float
+    goodput_note: str | None = None
 
 
 def pool_kind(pool: PoolSpec) -> str:
@@ -120,7 +122,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
             f"goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days")
-    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]))
+    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_planned_note(rel, gpus))
 
 
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
@@ -136,7 +138,7 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
         return got
 
     def sized(gpus: int, got: TrainingPoint, head: float | None) -> Sized:
-        return Sized(1.0, gpus, True, "runs", head, got.plan, got.wall_s, got.mfu, got.goodput)
+        return Sized(1.0, gpus, True, "runs", head, got.plan, got.wall_s, got.mfu, got.goodput, got.goodput_note)
 
     deadline = svc.deadline
     if svc.gpus is not None:

@@ -28,7 +28,7 @@ from infraplan.cluster.cost import (
 from infraplan.errors import InputError
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
-from infraplan.facility.reliability import job_reliability
+from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.planning.results import TrainingRunTotals
 from infraplan.training.results import TrainingEstimate
@@ -92,4 +92,5 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
+        notes=[n for n in [goodput_planned_note(rel, gpus)] if n],
     )

@@ -85,7 +85,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
     if r.tokens is not None:
         totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
-        return TrainingRunResult.model_validate({**result.model_dump(), **totals.model_dump()})
+        return TrainingRunResult.joined(result, totals)
     if r.location is not None or r.server_price is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
     return result

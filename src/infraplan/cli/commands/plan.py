@@ -70,6 +70,8 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"price: {p.price_note}", soft_wrap=True)
     if p.figures_note:
         console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
+    for note in p.notes:  # what the training rows' goodput rests on
+        console.print(f"note: {note}", markup=False, soft_wrap=True, highlight=False)
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):

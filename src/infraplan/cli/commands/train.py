@@ -118,7 +118,7 @@ def with_run_totals(estimate: TrainingEstimate, totals: Result | dict[str, Any])
     run = totals.model_dump() if isinstance(totals, Result) else dict(totals)
     from infraplan.planning.results import TrainingRunResult  # lazy: facility models only with run totals
 
-    return TrainingRunResult.model_validate({**estimate.model_dump(), **run})
+    return TrainingRunResult.joined(estimate, run)
 
 
 def train(
