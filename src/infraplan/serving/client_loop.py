@@ -20,9 +20,34 @@ moves a 1.0.0rc3 Qwen3-32B row from 334 to 432 ms: validation/notes/serving_hopp
 (`loop_stepping`, the drive `serving.pair_loop` gives a disaggregated pair), fed each client's next request at its
 predecessor's finish plus `round_trip_s`; with round_trip_s 0 it is the engine's own closed loop. ASSUMPTION: one
 figure per run, no spread (aiperf's hops and the serving path's are not published; a millisecond is the order of
-a few inter-process hops on one host). The round trip is not the front end (`serving.engines` `request_latency_s`,
-added to TTFT and end-to-end latency, not to the loop); measured on the Hopper serving sets with the front ends
-refitted by their rule: validation/notes/serving_hopper_tried.md round 19.
+a few inter-process hops on one host). Measured on the Hopper serving sets with the front ends refitted by their
+rule: validation/notes/serving_hopper_tried.md round 19.
+
+The client's cycle (`next_request_s`, the one place every closed loop takes it from: `closed_loop_engine`,
+`serving.lockstep_loop`, `serving.pair_loop` through its `client_round_trip_s`). A client sends its next request when
+it has read the last one's response, so everything between the engine's last token and the client reading it, and
+between the client sending and the engine receiving, lies inside the cycle (Little's law: N = X x (E2E + think time)
+for N clients, X requests/s). Three terms separate the engine's finish of request k from request k + N reaching it:
+* the stack's front end (`serving.engines` `request_latency_s`: HTTP server, tokenizer, hand-off to the engine, the
+  tokens streamed back), which the reported TTFT and end-to-end latency hold (`serving_sim`): `client_cycle` adds it
+  to the round trip where `FRONT_END_IN_CYCLE` is on;
+* a schedule-ahead engine loop's one-iteration lag (`serving.schedule_ahead`): the engine's real last token comes one
+  of the request's mean decode iterations after the simulated one (`schedule_ahead.shift_s`), which the reported
+  latencies hold too (`lag`, where `LAG_IN_CYCLE` is on);
+* `CLIENT_ROUND_TRIP_S`, the benchmark client's own hops: aiperf's credit return, its semaphore and the conversation
+  fetch happen after the response is read and before the next request's TTFT clock starts (above), so they are in the
+  cycle but in no reported latency: a think time of 1 ms (X x E2E / N = 1 - 1 ms / cycle).
+With all three, X x mean E2E / N comes to 1 within the round trip and the run's start and drain (tests/serving/
+test_client_cycle.py). Both switches are OFF by default: the front end and the lag are then added to the reported
+latencies after the loop only, and X x E2E / N reaches 1.22 (SGLang, Llama 3 8B, 8 clients, 512/256, MTP) and 1.50
+(one client, 128/64) on `serve --concurrency`. Why off: each term is one fixed figure per run, and a fixed gap of
+more than a few ms between a request's end and its successor's arrival keeps every start-up wave of fixed-length
+requests together for the whole run (the wave ends together and comes back together while the engine is idle), so
+every TTFT holds a wave's prefills; the measured rows show no such waves (round 19 found the same for round trips of
+20 ms and more). On the Hopper sets (mean |error|, session 34): dense 21.74 % -> 37.6 % with both (TTFT 31.2 -> 60.7;
+front end only 37.3; front ends refitted by their rule: 28.0), MoE 15.14 -> 19.3 %, disaggregated 14.11 -> 13.88 %;
+the lag alone 22.1 / 15.5 / 14.1 % (SGLang 0.5.6 Llama-8B TTFT). No published spread of either term to dissolve the
+waves with: validation/notes/serving_hopper_tried.md, "hL (session 34)".
 """
 
 from __future__ import annotations
@@ -41,14 +66,35 @@ from infraplan.serving.serving_engine import EngineResult
 # waves on the Hopper serving sets (validation/notes/serving_hopper_tried.md round 19). The default of every
 # closed loop (`serve --concurrency`, `serving_sim.simulate_deployment`) and of the validation sets alike.
 CLIENT_ROUND_TRIP_S = 1e-3
+# the stack's front end and a schedule-ahead loop's lag inside the client's cycle (module docstring); False: the
+# loop's gap is the round trip alone and the term only delays what the client sees (as before session 34)
+FRONT_END_IN_CYCLE = False
+LAG_IN_CYCLE = False
+
+
+def client_cycle(round_trip_s: float, front_end_s: float, schedules_ahead: bool) -> tuple[float, bool]:
+    """(gap_s, lag) of a closed loop's `next_request_s`: the client's round trip plus, with `FRONT_END_IN_CYCLE`, the
+    front end the reported latencies hold; the schedule-ahead lag with `LAG_IN_CYCLE` where the stack's loop
+    schedules ahead (`serving.schedule_ahead.schedules_ahead`; module docstring)."""
+    return round_trip_s + (front_end_s if FRONT_END_IN_CYCLE else 0.0), schedules_ahead and LAG_IN_CYCLE
+
+
+def next_request_s(first_s: float, finish_s: float, decode_steps: float, gap_s: float, lag: bool) -> float:
+    """The instant a client's next request reaches the engine after the engine's simulated first token `first_s` and
+    last token `finish_s` of its previous one: `gap_s` (`client_cycle`) after the real last token, which a
+    schedule-ahead loop (`lag`) gives one of the request's mean decode iterations later (`schedule_ahead.shift_s`)."""
+    if lag and decode_steps > 0:
+        finish_s += (finish_s - first_s) / decode_steps
+    return finish_s + gap_s
 
 
 def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                        cached_tokens: np.ndarray, decode_steps: np.ndarray, clients: int,
-                       round_trip_s: float) -> EngineResult:
+                       round_trip_s: float, lag: bool = False) -> EngineResult:
     """One engine of `pool` in closed loop over its requests (sorted as `simulate_engine` takes them; request k
     belongs to client k mod `clients`, the first `clients` arrive at `arrival_s`), each later request reaching the
-    engine `round_trip_s` after its client's previous one finished (module docstring)."""
+    engine `round_trip_s` after its client's previous one finished (`next_request_s`; `lag`: a schedule-ahead loop's,
+    module docstring)."""
     if clients < 1:
         raise ValueError("a closed loop needs at least one client")
     if round_trip_s < 0 or not math.isfinite(round_trip_s):
@@ -58,6 +104,7 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
                                    pool.kv_admission), True, pool.kv_admission)
     engine = SteppedEngine(pool, n, pool_tables(pool, prefill_tokens, cached_tokens, decode_steps, fcfs), fcfs)
     arrival = [float(t) for t in arrival_s[:min(clients, n)]] + [math.nan] * max(n - clients, 0)
+    steps = decode_steps.tolist() if lag else []
     pending = sorted((arrival[k], k) for k in range(min(clients, n)))  # sent, not yet given to the engine
     known = engine.arr_open
     key = 0.0  # the time up to which the engine is told every arrival
@@ -73,7 +120,8 @@ def closed_loop_engine(pool: PoolSpec, arrival_s: np.ndarray, prefill_tokens: np
         for j in engine.log:  # the requests that ended: their clients send the next ones
             k = engine.requests[j]
             if k + clients < n:
-                sent = engine.finish[j] + round_trip_s
+                sent = (next_request_s(engine.first[j], engine.finish[j], steps[k], round_trip_s, True) if lag
+                        else engine.finish[j] + round_trip_s)
                 arrival[k + clients] = sent
                 heapq.heappush(pending, (sent, k + clients))
         engine.log.clear()

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
 from infraplan.serving.serving_engine import EngineResult
@@ -103,10 +104,12 @@ def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: in
 def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
                      cached_tokens: np.ndarray, decode_steps: np.ndarray, rank_of: np.ndarray, ranks: int,
                      max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, scheduler: str,
-                     kv_admission: str, clients: int = 0, round_trip_s: float = 0.0) -> EngineResult:
+                     kv_admission: str, clients: int = 0, round_trip_s: float = 0.0,
+                     lag: bool = False) -> EngineResult:
     """One replica's `ranks` engines in lock-step (module docstring) over its requests (in arrival order, request k
     on rank `rank_of[k]`). `clients` > 0: closed loop, request k + clients sent `round_trip_s` after request k
-    ends (`serving.client_loop`; both on one rank)."""
+    ends, a schedule-ahead loop's iteration later with `lag` (`serving.client_loop.next_request_s`; both on one
+    rank)."""
     n = len(arrival_s)
     on_demand = kv_admission == "on_demand"
     todo, ctx0, steps, need, fin_blocks = engine_request_lists(prefill_tokens, cached_tokens, decode_steps,
@@ -136,8 +139,9 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
         finish[j] = clock
         done += 1
         if clients > 0 and j + clients < n:
-            arr[j + clients] = clock + round_trip_s
-            if round_trip_s > 0:  # reaches the rank later, in order of (time, request) as `client_loop` gives it
+            arr[j + clients] = (next_request_s(kept_first.get(j, first[j]), clock, float(decode_steps[j]),
+                                               round_trip_s, True) if lag else clock + round_trip_s)
+            if arr[j + clients] > clock:  # reaches the rank later, in order of (time, request) as `client_loop` does
                 heapq.heappush(r.arrivals, (arr[j + clients], j + clients))
             else:  # at once, behind the waiting ones (the engine loop's own closed loop)
                 r.waiting.append(j + clients)

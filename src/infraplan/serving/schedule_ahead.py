@@ -24,12 +24,12 @@ Priced after the engine's run (`shift_s`): each request's first token and finish
 decode iterations, (finish - first token) / decode steps, as `serving.disaggregated.decode_first_token_s` prices a
 decode worker's pick-up. ASSUMPTIONS: the engine is busy when the request arrives (closed-loop benchmarks keep it
 so); the iteration launched ahead lasts the request's mean decode iteration; the shift does not delay the client's
-next request in the simulated loop (one iteration in a request's hundreds to thousands). A request with no decode
-step (one output token) is not moved. TensorRT-LLM's PyTorch executor has an overlap scheduler too (aggregated
-workers run it: AIConfigurator 0.2.0 cli/backends/trtllm.py:116 `disable_overlap_scheduler` False), but its loop is
-not readable here (PyPI's tensorrt-llm wheels are stubs): the TensorRT-LLM profiles leave the flag off
-(`serving.disaggregated` assumes it for decode pick-up only). Measured on the Hopper serving sets:
-`validation.serving_hopper_moe` docstring, round 13.
+next request in the simulated loop unless `serving.client_loop.LAG_IN_CYCLE` is on (off: measured worse on the sets,
+that module's docstring). A request with no decode step (one output token) is not moved. TensorRT-LLM's PyTorch
+executor has an overlap scheduler too (aggregated workers run it: AIConfigurator 0.2.0 cli/backends/trtllm.py:116
+`disable_overlap_scheduler` False), but its loop is not readable here (PyPI's tensorrt-llm wheels are stubs): the
+TensorRT-LLM profiles leave the flag off (`serving.disaggregated` assumes it for decode pick-up only). Measured on
+the Hopper serving sets: `validation.serving_hopper_moe` docstring, round 13.
 """
 
 from __future__ import annotations
@@ -49,13 +49,19 @@ def shift_s(first_token_s: np.ndarray, finish_s: np.ndarray, decode_steps: np.nd
     return np.where(steps > 0, span / np.maximum(steps, 1.0), 0.0)
 
 
+def schedules_ahead(stack: str) -> bool:
+    """Whether `stack`'s loop is priced as scheduling ahead: its serving profile's `schedule_ahead`, with
+    `SCHEDULE_AHEAD` on."""
+    profile = serving_profile(stack) if SCHEDULE_AHEAD else None
+    return profile is not None and profile.schedule_ahead
+
+
 def lagged(stack: str, first_token_s: np.ndarray, finish_s: np.ndarray,
            decode_steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(first token, finish) seconds of a colocated run on `stack`: moved by `shift_s` where its serving profile
     schedules ahead (`schedule_ahead: true`, with `SCHEDULE_AHEAD` on), unchanged otherwise; `serve` and serve-plan's
     probes both read it, so they judge one TTFT."""
-    profile = serving_profile(stack) if SCHEDULE_AHEAD else None
-    if profile is None or not profile.schedule_ahead:
+    if not schedules_ahead(stack):
         return first_token_s, finish_s
     lag = shift_s(first_token_s, finish_s, decode_steps)
     return first_token_s + lag, finish_s + lag

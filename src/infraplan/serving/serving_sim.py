@@ -23,7 +23,9 @@ HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serv
 decode worker's first token, `serving.disaggregated.decode_first_token_s`; an engine loop that schedules ahead
 starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
 first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
-delays what the client sees, not the engine's arrival (it runs beside the engine loop).
+delays what the client sees, not the engine's arrival (it runs beside the engine loop). Physically a closed loop's
+client holds it, and the schedule-ahead lag, in its cycle (Little's law): `serving.client_loop.FRONT_END_IN_CYCLE`
+and `LAG_IN_CYCLE` put them there, off by default (measured worse on the sets: that module's docstring).
 Totals over the run (first arrival to last token): output tokens/s (and `serving.steady_state`'s tokens/s while
 requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests meeting both SLOs; `ttft_over_slo_
 count` / `tpot_over_slo_count` the requests over each, strictly, as LoadGen's early stopping counts them), the mean
@@ -50,7 +52,7 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.host_share import node_host_share_w
 from infraplan.serving import disaggregated, schedule_ahead, speculative, steady_state, wide_ep_lockstep
-from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
+from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
@@ -113,10 +115,11 @@ def front_end_s(dep: Deployment) -> float:
 
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-             clients: int = 0, round_trip_s: float = 0.0) -> PoolResult:
+             clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> PoolResult:
     """Round-robin the (arrival-sorted) requests over `engines` identical engines and simulate each.
 
-    `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`).
+    `clients` > 0: closed loop; client c (requests c, c + clients, ...) on engine c mod engines (`round_trip_s`,
+    `lag`: the client's cycle, `serving.client_loop.next_request_s`).
     """
     n = len(arrival)
     first = np.full(n, np.nan)
@@ -131,11 +134,12 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
         if idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
-        if local_clients and round_trip_s > 0:
+        if local_clients and (round_trip_s > 0 or lag):
             r = closed_loop_engine(PoolSpec(cost, dep, blocks_per_engine, 1, engine.scheduler, engine.kv_admission),
-                                   arrival[idx], prefill[idx], cached[idx], steps[idx], local_clients, round_trip_s)
+                                   arrival[idx], prefill[idx], cached[idx], steps[idx], local_clients, round_trip_s,
+                                   lag)
         else:
-                r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
+            r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
                                 scheduler=engine.scheduler, kv_admission=engine.kv_admission)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
@@ -192,8 +196,9 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
 
     `cached_tokens` (aggregated only): per request (in the order of `requests`), prompt tokens already in the
     engine's prefix cache on arrival (not computed; their KV is held like the prompt's).
-    `client_round_trip_s` (closed loop, both pool kinds): seconds from a request's last token to its client's next
-    request reaching the engine (`serving.client_loop`; 0: the same instant).
+    `client_round_trip_s` (closed loop, both pool kinds): the client's own seconds from reading a request's last token
+    to its next request reaching the engine, beside the front end and the schedule-ahead lag, which the cycle holds
+    too (`serving.client_loop.next_request_s`; all 0: the same instant).
     """
     accelerator, system, fabric = cluster.accelerator, cluster.system, cluster.fabric
     if prefill_replicas > 0:
@@ -220,9 +225,11 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     blocks = cap.blocks // dep.pp
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
-    pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=client_round_trip_s),  # wide EP: waits
+    gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
+                              schedule_ahead.schedules_ahead(dep.stack))
+    pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag),  # wide EP: waits
                                               cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
-                                              dep.replicas * dep.engines_per_replica, clients, client_round_trip_s)
+                                              dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
     first, finish = schedule_ahead.lagged(dep.stack, first, finish, dep.decode_steps(out))  # behind the launched one
     if clients > 0:
@@ -295,7 +302,7 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
             arrival, inp, out, steps, hand_off, clients,
             dec_dep.replicas if disaggregated.ROUND_ROBIN_DECODE else 0,
             pre_dep.replicas if disaggregated.ROUND_ROBIN_PREFILL else 0, disaggregated.least_loaded_ranks(dec_dep),
-            client_round_trip_s)
+            client_cycle(client_round_trip_s, client_s, False)[0])  # the client's cycle (no schedule-ahead lag here)
         pre, dec = (PoolResult(r.first_token_s, r.finish_s, r.busy_s, r.compute_s, r.iterations, r.arrival_s)
                     for r in (pre_run, dec_run))
         ready = pre.first_token_s + hand_off

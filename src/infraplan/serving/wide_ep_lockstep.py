@@ -150,9 +150,10 @@ def engine_of_requests(n: int, engines: int, clients: int) -> np.ndarray:
 
 def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray, prefill: np.ndarray,
                   cached: np.ndarray, steps: np.ndarray, engines: int, clients: int = 0,
-                  round_trip_s: float = 0.0) -> EngineResult:
+                  round_trip_s: float = 0.0, lag: bool = False) -> EngineResult:
     """The pool's replicas, each of `dep.engines_per_replica` ranks run in lock-step (`serving.lockstep_loop`) on the
-    stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them."""
+    stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them (`round_trip_s`, `lag`: its client
+    cycle, `serving.client_loop.next_request_s`)."""
     n, ranks = len(arrival), dep.engines_per_replica
     engine_of = engine_of_requests(n, engines, clients)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
@@ -167,7 +168,7 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
         local_clients = len({int(k) % clients for k in idx}) if clients > 0 else 0
         r = lockstep_replica(free, arrival[idx], prefill[idx], cached[idx], steps[idx], engine_of[idx] % ranks,
                              ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens, stack.scheduler,
-                             stack.kv_admission, local_clients, round_trip_s)
+                             stack.kv_admission, local_clients, round_trip_s, lag)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy, compute, iterations = busy + r.busy_s, compute + r.compute_s, iterations + r.iterations
         preemptions, recomputed = preemptions + r.preemptions, recomputed + r.recomputed_tokens
@@ -176,15 +177,15 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
 
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,
                       prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
-                      clients: int = 0, round_trip_s: float = 0.0) -> Any:
+                      clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> Any:
     """Where the ranks stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
-    `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s`) with the lock-step
-    wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule does not
-    apply."""
+    `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s` and `lag`) with the
+    lock-step wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule
+    does not apply."""
     if not applies(cost) or not np.any(prefill > 0):
         return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients)
     if LOCKSTEP_LOOP and dep.pp == 1:
-        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s)
+        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag)
     engine_of = engine_of_requests(len(arrival), engines, clients)
     wait_s = 0.0
     for _ in range(PASSES):
