@@ -15,6 +15,8 @@ config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engine
 
 from __future__ import annotations
 
+from typing import Any
+
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import error_band, no_band_basis
@@ -72,6 +74,24 @@ def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: 
     if workload is not None:
         return workload_requests(workload, count, rate, seed)
     return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
+
+LITTLE_TOLERANCE = 0.02  # |X E2E / N - 1| the client's 1 ms round trip and a run's start and drain stay within
+
+
+def littles_law_note(result: dict[str, Any], clients: int) -> str | None:
+    """A closed loop whose reported latencies do not satisfy Little's law (N = X x E2E at ~zero think time) says
+    why: the stack's front end and a schedule-ahead lag are added to the reported TTFT and end-to-end latency but
+    kept out of the simulated clients' cycle (`serving.client_loop`, FRONT_END_IN_CYCLE / LAG_IN_CYCLE off)."""
+    e2e = (result.get("e2e_s") or {}).get("mean")
+    rate = result.get("requests_per_s")
+    if not clients or not e2e or not rate or abs(rate * e2e / clients - 1.0) <= LITTLE_TOLERANCE:
+        return None
+    front_end_ms = 1e3 * float(result.get("deployment", {}).get("front_end_s") or 0.0)
+    return (f"closed loop: requests/s x mean end-to-end latency / clients = {rate * e2e / clients:.2f}, not 1 "
+            f"(Little's law): the reported latencies hold the stack's front end ({front_end_ms:.0f} ms) and any "
+            "schedule-ahead lag, which the simulated clients' cycle leaves out (in it, fixed-length start-up waves "
+            "stay together, which the measured Hopper serving rows do not show: serving.client_loop)")
+
 
 
 def check_inputs(offline: bool, rate: float | None, input_len: int | None, output_len: int | None,
@@ -221,6 +241,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     result["deployment"]["kv_dtype_source"] = kv_why
     band = error_band(acc.catalog_name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
     notes = what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)
+    if closed and (little := littles_law_note(result, concurrency or 0)):
+        notes.append(little)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(
