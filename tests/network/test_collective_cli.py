@@ -47,6 +47,14 @@ def test_collective_json_contract(capsys, op):
     assert data["busbw_bytes_per_s"] == pytest.approx(bus_bandwidth(op, data["algbw_bytes_per_s"], 16))
 
 
+@pytest.mark.parametrize("sim", ["analytical", "flow"])
+def test_send_recv_of_an_odd_group_is_refused_by_both_models(capsys, sim):
+    """Both models pair rank i with rank i + n/2; the analytical one priced 3 GPUs where the flow one refused."""
+    code, out, err = run(capsys, ["collective", "send-recv", "--system", "meta-genai-roce-24k", "--gpus", "3",
+                                  "--bytes", "1MiB", "--sim", sim])
+    assert code == 2 and "must be even" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 def test_busbw_follows_nccl_tests_conventions():
     assert bus_bandwidth("all-reduce", 100.0, 8) == pytest.approx(175.0)
     assert bus_bandwidth("all-gather", 100.0, 8) == pytest.approx(87.5)

@@ -29,9 +29,10 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
+from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network.collective_efficiency import sized_time_xp, step_latency_xp
-from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one
+from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one, ring_latency, ring_latency_one
 from infraplan.network.nvls import nvls_time_xp
 
 __all__ = ["A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "all_gather_time", "all_reduce_time", "all_to_all_rounds",
@@ -53,6 +54,16 @@ def _link(xp: _Ops, fabric: Fabric, n: Any, stride: Any, all_to_all: bool = Fals
         return group_link_one(fabric, n, stride, all_to_all)
     bw, lat, _ = group_link(fabric, n, stride, all_to_all)
     return bw, lat
+
+
+def _ring_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, sized: bool) -> Any:
+    """Mean step latency of a ring over the group (`fabric.ring_latency`: the sum of its hops' latencies, NCCL's
+    pipelined ring); sized, each network hop floored at NCCL's network step latency, as `step_latency_xp` floors
+    the group's link."""
+    floor = _efficiency.NCCL_NET_STEP_LATENCY_S if sized else 0.0
+    if xp is _FLOATS:
+        return ring_latency_one(fabric, n, stride, floor)
+    return ring_latency(fabric, n, stride, floor)
 
 
 def _evaluate(formula: Callable[..., Any], fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
@@ -123,7 +134,8 @@ def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, al
     lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
     steps = xp.maximum(n - 1.0, 0.0)
     ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
-    ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * lat, ring_bw, size, n, stride, False, sized)
+    ring_lat = _ring_latency(xp, fabric, n, stride, sized)
+    ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * ring_lat, ring_bw, size, n, stride, False, sized)
     tree = sized_time_xp(xp, fabric, 2.0 * size / bw + 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat,
                        2.0 * size / bw, size, n, stride, False, sized)
     if algorithm == "auto":
@@ -158,8 +170,8 @@ def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, si
 
 
 def _one_reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
-    bw, lat = _link(xp, fabric, n, stride)
-    lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
+    bw, _ = _link(xp, fabric, n, stride)
+    lat = _ring_latency(xp, fabric, n, stride, sized)
     steps = xp.maximum(n - 1.0, 0.0)
     bandwidth = steps / xp.maximum(n, 1.0) * size / bw
     t = sized_time_xp(xp, fabric, bandwidth + steps * lat, bandwidth, size, n, stride, False, sized)

@@ -10,7 +10,9 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
   leaves it at member c - 1 towards member c of the next domain, so the k rings cross between domains on k
   different NICs, and a group inside one domain is one ring over NVLink (NCCL >= 2.19 with MNNVL fuses the
   trays of one NVLink clique into one node, graph/topo.cc, cited from memory). All-reduce = 2(n-1) steps of
-  size/(n k) per flow, reduce-scatter and all-gather n-1 steps;
+  size/(n k) per flow, reduce-scatter and all-gather n-1 steps; NCCL's ring is a pipeline, so a step takes its
+  slowest transfer plus the mean of its pairs' hop latencies (`fabric.ring_latency`, as the analytical ring), the
+  hierarchical schedule's rings likewise;
 * hierarchical: ring reduce-scatter inside each scale-up domain (k-1 steps of size/k), then k rail rings of one
   member per domain on size/k, then all-gather inside each domain;
 * tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
@@ -49,6 +51,7 @@ import numpy as np
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
+from infraplan.network import fabric as _fabric
 from infraplan.network.collectives import (
     A2A_PEERS_IN_FLIGHT,
     NVLS_MIN_BYTES,
@@ -63,6 +66,7 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
+from infraplan.network.fabric import ring_latency
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason
 from infraplan.network.flow_sim import FlowSet, simulate
 from infraplan.network.nvls import nvls_available
@@ -111,8 +115,9 @@ def hierarchical_parts(fabric: Fabric, size_bytes: float, n: int,
     k = int(min(max(fabric.scale_up_domain // max(stride, 1), 1), n))
     m = -(-n // k)
     intra = ((k - 1) / k * size_bytes / fabric.scale_up_bytes_per_s, (k - 1) * SCALE_UP_LATENCY_S)
-    bw, lat, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
-    return intra, ((m - 1) / m * (size_bytes / k) / float(bw[0]), (m - 1) * float(lat[0]))
+    bw, _, _ = group_link(fabric, np.array([float(m)]), np.array([float(stride * k)]))
+    lat = ring_latency(fabric, float(m), float(stride * k))  # the rail ring's mean hop latency
+    return intra, ((m - 1) / m * (size_bytes / k) / float(bw[0]), (m - 1) * float(lat))
 
 
 def _analytical_phases(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int,
@@ -327,6 +332,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
     if not 0 < size_bytes <= MAX_MESSAGE_BYTES:
         raise InputError(f"--bytes must be positive and at most 1 PiB per rank (infraplan.limits), got {size_bytes:g}")
+    if op == "send-recv" and gpus % 2:  # both models pair rank i with rank i + n/2 (`flow_phases`)
+        raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {gpus}")
     # one group alone on the fabric, in both models: tiers priced by the share of their uplinks it occupies
     # (send-recv: its n/2 pairs run at once, each a group of two)
     concurrent = max(gpus // 2, 1) if op == "send-recv" else 1
@@ -344,7 +351,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         tier = bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", "perfect ECMP load balance (no hash collisions)",
-                       "alpha-beta: fixed latency per step"]
+                       "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), "
+                       "a tree or all-to-all step its slowest hop's"]
     else:
         fpp = spec.network.ecmp_flows_per_pair if flows_per_pair is None else flows_per_pair
         if fpp < 1:
@@ -355,18 +363,25 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
         phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
         compared: list[PhaseComparison] = []
+        pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
         for i, ((step, repeat), name, (a_bw, a_lat)) in enumerate(zip(
                 phases, _phase_names(op, flow_algo, len(phases)),
                 _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
             result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
                               flows_per_pair=fpp, seed=seed + i)
-            phase = result.job_finish_s[0] * repeat
+            if pipelined:
+                # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
+                # sum along the ring over its steps, `fabric.ring_latency`), not the slowest transfer-plus-hop
+                transfer_s, latency_s = result.transfer_s, result.mean_latency_s
+            else:
+                transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
+            phase = (transfer_s + latency_s if pipelined else result.job_finish_s[0]) * repeat
             time_s += phase
             flows = max(flows, result.flows)
             if phase > worst:
                 worst, tier = phase, result.bottleneck_class
             compared.append(PhaseComparison(
-                name, repeat, result.slowest_transfer_s * repeat, result.slowest_latency_s * repeat, a_bw, a_lat,
+                name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
                 result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use))
         reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
                   else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),

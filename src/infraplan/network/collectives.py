@@ -45,7 +45,7 @@ from infraplan.network.fabric import Fabric as Fabric
 from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
 from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
-from infraplan.network.fabric import group_link_one
+from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
 
@@ -80,11 +80,31 @@ _LINKS: dict[tuple[int, float, float], tuple[Fabric, float, float]] = {}
 _LINKS_KEPT = 4096
 
 
+def _ring_latency_one(fabric: Fabric, n: float, stride: float) -> float:
+    """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one` at NCCL's current network
+    step latency, kept by the fabric's identity as `_link_one` keeps links."""
+    floor = _efficiency.NCCL_NET_STEP_LATENCY_S
+    key = (id(fabric), n, stride, floor)
+    kept = _RING_LATENCIES.get(key)
+    if kept is not None and kept[0] is fabric:
+        return kept[1]
+    lat = ring_latency_one(fabric, n, stride, floor)
+    if len(_RING_LATENCIES) >= _LINKS_KEPT:
+        _RING_LATENCIES.clear()
+    _RING_LATENCIES[key] = (fabric, lat)
+    return lat
+
+
+_RING_LATENCIES: dict[tuple[int, float, float, float], tuple[Fabric, float]] = {}
+
+
 def forget_float_values() -> None:
     """Forget the float path's kept group links, ring groups, collective times, tables and last message efficiency
     (`_link_one`, `_ring_group`, `collective_seconds`, `collective_efficiency.forget_float_values`): for tests that
     patch the fabric physics."""
     _LINKS.clear()
+    _RING_LATENCIES.clear()
+    ring_latency_one.cache_clear()
     _GROUPS.clear()
     _SECONDS.clear()
     _efficiency.forget_float_values()
@@ -140,10 +160,9 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     (`_ring_group`); a group of one rank costs nothing (the formula's `where(n > 1, t, 0)`)."""
     if not n > 1:
         return 0.0
-    _, bw, lat, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
-    if crosses:  # `step_latency_xp`
-        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
-        lat = step_s if lat < step_s else lat
+    _, bw, _, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
+    # `_ring_latency`: the ring's mean hop latency, network hops floored at NCCL's step latency
+    lat = _ring_latency_one(fabric, n, stride)
     bandwidth = steps / members * size / bw
     alpha_beta = bandwidth + steps * lat
     bound = bandwidth / _efficiency.efficiency_at(group, size)  # `sized_time_xp`
@@ -178,7 +197,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
         measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
         return measured if measured > plain else plain
     efficiency = _efficiency.efficiency_at(group, size)
-    alpha_beta = ring_bw + 2.0 * steps * lat
+    alpha_beta = ring_bw + 2.0 * steps * _ring_latency_one(fabric, n, stride)
     bound = ring_bw / efficiency
     ring = bound if bound > alpha_beta else alpha_beta
     alpha_beta = tree_bw + tree_steps * lat

@@ -22,7 +22,8 @@ spans `n * stride` consecutive ranks. From that placement:
   each rank's bytes leave: NIC rate <= NIC / (o * occ * (1 - k_t/n)). `Fabric.concurrent_groups` is `g`:
   None (the default) means every group of the shape runs at once (g = stride: a training job fills its
   domains, so occ = 1 and the full ratio applies); 1 means one group alone on an idle fabric (`collective`).
-* latency per algorithm step is the hop latency up to the highest tier crossed and back.
+* latency per algorithm step is the hop latency up to the highest tier crossed and back; a ring's step pays the
+  mean of its hops' latencies instead (`ring_latency`: NCCL's ring is a pipeline).
 
 `group_link` prices a group's links once per (fabric, group shapes); `network.collectives` builds the
 collective times on it, `network.collective_efficiency` the message-size efficiency; the flow simulation
@@ -201,6 +202,55 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
     bandwidth = np.where(inside, fabric.scale_up_bytes_per_s, bandwidth)
     latency = np.where(inside, SCALE_UP_LATENCY_S, latency)
     return bandwidth, latency, bottleneck
+
+
+# NCCL's ring is a pipeline, not a lockstep: a chunk's k-th step at a rank waits for its (k-1)-th step at the
+# previous rank only, so the latency of 2(n - 1) ring steps is the sum of the hop latencies along the ring, each
+# hop at its own link, not 2(n - 1) times the slowest hop. NCCL's own tuning model prices it so (src/graph/
+# tuning.cc, ncclTopoTuneModel, cited from memory: ring latency = baseLat + (nsteps - nInterSteps) x intraLat +
+# nInterSteps x interLat, inter-node steps at hwLat[NET], the others at hwLat[NVLINK]). The slowest-hop rule priced
+# a 24,576-GPU ring all-reduce on the Llama 3 fabric at 2 x 24,575 steps x 34 us = 1.67 s of latency, though 7 of
+# its 8 hops per node are NVLink. False: every step at the slowest hop (for measuring the change toggled).
+PIPELINED_RING_LATENCY = True
+
+
+def ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
+                 network_floor_s: float = 0.0) -> np.ndarray:
+    """Mean latency per step of a ring over groups of `n` ranks `stride` apart: the sum of its n hop latencies over n.
+
+    Members are ordered domain by domain (NCCL orders a ring's nodes so; ring c enters a domain at member c and
+    leaves from member c - 1), so as many hops leave a tier's domains as the group's n x stride ranks touch of them
+    (at most n): n s / D_g leave the scale-up domain (`group_domain`), the others stay on NVLink
+    (`SCALE_UP_LATENCY_S`); a hop that leaves tier t - 1's domain but not tier t's pays tier t's round trip
+    (`tier_round_trip_latency_s`, as `group_link` prices a group whose highest crossed tier it is).
+    `network_floor_s` floors each network hop (NCCL's network step latency in the sized models). A ring of two, or
+    one whose every hop crosses the same tier, keeps `group_link`'s latency; a ring inside one domain
+    `SCALE_UP_LATENCY_S`."""
+    n = np.asarray(n, dtype=np.float64)
+    stride = np.asarray(stride, dtype=np.float64)
+    extent = n * stride
+    domain = group_domain(fabric, n, stride)
+    inside = extent <= domain
+    members = np.maximum(n, 1.0)
+    trips = fabric.tier_round_trip_latency_s
+    if not PIPELINED_RING_LATENCY:
+        _, lat, _ = _group_link(fabric, n, stride, False)
+        floored = np.maximum(lat, network_floor_s)
+        return np.asarray(np.where(inside, SCALE_UP_LATENCY_S, floored), dtype=np.float64)
+    crossing = np.where(inside, 0.0, np.minimum(np.ceil(extent / domain), members))
+    total = (members - crossing) * SCALE_UP_LATENCY_S
+    for size, trip in zip(fabric.tier_sizes, trips, strict=True):
+        leaving = np.where(extent > size, np.minimum(np.ceil(extent / size), crossing), 0.0)
+        total = total + (crossing - leaving) * max(trip, network_floor_s)
+        crossing = leaving
+    total = total + crossing * max(trips[-1], network_floor_s)  # past the top tier (a fabric too small for n)
+    return np.asarray(np.where(inside, SCALE_UP_LATENCY_S, total / members), dtype=np.float64)
+
+
+@lru_cache(maxsize=4096)
+def ring_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: float) -> float:
+    """`ring_latency` of one group shape, as a float (the same element-wise operations, so the same value)."""
+    return float(ring_latency(fabric, np.array(n), np.array(stride), network_floor_s))
 
 
 @lru_cache(maxsize=4096)

@@ -13,8 +13,8 @@ only adds to the bandwidth term) and the rest is the bandwidth term; a tree's tw
 broadcast down) take half each, as in its 2 size / bw + 2 ceil(log2 n) latency.
 
 The (phase, term) with the largest difference in the direction of the total names the cause:
-* latency: the flow model charges each step the hop latency of its slowest pair, the analytical model its
-  per-step latency (NCCL's network step latency for a group that leaves the scale-up domain);
+* latency: the flow model charges each step the hop latency of its slowest pair (a ring's step the mean of its
+  pairs' hop latencies: a pipelined ring, `fabric.ring_latency`), the analytical model its per-step latency;
 * bandwidth, flow slower, bottleneck on a switch tier: ECMP hash collisions (the busiest link against the mean
   load of the links of that tier in use; the analytical model assumes a perfect spread);
 * bandwidth, flow slower, bottleneck on a NIC or scale-up link: the schedule itself loads some links more
@@ -73,8 +73,9 @@ def difference_reason(flow_s: float, analytical_s: float, phases: list[PhaseComp
     where = f"in the {phase.name} phase" if len(phases) > 1 else f"in the {phase.name}"
     steps = max(phase.steps, 1)
     if term == "latency":
-        return (f"{head}: per-step latency {where}: the flow model charges each step its slowest pair's hop latency, "
-                f"{_us(phase.flow_latency_s / steps)} after {_us(phase.flow_bandwidth_s / steps)} of transfer "
+        return (f"{head}: per-step latency {where}: the flow model charges each step "
+                f"{_us(phase.flow_latency_s / steps)} of hop latency after "
+                f"{_us(phase.flow_bandwidth_s / steps)} of transfer "
                 f"({_us((phase.flow_latency_s + phase.flow_bandwidth_s) / steps)}), where the analytical model adds "
                 f"{_us(phase.analytical_latency_s / steps)} of latency to {_us(phase.analytical_bandwidth_s / steps)} "
                 f"of transfer ({_us((phase.analytical_latency_s + phase.analytical_bandwidth_s) / steps)}), "

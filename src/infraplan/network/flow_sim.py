@@ -21,7 +21,8 @@ is kept up to date across events instead of rebuilt.
 Flows are routed over the explicit topology (routing.py) with ECMP: each GPU pair's bytes are split over
 `flows_per_pair` flows hashed independently (the Llama 3 cluster uses 16, Enhanced-ECMP). The model assumes
 lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control dynamics; latency
-(alpha) is added per flow from the hop count, as the analytical model does.
+(alpha) is added per flow from the hop count, as the analytical model does (`transfer_s` and `mean_latency_s` give
+a pipelined ring's step: its slowest transfer plus its hops' mean latency, `fabric.ring_latency`).
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ class SimResult:
     busiest_link_flows: float = 0.0  # flows at the start on the busiest link of the bottleneck class
     mean_link_flows: float = 0.0  # mean flows at the start over the bottleneck class's links in use
     links_in_use: int = 0  # links of the bottleneck class that some flow crosses
+    transfer_s: float = 0.0  # the last fluid completion, latency not included
+    mean_latency_s: float = 0.0  # hop latency of a transfer (GPU pair), averaged over the transfers
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,8 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     per_flow = finish[flow_class] + latency
     per_pair = np.zeros(pairs)
     np.maximum.at(per_pair, owner, per_flow)
+    pair_latency = np.zeros(pairs)
+    np.maximum.at(pair_latency, owner, latency)
     jobs = {int(j): float(per_pair[flows.job == j].max()) for j in np.unique(flows.job)}
     name = links.class_names[int(links.link_class[slow_link])] if slow_link >= 0 else "none"
     last = int(np.argmax(per_flow)) if per_flow.size else -1
@@ -270,4 +275,5 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     same = links.link_class[used] == links.link_class[slow_link] if slow_link >= 0 else np.zeros(0, dtype=bool)
     busiest, mean = (float(start_load[same].max()), float(start_load[same].mean())) if same.any() else (0.0, 0.0)
     return SimResult(per_pair, jobs, name, rounds, events, int(owner.size), int(size.size),
-                     *slowest, busiest, mean, int(same.sum()))
+                     *slowest, busiest, mean, int(same.sum()), float(finish.max()) if finish.size else 0.0,
+                     float(pair_latency.mean()) if pairs else 0.0)
