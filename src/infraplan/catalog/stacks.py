@@ -51,8 +51,10 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
   DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.
   `zero_stages` / `pipeline_zero_stages` (ZeRO stages run with PP = 1 / PP > 1) and `context_parallel` (+ `_source`
-  each): the same for what the framework refuses beyond its schedules (`training.stack_limits`); `dtypes` the
-  precisions it trains in. `model_recipes`: what its recipe for a model sets (`catalog.model_recipes`).
+  each): the same for what the framework refuses beyond its schedules (`training.stack_limits`); `default_zero` /
+  `pipeline_default_zero` the stage it runs when none is set (`train` without --zero), `pipeline_micro_batch_rules`
+  whose micro-batch rules its schedules keep (megatron or torch); `dtypes` the precisions it trains in.
+  `model_recipes`: what its recipe for a model sets (`catalog.model_recipes`).
 * Serving: `custom_all_reduce` (one-shot / two-shot NVLink all-reduce for small decode messages, as
   TensorRT-LLM, vLLM and SGLang ship) and `cuda_graphs` for decode; the `serving:` block (`ServingProfile`)
   holds the engine's KV-memory rule, batch limits and scheduler (`serve --stack`, `serving.engines`), and the
@@ -291,6 +293,29 @@ class Stack(Spec):
         "notes one (`training.stack_limits`); None (a user's file without the field): every stage, with a note")
     pipeline_zero_stages_source: str | None = Field(
         None, description="where `pipeline_zero_stages` comes from; required with it")
+    default_zero: Literal[0, 1, 2, 3] | None = Field(
+        None, description="the ZeRO stage the framework runs when none is set, without a pipeline (PP = 1): what "
+        "`train` prices without --zero (`training.stack_limits.default_zero`); None: ZeRO-1, with a note")
+    default_zero_source: str | None = Field(None, description="where `default_zero` comes from; required with it")
+    pipeline_default_zero: Literal[0, 1, 2, 3] | None = Field(
+        None, description="the ZeRO stage the framework runs when none is set, with pipeline parallelism (PP > 1; "
+        "torchtitan's FSDP2 keeps the parameters gathered from forward to backward there: ZeRO-2); None: ZeRO-1")
+    pipeline_default_zero_source: str | None = Field(
+        None, description="where `pipeline_default_zero` comes from; required with it")
+    pipeline_default_schedule: Literal["1f1b"] | None = Field(
+        None, description="the pipeline schedule the framework runs when none is named, where it does not interleave "
+        "on its own (torchtitan: 1F1B, one stage per rank): `train` without --vpp / --schedule runs it rather than the "
+        "interleave a Megatron/NeMo recipe would set (`training.estimate.default_virtual_stages`); None: that choice")
+    pipeline_default_schedule_source: str | None = Field(
+        None, description="where `pipeline_default_schedule` comes from; required with it")
+    pipeline_micro_batch_rules: Literal["megatron", "torch"] | None = Field(
+        None, description="whose rules on the micro-batches per step m the framework's pipeline schedules keep "
+        "(`training.schedule_models.MICRO_BATCH_RULES`): megatron (interleaved needs m a multiple of PP; 1F1B, "
+        "ZB-H1 and ZB-V any m) or torch (torch.distributed.pipelining: 1F1B needs m >= PP, Interleaved1F1B and "
+        "InterleavedZeroBubble m a multiple of max(1, m // PP)); `search` proposes no plan outside them, `train` "
+        "refuses one; None: megatron's (the schedules' rules before stacks named theirs)")
+    pipeline_micro_batch_rules_source: str | None = Field(
+        None, description="where `pipeline_micro_batch_rules` comes from; required with it")
     context_parallel: bool | None = Field(
         None, description="the framework ships context parallelism as the plan's CP models it (the sequence split "
         "across CP ranks, K and V exchanged for attention: Megatron-Core / Transformer Engine, torch's "
@@ -314,9 +339,17 @@ class Stack(Spec):
                            ("zero_stages", "run those ZeRO stages without a pipeline"),
                            ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
                            ("context_parallel", "ship (or lack) context parallelism"),
+                           ("default_zero", "run that ZeRO stage by default without a pipeline"),
+                           ("pipeline_default_zero", "run that ZeRO stage by default with pipeline parallelism"),
+                           ("pipeline_micro_batch_rules", "keep those rules on the micro-batches per step"),
+                           ("pipeline_default_schedule", "run that schedule when none is named"),
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
+        for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):
+            stage, runs = getattr(self, default), getattr(self, stages)
+            if stage is not None and runs is not None and stage not in runs:
+                raise ValueError(f"{default} {stage} is not among {stages} {list(runs)}")
         return self
 
     @field_validator("pipeline_layouts")

@@ -139,14 +139,16 @@ def gemm_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_ele
 
 
 def gemm_fwd_bwd_seconds(rates: KernelRates, m: float, n: float, k: float, bytes_per_element: float,
-                         rate: float) -> tuple[float, float]:
+                         rate: float, wgrad_bytes_per_element: float | None = None) -> tuple[float, float]:
     """A layer GEMM's forward `gemm_seconds(m, n, k)` and backward: its data-gradient (m, k, n) plus its
     weight-gradient (k, n, m) GEMM, in that order, on floats in one call (a single estimate prices ~6 of them),
-    the rates read once (`_gemm_terms`)."""
+    the rates read once (`_gemm_terms`). `wgrad_bytes_per_element`: the weight-gradient GEMM's own width (None: the
+    operands'), as `gemm_seconds` of it would price it."""
     fm, fn, fk, width, fr = float(m), float(n), float(k), float(bytes_per_element), float(rate)
+    w_grad = width if wgrad_bytes_per_element is None else float(wgrad_bytes_per_element)
     terms = _rate_terms(rates)
     return (_gemm_terms(terms, fm, fn, fk, None, width, fr),
-            _gemm_terms(terms, fm, fk, fn, None, width, fr) + _gemm_terms(terms, fk, fn, fm, None, width, fr))
+            _gemm_terms(terms, fm, fk, fn, None, width, fr) + _gemm_terms(terms, fk, fn, fm, None, w_grad, fr))
 
 
 def grouped_gemm_seconds(rates: KernelRates, m: float, n: float, k: float, groups: float, bytes_per_element: float,

@@ -266,7 +266,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
     from infraplan.training.plan_rules import pipeline_extra_layers
     from infraplan.training.results import TrainingEstimate, published_mfu_flag
     from infraplan.training.schedules import stack_schedule_notes
-    from infraplan.training.stack_limits import stack_dtype_notes, stack_limit_notes
+    from infraplan.training.stack_limits import default_zero, micro_batch_rules, stack_dtype_notes, stack_limit_notes
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -303,12 +303,17 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                 if vpp is None:  # as estimate_training
                     vpp, notes = default_virtual_stages(shape, profile, a["schedule"], a["gpus"], a["tp"], a["pp"],
                                                         a["cp"], a["dp"], a["global_batch"], a["micro_batch"])
+                zero = a["zero"]
+                if zero is None:  # as estimate_training: the stack's default at this PP, said where not ZeRO-1
+                    zero, zero_note = default_zero(profile, a["pp"])
+                    notes += [zero_note] if zero_note else []
                 plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
-                                    a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], a["zero"],
+                                    a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], zero,
                                     a["dtype"], a["attention"],
                                     a["order"] or profile.rank_order or DEFAULT_RANK_ORDER,  # as estimate_training
                                     a["sequence_parallel"], a["schedule"],
-                                    a["etp"], pipeline_extra_layers(profile))  # as estimate_training
+                                    a["etp"], pipeline_extra_layers(profile),  # as estimate_training
+                                    micro_batch_rules(profile))
                 notes = [*recipe, *notes,  # as estimate_training
                          *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),
                          *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0])),

@@ -178,6 +178,7 @@ if {a.field for a in AXES} != {f.name for f in fields(PlanArrays)} or len(AXES) 
     raise AssertionError("AXES must declare every PlanArrays field exactly once")
 # the axes the search broadcasts: no cached term depends on them, and their candidates depend only on PP
 BROADCAST_KEYS: tuple[str, ...] = tuple(a.field for a in AXES if a.broadcast)
+_OUTER_AXES: tuple[Axis, ...] = tuple(a for a in AXES if a.outer)  # the looped axes, in loop order
 if any(a.layer or a.comm or a.outer for a in AXES if a.broadcast):
     raise AssertionError("a broadcast axis must change no cached layer or communication term")
 
@@ -208,7 +209,7 @@ def _inner_grid(space: SearchSpace, chosen: Chosen,
 def _outer_combinations(space: SearchSpace, level: int = 0,
                         chosen: dict[str, int] | None = None) -> Iterator[dict[str, int]]:
     """Every combination of the outer (looped) axes, in loop order: each axis's candidates given those before it."""
-    outer = [a for a in AXES if a.outer]
+    outer = _OUTER_AXES  # (a constant: listed once, not at every node of the walk)
     chosen = chosen or {}
     if level == len(outer):
         yield chosen

@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
+from infraplan.catalog.error_bands import (
+    ErrorBand,
+    PublishedMfu,
+    Residual,
+    error_band,
+    load_residuals,
+    published_mfu_ceiling,
+)
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_note
@@ -35,7 +42,14 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
 from infraplan.training.schedules import chosen_virtual_stages, stack_schedule_notes
-from infraplan.training.stack_limits import default_stack_notes, stack_dtype_notes, stack_limit_notes
+from infraplan.training.stack_limits import (
+    UNNAMED_DEFAULT_ZERO,
+    default_stack_notes,
+    default_zero,
+    micro_batch_rules,
+    stack_dtype_notes,
+    stack_limit_notes,
+)
 from infraplan.training.step_time import COMPONENTS, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
@@ -43,17 +57,31 @@ DEFAULT_RANK_ORDER = "tp-cp-pp-dp"  # a stack without `rank_order` (catalog/stac
 _MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
 
 
-@lru_cache(maxsize=256)
-def _training_band(accelerator: str, stack: str) -> ErrorBand | None:
-    """The training error band of an accelerator and stack (depends on neither the model nor the plan)."""
-    return error_band(accelerator, stack, "training")
+def training_band(accelerator: str, stack: str) -> ErrorBand | None:
+    """The training error band of an accelerator and stack (depends on neither the model nor the plan), kept per
+    residual file as loaded (`load_residuals`: a rewritten file, `validation.bands.write_error_bands`, clears it, and
+    the bands kept from the old one are dropped with it)."""
+    residuals = load_residuals()
+    key = (accelerator, stack)
+    kept = _TRAINING_BANDS.get(key)
+    if kept is not None and kept[0] is residuals:
+        return kept[1]
+    if len(_TRAINING_BANDS) >= 256:
+        _TRAINING_BANDS.clear()
+    band = error_band(accelerator, stack, "training", residuals)
+    _TRAINING_BANDS[key] = (residuals, band)
+    return band
+
+
+_TRAINING_BANDS: dict[tuple[str, str], tuple[tuple[Residual, ...], ErrorBand | None]] = {}
 
 
 @lru_cache(maxsize=256)
-def mfu_ceiling(accelerator: str, stack: str, dtype: str) -> PublishedMfu | None:
-    """The best published MFU a single estimate is checked against: search's ceiling (`published_mfu_ceiling`)
-    of the accelerator, stack class and precision, flagged by the same `published_mfu_flag`."""
-    return published_mfu_ceiling(accelerator, stack, dtype)
+def mfu_ceiling(accelerator: str, stack: str, dtype: str, leave_out: tuple[str, ...] = ()) -> PublishedMfu | None:
+    """The best published MFU a single estimate and a search are checked against (`published_mfu_ceiling`) of the
+    accelerator, stack class and precision, without the validation cases `leave_out`, flagged by the same
+    `published_mfu_flag` (the published figures are loaded once per process)."""
+    return published_mfu_ceiling(accelerator, stack, dtype, leave_out)
 
 
 def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
@@ -173,19 +201,24 @@ def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profi
 
 def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, pp: int, dp: int | None,
                  cp: int, ep: int, vpp: int, seq_len: int, global_batch: int, micro_batch: int,
-                 recompute: str, zero: int, dtype: str, attention: str = "flash",
+                 recompute: str, zero: int | None, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
-                 schedule: str | None = None, etp: int | None = None, extra_layers: int = 0) -> PlanArrays:
+                 schedule: str | None = None, etp: int | None = None, extra_layers: int = 0,
+                 rules: str = "megatron") -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
     None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
+    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`: megatron or torch). `zero` None
+    (a caller that does not resolve the stack's default, `stack_limits.default_zero`, first): ZeRO-1, the stage
+    every stack priced before stacks named their defaults.
     """
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")
     recompute_mode = Recompute.parse(recompute, "--recompute")
     precision = Dtype.parse(dtype, "--dtype")
     kernels = Attention.parse(attention, "--attention")
+    zero = UNNAMED_DEFAULT_ZERO if zero is None else zero
     if zero not in (0, 1, 2, 3):
         raise InputError(f"--zero must be 0, 1, 2 or 3, got {zero}")
     rank_order = RankOrder.parse(order, "--order")
@@ -205,7 +238,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                                global_batch=global_batch, seq_len=seq_len,
                                recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
                                order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
-    check_single_plan(shape, plan, gpus, extra_layers)
+    check_single_plan(shape, plan, gpus, extra_layers, rules)
     return plan
 
 
@@ -280,10 +313,12 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
 def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: Any, gpus: int, tp: int, pp: int,
                            cp: int, dp: int | None, global_batch: int, micro_batch: int) -> tuple[int, list[str]]:
     """The virtual stages of a plan that names none, and the notes saying what was chosen: a named schedule brings
-    its own chunking (ZB-V two, the others one); else the stack's pipeline layout written for this PP
+    its own chunking (ZB-V two, the others one), as does the stack's `pipeline_default_schedule` (torchtitan's 1F1B);
+    else the stack's pipeline layout written for this PP
     (`training.pipeline_layout`); else the interleave a Megatron/NeMo user would set (`chosen_virtual_stages`).
     `estimate_training` and the sweep's batched estimates both ask this."""
     named = None if schedule is None else str(getattr(schedule, "label", schedule))
+    named = named or profile.pipeline_default_schedule  # a stack that does not interleave on its own (torchtitan)
     if named not in (None, "interleaved"):
         return (2 if named == "zb-v" else 1), []
     if pp > 1:
@@ -298,7 +333,7 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
 def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
                       pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
-                      recompute: str = "none", zero: int = 1, dtype: str = "bf16",
+                      recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
                       attention: str = "flash", order: str | None = None,
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
@@ -313,35 +348,42 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
 
     `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
     `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
+    `zero`: the ZeRO stage; None: the one the stack runs by default at this PP (`stack_limits.default_zero`: torchtitan
+    ZeRO-3, or ZeRO-2 with PP; NeMo ZeRO-1), said in a note.
     """
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model, said in a note
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
-    notes: list[str] = [n for n in [recipe_note(profile)] if n]
+    notes: list[str] = [n for n in [_stack_constants(profile)[0]] if n]
     if vpp is None:
         vpp, chosen = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
         notes += chosen
     if offload_layers:  # Megatron-Core's conditions (`check_offload`), the stack offloading N layers
         profile, offload_notes = with_offload(shape, profile, offload_layers, pp, recompute)
         notes = [*notes, *offload_notes]
+    if zero is None:  # what the stack runs when none is set, said
+        zero, zero_note = default_zero(profile, pp)
+        notes += [zero_note] if zero_note else []
     auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
-                        schedule, etp, pipeline_extra_layers(profile))
+                        schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile))
     if recompute_layers:
         if auto or recompute != "full":
             raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full, "
                              f"got --recompute-layers {recompute_layers} with --recompute {recompute}")
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
-        check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile))
+        check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile))
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
-    notes += stack_schedule_notes(profile, int(np.ravel(plan.schedule)[0]), pp)  # a schedule the stack lacks
-    notes += stack_limit_notes(profile, pp, int(np.ravel(plan.zero)[0]), int(np.ravel(plan.cp)[0]))  # ZeRO / CP
+    # (the plan's own ints: its `one_row`, without building its one-element arrays)
+    fields = plan.one_row if plan.is_one else plan.take([0]).one_row
+    notes += stack_schedule_notes(profile, int(fields.schedule), pp)  # a schedule the stack lacks
+    notes += stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp))  # ZeRO / CP
     notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
@@ -354,11 +396,11 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
         row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
-    row.update(error_band=_training_band(accelerator.catalog_name, band_stack(profile)), model=shape.name,
+    bands = _stack_constants(profile)[1]  # (`band_stack`)
+    row.update(error_band=training_band(accelerator.catalog_name, bands), model=shape.name,
                system=sys_spec.name, accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name,
                notes=notes,
-               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, band_stack(profile),
-                                                            row["config"]["dtype"])))
+               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"])))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 
@@ -379,6 +421,22 @@ def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len:
         notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
                      "(max_position_embeddings): a context-extension run")
     return notes
+
+
+def _stack_constants(profile: Stack) -> tuple[str | None, str]:
+    """(`recipe_note`, `band_stack`) of a stack, kept by its identity (frozen; the entry holds it, so its id is not
+    reused while it is kept): they depend on nothing of the plan, and a single estimate asks for both."""
+    kept = _STACK_CONSTANTS.get(id(profile))
+    if kept is not None and kept[0] is profile:
+        return kept[1]
+    if len(_STACK_CONSTANTS) >= 64:
+        _STACK_CONSTANTS.clear()
+    constants = (recipe_note(profile), band_stack(profile))
+    _STACK_CONSTANTS[id(profile)] = (profile, constants)
+    return constants
+
+
+_STACK_CONSTANTS: dict[int, tuple[Stack, tuple[str | None, str]]] = {}
 
 
 def _total_params(shape: TransformerShape) -> int:

@@ -65,9 +65,22 @@ def plan_dtype(plan: PlanArrays) -> str:
 
 
 def higher_precisions(plan: PlanArrays, accelerator: Accelerator) -> list[str]:
-    """The dtypes with wider elements than the plan's that the accelerator has a peak for (module docstring)."""
-    bits = ELEMENT_BITS[plan_dtype(plan)]
-    return [d for d in Dtype.labels() if ELEMENT_BITS[d] > bits and recipe(d).supported(accelerator)]
+    """The dtypes with wider elements than the plan's that the accelerator has a peak for (module docstring); kept
+    per accelerator (frozen; by identity, the entry holding it) and dtype: a single estimate asks every time."""
+    dtype = plan_dtype(plan)
+    key = (id(accelerator), dtype)
+    kept = _HIGHER.get(key)
+    if kept is not None and kept[0] is accelerator:
+        return list(kept[1])
+    bits = ELEMENT_BITS[dtype]
+    higher = tuple(d for d in Dtype.labels() if ELEMENT_BITS[d] > bits and recipe(d).supported(accelerator))
+    if len(_HIGHER) >= 256:
+        _HIGHER.clear()
+    _HIGHER[key] = (accelerator, higher)
+    return list(higher)
+
+
+_HIGHER: dict[tuple[int, str], tuple[Accelerator, tuple[str, ...]]] = {}  # `higher_precisions` by accelerator
 
 
 def dtype_twin(plan: PlanArrays, dtype: str) -> PlanArrays:

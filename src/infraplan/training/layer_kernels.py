@@ -32,7 +32,6 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import (
     KernelRates,
     gemm_fwd_bwd_seconds,
-    gemm_seconds,
     gemm_time,
     grouped_gemm_seconds,
     grouped_gemm_time,
@@ -116,12 +115,9 @@ def gemm_fwd_bwd(rates: KernelRates, precision: tuple[ArrayLike, ArrayLike], m: 
             bwd_s = (grouped_gemm_seconds(rates, m, k, n, count, width, rate)  # type: ignore[arg-type]
                      + grouped_gemm_seconds(rates, k, n, m, count, w_grad, rate))  # type: ignore[arg-type]
             return share * fwd_s, share * bwd_s  # type: ignore[return-value]
-        if grad_bytes is None:
-            fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
-        else:
-            fwd_s = gemm_seconds(rates, m, n, k, width, rate)  # type: ignore[arg-type]
-            bwd_s = (gemm_seconds(rates, m, k, n, width, rate)  # type: ignore[arg-type]
-                     + gemm_seconds(rates, k, n, m, w_grad, rate))  # type: ignore[arg-type]
+        # (the three GEMMs on the rates read once; the wgrad at its own width where the main gradient is fused)
+        fwd_s, bwd_s = gemm_fwd_bwd_seconds(rates, m, n, k, width, rate,  # type: ignore[arg-type]
+                                            None if grad_bytes is None else w_grad)  # type: ignore[arg-type]
         return count * fwd_s, count * bwd_s  # type: ignore[return-value]
     if grouped:
         fwd = grouped_gemm_time(rates, m, n, k, count, width, rate)

@@ -213,7 +213,15 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.
             summed = weights + grads + optimizer
             state = summed if state is None else np.where(copies == value, summed, state)
         kind_total = state + act
-        total = kind_total if total is None else np.maximum(total, kind_total)
+        if total is None:
+            total = kind_total
+        elif type(total) is np.ndarray and total.dtype == np.float64 and np.shape(kind_total) == total.shape:
+            np.maximum(total, kind_total, out=total)  # (the same maxima, into the grid already made)
+        else:
+            total = np.maximum(total, kind_total)
+    if type(total) is np.ndarray and total.dtype == np.float64 and total.base is None:  # a grid of its own
+        total += RUNTIME_OVERHEAD_BYTES
+        return total
     return np.asarray(total + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
 
 

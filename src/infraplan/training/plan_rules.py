@@ -45,11 +45,12 @@ def pipeline_extra_layers(stack: Stack | None) -> int:
     return int(stack.account_for_embedding_in_pipeline_split) + int(stack.account_for_loss_in_pipeline_split)
 
 
-def plan_violations(shape: TransformerShape, plan: PlanArrays,
-                    extra_layers: int = 0) -> list[tuple[np.ndarray, str]]:
+def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
+                    rules: str = "megatron") -> list[tuple[np.ndarray, str]]:
     """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
 
-    `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers).
+    `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers);
+    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`).
     """
     heads_ok = shape.num_heads % plan.tp == 0
     kv, tp_at_least_one = shape.num_kv_heads, plan._at_least_one(plan.tp)
@@ -78,7 +79,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays,
         (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
         (plan.folded & (not shape.is_moe), _FOLDING_NEEDS_MOE),
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
-        *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches),
+        *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, rules),
     ]
 
 
@@ -96,7 +97,8 @@ _FOLDING_NEEDS_MOE = "expert tensor parallelism differs from TP only for MoE mod
 _FOLDING_NEEDS_SP = "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"
 
 
-def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0) -> str | None:
+def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0,
+                      rules: str = "megatron") -> str | None:
     """The reason of the first rule of `plan_violations` a `one_row` plan (Python ints) breaks, or None: the same
     rules in the same order on its ints, stopping at the first broken one, and of the schedule rules only its own
     schedule's (the others cannot apply; `schedules.one_plan_schedule_reason`). The expressions that raise on a
@@ -139,7 +141,7 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _FOLDING_NEEDS_MOE
     if folded and tp > 1 and row.sequence_parallel == 0:
         return _FOLDING_NEEDS_SP
-    return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches)  # type: ignore[arg-type]
+    return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
 
 def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str]:
@@ -226,15 +228,16 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
     return f"{reason}: {values}"
 
 
-def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0) -> np.ndarray:
+def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
+               rules: str = "megatron") -> np.ndarray:
     mask = np.ones(len(plan), dtype=bool)
-    for bad, _ in plan_violations(shape, plan, extra_layers):
+    for bad, _ in plan_violations(shape, plan, extra_layers, rules):
         mask &= ~bad
     return mask
 
 
 _CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
-_CHECKED: OrderedDict[tuple[int, ...], tuple[TransformerShape, str | None]] = OrderedDict()
+_CHECKED: OrderedDict[tuple[int | str, ...], tuple[TransformerShape, str | None]] = OrderedDict()
 _CHECKED_LOCK = threading.Lock()
 
 
@@ -244,8 +247,10 @@ def forget_checked_plans() -> None:
         _CHECKED.clear()
 
 
-def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0) -> None:
-    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`: `plan_violations`).
+def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0,
+                      rules: str = "megatron") -> None:
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`, `rules`:
+    `plan_violations`).
 
     The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
     scenario planner re-checking a plan pay a lookup (issue 18).
@@ -255,7 +260,7 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    key = (id(shape), extra_layers, *(plan.row_key if plan.is_one else
+    key = (id(shape), extra_layers, rules, *(plan.row_key if plan.is_one else
                                       [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
     kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
     if kept is not None:
@@ -268,14 +273,14 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     else:
         # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
         if plan.is_one:
-            reason = first_broken_rule(shape, plan.one_row, extra_layers)
+            reason = first_broken_rule(shape, plan.one_row, extra_layers, rules)
         else:
-            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers) if bad[0]), None)
+            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers, rules) if bad[0]), None)
         with _CHECKED_LOCK:
             _CHECKED[key] = (shape, reason)
             while len(_CHECKED) > _CHECKED_KEPT:
                 _CHECKED.popitem(last=False)
     if reason is not None:
-        fields = dict(zip(_FIELD_NAMES, key[2:], strict=True))
+        fields = dict(zip(_FIELD_NAMES, key[3:], strict=True))
         row = plan.one_row if plan.is_one else PlanArrays.one_plan(**fields).one_row
         raise InputError(broken_rule_values(shape, row, reason, extra_layers))

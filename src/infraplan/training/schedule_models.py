@@ -20,6 +20,12 @@ these names are importable as well).
   is refused too. Megatron-Core 0.16.1 words it through `microbatch_group_size_per_vp_stage` N (default p,
   model_parallel_config.py lines 447-448): N must lie in [p, m] and m mod N be 0 or >= p (schedules.py lines
   995-1015), the same rule at the default N; a larger N (warm-up (v - 1) N, not modelled) is not offered.
+  torch's ScheduleInterleaved1F1B (torch 2.13.0 torch/distributed/pipelining/schedules.py:2891-3004, torchtitan's)
+  runs rounds of g = m // r micro-batches, r = max(1, m // p), and needs m a multiple of r: its warm-up is
+  (v - 1) g + 2 (p - 1 - rank) chunk forwards (`_get_warmup_ops`, :2872-2888), Megatron's at g = p (so at every m
+  Megatron accepts, g = p and the numbers are Megatron's); in flight and per stage kind are written on g. The
+  bubble above is that order's at every m torch accepts (list-scheduled transcription, p 2-6, v 2-4, m 1-3p+1,
+  session 34 hT, tests/training/test_torch_schedule_orders.py): at m < p the wave, m >= p the steady (p - 1)/v.
 
 * ZB-H1 (zero bubble, Qi et al. 2023, arXiv:2401.10241 Sec. 3.1 "ZB-H1"): the backward is split into B (the
   input gradient, on the critical path) and W (the weight gradient, deferrable); W passes fill the cool-down
@@ -33,7 +39,9 @@ these names are importable as well).
   sequential (p - 1)(T_F + T_B); worked by hand and by list scheduling at p = 4, m = 1..4, review hA session 33;
   on uneven stages the m - 1 of p - 1 filled W shares of o). T_F : T_B : T_W = 1 : 1 : 1 of the stage time
   per micro-batch, the paper's working
-  assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages.
+  assumption for GEMM-dominated layers (`ZB_SPLIT`). Needs PP > 1 and no virtual stages. torch's
+  ScheduleInterleavedZeroBubble at one stage per rank (schedules.py:3007-3196, torchtitan's zb-h1) gives this
+  bubble at every m it accepts (transcribed and list-scheduled as above, F : I : W = 1 : 1 : 1).
 * ZB-V (Qi et al., arXiv:2401.10241 Sec. 6 "ZB-V", ICLR 2024; the V-ZB building block of Qi et al. 2024,
   "Pipeline Parallelism with Controllable Memory", arXiv:2405.15362): the model is cut into 2p chunks and rank i
   holds chunks i and 2p-1-i, so a micro-batch's forward runs down the ranks and back up (a "V") and rank 0
@@ -62,6 +70,13 @@ these names are importable as well).
   (micro-batches are fed in two halves, each at least PP: DeepSeek's DualPipe, `dualpipe/dualpipe.py` line 333 of
   the PyPI release 1.0.0, `DualPipe.step` asserts `num_chunks % 2 == 0 and num_chunks >= num_ranks * 2`).
 
+Micro-batch rules (`MICRO_BATCH_RULES`, a stack's `pipeline_micro_batch_rules`): the counts m a framework accepts.
+megatron: the rules above (`ScheduleModel.batches_valid`: interleaved m a multiple of p, DualPipe its own; 1F1B,
+ZB-H1, ZB-V any m). torch (torch.distributed.pipelining 2.13.0, schedules.py): Schedule1F1B raises when m < p
+(:1020-1024; its order for m >= p is Megatron's: p - rank warm-up forwards then B, F alternately, :1026-1177),
+ScheduleInterleaved1F1B and ScheduleInterleavedZeroBubble need m % max(1, m // p) == 0 (:2935-2942, :3046-3053),
+ScheduleZBVZeroBubble none; DualPipe keeps its own (torch's DualPipeV is another schedule).
+
 Uneven stages. The stages are not equal: the last one also runs the LM head and loss, and a whole-layer split
 leaves some stages a layer short. With stage times t_i (forward + backward of one micro-batch), 1F1B's critical
 path is the first micro-batch's forward down all stages, m micro-batches on the heaviest stage and the last
@@ -87,7 +102,8 @@ from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.stage_split import interleaved_chunks, one_f_one_b_chunks
 
-__all__ = ["PIPELINE_SCHEDULES", "ZB_SPLIT", "Array", "ArrayLike", "Mask", "ScheduleModel"]
+__all__ = ["MICRO_BATCH_RULES", "PIPELINE_SCHEDULES", "ZB_SPLIT", "Array", "ArrayLike", "Mask", "ScheduleModel",
+           "round_size"]
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -127,7 +143,9 @@ class ScheduleModel:
     None: a rank holds mirrored stages (ZB-V, DualPipe), every rank at the first stage's `in_flight`.
     valid(pp, vpp): which plans the schedule can run; `requirement` says why the others cannot.
     batches_valid(pp, vpp, micro_batches): which micro-batch counts the framework accepts;
-    `batches_requirement` is the framework's rule.
+    `batches_requirement` is the framework's rule (Megatron's: the `megatron` rule set).
+    other_batch_rules: (rule set, batches_valid, requirement) where another framework's rule differs
+    (`MICRO_BATCH_RULES`); `batch_rule(rules)` picks one.
     """
 
     bubble: Callable[..., Array]
@@ -138,6 +156,26 @@ class ScheduleModel:
     batches_requirement: str = ""
     parameter_copies: float = 1.0
     stage_chunks: Callable[[ArrayLike, ArrayLike, ArrayLike, tuple[int, ...]], tuple[Any, ...]] | None = None
+    other_batch_rules: tuple[tuple[str, Callable[[ArrayLike, ArrayLike, ArrayLike], Mask], str], ...] = ()
+
+    def batch_rule(self, rules: str = "megatron") -> tuple[Callable[[ArrayLike, ArrayLike, ArrayLike], Mask], str]:
+        """(batches_valid, requirement) of the rule set `rules` (`MICRO_BATCH_RULES`): its own where it has one,
+        else the schedule's (Megatron's); an empty requirement: no rule on m."""
+        for name, valid, requirement in self.other_batch_rules:
+            if name == rules:
+                return valid, requirement
+        return self.batches_valid, self.batches_requirement
+
+
+# whose rules on the micro-batches per step a stack's schedules keep (`Stack.pipeline_micro_batch_rules`)
+MICRO_BATCH_RULES = ("megatron", "torch")
+
+
+def round_size(pp: ArrayLike, micro_batches: ArrayLike) -> Any:
+    """Micro-batches per round g of torch's interleaved schedules: m // max(1, m // p) (torch 2.13.0
+    schedules.py:2935-2936, `microbatches_per_round`); p wherever m is a multiple of p (Megatron's group)."""
+    p, m = _f(pp), _f(micro_batches)
+    return m // larger(m // larger(p, 1.0), 1.0)
 
 
 def _others(pp: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike | None) -> Array:
@@ -170,7 +208,8 @@ def _interleaved_bubble(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
 
 def _interleaved_in_flight(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Array:
     p, v, m = _f(pp), _f(vpp), _f(micro_batches)
-    chunks = smaller(m * v, (p - 1.0) * 2.0 + (v - 1.0) * p + 1.0)  # Megatron warm-up + 1, capped at m v
+    g = round_size(pp, micro_batches)  # p at every m Megatron accepts; torch's round otherwise
+    chunks = smaller(m * v, (p - 1.0) * 2.0 + (v - 1.0) * g + 1.0)  # warm-up + 1, capped at m v
     return chunks / v  # type: ignore[no-any-return]
 
 
@@ -181,6 +220,20 @@ def _interleaved_valid(pp: ArrayLike, vpp: ArrayLike) -> Mask:
 def _interleaved_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
     p, m = _a(pp), _a(micro_batches)
     return _mask((m >= p) & (m % larger(p, 1) == 0))
+
+
+def _torch_rounds_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    p, m = _a(pp), _a(micro_batches)
+    return _mask(m % larger(m // larger(p, 1), 1) == 0)  # torch: m a multiple of its rounds max(1, m // p)
+
+
+def _torch_one_f_one_b_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> Mask:
+    return _mask(_a(micro_batches) >= _a(pp))
+
+
+_TORCH_ROUNDS = ("needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of its rounds, "
+                 "max(1, micro-batches // PP) (torch.distributed.pipelining 2.13: \"requires the number of "
+                 "microbatches to be a multiple of the number of rounds\")")
 
 
 # T_F : T_B : T_W (forward, input gradient, weight gradient) as shares of the stage time per micro-batch
@@ -236,16 +289,21 @@ def _dualpipe_batches_valid(pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayL
 
 
 PIPELINE_SCHEDULES: dict[Schedule, ScheduleModel] = {
-    Schedule.ONE_F_ONE_B: ScheduleModel(_one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid,
-                                        "has no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
+    Schedule.ONE_F_ONE_B: ScheduleModel(
+        _one_f_one_b_bubble, _one_f_one_b_in_flight, _one_f_one_b_valid, "has no virtual stages (--vpp 1)",
+        stage_chunks=one_f_one_b_chunks, other_batch_rules=((
+            "torch", _torch_one_f_one_b_valid, "needs at least PP micro-batches per step (global batch / (DP x "
+            "micro-batch)) (torch.distributed.pipelining 2.13 Schedule1F1B: \"Number of microbatches must be "
+            "greater than or equal to the number of stages\")"),)),
     Schedule.INTERLEAVED: ScheduleModel(
         _interleaved_bubble, _interleaved_in_flight, _interleaved_valid, "needs PP > 1 and --vpp > 1",
         _interleaved_batches_valid,
         "needs micro-batches per step (global batch / (DP x micro-batch)) to be a multiple of PP "
         "(Megatron-LM: number of microbatches must be divisible by pipeline-parallel size)",
-        stage_chunks=interleaved_chunks),
+        stage_chunks=interleaved_chunks, other_batch_rules=(("torch", _torch_rounds_valid, _TORCH_ROUNDS),)),
     Schedule.ZB_H1: ScheduleModel(_zb_h1_bubble, _one_f_one_b_in_flight, _pipeline_no_chunks,
-                                  "needs PP > 1 and no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks),
+                                  "needs PP > 1 and no virtual stages (--vpp 1)", stage_chunks=one_f_one_b_chunks,
+                                  other_batch_rules=(("torch", _torch_rounds_valid, _TORCH_ROUNDS),)),
     Schedule.ZB_V: ScheduleModel(
         _zb_v_bubble, _one_f_one_b_in_flight, _zb_v_valid, "needs PP > 1 and exactly 2 chunks per rank (--vpp 2)"),
     Schedule.DUALPIPE: ScheduleModel(

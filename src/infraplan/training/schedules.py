@@ -127,40 +127,45 @@ def parameter_copies(schedule: NDArray[np.int64]) -> Array:
 
 
 def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,
-                        micro_batches: ArrayLike | None = None) -> list[tuple[Mask, str]]:
+                        micro_batches: ArrayLike | None = None, rules: str = "megatron") -> list[tuple[Mask, str]]:
     """(mask of invalid plans, reason) for an unknown schedule code and for every registered schedule's rules.
 
-    With `micro_batches`, also each schedule's rule on the micro-batch count (the framework's).
+    With `micro_batches`, also each schedule's rule on the micro-batch count, by the framework's rule set `rules`
+    (`schedule_models.MICRO_BATCH_RULES`, a stack's `pipeline_micro_batch_rules`).
     """
-    unknown, reasons = _reasons()
+    unknown, reasons = _reasons(rules)
     if is_plain(schedule):  # one plan's code (a Python int): only its own schedule's rules can apply
-        rules: list[tuple[Any, str]] = [(schedule not in reasons, unknown)]
+        found: list[tuple[Any, str]] = [(schedule not in reasons, unknown)]
         for code, (model, requirement, batches_requirement) in reasons.items():
             valid = code != schedule or bool(model.valid(pp, vpp))
-            rules.append((not valid, requirement))
-            if micro_batches is not None and model.batches_requirement:
-                rules.append((valid and code == schedule and not bool(model.batches_valid(pp, vpp, micro_batches)),
+            found.append((not valid, requirement))
+            batches_valid = model.batch_rule(rules)[0]
+            if micro_batches is not None and batches_requirement:
+                found.append((valid and code == schedule and not bool(batches_valid(pp, vpp, micro_batches)),
                               batches_requirement))
-        return rules
-    rules = [(~np.any([schedule == code for code in reasons], axis=0), unknown)]
+        return found
+    found = [(~np.any([schedule == code for code in reasons], axis=0), unknown)]
     for code, (model, requirement, batches_requirement) in reasons.items():
         runs = schedule == code
-        rules.append((runs & ~model.valid(pp, vpp), requirement))
-        if micro_batches is not None and model.batches_requirement:
-            rules.append((runs & model.valid(pp, vpp) & ~model.batches_valid(pp, vpp, micro_batches),
+        found.append((runs & ~model.valid(pp, vpp), requirement))
+        if micro_batches is not None and batches_requirement:
+            found.append((runs & model.valid(pp, vpp) & ~model.batch_rule(rules)[0](pp, vpp, micro_batches),
                           batches_requirement))
-    return rules
+    return found
 
 
-def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: int) -> str | None:
+def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: int,
+                             rules: str = "megatron") -> str | None:
     """The first of `schedule_violations`' reasons one plan's Python ints break, or None: only its own schedule's
-    rules can (the unknown code, its schedule's rule, then its rule on the micro-batches), so the others are not
-    listed (`plan_rules.check_single_plan`, issue 18); the reasons are looked up only for a broken rule."""
+    rules can (the unknown code, its schedule's rule, then its rule on the micro-batches under `rules`), so the
+    others are not listed (`plan_rules.check_single_plan`, issue 18); the reasons are looked up only for a broken
+    rule."""
     model = PIPELINE_SCHEDULES.get(schedule)  # type: ignore[call-overload]  # an int finds its IntEnum key
-    if model is not None and bool(model.valid(pp, vpp)) and (
-            not model.batches_requirement or bool(model.batches_valid(pp, vpp, micro_batches))):
-        return None
-    unknown, reasons = _reasons()
+    if model is not None and bool(model.valid(pp, vpp)):
+        batches_valid, requirement = model.batch_rule(rules)
+        if not requirement or bool(batches_valid(pp, vpp, micro_batches)):
+            return None
+    unknown, reasons = _reasons(rules)
     own = reasons.get(schedule)
     if own is None:
         return unknown
@@ -168,20 +173,21 @@ def one_plan_schedule_reason(schedule: int, pp: int, vpp: int, micro_batches: in
     return batches_requirement if bool(own[0].valid(pp, vpp)) else requirement
 
 
-# the reasons of `schedule_violations`, formatted once for the table as it stands (its codes and the identities of
-# its models, which the entry holds, so their ids are not reused while it is kept), not on every plan check
-_REASONS: list[tuple[tuple[object, ...], tuple[str, dict[int, tuple[ScheduleModel, str, str]]]]] = []
+# the reasons of `schedule_violations` by rule set, formatted once for the table as it stands (its codes and the
+# identities of its models, which the entry holds, so their ids are not reused while it is kept), not on every check
+_REASONS: dict[str, tuple[tuple[object, ...], tuple[str, dict[int, tuple[ScheduleModel, str, str]]]]] = {}
 
 
-def _reasons() -> tuple[str, dict[int, tuple[ScheduleModel, str, str]]]:
+def _reasons(rules: str = "megatron") -> tuple[str, dict[int, tuple[ScheduleModel, str, str]]]:
     """The unknown-schedule reason and, by schedule code (a plain int), each schedule's model and the reasons of
-    its two rules."""
+    its two rules (the micro-batch one under the rule set `rules`; "" where it has none)."""
     key = (*PIPELINE_SCHEDULES, *map(id, PIPELINE_SCHEDULES.values()))
-    if _REASONS and _REASONS[0][0] == key:
-        return _REASONS[0][1]
+    kept = _REASONS.get(rules)
+    if kept is not None and kept[0] == key:
+        return kept[1]
     reasons = (f"unknown pipeline schedule (one of {', '.join(str(c) for c in PIPELINE_SCHEDULES)})",
                {int(code): (model, f"the {code} pipeline schedule {model.requirement}",
-                            f"the {code} pipeline schedule {model.batches_requirement}")
+                            f"the {code} pipeline schedule {why}" if (why := model.batch_rule(rules)[1]) else "")
                 for code, model in PIPELINE_SCHEDULES.items()})
-    _REASONS[:] = [(key, reasons)]
+    _REASONS[rules] = (key, reasons)
     return reasons

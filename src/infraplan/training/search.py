@@ -32,7 +32,7 @@ import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import ErrorBand, PublishedMfu, error_band, published_mfu_ceiling
+from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
@@ -43,7 +43,8 @@ from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row
+from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
+from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
 from infraplan.training.memory import memory_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
@@ -52,7 +53,7 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import bound_and_price
-from infraplan.training.stack_limits import searched_dtypes, searched_limits
+from infraplan.training.stack_limits import micro_batch_rules, searched_dtypes, searched_limits
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -68,6 +69,11 @@ BOUND_MIN_PLANS = 1 << 21
 # more shared stride-free rows at once (CPU seconds, DeepSeek-V3 on 8,192 GB200, 252k rows: 0.19 at 2^16 rows,
 # 0.18 at 2^17, 0.17 at 2^18; peak RSS 134, 150, 158 MB)
 BOUND_ROWS = 1 << 18
+# the best plans priced one at a time on the float path up to this many, as one array beyond (CPU ms, one-plan
+# memo emptied, array vs one at a time: 5 plans GPT-3 175B on 4,096 H100 5.6 vs 1.1, DeepSeek-V3 on 8,192 GB200 9.4
+# vs 2.5; 20 plans 5.3 vs 3.3 and 8.0 vs 6.3; 40 plans 8.0 vs 6.4 and 7.9 vs 11.8: the array's cost is mostly per
+# call, the float path's per plan)
+FEW_PLANS = 20
 
 
 # glibc malloc: keep up to this many freed bytes in the heap, and serve blocks below 32 MiB from it (see
@@ -134,6 +140,16 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
     return shlex.join(args)
 
 
+def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
+                   profile: Stack) -> dict[str, np.ndarray]:
+    """`evaluate_plans` of the search's best plans: up to `FEW_PLANS` one at a time on the single estimate's float
+    path (`estimate.one_plan_outputs`: the bits of each plan's row in a grid), more as one array."""
+    if len(plans) > FEW_PLANS:
+        return evaluate_plans(shape, cluster, plans, profile)
+    each = [evaluate_plans(shape, cluster, plans.take([i]), profile) for i in range(len(plans))]
+    return {k: np.concatenate([values[k] for values in each]) for k in each[0]}
+
+
 def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None,
              unguarded: bool = False) -> PlanMetrics:
     """The row with its error band and, when its MFU is beyond the best published one, the flag and reason."""
@@ -155,7 +171,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     found = Found(grid, take=take)
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
-    valid = valid_mask(shape, rows, pipeline_extra_layers(profile))
+    valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile))
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
     if not valid.any():
         return found
@@ -196,9 +212,11 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
               for piece in np.array_split(index, max(1, -(-index.size * k * grid.zero.size // CHUNK_PLANS)))]
     # the blocks share their priced per-layer rows: each stride-free layer row is priced once per search
     if objective == "time" and BRANCH_AND_BOUND and capacity >= BOUND_MIN_PLANS:
-        # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes
-        bound_chunks = [(piece, k) for index, k in zip(members, widths, strict=True)
-                        for piece in np.array_split(index, max(1, -(-index.size // BOUND_ROWS)))]
+        # the bounds work on rows, not on the (ZeRO, pairs, rows) grid: larger blocks, fewer passes; every PP in the
+        # same blocks, at the widest pair count (the bound's passes cost per block, the padding only on the few rows
+        # priced: CPU ms, DeepSeek-V3 on 8,192 GB200 285 -> 206, 4 blocks -> 1; on 512 GB200 ~210 -> ~130)
+        bounded = np.flatnonzero(valid)
+        bound_chunks = [(piece, width) for piece in np.array_split(bounded, max(1, -(-bounded.size // BOUND_ROWS)))]
         bound_and_price(shape, cluster, profile, found, bound_chunks, table_of, (vpp_table, schedule_table, real),
                          progress, total)
         return found
@@ -229,7 +247,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         plan = grid_plan(rows, index, vpp, schedule, grid.zero)
         slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
         bad = ~real[at, :k].T[None] | (plan.pp * plan.vpp > slots) | ((plan.vpp > 1) & (plan.pp == 1))
-        for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches):
+        for rule, _ in schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches,
+                                           micro_batch_rules(profile)):
             bad = bad | rule
         found.evaluated += (bad.size - int(np.count_nonzero(bad))) * grid.zero.size  # (a bool sum: ~8x slower)
         if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
@@ -245,8 +264,8 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             n = fits.size
             key = found.keys[used:used + n].reshape(fits.shape)
-            np.copyto(key, t if objective == "time" else memory[:, :, keep])
-            key[~fits] = np.inf
+            # (one pass: the priced key where the plan fits, inf elsewhere; a masked store after the copy was ~1.3x)
+            np.copyto(key, np.where(fits, t if objective == "time" else memory[:, :, keep], np.inf))
             finite = key[fits]
             found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
             if objective != "time":
@@ -292,7 +311,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
                                       cp, flat_zero, pipeline_extra_layers(profile)))
-    ceilings = {d: published_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, leave_out)
+    ceilings = {d: cached_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, tuple(leave_out))
                 for d in Dtype}
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
     mfu_ceiling = np.array([np.inf if ceilings[d] is None or unguarded else ceilings[d].mfu  # type: ignore[union-attr]
@@ -307,8 +326,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     best_plans = found.best(top, beyond)
     rows: list[PlanMetrics] = []
     if len(best_plans):
-        res = evaluate_plans(shape, cluster, best_plans, profile)
-        band = error_band(accelerator.catalog_name, band_stack(profile), "training")
+        res = _evaluate_best(shape, cluster, best_plans, profile)
+        band = training_band(accelerator.catalog_name, band_stack(profile))
         rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded)
                 for i in range(len(best_plans))]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)

@@ -44,6 +44,7 @@ from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
+from infraplan.training.stack_limits import micro_batch_rules
 from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
 
 # plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
@@ -142,7 +143,8 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
                     schedule=schedule_table[line[first], :k].T)  # (K, C)
     slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)
     bad = ~real[line[first], :k].T | (pairs.pp * pairs.vpp > slots) | ((pairs.vpp > 1) & (pairs.pp == 1))
-    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches):
+    for rule, _ in schedule_violations(pairs.schedule, pairs.pp, pairs.vpp, pairs.micro_batches,
+                                       micro_batch_rules(profile)):
         bad = bad | rule
     usable = ~bad
     count = usable.sum(axis=0)

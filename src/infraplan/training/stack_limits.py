@@ -53,11 +53,23 @@ class StackScheduleWarning(UserWarning):
 
 def stack_schedules(profile: Stack) -> tuple[Schedule, ...]:
     """The pipeline schedules `profile`'s framework ships (`Stack.pipeline_schedules`), in the table's order; a
-    stack naming none (a user's file without the field): every registered one."""
+    stack naming none (a user's file without the field): every registered one. Kept per stack (frozen; by identity,
+    the entry holding it): a single estimate asks for its notes every time."""
+    kept = _SHIPPED.get(id(profile))
+    if kept is not None and kept[0] is profile:
+        return kept[1]
     if profile.pipeline_schedules is None:
-        return tuple(PIPELINE_SCHEDULES)
-    named = {Schedule.parse(n, f"stack {profile.name}: pipeline_schedules") for n in profile.pipeline_schedules}
-    return tuple(code for code in PIPELINE_SCHEDULES if code in named)
+        ships = tuple(PIPELINE_SCHEDULES)
+    else:
+        named = {Schedule.parse(n, f"stack {profile.name}: pipeline_schedules") for n in profile.pipeline_schedules}
+        ships = tuple(code for code in PIPELINE_SCHEDULES if code in named)
+    if len(_SHIPPED) >= 64:
+        _SHIPPED.clear()
+    _SHIPPED[id(profile)] = (profile, ships)
+    return ships
+
+
+_SHIPPED: dict[int, tuple[Stack, tuple[Schedule, ...]]] = {}  # `stack_schedules` by stack identity
 
 
 def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[Schedule, ...]:
@@ -143,6 +155,36 @@ def stack_limit_notes(profile: Stack, pp: int, zero: int, cp: int) -> list[str]:
                          f"(context_parallel_source): CP {cp} priced as asked, a plan its framework would "
                          "refuse and search does not propose")
     return notes
+
+
+def micro_batch_rules(profile: Stack | None) -> str:
+    """Whose rules on the micro-batches per step `profile`'s pipeline schedules keep
+    (`Stack.pipeline_micro_batch_rules`, `schedule_models.MICRO_BATCH_RULES`): torch's for torchtitan, Megatron's
+    otherwise and for a stack naming none.
+    `train` refuses a plan outside them and `search` proposes none, as for Megatron's rule before."""
+    named = None if profile is None else profile.pipeline_micro_batch_rules
+    return named or "megatron"
+
+
+UNNAMED_DEFAULT_ZERO = 1  # the ZeRO stage `train` priced without --zero before stacks named theirs
+
+
+def default_zero(profile: Stack, pp: int) -> tuple[int, str | None]:
+    """The ZeRO stage `train` prices when none is asked: what `profile`'s framework runs by default at the plan's
+    pipeline depth (`Stack.default_zero` with PP = 1, `pipeline_default_zero` with PP > 1), and the note saying so
+    where it is not the ZeRO-1 `train` priced for every stack before (NeMo's stays unsaid: the answer's config
+    states it); a stack naming none: ZeRO-1, said as unnamed."""
+    piped = pp > 1
+    field = "pipeline_default_zero" if piped else "default_zero"
+    depth = f"with PP {pp}" if piped else "without a pipeline"
+    named = getattr(profile, field)
+    if named is None:
+        return UNNAMED_DEFAULT_ZERO, (f"no --zero: ZeRO-{UNNAMED_DEFAULT_ZERO} (stack {profile.name} names no "
+                                      f"{field}; --zero sets the stage)")
+    if named == UNNAMED_DEFAULT_ZERO:
+        return UNNAMED_DEFAULT_ZERO, None
+    return int(named), (f"no --zero: ZeRO-{named}, what {profile.name} runs by default {depth} ({field}_source; "
+                        "--zero sets another)")
 
 
 def searched_dtypes(profile: Stack, offered: Sequence[str], asked: str) -> list[str]:

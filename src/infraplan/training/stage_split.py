@@ -322,11 +322,15 @@ def interleaved_chunks(pp: Any, vpp: Any, micro_batches: Any,
     (`microbatch_group_size_per_vp_stage`'s default, model_parallel_config.py:447-448) run chunk 0, 1, ... v - 1.
     The first rank's first chunk is thus in flight for min(p, m) micro-batches of the first group plus the
     warm-up's reach into the second, up to p more; the last rank's last chunk runs its forward and backward back
-    to back, so at its peak (the second group's first forwards) none is held, one when m <= p (no second group)."""
+    to back, so at its peak (the second group's first forwards) none is held, one when m <= p (no second group).
+    Groups of g = m // max(1, m // p) (torch's rounds, `schedule_models.round_size`: g = p at every m Megatron
+    accepts): torch's ScheduleInterleaved1F1B order at every m it accepts
+    (tests/training/test_torch_schedule_orders.py)."""
     p, v, m = to_float(pp), to_float(vpp), to_float(micro_batches)
+    g = m // larger(m // larger(p, 1.0), 1.0)
     total = m * v
-    first = smaller((p - 1.0) * 2.0 + (v - 1.0) * p + 1.0, total)
-    first_chunk = smaller(first, smaller(p, m)) + smaller(larger(first - v * p, 0.0), p) if 1 in parts else 0.0
-    second = smaller(larger((p - 2.0) * 2.0 + (v - 1.0) * p + 1.0, 0.0), total) if 2 in parts else 0.0
-    last = smaller((v - 1.0) * p + 1.0, total)
-    return first, first_chunk, second, last, pick(m > p, 0.0, 1.0) * 1.0 if 4 in parts else 0.0
+    first = smaller((p - 1.0) * 2.0 + (v - 1.0) * g + 1.0, total)
+    first_chunk = smaller(first, smaller(g, m)) + smaller(larger(first - v * g, 0.0), g) if 1 in parts else 0.0
+    second = smaller(larger((p - 2.0) * 2.0 + (v - 1.0) * g + 1.0, 0.0), total) if 2 in parts else 0.0
+    last = smaller((v - 1.0) * g + 1.0, total)
+    return first, first_chunk, second, last, pick(m > g, 0.0, 1.0) * 1.0 if 4 in parts else 0.0

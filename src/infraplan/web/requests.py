@@ -148,7 +148,8 @@ class TrainRequest(ModelOnSystemRequest):
     recompute: Literal["none", "selective", "full", "auto"] = "none"  # the CLI's Recompute
     recompute_layers: Annotated[int, Field(ge=0, le=MAX_PARALLEL_DEGREE)] = 0
     offload_layers: Annotated[int, Field(ge=0, le=MAX_PARALLEL_DEGREE)] = 0  # the CLI's --offload-layers
-    zero: Annotated[int, Field(ge=0, le=3, description="ZeRO stage 0-3")] = 1
+    zero: Annotated[int | None, Field(ge=0, le=3,
+                                      description="ZeRO stage 0-3; none: the stack's default at the PP")] = None
     dtype: Literal["bf16", "fp8", "mxfp8", "nvfp4"] = "bf16"  # the CLI's TrainDtype
     attention: Literal["flash", "unfused"] = "flash"
     order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = None  # the stack's rank_order

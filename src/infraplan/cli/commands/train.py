@@ -146,7 +146,8 @@ def train(
     offload_layers: int = typer.Option(0, "--offload-layers", parser=OFFLOAD_LAYERS,
                                        help="with --recompute none and --pp 1: offload the saved activations of the "
                                        "first N layers to host memory (Megatron-Core cpu_offloading; 0: none)"),
-    zero: int = typer.Option(1, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP)"),
+    zero: int | None = typer.Option(None, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP); default: "
+                                     "the one the stack runs at this PP (torchtitan 3, with PP 2; NeMo 1)"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
     order: OrderOption = None,
