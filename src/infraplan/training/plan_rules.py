@@ -17,7 +17,7 @@ schedule's own rules
 `check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18),
 followed by the values that broke it and, for a divisibility, the nearest values that meet it (`broken_rule_values`:
 "global batch not divisible by DP x micro-batch: global batch 16, DP 125 x micro-batch 1 = 125; nearest valid
-global batches 125, 250").
+global batch: 125"; both neighbours where the one below is not 0: "nearest valid global batches: 96, 104").
 """
 
 from __future__ import annotations
