@@ -209,7 +209,8 @@ def test_train_chooses_an_interleave_for_large_pp_and_says_so() -> None:
     assert small.config.vpp == 1 and small.notes == []
     refused = estimate_training("llama3-70b", "dgx-h100-superpod", 64, tp=4, pp=8, vpp=None, seq_len=8192,
                                 global_batch=2 * 12)
-    assert refused.config.vpp == 1 and "not a multiple of PP" in refused.notes[0]
+    assert refused.config.vpp == 1 and "12 micro-batches per step: interleaving needs" in refused.notes[0]
+    assert "to be a multiple of PP (Megatron-LM" in refused.notes[0]
 
 
 def test_zb_v_bubble_is_below_zb_h1_and_1f1b_with_the_hand_value() -> None:

@@ -29,6 +29,7 @@ from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
@@ -41,6 +42,7 @@ from infraplan.training.pipeline_layout import layout_virtual_stages
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.results import PlanMetrics, TrainingEstimate, published_mfu_flag
+from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import chosen_virtual_stages, stack_schedule_notes
 from infraplan.training.stack_limits import (
     UNNAMED_DEFAULT_ZERO,
@@ -326,7 +328,12 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
         if vpp is not None:
             return vpp, [note] if note else []
     replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
-    vpp, note = chosen_virtual_stages(shape.num_layers, pp, global_batch // max(replicas * micro_batch, 1))
+    m = global_batch // max(replicas * micro_batch, 1)
+    rules = micro_batch_rules(profile)  # the stack's framework decides which m interleaving accepts
+    accepts, requirement = PIPELINE_SCHEDULES[Schedule.INTERLEAVED].batch_rule(rules)
+    vpp, note = chosen_virtual_stages(shape.num_layers, pp, m, bool(accepts(pp, 2, m)) or requirement)
+    if named == "interleaved" and vpp == 1 and note:  # asked to interleave: say why it cannot, not "--vpp > 1"
+        raise InputError(f"--schedule interleaved without --vpp: {note.removesuffix('; ran 1F1B')}")
     return vpp, [note] if note else []
 
 
@@ -426,30 +433,22 @@ def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len:
 def _stack_constants(profile: Stack) -> tuple[str | None, str]:
     """(`recipe_note`, `band_stack`) of a stack, kept by its identity (frozen; the entry holds it, so its id is not
     reused while it is kept): they depend on nothing of the plan, and a single estimate asks for both."""
-    kept = _STACK_CONSTANTS.get(id(profile))
-    if kept is not None and kept[0] is profile:
-        return kept[1]
-    if len(_STACK_CONSTANTS) >= 64:
-        _STACK_CONSTANTS.clear()
-    constants = (recipe_note(profile), band_stack(profile))
-    _STACK_CONSTANTS[id(profile)] = (profile, constants)
-    return constants
+    kept = _STACK_CONSTANTS.get(profile)
+    if kept is not None:
+        return kept
+    return _STACK_CONSTANTS.put(profile, None, (recipe_note(profile), band_stack(profile)))
 
 
-_STACK_CONSTANTS: dict[int, tuple[Stack, tuple[str | None, str]]] = {}
+_STACK_CONSTANTS: IdentityMemo[tuple[str | None, str]] = IdentityMemo(64)
 
 
 def _total_params(shape: TransformerShape) -> int:
     """`shape.total_params()` as an int, kept by the model's identity (a constant of the model, not of the plan;
     the entry holds the model, so its id is not reused while it is kept)."""
-    kept = _TOTAL_PARAMS.get(id(shape))
-    if kept is not None and kept[0] is shape:
-        return kept[1]
-    if len(_TOTAL_PARAMS) >= 256:
-        _TOTAL_PARAMS.clear()
-    count = int(shape.total_params())
-    _TOTAL_PARAMS[id(shape)] = (shape, count)
-    return count
+    kept = _TOTAL_PARAMS.get(shape)
+    if kept is not None:
+        return kept
+    return _TOTAL_PARAMS.put(shape, None, int(shape.total_params()))
 
 
-_TOTAL_PARAMS: dict[int, tuple[TransformerShape, int]] = {}
+_TOTAL_PARAMS: IdentityMemo[int] = IdentityMemo(256)

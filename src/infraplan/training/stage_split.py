@@ -220,12 +220,15 @@ def _balanced_stage_floats(num_layers: int, p: float, t: float, e: float,
     return seconds, layers, is_last, is_first
 
 
-def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple[int, str | None]:
+def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int,
+                          accepted: bool | str = True) -> tuple[int, str | None]:
     """The interleave a user of Megatron/NeMo would set when none is given, and the note saying so.
 
     Pipelines of at least CHOOSE_INTERLEAVE_FROM_PP stages are interleaved into chunks of LAYERS_PER_CHUNK
     layers or more: v is the largest divisor of the layers on a middle stage (ceil(L / p)) that leaves each
-    chunk at least that many layers, kept only where Megatron accepts it (micro-batches a multiple of p).
+    chunk at least that many layers, kept only where the stack's framework accepts interleaving at these
+    micro-batches: `accepted` True, or the framework's requirement it breaks (Megatron's: a multiple of p;
+    torch's: a multiple of its rounds; `schedule_models.MICRO_BATCH_RULES`).
     """
     if pp < CHOOSE_INTERLEAVE_FROM_PP:
         return 1, None
@@ -234,9 +237,9 @@ def chosen_virtual_stages(num_layers: int, pp: int, micro_batches: int) -> tuple
             default=1)
     if v <= 1 or pp * v > num_layers:
         return 1, None
-    if micro_batches < pp or micro_batches % pp:
-        return 1, (f"no interleave chosen for PP{pp}: {micro_batches} micro-batches per step are not a multiple of "
-                   f"PP (Megatron-LM refuses it); ran 1F1B")
+    if accepted is not True:
+        return 1, (f"no interleave chosen for PP{pp} at {micro_batches} micro-batches per step: interleaving "
+                   f"{accepted or 'needs a multiple of PP'}; ran 1F1B")
     return v, (f"--vpp not given: chose {v} virtual stages for PP{pp} ({per_stage} layers per stage in chunks of "
                f"{per_stage // v}, as NeMo/Megatron-Bridge recipes interleave large pipelines)")
 

@@ -1,0 +1,56 @@
+"""Values computed from a frozen object, kept by that object's identity: one memo for the constants of a model, a
+stack, an accelerator or a fabric that a single estimate asks for several times (issue 18).
+
+Why identity: the objects are frozen pydantic models (`TransformerShape`, `Stack`, `Accelerator`, `Fabric`), and
+hashing one hashes every field of it on every call (microseconds each), while a lookup by `id(obj)` costs a few
+tens of nanoseconds. An id is reused once its object is freed, so each entry holds the object itself and a hit
+asks that the held object `is` the one given: a kept id cannot name another object while its entry lives.
+
+The bound: at `bound` entries the memo is emptied before the next insert (a long-lived process resolving many
+models or stacks keeps at most `bound` of them alive). Emptying, not least-recently-used order: the values are
+cheap to compute again, and a plain dict's `get` and item assignment are each atomic, so threads sharing a memo
+see whole entries without a lock. Memos that need an order or a lock (`training.one_plan_memo`,
+`training.plan_rules.plan_is_valid`'s verdicts) keep their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+__all__ = ["IdentityMemo"]
+
+
+class IdentityMemo(Generic[V]):
+    """`get(owner, key)` / `put(owner, key, value)`: values by an owner's identity and an equal hashable `key`
+    of the other inputs (module docstring). `get` gives None on a miss, so a value is never None."""
+
+    __slots__ = ("_entries", "bound")
+
+    def __init__(self, bound: int = 256) -> None:
+        if bound < 1:
+            raise ValueError(f"IdentityMemo bound {bound}: at least 1 entry")
+        self.bound = bound
+        self._entries: dict[tuple[int, Hashable], tuple[object, V]] = {}
+
+    def get(self, owner: object, key: Hashable = None) -> V | None:
+        """The value kept for `owner` (by identity) and `key`; None when there is none."""
+        kept = self._entries.get((id(owner), key))
+        return kept[1] if kept is not None and kept[0] is owner else None
+
+    def put(self, owner: object, key: Hashable, value: V) -> V:
+        """Keep `value` for `owner` and `key` (the entry holds `owner`, so its id is not reused); gives `value`."""
+        entries = self._entries
+        if len(entries) >= self.bound:
+            entries.clear()
+        entries[(id(owner), key)] = (owner, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
