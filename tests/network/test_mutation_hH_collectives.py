@@ -4,8 +4,9 @@
   NCCL_MAX_P2P_NCHANNELS = 32 peers at once (NCCL environment-variable docs), so the alpha term is paid
   ceil((n - 1) / 32) times: 1 round at 8 ranks, 2 at 64, 8 at 256. A floor in place of the ceiling (0, 1 and 7
   rounds) survived every test under tests/network.
-- Tree all-reduce: NCCL's double binary tree reduces up and broadcasts down a tree of depth ceil(log2 n), so
-  2 ceil(log2 n) latency steps (module docstring of `network.collective_formulas`; Sanders, Speck and Traeff 2009,
+- Tree all-reduce inside one scale-up domain: NCCL's double binary tree reduces up and broadcasts down a tree of
+  depth ceil(log2 n), so 2 ceil(log2 n) latency steps (across domains NCCL's pipelined tree, hN2, session 34;
+  module docstring of `network.collective_formulas`; Sanders, Speck and Traeff 2009,
   "Two-tree algorithms for full bandwidth broadcast, reduction and scan"). Half of them (ceil(log2 n)) was caught
   only by the float / array twin check, which would pass had the bug sat in a formula both paths share.
 """
@@ -37,8 +38,9 @@ def test_a_tiny_all_to_all_pays_one_latency_per_round_of_32_peers(h100: Fabric, 
     assert float(all_to_all_time(h100, size_bytes, ranks, 1)) == pytest.approx(expected_s, rel=1e-9)
 
 
-@pytest.mark.parametrize(("ranks", "depth"), [(8, 3), (64, 6), (96, 7)])
+@pytest.mark.parametrize(("ranks", "depth"), [(8, 3), (4, 2)])
 def test_a_tiny_tree_all_reduce_pays_twice_the_tree_depth_in_latency(h100: Fabric, ranks: int, depth: int) -> None:
+    # inside one 8-GPU NVLink domain; across domains NCCL's pipelined tree (tests/network/test_tree_latency.py)
     assert depth == math.ceil(math.log2(ranks))
     size_bytes = 8.0
     bw_bytes_per_s, latency_s, _ = group_link(h100, float(ranks), 1.0)

@@ -1,6 +1,7 @@
 """Alpha-beta collective formulas, priced by the tier of the fabric a group spans, on arrays over groups.
 
-Ring and tree (double binary tree, 2 log2 n latency steps) all-reduce; `auto` takes the faster, as NCCL's
+Ring and tree (double binary tree: 2 log2 n latency steps in a domain, NCCL's pipelined tree across domains,
+`fabric.tree_latency`) all-reduce; `auto` takes the faster, as NCCL's
 tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`) where the accelerator has a measured
 NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
 busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
@@ -30,9 +31,19 @@ import numpy.typing as npt
 
 from infraplan import scalar_path
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network.collective_efficiency import sized_time_xp, step_latency_xp
-from infraplan.network.fabric import Fabric, group_domain, group_link, group_link_one, ring_latency, ring_latency_one
+from infraplan.network.fabric import (
+    Fabric,
+    group_domain,
+    group_link,
+    group_link_one,
+    ring_latency,
+    ring_latency_one,
+    tree_latency,
+    tree_latency_one,
+)
 from infraplan.network.nvls import nvls_time_xp
 
 __all__ = ["A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "all_gather_time", "all_reduce_time", "all_to_all_rounds",
@@ -64,6 +75,25 @@ def _ring_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, sized: bool) ->
     if xp is _FLOATS:
         return ring_latency_one(fabric, n, stride, floor)
     return ring_latency(fabric, n, stride, floor)
+
+
+def _tree_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, lat: Any, sized: bool) -> Any:
+    """Latency of a tree all-reduce over the group: inside one scale-up domain 2 ceil(log2 n) steps at `lat`;
+    spanning domains NCCL's pipelined tree (`fabric.tree_latency`: the chain through a domain, then each level of
+    the double binary tree at the tier its hop crosses), network hops floored at NCCL's network step latency when
+    sized; 2 ceil(log2 n) steps at `lat` everywhere with `fabric.PIPELINED_TREE_LATENCY` off."""
+    steps = 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat
+    if not _fabric.PIPELINED_TREE_LATENCY:
+        return steps
+    floor = _efficiency.NCCL_NET_STEP_LATENCY_S if sized else 0.0
+    if xp is _FLOATS:
+        if not n * stride > group_domain(fabric, n, stride):
+            return steps
+        return tree_latency_one(fabric, n, stride, floor)
+    spans = n * stride > group_domain(fabric, n, stride)
+    if not np.any(spans):
+        return steps
+    return xp.where(spans, tree_latency(fabric, n, stride, floor), steps)
 
 
 def _evaluate(formula: Callable[..., Any], fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
@@ -136,8 +166,8 @@ def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, al
     ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
     ring_lat = _ring_latency(xp, fabric, n, stride, sized)
     ring = sized_time_xp(xp, fabric, ring_bw + 2.0 * steps * ring_lat, ring_bw, size, n, stride, False, sized)
-    tree = sized_time_xp(xp, fabric, 2.0 * size / bw + 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat,
-                       2.0 * size / bw, size, n, stride, False, sized)
+    tree = sized_time_xp(xp, fabric, 2.0 * size / bw + _tree_latency(xp, fabric, n, stride, lat, sized),
+                         2.0 * size / bw, size, n, stride, False, sized)
     if algorithm == "auto":
         t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, lat, sized))
     elif algorithm == "nvls":  # asked for by name: at any size, infinite where NVLS cannot run the group

@@ -18,8 +18,10 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
 * tree (NCCL's double binary tree, Sanders, Speck & Traeff, Parallel Computing 35(12), 2009, as built by
   NCCL's ncclGetBtree/ncclGetDtree): k channels (one per member of a scale-up domain and its NIC), each a chain
   through the domain's members and two complementary binary trees over the domains carrying half the channel's data;
-  reduce up then broadcast down, each pipelined over ceil(log2 n) chunks (the analytical model's
-  2 size / bw + 2 ceil(log2 n) latency);
+  reduce up then broadcast down, each pipelined over ceil(log2 n) chunks (the analytical model's 2 size / bw);
+  across domains a pass pays its longest path's latency once (`tree_pass_latency`: the leg in a domain as the
+  in-domain tree plus the tree's levels, each hop at its own tier, as `fabric.tree_latency_one`), inside one
+  domain ceil(log2 n) slowest hops;
 * all-to-all: NCCL's grouped send/recv of size/n to every peer, `A2A_PEERS_IN_FLIGHT` (32) peers at a time:
   round r sends to the peers at offsets r + 1 + q R (q = 0..31, R = ceil((n-1)/32) rounds), so every round
   spans every distance (and tier) alike and one round is simulated, repeated R times;
@@ -52,6 +54,7 @@ from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
+from infraplan.network import flow_sim as _flow_sim
 from infraplan.network.collectives import (
     A2A_PEERS_IN_FLIGHT,
     NVLS_MIN_BYTES,
@@ -66,12 +69,12 @@ from infraplan.network.collectives import (
     reduce_scatter_time,
     send_recv_time,
 )
-from infraplan.network.fabric import ring_latency
+from infraplan.network.fabric import ring_latency, tree_depth_latency, tree_parents
 from infraplan.network.flow_explain import PhaseComparison, difference_reason, nvls_difference_reason
-from infraplan.network.flow_sim import FlowSet, simulate
+from infraplan.network.flow_sim import FlowSet, Progress, estimated_seconds, flow_count, simulate
 from infraplan.network.nvls import nvls_available
 from infraplan.network.results import CollectiveResult
-from infraplan.network.routing import build_links
+from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.topology import build_topology
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
@@ -226,54 +229,61 @@ def _steps(op: str, n: int) -> int:
     return 2 * (n - 1) if op == "all-reduce" else n - 1
 
 
-def tree_parents(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Parent of every rank in NCCL's two complementary binary trees over `m` ranks (-1 at the roots).
-
-    Tree 0 (ncclGetBtree): rank r with lowest set bit b hangs under (r ^ b) | 2b, or r ^ b past the end.
-    Tree 1 (ncclGetDtree): tree 0 shifted by one rank when m is even, mirrored when m is odd, so that the
-    leaves of one tree are the inner nodes of the other.
-    """
-    def btree(rank: np.ndarray) -> np.ndarray:
-        low = rank & -rank
-        up = (rank ^ low) | (low << 1)
-        up = np.where(up >= m, rank ^ low, up)
-        return np.where(rank == 0, -1, up)
-
-    ranks = np.arange(m, dtype=np.int64)
-    first = btree(ranks)
-    if m % 2 == 0:
-        shifted = btree((ranks - 1) % m)
-        second = np.where(shifted < 0, -1, (shifted + 1) % m)
-    else:
-        mirrored = btree(m - 1 - ranks)
-        second = np.where(mirrored < 0, -1, m - 1 - mirrored)
-    return first, second
+def _tree_edges(gpus: np.ndarray, domain: int, size: float) -> list[tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                              np.ndarray | None]]:
+    """The double binary tree's transfers up, in `_tree_phases`' order: per channel c (member c of every domain),
+    the chain through the domain's members (parents None), then each of the two trees over the domains (child
+    transfers, with the tree's parent array over the domains): (src, dst, bytes, parents)."""
+    first, _, count = _domains(gpus, domain)
+    heads = np.flatnonzero(first == np.arange(gpus.size))  # each domain's first member
+    m, k = heads.size, int(count.max())
+    inner = first[:-1] == first[1:]  # consecutive members of one domain
+    edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = []
+    for c in range(k):  # channel c: its slice size/k, split over the two trees
+        chain = _rotated(gpus, domain, c)
+        if inner.any():  # the chain through the domain's members carries both trees' halves
+            src = chain[:-1][inner]
+            edges.append((src, chain[1:][inner], np.full(src.size, size / k), None))
+        rep = chain[heads]  # member c of every domain
+        for parents in tree_parents(m):
+            child = np.flatnonzero(parents >= 0)
+            edges.append((rep[child], rep[parents[child]], np.full(child.size, size / (2 * k)), parents))
+    return edges
 
 
 def _tree_phases(gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
     """Reduce (up) and broadcast (down) of the double binary tree, each pipelined over ceil(log2 n) chunks."""
-    first, _, count = _domains(gpus, domain)
-    heads = np.flatnonzero(first == np.arange(gpus.size))  # each domain's first member
-    m, k = heads.size, int(count.max())
     chunks = max(1, math.ceil(math.log2(gpus.size)))
-    inner = first[:-1] == first[1:]  # consecutive members of one domain
-    src: list[np.ndarray] = []
-    dst: list[np.ndarray] = []
-    sizes: list[np.ndarray] = []
-    for c in range(k):  # channel c: its slice size/k, split over the two trees
-        chain = _rotated(gpus, domain, c)
-        if inner.any():  # the chain through the domain's members carries both trees' halves
-            src.append(chain[:-1][inner])
-            dst.append(chain[1:][inner])
-            sizes.append(np.full(src[-1].size, size / k))
-        rep = chain[heads]  # member c of every domain
-        for parents in tree_parents(m):
-            child = np.flatnonzero(parents >= 0)
-            src.append(rep[child])
-            dst.append(rep[parents[child]])
-            sizes.append(np.full(child.size, size / (2 * k)))
-    up_src, up_dst, up_size = np.concatenate(src), np.concatenate(dst), np.concatenate(sizes) / chunks
+    edges = _tree_edges(gpus, domain, size)
+    up_src, up_dst = np.concatenate([e[0] for e in edges]), np.concatenate([e[1] for e in edges])
+    up_size = np.concatenate([e[2] for e in edges]) / chunks
     return [(FlowSet.of(up_src, up_dst, up_size), chunks), (FlowSet.of(up_dst, up_src, up_size), chunks)]
+
+
+def tree_pass_latency(gpus: np.ndarray, domain: int, pair_latency_s: np.ndarray) -> float:
+    """Latency of one pass (up or down) of the pipelined tree the flow schedule runs (`_tree_phases`), from the
+    simulated hop latency of each of its transfers (`SimResult.pair_latency_s`, in the flow set's order): per
+    channel, the leg inside a domain (ceil(log2 k) steps at its chain's slowest hop, as the in-domain tree) plus
+    the longest path up either tree, each hop at its own latency (`fabric.tree_latency_one`'s rule)."""
+    longest, at = 0.0, 0
+    chain: np.ndarray = np.zeros(0)
+    for src, _, _, parents in _tree_edges(gpus, domain, 1.0):
+        lat = pair_latency_s[at:at + src.size]
+        at += src.size
+        if parents is None:  # the leg in each domain: ceil(log2 k) steps at its slowest hop, as the in-domain tree
+            first, _, count = _domains(gpus, domain)
+            inner = np.flatnonzero(first[:-1] == first[1:])
+            slowest = np.zeros(gpus.size)
+            np.maximum.at(slowest, first[inner], lat)
+            chain = np.ceil(np.log2(np.maximum(count, 1))) * slowest
+            continue
+        hop = np.zeros(parents.size)
+        hop[parents >= 0] = lat
+        depth = tree_depth_latency(parents, hop)
+        heads = np.flatnonzero(_domains(gpus, domain)[0] == np.arange(gpus.size))
+        through = depth + (chain[heads] if chain.size else 0.0)
+        longest = max(longest, float(through.max()))
+    return longest
 
 
 def flow_phases(op: str, algorithm: str, gpus: np.ndarray, domain: int, size: float) -> list[tuple[FlowSet, int]]:
@@ -312,6 +322,34 @@ def flow_phases(op: str, algorithm: str, gpus: np.ndarray, domain: int, size: fl
     return phases
 
 
+def _check_flow_time(flows: list[int], notice: Callable[[str], None] | None) -> None:
+    """Refuse a flow simulation estimated past `FLOW_SIM_MAX_S`, tell `notice` of one past `FLOW_SIM_WARN_S`."""
+    seconds = sum(estimated_seconds(f) for f in flows)
+    total = sum(flows)
+    if seconds <= _flow_sim.FLOW_SIM_WARN_S:
+        return
+    rate = _flow_sim.FLOW_SIM_SECONDS_PER_FLOW * 1e6
+    said = (f"a flow simulation of {total:,} flows may take about {_minutes(seconds)} on "
+            f"{_flow_sim.FLOW_SIM_MACHINE} (the slowest rate measured there, {rate:.0f} us per flow; runs with "
+            "few completion events take far less)")
+    if seconds > _flow_sim.FLOW_SIM_MAX_S:
+        raise InputError(f"{said}, over the {_minutes(_flow_sim.FLOW_SIM_MAX_S)} bound; use --sim analytical, "
+                         "fewer --flows-per-pair, or a smaller group")
+    if notice is not None:
+        notice(f"note: {said}")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:,.0f} s" if seconds < 120.0 else f"{seconds / 60.0:,.0f} min"
+
+
+def _phase_progress(progress: Progress, i: int, count: int) -> Progress:
+    """`progress` with the phase named in the stage."""
+    def tell(stage: str, done: float, total: float) -> None:
+        progress(f"phase {i + 1}/{count}, {stage}", done, total)
+    return tell
+
+
 class SystemWithFabric(Protocol):
     """A system with its derived Fabric (an `infraplan.cluster.Cluster`, resolved at the edge above)."""
 
@@ -324,14 +362,25 @@ class SystemWithFabric(Protocol):
 
 def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_bytes: float, placement: str = "packed",
                         algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
-                        seed: int = 0) -> CollectiveResult:
-    """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system."""
+                        seed: int = 0, progress: Progress | None = None,
+                        notice: Callable[[str], None] | None = None,
+                        failed_links: str | None = None) -> CollectiveResult:
+    """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system.
+
+    Flow model: before simulating, its wall time is estimated from the flow count (`flow_sim.estimated_seconds`);
+    past `FLOW_SIM_MAX_S` the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is given one line
+    saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
+    `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
+    with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them."""
     if op not in OPS:
         raise InputError(f"unknown collective {op!r}; choose from {', '.join(OPS)}")
     if sim not in ("analytical", "flow"):
         raise InputError(f"--sim must be analytical or flow, got {sim!r}")
     if not 0 < size_bytes <= MAX_MESSAGE_BYTES:
         raise InputError(f"--bytes must be positive and at most 1 PiB per rank (infraplan.limits), got {size_bytes:g}")
+    if failed_links is not None and sim != "flow":
+        raise InputError("--failed-links applies to the flow model: add --sim flow")
+    failure = parse_failed_links(failed_links) if failed_links is not None else None
     if op == "send-recv" and gpus % 2:  # both models pair rank i with rank i + n/2 (`flow_phases`)
         raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {gpus}")
     # one group alone on the fabric, in both models: tiers priced by the share of their uplinks it occupies
@@ -351,31 +400,49 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         tier = bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", "perfect ECMP load balance (no hash collisions)",
-                       "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), "
-                       "a tree or all-to-all step its slowest hop's"]
+                       "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "
+                       "across domains its longest path's (NCCL's pipelined tree), an all-to-all round its "
+                       "slowest hop's"]
     else:
         fpp = spec.network.ecmp_flows_per_pair if flows_per_pair is None else flows_per_pair
         if fpp < 1:
             raise InputError(f"--flows-per-pair must be >= 1, got {fpp}")
         topo = build_topology(spec)
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
+        failed_note = []
+        if failure is not None:
+            links, count, total = fail_links(topo, links, failure[0], failure[1], seed)
+            failed_note = [f"{count:,} of the {total:,} {failure[0]} uplinks failed (chosen with seed {seed}); "
+                           "ECMP spreads flows over the healthy links (the analytical model has them all)"]
         time_s, worst, tier, flows = 0.0, -1.0, "none", 0
         flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
         phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
+        counts = [flow_count(topo, step, fpp) for step, _ in phases]
+        _flow_sim.require_flow_memory(max(counts), len(topo.tiers))  # refused for memory before for time
+        _check_flow_time(counts, notice)
         compared: list[PhaseComparison] = []
         pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
+        # a tree spanning scale-up domains is NCCL's pipelined tree (inside one domain: ceil(log2 n) steps)
+        tree = (flow_algo == "tree" and op == "all-reduce" and _fabric.PIPELINED_TREE_LATENCY
+                and np.unique(members // topo.scale_up_domain_gpus).size > 1)
         for i, ((step, repeat), name, (a_bw, a_lat)) in enumerate(zip(
                 phases, _phase_names(op, flow_algo, len(phases)),
                 _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
+            tell = None if progress is None or len(phases) == 1 else _phase_progress(progress, i, len(phases))
             result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
-                              flows_per_pair=fpp, seed=seed + i)
+                              flows_per_pair=fpp, seed=seed + i, progress=progress if tell is None else tell)
             if pipelined:
                 # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
                 # sum along the ring over its steps, `fabric.ring_latency`), not the slowest transfer-plus-hop
                 transfer_s, latency_s = result.transfer_s, result.mean_latency_s
+            elif tree:
+                # a pipelined tree's pass: its chunks' slowest transfers plus, once, the latency of its longest
+                # path (`tree_pass_latency`, as `fabric.tree_latency_one`), spread over the chunks
+                transfer_s = result.transfer_s
+                latency_s = tree_pass_latency(members, topo.scale_up_domain_gpus, result.pair_latency_s) / repeat
             else:
                 transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
-            phase = (transfer_s + latency_s if pipelined else result.job_finish_s[0]) * repeat
+            phase = (transfer_s + latency_s if pipelined or tree else result.job_finish_s[0]) * repeat
             time_s += phase
             flows = max(flows, result.flows)
             if phase > worst:
@@ -389,7 +456,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
         assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
-                       "max-min fair fluid sharing; identical steps simulated once"]
+                       "max-min fair fluid sharing; identical steps simulated once", *failed_note]
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions})

@@ -24,7 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network import fabric as _fabric
 from infraplan.network import nvlink_all_reduce as _nvlink
 from infraplan.network.collective_efficiency import NCCL_NET_STEP_LATENCY_S as NCCL_NET_STEP_LATENCY_S
 from infraplan.network.collective_efficiency import message_efficiency as message_efficiency
@@ -45,7 +47,7 @@ from infraplan.network.fabric import Fabric as Fabric
 from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
 from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
-from infraplan.network.fabric import group_link_one, ring_latency_one
+from infraplan.network.fabric import group_link_one, ring_latency_one, tree_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
 
@@ -65,37 +67,40 @@ _FLOATS = scalar_path.FLOAT_OPS
 def _link_one(fabric: Fabric, n: float, stride: float) -> tuple[float, float]:
     """`group_link_one(fabric, n, stride, False)`, kept by the fabric's identity (its lru_cache hashes the whole
     frozen fabric on every call; this is what a single estimate's few group shapes need)."""
-    key = (id(fabric), n, stride)
-    kept = _LINKS.get(key)
-    if kept is not None and kept[0] is fabric:
-        return kept[1], kept[2]
-    bw, lat = group_link_one(fabric, n, stride, False)
-    if len(_LINKS) >= _LINKS_KEPT:
-        _LINKS.clear()
-    _LINKS[key] = (fabric, bw, lat)  # the entry holds the fabric: its id is not reused while it is kept
-    return bw, lat
+    kept = _LINKS.get(fabric, (n, stride))
+    if kept is not None:
+        return kept
+    return _LINKS.put(fabric, (n, stride), group_link_one(fabric, n, stride, False))
 
 
-_LINKS: dict[tuple[int, float, float], tuple[Fabric, float, float]] = {}
 _LINKS_KEPT = 4096
+_LINKS: IdentityMemo[tuple[float, float]] = IdentityMemo(_LINKS_KEPT)  # (bandwidth, latency) by fabric, n, stride
 
 
 def _ring_latency_one(fabric: Fabric, n: float, stride: float) -> float:
     """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one` at NCCL's current network
     step latency, kept by the fabric's identity as `_link_one` keeps links."""
     floor = _efficiency.NCCL_NET_STEP_LATENCY_S
-    key = (id(fabric), n, stride, floor)
-    kept = _RING_LATENCIES.get(key)
-    if kept is not None and kept[0] is fabric:
-        return kept[1]
-    lat = ring_latency_one(fabric, n, stride, floor)
-    if len(_RING_LATENCIES) >= _LINKS_KEPT:
-        _RING_LATENCIES.clear()
-    _RING_LATENCIES[key] = (fabric, lat)
-    return lat
+    kept = _RING_LATENCIES.get(fabric, (n, stride, floor))
+    if kept is not None:
+        return kept
+    return _RING_LATENCIES.put(fabric, (n, stride, floor), ring_latency_one(fabric, n, stride, floor))
 
 
-_RING_LATENCIES: dict[tuple[int, float, float, float], tuple[Fabric, float]] = {}
+_RING_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
+
+
+def _tree_latency_one(fabric: Fabric, n: float, stride: float) -> float:
+    """`collective_formulas._tree_latency(_FLOATS, ..., sized=True)` of a group spanning scale-up domains:
+    `tree_latency_one` at NCCL's current network step latency, kept by the fabric's identity as `_link_one`."""
+    floor = _efficiency.NCCL_NET_STEP_LATENCY_S
+    kept = _TREE_LATENCIES.get(fabric, (n, stride, floor))
+    if kept is not None:
+        return kept
+    return _TREE_LATENCIES.put(fabric, (n, stride, floor), tree_latency_one(fabric, n, stride, floor))
+
+
+_TREE_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
 
 
 def forget_float_values() -> None:
@@ -104,7 +109,9 @@ def forget_float_values() -> None:
     patch the fabric physics."""
     _LINKS.clear()
     _RING_LATENCIES.clear()
+    _TREE_LATENCIES.clear()
     ring_latency_one.cache_clear()
+    tree_latency_one.cache_clear()
     _GROUPS.clear()
     _SECONDS.clear()
     _efficiency.forget_float_values()
@@ -113,7 +120,7 @@ def forget_float_values() -> None:
 # a ring group's float terms: (fabric, bandwidth, link latency, it leaves the scale-up domain, ring steps n - 1
 # (at least 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`)
 _Group = tuple[Fabric, float, float, bool, float, float, float, _efficiency.GroupEfficiency]
-_GROUPS: dict[tuple[int, float, float], _Group] = {}
+_GROUPS: IdentityMemo[_Group] = IdentityMemo(_LINKS_KEPT)
 
 
 def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
@@ -121,9 +128,8 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     fabric's identity and the group's numbers (a single estimate prices a few messages on each of a few groups;
     the entry holds the fabric, so its id is not reused while it is kept). The network step latency is not kept:
     each formula floors the link latency at its current value on every call (`step_latency_xp`)."""
-    key = (id(fabric), n, stride)
-    kept = _GROUPS.get(key)
-    if kept is not None and kept[0] is fabric:
+    kept = _GROUPS.get(fabric, (n, stride))
+    if kept is not None:
         return kept
     bw, lat = _link_one(fabric, n, stride)
     steps = n - 1.0
@@ -132,10 +138,7 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     crosses = n * stride > group_domain(fabric, n, stride)
     group = (fabric, bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
              _efficiency.group_efficiency(fabric, n, stride, False))
-    if len(_GROUPS) >= _LINKS_KEPT:
-        _GROUPS.clear()
-    _GROUPS[key] = group
-    return group
+    return _GROUPS.put(fabric, (n, stride), group)
 
 
 def _spanned_seconds(one: Callable[[Fabric, float, float, float], float], fabric: Fabric, size: float, n: float,
@@ -200,7 +203,10 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
     alpha_beta = ring_bw + 2.0 * steps * _ring_latency_one(fabric, n, stride)
     bound = ring_bw / efficiency
     ring = bound if bound > alpha_beta else alpha_beta
-    alpha_beta = tree_bw + tree_steps * lat
+    # `collective_formulas._tree_latency`: NCCL's pipelined tree for a group spanning domains
+    tree_lat = _tree_latency_one(fabric, n, stride) if crosses and _fabric.PIPELINED_TREE_LATENCY \
+        else tree_steps * lat
+    alpha_beta = tree_bw + tree_lat
     bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
     ring = tree if tree < ring else ring
@@ -235,20 +241,15 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     share the ring formula and its inputs)."""
     formula = _FLOAT_FORMULAS[kind]
     size, members, spacing = float(size_bytes), float(n), float(stride)
-    key = (id(fabric), formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S,
-           _nvlink.MEASURED_NVLINK_ALL_REDUCE)
-    kept = _SECONDS.get(key)
-    if kept is not None and kept[0] is fabric:
-        return kept[1]
-    seconds = formula(fabric, size, members, spacing)
-    if len(_SECONDS) >= _SECONDS_KEPT:
-        _SECONDS.clear()
-    _SECONDS[key] = (fabric, seconds)  # the entry holds the fabric: its id is not reused while it is kept
-    return seconds
+    key = (formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE)
+    kept = _SECONDS.get(fabric, key)
+    if kept is not None:
+        return kept
+    return _SECONDS.put(fabric, key, formula(fabric, size, members, spacing))
 
 
-_SECONDS: dict[tuple[object, ...], tuple[Fabric, float]] = {}
 _SECONDS_KEPT = 256
+_SECONDS: IdentityMemo[float] = IdentityMemo(_SECONDS_KEPT)
 
 
 def forget_collective_seconds() -> None:

@@ -27,7 +27,8 @@ a pipelined ring's step: its slowest transfer plus its hops' mean latency, `fabr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +67,41 @@ def flow_memory_bytes(flows: int, tiers: int) -> float:
     return 100e6 + flows * (FLOW_BYTES_PER_FLOW + FLOW_BYTES_PER_FLOW_PER_TIER * tiers)
 
 
+def require_flow_memory(flows: int, tiers: int) -> None:
+    """Refuse (one-line InputError) a simulation of `flows` flows whose memory would pass the limit (budget.py)."""
+    require_memory(flow_memory_bytes(flows, tiers), f"a flow simulation of {flows:,} flows",
+                   "use --sim analytical, fewer --flows-per-pair, or a smaller group")
+
+
+# Wall time of a flow simulation, estimated before it starts from its flow count (`estimated_seconds`) at the
+# slowest rate measured on this project's development VM (2 vCPUs, AMD EPYC, shared with other jobs: wall ~1.6x
+# CPU), spread all-to-alls on meta-genai-roce-24k at 16 flows per pair (hN2, session 34,
+# validation/notes/network_flow_tried.md): 2,048 GPUs 1.05 M flows 2.1 s (1 completion event), 4,096 GPUs
+# 2.08 M flows 65.1 s (80 events), 8,192 GPUs 4.12 M flows 58-85 s (36 events), 16,384 GPUs 8.17 M flows stopped
+# at 620 s wall (385 s CPU) after 120 events with 8.6 % of its bytes moved. The completion events, not the flows,
+# set the time (each is a pass of max-min filling over every class still running): a run with few events takes
+# far less, so the figure is what a run may take, not what it will.
+FLOW_SIM_SECONDS_PER_FLOW = 620.0 / 8_173_568  # 76 us: the 16,384-GPU all-to-all's rate when stopped (a floor)
+FLOW_SIM_MACHINE = "a shared 2-vCPU AMD EPYC VM"
+FLOW_SIM_WARN_S = 60.0  # estimates past this are said before the run starts
+FLOW_SIM_MAX_S = 3600.0  # estimates past this are refused (an hour of one CPU core)
+
+
+def flow_count(topo: ClosTopology, flows: FlowSet, flows_per_pair: int) -> int:
+    """Flows `simulate` routes for the transfers: `flows_per_pair` ECMP flows per pair between scale-up domains
+    (rounded up to whole stripes over a GPU's NICs), one per pair inside a domain."""
+    sud = topo.scale_up_domain_gpus
+    inter = int(np.count_nonzero((flows.src // sud) != (flows.dst // sud)))
+    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)
+    return inter * (-(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu) + (flows.src.size - inter)
+
+
+def estimated_seconds(flows: int) -> float:
+    """Wall seconds a simulation of `flows` flows may take on `FLOW_SIM_MACHINE`, at the slowest rate measured
+    there (`FLOW_SIM_SECONDS_PER_FLOW`); rough: the completion events, not the flows, set the time."""
+    return float(flows) * FLOW_SIM_SECONDS_PER_FLOW
+
+
 @dataclass(frozen=True)
 class SimResult:
     finish_s: np.ndarray  # per transfer (GPU pair), latency included
@@ -82,6 +118,8 @@ class SimResult:
     links_in_use: int = 0  # links of the bottleneck class that some flow crosses
     transfer_s: float = 0.0  # the last fluid completion, latency not included
     mean_latency_s: float = 0.0  # hop latency of a transfer (GPU pair), averaged over the transfers
+    # hop latency of every transfer (GPU pair), in the flow set's order (a pipelined tree's critical path)
+    pair_latency_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True)
@@ -126,9 +164,14 @@ class Incidence:
         return total[1:]
 
 
+# progress of a long simulation: (stage, done, total), called between stages, events and filling rounds
+Progress = Callable[[str, float, float], None]
+
+
 def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray, rtol: float = 1e-9,
                   incidence: Incidence | None = None,
-                  load: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+                  load: np.ndarray | None = None,
+                  on_round: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """Max-min fair per-flow rates of the `active` classes; returns (rates, link that froze each class, rounds).
 
     A class stands for `weight` identical flows (same links): it takes `weight` x its rate on each of its links,
@@ -138,6 +181,7 @@ def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray, r
     smallest saturate in the same round (rates exact to within `rtol`; many near-equal levels need few rounds).
     Only links that still carry unfrozen flows are visited, so a round costs the live links, not the fabric.
     `load` (flows per link of the active classes) may be passed in when the caller keeps it up to date.
+    `on_round(frozen)`, if given, is called after every round with the classes frozen so far.
     """
     inc = Incidence.build(paths, capacity.size) if incidence is None else incidence
     c = inc.paths.shape[0]
@@ -173,6 +217,8 @@ def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray, r
         unfrozen[cls] = False
         count -= inc.load(cls, capacity.size)
         live = live[count[live] > 0.5]
+        if on_round is not None:
+            on_round(idx.size - int(unfrozen.sum()))
     return rate, frozen_by, rounds
 
 
@@ -207,7 +253,7 @@ def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.n
 
 def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_tier: tuple[float, ...],
              scale_up_latency_s: float, flows_per_pair: int = 1, seed: int = 0,
-             rtol: float = 1e-2) -> SimResult:
+             rtol: float = 1e-2, progress: Progress | None = None) -> SimResult:
     """Run the transfers to completion. Transfers between scale-up domains (`topo.scale_up_domain_gpus`: a node,
     or an NVL72 rack of 18 trays) are split into `flows_per_pair` ECMP flows, rounded up to a multiple of the
     GPU's NICs when it has several (striped over them, routing.py); inside a domain one flow over NVLink.
@@ -215,7 +261,9 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     Flows with the same links and bytes (ECMP copies that hashed alike, symmetric pairs) are merged into
     weighted classes first; they share rates and finish together, so the result is the flow-by-flow one.
     `rtol` is the relative tolerance of both the rate levels and the completion grouping (1 % by default:
-    flows finishing within 1 % of the next event finish with it).
+    flows finishing within 1 % of the next event finish with it). `progress(stage, done, total)`, if given, is
+    told the stage (routing, merging, filling: the event and the share of its rates set) and the bytes moved out
+    of all of them (total 0 while routing and merging: not counted).
     """
     rng = np.random.default_rng(seed)
     pairs = flows.src.size
@@ -224,12 +272,15 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)  # NICs per GPU: whole stripes over all of them
     copies = np.where(inter, -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu, 1)
     total = int(copies.sum())
-    require_memory(flow_memory_bytes(total, len(topo.tiers)), f"a flow simulation of {total:,} flows",
-                   "use --sim analytical, fewer --flows-per-pair, or a smaller group")
+    require_flow_memory(total, len(topo.tiers))
+    if progress is not None:
+        progress("routing", 0.0, 0.0)
     paths, reached, owner = route(topo, links, flows.src, flows.dst, copies, rng)
     lat_table = np.asarray((scale_up_latency_s, *latency_by_tier))
     latency = lat_table[np.minimum(reached + 1, len(lat_table) - 1)]
     del reached
+    if progress is not None:
+        progress("merging flow classes", 0.0, 0.0)
     cls_paths, size, weight, flow_class = merge_classes(paths, flows.size_bytes[owner] / copies[owner])
     del paths
     valid = cls_paths >= 0
@@ -248,8 +299,15 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     slow_link = -1
     load = inc.load(np.flatnonzero(active), used.size)
     start_load = load.copy()
+    all_bytes = float(size @ weight)
     while active.any():
-        rate, frozen_by, r = max_min_rates(compact, capacity, active, rtol, inc, load)
+        on_round = None
+        if progress is not None:
+            def on_round(frozen: int, moved: float = all_bytes - float(remaining @ weight), event: int = events + 1,
+                         live: int = int(active.sum())) -> None:
+                progress(f"filling: event {event}, {frozen / max(live, 1):.0%} of its rates set", moved, all_bytes)
+            on_round(0)
+        rate, frozen_by, r = max_min_rates(compact, capacity, active, rtol, inc, load, on_round)
         rounds += r
         events += 1
         act = np.flatnonzero(active)
@@ -276,4 +334,4 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     busiest, mean = (float(start_load[same].max()), float(start_load[same].mean())) if same.any() else (0.0, 0.0)
     return SimResult(per_pair, jobs, name, rounds, events, int(owner.size), int(size.size),
                      *slowest, busiest, mean, int(same.sum()), float(finish.max()) if finish.size else 0.0,
-                     float(pair_latency.mean()) if pairs else 0.0)
+                     float(pair_latency.mean()) if pairs else 0.0, pair_latency)

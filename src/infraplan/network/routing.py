@@ -19,12 +19,13 @@ scale-out bandwidth as the sum of its NICs (fabric.py), which is this striping.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from infraplan.errors import InputError
-from infraplan.network.topology import ClosTopology, leaf_index
+from infraplan.network.topology import ClosTopology, TierLayout, leaf_index
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class LinkTable:
     bundle_up: tuple[int, ...]  # offset per upper tier t >= 1 (index 0 unused)
     bundle_down: tuple[int, ...]
     fan_down: tuple[int, ...]  # bundles per upper switch, per tier
+    # healthy parallel links per directed link (`fail_links`); None: every link up. A bundle of tier t carries
+    # `links_per_bundle[t]` links; ECMP picks among the healthy ones, so a bundle is chosen in proportion to them
+    healthy: np.ndarray | None = None
+    links_per_bundle: tuple[int, ...] = ()
 
 
 def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: float) -> LinkTable:
@@ -72,6 +77,62 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
     names = ("scale-up", "nic", *(t.name for t in topo.tiers))
     return LinkTable(np.concatenate(caps), np.concatenate(classes), names, gpu_out, gpu_in, nic_up, nic_down,
                      tuple(up), tuple(down), tuple(fan))
+
+
+def parse_failed_links(text: str) -> tuple[str, float]:
+    """`--failed-links TIER:AMOUNT`: the tier whose uplinks fail and a count (e.g. 3) or a fraction (0.01, 1%)."""
+    tier, sep, amount = text.partition(":")
+    value = amount.strip()
+    try:
+        number = float(value[:-1]) / 100.0 if value.endswith("%") else float(value)
+    except ValueError:
+        number = -1.0
+    if not sep or not tier.strip() or not number >= 0.0 or number != number:
+        raise InputError(f"--failed-links must be TIER:COUNT or TIER:FRACTION (e.g. pod:3, pod:1%), got {text!r}")
+    return tier.strip(), number
+
+
+def fail_links(topo: ClosTopology, links: LinkTable, tier_name: str, amount: float, seed: int) -> tuple[LinkTable, int,
+                                                                                                        int]:
+    """`links` with physical uplinks of tier `tier_name` (to the tier above) failed: `amount` of them when >= 1 (a
+    count), else that fraction of them rounded to the nearest link, chosen uniformly with the explicit `seed`. A
+    cable fails both ways; a bundle keeps capacity x healthy / its links, and routing (`route`) spreads ECMP over
+    the healthy links only. Returns (links, failed, uplinks of the tier)."""
+    names = [t.name for t in topo.tiers]
+    if tier_name not in names:
+        raise InputError(f"--failed-links: no tier {tier_name!r} in {topo.system}; tiers: {', '.join(names)}")
+    i = names.index(tier_name)
+    if i + 1 >= len(topo.tiers):
+        raise InputError(f"--failed-links: {tier_name} is the top tier of this fabric: it has no uplinks")
+    t = i + 1  # bundles between tier i and tier t = i + 1
+    per = topo.tiers[t].links_per_lower
+    bundles = topo.tiers[t].switches * links.fan_down[t]
+    total = bundles * per
+    count = int(amount) if amount >= 1.0 else int(round(amount * total))
+    if amount >= 1.0 and amount != count:
+        raise InputError(f"--failed-links: a count of links must be whole, got {amount:g}")
+    if count > total:
+        raise InputError(f"--failed-links: {count:,} of the {total:,} {tier_name} uplinks requested")
+    healthy = np.ones(links.capacity.size) if links.healthy is None else links.healthy.copy()
+    per_bundle = list(links.links_per_bundle or (1,) * len(topo.tiers))
+    if links.healthy is None:  # bundles count their parallel links
+        for u in range(1, len(topo.tiers)):
+            n_b = topo.tiers[u].switches * links.fan_down[u]
+            healthy[links.bundle_up[u]:links.bundle_up[u] + n_b] = topo.tiers[u].links_per_lower
+            healthy[links.bundle_down[u]:links.bundle_down[u] + n_b] = topo.tiers[u].links_per_lower
+            per_bundle[u] = topo.tiers[u].links_per_lower
+    lost = np.bincount(np.random.default_rng(seed).choice(total, size=count, replace=False) // per,
+                       minlength=bundles).astype(np.float64)
+    capacity = links.capacity.copy()
+    for offset in (links.bundle_up[t], links.bundle_down[t]):
+        part = slice(offset, offset + bundles)
+        left = np.maximum(healthy[part] - lost, 0.0)
+        capacity[part] = capacity[part] * np.where(healthy[part] > 0, left / np.maximum(healthy[part], 1.0), 0.0)
+        healthy[part] = left
+    return replace(links, capacity=capacity, healthy=healthy, links_per_bundle=tuple(per_bundle)), count, total
+
+
+_REROUTE_TRIES = 2000  # ECMP redraws of a pick (kept with p = healthy / L per side): ~e^-80 to miss a path at L = 5
 
 
 def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray, copies: np.ndarray,
@@ -130,15 +191,52 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
         tier, below = tiers[t], tiers[t - 1]
         per_plane, sub = tier.switches_per_plane, tier.domain_gpus // below.domain_gpus
         climb = t <= turn
-        up_s = (idx_s * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
-        up_d = (idx_d * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
-        up_d = np.where(forced[t], up_s, up_d)
-        for col, up, low, dom, offset in ((t, up_s, idx_s, dom_s, links.bundle_up),
-                                          (depth - 1 + t, up_d, idx_d, dom_d, links.bundle_down)):
+
+        def bundle(up: np.ndarray, low: np.ndarray, dom: list[np.ndarray], offset: tuple[int, ...],
+                   t: int = t, tier: TierLayout = tier, below: TierLayout = below, sub: int = sub) -> np.ndarray:
             d_up, d_low = dom[t][owner], dom[t - 1][owner]
             j = d_low - d_up * sub
             pos = j * below.switches_per_domain + low if tier.planes == 1 else j
             glob = d_up * tier.switches_per_domain + up
-            paths[:, col] = np.where(climb, offset[t] + glob * links.fan_down[t] + pos, -1)
+            return np.asarray(offset[t] + glob * links.fan_down[t] + pos)
+
+        up_s = (idx_s * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
+        up_d = (idx_d * per_plane if tier.planes > 1 else 0) + rng.integers(0, per_plane, size=f)
+        up_d = np.where(forced[t], up_s, up_d)
+        if links.healthy is not None and (links.healthy[links.bundle_up[t]:links.bundle_down[t]]
+                                          < links.links_per_bundle[t]).any():
+            up_s, up_d = _healthy_picks(links, t, per_plane, tier.planes, climb, forced[t], idx_s, idx_d, up_s,
+                                        up_d, lambda up, low: bundle(up, low, dom_s, links.bundle_up),
+                                        lambda up, low: bundle(up, low, dom_d, links.bundle_down), rng)
+        for col, up, low, dom, offset in ((t, up_s, idx_s, dom_s, links.bundle_up),
+                                          (depth - 1 + t, up_d, idx_d, dom_d, links.bundle_down)):
+            paths[:, col] = np.where(climb, bundle(up, low, dom, offset), -1)
         idx_s, idx_d = up_s, up_d
     return paths, reached, owner
+
+
+def _healthy_picks(links: LinkTable, t: int, per_plane: int, planes: int, climb: np.ndarray, forced: np.ndarray,
+                   idx_s: np.ndarray, idx_d: np.ndarray, up_s: np.ndarray, up_d: np.ndarray,
+                   up_bundle: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                   down_bundle: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """ECMP over healthy links at tier t: a pick is kept with probability healthy / links of its bundle (so the
+    switches above are chosen in proportion to their healthy links), else drawn again; at the turn (`forced`) the
+    descent takes the same switch, so both of its bundles must keep it."""
+    assert links.healthy is not None
+    per = float(links.links_per_bundle[t])
+    up_s, up_d = up_s.copy(), up_d.copy()
+    pending_s, pending_d = climb.copy(), climb & ~forced  # picks still to test (a kept pick stays kept)
+    for _ in range(_REROUTE_TRIES):
+        keep_s = rng.random(up_s.size) * per < links.healthy[up_bundle(up_s, idx_s)]
+        keep_d = rng.random(up_d.size) * per < links.healthy[down_bundle(up_d, idx_d)]
+        redo_s = pending_s & (~keep_s | (forced & ~keep_d))
+        redo_d = pending_d & ~keep_d
+        if not (redo_s.any() or redo_d.any()):
+            return up_s, up_d
+        pending_s, pending_d = redo_s, redo_d
+        up_s[redo_s] = (idx_s[redo_s] * per_plane if planes > 1 else 0) + rng.integers(0, per_plane, int(redo_s.sum()))
+        up_d[redo_d] = (idx_d[redo_d] * per_plane if planes > 1 else 0) + rng.integers(0, per_plane, int(redo_d.sum()))
+        up_d = np.where(forced, up_s, up_d)
+    raise InputError(f"--failed-links: no healthy path for some flows after {_REROUTE_TRIES} ECMP draws (the "
+                     "failed links cut them off); fail fewer links")

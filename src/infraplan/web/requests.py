@@ -272,6 +272,8 @@ class CollectiveRequest(WebRequest):
     sim: Literal["analytical", "flow"] = "analytical"
     flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
     seed: Seed = 0
+    failed_links: Annotated[str, Field(max_length=64, description="flow sim: fail uplinks of a tier, TIER:COUNT or "
+                                       "TIER:FRACTION (e.g. pod:1%), chosen with the seed")] | None = None
 
     positional = ("op",)
     flags = {"size": "--bytes"}

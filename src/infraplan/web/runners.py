@@ -144,7 +144,7 @@ def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Re
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
     return estimate_collective(r.op, Cluster.resolve(r.system).for_gpus(r.gpus), r.gpus, parse_bytes(r.size),
                                placement=r.placement, algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair,
-                               seed=r.seed)
+                               seed=r.seed, failed_links=r.failed_links)
 
 
 def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:

@@ -37,12 +37,34 @@ def collective(
                                               parser=count(1, 1024),
                                               help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
     seed: int = typer.Option(0, "--seed", parser=SEED, help="seed of the ECMP hashes (flow sim)"),
+    failed_links: str | None = typer.Option(None, "--failed-links",
+                                            help="flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION "
+                                                 "(e.g. pod:1%), chosen with --seed; ECMP avoids them"),
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
-    result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
-                                 sim=sim, flows_per_pair=flows_per_pair, seed=seed)
+    if sim != "flow":
+        result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+                                     sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links)
+        emit(result, as_json, render_collective)
+        return
+    # the flow simulation can run for minutes: its estimate (one line) and, on a terminal, a progress bar on stderr
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    errors = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  transient=True, disable=not errors.is_terminal, console=errors) as bar:
+        task = bar.add_task("flow simulation", total=None)
+
+        def tick(stage: str, done: float, total: float) -> None:
+            bar.update(task, description=stage, completed=done, total=total if total > 0.0 else None)
+
+        result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
+                                     sim=sim, flows_per_pair=flows_per_pair, seed=seed, progress=tick,
+                                     failed_links=failed_links,
+                                     notice=lambda line: errors.print(line, highlight=False, soft_wrap=True))
     emit(result, as_json, render_collective)
 
 
