@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, Protocol, Self, TypeVar
 from pydantic import AfterValidator, Field
 
 from infraplan.catalog.schemas import Spec
+from infraplan.identity_memo import IdentityMemo
 
 _WORDS: dict[str, str] = {
     "account_for_embedding_in_pipeline_split": "the embedding counted as a pipeline layer",
@@ -88,7 +89,7 @@ class _Carrier(Protocol):
 
 
 S = TypeVar("S", bound=_Carrier)
-_APPLIED: dict[tuple[int, str], tuple[Any, Any]] = {}
+_APPLIED: IdentityMemo[Any] = IdentityMemo(256)  # `stack_for_model` by the stack's identity and the model
 
 
 def stack_for_model(stack: S, model: str) -> S:
@@ -100,15 +101,10 @@ def stack_for_model(stack: S, model: str) -> S:
     recipe = next((r for r in stack.model_recipes if r.model == model), None)
     if recipe is None:
         return stack
-    key = (id(stack), model)
-    kept = _APPLIED.get(key)
-    if kept is not None and kept[0] is stack:
-        return kept[1]  # type: ignore[no-any-return]
-    applied = stack.model_copy(update={**recipe.settings(), "recipe_model": model})
-    if len(_APPLIED) >= 256:
-        _APPLIED.clear()
-    _APPLIED[key] = (stack, applied)
-    return applied
+    kept = _APPLIED.get(stack, model)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    return _APPLIED.put(stack, model, stack.model_copy(update={**recipe.settings(), "recipe_model": model}))
 
 
 def recipe_note(stack: _Carrier) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from infraplan.catalog.schemas import Spec
+from infraplan.identity_memo import IdentityMemo
 
 _DROPOUT_FAMILIES = {"gpt2", "opt", "bloom", "xglm"}  # trained with hidden and attention dropout
 
@@ -206,11 +207,9 @@ class TransformerShape(Spec):
         frozen model, kept by its identity: a single estimate asks for it a few times, ~4 us each)."""
         if not self.num_dense_layers:
             return ((self, self.num_layers),)
-        kept = _LAYER_KINDS.get(id(self))
-        if kept is not None and kept[0] is self:  # the entry holds the model: its id is not reused meanwhile
-            return kept[1]
-        if len(_LAYER_KINDS) >= 256:
-            _LAYER_KINDS.clear()
+        kept = _LAYER_KINDS.get(self)
+        if kept is not None:
+            return kept
         routed = self.model_copy(update={"num_layers": self.num_routed_layers, "num_dense_layers": 0,
                                          "dense_ffn_hidden_size": 0, "num_sliding_layers": 0})
         dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
@@ -219,9 +218,8 @@ class TransformerShape(Spec):
                                         "num_shared_experts": 0, "shared_ffn_hidden_size": 0,
                                         "expert_groups": 1, "expert_groups_per_token": 1})
         kinds = ((routed, self.num_routed_layers), (dense, self.num_dense_layers))
-        _LAYER_KINDS[id(self)] = (self, kinds)
-        return kinds
+        return _LAYER_KINDS.put(self, None, kinds)
 
 
-# `TransformerShape.layer_kinds` of models with two layer kinds, by the model's identity (model, kinds)
-_LAYER_KINDS: dict[int, tuple[TransformerShape, tuple[tuple[TransformerShape, int], ...]]] = {}
+# `TransformerShape.layer_kinds` of models with two layer kinds, by the model's identity
+_LAYER_KINDS: IdentityMemo[tuple[tuple[TransformerShape, int], ...]] = IdentityMemo(256)

@@ -21,6 +21,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network.collectives import Fabric, group_domain
 from infraplan.network.mnnvl_all_to_all import measured_efficiency
 from infraplan.ops.expert_routing import expected_nodes_per_token
@@ -86,16 +87,14 @@ def with_flex_dispatcher(stack: Stack, accelerator: str) -> Stack:
     runs = accelerator in (moe.deepep_accelerators if moe.flex_backend == "deepep" else moe.hybridep_accelerators)
     if runs:
         return stack
-    key = (id(stack), accelerator)
-    if key not in _DROPPED:
-        if len(_DROPPED) >= _DROPPED_MAX:  # bounded: a long-lived process resolving many stacks
-            _DROPPED.clear()
-        _DROPPED[key] = (stack, stack.model_copy(update={"moe": moe.model_copy(update={"flex_backend": None})}))
-    return _DROPPED[key][1]
+    kept = _DROPPED.get(stack, accelerator)
+    if kept is not None:
+        return kept
+    dropped = stack.model_copy(update={"moe": moe.model_copy(update={"flex_backend": None})})
+    return _DROPPED.put(stack, accelerator, dropped)
 
 
-_DROPPED: dict[tuple[int, str], tuple[Stack, Stack]] = {}  # (id, accelerator) -> (the stack kept alive, its copy)
-_DROPPED_MAX = 256
+_DROPPED: IdentityMemo[Stack] = IdentityMemo(256)  # (stack, accelerator) -> its copy, by the stack's identity
 
 
 # DeepEP's published normal-kernel internode rates (deep-ep 1.0.0 sdist README.md:13-22, "Normal kernels with NVLink

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.layer import attention_keys
 from infraplan.scalar_path import pick
 from infraplan.training.enums import Recompute
@@ -31,18 +32,16 @@ def _mean_layer_params(shape: TransformerShape) -> float:
     """Active matmul parameters of the mean layer over the two layer kinds (routed top-k + shared experts +
     router; first-k dense layers): a constant of the model, kept by its identity (the entry holds the frozen
     model, so its id is not reused while it is kept; a single estimate asks twice, issue 18)."""
-    kept = _MEAN_LAYER_PARAMS.get(id(shape))
-    if kept is not None and kept[0] is shape:
-        return kept[1]
+    kept = _MEAN_LAYER_PARAMS.get(shape)
+    if kept is not None:
+        return kept
     dense: float = (shape.num_routed_layers * shape.active_layer_params()
                     + shape.num_dense_layers * shape.dense_layer_params()) / shape.num_layers
-    if len(_MEAN_LAYER_PARAMS) >= 256:
-        _MEAN_LAYER_PARAMS.clear()
-    _MEAN_LAYER_PARAMS[id(shape)] = (shape, dense)
+    _MEAN_LAYER_PARAMS.put(shape, None, dense)
     return dense
 
 
-_MEAN_LAYER_PARAMS: dict[int, tuple[TransformerShape, float]] = {}
+_MEAN_LAYER_PARAMS: IdentityMemo[float] = IdentityMemo(256)
 
 
 def model_flops_per_step(shape: TransformerShape, plan: PlanArrays,

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.schemas import Accelerator
+from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.precision import recipe
 from infraplan.training.enums import Dtype
 from infraplan.training.one_plan_memo import PLAN_FIELDS
@@ -68,19 +69,15 @@ def higher_precisions(plan: PlanArrays, accelerator: Accelerator) -> list[str]:
     """The dtypes with wider elements than the plan's that the accelerator has a peak for (module docstring); kept
     per accelerator (frozen; by identity, the entry holding it) and dtype: a single estimate asks every time."""
     dtype = plan_dtype(plan)
-    key = (id(accelerator), dtype)
-    kept = _HIGHER.get(key)
-    if kept is not None and kept[0] is accelerator:
-        return list(kept[1])
+    kept = _HIGHER.get(accelerator, dtype)
+    if kept is not None:
+        return list(kept)
     bits = ELEMENT_BITS[dtype]
-    higher = tuple(d for d in Dtype.labels() if ELEMENT_BITS[d] > bits and recipe(d).supported(accelerator))
-    if len(_HIGHER) >= 256:
-        _HIGHER.clear()
-    _HIGHER[key] = (accelerator, higher)
-    return list(higher)
+    return list(_HIGHER.put(accelerator, dtype, tuple(d for d in Dtype.labels()
+                                                     if ELEMENT_BITS[d] > bits and recipe(d).supported(accelerator))))
 
 
-_HIGHER: dict[tuple[int, str], tuple[Accelerator, tuple[str, ...]]] = {}  # `higher_precisions` by accelerator
+_HIGHER: IdentityMemo[tuple[str, ...]] = IdentityMemo(256)  # `higher_precisions` by accelerator and dtype
 
 
 def dtype_twin(plan: PlanArrays, dtype: str) -> PlanArrays:

@@ -31,6 +31,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
+from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
 from infraplan.training.enums import Recompute
 from infraplan.training.plan import _FIELD_NAMES, _FULL, PlanArrays
@@ -147,10 +148,9 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
 def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str]:
     """`plan_violations`' reasons that name the model's heads, layers and experts, kept by the model's identity
     (constants of the model and stack: a single estimate checks one plan, issue 18)."""
-    key = (id(shape), extra_layers)
-    kept = _REASONS.get(key)
-    if kept is not None and kept[0] is shape:  # the entry holds the model: its id is not reused meanwhile
-        return kept[1]
+    kept = _REASONS.get(shape, extra_layers)
+    if kept is not None:
+        return kept
     slots = shape.num_layers + extra_layers
     counted = (" (with the embedding and loss the stack counts as pipeline layers: "
                f"{slots})" if extra_layers else "")
@@ -159,13 +159,10 @@ def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str
                f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)",
                f"KV heads ({shape.num_kv_heads}) neither divisible by TP nor dividing it (Megatron-Core: "
                "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)")
-    if len(_REASONS) >= 256:
-        _REASONS.clear()
-    _REASONS[key] = (shape, reasons)
-    return reasons
+    return _REASONS.put(shape, extra_layers, reasons)
 
 
-_REASONS: dict[tuple[int, int], tuple[TransformerShape, tuple[str, str, str, str]]] = {}
+_REASONS: IdentityMemo[tuple[str, str, str, str]] = IdentityMemo(256)
 
 
 def _multiples(value: int, step: int, what: str, many: str) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.gpt_oss_experts import clamp_rerun_bytes
 from infraplan.ops.params import ACT_BYTES
 from infraplan.scalar_path import is_plain, pick, to_float
@@ -77,25 +78,21 @@ def stored_activation_terms(terms: dict[str, np.ndarray], selective: np.ndarray,
     return out
 
 
-# (id(stack), quantized) -> (stack, (dropped, cached, narrowed)): the stack's term sets, built once per stack (a
-# single estimate asks once per plan); the entry holds the stack (frozen), so its id is not reused while kept
-_TERM_SETS: dict[tuple[int, tuple[str, ...]], tuple[Stack, tuple[frozenset[str], frozenset[str], frozenset[str]]]] = {}
+# (stack, quantized) -> (dropped, cached, narrowed): the stack's term sets, built once per stack (a single estimate
+# asks once per plan), by the stack's identity
+_TERM_SETS: IdentityMemo[tuple[frozenset[str], frozenset[str], frozenset[str]]] = IdentityMemo(256)
 
 
 def _term_sets(stack: Stack, quantized: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The activation terms the stack's selective recompute drops, those it caches in fp8, and the `quantized` GEMM
     inputs it narrows to the recipe's operand bytes (none without `quantized_gemm_inputs`)."""
-    key = (id(stack), quantized)
-    kept = _TERM_SETS.get(key)
-    if kept is not None and kept[0] is stack:
-        return kept[1]
+    kept = _TERM_SETS.get(stack, quantized)
+    if kept is not None:
+        return kept
     cached = frozenset(stack.fp8_activation_cache)
     sets = (frozenset(t for m in stack.recompute_modules for t in DROPPED_TERMS[m]), cached,
             frozenset(quantized) - cached if stack.quantized_gemm_inputs else frozenset())
-    if len(_TERM_SETS) >= 256:
-        _TERM_SETS.clear()
-    _TERM_SETS[key] = (stack, sets)
-    return sets
+    return _TERM_SETS.put(stack, quantized, sets)
 
 
 def recompute_gemm_roles(stack: Stack) -> frozenset[str]:

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 
 from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
+from infraplan.identity_memo import IdentityMemo
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 
@@ -55,21 +56,18 @@ def stack_schedules(profile: Stack) -> tuple[Schedule, ...]:
     """The pipeline schedules `profile`'s framework ships (`Stack.pipeline_schedules`), in the table's order; a
     stack naming none (a user's file without the field): every registered one. Kept per stack (frozen; by identity,
     the entry holding it): a single estimate asks for its notes every time."""
-    kept = _SHIPPED.get(id(profile))
-    if kept is not None and kept[0] is profile:
-        return kept[1]
+    kept = _SHIPPED.get(profile)
+    if kept is not None:
+        return kept
     if profile.pipeline_schedules is None:
         ships = tuple(PIPELINE_SCHEDULES)
     else:
         named = {Schedule.parse(n, f"stack {profile.name}: pipeline_schedules") for n in profile.pipeline_schedules}
         ships = tuple(code for code in PIPELINE_SCHEDULES if code in named)
-    if len(_SHIPPED) >= 64:
-        _SHIPPED.clear()
-    _SHIPPED[id(profile)] = (profile, ships)
-    return ships
+    return _SHIPPED.put(profile, None, ships)
 
 
-_SHIPPED: dict[int, tuple[Stack, tuple[Schedule, ...]]] = {}  # `stack_schedules` by stack identity
+_SHIPPED: IdentityMemo[tuple[Schedule, ...]] = IdentityMemo(64)  # `stack_schedules` by stack identity
 
 
 def searched_schedules(profile: Stack, asked: Sequence[Schedule] = ()) -> tuple[Schedule, ...]:
