@@ -122,44 +122,78 @@ def all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,
 
 
 def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
-    """`_one_all_reduce`, with a sized ring or tree spanning scale-up domains bounded below by its NVLink legs at
-    the in-domain rate (`spanning_bound`; NVLS asked for by name cannot span domains). The alpha-beta line
-    (`sized` False, the `collective` command beside its flow model) keeps its own: there the in-domain step
-    latency times the ring's steps would stand for pipelined large-message steps."""
-    t = _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)
+    """`_one_all_reduce`, with a sized ring and tree spanning scale-up domains each bounded below by its own NVLink
+    legs at the in-domain rate (`spanning_bound`), then the faster taken (`auto`; NVLS cannot span domains): the
+    ring by (n - 1) / k x the in-domain all-reduce of its chunk, the tree by the in-domain all-reduce of the whole
+    buffer over the k local members (`whole_buffer`). Bounding the faster of the two by the ring's rule priced
+    an 8 B all-reduce over 24,576 GPUs at 55.3 ms against the tree's own 0.63 ms (hN2, session 34). The
+    alpha-beta line (`sized` False, the `collective` command beside its flow model) keeps its own: there the
+    in-domain step latency times the ring's steps would stand for pipelined large-message steps."""
     if algorithm == "nvls" or not sized:
+        return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)
+    t, ring, tree = _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)
+    _, spans = _spanning_members(xp, fabric, n, stride)
+    if not (spans if xp is _FLOATS else np.any(spans)):
         return t
-    return spanning_bound(xp, fabric, t, size, n, stride, True,
-                          lambda part, k: _one_all_reduce(xp, fabric, part, k, stride, algorithm, sized))
+
+    def inside(part: Any, k: Any) -> Any:
+        return _one_all_reduce(xp, fabric, part, k, stride, algorithm, sized)
+
+    if algorithm != "tree":
+        ring = spanning_bound(xp, fabric, ring, size, n, stride, True, inside)
+    if algorithm != "ring":
+        tree = spanning_bound(xp, fabric, tree, size, n, stride, True, inside, whole_buffer=True)
+    bounded = ring if algorithm == "ring" else tree if algorithm == "tree" else xp.minimum(ring, tree)
+    return xp.where(spans, bounded, t)
+
+
+def _spanning_members(xp: _Ops, fabric: Fabric, n: Any, stride: Any) -> tuple[Any, Any]:
+    """(k, the members of a group of n ranks `stride` apart in one scale-up domain; whether the group spans domains
+    with k > 1), by the job's placement (`network.placement`)."""
+    domain = group_domain(fabric, n, stride)
+    local = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)
+    return local, (n * stride > domain) & (local > 1.0)
 
 
 def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: Any, ring: bool,
-                   inside: Callable[[Any, Any], Any]) -> Any:
+                   inside: Callable[[Any, Any], Any], whole_buffer: bool = False) -> Any:
     """`t`, a collective's time over n ranks `stride` apart, bounded below where the group spans scale-up domains
     by the collective of its k local members (k = the members in one domain) with the same per-peer chunk, a
     size x k / n buffer, priced in-domain by `inside(buffer, k)` (the measured in-domain efficiency and latency).
 
     The spanning collective moves that chunk over the same NVLink path: an all-to-all runs every pair of the k
-    local members among its pairs, so it takes at least their exchange; a ring (or NCCL's tree, whose in-domain
-    chain carries the whole buffer) runs n - 1 steps of the chunk, each member sending (k - 1) / k of its bytes
-    over NVLink (the rest over its NIC, `fabric.ring_scale_up_limit`), so it takes at least (n - 1) / k x the
-    in-domain ring of k (which runs k - 1 such steps at (k - 1) / k): t >= (n - 1) / k x inside. Without the
+    local members among its pairs, so it takes at least their exchange; a ring runs n - 1 steps of the chunk,
+    each member sending (k - 1) / k of its bytes over NVLink (the rest over its NIC, `fabric.ring_scale_up_limit`),
+    so it takes at least (n - 1) / k x the in-domain ring of k (which runs k - 1 such steps at (k - 1) / k):
+    t >= (n - 1) / k x inside. NCCL's tree does not run n - 1 steps: its in-domain leg is a chain through the k
+    local members that carries the whole buffer once up (reduce) and once down (broadcast), the inter-node double
+    binary tree between (NCCL 2.4+, src/graph/trees.cc and connect.cc; from memory, not re-read here); those
+    legs leave each local member with the sum of the k local buffers, an all-reduce of the whole buffer over k,
+    so the tree takes at least that (`whole_buffer`: t >= inside(size, k), `ring` then ignored). Without the
     bound a group spanning domains read the cross-domain tables (alpha-beta below 16 MiB, efficiency 1 at large
     sizes) and could beat one inside a domain: a 16-rank all-to-all over two H100 boards at 100 KB per rank 5.1
     us against 9.3 us for 8 ranks on one board; a reduce-scatter over two GB200 NVL72 racks 727 GB/s of busbw
     against 615 GB/s inside one (the measured in-domain ring efficiency, `network.nvlink_collectives`)."""
-    domain = group_domain(fabric, n, stride)  # the job's placement (`network.placement`)
-    local = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)  # members per domain
-    spans = (n * stride > domain) & (local > 1.0)
+    local, spans = _spanning_members(xp, fabric, n, stride)
     if not (spans if xp is _FLOATS else np.any(spans)):
         return t
-    bound = inside(size * local / xp.maximum(n, 1.0), local)
-    if ring:
-        bound = (n - 1.0) / local * bound
+    if whole_buffer:
+        bound = inside(size, local)
+    else:
+        bound = inside(size * local / xp.maximum(n, 1.0), local)
+        if ring:
+            bound = (n - 1.0) / local * bound
     return xp.where(spans, xp.maximum(t, bound), t)
 
 
 def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
+    return _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)[0]
+
+
+def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str,
+                      sized: bool) -> tuple[Any, Any, Any]:
+    """(the all-reduce's time, its ring candidate's, its tree candidate's): the two before the measured in-domain
+    bound, for `_all_reduce` to bound each where the group spans domains."""
     bw, lat = _link(xp, fabric, n, stride)
     lat = step_latency_xp(xp, fabric, lat, n, stride) if sized else lat
     steps = xp.maximum(n - 1.0, 0.0)
@@ -180,7 +214,7 @@ def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, al
         plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
         measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
         t = xp.where(n * stride <= group_domain(fabric, n, stride), measured, t)
-    return xp.where(n > 1, t, 0.0)
+    return xp.where(n > 1, t, 0.0), ring, tree
 
 
 def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike,

@@ -173,8 +173,28 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
 
 
 def _all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_reduce(_FLOATS, ..., "auto", sized=True)`: `_one_all_reduce_seconds`, spanning-bounded."""
-    return _spanned_seconds(_one_all_reduce_seconds, fabric, size, n, stride)
+    """`_all_reduce(_FLOATS, ..., "auto", sized=True)`: `_one_all_reduce_seconds`, its ring and tree each
+    spanning-bounded by its own rule where the group spans scale-up domains, then the faster."""
+    if not (n > 1 and n * stride > group_domain(fabric, n, stride)):
+        return _one_all_reduce_seconds(fabric, size, n, stride)
+    ring, tree, _, _ = _ring_and_tree_seconds(fabric, size, n, stride)
+
+    def inside(part: float, k: float) -> float:
+        return _one_all_reduce_seconds(fabric, part, k, stride)
+
+    # a bound only raises its candidate: bound the faster first; the other's bound matters only if it is faster
+    # still than the bounded one (the same min as the array path's, one in-domain price fewer most of the time)
+    if tree < ring:
+        tree = float(spanning_bound(_FLOATS, fabric, tree, size, n, stride, True, inside, whole_buffer=True))
+        if not ring < tree:
+            return tree
+        ring = float(spanning_bound(_FLOATS, fabric, ring, size, n, stride, True, inside))
+    else:
+        ring = float(spanning_bound(_FLOATS, fabric, ring, size, n, stride, True, inside))
+        if not tree < ring:
+            return ring
+        tree = float(spanning_bound(_FLOATS, fabric, tree, size, n, stride, True, inside, whole_buffer=True))
+    return tree if tree < ring else ring
 
 
 def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
@@ -182,15 +202,12 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
     (the ring, the tree and NVLS share the message's efficiency)."""
     if not n > 1:
         return 0.0
-    _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
-    if crosses:
-        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
-        lat = step_s if lat < step_s else lat
-    ring_bw = 2.0 * steps / members * size / bw
-    tree_bw = 2.0 * size / bw
+    _, bw, lat, crosses, steps, members, tree_steps, _ = _ring_group(fabric, n, stride)
     nvls_bw = fabric.nvls_bytes_per_s
     if not crosses and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         # inside the domain (`_all_reduce`): the alpha-beta candidates, bounded by the measured curve
+        ring_bw = 2.0 * steps / members * size / bw
+        tree_bw = 2.0 * size / bw
         plain = ring_bw + 2.0 * steps * lat
         alpha_beta = tree_bw + tree_steps * lat
         plain = alpha_beta if alpha_beta < plain else plain
@@ -199,6 +216,26 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
             plain = alpha_beta if alpha_beta < plain else plain
         measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
         return measured if measured > plain else plain
+    ring, tree, lat, efficiency = _ring_and_tree_seconds(fabric, size, n, stride)
+    ring = tree if tree < ring else ring
+    if nvls_bw > 0.0 and not crosses and size >= NVLS_MIN_BYTES:  # `nvls_time_xp`
+        bandwidth = (1.0 + 1.0 / n) * size / nvls_bw
+        alpha_beta = bandwidth + 2.0 * lat
+        bound = bandwidth / efficiency
+        nvls = bound if bound > alpha_beta else alpha_beta
+        return nvls if nvls < ring else ring
+    return ring
+
+
+def _ring_and_tree_seconds(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float, float]:
+    """(ring, tree, step latency, message efficiency) of `_all_reduce_parts(_FLOATS, ..., sized=True)` outside the
+    measured in-domain curve, spelled out on floats as `_one_all_reduce_seconds` (n > 1)."""
+    _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
+    if crosses:
+        step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
+        lat = step_s if lat < step_s else lat
+    ring_bw = 2.0 * steps / members * size / bw
+    tree_bw = 2.0 * size / bw
     efficiency = _efficiency.efficiency_at(group, size)
     alpha_beta = ring_bw + 2.0 * steps * _ring_latency_one(fabric, n, stride)
     bound = ring_bw / efficiency
@@ -209,14 +246,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
     alpha_beta = tree_bw + tree_lat
     bound = tree_bw / efficiency
     tree = bound if bound > alpha_beta else alpha_beta
-    ring = tree if tree < ring else ring
-    if nvls_bw > 0.0 and not crosses and size >= NVLS_MIN_BYTES:  # `nvls_time_xp`
-        bandwidth = (1.0 + 1.0 / n) * size / nvls_bw
-        alpha_beta = bandwidth + 2.0 * lat
-        bound = bandwidth / efficiency
-        nvls = bound if bound > alpha_beta else alpha_beta
-        return nvls if nvls < ring else ring
-    return ring
+    return ring, tree, lat, efficiency
 
 
 def _all_to_all_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
