@@ -7,7 +7,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import MoeRouting, load_stack
-from infraplan.ops.params import local_expert_params
+from infraplan.ops.params import activation_terms_per_token_layer, local_expert_params
 from infraplan.training.estimate import estimate_training
 
 STACK = load_stack("nemo-26.04")
@@ -79,3 +79,44 @@ def test_lm_head_runs_in_bf16_under_every_low_precision_recipe() -> None:
         head_times(shape, rates, plan, bf16)["head_compute"])
     # the routing passes are priced: a mxfp8 DeepSeek-V3 step has them in its memory-bound time
     assert _run().breakdown_s.other > 0.0
+
+
+def test_routing_imbalance_and_capacity_grow_the_busiest_ranks_expert_activations() -> None:
+    """The busiest EP rank saves its routed experts' tensors for the tokens it receives (load_imbalance x the mean)
+    or for its padded buffers (capacity_factor x the mean): the same factor as its expert GEMMs' time."""
+    shape = load_model("qwen3-30b-a3b")
+    terms = activation_terms_per_token_layer(shape, 1, True, 4096, False)
+    routed = 4096 * shape.num_layers * (terms["expert_fc1_out"] + terms["expert_act_out"])  # bf16, PP1, mb1
+    kw = dict(tp=1, pp=1, ep=8, seq_len=4096, global_batch=64, dtype="bf16", order="tp-cp-dp-pp")
+
+    def acts(moe: MoeRouting) -> float:
+        stack = STACK.model_copy(update={"moe": STACK.moe.model_copy(update=moe.model_dump(exclude_unset=True))})
+        return estimate_training("qwen3-30b-a3b", "dgx-b200", 8, stack=stack, **kw).memory_breakdown_bytes.activations
+
+    balanced = acts(MoeRouting())
+    assert acts(MoeRouting(load_imbalance=1.25)) - balanced == pytest.approx(0.25 * routed, rel=1e-9)
+    assert acts(MoeRouting(load_imbalance=2.0, capacity_factor=2.0)) - balanced == pytest.approx(routed, rel=1e-9)
+
+
+def test_moe_answers_say_the_routing_they_assume_and_the_mtp_memory_they_leave_out() -> None:
+    kw = dict(tp=1, pp=2, ep=8, seq_len=4096, global_batch=64, dtype="bf16", order="tp-cp-dp-pp")
+
+    def notes(**moe: float) -> list[str]:
+        stack = STACK.model_copy(update={"moe": STACK.moe.model_copy(update=moe), "mtp_num_layers": 1})
+        return estimate_training("qwen3-30b-a3b", "dgx-b200", 16, stack=stack, **kw).notes
+
+    assert any(n.startswith("MoE routing priced force-balanced") for n in notes())
+    assert any("receives 1.25x the mean tokens" in n for n in notes(load_imbalance=1.25))
+    assert any(n.startswith("MoE token dropping") and "1.5x the mean" in n for n in notes(capacity_factor=1.5))
+    assert any("MTP module(s)" in n and "not in the memory per GPU" in n for n in notes())
+    dense = estimate_training("llama3-8b", "dgx-b200", 8, tp=1, pp=1, seq_len=4096, global_batch=64)
+    assert not any("MoE" in n or "MTP" in n for n in dense.notes)
+
+
+def test_an_ep_group_over_the_scale_out_network_is_said() -> None:
+    """EP64 of 64 neighbouring GPUs stays in its NVL72 rack (no note); EP64 4 ranks apart spans 4 racks: 48 of each
+    rank's 64 peers (75 %) are behind the NICs."""
+    assert not any(n.startswith("EP ") for n in _run(order="tp-cp-dp-pp").notes)
+    across = [n for n in _run(order="tp-cp-pp-dp").notes if n.startswith("EP ")]
+    assert across == ["EP 64 (peers 4 ranks apart) is priced over 4 scale-up domains of 72 GPUs, 16 of its ranks in "
+                      "each: 75% of each rank's all-to-all crosses the scale-out network"]

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm, Layout, Phase, layer_ops
 from infraplan.ops.params import ACT_BYTES
-from infraplan.scalar_path import to_float
+from infraplan.scalar_path import fast_frozen_init, to_float
 
 
+@fast_frozen_init  # (its `__init__` without `object.__setattr__` per field: built once per single estimate)
 @dataclass(frozen=True)
 class HeadOps:
     """LM head (vocab-parallel) and what follows it: loss (training) or logits gather for sampling."""

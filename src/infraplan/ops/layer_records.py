@@ -80,7 +80,8 @@ class Gemm:
 
     def kernels(self) -> np.ndarray:
         """Kernel launches: one per GEMM, one per grouped GEMM."""
-        return to_float((1.0 if self.grouped else self.count) * self.share)  # type: ignore[no-any-return]
+        launches = (1.0 if self.grouped else self.count) * self.share
+        return launches if type(launches) is float else to_float(launches)  # type: ignore[return-value]
 
 
 @fast_frozen_init
@@ -147,7 +148,8 @@ class LayerOps:
         return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
 
     def gemm_kernels(self) -> np.ndarray:
-        return to_float(sum(g.kernels() for g in self.gemms))  # type: ignore[no-any-return]
+        total = sum(g.kernels() for g in self.gemms)  # (one plan's float as it is: `to_float` returns it)
+        return total if type(total) is float else to_float(total)  # type: ignore[no-any-return]
 
     def collective_launches_fwd(self, plain: bool) -> Any:
         """Collective kernels of the forward (`Collective.launches`); `plain`: one plan's Python numbers."""

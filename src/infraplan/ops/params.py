@@ -37,6 +37,8 @@ from infraplan.ops.gpt_oss_experts import clamp_saved_elements
 from infraplan.scalar_path import larger, ops_of, pick, smaller, to_float
 
 ArrayLike = np.ndarray | float | int
+_NUMBERS = (int, float)  # a one-plan row's numbers (`PlanArrays.one_row`)
+_PLAIN = (int, float, bool)  # ... and its flags
 
 ACT_BYTES = 2.0  # bf16 activations and communication payloads
 # CUDA context (~0.5 GB) + NCCL and cuBLAS workspaces (~1 GB): one reserve for training and serving
@@ -140,31 +142,44 @@ def routed_stage_layers(shape: TransformerShape, pp: ArrayLike, layers: ArrayLik
     return to_float(smaller(held, float(shape.num_routed_layers)))  # type: ignore[no-any-return]
 
 
+def layer_kind_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1,
+                      etp: ArrayLike | None = None) -> tuple[np.ndarray, ...]:
+    """`local_layer_params` of each layer kind of `stage_params_local`: the routed (first) kind at (EP, ETP), the
+    further kinds (dense) at EP 1. The same for every stage of a plan, so a caller pricing several stages (the
+    stage kinds of `training.memory`) computes them once and passes them as `per_layer`."""
+    return (local_layer_params(shape, tp, ep, etp),
+            *(local_layer_params(kind, tp, 1) for kind, _ in shape.layer_kinds()[1:]))
+
+
 def stage_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
-                       etp: ArrayLike | None = None, layers: ArrayLike | None = None) -> np.ndarray:
+                       etp: ArrayLike | None = None, layers: ArrayLike | None = None,
+                       per_layer: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Layer parameters of one GPU on the heaviest stage, or on a stage of `layers` layers (no embedding): routed
-    layers first, then dense."""
+    layers first, then dense. `per_layer`: `layer_kind_params` of the same (tp, ep, etp), computed already."""
     held_layers = stage_layers(shape.num_layers, pp) if layers is None else layers
     routed = routed_stage_layers(shape, pp, held_layers)
-    held = routed * local_layer_params(shape, tp, ep, etp)
-    for kind, _ in shape.layer_kinds()[1:]:
-        held = held + (held_layers - routed) * local_layer_params(kind, tp, 1)
+    routed_layer, *dense_layers = layer_kind_params(shape, tp, ep, etp) if per_layer is None else per_layer
+    held = routed * routed_layer
+    for params in dense_layers:
+        held = held + (held_layers - routed) * params
     return to_float(held)  # type: ignore[no-any-return]
 
 
 def local_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike = 1,
                  etp: ArrayLike | None = None, layers: ArrayLike | None = None,
-                 tables: bool = True) -> np.ndarray:
+                 tables: bool = True, per_layer: tuple[np.ndarray, ...] | None = None) -> np.ndarray:
     """Parameters of one GPU on the heaviest stage, embedding or LM head included; or of a stage of `layers`
-    layers, with the end stages' table (`end_params_local`) where `tables` (a middle stage holds none)."""
-    held = stage_params_local(shape, tp, pp, ep, etp, layers)
+    layers, with the end stages' table (`end_params_local`) where `tables` (a middle stage holds none).
+    `per_layer`: as `stage_params_local`."""
+    held = stage_params_local(shape, tp, pp, ep, etp, layers, per_layer)
     return to_float(held + end_params_local(shape, tp, pp) if tables else held)  # type: ignore[no-any-return]
 
 
 def local_expert_params(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike, ep: ArrayLike,
                         etp: ArrayLike | None = None, layers: ArrayLike | None = None) -> np.ndarray:
     """The routed-expert part of `local_params` (zero for a dense model; shared experts are not in it)."""
-    plain = all(type(x) in (int, float) for x in (tp, pp, ep))  # one plan's numbers (`PlanArrays.one_row`)
+    # one plan's numbers (`PlanArrays.one_row`; spelled out, not `all` over a generator: a single estimate asks thrice)
+    plain = type(tp) in _NUMBERS and type(pp) in _NUMBERS and type(ep) in _NUMBERS
     if not shape.is_moe:
         return 0.0 if plain else np.zeros(np.broadcast(np.asarray(tp), np.asarray(pp), np.asarray(ep)).shape)  # type: ignore[return-value]
     split = tp if etp is None else etp
@@ -193,7 +208,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
       shared_fc1_out g*f_s and shared_act_out f_s (shared experts, split over TP).
     """
     tp = to_float(tp)
-    plain = all(type(x) in (int, float, bool) for x in (tp, sequence_parallel, seq_len, keep_scores))
+    plain = (type(tp) in _PLAIN and type(sequence_parallel) in _PLAIN and type(seq_len) in _PLAIN
+             and type(keep_scores) in _PLAIN)
     ones = 1.0 if plain else np.ones(np.broadcast(tp, np.asarray(sequence_parallel), np.asarray(seq_len),
                                                   np.asarray(keep_scores)).shape)
     h, d = shape.hidden_size, shape.head_dim
@@ -223,6 +239,8 @@ def activation_terms_per_token_layer(shape: TransformerShape, tp: ArrayLike, seq
     s = shape.shared_ffn_hidden_size
     if s:
         terms |= {"shared_fc1_out": gate * s * split, "shared_act_out": s * split}
+    if plain:  # one plan: every term is already a float (a product of `sp`, `split`, `ones` or `tp`)
+        return terms
     return {name: to_float(value) for name, value in terms.items()}
 
 

@@ -262,6 +262,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         resolve_plan,
         result_row,
     )
+    from infraplan.training.moe_notes import moe_notes
     from infraplan.training.plan import PlanArrays
     from infraplan.training.plan_rules import pipeline_extra_layers
     from infraplan.training.results import TrainingEstimate, published_mfu_flag
@@ -315,6 +316,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                     a["etp"], pipeline_extra_layers(profile),  # as estimate_training
                                     micro_batch_rules(profile))
                 notes = [*recipe, *notes,  # as estimate_training
+                         *moe_notes(shape, profile, cluster.fabric, int(plan.ep[0]), int(plan.ep_stride[0])),
                          *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),
                          *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0])),
                          *stack_dtype_notes(profile, str(a["dtype"]))]

@@ -10,8 +10,11 @@ which is Korthikanti's 34 s b h / t for a GPT block (q = h, kv = h, f = 4h, g = 
 parallelism the norm inputs, QKV and MLP inputs and dropout masks (10 s b h) are not split: 10 + 24 / t.
 Selective recompute drops the tensors of the stack's `recompute_modules` (Megatron-Core's fine-grained modules;
 default the attention core) and fp8 plans store the stack's `fp8_activation_cache` tensors in fp8
-(`training.recompute_modules`). Full recompute keeps only each layer's input (2 s b h / t) plus one layer's
-working set. Block recompute
+(`training.recompute_modules`). MoE: the routed experts' tensors on the busiest EP rank are the stack's
+`moe.load_factor` times the mean (dropless `load_imbalance`: the tokens it receives; `capacity_factor`: buffers
+padded to c x the mean, GShard / Switch, Fedus et al. 2022 arXiv:2101.03961 sec. 2.2; the same factor that paces
+its expert GEMMs and all-to-all, `ops.layer`). Full recompute keeps only each layer's input (2 s b h / t) plus
+one layer's working set. Block recompute
 (Megatron-Core `--recompute-granularity full --recompute-method block --recompute-num-layers k`,
 megatron/core/transformer/transformer_block.py `_checkpointed_forward`): only the first k layers of each model
 chunk are recomputed, so a stage of L_s layers in v chunks keeps r = min(k v, L_s) layer inputs and
@@ -53,6 +56,8 @@ _SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
 # pipeline stage kinds, in the order of `ops.params.split_stage_layers`: a middle stage (the second, rank 1: the most
 # in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
 MIDDLE, FIRST, LAST = 0, 1, 2
+# the routed experts' saved tensors (`ops.params.activation_terms_per_token_layer`), held per token they receive
+_ROUTED_EXPERT_TERMS = frozenset({"expert_fc1_out", "expert_act_out", "expert_clamped_fc1_out"})
 
 __all__ = ["ACTIVATION_BYTES", "FIRST", "LAST", "MIDDLE", "activation_bytes_per_token_layer", "recomputed_fraction",
            "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations"]
@@ -77,6 +82,9 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
     stored = stored_activation_terms(terms, plan.recompute == _SELECTIVE, plan.dtype != _BF16, profile,
                                      ops_params.quantized_gemm_inputs(shape), operand)
+    load = profile.moe.load_factor if shape.is_moe else 1.0
+    if load != 1.0:  # the busiest EP rank's routed-expert tensors: `load` x the mean tokens (as its GEMMs' time)
+        stored = {name: value * load if name in _ROUTED_EXPERT_TERMS else value for name, value in stored.items()}
     total = sum(stored.values())
     return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
 

@@ -37,6 +37,7 @@ from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Sch
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.memory import memory_breakdown
+from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.pipeline_layout import layout_virtual_stages
 from infraplan.training.plan import PlanArrays
@@ -389,6 +390,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
     # (the plan's own ints: its `one_row`, without building its one-element arrays)
     fields = plan.one_row if plan.is_one else plan.take([0]).one_row
+    notes += moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride))  # routing, EP span, MTP
     notes += stack_schedule_notes(profile, int(fields.schedule), pp)  # a schedule the stack lacks
     notes += stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp))  # ZeRO / CP
     notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in

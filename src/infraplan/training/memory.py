@@ -90,14 +90,29 @@ def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: 
 
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
-    return _kept_on_row(plan, "_local_layer_params", shape,  # type: ignore[no-any-return]
-                        lambda: ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp))
+    kinds = _layer_kind_params(shape, plan)
+    if kinds is None:
+        return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
+    layer: np.ndarray = kinds[0]
+    return layer
+
+
+def _layer_kind_params(shape: TransformerShape, plan: PlanArrays) -> tuple[Any, ...] | None:
+    """`ops.params.layer_kind_params` of a one-plan row, kept on the row (every stage kind's parameters and the
+    ZeRO-3 layer multiply them: computed once per plan, not once per stage kind); None for arrays over plans (each
+    formula computes its own, as before)."""
+    if not is_plain(plan.tp):
+        return None
+    kinds: tuple[Any, ...] = _kept_on_row(plan, "_layer_kind_params", shape,
+                                          lambda: ops_params.layer_kind_params(shape, plan.tp, plan.ep, plan.expert_tp))
+    return kinds
 
 
 def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
     return _kept_on_row(plan, "_local_params", shape,  # type: ignore[no-any-return]
-                        lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp))
+                        lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp,
+                                                        per_layer=_layer_kind_params(shape, plan)))
 
 
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -134,13 +149,17 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
               if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
               else parameter_copies(plan.schedule))
-    (kind, act), *others = _peak_candidates(shape, plan, profile)
-    terms = (*_state_terms(shape, plan, profile, copies, kind), act)
+    candidates = _peak_candidates(shape, plan, profile)
+    states = _kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates))
+    (_, act), *others = candidates
+    terms = (*states[0], act)
     best = terms[0] + terms[1] + terms[2] + act if others else None
-    for kind, act in others:  # the heaviest stage kind's terms (the first of equal totals)
-        state = _state_terms(shape, plan, profile, copies, kind)
+    for state, (_, act) in zip(states[1:], others, strict=True):  # the heaviest kind's terms (the first of ties)
         total = state[0] + state[1] + state[2] + act
         heavier = total > best
+        if type(heavier) is bool:  # one plan's floats: `pick` of a plain condition, every term at once
+            terms, best = ((*state, act), total) if heavier else (terms, best)
+            continue
         terms = tuple(pick(heavier, new, old) for new, old in zip((*state, act), terms, strict=True))
         best = pick(heavier, total, best)
     weights, grads, optimizer, activations = terms
@@ -175,8 +194,11 @@ def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kin
         return local_params(shape, plan), local_expert_params(shape, plan)
 
     def compute() -> tuple[Any, Any]:
-        layers = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[kind % _BOUND]
-        return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE),
+        split = _kept_on_row(plan, f"_split_stage_layers{int(emb)}{int(loss)}", shape,  # (one per plan)
+                             lambda: ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss))
+        layers = split[kind % _BOUND]
+        return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE,
+                                        _layer_kind_params(shape, plan)),
                 ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers))
 
     held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
@@ -251,24 +273,36 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
                  kind: int = _FIRST) -> tuple[Any, Any, Any]:
     """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies, on a
     stage of the kind (`_stage_params`)."""
+    return _kinds_state_terms(shape, plan, profile, copies, (kind,))[0]
+
+
+def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
+                       kinds: tuple[int, ...]) -> list[tuple[Any, Any, Any]]:
+    """`_state_terms` of each stage kind: the bytes per parameter, the ZeRO stages' masks and the gathered ZeRO-3
+    layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
+    state from its parameters, each element the same products as alone."""
     one = is_plain(plan.tp)
-    held, experts = _stage_params(shape, plan, profile, kind)
-    params = held * copies
-    shard = sharded_of(plan, held, experts) * copies
     zero = plan.zero
     # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
     copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
     alone = _QUANTISED_ONLY_FLOATS[plan.dtype] if one else _QUANTISED_ONLY[plan.dtype]
     weight_bytes = copy + WEIGHT_BYTES * (1.0 - alone) if profile.fp8_param_gather else WEIGHT_BYTES + copy
+    zero3, zero2, zero1 = zero >= 3, zero >= 2, zero >= 1
     # ZeRO-3 gathers one layer ahead (one plan below ZeRO 3: not priced, `pick` drops it)
-    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero >= 3 else 0.0
-    weights = pick(zero >= 3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
+    one_layer = local_layer_params(shape, plan) * weight_bytes if not one or zero3 else 0.0
     grad_bytes = grad_buffer_bytes(profile)
-    grads = pick(zero >= 2, shard * grad_bytes, params * grad_bytes)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
-    optimizer = pick(zero >= 1, shard * optimizer_bytes, params * optimizer_bytes)
-    return weights, grads, optimizer
+    terms = []
+    for kind in kinds:
+        held, experts = _stage_params(shape, plan, profile, kind)
+        params = held * copies
+        shard = sharded_of(plan, held, experts) * copies
+        weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
+        grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
+        optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
+        terms.append((weights, grads, optimizer))
+    return terms
 
 
 def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str) -> dict[str, Any]:

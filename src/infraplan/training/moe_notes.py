@@ -1,0 +1,53 @@
+"""What a training answer assumes about an MoE model's routing and its MTP modules, said in its notes.
+
+* Routing: the stack's `moe` block (`catalog.stacks.MoeRouting`) paces the busiest EP rank's expert GEMMs, its
+  all-to-all and its saved expert activations at `load_factor` times the mean tokens. Its default, 1.0, is
+  Megatron-Core's forced load balancing (`moe_router_force_load_balancing`, random router logits, as the NeMo /
+  Megatron-Bridge MoE performance recipes run; `training.expert_counts`), not a learned router's spread; the note says
+  so and names the fields that change it (`load_imbalance`, e.g. 1.25, Switch Transformer's capacity headroom,
+  Fedus et al. 2022 arXiv:2101.03961 sec. 2.2; `capacity_factor`, token dropping).
+* EP placement: an EP group (`PlanArrays.ep_stride` apart) that `training.expert_dispatch.ep_domains` prices over
+  more than one scale-up domain (a group wider than the domain, or a block of ranks that crosses a domain edge in
+  a placed job, `network.fabric.group_domain`) sends (n - d) / n of each rank's all-to-all over the scale-out NICs.
+* MTP: a stack's `mtp_num_layers` modules are timed on the last pipeline stage (`training.pipeline_layout`); the
+  memory per GPU (`training.memory`) does not hold their weights, gradients, optimizer state or activations.
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.network.collectives import Fabric
+from infraplan.training.expert_dispatch import ep_domains
+
+__all__ = ["moe_notes"]
+
+
+def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int) -> list[str]:
+    """The routing assumption of an MoE model's plan, where its EP all-to-all leaves the scale-up domain, and the
+    MTP modules left out of its memory (a dense model: [])."""
+    if not shape.is_moe:
+        return []
+    moe = stack.moe
+    if moe.capacity_factor is not None:
+        routing = (f"MoE token dropping (stack {stack.name} moe.capacity_factor {moe.capacity_factor:g}): every "
+                   f"expert's buffer padded to {moe.capacity_factor:g}x the mean tokens, its GEMMs, all-to-all and "
+                   "saved activations priced at that; the tokens beyond it are dropped")
+    elif moe.load_imbalance != 1.0:
+        routing = (f"MoE routing: the busiest EP rank receives {moe.load_imbalance:g}x the mean tokens (stack "
+                   f"{stack.name} moe.load_imbalance), its expert GEMMs, all-to-all and saved activations priced at "
+                   "that")
+    else:
+        routing = ("MoE routing priced force-balanced (Megatron-Core moe_router_force_load_balancing, as NeMo's MoE "
+                   "benchmarks run: each rank the mean tokens): a learned router's busiest rank takes more; set "
+                   "moe.load_imbalance (e.g. 1.25) or moe.capacity_factor (token dropping) in a stack YAML (--stack)")
+    notes = [routing]
+    n, per_domain, domains = (float(x) for x in ep_domains(fabric, ep, ep_stride))
+    if domains > 1.0:
+        notes.append(f"EP {ep} (peers {ep_stride} ranks apart) is priced over {domains:g} scale-up domains of "
+                     f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
+                     f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
+    if stack.mtp_num_layers:
+        notes.append(f"{stack.mtp_num_layers} MTP module(s) of stack {stack.name} timed on the last pipeline stage; "
+                     "their weights, gradients, optimizer state and activations are not in the memory per GPU")
+    return notes
