@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from flow_toy_fabric import TOY
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
@@ -85,21 +86,6 @@ def test_flow_and_analytical_agree_within_5_percent_when_uncongested(op, system,
     assert result.time_s == pytest.approx(result.analytical_time_s, rel=0.05)
 
 
-TOY = """
-display_name: toy RoCE cluster (512 GPUs, 1:4 above 128-GPU pods)
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 512
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: roce
-  collective_efficiency: 0.9
-  ecmp_flows_per_pair: 16
-  tiers:
-    - {name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: pod, group_size: 128, oversubscription: 4, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: cluster, group_size: 512, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
-"""
 
 
 @pytest.fixture()

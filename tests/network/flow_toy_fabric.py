@@ -1,0 +1,18 @@
+"""The toy RoCE fabric the flow-simulator tests share: 512 GPUs, 16-GPU racks with 16 single-link uplinks each to
+16 pod switches per 128-GPU pod, 1:4 above the pods."""
+
+TOY = """
+display_name: toy RoCE cluster (512 GPUs, 1:4 above 128-GPU pods)
+source: test fixture
+accelerator: h100-sxm
+total_accelerators: 512
+node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
+network:
+  kind: roce
+  collective_efficiency: 0.9
+  ecmp_flows_per_pair: 16
+  tiers:
+    - {name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: pod, group_size: 128, oversubscription: 4, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: cluster, group_size: 512, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
+"""
