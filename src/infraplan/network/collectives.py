@@ -77,29 +77,29 @@ _LINKS_KEPT = 4096
 _LINKS: IdentityMemo[tuple[float, float]] = IdentityMemo(_LINKS_KEPT)  # (bandwidth, latency) by fabric, n, stride
 
 
-def _ring_latency_one(fabric: Fabric, n: float, stride: float) -> float:
-    """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one` at NCCL's current network
-    step latency, kept by the fabric's identity as `_link_one` keeps links."""
+def _kept_latency(memo: IdentityMemo[float], latency: Callable[[Fabric, float, float, float], float],
+                  fabric: Fabric, n: float, stride: float) -> float:
+    """`latency(fabric, n, stride, floor)` at NCCL's current network step latency `floor`, kept in `memo` by the
+    fabric's identity as `_link_one` keeps links (the lru_cache behind `latency` hashes the whole fabric)."""
     floor = _efficiency.NCCL_NET_STEP_LATENCY_S
-    kept = _RING_LATENCIES.get(fabric, (n, stride, floor))
+    kept = memo.get(fabric, (n, stride, floor))
     if kept is not None:
         return kept
-    return _RING_LATENCIES.put(fabric, (n, stride, floor), ring_latency_one(fabric, n, stride, floor))
+    return memo.put(fabric, (n, stride, floor), latency(fabric, n, stride, floor))
 
 
-_RING_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
+def _ring_latency_one(fabric: Fabric, n: float, stride: float) -> float:
+    """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one`, kept."""
+    return _kept_latency(_RING_LATENCIES, ring_latency_one, fabric, n, stride)
 
 
 def _tree_latency_one(fabric: Fabric, n: float, stride: float) -> float:
     """`collective_formulas._tree_latency(_FLOATS, ..., sized=True)` of a group spanning scale-up domains:
-    `tree_latency_one` at NCCL's current network step latency, kept by the fabric's identity as `_link_one`."""
-    floor = _efficiency.NCCL_NET_STEP_LATENCY_S
-    kept = _TREE_LATENCIES.get(fabric, (n, stride, floor))
-    if kept is not None:
-        return kept
-    return _TREE_LATENCIES.put(fabric, (n, stride, floor), tree_latency_one(fabric, n, stride, floor))
+    `tree_latency_one`, kept."""
+    return _kept_latency(_TREE_LATENCIES, tree_latency_one, fabric, n, stride)
 
 
+_RING_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
 _TREE_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
 
 
@@ -117,9 +117,9 @@ def forget_float_values() -> None:
     _efficiency.forget_float_values()
 
 
-# a ring group's float terms: (fabric, bandwidth, link latency, it leaves the scale-up domain, ring steps n - 1
-# (at least 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`)
-_Group = tuple[Fabric, float, float, bool, float, float, float, _efficiency.GroupEfficiency]
+# a ring group's float terms: (bandwidth, link latency, it leaves the scale-up domain, ring steps n - 1 (at least
+# 0), members max(n, 1), 2 ceil(log2 members) tree latency steps, its `group_efficiency`)
+_Group = tuple[float, float, bool, float, float, float, _efficiency.GroupEfficiency]
 _GROUPS: IdentityMemo[_Group] = IdentityMemo(_LINKS_KEPT)
 
 
@@ -136,7 +136,7 @@ def _ring_group(fabric: Fabric, n: float, stride: float) -> _Group:
     members = 1.0 if n < 1.0 else n
     tree_steps = 2.0 * float(math.ceil(float(np.log2(members))))
     crosses = n * stride > group_domain(fabric, n, stride)
-    group = (fabric, bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
+    group = (bw, lat, crosses, 0.0 if steps < 0.0 else steps, members, tree_steps,
              _efficiency.group_efficiency(fabric, n, stride, False))
     return _GROUPS.put(fabric, (n, stride), group)
 
@@ -163,7 +163,7 @@ def _one_reduce_scatter_seconds(fabric: Fabric, size: float, n: float, stride: f
     (`_ring_group`); a group of one rank costs nothing (the formula's `where(n > 1, t, 0)`)."""
     if not n > 1:
         return 0.0
-    _, bw, _, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
+    bw, _, crosses, steps, members, _, group = _ring_group(fabric, n, stride)
     # `_ring_latency`: the ring's mean hop latency, network hops floored at NCCL's step latency
     lat = _ring_latency_one(fabric, n, stride)
     bandwidth = steps / members * size / bw
@@ -202,7 +202,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
     (the ring, the tree and NVLS share the message's efficiency)."""
     if not n > 1:
         return 0.0
-    _, bw, lat, crosses, steps, members, tree_steps, _ = _ring_group(fabric, n, stride)
+    bw, lat, crosses, steps, members, tree_steps, _ = _ring_group(fabric, n, stride)
     nvls_bw = fabric.nvls_bytes_per_s
     if not crosses and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         # inside the domain (`_all_reduce`): the alpha-beta candidates, bounded by the measured curve
@@ -230,7 +230,7 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
 def _ring_and_tree_seconds(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float, float]:
     """(ring, tree, step latency, message efficiency) of `_all_reduce_parts(_FLOATS, ..., sized=True)` outside the
     measured in-domain curve, spelled out on floats as `_one_all_reduce_seconds` (n > 1)."""
-    _, bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
+    bw, lat, crosses, steps, members, tree_steps, group = _ring_group(fabric, n, stride)
     if crosses:
         step_s = _efficiency.NCCL_NET_STEP_LATENCY_S
         lat = step_s if lat < step_s else lat
