@@ -261,13 +261,12 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
         mfu_ceiling,
         resolve_plan,
         result_row,
+        stack_plan_notes,
     )
-    from infraplan.training.moe_notes import moe_notes
     from infraplan.training.plan import PlanArrays
     from infraplan.training.plan_rules import pipeline_extra_layers
     from infraplan.training.results import TrainingEstimate, published_mfu_flag
-    from infraplan.training.schedules import stack_schedule_notes
-    from infraplan.training.stack_limits import default_zero, micro_batch_rules, stack_dtype_notes, stack_limit_notes
+    from infraplan.training.stack_limits import default_zero, micro_batch_rules
 
     parameters = inspect.signature(estimate_training).parameters
     defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
@@ -316,10 +315,7 @@ def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseExcept
                                     a["etp"], pipeline_extra_layers(profile),  # as estimate_training
                                     micro_batch_rules(profile))
                 notes = [*recipe, *notes,  # as estimate_training
-                         *moe_notes(shape, profile, cluster.fabric, int(plan.ep[0]), int(plan.ep_stride[0])),
-                         *stack_schedule_notes(profile, int(plan.schedule[0]), a["pp"]),
-                         *stack_limit_notes(profile, a["pp"], int(plan.zero[0]), int(plan.cp[0])),
-                         *stack_dtype_notes(profile, str(a["dtype"]))]
+                         *stack_plan_notes(shape, profile, cluster, plan, a["pp"], str(a["dtype"]))]
                 plans.append((i, plan, notes))
             except Exception as exc:
                 outcomes[i] = exc

@@ -388,12 +388,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
     notes += _plan_notes(shape, sys_spec.node.scale_up_domain, tp, seq_len) + placement_notes(sys_spec.node, gpus)
-    # (the plan's own ints: its `one_row`, without building its one-element arrays)
-    fields = plan.one_row if plan.is_one else plan.take([0]).one_row
-    notes += moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride))  # routing, EP span, MTP
-    notes += stack_schedule_notes(profile, int(fields.schedule), pp)  # a schedule the stack lacks
-    notes += stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp))  # ZeRO / CP
-    notes += stack_dtype_notes(profile, dtype)  # a precision the stack does not train in
+    notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
     values = _outputs(shape, cluster, plan, profile)
@@ -430,6 +425,19 @@ def _plan_notes(shape: TransformerShape, scale_up_domain: int, tp: int, seq_len:
         notes.append(f"--seq-len {seq_len} exceeds {shape.name}'s {shape.max_seq_len} positions "
                      "(max_position_embeddings): a context-extension run")
     return notes
+
+
+def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, plan: PlanArrays, pp: int,
+                     dtype: str) -> list[str]:
+    """What a resolved one-plan answer says about its plan under its stack: the MoE routing, EP span and MTP
+    (`moe_notes`), a schedule the stack lacks, a ZeRO stage or CP it does not run, a precision it does not train
+    in. `estimate_training` and the sweep's batched estimates both ask this."""
+    # (the plan's own ints: its `one_row`, without building its one-element arrays)
+    fields = plan.one_row if plan.is_one else plan.take([0]).one_row
+    return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride)),  # routing, EP, MTP
+            *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
+            *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
+            *stack_dtype_notes(profile, dtype)]  # a precision the stack does not train in
 
 
 def _stack_constants(profile: Stack) -> tuple[str | None, str]:
