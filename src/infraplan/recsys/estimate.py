@@ -127,6 +127,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     host = [j for j, t in enumerate(tiers) if t.name == "host"]
     act_bw = tiers[on_device[0]].stream_bytes_per_s  # activations live in the fastest on-device tier
     weight_s_per_byte = sum(placement.dense_fraction[j] / tiers[j].stream_bytes_per_s for j in on_device)
+    vector_flops_per_s = vector_rate(accelerator, profile, dtype)[0]  # element-wise work (`vector_rate`)
 
     gemm_compute = np.zeros_like(b)
     gemm_memory = np.zeros_like(b)
@@ -151,7 +152,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
         # a multi-input product into the GEMM epilogue), at the vector rate or the activation bandwidth
         layers, width = model.interaction.layers, model.interaction_width()
         inter_bpe = part_rates["interaction"][1]
-        inter_compute = b * dcn_pointwise_flops(model) / vector_rate(accelerator, profile, dtype)[0]
+        inter_compute = b * dcn_pointwise_flops(model) / vector_flops_per_s
         inter_memory = b * layers * 4.0 * width * inter_bpe / act_bw
         inter_total = np.maximum(inter_compute, inter_memory)
         kernels += layers
@@ -162,7 +163,7 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     emb_tier = {t.name: b * emb_per_sample[j] / t.gather_bytes_per_s for j, t in enumerate(tiers)}
     kernels += sum(1 for j in on_device if emb_per_sample[j] > 0)
     pointwise = dcn_pointwise_flops(model) if model.interaction.kind == "dcn" and DCN_POINTWISE_PASS else 0.0
-    vector = b * (model.vector_flops_per_sample() - pointwise) / vector_rate(accelerator, profile, dtype)[0]
+    vector = b * (model.vector_flops_per_sample() - pointwise) / vector_flops_per_s
     overhead = np.full_like(b, kernels * accelerator.efficiency.kernel_overhead_s)
 
     link_bw = accelerator.host_link_bandwidth_bytes_per_s * profile.host_link_efficiency
