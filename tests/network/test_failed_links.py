@@ -120,6 +120,12 @@ def test_failed_links_need_the_flow_model(toy: str, capsys: pytest.CaptureFixtur
         parse_failed_links(":3")
 
 
+@pytest.mark.parametrize("amount", ["nan", "inf", "-inf", "inf%", "-1"])
+def test_non_finite_or_negative_failed_links_are_one_line(amount: str) -> None:
+    with pytest.raises(InputError, match="--failed-links must be TIER:COUNT or TIER:FRACTION"):
+        parse_failed_links(f"pod:{amount}")
+
+
 def test_the_cli_reports_the_failure_in_its_assumptions(tiny: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["collective", "send-recv", "--system", tiny, "--gpus", "32", "--bytes", "1GiB", "--sim", "flow",
                  "--failed-links", "leaf:25%", "--json"]) == 0

@@ -19,6 +19,7 @@ scale-out bandwidth as the sum of its NICs (fabric.py), which is this striping.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -87,7 +88,7 @@ def parse_failed_links(text: str) -> tuple[str, float]:
         number = float(value[:-1]) / 100.0 if value.endswith("%") else float(value)
     except ValueError:
         number = -1.0
-    if not sep or not tier.strip() or not number >= 0.0 or number != number:
+    if not sep or not tier.strip() or not 0.0 <= number < math.inf:  # nan and inf fail the comparison too
         raise InputError(f"--failed-links must be TIER:COUNT or TIER:FRACTION (e.g. pod:3, pod:1%), got {text!r}")
     return tier.strip(), number
 
