@@ -20,6 +20,28 @@ low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
 master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
 shard the optimizer, then gradients, then weights over DP.
+
+MTP (`Stack.mtp_num_layers`, DeepSeek-V3 arXiv:2412.19437 sec. 2.2: each module one transformer block, the 2h x h
+projection eh_proj and RMSNorms, the embedding and output head shared with the main model): each module's
+transformer layer is one of the decoder's last kind (Megatron-Core `get_gpt_mtp_block_spec` takes the decoder
+block spec's last layer spec, models/gpt/gpt_layer_specs.py, from memory; DeepSeek-V3's HF checkpoint stores it as
+layer 61 = `num_hidden_layers`, past `first_k_dense_replace` 3: an MoE layer) at the plan's TP / EP / ETP, plus
+eh_proj over TP (a column-parallel linear, megatron/core/transformer/multi_token_prediction.py) (`_mtp_params`; the
+norms' vectors are left out, as every layer's). Held by the stage that runs them (`training.pipeline_layout`):
+the last (Megatron-Core builds them with `post_process`), or, under a schedule whose ranks hold mirrored stages
+(DualPipe, ZB-V: `schedules._mirrored_chunks`), the first stage's rank, which holds the last stage too. Megatron-Core
+builds an embedding on a stage with `mtp_process` as on the first (gpt_model.py, `pre_process or mtp_process`,
+from memory): one more V x h / TP table on a last stage of PP > 1; DualPipe places the embedding's and the output
+head's stages on one rank, so the MTP module shares them physically (DeepSeek-V3 sec. 3.2.3, "Shared Embedding and
+Output Head for Multi-Token Prediction"): no copy on a mirrored schedule. Their gradients and optimizer state are
+sharded as the layer beside them (experts over the expert data-parallel ranks, the rest over DP: `sharded_of`).
+Activations (`_mtp_activation_bytes`): per module and micro-batch in flight one more layer's (its input alone
+under full recompute), the inputs of enorm, hnorm, eh_proj (2h) and the final norm (5h values in bf16), and the
+second loss's fp32 logits (cross_entropy.py as above), for the one micro-batch the loss's stage holds: the last
+stage runs each micro-batch's loss forward and backward back to back (`stage_split.one_f_one_b_chunks`, the
+logits' rule above); on a mirrored schedule's first-stage rank one micro-batch, ASSUMPTION (the same rule).
+A stack layout that puts them on another rank than the loss's (`pipeline_layout`: "...tm|L") is still priced with
+them on the last stage (layouts are not read here, above).
 """
 
 from __future__ import annotations
@@ -67,6 +89,10 @@ _QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
 _FULL = int(Recompute.FULL)  # its code as an int (an enum member's lookup costs more than the comparison)
 # a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
 _BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
+# schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
+# last stage, and so the MTP modules
+_MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
+_MTP_SIDE_VALUES = 5.0  # per token and MTP module: enorm, hnorm and final-norm inputs (h each), eh_proj's (2h)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
@@ -177,7 +203,56 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) 
     kinds = (_FIRST, _MIDDLE, _LAST) if any(_split_flags(profile)) else (_FIRST, _LAST)
     chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(profile))
     acts = _activations(shape, plan, profile, kinds, chunks)
+    if profile.mtp_num_layers:  # the stage holding the MTP modules has its own state: every kind a candidate
+        per = _mtp_activation_bytes(shape, plan, profile)
+        last_held = pick((plan.pp == 1) | (chunks[3] > 0.0), 1.0, 0.0)  # the logits' rule (`stage_activations`)
+        acts = [act + _mtp_on(plan, kind) * per * (last_held if kind == _LAST else 1.0)
+                for kind, act in zip(kinds, acts, strict=True)]
+        return list(zip(kinds, acts, strict=True))
     return list(zip(kinds, acts, strict=True)) if len(kinds) == 3 else [(_FIRST, larger(*acts))]
+
+
+def _mirrored(plan: PlanArrays) -> Any:
+    """Whether each plan's schedule holds mirrored stages per rank (`_MIRRORED`): a bool, or a bool array."""
+    if is_plain(plan.schedule):
+        return int(plan.schedule) in _MIRRORED
+    return np.isin(plan.schedule, _MIRRORED)
+
+
+def _mtp_on(plan: PlanArrays, kind: int) -> Any:
+    """1 where a stage of the kind holds the stack's MTP modules, else 0 (module docstring): the last stage, or
+    the first under a mirrored schedule; the bound kind of `memory_bound_terms` always (an upper bound)."""
+    if kind == _BOUND:
+        return 1.0
+    if kind == _MIDDLE:
+        return 0.0
+    mirrored = _mirrored(plan)
+    return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
+
+
+def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
+    (module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over TP), plus the
+    embedding table Megatron-Core builds beside them on a last stage of PP > 1 outside a mirrored schedule."""
+    n = float(profile.mtp_num_layers)
+    h = float(shape.hidden_size)
+    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * h / plan.tp, 0.0)
+    layer = local_layer_params(shape, plan)  # the routed (last) kind of an MoE model, the one kind of a dense one
+    experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, 1.0)
+    return n * (layer + 2.0 * h * h / plan.tp) + table, n * experts
+
+
+def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
+    """Activation bytes of the stack's MTP modules for one micro-batch (module docstring): per module one more
+    layer (its input alone under full recompute), its norms' and eh_proj's inputs and the second loss's fp32
+    logits."""
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    split = pick(plan.sequence_parallel == 1, plan.tp, 1)
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / split
+    layer = pick(plan.recompute == _FULL, layer_input,
+                 tokens * activation_bytes_per_token_layer(shape, plan, profile))
+    logits = tokens * shape.vocab_size / plan.tp * 4.0
+    return float(profile.mtp_num_layers) * (layer + _MTP_SIDE_VALUES * layer_input + logits)
 
 
 def _chunk_parts(profile: Stack) -> tuple[int, ...]:
@@ -293,11 +368,16 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     grad_bytes = grad_buffer_bytes(profile)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
+    mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     terms = []
     for kind in kinds:
         held, experts = _stage_params(shape, plan, profile, kind)
         params = held * copies
         shard = sharded_of(plan, held, experts) * copies
+        if mtp is not None:  # the MTP modules once on the rank that holds them (not per mirrored copy)
+            on = _mtp_on(plan, kind)
+            params = params + on * mtp[0]
+            shard = shard + on * sharded_of(plan, mtp[0], mtp[1])
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
@@ -314,12 +394,15 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     its activations where the split counts no end as a layer (the first stage's, as before the stage kinds), else
     at least f (per - 2) layer-micro-batches (per = L' / p layers; the short first chunks are at most 2 f - 1).
     High: a middle stage's layers with a table, and f per layer-micro-batches with the one rebuilt layer and the
-    fp32 logits (no stage kind holds more). Block recompute is not bounded (its rows get none)."""
+    fp32 logits (no stage kind holds more); with the stack's MTP modules, their parameters (with the embedding
+    copy) and one micro-batch of their activations on top (one stage holds them). Block recompute is not bounded
+    (its rows get none)."""
     emb, loss = _split_flags(stack)
     if part == "states":
         low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST))
         return {"state_low": low_state,
-                "state_high": low_state if not (emb or loss) else sum(_state_terms(shape, plan, stack, 1.0, _BOUND))}
+                "state_high": (low_state if not (emb or loss or stack.mtp_num_layers)  # (MTP: on one end stage)
+                               else sum(_state_terms(shape, plan, stack, 1.0, _BOUND)))}
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE]
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, stack)
@@ -333,4 +416,5 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
         low = held + pick(plan.pp == 1, logits, 0.0)
     else:
         low = flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
-    return {"activations_low": low, "activations_high": held + logits}
+    mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
+    return {"activations_low": low, "activations_high": held + logits + mtp}

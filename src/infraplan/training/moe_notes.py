@@ -9,8 +9,9 @@
 * EP placement: an EP group (`PlanArrays.ep_stride` apart) that `training.expert_dispatch.ep_domains` prices over
   more than one scale-up domain (a group wider than the domain, or a block of ranks that crosses a domain edge in
   a placed job, `network.fabric.group_domain`) sends (n - d) / n of each rank's all-to-all over the scale-out NICs.
-* MTP: a stack's `mtp_num_layers` modules are timed on the last pipeline stage (`training.pipeline_layout`); the
-  memory per GPU (`training.memory`) does not hold their weights, gradients, optimizer state or activations.
+* MTP: a stack's `mtp_num_layers` modules are timed on the last pipeline stage, or where its layout puts them
+  (`training.pipeline_layout`), and held in the memory per GPU of the stage that runs them (`training.memory`:
+  weights, gradients, optimizer state, activations and the second loss's logits): nothing left out to say.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ __all__ = ["moe_notes"]
 
 
 def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int) -> list[str]:
-    """The routing assumption of an MoE model's plan, where its EP all-to-all leaves the scale-up domain, and the
-    MTP modules left out of its memory (a dense model: [])."""
+    """The routing assumption of an MoE model's plan and where its EP all-to-all leaves the scale-up domain (a
+    dense model: [])."""
     if not shape.is_moe:
         return []
     moe = stack.moe
@@ -47,7 +48,4 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
         notes.append(f"EP {ep} (peers {ep_stride} ranks apart) is priced over {domains:g} scale-up domains of "
                      f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
-    if stack.mtp_num_layers:
-        notes.append(f"{stack.mtp_num_layers} MTP module(s) of stack {stack.name} timed on the last pipeline stage; "
-                     "their weights, gradients, optimizer state and activations are not in the memory per GPU")
     return notes
