@@ -24,6 +24,8 @@ class SwitchModel(Spec):
     port_bandwidth_bytes_per_s: BytesPerS
     power_w: Watts
     price_usd: NonNegative
+    in_network_reduction: Literal["none", "sharp-v2", "sharp-v3"] = Field(
+        "none", description="in-switch all-reduce NCCL can use (NVIDIA SHARP via CollNet); `network.sharp`")
 
 
 class PerPort(Spec):

@@ -290,6 +290,9 @@ class Network(Spec):
     kind: Literal["infiniband", "roce", "ethernet", "ici", "pcie"]
     tiers: list[NetworkTier] = Field(min_length=1)
     rail_optimized: bool = False
+    rail_only: bool = Field(
+        False, description="rail-only fabric (Wang et al., arXiv:2307.12169): each rail (NIC index k of every node) is "
+        "its own Clos, no switch joins rails; traffic between rails crosses the scale-up domain first (PXN)")
     collective_efficiency: Fraction = Field(
         description="measured NCCL bus bandwidth / NIC line rate for large messages"
     )
@@ -301,6 +304,8 @@ class Network(Spec):
         for inner, outer in zip(sizes, sizes[1:], strict=False):
             if outer <= inner or outer % inner:
                 raise ValueError(f"tier group sizes must grow and nest, got {sizes}")
+        if self.rail_only and not self.rail_optimized:
+            raise ValueError("rail_only needs rail_optimized: true (its rails are the rail-optimised leaves)")
         return self
 
 

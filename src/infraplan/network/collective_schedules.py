@@ -75,6 +75,7 @@ from infraplan.network.flow_sim import FlowSet, Progress, estimated_seconds, flo
 from infraplan.network.nvls import nvls_available
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
+from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
 from infraplan.network.topology import build_topology
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
@@ -145,8 +146,8 @@ def _phase_names(op: str, algorithm: str, count: int) -> list[str]:
             else algorithm] * count
 
 
-ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "auto")
-_ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls"), "reduce-scatter": ("ring", "hierarchical"),
+ALGORITHMS = ("ring", "tree", "hierarchical", "nvls", "sharp", "auto")
+_ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls", "sharp"), "reduce-scatter": ("ring", "hierarchical"),
             "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}
 
 
@@ -163,6 +164,8 @@ def place(total: int, n: int, placement: str) -> tuple[np.ndarray, int]:
 
 
 def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int, stride: int) -> float:
+    if algorithm == "sharp":
+        return sharp_time(fabric, size, n, stride)
     if algorithm == "hierarchical":
         return hierarchical_time(fabric, op, size, n, stride)
     if op == "all-reduce":
@@ -174,7 +177,8 @@ def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int
     return float(send_recv_time(fabric, size, stride * (n // 2)))
 
 
-def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: int, stride: int) -> str:
+def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: int, stride: int,
+            sharp: bool = False) -> str:
     allowed = _ALLOWED[op]
     if algorithm != "auto":
         if algorithm not in ALGORITHMS:
@@ -184,6 +188,11 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
                              "all-gather")
         if algorithm not in allowed:
             raise InputError(f"{op} has no {algorithm} algorithm here; choose from {', '.join(allowed)}")
+        if algorithm == "sharp" and not sharp:
+            raise InputError("--algorithm sharp needs --sharp (NCCL_COLLNET_ENABLE=1; NCCL leaves it off)")
+        if algorithm == "sharp" and not n * stride > fabric.scale_up_domain:
+            raise InputError(f"--algorithm sharp reduces in the network switches; {n} GPUs {stride} apart stay "
+                             f"inside one {fabric.scale_up_domain}-GPU scale-up domain")
         if algorithm == "nvls" and not fabric.nvls_bytes_per_s > 0.0:
             raise InputError("--algorithm nvls needs an accelerator with an enabled NVLS all-reduce figure "
                              "(nvls_all_reduce_bus_bytes_per_s); this system's has none")
@@ -193,6 +202,8 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
         return algorithm
     if op == "all-reduce" and not (nvls_available(fabric, n, stride) and size >= NVLS_MIN_BYTES):
         allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
+    if not sharp:
+        allowed = tuple(a for a in allowed if a != "sharp")  # NCCL_COLLNET_ENABLE is 0 by default
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
@@ -364,14 +375,16 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                         algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
                         seed: int = 0, progress: Progress | None = None,
                         notice: Callable[[str], None] | None = None,
-                        failed_links: str | None = None) -> CollectiveResult:
+                        failed_links: str | None = None, sharp: bool = False) -> CollectiveResult:
     """Time, algbw, busbw and bottleneck tier of one collective on `gpus` GPUs of a system.
 
     Flow model: before simulating, its wall time is estimated from the flow count (`flow_sim.estimated_seconds`);
     past `FLOW_SIM_MAX_S` the question is refused (InputError), past `FLOW_SIM_WARN_S` `notice` is given one line
     saying so. `progress(stage, done, total)` is passed to each phase's simulation (`flow_sim.simulate`).
     `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
-    with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them."""
+    with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them.
+    `sharp`: IB SHARP in-network all-reduce enabled (`network.sharp`, NCCL_COLLNET_ENABLE=1), refused unless
+    every switch tier of the system does SHARP; analytical model only."""
     if op not in OPS:
         raise InputError(f"unknown collective {op!r}; choose from {', '.join(OPS)}")
     if sim not in ("analytical", "flow"):
@@ -388,7 +401,14 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     concurrent = max(gpus // 2, 1) if op == "send-recv" else 1
     spec, fabric = cluster.system, replace(cluster.fabric, concurrent_groups=concurrent)
     members, stride = place(spec.total_accelerators, gpus, placement)
-    algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride)
+    if sharp:
+        if op != "all-reduce":
+            raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")
+        require_sharp(build_topology(spec))
+    algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride, sharp)
+    if algo == "sharp" and sim == "flow":
+        raise InputError("the flow simulator routes flows between GPUs and does not reduce in the switches: "
+                         "--sharp with --sim analytical, or another --algorithm")
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
     a2a = op == "all-to-all"
     out: dict[str, Any] = {
@@ -397,7 +417,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     }
     if sim == "analytical":
         time_s = analytical
-        tier = bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
+        tier = sharp_bottleneck(fabric, size_bytes, gpus, stride) if algo == "sharp" else \
+            bottleneck_tier(fabric, gpus, stride if op != "send-recv" else stride * (gpus // 2), a2a)
         assumptions = ["only this group runs on the fabric (oversubscribed tiers priced by its share of their "
                        "uplinks)", "perfect ECMP load balance (no hash collisions)",
                        "alpha-beta: a ring step pays the mean of its hops' latencies (NCCL's pipelined ring), a tree "

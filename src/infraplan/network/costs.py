@@ -58,17 +58,26 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
 
 
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
-    """The `network` command as a function: the built fabric, its bill of materials and bisection."""
+    """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
+    fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
     from infraplan.network.topology import build_topology, tier_summary, write_graphml
 
     topo = build_topology(spec, gpus)
     bom = bill_of_materials(topo)
+    clos: dict[str, Any] = {}
+    if topo.rail_only:
+        plain = build_topology(spec.model_copy(update={"network": spec.network.model_copy(
+            update={"rail_only": False})}), gpus)
+        plain_bom = bill_of_materials(plain)
+        clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
+                "clos_power_w": plain_bom["power_w"]}
     tiers = [{**row, **{k: v for k, v in cost.items() if k != "name"}}
              for row, cost in zip(tier_summary(topo), bom["tiers"], strict=True)]
     if graphml:
         write_graphml(topo, graphml)
     return NetworkReport.model_validate({
         "system": spec.name, "gpus": topo.gpus, "kind": topo.kind, "rail_optimized": topo.rail_optimized,
+        "rail_only": topo.rail_only, **clos,
         "tiers": tiers, "switches_total": topo.switches_total, "links_total": topo.links_total,
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],

@@ -68,6 +68,9 @@ class Fabric:
     # consecutive ranks known to share one scale-up domain in the job priced (`network.placement`); 0: every group
     # is taken as aligned to the domains (a job inside one domain, or the fabric of no job)
     placement_unit: int = 0
+    # rail-only fabric (Wang et al., arXiv:2307.12169): an all-to-all's bytes to another rail cross the scale-up
+    # domain first, to the local GPU on the destination's rail (`_group_link`)
+    rail_only: bool = False
 
     @classmethod
     def from_system(
@@ -81,16 +84,27 @@ class Fabric:
         node = system.node
         nic = node.nics_per_node * node.nic_bandwidth_bytes_per_s / node.accelerators_per_node
         tiers = system.network.tiers
-        hop = np.cumsum([t.hop_latency_s for t in tiers]) * 2.0
+        names = tuple(t.name for t in tiers)
+        sizes = tuple(t.group_size for t in tiers)
+        over = tuple(t.oversubscription for t in tiers)
+        hops = [t.hop_latency_s for t in tiers]
+        if system.network.rail_only:  # the tiers a rail takes (`topology.build_topology`), as the flow model
+            from infraplan.network.topology import build_topology
+
+            built = build_topology(system).tiers
+            names, sizes = tuple(t.name for t in built), tuple(t.domain_gpus for t in built)
+            over = tuple(1.0 if t.is_top else t.oversubscription for t in built)
+            hops = [t.hop_latency_s for t in built]
+        hop = np.cumsum(hops) * 2.0
         return cls(
             scale_up_domain=node.scale_up_domain,
             scale_up_bytes_per_s=accelerator.scale_up_bandwidth_bytes_per_s
             * accelerator.efficiency.scale_up_collective_efficiency
             * scale_up_factor,
             nic_bytes_per_s=nic * system.network.collective_efficiency * scale_out_factor,
-            tier_names=tuple(t.name for t in tiers),
-            tier_sizes=tuple(t.group_size for t in tiers),
-            tier_oversubscription=tuple(t.oversubscription for t in tiers),
+            tier_names=names,
+            tier_sizes=sizes,
+            tier_oversubscription=over,
             tier_round_trip_latency_s=tuple(float(x) for x in hop),
             host_kernel_dispatch_s=node.host_kernel_dispatch_s,
             nvls_bytes_per_s=(accelerator.efficiency.nvls_all_reduce_bus_bytes_per_s or 0.0)
@@ -98,6 +112,7 @@ class Fabric:
             if accelerator.efficiency.nvls_all_reduce_enabled else 0.0,
             accelerator=accelerator.catalog_name,  # a what-if file's `extends` preset: its measured tables
             nic_line_bytes_per_s=nic * scale_out_factor,
+            rail_only=system.network.rail_only,
         )
 
 
@@ -195,7 +210,12 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
         # of a rank's bytes, 1/n stay local, (k-1)/n go over the scale-up link and (n-k)/n over the NIC, in
         # parallel; expressed as the bandwidth that moves the (n-1)/n share all_to_all_time charges
         peers = np.maximum(n - 1.0, 1.0)
-        time_per_byte = np.maximum((k_domain - 1.0) / fabric.scale_up_bytes_per_s, (n - k_domain) / nic_rate) / peers
+        # rail-only: the k members of a domain sit on k different rails, so (k-1)/k of the (n-k)/n leaving also
+        # cross the scale-up link first to the member on the destination's rail (Wang et al., arXiv:2307.12169:
+        # all-to-all forwarded over the HB domain, cited from memory); NCCL's PXN pipelines the two hops
+        forwarded = (n - k_domain) * (k_domain - 1.0) / k_domain if fabric.rail_only else 0.0
+        time_per_byte = np.maximum((k_domain - 1.0 + forwarded) / fabric.scale_up_bytes_per_s,
+                                   (n - k_domain) / nic_rate) / peers
         bandwidth = 1.0 / np.maximum(time_per_byte, 1e-30)
     else:
         bandwidth = cross_bw
@@ -374,7 +394,9 @@ def bottleneck_tier(fabric: Fabric, n: int, stride: int, all_to_all: bool = Fals
             name, rate = tier, limit
     if all_to_all:
         share_local = k_domain / n
-        if share_local / fabric.scale_up_bytes_per_s > (1.0 - share_local) / rate:
+        # rail-only: and the bytes forwarded to the member on the destination's rail (`_group_link`)
+        share_up = share_local + ((1.0 - share_local) * (k_domain - 1) / k_domain if fabric.rail_only else 0.0)
+        if share_up / fabric.scale_up_bytes_per_s > (1.0 - share_local) / rate:
             return "scale-up"
     return name
 

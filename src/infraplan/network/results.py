@@ -41,6 +41,7 @@ class NetworkReport(Result):
     gpus: int = Field(description="GPUs attached (count)")
     kind: str = Field(description="fabric kind (infiniband, roce, ...)")
     rail_optimized: bool = Field(description="rail-optimised leaves")
+    rail_only: bool = Field(False, description="rail-only: no switch joins two rails (arXiv:2307.12169)")
     tiers: list[FabricTier] = Field(description="switch tiers, bottom first")
     switches_total: int = Field(description="switches (count)")
     links_total: int = Field(description="links (count)")
@@ -52,6 +53,10 @@ class NetworkReport(Result):
     power_w_per_gpu: float = Field(description="fabric watts per GPU")
     graphml: str | None = Field(description="GraphML file written, if any")
     sources: list[str] = Field(description="where the prices and powers come from")
+    clos_switches_count: int | None = Field(None, description="rail-only: switches of the system's own Clos for "
+                                            "the same GPUs (count)")
+    clos_capex_usd: float | None = Field(None, description="rail-only: USD of the system's own Clos")
+    clos_power_w: float | None = Field(None, description="rail-only: watts of the system's own Clos")
 
 
 class CollectiveResult(SparseResult):

@@ -94,6 +94,7 @@ class ClosTopology:
     tiers: tuple[TierLayout, ...]
     rails_per_leaf: int = 1  # > 1: fewer leaves than NICs per node, each leaf takes a group of rails
     scale_up_gpus: int = 0  # GPUs of one NVLink/scale-up domain (whole nodes); 0: one node (gpus_per_node)
+    rail_only: bool = False  # every tier above the leaves split into planes by rail: no switch joins two rails
 
     @property
     def scale_up_domain_gpus(self) -> int:
@@ -176,10 +177,12 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     if nics == 0:
         raise InputError(f"{system.name} has no NICs: no scale-out fabric to build")
     layouts: list[TierLayout] = []
+    rail_only = net.rail_only
     for i, spec in enumerate(net.tiers):
-        # one leaf must hold every NIC link for tier 0 to be the top
-        fits = i > 0 or (spec.switch_radix is not None and n // gpn * nics <= spec.switch_radix)
-        top = (n <= spec.group_size and fits) or i == len(net.tiers) - 1
+        # one leaf must hold every NIC link for tier 0 to be the top (rail-only: every NIC link of one rail)
+        fits = i > 0 or (spec.switch_radix is not None and n // gpn * (1 if rail_only else nics) <= spec.switch_radix)
+        top = (n <= spec.group_size and fits) or i == len(net.tiers) - 1 or (
+            rail_only and _rail_top_fits(layouts, spec.switch_radix, n, gpn))
         domain = min(n, spec.group_size) if not top else n
         if n > domain and n % domain:
             raise InputError(f"{n:,} GPUs is not a multiple of the {domain:,}-GPU {spec.name} domain "
@@ -195,8 +198,16 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         if down_max < 1:
             raise InputError(f"tier {spec.name}: radix {radix} at {o:g}:1 leaves no down port")
         if i == 0:
+            if rail_only and not top:  # a rail's leaf takes as many nodes as its down ports reach
+                domain = _rail_leaf_domain(domain, down_max * gpn, min(n, net.tiers[1].group_size))
             links = domain // gpn * nics
             leaves = math.ceil(links / down_max)
+            if rail_only:  # every rail its own leaves: one per rail in a leaf domain (more: not built, below)
+                leaves = nics * math.ceil(domain // gpn / down_max)
+                if leaves > nics:
+                    raise InputError(f"rail-only: the {domain // gpn} nodes of a {domain:,}-GPU {spec.name} domain "
+                                     f"need {leaves // nics} leaves per rail at radix {radix} {o:g}:1; the builder "
+                                     "takes one leaf per rail per leaf domain (a smaller leaf group_size)")
             down = math.ceil(links / leaves)
             layouts.append(TierLayout(spec.name, 0, domain, n // domain, 1, leaves, radix, port, down,
                                       0 if top else math.ceil(down / o), 1, o, spec.hop_latency_s, top))
@@ -204,12 +215,12 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
             below = layouts[-1]
             sub = domain // below.domain_gpus
             lower, up = sub * below.switches_per_domain, below.up_ports
-            s = _smallest_fitting_divisor(up, lower, down_max)
+            s = None if rail_only else _smallest_fitting_divisor(up, lower, down_max)
             planes = 1
-            if s is None:
+            if s is None:  # rail-only: always planes by the lower switch's index, which keeps each within a rail
                 planes = below.switches_per_domain
                 s = _smallest_fitting_divisor(up, sub, down_max)
-                if s is None or planes == 1:
+                if s is None or (planes == 1 and not rail_only):
                     raise InputError(
                         f"cannot build tier {spec.name}: {sub} {below.name} switches per plane x "
                         f"{up // (s or up)} link(s) each need {sub * (up // (s or up))} down ports per switch, but "
@@ -222,7 +233,7 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         if top:
             break
     leaf = layouts[0]
-    if len(layouts) == 1 and leaf.switches > 1:
+    if len(layouts) == 1 and leaf.switches > 1 and not rail_only:
         raise InputError(f"{n // gpn * nics:,} NIC links need {leaf.switches} switches of radix {leaf.radix} but "
                          f"{system.name} has only the {leaf.name} tier to join them")
     leaves = leaf.switches_per_domain
@@ -238,7 +249,33 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     # `scale_up_domain: 72`); a domain that is not a multiple of the node stays the node (none in the catalog)
     sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
     return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
-                        tuple(layouts), rpl, sud)
+                        tuple(layouts), rpl, sud, rail_only)
+
+
+def _rail_leaf_domain(group: int, most: int, above: int) -> int:
+    """Rail-only: GPUs under one leaf domain, the largest multiple of the system's own leaf `group` (its racks or
+    scalable units kept whole) up to `most` (one rail leaf's down ports x GPUs per node) that divides the domain
+    `above` it; `group` itself when no larger one does. A rail-optimised ToR of 2 servers would give each rail a
+    leaf of 2 ports; the rail-only design (arXiv:2307.12169) gives a rail's switch all the nodes its ports take."""
+    best = group
+    for m in range(2, most // group + 1):
+        if above % (group * m) == 0:
+            best = group * m
+    return best
+
+
+def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, gpn: int) -> bool:
+    """Rail-only: whether this tier can be the top, one plane per rail holding all of the rail's lower switches
+    (Wang et al., arXiv:2307.12169: a rail needs only the tiers its own NIC count does, n / gpn endpoints, not
+    the tiers the whole fabric of n x NICs endpoints needs)."""
+    if radix is None:
+        return False
+    if not layouts:
+        return n // gpn <= radix
+    below = layouts[-1]
+    if n % below.domain_gpus:
+        return False
+    return _smallest_fitting_divisor(below.up_ports, n // below.domain_gpus, radix) is not None
 
 
 def tier_summary(topo: ClosTopology) -> list[dict[str, object]]:
@@ -313,3 +350,22 @@ def write_graphml(topo: ClosTopology, path: str) -> None:
 
     graph = to_networkx(topo)
     write_atomically(path, lambda tmp: nx.write_graphml(graph, tmp), "--graphml")
+
+
+FABRICS = ("clos", "rail-only")
+"""`--fabric`: the system's own Clos as its catalog entry describes it, or its rail-only variant."""
+
+
+def with_fabric(system: System, fabric: str | None) -> System:
+    """`system` with the fabric `--fabric` names: None or 'clos' keeps it; 'rail-only' (Wang et al., "How to Build
+    Low-cost Networks for Large Language Models (without Sacrificing Performance)", arXiv:2307.12169) keeps its
+    switches, leaves and NICs but joins only the switches of one rail above the leaves (`build_topology`)."""
+    if fabric is None or fabric == "clos":
+        return system
+    if fabric not in FABRICS:
+        raise InputError(f"--fabric must be one of {', '.join(FABRICS)}, got {fabric!r}")
+    net = system.network
+    if net.kind not in ("infiniband", "roce", "ethernet") or system.node.nics_per_node < 1:
+        raise InputError(f"--fabric rail-only needs a NIC-based scale-out fabric; {system.name} has "
+                         f"{system.node.nics_per_node} NICs per node on {net.kind}")
+    return system.model_copy(update={"network": net.model_copy(update={"rail_only": True, "rail_optimized": True})})

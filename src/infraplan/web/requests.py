@@ -257,6 +257,7 @@ class NetworkRequest(WebRequest):
     command = "network"
     system: PresetName
     gpus: Accelerators | None = None
+    fabric: Literal["clos", "rail-only"] | None = None
 
     positional = ("system",)
 
@@ -274,6 +275,8 @@ class CollectiveRequest(WebRequest):
     seed: Seed = 0
     failed_links: Annotated[str, Field(max_length=64, description="flow sim: fail uplinks of a tier, TIER:COUNT or "
                                        "TIER:FRACTION (e.g. pod:1%), chosen with the seed")] | None = None
+    fabric: Literal["clos", "rail-only"] | None = None
+    sharp: bool = False
 
     positional = ("op",)
     flags = {"size": "--bytes"}

@@ -9,6 +9,7 @@ model for the OpenAPI spec (the union of its variants, as `infraplan schema` lis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from infraplan.cluster import Cluster
@@ -20,6 +21,7 @@ from infraplan.facility.results import FacilityReport, ReliabilityReport
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.costs import describe_fabric
 from infraplan.network.results import CollectiveResult, NetworkReport
+from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, tornado
 from infraplan.planning.results import (
@@ -136,15 +138,19 @@ def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
     cluster = Cluster.resolve(r.system)  # an accelerator preset at any size, as the CLI
-    return describe_fabric((cluster if r.gpus is None else cluster.for_gpus(r.gpus)).system, r.gpus, None)
+    spec = with_fabric((cluster if r.gpus is None else cluster.for_gpus(r.gpus)).system, r.fabric)
+    return describe_fabric(spec, r.gpus, None)
 
 
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:
     if r.sim == "flow" and r.gpus > WEB_MAX_FLOW_GPUS:
         raise InputError(f"--sim flow from the web is limited to {WEB_MAX_FLOW_GPUS:,} GPUs (the CLI has no limit)")
-    return estimate_collective(r.op, Cluster.resolve(r.system).for_gpus(r.gpus), r.gpus, parse_bytes(r.size),
+    cluster = Cluster.resolve(r.system).for_gpus(r.gpus)
+    if r.fabric is not None:
+        cluster = replace(cluster, system=with_fabric(cluster.system, r.fabric))
+    return estimate_collective(r.op, cluster, r.gpus, parse_bytes(r.size),
                                placement=r.placement, algorithm=r.algorithm, sim=r.sim, flows_per_pair=r.flows_per_pair,
-                               seed=r.seed, failed_links=r.failed_links)
+                               seed=r.seed, failed_links=r.failed_links, sharp=r.sharp)
 
 
 def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result:

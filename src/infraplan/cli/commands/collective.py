@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import typer
 
 from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
@@ -9,6 +11,7 @@ from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag,
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.results import CollectiveResult
+from infraplan.network.topology import FABRICS, with_fabric
 from infraplan.units import parse_bytes
 
 
@@ -40,13 +43,19 @@ def collective(
     failed_links: str | None = typer.Option(None, "--failed-links",
                                             help="flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION "
                                                  "(e.g. pod:1%), chosen with --seed; ECMP avoids them"),
+    fabric: str | None = typer.Option(None, "--fabric", help=" | ".join(FABRICS) + " [default: the system's own]"),
+    sharp: bool = typer.Option(False, "--sharp", help="enable IB SHARP in-network all-reduce (NCCL CollNet, "
+                               "NCCL_COLLNET_ENABLE=1) where the fabric's switches support it"),
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
+    if fabric is not None:
+        cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
     if sim != "flow":
         result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
-                                     sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links)
+                                     sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links,
+                                     sharp=sharp)
         emit(result, as_json, render_collective)
         return
     # the flow simulation can run for minutes: its estimate (one line) and, on a terminal, a progress bar on stderr
@@ -63,7 +72,7 @@ def collective(
 
         result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, progress=tick,
-                                     failed_links=failed_links,
+                                     failed_links=failed_links, sharp=sharp,
                                      notice=lambda line: errors.print(line, highlight=False, soft_wrap=True))
     emit(result, as_json, render_collective)
 

@@ -12,13 +12,15 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.costs import describe_fabric
 from infraplan.network.results import NetworkReport
+from infraplan.network.topology import FABRICS, with_fabric
 
 GRAPHML_SUFFIXES = (".graphml", ".xml")
 """What `--graphml` may be named: GraphML is XML (networkx's `write_graphml`), read back by the same suffixes."""
 
 
 def render_fabric(r: NetworkReport) -> None:
-    table = Table(title=f"{r.system}: {r.gpus:,} GPUs, {r.kind}{', rail-optimised' if r.rail_optimized else ''}")
+    layout = ", rail-only" if r.rail_only else ", rail-optimised" if r.rail_optimized else ""
+    table = Table(title=f"{r.system}: {r.gpus:,} GPUs, {r.kind}{layout}")
     for col in ("tier", "switches", "radix", "oversub.", "links below", "optics", "power", "capex"):
         table.add_column(col, justify="left" if col == "tier" else "right")
     for t in r.tiers:
@@ -31,6 +33,11 @@ def render_fabric(r: NetworkReport) -> None:
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per GPU); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per GPU)")
+    if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
+        console.print(f"vs the system's Clos: {r.clos_switches_count:,} switches, {fmt_usd(r.clos_capex_usd)}, "
+                      f"{fmt_rate(r.clos_power_w, 'W')}; rail-only saves "
+                      f"{r.clos_switches_count - r.switches_total:,} switches, "
+                      f"{fmt_usd(r.clos_capex_usd - r.capex_usd)} and {fmt_rate(r.clos_power_w - r.power_w, 'W')}")
     if r.graphml:
         console.print(f"graph written to {r.graphml}")
 
@@ -40,6 +47,7 @@ def network(
     gpus: int | None = typer.Option(None, "--gpus", parser=ACCELERATORS,
                                     help="GPUs to connect [default: the whole system]"),
     graphml: str | None = typer.Option(None, "--graphml", help="also write the switch/NIC graph as GraphML here"),
+    fabric: str | None = typer.Option(None, "--fabric", help=" | ".join(FABRICS) + " [default: the system's own]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
@@ -48,8 +56,8 @@ def network(
             raise InputError(f"--graphml must name a .graphml or .xml file, got {graphml!r}")
         check_output_path(graphml, "--graphml")
     cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
-    emit(describe_fabric((cluster if gpus is None else cluster.for_gpus(gpus)).system, gpus, graphml), as_json,
-         render_fabric)
+    spec = with_fabric((cluster if gpus is None else cluster.for_gpus(gpus)).system, fabric)
+    emit(describe_fabric(spec, gpus, graphml), as_json, render_fabric)
 
 
 def register(app: typer.Typer) -> None:

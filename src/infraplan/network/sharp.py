@@ -1,0 +1,105 @@
+"""IB SHARP in-network all-reduce (NCCL's CollNet with the SHARP plugin) across scale-up domains.
+
+With SHARP the switches reduce: NCCL's CollNet (nccl-rdma-sharp-plugins, `NCCL_COLLNET_ENABLE=1`; off by
+default, NCCL docs, env.html, cited from memory) reduce-scatters the buffer inside each scale-up domain, each of the
+domain's k members sends its S/k shard once up the switches' aggregation tree and receives the reduced shard once
+back, and an all-gather inside the domain finishes. So each rank's NIC carries its data once per direction,
+
+    t_sharp = max(S / (k B_nic), t_domain) + L_tree + 2 L_scale-up,
+
+against the ring's 2 (n - 1)/n S / (k B_nic) across domains (`network.fabric`: k members drive k NICs): about 2x
+the ring's bus bandwidth where the NICs bound it. `t_domain` is the in-domain reduce-scatter and all-gather the
+network phase pipelines with: 2 (k - 1)/k S / B_scale-up, or by NVLS where the accelerator runs it
+((1 + 1/k) S / B_nvls: send S, receive S/k, then send S/k, receive S; NCCL's NVLS + CollNet, `network.nvls`).
+L_tree is one round trip to the top tier the group crosses (the aggregation tree's root and back), floored at
+NCCL's network step latency. The reduced stream leaving a switch is no larger than one input's, so an
+oversubscribed tier does not slow it (ASSUMPTION: the tree is not shared with other jobs). The message-size
+efficiency is the ring's network column at two domains whatever the group's size (ASSUMPTION: no per-size SHARP
+curve in the reference data; the SimAI columns' fall with node count is the ring's 2 (n - 1) steps, which the
+aggregation tree does not take).
+
+Where it runs: InfiniBand switches with SHARP (catalog/network_prices/switches.yaml `in_network_reduction`:
+Quantum-2 QM9700 SHARPv3, Quantum HDR QM8700 / CS8500 SHARPv2, NVIDIA datasheets); every tier of the fabric
+must have it. Ethernet switches (the catalog's Tomahawk 4 Minipack2 and Jericho Arista 7800) do no in-network
+reduction for NCCL: the SHARP plugin (Mellanox/nccl-rdma-sharp-plugins) drives SHARP aggregation on Quantum
+InfiniBand switches, and Spectrum-X Ethernet is not documented as doing NCCL's CollNet reduction the same way
+(NVIDIA documentation as we recall it, unverified here).
+Published figure to check against (from memory, not in the reference data, unverified): NVIDIA describes SHARP as
+doubling the NCCL all-reduce bus bandwidth on NDR where the NICs bound the ring; the model gives 2 (n - 1)/n x
+the NIC-bound figure at most, less where the scale-up domain's reduce-scatter and all-gather bound it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from infraplan.catalog.network_price_loader import SwitchCatalog, load_switch_catalog
+from infraplan.errors import InputError
+from infraplan.network import collective_efficiency as _efficiency
+from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link_one
+from infraplan.network.topology import ClosTopology
+
+
+def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) -> str | None:
+    """None when every tier's switch model (as `costs.bill_of_materials` picks it) reduces in the network, else
+    one line saying which tier does not."""
+    from infraplan.network.costs import _switch_for
+
+    catalog = switches or load_switch_catalog()
+    family = "infiniband" if topo.kind == "infiniband" else "ethernet"
+    for tier in topo.tiers:
+        name, _, _ = _switch_for(tier, family, catalog)
+        model = catalog.models.get(name)
+        if model is None or model.in_network_reduction == "none":
+            what = "no catalog switch model" if model is None else f"{name} does no in-network reduction"
+            return (f"--sharp needs SHARP switches on every tier; {topo.system}'s {tier.name} tier: {what} "
+                    f"({topo.kind}; SHARP runs on NVIDIA Quantum InfiniBand)")
+    return None
+
+
+def require_sharp(topo: ClosTopology) -> None:
+    """InputError (one line) unless the fabric's switches all do SHARP."""
+    reason = sharp_switches(topo)
+    if reason is not None:
+        raise InputError(reason)
+
+
+def _members(fabric: Fabric, n: float, stride: float) -> tuple[float, bool]:
+    """(members per scale-up domain k, the group crosses domains)."""
+    domain = float(group_domain(fabric, n, stride))
+    k = min(max(math.floor(domain / stride), 1.0), n)
+    return k, n * stride > domain
+
+
+def sharp_parts(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float]:
+    """(network seconds, in-domain seconds, latency seconds) of a SHARP all-reduce (module docstring)."""
+    k, _ = _members(fabric, n, stride)
+    network = size / (k * fabric.nic_bytes_per_s)
+    domain = 2.0 * (k - 1.0) / k * size / fabric.scale_up_bytes_per_s
+    if fabric.nvls_bytes_per_s > 0.0 and k > 1.0:
+        domain = min(domain, (1.0 + 1.0 / k) * size / fabric.nvls_bytes_per_s)
+    _, lat = group_link_one(fabric, n, stride, False)
+    floor = _efficiency.NCCL_NET_STEP_LATENCY_S
+    latency = max(lat, floor) + (2.0 * SCALE_UP_LATENCY_S if k > 1.0 else 0.0)
+    return network, domain, latency
+
+
+def sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> float:
+    """Seconds of a SHARP all-reduce of `size` bytes per rank over `n` ranks `stride` apart; infinite where it
+    does not run (a group inside one scale-up domain: NVLS or the ring there)."""
+    k, crosses = _members(fabric, n, stride)
+    if not crosses or not n > 1.0:
+        return math.inf
+    network, domain, latency = sharp_parts(fabric, size, n, stride)
+    bandwidth = max(network, domain)
+    # the message-size efficiency of two domains' ring: the aggregation tree's steps do not grow with the domains
+    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring)
+    two = min(n, 2.0 * k)
+    efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False), size)
+    return max(bandwidth + latency, bandwidth / efficiency)
+
+
+def sharp_bottleneck(fabric: Fabric, size: float, n: float, stride: float) -> str:
+    """'nic' or 'scale-up': which term bounds the SHARP all-reduce."""
+    network, domain, _ = sharp_parts(fabric, size, n, stride)
+    return "scale-up" if domain > network else "nic"
