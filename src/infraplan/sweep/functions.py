@@ -7,9 +7,11 @@ as keywords; `seed` goes to every function that takes one. The registry is open:
 "package.module:function" whose source is annotated to return an `infraplan.results.Result` (read before the
 module is imported; that is how `plan-scenario` joins when issue 14 lands: one more line here).
 
-`train` is batched: a batch of points with one (model, system, stack) goes through
-`training.estimate.evaluate_plans` as one array, the vectorised model the search uses, and each row becomes
-the same `TrainingEstimate` that `estimate_training` returns for that point (a test checks they are equal).
+`train` is batched: each point is resolved as `estimate_training` resolves it (`training.estimate.
+resolve_training`), the points with one model, stack and job's cluster go through `training.estimate.evaluate_plans`
+as one array, the vectorised model the search uses, and each row is finished as a single estimate is
+(`finish_training`): the same `TrainingEstimate`, or the same error, that `estimate_training` gives for that point
+(tests/sweep/test_train_batch_property.py draws a few hundred points and checks every one).
 
 `run_batch` is the task both backends run: a pure function of (function, points, seed) returning one flat row
 per point, a point that raises records its one-line error and the batch goes on.
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -247,97 +248,70 @@ def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: 
 
 
 def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseException]:
-    """Many `estimate_training` points through one `evaluate_plans` call per (model, system, stack)."""
-    from infraplan.catalog import load_model
-    from infraplan.catalog.error_bands import error_band
-    from infraplan.catalog.model_recipes import recipe_note
-    from infraplan.catalog.stacks import band_stack, resolve_stack
+    """Many `estimate_training` points, each `estimate_training(**point)` to the bit (notes, band, flags) or its
+    error: every point is resolved by `training.estimate.resolve_training` and finished by `finish_training`, as a
+    single estimate is; the points sharing a model, stack and job's cluster (with their higher-precision twins) are
+    priced in one `evaluate_plans` call, the vectorised model the search uses."""
     from infraplan.cluster import Cluster
     from infraplan.training.estimate import (
-        DEFAULT_RANK_ORDER,
-        default_virtual_stages,
+        TrainingPoint,
         estimate_training,
         evaluate_plans,
-        mfu_ceiling,
-        resolve_plan,
-        result_row,
-        stack_plan_notes,
+        finish_training,
+        resolve_training,
     )
+    from infraplan.training.one_plan_memo import PLAN_FIELDS
     from infraplan.training.plan import PlanArrays
-    from infraplan.training.plan_rules import pipeline_extra_layers
-    from infraplan.training.results import TrainingEstimate, published_mfu_flag
-    from infraplan.training.stack_limits import default_zero, micro_batch_rules
 
     parameters = inspect.signature(estimate_training).parameters
-    defaults = {k: p.default for k, p in parameters.items() if p.default is not inspect.Parameter.empty}
     required = [k for k, p in parameters.items() if p.default is inspect.Parameter.empty]
     outcomes: list[Result | BaseException | None] = [None] * len(points)
-    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    groups: dict[tuple[int, int, int], list[tuple[int, TrainingPoint]]] = {}
+    clusters: dict[tuple[str, int], Cluster] = {}  # a generic cluster of `gpus` is built afresh (`for_gpus`): once
     for i, point in enumerate(points):
-        unknown = [k for k in point if k not in parameters]
-        missing = [k for k in required if k not in point]
-        if unknown or missing:
-            outcomes[i] = InputError(f"estimate_training: unexpected {unknown}" if unknown else
-                                     f"estimate_training: missing {missing}")
+        try:
+            if any(k not in parameters for k in point) or any(k not in point for k in required):
+                estimate_training(**point)  # its own TypeError, word for word
+            args = dict(point)
+            system, gpus = args["system"], args["gpus"]
+            if isinstance(system, str) and type(gpus) is int:
+                cluster = clusters.get((system, gpus))
+                if cluster is None:
+                    try:  # (a bad name is left to `resolve_training`, which says so where `train` does)
+                        cluster = clusters[(system, gpus)] = Cluster.resolve(system).for_gpus(gpus)
+                    except Exception:
+                        cluster = None
+                args["system"] = system if cluster is None else cluster
+            resolved = resolve_training(**args)
+        except Exception as exc:  # one failing point records its error; the batch goes on
+            outcomes[i] = exc
             continue
-        args = {**defaults, **point}
-        groups.setdefault(json.dumps([str(args["model"]), str(args["system"]), str(args["stack"])]), []).append(
-            (i, args))
+        key = (id(resolved.shape), id(resolved.profile), id(resolved.cluster))
+        groups.setdefault(key, []).append((i, resolved))
     for members in groups.values():
-        first = members[0][1]
+        shape, profile, cluster = members[0][1].shape, members[0][1].profile, members[0][1].cluster
+        keys = [plan.row_key for _, p in members for plan in (p.plan, *(twin for _, twin in p.twins))]
+        columns = np.array(keys, dtype=np.int64).T
+        merged = PlanArrays(**{f: columns[j].copy() for j, f in enumerate(PLAN_FIELDS)})
         try:
-            shape = load_model(first["model"]) if isinstance(first["model"], str) else first["model"]
-            profile = resolve_stack(first["stack"], "training", shape.name)  # as estimate_training: the model's recipe
-            cluster = Cluster.resolve(first["system"])
-            band = error_band(cluster.accelerator.catalog_name, band_stack(profile), "training")
-        except Exception as exc:
+            results = {k: np.asarray(v).tolist() for k, v in evaluate_plans(shape, cluster, merged, profile).items()}
+        except Exception:  # each point alone, for its own error
             for i, _ in members:
-                outcomes[i] = exc
+                try:
+                    outcomes[i] = estimate_training(**points[i])
+                except Exception as exc:
+                    outcomes[i] = exc
             continue
-        plans: list[tuple[int, Any, list[str]]] = []
-        recipe = [n for n in [recipe_note(profile)] if n]  # as estimate_training
-        for i, a in members:
+        row = 0
+        for i, p in members:
+            values = {k: v[row] for k, v in results.items()}
+            twins = {}
+            for d, _ in p.twins:
+                row += 1
+                twins[d] = {k: v[row] for k, v in results.items()}
+            row += 1
             try:
-                notes: list[str] = []
-                vpp = a["vpp"]
-                if vpp is None:  # as estimate_training
-                    vpp, notes = default_virtual_stages(shape, profile, a["schedule"], a["gpus"], a["tp"], a["pp"],
-                                                        a["cp"], a["dp"], a["global_batch"], a["micro_batch"])
-                zero = a["zero"]
-                if zero is None:  # as estimate_training: the stack's default at this PP, said where not ZeRO-1
-                    zero, zero_note = default_zero(profile, a["pp"])
-                    notes += [zero_note] if zero_note else []
-                plan = resolve_plan(shape, cluster, a["gpus"], a["tp"], a["pp"], a["dp"], a["cp"], a["ep"], vpp,
-                                    a["seq_len"], a["global_batch"], a["micro_batch"], a["recompute"], zero,
-                                    a["dtype"], a["attention"],
-                                    a["order"] or profile.rank_order or DEFAULT_RANK_ORDER,  # as estimate_training
-                                    a["sequence_parallel"], a["schedule"],
-                                    a["etp"], pipeline_extra_layers(profile),  # as estimate_training
-                                    micro_batch_rules(profile))
-                notes = [*recipe, *notes,  # as estimate_training
-                         *stack_plan_notes(shape, profile, cluster, plan, a["pp"], str(a["dtype"]))]
-                plans.append((i, plan, notes))
-            except Exception as exc:
-                outcomes[i] = exc
-        if not plans:
-            continue
-        fields = PlanArrays.__dataclass_fields__
-        merged = PlanArrays(**{f: np.concatenate([getattr(p, f) for _, p, _ in plans]) for f in fields})
-        try:
-            results = evaluate_plans(shape, cluster, merged, profile)
-        except Exception as exc:
-            for i, _, _ in plans:
-                outcomes[i] = exc
-            continue
-        common = {"error_band": band, "model": shape.name, "system": cluster.system.name,
-                  "accelerator": cluster.accelerator.name, "parameters": int(shape.total_params()),
-                  "stack": profile.name}
-        for row_index, (i, _, notes) in enumerate(plans):
-            try:
-                row = result_row(results, merged, row_index, cluster.accelerator.memory_bytes)
-                flag = published_mfu_flag(row.mfu, mfu_ceiling(cluster.accelerator.catalog_name, band_stack(profile),
-                                                                row.config.dtype))  # as estimate_training
-                outcomes[i] = TrainingEstimate(**{**dict(row), **common, **flag}, notes=notes)
+                outcomes[i] = finish_training(p, values, twins)
             except Exception as exc:
                 outcomes[i] = exc
     return [o if o is not None else RuntimeError("not evaluated") for o in outcomes]

@@ -7,7 +7,7 @@ it, and turns row 0 into a typed `TrainingEstimate` (training/results.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -319,7 +319,7 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
     its own chunking (ZB-V two, the others one), as does the stack's `pipeline_default_schedule` (torchtitan's 1F1B);
     else the stack's pipeline layout written for this PP
     (`training.pipeline_layout`); else the interleave a Megatron/NeMo user would set (`chosen_virtual_stages`).
-    `estimate_training` and the sweep's batched estimates both ask this."""
+    `resolve_training` asks this (for `estimate_training` and the sweep's batched `train`)."""
     named = None if schedule is None else str(getattr(schedule, "label", schedule))
     named = named or profile.pipeline_default_schedule  # a stack that does not interleave on its own (torchtitan)
     if named not in (None, "interleaved"):
@@ -338,27 +338,32 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
     return vpp, [note] if note else []
 
 
-def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
-                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
-                      seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
-                      recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
-                      attention: str = "flash", order: str | None = None,
-                      sequence_parallel: bool = True, schedule: str | None = None,
-                      stack: str | Stack | None = None, etp: int | None = None,
-                      recompute_layers: int = 0, offload_layers: int = 0) -> TrainingEstimate:
-    """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
+@dataclass(frozen=True)
+class TrainingPoint:
+    """A point of `estimate_training` resolved (`resolve_training`): what its outputs are priced on, and the notes
+    that do not depend on them. `estimate_training` prices it on its own (`one_plan_outputs`), the sweep's batched
+    `train` (`sweep.functions.train_batch`) with the points that share its model, stack and cluster in one
+    `evaluate_plans`; both finish it with `finish_training`, so a point gets one answer either way."""
 
-    `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
-    the notes). `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
-    `offload_layers` N > 0: CPU activation offload of the first N layers (`training.activation_offload`).
+    shape: TransformerShape
+    profile: Stack  # the stack with the model's recipe and any activation offload
+    cluster: Cluster  # the job's placed cluster (`Cluster.placed`)
+    plan: PlanArrays  # the one-element plan
+    notes: tuple[str, ...]
+    twins: tuple[tuple[str, PlanArrays], ...]  # the plan in each higher precision (`training.fp8_slower_note`)
+    bands: str  # the stack's error-band class (`band_stack`)
 
-    `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
 
-    `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
-    `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
-    `zero`: the ZeRO stage; None: the one the stack runs by default at this PP (`stack_limits.default_zero`: torchtitan
-    ZeRO-3, or ZeRO-2 with PP; NeMo ZeRO-1), said in a note.
-    """
+def resolve_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
+                     pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
+                     seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
+                     recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
+                     attention: str = "flash", order: str | None = None,
+                     sequence_parallel: bool = True, schedule: str | None = None,
+                     stack: str | Stack | None = None, etp: int | None = None,
+                     recompute_layers: int = 0, offload_layers: int = 0) -> TrainingPoint:
+    """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
+    and notes; bad input is one InputError line."""
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model, said in a note
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
@@ -391,21 +396,60 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
-    values = _outputs(shape, cluster, plan, profile)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
-    slower = slower_precision_note(values, plan_dtype(plan), {  # (`training.fp8_slower_note`)
-        d: _outputs(shape, cluster, dtype_twin(plan, d), profile) for d in higher}) if higher else None
-    notes += [slower] if slower else []
+    twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
+    return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])
+
+
+def finish_training(point: TrainingPoint, values: Mapping[str, Any],
+                    twin_values: Mapping[str, Mapping[str, Any]]) -> TrainingEstimate:
+    """The TrainingEstimate of a resolved point from its outputs `values` and its twins' (`evaluate_plans` keys,
+    `twin_values` by dtype): the slower-precision note, the offloaded layers, the error band and the MFU flag."""
+    plan, profile, accelerator = point.plan, point.profile, point.cluster.accelerator
+    slower = slower_precision_note(values, plan_dtype(plan), twin_values) if twin_values else None  # (`dtype_twin`)
+    notes = [*point.notes, slower] if slower else list(point.notes)
     row = row_fields(values, plan, 0, accelerator.memory_bytes)
     if profile.cpu_offload_layers:  # the layers this plan offloads (0 where Megatron-Core would not)
-        offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(shape.num_layers))
+        offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(point.shape.num_layers))
         row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
-    bands = _stack_constants(profile)[1]  # (`band_stack`)
-    row.update(error_band=training_band(accelerator.catalog_name, bands), model=shape.name,
-               system=sys_spec.name, accelerator=accelerator.name, parameters=_total_params(shape), stack=profile.name,
-               notes=notes,
+    bands = point.bands  # (`band_stack`)
+    row.update(error_band=training_band(accelerator.catalog_name, bands), model=point.shape.name,
+               system=point.cluster.system.name, accelerator=accelerator.name, parameters=_total_params(point.shape),
+               stack=profile.name, notes=notes,
                **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"])))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
+
+
+def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
+                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
+                      seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
+                      recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
+                      attention: str = "flash", order: str | None = None,
+                      sequence_parallel: bool = True, schedule: str | None = None,
+                      stack: str | Stack | None = None, etp: int | None = None,
+                      recompute_layers: int = 0, offload_layers: int = 0) -> TrainingEstimate:
+    """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
+
+    `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
+    the notes). `recompute_layers` k > 0 with full: block recompute of the first k layers of each model chunk.
+    `offload_layers` N > 0: CPU activation offload of the first N layers (`training.activation_offload`).
+
+    `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
+
+    `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
+    `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
+    `zero`: the ZeRO stage; None: the one the stack runs by default at this PP (`stack_limits.default_zero`: torchtitan
+    ZeRO-3, or ZeRO-2 with PP; NeMo ZeRO-1), said in a note.
+
+    The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
+    does (`sweep.functions.train_batch`): one answer either way.
+    """
+    point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
+                             recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
+                             recompute_layers, offload_layers)
+    shape, cluster, profile = point.shape, point.cluster, point.profile
+    return finish_training(point, _outputs(shape, cluster, point.plan, profile),
+                           {d: _outputs(shape, cluster, twin, profile) for d, twin in point.twins})
 
 
 def _outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> Mapping[str, Any]:
@@ -431,7 +475,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
                      dtype: str) -> list[str]:
     """What a resolved one-plan answer says about its plan under its stack: the MoE routing, EP span and MTP
     (`moe_notes`), a schedule the stack lacks, a ZeRO stage or CP it does not run, a precision it does not train
-    in. `estimate_training` and the sweep's batched estimates both ask this."""
+    in. `resolve_training` asks this (for `estimate_training` and the sweep's batched `train`)."""
     # (the plan's own ints: its `one_row`, without building its one-element arrays)
     fields = plan.one_row if plan.is_one else plan.take([0]).one_row
     return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride)),  # routing, EP, MTP
