@@ -46,7 +46,7 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
   `pipeline_layouts` (Megatron-Core `pipeline_model_parallel_layout` strings, used where a plan's p x v chunks
-  match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; no shipped YAML sets them.
+  match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; deepseek-v3.yaml trains one.
 * `pipeline_schedules` (+ `pipeline_schedules_source`): the pipeline schedules the framework ships (Megatron
   1F1B + interleaved, DeepSpeed its 1F1B `TrainSchedule`, torch.distributed.pipelining's for torchtitan, DeepSeek's
   DualPipe); the search proposes no other (`training.schedules.stack_schedules`), `train` notes one.

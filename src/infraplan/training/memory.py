@@ -97,7 +97,7 @@ _MTP_SIDE_VALUES = 5.0  # per token and MTP module: enorm, hnorm and final-norm 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
            "local_params", "memory_bound_terms", "memory_breakdown", "memory_total", "recomputed_fraction",
-           "recomputed_stage_layers", "sharded_of", "sharded_params", "stage_layers"]
+           "mtp_module_params", "recomputed_stage_layers", "sharded_of", "sharded_params", "stage_layers"]
 
 
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
@@ -234,12 +234,19 @@ def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tu
     """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
     (module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over TP), plus the
     embedding table Megatron-Core builds beside them on a last stage of PP > 1 outside a mirrored schedule."""
-    n = float(profile.mtp_num_layers)
+    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
+    modules, experts = mtp_module_params(shape, plan, profile.mtp_num_layers)
+    return modules + table, experts
+
+
+def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers: int) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of `mtp_num_layers` MTP modules on one GPU, without the embedding
+    table (`_mtp_params`): per module a layer of the decoder's last kind and eh_proj (2h x h over TP)."""
+    n = float(mtp_num_layers)
     h = float(shape.hidden_size)
-    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * h / plan.tp, 0.0)
     layer = local_layer_params(shape, plan)  # the routed (last) kind of an MoE model, the one kind of a dense one
     experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, 1.0)
-    return n * (layer + 2.0 * h * h / plan.tp) + table, n * experts
+    return n * (layer + 2.0 * h * h / plan.tp), n * experts
 
 
 def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:

@@ -37,6 +37,7 @@ from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
+from infraplan.training.enums import Schedule
 from infraplan.training.memory_bounds import MEMORY_FREE_KEYS as MEMORY_FREE_KEYS
 from infraplan.training.memory_bounds import ROUNDING_MARGIN, memory_bounds_bytes, memory_rows, priced_fits
 from infraplan.training.plan import PlanArrays
@@ -44,7 +45,7 @@ from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
-from infraplan.training.stack_limits import micro_batch_rules
+from infraplan.training.stack_limits import micro_batch_rules, stack_schedules
 from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
 
 # plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
@@ -60,11 +61,22 @@ STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 
 
 def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArrays, stack: Stack) -> np.ndarray:
-    """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the step time of each of its plans (seconds)."""
+    """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the step time of each of its plans (seconds).
+    Where the stack ships DualPipe, whose ranks pace on a mirrored pair of stages and pair each layer's EP
+    all-to-all with the other direction's compute (`stage_split.mirrored_pair_stage`, `step_assembly`), the rows of
+    an even PP are priced under it too and the lower of the two kept."""
     out = step_time(shape, cluster, rows, stack, stage_only=True)
     floor = out[STAGE_COMPONENTS[0]]
     for k in STAGE_COMPONENTS[1:]:
         floor = floor + out[k]
+    mirrored = (rows.pp > 1) & (rows.pp % 2 == 0)
+    if Schedule.DUALPIPE in stack_schedules(stack) and np.any(mirrored):
+        at = np.flatnonzero(mirrored)
+        paired = take_rows(rows, at)
+        paired = replace(paired, schedule=np.full(at.size, int(Schedule.DUALPIPE), dtype=paired.schedule.dtype))
+        out = step_time(shape, cluster, paired, stack, stage_only=True)
+        floor = np.array(floor, dtype=np.float64)
+        floor[at] = np.minimum(floor[at], sum(out[k] for k in STAGE_COMPONENTS))
     if stack.pipeline_layouts:  # a layout is chosen by p x v chunks: the vpp-1 stage work bounds no other vpp
         floor = np.where(rows.pp > 1, 0.0, floor)  # (`training.pipeline_layout`; those rows are priced)
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)

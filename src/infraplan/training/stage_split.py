@@ -20,6 +20,10 @@ Vectorised over plans like `training.schedules` (one plan takes the same arithme
 each stage's pace per phase is the longer of its GPU work and its host issue time. The stack's MTP modules
 (`Stack.mtp_num_layers`, `training.pipeline_layout`) run on the last stage beside the LM head + loss; a stack's
 `pipeline_layouts` replace the split where a plan's p x v matches one (`pipeline_layout.with_pipeline_layout`).
+DualPipe's rank i holds stage i of one direction and stage p-1-i of the other, half the micro-batches each way, and
+paces on the mean of the pair (`mirrored_pair_stage`, applied per plan by `with_mirrored_pairs` in
+`step_time.one_plan_step_time`: the schedule is not a layer key): the embedding, the LM head + loss and the MTP
+modules share the end ranks. (A stack layout matching a DualPipe plan still prices its heaviest single rank.)
 
 Stage kinds in memory (`one_f_one_b_chunks`, `interleaved_chunks`: `schedules.ScheduleModel.stage_chunks`, read by
 `training.memory` through `schedules.stage_in_flight`): five numbers per plan, the first stage's model chunks in
@@ -43,7 +47,7 @@ from numpy.typing import NDArray
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import larger, pick, smaller, to_float
-from infraplan.training.pipeline_layout import mtp_layer_equivalent
+from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -304,6 +308,101 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     out["mtp_stage"] = mtp * float(last)
     out["mtp_other"] = mtp - out["mtp_stage"]
     out["mtp_layer_equivalent"] = mtp_layer_equivalent(shape) if mtp else 0.0
+    return out
+
+
+def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+                        last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
+                        loss_is_layer: bool = False) -> tuple[Array, Array, Array, Array]:
+    """The pace-setting rank of a schedule whose rank i holds stage i of the forward direction and stage p-1-i of
+    the reverse one, each direction running half the micro-batches (DualPipe: DeepSeek-V3 arXiv:2412.19437
+    sec. 3.2.1, Fig. 5; deepseek-ai/DualPipe README, "2x" parameters per rank): its pace per micro-batch is the
+    mean of its two stages, max_i (s_i + s_{p-1-i}) / 2, so the embedding (stage 0) and the LM head + loss and MTP
+    modules (stage p-1, `last_extra_s`) share the end ranks 0 and p-1.
+
+    "even" (Megatron-Core's split, `_even_heaviest_stage`): the end pair's (first + last layers) / 2 and the
+    extras' halves against a middle pair's ceil(L' / p) layers (ties: the end pair). "balanced" (the whole-layer
+    split a user balances): the same bisection (`_balanced_heaviest_stage`) over the p / 2 pairs, the end pair
+    carrying e + h, at half its time per micro-batch. Returns (seconds per micro-batch, decoder layers per
+    micro-batch, the share of its micro-batches running the LM head + loss, the share running the embedding):
+    1/2 each on the end pair, 0 on a middle one. Arrays over plans, or one plan's floats (operation for
+    operation the same) where every input is a float; p < 2 has no pair (one stage: everything).
+    """
+    if all(type(x) is float for x in (pp, layer_s, first_extra_s, last_extra_s)):  # one plan
+        one = _mirrored_pair_floats(num_layers, float(pp), float(layer_s), float(first_extra_s), float(last_extra_s),
+                                    split, embedding_is_layer, loss_is_layer)
+        return one  # type: ignore[return-value]
+    p = _f(pp)
+    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
+    p = np.broadcast_to(p, t.shape)
+    single = p < 2.0
+    if split == "even":
+        emb, loss = float(embedding_is_layer), float(loss_is_layer)
+        per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
+        end_layers = (per - emb + per - loss) / 2.0
+        end = end_layers * t + (e + h) / 2.0
+        middle = np.where(p > 2.0, per * t, 0.0)
+        is_end = end >= middle
+        seconds, layers = np.where(is_end, end, middle), np.where(is_end, end_layers, per)
+    else:  # p / 2 bins of whole layers, the end pair's holding the embedding and the head (`first` below)
+        pair_s, pair_layers, _, is_end = _balanced_heaviest_stage(num_layers, np.maximum(p / 2.0, 1.0), t, e + h,
+                                                                  np.zeros_like(t))
+        seconds, layers = pair_s / 2.0, pair_layers / 2.0
+    share = np.where(is_end, 0.5, 0.0)
+    return (np.asarray(np.where(single, num_layers * t + e + h, seconds), dtype=np.float64),
+            np.asarray(np.where(single, float(num_layers), layers), dtype=np.float64),
+            np.asarray(np.where(single, 1.0, share), dtype=np.float64),
+            np.asarray(np.where(single, 1.0, share), dtype=np.float64))
+
+
+def _mirrored_pair_floats(num_layers: int, p: float, t: float, e: float, h: float, split: str,
+                          embedding_is_layer: bool, loss_is_layer: bool) -> tuple[float, float, float, float]:
+    """`mirrored_pair_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
+    if p < 2.0:
+        return num_layers * t + e + h, float(num_layers), 1.0, 1.0
+    if split == "even":
+        emb, loss = float(embedding_is_layer), float(loss_is_layer)
+        per = float(math.ceil((num_layers + emb + loss) / (p if p > 1.0 else 1.0)))
+        end_layers = (per - emb + per - loss) / 2.0
+        end = end_layers * t + (e + h) / 2.0
+        middle = per * t if p > 2.0 else 0.0
+        is_end = end >= middle
+        seconds, layers = (end, end_layers) if is_end else (middle, per)
+    else:
+        pair_s, pair_layers, _, is_end = _balanced_stage_floats(num_layers, p / 2.0 if p / 2.0 > 1.0 else 1.0,
+                                                                t if t > 1e-30 else 1e-30, e + h, 0.0)
+        seconds, layers = pair_s / 2.0, pair_layers / 2.0
+    share = 0.5 if is_end else 0.0
+    return seconds, layers, share, share
+
+
+def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any,
+                        paired: Any) -> dict[str, Any]:
+    """`times` (of `with_stage_split`) with the pace-setting rank of `mirrored_pair_stage` on the plans `paired`
+    (a bool array over plans, or one plan's bool: those whose schedule holds mirrored stage pairs, DualPipe):
+    its mean decoder layers per micro-batch (`stage_layers`), its shares of micro-batches running the LM head +
+    loss (`last_is_heaviest`) and the embedding (`first_is_heaviest`), 1/2 on the end pair, its MTP modules (the
+    head's share of them, `mtp_stage`) and the rest on the other ranks (`other_layers`, `mtp_other`): their sum
+    over the ranks is each stage's work once, as `schedules`' bubble reads it. Other plans keep the split's terms.
+    Arrays over plans or one plan's floats (`pp` a float; its terms floats, or one-element arrays where block
+    recompute mixed two rows)."""
+    one = type(pp) is float
+    if not (bool(paired) if one else bool(np.any(paired))):
+        return times
+    layer, head, embed = paces(times)
+    mtp = float(stack.mtp_num_layers)  # MTP modules after the LM head, on the last stage (`pipeline_layout`)
+    last = head + mtp * (mtp_layer_equivalent(shape) * layer + head + embed) if mtp else head
+    if one:
+        layer, embed, last = (float(np.ravel(x)[0]) for x in (layer, embed, last))
+    _, layers, head_share, embed_share = mirrored_pair_stage(
+        shape.num_layers, pp, layer, embed, last, stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+        stack.account_for_loss_in_pipeline_split)
+    out = dict(times)
+    terms = {"stage_layers": layers, "last_is_heaviest": head_share, "first_is_heaviest": embed_share,
+             "other_layers": shape.num_layers - layers, "mtp_stage": mtp * head_share}
+    terms["mtp_other"] = mtp - terms["mtp_stage"]
+    for k, v in terms.items():
+        out[k] = v if one else np.where(paired, v, times[k])
     return out
 
 

@@ -5,7 +5,8 @@ into pipeline stages and prices the p2p and DP collectives; here they become one
 plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_path.FLOAT_OPS`):
 * the heaviest stage's micro-batch work: its layers, plus the embedding where it is the first stage and the LM
   head + loss where it is the last (Megatron-Core builds the embedding on the first pipeline stage and the
-  output layer + loss on the last, `GPTModel(pre_process, post_process)`), with the host issue time no queued GPU
+  output layer + loss on the last, `GPTModel(pre_process, post_process)`; DualPipe's heaviest rank: the mean of
+  its mirrored pair of stages, `stage_split.mirrored_pair_stage`), with the host issue time no queued GPU
   work covers (`training.host_time`); under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs
   beside the paired chunk (`expert_dispatch._with_ep_comm`), the latter with its unpaired warm-up / cool-down
   passes and its pipeline transfers on the all-to-all's NICs (`training.combined_1f1b`);
@@ -117,15 +118,17 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     pp = ops.as_float(plan.pp)
     single = plan.pp == 1
     # heaviest stage of the stack's split (`stage_split.heaviest_stage`): a middle stage, the first with the
-    # embedding, or the last with the LM head + loss (one stage: everything)
+    # embedding, or the last with the LM head + loss (one stage: everything); DualPipe's heaviest rank of mirrored
+    # stage pairs (`stage_split.mirrored_pair_stage`): per micro-batch the mean of its two stages, so its shares of
+    # micro-batches running the LM head + loss (`last_is_heaviest`) and the embedding are 1/2 on the end pair
     # MTP modules on it (`training.pipeline_layout`): each a layer (+ eh_proj), an embedding and an LM head + loss
     mtp, mtp_layers = lt["mtp_stage"], lt["mtp_stage"] * lt["mtp_layer_equivalent"]
-    layers, last_is_heaviest = lt["stage_layers"] + mtp_layers, lt["last_is_heaviest"] > 0.5
-    heads = ops.where(last_is_heaviest, 1.0, 0.0) + mtp
+    layers, with_head = lt["stage_layers"] + mtp_layers, lt["last_is_heaviest"]  # (1 or 0; 1/2 paired)
+    heads = with_head + mtp
     stage = {k: layers * v for k, v in per_layer.items()}
     stage["compute"] = stage["compute"] + heads * head_compute
     stage["other"] = stage["other"] + heads * head_other
-    with_embed = ops.where(lt["first_is_heaviest"] > 0.5, 1.0, 0.0)
+    with_embed = lt["first_is_heaviest"]  # (1 or 0; 1/2 paired)
     embeds = with_embed + mtp
     stage["other"] = stage["other"] + embeds * lt["embed_other"]
     # their TP collectives (`head_time._end_collectives`)
@@ -133,7 +136,6 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     m = ops.as_float(plan.micro_batches)
     # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the
     # forward and closes the backward, among the layers' work
-    with_head = ops.where(last_is_heaviest, 1.0, 0.0)
     # (the five parts in `sum`'s order, from 0)
     gpu_fwd = (layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
                + heads * lt["head_gpu_fwd"] + embeds * lt["embed_gpu_fwd"])

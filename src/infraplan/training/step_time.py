@@ -38,7 +38,7 @@ from infraplan.training.activation_offload import with_offload_wait
 from infraplan.training.attention_core import attention_core_times as attention_core_times
 from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.axes import LAYER_KEYS
-from infraplan.training.enums import Recompute
+from infraplan.training.enums import Recompute, Schedule
 from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm, deepep_node_dedup, with_flex_dispatcher
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
@@ -48,7 +48,7 @@ from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
 from infraplan.training.layer_time import ACT, _layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
-from infraplan.training.memory import local_expert_params, recomputed_stage_layers, stage_layers
+from infraplan.training.memory import recomputed_stage_layers, stage_layers
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
@@ -56,7 +56,7 @@ from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
-from infraplan.training.stage_split import with_stage_split
+from infraplan.training.stage_split import with_mirrored_pairs, with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
 from infraplan.training.step_traffic import dp_collectives, pipeline_and_dp_traffic
@@ -66,6 +66,7 @@ __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", 
            "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
 _FULL = int(Recompute.FULL)  # its code as an int (the one-plan checks compare it per estimate; issue 18)
+_DUALPIPE = int(Schedule.DUALPIPE)
 
 # layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
 # and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
@@ -243,15 +244,19 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
                                lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
+    # DualPipe's ranks each hold a mirrored pair of stages (`stage_split.mirrored_pair_stage`)
+    paired = plan.one_row.schedule == _DUALPIPE if plan.is_one else plan.schedule == _DUALPIPE
+    lt = with_mirrored_pairs(shape, profile, lt, float(plan.one_row.pp) if plan.is_one else plan.pp, paired)
     if profile.pipeline_layouts:  # the layout matching each plan's p x v chunks (`training.pipeline_layout`)
         lt = with_pipeline_layout(shape, profile, lt, plan.one_row.pp if plan.is_one else plan.pp,
                                   plan.one_row.vpp if plan.is_one else plan.vpp)
     traffic = ({} if stage_only else
-               pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing))
+               pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing,
+                                       profile.mtp_num_layers))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
-            traffic = traffic | dp_collectives(shape, fabric, row, traffic["params"], local_expert_params(shape, row),
+            traffic = traffic | dp_collectives(shape, fabric, row, traffic["params"], traffic["expert_params"],
                                                 profile.grad_reduce_bytes, row.zero)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,

@@ -31,7 +31,14 @@ from infraplan.scalar_path import ops_of, to_float
 from infraplan.training.axes import COMM_KEYS
 from infraplan.training.layer_kernels import distinct_collective_time
 from infraplan.training.layer_time import ACT
-from infraplan.training.memory import GRAD_BYTES, WEIGHT_BYTES, local_expert_params, local_params, sharded_of
+from infraplan.training.memory import (
+    GRAD_BYTES,
+    WEIGHT_BYTES,
+    local_expert_params,
+    local_params,
+    mtp_module_params,
+    sharded_of,
+)
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once
@@ -40,11 +47,14 @@ __all__ = ["dp_collectives", "pipeline_and_dp_traffic", "tied_embedding_sync"]
 
 
 def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
-                             pricing: ClusterPricing | None = None) -> dict[str, Any]:
+                             pricing: ClusterPricing | None = None, mtp_num_layers: int = 0) -> dict[str, Any]:
     """p2p time per pipeline transfer and the DP collectives of one step, once per distinct COMM_KEYS row (arrays;
     a single estimate's floats). A single estimate's plan gets its row without the DP collectives (a kind of its own
     in the one-plan memo): `step_time.one_plan_step_time` prices those of its ZeRO stage (`dp_collectives`); a
-    grid's rows (one distinct row may stand for plans of every stage) carry every stage's."""
+    grid's rows (one distinct row may stand for plans of every stage) carry every stage's. `mtp_num_layers`: the
+    stack's MTP modules (`Stack.mtp_num_layers`), counted in the parameters of the stage (their gradients reduced
+    and their optimizer step run with its own; the embedding table Megatron-Core builds beside them is not).
+    `expert_params`: the routed-expert part of `params`."""
     single = plan.is_one  # the plan itself is priced (`computed_once` hands it to `compute` as it is)
 
     def compute(rows: PlanArrays) -> dict[str, Any]:
@@ -52,6 +62,9 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
         boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
         # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
         params, experts = local_params(shape, p), local_expert_params(shape, p)
+        if mtp_num_layers:  # the stack's MTP modules, on the stage of the LM head (`memory.mtp_module_params`)
+            mtp, mtp_experts = mtp_module_params(shape, p, mtp_num_layers)
+            params, experts = params + mtp, experts + mtp_experts
         one = p is not rows
         out = {
             "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
@@ -63,6 +76,7 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
                                             1.0, 0.0)),
             **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
             "params": params,
+            "expert_params": experts,
             "sharded": sharded_of(p, params, experts),
             "embedding_sync": tied_embedding_sync(shape, fabric, p, grad_bytes, one),
         }
