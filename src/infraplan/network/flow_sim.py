@@ -18,6 +18,13 @@ counting w flows on its links, is exact, not an approximation. Links no flow cro
 numbering), the link x class matrix is built once (scipy.sparse, linear-time transpose) and the per-link load
 is kept up to date across events instead of rebuilt.
 
+Replayed rounds (hF, session 35): an event removes only the classes that finished, and progressive filling
+over the classes left runs through the same rounds as before until a round saturates other links (`Filling`).
+Each round's link arithmetic is redone, the per-class work (the classes on the saturated links, their load) is
+reused from the previous event while the saturated links match, so the rates are a fresh filling's to the bit.
+An all-to-all finishes a few classes per event (the ones on the most loaded links) and every later event
+replays all its rounds: the per-class cost is paid once, not once per event.
+
 Flows are routed over the explicit topology (routing.py) with ECMP: each GPU pair's bytes are split over
 `flows_per_pair` flows hashed independently (the Llama 3 cluster uses 16, Enhanced-ECMP). The model assumes
 lossless fluid transport: no packet loss, PFC pauses, queueing delay or congestion-control dynamics; latency
@@ -75,13 +82,12 @@ def require_flow_memory(flows: int, tiers: int) -> None:
 
 # Wall time of a flow simulation, estimated before it starts from its flow count (`estimated_seconds`) at the
 # slowest rate measured on this project's development VM (2 vCPUs, AMD EPYC, shared with other jobs: wall ~1.6x
-# CPU), spread all-to-alls on meta-genai-roce-24k at 16 flows per pair (hN2, session 34,
-# validation/notes/network_flow_tried.md): 2,048 GPUs 1.05 M flows 2.1 s (1 completion event), 4,096 GPUs
-# 2.08 M flows 65.1 s (80 events), 8,192 GPUs 4.12 M flows 58-85 s (36 events), 16,384 GPUs 8.17 M flows stopped
-# at 620 s wall (385 s CPU) after 120 events with 8.6 % of its bytes moved. The completion events, not the flows,
-# set the time (each is a pass of max-min filling over every class still running): a run with few events takes
-# far less, so the figure is what a run may take, not what it will.
-FLOW_SIM_SECONDS_PER_FLOW = 620.0 / 8_173_568  # 76 us: the 16,384-GPU all-to-all's rate when stopped (a floor)
+# CPU), spread all-to-alls on meta-genai-roce-24k at 16 flows per pair with the replayed filling rounds (hF,
+# session 35, validation/notes/network_flow_tried.md; the VM loaded by other jobs): 4,096 GPUs 2.08 M flows
+# 11.4-26.7 s (80 events), 8,192 GPUs 4.12 M flows 11.1-17.4 s (36 events), 16,384 GPUs 8.17 M flows 74-83 s
+# (272 events), all 24,576 GPUs 12.26 M flows 140.9 s (173 events). The completion events and filling rounds,
+# not the flows, set the time: a run with few events takes far less, so the figure is what a run may take.
+FLOW_SIM_SECONDS_PER_FLOW = 26.69 / 2_081_792  # 12.8 us: the 4,096-GPU all-to-all's rate (the slowest measured)
 FLOW_SIM_MACHINE = "a shared 2-vCPU AMD EPYC VM"
 FLOW_SIM_WARN_S = 60.0  # estimates past this are said before the run starts
 FLOW_SIM_MAX_S = 3600.0  # estimates past this are refused (an hour of one CPU core)
@@ -150,18 +156,18 @@ class Incidence:
 
     def classes_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(class, link) of every entry of the link rows `rows`, in row order."""
-        start, lens = self.indptr[rows], np.diff(self.indptr)[rows]
-        total = int(lens.sum())
+        start = self.indptr[rows]
+        lens = self.indptr[rows + 1] - start
         shift = np.repeat(start - np.cumsum(lens) + lens, lens)
-        return self.indices[shift + np.arange(total)], np.repeat(rows, lens)
+        shift += np.arange(shift.size)
+        return self.indices[shift], np.repeat(rows, lens)
 
     def load(self, classes: np.ndarray, links: int) -> np.ndarray:
         """Flows per link (weights summed) of `classes`: one weighted bincount per hop column, padding in bin 0."""
-        w = self.weight[classes]
-        total = np.zeros(links + 1)
-        for col in range(self.paths.shape[1]):
-            total += np.bincount(self.paths[classes, col] + 1, weights=w, minlength=links + 1)
-        return total[1:]
+        rows = self.paths[classes]
+        rows += 1
+        w = np.repeat(self.weight[classes], rows.shape[1])
+        return np.bincount(rows.ravel(), weights=w, minlength=links + 1)[1:]
 
 
 # progress of a long simulation: (stage, done, total), called between stages, events and filling rounds
@@ -184,42 +190,124 @@ def max_min_rates(paths: np.ndarray, capacity: np.ndarray, active: np.ndarray, r
     `on_round(frozen)`, if given, is called after every round with the classes frozen so far.
     """
     inc = Incidence.build(paths, capacity.size) if incidence is None else incidence
-    c = inc.paths.shape[0]
-    rate = np.zeros(c)
-    frozen_by = np.full(c, -1, dtype=np.int64)
-    idx = np.flatnonzero(active)
-    if not idx.size:
-        return rate, frozen_by, 0
-    count = inc.load(idx, capacity.size) if load is None else load.astype(np.float64)
-    remaining = capacity.astype(np.float64)
-    unfrozen = np.zeros(c, dtype=bool)
-    unfrozen[idx] = True
-    live = np.flatnonzero(count > 0.5)
-    slot = np.empty(c, dtype=np.int64)
-    level, rounds = 0.0, 0
-    while live.size:
-        rounds += 1
-        share = remaining[live] / count[live]
-        delta = float(share.min())
-        level += delta
-        remaining[live] -= delta * count[live]
-        # links whose fair share is within rtol of the current level saturate with it (relative to the level,
-        # not to this round's increment: late rounds have tiny increments and would saturate one link each)
-        saturated = live[share <= delta + rtol * level]
-        cls, owner_link = inc.classes_of(saturated)
-        keep = unfrozen[cls]
-        cls, owner_link = cls[keep], owner_link[keep]
-        slot[cls[::-1]] = np.arange(cls.size - 1, -1, -1)  # sequential assignment: each class's first entry
-        first = np.flatnonzero(slot[cls] == np.arange(cls.size))
-        cls = cls[first]
-        rate[cls] = level
-        frozen_by[cls] = owner_link[first]
-        unfrozen[cls] = False
-        count -= inc.load(cls, capacity.size)
-        live = live[count[live] > 0.5]
-        if on_round is not None:
-            on_round(idx.size - int(unfrozen.sum()))
-    return rate, frozen_by, rounds
+    return Filling(inc, capacity, rtol).fill(active, load, on_round=on_round)
+
+
+@dataclass
+class _Round:
+    """One round of a filling, kept for the next event's: the links that saturated (ascending), the level, the
+    classes it froze in order, the per-link flow counts they took off (sparse) and how many of them are active."""
+
+    saturated: np.ndarray
+    level: float
+    frozen: np.ndarray
+    drop_links: np.ndarray
+    drop: np.ndarray
+    active_frozen: int
+
+
+class Filling:
+    """Progressive filling (`max_min_rates`) that replays the previous event's rounds where they still hold.
+
+    Between two events only the classes that finished leave (`finished`). A round of the new filling is the
+    old round again when the links that saturate are the same (the old round's links that still carry flows):
+    it freezes the same classes less the finished ones, at the level computed now, and takes the same flows off
+    each link less the finished ones'. The per-link arithmetic (shares, levels, remaining capacity) is done every
+    round exactly as a fresh filling does it; only the per-class work (which classes a saturated link holds,
+    freezing them, their load) is reused, so the rates are the fresh filling's to the bit. From the first round
+    that differs on, the rounds are computed afresh.
+    """
+
+    def __init__(self, inc: Incidence, capacity: np.ndarray, rtol: float) -> None:
+        self.inc, self.capacity, self.rtol = inc, capacity, rtol
+        c = inc.paths.shape[0]
+        self.rate = np.zeros(c)
+        self.frozen_by = np.full(c, -1, dtype=np.int64)
+        self.round_of = np.full(c, -1, dtype=np.int32)  # round of the last filling that froze each class
+        self.slot = np.empty(c, dtype=np.int64)  # scratch: first entry of each class among a round's entries
+        self.rounds: list[_Round] = []
+        self.changed = False  # whether the last `fill` changed any class's rate
+        self.replayed = 0  # rounds of the last `fill` replayed from the one before
+
+    def _finished_by_round(self, finished: np.ndarray) -> dict[int, np.ndarray]:
+        """The `finished` classes grouped by the round of the last filling that froze them."""
+        if not finished.size:
+            return {}
+        r_of = self.round_of[finished]
+        order = np.argsort(r_of, kind="stable")
+        r_sorted, cls = r_of[order], finished[order]
+        cut = np.flatnonzero(np.diff(r_sorted)) + 1
+        return {int(r[0]): c for r, c in zip(np.split(r_sorted, cut), np.split(cls, cut), strict=True)}
+
+    def fill(self, active: np.ndarray, load: np.ndarray | None = None, finished: np.ndarray | None = None,
+             on_round: Callable[[int], None] | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+        """Rates of the `active` classes (see `max_min_rates`); `finished`: classes that were active in the
+        previous call and are not now (none: nothing is replayed)."""
+        inc, capacity, rtol = self.inc, self.capacity, self.rtol
+        links = capacity.size
+        if finished is None:
+            self.rounds = []
+        old, self.rounds = self.rounds, []
+        self.changed, self.replayed = False, 0
+        gone = self._finished_by_round(np.asarray(finished if finished is not None else (), dtype=np.int64))
+        count = inc.load(np.flatnonzero(active), links) if load is None else load.astype(np.float64)
+        remaining = capacity.astype(np.float64)
+        live = np.flatnonzero(count > 0.5)
+        unfrozen: np.ndarray | None = None
+        level, rounds, frozen = 0.0, 0, 0
+        while live.size:
+            share = remaining[live] / count[live]
+            delta = float(share.min())
+            level += delta
+            remaining[live] -= delta * count[live]
+            # links whose fair share is within rtol of the current level saturate with it (relative to the level,
+            # not to this round's increment: late rounds have tiny increments and would saturate one link each)
+            saturated = live[share <= delta + rtol * level]
+            prev = old[rounds] if unfrozen is None and rounds < len(old) else None
+            if prev is not None and np.array_equal(saturated, prev.saturated[count[prev.saturated] > 0.5]):
+                done = gone.get(rounds)
+                if done is not None:  # the finished classes it froze no longer count on their links
+                    rows = inc.paths[done]
+                    on = rows >= 0
+                    at = np.searchsorted(prev.drop_links, rows[on])
+                    np.subtract.at(prev.drop, at, np.broadcast_to(inc.weight[done][:, None], rows.shape)[on])
+                    prev.active_frozen -= done.size
+                if level != prev.level:
+                    self.changed = True
+                    self.rate[prev.frozen] = level
+                    prev.level = level
+                count[prev.drop_links] -= prev.drop
+                self.rounds.append(prev)
+                self.replayed += 1
+                frozen += prev.active_frozen
+            else:
+                self.changed = True
+                if unfrozen is None:
+                    unfrozen = active.astype(bool)
+                    for r in self.rounds:
+                        unfrozen[r.frozen] = False
+                cls, owner_link = inc.classes_of(saturated)
+                keep = unfrozen[cls]
+                cls, owner_link = cls[keep], owner_link[keep]
+                slot = self.slot
+                slot[cls[::-1]] = np.arange(cls.size - 1, -1, -1)  # sequential assignment: each class's first entry
+                first = np.flatnonzero(slot[cls] == np.arange(cls.size))
+                cls = cls[first]
+                self.rate[cls] = level
+                self.frozen_by[cls] = owner_link[first]
+                self.round_of[cls] = rounds
+                unfrozen[cls] = False
+                took = inc.load(cls, links)
+                drop_links = np.flatnonzero(took)
+                drop = took[drop_links]
+                count[drop_links] -= drop
+                self.rounds.append(_Round(saturated, level, cls, drop_links, drop, int(cls.size)))
+                frozen += int(cls.size)
+            rounds += 1
+            live = live[count[live] > 0.5]
+            if on_round is not None:
+                on_round(frozen)
+        return self.rate, self.frozen_by, rounds
 
 
 def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -292,35 +380,51 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     del cls_paths, valid, local
     inc = Incidence.build(compact, used.size, weight)
     capacity = links.capacity[used]
-    remaining = size.copy()
-    active = remaining > 0
+    active = size > 0
+    act = np.flatnonzero(active)  # the active classes, ascending; `remaining` and `act_rate` are theirs
+    remaining = size[act]
+    act_rate = np.zeros(0)
     finish = np.zeros(size.size)
     now, rounds, events = 0.0, 0, 0
     slow_link = -1
-    load = inc.load(np.flatnonzero(active), used.size)
+    load = inc.load(act, used.size)
     start_load = load.copy()
+    filling = Filling(inc, capacity, rtol)
+    finished: np.ndarray | None = None
     all_bytes = float(size @ weight)
-    while active.any():
+    scratch = np.empty((2, act.size))
+    left = act.size  # active classes; finished ones stay in `act` with remaining inf until a quarter are done
+    while left:
         on_round = None
         if progress is not None:
-            def on_round(frozen: int, moved: float = all_bytes - float(remaining @ weight), event: int = events + 1,
-                         live: int = int(active.sum())) -> None:
+            going = np.isfinite(remaining)
+
+            def on_round(frozen: int, moved: float = all_bytes - float(remaining[going] @ weight[act[going]]),
+                         event: int = events + 1, live: int = left) -> None:
                 progress(f"filling: event {event}, {frozen / max(live, 1):.0%} of its rates set", moved, all_bytes)
             on_round(0)
-        rate, frozen_by, r = max_min_rates(compact, capacity, active, rtol, inc, load, on_round)
+        rate, frozen_by, r = filling.fill(active, load, finished, on_round)
+        if filling.changed or act_rate.size != act.size:
+            act_rate = rate[act]
         rounds += r
         events += 1
-        act = np.flatnonzero(active)
-        ttf = remaining[act] / rate[act]
+        ttf = np.divide(remaining, act_rate, out=scratch[0, :act.size])  # in place: no new pages per event
         dt = ttf.min()
-        done = now + ttf <= (now + dt) * (1.0 + rtol)  # finishing within rtol of the event time
-        finish[act[done]] = now + ttf[done]
-        if done.all():
-            slow_link = int(used[frozen_by[act[np.argmax(ttf)]]])
-        remaining[act] -= rate[act] * dt
-        active[act[done]] = False
-        load -= inc.load(act[done], used.size)
+        ends = np.add(ttf, now, out=scratch[1, :act.size])
+        at = np.flatnonzero(ends <= (now + dt) * (1.0 + rtol))  # finishing within rtol of the event time
+        finished = act[at]
+        finish[finished] = ends[at]
+        left -= at.size
+        if not left:
+            slow_link = int(used[frozen_by[finished[np.argmax(ttf[at])]]])
+        remaining -= np.multiply(act_rate, dt, out=scratch[1, :act.size])
+        remaining[at] = np.inf
+        active[finished] = False
+        load -= inc.load(finished, used.size)
         now += dt
+        if 4 * left < 3 * act.size:  # drop the finished classes
+            going = np.isfinite(remaining)
+            act, remaining, act_rate = act[going], remaining[going], act_rate[going]
     per_flow = finish[flow_class] + latency
     per_pair = np.zeros(pairs)
     np.maximum.at(per_pair, owner, per_flow)
