@@ -14,7 +14,8 @@ from flow_toy_fabric import TOY
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
-from infraplan.network.flow_sim import Filling, FlowSet, Incidence, max_min_rates, merge_classes, simulate
+from infraplan.network.flow_sim import FlowSet, merge_classes, simulate
+from infraplan.network.max_min_filling import Filling, Incidence, max_min_rates
 from infraplan.network.routing import build_links, fail_links
 from infraplan.network.topology import build_topology
 
