@@ -1,6 +1,6 @@
 """DeepSeek-V3's own pre-training plan on 2,048 H800 (arXiv:2412.19437 sec. 3.2) priced with its stack.
 
-Measured (this tree): step 20.85 s, 2.79 M GPU-hours for 14.8T tokens (+4.7 % against 2.664 M, 79.4 GB per GPU, with
+Measured (this tree): step 20.85 s, 2.79 M GPU-hours for 14.8T tokens (+4.7 % against 2.664 M, 81.5 GB per GPU, with
 DualPipe's ranks paced on their mirrored stage pairs and the paper's one MTP module, session 35 hT2; -17.6 % paired
 without MTP; before: 18.30 s, 2.45 M, -8.1 %; -7.5 % before round
 14 priced DeepEP at its README's internode rate for the nodes spanned; -7.1 % before the 2026-12-02 round-13

@@ -147,7 +147,10 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
             in_flight = held / v + short * (held / v - end) / larger(layers, 1.0) if short else held / v
         # fp32 logits of one micro-batch (the loss saves its fp32 softmax, megatron-core 0.16.1
         # tensor_parallel/cross_entropy.py:28,187) on the last stage, which runs each micro-batch's loss forward
-        # and backward back to back (`schedules.stage_in_flight`; a schedule with no last-stage count: none)
-        held_logits = pick((plan.pp == 1) | ((kind == LAST) & (last > 0.0)), logits, 0.0)
+        # and backward back to back (`schedules.stage_in_flight`); a schedule with no last-stage count holds the
+        # last stage on the first stage's rank (`schedules._mirrored_chunks`: ZB-V's chunk 2p-1 on rank 0, torch
+        # 2.13.0 pipelining/_utils.py:528-543; DualPipe's reverse last stage, arXiv:2412.19437 sec. 3.2.1): there
+        held_logits = pick((plan.pp == 1) | ((kind == LAST) & (last > 0.0)) | ((kind == FIRST) & (last <= 0.0)),
+                           logits, 0.0)
         out.append(in_flight * stored + working + held_logits)
     return out

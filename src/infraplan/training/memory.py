@@ -14,7 +14,8 @@ of the first stage one layer short: Llama 3.1 405B on PP16 VP4 peaks on the seco
 2). Without a counted end the first stage holds the most layers + a table and micro-batches (1F1B min(p, m);
 interleaved (1 + (p-1)/(p v)) times that, Korthikanti Sec. 4.2.3), as before; the last peaks only by its logits.
 ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, an upper bound;
-ZB-V and DualPipe (mirrored stages per rank) on the first stage's count; stack `pipeline_layouts` are not read.
+ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that rank (it holds
+the last stage: `activation_memory.stage_activations`); stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32

@@ -23,7 +23,11 @@ each stage's pace per phase is the longer of its GPU work and its host issue tim
 DualPipe's rank i holds stage i of one direction and stage p-1-i of the other, half the micro-batches each way, and
 paces on the mean of the pair (`mirrored_pair_stage`, applied per plan by `with_mirrored_pairs` in
 `step_time.one_plan_step_time`: the schedule is not a layer key): the embedding, the LM head + loss and the MTP
-modules share the end ranks. (A stack layout matching a DualPipe plan still prices its heaviest single rank.)
+modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, every micro-batch through both
+(`v_shape_stage`, the same call): rank 0 runs the embedding and the LM head + loss (and MTP) of every micro-batch.
+Interleaving (Megatron's virtual pipeline, torch's "loop" mapping) puts chunk j on rank j mod p: the embedding on
+rank 0 and the head on rank p-1, so a rank's chunks add up to the 1F1B split's stage (`with_stage_split`).
+(A stack layout matching a DualPipe plan still prices its heaviest single rank.)
 
 Stage kinds in memory (`one_f_one_b_chunks`, `interleaved_chunks`: `schedules.ScheduleModel.stage_chunks`, read by
 `training.memory` through `schedules.stage_in_flight`): five numbers per plan, the first stage's model chunks in
@@ -376,33 +380,61 @@ def _mirrored_pair_floats(num_layers: int, p: float, t: float, e: float, h: floa
     return seconds, layers, share, share
 
 
+def v_shape_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+                  last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
+                  loss_is_layer: bool = False) -> tuple[Array, Array, Array, Array]:
+    """The pace-setting rank of ZB-V: the model is cut into 2p chunks and rank i holds chunks i and 2p-1-i
+    (Qi et al., arXiv:2401.10241 sec. 6; torch 2.13.0 torch/distributed/pipelining/_utils.py:528-543,
+    `generate_stage_to_rank_mapping(style="v")`, which ScheduleZBVZeroBubble uses, schedules.py:3427-3428), so rank
+    0 holds the embedding (chunk 0) and the LM head + loss and MTP modules (chunk 2p-1), and every micro-batch runs
+    both chunks of every rank. Those are `mirrored_pair_stage`'s pairs of the 2p chunks, each run by every
+    micro-batch instead of half of them: twice its pace, layers and shares (1 for both ends on rank 0, 0 on the
+    others). "even": chunks of ceil(L' / 2p) layers, the end chunks one short where the embedding / loss count
+    as a layer; "balanced": the bisection over p ranks of whole layers, rank 0 carrying e + h. Returns
+    (seconds per micro-batch, decoder layers, share of micro-batches running the LM head + loss on it, share
+    running the embedding). Arrays over plans, or one plan's floats where every input is a float (the same bits:
+    x 2 is exact)."""
+    if all(type(x) is float for x in (pp, layer_s, first_extra_s, last_extra_s)):  # one plan
+        s, layers, head, embed = _mirrored_pair_floats(num_layers, 2.0 * float(pp), float(layer_s),
+                                                       float(first_extra_s), float(last_extra_s), split,
+                                                       embedding_is_layer, loss_is_layer)
+        return 2.0 * s, 2.0 * layers, 2.0 * head, 2.0 * embed  # type: ignore[return-value]
+    pace = mirrored_pair_stage(num_layers, 2.0 * _f(pp), layer_s, first_extra_s, last_extra_s, split,
+                               embedding_is_layer, loss_is_layer)
+    return 2.0 * pace[0], 2.0 * pace[1], 2.0 * pace[2], 2.0 * pace[3]
+
+
 def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any,
-                        paired: Any) -> dict[str, Any]:
+                        paired: Any, v_shaped: Any = False) -> dict[str, Any]:
     """`times` (of `with_stage_split`) with the pace-setting rank of `mirrored_pair_stage` on the plans `paired`
     (a bool array over plans, or one plan's bool: those whose schedule holds mirrored stage pairs, DualPipe):
     its mean decoder layers per micro-batch (`stage_layers`), its shares of micro-batches running the LM head +
     loss (`last_is_heaviest`) and the embedding (`first_is_heaviest`), 1/2 on the end pair, its MTP modules (the
     head's share of them, `mtp_stage`) and the rest on the other ranks (`other_layers`, `mtp_other`): their sum
-    over the ranks is each stage's work once, as `schedules`' bubble reads it. Other plans keep the split's terms.
-    Arrays over plans or one plan's floats (`pp` a float; its terms floats, or one-element arrays where block
-    recompute mixed two rows)."""
+    over the ranks is each stage's work once, as `schedules`' bubble reads it. On the plans `v_shaped` (ZB-V) the
+    rank of `v_shape_stage` in the same terms (its two chunks' layers, shares 1 on rank 0). Other plans keep the
+    split's terms. Arrays over plans or one plan's floats (`pp` a float; its terms floats, or one-element arrays
+    where block recompute mixed two rows)."""
     one = type(pp) is float
-    if not (bool(paired) if one else bool(np.any(paired))):
+    if not ((bool(paired) or bool(v_shaped)) if one else (bool(np.any(paired)) or bool(np.any(v_shaped)))):
         return times
     layer, head, embed = paces(times)
     mtp = float(stack.mtp_num_layers)  # MTP modules after the LM head, on the last stage (`pipeline_layout`)
     last = head + mtp * (mtp_layer_equivalent(shape) * layer + head + embed) if mtp else head
     if one:
         layer, embed, last = (float(np.ravel(x)[0]) for x in (layer, embed, last))
-    _, layers, head_share, embed_share = mirrored_pair_stage(
-        shape.num_layers, pp, layer, embed, last, stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
-        stack.account_for_loss_in_pipeline_split)
     out = dict(times)
-    terms = {"stage_layers": layers, "last_is_heaviest": head_share, "first_is_heaviest": embed_share,
-             "other_layers": shape.num_layers - layers, "mtp_stage": mtp * head_share}
-    terms["mtp_other"] = mtp - terms["mtp_stage"]
-    for k, v in terms.items():
-        out[k] = v if one else np.where(paired, v, times[k])
+    for rule, which in ((mirrored_pair_stage, paired), (v_shape_stage, v_shaped)):
+        if not (bool(which) if one else bool(np.any(which))):
+            continue
+        _, layers, head_share, embed_share = rule(
+            shape.num_layers, pp, layer, embed, last, stack.pipeline_split,
+            stack.account_for_embedding_in_pipeline_split, stack.account_for_loss_in_pipeline_split)
+        terms = {"stage_layers": layers, "last_is_heaviest": head_share, "first_is_heaviest": embed_share,
+                 "other_layers": shape.num_layers - layers, "mtp_stage": mtp * head_share}
+        terms["mtp_other"] = mtp - terms["mtp_stage"]
+        for k, v in terms.items():
+            out[k] = v if one else np.where(which, v, out[k])
     return out
 
 

@@ -67,6 +67,7 @@ __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", 
 
 _FULL = int(Recompute.FULL)  # its code as an int (the one-plan checks compare it per estimate; issue 18)
 _DUALPIPE = int(Schedule.DUALPIPE)
+_ZB_V = int(Schedule.ZB_V)
 
 # layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
 # and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
@@ -246,7 +247,10 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                                lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
     # DualPipe's ranks each hold a mirrored pair of stages (`stage_split.mirrored_pair_stage`)
     paired = plan.one_row.schedule == _DUALPIPE if plan.is_one else plan.schedule == _DUALPIPE
-    lt = with_mirrored_pairs(shape, profile, lt, float(plan.one_row.pp) if plan.is_one else plan.pp, paired)
+    # ZB-V's rank 0 holds the first and the last of 2p chunks, every micro-batch through both (`v_shape_stage`)
+    v_shaped = plan.one_row.schedule == _ZB_V if plan.is_one else plan.schedule == _ZB_V
+    lt = with_mirrored_pairs(shape, profile, lt, float(plan.one_row.pp) if plan.is_one else plan.pp, paired,
+                             v_shaped)
     if profile.pipeline_layouts:  # the layout matching each plan's p x v chunks (`training.pipeline_layout`)
         lt = with_pipeline_layout(shape, profile, lt, plan.one_row.pp if plan.is_one else plan.pp,
                                   plan.one_row.vpp if plan.is_one else plan.vpp)
