@@ -120,3 +120,15 @@ def test_training_run_location_and_bad_tokens(llama_16k):
     assert clean.co2_t < dirty.co2_t
     with pytest.raises(InputError, match="--tokens"):
         training_run_totals(llama_16k, "meta-genai-roce-24k", 0)
+
+
+def test_small_campus_says_its_job_is_timed_at_the_reference_jobs_speed_hU():
+    """A 1,024-GPU campus ran "1 job of 1,024 GPUs, 1,246 days" at the 16,384-GPU job's 143.7 tokens/s per GPU
+    while `train` on 1,024 GPUs (same plan, full recompute to fit) gives 176.6: the answer now says so (hU)."""
+    from infraplan.planning.campus import training_capacity
+
+    small, full = training_capacity("h100-sxm", 1024), training_capacity("h100-sxm", 16384)
+    assert small.tokens_per_s_per_gpu == full.tokens_per_s_per_gpu and small.job_gpus == 1024
+    (note,) = [n for n in small.notes if "is timed at" in n]
+    assert "1,024-GPU job" in note and "on 16,384 GPUs" in note and f"{small.tokens_per_s_per_gpu:.1f}" in note
+    assert not [n for n in full.notes if "is timed at" in n]

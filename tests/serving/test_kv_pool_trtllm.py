@@ -59,3 +59,15 @@ def test_sliding_layers_hold_their_window_only(monkeypatch):
     assert 1.9 < on.tokens / off.tokens < 2.0
     dense = load_model("llama3-8b")  # no sliding layers: unchanged
     assert kp.window_capped_pool(dense, 1e9, 1e5, 64) == (1e9, 1e5)
+
+
+def test_every_layer_sliding_keeps_the_uncapped_pool_hU(monkeypatch):
+    """Mistral 7B v0.1's config.json slides every layer (window 4096): no full layer, so no full-layer pool to
+    cap; it was billed 0 bytes per token and `serve` died dividing by zero (hU, session 35)."""
+    h100 = load_accelerator("h100-sxm")
+    every = load_model("llama3-8b").model_copy(update={"sliding_window": 4096, "num_sliding_layers": 32})
+    assert kp.window_capped_pool(every, 1e9, 1e5, 64) == (1e9, 1e5)
+    on = kv_capacity(every, h100, 1, 1, "bf16", "bf16", 8192, 256, engine="trtllm-0.x")
+    monkeypatch.setattr(kp, "SLIDING_WINDOW_POOL", False)
+    assert on == kv_capacity(every, h100, 1, 1, "bf16", "bf16", 8192, 256, engine="trtllm-0.x")
+    assert on.tokens > 100_000

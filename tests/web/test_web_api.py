@@ -158,3 +158,15 @@ def test_pages_and_bundled_plotly(client: TestClient) -> None:
         assert "cdn" not in html.text.lower()
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.content) > 1_000_000
+
+
+def test_serve_takes_tp_as_a_number_like_train_hU(client: TestClient) -> None:
+    """/api/train takes "tp": 8; /api/serve refused it (422 "must be a valid string"), taking only "8" or "auto"."""
+    body = {"model": "llama3-8b", "system": "dgx-h100-superpod", "gpus": 8, "offline": True, "input_len": 100,
+            "output_len": 10, "requests": 50}
+    as_number = client.post("/api/serve", json={**body, "tp": 8})
+    assert as_number.status_code == 200, as_number.text
+    assert as_number.json()["deployment"]["tp"] == 8
+    assert as_number.json() == client.post("/api/serve", json={**body, "tp": "8"}).json()
+    for bad in (0, "x", True):
+        assert client.post("/api/serve", json={**body, "tp": bad}).status_code == 422

@@ -203,7 +203,7 @@ def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
 
 def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
     if looks_like_path(ref):
-        return validated(cls, read_user_file(ref), ref)
+        return validated(cls, read_user_file(ref), ref, f"{label} file")
     table = _table(kind)
     if ref not in table:
         raise _unknown(label, ref, sorted(table))
@@ -282,7 +282,7 @@ def load_reliability() -> Reliability:
 def load_failure_rate(ref: str) -> FailureRate:
     """A failure-rate preset (rsc-1, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
     if looks_like_path(ref):
-        return validated(FailureRate, read_user_file(ref), ref)
+        return validated(FailureRate, read_user_file(ref), ref, "failure-rate file")
     rates = load_reliability().failure_rates
     if ref not in rates:
         raise _unknown("failure rate", ref, sorted(rates))

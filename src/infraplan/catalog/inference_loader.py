@@ -43,7 +43,7 @@ def load_recsys_model(ref: str) -> RecsysModel:
     data, name = _read("recsys model", ref)
     data.setdefault("name", name)
     data.setdefault("display_name", data["name"])
-    return validated(RecsysModel, data, ref)
+    return validated(RecsysModel, data, ref, "recsys model")
 
 
 @lru_cache(maxsize=128)
@@ -65,7 +65,7 @@ def load_video_device(ref: str) -> VideoAsic:
     """A fixed-function video transcoder (msvp) by name or file."""
     data, name = _read("video device", ref)
     data.setdefault("name", name)
-    return validated(VideoAsic, data, ref)
+    return validated(VideoAsic, data, ref, "video device")
 
 
 def is_video_device(ref: str) -> bool:

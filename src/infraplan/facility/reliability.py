@@ -176,6 +176,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        checkpoint_size_bytes: float | None = None) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
     cluster = Cluster.resolve(system).for_gpus(gpus)
+    cluster.require_accelerator("a training job's reliability")  # GPU failure rates, a model's checkpoint: as train
     sys_spec = cluster.system
     cluster.check_gpus(gpus)
     if days <= 0:

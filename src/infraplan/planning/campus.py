@@ -124,8 +124,17 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
         notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
-                           goodput_planned_note(rel, job)] if n],
+                           goodput_planned_note(rel, job), _job_speed_note(run, job)] if n],
     )
+
+
+def _job_speed_note(run: dict[str, Any], job: int) -> str | None:
+    """What a job smaller than the reference one is timed at (module docstring: the paper's 16,384-GPU job)."""
+    if job >= run["job_gpus"]:
+        return None
+    return (f"the {job:,}-GPU job is timed at the {run['tokens_per_s_per_gpu']:.1f} tokens/s per GPU (MFU "
+            f"{run['mfu']:.2f}) of the Llama 3 plan on {run['job_gpus']:,} GPUs (Table 4's job size), not its own: "
+            f"`infraplan train` on {job:,} GPUs prices fewer data-parallel ranks and more micro-batches per pipeline")
 
 
 def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:

@@ -141,12 +141,17 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if spec is None and input_len is not None and output_len is not None:  # as `serve`: fixed lengths are not clipped
         require_context(input_len + output_len, shape.name, shape.max_seq_len)
     cluster = Cluster.resolve(system)
+    cluster.require_accelerator("LLM serving")  # as `serve`, `plan` and `fleet-mix`
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
     limit = max_gpus or sys_spec.total_accelerators
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
         raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
     kinds = [d for d in dtypes if d in ("bf16", "int4", "mxfp4") or acc.supports(d)]  # int4 / mxfp4: weight-only
+    unsupported = [f"{d}: {acc.name} has no {d} support in its catalog file" for d in dtypes if d not in kinds]
+    if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
+        raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them (no support in its catalog "
+                         "file); use bf16, or the weight-only int4 or mxfp4, as `serve` says")
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 
@@ -186,7 +191,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         return None if sum(found) > job.high else found
 
     options: list[dict[str, Any]] = []
-    rejected: list[str] = []
+    rejected: list[str] = unsupported  # a dtype the accelerator lacks is said, not dropped silently
     evaluated = 0
     domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
     for pp in (1, 2, 4, 8):

@@ -95,8 +95,12 @@ def reserve_bytes(tp: int) -> float:
 def window_capped_pool(shape: TransformerShape, free_bytes: float, per_token_bytes: float,
                        max_batch: int) -> tuple[float, float]:
     """(KV bytes left for the full layers, bytes a token takes on them) when the sliding layers hold their window
-    only (module docstring); the inputs unchanged for a model without sliding layers or with the toggle off."""
-    if not (SLIDING_WINDOW_POOL and shape.sliding_window and shape.num_sliding_layers):
+    only (module docstring); the inputs unchanged for a model without sliding layers or with the toggle off, and
+    for one whose every layer slides (Mistral 7B v0.1's config.json: `sliding_window` 4096 on all 32 layers): the
+    cap is AIConfigurator's estimator for hybrid models (full and sliding layers, sdk/memory.py HYBRID), as vLLM's
+    and SGLang's window pools are (`serving.kv_pool_window`, "full and sliding"); with no full layer its pool of
+    full-layer tokens would be empty (per-token bytes 0), so such a model is billed its full length on every layer."""
+    if not (SLIDING_WINDOW_POOL and shape.sliding_window and 0 < shape.num_sliding_layers < shape.num_layers):
         return free_bytes, per_token_bytes
     sliding = shape.sliding_fraction()
     return windows_held(free_bytes, per_token_bytes, max_batch, 1.0 - sliding, sliding, shape.sliding_window)

@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Protocol
 
+from infraplan.errors import InputError
+
 PrefillEntry = list[int]  # [request, prompt tokens left, tokens already in the KV cache]
 
 
@@ -155,6 +157,7 @@ def make_scheduler(policy: str | Scheduler) -> Scheduler:
     """A scheduler instance from its registered name (or the instance itself)."""
     if isinstance(policy, str):
         if policy not in SCHEDULERS:
-            raise ValueError(f"unknown scheduler {policy!r}; choose from {', '.join(SCHEDULERS)}")
+            raise InputError(f"unknown scheduler {policy!r} (a serving stack's `serving.scheduler`); choose from "
+                             f"{', '.join(SCHEDULERS)}")  # a stack YAML's typo: one line, not a traceback
         return SCHEDULERS[policy]()
     return policy

@@ -151,6 +151,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--engine {engine} is an alias of --stack; give one (got --stack {stack})")
     spec_engine = load_engine(stack if stack is not None else engine)
     spec = load_workload(workload) if workload is not None else None
+    diffusion = spec is not None and spec.kind == "diffusion"  # a CPU runs neither, as `plan` / `fleet-mix` say
+    Cluster.resolve(system).require_accelerator("image generation" if diffusion else "LLM serving")
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
@@ -243,6 +245,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes = what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)
     if closed and (little := littles_law_note(result, concurrency or 0)):
         notes.append(little)
+    if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
+        notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
+                     "full length on every layer, not the window (the cap is for hybrid models: "
+                     "serving.kv_pool_trtllm)")
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from infraplan.limits import (
     MAX_ACCELERATORS,
@@ -59,6 +59,11 @@ WEB_MAX_SPEC_CHARS = 60_000
 """Characters of one uploaded scenario file (the shipped presets are 0.5-2.6 kB)."""
 
 _PATH_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+def _int_as_text(value: object) -> object:
+    """A whole number as its text, so that serve's `tp` takes 8 as /api/train's does, besides "8" and "auto"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _no_file(name: str) -> str:
@@ -180,7 +185,7 @@ class SearchRequest(ModelOnSystemRequest):
 class ServeRequest(ModelOnSystemRequest):
     command = "serve"
     gpus: Accelerators
-    tp: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
+    tp: Annotated[str, BeforeValidator(_int_as_text), Field(pattern=r"^(auto|[1-9][0-9]{0,6})$")] = "auto"
     pp: Degree = 1
     ep: Degree | None = None  # 1; with attention_dp, attention DP x TP (an explicit 1 is refused, as the CLI does)
     attention_dp: Degree = 1

@@ -179,7 +179,8 @@ def serve(
     requests: int | None = typer.Option(None, "--requests", parser=REQUESTS,
                                         help="requests to simulate [2000; a trace: all]"),
     max_batch: int | None = typer.Option(None, "--max-batch", parser=BATCH_CAP,
-                                         help="sequences per engine [256; images: 16]"),
+                                         help="sequences per engine [256; --offline or --concurrency: the "
+                                              "stack's offline_max_batch (trtllm-0.x 2048); images: 16]"),
     token_budget: int = typer.Option(8192, "--token-budget", parser=TOKENS,
                                      help="tokens per iteration (chunked prefill)"),
     ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS,
