@@ -70,15 +70,22 @@ FUNCTIONS: dict[str, SweepFunction] = {
 
 def collective(op: str, system: str, gpus: int, bytes: float | str, placement: str = "packed",  # noqa: A002
                algorithm: str = "auto", sim: str = "analytical", flows_per_pair: int | None = None,
-               seed: int = 0) -> Result:
-    """`infraplan collective` as a function of plain values (`bytes`: a number or '1GiB')."""
+               seed: int = 0, failed_links: str | None = None, fabric: str | None = None,
+               sharp: bool = False) -> Result:
+    """`infraplan collective` as a function of plain values (`bytes`: a number or '1GiB'), with its options."""
+    from dataclasses import replace
+
     from infraplan.cluster import Cluster
     from infraplan.network.collective_schedules import estimate_collective
+    from infraplan.network.topology import with_fabric
     from infraplan.units import parse_bytes
 
     size = parse_bytes(bytes) if isinstance(bytes, str) else float(bytes)
-    return estimate_collective(op, Cluster.resolve(system), int(gpus), size, placement=placement,
-                               algorithm=algorithm, sim=sim, flows_per_pair=flows_per_pair, seed=seed)
+    cluster = Cluster.resolve(system).for_gpus(int(gpus))  # as the CLI's `collective` (cli/commands/collective.py)
+    if fabric is not None:
+        cluster = replace(cluster, system=with_fabric(cluster.system, fabric))
+    return estimate_collective(op, cluster, int(gpus), size, placement=placement, algorithm=algorithm, sim=sim,
+                               flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links, sharp=sharp)
 
 
 def _overrides(costs: str | None, pue: float | None, electricity_price: float | None,

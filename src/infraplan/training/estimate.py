@@ -328,6 +328,9 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
         vpp, note = layout_virtual_stages(profile, pp)
         if vpp is not None:
             return vpp, [note] if note else []
+    if named is None and profile.pipeline_schedules is not None and "interleaved" not in profile.pipeline_schedules:
+        return 1, []  # a framework without interleaving (DeepSpeed's 1F1B TrainSchedule): the stack's
+        # `pipeline_schedules` (+ _source), not an interleave it would refuse (noted "outside the stack") (hV)
     replicas = dp if dp is not None else max(gpus // max(tp * pp * cp, 1), 1)
     m = global_batch // max(replicas * micro_batch, 1)
     rules = micro_batch_rules(profile)  # the stack's framework decides which m interleaving accepts
@@ -355,7 +358,7 @@ class TrainingPoint:
 
 
 def resolve_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
-                     pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
+                     pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = None,
                      seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                      recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
                      attention: str = "flash", order: str | None = None,
@@ -421,7 +424,7 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
 
 
 def estimate_training(model: str | TransformerShape, system: str | System | Cluster, gpus: int, tp: int = 1,
-                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = 1,
+                      pp: int = 1, dp: int | None = None, cp: int = 1, ep: int = 1, vpp: int | None = None,
                       seq_len: int = 2048, global_batch: int = 512, micro_batch: int = 1,
                       recompute: str = "none", zero: int | None = None, dtype: str = "bf16",
                       attention: str = "flash", order: str | None = None,
@@ -435,6 +438,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     `offload_layers` N > 0: CPU activation offload of the first N layers (`training.activation_offload`).
 
     `etp`: expert tensor parallel degree (MoE parallel folding); None: TP, Megatron-Core's default.
+    `vpp`: virtual stages per pipeline stage; None: the ones `train` without --vpp chooses (`default_virtual_stages`,
+    said in a note), so the API, the CLI, the web API and the sweep give one answer; 1: no interleaving.
 
     `stack`: software-stack profile name, YAML path or Stack (default `catalog.stacks.DEFAULT_TRAINING_STACK`).
     `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.

@@ -71,6 +71,9 @@ def run_case(case: dict[str, Any]) -> TrainingCase:
         if result is None:
             raise ValueError(f"validation case {case['id']}: no plan fits ({found.reason})")
     else:
+        # a case that states no interleave ran Megatron's default: no interleaving (virtual_pipeline_model_parallel_size
+        # None, Megatron-LM megatron/training/arguments.py), so vpp 1, not the interleave `train` would choose
+        plan.setdefault("vpp", 1)
         result = estimate_training(case["model"], case["system"], case["gpus"], **plan, stack=case.get("stack"))
     predicted = _metric(case, result)
     return TrainingCase(

@@ -356,10 +356,13 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
             continue
         tp, pp, cp, n = int(r["tp"]), int(r["pp"]), int(r["cp"]), int(r["n_accel"])
         result = estimate_training(r["infraplan_model"], r["infraplan_system"], n, tp=tp, pp=pp, cp=cp,
-                                   vpp=int(r["vpp"]), seq_len=int(r["seq_len"]), global_batch=int(r["global_batch"]),
+                                   vpp=int(r["vpp"] or 1), seq_len=int(r["seq_len"]),
+                                   global_batch=int(r["global_batch"]),
                                    micro_batch=int(r["micro_batch"]), recompute=row_recompute(r), zero=int(r["zero"]),
                                    dtype=r["precision"], stack=frontier_row_stack(r), ep=int(r.get("ep") or 1),
                                    order=r.get("order") or None, etp=int(r["etp"]) if r.get("etp") else None)
+        # empty `vpp`: 1, Megatron's default (no interleaving: virtual_pipeline_model_parallel_size None,
+        # Megatron-LM megatron/training/arguments.py), not the interleave `train` chooses (hV)
         # empty `order`: the stack's (Megatron-Bridge 0.3.1 training/initialize.py:630, config.py:158:
         # tp-cp-ep-dp-pp unless use_tp_pp_dp_mapping), as a user's `train` (hG: tp-cp-pp-dp before)
         ids.append(r["id"])

@@ -1,0 +1,225 @@
+"""One answer from the CLI, the Python API, the web API and the sweep: their defaults and options agree (hV).
+
+The CLI is the reference (the README documents it). For each command, every typer option's default is compared
+with the default of the same argument in the Python API function the command calls, in the web request model
+(web/requests.py) and in the sweep's registered function (sweep/functions.py `FUNCTIONS`); an option one of them
+does not take, or takes under another name, is listed below with its reason. A new option or default that
+disagrees fails here until it is aligned or listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from infraplan.cli.main import app
+from infraplan.sweep.functions import FUNCTIONS, collective, resolve_callable
+from infraplan.training.estimate import estimate_training
+from infraplan.web.requests import REQUESTS
+
+API = {
+    "train": "infraplan.training.estimate:estimate_training",
+    "search": "infraplan.training.search:search_plans",
+    "serve": "infraplan.serving.serving_api:estimate_serving",
+    "serve-plan": "infraplan.serving.capacity:search_capacity",
+    "recsys": "infraplan.recsys.estimate:estimate_recsys",
+    "video": "infraplan.video.transcode:estimate_video",
+    "facility": "infraplan.facility.facility:size_facility",
+    "campus": "infraplan.planning.campus:plan_campus",
+    "collective": "infraplan.network.collective_schedules:estimate_collective",
+}
+"""Command -> the Python API function it calls."""
+SWEEP = {"facility": "infraplan.sweep.functions:facility", "campus": "infraplan.sweep.functions:campus",
+         "collective": "infraplan.sweep.functions:collective"}
+"""Commands whose sweep function is a wrapper of plain values (the others run the API function itself)."""
+
+LAYERS = ("api", "web", "sweep")
+REQUIRED = "<required>"
+ABSENT = "<absent>"
+
+RENAMED: dict[tuple[str, str, str], str] = {
+    # a unit in the API's name (every number carries its unit): same quantity, same default
+    ("recsys", "latency_slo", "api"): "latency_slo_s",
+    ("facility", "rack_power", "api"): "rack_power_w",
+    ("campus", "power", "api"): "power_w",
+    ("collective", "size", "api"): "size_bytes",
+    ("collective", "size", "sweep"): "bytes",  # the sweep's arguments are the CLI's flag names (--bytes)
+    ("serve", "usd_per_hour", "api"): "usd_per_gpu_hour", ("serve", "usd_per_hour", "sweep"): "usd_per_gpu_hour",
+    # the CLI's parameter names a Python keyword or builtin clash, the flag is the other name
+    ("video", "input_video", "web"): "input",  # --input
+    ("video", "peak", "api"): "peak_to_average", ("video", "peak", "web"): "peak_to_average",  # --peak-to-average
+    # one flag, a list in the API: --max-batch 64,256 = batch_caps (64, 256); --schedule S = schedules (S,)
+    ("serve-plan", "max_batch", "api"): "batch_caps", ("serve-plan", "max_batch", "sweep"): "batch_caps",
+    ("search", "schedule", "api"): "schedules", ("search", "schedule", "sweep"): "schedules",
+    # --no-disaggregation (CLI flag, False) = disaggregation True
+    ("serve-plan", "no_disaggregation", "api"): "disaggregation",
+    ("serve-plan", "no_disaggregation", "sweep"): "disaggregation",
+    ("serve-plan", "no_disaggregation", "web"): "disaggregation",
+}
+"""(command, CLI parameter, layer) -> the name that layer gives the same option."""
+
+NEGATED = {("serve-plan", "no_disaggregation")}
+"""Options whose renamed twin is the negation (--no-disaggregation False = disaggregation True)."""
+
+NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
+    # (command, CLI parameter) -> (layers that do not take it, why)
+    **{(c, "as_json"): ("api web sweep", "output format of the CLI; the others return the typed result")
+       for c in API},
+    **{(c, "plot"): ("api web sweep", "writes an HTML file; the web reads and writes no files")
+       for c in ("search", "facility", "campus")},
+    ("facility", "costs"): ("api web", "a YAML path: the API takes the merged `overrides`; the web reads no files"),
+    ("facility", "pue"): ("api", "merged into `overrides` (`load_cost_overrides(costs).merged`), as the CLI does"),
+    ("facility", "electricity_price"): ("api", "merged into `overrides`, as the CLI does"),
+    ("facility", "server_price"): ("api", "merged into `overrides`, as the CLI does"),
+    ("campus", "costs"): ("api web", "a YAML path: the API takes the merged `overrides`; the web reads no files"),
+    ("campus", "electricity_price"): ("api", "merged into `overrides`, as the CLI does"),
+    ("campus", "server_price"): ("api", "merged into `overrides`, as the CLI does"),
+    ("campus", "fleet"): ("api sweep", "another command behind one flag: `plan_fleet` (planning/campus.py)"),
+    **{("train", o): ("api sweep", "whole-run totals on top of the estimate (`planning.training_run`), as the "
+                      "CLI and the web runner add them; a sweep of steps does not")
+       for o in ("tokens", "location", "server_price")},
+    ("train", "sharp"): ("api sweep", "IB SHARP for the DP gradients: the CLI and the web swap in the stack with "
+                         "NCCL CollNet on (`training.collnet.sharp_stack`); API and sweep users pass that stack"),
+    ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
+    ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
+    **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")
+       for o in ("prefill_tp", "prefill_pp", "prefill_ep", "prefill_attention_dp", "prefill_max_batch")},
+    ("collective", "system"): ("api", "the API takes the resolved `cluster` (with --fabric applied)"),
+    ("collective", "fabric"): ("api", "applied to the cluster the API takes (`network.topology.with_fabric`)"),
+}
+
+DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
+    ("train", "seq_len", "api"): "required on the CLI and the web; the API's 2048 keeps old Python calls working",
+    ("train", "seq_len", "sweep"): "the sweep runs the API function (a spec without seq_len gets 2048)",
+    ("train", "global_batch", "api"): "required on the CLI and the web; the API's 512 as seq_len's 2048",
+    ("train", "global_batch", "sweep"): "the sweep runs the API function",
+    ("campus", "power", "api"): "optional on the CLI only because --fleet replaces it; a campus needs a power",
+    ("campus", "power", "sweep"): "as the API (the sweep has no --fleet)",
+    ("campus", "accelerator", "api"): "optional on the CLI only because --fleet replaces it",
+    ("campus", "accelerator", "sweep"): "as the API",
+}
+"""(command, CLI parameter, layer) -> why the default differs on purpose."""
+
+
+def _target(path: str) -> Callable[..., Any]:
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+
+
+def _cli_defaults(command: str) -> dict[str, Any]:
+    click_command = typer.main.get_command(app).get_command(None, command)  # type: ignore[attr-defined]
+    return {p.name: REQUIRED if p.required else p.default for p in click_command.params}
+
+
+def _signature_defaults(function: Callable[..., Any]) -> dict[str, Any]:
+    return {name: REQUIRED if p.default is inspect.Parameter.empty else p.default
+            for name, p in inspect.signature(function).parameters.items()}
+
+
+def _layer_defaults(command: str) -> dict[str, dict[str, Any]]:
+    web = REQUESTS[command].model_fields
+    sweep: dict[str, Any] = {}
+    if command in SWEEP:
+        sweep = _signature_defaults(_target(SWEEP[command]))
+    elif command in FUNCTIONS:
+        sweep = _signature_defaults(resolve_callable(command))
+    return {"api": _signature_defaults(_target(API[command])),
+            "web": {n: REQUIRED if f.is_required() else f.default for n, f in web.items()},
+            "sweep": sweep}
+
+
+def _norm(value: Any) -> Any:
+    """One default, comparable across layers: '64,256', [64, 256] and (64, 256) are one list of values."""
+    if isinstance(value, str) and "," in value:
+        return tuple(int(v) if v.strip().isdigit() else v.strip() for v in value.split(","))
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _mismatches(command: str) -> list[str]:
+    cli = _cli_defaults(command)
+    layers = _layer_defaults(command)
+    found: list[str] = []
+    for name, default in cli.items():
+        for layer in LAYERS:
+            params = layers[layer]
+            if layer == "sweep" and not params:
+                continue  # the command is not a sweep function (recsys, video)
+            if layer in NOT_TAKEN.get((command, name), ("", ""))[0].split():
+                if RENAMED.get((command, name, layer), name) in params:
+                    found.append(f"{command} {name}: {layer} takes it now; drop it from NOT_TAKEN")
+                continue
+            other = RENAMED.get((command, name, layer), name)
+            if other not in params:
+                found.append(f"{command} --{name.replace('_', '-')}: {layer} does not take it")
+                continue
+            theirs = params[other]
+            if (command, name) in NEGATED and isinstance(theirs, bool):
+                theirs = not theirs
+            if name == "schedule" and theirs == ():
+                theirs = None  # no schedule named: the stack's
+            same = _norm(theirs) == _norm(default)
+            if same == ((command, name, layer) in DEFAULTS_DIFFER):
+                found.append(f"{command} {name}: CLI {default!r}, {layer} {params[other]!r}"
+                             + (" (listed as differing, but agrees)" if same else ""))
+    web_names = {RENAMED.get((command, name, "web"), name) for name in cli}
+    found += [f"web {command} field {field!r} is no CLI option" for field in layers["web"] if field not in web_names]
+    return found
+
+
+@pytest.mark.parametrize("command", sorted(API))
+def test_cli_api_web_sweep_defaults_agree(command: str) -> None:
+    assert _mismatches(command) == []
+
+
+def test_api_vpp_default_is_the_clis_choice() -> None:
+    """`estimate_training` without vpp chooses the interleave `train` without --vpp chooses (it ran vpp 1)."""
+    args: dict[str, Any] = {"tp": 8, "pp": 4, "seq_len": 8192, "global_batch": 128}
+    api = estimate_training("llama3-70b", "h100-sxm", 64, **args)
+    out = CliRunner().invoke(app, ["train", "llama3-70b", "--system", "h100-sxm", "--gpus", "64", "--tp", "8",
+                                   "--pp", "4", "--seq-len", "8192", "--global-batch", "128", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.output)
+    assert api.config.vpp == cli["config"]["vpp"] == 10
+    assert api.step_time_s == cli["step_time_s"]
+    assert any("--vpp not given" in n for n in api.notes)
+    assert estimate_training("llama3-70b", "h100-sxm", 64, vpp=1, **args).step_time_s > api.step_time_s * 1.02
+
+
+def test_sweep_collective_takes_the_clis_options() -> None:
+    """The sweep's `collective` = `infraplan collective` with --fabric, --sharp, --failed-links and an accelerator
+    preset beyond its 8-GPU node (refused before: the CLI sizes the cluster with `for_gpus`)."""
+    cases: list[tuple[list[str], dict[str, Any]]] = [
+        ([], {}), (["--fabric", "rail-only"], {"fabric": "rail-only"}), (["--sharp"], {"sharp": True}),
+        (["--sim", "flow", "--failed-links", "spine:1"], {"sim": "flow", "failed_links": "spine:1"})]
+    for extra, kwargs in cases:
+        out = CliRunner().invoke(app, ["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "256",
+                                       "--bytes", "64MiB", *extra, "--json"])
+        assert out.exit_code == 0, out.output
+        swept = collective("all-reduce", "dgx-h100-superpod", 256, "64MiB", **kwargs)
+        assert swept.model_dump(mode="json") == json.loads(out.output)
+    out = CliRunner().invoke(app, ["collective", "all-reduce", "--system", "h100-sxm", "--gpus", "64", "--bytes",
+                                   "1GiB", "--json"])
+    assert collective("all-reduce", "h100-sxm", 64, "1GiB").model_dump(mode="json") == json.loads(out.output)
+
+
+def test_no_interleave_chosen_for_a_stack_without_it() -> None:
+    """`train` without --vpp on DeepSpeed (pipeline_schedules [1f1b]) runs its 1F1B, not an interleave the stack
+    refuses (it chose 10 virtual stages, then noted the plan "outside the stack")."""
+    out = CliRunner().invoke(app, ["train", "llama3-70b", "--system", "dgx-h100-superpod", "--gpus", "64", "--tp", "8",
+                                   "--pp", "4", "--seq-len", "4096", "--global-batch", "128", "--recompute", "full",
+                                   "--zero", "1", "--stack", "deepspeed", "--json"])
+    assert out.exit_code == 0, out.output
+    cli = json.loads(out.output)
+    assert cli["config"]["vpp"] == 1 and cli["config"]["schedule"] == "1f1b"
+    assert not any("outside the stack" in n for n in cli["notes"])
