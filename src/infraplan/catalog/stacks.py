@@ -208,6 +208,10 @@ class Stack(Spec):
         "asynchronously under the wgrad GEMM (TE 2.14 module/linear.py:748-754; `training.layer_time`)")
     dp_overlap_fraction: float = Field(1.0, ge=0, le=1)
     grad_reduce_dtype: ReduceDtype = "fp32"
+    nccl_collnet: bool = Field(
+        False, description="NCCL_COLLNET_ENABLE=1 with the SHARP plugin (nccl-rdma-sharp-plugins): the DP all-reduce "
+        "reduces in the switches where every tier does SHARP (`network.sharp.collnet_fabric`); NCCL's default is 0 "
+        "(NCCL docs env.html, cited from memory), and no shipped stack sets it")
     gradient_accumulation_fusion: bool = True  # False: wgrad to param.grad, a hook adds it (`layer_kernels`)
     cuda_graphs: bool = False
     moe_cuda_graph: Literal["dropless_eager", "graphed"] = Field(

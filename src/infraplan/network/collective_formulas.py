@@ -45,6 +45,7 @@ from infraplan.network.fabric import (
     tree_latency_one,
 )
 from infraplan.network.nvls import nvls_time_xp
+from infraplan.network.sharp import sharp_times
 
 __all__ = ["A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "all_gather_time", "all_reduce_time", "all_to_all_rounds",
            "all_to_all_time", "collective_time", "reduce_scatter_time", "send_recv_time"]
@@ -301,7 +302,10 @@ def collective_time(fabric: Fabric, kind: str, size_bytes: npt.ArrayLike, n: npt
                     stride: npt.ArrayLike) -> np.ndarray:
     """Seconds of one collective named by kind ('all_gather', 'reduce_scatter', 'all_reduce', 'all_to_all'),
     the names `ops.layer.Collective` records use, so training and serving price them through one table."""
-    return COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride, sized=True)
+    t = COLLECTIVE_TIMES[kind](fabric, size_bytes, n, stride, sized=True)
+    if fabric.sharp and kind == "all_reduce":  # NCCL CollNet enabled on SHARP switches (`network.sharp`)
+        return np.asarray(np.minimum(t, sharp_times(fabric, size_bytes, n, stride)), dtype=np.float64)
+    return t
 
 
 COLLECTIVE_TIMES: dict[str, Callable[..., np.ndarray]] = {

@@ -50,6 +50,7 @@ from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one, ring_latency_one, tree_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
+from infraplan.network.sharp import sharp_time
 
 __all__ = [
     "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
@@ -275,7 +276,11 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     kept = _SECONDS.get(fabric, key)
     if kept is not None:
         return kept
-    return _SECONDS.put(fabric, key, formula(fabric, size, members, spacing))
+    seconds = formula(fabric, size, members, spacing)
+    if fabric.sharp and kind == "all_reduce":  # NCCL CollNet enabled on SHARP switches (`network.sharp`)
+        sharp = sharp_time(fabric, size, members, spacing)
+        seconds = sharp if sharp < seconds else seconds
+    return _SECONDS.put(fabric, key, seconds)
 
 
 _SECONDS_KEPT = 256

@@ -70,7 +70,8 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
             update={"rail_only": False})}), gpus)
         plain_bom = bill_of_materials(plain)
         clos = {"clos_switches_count": plain.switches_total, "clos_capex_usd": plain_bom["capex_usd"],
-                "clos_power_w": plain_bom["power_w"]}
+                "clos_power_w": plain_bom["power_w"], "rails_count": topo.rails,
+                "rail_bisection_bytes_per_s": topo.rail_bisection_bytes_per_s}
     tiers = [{**row, **{k: v for k, v in cost.items() if k != "name"}}
              for row, cost in zip(tier_summary(topo), bom["tiers"], strict=True)]
     if graphml:

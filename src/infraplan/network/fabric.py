@@ -71,6 +71,10 @@ class Fabric:
     # rail-only fabric (Wang et al., arXiv:2307.12169): an all-to-all's bytes to another rail cross the scale-up
     # domain first, to the local GPU on the destination's rail (`_group_link`)
     rail_only: bool = False
+    # IB SHARP in-network all-reduce enabled (NCCL CollNet, NCCL_COLLNET_ENABLE=1; off by default as in NCCL): the
+    # training and serving all-reduce tables take the faster of their algorithms and `network.sharp.sharp_time`.
+    # Set only by `network.sharp.collnet_fabric`, on a fabric whose every switch tier does SHARP
+    sharp: bool = False
 
     @classmethod
     def from_system(

@@ -57,6 +57,10 @@ class NetworkReport(Result):
                                             "the same GPUs (count)")
     clos_capex_usd: float | None = Field(None, description="rail-only: USD of the system's own Clos")
     clos_power_w: float | None = Field(None, description="rail-only: watts of the system's own Clos")
+    rails_count: int | None = Field(None, description="rail-only: rails, one per NIC of a scale-up (HB) domain")
+    rail_bisection_bytes_per_s: float | None = Field(
+        None, description="rail-only: one rail's bisection, bytes per second (the total is rails x it; a byte to "
+        "another rail crosses the scale-up domain first)")
 
 
 class CollectiveResult(SparseResult):

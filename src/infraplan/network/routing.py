@@ -155,6 +155,9 @@ def route(topo: ClosTopology, links: LinkTable, src: np.ndarray, dst: np.ndarray
     per_gpu = max(1, nics // gpn)
     node_s, node_d = src // gpn, dst // gpn
     intra_pair = src // topo.scale_up_domain_gpus == dst // topo.scale_up_domain_gpus  # over NVLink, no NIC
+    if topo.rail_only:  # PXN over the HB domain: out of the NIC of the source domain's node on the destination's
+        trays = topo.scale_up_domain_gpus // gpn  # rail (`topology.leaf_index`: rail = tray position x NICs + NIC)
+        node_s = node_s - node_s % trays + node_d % trays
     base_d = (dst % gpn) * nics // gpn
     base_s = base_d if topo.rail_optimized else (src % gpn) * nics // gpn
     if per_gpu > 1:  # several NICs per GPU: a pair's flows are striped over them (the same index on both ends)

@@ -27,11 +27,27 @@ InfiniBand switches, and Spectrum-X Ethernet is not documented as doing NCCL's C
 Published figure to check against (from memory, not in the reference data, unverified): NVIDIA describes SHARP as
 doubling the NCCL all-reduce bus bandwidth on NDR where the NICs bound the ring; the model gives 2 (n - 1)/n x
 the NIC-bound figure at most, less where the scale-up domain's reduce-scatter and all-gather bound it.
+
+Training (hN2, session 35): a stack's `nccl_collnet: true` (or `train --sharp`) gives the step's DP traffic a
+fabric with `Fabric.sharp` set (`collnet_fabric`, on systems whose every tier does SHARP; elsewhere NCCL finds no
+CollNet and keeps its ring / tree, so the fabric is unchanged), and the all-reduce tables of training
+(`collectives.collective_seconds`, `collective_formulas.collective_time`) take the faster of their own all-reduce
+and `sharp_time`: the one function `collective --algorithm sharp` prices. Only all-reduce: a reduce-scatter or
+all-gather sends each rank's bytes over its NIC once with the ring already ((m - 1)/m of S/k per NIC across m
+domains), so SHARP's aggregation tree (S/k per NIC up, its shard down) would not carry fewer bytes; its gain there
+is latency alone, and NCCL's CollNet reduce-scatter / all-gather (CollNet Direct, NCCL 2.18+ as we recall the
+release notes, unverified here) is not modelled. ZeRO-1/2's reduce-scatter + all-gather are therefore unchanged
+by SHARP; ZeRO-0's gradient all-reduce and the tied-embedding all-reduce are priced through it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from infraplan.catalog.network_price_loader import SwitchCatalog, load_switch_catalog
 from infraplan.errors import InputError
@@ -103,3 +119,45 @@ def sharp_bottleneck(fabric: Fabric, size: float, n: float, stride: float) -> st
     """'nic' or 'scale-up': which term bounds the SHARP all-reduce."""
     network, domain, _ = sharp_parts(fabric, size, n, stride)
     return "scale-up" if domain > network else "nic"
+
+
+def sharp_times(fabric: Fabric, size: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
+    """`sharp_time` element by element over broadcast arrays (each distinct (size, n, stride) priced once)."""
+    s, g, d = np.broadcast_arrays(np.asarray(size, dtype=np.float64), np.asarray(n, dtype=np.float64),
+                                  np.asarray(stride, dtype=np.float64))
+    out = np.empty(s.shape, dtype=np.float64)
+    kept: dict[tuple[float, float, float], float] = {}
+    for index in np.ndindex(s.shape):
+        key = (float(s[index]), float(g[index]), float(d[index]))
+        value = kept.get(key)
+        if value is None:
+            value = kept[key] = sharp_time(fabric, *key)
+        out[index] = value
+    return out
+
+
+class _Cluster(Protocol):
+    @property
+    def fabric(self) -> Fabric: ...
+
+    @property
+    def topology(self) -> ClosTopology: ...
+
+
+_COLLNET: dict[int, tuple[Any, Fabric]] = {}  # by the cluster's identity (the entry holds it: its id stays its own)
+
+
+def collnet_fabric(cluster: _Cluster) -> Fabric:
+    """The fabric NCCL with CollNet enabled (NCCL_COLLNET_ENABLE=1) prices the DP traffic on: `Fabric.sharp` set
+    where every switch tier of the system does SHARP (`sharp_switches`), else the cluster's own fabric (no SHARP
+    plugin network: NCCL keeps ring and tree). One twin per cluster, so the identity-keyed collective memos keep
+    finding it."""
+    kept = _COLLNET.get(id(cluster))
+    if kept is not None and kept[0] is cluster:
+        return kept[1]
+    fabric = cluster.fabric
+    twin = replace(fabric, sharp=True) if sharp_switches(cluster.topology) is None else fabric
+    if len(_COLLNET) > 64:
+        _COLLNET.clear()
+    _COLLNET[id(cluster)] = (cluster, twin)
+    return twin

@@ -131,7 +131,32 @@ class ClosTopology:
         return self.nics_per_node * self.nic_bytes_per_s / self.gpus_per_node
 
     @property
+    def rails(self) -> int:
+        """Rail-only: the rails, one per NIC of an HB (scale-up) domain (a DGX's 8, an NVL72 rack's 72); else 0."""
+        return self.nics_per_node * (self.scale_up_domain_gpus // self.gpus_per_node) if self.rail_only else 0
+
+    @property
+    def rail_bisection_bytes_per_s(self) -> float:
+        """Rail-only: one rail's bisection (line rate, per direction): the NICs of half its HB domains, bounded at
+        every tier below the top by the uplinks of half that tier's domains on this rail (each domain holds
+        switches_per_domain / rails of them: no switch joins two rails). 0 for a Clos or within one HB domain."""
+        if not self.rail_only:
+            return 0.0
+        cut = (self.gpus // self.scale_up_domain_gpus) // 2 * self.nic_bytes_per_s
+        for tier in self.tiers:
+            if tier.is_top or tier.domains < 2:
+                continue
+            cut = min(cut, (tier.domains // 2) * tier.switches_per_domain / self.rails * tier.up_ports
+                      * tier.port_bytes_per_s)
+        return cut
+
+    @property
     def bisection_bytes_per_s(self) -> float:
+        """Line-rate bisection, per direction. Rail-only: the rails' own bisections summed (`rails` x
+        `rail_bisection_bytes_per_s`, the cut through the middle of the HB domains); a byte between halves on two
+        rails crosses the scale-up domain first (NVLink), which no network cut counts."""
+        if self.rail_only:
+            return self.rails * self.rail_bisection_bytes_per_s
         cut = self.gpus / 2.0 * self.gpu_bytes_per_s
         for tier in self.tiers:
             if tier.is_top or tier.domains < 2:
@@ -178,11 +203,18 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         raise InputError(f"{system.name} has no NICs: no scale-out fabric to build")
     layouts: list[TierLayout] = []
     rail_only = net.rail_only
+    # the scale-up (NVLink) domain in whole nodes: GB200/GB300 NVL72 join 18 trays of 4 GPUs (catalog
+    # `scale_up_domain: 72`); a domain that is not a multiple of the node stays the node (none in the catalog)
+    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
+    # rail-only: a rail is NIC k of every HB (scale-up) domain, k over the domain's sud / gpn x NICs (Wang et al.,
+    # arXiv:2307.12169 Sec. 4: the GPUs of one rank in every HB domain share a rail), so a rail has n / sud NICs
+    hb = sud if rail_only else gpn
     for i, spec in enumerate(net.tiers):
         # one leaf must hold every NIC link for tier 0 to be the top (rail-only: every NIC link of one rail)
-        fits = i > 0 or (spec.switch_radix is not None and n // gpn * (1 if rail_only else nics) <= spec.switch_radix)
+        fits = i > 0 or (spec.switch_radix is not None and n // gpn * (1 if rail_only else nics) <= spec.switch_radix
+                         if not rail_only else spec.switch_radix is not None and n // hb <= spec.switch_radix)
         top = (n <= spec.group_size and fits) or i == len(net.tiers) - 1 or (
-            rail_only and _rail_top_fits(layouts, spec.switch_radix, n, gpn))
+            rail_only and _rail_top_fits(layouts, spec.switch_radix, n, hb))
         domain = min(n, spec.group_size) if not top else n
         if n > domain and n % domain:
             raise InputError(f"{n:,} GPUs is not a multiple of the {domain:,}-GPU {spec.name} domain "
@@ -198,16 +230,20 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
         if down_max < 1:
             raise InputError(f"tier {spec.name}: radix {radix} at {o:g}:1 leaves no down port")
         if i == 0:
-            if rail_only and not top:  # a rail's leaf takes as many nodes as its down ports reach
-                domain = _rail_leaf_domain(domain, down_max * gpn, min(n, net.tiers[1].group_size))
+            if rail_only and not top:  # a rail's leaf takes as many HB domains as its down ports reach
+                domain = _rail_leaf_domain(domain, down_max * hb, min(n, net.tiers[1].group_size))
             links = domain // gpn * nics
             leaves = math.ceil(links / down_max)
             if rail_only:  # every rail its own leaves: one per rail in a leaf domain (more: not built, below)
-                leaves = nics * math.ceil(domain // gpn / down_max)
-                if leaves > nics:
-                    raise InputError(f"rail-only: the {domain // gpn} nodes of a {domain:,}-GPU {spec.name} domain "
-                                     f"need {leaves // nics} leaves per rail at radix {radix} {o:g}:1; the builder "
-                                     "takes one leaf per rail per leaf domain (a smaller leaf group_size)")
+                rail_count = nics * (hb // gpn)
+                if domain % hb:
+                    raise InputError(f"rail-only: the {domain:,}-GPU {spec.name} domain is not a multiple of the "
+                                     f"{hb}-GPU scale-up domain whose NICs make the rails")
+                leaves = rail_count * math.ceil(domain // hb / down_max)
+                if leaves > rail_count:
+                    raise InputError(f"rail-only: the {domain // hb} HB domains of a {domain:,}-GPU {spec.name} "
+                                     f"domain need {leaves // rail_count} leaves per rail at radix {radix} {o:g}:1; "
+                                     "the builder takes one leaf per rail per leaf domain (a smaller leaf group_size)")
             down = math.ceil(links / leaves)
             layouts.append(TierLayout(spec.name, 0, domain, n // domain, 1, leaves, radix, port, down,
                                       0 if top else math.ceil(down / o), 1, o, spec.hop_latency_s, top))
@@ -245,9 +281,6 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     lpr = max(1, leaves // nics) if rails else 0
     if rails and (leaf.domain_gpus // gpn) % lpr:
         rails, lpr, rpl = False, 0, 1
-    # the scale-up (NVLink) domain in whole nodes: GB200/GB300 NVL72 join 18 trays of 4 GPUs (catalog
-    # `scale_up_domain: 72`); a domain that is not a multiple of the node stays the node (none in the catalog)
-    sud = node.scale_up_domain if node.scale_up_domain % gpn == 0 else gpn
     return ClosTopology(system.name, net.kind, n, gpn, nics, node.nic_bandwidth_bytes_per_s, rails, lpr,
                         tuple(layouts), rpl, sud, rail_only)
 
@@ -264,14 +297,14 @@ def _rail_leaf_domain(group: int, most: int, above: int) -> int:
     return best
 
 
-def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, gpn: int) -> bool:
+def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int) -> bool:
     """Rail-only: whether this tier can be the top, one plane per rail holding all of the rail's lower switches
-    (Wang et al., arXiv:2307.12169: a rail needs only the tiers its own NIC count does, n / gpn endpoints, not
-    the tiers the whole fabric of n x NICs endpoints needs)."""
+    (Wang et al., arXiv:2307.12169: a rail needs only the tiers its own NIC count does, n / hb endpoints for HB
+    domains of hb GPUs, not the tiers the whole fabric of n x NICs endpoints needs)."""
     if radix is None:
         return False
     if not layouts:
-        return n // gpn <= radix
+        return n // hb <= radix
     below = layouts[-1]
     if n % below.domain_gpus:
         return False
@@ -298,6 +331,9 @@ def leaf_index(topo: ClosTopology, node: np.ndarray, nic: np.ndarray) -> np.ndar
     within = node % npd
     if topo.rails_per_leaf > 1:  # a rail group per leaf: every node has rails_per_leaf NICs on every leaf
         return nic // topo.rails_per_leaf
+    if topo.rail_only:  # rail k = the HB domain's k-th NIC: the node's tray position x NICs per node + its NIC
+        trays = topo.scale_up_domain_gpus // topo.gpus_per_node
+        return cast(np.ndarray, (within % trays) * topo.nics_per_node + nic)
     if topo.rail_optimized:
         return cast(np.ndarray, nic * topo.leaves_per_rail + within // (npd // topo.leaves_per_rail))
     return cast(np.ndarray, (within * topo.nics_per_node + nic) // topo.tiers[0].down_ports)

@@ -31,6 +31,7 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import Fabric
+from infraplan.network.sharp import collnet_fabric
 from infraplan.ops.layer import ArrayLike, Collective
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.activation_memory import activation_bytes_per_token_layer
@@ -254,13 +255,15 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     if profile.pipeline_layouts:  # the layout matching each plan's p x v chunks (`training.pipeline_layout`)
         lt = with_pipeline_layout(shape, profile, lt, plan.one_row.pp if plan.is_one else plan.pp,
                                   plan.one_row.vpp if plan.is_one else plan.vpp)
+    # NCCL CollNet (the stack's `nccl_collnet`): the DP all-reduce through IB SHARP where the switches do it
+    dp_fabric = collnet_fabric(cluster) if profile.nccl_collnet and not stage_only else fabric
     traffic = ({} if stage_only else
-               pipeline_and_dp_traffic(shape, fabric, plan, profile.grad_reduce_bytes, pricing,
+               pipeline_and_dp_traffic(shape, dp_fabric, plan, profile.grad_reduce_bytes, pricing,
                                        profile.mtp_num_layers))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
-            traffic = traffic | dp_collectives(shape, fabric, row, traffic["params"], traffic["expert_params"],
+            traffic = traffic | dp_collectives(shape, dp_fabric, row, traffic["params"], traffic["expert_params"],
                                                 profile.grad_reduce_bytes, row.zero)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,

@@ -161,6 +161,7 @@ class TrainRequest(ModelOnSystemRequest):
     sequence_parallel: bool = True
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
+    sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
     tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
     location: PresetName | None = None
     server_price: Price | None = Field(None, description="server $ per accelerator for tokens (a what-if)")

@@ -41,6 +41,7 @@ from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
 from infraplan.serving.serving_api import estimate_serving
+from infraplan.training.collnet import sharp_note, sharp_stack
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
@@ -83,7 +84,9 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                recompute=r.recompute, recompute_layers=r.recompute_layers,
                                offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
-                               sequence_parallel=r.sequence_parallel, schedule=r.schedule, stack=r.stack, etp=r.etp)
+                               sequence_parallel=r.sequence_parallel, schedule=r.schedule,
+                               stack=sharp_stack(r.model, r.system, r.gpus, r.stack) if r.sharp else r.stack, etp=r.etp)
+    result = sharp_note(result) if r.sharp else result
     if r.tokens is not None:
         totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))

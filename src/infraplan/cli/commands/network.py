@@ -34,10 +34,17 @@ def render_fabric(r: NetworkReport) -> None:
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per GPU); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per GPU)")
     if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
+        saves = r.clos_capex_usd >= r.capex_usd  # a few domains per rail: one switch per rail costs more
+        sign = 1 if saves else -1
         console.print(f"vs the system's Clos: {r.clos_switches_count:,} switches, {fmt_usd(r.clos_capex_usd)}, "
-                      f"{fmt_rate(r.clos_power_w, 'W')}; rail-only saves "
-                      f"{r.clos_switches_count - r.switches_total:,} switches, "
-                      f"{fmt_usd(r.clos_capex_usd - r.capex_usd)} and {fmt_rate(r.clos_power_w - r.power_w, 'W')}")
+                      f"{fmt_rate(r.clos_power_w, 'W')}; rail-only {'saves' if saves else 'costs more by'} "
+                      f"{sign * (r.clos_switches_count - r.switches_total):,} switches, "
+                      f"{fmt_usd(sign * (r.clos_capex_usd - r.capex_usd))} and "
+                      f"{fmt_rate(sign * (r.clos_power_w - r.power_w), 'W')}")
+    if r.rails_count and r.rail_bisection_bytes_per_s is not None:
+        console.print(f"{r.rails_count} rails (one per NIC of a scale-up domain), bisection "
+                      f"{fmt_rate(r.rail_bisection_bytes_per_s * 8, 'b/s')} each; a byte to another rail crosses "
+                      "the scale-up domain first")
     if r.graphml:
         console.print(f"graph written to {r.graphml}")
 

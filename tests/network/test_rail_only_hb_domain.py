@@ -1,0 +1,66 @@
+"""Rail-only rails per HB (scale-up) domain (Wang et al., arXiv:2307.12169): an NVL72 rack's 72 NICs are 72 rails,
+each rail one NIC of every rack; a rail-only fabric's bisection is the rails' own (hand counts)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from infraplan.catalog import load_system
+from infraplan.cli import main
+from infraplan.network.topology import build_topology, leaf_index, with_fabric
+
+
+def _rail_only(system: str, gpus: int | None = None):  # type: ignore[no-untyped-def]
+    return build_topology(with_fabric(load_system(system), "rail-only"), gpus)
+
+
+def test_an_nvl72_rail_is_nic_k_of_every_rack():
+    # GB200 NVL72 SuperPOD, 576 GPUs = 8 racks of 18 trays x 4 GPUs, one NIC per GPU: 72 rails of 8 NICs each,
+    # 8 <= radix 72, so one switch per rail at the top, 8 ports used: 72 switches (the Clos: 16 + 9 = 25)
+    topo = _rail_only("gb200-nvl72-superpod")
+    assert topo.rails == 72 and len(topo.tiers) == 1
+    assert topo.tiers[0].switches == 72 and topo.tiers[0].down_ports == 8
+    # GPU g's NIC (node g // 4, NIC g % 4) plugs into rail g mod 72: NIC index k of its whole rack
+    gpus = np.arange(576)
+    assert np.array_equal(leaf_index(topo, gpus // 4, gpus % 4), gpus % 72)
+
+
+def test_a_dgx_rail_is_still_nic_k_of_every_node():
+    topo = _rail_only("dgx-h100-superpod", 512)  # 64 nodes: 8 rails of 64 NICs, one radix-64 switch each
+    assert topo.rails == 8 and topo.switches_total == 8
+    gpus = np.arange(512)
+    assert np.array_equal(leaf_index(topo, gpus // 8, gpus % 8), gpus % 8)
+
+
+def test_rail_only_bisection_is_per_rail():
+    # NVL72, 576 GPUs: a rail's cut through the middle of the 8 racks is 4 NICs x 800 Gb/s = 400 GB/s; 72 rails
+    topo = _rail_only("gb200-nvl72-superpod")
+    assert topo.rail_bisection_bytes_per_s == 4 * 100e9
+    assert topo.bisection_bytes_per_s == 72 * 4 * 100e9
+    # one rack: every rail has one NIC, no network cut between halves of it (NVLink carries that traffic)
+    assert _rail_only("gb200-nvl72-superpod", 72).bisection_bytes_per_s == 0.0
+    # DGX H100, 16,384 GPUs: 2,048 NICs per rail, 1,024 x 50 GB/s across the middle, leaves 1:1 below the top
+    dgx = _rail_only("dgx-h100-superpod")
+    assert dgx.rail_bisection_bytes_per_s == 1024 * 50e9 and dgx.bisection_bytes_per_s == 8 * 1024 * 50e9
+
+
+def test_the_network_command_reports_the_rails(capsys):
+    assert main(["network", "gb200-nvl72-superpod", "--fabric", "rail-only", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["rails_count"] == 72 and data["rail_bisection_bytes_per_s"] == 4e11
+    assert main(["network", "gb200-nvl72-superpod", "--fabric", "rail-only"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "rail-only costs more by 47 switches" in out and "72 rails" in out
+
+
+def test_flows_between_racks_leave_on_the_destinations_rail(capsys):
+    # PXN over the NVL72 domain: every flow leaves through its rack's NIC on the destination's rail; flow and
+    # analytical all-to-all agree within 5 % (the flow model refuses a path between two rails' planes)
+    times = {}
+    for sim in ("analytical", "flow"):
+        assert main(["collective", "all-to-all", "--system", "gb200-nvl72-superpod", "--gpus", "288", "--bytes",
+                     "256MiB", "--fabric", "rail-only", "--sim", sim, "--json"]) == 0
+        times[sim] = json.loads(capsys.readouterr().out)["time_s"]
+    assert abs(times["flow"] / times["analytical"] - 1.0) < 0.05
