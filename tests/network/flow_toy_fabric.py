@@ -1,5 +1,5 @@
-"""The toy RoCE fabric the flow-simulator tests share: 512 GPUs, 16-GPU racks with 16 single-link uplinks each to
-16 pod switches per 128-GPU pod, 1:4 above the pods."""
+"""The toy RoCE fabrics the flow-simulator tests share: TOY, 512 GPUs, 16-GPU racks with 16 single-link uplinks
+each to 16 pod switches per 128-GPU pod, 1:4 above the pods; TINY, two 16-GPU leaves under one spine, 8:1."""
 
 TOY = """
 display_name: toy RoCE cluster (512 GPUs, 1:4 above 128-GPU pods)
@@ -15,4 +15,20 @@ network:
     - {name: rack, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}
     - {name: pod, group_size: 128, oversubscription: 4, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
     - {name: cluster, group_size: 512, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
+"""
+
+# two 16-GPU leaves, each with 2 x 400G uplinks (one bundle of 2 links) to one spine: 8:1 above the leaves
+TINY = """
+display_name: tiny two-leaf RoCE fabric (32 GPUs, 2 uplinks per leaf)
+source: test fixture
+accelerator: h100-sxm
+total_accelerators: 32
+node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
+network:
+  kind: roce
+  collective_efficiency: 1.0
+  ecmp_flows_per_pair: 16
+  tiers:
+    - {name: leaf, group_size: 16, oversubscription: 8, switch_radix: 18, port_bandwidth_bytes_per_s: 400Gbps}
+    - {name: spine, group_size: 32, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
 """

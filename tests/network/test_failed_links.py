@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from flow_toy_fabric import TOY
+from flow_toy_fabric import TINY, TOY
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
@@ -22,21 +22,6 @@ from infraplan.network.topology import build_topology
 
 GIB = 2.0**30
 
-# two 16-GPU leaves, each with 2 x 400G uplinks (one bundle of 2 links) to one spine: 8:1 above the leaves
-TINY = """
-display_name: tiny two-leaf RoCE fabric (32 GPUs, 2 uplinks per leaf)
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 32
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: roce
-  collective_efficiency: 1.0
-  ecmp_flows_per_pair: 16
-  tiers:
-    - {name: leaf, group_size: 16, oversubscription: 8, switch_radix: 18, port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: spine, group_size: 32, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
-"""
 
 
 @pytest.fixture()

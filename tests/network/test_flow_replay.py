@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from flow_toy_fabric import TOY
+from flow_toy_fabric import TINY, TOY
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
@@ -18,21 +18,6 @@ from infraplan.network.flow_sim import FlowSet, merge_classes, simulate
 from infraplan.network.max_min_filling import Filling, Incidence, max_min_rates
 from infraplan.network.routing import build_links, fail_links
 from infraplan.network.topology import build_topology
-
-TINY = """
-display_name: tiny two-leaf RoCE fabric (32 GPUs, 2 uplinks per leaf)
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 32
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: roce
-  collective_efficiency: 1.0
-  ecmp_flows_per_pair: 16
-  tiers:
-    - {name: leaf, group_size: 16, oversubscription: 8, switch_radix: 18, port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: spine, group_size: 32, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
-"""
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
