@@ -89,12 +89,16 @@ def test_the_replica_milp_matches_brute_force() -> None:
     s = spec([CHAT_8B], pools)
     r = plan_fleet(s)
     opts = [llm_option(s.services[0], "h100-sxm", "gpu"), llm_option(s.services[0], "mtia-v2", "asic")]
-    watts = [(f := size_facility(system=d)).it_power_w / f.accelerators for d in ("h100-sxm", "mtia-v2")]  # peak IT
+
+    def watts(device: str, n: int) -> float:  # peak IT of n devices, each pool at its own size (hW)
+        return 0.0 if n == 0 else (f := size_facility(accelerator=device, count=n)).it_power_w / f.accelerators * n
+
     best = math.inf
     for a, b in itertools.product(range(5), range(opts[1]["units"] + 1)):
         if a * opts[0]["unit_devices"] <= 4 and a * opts[0]["capacity"] + b * opts[1]["capacity"] >= 200.0:
-            best = min(best, sum(n * o["unit_devices"] * w for n, o, w in zip((a, b), opts, watts, strict=True)))
-    assert r.solver["objective_value"] == pytest.approx(best)
+            best = min(best, watts("h100-sxm", a * opts[0]["unit_devices"]) + watts("mtia-v2",
+                                                                                  b * opts[1]["unit_devices"]))
+    assert r.solver["objective_value"] == pytest.approx(best) and r.totals.power_w == pytest.approx(best)
 
 
 def test_tokens_per_day_is_a_peak_rate_over_the_workloads_mean_output() -> None:

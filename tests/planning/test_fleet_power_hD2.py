@@ -57,7 +57,9 @@ def test_a_fleet_of_one_h100_node_draws_what_facility_reports_for_it() -> None:
 
 def test_every_row_is_its_devices_times_facilitys_per_device_it_load() -> None:
     r = plan_fleet(str(EXAMPLE), "tco")
-    per_device = {d: (f := size_facility(system=d)).it_power_w / f.accelerators for d in ("h100-sxm", "mtia-v2")}
+    used = {p.device: p.used for p in r.pools}  # each pool at its own size (hW), as `facility --count` builds it
+    per_device = {d: (f := size_facility(accelerator=d, count=used[d])).it_power_w / f.accelerators
+                  for d in ("h100-sxm", "mtia-v2")}
     rows = [a for a in r.assignment if a["device"] in per_device]
     assert {a["device"] for a in rows} == set(per_device)
     for a in rows:

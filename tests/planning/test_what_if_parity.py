@@ -134,7 +134,9 @@ def test_a_what_if_inherits_its_presets_price_with_a_note_or_states_its_own(
                                                               f"device: {own}, available: 2000")
     mix = _json(["fleet-mix", _write(tmp_path, "fleet.yaml", fleet), "--objective", "tco"], capsys)
     rows = [r for r in mix["assignment"] if r["pool"] == "h100"]
-    assert rows and rows[0]["usd_per_device_hour"] == pytest.approx(usd_per_accelerator_hour(Cluster.resolve(own)))
+    n = next(p["used"] for p in mix["pools"] if p["pool"] == "h100")  # priced at the pool's own size (hW)
+    assert rows and rows[0]["usd_per_device_hour"] == pytest.approx(
+        usd_per_accelerator_hour(Cluster.resolve(own).for_gpus(n)))
     plan = (EXAMPLES / "plan-minimal.yaml").read_text()
     plans = [_json(["plan", _write(tmp_path, f"p{i}.yaml", plan.replace("device: h100-sxm", f"device: {d}"))], capsys)
              for i, d in enumerate((inherited, own))]

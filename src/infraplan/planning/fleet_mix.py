@@ -13,13 +13,19 @@ pool used):
                sum_s g[s, p] x[s, p]         <= available[p]     for every pool with a limit
 
 This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
-c = peak IT power per device (objective `power`) or yearly TCO per device (objective `tco`), both of the pool's
-reference cluster (`Cluster.resolve(device)`: one node of an accelerator, a system's size; one video ASIC) at the
-spec's site, through `device_money` (what `plan` charges too). The power is the power chain's IT load per device
-(`facility.campus_fabric.built_load` over `cluster.power.it_load`: the device at TDP, its host share, the fabric's
-switches and optics, the storage share; a video ASIC its device and host power), the load its electricity is
-billed on and the one `facility --system DEVICE` reports, so the totals' facility power x load factor x 8,760 h x
-price is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
+c = peak IT power per device (objective `power`) or yearly TCO per device (objective `tco`) of the pool at the size
+the programme gives it, at the spec's site, through `device_money` (what `plan` and `facility --accelerator DEVICE
+--count N` charge for N devices: the fabric's tiers and switches per device depend on N). The costs must be linear
+in x, so the price is a fixed point: solve with every pool at its reference cluster (`Cluster.resolve(device)`: one
+node of an accelerator, a system's size; one video ASIC), re-price each pool used at the devices it got, re-solve,
+until the counts repeat (at most `PRICING_ROUNDS` solves; `solver.pricing_rounds`, `pricing_converged`). Without
+convergence (a cycle, or the bound) the answer is the visited assignment cheapest at its own pools' prices. Every
+money and power figure reported is the pool's at its own count; an unused pool's, its reference cluster's.
+The power is the power chain's IT load per device (`facility.campus_fabric.built_load` over
+`cluster.power.it_load`: the device at TDP, its host share, the fabric's switches and optics, the storage share; a
+video ASIC its device and host power), the load its electricity is billed on and the one `facility --accelerator
+DEVICE --count N` reports for the pool's N devices, so the totals' facility power x load factor x 8,760 h x price
+is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
 what `plan`, `facility`, `serve` and `serve-plan` charge): the site's `electricity_usd_per_kwh`, `pue` and
 `load_factor` (default economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device
 (else the catalog's) and its `lifetime_years` as the servers' life; network and facility shares, maintenance and
@@ -62,6 +68,7 @@ from infraplan.video.transcode import estimate_video
 
 SUPPORTED_SERVICES = ("recsys", "video", "llm")
 UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}
+PRICING_ROUNDS = 8  # MILP solves at most while each pool is re-priced at the devices it got (fixed point)
 
 
 def _device_kind(pool: PoolSpec) -> str:
@@ -107,14 +114,15 @@ def _unpriced(pool: PoolSpec) -> str | None:
     return missing_price(pool.name, pool.device, pool.capex_usd)
 
 
-def _pool_money(spec: FleetSpec, pool: PoolSpec) -> DeviceMoney:
-    """The one cost model's money of a pool's reference cluster (`device_money.reference_devices`) at the spec's
-    site: its electricity price, PUE and load factor, the pool's `capex_usd` as the server price and its
-    `lifetime_years` as the servers' life (`plan` charges the same, planning/pool_money.py)."""
+def _pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None) -> DeviceMoney:
+    """The one cost model's money of `devices` of a pool (default: its reference cluster,
+    `device_money.reference_devices`) at the spec's site: its electricity price, PUE and load factor, the pool's
+    `capex_usd` as the server price and its `lifetime_years` as the servers' life (`plan` charges the same,
+    planning/pool_money.py; `facility --accelerator DEVICE --count N` the same for N devices)."""
     over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.capex_usd, pool.lifetime_years,
                           spec.load_factor, unpriced=_unpriced(pool) is not None)
-    return device_money(pool.device, reference_devices(pool.device), device_site(pool.device, over),
-                        pool.host_power_w)
+    n = reference_devices(pool.device) if devices is None else devices
+    return device_money(pool.device, n, device_site(pool.device, over), pool.host_power_w)
 
 
 def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
@@ -143,6 +151,70 @@ def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarr
     res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x), bounds=Bounds(0, np.inf),
                options={"mip_rel_gap": 1e-6})
     return (np.round(res.x).astype(int) if res.status == 0 else None), res
+
+
+Pairs = list[tuple[int, int, dict]]
+CostsAt = Callable[[int, int], dict[str, float | None]]
+
+
+def _pricer(spec: FleetSpec) -> CostsAt:
+    """`costs_at(pool index, devices)`: `_costs` of that many devices of the pool, each size computed once."""
+    cache: dict[tuple[int, int], dict[str, float | None]] = {}
+
+    def costs_at(p: int, devices: int) -> dict[str, float | None]:
+        if (p, devices) not in cache:
+            pool = spec.pools[p]
+            cache[p, devices] = _costs(_pool_money(spec, pool, devices), _unpriced(pool) is None)
+        return cache[p, devices]
+    return costs_at
+
+
+def _priced(pairs: Pairs, costs_at: CostsAt, at: list[int]) -> Pairs:
+    return [(s, p, {**o, "cost": costs_at(p, at[p])}) for s, p, o in pairs]
+
+
+def _counts(spec: FleetSpec, pairs: Pairs, x: np.ndarray) -> list[int]:
+    """Devices each pool holds in an assignment (its rows: an LLM share's deployment, `llm_share`)."""
+    rows, _ = _assignment(spec, pairs, x)
+    return [sum(r["devices"] for r in rows if r["pool"] == pool.name) for pool in spec.pools]
+
+
+def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list[int | None], objective: str,
+                 costs_at: CostsAt) -> tuple[np.ndarray, Any, Pairs, list[int], dict[str, Any]] | None:
+    """The programme with every pool priced at the devices it gets (module docstring): solve at the reference
+    clusters' prices, re-price each pool used at its count, re-solve until the counts repeat, at most
+    `PRICING_ROUNDS` solves. Returns x, the last HiGHS result, the pairs priced at x's own counts, the devices
+    each pool is priced at, and the solver's pricing fields; None when the programme is infeasible (prices do
+    not change feasibility)."""
+    ref = [reference_devices(pool.device) for pool in spec.pools]
+    key = "power_w" if objective == "power" else "tco_usd_per_year"
+    at, seen = list(ref), [list(ref)]
+    visited: list[tuple[float, np.ndarray, Any, list[int]]] = []  # own-price objective, x, result, prices' sizes
+    converged, stop, rounds = False, "the bound", 0
+    while rounds < PRICING_ROUNDS:
+        rounds += 1
+        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective)
+        if x is None:
+            return None
+        own = [c if c > 0 else ref[p] for p, c in enumerate(_counts(spec, _priced(pairs, costs_at, at), x))]
+        _, totals = _assignment(spec, _priced(pairs, costs_at, own), x)
+        visited.append((float(totals[key]), x, res, own))
+        if own == at:
+            converged = True
+            break
+        if own in seen:  # a cycle: the counts came back without settling
+            stop = "a cycle"
+            break
+        seen.append(own)
+        at = own
+    _, x, res, own = visited[-1] if converged else min(visited, key=lambda v: v[0])  # first of equals: stable
+    state = ("converged: every pool is priced at the devices it got" if converged
+             else f"no fixed point in {rounds} solves ({stop}): "
+             "the assignment visited that costs least at its own pools' prices, priced at its counts")
+    info = {"pricing_rounds": rounds, "pricing_converged": converged,
+            "pricing": f"each pool priced at its own size (the cost model for its device count, reference "
+                       f"clusters first): {rounds} MILP solve{'s' if rounds > 1 else ''}, {state}"}
+    return x, res, _priced(pairs, costs_at, own), own, info
 
 
 def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray,
@@ -230,8 +302,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     for pool in spec.pools:  # unknown devices fail early and clearly
         if not is_video_device(pool.device):
             Cluster.resolve(pool.device)
-    pairs, excluded = [], []
-    money = {p.name: _pool_money(spec, p) for p in spec.pools}
+    pairs: Pairs = []
+    excluded = []
     total = len(spec.services) * len(spec.pools)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
@@ -240,7 +312,6 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
             else:
-                opt["cost"] = _costs(money[pool.name], _unpriced(pool) is None)
                 pairs.append((s, p, opt))
             if progress is not None:
                 progress(s * len(spec.pools) + p + 1, total)
@@ -251,20 +322,21 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
             raise InputError(f"infeasible: no pool can serve {svc.name!r} ({why})")
     # a pool without `available` holds at most the product's limit of accelerators (infraplan.limits)
     limits: list[int | None] = [MAX_ACCELERATORS if p.available is None else p.available for p in spec.pools]
-    x, res = _solve(spec, pairs, demand, limits, objective)
-    if x is None:
+    costs_at = _pricer(spec)
+    solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at)
+    if solved is None:
         raise InputError(_why_infeasible(spec, pairs, demand, limits))
-    assignment, totals = _assignment(spec, pairs, x)
+    x, res, priced, at, pricing = solved
+    assignment, totals = _assignment(spec, priced, x)
     out: dict[str, Any] = {
         "fleet": spec.name, "objective": objective, "assignment": assignment, "totals": totals,
-        "pools": [{"pool": p.name, "device": p.device, "used": sum(a["devices"] for a in assignment
-                                                                   if a["pool"] == p.name), "available": p.available}
-                  for p in spec.pools],
+        "pools": [_pool_row(pool, sum(a["devices"] for a in assignment if a["pool"] == pool.name), at[p],
+                            costs_at(p, at[p])) for p, pool in enumerate(spec.pools)],
         "excluded": excluded,
         "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
                    "objective_value": float(res.fun),
                    "objective_unit": "W (peak IT power)" if objective == "power" else "USD per year (TCO)",
-                   "message": str(res.message)},
+                   "message": str(res.message), **pricing},
         "supported_services": list(SUPPORTED_SERVICES),
         "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)
                                  if r and any(a["pool"] == p.name for a in assignment)) or None,
@@ -273,12 +345,21 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                   and (n := pool_figures_note(p.name, p.device))) or None,
     }
-    out.update(_gpu_only(spec, pairs, demand, objective, totals))
+    out.update(_gpu_only(spec, pairs, demand, objective, totals, costs_at))
     return FleetMixResult.model_validate(out)
 
 
-def _gpu_only(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, objective: str,
-              totals: dict[str, float]) -> dict[str, Any]:
+def _pool_row(pool: PoolSpec, used: int, at: int, cost: dict[str, float | None]) -> dict[str, Any]:
+    """A pool's devices used and its money at its own size (`at` devices: its count, else its reference cluster)."""
+    return {"pool": pool.name, "device": pool.device, "used": used, "available": pool.available,
+            "priced_at_devices": at, "power_w_per_device": cost["power_w"],
+            "usd_per_device_hour": cost["usd_per_device_hour"],
+            **{k: None if cost[k] is None else cost[k] * used  # type: ignore[operator]
+               for k in ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year")}}
+
+
+def _gpu_only(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, objective: str, totals: dict[str, float],
+              costs_at: CostsAt) -> dict[str, Any]:
     kinds = [_device_kind(p) for p in spec.pools]
     keep = [(s, p, o) for s, p, o in pairs
             if kinds[p] == "gpu" or (spec.services[s].kind == "video" and kinds[p] == "cpu")]
@@ -287,14 +368,16 @@ def _gpu_only(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.nd
         return {"gpu_only": None, "saving_vs_gpu_only": None,
                 "gpu_only_note": f"no GPU-only fleet serves {', '.join(missing)} "
                                  "(no GPU pool, or no CPU pool for video)"}
-    x, _ = _solve(spec, keep, demand, [None] * len(spec.pools), objective)
-    if x is None:  # cannot happen without limits, but never pretend
+    solved = _sized_solve(spec, keep, demand, [None] * len(spec.pools), objective, costs_at)
+    if solved is None:  # cannot happen without limits, but never pretend
         return {"gpu_only": None, "saving_vs_gpu_only": None, "gpu_only_note": "GPU-only programme infeasible"}
-    assignment, base = _assignment(spec, keep, x)
+    x, _, priced, _, pricing = solved
+    assignment, base = _assignment(spec, priced, x)
     saving = {k: None if base[k] is None or totals[k] is None else base[k] - totals[k]
               for k in ("power_w", "tco_usd_per_year", "capex_usd")}
     saving.update({f"{k}_fraction": None if saving[k] is None else saving[k] / base[k] if base[k] else 0.0
                    for k in ("power_w", "tco_usd_per_year")})
     return {"gpu_only": {"assignment": assignment, "totals": base,
-                         "rule": "GPU pools only, unlimited; video on CPU pools (no GPU video encoder modelled)"},
+                         "rule": "GPU pools only, unlimited; video on CPU pools (no GPU video encoder modelled)",
+                         "pricing": pricing["pricing"]},
             "saving_vs_gpu_only": saving}

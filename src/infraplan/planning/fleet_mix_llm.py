@@ -23,7 +23,7 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
 Power per device is the pool's, whatever it serves (planning/fleet_mix.py `_costs`: the power chain's IT load of
-its reference cluster, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
+the pool at its own size, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
 serve-plan prints is its serving draw (`serving_sim.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, plus one per share the MILP splits.

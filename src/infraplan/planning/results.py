@@ -164,8 +164,8 @@ class FleetMixTotals(Result):
     """Totals of a fleet-mix assignment."""
 
     devices: int = Field(description="devices (count)")
-    power_w: float = Field(description="peak IT power, W: the power chain's per device of each pool's reference "
-                           "cluster (device TDP, host share, network, storage share), what its electricity is "
+    power_w: float = Field(description="peak IT power, W: the power chain's per device of each pool at the devices "
+                           "it holds (device TDP, host share, network, storage share), what its electricity is "
                            "billed on")
     facility_power_w: float = Field(description="peak facility power, IT x PUE, W (x load factor x 8,760 h x the "
                                     "spec's price: energy_usd_per_year)")
@@ -185,6 +185,19 @@ class FleetMixPool(Result):
     device: str = Field(description="device preset")
     used: int = Field(description="devices assigned (count)")
     available: int | None = Field(description="devices the pool can supply (count; null: unlimited)")
+    priced_at_devices: int | None = Field(None, description="devices the pool's money is computed for (count): "
+                                          "`used`, else (unused) its reference cluster's; `facility --accelerator "
+                                          "DEVICE --count N` prices the same N devices")
+    power_w_per_device: float | None = Field(None, description="peak IT power per device at priced_at_devices, W "
+                                             "(the fabric's share depends on the count)")
+    usd_per_device_hour: float | None = Field(None, description="the one cost model's USD per device-hour at "
+                                              "priced_at_devices (null: no price)")
+    power_w: float | None = Field(None, description="peak IT power of the devices used, W")
+    facility_power_w: float | None = Field(None, description="peak facility power of the devices used, W")
+    capex_usd: float | None = Field(None, description="capex of the devices used, USD (null: no price)")
+    tco_usd_per_year: float | None = Field(None, description="TCO of the devices used, USD per year (null: no "
+                                           "price)")
+    energy_usd_per_year: float | None = Field(None, description="electricity cost of the devices used, USD per year")
 
 
 class FleetMixBaseline(Result):
@@ -193,6 +206,7 @@ class FleetMixBaseline(Result):
     assignment: list[dict[str, Any]] = Field(description="rows as FleetMixResult.assignment")
     totals: FleetMixTotals = Field(description="its totals")
     rule: str = Field(description="which pools it may use")
+    pricing: str | None = Field(None, description="how its pools were priced at their own sizes (solver.pricing)")
 
 
 class FleetMixResult(Result):
@@ -210,7 +224,9 @@ class FleetMixResult(Result):
     totals: FleetMixTotals = Field(description="totals of the assignment")
     pools: list[FleetMixPool] = Field(description="devices used per pool")
     excluded: list[dict[str, str]] = Field(description="service/pool pairs that cannot serve, with the reason")
-    solver: dict[str, Any] = Field(description="MILP method, status, objective_value in objective_unit")
+    solver: dict[str, Any] = Field(description="MILP method, status, objective_value in objective_unit (of the "
+                                   "last solve's prices), pricing_rounds (MILP solves, count), pricing_converged "
+                                   "(whether each pool's count reproduced its price) and `pricing` (that, in words)")
     supported_services: list[str] = Field(description="service kinds fleet-mix sizes")
     gpu_only: FleetMixBaseline | None = Field(description="the GPU-only programme (null: none or infeasible)")
     saving_vs_gpu_only: dict[str, float | None] | None = Field(description="GPU-only minus this mix: power_w (W), "

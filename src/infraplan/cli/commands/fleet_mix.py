@@ -44,6 +44,8 @@ def render_fleet(r: FleetMixResult) -> None:
         if a.get("note"):
             console.print(f"  note: {a['note']}", markup=False, highlight=False)
     console.print(f"total: {_totals_line(r.totals)}")
+    if r.solver.get("pricing"):
+        console.print(f"pricing: {r.solver['pricing']}", markup=False, highlight=False)
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
         console.print(f"GPU-only fleet: {_totals_line(r.gpu_only.totals)}")
