@@ -66,7 +66,9 @@ def test_bubble_is_the_other_stages_over_v() -> None:
         b = r.breakdown_s
         ideal = sum(getattr(b, k) for k in ("compute", "tp_comm", "cp_comm", "ep_comm", "other"))
         assert 0.8 * 3 / (v * m) < b.pp_bubble / ideal < 3 / (v * m)
-    assert inter.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble / 2, rel=1e-9)
+    # o / v and the embedding's chunk, (p - 1/v) embeddings more: a few ms (tests/training/test_end_chunk_bubble.py)
+    over_v = plain.breakdown_s.pp_bubble / 2
+    assert over_v < inter.breakdown_s.pp_bubble < 1.03 * over_v
     assert inter.breakdown_s.pp_comm > plain.breakdown_s.pp_comm  # twice as many chunk boundaries
 
 

@@ -48,6 +48,7 @@ them on the last stage (layouts are not read here, above).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -68,12 +69,13 @@ from infraplan.training.activation_memory import recomputed_fraction as recomput
 from infraplan.training.activation_memory import recomputed_stage_layers as recomputed_stage_layers
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
-from infraplan.training.enums import Dtype, Recompute
+from infraplan.training.enums import Dtype, Recompute, Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
     in_flight_micro_batches,
     parameter_copies,
+    stack_schedules,
     stage_in_flight,
 )
 
@@ -231,6 +233,16 @@ def _mtp_on(plan: PlanArrays, kind: int) -> Any:
     return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
 
 
+def _head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:
+    """The output head's V x h / TP table that an untied model's first-stage rank holds beside the embedding's under
+    a mirrored schedule of one parameter copy: ZB-V's rank 0 runs chunks 0 and 2p - 1 (torch 2.13.0
+    pipelining/_utils.py:528-543, `generate_stage_to_rank_mapping(style="v")`), so it builds the embedding and the
+    LM head (weights, gradients and optimizer state, sharded as the rest of its stage); DualPipe's two copies count
+    the first stage's table twice already (its rank 0 holds stages 0 and p - 1). 0 elsewhere (hZ2)."""
+    on = _mirrored(plan) & (plan.pp > 1) & (copies == 1.0)
+    return pick(on, shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
+
+
 def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
     """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
     (module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over TP), plus the
@@ -377,9 +389,12 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
+    head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     terms = []
     for kind in kinds:
         held, experts = _stage_params(shape, plan, profile, kind)
+        if head is not None and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
+            held = held + head
         params = held * copies
         shard = sharded_of(plan, held, experts) * copies
         if mtp is not None:  # the MTP modules once on the rank that holds them (not per mirrored copy)
@@ -408,9 +423,12 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     emb, loss = _split_flags(stack)
     if part == "states":
         low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST))
-        return {"state_low": low_state,
-                "state_high": (low_state if not (emb or loss or stack.mtp_num_layers)  # (MTP: on one end stage)
-                               else sum(_state_terms(shape, plan, stack, 1.0, _BOUND)))}
+        high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers) else _BOUND  # (MTP: on one end stage)
+        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, _BOUND))
+        if not shape.tied_embeddings and Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0: both tables
+            as_v = replace(plan, schedule=plan.schedule * 0 + int(Schedule.ZB_V))  # (`_head_table`; rows at 1F1B)
+            high_state = larger(high_state, sum(_state_terms(shape, as_v, stack, 1.0, high_kind)))
+        return {"state_low": low_state, "state_high": high_state}
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE]
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, stack)

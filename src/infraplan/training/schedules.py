@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, to_float
+from infraplan.scalar_path import is_plain, pick, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
-from infraplan.training.schedule_models import Array, ArrayLike, Mask
+from infraplan.training.schedule_models import Array, ArrayLike, Mask, round_size
 from infraplan.training.schedule_models import ScheduleModel as ScheduleModel
 from infraplan.training.stack_limits import StackScheduleWarning as StackScheduleWarning
 from infraplan.training.stack_limits import searched_schedules as searched_schedules
@@ -74,6 +74,28 @@ def pipeline_bubble(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, 
     if others_s is None:
         return _by_schedule(schedule, lambda model: model.bubble(pp, vpp, micro_batches, stage_s))
     return _by_schedule(schedule, lambda model: model.bubble(pp, vpp, micro_batches, stage_s, others_s))
+
+
+def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, vpp: ArrayLike,
+                              micro_batches: ArrayLike, first_excess_s: ArrayLike) -> Array:
+    """Bubble seconds per step the interleaved order adds to `pipeline_bubble`'s o / v for the first chunk's excess
+    d over a plain chunk (seconds per micro-batch: the embedding, less a layer where the split counts it as one),
+    on plans whose heaviest rank is the last (the caller passes d = 0 elsewhere); 0 for other schedules and below
+    p micro-batches.
+
+    torch's ScheduleInterleaved1F1B (the transcription in tests/training/test_torch_schedule_orders.py) runs chunk 0
+    for a round of g micro-batches (`round_size`, p where m is a multiple of p) before its chunk p can start, and
+    its backwards for the last round after the last rank's work: list-scheduled with the LM head + loss on the last
+    chunk (the heaviest rank the last, every other chunk equal, F : B = 1 : 2 of each chunk), the bubble is
+    (p - 1) c + g d for d >= 0 (c a plain chunk's F + B; the model's o / v counts d / v) and (p - 1) c + d for
+    d < 0 (a lighter first chunk gains once), at every m >= p torch accepts, p 2-8, v 2-4
+    (tests/training/test_end_chunk_bubble.py; hZ2, session 35). So the excess over o / v is (g - 1/v) d, or
+    (1 - 1/v) d."""
+    v, m, d = to_float(vpp), to_float(micro_batches), to_float(first_excess_s)
+    g = round_size(pp, micro_batches)
+    extra = pick(d > 0.0, (g - 1.0 / v) * d, (1.0 - 1.0 / v) * d)
+    runs = (schedule == int(Schedule.INTERLEAVED)) & (m >= to_float(pp))
+    return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
 
 
 def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

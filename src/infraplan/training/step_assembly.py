@@ -39,7 +39,7 @@ from infraplan.training.host_time import (
     micro_batch_host_time,
 )
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
+from infraplan.training.schedules import PIPELINE_SCHEDULES, interleaved_first_chunk_s, pipeline_bubble
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
@@ -193,6 +193,13 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     model = PIPELINE_SCHEDULES.get(plan.schedule) if ops is FLOAT_OPS else None  # type: ignore[call-overload]
     out["pp_bubble"] = (float(model.bubble(pp, plan.vpp, m, stage_total, others)) if model is not None
                         else pipeline_bubble(plan.schedule, pp, plan.vpp, m, stage_total, others))
+    # interleaved, the heaviest rank the last: the first chunk's excess over a plain chunk runs a round of forwards
+    # before and of backwards after it (`schedules.interleaved_first_chunk_s`; known on the even split: the embedding,
+    # less a layer where it counts as one; hZ2)
+    if profile.pipeline_split == "even":
+        counted = float(profile.account_for_embedding_in_pipeline_split)
+        excess = with_head * (1.0 - with_embed) * (embed_s - counted * layer_s)
+        out["pp_bubble"] = out["pp_bubble"] + interleaved_first_chunk_s(plan.schedule, pp, plan.vpp, m, excess)
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
