@@ -63,12 +63,12 @@ from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_shar
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.scenario_spec import InferenceServiceSpec, amount_text
+from infraplan.planning.sized_pricing import PRICING_ROUNDS, sized_fixed_point
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
 SUPPORTED_SERVICES = ("recsys", "video", "llm")
 UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}
-PRICING_ROUNDS = 8  # MILP solves at most while each pool is re-priced at the devices it got (fixed point)
 
 
 def _device_kind(pool: PoolSpec) -> str:
@@ -181,39 +181,30 @@ def _counts(spec: FleetSpec, pairs: Pairs, x: np.ndarray) -> list[int]:
 
 def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list[int | None], objective: str,
                  costs_at: CostsAt) -> tuple[np.ndarray, Any, Pairs, list[int], dict[str, Any]] | None:
-    """The programme with every pool priced at the devices it gets (module docstring): solve at the reference
-    clusters' prices, re-price each pool used at its count, re-solve until the counts repeat, at most
-    `PRICING_ROUNDS` solves. Returns x, the last HiGHS result, the pairs priced at x's own counts, the devices
-    each pool is priced at, and the solver's pricing fields; None when the programme is infeasible (prices do
-    not change feasibility)."""
+    """The programme with every pool priced at the devices it gets (module docstring;
+    `sized_pricing.sized_fixed_point`, the loop `plan` runs too): solve at the reference clusters' prices,
+    re-price each pool used at its count, re-solve until the counts repeat, at most `PRICING_ROUNDS` solves.
+    Returns x, the last HiGHS result, the pairs priced at x's own counts, the devices each pool is priced at, and
+    the solver's pricing fields; None when the programme is infeasible (prices do not change feasibility)."""
     ref = [reference_devices(pool.device) for pool in spec.pools]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
-    at, seen = list(ref), [list(ref)]
-    visited: list[tuple[float, np.ndarray, Any, list[int]]] = []  # own-price objective, x, result, prices' sizes
-    converged, stop, rounds = False, "the bound", 0
-    while rounds < PRICING_ROUNDS:
-        rounds += 1
+
+    def solve(at: list[int]) -> tuple[np.ndarray, Any] | None:
         x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective)
-        if x is None:
-            return None
-        own = [c if c > 0 else ref[p] for p, c in enumerate(_counts(spec, _priced(pairs, costs_at, at), x))]
-        _, totals = _assignment(spec, _priced(pairs, costs_at, own), x)
-        visited.append((float(totals[key]), x, res, own))
-        if own == at:
-            converged = True
-            break
-        if own in seen:  # a cycle: the counts came back without settling
-            stop = "a cycle"
-            break
-        seen.append(own)
-        at = own
-    _, x, res, own = visited[-1] if converged else min(visited, key=lambda v: v[0])  # first of equals: stable
-    state = ("converged: every pool is priced at the devices it got" if converged
-             else f"no fixed point in {rounds} solves ({stop}): "
-             "the assignment visited that costs least at its own pools' prices, priced at its counts")
-    info = {"pricing_rounds": rounds, "pricing_converged": converged,
-            "pricing": f"each pool priced at its own size (the cost model for its device count, reference "
-                       f"clusters first): {rounds} MILP solve{'s' if rounds > 1 else ''}, {state}"}
+        return None if x is None else (x, res)
+
+    def own_sizes(solved: tuple[np.ndarray, Any]) -> list[int]:  # an unused pool stays at its reference
+        counts = _counts(spec, _priced(pairs, costs_at, ref), solved[0])
+        return [c if c > 0 else ref[p] for p, c in enumerate(counts)]
+
+    def own_cost(solved: tuple[np.ndarray, Any], own: list[int]) -> float:
+        return float(_assignment(spec, _priced(pairs, costs_at, own), solved[0])[1][key])
+
+    fixed = sized_fixed_point(ref, solve, own_sizes, own_cost, "reference clusters", PRICING_ROUNDS)
+    if fixed is None:
+        return None
+    (x, res), own = fixed.solution, fixed.at
+    info = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing}
     return x, res, _priced(pairs, costs_at, own), own, info
 
 

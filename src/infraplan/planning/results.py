@@ -359,6 +359,14 @@ class ScenarioPlan(Result):
     excluded: list[str] = Field(description="service/pool pairs that cannot work, and why")
     warnings: list[str] = Field(description="what the planner noticed (sites over their cap after packing, ...)")
     solver: str = Field(description="the programme and its solver")
+    pricing_rounds: int = Field(0, description="MILP solves of the pricing fixed point: each pool priced per device "
+                                "at the devices it is reported at (count; at most PRICING_ROUNDS)")
+    pricing_converged: bool = Field(False, description="whether the devices each pool is priced at repeated (every "
+                                    "pool priced at its own size)")
+    pricing: str | None = Field(None, description="how the MILP priced the pools, in words")
+    objective_value: float | None = Field(None, description="the MILP's objective at the answer's own per-pool "
+                                          "prices, in objective_unit")
+    objective_unit: str | None = Field(None, description="the unit of objective_value (by objective)")
     seconds: float = Field(description="planning time, seconds")
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")

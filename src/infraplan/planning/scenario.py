@@ -5,6 +5,11 @@
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
+   Its per-device coefficients are each pool's at the devices the plan reports it at in that phase (step 3's
+   packing: the fabric's share per device depends on the count), a fixed point shared with fleet-mix
+   (planning/sized_pricing.py): solved at the 1,024-device price, re-priced at each (pool, phase)'s own count,
+   re-solved until the counts repeat (at most `PRICING_ROUNDS` solves, said in `pricing_rounds`,
+   `pricing_converged`, `pricing`; `objective_value` is the objective at the answer's own prices).
    The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
    counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
    with each pool's watts per device scaled by its packed power / (reference watts x devices used) (at most
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,10 +60,15 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.sized_pricing import PRICING_ROUNDS, sized_fixed_point
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
 CAP_PASSES = 3  # MILP solves at most: re-solved with the packed power per device used while a cap is exceeded
+OBJECTIVE_UNITS = {"capex": "USD (the last phase's capex; earlier phases weighted 1e-6)",
+                   "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
+                   "power": "W x years (facility power x the years to the next phase, summed over phases)",
+                   "carbon": "tCO2e (per year x the years to the next phase, summed over phases)"}
 
 
 def _check_presets(spec: ScenarioSpec) -> None:
@@ -139,16 +150,75 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
             excluded += [f"{svc.name} in {ph} on {r}" for r in reasons]
     years = [ph.year for ph in spec.phases]
     span = [max(1, b - a) for a, b in zip(years, years[1:], strict=False)] + [1]
-    per_device = [float(getattr(m, {"capex": "capex_usd", "tco": "tco_usd_per_year", "power": "facility_w",
-                                     "carbon": "co2_t_per_year"}[spec.policy.objective])) / m.devices
-                  for m in ref.values()]  # capex and TCO: every pool is priced (require_prices)
+    figure = {"capex": "capex_usd", "tco": "tco_usd_per_year", "power": "facility_w",
+              "carbon": "co2_t_per_year"}[spec.policy.objective]
     weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
     whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
     watts = np.array([m.facility_w / m.devices for m in ref.values()])
+    per_device = _pricer(spec, ref, figure)
+    mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole deployment or job: one unit of 1
+
+    def solve(at: Sizes) -> np.ndarray:
+        cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
+        return _capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites)
+
+    def own_cost(x: np.ndarray, at: Sizes) -> float:
+        bought = _bought(spec, _used_devices(options, x, len(spec.pools), len(phases)))
+        return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
+                         for k, n in enumerate(row)))
+
+    reference: Sizes = tuple((0,) * len(phases) for _ in spec.pools)  # 0: the REFERENCE_DEVICES price
+    fixed = sized_fixed_point(reference, solve, lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
+                              f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
+    assert fixed is not None  # solve raises InputError (infeasible) rather than return None
+    x = fixed.solution
+    pricing = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing,
+               "objective_value": own_cost(x, fixed.at), "objective_unit": OBJECTIVE_UNITS[spec.policy.objective]}
+    return _assemble(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
+
+
+Sizes = tuple[tuple[int, ...], ...]  # devices each (pool, phase) is priced at; 0: at REFERENCE_DEVICES
+
+
+def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callable[[int, int], float]:
+    """`per_device(pool index, devices)`: the objective's figure per device of the pool packed at that many
+    devices (`_packed`: what the plan reports for it), each size computed once; 0 devices: the 1,024-device
+    reference (`ref`). Capex and TCO: every pool is priced (require_prices)."""
+    cache: dict[tuple[int, int], float] = {}
+
+    def per_device(p: int, devices: int) -> float:
+        if (p, devices) not in cache:
+            pool = spec.pools[p]
+            m = ref[pool.name] if devices == 0 else _packed(spec, pool, devices)
+            cache[p, devices] = float(getattr(m, figure)) / m.devices
+        return cache[p, devices]
+    return per_device
+
+
+def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
+    """The MILP's devices per (pool, phase) for the devices used: at least the installed base, and bought
+    hardware stays (`phased_mix`'s n[p, k] at its least)."""
+    base = np.array([[p.installed] for p in spec.pools], dtype=int)
+    return np.maximum.accumulate(np.maximum(used, base), axis=1)
+
+
+def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
+    """The devices each (pool, phase) is reported at (`_assemble`: used + spares, the installed base, bought
+    hardware stays), 0 where it has none (then priced at the reference)."""
+    used = _used_devices(options, x, len(spec.pools), n_phases)
+    installed = np.maximum.accumulate(np.maximum(used + _spare_devices(spec, used),
+                                                 np.array([[p.installed] for p in spec.pools], dtype=int)), axis=1)
+    return tuple(tuple(int(n) for n in row) for row in installed)
+
+
+def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
+                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int]) -> np.ndarray:
+    """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module
+    docstring, step 2); the units per option with the idle ones trimmed."""
     spare_factor = np.ones(len(spec.pools))
     for attempt in range(CAP_PASSES):
-        mix = PhasedMix(  # a whole deployment or job serves its whole demand: one unit of a demand of 1
-            demand=np.where((whole > 0) & (need > 0), 1.0, need), options=options, cost=np.outer(per_device, weight),
+        mix = PhasedMix(
+            demand=demand, options=options, cost=cost,
             available=[p.available for p in spec.pools],
             pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
@@ -171,7 +241,7 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
         # power overhead per device used
         spare_factor = np.maximum(spare_factor, np.max(np.where(
             used > 0, packed_w / np.maximum(watts[:, None] * used, 1e-9), 1.0), axis=1))
-    return _assemble(spec, options, sized, x, need, excluded, start)
+    return x
 
 
 def _used_devices(options: list[MixOption], x: np.ndarray, n_pools: int, n_phases: int) -> np.ndarray:

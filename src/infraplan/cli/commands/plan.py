@@ -68,6 +68,8 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
     if p.price_note:
         console.print(f"price: {p.price_note}", soft_wrap=True)
+    if p.pricing:  # how the MILP priced the pools (planning/sized_pricing.py)
+        console.print(f"pricing: {p.pricing}", markup=False, soft_wrap=True, highlight=False)
     if p.figures_note:
         console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
     for note in p.notes:  # what the training rows' goodput rests on
