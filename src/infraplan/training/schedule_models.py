@@ -86,7 +86,8 @@ So every bubble above is written on o = sum_{i != heaviest} t_i, the other stage
 (p - 1) t_stage (equal stages: the same numbers): 1F1B o; interleaved o / v (m >= p) and, below p, all chunks
 of one micro-batch plus (m - 1) chunk times of the heaviest stage, o - (m - 1)(1 - 1/v) t_stage, floored at
 o / v; ZB-H1 / ZB-V o times their shares; DualPipe (p/2 - 1)/(p - 1) of o times its share. `step_time`
-passes o from the stage split (`training.step_assembly`).
+passes o from the stage split (`training.step_assembly`); 1F1B / ZB-H1 with the first rank the heaviest:
+`schedules.first_rank_heaviest_s` on top.
 """
 
 from __future__ import annotations

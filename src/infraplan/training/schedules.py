@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, pick, to_float
+from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
-from infraplan.training.schedule_models import Array, ArrayLike, Mask, round_size
+from infraplan.training.schedule_models import ZB_SPLIT, Array, ArrayLike, Mask, round_size
 from infraplan.training.schedule_models import ScheduleModel as ScheduleModel
 from infraplan.training.stack_limits import StackScheduleWarning as StackScheduleWarning
 from infraplan.training.stack_limits import searched_schedules as searched_schedules
@@ -44,6 +44,8 @@ from infraplan.training.stage_split import LAYERS_PER_CHUNK as LAYERS_PER_CHUNK
 from infraplan.training.stage_split import PIPELINE_SPLITS as PIPELINE_SPLITS
 from infraplan.training.stage_split import chosen_virtual_stages as chosen_virtual_stages
 from infraplan.training.stage_split import heaviest_stage as heaviest_stage
+
+_ONE_F_ONE_B, _ZB_H1 = int(Schedule.ONE_F_ONE_B), int(Schedule.ZB_H1)
 
 
 def default_schedule(vpp: ArrayLike) -> NDArray[np.int64]:
@@ -96,6 +98,39 @@ def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, 
     extra = pick(d > 0.0, (g - 1.0 / v) * d, (1.0 - 1.0 / v) * d)
     runs = (schedule == int(Schedule.INTERLEAVED)) & (m >= to_float(pp))
     return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
+
+
+def first_rank_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_batches: ArrayLike,
+                          stage_s: ArrayLike, others_s: ArrayLike, last_s: ArrayLike, middle_s: ArrayLike,
+                          first_fwd_s: ArrayLike) -> Array:
+    """Seconds per step (<= 0) to add to `pipeline_bubble` of 1F1B and ZB-H1 where the first rank is the heaviest
+    (`stage_s`, its forward `first_fwd_s` per micro-batch), the middle ranks equal (`middle_s` each) and the last
+    rank (`last_s`) between them; 0 elsewhere (the caller passes last_s < 0 where these do not hold) and below p
+    micro-batches.
+
+    The bubble's o (the other ranks' seconds per micro-batch, `others_s`) is the path of the heaviest rank the last.
+    With the first rank the heaviest, list schedules of torch's orders (Schedule1F1B and ScheduleInterleavedZeroBubble
+    at one stage per rank, the transcriptions in tests/training/test_torch_schedule_orders.py) run in
+    max(A, B) - m t_0 over rank 0's m t_0: A = (m - 1)(t_last - t_0) + o, the last rank's run; B rank 0's waits:
+    1F1B max(0, o - (p - 1) f_0) for the first backward + max(0, o - (p - 1) b_0) in the cool-down (f_0, b_0 rank
+    0's forward and backward); ZB-H1 A on the last rank's ZB-H1 bubble (o_last (f + b - w filled), o_last the
+    ranks but the last) and B max(0, (f + b) o - (p - 1) f t_0), its W passes filling the cool-down (F : I : W as
+    `ZB_SPLIT`). Exact on 5,733 1F1B cases (p 2-8, m p to 3p + 2, F : B = 1 : 2), 1,632 with the ends' excess F
+    shares 0-1 and 791 at p 2 with any F and B, and on 648 ZB-H1 (p 2-6, every m >= p torch accepts); with the last
+    rank lighter than a middle one both underprice (up to 8 %), and below p ZB-H1 misses: not applied there (hZ3,
+    session 35; tests/training/test_first_rank_heaviest.py)."""
+    p, m, t0, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
+    t_last, f0 = to_float(last_s), to_float(first_fwd_s)
+    f, b, w = ZB_SPLIT
+    last_run = (m - 1.0) * (t_last - t0) + o
+    one_f_one_b = larger(last_run, larger(o - (p - 1.0) * f0, 0.0) + larger(o - (p - 1.0) * (t0 - f0), 0.0)) - o
+    filled = smaller(m - 1.0, p - 1.0) / larger(p - 1.0, 1.0)
+    zb_o = o * (f + b - w * filled)  # the model's ZB-H1 bubble
+    zb = larger(m * (t_last - t0) + (t0 + o - t_last) * (f + b - w * filled),
+                larger((f + b) * o - (p - 1.0) * f * t0, 0.0)) - zb_o
+    holds = (m >= p) & (t_last >= to_float(middle_s)) & (t0 >= t_last)
+    out = pick(schedule == _ONE_F_ONE_B, one_f_one_b, pick(schedule == _ZB_H1, zb, 0.0))
+    return pick(holds, out, 0.0)  # type: ignore[no-any-return]
 
 
 def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

@@ -39,7 +39,12 @@ from infraplan.training.host_time import (
     micro_batch_host_time,
 )
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import PIPELINE_SCHEDULES, interleaved_first_chunk_s, pipeline_bubble
+from infraplan.training.schedules import (
+    PIPELINE_SCHEDULES,
+    first_rank_heaviest_s,
+    interleaved_first_chunk_s,
+    pipeline_bubble,
+)
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
@@ -200,6 +205,19 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         counted = float(profile.account_for_embedding_in_pipeline_split)
         excess = with_head * (1.0 - with_embed) * (embed_s - counted * layer_s)
         out["pp_bubble"] = out["pp_bubble"] + interleaved_first_chunk_s(plan.schedule, pp, plan.vpp, m, excess)
+        # 1F1B / ZB-H1, the first rank the heaviest: its waits or the last rank's run (`first_rank_heaviest_s`; hZ3).
+        # The even split's middle ranks hold the first's layers + 1 where the embedding counts, the last those - 1
+        # where the loss counts, with the LM head (+ loss) and the MTP modules; rank 0's forward is its GPU
+        # forward's share of its time (its exposed host time split as its GPU work)
+        per = layers + float(profile.account_for_embedding_in_pipeline_split)
+        last_s = ((per - float(profile.account_for_loss_in_pipeline_split)) * layer_s + head_s
+                  + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
+        first_only = with_embed * (1.0 - with_head)  # (1 or 0 off DualPipe)
+        last_s = ops.where(first_only > 0.0, last_s, -1.0)
+        middle_s = ops.where(pp > 2.0, per * layer_s, 0.0)
+        first_fwd = stage_total * gpu_fwd / ops.maximum(gpu_fwd + gpu_bwd, 1e-30)
+        out["pp_bubble"] = out["pp_bubble"] + first_rank_heaviest_s(plan.schedule, pp, m, stage_total, others,
+                                                                    last_s, middle_s, first_fwd)
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
