@@ -102,7 +102,9 @@ def test_the_own_size_price_moves_the_assignment_to_the_cheaper_fleet(monkeypatc
     look cheaper, but 136 H100 cost $11,382 a device a year against $11,182 at 1,024 (9 switches for 17 servers vs
     48 for 128), so the re-solve moves to A100; the counts then cycle (an unused pool goes back to its reference
     price) and the answer is the assignment visited that costs least at its own prices: 334 A100, below the
-    reference-priced answer (132 H100 + 2 A100) in the TCO the plan reports."""
+    reference-priced answer (132 H100 + 2 A100) in the TCO the plan reports. Since hW3 the MILP buys whole servers:
+    both answers are 120 H100 + 32 A100 (15 + 4 servers, $1.475 M/yr, below 334 A100's $1.509 M), still a cycle;
+    tests/planning/test_plan_whole_servers_hW3.py."""
     from infraplan.planning import scenario
 
     data = _scenario("tco", SERVICE["qps"]).model_dump(mode="json", exclude_none=True)
@@ -111,8 +113,8 @@ def test_the_own_size_price_moves_the_assignment_to_the_cheaper_fleet(monkeypatc
     plan = plan_scenario(spec)
     monkeypatch.setattr(scenario, "PRICING_ROUNDS", 1)  # the reference price's answer (before hW2)
     before = plan_scenario(spec)
-    assert [(s.pool, s.devices) for s in before.services] == [("h100", 132), ("a100", 2)]
-    assert [(s.pool, s.devices) for s in plan.services] == [("a100", 334)]
+    assert [(s.pool, s.devices) for s in before.services] == [("h100", 120), ("a100", 32)]  # hW2: 132 + 2
+    assert [(s.pool, s.devices) for s in plan.services] == [("h100", 120), ("a100", 32)]  # hW2: 334 A100
     assert plan.pricing is not None and "(a cycle)" in plan.pricing and not plan.pricing_converged
     assert plan.tco_usd_per_year is not None and before.tco_usd_per_year is not None
-    assert plan.tco_usd_per_year < before.tco_usd_per_year * 0.97
+    assert plan.tco_usd_per_year <= before.tco_usd_per_year

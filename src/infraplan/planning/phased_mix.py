@@ -6,20 +6,23 @@ that `planning.scenario` (`infraplan plan`) solves.
 
 Variables: x[o] >= 0 integer, units of option o = (service s, pool p, phase k); an LLM deployment or a training
 job is one whole unit (binary, capacity 1 of a demand of 1) of `unit_devices` devices, a recsys/video option is
-one device of `capacity` QPS or streams. n[p, k] >= 0 integer: devices of pool p installed in phase k.
+one device of `capacity` QPS or streams. n[p, k] >= 0 integer: whole servers of pool p installed in phase k,
+each of g[p] = `server_devices[p]` devices (what the plan packs and reports: a server is bought whole; g = 1
+without `server_devices`, the device count).
 
-    minimise   sum_{p,k} cost[p, k] n[p, k]
+    minimise   sum_{p,k} cost[p, k] g[p] n[p, k]
     subject to sum_{o in (s, k)} capacity[o] x[o]        >= demand[s, k]      every service in every phase
-               sum_{o in (p, k)} unit_devices[o] x[o]    <= n[p, k]           devices come from the pool
+               sum_{o in (p, k)} unit_devices[o] x[o]    <= g[p] n[p, k]      devices come from the pool's servers
+               sum_{o in (p, k)} unit_devices[o] x[o]    <= available[p]      (0 before its delivery year)
                n[p, k-1]                                 <= n[p, k]           bought hardware stays
-               n[p, k]                                   <= available[p]      (0 before its delivery year)
-               sum_{p at site} watts[p] n[p, k]          <= cap[site, k]      (0 before the site is online)
+               sum_{p at site} watts[p] g[p] n[p, k]     <= cap[site, k]      (0 before the site is online)
 
-with n[p, k] >= the devices already `installed`, and a 1e-9 charge per option unit so that no idle unit is
-assigned. Heterogeneous generations are pools; dates are the zero bounds; the site caps are the power chain's
-facility watts per device at the pool's size. Infeasible: the elastic LP (a shortfall fraction per demand, at
-most 1, minimised) names the short services and the binding constraints (sites at their power cap, pools used
-up), raised as one InputError.
+with g[p] n[p, k] >= the devices already `installed` (whole servers), n[p, k] <= ceil(available[p] / g[p]), and
+a 1e-9 charge per option unit so that no idle unit is assigned (`cost` and `watts` stay per device; the
+`available` row is kept where the servers round it up). Heterogeneous generations are pools; dates are the zero
+bounds; the site caps are the power chain's facility watts per device at the pool's size. Infeasible: the
+elastic LP (a shortfall fraction per demand, at most 1, minimised) names the short services and the binding
+constraints (sites at their power cap, pools used up), raised as one InputError.
 """
 
 from __future__ import annotations
@@ -63,6 +66,11 @@ class PhasedMix:
     site_names: list[str]
     phase_names: list[str]
     installed: list[int] | None = None  # devices already in place per pool (lower bound in every phase)
+    server_devices: list[int] | None = None  # devices per server of each pool (n counts servers); None: 1
+
+    def server(self, p: int) -> int:
+        """Devices per server of pool p (the unit n[p, k] counts)."""
+        return 1 if self.server_devices is None else max(1, int(self.server_devices[p]))
 
 
 def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +104,12 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             for i, o in enumerate(m.options):
                 if o.pool == p and o.phase == k:
                     row[i] = o.unit_devices
-            row[nvar(p, k)] = -1.0
+            if m.available[p] is not None and m.server(p) > 1 and _pool_limit(m, p) % m.server(p):
+                cap_row = row.copy()  # the devices used stay within `available`, the servers round it up
+                rows.append(cap_row)
+                lb.append(-np.inf)
+                ub.append(float(_pool_limit(m, p)))
+            row[nvar(p, k)] = -float(m.server(p))
             rows.append(row)
             lb.append(-np.inf)
             ub.append(0.0)
@@ -111,7 +124,7 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             row = np.zeros(n_var)
             for p in range(n_p):
                 if m.pool_site[p] == site:
-                    row[nvar(p, k)] = m.watts_per_device[p]
+                    row[nvar(p, k)] = m.watts_per_device[p] * m.server(p)
             rows.append(row)
             lb.append(-np.inf)
             ub.append(m.site_cap_w[site, k])
@@ -122,11 +135,12 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             var_ub[i] = 1.0
     for p in range(n_p):
         for k in range(n_k):
-            limit = _pool_limit(m, p)
+            limit = -(-_pool_limit(m, p) // m.server(p))
             var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else float(limit)
             if m.installed is not None:
-                var_lb[nvar(p, k)] = m.installed[p]
-                var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], m.installed[p])
+                base = -(-int(m.installed[p]) // m.server(p))
+                var_lb[nvar(p, k)] = base
+                var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], base)
     var_ub[n_o + n_n:] = 1.0
     return np.array(rows), np.array(lb), np.array(ub), var_lb, var_ub
 
@@ -165,7 +179,7 @@ def _explain_phased(m: PhasedMix) -> str:
             return "infeasible plan: " + "; ".join(over[:3])
         return "HiGHS: the programme is infeasible and its elastic relaxation failed"
     short = res.x[n_o + n_p * n_k:].reshape(n_s, n_k)
-    installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k)
+    installed = res.x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
     parts = [f"{m.service_names[s]} in {m.phase_names[k]} short by {short[s, k] * 100:.0f} %{_whole_jobs(m, s, k)}"
              for s in range(n_s) for k in range(n_k) if short[s, k] > 1e-6]
     binding = []
@@ -186,11 +200,12 @@ def _explain_phased(m: PhasedMix) -> str:
 
 
 def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
-    """Units per option and devices installed per (pool, phase); InputError naming the binding constraint."""
+    """Units per option and devices installed per (pool, phase), whole servers; InputError naming the binding
+    constraint."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
-    c = np.concatenate([np.zeros(n_o), m.cost.reshape(-1)])
+    c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)])
     # a tiny charge per unit keeps the solver from assigning idle units
     c[:n_o] = 1e-9 * np.array([o.unit_devices for o in m.options])
     res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(len(c)), bounds=Bounds(vlb, vub),
@@ -198,4 +213,4 @@ def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
     x = np.round(res.x).astype(int)
-    return x[:n_o], x[n_o:].reshape(n_p, n_k)
+    return x[:n_o], x[n_o:].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])

@@ -116,5 +116,11 @@ def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | No
     p = spec.policy
     if p.spare_probability is None:
         return None
-    node = 1 if pool_kind(pool) == "video-asic" else pool_layout(pool).accelerators_per_server
-    return spare_nodes(devices, node, pool_accelerator(pool), p.spare_probability, p.repair_time, p.failure_rate)
+    return spare_nodes(devices, node_devices(pool), pool_accelerator(pool), p.spare_probability, p.repair_time,
+                       p.failure_rate)
+
+
+def node_devices(pool: PoolSpec) -> int:
+    """Devices per server of a pool: what `pool_money` packs whole (a video ASIC card is its own node), the
+    node spares count and the unit `plan`'s MILP buys (planning/phased_mix.py)."""
+    return 1 if pool_kind(pool) == "video-asic" else pool_layout(pool).accelerators_per_server

@@ -5,11 +5,14 @@
    heterogeneous generations are pools, delivery and site dates are zero bounds, site power caps are linear in
    the devices (facility watts per device of the power chain at a 1,024-device reference size), and the
    objective is the policy's: capex (what is bought), TCO per year, facility power or tCO2e, summed over phases.
-   Its per-device coefficients are each pool's at the devices the plan reports it at in that phase (step 3's
-   packing: the fabric's share per device depends on the count), a fixed point shared with fleet-mix
-   (planning/sized_pricing.py): solved at the 1,024-device price, re-priced at each (pool, phase)'s own count,
-   re-solved until the counts repeat (at most `PRICING_ROUNDS` solves, said in `pricing_rounds`,
-   `pricing_converged`, `pricing`; `objective_value` is the objective at the answer's own prices).
+   The MILP buys whole servers (an integer number per pool and phase, devices = servers x the pool's devices per
+   server, what step 3 packs). Its per-device coefficients are each pool's figure as the plan reports it in that
+   phase (step 3's packing at the reported count: the fabric's share depends on the count; the policy's spare
+   nodes and N+k racks, which are not linear in the servers) over the servers the MILP buys there, a fixed point
+   shared with fleet-mix (planning/sized_pricing.py): solved at the 1,024-device price, re-priced at each
+   (pool, phase)'s own counts, re-solved until they repeat (at most `PRICING_ROUNDS` solves, said in
+   `pricing_rounds`, `pricing_converged`, `pricing`). `objective_value` is the objective at the answer's own
+   prices: at a fixed point, the reported figures (capex, TCO, facility power or tCO2e) weighted by phase.
    The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
    counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
    with each pool's watts per device scaled by its packed power / (reference watts x devices used) (at most
@@ -45,6 +48,7 @@ from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.pool_money import (
     PoolMoney,
+    node_devices,
     pool_figures_note,
     pool_money,
     pool_note,
@@ -167,7 +171,7 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
         return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
                          for k, n in enumerate(row)))
 
-    reference: Sizes = tuple((0,) * len(phases) for _ in spec.pools)  # 0: the REFERENCE_DEVICES price
+    reference: Sizes = tuple(((0, 0),) * len(phases) for _ in spec.pools)  # (0, 0): the REFERENCE_DEVICES price
     fixed = sized_fixed_point(reference, solve, lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
                               f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
     assert fixed is not None  # solve raises InputError (infeasible) rather than return None
@@ -177,38 +181,49 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     return _assemble(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
 
 
-Sizes = tuple[tuple[int, ...], ...]  # devices each (pool, phase) is priced at; 0: at REFERENCE_DEVICES
+Size = tuple[int, int]  # (devices the MILP buys, devices the plan reports) of a (pool, phase); (0, 0): reference
+Sizes = tuple[tuple[Size, ...], ...]
 
 
-def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callable[[int, int], float]:
-    """`per_device(pool index, devices)`: the objective's figure per device of the pool packed at that many
-    devices (`_packed`: what the plan reports for it), each size computed once; 0 devices: the 1,024-device
-    reference (`ref`). Capex and TCO: every pool is priced (require_prices)."""
-    cache: dict[tuple[int, int], float] = {}
+def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callable[[int, Size], float]:
+    """`per_device(pool index, (bought, reported))`: the objective's figure of the pool packed at `reported`
+    devices (`_packed`, with the policy's spares and N+k racks: what the plan reports for it) per device of the
+    `bought` whole servers the MILP counts, so that bought x the coefficient is the reported figure; each size
+    computed once; (0, 0): per device of the 1,024-device reference (`ref`). Capex and TCO: every pool is priced
+    (require_prices)."""
+    cache: dict[tuple[int, Size], float] = {}
 
-    def per_device(p: int, devices: int) -> float:
-        if (p, devices) not in cache:
-            pool = spec.pools[p]
-            m = ref[pool.name] if devices == 0 else _packed(spec, pool, devices)
-            cache[p, devices] = float(getattr(m, figure)) / m.devices
-        return cache[p, devices]
+    def per_device(p: int, size: Size) -> float:
+        if (p, size) not in cache:
+            pool, (bought, reported) = spec.pools[p], size
+            m = ref[pool.name] if reported == 0 else _packed(spec, pool, reported)
+            cache[p, size] = float(getattr(m, figure)) / (m.devices if reported == 0 else max(bought, 1))
+        return cache[p, size]
     return per_device
 
 
+def _server_devices(spec: ScenarioSpec) -> np.ndarray:
+    """Devices per server of every pool (a column: pools x 1), the unit the MILP buys."""
+    return np.array([[node_devices(p)] for p in spec.pools], dtype=int)
+
+
 def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
-    """The MILP's devices per (pool, phase) for the devices used: at least the installed base, and bought
-    hardware stays (`phased_mix`'s n[p, k] at its least)."""
+    """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base,
+    and bought hardware stays (`phased_mix`'s g[p] n[p, k] at its least)."""
+    g = _server_devices(spec)
     base = np.array([[p.installed] for p in spec.pools], dtype=int)
-    return np.maximum.accumulate(np.maximum(used, base), axis=1)
+    return np.maximum.accumulate(np.maximum(-(-used // g), -(-base // g)), axis=1) * g
 
 
 def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
-    """The devices each (pool, phase) is reported at (`_assemble`: used + spares, the installed base, bought
-    hardware stays), 0 where it has none (then priced at the reference)."""
+    """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`_assemble`: used + spares, the
+    installed base, bought hardware stays), (0, 0) where it has none (then priced at the reference)."""
     used = _used_devices(options, x, len(spec.pools), n_phases)
     installed = np.maximum.accumulate(np.maximum(used + _spare_devices(spec, used),
                                                  np.array([[p.installed] for p in spec.pools], dtype=int)), axis=1)
-    return tuple(tuple(int(n) for n in row) for row in installed)
+    bought = _bought(spec, used)
+    return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
+                 for brow, row in zip(bought, installed, strict=True))
 
 
 def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
@@ -224,7 +239,7 @@ def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarr
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
             site_cap_w=_site_caps(spec), service_names=[s.name for s in spec.services],
             pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
-            installed=[p.installed for p in spec.pools])
+            installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools])
         try:
             x, _ = solve_phased_mix(mix)
         except InputError as exc:
@@ -237,10 +252,11 @@ def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarr
         packed_w = _packed_facility_w(spec, used + _spare_devices(spec, used))
         if not _over_caps(spec, packed_w):
             break
-        # the MILP's caps are linear in the devices: count each pool's packing (fabric at its size, spares) as a
-        # power overhead per device used
+        # the MILP's caps are linear in its whole servers: count each pool's packing (fabric at its size, spares)
+        # as a power overhead per device of the servers used
+        servers = -(-used // _server_devices(spec)) * _server_devices(spec)
         spare_factor = np.maximum(spare_factor, np.max(np.where(
-            used > 0, packed_w / np.maximum(watts[:, None] * used, 1e-9), 1.0), axis=1))
+            used > 0, packed_w / np.maximum(watts[:, None] * servers, 1e-9), 1.0), axis=1))
     return x
 
 
