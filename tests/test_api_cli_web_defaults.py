@@ -85,8 +85,6 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     **{("train", o): ("api sweep", "whole-run totals on top of the estimate (`planning.training_run`), as the "
                       "CLI and the web runner add them; a sweep of steps does not")
        for o in ("tokens", "location", "server_price")},
-    ("train", "sharp"): ("api sweep", "IB SHARP for the DP gradients: the CLI and the web swap in the stack with "
-                         "NCCL CollNet on (`training.collnet.sharp_stack`); API and sweep users pass that stack"),
     ("train", "costs"): ("api web sweep", "a cost-override YAML path for the --tokens totals (as `tokens`)"),
     ("serve", "trace"): ("web", "a CSV path; the web reads no files"),
     **{("serve", o): ("api sweep", "the API takes one `prefill: PrefillLayout`, which these build")

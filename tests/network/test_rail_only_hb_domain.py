@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from infraplan.catalog import load_system
 from infraplan.cli import main
@@ -64,3 +65,32 @@ def test_flows_between_racks_leave_on_the_destinations_rail(capsys):
                      "256MiB", "--fabric", "rail-only", "--sim", sim, "--json"]) == 0
         times[sim] = json.loads(capsys.readouterr().out)["time_s"]
     assert abs(times["flow"] / times["analytical"] - 1.0) < 0.05
+
+
+@pytest.mark.parametrize(("gpus", "leaves", "down", "spines"), [(9216, 4, 32, 2), (6912, 3, 32, 2), (5760, 4, 20, 2)])
+def test_a_rail_leaf_is_not_capped_at_the_systems_pod(gpus, leaves, down, spines):
+    # Wang et al. (arXiv:2307.12169): a rail is a Clos of its own. GB200 NVL72, 9,216 GPUs = 128 racks: a rail is
+    # NIC k of every rack, 128 NICs; a radix-72 leaf at 1:1 has 36 down ports, the largest divisor of 128 racks
+    # within them is 32: 4 leaves of 32 down + 32 up; 4 x 32 = 128 up links on radix-64 spines: 2 spines.
+    # 72 rails x (4 + 2) = 432 switches (the Clos's 688; capped at the 1,152-GPU pod it was 72 x (8 + 2) = 720).
+    # 6,912 = 96 racks: 3 leaves of 32, 96 links on 2 spines (360, was 576); 5,760 = 80 racks: 4 of 20 (432, was 504)
+    topo = _rail_only("gb200-nvl72", gpus)
+    leaf, spine = topo.tiers
+    assert topo.rails == 72 and leaf.domains == leaves and leaf.switches_per_domain == 72
+    assert leaf.down_ports == leaf.up_ports == down and leaf.domain_gpus == down * 72
+    assert spine.is_top and spine.planes == 72 and spine.switches == 72 * spines
+    assert topo.switches_total == 72 * (leaves + spines)
+    # half the rail's NICs (800 Gb/s each), bounded by the up links of half its leaves (3 leaves: 1 of them)
+    assert topo.rail_bisection_bytes_per_s == min(gpus // 72 // 2, leaves // 2 * down) * 100e9
+
+
+def test_a_job_of_no_whole_pods_keeps_the_pods_leaf_rule(capsys):
+    # 5,328 GPUs = 74 racks: equal leaf domains would be 37 leaves of 2 racks; refused as before, one line
+    assert main(["network", "gb200-nvl72", "--gpus", "5328", "--fabric", "rail-only"]) == 2
+    err = capsys.readouterr().err
+    assert "not a multiple of the 1,152-GPU pod domain" in err and err.count("\n") == 1
+
+
+def test_nvl72_9216_rail_only_saves_switches(capsys):
+    assert main(["network", "gb200-nvl72", "--gpus", "9216", "--fabric", "rail-only"]) == 0
+    assert "rail-only saves 256 switches" in " ".join(capsys.readouterr().out.split())

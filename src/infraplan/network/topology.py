@@ -231,7 +231,8 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
             raise InputError(f"tier {spec.name}: radix {radix} at {o:g}:1 leaves no down port")
         if i == 0:
             if rail_only and not top:  # a rail's leaf takes as many HB domains as its down ports reach
-                domain = _rail_leaf_domain(domain, down_max * hb, min(n, net.tiers[1].group_size))
+                domain = _rail_leaf_span(domain, down_max, hb, n, o, net.tiers[1].switch_radix,
+                                         min(n, net.tiers[1].group_size))
             links = domain // gpn * nics
             leaves = math.ceil(links / down_max)
             if rail_only:  # every rail its own leaves: one per rail in a leaf domain (more: not built, below)
@@ -295,6 +296,23 @@ def _rail_leaf_domain(group: int, most: int, above: int) -> int:
         if above % (group * m) == 0:
             best = group * m
     return best
+
+
+def _rail_leaf_span(group: int, down_max: int, hb: int, n: int, o: float, radix_above: int | None,
+                    pod: int) -> int:
+    """Rail-only: a rail leaf's domain in GPUs. Wang et al. (arXiv:2307.12169, Sec. 4) make each rail a Clos of its
+    own, so the system's pod (the Clos's tier-1 group, `pod` GPUs) does not bound a rail's leaf: where the rail's
+    next tier can be its top over the leaves that span all `n` GPUs (`_rail_top_fits`' test), the leaves take as
+    many HB domains as their `down_max` ports reach (dividing `n`); a rail too large for two tiers keeps the pod's
+    cap, so the tier above still groups whole leaf domains. So does a job of no whole number of pods (as before):
+    its leaf domains, all equal, would hold a divisor of an awkward HB-domain count (74 racks: 37 leaves of 2)."""
+    if n % pod:
+        return _rail_leaf_domain(group, down_max * hb, pod)
+    wide = _rail_leaf_domain(group, down_max * hb, n)  # >= the pod's choice, which divides n too
+    up = math.ceil((wide // hb) / o)  # one rail leaf's up links: its HB domains' NICs on this rail, at o:1
+    if radix_above is not None and _smallest_fitting_divisor(up, n // wide, radix_above) is not None:
+        return wide
+    return _rail_leaf_domain(group, down_max * hb, pod)
 
 
 def _rail_top_fits(layouts: list[TierLayout], radix: int | None, n: int, hb: int) -> bool:

@@ -33,6 +33,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
+from infraplan.training.collnet import sharp_note, sharp_profile
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
@@ -364,7 +365,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      attention: str = "flash", order: str | None = None,
                      sequence_parallel: bool = True, schedule: str | None = None,
                      stack: str | Stack | None = None, etp: int | None = None,
-                     recompute_layers: int = 0, offload_layers: int = 0) -> TrainingPoint:
+                     recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line."""
     shape = load_model(model) if isinstance(model, str) else model
@@ -372,6 +373,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
+    profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on (`training.collnet`)
     notes: list[str] = [n for n in [_stack_constants(profile)[0]] if n]
     if vpp is None:
         vpp, chosen = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
@@ -399,6 +401,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
+    notes += [sharp_note(zero)] if sharp else []
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
     return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])
@@ -430,7 +433,7 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       attention: str = "flash", order: str | None = None,
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
-                      recompute_layers: int = 0, offload_layers: int = 0) -> TrainingEstimate:
+                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -445,13 +448,15 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     `order`: the rank order; None: the stack's `rank_order` (Megatron-Core: tp-cp-dp-pp), else tp-cp-pp-dp.
     `zero`: the ZeRO stage; None: the one the stack runs by default at this PP (`stack_limits.default_zero`: torchtitan
     ZeRO-3, or ZeRO-2 with PP; NeMo ZeRO-1), said in a note.
+    `sharp`: NCCL CollNet on (`train --sharp`): the DP all-reduce in IB SHARP switches (`training.collnet`); one
+    line unless every switch tier of the system does SHARP.
 
     The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
     does (`sweep.functions.train_batch`): one answer either way.
     """
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
-                             recompute_layers, offload_layers)
+                             recompute_layers, offload_layers, sharp)
     shape, cluster, profile = point.shape, point.cluster, point.profile
     return finish_training(point, _outputs(shape, cluster, point.plan, profile),
                            {d: _outputs(shape, cluster, twin, profile) for d, twin in point.twins})

@@ -42,6 +42,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
+from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
@@ -123,9 +124,9 @@ def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_bat
                                       context_parallel=context_parallel))
 
 
-def train_command(model: str, system: str, config: PlanConfig, stack: str) -> str:
+def train_command(model: str, system: str, config: PlanConfig, stack: str, sharp: bool = False) -> str:
     """The `infraplan train` command line that evaluates exactly this plan: every axis of the search spelled
-    out (rank order, pipeline schedule and stack included), so a search row copied into `train` gives its
+    out (rank order, pipeline schedule, stack and --sharp included), so a search row copied into `train` gives its
     numbers."""
     args = ["infraplan", "train", model, "--system", system, "--gpus", str(config.gpus), "--tp", str(config.tp),
             "--pp", str(config.pp), "--dp", str(config.dp), "--cp", str(config.cp), "--ep", str(config.ep),
@@ -137,6 +138,8 @@ def train_command(model: str, system: str, config: PlanConfig, stack: str) -> st
             "--schedule", config.schedule, "--stack", stack]
     if config.offload_layers:
         args += ["--offload-layers", str(config.offload_layers)]
+    if sharp:
+        args.append("--sharp")
     return shlex.join(args)
 
 
@@ -279,7 +282,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  global_batch: int, dtype: str = "auto", top: int = 5, objective: str = "time",
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
-                 leave_out: Sequence[str] = (), mfu_guard: bool | None = None) -> PlanSearchResult:
+                 leave_out: Sequence[str] = (), mfu_guard: bool | None = None,
+                 sharp: bool = False) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -288,7 +292,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     pipeline depth or CP it lacks (`training.stack_limits`). `leave_out`: validation case ids whose own
     measurement must not be their published-MFU ceiling (`published_mfu_ceiling`). `mfu_guard`: rank plans above
     that ceiling after those within it; None: on, except on what-if hardware (`catalog.loader.is_what_if`: nothing
-    was measured on it, and the guard would pin its best plan at its preset's published MFU).
+    was measured on it, and the guard would pin its best plan at its preset's published MFU). `sharp`: NCCL
+    CollNet on for every plan (`train --sharp`, `training.collnet.sharp_profile`; one line unless the switches do
+    SHARP), so ZeRO 0's DP all-reduce reduces in the switches.
     """
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model
@@ -296,6 +302,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")
+    profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on, as `train --sharp`
     if objective not in ("time", "memory"):
         raise InputError(f"--objective must be time or memory, got {str(objective)[:40]!r}")
     offered = [d.label for d in Dtype if accelerator.supports(d.label)]
@@ -336,7 +343,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                     for row, n in zip(rows, offloaded, strict=True)]
         args = (model if isinstance(model, str) else shape.name, system if isinstance(system, str) else sys_spec.name,
                 stack if isinstance(stack, str) else profile.name)
-        rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2])})
+        rows = [row.model_copy(update={"train_command": train_command(args[0], args[1], row.config, args[2], sharp)})
                 for row in rows]
     seconds = time.perf_counter() - start
     reason = None
@@ -349,5 +356,6 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
-        notes=figures_notes(accelerator, "training"),  # SECONDARY / PRELIMINARY figures, a part for other work
+        # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves
+        notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else [])],
     )

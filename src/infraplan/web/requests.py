@@ -181,6 +181,7 @@ class SearchRequest(ModelOnSystemRequest):
     stack: PresetName | None = None
     mfu_guard: bool | None = Field(None, description="rank plans above the published MFU after those within it; "
                                    "null: on, off on what-if hardware (CLI --mfu-guard/--no-mfu-guard)")
+    sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
 
 
 class ServeRequest(ModelOnSystemRequest):

@@ -41,7 +41,6 @@ from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
 from infraplan.serving.serving_api import estimate_serving
-from infraplan.training.collnet import sharp_note, sharp_stack
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
@@ -85,8 +84,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
-                               stack=sharp_stack(r.model, r.system, r.gpus, r.stack) if r.sharp else r.stack, etp=r.etp)
-    result = sharp_note(result) if r.sharp else result
+                               stack=r.stack, etp=r.etp, sharp=r.sharp)
     if r.tokens is not None:
         totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))
@@ -106,7 +104,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
         results.append(search_plans(r.model, r.system, n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
                                     schedules=(r.schedule,) if r.schedule else (), stack=r.stack,
-                                    mfu_guard=r.mfu_guard))
+                                    mfu_guard=r.mfu_guard, sharp=r.sharp))
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

@@ -169,6 +169,8 @@ def search(
         help="rank plans above the best published MFU of the accelerator family after those within it; default: "
         "on, off on what-if hardware (a file that differs from its preset); compare a what-if with its preset "
         "under --no-mfu-guard on both"),
+    sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for every plan's DP gradients "
+                               "(NCCL CollNet, as train --sharp; ZeRO 0 plans gain); InfiniBand SHARP switches only"),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
@@ -191,7 +193,7 @@ def search(
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
-                                        mfu_guard=mfu_guard))
+                                        mfu_guard=mfu_guard, sharp=sharp))
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:
         result = results[0]

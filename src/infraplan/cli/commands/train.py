@@ -40,7 +40,6 @@ from infraplan.cli.options import (
 )
 from infraplan.errors import InputError
 from infraplan.results import Result
-from infraplan.training.collnet import sharp_note, sharp_stack
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import TrainingEstimate
 from infraplan.units import parse_count
@@ -169,14 +168,12 @@ def train(
     as_json: JsonFlag = False,
 ) -> None:
     """Estimate one training plan: step time, tokens/s, MFU, memory per GPU and the breakdown."""
-    profile = sharp_stack(model, system, gpus, stack) if sharp else stack
     result = estimate_training(model, system, gpus, tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, vpp=vpp, seq_len=seq_len,
                                global_batch=global_batch, micro_batch=micro_batch, recompute=recompute,
                                recompute_layers=recompute_layers, offload_layers=offload_layers, zero=zero,
                                dtype=dtype, attention=attention,
-                               order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=profile,
-                               etp=etp)
-    result = sharp_note(result) if sharp else result
+                               order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
+                               etp=etp, sharp=sharp)
     if tokens is not None:
         from infraplan.cluster.cost import load_cost_overrides
         from infraplan.planning.training_run import training_run_totals
