@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order
+from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order, list_schedule
 
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
@@ -18,23 +18,11 @@ C = Fraction(3)  # one plain chunk's F + B (F 1, B 2)
 
 
 def _weighted_makespan(orders: list[list[Op]], stages: int, extra: dict[int, Fraction]) -> Fraction:
-    """`_makespan` of test_torch_schedule_orders with chunk s's F 1/3 and B 2/3 of C + extra[s] (exact fractions)."""
-    done: dict[Op, Fraction] = {}
-    nxt, free = [0] * len(orders), [Fraction(0)] * len(orders)
-    while any(nxt[r] < len(o) for r, o in enumerate(orders)):
-        moved = False
-        for r, order in enumerate(orders):
-            while nxt[r] < len(order):
-                kind, s, j = order[nxt[r]]
-                dep = (("F", s - 1, j) if s else None) if kind == "F" else (
-                    (kind, s + 1, j) if s < stages - 1 else ("F", s, j))
-                if dep is not None and dep not in done:
-                    break
-                cost = (C + extra.get(s, Fraction(0))) * (Fraction(1, 3) if kind == "F" else Fraction(2, 3))
-                done[(kind, s, j)] = free[r] = max(free[r], done[dep] if dep else Fraction(0)) + cost
-                nxt[r], moved = nxt[r] + 1, True
-        assert moved, "the transcribed order deadlocked"
-    return max(free)
+    """`list_schedule` of test_torch_schedule_orders with chunk s's F 1/3 and B 2/3 of C + extra[s] (exact
+    fractions)."""
+    def cost(kind: str, s: int) -> Fraction:
+        return (C + extra.get(s, Fraction(0))) * (Fraction(1, 3) if kind == "F" else Fraction(2, 3))
+    return Fraction(list_schedule(orders, stages, cost))
 
 
 def _list_bubble(p: int, v: int, m: int, first: Fraction, last: Fraction) -> tuple[Fraction, Fraction, Fraction]:

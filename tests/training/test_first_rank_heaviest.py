@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order
+from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order, list_schedule
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -29,28 +29,8 @@ C = Fraction(3)  # a middle rank's F + B per micro-batch
 
 
 def _makespan(orders: list[list[Op]], cost: dict[tuple[str, int], Fraction]) -> Fraction:
-    """The orders list-scheduled, each op after its rank's previous one and its neighbour stage's (F after F of the
-    stage before, B / I after the stage after's, W after its own I); `cost[(kind, stage)]`."""
-    stages = len(orders)
-    done: dict[Op, Fraction] = {}
-    nxt, free = [0] * stages, [Fraction(0)] * stages
-    while any(nxt[r] < len(o) for r, o in enumerate(orders)):
-        moved = False
-        for r, order in enumerate(orders):
-            while nxt[r] < len(order):
-                kind, s, j = order[nxt[r]]
-                if kind == "F":
-                    dep: Op | None = ("F", s - 1, j) if s else None
-                elif kind == "W":
-                    dep = ("I", s, j)
-                else:
-                    dep = (kind, s + 1, j) if s < stages - 1 else ("F", s, j)
-                if dep is not None and dep not in done:
-                    break
-                done[(kind, s, j)] = free[r] = max(free[r], done[dep] if dep else Fraction(0)) + cost[(kind, s)]
-                nxt[r], moved = nxt[r] + 1, True
-        assert moved, "the transcribed order deadlocked"
-    return max(free)
+    """The orders list-scheduled (`list_schedule`), each pass `cost[(kind, stage)]` long."""
+    return Fraction(list_schedule(orders, len(orders), lambda kind, stage: cost[(kind, stage)]))
 
 
 def _ranks(p: int, d: Fraction, h: Fraction) -> list[Fraction]:

@@ -92,16 +92,18 @@ def _torch_looped_order(p: int, v: int, m: int, rank: int, zero_bubble: bool) ->
     return ops
 
 
-def _makespan(orders: list[list[Op]], stages: int) -> float:
-    """List schedule, every pass one unit: F waits for the previous stage's F, B / I for the next stage's (the last
-    stage's for its own F), W for its own I; a rank runs its passes in the order given (torch drops idle slots)."""
-    done: dict[Op, float] = {}
-    nxt, free = [0] * len(orders), [0.0] * len(orders)
+def list_schedule(orders: list[list[Op]], stages: int, cost: Callable[[str, int], Any]) -> Any:
+    """The makespan of the orders list-scheduled, each pass `cost(kind, stage)` long (floats or exact Fractions):
+    F waits for the previous stage's F, B / I for the next stage's (the last stage's for its own F), W for its own I;
+    a rank runs its passes in the order given (torch drops idle slots)."""
+    done: dict[Op, Any] = {}
+    nxt, free = [0] * len(orders), [0 * cost("F", 0)] * len(orders)
     while any(nxt[r] < len(o) for r, o in enumerate(orders)):
         moved = False
         for r, order in enumerate(orders):
             while nxt[r] < len(order):
                 kind, s, j = order[nxt[r]]
+                dep: Op | None
                 if kind == "F":
                     dep = ("F", s - 1, j) if s else None
                 elif kind == "W":
@@ -110,10 +112,15 @@ def _makespan(orders: list[list[Op]], stages: int) -> float:
                     dep = (kind, s + 1, j) if s < stages - 1 else ("F", s, j)
                 if dep is not None and dep not in done:
                     break
-                done[(kind, s, j)] = free[r] = max(free[r], done[dep] if dep else 0.0) + 1.0
+                done[(kind, s, j)] = free[r] = max(free[r], done[dep] if dep else free[r]) + cost(kind, s)
                 nxt[r], moved = nxt[r] + 1, True
         assert moved, "the transcribed order deadlocked"
     return max(free)
+
+
+def _makespan(orders: list[list[Op]], stages: int) -> float:
+    """`list_schedule` with every pass one unit."""
+    return float(list_schedule(orders, stages, lambda kind, stage: 1.0))
 
 
 def _accepted(order: Callable[..., list[Op]], *args: object) -> bool:
