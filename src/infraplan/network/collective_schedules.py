@@ -177,6 +177,19 @@ def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int
     return float(send_recv_time(fabric, size, stride * (n // 2)))
 
 
+def _sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool) -> list[str]:
+    """What a `--sharp` answer assumes (`network.sharp`'s module docstring), or why SHARP did not run."""
+    if algo == "sharp":
+        return ["IB SHARP: the switches' aggregation tree serves this group alone (an oversubscribed tier does not "
+                "slow the reduced stream); message-size efficiency of a two-domain ring (no per-size SHARP curve "
+                "in the reference data; `network.sharp`)"]
+    if not sharp:
+        return []
+    why = ("the group stays inside one scale-up domain, where the switches reduce nothing" if not crosses
+           else f"--algorithm {algorithm} asked for it" if algorithm != "auto" else "it is faster than SHARP here")
+    return [f"--sharp: NCCL CollNet on, but this all-reduce runs {algo}: {why}"]
+
+
 def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: int, stride: int,
             sharp: bool = False) -> str:
     allowed = _ALLOWED[op]
@@ -478,6 +491,10 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                     "difference_reason": reason})
         assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
                        "max-min fair fluid sharing; identical steps simulated once", *failed_note]
+    assumptions += _sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain)
+    if spec.network.rail_only:  # the answer names its fabric (`topology.with_fabric`, `routing` / `fabric` PXN)
+        assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
+                           "first (NCCL PXN), then its rail")
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
                 "bottleneck_tier": tier, "assumptions": assumptions})

@@ -14,6 +14,7 @@ from typing import Any
 
 from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
 from infraplan.catalog.schemas import System
+from infraplan.errors import InputError
 from infraplan.network.results import NetworkReport
 from infraplan.network.topology import ClosTopology, TierLayout
 
@@ -63,6 +64,10 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
     from infraplan.network.topology import build_topology, tier_summary, write_graphml
 
     topo = build_topology(spec, gpus)
+    if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain
+        raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} GPUs of "
+                         f"{spec.name} are one {topo.scale_up_domain_gpus}-GPU domain, with no rail to build: "
+                         "--fabric clos, or more GPUs")
     bom = bill_of_materials(topo)
     clos: dict[str, Any] = {}
     if topo.rail_only:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
-from infraplan.network.sharp import require_sharp
+from infraplan.network.sharp import require_sharp, sharp_switches
 
-__all__ = ["SEARCH_SHARP_NOTE", "sharp_note", "sharp_profile"]
+__all__ = ["SEARCH_SHARP_NOTE", "sharp_note", "sharp_profile", "stack_collnet_notes"]
 
 SEARCH_SHARP_NOTE = ("--sharp: every plan's DP gradient all-reduce (ZeRO 0) reduces in the switches (IB SHARP, NCCL "
                      "CollNet); ZeRO 1-3's reduce-scatter and all-gather are priced without it (no fewer bytes per "
@@ -36,3 +36,15 @@ def sharp_note(zero: int) -> str:
             f"ZeRO {zero} reduce-scatters and all-gathers over DP: IB SHARP would send no fewer bytes per NIC, so "
             "they are priced without it (`network.sharp`)")
     return f"--sharp: {said}"
+
+
+def stack_collnet_notes(profile: Stack, cluster: Cluster, zero: int) -> list[str]:
+    """What a stack file's `nccl_collnet: true` did, said as `--sharp` says it; on switches without SHARP, that
+    NCCL falls back to its ring / tree (`network.sharp.collnet_fabric`). None without the field."""
+    if not profile.nccl_collnet:
+        return []
+    reason = sharp_switches(cluster.topology)
+    if reason is None:
+        return [sharp_note(zero).replace("--sharp:", f"stack {profile.name} (nccl_collnet):", 1)]
+    where = reason.removeprefix("--sharp needs SHARP switches on every tier; ")
+    return [f"stack {profile.name} sets nccl_collnet, but NCCL finds no CollNet and keeps its ring / tree ({where})"]

@@ -33,7 +33,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.ops.precision import RECIPES
 from infraplan.training.activation_offload import offloaded_layers, with_offload
-from infraplan.training.collnet import sharp_note, sharp_profile
+from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
@@ -401,7 +401,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
-    notes += [sharp_note(zero)] if sharp else []
+    notes += [sharp_note(zero)] if sharp else stack_collnet_notes(profile, cluster, zero)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()
     return TrainingPoint(shape, profile, cluster, plan, tuple(notes), twins, _stack_constants(profile)[1])

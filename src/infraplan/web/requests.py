@@ -276,7 +276,7 @@ class CollectiveRequest(WebRequest):
     gpus: Accelerators
     size: Quantity = Field(description="buffer size per rank, e.g. 1GiB, 256MB, 4096 (the CLI's --bytes)")
     placement: Literal["packed", "spread"] = "packed"
-    algorithm: Literal["ring", "tree", "hierarchical", "auto"] = "auto"
+    algorithm: Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"] = "auto"
     sim: Literal["analytical", "flow"] = "analytical"
     flows_per_pair: Annotated[int, Field(ge=1, le=1024)] | None = None
     seed: Seed = 0
