@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from infraplan.catalog.network_price_loader import SwitchCatalog, load_switch_catalog
 from infraplan.errors import InputError
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link_one
 from infraplan.network.topology import ClosTopology
@@ -144,7 +145,7 @@ class _Cluster(Protocol):
     def topology(self) -> ClosTopology: ...
 
 
-_COLLNET: dict[int, tuple[Any, Fabric]] = {}  # by the cluster's identity (the entry holds it: its id stays its own)
+_COLLNET: IdentityMemo[Fabric] = IdentityMemo(64)  # the CollNet twin by the cluster's identity
 
 
 def collnet_fabric(cluster: _Cluster) -> Fabric:
@@ -152,12 +153,9 @@ def collnet_fabric(cluster: _Cluster) -> Fabric:
     where every switch tier of the system does SHARP (`sharp_switches`), else the cluster's own fabric (no SHARP
     plugin network: NCCL keeps ring and tree). One twin per cluster, so the identity-keyed collective memos keep
     finding it."""
-    kept = _COLLNET.get(id(cluster))
-    if kept is not None and kept[0] is cluster:
-        return kept[1]
+    kept = _COLLNET.get(cluster)
+    if kept is not None:
+        return kept
     fabric = cluster.fabric
-    twin = replace(fabric, sharp=True) if sharp_switches(cluster.topology) is None else fabric
-    if len(_COLLNET) > 64:
-        _COLLNET.clear()
-    _COLLNET[id(cluster)] = (cluster, twin)
-    return twin
+    return _COLLNET.put(cluster, None, replace(fabric, sharp=True) if sharp_switches(cluster.topology) is None
+                        else fabric)
