@@ -8,20 +8,17 @@ the slowest-hop rule charged a 24,576-GPU tree 2 x 15 x 34 us = 1.02 ms of laten
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.cluster import Cluster
+from infraplan.network import fabric as fabric_module
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, all_reduce_time, collective_seconds
 from infraplan.network.fabric import Fabric, tree_latency, tree_latency_one, tree_parents
-from infraplan.network.results import CollectiveResult
 
 MIB = 2.0**20
 
@@ -99,25 +96,13 @@ def test_flow_and_analytical_trees_pay_the_same_latency(system: str, gpus: int, 
     assert result.time_s == pytest.approx(result.analytical_time_s, rel=0.01)
 
 
-_SWITCHED_OFF = """
-import json
-from infraplan.cluster import Cluster
-from infraplan.network import fabric
-from infraplan.network.collective_schedules import estimate_collective
-cluster = Cluster.resolve("dgx-h100-superpod")
-on = estimate_collective("all-reduce", cluster, 64, 2**20, "packed", "tree", sim="flow")
-fabric.PIPELINED_TREE_LATENCY = False
-off = estimate_collective("all-reduce", cluster, 64, 2**20, "packed", "tree", sim="flow")
-print(json.dumps([on.model_dump(), off.model_dump()]))
-"""
-
-
-def test_switched_off_the_tree_pays_2_ceil_log2_n_slowest_hops() -> None:
-    # in a fresh interpreter: the collective memos do not key on the module switch, and a process that priced
-    # other collectives of this fabric first (test_review_hq35's --algorithm sharp) keeps switched-on terms
-    # (cause not traced, session 35 note); the switched-on answers themselves are checked against fresh ones there
-    done = subprocess.run([sys.executable, "-c", _SWITCHED_OFF], capture_output=True, text=True, check=True)
-    on, off = (CollectiveResult.model_validate(r) for r in json.loads(done.stdout))
+def test_switched_off_the_tree_pays_2_ceil_log2_n_slowest_hops(monkeypatch: pytest.MonkeyPatch) -> None:
+    # in this process, whatever it priced before (test_review_hq35's --algorithm sharp kept a link latency of 0
+    # under the key of this group's float link until hX, session 36: tests/network/test_switch_memos.py)
+    cluster = Cluster.resolve("dgx-h100-superpod")
+    on = estimate_collective("all-reduce", cluster, 64, MIB, "packed", "tree", sim="flow")
+    monkeypatch.setattr(fabric_module, "PIPELINED_TREE_LATENCY", False)
+    off = estimate_collective("all-reduce", cluster, 64, MIB, "packed", "tree", sim="flow")
     assert on.analytical_time_s is not None and off.analytical_time_s is not None
     # before, the flow model's tree steps paid its slowest hop, the chain's 3 us NVLink, and the analytical one
     # the 2 us leaf: 41.0 vs 29.6 us; now both pay the leg in the node and the levels (35.6 us)

@@ -74,7 +74,7 @@ def _ring_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, sized: bool) ->
     the group's link."""
     floor = _efficiency.NCCL_NET_STEP_LATENCY_S if sized else 0.0
     if xp is _FLOATS:
-        return ring_latency_one(fabric, n, stride, floor)
+        return ring_latency_one(fabric, n, stride, floor, _fabric.PIPELINED_RING_LATENCY)
     return ring_latency(fabric, n, stride, floor)
 
 

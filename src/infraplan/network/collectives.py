@@ -90,8 +90,14 @@ def _kept_latency(memo: IdentityMemo[float], latency: Callable[[Fabric, float, f
 
 
 def _ring_latency_one(fabric: Fabric, n: float, stride: float) -> float:
-    """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one`, kept."""
-    return _kept_latency(_RING_LATENCIES, ring_latency_one, fabric, n, stride)
+    """`collective_formulas._ring_latency(_FLOATS, ..., sized=True)`: `ring_latency_one`, kept with the network
+    step latency and `fabric.PIPELINED_RING_LATENCY` it read."""
+    floor, pipelined = _efficiency.NCCL_NET_STEP_LATENCY_S, _fabric.PIPELINED_RING_LATENCY
+    kept = _RING_LATENCIES.get(fabric, (n, stride, floor, pipelined))
+    if kept is not None:
+        return kept
+    return _RING_LATENCIES.put(fabric, (n, stride, floor, pipelined),
+                               ring_latency_one(fabric, n, stride, floor, pipelined))
 
 
 def _tree_latency_one(fabric: Fabric, n: float, stride: float) -> float:
@@ -106,11 +112,13 @@ _TREE_LATENCIES: IdentityMemo[float] = IdentityMemo(_LINKS_KEPT)
 
 def forget_float_values() -> None:
     """Forget the float path's kept group links, ring groups, collective times, tables and last message efficiency
-    (`_link_one`, `_ring_group`, `collective_seconds`, `collective_efficiency.forget_float_values`): for tests that
+    (`_link_one` and `fabric.group_link_one`, `_ring_group`, `collective_seconds`,
+    `collective_efficiency.forget_float_values`): for tests that
     patch the fabric physics."""
     _LINKS.clear()
     _RING_LATENCIES.clear()
     _TREE_LATENCIES.clear()
+    group_link_one.cache_clear()
     ring_latency_one.cache_clear()
     tree_latency_one.cache_clear()
     _GROUPS.clear()
@@ -266,13 +274,15 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     """`collective_time` of one group given as plain Python numbers, as a float: the same formula on floats,
     without `_evaluate`'s element checks and array wrapping (a single estimate's plan, issue 18).
 
-    The value of a formula's (size, group, stride) is kept with the network step latency it read (`_SECONDS`, by
-    the fabric's identity): a single estimate prices one message several times (a sequence-parallel layer's
+    The value of a formula's (size, group, stride) is kept with the network step latency and the switches it read
+    (`_SECONDS`, by the fabric's identity; `fabric.PIPELINED_RING_LATENCY` / `PIPELINED_TREE_LATENCY` among them,
+    hX session 36): a single estimate prices one message several times (a sequence-parallel layer's
     all-gather and reduce-scatter of one activation, and the LM head's and embedding's of the same activation
     share the ring formula and its inputs)."""
     formula = _FLOAT_FORMULAS[kind]
     size, members, spacing = float(size_bytes), float(n), float(stride)
-    key = (formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE)
+    key = (formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE,
+           _fabric.PIPELINED_RING_LATENCY, _fabric.PIPELINED_TREE_LATENCY)
     kept = _SECONDS.get(fabric, key)
     if kept is not None:
         return kept

@@ -189,11 +189,11 @@ def _group_link(fabric: Fabric, n: np.ndarray, stride: np.ndarray,
     inside = extent <= domain
     k_domain = np.clip(np.floor(domain / stride), 1.0, n)
     if all_to_all:
-        nic_rate = np.full_like(n, fabric.nic_bytes_per_s)
+        nic_rate = np.full_like(n, fabric.nic_bytes_per_s, dtype=np.float64)
     else:
         cross_bw = np.minimum(ring_scale_up_limit(fabric, k_domain), k_domain * fabric.nic_bytes_per_s)
     bottleneck = np.where(inside, -1, 0)
-    latency = np.full_like(n, fabric.tier_round_trip_latency_s[0])
+    latency = np.full_like(n, fabric.tier_round_trip_latency_s[0], dtype=np.float64)
     for i, (size, over) in enumerate(zip(fabric.tier_sizes, fabric.tier_oversubscription, strict=True)):
         crossed = extent > size
         next_lat = fabric.tier_round_trip_latency_s[min(i + 1, len(fabric.tier_sizes) - 1)]
@@ -250,6 +250,12 @@ def ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
     `network_floor_s` floors each network hop (NCCL's network step latency in the sized models). A ring of two, or
     one whose every hop crosses the same tier, keeps `group_link`'s latency; a ring inside one domain
     `SCALE_UP_LATENCY_S`."""
+    return _ring_latency(fabric, n, stride, network_floor_s, PIPELINED_RING_LATENCY)
+
+
+def _ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, network_floor_s: float,
+                  pipelined: bool) -> np.ndarray:
+    """`ring_latency` with `PIPELINED_RING_LATENCY` at `pipelined`."""
     n = np.asarray(n, dtype=np.float64)
     stride = np.asarray(stride, dtype=np.float64)
     extent = n * stride
@@ -257,7 +263,7 @@ def ring_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike,
     inside = extent <= domain
     members = np.maximum(n, 1.0)
     trips = fabric.tier_round_trip_latency_s
-    if not PIPELINED_RING_LATENCY:
+    if not pipelined:
         _, lat, _ = _group_link(fabric, n, stride, False)
         floored = np.maximum(lat, network_floor_s)
         return np.asarray(np.where(inside, SCALE_UP_LATENCY_S, floored), dtype=np.float64)
@@ -365,15 +371,22 @@ def tree_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, networ
 
 
 @lru_cache(maxsize=4096)
-def ring_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: float) -> float:
-    """`ring_latency` of one group shape, as a float (the same element-wise operations, so the same value)."""
-    return float(ring_latency(fabric, np.array(n), np.array(stride), network_floor_s))
+def ring_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: float, pipelined: bool) -> float:
+    """`ring_latency` of one group shape, as a float (the same element-wise operations, so the same value), with
+    `PIPELINED_RING_LATENCY` at `pipelined`: callers pass the switch's current value, so the cache keys on it (a
+    value kept with the switch on was read back with it off; hX, session 36)."""
+    return float(_ring_latency(fabric, np.array(float(n)), np.array(float(stride)), network_floor_s, pipelined))
 
 
 @lru_cache(maxsize=4096)
 def group_link_one(fabric: Fabric, n: float, stride: float, all_to_all: bool) -> tuple[float, float]:
-    """`group_link`'s bandwidth and latency of one group shape, as floats (element-wise, so the same values)."""
-    bw, lat, _ = _group_link(fabric, np.array(n), np.array(stride), all_to_all)
+    """`group_link`'s bandwidth and latency of one group shape, as floats (element-wise, so the same values).
+
+    `n` and `stride` are taken as floats, as `group_link` takes them: the cache holds 64 and 64.0 as one key, and
+    `_group_link` on integer arrays started its latency as an integer array (`np.full_like`), so a call with ints
+    (`collective --algorithm sharp`) kept a latency of 0 for a group crossing domains but no tier, which a later
+    float call read back (the tree's 2 ceil(log2 n) steps with `PIPELINED_TREE_LATENCY` off; hX, session 36)."""
+    bw, lat, _ = _group_link(fabric, np.array(float(n)), np.array(float(stride)), all_to_all)
     return float(bw), float(lat)
 
 

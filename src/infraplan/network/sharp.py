@@ -44,17 +44,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from infraplan import scalar_path
 from infraplan.catalog.network_price_loader import SwitchCatalog, load_switch_catalog
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
-from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link_one
+from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, group_link, group_link_one
 from infraplan.network.topology import ClosTopology
+from infraplan.scalar_path import MathOps
 
 
 def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) -> str | None:
@@ -81,39 +83,65 @@ def require_sharp(topo: ClosTopology) -> None:
         raise InputError(reason)
 
 
-def _members(fabric: Fabric, n: float, stride: float) -> tuple[float, bool]:
-    """(members per scale-up domain k, the group crosses domains)."""
-    domain = float(group_domain(fabric, n, stride))
-    k = min(max(math.floor(domain / stride), 1.0), n)
+_FLOATS = scalar_path.FLOAT_OPS
+_NUMPY = scalar_path.NUMPY_OPS
+
+
+def _members(xp: MathOps, fabric: Fabric, n: Any, stride: Any) -> tuple[Any, Any]:
+    """(members per scale-up domain k, the group crosses domains), on floats or arrays (`xp`)."""
+    domain = group_domain(fabric, n, stride)
+    k = xp.minimum(xp.maximum(xp.floor(domain / stride), 1.0), n)
     return k, n * stride > domain
+
+
+def _parts(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, k: Any) -> tuple[Any, Any, Any]:
+    """`sharp_parts` with the group's k members per domain, on floats or arrays (`xp`)."""
+    network = size / (k * fabric.nic_bytes_per_s)
+    domain = 2.0 * (k - 1.0) / k * size / fabric.scale_up_bytes_per_s
+    if fabric.nvls_bytes_per_s > 0.0:
+        domain = xp.where(k > 1.0, xp.minimum(domain, (1.0 + 1.0 / k) * size / fabric.nvls_bytes_per_s), domain)
+    lat: Any
+    if xp is _FLOATS:
+        _, lat = group_link_one(fabric, n, stride, False)
+    else:
+        _, lat, _ = group_link(fabric, n, stride, False)
+    latency = xp.maximum(lat, _efficiency.NCCL_NET_STEP_LATENCY_S) + xp.where(k > 1.0, 2.0 * SCALE_UP_LATENCY_S, 0.0)
+    return network, domain, latency
+
+
+def _sharp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any) -> Any:
+    """`sharp_time` written once on an ops table (`scalar_path.MathOps`): Python floats (`sharp_time`) or numpy
+    arrays (`sharp_times`), the same IEEE operations in the same order, so the same bits element by element."""
+    k, crosses = _members(xp, fabric, n, stride)
+    runs = crosses & (n > 1.0)
+    if xp is _FLOATS and not runs:
+        return math.inf
+    network, domain, latency = _parts(xp, fabric, size, n, stride, k)
+    bandwidth = xp.maximum(network, domain)
+    # the message-size efficiency of two domains' ring: the aggregation tree's steps do not grow with the domains
+    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring)
+    two = xp.minimum(n, 2.0 * k)
+    efficiency: Any
+    if xp is _FLOATS:
+        efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False), size)
+    else:
+        efficiency = _efficiency.message_efficiency(fabric, size, two, stride)
+    return xp.where(runs, xp.maximum(bandwidth + latency, bandwidth / efficiency), math.inf)
 
 
 def sharp_parts(fabric: Fabric, size: float, n: float, stride: float) -> tuple[float, float, float]:
     """(network seconds, in-domain seconds, latency seconds) of a SHARP all-reduce (module docstring)."""
-    k, _ = _members(fabric, n, stride)
-    network = size / (k * fabric.nic_bytes_per_s)
-    domain = 2.0 * (k - 1.0) / k * size / fabric.scale_up_bytes_per_s
-    if fabric.nvls_bytes_per_s > 0.0 and k > 1.0:
-        domain = min(domain, (1.0 + 1.0 / k) * size / fabric.nvls_bytes_per_s)
-    _, lat = group_link_one(fabric, n, stride, False)
-    floor = _efficiency.NCCL_NET_STEP_LATENCY_S
-    latency = max(lat, floor) + (2.0 * SCALE_UP_LATENCY_S if k > 1.0 else 0.0)
-    return network, domain, latency
+    size, n, stride = float(size), float(n), float(stride)
+    k, _ = _members(_FLOATS, fabric, n, stride)
+    network, domain, latency = _parts(_FLOATS, fabric, size, n, stride, k)
+    return float(network), float(domain), float(latency)
 
 
 def sharp_time(fabric: Fabric, size: float, n: float, stride: float) -> float:
     """Seconds of a SHARP all-reduce of `size` bytes per rank over `n` ranks `stride` apart; infinite where it
-    does not run (a group inside one scale-up domain: NVLS or the ring there)."""
-    k, crosses = _members(fabric, n, stride)
-    if not crosses or not n > 1.0:
-        return math.inf
-    network, domain, latency = sharp_parts(fabric, size, n, stride)
-    bandwidth = max(network, domain)
-    # the message-size efficiency of two domains' ring: the aggregation tree's steps do not grow with the domains
-    # as a ring's 2 (n - 1) do (ASSUMPTION, module docstring)
-    two = min(n, 2.0 * k)
-    efficiency = _efficiency.efficiency_at(_efficiency.group_efficiency(fabric, two, stride, False), size)
-    return max(bandwidth + latency, bandwidth / efficiency)
+    does not run (a group inside one scale-up domain: NVLS or the ring there). One group, on Python floats (the
+    float twin of `sharp_times`: the same bits)."""
+    return float(_sharp(_FLOATS, fabric, float(size), float(n), float(stride)))
 
 
 def sharp_bottleneck(fabric: Fabric, size: float, n: float, stride: float) -> str:
@@ -123,18 +151,12 @@ def sharp_bottleneck(fabric: Fabric, size: float, n: float, stride: float) -> st
 
 
 def sharp_times(fabric: Fabric, size: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike) -> np.ndarray:
-    """`sharp_time` element by element over broadcast arrays (each distinct (size, n, stride) priced once)."""
+    """`sharp_time` over broadcast arrays, on numpy: the formula on whole arrays (`_sharp`), each element the bits
+    `sharp_time` gives it (tests/network/test_sharp_arrays.py)."""
     s, g, d = np.broadcast_arrays(np.asarray(size, dtype=np.float64), np.asarray(n, dtype=np.float64),
                                   np.asarray(stride, dtype=np.float64))
-    out = np.empty(s.shape, dtype=np.float64)
-    kept: dict[tuple[float, float, float], float] = {}
-    for index in np.ndindex(s.shape):
-        key = (float(s[index]), float(g[index]), float(d[index]))
-        value = kept.get(key)
-        if value is None:
-            value = kept[key] = sharp_time(fabric, *key)
-        out[index] = value
-    return out
+    with np.errstate(divide="ignore", invalid="ignore"):  # groups of at most one rank (k = 0): infinite below
+        return np.asarray(_sharp(_NUMPY, fabric, s, g, d), dtype=np.float64)
 
 
 class _Cluster(Protocol):
