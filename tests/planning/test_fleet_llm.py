@@ -90,8 +90,8 @@ def test_the_replica_milp_matches_brute_force() -> None:
     r = plan_fleet(s)
     opts = [llm_option(s.services[0], "h100-sxm", "gpu"), llm_option(s.services[0], "mtia-v2", "asic")]
 
-    def watts(device: str, n: int) -> float:  # peak IT of n devices, each pool at its own size (hW)
-        return 0.0 if n == 0 else (f := size_facility(accelerator=device, count=n)).it_power_w / f.accelerators * n
+    def watts(device: str, n: int) -> float:  # peak IT of n devices' whole servers (hW, hF2), as facility houses them
+        return 0.0 if n == 0 else size_facility(accelerator=device, count=n).it_power_w
 
     best = math.inf
     for a, b in itertools.product(range(5), range(opts[1]["units"] + 1)):

@@ -34,7 +34,9 @@ def test_a_pools_power_and_money_are_facilitys_for_its_own_count(service: dict, 
     (row,) = r.assignment
     (p,) = r.pools
     n = row["devices"]
-    assert n >= 100 and p.used == n and p.priced_at_devices == n and r.totals.devices == n  # 133 H100, 882 MTIA
+    # hF2 (session 36): the pool buys whole servers and is priced at them (133 H100 used, 17 servers, 136 bought)
+    assert n >= 100 and p.used == n and r.totals.devices == n  # 133 H100, 882 MTIA
+    assert p.priced_at_devices == p.devices_bought == r.totals.devices_bought == -(-n // 8) * 8
     f = size_facility(accelerator=pool["device"], count=n, overrides=CostOverrides(
         electricity_usd_per_mwh=120.0, pue=1.25, load_factor=0.7, server_usd_per_accelerator=pool["capex_usd"],
         server_life_years=5.5))
@@ -45,13 +47,14 @@ def test_a_pools_power_and_money_are_facilitys_for_its_own_count(service: dict, 
     assert row["usd_per_device_hour"] == pytest.approx(f.usd_per_gpu_hour, rel=rel)
     assert p.usd_per_device_hour == pytest.approx(f.usd_per_gpu_hour, rel=rel)
     assert p.power_w_per_device == pytest.approx(f.it_power_w / per, rel=rel)
-    for got, want in ((row["power_w"], f.it_power_w), (row["tco_usd_per_year"], f.tco_usd_per_year),
-                      (p.power_w, f.it_power_w), (p.facility_power_w, f.facility_power_w),
+    for got, want in ((row["power_w"], f.it_power_w), (row["tco_usd_per_year"], f.tco_usd_per_year)):
+        assert got == pytest.approx(want * n / per, rel=rel)  # a row: its devices used
+    for got, want in ((p.power_w, f.it_power_w), (p.facility_power_w, f.facility_power_w),
                       (p.capex_usd, f.capex_total_usd), (p.tco_usd_per_year, f.tco_usd_per_year),
                       (p.energy_usd_per_year, f.opex_breakdown_usd_per_year["electricity"]),
                       (r.totals.power_w, f.it_power_w), (r.totals.capex_usd, f.capex_total_usd),
                       (r.totals.tco_usd_per_year, f.tco_usd_per_year)):
-        assert got == pytest.approx(want * n / per, rel=rel)
+        assert got == pytest.approx(want, rel=rel)  # the pool and the totals: the whole servers bought (hF2)
     assert r.solver["pricing_converged"] is True and 2 <= r.solver["pricing_rounds"] <= PRICING_ROUNDS
     assert "converged" in r.solver["pricing"]
 
@@ -75,7 +78,7 @@ def test_a_mixed_fleet_prices_each_pool_at_its_total_and_is_deterministic() -> N
     assert r.assignment == again.assignment and r.solver == again.solver
     h100 = next(p for p in r.pools if p.pool == "h100")
     rows = [a for a in r.assignment if a["pool"] == "h100"]
-    assert h100.used == sum(a["devices"] for a in rows) and h100.priced_at_devices == h100.used
+    assert h100.used == sum(a["devices"] for a in rows) and h100.priced_at_devices == h100.devices_bought  # hF2
     f = size_facility(accelerator="h100-sxm", count=h100.used, overrides=CostOverrides(
         electricity_usd_per_mwh=120.0, pue=1.25, load_factor=0.7, server_usd_per_accelerator=42_000))
     assert all(a["usd_per_device_hour"] == pytest.approx(f.usd_per_gpu_hour, rel=1e-9) for a in rows)
@@ -103,4 +106,5 @@ def test_at_the_bound_the_answer_says_so_and_is_still_priced_at_its_counts(monke
     (p,) = r.pools
     f = size_facility(accelerator="h100-sxm", count=p.used, overrides=CostOverrides(
         electricity_usd_per_mwh=120.0, pue=1.25, load_factor=0.7, server_usd_per_accelerator=42_000))
-    assert p.priced_at_devices == p.used and p.usd_per_device_hour == pytest.approx(f.usd_per_gpu_hour, rel=1e-9)
+    assert p.priced_at_devices == p.devices_bought
+    assert p.usd_per_device_hour == pytest.approx(f.usd_per_gpu_hour, rel=1e-9)

@@ -60,11 +60,15 @@ def test_every_row_is_its_devices_times_facilitys_per_device_it_load() -> None:
     used = {p.device: p.used for p in r.pools}  # each pool at its own size (hW), as `facility --count` builds it
     per_device = {d: (f := size_facility(accelerator=d, count=used[d])).it_power_w / f.accelerators
                   for d in ("h100-sxm", "mtia-v2")}
+    bought = {p.device: p.devices_bought for p in r.pools}  # hF2: the totals are the whole servers bought
     rows = [a for a in r.assignment if a["device"] in per_device]
     assert {a["device"] for a in rows} == set(per_device)
     for a in rows:
         assert a["power_w"] == pytest.approx(a["devices"] * per_device[a["device"]], rel=1e-12)
-    assert sum(a["power_w"] for a in r.assignment) == pytest.approx(r.totals.power_w, rel=1e-12)
+    assert sum(a["power_w"] for a in r.assignment) <= r.totals.power_w
+    assert sum(p.power_w for p in r.pools if p.power_w) == pytest.approx(r.totals.power_w, rel=1e-12)
+    for p in (p for p in r.pools if p.device in per_device):
+        assert p.power_w == pytest.approx(bought[p.device] * per_device[p.device], rel=1e-12)
 
 
 def test_the_cli_says_peak_it_and_the_json_matches(capsys, tmp_path: Path) -> None:

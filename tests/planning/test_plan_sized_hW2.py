@@ -65,16 +65,16 @@ def test_plan_and_fleet_mix_give_one_price_per_device_for_one_pool_and_count() -
     (f,) = fleet.pools
     (p,) = plan.pools
     assert f.used == 133 and [s.devices for s in plan.services] == [133] and p.devices == 136
-    assert f.priced_at_devices == 133
+    assert f.priced_at_devices == f.devices_bought == p.devices == 136  # hF2: fleet-mix buys whole servers too
     assert plan.pricing_converged and fleet.solver["pricing_converged"]
     assert f.tco_usd_per_year is not None and f.capex_usd is not None and f.usd_per_device_hour is not None
     assert p.tco_usd_per_year is not None and p.capex_usd is not None and f.facility_power_w is not None
     rel = 1e-9
-    assert p.tco_usd_per_year / p.devices == pytest.approx(f.tco_usd_per_year / f.used, rel=rel)
+    assert p.tco_usd_per_year / p.devices == pytest.approx(f.tco_usd_per_year / f.devices_bought, rel=rel)
     assert p.tco_usd_per_year / (p.devices * 8760) == pytest.approx(f.usd_per_device_hour, rel=rel)
-    assert p.capex_usd / p.devices == pytest.approx(f.capex_usd / f.used, rel=rel)
+    assert p.capex_usd / p.devices == pytest.approx(f.capex_usd / f.devices_bought, rel=rel)
     assert p.it_power_w / p.devices == pytest.approx(f.power_w_per_device, rel=rel)
-    assert p.facility_power_w / p.devices == pytest.approx(f.facility_power_w / f.used, rel=rel)
+    assert p.facility_power_w / p.devices == pytest.approx(f.facility_power_w / f.devices_bought, rel=rel)
 
 
 def test_plan_says_how_it_priced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

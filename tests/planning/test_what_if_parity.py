@@ -18,8 +18,8 @@ from infraplan.catalog import load_accelerator
 from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
-from infraplan.cluster.cost import usd_per_accelerator_hour
 from infraplan.errors import InputError
+from infraplan.facility import size_facility
 from infraplan.planning.campus import REFERENCE_JOB_MAX_GPUS, plan_campus, reference_run_throughput
 from infraplan.training import estimate_training
 
@@ -134,9 +134,9 @@ def test_a_what_if_inherits_its_presets_price_with_a_note_or_states_its_own(
                                                               f"device: {own}, available: 2000")
     mix = _json(["fleet-mix", _write(tmp_path, "fleet.yaml", fleet), "--objective", "tco"], capsys)
     rows = [r for r in mix["assignment"] if r["pool"] == "h100"]
-    n = next(p["used"] for p in mix["pools"] if p["pool"] == "h100")  # priced at the pool's own size (hW)
-    assert rows and rows[0]["usd_per_device_hour"] == pytest.approx(
-        usd_per_accelerator_hour(Cluster.resolve(own).for_gpus(n)))
+    n = next(p["devices_bought"] for p in mix["pools"] if p["pool"] == "h100")  # its whole servers (hW, hF2)
+    assert rows and rows[0]["usd_per_device_hour"] == pytest.approx(  # facility --count n (for_gpus(216) builds 224)
+        size_facility(accelerator=own, count=n).usd_per_gpu_hour)
     plan = (EXAMPLES / "plan-minimal.yaml").read_text()
     plans = [_json(["plan", _write(tmp_path, f"p{i}.yaml", plan.replace("device: h100-sxm", f"device: {d}"))], capsys)
              for i, d in enumerate((inherited, own))]

@@ -1,26 +1,37 @@
-"""Heterogeneous fleet placement: how many devices of each pool serve each service, as a mixed-integer
-linear programme solved by HiGHS (scipy.optimize.milp).
+"""Heterogeneous fleet placement: how many devices of each pool serve each service, bought as whole servers, as a
+mixed-integer linear programme solved by HiGHS (scipy.optimize.milp).
 
 Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can
-serve the service at its SLO), each of g[s, p] devices. With T[s, p] the capacity per unit from the performance
-models (recsys: QPS at the best batch meeting the latency SLO, g = 1; video: real-time transcodes per device,
-g = 1; LLM: requests/s per replica of the layout serve-plan's capacity search picks at the service's whole rate,
-g = its TP x PP x attention-DP accelerators, planning/fleet_mix_llm.py, which also names the deployment on each
-pool used):
+serve the service at its SLO), each of g[s, p] devices; n[p] >= 0, integer: whole servers of pool p bought, each
+of G[p] devices (`server_devices`: what the cost model packs whole and `facility --count N` houses, ceil(N / G)
+servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a video ASIC card is its own unit). With
+T[s, p] the capacity per unit from the performance models (recsys: QPS at the best batch meeting the latency SLO,
+g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per replica of the layout serve-plan's
+capacity search picks at the service's whole rate, g = its TP x PP x attention-DP accelerators,
+planning/fleet_mix_llm.py, which also names the deployment on each pool used):
 
-    minimise   sum c[s, p] g[s, p] x[s, p]
+    minimise   sum_p c[p] G[p] n[p]
     subject to sum_p T[s, p] x[s, p]         >= demand[s]        for every service
+               sum_s g[s, p] x[s, p]         <= G[p] n[p]        the devices used come from the servers bought
                sum_s g[s, p] x[s, p]         <= available[p]     for every pool with a limit
 
-This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI 2020) at the procurement horizon.
+with n[p] <= ceil(available[p] / G[p]). `available` is the devices the services may use ("devices that can be
+deployed", fleet_spec.PoolSpec): the servers holding them may round it up, as `plan` reads the same field
+(planning/phased_mix.py, hW3). A unit inside a server already bought costs nothing, so units no service needs are
+dropped after each solve (`_trim`). This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI
+2020) at the procurement horizon.
 c = peak IT power per device (objective `power`) or yearly TCO per device (objective `tco`) of the pool at the size
 the programme gives it, at the spec's site, through `device_money` (what `plan` and `facility --accelerator DEVICE
 --count N` charge for N devices: the fabric's tiers and switches per device depend on N). The costs must be linear
-in x, so the price is a fixed point: solve with every pool at its reference cluster (`Cluster.resolve(device)`: one
-node of an accelerator, a system's size; one video ASIC), re-price each pool used at the devices it got, re-solve,
-until the counts repeat (at most `PRICING_ROUNDS` solves; `solver.pricing_rounds`, `pricing_converged`). Without
-convergence (a cycle, or the bound) the answer is the visited assignment cheapest at its own pools' prices. Every
-money and power figure reported is the pool's at its own count; an unused pool's, its reference cluster's.
+in n, so the price is a fixed point: solve with every pool at its reference cluster (`Cluster.resolve(device)`: one
+node of an accelerator, i.e. one server, a system's size; one video ASIC), re-price each pool used at the devices
+of the whole servers its rows need, re-solve, until the sizes repeat (at most `PRICING_ROUNDS` solves;
+`solver.pricing_rounds`, `pricing_converged`). Without convergence (a cycle, or the bound) the answer is the visited
+assignment cheapest at its own pools' prices. A pool's and the totals' figures are its whole servers' at that size,
+`facility --accelerator DEVICE --count BOUGHT`'s (an unused pool's per-device price: its reference cluster's); a
+row's are its devices used x the pool's per device, so the rows leave out a pool's idle devices.
+`solver.objective_value_w` / `objective_value_usd_per_year` is the MILP's objective at those prices: the totals'
+figure, or above it where an LLM share's re-search (fleet_mix_llm.llm_share) freed a server.
 The power is the power chain's IT load per device (`facility.campus_fabric.built_load` over
 `cluster.power.it_load`: the device at TDP, its host share, the fabric's switches and optics, the storage share; a
 video ASIC its device and host power), the load its electricity is billed on and the one `facility --accelerator
@@ -40,6 +51,7 @@ the pools it fills.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -52,6 +64,7 @@ from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.device_money import (
     DeviceMoney,
     cost_overrides,
+    device_layout,
     device_money,
     device_site,
     missing_price,
@@ -127,10 +140,12 @@ def _pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None) -> 
 
 def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
     """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
-    TCO, its energy part, capex and the $ per device-hour (money None for a pool without a price)."""
+    TCO, its energy part, operational tCO2e per year, capex and the $ per device-hour (money None for a pool
+    without a price)."""
     n = money.devices
     power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
-             "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n}
+             "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n,
+             "co2_t_per_year": money.co2_t_per_year / n}
     if not priced:
         return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
     return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
@@ -138,19 +153,51 @@ def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
 
 
 def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
-           objective: str) -> tuple[np.ndarray | None, Any]:
+           objective: str, servers: list[int] | None = None) -> tuple[np.ndarray | None, Any]:
+    """The MILP (module docstring): x, the units of each pair (idle units dropped, `_trim`), and HiGHS's result,
+    whose last len(pools) variables are the whole servers n[p] bought (`servers[p]` devices each; None: 1)."""
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
+    g = [1] * n_p if servers is None else [max(1, int(v)) for v in servers]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
-    c = np.array([o["cost"][key] * o.get("unit_devices", 1) for _, _, o in pairs])
-    a = np.zeros((n_s + n_p, n_x))
+    per_device = [0.0] * n_p  # a pool's cost per device at its priced size: every pair of the pool carries it
+    for _, p, o in pairs:
+        per_device[p] = float(o["cost"][key])
+    c = np.concatenate([np.zeros(n_x), [per_device[p] * g[p] for p in range(n_p)]])
+    a = np.zeros((n_s + 2 * n_p, n_x + n_p))
     for x, (s, p, o) in enumerate(pairs):
         a[s, x] = o["capacity"]
-        a[n_s + p, x] = o.get("unit_devices", 1)
-    lb = np.concatenate([demand, np.zeros(n_p)])
-    ub = np.concatenate([np.full(n_s, np.inf), [np.inf if v is None else float(v) for v in limits]])
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x), bounds=Bounds(0, np.inf),
-               options={"mip_rel_gap": 1e-6})
-    return (np.round(res.x).astype(int) if res.status == 0 else None), res
+        a[n_s + p, x] = a[n_s + n_p + p, x] = o.get("unit_devices", 1)
+    for p in range(n_p):
+        a[n_s + p, n_x + p] = -float(g[p])  # the devices used come from the pool's whole servers
+    lb = np.concatenate([demand, np.full(2 * n_p, -np.inf)])
+    ub = np.concatenate([np.full(n_s, np.inf), np.zeros(n_p),
+                         [np.inf if v is None else float(v) for v in limits]])  # devices used <= available
+    used = {p for _, p, _ in pairs}
+    n_ub = [0.0 if p not in used else np.inf if (v := limits[p]) is None else float(-(-int(v) // g[p]))
+            for p in range(n_p)]
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x + n_p),
+               bounds=Bounds(0, np.concatenate([np.full(n_x, np.inf), n_ub])), options={"mip_rel_gap": 1e-6})
+    if res.status != 0:
+        return None, res
+    return _trim(pairs, np.round(res.x[:n_x]).astype(int), demand), res
+
+
+def _trim(pairs: list[tuple[int, int, dict]], x: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Drop the units a service does not need: inside servers already bought a unit costs nothing, so the MILP may
+    assign idle ones (plan charges them 1e-9, planning/phased_mix.py; here they are removed, pairs in order, while
+    each service's capacity stays >= its demand)."""
+    x = x.copy()
+    got = np.zeros(len(demand))
+    for units, (s, _, o) in zip(x, pairs, strict=True):
+        got[s] += units * o["capacity"]
+    for i, (s, _, o) in enumerate(pairs):
+        drop = min(int(x[i]), int((got[s] - demand[s]) // o["capacity"])) if o["capacity"] > 0 else int(x[i])
+        while drop > 0 and got[s] - drop * o["capacity"] < demand[s]:
+            drop -= 1
+        if drop > 0:
+            x[i] -= drop
+            got[s] -= drop * o["capacity"]
+    return x
 
 
 Pairs = list[tuple[int, int, dict]]
@@ -175,37 +222,66 @@ def _priced(pairs: Pairs, costs_at: CostsAt, at: list[int]) -> Pairs:
 
 def _counts(spec: FleetSpec, pairs: Pairs, x: np.ndarray) -> list[int]:
     """Devices each pool holds in an assignment (its rows: an LLM share's deployment, `llm_share`)."""
-    rows, _ = _assignment(spec, pairs, x)
+    rows = _assignment(spec, pairs, x)
     return [sum(r["devices"] for r in rows if r["pool"] == pool.name) for pool in spec.pools]
 
 
+def server_devices(pool: PoolSpec) -> int:
+    """Devices per server of a pool, the unit fleet-mix buys: what `device_money` packs whole (`facility --count N`
+    houses ceil(N / g) servers; `plan` buys the same, planning/pool_money.py `node_devices`); a video ASIC card is
+    its own unit."""
+    return 1 if is_video_device(pool.device) else device_layout(pool.device).accelerators_per_server
+
+
+def _bought(used: int, g: int) -> int:
+    """Devices of the whole servers that hold `used` devices."""
+    return -(-used // g) * g
+
+
+@dataclass(frozen=True)
+class _Sized:
+    """`_sized_solve`'s answer: units per pair, servers bought per pool (MILP), the pairs priced at the pools' own
+    sizes, those sizes (devices bought, or the reference for an unused pool), the MILP's objective at them, the
+    solver's pricing fields."""
+
+    x: np.ndarray
+    servers: list[int]
+    res: Any
+    priced: Pairs
+    at: list[int]
+    objective: float
+    info: dict[str, Any]
+
+
 def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list[int | None], objective: str,
-                 costs_at: CostsAt) -> tuple[np.ndarray, Any, Pairs, list[int], dict[str, Any]] | None:
-    """The programme with every pool priced at the devices it gets (module docstring;
+                 costs_at: CostsAt) -> _Sized | None:
+    """The programme in whole servers with every pool priced at the devices it buys (module docstring;
     `sized_pricing.sized_fixed_point`, the loop `plan` runs too): solve at the reference clusters' prices,
-    re-price each pool used at its count, re-solve until the counts repeat, at most `PRICING_ROUNDS` solves.
-    Returns x, the last HiGHS result, the pairs priced at x's own counts, the devices each pool is priced at, and
-    the solver's pricing fields; None when the programme is infeasible (prices do not change feasibility)."""
+    re-price each pool used at its whole servers, re-solve until the sizes repeat, at most `PRICING_ROUNDS` solves.
+    None when the programme is infeasible (prices do not change feasibility)."""
     ref = [reference_devices(pool.device) for pool in spec.pools]
+    g = [server_devices(pool) for pool in spec.pools]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
+    n_x = len(pairs)
 
-    def solve(at: list[int]) -> tuple[np.ndarray, Any] | None:
-        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective)
-        return None if x is None else (x, res)
+    def solve(at: list[int]) -> tuple[np.ndarray, list[int], Any] | None:
+        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective, g)
+        return None if x is None else (x, [int(v) for v in np.round(res.x[n_x:])], res)
 
-    def own_sizes(solved: tuple[np.ndarray, Any]) -> list[int]:  # an unused pool stays at its reference
+    def own_sizes(solved: tuple[np.ndarray, list[int], Any]) -> list[int]:  # an unused pool stays at its reference
         counts = _counts(spec, _priced(pairs, costs_at, ref), solved[0])
-        return [c if c > 0 else ref[p] for p, c in enumerate(counts)]
+        return [_bought(c, g[p]) if c > 0 else ref[p] for p, c in enumerate(counts)]
 
-    def own_cost(solved: tuple[np.ndarray, Any], own: list[int]) -> float:
-        return float(_assignment(spec, _priced(pairs, costs_at, own), solved[0])[1][key])
+    def own_cost(solved: tuple[np.ndarray, list[int], Any], own: list[int]) -> float:
+        """The MILP's objective (servers x devices per server x the pool's cost per device) at `own` prices."""
+        return float(sum(float(costs_at(p, own[p])[key] or 0.0) * g[p] * n for p, n in enumerate(solved[1]) if n))
 
     fixed = sized_fixed_point(ref, solve, own_sizes, own_cost, "reference clusters", PRICING_ROUNDS)
     if fixed is None:
         return None
-    (x, res), own = fixed.solution, fixed.at
+    (x, servers, res), own = fixed.solution, fixed.at
     info = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing}
-    return x, res, _priced(pairs, costs_at, own), own, info
+    return _Sized(x, servers, res, _priced(pairs, costs_at, own), own, own_cost(fixed.solution, own), info)
 
 
 def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray,
@@ -247,10 +323,9 @@ def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand:
             f"{'; pools used up: ' + ', '.join(full) if full else ''}")
 
 
-def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> tuple[list, dict]:
+def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> list[dict[str, Any]]:
+    """The rows: each service's devices used on each pool, its share of the pool's power and TCO per device."""
     rows: list[dict[str, Any]] = []
-    totals: dict[str, Any] = {"devices": 0, "power_w": 0.0, "facility_power_w": 0.0, "capex_usd": 0.0,
-                              "tco_usd_per_year": 0.0, "energy_usd_per_year": 0.0}
     got = np.zeros(len(spec.services))  # capacity each service got: an LLM share is its part of the demand
     for units, (s, _, o) in zip(x, pairs, strict=True):
         got[s] += units * o["capacity"]
@@ -270,10 +345,39 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
                "usd_per_device_hour": o["cost"]["usd_per_device_hour"],
                **detail}
         rows.append(row)
-        totals["devices"] += int(n)
-        for k in ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year"):
-            totals[k] = None if totals[k] is None or o["cost"][k] is None else totals[k] + o["cost"][k] * n
-    return rows, totals
+    return rows
+
+
+FIGURES = ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year", "co2_t_per_year")
+
+
+def _pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int], costs_at: CostsAt) -> list[dict[str, Any]]:
+    """Each pool's devices used, whole servers bought and the money of what is bought, at its own size (`at`: the
+    devices bought, else (unused) its reference cluster's): `facility --accelerator DEVICE --count BOUGHT`'s."""
+    out = []
+    for p, pool in enumerate(spec.pools):
+        g = server_devices(pool)
+        used = sum(a["devices"] for a in rows if a["pool"] == pool.name)
+        bought = _bought(used, g)
+        cost = costs_at(p, at[p])
+        out.append({"pool": pool.name, "device": pool.device, "used": used, "available": pool.available,
+                    "devices_per_server": g, "servers": bought // g, "devices_bought": bought,
+                    "priced_at_devices": at[p], "power_w_per_device": cost["power_w"],
+                    "usd_per_device_hour": cost["usd_per_device_hour"],
+                    **{k: None if cost[k] is None else cost[k] * bought for k in FIGURES}})  # type: ignore[operator]
+    return out
+
+
+def _totals(pools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The fleet's devices used, servers and devices bought, and the figures of what is bought (pools summed; a
+    money figure is None where a pool used has no price)."""
+    totals: dict[str, Any] = {"devices": sum(p["used"] for p in pools),
+                              "devices_bought": sum(p["devices_bought"] for p in pools),
+                              "servers": sum(p["servers"] for p in pools)}
+    for k in FIGURES:
+        parts = [p[k] for p in pools if p["devices_bought"]]
+        totals[k] = None if any(v is None for v in parts) else float(sum(parts))
+    return totals
 
 
 def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
@@ -317,17 +421,17 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at)
     if solved is None:
         raise InputError(_why_infeasible(spec, pairs, demand, limits))
-    x, res, priced, at, pricing = solved
-    assignment, totals = _assignment(spec, priced, x)
+    assignment = _assignment(spec, solved.priced, solved.x)
+    pools = _pools(spec, assignment, solved.at, costs_at)
+    totals = _totals(pools)
+    unit = "w" if objective == "power" else "usd_per_year"
     out: dict[str, Any] = {
-        "fleet": spec.name, "objective": objective, "assignment": assignment, "totals": totals,
-        "pools": [_pool_row(pool, sum(a["devices"] for a in assignment if a["pool"] == pool.name), at[p],
-                            costs_at(p, at[p])) for p, pool in enumerate(spec.pools)],
+        "fleet": spec.name, "objective": objective, "assignment": assignment, "totals": totals, "pools": pools,
         "excluded": excluded,
         "solver": {"method": "scipy.optimize.milp (HiGHS branch and cut)", "status": "optimal",
-                   "objective_value": float(res.fun),
+                   f"objective_value_{unit}": solved.objective, "objective_value": solved.objective,
                    "objective_unit": "W (peak IT power)" if objective == "power" else "USD per year (TCO)",
-                   "message": str(res.message), **pricing},
+                   "message": str(solved.res.message), **solved.info},
         "supported_services": list(SUPPORTED_SERVICES),
         "cost_reason": "; ".join(r for p, r in zip(spec.pools, unpriced_by_pool, strict=True)
                                  if r and any(a["pool"] == p.name for a in assignment)) or None,
@@ -338,15 +442,6 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     }
     out.update(_gpu_only(spec, pairs, demand, objective, totals, costs_at))
     return FleetMixResult.model_validate(out)
-
-
-def _pool_row(pool: PoolSpec, used: int, at: int, cost: dict[str, float | None]) -> dict[str, Any]:
-    """A pool's devices used and its money at its own size (`at` devices: its count, else its reference cluster)."""
-    return {"pool": pool.name, "device": pool.device, "used": used, "available": pool.available,
-            "priced_at_devices": at, "power_w_per_device": cost["power_w"],
-            "usd_per_device_hour": cost["usd_per_device_hour"],
-            **{k: None if cost[k] is None else cost[k] * used  # type: ignore[operator]
-               for k in ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year")}}
 
 
 def _gpu_only(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, objective: str, totals: dict[str, float],
@@ -362,13 +457,13 @@ def _gpu_only(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, objective: str,
     solved = _sized_solve(spec, keep, demand, [None] * len(spec.pools), objective, costs_at)
     if solved is None:  # cannot happen without limits, but never pretend
         return {"gpu_only": None, "saving_vs_gpu_only": None, "gpu_only_note": "GPU-only programme infeasible"}
-    x, _, priced, _, pricing = solved
-    assignment, base = _assignment(spec, priced, x)
+    assignment = _assignment(spec, solved.priced, solved.x)
+    base = _totals(_pools(spec, assignment, solved.at, costs_at))
     saving = {k: None if base[k] is None or totals[k] is None else base[k] - totals[k]
               for k in ("power_w", "tco_usd_per_year", "capex_usd")}
     saving.update({f"{k}_fraction": None if saving[k] is None else saving[k] / base[k] if base[k] else 0.0
                    for k in ("power_w", "tco_usd_per_year")})
     return {"gpu_only": {"assignment": assignment, "totals": base,
                          "rule": "GPU pools only, unlimited; video on CPU pools (no GPU video encoder modelled)",
-                         "pricing": pricing["pricing"]},
+                         "pricing": solved.info["pricing"]},
             "saving_vs_gpu_only": saving}

@@ -22,8 +22,11 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
 - a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
+The replicas sit in the pool's whole servers, which the MILP buys (planning/fleet_mix.py: a TP2 replica is 2 of an
+H100 server's 8 devices; the servers' idle devices are in the pool's figures, not the LLM row's); a re-searched
+share that needs fewer devices buys fewer servers (the pool is priced at the servers its rows need).
 Power per device is the pool's, whatever it serves (planning/fleet_mix.py `_costs`: the power chain's IT load of
-the pool at its own size, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
+the pool's whole servers, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
 serve-plan prints is its serving draw (`serving_sim.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, plus one per share the MILP splits.

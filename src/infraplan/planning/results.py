@@ -161,43 +161,55 @@ class FleetSitesResult(Result):
 
 
 class FleetMixTotals(Result):
-    """Totals of a fleet-mix assignment."""
+    """Totals of a fleet-mix assignment: devices used, whole servers bought, and the figures of what is bought."""
 
-    devices: int = Field(description="devices (count)")
-    power_w: float = Field(description="peak IT power, W: the power chain's per device of each pool at the devices "
-                           "it holds (device TDP, host share, network, storage share), what its electricity is "
-                           "billed on")
-    facility_power_w: float = Field(description="peak facility power, IT x PUE, W (x load factor x 8,760 h x the "
-                                    "spec's price: energy_usd_per_year)")
-    capex_usd: float | None = Field(description="the one cost model's capex (servers at the pool's capex_usd or the "
-                                    "catalog's price, network and facility shares); null when a pool used has no "
-                                    "price (cost_reason)")
-    tco_usd_per_year: float | None = Field(description="the one cost model's TCO per year at the spec's site; null "
-                                           "when a pool used has no price (cost_reason)")
-    energy_usd_per_year: float = Field(description="electricity cost, USD per year (peak IT x load factor x PUE x "
-                                       "the spec's price)")
+    devices: int = Field(description="devices used by the services (count)")
+    devices_bought: int = Field(0, description="devices of the whole servers bought (count; >= devices): what "
+                                "`facility --accelerator DEVICE --count N` houses for each pool's N")
+    servers: int = Field(0, description="whole servers bought (count; a video ASIC card is its own unit)")
+    power_w: float = Field(description="peak IT power of the devices bought, W: the power chain's per device of each "
+                           "pool at the devices it buys (device TDP, host share, network, storage share), what its "
+                           "electricity is billed on")
+    facility_power_w: float = Field(description="peak facility power of the devices bought, IT x PUE, W (x load "
+                                    "factor x 8,760 h x the spec's price: energy_usd_per_year)")
+    capex_usd: float | None = Field(description="the one cost model's capex of the devices bought (servers at the "
+                                    "pool's capex_usd or the catalog's price, network and facility shares), USD; "
+                                    "null when a pool used has no price (cost_reason)")
+    tco_usd_per_year: float | None = Field(description="the one cost model's TCO of the devices bought at the spec's "
+                                           "site, USD per year; null when a pool used has no price (cost_reason)")
+    energy_usd_per_year: float = Field(description="electricity cost of the devices bought, USD per year (peak IT x "
+                                       "load factor x PUE x the spec's price)")
+    co2_t_per_year: float | None = Field(None, description="operational emissions of the devices bought, tCO2e per "
+                                         "year (location-based, the site's grid intensity)")
 
 
 class FleetMixPool(Result):
-    """A pool's devices used against its limit."""
+    """A pool's devices used against its limit, the whole servers bought for them and what they cost."""
 
     pool: str = Field(description="pool name")
     device: str = Field(description="device preset")
     used: int = Field(description="devices assigned (count)")
-    available: int | None = Field(description="devices the pool can supply (count; null: unlimited)")
+    available: int | None = Field(description="devices the services may use (count; null: unlimited); the whole "
+                                  "servers holding them may round it up, as in `plan`")
+    devices_per_server: int = Field(1, description="devices per server, the unit bought (count)")
+    servers: int = Field(0, description="whole servers bought: ceil(used / devices_per_server) (count)")
+    devices_bought: int = Field(0, description="devices of the servers bought (count)")
     priced_at_devices: int | None = Field(None, description="devices the pool's money is computed for (count): "
-                                          "`used`, else (unused) its reference cluster's; `facility --accelerator "
-                                          "DEVICE --count N` prices the same N devices")
+                                          "`devices_bought`, else (unused) its reference cluster's; `facility "
+                                          "--accelerator DEVICE --count N` prices the same N devices")
     power_w_per_device: float | None = Field(None, description="peak IT power per device at priced_at_devices, W "
                                              "(the fabric's share depends on the count)")
     usd_per_device_hour: float | None = Field(None, description="the one cost model's USD per device-hour at "
                                               "priced_at_devices (null: no price)")
-    power_w: float | None = Field(None, description="peak IT power of the devices used, W")
-    facility_power_w: float | None = Field(None, description="peak facility power of the devices used, W")
-    capex_usd: float | None = Field(None, description="capex of the devices used, USD (null: no price)")
-    tco_usd_per_year: float | None = Field(None, description="TCO of the devices used, USD per year (null: no "
+    power_w: float | None = Field(None, description="peak IT power of the devices bought, W")
+    facility_power_w: float | None = Field(None, description="peak facility power of the devices bought, W")
+    capex_usd: float | None = Field(None, description="capex of the devices bought, USD (null: no price)")
+    tco_usd_per_year: float | None = Field(None, description="TCO of the devices bought, USD per year (null: no "
                                            "price)")
-    energy_usd_per_year: float | None = Field(None, description="electricity cost of the devices used, USD per year")
+    energy_usd_per_year: float | None = Field(None, description="electricity cost of the devices bought, USD per "
+                                              "year")
+    co2_t_per_year: float | None = Field(None, description="operational emissions of the devices bought, tCO2e "
+                                         "per year")
 
 
 class FleetMixBaseline(Result):
@@ -222,10 +234,13 @@ class FleetMixResult(Result):
                                              "layout, p99 TTFT / TPOT in s, J per output token and the `serve_plan` "
                                              "command that gives it)")
     totals: FleetMixTotals = Field(description="totals of the assignment")
-    pools: list[FleetMixPool] = Field(description="devices used per pool")
+    pools: list[FleetMixPool] = Field(description="devices used, servers and devices bought per pool")
     excluded: list[dict[str, str]] = Field(description="service/pool pairs that cannot serve, with the reason")
-    solver: dict[str, Any] = Field(description="MILP method, status, objective_value in objective_unit (of the "
-                                   "last solve's prices), pricing_rounds (MILP solves, count), pricing_converged "
+    solver: dict[str, Any] = Field(description="MILP method, status, objective_value_w (objective power) or "
+                                   "objective_value_usd_per_year (tco): the MILP's objective, whole servers at "
+                                   "the answer's own prices, = totals' power_w / tco_usd_per_year unless an LLM "
+                                   "share's re-search freed a server (then above them); objective_value (the "
+                                   "same, in objective_unit), pricing_rounds (MILP solves, count), pricing_converged "
                                    "(whether each pool's count reproduced its price) and `pricing` (that, in words)")
     supported_services: list[str] = Field(description="service kinds fleet-mix sizes")
     gpu_only: FleetMixBaseline | None = Field(description="the GPU-only programme (null: none or infeasible)")
