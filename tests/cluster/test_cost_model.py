@@ -95,5 +95,5 @@ def test_a_fleet_mix_pool_with_its_own_capex_is_the_cost_models_server_price_ove
     assert per_device == pytest.approx(row["usd_per_device_hour"] * HOURS_PER_YEAR, rel=1e-12)
     servers = same.annualized_capex_usd_per_year["servers"] / 8
     assert servers == pytest.approx(55_000 / 5.5)  # straight-line over the pool's lifetime
-    energy = result.totals.energy_usd_per_year / row["devices"]
+    energy = result.totals.energy_usd_per_year / result.totals.devices_bought  # the whole servers bought (hF2)
     assert energy == pytest.approx(same.opex_breakdown_usd_per_year["electricity"] / 8, rel=1e-12)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-PRICING_ROUNDS = 8  # MILP solves at most while each pool is re-priced at the devices it got (fixed point)
+PRICING_ROUNDS = 8  # MILP solves at most while each pool is re-priced at the whole servers it bought (fixed point)
 
 Solution = TypeVar("Solution")
 Sizes = TypeVar("Sizes")
@@ -63,7 +63,7 @@ def sized_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | None
         seen.append(own)
         at = own
     _, solution, own = visited[-1] if converged else min(visited, key=lambda v: v[0])
-    state = ("converged: every pool is priced at the devices it got" if converged
+    state = ("converged: every pool is priced at the whole servers it bought" if converged
              else f"no fixed point in {rounds} solves ({stop}): "
              "the assignment visited that costs least at its own pools' prices, priced at its counts")
     text = (f"each pool priced at its own size (the cost model for its device count, {start} first): {rounds} "

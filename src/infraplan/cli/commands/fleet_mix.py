@@ -11,12 +11,15 @@ from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
 
-def _totals_line(t: FleetMixTotals) -> str:
+def _print_totals(label: str, t: FleetMixTotals) -> None:
+    """Two lines (each under 100 columns): what is bought, then its power and money."""
     bought = (f"{t.devices_bought:,} devices bought in {t.servers:,} server{'' if t.servers == 1 else 's'} "
               f"({t.devices:,} used)")  # whole servers, as facility --count houses them (hF2)
-    return (f"{bought}, {fmt_rate(t.power_w, 'W')} peak IT ({fmt_rate(t.facility_power_w, 'W')} "
-            f"facility), capex {fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}"
-            f"{'' if t.tco_usd_per_year is None else '/year'}")
+    money = (f"{fmt_rate(t.power_w, 'W')} peak IT ({fmt_rate(t.facility_power_w, 'W')} facility), capex "
+             f"{fmt_usd(t.capex_usd)}, TCO {fmt_usd(t.tco_usd_per_year)}"
+             f"{'' if t.tco_usd_per_year is None else '/year'}")
+    console.print(f"{label}: {bought}", markup=False, highlight=False)
+    console.print(f"  {money}", markup=False, highlight=False)
 
 
 def _llm_point(a: dict) -> str:
@@ -45,15 +48,16 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"{a['service']} on {a['pool']}: {a['deployment']}", markup=False, highlight=False)
         if a.get("note"):
             console.print(f"  note: {a['note']}", markup=False, highlight=False)
-    bought = [f"{p.pool} {p.used:,} used in {p.servers:,} x {p.devices_per_server} ({fmt_rate(p.power_w or 0.0, 'W')})"
-              for p in r.pools if p.servers]
-    console.print(f"servers bought: {'; '.join(bought)}", soft_wrap=True, markup=False, highlight=False)
-    console.print(f"total: {_totals_line(r.totals)}", soft_wrap=True)
+    console.print("servers bought:")
+    for p in (p for p in r.pools if p.servers):
+        console.print(f"  {p.pool}: {p.used:,} used in {p.servers:,} x {p.devices_per_server} "
+                      f"({fmt_rate(p.power_w or 0.0, 'W')})", markup=False, highlight=False)
+    _print_totals("total", r.totals)
     if r.solver.get("pricing"):
         console.print(f"pricing: {r.solver['pricing']}", markup=False, highlight=False)
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
-        console.print(f"GPU-only fleet: {_totals_line(r.gpu_only.totals)}", soft_wrap=True)
+        _print_totals("GPU-only fleet", r.gpu_only.totals)
         tco = ("TCO not priced" if s["tco_usd_per_year"] is None else  # a pool without a price: cost_reason
                f"{fmt_usd(s['tco_usd_per_year'])}/year ({fmt_percent(s['tco_usd_per_year_fraction'])}) of TCO")
         power = f"{fmt_rate(s['power_w'] or 0.0, 'W')} ({fmt_percent(s['power_w_fraction'])})"
