@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,11 +21,16 @@ from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
-from infraplan.training.schedules import first_rank_heaviest_s
+from infraplan.training.schedules import three_rank_kinds_s
 from infraplan.training.search import enumerate_plans
 from infraplan.training.search_bounds import step_time_floor_s
 
 ONE_F_ONE_B, ZB_H1 = int(Schedule.ONE_F_ONE_B), int(Schedule.ZB_H1)
+
+
+def first_rank_heaviest_s(code: Any, p: Any, m: Any, t0: Any, o: Any, last: Any, middle: Any, first_fwd: Any) -> Any:
+    """hZ3's arguments on `three_rank_kinds_s` (hB, session 36): rank 0 the heaviest, middle ranks' F a third."""
+    return three_rank_kinds_s(code, p, m, t0, o, t0, first_fwd, middle, middle / 3, last)
 C = Fraction(3)  # a middle rank's F + B per micro-batch
 
 
@@ -101,14 +107,15 @@ def test_zb_h1_first_rank_heaviest_is_the_transcribed_order() -> None:
 
 
 def test_not_applied_where_the_last_rank_is_lighter_than_a_middle_one_or_below_p() -> None:
-    """There max(A, B) underprices the list (p 4, m 8, ranks 3.5, 3, 3, 2: by 2/3); the model's o stays, above
-    the list (the safe side)."""
+    """There max(A, B) underpriced the list (p 4, m 8, ranks 3.5, 3, 3, 2: by 2/3); since hB (session 36)
+    `three_rank_kinds_s` prices the list there too (tests/training/test_one_f_one_b_three_kinds.py); below p: 0."""
     p, m, d, h = 4, 8, Fraction(1, 2), Fraction(-1)
     ranks = _ranks(p, d, h)
     t0, o = float(ranks[0]), float(sum(ranks[1:]))
-    assert float(first_rank_heaviest_s(ONE_F_ONE_B, p, m, t0, o, float(ranks[-1]), 3.0, t0 / 3)) == 0.0
     listed = _one_f_one_b(p, m, d, h, Fraction(1, 3), Fraction(1, 3)) - m * (C + d)
     assert 0 < listed < o
+    assert o + float(first_rank_heaviest_s(ONE_F_ONE_B, p, m, t0, o, float(ranks[-1]), 3.0, t0 / 3)) == \
+        pytest.approx(float(listed), abs=1e-12)
     assert float(first_rank_heaviest_s(ZB_H1, 4, 3, 5.0, 9.0, 3.0, 3.0, 5 / 3)) == 0.0  # m < p
 
 
@@ -145,11 +152,12 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
     floor = step_time_floor_s(shape, cluster, rows, ONLY_LOSS)
     assert len(plans) > 50 and np.all(floor <= priced["step_time_s"])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "first_rank_heaviest_s", lambda *args: 0.0)
+        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
         alone = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
     two = (plans.pp == 2) & (plans.micro_batches >= 2)  # (one micro-batch: below p, unchanged)
     assert two.sum() > 1000 and np.all(priced["pp_bubble"][two] < alone["pp_bubble"][two])
-    assert np.all(priced["pp_bubble"][~two] == alone["pp_bubble"][~two])
+    below = plans.micro_batches < plans.pp  # (PP > 2 plans: tests/training/test_one_f_one_b_three_kinds.py)
+    assert np.all(priced["pp_bubble"][below] == alone["pp_bubble"][below])
     assert np.all(priced["pp_bubble"] >= 0.0)
 
 

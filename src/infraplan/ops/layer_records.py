@@ -148,14 +148,27 @@ class LayerOps:
         return np.asarray(sum(g.flops() for g in self.gemms), dtype=np.float64)
 
     def gemm_kernels(self) -> np.ndarray:
+        kept = self.__dict__.get("_gemm_kernels")  # (a frozen table: counted once, its value asked 2-3 times; hP2)
+        if kept is not None:
+            return kept  # type: ignore[no-any-return]
         total = sum(g.kernels() for g in self.gemms)  # (one plan's float as it is: `to_float` returns it)
-        return total if type(total) is float else to_float(total)  # type: ignore[no-any-return]
+        total = total if type(total) is float else to_float(total)
+        self.__dict__["_gemm_kernels"] = total
+        return total  # type: ignore[no-any-return]
 
     def collective_launches_fwd(self, plain: bool) -> Any:
-        """Collective kernels of the forward (`Collective.launches`); `plain`: one plan's Python numbers."""
+        """Collective kernels of the forward (`Collective.launches`); `plain`: one plan's Python numbers (counted
+        once per table: its host time asks twice)."""
+        kept = self.__dict__.get("_launches_fwd")
+        if kept is not None and kept[0] is plain:
+            return kept[1]
+        total: Any
         if plain:
-            return sum((c.count if c.mask and c.group > 1 else 0.0 for c in self.collectives_fwd), 0.0)
-        return sum((c.launches() for c in self.collectives_fwd), np.zeros(()))
+            total = sum((c.count if c.mask and c.group > 1 else 0.0 for c in self.collectives_fwd), 0.0)
+        else:
+            total = sum((c.launches() for c in self.collectives_fwd), np.zeros(()))
+        self.__dict__["_launches_fwd"] = (plain, total)
+        return total
 
     def elementwise_kernels(self, passes: tuple[Elementwise, ...], plain: bool) -> Any:
         """Kernels of the element-wise `passes` that run (their mask)."""

@@ -319,8 +319,11 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         out["tp_bwd"] = out["tp_bwd"] - smaller(_collective_times(fabric, reductions, "tp", one), 0.5 * gemm_bwd)
     # per-tensor scales shared over the TP group: amax all-reduces no overlap hides (`amax_reductions`)
     amax_count_fwd, amax_count_bwd, amax_mask = amax_reductions(shape, plan, stack)
-    amax = {ph: _collective_times(fabric, (Collective("all_reduce", "tp", AMAX_BYTES, plan.tp, 1, n, amax_mask),),
-                                  "tp", one) for ph, n in (("fwd", amax_count_fwd), ("bwd", amax_count_bwd))}
+    if one and not amax_mask:  # none run: `collective_times` of the masked record, 0.0 (no record built; hP2)
+        amax = {"fwd": 0.0, "bwd": 0.0}
+    else:
+        amax = {ph: _collective_times(fabric, (Collective("all_reduce", "tp", AMAX_BYTES, plan.tp, 1, n, amax_mask),),
+                                      "tp", one) for ph, n in (("fwd", amax_count_fwd), ("bwd", amax_count_bwd))}
     out["tp_fwd"] = out["tp_fwd"] + amax["fwd"]
     out["tp_bwd"] = out["tp_bwd"] + amax["bwd"] + pick(full, amax["fwd"], 0.0)
     # host issue time: one dispatch per kernel (eager) or one graph launch per layer and phase (CUDA graphs)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
+from infraplan.scalar_path import is_plain, larger, pick, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
 from infraplan.training.schedule_models import ZB_SPLIT, Array, ArrayLike, Mask, round_size
@@ -100,37 +100,74 @@ def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, 
     return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
 
 
-def first_rank_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_batches: ArrayLike,
-                          stage_s: ArrayLike, others_s: ArrayLike, last_s: ArrayLike, middle_s: ArrayLike,
-                          first_fwd_s: ArrayLike) -> Array:
-    """Seconds per step (<= 0) to add to `pipeline_bubble` of 1F1B and ZB-H1 where the first rank is the heaviest
-    (`stage_s`, its forward `first_fwd_s` per micro-batch), the middle ranks equal (`middle_s` each) and the last
-    rank (`last_s`) between them; 0 elsewhere (the caller passes last_s < 0 where these do not hold) and below p
-    micro-batches.
+def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_batches: ArrayLike,
+                       stage_s: ArrayLike, others_s: ArrayLike, first_s: ArrayLike, first_fwd_s: ArrayLike,
+                       middle_s: ArrayLike, middle_fwd_s: ArrayLike, last_s: ArrayLike) -> Array:
+    """Seconds per step to add to `pipeline_bubble` of 1F1B and ZB-H1 (its o, `others_s`, the other ranks' seconds
+    per micro-batch) for the bubble of torch's order on three rank kinds: rank 0 (`first_s` per micro-batch, its
+    forward `first_fwd_s`), p - 2 equal middle ranks (`middle_s`, forward `middle_fwd_s`; 0 at p = 2) and the last
+    (`last_s`, LM head + loss), the heaviest of them `stage_s`; 0 where last_s < 0 (the caller's mark: not known),
+    below p micro-batches and for other schedules.
 
-    The bubble's o (the other ranks' seconds per micro-batch, `others_s`) is the path of the heaviest rank the last.
-    With the first rank the heaviest, list schedules of torch's orders (Schedule1F1B and ScheduleInterleavedZeroBubble
-    at one stage per rank, the transcriptions in tests/training/test_torch_schedule_orders.py) run in
-    max(A, B) - m t_0 over rank 0's m t_0: A = (m - 1)(t_last - t_0) + o, the last rank's run; B rank 0's waits:
-    1F1B max(0, o - (p - 1) f_0) for the first backward + max(0, o - (p - 1) b_0) in the cool-down (f_0, b_0 rank
-    0's forward and backward); ZB-H1 A on the last rank's ZB-H1 bubble (o_last (f + b - w filled), o_last the
-    ranks but the last) and B max(0, (f + b) o - (p - 1) f t_0), its W passes filling the cool-down (F : I : W as
-    `ZB_SPLIT`). Exact on 5,733 1F1B cases (p 2-8, m p to 3p + 2, F : B = 1 : 2), 1,632 with the ends' excess F
-    shares 0-1 and 791 at p 2 with any F and B, and on 648 ZB-H1 (p 2-6, every m >= p torch accepts); with the last
-    rank lighter than a middle one both underprice (up to 8 %), and below p ZB-H1 misses: not applied there (hZ3,
-    session 35; tests/training/test_first_rank_heaviest.py)."""
-    p, m, t0, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
-    t_last, f0 = to_float(last_s), to_float(first_fwd_s)
-    f, b, w = ZB_SPLIT
-    last_run = (m - 1.0) * (t_last - t0) + o
-    one_f_one_b = larger(last_run, larger(o - (p - 1.0) * f0, 0.0) + larger(o - (p - 1.0) * (t0 - f0), 0.0)) - o
-    filled = smaller(m - 1.0, p - 1.0) / larger(p - 1.0, 1.0)
-    zb_o = o * (f + b - w * filled)  # the model's ZB-H1 bubble
-    zb = larger(m * (t_last - t0) + (t0 + o - t_last) * (f + b - w * filled),
-                larger((f + b) * o - (p - 1.0) * f * t0, 0.0)) - zb_o
-    holds = (m >= p) & (t_last >= to_float(middle_s)) & (t0 >= t_last)
-    out = pick(schedule == _ONE_F_ONE_B, one_f_one_b, pick(schedule == _ZB_H1, zb, 0.0))
-    return pick(holds, out, 0.0)  # type: ignore[no-any-return]
+    The longest path through the order's DAG (Schedule1F1B, and ScheduleInterleavedZeroBubble at one stage per rank
+    = ZB-H1; the transcriptions in tests/training/test_torch_schedule_orders.py) is a staircase; its hull over the
+    pass counts (every path's pass counts by kind, the vertices found by linear programming at p 3-6, m p..3p) is
+    six shapes. 1F1B, with q = p - 2, K = m - p + 1, t = f + b per kind, P = max(f_0, f_m, t_l) + max(b_0, b_m, t_l):
+    step = max(t_0 + q t_m + m t_l (the last rank's run), t_0 + (m + p - 4) t_m + P (a middle rank's, a pass of
+    a neighbour's queue), K t_0 + 2 q t_m + P (rank 0's warm-up and cool-down waits), K t_0 + (p - 1) b_0 + q t_m
+    + max(f_0, f_m, t_l), K t_0 + (p - 1) f_0 + q t_m + max(b_0, b_m, t_l), m t_0). ZB-H1, F = I = W = t / 3 of
+    each kind (`ZB_SPLIT`), u = t / 3: max(u_0 + q u_m + 3 m u_l, u_0 + (3m + q - 2) u_m + max(2 u_l, u_m),
+    (3m - p + 1) u_0 + 2 q u_m + max(2 u_l, u_0), m t_0). The bubble is step - m `stage_s`, added less the
+    model's. Where the even split's ceil gives the kinds more layers than the model has (L' not a multiple of p,
+    which Megatron refuses), the other ranks are made to add up to `others_s` (the model's layers): the difference
+    comes off the middle ranks where they are not the heaviest (hZ3's form unchanged on its cases), else off the
+    last rank; the bubble kept >= 0. Exact, with fractions,
+    on every list-scheduled case tried (1F1B 26,000: p 2-8, m p..3p + 2, random per-kind F and B with F : B 1:1 to
+    1:3 and 6,000 with any F, B >= 0; ZB-H1 6,000 at every m torch accepts; every order of the three kinds); with
+    the heaviest rank the last it is o (exactly the model's), with the first or a middle one the model's o
+    is over by up to 100 % of it and, with unequal F shares, under by up to 8 % (hB, session 36;
+    tests/training/test_one_f_one_b_three_kinds.py). hZ3's first-rank form (session 35) is its case t_0 >= t_l
+    >= t_m."""
+    p, m, th, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
+    kinds = tuple(to_float(x) for x in (first_s, first_fwd_s, middle_s, middle_fwd_s, last_s))
+    holds = (m >= p) & (kinds[-1] >= 0.0)  # (the plans' shape without the schedule's broadcast axis)
+    if is_plain(holds):  # one plan's floats
+        return _three_kinds(schedule, p, m, th, o, *kinds) if holds else 0.0  # type: ignore[return-value]
+    if not holds.any():  # (no plan it applies to: nothing computed)
+        return 0.0  # type: ignore[return-value]
+    # only the plans it applies to (a search grid's few), element for element as one plan's floats
+    values = (schedule, p, m, th, o, *kinds)
+    shape = np.broadcast_shapes(*(np.shape(x) for x in values))
+    at = np.nonzero(np.broadcast_to(holds, shape))
+    out = np.zeros(shape)
+    out[at] = _three_kinds(*(np.broadcast_to(np.asarray(x), shape)[at] for x in values))
+    return out
+
+
+def _three_kinds(schedule: Any, p: Any, m: Any, th: Any, o: Any, t0: Any, f0: Any, tm: Any, fm: Any,
+                 tl: Any) -> Any:
+    """`three_rank_kinds_s` of plans it applies to (floats or arrays of one shape)."""
+    q, k = p - 2.0, m - p + 1.0
+    # the kinds' o made `others_s`: the layers the split's ceil adds to the kinds are taken off the middle ranks
+    # where they are not the heaviest, else off the last rank (each keeps its forward share)
+    gap = o - (t0 + q * tm + tl - th)
+    off_middle = (q > 0.0) & (tm < th)
+    scale = larger(tm + gap / larger(q, 1.0), 0.0) / larger(tm, 1e-30)
+    tm, fm = pick(off_middle, tm * scale, tm), pick(off_middle, fm * scale, fm)
+    tl = pick(off_middle, tl, larger(tl + gap, 0.0))
+    b0, bm = t0 - f0, tm - fm
+    both = larger(larger(f0, fm), tl) + larger(larger(b0, bm), tl)
+    span = larger(larger(t0 + q * tm + m * tl, t0 + (m + p - 4.0) * tm + both),
+                  larger(k * t0 + 2.0 * q * tm + both, m * t0))
+    span = larger(span, k * t0 + q * tm + larger((p - 1.0) * b0 + larger(larger(f0, fm), tl),
+                                                 (p - 1.0) * f0 + larger(larger(b0, bm), tl)))
+    one_f_one_b = larger(span - m * th, 0.0) - o
+    f, b, w = ZB_SPLIT  # one pass of each kind: t / 3 (equal shares, as the form was derived)
+    u0, um, ul = t0 * f, tm * f, tl * f
+    zb_span = larger(larger(u0 + q * um + 3.0 * m * ul, u0 + (3.0 * m + q - 2.0) * um + larger(2.0 * ul, um)),
+                     larger((3.0 * m - p + 1.0) * u0 + 2.0 * q * um + larger(2.0 * ul, u0), m * t0))
+    zb = larger(zb_span - m * th, 0.0) - o * (f + b - w)  # less the model's ZB-H1 bubble at m >= p (W filled)
+    return pick(schedule == _ONE_F_ONE_B, one_f_one_b, pick(schedule == _ZB_H1, zb, 0.0))
 
 
 def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

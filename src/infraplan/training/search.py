@@ -262,13 +262,15 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
-            index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
-            plan = grid_plan(rows, index, vpp, schedule, grid.zero)
+            if not keep.all():  # (every row kept: the grid as it is, with the derived columns it computed; hP2)
+                index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
+                plan = grid_plan(rows, index, vpp, schedule, grid.zero)
+                memory = memory if objective == "time" else memory[:, :, keep]
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             n = fits.size
             key = found.keys[used:used + n].reshape(fits.shape)
             # (one pass: the priced key where the plan fits, inf elsewhere; a masked store after the copy was ~1.3x)
-            np.copyto(key, np.where(fits, t if objective == "time" else memory[:, :, keep], np.inf))
+            np.copyto(key, np.where(fits, t if objective == "time" else memory, np.inf))
             finite = key[fits]
             found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
             if objective != "time":

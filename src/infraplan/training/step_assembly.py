@@ -23,11 +23,14 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
-from infraplan.scalar_path import FLOAT_OPS, MathOps, pick
+from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, pick
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.enums import Schedule
@@ -41,9 +44,9 @@ from infraplan.training.host_time import (
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
-    first_rank_heaviest_s,
     interleaved_first_chunk_s,
     pipeline_bubble,
+    three_rank_kinds_s,
 )
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
@@ -113,11 +116,16 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # does Megatron's combined 1F1B where Megatron-Core accepts it (`combined_1f1b.combined_1f1b_plans`)
     combined_1f1b = combined_1f1b_plans(plan, profile)
     paired = (plan.schedule == _DUALPIPE) | combined_1f1b
+    # (a grid where no plan pairs: each row's own sums, the values `where` picks, without spreading them over the
+    # broadcast (vpp, schedule) axes: the stage terms below stay one per row; hP2, session 36)
+    unpaired = ops is not FLOAT_OPS and not np.any(paired)
     per_layer = {
-        "compute": ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"]),
+        "compute": (lt["compute_fwd"] + lt["compute_bwd"] if unpaired
+                    else ops.where(paired, lt["compute_paired"], lt["compute_fwd"] + lt["compute_bwd"])),
         "tp_comm": lt["tp_fwd"] + lt["tp_bwd"],
         "cp_comm": lt["cp_fwd"] + lt["cp_bwd"],
-        "ep_comm": ops.where(paired, lt["ep_paired"], lt["ep_fwd"] + lt["ep_bwd"]),
+        "ep_comm": (lt["ep_fwd"] + lt["ep_bwd"] if unpaired
+                    else ops.where(paired, lt["ep_paired"], lt["ep_fwd"] + lt["ep_bwd"])),
         "other": lt["other_fwd"] + lt["other_bwd"],
     }
     pp = ops.as_float(plan.pp)
@@ -169,8 +177,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                    + lt["moe_sync_waits"] * dispatch_s)  # the block's other syncs (GPT-OSS's GeGLU offset copy)
     stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
     if stage_only:
-        return {k: m * v for k, v in stage.items()}
-    stage_total = sum(stage.values())
+        stage_out = {k: m * v for k, v in stage.items()}
+        return _in_paired_shape(stage_out, paired) if unpaired else stage_out
+    stage_total = sum(stage.values()) if ops is FLOAT_OPS else ordered_sum(stage.values())
     fwd_window, bwd_window = dp_windows(lt, layers, run_host_fwd - run_gpu_fwd, host_bwd - gpu_bwd, synced,
                                         profile.dp_overlap_fraction, ops)
 
@@ -185,7 +194,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # used before: once that stage is host-bound a faster head moved time onto the layers, +0.12 % on a step.)
     head_s, embed_s = head_compute + head_other + lt["head_tp"], lt["embed_other"] + lt["embed_tp"]
     paced = ops.maximum(layers, 1.0)
-    layer_gpu = sum(per_layer.values())
+    layer_gpu = sum(per_layer.values()) if ops is FLOAT_OPS else ordered_sum(per_layer.values())
     mid_fwd = layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
     mid_bwd = layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
     mid_host = (exposed(layers * lt["host_fwd"] + ops.where(synced, 0.0, batch_host),
@@ -205,19 +214,31 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         counted = float(profile.account_for_embedding_in_pipeline_split)
         excess = with_head * (1.0 - with_embed) * (embed_s - counted * layer_s)
         out["pp_bubble"] = out["pp_bubble"] + interleaved_first_chunk_s(plan.schedule, pp, plan.vpp, m, excess)
-        # 1F1B / ZB-H1, the first rank the heaviest: its waits or the last rank's run (`first_rank_heaviest_s`; hZ3).
-        # The even split's middle ranks hold the first's layers + 1 where the embedding counts, the last those - 1
-        # where the loss counts, with the LM head (+ loss) and the MTP modules; rank 0's forward is its GPU
-        # forward's share of its time (its exposed host time split as its GPU work)
-        per = layers + float(profile.account_for_embedding_in_pipeline_split)
-        last_s = ((per - float(profile.account_for_loss_in_pipeline_split)) * layer_s + head_s
-                  + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
-        first_only = with_embed * (1.0 - with_head)  # (1 or 0 off DualPipe)
-        last_s = ops.where(first_only > 0.0, last_s, -1.0)
-        middle_s = ops.where(pp > 2.0, per * layer_s, 0.0)
-        first_fwd = stage_total * gpu_fwd / ops.maximum(gpu_fwd + gpu_bwd, 1e-30)
-        out["pp_bubble"] = out["pp_bubble"] + first_rank_heaviest_s(plan.schedule, pp, m, stage_total, others,
-                                                                    last_s, middle_s, first_fwd)
+        # 1F1B / ZB-H1, the first or a middle rank the heaviest: the exact bubble of torch's order on the three rank
+        # kinds (`three_rank_kinds_s`; hB, session 36; the last the heaviest: o is exact, hZ2). The even split's middle
+        # ranks hold per layers (the first's + 1 where the embedding counts), rank 0 those less the counted embedding,
+        # with the embedding, the last those less the counted loss, with the LM head (+ loss) and the MTP modules; the
+        # heaviest kind is the stage priced. A rank's forward is its GPU forward's share of its time (its exposed host
+        # time split as its GPU work; the other kinds at a layer's share: an assumption, no source)
+        if anywhere(with_head == 0.0):  # (with_head 1 or 0 off DualPipe, 1/2 on it; 1: nothing to add)
+            emb = float(profile.account_for_embedding_in_pipeline_split)
+            loss = float(profile.account_for_loss_in_pipeline_split)
+            per = layers + with_embed * emb
+            last_s = ((per - loss) * layer_s + head_s
+                      + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
+            middle_heavy = (with_embed + with_head) == 0.0
+            # a middle rank the heaviest on a split of whole ranks only (L' a multiple of p, as Megatron requires):
+            # otherwise the middle ranks are not equal and the model's o stays
+            uneven = lt["stage_layers"] + lt["other_layers"] + emb + loss != pp * per
+            last_s = ops.where((with_head > 0.0) | (middle_heavy & uneven), -1.0, last_s)
+            heavy_share = gpu_fwd / ops.maximum(gpu_fwd + gpu_bwd, 1e-30)
+            layer_share = mid_fwd / ops.maximum(mid_fwd + mid_bwd, 1e-30)
+            first_s = ops.where(with_embed > 0.0, stage_total, (per - emb) * layer_s + embed_s)
+            first_fwd = first_s * ops.where(with_embed > 0.0, heavy_share, layer_share)
+            middle_s = ops.where(pp > 2.0, ops.where(middle_heavy, stage_total, per * layer_s), 0.0)
+            middle_fwd = middle_s * ops.where(middle_heavy, heavy_share, layer_share)
+            out["pp_bubble"] = out["pp_bubble"] + three_rank_kinds_s(plan.schedule, pp, m, stage_total, others, first_s,
+                                                                     first_fwd, middle_s, middle_fwd, last_s)
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
@@ -242,5 +263,32 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
     out["optimizer"] = optimizer_gpu + exposed(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False, dispatch_s)
     out = {k: out[k] for k in COMPONENTS}
-    out["step_time_s"] = sum(out.values())  # (the components, in their order)
+    # (the components, in their order)
+    out["step_time_s"] = sum(out.values()) if ops is FLOAT_OPS else ordered_sum(out.values())
+    return _in_paired_shape(out, paired) if unpaired else out
+
+
+def _in_paired_shape(out: dict[str, Any], paired: Any) -> dict[str, Any]:
+    """`out` with its compute and EP terms in the shape `where(paired, ...)` gave them (their values: each row's own),
+    as read-only broadcast views where that shape is wider (a search grid's (vpp, schedule) axes)."""
+    for k in ("compute", "ep_comm"):
+        wide = np.broadcast_shapes(np.shape(out[k]), np.shape(paired))
+        if np.shape(out[k]) != wide:
+            out[k] = np.broadcast_to(out[k], wide)
     return out
+
+
+def ordered_sum(values: Iterable[Any]) -> Any:
+    """`sum(values)` of arrays (from 0, in order: the same IEEE additions, so the same bits), adding in place into
+    the running total once it is an array of this function's own in the result's shape and dtype, not into a fresh
+    array per term (the search's (ZeRO, pairs, rows) grids: a few MB each; hP2, session 36)."""
+    total: Any = 0
+    owned = False
+    for v in values:
+        if (owned and np.broadcast_shapes(total.shape, np.shape(v)) == total.shape
+                and np.result_type(total, v) == total.dtype):
+            np.add(total, v, out=total)
+            continue
+        total = total + v
+        owned = type(total) is np.ndarray
+    return total

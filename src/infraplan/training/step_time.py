@@ -118,11 +118,9 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
         times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
                               row.recompute == _FULL, stack, fabric, ep_records, True)
-        floats: dict[str, Any] = with_stage_split(shape, stack, times, float(row.pp))  # (a fresh dict)
-        for k, v in floats.items():  # the one-plan memo keeps Python floats (set in place: the keys stay)
-            if type(v) is not float:
-                floats[k] = float(v)
-        return floats
+        # the one-plan memo keeps Python floats (in the split's key order)
+        return {k: v if type(v) is float else float(v)
+                for k, v in with_stage_split(shape, stack, times, float(row.pp)).items()}
     free = _distinct_rows([getattr(distinct, k) for k in FREE_KEYS])
     once = distinct if free is None else take_rows(distinct, free[0])
 
