@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -50,10 +51,15 @@ class Bounded:
         self.why = why
         self.reader = reader  # text with a unit ("200ms"), tried when the text is not a plain number
         self.constraints = constraints
-        field = Field(allow_inf_nan=False, **constraints) if kind is float else Field(**constraints)
-        target: Any = Annotated[kind, field]
-        self.adapter: TypeAdapter[Any] = TypeAdapter(target)
         self.__name__ = "INTEGER" if kind is int else "FLOAT"
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        """The pydantic check, built on first use: a command parses a few of the module's ~23 options, and each
+        adapter costs ~0.2 ms to build (a `train` process's start-up, benchmarks/single_estimate.py)."""
+        field = Field(allow_inf_nan=False, **self.constraints) if self.kind is float else Field(**self.constraints)
+        target: Any = Annotated[self.kind, field]
+        return TypeAdapter(target)
 
     def _read(self, value: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool):

@@ -13,16 +13,19 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
 from infraplan.catalog.loader import is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import job_placement_unit
 from infraplan.network.topology import ClosTopology, build_topology
+
+if TYPE_CHECKING:
+    from infraplan.cluster.power import ServerLayout
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +133,9 @@ class Cluster:
     @cached_property
     def layout(self) -> ServerLayout:
         """The power chain's view of a server and its fabric."""
+        from infraplan.cluster.power import ServerLayout  # lazy: `train` never prices power, so its process loads
+        # neither the network bill of materials nor the price and facility catalogs (benchmarks/single_estimate.py)
+
         return ServerLayout(self.accelerator, self.system, self.generic)
 
     @cached_property

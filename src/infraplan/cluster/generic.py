@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.facility_loader import load_network_cost
 from infraplan.catalog.schemas import Accelerator, Network, NetworkTier, Node, System
 from infraplan.cluster.host_share import EPOCH_SERVER_MULTIPLIER as EPOCH_SERVER_MULTIPLIER
 from infraplan.cluster.host_share import accelerator_host_share, reference_system
@@ -52,7 +51,11 @@ def fabric_radix(network: Network | None) -> int:
     """Switch radix of a generic Clos on a system's node: its own leaf switch (one at the node's NIC port speed: an
     HDR node's 40-port QM8700, not a 400G radix), else the catalog's default radix."""
     leaf = network.tiers[0].switch_radix if network is not None and network.tiers else None
-    return leaf or load_network_cost().default_switch_radix
+    if leaf:
+        return leaf
+    from infraplan.catalog.facility_loader import load_network_cost  # lazy: a catalog system's tiers have radixes
+
+    return load_network_cost().default_switch_radix
 
 
 def clos_tiers(accelerators: int, node: Node, radix: int) -> tuple[list[NetworkTier], int]:

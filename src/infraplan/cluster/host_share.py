@@ -28,7 +28,6 @@ from functools import lru_cache
 from typing import Literal
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.catalog.schemas import Accelerator, Node, System
 
 EPOCH_SERVER_MULTIPLIER = 1.82  # server power / GPU TDP, Epoch AI from DGX H100 (10.2 kW / 8 / 700 W)
@@ -73,6 +72,8 @@ def accelerator_host_share(accelerator: Accelerator) -> HostShare:
 
 def host_share(device: str | Accelerator) -> HostShare:
     """THE host share per device of an accelerator or CPU (preset, file or loaded) or a video ASIC preset."""
+    from infraplan.catalog.inference_loader import is_video_device, load_video_device  # lazy: recsys/video schemas
+
     if isinstance(device, str) and is_video_device(device):
         dev = load_video_device(device)
         return HostShare(dev.host_power_w, "device", dev.host_source or "no host (video device file)")

@@ -1,0 +1,138 @@
+"""`infraplan train --json` as a process (benchmarks/single_estimate.py, goal 0.5 s): what it no longer imports, the
+error-band file read without the YAML parser when it is in the writer's form, and the collector's thresholds."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+
+import pytest
+
+from infraplan.catalog import error_bands
+from infraplan.catalog.loader import safe_load_yaml
+from infraplan.cli import options
+
+cli_main = sys.modules["infraplan.cli.main"]  # `infraplan.cli.main` the attribute is the function
+
+TRAIN = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
+         "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
+# made lazy for `train` (power chain, network bill of materials and prices' results, facility / recsys / video
+# catalogs; numpy.ma by np.unique's default path), and the heavy libraries no `train` needs
+NOT_FOR_TRAIN = ("infraplan.cluster.power", "infraplan.network.costs", "infraplan.network.results",
+                 "infraplan.catalog.facility_loader", "infraplan.catalog.inference_loader",
+                 "infraplan.catalog.recsys_schemas", "infraplan.catalog.video_schemas", "numpy.ma",
+                 "scipy", "pandas", "pyarrow", "duckdb", "plotly", "fastapi", "rich", "networkx", "ray")
+
+
+def test_train_json_does_not_import_what_it_does_not_use():
+    code = ("import sys; from infraplan.cli.main import main; code = main(sys.argv[1:]); "
+            "print('\\n'.join(sorted(sys.modules)), file=sys.stderr); sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, *TRAIN], capture_output=True, text=True, check=True,
+                          env={**os.environ, "COLUMNS": "120"})
+    assert json.loads(done.stdout)["step_time_s"] > 0  # the probe ran the estimate
+    loaded = set(done.stderr.split())
+    assert "infraplan.training.estimate" in loaded
+    assert sorted(m for m in loaded if m in NOT_FOR_TRAIN or m.split(".")[0] in NOT_FOR_TRAIN) == []
+
+
+def _shipped_text() -> str:
+    return (resources.files("infraplan.catalog") / "error_bands.yaml").read_text()
+
+
+def test_the_shipped_error_bands_read_as_yaml_reads_them():
+    rows = error_bands.written_rows(_shipped_text())
+    parsed = safe_load_yaml(_shipped_text())["residuals"]
+    assert rows is not None and len(rows) == len(parsed) > 1000
+    for row, yaml_row in zip(rows, parsed, strict=True):
+        assert list(row) == [*yaml_row[:4], float(yaml_row[4]), *yaml_row[5:]]
+        assert [type(v) for v in row] == [str, str, str, str, float, str, str]
+
+
+ROW = '  - [H001, hopper, megatron, training, -0.1239, "Llama 3 paper", throughput]\n'
+
+
+def test_a_row_in_the_writers_form_is_read_without_yaml():
+    assert error_bands.written_rows(f"# a comment\nresiduals:\n{ROW}") == [
+        ("H001", "hopper", "megatron", "training", -0.1239, "Llama 3 paper", "throughput")]
+    text = f"# a comment\nresiduals:\n{ROW.replace('H001', '1e3')}"
+    assert error_bands.written_rows(text) == [tuple(safe_load_yaml(text)["residuals"][0])]  # '1e3', as YAML reads it
+
+
+@pytest.mark.parametrize("row", [
+    ROW.replace("H001", "yes"),  # YAML 1.1 reads a boolean
+    ROW.replace("H001", "null"),
+    ROW.replace("H001", "123"),  # an integer
+    ROW.replace("H001", "1.5e+3"),  # a float (PyYAML: `1e3` and `1.5e3` are strings, read as such above)
+    ROW.replace("H001", "1_000"),
+    ROW.replace("H001", "0x1F"),
+    ROW.replace("H001", "2026-01-01"),  # a date
+    ROW.replace("-0.1239", "nan"),
+    ROW.replace("Llama 3 paper", 'Llama \\"3\\" paper'),  # an escape: the YAML parser unescapes it
+    ROW.replace(", throughput]", ", throughput, extra]"),
+    ROW.replace("  - [", "  -  ["),
+])
+def test_anything_else_goes_to_the_yaml_parser(row):
+    assert error_bands.written_rows(f"# a comment\nresiduals:\n{ROW}{row}") is None
+
+
+@pytest.mark.parametrize("text", [f"residuals:\n{ROW}", f"# c\nresiduals:\n{ROW}".rstrip("\n"),
+                                  f"# c\nother: 1\nresiduals:\n{ROW}", "# c\nresiduals:\n"])
+def test_a_file_not_in_the_writers_layout_goes_to_the_yaml_parser(text):
+    assert error_bands.written_rows(text) is None
+
+
+def test_load_residuals_gives_the_yaml_parsers_residuals(monkeypatch):
+    fast = error_bands.load_residuals()
+    monkeypatch.setattr(error_bands, "written_rows", lambda text: None)
+    error_bands.load_residuals.cache_clear()
+    try:
+        assert error_bands.load_residuals() == fast
+    finally:
+        error_bands.load_residuals.cache_clear()
+
+
+def test_the_collector_runs_less_often_during_a_command_and_the_callers_thresholds_come_back(monkeypatch):
+    seen = []
+    monkeypatch.setattr(cli_main, "app", lambda **_: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert cli_main.main(["--version"]) == 0
+    assert seen == [cli_main.GC_THRESHOLDS] and gc.get_threshold() == before
+
+
+PAUSED = """
+import gc, sys
+from infraplan.cli.main import collector_paused
+with collector_paused():
+    assert not gc.isenabled()
+    junk = [[] for _ in range(1000)]
+    assert gc.get_count()[0] >= 1000
+assert gc.get_count()[0] < 1000 and gc.isenabled() and gc.get_freeze_count() == 0  # moved on, unscanned
+gc.disable()
+with collector_paused():
+    pass
+assert not gc.isenabled()  # a caller's disabled collector stays disabled
+gc.enable()
+gc.freeze()
+frozen = gc.get_freeze_count()
+with collector_paused():
+    more = [[] for _ in range(1000)]
+assert gc.get_freeze_count() == frozen  # a caller's frozen objects stay frozen
+print("ok")
+"""
+
+
+def test_a_commands_import_is_not_scanned_and_leaves_the_collector_as_it_was():
+    # a fresh interpreter: the test session's conftest has frozen its objects
+    done = subprocess.run([sys.executable, "-c", PAUSED], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_option_builds_its_pydantic_check_on_first_use():
+    bounded = options.count(1, 8)
+    assert "adapter" not in vars(bounded)
+    assert bounded("8") == 8
+    assert "adapter" in vars(bounded)
