@@ -82,9 +82,11 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     t_next = arr_open[0]  # the next open arrival
     waiting: deque[int] = deque()
 
-    def release(i: int, at: float) -> None:
+    def release(i: int, at: float, log: list[int] | None = log, arr: list[float] = arr, clients: int = clients,
+                n: int = n, waiting: deque[int] = waiting) -> None:
         """Request i ended at `at`: logged for the stepping driver, or (closed loop) its client's next request
-        is sent then."""
+        is sent then (bound as defaults, not closed over: the loop's own reads of `n` and `waiting` stay fast
+        locals, not cells)."""
         if log is not None:
             log.append(i)
         elif i + clients < n:
@@ -270,35 +272,27 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 t = decode_head_s[n_dec] + kv_c * sum_ctx + over + dec_fix
                 f = body_flop[n_dec]
                 steps_done += 1
-                if e_min <= steps_done:  # someone's last token is this iteration's
+                if per_fin and e_min <= steps_done:  # the ending sequences' cost, counted as the other paths do
                     due = (steps_done + 1) * n
-                    ends = [heappop(heap) % n]  # the sequences whose last token this is (one at least), in key order
-                    while heap[0] < due:
-                        ends.append(heappop(heap) % n)
+                    t += per_fin * sum(1 for key_at in heap if key_at < due)
+                clock += t
+                busy += t
+                compute += f if f < t else t
+                sum_ctx += n_dec * adv
+                while e_min <= steps_done:  # the sequences whose last token this was (popped in key order), if any
+                    j = heappop(heap) % n
+                    finish[j] = clock
+                    free += need[j]
+                    running -= 1
+                    n_dec -= 1
+                    sum_ctx -= end_ctx[j]
+                    if emit:  # release(j, clock), inline
+                        if log is not None:
+                            log.append(j)
+                        elif j + clients < n:
+                            arr[j + clients] = clock
+                            waiting.append(j + clients)
                     e_min = heap[0] // n
-                    if per_fin:
-                        t += per_fin * len(ends)
-                    clock += t
-                    busy += t
-                    compute += f if f < t else t
-                    sum_ctx += n_dec * adv
-                    for j in ends:
-                        finish[j] = clock
-                        free += need[j]
-                        running -= 1
-                        n_dec -= 1
-                        sum_ctx -= end_ctx[j]
-                        if emit:  # release(j, clock), inline
-                            if log is not None:
-                                log.append(j)
-                            elif j + clients < n:
-                                arr[j + clients] = clock
-                                waiting.append(j + clients)
-                else:
-                    clock += t
-                    busy += t
-                    compute += f if f < t else t
-                    sum_ctx += n_dec * adv
                 if t_next <= clock or waiting or not n_dec:  # an arrival, a queue to admit from, or idle
                     break
             continue

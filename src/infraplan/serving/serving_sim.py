@@ -67,6 +67,7 @@ from infraplan.serving.disaggregated import (
 from infraplan.serving.engines import ServingEngine, load_engine
 from infraplan.serving.kv_cache import KvCapacity, kv_capacity
 from infraplan.serving.llm_iteration import Deployment, IterationCost, build_iteration_cost
+from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
 from infraplan.serving.serving_engine import simulate_engine
 from infraplan.serving.workloads import Requests
@@ -113,6 +114,7 @@ def front_end_s(dep: Deployment) -> float:
     return pool_engine(dep.stack).request_latency_s
 
 
+@kept_cost_tables()  # the engines' tables, built once for all of them (`serving.loop_stepping`)
 def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arrival: np.ndarray,
              prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
              clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> PoolResult:
@@ -122,16 +124,14 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
     `lag`: the client's cycle, `serving.client_loop.next_request_s`).
     """
     n = len(arrival)
-    first = np.full(n, np.nan)
-    finish = np.full(n, np.nan)
-    sent = np.array(arrival, dtype=np.float64)
-    busy = compute = 0.0
-    iterations = 0
-    k = np.arange(n)
+    first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
+    busy, compute, iterations = 0.0, 0.0, 0
     engine = pool_engine(dep.stack)
-    for e in range(engines):
-        idx = np.flatnonzero((k % clients) % engines == e) if clients > 0 else np.arange(e, n, engines)
-        if idx.size == 0:
+    client_engine = (np.arange(n) % clients) % engines if clients > 0 else None
+    for e in range(engines if clients > 0 else min(engines, n)):
+        # open loop: every engines-th request from e, a strided view (the values an index array would copy)
+        idx = np.flatnonzero(client_engine == e) if client_engine is not None else slice(e, None, engines)
+        if isinstance(idx, np.ndarray) and idx.size == 0:
             continue
         local_clients = len(range(e, min(clients, n), engines)) if clients > 0 else 0
         if local_clients and (round_trip_s > 0 or lag):
@@ -142,7 +142,9 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
             r = simulate_engine(cost, arrival[idx], prefill[idx], cached[idx], steps[idx], dep.max_batch,
                                 dep.token_budget, blocks_per_engine, dep.block_tokens, clients=local_clients,
                                 scheduler=engine.scheduler, kv_admission=engine.kv_admission)
-        first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
+        first[idx], finish[idx] = r.first_token_s, r.finish_s
+        if clients > 0:  # (open loop: the arrivals as given)
+            sent[idx] = r.arrival_s
         busy += r.busy_s
         compute += r.compute_s
         iterations += r.iterations

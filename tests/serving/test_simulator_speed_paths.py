@@ -1,0 +1,67 @@
+"""The serving simulator's speed paths (issue 18, "1 M requests <= 3 s online"; session 36, hP3) leave every answer
+unchanged: a pool builds its engines' cost tables once and drops them after, hands each open-loop engine a strided
+view of its requests (the values an index array would copy), and the specialised loop keeps its state in fast
+locals (no closure cells) and finishes an event iteration's sequences without a list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from infraplan.catalog import load_accelerator, load_model, load_system
+from infraplan.catalog.serving_loader import load_workload
+from infraplan.network.collectives import Fabric
+from infraplan.serving import fcfs_loop, loop_stepping, serving_sim
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
+from infraplan.serving.serving_engine import simulate_engine
+from infraplan.serving.workloads import workload_requests
+
+SYSTEM = load_system("dgx-h100-superpod")
+ACC = load_accelerator(SYSTEM.accelerator)
+DEP = Deployment(replicas=8, max_batch=64, token_budget=4096)
+COST = build_iteration_cost(load_model("llama3-8b"), ACC, Fabric.from_system(SYSTEM, ACC), DEP)
+
+
+def test_a_pool_builds_its_engines_tables_once_and_drops_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = []
+    build = loop_stepping.cost_tables
+
+    def counted(cost: Any, max_batch: int) -> Any:
+        builds.append((id(cost), max_batch) not in loop_stepping._TABLES)
+        return build(cost, max_batch)
+
+    monkeypatch.setattr(fcfs_loop, "cost_tables", counted)
+    req = workload_requests(load_workload("chat"), 800, 40.0, seed=3)
+    zeros = np.zeros_like(req.input_tokens)
+    pool = serving_sim.run_pool(COST, DEP, 100_000, req.arrival_s, req.input_tokens, zeros, req.output_tokens - 1,
+                                engines=8)
+    assert len(builds) == 8 and sum(builds) == 1  # eight engines, one build (before: one each)
+    assert not loop_stepping._TABLES  # outside a caller's scope they live for the pool's run only
+    assert np.isfinite(pool.finish_s).all()
+
+
+@pytest.mark.parametrize("engines", [1, 3, 8, 900])  # 900: more engines than requests, some get none
+def test_open_loop_engines_take_every_engines_th_request(engines: int) -> None:
+    req = workload_requests(load_workload("chat"), 800, 40.0, seed=4)
+    zeros = np.zeros_like(req.input_tokens)
+    steps = req.output_tokens - 1
+    pool = serving_sim.run_pool(COST, DEP, 100_000, req.arrival_s, req.input_tokens, zeros, steps, engines)
+    first, finish = np.full(800, np.nan), np.full(800, np.nan)
+    busy = 0.0
+    for e in range(min(engines, 800)):  # the index arrays the pool routed by before, engine by engine
+        idx = np.arange(e, 800, engines)
+        r = simulate_engine(COST, req.arrival_s[idx], req.input_tokens[idx], zeros[idx], steps[idx], DEP.max_batch,
+                            DEP.token_budget, 100_000, DEP.block_tokens)
+        first[idx], finish[idx] = r.first_token_s, r.finish_s
+        busy += r.busy_s
+    assert np.array_equal(pool.first_token_s, first) and np.array_equal(pool.finish_s, finish)  # bit for bit
+    assert pool.busy_s == busy and np.array_equal(pool.arrival_s, req.arrival_s)
+
+
+def test_the_specialised_loop_keeps_its_state_in_fast_locals() -> None:
+    """The ending request's release is bound to the loop's lists by default arguments, not closed over: the loop's
+    own reads of `n` (every heap key) and `waiting` (every pass) stay fast locals."""
+    cells = set(fcfs_loop.fcfs_steps.__code__.co_cellvars)
+    assert not cells & {"n", "waiting", "arr", "log", "clients"}
