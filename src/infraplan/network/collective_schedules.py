@@ -29,7 +29,8 @@ Schedules for the flow simulator (one `FlowSet` per step; identical steps are si
 All-reduce also runs as NCCL's NVLS (`network.nvls`: in-switch reduction and multicast) inside one NVSwitch
 domain on an accelerator whose catalog entry has and enables the NVLS figure; asked for by name elsewhere it is
 refused. The flow simulator runs flows between GPUs, not reduction in the switch: for NVLS it simulates the ring
-schedule over the same GPUs, and the result's `difference_reason` says so.
+schedule over the same GPUs, and the result's `difference_reason` says so. IB SHARP (`--sharp`) runs each shard
+group's aggregation tree as one flow over its NIC and switch links (`network.sharp_flows`).
 `--algorithm auto` takes the algorithm the analytical model finds fastest, in both models, so both answer
 for the same schedule; for all-reduce its candidates are those of the training and serving models' `auto`
 (`collectives.all_reduce_time`: ring, tree, NVLS from `NVLS_MIN_BYTES` where it runs) and the hierarchical one.
@@ -76,6 +77,7 @@ from infraplan.network.nvls import nvls_available
 from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
+from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
 from infraplan.network.topology import build_topology
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
@@ -177,8 +179,15 @@ def analytical_time(fabric: Fabric, op: str, algorithm: str, size: float, n: int
     return float(send_recv_time(fabric, size, stride * (n // 2)))
 
 
-def _sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool) -> list[str]:
-    """What a `--sharp` answer assumes (`network.sharp`'s module docstring), or why SHARP did not run."""
+def _sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool, sim: str = "analytical") -> list[str]:
+    """What a `--sharp` answer assumes (`network.sharp`'s module docstring; the flow model's, `network.sharp_flows`'),
+    or why SHARP did not run."""
+    if algo == "sharp" and sim == "flow":
+        return ["IB SHARP as flows: one aggregation tree per shard group (member c of every scale-up domain), each "
+                "one stream at one rate over its NIC and switch links, up to its root and back down; its parents "
+                "one seeded ECMP draw per tier, failed links avoided; in-domain reduce-scatter and all-gather "
+                "pipelined with the trees (NVLink ring flows, or NVLS by its formula where faster: the flow "
+                "simulator does not reduce in the NVSwitch) (`network.sharp_flows`)"]
     if algo == "sharp":
         return ["IB SHARP: the switches' aggregation tree serves this group alone (an oversubscribed tier does not "
                 "slow the reduced stream); message-size efficiency of a two-domain ring (no per-size SHARP curve "
@@ -397,7 +406,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     `failed_links` ("TIER:COUNT" or "TIER:FRACTION", flow model only): that many of the tier's uplinks fail, chosen
     with `seed` (`routing.fail_links`); ECMP routes over the healthy ones; the analytical model does not see them.
     `sharp`: IB SHARP in-network all-reduce enabled (`network.sharp`, NCCL_COLLNET_ENABLE=1), refused unless
-    every switch tier of the system does SHARP; analytical model only."""
+    every switch tier of the system does SHARP; in the flow model the switches' aggregation trees run as flows
+    (`network.sharp_flows`)."""
     if op not in OPS:
         raise InputError(f"unknown collective {op!r}; choose from {', '.join(OPS)}")
     if sim not in ("analytical", "flow"):
@@ -419,9 +429,6 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")
         require_sharp(build_topology(spec))
     algo = _choose(op, algorithm, sim, fabric, size_bytes, gpus, stride, sharp)
-    if algo == "sharp" and sim == "flow":
-        raise InputError("the flow simulator routes flows between GPUs and does not reduce in the switches: "
-                         "--sharp with --sim analytical, or another --algorithm")
     analytical = analytical_time(fabric, op, algo, size_bytes, gpus, stride)
     a2a = op == "all-to-all"
     out: dict[str, Any] = {
@@ -448,50 +455,56 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
             links, count, total = fail_links(topo, links, failure[0], failure[1], seed)
             failed_note = [f"{count:,} of the {total:,} {failure[0]} uplinks failed (chosen with seed {seed}); "
                            "ECMP spreads flows over the healthy links (the analytical model has them all)"]
-        time_s, worst, tier, flows = 0.0, -1.0, "none", 0
-        flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
-        phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
-        counts = [flow_count(topo, step, fpp) for step, _ in phases]
-        _flow_sim.require_flow_memory(max(counts), len(topo.tiers))  # refused for memory before for time
-        _check_flow_time(counts, notice)
-        compared: list[PhaseComparison] = []
-        pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
-        # a tree spanning scale-up domains is NCCL's pipelined tree (inside one domain: ceil(log2 n) steps)
-        tree = (flow_algo == "tree" and op == "all-reduce" and _fabric.PIPELINED_TREE_LATENCY
-                and np.unique(members // topo.scale_up_domain_gpus).size > 1)
-        for i, ((step, repeat), name, (a_bw, a_lat)) in enumerate(zip(
-                phases, _phase_names(op, flow_algo, len(phases)),
-                _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
-            tell = None if progress is None or len(phases) == 1 else _phase_progress(progress, i, len(phases))
-            result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
-                              flows_per_pair=fpp, seed=seed + i, progress=progress if tell is None else tell)
-            if pipelined:
-                # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
-                # sum along the ring over its steps, `fabric.ring_latency`), not the slowest transfer-plus-hop
-                transfer_s, latency_s = result.transfer_s, result.mean_latency_s
-            elif tree:
-                # a pipelined tree's pass: its chunks' slowest transfers plus, once, the latency of its longest
-                # path (`tree_pass_latency`, as `fabric.tree_latency_one`), spread over the chunks
-                transfer_s = result.transfer_s
-                latency_s = tree_pass_latency(members, topo.scale_up_domain_gpus, result.pair_latency_s) / repeat
-            else:
-                transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
-            phase = (transfer_s + latency_s if pipelined or tree else result.job_finish_s[0]) * repeat
-            time_s += phase
-            flows = max(flows, result.flows)
-            if phase > worst:
-                worst, tier = phase, result.bottleneck_class
-            compared.append(PhaseComparison(
-                name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
-                result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use))
-        reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
-                  else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
-                                         fpp))
+        if algo == "sharp":  # the switches' aggregation trees as flows (`network.sharp_flows`)
+            run = sharp_flow(topo, links, fabric, members, size_bytes, seed, progress)
+            time_s, tier, flows, fpp = run.time_s, run.bottleneck, run.flows, 1
+            reason = sharp_difference_reason(run, analytical, fabric, size_bytes, gpus, stride)
+        else:
+            time_s, worst, tier, flows = 0.0, -1.0, "none", 0
+            flow_algo = "ring" if algo == "nvls" else algo  # flows, not in-switch reduction: the ring it replaces
+            phases = flow_phases(op, flow_algo, members, topo.scale_up_domain_gpus, size_bytes)
+            counts = [flow_count(topo, step, fpp) for step, _ in phases]
+            _flow_sim.require_flow_memory(max(counts), len(topo.tiers))  # refused for memory before for time
+            _check_flow_time(counts, notice)
+            compared: list[PhaseComparison] = []
+            pipelined = flow_algo in ("ring", "hierarchical") and _fabric.PIPELINED_RING_LATENCY
+            # a tree spanning scale-up domains is NCCL's pipelined tree (inside one domain: ceil(log2 n) steps)
+            tree = (flow_algo == "tree" and op == "all-reduce" and _fabric.PIPELINED_TREE_LATENCY
+                    and np.unique(members // topo.scale_up_domain_gpus).size > 1)
+            for i, ((step, repeat), name, (a_bw, a_lat)) in enumerate(zip(
+                    phases, _phase_names(op, flow_algo, len(phases)),
+                    _analytical_phases(fabric, op, algo, size_bytes, gpus, stride, len(phases)), strict=True)):
+                tell = None if progress is None or len(phases) == 1 else _phase_progress(progress, i, len(phases))
+                result = simulate(topo, links, step, fabric.tier_round_trip_latency_s, SCALE_UP_LATENCY_S,
+                                  flows_per_pair=fpp, seed=seed + i, progress=progress if tell is None else tell)
+                if pipelined:
+                    # a pipelined ring's step: its slowest transfer plus the mean of its hops' latencies (the
+                    # sum along the ring over its steps, `fabric.ring_latency`), not the slowest transfer-plus-hop
+                    transfer_s, latency_s = result.transfer_s, result.mean_latency_s
+                elif tree:
+                    # a pipelined tree's pass: its chunks' slowest transfers plus, once, the latency of its longest
+                    # path (`tree_pass_latency`, as `fabric.tree_latency_one`), spread over the chunks
+                    transfer_s = result.transfer_s
+                    latency_s = tree_pass_latency(members, topo.scale_up_domain_gpus, result.pair_latency_s) / repeat
+                else:
+                    transfer_s, latency_s = result.slowest_transfer_s, result.slowest_latency_s
+                phase = (transfer_s + latency_s if pipelined or tree else result.job_finish_s[0]) * repeat
+                time_s += phase
+                flows = max(flows, result.flows)
+                if phase > worst:
+                    worst, tier = phase, result.bottleneck_class
+                compared.append(PhaseComparison(
+                    name, repeat, transfer_s * repeat, latency_s * repeat, a_bw, a_lat,
+                    result.bottleneck_class, result.busiest_link_flows, result.mean_link_flows, result.links_in_use))
+            reason = (nvls_difference_reason(time_s, analytical) if algo == "nvls"
+                      else difference_reason(time_s, analytical, compared, bottleneck_tier(fabric, gpus, stride, a2a),
+                                             fpp))
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
-        assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair",
-                       "max-min fair fluid sharing; identical steps simulated once", *failed_note]
-    assumptions += _sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain)
+        assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair"
+                       if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
+                       "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]
+    assumptions += _sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain, sim)
     if spec.network.rail_only:  # the answer names its fabric (`topology.with_fabric`, `routing` / `fabric` PXN)
         assumptions.append("rail-only fabric (arXiv:2307.12169): a byte to another rail crosses the scale-up domain "
                            "first (NCCL PXN), then its rail")

@@ -164,7 +164,8 @@ def merge_classes(paths: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.n
 
 def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_tier: tuple[float, ...],
              scale_up_latency_s: float, flows_per_pair: int = 1, seed: int = 0,
-             rtol: float = 1e-2, progress: Progress | None = None) -> SimResult:
+             rtol: float = 1e-2, progress: Progress | None = None,
+             routes: tuple[np.ndarray, np.ndarray] | None = None) -> SimResult:
     """Run the transfers to completion. Transfers between scale-up domains (`topo.scale_up_domain_gpus`: a node,
     or an NVL72 rack of 18 trays) are split into `flows_per_pair` ECMP flows, rounded up to a multiple of the
     GPU's NICs when it has several (striped over them, routing.py); inside a domain one flow over NVLink.
@@ -175,18 +176,25 @@ def simulate(topo: ClosTopology, links: LinkTable, flows: FlowSet, latency_by_ti
     flows finishing within 1 % of the next event finish with it). `progress(stage, done, total)`, if given, is
     told the stage (routing, merging, filling: the event and the share of its rates set) and the bytes moved out
     of all of them (total 0 while routing and merging: not counted).
+    `routes` (paths, reached): one flow per transfer on links the caller chose (a SHARP aggregation tree,
+    `network.sharp_flows`: an (F, H) array of link ids padded with -1, and the tier each flow's latency is that
+    of), instead of `route`'s ECMP; `flows_per_pair` and `seed` then do not apply.
     """
     rng = np.random.default_rng(seed)
     pairs = flows.src.size
     sud = topo.scale_up_domain_gpus  # pairs inside one NVLink domain go over scale-up, not the NICs
-    inter = (flows.src // sud) != (flows.dst // sud)
-    per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)  # NICs per GPU: whole stripes over all of them
-    copies = np.where(inter, -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu, 1)
+    if routes is None:
+        inter = (flows.src // sud) != (flows.dst // sud)
+        per_gpu = max(1, topo.nics_per_node // topo.gpus_per_node)  # NICs per GPU: whole stripes over all of them
+        copies = np.where(inter, -(-max(1, int(flows_per_pair)) // per_gpu) * per_gpu, 1)
+    else:
+        copies = np.ones(pairs, dtype=np.int64)
     total = int(copies.sum())
     require_flow_memory(total, len(topo.tiers))
     if progress is not None:
         progress("routing", 0.0, 0.0)
-    paths, reached, owner = route(topo, links, flows.src, flows.dst, copies, rng)
+    paths, reached, owner = route(topo, links, flows.src, flows.dst, copies, rng) if routes is None else (
+        np.asarray(routes[0], dtype=np.int32), np.asarray(routes[1], dtype=np.int64), np.arange(pairs))
     lat_table = np.asarray((scale_up_latency_s, *latency_by_tier))
     latency = lat_table[np.minimum(reached + 1, len(lat_table) - 1)]
     del reached
