@@ -124,6 +124,14 @@ def test_cli_answers_with_flow_and_its_assumptions(capsys) -> None:
     assert any("SHARP as flows" in a for a in data["assumptions"])
 
 
+def test_the_text_answer_counts_tree_flows_not_gpu_pairs(capsys) -> None:
+    """SHARP's flows are one per aggregation tree (plus the in-domain ring's): not ECMP flows per GPU pair."""
+    assert main(["collective", "all-reduce", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB",
+                 "--sharp", "--sim", "flow"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "one per aggregation tree" in out and "per GPU pair" not in out
+
+
 def test_small_messages_say_the_efficiency_differs() -> None:
     r = _flow("dgx-h100-superpod", 1024, "spread", size=2.0**26)
     assert r.time_s < 0.6 * r.analytical_time_s

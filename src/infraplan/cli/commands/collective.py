@@ -21,8 +21,10 @@ def render_collective(r: CollectiveResult) -> None:
     console.print(f"time {fmt_seconds(r.time_s)}; algbw {fmt_rate(r.algbw_bytes_per_s, 'B/s')}; "
                   f"busbw {fmt_rate(r.busbw_bytes_per_s, 'B/s')}; bottleneck: {r.bottleneck_tier}")
     if r.analytical_time_s is not None:
-        console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows "
-                      f"({r.flows_per_pair} per GPU pair across nodes), seed {r.seed}")
+        per = ("one per aggregation tree and in-domain ring pair" if r.algorithm == "sharp"  # hC's tree flows
+               else f"{r.flows_per_pair} per GPU pair across nodes")
+        console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows ({per}), "
+                      f"seed {r.seed}")
         if r.difference_reason:
             console.print(f"why they differ: {r.difference_reason}")
     console.print("assumes: " + "; ".join(r.assumptions))
