@@ -213,12 +213,13 @@ GC_THRESHOLDS = (200_000, 30, 30)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
-    thresholds = gc.get_threshold()
+    thresholds, shown = gc.get_threshold(), warnings.showwarning
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         return _main(argv)
-    finally:
+    finally:  # the caller's collector thresholds and warning hook back (a notebook or test calling `main`)
         gc.set_threshold(*thresholds)
+        warnings.showwarning = shown
 
 
 def _main(argv: list[str] | None) -> int:

@@ -452,7 +452,7 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         links = build_links(topo, fabric.scale_up_bytes_per_s, spec.network.collective_efficiency)
         failed_note = []
         if failure is not None:
-            links, count, total = fail_links(topo, links, failure[0], failure[1], seed)
+            links, count, total = fail_links(topo, links, failure[0], failure[1], seed, fraction=failure[2])
             failed_note = [f"{count:,} of the {total:,} {failure[0]} uplinks failed (chosen with seed {seed}); "
                            "ECMP spreads flows over the healthy links (the analytical model has them all)"]
         if algo == "sharp":  # the switches' aggregation trees as flows (`network.sharp_flows`)

@@ -80,25 +80,29 @@ def build_links(topo: ClosTopology, scale_up_bytes_per_s: float, efficiency: flo
                      tuple(up), tuple(down), tuple(fan))
 
 
-def parse_failed_links(text: str) -> tuple[str, float]:
-    """`--failed-links TIER:AMOUNT`: the tier whose uplinks fail and a count (e.g. 3) or a fraction (0.01, 1%)."""
+def parse_failed_links(text: str) -> tuple[str, float, bool]:
+    """`--failed-links TIER:AMOUNT`: the tier whose uplinks fail, a count (e.g. 3) or a fraction (0.01, 1%), and
+    whether it is a fraction (a percentage always is: 100% is every uplink of the tier, not one link)."""
     tier, sep, amount = text.partition(":")
     value = amount.strip()
+    percent = value.endswith("%")
     try:
-        number = float(value[:-1]) / 100.0 if value.endswith("%") else float(value)
+        number = float(value[:-1]) / 100.0 if percent else float(value)
     except ValueError:
         number = -1.0
     if not sep or not tier.strip() or not 0.0 <= number < math.inf:  # nan and inf fail the comparison too
         raise InputError(f"--failed-links must be TIER:COUNT or TIER:FRACTION (e.g. pod:3, pod:1%), got {text!r}")
-    return tier.strip(), number
+    if percent and number > 1.0:
+        raise InputError(f"--failed-links: a fraction of a tier's uplinks is at most 100%, got {value}")
+    return tier.strip(), number, percent or number < 1.0
 
 
-def fail_links(topo: ClosTopology, links: LinkTable, tier_name: str, amount: float, seed: int) -> tuple[LinkTable, int,
-                                                                                                        int]:
-    """`links` with physical uplinks of tier `tier_name` (to the tier above) failed: `amount` of them when >= 1 (a
-    count), else that fraction of them rounded to the nearest link, chosen uniformly with the explicit `seed`. A
-    cable fails both ways; a bundle keeps capacity x healthy / its links, and routing (`route`) spreads ECMP over
-    the healthy links only. Returns (links, failed, uplinks of the tier)."""
+def fail_links(topo: ClosTopology, links: LinkTable, tier_name: str, amount: float, seed: int,
+               fraction: bool | None = None) -> tuple[LinkTable, int, int]:
+    """`links` with physical uplinks of tier `tier_name` (to the tier above) failed: `amount` of them when a count
+    (`fraction` False; None: when >= 1), else that fraction of them rounded to the nearest link, chosen uniformly
+    with the explicit `seed`. A cable fails both ways; a bundle keeps capacity x healthy / its links, and routing
+    (`route`) spreads ECMP over the healthy links only. Returns (links, failed, uplinks of the tier)."""
     names = [t.name for t in topo.tiers]
     if tier_name not in names:
         raise InputError(f"--failed-links: no tier {tier_name!r} in {topo.system}; tiers: {', '.join(names)}")
@@ -109,8 +113,10 @@ def fail_links(topo: ClosTopology, links: LinkTable, tier_name: str, amount: flo
     per = topo.tiers[t].links_per_lower
     bundles = topo.tiers[t].switches * links.fan_down[t]
     total = bundles * per
-    count = int(amount) if amount >= 1.0 else int(round(amount * total))
-    if amount >= 1.0 and amount != count:
+    if fraction is None:
+        fraction = amount < 1.0
+    count = int(round(amount * total)) if fraction else int(amount)
+    if not fraction and amount != count:
         raise InputError(f"--failed-links: a count of links must be whole, got {amount:g}")
     if count > total:
         raise InputError(f"--failed-links: {count:,} of the {total:,} {tier_name} uplinks requested")
