@@ -37,6 +37,16 @@ def test_big_counts_take_a_prefix() -> None:
     assert fmt_num(float("nan")) == "-"
 
 
+def test_negative_money_puts_the_sign_before_the_dollar() -> None:
+    assert fmt_usd(-25_200.0) == "-$25.2 k" and fmt_usd(-1.855e8) == "-$186 M"  # a negative saving
+
+
+def test_a_bad_choice_says_no_pydantic_prefix(capsys) -> None:
+    assert main(["train", "llama3-8b", "--system", "dgx-h100", "--gpus", "8", "--schedule", "bogus"]) == 2
+    err = capsys.readouterr().err
+    assert "Value error" not in err and "'bogus' is not one of '1f1b'" in err and err.count("\n") == 1
+
+
 def test_a_whole_training_run_prints_no_e_notation(capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     code = main(["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp",

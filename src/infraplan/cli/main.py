@@ -236,7 +236,8 @@ def _main(argv: list[str] | None) -> int:
             print(ctx.get_help() if ctx else "", file=sys.stderr)
             return 2
         if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):
-            print(f"infraplan: error: {exc.format_message()}", file=sys.stderr)
+            # typer's Literal choices go through pydantic, whose message starts "Value error, " (not the user's)
+            print(f"infraplan: error: {exc.format_message().replace(': Value error, ', ': ')}", file=sys.stderr)
             return int(exc.exit_code) or 2
         if kind == "Abort":
             print("infraplan: aborted", file=sys.stderr)

@@ -90,7 +90,8 @@ def fmt_usd(value: float | None) -> str:
     source write them; "$29.3 G" read as a unit prefix where no planner writes one)."""
     if value is None or not math.isfinite(value):
         return "-"
-    return "$" + _scaled(value, "", 1000.0, ("", "k", "M", "B", "T", "P", "E")).strip()
+    sign = "-" if value < 0 else ""  # -$25.2 k, not $-25.2 k (a negative saving)
+    return sign + "$" + _scaled(abs(value), "", 1000.0, ("", "k", "M", "B", "T", "P", "E")).strip()
 
 
 def fmt_bytes(value: float) -> str:
