@@ -93,3 +93,17 @@ def test_sharp_is_for_all_reduce_only(capsys):
     assert main(["collective", "all-gather", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB",
                  "--sharp"]) == 2
     assert "--sharp prices all-reduce" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", [2.0**20, 2.0**24, 2.0**26, 2.0**28, 2.0**30])
+def test_auto_chooses_sharp_as_training_does_at_every_message_size(size: float) -> None:
+    """`collective --sharp` auto picks SHARP where training's all-reduce table would (sized SHARP vs the sized
+    ring / tree): it picked tree at 16-64 MiB on 256 H100 by comparing SHARP's sized time with the alpha-beta line
+    (hQ2, session 36)."""
+    from infraplan.network.collective_formulas import all_reduce_time
+
+    cluster = Cluster.resolve("dgx-h100-superpod")
+    r = estimate_collective("all-reduce", cluster, 256, size, sharp=True)
+    training_picks_sharp = sharp_time(cluster.fabric, size, 256, 1) < float(
+        all_reduce_time(cluster.fabric, size, 256, 1, sized=True))
+    assert training_picks_sharp and r.algorithm == "sharp"

@@ -224,8 +224,14 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
         return algorithm
     if op == "all-reduce" and not (nvls_available(fabric, n, stride) and size >= NVLS_MIN_BYTES):
         allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
-    if not sharp:
-        allowed = tuple(a for a in allowed if a != "sharp")  # NCCL_COLLNET_ENABLE is 0 by default
+    # SHARP or not as training and serving choose it (`collectives.collective_seconds`): its sized time against the
+    # sized ring / tree / NVLS (message-size efficiency on both sides); this command's ring and tree are the
+    # alpha-beta line its flow model shares, so comparing that with SHARP's sized time flipped the choice with the
+    # message size (256 H100: SHARP at 4 MiB and 256 MiB, tree at 16-64 MiB; hQ2, session 36)
+    if ("sharp" in allowed and sharp and n * stride > fabric.scale_up_domain
+            and sharp_time(fabric, size, n, stride) < float(all_reduce_time(fabric, size, n, stride, sized=True))):
+        return "sharp"
+    allowed = tuple(a for a in allowed if a != "sharp")  # NCCL_COLLNET_ENABLE is 0 by default
     return min(allowed, key=lambda a: analytical_time(fabric, op, a, size, n, stride))
 
 
