@@ -365,9 +365,21 @@ def tree_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, networ
     n = np.asarray(n, dtype=np.float64)
     stride = np.asarray(stride, dtype=np.float64)
     n, stride = np.broadcast_arrays(n, stride)
-    shapes, inverse = np.unique(np.stack([n.ravel(), stride.ravel()]), axis=1, return_inverse=True)
-    values = np.array([tree_latency_one(fabric, float(a), float(b), network_floor_s) for a, b in shapes.T])
-    return np.asarray(values[inverse.ravel()].reshape(n.shape), dtype=np.float64)
+    flat_n, flat_s = n.ravel(), stride.ravel()
+    if not flat_n.size:
+        return np.zeros(n.shape)
+    # the distinct shapes by their bits: one lexsort of the two columns (np.unique(axis=1) sorts a structured view,
+    # ~10x slower on a search's columns); each element gets the value of its own shape's floats
+    bits_n, bits_s = flat_n.view(np.int64), flat_s.view(np.int64)
+    order = np.lexsort((bits_s, bits_n))
+    sorted_n, sorted_s = bits_n[order], bits_s[order]
+    starts = np.concatenate(([True], (sorted_n[1:] != sorted_n[:-1]) | (sorted_s[1:] != sorted_s[:-1])))
+    first = order[starts]
+    values = np.array([tree_latency_one(fabric, float(a), float(b), network_floor_s)
+                       for a, b in zip(flat_n[first].tolist(), flat_s[first].tolist(), strict=True)])
+    out = np.empty(flat_n.size)
+    out[order] = values[np.cumsum(starts) - 1]
+    return out.reshape(n.shape)
 
 
 @lru_cache(maxsize=4096)

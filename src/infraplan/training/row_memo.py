@@ -75,6 +75,8 @@ class RowMemo:
         self.packed = np.zeros(0, dtype=np.int64)
         self.times: dict[str, np.ndarray] = {}
         self.records: tuple[Collective, ...] = ()
+        # collective times of the search's columns by their content (`layer_kernels.distinct_collective_time`)
+        self.collectives: dict[tuple[object, ...], tuple[object, np.ndarray]] = {}
 
     @staticmethod
     def active() -> RowMemo | None:

@@ -13,7 +13,6 @@ How much of it is exposed (overlapped with the first micro-batch's forward and t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from infraplan.network.collectives import (
 )
 from infraplan.scalar_path import ops_of, to_float
 from infraplan.training.axes import COMM_KEYS
-from infraplan.training.layer_kernels import distinct_collective_time
+from infraplan.training.layer_kernels import distinct_collective_times
 from infraplan.training.layer_time import ACT
 from infraplan.training.memory import (
     GRAD_BYTES,
@@ -93,32 +92,35 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
     per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
     estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
     one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
-    price: Callable[..., Any] = collective_seconds if one else distinct_collective_time
     dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
     edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
-
-    def over_replicas(kind: str, bytes_per_param: float) -> Any:
-        t = price(fabric, kind, dense * bytes_per_param, dp, dp_stride)
-        if moe:
-            t = t + price(fabric, kind, experts * bytes_per_param, edp, edp_stride)
-        return t
-
     local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
-
-    def per_layer(kind: str, bytes_per_param: float) -> Any:
-        t = local_layers * price(fabric, kind, dense / local_layers * bytes_per_param, dp, dp_stride)
-        if moe:
-            t = t + local_layers * price(fabric, kind, experts / local_layers * bytes_per_param, edp, edp_stride)
-        return t if one else np.asarray(t, dtype=np.float64)
-
     reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
-    return {
-        "allreduce": over_replicas("all_reduce", grad_bytes) if reduce else 0.0,
-        "scatter": over_replicas("reduce_scatter", grad_bytes) if sharded else 0.0,
-        "gather": over_replicas("all_gather", WEIGHT_BYTES) if sharded else 0.0,
-        "scatter_layers": per_layer("reduce_scatter", grad_bytes) if layered else 0.0,
-        "gather_layers": per_layer("all_gather", WEIGHT_BYTES) if layered else 0.0,
-    }
+    # (name, collective, bytes per parameter, one per local layer at its own message size, priced)
+    terms = (("allreduce", "all_reduce", grad_bytes, False, reduce),
+             ("scatter", "reduce_scatter", grad_bytes, False, sharded),
+             ("gather", "all_gather", WEIGHT_BYTES, False, sharded),
+             ("scatter_layers", "reduce_scatter", grad_bytes, True, layered),
+             ("gather_layers", "all_gather", WEIGHT_BYTES, True, layered))
+    # dense over DP, then the experts over their replicas; per layer: each local layer's share of the bytes
+    held = ((dense, dp, dp_stride), (experts, edp, edp_stride)) if moe else ((dense, dp, dp_stride),)
+    requests = [(kind, (part / local_layers if per else part) * bytes_per_param, group, stride)
+                for _, kind, bytes_per_param, per, on in terms if on for part, group, stride in held]
+    # a search's columns: the requests of one formula priced in one pass (`distinct_collective_times`)
+    priced = ([collective_seconds(fabric, *r) for r in requests] if one  # type: ignore[arg-type]
+              else distinct_collective_times(fabric, requests))
+    out: dict[str, Any] = {}
+    at, step = 0, (2 if moe else 1)
+    for name, _, _, per, on in terms:
+        if not on:
+            out[name] = 0.0
+            continue
+        t = local_layers * priced[at] if per else priced[at]
+        if moe:
+            t = t + (local_layers * priced[at + 1] if per else priced[at + 1])
+        at += step
+        out[name] = np.asarray(t, dtype=np.float64) if per and not one else t
+    return out
 
 
 def tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
