@@ -24,9 +24,12 @@ def _finite(value: Any) -> Any:
 
 
 class Result(BaseModel):
-    """A command's output: immutable, no unknown fields; `to_json()` is the `--json` text."""
+    """A command's output: immutable, no unknown fields; `to_json()` is the `--json` text.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null")
+    `defer_build`: built on first use, as the catalog's `Spec` (a command builds only the results it returns).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="null", defer_build=True)
 
     @model_serializer(mode="wrap")
     def _serialise(self, handler: Any) -> Any:

@@ -25,6 +25,7 @@ TRAIN = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "1
 NOT_FOR_TRAIN = ("infraplan.cluster.power", "infraplan.network.costs", "infraplan.network.results",
                  "infraplan.catalog.facility_loader", "infraplan.catalog.inference_loader",
                  "infraplan.catalog.recsys_schemas", "infraplan.catalog.video_schemas", "numpy.ma",
+                 "infraplan.catalog.network_price_loader",  # hP5: network/sharp.py imports it for a SHARP check only
                  "scipy", "pandas", "pyarrow", "duckdb", "plotly", "fastapi", "rich", "networkx", "ray")
 
 

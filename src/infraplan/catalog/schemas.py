@@ -29,9 +29,13 @@ Fraction = Annotated[float, Field(gt=0, le=1)]
 
 
 class Spec(BaseModel):
-    """Base for catalog specs: immutable, no unknown fields."""
+    """Base for catalog specs: immutable, no unknown fields.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    `defer_build`: a spec's validator is built on its first use, not at import (pydantic 2.14
+    `_model_construction.py:248`), so a command builds only the specs it reads (hP5: `train` start-up).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, defer_build=True)
 
 
 class DecodeAttentionFit(Spec):

@@ -44,13 +44,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from infraplan import scalar_path
-from infraplan.catalog.network_price_loader import SwitchCatalog, load_switch_catalog
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network import collective_efficiency as _efficiency
@@ -58,10 +57,14 @@ from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain, g
 from infraplan.network.topology import ClosTopology
 from infraplan.scalar_path import MathOps
 
+if TYPE_CHECKING:  # the switch catalog's pydantic classes only for a SHARP check (hP5: not at `train` start-up)
+    from infraplan.catalog.network_price_loader import SwitchCatalog
+
 
 def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) -> str | None:
     """None when every tier's switch model (as `costs.bill_of_materials` picks it) reduces in the network, else
     one line saying which tier does not."""
+    from infraplan.catalog.network_price_loader import load_switch_catalog
     from infraplan.network.costs import _switch_for
 
     catalog = switches or load_switch_catalog()
