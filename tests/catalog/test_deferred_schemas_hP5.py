@@ -93,3 +93,17 @@ def test_the_residuals_validated_as_one_tuple_are_the_rows_one_by_one():
     loaded = error_bands.load_residuals()
     assert type(loaded) is tuple and loaded == one_by_one
     assert all(type(r) is error_bands.Residual for r in loaded)
+
+
+def test_a_residual_file_with_no_rows_loads_as_no_residuals(tmp_path, monkeypatch):
+    """`residuals:` with nothing under it (a hand-emptied file) read as YAML's None and crashed with a traceback."""
+    from infraplan.catalog import error_bands
+
+    (tmp_path / "error_bands.yaml").write_text("# emptied by hand\nresiduals:\n")
+    monkeypatch.setattr(error_bands.resources, "files", lambda package: tmp_path)
+    error_bands.load_residuals.cache_clear()
+    try:
+        assert error_bands.load_residuals() == ()
+    finally:
+        monkeypatch.undo()
+        error_bands.load_residuals.cache_clear()  # the shipped file again for the tests after this one

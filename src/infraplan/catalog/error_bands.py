@@ -124,7 +124,7 @@ def load_residuals() -> tuple[Residual, ...]:
     text = path.read_text()
     rows = written_rows(text)
     if rows is None:  # not (only) the writer's row format: the YAML parser reads it
-        rows = (safe_load_yaml(text) or {}).get("residuals", [])
+        rows = (safe_load_yaml(text) or {}).get("residuals") or []  # `residuals:` with no rows reads as None
     # validated as one tuple (pydantic-core loops over the rows): 2,500 `Residual(...)` calls cost ~3 ms more (hP5)
     return TypeAdapter(tuple[Residual, ...]).validate_python(
         [{"id": r[0], "family": r[1], "stack": r[2], "kind": r[3], "residual": float(r[4]),
