@@ -25,9 +25,11 @@ the programme gives it, at the spec's site, through `device_money` (what `plan` 
 --count N` charge for N devices: the fabric's tiers and switches per device depend on N). The costs must be linear
 in n, so the price is a fixed point: solve with every pool at its reference cluster (`Cluster.resolve(device)`: one
 node of an accelerator, i.e. one server, a system's size; one video ASIC), re-price each pool used at the devices
-of the whole servers its rows need, re-solve, until the sizes repeat (at most `PRICING_ROUNDS` solves;
-`solver.pricing_rounds`, `pricing_converged`). Without convergence (a cycle, or the bound) the answer is the visited
-assignment cheapest at its own pools' prices. A pool's and the totals' figures are its whole servers' at that size,
+of the whole servers its rows need, re-solve, until the sizes repeat; then re-solve with every pool's cost stepped
+by its fabric's tier brackets from that answer (sized_pricing.stepped_fixed_point; kept only where cheaper at its own
+prices), at most `PRICING_ROUNDS` solves in all (`solver.pricing_rounds`, `pricing_converged`). Without convergence
+(a cycle, or the bound) the answer is the visited assignment cheapest at its own pools' prices. A pool's and the
+totals' figures are its whole servers' at that size,
 `facility --accelerator DEVICE --count BOUGHT`'s (an unused pool's per-device price: its reference cluster's); a
 row's are its devices used x the pool's per device, so the rows leave out a pool's idle devices.
 `solver.objective_value_w` / `objective_value_usd_per_year` is the MILP's objective at those prices: the totals'
@@ -50,6 +52,7 @@ the pools it fills.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,7 +79,14 @@ from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_shar
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
 from infraplan.planning.scenario_spec import InferenceServiceSpec, amount_text
-from infraplan.planning.sized_pricing import PRICING_ROUNDS, sized_fixed_point
+from infraplan.planning.sized_pricing import (
+    PRICING_ROUNDS,
+    Bracket,
+    bracket_costs,
+    stepped_fixed_point,
+    tier_brackets,
+    with_brackets,
+)
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
@@ -153,9 +163,12 @@ def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
 
 
 def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
-           objective: str, servers: list[int] | None = None) -> tuple[np.ndarray | None, Any]:
+           objective: str, servers: list[int] | None = None,
+           brackets: dict[int, list[Bracket]] | None = None) -> tuple[np.ndarray | None, Any]:
     """The MILP (module docstring): x, the units of each pair (idle units dropped, `_trim`), and HiGHS's result,
-    whose last len(pools) variables are the whole servers n[p] bought (`servers[p]` devices each; None: 1)."""
+    whose variables n_x .. n_x + len(pools) are the whole servers n[p] bought (`servers[p]` devices each; None:
+    1); `brackets[p]`: pool p's servers costed by its tier brackets (sized_pricing.with_brackets) instead of the
+    pairs' per-device cost."""
     n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
     g = [1] * n_p if servers is None else [max(1, int(v)) for v in servers]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
@@ -175,8 +188,13 @@ def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarr
     used = {p for _, p, _ in pairs}
     n_ub = [0.0 if p not in used else np.inf if (v := limits[p]) is None else float(-(-int(v) // g[p]))
             for p in range(n_p)]
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(n_x + n_p),
-               bounds=Bounds(0, np.concatenate([np.full(n_x, np.inf), n_ub])), options={"mip_rel_gap": 1e-6})
+    v_lb, v_ub = np.zeros(n_x + n_p), np.concatenate([np.full(n_x, np.inf), n_ub])
+    integrality = np.ones(n_x + n_p)
+    if brackets:
+        c, a, lb, ub, v_lb, v_ub, integrality = with_brackets(c, a, lb, ub, v_lb, v_ub,
+                                                 {n_x + p: b for p, b in brackets.items() if n_ub[p] > 0})
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
+               bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": 1e-6})
     if res.status != 0:
         return None, res
     return _trim(pairs, np.round(res.x[:n_x]).astype(int), demand), res
@@ -256,17 +274,40 @@ class _Sized:
 def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list[int | None], objective: str,
                  costs_at: CostsAt) -> _Sized | None:
     """The programme in whole servers with every pool priced at the devices it buys (module docstring;
-    `sized_pricing.sized_fixed_point`, the loop `plan` runs too): solve at the reference clusters' prices,
-    re-price each pool used at its whole servers, re-solve until the sizes repeat, at most `PRICING_ROUNDS` solves.
-    None when the programme is infeasible (prices do not change feasibility)."""
+    `sized_pricing.sized_fixed_point`, the loop `plan` runs too): each pool's servers costed by its fabric's tier
+    brackets (`sized_pricing.bracket_costs`: its own-size cost at the brackets' edges and at every size the loop
+    priced it at), re-priced at each pool's whole servers, re-solved until the sizes repeat, at most
+    `PRICING_ROUNDS` solves. None when the programme is infeasible (prices do not change feasibility)."""
     ref = [reference_devices(pool.device) for pool in spec.pools]
     g = [server_devices(pool) for pool in spec.pools]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
     n_x = len(pairs)
+    seen: dict[int, set[int]] = {}  # servers each pool has been priced at
+    edges: dict[int, list[tuple[int, int]]] = {}
 
-    def solve(at: list[int]) -> tuple[np.ndarray, list[int], Any] | None:
-        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective, g)
-        return None if x is None else (x, [int(v) for v in np.round(res.x[n_x:])], res)
+    def brackets(at: list[int]) -> dict[int, list[Bracket]]:
+        out = {}
+        for p in sorted({p for _, p, _ in pairs}):
+            def tiers(servers: int, p: int = p) -> int:
+                return _pool_money(spec, spec.pools[p], servers * g[p]).tiers
+
+            def total(servers: int, p: int = p) -> float:
+                return float(costs_at(p, servers * g[p])[key] or 0.0) * servers * g[p]
+
+            if p not in edges:  # up to the most the pool can usefully hold: every service it serves on it alone
+                limit = MAX_ACCELERATORS if limits[p] is None else int(limits[p])  # type: ignore[arg-type]
+                most = sum(math.ceil(demand[s] / o["capacity"] - 1e-9) * o.get("unit_devices", 1)
+                           for s, q, o in pairs if q == p)
+                edges[p] = tier_brackets(tiers, max(1, -(-min(limit, most) // g[p])))
+            if at[p]:
+                seen.setdefault(p, set()).add(at[p] // g[p])
+            out[p] = bracket_costs(edges[p], total, seen.get(p, ()))
+        return out
+
+    def solve(at: list[int], stepped: bool = False) -> tuple[np.ndarray, list[int], Any] | None:
+        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective, g,
+                        brackets(at) if stepped else None)
+        return None if x is None else (x, [int(v) for v in np.round(res.x[n_x:n_x + len(g)])], res)
 
     def own_sizes(solved: tuple[np.ndarray, list[int], Any]) -> list[int]:  # an unused pool stays at its reference
         counts = _counts(spec, _priced(pairs, costs_at, ref), solved[0])
@@ -276,7 +317,8 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         """The MILP's objective (servers x devices per server x the pool's cost per device) at `own` prices."""
         return float(sum(float(costs_at(p, own[p])[key] or 0.0) * g[p] * n for p, n in enumerate(solved[1]) if n))
 
-    fixed = sized_fixed_point(ref, solve, own_sizes, own_cost, "reference clusters", PRICING_ROUNDS)
+    fixed = stepped_fixed_point(ref, solve, lambda at: solve(at, True), own_sizes, own_cost, "reference clusters",
+                                PRICING_ROUNDS)
     if fixed is None:
         return None
     (x, servers, res), own = fixed.solution, fixed.at

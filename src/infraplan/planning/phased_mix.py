@@ -34,6 +34,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
+from infraplan.planning.sized_pricing import Bracket, with_brackets
 from infraplan.units import power_text
 
 
@@ -67,6 +68,8 @@ class PhasedMix:
     phase_names: list[str]
     installed: list[int] | None = None  # devices already in place per pool (lower bound in every phase)
     server_devices: list[int] | None = None  # devices per server of each pool (n counts servers); None: 1
+    # (pool, phase) -> its cost by fabric tier bracket (sized_pricing.with_brackets), replacing cost there; None: none
+    brackets: dict[tuple[int, int], list[Bracket]] | None = None
 
     def server(self, p: int) -> int:
         """Devices per server of pool p (the unit n[p, k] counts)."""
@@ -208,9 +211,13 @@ def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
     c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)])
     # a tiny charge per unit keeps the solver from assigning idle units
     c[:n_o] = 1e-9 * np.array([o.unit_devices for o in m.options])
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=np.ones(len(c)), bounds=Bounds(vlb, vub),
+    integrality = np.ones(len(c))
+    if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
+        c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,
+                                               {n_o + p * n_k + k: b for (p, k), b in m.brackets.items()})
+    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality, bounds=Bounds(vlb, vub),
                options={"mip_rel_gap": 1e-6})
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
     x = np.round(res.x).astype(int)
-    return x[:n_o], x[n_o:].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
+    return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])

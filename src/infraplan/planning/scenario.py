@@ -10,8 +10,10 @@
    phase (step 3's packing at the reported count: the fabric's share depends on the count; the policy's spare
    nodes and N+k racks, which are not linear in the servers) over the servers the MILP buys there, a fixed point
    shared with fleet-mix (planning/sized_pricing.py): solved at the 1,024-device price, re-priced at each
-   (pool, phase)'s own counts, re-solved until they repeat (at most `PRICING_ROUNDS` solves, said in
-   `pricing_rounds`, `pricing_converged`, `pricing`). `objective_value` is the objective at the answer's own
+   (pool, phase)'s own counts, re-solved until they repeat, then re-solved with every (pool, phase)'s cost stepped
+   by its fabric's tier brackets from that answer (sized_pricing.stepped_fixed_point: a pool cheaper at a size no
+   price led to is found; kept only where cheaper at its own prices) (at most `PRICING_ROUNDS` solves in all, said
+   in `pricing_rounds`, `pricing_converged`, `pricing`). `objective_value` is the objective at the answer's own
    prices: at a fixed point, the reported figures (capex, TCO, facility power or tCO2e) weighted by phase.
    The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
    counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
@@ -43,6 +45,7 @@ from infraplan.catalog.loader import load_model
 from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
@@ -64,7 +67,13 @@ from infraplan.planning.results import (
 )
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
-from infraplan.planning.sized_pricing import PRICING_ROUNDS, sized_fixed_point
+from infraplan.planning.sized_pricing import (
+    PRICING_ROUNDS,
+    Bracket,
+    bracket_costs,
+    stepped_fixed_point,
+    tier_brackets,
+)
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
@@ -162,18 +171,29 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     per_device = _pricer(spec, ref, figure)
     mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole deployment or job: one unit of 1
 
-    def solve(at: Sizes) -> np.ndarray:
+    bracket_edges = _edge_finder(spec, _most_devices(spec, options, mix_demand))
+    seen: dict[int, set[int]] = {}  # the servers each pool has been priced at
+
+    def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
         cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
-        return _capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites)
+        return _capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
+                             _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None)
 
     def own_cost(x: np.ndarray, at: Sizes) -> float:
         bought = _bought(spec, _used_devices(options, x, len(spec.pools), len(phases)))
         return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
                          for k, n in enumerate(row)))
 
+    def solve_stepped(at: Sizes) -> np.ndarray | None:
+        try:
+            return solve(at, True)
+        except InputError:  # not expected (the brackets cover every useful size): keep the answer without them
+            return None
+
     reference: Sizes = tuple(((0, 0),) * len(phases) for _ in spec.pools)  # (0, 0): the REFERENCE_DEVICES price
-    fixed = sized_fixed_point(reference, solve, lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
-                              f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
+    fixed = stepped_fixed_point(reference, solve, solve_stepped,
+                                lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
+                                f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
     assert fixed is not None  # solve raises InputError (infeasible) rather than return None
     x = fixed.solution
     pricing = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing,
@@ -202,6 +222,60 @@ def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Calla
     return per_device
 
 
+def _most_devices(spec: ScenarioSpec, options: list[MixOption], mix_demand: np.ndarray) -> list[int]:
+    """The most devices each pool can usefully hold: every service it can serve, in the phase that needs most, on
+    it alone (whole units), or its installed base, within its `available`. A pool never buys more (its cost grows
+    with its servers), so its tier brackets stop there (fewer, tighter brackets: a smaller programme)."""
+    need = np.zeros((len(spec.pools), mix_demand.shape[1]))
+    for o in options:
+        need[o.pool, o.phase] += math.ceil(mix_demand[o.service, o.phase] / o.capacity - 1e-9) * o.unit_devices
+    return [min(max(int(need[p].max()), pool.installed, 1),
+                MAX_ACCELERATORS if pool.available is None else max(pool.available, pool.installed, 1))
+            for p, pool in enumerate(spec.pools)]
+
+
+def _edge_finder(spec: ScenarioSpec, most: list[int]) -> Callable[[int], list[tuple[int, int]]]:
+    """`edges(pool index)`: the pool's tier brackets in servers (sized_pricing.tier_brackets over the tiers of the
+    pool packed at that many servers, `_packed`), from one server to the most it can usefully hold (`most`
+    devices, `_most_devices`), each pool searched once."""
+    cache: dict[int, list[tuple[int, int]]] = {}
+
+    def edges(p: int) -> list[tuple[int, int]]:
+        if p not in cache:
+            pool, g = spec.pools[p], node_devices(spec.pools[p])
+            cache[p] = tier_brackets(lambda n: _packed(spec, pool, n * g).tiers, -(-most[p] // g))
+        return cache[p]
+    return edges
+
+
+def _brackets(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Size], float], weight: np.ndarray,
+              edges: Callable[[int], list[tuple[int, int]]], years: list[int],
+              seen: dict[int, set[int]]) -> dict[tuple[int, int], list[Bracket]]:
+    """Each open (pool, phase)'s cost by tier bracket (sized_pricing.bracket_costs) x the phase weight: the pool's
+    own-size figure (`per_device` at b devices bought, b + the policy's spares reported) at the brackets' edges
+    and the servers the fixed point has priced the pool at (`seen`, grown by `at`), the (pool, phase)'s own size in
+    `at` at its exact price (its reported devices as `_own_sizes` counts them)."""
+    out: dict[tuple[int, int], list[Bracket]] = {}
+    for p, pool in enumerate(spec.pools):
+        g = node_devices(pool)
+        points = seen.setdefault(p, set())
+        points.update(own[0] // g for own in at[p] if own != (0, 0))
+        for k, own in enumerate(at[p]):
+            if (pool.from_year or 0) > years[k]:
+                continue  # not delivered yet: no servers to price
+
+            def total(servers: int, p: int = p, pool: PoolSpec = pool, g: int = g, own: Size = own,
+                      w: float = float(weight[k])) -> float:
+                n = servers * g
+                if own != (0, 0) and n == own[0]:
+                    return per_device(p, own) * n * w
+                sp = pool_spares(spec, pool, n)
+                return per_device(p, (n, n + (0 if sp is None else sp.spare_devices))) * n * w
+
+            out[p, k] = bracket_costs(edges(p), total, points)
+    return out
+
+
 def _server_devices(spec: ScenarioSpec) -> np.ndarray:
     """Devices per server of every pool (a column: pools x 1), the unit the MILP buys."""
     return np.array([[node_devices(p)] for p in spec.pools], dtype=int)
@@ -227,7 +301,8 @@ def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_ph
 
 
 def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
-                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int]) -> np.ndarray:
+                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int],
+                  brackets: dict[tuple[int, int], list[Bracket]] | None = None) -> np.ndarray:
     """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module
     docstring, step 2); the units per option with the idle ones trimmed."""
     spare_factor = np.ones(len(spec.pools))
@@ -239,7 +314,8 @@ def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarr
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
             site_cap_w=_site_caps(spec), service_names=[s.name for s in spec.services],
             pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
-            installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools])
+            installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools],
+            brackets=brackets)
         try:
             x, _ = solve_phased_mix(mix)
         except InputError as exc:

@@ -12,9 +12,11 @@ the same prices for the same size. (hW, session 35, fleet-mix; hW2, plan: one lo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import numpy as np
 
 PRICING_ROUNDS = 8  # MILP solves at most while each pool is re-priced at the whole servers it bought (fixed point)
 
@@ -32,6 +34,7 @@ class SizedSolution(Generic[Solution, Sizes]):
     rounds: int
     converged: bool
     pricing: str
+    state: str = ""  # the sentence's end: converged, or why not
 
 
 def sized_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | None],
@@ -68,4 +71,138 @@ def sized_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | None
              "the assignment visited that costs least at its own pools' prices, priced at its counts")
     text = (f"each pool priced at its own size (the cost model for its device count, {start} first): {rounds} "
             f"MILP solve{'s' if rounds > 1 else ''}, {state}")
-    return SizedSolution(solution, own, rounds, converged, text)
+    return SizedSolution(solution, own, rounds, converged, text, state)
+
+
+
+def stepped_fixed_point(reference: Sizes, solve: Callable[[Sizes], Solution | None],
+                        solve_stepped: Callable[[Sizes], Solution | None], own_sizes: Callable[[Solution], Sizes],
+                        own_cost: Callable[[Solution, Sizes], float], start: str,
+                        rounds_max: int = PRICING_ROUNDS) -> SizedSolution[Solution, Sizes] | None:
+    """`sized_fixed_point` from `reference` (the answer without brackets), then a descent with `solve_stepped` (the
+    programme with every pool's tier brackets, `with_brackets`) from that answer's sizes, which its brackets price
+    exactly: while a solve's assignment costs less at its own pools' prices than the best so far it is kept and
+    the programme re-solved at its sizes (a fixed point when they repeat); the first solve that is not cheaper
+    ends it. So the answer never costs more than the first loop's. `rounds_max` bounds the solves of both together
+    (none left: the first loop's answer). None when the first solve is infeasible."""
+    first = sized_fixed_point(reference, solve, own_sizes, own_cost, start, rounds_max)
+    if first is None or first.rounds >= rounds_max:  # the bound counts every solve
+        return first
+    best, best_cost, converged = first.solution, own_cost(first.solution, first.at), first.converged
+    at, rounds, found = first.at, first.rounds, False
+    while rounds < rounds_max:
+        rounds += 1
+        solution = solve_stepped(at)
+        if solution is None:
+            break
+        own = own_sizes(solution)
+        cost = own_cost(solution, own)
+        if found and own == at and cost <= best_cost:  # the sizes repeat: the cheaper assignment is a fixed point
+            best, best_cost, converged = solution, cost, True
+            break
+        if cost >= best_cost:
+            break
+        best, best_cost, converged, at, found = solution, cost, False, own, True
+    state = (("converged: every pool is priced at the whole servers it bought" if found else first.state)
+             if converged else "no fixed point: the assignment visited that costs least at its own pools' prices, "
+             "priced at its counts")
+    text = (f"each pool priced at its own size (the cost model for its device count, {start} first, then every "
+            f"pool's fabric tier brackets from that answer{': a cheaper assignment' if found else ''}): {rounds} "
+            f"MILP solves, {state}")
+    return SizedSolution(best, at if found else first.at, rounds, converged, text, state)
+
+# Stepped prices inside the programme (hW4, session 36). The fixed point above re-prices only the pools a solution
+# uses, so a pool cheaper at a size the start's prices never lead to is not found (hF2: 1 of 26 H100-vs-A100 specs
+# moved with the start). So each pool's cost is piecewise linear in its servers inside the MILP: brackets of one
+# fabric tier count each (`tier_brackets`: the sizes where `facility.campus_fabric.built_load` adds a tier, a zone's
+# aggregation tiers included), a binary choosing the bracket, the servers within its [lo, hi], its cost the secant
+# of the pool's own-size total through its edges (exact there); every size the fixed point has priced the pool at
+# splits its bracket (exact there too), so at a fixed point every pool is costed at its own size (reported figures
+# = `facility --count`) and a size visited once is never mispriced again.
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """Servers lo..hi (inclusive) of a pool within one fabric tier count, costing `fixed` + `per_server` x servers
+    when chosen: the secant through the pool's own-size totals at lo and hi, exact at both."""
+
+    lo: int
+    hi: int
+    fixed: float
+    per_server: float
+
+
+def tier_brackets(tiers_at: Callable[[int], int], servers_max: int) -> list[tuple[int, int]]:
+    """Server ranges (lo, hi) covering 1..`servers_max` within which `tiers_at(servers)` (the fabric's tier count,
+    non-decreasing in the servers) is constant: one exponential and binary search per edge."""
+    out: list[tuple[int, int]] = []
+    lo = 1
+    while lo <= servers_max:
+        tiers, hi, step = tiers_at(lo), lo, 1
+        while hi + step <= servers_max and tiers_at(hi + step) == tiers:  # the last size with this count
+            hi, step = hi + step, step * 2
+        top = min(hi + step, servers_max + 1)  # tiers_at(top) differs, or top is past the end
+        while top - hi > 1:
+            mid = (hi + top) // 2
+            hi, top = (mid, top) if tiers_at(mid) == tiers else (hi, mid)
+        out.append((lo, hi))
+        lo = hi + 1
+    return out
+
+
+def bracket_costs(edges: list[tuple[int, int]], total_at: Callable[[int], float],
+                  points: Iterable[int] = ()) -> list[Bracket]:
+    """Each tier bracket's cost as segments: the secants of `total_at(servers)` (the pool's own-size cost of that
+    many servers) between consecutive breakpoints, the bracket's edges and the `points` inside it (the sizes the
+    fixed point has priced the pool at: there the cost is exact); neighbouring segments share their breakpoint."""
+    out = []
+    inner = sorted(set(points))
+    for lo, hi in edges:
+        if hi == lo:
+            out.append(Bracket(lo, hi, 0.0, total_at(lo) / lo))
+            continue
+        cuts = [lo, *(n for n in inner if lo < n < hi), hi]
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            c_a, c_b = total_at(a), total_at(b)
+            slope = (c_b - c_a) / (b - a)
+            out.append(Bracket(a, b, c_a - slope * a, slope))
+    return out
+
+
+def with_brackets(c: np.ndarray, a: np.ndarray, lb: np.ndarray, ub: np.ndarray, var_lb: np.ndarray,
+                  var_ub: np.ndarray, columns: dict[int, list[Bracket]]) -> tuple[np.ndarray, ...]:
+    """The programme (cost c, rows lb <= a x <= ub, bounds; every column integer) with each server column `i` of
+    `columns` costed by its brackets: per bracket a binary z and servers d, d in [lo z, hi z], sum z <= 1, column
+    i = sum d, cost fixed z + per_server d (column i itself then costs nothing). Returns the extended (c, a, lb, ub,
+    var_lb, var_ub, integrality): d is continuous (it equals the integer column i in the one bracket chosen; fewer
+    integers for HiGHS to branch on)."""
+    n_new = sum(2 * len(b) for b in columns.values())
+    n_var = a.shape[1]
+    rows = sum(2 + 2 * len(b) for b in columns.values())
+    a2 = np.zeros((a.shape[0] + rows, n_var + n_new))
+    a2[:a.shape[0], :n_var] = a
+    c2 = np.concatenate([c, np.zeros(n_new)])
+    vlb2, vub2 = np.concatenate([var_lb, np.zeros(n_new)]), np.concatenate([var_ub, np.zeros(n_new)])
+    lb2, ub2 = list(lb), list(ub)
+    r, v = a.shape[0], n_var
+    for i, brackets in columns.items():
+        c2[i], eq = 0.0, r
+        a2[eq, i] = 1.0  # column i = sum of the brackets' servers
+        a2[eq + 1, [v + 2 * j for j in range(len(brackets))]] = 1.0  # at most one bracket
+        lb2 += [0.0, -np.inf]
+        ub2 += [0.0, 1.0]
+        r += 2
+        for j, b in enumerate(brackets):
+            z, d = v + 2 * j, v + 2 * j + 1
+            a2[eq, d] = -1.0
+            c2[z], c2[d] = b.fixed, b.per_server
+            vub2[z], vub2[d] = 1.0, float(b.hi)
+            a2[r, d], a2[r, z] = 1.0, -float(b.hi)  # d <= hi z
+            a2[r + 1, d], a2[r + 1, z] = 1.0, -float(b.lo)  # d >= lo z
+            lb2 += [-np.inf, 0.0]
+            ub2 += [0.0, np.inf]
+            r += 2
+        v += 2 * len(brackets)
+    integrality = np.ones(n_var + n_new)
+    integrality[n_var + 1::2] = 0.0  # the brackets' servers d: continuous
+    return c2, a2, np.array(lb2), np.array(ub2), vlb2, vub2, integrality
