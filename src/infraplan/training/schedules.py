@@ -100,6 +100,50 @@ def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, 
     return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
 
 
+def interleaved_middle_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, vpp: ArrayLike,
+                                  micro_batches: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike,
+                                  first_s: ArrayLike, middle_fwd_s: ArrayLike, last_s: ArrayLike) -> Array:
+    """Seconds per step to add to `pipeline_bubble`'s o / v (`others_s`: the other ranks' seconds per micro-batch)
+    of the interleaved schedule whose heaviest rank is a middle one (`stage_s`, its forward `middle_fwd_s`), each of
+    its v chunks c = `stage_s` / v, the first chunk of rank 0 and the last of rank p - 1 lighter than c in both
+    passes: rank 0 `first_s` = (v - 1) c + its first chunk (the embedding), the last rank `last_s` (its last chunk:
+    the LM head + loss); 0 where last_s < 0 (the caller's mark: not this case), below p micro-batches and for other
+    schedules.
+
+    The longest path through torch's ScheduleInterleaved1F1B order (Megatron's at m a multiple of p; the
+    transcription in tests/training/test_torch_schedule_orders.py) on the three chunk kinds, with d = `first_s` -
+    `stage_s`, h = `last_s` - `stage_s` (<= 0) and f, b a plain chunk's forward and backward, is
+    m v c + max((p - 2) c + d, (p - 2) c + |f - b| + d + h, (p - 1) c + d + m h): the first chunk's passes once
+    (a lighter embedding chunk gains once, as hZ2's d < 0), the last chunk's once where the order's middle ranks
+    wait on one of its passes, m times where the last rank's run is the longest. Found as the vertices of the
+    paths' pass counts (longest paths under random pass times, p 3-6, v 2-3, m p..3p; /tmp/hB2/mverts.py) and
+    checked with exact fractions against the list: 0 misses in 3,000 cases (p 3-6, v 2-4, m p, 2p, 3p, each end
+    pass 0-1 of a plain one's, F : B at random) and 400 at every m >= p torch accepts (hB2, session 36;
+    tests/training/test_interleaved_chunk_kinds.py). Where an end chunk's forward or backward alone exceeds a
+    plain chunk's (not this case: the ends split as a layer, an assumption) the paths differ: not covered."""
+    values = (pp, vpp, micro_batches, stage_s, others_s, first_s, middle_fwd_s, last_s)
+    holds = (micro_batches >= pp) & (last_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
+    if is_plain(holds):  # one plan's floats
+        return _middle_chunks(*(to_float(x) for x in values)) if holds else 0.0  # type: ignore[return-value]
+    if not np.any(holds):  # (no plan it applies to: nothing computed)
+        return 0.0  # type: ignore[return-value]
+    # only the plans it applies to (a search grid's few), element for element as one plan's floats
+    shape = np.broadcast_shapes(np.shape(holds), *(np.shape(x) for x in values))
+    at = np.nonzero(np.broadcast_to(holds, shape))
+    out = np.zeros(shape)
+    out[at] = _middle_chunks(*(to_float(np.broadcast_to(np.asarray(x), shape)[at]) for x in values))
+    return out
+
+
+def _middle_chunks(p: Any, v: Any, m: Any, th: Any, o: Any, t0: Any, fm: Any, tl: Any) -> Any:
+    """`interleaved_middle_heaviest_s` of plans it applies to (floats or arrays of one shape)."""
+    c, f = th / v, fm / v
+    d, h = t0 - th, tl - th
+    base = (p - 2.0) * c + d
+    bubble = larger(larger(base, base + abs(f - (c - f)) + h), base + c + m * h)
+    return larger(bubble, 0.0) - o / v
+
+
 def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_batches: ArrayLike,
                        stage_s: ArrayLike, others_s: ArrayLike, first_s: ArrayLike, first_fwd_s: ArrayLike,
                        middle_s: ArrayLike, middle_fwd_s: ArrayLike, last_s: ArrayLike) -> Array:

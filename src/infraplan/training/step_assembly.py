@@ -45,6 +45,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
     interleaved_first_chunk_s,
+    interleaved_middle_heaviest_s,
     pipeline_bubble,
     three_rank_kinds_s,
 )
@@ -239,6 +240,13 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             middle_fwd = middle_s * ops.where(middle_heavy, heavy_share, layer_share)
             out["pp_bubble"] = out["pp_bubble"] + three_rank_kinds_s(plan.schedule, pp, m, stage_total, others, first_s,
                                                                      first_fwd, middle_s, middle_fwd, last_s)
+            # interleaved, a middle rank the heaviest (both ends lighter than its chunks): the exact bubble of torch's /
+            # Megatron's order on the chunk kinds (`interleaved_middle_heaviest_s`; hB2, session 36), on whole chunks
+            # (L' a multiple of p v, as Megatron requires; otherwise the model's o / v stays)
+            if anywhere(middle_heavy):
+                whole = ops.where(middle_heavy & (per % plan.vpp == 0.0), last_s, -1.0)
+                out["pp_bubble"] = out["pp_bubble"] + interleaved_middle_heaviest_s(
+                    plan.schedule, pp, plan.vpp, m, stage_total, others, first_s, middle_fwd, whole)
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
