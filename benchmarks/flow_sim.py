@@ -28,8 +28,9 @@ CASES = (("ring all-reduce step, 24,576 GPUs", "all-reduce", "ring", 24576, "pac
 
 def run_case(op: str, algorithm: str, n: int, placement: str) -> dict[str, float | str]:
     from infraplan.catalog import load_accelerator, load_system
-    from infraplan.network.collective_schedules import flow_phases, place
+    from infraplan.network.collective_schedules import place
     from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
+    from infraplan.network.flow_schedules import flow_phases
     from infraplan.network.flow_sim import simulate
     from infraplan.network.routing import build_links
     from infraplan.network.topology import build_topology

@@ -11,7 +11,8 @@ import pytest
 
 from infraplan.cli import main
 from infraplan.cluster import Cluster
-from infraplan.network.collective_schedules import estimate_collective, tree_parents
+from infraplan.network.collective_schedules import estimate_collective
+from infraplan.network.nccl_trees import tree_parents
 
 
 def run_json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict:

@@ -17,7 +17,7 @@ from infraplan.planning import fleet_mix
 from infraplan.planning.device_money import cost_overrides, device_money, device_site
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec
 from infraplan.recsys.estimate import estimate_recsys
-from infraplan.serving.serving_sim import power_terms
+from infraplan.serving.serving_metrics import power_terms
 from infraplan.video.transcode import estimate_video
 
 RANKING = ServiceSpec(name="rank", kind="recsys", model="dlrm-medium", qps=1e6, latency_slo=0.02)

@@ -13,8 +13,9 @@ import pytest
 from infraplan.cli.commands.train import with_run_totals
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.planning.campus import training_capacity
-from infraplan.planning.results import ScenarioPlan, TrainingRunResult
+from infraplan.planning.results import TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training import estimate_training

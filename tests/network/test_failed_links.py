@@ -16,7 +16,8 @@ from infraplan.catalog import load_system
 from infraplan.cli import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.network.collective_schedules import estimate_collective, flow_phases, place
+from infraplan.network.collective_schedules import estimate_collective, place
+from infraplan.network.flow_schedules import flow_phases
 from infraplan.network.routing import build_links, fail_links, parse_failed_links, route
 from infraplan.network.topology import build_topology
 

@@ -16,8 +16,9 @@ from infraplan.cli import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network import flow_sim
-from infraplan.network.collective_schedules import estimate_collective, flow_phases, place
+from infraplan.network.collective_schedules import estimate_collective, place
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, Fabric
+from infraplan.network.flow_schedules import flow_phases
 from infraplan.network.flow_sim import estimated_seconds, flow_count, simulate
 from infraplan.network.routing import build_links
 from infraplan.network.topology import build_topology

@@ -33,7 +33,7 @@ def _in_domain(fabric: Fabric, size: float, k: float) -> float:
     return float(all_reduce_time(fabric, size, k, 1, sized=True))
 
 
-# Hand-computed tree latencies of NCCL's pipelined tree (`fabric.tree_latency_one`): 2 x (the leg inside a domain,
+# Hand-computed tree latencies of NCCL's pipelined tree (`nccl_trees.tree_latency_one`): 2 x (the leg inside a domain,
 # ceil(log2 8) = 3 steps of 3 us, + the longest path up the two binary trees over the m domains), network hops
 # floored at NCCL's 4 us step latency; the 8 B message's bandwidth term (2 x 8 B / 376 GB/s) is 4e-11 s.
 # - 64 H100s (dgx-h100-superpod): m = 8 domains inside one 256-GPU tier (2 us -> 4 us), depth 3: 2 x (9 + 12) = 42

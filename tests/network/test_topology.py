@@ -10,7 +10,8 @@ from infraplan.catalog.loader import list_presets
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.network.costs import bill_of_materials, describe_fabric
-from infraplan.network.topology import build_topology, write_graphml
+from infraplan.network.topology import build_topology
+from infraplan.network.topology_graph import write_graphml
 
 # NVIDIA DGX SuperPOD (H100) compute fabric, QM9700 64-port NDR: GPUs -> leaf, spine, core (network.md check vector)
 SUPERPOD = [(512, 16, 8, None), (1024, 32, 16, None), (2048, 64, 32, None),

@@ -18,7 +18,8 @@ from infraplan.cluster import Cluster
 from infraplan.network import fabric as fabric_module
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import SCALE_UP_LATENCY_S, all_reduce_time, collective_seconds
-from infraplan.network.fabric import Fabric, tree_latency, tree_latency_one, tree_parents
+from infraplan.network.fabric import Fabric
+from infraplan.network.nccl_trees import tree_latency, tree_latency_one, tree_parents
 
 MIB = 2.0**20
 

@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from infraplan.planning.fleet_mix import _demand, _solve
+from infraplan.planning.fleet_milp import solve_units
+from infraplan.planning.fleet_mix import _demand
 from infraplan.planning.fleet_spec import FleetSpec
 
 
@@ -24,9 +25,9 @@ def _one_pair(unit_devices: int) -> list:
 def test_a_pool_limit_counts_the_devices_of_each_unit_not_the_units() -> None:
     # 3 units of 8 devices = 24 devices: they fit 24 available, not 16
     two = SimpleNamespace(services=[0], pools=[0])
-    x, _ = _solve(two, _one_pair(8), np.array([3.0]), [24], "power")  # type: ignore[arg-type]
+    x, _ = solve_units(two, _one_pair(8), np.array([3.0]), [24], "power")  # type: ignore[arg-type]
     assert x is not None and x.tolist() == [3]
-    x, _ = _solve(two, _one_pair(8), np.array([3.0]), [16], "power")  # type: ignore[arg-type]
+    x, _ = solve_units(two, _one_pair(8), np.array([3.0]), [16], "power")  # type: ignore[arg-type]
     assert x is None
 
 

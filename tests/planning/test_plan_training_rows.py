@@ -11,8 +11,8 @@ import pytest
 
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.planning.results import ScenarioServiceRow
 from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_results import ScenarioServiceRow
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.training_run import training_run_totals
 from infraplan.training import estimate_training

@@ -3,7 +3,7 @@
 * `layer_kernels.distinct_collective_time` within a search (`row_memo.RowMemo.shared`): a collective's columns
   priced once per content and formula (an all-gather and a reduce-scatter share one), each caller its own copy;
   outside a search nothing is kept.
-* `network.fabric.tree_latency`: the distinct group shapes found by one lexsort of their bits, not
+* `network.nccl_trees.tree_latency`: the distinct group shapes found by one lexsort of their bits, not
   `np.unique(axis=1)`; every element the value of `tree_latency_one` of its own shape.
 """
 
@@ -15,6 +15,7 @@ import pytest
 from infraplan import scalar_path
 from infraplan.cluster import Cluster
 from infraplan.network import fabric as fabric_module
+from infraplan.network import nccl_trees
 from infraplan.network.collectives import all_gather_time, collective_time, reduce_scatter_time
 from infraplan.training import layer_kernels
 from infraplan.training.row_memo import RowMemo
@@ -96,19 +97,19 @@ def test_tree_latency_sorts_its_own_shapes(system: str, gpus: int, monkeypatch: 
     rng = np.random.default_rng(7)
     n = rng.choice([1.0, 2.0, 16.0, 64.0, 256.0, 1024.0], 3000)
     stride = rng.choice([1.0, 8.0, 64.0], 3000)
-    want = np.array([fabric_module.tree_latency_one(fabric, a, b, 1e-5) for a, b in zip(n, stride, strict=True)])
+    want = np.array([nccl_trees.tree_latency_one(fabric, a, b, 1e-5) for a, b in zip(n, stride, strict=True)])
 
     def unique(*args: object, **kwargs: object) -> None:
         raise AssertionError("np.unique(axis=1) sorts a structured view: ~10x slower")
 
     monkeypatch.setattr(np, "unique", unique)
-    assert fabric_module.tree_latency(fabric, n, stride, 1e-5).tobytes() == want.tobytes()
-    grid = fabric_module.tree_latency(fabric, n[:40].reshape(-1, 1), np.array([1.0, 8.0]), 1e-5)
+    assert nccl_trees.tree_latency(fabric, n, stride, 1e-5).tobytes() == want.tobytes()
+    grid = nccl_trees.tree_latency(fabric, n[:40].reshape(-1, 1), np.array([1.0, 8.0]), 1e-5)
     assert grid.shape == (40, 2)
-    assert grid[:, 1].tobytes() == np.array([fabric_module.tree_latency_one(fabric, a, 8.0, 1e-5)
+    assert grid[:, 1].tobytes() == np.array([nccl_trees.tree_latency_one(fabric, a, 8.0, 1e-5)
                                              for a in n[:40]]).tobytes()
-    assert fabric_module.tree_latency(fabric, 64.0, 8.0).shape == ()
-    assert fabric_module.tree_latency(fabric, np.zeros(0), 8.0).shape == (0,)
+    assert nccl_trees.tree_latency(fabric, 64.0, 8.0).shape == ()
+    assert nccl_trees.tree_latency(fabric, np.zeros(0), 8.0).shape == (0,)
 
 
 def test_requests_of_one_formula_priced_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:

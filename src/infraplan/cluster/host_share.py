@@ -2,7 +2,7 @@
 that one accelerator, CPU socket or video module carries, with where the figure comes from.
 
 Every command that adds a host to a device reads it here, so one device has one platform figure: `serve` and
-`serve-plan` (the generic node's host, serving_sim.power_terms), `recsys` (platform QPS/W), `video` (platform watts
+`serve-plan` (the generic node's host, serving_metrics.power_terms), `recsys` (platform QPS/W), `video` (platform watts
 per stream, both the ASIC and the CPU baseline), `fleet-mix` (the power objective and the cost model's IT load),
 `plan` and `facility` (the node of the power chain, cluster/power.py). A named catalog system keeps its own node.
 

@@ -1,7 +1,7 @@
 """Alpha-beta collective formulas, priced by the tier of the fabric a group spans, on arrays over groups.
 
 Ring and tree (double binary tree: 2 log2 n latency steps in a domain, NCCL's pipelined tree across domains,
-`fabric.tree_latency`) all-reduce; `auto` takes the faster, as NCCL's
+`nccl_trees.tree_latency`) all-reduce; `auto` takes the faster, as NCCL's
 tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`) where the accelerator has a measured
 NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
 busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
@@ -41,9 +41,8 @@ from infraplan.network.fabric import (
     group_link_one,
     ring_latency,
     ring_latency_one,
-    tree_latency,
-    tree_latency_one,
 )
+from infraplan.network.nccl_trees import tree_latency, tree_latency_one
 from infraplan.network.nvls import nvls_time_xp
 from infraplan.network.sharp import sharp_times
 
@@ -80,7 +79,7 @@ def _ring_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, sized: bool) ->
 
 def _tree_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, lat: Any, sized: bool) -> Any:
     """Latency of a tree all-reduce over the group: inside one scale-up domain 2 ceil(log2 n) steps at `lat`;
-    spanning domains NCCL's pipelined tree (`fabric.tree_latency`: the chain through a domain, then each level of
+    spanning domains NCCL's pipelined tree (`nccl_trees.tree_latency`: the chain through a domain, then each level of
     the double binary tree at the tier its hop crosses), network hops floored at NCCL's network step latency when
     sized; 2 ceil(log2 n) steps at `lat` everywhere with `fabric.PIPELINED_TREE_LATENCY` off."""
     steps = 2.0 * xp.ceil(xp.log2(xp.maximum(n, 1.0))) * lat

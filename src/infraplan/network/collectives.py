@@ -47,8 +47,9 @@ from infraplan.network.fabric import Fabric as Fabric
 from infraplan.network.fabric import bottleneck_tier as bottleneck_tier
 from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
-from infraplan.network.fabric import group_link_one, ring_latency_one, tree_latency_one
+from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
+from infraplan.network.nccl_trees import tree_latency_one
 from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
 from infraplan.network.sharp import sharp_time
 

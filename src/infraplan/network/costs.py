@@ -61,7 +61,8 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
-    from infraplan.network.topology import build_topology, tier_summary, write_graphml
+    from infraplan.network.topology import build_topology, tier_summary
+    from infraplan.network.topology_graph import write_graphml
 
     topo = build_topology(spec, gpus)
     if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain

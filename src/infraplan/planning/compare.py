@@ -21,8 +21,8 @@ from pydantic import ValidationError
 from infraplan.catalog.facility_loader import accelerator_price, load_location
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.planning.results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario import plan_scenario, plan_summary
+from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 from infraplan.units import parse_power_w

@@ -1,25 +1,9 @@
 """Heterogeneous fleet placement: how many devices of each pool serve each service, bought as whole servers, as a
 mixed-integer linear programme solved by HiGHS (scipy.optimize.milp).
 
-Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can
-serve the service at its SLO), each of g[s, p] devices; n[p] >= 0, integer: whole servers of pool p bought, each
-of G[p] devices (`server_devices`: what the cost model packs whole and `facility --count N` houses, ceil(N / G)
-servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a video ASIC card is its own unit). With
-T[s, p] the capacity per unit from the performance models (recsys: QPS at the best batch meeting the latency SLO,
-g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per replica of the layout serve-plan's
-capacity search picks at the service's whole rate, g = its TP x PP x attention-DP accelerators,
-planning/fleet_mix_llm.py, which also names the deployment on each pool used):
+The programme (its variables, constraints and the Gavel formulation) is built and solved in
+planning/fleet_milp.py; here each (service, pool) pair is sized and the pools priced at their own sizes.
 
-    minimise   sum_p c[p] G[p] n[p]
-    subject to sum_p T[s, p] x[s, p]         >= demand[s]        for every service
-               sum_s g[s, p] x[s, p]         <= G[p] n[p]        the devices used come from the servers bought
-               sum_s g[s, p] x[s, p]         <= available[p]     for every pool with a limit
-
-with n[p] <= ceil(available[p] / G[p]). `available` is the devices the services may use ("devices that can be
-deployed", fleet_spec.PoolSpec): the servers holding them may round it up, as `plan` reads the same field
-(planning/phased_mix.py, hW3). A unit inside a server already bought costs nothing, so units no service needs are
-dropped after each solve (`_trim`). This is the throughput-matrix formulation of Gavel (Narayanan et al., OSDI
-2020) at the procurement horizon.
 c = peak IT power per device (objective `power`) or yearly TCO per device (objective `tco`) of the pool at the size
 the programme gives it, at the spec's site, through `device_money` (what `plan` and `facility --accelerator DEVICE
 --count N` charge for N devices: the fabric's tiers and switches per device depend on N). The costs must be linear
@@ -58,7 +42,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
@@ -75,23 +58,22 @@ from infraplan.planning.device_money import (
     pool_price_note,
     reference_devices,
 )
+from infraplan.planning.fleet_milp import solve_units, why_infeasible
 from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_share
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.results import FleetMixResult
-from infraplan.planning.scenario_spec import InferenceServiceSpec, amount_text
+from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
     bracket_costs,
     stepped_fixed_point,
     tier_brackets,
-    with_brackets,
 )
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
 
 SUPPORTED_SERVICES = ("recsys", "video", "llm")
-UNIT_TEXT = {"recsys": "QPS", "video": "streams", "llm": "requests/s"}
 
 
 def _device_kind(pool: PoolSpec) -> str:
@@ -160,62 +142,6 @@ def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
         return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
     return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
             "capex_usd": sum(money.capex_usd.values()) / n, "usd_per_device_hour": money.usd_per_device_hour}
-
-
-def _solve(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray, limits: list[int | None],
-           objective: str, servers: list[int] | None = None,
-           brackets: dict[int, list[Bracket]] | None = None) -> tuple[np.ndarray | None, Any]:
-    """The MILP (module docstring): x, the units of each pair (idle units dropped, `_trim`), and HiGHS's result,
-    whose variables n_x .. n_x + len(pools) are the whole servers n[p] bought (`servers[p]` devices each; None:
-    1); `brackets[p]`: pool p's servers costed by its tier brackets (sized_pricing.with_brackets) instead of the
-    pairs' per-device cost."""
-    n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
-    g = [1] * n_p if servers is None else [max(1, int(v)) for v in servers]
-    key = "power_w" if objective == "power" else "tco_usd_per_year"
-    per_device = [0.0] * n_p  # a pool's cost per device at its priced size: every pair of the pool carries it
-    for _, p, o in pairs:
-        per_device[p] = float(o["cost"][key])
-    c = np.concatenate([np.zeros(n_x), [per_device[p] * g[p] for p in range(n_p)]])
-    a = np.zeros((n_s + 2 * n_p, n_x + n_p))
-    for x, (s, p, o) in enumerate(pairs):
-        a[s, x] = o["capacity"]
-        a[n_s + p, x] = a[n_s + n_p + p, x] = o.get("unit_devices", 1)
-    for p in range(n_p):
-        a[n_s + p, n_x + p] = -float(g[p])  # the devices used come from the pool's whole servers
-    lb = np.concatenate([demand, np.full(2 * n_p, -np.inf)])
-    ub = np.concatenate([np.full(n_s, np.inf), np.zeros(n_p),
-                         [np.inf if v is None else float(v) for v in limits]])  # devices used <= available
-    used = {p for _, p, _ in pairs}
-    n_ub = [0.0 if p not in used else np.inf if (v := limits[p]) is None else float(-(-int(v) // g[p]))
-            for p in range(n_p)]
-    v_lb, v_ub = np.zeros(n_x + n_p), np.concatenate([np.full(n_x, np.inf), n_ub])
-    integrality = np.ones(n_x + n_p)
-    if brackets:
-        c, a, lb, ub, v_lb, v_ub, integrality = with_brackets(c, a, lb, ub, v_lb, v_ub,
-                                                 {n_x + p: b for p, b in brackets.items() if n_ub[p] > 0})
-    res = milp(c, constraints=LinearConstraint(a, lb, ub), integrality=integrality,
-               bounds=Bounds(v_lb, v_ub), options={"mip_rel_gap": 1e-6})
-    if res.status != 0:
-        return None, res
-    return _trim(pairs, np.round(res.x[:n_x]).astype(int), demand), res
-
-
-def _trim(pairs: list[tuple[int, int, dict]], x: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Drop the units a service does not need: inside servers already bought a unit costs nothing, so the MILP may
-    assign idle ones (plan charges them 1e-9, planning/phased_mix.py; here they are removed, pairs in order, while
-    each service's capacity stays >= its demand)."""
-    x = x.copy()
-    got = np.zeros(len(demand))
-    for units, (s, _, o) in zip(x, pairs, strict=True):
-        got[s] += units * o["capacity"]
-    for i, (s, _, o) in enumerate(pairs):
-        drop = min(int(x[i]), int((got[s] - demand[s]) // o["capacity"])) if o["capacity"] > 0 else int(x[i])
-        while drop > 0 and got[s] - drop * o["capacity"] < demand[s]:
-            drop -= 1
-        if drop > 0:
-            x[i] -= drop
-            got[s] -= drop * o["capacity"]
-    return x
 
 
 Pairs = list[tuple[int, int, dict]]
@@ -305,7 +231,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         return out
 
     def solve(at: list[int], stepped: bool = False) -> tuple[np.ndarray, list[int], Any] | None:
-        x, res = _solve(spec, _priced(pairs, costs_at, at), demand, limits, objective, g,
+        x, res = solve_units(spec, _priced(pairs, costs_at, at), demand, limits, objective, g,
                         brackets(at) if stepped else None)
         return None if x is None else (x, [int(v) for v in np.round(res.x[n_x:n_x + len(g)])], res)
 
@@ -325,44 +251,6 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
     info = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing}
     return _Sized(x, servers, res, _priced(pairs, costs_at, own), own, own_cost(fixed.solution, own), info)
 
-
-def _why_infeasible(spec: FleetSpec, pairs: list[tuple[int, int, dict]], demand: np.ndarray,
-                    limits: list[int | None]) -> str:
-    """Elastic LP relaxation: minimise the total relative shortfall; name the short services and full pools."""
-    n_s, n_p, n_x = len(spec.services), len(spec.pools), len(pairs)
-    c = np.concatenate([np.zeros(n_x), np.ones(n_s)])
-    a_ub, b_ub = [], []
-    for s in range(n_s):  # -(sum T x) / demand - short <= -1: in shares of the demand, one scale for every
-        row = np.zeros(n_x + n_s)  # service (a 1e40 QPS row beside unit rows failed and was read as "all short")
-        for x, (ss, _, o) in enumerate(pairs):
-            if ss == s:
-                row[x] = -o["capacity"] / demand[s]
-        row[n_x + s] = -1.0
-        a_ub.append(row)
-        b_ub.append(-1.0)
-    for p in range(n_p):
-        if limits[p] is not None:
-            row = np.zeros(n_x + n_s)
-            for x, (_, pp, o) in enumerate(pairs):
-                row[x] = o.get("unit_devices", 1) if pp == p else 0.0
-            a_ub.append(row)
-            b_ub.append(float(limits[p]))  # type: ignore[arg-type]
-    res = linprog(c, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=[(0, None)] * n_x + [(0, 1)] * n_s,
-                  method="highs")
-    if res.status != 0:
-        return "HiGHS: the programme is infeasible and its elastic LP relaxation failed"
-    short = res.x[n_x:]
-    used = np.zeros(n_p)
-    for x, (_, p, _) in enumerate(pairs):
-        used[p] += res.x[x] * pairs[x][2].get("unit_devices", 1)
-    parts = [f"{spec.services[s].name} short by {amount_text(short[s] * demand[s])} of {amount_text(demand[s])} "
-             f"{UNIT_TEXT[spec.services[s].kind]} ({short[s] * 100:.0f} %)"
-             for s in range(n_s) if short[s] > 1e-9]
-    full = [f"{spec.pools[p].name} ({limits[p]:,} of {limits[p]:,})" for p in range(n_p)
-            if limits[p] is not None and used[p] >= limits[p] - 1e-6]  # type: ignore[operator]
-    short_text = "; ".join(parts) or "integer rounding"
-    return (f"HiGHS: the programme is infeasible; even the LP relaxation leaves {short_text}"
-            f"{'; pools used up: ' + ', '.join(full) if full else ''}")
 
 
 def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarray) -> list[dict[str, Any]]:
@@ -462,7 +350,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     costs_at = _pricer(spec)
     solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at)
     if solved is None:
-        raise InputError(_why_infeasible(spec, pairs, demand, limits))
+        raise InputError(why_infeasible(spec, pairs, demand, limits))
     assignment = _assignment(spec, solved.priced, solved.x)
     pools = _pools(spec, assignment, solved.at, costs_at)
     totals = _totals(pools)

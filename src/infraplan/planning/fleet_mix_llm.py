@@ -27,7 +27,7 @@ H100 server's 8 devices; the servers' idle devices are in the pool's figures, no
 share that needs fewer devices buys fewer servers (the pool is priced at the servers its rows need).
 Power per device is the pool's, whatever it serves (planning/fleet_mix.py `_costs`: the power chain's IT load of
 the pool's whole servers, what its electricity is billed on), the same as a recsys row's on that pool; the J/token
-serve-plan prints is its serving draw (`serving_sim.power_terms`: accelerator draw and host share), not this peak.
+serve-plan prints is its serving draw (`serving_metrics.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, plus one per share the MILP splits.
 """

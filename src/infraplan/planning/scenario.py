@@ -28,6 +28,7 @@
    load factor x PUE, and location-based tCO2e).
 4. Sum pools into sites (facility power against the cap) and phases; H100-equivalents are dense bf16 peak /
    H100's (Epoch AI's convention, planning/campus.py).
+Steps 3 and 4 (packing, the report's rows) are planning/scenario_report.py.
 Step 3's packing, power and money of one pool are planning/pool_money.py: a pool without a price is planned on a
 power or carbon objective with its money fields null (`cost_reason`); a capex or TCO objective refuses it.
 """
@@ -46,25 +47,17 @@ from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
 from infraplan.planning.pool_money import (
     PoolMoney,
     node_devices,
-    pool_figures_note,
     pool_money,
-    pool_note,
     pool_spares,
     require_prices,
 )
-from infraplan.planning.results import (
-    ScenarioPhaseRow,
-    ScenarioPlan,
-    ScenarioPoolRow,
-    ScenarioServiceRow,
-    ScenarioSiteRow,
-)
+from infraplan.planning.scenario_report import assemble_plan, packed, site_caps
+from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
@@ -109,10 +102,6 @@ def _check_presets(spec: ScenarioSpec) -> None:
             if workload.kind != "diffusion":
                 raise InputError(f"service {svc.name!r}: workload {workload.name!r} is not image generation")
             load_diffusion_model(svc.model or str(workload.diffusion_model))
-
-
-def _site_caps(spec: ScenarioSpec) -> np.ndarray:
-    return np.array([[0.0 if (s.online_year or 0) > ph.year else s.power for ph in spec.phases] for s in spec.sites])
 
 
 def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
@@ -198,7 +187,7 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     x = fixed.solution
     pricing = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing,
                "objective_value": own_cost(x, fixed.at), "objective_unit": OBJECTIVE_UNITS[spec.policy.objective]}
-    return _assemble(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
+    return assemble_plan(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
 
 
 Size = tuple[int, int]  # (devices the MILP buys, devices the plan reports) of a (pool, phase); (0, 0): reference
@@ -207,7 +196,7 @@ Sizes = tuple[tuple[Size, ...], ...]
 
 def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Callable[[int, Size], float]:
     """`per_device(pool index, (bought, reported))`: the objective's figure of the pool packed at `reported`
-    devices (`_packed`, with the policy's spares and N+k racks: what the plan reports for it) per device of the
+    devices (`packed`, with the policy's spares and N+k racks: what the plan reports for it) per device of the
     `bought` whole servers the MILP counts, so that bought x the coefficient is the reported figure; each size
     computed once; (0, 0): per device of the 1,024-device reference (`ref`). Capex and TCO: every pool is priced
     (require_prices)."""
@@ -216,7 +205,7 @@ def _pricer(spec: ScenarioSpec, ref: dict[str, PoolMoney], figure: str) -> Calla
     def per_device(p: int, size: Size) -> float:
         if (p, size) not in cache:
             pool, (bought, reported) = spec.pools[p], size
-            m = ref[pool.name] if reported == 0 else _packed(spec, pool, reported)
+            m = ref[pool.name] if reported == 0 else packed(spec, pool, reported)
             cache[p, size] = float(getattr(m, figure)) / (m.devices if reported == 0 else max(bought, 1))
         return cache[p, size]
     return per_device
@@ -236,14 +225,14 @@ def _most_devices(spec: ScenarioSpec, options: list[MixOption], mix_demand: np.n
 
 def _edge_finder(spec: ScenarioSpec, most: list[int]) -> Callable[[int], list[tuple[int, int]]]:
     """`edges(pool index)`: the pool's tier brackets in servers (sized_pricing.tier_brackets over the tiers of the
-    pool packed at that many servers, `_packed`), from one server to the most it can usefully hold (`most`
+    pool packed at that many servers, `packed`), from one server to the most it can usefully hold (`most`
     devices, `_most_devices`), each pool searched once."""
     cache: dict[int, list[tuple[int, int]]] = {}
 
     def edges(p: int) -> list[tuple[int, int]]:
         if p not in cache:
             pool, g = spec.pools[p], node_devices(spec.pools[p])
-            cache[p] = tier_brackets(lambda n: _packed(spec, pool, n * g).tiers, -(-most[p] // g))
+            cache[p] = tier_brackets(lambda n: packed(spec, pool, n * g).tiers, -(-most[p] // g))
         return cache[p]
     return edges
 
@@ -290,7 +279,7 @@ def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
 
 
 def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
-    """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`_assemble`: used + spares, the
+    """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`assemble_plan`: used + spares, the
     installed base, bought hardware stays), (0, 0) where it has none (then priced at the reference)."""
     used = _used_devices(options, x, len(spec.pools), n_phases)
     installed = np.maximum.accumulate(np.maximum(used + _spare_devices(spec, used),
@@ -312,7 +301,7 @@ def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarr
             available=[p.available for p in spec.pools],
             pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
             pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
-            site_cap_w=_site_caps(spec), service_names=[s.name for s in spec.services],
+            site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
             pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
             installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools],
             brackets=brackets)
@@ -350,24 +339,15 @@ def _spare_devices(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
     return np.array([[0 if sp is None else sp.spare_devices for sp in row] for row in spares], dtype=int)
 
 
-def _packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
-    """A pool's `devices` packed at its site, with the policy's N+k spare racks."""
-    site = next(s for s in spec.sites if s.name == pool.site)
-    m = pool_money(spec, pool, site, devices)
-    if spec.policy.redundancy_racks:
-        m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
-    return m
-
-
 def _packed_facility_w(spec: ScenarioSpec, devices: np.ndarray) -> np.ndarray:
-    """Facility watts of `devices` (pools x phases) once packed (`_packed`); 0 where a pool has none."""
-    return np.array([[_packed(spec, pool, int(n)).facility_w if n > 0 else 0.0 for n in row]
+    """Facility watts of `devices` (pools x phases) once packed (`packed`); 0 where a pool has none."""
+    return np.array([[packed(spec, pool, int(n)).facility_w if n > 0 else 0.0 for n in row]
                      for pool, row in zip(spec.pools, devices, strict=True)])
 
 
 def _over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
     """Whether the packed facility watts (pools x phases) exceed a site's power cap."""
-    caps = _site_caps(spec)
+    caps = site_caps(spec)
     for si, site in enumerate(spec.sites):
         mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
         load = packed_w[mine].sum(axis=0)
@@ -395,102 +375,6 @@ def _trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.
                 surplus -= options[i].capacity
                 x[i] -= 1
     return x
-
-
-def _assemble(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
-              need: np.ndarray, excluded: list[str], start: float) -> ScenarioPlan:
-    phases, n_p = spec.phases, len(spec.pools)
-    used = np.zeros((n_p, len(phases)), dtype=int)
-    services: list[ScenarioServiceRow] = []
-    for i, o in enumerate(options):
-        if x[i] <= 0:
-            continue
-        used[o.pool, o.phase] += int(x[i]) * o.unit_devices
-        s = sized[i]
-        services.append(ScenarioServiceRow(
-            phase=phases[o.phase].name, service=spec.services[o.service].name, kind=spec.services[o.service].kind,
-            pool=spec.pools[o.pool].name, devices=int(x[i]) * o.unit_devices,
-            demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
-                                                                           else s.capacity),
-            demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
-            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput))
-    spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
-              for p, pool in enumerate(spec.pools)]
-    spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
-    base = np.array([[p.installed] for p in spec.pools], dtype=int)
-    installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
-    pools: list[ScenarioPoolRow] = []
-    warnings: list[str] = [
-        f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
-        f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
-        for p, pool in enumerate(spec.pools) for k, ph in enumerate(phases)
-        if pool.available is not None and spare_dev[p, k] and used[p, k] + spare_dev[p, k] > pool.available]
-    sites: list[ScenarioSiteRow] = []
-    phase_rows: list[ScenarioPhaseRow] = []
-    caps = _site_caps(spec)
-    packed_before = np.zeros(n_p, dtype=int)
-    for k, ph in enumerate(phases):
-        rows = []
-        for p, pool in enumerate(spec.pools):
-            n = int(installed[p, k])
-            if n <= 0:
-                continue
-            m = _packed(spec, pool, n)
-            prev, packed_before[p] = int(packed_before[p]), m.devices
-            h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
-                                                                                   m.devices)
-            sp = spares[p][k]
-            rows.append(ScenarioPoolRow(
-                phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
-                new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
-                h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
-                tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
-                co2_t_per_year=m.co2_t_per_year, spare_nodes=0 if sp is None else sp.spare_nodes,
-                spare_devices=0 if sp is None else sp.spare_devices,
-                expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
-                node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
-                repair_time_s=None if sp is None else sp.repair_s,
-                failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}",
-                cost_reason=m.cost_reason))
-        pools += rows
-        for si, site in enumerate(spec.sites):
-            mine = [r for r in rows if r.site == site.name]
-            fac = sum(r.facility_power_w for r in mine)
-            cap = float(caps[si, k])
-            if fac > cap * (1 + 1e-9):
-                warnings.append(f"{ph.name}: site {site.name} needs {power_text(fac)} after packing (racks, "
-                                f"fabric, spares), above its {power_text(cap)} cap")
-            sites.append(ScenarioSiteRow(phase=ph.name, site=site.name, location=site.location or "us-average",
-                                         power_cap_w=cap, facility_power_w=fac,
-                                         it_power_w=sum(r.it_power_w for r in mine),
-                                         utilisation=fac / cap if cap > 0 else (0.0 if fac == 0 else math.inf)))
-        phase_rows.append(ScenarioPhaseRow(
-            phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
-            **{f: _total([getattr(r, f) for r in rows]) for f in (
-                "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
-                "co2_t_per_year")}))
-    last = phase_rows[-1]
-    unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
-    return ScenarioPlan(
-        scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
-        sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
-        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
-        energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
-        warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
-        seconds=time.perf_counter() - start, published=dict(spec.published),
-        cost_reason="; ".join(unpriced) if unpriced else None,
-        price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
-                                                             and r.phase == last.phase for r in pools)
-                             and (note := pool_note(p))) or None,
-        figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
-                               and (note := pool_figures_note(p))) or None,
-        notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
-                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))))
-
-
-def _total(values: list[float | None]) -> float | None:
-    """A phase's sum over its pools; None when a pool has no price (money fields only)."""
-    return None if any(v is None for v in values) else float(sum(v for v in values if v is not None))
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:

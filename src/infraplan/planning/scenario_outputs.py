@@ -17,7 +17,7 @@ from typing import Any
 
 from infraplan.catalog.loader import write_atomically
 from infraplan.errors import InputError
-from infraplan.planning.results import ScenarioPlan
+from infraplan.planning.scenario_results import ScenarioPlan
 
 TABLES = ("services", "pools", "racks", "sites", "phases")
 

@@ -28,7 +28,8 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
-from infraplan.serving.serving_sim import POWER_ASSUMPTION, percentiles, power_terms, run_pool
+from infraplan.serving.serving_metrics import POWER_ASSUMPTION, percentiles, power_terms
+from infraplan.serving.serving_sim import run_pool
 from infraplan.serving.workloads import arrival_times
 
 WEIGHT_BYTES = 2.0  # bf16/fp16 weights

@@ -18,40 +18,21 @@ replicas. Open loop: round-robin in arrival order (prefill) and in KV-arrival or
 c on prefill engine c mod E_p and decode engine c mod E_d, both pools' engines stepped in one event loop
 (`serving.pair_loop`), whose arrivals are the loop's fixed point.
 
-Per request: TTFT (arrival to first token, plus the stack's front-end time per request `request_latency_s`:
-HTTP server, tokenizer, hand-off to the engine, first token streamed back; `serving.engines`; disaggregated: the
-decode worker's first token, `serving.disaggregated.decode_first_token_s`; an engine loop that schedules ahead
-starts a request one iteration later, `serving.schedule_ahead`), TPOT ((last -
-first token) / (output - 1)), end-to-end latency (with the same front-end time). ASSUMPTION: the front-end time
-delays what the client sees, not the engine's arrival (it runs beside the engine loop). Physically a closed loop's
-client holds it, and the schedule-ahead lag, in its cycle (Little's law): `serving.client_loop.FRONT_END_IN_CYCLE`
-and `LAG_IN_CYCLE` put them there, off by default (measured worse on the sets: that module's docstring).
-Totals over the run (first arrival to last token): output tokens/s (and `serving.steady_state`'s tokens/s while
-requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests meeting both SLOs; `ttft_over_slo_
-count` / `tpot_over_slo_count` the requests over each, strictly, as LoadGen's early stopping counts them), the mean
-end-to-end latency of the last 1 % of arrivals (`e2e_last_arrivals_s`, the drain tail; `validation.loadgen`).
-
-Power (ASSUMPTION, stated in the output): an accelerator draws `idle_power_w` (20 % of TDP if the catalog has
-none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
-iteration's tensor-core time over its duration: memory-bound decode sits near the middle of the dynamic
-range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
-prompt phases at TDP). The node's non-accelerator power (`host_power_w`) is shared per accelerator and always
-on. No PUE. Cost: accelerators x $/hour (the cost model's owned accelerator-hour, cluster/cost.py) x wall time.
+The run's metrics (per request and totals, power, energy and cost) are `serving.serving_metrics`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
-from infraplan.cluster.host_share import node_host_share_w
-from infraplan.serving import disaggregated, schedule_ahead, speculative, steady_state, wide_ep_lockstep
+from infraplan.serving import disaggregated, schedule_ahead, speculative, wide_ep_lockstep
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
@@ -70,29 +51,8 @@ from infraplan.serving.llm_iteration import Deployment, IterationCost, build_ite
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.pair_loop import PoolSpec, closed_pair_loop
 from infraplan.serving.serving_engine import simulate_engine
+from infraplan.serving.serving_metrics import PoolResult, summarize
 from infraplan.serving.workloads import Requests
-
-IDLE_FRACTION_OF_TDP = 0.2  # ASSUMPTION where the catalog gives no idle power
-POWER_ASSUMPTION = ("accelerator power = idle + (TDP - idle) * (0.5 + 0.5 * tensor-core utilisation) while an "
-                    "iteration runs, idle power otherwise; plus the node's host power share; no PUE")
-
-
-@dataclass(frozen=True)
-class PoolResult:
-    first_token_s: np.ndarray
-    finish_s: np.ndarray
-    busy_s: float
-    compute_s: float
-    iterations: int
-    arrival_s: np.ndarray
-
-
-def percentiles(values: np.ndarray) -> dict[str, float]:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return {"p50": 0.0, "p90": 0.0, "p99": 0.0, "mean": 0.0}
-    p50, p90, p99 = np.percentile(v, [50, 90, 99])
-    return {"p50": float(p50), "p90": float(p90), "p99": float(p99), "mean": float(v.mean())}
 
 
 @lru_cache(maxsize=64)
@@ -167,19 +127,6 @@ def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, request
         return (f"the KV cache holds {per_engine} tokens per engine ({cap.kv_cache_bytes / gib:.1f} GiB per GPU), "
                 f"the longest request needs {longest}")
     return None
-
-
-def unpriced_reason(accelerator: str) -> str:
-    """Why a serving cost is null: the catalog has no server price for the accelerator and none was given."""
-    return (f"no server price for {accelerator} in the catalog (hardware_costs.yaml); pass "
-            "--usd-per-hour")
-
-
-def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]:
-    idle = accelerator.idle_power_w
-    if idle is None:
-        idle = IDLE_FRACTION_OF_TDP * accelerator.tdp_w
-    return idle, node_host_share_w(system.node)
 
 
 def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployment, requests: Requests, *,
@@ -338,69 +285,3 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     return result
 
 
-def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
-              transfer: np.ndarray, dep: Deployment, accelerator: Accelerator, system: System,
-              deployment: dict[str, Any], ttft_slo_s: float | None, tpot_slo_s: float | None,
-              usd_per_hour: float | None, gpus: int | None = None,
-              pool_tp: list[int] | None = None) -> dict[str, Any]:
-    """The run's metrics; `gpus` and `pool_tp` (GPUs per engine of each pool) when the pools differ from `dep`."""
-    arrival, out = requests.arrival_s, requests.output_tokens
-    ttft = first - arrival
-    e2e = finish - arrival
-    tpot = np.where(out > 1, (finish - first) / np.maximum(out - 1, 1), np.nan)
-    duration = float(finish.max() - arrival.min())
-    tokens_out = float(out.sum())
-    ok = np.ones(len(out), dtype=bool)
-    if ttft_slo_s is not None:
-        ok &= ttft <= ttft_slo_s
-    if tpot_slo_s is not None:
-        ok &= (out <= 1) | (tpot <= tpot_slo_s)
-    idle_w, host_w = power_terms(accelerator, system)
-    dynamic_w = accelerator.tdp_w - idle_w
-    gpus = gpus or dep.gpus
-    busy = sum(p.busy_s for p in pools)
-    compute = sum(p.compute_s for p in pools)
-    if pool_tp is None:
-        energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * dep.tp * (busy + compute)
-        busy_gpu_s = busy * dep.tp
-    else:  # engine-seconds of each pool times its GPUs per engine
-        busy_gpu_s = sum(p.busy_s * t for p, t in zip(pools, pool_tp, strict=True))
-        active_gpu_s = sum((p.busy_s + p.compute_s) * t for p, t in zip(pools, pool_tp, strict=True))
-        energy = gpus * (idle_w + host_w) * duration + dynamic_w * 0.5 * active_gpu_s
-    usd = gpus * usd_per_hour * duration / 3600.0 if usd_per_hour is not None else None  # None: unpriced
-    return {
-        "fits": True,
-        "deployment": deployment,
-        "requests": len(out),
-        "duration_s": duration,
-        "output_tokens_per_s": tokens_out / duration,
-        "output_tokens_per_s_per_gpu": tokens_out / duration / gpus,
-        "output_tokens_per_s_while_arriving": steady_state.tokens_per_s_while_arriving(arrival, first, finish, out),
-        "input_tokens_per_s": float(requests.input_tokens.sum()) / duration,
-        "requests_per_s": len(out) / duration,
-        "ttft_s": percentiles(ttft),
-        "tpot_s": percentiles(tpot),
-        "e2e_s": percentiles(e2e),
-        "e2e_last_arrivals_s": float(e2e[np.argsort(arrival, kind="stable")[-max(1, len(e2e) // 100):]].mean())
-        if len(e2e) else 0.0,
-        "kv_transfer_s": percentiles(transfer) if deployment["disaggregated"] else None,
-        "slo": {"ttft_s": ttft_slo_s, "tpot_s": tpot_slo_s},
-        "slo_attainment": float(ok.mean()),
-        "ttft_over_slo_count": int(np.sum(ttft > ttft_slo_s)) if ttft_slo_s is not None else None,
-        "tpot_over_slo_count": int(np.sum((out > 1) & (tpot > tpot_slo_s))) if tpot_slo_s is not None else None,
-        "mean_input_tokens": float(requests.input_tokens.mean()),
-        "mean_output_tokens": float(out.mean()),
-        "busy_fraction": busy_gpu_s / (gpus * duration) if duration > 0 else 0.0,
-        "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
-        "energy_j": energy,
-        "joules_per_token": energy / tokens_out,
-        "usd_per_hour_per_gpu": usd_per_hour,
-        "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
-        **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
-        "iterations": sum(p.iterations for p in pools),
-        "assumptions": {"power": POWER_ASSUMPTION,
-                        "scheduler": f"continuous batching, chunked prefill, FCFS ({load_engine(dep.stack).scheduler} "
-                                     "policy of the stack: fcfs mixes prefill with decode, prefill-first does not), "
-                                     "KV reserved for prompt + output at admission (no preemption), round-robin "
-                                     "routing over replicas"},
-    }

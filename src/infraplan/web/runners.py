@@ -24,15 +24,9 @@ from infraplan.network.results import CollectiveResult, NetworkReport
 from infraplan.network.topology import with_fabric
 from infraplan.planning.campus import plan_campus, plan_fleet
 from infraplan.planning.compare import compare_scenarios, tornado
-from infraplan.planning.results import (
-    CampusPlan,
-    FleetMixResult,
-    FleetSitesResult,
-    ScenarioComparison,
-    ScenarioPlan,
-    TrainingRunResult,
-)
+from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
 from infraplan.planning.training_run import training_run_totals
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import JsonFlag
-from infraplan.planning.results import ScenarioComparison
+from infraplan.planning.scenario_results import ScenarioComparison
 
 _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num),
          ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")), ("capex_usd", "capex", fmt_usd),

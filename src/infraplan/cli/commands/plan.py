@@ -17,7 +17,7 @@ from infraplan.cli.commands._output import (
     fmt_usd,
 )
 from infraplan.cli.options import JsonFlag
-from infraplan.planning.results import ScenarioPlan
+from infraplan.planning.scenario_results import ScenarioPlan
 
 
 def _totals(p: ScenarioPlan) -> str:

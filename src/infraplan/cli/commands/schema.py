@@ -37,8 +37,8 @@ RESULT_MODELS: dict[str, str] = {
     "fleet-mix": "infraplan.planning.results:FleetMixResult",
     "sweep": "infraplan.sweep.results:SweepRun",
     "results": "infraplan.sweep.results:SweepQuery",
-    "plan": "infraplan.planning.results:ScenarioPlan",
-    "compare": "infraplan.planning.results:ScenarioComparison",
+    "plan": "infraplan.planning.scenario_results:ScenarioPlan",
+    "compare": "infraplan.planning.scenario_results:ScenarioComparison",
     "catalog": "infraplan.catalog.index:CatalogListing",
 }
 """Command (or command variant) -> "module:Name" of the result model its `--json` prints."""

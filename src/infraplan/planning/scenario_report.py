@@ -1,0 +1,141 @@
+"""Steps 3 and 4 of `infraplan plan` (planning/scenario.py): the MILP's answer packed, powered, costed and reported.
+
+Each pool's devices in a phase (the services' units, the policy's spare nodes, the installed base; bought hardware
+stays) are packed into servers and racks at their site with the policy's N+k spare racks (`packed`: the rack layout
+and scale-out fabric `campus` and `facility` build, costed by the one cost model through planning/pool_money.py),
+summed into sites (facility power against the site's power cap of the phase, `site_caps`: 0 before the site is
+online) and phases; H100-equivalents are dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from infraplan.planning.campus import h100_equivalents
+from infraplan.planning.phased_mix import MixOption
+from infraplan.planning.pool_money import PoolMoney, pool_figures_note, pool_money, pool_note, pool_spares
+from infraplan.planning.scenario_results import (
+    ScenarioPhaseRow,
+    ScenarioPlan,
+    ScenarioPoolRow,
+    ScenarioServiceRow,
+    ScenarioSiteRow,
+)
+from infraplan.planning.scenario_sizing import Sized, pool_kind
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
+from infraplan.units import power_text
+
+
+def site_caps(spec: ScenarioSpec) -> np.ndarray:
+    """Each site's power cap (W) per phase (sites x phases): 0 before the site's `online_year`."""
+    return np.array([[0.0 if (s.online_year or 0) > ph.year else s.power for ph in spec.phases] for s in spec.sites])
+
+
+def packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
+    """A pool's `devices` packed at its site, with the policy's N+k spare racks."""
+    site = next(s for s in spec.sites if s.name == pool.site)
+    m = pool_money(spec, pool, site, devices)
+    if spec.policy.redundancy_racks:
+        m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+    return m
+
+
+def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
+              need: np.ndarray, excluded: list[str], start: float) -> ScenarioPlan:
+    """The plan of the MILP's units `x` per option: service rows, each pool packed per phase (`packed`, spares and
+    N+k racks), sites against their caps, phase totals, and the notes and warnings (module docstring)."""
+    phases, n_p = spec.phases, len(spec.pools)
+    used = np.zeros((n_p, len(phases)), dtype=int)
+    services: list[ScenarioServiceRow] = []
+    for i, o in enumerate(options):
+        if x[i] <= 0:
+            continue
+        used[o.pool, o.phase] += int(x[i]) * o.unit_devices
+        s = sized[i]
+        services.append(ScenarioServiceRow(
+            phase=phases[o.phase].name, service=spec.services[o.service].name, kind=spec.services[o.service].kind,
+            pool=spec.pools[o.pool].name, devices=int(x[i]) * o.unit_devices,
+            demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
+                                                                           else s.capacity),
+            demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
+            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput))
+    spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
+              for p, pool in enumerate(spec.pools)]
+    spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
+    base = np.array([[p.installed] for p in spec.pools], dtype=int)
+    installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
+    pools: list[ScenarioPoolRow] = []
+    warnings: list[str] = [
+        f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
+        f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
+        for p, pool in enumerate(spec.pools) for k, ph in enumerate(phases)
+        if pool.available is not None and spare_dev[p, k] and used[p, k] + spare_dev[p, k] > pool.available]
+    sites: list[ScenarioSiteRow] = []
+    phase_rows: list[ScenarioPhaseRow] = []
+    caps = site_caps(spec)
+    packed_before = np.zeros(n_p, dtype=int)
+    for k, ph in enumerate(phases):
+        rows = []
+        for p, pool in enumerate(spec.pools):
+            n = int(installed[p, k])
+            if n <= 0:
+                continue
+            m = packed(spec, pool, n)
+            prev, packed_before[p] = int(packed_before[p]), m.devices
+            h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
+                                                                                   m.devices)
+            sp = spares[p][k]
+            rows.append(ScenarioPoolRow(
+                phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
+                new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
+                h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
+                tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
+                co2_t_per_year=m.co2_t_per_year, spare_nodes=0 if sp is None else sp.spare_nodes,
+                spare_devices=0 if sp is None else sp.spare_devices,
+                expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
+                node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
+                repair_time_s=None if sp is None else sp.repair_s,
+                failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}",
+                cost_reason=m.cost_reason))
+        pools += rows
+        for si, site in enumerate(spec.sites):
+            mine = [r for r in rows if r.site == site.name]
+            fac = sum(r.facility_power_w for r in mine)
+            cap = float(caps[si, k])
+            if fac > cap * (1 + 1e-9):
+                warnings.append(f"{ph.name}: site {site.name} needs {power_text(fac)} after packing (racks, "
+                                f"fabric, spares), above its {power_text(cap)} cap")
+            sites.append(ScenarioSiteRow(phase=ph.name, site=site.name, location=site.location or "us-average",
+                                         power_cap_w=cap, facility_power_w=fac,
+                                         it_power_w=sum(r.it_power_w for r in mine),
+                                         utilisation=fac / cap if cap > 0 else (0.0 if fac == 0 else math.inf)))
+        phase_rows.append(ScenarioPhaseRow(
+            phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
+            **{f: _total([getattr(r, f) for r in rows]) for f in (
+                "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                "co2_t_per_year")}))
+    last = phase_rows[-1]
+    unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
+    return ScenarioPlan(
+        scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
+        sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
+        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
+        energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
+        warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
+        seconds=time.perf_counter() - start, published=dict(spec.published),
+        cost_reason="; ".join(unpriced) if unpriced else None,
+        price_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0
+                                                             and r.phase == last.phase for r in pools)
+                             and (note := pool_note(p))) or None,
+        figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
+                               and (note := pool_figures_note(p))) or None,
+        notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
+                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))))
+
+
+def _total(values: list[float | None]) -> float | None:
+    """A phase's sum over its pools; None when a pool has no price (money fields only)."""
+    return None if any(v is None for v in values) else float(sum(v for v in values if v is not None))

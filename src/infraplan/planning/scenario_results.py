@@ -1,0 +1,159 @@
+"""Typed results of `infraplan plan` (ScenarioPlan, planning/scenario.py) and `infraplan compare`
+(ScenarioComparison, planning/compare.py): the rows per phase, service, pool and site, and the TCO tornado.
+
+Field names carry their unit as the JSON always has; scenario.py, scenario_report.py and compare.py say what each
+number models and its source.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from infraplan.results import Result
+
+
+class ScenarioServiceRow(Result):
+    """One service in one phase on one pool: what it needs and how much margin it has."""
+
+    phase: str = Field(description="phase name")
+    service: str = Field(description="service name")
+    kind: str = Field(description="training | llm | recsys | image | video")
+    pool: str = Field(description="pool serving it")
+    devices: int = Field(description="devices assigned (count)")
+    demand: float = Field(description="demand in `demand_unit` (with the policy headroom)")
+    served: float = Field(description="capacity assigned, in `demand_unit`")
+    demand_unit: str = Field(description="requests/s, qps, streams or runs")
+    slo_headroom: float | None = Field(description="fraction below the SLO at the planned point (latency or "
+                                       "deadline); null where the model gives no margin")
+    detail: str = Field(description="operating point: deployment, plan, batch, encoder")
+    time_to_train_s: float | None = Field(None, description="training: wall clock of one run, failures and "
+                                          "checkpoints included, seconds (as `train --tokens`); null otherwise")
+    mfu: float | None = Field(None, description="training: model FLOPs utilisation of the chosen plan, fraction of "
+                              "the dtype's dense peak; null otherwise")
+    goodput: float | None = Field(None, description="training: fraction of the wall clock that trains (reliability "
+                                  "model at that job size); null otherwise")
+
+
+class ScenarioPoolRow(Result):
+    """A pool in one phase: devices installed, their racks, cluster fabric, power and money (the one cost model)."""
+
+    phase: str = Field(description="phase name")
+    pool: str = Field(description="pool name")
+    device: str = Field(description="device preset")
+    site: str = Field(description="site name")
+    devices: int = Field(description="devices installed, spares included (count)")
+    new_devices: int = Field(description="devices delivered in this phase (count)")
+    racks: int = Field(description="racks (count)")
+    network_tiers: int = Field(description="tiers of the scale-out fabric built by the network builder (count)")
+    switches: int = Field(description="scale-out switches (count)")
+    h100_equivalents: float = Field(description="devices x dense bf16 peak / H100's (Epoch AI convention)")
+    it_power_w: float = Field(description="peak IT power of the power chain, watts")
+    facility_power_w: float = Field(description="IT power x PUE, watts")
+    capex_usd: float | None = Field(description="servers + network + facility share, USD (null: no price, "
+                                    "cost_reason)")
+    tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no price)")
+    energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    spare_nodes: int = Field(0, description="spare nodes from the reliability model (count; 0 without "
+                             "policy.spare_probability), sized on the devices the services use")
+    spare_devices: int = Field(0, description="devices in the spare nodes (count)")
+    expected_nodes_down: float = Field(0.0, description="mean nodes in repair: nodes x failures per node-hour x "
+                                       "repair hours (count)")
+    node_failures_per_hour: float | None = Field(None, description="failure rate of one node used, per hour")
+    repair_time_s: float | None = Field(None, description="repair time used (failure to node back), seconds")
+    failure_rate_source: str | None = Field(None, description="failure-rate preset used and its source")
+    cost_reason: str | None = Field(None, description="why capex and TCO are null (the pool has no price)")
+
+
+class ScenarioSiteRow(Result):
+    """A site in one phase: facility power against its cap."""
+
+    phase: str = Field(description="phase name")
+    site: str = Field(description="site name")
+    location: str = Field(description="location preset (grid carbon, electricity price)")
+    power_cap_w: float = Field(description="facility power cap in this phase, watts (0 before it is online)")
+    facility_power_w: float = Field(description="sum of the pools' facility power, watts")
+    it_power_w: float = Field(description="sum of the pools' IT power, watts")
+    utilisation: float = Field(description="facility power / cap (fraction)")
+
+
+class ScenarioPhaseRow(Result):
+    """Totals of one phase."""
+
+    phase: str = Field(description="phase name")
+    year: int = Field(description="calendar year")
+    devices: int = Field(description="devices installed (count)")
+    h100_equivalents: float = Field(description="H100-equivalents installed")
+    facility_power_w: float = Field(description="facility power, watts")
+    capex_usd: float | None = Field(description="cumulative capex of what is installed, USD (null: a pool has "
+                                    "no price)")
+    tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, USD per year (null: a pool "
+                                           "has no price)")
+    energy_mwh_per_year: float = Field(description="energy, MWh per year")
+    co2_t_per_year: float = Field(description="operational tCO2e per year")
+
+
+class TornadoRow(Result):
+    """One parameter swept from low to high: the TCO of the last phase at each end."""
+
+    parameter: str = Field(description="what was varied (electricity, pue, headroom, POOL.price, ...)")
+    low_value: float = Field(description="low end of the range, in `unit`")
+    high_value: float = Field(description="high end of the range, in `unit`")
+    unit: str = Field(description="unit of low_value and high_value: USD/kWh (electricity), facility W / IT W (pue), "
+                      "fraction of demand (headroom), USD per device (POOL.price), devices (POOL.available), W "
+                      "(SITE.power)")
+    tco_low_usd_per_year: float | None = Field(description="TCO per year at the low end (null: infeasible, "
+                                                 "or a pool without a price)")
+    tco_high_usd_per_year: float | None = Field(description="TCO per year at the high end (null: "
+                                                  "infeasible, or a pool without a price)")
+    swing_usd_per_year: float | None = Field(description="|high - low| TCO, USD per year")
+
+
+class ScenarioPlan(Result):
+    """`infraplan plan`: a scenario sized, placed, packed, powered and costed, phase by phase."""
+
+    scenario: str = Field(description="scenario name")
+    objective: str = Field(description="capex | tco | power | carbon")
+    phases: list[ScenarioPhaseRow] = Field(description="totals per phase")
+    services: list[ScenarioServiceRow] = Field(description="services per phase and pool")
+    pools: list[ScenarioPoolRow] = Field(description="pools per phase")
+    sites: list[ScenarioSiteRow] = Field(description="sites per phase")
+    devices: int = Field(description="devices in the last phase (count)")
+    h100_equivalents: float = Field(description="H100-equivalents in the last phase")
+    facility_power_w: float = Field(description="facility power in the last phase, watts")
+    capex_usd: float | None = Field(description="capex of the last phase's fleet, USD (null: cost_reason)")
+    tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year (null: "
+                                           "cost_reason)")
+    energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
+    co2_t_per_year: float = Field(description="operational tCO2e per year in the last phase")
+    excluded: list[str] = Field(description="service/pool pairs that cannot work, and why")
+    warnings: list[str] = Field(description="what the planner noticed (sites over their cap after packing, ...)")
+    solver: str = Field(description="the programme and its solver")
+    pricing_rounds: int = Field(0, description="MILP solves of the pricing fixed point: each pool priced per device "
+                                "at the devices it is reported at (count; at most PRICING_ROUNDS)")
+    pricing_converged: bool = Field(False, description="whether the devices each pool is priced at repeated (every "
+                                    "pool priced at its own size)")
+    pricing: str | None = Field(None, description="how the MILP priced the pools, in words")
+    objective_value: float | None = Field(None, description="the MILP's objective at the answer's own per-pool "
+                                          "prices, in objective_unit")
+    objective_unit: str | None = Field(None, description="the unit of objective_value (by objective)")
+    seconds: float = Field(description="planning time, seconds")
+    tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
+    published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")
+    cost_reason: str | None = Field(None, description="why capex and TCO are null: the pools without a price "
+                                    "(objective power or carbon plans them; capex_usd per device prices them)")
+    price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
+    figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
+                                     "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
+    notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
+                             "service, pool and job size (`facility.reliability.goodput_planned_note`)")
+
+
+class ScenarioComparison(Result):
+    """`infraplan compare`: scenarios side by side, with deltas against the first."""
+
+    scenarios: list[ScenarioPlan] = Field(description="each scenario's plan")
+    metrics: list[str] = Field(description="compared fields of ScenarioPlan")
+    deltas: list[dict[str, float | None]] = Field(description="per scenario: metric -> value minus the first "
+                                                  "scenario's (null where either has no price)")
+    risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")
