@@ -66,6 +66,7 @@ def test_one_plan_memory_prices_each_layer_kind_once_with_the_array_bits(
     for i in range(len(plans)):
         row = plans.take([i]).one_row
         calls.clear()
+        ops_params.forget_plan_shape_counts()  # (plans of one model and axes share them: hP6's memo)
         alone = memory.memory_breakdown(shape, row, profile)
         assert len(calls) == len(shape.layer_kinds())  # once per layer kind, whatever the stage kinds and ZeRO
         for key, value in alone.items():

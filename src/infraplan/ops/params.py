@@ -30,9 +30,12 @@ All functions accept numpy arrays (one element per configuration) or scalars.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.identity_memo import IdentityMemo
 from infraplan.ops.gpt_oss_experts import clamp_saved_elements
 from infraplan.scalar_path import larger, ops_of, pick, smaller, to_float
 
@@ -43,6 +46,23 @@ _PLAIN = (int, float, bool)  # ... and its flags
 ACT_BYTES = 2.0  # bf16 activations and communication payloads
 # CUDA context (~0.5 GB) + NCCL and cuBLAS workspaces (~1 GB): one reserve for training and serving
 RUNTIME_RESERVE_BYTES = 1.5e9
+
+# One plan's counts that a model and a few plan axes fix, by the model's identity and a key of what each reads:
+# `training.memory`'s parameter counts (per stage kind, kept on a `PlanArrays.one_row` and here) by (what, TP, PP, EP,
+# ETP) - every parameter count of this module reads the model and those four axes only (the embedding / loss split
+# flags and the stage kind are in `what`), never the sequence length, batch, micro-batch, DP, CP, recompute, ZeRO or
+# precision -, `training.activation_memory`'s stored bytes per token and layer by (stack, TP, SP, recompute,
+# precision; the sequence only for unfused attention's scores) and `training.memory`'s weights, gradients and optimizer
+# state per stage kind by (stack, parameter copies, stage kinds, TP, PP, DP, CP, EP, ETP, VPP, ZeRO, precision,
+# schedule). Plans that differ in nothing else (a sweep, the benchmark's never-seen plans at their own sequence
+# lengths) count them once (issue 18). Python floats (immutable); emptied with the one-plan memo's pricings
+# (`training.one_plan_memo.clear_one_plan_memo`).
+PLAN_SHAPE_COUNTS: IdentityMemo[Any] = IdentityMemo(bound=1024)
+
+
+def forget_plan_shape_counts() -> None:
+    """Forget every kept `PLAN_SHAPE_COUNTS` entry (tests that patch the parameter formulas)."""
+    PLAN_SHAPE_COUNTS.clear()
 
 
 def stage_layers(num_layers: int, pp: ArrayLike) -> np.ndarray:

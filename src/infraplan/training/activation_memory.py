@@ -77,6 +77,13 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     None: the default training stack)."""
     profile = stack or resolve_stack(None, "training")
     keep_scores = plan.attention == _UNFUSED
+    plain = is_plain(plan.tp)
+    if plain:  # one plan: kept by model, stack and what the terms read (the sequence only for the unfused scores)
+        key = ("activation_bytes_per_token_layer", id(profile), plan.tp, plan.sequence_parallel, keep_scores,
+               plan.seq_len if keep_scores else None, plan.recompute == _SELECTIVE, plan.dtype)
+        kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+        if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
+            return kept[1]  # type: ignore[no-any-return]
     terms = ops_params.activation_terms_per_token_layer(shape, plan.tp, plan.sequence_parallel, plan.seq_len,
                                                         keep_scores)
     operand = _OPERAND_FLOATS[plan.dtype] if is_plain(plan.tp) else _OPERAND_BYTES[plan.dtype]
@@ -86,7 +93,9 @@ def activation_bytes_per_token_layer(shape: TransformerShape, plan: PlanArrays,
     if load != 1.0:  # the busiest EP rank's routed-expert tensors: `load` x the mean tokens (as its GEMMs' time)
         stored = {name: value * load if name in _ROUTED_EXPERT_TERMS else value for name, value in stored.items()}
     total = sum(stored.values())
-    return float(total) if is_plain(plan.tp) else np.asarray(total, dtype=np.float64)  # type: ignore[return-value]
+    if plain:
+        return ops_params.PLAN_SHAPE_COUNTS.put(shape, key, (profile, float(total)))[1]  # type: ignore[no-any-return]
+    return np.asarray(total, dtype=np.float64)
 
 
 def recomputed_stage_layers(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:

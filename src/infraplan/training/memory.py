@@ -106,13 +106,17 @@ __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEA
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
     """`compute()` of a one-plan row (`PlanArrays.one_row`, never changed in place), kept on the row for its
     model: a single estimate asks for its parameter counts twice (the DP traffic and the memory), each a few
-    microseconds (issue 18). Arrays over plans are computed every time."""
+    microseconds (issue 18); and across plans of the same model and (TP, PP, EP, ETP) (`ops.params.PLAN_SHAPE_COUNTS`:
+    `name` says which count, each reads only those). Arrays over plans are computed every time."""
     if type(plan.tp) is not int:  # type: ignore[comparison-overlap]  # (a `one_row` holds Python ints)
         return compute()
     kept = plan.__dict__.get(name)
     if kept is not None and kept[0] is shape:
         return kept[1]
-    value = compute()
+    key = (name, plan.tp, plan.pp, plan.ep, plan.expert_tp)  # what every kept count reads (`ops.params`)
+    value = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+    if value is None:
+        value = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, compute())
     plan.__dict__[name] = (shape, value)  # (the frozen dataclass's __dict__, as `cached_property` writes it)
     return value
 
@@ -377,6 +381,12 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
     state from its parameters, each element the same products as alone."""
     one = is_plain(plan.tp)
+    if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
+        key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
+               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule)
+        kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+        if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
+            return list(kept[1])
     zero = plan.zero
     # low-precision weight copies (beside the bf16 weights, or alone under `Stack.fp8_param_gather`)
     copy = _WEIGHT_COPY_FLOATS[plan.dtype] if one else _WEIGHT_COPY_BYTES[plan.dtype]
@@ -405,6 +415,8 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
         terms.append((weights, grads, optimizer))
+    if one:
+        ops_params.PLAN_SHAPE_COUNTS.put(shape, key, (profile, tuple(terms)))
     return terms
 
 

@@ -35,6 +35,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.network.collectives import forget_collective_seconds, forget_float_values
+from infraplan.ops.params import forget_plan_shape_counts
 from infraplan.ops.precision import RECIPES, scaling_rate_ratio
 from infraplan.training.enums import Dtype
 from infraplan.training.plan import PlanArrays
@@ -170,6 +171,7 @@ def clear_one_plan_memo(pricings: bool = True) -> None:
             _PRICINGS.clear()
             _LAST_PRICING = (None, None, None)
             forget_float_values()  # the float collectives' kept links and tables (`network.collectives`)
+            forget_plan_shape_counts()  # one plan's parameter counts by model and axes (`ops.params`)
         _MEMO.clear()
         forget_collective_seconds()  # the kept times of priced messages (`network.collectives.collective_seconds`)
     forget_checked_plans()
