@@ -4,7 +4,10 @@ Llama 3 405B on 16,384 H100 of the meta-genai-roce-24k cluster (the `make demo` 
 repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process). The
 in-process goal is checked on plans never seen: each timed call estimates a distinct plan (the demo plan at its own
 sequence length) with the one-plan memo's rows and plans (`training.one_plan_memo`) emptied before it, so every
-term is priced (what a new plan of a sweep or the scenario planner costs). Also
+term that depends on the plan's sequence length is priced (what a new plan of a sweep or the scenario planner
+costs); kept, with the cluster's pricing: what reads none of it, the layout's parameter counts and weight /
+optimizer terms (`ops.params.PLAN_SHAPE_COUNTS`, keyed on the model and TP / PP / EP / DP / ZeRO; hP6, session 36).
+The same plan with everything forgotten (pricing too) is printed beside it, without a goal. Also
 printed, without a goal: the same plan repeated (found in the memo), a sweep of distinct plans that share their
 layer rows (the demo plan over global batch sizes: the layer terms are looked up, the traffic, memory and step
 assembly priced), the Python function calls per never-seen estimate (cProfile), and the cost per plan when a
