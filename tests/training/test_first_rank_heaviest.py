@@ -140,9 +140,9 @@ ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pip
 
 def test_plans_price_it_and_search_floors_stay_below() -> None:
     """mixtral-8x7b with the loss counted as a layer (the first rank the heaviest): PP2 1F1B / ZB-H1 plans' bubble
-    drops against the model alone (the last rank has no middle one to be lighter than), PP > 2 ones keep it (their
-    last rank is a layer short of a middle one) and so do PP2 plans of one micro-batch; every plan's step stays
-    above its row's floor."""
+    drops against the model alone (the last rank has no middle one to be lighter than), and so do PP > 2 ones at m >= p
+    (their last rank a layer short of a middle one: the three rank kinds' form, hB); plans of fewer micro-batches
+    than stages keep it; every plan's step stays above its row's floor."""
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
     plans = enumerate_plans(shape, 64, 4096, 256, ["bf16"], max_tp=8, schedules=["1f1b", "zb-h1"])
     plans = plans.take(valid_mask(shape, plans) & (plans.pp > 1))
@@ -156,8 +156,11 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
         alone = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
     two = (plans.pp == 2) & (plans.micro_batches >= 2)  # (one micro-batch: below p, unchanged)
     assert two.sum() > 1000 and np.all(priced["pp_bubble"][two] < alone["pp_bubble"][two])
-    below = plans.micro_batches < plans.pp  # (PP > 2 plans: tests/training/test_one_f_one_b_three_kinds.py)
+    below = plans.micro_batches < plans.pp
     assert np.all(priced["pp_bubble"][below] == alone["pp_bubble"][below])
+    # PP > 2 (the last rank a layer short of a middle one): the three rank kinds' form drops them at m >= p (hB)
+    deeper = (plans.pp > 2) & (priced["pp_bubble"] < alone["pp_bubble"])
+    assert deeper.sum() > 100 and np.all(plans.micro_batches[deeper] >= plans.pp[deeper])
     assert np.all(priced["pp_bubble"] >= 0.0)
 
 

@@ -6,7 +6,6 @@ list schedules of torch's transcribed Schedule1F1B and ScheduleInterleavedZeroBu
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
@@ -21,11 +20,8 @@ from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import three_rank_kinds_s
-from infraplan.training.search import enumerate_plans
-from infraplan.training.search_bounds import step_time_floor_s
 
 ONE_F_ONE_B, ZB_H1 = int(Schedule.ONE_F_ONE_B), int(Schedule.ZB_H1)
 Kind = tuple[Fraction, Fraction]  # a rank kind's F and B (ZB-H1: F + B is its time, F = I = W = a third)
@@ -133,28 +129,6 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
 
 
 ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
-
-
-def test_loss_counted_plans_beyond_two_stages_are_priced_and_floors_stay_below() -> None:
-    """mixtral-8x7b with the loss counted as a layer: PP 4 / 8 1F1B and ZB-H1 plans whose last rank is not the
-    heaviest (a layer short of a middle one) drop against the model alone at m >= p; every plan's step stays above
-    its row's floor and every bubble >= 0."""
-    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
-    plans = enumerate_plans(shape, 64, 4096, 256, ["bf16"], max_tp=8, schedules=["1f1b", "zb-h1"])
-    plans = plans.take(valid_mask(shape, plans) & (plans.pp > 2))
-    priced = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
-    rows = replace(plans, vpp=np.ones_like(plans.vpp), zero=np.zeros_like(plans.zero),
-                   schedule=np.full(len(plans), ONE_F_ONE_B))
-    floor = step_time_floor_s(shape, cluster, rows, ONLY_LOSS)
-    assert len(plans) > 50 and np.all(floor <= priced["step_time_s"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
-        alone = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
-    lower = priced["pp_bubble"] < alone["pp_bubble"]
-    assert lower.sum() > 100 and np.all(plans.micro_batches[lower] >= plans.pp[lower])
-    assert np.all(priced["pp_bubble"][plans.micro_batches < plans.pp] == alone["pp_bubble"][plans.micro_batches
-                                                                                             < plans.pp])
-    assert np.all(priced["pp_bubble"] >= 0.0)
 
 
 def test_one_plans_estimate_prices_it_as_the_grid_does() -> None:
