@@ -65,3 +65,23 @@ def test_the_specialised_loop_keeps_its_state_in_fast_locals() -> None:
     own reads of `n` (every heap key) and `waiting` (every pass) stay fast locals."""
     cells = set(fcfs_loop.fcfs_steps.__code__.co_cellvars)
     assert not cells & {"n", "waiting", "arr", "log", "clients"}
+
+
+def test_the_loop_sums_cached_tokens_as_floats_with_the_answers_of_ints() -> None:
+    """Without drafts the requests' final cached tokens come as whole floats (hP7): the loop's sum of cached
+    tokens is float-float arithmetic (the interpreter's fast path), exact below 2^53, so the times are those of
+    the same run on int tokens."""
+    req = workload_requests(load_workload("chat"), 600, 30.0, seed=5)
+    zeros = np.zeros_like(req.input_tokens)
+    lists = loop_stepping.fcfs_request_lists(req.input_tokens, zeros, req.output_tokens - 1, DEP.block_tokens)
+    end_ctx = lists[4]
+    assert all(type(x) is float and x == int(x) for x in end_ctx)
+    runs = []
+    for tokens in (end_ctx, [int(x) for x in end_ctx]):
+        arr = req.arrival_s.tolist()
+        first, finish = [np.nan] * len(arr), [np.nan] * len(arr)
+        totals = loop_stepping.run_to_end(fcfs_loop.fcfs_steps(
+            COST, arr, arr + [np.inf], *lists[:4], tokens, lists[5], DEP.max_batch, DEP.token_budget, 100_000, 0,
+            first, finish, None))
+        runs.append((totals, first, finish))
+    assert runs[0] == runs[1] and runs[0][0][0] > 0

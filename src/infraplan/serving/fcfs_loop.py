@@ -66,9 +66,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     kv_c, pair_c, pair_f = cost.kv_token_s, cost.pair_s, cost.pair_flop_s
     pre_fix, dec_fix, over = cost.prefill_fixed_s, cost.decode_fixed_s, cost.overhead_s
     per_tok, per_fin = cost.per_prefill_token_s, cost.per_finish_s
+    fin = per_fin != 0.0  # a bool: tested without a truth-value call
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
-    # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else the int 1
-    adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
+    # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else 1.0; per batch
+    # size, a decode iteration's growth of `sum_ctx` (k x T, the float the loop would compute)
+    adv = cost.decode_growth_tokens
+    grow = [k * adv for k in range(max_batch + 1)]
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
     # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
@@ -77,7 +80,9 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
 
     clock = busy = compute = 0.0
     leapt = steps_done = nxt = n_dec = running = 0
-    sum_ctx: float = 0  # the decoding sequences' cached tokens (an int without drafts)
+    # the decoding sequences' cached tokens, a float (whole numbers without drafts, exact below 2^53: the same
+    # products as an int's), so that its products and sums are float-float, the interpreter's fast path
+    sum_ctx = 0.0
     prefill_only = 0  # iterations with no decoding sequence (with steps_done and leapt: the iteration count)
     t_next = arr_open[0]  # the next open arrival
     waiting: deque[int] = deque()
@@ -183,10 +188,10 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
                          + per_tok * p_tok)
                     steps_done += 1
-                    if per_fin and e_min <= steps_done:
+                    if fin and e_min <= steps_done:
                         due = (steps_done + 1) * n
                         t += per_fin * sum(1 for key_at in heap if key_at < due)
-                    sum_ctx += n_dec * adv
+                    sum_ctx += grow[n_dec]
                 else:
                     t = body[m] + head[1] + pre_fix + 0.0
                     t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * p_tok
@@ -250,7 +255,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                         if nxt < last:  # an arrival (stepped: none up to the stretch's end leaves the bound)
                             b = a_ctx - c_half
                             k_arr = ((sqrt(b * b + four_half_kv[n_dec] * (t_next - clock)) - b)
-                                     / twice_half_kv[n_dec] if c_half > 0 else (t_next - clock) / b)
+                                     / twice_half_kv[n_dec] if c_half > 0.0 else (t_next - clock) / b)
                             k_cap = ceil(k_arr) - 1
                             if k_cap < k_max:
                                 k_max = k_cap
@@ -272,13 +277,13 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 t = decode_head_s[n_dec] + kv_c * sum_ctx + over + dec_fix
                 f = body_flop[n_dec]
                 steps_done += 1
-                if per_fin and e_min <= steps_done:  # the ending sequences' cost, counted as the other paths do
+                if fin and e_min <= steps_done:  # the ending sequences' cost, counted as the other paths do
                     due = (steps_done + 1) * n
                     t += per_fin * sum(1 for key_at in heap if key_at < due)
                 clock += t
                 busy += t
                 compute += f if f < t else t
-                sum_ctx += n_dec * adv
+                sum_ctx += grow[n_dec]
                 while e_min <= steps_done:  # the sequences whose last token this was (popped in key order), if any
                     j = heappop(heap) % n
                     finish[j] = clock
@@ -334,7 +339,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             f = body_flop[m]
         if d:
             steps_done += 1
-            if per_fin and e_min <= steps_done:
+            if fin and e_min <= steps_done:
                 due = (steps_done + 1) * n
                 t += per_fin * sum(1 for key_at in heap if key_at < due)
         else:
@@ -342,7 +347,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         clock += t
         busy += t
         compute += f if f < t else t
-        sum_ctx += d * adv
+        sum_ctx += grow[d]
         while e_min <= steps_done:  # the sequences whose last token this was (no decode batch: never)
             j = heappop(heap) % n
             finish[j] = clock

@@ -136,14 +136,15 @@ def on_demand_stretch(grow: list[int], steps_done: int, free: int, n_dec: int, k
 
 
 def request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray, block_tokens: int,
-                   growth: float, slots: int) -> tuple[list[int] | list[float], list[int]]:
+                   growth: float, slots: int) -> tuple[list[float], list[int]]:
     """Per request: its cached tokens after its last decode step as the loops count them (a step appends `growth`,
-    T with drafts), and the KV blocks it reserves: prompt + steps + 1 tokens, or with drafts the slots of its last
-    verification, ctx + T (steps - 1) + 1 + `slots` (K), + 1 (`serving.speculative` module docstring)."""
+    T with drafts; floats, whole numbers without drafts: `fcfs_loop` sums them as floats), and the KV blocks it
+    reserves: prompt + steps + 1 tokens, or with drafts the slots of its last verification, ctx + T (steps - 1) + 1
+    + `slots` (K), + 1 (`serving.speculative` module docstring)."""
     ctx = prefill_tokens + cached_tokens
-    if growth == 1.0 and not slots:  # one token a step: ints, as always
+    if growth == 1.0 and not slots:  # one token a step: whole numbers (blocks as ints)
         tokens = ctx + decode_steps
-        return tokens.tolist(), (-(-(tokens + 1) // block_tokens)).tolist()
+        return tokens.astype(np.float64).tolist(), (-(-(tokens + 1) // block_tokens)).tolist()
     held = ctx + np.where(decode_steps > 0, growth * (decode_steps - 1) + 1 + slots, 0) + 1
     return (ctx + growth * decode_steps).tolist(), np.ceil(held / block_tokens).astype(np.int64).tolist()
 
