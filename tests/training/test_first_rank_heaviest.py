@@ -164,12 +164,13 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
     assert np.all(priced["pp_bubble"] >= 0.0)
 
 
-def test_one_plans_estimate_prices_it_as_the_grid_does() -> None:
-    """`estimate_training` (one plan's floats) gives the grid's bits: mixtral-8x7b TP8 PP2, 1F1B and ZB-H1 (the
-    first rank's bubble 46.4 -> 40.9 ms at 1F1B)."""
+@pytest.mark.parametrize("pp", [2, 4])
+def test_one_plans_estimate_prices_it_as_the_grid_does(pp: int) -> None:
+    """`estimate_training` (one plan's floats) gives the grid's bits: mixtral-8x7b TP8 PP2 (the first rank's bubble
+    46.4 -> 40.9 ms at 1F1B) and PP4 (three rank kinds, hB), 1F1B and ZB-H1."""
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
     for schedule in ("1f1b", "zb-h1"):
-        one = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, stack=ONLY_LOSS, tp=8, pp=2, vpp=1,
+        one = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, stack=ONLY_LOSS, tp=8, pp=pp, vpp=1,
                                 seq_len=4096, global_batch=256, micro_batch=1, dtype="bf16", schedule=schedule,
                                 zero=1)
         c = one.config

@@ -12,14 +12,11 @@ import numpy as np
 import pytest
 from test_torch_schedule_orders import _torch_1f1b_order, _torch_looped_order, list_schedule
 
-from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
-from infraplan.cluster import Cluster
 from infraplan.training import step_assembly
 from infraplan.training.enums import Schedule
-from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
-from infraplan.training.plan import PlanArrays
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import three_rank_kinds_s
 
@@ -129,21 +126,6 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
 
 
 ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
-
-
-def test_one_plans_estimate_prices_it_as_the_grid_does() -> None:
-    """`estimate_training` (one plan's floats) gives the grid's bits: mixtral-8x7b TP8 PP4, 1F1B and ZB-H1."""
-    shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
-    for schedule in ("1f1b", "zb-h1"):
-        one = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, stack=ONLY_LOSS, tp=8, pp=4, vpp=1,
-                                seq_len=4096, global_batch=256, micro_batch=1, dtype="bf16", schedule=schedule,
-                                zero=1)
-        c = one.config
-        plan = PlanArrays.build(tp=c.tp, pp=c.pp, dp=c.dp, cp=c.cp, ep=c.ep, vpp=1, micro_batch=1, global_batch=256,
-                                seq_len=4096, recompute=0, zero=1, dtype=0,
-                                schedule=int(Schedule.ONE_F_ONE_B if schedule == "1f1b" else Schedule.ZB_H1))
-        grid = evaluate_plans(shape, cluster, plan, ONLY_LOSS)
-        assert one.breakdown_s.pp_bubble == float(grid["pp_bubble"][0])
 
 
 def test_a_heaviest_middle_rank_on_an_uneven_split_keeps_the_models_o() -> None:
