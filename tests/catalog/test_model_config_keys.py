@@ -79,8 +79,10 @@ def test_values_that_switch_a_feature_off_are_not_reported() -> None:
     _no_warnings({**base, "sliding_window": 4096, "use_sliding_window": False}, "qwen-like")
     _no_warnings({**base, "sliding_window": None, "n_shared_experts": 0, "first_k_dense_replace": 0}, "off")
     _no_warnings({**base, "layer_types": ["full_attention"] * 32}, "full-layers")
-    assert shape_from_hf_config({**base, "sliding_window": 4096}, "mistral-like").num_sliding_layers == 32
-    gemma3 = {**base, "sliding_window": 1024, "layer_types": ["sliding_attention", "full_attention"] * 16}
+    mistral = {**base, "model_type": "mistral", "sliding_window": 4096}
+    assert shape_from_hf_config(mistral, "mistral-like").num_sliding_layers == 32
+    gemma3 = {**base, "model_type": "gemma3_text", "sliding_window": 1024,
+              "layer_types": ["sliding_attention", "full_attention"] * 16}
     assert shape_from_hf_config(gemma3, "gemma3-like").num_sliding_layers == 16
 
 

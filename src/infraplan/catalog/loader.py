@@ -367,7 +367,18 @@ def load_system(ref: str) -> System:
     return system
 
 
-@lru_cache(maxsize=256)
 def load_model(ref: str) -> TransformerShape:
+    """A model preset or config.json file, read once per process per version of the file: a file edited between two
+    calls of the Python API is read again (keyed by its path only, the first shape was returned for every edit)."""
+    version: tuple[int, int] | None = None
+    if looks_like_path(ref):
+        with contextlib.suppress(OSError):  # a missing file: read_entry's one-line error
+            stat = os.stat(ref)
+            version = (stat.st_mtime_ns, stat.st_size)
+    return _load_model(ref, version)
+
+
+@lru_cache(maxsize=256)
+def _load_model(ref: str, version: tuple[int, int] | None) -> TransformerShape:
     data, name = read_entry("models", ref)
     return shape_from_hf_config(data, name)

@@ -74,6 +74,28 @@ _QWEN_WINDOW_FIRST_FULL = {"qwen2": True, "qwen2_moe": True, "qwen3": True, "qwe
 # (every 2nd layer full), configuration_gemma3.py:236-242 (6), configuration_cohere2.py:220-227 (4). Read as
 # every layer sliding before.
 _WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
+# Families whose transformers model has no sliding-window attention, so that a `sliding_window` key in their config
+# changes nothing there (transformers 4.57.1: no "sliding" in modeling_llama.py, modeling_gpt2.py, modeling_opt.py,
+# modeling_bloom.py, modeling_gpt_neox.py, modeling_falcon.py, modeling_deepseek_v2.py, modeling_deepseek_v3.py,
+# modeling_xglm.py, modeling_gemma.py, modeling_t5.py; modeling_mistral.py:177 passes it, "main diff with Llama"):
+# full attention, said in a warning (`_warn_unread`). Read before as a window on every layer, silently.
+_NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
+                                 "xglm", "gemma", "t5"})
+# Families whose transformers model is dense (transformers 4.57.1: no "expert" in modeling_llama.py,
+# modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_gemma.py, modeling_gemma2.py, modeling_gemma3.py,
+# modeling_cohere2.py, modeling_gpt2.py, modeling_opt.py, modeling_bloom.py, modeling_xglm.py, modeling_gpt_neox.py,
+# modeling_falcon.py):
+# an expert count in their config changes nothing there, so it is priced dense and named (`_warn_unread`).
+_DENSE_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text",
+                             "cohere2", "gpt2", "opt", "bloom", "xglm", "gpt_neox", "falcon"})
+# MoE keys read only where the config has more than one expert (`_read_frontier`, `shape_from_hf_config`), with the
+# value that means "no change" besides null / 0 / empty: on a dense config any other value is named, not dropped.
+_MOE_ONLY_KEYS: dict[str, Any] = {
+    "moe_intermediate_size": None, "n_shared_experts": None, "num_shared_experts": None,
+    "shared_expert_intermediate_size": None, "first_k_dense_replace": None, "moe_layer_freq": 1,
+    "decoder_sparse_step": 1, "mlp_only_layers": None, "num_experts_per_tok": 1, "moe_top_k": 1,
+    "experts_per_token": 1, "n_group": 1, "topk_group": 1,
+}
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
 
 
@@ -117,9 +139,9 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
         if dense:
             fields.update(num_dense_layers=dense,
                           dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
-    window = _int(config, "sliding_window")
-    types = config.get("layer_types")
     family = str(config.get("model_type"))
+    window = 0 if family in _NO_WINDOW_FAMILIES else _int(config, "sliding_window")
+    types = config.get("layer_types")
     if window and isinstance(types, list):
         sliding = sum(t == "sliding_attention" for t in types)
     elif window and family in _WINDOW_PATTERN:  # every pattern-th layer full, the others sliding
@@ -192,23 +214,71 @@ _SIZES: tuple[tuple[str, int, int], ...] = (
 )
 
 
+# The optional sizes the frontier reader takes (`_read_frontier`), each (key, largest): null or false is off, any
+# other value must be a whole number from 0 (a string, 1024.5 or -5 was read by int() or raised a traceback).
+_OPTIONAL_SIZES: tuple[tuple[str, int], ...] = (
+    *((key, MAX_MODEL_WIDTH) for key in (
+        "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
+        "num_shared_experts", "shared_expert_intermediate_size", "n_group", "topk_group")),
+    *((key, MAX_MODEL_LAYERS) for key in (
+        "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "num_nextn_predict_layers",
+        "max_window_layers", "sliding_window_pattern")),
+    ("sliding_window", 2**31 - 1),
+)
+
+
+def _is_whole(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and value == int(value))
+
+
 def _check_sizes(config: dict[str, Any], name: str) -> None:
-    """InputError naming the first size key whose value is not a whole number within its bounds (`_SIZES`)."""
+    """InputError naming the first size key whose value is not a whole number within its bounds (`_SIZES`,
+    `_OPTIONAL_SIZES`), or a `tie_word_embeddings`, `mlp_only_layers`, `layer_types` or `rope_scaling` factor this
+    reader cannot take as transformers would (a string "false" was read as true)."""
     for field, lo, hi in _SIZES:
         keys = _ALIASES.get(field, (field,))
         key = next((k for k in keys if config.get(k) is not None), None)
         if key is None:
             continue
         value = config[key]
-        whole = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-                 and value == int(value))
-        if not whole or not lo <= int(value) <= hi:
+        if not _is_whole(value) or not lo <= int(value) <= hi:
             raise InputError(f"model config {name!r}: {key} must be a whole number from {lo:,} to {hi:,}, "
                              f"got {value!r}")
+    for key, hi in _OPTIONAL_SIZES:
+        value = config.get(key)
+        if value is not None and value is not False and not (_is_whole(value) and 0 <= int(value) <= hi):
+            raise InputError(f"model config {name!r}: {key} must be null or a whole number from 0 to {hi:,}, "
+                             f"got {value!r}")
+    _check_kinds(config, name)
+
+
+def _check_kinds(config: dict[str, Any], name: str) -> None:
+    """The non-size keys whose wrong type changed the price silently or raised a traceback (`_check_sizes`)."""
     experts, chosen = aliased_value(config, "num_experts"), aliased_value(config, "experts_per_token")
     if experts is not None and int(experts) > 1 and chosen is not None and int(chosen) < 1:  # was read as 1
         raise InputError(f"model config {name!r}: an MoE model of {int(experts)} experts routes each token to at "
                          f"least 1, got num_experts_per_tok {chosen!r}")
+    tied = config.get("tie_word_embeddings")
+    if tied is not None and not isinstance(tied, bool):  # transformers PretrainedConfig: a bool
+        raise InputError(f"model config {name!r}: tie_word_embeddings must be true or false, got {tied!r}")
+    mlp_only = config.get("mlp_only_layers")
+    if mlp_only is not None and not (isinstance(mlp_only, list) and all(_is_whole(i) and i >= 0 for i in mlp_only)):
+        raise InputError(f"model config {name!r}: mlp_only_layers must be a list of layer indices, got "
+                         f"{str(mlp_only)[:60]}")
+    types, layers = config.get("layer_types"), aliased_value(config, "num_layers")
+    # transformers 4.57.1 configuration_utils.py:1364-1380 (layer_type_validation): a list of ALLOWED_LAYER_TYPES,
+    # one per layer
+    if types is not None and layers is not None and not (isinstance(types, list) and len(types) == int(layers)
+                                                         and all(isinstance(t, str) for t in types)):
+        got = f"{len(types)} entries" if isinstance(types, list) else repr(types)[:60]
+        raise InputError(f"model config {name!r}: layer_types must be a list of one attention type per layer "
+                         f"({int(layers):,}), got {got}")
+    scaling = config.get("rope_scaling")
+    factor = scaling.get("factor") if isinstance(scaling, dict) else None
+    if factor is not None and not (isinstance(factor, int | float) and not isinstance(factor, bool)
+                                   and math.isfinite(factor) and factor > 0):
+        raise InputError(f"model config {name!r}: rope_scaling factor must be a positive number, got {factor!r}")
 
 
 def checkpoint_kv_dtype(config: dict[str, Any]) -> str:
@@ -251,7 +321,7 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
     14,336; configuration_qwen2_moe.py:172 vocab 151,936; Mixtral top-2; LlamaConfig's FFN 11,008, recalled), so a
     config without them is priced on the reader's values, said here."""
     filled: list[str] = []
-    experts = aliased_value(config, "num_experts")
+    experts = None if model_type in _DENSE_FAMILIES else aliased_value(config, "num_experts")  # priced dense
     routed_only = experts is not None and int(experts) > 1 and aliased_value(config, "moe_ffn_hidden_size") is not None
     if aliased_value(config, "ffn_hidden_size") is None and model_type not in _FOUR_X_FFN_FAMILIES and not routed_only:
         filled.append(f"no intermediate_size: the FFN priced at 4 x hidden_size = {4 * hidden:,}")
@@ -265,6 +335,36 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
     if filled:
         warnings.warn(f"model config {name!r}: {'; '.join(filled)} (transformers' config class may default "
                       "otherwise: state the key)", ModelConfigWarning, stacklevel=3)
+
+
+def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: int) -> None:
+    """One line naming each key of this config that the shape does not read (nothing silent): a sliding window on a
+    family without one (`_NO_WINDOW_FAMILIES`), MoE keys on a dense config, layer types other than full and sliding
+    attention, and a `rope_scaling` / `quantization_config` that is not an object."""
+    unread: list[str] = []
+    if (model_type in _NO_WINDOW_FAMILIES and not is_off(config.get("sliding_window"))
+            and config.get("use_sliding_window") is not False):
+        unread.append(f"sliding_window {config['sliding_window']!r} (transformers' {model_type} model has no "
+                      "sliding-window attention: every layer priced with full attention)")
+    if experts <= 1:
+        moe = [key for key, neutral in _MOE_ONLY_KEYS.items()
+               if not is_off(config.get(key)) and config.get(key) != neutral]
+        count = aliased_value(config, "num_experts")
+        if count is not None and int(count) > 1:  # a dense family's (shape_from_hf_config)
+            key = next(k for k in _ALIASES["num_experts"] if config.get(k) is not None)
+            unread.append(f"{', '.join([f'{key} {count}', *moe])} (transformers' {model_type} model has no experts: "
+                          "priced as a dense model)")
+        elif moe:
+            unread.append(f"{', '.join(moe)} (MoE keys on a dense config: no expert count above 1)")
+    other = sorted({str(t) for t in config.get("layer_types") or []} - {"full_attention", "sliding_attention"})
+    if other:
+        unread.append(f"layer_types {', '.join(other)[:80]} (priced as full attention)")
+    for key in ("rope_scaling", "quantization_config"):
+        value = config.get(key)
+        if not is_off(value) and not isinstance(value, dict):
+            unread.append(f"{key} {str(value)[:40]!r} (not an object)")
+    if unread:
+        warnings.warn(f"model config {name!r}: not read: {'; '.join(unread)}", ModelConfigWarning, stacklevel=3)
 
 
 def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
@@ -288,7 +388,8 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     activation = str(config.get("hidden_act") or config.get("activation_function")
                      or config.get("hidden_activation") or "").lower()
     gated = model_type in _GATED_FAMILIES or activation in _GATED_ACTIVATIONS
-    experts = aliased_value(config, "num_experts") or 1
+    experts = 1 if model_type in _DENSE_FAMILIES else aliased_value(config, "num_experts") or 1
+    _warn_unread(config, name, model_type, int(experts))
     moe_ffn = aliased_value(config, "moe_ffn_hidden_size")
     # Families without a position limit (BLOOM uses ALiBi) get their training length, else 2048.
     max_seq = aliased_value(config, "max_seq_len") or 2048

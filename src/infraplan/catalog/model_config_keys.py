@@ -154,7 +154,11 @@ def check_keys(config: dict[str, Any], name: str) -> None:
         warnings.warn(f"model config {name!r}: not understood (ignored): {', '.join(unknown)}",
                       ModelConfigWarning, stacklevel=3)
     family = config.get("model_type")
-    if family is not None and str(family) not in KNOWN_FAMILIES:
+    if family is None:  # transformers' AutoConfig needs it; no family rule (gating, tied embeddings) applies here
+        warnings.warn(f"model config {name!r}: no model_type: its keys are read as a standard decoder block, without "
+                      "a family's rules (gated MLP only from hidden_act, untied embeddings unless "
+                      "tie_word_embeddings)", ModelConfigWarning, stacklevel=3)
+    elif str(family) not in KNOWN_FAMILIES:
         warnings.warn(f"model config {name!r}: model_type {str(family)[:60]!r} is not a family this reader knows "
                       "(catalog.model_config_keys.KNOWN_FAMILIES); its keys are read as a standard decoder block",
                       ModelConfigWarning, stacklevel=3)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_PARALLEL_DEGREE,
@@ -37,6 +38,7 @@ from infraplan.limits import (
 )
 from infraplan.serving.capacity import BATCH_CAPS
 from infraplan.training.enums import Schedule
+from infraplan.units import parse_duration_s
 
 if TYPE_CHECKING:
     ScheduleName = str
@@ -77,6 +79,19 @@ PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
                        AfterValidator(_no_file)]
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+def _duration_s(value: object) -> object:
+    """A duration with its unit ("2s", "50ms"), as the CLI's --ttft-slo / --tpot-slo read it, in seconds; a number
+    is seconds (before, "2s" from a copied command line was a 422 "must be a valid number")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_duration_s(value)
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix("infraplan: error: ")) from None
+
+
+Duration = Annotated[Seconds, BeforeValidator(_duration_s),
+                     Field(description="seconds, or a duration with its unit (e.g. 2s, 50ms)")]
 ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
 UsdPerMwh = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]  # electricity price, as the CLI's USD_PER_MWH
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
@@ -206,8 +221,8 @@ class ServeRequest(ModelOnSystemRequest):
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_REQUESTS)] | None = None
     max_batch: Degree | None = None
     token_budget: Tokens = 8192
-    ttft_slo: Seconds | None = None
-    tpot_slo: Seconds | None = None
+    ttft_slo: Duration | None = None
+    tpot_slo: Duration | None = None
     prefill_gpus: Annotated[int, Field(ge=0, le=MAX_ACCELERATORS)] = 0
     prefill_tp: Degree | None = None
     prefill_pp: Degree | None = None
@@ -224,8 +239,8 @@ class ServePlanRequest(ModelOnSystemRequest):
     workload: PresetName | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
-    ttft_slo: Seconds | None = None
-    tpot_slo: Seconds | None = None
+    ttft_slo: Duration | None = None
+    tpot_slo: Duration | None = None
     percentile: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 99.0
     dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]] = Field(["bf16", "fp8"], min_length=1,
                                                                                    max_length=6)
