@@ -39,9 +39,10 @@ def test_dgx_h100_server_is_the_10_2_kw_system_maximum():
 
 
 def test_accelerator_without_a_system_uses_the_epoch_multiplier():
-    layout = layout_for_accelerator("mi325x")
-    mi325x = load_accelerator("mi325x")
-    assert float(server_power_w(layout)) == pytest.approx(1.82 * mi325x.tdp_w * layout.accelerators_per_server)
+    # h800: a GPU with no catalog system nor host figure (MI325X carries its MI300X node's since hG2, session 37)
+    layout = layout_for_accelerator("h800")
+    h800 = load_accelerator("h800")
+    assert float(server_power_w(layout)) == pytest.approx(1.82 * h800.tdp_w * layout.accelerators_per_server)
 
 
 def test_air_cooling_packs_two_grand_teton_servers_per_rack_like_llama3():

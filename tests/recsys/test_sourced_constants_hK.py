@@ -52,8 +52,8 @@ def test_the_answer_names_the_assumed_vector_rate_and_a_profiled_part_has_none()
 
 
 def test_the_fallback_rate_is_the_one_the_batch_is_priced_at() -> None:
-    """H800 (no recsys profile), element-wise work at its 67 TFLOP/s fp32 peak: the vector term is B x the
-    non-DCN element-wise FLOPs / 67e12."""
+    """H800 on the default profile (no vector rate), element-wise work at its 67 TFLOP/s fp32 peak: the vector term
+    is B x the non-DCN element-wise FLOPs / 67e12."""
     model = load_recsys_model("mlperf-dlrm-dcnv2")
     out = evaluate_batches(model, load_accelerator("h800"), load_recsys_profile("default"), BATCHES)
     flops = model.vector_flops_per_sample() - (31_104 if estimate.DCN_POINTWISE_PASS else 0)
