@@ -108,7 +108,8 @@ def test_zb_h1_first_rank_heaviest_is_the_transcribed_order() -> None:
 
 def test_not_applied_where_the_last_rank_is_lighter_than_a_middle_one_or_below_p() -> None:
     """There max(A, B) underpriced the list (p 4, m 8, ranks 3.5, 3, 3, 2: by 2/3); since hB (session 36)
-    `three_rank_kinds_s` prices the list there too (tests/training/test_one_f_one_b_three_kinds.py); below p: 0."""
+    `three_rank_kinds_s` prices the list there too (tests/training/test_one_f_one_b_three_kinds.py); below p too
+    since hB3 (session 37; tests/training/test_pipeline_few_microbatches.py)."""
     p, m, d, h = 4, 8, Fraction(1, 2), Fraction(-1)
     ranks = _ranks(p, d, h)
     t0, o = float(ranks[0]), float(sum(ranks[1:]))
@@ -116,7 +117,9 @@ def test_not_applied_where_the_last_rank_is_lighter_than_a_middle_one_or_below_p
     assert 0 < listed < o
     assert o + float(first_rank_heaviest_s(ONE_F_ONE_B, p, m, t0, o, float(ranks[-1]), 3.0, t0 / 3)) == \
         pytest.approx(float(listed), abs=1e-12)
-    assert float(first_rank_heaviest_s(ZB_H1, 4, 3, 5.0, 9.0, 3.0, 3.0, 5 / 3)) == 0.0  # m < p
+    below = float(PIPELINE_SCHEDULES[Schedule.ZB_H1].bubble(4, 1, 3, 5.0, 9.0))  # m < p: the list's (hB3)
+    below += float(first_rank_heaviest_s(ZB_H1, 4, 3, 5.0, 9.0, 3.0, 3.0, 5 / 3))
+    assert below == pytest.approx(float(_zb_h1(4, 3, Fraction(2), Fraction(0)) - 15), abs=1e-12)
 
 
 def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
@@ -142,7 +145,8 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
     """mixtral-8x7b with the loss counted as a layer (the first rank the heaviest): PP2 1F1B / ZB-H1 plans' bubble
     drops against the model alone (the last rank has no middle one to be lighter than), and so do PP > 2 ones at m >= p
     (their last rank a layer short of a middle one: the three rank kinds' form, hB); plans of fewer micro-batches
-    than stages keep it; every plan's step stays above its row's floor."""
+    than stages price it too (hB3, session 37), but one micro-batch under 1F1B (the ranks in turn: o exactly);
+    every plan's step stays above its row's floor."""
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
     plans = enumerate_plans(shape, 64, 4096, 256, ["bf16"], max_tp=8, schedules=["1f1b", "zb-h1"])
     plans = plans.take(valid_mask(shape, plans) & (plans.pp > 1))
@@ -156,11 +160,11 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
         alone = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
     two = (plans.pp == 2) & (plans.micro_batches >= 2)  # (one micro-batch: below p, unchanged)
     assert two.sum() > 1000 and np.all(priced["pp_bubble"][two] < alone["pp_bubble"][two])
-    below = plans.micro_batches < plans.pp
-    assert np.all(priced["pp_bubble"][below] == alone["pp_bubble"][below])
+    one = (plans.micro_batches == 1) & (plans.schedule == ONE_F_ONE_B) & (plans.pp > 1)
+    assert one.sum() > 0 and np.all(priced["pp_bubble"][one] == alone["pp_bubble"][one])
     # PP > 2 (the last rank a layer short of a middle one): the three rank kinds' form drops them at m >= p (hB)
-    deeper = (plans.pp > 2) & (priced["pp_bubble"] < alone["pp_bubble"])
-    assert deeper.sum() > 100 and np.all(plans.micro_batches[deeper] >= plans.pp[deeper])
+    deeper = (plans.pp > 2) & (priced["pp_bubble"] < alone["pp_bubble"]) & (plans.micro_batches >= plans.pp)
+    assert deeper.sum() > 100
     assert np.all(priced["pp_bubble"] >= 0.0)
 
 

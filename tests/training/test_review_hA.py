@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.training import estimate_training, schedules
+from infraplan.training import estimate_training, schedules, step_assembly
 from infraplan.training.enums import Schedule
+from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.search import search_plans
 
 ZB_H1 = schedules.PIPELINE_SCHEDULES[Schedule.ZB_H1]
@@ -29,12 +30,19 @@ def test_zb_h1_bubble_with_few_micro_batches_is_the_list_schedule_by_hand() -> N
 
 
 def test_zb_h1_bubble_with_few_micro_batches_in_a_plan() -> None:
-    """PP 4, 2 micro-batches: the bubble is (2/3 - 1/9) of 1F1B's, 5/9 (before: 2/3), on the plan's uneven stages
-    too (both are written on the other stages' time)."""
+    """PP 4, 2 micro-batches: the equal-stage bubble (the ramp over the other stages' time, without hB3's exact
+    order on the plan's three rank kinds) is (2/3 - 1/9) of 1F1B's, 5/9 (before: 2/3); the exact order on the
+    plan's uneven stages (the last rank, with the head and loss, the heaviest) is no longer than it."""
     kw: dict[str, Any] = dict(tp=8, pp=4, seq_len=4096, global_batch=2, zero=0)  # (torch's 1F1B refuses m < p)
-    plain = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="1f1b", **kw)
-    zb = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="zb-h1", **kw)
+    exact = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="zb-h1", **kw)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
+        clear_one_plan_memo()
+        plain = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="1f1b", **kw)
+        zb = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="zb-h1", **kw)
+        clear_one_plan_memo()
     assert zb.breakdown_s.pp_bubble == pytest.approx(plain.breakdown_s.pp_bubble * 5.0 / 9.0, rel=1e-9)
+    assert 0.0 < exact.breakdown_s.pp_bubble < zb.breakdown_s.pp_bubble
 
 
 def test_dualpipe_needs_twice_pp_micro_batches_as_its_code_asserts() -> None:

@@ -87,7 +87,8 @@ So every bubble above is written on o = sum_{i != heaviest} t_i, the other stage
 of one micro-batch plus (m - 1) chunk times of the heaviest stage, o - (m - 1)(1 - 1/v) t_stage, floored at
 o / v; ZB-H1 / ZB-V o times their shares; DualPipe (p/2 - 1)/(p - 1) of o times its share. `step_time`
 passes o from the stage split (`training.step_assembly`); 1F1B / ZB-H1 with the first rank the heaviest:
-`schedules.three_rank_kinds_s` on top (the exact bubble of torch's order on the first, middle and last rank kinds);
+`schedules.three_rank_kinds_s` on top (the exact bubble of torch's order on the first, middle and last rank kinds;
+below p micro-batches Megatron's 1F1B order and torch's ZB-H1, the latter whichever rank is the heaviest);
 interleaved: `interleaved_first_chunk_s` (the last rank the heaviest) or `interleaved_middle_heaviest_s` (a middle
 one, both end chunks lighter) on top (the exact bubble of the order on the first, plain and last chunk kinds).
 """

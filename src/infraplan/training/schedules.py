@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from infraplan.scalar_path import is_plain, larger, pick, to_float
+from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES
 from infraplan.training.schedule_models import ZB_SPLIT, Array, ArrayLike, Mask, round_size
@@ -150,48 +150,72 @@ def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_b
     """Seconds per step to add to `pipeline_bubble` of 1F1B and ZB-H1 (its o, `others_s`, the other ranks' seconds
     per micro-batch) for the bubble of torch's order on three rank kinds: rank 0 (`first_s` per micro-batch, its
     forward `first_fwd_s`), p - 2 equal middle ranks (`middle_s`, forward `middle_fwd_s`; 0 at p = 2) and the last
-    (`last_s`, LM head + loss), the heaviest of them `stage_s`; 0 where last_s < 0 (the caller's mark: not known),
-    below p micro-batches and for other schedules.
+    (`last_s`, LM head + loss), the heaviest of them `stage_s`; 0 where last_s < 0 (the caller's mark: not known)
+    and for other schedules.
 
-    The longest path through the order's DAG (Schedule1F1B, and ScheduleInterleavedZeroBubble at one stage per rank
-    = ZB-H1; the transcriptions in tests/training/test_torch_schedule_orders.py) is a staircase; its hull over the
-    pass counts (every path's pass counts by kind, the vertices found by linear programming at p 3-6, m p..3p) is
-    six shapes. 1F1B, with q = p - 2, K = m - p + 1, t = f + b per kind, P = max(f_0, f_m, t_l) + max(b_0, b_m, t_l):
+    m >= p: the longest path through the order's DAG (Schedule1F1B, and ScheduleInterleavedZeroBubble at one stage
+    per rank = ZB-H1; the transcriptions in tests/training/test_torch_schedule_orders.py) is a staircase; its hull
+    over the pass counts (every path's pass counts by kind, the vertices found by linear programming at p 3-6, m
+    p..3p) is six shapes. 1F1B, with q = p - 2, K = m - p + 1, t = f + b per kind, P = max(f_0, f_m, t_l) +
+    max(b_0, b_m, t_l):
     step = max(t_0 + q t_m + m t_l (the last rank's run), t_0 + (m + p - 4) t_m + P (a middle rank's, a pass of
     a neighbour's queue), K t_0 + 2 q t_m + P (rank 0's warm-up and cool-down waits), K t_0 + (p - 1) b_0 + q t_m
     + max(f_0, f_m, t_l), K t_0 + (p - 1) f_0 + q t_m + max(b_0, b_m, t_l), m t_0). ZB-H1, F = I = W = t / 3 of
     each kind (`ZB_SPLIT`), u = t / 3: max(u_0 + q u_m + 3 m u_l, u_0 + (3m + q - 2) u_m + max(2 u_l, u_m),
-    (3m - p + 1) u_0 + 2 q u_m + max(2 u_l, u_0), m t_0). The bubble is step - m `stage_s`, added less the
-    model's. Where the even split's ceil gives the kinds more layers than the model has (L' not a multiple of p,
-    which Megatron refuses), the other ranks are made to add up to `others_s` (the model's layers): the difference
-    comes off the middle ranks where they are not the heaviest (hZ3's form unchanged on its cases), else off the
-    last rank; the bubble kept >= 0. Exact, with fractions,
+    (3m - p + 1) u_0 + 2 q u_m + max(2 u_l, u_0), m t_0). m < p: `_few_kinds_span`. The bubble is step - m
+    `stage_s`, added less the model's. Where the even split's ceil gives the kinds more layers than the model has
+    (L' not a multiple of p, which Megatron refuses), the other ranks are made to add up to `others_s` (the model's
+    layers): the difference comes off the middle ranks where they are not the heaviest (hZ3's form unchanged on its
+    cases), else off the last rank; the bubble kept >= 0. Exact, with fractions,
     on every list-scheduled case tried (1F1B 26,000: p 2-8, m p..3p + 2, random per-kind F and B with F : B 1:1 to
     1:3 and 6,000 with any F, B >= 0; ZB-H1 6,000 at every m torch accepts; every order of the three kinds); with
     the heaviest rank the last it is o (exactly the model's), with the first or a middle one the model's o
     is over by up to 100 % of it and, with unequal F shares, under by up to 8 % (hB, session 36;
     tests/training/test_one_f_one_b_three_kinds.py). hZ3's first-rank form (session 35) is its case t_0 >= t_l
-    >= t_m."""
+    >= t_m. Below p micro-batches 1F1B with the last rank the heaviest is o exactly too, ZB-H1 is not (the caller
+    passes the kinds there; tests/training/test_pipeline_few_microbatches.py)."""
     p, m, th, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
     kinds = tuple(to_float(x) for x in (first_s, first_fwd_s, middle_s, middle_fwd_s, last_s))
-    holds = (m >= p) & (kinds[-1] >= 0.0)  # (the plans' shape without the schedule's broadcast axis)
-    if is_plain(holds):  # one plan's floats
-        return _three_kinds(schedule, p, m, th, o, *kinds) if holds else 0.0  # type: ignore[return-value]
-    if not holds.any():  # (no plan it applies to: nothing computed)
-        return 0.0  # type: ignore[return-value]
-    # only the plans it applies to (a search grid's few), element for element as one plan's floats
-    values = (schedule, p, m, th, o, *kinds)
+    # (1F1B with one micro-batch: the ranks in turn, the model's o exactly; other schedules: nothing)
+    if all(is_plain(x) for x in (p, m, th, o, *kinds)):  # one plan's floats (under one schedule or several)
+        def one(code: Any) -> float:
+            zb = code == _ZB_H1
+            holds = kinds[-1] >= 0.0 and (zb or (code == _ONE_F_ONE_B and m > 1.0))
+            return _three_kinds(zb, p, m, th, o, *kinds) if holds else 0.0
+
+        if is_plain(schedule):
+            return one(schedule)  # type: ignore[return-value]
+        return np.where(schedule == _ONE_F_ONE_B, one(_ONE_F_ONE_B), np.where(schedule == _ZB_H1, one(_ZB_H1), 0.0))
+    # the kinds' values have no schedule axis (a search grid's (vpp, schedule) axes): each schedule's bubble on them,
+    # only the plans it applies to, element for element as one plan's floats, each group of m >= p or not on its
+    # own form; then picked by each plan's schedule
+    values = (p, m, th, o, *kinds)
     shape = np.broadcast_shapes(*(np.shape(x) for x in values))
-    at = np.nonzero(np.broadcast_to(holds, shape))
-    out = np.zeros(shape)
-    out[at] = _three_kinds(*(np.broadcast_to(np.asarray(x), shape)[at] for x in values))
-    return out
+    known = np.asarray(kinds[-1]) >= 0.0
+    out: Any = 0.0
+    for code, zb in ((_ONE_F_ONE_B, False), (_ZB_H1, True)):
+        runs = schedule == code
+        at = np.nonzero(np.broadcast_to(known if zb else known & (m > 1.0), shape)) if np.any(runs) else ((),)
+        if not len(at[0]):  # (no plan it applies to: nothing computed)
+            continue
+        held = [np.broadcast_to(np.asarray(x), shape)[at] for x in values]
+        many, kept = held[1] >= held[0], np.zeros(len(at[0]))
+        for group in (many, ~many):
+            if group.all():
+                kept = _three_kinds(zb, *held)
+                break
+            if group.any():
+                kept[group] = _three_kinds(zb, *(x[group] for x in held))
+        bubble = np.zeros(shape)
+        bubble[at] = kept
+        out = np.where(runs, bubble, out)
+    return out  # type: ignore[no-any-return]
 
 
-def _three_kinds(schedule: Any, p: Any, m: Any, th: Any, o: Any, t0: Any, f0: Any, tm: Any, fm: Any,
-                 tl: Any) -> Any:
-    """`three_rank_kinds_s` of plans it applies to (floats or arrays of one shape)."""
-    q, k = p - 2.0, m - p + 1.0
+def _three_kinds(zb: bool, p: Any, m: Any, th: Any, o: Any, t0: Any, f0: Any, tm: Any, fm: Any, tl: Any) -> Any:
+    """`three_rank_kinds_s` of plans it applies to, all 1F1B or all ZB-H1 (`zb`) and all at m >= p or all below
+    (floats or arrays of one shape)."""
+    q = p - 2.0
     # the kinds' o made `others_s`: the layers the split's ceil adds to the kinds are taken off the middle ranks
     # where they are not the heaviest, else off the last rank (each keeps its forward share)
     gap = o - (t0 + q * tm + tl - th)
@@ -199,19 +223,72 @@ def _three_kinds(schedule: Any, p: Any, m: Any, th: Any, o: Any, t0: Any, f0: An
     scale = larger(tm + gap / larger(q, 1.0), 0.0) / larger(tm, 1e-30)
     tm, fm = pick(off_middle, tm * scale, tm), pick(off_middle, fm * scale, fm)
     tl = pick(off_middle, tl, larger(tl + gap, 0.0))
+    many = bool(m >= p) if is_plain(m) else bool(m[0] >= p[0])
+    span = (_many_kinds_span if many else _few_kinds_span)(zb, p, m, t0, f0, tm, fm, tl)
+    if not zb:
+        return larger(span - m * th, 0.0) - o
+    f, b, w = ZB_SPLIT
+    # less the model's ZB-H1 bubble: at m >= p the W passes filled, below p m - 1 of them (`_zb_h1_bubble`)
+    filled = 1.0 if many else smaller(m - 1.0, p - 1.0) / larger(p - 1.0, 1.0)
+    return larger(span - m * th, 0.0) - o * (f + b - w * filled)
+
+
+def _many_kinds_span(zb: bool, p: Any, m: Any, t0: Any, f0: Any, tm: Any, fm: Any, tl: Any) -> Any:
+    """Step of 1F1B (`zb` False) or ZB-H1 of torch's orders on the three rank kinds at m >= p
+    (`three_rank_kinds_s`)."""
+    q, k = p - 2.0, m - p + 1.0
+    if zb:
+        f = ZB_SPLIT[0]  # one pass of each kind: t / 3 (equal shares, as the form was derived)
+        u0, um, ul = t0 * f, tm * f, tl * f
+        return larger(larger(u0 + q * um + 3.0 * m * ul, u0 + (3.0 * m + q - 2.0) * um + larger(2.0 * ul, um)),
+                      larger((3.0 * m - p + 1.0) * u0 + 2.0 * q * um + larger(2.0 * ul, u0), m * t0))
     b0, bm = t0 - f0, tm - fm
     both = larger(larger(f0, fm), tl) + larger(larger(b0, bm), tl)
     span = larger(larger(t0 + q * tm + m * tl, t0 + (m + p - 4.0) * tm + both),
                   larger(k * t0 + 2.0 * q * tm + both, m * t0))
-    span = larger(span, k * t0 + q * tm + larger((p - 1.0) * b0 + larger(larger(f0, fm), tl),
+    return larger(span, k * t0 + q * tm + larger((p - 1.0) * b0 + larger(larger(f0, fm), tl),
                                                  (p - 1.0) * f0 + larger(larger(b0, bm), tl)))
-    one_f_one_b = larger(span - m * th, 0.0) - o
-    f, b, w = ZB_SPLIT  # one pass of each kind: t / 3 (equal shares, as the form was derived)
-    u0, um, ul = t0 * f, tm * f, tl * f
-    zb_span = larger(larger(u0 + q * um + 3.0 * m * ul, u0 + (3.0 * m + q - 2.0) * um + larger(2.0 * ul, um)),
-                     larger((3.0 * m - p + 1.0) * u0 + 2.0 * q * um + larger(2.0 * ul, u0), m * t0))
-    zb = larger(zb_span - m * th, 0.0) - o * (f + b - w)  # less the model's ZB-H1 bubble at m >= p (W filled)
-    return pick(schedule == _ONE_F_ONE_B, one_f_one_b, pick(schedule == _ZB_H1, zb, 0.0))
+
+
+def _few_kinds_span(zb: bool, p: Any, m: Any, t0: Any, f0: Any, tm: Any, fm: Any, tl: Any) -> Any:
+    """Step of 1F1B (`zb` False) or ZB-H1 on the three rank kinds below p micro-batches (m < p;
+    `three_rank_kinds_s`).
+
+    1F1B: Megatron's order, which runs m < p (megatron-core 0.16.1 pipeline_parallel/schedules.py:2093-2097,
+    `forward_backward_pipelining_without_interleaving`: min(p - rank - 1, m) warm-up forwards, then a forward and a
+    backward alternately, then the cool-down backwards; torch's Schedule1F1B is the same order and refuses m < p).
+    The ranks 0..p - m run every forward before their first backward. The hull of the DAG's paths' pass counts
+    (vertices by linear programming at p 3-8, m 1..p - 1) is five shapes, with q = p - 2, P as at m >= p:
+    step = max(t_0 + q t_m + m t_l (the last rank's run), t_0 + (q + m - 2) t_m + P (a middle rank's),
+    m t_0 + (p - m) t_m (rank 0's forwards, the last micro-batch down to rank p - m and back, rank 0's backwards),
+    m f_0 + b_0 + q t_m + max(b_0, b_m, t_l), f_0 + m b_0 + q t_m + max(f_0, f_m, t_l)) for m >= 2; at m = 1 the
+    sum of the ranks (the model's, unchanged). ZB-H1: torch's ScheduleInterleavedZeroBubble at one stage per rank
+    runs m < p (rounds of m; warm-up min(p - 1 - rank, m) forwards, each W after its I from the rank-th on), F = I
+    = W = t / 3 of each kind, u = t / 3 (eight shapes at m >= 3, seven at m = 2, three at m = 1):
+    m >= 2: max(u_0 + q u_m + 3 m u_l, u_0 + (2q + 2) u_m + 2 m u_l, u_0 + (2q + 2m) u_m + c, 3 u_0 + 2 q u_m +
+    2 m u_l, (2m + 1) u_0 + 2 q u_m + max(2 u_l, u_0, g), 3 m u_0 + 2 (p - m) u_m), c = max(2 u_l, u_m) from m = 3
+    (0 at m = 2), g = u_m at m = 2 (0 from m = 3); m = 1: max(u_0 + q u_m + 3 u_l, u_0 + (2q + 1) u_m + 2 u_l,
+    3 u_0 + 2 q u_m + 2 u_l). Exact against list schedules of the transcribed orders with exact fractions: 0 misses
+    in 6,000 1F1B cases (p 2-8, m 1..p - 1, random kinds, F : B 1:1..1:3 and any) and 3,000 ZB-H1 (hB3, session
+    37; tests/training/test_pipeline_few_microbatches.py)."""
+    q = p - 2.0
+    if zb:
+        f = ZB_SPLIT[0]
+        u0, um, ul = t0 * f, tm * f, tl * f
+        c = pick(m >= 3.0, larger(2.0 * ul, um), 0.0)
+        g = larger(larger(2.0 * ul, u0), pick(m == 2.0, um, 0.0))
+        span = larger(larger(larger(u0 + q * um + 3.0 * m * ul, u0 + (2.0 * q + 2.0) * um + 2.0 * m * ul),
+                             larger(u0 + (2.0 * q + 2.0 * m) * um + c, 3.0 * u0 + 2.0 * q * um + 2.0 * m * ul)),
+                      larger((2.0 * m + 1.0) * u0 + 2.0 * q * um + g, 3.0 * m * u0 + 2.0 * (p - m) * um))
+        one = larger(larger(u0 + q * um + 3.0 * ul, u0 + (2.0 * q + 1.0) * um + 2.0 * ul),
+                     3.0 * u0 + 2.0 * q * um + 2.0 * ul)
+        return pick(m == 1.0, one, span)
+    b0, bm = t0 - f0, tm - fm
+    both = larger(larger(f0, fm), tl) + larger(larger(b0, bm), tl)
+    return larger(larger(t0 + q * tm + m * tl, t0 + (q + m - 2.0) * tm + both),
+                  larger(m * t0 + (p - m) * tm,
+                         q * tm + larger(m * f0 + b0 + larger(larger(b0, bm), tl),
+                                         f0 + m * b0 + larger(larger(f0, fm), tl))))
 
 
 def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike,

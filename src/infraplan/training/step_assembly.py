@@ -30,7 +30,7 @@ import numpy as np
 
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
-from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, pick
+from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, pick
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.enums import Schedule
@@ -55,6 +55,7 @@ from infraplan.training.schedules import (
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
+_ZB_H1 = int(Schedule.ZB_H1)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -220,8 +221,13 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         # ranks hold per layers (the first's + 1 where the embedding counts), rank 0 those less the counted embedding,
         # with the embedding, the last those less the counted loss, with the LM head (+ loss) and the MTP modules; the
         # heaviest kind is the stage priced. A rank's forward is its GPU forward's share of its time (its exposed host
-        # time split as its GPU work; the other kinds at a layer's share: an assumption, no source)
-        if anywhere(with_head == 0.0):  # (with_head 1 or 0 off DualPipe, 1/2 on it; 1: nothing to add)
+        # time split as its GPU work; the other kinds at a layer's share: an assumption, no source). Below p
+        # micro-batches ZB-H1's order is not the model's with the last rank the heaviest either: its kinds too (hB3)
+        model_exact, zb_few = with_head > 0.0, anywhere((plan.schedule == _ZB_H1) & (m < pp))
+        if zb_few:  # (else in its shape: no schedule axis)
+            model_exact = model_exact & ((plan.schedule != _ZB_H1) | (m >= pp))
+        # (with_head 1 or 0 off DualPipe, 1/2 on it; the model exact everywhere: nothing to add)
+        if not (model_exact if is_plain(model_exact) else np.all(model_exact)):
             emb = float(profile.account_for_embedding_in_pipeline_split)
             loss = float(profile.account_for_loss_in_pipeline_split)
             per = layers + with_embed * emb
@@ -231,7 +237,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             # a middle rank the heaviest on a split of whole ranks only (L' a multiple of p, as Megatron requires):
             # otherwise the middle ranks are not equal and the model's o stays
             uneven = lt["stage_layers"] + lt["other_layers"] + emb + loss != pp * per
-            last_s = ops.where((with_head > 0.0) | (middle_heavy & uneven), -1.0, last_s)
+            last_s = ops.where(with_head > 0.0, stage_total, last_s) if zb_few else last_s  # (its kind: the stage)
+            last_s = ops.where(model_exact | (middle_heavy & uneven), -1.0, last_s)
             heavy_share = gpu_fwd / ops.maximum(gpu_fwd + gpu_bwd, 1e-30)
             layer_share = mid_fwd / ops.maximum(mid_fwd + mid_bwd, 1e-30)
             first_s = ops.where(with_embed > 0.0, stage_total, (per - emb) * layer_s + embed_s)
