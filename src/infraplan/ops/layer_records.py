@@ -172,7 +172,13 @@ class LayerOps:
 
     def elementwise_kernels(self, passes: tuple[Elementwise, ...], plain: bool) -> Any:
         """Kernels of the element-wise `passes` that run (their mask)."""
-        return sum((pick(e.mask, e.kernels, 0.0) for e in passes), 0.0 if plain else np.zeros(()))
+        if plain:  # one plan: `pick`'s choice of each plain mask without its call, summed from 0.0 in order (hP9)
+            total: Any = 0.0
+            for e in passes:
+                mask = e.mask
+                total = total + ((e.kernels if mask else 0.0) if type(mask) is bool else pick(mask, e.kernels, 0.0))
+            return total
+        return sum((pick(e.mask, e.kernels, 0.0) for e in passes), np.zeros(()))
 
     def forward_kernels(self, attention: Any) -> Any:
         """Kernels and collectives the host launches for one forward of the layer: its GEMMs (one per grouped

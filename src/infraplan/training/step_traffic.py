@@ -21,14 +21,13 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import (
     Fabric,
     collective_seconds,
-    collective_time,
     group_domain,
     send_recv_seconds,
     send_recv_time,
 )
 from infraplan.scalar_path import ops_of, to_float
 from infraplan.training.axes import COMM_KEYS
-from infraplan.training.layer_kernels import distinct_collective_times
+from infraplan.training.layer_kernels import distinct_collective_time, distinct_collective_times
 from infraplan.training.layer_time import ACT
 from infraplan.training.memory import (
     GRAD_BYTES,
@@ -79,7 +78,7 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
             "sharded": sharded_of(p, params, experts),
             "embedding_sync": tied_embedding_sync(shape, fabric, p, grad_bytes, one),
         }
-        return out if p is rows else {k: float(v) for k, v in out.items()}  # one plan: Python floats
+        return out if p is rows else dict(zip(out, map(float, out.values()), strict=True))  # one plan: Python floats
 
     return computed_once(plan, COMM_KEYS, compute if pricing is None else
                           pricing.memoised("comm_no_dp" if single else "comm", shape, COMM_KEYS, compute))
@@ -138,5 +137,7 @@ def tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, 
     pp_arr = p.pp.astype(np.float64)
     if not shape.tied_embeddings or not np.any(pp_arr > 1.0):
         return np.zeros(np.shape(pp_arr))
-    seconds = collective_time(fabric, "all_reduce", size, 2.0, pp_arr * p.pp_stride / 2.0)
+    # once per distinct (size, stride) row (`distinct_collective_time`: a search's rows repeat a few TP x PP pairs; the
+    # formula is element-wise, so each row keeps its bits; hP9)
+    seconds = distinct_collective_time(fabric, "all_reduce", size, 2.0, pp_arr * p.pp_stride / 2.0)
     return np.asarray(np.where(pp_arr > 1.0, seconds, 0.0), dtype=np.float64)
