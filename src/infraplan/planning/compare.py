@@ -172,7 +172,7 @@ def tornado(spec: ScenarioSpec | str, varies: list[str]) -> list[TornadoRow]:
     return sorted(rows, key=lambda r: -(r.swing_usd_per_year if r.swing_usd_per_year is not None else float("inf")))
 
 
-def plan_with_tornado(path: str, varies: list[str]) -> ScenarioPlan:
+def plan_with_tornado(path: str, varies: list[str], optimality_gap: bool = False) -> ScenarioPlan:
     spec = load_scenario(path)
-    plan = plan_scenario(spec)
+    plan = plan_scenario(spec, optimality_gap)
     return plan.model_copy(update={"tornado": tornado(spec, varies)}) if varies else plan

@@ -66,9 +66,12 @@ from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
+    bound_brackets,
     bracket_costs,
+    close_gap,
     stepped_fixed_point,
     tier_brackets,
+    too_many_counts,
 )
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.video.transcode import estimate_video
@@ -198,18 +201,22 @@ class _Sized:
 
 
 def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list[int | None], objective: str,
-                 costs_at: CostsAt) -> _Sized | None:
+                 costs_at: CostsAt, bound: bool = False) -> _Sized | None:
     """The programme in whole servers with every pool priced at the devices it buys (module docstring;
     `sized_pricing.sized_fixed_point`, the loop `plan` runs too): each pool's servers costed by its fabric's tier
     brackets (`sized_pricing.bracket_costs`: its own-size cost at the brackets' edges and at every size the loop
     priced it at), re-priced at each pool's whole servers, re-solved until the sizes repeat, at most
-    `PRICING_ROUNDS` solves. None when the programme is infeasible (prices do not change feasibility)."""
+    `PRICING_ROUNDS` solves. None when the programme is infeasible (prices do not change feasibility). `bound`:
+    then prove how far the answer can be from the optimum (`_bounded`)."""
     ref = [reference_devices(pool.device) for pool in spec.pools]
     g = [server_devices(pool) for pool in spec.pools]
     key = "power_w" if objective == "power" else "tco_usd_per_year"
     n_x = len(pairs)
     seen: dict[int, set[int]] = {}  # servers each pool has been priced at
     edges: dict[int, list[tuple[int, int]]] = {}
+
+    def total_at(p: int, servers: int) -> float:  # a pool's own-size cost of that many whole servers
+        return float(costs_at(p, servers * g[p])[key] or 0.0) * servers * g[p]
 
     def brackets(at: list[int]) -> dict[int, list[Bracket]]:
         out = {}
@@ -218,7 +225,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
                 return _pool_money(spec, spec.pools[p], servers * g[p]).tiers
 
             def total(servers: int, p: int = p) -> float:
-                return float(costs_at(p, servers * g[p])[key] or 0.0) * servers * g[p]
+                return total_at(p, servers)
 
             if p not in edges:  # up to the most the pool can usefully hold: every service it serves on it alone
                 limit = MAX_ACCELERATORS if limits[p] is None else int(limits[p])  # type: ignore[arg-type]
@@ -247,9 +254,35 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
                                 PRICING_ROUNDS)
     if fixed is None:
         return None
-    (x, servers, res), own = fixed.solution, fixed.at
-    info = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing}
-    return _Sized(x, servers, res, _priced(pairs, costs_at, own), own, own_cost(fixed.solution, own), info)
+    solution, own = fixed.solution, fixed.at
+    info: dict[str, Any] = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged,
+                            "pricing": fixed.pricing}
+    if bound:
+        brackets(ref)  # every used pool's tier brackets (edges)
+
+        def solve_bound(exact: dict[int, set[int]]) -> tuple[Any, float, list[tuple[int, int]]] | None:
+            x, res = solve_units(spec, _priced(pairs, costs_at, ref), demand, limits, objective, g,
+                                 {p: bound_brackets(edges[p], values[p], exact.get(p, ())) for p in edges}, True)
+            if x is None:
+                return None
+            servers = [int(v) for v in np.round(res.x[n_x:n_x + len(g)])]
+            dual = getattr(res, "mip_dual_bound", None)  # HiGHS's proven bound (<= its answer's objective)
+            lower = float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
+            return (x, servers, res), lower, [(p, servers[p]) for p in edges]
+
+        first, cost = solution, own_cost(solution, own)
+        opt = too_many_counts(sum(e[-1][1] for e in edges.values()), cost)
+        if opt is None:
+            values = {p: np.array([total_at(p, n) for n in range(1, e[-1][1] + 1)]) for p, e in edges.items()}
+            solution, _, opt = close_gap(solution, cost, solve_bound, lambda s: own_cost(s, own_sizes(s)),
+                                         {p: {solution[1][p]} for p in edges if solution[1][p]})
+        if solution is not first:
+            own = own_sizes(solution)
+            info["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
+        info.update(optimality_gap_fraction=opt.gap_fraction, optimality=opt.text, optimality_solves=opt.solves,
+                    **{f"objective_lower_bound_{'w' if objective == 'power' else 'usd_per_year'}": opt.lower_bound})
+    x, servers, res = solution
+    return _Sized(x, servers, res, _priced(pairs, costs_at, own), own, own_cost(solution, own), info)
 
 
 
@@ -311,8 +344,10 @@ def _totals(pools: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
-               progress: Callable[[int, int], None] | None = None) -> FleetMixResult:
-    """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's.
+               progress: Callable[[int, int], None] | None = None, optimality_gap: bool = False) -> FleetMixResult:
+    """Solve the fleet mix for a spec (object or YAML path); `objective` overrides the spec's; `optimality_gap`:
+    also prove a lower bound on the optimum and report the gap (`solver.optimality_gap_fraction`; it prices every
+    count of every used pool, so it is asked for: `--optimality-gap`).
 
     `progress(done, total)` is called after each (service, pool) pair is sized, `search_plans`' convention (the
     web's jobs turn it into their fraction done; the MILP after the last pair takes milliseconds)."""
@@ -348,7 +383,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     # a pool without `available` holds at most the product's limit of accelerators (infraplan.limits)
     limits: list[int | None] = [MAX_ACCELERATORS if p.available is None else p.available for p in spec.pools]
     costs_at = _pricer(spec)
-    solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at)
+    solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at, optimality_gap)
     if solved is None:
         raise InputError(why_infeasible(spec, pairs, demand, limits))
     assignment = _assignment(spec, solved.priced, solved.x)

@@ -28,6 +28,7 @@ constraints (sites at their power cap, pools used up), raised as one InputError.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -207,10 +208,37 @@ def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
     constraint."""
     n_k = m.demand.shape[1]
     n_p, n_o = m.cost.shape[0], len(m.options)
+    res = _solve(m, 1e-9)  # a tiny charge per unit keeps the solver from assigning idle units
+    x = np.round(res.x).astype(int)
+    return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
+
+
+def solve_phased_bound(m: PhasedMix) -> tuple[np.ndarray, np.ndarray, float]:
+    """`solve_phased_mix` without the idle-unit charge (so its objective is the costs' alone), and HiGHS's proven
+    lower bound on that objective (its dual bound, at most its answer's objective): units per option, servers
+    per (pool, phase) and the bound (sized_pricing.close_gap, hW5)."""
+    n_k = m.demand.shape[1]
+    n_p, n_o = m.cost.shape[0], len(m.options)
+    res = _solve(m, 0.0, shares=True)
+    x = np.round(res.x).astype(int)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = float(res.fun) if dual is None or not np.isfinite(dual) else min(float(res.fun), float(dual))
+    return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k), bound
+
+
+def _solve(m: PhasedMix, unit_charge: float, shares: bool = False) -> Any:
+    """HiGHS on the programme (module docstring), `unit_charge` per device of an option unit; `shares`: the
+    demand rows in shares of their demand (fleet_milp.solve_units' reason); InputError naming the binding
+    constraint when infeasible."""
+    n_k = m.demand.shape[1]
+    n_p, n_o = m.cost.shape[0], len(m.options)
     a, lb, ub, vlb, vub = _phased_matrix(m, elastic=False)
+    if shares:  # the demand rows come first, one per positive demand (_phased_matrix)
+        rows = int(np.count_nonzero(m.demand > 0))
+        a[:rows] /= lb[:rows, None]
+        lb[:rows] = 1.0
     c = np.concatenate([np.zeros(n_o), (m.cost * np.array([[m.server(p)] for p in range(n_p)])).reshape(-1)])
-    # a tiny charge per unit keeps the solver from assigning idle units
-    c[:n_o] = 1e-9 * np.array([o.unit_devices for o in m.options])
+    c[:n_o] = unit_charge * np.array([o.unit_devices for o in m.options])
     integrality = np.ones(len(c))
     if m.brackets:  # a (pool, phase)'s servers costed by its tier brackets: extra columns after n
         c, a, lb, ub, vlb, vub, integrality = with_brackets(c, a, lb, ub, vlb, vub,
@@ -219,5 +247,4 @@ def solve_phased_mix(m: PhasedMix) -> tuple[np.ndarray, np.ndarray]:
                options={"mip_rel_gap": 1e-6})
     if res.status != 0 or res.x is None:
         raise InputError(_explain_phased(m))
-    x = np.round(res.x).astype(int)
-    return x[:n_o], x[n_o:n_o + n_p * n_k].reshape(n_p, n_k) * np.array([[m.server(p)] for p in range(n_p)])
+    return res

@@ -241,7 +241,10 @@ class FleetMixResult(Result):
                                    "the answer's own prices, = totals' power_w / tco_usd_per_year unless an LLM "
                                    "share's re-search freed a server (then above them); objective_value (the "
                                    "same, in objective_unit), pricing_rounds (MILP solves, count), pricing_converged "
-                                   "(whether each pool's count reproduced its price) and `pricing` (that, in words)")
+                                   "(whether each pool's count reproduced its price) and `pricing` (that, in words); "
+                                   "with --optimality-gap also objective_lower_bound_w / _usd_per_year (a proven "
+                                   "lower bound on the optimum, same unit), optimality_gap_fraction ((objective - "
+                                   "bound) / objective), optimality_solves (count) and `optimality` (in words)")
     supported_services: list[str] = Field(description="service kinds fleet-mix sizes")
     gpu_only: FleetMixBaseline | None = Field(description="the GPU-only programme (null: none or infeasible)")
     saving_vs_gpu_only: dict[str, float | None] | None = Field(description="GPU-only minus this mix: power_w (W), "

@@ -56,6 +56,7 @@ from infraplan.planning.pool_money import (
     pool_spares,
     require_prices,
 )
+from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_report import assemble_plan, packed, site_caps
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
@@ -113,8 +114,10 @@ def _check_power_caps(spec: ScenarioSpec, unit_w: dict[str, float]) -> None:
                              f"build (one rack unit of pool {p.name!r} needs {power_text(unit_w[p.name])})")
 
 
-def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
-    """Size, place, pack, power and cost a scenario (object or YAML path), phase by phase."""
+def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> ScenarioPlan:
+    """Size, place, pack, power and cost a scenario (object or YAML path), phase by phase; `optimality_gap`: also
+    prove a lower bound on the optimum (planning/scenario_bound.py; it prices every count of every pool, so it
+    is asked for: `plan --optimality-gap`)."""
     start = time.perf_counter()
     spec = load_scenario(spec) if isinstance(spec, str) else spec
     _check_presets(spec)
@@ -160,7 +163,8 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
     per_device = _pricer(spec, ref, figure)
     mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole deployment or job: one unit of 1
 
-    bracket_edges = _edge_finder(spec, _most_devices(spec, options, mix_demand))
+    most = _most_devices(spec, options, mix_demand)
+    bracket_edges = _edge_finder(spec, most)
     seen: dict[int, set[int]] = {}  # the servers each pool has been priced at
 
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
@@ -184,9 +188,25 @@ def plan_scenario(spec: ScenarioSpec | str) -> ScenarioPlan:
                                 lambda x: _own_sizes(spec, options, x, len(phases)), own_cost,
                                 f"{REFERENCE_DEVICES:,} devices", PRICING_ROUNDS)
     assert fixed is not None  # solve raises InputError (infeasible) rather than return None
-    x = fixed.solution
-    pricing = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged, "pricing": fixed.pricing,
-               "objective_value": own_cost(x, fixed.at), "objective_unit": OBJECTIVE_UNITS[spec.policy.objective]}
+    x, at = fixed.solution, fixed.at
+    pricing: dict[str, Any] = {"pricing_rounds": fixed.rounds, "pricing_converged": fixed.converged,
+                               "pricing": fixed.pricing}
+    if optimality_gap:
+        def used(x: np.ndarray) -> np.ndarray:
+            return _used_devices(options, x, len(spec.pools), len(phases))
+
+        ref_cost = np.array([[per_device(p, (0, 0))] * len(phases) for p in range(len(spec.pools))]) * weight
+        best, opt = bound_plan(
+            spec, options, mix_demand, ref_cost, watts, years, sites, weight, figure, most, bracket_edges, x,
+            own_cost(x, at), lambda y: own_cost(y, _own_sizes(spec, options, y, len(phases))),
+            lambda u: _bought(spec, u), used, lambda y: _trim_idle(options, y, mix_demand),
+            lambda y: _over_caps(spec, _packed_facility_w(spec, used(y) + _spare_devices(spec, used(y)))))
+        if best is not x:
+            x, at = best, _own_sizes(spec, options, best, len(phases))
+            pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
+        pricing.update(optimality_gap_fraction=opt.gap_fraction, objective_lower_bound=opt.lower_bound,
+                       optimality=opt.text, optimality_solves=opt.solves)
+    pricing.update(objective_value=own_cost(x, at), objective_unit=OBJECTIVE_UNITS[spec.policy.objective])
     return assemble_plan(spec, options, sized, x, need, excluded, start).model_copy(update=pricing)
 
 

@@ -137,6 +137,15 @@ class ScenarioPlan(Result):
     objective_value: float | None = Field(None, description="the MILP's objective at the answer's own per-pool "
                                           "prices, in objective_unit")
     objective_unit: str | None = Field(None, description="the unit of objective_value (by objective)")
+    objective_lower_bound: float | None = Field(None, description="--optimality-gap: a proven lower bound on the "
+                                                "programme's optimum with every pool at its own size, in "
+                                                "objective_unit (null: not asked)")
+    optimality_gap_fraction: float | None = Field(None, description="--optimality-gap: (objective_value - "
+                                                  "objective_lower_bound) / objective_value (0: optimal; null: "
+                                                  "not asked)")
+    optimality_solves: int | None = Field(None, description="--optimality-gap: MILP solves of the lower-bounding "
+                                          "programme (count)")
+    optimality: str | None = Field(None, description="--optimality-gap: the bound, in words")
     seconds: float = Field(description="planning time, seconds")
     tornado: list[TornadoRow] = Field(default_factory=list, description="--vary: TCO sensitivity, largest first")
     published: dict[str, float] = Field(default_factory=dict, description="the preset's published anchors")

@@ -55,6 +55,8 @@ def render_fleet(r: FleetMixResult) -> None:
     _print_totals("total", r.totals)
     if r.solver.get("pricing"):
         console.print(f"pricing: {r.solver['pricing']}", markup=False, highlight=False)
+    if r.solver.get("optimality"):  # --optimality-gap (planning/sized_pricing.close_gap)
+        console.print(f"optimality: {r.solver['optimality']}", markup=False, soft_wrap=True, highlight=False)
     if r.gpu_only is not None and r.saving_vs_gpu_only is not None:
         s = r.saving_vs_gpu_only
         _print_totals("GPU-only fleet", r.gpu_only.totals)
@@ -75,6 +77,9 @@ def render_fleet(r: FleetMixResult) -> None:
 def fleet_mix(
     spec: str = typer.Argument(..., help="fleet spec YAML (see examples/fleet-mix.yaml)"),
     objective: str | None = typer.Option(None, "--objective", help="power | tco [default: the spec's]"),
+    optimality_gap: bool = typer.Option(False, "--optimality-gap", help="also prove a lower bound on the optimum "
+                                        "and say how far the answer can be from it (prices every count of every "
+                                        "pool used: slower)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Place inference services (ranking, video, LLM) on pools (MTIA, GPU, CPU, MSVP) minimising power or TCO.
@@ -82,7 +87,7 @@ def fleet_mix(
     An LLM service is sized under its TTFT / TPOT SLOs by serve-plan's capacity search on each pool."""
     from infraplan.planning.fleet_mix import plan_fleet
 
-    emit(plan_fleet(spec, objective), as_json, render_fleet)
+    emit(plan_fleet(spec, objective, optimality_gap=optimality_gap), as_json, render_fleet)
 
 
 def register(app: typer.Typer) -> None:

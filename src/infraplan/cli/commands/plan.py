@@ -70,6 +70,8 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"price: {p.price_note}", soft_wrap=True)
     if p.pricing:  # how the MILP priced the pools (planning/sized_pricing.py)
         console.print(f"pricing: {p.pricing}", markup=False, soft_wrap=True, highlight=False)
+    if p.optimality:  # --optimality-gap (planning/scenario_bound.py)
+        console.print(f"optimality: {p.optimality}", markup=False, soft_wrap=True, highlight=False)
     if p.figures_note:
         console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
     for note in p.notes:  # what the training rows' goodput rests on
@@ -105,6 +107,9 @@ def plan(
                                    "phases) into this existing folder"),
     vary: list[str] = typer.Option([], "--vary", help="tornado: NAME=LOW..HIGH or NAME=±P% (electricity, pue, "
                                    "headroom, POOL.price, POOL.available, SITE.power); repeatable"),
+    optimality_gap: bool = typer.Option(False, "--optimality-gap", help="also prove a lower bound on the optimum "
+                                        "and say how far the answer can be from it (prices every count of every "
+                                        "pool: slower)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a fleet from a scenario: demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
@@ -126,7 +131,7 @@ def plan(
             raise InputError(f"--out: {out[:80]!r} is a file, not a folder" if exists else
                              f"--out: folder {out[:80]!r} does not exist")
         check_output_path(str(Path(out) / "phases.parquet"), "--out")
-    result = plan_with_tornado(scenario, list(vary))
+    result = plan_with_tornado(scenario, list(vary), optimality_gap)
     if report is not None:
         write_report(result, report)
     if out is not None:
