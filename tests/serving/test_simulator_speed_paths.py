@@ -85,3 +85,27 @@ def test_the_loop_sums_cached_tokens_as_floats_with_the_answers_of_ints() -> Non
             first, finish, None))
         runs.append((totals, first, finish))
     assert runs[0] == runs[1] and runs[0][0][0] > 0
+
+
+def test_the_loop_counts_free_blocks_as_floats_with_the_answers_of_ints() -> None:
+    """`fcfs_steps` counts its free KV blocks as a float (hP8): the requests' blocks come as whole floats, so its
+    admissions and releases are float-float arithmetic; exact below 2^53, the same admissions and times as int
+    blocks. A cache that binds (600 requests on 2,000 blocks) exercises the comparisons."""
+    req = workload_requests(load_workload("chat"), 600, 30.0, seed=5)
+    zeros = np.zeros_like(req.input_tokens)
+    lists = loop_stepping.fcfs_request_lists(req.input_tokens, zeros, req.output_tokens - 1, DEP.block_tokens)
+    need = lists[3]
+    assert all(type(x) is float for x in need)
+    assert need == loop_stepping.request_tokens(req.input_tokens, zeros, req.output_tokens - 1, DEP.block_tokens,
+                                                1.0, 0)[1]
+    runs = []
+    variants: tuple[list[Any], ...] = (need, [int(x) for x in need])
+    for blocks in variants:
+        arr = req.arrival_s.tolist()
+        first, finish = [np.nan] * len(arr), [np.nan] * len(arr)
+        totals = loop_stepping.run_to_end(fcfs_loop.fcfs_steps(
+            COST, arr, arr + [np.inf], *lists[:3], blocks, *lists[4:], DEP.max_batch, DEP.token_budget, 2_000, 0,
+            first, finish, None))
+        runs.append((totals, first, finish))
+    assert runs[0] == runs[1] and runs[0][0][0] > 0
+

@@ -40,7 +40,7 @@ class KvBinds(Exception):
 
 
 def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
-               steps: list[int], need: list[int], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
+               steps: list[int], need: list[float], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
                token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
                log: list[int] | None, stop_if_kv_binds: bool = False) -> Steps:
     """Run the engine (arguments as `simulate_engine`'s, as lists; `end_ctx`: cached + prompt + decode tokens, a
@@ -101,7 +101,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
     heap: list[int] = [NEVER]  # finish keys: decode-iteration count x n + request
     e_min = NEVER // (n or 1)  # heap[0] // n: the decode-iteration count of the next completion
-    free = kv_blocks
+    free = float(kv_blocks)  # whole blocks as a float (and `need`'s): float-float sums, exact below 2^53
     while True:  # ends idle with no arrival to come (all done)
         while t_next <= clock:  # arrivals: straight in while nobody waits ahead and they fit
             j = nxt
@@ -176,13 +176,13 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         if solo >= 0:
             j = solo
             p_tok = todo[j]
-            if p_tok > token_budget - n_dec:  # chunked: through the queue
+            m = p_tok + n_dec
+            if m > token_budget:  # chunked: through the queue
                 prefill.append([j, p_tok, ctx0[j]])
                 solo = -1
             else:  # one prompt, whole, with the decode batch: the general sums below
                 solo = -1
                 pairs = whole_pairs[j]
-                m = p_tok + n_dec
                 if n_dec:
                     t = body[m] + head[n_dec + 1] + pre_fix + dec_fix
                     t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
@@ -230,7 +230,8 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         if not prefill:
             if not n_dec:  # idle (nothing admitted can run)
                 if waiting:
-                    raise ValueError(f"request {waiting[0]} needs {need[waiting[0]]} KV blocks, the engine has {free}")
+                    raise ValueError(f"request {waiting[0]} needs {int(need[waiting[0]])} KV blocks, the engine has "
+                                     f"{int(free)}")
                 if t_next == math.inf:
                     break
                 if nxt == last:  # stepped: the next arrival is not known yet

@@ -141,23 +141,35 @@ def request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode
     T with drafts; floats, whole numbers without drafts: `fcfs_loop` sums them as floats), and the KV blocks it
     reserves: prompt + steps + 1 tokens, or with drafts the slots of its last verification, ctx + T (steps - 1) + 1
     + `slots` (K), + 1 (`serving.speculative` module docstring)."""
+    tokens, blocks = _request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
+    return tokens.tolist(), blocks.tolist()
+
+
+def _request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
+                    block_tokens: int, growth: float, slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """`request_tokens` as arrays (float64 tokens, int64 blocks)."""
     ctx = prefill_tokens + cached_tokens
     if growth == 1.0 and not slots:  # one token a step: whole numbers (blocks as ints)
         tokens = ctx + decode_steps
-        return tokens.astype(np.float64).tolist(), (-(-(tokens + 1) // block_tokens)).tolist()
+        return tokens.astype(np.float64), -(-(tokens + 1) // block_tokens)
     held = ctx + np.where(decode_steps > 0, growth * (decode_steps - 1) + 1 + slots, 0) + 1
-    return (ctx + growth * decode_steps).tolist(), np.ceil(held / block_tokens).astype(np.int64).tolist()
+    return ctx + growth * decode_steps, np.ceil(held / block_tokens).astype(np.int64)
 
 
 def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
                        block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[int], list[int], list[int],
-                                                                                      list[int], list[Any],
+                                                                                      list[float], list[Any],
                                                                                       list[float]]:
     """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests (`growth`,
-    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`)."""
-    end_ctx, need = request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
+    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`); the blocks `need` as whole floats
+    (`fcfs_steps` counts its free blocks as a float: exact below 2^53, float arithmetic the interpreter's fast path)."""
+    # contiguous copies first: a pool hands each engine a strided view (`serving_sim.run_pool`), where every element
+    # is a cache line of its own, and each is read several times below
+    prefill_tokens, cached_tokens, decode_steps = (
+        np.ascontiguousarray(prefill_tokens), np.ascontiguousarray(cached_tokens), np.ascontiguousarray(decode_steps))
+    end_ctx, need = _request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
     return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * len(need),
-            decode_steps.tolist(), need, end_ctx,
+            decode_steps.tolist(), need.astype(np.float64).tolist(), end_ctx.tolist(),
             (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist())
 
 

@@ -84,7 +84,8 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
     """`simulate_engine` (its arguments, checked there) on `serving.fcfs_loop`: the fields of its result
     (`stop_if_kv_binds`: None where an admission finds too few free KV blocks, `fcfs_steps`)."""
     n = len(arrival_s)
-    arr = arrival_s.tolist()
+    arrival = np.array(arrival_s, dtype=np.float64)  # a contiguous copy (a pool's engine gets a strided view)
+    arr = arrival.tolist()
     first, finish = [math.nan] * n, [math.nan] * n
     try:
         busy_s, compute_s, one_by_one, leapt = run_to_end(fcfs_steps(
@@ -95,7 +96,7 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
     except KvBinds:
         return None
     return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
-            one_by_one + leapt, np.array(arr if clients > 0 else arrival_s, dtype=np.float64), 0, 0, leapt)
+            one_by_one + leapt, np.array(arr, dtype=np.float64) if clients > 0 else arrival, 0, 0, leapt)
 
 
 def simulate_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
