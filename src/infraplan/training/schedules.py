@@ -144,6 +144,105 @@ def _middle_chunks(p: Any, v: Any, m: Any, th: Any, o: Any, t0: Any, fm: Any, tl
     return larger(bubble, 0.0) - o / v
 
 
+def interleaved_first_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, vpp: ArrayLike,
+                                 micro_batches: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike,
+                                 first_fwd_s: ArrayLike, plain_s: ArrayLike, plain_fwd_s: ArrayLike,
+                                 last_s: ArrayLike) -> Array:
+    """Seconds per step to add to `pipeline_bubble`'s o / v (`others_s`: the other ranks' seconds per micro-batch)
+    of the interleaved schedule whose heaviest rank is rank 0 (`stage_s`, its forward `first_fwd_s`): v chunks,
+    c = `plain_s` / v each (a plain rank's time, forward `plain_fwd_s`) but the first, heavier than c in both
+    passes (the embedding), and the last rank `last_s` = (v - 1) c + its last chunk (the LM head + loss), that
+    chunk lighter or heavier than c but not more than rank 0 over a plain rank; 0 where last_s < 0 (the caller's
+    mark: not this case), outside that region, unless m is a multiple of p (Megatron's rule; torch's order is
+    Megatron's there), and for other schedules.
+
+    The longest path through torch's ScheduleInterleaved1F1B order (Megatron's at m a multiple of p; the
+    transcription in tests/training/test_torch_schedule_orders.py) on the three chunk kinds is a max of linear forms
+    in the pass counts; with f, b a plain chunk's passes, x = f_0 - f, y = b_0 - b (the first chunk's excess) and
+    e = t_last - c (the last chunk's F and B run equally often on every such path: only its total matters), the
+    bubble (the step less m `stage_s`) is p c + the max of the forms dF f + dB b + j x + k y + n e (`_first_chunks`):
+    e <= 0 (the last chunk lighter), 27 (11 pairs mirrored F <-> B and 5 symmetric; j, k in {0, -(p - 1), -p,
+    p - m}, n in {0, 1, p, p + 1, 2p, m}; two more at p = m = 2, where rank 0 runs every forward first); e >= 0
+    (heavier, x + y >= e: rank 0 still the heaviest), 13 (5 pairs, 3 symmetric: the last chunk's passes p, 1, 2p,
+    p + 1 or m times). Found as the vertices of the paths' pass counts (argmax paths of the order's DAG under
+    30,000-120,000 random pass times per region, p 2-8, v 2-4, m p..4p; e <= 0: 4 at m = p, 13-21 at 2p, 27 from
+    3p at p >= 6; e >= 0: 1 at m = p, 10 at 2p, 13 from 3p) and checked with exact fractions against the list:
+    0 misses in 3,000 cases per region (p 2-6, v 2-4, m p, 2p, 3p) and 400 at p 7-8, m up to 4p (hB4, session 37;
+    tests/training/test_interleaved_first_heaviest.py). The model's o / v is under by up to 28 % there (e >= 0)."""
+    values = (pp, vpp, micro_batches, stage_s, others_s, first_fwd_s, plain_s, plain_fwd_s, last_s)
+    m, p = to_float(micro_batches), to_float(pp)
+    holds = (m >= p) & (m % p == 0.0) & (last_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
+    if is_plain(holds):  # one plan's floats
+        return _first_chunks(*(to_float(x) for x in values)) if holds else 0.0  # type: ignore[return-value]
+    if not np.any(holds):  # (no plan it applies to: nothing computed)
+        return 0.0  # type: ignore[return-value]
+    # only the plans it applies to (a search grid's few), element for element as one plan's floats
+    shape = np.broadcast_shapes(np.shape(holds), *(np.shape(x) for x in values))
+    at = np.nonzero(np.broadcast_to(holds, shape))
+    out = np.zeros(shape)
+    out[at] = _first_chunks(*(to_float(np.broadcast_to(np.asarray(x), shape)[at]) for x in values))
+    return out
+
+
+def _first_chunks(p: Any, v: Any, m: Any, th: Any, o: Any, f0r: Any, plain: Any, fplain: Any, tl: Any) -> Any:
+    """`interleaved_first_heaviest_s` of plans it applies to (floats or arrays of one shape); 0 outside the
+    region (a first chunk lighter than a plain one in a pass, a negative last chunk, one heavier than rank 0's
+    excess)."""
+    f = fplain / v
+    b = (plain - fplain) / v
+    x, y = f0r - v * f, (th - f0r) - v * b
+    e = tl - plain
+    lighter = e <= 0.0
+    inside = (x >= 0.0) & (y >= 0.0) & pick(lighter, tl - plain + plain / v >= 0.0, x + y >= e)
+    pf, pb = p * f, p * b
+    q = p - 1.0
+    s = p - m  # (p - m)(x + y): rank 0's first round, then the others
+    both = -p * (x + y)
+    top = -(pf + pb)  # the ranks' forwards, then their backwards, in turn
+    def light_top() -> Any:  # the last chunk lighter (e <= 0): 27 forms, grouped
+        ef, eb = larger(e - f, -b), larger(e - b, -f)  # the last chunk once, or one more plain pass
+        special = (p == 2.0) & (m == 2.0)  # p = m = 2: rank 0's forwards all first
+        ef2, eb2 = larger(e - pick(special, 0.0, f), -b), larger(e - pick(special, 0.0, b), -f)
+        forms = (
+            ef + larger(larger(-q * x - b + larger(-2.0 * q * f, -(p + 2.0) * f - p * y), -p * x - pf - 3.0 * b),
+                        both - 4.0 * f - 3.0 * b),
+            eb + larger(larger(-q * y - f + larger(-2.0 * q * b, -(p + 2.0) * b - p * x), -p * y - pb - 3.0 * f),
+                        both - 4.0 * b - 3.0 * f),
+            s * (x + y) + larger(ef2 - 2.0 * f - b, eb2 - f - 2.0 * b),
+            -q * x - p * y - pf - f - b + (p + 1.0) * e,
+            -q * y - p * x - pb - b - f + (p + 1.0) * e,
+            larger(-p * x - pf - 2.0 * b, -p * y - pb - 2.0 * f) + p * e,
+            both + larger(-4.0 * f - 2.0 * b, -4.0 * b - 2.0 * f) + p * e,
+            both - 2.0 * (f + b) + 2.0 * p * e,
+        )
+        out = top
+        for form in forms:
+            out = larger(out, form)
+        return out
+
+    def heavy_top() -> Any:  # the last chunk heavier (e >= 0): 13 forms, grouped (its passes p or 1 times against x)
+        gx, gy = larger(q * e - x, 0.0), larger(q * e - y, 0.0)
+        forms = (
+            gx + e - q * x - b - (p + 1.0) * f + larger(-(p - 2.0) * f, p * (e - y)),
+            gy + e - q * y - f - (p + 1.0) * b + larger(-(p - 2.0) * b, p * (e - x)),
+            p * e - 2.0 * (f + b) + larger(-(p - 2.0) * f - p * x, -(p - 2.0) * b - p * y),
+            both - 2.0 * (f + b) + 2.0 * p * e,
+        )
+        out = top
+        for form in forms:
+            out = larger(out, form)
+        return out
+
+    # (each region's forms only where some plan is in it: element for element the same values)
+    if is_plain(lighter) or np.all(lighter) or not np.any(lighter):
+        kind = light_top() if (lighter if is_plain(lighter) else np.all(lighter)) else heavy_top()
+    else:
+        kind = pick(lighter, light_top(), heavy_top())
+    last_run = s * (x + y) - (f + b) + m * e  # (both regions: the last rank's run)
+    bubble = pf + pb + larger(kind, last_run)
+    return pick(inside, bubble - o / v, 0.0)
+
+
 def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_batches: ArrayLike,
                        stage_s: ArrayLike, others_s: ArrayLike, first_s: ArrayLike, first_fwd_s: ArrayLike,
                        middle_s: ArrayLike, middle_fwd_s: ArrayLike, last_s: ArrayLike) -> Array:

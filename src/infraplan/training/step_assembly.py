@@ -45,6 +45,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
     interleaved_first_chunk_s,
+    interleaved_first_heaviest_s,
     interleaved_middle_heaviest_s,
     pipeline_bubble,
     three_rank_kinds_s,
@@ -254,6 +255,15 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                 whole = ops.where(middle_heavy & (per % plan.vpp == 0.0), last_s, -1.0)
                 out["pp_bubble"] = out["pp_bubble"] + interleaved_middle_heaviest_s(
                     plan.schedule, pp, plan.vpp, m, stage_total, others, first_s, middle_fwd, whole)
+            # interleaved, rank 0 the heaviest (its first chunk heavier than a plain one in both passes, the last chunk
+            # lighter or heavier): the exact bubble of the order on the chunk kinds (`interleaved_first_heaviest_s`;
+            # hB4, session 37), on whole chunks of an even split (L' = p per, per a multiple of v; else o / v stays)
+            first_heavy = (with_embed > 0.0) & (with_head == 0.0)
+            if anywhere(first_heavy):
+                plain = per * layer_s
+                whole = ops.where(first_heavy & (per % plan.vpp == 0.0), ops.where(uneven, -1.0, last_s), -1.0)
+                out["pp_bubble"] = out["pp_bubble"] + interleaved_first_heaviest_s(
+                    plan.schedule, pp, plan.vpp, m, stage_total, others, first_fwd, plain, plain * layer_share, whole)
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
