@@ -42,14 +42,13 @@ from infraplan.training.host_time import (
     micro_batch_host_time,
 )
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import (
-    PIPELINE_SCHEDULES,
+from infraplan.training.rank_kind_bubbles import (
     interleaved_first_chunk_s,
     interleaved_first_heaviest_s,
     interleaved_middle_heaviest_s,
-    pipeline_bubble,
     three_rank_kinds_s,
 )
+from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
