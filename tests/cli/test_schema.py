@@ -65,7 +65,7 @@ UNITLESS = {
     "max_abs_error", "all_cases", "mean_abs_error_all", "max_abs_error_all", "gate", "passes_gate", "spearman",
     "median_predicted_over_measured", "scenario", "published_value", "detail", "tolerance", "pass_range",
     "assumed", "passed", "passes", "phase_times", "mean", "max", "width", "height", "fps", "p50", "p90", "p99",
-    "train_command", "difference_reason", "engine", "concurrency",
+    "train_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
     "low", "high", "basis", "beyond_published_mfu", "beyond_published_mfu_reason", "notes", "sets",
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",

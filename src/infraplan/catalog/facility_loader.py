@@ -17,7 +17,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
+from infraplan.catalog.loader import (
+    load_accelerator,
+    looks_like_path,
+    parse_text,
+    read_user_file,
+    validated,
+    versioned_cache,
+)
 from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS, MAX_RACK_POWER_W, MAX_SITE_POWER_W
@@ -210,19 +217,19 @@ def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
     return validated(cls, table[ref], ref)
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_cooling(ref: str) -> CoolingType:
     """A cooling type by name (air, liquid, immersion) or from a YAML file."""
     return _entry("cooling", "cooling type", CoolingType, ref)
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_location(ref: str) -> Location:
     """A location preset (e.g. ohio, louisiana, us-average) or a YAML file with the same fields."""
     return _entry("locations", "location", Location, ref)
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_build_type(ref: str) -> BuildType:
     return _entry("build_types", "build type", BuildType, ref)
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
+from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated, versioned_cache
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
 from infraplan.catalog.video_schemas import Ladder, SoftwareEncoders, VideoAsic
 from infraplan.errors import InputError
@@ -37,7 +37,7 @@ def _read(kind: str, ref: str) -> tuple[dict[str, Any], str]:
     return read_entry("/".join(_FOLDERS[kind]), ref, kind)
 
 
-@lru_cache(maxsize=128)
+@versioned_cache(maxsize=128)
 def load_recsys_model(ref: str) -> RecsysModel:
     """A DLRM-family model: a preset name (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or a file."""
     data, name = _read("recsys model", ref)
@@ -60,7 +60,7 @@ def has_recsys_profile(accelerator: str) -> bool:
     return accelerator in _presets("recsys profile")
 
 
-@lru_cache(maxsize=32)
+@versioned_cache(maxsize=32)
 def load_video_device(ref: str) -> VideoAsic:
     """A fixed-function video transcoder (msvp) by name or file."""
     data, name = _read("video device", ref)

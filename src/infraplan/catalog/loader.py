@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import json
 import os
 import tempfile
+import threading
+import warnings
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
+from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.errors import InputError
 
@@ -90,6 +94,89 @@ def looks_like_path(ref: str) -> bool:
     return "/" in ref or ref.endswith((".yaml", ".yml", ".json"))
 
 
+Version = tuple[int, int] | None
+"""A user file's version: (st_mtime_ns, st_size), None where it cannot be stat'ed."""
+_Deps = tuple[tuple[str, Version], ...]
+_LOADING = threading.local()  # .files: one set per cached load in progress on this thread, the files it read
+_LOADS_IN_PROGRESS = [0]  # over all threads: a cache hit records its files only while some load is reading
+_COUNT_LOCK = threading.Lock()  # the count and the caches' insertions (a web server's threads)
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+def file_version(path: str) -> Version:
+    """(st_mtime_ns, st_size) of a file, None where it cannot be stat'ed (then it is read again each time)."""
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _read_by_loads(path: str, version: Version) -> None:
+    """Record a user file read (`read_text_file`) in every `versioned_cache` load in progress on this thread."""
+    if _LOADS_IN_PROGRESS[0]:
+        for files in getattr(_LOADING, "files", ()):
+            files.add((path, version))
+
+
+def versioned_cache(maxsize: int) -> Callable[[Callable[[K], R]], Callable[[K], R]]:
+    """`lru_cache` for a loader that may read users' files: an answer is reused while every file it read (itself,
+    an `extends` base, a system's accelerator file, through `read_text_file`) has the version it had, so a what-if
+    file rewritten in one process is read again (an lru_cache keyed on the path returned the first version's answer:
+    hQ3's repro, 3.35 -> 0.5 TB/s gave the same step time). A preset reads no user file: its hit stats nothing.
+    Errors are not kept; past `maxsize` answers the oldest is forgotten. `.cache_clear()` as lru_cache's. One
+    argument (a preset's hit costs ~200 instructions more than lru_cache's; *args, **kwargs cost ~1,000)."""
+    def decorate(load: Callable[[K], R]) -> Callable[[K], R]:
+        answers: dict[K, tuple[R, _Deps]] = {}
+
+        def fresh(deps: _Deps) -> bool:
+            if all(file_version(path) == version for path, version in deps):
+                _read_by_loads_all(deps)
+                return True
+            return False
+
+        def miss(key: K) -> R:
+            files: set[tuple[str, Version]] = set()
+            stack = getattr(_LOADING, "files", None)
+            if stack is None:
+                stack = _LOADING.files = []
+            stack.append(files)
+            with _COUNT_LOCK:
+                _LOADS_IN_PROGRESS[0] += 1
+            try:
+                value = load(key)
+            finally:
+                with _COUNT_LOCK:
+                    _LOADS_IN_PROGRESS[0] -= 1
+                stack.pop()
+            deps = tuple(files)
+            with _COUNT_LOCK:
+                if len(answers) >= maxsize:
+                    answers.pop(next(iter(answers)), None)
+                answers[key] = (value, deps)
+            _read_by_loads_all(deps)
+            return value
+
+        @functools.wraps(load)
+        def cached(key: K) -> R:
+            hit = answers.get(key)
+            if hit is not None and (not hit[1] or fresh(hit[1])):  # a preset's: no file to stat
+                return hit[0]
+            return miss(key)
+
+        cached.cache_clear = answers.clear  # type: ignore[attr-defined]
+        return cached
+    return decorate
+
+
+def _read_by_loads_all(deps: _Deps) -> None:
+    """An inner cached load's files, recorded in the outer loads in progress (a system's cached accelerator file)."""
+    if _LOADS_IN_PROGRESS[0]:
+        for files in getattr(_LOADING, "files", ()):
+            files.update(deps)
+
+
 def read_text_file(path: str | Path, what: str = "file") -> str:
     """The text of a user's file; a missing, unreadable, binary, huge or directory path is one InputError line.
 
@@ -103,8 +190,10 @@ def read_text_file(path: str | Path, what: str = "file") -> str:
             raise InputError(f"{what} {shown} is a directory, not a file")
         if not file.is_file():
             raise InputError(f"no such file: {shown}")
-        if file.stat().st_size > MAX_USER_FILE_BYTES:
+        stat = file.stat()
+        if stat.st_size > MAX_USER_FILE_BYTES:
             raise InputError(f"{what} {shown} is larger than {MAX_USER_FILE_BYTES // 2**20} MiB")
+        _read_by_loads(str(path), (stat.st_mtime_ns, stat.st_size))
         return file.read_bytes().decode("utf-8-sig")
     except InputError:
         raise
@@ -324,7 +413,7 @@ def _check_format_peaks(base: Accelerator, peaks: dict[str, Any], ref: str) -> N
                              f"{generic} GEMMs at: set {' and '.join(stale)} too")
 
 
-@lru_cache(maxsize=256)
+@versioned_cache(maxsize=256)
 def load_accelerator(ref: str) -> Accelerator:
     """An accelerator preset or file. A file may start from a preset (`extends: h100-sxm`) and set only what it
     changes (`memory_bandwidth_bytes_per_s: 5TB/s`): the preset's name-keyed measured tables then apply to it
@@ -351,7 +440,7 @@ def is_what_if(accelerator: Accelerator) -> bool:
     return accelerator.model_dump(exclude=set(_LABELS)) != preset.model_dump(exclude=set(_LABELS))
 
 
-@lru_cache(maxsize=256)
+@versioned_cache(maxsize=256)
 def load_system(ref: str) -> System:
     """A system preset or file; its `accelerator:` may be a file path, read relative to the system file's folder.
     A file may start from a system preset (`extends: gb200-nvl72-superpod`) and set only what it changes
@@ -367,18 +456,21 @@ def load_system(ref: str) -> System:
     return system
 
 
+@versioned_cache(maxsize=256)
 def load_model(ref: str) -> TransformerShape:
     """A model preset or config.json file, read once per process per version of the file: a file edited between two
     calls of the Python API is read again (keyed by its path only, the first shape was returned for every edit)."""
-    version: tuple[int, int] | None = None
-    if looks_like_path(ref):
-        with contextlib.suppress(OSError):  # a missing file: read_entry's one-line error
-            stat = os.stat(ref)
-            version = (stat.st_mtime_ns, stat.st_size)
-    return _load_model(ref, version)
-
-
-@lru_cache(maxsize=256)
-def _load_model(ref: str, version: tuple[int, int] | None) -> TransformerShape:
     data, name = read_entry("models", ref)
     return shape_from_hf_config(data, name)
+
+
+@versioned_cache(maxsize=256)
+def model_config_warnings(ref: str) -> tuple[str, ...]:
+    """The `ModelConfigWarning` lines a model preset or config.json gives (said once a process on stderr, when
+    `load_model` first reads it): a sweep stores them in each row of the model (`sweep.functions.run_batch`), where
+    one warning on stderr named none of the rows it priced."""
+    data, name = read_entry("models", ref)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shape_from_hf_config(data, name)
+    return tuple(str(w.message) for w in caught if issubclass(w.category, ModelConfigWarning))

@@ -96,6 +96,11 @@ _MOE_ONLY_KEYS: dict[str, Any] = {
     "decoder_sparse_step": 1, "mlp_only_layers": None, "num_experts_per_tok": 1, "moe_top_k": 1,
     "experts_per_token": 1, "n_group": 1, "topk_group": 1,
 }
+# Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
+# and GptOssExperts in modeling_gpt_oss.py, transformers 4.57.1, recalled: no wheel in this tree's .venv to grep).
+# On any other family the key changes nothing there: priced with the plain activation, said (`_warn_unread`); it was
+# priced as GPT-OSS's clamp (its element-wise passes), silently.
+_CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
 
 
@@ -158,7 +163,7 @@ def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[st
         fields.update(sliding_window=window, num_sliding_layers=sliding)
     fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
     fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
-    fields["clamped_swiglu"] = not is_off(config.get("swiglu_limit"))
+    fields["clamped_swiglu"] = family in _CLAMPED_SWIGLU_FAMILIES and not is_off(config.get("swiglu_limit"))
     fields["linear_biases"] = config.get("attention_bias") is True
     fields["rope_mscale"] = _yarn_mscale(config.get("rope_scaling"))
     groups, chosen = _int(config, "n_group"), _int(config, "topk_group")
@@ -184,13 +189,18 @@ def _yarn_mscale(scaling: Any) -> float:
     return mscale(float(scaling["mscale"])) / mscale(float(scaling["mscale_all_dim"]))
 
 
-def _context_positions(config: dict[str, Any], model_type: str, positions: int) -> int:
+_MAX_POSITIONS = 2**31 - 1  # the largest max_position_embeddings (or scaled context) a config may state
+
+
+def _context_positions(config: dict[str, Any], model_type: str, positions: int, name: str) -> int:
     """The context a serving engine admits for this config: `max_position_embeddings` times the `rope_scaling`
     factor of a scaled RoPE, as vLLM derives `max_model_len` (vllm 0.18.0 config/model.py `_get_and_verify_max_len`,
     :2001-2032): every rope type but default, su, longrope and llama3 (whose configs state the scaled length already)
     multiplies it by `factor`; YaRN multiplies its `original_max_position_embeddings`; Gemma 3's is already scaled.
     Qwen3 with YaRN factor 4 on its 32,768 original positions: 131,072 (its 40,960 before, which refused such
-    requests); the shipped DeepSeek-V3 / Kimi K2 / GPT-OSS configs state the product already (163,840 / 131,072)."""
+    requests); the shipped DeepSeek-V3 / Kimi K2 / GPT-OSS configs state the product already (163,840 / 131,072).
+    A product above the largest `max_position_embeddings` a config may state (2^31 - 1, `_SIZES`) is refused naming
+    the key: a factor of 1e300 set a 2,147,483,647-token context, silently."""
     scaling = config.get("rope_scaling")
     if not isinstance(scaling, dict) or "gemma3" in model_type:
         return positions
@@ -200,7 +210,11 @@ def _context_positions(config: dict[str, Any], model_type: str, positions: int) 
         return positions
     base = scaling.get("original_max_position_embeddings") if kind == "yarn" else None
     base = base if isinstance(base, int | float) and base > 0 else positions
-    return int(min(base * float(factor), 2**31 - 1))
+    context = base * float(factor)
+    if context > _MAX_POSITIONS:
+        raise InputError(f"model config {name!r}: rope_scaling factor {factor:g} on {int(base):,} positions gives a "
+                         f"context of {context:.3g} tokens, above the {_MAX_POSITIONS:,} a config may state")
+    return int(context)
 
 
 # The sizes a config sets, each (internal field or key, smallest, largest): a value that is not a whole number in
@@ -209,7 +223,7 @@ _SIZES: tuple[tuple[str, int, int], ...] = (
     ("hidden_size", 1, MAX_MODEL_WIDTH), ("num_layers", 1, MAX_MODEL_LAYERS), ("num_heads", 1, MAX_MODEL_WIDTH),
     ("num_kv_heads", 1, MAX_MODEL_WIDTH), ("ffn_hidden_size", 1, MAX_MODEL_WIDTH),
     ("moe_ffn_hidden_size", 1, MAX_MODEL_WIDTH), ("vocab_size", 1, MAX_VOCABULARY),
-    ("max_seq_len", 1, 2**31 - 1), ("num_experts", 0, MAX_MODEL_WIDTH), ("experts_per_token", 0, MAX_MODEL_WIDTH),
+    ("max_seq_len", 1, _MAX_POSITIONS), ("num_experts", 0, MAX_MODEL_WIDTH), ("experts_per_token", 0, MAX_MODEL_WIDTH),
     ("head_dim", 0, MAX_MODEL_WIDTH),  # 0: derived from hidden / heads, as transformers' Llama reads it
 )
 
@@ -357,6 +371,10 @@ def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: in
         elif moe:
             unread.append(f"{', '.join(moe)} (MoE keys on a dense config: no expert count above 1)")
     other = sorted({str(t) for t in config.get("layer_types") or []} - {"full_attention", "sliding_attention"})
+    limit = config.get("swiglu_limit")
+    if model_type not in _CLAMPED_SWIGLU_FAMILIES and not is_off(limit):
+        unread.append(f"swiglu_limit {str(limit)[:20]} (only transformers' GPT-OSS clamps its SwiGLU: priced with "
+                      f"{model_type}'s plain activation)")
     if other:
         unread.append(f"layer_types {', '.join(other)[:80]} (priced as full attention)")
     for key in ("rope_scaling", "quantization_config"):
@@ -393,6 +411,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     moe_ffn = aliased_value(config, "moe_ffn_hidden_size")
     # Families without a position limit (BLOOM uses ALiBi) get their training length, else 2048.
     max_seq = aliased_value(config, "max_seq_len") or 2048
+    context = _context_positions(config, model_type, int(max_seq), name)  # before `try`: its error is one line
     tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
     try:
         frontier = _read_frontier(config, int(layers), int(experts))
@@ -406,7 +425,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
             head_dim=int(frontier.pop("head_dim", None) or config.get("head_dim") or hidden // heads),
             ffn_hidden_size=int(moe_ffn if (moe_ffn and experts > 1) else ffn),
             vocab_size=int(aliased_value(config, "vocab_size") or 32000),
-            max_seq_len=_context_positions(config, model_type, int(max_seq)),
+            max_seq_len=context,
             gated_mlp=gated,
             num_experts=int(experts),
             experts_per_token=int(aliased_value(config, "experts_per_token") or 1) if int(experts) > 1 else 1,

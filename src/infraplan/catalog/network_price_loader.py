@@ -6,13 +6,12 @@ The Python loaders also take a path to a user's own price file (same layout); th
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from infraplan.catalog.loader import parse_text, read_user_file, validated
+from infraplan.catalog.loader import parse_text, read_user_file, validated, versioned_cache
 from infraplan.catalog.schemas import BytesPerS, Spec, Watts
 
 NonNegative = Annotated[float, Field(ge=0)]
@@ -70,11 +69,21 @@ def _read(name: str, path: str | None) -> Any:
     return parse_text(entry.read_text(), entry.name)
 
 
-@lru_cache(maxsize=16)
 def load_switch_catalog(path: str | None = None) -> SwitchCatalog:
+    """The switch price catalog, shipped or a user's file (read again when the file changes: `versioned_cache`)."""
+    return _load_switch_catalog(path)
+
+
+@versioned_cache(maxsize=16)
+def _load_switch_catalog(path: str | None) -> SwitchCatalog:
     return validated(SwitchCatalog, _read("switches", path), path or "switches", "switch price file")
 
 
-@lru_cache(maxsize=16)
 def load_link_catalog(path: str | None = None) -> LinkCatalog:
+    """The link (optics, cable) price catalog, shipped or a user's file (read again when it changes)."""
+    return _load_link_catalog(path)
+
+
+@versioned_cache(maxsize=16)
+def _load_link_catalog(path: str | None) -> LinkCatalog:
     return validated(LinkCatalog, _read("links", path), path or "links", "link price file")

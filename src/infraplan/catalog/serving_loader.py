@@ -7,12 +7,11 @@ here: it comes from the one cost model, `infraplan.cluster.cost.usd_per_accelera
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import list_presets, read_entry, validated
+from infraplan.catalog.loader import list_presets, read_entry, validated, versioned_cache
 from infraplan.catalog.schemas import Spec
 
 
@@ -88,14 +87,14 @@ def list_serving_presets(folder: str) -> list[str]:
     return list_presets(folder)
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_workload(ref: str) -> WorkloadSpec:
     data, name = read_entry("workloads", ref, "workload")
     data.setdefault("name", name)
     return validated(WorkloadSpec, data, ref, "workload")
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_diffusion_model(ref: str) -> DiffusionModel:
     data, name = read_entry("diffusion", ref, "diffusion model")
     data.setdefault("name", name)

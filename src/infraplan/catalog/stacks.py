@@ -65,12 +65,11 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infraplan.catalog.loader import extended, list_presets, read_entry, validated
+from infraplan.catalog.loader import extended, list_presets, read_entry, validated, versioned_cache
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
@@ -400,7 +399,7 @@ def list_stacks() -> list[str]:
     return list_presets("stacks")
 
 
-@lru_cache(maxsize=64)
+@versioned_cache(maxsize=64)
 def load_stack(ref: str) -> Stack:
     """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line. A file may
     start from a shipped stack and set only what it changes (`extends: nemo-26.04` + `cuda_graphs: false`)."""

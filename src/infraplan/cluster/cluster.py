@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.loader import is_accelerator_file, looks_like_path
+from infraplan.catalog.loader import is_accelerator_file, looks_like_path, versioned_cache
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.errors import InputError
@@ -164,11 +164,13 @@ class Cluster:
         return Cluster(system, acc, self.generic)
 
 
-@lru_cache(maxsize=256)
+@versioned_cache(maxsize=256)
 def _resolve_named(ref: str) -> Cluster:
-    """One Cluster per preset name or file path, so its Fabric, layout and topology are derived once a process.
+    """One Cluster per preset name or file path, so its Fabric, layout and topology are derived once a process
+    per version of the files it read (a system file, its accelerator file, an `extends` base: `versioned_cache`;
+    keyed on the path, a what-if file rewritten in one process gave the first version's cluster).
 
-    The loaders cache the System and Accelerator by the same reference (`catalog.loader`), so this returns
+    The loaders cache the System and Accelerator the same way (`catalog.loader`), so this returns
     what a fresh resolve would; the Cluster is frozen, so sharing it is safe.
     """
     return Cluster._from_name(ref)

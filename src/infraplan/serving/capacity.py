@@ -58,6 +58,7 @@ prefill budget unless one is given.
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import replace
 from typing import Any
 
@@ -280,7 +281,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                f"misses the SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
-    return ServingPlanResult.model_validate({
+    plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
         "stack": engine.name,
@@ -296,3 +297,41 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
         "notes": what_if_notes(acc, engine.name),
     })
+    line = serve_command(plan, model, system, workload, input_len, output_len, seed,
+                         stack if isinstance(stack, str) else None)
+    return plan.model_copy(update={"serve_command": line})
+
+
+def serve_command(r: ServingPlanResult, model: str, system: str, workload: str | None, input_len: int | None,
+                  output_len: int | None, seed: int, stack: str | None) -> str | None:
+    """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
+    `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed. In the
+    plan as `serve_command` (as `search`'s rows carry `train_command`), so --json and the web give it too."""
+    from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
+
+    d, slo = r.deployment, r.slo
+    if not r.feasible or d is None or slo is None or r.gpus is None or r.full_run_requests is None:
+        return None
+    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
+            str(d.pp)]
+    if d.attention_dp > 1:
+        args += ["--attention-dp", str(d.attention_dp)]
+    if d.ep > 1:
+        args += ["--ep", str(d.ep)]
+    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
+             str(d.token_budget)]
+    if d.disaggregated and d.prefill is not None:
+        args += ["--prefill-gpus", str(d.prefill.gpus)]
+    if workload is not None:
+        args += ["--workload", workload]
+    if input_len is not None:
+        args += ["--input-len", str(input_len)]
+    if output_len is not None:
+        args += ["--output-len", str(output_len)]
+    args += ["--rate", f"{r.rate_per_s:g}", "--requests", str(r.full_run_requests), "--seed", str(seed)]
+    if slo.ttft_s is not None:
+        args += ["--ttft-slo", f"{slo.ttft_s:g}"]
+    if slo.tpot_s is not None:
+        args += ["--tpot-slo", f"{slo.tpot_s:g}"]
+    args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
+    return shlex.join(args)

@@ -331,3 +331,5 @@ class ServingPlanResult(SparseResult):
                                               "deployment's mean TTFT, as `serve` gives it; null: none yet")
     notes: list[str] = Field(default_factory=list, description="what a what-if part takes from its preset (measured "
                              "release tables: `serving.release_tables`; an inherited price)")
+    serve_command: str | None = Field(None, description="the `infraplan serve` command line that reruns the chosen "
+                                      "deployment's full run (its requests, seed, SLOs and stack); null: none found")

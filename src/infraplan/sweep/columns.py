@@ -20,8 +20,8 @@ from infraplan.results import _finite
 
 SEP = "__"
 """Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
-RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash",
-                      "stack_hash"})
+RESERVED = frozenset({"key", "point_id", "function", "sweep_seed", "error", "config_warnings", "infraplan_version",
+                      "catalog_hash", "stack_hash"})
 """The sweep's own columns (store.META_COLUMNS): an output field of one of these names is stored as out_<name>."""
 
 

@@ -245,13 +245,30 @@ def run_batch(name: str, points: Sequence[tuple[str, Mapping[str, Any]]], seed: 
                 outcomes.append(exc)
     rows = []
     for (key, arguments), outcome in zip(points, outcomes, strict=True):
-        row: dict[str, Any] = {"key": key, "error": None, **input_columns(arguments, name)}
+        row: dict[str, Any] = {"key": key, "error": None, "config_warnings": config_warnings(arguments),
+                               **input_columns(arguments, name)}
         if isinstance(outcome, BaseException):
             row["error"] = one_line_error(outcome)
         else:  # an output named like a sweep column (a result's own `seed`) keeps its value as out_<name>
             row.update({f"out_{k}" if k in RESERVED else k: v for k, v in flatten_result(outcome).items()})
         rows.append(row)
     return rows
+
+
+def config_warnings(arguments: Mapping[str, Any]) -> str | None:
+    """The point's model config warnings (`catalog.loader.model_config_warnings`), one per line; None when none
+    (or the model does not load: its error is the row's). Each is said once a process on stderr, so the rows
+    carried none of them before."""
+    model = arguments.get("model")
+    if not isinstance(model, str):
+        return None
+    from infraplan.catalog.loader import model_config_warnings
+
+    try:
+        lines = model_config_warnings(model)
+    except Exception:  # the point's own error says why
+        return None
+    return "\n".join(lines) or None
 
 
 def train_batch(points: Sequence[Mapping[str, Any]]) -> list[Result | BaseException]:

@@ -175,9 +175,10 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
     query = sql or (FRONT_SQL if pareto else SUMMARY_SQL)
     columns, rows = run_sql(folder, query)
     complete = sweep_complete(folder)
+    warned = folder_config_warnings(folder)
     if pareto is None:
         return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=rows, row_count=len(rows),
-                          complete=complete)
+                          complete=complete, config_warnings=warned)
     objectives = parse_objectives(pareto, columns)
     indices = [columns.index(name) for name, _ in objectives]
     for name, i in zip((n for n, _ in objectives), indices, strict=True):  # a text column gave "0 rows"
@@ -191,7 +192,21 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
         written = write_front_plot(plot, columns, rows, front, objectives)
     return SweepQuery(directory=str(folder), sql=query, columns=columns, rows=front_rows, row_count=len(front_rows),
                       pareto=[f"{n}:max" if m else n for n, m in objectives], rows_considered=len(rows),
-                      plot=written, complete=complete)
+                      plot=written, complete=complete, config_warnings=warned)
+
+
+def folder_config_warnings(folder: str | Path) -> list[str]:
+    """Each distinct model config warning of the folder's rows with how many rows carry it (a folder written before
+    the column was: none)."""
+    import pyarrow.parquet as pq
+
+    parts = committed_parts(folder)
+    if not any("config_warnings" in pq.read_schema(p).names for p in parts):
+        return []
+    _, rows = run_sql(folder, "SELECT config_warnings, count(*) FROM results WHERE config_warnings IS NOT NULL "
+                              "GROUP BY config_warnings ORDER BY config_warnings")
+    return [f"{line} ({count:,} row{'s' if count != 1 else ''})" for text, count in rows
+            for line in str(text).splitlines()]
 
 
 def write_front_plot(path: str, columns: list[str], rows: list[list[Any]], front: list[int],

@@ -41,3 +41,5 @@ class SweepQuery(Result):
     complete: bool | None = Field(default=None, description="whether the sweep that wrote the folder finished its "
                                   "spec (false: interrupted, killed or failed; rerun it to finish); null: a folder "
                                   "written before infraplan recorded it")
+    config_warnings: list[str] = Field(default_factory=list, description=(
+        "the model config warnings the folder's rows carry (column config_warnings), each with its row count"))

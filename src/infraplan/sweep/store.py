@@ -37,13 +37,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from infraplan.catalog.loader import Version, file_version, looks_like_path
 from infraplan.errors import InputError
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 PARTS = "parts"
 LOCK = ".lock"
-META_COLUMNS = ("key", "point_id", "function", "sweep_seed", "error", "infraplan_version", "catalog_hash", "stack_hash")
+META_COLUMNS = ("key", "point_id", "function", "sweep_seed", "error", "config_warnings", "infraplan_version",
+                "catalog_hash", "stack_hash")
 """The columns every row has, first in a loaded table; then the `in_*` inputs, then the outputs, by name."""
 
 
@@ -71,9 +73,15 @@ def _tree_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=4096)
 def file_hash(path: str) -> str | None:
-    """Content hash of a user file an argument names (a config.json, system/stack/workload YAML), else None."""
+    """Content hash of a user file an argument names (a config.json, system/stack/workload YAML), else None; hashed
+    again when the file's (mtime, size) changes (keyed on the path only, a file edited between two sweeps of one
+    process kept its first hash, so the first version's stored rows were reused)."""
+    return _file_hash(path, file_version(path) if looks_like_path(path) else None)
+
+
+@lru_cache(maxsize=4096)
+def _file_hash(path: str, version: Version) -> str | None:
     try:
         target = Path(path)
         if len(path) > 4096 or not target.is_file():

@@ -42,6 +42,8 @@ def render_query(r: SweepQuery) -> None:
                       f"{len(r.columns)} columns: narrow the --sql, or use --json)", markup=False, highlight=False)
     if r.plot:
         console.print(f"chart: {r.plot}", markup=False, highlight=False)
+    for line in r.config_warnings:  # the rows' model config warnings, as `train` says them on stderr
+        console.print(f"warning: {line}", markup=False, highlight=False, soft_wrap=True)
     if r.complete is False:
         console.print("incomplete: the sweep that wrote this folder stopped before its last point (Ctrl-C, a kill or "
                       "an error); rerun the same `infraplan sweep SPEC --out DIR` to finish it (done points are "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-
 import typer
 from rich.table import Table
 
@@ -81,40 +79,6 @@ def render_plan(r: ServingPlanResult) -> None:
         console.print(alt)
 
 
-def serve_command(r: ServingPlanResult, model: str, system: str, workload: str | None, input_len: int | None,
-                  output_len: int | None, seed: int, stack: str | None) -> str | None:
-    """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
-    `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed."""
-    from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
-
-    d, slo = r.deployment, r.slo
-    if not r.feasible or d is None or slo is None or r.gpus is None or r.full_run_requests is None:
-        return None
-    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
-            str(d.pp)]
-    if d.attention_dp > 1:
-        args += ["--attention-dp", str(d.attention_dp)]
-    if d.ep > 1:
-        args += ["--ep", str(d.ep)]
-    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
-             str(d.token_budget)]
-    if d.disaggregated and d.prefill is not None:
-        args += ["--prefill-gpus", str(d.prefill.gpus)]
-    if workload is not None:
-        args += ["--workload", workload]
-    if input_len is not None:
-        args += ["--input-len", str(input_len)]
-    if output_len is not None:
-        args += ["--output-len", str(output_len)]
-    args += ["--rate", f"{r.rate_per_s:g}", "--requests", str(r.full_run_requests), "--seed", str(seed)]
-    if slo.ttft_s is not None:
-        args += ["--ttft-slo", f"{slo.ttft_s:g}"]
-    if slo.tpot_s is not None:
-        args += ["--tpot-slo", f"{slo.tpot_s:g}"]
-    args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
-    return shlex.join(args)
-
-
 def _ints(text: str, flag: str) -> tuple[int, ...]:
     from infraplan.errors import InputError
 
@@ -155,12 +119,11 @@ def serve_plan(
                              ttft_slo=ttft_slo, tpot_slo=tpot_slo, dtypes=tuple(x.strip() for x in dtypes.split(",")),
                              batch_caps=_ints(max_batch, "--max-batch"), percentile=percentile, max_gpus=max_gpus,
                              requests=requests, disaggregation=not no_disaggregation, seed=seed, stack=stack)
-    command = serve_command(result, model, system, workload, input_len, output_len, seed, stack)
 
     def render(r: ServingPlanResult) -> None:
         render_plan(r)
-        if command is not None:
-            console.print(f"the full run again: {command}", soft_wrap=True, highlight=False, markup=False)
+        if r.serve_command is not None:
+            console.print(f"the full run again: {r.serve_command}", soft_wrap=True, highlight=False, markup=False)
 
     emit(result, as_json, render)
 
