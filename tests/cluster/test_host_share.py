@@ -13,7 +13,7 @@ import pytest
 from infraplan.catalog import load_accelerator
 from infraplan.cluster import Cluster
 from infraplan.cluster.host_share import host_share
-from infraplan.planning import fleet_mix
+from infraplan.planning import fleet_pool_money
 from infraplan.planning.device_money import cost_overrides, device_money, device_site
 from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec
 from infraplan.recsys.estimate import estimate_recsys
@@ -28,8 +28,8 @@ VIDEO = ServiceSpec(name="vod", kind="video", input="2160p60", ladder=5, codec="
 def _fleet_power_w(service: ServiceSpec, device: str, host_power_w: float | None = None) -> float:
     """fleet-mix's power per device of a pool of `device` (its power and cost sides share one IT load)."""
     pool = PoolSpec(name="p", device=device, capex_usd=1.0, host_power_w=host_power_w)
-    money = fleet_mix._pool_money(FleetSpec(services=[service], pools=[pool]), pool)
-    return float(fleet_mix._costs(money, True)["power_w"])  # type: ignore[arg-type]
+    money = fleet_pool_money.fleet_pool_money(FleetSpec(services=[service], pools=[pool]), pool)
+    return float(fleet_pool_money.per_device_costs(money, True)["power_w"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("device", ["mtia-v1", "mtia-v2", "mtia-300", "mtia-400", "mtia-450", "a100-80gb",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from infraplan.planning.phased_mix import MixOption
-from infraplan.planning.scenario import _used_devices, plan_scenario
+from infraplan.planning.scenario import plan_scenario
+from infraplan.planning.scenario_caps import used_devices as _used_devices
 from infraplan.planning.scenario_spec import ScenarioSpec
 
 

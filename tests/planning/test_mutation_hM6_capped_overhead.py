@@ -1,4 +1,4 @@
-"""Mutation wave 6 (hM6): hM5's P11, the cap loop of `plan` (`planning.scenario._capped_solve`, the module
+"""Mutation wave 6 (hM6): hM5's P11, the cap loop of `plan` (`planning.scenario_caps.capped_solve`, the module
 docstring's step 2): while the packed facility power exceeds a site cap, the MILP is re-solved with each pool's
 watts per device scaled by its packed power over its reference watts x the devices of the WHOLE SERVERS its
 rows use (what the MILP's cap row counts, `phased_mix`: watts x g x n), not x the devices used."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.planning import scenario
+from infraplan.planning import scenario, scenario_caps
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.scenario_spec import ScenarioSpec
 
@@ -27,16 +27,16 @@ def test_the_cap_overhead_is_per_device_of_the_servers_bought(monkeypatch: pytes
         "services": [{"name": "r", "kind": "recsys", "model": "dlrm-low", "qps": "9", "latency_slo": "10ms"}],
         "pools": [{"name": "a", "device": "h100-sxm", "site": "s"}, {"name": "b", "device": "a100-80gb", "site": "s"}],
         "sites": [{"name": "s", "power": "1.9kW", "location": "ohio"}]})
-    assert scenario._server_devices(spec).ravel().tolist() == [8, 8]
+    assert scenario_caps.server_devices(spec).ravel().tolist() == [8, 8]
 
     def packed_w(spec: ScenarioSpec, devices: np.ndarray) -> np.ndarray:
         servers = -(-devices // 8) * 8
         return np.array([1.25 * 100.0 * servers[0], 100.0 * servers[1]], dtype=float)
 
-    monkeypatch.setattr(scenario, "_packed_facility_w", packed_w)
-    monkeypatch.setattr(scenario, "_spare_devices", lambda spec, used: np.zeros_like(used))
+    monkeypatch.setattr(scenario_caps, "packed_facility_w", packed_w)
+    monkeypatch.setattr(scenario_caps, "spare_devices", lambda spec, used: np.zeros_like(used))
     options = [MixOption(0, 0, 0, 1.0, 1, False), MixOption(0, 1, 0, 1.0, 1, False)]
-    x = scenario._capped_solve(spec, options, np.array([[9.0]]), np.array([[1.0], [2.0]]), np.array([100.0, 100.0]),
-                               ["2026"], [2026], {"s": 0})
-    used = scenario._used_devices(options, x, 2, 1)
+    x = scenario_caps.capped_solve(spec, options, np.array([[9.0]]), np.array([[1.0], [2.0]]),
+                                   np.array([100.0, 100.0]), ["2026"], [2026], {"s": 0})
+    used = scenario_caps.used_devices(options, x, 2, 1)
     assert used.sum() == 9 and scenario._bought(spec, used).ravel().tolist() == [8, 8]  # cost 24, 1,800 W

@@ -18,7 +18,8 @@ import pytest
 import infraplan.planning.fleet_mix as fleet_mix_module
 import infraplan.planning.sized_pricing as sized_pricing
 from infraplan.cli.main import main
-from infraplan.planning.fleet_mix import _costs, _pool_money, plan_fleet
+from infraplan.planning.fleet_mix import plan_fleet
+from infraplan.planning.fleet_pool_money import fleet_pool_money, per_device_costs
 from infraplan.planning.fleet_spec import FleetSpec
 from infraplan.planning.pool_money import pool_money, pool_spares
 from infraplan.planning.scenario import plan_scenario
@@ -104,12 +105,13 @@ def test_the_loop_keeps_a_cheaper_bound_answer_and_closes_the_gap() -> None:
 def _brute_fleet(spec: FleetSpec) -> float:
     """The least TCO over both pools' whole servers that serve the demand (facility's figures at each count)."""
     q = float(spec.services[0].qps)  # type: ignore[arg-type]
-    caps = [fleet_mix_module._option(spec.services[0], p)["capacity"] for p in spec.pools]
+    caps = [fleet_mix_module.pool_option(spec.services[0], p)["capacity"] for p in spec.pools]
 
     def cost(p: int, n: int) -> float:
         if n == 0:
             return 0.0
-        return float(_costs(_pool_money(spec, spec.pools[p], 8 * n), True)["tco_usd_per_year"] or 0.0) * 8 * n
+        money = fleet_pool_money(spec, spec.pools[p], 8 * n)
+        return float(per_device_costs(money, True)["tco_usd_per_year"] or 0.0) * 8 * n
     top = [math.ceil(q / c / 8) for c in caps]
     return min(cost(0, a) + cost(1, b) for a in range(top[0] + 1) for b in range(top[1] + 1)
                if 8 * (a * caps[0] + b * caps[1]) >= q)

@@ -64,14 +64,14 @@ def test_fleet_mix_job_progress_rises_while_pairs_are_sized(monkeypatch: pytest.
     submitted = threading.Event()
     seen: list[float] = []
     jobs: list[Any] = []
-    option = fleet_mix._option
+    option = fleet_mix.pool_option
 
     def slow_option(service: Any, pool: Any) -> dict[str, Any]:
         submitted.wait(5)
         seen.append(jobs[0].progress)
         return option(service, pool)
 
-    monkeypatch.setattr(fleet_mix, "_option", slow_option)
+    monkeypatch.setattr(fleet_mix, "pool_option", slow_option)
     jobs.append(store.submit(FleetMixRequest(fleet=FleetInput(spec=_no_llm_fleet()))))
     submitted.set()
     deadline = time.monotonic() + 5

@@ -35,13 +35,16 @@ from functools import lru_cache
 
 from infraplan.catalog.facility_loader import CoolingType, load_network_cost
 from infraplan.catalog.network_price_loader import load_link_catalog, load_switch_catalog
-from infraplan.catalog.schemas import Network, Node, System
+from infraplan.catalog.schemas import Network, NetworkTier, Node, System
 from infraplan.cluster.generic import clos_tiers
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network.costs import bill_of_materials
 from infraplan.network.topology import build_topology
 
 CAMPUS_OVERSUBSCRIPTION = 7.0  # zone NIC links per aggregation uplink: Llama 3 Sec. 3.3.1's 1:7 above the pod
+# `_zone_load`'s, by layout: at most a zone's packing units per layout (2,016 GB300 in 4-GPU trays: 504)
+_ZONE_LOADS: IdentityMemo[tuple[tuple[object, ...], ITLoad]] = IdentityMemo(4096)
 
 
 @dataclass(frozen=True)
@@ -73,38 +76,66 @@ def zone_uplinks(load: ITLoad, layout: ServerLayout) -> int:
     return math.ceil(load.servers * layout.nics_per_server / CAMPUS_OVERSUBSCRIPTION)
 
 
+@dataclass(frozen=True)
+class _Aggregation:
+    """The aggregation tiers of a Clos (`_aggregation`): the bill of materials' tier rows, whether its endpoint
+    links are rail-optimised, and the tiers above the zones' spines with their switches, ports, power and capex."""
+
+    rows: int
+    rail_optimized: bool
+    tiers: int
+    switches: int
+    switch_ports: int
+    power_w: float
+    capex_usd: float
+
+
+@lru_cache(maxsize=256)
+def _aggregation(tiers: tuple[NetworkTier, ...], built: int, port_bytes_per_s: float, kind: str) -> _Aggregation:
+    """The folded Clos `clos_tiers` gives (its tiers, built for `built` endpoints) as the topology builder and the
+    network layer's bill of materials build it, the tiers above the buildings' top switches. It depends on the
+    uplinks only through (tiers, built), which many uplink counts share (`built` is rounded up to whole domains
+    below the top), so it is built once for them."""
+    node = Node(accelerators_per_node=1, scale_up_domain=1, nics_per_node=1,
+                nic_bandwidth_bytes_per_s=port_bytes_per_s)
+    # rail_optimized: the endpoint links leave the zone's rows, so they are optical (network/costs.py)
+    system = System(name="campus-aggregation", display_name="campus aggregation", source="campus_fabric.py",
+                    accelerator="campus-uplink", total_accelerators=built, node=node,
+                    network=Network(kind=kind, tiers=list(tiers), rail_optimized=True,  # type: ignore[arg-type]
+                                    collective_efficiency=1.0))
+    topo = build_topology(system, gpus=built)
+    rows = bill_of_materials(topo)["tiers"]
+    core = rows[1:] if len(rows) > 1 else rows  # above the buildings' top switches
+    layers = topo.tiers[1:] if len(rows) > 1 else topo.tiers
+    return _Aggregation(
+        rows=len(rows), rail_optimized=topo.rail_optimized, tiers=len(layers),
+        switches=sum(t.switches for t in layers),
+        switch_ports=sum(t.switches * (t.down_ports + t.up_ports) for t in layers),
+        power_w=sum(r["power_w"] for r in core), capex_usd=sum(r["capex_usd"] for r in core))
+
+
 @lru_cache(maxsize=256)
 def _interconnect(uplinks: int, port_bytes_per_s: float, kind: str) -> CampusInterconnect:
     """The zones' spine switches joined by the upper tiers of a non-blocking folded Clos over `uplinks` ports.
 
     The Clos is built over the uplinks as endpoints; its leaf tier is the zones' own spines (their up ports are
     the uplinks, priced at the switch catalog's per-port share), so the aggregation is the tiers above and the
-    links into them (optical: transceiver pair plus fibre). A single switch takes the uplinks directly.
+    links into them (optical: transceiver pair plus fibre, `_aggregation`). A single switch takes the uplinks
+    directly.
     """
     radix = load_network_cost().default_switch_radix
     node = Node(accelerators_per_node=1, scale_up_domain=1, nics_per_node=1,
                 nic_bandwidth_bytes_per_s=port_bytes_per_s)
     tiers, built = clos_tiers(uplinks, node, radix)
-    # rail_optimized: the endpoint links leave the zone's rows, so they are optical (network/costs.py)
-    system = System(name="campus-aggregation", display_name="campus aggregation", source="campus_fabric.py",
-                    accelerator="campus-uplink", total_accelerators=built, node=node,
-                    network=Network(kind=kind, tiers=tiers, rail_optimized=True,  # type: ignore[arg-type]
-                                    collective_efficiency=1.0))
-    topo = build_topology(system, gpus=built)
-    rows = bill_of_materials(topo)["tiers"]
-    core = rows[1:] if len(rows) > 1 else rows  # above the buildings' top switches
-    layers = topo.tiers[1:] if len(rows) > 1 else topo.tiers
+    agg = _aggregation(tuple(tiers), built, port_bytes_per_s, kind)
     per_port = load_switch_catalog().per_port
     port_scale = port_bytes_per_s / per_port.reference_port_bandwidth_bytes_per_s
     optics = load_link_catalog().at(port_bytes_per_s)
-    unpriced_optics = 0 if len(rows) > 1 or topo.rail_optimized else 2 * uplinks  # DAC-priced endpoint links
+    unpriced_optics = 0 if agg.rows > 1 or agg.rail_optimized else 2 * uplinks  # DAC-priced endpoint links
     return CampusInterconnect(
-        uplinks=uplinks, tiers=len(layers), switches=sum(t.switches for t in layers),
-        switch_ports=sum(t.switches * (t.down_ports + t.up_ports) for t in layers) + uplinks,
-        power_w=sum(r["power_w"] for r in core) + uplinks * per_port.power_w * port_scale
-        + unpriced_optics * optics.transceiver_power_w,
-        capex_usd=sum(r["capex_usd"] for r in core) + uplinks * per_port.usd * port_scale
-        + unpriced_optics * optics.transceiver_usd)
+        uplinks=uplinks, tiers=agg.tiers, switches=agg.switches, switch_ports=agg.switch_ports + uplinks,
+        power_w=agg.power_w + uplinks * per_port.power_w * port_scale + unpriced_optics * optics.transceiver_power_w,
+        capex_usd=agg.capex_usd + uplinks * per_port.usd * port_scale + unpriced_optics * optics.transceiver_usd)
 
 
 def interconnect(zones: list[tuple[ITLoad, int]], layout: ServerLayout) -> CampusInterconnect:
@@ -116,15 +147,32 @@ def interconnect(zones: list[tuple[ITLoad, int]], layout: ServerLayout) -> Campu
     return _interconnect(uplinks, layout.nic_bandwidth_bytes_per_s, layout.system.network.kind)
 
 
+def _zone_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
+               rack_power_w: float | None) -> ITLoad:
+    """`it_load` of one zone of `accelerators`, computed once per layout, size, cooling and rack cap: every campus
+    past one zone holds the same whole zones, and campuses a whole number of zones apart the same partial zone (a
+    planner pricing every count of a pool asks for each at every count). Kept by the layout's identity (a frozen
+    ServerLayout, `identity_memo`), and by the cooling type and the network catalogs it was priced with (held with
+    the load, compared by `is`: a catalog read again is priced again), so the value is `it_load`'s own object: the
+    same figures, bit for bit."""
+    key = (accelerators, cooling_name, rack_power_w)
+    inputs = (cooling, load_network_cost(), load_switch_catalog(), load_link_catalog())
+    kept = _ZONE_LOADS.get(layout, key)
+    if kept is not None and all(a is b for a, b in zip(kept[0], inputs, strict=True)):
+        return kept[1]
+    load = it_load(layout, accelerators, cooling, cooling_name, rack_power_w)
+    return _ZONE_LOADS.put(layout, key, (inputs, load))[1]
+
+
 def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
                 rack_power_w: float | None = None) -> ITLoad:
     """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier.
     `rack_power_w` caps the rack as in `it_load`."""
     per_zone = zone_accelerators(layout)
     full, rest = divmod(accelerators, per_zone)
-    zones = [(it_load(layout, per_zone, cooling, cooling_name, rack_power_w), full)] if full else []
+    zones = [(_zone_load(layout, per_zone, cooling, cooling_name, rack_power_w), full)] if full else []
     if rest:
-        zones.append((it_load(layout, rest, cooling, cooling_name, rack_power_w), 1))
+        zones.append((_zone_load(layout, rest, cooling, cooling_name, rack_power_w), 1))
     dci = interconnect(zones, layout)
     first = zones[0][0]
     count = sum(n for _, n in zones)

@@ -36,6 +36,7 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.power import ServerLayout
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
+from infraplan.identity_memo import IdentityMemo
 
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
 
@@ -87,15 +88,22 @@ def device_layout(device: str, devices: int | None = None, host_power_w: float |
     ASIC's CPU host. `host_power_w` (a pool's host share per device) replaces the node's, as the power side uses it."""
     if is_video_device(device):
         return Cluster.resolve(VIDEO_HOST_LAYOUT).layout
-    layout = Cluster.resolve(device).layout
+    base = Cluster.resolve(device).layout
+    generic = base.generic or devices != base.system.total_accelerators
+    if host_power_w is None and generic == base.generic:
+        return base
+    key = (host_power_w, generic)  # one layout object per variant: the campus load keeps its whole zone by it
+    kept = _LAYOUTS.get(base, key)
+    if kept is not None:
+        return kept
+    system = base.system
     if host_power_w is not None:
-        node = layout.system.node
-        system = layout.system.model_copy(update={"node": node.model_copy(
-            update={"host_power_w": host_power_w * node.accelerators_per_node})})
-        layout = ServerLayout(layout.accelerator, system, generic=layout.generic)
-    if layout.generic or devices == layout.system.total_accelerators:
-        return layout
-    return ServerLayout(layout.accelerator, layout.system, generic=True)
+        system = system.model_copy(update={"node": system.node.model_copy(
+            update={"host_power_w": host_power_w * system.node.accelerators_per_node})})
+    return _LAYOUTS.put(base, key, ServerLayout(base.accelerator, system, generic=generic))
+
+
+_LAYOUTS: IdentityMemo[ServerLayout] = IdentityMemo(64)  # `device_layout`'s variants, by the preset's own layout
 
 
 def device_site(device: str, overrides: CostOverrides, cooling: str | None = None, location: str | None = None,

@@ -4,7 +4,7 @@ the pools at their own sizes and reports the answer.
 
 Variables x[s, p] >= 0, integer: units of pool p dedicated to service s (only pairs where the device can
 serve the service at its SLO), each of g[s, p] devices; n[p] >= 0, integer: whole servers of pool p bought, each
-of G[p] devices (`fleet_mix.server_devices`: what the cost model packs whole and `facility --count N` houses,
+of G[p] devices (`fleet_pool_money.server_devices`: what the cost model packs whole and `facility --count N` houses,
 ceil(N / G) servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a video ASIC card is its own
 unit). With T[s, p] the capacity per unit from the performance models (recsys: QPS at the best batch meeting the
 latency SLO, g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per replica of the layout

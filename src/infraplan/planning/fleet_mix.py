@@ -18,20 +18,12 @@ totals' figures are its whole servers' at that size,
 row's are its devices used x the pool's per device, so the rows leave out a pool's idle devices.
 `solver.objective_value_w` / `objective_value_usd_per_year` is the MILP's objective at those prices: the totals'
 figure, or above it where an LLM share's re-search (fleet_mix_llm.llm_share) freed a server.
-The power is the power chain's IT load per device (`facility.campus_fabric.built_load` over
-`cluster.power.it_load`: the device at TDP, its host share, the fabric's switches and optics, the storage share; a
-video ASIC its device and host power), the load its electricity is billed on and the one `facility --accelerator
-DEVICE --count N` reports for the pool's N devices, so the totals' facility power x load factor x 8,760 h x price
-is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
-what `plan`, `facility`, `serve` and `serve-plan` charge): the site's `electricity_usd_per_kwh`, `pue` and
-`load_factor` (default economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device
-(else the catalog's) and its `lifetime_years` as the servers' life; network and facility shares, maintenance and
-the 8,760-hour year are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's
-operating draw: one price per device-hour whatever it serves). A pool with neither price is planned on objective
-`power` with its capex and TCO null (`cost_reason`, as `infraplan plan` does); objective `tco` refuses it in one
-line. The GPU-only baseline re-solves with GPU pools only (unlimited), and video on CPU pools: A100/H100 have no NVENC
-encoder. An infeasible programme is explained by its elastic relaxation: the least total relative shortfall and
-the pools it fills.
+A pool's power and money per device are planning/fleet_pool_money.py's (the power chain, the one cost model); a
+service's capacity per device is planning/pool_capacity.py's (recsys, video) or fleet_mix_llm.py's (LLM). A pool
+with neither price is planned on objective `power` with its capex and TCO null (`cost_reason`, as `infraplan plan`
+does); objective `tco` refuses it in one line. The GPU-only baseline re-solves with GPU pools only (unlimited), and
+video on CPU pools: A100/H100 have no NVENC encoder. An infeasible programme is explained by its elastic
+relaxation: the least total relative shortfall and the pools it fills.
 """
 
 from __future__ import annotations
@@ -47,22 +39,22 @@ from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.device_money import (
-    DeviceMoney,
-    cost_overrides,
-    device_layout,
-    device_money,
-    device_site,
-    missing_price,
-    pool_figures_note,
-    pool_price_note,
-    reference_devices,
-)
+from infraplan.planning.device_money import pool_figures_note, pool_price_note, reference_devices
 from infraplan.planning.fleet_milp import solve_units, why_infeasible
 from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_share
-from infraplan.planning.fleet_spec import FleetSpec, PoolSpec, ServiceSpec, load_fleet_spec
+from infraplan.planning.fleet_pool_money import (
+    CostsAt,
+    Pairs,
+    fleet_pool_money,
+    pool_unpriced,
+    priced_pairs,
+    pricer,
+    server_devices,
+    whole_server_devices,
+)
+from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
+from infraplan.planning.pool_capacity import device_kind, pool_option
 from infraplan.planning.results import FleetMixResult
-from infraplan.planning.scenario_spec import InferenceServiceSpec
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -73,40 +65,8 @@ from infraplan.planning.sized_pricing import (
     tier_brackets,
     too_many_counts,
 )
-from infraplan.recsys.estimate import estimate_recsys
-from infraplan.video.transcode import estimate_video
 
 SUPPORTED_SERVICES = ("recsys", "video", "llm")
-
-
-def _device_kind(pool: PoolSpec) -> str:
-    return "video-asic" if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.kind
-
-
-def _option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
-    """Per-device capacity and operating point of `pool` serving `service` (fleet-mix's or a scenario's), or
-    {'reason': why not}; its power and money are the pool's (`_costs`)."""
-    kind = _device_kind(pool)
-    if service.kind == "recsys":
-        if kind == "video-asic":
-            return {"reason": f"{pool.device} is a video transcoder"}
-        try:
-            r = estimate_recsys(service.model, pool.device, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
-        except InputError as exc:
-            return {"reason": str(exc)}
-        if not r.meets_slo:
-            return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
-                              f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
-        return {"capacity": r.qps, "unit": "qps",
-                "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
-    if kind not in ("video-asic", "cpu"):
-        nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
-        return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
-    try:
-        v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
-    except InputError as exc:
-        return {"reason": str(exc)}
-    return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound}}
 
 
 def _demand(service: ServiceSpec) -> float:
@@ -117,72 +77,10 @@ def _demand(service: ServiceSpec) -> float:
     return float(service.daily_hours) / 24.0 * service.peak_to_average  # type: ignore[arg-type]
 
 
-def _unpriced(pool: PoolSpec) -> str | None:
-    """Why a fleet pool has no price, or None (`missing_price`)."""
-    return missing_price(pool.name, pool.device, pool.capex_usd)
-
-
-def _pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None) -> DeviceMoney:
-    """The one cost model's money of `devices` of a pool (default: its reference cluster,
-    `device_money.reference_devices`) at the spec's site: its electricity price, PUE and load factor, the pool's
-    `capex_usd` as the server price and its `lifetime_years` as the servers' life (`plan` charges the same,
-    planning/pool_money.py; `facility --accelerator DEVICE --count N` the same for N devices)."""
-    over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.capex_usd, pool.lifetime_years,
-                          spec.load_factor, unpriced=_unpriced(pool) is not None)
-    n = reference_devices(pool.device) if devices is None else devices
-    return device_money(pool.device, n, device_site(pool.device, over), pool.host_power_w)
-
-
-def _costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
-    """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
-    TCO, its energy part, operational tCO2e per year, capex and the $ per device-hour (money None for a pool
-    without a price)."""
-    n = money.devices
-    power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
-             "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n,
-             "co2_t_per_year": money.co2_t_per_year / n}
-    if not priced:
-        return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
-    return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
-            "capex_usd": sum(money.capex_usd.values()) / n, "usd_per_device_hour": money.usd_per_device_hour}
-
-
-Pairs = list[tuple[int, int, dict]]
-CostsAt = Callable[[int, int], dict[str, float | None]]
-
-
-def _pricer(spec: FleetSpec) -> CostsAt:
-    """`costs_at(pool index, devices)`: `_costs` of that many devices of the pool, each size computed once."""
-    cache: dict[tuple[int, int], dict[str, float | None]] = {}
-
-    def costs_at(p: int, devices: int) -> dict[str, float | None]:
-        if (p, devices) not in cache:
-            pool = spec.pools[p]
-            cache[p, devices] = _costs(_pool_money(spec, pool, devices), _unpriced(pool) is None)
-        return cache[p, devices]
-    return costs_at
-
-
-def _priced(pairs: Pairs, costs_at: CostsAt, at: list[int]) -> Pairs:
-    return [(s, p, {**o, "cost": costs_at(p, at[p])}) for s, p, o in pairs]
-
-
 def _counts(spec: FleetSpec, pairs: Pairs, x: np.ndarray) -> list[int]:
     """Devices each pool holds in an assignment (its rows: an LLM share's deployment, `llm_share`)."""
     rows = _assignment(spec, pairs, x)
     return [sum(r["devices"] for r in rows if r["pool"] == pool.name) for pool in spec.pools]
-
-
-def server_devices(pool: PoolSpec) -> int:
-    """Devices per server of a pool, the unit fleet-mix buys: what `device_money` packs whole (`facility --count N`
-    houses ceil(N / g) servers; `plan` buys the same, planning/pool_money.py `node_devices`); a video ASIC card is
-    its own unit."""
-    return 1 if is_video_device(pool.device) else device_layout(pool.device).accelerators_per_server
-
-
-def _bought(used: int, g: int) -> int:
-    """Devices of the whole servers that hold `used` devices."""
-    return -(-used // g) * g
 
 
 @dataclass(frozen=True)
@@ -222,7 +120,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         out = {}
         for p in sorted({p for _, p, _ in pairs}):
             def tiers(servers: int, p: int = p) -> int:
-                return _pool_money(spec, spec.pools[p], servers * g[p]).tiers
+                return fleet_pool_money(spec, spec.pools[p], servers * g[p]).tiers
 
             def total(servers: int, p: int = p) -> float:
                 return total_at(p, servers)
@@ -238,13 +136,13 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         return out
 
     def solve(at: list[int], stepped: bool = False) -> tuple[np.ndarray, list[int], Any] | None:
-        x, res = solve_units(spec, _priced(pairs, costs_at, at), demand, limits, objective, g,
+        x, res = solve_units(spec, priced_pairs(pairs, costs_at, at), demand, limits, objective, g,
                         brackets(at) if stepped else None)
         return None if x is None else (x, [int(v) for v in np.round(res.x[n_x:n_x + len(g)])], res)
 
     def own_sizes(solved: tuple[np.ndarray, list[int], Any]) -> list[int]:  # an unused pool stays at its reference
-        counts = _counts(spec, _priced(pairs, costs_at, ref), solved[0])
-        return [_bought(c, g[p]) if c > 0 else ref[p] for p, c in enumerate(counts)]
+        counts = _counts(spec, priced_pairs(pairs, costs_at, ref), solved[0])
+        return [whole_server_devices(c, g[p]) if c > 0 else ref[p] for p, c in enumerate(counts)]
 
     def own_cost(solved: tuple[np.ndarray, list[int], Any], own: list[int]) -> float:
         """The MILP's objective (servers x devices per server x the pool's cost per device) at `own` prices."""
@@ -261,7 +159,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         brackets(ref)  # every used pool's tier brackets (edges)
 
         def solve_bound(exact: dict[int, set[int]]) -> tuple[Any, float, list[tuple[int, int]]] | None:
-            x, res = solve_units(spec, _priced(pairs, costs_at, ref), demand, limits, objective, g,
+            x, res = solve_units(spec, priced_pairs(pairs, costs_at, ref), demand, limits, objective, g,
                                  {p: bound_brackets(edges[p], values[p], exact.get(p, ())) for p in edges}, True)
             if x is None:
                 return None
@@ -282,7 +180,7 @@ def _sized_solve(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, limits: list
         info.update(optimality_gap_fraction=opt.gap_fraction, optimality=opt.text, optimality_solves=opt.solves,
                     **{f"objective_lower_bound_{'w' if objective == 'power' else 'usd_per_year'}": opt.lower_bound})
     x, servers, res = solution
-    return _Sized(x, servers, res, _priced(pairs, costs_at, own), own, own_cost(solution, own), info)
+    return _Sized(x, servers, res, priced_pairs(pairs, costs_at, own), own, own_cost(solution, own), info)
 
 
 
@@ -321,7 +219,7 @@ def _pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int], costs_at:
     for p, pool in enumerate(spec.pools):
         g = server_devices(pool)
         used = sum(a["devices"] for a in rows if a["pool"] == pool.name)
-        bought = _bought(used, g)
+        bought = whole_server_devices(used, g)
         cost = costs_at(p, at[p])
         out.append({"pool": pool.name, "device": pool.device, "used": used, "available": pool.available,
                     "devices_per_server": g, "servers": bought // g, "devices_bought": bought,
@@ -355,7 +253,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     objective = objective or spec.objective
     if objective not in ("power", "tco"):
         raise InputError(f"--objective must be power or tco, got {objective!r}")
-    unpriced_by_pool = [_unpriced(p) for p in spec.pools]
+    unpriced_by_pool = [pool_unpriced(p) for p in spec.pools]
     unpriced = [r for r in unpriced_by_pool if r]
     if unpriced and objective == "tco":
         raise InputError(f"{unpriced[0]} (objective tco needs a price; objective power plans without one)")
@@ -367,8 +265,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     total = len(spec.services) * len(spec.pools)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
-            opt = (llm_option(svc, pool.device, _device_kind(pool)) if svc.kind == "llm"
-                   else _option(svc, pool))
+            opt = (llm_option(svc, pool.device, device_kind(pool)) if svc.kind == "llm"
+                   else pool_option(svc, pool))
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})
             else:
@@ -382,7 +280,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
             raise InputError(f"infeasible: no pool can serve {svc.name!r} ({why})")
     # a pool without `available` holds at most the product's limit of accelerators (infraplan.limits)
     limits: list[int | None] = [MAX_ACCELERATORS if p.available is None else p.available for p in spec.pools]
-    costs_at = _pricer(spec)
+    costs_at = pricer(spec)
     solved = _sized_solve(spec, pairs, demand, limits, objective, costs_at, optimality_gap)
     if solved is None:
         raise InputError(why_infeasible(spec, pairs, demand, limits))
@@ -411,7 +309,7 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
 
 def _gpu_only(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, objective: str, totals: dict[str, float],
               costs_at: CostsAt) -> dict[str, Any]:
-    kinds = [_device_kind(p) for p in spec.pools]
+    kinds = [device_kind(p) for p in spec.pools]
     keep = [(s, p, o) for s, p, o in pairs
             if kinds[p] == "gpu" or (spec.services[s].kind == "video" and kinds[p] == "cpu")]
     missing = [svc.name for i, svc in enumerate(spec.services) if not any(s == i for s, _, _ in keep)]

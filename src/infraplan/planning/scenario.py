@@ -17,9 +17,10 @@
    prices: at a fixed point, the reported figures (capex, TCO, facility power or tCO2e) weighted by phase.
    The packed power (step 3: racks, the fabric at the solution's size, the policy's spare nodes and racks)
    counts against the caps: while a solution's packed facility power exceeds a cap, the MILP is solved again
-   with each pool's watts per device scaled by its packed power / (reference watts x devices used) (at most
-   `CAP_PASSES` solves; a cap the packed devices cannot fit under is one InputError), so a site sized by
-   `campus` holds what `campus` puts in it and no plan reports more power than its site's cap.
+   with each pool's watts per device scaled by its packed power / (reference watts x devices used)
+   (planning/scenario_caps.py: at most `CAP_PASSES` solves; a cap the packed devices cannot fit under is one
+   InputError), so a site sized by `campus` holds what `campus` puts in it and no plan reports more power than its
+   site's cap.
 3. Pack each pool's devices into servers and racks and build its scale-out fabric (planning/pool_money.py:
    the rack layout under the site's cooling, the fabric `campus` and `facility` build), add the
    policy's spare nodes (planning/spares.py: the reliability model's node failures x repair time, a Poisson
@@ -48,7 +49,7 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD
-from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import (
     PoolMoney,
     node_devices,
@@ -57,7 +58,16 @@ from infraplan.planning.pool_money import (
     require_prices,
 )
 from infraplan.planning.scenario_bound import bound_plan
-from infraplan.planning.scenario_report import assemble_plan, packed, site_caps
+from infraplan.planning.scenario_caps import (
+    capped_solve,
+    over_caps,
+    packed_facility_w,
+    server_devices,
+    spare_devices,
+    trim_idle,
+    used_devices,
+)
+from infraplan.planning.scenario_report import assemble_plan, packed
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
@@ -71,7 +81,6 @@ from infraplan.planning.sized_pricing import (
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
-CAP_PASSES = 3  # MILP solves at most: re-solved with the packed power per device used while a cap is exceeded
 OBJECTIVE_UNITS = {"capex": "USD (the last phase's capex; earlier phases weighted 1e-6)",
                    "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
                    "power": "W x years (facility power x the years to the next phase, summed over phases)",
@@ -169,11 +178,11 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
 
     def solve(at: Sizes, stepped: bool = False) -> np.ndarray:
         cost = np.array([[per_device(p, n) for n in row] for p, row in enumerate(at)]) * weight
-        return _capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
-                             _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None)
+        return capped_solve(spec, options, mix_demand, cost, watts, phases, years, sites,
+                            _brackets(spec, at, per_device, weight, bracket_edges, years, seen) if stepped else None)
 
     def own_cost(x: np.ndarray, at: Sizes) -> float:
-        bought = _bought(spec, _used_devices(options, x, len(spec.pools), len(phases)))
+        bought = _bought(spec, used_devices(options, x, len(spec.pools), len(phases)))
         return float(sum(per_device(p, n) * weight[k] * bought[p, k] for p, row in enumerate(at)
                          for k, n in enumerate(row)))
 
@@ -193,14 +202,14 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
                                "pricing": fixed.pricing}
     if optimality_gap:
         def used(x: np.ndarray) -> np.ndarray:
-            return _used_devices(options, x, len(spec.pools), len(phases))
+            return used_devices(options, x, len(spec.pools), len(phases))
 
         ref_cost = np.array([[per_device(p, (0, 0))] * len(phases) for p in range(len(spec.pools))]) * weight
         best, opt = bound_plan(
             spec, options, mix_demand, ref_cost, watts, years, sites, weight, figure, most, bracket_edges, x,
             own_cost(x, at), lambda y: own_cost(y, _own_sizes(spec, options, y, len(phases))),
-            lambda u: _bought(spec, u), used, lambda y: _trim_idle(options, y, mix_demand),
-            lambda y: _over_caps(spec, _packed_facility_w(spec, used(y) + _spare_devices(spec, used(y)))))
+            lambda u: _bought(spec, u), used, lambda y: trim_idle(options, y, mix_demand),
+            lambda y: over_caps(spec, packed_facility_w(spec, used(y) + spare_devices(spec, used(y)))))
         if best is not x:
             x, at = best, _own_sizes(spec, options, best, len(phases))
             pricing["pricing"] += "; the lower bound's search found a cheaper assignment (its answer)"
@@ -285,15 +294,10 @@ def _brackets(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Size], f
     return out
 
 
-def _server_devices(spec: ScenarioSpec) -> np.ndarray:
-    """Devices per server of every pool (a column: pools x 1), the unit the MILP buys."""
-    return np.array([[node_devices(p)] for p in spec.pools], dtype=int)
-
-
 def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
     """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base,
     and bought hardware stays (`phased_mix`'s g[p] n[p, k] at its least)."""
-    g = _server_devices(spec)
+    g = server_devices(spec)
     base = np.array([[p.installed] for p in spec.pools], dtype=int)
     return np.maximum.accumulate(np.maximum(-(-used // g), -(-base // g)), axis=1) * g
 
@@ -301,100 +305,12 @@ def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
 def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
     """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`assemble_plan`: used + spares, the
     installed base, bought hardware stays), (0, 0) where it has none (then priced at the reference)."""
-    used = _used_devices(options, x, len(spec.pools), n_phases)
-    installed = np.maximum.accumulate(np.maximum(used + _spare_devices(spec, used),
+    used = used_devices(options, x, len(spec.pools), n_phases)
+    installed = np.maximum.accumulate(np.maximum(used + spare_devices(spec, used),
                                                  np.array([[p.installed] for p in spec.pools], dtype=int)), axis=1)
     bought = _bought(spec, used)
     return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
                  for brow, row in zip(bought, installed, strict=True))
-
-
-def _capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
-                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int],
-                  brackets: dict[tuple[int, int], list[Bracket]] | None = None) -> np.ndarray:
-    """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module
-    docstring, step 2); the units per option with the idle ones trimmed."""
-    spare_factor = np.ones(len(spec.pools))
-    for attempt in range(CAP_PASSES):
-        mix = PhasedMix(
-            demand=demand, options=options, cost=cost,
-            available=[p.available for p in spec.pools],
-            pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
-            pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
-            site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
-            pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
-            installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools],
-            brackets=brackets)
-        try:
-            x, _ = solve_phased_mix(mix)
-        except InputError as exc:
-            if attempt == 0:
-                raise
-            raise InputError(f"{exc} (with the packed racks, fabric and the policy's spare nodes counted against "
-                             "the site power caps)") from exc
-        x = _trim_idle(options, x, mix.demand)
-        used = _used_devices(options, x, len(spec.pools), len(phases))
-        packed_w = _packed_facility_w(spec, used + _spare_devices(spec, used))
-        if not _over_caps(spec, packed_w):
-            break
-        # the MILP's caps are linear in its whole servers: count each pool's packing (fabric at its size, spares)
-        # as a power overhead per device of the servers used
-        servers = -(-used // _server_devices(spec)) * _server_devices(spec)
-        spare_factor = np.maximum(spare_factor, np.max(np.where(
-            used > 0, packed_w / np.maximum(watts[:, None] * servers, 1e-9), 1.0), axis=1))
-    return x
-
-
-def _used_devices(options: list[MixOption], x: np.ndarray, n_pools: int, n_phases: int) -> np.ndarray:
-    used = np.zeros((n_pools, n_phases), dtype=int)
-    for i, o in enumerate(options):
-        if x[i] > 0:
-            used[o.pool, o.phase] += int(x[i]) * o.unit_devices
-    return used
-
-
-def _spare_devices(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
-    """Spare devices of every pool and phase for the devices used (planning/spares.py; 0 without the policy)."""
-    spares = [[pool_spares(spec, pool, int(n)) for n in row] for pool, row in zip(spec.pools, used, strict=True)]
-    return np.array([[0 if sp is None else sp.spare_devices for sp in row] for row in spares], dtype=int)
-
-
-def _packed_facility_w(spec: ScenarioSpec, devices: np.ndarray) -> np.ndarray:
-    """Facility watts of `devices` (pools x phases) once packed (`packed`); 0 where a pool has none."""
-    return np.array([[packed(spec, pool, int(n)).facility_w if n > 0 else 0.0 for n in row]
-                     for pool, row in zip(spec.pools, devices, strict=True)])
-
-
-def _over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
-    """Whether the packed facility watts (pools x phases) exceed a site's power cap."""
-    caps = site_caps(spec)
-    for si, site in enumerate(spec.sites):
-        mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
-        load = packed_w[mine].sum(axis=0)
-        if np.any(load > caps[si] * (1 + 1e-9)):
-            return True
-    return False
-
-
-def _trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Drop units the demand does not need. Idle units cost the MILP nothing where a pool's installed base
-    is sunk (its per-unit charge is below HiGHS's gap), so a service can come back spread over several pools,
-    each serving all of it. Removing units only lowers the devices used, so every other constraint still holds;
-    the largest assignments go first, then divisible units one at a time."""
-    x = x.copy()
-    for s, k in zip(*np.nonzero(need > 0), strict=True):
-        mine = sorted((i for i, o in enumerate(options) if o.service == s and o.phase == k and x[i] > 0),
-                      key=lambda i: -x[i] * options[i].unit_devices)
-        surplus = float(sum(x[j] * options[j].capacity for j in mine) - need[s, k])
-        for i in mine:
-            if surplus >= x[i] * options[i].capacity - 1e-9:
-                surplus -= x[i] * options[i].capacity
-                x[i] = 0
-        for i in mine:
-            while x[i] > 0 and surplus >= options[i].capacity - 1e-9:
-                surplus -= options[i].capacity
-                x[i] -= 1
-    return x
 
 
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:

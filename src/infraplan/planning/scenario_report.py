@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.phased_mix import MixOption
 from infraplan.planning.pool_money import PoolMoney, pool_figures_note, pool_money, pool_note, pool_spares
@@ -34,12 +35,22 @@ def site_caps(spec: ScenarioSpec) -> np.ndarray:
     return np.array([[0.0 if (s.online_year or 0) > ph.year else s.power for ph in spec.phases] for s in spec.sites])
 
 
+# `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
+# bound. `plan --optimality-gap` prices every count and each count's N+k racks, the devices of a count k racks above.
+_MONEY: IdentityMemo[PoolMoney] = IdentityMemo(4096)
+
+
 def packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
-    """A pool's `devices` packed at its site, with the policy's N+k spare racks."""
+    """A pool's `devices` packed at its site, with the policy's N+k spare racks; each size priced once (`_MONEY`)."""
     site = next(s for s in spec.sites if s.name == pool.site)
-    m = pool_money(spec, pool, site, devices)
+
+    def money(n: int) -> PoolMoney:
+        kept = _MONEY.get(spec, (pool.name, n))
+        return kept if kept is not None else _MONEY.put(spec, (pool.name, n), pool_money(spec, pool, site, n))
+
+    m = money(devices)
     if spec.policy.redundancy_racks:
-        m = pool_money(spec, pool, site, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+        m = money(m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
     return m
 
 

@@ -14,7 +14,7 @@
   the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
   the service splits over pools by the MILP like recsys. `images_per_day` becomes a peak rate: / 86,400 x
   peak-to-average.
-- recsys and video: fleet-mix's per-device options (`planning.fleet_mix._option`: recsys QPS at the best batch
+- recsys and video: fleet-mix's per-device options (`planning.pool_capacity.pool_option`: recsys QPS at the best batch
   meeting the latency SLO, video real-time streams per device); services split over pools by the MILP.
 Results are cached per distinct input, so phases and compared scenarios reuse them.
 """
@@ -32,10 +32,10 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.planning import fleet_spec
-from infraplan.planning.fleet_mix import _option
 from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, deployment_short, serve_plan_search
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
+from infraplan.planning.pool_capacity import pool_option
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
 from infraplan.training.search import search_plans
 
@@ -201,7 +201,7 @@ def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
 def size_inference(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
     fpool = fleet_spec.PoolSpec(name=pool.name, device=pool_accelerator(pool), host_power_w=pool.host_power_w)
-    opt = _option(svc, fpool)
+    opt = pool_option(svc, fpool)
     if "reason" in opt:
         return str(opt["reason"])
     d = opt["detail"]

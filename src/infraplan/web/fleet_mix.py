@@ -71,11 +71,15 @@ class FleetMixRequest(WebRequest):
     command = "fleet-mix"
     fleet: FleetInput
     objective: Literal["power", "tco"] | None = Field(None, description="power | tco (default: the spec's)")
+    optimality_gap: bool = Field(False, description="also prove a lower bound on the optimum and report the gap "
+                                 "(as --optimality-gap: prices every server count of every used pool; runs as a job)")
 
     def cli(self) -> str:
         words = ["infraplan", "fleet-mix", self.fleet.cli_arg(0)]
         if self.objective is not None:
             words += ["--objective", self.objective]
+        if self.optimality_gap:
+            words.append("--optimality-gap")
         return " ".join(shlex.quote(w) for w in [*words, "--json"])
 
 
@@ -146,8 +150,9 @@ def resolve_request(request: FleetMixRequest) -> FleetSpec:
 
 
 def is_long(request: FleetMixRequest) -> bool:
-    """A fleet with an LLM service runs as a job (its serve-plan searches); validates the spec first (400 at once)."""
-    return fleet_work(resolve_request(request))[1] > 0
+    """A fleet with an LLM service runs as a job (its serve-plan searches), and so does one asked for its optimality
+    gap (the bound prices every server count); validates the spec first (400 at once)."""
+    return fleet_work(resolve_request(request))[1] > 0 or request.optimality_gap
 
 
 def run_fleet_mix(request: FleetMixRequest, progress: Callable[[float], None] | None = None) -> Result:
@@ -155,4 +160,5 @@ def run_fleet_mix(request: FleetMixRequest, progress: Callable[[float], None] | 
         if progress is not None and total > 0:
             progress(done / total)
 
-    return plan_fleet(resolve_request(request), request.objective, progress=tick)
+    return plan_fleet(resolve_request(request), request.objective, progress=tick,
+                      optimality_gap=request.optimality_gap)

@@ -68,7 +68,8 @@ def is_long(request: WebRequest) -> bool:
     if isinstance(request, ServeRequest):
         return (request.requests or 2000) > SYNC_SERVE_REQUESTS
     if isinstance(request, PlanRequest | CompareRequest):  # validates the scenarios first: bad ones get 400 at once
-        return request_work(request, resolve_request(request)) > SYNC_SCENARIO_WORK
+        work = request_work(request, resolve_request(request))  # --optimality-gap prices every server count
+        return work > SYNC_SCENARIO_WORK or (isinstance(request, PlanRequest) and request.optimality_gap)
     if isinstance(request, fleet_mix.FleetMixRequest):  # likewise; a fleet with an LLM service (serve-plan searches)
         return fleet_mix.is_long(request)
     return False

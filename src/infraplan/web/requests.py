@@ -384,11 +384,15 @@ class PlanRequest(WebRequest):
     scenario: ScenarioInput
     vary: list[Annotated[str, Field(min_length=1, max_length=80)]] = Field(
         [], max_length=WEB_MAX_VARY, description="tornado: NAME=LOW..HIGH or NAME=±P% (as --vary)")
+    optimality_gap: bool = Field(False, description="also prove a lower bound on the optimum and report the gap "
+                                 "(as --optimality-gap: prices every server count of every pool; runs as a job)")
 
     def cli(self) -> str:
         words = ["infraplan", "plan", self.scenario.cli_arg(0)]
         for v in self.vary:
             words += ["--vary", v]
+        if self.optimality_gap:
+            words.append("--optimality-gap")
         return " ".join(shlex.quote(w) for w in [*words, "--json"])
 
 

@@ -180,7 +180,7 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
 
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:
     spec = resolve_request(r)[0]  # as `plan_with_tornado`, from a validated spec instead of a path
-    plan = plan_scenario(spec)
+    plan = plan_scenario(spec, r.optimality_gap)
     return plan.model_copy(update={"tornado": tornado(spec, list(r.vary))}) if r.vary else plan
 
 

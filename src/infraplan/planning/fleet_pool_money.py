@@ -1,0 +1,92 @@
+"""A fleet-mix pool's power and money per device at its own size: the power chain and the one cost model
+(planning/device_money.py) at the fleet spec's site, each size priced once; and the whole servers a pool is bought in.
+
+The power is the power chain's IT load per device (`facility.campus_fabric.built_load` over
+`cluster.power.it_load`: the device at TDP, its host share, the fabric's switches and optics, the storage share; a
+video ASIC its device and host power), the load its electricity is billed on and the one `facility --accelerator
+DEVICE --count N` reports for the pool's N devices, so the totals' facility power x load factor x 8,760 h x price
+is their electricity cost. The TCO is the one cost model's (planning/device_money.py over cluster/cost.py,
+what `plan`, `facility`, `serve` and `serve-plan` charge): the site's `electricity_usd_per_kwh`, `pue` and
+`load_factor` (default economics.yaml's 0.8) for every pool, the pool's `capex_usd` as the server price per device
+(else the catalog's) and its `lifetime_years` as the servers' life; network and facility shares, maintenance and
+the 8,760-hour year are the cost model's, energy the power chain's peak IT x load factor x PUE (not the service's
+operating draw: one price per device-hour whatever it serves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infraplan.catalog.inference_loader import is_video_device
+from infraplan.planning.device_money import (
+    DeviceMoney,
+    cost_overrides,
+    device_layout,
+    device_money,
+    device_site,
+    missing_price,
+    reference_devices,
+)
+from infraplan.planning.fleet_spec import FleetSpec, PoolSpec
+
+
+def pool_unpriced(pool: PoolSpec) -> str | None:
+    """Why a fleet pool has no price, or None (`missing_price`)."""
+    return missing_price(pool.name, pool.device, pool.capex_usd)
+
+
+def fleet_pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None) -> DeviceMoney:
+    """The one cost model's money of `devices` of a pool (default: its reference cluster,
+    `device_money.reference_devices`) at the spec's site: its electricity price, PUE and load factor, the pool's
+    `capex_usd` as the server price and its `lifetime_years` as the servers' life (`plan` charges the same,
+    planning/pool_money.py; `facility --accelerator DEVICE --count N` the same for N devices)."""
+    over = cost_overrides(spec.electricity_usd_per_kwh, spec.pue, pool.capex_usd, pool.lifetime_years,
+                          spec.load_factor, unpriced=pool_unpriced(pool) is not None)
+    n = reference_devices(pool.device) if devices is None else devices
+    return device_money(pool.device, n, device_site(pool.device, over), pool.host_power_w)
+
+
+def per_device_costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
+    """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
+    TCO, its energy part, operational tCO2e per year, capex and the $ per device-hour (money None for a pool
+    without a price)."""
+    n = money.devices
+    power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
+             "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n,
+             "co2_t_per_year": money.co2_t_per_year / n}
+    if not priced:
+        return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
+    return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,
+            "capex_usd": sum(money.capex_usd.values()) / n, "usd_per_device_hour": money.usd_per_device_hour}
+
+
+Pairs = list[tuple[int, int, dict]]
+CostsAt = Callable[[int, int], dict[str, float | None]]
+
+
+def pricer(spec: FleetSpec) -> CostsAt:
+    """`costs_at(pool index, devices)`: `per_device_costs` of that many devices of the pool, each size computed once."""
+    cache: dict[tuple[int, int], dict[str, float | None]] = {}
+
+    def costs_at(p: int, devices: int) -> dict[str, float | None]:
+        if (p, devices) not in cache:
+            pool = spec.pools[p]
+            cache[p, devices] = per_device_costs(fleet_pool_money(spec, pool, devices), pool_unpriced(pool) is None)
+        return cache[p, devices]
+    return costs_at
+
+
+def priced_pairs(pairs: Pairs, costs_at: CostsAt, at: list[int]) -> Pairs:
+    return [(s, p, {**o, "cost": costs_at(p, at[p])}) for s, p, o in pairs]
+
+
+def server_devices(pool: PoolSpec) -> int:
+    """Devices per server of a pool, the unit fleet-mix buys: what `device_money` packs whole (`facility --count N`
+    houses ceil(N / g) servers; `plan` buys the same, planning/pool_money.py `node_devices`); a video ASIC card is
+    its own unit."""
+    return 1 if is_video_device(pool.device) else device_layout(pool.device).accelerators_per_server
+
+
+def whole_server_devices(used: int, g: int) -> int:
+    """Devices of the whole servers that hold `used` devices."""
+    return -(-used // g) * g

@@ -1,0 +1,52 @@
+"""A pool's per-device capacity for a recommendation or video service: what fleet-mix's programme and `plan`'s
+(planning/scenario_sizing.py) count per device of a pool serving one service, and why a pool cannot serve it.
+
+- recsys: `recsys.estimate.estimate_recsys` (the recommendation model on the device: QPS at the best batch meeting
+  the latency SLO, batch 1 missing it excludes the pool);
+- video: `video.transcode.estimate_video` (real-time streams per device of the ladder on a video ASIC or CPU; a
+  GPU has no video encoder modelled: A100 and H100 have no NVENC).
+The power and money of the devices are the pool's (planning/fleet_pool_money.py, planning/pool_money.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.catalog.inference_loader import is_video_device
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
+from infraplan.planning.fleet_spec import PoolSpec
+from infraplan.planning.scenario_spec import InferenceServiceSpec
+from infraplan.recsys.estimate import estimate_recsys
+from infraplan.video.transcode import estimate_video
+
+
+def device_kind(pool: PoolSpec) -> str:
+    """The pool's device kind: 'video-asic', or the accelerator's kind ('gpu', 'cpu', ...)."""
+    return "video-asic" if is_video_device(pool.device) else Cluster.resolve(pool.device).accelerator.kind
+
+
+def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]:
+    """Per-device capacity and operating point of `pool` serving `service` (fleet-mix's or a scenario's), or
+    {'reason': why not}; its power and money are the pool's (`fleet_pool_money.per_device_costs`)."""
+    kind = device_kind(pool)
+    if service.kind == "recsys":
+        if kind == "video-asic":
+            return {"reason": f"{pool.device} is a video transcoder"}
+        try:
+            r = estimate_recsys(service.model, pool.device, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
+        except InputError as exc:
+            return {"reason": str(exc)}
+        if not r.meets_slo:
+            return {"reason": f"latency {r.latency_s * 1e3:.3g} ms at batch 1 exceeds the SLO "
+                              f"{service.latency_slo * 1e3:.3g} ms"}  # type: ignore[operator]
+        return {"capacity": r.qps, "unit": "qps",
+                "detail": {"batch": r.batch, "latency_s": r.latency_s, "bound": r.bound}}
+    if kind not in ("video-asic", "cpu"):
+        nvenc = " (A100 and H100 have no NVENC)" if kind == "gpu" else ""
+        return {"reason": f"{pool.device} ({kind}) has no video encoder modelled{nvenc}"}
+    try:
+        v = estimate_video(pool.device, service.input, service.ladder, service.codec, service.quality)
+    except InputError as exc:
+        return {"reason": str(exc)}
+    return {"capacity": v.streams_per_device, "unit": "streams", "detail": {"encoder": v.encoder, "bound": v.bound}}

@@ -1,0 +1,114 @@
+"""`plan`'s phased MILP under its sites' power caps with the packed power counted (planning/scenario.py's step
+2, last part): the programme's caps are linear in its whole servers at the reference watts per device, and the
+packing (racks, the fabric at the solution's size, the policy's spare nodes and N+k racks: planning/scenario_report.py
+`packed`, planning/spares.py) adds power that is not; while a solution's packed facility power exceeds a cap, the
+MILP is solved again with each pool's watts per device scaled by its packed power / (reference watts x the devices of
+the whole servers used), at most `CAP_PASSES` solves (a cap the packed devices cannot fit under is one InputError).
+Also the devices used, spares and idle units of an assignment, which the caps and the plan's pricing count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infraplan.errors import InputError
+from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_mix
+from infraplan.planning.pool_money import node_devices, pool_spares
+from infraplan.planning.scenario_report import packed, site_caps
+from infraplan.planning.scenario_spec import ScenarioSpec
+from infraplan.planning.sized_pricing import Bracket
+
+CAP_PASSES = 3  # MILP solves at most: re-solved with the packed power per device used while a cap is exceeded
+
+
+def server_devices(spec: ScenarioSpec) -> np.ndarray:
+    """Devices per server of every pool (a column: pools x 1), the unit the MILP buys."""
+    return np.array([[node_devices(p)] for p in spec.pools], dtype=int)
+
+
+def capped_solve(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,
+                  watts: np.ndarray, phases: list[str], years: list[int], sites: dict[str, int],
+                  brackets: dict[tuple[int, int], list[Bracket]] | None = None) -> np.ndarray:
+    """The phased MILP at one set of prices, re-solved while the packed power exceeds a site cap (module
+    docstring, step 2); the units per option with the idle ones trimmed."""
+    spare_factor = np.ones(len(spec.pools))
+    for attempt in range(CAP_PASSES):
+        mix = PhasedMix(
+            demand=demand, options=options, cost=cost,
+            available=[p.available for p in spec.pools],
+            pool_open=np.array([[(p.from_year or 0) <= y for y in years] for p in spec.pools]),
+            pool_site=[sites[p.site] for p in spec.pools], watts_per_device=watts * spare_factor,
+            site_cap_w=site_caps(spec), service_names=[s.name for s in spec.services],
+            pool_names=[p.name for p in spec.pools], site_names=[s.name for s in spec.sites], phase_names=phases,
+            installed=[p.installed for p in spec.pools], server_devices=[node_devices(p) for p in spec.pools],
+            brackets=brackets)
+        try:
+            x, _ = solve_phased_mix(mix)
+        except InputError as exc:
+            if attempt == 0:
+                raise
+            raise InputError(f"{exc} (with the packed racks, fabric and the policy's spare nodes counted against "
+                             "the site power caps)") from exc
+        x = trim_idle(options, x, mix.demand)
+        used = used_devices(options, x, len(spec.pools), len(phases))
+        packed_w = packed_facility_w(spec, used + spare_devices(spec, used))
+        if not over_caps(spec, packed_w):
+            break
+        # the MILP's caps are linear in its whole servers: count each pool's packing (fabric at its size, spares)
+        # as a power overhead per device of the servers used
+        servers = -(-used // server_devices(spec)) * server_devices(spec)
+        spare_factor = np.maximum(spare_factor, np.max(np.where(
+            used > 0, packed_w / np.maximum(watts[:, None] * servers, 1e-9), 1.0), axis=1))
+    return x
+
+
+def used_devices(options: list[MixOption], x: np.ndarray, n_pools: int, n_phases: int) -> np.ndarray:
+    used = np.zeros((n_pools, n_phases), dtype=int)
+    for i, o in enumerate(options):
+        if x[i] > 0:
+            used[o.pool, o.phase] += int(x[i]) * o.unit_devices
+    return used
+
+
+def spare_devices(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
+    """Spare devices of every pool and phase for the devices used (planning/spares.py; 0 without the policy)."""
+    spares = [[pool_spares(spec, pool, int(n)) for n in row] for pool, row in zip(spec.pools, used, strict=True)]
+    return np.array([[0 if sp is None else sp.spare_devices for sp in row] for row in spares], dtype=int)
+
+
+def packed_facility_w(spec: ScenarioSpec, devices: np.ndarray) -> np.ndarray:
+    """Facility watts of `devices` (pools x phases) once packed (`packed`); 0 where a pool has none."""
+    return np.array([[packed(spec, pool, int(n)).facility_w if n > 0 else 0.0 for n in row]
+                     for pool, row in zip(spec.pools, devices, strict=True)])
+
+
+def over_caps(spec: ScenarioSpec, packed_w: np.ndarray) -> bool:
+    """Whether the packed facility watts (pools x phases) exceed a site's power cap."""
+    caps = site_caps(spec)
+    for si, site in enumerate(spec.sites):
+        mine = [p for p, pool in enumerate(spec.pools) if pool.site == site.name]
+        load = packed_w[mine].sum(axis=0)
+        if np.any(load > caps[si] * (1 + 1e-9)):
+            return True
+    return False
+
+
+def trim_idle(options: list[MixOption], x: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Drop units the demand does not need. Idle units cost the MILP nothing where a pool's installed base
+    is sunk (its per-unit charge is below HiGHS's gap), so a service can come back spread over several pools,
+    each serving all of it. Removing units only lowers the devices used, so every other constraint still holds;
+    the largest assignments go first, then divisible units one at a time."""
+    x = x.copy()
+    for s, k in zip(*np.nonzero(need > 0), strict=True):
+        mine = sorted((i for i, o in enumerate(options) if o.service == s and o.phase == k and x[i] > 0),
+                      key=lambda i: -x[i] * options[i].unit_devices)
+        surplus = float(sum(x[j] * options[j].capacity for j in mine) - need[s, k])
+        for i in mine:
+            if surplus >= x[i] * options[i].capacity - 1e-9:
+                surplus -= x[i] * options[i].capacity
+                x[i] = 0
+        for i in mine:
+            while x[i] > 0 and surplus >= options[i].capacity - 1e-9:
+                surplus -= options[i].capacity
+                x[i] -= 1
+    return x
