@@ -170,6 +170,25 @@ def versioned_cache(maxsize: int) -> Callable[[Callable[[K], R]], Callable[[K], 
     return decorate
 
 
+def versioned_args_cache(maxsize: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """`versioned_cache` for a function of several positional arguments (a model, a system, a rate, ...; any of
+    them may name a user's file, read through the loaders): the arguments' tuple is the key, and an answer is
+    reused while every file the call read has the version it had."""
+    def decorate(compute: Callable[..., R]) -> Callable[..., R]:
+        def by_tuple(args: tuple[Any, ...]) -> R:
+            return compute(*args)
+
+        cached = versioned_cache(maxsize)(by_tuple)
+
+        @functools.wraps(compute)
+        def call(*args: Any) -> R:
+            return cached(args)
+
+        call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        return call
+    return decorate
+
+
 def _read_by_loads_all(deps: _Deps) -> None:
     """An inner cached load's files, recorded in the outer loads in progress (a system's cached accelerator file)."""
     if _LOADS_IN_PROGRESS[0]:

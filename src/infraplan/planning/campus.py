@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.figures import use_note
+from infraplan.catalog.loader import versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
 from infraplan.cluster.generic import reference_system
@@ -75,7 +75,7 @@ def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
     return count * Cluster.resolve(accelerator).accelerator.peak("bf16") / H100_BF16_PEAK
 
 
-@lru_cache(maxsize=32)
+@versioned_cache(maxsize=32)
 def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
     """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
     accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import math
 import shlex
-from functools import lru_cache
 from typing import Any
 
+from infraplan.catalog.loader import versioned_args_cache
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
@@ -64,7 +64,7 @@ def llm_peak_rate(svc: Any) -> float:
     return float(svc.tokens_per_day or 0.0) / 86400.0 * svc.peak_to_average / mean
 
 
-@lru_cache(maxsize=1024)
+@versioned_args_cache(maxsize=1024)
 def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft: float | None, tpot: float | None,
                       dtypes: tuple[str, ...], stack: str | None, max_gpus: int) -> ServingPlanResult:
     """serve-plan's answer at its defaults (1,500 probe requests, seed 0), cached: fleet-mix's and `plan`'s LLM

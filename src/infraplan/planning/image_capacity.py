@@ -13,8 +13,8 @@ Results are cached per (workload, model, system, SLO).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
+from infraplan.catalog.loader import versioned_args_cache
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
 from infraplan.serving.diffusion import estimate_image_serving
@@ -45,7 +45,7 @@ def _p99(workload: str, model: str | None, system: str, rate: float | None, batc
     return float(r["e2e_s"]["p99"]), float(r["images_per_s"])
 
 
-@lru_cache(maxsize=256)
+@versioned_args_cache(maxsize=256)
 def image_capacity(workload: str, model: str | None, system: str, slo_s: float | None) -> ImageCapacity | str:
     """The capacity of one accelerator of `system`, or why it cannot serve the workload within the SLO."""
     spec = load_workload(workload)

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import NamedTuple
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
+from infraplan.catalog.loader import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
@@ -106,7 +106,7 @@ def demand(svc: ServiceSpec, phase: str, headroom: float) -> float:
     return float(svc.daily_hours or 0.0) / 24.0 * svc.peak_to_average * growth
 
 
-@lru_cache(maxsize=1024)
+@versioned_args_cache(maxsize=1024)
 def _training_point(model: str, device: str, system: str | None, gpus: int, seq_len: int, global_batch: int,
                     dtype: str, stack: str | None, tokens: float) -> TrainingPoint | None:
     """(wall-clock seconds, plan, MFU, goodput) of the best plan on `gpus`, or None when no plan fits."""
