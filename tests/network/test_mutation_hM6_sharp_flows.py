@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_sharp_flow import TOY as SHARP_TOY
 
 from infraplan.catalog import load_system
 from infraplan.cluster import Cluster
@@ -18,22 +19,8 @@ from infraplan.network.topology import build_topology
 
 MIB = 2.0**20
 
-# 64 GPUs, two 8-GPU nodes (16 NICs, one per GPU, NOT rail-optimised) per leaf, one spine
-TOY = """
-display_name: toy IB fabric (64 GPUs, 2 nodes per leaf)
-source: test fixture
-accelerator: h100-sxm
-total_accelerators: 64
-node: {accelerators_per_node: 8, scale_up_domain: 8, nics_per_node: 8, nic_bandwidth_bytes_per_s: 400Gbps}
-network:
-  kind: infiniband
-  rail_optimized: false
-  collective_efficiency: 1.0
-  ecmp_flows_per_pair: 1
-  tiers:
-    - {name: leaf, group_size: 16, oversubscription: 1, switch_radix: 32, port_bandwidth_bytes_per_s: 400Gbps}
-    - {name: spine, group_size: 64, oversubscription: 1, switch_radix: 64, port_bandwidth_bytes_per_s: 400Gbps}
-"""
+# 64 GPUs, two 8-GPU nodes (16 NICs, one per GPU, NOT rail-optimised) per leaf, one spine, 1:1
+TOY = SHARP_TOY.format(o=1, radix=32)
 
 
 def test_a_domain_with_fewer_members_gives_shard_c_to_member_c_mod_its_count(tmp_path) -> None:

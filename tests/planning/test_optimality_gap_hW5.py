@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_stepped_prices_hW4 import MONEY, SERVICE, _fleet_spec, _plan_spec
 
 import infraplan.planning.fleet_mix as fleet_mix_module
 import infraplan.planning.sized_pricing as sized_pricing
@@ -29,24 +30,13 @@ from infraplan.planning.scenario_sizing import size
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Bracket, bound_brackets, close_gap, lower_pieces, sized_fixed_point
 
-MONEY = {"electricity_usd_per_kwh": 0.12, "pue": 1.25, "load_factor": 0.7}
-SERVICE = {"name": "late", "kind": "recsys", "model": "dlrm-high", "latency_slo": "20ms"}
-
 
 def _fleet(a100_usd: float, qps: str = "1M") -> FleetSpec:
-    return FleetSpec.model_validate({
-        "name": "small", "objective": "tco", **MONEY, "services": [{**SERVICE, "qps": qps}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "capex_usd": 42_000},
-                  {"name": "a100", "device": "a100-80gb", "capex_usd": a100_usd}]})
+    return _fleet_spec(qps, a100_usd)
 
 
 def _plan(a100_usd: float, qps: str = "1M") -> ScenarioSpec:
-    return ScenarioSpec.model_validate({
-        "name": "small", "phases": [{"name": "2026", "year": 2026}], "services": [{**SERVICE, "qps": qps}],
-        "pools": [{"name": "h100", "device": "h100-sxm", "site": "s", "capex_usd": 42_000},
-                  {"name": "a100", "device": "a100-80gb", "site": "s", "capex_usd": a100_usd}],
-        "sites": [{"name": "s", "power": "10MW", "location": "us-average"}],
-        "policy": {"objective": "tco", **MONEY}})
+    return _plan_spec(qps, a100_usd)
 
 
 def _line(b: Bracket, n: int) -> float:

@@ -7,11 +7,11 @@ p; tests/training/test_torch_schedule_orders.py), exact fractions: the model's o
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
 import pytest
+from bubble_forms import interleaved_grid_with_and_without
 from test_torch_schedule_orders import _torch_looped_order, list_schedule
 
 from infraplan.catalog import load_model
@@ -22,11 +22,8 @@ from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import interleaved_middle_heaviest_s
-from infraplan.training.search import enumerate_plans
-from infraplan.training.search_bounds import step_time_floor_s
 
 INTERLEAVED = int(Schedule.INTERLEAVED)
 Pass = tuple[Fraction, Fraction]  # a chunk's forward and backward
@@ -151,17 +148,9 @@ def test_grid_plans_drop_only_where_a_middle_rank_is_heaviest_and_floors_stay_be
     """llama3-405b on 1,024 H100 with both ends counted: interleaved plans whose split gives whole chunks with a
     middle rank the heaviest drop against the model alone at m >= p, no other plan moves, every bubble >= 0 and
     every step stays above its row's floor."""
-    shape, cluster = load_model("llama3-405b"), Cluster.resolve("dgx-h100-superpod")
-    plans = enumerate_plans(shape, 1024, 8192, 512, ["bf16"], max_tp=8, schedules=["interleaved"])
-    plans = plans.take(valid_mask(shape, plans) & (plans.pp > 2))
-    priced = evaluate_plans(shape, cluster, plans, BOTH)
-    rows = replace(plans, vpp=np.ones_like(plans.vpp), zero=np.zeros_like(plans.zero),
-                   schedule=np.full(len(plans), int(Schedule.ONE_F_ONE_B)))
-    floor = step_time_floor_s(shape, cluster, rows, BOTH)
-    assert len(plans) > 50 and np.all(floor <= priced["step_time_s"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_middle_heaviest_s", lambda *args: 0.0)
-        alone = evaluate_plans(shape, cluster, plans, BOTH)
+    plans, priced, alone = interleaved_grid_with_and_without("interleaved_middle_heaviest_s", "llama3-405b", 1024,
+                                                             8192, BOTH, 3)
+    assert len(plans) > 50
     lower = priced["pp_bubble"] < alone["pp_bubble"]
     whole = (126 + 2) % (plans.pp * plans.vpp) == 0
     assert lower.sum() > 10 and np.all(whole[lower]) and np.all(plans.micro_batches[lower] >= plans.pp[lower])

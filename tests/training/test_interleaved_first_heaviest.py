@@ -7,38 +7,24 @@ the list's (hB4, session 37)."""
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from test_torch_schedule_orders import _torch_looped_order, list_schedule
+from bubble_forms import bubble_with_and_without, interleaved_grid_with_and_without
+from test_interleaved_chunk_kinds import Pass, _listed
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
-from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import interleaved_first_heaviest_s
-from infraplan.training.search import enumerate_plans
-from infraplan.training.search_bounds import step_time_floor_s
 
 INTERLEAVED = int(Schedule.INTERLEAVED)
-Pass = tuple[Fraction, Fraction]  # a chunk's forward and backward
-
-
-def _listed(p: int, v: int, m: int, plain: Pass, first: Pass, last: Pass) -> Fraction:
-    """The order's makespan: chunk 0 (rank 0) `first`, chunk p v - 1 (rank p - 1) `last`, every other `plain`."""
-    def cost(kind: str, stage: int) -> Fraction:
-        chunk = first if stage == 0 else last if stage == p * v - 1 else plain
-        return chunk[kind == "B"]
-    return Fraction(list_schedule([_torch_looped_order(p, v, m, r, False) for r in range(p)], p * v, cost))
 
 
 def _priced(p: int, v: int, m: int, plain: Pass, first: Pass, last: Pass, applied: bool = True) -> float:
@@ -134,14 +120,8 @@ GPT3 = stack_for_model(load_stack("nemo-26.04"), "gpt3-175b")
 
 def _both_ways(**kw: int) -> tuple[float, float]:
     """gpt3-175b on 1,024 H100 (nemo-26.04, seq 2048, gbs 512): the bubble priced, and with the model's o / v."""
-    args = dict(stack=GPT3, seq_len=2048, global_batch=512, micro_batch=1, dtype="bf16", **kw)
-    priced = estimate_training("gpt3-175b", "dgx-h100-superpod", 1024, **args)  # type: ignore[arg-type]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_first_heaviest_s", lambda *args: 0.0)
-        clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
-        alone = estimate_training("gpt3-175b", "dgx-h100-superpod", 1024, **args)  # type: ignore[arg-type]
-        clear_one_plan_memo()
-    return priced.breakdown_s.pp_bubble, alone.breakdown_s.pp_bubble
+    return bubble_with_and_without("interleaved_first_heaviest_s", "gpt3-175b", "dgx-h100-superpod", 1024,
+                                   stack=GPT3, seq_len=2048, global_batch=512, micro_batch=1, dtype="bf16", **kw)
 
 
 def test_gpt3_plans_with_rank_0_the_heaviest_move() -> None:
@@ -165,17 +145,9 @@ def test_gpt3_plans_with_rank_0_the_heaviest_move() -> None:
 def test_grid_plans_move_only_where_rank_0_is_heaviest_and_floors_stay_below() -> None:
     """gpt3-175b on 1,024 H100 (nemo-26.04's recipe): interleaved plans move only at m a multiple of p on whole
     chunks, both ways; every bubble >= 0 and every step stays above its row's floor."""
-    shape, cluster = load_model("gpt3-175b"), Cluster.resolve("dgx-h100-superpod")
-    plans = enumerate_plans(shape, 1024, 2048, 512, ["bf16"], max_tp=8, schedules=["interleaved"])
-    plans = plans.take(valid_mask(shape, plans) & (plans.pp > 1))
-    priced = evaluate_plans(shape, cluster, plans, GPT3)
-    rows = replace(plans, vpp=np.ones_like(plans.vpp), zero=np.zeros_like(plans.zero),
-                   schedule=np.full(len(plans), int(Schedule.ONE_F_ONE_B)))
-    floor = step_time_floor_s(shape, cluster, rows, GPT3)
-    assert len(plans) > 1000 and np.all(floor <= priced["step_time_s"])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_first_heaviest_s", lambda *args: 0.0)
-        alone = evaluate_plans(shape, cluster, plans, GPT3)
+    plans, priced, alone = interleaved_grid_with_and_without("interleaved_first_heaviest_s", "gpt3-175b", 1024, 2048,
+                                                             GPT3, 2)
+    assert len(plans) > 1000
     moved = priced["pp_bubble"] != alone["pp_bubble"]
     whole = (96 % plans.pp == 0) & ((96 // plans.pp) % plans.vpp == 0)
     assert moved.sum() > 1000 and np.all(whole[moved]) and np.all(plans.micro_batches[moved] % plans.pp[moved] == 0)

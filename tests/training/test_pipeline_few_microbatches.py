@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from bubble_forms import bubble_with_and_without
 from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order, list_schedule
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -160,14 +160,8 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
 
 def _estimate(model: str, gpus: int, **kw: Any) -> tuple[float, float]:
     """(priced, without `three_rank_kinds_s`) bubble seconds of one plan."""
-    clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
-    priced = estimate_training(model, "dgx-h100-superpod", gpus, vpp=1, micro_batch=1, dtype="bf16", **kw)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
-        clear_one_plan_memo()
-        alone = estimate_training(model, "dgx-h100-superpod", gpus, vpp=1, micro_batch=1, dtype="bf16", **kw)
-        clear_one_plan_memo()
-    return priced.breakdown_s.pp_bubble, alone.breakdown_s.pp_bubble
+    return bubble_with_and_without("three_rank_kinds_s", model, "dgx-h100-superpod", gpus, vpp=1, micro_batch=1,
+                                   dtype="bf16", **kw)
 
 
 def test_plans_below_p_price_the_order() -> None:
