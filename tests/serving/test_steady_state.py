@@ -51,3 +51,22 @@ def test_offline_has_no_steady_figure_and_table_explains_it(capsys):
     assert main([*SERVE, "--rate", "4", "--input-len", "128", "--output-len", "64", "--requests", "100"]) == 0
     text = capsys.readouterr().out
     assert "output throughput while arriving" in text and "drain tail" in text
+
+
+def test_window_counts_match_the_tokens_listed_one_by_one_with_or_without_the_callers_tpot():
+    # random requests around both window edges, one-token and zero-duration ones, a window opening after some
+    # first tokens (the count's general formula) and the caller's TPOT (NaN where one token) changing nothing
+    rng = np.random.default_rng(7)
+    n = 400
+    first = rng.uniform(0.0, 10.0, n)
+    out = rng.choice([0, 1, 2, 5, 40], n)
+    finish = first + np.where(rng.uniform(size=n) < 0.1, 0.0, rng.uniform(0.0, 3.0, n))
+    decode = np.maximum(out - 1, 0)
+    tpot = np.where(out > 1, (finish - first) / np.maximum(out - 1, 1), np.nan)
+    for start, end in ((0.0, 12.0), (2.5, 7.5), (6.0, 6.5)):
+        listed = 0
+        for f, s, k, o in zip(first, tpot, decode, out, strict=True):
+            times = [f] * int(o >= 1) + [f + s * i for i in range(1, k + 1)]
+            listed += sum(start <= t <= end for t in times)
+        assert tokens_in_window(first, finish, out, start, end) == listed
+        assert tokens_in_window(first, finish, out, start, end, tpot) == listed

@@ -95,7 +95,8 @@ def fcfs_engine(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.n
             kv_blocks, clients, first, finish, None, stop_if_kv_binds))
     except KvBinds:
         return None
-    return (np.array(first, dtype=np.float64), np.array(finish, dtype=np.float64), busy_s, compute_s,
+    # the loop's lists of floats: np.fromiter converts in one pass (np.array first discovers their shape)
+    return (np.fromiter(first, np.float64, n), np.fromiter(finish, np.float64, n), busy_s, compute_s,
             one_by_one + leapt, np.array(arr, dtype=np.float64) if clients > 0 else arrival, 0, 0, leapt)
 
 

@@ -176,19 +176,22 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
     gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
                               schedule_ahead.schedules_ahead(dep.stack))
+    steps = dep.decode_steps(out)
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag),  # wide EP: waits
-                                              cost, dep, blocks, arrival, inp - hit, hit, dep.decode_steps(out),
+                                              cost, dep, blocks, arrival, inp - hit, hit, steps,
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
     first, finish, pools = pool.first_token_s, pool.finish_s, [pool]
-    first, finish = schedule_ahead.lagged(dep.stack, first, finish, dep.decode_steps(out))  # behind the launched one
+    first, finish = schedule_ahead.lagged(dep.stack, first, finish, steps)  # behind the launched one
     if clients > 0:
         requests = Requests(pool.arrival_s, inp, out)  # Requests re-sorts by arrival: keep the order
         order = np.argsort(pool.arrival_s, kind="stable")
         first, finish = first[order], finish[order]
     transfer = np.zeros(len(inp))
     client_s = deployment["front_end_s"]
-    return summarize(requests, first + client_s, finish + client_s, pools, transfer, dep, accelerator,
-                     system, deployment, ttft_slo_s, tpot_slo_s, usd_per_hour)
+    first += client_s  # in place: arrays of this run's own (the pool's times are not read again)
+    finish += client_s
+    return summarize(requests, first, finish, pools, transfer, dep, accelerator, system, deployment, ttft_slo_s,
+                     tpot_slo_s, usd_per_hour)
 
 
 def pool_memory(shape: TransformerShape, accelerator: Accelerator, dep: Deployment) -> tuple[KvCapacity,

@@ -26,27 +26,46 @@ import numpy as np
 
 
 def tokens_in_window(first_s: np.ndarray, finish_s: np.ndarray, output_tokens: np.ndarray,
-                     start_s: float, end_s: float) -> float:
-    """Output tokens completed in [start_s, end_s]: first token at `first_s`, the rest evenly up to `finish_s`."""
-    out = output_tokens.astype(np.int64)
-    first_in = ((first_s >= start_s) & (first_s <= end_s) & (out >= 1)).sum()
-    decode = np.maximum(out - 1, 0)
-    step = np.where(decode > 0, (finish_s - first_s) / np.maximum(decode, 1), np.inf)
-    # decode token k (1..decode) completes at first + k * step
+                     start_s: float, end_s: float, tpot_s: np.ndarray | None = None) -> float:
+    """Output tokens completed in [start_s, end_s]: first token at `first_s`, the rest evenly up to `finish_s`.
+
+    `tpot_s`: the caller's (finish - first) / (output - 1) where output > 1 (any value elsewhere), if it has it."""
+    first = np.asarray(first_s, dtype=np.float64)
+    out = np.asarray(output_tokens).astype(np.int64, copy=False)
+    first_in = np.count_nonzero((first >= start_s) & (first <= end_s) & (out >= 1))
+    decode = out - 1
+    np.maximum(decode, 0, out=decode)
+    # decode token k (1..decode) completes at first + k * step; a request without one counts none whatever its
+    # step: k_hi <= decode = 0 < k_lo
+    step = (np.asarray(finish_s, dtype=np.float64) - first) / np.maximum(decode, 1) if tpot_s is None else tpot_s
     with np.errstate(invalid="ignore", divide="ignore"):
-        k_lo = np.where(step > 0, np.ceil((start_s - first_s) / step), np.where(first_s >= start_s, 1, decode + 1))
-        k_hi = np.where(step > 0, np.floor((end_s - first_s) / step), np.where(first_s <= end_s, decode, 0))
-    k_lo = np.clip(np.nan_to_num(k_lo, nan=1.0), 1, None)
-    k_hi = np.minimum(np.nan_to_num(k_hi, nan=0.0), decode)
-    return float(first_in + np.maximum(k_hi - k_lo + 1, 0).sum())
+        k_hi = np.subtract(end_s, first)
+        np.divide(k_hi, step, out=k_hi)
+        np.floor(k_hi, out=k_hi)
+        rising = step > 0
+        flat = np.flatnonzero(~rising)  # step 0 or NaN: few
+        if flat.size:
+            k_hi[flat] = np.where(first[flat] <= end_s, decode[flat], 0)
+        np.nan_to_num(k_hi, copy=False, nan=0.0)
+        np.minimum(k_hi, decode, out=k_hi)  # integer-valued floats, each <= decode < 2^53
+        # k_lo = 1 where the first token is at or after the start and step > 0 (ceil((start - first) / step) <= 0,
+        # -inf or NaN: 1 after nan_to_num and the clip), so the count k_hi - k_lo + 1 is k_hi there (integers below
+        # 2^53, or at most -2^53: none either way); the formula on the rest
+        early = np.flatnonzero(~((first >= start_s) & rising))
+        if early.size:
+            f, s = first[early], step[early]
+            k_lo = np.where(s > 0, np.ceil((start_s - f) / s), np.where(f >= start_s, 1, decode[early] + 1))
+            k_hi[early] = k_hi[early] - np.clip(np.nan_to_num(k_lo, nan=1.0), 1, None) + 1
+    return float(first_in + np.maximum(k_hi, 0, out=k_hi).sum())
 
 
 def tokens_per_s_while_arriving(arrival_s: np.ndarray, first_s: np.ndarray, finish_s: np.ndarray,
-                                output_tokens: np.ndarray) -> float | None:
-    """Output tokens completed between the first and the last arrival over that window, tokens/s; None if empty."""
+                                output_tokens: np.ndarray, tpot_s: np.ndarray | None = None) -> float | None:
+    """Output tokens completed between the first and the last arrival over that window, tokens/s; None if empty
+    (`tpot_s`: as `tokens_in_window`'s)."""
     if len(arrival_s) < 2:
         return None
     start_s, end_s = float(arrival_s.min()), float(arrival_s.max())
     if end_s <= start_s:
         return None
-    return tokens_in_window(first_s, finish_s, output_tokens, start_s, end_s) / (end_s - start_s)
+    return tokens_in_window(first_s, finish_s, output_tokens, start_s, end_s, tpot_s) / (end_s - start_s)
