@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -102,6 +102,15 @@ _LOADS_IN_PROGRESS = [0]  # over all threads: a cache hit records its files only
 _COUNT_LOCK = threading.Lock()  # the count and the caches' insertions (a web server's threads)
 K = TypeVar("K")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class CachedCall(Protocol[R_co]):
+    """A function of positional arguments with its answers kept (`versioned_args_cache`)."""
+
+    def __call__(self, *args: Any) -> R_co: ...
+
+    def cache_clear(self) -> None: ...
 
 
 def file_version(path: str) -> Version:
@@ -170,11 +179,11 @@ def versioned_cache(maxsize: int) -> Callable[[Callable[[K], R]], Callable[[K], 
     return decorate
 
 
-def versioned_args_cache(maxsize: int) -> Callable[[Callable[..., R]], Callable[..., R]]:
+def versioned_args_cache(maxsize: int) -> Callable[[Callable[..., R]], CachedCall[R]]:
     """`versioned_cache` for a function of several positional arguments (a model, a system, a rate, ...; any of
     them may name a user's file, read through the loaders): the arguments' tuple is the key, and an answer is
     reused while every file the call read has the version it had."""
-    def decorate(compute: Callable[..., R]) -> Callable[..., R]:
+    def decorate(compute: Callable[..., R]) -> CachedCall[R]:
         def by_tuple(args: tuple[Any, ...]) -> R:
             return compute(*args)
 
@@ -185,7 +194,7 @@ def versioned_args_cache(maxsize: int) -> Callable[[Callable[..., R]], Callable[
             return cached(args)
 
         call.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
-        return call
+        return call  # type: ignore[return-value]
     return decorate
 
 
