@@ -186,10 +186,12 @@ def _gemm_terms(terms: _RateTerms, m: float, n: float, k: float, groups: float |
         padded_m = 2.0 ** float(math.ceil(float(np.log2(low))))
         padded_m = 16.0 if padded_m < 16.0 else padded_m
         tile_m = widest if widest < padded_m else padded_m
-    tiles = float(math.ceil(m / tile_m)) * float(math.ceil(n / tile_n))
+    # the tile and wave counts as exact ints (< 2 ** 53): an int product converted once rounds the exact product, as
+    # the product of the two counts as floats does, so every later float is the array path's (no float() calls)
+    tiles: float = math.ceil(m / tile_m) * math.ceil(n / tile_n)
     if groups is not None:
         tiles = groups * tiles
-    waves = float(math.ceil(tiles / units))
+    waves = math.ceil(tiles / units)
     t_compute = waves * units * tile_m * tile_n * 2.0 * k / rate
     moved = m * k + k * n + m * n
     t_memory = (moved if groups is None else groups * moved) * bytes_per_element / bandwidth

@@ -107,10 +107,20 @@ def host_exposed_floats(hf: float, hb: float, gf: float, gb: float, m: float, sy
 
 
 def _host_exposed(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, synced: Any, dispatch_s: float) -> Any:
-    """`host_exposed_time` in arrays (NUMPY_OPS) or one plan's floats (FLOAT_OPS)."""
-    per_phase = ops.maximum(hf - gf, 0.0) + ops.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
-    first = ops.maximum(hf - gf, 0.0) + ops.maximum(hb - gb - ops.maximum(gf - hf, 0.0), 0.0)
+    """`host_exposed_time` in arrays (NUMPY_OPS) or one plan's floats (FLOAT_OPS). One plan's plain bool `synced`
+    prices only the term `where` picks (FLOAT_OPS' `where(c, a, b)` is `a if c else b`); the forward's excess is
+    priced once for both terms (the same value)."""
+    fwd_excess = ops.maximum(hf - gf, 0.0)
+    if synced is False:
+        per_phase = 0.0
+    else:
+        per_phase = fwd_excess + ops.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
+        if synced is True:
+            return m * per_phase
+    first = fwd_excess + ops.maximum(hb - gb - ops.maximum(gf - hf, 0.0), 0.0)
     banked = first + (m - 1.0) * ops.maximum(hf + hb - gf - gb, 0.0) + dispatch_s
+    if synced is False:
+        return banked
     return ops.where(synced, m * per_phase, banked)
 
 

@@ -38,6 +38,7 @@ layers, head, pipeline and data-parallel traffic.
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -105,6 +106,7 @@ _RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
     "amax_read_passes": lambda r: r.amax_read_passes,
     "transposed_copy_bytes": lambda r: r.transposed_copy_bytes,
 }
+_FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
 _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
 _RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
 
@@ -231,7 +233,7 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
                                  g.share, one, grad_bytes, spread) if g.grouped else
              _gemm_fwd_bwd(rates, precision, g.m, g.n, g.k, g.count, False, g.share, one, grad_bytes)
              for g in ops.gemms]
-    recipe_fwd, recipe_bwd = sum(g[0] for g in gemms), sum(g[1] for g in gemms)
+    recipe_fwd, recipe_bwd = sum(map(_FWD, gemms)), sum(map(_BWD, gemms))  # (from 0, in order: no generator)
     bf16_fwd, bf16_bwd = bf16_gemm_sums(rates, ops.gemms, bf16_share, (recipe_fwd, recipe_bwd), bf16, one,
                                         grad_bytes)
     gemm_fwd = recipe_fwd * (1.0 - bf16_share) + bf16_fwd * bf16_share

@@ -21,6 +21,8 @@ from infraplan.scalar_path import is_plain, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import ZB_SPLIT, Array, ArrayLike, round_size
 
+_FLOAT_ONLY = frozenset((float,))  # the types of one plan's values after `to_float`
+
 _ONE_F_ONE_B, _ZB_H1 = int(Schedule.ONE_F_ONE_B), int(Schedule.ZB_H1)
 
 
@@ -204,7 +206,9 @@ def three_rank_kinds_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, micro_b
     p, m, th, o = to_float(pp), to_float(micro_batches), to_float(stage_s), to_float(others_s)
     kinds = tuple(to_float(x) for x in (first_s, first_fwd_s, middle_s, middle_fwd_s, last_s))
     # (1F1B with one micro-batch: the ranks in turn, the model's o exactly; other schedules: nothing)
-    if all(is_plain(x) for x in (p, m, th, o, *kinds)):  # one plan's floats (under one schedule or several)
+    # one plan's floats (under one schedule or several): `to_float` gives a plain number as a float, anything
+    # else as an array, so every value is plain exactly when every one's type is float (no `is_plain` per value)
+    if set(map(type, (p, m, th, o, *kinds))) == _FLOAT_ONLY:
         def one(code: Any) -> float:
             zb = code == _ZB_H1
             holds = kinds[-1] >= 0.0 and (zb or (code == _ONE_F_ONE_B and m > 1.0))

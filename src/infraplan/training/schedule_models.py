@@ -115,8 +115,8 @@ Mask = NDArray[np.bool_]
 ArrayLike = np.ndarray | float  # an array over plans, or one value for all (ints are floats to the checker)
 
 
-def _f(x: ArrayLike) -> Array:
-    return to_float(x)  # type: ignore[no-any-return]  # a float for one plan's number (`PlanArrays.one_row`)
+# `to_float` itself (a float for one plan's number, `PlanArrays.one_row`), typed for the formulas: no wrapper call
+_f: Callable[[ArrayLike], Array] = to_float
 
 
 def _a(x: ArrayLike) -> Any:
