@@ -111,9 +111,7 @@ def _host_exposed(ops: MathOps, hf: Any, hb: Any, gf: Any, gb: Any, m: Any, sync
     prices only the term `where` picks (FLOAT_OPS' `where(c, a, b)` is `a if c else b`); the forward's excess is
     priced once for both terms (the same value)."""
     fwd_excess = ops.maximum(hf - gf, 0.0)
-    if synced is False:
-        per_phase = 0.0
-    else:
+    if synced is not False:
         per_phase = fwd_excess + ops.maximum(hb - gb, 0.0) + 2.0 * dispatch_s
         if synced is True:
             return m * per_phase
