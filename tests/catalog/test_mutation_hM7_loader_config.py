@@ -1,4 +1,4 @@
-"""Mutation wave 7 (hM7, session 37): `catalog.loader.versioned_cache` (its key, its size, the files an outer load
+"""Mutation wave 7 (hM7, session 37): `catalog.versioned_cache` (its key, its size, the files an outer load
 inherits from a cached inner one) and the model-config checks hQ3 / hQ4 added (catalog/model_config.py), each
 asserted from the docstring or the source it names; every test fails on a one-line mutant that the earlier tests
 let through (validation/notes/test_suite_cost_tried.md, "hM7 (session 37)")."""
@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog import load_accelerator, load_model
-from infraplan.catalog import loader as catalog_loader
-from infraplan.catalog.loader import versioned_cache
 from infraplan.catalog.model_config_keys import ModelConfigWarning
+from infraplan.catalog.versioned_cache import file_version, versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 
@@ -81,9 +80,9 @@ def test_past_maxsize_the_oldest_answer_is_forgotten_and_cache_clear_forgets_all
 
 
 def test_a_file_that_cannot_be_statted_has_no_version(tmp_path: Path) -> None:
-    assert catalog_loader.file_version(str(tmp_path / "missing.yaml")) is None
+    assert file_version(str(tmp_path / "missing.yaml")) is None
     _write(tmp_path / "there.yaml", "x: 1\n", 10**18)
-    assert catalog_loader.file_version(str(tmp_path / "there.yaml")) == (10**18, 5)
+    assert file_version(str(tmp_path / "there.yaml")) == (10**18, 5)
 
 
 def test_a_context_exactly_at_the_largest_stated_one_is_taken(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 The loaders' caches keyed on the path only, so a what-if accelerator rewritten from 3.35 to 0.5 TB/s gave the
 first version's step time (hQ3's repro, validation/notes/product_review_tried.md); now they key on every file the
-answer read (`catalog.loader.versioned_cache`), a preset on nothing (no stat).
+answer read (`catalog.versioned_cache`), a preset on nothing (no stat).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog import load_accelerator, load_system
-from infraplan.catalog import loader as catalog_loader
+from infraplan.catalog import versioned_cache as versioned_cache_module
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.sweep.store import file_hash
@@ -68,7 +68,7 @@ def test_a_preset_hit_stats_no_file(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_stat(path: str) -> None:
         raise AssertionError(f"stat of {path}")
 
-    monkeypatch.setattr(catalog_loader, "file_version", no_stat)
+    monkeypatch.setattr(versioned_cache_module, "file_version", no_stat)
     assert load_accelerator("h100-sxm").name == "h100-sxm"
     assert Cluster.resolve("dgx-h100-superpod").system.name == "dgx-h100-superpod"
 

@@ -1,6 +1,6 @@
 """planning's caches of answers that read users' files (`campus.reference_run_throughput`,
 `scenario_sizing._training_point`) follow an edited file within one process, as the catalog loaders do
-(`catalog.loader.versioned_cache`; before: `lru_cache` keyed on the path, the first version's answer kept)."""
+(`catalog.versioned_cache`; before: `lru_cache` keyed on the path, the first version's answer kept)."""
 
 from __future__ import annotations
 

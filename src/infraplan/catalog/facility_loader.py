@@ -17,15 +17,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from infraplan.catalog.loader import (
-    load_accelerator,
-    looks_like_path,
-    parse_text,
-    read_user_file,
-    validated,
-    versioned_cache,
-)
+from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
+from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS, MAX_RACK_POWER_W, MAX_SITE_POWER_W
 from infraplan.units import parse_power_w, power_text

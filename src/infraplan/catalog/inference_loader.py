@@ -12,8 +12,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated, versioned_cache
+from infraplan.catalog.loader import looks_like_path, parse_text, preset_files, read_entry, validated
 from infraplan.catalog.recsys_schemas import RecsysModel, RecsysProfile
+from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.catalog.video_schemas import Ladder, SoftwareEncoders, VideoAsic
 from infraplan.errors import InputError
 

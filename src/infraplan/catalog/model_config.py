@@ -7,30 +7,9 @@ are read: no weights, no network.
 Nothing is ignored silently: every key of a config is read into the shape, known to be harmless, or reported
 in one `ModelConfigWarning` line as not modelled or not understood. The key tables are in
 `catalog.model_config_keys`, the shape and its parameter counts in `catalog.transformer_shape`; their public
-names are importable from here as well.
-
-Frontier families are read exactly (`_read_frontier`):
-* Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434, sec. 2.1; DeepSeek-V3, arXiv:2412.19437):
-  `q_lora_rank`, `kv_lora_rank`, `qk_rope_head_dim`, `qk_nope_head_dim`, `v_head_dim`; `head_dim` becomes the
-  query/key head width nope + rope, `v_head_dim` the value width.
-* Shared experts (DeepSeekMoE, arXiv:2401.06066; Qwen2-MoE): `n_shared_experts` experts of the routed width
-  (DeepSeek) or one of `shared_expert_intermediate_size` (Qwen2-MoE), a dense FFN beside the routed ones.
-* Dense FFN layers among MoE layers: `first_k_dense_replace` with `moe_layer_freq` (DeepSeek: layer i is MoE if
-  i >= k and i % freq == 0), `decoder_sparse_step` and `mlp_only_layers` (Qwen-MoE: MoE if (i + 1) % step == 0
-  and i not in mlp_only_layers); their FFN has `intermediate_size`, the experts `moe_intermediate_size`.
-  `num_dense_layers` in the shape counts them; the routed layers are the rest.
-* Sliding-window attention: `layer_types` (count of "sliding_attention", GPT-OSS/Gemma 3), else every layer
-  when `sliding_window` is set and `use_sliding_window` is not false (Mistral).
-* Attention sinks (GPT-OSS model card, 2025: a learned per-head logit in the softmax denominator): one
-  parameter per head and layer, from `model_type: gpt_oss`.
-* GPT-OSS's clamped SwiGLU (`swiglu_limit`) and projection biases (`attention_bias`): flags for the
-  element-wise passes they add (`ops.layer`).
-* Multi-token prediction (`num_nextn_predict_layers`, DeepSeek-V3 sec. 2.2): counted separately
-  (`mtp_params`), not in `total_params` or the layer count.
-* Group-limited routing (DeepSeek-V2 sec. 2.2.3, DeepSeek-V3 sec. 2.1.2): `n_group` expert groups, a token's
-  top-k from `topk_group` of them, when `topk_method` is a group-limited one (`noaux_tc`,
-  `group_limited_greedy`; `greedy` ignores the groups). It changes no FLOPs; it limits the nodes a token is
-  dispatched to (`ops.expert_routing`). `n_group` 1 or `topk_group` = `n_group` is no limit.
+names are importable from here as well. The frontier families' keys (MLA, shared experts, dense layers among MoE
+layers, sliding windows, sinks, the clamped SwiGLU, MTP, group-limited routing) are read exactly by
+`catalog.frontier_config`.
 """
 
 from __future__ import annotations
@@ -41,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from infraplan.catalog.frontier_config import _CLAMPED_SWIGLU_FAMILIES, _NO_WINDOW_FAMILIES, read_frontier
 from infraplan.catalog.model_config_keys import (
     _ALIASES,
     HARMLESS_KEYS,
@@ -61,26 +41,7 @@ __all__ = [
     "shape_from_hf_config", "show_warning_line",
 ]
 
-# `topk_method` values that restrict a token's experts to `topk_group` of `n_group` groups.
-_GROUP_LIMITED_METHODS = frozenset({"noaux_tc", "group_limited_greedy"})
 _GATED_ACTIVATIONS = {"silu", "swiglu", "geglu", "swish"}
-# Qwen families without `layer_types`: a sliding window only with `use_sliding_window: true` (default false), and
-# then (True here) on the layers from `max_window_layers` (default 28) on, the first ones full: transformers
-# 4.57.1 configuration_qwen2.py:180-208, configuration_qwen3.py:187-216, modeling_qwen2_moe.py:459-463; Qwen3-MoE
-# slides every layer (configuration_qwen3_moe.py:207, no max_window_layers).
-_QWEN_WINDOW_FIRST_FULL = {"qwen2": True, "qwen2_moe": True, "qwen3": True, "qwen3_moe": False}
-# Families that interleave sliding and full layers without `layer_types`: layer i slides unless (i + 1) is a
-# multiple of `sliding_window_pattern` (default per family): transformers 4.57.1 configuration_gemma2.py:175-178
-# (every 2nd layer full), configuration_gemma3.py:236-242 (6), configuration_cohere2.py:220-227 (4). Read as
-# every layer sliding before.
-_WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
-# Families whose transformers model has no sliding-window attention, so that a `sliding_window` key in their config
-# changes nothing there (transformers 4.57.1: no "sliding" in modeling_llama.py, modeling_gpt2.py, modeling_opt.py,
-# modeling_bloom.py, modeling_gpt_neox.py, modeling_falcon.py, modeling_deepseek_v2.py, modeling_deepseek_v3.py,
-# modeling_xglm.py, modeling_gemma.py, modeling_t5.py; modeling_mistral.py:177 passes it, "main diff with Llama"):
-# full attention, said in a warning (`_warn_unread`). Read before as a window on every layer, silently.
-_NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
-                                 "xglm", "gemma", "t5"})
 # Families whose transformers model is dense (transformers 4.57.1: no "expert" in modeling_llama.py,
 # modeling_mistral.py, modeling_qwen2.py, modeling_qwen3.py, modeling_gemma.py, modeling_gemma2.py, modeling_gemma3.py,
 # modeling_cohere2.py, modeling_gpt2.py, modeling_opt.py, modeling_bloom.py, modeling_xglm.py, modeling_gpt_neox.py,
@@ -88,105 +49,16 @@ _NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "f
 # an expert count in their config changes nothing there, so it is priced dense and named (`_warn_unread`).
 _DENSE_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3", "gemma3_text",
                              "cohere2", "gpt2", "opt", "bloom", "xglm", "gpt_neox", "falcon"})
-# MoE keys read only where the config has more than one expert (`_read_frontier`, `shape_from_hf_config`), with the
-# value that means "no change" besides null / 0 / empty: on a dense config any other value is named, not dropped.
+# MoE keys read only where the config has more than one expert (`frontier_config.read_frontier`,
+# `shape_from_hf_config`), with the value that means "no change" besides null / 0 / empty: on a dense config any other
+# value is named, not dropped.
 _MOE_ONLY_KEYS: dict[str, Any] = {
     "moe_intermediate_size": None, "n_shared_experts": None, "num_shared_experts": None,
     "shared_expert_intermediate_size": None, "first_k_dense_replace": None, "moe_layer_freq": 1,
     "decoder_sparse_step": 1, "mlp_only_layers": None, "num_experts_per_tok": 1, "moe_top_k": 1,
     "experts_per_token": 1, "n_group": 1, "topk_group": 1,
 }
-# Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
-# and GptOssExperts in modeling_gpt_oss.py, transformers 4.57.1, recalled: no wheel in this tree's .venv to grep).
-# On any other family the key changes nothing there: priced with the plain activation, said (`_warn_unread`); it was
-# priced as GPT-OSS's clamp (its element-wise passes), silently.
-_CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
 _GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
-
-
-def _int(config: dict[str, Any], key: str) -> int:
-    value = config.get(key)
-    return 0 if value is None or value is False else int(value)
-
-
-def _num_dense_layers(config: dict[str, Any], layers: int, experts: int) -> int:
-    """Layers with a dense FFN in an MoE model (DeepSeek and Qwen-MoE placement rules, module docstring)."""
-    if experts <= 1:
-        return 0
-    first_k = _int(config, "first_k_dense_replace")
-    freq = _int(config, "moe_layer_freq") or 1
-    step = _int(config, "decoder_sparse_step") or 1
-    mlp_only = {int(i) for i in config.get("mlp_only_layers") or []}
-    moe = [i >= first_k and i % freq == 0 and (i + 1) % step == 0 and i not in mlp_only for i in range(layers)]
-    return layers - sum(moe)
-
-
-def _read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str, Any]:
-    """TransformerShape fields of MLA, shared experts, dense layers, sliding windows, sinks and MTP."""
-    fields: dict[str, Any] = {}
-    mla = ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
-    if _int(config, "kv_lora_rank"):
-        missing = [key for key in mla if not _int(config, key)]
-        if missing:
-            raise InputError(f"model config with kv_lora_rank (MLA) lacks {', '.join(missing)}")
-        rope = _int(config, "qk_rope_head_dim")
-        fields.update(q_lora_rank=_int(config, "q_lora_rank"), kv_lora_rank=_int(config, "kv_lora_rank"),
-                      qk_rope_head_dim=rope, head_dim=_int(config, "qk_nope_head_dim") + rope,
-                      v_head_dim_override=_int(config, "v_head_dim"))
-    elif _int(config, "v_head_dim"):
-        fields["v_head_dim_override"] = _int(config, "v_head_dim")
-    if experts > 1:
-        shared = _int(config, "n_shared_experts") or _int(config, "num_shared_experts")
-        moe_ffn = aliased_value(config, "moe_ffn_hidden_size") or aliased_value(config, "ffn_hidden_size")
-        shared_width = _int(config, "shared_expert_intermediate_size") or shared * int(moe_ffn or 0)
-        fields.update(num_shared_experts=shared or (1 if shared_width else 0), shared_ffn_hidden_size=shared_width)
-        dense = _num_dense_layers(config, layers, experts)
-        if dense:
-            fields.update(num_dense_layers=dense,
-                          dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
-    family = str(config.get("model_type"))
-    window = 0 if family in _NO_WINDOW_FAMILIES else _int(config, "sliding_window")
-    types = config.get("layer_types")
-    if window and isinstance(types, list):
-        sliding = sum(t == "sliding_attention" for t in types)
-    elif window and family in _WINDOW_PATTERN:  # every pattern-th layer full, the others sliding
-        pattern = max(int(config.get("sliding_window_pattern") or _WINDOW_PATTERN[family]), 1)
-        sliding = sum(bool((i + 1) % pattern) for i in range(layers))
-    elif window and family in _QWEN_WINDOW_FIRST_FULL:  # Qwen: off unless use_sliding_window is true
-        first_full = int(config.get("max_window_layers", 28)) if _QWEN_WINDOW_FIRST_FULL[family] else 0
-        sliding = max(0, layers - first_full) if config.get("use_sliding_window") is True else 0
-    elif window and config.get("use_sliding_window") is not False:
-        sliding = layers
-    else:
-        sliding = 0
-    if sliding:
-        fields.update(sliding_window=window, num_sliding_layers=sliding)
-    fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
-    fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
-    fields["clamped_swiglu"] = family in _CLAMPED_SWIGLU_FAMILIES and not is_off(config.get("swiglu_limit"))
-    fields["linear_biases"] = config.get("attention_bias") is True
-    fields["rope_mscale"] = _yarn_mscale(config.get("rope_scaling"))
-    groups, chosen = _int(config, "n_group"), _int(config, "topk_group")
-    method = config.get("topk_method")
-    if experts > 1 and groups > 1 and 0 < chosen < groups and (method is None or method in _GROUP_LIMITED_METHODS):
-        fields.update(expert_groups=groups, expert_groups_per_token=chosen)
-    return fields
-
-
-def _yarn_mscale(scaling: Any) -> float:
-    """YaRN's scale on the rotary cos / sin as Megatron-Core 0.16.1 computes it from the HF `rope_scaling`
-    (`_yarn_get_concentration_factor`, models/common/embeddings/yarn_rotary_pos_embedding.py:252-271): 0.1 ln(factor)
-    + 1 without `mscale` / `mscale_all_dim`, else the ratio of that form with each; 1 for other rope types."""
-    if not isinstance(scaling, dict) or (scaling.get("rope_type") or scaling.get("type")) != "yarn":
-        return 1.0
-    factor = float(scaling.get("factor") or 1.0)
-
-    def mscale(m: float) -> float:
-        return 1.0 if factor <= 1.0 else 0.1 * m * math.log(factor) + 1.0
-
-    if scaling.get("mscale") is None or scaling.get("mscale_all_dim") is None:
-        return mscale(1.0)
-    return mscale(float(scaling["mscale"])) / mscale(float(scaling["mscale_all_dim"]))
 
 
 _MAX_POSITIONS = 2**31 - 1  # the largest max_position_embeddings (or scaled context) a config may state
@@ -228,8 +100,9 @@ _SIZES: tuple[tuple[str, int, int], ...] = (
 )
 
 
-# The optional sizes the frontier reader takes (`_read_frontier`), each (key, largest): null or false is off, any
-# other value must be a whole number from 0 (a string, 1024.5 or -5 was read by int() or raised a traceback).
+# The optional sizes the frontier reader takes (`frontier_config.read_frontier`), each (key, largest): null or false
+# is off, any other value must be a whole number from 0 (a string, 1024.5 or -5 was read by int() or raised a
+# traceback).
 _OPTIONAL_SIZES: tuple[tuple[str, int], ...] = (
     *((key, MAX_MODEL_WIDTH) for key in (
         "kv_lora_rank", "q_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim", "n_shared_experts",
@@ -414,7 +287,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     context = _context_positions(config, model_type, int(max_seq), name)  # before `try`: its error is one line
     tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
     try:
-        frontier = _read_frontier(config, int(layers), int(experts))
+        frontier = read_frontier(config, int(layers), int(experts))
         return TransformerShape(
             name=name,
             model_type=model_type,

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from infraplan.catalog.loader import parse_text, read_user_file, validated, versioned_cache
+from infraplan.catalog.loader import parse_text, read_user_file, validated
 from infraplan.catalog.schemas import BytesPerS, Spec, Watts
+from infraplan.catalog.versioned_cache import versioned_cache
 
 NonNegative = Annotated[float, Field(ge=0)]
 

@@ -11,8 +11,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import list_presets, read_entry, validated, versioned_cache
+from infraplan.catalog.loader import list_presets, read_entry, validated
 from infraplan.catalog.schemas import Spec
+from infraplan.catalog.versioned_cache import versioned_cache
 
 
 class LengthDistribution(Spec):

@@ -16,8 +16,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.loader import is_accelerator_file, looks_like_path, versioned_cache
+from infraplan.catalog.loader import is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
+from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
 from infraplan.errors import InputError
 from infraplan.network.collectives import Fabric

@@ -26,7 +26,7 @@ from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.figures import use_note
-from infraplan.catalog.loader import versioned_cache
+from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
 from infraplan.cluster.generic import reference_system

@@ -38,8 +38,8 @@ import math
 import shlex
 from typing import Any
 
-from infraplan.catalog.loader import versioned_args_cache
 from infraplan.catalog.serving_loader import load_workload
+from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity

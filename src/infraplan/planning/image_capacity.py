@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infraplan.catalog.loader import versioned_args_cache
 from infraplan.catalog.serving_loader import load_workload
+from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.errors import InputError
 from infraplan.serving.diffusion import estimate_image_serving
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from infraplan.catalog import load_model
 from infraplan.catalog.inference_loader import is_video_device
-from infraplan.catalog.loader import versioned_args_cache
+from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.reliability import goodput_planned_note, job_reliability

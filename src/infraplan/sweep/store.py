@@ -37,7 +37,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from infraplan.catalog.loader import Version, file_version, looks_like_path
+from infraplan.catalog.loader import looks_like_path
+from infraplan.catalog.versioned_cache import Version, file_version
 from infraplan.errors import InputError
 
 FORMAT = 1

@@ -1,0 +1,111 @@
+"""The HTTP API's request field types and the request model every command's body extends (`WebRequest`).
+
+Catalog references are preset names only (`PresetName`: no `/`, no file suffix, no `..`): the web reads no file on
+the server. `WebRequest` refuses unknown fields and JSON booleans given for numbers, and gives the `infraplan ...`
+command line that reproduces a request (`cli()`, "copy as CLI command"). The commands' request models, with their
+bounds from `infraplan.limits`, are in `web.requests` (which re-exports these names). Moved out of web/requests.py
+(hY2, session 38), unchanged.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from infraplan.errors import InputError
+from infraplan.limits import Seconds
+from infraplan.training.enums import Schedule
+from infraplan.units import parse_duration_s
+
+if TYPE_CHECKING:
+    ScheduleName = str
+else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by the Schedule enum), as the CLI's
+    ScheduleName = Literal[Schedule.labels()]
+
+_PATH_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+def _no_file(name: str) -> str:
+    if name.lower().endswith(_PATH_SUFFIXES) or ".." in name:
+        raise ValueError("a preset name, not a file: the web API reads no files")
+    return name
+
+
+PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+                                  description="catalog preset name (GET /api/catalog/... lists them)"),
+                       AfterValidator(_no_file)]
+Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
+                                description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
+def _duration_s(value: object) -> object:
+    """A duration with its unit ("2s", "50ms"), as the CLI's --ttft-slo / --tpot-slo read it, in seconds; a number
+    is seconds (before, "2s" from a copied command line was a 422 "must be a valid number")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_duration_s(value)
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix("infraplan: error: ")) from None
+
+
+Duration = Annotated[Seconds, BeforeValidator(_duration_s),
+                     Field(description="seconds, or a duration with its unit (e.g. 2s, 50ms)")]
+ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
+UsdPerMwh = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]  # electricity price, as the CLI's USD_PER_MWH
+Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
+BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the CLI's BUILD_TYPES
+
+
+class WebRequest(BaseModel):
+    """A command's inputs: unknown fields are refused; `cli()` gives the equivalent command line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: ClassVar[str] = ""
+    """The CLI command (and the endpoint: POST /api/COMMAND)."""
+    positional: ClassVar[tuple[str, ...]] = ()
+    """Fields the CLI takes as arguments, in order."""
+    flags: ClassVar[dict[str, str]] = {}
+    """Field -> CLI flag where it is not `--field-name`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, data: Any) -> Any:
+        """JSON `true` is not the number 1: pydantic's lax mode would read `"gpus": true` as one GPU."""
+        if isinstance(data, dict):
+            for name, value in data.items():
+                field = cls.model_fields.get(name)
+                items = value if isinstance(value, list) else [value]
+                if (field is not None and field.annotation not in (bool, bool | None)
+                        and any(isinstance(v, bool) for v in items)):
+                    raise ValueError(f"{name}: true/false is not a number")
+        return data
+
+    def cli(self) -> str:
+        """`infraplan COMMAND ...` with every field that differs from its default, and `--json`."""
+        words = ["infraplan", self.command]
+        data = self.model_dump()
+        fields = type(self).model_fields
+        for name in self.positional:
+            words.append(str(data.pop(name)))
+        for name, value in data.items():
+            if value is None or value == fields[name].default:
+                continue
+            flag = self.flags.get(name, "--" + name.replace("_", "-"))
+            if isinstance(value, bool):
+                words.append(flag if value else flag.replace("--", "--no-", 1))
+            elif isinstance(value, list | tuple):
+                words += [flag, ",".join(str(v) for v in value)]
+            else:
+                words += [flag, str(value)]
+        return " ".join(shlex.quote(w) for w in [*words, "--json"])
+
+
+class ModelOnSystemRequest(WebRequest):
+    """A command on one model preset and one system preset, the model being the CLI's argument."""
+
+    model: PresetName = Field(description="model preset")
+    system: PresetName = Field(description="system preset")
+
+    positional = ("model",)
