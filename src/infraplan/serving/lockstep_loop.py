@@ -27,7 +27,11 @@ DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4), so the experts' GPUs run the cop
 iteration lasts the longest rank's time without its routed-expert GEMMs (`llm_iteration`'s `extra["routed_s"]`) plus
 those GEMMs at the ranks' mean token count (rounded). A lone rank's 8,192-token prefill on 72 ranks then takes its
 attention, dense layers and dispatch, not 72 ranks' expert work. With one rank, or ranks holding equal counts, it is
-the same sum.
+the same sum. A host-bound rank (an eager iteration's launches, a decode step's per-sequence host work:
+`serving.host_overhead`, max(GPU time, host time)) keeps its host time: the experts' change is to its GPU time,
+under that floor (hX2, session 38: subtracting its own experts from the floored time priced a lone eager prefill
+below its own launches, so a part with more FLOP/s was slower: Qwen3-30B-A3B on 4 H200 ranks under vLLM, 4
+requests/s of 1024/128, TTFT 37.1 -> 40.8 ms at 4x FLOP/s; tests/serving/test_metamorphic_hX2_serving.py).
 
 ASSUMPTIONS: the eager decode
 of a rank while another prefills (SGLang's `can_cuda_graph` is the min over ranks) and DeepEP's normal-mode
@@ -81,9 +85,11 @@ def shared_experts_s(cost: IterationCost) -> list[float]:
 
 
 def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: int, rows: int, pairs: float,
-                 sum_ctx: float) -> tuple[float, float]:
+                 sum_ctx: float) -> tuple[float, float, float, float]:
     """Seconds and tensor-core seconds of one iteration of one rank: `engine_loop.engine_steps`' sum, line for line
-    (the same floats)."""
+    (the same floats); then the seconds its host floor added over the GPU's own time (0.0 where the GPU's is the
+    longer) and the iteration's time at that floor (0.0 where none applies): an eager iteration lasts at least its
+    launches, a decode step at least its sequences' host work (`serving.host_overhead`, `cost_tables`)."""
     body, head, body_flop, _, _, decode_head = tables[:6]
     kv_c, pair_c, pair_f, over = cost.kv_token_s, cost.pair_s, cost.pair_flop_s, cost.overhead_s
     pre_fix, dec_fix, per_tok = cost.prefill_fixed_s, cost.decode_fixed_s, cost.per_prefill_token_s
@@ -91,14 +97,30 @@ def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: in
     m = p_tok + d
     if p_tok and d:
         t = body[m] + head[rows] + pre_fix + dec_fix
-        t = (host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
-        return t, body_flop[m] + pair_f * pairs
+        gap = host - t if m > cap and t < host else 0.0
+        rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
+        t = (host if m > cap and t < host else t) + rest
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok or not d:
         t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
+        gap = host - t if m > cap and t < host else 0.0
+        rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
         t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
              + (per_tok * p_tok if p_tok else 0.0))
-        return t, body_flop[m] + pair_f * pairs
-    return decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m]
+        return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
+    gap, floor = _decode_floor(tables, cost, m)
+    return (decode_head[m] + kv_c * sum_ctx + over + dec_fix, body_flop[m], gap,
+            floor + kv_c * sum_ctx if floor else 0.0)
+
+
+def _decode_floor(tables: tuple[Any, ...], cost: IterationCost, k: int) -> tuple[float, float]:
+    """A decode step of k sequences: the seconds `cost_tables`' host floors add to its GPU time (decode_head less
+    body + head; 0.0 where none binds), and the step's seconds at the larger floor without its KV reads (the
+    eager step's launches above the graph cap, the sequences' host work; 0.0 where neither applies)."""
+    body, head, decode_head = tables[0], tables[1], tables[5]
+    gap = decode_head[k] - (body[k] + head[k if k < len(head) else len(head) - 1])
+    host = max(cost.host_issue_s if k > cost.eager_above_tokens else 0.0, cost.host_per_sequence_s * k)
+    return gap, host + cost.overhead_s if host > 0.0 else 0.0
 
 
 def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens: np.ndarray,
@@ -120,6 +142,7 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
     kv_c, per_fin, bt = cost.kv_token_s, cost.per_finish_s, block_tokens
     adv = cost.decode_growth_tokens if cost.decode_growth_tokens != 1.0 else 1
     routed = shared_experts_s(cost)  # the routed experts' seconds by token count, if shared (`SHARED_EXPERTS`)
+    floors = [_decode_floor(tables, cost, k) for k in range(len(tables[5]))] if routed else []
     rs = [_Rank(engine_policy(cost, max_batch, token_budget, scheduler, kv_admission), kv_blocks, bt)
           for _ in range(ranks)]
     prefill_first = rs[0].policy.prefill_first if rs else False
@@ -222,11 +245,11 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
             continue
         if not any(r.prefill for r in busy):  # pure decode on every busy rank: leap to the next event
             span, k = _leap(busy, rs, clock, n, kv_c, decode_s, decode_flop_s, tables[7], adv, head_of_line,
-                            on_demand, routed, ranks)
+                            on_demand, routed, ranks, floors)
             clock += span
             leapt += k
         plans = []
-        longest = 0.0
+        longest = floor_s = 0.0  # floor_s: the longest host-bound rank's own time (`_iteration_s`' floor)
         tokens = 0  # every rank's tokens, whose routed copies the experts' GPUs run
         for r in busy:  # one iteration of every rank (`engine_steps`' general step)
             d = 0 if prefill_first and r.prefill else r.n_dec
@@ -240,18 +263,22 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                 p_tok, pairs, fin = 0, 0.0, []
             else:
                 p_tok, pairs, fin = r.policy.schedule_prefill(r.prefill, budget)
-            t, f = _iteration_s(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
+            t, f, gap, floor = _iteration_s(tables, cost, p_tok, d, d + len(fin), pairs, r.sum_ctx)
             if d:
                 r.steps_done += 1
                 if per_fin and r.heap[0] < (r.steps_done + 1) * n:
-                    t += per_fin * sum(1 for at in r.heap if at < (r.steps_done + 1) * n)
+                    fin_s = per_fin * sum(1 for at in r.heap if at < (r.steps_done + 1) * n)
+                    t, floor = t + fin_s, floor + fin_s if floor else 0.0
             plans.append((r, d, fin, f if f < t else t))
             if routed:  # its routed experts run on every rank's tokens (added below)
-                t -= routed[p_tok + d]
+                if floor:  # its host floor stays: the experts change the GPU's time under it (module docstring)
+                    floor_s = floor if floor > floor_s else floor_s
+                t = t - gap - routed[p_tok + d] if gap else t - routed[p_tok + d]
                 tokens += p_tok + d
             longest = t if t > longest else longest
         if routed:
             longest += routed[round(tokens / ranks)]
+            longest = floor_s if floor_s > longest else longest
         clock += longest
         for r, d, fin, f in plans:
             r.busy += longest
@@ -287,7 +314,8 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
 
 def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float, decode_s: list[float],
           decode_flop_s: list[float], growth_s: list[float], adv: float, head_of_line: bool,
-          on_demand: bool, routed: list[float], ranks: int) -> tuple[float, int]:
+          on_demand: bool, routed: list[float], ranks: int,
+          floors: list[tuple[float, float]]) -> tuple[float, int]:
     """Advance every busy rank (all decoding, none prefilling) over the pure-decode iterations before the next event
     (`engine_steps`' leap, lock-stepped: module docstring); returns the stretch's seconds and iterations."""
     k_max = min(r.heap[0] // n - r.steps_done - 1 for r in busy)  # iterations before the first completion
@@ -295,7 +323,13 @@ def _leap(busy: list[_Rank], rs: list[_Rank], clock: float, n: int, kv_c: float,
         return 0.0, 0
     first_s = np.array([decode_s[r.n_dec] + kv_c * r.sum_ctx for r in busy])  # each rank's first iteration
     if routed:  # its routed experts run on the mean of the ranks' tokens
-        first_s += routed[round(sum(r.n_dec for r in busy) / ranks)] - np.array([routed[r.n_dec] for r in busy])
+        shift = routed[round(sum(r.n_dec for r in busy) / ranks)] - np.array([routed[r.n_dec] for r in busy])
+        gap, floor = (np.array(x) for x in zip(*(floors[r.n_dec] for r in busy), strict=True))
+        floor = np.where(floor > 0.0, floor + kv_c * np.array([r.sum_ctx for r in busy]), 0.0)
+        if np.any(floor > 0.0):  # a step's host floor stays: the experts change the GPU's time under it
+            first_s = np.maximum(first_s - gap + shift, floor)
+        else:
+            first_s += shift
     slope_s = np.array([growth_s[r.n_dec] for r in busy])  # and its growth per iteration
     cut = min((r.arrivals[0][0] for r in rs if r.arrivals and (not r.waiting or not head_of_line)), default=None)
     if cut is not None:  # no iteration is shorter than the longest first one: a bound on those before the arrival
