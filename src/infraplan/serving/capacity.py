@@ -79,6 +79,7 @@ from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 from infraplan.serving.release_tables import what_if_notes
 from infraplan.serving.replica_search import (
+    ALTERNATIVES,
     OVERLOAD_SKIP,
     SearchJob,
     fewest_replicas,
@@ -292,7 +293,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
                                          "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
-        "alternatives": [o for o in options if o is not chosen][:9], "candidates_evaluated": evaluated,
+        # next-best: the exact prefix of the ranking less the winner and any option whose whole run missed (in
+        # `rejected`): listing one of those as next-best contradicted the answer's own "misses the SLO" line
+        "alternatives": [o for o in options[:ALTERNATIVES + 1] if o is not chosen
+                         and all(o is not r[0] for r in runs if not r[3])],
+        "candidates_evaluated": evaluated,
         "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
         "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
         "notes": what_if_notes(acc, engine.name),
