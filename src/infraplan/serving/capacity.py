@@ -72,7 +72,7 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
-from infraplan.serving.engines import ServingEngine, load_engine
+from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
@@ -137,6 +137,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     if not 0 < percentile <= 100:
         raise InputError(f"--percentile must be in (0, 100], got {percentile}")
     engine = load_engine(stack)
+    versioned = versioned_name_note(stack if isinstance(stack, str) else None)
     budget = engine.token_budget if token_budget is None else token_budget
     caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     shape = load_model(model)
@@ -240,7 +241,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "layout's offline peak)" if least > limit else "")
                                       + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20], notes=what_if_notes(acc, engine.name),
+                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
     options.sort(key=option_rank)  # stable: equal keys stay in enumeration order
     price = usd_per_accelerator_hour_if_priced(cluster)
@@ -300,7 +301,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
         "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
-        "notes": what_if_notes(acc, engine.name),
+        "notes": [*versioned, *what_if_notes(acc, engine.name)],
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

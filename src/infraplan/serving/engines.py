@@ -164,6 +164,19 @@ def _family_stack(ref: str) -> str | None:
     return None
 
 
+def versioned_name_note(ref: str | None) -> list[str]:
+    """The note a versioned engine name gets (`vllm-0.12` runs the shipped vllm-0.x profile: one profile ships per
+    engine family, not per release), so a user who typed a release is told which profile priced the answer; [] for
+    a shipped stack's name, a file, or None."""
+    if ref is None or ref in list_stacks() or ref.endswith((".yaml", ".yml")) or "/" in ref:
+        return []
+    family = _family_stack(ref)
+    if family is None:
+        return []
+    return [f"--stack {ref}: no profile of that release ships; the {family} profile priced this answer (one "
+            "profile per engine family; give a stack YAML with `extends: " + family + "` to change its settings)"]
+
+
 def serving_profile(ref: str) -> ServingProfile | None:
     """The `serving:` block of the stack a serving stack reference resolves to (`load_engine`)."""
     return load_stack(load_engine(ref).ref).serving

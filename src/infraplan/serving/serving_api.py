@@ -27,7 +27,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
-from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine
+from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
@@ -242,7 +242,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
               "requests_clipped_to_context": clipped}
     result["deployment"]["kv_dtype_source"] = kv_why
     band = error_band(acc.catalog_name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
-    notes = what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)
+    notes = [*versioned_name_note(stack if stack is not None else engine),
+             *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     if closed and (little := littles_law_note(result, concurrency or 0)):
         notes.append(little)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
