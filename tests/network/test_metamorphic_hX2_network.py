@@ -10,7 +10,6 @@ line of the `collective` command (`estimate_collective`), which its flow model s
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +18,6 @@ from infraplan.cluster import Cluster
 from infraplan.network.collective_formulas import all_reduce_time, all_to_all_time, reduce_scatter_time, send_recv_time
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.collectives import custom_all_reduce_time
-from infraplan.network.nvls import NVLS_MIN_BYTES
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -74,21 +72,15 @@ def _command_times(cluster: Cluster, op: str, n: int, stride: int, algorithm: st
        st.sampled_from(["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]),
        st.sampled_from(["auto", "ring", "tree"]))
 def test_a_bigger_message_never_takes_less_time_in_the_collective_command(system, n, op, algorithm) -> None:
-    """The alpha-beta line of `infraplan collective`, packed. Restricted: an `auto` all-reduce inside an NVSwitch
-    domain whose accelerator runs NVLS crosses NCCL's NVLS size threshold (`network.nvls.NVLS_MIN_BYTES`, 1 MiB, an
-    ASSUMPTION there), where the alpha-beta NVLS line undercuts ring and tree (the xfail below)."""
+    """The alpha-beta line of `infraplan collective`, packed, with no exception: NVLS joins the `auto` all-reduce at
+    its tuner latency at every size (`network.nvls.NVLS_LATENCY_S`; hN, session 38, removed the 1 MiB threshold)."""
     cluster = Cluster.resolve(system)
     if n > cluster.total_accelerators:
         n = 2
     if op != "all-reduce" and algorithm == "tree" or op in ("all-to-all", "send-recv") and algorithm != "auto":
         algorithm = "auto" if op in ("all-to-all", "send-recv") else "ring"
     times = _command_times(cluster, op, n, 1, algorithm)
-    sizes = SIZES[::6]
-    nvls_crossing = (op == "all-reduce" and algorithm == "auto" and cluster.fabric.nvls_bytes_per_s > 0
-                     and n <= cluster.system.node.scale_up_domain)
-    drops = [(s, a, b) for s, a, b in _drops_of(sizes, times)
-             if not (nvls_crossing and s < NVLS_MIN_BYTES <= s * (sizes[1] / sizes[0]) * (1 + 1e-9))]
-    assert drops == []
+    assert _drops_of(SIZES[::6], times) == []
 
 
 def _drops_of(sizes: np.ndarray, times: np.ndarray) -> list[tuple[float, float, float]]:
@@ -96,17 +88,12 @@ def _drops_of(sizes: np.ndarray, times: np.ndarray) -> list[tuple[float, float, 
     return [(float(sizes[i]), float(times[i]), float(times[i + 1])) for i in at]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hX2 finding (session 38): `collective all-reduce --system dgx-h100-superpod --gpus 8` takes 23.7 us at 1023 KiB "
-    "(tree) and 9.8 us at 1 MiB (NVLS): NVLS enters the alpha-beta auto at NVLS_MIN_BYTES (network/nvls.py:46, an "
-    "ASSUMPTION: NCCL keeps LL/LL128 ring and tree below it as faster), but the alpha-beta ring and tree below it "
-    "are 2.4x slower than the NVLS line. The sized line train and serve price is monotone (the measured in-domain "
-    "curve bounds it: ~21 us at 1 MiB on 8 H100). Not changed: removing the threshold moves the sized in-domain "
-    "all-reduce of H100 / H200 TP4-8 below 1 MiB by up to 67 % (every training and serving set)."))
-def test_the_collective_commands_auto_all_reduce_is_monotone_across_the_nvls_threshold() -> None:
+def test_the_collective_commands_auto_all_reduce_is_monotone_across_the_old_nvls_threshold() -> None:
+    """hX2's finding (session 38): 8 H100 took 23.7 us at 1023 KiB (tree) and 9.8 us at 1 MiB (NVLS, two 3 us steps,
+    from a 1 MiB threshold). NVLS now pays NCCL's tuner latency (`NVLS_LATENCY_S`, 25 us) at every size (hN)."""
     cluster = Cluster.resolve("dgx-h100-superpod")
     below = estimate_collective("all-reduce", cluster, 8, 1023 * 1024.0)
-    at = estimate_collective("all-reduce", cluster, 8, float(NVLS_MIN_BYTES))
+    at = estimate_collective("all-reduce", cluster, 8, 2.0**20)
     assert at.time_s >= below.time_s
 
 

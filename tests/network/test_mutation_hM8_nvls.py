@@ -1,7 +1,7 @@
 """hM8 (mutation wave 8): NVLS's alpha-beta time and the measured in-domain bound's one-rank case, by hand
 (network/nvls.py, network/nvlink_all_reduce.py).
 
-NVLS all-reduce inside one NVSwitch domain: two switch steps, t = 2 L + (1 + 1/n) S / B_nvls (nvls.py's docstring).
+NVLS all-reduce inside one NVSwitch domain: t = L_nvls + (1 + 1/n) S / B_nvls, L_nvls NCCL's tuner's 25 us (nvls.py).
 The measured bound is 0 for one rank (nvlink_all_reduce.py `in_domain_bound_xp`: "0 outside one scale-up domain,
 for one rank or with the bound off"), whatever large-message time it is handed.
 """
@@ -14,7 +14,7 @@ import pytest
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.network.fabric import Fabric
 from infraplan.network.nvlink_all_reduce import in_domain_bound_xp
-from infraplan.network.nvls import nvls_time_xp
+from infraplan.network.nvls import NVLS_LATENCY_S, nvls_time_xp
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 
 GIB = 2.0**30
@@ -26,12 +26,11 @@ def h100() -> Fabric:
     return Fabric.from_system(spec, load_accelerator(spec.accelerator))
 
 
-def test_nvls_pays_two_switch_steps_and_one_and_an_eighth_of_the_message(h100: Fabric) -> None:
-    assert h100.nvls_bytes_per_s > 0.0
-    lat = 5e-6
-    by_hand = 2.0 * lat + (1.0 + 1.0 / 8.0) * GIB / h100.nvls_bytes_per_s
-    assert nvls_time_xp(FLOAT_OPS, h100, GIB, 8.0, 1.0, lat, False) == pytest.approx(by_hand, rel=1e-12)
-    arr = nvls_time_xp(NUMPY_OPS, h100, np.array([GIB]), np.array([8.0]), np.array([1.0]), lat, False)
+def test_nvls_pays_its_tuner_latency_and_one_and_an_eighth_of_the_message(h100: Fabric) -> None:
+    assert h100.nvls_bytes_per_s > 0.0 and NVLS_LATENCY_S == 25e-6
+    by_hand = 25e-6 + (1.0 + 1.0 / 8.0) * GIB / h100.nvls_bytes_per_s
+    assert nvls_time_xp(FLOAT_OPS, h100, GIB, 8.0, 1.0, False) == pytest.approx(by_hand, rel=1e-12)
+    arr = nvls_time_xp(NUMPY_OPS, h100, np.array([GIB]), np.array([8.0]), np.array([1.0]), False)
     assert float(np.asarray(arr)[0]) == pytest.approx(by_hand, rel=1e-12)
 
 

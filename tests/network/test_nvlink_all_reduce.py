@@ -71,7 +71,8 @@ def test_efficiency_is_measured_busbw_over_nccls_large_message_busbw() -> None:
 ])
 def test_in_domain_all_reduce_follows_the_measured_curve(system: str, table: str, tolerance: float) -> None:
     """Within 15 % (B200: 25 %) of the accelerator's own table at 256 KiB - 32 MiB on 2 / 4 / 8 GPUs, NCCL and the
-    custom kernels; without the measured bound the 8-GPU all-reduce of 1-2 MiB was ~2.5x too fast."""
+    custom kernels; without the measured bound the 8-GPU all-reduce of 1-2 MiB is too fast (~2.5x while NVLS paid
+    two NVLink steps from 1 MiB; 1.1-1.45x since it pays its tuner latency, hN session 38)."""
     fabric = _fabric(system)
     assert nvlink_all_reduce.table_file(fabric.accelerator) == table
     measured = _measured_us(table)
@@ -93,17 +94,18 @@ def test_in_domain_all_reduce_follows_the_measured_curve(system: str, table: str
         nvlink_all_reduce.MEASURED_NVLINK_ALL_REDUCE = True
         nvlink_collectives.MEASURED_NVLINK_COLLECTIVES = tables
         forget_float_values()
-    # without the measured bounds (the SimAI column): Hopper ~2.5x too fast, B200 ~1.4x
-    factor = 0.5 if system != "dgx-b200" else 0.8
+    # without the measured bounds (the SimAI column): Hopper 0.76-0.93x the measured time, B200 0.69-0.74x
+    factor = 0.95
     assert np.all(alpha_beta < factor * np.array([measured["nccl"][8][MiB], measured["nccl"][8][2 * MiB]]))
 
 
-@pytest.mark.parametrize(("system", "groups"), [("dgx-h100-superpod", (2, 3, 8)), ("dgx-b200", (2, 3, 4, 6, 8)),
+@pytest.mark.parametrize(("system", "groups"), [("dgx-h100-superpod", (2, 3, 5, 8)), ("dgx-b200", (2, 3, 4, 6, 8)),
                                                 ("gb200-nvl72-superpod", (2, 4, 8, 16, 72))])
 def test_the_time_grows_with_the_message_between_the_rows(system: str, groups: tuple[int, ...]) -> None:
-    """tau is interpolated, not the efficiency: no dip between the table's rows (H100 at 4-6 GPUs still steps down
-    where NVLS starts at NVLS_MIN_BYTES, tests/network/test_nvls.py). H100's measured times grow row to row, so its
-    curve grows strictly; Blackwell's flat small-message rows dip by a few per cent and are held (running max)."""
+    """tau is interpolated, not the efficiency: no dip between the table's rows (H100 at 5 GPUs stepped down 19 % at
+    1 MiB where NVLS entered at a size threshold; tests/network/test_nvls_threshold_hN.py). H100's measured times
+    grow row to row, so its curve grows strictly; Blackwell's flat small-message rows dip by a few per cent and are
+    held (running max)."""
     fabric = _fabric(system)
     sizes = 2.0 ** np.arange(10, 34, 1 / 16)
     strict = system == "dgx-h100-superpod"

@@ -10,7 +10,6 @@ import pytest
 from infraplan.catalog import load_accelerator, load_system
 from infraplan.network import nvlink_all_reduce
 from infraplan.network.collectives import (
-    NVLS_MIN_BYTES,
     Fabric,
     all_reduce_time,
     collective_seconds,
@@ -73,17 +72,20 @@ def test_nvls_wins_only_with_enough_ranks(h100_nvls: Fabric) -> None:
     assert ratio[1] == pytest.approx(0.82 * 450.0 / 480.0, rel=0.02)  # ring busbw / NVLS busbw on 8 ranks
 
 
-def test_nvls_stays_inside_the_domain_and_above_the_threshold(h100_nvls: Fabric,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nvls_stays_inside_the_domain_and_out_of_small_messages(h100_nvls: Fabric,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     off = dataclasses.replace(h100_nvls, nvls_bytes_per_s=0.0)
-    small = NVLS_MIN_BYTES / 2.0
-    # the alpha-beta candidates: NVLS runs from the threshold up (the measured in-domain curve, which scales with the
-    # group's large-message rate, NVLS's where the fabric has it, is tested in test_nvlink_all_reduce.py)
+    small, large = 2.0**19, 2.0**26
+    # the alpha-beta candidates: NVLS's tuner latency (`NVLS_LATENCY_S`) keeps it out of small messages (4 KiB sized
+    # with the SimAI column, whose efficiency divides NVLS's fewer bytes too; 512 KiB on the alpha-beta line), its
+    # bytes per rank win large ones (the measured in-domain curve, which scales with the group's large-message rate,
+    # NVLS's where the fabric has it, is tested in test_nvlink_all_reduce.py)
     monkeypatch.setattr(nvlink_all_reduce, "MEASURED_NVLINK_ALL_REDUCE", False)
-    assert all_reduce_time(h100_nvls, small, 8, 1, sized=True) == all_reduce_time(off, small, 8, 1, sized=True)
+    assert all_reduce_time(h100_nvls, 4096.0, 8, 1, sized=True) == all_reduce_time(off, 4096.0, 8, 1, sized=True)
+    assert all_reduce_time(h100_nvls, small, 8, 1) == all_reduce_time(off, small, 8, 1)
+    assert all_reduce_time(h100_nvls, large, 8, 1, sized=True) < all_reduce_time(off, large, 8, 1, sized=True)
     monkeypatch.undo()
-    assert all_reduce_time(h100_nvls, NVLS_MIN_BYTES, 8, 1, sized=True) < all_reduce_time(off, NVLS_MIN_BYTES, 8, 1,
-                                                                                         sized=True)
+    assert all_reduce_time(h100_nvls, large, 8, 1, sized=True) < all_reduce_time(off, large, 8, 1, sized=True)
     for n, stride in ((16, 1), (2, 8), (64, 8)):  # groups that leave the 8-GPU NVSwitch domain
         assert all_reduce_time(h100_nvls, GiB, n, stride, sized=True) == all_reduce_time(off, GiB, n, stride,
                                                                                          sized=True), (n, stride)
@@ -91,7 +93,7 @@ def test_nvls_stays_inside_the_domain_and_above_the_threshold(h100_nvls: Fabric,
 
 def test_float_twin_matches_the_array_path_with_nvls(h100_nvls: Fabric) -> None:
     forget_float_values()
-    sizes = [1.0, NVLS_MIN_BYTES - 1.0, float(NVLS_MIN_BYTES), 3.0e7, 2.5e8, 8 * GiB]
+    sizes = [1.0, 2.0**20 - 1.0, 2.0**20, 4.0e6, 3.0e7, 2.5e8, 8 * GiB]  # 4 MB: NVLS beside the tree (8 ranks)
     for size in sizes:
         for n, stride in ((1, 1), (2, 1), (4, 2), (8, 1), (16, 1), (8, 8)):
             array = collective_time(h100_nvls, "all_reduce", np.array([size, size]), np.array([n, n]),

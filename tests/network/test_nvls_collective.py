@@ -10,7 +10,7 @@ import pytest
 
 from infraplan.cli import main
 from infraplan.cluster import Cluster
-from infraplan.network.collectives import NVLS_MIN_BYTES, all_reduce_time
+from infraplan.network.collectives import NVLS_LATENCY_S, all_reduce_time
 from infraplan.validation.network import run_network_validation
 
 GiB = 2**30
@@ -44,16 +44,17 @@ def test_command_auto_is_the_models_all_reduce_for_8_h100_at_1_gib(capsys: pytes
     assert auto["busbw_bytes_per_s"] == pytest.approx(480e9, rel=0.01)
 
 
-def test_command_auto_keeps_the_models_threshold(capsys: pytest.CaptureFixture[str]) -> None:
-    """Below NVLS_MIN_BYTES the models' auto stays on the ring or tree; so does the command's, and NVLS asked for
-    by name is still priced there (NCCL_ALGO=NVLS forces it)."""
+def test_command_auto_keeps_small_messages_off_nvls_as_the_models_do(capsys: pytest.CaptureFixture[str]) -> None:
+    """At 512 KiB NVLS's tuner latency (`NVLS_LATENCY_S`) leaves the models' auto on the ring or tree; so does the
+    command's, and NVLS asked for by name is still priced there (NCCL_ALGO=NVLS forces it)."""
     fabric = Cluster.resolve("dgx-h100-superpod").fabric
-    small = NVLS_MIN_BYTES // 2
+    small = 2**19
     auto = _json(capsys, *H100_8, "--bytes", str(small), "--algorithm", "auto")
     assert auto["algorithm"] in ("ring", "tree")
     assert auto["time_s"] == pytest.approx(float(all_reduce_time(fabric, float(small), 8, 1)), rel=1e-12)
     forced = _json(capsys, *H100_8, "--bytes", str(small), "--algorithm", "nvls")
-    assert forced["algorithm"] == "nvls" and 0.0 < forced["time_s"] < float("inf")
+    assert forced["algorithm"] == "nvls"
+    assert forced["time_s"] == pytest.approx(NVLS_LATENCY_S + 9 / 8 * small / fabric.nvls_bytes_per_s, rel=1e-12)
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -2,8 +2,8 @@
 
 Ring and tree (double binary tree: 2 log2 n latency steps in a domain, NCCL's pipelined tree across domains,
 `nccl_trees.tree_latency`) all-reduce; `auto` takes the faster, as NCCL's
-tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`) where the accelerator has a measured
-NVLS figure it enables and the message is at least `NVLS_MIN_BYTES`. Conventions follow nccl-tests:
+tuner does, and inside one NVSwitch domain also NVLS (NVLink SHARP, `network.nvls`, at its tuner's latency) where the
+accelerator has a measured NVLS figure it enables. Conventions follow nccl-tests:
 busbw = algbw * 2(n-1)/n (all-reduce), (n-1)/n (others).
 Reduce-scatter, all-gather and all-to-all run as rings (all-to-all in rounds of NCCL's p2p channels), a
 pipeline send/receive drives one NIC. A sized all-reduce inside one scale-up domain is bounded from below by the
@@ -203,9 +203,9 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
     tree = sized_time_xp(xp, fabric, 2.0 * size / bw + _tree_latency(xp, fabric, n, stride, lat, sized),
                          2.0 * size / bw, size, n, stride, False, sized)
     if algorithm == "auto":
-        t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, lat, sized))
-    elif algorithm == "nvls":  # asked for by name: at any size, infinite where NVLS cannot run the group
-        t = nvls_time_xp(xp, fabric, size, n, stride, lat, sized, min_bytes=0.0)
+        t = xp.minimum(xp.minimum(ring, tree), nvls_time_xp(xp, fabric, size, n, stride, sized))
+    elif algorithm == "nvls":  # asked for by name: infinite where NVLS cannot run the group
+        t = nvls_time_xp(xp, fabric, size, n, stride, sized)
     else:
         t = {"ring": ring, "tree": tree}[algorithm]
     if sized and _nvlink.MEASURED_NVLINK_ALL_REDUCE:

@@ -13,7 +13,7 @@ schedule over the same GPUs, and the result's `difference_reason` says so. IB SH
 group's aggregation tree as one flow over its NIC and switch links (`network.sharp_flows`).
 `--algorithm auto` takes the algorithm the analytical model finds fastest, in both models, so both answer
 for the same schedule; for all-reduce its candidates are those of the training and serving models' `auto`
-(`collectives.all_reduce_time`: ring, tree, NVLS from `NVLS_MIN_BYTES` where it runs) and the hierarchical one.
+(`collectives.all_reduce_time`: ring, tree, NVLS where it runs) and the hierarchical one.
 The analytical model prices oversubscribed tiers by the share of their uplinks this one group occupies
 (`Fabric.concurrent_groups` = 1), the flow simulation's situation; where the two still differ by more than 5 %
 the result says why in `difference_reason` (flow_explain.py: the phase and term, latency or bandwidth, that
@@ -36,7 +36,6 @@ from infraplan.limits import MAX_MESSAGE_BYTES
 from infraplan.network import fabric as _fabric
 from infraplan.network import flow_sim as _flow_sim
 from infraplan.network.collectives import (
-    NVLS_MIN_BYTES,
     SCALE_UP_LATENCY_S,
     Fabric,
     all_gather_time,
@@ -200,7 +199,7 @@ def _choose(op: str, algorithm: str, sim: str, fabric: Fabric, size: float, n: i
             raise InputError(f"--algorithm nvls runs inside one NVSwitch domain ({fabric.scale_up_domain} GPUs); "
                              f"{n} GPUs {stride} apart span {n * stride}")
         return algorithm
-    if op == "all-reduce" and not (nvls_available(fabric, n, stride) and size >= NVLS_MIN_BYTES):
+    if op == "all-reduce" and not nvls_available(fabric, n, stride):
         allowed = tuple(a for a in allowed if a != "nvls")  # as `collectives.all_reduce_time`'s auto
     # SHARP or not as training and serving choose it (`collectives.collective_seconds`): its sized time against the
     # sized ring / tree / NVLS (message-size efficiency on both sides); this command's ring and tree are the

@@ -50,11 +50,11 @@ from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
 from infraplan.network.nccl_trees import tree_latency_one
-from infraplan.network.nvls import NVLS_MIN_BYTES as NVLS_MIN_BYTES
+from infraplan.network.nvls import NVLS_LATENCY_S as NVLS_LATENCY_S
 from infraplan.network.sharp import sharp_time
 
 __all__ = [
-    "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_MIN_BYTES",
+    "A2A_PEERS_IN_FLIGHT", "COLLECTIVE_TIMES", "CUSTOM_ALL_REDUCE_MAX_BYTES", "NVLS_LATENCY_S",
     "NCCL_NET_STEP_LATENCY_S", "SCALE_UP_LATENCY_S", "Fabric", "all_gather_time", "all_reduce_time",
     "all_to_all_rounds", "all_to_all_time", "bottleneck_tier", "collective_seconds", "collective_time",
     "custom_all_reduce_time", "group_link", "message_efficiency", "reduce_scatter_time",
@@ -221,16 +221,16 @@ def _one_all_reduce_seconds(fabric: Fabric, size: float, n: float, stride: float
         plain = ring_bw + 2.0 * steps * lat
         alpha_beta = tree_bw + tree_steps * lat
         plain = alpha_beta if alpha_beta < plain else plain
-        if nvls_bw > 0.0 and size >= NVLS_MIN_BYTES:
-            alpha_beta = (1.0 + 1.0 / n) * size / nvls_bw + 2.0 * lat
+        if nvls_bw > 0.0:
+            alpha_beta = (1.0 + 1.0 / n) * size / nvls_bw + NVLS_LATENCY_S
             plain = alpha_beta if alpha_beta < plain else plain
         measured = _nvlink.in_domain_bound_xp(_FLOATS, fabric, size, n, stride, ring_bw)
         return measured if measured > plain else plain
     ring, tree, lat, efficiency = _ring_and_tree_seconds(fabric, size, n, stride)
     ring = tree if tree < ring else ring
-    if nvls_bw > 0.0 and not crosses and size >= NVLS_MIN_BYTES:  # `nvls_time_xp`
+    if nvls_bw > 0.0 and not crosses:  # `nvls_time_xp`
         bandwidth = (1.0 + 1.0 / n) * size / nvls_bw
-        alpha_beta = bandwidth + 2.0 * lat
+        alpha_beta = bandwidth + NVLS_LATENCY_S
         bound = bandwidth / efficiency
         nvls = bound if bound > alpha_beta else alpha_beta
         return nvls if nvls < ring else ring
@@ -296,6 +296,14 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
 
 _SECONDS_KEPT = 256
 _SECONDS: IdentityMemo[float] = IdentityMemo(_SECONDS_KEPT)
+
+
+def collective_switches() -> tuple[object, ...]:
+    """The module switches the float collective formulas read on each call, as `collective_seconds` keys its kept
+    values on them (the network step latency, the measured NVLink curve, the pipelined ring and tree latencies): a
+    value kept by a caller of `collective_seconds` with these in its key is never served across a patched switch."""
+    return (_efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE, _fabric.PIPELINED_RING_LATENCY,
+            _fabric.PIPELINED_TREE_LATENCY)
 
 
 def forget_collective_seconds() -> None:

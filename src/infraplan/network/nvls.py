@@ -4,18 +4,24 @@ NCCL (>= 2.17, `NCCL_NVLS_ENABLE` on by default) runs all-reduce on NVSwitch gen
 NVLS algorithm when its tuner predicts it faster: the switch reduces (multimem.ld_reduce) and multicasts the result
 (multimem.st). In the reduce-scatter half each rank sends its whole buffer S into the switch and receives its
 reduced S/n slice; in the all-gather half it sends its slice and receives all of S. So (1 + 1/n) S cross each
-rank's links per direction, in two switch steps:
+rank's links per direction:
 
-    t_nvls = 2 L + (1 + 1/n) S / B_nvls,
+    t_nvls = L_nvls + (1 + 1/n) S / B_nvls,
 
-against the ring's 2 (n - 1)/n S: NVLS wins from ~4 ranks up, a TP2 pair stays on the ring. B_nvls is the per-rank
-rate NVLS reaches (`Fabric.nvls_bytes_per_s`), derived from the accelerator's published NVLS all-reduce busbw on
-the 8 GPUs of one board (`catalog.schemas.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x H100 SXM ~480 GB/s,
-GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; network.md; against 365-370 GB/s for
-the ring, nccl-tests #212). The message-size efficiency is the ring's NVLink column (`network.collective_efficiency`,
-ASSUMPTION: no per-size NVLS curve is published in the reference data); below 16 MiB the measured in-domain
-all-reduce curve (`network.nvlink_all_reduce`, NCCL's own choice of algorithm by size) is scaled to NVLS's rate
-where the fabric has it.
+against the ring's 2 (n - 1)/n S: NVLS wins from ~4 ranks up, a TP2 pair stays on the ring. L_nvls is the latency
+NCCL's own tuner gives NVLS (`NVLS_LATENCY_S`, 25 us), not two NVLink steps: with 2 L (6 us on the H100 board's 3 us
+step) NVLS undercut the tree 3x at 8 B to 1 MiB, where AIConfigurator's measured NCCL 2.29.2 all-reduce on 8x H100
+takes 18.7-25.4 us (catalog/nccl/aiconfigurator_h100_all_reduce.csv), and a size threshold had to keep it out.
+B_nvls is the per-rank rate NVLS reaches (`Fabric.nvls_bytes_per_s`), derived from the accelerator's published NVLS
+all-reduce busbw on the 8 GPUs of one board (`catalog.schemas.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x
+H100 SXM ~480 GB/s, GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; network.md; against
+365-370 GB/s for the ring, nccl-tests #212). The message-size efficiency is the ring's NVLink column
+(`network.collective_efficiency`, ASSUMPTION: no per-size NVLS curve is published in the reference data); below 16
+MiB the measured in-domain all-reduce curve (`network.nvlink_all_reduce`, NCCL's own choice of algorithm by size) is
+scaled to NVLS's rate where the fabric has it. NVLS takes part in `auto` at every size, with no size threshold of
+its own: NCCL's tuner picks the algorithm and protocol of least predicted time (src/graph/tuning.cc), and NVLS's 25
+us against the tree's and ring's latencies keeps it out of small messages (8 H100, alpha-beta: from ~3.8 MiB, where
+its fewer bytes per rank repay the latency; hN, session 38, validation/notes/network_flow_tried.md).
 
 On where the accelerator's entry enables it (`nvls_all_reduce_enabled`: h100-sxm, h200), as NCCL enables NVLS by
 default. `network.collective_formulas._all_reduce` takes it in the `auto` all-reduce (and by name, "nvls"),
@@ -39,11 +45,14 @@ from infraplan.network.collective_efficiency import sized_time_xp
 from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import MathOps
 
-# NVLS is picked by NCCL's tuner only for messages at least this large. ASSUMPTION: NCCL runs NVLS with the Simple
-# protocol only (src/graph/tuning.cc), and below ~1 MiB its LL/LL128 ring and tree protocols have the lower latency,
-# so its tuner keeps them there; the figure is not a published threshold. Messages below it are far under the SimAI
-# tables' first row (16 MiB), where ring and NVLS would share the message-size efficiency anyway.
-NVLS_MIN_BYTES = 2**20
+# NCCL's predicted latency of an NVLS all-reduce inside one node: its tuner's (src/graph/tuning.cc) baseLat of NVLS
+# (Simple protocol) is 0 and its NVLink hwLat 25 us, the latency of a one-node NVLS being that one term (nNodes > 1
+# adds the network's; NVLS runs only the Simple protocol, its LL / LL128 entries are 0). Read from the NCCL 2.30.7
+# binary (PyPI nvidia-nccl-cu13 2.30.7, lib/libnccl.so.2: the double tables at file offset 2946848, baseLat
+# {6.8, 14, 8.4} tree, {6.6, 14, 8.4} ring, 0 for CollNet and NVLS, then hwLat NVLink {.6, 1.25, 4} tree,
+# {.6, 1.9, 3.4} ring, {0, 0, 3.7} / {0, 0, 2.8} CollNet, {0, 0, 25} NVLS, {0, 0, 25} NVLS tree); how tuning.cc
+# combines them for NVLS (latency = intraLat on one node) is from its source as remembered, not re-read here.
+NVLS_LATENCY_S = 25e-6
 
 
 def nvls_available(fabric: Fabric, n: float, stride: float) -> bool:
@@ -52,14 +61,12 @@ def nvls_available(fabric: Fabric, n: float, stride: float) -> bool:
     return fabric.nvls_bytes_per_s > 0.0 and n * stride <= group_domain(fabric, n, stride)
 
 
-def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, lat: Any, sized: bool,
-                 min_bytes: float = NVLS_MIN_BYTES) -> Any:
-    """Seconds of an NVLS all-reduce of `size` bytes per rank over `n` ranks `stride` apart with step latency `lat`
-    (`sized`: the message-size efficiency bound), infinite where NVLS does not run: the fabric has no NVLS rate,
-    the group leaves the scale-up domain or the message is under `min_bytes` (NCCL's tuner, `NVLS_MIN_BYTES`; 0
-    when NVLS is asked for by name, as `NCCL_ALGO=NVLS` forces it)."""
+def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+    """Seconds of an NVLS all-reduce of `size` bytes per rank over `n` ranks `stride` apart (`sized`: the
+    message-size efficiency bound), infinite where NVLS does not run: the fabric has no NVLS rate or the group
+    leaves the scale-up domain. The latency is NCCL's tuner's (`NVLS_LATENCY_S`), at every size."""
     if not fabric.nvls_bytes_per_s > 0.0:
         return math.inf
     bandwidth = (1.0 + 1.0 / n) * size / fabric.nvls_bytes_per_s
-    t = sized_time_xp(xp, fabric, bandwidth + 2.0 * lat, bandwidth, size, n, stride, False, sized)
-    return xp.where((n * stride <= group_domain(fabric, n, stride)) & (size >= min_bytes), t, math.inf)
+    t = sized_time_xp(xp, fabric, bandwidth + NVLS_LATENCY_S, bandwidth, size, n, stride, False, sized)
+    return xp.where(n * stride <= group_domain(fabric, n, stride), t, math.inf)
