@@ -6,7 +6,8 @@ in-process goal is checked on plans never seen: each timed call estimates a dist
 sequence length) with the one-plan memo's rows and plans (`training.one_plan_memo`) emptied before it, so every
 term that depends on the plan's sequence length is priced (what a new plan of a sweep or the scenario planner
 costs); kept, with the cluster's pricing: what reads none of it, the layout's parameter counts and weight /
-optimizer terms (`ops.params.PLAN_SHAPE_COUNTS`, keyed on the model and TP / PP / EP / DP / ZeRO; hP6, session 36).
+optimizer terms (`ops.params.PLAN_SHAPE_COUNTS`, keyed on the model and TP / PP / EP / DP / ZeRO; hP6, session 36),
+its DP collectives and its precision's layer terms (the same memo; hP13, session 38).
 The same plan with everything forgotten (pricing too) is printed beside it, without a goal. Also
 printed, without a goal: the same plan repeated (found in the memo), a sweep of distinct plans that share their
 layer rows (the demo plan over global batch sizes: the layer terms are looked up, the traffic, memory and step

@@ -20,11 +20,12 @@ from infraplan.cluster import Cluster
 from infraplan.training.enums import Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.memory import memory_breakdown
+from infraplan.training.mirrored_stages import v_shape_stage, with_mirrored_pairs
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 from infraplan.training.search_bounds import step_time_floor_s
-from infraplan.training.stage_split import heaviest_stage, v_shape_stage, with_mirrored_pairs
+from infraplan.training.stage_split import heaviest_stage
 
 TORCHTITAN = load_stack("torchtitan")
 

@@ -1,4 +1,4 @@
-"""DualPipe paces each rank on the mirrored pair of stages it holds (`stage_split.mirrored_pair_stage`; DeepSeek-V3
+"""DualPipe paces each rank on the mirrored pair of stages it holds (`mirrored_stages.mirrored_pair_stage`; DeepSeek-V3
 arXiv:2412.19437 sec. 3.2.1, Fig. 5: rank i holds stage i of the forward direction and stage p-1-i of the reverse
 one, half the micro-batches each way): per micro-batch max_i (s_i + s_{p-1-i}) / 2, not max_i s_i; DeepSeek's own
 stack trains its one MTP module (sec. 4.2) and the DP gradient traffic counts the MTP parameters."""
@@ -14,11 +14,12 @@ from infraplan.catalog.stacks import load_stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.mirrored_stages import mirrored_pair_stage, with_mirrored_pairs
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 from infraplan.training.search_bounds import step_time_floor_s
-from infraplan.training.stage_split import heaviest_stage, mirrored_pair_stage, with_mirrored_pairs
+from infraplan.training.stage_split import heaviest_stage
 from infraplan.training.step_traffic import pipeline_and_dp_traffic
 
 DEEPSEEK = load_stack("deepseek-v3")

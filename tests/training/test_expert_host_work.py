@@ -74,18 +74,23 @@ def test_eager_layers_carry_the_local_experts_host_work_and_sync_once_per_moe_fo
     assert drop_pad["moe_host_sync"][0] == 0.0 and drop_pad["host_fwd"][0] == t["host_fwd"][0]
 
 
-def _step(stack: object, **kw: Any) -> float:
+def _step(stack: object, part: str = "", **kw: Any) -> float:
     clear_one_plan_memo()
     args: dict[str, Any] = {"tp": 1, "pp": 1, "ep": 8, "seq_len": 4096, "global_batch": 1280, "micro_batch": 4,
                             "dtype": "bf16"} | kw
-    return estimate_training("gpt-oss-120b", "dgx-b200", 64, stack=stack, **args).step_time_s  # type: ignore[arg-type]
+    result = estimate_training("gpt-oss-120b", "dgx-b200", 64, stack=stack, **args)  # type: ignore[arg-type]
+    return getattr(result.breakdown_s, part) if part else result.step_time_s
 
 
 def test_an_eager_sync_costs_a_dispatch_per_moe_layer_when_the_gpu_covers_the_issue() -> None:
     layers, micro_batches = 36, 5  # H022: GBS 1280 / (MBS 4 x DP 64); its host issue is below its GPU work
-    delta = _step(EAGER) - _step(EAGER_DROP_PAD)
+    delta = _step(EAGER, "other") - _step(EAGER_DROP_PAD, "other")
     # the first launch after each MoE layer's sync, and each micro-batch's phases their own intervals
     assert layers * micro_batches * D <= delta < 3.0 * layers * micro_batches * D
+    # the DP parameter gather runs on while the GPU waits for those launches in the forward (its window, hX1)
+    hidden = _step(EAGER_DROP_PAD, "dp_comm_exposed") - _step(EAGER, "dp_comm_exposed")
+    assert 0.0 < hidden <= layers * D * (1 + 1e-9)
+    assert _step(EAGER) - _step(EAGER_DROP_PAD) == pytest.approx(delta - hidden, rel=1e-9)
 
 
 # DeepSeek-V3's sample is drawn from the plans of up to 4 virtual stages (730 k valid EP plans, still every schedule,

@@ -1,4 +1,4 @@
-"""Mutation wave 5 (hM5): DualPipe's mirrored pairs at PP2 (`training.stage_split.mirrored_pair_stage`, DeepSeek-V3
+"""Mutation wave 5 (hM5): DualPipe's mirrored pairs at PP2 (`training.mirrored_stages.mirrored_pair_stage`, DeepSeek-V3
 arXiv:2412.19437 sec. 3.2.1): rank i holds stages i and p-1-i, so at p = 2 both ranks hold stages 0 and 1 and pace on
 their mean; there is no middle pair."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.training.stage_split import mirrored_pair_stage
+from infraplan.training.mirrored_stages import mirrored_pair_stage
 
 
 def test_pp2_has_only_the_end_pair_even_where_the_ends_count_as_layers() -> None:

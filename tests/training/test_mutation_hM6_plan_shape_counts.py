@@ -1,6 +1,6 @@
 """Mutation wave 6 (hM6): what `ops.params.PLAN_SHAPE_COUNTS` keys on. A plan priced after another that differs
 from it in one axis a kept count reads (EP, ETP, DP, the schedule, recompute, SP) gets the answer of the same plan
-priced with every memo emptied first (the key holds that axis: `training.memory._kept_on_row`'s (what, TP, PP, EP,
+priced with every memo emptied first (the key holds that axis: `training.stage_params._kept_on_row`'s (what, TP, PP, EP,
 ETP), `_kinds_state_terms`' plan axes and stage kinds, `activation_memory.activation_bytes_per_token_layer`'s
 recompute and SP), and the axis changes the memory (so a stale entry would show)."""
 

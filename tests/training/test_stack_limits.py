@@ -103,11 +103,12 @@ def test_search_proposes_only_the_zero_stages_the_stack_runs_without_a_pipeline(
     stack with the field removed proposes ZeRO-3 plans; torchtitan's FSDP2 has no ZeRO-1 at any PP."""
     args = ("llama3-8b", "dgx-h100-superpod", 64, 8192, 128)
     mcore = load_stack("megatron-core-0.8")
-    rows = search_plans(*args, top=20, stack=mcore).top
+    # top 40: since the DP x CP group shards the optimizer (hE, session 38) CP plans fill the first 20 rows
+    rows = search_plans(*args, top=40, stack=mcore).top
     assert rows and all(r.config.zero <= 1 for r in rows) and any(r.config.pp == 1 for r in rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StackLimitWarning)
-        free = search_plans(*args, top=20, stack=mcore.model_copy(update={"zero_stages": None})).top
+        free = search_plans(*args, top=40, stack=mcore.model_copy(update={"zero_stages": None})).top
     assert any(r.config.pp == 1 and r.config.zero >= 2 for r in free)
     titan = search_plans(*args, top=20, stack="torchtitan").top
     assert titan and all(r.config.zero != 1 for r in titan) and any(r.config.zero >= 2 for r in titan)

@@ -55,8 +55,10 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 # precision; the sequence only for unfused attention's scores) and `training.memory`'s weights, gradients and optimizer
 # state per stage kind by (stack, parameter copies, stage kinds, TP, PP, DP, CP, EP, ETP, VPP, ZeRO, precision,
 # schedule). Plans that differ in nothing else (a sweep, the benchmark's never-seen plans at their own sequence
-# lengths) count them once (issue 18). Python floats (immutable); emptied with the one-plan memo's pricings
-# (`training.one_plan_memo.clear_one_plan_memo`).
+# lengths) count them once (issue 18). Also (hP13): a plan's DP collective times (`training.step_time.
+# _one_plan_dp_collectives`, by the model and every input they read) and, by the stack's identity, its precision's
+# layer terms (`training.layer_recipe._one_plan_terms`). Python floats (immutable); emptied with the one-plan memo's
+# pricings (`training.one_plan_memo.clear_one_plan_memo`).
 PLAN_SHAPE_COUNTS: IdentityMemo[Any] = IdentityMemo(bound=1024)
 
 

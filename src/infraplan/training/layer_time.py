@@ -37,7 +37,6 @@ layers, head, pipeline and data-parallel traffic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
@@ -61,8 +60,6 @@ from infraplan.ops.layer import (
 from infraplan.ops.nvfp4_recipe import NVFP4_RECIPE_WORK, nvfp4_recipe_seconds
 from infraplan.ops.precision import (
     GATHERED_TRANSPOSE_RECIPES,
-    RECIPES,
-    PrecisionRecipe,
     shard_cast_terms,
     skips_transposed_copy,
 )
@@ -94,61 +91,15 @@ from infraplan.training.layer_kernels import gemm_fwd_bwd as _gemm_fwd_bwd
 from infraplan.training.layer_kernels import main_grad_wgrad_bytes as main_grad_wgrad_bytes
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
+from infraplan.training.layer_recipe import ACT as ACT
+from infraplan.training.layer_recipe import _one_plan_terms, _recipe_column
+from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
+from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
 
-ACT = 2.0  # bf16 activations and communication payloads
-_RECIPE_VALUES: dict[str, Callable[[PrecisionRecipe], float]] = {
-    "cast_bytes": lambda r: r.cast_bytes,
-    "operand_bytes": lambda r: r.operand_bytes,
-    "bf16_layer_share": lambda r: r.bf16_layer_share,
-    "amax_read_passes": lambda r: r.amax_read_passes,
-    "transposed_copy_bytes": lambda r: r.transposed_copy_bytes,
-}
 _FWD, _BWD = itemgetter(0), itemgetter(1)  # a (forward, backward) pair's terms
-_RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once (RECIPES is a constant)
-_RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
-
-
-def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
-    """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans (one plan's
-    code, a Python int: the float, looked up without numpy indexing)."""
-    if type(plan.dtype) is int:  # type: ignore[comparison-overlap]
-        floats = _RECIPE_FLOATS.get(name)
-        if floats is None:
-            floats = _RECIPE_FLOATS[name] = tuple(_recipe_table(name).tolist())
-        return floats[plan.dtype]
-    return _recipe_table(name)[plan.dtype]
-
-
-def _recipe_table(name: str) -> np.ndarray:
-    """`_RECIPE_VALUES[name]` by `Dtype` code."""
-    table = _RECIPE_TABLES.get(name)
-    if table is None:
-        table = np.array([_RECIPE_VALUES[name](RECIPES[d.label]) for d in Dtype], dtype=np.float64)
-        _RECIPE_TABLES[name] = table
-    return table
-
-
-def bf16_layer_share(plan: PlanArrays, stack: Stack) -> ArrayLike:
-    """Share of the layers whose GEMMs stay in bf16: the recipe's (`ops.precision`), for NVFP4 the stack's
-    `nvfp4_bf16_layer_share` where it sets one."""
-    share = _recipe_column(plan, "bf16_layer_share")
-    if stack.nvfp4_bf16_layer_share is None:
-        return share
-    chosen: ArrayLike = pick(plan.dtype == int(Dtype.NVFP4), stack.nvfp4_bf16_layer_share, share)
-    return chosen
-
-
-def cast_bytes_per_element(plan: PlanArrays, stack: Stack, fp8_gemm_layouts: tuple[str, ...]) -> ArrayLike:
-    """Bytes moved per element a plan's recipe casts, less the transposed copy where the accelerator's fp8 GEMMs take
-    non-TN layouts and the stack's fp8 scaling is per-tensor (`ops.precision.PrecisionRecipe.cast_bytes_on`, by
-    plan)."""
-    cast_bytes: ArrayLike = _recipe_column(plan, "cast_bytes")
-    if skips_transposed_copy(fp8_gemm_layouts, stack.fp8.recipe):
-        cast_bytes = cast_bytes - _recipe_column(plan, "transposed_copy_bytes")
-    return cast_bytes
 
 
 def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
@@ -160,6 +111,16 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
     MoE: the stack's routing imbalance / capacity factor and dispatch overlap (`catalog.stacks`).
     """
     tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
+    if stack is not None and type(fp8) is bool and type(plan.dtype) is int:  # type: ignore[comparison-overlap]
+        # a `one_row` plan: the terms of its precision and stack as kept (`_one_plan_terms`)
+        (_, cast_bytes, amax, norm_amax, transpose, load_factor, dispatcher, padding, fused,
+         qkv_copies), _ = _one_plan_terms(plan, fp8, stack, fp8_gemm_layouts)
+        return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp,
+                      sequence_parallel=plan.sequence_parallel == 1, seq_len=plan.seq_len, batch=plan.micro_batch,
+                      ep_stride=plan.ep_stride, fp8_casts=fp8, etp=plan.expert_tp, folded=plan.folded,
+                      cast_bytes=cast_bytes, amax_bytes=amax, norm_amax_bytes=norm_amax,
+                      gathered_transpose_bytes=transpose, expert_load_factor=load_factor, moe_dispatcher=dispatcher,
+                      quantization_padding=padding, fused_grouped_mlp=fused, qkv_split_copies=qkv_copies)
     profile = stack or resolve_stack(None, "training")
     share = bf16_layer_share(plan, profile)
     # on the layers the recipe quantises
@@ -214,13 +175,15 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     fp8 = precision[1] < 2.0
     lay = _layout(plan, fp8, stack, rates.fp8_gemm_layouts)
     ops = layer_ops(shape, lay)
+    # one plan: its precision's terms below as kept (`_one_plan_terms`: the same calls, once per stack and dtype)
+    kept = _one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1] if one else None
     # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
-    bf16_share = pick(fp8, bf16_layer_share(plan, stack), 0.0)
+    bf16_share = kept[0] if kept is not None else pick(fp8, bf16_layer_share(plan, stack), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
             else (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0)))
     # the wgrad GEMMs accumulate into the main gradient (`layer_kernels.wgrad_width`) where Megatron's fused wgrad
     # accumulation runs (TE + `gradient_accumulation_fusion`); FSDP / DeepSpeed stacks write a fresh wgrad
-    grad_bytes = main_grad_wgrad_bytes(stack)
+    grad_bytes = kept[4] if kept is not None else main_grad_wgrad_bytes(stack)
     # `MoeRouting.expert_gemm` per_expert: a grouped entry's `count` GEMMs in its `share` of the layers, one by one;
     # over `expert_gemm_streams` > 1 concurrent streams each run of that many GEMMs shares its waves
     grouped = stack.moe.expert_gemm == "grouped"
@@ -240,23 +203,32 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
     tp_fwd = tp_bwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
-    if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
-        operand, kept = _recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
+    if kept is not None:  # one plan: its kept ratios (`_one_plan_terms`)
+        ratios: tuple[float, float] | None = kept[5]
+        if ratios is not None:
+            d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one)
+            tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
+    elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
+        operand, kept_bf16 = _recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
-        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, pick(fp8, (operand + kept) / ACT, 1.0),
-                                               pick(fp8, (copies * operand + kept) / ACT, 1.0), one)
+        d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd,
+                                               pick(fp8, (operand + kept_bf16) / ACT, 1.0),
+                                               pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0), one)
         tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     cp_fwd = _collective_times(fabric, ops.collectives_fwd, "cp", one)
     cp_bwd = _collective_times(fabric, ops.collectives_bwd, "cp", one)
     # amax passes and kernels: the stack's fp8 scaling recipe for fp8, the format's own otherwise (nvfp4's
     # per-tensor scale: an amax kernel and read before each cast)
-    is_fp8 = plan.dtype == int(Dtype.FP8)
-    amax = pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
-    per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
+    if kept is not None:
+        amax, per_gemm, cast_bytes = kept[1], kept[2], kept[3]
+    else:
+        is_fp8 = plan.dtype == int(Dtype.FP8)
+        amax = pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
+        per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
+        cast_bytes = larger(cast_bytes_per_element(plan, stack, rates.fp8_gemm_layouts), 1e-9)
     # (one plan: a term `pick` would drop is not computed; the same values)
     fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0) if not one or fp8 else 0.0
-    cast_bytes = larger(cast_bytes_per_element(plan, stack, rates.fp8_gemm_layouts), 1e-9)
     eager_fwd, eager_bwd = ((EAGER_EXTRA_KERNELS[0], EAGER_EXTRA_KERNELS[1] + MAIN_GRAD_ADD_KERNELS)
                             if stack.kernel_fusion == "eager" else (0.0, 0.0))
     extra_fwd = fp8_kernels + eager_fwd

@@ -1,7 +1,8 @@
 """Per-GPU training memory: weights, gradients, optimizer state, activations, runtime overhead.
 
 Activations (Korthikanti et al. 2022; selective, full and block recompute; per pipeline stage kind):
-`training.activation_memory`, whose names are importable from here as well.
+`training.activation_memory`, whose names are importable from here as well. The parameters one GPU holds on each
+stage kind (layers, tables, MTP modules, their shards over DP): `training.stage_params`.
 
 Pipeline: the memory per GPU is that of the stage kind that peaks (`_peak_candidates`): the first stage (its layers,
 the embedding), the second (a middle stage: the most in flight of them, no table) and the last (its layers, the
@@ -20,7 +21,8 @@ Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a st
 low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
 master weights + two moments = 12 B/param (8 with the stack's bf16 moments, DeepSeek-V3 sec. 3.3.3); ZeRO 1/2/3
-shard the optimizer, then gradients, then weights over DP.
+shard the optimizer, then gradients, then weights over DP x CP (experts over their expert data-parallel ranks:
+`stage_params.dp_groups`, with the frameworks' sources).
 
 MTP (`Stack.mtp_num_layers`, DeepSeek-V3 arXiv:2412.19437 sec. 2.2: each module one transformer block, the 2h x h
 projection eh_proj and RMSNorms, the embedding and output head shared with the main model): each module's
@@ -35,7 +37,7 @@ builds an embedding on a stage with `mtp_process` as on the first (gpt_model.py,
 from memory): one more V x h / TP table on a last stage of PP > 1; DualPipe places the embedding's and the output
 head's stages on one rank, so the MTP module shares them physically (DeepSeek-V3 sec. 3.2.3, "Shared Embedding and
 Output Head for Multi-Token Prediction"): no copy on a mirrored schedule. Their gradients and optimizer state are
-sharded as the layer beside them (experts over the expert data-parallel ranks, the rest over DP: `sharded_of`).
+sharded as the layer beside them (experts over the expert data-parallel ranks, the rest over DP x CP: `sharded_of`).
 Activations (`_mtp_activation_bytes`): per module and micro-batch in flight one more layer's (its input alone
 under full recompute), the inputs of enorm, hnorm, eh_proj (2h) and the final norm (5h values in bf16), and the
 second loss's fp32 logits (cross_entropy.py as above), for the one micro-batch the loss's stage holds: the last
@@ -47,7 +49,6 @@ them on the last stage (layouts are not read here, above).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -78,6 +79,19 @@ from infraplan.training.schedules import (
     stack_schedules,
     stage_in_flight,
 )
+from infraplan.training.stage_params import (
+    _BOUND,
+    _head_table,
+    _mirrored,
+    _mtp_params,
+    _stage_params,
+    local_expert_params,
+    local_layer_params,
+    local_params,
+    mtp_module_params,
+    sharded_of,
+    sharded_params,
+)
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
 GRAD_BYTES = 4.0  # fp32 gradient accumulation buffer (Megatron main_grad; `grad_buffer_bytes`)
@@ -90,83 +104,12 @@ _WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
 _QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
 _QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
 _FULL = int(Recompute.FULL)  # its code as an int (an enum member's lookup costs more than the comparison)
-# a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
-_BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
-# schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
-# last stage, and so the MTP modules
-_MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
 _MTP_SIDE_VALUES = 5.0  # per token and MTP module: enorm, hnorm and final-norm inputs (h each), eh_proj's (2h)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
            "local_params", "memory_bound_terms", "memory_breakdown", "memory_total", "recomputed_fraction",
            "mtp_module_params", "recomputed_stage_layers", "sharded_of", "sharded_params", "stage_layers"]
-
-
-def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
-    """`compute()` of a one-plan row (`PlanArrays.one_row`, never changed in place), kept on the row for its
-    model: a single estimate asks for its parameter counts twice (the DP traffic and the memory), each a few
-    microseconds (issue 18); and across plans of the same model and (TP, PP, EP, ETP) (`ops.params.PLAN_SHAPE_COUNTS`:
-    `name` says which count, each reads only those). Arrays over plans are computed every time."""
-    if type(plan.tp) is not int:  # type: ignore[comparison-overlap]  # (a `one_row` holds Python ints)
-        return compute()
-    kept = plan.__dict__.get(name)
-    if kept is not None and kept[0] is shape:
-        return kept[1]
-    key = (name, plan.tp, plan.pp, plan.ep, plan.expert_tp)  # what every kept count reads (`ops.params`)
-    value = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
-    if value is None:
-        value = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, compute())
-    plan.__dict__[name] = (shape, value)  # (the frozen dataclass's __dict__, as `cached_property` writes it)
-    return value
-
-
-def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
-    kinds = _layer_kind_params(shape, plan)
-    if kinds is None:
-        return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
-    layer: np.ndarray = kinds[0]
-    return layer
-
-
-def _layer_kind_params(shape: TransformerShape, plan: PlanArrays) -> tuple[Any, ...] | None:
-    """`ops.params.layer_kind_params` of a one-plan row, kept on the row (every stage kind's parameters and the
-    ZeRO-3 layer multiply them: computed once per plan, not once per stage kind); None for arrays over plans (each
-    formula computes its own, as before)."""
-    if not is_plain(plan.tp):
-        return None
-    kinds: tuple[Any, ...] = _kept_on_row(plan, "_layer_kind_params", shape,
-                                          lambda: ops_params.layer_kind_params(shape, plan.tp, plan.ep, plan.expert_tp))
-    return kinds
-
-
-def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
-    return _kept_on_row(plan, "_local_params", shape,  # type: ignore[no-any-return]
-                        lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp,
-                                                        per_layer=_layer_kind_params(shape, plan)))
-
-
-def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """The part of `local_params` that is routed experts (E / EP experts split over ETP): replicated only over
-    the expert data-parallel ranks (`PlanArrays.edp`), not all of DP."""
-    experts = _kept_on_row(plan, "_local_expert_params", shape,
-                           lambda: ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp))
-    return experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))  # type: ignore[no-any-return]
-
-
-def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
-    """Local parameters after sharding over their data-parallel replicas (DP for dense, the expert data-parallel
-    ranks for experts: DP / EP, or TP x CP x DP / (EP x ETP) under MoE parallel folding)."""
-    return sharded_of(plan, local_params(shape, plan), local_expert_params(shape, plan))
-
-
-def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.ndarray:
-    """`sharded_params` of the plan's `local_params` and `local_expert_params` (computed already)."""
-    expert_shard = pick(plan.folded, experts / plan.edp, experts * plan.ep / plan.dp)
-    sharded: np.ndarray = (params - experts) / plan.dp + expert_shard
-    return sharded
 
 
 def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> dict[str, np.ndarray]:
@@ -219,13 +162,6 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) 
     return list(zip(kinds, acts, strict=True)) if len(kinds) == 3 else [(_FIRST, larger(*acts))]
 
 
-def _mirrored(plan: PlanArrays) -> Any:
-    """Whether each plan's schedule holds mirrored stages per rank (`_MIRRORED`): a bool, or a bool array."""
-    if is_plain(plan.schedule):
-        return int(plan.schedule) in _MIRRORED
-    return np.isin(plan.schedule, _MIRRORED)
-
-
 def _mtp_on(plan: PlanArrays, kind: int) -> Any:
     """1 where a stage of the kind holds the stack's MTP modules, else 0 (module docstring): the last stage, or
     the first under a mirrored schedule; the bound kind of `memory_bound_terms` always (an upper bound)."""
@@ -235,35 +171,6 @@ def _mtp_on(plan: PlanArrays, kind: int) -> Any:
         return 0.0
     mirrored = _mirrored(plan)
     return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
-
-
-def _head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:
-    """The output head's V x h / TP table that an untied model's first-stage rank holds beside the embedding's under
-    a mirrored schedule of one parameter copy: ZB-V's rank 0 runs chunks 0 and 2p - 1 (torch 2.13.0
-    pipelining/_utils.py:528-543, `generate_stage_to_rank_mapping(style="v")`), so it builds the embedding and the
-    LM head (weights, gradients and optimizer state, sharded as the rest of its stage); DualPipe's two copies count
-    the first stage's table twice already (its rank 0 holds stages 0 and p - 1). 0 elsewhere (hZ2)."""
-    on = _mirrored(plan) & (plan.pp > 1) & (copies == 1.0)
-    return pick(on, shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
-
-
-def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
-    """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
-    (module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over TP), plus the
-    embedding table Megatron-Core builds beside them on a last stage of PP > 1 outside a mirrored schedule."""
-    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
-    modules, experts = mtp_module_params(shape, plan, profile.mtp_num_layers)
-    return modules + table, experts
-
-
-def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers: int) -> tuple[Any, Any]:
-    """(parameters, routed-expert parameters) of `mtp_num_layers` MTP modules on one GPU, without the embedding
-    table (`_mtp_params`): per module a layer of the decoder's last kind and eh_proj (2h x h over TP)."""
-    n = float(mtp_num_layers)
-    h = float(shape.hidden_size)
-    layer = local_layer_params(shape, plan)  # the routed (last) kind of an MoE model, the one kind of a dense one
-    experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, 1.0)
-    return n * (layer + 2.0 * h * h / plan.tp), n * experts
 
 
 def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
@@ -283,25 +190,6 @@ def _chunk_parts(profile: Stack) -> tuple[int, ...]:
     """The parts of `schedules.stage_in_flight` the stage kinds of `_peak_candidates` read: without a counted end, the
     first and last stages' chunks alone."""
     return (0, 1, 2, 3, 4) if any(_split_flags(profile)) else (0, 3)
-
-
-def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int) -> tuple[Any, Any]:
-    """(parameters, routed-expert parameters) of one GPU on a stage of the kind: the layers of
-    `ops.params.split_stage_layers` and, on the first and last stage, the embedding / LM head."""
-    emb, loss = _split_flags(profile)
-    if kind != _MIDDLE and not (emb or loss):  # ceil(L / p) layers and a table: the heaviest stage's
-        return local_params(shape, plan), local_expert_params(shape, plan)
-
-    def compute() -> tuple[Any, Any]:
-        split = _kept_on_row(plan, f"_split_stage_layers{int(emb)}{int(loss)}", shape,  # (one per plan)
-                             lambda: ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss))
-        layers = split[kind % _BOUND]
-        return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE,
-                                        _layer_kind_params(shape, plan)),
-                ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers))
-
-    held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
-    return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))
 
 
 def _one_plan_copies(schedule: int) -> float:

@@ -166,22 +166,14 @@ class PlanArrays:
         if not _INT_TYPES.issuperset(map(type, values)):
             return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
-        plan, row = object.__new__(cls), object.__new__(cls)
+        # the plan a `_LazyOnePlan` (its one-element arrays made on first read: a single estimate reads only
+        # `one_row`), its `one_row` a plain PlanArrays (no `__getattr__` on its type: its attributes are read a few
+        # hundred times per estimate, each through CPython's slower lookup hook where the type has one; hP13)
+        plan, row = object.__new__(_LazyOnePlan), object.__new__(cls)
         row.__dict__.update(zip(_FIELD_NAMES, ints, strict=True))
         _derive_one_row(row.__dict__)
-        # the one-element arrays are made on first read (`__getattr__`): a single estimate reads only `one_row`
         plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
         return plan
-
-    if not TYPE_CHECKING:  # (the checker keeps seeing the declared fields only)
-        def __getattr__(self, name: str) -> Any:
-            """The array fields of a plan made by `one_plan`, on first read: each a one-element view of one array
-            of its `row_key` (as `build` makes them); called only when `name` is not in the instance's __dict__."""
-            kept = self.__dict__
-            if name in _FIELD_SET and "row_key" in kept:
-                kept.update(zip(_FIELD_NAMES, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
-                return kept[name]
-            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __len__(self) -> int:
         return 1 if type(self.tp) in _PLAIN else int(self.tp.size)  # `one_row`: one plan
@@ -307,6 +299,21 @@ class PlanArrays:
         out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
         out["micro_batches"] = int(one.micro_batches if one is not None else self.micro_batches[i])
         return out
+
+
+class _LazyOnePlan(PlanArrays):
+    """A plan made by `PlanArrays.one_plan`: its array fields made on first read (`__getattr__`), on this subclass
+    alone, so that other plans' and every `one_row`'s attribute reads skip the hook (`one_plan`)."""
+
+    if not TYPE_CHECKING:  # (the checker keeps seeing the declared fields only)
+        def __getattr__(self, name: str) -> Any:
+            """The array fields of a plan made by `one_plan`, on first read: each a one-element view of one array
+            of its `row_key` (as `build` makes them); called only when `name` is not in the instance's __dict__."""
+            kept = self.__dict__
+            if name in _FIELD_SET and "row_key" in kept:
+                kept.update(zip(_FIELD_NAMES, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
+                return kept[name]
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
 
 def _derive_one_row(row: dict[str, Any]) -> None:

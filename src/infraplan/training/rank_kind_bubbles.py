@@ -5,8 +5,8 @@ rank with the LM head + loss (three rank kinds; chunk kinds when interleaved), o
 Each form is the longest path through the framework's order (torch's transcribed orders in
 tests/training/test_torch_schedule_orders.py; Megatron's 1F1B below p micro-batches) on the kinds' pass times,
 found as the vertices of the paths' pass counts by linear programming and checked with exact fractions against
-list schedules (hZ2, hZ3 session 35; hB, hB2 session 36; hB3, hB4 session 37). `step_assembly` decides which form a
-plan's kinds need; every function is array-first, with one plan's floats giving the same bits.
+list schedules (hZ2, hZ3 session 35; hB, hB2 session 36; hB3, hB4 session 37; hB5 session 38). `step_assembly`
+decides which form a plan's kinds need; every function is array-first, with one plan's floats giving the same bits.
 """
 
 from __future__ import annotations
@@ -46,6 +46,47 @@ def interleaved_first_chunk_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, 
     extra = pick(d > 0.0, (g - 1.0 / v) * d, (1.0 - 1.0 / v) * d)
     runs = (schedule == int(Schedule.INTERLEAVED)) & (m >= to_float(pp))
     return pick(runs, extra, 0.0)  # type: ignore[no-any-return]
+
+
+def interleaved_last_heaviest_few_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, vpp: ArrayLike,
+                                    micro_batches: ArrayLike, stage_s: ArrayLike, others_s: ArrayLike,
+                                    plain_s: ArrayLike, plain_fwd_s: ArrayLike, first_excess_s: ArrayLike) -> Array:
+    """Seconds per step to add to `pipeline_bubble`'s interleaved wave below p micro-batches (o = `others_s`, the
+    other ranks' seconds per micro-batch) where the heaviest rank is the last (`stage_s`): v chunks per rank,
+    c = `plain_s` / v each (a plain rank's time, forward `plain_fwd_s`) but rank 0's first, c + d (d =
+    `first_excess_s`: the embedding, less a layer where the split counts it as one; its passes split as a plain
+    one's), and the last rank's last, t_l = `stage_s` - (v - 1) c (the LM head + loss), the heaviest chunk (t_l
+    >= c + d, t_l >= c); 0 where plain_s < 0 (the caller's mark: not this case), outside that region, from p
+    micro-batches on and for other schedules.
+
+    torch's ScheduleInterleaved1F1B runs m < p in one round of m micro-batches (`round_size`; Megatron refuses
+    it). The longest path through that order (the transcription in tests/training/test_torch_schedule_orders.py)
+    on the three chunk kinds has four pass-count shapes (the vertices of the paths' pass counts by linear
+    programming, p 3-7, v 2-4, m 2..p - 1): every chunk of one micro-batch and the last chunk m - 1 more times,
+    plus rank 0's first chunk m - 1 more times in a pass where that beats p - 1 plain ones of it, so with f, b a
+    plain chunk's passes and f_0, b_0 the first's, step = o + t + (m - 1) t_l + max((m - 1) f_0 - (p - 1) f, 0) +
+    max((m - 1) b_0 - (p - 1) b, 0) and the bubble o - (m - 1)(v - 1) c + the two maxima; the model's wave,
+    o - (m - 1)(1 - 1/v) t, counts the last rank's average chunk in place of its last one (under by (m - 1)
+    (1 - 1/v)(t_l - c)). Checked with exact fractions against the list: 0 misses in 3,000 cases (p 2-8, v 2-4,
+    every m < p, any pass times >= 0 with the last chunk the heaviest) and 300 at p 9-16 (hB5, session 38;
+    tests/training/test_interleaved_rounds_hB5.py)."""
+    values = (pp, vpp, micro_batches, stage_s, others_s, plain_s, plain_fwd_s, first_excess_s)
+    holds = (micro_batches < pp) & (plain_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
+    return _where_it_holds(holds, values, _last_chunk_few)
+
+
+def _last_chunk_few(p: Any, v: Any, m: Any, th: Any, o: Any, plain: Any, fplain: Any, d: Any) -> Any:
+    """`interleaved_last_heaviest_few_s` of plans it applies to (floats or arrays of one shape); 0 outside the
+    region (a last chunk lighter than the first or a plain one)."""
+    c, f = plain / v, fplain / v
+    share = f / larger(c, 1e-30)
+    f0, b0 = f + d * share, (c - f) + d * (1.0 - share)
+    last = th - (v - 1.0) * c
+    inside = (last >= c + d) & (last >= c)
+    k = m - 1.0
+    bubble = o - k * (v - 1.0) * c + larger(k * f0 - (p - 1.0) * f, 0.0) + larger(k * b0 - (p - 1.0) * (c - f), 0.0)
+    wave = larger(o - k * (1.0 - 1.0 / v) * th, o / v)  # the model's (`schedule_models._interleaved_bubble`)
+    return pick(inside, bubble - wave, 0.0)
 
 
 def interleaved_middle_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLike, vpp: ArrayLike,

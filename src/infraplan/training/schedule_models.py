@@ -89,9 +89,10 @@ o / v; ZB-H1 / ZB-V o times their shares; DualPipe (p/2 - 1)/(p - 1) of o times 
 passes o from the stage split (`training.step_assembly`); 1F1B / ZB-H1 with the first rank the heaviest:
 `schedules.three_rank_kinds_s` on top (the exact bubble of torch's order on the first, middle and last rank kinds;
 below p micro-batches Megatron's 1F1B order and torch's ZB-H1, the latter whichever rank is the heaviest);
-interleaved: `interleaved_first_chunk_s` (the last rank the heaviest), `interleaved_middle_heaviest_s` (a middle
-one, both end chunks lighter) or `interleaved_first_heaviest_s` (rank 0, its first chunk heavier than a plain one)
-on top (the exact bubble of the order on the first, plain and last chunk kinds).
+interleaved: `interleaved_first_chunk_s` (the last rank the heaviest; below p micro-batches, on whole chunks,
+`interleaved_last_heaviest_few_s`), `interleaved_middle_heaviest_s` (a middle one, both end chunks lighter) or
+`interleaved_first_heaviest_s` (rank 0, its first chunk heavier than a plain one) on top (the exact bubble of the
+order on the first, plain and last chunk kinds).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from infraplan.scalar_path import is_plain, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.rank_kind_bubbles import interleaved_first_chunk_s as interleaved_first_chunk_s
 from infraplan.training.rank_kind_bubbles import interleaved_first_heaviest_s as interleaved_first_heaviest_s
+from infraplan.training.rank_kind_bubbles import interleaved_last_heaviest_few_s as interleaved_last_heaviest_few_s
 from infraplan.training.rank_kind_bubbles import interleaved_middle_heaviest_s as interleaved_middle_heaviest_s
 from infraplan.training.rank_kind_bubbles import three_rank_kinds_s as three_rank_kinds_s
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES as PIPELINE_SCHEDULES

@@ -63,7 +63,7 @@ STAGE_COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "other")
 def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArrays, stack: Stack) -> np.ndarray:
     """Per row (1-D rows at vpp 1, 1F1B, ZeRO 0): a lower bound on the step time of each of its plans (seconds).
     Where the stack ships DualPipe, whose ranks pace on a mirrored pair of stages and pair each layer's EP
-    all-to-all with the other direction's compute (`stage_split.mirrored_pair_stage`, `step_assembly`), the rows of
+    all-to-all with the other direction's compute (`mirrored_stages.mirrored_pair_stage`, `step_assembly`), the rows of
     an even PP are priced under it too and the lower of the two kept."""
     out = step_time(shape, cluster, rows, stack, stage_only=True)
     floor = out[STAGE_COMPONENTS[0]]

@@ -20,11 +20,8 @@ Vectorised over plans like `training.schedules` (one plan takes the same arithme
 each stage's pace per phase is the longer of its GPU work and its host issue time. The stack's MTP modules
 (`Stack.mtp_num_layers`, `training.pipeline_layout`) run on the last stage beside the LM head + loss; a stack's
 `pipeline_layouts` replace the split where a plan's p x v matches one (`pipeline_layout.with_pipeline_layout`).
-DualPipe's rank i holds stage i of one direction and stage p-1-i of the other, half the micro-batches each way, and
-paces on the mean of the pair (`mirrored_pair_stage`, applied per plan by `with_mirrored_pairs` in
-`step_time.one_plan_step_time`: the schedule is not a layer key): the embedding, the LM head + loss and the MTP
-modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, every micro-batch through both
-(`v_shape_stage`, the same call): rank 0 runs the embedding and the LM head + loss (and MTP) of every micro-batch.
+Schedules whose ranks hold mirrored stages (DualPipe, ZB-V) pace on their pair of stages:
+`training.mirrored_stages`.
 Interleaving (Megatron's virtual pipeline, torch's "loop" mapping) puts chunk j on rank j mod p: the embedding on
 rank 0 and the head on rank p-1, so a rank's chunks add up to the 1F1B split's stage (`with_stage_split`).
 (A stack layout matching a DualPipe plan still prices its heaviest single rank.)
@@ -51,7 +48,7 @@ from numpy.typing import NDArray
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import larger, pick, smaller, to_float
-from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
+from infraplan.training.pipeline_layout import mtp_layer_equivalent
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -312,129 +309,6 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     out["mtp_stage"] = mtp * float(last)
     out["mtp_other"] = mtp - out["mtp_stage"]
     out["mtp_layer_equivalent"] = mtp_layer_equivalent(shape) if mtp else 0.0
-    return out
-
-
-def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                        last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
-                        loss_is_layer: bool = False) -> tuple[Array, Array, Array, Array]:
-    """The pace-setting rank of a schedule whose rank i holds stage i of the forward direction and stage p-1-i of
-    the reverse one, each direction running half the micro-batches (DualPipe: DeepSeek-V3 arXiv:2412.19437
-    sec. 3.2.1, Fig. 5; deepseek-ai/DualPipe README, "2x" parameters per rank): its pace per micro-batch is the
-    mean of its two stages, max_i (s_i + s_{p-1-i}) / 2, so the embedding (stage 0) and the LM head + loss and MTP
-    modules (stage p-1, `last_extra_s`) share the end ranks 0 and p-1.
-
-    "even" (Megatron-Core's split, `_even_heaviest_stage`): the end pair's (first + last layers) / 2 and the
-    extras' halves against a middle pair's ceil(L' / p) layers (ties: the end pair). "balanced" (the whole-layer
-    split a user balances): the same bisection (`_balanced_heaviest_stage`) over the p / 2 pairs, the end pair
-    carrying e + h, at half its time per micro-batch. Returns (seconds per micro-batch, decoder layers per
-    micro-batch, the share of its micro-batches running the LM head + loss, the share running the embedding):
-    1/2 each on the end pair, 0 on a middle one. Arrays over plans, or one plan's floats (operation for
-    operation the same) where every input is a float; p < 2 has no pair (one stage: everything).
-    """
-    if all(type(x) is float for x in (pp, layer_s, first_extra_s, last_extra_s)):  # one plan
-        one = _mirrored_pair_floats(num_layers, float(pp), float(layer_s), float(first_extra_s), float(last_extra_s),
-                                    split, embedding_is_layer, loss_is_layer)
-        return one  # type: ignore[return-value]
-    p = _f(pp)
-    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
-    p = np.broadcast_to(p, t.shape)
-    single = p < 2.0
-    if split == "even":
-        emb, loss = float(embedding_is_layer), float(loss_is_layer)
-        per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
-        end_layers = (per - emb + per - loss) / 2.0
-        end = end_layers * t + (e + h) / 2.0
-        middle = np.where(p > 2.0, per * t, 0.0)
-        is_end = end >= middle
-        seconds, layers = np.where(is_end, end, middle), np.where(is_end, end_layers, per)
-    else:  # p / 2 bins of whole layers, the end pair's holding the embedding and the head (`first` below)
-        pair_s, pair_layers, _, is_end = _balanced_heaviest_stage(num_layers, np.maximum(p / 2.0, 1.0), t, e + h,
-                                                                  np.zeros_like(t))
-        seconds, layers = pair_s / 2.0, pair_layers / 2.0
-    share = np.where(is_end, 0.5, 0.0)
-    return (np.asarray(np.where(single, num_layers * t + e + h, seconds), dtype=np.float64),
-            np.asarray(np.where(single, float(num_layers), layers), dtype=np.float64),
-            np.asarray(np.where(single, 1.0, share), dtype=np.float64),
-            np.asarray(np.where(single, 1.0, share), dtype=np.float64))
-
-
-def _mirrored_pair_floats(num_layers: int, p: float, t: float, e: float, h: float, split: str,
-                          embedding_is_layer: bool, loss_is_layer: bool) -> tuple[float, float, float, float]:
-    """`mirrored_pair_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
-    if p < 2.0:
-        return num_layers * t + e + h, float(num_layers), 1.0, 1.0
-    if split == "even":
-        emb, loss = float(embedding_is_layer), float(loss_is_layer)
-        per = float(math.ceil((num_layers + emb + loss) / (p if p > 1.0 else 1.0)))
-        end_layers = (per - emb + per - loss) / 2.0
-        end = end_layers * t + (e + h) / 2.0
-        middle = per * t if p > 2.0 else 0.0
-        is_end = end >= middle
-        seconds, layers = (end, end_layers) if is_end else (middle, per)
-    else:
-        pair_s, pair_layers, _, is_end = _balanced_stage_floats(num_layers, p / 2.0 if p / 2.0 > 1.0 else 1.0,
-                                                                t if t > 1e-30 else 1e-30, e + h, 0.0)
-        seconds, layers = pair_s / 2.0, pair_layers / 2.0
-    share = 0.5 if is_end else 0.0
-    return seconds, layers, share, share
-
-
-def v_shape_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
-                  last_extra_s: ArrayLike, split: str = "balanced", embedding_is_layer: bool = False,
-                  loss_is_layer: bool = False) -> tuple[Array, Array, Array, Array]:
-    """The pace-setting rank of ZB-V: the model is cut into 2p chunks and rank i holds chunks i and 2p-1-i
-    (Qi et al., arXiv:2401.10241 sec. 6; torch 2.13.0 torch/distributed/pipelining/_utils.py:528-543,
-    `generate_stage_to_rank_mapping(style="v")`, which ScheduleZBVZeroBubble uses, schedules.py:3427-3428), so rank
-    0 holds the embedding (chunk 0) and the LM head + loss and MTP modules (chunk 2p-1), and every micro-batch runs
-    both chunks of every rank. Those are `mirrored_pair_stage`'s pairs of the 2p chunks, each run by every
-    micro-batch instead of half of them: twice its pace, layers and shares (1 for both ends on rank 0, 0 on the
-    others). "even": chunks of ceil(L' / 2p) layers, the end chunks one short where the embedding / loss count
-    as a layer; "balanced": the bisection over p ranks of whole layers, rank 0 carrying e + h. Returns
-    (seconds per micro-batch, decoder layers, share of micro-batches running the LM head + loss on it, share
-    running the embedding). Arrays over plans, or one plan's floats where every input is a float (the same bits:
-    x 2 is exact)."""
-    if all(type(x) is float for x in (pp, layer_s, first_extra_s, last_extra_s)):  # one plan
-        s, layers, head, embed = _mirrored_pair_floats(num_layers, 2.0 * float(pp), float(layer_s),
-                                                       float(first_extra_s), float(last_extra_s), split,
-                                                       embedding_is_layer, loss_is_layer)
-        return 2.0 * s, 2.0 * layers, 2.0 * head, 2.0 * embed  # type: ignore[return-value]
-    pace = mirrored_pair_stage(num_layers, 2.0 * _f(pp), layer_s, first_extra_s, last_extra_s, split,
-                               embedding_is_layer, loss_is_layer)
-    return 2.0 * pace[0], 2.0 * pace[1], 2.0 * pace[2], 2.0 * pace[3]
-
-
-def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any,
-                        paired: Any, v_shaped: Any = False) -> dict[str, Any]:
-    """`times` (of `with_stage_split`) with the pace-setting rank of `mirrored_pair_stage` on the plans `paired`
-    (a bool array over plans, or one plan's bool: those whose schedule holds mirrored stage pairs, DualPipe):
-    its mean decoder layers per micro-batch (`stage_layers`), its shares of micro-batches running the LM head +
-    loss (`last_is_heaviest`) and the embedding (`first_is_heaviest`), 1/2 on the end pair, its MTP modules (the
-    head's share of them, `mtp_stage`) and the rest on the other ranks (`other_layers`, `mtp_other`): their sum
-    over the ranks is each stage's work once, as `schedules`' bubble reads it. On the plans `v_shaped` (ZB-V) the
-    rank of `v_shape_stage` in the same terms (its two chunks' layers, shares 1 on rank 0). Other plans keep the
-    split's terms. Arrays over plans or one plan's floats (`pp` a float; its terms floats, or one-element arrays
-    where block recompute mixed two rows)."""
-    one = type(pp) is float
-    if not ((bool(paired) or bool(v_shaped)) if one else (bool(np.any(paired)) or bool(np.any(v_shaped)))):
-        return times
-    layer, head, embed = paces(times)
-    mtp = float(stack.mtp_num_layers)  # MTP modules after the LM head, on the last stage (`pipeline_layout`)
-    last = head + mtp * (mtp_layer_equivalent(shape) * layer + head + embed) if mtp else head
-    if one:
-        layer, embed, last = (float(np.ravel(x)[0]) for x in (layer, embed, last))
-    out = dict(times)
-    for rule, which in ((mirrored_pair_stage, paired), (v_shape_stage, v_shaped)):
-        if not (bool(which) if one else bool(np.any(which))):
-            continue
-        _, layers, head_share, embed_share = rule(
-            shape.num_layers, pp, layer, embed, last, stack.pipeline_split,
-            stack.account_for_embedding_in_pipeline_split, stack.account_for_loss_in_pipeline_split)
-        terms = {"stage_layers": layers, "last_is_heaviest": head_share, "first_is_heaviest": embed_share,
-                 "other_layers": shape.num_layers - layers, "mtp_stage": mtp * head_share}
-        terms["mtp_other"] = mtp - terms["mtp_stage"]
-        for k, v in terms.items():
-            out[k] = v if one else np.where(which, v, out[k])
     return out
 
 

@@ -6,12 +6,13 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
 * the heaviest stage's micro-batch work: its layers, plus the embedding where it is the first stage and the LM
   head + loss where it is the last (Megatron-Core builds the embedding on the first pipeline stage and the
   output layer + loss on the last, `GPTModel(pre_process, post_process)`; DualPipe's heaviest rank: the mean of
-  its mirrored pair of stages, `stage_split.mirrored_pair_stage`), with the host issue time no queued GPU
+  its mirrored pair of stages, `mirrored_stages.mirrored_pair_stage`), with the host issue time no queued GPU
   work covers (`training.host_time`); under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs
   beside the paired chunk (`expert_dispatch._with_ep_comm`), the latter with its unpaired warm-up / cool-down
   passes and its pipeline transfers on the all-to-all's NICs (`training.combined_1f1b`);
 * the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
-  each stage's layers, the first's embedding and the last's head + loss; the p2p chain of one micro-batch
+  each stage's layers, the first's embedding and the last's head + loss (an end stage priced as the heaviest is,
+  `stage_seconds`, with its exposed host time); the p2p chain of one micro-batch
   through every model chunk (every micro-batch's send / recv calls where the stack blocks on them,
   `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
   and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
@@ -45,6 +46,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.rank_kind_bubbles import (
     interleaved_first_chunk_s,
     interleaved_first_heaviest_s,
+    interleaved_last_heaviest_few_s,
     interleaved_middle_heaviest_s,
     three_rank_kinds_s,
 )
@@ -56,6 +58,8 @@ ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
 _ZB_H1 = int(Schedule.ZB_H1)
+_INTERLEAVED = int(Schedule.INTERLEAVED)
+_ZB_V = int(Schedule.ZB_V)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
               "optimizer", "other")
 
@@ -106,6 +110,43 @@ def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_ove
             overlap * (bwd_gpu + ops.maximum(host_over_gpu_bwd - bank, 0.0)))
 
 
+def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
+                  host_terms: tuple[Any, Any, float, float], moe_exposed: Any, exposed: Any, dispatch_s: float,
+                  ops: MathOps) -> tuple[dict[str, Any], Any, Any, Any, Any, Any]:
+    """One pipeline stage's seconds per micro-batch by component (`per_layer`'s keys; arrays or one plan's floats):
+    `layers` decoder layers (its MTP modules' included), `heads` LM heads + losses and `embeds` embeddings (the MTP
+    modules' included), `with_head` 1 where it runs the model's own LM head + loss (its loss calls and the
+    forward's tail), with the host issue time no queued GPU work covers (`host_terms`: the forward's sync, the
+    micro-batches, the batch's and the loss's host calls, `host_time.micro_batch_host_time`). Also returns its
+    forward's host and GPU time less the tail, its backward's host and GPU time and its forward's GPU time."""
+    synced, m, batch_host, loss_host = host_terms
+    stage = {k: layers * v for k, v in per_layer.items()}
+    stage["compute"] = stage["compute"] + heads * lt["head_compute"]
+    stage["other"] = stage["other"] + heads * lt["head_other"]
+    stage["other"] = stage["other"] + embeds * lt["embed_other"]
+    # their TP collectives (`head_time._end_collectives`)
+    stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
+    # host issue time no queued GPU work covers (per micro-batch on the stage); the embedding opens the forward and
+    # closes the backward, among the layers' work
+    # (the five parts in `sum`'s order, from 0)
+    gpu_fwd = (layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
+               + heads * lt["head_gpu_fwd"] + embeds * lt["embed_gpu_fwd"])
+    gpu_bwd = (layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
+               + heads * lt["head_gpu_bwd"] + embeds * lt["embed_gpu_bwd"])
+    host_fwd = layers * lt["host_fwd"] + heads * lt["head_host_fwd"] + embeds * lt["embed_host_fwd"]
+    host_bwd = layers * lt["host_bwd"] + heads * lt["head_host_bwd"] + embeds * lt["embed_host_bwd"]
+    tail = ops.where(synced, with_head, 0.0)
+    # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
+    # calls follow the LM head + loss kernels on the last stage, which cover what they can.
+    host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
+    run_host_fwd, run_gpu_fwd = host_fwd - tail * (lt["head_host_fwd"] + loss_host), gpu_fwd - tail * lt["head_gpu_fwd"]
+    host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
+                            + m * ops.where(synced, batch_host, 0.0)
+                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
+    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
+    return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd
+
+
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
                   rates: KernelRates, ops: MathOps, stage_only: bool) -> dict[str, Any]:
     """`step_time` from the per-layer terms `lt` and the `traffic` of `step_traffic.pipeline_and_dp_traffic`,
@@ -134,66 +175,49 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     single = plan.pp == 1
     # heaviest stage of the stack's split (`stage_split.heaviest_stage`): a middle stage, the first with the
     # embedding, or the last with the LM head + loss (one stage: everything); DualPipe's heaviest rank of mirrored
-    # stage pairs (`stage_split.mirrored_pair_stage`): per micro-batch the mean of its two stages, so its shares of
+    # stage pairs (`mirrored_stages.mirrored_pair_stage`): per micro-batch the mean of its two stages, so its shares of
     # micro-batches running the LM head + loss (`last_is_heaviest`) and the embedding are 1/2 on the end pair
     # MTP modules on it (`training.pipeline_layout`): each a layer (+ eh_proj), an embedding and an LM head + loss
     mtp, mtp_layers = lt["mtp_stage"], lt["mtp_stage"] * lt["mtp_layer_equivalent"]
     layers, with_head = lt["stage_layers"] + mtp_layers, lt["last_is_heaviest"]  # (1 or 0; 1/2 paired)
     heads = with_head + mtp
-    stage = {k: layers * v for k, v in per_layer.items()}
-    stage["compute"] = stage["compute"] + heads * head_compute
-    stage["other"] = stage["other"] + heads * head_other
     with_embed = lt["first_is_heaviest"]  # (1 or 0; 1/2 paired)
     embeds = with_embed + mtp
-    stage["other"] = stage["other"] + embeds * lt["embed_other"]
-    # their TP collectives (`head_time._end_collectives`)
-    stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
     m = ops.as_float(plan.micro_batches)
-    # host issue time no queued GPU work covers (per micro-batch on the heaviest stage); the embedding opens the
-    # forward and closes the backward, among the layers' work
-    # (the five parts in `sum`'s order, from 0)
-    gpu_fwd = (layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
-               + heads * lt["head_gpu_fwd"] + embeds * lt["embed_gpu_fwd"])
-    gpu_bwd = (layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
-               + heads * lt["head_gpu_bwd"] + embeds * lt["embed_gpu_bwd"])
-    host_fwd = layers * lt["host_fwd"] + heads * lt["head_host_fwd"] + embeds * lt["embed_host_fwd"]
-    host_bwd = layers * lt["host_bwd"] + heads * lt["head_host_bwd"] + embeds * lt["embed_host_bwd"]
     # a sync ends every forward when stages exchange activations (PP) or the stack's timers synchronise
     # (`Stack.phase_sync`); the LM head and loss close that forward, so the GPU runs them after the host has
     # issued everything: the layers' host slack cannot cover them (`host_exposed_time`, `head_tail`)
     # (a dropless MoE layer's host sync ends the forward's run-ahead too, whatever share of the layers are MoE)
     synced = ops.where(single, ops.where(lt["moe_host_sync"] > 0.0, True, profile.phase_sync), True)
-    tail = ops.where(synced, with_head, 0.0)
-    batch_host, loss_host = micro_batch_host_time(profile, dispatch_s)
-    # get_batch runs before the forward on every stage; between timer syncs nothing queued hides it. The loss
-    # calls follow the LM head + loss kernels on the last stage, which cover what they can.
-    host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
-    run_host_fwd, run_gpu_fwd = host_fwd - tail * (lt["head_host_fwd"] + loss_host), gpu_fwd - tail * lt["head_gpu_fwd"]
-    host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
-                            + m * ops.where(synced, batch_host, 0.0)
-                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
+    host_terms = (synced, m, *micro_batch_host_time(profile, dispatch_s))
+    batch_host, loss_host = host_terms[2:]
     # dropless MoE: each MoE layer's eager block after its forward sync, hidden by its own GPU work (`layer_time`;
     # eager stacks: no block of its own, the dispatch the emptied queue waits for after the sync)
-    moe_exposed = (lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
-                                          + dispatch_s)
-                   + lt["moe_sync_waits"] * dispatch_s)  # the block's other syncs (GPT-OSS's GeGLU offset copy)
-    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
+    moe_block = lt["moe_host_sync"] * (ops.maximum(lt["moe_host_fwd"] - lt["moe_gpu_fwd"] - lt["ep_fwd"], 0.0)
+                                       + dispatch_s)
+    moe_exposed = moe_block + lt["moe_sync_waits"] * dispatch_s  # the block's other syncs (GPT-OSS's GeGLU offset)
+    stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd = stage_seconds(
+        lt, per_layer, layers, heads, embeds, with_head, host_terms, moe_exposed, exposed, dispatch_s, ops)
     if stage_only:
         stage_out = {k: m * v for k, v in stage.items()}
         return _in_paired_shape(stage_out, paired) if unpaired else stage_out
     stage_total = sum(stage.values()) if ops is FLOAT_OPS else ordered_sum(stage.values())
     fwd_window, bwd_window = dp_windows(lt, layers, run_host_fwd - run_gpu_fwd, host_bwd - gpu_bwd, synced,
                                         profile.dp_overlap_fraction, ops)
+    # the MoE blocks' exposed host time after their forward syncs is forward wall time too (`dp_windows`: the phase's
+    # GPU work plus the host time the stage counts as exposed in it; the DP collectives' stream runs on while the
+    # compute stream waits for the host): without it a faster GPU shrank the window while the host held the forward,
+    # +1 % on a step (hX1, session 38). The offset syncs' waits are left out: forward and backward in one count.
+    fwd_window = fwd_window + profile.dp_overlap_fraction * layers * moe_block
 
     out = {k: m * v for k, v in stage.items()}
     if profile.moe.overlap_ep_comm:  # its unpaired passes and pipeline transfers on the all-to-all's NICs
         out["ep_comm"] = out["ep_comm"] + combined_1f1b_schedule_s(
             plan, lt, traffic, layers, combined_1f1b & megatron_schedule(plan), ops)
-    # the other stages' time per micro-batch (`schedules`, uneven stages): their layers at the pace per layer of
-    # a middle stage as long as the heaviest (no embedding, no LM head: its GPU work and the host issue time no
-    # queued work covers, priced as the heaviest stage's), plus the LM head + loss where the last stage is not the
-    # heaviest and the embedding where the first is not. (The heaviest stage's total less its head's GPU time was
-    # used before: once that stage is host-bound a faster head moved time onto the layers, +0.12 % on a step.)
+    # the other stages' time per micro-batch (`schedules`, uneven stages): the middle stages' layers at the pace per
+    # layer of a middle stage as long as the heaviest (no embedding, no LM head: its GPU work and the host issue time
+    # no queued work covers, priced as the heaviest stage's). (The heaviest stage's total less its head's GPU time
+    # was used before: once that stage is host-bound a faster head moved time onto the layers, +0.12 % on a step.)
     head_s, embed_s = head_compute + head_other + lt["head_tp"], lt["embed_other"] + lt["embed_tp"]
     paced = ops.maximum(layers, 1.0)
     layer_gpu = sum(per_layer.values()) if ops is FLOAT_OPS else ordered_sum(per_layer.values())
@@ -203,8 +227,37 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
                         layers * lt["host_bwd"], mid_fwd, mid_bwd, m, synced, dispatch_s)
                 + m * ops.where(synced, batch_host, 0.0)) / m + layers * moe_exposed
     layer_s = ops.where(layers > 0.0, layer_gpu + mid_host / paced, layer_gpu)
-    others = (lt["other_layers"] * layer_s + (1.0 - with_head) * head_s + (1.0 - with_embed) * embed_s
-              + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
+    # The end stages that are not the heaviest, each priced as the heaviest is (`stage_seconds`: its own GPU work and
+    # the host issue time no queued GPU work covers: the first with the embedding, the last with the LM head + loss,
+    # their host calls and the forward's tail, and the MTP modules), on the even split's layers (Megatron-Core
+    # get_num_layers_to_build: a middle stage's less one where the embedding / the loss counts as a layer; the
+    # balanced split: as many as the heaviest), at most the other stages' layers. (A middle stage's pace plus the
+    # LM head's / embedding's GPU time was used before: where the heaviest stage switched ends the bubble jumped,
+    # +0.34 % on a step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.) DualPipe's and ZB-V's ranks hold both
+    # ends' chunks (`mirrored_stages`): the older form stays there.
+    emb_layer = float(profile.account_for_embedding_in_pipeline_split and profile.pipeline_split == "even")
+    loss_layer = float(profile.account_for_loss_in_pipeline_split and profile.pipeline_split == "even")
+    per = lt["stage_layers"] + with_head * loss_layer + with_embed * emb_layer  # a middle stage's layers
+    first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, lt["other_layers"])
+    last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, lt["other_layers"] - first_n)
+    first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
+    if anywhere(with_embed < 1.0):
+        first_end, _, _, _, end_bwd, end_fwd = stage_seconds(lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms,
+                                                              moe_exposed, exposed, dispatch_s, ops)
+        first_end_s = sum(first_end.values()) if ops is FLOAT_OPS else ordered_sum(first_end.values())
+        first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
+    if anywhere(with_head < 1.0):
+        mtp_last = lt["mtp_other"]
+        last_end = stage_seconds(lt, per_layer, last_n + mtp_last * lt["mtp_layer_equivalent"], 1.0 + mtp_last,
+                                 mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s, ops)[0]
+        last_end_s = sum(last_end.values()) if ops is FLOAT_OPS else ordered_sum(last_end.values())
+    others = ((lt["other_layers"] - first_n - last_n) * layer_s + (1.0 - with_embed) * first_end_s
+              + (1.0 - with_head) * last_end_s)
+    both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
+    if anywhere(both_ends):
+        others = ops.where(both_ends, lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
+                           + (1.0 - with_embed) * embed_s
+                           + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s), others)
     # each plan by its own schedule (`schedules.pipeline_bubble`; one plan's code: its model asked directly)
     model = PIPELINE_SCHEDULES.get(plan.schedule) if ops is FLOAT_OPS else None  # type: ignore[call-overload]
     out["pp_bubble"] = (float(model.bubble(pp, plan.vpp, m, stage_total, others)) if model is not None
@@ -214,8 +267,23 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # less a layer where it counts as one; hZ2)
     if profile.pipeline_split == "even":
         counted = float(profile.account_for_embedding_in_pipeline_split)
-        excess = with_head * (1.0 - with_embed) * (embed_s - counted * layer_s)
+        # (the first stage's total less a plain stage's layers: its embedding's work and exposed host time)
+        excess = with_head * (1.0 - with_embed) * (first_end_s - (first_n + counted) * layer_s)
         out["pp_bubble"] = out["pp_bubble"] + interleaved_first_chunk_s(plan.schedule, pp, plan.vpp, m, excess)
+        # below p micro-batches (torch's one round of m), the last rank the heaviest on whole ranks and chunks (L' =
+        # p per, per a multiple of v) with no MTP module elsewhere: the exact bubble of the order on the chunk kinds
+        # (`interleaved_last_heaviest_few_s`; hB5, session 38), the first chunk's passes at a layer's share
+        # (Megatron's rule refuses interleaving below p: only a stack on torch's rules runs it)
+        few = profile.pipeline_micro_batch_rules == "torch" and anywhere(plan.schedule == _INTERLEAVED)
+        few = few and (with_head == 1.0) & (m < pp)
+        if anywhere(few):
+            loss = float(profile.account_for_loss_in_pipeline_split)
+            per = lt["stage_layers"] + loss  # a plain rank's layers
+            whole = (per % plan.vpp == 0.0) & (lt["stage_layers"] + lt["other_layers"] + counted + loss == pp * per)
+            plain = ops.where(few & whole & (lt["mtp_other"] == 0.0), per * layer_s, -1.0)
+            out["pp_bubble"] = out["pp_bubble"] + interleaved_last_heaviest_few_s(
+                plan.schedule, pp, plan.vpp, m, stage_total, others, plain,
+                plain * mid_fwd / ops.maximum(mid_fwd + mid_bwd, 1e-30), excess)
         # 1F1B / ZB-H1, the first or a middle rank the heaviest: the exact bubble of torch's order on the three rank
         # kinds (`three_rank_kinds_s`; hB, session 36; the last the heaviest: o is exact, hZ2). The even split's middle
         # ranks hold per layers (the first's + 1 where the embedding counts), rank 0 those less the counted embedding,
@@ -231,8 +299,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             emb = float(profile.account_for_embedding_in_pipeline_split)
             loss = float(profile.account_for_loss_in_pipeline_split)
             per = layers + with_embed * emb
-            last_s = ((per - loss) * layer_s + head_s
-                      + lt["mtp_other"] * (lt["mtp_layer_equivalent"] * layer_s + head_s + embed_s))
+            last_s = last_end_s  # (the end stages that are not the heaviest: priced as it is, see `others`)
             middle_heavy = (with_embed + with_head) == 0.0
             # a middle rank the heaviest on a split of whole ranks only (L' a multiple of p, as Megatron requires):
             # otherwise the middle ranks are not equal and the model's o stays
@@ -241,8 +308,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             last_s = ops.where(model_exact | (middle_heavy & uneven), -1.0, last_s)
             heavy_share = gpu_fwd / ops.maximum(gpu_fwd + gpu_bwd, 1e-30)
             layer_share = mid_fwd / ops.maximum(mid_fwd + mid_bwd, 1e-30)
-            first_s = ops.where(with_embed > 0.0, stage_total, (per - emb) * layer_s + embed_s)
-            first_fwd = first_s * ops.where(with_embed > 0.0, heavy_share, layer_share)
+            first_s = ops.where(with_embed > 0.0, stage_total, first_end_s)
+            first_fwd = first_s * ops.where(with_embed > 0.0, heavy_share, first_end_share)
             middle_s = ops.where(pp > 2.0, ops.where(middle_heavy, stage_total, per * layer_s), 0.0)
             middle_fwd = middle_s * ops.where(middle_heavy, heavy_share, layer_share)
             out["pp_bubble"] = out["pp_bubble"] + three_rank_kinds_s(plan.schedule, pp, m, stage_total, others, first_s,

@@ -30,9 +30,10 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
-from infraplan.network.collectives import Fabric
+from infraplan.network.collectives import Fabric, collective_switches
 from infraplan.network.sharp import collnet_fabric
 from infraplan.ops.layer import ArrayLike, Collective
+from infraplan.ops.params import PLAN_SHAPE_COUNTS
 from infraplan.scalar_path import FLOAT_OPS, NUMPY_OPS
 from infraplan.training.activation_memory import activation_bytes_per_token_layer
 from infraplan.training.activation_offload import with_offload_wait
@@ -50,6 +51,7 @@ from infraplan.training.host_time import micro_batch_host_time as micro_batch_ho
 from infraplan.training.layer_time import ACT, _layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
+from infraplan.training.mirrored_stages import with_mirrored_pairs
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
@@ -57,7 +59,8 @@ from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
-from infraplan.training.stage_split import with_mirrored_pairs, with_stage_split
+from infraplan.training.stage_params import dp_groups
+from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
 from infraplan.training.step_traffic import dp_collectives, pipeline_and_dp_traffic
@@ -245,7 +248,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     per_layer = _per_layer(shape, rates, fabric, plan, precision_of, profile, pricing)
     lt = _with_block_recompute(shape, plan, per_layer,
                                lambda p: _per_layer(shape, rates, fabric, p, precision_of, profile, pricing))
-    # DualPipe's ranks each hold a mirrored pair of stages (`stage_split.mirrored_pair_stage`)
+    # DualPipe's ranks each hold a mirrored pair of stages (`mirrored_stages.mirrored_pair_stage`)
     paired = plan.one_row.schedule == _DUALPIPE if plan.is_one else plan.schedule == _DUALPIPE
     # ZB-V's rank 0 holds the first and the last of 2p chunks, every micro-batch through both (`v_shape_stage`)
     v_shaped = plan.one_row.schedule == _ZB_V if plan.is_one else plan.schedule == _ZB_V
@@ -262,8 +265,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
-            traffic = traffic | dp_collectives(shape, dp_fabric, row, traffic["params"], traffic["expert_params"],
-                                                profile.grad_reduce_bytes, row.zero)
+            traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
+                                                          traffic["expert_params"], profile.grad_reduce_bytes)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                         stage_only)
@@ -271,6 +274,25 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
+
+
+def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanArrays, params: float,
+                             experts: float, grad_bytes: float) -> dict[str, Any]:
+    """`dp_collectives` of a `one_row` plan at its own ZeRO stage, kept by the model's identity in
+    `ops.params.PLAN_SHAPE_COUNTS` (emptied with the one-plan memo's pricings) under every input it reads: the
+    fabric (held in the value, checked with `is`), the stage's local and expert parameters, the DP x CP and the
+    expert groups and their rank strides (`stage_params.dp_groups`), PP (the local layers), the gradient bytes, the
+    ZeRO stage and the collective formulas' module switches (`collectives.collective_switches`). Never the sequence
+    length, batch, micro-batch, recompute or precision: plans that differ only in those (the benchmark's never-seen
+    plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18)."""
+    key = ("dp_collectives", id(fabric), params, experts, *dp_groups(row), row.pp, grad_bytes, row.zero,
+           *collective_switches())
+    kept = PLAN_SHAPE_COUNTS.get(shape, key)
+    if kept is not None and kept[0] is fabric:
+        return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)
+    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero)
+    PLAN_SHAPE_COUNTS.put(shape, key, (fabric, out))
+    return out
 
 
 def _with_offload(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack, lt: dict[str, Any],

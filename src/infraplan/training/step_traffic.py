@@ -4,11 +4,11 @@ Per distinct communication row (`axes.COMM_KEYS`, `row_memo.computed_once`): the
 boundary transfer (the micro-batch's T x h / TP bf16 activation to the next stage, `network.collectives`
 send/receive at the pipeline's rank stride), the local and sharded parameters, and by ZeRO stage the DP
 collectives: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or all-gather
-forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense parameters are replicated over DP,
-routed experts only over the expert data-parallel ranks (`PlanArrays.edp`). The tied word-embedding gradient
-all-reduce between the first and last stage (Megatron-LM `_allreduce_word_embedding_grads`) once per step.
-How much of it is exposed (overlapped with the first micro-batch's forward and the last one's backward) is
-`training.step_assembly`'s.
+forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense parameters are replicated over
+DP x CP, routed experts only over the expert data-parallel ranks (`stage_params.dp_groups`, with its sources).
+The tied word-embedding gradient all-reduce between the first and last stage (Megatron-LM
+`_allreduce_word_embedding_grads`) once per step. How much of it is exposed (overlapped with the first
+micro-batch's forward and the last one's backward) is `training.step_assembly`'s.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from infraplan.training.memory import (
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once
+from infraplan.training.stage_params import dp_groups
 
 __all__ = ["dp_collectives", "pipeline_and_dp_traffic", "tied_embedding_sync"]
 
@@ -58,7 +59,7 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
     def compute(rows: PlanArrays) -> dict[str, Any]:
         p = rows.one_row if rows.is_one else rows  # one plan: its Python numbers (`PlanArrays.one_row`)
         boundary = p.micro_batch * p.seq_len / p.cp * shape.hidden_size * ACT / p.tp
-        # dense parameters are replicated over DP; experts only over the DP/EP ranks holding the same expert
+        # dense parameters are replicated over DP x CP; experts only over the ranks holding the same expert
         params, experts = local_params(shape, p), local_expert_params(shape, p)
         if mtp_num_layers:  # the stack's MTP modules, on the stage of the LM head (`memory.mtp_module_params`)
             mtp, mtp_experts = mtp_module_params(shape, p, mtp_num_layers)
@@ -91,8 +92,8 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
     per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
     estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
     one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
-    dense, dp, dp_stride, moe = params - experts, p.dp, p.dp_stride, shape.is_moe
-    edp, edp_stride = (p.edp, p.edp_stride) if moe else (None, None)
+    dense, moe = params - experts, shape.is_moe
+    dp, dp_stride, edp, edp_stride = dp_groups(p)  # DP x CP ranks, and the experts' (`stage_params.dp_groups`)
     local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
     reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
     # (name, collective, bytes per parameter, one per local layer at its own message size, priced)
@@ -101,12 +102,12 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
              ("gather", "all_gather", WEIGHT_BYTES, False, sharded),
              ("scatter_layers", "reduce_scatter", grad_bytes, True, layered),
              ("gather_layers", "all_gather", WEIGHT_BYTES, True, layered))
-    # dense over DP, then the experts over their replicas; per layer: each local layer's share of the bytes
+    # dense over DP x CP, then the experts over their replicas; per layer: each local layer's share of the bytes
     held = ((dense, dp, dp_stride), (experts, edp, edp_stride)) if moe else ((dense, dp, dp_stride),)
     requests = [(kind, (part / local_layers if per else part) * bytes_per_param, group, stride)
                 for _, kind, bytes_per_param, per, on in terms if on for part, group, stride in held]
     # a search's columns: the requests of one formula priced in one pass (`distinct_collective_times`)
-    priced = ([collective_seconds(fabric, *r) for r in requests] if one  # type: ignore[arg-type]
+    priced = ([collective_seconds(fabric, *r) for r in requests] if one
               else distinct_collective_times(fabric, requests))
     out: dict[str, Any] = {}
     at, step = 0, (2 if moe else 1)

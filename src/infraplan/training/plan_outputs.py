@@ -1,0 +1,142 @@
+"""Training plan outputs: the array evaluator the search uses (`evaluate_plans`) and its one-plan float path.
+
+`evaluate_plans` is the one implementation: step time (`training.step_time`), rates, MFU / HFU and memory per GPU
+by term for every plan as arrays; a single estimate's plan (`PlanArrays.is_one`) goes through the same formulas on
+its Python numbers (`one_plan_outputs`), kept in the one-plan memo. Moved from training/estimate.py (hP13, session
+38), which re-exports these names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack, resolve_stack
+from infraplan.cluster import Cluster
+from infraplan.ops.precision import RECIPES
+from infraplan.training.enums import Dtype
+from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
+from infraplan.training.memory import memory_breakdown
+from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
+from infraplan.training.plan import PlanArrays
+from infraplan.training.step_time import one_plan_step_time, step_time
+
+MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
+_MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
+
+
+def peak_flops(cluster: Cluster, plan: PlanArrays) -> np.ndarray:
+    """Peak FLOP/s of each plan's GEMM precision (the MFU denominator)."""
+    return _peak_table(cluster)[plan.dtype]
+
+
+@lru_cache(maxsize=64)
+def _peak_table(cluster: Cluster) -> np.ndarray:
+    """Peak FLOP/s by `Dtype` code on this cluster's accelerator (read-only; depends on neither model nor plan)."""
+    accelerator = cluster.accelerator  # the peak of the format the recipe's GEMMs run in (`ops.precision`)
+    formats = [RECIPES[d.label].peak_dtype for d in Dtype]
+    table = np.array([accelerator.peak(f) if accelerator.supports(f) else np.nan for f in formats])
+    table.flags.writeable = False
+    return table
+
+
+@lru_cache(maxsize=64)
+def _peak_floats(cluster: Cluster) -> tuple[float, ...]:
+    """`_peak_table` as Python floats, for one plan's `Dtype` code (no numpy scalar indexing)."""
+    return tuple(_peak_table(cluster).tolist())
+
+
+def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.ndarray) -> np.ndarray:
+    """Model TFLOP/s per GPU at these step times (Megatron convention, `training.flops`)."""
+    return np.asarray(model_flops_per_step(shape, plan) / (step_s * plan.gpus.astype(np.float64)) / 1e12)
+
+
+def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                stack: Stack | None = None) -> dict[str, np.ndarray]:
+    """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
+    `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack)."""
+    memory = memory_breakdown(shape, plan, stack)
+    out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
+    total = memory[MEMORY_TERMS[0]]
+    for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
+        total = total + memory[k]
+    out["memory_per_gpu_bytes"] = total
+    out["fits"] = total <= cluster.accelerator.memory_bytes
+    return out
+
+
+def evaluate_plans(shape: TransformerShape, cluster: Cluster,
+                   plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
+    """Every output metric for every plan, as arrays, under one software stack (None: the default).
+
+    One plan (`PlanArrays.is_one`) is priced on Python floats and looked up in the cluster and stack's one-plan
+    memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
+    """
+    profile = resolve_stack(stack, "training", shape.name)
+    if plan.is_one:  # each plan priced where its job's ranks sit (`Cluster.placed`, `network.placement`)
+        placed = cluster.placed(int(plan.one_row.gpus))
+        return {k: np.array([v]) for k, v in one_plan_outputs(shape, placed, plan, profile).items()}
+    sizes = np.unique(plan.gpus)
+    if sizes.size == 1:
+        return _evaluate(shape, cluster.placed(int(sizes[0])), plan, profile)
+    parts = [(np.flatnonzero(plan.gpus == g), int(g)) for g in sizes]  # plans of several job sizes: each its own
+    priced = [(rows, _evaluate(shape, cluster.placed(g), plan.take(rows), profile)) for rows, g in parts]
+    out = {k: np.empty(len(plan), dtype=np.asarray(v).dtype) for k, v in priced[0][1].items()}
+    for rows, values in priced:
+        for k, v in values.items():
+            out[k][rows] = v
+    return out
+
+
+def one_plan_outputs(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                     profile: Stack) -> dict[str, float | bool]:
+    """`evaluate_plans` of a single estimate's plan (`PlanArrays.is_one`) as Python floats (`fits` a bool): the
+    same formulas on its plain numbers, the bits of its row in a grid (tests/training/test_one_plan_float_path.py),
+    kept in the one-plan memo (`training.one_plan_memo`)."""
+    return cluster_pricing(cluster, profile).memoised(
+        "plan", shape, PLAN_FIELDS, lambda p: _evaluate_one(shape, cluster, p, profile))(plan)
+
+
+def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                  profile: Stack) -> dict[str, float | bool]:
+    """`one_plan_outputs` without the memo: `_evaluate`'s formulas on the plan's Python numbers."""
+    out: dict[str, float | bool] = one_plan_step_time(shape, cluster, plan, profile)  # (a fresh dict of floats)
+    p = plan.one_row
+    gpus = float(p.gpus)
+    t = out["step_time_s"]
+    peak = _peak_floats(cluster)[p.dtype]
+    out["tokens_per_s"] = float(p.global_batch * p.seq_len) / t
+    out["tokens_per_s_per_gpu"] = out["tokens_per_s"] / gpus
+    forward = forward_flops_per_token_layer(shape, p.seq_len)  # (for both counts)
+    model_flops = model_flops_per_step(shape, p, forward)
+    out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
+    out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
+    out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops, forward) / (t * gpus) / peak)
+    memory = memory_breakdown(shape, p, profile)
+    total = 0.0
+    for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
+        out[key] = term = float(memory[k])
+        total = term if i == 0 else total + term
+    out["memory_per_gpu_bytes"] = total
+    out["fits"] = total <= cluster.accelerator.memory_bytes
+    return out
+
+
+def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack) -> dict[str, np.ndarray]:
+    """`evaluate_plans` of plans that are not one (`_evaluate_one`), without the one-plan memo."""
+    out = step_time(shape, cluster, plan, profile)
+    gpus = plan.gpus.astype(np.float64)
+    tokens = (plan.global_batch * plan.seq_len).astype(np.float64)
+    peak = peak_flops(cluster, plan)
+    t = out["step_time_s"]
+    rates = {"tokens_per_s": tokens / t}
+    rates["tokens_per_s_per_gpu"] = rates["tokens_per_s"] / gpus
+    model_flops = model_flops_per_step(shape, plan)
+    rates["model_tflops_per_gpu"] = model_flops / (t * gpus) / 1e12  # `model_tflops_per_gpu`
+    rates["mfu"] = rates["model_tflops_per_gpu"] * 1e12 / peak
+    rates["hfu"] = hardware_flops_per_step(shape, plan, model_flops) / (t * gpus) / peak
+    out.update({k: np.asarray(v) for k, v in rates.items()})
+    out.update(plan_memory(shape, cluster, plan, profile))
+    return out

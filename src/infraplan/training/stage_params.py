@@ -1,0 +1,187 @@
+"""Parameters one GPU holds on a pipeline stage of each kind, for the memory per GPU (`training.memory`) and the
+DP traffic (`training.step_traffic`).
+
+One layer's matrices, the heaviest stage's with its embedding / LM head and the routed experts' part of them
+(`ops.params`), their shards over the data-parallel replicas (`dp_groups`: DP x CP for dense, the expert
+data-parallel ranks for experts), the layers of each stage kind under the stack's split (first, middle, last, and
+`_BOUND`: a middle stage's layers with a table), the output head a mirrored schedule's first rank holds (ZB-V, torch
+2.13.0 pipelining) and the MTP modules' (DeepSeek-V3 arXiv:2412.19437 sec. 2.2; sources in `training.memory`'s
+module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out of training/memory.py (hY2, session
+38); CP counted in the shards and the DP groups (hE, session 38).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.stacks import Stack
+from infraplan.ops import params as ops_params
+from infraplan.scalar_path import is_plain, pick
+from infraplan.training.activation_memory import MIDDLE as _MIDDLE
+from infraplan.training.activation_memory import split_flags as _split_flags
+from infraplan.training.plan import PlanArrays
+from infraplan.training.schedules import PIPELINE_SCHEDULES
+
+# a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
+_BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
+# schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
+# last stage, and so the MTP modules
+_MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
+
+
+def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
+    """`compute()` of a one-plan row (`PlanArrays.one_row`, never changed in place), kept on the row for its
+    model: a single estimate asks for its parameter counts twice (the DP traffic and the memory), each a few
+    microseconds (issue 18); and across plans of the same model and (TP, PP, EP, ETP) (`ops.params.PLAN_SHAPE_COUNTS`:
+    `name` says which count, each reads only those). Arrays over plans are computed every time."""
+    if type(plan.tp) is not int:  # type: ignore[comparison-overlap]  # (a `one_row` holds Python ints)
+        return compute()
+    kept = plan.__dict__.get(name)
+    if kept is not None and kept[0] is shape:
+        return kept[1]
+    key = (name, plan.tp, plan.pp, plan.ep, plan.expert_tp)  # what every kept count reads (`ops.params`)
+    value = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+    if value is None:
+        value = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, compute())
+    plan.__dict__[name] = (shape, value)  # (the frozen dataclass's __dict__, as `cached_property` writes it)
+    return value
+
+
+def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
+    kinds = _layer_kind_params(shape, plan)
+    if kinds is None:
+        return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
+    layer: np.ndarray = kinds[0]
+    return layer
+
+
+def _layer_kind_params(shape: TransformerShape, plan: PlanArrays) -> tuple[Any, ...] | None:
+    """`ops.params.layer_kind_params` of a one-plan row, kept on the row (every stage kind's parameters and the
+    ZeRO-3 layer multiply them: computed once per plan, not once per stage kind); None for arrays over plans (each
+    formula computes its own, as before)."""
+    if not is_plain(plan.tp):
+        return None
+    kinds: tuple[Any, ...] = _kept_on_row(plan, "_layer_kind_params", shape,
+                                          lambda: ops_params.layer_kind_params(shape, plan.tp, plan.ep, plan.expert_tp))
+    return kinds
+
+
+def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
+    return _kept_on_row(plan, "_local_params", shape,  # type: ignore[no-any-return]
+                        lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp,
+                                                        per_layer=_layer_kind_params(shape, plan)))
+
+
+def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """The part of `local_params` that is routed experts (E / EP experts split over ETP): replicated only over
+    the expert data-parallel ranks (`PlanArrays.edp`), not all of DP."""
+    experts = _kept_on_row(plan, "_local_expert_params", shape,
+                           lambda: ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp))
+    return experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))  # type: ignore[no-any-return]
+
+
+def dp_groups(plan: PlanArrays) -> tuple[Any, Any, Any, Any]:
+    """(ranks, rank stride) of the dense parameters' data-parallel group, then of the routed experts': the ranks a
+    step's gradients are reduced over (ZeRO 0's all-reduce, ZeRO 1/2's reduce-scatter, ZeRO-3's per-layer gathers)
+    and its ZeRO shards are split over (`sharded_of`). CP ranks hold the same parameters and each computes gradients
+    on its own part of the sequence, so the frameworks reduce and shard over DP x CP (hE, session 38):
+    megatron-core 0.16.1 builds the DDP buffers on `intra_dp_cp_group` / `intra_expt_dp_group`
+    (distributed/distributed_data_parallel.py:291-301; process_groups_config.py:473-481: the data-parallel group
+    `with_context_parallel=True` and the expert data-parallel group) and the distributed optimizer on them
+    (optimizer/__init__.py:637, :675); its expert data-parallel size is world / (ETP x EP x PP) = TP x CP x DP /
+    (EP x ETP) (parallel_state.py:788-791); megatron-core 0.8.0 (EP inside DP) shards experts over
+    `get_data_modulo_expert_parallel_group(with_context_parallel=True)` (distributed_data_parallel.py:163,170;
+    optimizer/__init__.py:343,357), the 'dp-cp' group with DP read as DP / EP (parallel_state.py:262-263,
+    :711-724): CP x DP / EP ranks; torchtitan 0.3.0 FSDP shards over dp_shard x cp (distributed/parallel_dims.py:
+    222-225, :278); DeepSpeed 0.14.4 ZeRO over its sequence-data-parallel group (runtime/engine.py:1470, :1519,
+    :1589, :1632; utils/groups.py:503-509; no CP in the deepspeed stack). meta-llama3 likewise, ASSUMPTION (Llama 3
+    paper sec. 3.3.2 names FSDP over DP, not its group with CP). Dense: DP x CP ranks, CP's TP-apart ranks then DP's (at
+    `dp_stride / CP`: the TP x CP blocks PP apart under tp-cp-pp-dp priced as a uniform stride, as
+    `PlanArrays._stage_stride`). Experts: `PlanArrays.edp` when folded (CP counted already), else EDP x CP likewise.
+    Without CP: DP and `PlanArrays.edp` at their strides, as before."""
+    cp, tp = plan.cp, plan.tp
+    one = cp == 1
+    dense = plan.dp * cp
+    dense_stride = pick((plan.dp > 1) | one, plan.dp_stride // cp, tp)
+    edp, edp_stride = plan.edp, plan.edp_stride
+    inside = pick((edp > 1) | one, edp_stride // cp, tp)
+    folded = plan.folded
+    return dense, dense_stride, pick(folded, edp, edp * cp), pick(folded, edp_stride, inside)
+
+
+def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
+    """Local parameters after sharding over their data-parallel replicas (`dp_groups`: DP x CP for dense, the
+    expert data-parallel ranks for experts: CP x DP / EP, or TP x CP x DP / (EP x ETP) under MoE parallel
+    folding)."""
+    return sharded_of(plan, local_params(shape, plan), local_expert_params(shape, plan))
+
+
+def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.ndarray:
+    """`sharded_params` of the plan's `local_params` and `local_expert_params` (computed already): the dense part over
+    `dp_groups`' DP x CP ranks, the experts over its expert ranks (EP / (DP x CP) of them inside DP)."""
+    dense = plan.dp * plan.cp  # `dp_groups`' dense ranks
+    expert_shard = pick(plan.folded, experts / plan.edp, experts * plan.ep / dense)
+    sharded: np.ndarray = (params - experts) / dense + expert_shard
+    return sharded
+
+
+def _mirrored(plan: PlanArrays) -> Any:
+    """Whether each plan's schedule holds mirrored stages per rank (`_MIRRORED`): a bool, or a bool array."""
+    if is_plain(plan.schedule):
+        return int(plan.schedule) in _MIRRORED
+    return np.isin(plan.schedule, _MIRRORED)
+
+
+def _head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:
+    """The output head's V x h / TP table that an untied model's first-stage rank holds beside the embedding's under
+    a mirrored schedule of one parameter copy: ZB-V's rank 0 runs chunks 0 and 2p - 1 (torch 2.13.0
+    pipelining/_utils.py:528-543, `generate_stage_to_rank_mapping(style="v")`), so it builds the embedding and the
+    LM head (weights, gradients and optimizer state, sharded as the rest of its stage); DualPipe's two copies count
+    the first stage's table twice already (its rank 0 holds stages 0 and p - 1). 0 elsewhere (hZ2)."""
+    on = _mirrored(plan) & (plan.pp > 1) & (copies == 1.0)
+    return pick(on, shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
+
+
+def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
+    (`training.memory`'s module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over
+    TP), plus the embedding table Megatron-Core builds beside them on a last stage of PP > 1 outside a mirrored
+    schedule."""
+    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
+    modules, experts = mtp_module_params(shape, plan, profile.mtp_num_layers)
+    return modules + table, experts
+
+
+def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers: int) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of `mtp_num_layers` MTP modules on one GPU, without the embedding
+    table (`_mtp_params`): per module a layer of the decoder's last kind and eh_proj (2h x h over TP)."""
+    n = float(mtp_num_layers)
+    h = float(shape.hidden_size)
+    layer = local_layer_params(shape, plan)  # the routed (last) kind of an MoE model, the one kind of a dense one
+    experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, 1.0)
+    return n * (layer + 2.0 * h * h / plan.tp), n * experts
+
+
+def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of one GPU on a stage of the kind: the layers of
+    `ops.params.split_stage_layers` and, on the first and last stage, the embedding / LM head."""
+    emb, loss = _split_flags(profile)
+    if kind != _MIDDLE and not (emb or loss):  # ceil(L / p) layers and a table: the heaviest stage's
+        return local_params(shape, plan), local_expert_params(shape, plan)
+
+    def compute() -> tuple[Any, Any]:
+        split = _kept_on_row(plan, f"_split_stage_layers{int(emb)}{int(loss)}", shape,  # (one per plan)
+                             lambda: ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss))
+        layers = split[kind % _BOUND]
+        return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE,
+                                        _layer_kind_params(shape, plan)),
+                ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers))
+
+    held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
+    return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))
