@@ -370,8 +370,7 @@ def _serving_hopper_report() -> dict[str, Any]:
             cases.append({
                 "id": f"{name} ({len(idx)} runs)", "metric": f"mean {metric.split('_')[0].upper()}, ms",
                 "published": float(measured.mean() * 1e3), "predicted": float(predicted.mean() * 1e3),
-                # the error of the row's own two means, as every other row of `validate` (the mean of the runs'
-                # signed errors, which could differ in sign from the means shown beside it, is mean_error)
+                # the error of the row's own two means, as every other row (the runs' mean signed error: mean_error)
                 "error": float(predicted.mean() / measured.mean() - 1.0), "gated": True,
                 "detail": {"mean_error": float(np.mean(errors[metric][sel])),
                            "mean_abs_error": float(np.mean(np.abs(errors[metric][sel]))),
