@@ -252,6 +252,13 @@ class Stack(Spec):
         "searched, with a note")
     context_parallel_source: str | None = Field(
         None, description="where `context_parallel` comes from; required with it")
+    expert_tensor_parallel: Literal["any", "tp-or-ep"] | None = Field(
+        None, description="how the framework may split the routed experts: any (Megatron-Core "
+        "--expert-tensor-parallel-size: expert TP = TP, or another value with MoE parallel folding) or tp-or-ep "
+        "(expert TP = TP without EP, expert TP 1 with EP > 1, EP taking its ranks from FSDP x CP x TP: torchtitan); "
+        "`search` proposes no other plan, `train` refuses one (`training.plan_rules`); None: any")
+    expert_tensor_parallel_source: str | None = Field(
+        None, description="where `expert_tensor_parallel` comes from; required with it")
     rank_order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = Field(
         None, description="the order in which the framework numbers ranks, innermost first (`train --order`), used "
         "when `train` is given none: Megatron-Core's RankGenerator default tp-cp-ep-dp-pp (PP outermost) is "
@@ -272,6 +279,7 @@ class Stack(Spec):
                            ("pipeline_default_zero", "run that ZeRO stage by default with pipeline parallelism"),
                            ("pipeline_micro_batch_rules", "keep those rules on the micro-batches per step"),
                            ("pipeline_default_schedule", "run that schedule when none is named"),
+                           ("expert_tensor_parallel", "split the experts so"),
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")

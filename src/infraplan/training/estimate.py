@@ -58,6 +58,7 @@ from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.stack_limits import (
     default_stack_notes,
     default_zero,
+    expert_split,
     micro_batch_rules,
     stack_dtype_notes,
     stack_limit_notes,
@@ -177,13 +178,15 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     auto = recompute == RECOMPUTE_AUTO
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
-                        schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile))
+                        schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile),
+                        expert_split(profile))
     if recompute_layers:
         if auto or recompute != "full":
             raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full, "
                              f"got --recompute-layers {recompute_layers} with --recompute {recompute}")
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
-        check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile))
+        check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile),
+                          expert_split(profile))
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)

@@ -30,12 +30,13 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                  recompute: str, zero: int | None, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
                  schedule: str | None = None, etp: int | None = None, extra_layers: int = 0,
-                 rules: str = "megatron") -> PlanArrays:
+                 rules: str = "megatron", split: str = "any") -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
     None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
-    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`: megatron or torch). `zero` None
+    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`: megatron or torch); `split`: its
+    split of the experts (`stack_limits.expert_split`). `zero` None
     (a caller that does not resolve the stack's default, `stack_limits.default_zero`, first): ZeRO-1, the stage
     every stack priced before stacks named their defaults.
     """
@@ -64,7 +65,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                                global_batch=global_batch, seq_len=seq_len,
                                recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
                                order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
-    check_single_plan(shape, plan, gpus, extra_layers, rules)
+    check_single_plan(shape, plan, gpus, extra_layers, rules, split)
     return plan
 
 

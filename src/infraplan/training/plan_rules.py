@@ -47,11 +47,12 @@ def pipeline_extra_layers(stack: Stack | None) -> int:
 
 
 def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
-                    rules: str = "megatron") -> list[tuple[np.ndarray, str]]:
+                    rules: str = "megatron", split: str = "any") -> list[tuple[np.ndarray, str]]:
     """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
 
     `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers);
-    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`).
+    `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`); `split`: how the stack splits the
+    routed experts (`Stack.expert_tensor_parallel`: any, or tp-or-ep: expert TP = TP at EP 1, expert TP 1 at EP > 1).
     """
     heads_ok = shape.num_heads % plan.tp == 0
     kv, tp_at_least_one = shape.num_kv_heads, plan._at_least_one(plan.tp)
@@ -80,6 +81,8 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
         (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
         (plan.folded & (not shape.is_moe), _FOLDING_NEEDS_MOE),
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
+        ((plan.tp > 1) & plan._where(plan.ep > 1, plan.expert_tp != 1, plan.folded)
+         if split == _TP_OR_EP and shape.is_moe else plan.tp < 0, _EXPERTS_TP_OR_EP),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, rules),
     ]
 
@@ -96,10 +99,13 @@ _BLOCK_NEEDS_FULL = "recompute layers (block recompute of k layers per model chu
 _BLOCK_IN_CHUNK = "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"
 _FOLDING_NEEDS_MOE = "expert tensor parallelism differs from TP only for MoE models"
 _FOLDING_NEEDS_SP = "MoE parallel folding with TP > 1 needs sequence parallelism (Megatron-Core requires it)"
+_TP_OR_EP = "tp-or-ep"  # `Stack.expert_tensor_parallel`: torchtitan 0.3.0 (its YAML's source)
+_EXPERTS_TP_OR_EP = ("the stack splits the experts over TP without EP, over EP alone with EP > 1 (its EP takes the "
+                     "ranks of FSDP x CP x TP): --etp 1 with --ep > 1, no --etp with --ep 1")
 
 
 def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0,
-                      rules: str = "megatron") -> str | None:
+                      rules: str = "megatron", split: str = "any") -> str | None:
     """The reason of the first rule of `plan_violations` a `one_row` plan (Python ints) breaks, or None: the same
     rules in the same order on its ints, stopping at the first broken one, and of the schedule rules only its own
     schedule's (the others cannot apply; `schedules.one_plan_schedule_reason`). The expressions that raise on a
@@ -142,6 +148,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _FOLDING_NEEDS_MOE
     if folded and tp > 1 and row.sequence_parallel == 0:
         return _FOLDING_NEEDS_SP
+    if split == _TP_OR_EP and tp > 1 and moe and (row.expert_tp != 1 if ep > 1 else folded):
+        return _EXPERTS_TP_OR_EP
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
 
@@ -219,6 +227,8 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
                   f"VPP{vpp})")
     elif reason in (_FOLDING_NEEDS_MOE, _FOLDING_NEEDS_SP):
         values = f"expert TP {etp}, TP {tp}, sequence parallel {'on' if row.sequence_parallel else 'off'}"
+    elif reason == _EXPERTS_TP_OR_EP:
+        values = f"EP {ep}, expert TP {etp}, TP {tp}"
     else:  # a pipeline schedule's rule (`schedules.one_plan_schedule_reason`)
         values = (f"PP {pp}, VPP {vpp}, {micro_batches:,} micro-batches per step (global batch {batch:,} / "
                   f"(DP {dp} x micro-batch {mb}))")
@@ -226,9 +236,9 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
 
 
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
-               rules: str = "megatron") -> np.ndarray:
+               rules: str = "megatron", split: str = "any") -> np.ndarray:
     mask = np.ones(len(plan), dtype=bool)
-    for bad, _ in plan_violations(shape, plan, extra_layers, rules):
+    for bad, _ in plan_violations(shape, plan, extra_layers, rules, split):
         mask &= ~bad
     return mask
 
@@ -245,8 +255,8 @@ def forget_checked_plans() -> None:
 
 
 def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0,
-                      rules: str = "megatron") -> None:
-    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`, `rules`:
+                      rules: str = "megatron", split: str = "any") -> None:
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`, `rules`, `split`:
     `plan_violations`).
 
     The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
@@ -257,7 +267,7 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    key = (id(shape), extra_layers, rules, *(plan.row_key if plan.is_one else
+    key = (id(shape), extra_layers, rules, split, *(plan.row_key if plan.is_one else
                                       [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
     kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
     if kept is not None:
@@ -270,14 +280,15 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     else:
         # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
         if plan.is_one:
-            reason = first_broken_rule(shape, plan.one_row, extra_layers, rules)
+            reason = first_broken_rule(shape, plan.one_row, extra_layers, rules, split)
         else:
-            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers, rules) if bad[0]), None)
+            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers, rules, split) if bad[0]),
+                          None)
         with _CHECKED_LOCK:
             _CHECKED[key] = (shape, reason)
             while len(_CHECKED) > _CHECKED_KEPT:
                 _CHECKED.popitem(last=False)
     if reason is not None:
-        fields = dict(zip(_FIELD_NAMES, key[3:], strict=True))
+        fields = dict(zip(_FIELD_NAMES, key[4:], strict=True))
         row = plan.one_row if plan.is_one else PlanArrays.one_plan(**fields).one_row
         raise InputError(broken_rule_values(shape, row, reason, extra_layers))

@@ -54,7 +54,7 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import _combinations, bound_and_price
-from infraplan.training.stack_limits import micro_batch_rules, searched_dtypes, searched_limits
+from infraplan.training.stack_limits import expert_split, micro_batch_rules, searched_dtypes, searched_limits
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -174,7 +174,7 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     found = Found(grid, take=take)
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
-    valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile))
+    valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
     pps = sorted(grid.stages, key=lambda p: -grid.stages[p].shape[1])
     if not valid.any():
         return found

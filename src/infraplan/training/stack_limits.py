@@ -164,6 +164,13 @@ def micro_batch_rules(profile: Stack | None) -> str:
     return named or "megatron"
 
 
+def expert_split(profile: Stack | None) -> str:
+    """How `profile`'s framework splits the routed experts (`Stack.expert_tensor_parallel`): tp-or-ep for torchtitan
+    (expert TP = TP at EP 1, expert TP 1 at EP > 1), any otherwise and for a stack naming none (hE2, session 38)."""
+    named = None if profile is None else profile.expert_tensor_parallel
+    return named or "any"
+
+
 UNNAMED_DEFAULT_ZERO = 1  # the ZeRO stage `train` priced without --zero before stacks named theirs
 
 
