@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from infraplan.scalar_path import FLOAT_OPS
+from infraplan.training.dp_exposure import dp_windows
 from infraplan.training.estimate import estimate_training
-from infraplan.training.step_assembly import dp_windows
 
 LT = {"compute_fwd": 1.0, "other_fwd": 0.2, "tp_fwd": 0.3, "compute_bwd": 2.0, "other_bwd": 0.4, "tp_bwd": 0.6}
 

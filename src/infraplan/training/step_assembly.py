@@ -17,8 +17,9 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   `pipeline_p2p_time`), and with tied embeddings the word-embedding gradient all-reduce between the first
   and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind the layers' share of a micro-batch's
-  forward / backward wall time (`dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest (the SMs the
-  hidden collectives hold: `training.dp_overlap_sms`, built and off);
+  forward / backward wall time (`dp_exposure.dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest: the
+  most of the heaviest stage's and each end stage's on its own windows (`dp_exposure.end_stage_dp_forms`), and the
+  SMs the hidden collectives hold (`training.dp_overlap_sms`, built and off);
 * the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
 """
 
@@ -34,6 +35,8 @@ from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, pick
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
+from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
+from infraplan.training.dp_exposure import dp_windows, end_stage_dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.host_time import (
     BLOCKING_P2P_HOST_CALLS,
@@ -84,30 +87,6 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
         return overlapped
     blocking = 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
-
-
-def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
-               overlap: float, ops: MathOps) -> tuple[Any, Any]:
-    """Seconds of one micro-batch's forward and backward that the DP parameter gathers and gradient reductions
-    hide behind, on the heaviest stage (arrays or one plan's floats), from the phase's host issue time less its
-    GPU time (`host_over_gpu_*`, the same work: the stage's layers, LM head, embedding, batch and loss calls).
-
-    The window is the layers' forward / backward: Megatron-Core's DDP buckets the parameters in reverse order
-    (megatron-core 0.16.1 distributed/param_and_grad_buffer.py:711-712), dispatches a bucket's reduction once its
-    gradients are ready (distributed_data_parallel.py:420-446) and waits for a bucket's gather before the module
-    using it (:384-418, param_and_grad_buffer.py:302-335), so the LM head's backward runs before the first
-    reduction and the embedding's after the last, and the CP / EP collectives hold the links (neither counted, as
-    before). Its wall time is the layers' GPU work plus the host issue time the stage counts as exposed in that
-    phase (`host_time.host_exposed_time`: synchronised phases each their own, else the backward after the
-    forward's queued work), so the window is a part of the step's own time and grows no faster than it: recompute
-    that makes the host the bound cannot hide more DP traffic than it adds (the host issue time of the whole
-    stage against the layers' GPU time alone did: full recompute came out faster than none where DP-bound).
-    """
-    bank = ops.where(synced, 0.0, ops.maximum(-host_over_gpu_fwd, 0.0))
-    fwd_gpu = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
-    bwd_gpu = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
-    return (overlap * (fwd_gpu + ops.maximum(host_over_gpu_fwd, 0.0)),
-            overlap * (bwd_gpu + ops.maximum(host_over_gpu_bwd - bank, 0.0)))
 
 
 def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
@@ -241,19 +220,33 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, lt["other_layers"])
     last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, lt["other_layers"] - first_n)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
+    # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its
+    # own forward), and the step ends when the last of them is done, so it is the most any stage exposes; an end stage
+    # that is not the heaviest counts where it holds the heaviest's layers and a table (the parameters the DP traffic
+    # is priced on, `step_traffic.pipeline_and_dp_traffic`) and no MTP module (hA2, session 38)
+    both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
+    dp_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
+    one_end = (lt["mtp_stage"] + lt["mtp_other"] == 0.0) & (plan.schedule != _DUALPIPE) & (plan.schedule != _ZB_V)
     if anywhere(with_embed < 1.0):
-        first_end, _, _, _, end_bwd, end_fwd = stage_seconds(lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms,
-                                                              moe_exposed, exposed, dispatch_s, ops)
+        first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
+            lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
         first_end_s = sum(first_end.values()) if ops is FLOAT_OPS else ordered_sum(first_end.values())
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
+        dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
+                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
+                                      (with_embed == 0.0) & (first_n == lt["stage_layers"]) & one_end)
     if anywhere(with_head < 1.0):
         mtp_last = lt["mtp_other"]
-        last_end = stage_seconds(lt, per_layer, last_n + mtp_last * lt["mtp_layer_equivalent"], 1.0 + mtp_last,
-                                 mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s, ops)[0]
+        last_layers = last_n + mtp_last * lt["mtp_layer_equivalent"]
+        last_end, l_host, l_gpu, b_host, l_bwd, _ = stage_seconds(
+            lt, per_layer, last_layers, 1.0 + mtp_last, mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s,
+            ops)
         last_end_s = sum(last_end.values()) if ops is FLOAT_OPS else ordered_sum(last_end.values())
+        dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
+                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
+                                      (with_head == 0.0) & (last_n == lt["stage_layers"]) & one_end)
     others = ((lt["other_layers"] - first_n - last_n) * layer_s + (1.0 - with_embed) * first_end_s
               + (1.0 - with_head) * last_end_s)
-    both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
     if anywhere(both_ends):
         others = ops.where(both_ends, lt["other_layers"] * layer_s + (1.0 - with_head) * head_s
                            + (1.0 - with_embed) * embed_s
@@ -333,14 +326,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
 
     out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
                                                               profile, dispatch_s) + traffic["embedding_sync"])
-    allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
-    exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
-    exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
-    gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
-    exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
-                     + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
-    out["dp_comm_exposed"] = ops.where(plan.zero == 0, exposed_zero0,  # np.select's values, without its overhead
-                                       ops.where(plan.zero < 3, exposed_zero12, exposed_zero3))
+    out["dp_comm_exposed"] = ops.where(plan.zero == 0, dp_forms[0],  # np.select's values, without its overhead
+                                       ops.where(plan.zero < 3, dp_forms[1], dp_forms[2]))
     if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)
         out["compute"] = out["compute"] + dp_overlap_sms.dp_overlap_sm_seconds(
             plan.zero, traffic, out["dp_comm_exposed"], float(rates.compute_units), ops)

@@ -1,0 +1,65 @@
+"""The DP gradient reductions and parameter gathers a training step exposes: the windows of one micro-batch's
+forward / backward they hide behind (`dp_windows`), the exposed rest per ZeRO form (`dp_forms`), and the most of
+the heaviest stage's and an end stage's on its own windows (`end_stage_dp_forms`, hA2, session 38: every stage's
+DP ranks reduce their own gradients behind their own backward, and the step ends when the last of them finishes).
+`training.step_assembly` composes them into the step's `dp_comm_exposed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infraplan.scalar_path import MathOps, anywhere
+
+
+def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
+               overlap: float, ops: MathOps) -> tuple[Any, Any]:
+    """Seconds of one micro-batch's forward and backward that the DP parameter gathers and gradient reductions
+    hide behind, on the heaviest stage (arrays or one plan's floats), from the phase's host issue time less its
+    GPU time (`host_over_gpu_*`, the same work: the stage's layers, LM head, embedding, batch and loss calls).
+
+    The window is the layers' forward / backward: Megatron-Core's DDP buckets the parameters in reverse order
+    (megatron-core 0.16.1 distributed/param_and_grad_buffer.py:711-712), dispatches a bucket's reduction once its
+    gradients are ready (distributed_data_parallel.py:420-446) and waits for a bucket's gather before the module
+    using it (:384-418, param_and_grad_buffer.py:302-335), so the LM head's backward runs before the first
+    reduction and the embedding's after the last, and the CP / EP collectives hold the links (neither counted, as
+    before). Its wall time is the layers' GPU work plus the host issue time the stage counts as exposed in that
+    phase (`host_time.host_exposed_time`: synchronised phases each their own, else the backward after the
+    forward's queued work), so the window is a part of the step's own time and grows no faster than it: recompute
+    that makes the host the bound cannot hide more DP traffic than it adds (the host issue time of the whole
+    stage against the layers' GPU time alone did: full recompute came out faster than none where DP-bound).
+    """
+    bank = ops.where(synced, 0.0, ops.maximum(-host_over_gpu_fwd, 0.0))
+    fwd_gpu = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
+    bwd_gpu = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
+    return (overlap * (fwd_gpu + ops.maximum(host_over_gpu_fwd, 0.0)),
+            overlap * (bwd_gpu + ops.maximum(host_over_gpu_bwd - bank, 0.0)))
+
+
+def dp_forms(traffic: dict[str, Any], fwd_window: Any, bwd_window: Any, ops: MathOps) -> tuple[Any, Any, Any]:
+    """Exposed DP seconds per step under ZeRO 0, 1/2 and 3: the collectives of `traffic` less the windows they hide
+    behind."""
+    allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
+    exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
+    exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
+    gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
+    exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
+                     + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
+    return exposed_zero0, exposed_zero12, exposed_zero3
+
+
+def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any,
+                        host_over_gpu_bwd: Any, synced: Any, overlap: float, moe_block: Any, ops: MathOps,
+                        so_far: tuple[Any, Any, Any], windows: tuple[Any, Any], counts: Any) -> tuple[Any, Any, Any]:
+    """The most of `so_far` (`dp_forms`) and an end stage's (`dp_windows` on its own layers and host time, the MoE
+    blocks as on the heaviest stage) where `counts`. Where neither of its windows is shorter than the heaviest
+    stage's (`windows`) it exposes no more, and nothing is priced (the same values)."""
+    fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, ops)
+    fwd_window = fwd_window + overlap * layers * moe_block
+    counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]))
+    if not anywhere(counts):
+        return so_far
+    end = dp_forms(traffic, fwd_window, bwd_window, ops)
+    return (ops.where(counts, ops.maximum(so_far[0], end[0]), so_far[0]),
+            ops.where(counts, ops.maximum(so_far[1], end[1]), so_far[1]),
+            ops.where(counts, ops.maximum(so_far[2], end[2]), so_far[2]))
