@@ -13,14 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 from test_metamorphic_hX1_hardware import train, what_if
-from test_stage_switch_hA import SWITCH, _grid, _plan
+from test_stage_switch_hA import SWITCH, _plan, assert_grid_rows_are_single_plans
 
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
-from infraplan.training.estimate import evaluate_plans
-from infraplan.training.plan import PlanArrays
 
 
 def _switch(zero: int) -> list[Any]:
@@ -56,15 +53,4 @@ def test_the_stage_with_the_shorter_window_sets_the_exposure() -> None:
 def test_grid_rows_are_the_single_plans_bits(model: str, gpus: int, stack: str) -> None:
     """The array path (1F1B, interleaved, ZB-H1 and DualPipe columns, ZeRO 0 and 3) and the one-plan float path
     price the end stages' DP exposure alike, bit for bit."""
-    shape, cluster, profile, plan = _grid(model, gpus, stack)
-    out = evaluate_plans(shape, cluster, plan, profile)
-    wide = np.broadcast_shapes(*(np.shape(getattr(plan, f)) for f in plan.__dataclass_fields__))
-    flat = {k: np.broadcast_to(v, wide) for k, v in out.items() if np.ndim(v)}
-    rng = np.random.default_rng(382)
-    for z, k, r in zip(rng.integers(0, wide[0], 24), rng.integers(0, wide[1], 24), rng.integers(0, wide[2], 24),
-                       strict=True):
-        alone = PlanArrays(**{f: np.broadcast_to(getattr(plan, f), wide)[z, k, r][None]
-                              for f in plan.__dataclass_fields__})
-        one = evaluate_plans(shape, cluster, alone, profile)
-        for key in ("dp_comm_exposed", "step_time_s"):
-            assert one[key][0] == flat[key][z, k, r], (key, z, k, r)
+    assert_grid_rows_are_single_plans(model, gpus, stack, ("dp_comm_exposed", "step_time_s"), seed=382)
