@@ -22,7 +22,7 @@ from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.errors import InputError
 from infraplan.training.estimate import estimate_training
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_rules import valid_mask
+from infraplan.training.plan_rules import first_broken_rule, valid_mask
 from infraplan.training.stack_limits import expert_split
 from infraplan.training.stage_params import dp_groups
 
@@ -80,3 +80,15 @@ def test_train_prices_torchtitan_at_expert_tp_one_with_ep() -> None:
     est = estimate_training(MOE, "dgx-h100-superpod", 64, tp=2, dp=32, ep=2, etp=1, seq_len=8192, global_batch=512,
                             stack="torchtitan")
     assert est.step_time_s > 0
+
+
+@pytest.mark.parametrize("ep", [1, 2])
+def test_torchtitan_refuses_expert_tp_at_tp_1(ep: int) -> None:
+    """hM9 (session 38): at TP 1 torchtitan 0.3.0 splits the experts over nothing (EP 1) or over EP alone (EP > 1),
+    so expert TP 2 is a plan it cannot run; the rule was guarded by TP > 1 and let it through, on both paths."""
+    shape = load_model("mixtral-8x7b")
+    row = PlanArrays.one_plan(tp=1, pp=1, dp=4, cp=1, ep=ep, etp=2, vpp=1, micro_batch=1, global_batch=64,
+                              seq_len=4096, recompute=0, zero=1, dtype=0, attention=0, order=0,
+                              sequence_parallel=1).one_row
+    assert first_broken_rule(shape, row, split="tp-or-ep") is not None
+    assert first_broken_rule(shape, row, split="any") is None  # a stack on Megatron's folding runs it

@@ -81,7 +81,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
         (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
         (plan.folded & (not shape.is_moe), _FOLDING_NEEDS_MOE),
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
-        ((plan.tp > 1) & plan._where(plan.ep > 1, plan.expert_tp != 1, plan.folded)
+        (plan._where(plan.ep > 1, plan.expert_tp != 1, plan.folded)
          if split == _TP_OR_EP and shape.is_moe else plan.tp < 0, _EXPERTS_TP_OR_EP),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, rules),
     ]
@@ -148,7 +148,7 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _FOLDING_NEEDS_MOE
     if folded and tp > 1 and row.sequence_parallel == 0:
         return _FOLDING_NEEDS_SP
-    if split == _TP_OR_EP and tp > 1 and moe and (row.expert_tp != 1 if ep > 1 else folded):
+    if split == _TP_OR_EP and moe and (row.expert_tp != 1 if ep > 1 else folded):
         return _EXPERTS_TP_OR_EP
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
