@@ -16,18 +16,18 @@ LT = {"compute_fwd": 1.0, "other_fwd": 0.2, "tp_fwd": 0.3, "compute_bwd": 2.0, "
 
 def test_a_gpu_bound_window_is_the_layers_gpu_work_whatever_the_host() -> None:
     for synced in (True, False):
-        fwd, bwd = dp_windows(LT, 10.0, -3.0, -0.5, synced, 1.0, FLOAT_OPS)
+        fwd, bwd = dp_windows(LT, 10.0, -3.0, -0.5, synced, 1.0, 0.0, FLOAT_OPS)
         assert fwd == pytest.approx(15.0) and bwd == pytest.approx(30.0)
-    fwd, bwd = dp_windows(LT, 10.0, -3.0, -0.5, True, 0.5, FLOAT_OPS)  # the stack's overlap fraction
+    fwd, bwd = dp_windows(LT, 10.0, -3.0, -0.5, True, 0.5, 0.0, FLOAT_OPS)  # the stack's overlap fraction
     assert fwd == pytest.approx(7.5) and bwd == pytest.approx(15.0)
 
 
 def test_a_host_bound_phase_adds_only_the_host_time_the_stage_counts_exposed() -> None:
     # synchronised phases: each its own interval
-    fwd, bwd = dp_windows(LT, 10.0, 2.0, 5.0, True, 1.0, FLOAT_OPS)
+    fwd, bwd = dp_windows(LT, 10.0, 2.0, 5.0, True, 1.0, 0.0, FLOAT_OPS)
     assert fwd == pytest.approx(17.0) and bwd == pytest.approx(35.0)
     # one interval: the forward's queued GPU work (3 s) covers that much of the backward's host time
-    fwd, bwd = dp_windows(LT, 10.0, -3.0, 5.0, False, 1.0, FLOAT_OPS)
+    fwd, bwd = dp_windows(LT, 10.0, -3.0, 5.0, False, 1.0, 0.0, FLOAT_OPS)
     assert fwd == pytest.approx(15.0) and bwd == pytest.approx(32.0)
 
 

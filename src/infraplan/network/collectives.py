@@ -282,8 +282,7 @@ def collective_seconds(fabric: Fabric, kind: str, size_bytes: float, n: float, s
     share the ring formula and its inputs)."""
     formula = _FLOAT_FORMULAS[kind]
     size, members, spacing = float(size_bytes), float(n), float(stride)
-    key = (formula, size, members, spacing, _efficiency.NCCL_NET_STEP_LATENCY_S, _nvlink.MEASURED_NVLINK_ALL_REDUCE,
-           _fabric.PIPELINED_RING_LATENCY, _fabric.PIPELINED_TREE_LATENCY)
+    key = (formula, size, members, spacing, *collective_switches())
     kept = _SECONDS.get(fabric, key)
     if kept is not None:
         return kept

@@ -99,13 +99,13 @@ def _iteration_s(tables: tuple[Any, ...], cost: IterationCost, p_tok: int, d: in
         t = body[m] + head[rows] + pre_fix + dec_fix
         gap = host - t if m > cap and t < host else 0.0
         rest = kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok
-        t = (host if m > cap and t < host else t) + rest
+        t = (host if gap else t) + kv_c * sum_ctx + pair_c * pairs + over + per_tok * p_tok  # (engine_steps' order)
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     if p_tok or not d:
         t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)
         gap = host - t if m > cap and t < host else 0.0
         rest = (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over + (per_tok * p_tok if p_tok else 0.0)
-        t = ((host if m > cap and t < host else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
+        t = ((host if gap else t) + (kv_c * sum_ctx if d else 0.0) + pair_c * pairs + over
              + (per_tok * p_tok if p_tok else 0.0))
         return t, body_flop[m] + pair_f * pairs, gap, host + rest if m > cap else 0.0
     gap, floor = _decode_floor(tables, cost, m)

@@ -13,10 +13,13 @@ from infraplan.scalar_path import MathOps, anywhere
 
 
 def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
-               overlap: float, ops: MathOps) -> tuple[Any, Any]:
+               overlap: float, moe_block: Any, ops: MathOps) -> tuple[Any, Any]:
     """Seconds of one micro-batch's forward and backward that the DP parameter gathers and gradient reductions
-    hide behind, on the heaviest stage (arrays or one plan's floats), from the phase's host issue time less its
-    GPU time (`host_over_gpu_*`, the same work: the stage's layers, LM head, embedding, batch and loss calls).
+    hide behind, on a stage of `layers` layers (arrays or one plan's floats), from the phase's host issue time less
+    its GPU time (`host_over_gpu_*`, the same work: the stage's layers, LM head, embedding, batch and loss calls).
+    `moe_block`: each layer's exposed MoE host block after its forward sync, forward wall time too (the DP
+    collectives' stream runs on while the compute stream waits for the host: without it a faster GPU shrank the
+    window while the host held the forward, +1 % on a step; hX1, session 38; the offset syncs' waits are left out).
 
     The window is the layers' forward / backward: Megatron-Core's DDP buckets the parameters in reverse order
     (megatron-core 0.16.1 distributed/param_and_grad_buffer.py:711-712), dispatches a bucket's reduction once its
@@ -32,7 +35,7 @@ def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_ove
     bank = ops.where(synced, 0.0, ops.maximum(-host_over_gpu_fwd, 0.0))
     fwd_gpu = layers * (lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"])
     bwd_gpu = layers * (lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"])
-    return (overlap * (fwd_gpu + ops.maximum(host_over_gpu_fwd, 0.0)),
+    return (overlap * (fwd_gpu + ops.maximum(host_over_gpu_fwd, 0.0)) + overlap * layers * moe_block,
             overlap * (bwd_gpu + ops.maximum(host_over_gpu_bwd - bank, 0.0)))
 
 
@@ -54,8 +57,8 @@ def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any,
     """The most of `so_far` (`dp_forms`) and an end stage's (`dp_windows` on its own layers and host time, the MoE
     blocks as on the heaviest stage) where `counts`. Where neither of its windows is shorter than the heaviest
     stage's (`windows`) it exposes no more, and nothing is priced (the same values)."""
-    fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, ops)
-    fwd_window = fwd_window + overlap * layers * moe_block
+    fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, moe_block,
+                                        ops)
     counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]))
     if not anywhere(counts):
         return so_far

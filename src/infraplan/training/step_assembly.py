@@ -180,14 +180,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     if stage_only:
         stage_out = {k: m * v for k, v in stage.items()}
         return _in_paired_shape(stage_out, paired) if unpaired else stage_out
-    stage_total = sum(stage.values()) if ops is FLOAT_OPS else ordered_sum(stage.values())
+    stage_total = summed(stage.values(), ops)
     fwd_window, bwd_window = dp_windows(lt, layers, run_host_fwd - run_gpu_fwd, host_bwd - gpu_bwd, synced,
-                                        profile.dp_overlap_fraction, ops)
-    # the MoE blocks' exposed host time after their forward syncs is forward wall time too (`dp_windows`: the phase's
-    # GPU work plus the host time the stage counts as exposed in it; the DP collectives' stream runs on while the
-    # compute stream waits for the host): without it a faster GPU shrank the window while the host held the forward,
-    # +1 % on a step (hX1, session 38). The offset syncs' waits are left out: forward and backward in one count.
-    fwd_window = fwd_window + profile.dp_overlap_fraction * layers * moe_block
+                                        profile.dp_overlap_fraction, moe_block, ops)
 
     out = {k: m * v for k, v in stage.items()}
     if profile.moe.overlap_ep_comm:  # its unpaired passes and pipeline transfers on the all-to-all's NICs
@@ -199,7 +194,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # was used before: once that stage is host-bound a faster head moved time onto the layers, +0.12 % on a step.)
     head_s, embed_s = head_compute + head_other + lt["head_tp"], lt["embed_other"] + lt["embed_tp"]
     paced = ops.maximum(layers, 1.0)
-    layer_gpu = sum(per_layer.values()) if ops is FLOAT_OPS else ordered_sum(per_layer.values())
+    layer_gpu = summed(per_layer.values(), ops)
     mid_fwd = layers * (0 + lt["compute_fwd"] + lt["other_fwd"] + lt["tp_fwd"] + lt["cp_fwd"] + lt["ep_fwd"])
     mid_bwd = layers * (0 + lt["compute_bwd"] + lt["other_bwd"] + lt["tp_bwd"] + lt["cp_bwd"] + lt["ep_bwd"])
     mid_host = (exposed(layers * lt["host_fwd"] + ops.where(synced, 0.0, batch_host),
@@ -226,11 +221,11 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # is priced on, `step_traffic.pipeline_and_dp_traffic`) and no MTP module (hA2, session 38)
     both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
     dp_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
-    one_end = (lt["mtp_stage"] + lt["mtp_other"] == 0.0) & (plan.schedule != _DUALPIPE) & (plan.schedule != _ZB_V)
+    one_end = ops.where(both_ends, False, lt["mtp_stage"] + lt["mtp_other"] == 0.0)
     if anywhere(with_embed < 1.0):
         first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
-        first_end_s = sum(first_end.values()) if ops is FLOAT_OPS else ordered_sum(first_end.values())
+        first_end_s = summed(first_end.values(), ops)
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
         dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
@@ -241,7 +236,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         last_end, l_host, l_gpu, b_host, l_bwd, _ = stage_seconds(
             lt, per_layer, last_layers, 1.0 + mtp_last, mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s,
             ops)
-        last_end_s = sum(last_end.values()) if ops is FLOAT_OPS else ordered_sum(last_end.values())
+        last_end_s = summed(last_end.values(), ops)
         dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
                                       (with_head == 0.0) & (last_n == lt["stage_layers"]) & one_end)
@@ -342,7 +337,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     out["optimizer"] = optimizer_gpu + exposed(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False, dispatch_s)
     out = {k: out[k] for k in COMPONENTS}
     # (the components, in their order)
-    out["step_time_s"] = sum(out.values()) if ops is FLOAT_OPS else ordered_sum(out.values())
+    out["step_time_s"] = summed(out.values(), ops)
     return _in_paired_shape(out, paired) if unpaired else out
 
 
@@ -354,6 +349,11 @@ def _in_paired_shape(out: dict[str, Any], paired: Any) -> dict[str, Any]:
         if np.shape(out[k]) != wide:
             out[k] = np.broadcast_to(out[k], wide)
     return out
+
+
+def summed(values: Iterable[Any], ops: MathOps) -> Any:
+    """`sum(values)` of one plan's floats (`FLOAT_OPS`), else `ordered_sum` of arrays: the same additions in order."""
+    return sum(values) if ops is FLOAT_OPS else ordered_sum(values)
 
 
 def ordered_sum(values: Iterable[Any]) -> Any:
