@@ -18,7 +18,10 @@ request costs about two passes of the loop and the Python work per pass is the s
   engine needs the outer one; the next completion's decode-iteration count is a local (`e_min`), so an
   iteration with no completion reads no heap; iteration counts are derived, not counted per pass;
 * with no preemption, a request's blocks and its end are fixed at admission and nothing is tracked per block
-  residue or per admission order.
+  residue or per admission order;
+* counts enter the float sums as floats (`loop_stepping.whole_floats`, `fcfs_request_lists`): CPython 3.11
+  specialises float x float, not int x float (the same products: an int below 2^53 converts exactly), and a
+  compare only before a short jump, so the hot tests are breaks and identity tests (serving_speed_tried.md).
 Like the general loop it is a generator (`loop_stepping`): given every arrival it runs to the end without
 yielding; stepped, it yields where it would read an arrival not yet known (a check per arrival read, none per
 iteration), so a disaggregated closed loop runs its engines together (`serving.pair_loop`).
@@ -32,14 +35,14 @@ from collections import deque
 from typing import Any
 
 from infraplan.serving.llm_iteration import IterationCost
-from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps, cost_tables
+from infraplan.serving.loop_stepping import IDLE, LEAP, NEVER, SKIP_ROOT, TOP, Steps, cost_tables, whole_floats
 
 
 class KvBinds(Exception):
     """A run asked to stop where KV blocks would keep a request out (`fcfs_steps`'s `stop_if_kv_binds`)."""
 
 
-def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[int],
+def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], todo: list[int], ctx0: list[float],
                steps: list[int], need: list[float], end_ctx: list[Any], whole_pairs: list[float], max_batch: int,
                token_budget: int, kv_blocks: int, clients: int, first: list[float], finish: list[float],
                log: list[int] | None, stop_if_kv_binds: bool = False) -> Steps:
@@ -69,14 +72,18 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
     fin = per_fin != 0.0  # a bool: tested without a truth-value call
     host, cap = cost.host_issue_s, cost.eager_prefill_above_tokens  # a prefill iteration's floor (`host_overhead`)
     # cached tokens a decode step appends to a sequence: T with drafts (`serving.speculative`), else 1.0; per batch
-    # size, a decode iteration's growth of `sum_ctx` (k x T, the float the loop would compute)
+    # size, a decode iteration's growth of `sum_ctx` (k x T, the float the loop would compute; a map: not a cell)
     adv = cost.decode_growth_tokens
-    grow = [k * adv for k in range(max_batch + 1)]
+    grow = list(map(adv.__mul__, range(max_batch + 1)))
+    # counts as floats (wholes[k] = float(k)): a leap's k_max, a batch size, a prompt's tokens enter the float sums
+    # as these (module docstring); a leap beyond the table converts with float()
+    wholes = whole_floats(max(max_batch, token_budget))
     heappush, heappop, sqrt, ceil, skip_root = heapq.heappush, heapq.heappop, math.sqrt, math.ceil, SKIP_ROOT
     # the cost's tables; per batch size: a pure-decode iteration less its cached-token term, its tensor-core part,
     # the same less the fixed costs, a stretch's growth term and the root's products (`cost_tables`)
     (body, head, body_flop, decode_s, decode_flop_s, decode_head_s, half_kv, twice_half_kv,
      four_half_kv) = cost_tables(cost, max_batch)
+    head1 = head[1:]  # head1[k] = head[k + 1]: a lone prompt's rows beside k decoding sequences
 
     clock = busy = compute = 0.0
     leapt = steps_done = nxt = n_dec = running = 0
@@ -97,13 +104,17 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         elif i + clients < n:
             arr[i + clients] = at
             waiting.append(i + clients)
-    solo = -1  # a started prompt with all its tokens to go and no other prompt pending (no queue entry), or -1
-    prefill: deque[list[int]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
+    # a started prompt with all its tokens to go and no other prompt pending (no queue entry), or None (tested by
+    # identity: an int compare jumping far, past its block, is not specialised in CPython 3.11)
+    solo: int | None = None
+    prefill: deque[list[Any]] = deque()  # [request, tokens left, tokens done], the started prompts after `solo`
     heap: list[int] = [NEVER]  # finish keys: decode-iteration count x n + request
     e_min = NEVER // (n or 1)  # heap[0] // n: the decode-iteration count of the next completion
     free = float(kv_blocks)  # whole blocks as a float (and `need`'s): float-float sums, exact below 2^53
     while True:  # ends idle with no arrival to come (all done)
-        while t_next <= clock:  # arrivals: straight in while nobody waits ahead and they fit
+        while True:  # arrivals: straight in while nobody waits ahead and they fit
+            if not t_next <= clock:  # (a short jump: the float compare is specialised, a while's far one is not)
+                break
             j = nxt
             if j == last:  # stepped: the arrivals up to now are not all known yet
                 yield TOP, clock
@@ -123,12 +134,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             elif todo[j] > 0:
                 free -= need[j]
                 running += 1
-                if solo < 0 and not prefill:
+                if solo is None and not prefill:
                     solo = j
                 else:
-                    if solo >= 0:
+                    if solo is not None:
                         prefill.append([solo, todo[solo], ctx0[solo]])
-                        solo = -1
+                        solo = None
                     prefill.append([j, todo[j], ctx0[j]])
             elif steps[j] > 0:  # decode-only: joins the decode batch now (`first`: its admission)
                 first[j] = clock
@@ -152,12 +163,12 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             free -= need[j]
             running += 1
             if todo[j] > 0:
-                if solo < 0 and not prefill:
+                if solo is None and not prefill:
                     solo = j
                 else:
-                    if solo >= 0:
+                    if solo is not None:
                         prefill.append([solo, todo[solo], ctx0[solo]])
-                        solo = -1
+                        solo = None
                     prefill.append([j, todo[j], ctx0[j]])
             elif steps[j] > 0:  # decode-only (`first`: its admission)
                 first[j] = clock
@@ -173,20 +184,20 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 running -= 1
                 if emit:
                     release(j, clock)
-        if solo >= 0:
+        if solo is not None:
             j = solo
             p_tok = todo[j]
             m = p_tok + n_dec
             if m > token_budget:  # chunked: through the queue
                 prefill.append([j, p_tok, ctx0[j]])
-                solo = -1
+                solo = None
             else:  # one prompt, whole, with the decode batch: the general sums below
-                solo = -1
+                solo = None
                 pairs = whole_pairs[j]
                 if n_dec:
-                    t = body[m] + head[n_dec + 1] + pre_fix + dec_fix
+                    t = body[m] + head1[n_dec] + pre_fix + dec_fix
                     t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
-                         + per_tok * p_tok)
+                         + per_tok * wholes[p_tok])
                     steps_done += 1
                     if fin and e_min <= steps_done:
                         due = (steps_done + 1) * n
@@ -194,7 +205,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                     sum_ctx += grow[n_dec]
                 else:
                     t = body[m] + head[1] + pre_fix + 0.0
-                    t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * p_tok
+                    t = (host if m > cap and t < host else t) + 0.0 + pair_c * pairs + over + per_tok * wholes[p_tok]
                     prefill_only += 1
                 f = body_flop[m] + pair_f * pairs
                 clock += t
@@ -214,7 +225,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                 k = steps[j]
                 if k > 0:  # joins the decode batch with its prompt in the cache
                     n_dec += 1
-                    sum_ctx += ctx0[j] + p_tok
+                    sum_ctx += ctx0[j] + wholes[p_tok]  # (ctx0: floats)
                     k += steps_done
                     heappush(heap, k * n + j)
                     if k < e_min:
@@ -244,10 +255,14 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
             while True:  # stretches and their event iterations until something else has to run
                 # pure decode until the next completion or the next arrival that could start: closed form
                 k_max = e_min - steps_done - 1  # iterations before the completing one
-                if k_max > 0:
+                if k_max:  # (>= 0: e_min > steps_done between iterations; a truth test, not a far-jumping compare)
+                    try:
+                        kf = wholes[k_max]  # k_max as a float
+                    except IndexError:
+                        kf = float(k_max)
                     c_half = half_kv[n_dec]
                     a_ctx = decode_s[n_dec] + kv_c * sum_ctx  # the first iteration of the stretch
-                    span = k_max * a_ctx + c_half * k_max * (k_max - 1)
+                    span = kf * a_ctx + c_half * kf * (kf - 1.0)
                     if t_next - clock <= span * skip_root and not waiting:  # an arrival may cut the stretch
                         if nxt == last:  # stepped: wait for the arrivals up to the stretch's end
                             yield LEAP, clock + span * skip_root
@@ -260,12 +275,16 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
                             k_cap = ceil(k_arr) - 1
                             if k_cap < k_max:
                                 k_max = k_cap
-                                span = k_max * a_ctx + c_half * k_max * (k_max - 1)
+                                try:
+                                    kf = wholes[k_cap]  # (k_cap -1, rounding: any float, no leap below)
+                                except IndexError:
+                                    kf = float(k_cap)
+                                span = kf * a_ctx + c_half * kf * (kf - 1.0)
                     if k_max > 0:
                         clock += span
                         busy += span
-                        compute += k_max * decode_flop_s[n_dec]
-                        sum_ctx += n_dec * k_max * adv
+                        compute += kf * decode_flop_s[n_dec]
+                        sum_ctx += wholes[n_dec] * kf * adv  # (n_dec x k_max, exact, x T)
                         leapt += k_max
                         steps_done += k_max
                         # arrivals now queue after the event iteration's (none in open loop, so they wait for the
@@ -328,7 +347,7 @@ def fcfs_steps(cost: IterationCost, arr: list[float], arr_open: list[float], tod
         if p_tok and d:  # the GPU part, floored at the host's launches when eager (`host_overhead`), + the rest
             t = body[m] + head[rows] + pre_fix + dec_fix
             t = ((host if m > cap and t < host else t) + kv_c * sum_ctx + pair_c * pairs + over
-                 + per_tok * p_tok)
+                 + per_tok * wholes[p_tok])
             f = body_flop[m] + pair_f * pairs
         elif p_tok or not d:
             t = body[m] + head[rows] + (pre_fix if p_tok else 0.0) + (dec_fix if d else 0.0)

@@ -108,6 +108,22 @@ def cost_tables(cost: IterationCost, max_batch: int) -> CostTables:
     return tables
 
 
+_WHOLES: list[float] = [0.0]
+WHOLES_KEPT = 1 << 15  # `whole_floats` keeps a table up to this many entries (~1 MB); a longer one is built per call
+
+
+def whole_floats(top: int) -> list[float]:
+    """0.0, 1.0, ..., float(top) at least (read only): the loops' counts as floats (`serving.fcfs_loop`). Up to
+    `WHOLES_KEPT` entries shared by every run (rebound, never mutated: safe beside another thread's run)."""
+    global _WHOLES
+    wholes = _WHOLES
+    if len(wholes) <= top:
+        wholes = np.arange(max(top + 1, min(2 * len(wholes), WHOLES_KEPT)), dtype=np.float64).tolist()
+        if len(wholes) <= WHOLES_KEPT:
+            _WHOLES = wholes
+    return wholes
+
+
 def run_to_end(steps: Generator[Need, None, T]) -> T:
     """The return value of a loop given every arrival up front (it never yields)."""
     try:
@@ -157,18 +173,20 @@ def _request_tokens(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decod
 
 
 def fcfs_request_lists(prefill_tokens: np.ndarray, cached_tokens: np.ndarray, decode_steps: np.ndarray,
-                       block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[int], list[int], list[int],
-                                                                                      list[float], list[Any],
-                                                                                      list[float]]:
+                       block_tokens: int, growth: float = 1.0, slots: int = 0) -> tuple[list[int], list[float],
+                                                                                      list[int], list[float],
+                                                                                      list[Any], list[float]]:
     """`fcfs_steps`'s per-request lists (todo, ctx0, steps, need, end_ctx, whole_pairs) of the requests (`growth`,
-    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`); the blocks `need` as whole floats
-    (`fcfs_steps` counts its free blocks as a float: exact below 2^53, float arithmetic the interpreter's fast path)."""
+    `slots`: the cost's `decode_growth_tokens`, `draft_slots`; `request_tokens`); the blocks `need` and the cached
+    tokens `ctx0` as whole floats (`fcfs_steps` counts its free blocks and sums cached tokens as floats: exact below
+    2^53, float arithmetic the interpreter's fast path)."""
     # contiguous copies first: a pool hands each engine a strided view (`serving_sim.run_pool`), where every element
     # is a cache line of its own, and each is read several times below
     prefill_tokens, cached_tokens, decode_steps = (
         np.ascontiguousarray(prefill_tokens), np.ascontiguousarray(cached_tokens), np.ascontiguousarray(decode_steps))
     end_ctx, need = _request_tokens(prefill_tokens, cached_tokens, decode_steps, block_tokens, growth, slots)
-    return (prefill_tokens.tolist(), cached_tokens.tolist() if cached_tokens.any() else [0] * len(need),
+    ctx0 = cached_tokens.astype(np.float64).tolist() if cached_tokens.any() else [0.0] * len(need)
+    return (prefill_tokens.tolist(), ctx0,
             decode_steps.tolist(), need.astype(np.float64).tolist(), end_ctx.tolist(),
             (prefill_tokens * (cached_tokens + (prefill_tokens + 1) / 2.0)).tolist())
 
