@@ -56,16 +56,19 @@ def image_capacity(workload: str, model: str | None, system: str, slo_s: float |
     if slo is None:
         raise InputError(f"workload {workload!r} has no image latency SLO; give latency_slo")
     why = "no batch cap fits memory"
+    lightest_p99: float | None = None  # the least p99 of the caps that fit memory but miss the SLO
     bracket: list[tuple[int, float, float]] = []  # (batch, offline images/s, p99 at 1/1000 of it) within the SLO
     for batch in IMAGE_BATCH_CAPS:
         try:
             _, offline = _p99(workload, model, system, None, batch)
             low_p99, _ = _p99(workload, model, system, offline * 1e-3, batch)
         except InputError as exc:
-            why = str(exc)
+            if lightest_p99 is None:  # no cap fit memory: that is why (else the SLO reason below stands)
+                why = str(exc)
             break  # larger batches need more memory still
         if low_p99 > slo:
-            why = f"one image takes {low_p99:.3g} s at p99, beyond the {slo:g} s SLO"
+            lightest_p99 = low_p99 if lightest_p99 is None else min(lightest_p99, low_p99)
+            why = f"one image takes {lightest_p99:.3g} s at p99, beyond the {slo:g} s SLO"
             continue
         bracket.append((batch, offline, low_p99))
     # the bisections, highest offline rate first: a cap whose upper end is at or below the best rate found can no
