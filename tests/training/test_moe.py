@@ -11,6 +11,8 @@ from infraplan.ops.params import activation_terms_per_token_layer, local_expert_
 from infraplan.training.estimate import estimate_training
 
 STACK = load_stack("nemo-26.04")
+# EP inside DP (megatron-core <= 0.9): tp-cp-pp-dp at PP > 1 with EP over DP runs there, not under 0.16 (hE3)
+INSIDE_DP = STACK.model_copy(update={"expert_parallel_layout": "ep-inside-dp"})
 DSV3 = dict(tp=1, pp=4, ep=64, vpp=1, seq_len=4096, global_batch=1024, micro_batch=1, dtype="mxfp8", zero=1)
 
 
@@ -28,8 +30,8 @@ def test_expert_memory_is_sharded_over_ep() -> None:
 
 def test_ep_all_to_all_is_priced_by_where_the_group_runs() -> None:
     """EP64 inside one NVL72 domain (Megatron order, stride 1) beats EP64 strided over PP across racks."""
-    inside = _run(order="tp-cp-dp-pp")  # EP peers adjacent: 64 GPUs of one 72-GPU NVLink domain
-    across = _run(order="tp-cp-pp-dp")  # EP peers 4 ranks apart: 256 GPUs, four racks, over the NICs
+    inside = _run(order="tp-cp-dp-pp", stack=INSIDE_DP)  # EP peers adjacent: 64 GPUs of one 72-GPU NVLink domain
+    across = _run(order="tp-cp-pp-dp", stack=INSIDE_DP)  # EP peers 4 ranks apart: 256 GPUs, four racks, over the NICs
     assert inside.breakdown_s.ep_comm * 3 < across.breakdown_s.ep_comm
 
 
@@ -117,6 +119,6 @@ def test_an_ep_group_over_the_scale_out_network_is_said() -> None:
     """EP64 of 64 neighbouring GPUs stays in its NVL72 rack (no note); EP64 4 ranks apart spans 4 racks: 48 of each
     rank's 64 peers (75 %) are behind the NICs."""
     assert not any(n.startswith("EP ") for n in _run(order="tp-cp-dp-pp").notes)
-    across = [n for n in _run(order="tp-cp-pp-dp").notes if n.startswith("EP ")]
+    across = [n for n in _run(order="tp-cp-pp-dp", stack=INSIDE_DP).notes if n.startswith("EP ")]
     assert across == ["EP 64 (peers 4 ranks apart) is priced over 4 scale-up domains of 72 GPUs, 16 of its ranks in "
                       "each: 75% of each rank's all-to-all crosses the scale-out network"]

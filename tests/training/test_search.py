@@ -12,7 +12,7 @@ from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
-from infraplan.training.stack_limits import refused_plans
+from infraplan.training.stack_limits import expert_layout, refused_plans
 
 PLAN_KEYS = ("tp", "pp", "dp", "cp", "ep", "vpp", "seq_len", "global_batch", "micro_batch", "recompute", "zero",
              "dtype", "attention", "order", "sequence_parallel", "schedule")
@@ -24,6 +24,7 @@ def test_search_best_equals_a_plain_loop_over_single_estimates():
     shape = load_model("llama3-8b")
     candidates = enumerate_plans(shape, 4, 4096, 4, ["bf16"], max_tp=8,
                                  schedules=stack_schedules(resolve_stack(None, "training")))
+    candidates = candidates.with_expert_layout(expert_layout(resolve_stack(None, "training")))  # its rules (hE3)
     plans = candidates.take(valid_mask(shape, candidates))
     assert result.evaluated == len(plans)
     best_time, best_row = float("inf"), None
@@ -78,6 +79,7 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
                               objective=objective)
         plans = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8,
                                 schedules=stack_schedules(resolve_stack(None, "training")))
+        plans = plans.with_expert_layout(expert_layout(resolve_stack(None, "training")))  # its rules (hE3)
         plans = plans.take(valid_mask(shape, plans))
         res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
         key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
@@ -121,6 +123,7 @@ def test_search_counts_fitting_plans_with_the_stack_memory_model():
         profile = resolve_stack(stack, "training")  # its own limits: deepseek-v3 has no CP, ZeRO 0/1 with PP
         candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8, schedules=stack_schedules(profile),
                                      context_parallel=profile.context_parallel is not False)
+        candidates = candidates.with_expert_layout(expert_layout(profile))  # the stack's expert layout rules (hE3)
         plans = candidates.take(valid_mask(shape, candidates))
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
         memory = plan_memory(shape, cluster, plans, profile)["memory_per_gpu_bytes"]

@@ -259,6 +259,15 @@ class Stack(Spec):
         "`search` proposes no other plan, `train` refuses one (`training.plan_rules`); None: any")
     expert_tensor_parallel_source: str | None = Field(
         None, description="where `expert_tensor_parallel` comes from; required with it")
+    expert_parallel_layout: Literal["ep-inside-dp", "ep-over-tp-cp-dp", "ep-over-tp-cp-dp-same-pp"] | None = Field(
+        None, description="where the framework lays the routed experts' EP groups: ep-inside-dp (EP carved out of DP "
+        "at expert TP = TP: EP must divide DP; megatron-core <= 0.9), ep-over-tp-cp-dp (expert TP innermost, then EP, "
+        "then expert DP, over the stage's TP x CP x DP ranks at any expert TP: EP x expert TP must divide TP x CP x "
+        "DP; torchtitan's sparse mesh) or ep-over-tp-cp-dp-same-pp (the same, from megatron-core 0.10's expert rank "
+        "generator, whose pipeline groups must be the dense ones: under tp-cp-pp-dp with PP > 1, EP x expert TP = "
+        "TP x CP); `training.plan.PlanArrays.experts_over_stage`, `training.plan_rules`; None: ep-inside-dp")
+    expert_parallel_layout_source: str | None = Field(
+        None, description="where `expert_parallel_layout` comes from; required with it")
     rank_order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = Field(
         None, description="the order in which the framework numbers ranks, innermost first (`train --order`), used "
         "when `train` is given none: Megatron-Core's RankGenerator default tp-cp-ep-dp-pp (PP outermost) is "
@@ -280,6 +289,7 @@ class Stack(Spec):
                            ("pipeline_micro_batch_rules", "keep those rules on the micro-batches per step"),
                            ("pipeline_default_schedule", "run that schedule when none is named"),
                            ("expert_tensor_parallel", "split the experts so"),
+                           ("expert_parallel_layout", "lay the expert groups so"),
                            ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")

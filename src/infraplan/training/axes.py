@@ -50,6 +50,7 @@ class SearchSpace:
     context_parallel: bool = True  # False: the stack ships no CP, only CP 1 is tried
     zero_stages: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP = 1 (`training.stack_limits`); (): all
     extra_layers: int = 0  # pipeline slots beyond the layers (embedding / loss: `plan_rules.pipeline_extra_layers`)
+    expert_layout: int = 0  # where the stack lays the expert groups (`stack_limits.expert_layout`; one per search)
 
 
 Chosen = Mapping[str, int]
@@ -167,6 +168,8 @@ AXES: tuple[Axis, ...] = (
     Axis("sequence_parallel", lambda s, c: [1], layer=True, comm=False),
     # block recompute depth: the search recomputes whole layers (0); step_time mixes the per-layer times
     Axis("recompute_layers", lambda s, c: [0], layer=False, comm=False),
+    # the stack's expert layout (one per search): the EP stride and the expert DP group (`PlanArrays.ep_stride`)
+    Axis("expert_layout", lambda s, c: [s.expert_layout], layer=True, comm=True),
 )
 
 # the fields per-layer and LM-head times depend on; plans differing only in the others share them

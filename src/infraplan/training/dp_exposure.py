@@ -1,7 +1,8 @@
 """The DP gradient reductions and parameter gathers a training step exposes: the windows of one micro-batch's
 forward / backward they hide behind (`dp_windows`), the exposed rest per ZeRO form (`dp_forms`), and the most of
 the heaviest stage's and an end stage's on its own windows (`end_stage_dp_forms`, hA2, session 38: every stage's
-DP ranks reduce their own gradients behind their own backward, and the step ends when the last of them finishes).
+DP ranks reduce their own gradients behind their own backward, and the step ends when the last of them finishes)
+and its own parameters (its layers, its table and MTP modules, `step_traffic.EndStageTraffic`; hD5, session 39).
 `training.step_assembly` composes them into the step's `dp_comm_exposed`.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from infraplan.scalar_path import MathOps, anywhere
+from infraplan.training.step_traffic import EndStageTraffic
 
 
 def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
@@ -52,17 +54,40 @@ def dp_forms(traffic: dict[str, Any], fwd_window: Any, bwd_window: Any, ops: Mat
 
 
 def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any,
-                        host_over_gpu_bwd: Any, synced: Any, overlap: float, moe_block: Any, ops: MathOps,
-                        so_far: tuple[Any, Any, Any], windows: tuple[Any, Any], counts: Any) -> tuple[Any, Any, Any]:
-    """The most of `so_far` (`dp_forms`) and an end stage's (`dp_windows` on its own layers and host time, the MoE
-    blocks as on the heaviest stage) where `counts`. Where neither of its windows is shorter than the heaviest
-    stage's (`windows`) it exposes no more, and nothing is priced (the same values)."""
+                       host_over_gpu_bwd: Any, synced: Any, overlap: float, moe_block: Any, ops: MathOps,
+                       so_far: tuple[Any, Any, Any], windows: tuple[Any, Any], counts: Any,
+                       own: tuple[EndStageTraffic | None, Any, Any, Any, Any]) -> tuple[Any, Any, Any]:
+    """The most of `so_far` (`dp_forms`) and an end stage's where `counts`: its own DP collectives (its layers, its
+    table and MTP modules: `step_traffic.EndStageTraffic`) less its own windows (`dp_windows` on its `layers` and
+    host time, the MoE blocks as on the heaviest stage). `own`: the end stages' traffic, the stage's decoder layers,
+    its MTP modules, the plan's (those the step's traffic counts) and the traffic's layers (ceil(L / p)).
+
+    Priced only where it can set the most (the same values): an end stage with no more layers than the traffic's
+    ceil(L / p) and no MTP module holds no more parameters than the traffic is priced on (one table and, with MTP,
+    the modules), so its collectives take no longer (collective time grows with the bytes, ASSUMPTION of the
+    collective models; ZeRO-3's per-layer form with the layers too) and the traffic's on its windows bounds its
+    exposure: where neither window is shorter than the heaviest's, or that bound sets no new most, nothing is priced;
+    where it holds the traffic's layers and the traffic no MTP module, the bound is its exposure."""
+    traffic_of, decoder_layers, mtp, mtp_all, counted = own
     fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, moe_block,
                                         ops)
-    counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]))
+    more = (decoder_layers > counted) | (mtp > 0.0)  # (possibly more parameters than the traffic's)
+    counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]) | more)
     if not anywhere(counts):
         return so_far
-    end = dp_forms(traffic, fwd_window, bwd_window, ops)
-    return (ops.where(counts, ops.maximum(so_far[0], end[0]), so_far[0]),
-            ops.where(counts, ops.maximum(so_far[1], end[1]), so_far[1]),
-            ops.where(counts, ops.maximum(so_far[2], end[2]), so_far[2]))
+    bound = dp_forms(traffic, fwd_window, bwd_window, ops)
+    same = (decoder_layers == counted) & (mtp_all == 0.0)  # the traffic's parameters: the bound is its exposure
+    exact, other = counts & same, counts & ((decoder_layers != counted) | (mtp_all > 0.0))
+    out, need = [], []
+    for k in range(3):
+        exceeds = bound[k] > so_far[k]
+        out.append(ops.where(exact & exceeds, bound[k], so_far[k]))
+        need.append(other & (exceeds | more))
+    if not anywhere(need[0] | need[1] | need[2]):
+        return out[0], out[1], out[2]
+    if traffic_of is None:
+        raise ValueError("an end stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
+    end = dp_forms(traffic_of.collectives(decoder_layers, mtp), fwd_window, bwd_window, ops)
+    return (ops.where(need[0], ops.maximum(out[0], end[0]), out[0]),
+            ops.where(need[1], ops.maximum(out[1], end[1]), out[1]),
+            ops.where(need[2], ops.maximum(out[2], end[2]), out[2]))

@@ -26,7 +26,7 @@ from infraplan.catalog.error_bands import (
 )
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.model_recipes import recipe_note
+from infraplan.catalog.model_recipes import recipe_key, recipe_note
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
@@ -58,6 +58,7 @@ from infraplan.training.schedules import stack_schedule_notes
 from infraplan.training.stack_limits import (
     default_stack_notes,
     default_zero,
+    expert_layout,
     expert_split,
     micro_batch_rules,
     stack_dtype_notes,
@@ -160,7 +161,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line."""
     shape = load_model(model) if isinstance(model, str) else model
-    profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model, said in a note
+    profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model, noted
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
@@ -179,7 +180,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
                         schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile),
-                        expert_split(profile))
+                        expert_split(profile), expert_layout(profile))
     if recompute_layers:
         if auto or recompute != "full":
             raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full, "

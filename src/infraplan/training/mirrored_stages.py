@@ -7,7 +7,8 @@ modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, ever
 (`v_shape_stage`, the same call): rank 0 runs the embedding and the LM head + loss (and MTP) of every micro-batch.
 The same split rules as `training.stage_split` (even, balanced: its bisection), per pair of stages. Vectorised
 over plans, or one plan's floats operation for operation. Moved out of training/stage_split.py (hY2, session 38),
-unchanged.
+unchanged. ZB-V's bubble with rank 0's two end chunks heavier than a plain chunk: `zb_v_end_chunks_s` (hZ3,
+session 39).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
+from infraplan.scalar_path import larger, pick, to_float
+from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
+from infraplan.training.rank_kind_bubbles import _where_it_holds
+from infraplan.training.schedule_models import ZB_SPLIT
 from infraplan.training.stage_split import Array, ArrayLike, _balanced_heaviest_stage, _balanced_stage_floats, _f
 
 
@@ -148,3 +153,41 @@ def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, 
             out[k] = v if one else np.where(which, v, out[k])
     return out
 
+
+def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
+                      others_s: ArrayLike, first_excess_s: ArrayLike) -> Array:
+    """Seconds per step to add to ZB-V's `pipeline_bubble` (o = `others_s`, the other ranks' seconds per
+    micro-batch, each rank two plain chunks of c = o / (2 (p - 1))) where rank 0 (`stage_s` per micro-batch, the
+    heaviest) holds chunk 0 (the embedding), c + x, and chunk 2p - 1 (the LM head + loss and the MTP modules),
+    c + y: x = `first_excess_s` >= 0, y = `stage_s` - 2c - x >= 0; 0 where either is negative (x < 0: the
+    caller's mark, not this case), below 2p - 1 micro-batches, for other schedules and where `ZB_SPLIT`'s shares
+    are not equal.
+
+    torch's ScheduleZBVZeroBubble (torch 2.14.1 torch/distributed/pipelining/schedules.py:3457-3648, its order of
+    F, I (input gradient) and W (weight gradient) per chunk; the transcription in
+    tests/training/test_zbv_kinds_hZ3.py), each pass a third of its chunk (F = I = W, the model's `ZB_SPLIT`): the
+    longest path through its DAG over the three chunk kinds has, from 2p - 1 micro-batches on, three shapes (the
+    vertices of the paths' pass counts by linear programming in the cone x, y >= 0, p 2-5, m 2p - 1..4p): rank 0's
+    run alone (no bubble), the fill A = (p - 1) c - (3m - 2p + 1) x - (3m - 3p + 4) y (the model's (p - 1) c / 3
+    at x = y = 0: every other rank's pass waits on rank 0's heavier ones) and B = (p - 2) c - 2p x - y (one plain
+    pass fewer, rank 0's chunk-0 passes of the warm-up and one of the head's), so the bubble is
+    max(0, A, B) / 3: exact with fractions on every list-scheduled case tried (p 2-16, m 2p - 1..4p, random c, x,
+    y >= 0). The model's o / 6 is over wherever x + y > 0 (e.g. p 4, y = c / 2: 1.5 c / 3 for 3 c / 3). Below 2p -
+    1 micro-batches the shapes depend on m's parity (not closed; the model, never below the list there, stays).
+    Arrays over plans (computed only where it applies), or one plan's floats (the same bits)."""
+    f, b, w = ZB_SPLIT
+    m, p, x = to_float(micro_batches), to_float(pp), to_float(first_excess_s)
+    holds = (schedule == int(Schedule.ZB_V)) & (m >= 2.0 * p - 1.0) & (x >= 0.0) & (f == b == w)
+    return _where_it_holds(holds, (p, m, stage_s, others_s, x), _zb_v_end_chunks)
+
+
+def _zb_v_end_chunks(p: Any, m: Any, th: Any, o: Any, x: Any) -> Any:
+    """`zb_v_end_chunks_s` of plans it applies to (floats or arrays of one shape); 0 where y < 0."""
+    f, b, w = ZB_SPLIT
+    c = o / (2.0 * larger(p - 1.0, 1.0))
+    y = th - 2.0 * c - x  # (rounding of a plan with y = 0 kept: 1e-9 of a chunk)
+    inside, y = y >= -1e-9 * c, larger(y, 0.0)
+    fill = (p - 1.0) * c - (3.0 * m - 2.0 * p + 1.0) * x - (3.0 * m - 3.0 * p + 4.0) * y
+    warm = (p - 2.0) * c - 2.0 * p * x - y
+    # less the model's steady bubble (`_zb_v_bubble` from 2p - 1 micro-batches)
+    return pick(inside, f * larger(larger(fill, warm), 0.0) - o * max(f, f + b - 2.0 * w) / 2.0, 0.0)

@@ -12,16 +12,23 @@
 * MTP: a stack's `mtp_num_layers` modules are timed on the last pipeline stage, or where its layout puts them
   (`training.pipeline_layout`), and held in the memory per GPU of the stage that runs them (`training.memory`:
   weights, gradients, optimizer state, activations and the second loss's logits): nothing left out to say.
+* A search (`search_notes`) says what `train` says of its best plan beside its own notes (hU39: a search's notes
+  held only the accelerator's figures while `train` of the same plan named the stack's model recipe, the job's rank
+  placement and the MoE routing): those three, and for an MoE job over several scale-up domains whether the best
+  plan's EP group stays inside one (its all-to-all on the scale-up links) or where it crosses.
 """
 
 from __future__ import annotations
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_recipes import recipe_note
+from infraplan.catalog.schemas import Node
 from infraplan.catalog.stacks import Stack
 from infraplan.network.collectives import Fabric
+from infraplan.network.placement import placement_notes
 from infraplan.training.expert_dispatch import ep_domains
 
-__all__ = ["moe_notes"]
+__all__ = ["moe_notes", "search_notes"]
 
 
 def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int) -> list[str]:
@@ -48,4 +55,22 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
         notes.append(f"EP {ep} (peers {ep_stride} ranks apart) is priced over {domains:g} scale-up domains of "
                      f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
+    return notes
+
+
+def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: Node, gpus: int,
+                 best_ep: int | None, best_ep_stride: int) -> list[str]:
+    """What `train` says of a search's best plan (EP `best_ep` at rank stride `best_ep_stride`; None: no plan fits)
+    that does not depend on the rest of the plan: the stack's model recipe, the rank placement, the MoE routing and
+    EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one."""
+    notes = [n for n in (recipe_note(stack),) if n] + placement_notes(node, gpus)
+    if best_ep is None:
+        return notes
+    notes += moe_notes(shape, stack, fabric, best_ep, best_ep_stride)
+    domains = float(ep_domains(fabric, best_ep, best_ep_stride)[2])
+    if shape.is_moe and best_ep > 1 and gpus > fabric.scale_up_domain and domains <= 1.0:
+        notes.append(f"the best plan's EP {best_ep} group (peers {best_ep_stride} ranks apart) lies inside one "
+                     f"{fabric.scale_up_domain}-GPU scale-up domain, its all-to-all on the scale-up links: the search "
+                     "prices an EP group over N domains with (N - 1) / N of each rank's all-to-all on the slower "
+                     "scale-out NICs (training.expert_dispatch.ep_domains)")
     return notes

@@ -9,8 +9,14 @@ Megatron-Core `--expert-tensor-parallel-size`): when ETP differs from TP, the ra
 (TP x CP x DP of the attention) are re-read for the expert layers as ETP (innermost), EP, then expert data
 parallelism (EDP = TP x CP x DP / (EP x ETP)); `ep_stride`, `edp` and `edp_stride` place those groups, and EP
 need not divide DP (EP x ETP must divide TP x CP x DP). With ETP = TP, EP stays inside DP (the layer times then
-do not depend on DP, which the search's per-layer cache relies on). Variants (dtype, recompute, attention
-kernels, rank order, pipeline schedule) are integer codes of the enums in `training.enums`.
+do not depend on DP, which the search's per-layer cache relies on), unless the stack lays its experts over the
+stage at any ETP (`expert_layout`, the stack's `expert_parallel_layout`, hE3 session 39): megatron-core >= 0.10.0
+builds a separate expert rank generator (ETP, EP, EDP, PP; parallel_state.py 0.10.0:643-663, 0.16.1:785-806), so
+EP x ETP | TP x CP x DP at ETP = TP too (0.9.0 parallel_state.py:536 still required EP | DP), and torchtitan 0.3.0
+lays EP innermost over dp_shard x CP x TP (distributed/parallel_dims.py:278-279, sparse mesh (pp, dp_replicate,
+efsdp, ep)). `experts_over_stage` is that layout; `folded` stays "expert TP differs from TP" (the layer kernels'
+question). The folded strides depend on TP, CP, PP, the order and ETP, never on DP either. Variants (dtype,
+recompute, attention kernels, rank order, pipeline schedule) are integer codes of the enums in `training.enums`.
 
 Pipeline model chunks (PP x VPP) may not exceed the layers to split: the transformer layers, plus the embedding
 and the LM head + loss where the stack's even split counts them as layers (Megatron-Core
@@ -21,7 +27,7 @@ recipe runs PP16 x VP8 = 128 chunks over 126 layers + embedding + loss; `pipelin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -30,6 +36,7 @@ from numpy.typing import NDArray
 
 from infraplan.training.enums import Attention, Dtype, LabelledEnum, RankOrder, Recompute, Schedule
 from infraplan.training.schedules import default_schedule
+from infraplan.training.stack_limits import EP_INSIDE_DP
 
 # CLI strings in code order (kept for callers that index them; the enums are the source)
 RECOMPUTE_MODES = Recompute.labels()
@@ -103,13 +110,18 @@ class PlanArrays:
     # only the first k layers of each model chunk are recomputed; 0 = every layer (uniform). Optional: it
     # takes the shape of `tp` when not given.
     recompute_layers: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    # how the stack lays the routed experts' groups (`EP_INSIDE_DP`, `EP_OVER_STAGE`, `EP_OVER_STAGE_SAME_PP`:
+    # `stack_limits.expert_layout`); optional like `recompute_layers` (0: EP inside DP at ETP = TP, as before)
+    expert_layout: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     def __post_init__(self) -> None:
-        if type(self.tp) is np.ndarray and self.recompute_layers.shape == self.tp.shape:
+        if type(self.tp) is np.ndarray and self.recompute_layers.shape == self.tp.shape and (
+                self.expert_layout.shape == self.tp.shape):
             return  # the usual case, without np.shape's per-call cost
-        if self.recompute_layers.size == 1 and np.shape(self.recompute_layers) != np.shape(self.tp):
-            object.__setattr__(self, "recompute_layers",
-                               np.broadcast_to(self.recompute_layers.reshape(()), np.shape(self.tp)).copy())
+        for name in ("recompute_layers", "expert_layout"):
+            column = getattr(self, name)
+            if column.size == 1 and np.shape(column) != np.shape(self.tp):
+                object.__setattr__(self, name, np.broadcast_to(column.reshape(()), np.shape(self.tp)).copy())
 
     @classmethod
     def build(cls, **columns: Any) -> PlanArrays:
@@ -125,6 +137,7 @@ class PlanArrays:
         columns.setdefault("order", RankOrder.TP_CP_PP_DP)
         columns.setdefault("sequence_parallel", 1)
         columns.setdefault("recompute_layers", 0)
+        columns.setdefault("expert_layout", EP_INSIDE_DP)
         if columns.get("schedule") is None:
             vpp = columns["vpp"]
             columns["schedule"] = (int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)) if (
@@ -155,14 +168,15 @@ class PlanArrays:
     @classmethod
     def one_plan(cls, tp: int, pp: int, dp: int, cp: int, ep: int, etp: int | None, vpp: int, micro_batch: int,
                  global_batch: int, seq_len: int, recompute: int, zero: int, dtype: int, attention: int, order: int,
-                 sequence_parallel: int, schedule: int | None = None, recompute_layers: int = 0) -> PlanArrays:
+                 sequence_parallel: int, schedule: int | None = None, recompute_layers: int = 0,
+                 expert_layout: int = 0) -> PlanArrays:
         """`build` of a single estimate's plan, every field given (`etp` and `schedule` None: `build`'s defaults):
         the same one-element PlanArrays, its `one_row` and `row_key` kept at once, without `build`'s generic
         checks (issue 18). Values that are not Python ints or enum members go through `build`."""
         if schedule is None and type(vpp) is int:  # (any other vpp: `build` picks the default)
             schedule = int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)
         values = (tp, pp, dp, cp, ep, 0 if etp is None else etp, vpp, micro_batch, global_batch, seq_len, recompute,
-                  zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers)
+                  zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers, expert_layout)
         if not _INT_TYPES.issuperset(map(type, values)):
             return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
@@ -205,6 +219,18 @@ class PlanArrays:
         _derive_one_row(row.__dict__)
         return row
 
+    def with_expert_layout(self, code: int) -> PlanArrays:
+        """This plan with `code` in its `expert_layout` field (`stack_limits.expert_layout` of the stack pricing
+        it): plans built without the stack (a caller's grid, `search.enumerate_plans`) are priced as the stack lays
+        the experts; the plan itself where it holds that layout already (`train`'s and `search`'s plans)."""
+        if self.is_one:
+            if self.one_row.expert_layout == code:
+                return self
+            return PlanArrays.one_plan(**{**dict(zip(_FIELD_NAMES, self.row_key, strict=True)), "expert_layout": code})
+        if bool(np.all(self.expert_layout == code)):
+            return self
+        return replace(self, expert_layout=np.full(len(self), code, dtype=np.int64))
+
     def _where(self, condition: Any, a: Any, b: Any) -> Any:
         """np.where, or its plain-Python pick on a `one_row` plan."""
         if type(self.tp) in _PLAIN:
@@ -245,6 +271,15 @@ class PlanArrays:
             return self.expert_tp != self.tp  # type: ignore[no-any-return]  # a one-plan row's bool
         return np.asarray(self.expert_tp != self.tp, dtype=bool)
 
+    @cached_property
+    def experts_over_stage(self) -> NDArray[np.bool_]:
+        """The expert groups laid over the stage's TP x CP x DP ranks (ETP innermost, then EP, then EDP), not EP
+        inside DP: MoE parallel folding (`folded`), or a stack laying them so at any ETP (`expert_layout`) with
+        EP > 1 (at EP 1 both layouts hold the same groups)."""
+        if type(self.tp) in _PLAIN:
+            return self.folded or (self.expert_layout != EP_INSIDE_DP and self.ep > 1)
+        return np.asarray(self.folded | ((self.expert_layout != EP_INSIDE_DP) & (self.ep > 1)), dtype=bool)
+
     def _stage_stride(self, span: IntArray, stride: IntArray) -> IntArray:
         """Global rank stride of a group whose peers are `stride` apart among one stage's ranks, spanning `span`
         of them: the stage is contiguous under tp-cp-dp-pp; under tp-cp-pp-dp its TP x CP blocks sit PP apart,
@@ -260,23 +295,24 @@ class PlanArrays:
 
     @cached_property
     def ep_stride(self) -> IntArray:
-        """Rank distance between expert-parallel peers: DP peers, or ETP apart within the stage when folded."""
+        """Rank distance between expert-parallel peers: DP peers, or ETP apart within the stage when laid over it
+        (`experts_over_stage`)."""
         etp = self.expert_tp
         folded = self._stage_stride(self.ep * etp, etp)
-        return self._int(self._where(self.folded, folded, self.dp_stride))
+        return self._int(self._where(self.experts_over_stage, folded, self.dp_stride))
 
     @cached_property
     def edp(self) -> IntArray:
         """Expert data-parallel degree: the ranks holding the same expert shard (DP / EP, or TP x CP x DP /
-        (EP x ETP) when folded)."""
+        (EP x ETP) when laid over the stage)."""
         folded = self.tp * self.cp * self.dp // self._at_least_one(self.ep * self.expert_tp)
-        return self._int(self._where(self.folded, folded, self.dp // self._at_least_one(self.ep)))
+        return self._int(self._where(self.experts_over_stage, folded, self.dp // self._at_least_one(self.ep)))
 
     @cached_property
     def edp_stride(self) -> IntArray:
         """Rank distance between expert data-parallel peers."""
         folded = self._stage_stride(self.tp * self.cp * self.dp, self.ep * self.expert_tp)
-        return self._int(self._where(self.folded, folded, self.dp_stride * self.ep))
+        return self._int(self._where(self.experts_over_stage, folded, self.dp_stride * self.ep))
 
     @cached_property
     def micro_batches(self) -> IntArray:
@@ -294,6 +330,7 @@ class PlanArrays:
         for name, kind, labels in _LABEL_TABLES:
             code = out[name]
             out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
+        del out["expert_layout"]  # the stack's (`stack_limits.expert_layout`), not a choice of the plan
         out["sequence_parallel"] = bool(out["sequence_parallel"])
         out["etp"] = int(one.expert_tp if one is not None else self.expert_tp[i])
         out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
@@ -328,14 +365,15 @@ def _derive_one_row(row: dict[str, Any]) -> None:
     dp_stride = stage * pp if inner else stage
     expert_tp = tp if etp == 0 else etp
     folded = expert_tp != tp
+    over = folded or (row["expert_layout"] != EP_INSIDE_DP and ep > 1)  # `experts_over_stage`
     experts = ep * expert_tp
     replicas = tp * cp * dp  # the stage's ranks (`_stage_stride`: a group spanning more of them spreads PP wider)
     row.update(
         gpus=tp * cp * pp * dp, pp_stride=stage if inner else stage * dp, dp_stride=dp_stride, expert_tp=expert_tp,
-        folded=folded,
-        ep_stride=(expert_tp * pp if inner and experts > stage else expert_tp) if folded else dp_stride,
-        edp=replicas // (1 if experts < 1 else experts) if folded else dp // (1 if ep < 1 else ep),
-        edp_stride=(experts * pp if inner and replicas > stage else experts) if folded else dp_stride * ep,
+        folded=folded, experts_over_stage=over,
+        ep_stride=(expert_tp * pp if inner and experts > stage else expert_tp) if over else dp_stride,
+        edp=replicas // (1 if experts < 1 else experts) if over else dp // (1 if ep < 1 else ep),
+        edp_stride=(experts * pp if inner and replicas > stage else experts) if over else dp_stride * ep,
         micro_batches=row["global_batch"] // (1 if dp * row["micro_batch"] < 1 else dp * row["micro_batch"]))
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.precision import RECIPES
@@ -74,7 +75,7 @@ def evaluate_plans(shape: TransformerShape, cluster: Cluster,
     One plan (`PlanArrays.is_one`) is priced on Python floats and looked up in the cluster and stack's one-plan
     memo first (`one_plan_outputs`), so sweeps and the scenario planner repeating plans pay a lookup.
     """
-    profile = resolve_stack(stack, "training", shape.name)
+    profile = resolve_stack(stack, "training", recipe_key(shape))
     if plan.is_one:  # each plan priced where its job's ranks sit (`Cluster.placed`, `network.placement`)
         placed = cluster.placed(int(plan.one_row.gpus))
         return {k: np.array([v]) for k, v in one_plan_outputs(shape, placed, plan, profile).items()}

@@ -30,13 +30,14 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                  recompute: str, zero: int | None, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
                  schedule: str | None = None, etp: int | None = None, extra_layers: int = 0,
-                 rules: str = "megatron", split: str = "any") -> PlanArrays:
+                 rules: str = "megatron", split: str = "any", layout: int = 0) -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
     None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
     `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`: megatron or torch); `split`: its
-    split of the experts (`stack_limits.expert_split`). `zero` None
+    split of the experts (`stack_limits.expert_split`); `layout`: where it lays the expert groups
+    (`stack_limits.expert_layout`, the plan's `expert_layout`). `zero` None
     (a caller that does not resolve the stack's default, `stack_limits.default_zero`, first): ZeRO-1, the stage
     every stack priced before stacks named their defaults.
     """
@@ -52,7 +53,8 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     pipeline = None if schedule is None else Schedule.parse(schedule, "--schedule")
     accelerator = cluster.accelerator
     if not accelerator.supports(dtype):
-        raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file")
+        raise InputError(f"{accelerator.name} has no {dtype} peak in its catalog file; it trains in "
+                         + ", ".join(d.label for d in Dtype if accelerator.supports(d.label)))  # hU39: what it runs
     if min(tp, pp, cp, ep, vpp, tp if etp is None else etp) < 1:
         small = {"--tp": tp, "--pp": pp, "--cp": cp, "--ep": ep, "--etp": etp, "--vpp": vpp}
         raise InputError("--tp, --pp, --cp, --ep, --etp and --vpp must be >= 1, got "
@@ -64,7 +66,8 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
     plan = PlanArrays.one_plan(tp=tp, pp=pp, dp=dp, cp=cp, ep=ep, etp=etp, vpp=vpp, micro_batch=micro_batch,
                                global_batch=global_batch, seq_len=seq_len,
                                recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
-                               order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline)
+                               order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline,
+                               expert_layout=layout)
     check_single_plan(shape, plan, gpus, extra_layers, rules, split)
     return plan
 

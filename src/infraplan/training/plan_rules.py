@@ -11,8 +11,9 @@ sequence by 2 x CP where CP > 1 (load-balanced causal chunks; CP 1 splits nothin
 sequence parallelism over TP > 1, by TP x CP (Megatron-Core scatters each CP rank's [s / CP, b, h] activations over
 the TP ranks along the sequence: megatron/core/tensor_parallel/mappings.py, `_split_along_first_dim`, asserts "First
 dimension of the tensor should be divisible by tensor parallel size"), EP dividing the experts and DP (or, with MoE
-parallel folding, EP x ETP dividing TP x CP x DP), block recompute within a model chunk, and each pipeline
-schedule's own rules
+parallel folding or a stack laying the expert groups over the stage, `PlanArrays.experts_over_stage`, EP x ETP
+dividing TP x CP x DP), the dense pipeline groups kept by the expert ranks where the stack's Megatron-Core
+requires it (`_EXPERT_PP_GROUPS`), block recompute within a model chunk, and each pipeline schedule's own rules
 (`training.schedules.schedule_violations`). `valid_mask` is their conjunction for the search;
 `check_single_plan` raises the first broken rule of one plan as an InputError and keeps the verdict (issue 18),
 followed by the values that broke it and, for a divisibility, the nearest values that meet it (`broken_rule_values`:
@@ -34,8 +35,9 @@ from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
 from infraplan.training.enums import Recompute
-from infraplan.training.plan import _FIELD_NAMES, _FULL, PlanArrays
+from infraplan.training.plan import _FIELD_NAMES, _FULL, _TP_CP_PP_DP, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
+from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
 
 
 def pipeline_extra_layers(stack: Stack | None) -> int:
@@ -75,7 +77,8 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
         ((plan.sequence_parallel == 1) & (plan.tp > 1) & (plan.seq_len % plan._at_least_one(plan.tp * plan.cp) != 0),
          _SEQUENCE_SP),
         (negate(experts_ok), experts_why),
-        (plan._where(plan.folded, (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
+        (plan._where(plan.experts_over_stage,
+                     (plan.tp * plan.cp * plan.dp) % plan._at_least_one(plan.ep * plan.expert_tp) != 0,
                      plan.dp % plan._at_least_one(plan.ep) != 0), _EP_DIVIDES),
         ((plan.recompute_layers < 0) | ((plan.recompute_layers > 0) & (plan.recompute != _FULL)), _BLOCK_NEEDS_FULL),
         (plan.recompute_layers > chunk_layers, _BLOCK_IN_CHUNK),
@@ -83,6 +86,8 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
         (plan.folded & (plan.tp > 1) & (plan.sequence_parallel == 0), _FOLDING_NEEDS_SP),
         (plan._where(plan.ep > 1, plan.expert_tp != 1, plan.folded)
          if split == _TP_OR_EP and shape.is_moe else plan.tp < 0, _EXPERTS_TP_OR_EP),
+        ((plan.expert_layout == EP_OVER_STAGE_SAME_PP) & (plan.order == _TP_CP_PP_DP) & (plan.pp > 1)
+         & (plan.ep * plan.expert_tp != plan.tp * plan.cp), _EXPERT_PP_GROUPS),
         *schedule_violations(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, rules),
     ]
 
@@ -94,7 +99,15 @@ _BATCH = "global batch not divisible by DP x micro-batch"
 _SEQUENCE = "sequence length not divisible by 2 x CP (load-balanced chunks)"
 _SEQUENCE_SP = "sequence length not divisible by TP x CP (sequence parallelism splits each CP chunk over TP)"
 _EP_DIVIDES = ("EP must divide DP (experts sharded inside the data-parallel group), or with expert TP != TP (MoE "
-               "parallel folding) EP x expert TP must divide TP x CP x DP")
+               "parallel folding) or a stack laying the expert groups over the stage (its expert_parallel_layout) "
+               "EP x expert TP must divide TP x CP x DP")
+# megatron-core >= 0.10.0 (`stack_limits.EP_OVER_STAGE_SAME_PP`): 0.16.1 parallel_state.py:808-812 (and the PP
+# groups' assert :814-817, 0.10.0 :665-668, equivalent on these orders)
+_EXPERT_PP_GROUPS = ("the stack's Megatron-Core lays expert ranks (for every model) that must keep the dense "
+                     "pipeline groups: with --order tp-cp-pp-dp (its tp-cp-ep-pp-dp) and PP > 1, EP x expert TP must "
+                     "equal TP x CP (expert DP = DP; parallel_state.py: \"When not using pp-last rank ordering, the "
+                     "data parallel size of the attention and moe layers must be the same\"); --order tp-cp-dp-pp "
+                     "runs it")
 _BLOCK_NEEDS_FULL = "recompute layers (block recompute of k layers per model chunk) needs --recompute full and k >= 0"
 _BLOCK_IN_CHUNK = "--recompute-layers exceeds the layers of one model chunk (layers / (PP x VPP), rounded up)"
 _FOLDING_NEEDS_MOE = "expert tensor parallelism differs from TP only for MoE models"
@@ -138,7 +151,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _SEQUENCE_SP
     if not experts_ok:
         return experts_why
-    if (tp * cp * dp) % (1 if experts < 1 else experts) != 0 if folded else dp % (1 if ep < 1 else ep) != 0:
+    if (tp * cp * dp) % (1 if experts < 1 else experts) != 0 if row.experts_over_stage else (
+            dp % (1 if ep < 1 else ep) != 0):
         return _EP_DIVIDES
     if layers < 0 or (layers > 0 and row.recompute != _FULL):
         return _BLOCK_NEEDS_FULL
@@ -150,6 +164,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return _FOLDING_NEEDS_SP
     if split == _TP_OR_EP and moe and (row.expert_tp != 1 if ep > 1 else folded):
         return _EXPERTS_TP_OR_EP
+    if row.expert_layout == EP_OVER_STAGE_SAME_PP and row.order == _TP_CP_PP_DP and pp > 1 and experts != tp * cp:
+        return _EXPERT_PP_GROUPS
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
 
@@ -219,7 +235,9 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
         values = f"EP {ep}"
     elif reason == _EP_DIVIDES:
         values = (f"EP {ep} x expert TP {etp} = {ep * etp} vs TP {tp} x CP {cp} x DP {dp} = {tp * cp * dp}"
-                  if row.folded else f"EP {ep}, DP {dp}")
+                  if row.experts_over_stage else f"EP {ep}, DP {dp}")
+    elif reason == _EXPERT_PP_GROUPS:
+        values = f"PP {pp}, EP {ep} x expert TP {etp} = {ep * etp}, TP {tp} x CP {cp} = {tp * cp}"
     elif reason == _BLOCK_NEEDS_FULL:
         values = f"--recompute-layers {layers} with --recompute {Recompute.from_code(int(row.recompute)).label}"
     elif reason == _BLOCK_IN_CHUNK:

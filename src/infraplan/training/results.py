@@ -136,7 +136,9 @@ class PlanSearchResult(Result):
     seconds: float = Field(description="search wall clock, seconds")
     configs_per_s: float | None = Field(description="plans evaluated per second")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
-                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`)")
+                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
+                             "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
+                             "MoE routing and where its EP all-to-all runs (`training.moe_notes.search_notes`)")
 
 
 class ScalingPoint(Result):
@@ -158,7 +160,9 @@ class ScalingResult(Result):
     evaluated: int = Field(description="valid plans evaluated over every point (count)")
     seconds: float = Field(description="search wall clock over every point, seconds")
     notes: list[str] = Field(default_factory=list, description="the accelerator's figures where they are SECONDARY "
-                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`)")
+                             "or PRELIMINARY, and a use other than its source's (`catalog.figures.figures_notes`); "
+                             "what `train` says of the best plan: the stack's model recipe, the rank placement, the "
+                             "MoE routing and where its EP all-to-all runs (`training.moe_notes.search_notes`)")
 
     @classmethod
     def from_searches(cls, results: list[PlanSearchResult]) -> ScalingResult:
@@ -167,4 +171,4 @@ class ScalingResult(Result):
                    scaling=[ScalingPoint(gpus=r.gpus, best=r.best, reason=r.reason, evaluated=r.evaluated,
                                          feasible=r.feasible) for r in results],
                    evaluated=sum(r.evaluated for r in results), seconds=sum(r.seconds for r in results),
-                   notes=results[0].notes)
+                   notes=list(dict.fromkeys(n for r in results for n in r.notes)))  # each point's, once

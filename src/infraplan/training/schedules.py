@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 
 from infraplan.scalar_path import is_plain, to_float
 from infraplan.training.enums import Schedule
+from infraplan.training.mirrored_stages import zb_v_end_chunks_s as zb_v_end_chunks_s
 from infraplan.training.rank_kind_bubbles import interleaved_first_chunk_s as interleaved_first_chunk_s
 from infraplan.training.rank_kind_bubbles import interleaved_first_heaviest_s as interleaved_first_heaviest_s
 from infraplan.training.rank_kind_bubbles import interleaved_last_heaviest_few_s as interleaved_last_heaviest_few_s

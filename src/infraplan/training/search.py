@@ -36,6 +36,7 @@ from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
@@ -47,6 +48,7 @@ from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
 from infraplan.training.memory import memory_total
+from infraplan.training.moe_notes import search_notes
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
@@ -54,7 +56,13 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import _combinations, bound_and_price
-from infraplan.training.stack_limits import expert_split, micro_batch_rules, searched_dtypes, searched_limits
+from infraplan.training.stack_limits import (
+    expert_layout,
+    expert_split,
+    micro_batch_rules,
+    searched_dtypes,
+    searched_limits,
+)
 from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
@@ -317,7 +325,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     SHARP), so ZeRO 0's DP all-reduce reduces in the switches.
     """
     shape = load_model(model) if isinstance(model, str) else model
-    profile = resolve_stack(stack, "training", shape.name)  # with the stack's recipe for the model
+    profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
     cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
@@ -337,7 +345,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                                                   for s in schedules))  # those the stack's framework ships
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
-                                      cp, flat_zero, pipeline_extra_layers(profile)))
+                                      cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile)))
     ceilings = {d: cached_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, tuple(leave_out))
                 for d in Dtype}
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
@@ -376,6 +384,15 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         best=rows[0] if rows else None, top=rows, reason=reason, mfu_guard=not unguarded,
         evaluated=evaluated, feasible=found.feasible,
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
-        # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves
-        notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else [])],
+        # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
+        notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else []),
+               *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans))],
     )
+
+
+def _best_ep(best_plans: PlanArrays) -> tuple[int | None, int]:
+    """(EP, its rank stride) of the best plan; (None, 1) when no plan fits."""
+    if not len(best_plans):
+        return None, 1
+    first = best_plans.take([0]).one_row
+    return int(first.ep), int(first.ep_stride)

@@ -45,6 +45,11 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.training.enums import Schedule
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 
+# `PlanArrays.expert_layout` codes: EP inside DP at ETP = TP (megatron-core <= 0.9.0: parallel_state.py:536 "EP |
+# DP"); the expert groups over the stage's TP x CP x DP ranks at any ETP (torchtitan 0.3.0's sparse mesh); the same
+# with the pipeline groups of the dense layout (megatron-core >= 0.10.0's expert rank generator, whose PP groups
+# must equal the dense ones: 0.10.0 parallel_state.py:665-668, 0.16.1 :808-817; `training.plan_rules`). hE3, session 39.
+EP_INSIDE_DP, EP_OVER_STAGE, EP_OVER_STAGE_SAME_PP = 0, 1, 2
 ZERO_STAGES = (0, 1, 2, 3)  # the ZeRO stages modelled (`training.memory`), the search's ZeRO axis (`training.axes`)
 
 
@@ -169,6 +174,18 @@ def expert_split(profile: Stack | None) -> str:
     (expert TP = TP at EP 1, expert TP 1 at EP > 1), any otherwise and for a stack naming none (hE2, session 38)."""
     named = None if profile is None else profile.expert_tensor_parallel
     return named or "any"
+
+
+_LAYOUTS = {"ep-inside-dp": EP_INSIDE_DP, "ep-over-tp-cp-dp": EP_OVER_STAGE,
+            "ep-over-tp-cp-dp-same-pp": EP_OVER_STAGE_SAME_PP}
+
+
+def expert_layout(profile: Stack | None) -> int:
+    """Where `profile`'s framework lays the routed experts' groups (`Stack.expert_parallel_layout`), as the plan's
+    `expert_layout` code: over the stage's TP x CP x DP ranks for megatron-core >= 0.10 (NeMo 24.12, 26.04) and
+    torchtitan, EP inside DP otherwise and for a stack naming none (hE3, session 39)."""
+    named = None if profile is None else profile.expert_parallel_layout
+    return _LAYOUTS[named or "ep-inside-dp"]
 
 
 UNNAMED_DEFAULT_ZERO = 1  # the ZeRO stage `train` priced without --zero before stacks named theirs

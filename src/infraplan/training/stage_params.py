@@ -103,16 +103,17 @@ def dp_groups(plan: PlanArrays) -> tuple[Any, Any, Any, Any]:
     :1589, :1632; utils/groups.py:503-509; no CP in the deepspeed stack). meta-llama3 likewise, ASSUMPTION (Llama 3
     paper sec. 3.3.2 names FSDP over DP, not its group with CP). Dense: DP x CP ranks, CP's TP-apart ranks then DP's (at
     `dp_stride / CP`: the TP x CP blocks PP apart under tp-cp-pp-dp priced as a uniform stride, as
-    `PlanArrays._stage_stride`). Experts: `PlanArrays.edp` when folded (CP counted already), else EDP x CP likewise.
-    Without CP: DP and `PlanArrays.edp` at their strides, as before."""
+    `PlanArrays._stage_stride`). Experts: `PlanArrays.edp` when laid over the stage (`PlanArrays.experts_over_stage`:
+    folded, or the stack's layout at EP > 1, hE3; CP counted already), else EDP x CP likewise. Without CP: DP and
+    `PlanArrays.edp` at their strides, as before."""
     cp, tp = plan.cp, plan.tp
     one = cp == 1
     dense = plan.dp * cp
     dense_stride = pick((plan.dp > 1) | one, plan.dp_stride // cp, tp)
     edp, edp_stride = plan.edp, plan.edp_stride
     inside = pick((edp > 1) | one, edp_stride // cp, tp)
-    folded = plan.folded
-    return dense, dense_stride, pick(folded, edp, edp * cp), pick(folded, edp_stride, inside)
+    over = plan.experts_over_stage
+    return dense, dense_stride, pick(over, edp, edp * cp), pick(over, edp_stride, inside)
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:

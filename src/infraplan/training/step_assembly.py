@@ -45,6 +45,7 @@ from infraplan.training.host_time import (
     host_exposed_time,
     micro_batch_host_time,
 )
+from infraplan.training.mirrored_stages import zb_v_end_chunks_s
 from infraplan.training.plan import PlanArrays
 from infraplan.training.rank_kind_bubbles import (
     interleaved_first_chunk_s,
@@ -54,6 +55,7 @@ from infraplan.training.rank_kind_bubbles import (
     three_rank_kinds_s,
 )
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
+from infraplan.training.step_traffic import EndStageTraffic
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
@@ -127,10 +129,13 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
-                  rates: KernelRates, ops: MathOps, stage_only: bool) -> dict[str, Any]:
+                  rates: KernelRates, ops: MathOps, stage_only: bool,
+                  ends: EndStageTraffic | None = None) -> dict[str, Any]:
     """`step_time` from the per-layer terms `lt` and the `traffic` of `step_traffic.pipeline_and_dp_traffic`,
     element-wise in arrays over plans (NUMPY_OPS) or in the Python floats of one plan (FLOAT_OPS,
-    `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor)."""
+    `PlanArrays.one_row`). `stage_only`: the heaviest stage's micro-batch work alone (`search_bounds`' floor).
+    `ends`: the end stages' own DP traffic (`step_traffic.EndStageTraffic`; needed where an end stage holds other
+    parameters than the traffic's and can set the DP exposure)."""
     head_compute, head_other = lt["head_compute"], lt["head_other"]
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
@@ -216,12 +221,17 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, lt["other_layers"] - first_n)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
     # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its
-    # own forward), and the step ends when the last of them is done, so it is the most any stage exposes; an end stage
-    # that is not the heaviest counts where it holds the heaviest's layers and a table (the parameters the DP traffic
-    # is priced on, `step_traffic.pipeline_and_dp_traffic`) and no MTP module (hA2, session 38)
+    # own forward), and the step ends when the last of them is done, so it is the most any stage exposes: the
+    # heaviest's on the step's traffic and each end stage's that is not the heaviest on its own parameters (its
+    # layers, its table, the last's MTP modules: `step_traffic.EndStageTraffic`; hA2, session 38; hD5, session 39),
+    # off DualPipe / ZB-V (ranks with both ends: a grid's end stages priced on its rows, its schedules' put back after)
     both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
-    dp_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
-    one_end = ops.where(both_ends, False, lt["mtp_stage"] + lt["mtp_other"] == 0.0)
+    dp_forms = heaviest_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
+    one_end = not both_ends if is_plain(both_ends) else True
+    mtp_all = lt["mtp_stage"] + lt["mtp_other"]
+    traffic_layers = ops.ceil((lt["stage_layers"] + lt["other_layers"]) / pp)  # ceil(L / p) (`dp_collectives`)
+    if ends is not None and ops is not FLOAT_OPS and anywhere(with_embed < 1.0) and anywhere(with_head < 1.0):
+        ends.expect(last_n, lt["mtp_other"])  # (both ends' collectives in one pass where both are asked)
     if anywhere(with_embed < 1.0):
         first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
@@ -229,7 +239,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
         dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_embed == 0.0) & (first_n == lt["stage_layers"]) & one_end)
+                                      (with_embed == 0.0) & one_end, (ends, first_n, 0.0, mtp_all, traffic_layers))
     if anywhere(with_head < 1.0):
         mtp_last = lt["mtp_other"]
         last_layers = last_n + mtp_last * lt["mtp_layer_equivalent"]
@@ -239,7 +249,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         last_end_s = summed(last_end.values(), ops)
         dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_head == 0.0) & (last_n == lt["stage_layers"]) & one_end)
+                                      (with_head == 0.0) & one_end, (ends, last_n, mtp_last, mtp_all, traffic_layers))
+    if not is_plain(both_ends) and anywhere(both_ends):
+        dp_forms = tuple(ops.where(both_ends, h, e) for h, e in zip(heaviest_forms, dp_forms, strict=True))
     others = ((lt["other_layers"] - first_n - last_n) * layer_s + (1.0 - with_embed) * first_end_s
               + (1.0 - with_head) * last_end_s)
     if anywhere(both_ends):
@@ -258,6 +270,17 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         # (the first stage's total less a plain stage's layers: its embedding's work and exposed host time)
         excess = with_head * (1.0 - with_embed) * (first_end_s - (first_n + counted) * layer_s)
         out["pp_bubble"] = out["pp_bubble"] + interleaved_first_chunk_s(plan.schedule, pp, plan.vpp, m, excess)
+        # ZB-V, rank 0 (chunks 0 and 2p - 1: the embedding, the LM head + loss) the heaviest, both its chunks at least
+        # a plain one, on whole chunks (L' = 2p per): the exact bubble of torch's order (`zb_v_end_chunks_s`; hZ3,
+        # session 39), x the embedding's seconds less a counted layer (y: the rest of rank 0's excess over 2 chunks)
+        zb_v = plan.schedule == _ZB_V
+        if anywhere(zb_v):  # (rank 0's shares 1: the heaviest; L' = 2p per: rank 0's 2 per less the counted ends)
+            end_layers = counted + float(profile.account_for_loss_in_pipeline_split)
+            at = zb_v & (with_embed == 1.0) & (lt["stage_layers"] + lt["other_layers"] + end_layers
+                                               == pp * (lt["stage_layers"] + end_layers))
+            if anywhere(at):  # (405B's 126 layers: never; nothing computed)
+                out["pp_bubble"] = out["pp_bubble"] + zb_v_end_chunks_s(
+                    plan.schedule, pp, m, stage_total, others, ops.where(at, embed_s - counted * layer_s, -1.0))
         # below p micro-batches (torch's one round of m), the last rank the heaviest on whole ranks and chunks (L' =
         # p per, per a multiple of v) with no MTP module elsewhere: the exact bubble of the order on the chunk kinds
         # (`interleaved_last_heaviest_few_s`; hB5, session 38), the first chunk's passes at a layer's share

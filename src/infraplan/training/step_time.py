@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
@@ -59,11 +60,17 @@ from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
+from infraplan.training.stack_limits import expert_layout
 from infraplan.training.stage_params import dp_groups
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
-from infraplan.training.step_traffic import dp_collectives, pipeline_and_dp_traffic
+from infraplan.training.step_traffic import (
+    EndStageTraffic,
+    dp_collectives,
+    dp_collectives_once,
+    pipeline_and_dp_traffic,
+)
 
 __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", "MAIN_GRAD_ADD_KERNELS",
            "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
@@ -75,7 +82,7 @@ _ZB_V = int(Schedule.ZB_V)
 
 # layer keys that change the per-layer times only through the EP all-to-all's rank stride (`PlanArrays.dp_stride`)
 # and the pipeline stage split (`_per_layer` prices the rest without them; tests/training/test_search_speed.py)
-STRIDE_ONLY_KEYS = ("pp", "order")
+STRIDE_ONLY_KEYS = ("pp", "order", "expert_layout")
 FREE_KEYS = tuple(k for k in LAYER_KEYS if k not in STRIDE_ONLY_KEYS)  # the stride-free layer keys (`RowMemo`)
 # relative widening of `stage_work_bound_s` (float rounding ~1e-15, the balanced split's layer tolerance 1e-9)
 BOUND_MARGIN = 1e-6
@@ -232,7 +239,7 @@ def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     `stage_only`: only the micro-batches' stage work (compute, TP/CP/EP, other), without the pipeline and DP
     traffic (the search's step-time floor, `training.search_bounds`).
     """
-    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training", shape.name), stage_only)
+    out = one_plan_step_time(shape, cluster, plan, resolve_stack(stack, "training", recipe_key(shape)), stage_only)
     return {k: np.array([v]) for k, v in out.items()} if plan.is_one else out
 
 
@@ -241,6 +248,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
     """`step_time` under a resolved stack; a single estimate's plan (`PlanArrays.is_one`) as Python floats: the same
     formulas on its plain numbers (`PlanArrays.one_row`, `scalar_path.FLOAT_OPS`), the bits of its row in a grid."""
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # the recipe's MoE dispatcher here
+    plan = plan.with_expert_layout(expert_layout(profile))  # the experts as the stack lays them (a stack-less grid)
     fabric = cluster.fabric
     pricing = cluster_pricing(cluster, profile)
     rates, precision_of = pricing.rates, pricing.precision_of
@@ -268,29 +276,35 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
                                                           traffic["expert_params"], profile.grad_reduce_bytes)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
+        ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
+            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers) for params, experts, layers, _
+            in stages])
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
-                        stage_only)
+                            stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
-    out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only)
+    ends = EndStageTraffic(shape, plan, lambda stages: dp_collectives_once(
+        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes))
+    out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 
 
 def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanArrays, params: float,
-                             experts: float, grad_bytes: float) -> dict[str, Any]:
+                             experts: float, grad_bytes: float, layers: float | None = None) -> dict[str, Any]:
     """`dp_collectives` of a `one_row` plan at its own ZeRO stage, kept by the model's identity in
     `ops.params.PLAN_SHAPE_COUNTS` (emptied with the one-plan memo's pricings) under every input it reads: the
     fabric (held in the value, checked with `is`), the stage's local and expert parameters, the DP x CP and the
     expert groups and their rank strides (`stage_params.dp_groups`), PP (the local layers), the gradient bytes, the
     ZeRO stage and the collective formulas' module switches (`collectives.collective_switches`). Never the sequence
     length, batch, micro-batch, recompute or precision: plans that differ only in those (the benchmark's never-seen
-    plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18)."""
-    key = ("dp_collectives", id(fabric), params, experts, *dp_groups(row), row.pp, grad_bytes, row.zero,
+    plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18). `layers`: an end
+    stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP)."""
+    key = ("dp_collectives", id(fabric), params, experts, *dp_groups(row), row.pp, grad_bytes, row.zero, layers,
            *collective_switches())
     kept = PLAN_SHAPE_COUNTS.get(shape, key)
     if kept is not None and kept[0] is fabric:
         return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)
-    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero)
+    out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero, layers)
     PLAN_SHAPE_COUNTS.put(shape, key, (fabric, out))
     return out
 

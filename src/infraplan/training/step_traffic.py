@@ -8,11 +8,15 @@ forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense param
 DP x CP, routed experts only over the expert data-parallel ranks (`stage_params.dp_groups`, with its sources).
 The tied word-embedding gradient all-reduce between the first and last stage (Megatron-LM
 `_allreduce_word_embedding_grads`) once per step. How much of it is exposed (overlapped with the first
-micro-batch's forward and the last one's backward) is `training.step_assembly`'s.
+micro-batch's forward and the last one's backward) is `training.step_assembly`'s. The DP collectives are priced on
+the heaviest stage's ceil(L / p) layers and a table; an end stage that is not the heaviest gets its own
+(`EndStageTraffic`: its layers, its table, the last's MTP modules; hD5, session 39).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +29,8 @@ from infraplan.network.collectives import (
     send_recv_seconds,
     send_recv_time,
 )
-from infraplan.scalar_path import ops_of, to_float
+from infraplan.ops import params as ops_params
+from infraplan.scalar_path import anywhere, is_plain, larger, ops_of, pick, to_float
 from infraplan.training.axes import COMM_KEYS
 from infraplan.training.layer_kernels import distinct_collective_time, distinct_collective_times
 from infraplan.training.layer_time import ACT
@@ -39,10 +44,11 @@ from infraplan.training.memory import (
 )
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
-from infraplan.training.row_memo import computed_once
-from infraplan.training.stage_params import dp_groups
+from infraplan.training.row_memo import computed_once, distinct_rows
+from infraplan.training.stage_params import _layer_kind_params, dp_groups
 
-__all__ = ["dp_collectives", "pipeline_and_dp_traffic", "tied_embedding_sync"]
+__all__ = ["EndStageTraffic", "dp_collectives", "dp_collectives_once", "end_stage_params", "pipeline_and_dp_traffic",
+           "tied_embedding_sync"]
 
 
 def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanArrays, grad_bytes: float = GRAD_BYTES,
@@ -86,15 +92,52 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
 
 
 def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, params: Any, experts: Any,
-                    grad_bytes: float, zero: Any = None) -> dict[str, Any]:
+                    grad_bytes: float, zero: Any = None, layers: Any = None) -> dict[str, Any]:
     """The DP collectives of one step by ZeRO stage (arrays, or a `one_row` plan's floats) from the stage's local
     and expert parameters: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (1/2), ZeRO-3 / FSDP's
     per-layer gathers and scatters (one collective per local layer at its own message size). `zero`: a single
-    estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0)."""
+    estimate's stage, whose collectives alone are priced (`assemble_step` picks them; the others 0.0). `layers`:
+    the stage's local layers (None: the heaviest stage's ceil(L / p), as the traffic's parameters)."""
     one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
+    local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp)) if layers is None else layers
+    # DP x CP ranks, and the experts' (`stage_params.dp_groups`)
+    return _dp_collective_times(shape, fabric, one, dp_groups(p), params, experts, grad_bytes, zero, local_layers)
+
+
+def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
+                        stages: list[tuple[Any, Any, Any, Any]], grad_bytes: float) -> list[dict[str, Any]]:
+    """`dp_collectives` of arrays over plans of end stages' parameters, local layers and MTP modules (`stages`,
+    `end_stage_params`) in one pass, once per distinct row of what they read (the counts, TP, PP, EP, ETP and the DP
+    groups), broadcast back (exact: the formulas are element-wise): the end stages' on a
+    search grid, whose layers come per row of the stage split, not per `COMM_KEYS` row as the traffic's
+    (`row_memo.computed_once`)."""
+    groups, keys = dp_groups(p), (p.tp, p.pp, p.ep, p.expert_tp)  # (what the parameters and collectives read)
+    # each stage's columns in its own shape, end to end (the counts doubled: DualPipe's mean stages hold half layers)
+    parts = [np.broadcast_arrays(*(np.asarray(c) for c in (params, experts, layers, *groups, 2.0 * layers,
+                                                           2.0 * modules, *keys)))
+             for params, experts, layers, modules in stages]
+    flat = [np.concatenate([part[i].ravel() for part in parts]) for i in range(len(parts[0]))]
+    # the groups' sizes and rank strides by their values' ranks (`distinct_rows` packs narrow ranges into one key)
+    once = distinct_rows([np.unique(c, return_inverse=True)[1].reshape(-1) for c in flat[3:7]]
+                         + [c.astype(np.int64) for c in flat[7:]])
+    rows = flat if once is None else [c[once[0]] for c in flat]
+    out = _dp_collective_times(shape, fabric, False, (rows[3], rows[4], rows[5], rows[6]), rows[0], rows[1],
+                               grad_bytes, None, rows[2])
+    total = flat[0].size
+    full = {k: np.broadcast_to(v if once is None else np.asarray(v)[once[1]], (total,)) for k, v in out.items()}
+    priced, at = [], 0
+    for part in parts:
+        wide, size = part[0].shape, part[0].size
+        priced.append({k: v[at:at + size].reshape(wide) for k, v in full.items()})
+        at += size
+    return priced
+
+
+def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, groups: tuple[Any, Any, Any, Any],
+                         params: Any, experts: Any, grad_bytes: float, zero: Any, local_layers: Any) -> dict[str, Any]:
+    """`dp_collectives` on the DP groups (`stage_params.dp_groups`) and the local layers."""
     dense, moe = params - experts, shape.is_moe
-    dp, dp_stride, edp, edp_stride = dp_groups(p)  # DP x CP ranks, and the experts' (`stage_params.dp_groups`)
-    local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp))
+    dp, dp_stride, edp, edp_stride = groups
     reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
     # (name, collective, bytes per parameter, one per local layer at its own message size, priced)
     terms = (("allreduce", "all_reduce", grad_bytes, False, reduce),
@@ -121,6 +164,77 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
         at += step
         out[name] = np.asarray(t, dtype=np.float64) if per and not one else t
     return out
+
+
+def end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of one GPU on an end stage of PP > 1 that holds `layers` decoder layers
+    and its table (the first stage's embedding, the last's LM head: one V x h / TP table, `ops.params.local_params`
+    with `tables`) and, on the last, `mtp_modules` MTP modules with the embedding table Megatron-Core builds beside
+    them (`stage_params.mtp_module_params`, the table as `training.memory` counts it). Off mirrored schedules. A
+    one-plan row's are kept in `ops.params.PLAN_SHAPE_COUNTS` by what they read (TP, PP, EP, ETP, the counts)."""
+    if is_plain(p.tp):
+        key = ("end_stage_params", p.tp, p.pp, p.ep, p.expert_tp, layers, mtp_modules)
+        kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
+        if kept is None:
+            kept = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, _end_stage_params(shape, p, layers, mtp_modules))
+        return kept  # type: ignore[no-any-return]
+    return _end_stage_params(shape, p, layers, mtp_modules)
+
+
+def _end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any) -> tuple[Any, Any]:
+    per_layer = _layer_kind_params(shape, p)  # (a one-plan row's, kept; None for arrays)
+    params = ops_params.local_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers, True, per_layer)
+    experts = ops_params.local_expert_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers)
+    if anywhere(mtp_modules > 0.0):
+        module, module_experts = mtp_module_params(shape, p, 1)
+        table = shape.vocab_size * shape.hidden_size / to_float(p.tp)
+        params = params + mtp_modules * module + pick(mtp_modules > 0.0, table, 0.0)
+        experts = experts + mtp_modules * module_experts
+    return params, experts
+
+
+@dataclass(frozen=True)
+class EndStageTraffic:
+    """The DP traffic of the end stages that are not the heaviest, on their own parameters (`step_assembly` has no
+    model): each stage's DP ranks reduce their own stage's gradients and gather its parameters (Megatron-Core DDP per
+    model chunk, megatron-core 0.16.1 distributed/distributed_data_parallel.py:420-446). `price`: `dp_collectives`
+    of (parameters, routed-expert parameters, local layers, MTP modules) on the plan (a grid's once per distinct row,
+    `dp_collectives_once`; a single estimate's at its ZeRO stage, kept as its heaviest stage's are,
+    `step_time._one_plan_dp_collectives`)."""
+
+    shape: TransformerShape
+    plan: PlanArrays
+    price: Callable[[list[tuple[Any, Any, Any, Any]]], list[dict[str, Any]]]
+    _priced: dict[tuple[float, float], dict[str, Any]] = field(default_factory=dict, compare=False)
+    _priced_rows: list[tuple[Any, Any, dict[str, Any]]] = field(default_factory=list, compare=False)
+    _ahead: list[tuple[Any, Any]] = field(default_factory=list, compare=False)
+
+    def expect(self, layers: Any, mtp_modules: Any) -> None:
+        """An end stage of arrays over plans that `collectives` may be asked for: priced with the first asked (one
+        pass of the collective formulas for both ends)."""
+        self._ahead.append((layers, mtp_modules))
+
+    def collectives(self, layers: Any, mtp_modules: Any) -> dict[str, Any]:
+        """`dp_collectives` of an end stage of `layers` decoder layers and `mtp_modules` MTP modules
+        (`end_stage_params`), ZeRO-3's gathers and scatters one per layer (one at least: a stage of a table alone
+        gathers it once)."""
+        # (both ends alike, e.g. one layer short each where the embedding and the loss count as layers: priced once)
+        if is_plain(layers) and is_plain(mtp_modules):  # one plan
+            kept = self._priced.get((layers, mtp_modules))
+            if kept is None:
+                params, experts = end_stage_params(self.shape, self.plan, layers, mtp_modules)
+                kept = self._priced[layers, mtp_modules] = self.price(
+                    [(params, experts, larger(layers, 1.0), mtp_modules)])[0]
+            return kept
+        for held, modules, out in self._priced_rows:
+            if np.array_equal(held, layers) and np.array_equal(modules, mtp_modules):
+                return out
+        asked = [(layers, mtp_modules), *((held, modules) for held, modules in self._ahead if held is not layers)]
+        self._ahead.clear()  # (the ends expected, priced together)
+        outs = self.price([(*end_stage_params(self.shape, self.plan, held, modules), larger(held, 1.0), modules)
+                           for held, modules in asked])
+        self._priced_rows.extend((held, modules, out) for (held, modules), out in zip(asked, outs, strict=True))
+        return outs[0]
 
 
 def tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
