@@ -89,9 +89,12 @@ def test_kernel_key_reads_the_presets_tables_unless_a_peak_changed(parts: dict[s
     assert release_tables.kernel_key(load_accelerator(parts["same"])) == "h200"
     assert release_tables.kernel_key(load_accelerator(parts["hbm"])) == "h200"  # seconds held, fractions its own
     assert release_tables.kernel_key(load_accelerator(parts["fp8x2"])) == "h200-fp8x2"  # keys no table
-    # a file of its own (no extends) keys by its own name
+    # a file of its own (no extends) keys by its own name; one holding every figure of a preset is that preset
+    # (hX3, session 39: `catalog.loader._twin`)
     own = load_accelerator("h200").model_dump(exclude={"name", "extends"})
-    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(own))
+    (tmp_path / "copy.yaml").write_text(yaml.safe_dump(own))
+    assert release_tables.kernel_key(load_accelerator(str(tmp_path / "copy.yaml"))) == "h200"
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump({**own, "tdp_w": own["tdp_w"] + 1.0}))
     assert release_tables.kernel_key(load_accelerator(str(tmp_path / "mine.yaml"))) == "mine"
 
 

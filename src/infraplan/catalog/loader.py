@@ -11,11 +11,8 @@ a file (`accelerator:`, `extends:`) are read beside it. `is_what_if` tells such 
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import json
-import os
-import tempfile
 import warnings
 from collections.abc import Callable
 from functools import cache
@@ -28,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from infraplan.catalog.model_config import TransformerShape, shape_from_hf_config
 from infraplan.catalog.model_config_keys import ModelConfigWarning
+from infraplan.catalog.output_files import shown_path as _shown
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
 from infraplan.errors import InputError
@@ -57,12 +55,6 @@ def list_presets(folder: str) -> list[str]:
 
 MAX_USER_FILE_BYTES = 64 * 2**20
 """A user's YAML/JSON/CSV input above 64 MiB is refused (the largest shipped file is a few hundred KiB)."""
-
-
-def _shown(path: str | Path, limit: int = 80) -> str:
-    """A path for an error line: long ones are cut in the middle so the line stays readable."""
-    text = str(path)
-    return text if len(text) <= limit else f"{text[:40]}...{text[-30:]} ({len(text):,} characters)"
 
 
 _FAST_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -124,61 +116,6 @@ def read_text_file(path: str | Path, what: str = "file") -> str:
 def read_user_file(path: str | Path) -> Any:
     """Parse a user's YAML/JSON file; a missing, binary, empty or malformed file is one InputError line."""
     return parse_text(read_text_file(path), Path(str(path)[-255:]).name)
-
-
-def check_output_path(path: str, option: str) -> Path:
-    """Refuse an output path that cannot be written (missing folder, a directory, a name too long), up front.
-
-    Commands call this before they compute, so a bad `--plot`/`--graphml`/`--out` fails fast and writes nothing.
-    """
-    shown = _shown(path)
-    try:
-        target = Path(path)
-        folder = target.parent
-        if target.is_dir():
-            raise InputError(f"{option}: {shown} is a directory; give a file name")
-        if not folder.is_dir():
-            raise InputError(f"{option}: folder {_shown(folder)} does not exist")
-        if len(target.name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
-            raise InputError(f"{option}: file name too long ({len(target.name):,} characters)")
-        if not os.access(folder, os.W_OK | os.X_OK):
-            raise InputError(f"{option}: folder {_shown(folder)} is not writable")
-    except InputError:  # a ValueError too: not to be wrapped again below ("--plot: cannot write X: --plot: X ...")
-        raise
-    except OSError as exc:
-        raise InputError(f"{option}: cannot write {shown}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise InputError(f"{option}: cannot write {shown}: {exc}") from None
-    return target
-
-
-def write_atomically(path: str, write: Callable[[str], object], option: str) -> str:
-    """Write a file whole or not at all: `write(tmp)` fills a temporary file beside `path`, then it is renamed.
-
-    The file gets the permissions the user's umask gives a new file (0666 & ~umask), as `open()` would.
-    Returns `path`.
-    """
-    target = check_output_path(path, option)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise InputError(f"{option}: cannot write {_shown(path)}: {exc.strerror or exc}") from None
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise InputError(f"{option}: cannot write {_shown(path)}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return str(path)
 
 
 def check_preset(folder: str, ref: str, what: str | None = None) -> None:
@@ -333,12 +270,26 @@ def _check_format_peaks(base: Accelerator, peaks: dict[str, Any], ref: str) -> N
 def load_accelerator(ref: str) -> Accelerator:
     """An accelerator preset or file. A file may start from a preset (`extends: h100-sxm`) and set only what it
     changes (`memory_bandwidth_bytes_per_s: 5TB/s`): the preset's name-keyed measured tables then apply to it
-    (`Accelerator.catalog_name`)."""
+    (`Accelerator.catalog_name`). A file without `extends` holding a preset's figures is that preset (`_twin`)."""
     data, name = read_entry("accelerators", ref)
     data.setdefault("name", name)
     if "extends" in data:
-        data = extended("accelerators", data, ref, load_accelerator)
-    return validated(Accelerator, data, ref)
+        return validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)
+    return _twin(validated(Accelerator, data, ref))
+
+
+def _twin(accelerator: Accelerator) -> Accelerator:
+    """An accelerator of no preset's name whose figures (all but `_LABELS`) are a preset's, as extending it: a copy
+    of h200.yaml saved as my-h200.yaml is an H200 and takes its name-keyed measured tables (NCCL, MNNVL), reference
+    node, error bands, failure rate and price, as a file saying `extends: h200` does (hX3, session 39: the copy
+    was priced as a new part, 0.1-0.3 % off in TPOT and step time and unpriced; a what-if that changes nothing
+    answers as its preset, tests/catalog/test_what_if_files.py)."""
+    presets = preset_files("accelerators")
+    if accelerator.name in presets:
+        return accelerator
+    figures = accelerator.model_dump(exclude=set(_LABELS))
+    twin = next((p for p in sorted(presets) if load_accelerator(p).model_dump(exclude=set(_LABELS)) == figures), None)
+    return accelerator if twin is None else accelerator.model_copy(update={"extends": twin})
 
 
 _LABELS = frozenset({"name", "display_name", "source", "extends", "notes", "vendor", "fp8_gemm_layouts_source",

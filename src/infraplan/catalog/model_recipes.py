@@ -9,8 +9,14 @@ applied once: a caller that applied it before adding its own settings, as the fr
 their performance configurations, keeps them). The training entry points apply it to a stack named, defaulted or
 read from a file (`resolve_stack(..., model=...)` in `estimate_training`, `evaluate_plans`, `search_plans` and the
 sweep's batched estimates); a Stack object is taken as its caller built it. So the validation rows and a user's
-identical plan get one answer, and a `train` note names the recipe's settings and source. A model with no recipe in
-the stack (a user's config.json) runs the stack's defaults; a what-if file wanting none sets `model_recipes: []`.
+identical plan get one answer, and a `train` note names the recipe's settings and source. A recipe is for a model's
+figures, not its file name (`recipe_key`): a user's copy of a preset's config.json runs the preset's recipe, a preset
+with another's figures runs it (DeepSeek-R1 has V3's: Megatron-Bridge ships no R1 recipe, and training R1's
+architecture is V3's pre-training), and a file named after a preset with another preset's figures runs that one's
+(hX3, session 39: a Llama 3 70B config saved as llama3-405b.json ran the 405B recipe, the 405B config saved as
+config.json none); figures of no preset go by the name (a what-if variant of a preset keeps its recipe). A model with
+no recipe in the stack (another user's config.json) runs the stack's defaults; a what-if file wanting none sets
+`model_recipes: []`.
 
 Only the fields a shipped recipe sets are expressible here (a recipe setting without a field is left out and said
 in the stack's YAML); `settings()` is what the recipe changes, `describe()` says it in a `train` note.
@@ -18,12 +24,16 @@ in the stack's YAML); `settings()` is what the recipe changes, `describe()` says
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from functools import cache
 from typing import Annotated, Any, Literal, Protocol, Self, TypeVar
 
 from pydantic import AfterValidator, Field
 
+from infraplan.catalog.loader import list_presets, load_model
 from infraplan.catalog.schemas import Spec
+from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.identity_memo import IdentityMemo
 
 _WORDS: dict[str, str] = {
@@ -98,13 +108,49 @@ def stack_for_model(stack: S, model: str) -> S:
     give one object (the one-plan memo is keyed by it, `training.one_plan_memo`)."""
     if stack.recipe_model is not None:
         return stack
-    recipe = next((r for r in stack.model_recipes if r.model == model), None)
+    recipe = next((r for r in stack.model_recipes if _same_model(model, r.model)), None)
     if recipe is None:
         return stack
     kept = _APPLIED.get(stack, model)
     if kept is not None:
         return kept  # type: ignore[no-any-return]
-    return _APPLIED.put(stack, model, stack.model_copy(update={**recipe.settings(), "recipe_model": model}))
+    return _APPLIED.put(stack, model, stack.model_copy(update={**recipe.settings(), "recipe_model": recipe.model}))
+
+
+def _figures(shape: TransformerShape) -> str:
+    """Every field of a model's shape but its labels (name, source), as one comparable string."""
+    return json.dumps(shape.model_dump(exclude={"name", "source"}), sort_keys=True)
+
+
+@cache
+def _preset_figures(name: str) -> str | None:
+    """`_figures` of a model preset (None: `name` is no preset)."""
+    return _figures(load_model(name)) if name in list_presets("models") else None
+
+
+def _same_model(model: str, recipe_model: str) -> bool:
+    """Whether a recipe for `recipe_model` is one for `model`: the same name, or two presets of one figures
+    (deepseek-r1 and deepseek-v3)."""
+    figures = _preset_figures(model) if model != recipe_model else None
+    return model == recipe_model or (figures is not None and figures == _preset_figures(recipe_model))
+
+
+_KEYS: IdentityMemo[str] = IdentityMemo(256)  # `recipe_key` by the shape's identity
+
+
+def recipe_key(shape: TransformerShape) -> str:
+    """The model `stack_for_model` looks a recipe up by: the preset of the shape's name where the shape has its
+    figures, else the first preset with them (a user's copy of a preset's config.json, whatever its file name), else
+    the shape's own name (a what-if variant of a preset, or a model of no preset's figures)."""
+    kept = _KEYS.get(shape)
+    if kept is None:
+        name = shape.name
+        if not (name in list_presets("models") and load_model(name) is shape):  # a preset by name: itself
+            figures = _figures(shape)
+            if _preset_figures(name) != figures:
+                name = next((p for p in list_presets("models") if _preset_figures(p) == figures), name)
+        kept = _KEYS.put(shape, None, name)
+    return kept
 
 
 def recipe_note(stack: _Carrier) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from infraplan.catalog.loader import write_atomically
+from infraplan.catalog.output_files import write_atomically
 
 
 def _power_sankey(report: dict[str, Any]) -> go.Sankey:

@@ -58,7 +58,7 @@ def write_graphml(topo: ClosTopology, path: str) -> None:
     """Write the graph as GraphML atomically (a temporary file renamed into place: no half-written output)."""
     import networkx as nx
 
-    from infraplan.catalog.loader import write_atomically
+    from infraplan.catalog.output_files import write_atomically
 
     graph = to_networkx(topo)
     write_atomically(path, lambda tmp: nx.write_graphml(graph, tmp), "--graphml")

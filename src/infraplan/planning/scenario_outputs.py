@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infraplan.catalog.loader import write_atomically
+from infraplan.catalog.output_files import write_atomically
 from infraplan.errors import InputError
 from infraplan.planning.scenario_results import ScenarioPlan
 

@@ -19,13 +19,17 @@ from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
     SECONDS_PER_HOUR,
+    ClusterCost,
     CostOverrides,
+    SiteInputs,
+    cluster_cost,
     cluster_site_cost,
     missing_server_price,
     price_note,
     site_inputs,
 )
 from infraplan.errors import InputError
+from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
@@ -92,5 +96,25 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
-        notes=[n for n in [goodput_planned_note(rel, gpus)] if n],
+        notes=[n for n in [goodput_planned_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
+               if n],
     )
+
+
+def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, priced: bool) -> str | None:
+    """Why the run's $/GPU-hour and power differ from `facility --accelerator A --count N`'s for an accelerator
+    preset beyond one zone: the run pays for the one non-blocking Clos its step time was priced on (the generic
+    cluster, cluster/generic.py), `facility`, `campus` and `plan` build that many as zones joined at 1:7
+    (facility/campus_fabric.py). Both figures are given; None where the two are one fabric."""
+    layout, n = cluster.layout, cluster.total_accelerators
+    if not layout.generic or n <= zone_accelerators(layout):
+        return None
+    zoned = cluster_cost(layout, built_load(layout, n, site.cooling, site.cooling_name), site)
+
+    def figures(cost: ClusterCost) -> str:
+        watts = f"{cost.load.it_w * site.pue / cost.load.accelerators:,.0f} W per GPU"
+        return f"${cost.usd_per_accelerator_hour:,.3f}/GPU-h, {watts}" if priced else watts
+
+    return (f"cost and power of one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric the step time "
+            f"is priced on ({figures(money)}); `facility --accelerator {layout.accelerator.name} --count {n}`, "
+            f"`campus` and `plan` build as many as {zoned.load.network_model} ({figures(zoned)})")

@@ -153,8 +153,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     kinds = [d for d in dtypes if d in ("bf16", "int4", "mxfp4") or acc.supports(d)]  # int4 / mxfp4: weight-only
     unsupported = [f"{d}: {acc.name} has no {d} support in its catalog file" for d in dtypes if d not in kinds]
     if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
+        also = "".join(f", {d}" for d in DTYPES if d not in ("bf16", "int4", "mxfp4") and acc.supports(d))
         raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them (no support in its catalog "
-                         "file); use bf16, or the weight-only int4 or mxfp4, as `serve` says")
+                         f"file); use bf16{also}, or the weight-only int4 or mxfp4, as `serve` says")
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 

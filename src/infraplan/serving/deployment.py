@@ -113,8 +113,9 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"--kv-dtype {dep.kv_dtype}: {engine} has no {dep.kv_dtype} KV cache (it offers "
                          f"{', '.join(offered)})")
     if dep.dtype not in ("bf16", "int4", "mxfp4") and not accelerator.supports(dep.dtype):  # int4 / mxfp4: weight-only
-        raise InputError(f"{accelerator.name} has no {dep.dtype} support in its catalog file; use bf16, or the "
-                         "weight-only int4 or mxfp4")
+        runs = [d for d in WEIGHT_DTYPES if d not in ("bf16", "int4", "mxfp4") and accelerator.supports(d)]
+        raise InputError(f"{accelerator.name} has no {dep.dtype} support in its catalog file; use bf16"
+                         f"{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4")  # hU39: those it runs
     if dep.kv_dtype != "bf16" and not accelerator.supports(dep.kv_dtype):
         raise InputError(f"--kv-dtype {dep.kv_dtype}: {accelerator.name} has no {dep.kv_dtype} support in its "
                          "catalog file; use --kv-dtype bf16")

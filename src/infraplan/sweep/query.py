@@ -169,7 +169,7 @@ def query_results(folder: str | Path, sql: str | None = None, pareto: str | None
             raise InputError("--plot draws the Pareto front: give --pareto too")
         if not plot.endswith(".html"):
             raise InputError(f"--plot must name an .html file, got {plot!r}")
-        from infraplan.catalog.loader import check_output_path
+        from infraplan.catalog.output_files import check_output_path
 
         check_output_path(plot, "--plot")
     query = sql or (FRONT_SQL if pareto else SUMMARY_SQL)
@@ -214,7 +214,7 @@ def write_front_plot(path: str, columns: list[str], rows: list[list[Any]], front
     """Every row in grey and the front in colour, on the first two objectives; one HTML file with plotly.js."""
     import plotly.graph_objects as go
 
-    from infraplan.catalog.loader import write_atomically
+    from infraplan.catalog.output_files import write_atomically
 
     (x_name, _), (y_name, _) = objectives[:2]
     x, y = columns.index(x_name), columns.index(y_name)

@@ -146,7 +146,7 @@ def add_id_column(table: Table, header: str, ids: Iterable[str], **kwargs: Any) 
 def check_html_path(path: str, option: str) -> None:
     """An HTML output (`--plot`, `--report`) must be named .html, as `search` and `results` require, and be
     writable (`check_output_path`): refused before any work, so nothing is half-written."""
-    from infraplan.catalog.loader import check_output_path
+    from infraplan.catalog.output_files import check_output_path
     from infraplan.errors import InputError
 
     if not path.endswith(".html"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.catalog.loader import check_output_path
+from infraplan.catalog.output_files import check_output_path
 from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster

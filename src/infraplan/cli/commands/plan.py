@@ -113,7 +113,7 @@ def plan(
     as_json: JsonFlag = False,
 ) -> None:
     """Plan a fleet from a scenario: demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
-    from infraplan.catalog.loader import check_output_path
+    from infraplan.catalog.output_files import check_output_path
     from infraplan.errors import InputError
     from infraplan.planning.compare import plan_with_tornado
     from infraplan.planning.scenario_outputs import write_parquet, write_report

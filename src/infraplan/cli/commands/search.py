@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from infraplan.catalog.loader import check_output_path, write_atomically
+from infraplan.catalog.output_files import check_output_path, write_atomically
 from infraplan.cli.commands._output import band_line, console, emit, fmt_bytes, fmt_percent, fmt_seconds
 from infraplan.cli.options import (
     MAX_ACCELERATORS,

@@ -1,0 +1,75 @@
+"""Output files a command writes (`--out`, `--plot`, `--graphml`, `--csv`): the path refused up front when it cannot be
+written, and the file written whole or not at all (a temporary file beside it, renamed), so a failed command leaves
+nothing half-written. Moved out of catalog/loader.py (session 39) unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from infraplan.errors import InputError
+
+
+def shown_path(path: str | Path, limit: int = 80) -> str:
+    """A path for an error line: long ones are cut in the middle so the line stays readable."""
+    text = str(path)
+    return text if len(text) <= limit else f"{text[:40]}...{text[-30:]} ({len(text):,} characters)"
+
+
+def check_output_path(path: str, option: str) -> Path:
+    """Refuse an output path that cannot be written (missing folder, a directory, a name too long), up front.
+
+    Commands call this before they compute, so a bad `--plot`/`--graphml`/`--out` fails fast and writes nothing.
+    """
+    shown = shown_path(path)
+    try:
+        target = Path(path)
+        folder = target.parent
+        if target.is_dir():
+            raise InputError(f"{option}: {shown} is a directory; give a file name")
+        if not folder.is_dir():
+            raise InputError(f"{option}: folder {shown_path(folder)} does not exist")
+        if len(target.name.encode()) > os.pathconf(folder, "PC_NAME_MAX"):
+            raise InputError(f"{option}: file name too long ({len(target.name):,} characters)")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{option}: folder {shown_path(folder)} is not writable")
+    except InputError:  # a ValueError too: not to be wrapped again below ("--plot: cannot write X: --plot: X ...")
+        raise
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {shown}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise InputError(f"{option}: cannot write {shown}: {exc}") from None
+    return target
+
+
+def write_atomically(path: str, write: Callable[[str], object], option: str) -> str:
+    """Write a file whole or not at all: `write(tmp)` fills a temporary file beside `path`, then it is renamed.
+
+    The file gets the permissions the user's umask gives a new file (0666 & ~umask), as `open()` would.
+    Returns `path`.
+    """
+    target = check_output_path(path, option)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".infraplan-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"{option}: cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise InputError(f"{option}: cannot write {shown_path(path)}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return str(path)
