@@ -19,6 +19,9 @@ PLANS = {
     "moe-qwen3": "qwen3-30b-a3b --system dgx-h100-superpod --rate 30 --workload chat",
     "mla-deepseek-nvl72": "deepseek-v3 --system gb200-nvl72 --rate 10 --workload chat",
     "vllm": "llama3-70b --system dgx-h100-superpod --rate 20 --workload chat --stack vllm-0.x",
+    # an accelerator preset: the deployment's cluster is its own N accelerators, as `serve --gpus N` sizes and
+    # prices it (hF2, session 39: serve-plan priced one generic node's $/GPU-h)
+    "accelerator-preset": "llama3-70b --system h100-sxm --rate 100 --workload chat --max-gpus 128",
     "p90-two-dtypes": "llama3-70b --system dgx-h100-superpod --rate 40 --workload chat --dtypes bf16,fp8 "
                       "--percentile 90",
 }

@@ -275,7 +275,35 @@ def load_accelerator(ref: str) -> Accelerator:
     data.setdefault("name", name)
     if "extends" in data:
         return validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)
-    return _twin(validated(Accelerator, data, ref))
+    accelerator = validated(Accelerator, data, ref)
+    return _named_like_preset(accelerator, ref) if looks_like_path(ref) else accelerator
+
+
+class AcceleratorFileWarning(UserWarning):
+    """An accelerator file taken otherwise than as written: one named like a preset with other figures."""
+
+
+def _named_like_preset(accelerator: Accelerator, ref: str) -> Accelerator:
+    """A file named like a preset (a user's edited ./h200.yaml, or `name: h200`) whose figures differ from it, as a
+    what-if of that preset named `<name>-what-if`: it took the preset's name-keyed measured tables (NCCL, MNNVL,
+    serving release tables), error bands and price as the preset itself, silently (hF2, session 39). As an `extends`
+    file it keeps them where README's what-if rules keep them (its price with a note, a changed peak drops the
+    release tables), and a warning names the figures that differ; a copy with the preset's figures is the preset."""
+    if accelerator.name not in preset_files("accelerators"):
+        return _twin(accelerator)
+    preset = load_accelerator(accelerator.name)
+    mine, theirs = (a.model_dump(exclude=set(_LABELS)) for a in (accelerator, preset))
+    differ = [key for key in mine if mine[key] != theirs[key]]
+    if not differ:
+        return accelerator
+    name = f"{preset.name}-what-if"
+    warnings.warn(f"accelerator file {_shown(ref)} is named like the preset {preset.name} but its figures differ "
+                  f"({', '.join(differ)}): taken as a what-if of {preset.name} named {name} (as `extends: "
+                  f"{preset.name}`), keeping {preset.name}'s measured NCCL/MNNVL tables, reference node, error bands, "
+                  f"failure rate and price; to say so yourself, name it otherwise and write `extends: {preset.name}`",
+                  AcceleratorFileWarning, stacklevel=2)
+    return accelerator.model_copy(update={"name": name, "extends": preset.name,
+                                          "display_name": f"{name} (what-if over {accelerator.display_name})"})
 
 
 def _twin(accelerator: Accelerator) -> Accelerator:

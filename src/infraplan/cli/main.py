@@ -189,12 +189,13 @@ def _root(
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: Any = None, line: str | None = None) -> None:
-    """Every warning is one line on stderr: a model config's unmodelled or unknown keys (ModelConfigWarning)
-    as `infraplan: warning: ...`, any other (a numpy overflow on absurd input) with its category. It used to hand
+    """Every warning is one line on stderr: infraplan's own (a model config's unmodelled keys, a stack's limits, an
+    accelerator file named like a preset) as `infraplan: warning: ...`, any other (a numpy overflow on absurd input)
+    with its category. It used to hand
     the others to the hook `catalog.model_config_keys` saved at its import, which is this function when that
     module loads after `main` installed it: an endless recursion and a traceback on the first numpy warning."""
     text = str(message).splitlines()[0] if str(message) else ""
-    if category.__name__ == "ModelConfigWarning":
+    if category.__module__.startswith("infraplan."):
         print(f"infraplan: warning: {text}", file=file or sys.stderr)
     else:
         print(f"infraplan: warning: {category.__name__}: {text}", file=file or sys.stderr)

@@ -61,6 +61,8 @@ class NetworkReport(Result):
     rail_bisection_bytes_per_s: float | None = Field(
         None, description="rail-only: one rail's bisection, bytes per second (the total is rails x it; a byte to "
         "another rail crosses the scale-up domain first)")
+    notes: list[str] = Field(default_factory=list, description="lines on how other commands build the same "
+                             "accelerators (an accelerator preset beyond one zone: `facility`'s zones at 1:7)")
 
 
 class CollectiveResult(SparseResult):

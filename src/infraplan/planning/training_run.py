@@ -34,7 +34,9 @@ from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_
 from infraplan.facility.facility import embodied_per_accelerator_kg
 from infraplan.facility.reliability import goodput_planned_note, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
+from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
+from infraplan.serving.results import ImageServingResult, ServingResult
 from infraplan.training.results import TrainingEstimate
 
 
@@ -101,13 +103,15 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     )
 
 
-def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, priced: bool) -> str | None:
+def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, priced: bool,
+                      priced_on: str = "the step time is priced on") -> str | None:
     """Why the run's $/GPU-hour and power differ from `facility --accelerator A --count N`'s for an accelerator
     preset beyond one zone: the run pays for the one non-blocking Clos its step time was priced on (the generic
     cluster, cluster/generic.py), `facility`, `campus` and `plan` build that many as zones joined at 1:7
-    (facility/campus_fabric.py). Both figures are given; None where the two are one fabric."""
+    (facility/campus_fabric.py). Both figures are given; None where the two are one fabric. `serve` says the same
+    of its $/M tokens (`serving_fabric_note`)."""
     layout, n = cluster.layout, cluster.total_accelerators
-    if not layout.generic or n <= zone_accelerators(layout):
+    if not beyond_one_zone(cluster):
         return None
     zoned = cluster_cost(layout, built_load(layout, n, site.cooling, site.cooling_name), site)
 
@@ -115,6 +119,54 @@ def zoned_fabric_note(cluster: Cluster, site: SiteInputs, money: ClusterCost, pr
         watts = f"{cost.load.it_w * site.pue / cost.load.accelerators:,.0f} W per GPU"
         return f"${cost.usd_per_accelerator_hour:,.3f}/GPU-h, {watts}" if priced else watts
 
-    return (f"cost and power of one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric the step time "
-            f"is priced on ({figures(money)}); `facility --accelerator {layout.accelerator.name} --count {n}`, "
+    return (f"cost and power of one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric {priced_on} "
+            f"({figures(money)}); `facility --accelerator {layout.accelerator.name} --count {n}`, "
             f"`campus` and `plan` build as many as {zoned.load.network_model} ({figures(zoned)})")
+
+
+def beyond_one_zone(cluster: Cluster) -> bool:
+    """Whether a cluster is an accelerator preset's generic one of more than one zone's accelerators (2,048 NIC
+    links, `facility.campus_fabric.zone_accelerators`): there every command but `train` / `serve` / `network`
+    builds zones joined at 1:7, those three one non-blocking Clos."""
+    return cluster.layout.generic and cluster.total_accelerators > zone_accelerators(cluster.layout)
+
+
+def serving_fabric_note(cluster: Cluster) -> str | None:
+    """`zoned_fabric_note` for `serve`'s $/M tokens, priced at the catalog's default site for the layout
+    (`cluster.cost.usd_per_accelerator_hour`, the price `serving_api.estimate_serving` takes): the non-blocking Clos
+    of the deployment's accelerators where `facility` builds zones. None within one zone or on a catalog system."""
+    if not beyond_one_zone(cluster):
+        return None
+    site = site_inputs(cluster.layout)
+    return zoned_fabric_note(cluster, site, cluster_site_cost(cluster, site), True, "its $/M tokens are priced on")
+
+
+def zoned_network_note(cluster: Cluster) -> str | None:
+    """What `network ACC --gpus N` adds beyond one zone: it builds the one non-blocking Clos `train` and `serve`
+    price on, `facility`, `campus` and `plan` build zones joined at 1:7 (facility/campus_fabric.py, Llama 3 Sec.
+    3.3.1), whose switches, network capex and power are given (the default site's cooling, as `facility`'s)."""
+    if not beyond_one_zone(cluster):
+        return None
+    layout, n = cluster.layout, cluster.total_accelerators
+    site = site_inputs(layout)
+    zoned = built_load(layout, n, site.cooling, site.cooling_name)
+    return (f"one non-blocking Clos of {n:,} {layout.accelerator.name}, the fabric `train` and `serve` price on; "
+            f"`facility --accelerator {layout.accelerator.name} --count {n}`, `campus` and `plan` build as many as "
+            f"{zoned.network_model}: {zoned.switches:,} switches, ${zoned.network_capex_usd / 1e6:,.1f} M, "
+            f"{zoned.network_w / 1e3:,.0f} kW of network")
+
+
+def network_with_zone_note(report: NetworkReport, cluster: Cluster, fabric: str | None) -> NetworkReport:
+    """`network`'s report (CLI and web) with `zoned_network_note` where its fabric is the default one."""
+    note = zoned_network_note(cluster) if fabric is None else None
+    return report if note is None else report.model_copy(update={"notes": [*report.notes, note]})
+
+
+def serving_with_fabric_note(result: ServingResult | ImageServingResult, cluster: Cluster, usd_per_hour: float | None
+                             ) -> ServingResult | ImageServingResult:
+    """`serve`'s result (CLI and web) with `serving_fabric_note` where the catalog priced it (no --usd-per-hour)."""
+    if usd_per_hour is not None or result.usd_per_hour_per_gpu is None:
+        return result
+    note = serving_fabric_note(cluster.for_gpus(result.deployment.gpus))
+    return result if note is None else result.model_copy(update={"warnings": [*result.warnings, note]})
+

@@ -245,7 +245,6 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
     options.sort(key=option_rank)  # stable: equal keys stay in enumeration order
-    price = usd_per_accelerator_hour_if_priced(cluster)
     key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")
 
     def full_run(chosen: dict[str, Any]) -> tuple[dict[str, Any], int, bool, int]:
@@ -260,9 +259,13 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         n_full = min(max(requests, FULL_RUN_REQUESTS_PER_REPLICA * chosen["replicas"], STEADY_SPANS * held),
                      FULL_RUN_MAX_REQUESTS)
         reqs, n_clipped = clipped(rate, seed, n_full)  # built once, not kept
-        result = simulate_deployment(shape, cluster, dep, reqs,
+        # the deployment's own cluster, as `serve --gpus N` sizes it (an accelerator preset: N accelerators on the
+        # generic fabric, priced at that size; it was one generic node's $/GPU-h: $1.237 against serve's $1.161 at
+        # 64 H100, hF2, session 39)
+        sized = cluster.for_gpus(chosen["gpus"])
+        result = simulate_deployment(shape, sized, dep, reqs,
                                      prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
-                                     usd_per_hour=price)
+                                     usd_per_hour=usd_per_accelerator_hour_if_priced(sized))
         return result, n_full, bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot), n_clipped
 
     # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
@@ -285,7 +288,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
     plan = ServingPlanResult.model_validate({
-        "model": shape.name, "system": sys_spec.name, "accelerator": acc.name,
+        "model": shape.name, "system": cluster.for_gpus(chosen["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
         "stack": engine.name,
         "gpus": chosen["gpus"], "deployment": result["deployment"],

@@ -160,7 +160,7 @@ from infraplan.catalog.schemas import Accelerator
 from infraplan.hardware.kernels import KernelRates, gemm_time, grouped_gemm_time, memory_bound_time
 from infraplan.ops.layer import Gemm
 from infraplan.ops.params import ACT_BYTES
-from infraplan.serving import deepgemm_moe, release_tables
+from infraplan.serving import deepgemm_moe, expert_slots, release_tables
 from infraplan.serving.deployment import mxfp4_weight_only
 from infraplan.serving.engines import serving_profile
 
@@ -316,10 +316,13 @@ def layer_gemm_time(rates: KernelRates, g: Gemm, bytes_per_element: np.ndarray |
                     local_experts: float, contiguous_align: int = 0, block_depth: float = 0.0,
                     block_rate_fraction: float = 1.0, shared_fused: bool = False) -> np.ndarray:
     """Seconds of one GEMM record of a serving layer's op table (`ops.layer`): the routed experts by
-    `routed_grouped_gemm_time` (the GPU holding `local_experts` of them; with a block-fp8 `block_depth` D at the
+    `routed_grouped_gemm_time` (the GPU holding `local_experts` = E / EP of them on average, priced on the busiest
+    GPU's ceil(E / EP): `serving.expert_slots`; with a block-fp8 `block_depth` D at the
     rate x K / (K + D), and at `block_rate_fraction` of the rate), other grouped GEMMs (MLA's per-head
     absorption) and plain GEMMs by `hardware.kernels`; a shared expert fused into the routed kernel
     (`shared_fused`) at the experts' rate and without a launch of its own."""
+    if g.role in EXPERT_GEMMS:  # the busiest GPU's ceil(E / EP) experts where EP does not divide E
+        g, local_experts = expert_slots.busiest_rank_gemm(g, local_experts)
     depth = np.asarray(g.k, dtype=np.float64)  # the GEMM's K: h (up) or the expert width / TP (down)
     expert_rate = rate * depth / (depth + block_depth) if block_depth > 0 else rate
     expert_rate = expert_rate * block_rate_fraction

@@ -28,6 +28,7 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine, versioned_name_note
+from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment, check_deployment
@@ -250,6 +251,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "
                      "serving.kv_pool_trtllm)")
+    if uneven := uneven_experts_note(shape, dep.ep, dep.engine):  # EP does not divide the experts
+        notes.append(uneven)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(

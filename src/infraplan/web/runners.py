@@ -27,7 +27,7 @@ from infraplan.planning.compare import compare_scenarios, tornado
 from infraplan.planning.results import CampusPlan, FleetMixResult, FleetSitesResult, TrainingRunResult
 from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan
-from infraplan.planning.training_run import training_run_totals
+from infraplan.planning.training_run import network_with_zone_note, serving_with_fabric_note, training_run_totals
 from infraplan.recsys.estimate import estimate_recsys
 from infraplan.recsys.results import RecsysEstimate
 from infraplan.results import Result
@@ -103,14 +103,15 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
 
 
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
-    return estimate_serving(
+    return serving_with_fabric_note(estimate_serving(
         r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
         requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
         concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
-        prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch))
+        prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch)),
+        Cluster.resolve(r.system), r.usd_per_hour)  # as the CLI: the zoned-fabric note beyond one zone
 
 
 def run_serve_plan(r: ServePlanRequest, progress: Progress | None = None) -> Result:
@@ -133,8 +134,8 @@ def run_video(r: VideoRequest, progress: Progress | None = None) -> Result:
 
 def run_network(r: NetworkRequest, progress: Progress | None = None) -> Result:
     cluster = Cluster.resolve(r.system)  # an accelerator preset at any size, as the CLI
-    spec = with_fabric((cluster if r.gpus is None else cluster.for_gpus(r.gpus)).system, r.fabric)
-    return describe_fabric(spec, r.gpus, None)
+    sized = cluster if r.gpus is None else cluster.for_gpus(r.gpus)
+    return network_with_zone_note(describe_fabric(with_fabric(sized.system, r.fabric), r.gpus, None), sized, r.fabric)
 
 
 def run_collective(r: CollectiveRequest, progress: Progress | None = None) -> Result:

@@ -47,6 +47,8 @@ def render_fabric(r: NetworkReport) -> None:
                       "the scale-up domain first")
     if r.graphml:
         console.print(f"graph written to {r.graphml}")
+    for note in r.notes:
+        console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
 
 
 def network(
@@ -62,9 +64,12 @@ def network(
         if not graphml.endswith(GRAPHML_SUFFIXES):
             raise InputError(f"--graphml must name a .graphml or .xml file, got {graphml!r}")
         check_output_path(graphml, "--graphml")
+    from infraplan.planning.training_run import network_with_zone_note  # the command's own: others start without it
+
     cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
-    spec = with_fabric((cluster if gpus is None else cluster.for_gpus(gpus)).system, fabric)
-    emit(describe_fabric(spec, gpus, graphml), as_json, render_fabric)
+    sized = cluster if gpus is None else cluster.for_gpus(gpus)
+    report = describe_fabric(with_fabric(sized.system, fabric), gpus, graphml)
+    emit(network_with_zone_note(report, sized, fabric), as_json, render_fabric)  # beyond one zone: facility's
 
 
 def register(app: typer.Typer) -> None:

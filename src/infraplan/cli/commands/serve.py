@@ -34,6 +34,7 @@ from infraplan.cli.options import (
     ServeDtype,
     count,
 )
+from infraplan.cluster import Cluster
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
@@ -216,7 +217,9 @@ def serve(
         concurrency=concurrency, stack=stack, engine=engine, attention_dp=attention_dp,
         speculative_tokens=speculative_tokens, acceptance=acceptance,
         prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch))
-    emit(result, as_json, render_serving)
+    from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
+
+    emit(serving_with_fabric_note(result, Cluster.resolve(system), usd_per_hour), as_json, render_serving)
 
 
 def register(app: typer.Typer) -> None:
