@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infraplan.scalar_path import MathOps, anywhere
+from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere
 from infraplan.training.step_traffic import EndStageTraffic
 
 
@@ -45,12 +45,25 @@ def dp_forms(traffic: dict[str, Any], fwd_window: Any, bwd_window: Any, ops: Mat
     """Exposed DP seconds per step under ZeRO 0, 1/2 and 3: the collectives of `traffic` less the windows they hide
     behind."""
     allreduce, scatter, gather = traffic["allreduce"], traffic["scatter"], traffic["gather"]
+    if ops is FLOAT_OPS:  # one plan's floats: FLOAT_OPS.maximum's expression written out (the same bits; hP15)
+        return _float_forms(allreduce - bwd_window, scatter - bwd_window, gather - fwd_window,
+                            traffic["gather_layers"] - fwd_window,
+                            traffic["scatter_layers"] + traffic["gather_layers"] - bwd_window)
     exposed_zero0 = ops.maximum(allreduce - bwd_window, 0.0)
     exposed_zero12 = ops.maximum(scatter - bwd_window, 0.0) + ops.maximum(gather - fwd_window, 0.0)
     gather_layers, scatter_layers = traffic["gather_layers"], traffic["scatter_layers"]
     exposed_zero3 = (ops.maximum(gather_layers - fwd_window, 0.0)
                      + ops.maximum(scatter_layers + gather_layers - bwd_window, 0.0))
     return exposed_zero0, exposed_zero12, exposed_zero3
+
+
+def _float_forms(zero0: float, scatter: float, gather: float, gather_layers: float,
+                 both_layers: float) -> tuple[float, float, float]:
+    """`dp_forms` of one plan from its collectives less their windows: each rest at least 0 as FLOAT_OPS.maximum
+    takes it (`b if b > a else a`)."""
+    return (0.0 if zero0 < 0.0 else zero0,
+            (0.0 if scatter < 0.0 else scatter) + (0.0 if gather < 0.0 else gather),
+            (0.0 if gather_layers < 0.0 else gather_layers) + (0.0 if both_layers < 0.0 else both_layers))
 
 
 def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any,
@@ -69,8 +82,12 @@ def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any,
     exposure: where neither window is shorter than the heaviest's, or that bound sets no new most, nothing is priced;
     where it holds the traffic's layers and the traffic no MTP module, the bound is its exposure."""
     traffic_of, decoder_layers, mtp, mtp_all, counted = own
+    if ops is FLOAT_OPS and not counts:  # (one plan: an end stage that does not count prices nothing)
+        return so_far
     fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, moe_block,
                                         ops)
+    if ops is FLOAT_OPS:
+        return _one_plan_end_stage(traffic, so_far, windows, (fwd_window, bwd_window), own)
     more = (decoder_layers > counted) | (mtp > 0.0)  # (possibly more parameters than the traffic's)
     counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]) | more)
     if not anywhere(counts):
@@ -87,7 +104,34 @@ def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any,
         return out[0], out[1], out[2]
     if traffic_of is None:
         raise ValueError("an end stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
-    end = dp_forms(traffic_of.collectives(decoder_layers, mtp), fwd_window, bwd_window, ops)
+    end = dp_forms(traffic_of.collectives(decoder_layers, mtp, need[0] | need[1] | need[2]), fwd_window, bwd_window,
+                   ops)  # (priced where read: `step_traffic.dp_collectives_once`'s rows)
     return (ops.where(need[0], ops.maximum(out[0], end[0]), out[0]),
             ops.where(need[1], ops.maximum(out[1], end[1]), out[1]),
             ops.where(need[2], ops.maximum(out[2], end[2]), out[2]))
+
+
+def _one_plan_end_stage(traffic: dict[str, Any], so_far: tuple[Any, Any, Any], windows: tuple[Any, Any],
+                        own_windows: tuple[float, float], own: tuple[EndStageTraffic | None, Any, Any, Any, Any]
+                        ) -> tuple[Any, Any, Any]:
+    """`end_stage_dp_forms` of one plan that counts, in its Python floats and bools: the same tests and the same
+    FLOAT_OPS picks (`where`: `a if c else b`, `maximum`: `b if b > a else a`), without the element-wise masks
+    (hP15, session 39: a single estimate priced its two end stages in 4 % of its instructions)."""
+    traffic_of, decoder_layers, mtp, mtp_all, counted = own
+    fwd_window, bwd_window = own_windows
+    more = decoder_layers > counted or mtp > 0.0  # (possibly more parameters than the traffic's)
+    if not (fwd_window < windows[0] or bwd_window < windows[1] or more):
+        return so_far
+    bound = dp_forms(traffic, fwd_window, bwd_window, FLOAT_OPS)
+    if decoder_layers == counted and mtp_all == 0.0:  # the traffic's parameters: the bound is its exposure
+        return (bound[0] if bound[0] > so_far[0] else so_far[0], bound[1] if bound[1] > so_far[1] else so_far[1],
+                bound[2] if bound[2] > so_far[2] else so_far[2])
+    need = (more or bound[0] > so_far[0], more or bound[1] > so_far[1], more or bound[2] > so_far[2])
+    if not (need[0] or need[1] or need[2]):
+        return so_far
+    if traffic_of is None:
+        raise ValueError("an end stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
+    end = dp_forms(traffic_of.collectives(decoder_layers, mtp), fwd_window, bwd_window, FLOAT_OPS)
+    return ((end[0] if end[0] > so_far[0] else so_far[0]) if need[0] else so_far[0],
+            (end[1] if end[1] > so_far[1] else so_far[1]) if need[1] else so_far[1],
+            (end[2] if end[2] > so_far[2] else so_far[2]) if need[2] else so_far[2])

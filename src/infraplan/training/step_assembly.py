@@ -231,7 +231,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     mtp_all = lt["mtp_stage"] + lt["mtp_other"]
     traffic_layers = ops.ceil((lt["stage_layers"] + lt["other_layers"]) / pp)  # ceil(L / p) (`dp_collectives`)
     if ends is not None and ops is not FLOAT_OPS and anywhere(with_embed < 1.0) and anywhere(with_head < 1.0):
-        ends.expect(last_n, lt["mtp_other"])  # (both ends' collectives in one pass where both are asked)
+        ends.expect(last_n, lt["mtp_other"], with_head == 0.0)  # (both ends in one pass, where the last counts)
     if anywhere(with_embed < 1.0):
         first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)

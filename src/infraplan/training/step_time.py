@@ -283,8 +283,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
-    ends = EndStageTraffic(shape, plan, lambda stages: dp_collectives_once(
-        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes))
+    ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
+        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes, rows))
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 

@@ -16,7 +16,6 @@ the heaviest stage's ceil(L / p) layers and a table; an end stage that is not th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +45,8 @@ from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once, distinct_rows
 from infraplan.training.stage_params import _layer_kind_params, dp_groups
+
+FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")  # (`_dp_collective_times`' terms)
 
 __all__ = ["EndStageTraffic", "dp_collectives", "dp_collectives_once", "end_stage_params", "pipeline_and_dp_traffic",
            "tied_embedding_sync"]
@@ -105,32 +106,73 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
 
 
 def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
-                        stages: list[tuple[Any, Any, Any, Any]], grad_bytes: float) -> list[dict[str, Any]]:
+                        stages: list[tuple[Any, Any, Any, Any]], grad_bytes: float,
+                        rows: list[Any] | None = None) -> list[dict[str, Any]]:
     """`dp_collectives` of arrays over plans of end stages' parameters, local layers and MTP modules (`stages`,
     `end_stage_params`) in one pass, once per distinct row of what they read (the counts, TP, PP, EP, ETP and the DP
     groups), broadcast back (exact: the formulas are element-wise): the end stages' on a
     search grid, whose layers come per row of the stage split, not per `COMM_KEYS` row as the traffic's
-    (`row_memo.computed_once`)."""
-    groups, keys = dp_groups(p), (p.tp, p.pp, p.ep, p.expert_tp)  # (what the parameters and collectives read)
+    (`row_memo.computed_once`). `rows`: each stage's plans whose values are read (a mask over plans, None: all),
+    the others' left 0.0 (hP15: the plans where an end stage cannot set the most, or is the heaviest, unpriced)."""
+    keys = (p.tp, p.pp, p.ep, p.expert_tp)  # (what the parameters and collectives read, with the DP groups)
+    groups = dp_groups(p) if shape.is_moe else dp_groups(p)[:2]  # (a dense model's expert groups: read by no formula)
+    g = len(groups)
     # each stage's columns in its own shape, end to end (the counts doubled: DualPipe's mean stages hold half layers)
     parts = [np.broadcast_arrays(*(np.asarray(c) for c in (params, experts, layers, *groups, 2.0 * layers,
                                                            2.0 * modules, *keys)))
              for params, experts, layers, modules in stages]
     flat = [np.concatenate([part[i].ravel() for part in parts]) for i in range(len(parts[0]))]
-    # the groups' sizes and rank strides by their values' ranks (`distinct_rows` packs narrow ranges into one key)
-    once = distinct_rows([np.unique(c, return_inverse=True)[1].reshape(-1) for c in flat[3:7]]
-                         + [c.astype(np.int64) for c in flat[7:]])
-    rows = flat if once is None else [c[once[0]] for c in flat]
-    out = _dp_collective_times(shape, fabric, False, (rows[3], rows[4], rows[5], rows[6]), rows[0], rows[1],
-                               grad_bytes, None, rows[2])
     total = flat[0].size
-    full = {k: np.broadcast_to(v if once is None else np.asarray(v)[once[1]], (total,)) for k, v in out.items()}
+    read = None if rows is None else np.flatnonzero(np.concatenate([
+        np.ones(part[0].size, dtype=bool) if mask is None else _over(np.asarray(mask), part[0].shape).ravel()
+        for part, mask in zip(parts, rows, strict=True)]))
+    flat = flat if read is None else [c[read] for c in flat]
+    if read is not None and read.size == 0:  # (no plan reads them)
+        return [{k: np.zeros(part[0].shape) for k in FORMS} for part in parts]
+    # the DP groups' sizes and rank strides as they are where they pack into one key (`_narrow_ranges`)
+    once = distinct_rows(_narrow_ranges(flat[3:3 + g], [c.astype(np.int64) for c in flat[3 + g:]]))
+    picked = flat if once is None else [c[once[0]] for c in flat]
+    held = (picked[3], picked[4], picked[5], picked[6]) if shape.is_moe else (picked[3], picked[4], None, None)
+    out = _dp_collective_times(shape, fabric, False, held, picked[0], picked[1], grad_bytes, None, picked[2])
+    spread = {k: v if once is None else np.asarray(v)[once[1]] for k, v in out.items()}
+    if read is None:
+        full = {k: np.broadcast_to(v, (total,)) for k, v in spread.items()}
+    else:  # (the plans not read: 0.0)
+        full = {k: np.zeros(total) for k in out}
+        for k, v in spread.items():
+            full[k][read] = v
     priced, at = [], 0
     for part in parts:
         wide, size = part[0].shape, part[0].size
         priced.append({k: v[at:at + size].reshape(wide) for k, v in full.items()})
         at += size
     return priced
+
+
+def _over(mask: np.ndarray, wide: tuple[int, ...]) -> np.ndarray:
+    """`mask` over plans on the shape `wide` of a stage's columns: a plan read where any of its broadcast copies is."""
+    while mask.ndim > len(wide):
+        mask = np.asarray(mask.any(axis=0))
+    mask = mask.reshape((1,) * (len(wide) - mask.ndim) + mask.shape)
+    for axis, (n, m) in enumerate(zip(wide, mask.shape, strict=True)):
+        if n == 1 and m > 1:
+            mask = np.asarray(mask.any(axis=axis, keepdims=True))
+    return np.broadcast_to(mask, wide)
+
+
+def _narrow_ranges(groups: list[np.ndarray], counts: list[np.ndarray]) -> list[np.ndarray]:
+    """The key columns of `dp_collectives_once` (the DP groups' sizes and rank strides, then the integer counts) with
+    the widest groups replaced by their values' ranks (one sort each) until `distinct_rows` packs their ranges into
+    one int64 key: the same rows are alike either way (hP15, session 39: the four sorts, one per group column, were a
+    sixth of the end stages' pass on a 405B search at 131,072 GPUs)."""
+    columns = [*groups, *counts]
+    sizes = [int(c.max()) - int(c.min()) + 1 if c.size else 1 for c in columns]
+    for i in sorted(range(len(groups)), key=lambda j: -sizes[j]):
+        if np.prod(np.array(sizes, dtype=np.float64)) < 2.0**62:
+            break
+        columns[i] = np.unique(columns[i], return_inverse=True)[1].reshape(-1)
+        sizes[i] = int(columns[i].max()) + 1 if columns[i].size else 1
+    return columns
 
 
 def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, groups: tuple[Any, Any, Any, Any],
@@ -193,31 +235,33 @@ def _end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_m
     return params, experts
 
 
-@dataclass(frozen=True)
 class EndStageTraffic:
     """The DP traffic of the end stages that are not the heaviest, on their own parameters (`step_assembly` has no
     model): each stage's DP ranks reduce their own stage's gradients and gather its parameters (Megatron-Core DDP per
     model chunk, megatron-core 0.16.1 distributed/distributed_data_parallel.py:420-446). `price`: `dp_collectives`
     of (parameters, routed-expert parameters, local layers, MTP modules) on the plan (a grid's once per distinct row,
     `dp_collectives_once`; a single estimate's at its ZeRO stage, kept as its heaviest stage's are,
-    `step_time._one_plan_dp_collectives`)."""
+    `step_time._one_plan_dp_collectives`). A plain class with slots: a single estimate builds one (a frozen
+    dataclass's three default factories took 2 us of it; hP15, session 39)."""
 
-    shape: TransformerShape
-    plan: PlanArrays
-    price: Callable[[list[tuple[Any, Any, Any, Any]]], list[dict[str, Any]]]
-    _priced: dict[tuple[float, float], dict[str, Any]] = field(default_factory=dict, compare=False)
-    _priced_rows: list[tuple[Any, Any, dict[str, Any]]] = field(default_factory=list, compare=False)
-    _ahead: list[tuple[Any, Any]] = field(default_factory=list, compare=False)
+    __slots__ = ("_ahead", "_priced", "_priced_rows", "plan", "price", "shape")
 
-    def expect(self, layers: Any, mtp_modules: Any) -> None:
+    def __init__(self, shape: TransformerShape, plan: PlanArrays,
+                 price: Callable[..., list[dict[str, Any]]]) -> None:
+        self.shape, self.plan, self.price = shape, plan, price
+        self._priced: dict[tuple[float, float], dict[str, Any]] = {}
+        self._priced_rows: list[tuple[Any, Any, Any, dict[str, Any]]] = []
+        self._ahead: list[tuple[Any, Any, Any]] = []
+
+    def expect(self, layers: Any, mtp_modules: Any, rows: Any = None) -> None:
         """An end stage of arrays over plans that `collectives` may be asked for: priced with the first asked (one
-        pass of the collective formulas for both ends)."""
-        self._ahead.append((layers, mtp_modules))
+        pass of the collective formulas for both ends); `rows`: where it may be asked (None: everywhere)."""
+        self._ahead.append((layers, mtp_modules, rows))
 
-    def collectives(self, layers: Any, mtp_modules: Any) -> dict[str, Any]:
+    def collectives(self, layers: Any, mtp_modules: Any, rows: Any = None) -> dict[str, Any]:
         """`dp_collectives` of an end stage of `layers` decoder layers and `mtp_modules` MTP modules
         (`end_stage_params`), ZeRO-3's gathers and scatters one per layer (one at least: a stage of a table alone
-        gathers it once)."""
+        gathers it once). `rows`: a grid's plans whose values are read (None: all; the others' are 0.0)."""
         # (both ends alike, e.g. one layer short each where the embedding and the loss count as layers: priced once)
         if is_plain(layers) and is_plain(mtp_modules):  # one plan
             kept = self._priced.get((layers, mtp_modules))
@@ -226,14 +270,17 @@ class EndStageTraffic:
                 kept = self._priced[layers, mtp_modules] = self.price(
                     [(params, experts, larger(layers, 1.0), mtp_modules)])[0]
             return kept
-        for held, modules, out in self._priced_rows:
-            if np.array_equal(held, layers) and np.array_equal(modules, mtp_modules):
+        for held, modules, priced_rows, out in self._priced_rows:
+            if (np.array_equal(held, layers) and np.array_equal(modules, mtp_modules)
+                    and (priced_rows is None or (rows is not None and not np.any(rows & ~priced_rows)))):
                 return out
-        asked = [(layers, mtp_modules), *((held, modules) for held, modules in self._ahead if held is not layers)]
+        asked = [(layers, mtp_modules, rows), *(ahead for ahead in self._ahead if ahead[0] is not layers)]
         self._ahead.clear()  # (the ends expected, priced together)
-        outs = self.price([(*end_stage_params(self.shape, self.plan, held, modules), larger(held, 1.0), modules)
-                           for held, modules in asked])
-        self._priced_rows.extend((held, modules, out) for (held, modules), out in zip(asked, outs, strict=True))
+        stages = [(*end_stage_params(self.shape, self.plan, held, modules), larger(held, 1.0), modules)
+                  for held, modules, _ in asked]
+        masks = [mask for _, _, mask in asked]
+        outs = self.price(stages) if all(mask is None for mask in masks) else self.price(stages, masks)
+        self._priced_rows.extend((*ask, out) for ask, out in zip(asked, outs, strict=True))
         return outs[0]
 
 
