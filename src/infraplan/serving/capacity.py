@@ -288,7 +288,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
     plan = ServingPlanResult.model_validate({
-        "model": shape.name, "system": cluster.for_gpus(chosen["gpus"]).name, "accelerator": acc.name,
+        "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
         "stack": engine.name,
         "gpus": chosen["gpus"], "deployment": result["deployment"],
