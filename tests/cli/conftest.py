@@ -1,8 +1,11 @@
-"""Fixtures of the CLI tests: `cli(args)` runs `infraplan ARGS` in process and returns (exit code, stdout, stderr)."""
+"""Fixtures of the CLI tests: `cli(args)` runs `infraplan ARGS` in process and returns (exit code, stdout, stderr);
+`cli_json(capsys, args)` runs `infraplan ARGS --json` and returns its JSON (tests elsewhere import it)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -21,3 +24,14 @@ def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
         return code, out, err
 
     return run
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], args: list[str] | str) -> dict[str, Any]:
+    """`infraplan ARGS --json` in process (`args` a list, or one line split on spaces): its JSON, the command
+    asserted to exit 0 (its stderr the message otherwise)."""
+    capsys.readouterr()
+    code = main([*(args.split() if isinstance(args, str) else args), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data: dict[str, Any] = json.loads(out)
+    return data

@@ -14,22 +14,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
-
-from infraplan.cli import main
+from tests.cli.conftest import cli_json
 
 TOKENS = 3.3e11
 
-
-def _json(capsys: pytest.CaptureFixture[str], line: str) -> dict:
-    capsys.readouterr()
-    code = main([*line.split(), "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
 
 
 RUNS = {  # (train line, run options, the facility line for the same accelerators)
@@ -49,8 +40,8 @@ RUNS = {  # (train line, run options, the facility line for the same accelerator
 def test_the_run_is_whole_steps_of_its_estimate_at_facilitys_price(case: str,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     train_line, options, facility_line = RUNS[case]
-    run = _json(capsys, f"{train_line} --tokens {TOKENS:g} {options}")
-    step = _json(capsys, train_line)
+    run = cli_json(capsys, f"{train_line} --tokens {TOKENS:g} {options}")
+    step = cli_json(capsys, train_line)
     assert run["step_time_s"] == step["step_time_s"] and run["config"] == step["config"]
     steps = TOKENS / (step["config"]["global_batch"] * step["config"]["seq_len"])
     assert run["compute_time_s"] == pytest.approx(steps * step["step_time_s"], rel=1e-12)
@@ -60,7 +51,7 @@ def test_the_run_is_whole_steps_of_its_estimate_at_facilitys_price(case: str,
     assert run["cost_usd"] == pytest.approx(run["gpu_hours"] * run["usd_per_gpu_hour"], rel=1e-12)
     assert run["energy_mwh"] == pytest.approx(run["gpu_hours"] * run["facility_power_w_per_gpu"] / 1e6, rel=1e-12)
     assert run["co2_t"] == pytest.approx(run["energy_mwh"] * run["grid_gco2_per_kwh"] / 1e3, rel=1e-12)
-    facility = _json(capsys, facility_line)
+    facility = cli_json(capsys, facility_line)
     assert run["usd_per_gpu_hour"] == pytest.approx(facility["usd_per_gpu_hour"], rel=1e-12)
     per_gpu = facility["facility_power_w"] / facility["accelerators"]
     assert run["facility_power_w_per_gpu"] == pytest.approx(per_gpu, rel=1e-12)
@@ -71,9 +62,9 @@ def test_the_run_is_whole_steps_of_its_estimate_at_facilitys_price(case: str,
 @pytest.mark.parametrize(("accelerator", "gpus", "batch"), [("h100-sxm", 4096, 1024), ("gb200", 4608, 1152)])
 def test_beyond_one_zone_the_run_says_why_facility_charges_less(accelerator: str, gpus: int, batch: int,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    run = _json(capsys, f"train llama3-70b --system {accelerator} --gpus {gpus} --tp 8 --pp 4 --seq-len 8192 "
+    run = cli_json(capsys, f"train llama3-70b --system {accelerator} --gpus {gpus} --tp 8 --pp 4 --seq-len 8192 "
                         f"--global-batch {batch} --tokens {TOKENS:g}")
-    facility = _json(capsys, f"facility --accelerator {accelerator} --count {gpus}")
+    facility = cli_json(capsys, f"facility --accelerator {accelerator} --count {gpus}")
     assert facility["usd_per_gpu_hour"] < run["usd_per_gpu_hour"] * 0.97  # zones at 1:7: fewer switches and optics
     (note,) = [n for n in run["notes"] if "non-blocking Clos" in n]
     prices = [float(p.replace(",", "")) for p in re.findall(r"\$([\d,.]+)/GPU-h", note)]
@@ -85,7 +76,7 @@ def test_beyond_one_zone_the_run_says_why_facility_charges_less(accelerator: str
 
 
 def test_an_unpriced_part_beyond_one_zone_names_the_fabrics_without_a_price(capsys: pytest.CaptureFixture[str]) -> None:
-    run = _json(capsys, "train llama3-70b --system mi355x --gpus 4096 --tp 8 --pp 4 --seq-len 8192 "
+    run = cli_json(capsys, "train llama3-70b --system mi355x --gpus 4096 --tp 8 --pp 4 --seq-len 8192 "
                         "--global-batch 1024 --tokens 3.3e11")
     assert run["cost_usd"] is None
     (note,) = [n for n in run["notes"] if "non-blocking Clos" in n]

@@ -11,25 +11,15 @@ with facility's figures (`planning.training_run.zoned_network_note` / `serving_f
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
+from tests.cli.conftest import cli_json
 
 from infraplan.cli import main
 
 
-def _json(capsys: pytest.CaptureFixture[str], line: str) -> dict[str, Any]:
-    capsys.readouterr()
-    code = main([*line.split(), "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
-
-
 def test_network_beyond_one_zone_gives_facilitys_zoned_fabric(capsys: pytest.CaptureFixture[str]) -> None:
-    net = _json(capsys, "network h100-sxm --gpus 4096")
-    fac = _json(capsys, "facility --accelerator h100-sxm --count 4096")
+    net = cli_json(capsys, "network h100-sxm --gpus 4096")
+    fac = cli_json(capsys, "facility --accelerator h100-sxm --count 4096")
     assert (net["switches_total"], round(net["capex_usd"] / 1e5)) == (320, 242)  # its own Clos, unchanged
     [note] = net["notes"]
     assert fac["network"]["model"] in note
@@ -41,7 +31,7 @@ def test_network_beyond_one_zone_gives_facilitys_zoned_fabric(capsys: pytest.Cap
 @pytest.mark.parametrize("line", ["network h100-sxm --gpus 2048", "network dgx-h100-superpod",
                                   "network h100-sxm --gpus 4096 --fabric rail-only"])
 def test_network_within_one_zone_or_on_a_system_has_no_note(capsys: pytest.CaptureFixture[str], line: str) -> None:
-    assert _json(capsys, line)["notes"] == []
+    assert cli_json(capsys, line)["notes"] == []
 
 
 def test_network_text_prints_the_note(capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,8 +44,8 @@ SERVE = "serve llama3-70b --system h100-sxm --tp 8 --dtype fp8 --workload chat -
 
 
 def test_serve_beyond_one_zone_says_its_price_is_the_clos(capsys: pytest.CaptureFixture[str]) -> None:
-    out = _json(capsys, f"{SERVE} --gpus 4096")
-    fac = _json(capsys, "facility --accelerator h100-sxm --count 4096")
+    out = cli_json(capsys, f"{SERVE} --gpus 4096")
+    fac = cli_json(capsys, "facility --accelerator h100-sxm --count 4096")
     notes = [w for w in out["warnings"] if "non-blocking Clos" in w]
     assert len(notes) == 1
     assert f"${out['usd_per_hour_per_gpu']:,.3f}/GPU-h" in notes[0]
@@ -66,4 +56,4 @@ def test_serve_beyond_one_zone_says_its_price_is_the_clos(capsys: pytest.Capture
 @pytest.mark.parametrize("extra", ["--gpus 2048", "--gpus 4096 --usd-per-hour 2"])
 def test_serve_within_one_zone_or_at_a_given_price_has_no_note(capsys: pytest.CaptureFixture[str],
                                                                  extra: str) -> None:
-    assert not [w for w in _json(capsys, f"{SERVE} {extra}")["warnings"] if "non-blocking Clos" in w]
+    assert not [w for w in cli_json(capsys, f"{SERVE} {extra}")["warnings"] if "non-blocking Clos" in w]

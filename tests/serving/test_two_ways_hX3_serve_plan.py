@@ -8,12 +8,10 @@ and SLOs) agree.
 
 from __future__ import annotations
 
-import json
 import shlex
 
 import pytest
-
-from infraplan.cli import main
+from tests.cli.conftest import cli_json
 
 PLANS = {
     "moe-qwen3": "qwen3-30b-a3b --system dgx-h100-superpod --rate 30 --workload chat",
@@ -27,19 +25,12 @@ PLANS = {
 }
 
 
-def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict:
-    capsys.readouterr()
-    code = main([*args, "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
-
 
 @pytest.mark.parametrize("case", sorted(PLANS))
 def test_serve_plans_answer_is_serve_of_its_command(case: str, capsys: pytest.CaptureFixture[str]) -> None:
-    plan = _json(capsys, ["serve-plan", *shlex.split(PLANS[case])])
+    plan = cli_json(capsys, ["serve-plan", *shlex.split(PLANS[case])])
     assert plan["feasible"] and plan["meets_slo_full_run"], case
-    served = _json(capsys, shlex.split(plan["serve_command"])[1:])
+    served = cli_json(capsys, shlex.split(plan["serve_command"])[1:])
     why = served["deployment"].pop("kv_dtype_source")  # the line gives --kv-dtype: serve says it was given
     assert why == "--kv-dtype" and served["deployment"] == plan["deployment"]
     assert served["deployment"]["gpus"] == plan["gpus"]

@@ -11,8 +11,7 @@ import json
 import shlex
 
 import pytest
-
-from infraplan.cli import main
+from tests.cli.conftest import cli_json
 
 SEARCHES = {
     "moe-fp8": "mixtral-8x7b --system dgx-h100-superpod --gpus 64 --seq-len 4096 --global-batch 256 --dtype fp8",
@@ -30,17 +29,10 @@ SEARCHES = {
 }
 
 
-def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict:
-    capsys.readouterr()
-    code = main([*args, "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    return json.loads(out)
-
 
 @pytest.mark.parametrize("case", sorted(SEARCHES))
 def test_every_top_row_is_train_of_its_train_command(case: str, capsys: pytest.CaptureFixture[str]) -> None:
-    found = _json(capsys, ["search", *shlex.split(SEARCHES[case]), "--top", "6"])
+    found = cli_json(capsys, ["search", *shlex.split(SEARCHES[case]), "--top", "6"])
     rows = found["top"]
     assert len(rows) >= 3, case  # a ranking, not only the best
     configs = {json.dumps(r["config"], sort_keys=True) for r in rows}
@@ -48,7 +40,7 @@ def test_every_top_row_is_train_of_its_train_command(case: str, capsys: pytest.C
     for row in rows:
         args = shlex.split(row["train_command"])
         assert args[:2] == ["infraplan", "train"]
-        trained = _json(capsys, args[1:])
+        trained = cli_json(capsys, args[1:])
         shared = sorted(set(row) & set(trained) - {"train_command"})  # train's own is null: it is the command
         assert {"step_time_s", "breakdown_s", "memory_per_gpu_bytes", "memory_breakdown_bytes", "mfu", "config",
                 "error_band", "beyond_published_mfu"} <= set(shared)
