@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import DP_FORMS, assert_ends_priced_together_as_alone
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
@@ -23,12 +24,9 @@ from infraplan.training.search import enumerate_plans
 from infraplan.training.step_traffic import (
     EndStageTraffic,
     _narrow_ranges,
-    dp_collectives,
     dp_collectives_once,
     end_stage_params,
 )
-
-FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")
 
 
 def test_narrow_ranges_sort_only_the_groups_that_do_not_pack() -> None:
@@ -57,15 +55,8 @@ def test_wide_grid_end_stages_priced_together_are_each_priced_alone(model: str, 
     rows = enumerate_plans(shape, gpus, 8192, 16384, ["bf16"], 8)
     plan = rows.take(np.flatnonzero(valid_mask(shape, rows) & (np.asarray(rows.pp) > 1))[:400])
     n = np.asarray(plan.tp).size
-    first = np.where(np.arange(n) % 3 == 0, 7.0, 5.0)
-    last = np.where(np.arange(n) % 2 == 0, 7.0, 3.0)
-    stages = [(*end_stage_params(shape, plan, first, 0.0), first, 0.0),
-              (*end_stage_params(shape, plan, last, 1.0), last, 1.0)]
-    together = dp_collectives_once(shape, cluster.fabric, plan, stages, 4.0)
-    for (params, experts, layers, _), priced in zip(stages, together, strict=True):
-        alone = dp_collectives(shape, cluster.fabric, plan, params, experts, 4.0, None, layers)
-        for form in FORMS:
-            assert np.array_equal(np.broadcast_to(alone[form], (n,)), priced[form]), form
+    assert_ends_priced_together_as_alone(shape, cluster.fabric, plan, np.where(np.arange(n) % 3 == 0, 7.0, 5.0),
+                                         np.where(np.arange(n) % 2 == 0, 7.0, 3.0))
 
 
 def test_one_plan_end_stage_is_the_array_path_bit_for_bit() -> None:
@@ -79,14 +70,14 @@ def test_one_plan_end_stage_is_the_array_path_bit_for_bit() -> None:
     rng = np.random.default_rng(1539)
 
     def priced(stages: list[tuple[Any, Any, Any, Any]], rows: Any = None) -> list[dict[str, Any]]:
-        return [{f: params * (k + 1) * 4e-10 + layers * 0.01 for k, f in enumerate(FORMS)}
+        return [{f: params * (k + 1) * 4e-10 + layers * 0.01 for k, f in enumerate(DP_FORMS)}
                 for params, _, layers, _ in stages]
 
     for _ in range(400):
         layers, mtp = float(rng.choice([6.0, 7.0, 8.0, 9.0])), float(rng.choice([0.0, 0.0, 1.0]))
         lt = {k: float(rng.uniform(0.0, 0.3)) for k in ("compute_fwd", "other_fwd", "tp_fwd", "compute_bwd",
                                                          "other_bwd", "tp_bwd")}
-        traffic = {f: float(rng.uniform(0.0, 3.0)) for f in FORMS}
+        traffic = {f: float(rng.uniform(0.0, 3.0)) for f in DP_FORMS}
         so_far = tuple(float(v) for v in rng.uniform(0.0, [4.0, 8.0, 20.0]))
         windows = tuple(float(v) for v in rng.uniform(0.0, 3.0, 2))
         host = [float(v) for v in rng.uniform(-0.5, 0.5, 3)]
@@ -124,7 +115,7 @@ def test_end_stages_priced_on_the_plans_read_are_the_full_pass_bits() -> None:
         part = dp_collectives_once(shape, cluster.fabric, plan, stages, 4.0, masks)
         for mask, got, want in zip(masks, part, full, strict=True):
             on = np.ones(64, dtype=bool) if mask is None else np.broadcast_to(mask, (4, 64)).any(axis=0)
-            for form in FORMS:
+            for form in DP_FORMS:
                 assert np.array_equal(got[form][0][on], want[form][0][on]), form
                 assert not np.any(got[form][0][~on]), form
     asked: list[int] = []

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import assert_ends_priced_together_as_alone
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import Stack, load_stack, resolve_stack
@@ -40,11 +41,10 @@ from infraplan.training.search import enumerate_plans
 from infraplan.training.stage_params import dp_groups, mtp_module_params
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import assemble_step
-from infraplan.training.step_traffic import EndStageTraffic, dp_collectives, dp_collectives_once, end_stage_params
+from infraplan.training.step_traffic import EndStageTraffic, dp_collectives, end_stage_params
 
 P, T = 398_458_880.0, 262_668_288.0  # a layer's and a table's parameters on one GPU at TP 8 (module docstring)
 C = 1.9 / P  # seconds of DP collective per parameter: a layer's 1.9 s hides in its 2 s backward, a table's does not
-FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")
 
 
 class _Terms(dict):  # type: ignore[type-arg]
@@ -204,14 +204,7 @@ def test_end_stages_priced_together_are_each_priced_alone() -> None:
     cluster = Cluster.resolve("dgx-h100-superpod").for_gpus(256)
     rows = enumerate_plans(shape, 256, 4096, 512, ["bf16"], 8)
     plan = rows.take(np.flatnonzero(valid_mask(shape, rows) & (np.asarray(rows.pp) > 1))[:64])
-    first, last = np.full(64, 7.0), np.full(64, 6.0)
-    stages = [(*end_stage_params(shape, plan, first, 0.0), first, 0.0),
-              (*end_stage_params(shape, plan, last, 1.0), last, 1.0)]
-    together = dp_collectives_once(shape, cluster.fabric, plan, stages, 4.0)
-    for (params, experts, layers, _), priced in zip(stages, together, strict=True):
-        alone = dp_collectives(shape, cluster.fabric, plan, params, experts, 4.0, None, layers)
-        for form in FORMS:
-            assert np.array_equal(np.broadcast_to(alone[form], (64,)), priced[form]), form
+    together = assert_ends_priced_together_as_alone(shape, cluster.fabric, plan, np.full(64, 7.0), np.full(64, 6.0))
     assert not np.array_equal(together[0]["allreduce"], together[1]["allreduce"])
 
 
