@@ -273,8 +273,10 @@ def load_accelerator(ref: str) -> Accelerator:
     (`Accelerator.catalog_name`). A file without `extends` holding a preset's figures is that preset (`_twin`)."""
     data, name = read_entry("accelerators", ref)
     data.setdefault("name", name)
-    if "extends" in data:
-        return validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)
+    if "extends" in data:  # a what-if saved under a preset's name is renamed too (session 40)
+        accelerator = validated(Accelerator, extended("accelerators", data, ref, load_accelerator), ref)
+        named = looks_like_path(ref) and accelerator.name in preset_files("accelerators")
+        return _named_like_preset(accelerator, ref) if named else accelerator
     accelerator = validated(Accelerator, data, ref)
     return _named_like_preset(accelerator, ref) if looks_like_path(ref) else accelerator
 
@@ -303,7 +305,7 @@ def _named_like_preset(accelerator: Accelerator, ref: str) -> Accelerator:
                   f"failure rate and price; to say so yourself, name it otherwise and write `extends: {preset.name}`",
                   AcceleratorFileWarning, stacklevel=2)
     return accelerator.model_copy(update={"name": name, "extends": preset.name,
-                                          "display_name": f"{name} (what-if over {accelerator.display_name})"})
+                                          "display_name": f"{name} (what-if over {preset.display_name})"})
 
 
 def _twin(accelerator: Accelerator) -> Accelerator:

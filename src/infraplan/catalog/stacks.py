@@ -35,13 +35,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
   and DeepEP-style dispatch/combine overlap (`catalog.moe_routing`).
 * `matmul_efficiency_multiplier`, `attention_efficiency_multiplier`: only where a stack is known to differ
   from the accelerator's measured kernel rates (cite the figure in the YAML's `source`).
-* `sink_attention` (fused | te_unfused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on.
-  Transformer Engine 2.8-2.14 (`get_attention_backend`, pytorch/attention/dot_product_attention/utils.py, "Filter:
-  Softmax type") never runs FlashAttention with sinks; its compiled `nvte_get_fused_attn_backend` returns cuDNN's
-  F16_arbitrary_seqlen sub-backend for learnable sinks, with and without the (128, 0) window, head_dim 64,
-  training, on sm90 and sm100, iff cuDNN >= 9.13.1 (queried in the TE 2.8 cu12 and 2.14 cu13 wheels' library);
-  below it, or with `NVTE_ALLOW_NONDETERMINISTIC_ALGO=0`, every layer runs UnfusedDotProductAttention. Each YAML
-  states its source or its ASSUMPTION.
+* `sink_attention` (fused | te_unfused | unfused): the kernel attention with learned sinks (GPT-OSS) runs on:
+  Transformer Engine 2.8-2.14 runs cuDNN's fused kernel with sinks iff cuDNN >= 9.13.1, else its unfused path
+  (the sources read: nemo-26.04.yaml's comment). Each YAML states its source or its ASSUMPTION.
 * `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
@@ -65,11 +61,12 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 
 from __future__ import annotations
 
+import warnings
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infraplan.catalog.loader import extended, list_presets, read_entry, validated
+from infraplan.catalog.loader import extended, list_presets, looks_like_path, read_entry, validated
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
 from infraplan.catalog.schemas import Spec
@@ -353,7 +350,30 @@ def load_stack(ref: str) -> Stack:
     data.setdefault("name", name)
     if "extends" in data:
         data = extended("stacks", data, ref, load_stack)
-    return validated(Stack, data, ref)
+    stack = validated(Stack, data, ref)
+    return _named_like_preset(stack, ref) if looks_like_path(ref) else stack
+
+
+class StackFileWarning(UserWarning):
+    """A stack file named like a shipped stack with other settings, taken as `<name>-what-if`."""
+
+
+def _named_like_preset(stack: Stack, ref: str) -> Stack:
+    """A stack file named like a shipped stack (`name: nemo-26.04`, or ./nemo-26.04.yaml) with other settings, as
+    `<name>-what-if` with a warning: it took the preset's error band and label with other figures (session 40).
+    A copy with the preset's settings is the preset, as an accelerator file is (`loader._named_like_preset`)."""
+    if stack.name not in list_stacks():
+        return stack
+    preset = load_stack(stack.name)
+    mine, theirs = (s.model_dump(exclude={"name", "display_name", "source"}) for s in (stack, preset))
+    differ = [key for key in mine if mine[key] != theirs[key]]
+    if not differ:
+        return stack
+    name = f"{preset.name}-what-if"
+    warnings.warn(f"stack file {ref} is named like the shipped stack {preset.name} but sets {', '.join(differ)} "
+                  f"otherwise: taken as {name}, banded by its class {stack.stack_class}; name it otherwise yourself",
+                  StackFileWarning, stacklevel=2)
+    return stack.model_copy(update={"name": name, "display_name": f"{name} (what-if over {preset.display_name})"})
 
 
 def band_stack(stack: Stack) -> str:
