@@ -8,7 +8,9 @@ data parallelism over d GPUs of one scale-up domain and the experts spread over 
 powers of two d whose expert shard leaves room for a KV cache, as DeepSeek-V3 serves (DeepSeek-AI,
 "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP across the serving GPUs)
 and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism"). TP layouts win ties
-(wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only. Each attention-DP rank
+(wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only; where d does not divide the
+experts the answer says so in `serve`'s note, and a d the stack's engine cannot build is rejected with its reason
+(`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank
 is an engine of the replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes
 it), and a disaggregated candidate's prefill pool runs without the colocated lock-step stall
 (`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For each candidate:
@@ -73,6 +75,7 @@ from infraplan.errors import InputError
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
+from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
@@ -210,6 +213,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
                 if dep.gpus_per_replica > limit or shape.num_layers < pp:
                     continue
+                if refused := engine_refusal(shape, dep.ep, dep.engine):  # the engine cannot build it
+                    rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}: {refused}")
+                    continue
                 cand = candidate_for(shape, acc, fabric, dep)
                 why = fit_check(shape, cand.cap, dep, sample, acc)
                 if why:
@@ -272,7 +278,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     # full run holds) gives way to the next option that meets it, up to FULL_RUN_TRIES whole runs; none
     # meeting: the first, with meets_slo_full_run false. Before, `--requests 1000` answered 32 H100 for Llama 3
     # 70B chat at 100 requests/s with a full-run TPOT p99 of 206 ms against a 200 ms SLO (1,500: 38, met).
-    runs = []
+    runs: list[tuple[dict[str, Any], dict[str, Any], int, bool, int]] = []
     for option in options[:FULL_RUN_TRIES]:
         runs.append((option, *full_run(option)))
         if runs[-1][3]:
@@ -305,7 +311,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
         "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
-        "notes": [*versioned, *what_if_notes(acc, engine.name)],
+        "notes": [*versioned, *what_if_notes(acc, engine.name),
+                  *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine)])],  # as `serve` says it
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

@@ -36,6 +36,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
+from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
 
 MAX_SPECULATIVE_TOKENS = 8  # draft tokens per step (MTP / EAGLE deployments use 1-5)
@@ -141,6 +142,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         if dep.ep != dep.attention_dp * dep.tp or dep.ep > shape.num_experts:
             raise InputError(f"wide EP needs an MoE model and EP = attention DP x TP = {dep.attention_dp * dep.tp} "
                              f"<= its experts; got EP {dep.ep} for {shape.name} ({shape.num_experts} experts)")
+        if refused := engine_refusal(shape, dep.ep, dep.engine):  # SGLang's Mixtral: EP must divide the experts
+            raise InputError(refused)
     elif dep.ep > 1 and (not shape.is_moe or dep.tp % dep.ep or shape.num_experts % dep.ep):
         experts = f"{shape.num_experts} experts" if shape.is_moe else "no experts (dense)"
         raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "

@@ -23,12 +23,38 @@ placements (vLLM: the first E % EP ranks; SGLang's trivial map: checked for ever
 every EP up to E: the busiest rank always holds L un-replicated experts). In lock-step EP every rank waits at the
 combine all-to-all for the slowest (`serving.lockstep_loop`), so the routed GEMMs are priced on that GPU: L
 experts hit as often as any expert, their weights read and their tokens (L x the tokens of one expert) computed,
-in L local experts' M tiles. Where EP divides E nothing changes (L = E / EP). `serve` says so in a note
-(`uneven_experts_note`). Not moved: the EP all-to-all's bytes (priced by the mean rank's routed copies times the
-expert load factor, `ops.layer`) and the routing kernels' local copies (`moe_routing_time`).
+in L local experts' M tiles. Where EP divides E nothing changes (L = E / EP).
+
+The EP all-to-all (hX40): `ops.layer` prices the dispatch and the combine on the mean rank's bytes, its own T
+tokens' k routed copies (T k h x 2 B, each way). The busiest rank receives the copies routed to its experts: with
+every rank's T tokens routed uniformly, EP T k / E copies per expert, so L EP T k / E = T k x L / (E / EP), and it
+sends their outputs back in the combine; the lock-step ranks wait for it at both. Where the engines send them:
+SGLang 0.5.9 without EPLB and with the trivial init (its defaults: `ep_dispatch_algorithm` stays None,
+server_args.py:2237-2240) leaves the router's logical ids as the physical slots (`topk_ids_logical_to_physical`
+returns them unchanged, eplb/expert_location_dispatch.py:76-80), so logical expert e is served by slot e alone: the
+redundant slots E .. L EP - 1 receive nothing and ranks 0 .. E / L - 1 hold L experts taking all their tokens;
+vLLM 0.12's first E % EP ranks hold L experts (above). DeepEP's low-latency kernels send a token once per routed
+expert, as `ops.layer` counts; its normal kernels once per destination rank (not modelled here, nor in the mean).
+So the all-to-all is priced on the busiest rank's bytes, T k h x 2 B x L / (E / EP) (`busiest_rank_collective`),
+where the attention-DP ranks exchange tokens (wide EP; EP inside the TP group has no all-to-all). Its receive side
+is the copies of every rank's tokens, so its time beyond the mean rank's, t(busiest bytes) - t(mean bytes), goes
+with the routed experts (`llm_iteration`'s "routed_s"), which SGLang's lock-step ranks price on the ranks' mean
+tokens (`serving.lockstep_loop`); a rank's own sends stay on its own tokens. Balanced ranks: t(busiest bytes). A
+lone rank prefilling 8,192 tokens: its own sends bind, not a receiver (72 ranks: 1 / 72 of its copies each); priced
+on its own tokens, the inbound term would have added 12.5 % to that lone prefill's all-to-all (SGLang chat at 36
+requests/s on DeepSeek-R1, EP 72: TPOT p50 89.5 -> 103.4 ms, against 89.5 -> 89.4 as adopted). `serve` and
+`serve-plan` say so in one note (`uneven_experts_note`). Not moved: the routing kernels' local copies
+(`moe_routing_time`: the rank's own T k copies, what it sends).
+
+Engines that refuse: SGLang 0.5.9's fused MoE asserts that EP divides the experts it is built with
+(layers/moe/fused_moe_triton/layer.py:219); its DeepSeek, Qwen2/3-MoE and GPT-OSS models build it with E + R
+(models/deepseek_v2.py:421-423, qwen3_moe.py:238-239, qwen2_moe.py:173-174, gpt_oss.py:140-141), so a redundant R
+makes any EP run, but its Mixtral builds it with E alone (models/mixtral.py:96, :223): SGLang cannot serve a Mixtral
+at an EP not dividing its experts (`engine_refusal`; `serve` refuses it, `serve-plan` does not try it).
 
 Effect (toggle `UNEVEN_EXPERT_SLOTS`): no validation row moves (every serving row's EP divides its experts);
-DeepSeek-R1 at EP 72 on 256 experts: the busiest GPU's expert weight reads 4 / 3.56 = 1.125 x the mean's.
+DeepSeek-R1 at EP 72 on 256 experts: the busiest GPU's expert weight reads and all-to-all bytes 4 / 3.56 = 1.125 x
+the mean's.
 """
 
 from __future__ import annotations
@@ -39,9 +65,11 @@ from dataclasses import replace
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.ops.layer import Gemm
+from infraplan.ops.layer import Collective, Gemm
 
 UNEVEN_EXPERT_SLOTS = True  # price the busiest EP rank's ceil(E / EP) experts (module docstring; toggle to compare)
+# SGLang 0.5.9 model families whose fused MoE is built without redundant slots (module docstring, "Engines that refuse")
+SGLANG_FIXED_SLOT_FAMILIES = frozenset({"mixtral"})
 
 
 def busiest_rank_experts(mean_local_experts: float) -> float:
@@ -62,8 +90,31 @@ def busiest_rank_gemm(g: Gemm, mean_local_experts: float) -> tuple[Gemm, float]:
     return replace(g, count=np.asarray(g.count, dtype=np.float64) * (slots / mean_local_experts)), slots
 
 
+def busiest_rank_collective(c: Collective, mean_local_experts: float) -> Collective:
+    """An op-table collective as the busiest GPU runs it: the EP all-to-all's bytes (the mean rank's routed copies,
+    `ops.layer`) times L / (E / EP), the copies routed to its L experts (module docstring); any other collective,
+    and the all-to-all where EP divides E, unchanged (the same object)."""
+    if c.role != "ep" or c.kind != "all_to_all":
+        return c
+    slots = busiest_rank_experts(mean_local_experts)
+    if slots == mean_local_experts:
+        return c
+    return replace(c, bytes=np.asarray(c.bytes, dtype=np.float64) * (slots / mean_local_experts))
+
+
+def engine_refusal(shape: TransformerShape, ep: int, engine: str | None) -> str | None:
+    """Why the serving engine cannot build the MoE layers of `shape` at EP `ep` (module docstring), else None."""
+    if not (shape.is_moe and ep > 1 and shape.num_experts % ep and engine == "sglang"
+            and shape.model_type in SGLANG_FIXED_SLOT_FAMILIES):
+        return None
+    return (f"SGLang cannot serve {shape.name} at EP {ep}: its {shape.model_type} MoE is built on the "
+            f"{shape.num_experts} experts alone, no redundant slots, and EP must divide them (sglang 0.5.9 "
+            "fused_moe_triton/layer.py:219)")
+
+
 def uneven_experts_note(shape: TransformerShape, ep: int, engine: str | None) -> str | None:
-    """The note `serve` gives where EP does not divide the routed experts (module docstring), else None."""
+    """The note `serve` and `serve-plan` give where EP does not divide the routed experts (module docstring), else
+    None."""
     experts = shape.num_experts
     if not (UNEVEN_EXPERT_SLOTS and shape.is_moe and ep > 1 and experts % ep):
         return None
@@ -73,5 +124,6 @@ def uneven_experts_note(shape: TransformerShape, ep: int, engine: str | None) ->
                  "vllm": f"vLLM without EPLB puts {slots} experts on each of its first {experts % ep} ranks"}
     how = placement.get(engine or "", "the engine's placement not read: priced as SGLang's and vLLM's")
     return (f"EP {ep} does not divide the {experts} routed experts of {shape.name}: the busiest GPU holds {slots} "
-            f"(mean {experts / ep:.2f}) and every rank waits for it at the combine, so each layer's expert GEMMs "
-            f"and weight reads are priced on {slots} experts ({how}; serving.expert_slots)")
+            f"(mean {experts / ep:.2f}) and every rank waits for it at the combine, so each layer's expert GEMMs and "
+            f"weight reads, and with attention DP its all-to-all bytes, are priced on {slots} experts ({how}; "
+            "serving.expert_slots)")

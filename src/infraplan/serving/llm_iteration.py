@@ -19,7 +19,8 @@ A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One i
 * Memory-bound element-wise kernels: what the stack's engine family runs a layer (`serving.engine_kernels`).
 * TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
   two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
-  all-to-all dispatch and combine; PP: the activations sent between stages.
+  all-to-all dispatch and combine (the busiest GPU's bytes where EP does not divide the experts:
+  `serving.expert_slots`); PP: the activations sent between stages.
 * A fixed host cost per iteration (scheduling, sampling, CUDA-graph replay; `ITERATION_OVERHEAD_S`, ASSUMPTION);
   an eager iteration lasts at least the host's kernel launches (`serving.host_overhead`, `HOST_ISSUE`).
 * MoE: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing) hit
@@ -75,8 +76,9 @@ the attention_dp - 1 other ranks prefills as many tokens as this one at other ti
 coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
 charged to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait
 measured on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra`
-"stall" carries it, and "routed_s" the routed experts' part of `body_s`, which `serving.lockstep_loop` prices on
-the ranks' mean tokens). A stack whose engine runs the ranks' context phases in the same
+"stall" carries it, and "routed_s" the routed experts' part of `body_s`, with the busiest GPU's all-to-all inbound
+beyond the mean rank's (`serving.expert_slots`), which `serving.lockstep_loop` prices on the ranks' mean tokens). A
+stack whose engine runs the ranks' context phases in the same
 iterations carries no such stall (`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`):
 TensorRT-LLM (its attention-DP balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six
 measured attention-DP 8 DeepSeek-R1 rows, run at their stated 64-256 clients (batch_size is per rank: the MoE
@@ -116,6 +118,7 @@ from infraplan.serving import (
     decode_kernels,
     deepgemm_moe,
     engine_kernels,
+    expert_slots,
     kv_cache,
     mla_absorb,
     mla_decode,
@@ -268,6 +271,12 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
     comm = sum((_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
                 if c.role in ("tp", "ep")), np.zeros_like(m))
+    # the EP all-to-all on the busiest GPU's bytes where EP does not divide the experts: its copies received beyond
+    # the mean rank's go with the routed experts (the ranks' mean tokens in lock-step; `serving.expert_slots`)
+    for c in ops.collectives_fwd:
+        if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)) is not c:
+            inbound = _collective_time(fabric, busiest) - _collective_time(fabric, c)
+            comm, routed = comm + inbound, routed + inbound
     return gemms + elementwise + comm, flop_s, routed
 
 

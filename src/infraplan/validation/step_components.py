@@ -34,7 +34,14 @@ import numpy as np
 from infraplan.cluster import Cluster
 from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
-from infraplan.serving import decode_kernels, deepgemm_moe, engine_kernels, release_all_reduce, routed_experts
+from infraplan.serving import (
+    decode_kernels,
+    deepgemm_moe,
+    engine_kernels,
+    expert_slots,
+    release_all_reduce,
+    routed_experts,
+)
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
 from infraplan.serving.kv_cache import stage_layers
@@ -86,7 +93,8 @@ def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequenc
     custom = load_engine(dep.stack).custom_all_reduce
     table = release_all_reduce.table(acc, dep.stack)
     for c in ops.collectives_fwd:
-        if c.role in ("tp", "ep"):
+        if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `_layer_time`
+            c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
             t = _collective_time(fabric, c, custom and c.role == "tp", table)
             parts[f"{c.role}_collectives"] += layers * float(np.ravel(t)[0])
     priced = sum(parts.values())
