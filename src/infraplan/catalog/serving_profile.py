@@ -52,6 +52,16 @@ class BlockFp8GemmFit(Spec):
     tile_n: int = Field(128, ge=1, description="wave form: output tile columns")
 
 
+class AttentionDpBalance(Spec):
+    """TensorRT-LLM's attention-DP context balancing (`attention_dp_config`; `serving.adp_balance`)."""
+
+    enabled: bool = Field(False, description="context requests held until every rank has one (enable_balance)")
+    timeout_iterations: int = Field(50, ge=1, description="iterations after which held context requests run "
+                                    "anyway (timeout_iters)")
+    batching_wait_iterations: int = Field(10, ge=0, description="iterations context requests wait, once every "
+                                          "rank has one, to batch more (batching_wait_iters)")
+
+
 class ServingProfile(Spec):
     """A serving stack's engine conventions (`serving.engines` reads them; cite each in the YAML's `source`).
 
@@ -101,6 +111,9 @@ class ServingProfile(Spec):
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
         "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+    attention_dp_balance: AttentionDpBalance | None = Field(
+        None, description="attention DP: context requests held until every rank can take one or a timeout passes "
+        "(TensorRT-LLM's `attention_dp_config`; `serving.adp_balance`); unset: none, the engine's default")
     schedule_ahead: bool = Field(
         False, description="the engine loop schedules and launches iteration i + 1 before it waits for iteration "
         "i (vLLM async scheduling, SGLang's overlap scheduler): a new request waits one iteration more "

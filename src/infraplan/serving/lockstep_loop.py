@@ -15,7 +15,9 @@ leaps it (up to the first completion on any rank, cut before the iteration in wh
 lands, or before an on-demand rank runs out of blocks), its iterations each the largest of the ranks' linear
 decode times (summed in numpy over the stretch). A rank short of blocks for a decode step preempts its newest
 request as the engine loop does (`preempt`, its lines). With one rank, and on ranks that stay in phase (a burst of
-equal requests), it is the engine loop (tests/serving/test_lockstep_loop.py).
+equal requests), it is the engine loop (tests/serving/test_lockstep_loop.py). Under a stack's attention-DP context
+balancing (TensorRT-LLM's `attention_dp_config`, `serving.adp_balance`) each iteration first asks its gate whether
+the ranks' context requests run; held, every rank decodes only (a leapt stretch counts its iterations there too).
 
 Shared experts (`SHARED_EXPERTS`): the cost tables price a rank's routed-expert GEMMs for m tokens as if every rank
 held m (balanced ranks: each GPU runs its E / ep experts on the copies the whole EP group routes to them,
@@ -49,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving.adp_balance import BalanceGate
 from infraplan.serving.client_loop import next_request_s
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.loop_stepping import NEVER, cost_tables, engine_policy, engine_request_lists, on_demand_stretch
@@ -127,11 +130,12 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                      cached_tokens: np.ndarray, decode_steps: np.ndarray, rank_of: np.ndarray, ranks: int,
                      max_batch: int, token_budget: int, kv_blocks: int, block_tokens: int, scheduler: str,
                      kv_admission: str, clients: int = 0, round_trip_s: float = 0.0,
-                     lag: bool = False) -> EngineResult:
+                     lag: bool = False, balance: BalanceGate | None = None) -> EngineResult:
     """One replica's `ranks` engines in lock-step (module docstring) over its requests (in arrival order, request k
     on rank `rank_of[k]`). `clients` > 0: closed loop, request k + clients sent `round_trip_s` after request k
     ends, a schedule-ahead loop's iteration later with `lag` (`serving.client_loop.next_request_s`; both on one
-    rank)."""
+    rank). `balance`: the engine's attention-DP context balancing, which may hold every rank's prefills in an
+    iteration (`serving.adp_balance`)."""
     n = len(arrival_s)
     on_demand = kv_admission == "on_demand"
     todo, ctx0, steps, need, fin_blocks = engine_request_lists(prefill_tokens, cached_tokens, decode_steps,
@@ -248,17 +252,23 @@ def lockstep_replica(cost: IterationCost, arrival_s: np.ndarray, prefill_tokens:
                             on_demand, routed, ranks, floors)
             clock += span
             leapt += k
+            if balance is not None and k:  # the balance counts the leapt iterations (`serving.adp_balance`)
+                balance.idle(k // len(busy), len(busy) == ranks)
+        hold = balance is not None and not balance.admits([len(r.prefill) for r in rs], [r.n_dec for r in rs],
+                                                          max_batch)
         plans = []
         longest = floor_s = 0.0  # floor_s: the longest host-bound rank's own time (`_iteration_s`' floor)
         tokens = 0  # every rank's tokens, whose routed copies the experts' GPUs run
         for r in busy:  # one iteration of every rank (`engine_steps`' general step)
-            d = 0 if prefill_first and r.prefill else r.n_dec
+            d = 0 if prefill_first and r.prefill and not hold else r.n_dec
             if on_demand and d:  # the blocks this iteration's tokens start; preempt the newest until they fit
                 while r.grow[(r.steps_done + 1) % bt] > r.free:
                     preempt(r)
                 r.free -= r.grow[(r.steps_done + 1) % bt]
-                d = 0 if prefill_first and r.prefill else r.n_dec
+                d = 0 if prefill_first and r.prefill and not hold else r.n_dec
             budget = token_budget - d
+            if hold:  # every rank's context requests wait (`serving.adp_balance`)
+                budget = 0
             if not r.prefill or budget <= 0:
                 p_tok, pairs, fin = 0, 0.0, []
             else:

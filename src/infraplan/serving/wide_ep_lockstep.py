@@ -38,7 +38,9 @@ normal-mode dispatch in those iterations are not charged. The mean-wait rule als
 prefill's expert GEMMs as if every rank held as many tokens; a decoding rank's own rows add to the iteration rather
 than overlapping the other rank's prefill; one mean wait per pool; a rank's prefill is not stretched by a longer
 coinciding prefill. Stacks whose ranks do not stall (`attention_dp_prefill_stall: false`) and prefill pools
-(`disaggregated.prefill_pool_cost`) are unchanged.
+(`disaggregated.prefill_pool_cost`) are unchanged, except where the stack balances its ranks' context requests
+(TensorRT-LLM's `attention_dp_config`, `serving.adp_balance`): those ranks run in the lock-step loop, which holds
+every rank's prefills while the balance waits.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.serving.adp_balance import BalanceGate, balance_of
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import IterationCost
 from infraplan.serving.lockstep_loop import lockstep_replica
@@ -153,13 +156,14 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
                   round_trip_s: float = 0.0, lag: bool = False) -> EngineResult:
     """The pool's replicas, each of `dep.engines_per_replica` ranks run in lock-step (`serving.lockstep_loop`) on the
     stall-free `cost`, the requests routed as `serving_sim.run_pool` routes them (`round_trip_s`, `lag`: its client
-    cycle, `serving.client_loop.next_request_s`)."""
+    cycle, `serving.client_loop.next_request_s`), under the stack's attention-DP balancing where it has one
+    (`serving.adp_balance`)."""
     n, ranks = len(arrival), dep.engines_per_replica
     engine_of = engine_of_requests(n, engines, clients)
     first, finish, sent = np.full(n, np.nan), np.full(n, np.nan), np.array(arrival, dtype=np.float64)
     busy = compute = 0.0
     iterations = preemptions = recomputed = 0
-    stack = load_engine(dep.stack)
+    stack, balance = load_engine(dep.stack), balance_of(dep)
     free = with_others(cost, 0.0)
     for group in range(-(-engines // ranks)):
         idx = np.flatnonzero(engine_of // ranks == group)
@@ -168,7 +172,8 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
         local_clients = len({int(k) % clients for k in idx}) if clients > 0 else 0
         r = lockstep_replica(free, arrival[idx], prefill[idx], cached[idx], steps[idx], engine_of[idx] % ranks,
                              ranks, dep.max_batch, dep.token_budget, blocks, dep.block_tokens, stack.scheduler,
-                             stack.kv_admission, local_clients, round_trip_s, lag)
+                             stack.kv_admission, local_clients, round_trip_s, lag,
+                             BalanceGate(balance) if balance is not None else None)
         first[idx], finish[idx], sent[idx] = r.first_token_s, r.finish_s, r.arrival_s
         busy, compute, iterations = busy + r.busy_s, compute + r.compute_s, iterations + r.iterations
         preemptions, recomputed = preemptions + r.preemptions, recomputed + r.recomputed_tokens
@@ -178,10 +183,13 @@ def lockstep_pool(cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarra
 def run_lockstep_pool(run_pool: Callable[..., Any], cost: IterationCost, dep: Any, blocks: int, arrival: np.ndarray,
                       prefill: np.ndarray, cached: np.ndarray, steps: np.ndarray, engines: int,
                       clients: int = 0, round_trip_s: float = 0.0, lag: bool = False) -> Any:
-    """Where the ranks stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
+    """Where the stack balances its attention-DP ranks' context requests (`serving.adp_balance`, PP 1) or the ranks
+    stall (`applies`): the ranks stepped together (`lockstep_pool`, `LOCKSTEP_LOOP`), else (PP > 1)
     `run_pool` (serving_sim's, passed in: it sits above this module, with the same `round_trip_s` and `lag`) with the
     lock-step wait measured on the ranks' timelines (module docstring); `run_pool` on `cost` itself where the rule
     does not apply."""
+    if balance_of(dep) is not None and np.any(prefill > 0):  # held context requests: the ranks in lock-step
+        return lockstep_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients, round_trip_s, lag)
     if not applies(cost) or not np.any(prefill > 0):
         return run_pool(cost, dep, blocks, arrival, prefill, cached, steps, engines, clients)
     if LOCKSTEP_LOOP and dep.pp == 1:

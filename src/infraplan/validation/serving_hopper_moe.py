@@ -235,6 +235,7 @@ from infraplan.serving.llm_iteration import Deployment
 from infraplan.validation import campaign_settings, serving_hopper
 from infraplan.validation import serving_row_consistency as consistency
 from infraplan.validation.data_files import read_rows
+from infraplan.validation.release_stacks import data_stack
 from infraplan.validation.results import ValidationSet
 from infraplan.validation.serving_hopper import row_deployment
 from infraplan.validation.serving_report import (
@@ -250,6 +251,10 @@ GATE_MEAN_ERROR = 0.15  # issue 13: mean |error| <= 15 % on the serving rows
 MAX_GPUS = 8  # one HGX node: the catalog's H100 / H200 systems hold TP and EP inside the node's NVLink
 SAMPLE_EVERY = 1  # `validate` scores every row (~8 s); 2 = every 2nd row of each group (~4 s), until 2026-12-02
 SET_NAME = "serving hopper MoE/MLA (closed loop)"
+# TensorRT-LLM attention-DP rows on trtllm-0.x with the context balancing on (`serving.adp_balance`; the launch's
+# settings recalled, not stated: data/stacks/trtllm-0.x-adp-balance.yaml). Measured, not adopted (hQ40, notes file):
+# 15.137 -> 14.980 % (TTFT 21.07 -> 20.80, TPOT 9.21 -> 9.16)
+ADP_BALANCE_CAMPAIGN = False
 INCONSISTENT = LITTLE_LAW  # the Little's-law rule's reason (`validation.serving_row_consistency`, rule 1)
 SOURCE = "NVIDIA AIConfigurator silicon sample (Apache-2.0), closed-loop benchmark clients"
 # the set's checkpoints -> catalog preset (HF config.json); models without one stay awaiting
@@ -330,8 +335,10 @@ def moe_deployment(row: dict[str, str]) -> Deployment:
     tp, adp = _int(row["tp_size"]), _int(row["attention_dp_size"])
     ep = adp * tp if adp > 1 else _int(row["moe_ep_size"])
     k, r = campaign_settings.draft(row, _shape)  # MTP where the campaign ran it
-    return replace(row_deployment(row), dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp,
-                   speculative_tokens=k, acceptance=r)
+    dep = row_deployment(row)
+    if ADP_BALANCE_CAMPAIGN and adp > 1 and dep.stack == "trtllm-0.x":  # what-if (`ADP_BALANCE_CAMPAIGN`)
+        dep = replace(dep, stack=data_stack("trtllm-0.x-adp-balance.yaml"))
+    return replace(dep, dtype=dtype, kv_dtype=kv_dtype, ep=ep, attention_dp=adp, speculative_tokens=k, acceptance=r)
 
 
 @cache
