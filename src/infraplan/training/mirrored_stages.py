@@ -8,7 +8,7 @@ modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, ever
 The same split rules as `training.stage_split` (even, balanced: its bisection), per pair of stages. Vectorised
 over plans, or one plan's floats operation for operation. Moved out of training/stage_split.py (hY2, session 38),
 unchanged. ZB-V's bubble with rank 0's two end chunks heavier than a plain chunk: `zb_v_end_chunks_s` (hZ3,
-session 39).
+session 39; below 2p - 1 micro-batches hZ40, session 40).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.scalar_path import larger, pick, to_float
+from infraplan.scalar_path import larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
 from infraplan.training.rank_kind_bubbles import _where_it_holds
@@ -160,8 +160,7 @@ def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, st
     micro-batch, each rank two plain chunks of c = o / (2 (p - 1))) where rank 0 (`stage_s` per micro-batch, the
     heaviest) holds chunk 0 (the embedding), c + x, and chunk 2p - 1 (the LM head + loss and the MTP modules),
     c + y: x = `first_excess_s` >= 0, y = `stage_s` - 2c - x >= 0; 0 where either is negative (x < 0: the
-    caller's mark, not this case), below 2p - 1 micro-batches, for other schedules and where `ZB_SPLIT`'s shares
-    are not equal.
+    caller's mark, not this case), for other schedules and where `ZB_SPLIT`'s shares are not equal.
 
     torch's ScheduleZBVZeroBubble (torch 2.14.1 torch/distributed/pipelining/schedules.py:3457-3648, its order of
     F, I (input gradient) and W (weight gradient) per chunk; the transcription in
@@ -173,11 +172,12 @@ def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, st
     pass fewer, rank 0's chunk-0 passes of the warm-up and one of the head's), so the bubble is
     max(0, A, B) / 3: exact with fractions on every list-scheduled case tried (p 2-16, m 2p - 1..4p, random c, x,
     y >= 0). The model's o / 6 is over wherever x + y > 0 (e.g. p 4, y = c / 2: 1.5 c / 3 for 3 c / 3). Below 2p -
-    1 micro-batches the shapes depend on m's parity (not closed; the model, never below the list there, stays).
-    Arrays over plans (computed only where it applies), or one plan's floats (the same bits)."""
+    1 micro-batches (torch's order for 2p - 1 with the missing micro-batches' slots idle) the closed form of
+    `_zb_v_ramp_passes` less the model's ramp (hZ40, session 40). Arrays over plans (computed only where it
+    applies), or one plan's floats (the same bits)."""
     f, b, w = ZB_SPLIT
     m, p, x = to_float(micro_batches), to_float(pp), to_float(first_excess_s)
-    holds = (schedule == int(Schedule.ZB_V)) & (m >= 2.0 * p - 1.0) & (x >= 0.0) & (f == b == w)
+    holds = (schedule == int(Schedule.ZB_V)) & (m >= 1.0) & (x >= 0.0) & (f == b == w)
     return _where_it_holds(holds, (p, m, stage_s, others_s, x), _zb_v_end_chunks)
 
 
@@ -187,7 +187,46 @@ def _zb_v_end_chunks(p: Any, m: Any, th: Any, o: Any, x: Any) -> Any:
     c = o / (2.0 * larger(p - 1.0, 1.0))
     y = th - 2.0 * c - x  # (rounding of a plan with y = 0 kept: 1e-9 of a chunk)
     inside, y = y >= -1e-9 * c, larger(y, 0.0)
+    steady = o * max(f, f + b - 2.0 * w) / 2.0  # the model's steady bubble (`_zb_v_bubble`)
+    if type(m) is float and m < 2.0 * p - 1.0:  # one plan on the ramp
+        return pick(inside, f * _zb_v_ramp_passes(p, m, c, x, y) - larger(_model_ramp(p, m, o), steady), 0.0)
     fill = (p - 1.0) * c - (3.0 * m - 2.0 * p + 1.0) * x - (3.0 * m - 3.0 * p + 4.0) * y
     warm = (p - 2.0) * c - 2.0 * p * x - y
-    # less the model's steady bubble (`_zb_v_bubble` from 2p - 1 micro-batches)
-    return pick(inside, f * larger(larger(fill, warm), 0.0) - o * max(f, f + b - 2.0 * w) / 2.0, 0.0)
+    full = f * larger(larger(fill, warm), 0.0) - steady  # less the model's (from 2p - 1 micro-batches)
+    ramp = m < 2.0 * p - 1.0
+    if type(m) is not float and bool(np.any(ramp)):  # plans on the ramp among them
+        below = f * _zb_v_ramp_passes(p, m, c, x, y) - larger(_model_ramp(p, m, o), steady)
+        full = np.where(ramp, below, full)
+    return pick(inside, full, 0.0)
+
+
+def _model_ramp(p: Any, m: Any, o: Any) -> Any:
+    """The model's ramp below 2p - 1 micro-batches (`schedule_models._zb_v_bubble`'s, operation for operation)."""
+    f, b, w = ZB_SPLIT
+    return o * (f + b - w * (m - 1.0) / larger(p - 1.0, 1.0))
+
+
+def _zb_v_ramp_passes(p: Any, m: Any, c: Any, x: Any, y: Any) -> Any:
+    """ZB-V's bubble in passes (a third of a chunk, `ZB_SPLIT`'s equal shares) below 2p - 1 micro-batches
+    (1 <= m <= 2p - 2), rank 0's chunks c + x (chunk 0) and c + y (chunk 2p - 1), the others c, x, y >= 0: the
+    longest path through torch 2.14.1's ScheduleZBVZeroBubble order (schedules.py:3526-3648, n_micro = max(2p - 1,
+    m), the slots of micro-batches >= m idle) less rank 0's 6m passes. Every path is a count of passes per chunk
+    kind; the upper envelope of those counts' linear forms over the cone x, y >= 0 (pareto-pruned by path, hull
+    vertices by linear programming, p 2-16, every m 1..2p - 2; hZ40, session 40) is the max of 0 and seven forms,
+    with q = min(m, p), e = 1 for an even m (0 odd): the fill A = (4p - 2 - 2m) c - (2q - 2 + e) x - (3q - 2) y
+    (the model's ramp at x = y = 0), B = (4p - 1 - 3m - e) c - y, C = (2p - 1 - m - e) c, D = (4p - 1 - 3m) c - x
+    - y, E = (2p - 1 - m) c - x (below p micro-batches the last rank's warm-up), F = (p - 1) c - (2m + e) x - (3p +
+    1) y (the steady fill, m > 3p / 2 - 1) and G = (m - p - 1) c - (2p + e) x - y. Exact (fractions) against the
+    list schedule; tests/training/test_zbv_ramp_hZ40.py. Floats or arrays of one shape."""
+    q, e = smaller(m, p), 1.0 - m % 2.0
+    forms = ((4.0 * p - 2.0 - 2.0 * m) * c - (2.0 * q - 2.0 + e) * x - (3.0 * q - 2.0) * y,
+             (4.0 * p - 1.0 - 3.0 * m - e) * c - y,
+             (2.0 * p - 1.0 - m - e) * c,
+             (4.0 * p - 1.0 - 3.0 * m) * c - x - y,
+             (2.0 * p - 1.0 - m) * c - x,
+             (p - 1.0) * c - (2.0 * m + e) * x - (3.0 * p + 1.0) * y,
+             (m - p - 1.0) * c - (2.0 * p + e) * x - y)
+    most = 0.0 * c
+    for form in forms:
+        most = larger(most, form)
+    return most

@@ -62,7 +62,8 @@ these names are importable as well).
   max((p - 1)(T_F + T_B) - (m - 1) T_W, the steady bubble above) at 1 : 1 : 1 -- ZB-H1's ramp below p, here up
   to m = 2p - 1 -- and the steady bubble exactly at every m >= 2p - 2 (session 34, lead). With rank 0's two
   chunks heavier than a plain one (the embedding, the LM head + loss) that order's bubble is below o / 6 from
-  2p - 1 micro-batches on: `mirrored_stages.zb_v_end_chunks_s` on top (hZ3, session 39).
+  2p - 1 micro-batches on, and below the ramp under it: `mirrored_stages.zb_v_end_chunks_s` on top (hZ3,
+  session 39; the ramp hZ40, session 40).
 * DualPipe (DeepSeek-V3, arXiv:2412.19437 Sec. 3.2.1, Table 2): micro-batches enter from both ends; rank i
   holds stages i and p-1-i, so every rank keeps 2x the parameters of a stage and p + 1 micro-batches of
   activations (Table 2); one forward and one backward chunk of opposite directions overlap ("F&B"), hiding
