@@ -166,4 +166,10 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     site = site_inputs(layout, cooling, location, build_type, overrides)
     n = cluster.total_accelerators if system is not None else int(count or 0)
     load = built_load(layout, n, site.cooling, site.cooling_name, rack_power_w)
-    return facility_report(layout, load, site)
+    report = facility_report(layout, load, site)
+    if load.accelerators == n:
+        return report
+    return report.model_copy(update={"count_note": (
+        f"--count {n:,} is not a whole number of {layout.accelerators_per_server}-accelerator servers: "
+        f"{load.servers:,} server(s) house {load.accelerators:,} {layout.accelerator.name}, which every figure "
+        "counts (power, racks, capex, energy)")})

@@ -79,6 +79,8 @@ class FacilityReport(Result):
                                    "accelerator's own: a what-if's inherited preset price (`accelerator_price`)")
     figures_notes: list[str] = Field(default_factory=list, description="the accelerator's figures (power among "
                                      "them) where they are SECONDARY or PRELIMINARY (`catalog.figures.figures_notes`)")
+    count_note: str | None = Field(None, description="where --count is not a whole number of servers: the "
+                                   "accelerators housed in whole servers, which every figure counts")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     accelerator: str = Field(description="accelerator preset")

@@ -10,6 +10,7 @@ optical. NICs themselves are part of the server (host power and server price), n
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
@@ -58,6 +59,31 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
             "price_sources": [switches.source, links.source]}
 
 
+def wiring_notes(topo: ClosTopology) -> list[str]:
+    """Where a built tier departs from the plain port arithmetic of a folded Clos (shared/reference/network.md: a
+    k-ary fat tree's cores = N/k; o:1 divides a tier's uplinks by o), the reason: balanced wiring (every lower
+    switch's uplinks split evenly over the upper switches it reaches, topology.py) needs more switches than the
+    port count of each domain's links alone, or whole up ports round the configured oversubscription."""
+    notes = []
+    for t in topo.tiers[1:]:
+        below, links = topo.tiers[t.index - 1], topo.links_between(t.index)
+        ports = t.radix if t.is_top else math.floor(t.radix * t.oversubscription / (1.0 + t.oversubscription) + 1e-9)
+        need = t.domains * math.ceil(links // t.domains / ports)
+        if t.switches > need:
+            group = (f"{t.planes} planes (one per {below.name} switch index) of {t.switches_per_plane}"
+                     if t.planes > 1 else f"{t.switches_per_domain}")
+            up = f" and {t.up_ports} up" if t.up_ports else ""
+            notes.append(f"{t.name}: {t.switches:,} switches using {t.down_ports} down{up} of their {t.radix} ports: "
+                         f"balanced wiring ({t.links_per_lower} of each {below.name} switch's {below.up_ports} "
+                         f"uplinks to every {t.name} switch it reaches) takes {group} per {t.domain_gpus:,}-GPU "
+                         f"domain; {need:,} would hold the {links:,} links by port count, with uneven wiring")
+        if not t.is_top and abs(t.effective_oversubscription / t.oversubscription - 1.0) > 0.01:
+            notes.append(f"{t.name}: {t.effective_oversubscription:.3g}:1 built where {t.oversubscription:g}:1 is "
+                         f"configured: {t.down_ports} down ports take ceil({t.down_ports} / {t.oversubscription:g})"
+                         f" = {t.up_ports} whole up ports")
+    return notes
+
+
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
@@ -89,4 +115,5 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
+        "notes": wiring_notes(topo),
     })

@@ -62,7 +62,8 @@ class NetworkReport(Result):
         None, description="rail-only: one rail's bisection, bytes per second (the total is rails x it; a byte to "
         "another rail crosses the scale-up domain first)")
     notes: list[str] = Field(default_factory=list, description="lines on how other commands build the same "
-                             "accelerators (an accelerator preset beyond one zone: `facility`'s zones at 1:7)")
+                             "accelerators (an accelerator preset beyond one zone: `facility`'s zones at 1:7) and "
+                             "where a tier's balanced wiring or whole up ports depart from its port arithmetic")
 
 
 class CollectiveResult(SparseResult):

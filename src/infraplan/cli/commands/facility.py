@@ -47,6 +47,8 @@ def render_facility(r: FacilityReport) -> None:
         console.print(f"capex, opex and $/GPU-h not priced: {r.cost_reason}", soft_wrap=True)
     if r.price_note:
         console.print(f"price: {r.price_note}", soft_wrap=True)
+    if r.count_note:
+        console.print(f"note: {r.count_note}", soft_wrap=True, markup=False, highlight=False)
     for note in r.figures_notes:  # the accelerator's figures' standing (`catalog.figures.figures_notes`)
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
 

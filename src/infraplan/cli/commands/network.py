@@ -47,8 +47,8 @@ def render_fabric(r: NetworkReport) -> None:
                       "the scale-up domain first")
     if r.graphml:
         console.print(f"graph written to {r.graphml}")
-    for note in r.notes:
-        console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
+    for note in r.notes:  # wrapped to the terminal, as the table above
+        console.print(f"note: {note}", highlight=False, markup=False)
 
 
 def network(
