@@ -55,7 +55,7 @@ class Cluster:
         except InputError:
             if ref in list_presets("accelerators") or is_accelerator_file(ref):  # generic node and Clos
                 return cls.for_accelerator(ref)
-            if looks_like_path(ref):
+            if looks_like_path(ref) or ref in list_presets("systems"):  # a file's, or a preset's own error
                 raise
             # the did-you-mean over both kinds a --system takes: 'h100' suggested hgx-h200, not h100-sxm
             names = [*list_presets("systems"), *list_presets("accelerators")]
