@@ -119,3 +119,14 @@ def test_a_row_without_a_finite_objective_is_not_on_the_front() -> None:
     of (NaN, 1), (inf, 0.5), (2, 1) minimised is the third row alone."""
     rows = [[float("nan"), 1.0], [float("inf"), 0.5], [2.0, 1.0]]
     assert pareto_front(rows, [0, 1], [False, False]) == [2]
+
+
+def test_an_empty_axis_group_is_refused_whichever_way_it_is_written() -> None:
+    """hM12's finding: an empty zip group said it held one point and ran none, an empty product ran one; both are
+    now one InputError line (sweep/spec.py `AxisGroup._one`)."""
+    from infraplan.errors import InputError
+    from infraplan.sweep.spec import load_spec
+
+    for group in ({"zip": {}}, {"product": {}}):
+        with pytest.raises(InputError, match="names at least one axis"):
+            load_spec({"function": "train", "fixed": {"model": "llama3-8b"}, "axes": [group]})

@@ -148,6 +148,8 @@ class AxisGroup(_Frozen):
     def _one(self) -> AxisGroup:
         if (self.product is None) == (self.zip is None):
             raise ValueError("an axis group is {product: {...}} or {zip: {...}}")
+        if not (self.product or self.zip):  # empty: a zip ran no point and a product one (hM12, session 40)
+            raise ValueError("an axis group names at least one axis")
         if self.zip is not None:
             lengths = {name: len(axis_values(axis)) for name, axis in self.zip.items()}
             if len(set(lengths.values())) > 1:
