@@ -89,7 +89,8 @@ def test_the_residuals_validated_as_one_tuple_are_the_rows_one_by_one():
     rows = error_bands.written_rows((resources.files("infraplan.catalog") / "error_bands.yaml").read_text())
     assert rows is not None
     one_by_one = tuple(error_bands.Residual(id=r[0], family=r[1], stack=r[2], kind=r[3], residual=r[4],
-                                            campaign=r[5], metric=r[6]) for r in rows)
+                                            campaign=r[5], metric=r[6], settings=r[7] if len(r) > 7 else "case")
+                       for r in rows)
     loaded = error_bands.load_residuals()
     assert type(loaded) is tuple and loaded == one_by_one
     assert all(type(r) is error_bands.Residual for r in loaded)

@@ -50,7 +50,7 @@ def test_the_shipped_error_bands_read_as_yaml_reads_them():
     assert rows is not None and len(rows) == len(parsed) > 1000
     for row, yaml_row in zip(rows, parsed, strict=True):
         assert list(row) == [*yaml_row[:4], float(yaml_row[4]), *yaml_row[5:]]
-        assert [type(v) for v in row] == [str, str, str, str, float, str, str]
+        assert [type(v) for v in row] == [str, str, str, str, float, str, str, str][:len(row)]  # 8th: settings
 
 
 ROW = '  - [H001, hopper, megatron, training, -0.1239, "Llama 3 paper", throughput]\n'

@@ -36,12 +36,13 @@ def _leave_campaign_out(residuals: list[Residual], metric: str = "throughput") -
     """Campaign -> whether each of its cases' `metric` residuals lies inside the band built from every other
     campaign."""
     inside: dict[str, list[bool]] = defaultdict(list)
-    bands: dict[tuple[str, str, str, str], ErrorBand | None] = {}
+    bands: dict[tuple[str, str, str | None, str], ErrorBand | None] = {}
     for r in (r for r in residuals if r.metric == metric):
-        key = (r.group, r.family, r.stack, r.kind)
+        stack = None if r.settings == "default" else r.stack  # a case re-run on the default stack: its answer's band
+        key = (r.group, r.family, stack, r.kind)
         if key not in bands:
             others = tuple(q for q in residuals if q.group != r.group)
-            bands[key] = error_band(r.family, r.stack, r.kind, others, metric=metric)
+            bands[key] = error_band(r.family, stack, r.kind, others, metric=metric)
         band = bands[key]
         inside[r.group].append(band is not None and band.low <= r.residual <= band.high)
     return inside

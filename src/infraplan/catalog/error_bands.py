@@ -34,6 +34,14 @@ with k_lo = 1, k_hi = K), and `basis` says which. One campaign (K = 1, probabili
 DLRM-v2 rows are one submission's scenarios, so a recsys answer carries `error_band: null` and `no_band_basis`
 says why, as video and image answers do (no validation case at all). A result that predicts throughput is then
 expected within [prediction / (1 + high), prediction / (1 + low)] of the measurement, a mean TTFT likewise.
+Default stack (hB40): a training case's residual is `validate`'s, priced on the settings its measurement ran (a
+frontier row on its performance configuration, `validation.sets.frontier_row_stack`). An answer on the default
+training stack as shipped (no `--stack`, `--stack nemo-26.04` or a copy, the search's default) carries a second
+error: the settings a tuned run would use are not these (the 15 frontier plans on the default stack: mean |error|
+12.6 % against 10.5 %, 5 below the case-settings band). So every training case is also re-run on the default stack,
+same plan and published figure (`settings: default`, the file's eighth column; `validation.bands.
+default_stack_residuals`), and such an answer's band is built from those by the same campaign / conformal rule
+(`band_settings`); any other stack's answer keeps the cases' own. `basis` says which.
 The leave-one-campaign-out coverage of this rule on the stored residuals is a test
 (tests/validation/test_band_coverage.py: 81-82 % of a left-out campaign's cases, 94 % of all cases; TTFT: 80 % and
 89.5 %); the audit behind it is in validation/notes/error_bands_tried.md (the rule before it, the
@@ -47,16 +55,19 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import yaml
 from pydantic import Field, TypeAdapter
 
 from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.results import Result
 
 MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 80 % two-sided band (docstring)
 BAND_TAILS = (0.1, 0.9)  # the band's lower and upper tail probabilities: 80 % between them
+CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (module docstring, "Default stack")
 
 # accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
 # (each derivative as its catalog file states: h800.yaml "the H100 SXM5 die", b300/gb300.yaml Blackwell Ultra with
@@ -86,6 +97,9 @@ class Residual(Result):
     metric: str = Field("throughput", description="what the residual measures: throughput (predicted / published "
                                                   "throughput - 1; serving: 1 / TPOT) | ttft (predicted / measured "
                                                   "mean TTFT - 1)")
+    settings: str = Field(CASE_SETTINGS, description="the settings the case was priced on: case (those its "
+                                                     "measurement ran, as `validate` runs it) | default (re-run on "
+                                                     "the default training stack, as an answer without --stack)")
 
     @property
     def group(self) -> str:
@@ -100,7 +114,8 @@ class ErrorBand(Result):
                                    "(fraction; predicted / measured - 1)")
     high: float = Field(description="upper end: the expected ceil(0.9 (K + 1))-th smallest, or the maximum (fraction)")
     cases: int = Field(description="validation cases the band comes from (count)")
-    basis: str = Field(description="which cases, and the fallback taken when too few match")
+    basis: str = Field(description="which cases, the settings they were priced on (training: as measured, or "
+                                   "re-run on the default stack) and the fallback taken when too few match")
 
 
 def accelerator_family(accelerator: str) -> str:
@@ -122,22 +137,24 @@ def load_residuals() -> tuple[Residual, ...]:
     if not path.is_file():
         return ()
     text = path.read_text()
-    rows = written_rows(text)
+    rows: Sequence[Sequence[Any]] | None = written_rows(text)
     if rows is None:  # not (only) the writer's row format: the YAML parser reads it
         rows = (safe_load_yaml(text) or {}).get("residuals") or []  # `residuals:` with no rows reads as None
     # validated as one tuple (pydantic-core loops over the rows): 2,500 `Residual(...)` calls cost ~3 ms more (hP5)
     return TypeAdapter(tuple[Residual, ...]).validate_python(
         [{"id": r[0], "family": r[1], "stack": r[2], "kind": r[3], "residual": float(r[4]),
-          "campaign": str(r[5]) if len(r) > 5 else "", "metric": str(r[6]) if len(r) > 6 else "throughput"}
+          "campaign": str(r[5]) if len(r) > 5 else "", "metric": str(r[6]) if len(r) > 6 else "throughput",
+          "settings": str(r[7]) if len(r) > 7 else CASE_SETTINGS}
          for r in rows])
 
 
 # One row exactly as `validation.bands.residuals_text` writes it: plain scalars of ASCII word characters, a residual
-# with a decimal point, the campaign double-quoted without escapes or control characters. The `residuals` list of
+# with a decimal point, the campaign double-quoted without escapes or control characters, and `default` as an eighth
+# column on a case re-run on the default stack. The `residuals` list of
 # such lines reads ~10x faster than through the YAML parser (~100 ms of CPU, a fifth of a `train` process).
 _PLAIN = r"([0-9A-Za-z_][0-9A-Za-z_.+/-]*)"
 _WRITTEN_ROW = re.compile(rf"  - \[{_PLAIN}, {_PLAIN}, {_PLAIN}, {_PLAIN}, (-?[0-9]+\.[0-9]+), "
-                          rf'"([^"\\\x00-\x1f\x7f-\x9f\ufffe\uffff]*)", {_PLAIN}\]')
+                          rf'"([^"\\\x00-\x1f\x7f-\x9f\ufffe\uffff]*)", {_PLAIN}(?:, ({DEFAULT_SETTINGS}))?\]')
 _YAML_STR = "tag:yaml.org,2002:str"
 
 
@@ -150,21 +167,28 @@ def _yaml_reads_as_str(token: str) -> bool:
 _RESOLVER = yaml.resolver.Resolver()
 
 
-def written_rows(text: str) -> list[tuple[str, str, str, str, float, str, str]] | None:
+WrittenRow = tuple[str, str, str, str, float, str, str] | tuple[str, str, str, str, float, str, str, str]
+
+
+def written_rows(text: str) -> list[WrittenRow] | None:
     """The rows of an error-band file in the writer's own format (comment lines, `residuals:`, one flow list per
-    line, each read as YAML reads it); None when any line is not in that form, so the caller parses the YAML."""
+    line, each read as YAML reads it: seven columns, or eight with the settings); None when any line is not in that
+    form, so the caller parses the YAML."""
     head, found, body = text.partition("\nresiduals:\n")
     if not found or not body.endswith("\n") or any(not line.startswith("#") for line in head.split("\n")):
         return None
-    rows: list[tuple[str, str, str, str, float, str, str]] = []
+    rows: list[WrittenRow] = []
     plain: set[str] = set()
     for line in body[:-1].split("\n"):
         match = _WRITTEN_ROW.fullmatch(line)
         if match is None:
             return None
-        case, family, stack, kind, residual, campaign, metric = match.groups()
+        case, family, stack, kind, residual, campaign, metric, settings = match.groups()
         plain.update((case, family, stack, kind, metric))
-        rows.append((case, family, stack, kind, float(residual), campaign, metric))
+        if settings is None:
+            rows.append((case, family, stack, kind, float(residual), campaign, metric))
+        else:
+            rows.append((case, family, stack, kind, float(residual), campaign, metric, settings))
     return rows if all(_yaml_reads_as_str(token) for token in plain) else None
 
 
@@ -199,12 +223,39 @@ def _metric_label(kind: str, metric: str) -> str:
     return kind if metric == "throughput" else f"{kind} {metric.upper()}"
 
 
+def band_settings(kind: str, stack: str | None) -> str:
+    """Which residuals band an answer (module docstring, "Default stack"): a training answer on the default training
+    stack as shipped (`stack` None or its name, `catalog.stacks.band_stack`: no `--stack`, `--stack nemo-26.04` or a
+    copy of it, the search's default) takes the cases re-run on that stack (`DEFAULT_SETTINGS`); every other answer
+    the cases as their measurements ran (`CASE_SETTINGS`)."""
+    if kind == "training" and stack in (None, DEFAULT_TRAINING_STACK):
+        return DEFAULT_SETTINGS
+    return CASE_SETTINGS
+
+
+def _settings_pool(residuals: tuple[Residual, ...], kind: str, metric: str, settings: str) -> tuple[list[Residual],
+                                                                                                     str]:
+    """The residuals of `metric` priced on `settings`, and what the basis says of them: '' where the kind has
+    residuals of one settings only (serving, recsys); the case's own where none of `settings` are stored."""
+    of_metric = [r for r in residuals if r.metric == metric]
+    if not any(r.settings != CASE_SETTINGS for r in of_metric if r.kind == kind):
+        return [r for r in of_metric if r.settings == CASE_SETTINGS], ""
+    if settings == DEFAULT_SETTINGS:
+        return ([r for r in of_metric if r.settings == DEFAULT_SETTINGS],
+                f", each re-run on the default stack {DEFAULT_TRAINING_STACK} (the case's plan and published figure, "
+                f"without the settings its measurement ran: the answer is on the default stack, not a tuned one)")
+    return ([r for r in of_metric if r.settings == CASE_SETTINGS],
+            f", each on the settings its measurement ran (the answer's stack is not {DEFAULT_TRAINING_STACK} as "
+            f"shipped)")
+
+
 def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[Residual, ...] | None = None,
                metric: str = "throughput") -> ErrorBand | None:
     """The band for a question on `accelerator` under `stack` of `kind`, from the residuals of `metric`
-    (throughput, or ttft: predicted / measured TTFT - 1); None when the kind's cases hold fewer than 2 campaigns
-    (`no_band_basis` says why)."""
-    pool = [r for r in (load_residuals() if residuals is None else residuals) if r.metric == metric]
+    (throughput, or ttft: predicted / measured TTFT - 1) priced on the settings `band_settings` gives; None when the
+    kind's cases hold fewer than 2 campaigns (`no_band_basis` says why)."""
+    pool, priced = _settings_pool(load_residuals() if residuals is None else residuals, kind, metric,
+                                  band_settings(kind, stack))
     family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
     held = ", ".join(sorted({r.family for r in pool if r.kind == kind}))  # the pool's families, said in the basis
@@ -220,7 +271,7 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
         campaigns = [r.group for r in found]
         band = campaign_band([r.residual for r in found], campaigns) if found else None
         k = len(set(campaigns))
-        count = f"{len(found)} {label} cases of {k} campaigns"
+        count = f"{len(found)} {label} cases of {k} campaigns{priced}"
         if band is not None:
             return ErrorBand(low=band[0], high=band[1], cases=len(found),
                              basis=f"80 % conformal band over campaigns (one case drawn from each) of the validation "
@@ -241,7 +292,8 @@ def no_band_basis(kind: str, metric: str = "throughput", residuals: tuple[Residu
     range says nothing of a new campaign's bias (its min..max holds a new campaign's case with probability
     (K - 1) / (K + 1) = 0 at K = 1)."""
     label = _metric_label(kind, metric)
-    found = [r for r in (load_residuals() if residuals is None else residuals) if r.kind == kind and r.metric == metric]
+    found = [r for r in (load_residuals() if residuals is None else residuals)
+             if r.kind == kind and r.metric == metric and r.settings == CASE_SETTINGS]
     if not found:
         return f"no validation campaign measures {label} answers"
     campaigns = sorted({r.group for r in found})

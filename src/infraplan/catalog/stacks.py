@@ -61,7 +61,6 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 
 from __future__ import annotations
 
-import warnings
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -72,6 +71,8 @@ from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
+from infraplan.catalog.stack_files import LABELS, named_like_preset
+from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 
@@ -351,36 +352,28 @@ def load_stack(ref: str) -> Stack:
     if "extends" in data:
         data = extended("stacks", data, ref, load_stack)
     stack = validated(Stack, data, ref)
-    return _named_like_preset(stack, ref) if looks_like_path(ref) else stack
-
-
-class StackFileWarning(UserWarning):
-    """A stack file named like a shipped stack with other settings, taken as `<name>-what-if`."""
-
-
-def _named_like_preset(stack: Stack, ref: str) -> Stack:
-    """A stack file named like a shipped stack (`name: nemo-26.04`, or ./nemo-26.04.yaml) with other settings, as
-    `<name>-what-if` with a warning: it took the preset's error band and label with other figures (session 40).
-    A copy with the preset's settings is the preset, as an accelerator file is (`loader._named_like_preset`)."""
-    if stack.name not in list_stacks():
-        return stack
-    preset = load_stack(stack.name)
-    mine, theirs = (s.model_dump(exclude={"name", "display_name", "source"}) for s in (stack, preset))
-    differ = [key for key in mine if mine[key] != theirs[key]]
-    if not differ:
-        return stack
-    name = f"{preset.name}-what-if"
-    warnings.warn(f"stack file {ref} is named like the shipped stack {preset.name} but sets {', '.join(differ)} "
-                  f"otherwise: taken as {name}, banded by its class {stack.stack_class}; name it otherwise yourself",
-                  StackFileWarning, stacklevel=2)
-    return stack.model_copy(update={"name": name, "display_name": f"{name} (what-if over {preset.display_name})"})
+    return named_like_preset(stack, ref, list_stacks(), load_stack) if looks_like_path(ref) else stack
 
 
 def band_stack(stack: Stack) -> str:
     """What error bands and the published-MFU ceiling class a training stack by (`catalog.error_bands.stack_class`):
     a shipped stack's name (the stored residuals are labelled by it), a user's file its `stack_class` field (its
-    file name said nothing: a copy of nemo-26.04 named mine.yaml took the any-stack band as "stack class mine")."""
-    return stack.name if stack.name in list_stacks() else stack.stack_class
+    file name said nothing: a copy of nemo-26.04 named mine.yaml took the any-stack band as "stack class mine").
+    The default training stack's name only for its settings as shipped (with its model recipe), whatever the name (a
+    copy saved as mine.yaml): its answers take the default-stack band (`catalog.error_bands.band_settings`, hB40);
+    the same name with other settings (--sharp, offloaded layers, a Stack built in code) its class."""
+    if stack.name == DEFAULT_TRAINING_STACK or stack.name not in list_stacks():
+        return DEFAULT_TRAINING_STACK if _default_settings(stack) else stack.stack_class
+    return stack.name
+
+
+def _default_settings(stack: Stack) -> bool:
+    """Whether `stack` has every setting of the default training stack as shipped (its recipe for the model the
+    stack carries one of included); labels aside, as `stack_files.named_like_preset` compares."""
+    shipped = load_stack(DEFAULT_TRAINING_STACK)
+    if stack.recipe_model is not None:
+        shipped = stack_for_model(shipped, stack.recipe_model)
+    return stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS))
 
 
 def resolve_stack(stack: str | Stack | None, kind: StackKind, model: str | None = None) -> Stack:

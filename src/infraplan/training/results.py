@@ -104,7 +104,8 @@ class PlanMetrics(Result):
                                        "accelerator family, stack class and precision (search, train and sweep alike)")
     beyond_published_mfu_reason: str | None = Field(None, description="the ceiling exceeded and its source")
     error_band: ErrorBand | None = Field(None, description="expected relative error (validation residuals of the "
-                                         "nearest cases; catalog/error_bands.yaml)")
+                                         "nearest cases; catalog/error_bands.yaml; on the default stack, the cases "
+                                         "re-run on it: `basis` says which)")
 
 
 class TrainingEstimate(PlanMetrics):

@@ -23,6 +23,10 @@ Every Hopper serving row (dense, MoE/MLA, disaggregated) also gives a residual o
 measured mean TTFT - 1 (the `silicon_ttft_ms` column against the closed-loop prediction the set scores), behind
 `serve`'s `ttft_error_band`: a plan may bind on its TTFT SLO, and the dense set's TTFT error (31 %) is more than twice
 its TPOT error. The file's seventh column names the metric; a six-column row is a throughput residual.
+
+Every training case behind the bands (the gated cases and the frontier rows, not vTrain) is also re-run on the default
+training stack, its plan and published figure unchanged (`default_stack_residuals`, an eighth column `default`): the
+band of an answer on that stack (`catalog.error_bands.band_settings`; hB40). ~0.8 s of `--write-error-bands`.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from infraplan.catalog.error_bands import Residual
+from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual, accelerator_family, stack_class
 
 # vTrain's 1,440 single-node step times of small GPT models would outnumber every multi-node case 70 to 1 in
 # the fallback pools; its error is reported by its own set and not used for the bands
@@ -41,16 +45,18 @@ HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.p
           "# Written by `infraplan validate --write-error-bands`; do not edit by hand.\n"
           "# Each row: [case id, accelerator family, stack class, kind, residual, campaign, metric]; residual of\n"
           "# metric throughput: predicted / published throughput - 1 (serving: of 1 / TPOT); of metric ttft:\n"
-          "# predicted / measured mean TTFT - 1\n")
+          "# predicted / measured mean TTFT - 1; an eighth column `default`: the training case re-run on the default\n"
+          "# training stack (the band of an answer on it), none: on the settings the case's measurement ran\n")
 SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv")
 MLPERF_SCENARIO = re.compile(r"^(mlperf-v[\d.]+-.+)-(offline|server|interactive)$")
 
 
 def residuals_text(residuals: list[Residual]) -> str:
     lines = [HEADER, "residuals:\n"]
-    for r in sorted(residuals, key=lambda r: (r.kind, r.metric, r.family, r.stack, r.id)):
+    for r in sorted(residuals, key=lambda r: (r.kind, r.metric, r.settings, r.family, r.stack, r.id)):
+        settings = "" if r.settings == CASE_SETTINGS else f", {r.settings}"
         lines.append(f"  - [{r.id}, {r.family}, {r.stack}, {r.kind}, {r.residual:.4f}, {_quoted(r.campaign)}, "
-                     f"{r.metric}]\n")
+                     f"{r.metric}{settings}]\n")
     return "".join(lines)
 
 
@@ -87,7 +93,6 @@ def campaign_of(residual: Residual) -> str:
 
 def dense_serving_residuals() -> list[Residual]:
     """The dense Hopper serving rows' decode-throughput and TTFT residuals (module docstring)."""
-    from infraplan.catalog.error_bands import accelerator_family, stack_class
     from infraplan.cluster import Cluster
     from infraplan.validation.serving_hopper import load_rows, row_predictions, row_stack
     from infraplan.validation.serving_roofline import SYSTEMS
@@ -102,6 +107,29 @@ def dense_serving_residuals() -> list[Residual]:
     return found
 
 
+def default_stack_residuals() -> list[Residual]:
+    """Every training case behind the bands (the gated cases, the frontier rows) re-run on the default training
+    stack, its plan, metric and published figure unchanged (`catalog.error_bands`, "Default stack"): a gated case
+    without its `stack` (`runner.run_case`: stack None; a `plan_source: search` case searched on the default
+    stack), a frontier row without its validated stack (`sets.frontier_row_estimate(row, None)`). Labelled as the
+    case's own residual is (family, kind, campaign), stack class of the default stack, `settings: default`."""
+    from infraplan.cluster import Cluster
+    from infraplan.validation.runner import load_cases, run_case
+    from infraplan.validation.sets import frontier_row_estimate, load_frontier_rows
+
+    found: list[tuple[str, str, float]] = []  # (id, accelerator, residual)
+    for case in load_cases():
+        if "known_gap" not in case:  # the gated cases (`TrainingCase.gated`), the training set's residuals
+            error = run_case({k: v for k, v in case.items() if k != "stack"}).error
+            found.append((case["id"], Cluster.resolve(case["system"]).accelerator.name, error))
+    for row in load_frontier_rows():
+        if not row["awaiting_issue_13"]:
+            result = frontier_row_estimate(row, None)
+            found.append((row["id"], result.accelerator, result.tokens_per_s_per_gpu / float(row["value"]) - 1.0))
+    return [Residual(id=i, family=accelerator_family(accelerator), stack=stack_class(None), kind="training",
+                     residual=residual, settings=DEFAULT_SETTINGS) for i, accelerator, residual in found]
+
+
 def current_residuals() -> list[Residual]:
     """The residuals of every validation set on the current model (computed once per process)."""
     return list(_residuals())
@@ -114,7 +142,8 @@ def _residuals() -> tuple[Residual, ...]:
     from infraplan.validation.runner import scored_sets
 
     found = [r for s, residuals in scored_sets() if s.name not in EXCLUDED_SETS for r in residuals]
-    return tuple(r.model_copy(update={"campaign": campaign_of(r)}) for r in found + dense_serving_residuals())
+    found += dense_serving_residuals() + default_stack_residuals()
+    return tuple(r.model_copy(update={"campaign": campaign_of(r)}) for r in found)
 
 
 def error_bands_path() -> Path:

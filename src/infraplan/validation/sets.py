@@ -9,12 +9,9 @@ convex piecewise-linear function of c whose minimum lies on a breakpoint c = pub
 
 Sets:
 * gated training cases (`cases/training.yaml`, the ones without a known gap);
-* vTrain single-node A100 (1,440 measured Megatron-LM iteration times, Bang et al. MICRO'24, run as vTrain ran
-  them: full activation recompute, unfused attention, 800 Gb/s of scale-out per node, i.e. half the
-  DGX A100's 8 x 200 Gb/s);
-* frontier training rows (`data/frontier_training.csv`, copied from the reference `frontier_measured.csv` with
-  their source columns): the dense bf16/fp8 rows on catalog hardware are run; the others are listed as
-  awaiting issue 13 with the reason.
+* vTrain single-node A100 (1,440 measured Megatron-LM iteration times, Bang et al. MICRO'24, run as vTrain ran them:
+  full activation recompute, unfused attention, 800 Gb/s of scale-out per node, half the DGX A100's 8 x 200 Gb/s);
+* frontier training rows (`data/frontier_training.csv`, with sources): those on catalog hardware run, the rest await.
 Each case also yields a residual record (accelerator family, stack class, kind) for `catalog/error_bands.yaml`.
 
 vTrain, issue 12 round 3: 8.3 % mean, median 1.01, Spearman 0.986 (8.5 %, 0.99 before the stack counted
@@ -92,6 +89,7 @@ from infraplan.cluster import Cluster
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
+from infraplan.training.results import TrainingEstimate
 from infraplan.validation.data_files import read_rows
 from infraplan.validation.perf_config_moe import moe_perf_settings
 from infraplan.validation.results import TrainingCase, ValidationSet
@@ -343,6 +341,19 @@ def perf_config_stack(stack: Stack, row: dict[str, str]) -> Stack:
     return stack.model_copy(update=update)
 
 
+def frontier_row_estimate(r: dict[str, str], stack: Stack | None) -> TrainingEstimate:
+    """The row's plan on `stack` (its validated one, `frontier_row_stack`; None: the default stack, as `train` without
+    `--stack`). Empty `vpp`: 1, Megatron's default (virtual_pipeline_model_parallel_size None, Megatron-LM megatron/
+    training/arguments.py), not `train`'s interleave (hV); empty `order`: the stack's (Megatron-Bridge 0.3.1 training/
+    initialize.py:630, config.py:158: tp-cp-ep-dp-pp unless use_tp_pp_dp_mapping), as a user's `train` (hG)."""
+    return estimate_training(r["infraplan_model"], r["infraplan_system"], int(r["n_accel"]), tp=int(r["tp"]),
+                             pp=int(r["pp"]), cp=int(r["cp"]), vpp=int(r["vpp"] or 1), seq_len=int(r["seq_len"]),
+                             global_batch=int(r["global_batch"]), micro_batch=int(r["micro_batch"]),
+                             zero=int(r["zero"]), recompute=row_recompute(r), dtype=r["precision"], stack=stack,
+                             ep=int(r.get("ep") or 1), order=r.get("order") or None,
+                             etp=int(r["etp"]) if r.get("etp") else None)
+
+
 def frontier_set() -> tuple[ValidationSet, list[Residual]]:
     """The frontier training rows the model can express (tokens/s/GPU); the rest are listed as awaiting."""
     rows = load_frontier_rows()
@@ -354,17 +365,7 @@ def frontier_set() -> tuple[ValidationSet, list[Residual]]:
     for r in rows:
         if r["awaiting_issue_13"]:
             continue
-        tp, pp, cp, n = int(r["tp"]), int(r["pp"]), int(r["cp"]), int(r["n_accel"])
-        result = estimate_training(r["infraplan_model"], r["infraplan_system"], n, tp=tp, pp=pp, cp=cp,
-                                   vpp=int(r["vpp"] or 1), seq_len=int(r["seq_len"]),
-                                   global_batch=int(r["global_batch"]),
-                                   micro_batch=int(r["micro_batch"]), recompute=row_recompute(r), zero=int(r["zero"]),
-                                   dtype=r["precision"], stack=frontier_row_stack(r), ep=int(r.get("ep") or 1),
-                                   order=r.get("order") or None, etp=int(r["etp"]) if r.get("etp") else None)
-        # empty `vpp`: 1, Megatron's default (no interleaving: virtual_pipeline_model_parallel_size None,
-        # Megatron-LM megatron/training/arguments.py), not the interleave `train` chooses (hV)
-        # empty `order`: the stack's (Megatron-Bridge 0.3.1 training/initialize.py:630, config.py:158:
-        # tp-cp-ep-dp-pp unless use_tp_pp_dp_mapping), as a user's `train` (hG: tp-cp-pp-dp before)
+        result = frontier_row_estimate(r, frontier_row_stack(r))
         ids.append(r["id"])
         published.append(float(r["value"]))
         predicted.append(result.tokens_per_s_per_gpu)

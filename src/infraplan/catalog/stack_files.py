@@ -1,0 +1,43 @@
+"""A user's stack file saved under a shipped stack's name: what it is taken as.
+
+A stack file named like a shipped stack (`name: nemo-26.04`, or saved as ./nemo-26.04.yaml) whose settings differ
+from the shipped one took the preset's label and error band with other figures (a file with TP overlap off: Llama
+3 70B on 64 H100 6.88 -> 7.69 s under the label `nemo-26.04`; session 40). It is taken as `<name>-what-if` with a
+warning naming the settings that differ, banded by its class; a copy with the preset's settings is the preset, as
+an accelerator file is (`catalog.loader._named_like_preset`). `catalog.stacks.load_stack` calls it on every file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+Stack = TypeVar("Stack", bound=BaseModel)  # `catalog.stacks.Stack` (not imported: it imports this module)
+
+LABELS = frozenset({"name", "display_name", "source"})  # what a copy may change and stay the preset
+
+
+class StackFileWarning(UserWarning):
+    """A stack file named like a shipped stack with other settings, taken as `<name>-what-if`."""
+
+
+def named_like_preset(stack: Stack, ref: str, shipped: Collection[str], load: Callable[[str], Stack]) -> Stack:
+    """`stack`, loaded from the file `ref`, as what it is taken as (module docstring); `shipped` the shipped stacks'
+    names, `load` their loader."""
+    label: Any = stack  # its name, display_name and stack_class
+    if label.name not in shipped:
+        return stack
+    preset: Any = load(label.name)
+    mine, theirs = (s.model_dump(exclude=set(LABELS)) for s in (stack, preset))
+    differ = [key for key in mine if mine[key] != theirs[key]]
+    if not differ:
+        return stack
+    name = f"{preset.name}-what-if"
+    warnings.warn(f"stack file {ref} is named like the shipped stack {preset.name} but its settings differ "
+                  f"({', '.join(differ)}): taken as {name}, banded by its class {label.stack_class} (not as "
+                  f"{preset.name}); to say so yourself, name it otherwise and write `extends: {preset.name}`",
+                  StackFileWarning, stacklevel=3)
+    return stack.model_copy(update={"name": name, "display_name": f"{name} (what-if over {preset.display_name})"})
