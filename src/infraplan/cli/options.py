@@ -128,7 +128,7 @@ else:  # every schedule of training/schedules.py PIPELINE_SCHEDULES (keyed by th
     PipelineSchedule = Literal[Schedule.labels()]
 CollectiveAlgorithm = Literal["ring", "tree", "hierarchical", "nvls", "sharp", "auto"]
 CollectiveSim = Literal["analytical", "flow"]
-ServeDtype = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]
+ServeDtype = Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]  # ops.precision.SERVING_FORMATS
 KvDtype = Literal["bf16", "fp8", "int8"]
 
 COOLING = ("air", "liquid", "immersion")

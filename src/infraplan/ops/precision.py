@@ -84,6 +84,23 @@ norm-produced input inside the norm kernel (csrc/extensions/normalization.cpp:11
 :857-909): Megatron-Core's own SwiGLU feeds FC2 (`use_te_activation_func` False, transformer_config.py:816), so TE's
 fused activation-amax path (activation.cpp:40-41) does not run. NVFP4's norm with the random Hadamard transform's
 post-RHT amax stays unfused (normalization.cpp:121-124): its amax read is kept.
+
+Serving formats (`SERVING_FORMATS`, one `ServingFormat` per `serve --dtype`; `serving.llm_iteration._precision`
+prices them, `serving.deployment` refuses a part or engine that lacks one): bf16; fp8 and int8 (W8A8); int4
+(weight-only W4A16); nvfp4 (W4A4); mxfp4 (native mxfp4 x mxfp8 where the part lists mxfp4, else weight-only);
+mxfp8 (W8A8 MXFP8, OCP Microscaling v1.0: e4m3 weights and activations, one e8m0 scale byte per 32 elements along
+K, 1.03125 B an element; the activations quantised per 32 before each GEMM, forward only, no transposed copy). MXFP8
+GEMMs run at the part's mxfp8 peak and its own measured fraction, else fp8's (`RECIPES["mxfp8"].rate_dtypes`), and
+read their weights at the engine's measured fp8 small-M rate (`weight_read_dtype`): NVIDIA AIConfigurator 0.12.0
+prices a ModelOpt MXFP8 layer as the fp8 class (aiconfigurator_core sdk/models/helpers.py:545-557 GEMMs, :576 MoE:
+"the same 1 B/elem weights and the same FP8 tensor-core throughput class"). The engines that run it
+(`ServingFormat.engines`): SGLang 0.5.9 (`--quantization mxfp8`, server_args.py:97, quantization/__init__.py:55 ->
+`Fp8Config(use_mxfp8)`, SM100 and later only, fp8.py:157-158; dense GEMMs `triton_mxfp8_blockscaled_linear`, its
+input quantised per 32 in `mxfp8_group_quantize`, fp8_utils.py:657-687; experts on the cutlass MoE at EP 1 only,
+server_args.py:2127-2175) and TensorRT-LLM (ModelOpt MXFP8 checkpoints, as AIConfigurator 0.12.0 reads them,
+helpers.py:425-465; TensorRT-LLM's own wheel is a PyPI stub, its QuantAlgo not read). vLLM 0.12.0 has no MXFP8
+linear method (quantization/__init__.py:11-43; quark's OCP MX schemes leave mxfp8 out, utils/ocp_mx_utils.py:18-26;
+only mxfp4 x mxfp8 experts, mxfp4.py:70-71).
 """
 
 from __future__ import annotations
@@ -199,3 +216,48 @@ def recipe(label: str) -> PrecisionRecipe:
     if label not in RECIPES:
         raise InputError(f"--dtype must be one of {', '.join(RECIPES)}")
     return RECIPES[label]
+
+
+@dataclass(frozen=True)
+class ServingFormat:
+    """One serving weight format (`serve --dtype`; module docstring, "Serving formats")."""
+
+    label: str
+    peak_dtype: str | None  # the catalog peak a part needs to run it; None: any part (bf16, weight-only formats)
+    weight_read_dtype: str  # the measured small-M weight-read rate its GEMMs take (`hardware.kernels`)
+    engines: tuple[str, ...] | None = None  # the engine families that run it; None: every one
+    engines_source: str = ""  # where `engines` is read
+
+    def part_runs(self, accelerator: Accelerator) -> bool:
+        """The accelerator's catalog lists the peak the format's GEMMs need (or it needs none)."""
+        return self.peak_dtype is None or accelerator.supports(self.peak_dtype)
+
+    def engine_runs(self, engine: str | None) -> bool:
+        return self.engines is None or engine in self.engines
+
+
+SERVING_FORMATS: dict[str, ServingFormat] = {
+    "bf16": ServingFormat("bf16", None, "bf16"),
+    "fp8": ServingFormat("fp8", "fp8", "fp8"),
+    "int8": ServingFormat("int8", "int8", "int8"),
+    "int4": ServingFormat("int4", None, "int4"),  # weight-only W4A16
+    "nvfp4": ServingFormat("nvfp4", "nvfp4", "nvfp4"),
+    "mxfp4": ServingFormat("mxfp4", None, "mxfp4"),  # native where the part lists mxfp4, else weight-only
+    "mxfp8": ServingFormat("mxfp8", "mxfp8", "fp8", ("trtllm", "sglang"),
+                           "vLLM 0.12.0 has no MXFP8 linear method, quantization/__init__.py:11-43; SGLang 0.5.9 "
+                           "--quantization mxfp8 and TensorRT-LLM's ModelOpt MXFP8 run it"),
+}
+
+
+def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:
+    """The note a serving answer carries where a format's GEMMs take another format's measured fraction of peak
+    (mxfp8 at fp8's, `RECIPES["mxfp8"].rate_dtypes`), else None. MXFP8 only: the other serving formats' rates
+    are stated as before (nvfp4 at fp4's fraction, as `train` prices it)."""
+    if label != "mxfp8" or not accelerator.supports(label):
+        return None
+    fractions = accelerator.efficiency.matmul_max_fraction
+    measured = next((d for d in RECIPES[label].rate_dtypes if d in fractions), None)
+    if measured is None or measured == label:
+        return None
+    return (f"{label} GEMMs at {accelerator.name}'s {label} peak times its measured {measured} fraction of peak, "
+            f"{accelerator.matmul_fraction(measured):g} (its catalog gives no {label} fraction)")

@@ -1,8 +1,8 @@
 """Capacity search: the fewest accelerators, and the deployment, that serve a QPS target within SLOs.
 
-Candidates: weight dtype (every one the accelerator supports among those asked; bf16 and the weight-only int4 and
-mxfp4 on any, `serving.deployment`), TP (powers of two inside
-the scale-up domain dividing the heads; PP 2/4/8 only when no TP alone fits), batch cap, and colocated or
+Candidates: weight dtype (every one the accelerator and the stack's engine run among those asked; bf16 and the
+weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (powers of
+two inside the scale-up domain dividing the heads; PP 2/4/8 only when no TP alone fits), batch cap, and colocated or
 disaggregated prefill/decode pools. MoE models also get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention
 data parallelism over d GPUs of one scale-up domain and the experts spread over the same d (EP = d), for the
 powers of two d whose expert shard leaves room for a KV cache, as DeepSeek-V3 serves (DeepSeek-AI,
@@ -72,11 +72,13 @@ from infraplan.catalog.serving_loader import load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
+from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
+from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
 from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
-from infraplan.serving.kv_cache import kv_capacity
+from infraplan.serving.kv_cache import WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
@@ -96,7 +98,7 @@ from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
-DTYPES = ("bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4")  # serve's weight dtypes (kv_cache.WEIGHT_DTYPES)
+DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
 BATCH_CAPS = (64, 256)
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
@@ -153,12 +155,14 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
         raise InputError(f"unknown dtype {sorted(unknown)[0]!r}; choose from {', '.join(DTYPES)}")
-    kinds = [d for d in dtypes if d in ("bf16", "int4", "mxfp4") or acc.supports(d)]  # int4 / mxfp4: weight-only
-    unsupported = [f"{d}: {acc.name} has no {d} support in its catalog file" for d in dtypes if d not in kinds]
+    kinds = [d for d in dtypes if not format_gap(acc, d, engine.engine)]  # int4 / mxfp4 run weight-only on any
+    unsupported = [f"{d}: {format_gap(acc, d, engine.engine)}" for d in dtypes if d not in kinds]
     if not kinds:  # was "no deployment within N accelerators meets the SLOs", the search having tried nothing
-        also = "".join(f", {d}" for d in DTYPES if d not in ("bf16", "int4", "mxfp4") and acc.supports(d))
-        raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them (no support in its catalog "
-                         f"file); use bf16{also}, or the weight-only int4 or mxfp4, as `serve` says")
+        also = "".join(f", {d}" for d in formats_run(acc, engine.engine))
+        engine_gaps = [gap for gap in unsupported if f"{acc.name} has no" not in gap]  # mxfp8 on vLLM
+        reason = "; ".join(engine_gaps) if engine_gaps else "no support in its catalog file"
+        raise InputError(f"--dtypes {','.join(dtypes)}: {acc.name} runs none of them ({reason}); use bf16{also}, "
+                         "or the weight-only int4 or mxfp4, as `serve` says")
     slo = (ttft, tpot)
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= sys_spec.node.scale_up_domain and shape.num_heads % t == 0]
 
@@ -213,7 +217,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
                 if dep.gpus_per_replica > limit or shape.num_layers < pp:
                     continue
-                if refused := engine_refusal(shape, dep.ep, dep.engine):  # the engine cannot build it
+                if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
+                               or layout_refusal(shape, dtype, dep.engine, dep.ep)):
                     rejected.append(f"{dtype} TP{tp} PP{pp} DP-attention{adp} EP{adp} batch {cap_b}: {refused}")
                     continue
                 cand = candidate_for(shape, acc, fabric, dep)
@@ -312,7 +317,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
         "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
         "notes": [*versioned, *what_if_notes(acc, engine.name),
-                  *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine)])],  # as `serve` says it
+                  *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
+                                 gemm_fraction_note(acc, chosen["dtype"])])],  # as `serve` says them
     })
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)

@@ -6,10 +6,14 @@ A replica is TP x PP accelerators, times `attention_dp` data-parallel attention 
 (`ep = attention_dp x TP`: DeepSeek-V3 report, arXiv:2412.19437 sec. 3.4; `serving.llm_iteration`), else EP
 inside the TP group. Each replica runs PP virtual engines per attention rank (`engines_per_replica`).
 
-Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4) and KV-cache
-precisions `KV_DTYPES`, of which the stack's engine offers those its YAML lists (`kv_cache_dtypes`, each with the
-engine release file:line: SGLang and vLLM have no int8 cache; `serving.engines` "Engine facts"); a format other
-than bf16, weight-only int4 and mxfp4 needs the accelerator's catalog to list it. MXFP4 weights (OCP MX: e2m1
+Weight precisions are `serving.kv_cache.WEIGHT_DTYPES` (bf16, fp8, int8, int4, nvfp4, mxfp4, mxfp8: the registry
+`ops.precision.SERVING_FORMATS`) and KV-cache precisions `KV_DTYPES`, of which the stack's engine offers those its
+YAML lists (`kv_cache_dtypes`, each with the engine release file:line: SGLang and vLLM have no int8 cache;
+`serving.engines` "Engine facts"); a format other than bf16, weight-only int4 and mxfp4 needs the accelerator's
+catalog to list its peak, and a format some engines lack (mxfp8: SGLang and TensorRT-LLM, not vLLM 0.12) the stack's
+engine to run it (`format_refusal`, naming the formats the part and engine run). SGLang 0.5.9 serves MXFP8 experts on
+its cutlass MoE only, which asserts EP 1 (server_args.py:2127-2134 forces the backend, :2168-2175 asserts
+`ep_size == 1`): an MoE model in mxfp8 on SGLang at EP > 1 is refused (`layout_refusal`). MXFP4 weights (OCP MX: e2m1
 values, one e8m0 scale byte per 32 = 4.25 bits, 0.53125 B per weight) run natively (mxfp4 x mxfp8 tensor cores)
 where the catalog lists mxfp4, else weight-only (`mxfp4_weight_only`): the kernels dequantise them to bf16 and
 multiply on the bf16 tensor cores, as vLLM serves GPT-OSS's MXFP4 experts on
@@ -35,6 +39,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
+from infraplan.ops.precision import SERVING_FORMATS
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
@@ -113,10 +118,8 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         engine = profile.engine if profile is not None else dep.engine
         raise InputError(f"--kv-dtype {dep.kv_dtype}: {engine} has no {dep.kv_dtype} KV cache (it offers "
                          f"{', '.join(offered)})")
-    if dep.dtype not in ("bf16", "int4", "mxfp4") and not accelerator.supports(dep.dtype):  # int4 / mxfp4: weight-only
-        runs = [d for d in WEIGHT_DTYPES if d not in ("bf16", "int4", "mxfp4") and accelerator.supports(d)]
-        raise InputError(f"{accelerator.name} has no {dep.dtype} support in its catalog file; use bf16"
-                         f"{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4")  # hU39: those it runs
+    if refused := format_refusal(accelerator, dep.dtype, dep.engine):  # int4 / mxfp4 run weight-only on any part
+        raise InputError(refused)
     if dep.kv_dtype != "bf16" and not accelerator.supports(dep.kv_dtype):
         raise InputError(f"--kv-dtype {dep.kv_dtype}: {accelerator.name} has no {dep.kv_dtype} support in its "
                          "catalog file; use --kv-dtype bf16")
@@ -149,8 +152,45 @@ def check_deployment(shape: TransformerShape, accelerator: Accelerator, dep: Dep
         raise InputError(f"EP {dep.ep} needs an MoE model with experts and TP divisible by it "
                          f"(or --attention-dp for EP across attention data-parallel ranks); {shape.name} has "
                          f"{experts}, TP {dep.tp}")
+    if refused := layout_refusal(shape, dep.dtype, dep.engine, dep.ep):  # SGLang's MXFP8 experts: EP 1 only
+        raise InputError(refused)
     if dep.token_budget < dep.max_batch:
         raise InputError(f"--token-budget {dep.token_budget} must be >= --max-batch {dep.max_batch}")
+
+
+def format_gap(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:
+    """Why `accelerator` under the `engine` family cannot run `dtype` weights at all (module docstring), else None:
+    its catalog lists no peak for the format, or the engine has no kernels for it."""
+    fmt = SERVING_FORMATS[dtype]
+    if not fmt.part_runs(accelerator):
+        return f"{accelerator.name} has no {dtype} support in its catalog file"
+    if not fmt.engine_runs(engine):
+        return f"the {engine} engine does not run {dtype} weights ({fmt.engines_source})"
+    return None
+
+
+def formats_run(accelerator: Accelerator, engine: str | None) -> list[str]:
+    """The formats beyond bf16 and the weight-only ones that `accelerator` and the `engine` family both run."""
+    return [d for d, f in SERVING_FORMATS.items()
+            if f.peak_dtype is not None and not format_gap(accelerator, d, engine)]
+
+
+def format_refusal(accelerator: Accelerator, dtype: str, engine: str | None) -> str | None:
+    """`format_gap` as serve's one line, naming the formats the part and engine run (hU39), else None."""
+    gap = format_gap(accelerator, dtype, engine)
+    if gap is None:
+        return None
+    runs = formats_run(accelerator, engine)
+    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4"
+
+
+def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: int) -> str | None:
+    """Why the engine cannot build `shape`'s MoE layers in `dtype` at EP `ep` (module docstring: SGLang's MXFP8
+    experts run at EP 1 only), else None."""
+    if not (dtype == "mxfp8" and engine == "sglang" and shape.is_moe and ep > 1):
+        return None
+    return (f"SGLang cannot serve {shape.name}'s experts in mxfp8 at EP {ep}: --quantization mxfp8 forces its cutlass "
+            "MoE, which asserts EP 1 (sglang 0.5.9 server_args.py:2127-2134, :2168-2175); use EP 1 or fp8")
 
 
 def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:
@@ -165,4 +205,7 @@ def weight_format(accelerator: Accelerator, dtype: str) -> str:
         return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs)"
     if dtype == "mxfp4":
         return "mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores)"
+    if dtype == "mxfp8":
+        return (f"mxfp8 (W8A8 MXFP8: e4m3 weights and activations, an e8m0 scale per 32, {DTYPE_BYTES[dtype]:g} B "
+                "per weight, at the mxfp8 rate)")
     return dtype

@@ -41,7 +41,9 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   485`, `sglang_per_token_group_quant_fp8`; DeepGEMM first in the auto order, :254-274); no norm + quant fusion on
   CUDA (`layers/communicator.py`: ROCm gfx95 only); the absorbed W_UK / W_UV BMMs run in bf16, dequantised at
   load (`models/deepseek_common/deepseek_weight_loader.py:503-515`, SGL_USE_DEEPGEMM_BMM off): three launches on a
-  routed MLA layer, five on the first dense ones (`routed_layer_share`).
+  routed MLA layer, five on the first dense ones (`routed_layer_share`). MXFP8 (W8A8, `ops.precision`) the same:
+  sglang 0.5.9's `triton_mxfp8_blockscaled_linear` quantises each linear's input per 32 in its own kernel
+  (`mxfp8_group_quantize`, fp8_utils.py:657-687), called from every mxfp8 linear (fp8.py:602-617).
   vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
   "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
   others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
@@ -155,7 +157,7 @@ def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
 
 def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -> float:
     """Launches per layer that quantise a GEMM's bf16 input to fp8 on their own (module docstring)."""
-    if not (ACTIVATION_QUANT and dtype == "fp8" and applies(engine)) or engine == "trtllm":
+    if not (ACTIVATION_QUANT and dtype in ("fp8", "mxfp8") and applies(engine)) or engine == "trtllm":
         return 0.0
     if engine == "vllm":
         return 1.0  # the output projection's input, after the attention op

@@ -38,11 +38,12 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
+from infraplan.ops.precision import SERVING_FORMATS
 from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
 BLOCK_TOKENS = 16
-WEIGHT_DTYPES = ("bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4")
+WEIGHT_DTYPES = tuple(SERVING_FORMATS)  # bf16 fp8 int8 int4 nvfp4 mxfp4 mxfp8 (`ops.precision`, "Serving formats")
 KV_DTYPES = ("bf16", "fp8", "int8")
 
 

@@ -47,7 +47,9 @@ blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`)
 0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
 the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4). nvfp4 only on accelerators with the format in their catalog;
 mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read at 0.53125 B (4.25 bits: the
-e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE).
+e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE);
+mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
+fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
 The KV cache dtype is separate (bf16, fp8 or int8).
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
@@ -112,7 +114,7 @@ from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memo
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
-from infraplan.ops.precision import RECIPES
+from infraplan.ops.precision import RECIPES, SERVING_FORMATS
 from infraplan.serving import (
     block_fp8_gemm,
     decode_kernels,
@@ -170,6 +172,9 @@ def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
     if dtype == "mxfp4" and not mxfp4_weight_only(accelerator, dtype):  # mxfp4 x mxfp8 at the fp8 rate
         return _Precision(RECIPES["fp8"].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"], DTYPE_BYTES["mxfp8"])
+    if dtype == "mxfp8":  # W8A8 MXFP8: weights and activations 1 B + an e8m0 scale per 32 (`ops.precision`)
+        mx = DTYPE_BYTES["mxfp8"]
+        return _Precision(RECIPES["mxfp8"].gemm_flops_per_s(accelerator), mx, mx)
     if dtype in ("fp8", "int8"):
         return _Precision(accelerator.peak(dtype) * _matmul_fraction(accelerator, dtype, stack), 1.0, 1.0,
                           accelerator.peak(dtype) * accelerator.matmul_fraction(dtype))
@@ -286,7 +291,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
     prec = _precision(accelerator, dep.dtype, dep.stack)  # weight reads per dtype (`serving.decode_kernels`):
-    gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (dep.dtype, "bf16"))
+    read = SERVING_FORMATS[dep.dtype].weight_read_dtype  # mxfp8: fp8's measured rate (`ops.precision`)
+    gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (read, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
     q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
     spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0

@@ -26,6 +26,7 @@ from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets,
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
+from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.expert_slots import uneven_experts_note
@@ -253,6 +254,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      "serving.kv_pool_trtllm)")
     if uneven := uneven_experts_note(shape, dep.ep, dep.engine):  # EP does not divide the experts
         notes.append(uneven)
+    if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`ops.precision`)
+        notes.append(rate_note)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(

@@ -125,7 +125,7 @@ class ServeRequest(ModelOnSystemRequest):
     attention_dp: Degree = 1
     speculative_tokens: Annotated[int, Field(ge=0, le=8)] = 0
     acceptance: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] | None = None  # needed with drafts
-    dtype: Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"] = "bf16"  # the CLI's ServeDtype
+    dtype: Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"] = "bf16"  # the CLI's ServeDtype
     kv_dtype: Literal["bf16", "fp8", "int8"] | None = None
     offline: bool = False
     rate: ArrivalRate | None = None
@@ -159,8 +159,8 @@ class ServePlanRequest(ModelOnSystemRequest):
     ttft_slo: Duration | None = None
     tpot_slo: Duration | None = None
     percentile: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 99.0
-    dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4"]] = Field(["bf16", "fp8"], min_length=1,
-                                                                                   max_length=6)
+    dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]] = Field(
+        ["bf16", "fp8"], min_length=1, max_length=7)  # at most every weight dtype once
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)
     max_gpus: Accelerators | None = None
     disaggregation: bool = True
@@ -219,6 +219,14 @@ class CollectiveRequest(WebRequest):
 
     positional = ("op",)
     flags = {"size": "--bytes"}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bytes_is_size(cls, data: Any) -> Any:
+        """`bytes`, the CLI's option name, is taken for `size` (the one field whose name is not the CLI's)."""
+        if isinstance(data, dict) and "bytes" in data and "size" not in data:
+            data = {("size" if k == "bytes" else k): v for k, v in data.items()}
+        return data
 
 
 class FacilityRequest(WebRequest):

@@ -101,7 +101,7 @@ def serve_plan(
     ttft_slo: float | None = typer.Option(None, "--ttft-slo", parser=SECONDS, help="TTFT SLO, s or 2s [workload's]"),
     tpot_slo: float | None = typer.Option(None, "--tpot-slo", parser=SECONDS, help="TPOT SLO, s or 50ms [workload's]"),
     percentile: float = typer.Option(99.0, "--percentile", parser=PERCENTILE, help="SLO percentile for TTFT and TPOT"),
-    dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4)"),
+    dtypes: str = typer.Option("bf16,fp8", "--dtypes", help="weight dtypes (bf16,fp8,int8,int4,nvfp4,mxfp4,mxfp8)"),
     max_batch: str = typer.Option(",".join(map(str, BATCH_CAPS)), "--max-batch",
                                   help="batch caps to consider, comma-separated"),
     max_gpus: int | None = typer.Option(None, "--max-gpus", parser=ACCELERATORS,
