@@ -1,7 +1,6 @@
 """Time of one serving iteration (a mixed batch of prefill chunks and decode tokens) on one replica.
 
-A replica is TP x PP accelerators (EP inside the TP group for MoE layers). One iteration runs the
-`M = prefill tokens + decode sequences` tokens of the batch through every layer:
+A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration runs M = prefill + decode tokens:
 
 * GEMMs from the real shapes (QKV with GQA widths, output projection, FFN with fused gate/up, MoE experts
   fed `M * top_k / active` tokens each, LM head only for the rows that sample a token), priced by
