@@ -60,7 +60,7 @@ def _exposed(module_layers: float = 0.0) -> float:
               mtp_layer_equivalent=module_layers)
     row = _row()
     rates = cluster_pricing(Cluster.resolve("dgx-h100-superpod").for_gpus(256), stack).rates
-    ends = EndStageTraffic(shape, row, lambda stages: [priced(*stage) for stage in stages])
+    ends = EndStageTraffic(shape, row, lambda stages: [priced(*stage[:4]) for stage in stages])
     out: dict[str, Any] = assemble_step(row, lt, lt, stack, 0.0, rates, FLOAT_OPS, False, ends)
     return float(out["dp_comm_exposed"])
 

@@ -100,7 +100,7 @@ def test_an_mtp_stage_with_the_heaviests_layers_and_windows_is_priced_on_its_own
     so_far = dp_forms(traffic, 8.0, 16.0, FLOAT_OPS)
     assert so_far == (0.5, 0.0, 0.0)
     own = {"allreduce": 18.5, "scatter": 1.5, "gather": 9.5, "scatter_layers": 0.0, "gather_layers": 9.5}
-    ends = SimpleNamespace(collectives=lambda layers, mtp: own if (layers, mtp) == (8.0, 1.0) else pytest.fail())
+    ends = SimpleNamespace(collectives=lambda layers, mtp, *_: own if (layers, mtp) == (8.0, 1.0) else pytest.fail())
     out = end_stage_dp_forms(traffic, lt, 8.0, 0.0, 0.0, True, 1.0, 0.0, FLOAT_OPS, so_far, (8.0, 16.0), True,
                              (ends, 8.0, 1.0, 1.0, 8.0))  # type: ignore[arg-type]
     assert out == (2.5, 1.5, 1.5)

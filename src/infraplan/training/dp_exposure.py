@@ -1,17 +1,19 @@
 """The DP gradient reductions and parameter gathers a training step exposes: the windows of one micro-batch's
 forward / backward they hide behind (`dp_windows`), the exposed rest per ZeRO form (`dp_forms`), and the most of
-the heaviest stage's and an end stage's on its own windows (`end_stage_dp_forms`, hA2, session 38: every stage's
-DP ranks reduce their own gradients behind their own backward, and the step ends when the last of them finishes)
-and its own parameters (its layers, its table and MTP modules, `step_traffic.EndStageTraffic`; hD5, session 39).
-`training.step_assembly` composes them into the step's `dp_comm_exposed`.
+the stages' on their own windows (`end_stage_dp_forms`, hA2, session 38: every stage's DP ranks reduce their own
+gradients behind their own backward, and the step ends when the last of them finishes) and their own parameters
+(their layers, their table and MTP modules, `step_traffic.EndStageTraffic`: the end stages, hD5, session 39; the
+heaviest and a middle stage, hT40, session 40). `training.step_assembly` composes them into the step's
+`dp_comm_exposed`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere
-from infraplan.training.step_traffic import EndStageTraffic
 
 
 def dp_windows(lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any, host_over_gpu_bwd: Any, synced: Any,
@@ -69,32 +71,41 @@ def _float_forms(zero0: float, scatter: float, gather: float, gather_layers: flo
 def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any, host_over_gpu_fwd: Any,
                        host_over_gpu_bwd: Any, synced: Any, overlap: float, moe_block: Any, ops: MathOps,
                        so_far: tuple[Any, Any, Any], windows: tuple[Any, Any], counts: Any,
-                       own: tuple[EndStageTraffic | None, Any, Any, Any, Any]) -> tuple[Any, Any, Any]:
-    """The most of `so_far` (`dp_forms`) and an end stage's where `counts`: its own DP collectives (its layers, its
-    table and MTP modules: `step_traffic.EndStageTraffic`) less its own windows (`dp_windows` on its `layers` and
-    host time, the MoE blocks as on the heaviest stage). `own`: the end stages' traffic, the stage's decoder layers,
-    its MTP modules, the plan's (those the step's traffic counts) and the traffic's layers (ceil(L / p)).
+                       own: tuple[Any, ...], own_windows: tuple[Any, Any] | None = None,
+                       own_bound: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any, Any]:
+    """The most of `so_far` (`dp_forms`) and a stage's where `counts`: its own DP collectives (its layers, its table
+    and MTP modules: `step_traffic.EndStageTraffic`) less its own windows (`dp_windows` on its `layers` and host
+    time, the MoE blocks as on the heaviest; `own_windows`: those, computed already, and `own_bound` the traffic's
+    `dp_forms` on them, if it is). `own`: the stages' traffic,
+    the stage's decoder layers, its MTP modules, the plan's (those the step's traffic counts), the traffic's layers
+    (ceil(L / p)) and, optionally, its tables (1: an end stage's, 0: a middle stage's; 1 if left out) and where
+    `so_far` holds at least the traffic's exposure on the heaviest stage's `windows` (True if left out).
 
-    Priced only where it can set the most (the same values): an end stage with no more layers than the traffic's
-    ceil(L / p) and no MTP module holds no more parameters than the traffic is priced on (one table and, with MTP,
-    the modules), so its collectives take no longer (collective time grows with the bytes, ASSUMPTION of the
+    Priced only where it can set the most (the same values): a stage with no more layers than the traffic's
+    ceil(L / p) and no MTP module holds no more parameters than the traffic is priced on (a table or none and, with
+    MTP, the modules), so its collectives take no longer (collective time grows with the bytes, ASSUMPTION of the
     collective models; ZeRO-3's per-layer form with the layers too) and the traffic's on its windows bounds its
-    exposure: where neither window is shorter than the heaviest's, or that bound sets no new most, nothing is priced;
-    where it holds the traffic's layers and the traffic no MTP module, the bound is its exposure."""
-    traffic_of, decoder_layers, mtp, mtp_all, counted = own
-    if ops is FLOAT_OPS and not counts:  # (one plan: an end stage that does not count prices nothing)
+    exposure: where neither window is shorter than the heaviest's and `so_far` holds the traffic's exposure on those,
+    or that bound sets no new most, nothing is priced; where it holds the traffic's layers and table and the traffic
+    no MTP module, the bound is its exposure."""
+    traffic_of, decoder_layers, mtp, mtp_all, counted, *rest = own
+    table, settled = (rest[0], rest[1]) if rest else (1.0, True)
+    if ops is FLOAT_OPS and not counts:  # (one plan: a stage that does not count prices nothing)
         return so_far
-    fwd_window, bwd_window = dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap, moe_block,
-                                        ops)
+    fwd_window, bwd_window = (dp_windows(lt, layers, host_over_gpu_fwd, host_over_gpu_bwd, synced, overlap,
+                                         moe_block, ops) if own_windows is None else own_windows)
     if ops is FLOAT_OPS:
-        return _one_plan_end_stage(traffic, so_far, windows, (fwd_window, bwd_window), own)
-    more = (decoder_layers > counted) | (mtp > 0.0)  # (possibly more parameters than the traffic's)
-    counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]) | more)
+        return _one_plan_end_stage(traffic, so_far, windows, (fwd_window, bwd_window),
+                                   (traffic_of, decoder_layers, mtp, mtp_all, counted, table, settled), own_bound)
+    # (possibly more parameters than the traffic's, where it moves any: a DP group of one rank moves none)
+    more = ((decoder_layers > counted) | (mtp > 0.0)) & _carried(traffic)
+    counts = counts & ((fwd_window < windows[0]) | (bwd_window < windows[1]) | more | np.logical_not(settled))
     if not anywhere(counts):
         return so_far
-    bound = dp_forms(traffic, fwd_window, bwd_window, ops)
-    same = (decoder_layers == counted) & (mtp_all == 0.0)  # the traffic's parameters: the bound is its exposure
-    exact, other = counts & same, counts & ((decoder_layers != counted) | (mtp_all > 0.0))
+    bound = dp_forms(traffic, fwd_window, bwd_window, ops) if own_bound is None else own_bound
+    # the traffic's parameters: the bound is its exposure
+    same = (decoder_layers == counted) & (mtp_all == 0.0) & (table == 1.0)
+    exact, other = counts & same, counts & ((decoder_layers != counted) | (mtp_all > 0.0) | (table != 1.0))
     out, need = [], []
     for k in range(3):
         exceeds = bound[k] > so_far[k]
@@ -103,35 +114,42 @@ def end_stage_dp_forms(traffic: dict[str, Any], lt: dict[str, Any], layers: Any,
     if not anywhere(need[0] | need[1] | need[2]):
         return out[0], out[1], out[2]
     if traffic_of is None:
-        raise ValueError("an end stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
-    end = dp_forms(traffic_of.collectives(decoder_layers, mtp, need[0] | need[1] | need[2]), fwd_window, bwd_window,
-                   ops)  # (priced where read: `step_traffic.dp_collectives_once`'s rows)
+        raise ValueError("a stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
+    end = dp_forms(traffic_of.collectives(decoder_layers, mtp, need[0] | need[1] | need[2], table), fwd_window,
+                   bwd_window, ops)  # (priced where read: `step_traffic.dp_collectives_once`'s rows)
     return (ops.where(need[0], ops.maximum(out[0], end[0]), out[0]),
             ops.where(need[1], ops.maximum(out[1], end[1]), out[1]),
             ops.where(need[2], ops.maximum(out[2], end[2]), out[2]))
 
 
 def _one_plan_end_stage(traffic: dict[str, Any], so_far: tuple[Any, Any, Any], windows: tuple[Any, Any],
-                        own_windows: tuple[float, float], own: tuple[EndStageTraffic | None, Any, Any, Any, Any]
-                        ) -> tuple[Any, Any, Any]:
+                        own_windows: tuple[float, float], own: tuple[Any, ...],
+                        own_bound: tuple[Any, Any, Any] | None = None) -> tuple[Any, Any, Any]:
     """`end_stage_dp_forms` of one plan that counts, in its Python floats and bools: the same tests and the same
     FLOAT_OPS picks (`where`: `a if c else b`, `maximum`: `b if b > a else a`), without the element-wise masks
     (hP15, session 39: a single estimate priced its two end stages in 4 % of its instructions)."""
-    traffic_of, decoder_layers, mtp, mtp_all, counted = own
+    traffic_of, decoder_layers, mtp, mtp_all, counted, table, settled = own
     fwd_window, bwd_window = own_windows
-    more = decoder_layers > counted or mtp > 0.0  # (possibly more parameters than the traffic's)
-    if not (fwd_window < windows[0] or bwd_window < windows[1] or more):
+    more = (decoder_layers > counted or mtp > 0.0) and _carried(traffic)  # (as the array path's)
+    if not (fwd_window < windows[0] or bwd_window < windows[1] or more or not settled):
         return so_far
-    bound = dp_forms(traffic, fwd_window, bwd_window, FLOAT_OPS)
-    if decoder_layers == counted and mtp_all == 0.0:  # the traffic's parameters: the bound is its exposure
+    bound = dp_forms(traffic, fwd_window, bwd_window, FLOAT_OPS) if own_bound is None else own_bound
+    if decoder_layers == counted and mtp_all == 0.0 and table == 1.0:  # the traffic's parameters: its exposure
         return (bound[0] if bound[0] > so_far[0] else so_far[0], bound[1] if bound[1] > so_far[1] else so_far[1],
                 bound[2] if bound[2] > so_far[2] else so_far[2])
     need = (more or bound[0] > so_far[0], more or bound[1] > so_far[1], more or bound[2] > so_far[2])
     if not (need[0] or need[1] or need[2]):
         return so_far
     if traffic_of is None:
-        raise ValueError("an end stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
-    end = dp_forms(traffic_of.collectives(decoder_layers, mtp), fwd_window, bwd_window, FLOAT_OPS)
+        raise ValueError("a stage's own DP traffic is needed (`step_traffic.EndStageTraffic`)")
+    end = dp_forms(traffic_of.collectives(decoder_layers, mtp, None, table), fwd_window, bwd_window, FLOAT_OPS)
     return ((end[0] if end[0] > so_far[0] else so_far[0]) if need[0] else so_far[0],
             (end[1] if end[1] > so_far[1] else so_far[1]) if need[1] else so_far[1],
             (end[2] if end[2] > so_far[2] else so_far[2]) if need[2] else so_far[2])
+
+
+def _carried(traffic: dict[str, Any]) -> Any:
+    """Where the traffic moves any bytes in any form (where it does not, its DP groups hold one rank each: every stage's
+    collectives on them take 0 s, whatever its parameters)."""
+    return ((traffic["allreduce"] > 0.0) | (traffic["scatter"] > 0.0) | (traffic["gather"] > 0.0)
+            | (traffic["scatter_layers"] > 0.0) | (traffic["gather_layers"] > 0.0))

@@ -32,7 +32,7 @@ import numpy as np
 
 from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
-from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, pick
+from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate, pick
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
 from infraplan.training.dp_exposure import dp_forms as exposed_dp_forms
@@ -107,6 +107,21 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
     stage["other"] = stage["other"] + embeds * lt["embed_other"]
     # their TP collectives (`head_time._end_collectives`)
     stage["tp_comm"] = stage["tp_comm"] + heads * lt["head_tp"] + embeds * lt["embed_tp"]
+    run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, tail = stage_work(lt, layers, heads, embeds, with_head,
+                                                                             host_terms, ops)
+    host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
+                            + m * ops.where(synced, batch_host, 0.0)
+                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
+    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
+    return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd
+
+
+def stage_work(lt: dict[str, Any], layers: Any, heads: Any, embeds: Any, with_head: Any,
+               host_terms: tuple[Any, Any, float, float], ops: MathOps) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """A stage's host issue time and GPU work per micro-batch (`stage_seconds`' arguments): its forward's host and GPU
+    time less the tail (the LM head + loss after the forward's sync), its backward's host and GPU time, its forward's
+    GPU time and the tail's share (1 where synced and it runs the model's LM head + loss)."""
+    synced, _, batch_host, loss_host = host_terms
     # host issue time no queued GPU work covers (per micro-batch on the stage); the embedding opens the forward and
     # closes the backward, among the layers' work
     # (the five parts in `sum`'s order, from 0)
@@ -121,11 +136,7 @@ def stage_seconds(lt: dict[str, Any], per_layer: dict[str, Any], layers: Any, he
     # calls follow the LM head + loss kernels on the last stage, which cover what they can.
     host_fwd = host_fwd + ops.where(synced, 0.0, batch_host) + with_head * loss_host
     run_host_fwd, run_gpu_fwd = host_fwd - tail * (lt["head_host_fwd"] + loss_host), gpu_fwd - tail * lt["head_gpu_fwd"]
-    host_per_micro_batch = (exposed(run_host_fwd, host_bwd, run_gpu_fwd, gpu_bwd, m, synced, dispatch_s)
-                            + m * ops.where(synced, batch_host, 0.0)
-                            + m * tail * ops.maximum(lt["head_host_fwd"] + loss_host - lt["head_gpu_fwd"], 0.0)) / m
-    stage["other"] = stage["other"] + host_per_micro_batch + layers * moe_exposed
-    return stage, run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd
+    return run_host_fwd, run_gpu_fwd, host_bwd, gpu_bwd, gpu_fwd, tail
 
 
 def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any], profile: Stack, dispatch_s: float,
@@ -210,28 +221,60 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # the host issue time no queued GPU work covers: the first with the embedding, the last with the LM head + loss,
     # their host calls and the forward's tail, and the MTP modules), on the even split's layers (Megatron-Core
     # get_num_layers_to_build: a middle stage's less one where the embedding / the loss counts as a layer; the
-    # balanced split: as many as the heaviest), at most the other stages' layers. (A middle stage's pace plus the
-    # LM head's / embedding's GPU time was used before: where the heaviest stage switched ends the bubble jumped,
-    # +0.34 % on a step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.) DualPipe's and ZB-V's ranks hold both
-    # ends' chunks (`mirrored_stages`): the older form stays there.
+    # balanced split: as many as the heaviest, or what equal middle stages leave, below), at most the other stages'
+    # layers. (A middle stage's pace plus the LM head's / embedding's GPU time was used before: where the heaviest
+    # stage switched ends the bubble jumped, +0.34 % on a step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.)
+    # DualPipe's and ZB-V's ranks hold both ends' chunks (`mirrored_stages`): the older form stays there.
     emb_layer = float(profile.account_for_embedding_in_pipeline_split and profile.pipeline_split == "even")
     loss_layer = float(profile.account_for_loss_in_pipeline_split and profile.pipeline_split == "even")
     per = lt["stage_layers"] + with_head * loss_layer + with_embed * emb_layer  # a middle stage's layers
     first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, lt["other_layers"])
     last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, lt["other_layers"] - first_n)
+    if profile.pipeline_split == "balanced":  # a middle stage the heaviest: every middle stage holds its layers X
+        # (Megatron-Core's uneven split, megatron-core 0.16.1 transformer/transformer_block.py:102-147: the stages
+        # between the set first and last split the rest evenly), so the ends hold the L - (p - 2) X left, as evenly
+        # as whole layers go (Llama 3 405B: 7 and 7 of 126 on 16 stages, arXiv:2407.21783 sec. 3.3.2; the odd one on
+        # the first, ASSUMPTION: its embedding is the lighter end); hT40, session 40 (was: X each)
+        shared = ops.maximum(lt["other_layers"] - (pp - 3.0) * lt["stage_layers"], 0.0)
+        middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
+        first_n = ops.where(middle_heavy, ops.minimum(ops.ceil(shared / 2.0), per), first_n)
+        last_n = ops.where(middle_heavy, ops.minimum(shared - first_n, per), last_n)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
     # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its
-    # own forward), and the step ends when the last of them is done, so it is the most any stage exposes: the
-    # heaviest's on the step's traffic and each end stage's that is not the heaviest on its own parameters (its
-    # layers, its table, the last's MTP modules: `step_traffic.EndStageTraffic`; hA2, session 38; hD5, session 39),
-    # off DualPipe / ZB-V (ranks with both ends: a grid's end stages priced on its rows, its schedules' put back after)
+    # own forward), and the step ends when the last of them is done, so it is the most the stages that exist expose,
+    # each on its own parameters (`step_traffic.EndStageTraffic`) and windows: the heaviest (its layers, a table
+    # where it is an end stage, its MTP modules; the step's traffic where that is it: one stage, or ceil(L / p)
+    # layers, a table and no MTP module anywhere), each end stage that is not the heaviest (its layers, its table, the
+    # last's MTP modules; hA2, session 38; hD5, session 39) and, with PP >= 3 and an end stage the heaviest, the
+    # middle stage of the most layers (no table; hT40, session 40), off DualPipe / ZB-V (ranks with both ends: the
+    # traffic on the heaviest's windows; a grid's stages priced on its rows, its schedules' put back after)
     both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
-    dp_forms = heaviest_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
+    heaviest_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
     one_end = not both_ends if is_plain(both_ends) else True
     mtp_all = lt["mtp_stage"] + lt["mtp_other"]
     traffic_layers = ops.ceil((lt["stage_layers"] + lt["other_layers"]) / pp)  # ceil(L / p) (`dp_collectives`)
-    if ends is not None and ops is not FLOAT_OPS and anywhere(with_embed < 1.0) and anywhere(with_head < 1.0):
-        ends.expect(last_n, lt["mtp_other"], with_head == 0.0)  # (both ends in one pass, where the last counts)
+    end_heavy = (with_embed + with_head) > 0.0  # the heaviest holds a table
+    settled = single | (end_heavy & (lt["stage_layers"] == traffic_layers) & (mtp_all == 0.0))  # (the traffic's)
+    settled = settled | both_ends if is_plain(both_ends) else settled
+    dp_forms = (heaviest_forms if (settled if is_plain(settled) else np.all(settled))
+                else tuple(ops.where(settled, h, 0.0) for h in heaviest_forms))
+    middle_n = ops.ceil((lt["other_layers"] - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
+    middle = (pp > 2.0) & end_heavy & (middle_n > 0.0)
+    if ends is not None and ops is not FLOAT_OPS:  # (the stages in one pass, where each may count)
+        if not np.all(settled):
+            ends.expect(lt["stage_layers"], lt["mtp_stage"], negate(settled), ops.where(end_heavy, 1.0, 0.0))
+            if anywhere(with_embed < 1.0):
+                ends.expect(first_n, 0.0, with_embed == 0.0)
+        if anywhere(with_embed < 1.0) and anywhere(with_head < 1.0):
+            ends.expect(last_n, lt["mtp_other"], with_head == 0.0)
+        if anywhere(middle):
+            ends.expect(middle_n, 0.0, middle, 0.0)
+    if not (settled if is_plain(settled) else np.all(settled)):
+        dp_forms = end_stage_dp_forms(traffic, lt, layers, 0.0, 0.0, synced, profile.dp_overlap_fraction, moe_block,
+                                      ops, dp_forms, (fwd_window, bwd_window), negate(settled),
+                                      (ends, lt["stage_layers"], lt["mtp_stage"], mtp_all, traffic_layers,
+                                       ops.where(end_heavy, 1.0, 0.0), settled), (fwd_window, bwd_window),
+                                      heaviest_forms)
     if anywhere(with_embed < 1.0):
         first_end, f_host, f_gpu, b_host, end_bwd, end_fwd = stage_seconds(
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
@@ -239,7 +282,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
         dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_embed == 0.0) & one_end, (ends, first_n, 0.0, mtp_all, traffic_layers))
+                                      (with_embed == 0.0) & one_end,
+                                      (ends, first_n, 0.0, mtp_all, traffic_layers, 1.0, settled))
     if anywhere(with_head < 1.0):
         mtp_last = lt["mtp_other"]
         last_layers = last_n + mtp_last * lt["mtp_layer_equivalent"]
@@ -249,7 +293,13 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         last_end_s = summed(last_end.values(), ops)
         dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_head == 0.0) & one_end, (ends, last_n, mtp_last, mtp_all, traffic_layers))
+                                      (with_head == 0.0) & one_end,
+                                      (ends, last_n, mtp_last, mtp_all, traffic_layers, 1.0, settled))
+    if anywhere(middle) and one_end:  # its windows: a stage of its layers alone (`stage_work`)
+        m_host, m_gpu, mb_host, mb_gpu, _, _ = stage_work(lt, middle_n, 0.0, 0.0, 0.0, host_terms, ops)
+        dp_forms = end_stage_dp_forms(traffic, lt, middle_n, m_host - m_gpu, mb_host - mb_gpu, synced,
+                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
+                                      middle, (ends, middle_n, 0.0, mtp_all, traffic_layers, 0.0, settled))
     if not is_plain(both_ends) and anywhere(both_ends):
         dp_forms = tuple(ops.where(both_ends, h, e) for h, e in zip(heaviest_forms, dp_forms, strict=True))
     others = ((lt["other_layers"] - first_n - last_n) * layer_s + (1.0 - with_embed) * first_end_s

@@ -277,7 +277,7 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                                                           traffic["expert_params"], profile.grad_reduce_bytes)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
-            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers) for params, experts, layers, _
+            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers) for params, experts, layers, *_
             in stages])
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)

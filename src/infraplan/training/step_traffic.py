@@ -8,9 +8,11 @@ forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense param
 DP x CP, routed experts only over the expert data-parallel ranks (`stage_params.dp_groups`, with its sources).
 The tied word-embedding gradient all-reduce between the first and last stage (Megatron-LM
 `_allreduce_word_embedding_grads`) once per step. How much of it is exposed (overlapped with the first
-micro-batch's forward and the last one's backward) is `training.step_assembly`'s. The DP collectives are priced on
-the heaviest stage's ceil(L / p) layers and a table; an end stage that is not the heaviest gets its own
-(`EndStageTraffic`: its layers, its table, the last's MTP modules; hD5, session 39).
+micro-batch's forward and the last one's backward) is `training.step_assembly`'s. The traffic's DP collectives are
+priced on ceil(L / p) layers, a table (both tables, or the tied one, without PP) and the stack's MTP modules: at least
+the parameters of any stage of ceil(L / p) layers or fewer, so a bound on their exposure (exact with PP = 1); each
+stage that exists gets its own where it can set the most (`EndStageTraffic`: its layers, its table if it is an end
+stage, the last's MTP modules: the end stages, hD5, session 39; the heaviest and a middle stage, hT40, session 40).
 """
 
 from __future__ import annotations
@@ -106,11 +108,12 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
 
 
 def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
-                        stages: list[tuple[Any, Any, Any, Any]], grad_bytes: float,
+                        stages: list[tuple[Any, ...]], grad_bytes: float,
                         rows: list[Any] | None = None) -> list[dict[str, Any]]:
-    """`dp_collectives` of arrays over plans of end stages' parameters, local layers and MTP modules (`stages`,
-    `end_stage_params`) in one pass, once per distinct row of what they read (the counts, TP, PP, EP, ETP and the DP
-    groups), broadcast back (exact: the formulas are element-wise): the end stages' on a
+    """`dp_collectives` of arrays over plans of stages' parameters, local layers, MTP modules and tables (`stages`:
+    (parameters, routed-expert parameters, layers, MTP modules[, tables: 1 an end stage's, 0 a middle one's; 1 if
+    left out]), `end_stage_params`) in one pass, once per distinct row of what they read (the counts, TP, PP, EP, ETP
+    and the DP groups), broadcast back (exact: the formulas are element-wise): the stages' on a
     search grid, whose layers come per row of the stage split, not per `COMM_KEYS` row as the traffic's
     (`row_memo.computed_once`). `rows`: each stage's plans whose values are read (a mask over plans, None: all),
     the others' left 0.0 (hP15: the plans where an end stage cannot set the most, or is the heaviest, unpriced)."""
@@ -118,9 +121,11 @@ def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
     groups = dp_groups(p) if shape.is_moe else dp_groups(p)[:2]  # (a dense model's expert groups: read by no formula)
     g = len(groups)
     # each stage's columns in its own shape, end to end (the counts doubled: DualPipe's mean stages hold half layers)
-    parts = [np.broadcast_arrays(*(np.asarray(c) for c in (params, experts, layers, *groups, 2.0 * layers,
-                                                           2.0 * modules, *keys)))
-             for params, experts, layers, modules in stages]
+    parts = [list(np.broadcast_arrays(*(np.asarray(c) for c in (params, experts, layers, *groups, 2.0 * layers,
+                                                                2.0 * modules, *keys, *table[:1]))))
+             for params, experts, layers, modules, *table in stages]
+    if len({len(part) for part in parts}) > 1:  # (some with their tables given: 1 where left out)
+        parts = [part if len(part) == 5 + g + len(keys) + 1 else [*part, np.ones(part[0].shape)] for part in parts]
     flat = [np.concatenate([part[i].ravel() for part in parts]) for i in range(len(parts[0]))]
     total = flat[0].size
     read = None if rows is None else np.flatnonzero(np.concatenate([
@@ -208,80 +213,95 @@ def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, gro
     return out
 
 
-def end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any) -> tuple[Any, Any]:
-    """(parameters, routed-expert parameters) of one GPU on an end stage of PP > 1 that holds `layers` decoder layers
-    and its table (the first stage's embedding, the last's LM head: one V x h / TP table, `ops.params.local_params`
-    with `tables`) and, on the last, `mtp_modules` MTP modules with the embedding table Megatron-Core builds beside
-    them (`stage_params.mtp_module_params`, the table as `training.memory` counts it). Off mirrored schedules. A
-    one-plan row's are kept in `ops.params.PLAN_SHAPE_COUNTS` by what they read (TP, PP, EP, ETP, the counts)."""
+def end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any,
+                     table: Any = 1.0) -> tuple[Any, Any]:
+    """(parameters, routed-expert parameters) of one GPU on a stage of PP > 1 that holds `layers` decoder layers
+    and, where `table` is 1, its table (an end stage: the first stage's embedding, the last's LM head: one V x h / TP
+    table, `ops.params.end_params_local`; 0: a middle stage, no table) and, on the last, `mtp_modules` MTP modules
+    with the embedding table Megatron-Core builds beside them (`stage_params.mtp_module_params`, the table as
+    `training.memory` counts it). Off mirrored schedules. A one-plan row's are kept in `ops.params.PLAN_SHAPE_COUNTS`
+    by what they read (TP, PP, EP, ETP, the counts)."""
     if is_plain(p.tp):
-        key = ("end_stage_params", p.tp, p.pp, p.ep, p.expert_tp, layers, mtp_modules)
+        key = ("end_stage_params", p.tp, p.pp, p.ep, p.expert_tp, layers, mtp_modules, table)
         kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
         if kept is None:
-            kept = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, _end_stage_params(shape, p, layers, mtp_modules))
+            kept = ops_params.PLAN_SHAPE_COUNTS.put(shape, key, _end_stage_params(shape, p, layers, mtp_modules,
+                                                                                   table))
         return kept  # type: ignore[no-any-return]
-    return _end_stage_params(shape, p, layers, mtp_modules)
+    return _end_stage_params(shape, p, layers, mtp_modules, table)
 
 
-def _end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any) -> tuple[Any, Any]:
+def _end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any,
+                      table: Any) -> tuple[Any, Any]:
     per_layer = _layer_kind_params(shape, p)  # (a one-plan row's, kept; None for arrays)
-    params = ops_params.local_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers, True, per_layer)
+    # (x 1.0: the bits of `ops.params.local_params` with its table)
+    params = (ops_params.local_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers, False, per_layer)
+              + table * ops_params.end_params_local(shape, p.tp, p.pp))
     experts = ops_params.local_expert_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers)
     if anywhere(mtp_modules > 0.0):
         module, module_experts = mtp_module_params(shape, p, 1)
-        table = shape.vocab_size * shape.hidden_size / to_float(p.tp)
-        params = params + mtp_modules * module + pick(mtp_modules > 0.0, table, 0.0)
+        mtp_table = shape.vocab_size * shape.hidden_size / to_float(p.tp)
+        params = params + mtp_modules * module + pick(mtp_modules > 0.0, mtp_table, 0.0)
         experts = experts + mtp_modules * module_experts
     return params, experts
 
 
 class EndStageTraffic:
-    """The DP traffic of the end stages that are not the heaviest, on their own parameters (`step_assembly` has no
-    model): each stage's DP ranks reduce their own stage's gradients and gather its parameters (Megatron-Core DDP per
-    model chunk, megatron-core 0.16.1 distributed/distributed_data_parallel.py:420-446). `price`: `dp_collectives`
-    of (parameters, routed-expert parameters, local layers, MTP modules) on the plan (a grid's once per distinct row,
-    `dp_collectives_once`; a single estimate's at its ZeRO stage, kept as its heaviest stage's are,
-    `step_time._one_plan_dp_collectives`). A plain class with slots: a single estimate builds one (a frozen
-    dataclass's three default factories took 2 us of it; hP15, session 39)."""
+    """The DP traffic of the stages that exist, on their own parameters (`step_assembly` has no model): the end
+    stages that are not the heaviest (hD5, session 39), the heaviest where it holds other parameters than the
+    traffic's and a middle stage (`table` 0; hT40, session 40): each stage's DP ranks reduce their own stage's
+    gradients and gather its parameters (Megatron-Core DDP per model chunk, megatron-core 0.16.1
+    distributed/distributed_data_parallel.py:420-446). `price`: `dp_collectives` of (parameters, routed-expert
+    parameters, local layers, MTP modules, tables) on the plan (a grid's once per distinct row, `dp_collectives_once`;
+    a single estimate's at its ZeRO stage, kept as its heaviest stage's are, `step_time._one_plan_dp_collectives`). A
+    plain class with slots: a single estimate builds one (a frozen dataclass's three default factories took 2 us of
+    it; hP15, session 39)."""
 
     __slots__ = ("_ahead", "_priced", "_priced_rows", "plan", "price", "shape")
 
     def __init__(self, shape: TransformerShape, plan: PlanArrays,
                  price: Callable[..., list[dict[str, Any]]]) -> None:
         self.shape, self.plan, self.price = shape, plan, price
-        self._priced: dict[tuple[float, float], dict[str, Any]] = {}
-        self._priced_rows: list[tuple[Any, Any, Any, dict[str, Any]]] = []
-        self._ahead: list[tuple[Any, Any, Any]] = []
+        self._priced: dict[tuple[float, float, float], dict[str, Any]] = {}
+        self._priced_rows: list[tuple[Any, Any, Any, Any, dict[str, Any]]] = []
+        self._ahead: list[tuple[Any, Any, Any, Any]] = []
 
-    def expect(self, layers: Any, mtp_modules: Any, rows: Any = None) -> None:
-        """An end stage of arrays over plans that `collectives` may be asked for: priced with the first asked (one
-        pass of the collective formulas for both ends); `rows`: where it may be asked (None: everywhere)."""
-        self._ahead.append((layers, mtp_modules, rows))
+    def expect(self, layers: Any, mtp_modules: Any, rows: Any = None, table: Any = 1.0) -> None:
+        """A stage of arrays over plans that `collectives` may be asked for: priced with the first asked (one pass of
+        the collective formulas for the stages expected); `rows`: where it may be asked (None: everywhere)."""
+        self._ahead.append((layers, mtp_modules, rows, table))
 
-    def collectives(self, layers: Any, mtp_modules: Any, rows: Any = None) -> dict[str, Any]:
-        """`dp_collectives` of an end stage of `layers` decoder layers and `mtp_modules` MTP modules
-        (`end_stage_params`), ZeRO-3's gathers and scatters one per layer (one at least: a stage of a table alone
-        gathers it once). `rows`: a grid's plans whose values are read (None: all; the others' are 0.0)."""
+    def collectives(self, layers: Any, mtp_modules: Any, rows: Any = None, table: Any = 1.0) -> dict[str, Any]:
+        """`dp_collectives` of a stage of `layers` decoder layers, `mtp_modules` MTP modules and `table` tables (1:
+        an end stage's, 0: a middle stage's; `end_stage_params`), ZeRO-3's gathers and scatters one per layer (one at
+        least: a stage of a table alone gathers it once). `rows`: a grid's plans whose values are read (None: all;
+        the others' are 0.0)."""
         # (both ends alike, e.g. one layer short each where the embedding and the loss count as layers: priced once)
         if is_plain(layers) and is_plain(mtp_modules):  # one plan
-            kept = self._priced.get((layers, mtp_modules))
+            kept = self._priced.get((layers, mtp_modules, table))
             if kept is None:
-                params, experts = end_stage_params(self.shape, self.plan, layers, mtp_modules)
-                kept = self._priced[layers, mtp_modules] = self.price(
-                    [(params, experts, larger(layers, 1.0), mtp_modules)])[0]
+                params, experts = end_stage_params(self.shape, self.plan, layers, mtp_modules, table)
+                kept = self._priced[layers, mtp_modules, table] = self.price(
+                    [(params, experts, larger(layers, 1.0), mtp_modules, *_tables(table))])[0]
             return kept
-        for held, modules, priced_rows, out in self._priced_rows:
+        for held, modules, priced_rows, tables, out in self._priced_rows:
             if (np.array_equal(held, layers) and np.array_equal(modules, mtp_modules)
+                    and np.array_equal(tables, table)
                     and (priced_rows is None or (rows is not None and not np.any(rows & ~priced_rows)))):
                 return out
-        asked = [(layers, mtp_modules, rows), *(ahead for ahead in self._ahead if ahead[0] is not layers)]
-        self._ahead.clear()  # (the ends expected, priced together)
-        stages = [(*end_stage_params(self.shape, self.plan, held, modules), larger(held, 1.0), modules)
-                  for held, modules, _ in asked]
-        masks = [mask for _, _, mask in asked]
+        asked = [(layers, mtp_modules, rows, table), *(ahead for ahead in self._ahead if ahead[0] is not layers)]
+        self._ahead.clear()  # (the stages expected, priced together)
+        stages = [(*end_stage_params(self.shape, self.plan, held, modules, tables), larger(held, 1.0), modules,
+                   *_tables(tables)) for held, modules, _, tables in asked]
+        masks = [ask[2] for ask in asked]
         outs = self.price(stages) if all(mask is None for mask in masks) else self.price(stages, masks)
         self._priced_rows.extend((*ask, out) for ask, out in zip(asked, outs, strict=True))
         return outs[0]
+
+
+def _tables(table: Any) -> tuple[Any, ...]:
+    """A stage's tables as `price` takes them: left out for an end stage's one (the four numbers of hD5's stages)."""
+    return () if is_plain(table) and table == 1.0 else (table,)
 
 
 def tied_embedding_sync(shape: TransformerShape, fabric: Fabric, p: PlanArrays, grad_bytes: float,
