@@ -11,7 +11,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -21,11 +21,11 @@ from infraplan.training.search_bounds import step_time_floor_s
 
 
 def bubble_with_and_without(form: str, model: str, system: str, gpus: int, **kw: Any) -> tuple[float, float]:
-    """(priced, without `form`) pp_bubble seconds of one plan; `form` is the name step_assembly calls."""
+    """(priced, without `form`) pp_bubble seconds of one plan; `form` is the name exact_bubbles calls."""
     clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
     priced = estimate_training(model, system, gpus, **kw)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, form, lambda *args: 0.0)
+        mp.setattr(exact_bubbles, form, lambda *args: 0.0)
         clear_one_plan_memo()
         alone = estimate_training(model, system, gpus, **kw)
         clear_one_plan_memo()
@@ -44,6 +44,6 @@ def interleaved_grid_with_and_without(form: str, model: str, gpus: int, seq_len:
                    schedule=np.full(len(plans), int(Schedule.ONE_F_ONE_B)))
     assert np.all(step_time_floor_s(shape, cluster, rows, stack) <= priced["step_time_s"])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, form, lambda *args: 0.0)
+        mp.setattr(exact_bubbles, form, lambda *args: 0.0)
         alone = evaluate_plans(shape, cluster, plans, stack)
     return plans, priced, alone

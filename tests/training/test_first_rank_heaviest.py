@@ -15,7 +15,7 @@ from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_orde
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
@@ -156,7 +156,7 @@ def test_plans_price_it_and_search_floors_stay_below() -> None:
     floor = step_time_floor_s(shape, cluster, rows, ONLY_LOSS)
     assert len(plans) > 50 and np.all(floor <= priced["step_time_s"])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "three_rank_kinds_s", lambda *args: 0.0)
         alone = evaluate_plans(shape, cluster, plans, ONLY_LOSS)
     two = (plans.pp == 2) & (plans.micro_batches >= 2)  # (one micro-batch: below p, unchanged)
     assert two.sum() > 1000 and np.all(priced["pp_bubble"][two] < alone["pp_bubble"][two])

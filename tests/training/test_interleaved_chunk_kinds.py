@@ -17,7 +17,7 @@ from test_torch_schedule_orders import _torch_looped_order, list_schedule
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -118,7 +118,7 @@ def _both_ways(pp: int, vpp: int) -> tuple[float, float]:
     """llama3-405b on 1,024 H100 at the recipe's counted ends: the bubble priced, and with the model's o / v."""
     priced = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, pp=pp, vpp=vpp, **KW)  # type: ignore
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_middle_heaviest_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "interleaved_middle_heaviest_s", lambda *args: 0.0)
         clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
         alone = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, pp=pp, vpp=vpp, **KW)  # type: ignore
         clear_one_plan_memo()

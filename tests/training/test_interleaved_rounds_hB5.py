@@ -20,7 +20,7 @@ from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
@@ -174,7 +174,7 @@ def test_grid_plans_move_only_below_p_on_whole_chunks_and_floors_stay_below() ->
                    schedule=np.full(len(plans), int(Schedule.ONE_F_ONE_B)))
     assert np.all(step_time_floor_s(shape, cluster, rows, TITAN) <= priced["step_time_s"])
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_last_heaviest_few_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "interleaved_last_heaviest_few_s", lambda *args: 0.0)
         alone = evaluate_plans(shape, cluster, plans, TITAN)
     moved = priced["pp_bubble"] != alone["pp_bubble"]
     whole = (96 % plans.pp == 0) & ((96 // plans.pp) % plans.vpp == 0)

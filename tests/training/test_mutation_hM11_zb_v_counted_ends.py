@@ -18,7 +18,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.estimate import estimate_training
 from infraplan.training.mirrored_stages import zb_v_end_chunks_s
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -37,7 +37,7 @@ def _seen(model: Any, stack: Any) -> tuple[float, float, float]:
 
     clear_one_plan_memo()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "zb_v_end_chunks_s", spy)
+        mp.setattr(exact_bubbles, "zb_v_end_chunks_s", spy)
         estimate_training(model, "dgx-h100-superpod", 64, stack=stack, **PLAN)
     clear_one_plan_memo()
     (asked,) = seen

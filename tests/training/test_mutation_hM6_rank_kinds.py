@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog.stacks import load_stack
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -29,14 +29,14 @@ def test_at_pp2_there_is_no_middle_rank(monkeypatch: pytest.MonkeyPatch) -> None
     time at PP2 would enter its (m + p - 4) t_m path, (m - 2) t_m of a rank that does not exist). mixtral-8x7b with
     the loss counted as a layer, TP8 PP2 on 64 H100: rank 0 (the embedding and 16 layers) the heaviest."""
     seen: list[tuple[float, ...]] = []
-    real = three_rank_kinds_s  # (what step_assembly imports)
+    real = three_rank_kinds_s  # (what exact_bubbles imports)
 
     def spy(*args: object) -> object:
         seen.append(tuple(float(a) for a in args[1:]))  # type: ignore[arg-type]
         return real(*args)  # type: ignore[arg-type]
 
     stack = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
-    monkeypatch.setattr(step_assembly, "three_rank_kinds_s", spy)
+    monkeypatch.setattr(exact_bubbles, "three_rank_kinds_s", spy)
     clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
     estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=8, pp=2, vpp=1, seq_len=4096, global_batch=256,
                       schedule="1f1b", stack=stack)

@@ -13,7 +13,7 @@ from test_interleaved_first_heaviest import _listed, _priced
 
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import load_stack
-from infraplan.training import rank_kind_bubbles, step_assembly
+from infraplan.training import exact_bubbles, rank_kind_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
@@ -50,7 +50,7 @@ def _both_ways(gpus: int, pp: int, vpp: int, global_batch: int) -> tuple[float, 
                 micro_batch=1, dtype="bf16")
     priced = estimate_training("gpt3-175b", "dgx-h100-superpod", gpus, **args)  # type: ignore[arg-type]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "interleaved_first_heaviest_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "interleaved_first_heaviest_s", lambda *args: 0.0)
         clear_one_plan_memo()
         alone = estimate_training("gpt3-175b", "dgx-h100-superpod", gpus, **args)  # type: ignore[arg-type]
         clear_one_plan_memo()
@@ -84,7 +84,7 @@ def test_zb_h1_below_p_gives_the_heads_rank_the_stage_as_its_kind(gpus: int, tp:
         return original(*args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "three_rank_kinds_s", kinds)
+        mp.setattr(exact_bubbles, "three_rank_kinds_s", kinds)
         clear_one_plan_memo()
         estimate_training("llama3-8b", "dgx-h100-superpod", gpus, stack="torchtitan", tp=tp, pp=4, seq_len=seq_len,
                           global_batch=global_batch, micro_batch=1, dtype="bf16", schedule="zb-h1")

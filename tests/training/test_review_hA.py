@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infraplan.errors import InputError
-from infraplan.training import estimate_training, schedules, step_assembly
+from infraplan.training import estimate_training, exact_bubbles, schedules
 from infraplan.training.enums import Schedule
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.search import search_plans
@@ -36,7 +36,7 @@ def test_zb_h1_bubble_with_few_micro_batches_in_a_plan() -> None:
     kw: dict[str, Any] = dict(tp=8, pp=4, seq_len=4096, global_batch=2, zero=0)  # (torch's 1F1B refuses m < p)
     exact = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="zb-h1", **kw)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "three_rank_kinds_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "three_rank_kinds_s", lambda *args: 0.0)
         clear_one_plan_memo()
         plain = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="1f1b", **kw)
         zb = estimate_training("llama3-8b", "dgx-h100-superpod", 32, schedule="zb-h1", **kw)

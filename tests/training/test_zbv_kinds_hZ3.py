@@ -17,7 +17,7 @@ from test_torch_schedule_orders import list_schedule
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.mirrored_stages import zb_v_end_chunks_s
@@ -168,7 +168,7 @@ def test_llama3_8b_bubble_is_the_list_on_its_own_kinds() -> None:
 
     clear_one_plan_memo()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "zb_v_end_chunks_s", spy)
+        mp.setattr(exact_bubbles, "zb_v_end_chunks_s", spy)
         bubble = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **PLAN).breakdown_s.pp_bubble
     clear_one_plan_memo()
     (p, m, o, x, y), = seen
@@ -187,7 +187,7 @@ def test_grid_rows_are_one_plans_bits_and_move_only_where_it_applies() -> None:
     plans = plans.take(valid_mask(shape, plans, rules="torch") & (plans.schedule == ZB_V))
     priced = evaluate_plans(shape, cluster, plans, TORCHTITAN)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "zb_v_end_chunks_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "zb_v_end_chunks_s", lambda *args: 0.0)
         alone = evaluate_plans(shape, cluster, plans, TORCHTITAN)
     m = plans.global_batch // (plans.dp * plans.micro_batch)
     moved = priced["pp_bubble"] != alone["pp_bubble"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from test_zbv_kinds_hZ3 import PLAN, _case, _list_bubble, _priced
 
-from infraplan.training import step_assembly
+from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import estimate_training
 from infraplan.training.mirrored_stages import _zb_v_ramp_passes, zb_v_end_chunks_s
@@ -102,9 +102,9 @@ def test_llama3_8b_few_micro_batches_is_the_list_on_its_own_kinds() -> None:
     plan: dict[str, Any] = {**PLAN, "global_batch": 32}
     clear_one_plan_memo()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(step_assembly, "zb_v_end_chunks_s", spy)
+        mp.setattr(exact_bubbles, "zb_v_end_chunks_s", spy)
         bubble = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **plan).breakdown_s.pp_bubble
-        mp.setattr(step_assembly, "zb_v_end_chunks_s", lambda *args: 0.0)
+        mp.setattr(exact_bubbles, "zb_v_end_chunks_s", lambda *args: 0.0)
         clear_one_plan_memo()
         alone = estimate_training("llama3-8b", "dgx-h100-superpod", 64, **plan).breakdown_s.pp_bubble
     clear_one_plan_memo()
