@@ -42,6 +42,14 @@ error: the settings a tuned run would use are not these (the 15 frontier plans o
 same plan and published figure (`settings: default`, the file's eighth column; `validation.bands.
 default_stack_residuals`), and such an answer's band is built from those by the same campaign / conformal rule
 (`band_settings`); any other stack's answer keeps the cases' own. `basis` says which.
+Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
+validation/cases/network.yaml) bands `collective` all-reduce on the analytical model; kind `facility` bands by the
+metric a case checks (validation.bands.FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power)
+the IT power of `facility` and the power of every composite built on it, `job_mttf` `reliability`'s job MTTF,
+`cost` (the Epoch AI 1-GW model's capex / TCO / energy: one campaign, so no band) the money. Each case names its
+`campaign` in its case file (the publication whose cases share a bias). Same rule: below 9 campaigns the full range,
+one campaign none. A composite's additive total (a fleet's, a scenario's IT power) takes `envelope` of its parts'
+bands. No case measures a fabric's bill of materials, a PUE or a scenario's demand: those carry the basis only.
 The leave-one-campaign-out coverage of this rule on the stored residuals is a test
 (tests/validation/test_band_coverage.py: 81-82 % of a left-out campaign's cases, 94 % of all cases; TTFT: 80 % and
 89.5 %); the audit behind it is in validation/notes/error_bands_tried.md (the rule before it, the
@@ -68,6 +76,7 @@ from infraplan.results import Result
 MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 80 % two-sided band (docstring)
 BAND_TAILS = (0.1, 0.9)  # the band's lower and upper tail probabilities: 80 % between them
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (module docstring, "Default stack")
+NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
 # accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
 # (each derivative as its catalog file states: h800.yaml "the H100 SXM5 die", b300/gb300.yaml Blackwell Ultra with
@@ -219,8 +228,13 @@ def campaign_band(values: Sequence[float], campaigns: Sequence[str]) -> tuple[fl
     return ends[0], ends[1]
 
 
+# metric -> the quantity a band's basis names (the others: the metric with spaces); hE40's infrastructure metrics
+METRIC_LABELS = {"ttft": "TTFT", "busbw": "all-reduce busbw", "it_power": "IT power", "job_mttf": "job MTTF",
+                 "pue": "PUE"}
+
+
 def _metric_label(kind: str, metric: str) -> str:
-    return kind if metric == "throughput" else f"{kind} {metric.upper()}"
+    return kind if metric == "throughput" else f"{kind} {METRIC_LABELS.get(metric, metric.replace('_', ' '))}"
 
 
 def band_settings(kind: str, stack: str | None) -> str:
@@ -301,6 +315,50 @@ def no_band_basis(kind: str, metric: str = "throughput", residuals: tuple[Residu
     return (f"the {len(found)} {label} validation cases (residuals {min(values):+.1%}..{max(values):+.1%}) are "
             f"{len(campaigns)} campaign ({'; '.join(campaigns)}); their spread is one harness's, not a new campaign's, "
             f"and a band needs >= 2 campaigns ({MIN_BAND_CAMPAIGNS} for the 80 % conformal band)")
+
+
+def band_and_basis(accelerator: str, stack: str | None, kind: str, metric: str = "throughput",
+                   residuals: tuple[Residual, ...] | None = None) -> tuple[ErrorBand | None, str]:
+    """An answer's `error_band` and `error_band_basis`: the band and its basis, or None and why there is none (the
+    stored residuals' once per question and process: a sweep asks the same one per point)."""
+    if residuals is None:
+        return stored_band_and_basis(accelerator, stack, kind, metric)
+    band = error_band(accelerator, stack, kind, residuals, metric)
+    return band, band.basis if band is not None else no_band_basis(kind, metric, residuals)
+
+
+@lru_cache(maxsize=256)
+def stored_band_and_basis(accelerator: str, stack: str | None, kind: str, metric: str) -> tuple[ErrorBand | None,
+                                                                                                  str]:
+    """`band_and_basis` on the stored residuals (`validation.bands.write_error_bands` clears it with them)."""
+    return band_and_basis(accelerator, stack, kind, metric, load_residuals())
+
+
+def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:
+    """The band of a sum of parts, each in its band ("Infrastructure answers"): sum predicted / sum measured - 1 =
+    sum m_i r_i / sum m_i, a weighted mean of the parts' residuals r_i, so it lies within [min low, max high];
+    None when any part has no band (that part's error is unknown)."""
+    if not bands or any(b is None for b in bands):
+        return None
+    known = [b for b in bands if b is not None]
+    widest = max(known, key=lambda b: b.cases)
+    same = all((b.low, b.high) == (known[0].low, known[0].high) for b in known)
+    return ErrorBand(low=min(b.low for b in known), high=max(b.high for b in known), cases=widest.cases,
+                     basis=(f"{what}: " + (known[0].basis if same else f"the envelope of its {len(known)} parts' "
+                            f"bands (a sum's relative error is a weighted mean of its parts'); the widest-pool "
+                            f"part's: {widest.basis}")))
+
+
+def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric: str, what: str,
+               not_validated: str = "") -> tuple[ErrorBand | None, str]:
+    """A composite's additive total over parts on `accelerators` (a fleet's sites, a plan's pools): `envelope` of
+    the parts' bands, or none when a part has none (its basis says why); `not_validated`, what else the answer rests
+    on that no validation case checks, is appended to the basis."""
+    found = [band_and_basis(a, stack, kind, metric) for a in dict.fromkeys(accelerators)]
+    band = envelope([b for b, _ in found], what)
+    why = next((basis for b, basis in found if b is None), "no parts")
+    basis = band.basis if band is not None else f"{what}: {why}"
+    return band, f"{basis}; {not_validated}" if not_validated else basis
 
 
 class PublishedMfu(Result):

@@ -164,15 +164,33 @@ def _zone_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, co
     return _ZONE_LOADS.put(layout, key, (inputs, load))[1]
 
 
+def zone_sizes(layout: ServerLayout, accelerators: int) -> list[tuple[int, int]]:
+    """(accelerators per zone, zones) of a campus of `accelerators`: whole zones, then one partial zone."""
+    per_zone = zone_accelerators(layout)
+    full, rest = divmod(accelerators, per_zone)
+    return ([(per_zone, full)] if full else []) + ([(rest, 1)] if rest else [])
+
+
+def rack_fills(layout: ServerLayout, load: ITLoad) -> list[tuple[int, int]]:
+    """(servers in a rack, racks) of a built load (`built_load`), fullest first: each zone (a catalog system: the
+    whole system) fills racks of `load.servers_per_rack` servers and puts the rest of its servers in one last rack."""
+    zones = zone_sizes(layout, load.accelerators) if layout.generic else [(load.accelerators, 1)]
+    racks: dict[int, int] = {}
+    for accelerators, n in zones:
+        full, rest = divmod(-(-accelerators // layout.accelerators_per_server), load.servers_per_rack)
+        for servers, count in ((load.servers_per_rack, full * n), (rest, n if rest else 0)):
+            if count:
+                racks[servers] = racks.get(servers, 0) + count
+    return sorted(racks.items(), reverse=True)
+
+
 def campus_load(layout: ServerLayout, accelerators: int, cooling: CoolingType, cooling_name: str,
                 rack_power_w: float | None = None) -> ITLoad:
     """IT load of a campus of `accelerators`: whole zones plus one partial zone, and the aggregation tier.
     `rack_power_w` caps the rack as in `it_load`."""
     per_zone = zone_accelerators(layout)
-    full, rest = divmod(accelerators, per_zone)
-    zones = [(_zone_load(layout, per_zone, cooling, cooling_name, rack_power_w), full)] if full else []
-    if rest:
-        zones.append((_zone_load(layout, rest, cooling, cooling_name, rack_power_w), 1))
+    zones = [(_zone_load(layout, size, cooling, cooling_name, rack_power_w), n)
+             for size, n in zone_sizes(layout, accelerators)]
     dci = interconnect(zones, layout)
     first = zones[0][0]
     count = sum(n for _, n in zones)

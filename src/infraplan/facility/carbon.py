@@ -7,7 +7,9 @@
   (`model_card_co2_t`); the validation cases reproduce the published tonnes with it.
 - Embodied: kgCO2e per accelerator incl. its share of the server (hardware_costs.yaml: A100 318 kg from Chien et
   al. HotCarbon'23; others by LLMCarbon's carbon-per-area of die and DRAM), amortised linearly over the server life
-  as LLMCarbon does (`embodied.py`: unit x CPA x exec_time / lifetime).
+  as LLMCarbon does (`embodied.py`: unit x CPA x exec_time / lifetime); per year of a standing fleet
+  (`embodied_co2_t_per_year`: `facility`, `campus`, `plan`, `compare` and `fleet-mix` alike) it is the whole
+  embodied figure over the servers' depreciation life, the same linear amortisation for a whole year of use.
 """
 
 from __future__ import annotations
@@ -43,3 +45,9 @@ def amortised_embodied_co2_t(accelerators, kgco2e_per_accelerator: float, hours,
     """The share of embodied emissions a use of `hours` carries over a `life_years` service life."""
     share = np.asarray(hours, dtype=np.float64) / (life_years * HOURS_PER_YEAR)
     return embodied_co2_t(accelerators, kgco2e_per_accelerator) * share
+
+
+def embodied_co2_t_per_year(accelerators, kgco2e_per_accelerator: float, life_years: float):
+    """The embodied tCO2e a standing fleet of accelerators carries per year: its manufacturing emissions spread
+    linearly over the servers' life (`amortised_embodied_co2_t` for one year of use)."""
+    return embodied_co2_t(accelerators, kgco2e_per_accelerator) / life_years

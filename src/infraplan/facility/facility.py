@@ -18,7 +18,9 @@ cluster/cost.py (the one cost model every command prices accelerator-hours with)
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
 from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.schemas import Accelerator, System
@@ -31,11 +33,17 @@ from infraplan.cluster.cost import (
     price_note,
     site_inputs,
 )
-from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout
+from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout, server_power_w
 from infraplan.errors import InputError
-from infraplan.facility.campus_fabric import built_load
-from infraplan.facility.carbon import embodied_co2_t, operational_co2_t
-from infraplan.facility.results import FacilityAssumptions, FacilityNetwork, FacilityRackFit, FacilityReport
+from infraplan.facility.campus_fabric import built_load, rack_fills
+from infraplan.facility.carbon import embodied_co2_t, embodied_co2_t_per_year, operational_co2_t
+from infraplan.facility.results import (
+    FacilityAssumptions,
+    FacilityNetwork,
+    FacilityRackFit,
+    FacilityRackRow,
+    FacilityReport,
+)
 
 
 def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
@@ -45,6 +53,31 @@ def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrid
         return overrides.embodied_kgco2e_per_accelerator
     cost = accelerator_price(accelerator)
     return cost.embodied_kgco2e_per_accelerator if cost else None
+
+
+def embodied_t_per_year(accelerator: Accelerator, accelerators: int, site: SiteInputs) -> float | None:
+    """Embodied tCO2e per year of `accelerators` at a site: the catalog's (or the override's) kgCO2e per
+    accelerator over the site's servers' life (`carbon.embodied_co2_t_per_year`); None without a figure. The one
+    rule `facility`, `campus`, `plan`, `compare` and `fleet-mix` report."""
+    kg = embodied_per_accelerator_kg(accelerator, site.overrides)
+    if kg is None:
+        return None
+    return float(embodied_co2_t_per_year(accelerators, kg, site.lives_years["servers"]))
+
+
+def total_co2_t_per_year(operational_t: float, embodied_t: float | None) -> float | None:
+    """Operational + embodied tCO2e per year; None when the embodied figure is unknown."""
+    return None if embodied_t is None else operational_t + embodied_t
+
+
+def rack_rows(layout: ServerLayout, load: ITLoad) -> list[FacilityRackRow]:
+    """The racks of a load by what they hold (`campus_fabric.rack_fills`): full racks, then each zone's last,
+    part-filled rack, with its accelerators and peak server power (`rack_fit`'s server draw x its servers)."""
+    server_w = float(server_power_w(layout))
+    return [FacilityRackRow(racks=racks, servers_per_rack=servers,
+                            accelerators_per_rack=servers * layout.accelerators_per_server,
+                            rack_power_w=servers * server_w, full=servers == load.servers_per_rack)
+            for servers, racks in rack_fills(layout, load)]
 
 
 def _kw(watts: float) -> str:
@@ -84,12 +117,17 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
     priced = no_price is None
     embodied_kg = embodied_per_accelerator_kg(layout.accelerator, site.overrides)
     embodied_t = float(embodied_co2_t(load.accelerators, embodied_kg)) if embodied_kg is not None else None
+    embodied_year = embodied_t_per_year(layout.accelerator, load.accelerators, site)
+    co2 = float(operational_co2_t(money.energy_mwh_per_year, site.grid_gco2_per_kwh))
+    racks = rack_rows(layout, load)
     return FacilityReport(
         it_power_w=it_w,
         facility_power_w=facility_w,
         pue=site.pue,
         racks=load.racks,
         rack_power_w=load.rack_power_w,
+        full_racks=sum(r.racks for r in racks if r.full),
+        racks_by_fill=racks,
         rack_fit=rack_fit_result(load.rack_fit),
         floor_area_m2=load.racks * site.cooling.floor_area_m2_per_rack,
         water_m3_per_year=money.it_energy_mwh_per_year * 1e3 * site.wue_l_per_kwh / 1e3,
@@ -100,7 +138,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         price_note=price_note(layout.accelerator, site.overrides),
         figures_notes=figures_notes(layout.accelerator),  # SECONDARY / PRELIMINARY figures (its power among them)
         energy_mwh_per_year=money.energy_mwh_per_year,
-        co2_t_per_year=float(operational_co2_t(money.energy_mwh_per_year, site.grid_gco2_per_kwh)),
+        co2_t_per_year=co2,
+        total_co2_t_per_year=total_co2_t_per_year(co2, embodied_year),
         accelerator=accelerator,
         system=layout.system_name,
         accelerators=load.accelerators,
@@ -127,14 +166,25 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         embodied_co2_t_reason=None if embodied_t is not None else (
             f"no embodied carbon for {layout.accelerator.name} in the catalog (hardware_costs.yaml); a --costs "
             "file sets embodied_kgco2e_per_accelerator"),
-        embodied_co2_t_per_year=embodied_t / site.lives_years["servers"] if embodied_t is not None else None,
+        embodied_co2_t_per_year=embodied_year,
         assumptions=FacilityAssumptions(
             load_factor=site.load_factor, wue_l_per_kwh=site.wue_l_per_kwh,
             electricity_usd_per_mwh=site.electricity_usd_per_mwh, grid_gco2_per_kwh=site.grid_gco2_per_kwh,
             facility_usd_per_w=site.facility_usd_per_w, lives_years=site.lives_years,
             maintenance_fraction_of_capex_per_year=site.maintenance_fraction, cost_of_capital=site.cost_of_capital,
         ),
+        **facility_bands(layout.accelerator.catalog_name),
     )
+
+
+def facility_bands(accelerator: str) -> dict[str, Any]:
+    """A facility answer's IT power and cost bands (catalog.error_bands, "Infrastructure answers"); the PUE, which
+    no case measures, is said in the power band's basis."""
+    power, power_basis = band_and_basis(accelerator, FACILITY_STACK, "facility", "it_power")
+    cost, cost_basis = band_and_basis(accelerator, FACILITY_STACK, "facility", "cost")
+    return {"error_band": power, "cost_error_band": cost, "cost_error_band_basis": cost_basis,
+            "error_band_basis": f"{power_basis}; PUE: {no_band_basis('facility', 'pue')}, so the facility power "
+                                "(IT x PUE) carries the PUE's error beyond this band"}
 
 
 def facility_cluster(system: str | System | Cluster | None = None, accelerator: str | None = None,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis
 from infraplan.catalog.facility_loader import (
     FailureRate,
     default_failure_rate_name,
@@ -189,6 +190,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                           checkpoint_size_bytes)
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
+    band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
     return ReliabilityReport(
         expected_interruptions=unexpected + planned,
         mttf_s=job["mttf_s"],
@@ -200,6 +202,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days, model=model,
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
                                "checkpoint_write_s", "restart_s", "young_interval_s")},
+        error_band=band, error_band_basis=basis,
         notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
                                      job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,

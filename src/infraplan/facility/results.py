@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result
 
 
@@ -41,6 +42,16 @@ class FacilityRackFit(Result):
                              "rack by height, the rack power reached vs the limit")
 
 
+class FacilityRackRow(Result):
+    """Racks holding the same servers: the full racks of the design, and a zone's last, part-filled rack."""
+
+    racks: int = Field(description="racks holding this many servers (count)")
+    servers_per_rack: int = Field(description="servers in each of these racks (count)")
+    accelerators_per_rack: int = Field(description="accelerators in each of these racks (count)")
+    rack_power_w: float = Field(description="peak server power (accelerators and hosts) of each of these racks, W")
+    full: bool = Field(description="whether these racks hold the design's servers per rack")
+
+
 class FacilityAssumptions(Result):
     """The site figures the report used (catalog defaults or overrides)."""
 
@@ -64,7 +75,11 @@ class FacilityReport(Result):
     facility_power_w: float = Field(description="peak facility power, IT x PUE, W")
     pue: float = Field(description="power usage effectiveness, facility W / IT W")
     racks: int = Field(description="racks (count)")
-    rack_power_w: float = Field(description="peak server power per rack (accelerators and hosts), W")
+    rack_power_w: float = Field(description="peak server power of a full rack (accelerators and hosts), W: the "
+                                "rack design; a part-filled rack draws less (racks_by_fill)")
+    full_racks: int = Field(0, description="racks holding the design's servers per rack (count)")
+    racks_by_fill: list[FacilityRackRow] = Field(default_factory=list, description="the racks by what they hold: "
+                                                 "full racks, then each zone's last, part-filled rack")
     rack_fit: FacilityRackFit | None = Field(None, description="how each rack is filled: power- or space-limited, "
                                              "with the note saying so")
     floor_area_m2: float = Field(description="white-space floor area, m^2")
@@ -82,13 +97,16 @@ class FacilityReport(Result):
     count_note: str | None = Field(None, description="where --count is not a whole number of servers: the "
                                    "accelerators housed in whole servers, which every figure counts")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
-    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year (the facility's energy "
+                                  "x the grid intensity; embodied_co2_t_per_year is the hardware's)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: no "
+                                               "embodied figure, embodied_co2_t_reason)")
     accelerator: str = Field(description="accelerator preset")
     system: str | None = Field(description="catalog system, or None for a plain accelerator count")
     accelerators: int = Field(description="accelerators housed (count)")
     servers: int = Field(description="servers (count)")
     servers_per_rack: int = Field(description="servers per rack (count)")
-    accelerators_per_rack: int = Field(description="accelerators per rack (count)")
+    accelerators_per_rack: int = Field(description="accelerators per full rack (count)")
     cooling: str = Field(description="air | liquid | immersion")
     location: str = Field(description="location preset (electricity price, grid carbon, climate)")
     climate: str = Field(description="climate class of the location (sets PUE and water)")
@@ -105,9 +123,19 @@ class FacilityReport(Result):
                                            "price)")
     embodied_co2_t: float | None = Field(description="embodied tCO2e of the servers (null: no catalog figure)")
     embodied_co2_t_reason: str | None = Field(None, description="why embodied carbon is null (no catalog figure)")
-    embodied_co2_t_per_year: float | None = Field(description="embodied tCO2e over the server life, t per year")
+    embodied_co2_t_per_year: float | None = Field(description="embodied tCO2e spread linearly over the servers' "
+                                                  "life (assumptions.lives_years), t per year")
     assumptions: FacilityAssumptions = Field(description="the site figures used (catalog defaults or overrides)")
     plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power (predicted / "
+                                         "published - 1) from the facility cases of the power chain "
+                                         "(catalog/error_bands.py); null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the IT power band comes from, or why "
+                                  "there is none; the PUE (facility power = IT x PUE) is not validated")
+    cost_error_band: ErrorBand | None = Field(None, description="expected relative error of capex / TCO / energy "
+                                              "cost (predicted / published - 1); null: `cost_error_band_basis`")
+    cost_error_band_basis: str = Field("", description="which validation cases the cost band comes from, or why "
+                                       "there is none")
 
 
 class ReliabilityReport(Result):
@@ -139,3 +167,8 @@ class ReliabilityReport(Result):
     notes: list[str] = Field(default_factory=list, description="how the figures were reached: the checkpoint "
                              "interval's formula (Daly 2006, Young 1974) with its inputs; where planned "
                              "interruptions are charged, their per-job rate and the job it was counted on")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the job MTTF (predicted / "
+                                         "published - 1) from the facility cases of job MTTF (catalog/error_bands.py); "
+                                         "null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the MTTF band comes from, or why there "
+                                  "is none")

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from infraplan.catalog.error_bands import NETWORK_STACK, band_and_basis
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MESSAGE_BYTES
@@ -367,6 +368,17 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                            "first (NCCL PXN), then its rail")
     algbw = size_bytes / time_s
     out.update({"time_s": time_s, "algbw_bytes_per_s": algbw, "busbw_bytes_per_s": bus_bandwidth(op, algbw, gpus),
-                "bottleneck_tier": tier, "assumptions": assumptions})
+                "bottleneck_tier": tier, "assumptions": assumptions, **collective_band(op, sim, spec.accelerator)})
     return CollectiveResult.model_validate(out)
+
+
+def collective_band(op: str, sim: str, accelerator: str) -> dict[str, Any]:
+    """`error_band` of the busbw of an all-reduce on the analytical model, the answer the network validation cases
+    check (catalog.error_bands, "Infrastructure answers"); another collective or the flow model: none, and why."""
+    cases = "the network validation cases: NCCL all-reduce busbw of 8 GiB messages on the analytical model"
+    if op != "all-reduce" or sim != "analytical":
+        what = f"{op}" if op != "all-reduce" else "the flow simulation"
+        return {"error_band": None, "error_band_basis": f"no validation case measures {what} ({cases})"}
+    band, basis = band_and_basis(accelerator, NETWORK_STACK, "network", "busbw")
+    return {"error_band": band, "error_band_basis": f"{basis} ({cases}: a small message's latency is not checked)"}
 

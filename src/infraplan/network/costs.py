@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from infraplan.catalog.error_bands import no_band_basis
 from infraplan.catalog.network_price_loader import LinkCatalog, SwitchCatalog, load_link_catalog, load_switch_catalog
 from infraplan.catalog.schemas import System
 from infraplan.errors import InputError
@@ -116,4 +117,6 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
         "notes": wiring_notes(topo),
+        "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
+                            "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result, SparseResult
 
 
@@ -64,6 +65,9 @@ class NetworkReport(Result):
     notes: list[str] = Field(default_factory=list, description="lines on how other commands build the same "
                              "accelerators (an accelerator preset beyond one zone: `facility`'s zones at 1:7) and "
                              "where a tier's balanced wiring or whole up ports depart from its port arithmetic")
+    error_band: ErrorBand | None = Field(None, description="null: no validation case measures a fabric's bill of "
+                                         "materials (catalog/error_bands.py); `error_band_basis` says why")
+    error_band_basis: str = Field("", description="why the fabric answer has no band")
 
 
 class CollectiveResult(SparseResult):
@@ -88,3 +92,7 @@ class CollectiveResult(SparseResult):
     busbw_bytes_per_s: float = Field(description="bus bandwidth, bytes per second")
     bottleneck_tier: str = Field(description="the tier that bounds the time")
     assumptions: list[str] = Field(description="what the model assumes")
+    error_band: ErrorBand | None = Field(None, description="expected relative busbw error (predicted / measured "
+                                         "busbw - 1; the time's is the same, inverted) from the NCCL all-reduce "
+                                         "validation cases (catalog/error_bands.py); null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

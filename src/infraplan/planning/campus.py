@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from infraplan.catalog import load_accelerator, load_model
+from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.figures import use_note
@@ -102,7 +103,9 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
         result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16")
     return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
-            "mfu": result.mfu, "fits": result.fits}
+            "mfu": result.mfu, "fits": result.fits, "error_band": result.error_band,
+            "error_band_basis": result.error_band.basis if result.error_band is not None else
+            "the training estimate of the reference run has no band"}
 
 
 def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
@@ -125,6 +128,7 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
         notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
                            goodput_planned_note(rel, job), _job_speed_note(run, job)] if n],
+        error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
 
 
@@ -210,11 +214,20 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
         opex_usd_per_year=report.opex_usd_per_year,
         energy_mwh_per_year=report.energy_mwh_per_year,
         co2_t_per_year=report.co2_t_per_year,
+        embodied_co2_t_per_year=report.embodied_co2_t_per_year,
+        total_co2_t_per_year=report.total_co2_t_per_year,
         training_capacity=training_capacity(accelerator, load.accelerators),  # the reference (a preset or file)
         h100_equivalents=h100_equivalents(cluster, load.accelerators),
         phases=phases_out,
         facility=report,
+        error_band=None, error_band_basis=CAMPUS_BAND_BASIS,
     )
+
+
+CAMPUS_BAND_BASIS = (
+    "a composite, banded by its parts: facility.error_band (IT power; the PUE has no validation case) and "
+    "training_capacity.error_band (training throughput); the power budget is an input, and the accelerators it holds "
+    "(the budget over the facility power per accelerator) carry the IT power's and the PUE's errors")
 
 
 def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None) -> FleetSite:
@@ -242,6 +255,7 @@ def _fleet_site(site: FleetSiteSpec, where: str, overrides: CostOverrides | None
         it_power_w=report.it_power_w, facility_power_w=report.facility_power_w,
         capex_usd=report.capex_total_usd, opex_usd_per_year=report.opex_usd_per_year,
         energy_mwh_per_year=report.energy_mwh_per_year, co2_t_per_year=report.co2_t_per_year,
+        embodied_co2_t_per_year=report.embodied_co2_t_per_year, total_co2_t_per_year=report.total_co2_t_per_year,
         cooling=report.cooling, location=report.location, figures_notes=report.figures_notes)
 
 
@@ -256,13 +270,19 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
         except InputError as exc:  # name the site a catalog error (location, accelerator, power) comes from
             raise InputError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
     keys = ("h100_equivalents", "it_power_w", "facility_power_w", "capex_usd", "opex_usd_per_year",
-            "energy_mwh_per_year", "co2_t_per_year")
+            "energy_mwh_per_year", "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")
     totals: dict[str, Any] = {k: None if any(getattr(s, k) is None for s in sites) else  # a site without a price
                               sum(getattr(s, k) for s in sites) for k in keys}
     totals["accelerators"] = sum(s.accelerators for s in sites)
     published = spec.published_h100_equivalents or None
+    band, basis = parts_band([s.accelerator for s in sites], FACILITY_STACK, "facility", "it_power",
+                             "the IT power summed over the sites", "the sites' accelerators are inputs; the facility "
+                             "power adds the PUE (no validation case)")
     return FleetSitesResult(
         fleet=spec.name, source=spec.source, sites=sites, **totals,
+        embodied_co2_reason="; ".join(f"site {s.name!r}: no embodied carbon for {s.accelerator} in the catalog"
+                                      for s in sites if s.embodied_co2_t_per_year is None) or None,
+        error_band=band, error_band_basis=basis,
         published_h100_equivalents=published,
         h100_equivalents_vs_published=totals["h100_equivalents"] / published if published else None,
         h100_equivalents_vs_published_reason=None if published else

@@ -44,7 +44,9 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
         full = [f"site {s.site} at {s.utilisation * 100:.0f} % of its power cap in {last}" for s in p.sites
                 if s.phase == last and s.utilisation >= RISK_UTILISATION]
         risks.append([*p.warnings, *full])
-    return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks)
+    return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks, error_band=None,
+                              error_band_basis="each scenario carries its own (scenarios[].error_band: the IT power "
+                              "of its last phase, and what it rests on that no case checks)")
 
 
 def vary_unit(name: str) -> str:

@@ -9,6 +9,9 @@ per device-hour whichever command prices it.
 - Site: the caller's electricity price, PUE, servers' life (a pool's `lifetime_years`) and load factor override
   the catalog's defaults for the cooling, location and build type (`cluster.cost.site_inputs`); the network and
   facility shares, maintenance and the 8,760-hour year are the cost model's.
+- Carbon: operational (location-based, the energy at the site's grid intensity) and embodied (the catalog's
+  kgCO2e per accelerator over the servers' life), `facility`'s functions (facility/facility.py
+  `embodied_t_per_year`), so a pool's tCO2e is `facility --count`'s for the same devices at the same site.
 - IT load: an accelerator, CPU or system pool is built as `facility` and `campus` build it
   (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
@@ -36,6 +39,7 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.power import ServerLayout
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
+from infraplan.facility.facility import embodied_t_per_year, total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
@@ -60,6 +64,18 @@ def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | No
         return None
     price = accelerator_price(Cluster.resolve(device).accelerator)
     return f"pool {name!r}: {price.note}" if price is not None and price.note else None
+
+
+def missing_embodied(name: str, device: str) -> str | None:
+    """Why pool `name` of `device` has no embodied carbon (no catalog figure for its accelerator, as `facility`
+    says; a video ASIC has none); None when it has one."""
+    if is_video_device(device):
+        return f"pool {name!r}: {device} has no embodied carbon figure"
+    accelerator = Cluster.resolve(device).accelerator
+    price = accelerator_price(accelerator)
+    if price is not None and price.embodied_kgco2e_per_accelerator is not None:
+        return None
+    return f"pool {name!r}: no embodied carbon for {accelerator.name} in the catalog (hardware_costs.yaml)"
 
 
 def pool_figures_note(name: str, device: str) -> str | None:
@@ -134,6 +150,7 @@ class DeviceMoney:
     capex_usd: dict[str, float]
     annual: AnnualCosts
     energy_mwh_per_year: float
+    embodied_co2_t_per_year: float | None = None  # `facility`'s (facility.embodied_t_per_year); None: no figure
 
     @property
     def facility_w(self) -> float:
@@ -141,7 +158,13 @@ class DeviceMoney:
 
     @property
     def co2_t_per_year(self) -> float:
+        """Operational, location-based: the energy at the site's grid intensity."""
         return float(operational_co2_t(self.energy_mwh_per_year, self.site.grid_gco2_per_kwh))
+
+    @property
+    def total_co2_t_per_year(self) -> float | None:
+        """Operational + embodied (None without an embodied figure), as `facility` sums them."""
+        return total_co2_t_per_year(self.co2_t_per_year, self.embodied_co2_t_per_year)
 
     @property
     def usd_per_device_hour(self) -> float:
@@ -168,4 +191,4 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
     money = cluster_cost(layout, load, s)
     return DeviceMoney(load.accelerators, load.racks, load.network_tiers, load.switches, load.it_w,
                        load.servers_per_rack * layout.accelerators_per_server, s, money.capex_usd, money.annual,
-                       money.energy_mwh_per_year)
+                       money.energy_mwh_per_year, embodied_t_per_year(layout.accelerator, load.accelerators, s))

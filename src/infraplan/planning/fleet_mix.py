@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -209,7 +210,8 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
     return rows
 
 
-FIGURES = ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year", "co2_t_per_year")
+FIGURES = ("power_w", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_usd_per_year", "co2_t_per_year",
+           "embodied_co2_t_per_year", "total_co2_t_per_year")
 
 
 def _pools(spec: FleetSpec, rows: list[dict[str, Any]], at: list[int], costs_at: CostsAt) -> list[dict[str, Any]]:
@@ -303,8 +305,16 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                   and (n := pool_figures_note(p.name, p.device))) or None,
     }
+    out["error_band"], out["error_band_basis"] = parts_band(  # hE40: the bought devices' IT power
+        [p.device for p in spec.pools if any(a["pool"] == p.name for a in assignment)], FACILITY_STACK, "facility",
+        "it_power", "the IT power of the devices bought (totals.power_w)", FLEET_MIX_NOT_VALIDATED)
     out.update(_gpu_only(spec, pairs, demand, objective, totals, costs_at))
     return FleetMixResult.model_validate(out)
+
+
+FLEET_MIX_NOT_VALIDATED = ("not in this band: each service's capacity per device, its own model's (an LLM's: "
+                           "serve-plan's band; recsys: one validation campaign, no band; video: no validation case), "
+                           "the facility power's PUE (no validation case) and the money (one cost campaign: no band)")
 
 
 def _gpu_only(spec: FleetSpec, pairs: Pairs, demand: np.ndarray, objective: str, totals: dict[str, float],

@@ -48,12 +48,14 @@ def fleet_pool_money(spec: FleetSpec, pool: PoolSpec, devices: int | None = None
 
 def per_device_costs(money: DeviceMoney, priced: bool) -> dict[str, float | None]:
     """Per device: peak IT and facility power (the power chain's, the load its electricity is billed on), yearly
-    TCO, its energy part, operational tCO2e per year, capex and the $ per device-hour (money None for a pool
-    without a price)."""
+    TCO, its energy part, operational, embodied (None: no figure) and total tCO2e per year, capex and the $ per
+    device-hour (money None for a pool without a price)."""
     n = money.devices
     power = {"power_w": money.it_w / n, "facility_power_w": money.facility_w / n,
              "energy_usd_per_year": money.annual.opex_breakdown_usd_per_year["electricity"] / n,
-             "co2_t_per_year": money.co2_t_per_year / n}
+             "co2_t_per_year": money.co2_t_per_year / n,
+             "embodied_co2_t_per_year": None if (e := money.embodied_co2_t_per_year) is None else e / n,
+             "total_co2_t_per_year": None if (t := money.total_co2_t_per_year) is None else t / n}
     if not priced:
         return {**power, "tco_usd_per_year": None, "capex_usd": None, "usd_per_device_hour": None}
     return {**power, "tco_usd_per_year": money.annual.tco_usd_per_year / n,

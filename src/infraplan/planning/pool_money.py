@@ -30,6 +30,7 @@ from infraplan.planning.device_money import (
     device_layout,
     device_money,
     device_site,
+    missing_embodied,
     missing_price,
     pool_price_note,
 )
@@ -43,8 +44,9 @@ COST_OBJECTIVES = ("capex", "tco")  # the objectives that need every pool's pric
 
 @dataclass(frozen=True)
 class PoolMoney:
-    """A pool's devices at its site: IT and facility power, capex, TCO/yr, energy, tCO2e; racks and fabric.
-    `capex_usd` and `tco_usd_per_year` are None when the pool has no price (`cost_reason` says why)."""
+    """A pool's devices at its site: IT and facility power, capex, TCO/yr, energy, tCO2e (operational and
+    embodied); racks and fabric. `capex_usd` and `tco_usd_per_year` are None when the pool has no price
+    (`cost_reason` says why), `embodied_co2_t_per_year` when the catalog has no figure (`embodied_co2_reason`)."""
 
     devices: int
     racks: int
@@ -58,6 +60,8 @@ class PoolMoney:
     co2_t_per_year: float
     devices_per_rack: int
     cost_reason: str | None = None
+    embodied_co2_t_per_year: float | None = None  # `facility`'s embodied share per year (None: no catalog figure)
+    embodied_co2_reason: str | None = None  # why it is None
 
 
 def _ref(pool: PoolSpec) -> str:
@@ -108,7 +112,8 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
     return PoolMoney(m.devices, m.racks, m.tiers, m.switches, m.it_w, m.facility_w,
                      None if no_price else sum(m.capex_usd.values()),
                      None if no_price else m.annual.tco_usd_per_year, m.energy_mwh_per_year, m.co2_t_per_year,
-                     m.devices_per_rack, no_price)
+                     m.devices_per_rack, no_price, m.embodied_co2_t_per_year,
+                     None if m.embodied_co2_t_per_year is not None else missing_embodied(pool.name, _ref(pool)))
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:

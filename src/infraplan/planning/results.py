@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.facility.results import FacilityNetwork, FacilityReport
 from infraplan.results import Result
 from infraplan.training.results import TrainingEstimate
@@ -88,6 +89,11 @@ class TrainingCapacity(Result):
     notes: list[str] = Field(default_factory=list, description="a use other than its source's: training on an "
                              "accelerator its source describes for other work (`catalog.figures.use_note`); what "
                              "the goodput rests on (`facility.reliability.goodput_planned_note`)")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the training throughput "
+                                         "(predicted / measured - 1), the training estimate's own band; null: "
+                                         "`error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is "
+                                  "none")
 
 
 class CampusPhase(Result):
@@ -114,14 +120,24 @@ class CampusPlan(Result):
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null: no server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "no catalog figure, facility.embodied_co2_t_reason)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "no catalog figure, facility.embodied_co2_t_reason)")
     training_capacity: TrainingCapacity = Field(description="Llama-3-405B-scale runs per year")
     h100_equivalents: float = Field(description="accelerators x dense bf16 peak / H100's (Epoch AI convention)")
     phases: list[CampusPhase] = Field(description="the --phases build-out (empty without it)")
     facility: FacilityReport = Field(description="the whole campus as `facility` reports it")
     plot: str | None = Field(None, description="HTML file the charts were written to (--plot)")
+    error_band: ErrorBand | None = Field(None, description="null: a composite; its parts carry their bands "
+                                         "(facility.error_band: IT power; training_capacity.error_band: training "
+                                         "throughput)")
+    error_band_basis: str = Field("", description="what the parts' bands cover and what is not validated")
 
 
 class FleetSite(Result):
+
     """One site of a `campus --fleet`."""
 
     name: str = Field(description="site name")
@@ -134,6 +150,11 @@ class FleetSite(Result):
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null without a server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "no catalog figure for the accelerator)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "no catalog figure for the accelerator)")
     figures_notes: list[str] = Field(default_factory=list, description="the site's accelerator's figures where they "
                                      "are SECONDARY or PRELIMINARY (`catalog.figures.figures_notes`)")
     cooling: str = Field(description="air | liquid | immersion")
@@ -153,11 +174,23 @@ class FleetSitesResult(Result):
     opex_usd_per_year: float | None = Field(description="opex, USD per year (null when a site has no server price)")
     energy_mwh_per_year: float = Field(description="facility energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "a site has no figure, embodied_co2_reason)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "a site has no figure, embodied_co2_reason)")
+    embodied_co2_reason: str | None = Field(None, description="why embodied carbon is null: the sites whose "
+                                            "accelerator has no catalog figure")
     sites: list[FleetSite] = Field(description="the sites")
     published_h100_equivalents: float | None = Field(None, description="the fleet's published H100e")
     h100_equivalents_vs_published: float | None = Field(None, description="itemised H100e / published (fraction)")
     h100_equivalents_vs_published_reason: str | None = Field(
         None, description="why the comparison is null (the fleet states no published H100e)")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power summed over "
+                                         "the sites (predicted / measured - 1): the envelope of the sites' bands "
+                                         "(catalog/error_bands.py `envelope`); null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from, what is not "
+                                  "validated, or why there is none")
 
 
 class FleetMixTotals(Result):
@@ -181,6 +214,11 @@ class FleetMixTotals(Result):
                                        "load factor x PUE x the spec's price)")
     co2_t_per_year: float | None = Field(None, description="operational emissions of the devices bought, tCO2e per "
                                          "year (location-based, the site's grid intensity)")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "a pool used has no figure)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "a pool used has no figure)")
 
 
 class FleetMixPool(Result):
@@ -210,6 +248,11 @@ class FleetMixPool(Result):
                                               "year")
     co2_t_per_year: float | None = Field(None, description="operational emissions of the devices bought, tCO2e "
                                          "per year")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "no catalog figure for the device)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "no catalog figure for the device)")
 
 
 class FleetMixBaseline(Result):
@@ -255,3 +298,8 @@ class FleetMixResult(Result):
     price_note: str | None = Field(None, description="pools priced at a what-if's inherited preset price")
     figures_note: str | None = Field(None, description="pools used whose accelerator's figures are SECONDARY or "
                                      "assumed (its catalog `figures_note`); null: none")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the IT power of the devices "
+                                         "bought (totals.power_w; predicted / measured - 1): the envelope of the "
+                                         "pools' bands; null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from and what is not "
+                                  "validated (each service's capacity per device: its own model's band)")

@@ -4,7 +4,8 @@ Each pool's devices in a phase (the services' units, the policy's spare nodes, t
 stays) are packed into servers and racks at their site with the policy's N+k spare racks (`packed`: the rack layout
 and scale-out fabric `campus` and `facility` build, costed by the one cost model through planning/pool_money.py),
 summed into sites (facility power against the site's power cap of the phase, `site_caps`: 0 before the site is
-online) and phases; H100-equivalents are dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
+online) and phases (tCO2e operational, embodied and their sum, as `facility` reports them); H100-equivalents are
+dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 
 import numpy as np
 
+from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
+from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.phased_mix import MixOption
@@ -104,7 +107,9 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
-                co2_t_per_year=m.co2_t_per_year, spare_nodes=0 if sp is None else sp.spare_nodes,
+                co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
+                total_co2_t_per_year=total_co2_t_per_year(m.co2_t_per_year, m.embodied_co2_t_per_year),
+                embodied_co2_reason=m.embodied_co2_reason, spare_nodes=0 if sp is None else sp.spare_nodes,
                 spare_devices=0 if sp is None else sp.spare_devices,
                 expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
                 node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
@@ -127,14 +132,20 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
             **{f: _total([getattr(r, f) for r in rows]) for f in (
                 "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
-                "co2_t_per_year")}))
+                "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
     last = phase_rows[-1]
     unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
+    band, basis = parts_band([r.device for r in pools if r.phase == last.phase and r.devices > 0], FACILITY_STACK,
+                             "facility", "it_power", "the last phase's IT power", SCENARIO_NOT_VALIDATED)  # hE40
     return ScenarioPlan(
         scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
         sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
         facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
-        energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year, excluded=excluded,
+        energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year,
+        embodied_co2_t_per_year=last.embodied_co2_t_per_year, total_co2_t_per_year=last.total_co2_t_per_year,
+        embodied_co2_reason="; ".join(dict.fromkeys(r.embodied_co2_reason for r in pools if r.embodied_co2_reason
+                                                    and r.phase == last.phase)) or None,
+        excluded=excluded,
         warnings=warnings, solver="phased fleet-mix MILP (scipy.optimize.milp, HiGHS branch and cut)",
         seconds=time.perf_counter() - start, published=dict(spec.published),
         cost_reason="; ".join(unpriced) if unpriced else None,
@@ -144,9 +155,17 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         figures_note="; ".join(note for p in spec.pools if any(r.pool == p.name and r.devices > 0 for r in pools)
                                and (note := pool_figures_note(p))) or None,
         notes=list(dict.fromkeys(f"{spec.services[o.service].name} on {spec.pools[o.pool].name}: {note}"
-                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))))
+                                 for i, o in enumerate(options) if x[i] > 0 and (note := sized[i].goodput_note))),
+        error_band=band, error_band_basis=basis)
+
+
+SCENARIO_NOT_VALIDATED = (
+    "not in this band: the demand (an input: a plan's services and their growth are stated, not modelled), the "
+    "devices each service needs (its sizing model's error: training `train`'s band, LLM `serve-plan`'s, recsys and "
+    "video none; not propagated here), the facility power's PUE (no validation case) and the money (one cost "
+    "campaign: no band)")
 
 
 def _total(values: list[float | None]) -> float | None:
-    """A phase's sum over its pools; None when a pool has no price (money fields only)."""
+    """A phase's sum over its pools; None when a pool has no price (money) or no embodied figure (carbon)."""
     return None if any(v is None for v in values) else float(sum(v for v in values if v is not None))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.results import Result
 
 
@@ -53,7 +54,14 @@ class ScenarioPoolRow(Result):
                                     "cost_reason)")
     tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no price)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
-    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year (the energy at the site's "
+                                  "grid intensity; embodied_co2_t_per_year is the hardware's)")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "no catalog figure, embodied_co2_reason)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "no catalog figure, embodied_co2_reason)")
+    embodied_co2_reason: str | None = Field(None, description="why embodied_co2_t_per_year is null")
     spare_nodes: int = Field(0, description="spare nodes from the reliability model (count; 0 without "
                              "policy.spare_probability), sized on the devices the services use")
     spare_devices: int = Field(0, description="devices in the spare nodes (count)")
@@ -90,7 +98,12 @@ class ScenarioPhaseRow(Result):
     tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, USD per year (null: a pool "
                                            "has no price)")
     energy_mwh_per_year: float = Field(description="energy, MWh per year")
-    co2_t_per_year: float = Field(description="operational tCO2e per year")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
+                                                  "`facility`'s kgCO2e per accelerator over the servers' life (null: "
+                                                  "a pool has no figure)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year (null: "
+                                               "a pool has no figure)")
 
 
 class TornadoRow(Result):
@@ -125,7 +138,14 @@ class ScenarioPlan(Result):
     tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year (null: "
                                            "cost_reason)")
     energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
-    co2_t_per_year: float = Field(description="operational tCO2e per year in the last phase")
+    co2_t_per_year: float = Field(description="location-based operational tCO2e per year in the last phase")
+    embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year in the "
+                                                  "last phase: `facility`'s kgCO2e per accelerator over the servers' "
+                                                  "life (null: a pool has no figure, embodied_co2_reason)")
+    total_co2_t_per_year: float | None = Field(None, description="operational + embodied tCO2e per year in the last "
+                                               "phase (null: a pool has no figure, embodied_co2_reason)")
+    embodied_co2_reason: str | None = Field(None, description="why embodied carbon is null: the last phase's "
+                                            "pools without a catalog figure")
     excluded: list[str] = Field(description="service/pool pairs that cannot work, and why")
     warnings: list[str] = Field(description="what the planner noticed (sites over their cap after packing, ...)")
     solver: str = Field(description="the programme and its solver")
@@ -156,6 +176,11 @@ class ScenarioPlan(Result):
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
     notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
                              "service, pool and job size (`facility.reliability.goodput_planned_note`)")
+    error_band: ErrorBand | None = Field(None, description="expected relative error of the last phase's IT power "
+                                         "(predicted / measured - 1): the envelope of its pools' bands "
+                                         "(catalog/error_bands.py `parts_band`); null: `error_band_basis` says why")
+    error_band_basis: str = Field("", description="which validation cases the band comes from and what the plan "
+                                  "rests on that no case checks (its demand, an input; the PUE; the money)")
 
 
 class ScenarioComparison(Result):
@@ -166,3 +191,6 @@ class ScenarioComparison(Result):
     deltas: list[dict[str, float | None]] = Field(description="per scenario: metric -> value minus the first "
                                                   "scenario's (null where either has no price)")
     risks: list[list[str]] = Field(description="per scenario: its warnings and binding choices")
+    error_band: ErrorBand | None = Field(None, description="null: each scenario carries its own "
+                                         "(scenarios[].error_band)")
+    error_band_basis: str = Field("", description="where the scenarios' bands are")

@@ -27,6 +27,10 @@ its TPOT error. The file's seventh column names the metric; a six-column row is 
 Every training case behind the bands (the gated cases and the frontier rows, not vTrain) is also re-run on the default
 training stack, its plan and published figure unchanged (`default_stack_residuals`, an eighth column `default`): the
 band of an answer on that stack (`catalog.error_bands.band_settings`; hB40). ~0.8 s of `--write-error-bands`.
+
+The network and facility cases give residuals of kinds `network` (metric busbw) and `facility` (by the metric each
+case checks: it_power, job_mttf, cost, ...), each with the campaign its case file names (`infrastructure_residuals`;
+hE40): the bands of `collective`, `facility`, `reliability` and the composites built on them.
 """
 
 from __future__ import annotations
@@ -36,7 +40,15 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual, accelerator_family, stack_class
+from infraplan.catalog.error_bands import (
+    CASE_SETTINGS,
+    DEFAULT_SETTINGS,
+    FACILITY_STACK,
+    NETWORK_STACK,
+    Residual,
+    accelerator_family,
+    stack_class,
+)
 
 # vTrain's 1,440 single-node step times of small GPT models would outnumber every multi-node case 70 to 1 in
 # the fallback pools; its error is reported by its own set and not used for the bands
@@ -130,6 +142,43 @@ def default_stack_residuals() -> list[Residual]:
                      residual=residual, settings=DEFAULT_SETTINGS) for i, accelerator, residual in found]
 
 
+# facility case kind (cases/facility.yaml) -> the metric of the answer it checks (catalog.error_bands, "Infrastructure
+# answers"); a `bound` case (a lower bound, not a figure) gives no residual
+FACILITY_METRICS = {"job_mttf_h": "job_mttf", "server_overhead": "it_power", "it_over_servers": "it_power",
+                    "rack_power_kw": "it_power", "accelerators_per_rack": "accelerators_per_rack",
+                    "campus_per_gw_it": "cost", "campus_per_gw_facility": "cost", "model_card_co2": "co2_accounting",
+                    "daly_interval_min": "checkpoint_interval", "checkpoint_tb": "checkpoint_size",
+                    "training_gpu_hours": "run_gpu_hours", "goodput": "goodput"}
+
+
+def _case_family(case: dict[str, object]) -> str:
+    """A facility or network case's accelerator family: its system's, its accelerator's, else `any`."""
+    from infraplan.cluster import Cluster
+
+    if case.get("system"):
+        return accelerator_family(Cluster.resolve(str(case["system"])).accelerator.name)
+    return accelerator_family(str(case["accelerator"])) if case.get("accelerator") else "any"
+
+
+def infrastructure_residuals() -> list[Residual]:
+    """The network cases' busbw residuals and the facility cases' by metric (`FACILITY_METRICS`), each with the
+    campaign its case file names; gated cases only (a known gap is reported, not a band's), none of a `bound` case
+    or one `not_in_bands` (its figure is a catalog input). ~0.2 s of `--write-error-bands`."""
+    from infraplan.validation.facility import load_facility_cases, run_facility_validation
+    from infraplan.validation.network import load_network_cases, run_network_validation
+
+    found = []
+    pairs = [(c, r, NETWORK_STACK, "network", "busbw")
+             for c, r in zip(load_network_cases(), run_network_validation()["cases"], strict=True)]
+    pairs += [(c, r, FACILITY_STACK, "facility", FACILITY_METRICS[c["kind"]])
+              for c, r in zip(load_facility_cases(), run_facility_validation()["cases"], strict=True)]
+    for case, row, stack, kind, metric in pairs:
+        if row["gated"] and not row.get("bound") and "not_in_bands" not in case:
+            found.append(Residual(id=case["id"], family=_case_family(case), stack=stack, kind=kind,
+                                  residual=float(row["error"]), campaign=case["campaign"], metric=metric))
+    return found
+
+
 def current_residuals() -> list[Residual]:
     """The residuals of every validation set on the current model (computed once per process)."""
     return list(_residuals())
@@ -142,8 +191,8 @@ def _residuals() -> tuple[Residual, ...]:
     from infraplan.validation.runner import scored_sets
 
     found = [r for s, residuals in scored_sets() if s.name not in EXCLUDED_SETS for r in residuals]
-    found += dense_serving_residuals() + default_stack_residuals()
-    return tuple(r.model_copy(update={"campaign": campaign_of(r)}) for r in found)
+    found += dense_serving_residuals() + default_stack_residuals() + infrastructure_residuals()
+    return tuple(r if r.campaign else r.model_copy(update={"campaign": campaign_of(r)}) for r in found)
 
 
 def error_bands_path() -> Path:
@@ -154,13 +203,14 @@ def write_error_bands(path: Path | None = None) -> Path:
     """Rewrite the residual file from the current model; returns its path."""
     target = path or error_bands_path()
     target.write_text(residuals_text(current_residuals()))
-    from infraplan.catalog.error_bands import load_residuals
+    from infraplan.catalog.error_bands import load_residuals, stored_band_and_basis
     from infraplan.validation.inference import _inference_report
     from infraplan.validation.inference_frontier import _frontier_report
     from infraplan.validation.runner import case_rows, run_validation, scored_sets
     from infraplan.validation.serving_hopper import _serving_hopper_report, row_predictions
 
     load_residuals.cache_clear()
+    stored_band_and_basis.cache_clear()
     for report in (run_validation, case_rows, scored_sets, _residuals, _inference_report, _serving_hopper_report,
                    row_predictions, _frontier_report):
         report.cache_clear()  # their rows may carry error bands

@@ -126,6 +126,16 @@ def band_line(band: Any, quantity: str, value: float | None = None, unit: str = 
     return line
 
 
+def band_or_why(band: Any, basis: str, quantity: str, value: float | None = None, unit: str = "",
+                latency: bool = False, label: str = "error band") -> str:
+    """`band_line`, or `LABEL: none (why)` for a result without a band (its `error_band_basis`); what the basis adds
+    to the band's own (what the answer rests on that no case checks) follows the line."""
+    if band is None:
+        return f"{label}: none ({basis})"
+    extra = basis[len(band.basis):] if basis.startswith(band.basis) else ""
+    return band_line(band, quantity, value, unit, latency=latency, label=label) + extra
+
+
 def metric_table(title: str) -> Table:
     """A titled two-column table without a header: metric names, then their values right-aligned."""
     from rich.table import Table

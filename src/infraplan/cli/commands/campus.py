@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.cli.commands._output import (
+    band_or_why,
     check_html_path,
     console,
     emit,
@@ -15,7 +16,7 @@ from infraplan.cli.commands._output import (
     fmt_usd,
     metric_table,
 )
-from infraplan.cli.commands.facility import money_rows
+from infraplan.cli.commands.facility import co2_rows, facility_band_lines, money_rows
 from infraplan.cli.options import PRICE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -36,7 +37,8 @@ def render_campus(r: CampusPlan) -> None:
     for name, value in money_rows(f):
         table.add_row(name, value)
     table.add_row("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year")
-    table.add_row("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year")
+    for name, value in co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year):
+        table.add_row(name, value)
     cap = r.training_capacity
     if cap.available:
         jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
@@ -56,6 +58,10 @@ def render_campus(r: CampusPlan) -> None:
         console.print(f"price: {f.price_note}", soft_wrap=True)
     for note in [*f.figures_notes, *cap.notes]:  # the figures' standing, a use other than its source's
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
+    facility_band_lines(f)
+    if cap.available:
+        console.print(band_or_why(cap.error_band, cap.error_band_basis, "throughput", label="error band (training)"),
+                      markup=False, highlight=False)
     for ph in r.phases:
         console.print(f"{ph.year}: +{fmt_rate(ph.facility_power_w, 'W')} ({ph.accelerators:,} accelerators, "
                       f"{fmt_usd(ph.capex_usd)}; cumulative {ph.cumulative_fraction * 100:.0f} %)")
@@ -67,20 +73,26 @@ def render_campus(r: CampusPlan) -> None:
 
 def render_fleet(r: FleetSitesResult) -> None:
     table = Table(title=f"fleet {r.fleet}")
-    for col in ("site", "accelerator", "count", "H100e", "facility power", "capex", "CO2 t/year"):
+    for col in ("site", "accelerator", "count", "H100e", "facility power", "capex", "tCO2e/yr op.", "emb.", "total"):
         table.add_column(col, justify="left" if col in ("site", "accelerator") else "right")
     for s in r.sites:
         table.add_row(s.name, s.accelerator, f"{s.accelerators:,}", f"{s.h100_equivalents:,.0f}",
-                      fmt_rate(s.facility_power_w, "W"), fmt_usd(s.capex_usd), f"{s.co2_t_per_year:,.0f}")
+                      fmt_rate(s.facility_power_w, "W"), fmt_usd(s.capex_usd), fmt_num(s.co2_t_per_year),
+                      fmt_num(s.embodied_co2_t_per_year), fmt_num(s.total_co2_t_per_year))
     table.add_row("total", "", f"{r.accelerators:,}", f"{r.h100_equivalents:,.0f}",
-                  fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd), f"{r.co2_t_per_year:,.0f}")
+                  fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd), fmt_num(r.co2_t_per_year),
+                  fmt_num(r.embodied_co2_t_per_year), fmt_num(r.total_co2_t_per_year))
     console.print(table)
+    if r.embodied_co2_reason:  # op.: location-based operational; emb.: the hardware's, over the servers' life
+        console.print(f"embodied carbon not counted: {r.embodied_co2_reason}", soft_wrap=True, markup=False)
     if r.published_h100_equivalents is not None and r.h100_equivalents_vs_published is not None:
         console.print(f"published: {r.published_h100_equivalents:,.0f} H100e; itemised sites reach "
                       f"{fmt_percent(r.h100_equivalents_vs_published)}")
     for s in r.sites:  # each site's accelerator's figures' standing (`catalog.figures.figures_notes`)
         for note in s.figures_notes:
             console.print(f"note: site {s.name!r}: {note}", soft_wrap=True, markup=False, highlight=False)
+    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"),
+                  markup=False, highlight=False)
 
 
 def campus(

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import typer
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import band_or_why, console, emit, fmt_bytes, fmt_rate, fmt_seconds
 from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
@@ -28,6 +28,8 @@ def render_collective(r: CollectiveResult) -> None:
         if r.difference_reason:
             console.print(f"why they differ: {r.difference_reason}")
     console.print("assumes: " + "; ".join(r.assumptions))
+    console.print(band_or_why(r.error_band, r.error_band_basis, "busbw", r.busbw_bytes_per_s, "B/s"),
+                  markup=False, highlight=False)
 
 
 def collective(

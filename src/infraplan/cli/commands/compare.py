@@ -5,14 +5,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
 _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num),
          ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")), ("capex_usd", "capex", fmt_usd),
          ("tco_usd_per_year", "TCO/year", fmt_usd), ("energy_mwh_per_year", "MWh/year", fmt_num),
-         ("co2_t_per_year", "tCO2e/year", fmt_num))
+         ("co2_t_per_year", "tCO2e/year operational", fmt_num),
+         ("embodied_co2_t_per_year", "tCO2e/year embodied", fmt_num),
+         ("total_co2_t_per_year", "tCO2e/year total", fmt_num))
 
 
 def render_comparison(c: ScenarioComparison) -> None:
@@ -35,9 +37,15 @@ def render_comparison(c: ScenarioComparison) -> None:
             console.print(f"{p.scenario}: capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
         if p.price_note:
             console.print(f"{p.scenario}: price: {p.price_note}", soft_wrap=True)
+        if p.embodied_co2_reason:
+            console.print(f"{p.scenario}: embodied carbon not counted: {p.embodied_co2_reason}", soft_wrap=True,
+                          markup=False)
     for p, risks in zip(c.scenarios, c.risks, strict=True):
         for r in risks:
             console.print(f"risk ({p.scenario}): {r}")
+    for p in c.scenarios:  # each scenario's own band (the comparison has none of its own: error_band_basis)
+        console.print(f"{p.scenario}: " + band_or_why(p.error_band, p.error_band_basis, "IT power"), markup=False,
+                      highlight=False)
 
 
 def compare(

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from infraplan.cli.commands._output import check_html_path, console, emit, fmt_rate, fmt_usd, metric_table
+from infraplan.cli.commands._output import (
+    band_or_why,
+    check_html_path,
+    console,
+    emit,
+    fmt_num,
+    fmt_rate,
+    fmt_usd,
+    metric_table,
+)
 from infraplan.cli.options import (
     ACCELERATORS,
     PRICE,
@@ -31,12 +40,12 @@ def render_facility(r: FacilityReport) -> None:
         ("IT power (peak)", fmt_rate(r.it_power_w, "W")),
         ("facility power (peak)", fmt_rate(r.facility_power_w, "W")),
         ("PUE", f"{r.pue:.3f}"),
-        ("racks", f"{r.racks:,} × {fmt_rate(r.rack_power_w, 'W')} ({r.accelerators_per_rack} accelerators)"),
+        ("racks", racks_text(r)),
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
         ("water", f"{r.water_m3_per_year:,.0f} m³/year"),
         *money_rows(r),
         ("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year"),
-        ("CO2 (location-based)", f"{r.co2_t_per_year:,.0f} t/year"),
+        *co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year),
     ]
     for name, value in rows:
         table.add_row(name, value)
@@ -51,6 +60,36 @@ def render_facility(r: FacilityReport) -> None:
         console.print(f"note: {r.count_note}", soft_wrap=True, markup=False, highlight=False)
     for note in r.figures_notes:  # the accelerator's figures' standing (`catalog.figures.figures_notes`)
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
+    facility_band_lines(r)
+
+
+def facility_band_lines(r: FacilityReport) -> None:
+    """The IT power band line and the cost one (or why there is none: `error_band_basis`)."""
+    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.it_power_w, "W"),
+                  markup=False, highlight=False)
+    console.print(band_or_why(r.cost_error_band, r.cost_error_band_basis, "cost", label="error band (cost)"),
+                  markup=False, highlight=False)
+
+
+def racks_text(r: FacilityReport) -> str:
+    """The racks by what they hold: '1,535 × 20.4 kW (16 accelerators) + 1 × 10.2 kW (8 accelerators)'; a site
+    with no full rack also says what a full one holds."""
+    rows = r.racks_by_fill or []
+    text = " + ".join(f"{x.racks:,} × {fmt_rate(x.rack_power_w, 'W')} ({x.accelerators_per_rack} accelerators)"
+                      for x in rows) or f"{r.racks:,}"
+    if not r.full_racks:
+        text += f"; a full rack holds {r.accelerators_per_rack}, {fmt_rate(r.rack_power_w, 'W')}"
+    return text
+
+
+def co2_rows(operational_t: float, embodied_t: float | None, total_t: float | None) -> list[tuple[str, str]]:
+    """The carbon rows every infrastructure table prints: operational (location-based), embodied (the hardware's
+    manufacturing over its life) and their sum; without an embodied figure the operational one only."""
+    rows = [("CO2 operational (location-based)", f"{fmt_num(operational_t, 3)} t/year")]
+    if embodied_t is None or total_t is None:
+        return rows + [("CO2 embodied", "no catalog figure")]
+    return rows + [("CO2 embodied (over the servers' life)", f"{fmt_num(embodied_t, 3)} t/year"),
+                   ("CO2 total", f"{fmt_num(total_t, 3)} t/year")]
 
 
 def money_rows(r: FacilityReport) -> list[tuple[str, str]]:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import (
+    add_id_column,
+    band_or_why,
+    console,
+    emit,
+    fmt_num,
+    fmt_percent,
+    fmt_rate,
+    fmt_usd,
+)
 from infraplan.cli.options import JsonFlag
 from infraplan.planning.results import FleetMixResult, FleetMixTotals
 
@@ -72,6 +81,8 @@ def render_fleet(r: FleetMixResult) -> None:
         console.print(f"price: {r.price_note}", soft_wrap=True)
     if r.figures_note:
         console.print(f"note: {r.figures_note}", markup=False)
+    console.print(band_or_why(r.error_band, r.error_band_basis, "IT power", r.totals.power_w, "W"), markup=False,
+                  highlight=False)
 
 
 def fleet_mix(

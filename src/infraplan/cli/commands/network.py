@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.output_files import check_output_path
-from infraplan.cli.commands._output import console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -49,6 +49,7 @@ def render_fabric(r: NetworkReport) -> None:
         console.print(f"graph written to {r.graphml}")
     for note in r.notes:  # wrapped to the terminal, as the table above
         console.print(f"note: {note}", highlight=False, markup=False)
+    console.print(band_or_why(r.error_band, r.error_band_basis, "fabric"), highlight=False, markup=False)
 
 
 def network(

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from infraplan.cli.commands._output import (
     add_id_column,
+    band_or_why,
     check_html_path,
     console,
     emit,
@@ -24,16 +25,25 @@ def _totals(p: ScenarioPlan) -> str:
     return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
             f"facility, capex {fmt_usd(p.capex_usd)}, TCO {fmt_usd(p.tco_usd_per_year)}"
             f"{'' if p.tco_usd_per_year is None else '/year'}, "
-            f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {fmt_num(p.co2_t_per_year)} tCO2e/year")
+            f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {co2_text(p.co2_t_per_year, p.embodied_co2_t_per_year)}")
+
+
+def co2_text(operational_t: float, embodied_t: float | None) -> str:
+    """'150,516 operational + 1,430 embodied = 151,946 tCO2e/year' (operational only without an embodied figure)."""
+    if embodied_t is None:
+        return f"{fmt_num(operational_t)} tCO2e/year operational (embodied: no figure)"
+    return (f"{fmt_num(operational_t)} operational + {fmt_num(embodied_t)} embodied = "
+            f"{fmt_num(operational_t + embodied_t)} tCO2e/year")
 
 
 def render_plan(p: ScenarioPlan) -> None:
     phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
-    for col in ("phase", "devices", "H100e", "facility", "capex", "TCO/year", "tCO2e/year"):
+    for col in ("phase", "devices", "H100e", "facility", "capex", "TCO/year", "tCO2e/yr op.", "emb.", "total"):
         phases.add_column(col, justify="left" if col == "phase" else "right", overflow="fold")
     for ph in p.phases:
         phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
-                       fmt_usd(ph.capex_usd), fmt_usd(ph.tco_usd_per_year), fmt_num(ph.co2_t_per_year))
+                       fmt_usd(ph.capex_usd), fmt_usd(ph.tco_usd_per_year), fmt_num(ph.co2_t_per_year),
+                       fmt_num(ph.embodied_co2_t_per_year), fmt_num(ph.total_co2_t_per_year))
     console.print(phases)
     svc = Table(title="services")
     add_id_column(svc, "service", (s.service for s in p.services))
@@ -68,6 +78,8 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"capex and TCO not priced: {p.cost_reason}", soft_wrap=True)
     if p.price_note:
         console.print(f"price: {p.price_note}", soft_wrap=True)
+    if p.embodied_co2_reason:  # tCO2e/yr op.: location-based operational; emb.: the hardware's, over its life
+        console.print(f"embodied carbon not counted: {p.embodied_co2_reason}", soft_wrap=True, markup=False)
     if p.pricing:  # how the MILP priced the pools (planning/sized_pricing.py)
         console.print(f"pricing: {p.pricing}", markup=False, soft_wrap=True, highlight=False)
     if p.optimality:  # --optimality-gap (planning/scenario_bound.py)
@@ -76,6 +88,9 @@ def render_plan(p: ScenarioPlan) -> None:
         console.print(f"note: {p.figures_note}", markup=False, soft_wrap=True)
     for note in p.notes:  # what the training rows' goodput rests on
         console.print(f"note: {note}", markup=False, soft_wrap=True, highlight=False)
+    last_it_w = sum(r.it_power_w for r in p.pools if r.phase == last)  # the band's quantity (error_band)
+    console.print(band_or_why(p.error_band, p.error_band_basis, "IT power", last_it_w, "W"), markup=False,
+                  highlight=False)
     if p.tornado:
         t = Table(title="what moves TCO most (--vary)")
         for col in ("parameter", "low", "high", "TCO at low", "TCO at high", "swing"):

@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from infraplan.cli.commands._output import console, emit, fmt_bytes, fmt_num, fmt_percent, fmt_seconds, metric_table
+from infraplan.cli.commands._output import (
+    band_or_why,
+    console,
+    emit,
+    fmt_bytes,
+    fmt_num,
+    fmt_percent,
+    fmt_seconds,
+    metric_table,
+)
 from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, number
 from infraplan.errors import InputError
 from infraplan.facility.reliability import reliability_report
@@ -34,6 +43,8 @@ def render_reliability(r: ReliabilityReport) -> None:
     console.print(mix)
     for note in r.notes:
         console.print(note, soft_wrap=True)
+    console.print(band_or_why(r.error_band, r.error_band_basis, "job MTTF", r.mttf_s, latency=True),
+                  markup=False, highlight=False)
 
 
 def reliability(
