@@ -45,6 +45,7 @@ UNITLESS = {
     "model", "system", "accelerator", "gpus", "tp", "pp", "dp", "cp", "ep", "etp", "vpp", "micro_batch", "global_batch",
     "seq_len", "recompute", "zero", "dtype", "attention", "order", "sequence_parallel", "micro_batches", "schedule",
     "recompute_layers", "offload_layers",  # counts of layers
+    "zero_shard",  # ranks ZeRO shards over (hybrid sharding), a count as dp
     "mfu", "hfu", "fits", "memory_overflow_term", "config", "warnings", "parameters", "objective", "best", "top",
     "reason", "evaluated", "feasible", "mfu_guard", "scaling", "workload", "offline", "seed",
     "requests_clipped_to_context",

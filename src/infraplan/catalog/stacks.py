@@ -275,6 +275,12 @@ class Stack(Spec):
         None, min_length=1, description="the precisions the stack trains in: `search` tries no other, `train` notes "
         "one (`training.stack_limits.stack_dtype_notes`); None: every precision the accelerator has")
     dtypes_source: str | None = Field(None, description="where `dtypes` comes from; required with it")
+    zero_shard_stages: tuple[Literal[1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework shards over a group smaller than DP x CP, "
+        "replicated across the groups (`train --zero-shard N`: FSDP2 HSDP, Megatron-Core distributed-optimizer "
+        "instances; `training.hybrid_shard`); None: none, `train --zero-shard` is refused")
+    zero_shard_stages_source: str | None = Field(
+        None, description="where `zero_shard_stages` comes from; required with it")
 
     @model_validator(mode="after")
     def _schedules_have_a_source(self) -> Stack:
@@ -288,7 +294,8 @@ class Stack(Spec):
                            ("pipeline_default_schedule", "run that schedule when none is named"),
                            ("expert_tensor_parallel", "split the experts so"),
                            ("expert_parallel_layout", "lay the expert groups so"),
-                           ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions")):
+                           ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions"),
+                           ("zero_shard_stages", "shard those ZeRO stages over a part of DP")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
         for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):

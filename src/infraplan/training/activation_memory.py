@@ -28,6 +28,12 @@ embedding / loss as a layer) times its model chunks in flight under the schedule
 the first chunk of the first stage and the last chunk of the last stage one layer short there, plus the one layer
 rebuilt during backward under recompute and, on the last stage, the loss's fp32 logits of one micro-batch
 (megatron-core 0.16.1 tensor_parallel/cross_entropy.py:28,187).
+ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`, hY40): torch 2.14.1's ScheduleZBVZeroBubble order
+(torch/distributed/pipelining/schedules.py:3526-3648, slots of micro-batches >= m dropped) holds on rank r
+min(2p, m + 1 + r, 2m) chunks in flight (F done, W not; counted on the order itself, p 2-24, m 1..5p): rank 0
+(the first kind: chunk 0, the embedding, and chunk 2p - 1, the loss's logits) min(2p - 1, m) chunk-0s and one
+chunk 2p - 1 at its peak, rank p - 1 (the middle kind: two plain chunks, no table) 2 min(p, m); from 2p - 1 on
+both 2p, rank 0 the heavier (its tables and logits), priced on it alone as before.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from infraplan.ops.params import stage_layers
 from infraplan.ops.precision import RECIPES
 from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_offload import offloaded_layers
-from infraplan.training.enums import Attention, Dtype, Recompute
+from infraplan.training.enums import Attention, Dtype, Recompute, Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import stored_activation_terms
 
@@ -53,6 +59,7 @@ _OPERAND_FLOATS: tuple[float, ...] = tuple(_OPERAND_BYTES.tolist())  # as Python
 # enum codes compared with, as ints (an enum member's lookup costs more than the comparison)
 _UNFUSED, _BF16 = int(Attention.UNFUSED), int(Dtype.BF16)
 _SELECTIVE, _FULL = int(Recompute.SELECTIVE), int(Recompute.FULL)
+_ZB_V = int(Schedule.ZB_V)
 # pipeline stage kinds, in the order of `ops.params.split_stage_layers`: a middle stage (the second, rank 1: the most
 # in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
 MIDDLE, FIRST, LAST = 0, 1, 2
@@ -60,7 +67,8 @@ MIDDLE, FIRST, LAST = 0, 1, 2
 _ROUTED_EXPERT_TERMS = frozenset({"expert_fc1_out", "expert_act_out", "expert_clamped_fc1_out"})
 
 __all__ = ["ACTIVATION_BYTES", "FIRST", "LAST", "MIDDLE", "activation_bytes_per_token_layer", "recomputed_fraction",
-           "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations"]
+           "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations", "zb_v_ramp",
+           "zb_v_rank_chunks"]
 
 
 def split_flags(profile: Stack) -> tuple[bool, bool]:
@@ -122,10 +130,33 @@ def recomputed_layers(plan: PlanArrays, layers: Any) -> Any:
     return pick(plan.recompute == _FULL, full, 0.0)
 
 
+def zb_v_ramp(plan: PlanArrays) -> Any:
+    """Where a plan runs ZB-V below 2p - 1 micro-batches (a bool, or a bool array): its ranks' chunks in flight
+    differ there (`zb_v_rank_chunks`); False where no plan runs ZB-V (the micro-batch test skipped)."""
+    zb_v = plan.schedule == _ZB_V
+    if zb_v is False or not anywhere(zb_v):  # (one plan's int schedule compares to a plain bool)
+        return False
+    return zb_v & (plan.micro_batches < 2 * plan.pp - 1)
+
+
+def zb_v_rank_chunks(plan: PlanArrays, chunks: tuple[Any, ...], ramp: Any) -> tuple[Any, ...]:
+    """`schedules.stage_in_flight`'s chunks with ZB-V's below 2p - 1 micro-batches as torch's order holds them
+    (module docstring): the first kind (rank 0) m + 1 chunks, m of them chunk 0 (the first chunk: one layer short
+    where the embedding counts as a layer), the middle kind (rank p - 1) 2 min(p, m); elsewhere as given. `ramp`:
+    `zb_v_ramp` of the plans."""
+    if not anywhere(ramp):
+        return chunks
+    first, first_end, second, last, last_end = chunks
+    m = plan.micro_batches * 1.0
+    return (pick(ramp, m + 1.0, first), pick(ramp, m, first_end), pick(ramp, 2.0 * smaller(plan.pp * 1.0, m), second),
+            last, last_end)
+
+
 def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack, kinds: tuple[int, ...],
                       chunks: tuple[Any, ...]) -> list[Any]:
     """Activation bytes per GPU at the peak of a stage of each kind (`memory.memory_breakdown`); `chunks`: the
-    schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`)."""
+    schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`; ZB-V's below 2p - 1 micro-batches
+    by `zb_v_rank_chunks`)."""
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     emb, loss = split_flags(profile)
     split = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
@@ -159,7 +190,8 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
         # and backward back to back (`schedules.stage_in_flight`); a schedule with no last-stage count holds the
         # last stage on the first stage's rank (`schedules._mirrored_chunks`: ZB-V's chunk 2p-1 on rank 0, torch
         # 2.13.0 pipelining/_utils.py:528-543; DualPipe's reverse last stage, arXiv:2412.19437 sec. 3.2.1): there
-        held_logits = pick((plan.pp == 1) | ((kind == LAST) & (last > 0.0)) | ((kind == FIRST) & (last <= 0.0)),
-                           logits, 0.0)
+        # (the kind's own term alone: the other's is False, the same bools without its grid pass)
+        held_logits = pick((plan.pp == 1) | (last > 0.0) if kind == LAST else (plan.pp == 1) | (last <= 0.0)
+                           if kind == FIRST else (plan.pp == 1), logits, 0.0)
         out.append(in_flight * stored + working + held_logits)
     return out

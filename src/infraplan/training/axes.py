@@ -170,6 +170,8 @@ AXES: tuple[Axis, ...] = (
     Axis("recompute_layers", lambda s, c: [0], layer=False, comm=False),
     # the stack's expert layout (one per search): the EP stride and the expert DP group (`PlanArrays.ep_stride`)
     Axis("expert_layout", lambda s, c: [s.expert_layout], layer=True, comm=True),
+    # the ZeRO shard group (`training.hybrid_shard`): not searched (0: all of DP x CP); the DP traffic reads it
+    Axis("zero_shard", lambda s, c: [0], layer=False, comm=True),
 )
 
 # the fields per-layer and LM-head times depend on; plans differing only in the others share them
@@ -306,8 +308,9 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
         if all(values) and all(cheap_sizes[pp]):
             blocks.append((chosen, values))
     zero = np.asarray(ZERO_STAGES, dtype=np.int64)
-    by_depth = np.stack([~np.isin(zero, stages) if stages else np.zeros(zero.size, dtype=bool)
-                         for stages in (space.zero_stages, space.pipeline_zero)])
+    # (membership in the stack's few stages: `~np.isin`'s bools, without its ~20 us per call)
+    by_depth = np.array([[bool(stages) and int(z) not in stages for z in ZERO_STAGES]
+                         for stages in (space.zero_stages, space.pipeline_zero)], dtype=bool).reshape(2, zero.size)
     refused = by_depth if by_depth.any() else None
     if not blocks:
         empty = np.zeros(0, dtype=np.int64)
@@ -318,9 +321,13 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     n = sizes.prod(axis=1)
     at_inner = [next((i for i, b in enumerate(inner) if b is a), -1) for a in order]
     at_cheap = [next((i for i, b in enumerate(c for c in cheap if c.given is None) if b is a), -1) for a in order]
-    full_sizes = np.array([[len(values[i]) if i >= 0 else cheap_sizes[chosen["pp"]][j]
-                            for i, j in zip(at_inner, at_cheap, strict=True)] for chosen, values in blocks],
-                          dtype=np.int64)
+    # each block's sizes in that order: its inner axes' (`sizes`), its PP's broadcast ones (one table line per PP)
+    depths = list(cheap_sizes)
+    line = np.searchsorted(np.array(depths), [chosen["pp"] for chosen, _ in blocks], sorter=np.argsort(depths))
+    line = np.argsort(depths)[line]
+    cheap_table = np.array([cheap_sizes[p] for p in depths], dtype=np.int64).reshape(len(depths), -1)
+    full_sizes = np.stack([sizes[:, i] if i >= 0 else cheap_table[line, j] for i, j in zip(at_inner, at_cheap,
+                                                                                             strict=True)], axis=1)
     full_strides = np.concatenate([np.cumprod(full_sizes[:, :0:-1], axis=1)[:, ::-1],
                                    np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
     full_offset = np.concatenate([[0], np.cumsum(full_sizes.prod(axis=1))[:-1]])

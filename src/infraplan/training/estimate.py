@@ -36,7 +36,9 @@ from infraplan.network.placement import placement_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
+from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
+from infraplan.training.one_plan_memo import PLAN_FIELDS
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_outputs import (
     MEMORY_TERMS,
@@ -157,7 +159,8 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                      attention: str = "flash", order: str | None = None,
                      sequence_parallel: bool = True, schedule: str | None = None,
                      stack: str | Stack | None = None, etp: int | None = None,
-                     recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False) -> TrainingPoint:
+                     recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
+                     zero_shard: int | None = None) -> TrainingPoint:
     """`estimate_training`'s point (same arguments) resolved into its model, stack, placed cluster, one-element plan
     and notes; bad input is one InputError line."""
     shape = load_model(model) if isinstance(model, str) else model
@@ -181,6 +184,13 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                         micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
                         schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile),
                         expert_split(profile), expert_layout(profile))
+    if zero_shard is not None:  # hybrid sharding (`training.hybrid_shard`), checked on the resolved DP and ZeRO
+        fields = dict(zip(PLAN_FIELDS, plan.row_key, strict=True))
+        stage, dp_ranks, cp_ranks = fields["zero"], fields["dp"], fields["cp"]
+        shard = zero_shard_ranks(shape, profile, stage, dp_ranks, cp_ranks, zero_shard)
+        if shard:
+            plan = PlanArrays.one_plan(**{**fields, "zero_shard": shard})
+            notes.append(zero_shard_note(profile, stage, dp_ranks, cp_ranks, shard))
     if recompute_layers:
         if auto or recompute != "full":
             raise InputError("--recompute-layers (block recompute of k layers per model chunk) needs --recompute full, "
@@ -227,7 +237,8 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
                       attention: str = "flash", order: str | None = None,
                       sequence_parallel: bool = True, schedule: str | None = None,
                       stack: str | Stack | None = None, etp: int | None = None,
-                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False) -> TrainingEstimate:
+                      recompute_layers: int = 0, offload_layers: int = 0, sharp: bool = False,
+                      zero_shard: int | None = None) -> TrainingEstimate:
     """Estimate one training plan; model and system are preset names, file paths, loaded specs or a Cluster.
 
     `recompute`: none | selective | full, or "auto": the least recompute that fits (`auto_recompute`, stated in
@@ -244,13 +255,15 @@ def estimate_training(model: str | TransformerShape, system: str | System | Clus
     ZeRO-3, or ZeRO-2 with PP; NeMo ZeRO-1), said in a note.
     `sharp`: NCCL CollNet on (`train --sharp`): the DP all-reduce in IB SHARP switches (`training.collnet`); one
     line unless every switch tier of the system does SHARP.
+    `zero_shard`: hybrid sharding (`train --zero-shard N`): ZeRO over N of the DP x CP ranks, replicated across the
+    groups (`training.hybrid_shard`: the stacks that run it); None or DP x CP: over all of them.
 
     The point is resolved by `resolve_training` and finished by `finish_training`, as the sweep's batched `train`
     does (`sweep.functions.train_batch`): one answer either way.
     """
     point = resolve_training(model, system, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch, micro_batch,
                              recompute, zero, dtype, attention, order, sequence_parallel, schedule, stack, etp,
-                             recompute_layers, offload_layers, sharp)
+                             recompute_layers, offload_layers, sharp, zero_shard)
     shape, cluster, profile = point.shape, point.cluster, point.profile
     return finish_training(point, _outputs(shape, cluster, point.plan, profile),
                            {d: _outputs(shape, cluster, twin, profile) for d, twin in point.twins})

@@ -16,7 +16,9 @@ of the first stage one layer short: Llama 3.1 405B on PP16 VP4 peaks on the seco
 interleaved (1 + (p-1)/(p v)) times that, Korthikanti Sec. 4.2.3), as before; the last peaks only by its logits.
 ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, an upper bound;
 ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that rank (it holds
-the last stage: `activation_memory.stage_activations`); stack `pipeline_layouts` are not read.
+the last stage: `activation_memory.stage_activations`), ZB-V below 2p - 1 micro-batches on each rank kind's count
+as torch's order holds it (rank 0 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`, the
+heavier of the two); stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
@@ -60,7 +62,7 @@ from infraplan.ops import params as ops_params
 from infraplan.ops.params import RUNTIME_RESERVE_BYTES as RUNTIME_OVERHEAD_BYTES
 from infraplan.ops.params import stage_layers as stage_layers
 from infraplan.ops.precision import RECIPES
-from infraplan.scalar_path import is_plain, larger, pick
+from infraplan.scalar_path import anywhere, is_plain, larger, pick, smaller
 from infraplan.training.activation_memory import ACTIVATION_BYTES as ACTIVATION_BYTES
 from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import LAST as _LAST
@@ -70,6 +72,7 @@ from infraplan.training.activation_memory import recomputed_fraction as recomput
 from infraplan.training.activation_memory import recomputed_stage_layers as recomputed_stage_layers
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
+from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.enums import Dtype, Recompute, Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
@@ -149,9 +152,15 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) 
     (terms) and `memory_total` (totals) both select it: all three kinds where the split counts the embedding or
     the loss as a layer; else the first stage with the larger of the first and last stages' activations (the same
     layers and one table each, so the same state; a middle stage holds those layers, no table and fewer
-    micro-batches than the first, so never more)."""
-    kinds = (_FIRST, _MIDDLE, _LAST) if any(_split_flags(profile)) else (_FIRST, _LAST)
-    chunks = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, _chunk_parts(profile))
+    micro-batches than the first, so never more). ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`): rank 0
+    holds fewer chunks than rank p - 1, the middle kind (no table), a candidate there too (hY40)."""
+    ramp = zb_v_ramp(plan)  # (False where no plan runs ZB-V)
+    counted = any(_split_flags(profile))
+    middle = ramp is not False and not counted and anywhere(ramp)  # (without counted ends: a candidate only there)
+    kinds = (_FIRST, _MIDDLE, _LAST) if counted else (_FIRST, _LAST, _MIDDLE) if middle else (_FIRST, _LAST)
+    chunks = _grid_in_flight(plan, _chunk_parts(profile))
+    if ramp is not False:
+        chunks = zb_v_rank_chunks(plan, chunks, ramp)
     acts = _activations(shape, plan, profile, kinds, chunks)
     if profile.mtp_num_layers:  # the stage holding the MTP modules has its own state: every kind a candidate
         per = _mtp_activation_bytes(shape, plan, profile)
@@ -159,7 +168,35 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) 
         acts = [act + _mtp_on(plan, kind) * per * (last_held if kind == _LAST else 1.0)
                 for kind, act in zip(kinds, acts, strict=True)]
         return list(zip(kinds, acts, strict=True))
-    return list(zip(kinds, acts, strict=True)) if len(kinds) == 3 else [(_FIRST, larger(*acts))]
+    if middle:  # the first stage with the larger of the first and last stages' (as below), then the middle kind
+        return [(_FIRST, larger(acts[0], acts[1])), (_MIDDLE, acts[2])]
+    return list(zip(kinds, acts, strict=True)) if counted else [(_FIRST, larger(*acts))]
+
+
+# grid columns from which `_grid_in_flight` prices the in-flight chunks once per distinct (PP, micro-batches) column
+DISTINCT_IN_FLIGHT_ROWS = 256
+
+
+def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]:
+    """`schedules.stage_in_flight` of the plans' (schedule, PP, V, micro-batches), on a search's (ZeRO, pairs, rows)
+    grid once per distinct (PP, micro-batches) row and gathered back, where the rows sharing them share their
+    (vpp, schedule) pairs too (the search's pair table is by PP: checked, else priced as it is). Element-wise in those
+    four inputs, so each plan gets the same bits (GPT-3 175B on 4,096 H100: 4,266 rows, 28 distinct)."""
+    schedule, pp, vpp, m = plan.schedule, plan.pp, plan.vpp, plan.micro_batches
+    if is_plain(schedule) or np.ndim(schedule) != 3 or np.shape(schedule)[-1] < DISTINCT_IN_FLIGHT_ROWS:
+        return stage_in_flight(schedule, pp, vpp, m, parts)  # (one plan, a small grid)
+    rows = np.shape(schedule)[-1]
+    if {np.shape(x) for x in (pp, m)} != {(1, 1, rows)} or np.shape(vpp) != np.shape(schedule):
+        return stage_in_flight(schedule, pp, vpp, m, parts)
+    _, first, inverse = np.unique(pp.reshape(-1) * (int(m.max()) + 1) + m.reshape(-1), return_index=True,
+                                  return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if first.size * 2 > rows or not (np.array_equal(schedule[..., first][..., inverse], schedule)
+                                     and np.array_equal(vpp[..., first][..., inverse], vpp)):
+        return stage_in_flight(schedule, pp, vpp, m, parts)
+    held = stage_in_flight(schedule[..., first], pp[..., first], vpp[..., first], m[..., first], parts)
+    at = np.shape(schedule)[:-1] + (first.size,)  # (each part in the schedule's shape, as `stage_in_flight` gives it)
+    return tuple(np.broadcast_to(x, at)[..., inverse] for x in held)
 
 
 def _mtp_on(plan: PlanArrays, kind: int) -> Any:
@@ -271,7 +308,7 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     one = is_plain(plan.tp)
     if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
         key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
-               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule)
+               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule, plan.zero_shard)
         kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
         if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
             return list(kept[1])
@@ -315,7 +352,9 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     every stage kind's peak and state_high + activations_high >= it, both non-decreasing in the first stage's
     micro-batches in flight f (`schedules.in_flight_micro_batches`) at the same row. Low: the first stage's state;
     its activations where the split counts no end as a layer (the first stage's, as before the stage kinds), else
-    at least f (per - 2) layer-micro-batches (per = L' / p layers; the short first chunks are at most 2 f - 1).
+    at least f (per - 2) layer-micro-batches (per = L' / p layers; the short first chunks are at most 2 f - 1);
+    under a stack running ZB-V, f at most (m + 1) / 2 on rows below 2p - 1 micro-batches (rank 0's m + 1 chunks,
+    `activation_memory.zb_v_rank_chunks`).
     High: a middle stage's layers with a table, and f per layer-micro-batches with the one rebuilt layer and the
     fp32 logits (no stage kind holds more); with the stack's MTP modules, their parameters (with the embedding
     copy) and one micro-batch of their activations on top (one stage holds them). Block recompute is not bounded
@@ -338,9 +377,14 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     flight = in_flight_micro_batches(plan.schedule, plan.pp, plan.vpp, plan.micro_batches)
     logits = tokens * shape.vocab_size / plan.tp * 4.0
     held = flight * (per * unit) + pick(full, per_layer, 0.0)
+    low_flight = flight
+    if Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0 below 2p - 1: (m + 1) / 2 of f (`zb_v_rank_chunks`)
+        m = plan.micro_batches * 1.0
+        low_flight = pick((plan.pp > 1) & (m < 2.0 * plan.pp - 1.0), smaller(flight, (m + 1.0) / 2.0), flight)
     if not (emb or loss):
-        low = held + pick(plan.pp == 1, logits, 0.0)
+        low = (held if low_flight is flight else low_flight * (per * unit) + pick(full, per_layer, 0.0)) + \
+            pick(plan.pp == 1, logits, 0.0)
     else:
-        low = flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
+        low = low_flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
     mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
     return {"activations_low": low, "activations_high": held + logits + mtp}

@@ -27,6 +27,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import placement_notes
 from infraplan.training.expert_dispatch import ep_domains
+from infraplan.training.hybrid_shard import SEARCH_NOTE as HYBRID_SHARD_SEARCH_NOTE
 
 __all__ = ["moe_notes", "search_notes"]
 
@@ -62,10 +63,13 @@ def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: No
                  best_ep: int | None, best_ep_stride: int) -> list[str]:
     """What `train` says of a search's best plan (EP `best_ep` at rank stride `best_ep_stride`; None: no plan fits)
     that does not depend on the rest of the plan: the stack's model recipe, the rank placement, the MoE routing and
-    EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one."""
+    EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one;
+    for a dense job over several, on a stack that runs hybrid sharding, that it was not searched."""
     notes = [n for n in (recipe_note(stack),) if n] + placement_notes(node, gpus)
     if best_ep is None:
         return notes
+    if stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across domains)
+        notes.append(HYBRID_SHARD_SEARCH_NOTE)  # hybrid sharding the stack runs: not searched (`hybrid_shard`)
     notes += moe_notes(shape, stack, fabric, best_ep, best_ep_stride)
     domains = float(ep_domains(fabric, best_ep, best_ep_stride)[2])
     if shape.is_moe and best_ep > 1 and gpus > fabric.scale_up_domain and domains <= 1.0:

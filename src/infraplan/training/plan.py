@@ -113,12 +113,14 @@ class PlanArrays:
     # how the stack lays the routed experts' groups (`EP_INSIDE_DP`, `EP_OVER_STAGE`, `EP_OVER_STAGE_SAME_PP`:
     # `stack_limits.expert_layout`); optional like `recompute_layers` (0: EP inside DP at ETP = TP, as before)
     expert_layout: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    # the ranks ZeRO shards over (hybrid sharding, `training.hybrid_shard`); optional, 0: all of DP x CP, as before
+    zero_shard: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     def __post_init__(self) -> None:
         if type(self.tp) is np.ndarray and self.recompute_layers.shape == self.tp.shape and (
-                self.expert_layout.shape == self.tp.shape):
+                self.expert_layout.shape == self.tp.shape) and self.zero_shard.shape == self.tp.shape:
             return  # the usual case, without np.shape's per-call cost
-        for name in ("recompute_layers", "expert_layout"):
+        for name in ("recompute_layers", "expert_layout", "zero_shard"):
             column = getattr(self, name)
             if column.size == 1 and np.shape(column) != np.shape(self.tp):
                 object.__setattr__(self, name, np.broadcast_to(column.reshape(()), np.shape(self.tp)).copy())
@@ -138,6 +140,7 @@ class PlanArrays:
         columns.setdefault("sequence_parallel", 1)
         columns.setdefault("recompute_layers", 0)
         columns.setdefault("expert_layout", EP_INSIDE_DP)
+        columns.setdefault("zero_shard", 0)
         if columns.get("schedule") is None:
             vpp = columns["vpp"]
             columns["schedule"] = (int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)) if (
@@ -169,14 +172,15 @@ class PlanArrays:
     def one_plan(cls, tp: int, pp: int, dp: int, cp: int, ep: int, etp: int | None, vpp: int, micro_batch: int,
                  global_batch: int, seq_len: int, recompute: int, zero: int, dtype: int, attention: int, order: int,
                  sequence_parallel: int, schedule: int | None = None, recompute_layers: int = 0,
-                 expert_layout: int = 0) -> PlanArrays:
+                 expert_layout: int = 0, zero_shard: int = 0) -> PlanArrays:
         """`build` of a single estimate's plan, every field given (`etp` and `schedule` None: `build`'s defaults):
         the same one-element PlanArrays, its `one_row` and `row_key` kept at once, without `build`'s generic
         checks (issue 18). Values that are not Python ints or enum members go through `build`."""
         if schedule is None and type(vpp) is int:  # (any other vpp: `build` picks the default)
             schedule = int(Schedule.INTERLEAVED) if vpp > 1 else int(Schedule.ONE_F_ONE_B)
-        values = (tp, pp, dp, cp, ep, 0 if etp is None else etp, vpp, micro_batch, global_batch, seq_len, recompute,
-                  zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers, expert_layout)
+        values = (tp, pp, dp, cp, ep, 0 if etp is None else etp, vpp, micro_batch, global_batch, seq_len,
+                  recompute, zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers,
+                  expert_layout, zero_shard)
         if not _INT_TYPES.issuperset(map(type, values)):
             return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
@@ -332,6 +336,7 @@ class PlanArrays:
             out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
         del out["expert_layout"]  # the stack's (`stack_limits.expert_layout`), not a choice of the plan
         out["sequence_parallel"] = bool(out["sequence_parallel"])
+        out["zero_shard"] = out["zero_shard"] or out["dp"] * out["cp"]  # (0: all of DP x CP)
         out["etp"] = int(one.expert_tp if one is not None else self.expert_tp[i])
         out["gpus"] = int(one.gpus if one is not None else self.gpus[i])
         out["micro_batches"] = int(one.micro_batches if one is not None else self.micro_batches[i])

@@ -63,8 +63,12 @@ class Found:
     smallest: list[np.ndarray] = field(default_factory=list)  # each block's `take` smallest keys
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0))
     step_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    # rows the bound skipped and the call that prices them (`best` needs them only past the first pool)
-    resume: Callable[[], None] | None = None
+    # rows the bound skipped and the call that prices those that can hold the `take` (its argument) smallest keys
+    # (`best` needs them only past the first pool); None once every row is priced
+    resume: Callable[[int], None] | None = None
+    # the MFU guard `best` applies and the plans it returns, where known while pricing (`search._guard_bar_s`)
+    beyond: Callable[[PlanArrays, np.ndarray], np.ndarray] | None = None
+    top: int = 1
 
     def _locate(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(row index, pair position, vpp, schedule, ZeRO position) of each flat position."""
@@ -101,8 +105,8 @@ class Found:
         take = max(4 * top, 1)
         while True:
             if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows
-                self.resume()
-                keys, self.resume = self.keys, None
+                self.resume(take)  # (those that can hold the take smallest keys, or every one)
+                keys = self.keys
             if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
                 # the take smallest of all are among each block's take smallest (kept while evaluating)
                 smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]

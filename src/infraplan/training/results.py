@@ -48,6 +48,8 @@ class PlanConfig(Result):
     offload_layers: int = Field(0, description="CPU activation offload: the first N layers' saved activations in "
                                 "host memory (Megatron-Core `cpu_offloading_num_layers`); 0: none")
     zero: int = Field(description="ZeRO stage 0-3")
+    zero_shard: int = Field(0, description="ranks ZeRO shards over (hybrid sharding, `train --zero-shard`), "
+                            "replicated across DP x CP / zero_shard groups; DP x CP: all of them")
     dtype: str = Field(description="GEMM precision: bf16 | fp8")
     attention: str = Field(description="attention kernel: flash | unfused")
     order: str = Field(description="rank placement, innermost axis first")

@@ -8,17 +8,18 @@ Plans are rows (`axes.enumerate_rows`: every axis but the broadcast ones) times 
 array dimensions: (vpp, schedule) pairs of the row's PP and the ZeRO stages, so a grid of (ZeRO, pairs, rows)
 runs through the single estimate's element-wise model code, the per-layer and traffic terms once per row (the
 per-layer GEMMs, attention and element-wise work once per row without PP and rank order: `step_time._per_layer`).
-The grid goes in blocks of about `CHUNK_PLANS` plans, so its temporaries are reused heap memory rather than fresh
-pages; the keys of all blocks share one buffer (no padding, no copies). Invalid plans are masked by the same
-rules that reject a user's plan; memory is priced first (its total alone, `memory.memory_total`) and rows with no
-fitting plan are dropped before the step time; the grids' temporaries come back from glibc's heap between blocks
-and searches (`keep_freed_heap`) rather than as fresh pages; under the time objective a branch and bound
+The grid goes in blocks of about `CHUNK_PLANS` plans, their temporaries reused heap memory between blocks and
+searches (`keep_freed_heap`); the keys of all blocks share one buffer. Invalid plans are masked by the same rules
+that reject a user's plan; memory is priced first (its total alone, `memory.memory_total`) and rows with no
+fitting plan are dropped before the step time; under the time objective a branch and bound
 (`training.search_bounds`) counts each row's fitting plans from memory bounds (per-plan memory only where they
 straddle the accelerator's) and prices the step time only of rows whose floor is within the K-th best step time
 found (floors only for rows whose cheap bound, `step_time.stage_work_bound_s`, is within it; the rest when the MFU
 fallback needs them); its bounds work on rows, not on the grid, so it takes blocks of `BOUND_ROWS` rows rather than
 `CHUNK_PLANS` plans; the top K come from a partition of each block's smallest keys, ties broken in the order of the
-full cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan.
+full cartesian enumeration (`enumerate_plans`), so the answer equals a stable sort of every plan. Smaller grids
+price a block's rows by the same cheap bound (`training.row_bound`): the lowest-bounded first, then those within
+the K-th best step time, the rest only when `Found.best` needs them.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
+from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
 from infraplan.training.search_bounds import _combinations, bound_and_price
@@ -74,6 +76,9 @@ BRANCH_AND_BOUND = True
 # grids of fewer plans price every row: there the bound's floors and counts cost more than they save (CPU seconds,
 # Mixtral 8x7B on 512 H100, 1.2 M plans: 0.14 plain, 0.24 bounded; DeepSeek-V3 on 8,192 GB200, 8.5 M: 1.13 vs 0.32)
 BOUND_MIN_PLANS = 1 << 21
+# time objective below BOUND_MIN_PLANS: price the step time only of rows whose cheap bound can reach the top K
+# (`row_bound.price_by_bound`)
+ROW_BOUND = True
 # rows per block of the branch and bound's memory bounds and cheap bounds (one numpy pass each): fewer blocks price
 # more shared stride-free rows at once (CPU seconds, DeepSeek-V3 on 8,192 GB200, 252k rows: 0.19 at 2^16 rows,
 # 0.18 at 2^17, 0.17 at 2^18; peak RSS 134, 150, 158 MB)
@@ -171,7 +176,8 @@ def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band:
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
-                 progress: Callable[[int, int], None] | None, take: int = 1) -> Found:
+                 progress: Callable[[int, int], None] | None, take: int = 1,
+                 guard: tuple[Callable[[PlanArrays, np.ndarray], np.ndarray], int] | None = None) -> Found:
     """Evaluate every plan of the grid as one (ZeRO stages, (vpp, schedule) pairs, rows) array.
 
     Each row's pairs are those of its PP, padded to the longest list with masked entries. Memory first: rows
@@ -180,6 +186,8 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
     layer and traffic terms are computed once per row, indexed by grid order without sorting).
     """
     found = Found(grid, take=take)
+    if guard is not None:  # (`Found.best`'s MFU guard, for the bar of `row_bound.price_by_bound`)
+        found.beyond, found.top = guard
     rows = grid.rows
     # every rule but the broadcast axes' (rows: vpp 1, 1F1B, ZeRO 0), over the stack's pipeline slots
     valid = valid_mask(shape, rows, pipeline_extra_layers(profile), micro_batch_rules(profile), expert_split(profile))
@@ -188,11 +196,12 @@ def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profi
         return found
     width = grid.stages[pps[0]].shape[1]
     one_f_one_b = int(Schedule.ONE_F_ONE_B)
-    vpp_table = np.array([np.pad(grid.stages[p][0], (0, width - grid.stages[p].shape[1]), constant_values=1)
-                          for p in pps])
-    schedule_table = np.array([np.pad(grid.stages[p][1], (0, width - grid.stages[p].shape[1]),
-                                      constant_values=one_f_one_b) for p in pps])
-    real = np.array([np.arange(width) < grid.stages[p].shape[1] for p in pps])
+    # each PP's pairs, padded to the widest with (1, 1F1B) (`np.pad`'s values, without its ~20 us per call)
+    vpp_table = np.ones((len(pps), width), dtype=np.int64)
+    schedule_table = np.full((len(pps), width), one_f_one_b, dtype=np.int64)
+    for i, p in enumerate(pps):
+        vpp_table[i, :grid.stages[p].shape[1]], schedule_table[i, :grid.stages[p].shape[1]] = grid.stages[p]
+    real = np.arange(width) < np.array([grid.stages[p].shape[1] for p in pps])[:, None]
     by_pp = np.asarray(pps)
     sorter = np.argsort(by_pp)
     table_of = np.zeros(rows.pp.shape, dtype=np.int64)  # each row's line in the pair tables
@@ -247,7 +256,7 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
     """Price one block of rows (memory first, step time for rows with a fitting plan) into `found`; returns the
     keys used and the rows done so far."""
     vpp_table, schedule_table, real = tables
-    grid, take = found.grid, found.take
+    grid = found.grid
     if index.size:
         done += index.size
         at = table_of[index]
@@ -269,22 +278,15 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         if keep.any():
             if not keep.all():  # (every row kept: the grid as it is, with the derived columns it computed; hP2)
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
-                plan = grid_plan(rows, index, vpp, schedule, grid.zero)
                 memory = memory if objective == "time" else memory[:, :, keep]
+            if objective == "time" and ROW_BOUND:
+                return price_by_bound(shape, cluster, profile, found, rows, (index, vpp, schedule, fits), used), done
+            plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
-            n = fits.size
-            key = found.keys[used:used + n].reshape(fits.shape)
-            # the priced key where the plan fits, inf elsewhere: `np.where`'s values, written in place (inf, then the
-            # fitting keys copied under the mask: 0.19 ms against where's 0.38 ms on GPT-3's grid, a quarter of it
-            # fitting; a masked store of inf after the copy was ~1.3x; hP9)
-            key.fill(np.inf)
-            np.copyto(key, t if objective == "time" else memory, where=fits)
-            finite = key[fits]
-            found.smallest.append(np.partition(finite, take - 1)[:take] if finite.size > take else finite)
             if objective != "time":
-                np.copyto(found.step_s[used:used + n].reshape(fits.shape), t)
-            found.parts.append(GridPart(used, index, vpp, schedule))
-            used += n
+                np.copyto(found.step_s[used:used + fits.size].reshape(fits.shape), t)
+            used = keys_into(found, found.keys, used, t if objective == "time" else memory, fits,
+                              GridPart(used, index, vpp, schedule))
     return used, done
 
 
@@ -351,13 +353,13 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
     mfu_ceiling = np.array([np.inf if ceilings[d] is None or unguarded else ceilings[d].mfu  # type: ignore[union-attr]
                             for d in Dtype])  # a what-if part is not held to what its preset was measured at
-    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1))
-    evaluated = found.evaluated
 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
         return np.asarray(mfu > mfu_ceiling[plans.dtype])
 
+    found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
+    evaluated = found.evaluated
     best_plans = found.best(top, beyond)
     rows: list[PlanMetrics] = []
     if len(best_plans):

@@ -324,9 +324,10 @@ def bound_and_price(shape: TransformerShape, cluster: Cluster, profile: Stack, f
             bar_s = price(batch[floors[batch] <= bar_s])
             start, end = end, end + max(FIRST_BATCH_ROWS, end // 2)
 
-    def resume() -> None:
+    def resume(take: int) -> None:
         for block in blocks:
             _price(shape, cluster, profile, found, block, np.ones(block.priced.size, dtype=bool), buffer, tables)
+        found.resume = None  # (every row priced)
 
     if any(not b.priced.all() for b in blocks):
         found.resume = resume

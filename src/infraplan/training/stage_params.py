@@ -20,7 +20,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops import params as ops_params
-from infraplan.scalar_path import is_plain, pick
+from infraplan.scalar_path import anywhere, is_plain, pick
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.plan import PlanArrays
@@ -110,10 +110,24 @@ def dp_groups(plan: PlanArrays) -> tuple[Any, Any, Any, Any]:
     one = cp == 1
     dense = plan.dp * cp
     dense_stride = pick((plan.dp > 1) | one, plan.dp_stride // cp, tp)
+    if anywhere(plan.zero_shard > 0):  # hybrid sharding: ZeRO over the N inner ranks (`replica_group`)
+        dense = pick(plan.zero_shard > 0, plan.zero_shard, dense)
     edp, edp_stride = plan.edp, plan.edp_stride
     inside = pick((edp > 1) | one, edp_stride // cp, tp)
     over = plan.experts_over_stage
     return dense, dense_stride, pick(over, edp, edp * cp), pick(over, edp_stride, inside)
+
+
+def replica_group(plan: PlanArrays) -> tuple[Any, Any, Any]:
+    """(ranks, rank stride, shard ranks N) of the cross-replica gradient all-reduce under hybrid sharding
+    (`PlanArrays.zero_shard` N > 0, `training.hybrid_shard`): the DP x CP / N groups that each hold the same 1 / N
+    shard, N inner ranks apart (the DP x CP group's stride times N: the N shard ranks are the group's first N, a
+    Megatron-Core instance's contiguous slice of the dp-cp ranks, torchtitan's dp_shard inside dp_replicate). 1
+    rank (no all-reduce) where N is 0 (ZeRO over all of DP x CP)."""
+    shard = plan.zero_shard
+    on = shard > 0
+    n = pick(on, shard, plan.dp * plan.cp)
+    return (plan.dp * plan.cp) // n, dp_groups(plan)[1] * n, n
 
 
 def sharded_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -128,6 +142,8 @@ def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.
     `dp_groups`' DP x CP ranks, the experts over its expert ranks (EP / (DP x CP) of them inside DP)."""
     dense = plan.dp * plan.cp  # `dp_groups`' dense ranks
     expert_shard = pick(plan.folded, experts / plan.edp, experts * plan.ep / dense)
+    if anywhere(plan.zero_shard > 0):  # hybrid sharding: the dense part over the N shard ranks (`dp_groups`)
+        dense = pick(plan.zero_shard > 0, plan.zero_shard, dense)
     sharded: np.ndarray = (params - experts) / dense + expert_shard
     return sharded
 

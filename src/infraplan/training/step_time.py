@@ -61,7 +61,7 @@ from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
 from infraplan.training.stack_limits import expert_layout
-from infraplan.training.stage_params import dp_groups
+from infraplan.training.stage_params import dp_groups, replica_group
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
@@ -300,7 +300,7 @@ def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanA
     plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18). `layers`: an end
     stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP)."""
     key = ("dp_collectives", id(fabric), params, experts, *dp_groups(row), row.pp, grad_bytes, row.zero, layers,
-           *collective_switches())
+           *collective_switches(), *(replica_group(row) if row.zero_shard else ()))  # (hybrid sharding's replicas)
     kept = PLAN_SHAPE_COUNTS.get(shape, key)
     if kept is not None and kept[0] is fabric:
         return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)

@@ -46,7 +46,7 @@ from infraplan.training.memory import (
 from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once, distinct_rows
-from infraplan.training.stage_params import _layer_kind_params, dp_groups
+from infraplan.training.stage_params import _layer_kind_params, dp_groups, replica_group
 
 FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")  # (`_dp_collective_times`' terms)
 
@@ -103,8 +103,10 @@ def dp_collectives(shape: TransformerShape, fabric: Fabric, p: PlanArrays, param
     the stage's local layers (None: the heaviest stage's ceil(L / p), as the traffic's parameters)."""
     one = type(p.tp) is int  # type: ignore[comparison-overlap]  # a `one_row` plan: floats (`collective_seconds`)
     local_layers = ops_of(p.pp).ceil(shape.num_layers / to_float(p.pp)) if layers is None else layers
-    # DP x CP ranks, and the experts' (`stage_params.dp_groups`)
-    return _dp_collective_times(shape, fabric, one, dp_groups(p), params, experts, grad_bytes, zero, local_layers)
+    # DP x CP ranks, and the experts' (`stage_params.dp_groups`); hybrid sharding's replicas (`replica_group`)
+    replicas = replica_group(p) if anywhere(p.zero_shard > 0) else None
+    return _dp_collective_times(shape, fabric, one, dp_groups(p), params, experts, grad_bytes, zero, local_layers,
+                                replicas)
 
 
 def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
@@ -119,6 +121,8 @@ def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
     the others' left 0.0 (hP15: the plans where an end stage cannot set the most, or is the heaviest, unpriced)."""
     keys = (p.tp, p.pp, p.ep, p.expert_tp)  # (what the parameters and collectives read, with the DP groups)
     groups = dp_groups(p) if shape.is_moe else dp_groups(p)[:2]  # (a dense model's expert groups: read by no formula)
+    hybrid = anywhere(p.zero_shard > 0)  # hybrid sharding: its replica groups beside them (`replica_group`)
+    groups = (*groups, *replica_group(p)) if hybrid else groups
     g = len(groups)
     # each stage's columns in its own shape, end to end (the counts doubled: DualPipe's mean stages hold half layers)
     parts = [list(np.broadcast_arrays(*(np.asarray(c) for c in (params, experts, layers, *groups, 2.0 * layers,
@@ -138,7 +142,9 @@ def dp_collectives_once(shape: TransformerShape, fabric: Fabric, p: PlanArrays,
     once = distinct_rows(_narrow_ranges(flat[3:3 + g], [c.astype(np.int64) for c in flat[3 + g:]]))
     picked = flat if once is None else [c[once[0]] for c in flat]
     held = (picked[3], picked[4], picked[5], picked[6]) if shape.is_moe else (picked[3], picked[4], None, None)
-    out = _dp_collective_times(shape, fabric, False, held, picked[0], picked[1], grad_bytes, None, picked[2])
+    replicas = (picked[g], picked[g + 1], picked[g + 2]) if hybrid else None  # (the last three group columns)
+    out = _dp_collective_times(shape, fabric, False, held, picked[0], picked[1], grad_bytes, None, picked[2],
+                               replicas)
     spread = {k: v if once is None else np.asarray(v)[once[1]] for k, v in out.items()}
     if read is None:
         full = {k: np.broadcast_to(v, (total,)) for k, v in spread.items()}
@@ -181,8 +187,11 @@ def _narrow_ranges(groups: list[np.ndarray], counts: list[np.ndarray]) -> list[n
 
 
 def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, groups: tuple[Any, Any, Any, Any],
-                         params: Any, experts: Any, grad_bytes: float, zero: Any, local_layers: Any) -> dict[str, Any]:
-    """`dp_collectives` on the DP groups (`stage_params.dp_groups`) and the local layers."""
+                         params: Any, experts: Any, grad_bytes: float, zero: Any, local_layers: Any,
+                         replicas: tuple[Any, Any, Any] | None = None) -> dict[str, Any]:
+    """`dp_collectives` on the DP groups (`stage_params.dp_groups`) and the local layers; `replicas`: hybrid
+    sharding's (ranks, stride, shard ranks N) (`stage_params.replica_group`), whose all-reduce of the gradients'
+    1 / N shard follows the reduce-scatter (`_replica_all_reduce`)."""
     dense, moe = params - experts, shape.is_moe
     dp, dp_stride, edp, edp_stride = groups
     reduce, sharded, layered = (True,) * 3 if zero is None else (zero == 0, 0 != zero < 3, zero != 0 and zero >= 3)
@@ -210,6 +219,30 @@ def _dp_collective_times(shape: TransformerShape, fabric: Fabric, one: bool, gro
             t = t + (local_layers * priced[at + 1] if per else priced[at + 1])
         at += step
         out[name] = np.asarray(t, dtype=np.float64) if per and not one else t
+    return out if replicas is None else _replica_all_reduce(fabric, one, out, dense * grad_bytes, local_layers,
+                                                             replicas, (sharded, layered))
+
+
+def _replica_all_reduce(fabric: Fabric, one: bool, out: dict[str, Any], grad_bytes: Any, local_layers: Any,
+                        replicas: tuple[Any, Any, Any], priced: tuple[Any, Any]) -> dict[str, Any]:
+    """`out` with hybrid sharding's cross-replica all-reduce of each reduce-scatter's 1 / N output (the dense
+    gradients' bytes / N over the DP x CP / N replicas, `stage_params.replica_group`) added to its term: ZeRO 1/2's
+    one `scatter`, ZeRO-3's per layer in `scatter_layers` (FSDP2 all-reduces each parameter group's reduce-scatter
+    output after it, torch 2.14.1 _fsdp_collectives.py:634-661; Megatron-Core each bucket's shard across the
+    distributed-optimizer instances after its reduce-scatter, param_and_grad_buffer.py:460-485): overlapped or
+    exposed with the reduce-scatter it follows (`dp_exposure`). One replica (N = DP x CP): 0. `priced`: whether
+    the ZeRO stage prices each term (`scatter`, `scatter_layers`)."""
+    ranks, stride, shard = replicas
+    for (name, per), on in zip((("scatter", False), ("scatter_layers", True)), priced, strict=True):
+        if not on:  # (the term not priced at this ZeRO stage)
+            continue
+        size = (grad_bytes / local_layers if per else grad_bytes) / shard
+        seconds = (collective_seconds(fabric, "all_reduce", size, float(ranks), float(stride)) if one
+                   else distinct_collective_time(fabric, "all_reduce", *np.broadcast_arrays(
+                       np.asarray(size, dtype=np.float64), np.asarray(ranks, dtype=np.float64),
+                       np.asarray(stride, dtype=np.float64))))
+        seconds = pick(ranks > 1, seconds, 0.0)
+        out[name] = out[name] + (local_layers * seconds if per else seconds)
     return out
 
 

@@ -94,6 +94,8 @@ class TrainRequest(ModelOnSystemRequest):
     schedule: ScheduleName | None = None
     stack: PresetName | None = None
     sharp: bool = False  # the CLI's --sharp: IB SHARP for the DP all-reduce (NCCL CollNet), SHARP switches only
+    zero_shard: Annotated[int | None, Field(ge=1, le=MAX_ACCELERATORS, description="hybrid sharding: ZeRO over N "
+                                            "of the DP x CP ranks; none: all of them")] = None  # --zero-shard
     tokens: Quantity | None = Field(None, description="train on this many tokens, e.g. 15.6T (whole-run totals)")
     location: PresetName | None = None
     server_price: Price | None = Field(None, description="server $ per accelerator for tokens (a what-if)")

@@ -78,7 +78,7 @@ def run_train(r: TrainRequest, progress: Progress | None = None) -> Result:
                                offload_layers=r.offload_layers, zero=r.zero,
                                dtype=r.dtype, attention=r.attention, order=r.order,
                                sequence_parallel=r.sequence_parallel, schedule=r.schedule,
-                               stack=r.stack, etp=r.etp, sharp=r.sharp)
+                               stack=r.stack, etp=r.etp, sharp=r.sharp, zero_shard=r.zero_shard)
     if r.tokens is not None:
         totals = training_run_totals(result, r.system, parse_count(r.tokens), location=r.location,
                                      overrides=CostOverrides().merged(server_usd_per_accelerator=r.server_price))

@@ -62,7 +62,8 @@ def render_training(r: TrainingEstimate) -> None:
     title = (f"{r.model} on {r.system} ({c.gpus:,} × {r.accelerator}): TP{c.tp} CP{c.cp} PP{c.pp}×V{c.vpp} "
              f"DP{c.dp} EP{c.ep}, seq {c.seq_len:,}, batch {c.global_batch:,} seqs (micro {c.micro_batch}), "
              f"{c.dtype}, recompute {recompute_label(c.recompute, c.recompute_layers)}"
-             f"{f', offload {c.offload_layers} layers' if c.offload_layers else ''}, ZeRO {c.zero}, "
+             f"{f', offload {c.offload_layers} layers' if c.offload_layers else ''}, ZeRO {c.zero}"
+             f"{f' over {c.zero_shard} ranks' if c.zero_shard < c.dp * c.cp else ''}, "
              f"order {c.order}, stack {r.stack}")  # --stack's help: "[default: stated in the output]"
     summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
@@ -148,6 +149,10 @@ def train(
                                        "first N layers to host memory (Megatron-Core cpu_offloading; 0: none)"),
     zero: int | None = typer.Option(None, "--zero", parser=ZERO_STAGE, help="ZeRO stage 0-3 (3 = FSDP); default: "
                                      "the one the stack runs at this PP (torchtitan 3, with PP 2; NeMo 1)"),
+    zero_shard: int | None = typer.Option(None, "--zero-shard", parser=ACCELERATORS,
+                                          help="hybrid sharding (HSDP / distributed-optimizer instances): ZeRO over "
+                                          "N of the DP x CP ranks, replicated across the groups (N divides DP x "
+                                          "CP; torchtitan ZeRO-2/3, nemo-26.04 ZeRO-1) [default: all of DP x CP]"),
     dtype: TrainDtypeOption = "bf16",
     attention: AttentionOption = "flash",
     order: OrderOption = None,
@@ -173,7 +178,7 @@ def train(
                                recompute_layers=recompute_layers, offload_layers=offload_layers, zero=zero,
                                dtype=dtype, attention=attention,
                                order=order, sequence_parallel=sequence_parallel, schedule=schedule, stack=stack,
-                               etp=etp, sharp=sharp)
+                               etp=etp, sharp=sharp, zero_shard=zero_shard)
     if tokens is not None:
         from infraplan.cluster.cost import load_cost_overrides
         from infraplan.planning.training_run import training_run_totals
