@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from infraplan.catalog import error_bands
-from infraplan.catalog.error_bands import PublishedMfu, Residual, error_band, published_mfu_ceiling, stack_class
+from infraplan.catalog import published_mfu
+from infraplan.catalog.error_bands import Residual, error_band, stack_class
+from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 
 
 def _cases(family: str, stack: str, values: list[float]) -> list[Residual]:
@@ -51,7 +52,7 @@ def test_the_mfu_ceiling_prefers_the_stacks_own_class(monkeypatch: pytest.Monkey
     took the family's best whatever the class."""
     entries = (PublishedMfu(family="hopper", stack="megatron", dtype="bf16", mfu=0.43, source="a"),
                PublishedMfu(family="hopper", stack="deepspeed", dtype="bf16", mfu=0.50, source="b"))
-    monkeypatch.setattr(error_bands, "load_published_mfu", lambda: entries)
+    monkeypatch.setattr(published_mfu, "load_published_mfu", lambda: entries)
     ceiling = published_mfu_ceiling("h100-sxm", "megatron", "bf16")
     assert ceiling is not None and ceiling.mfu == 0.43
     other = published_mfu_ceiling("h100-sxm", "torchtitan", "bf16")  # no torchtitan figure: the family's best

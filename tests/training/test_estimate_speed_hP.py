@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infraplan.catalog import error_bands, load_model
+from infraplan.catalog import error_bands, load_model, published_mfu
 from infraplan.catalog.error_bands import Residual
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
@@ -93,14 +93,14 @@ def test_training_band_follows_a_reloaded_residual_file(monkeypatch: pytest.Monk
 def test_search_ceilings_leave_out_their_cases() -> None:
     """The kept ceiling with `leave_out` is `published_mfu_ceiling`'s without those cases (and differs from the
     ceiling with them where a left-out case was the best)."""
-    left_out = tuple(c for e in error_bands.load_published_mfu() for c in e.cases)
+    left_out = tuple(c for e in published_mfu.load_published_mfu() for c in e.cases)
     assert left_out
     changed = False
     for dtype in ("bf16", "fp8"):
         with_all = estimate.mfu_ceiling("h100", "nemo-26.04", dtype)
         without = estimate.mfu_ceiling("h100", "nemo-26.04", dtype, left_out)
-        assert with_all == error_bands.published_mfu_ceiling("h100", "nemo-26.04", dtype)
-        assert without == error_bands.published_mfu_ceiling("h100", "nemo-26.04", dtype, left_out)
+        assert with_all == published_mfu.published_mfu_ceiling("h100", "nemo-26.04", dtype)
+        assert without == published_mfu.published_mfu_ceiling("h100", "nemo-26.04", dtype, left_out)
         changed |= with_all != without
     assert changed
 

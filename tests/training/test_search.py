@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import published_mfu_ceiling
+from infraplan.catalog.published_mfu import published_mfu_ceiling
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans

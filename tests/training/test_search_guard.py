@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infraplan.catalog.error_bands import load_published_mfu, published_mfu_ceiling
+from infraplan.catalog.published_mfu import load_published_mfu, published_mfu_ceiling
 from infraplan.training.search import search_plans
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infraplan.catalog.error_bands import published_mfu_ceiling
+from infraplan.catalog.published_mfu import published_mfu_ceiling
 from infraplan.sweep.functions import train_batch
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import TrainingEstimate

@@ -69,8 +69,9 @@ import numpy as np
 import yaml
 from pydantic import Field, TypeAdapter
 
-from infraplan.catalog.loader import safe_load_yaml
+from infraplan.catalog.loader import load_accelerator, safe_load_yaml
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+from infraplan.errors import InputError
 from infraplan.results import Result
 
 MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 80 % two-sided band (docstring)
@@ -354,47 +355,16 @@ def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric
     """A composite's additive total over parts on `accelerators` (a fleet's sites, a plan's pools): `envelope` of
     the parts' bands, or none when a part has none (its basis says why); `not_validated`, what else the answer rests
     on that no validation case checks, is appended to the basis."""
-    found = [band_and_basis(a, stack, kind, metric) for a in dict.fromkeys(accelerators)]
+    found = [band_and_basis(_preset_of(a), stack, kind, metric) for a in dict.fromkeys(accelerators)]
     band = envelope([b for b, _ in found], what)
     why = next((basis for b, basis in found if b is None), "no parts")
     basis = band.basis if band is not None else f"{what}: {why}"
     return band, f"{basis}; {not_validated}" if not_validated else basis
 
 
-class PublishedMfu(Result):
-    """The best published MFU of one accelerator family, stack class and precision (catalog/published_mfu.yaml)."""
-
-    family: str = Field(description="accelerator family")
-    stack: str = Field(description="software-stack class")
-    dtype: str = Field(description="GEMM precision the MFU is relative to")
-    mfu: float = Field(description="best published MFU (fraction of that precision's dense peak)")
-    source: str = Field(description="where the figure is published")
-    cases: tuple[str, ...] = Field(default=(), description="validation case ids whose measurement this figure is")
-    basis: str = Field(default="its own family", description="which entries the ceiling was taken from")
-
-
-@lru_cache(maxsize=1)
-def load_published_mfu() -> tuple[PublishedMfu, ...]:
-    text = (resources.files("infraplan.catalog") / "published_mfu.yaml").read_text()
-    return tuple(PublishedMfu(**e) for e in safe_load_yaml(text)["entries"])
-
-
-def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str,
-                          leave_out: Sequence[str] = ()) -> PublishedMfu | None:
-    """The best published MFU for the accelerator's family and the stack's class in `dtype`; any stack class of
-    the family when that class has none; when nothing is published for the family in `dtype` (MI300, TPU, MTIA,
-    Blackwell bf16 ...), the best published MFU of any family in that precision (`basis` says so), so that a plan on an
-    unpublished family is still flagged beyond what any accelerator has been shown to sustain (issue 12 item 7);
-    None only when no family has a figure in `dtype`. `leave_out`: validation case ids whose own measurement may
-    not serve as their ceiling (an entry listing one in `cases` is skipped: leave-one-out, no circularity)."""
-    family, cls = accelerator_family(accelerator), stack_class(stack)
-    usable = [e for e in load_published_mfu() if e.dtype == dtype and not set(e.cases) & set(leave_out)]
-    same = [e for e in usable if e.family == family]
-    exact = [e for e in same if e.stack == cls]
-    if exact or same:
-        return max(exact or same, key=lambda e: e.mfu)
-    if not usable:
-        return None
-    best = max(usable, key=lambda e: e.mfu)
-    why = f"no {family} {dtype} figure" + (f" outside {', '.join(leave_out)} (left out)" if leave_out else "")
-    return best.model_copy(update={"basis": f"{why}: the best of any family"})
+def _preset_of(device: str) -> str:
+    """A part's catalog name (a copy or what-if file: its preset's, as `train` bands it); other devices as named."""
+    try:
+        return load_accelerator(device).catalog_name
+    except InputError:  # a video ASIC, a CPU pool, a system name: banded (or not) by its name
+        return device

@@ -275,7 +275,8 @@ def plan_fleet(fleet: str, overrides: CostOverrides | None = None) -> FleetSites
                               sum(getattr(s, k) for s in sites) for k in keys}
     totals["accelerators"] = sum(s.accelerators for s in sites)
     published = spec.published_h100_equivalents or None
-    band, basis = parts_band([s.accelerator for s in sites], FACILITY_STACK, "facility", "it_power",
+    band, basis = parts_band([ref.accelerator or s.accelerator for ref, s in zip(spec.sites, sites, strict=True)],
+                             FACILITY_STACK, "facility", "it_power",
                              "the IT power summed over the sites", "the sites' accelerators are inputs; the facility "
                              "power adds the PUE (no validation case)")
     return FleetSitesResult(

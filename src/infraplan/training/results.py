@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
+from infraplan.catalog.error_bands import ErrorBand
+from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.results import Result
 
 
 def published_mfu_flag(mfu: float, ceiling: PublishedMfu | None, consequence: str = "") -> dict[str, object]:
     """The `beyond_published_mfu` fields of a plan predicted at `mfu` against the best published MFU of its
-    accelerator family, stack class and precision (`catalog.error_bands.published_mfu_ceiling`): the flag and its
+    accelerator family, stack class and precision (`catalog.published_mfu.published_mfu_ceiling`): the flag and its
     reason (the ceiling and its source, then `consequence`, e.g. search's ranking) when the plan exceeds it, else
     nothing. `search` and the single estimate (`train`, the batched sweep) both ask it, so one plan gets one
     answer however it is asked."""

@@ -33,11 +33,12 @@ import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import ErrorBand, PublishedMfu
+from infraplan.catalog.error_bands import ErrorBand
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key
+from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
 from infraplan.cluster import Cluster
