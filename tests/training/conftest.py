@@ -46,3 +46,26 @@ def assert_ends_priced_together_as_alone(shape: Any, fabric: Any, plan: Any, fir
         for form in DP_FORMS:
             assert np.array_equal(np.broadcast_to(alone[form], (n,)), priced[form]), form
     return list(together)
+
+
+def dp_stage_grid(model: str, gpus: int, stack: str | None, min_pp: int) -> tuple[Any, Any, Any, Any]:
+    """(shape, cluster, stack, grid plan): 40 valid rows of a search grid (PP >= `min_pp`, DP > 1, spread over the
+    enumeration) x 1F1B / interleaved / ZB-H1 / DualPipe x ZeRO 0, 1, 3, for the grid-vs-single DP-pricing tests of
+    hD5 and hT40."""
+    from infraplan.catalog import load_model
+    from infraplan.catalog.stacks import resolve_stack
+    from infraplan.cluster import Cluster
+    from infraplan.training.enums import Schedule
+    from infraplan.training.plan_grid import grid_plan
+    from infraplan.training.plan_rules import valid_mask
+    from infraplan.training.search import enumerate_plans
+
+    shape, cluster = load_model(model), Cluster.resolve("dgx-h100-superpod").for_gpus(gpus).placed(gpus)
+    profile = resolve_stack(stack, "training", shape.name)
+    rows = enumerate_plans(shape, gpus, 4096, 512, ["bf16"], 8)
+    valid = np.flatnonzero(valid_mask(shape, rows) & (np.asarray(rows.pp) >= min_pp) & (np.asarray(rows.dp) > 1))
+    index = valid[np.linspace(0, valid.size - 1, 40).astype(int)]
+    codes = [int(s) for s in (Schedule.ONE_F_ONE_B, Schedule.INTERLEAVED, Schedule.ZB_H1, Schedule.DUALPIPE)]
+    vpp = np.tile(np.array([[1, 2, 1, 1]]), (index.size, 1))
+    schedule = np.tile(np.array([codes]), (index.size, 1))
+    return shape, cluster, profile, grid_plan(rows, index, vpp, schedule, np.array([0, 1, 3]))

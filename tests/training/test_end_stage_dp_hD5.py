@@ -23,19 +23,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import assert_ends_priced_together_as_alone
+from tests.training.conftest import assert_ends_priced_together_as_alone, dp_stage_grid
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import Stack, load_stack, resolve_stack
+from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import collective_seconds
 from infraplan.scalar_path import FLOAT_OPS
 from infraplan.training import step_assembly
-from infraplan.training.enums import Schedule
 from infraplan.training.estimate import evaluate_plans
 from infraplan.training.one_plan_memo import cluster_pricing
 from infraplan.training.plan import PlanArrays
-from infraplan.training.plan_grid import grid_plan
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.search import enumerate_plans
 from infraplan.training.stage_params import dp_groups, mtp_module_params
@@ -156,20 +154,6 @@ def test_end_stage_collectives_are_one_per_local_layer() -> None:
     assert out["allreduce"] == collective_seconds(cluster.fabric, "all_reduce", (7 * P + T) * 4.0, dp, stride)
 
 
-def _grid(model: str, gpus: int, stack: str) -> tuple[Any, Any, Any, PlanArrays]:
-    """40 valid rows of a search grid (PP > 1, DP > 1, spread over the enumeration) x 1F1B / interleaved / ZB-H1 /
-    DualPipe x ZeRO 0, 1, 3."""
-    shape, cluster = load_model(model), Cluster.resolve("dgx-h100-superpod").for_gpus(gpus).placed(gpus)
-    profile = resolve_stack(stack, "training", shape.name)
-    rows = enumerate_plans(shape, gpus, 4096, 512, ["bf16"], 8)
-    valid = np.flatnonzero(valid_mask(shape, rows) & (np.asarray(rows.pp) > 1) & (np.asarray(rows.dp) > 1))
-    index = valid[np.linspace(0, valid.size - 1, 40).astype(int)]
-    codes = [int(s) for s in (Schedule.ONE_F_ONE_B, Schedule.INTERLEAVED, Schedule.ZB_H1, Schedule.DUALPIPE)]
-    vpp = np.tile(np.array([[1, 2, 1, 1]]), (index.size, 1))
-    schedule = np.tile(np.array([codes]), (index.size, 1))
-    return shape, cluster, profile, grid_plan(rows, index, vpp, schedule, np.array([0, 1, 3]))
-
-
 @pytest.mark.parametrize(("model", "gpus", "stack"), [("qwen3-32b", 64, "deepspeed"),
                                                       ("qwen3-30b-a3b", 64, "deepseek-v3"),
                                                       ("llama3-405b", 2048, "nemo-26.04")])
@@ -179,7 +163,7 @@ def test_grid_rows_are_the_single_plans_bits(model: str, gpus: int, stack: str,
     end stage sets the exposure (the points whose exposure differs from the heaviest stage's alone) and at random
     points: DeepSpeed's balanced split, the deepseek-v3 stack's MTP module on the last stage, the 405B recipe's counted
     embedding and loss."""
-    shape, cluster, profile, plan = _grid(model, gpus, stack)
+    shape, cluster, profile, plan = dp_stage_grid(model, gpus, stack, 2)
     out = evaluate_plans(shape, cluster, plan, profile)
     with monkeypatch.context() as patched:  # the heaviest stage's exposure alone
         patched.setattr(step_assembly, "end_stage_dp_forms", lambda *args: args[9])
