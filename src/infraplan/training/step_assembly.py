@@ -231,6 +231,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         first_n = ops.where(middle_heavy, ops.minimum(ops.ceil(shared / 2.0), per), first_n)
         last_n = ops.where(middle_heavy, ops.minimum(shared - first_n, per), last_n)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
+    first_windows: tuple[Any, Any] | None = None  # (one plan: the first stage's DP windows, where it counts)
     # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its
     # own forward), and the step ends when the last of them is done, so it is the most the stages that exist expose,
     # each on its own parameters (`step_traffic.EndStageTraffic`) and windows: the heaviest (its layers, a table
@@ -247,8 +248,11 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     end_heavy = (with_embed + with_head) > 0.0  # the heaviest holds a table
     settled = single | (end_heavy & (lt["stage_layers"] == traffic_layers) & (mtp_all == 0.0))  # (the traffic's)
     settled = settled | both_ends if is_plain(both_ends) else settled
-    dp_forms = (heaviest_forms if (settled if is_plain(settled) else np.all(settled))
-                else tuple(ops.where(settled, h, 0.0) for h in heaviest_forms))
+    if ops is FLOAT_OPS and is_plain(settled):  # (one plan: FLOAT_OPS.where's pick, `a if c else b`, written out)
+        dp_forms = heaviest_forms if settled else (0.0, 0.0, 0.0)
+    else:
+        dp_forms = (heaviest_forms if (settled if is_plain(settled) else np.all(settled))
+                    else tuple(ops.where(settled, h, 0.0) for h in heaviest_forms))
     middle_n = ops.ceil((lt["other_layers"] - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
     middle = (pp > 2.0) & end_heavy & (middle_n > 0.0)
     if ends is not None and ops is not FLOAT_OPS:  # (the stages in one pass, where each may count)
@@ -271,10 +275,14 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             lt, per_layer, first_n, 0.0, 1.0, 0.0, host_terms, moe_exposed, exposed, dispatch_s, ops)
         first_end_s = summed(first_end.values(), ops)
         first_end_share = end_fwd / ops.maximum(end_fwd + end_bwd, 1e-30)
+        first_counts = (with_embed == 0.0) & one_end
+        if ops is FLOAT_OPS and first_counts:  # (one plan: its windows, kept for the last stage's `same_as_first`)
+            first_windows = dp_windows(lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
+                                       profile.dp_overlap_fraction, moe_block, ops)
         dp_forms = end_stage_dp_forms(traffic, lt, first_n, f_host - f_gpu, b_host - end_bwd, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_embed == 0.0) & one_end,
-                                      (ends, first_n, 0.0, mtp_all, traffic_layers, 1.0, settled))
+                                      first_counts, (ends, first_n, 0.0, mtp_all, traffic_layers, 1.0, settled),
+                                      first_windows)
     if anywhere(with_head < 1.0):
         mtp_last = lt["mtp_other"]
         last_layers = last_n + mtp_last * lt["mtp_layer_equivalent"]
@@ -282,10 +290,21 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             lt, per_layer, last_layers, 1.0 + mtp_last, mtp_last, 1.0, host_terms, moe_exposed, exposed, dispatch_s,
             ops)
         last_end_s = summed(last_end.values(), ops)
-        dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
-                                      profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
-                                      (with_head == 0.0) & one_end,
-                                      (ends, last_n, mtp_last, mtp_all, traffic_layers, 1.0, settled))
+        last_counts = (with_head == 0.0) & one_end
+        last_windows = (dp_windows(lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
+                                   profile.dp_overlap_fraction, moe_block, ops)
+                        if ops is FLOAT_OPS and first_windows is not None and last_counts else None)
+        # one plan whose last stage is its first's (its layers, no MTP module, a table each, its windows): priced
+        # on the first's already, and `end_stage_dp_forms` of the same stage twice is its once (each form the most
+        # of what it holds and that stage's, or what it holds; hP16, session 40)
+        same_as_first = (last_windows is not None and last_windows == first_windows and mtp_last == 0.0
+                         and last_n == first_n)
+        if not same_as_first:
+            dp_forms = end_stage_dp_forms(traffic, lt, last_layers, l_host - l_gpu, b_host - l_bwd, synced,
+                                          profile.dp_overlap_fraction, moe_block, ops, dp_forms,
+                                          (fwd_window, bwd_window), last_counts,
+                                          (ends, last_n, mtp_last, mtp_all, traffic_layers, 1.0, settled),
+                                          last_windows)
     if anywhere(middle) and one_end:  # its windows: a stage of its layers alone (`stage_work`)
         m_host, m_gpu, mb_host, mb_gpu, _, _ = stage_work(lt, middle_n, 0.0, 0.0, 0.0, host_terms, ops)
         dp_forms = end_stage_dp_forms(traffic, lt, middle_n, m_host - m_gpu, mb_host - mb_gpu, synced,

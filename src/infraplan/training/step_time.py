@@ -272,13 +272,16 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
                                        profile.mtp_num_layers))
     if plan.is_one:  # the one-plan terms are floats (one-element arrays only where block recompute mixed two rows)
         row = plan.one_row
+        # (what the DP collectives' key reads of the plan, once for its stages: `_one_plan_dp_collectives`)
+        held = None if stage_only else _dp_key_of(dp_fabric, row, profile.grad_reduce_bytes)
         if not stage_only:  # the DP collectives of its ZeRO stage (`pipeline_and_dp_traffic` keeps the rest)
             traffic = traffic | _one_plan_dp_collectives(shape, dp_fabric, row, traffic["params"],
-                                                          traffic["expert_params"], profile.grad_reduce_bytes)
+                                                          traffic["expert_params"], profile.grad_reduce_bytes,
+                                                          None, held)
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
-            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers) for params, experts, layers, *_
-            in stages])
+            shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers, held)
+            for params, experts, layers, *_ in stages])
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
@@ -290,7 +293,8 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
 
 
 def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanArrays, params: float,
-                             experts: float, grad_bytes: float, layers: float | None = None) -> dict[str, Any]:
+                             experts: float, grad_bytes: float, layers: float | None = None,
+                             held: tuple[Any, ...] | None = None) -> dict[str, Any]:
     """`dp_collectives` of a `one_row` plan at its own ZeRO stage, kept by the model's identity in
     `ops.params.PLAN_SHAPE_COUNTS` (emptied with the one-plan memo's pricings) under every input it reads: the
     fabric (held in the value, checked with `is`), the stage's local and expert parameters, the DP x CP and the
@@ -298,15 +302,25 @@ def _one_plan_dp_collectives(shape: TransformerShape, fabric: Fabric, row: PlanA
     ZeRO stage and the collective formulas' module switches (`collectives.collective_switches`). Never the sequence
     length, batch, micro-batch, recompute or precision: plans that differ only in those (the benchmark's never-seen
     plans at their own sequence lengths, a sweep) price the DP collectives once (hP13, issue 18). `layers`: an end
-    stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP)."""
-    key = ("dp_collectives", id(fabric), params, experts, *dp_groups(row), row.pp, grad_bytes, row.zero, layers,
-           *collective_switches(), *(replica_group(row) if row.zero_shard else ()))  # (hybrid sharding's replicas)
+    stage's local layers (`step_traffic.EndStageTraffic`; None: the heaviest stage's, from PP). `held`: `_dp_key_of`
+    the same fabric, plan and gradient bytes, computed once for a plan's stages (hP16, session 40: the DP groups read
+    three times an estimate)."""
+    key = ("dp_collectives", params, experts, layers,
+           *(_dp_key_of(fabric, row, grad_bytes) if held is None else held))
     kept = PLAN_SHAPE_COUNTS.get(shape, key)
     if kept is not None and kept[0] is fabric:
         return kept[1]  # type: ignore[no-any-return]  # (Python floats: the caller merges them into a new dict)
     out = dp_collectives(shape, fabric, row, params, experts, grad_bytes, row.zero, layers)
     PLAN_SHAPE_COUNTS.put(shape, key, (fabric, out))
     return out
+
+
+def _dp_key_of(fabric: Fabric, row: PlanArrays, grad_bytes: float) -> tuple[Any, ...]:
+    """What `_one_plan_dp_collectives`' key reads besides the stage's parameters and layers: the fabric's identity,
+    the DP x CP and expert groups and their rank strides, PP, the gradient bytes, the ZeRO stage, the collective
+    formulas' module switches and, last, hybrid sharding's replica groups where it shards."""
+    return (id(fabric), *dp_groups(row), row.pp, grad_bytes, row.zero, *collective_switches(),
+            *(replica_group(row) if row.zero_shard else ()))  # (hybrid sharding's replicas)
 
 
 def _with_offload(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profile: Stack, lt: dict[str, Any],
