@@ -69,3 +69,19 @@ def dp_stage_grid(model: str, gpus: int, stack: str | None, min_pp: int) -> tupl
     vpp = np.tile(np.array([[1, 2, 1, 1]]), (index.size, 1))
     schedule = np.tile(np.array([codes]), (index.size, 1))
     return shape, cluster, profile, grid_plan(rows, index, vpp, schedule, np.array([0, 1, 3]))
+
+
+class ZeroTerms(dict):  # type: ignore[type-arg]
+    """Per-layer terms and traffic for `step_assembly.assemble_step` by hand: every one not given is 0 s (or 0 B)."""
+
+    def __missing__(self, key: str) -> float:
+        return 0.0
+
+
+def counted_split_stack() -> Any:
+    """megatron-core-0.8 on Megatron-Core's even split with the embedding and the loss each counted as a layer (the
+    405B recipe's `account_for_*_in_pipeline_split`)."""
+    from infraplan.catalog.stacks import load_stack
+
+    return load_stack("megatron-core-0.8").model_copy(update={"account_for_embedding_in_pipeline_split": True,
+                                                              "account_for_loss_in_pipeline_split": True})

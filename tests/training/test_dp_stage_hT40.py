@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import dp_stage_grid
+from tests.training.conftest import ZeroTerms, counted_split_stack, dp_stage_grid
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import Stack, load_stack
+from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.scalar_path import FLOAT_OPS
 from infraplan.training import step_assembly
@@ -45,17 +45,6 @@ P, T = 398_458_880.0, 262_668_288.0  # a layer's and a table's parameters on one
 FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")
 
 
-class _Terms(dict):  # type: ignore[type-arg]
-    """Per-layer terms and traffic: every one not given is 0 s (or 0 bytes)."""
-
-    def __missing__(self, key: str) -> float:
-        return 0.0
-
-
-def _counted() -> Stack:
-    """Megatron-Core's even split with the embedding and the loss each counted as a layer."""
-    return load_stack("megatron-core-0.8").model_copy(update={"account_for_embedding_in_pipeline_split": True,
-                                                              "account_for_loss_in_pipeline_split": True})
 
 
 def _step(zero: int, pp: int, layer_s: float, per_collective: float = 0.0, layers: int = 6, split: str = "even",
@@ -73,11 +62,11 @@ def _step(zero: int, pp: int, layer_s: float, per_collective: float = 0.0, layer
         return {"allreduce": c * params, "scatter": 0.0, "gather": 0.0, "scatter_layers": 0.0,
                 "gather_layers": c * params + per_collective * held}
 
-    stack = _counted() if split == "even" else load_stack("megatron-core-0.8").model_copy(
+    stack = counted_split_stack() if split == "even" else load_stack("megatron-core-0.8").model_copy(
         update={"pipeline_split": split})
     layer = {"compute_fwd": 1.0, "compute_bwd": 2.0, "host_fwd": 1.0, "host_bwd": 2.0}
-    lt = _Terms(with_stage_split(SimpleNamespace(num_layers=layers), stack,  # type: ignore[arg-type]
-                                 _Terms(layer | terms), float(pp)))
+    lt = ZeroTerms(with_stage_split(SimpleNamespace(num_layers=layers), stack,  # type: ignore[arg-type]
+                                 ZeroTerms(layer | terms), float(pp)))
     traffic_layers = math.ceil(layers / pp)
     params = traffic_layers * P + (T if pp > 1 else 2 * T)
     lt.update(priced(params, 0.0, traffic_layers, 0.0), params=params, expert_params=0.0)

@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import assert_ends_priced_together_as_alone, dp_stage_grid
+from tests.training.conftest import ZeroTerms, assert_ends_priced_together_as_alone, counted_split_stack, dp_stage_grid
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.cluster import Cluster
 from infraplan.network.collectives import collective_seconds
 from infraplan.scalar_path import FLOAT_OPS
@@ -45,17 +44,6 @@ P, T = 398_458_880.0, 262_668_288.0  # a layer's and a table's parameters on one
 C = 1.9 / P  # seconds of DP collective per parameter: a layer's 1.9 s hides in its 2 s backward, a table's does not
 
 
-class _Terms(dict):  # type: ignore[type-arg]
-    """Per-layer terms and traffic: every one not given is 0 s (or 0 bytes)."""
-
-    def __missing__(self, key: str) -> float:
-        return 0.0
-
-
-def _counted() -> Stack:
-    """Megatron-Core's even split with the embedding and the loss each counted as a layer (the 405B recipe's)."""
-    return load_stack("megatron-core-0.8").model_copy(update={"account_for_embedding_in_pipeline_split": True,
-                                                              "account_for_loss_in_pipeline_split": True})
 
 
 def _pricing(per_parameter: float, per_collective: float) -> Any:
@@ -74,10 +62,10 @@ def _step(zero: int, per_parameter: float = C, per_collective: float = 0.1,
     backward 2 s of GPU work, issued in as much host time (none exposed), `terms` on top; the DP collectives of
     `_pricing`."""
     shape = load_model("llama3-405b")
-    stack = _counted()
+    stack = counted_split_stack()
     layer = {"compute_fwd": 1.0, "compute_bwd": 2.0, "host_fwd": 1.0, "host_bwd": 2.0}
-    lt = _Terms(with_stage_split(SimpleNamespace(num_layers=126), stack,  # type: ignore[arg-type]
-                                 _Terms(layer | terms), 16.0))
+    lt = ZeroTerms(with_stage_split(SimpleNamespace(num_layers=126), stack,  # type: ignore[arg-type]
+                                 ZeroTerms(layer | terms), 16.0))
     plan = PlanArrays.one_plan(tp=8, pp=16, dp=2, cp=1, ep=1, etp=None, vpp=1, micro_batch=1, global_batch=64,
                                seq_len=8192, recompute=0, zero=zero, dtype=0, attention=0, order=0,
                                sequence_parallel=0).one_row

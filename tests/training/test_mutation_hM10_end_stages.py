@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from tests.training.conftest import ZeroTerms, counted_split_stack
 
 from infraplan.catalog.stacks import Stack, load_stack
 from infraplan.cluster import Cluster
@@ -27,18 +28,11 @@ from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import assemble_step
 
 
-class _Terms(dict):  # type: ignore[type-arg]
-    """Per-layer terms and traffic: every one not given is 0 s (or 0 bytes)."""
-
-    def __missing__(self, key: str) -> float:
-        return 0.0
-
-
 def _step(layers: int, pp: int, micro_batches: int, stack: Stack, terms: dict[str, float], dispatch_s: float = 0.0,
           dp: int = 1, zero: int = 0) -> tuple[dict[str, Any], dict[str, Any]]:
     """The step of a 1F1B plan of `layers` layers on `pp` stages (its split from the stack) and the split."""
     shape: Any = SimpleNamespace(num_layers=layers)  # (the split reads the layer count alone without MTP)
-    lt = _Terms(with_stage_split(shape, stack, _Terms(terms), float(pp)))
+    lt = ZeroTerms(with_stage_split(shape, stack, ZeroTerms(terms), float(pp)))
     plan = PlanArrays.one_plan(tp=1, pp=pp, dp=dp, cp=1, ep=1, etp=None, vpp=1, micro_batch=1,
                                global_batch=micro_batches * dp, seq_len=4096, recompute=0, zero=zero, dtype=0,
                                attention=0, order=0, sequence_parallel=0).one_row
@@ -63,7 +57,7 @@ def test_rank_zero_holds_a_layer_fewer_where_the_embedding_counts() -> None:
     B2 [16,18] B3 [20,22]: the step is 22 s, 3 x 6 s of it the heaviest rank's work, the bubble 4 s
     (`three_rank_kinds_s`' hull: max(18, 22, 22, 16, 15, 9)). With rank 0 given the middle rank's 2 layers (and the
     last none) the same play ends at 24 s."""
-    out, lt = _step(4, 3, 3, _counted(), {"compute_fwd": 1.0, "compute_bwd": 2.0})
+    out, lt = _step(4, 3, 3, counted_split_stack(), {"compute_fwd": 1.0, "compute_bwd": 2.0})
     assert (lt["stage_layers"], lt["other_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]) == (2, 2, 0, 0)
     assert out["compute"] == 3 * 6.0
     assert out["pp_bubble"] == pytest.approx(4.0, rel=1e-12)

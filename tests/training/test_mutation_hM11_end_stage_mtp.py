@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from tests.training.conftest import ZeroTerms
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -31,10 +32,6 @@ P, T = 398_458_880.0, 262_668_288.0  # a layer's and a table's parameters on one
 C = 1.9 / P  # seconds of all-reduce a parameter: a layer's 1.9 s hides in its 2 s backward
 
 
-class _Terms(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> float:
-        return 0.0
-
 
 def _row() -> PlanArrays:
     return PlanArrays.one_plan(tp=8, pp=16, dp=2, cp=1, ep=1, etp=None, vpp=1, micro_batch=1, global_batch=64,
@@ -49,8 +46,8 @@ def _exposed(module_layers: float = 0.0) -> float:
     stack = load_stack("megatron-core-0.8").model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                                                "account_for_loss_in_pipeline_split": True})
     layer = {"compute_fwd": 1.0, "compute_bwd": 2.0, "host_fwd": 1.0, "host_bwd": 2.0}
-    lt = _Terms(with_stage_split(SimpleNamespace(num_layers=126), stack,  # type: ignore[arg-type]
-                                 _Terms(layer), 16.0))
+    lt = ZeroTerms(with_stage_split(SimpleNamespace(num_layers=126), stack,  # type: ignore[arg-type]
+                                 ZeroTerms(layer), 16.0))
     assert (lt["stage_layers"], lt["other_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]) == (8, 118, 0, 0)
 
     def priced(params: float, experts: float, layers: float, mtp_modules: float) -> dict[str, float]:
