@@ -10,17 +10,22 @@ flight. Finished rows are buffered and committed as a part every `flush_s` secon
 crash loses at most that much work; a rerun computes the rest.
 
 Ctrl-C: the driver stops submitting, cancels what is in flight, commits what finished and returns with
-`interrupted` set (the CLI exits 130). The manifest says `complete: false` from the start of a run until its
-last point is saved (`ResultStore.mark`), so `infraplan results` tells a folder left by Ctrl-C, a kill or a crash
-from a finished one. A progress bar (Rich) shows points done, points/s and the ETA.
+`interrupted` set (the CLI exits 130). A press is noted in a flag as well as raised (`CtrlC`), and the loop checks
+the flag after every batch: a library may swallow the KeyboardInterrupt (pyarrow did, see `CtrlC`). The manifest
+says `complete: false` from the start of a run until its last point is saved (`ResultStore.mark`), so `infraplan
+results` tells a folder left by Ctrl-C, a kill or a crash from a finished one. A progress bar (Rich) shows points
+done, points/s and the ETA.
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Generator, Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import FrameType, TracebackType
 from typing import Any, cast
 
 import pyarrow as pa
@@ -52,6 +57,39 @@ def _stack_hash(stack_file_hash: str) -> str:
 def _environment() -> str:
     """What every result depends on beyond its point: the infraplan version and the catalog's contents."""
     return f"{infraplan_version()}/{catalog_hash()}"
+
+
+class CtrlC:
+    """While a sweep runs: SIGINT noted in `pressed`, then handed to the handler it replaces (Python's default
+    raises KeyboardInterrupt), so a press a library swallows is still acted on when the loop checks the flag.
+
+    pyarrow swallows it: every `pa.array` of Python values without a type infers one, and each inference tries
+    `import dateutil.relativedelta` and drops whatever the import raises ("These are Optional imports so swallow
+    errors": pyarrow 26.0.1, src/arrow/python/inference.cc:48-57, `ImportPresentIntervalTypes`, run by every
+    `TypeInferrer`, line 416). Without dateutil installed that import searches sys.path in Python (~0.5 ms), and
+    a Ctrl-C handled inside it raised KeyboardInterrupt there, which pyarrow discarded: in 2 of 30 loaded runs the
+    1,000-point sweep then ran to its end with rc 0 (validation/notes/test_suite_cost_tried.md, hK41). Installed
+    only in the main thread over a callable handler: an ignored SIGINT (SIG_IGN) stays ignored."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def __enter__(self) -> CtrlC:
+        previous = signal.getsignal(signal.SIGINT)
+        if callable(previous) and threading.current_thread() is threading.main_thread():
+            self._previous = previous
+            signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.pressed = True
+        self._previous(signum, frame)
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _batches(spec: SweepSpec, done: set[str], size: int, meta: dict[str, tuple[str, str, int]],
@@ -96,8 +134,8 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     counters = {"skipped": 0, "run": 0, "failed": 0}
     errors: dict[str, int] = {}  # error line -> its first point's position in the spec
     buffer: list[pa.Table] = []
-    common = {"function": spec.function, "sweep_seed": spec.seed, "infraplan_version": infraplan_version(),
-              "catalog_hash": catalog_hash()}
+    common = {"function": (spec.function, pa.string()), "sweep_seed": (spec.seed, pa.int64()),
+              "infraplan_version": (infraplan_version(), pa.string()), "catalog_hash": (catalog_hash(), pa.string())}
     interrupted = finished = False
     start = last_flush = time.perf_counter()
     columns = (TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -107,13 +145,13 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
     stream = cast(Generator[Any, None, None],
                   runner.map_unordered(_batches(spec, done, size, meta, counters), max_in_flight=2 * runner.workers))
     try:
-        with bar:
+        with bar, CtrlC() as ctrl_c:
             task = bar.add_task(f"{spec.function} ({runner.name})", total=total, rate="")
             for _, table in stream:
                 ids = [meta.pop(key) for key in table.column("key").to_pylist()]
                 n = table.num_rows
-                for name, value in common.items():
-                    table = table.append_column(name, pa.array([value] * n))
+                for name, (value, kind) in common.items():  # typed: no inference, no swallowed Ctrl-C (CtrlC)
+                    table = table.append_column(name, pa.array([value] * n, type=kind))
                 table = table.append_column("point_id", pa.array([pid for pid, _, _ in ids], type=pa.string()))
                 table = table.append_column("stack_hash", pa.array([h for _, h, _ in ids], type=pa.string()))
                 failed = [(e, i[2]) for e, i in zip(table.column("error").to_pylist(), ids, strict=True) if e]
@@ -127,6 +165,8 @@ def _run(spec: SweepSpec, store: ResultStore, out: str | Path, backend: str | Ba
                 if time.perf_counter() - last_flush >= flush_s:
                     store.append(buffer)
                     buffer, last_flush = [], time.perf_counter()
+                if ctrl_c.pressed:  # a Ctrl-C whose KeyboardInterrupt a library swallowed
+                    raise KeyboardInterrupt
         finished = True
     except KeyboardInterrupt:
         interrupted = True
