@@ -198,7 +198,14 @@ def test_unpriced_serving_cost_is_null_with_a_reason(capsys):
     assert out["usd_per_million_tokens"] > 0 and "usd_per_million_tokens_reason" not in out
 
 
-def test_facility_without_embodied_figure_says_why(capsys):
-    assert main(["facility", "--accelerator", "mi355x", "--count", "64", "--server-price", "30000", "--json"]) == 0
+def test_facility_without_embodied_figure_says_why(capsys, tmp_path):
+    """A user's part with no catalog entry (MI355X's figures at 1,450 W, no `extends`): every catalog part has a
+    figure since hC41."""
+    from importlib.resources import files
+
+    own = tmp_path / "amd-own.yaml"
+    own.write_text((files("infraplan.catalog") / "accelerators" / "mi355x.yaml").read_text()
+                   .replace("tdp_w: 1400W", "tdp_w: 1450W"))
+    assert main(["facility", "--accelerator", str(own), "--count", "64", "--server-price", "30000", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["embodied_co2_t"] is None and "no embodied carbon for mi355x" in out["embodied_co2_t_reason"]
+    assert out["embodied_co2_t"] is None and "no embodied carbon for amd-own" in out["embodied_co2_t_reason"]

@@ -92,6 +92,8 @@ def test_usd_per_million_tokens():
 
 
 def test_embodied_per_accelerator_override_catalog_what_if_and_unpriced(tmp_path) -> None:
+    from importlib.resources import files
+
     from infraplan.catalog import load_accelerator
     from infraplan.catalog.facility_loader import load_hardware_cost
     from infraplan.cluster.cost import CostOverrides
@@ -104,4 +106,6 @@ def test_embodied_per_accelerator_override_catalog_what_if_and_unpriced(tmp_path
     (tmp_path / "w.yaml").write_text("extends: h100-sxm\ntdp_w: 900W\nprice_usd: 1\nprice_source: test\n")
     what_if = load_accelerator(str(tmp_path / "w.yaml"))  # its own price, its preset's embodied carbon
     assert embodied_per_accelerator_kg(what_if, CostOverrides()) == catalog
-    assert embodied_per_accelerator_kg(load_accelerator("tpu-v5p"), CostOverrides()) is None  # no catalog entry
+    (tmp_path / "tpu-own.yaml").write_text((files("infraplan.catalog") / "accelerators" / "tpu-v5p.yaml").read_text()
+                                           .replace("tdp_w: 350W", "tdp_w: 360W"))  # no extends: no catalog entry
+    assert embodied_per_accelerator_kg(load_accelerator(str(tmp_path / "tpu-own.yaml")), CostOverrides()) is None

@@ -7,6 +7,9 @@ one 8-GPU server; the racks are now reported by what they hold."""
 
 from __future__ import annotations
 
+from importlib.resources import files
+from pathlib import Path
+
 import pytest
 
 from infraplan.catalog.facility_loader import load_economics, load_hardware_cost
@@ -64,15 +67,19 @@ def test_embodied_per_year_is_the_catalog_figure_over_the_servers_life() -> None
     assert plan.embodied_co2_t_per_year > 0 and plan.total_co2_t_per_year > plan.co2_t_per_year
 
 
-def test_a_pool_without_an_embodied_figure_says_so_and_keeps_its_operational_carbon() -> None:
-    """MI300X has no embodied figure in the catalog (hardware_costs.yaml): the pool's and the plan's embodied and
-    total are null with the reason naming it, as `facility` says it; the operational figure is still reported."""
-    plan = plan_scenario(_spec(device="mi300x", installed=64, capex=42000))
-    facility = size_facility(accelerator="mi300x", count=64, location="ohio")
+def test_a_pool_without_an_embodied_figure_says_so_and_keeps_its_operational_carbon(tmp_path: Path) -> None:
+    """An accelerator of the user's with no catalog entry (MI300X's file at 760 W: no `extends`, no embodied
+    figure): the pool's and the plan's embodied and total are null with the reason naming it, as `facility` says
+    it; the operational figure is still reported. (Every catalog part has a figure since hC41.)"""
+    own = tmp_path / "amd-own.yaml"
+    own.write_text((files("infraplan.catalog") / "accelerators" / "mi300x.yaml").read_text()
+                   .replace("tdp_w: 750W", "tdp_w: 760W"))
+    plan = plan_scenario(_spec(device=str(own), installed=64, capex=42000))
+    facility = size_facility(accelerator=str(own), count=64, location="ohio")
     (pool,) = plan.pools
     assert facility.embodied_co2_t_per_year is None and facility.total_co2_t_per_year is None
     assert pool.embodied_co2_t_per_year is None and plan.total_co2_t_per_year is None
-    assert plan.embodied_co2_reason is not None and "mi300x" in plan.embodied_co2_reason
+    assert plan.embodied_co2_reason is not None and "amd-own" in plan.embodied_co2_reason
     assert pool.co2_t_per_year == pytest.approx(facility.co2_t_per_year, rel=1e-12) and pool.co2_t_per_year > 0
 
 

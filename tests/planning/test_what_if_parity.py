@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.facility_loader import accelerator_embodied_kg, accelerator_price
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -121,7 +121,7 @@ def test_a_what_if_inherits_its_presets_price_with_a_note_or_states_its_own(
     assert price is not None and price.server_usd_per_accelerator == 42000 and "inherited" in (price.note or "")
     stated = accelerator_price(load_accelerator(own))
     assert stated is not None and stated.server_usd_per_accelerator == 50000 and stated.note is None
-    assert stated.embodied_kgco2e_per_accelerator == price.embodied_kgco2e_per_accelerator  # the price alone
+    assert accelerator_embodied_kg(load_accelerator(own)) == accelerator_embodied_kg(load_accelerator(inherited))
     # one rule in every command: facility and campus capex, fleet-mix's $ per device-hour, plan's pool capex
     facility = _json(["facility", "--accelerator", own, "--count", "1024"], capsys)
     assert facility["capex_usd"]["servers"] == 1024 * 50000 and facility["price_note"] is None

@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
@@ -77,12 +77,55 @@ class BuildType(Spec):
     source: str
 
 
-class HardwareCost(Spec):
-    """Per accelerator: its share of the server/rack price and of the server's embodied carbon."""
+class DieArea(Spec):
+    """`count` dies of `area_mm2` each on a process of hardware_costs.yaml's `embodied_method` table."""
 
-    server_usd_per_accelerator: NonNegative
-    embodied_kgco2e_per_accelerator: NonNegative
-    server_rack_units: int = Field(gt=0)
+    area_mm2: Positive
+    process: str
+    count: int = Field(1, gt=0)
+
+
+class EmbodiedDerivation(Spec):
+    """What an embodied figure is made of (LLMCarbon's rule): dies by process, memory, and the server share: the
+    A100 anchor's per accelerator (`host_power_w` unset), or that share per watt of host for a part in a CPU host
+    (a module or a CPU socket)."""
+
+    dies: list[DieArea] = Field(min_length=1)
+    memory_gb: NonNegative
+    host_power_w: Positive | None = None
+
+
+class HardwareCost(Spec):
+    """Per part: its share of the server/rack price (None: unpriced) and of the server's embodied carbon (None: no
+    figure), each with its source; a part may have either or both."""
+
+    server_usd_per_accelerator: NonNegative | None = None
+    embodied_kgco2e_per_accelerator: NonNegative | None = None
+    embodied_derivation: EmbodiedDerivation | None = None
+    server_rack_units: int | None = Field(None, gt=0)
+    source: str
+
+    @model_validator(mode="after")
+    def _has_a_figure(self) -> HardwareCost:
+        if self.server_usd_per_accelerator is None and self.embodied_kgco2e_per_accelerator is None:
+            raise ValueError("give server_usd_per_accelerator, embodied_kgco2e_per_accelerator or both")
+        return self
+
+
+class EmbodiedAnchor(EmbodiedDerivation):
+    """The measured part the server share is taken from: its kgCO2e less its chips and memory."""
+
+    accelerator: str
+    kgco2e_per_accelerator: Positive
+    host_power_w: Positive  # its server's host watts per accelerator
+
+
+class EmbodiedMethod(Spec):
+    """LLMCarbon's embodied rule: kgCO2e per cm2 of die by process, per GB of DRAM, and the anchor."""
+
+    carbon_per_area_kgco2e_per_cm2: dict[str, Positive]
+    dram_kgco2e_per_gb: Positive
+    anchor: EmbodiedAnchor
     source: str
 
 
@@ -109,12 +152,18 @@ class Economics(Spec):
     building_it_power_w: PowerW
 
 
+FailureCount = Literal["node_failures", "job_interruptions"]
+
+
 class FailureRate(Spec):
-    """Failures per 1,000 node-days on nodes of `accelerators_per_node`, plus planned job interruptions."""
+    """Failures per 1,000 node-days on nodes of `accelerators_per_node`, plus planned job interruptions; `counts`:
+    what the rate counts (nodes found failed, or every cause that ends a job: catalog/facility/reliability.yaml)."""
 
     failures_per_1000_node_days: Positive
     accelerators_per_node: int = Field(gt=0)
     planned_interruptions_per_day: NonNegative = 0.0
+    counts: FailureCount | None = None  # a user's file may leave it unstated
+    all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
     source: str
 
     @property
@@ -229,40 +278,70 @@ def load_build_type(ref: str) -> BuildType:
 
 
 def load_hardware_cost(accelerator: str) -> HardwareCost | None:
-    """Price and embodied carbon per accelerator, or None when the catalog has no published estimate."""
+    """The catalog's entry of an accelerator or CPU by its name: price, embodied carbon or both
+    (hardware_costs.yaml), or None when the catalog has neither."""
     table = _table("hardware_costs")
     return validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
 
 
+@lru_cache(maxsize=1)
+def load_embodied_method() -> EmbodiedMethod:
+    """The rule the catalog's embodied figures are derived by (hardware_costs.yaml `embodied_method`)."""
+    return validated(EmbodiedMethod, _catalog_file("hardware_costs.yaml")["embodied_method"], "embodied_method")
+
+
+def _entry_of(accelerator: Accelerator, has: Callable[[HardwareCost], bool]) -> tuple[HardwareCost | None, bool]:
+    """The catalog entry of an accelerator that has a figure (`has`): its own name's, else for a what-if file
+    (`extends`) its preset's; and whether it is the accelerator's own."""
+    own = load_hardware_cost(accelerator.name)
+    if own is not None and has(own):
+        return own, True
+    preset = load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None
+    return (preset, False) if preset is not None and has(preset) else (None, False)
+
+
 @dataclass(frozen=True)
 class AcceleratorPrice:
-    """The one price rule of an accelerator (`accelerator_price`): server $ per accelerator, embodied carbon and
-    server height (None where unknown), and a one-line note when the price is not the accelerator's own."""
+    """The one price rule of an accelerator (`accelerator_price`): server $ per accelerator, server height (None
+    where unknown), and a one-line note when the price is not the accelerator's own."""
 
     server_usd_per_accelerator: float
-    embodied_kgco2e_per_accelerator: float | None
     server_rack_units: int | None
     note: str | None = None
 
 
 def accelerator_price(accelerator: Accelerator) -> AcceleratorPrice | None:
     """THE price of an accelerator, for every command (facility, campus, plan, compare, fleet-mix, train
-    --tokens, serve): a file's own `price_usd` (with its `price_source`); else the catalog's entry of its name
-    (hardware_costs.yaml); else, for a what-if file (`extends`), its preset's entry, with a note that the price is
-    inherited (a what-if names the hardware it changes, not what that hardware costs); else None (unpriced). The
-    embodied carbon and server height follow the same entry (a file's `price_usd` changes the price only)."""
-    own = load_hardware_cost(accelerator.name)
-    base = own or (load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None)
+    --tokens, serve): a file's own `price_usd` (with its `price_source`); else the catalog's priced entry of its name
+    (hardware_costs.yaml); else, for a what-if file (`extends`), its preset's, with a note that the price is
+    inherited (a what-if names the hardware it changes, not what that hardware costs); else None (unpriced, also
+    for a part whose entry holds embodied carbon only). The server height follows the same entry (a file's
+    `price_usd` changes the price only). Embodied carbon is its own rule (`accelerator_embodied_kg`)."""
     if accelerator.price_usd is not None:
-        return AcceleratorPrice(accelerator.price_usd, base.embodied_kgco2e_per_accelerator if base else None,
-                                base.server_rack_units if base else None)
-    if base is None:
+        entry = load_hardware_cost(accelerator.name) or (
+            load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None)
+        return AcceleratorPrice(accelerator.price_usd, entry.server_rack_units if entry else None)
+    base, own = _entry_of(accelerator, lambda e: e.server_usd_per_accelerator is not None)
+    if base is None or base.server_usd_per_accelerator is None:
         return None
     note = None if own else (f"price of {accelerator.catalog_name} inherited by the what-if {accelerator.name} "
                              f"(${base.server_usd_per_accelerator:,.0f} per accelerator, hardware_costs.yaml); set "
                              "price_usd and price_source in its file to price it")
-    return AcceleratorPrice(base.server_usd_per_accelerator, base.embodied_kgco2e_per_accelerator,
-                            base.server_rack_units, note)
+    return AcceleratorPrice(base.server_usd_per_accelerator, base.server_rack_units, note)
+
+
+def accelerator_embodied_kg(accelerator: Accelerator) -> float | None:
+    """THE embodied carbon of an accelerator or CPU, kgCO2e per accelerator with its server share, for every command
+    (facility, campus, plan, compare, fleet-mix, train --tokens): the catalog's figure of its name
+    (hardware_costs.yaml), else for a what-if file (`extends`) its preset's; None without one. It needs no price."""
+    entry, _ = _entry_of(accelerator, lambda e: e.embodied_kgco2e_per_accelerator is not None)
+    return None if entry is None else entry.embodied_kgco2e_per_accelerator
+
+
+def video_device_embodied_kg(device: str) -> float | None:
+    """The embodied carbon of a video ASIC preset (MSVP), kgCO2e per device with its host share; None without one."""
+    entry = _catalog_file("hardware_costs.yaml").get("video_devices", {}).get(device)
+    return None if entry is None else validated(HardwareCost, entry, device).embodied_kgco2e_per_accelerator
 
 
 @lru_cache(maxsize=1)
@@ -281,7 +360,7 @@ def load_reliability() -> Reliability:
 
 
 def load_failure_rate(ref: str) -> FailureRate:
-    """A failure-rate preset (rsc-1, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
+    """A failure-rate preset (rsc-1, rsc-1-jobs, rsc-2, llama3-h100, epoch-h100) or a YAML file with the same fields."""
     if looks_like_path(ref):
         return validated(FailureRate, read_user_file(ref), ref, "failure-rate file")
     rates = load_reliability().failure_rates
@@ -321,9 +400,10 @@ def load_fleet(ref: str) -> Fleet:
 
 
 __all__ = [
-    "CLIMATES", "AcceleratorPrice", "BuildType", "Bytes", "CoolingType", "Economics", "Fleet", "FleetSite",
-    "FailureRate", "HardwareCost", "Location", "NetworkCost", "Reliability", "Storage", "accelerator_price",
+    "CLIMATES", "AcceleratorPrice", "BuildType", "Bytes", "CoolingType", "DieArea", "Economics", "EmbodiedAnchor",
+    "EmbodiedDerivation", "EmbodiedMethod", "Fleet", "FleetSite", "FailureRate", "HardwareCost", "Location",
+    "NetworkCost", "Reliability", "Storage", "accelerator_embodied_kg", "accelerator_price",
     "default_failure_rate_name", "list_facility_presets", "load_build_type", "load_cooling", "load_economics",
-    "load_failure_rate", "load_fleet", "load_hardware_cost", "load_location", "load_network_cost",
-    "load_reliability", "load_storage",
+    "load_embodied_method", "load_failure_rate", "load_fleet", "load_hardware_cost", "load_location",
+    "load_network_cost", "load_reliability", "load_storage", "video_device_embodied_kg",
 ]

@@ -9,8 +9,8 @@ per stream, both the ASIC and the CPU baseline), `fleet-mix` (the power objectiv
 Precedence (the first that exists):
 
 1. the device's own figure: an accelerator file's `host_power_w` with its `host_source` (a published platform less
-   its devices, e.g. MTIA v1: Yosemite V3, 12 accelerators, ~780 W for the whole system, SemiAnalysis May 2023 as in
-   shared/reference/hardware.md "MTIA v1" and measurements.md 5.1 -> (780 - 12 x 25) / 12 = 40 W; or a labelled
+   its devices, e.g. MTIA v1: Yosemite V3, 12 accelerators, ~780 W for the whole system, SemiAnalysis May 2023
+   (secondary, S) -> (780 - 12 x 25) / 12 = 40 W; or a labelled
    ASSUMPTION where no platform power is published: MTIA v2's Grand Teton, the MTIA 3xx/4xx trays, CPU sockets),
    or a video ASIC's device file `host_power_w` / `host_source` (MSVP);
 2. the node of its reference system (the largest catalog system built from it, or from a what-if's `extends`

@@ -6,8 +6,9 @@
 - Model-card accounting (Llama 2/3/3.1): GPU-hours x TDP x PUE x intensity, formula-based, not metered
   (`model_card_co2_t`); the validation cases reproduce the published tonnes with it.
 - Embodied: kgCO2e per accelerator incl. its share of the server (hardware_costs.yaml: A100 318 kg from Chien et
-  al. HotCarbon'23; others by LLMCarbon's carbon-per-area of die and DRAM), amortised linearly over the server life
-  as LLMCarbon does (`embodied.py`: unit x CPA x exec_time / lifetime); per year of a standing fleet
+  al. HotCarbon'23; others by LLMCarbon's carbon-per-area of die and DRAM, `derived_embodied_kg`: every catalog
+  part's figure is this arithmetic on its stated dies, memory and host, priced or not), amortised linearly over
+  the server life as LLMCarbon does (`embodied.py`: unit x CPA x exec_time / lifetime); per year of a standing fleet
   (`embodied_co2_t_per_year`: `facility`, `campus`, `plan`, `compare` and `fleet-mix` alike) it is the whole
   embodied figure over the servers' depreciation life, the same linear amortisation for a whole year of use.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from infraplan.catalog.facility_loader import EmbodiedDerivation, EmbodiedMethod
 from infraplan.cluster.cost import HOURS_PER_YEAR
 
 G_PER_T = 1e6
@@ -51,3 +53,22 @@ def embodied_co2_t_per_year(accelerators, kgco2e_per_accelerator: float, life_ye
     """The embodied tCO2e a standing fleet of accelerators carries per year: its manufacturing emissions spread
     linearly over the servers' life (`amortised_embodied_co2_t` for one year of use)."""
     return embodied_co2_t(accelerators, kgco2e_per_accelerator) / life_years
+
+
+def chips_and_memory_kg(part: EmbodiedDerivation, method: EmbodiedMethod) -> float:
+    """LLMCarbon's embodied carbon of a part's silicon: die area (cm2) x carbon per area of its process, plus its
+    memory GB x DRAM kgCO2e per GB."""
+    cpa = method.carbon_per_area_kgco2e_per_cm2
+    dies = sum(d.count * d.area_mm2 / 100.0 * cpa[d.process] for d in part.dies)
+    return dies + part.memory_gb * method.dram_kgco2e_per_gb
+
+
+def derived_embodied_kg(part: EmbodiedDerivation, method: EmbodiedMethod) -> float:
+    """kgCO2e per accelerator (or CPU socket, video module) with its server share: its chips and memory plus the
+    anchor's server share (A100 318 kg less its own chips and memory), that share per watt of host for a part whose
+    `host_power_w` is stated (a module in a CPU host, a CPU socket)."""
+    anchor = method.anchor
+    share = anchor.kgco2e_per_accelerator - chips_and_memory_kg(anchor, method)
+    if part.host_power_w is not None:
+        share *= part.host_power_w / anchor.host_power_w
+    return chips_and_memory_kg(part, method) + share

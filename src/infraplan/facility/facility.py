@@ -21,7 +21,7 @@ import dataclasses
 from typing import Any
 
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
-from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.facility_loader import accelerator_embodied_kg
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
@@ -47,22 +47,26 @@ from infraplan.facility.results import (
 
 
 def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
-    """The override, else the price rule's entry (`catalog.facility_loader.accelerator_price`: a what-if's
-    preset's), else None."""
+    """The override, else the carbon rule's figure (`catalog.facility_loader.accelerator_embodied_kg`: its own
+    catalog entry's, a what-if's preset's; priced or not), else None."""
     if overrides.embodied_kgco2e_per_accelerator is not None:
         return overrides.embodied_kgco2e_per_accelerator
-    cost = accelerator_price(accelerator)
-    return cost.embodied_kgco2e_per_accelerator if cost else None
+    return accelerator_embodied_kg(accelerator)
 
 
 def embodied_t_per_year(accelerator: Accelerator, accelerators: int, site: SiteInputs) -> float | None:
     """Embodied tCO2e per year of `accelerators` at a site: the catalog's (or the override's) kgCO2e per
     accelerator over the site's servers' life (`carbon.embodied_co2_t_per_year`); None without a figure. The one
     rule `facility`, `campus`, `plan`, `compare` and `fleet-mix` report."""
-    kg = embodied_per_accelerator_kg(accelerator, site.overrides)
-    if kg is None:
+    return devices_embodied_t_per_year(embodied_per_accelerator_kg(accelerator, site.overrides), accelerators, site)
+
+
+def devices_embodied_t_per_year(kg_per_device: float | None, devices: int, site: SiteInputs) -> float | None:
+    """Embodied tCO2e per year of `devices` of `kg_per_device` each over the site's servers' life; None without a
+    figure (an accelerator's by `embodied_t_per_year`, a video ASIC's by its catalog figure)."""
+    if kg_per_device is None:
         return None
-    return float(embodied_co2_t_per_year(accelerators, kg, site.lives_years["servers"]))
+    return float(embodied_co2_t_per_year(devices, kg_per_device, site.lives_years["servers"]))
 
 
 def total_co2_t_per_year(operational_t: float, embodied_t: float | None) -> float | None:

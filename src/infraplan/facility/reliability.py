@@ -4,6 +4,12 @@
   per 1,000 node-days (Kokolis et al., HPCA 2025, arXiv:2410.21680: RSC-1 6.50, RSC-2 2.34 on 8-GPU DGX A100) and
   divided by the accelerators of the node it was measured on. MTTF_job = 1 / lambda_job reproduces Kokolis'
   projections: 1,000 / (6.50 x 2,048) days = 1.80 h at 16,384 GPUs, 0.225 h at 131,072.
+- What a rate counts (`FailureRate.counts`): node failures (r_f, nodes found failed) or job interruptions (every
+  cause that ends a job). Kokolis' r_f reproduces its projections but not its observed job MTTFs (7.9 h at 1,024
+  GPUs, 47.7 days at 8): 1,000 / (6.50 x 128) days = 28.8 h and 154 days. Jobs end for more than node failures,
+  so the job-interruption rate of RSC-1 (`rsc-1-jobs`, 23.7 per 1,000 node-days) is derived from the 1,024-GPU
+  figure alone and checked on the 8-GPU one (42.1 days, -11.7 %); r_f stays the default and what the projections
+  use, and the result says which rate it used and, for r_f, the job MTTF at all causes (`failure_rate_note`).
 - Component mix: the Llama 3 Table 5 shares of the 419 unexpected interruptions (arXiv:2407.21783 Sec. 3.3.4).
 - Checkpoint = parameters x 14 B (bf16 weights, fp32 master, Adam m and v); write time = size / storage
   bandwidth (Llama 3: Tectonic 2 TB/s sustained).
@@ -41,6 +47,14 @@ SECONDS_PER_DAY = 86400.0
 PLANNED_RATE_JOBS = {
     "llama3-h100": ("Llama 3 405B pre-training on 16,384 H100: 47 planned interruptions in 54 days "
                     "(arXiv:2407.21783 Sec. 3.3.4)"),
+}
+
+
+# what each value of `FailureRate.counts` counts (catalog/facility/reliability.yaml)
+COUNTS_TEXT = {
+    "node_failures": "node failures (nodes found failed: hardware, health checks)",
+    "job_interruptions": "job interruptions (every cause that ends a job: hardware, network, filesystem, software)",
+    None: "failures (what they count is not stated in the rate's file)",
 }
 
 
@@ -122,6 +136,27 @@ def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
             f"(`infraplan reliability` counts them apart from the unexpected ones)")
 
 
+def _duration_text(seconds: float) -> str:
+    """Hours up to two days, days beyond (the note's job MTTFs: 7.9 h, 42.1 days)."""
+    return f"{seconds / 3600.0:.3g} h" if seconds < 2 * SECONDS_PER_DAY else f"{seconds / SECONDS_PER_DAY:.3g} days"
+
+
+def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int) -> str:
+    """Which rate the job MTTF uses and what it counts; a node-failure rate also gives the MTTF at its cluster's
+    all-cause job-interruption rate where one is shipped (`all_causes`), or says that it leaves causes out."""
+    note = (f"job MTTF at failure rate {rate_name}: {rate.failures_per_1000_node_days:g} {COUNTS_TEXT[rate.counts]} "
+            f"per 1,000 node-days")
+    if rate.counts != "node_failures":
+        return note
+    if rate.all_causes is None:
+        return (f"{note}; a job is also ended by causes a node-failure rate leaves out (network, filesystem, "
+                f"software), so its MTTF is an upper bound")
+    jobs = load_failure_rate(rate.all_causes)
+    return (f"{note}; jobs on its cluster were ended by all causes at {jobs.failures_per_1000_node_days:g} per 1,000 "
+            f"node-days: job MTTF {_duration_text(float(job_mttf_s(gpus, jobs)))} at {gpus:,} GPUs "
+            f"(--failure-rate {rate.all_causes})")
+
+
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
     per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
     return float(parameters) * per
@@ -163,7 +198,7 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
     return {
         "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
-        "failure_rate_node_accelerators": rate.accelerators_per_node,
+        "failure_rate_node_accelerators": rate.accelerators_per_node, "failure_rate_counts": rate.counts,
         "mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
         "checkpoint_interval_s": interval, "restart_s": restart,
         "planned_interruptions_per_day": rate.planned_interruptions_per_day,
@@ -188,6 +223,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
     job = job_reliability(cluster.accelerator.catalog_name, gpus, parameters, failure_rate, storage, None, restart_s,
                           checkpoint_size_bytes)
+    _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
@@ -200,11 +236,12 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         expected_planned_interruptions=planned,
         interruptions_by_component=component_mix(unexpected),
         system=sys_spec.name, accelerator=accelerator, gpus=gpus, days=days, model=model,
-        **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "checkpoint_bytes",
-                               "checkpoint_write_s", "restart_s", "young_interval_s")},
+        **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "failure_rate_counts",
+                               "checkpoint_bytes", "checkpoint_write_s", "restart_s", "young_interval_s")},
         error_band=band, error_band_basis=basis,
         notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
                                      job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
-                                         planned, unexpected + planned)] if n],
+                                         planned, unexpected + planned)] if n]
+        + [failure_rate_note(job["failure_rate"], rate, gpus)],
     )

@@ -159,6 +159,9 @@ class ReliabilityReport(Result):
     model: str | None = Field(description="model whose checkpoint is written (sets its size)")
     failure_rate: str = Field(description="failure-rate preset")
     failures_per_1000_node_days: float = Field(description="the preset's unexpected failures per 1,000 node-days")
+    failure_rate_counts: str | None = Field(None, description="what the rate counts: node_failures (nodes found "
+                                            "failed) or job_interruptions (every cause that ends a job); null: "
+                                            "not stated in the rate's file")
     checkpoint_bytes: float = Field(description="checkpoint size (weights and optimizer state), bytes")
     checkpoint_write_s: float = Field(description="time to write one checkpoint, seconds")
     restart_s: float = Field(description="restart cost per interruption, seconds")

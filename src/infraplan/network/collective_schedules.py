@@ -168,8 +168,8 @@ def _sharp_assumptions(algo: str, algorithm: str, sharp: bool, crosses: bool, si
                 "simulator does not reduce in the NVSwitch) (`network.sharp_flows`)"]
     if algo == "sharp":
         return ["IB SHARP: the switches' aggregation tree serves this group alone (an oversubscribed tier does not "
-                "slow the reduced stream); message-size efficiency of a two-domain ring (no per-size SHARP curve "
-                "in the reference data; `network.sharp`)"]
+                "slow the reduced stream); message-size efficiency of a two-domain ring (no published per-size SHARP "
+                "curve found; `network.sharp`)"]
     if not sharp:
         return []
     why = ("the group stays inside one scale-up domain, where the switches reduce nothing" if not crosses

@@ -61,7 +61,7 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
 
 
 def wiring_notes(topo: ClosTopology) -> list[str]:
-    """Where a built tier departs from the plain port arithmetic of a folded Clos (shared/reference/network.md: a
+    """Where a built tier departs from the plain port arithmetic of a folded Clos (Al-Fares et al., SIGCOMM 2008: a
     k-ary fat tree's cores = N/k; o:1 divides a tier's uplinks by o), the reason: balanced wiring (every lower
     switch's uplinks split evenly over the upper switches it reaches, topology.py) needs more switches than the
     port count of each domain's links alone, or whole up ports round the configured oversubscription."""

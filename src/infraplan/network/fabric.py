@@ -8,9 +8,10 @@ spans `n * stride` consecutive ranks. From that placement:
   collective efficiency;
 * across domains, a ring with `k` members per domain drives `k` NICs in parallel (NCCL runs one ring
   channel per NIC), so bus bandwidth = min(scale-up * k / (k - 1), k * NIC); this is how 8 HDR NICs give the
-  192 GB/s DGX A100 all-reduce busbw in network.md. Each channel's ring enters and leaves a domain once, through
-  one NIC, so of a member's bytes 1/k go over its NIC and (k-1)/k over scale-up (`ring_scale_up_limit`): the
-  k * NIC term and the scale-up term count the same channels (NCCL src/graph/search.cc, ncclTopoCompute /
+  192 GB/s DGX A100 all-reduce busbw (NCCL developer AddyLaddy, NVIDIA/nccl #812). Each channel's ring enters and
+  leaves a domain once, through one NIC, so of a member's bytes 1/k go over its NIC and (k-1)/k over scale-up
+  (`ring_scale_up_limit`): the k * NIC term and the scale-up term count the same channels (NCCL src/graph/search.cc,
+  ncclTopoCompute /
   ncclTopoSearchRecNet: with NICs in the node a ring channel's intra-node path runs from the NIC it receives on
   to the NIC it sends on -- cited from the NCCL source as we recall it, not re-read here; the flow simulation
   routes the ring so and reaches the same rate, Gaudi 2: 237 vs 237 GB/s, DGX H100: 372 vs 372 GB/s at 1 GiB);
@@ -43,7 +44,8 @@ import numpy.typing as npt
 from infraplan.catalog.schemas import Accelerator, System
 
 SCALE_UP_LATENCY_S = 3.0e-6  # NVLink/NVSwitch step latency, nccl-tests small-message all-reduce on 8 GPUs
-# ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board, network.md); an NVLS all-reduce
+# ranks of the published NVLS all-reduce busbw figures (one 8-GPU HGX/DGX board: GTC 2024 S62129, nccl-tests
+# #272); an NVLS all-reduce
 # moves (1 + 1/n) x the buffer through each rank's links per direction (`network.nvls`), so the figure
 # gives the per-rank rate NVLS reaches: algbw x (1 + 1/n) = busbw x n / (2 (n - 1)) x (1 + 1/n) at n = 8
 NVLS_MEASURED_RANKS = 8

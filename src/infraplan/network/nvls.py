@@ -14,9 +14,9 @@ step) NVLS undercut the tree 3x at 8 B to 1 MiB, where AIConfigurator's measured
 takes 18.7-25.4 us (catalog/nccl/aiconfigurator_h100_all_reduce.csv), and a size threshold had to keep it out.
 B_nvls is the per-rank rate NVLS reaches (`Fabric.nvls_bytes_per_s`), derived from the accelerator's published NVLS
 all-reduce busbw on the 8 GPUs of one board (`catalog.schemas.KernelEfficiency.nvls_all_reduce_bus_bytes_per_s`: 8x
-H100 SXM ~480 GB/s, GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; network.md; against
+H100 SXM ~480 GB/s, GTC 2024 S62129 and nccl-tests users; 8x H200 475 GB/s, nccl-tests #272; against
 365-370 GB/s for the ring, nccl-tests #212). The message-size efficiency is the ring's NVLink column
-(`network.collective_efficiency`, ASSUMPTION: no per-size NVLS curve is published in the reference data); below 16
+(`network.collective_efficiency`, ASSUMPTION: no published per-size NVLS curve found); below 16
 MiB the measured in-domain all-reduce curve (`network.nvlink_all_reduce`, NCCL's own choice of algorithm by size) is
 scaled to NVLS's rate where the fabric has it. NVLS takes part in `auto` at every size, with no size threshold of
 its own: NCCL's tuner picks the algorithm and protocol of least predicted time (src/graph/tuning.cc), and NVLS's 25

@@ -14,8 +14,8 @@ network phase pipelines with: 2 (k - 1)/k S / B_scale-up, or by NVLS where the a
 L_tree is one round trip to the top tier the group crosses (the aggregation tree's root and back), floored at
 NCCL's network step latency. The reduced stream leaving a switch is no larger than one input's, so an
 oversubscribed tier does not slow it (ASSUMPTION: the tree is not shared with other jobs). The message-size
-efficiency is the ring's network column at two domains whatever the group's size (ASSUMPTION: no per-size SHARP
-curve in the reference data; the SimAI columns' fall with node count is the ring's 2 (n - 1) steps, which the
+efficiency is the ring's network column at two domains whatever the group's size (ASSUMPTION: no published per-size
+SHARP curve found; the SimAI columns' fall with node count is the ring's 2 (n - 1) steps, which the
 aggregation tree does not take).
 
 Where it runs: InfiniBand switches with SHARP (catalog/network_prices/switches.yaml `in_network_reduction`:
@@ -24,7 +24,7 @@ must have it. Ethernet switches (the catalog's Tomahawk 4 Minipack2 and Jericho 
 reduction for NCCL: the SHARP plugin (Mellanox/nccl-rdma-sharp-plugins) drives SHARP aggregation on Quantum
 InfiniBand switches, and Spectrum-X Ethernet is not documented as doing NCCL's CollNet reduction the same way
 (NVIDIA documentation as we recall it, unverified here).
-Published figure to check against (from memory, not in the reference data, unverified): NVIDIA describes SHARP as
+Published figure to check against (from memory, unverified): NVIDIA describes SHARP as
 doubling the NCCL all-reduce bus bandwidth on NDR where the NICs bound the ring; the model gives 2 (n - 1)/n x
 the NIC-bound figure at most, less where the scale-up domain's reduce-scatter and all-gather bound it.
 

@@ -26,7 +26,7 @@ links included), so the trees meet what the formula assumes away:
    model applies no message-size efficiency (as for every flow schedule): at small sizes the analytical model is
    the slower one.
 
-What the aggregation manager is taken to do (ASSUMPTIONS, not from a source in the reference data; the SHARP paper,
+What the aggregation manager is taken to do (ASSUMPTIONS, not from a published source found; the SHARP paper,
 Graham et al., "Scalable Hierarchical Aggregation Protocol (SHArP)", COMHPC 2016, has the manager build the trees
 over the fat tree, one parent per switch, as we recall it):
 * one tree per shard group: NCCL opens one CollNet (SHARP) communicator per channel and NIC, and the manager gives

@@ -10,8 +10,9 @@ per device-hour whichever command prices it.
   the catalog's defaults for the cooling, location and build type (`cluster.cost.site_inputs`); the network and
   facility shares, maintenance and the 8,760-hour year are the cost model's.
 - Carbon: operational (location-based, the energy at the site's grid intensity) and embodied (the catalog's
-  kgCO2e per accelerator over the servers' life), `facility`'s functions (facility/facility.py
-  `embodied_t_per_year`), so a pool's tCO2e is `facility --count`'s for the same devices at the same site.
+  kgCO2e per accelerator, or per video ASIC with its host share, over the servers' life), `facility`'s functions
+  (facility/facility.py `embodied_t_per_year`, `devices_embodied_t_per_year`), so a pool's tCO2e is
+  `facility --count`'s for the same devices at the same site.
 - IT load: an accelerator, CPU or system pool is built as `facility` and `campus` build it
   (`facility.campus_fabric.built_load`: its system's own fabric at exactly the system's size, else its node on the
   generic fabric); a video ASIC (MSVP), not an accelerator of the catalog, is its device power plus its host share
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.facility_loader import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
@@ -39,7 +40,7 @@ from infraplan.cluster.cost import (
 from infraplan.cluster.power import ServerLayout
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
-from infraplan.facility.facility import embodied_t_per_year, total_co2_t_per_year
+from infraplan.facility.facility import devices_embodied_t_per_year, embodied_t_per_year, total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 
 VIDEO_HOST_LAYOUT = "xeon-8480"  # MSVP cards sit in CPU servers: their site's default cooling is that server's
@@ -67,13 +68,14 @@ def pool_price_note(name: str, device: str, capex_usd: float | None) -> str | No
 
 
 def missing_embodied(name: str, device: str) -> str | None:
-    """Why pool `name` of `device` has no embodied carbon (no catalog figure for its accelerator, as `facility`
-    says; a video ASIC has none); None when it has one."""
+    """Why pool `name` of `device` has no embodied carbon (no catalog figure for its accelerator or video ASIC, as
+    `facility` says; the carbon rule needs no price); None when it has one."""
     if is_video_device(device):
-        return f"pool {name!r}: {device} has no embodied carbon figure"
+        if video_device_embodied_kg(device) is not None:
+            return None
+        return f"pool {name!r}: no embodied carbon for {device} in the catalog (hardware_costs.yaml video_devices)"
     accelerator = Cluster.resolve(device).accelerator
-    price = accelerator_price(accelerator)
-    if price is not None and price.embodied_kgco2e_per_accelerator is not None:
+    if accelerator_embodied_kg(accelerator) is not None:
         return None
     return f"pool {name!r}: no embodied carbon for {accelerator.name} in the catalog (hardware_costs.yaml)"
 
@@ -185,7 +187,9 @@ def device_money(device: str, devices: int, site: SiteInputs, host_power_w: floa
         annual = annual_costs(capex, s.lives_years, energy, s.electricity_usd_per_mwh, s.maintenance_fraction,
                               s.cost_of_capital)
         per_rack = max(1, int(s.cooling.max_rack_power_w // max(dev.power_w + host_w, 1.0)))
-        return DeviceMoney(devices, -(-devices // per_rack), 0, 0, it_w, per_rack, s, capex, annual, energy)
+        kg = s.overrides.embodied_kgco2e_per_accelerator
+        embodied = devices_embodied_t_per_year(video_device_embodied_kg(device) if kg is None else kg, devices, s)
+        return DeviceMoney(devices, -(-devices // per_rack), 0, 0, it_w, per_rack, s, capex, annual, energy, embodied)
     layout = device_layout(device, devices, host_power_w)
     load = built_load(layout, devices, s.cooling, s.cooling_name)
     money = cluster_cost(layout, load, s)

@@ -11,7 +11,7 @@ The pool meets its demand with probability p when its spares cover the p-quantil
 Spares are sized on the nodes the services use (a node = one server of the pool's layout; a video ASIC card is
 its own node) and not on the spares themselves (second order: expected_down x spares / nodes).
 
-The repair time is a policy field. No repair time is published in the reference, so its default is an
+The repair time is a policy field. No published repair time was found, so its default is an
 ASSUMPTION [U] (`DEFAULT_REPAIR_S`): three days from failure to a node back in service (a GPU board or HBM swap
 under a next-business-day parts contract, then burn-in); Kokolis et al. report failure rates and lemon-node
 detection but no repair times.
@@ -28,7 +28,7 @@ from infraplan.errors import InputError
 
 DEFAULT_REPAIR_S = 3 * 86400.0
 REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service (part swap under a "
-                 "next-business-day contract, then burn-in); no repair time is published in the reference")
+                 "next-business-day contract, then burn-in); no published repair time found")
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,9 @@ MAX_BATCH = 4096
 # A100 SXM datasheet, FP32 19.5 vs FP16 / BF16 tensor 312 TFLOP/s (H100 SXM: 67 vs 989, 1/14.8; `vector_rate`)
 VECTOR_FALLBACK_RATIO = 16.0
 DCN_POINTWISE_PASS = True  # price the DCN gate / residual as a memory-bound pointwise kernel per layer
-# fp8 on a part without an fp8 peak: its 8-bit float format first, MX8 on MTIA 300/400/450 (frontier_measured.csv
-# H160, "MX8/MX4"; an fp8 GEMM re-scaled per 32 is MXFP8, where int8 would need an integer quantisation), then int8
+# fp8 on a part without an fp8 peak: its 8-bit float format first, MX8 on MTIA 300/400/450 (Meta's Mar 2026
+# MTIA roadmap as press summaries give it, "MX8/MX4"; an fp8 GEMM re-scaled per 32 is MXFP8, where int8 would need
+# an integer quantisation), then int8
 _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"),
               "fp8": ("mxfp8", "int8", "bf16", "fp16"), "fp32": ("tf32",), "tf32": ("fp32",)}
 

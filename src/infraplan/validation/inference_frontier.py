@@ -1,9 +1,10 @@
 """MLPerf Inference v5.1 on 8-GPU systems as a validation set (issue 13 item 8: the frontier inference rows).
 
-The 24 `llm-inference` rows of the reference `frontier_measured.csv` (H076-H134: DeepSeek-R1 nvfp4 on B200 by
-TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama 2 70B nvfp4 on B200 and fp8 on MI300X by vLLM;
-Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and fp8 on H200; Offline, Server and Interactive)
-are the cases of `cases/inference_frontier.yaml`, each with its row id, source, stack and what it assumes. They run
+The 24 `llm-inference` rows of MLPerf Inference v5.1 (mlcommons/inference_results_v5.1; rows H076-H134 of our
+frontier_measured.csv: DeepSeek-R1 nvfp4 on B200 by TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama
+2 70B nvfp4 on B200 and fp8 on MI300X by vLLM; Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and fp8
+on H200; Offline, Server and Interactive) are the cases of `cases/inference_frontier.yaml`, each with its row id,
+source, stack and what it assumes. They run
 through the runner of the v4.1 set (`validation.inference.run_inference_case`): offline = every sample at t=0, the
 dataset repeated in whole passes as LoadGen sizes its Offline query (>= 1.1 x 600 s at the run's own rate, Round
 11); server and interactive = the highest Poisson rate whose p99 TTFT and TPOT meet the row's limits and whose
@@ -139,12 +140,12 @@ nothing in them changes a prediction):
   prices 0.16 ms (experts + routing kernels); H200 fp8 0.37-0.39 ms against the model's 0.37 (agrees). MLA
   generation module (mla/.../mla_generation_module_perf.parquet, nvfp4 GEMMs, fp8 cache, 128 heads) at 155
   sequences and 4,453 tokens ~0.20 ms per layer, as the model. Summed with the model's other terms the R1 step is
-  ~37 ms at the measured batch: the kernels of 2026 explain ~4 of the 33 missing ms; the reference notes that
-  MLPerf's DeepSeek-R1 on 8 x B200 rose 71 % in a year on the same hardware (frontier.md), i.e. the v5.1 software
-  was slower than these tables (37 ms x 1.71 = 63 ms). Toggled (experts of nvfp4 deployments at the fp8 width and
-  rate, in-process): H076 / H077 -11.1 / +59.5 -> -26.0 / +32.5 %, mean 23.37 -> 22.86 %; not adopted: the
-  Offline row cannot take a slower step with the assumed output tail (its measured 491 s for the set leave a
-  20,000-token answer <= 24.5 ms per step), so the tail (S-) and the step are wrong together.
+  ~37 ms at the measured batch: the kernels of 2026 explain ~4 of the 33 missing ms; MLPerf's DeepSeek-R1 on 8 x B200
+  rose 71 % in a year on the same hardware (two MLPerf Inference rounds a year apart, recorded without their rows
+  [U]), i.e. the v5.1 software was slower than these tables (37 ms x 1.71 = 63 ms). Toggled (experts of nvfp4
+  deployments at the fp8 width and rate, in-process): H076 / H077 -11.1 / +59.5 -> -26.0 / +32.5 %, mean 23.37 ->
+  22.86 %; not adopted: the Offline row cannot take a slower step with the assumed output tail (its measured 491 s for
+  the set leave a 20,000-token answer <= 24.5 ms per step), so the tail (S-) and the step are wrong together.
 * Dense nvfp4 GEMMs (gemm/trtllm/1.3.0rc20/gemm_perf.parquet): 0.31-0.43 of 9 PF at M = 8,192 for Llama shapes
   (catalog: 0.60); 6.7 us for a 128 x 128 problem (bf16 2.1) and 14-23 us for the 8B / 70B shapes at M <= 256,
   where their fp4 weights read in 1.2-6.1 us. Toggled b200 fp4 0.42:

@@ -2,7 +2,7 @@
 
 Each case runs `estimate_collective` (analytical model, large message, the stated placement and algorithm) and
 compares its busbw with the published figure (nccl-tests conventions). Sources are in the case file:
-nccl-tests and NCCL GitHub issues quoted in the project's reference notes. Cases with `known_gap` are reported
+nccl-tests and NCCL GitHub issues (NVIDIA/nccl-tests, NVIDIA/nccl), by number. Cases with `known_gap` are reported
 and left out of the summary's gated error.
 """
 

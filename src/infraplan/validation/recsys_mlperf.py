@@ -1,6 +1,7 @@
 """Recommendation inference validation: MLPerf Inference v5.1 DLRM-v2 on 8x H200 (issue 13 item 8, issue 12).
 
-Rows H115-H118 of the reference `frontier_measured.csv` (cases and assumptions in `cases/recsys_mlperf.yaml`):
+MLPerf Inference v5.1 results (mlcommons/inference_results_v5.1; rows H115-H118 of our frontier_measured.csv; cases
+and assumptions in `cases/recsys_mlperf.yaml`):
 Quanta D74U-7U, 8x H200-SXM-141GB, TensorRT 10.8, DLRM-v2 (DCNv2, Criteo 1TB multi-hot: the catalog preset
 `mlperf-dlrm-dcnv2`, 32.1 MFLOP and 214 pooled lookups per user-item pair), at the 99 % and 99.9 % AUC targets,
 Offline (samples/s) and Server (queries/s, one sample per query, p99 latency <= 60 ms).

@@ -238,7 +238,7 @@ def _repeated_rows(count_once: bool) -> dict[str, str]:
 
 def _why_not_expressible(row: dict[str, str]) -> str | None:
     if row["model_path"] not in MODELS:
-        return "no HF config.json in the reference data for this model (no catalog preset)"
+        return "no HF config.json at hand for this model (no catalog preset)"
     if not row["prefill_num_workers"] or not row["decode_num_workers"]:
         return "the pools' worker counts and batch sizes are not stated (one TP / EP per pool only)"
     if stated_concurrency(row) is None:

@@ -21,8 +21,8 @@ attention in bf16 (the experts are 96 % of its 117 B parameters).
 
 Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is
 Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; the vision
-encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config in the
-reference data and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
+encoder is not run by a text benchmark). MiniMax-M2.5, Qwen3.5-397B-A17B and GLM-5 have no config at
+hand and no preset: their rows stay awaiting. So do layouts the catalog systems cannot hold as the
 rows state them (attention TP 16 / 64 over 2-8 HGX nodes: `MAX_GPUS` = one 8-GPU node). Rows whose own numbers
 contradict other rows of the set stay awaiting too (`inconsistent_rows`, `validation.serving_row_consistency`: by
 Little's law, 5 GPT-OSS vLLM rows at 512 clients decoding faster than 8-16 clients; by TPOT against concurrency,
@@ -313,7 +313,7 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
     if row["id"] in inconsistent_rows():
         return inconsistent_rows()[row["id"]]
     if row["model_path"] not in MODELS:
-        return "no HF config.json in the reference data for this model (no catalog preset)"
+        return "no HF config.json at hand for this model (no catalog preset)"
     if concurrency(row) is None:
         return "no concurrency stated (silicon_concurrency): the closed loop's clients are unknown"
     if concurrency(row) != _int(row["batch_size"]) * _int(row["attention_dp_size"]):

@@ -26,8 +26,9 @@ against Xeon 8480 sockets; 83 kW vs 1.65 MW with the host). Two ratios, each wit
 `device_perf_per_w_ratio`, module power against socket TDP with no host on either side; per device, each side's
 `streams_per_device` (one 10 W module against one CPU socket: hardware counts, not efficiency).
 
-The published speed-up (Meta MSVP blog, May 2023; SPIE 2023; shared/reference/measurements.md Sec. 5.3 [V],
-hardware.md "MSVP") is "~9x for H.264 vs libx264" and "~50x vs libVPX speed 2", read off a perf/W-vs-quality
+The published speed-up (Meta MSVP blog, May 2023; Chaudhari et al., SPIE 2023, "Efficient video
+processing at scale using MSVP" [V]) is "~9x for H.264 vs libx264" and "~50x vs libVPX speed 2", read off a
+perf/W-vs-quality
 comparison at on-par quality: a per-watt ratio, whose CPU, libx264 preset, resolution and power basis are not in
 our sources. It is not a per-device ratio, so the 2x per device (0.25 vs 0.127 2160p60 jobs) is not its
 counterpart.

@@ -25,8 +25,8 @@ from infraplan.units import parse_duration_s, parse_stated_bytes
 def render_reliability(r: ReliabilityReport) -> None:
     days = f"{fmt_num(r.days)} day{'' if r.days == 1 else 's'}"
     table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {days} "
-                         f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} per 1,000 "
-                         f"node-days)")
+                         f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} "
+                         f"{(r.failure_rate_counts or 'failures').replace('_', ' ')} per 1,000 node-days)")
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("job MTTF", fmt_seconds(r.mttf_s))
@@ -54,8 +54,8 @@ def reliability(
                                "(54, or 54d, 2w, 12h)"),
     model: str = typer.Option("llama3-405b", "--model", help="model whose checkpoint is written"),
     checkpoint_size: str | None = typer.Option(None, "--checkpoint-size", help="override, e.g. 5TB"),
-    failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-2 | llama3-h100 | "
-                                            "epoch-h100 or a YAML file [default: by accelerator]"),
+    failure_rate: str | None = typer.Option(None, "--failure-rate", help="rsc-1 | rsc-1-jobs | rsc-2 | "
+                                            "llama3-h100 | epoch-h100 or a YAML file [default: by accelerator]"),
     restart: float | None = typer.Option(None, "--restart-s",
                                          parser=number(ge=0.0, le=1e9, reader=parse_duration_s),
                                          help="restart cost: seconds, or 10min [default: 600]"),
