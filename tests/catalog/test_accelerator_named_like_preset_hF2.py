@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from infraplan.catalog.facility_loader import accelerator_price
+from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import AcceleratorFileWarning, is_what_if, load_accelerator
 from infraplan.cli import main
 

@@ -13,14 +13,13 @@ from infraplan.catalog.facility_loader import (
     CoolingType,
     Economics,
     FleetSite,
-    HardwareCost,
     Location,
     load_cooling,
     load_economics,
-    load_hardware_cost,
     load_location,
     power_at_most,
 )
+from infraplan.catalog.hardware_costs import HardwareCost, load_hardware_cost
 from infraplan.limits import MAX_ACCELERATORS
 
 

@@ -95,7 +95,7 @@ def test_embodied_per_accelerator_override_catalog_what_if_and_unpriced(tmp_path
     from importlib.resources import files
 
     from infraplan.catalog import load_accelerator
-    from infraplan.catalog.facility_loader import load_hardware_cost
+    from infraplan.catalog.hardware_costs import load_hardware_cost
     from infraplan.cluster.cost import CostOverrides
     from infraplan.facility.facility import embodied_per_accelerator_kg
 

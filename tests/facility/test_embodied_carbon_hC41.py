@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from infraplan.catalog import list_presets, load_accelerator
-from infraplan.catalog.facility_loader import (
+from infraplan.catalog.hardware_costs import (
     HardwareCost,
     accelerator_embodied_kg,
     accelerator_price,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from infraplan.catalog.facility_loader import load_economics, load_hardware_cost
+from infraplan.catalog.facility_loader import load_economics
+from infraplan.catalog.hardware_costs import load_hardware_cost
 from infraplan.cluster.cost import CostOverrides
 from infraplan.facility.facility import size_facility
 from infraplan.planning.campus import plan_campus, plan_fleet

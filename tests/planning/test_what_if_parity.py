@@ -2,7 +2,7 @@
 
 The same question asked two ways gets one answer: an `extends` file that changes nothing answers every command as
 its preset does (only its name differs), a what-if's campus runs the training model as `train` does on the same
-hardware, and every command prices a what-if by one rule (`catalog.facility_loader.accelerator_price`). Each test
+hardware, and every command prices a what-if by one rule (`catalog.hardware_costs.accelerator_price`). Each test
 failed before: the campus said "no catalog system", a copy had no price, and the recsys profile and failure rate
 were looked up by the copy's own name.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infraplan.catalog import load_accelerator
-from infraplan.catalog.facility_loader import accelerator_embodied_kg, accelerator_price
+from infraplan.catalog.hardware_costs import accelerator_embodied_kg, accelerator_price
 from infraplan.cli.main import main
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError

@@ -41,7 +41,11 @@ error: the settings a tuned run would use are not these (the 15 frontier plans o
 12.6 % against 10.5 %, 5 below the case-settings band). So every training case is also re-run on the default stack,
 same plan and published figure (`settings: default`, the file's eighth column; `validation.bands.
 default_stack_residuals`), and such an answer's band is built from those by the same campaign / conformal rule
-(`band_settings`); any other stack's answer keeps the cases' own. `basis` says which.
+(`band_settings`); any other stack's answer keeps the cases' own. `basis` says which. Serving likewise (hB41): a
+`serve` / `serve-plan` answer on the default serving stack trtllm-0.x as shipped (no `--stack`, its name, a versioned
+name it resolves to, a copy: `serving_band_stack`) is banded by every serving row re-run on it with the row's model,
+layout, precision, lengths and clients (`validation.bands.default_serving_residuals`): its campaign's engine limits,
+release kernels, MTP and serving path are settings a default answer does not have (error_bands_tried.md, hB41).
 Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
 validation/cases/network.yaml) bands `collective` all-reduce on the analytical model; kind `facility` bands by the
 metric a case checks (validation.bands.FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power)
@@ -70,13 +74,16 @@ import yaml
 from pydantic import Field, TypeAdapter
 
 from infraplan.catalog.loader import load_accelerator, safe_load_yaml
-from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
+from infraplan.catalog.stack_files import LABELS
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, load_stack
 from infraplan.errors import InputError
 from infraplan.results import Result
 
 MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 80 % two-sided band (docstring)
 BAND_TAILS = (0.1, 0.9)  # the band's lower and upper tail probabilities: 80 % between them
 CASE_SETTINGS, DEFAULT_SETTINGS = "case", "default"  # a residual's `settings` (module docstring, "Default stack")
+# kind -> the stack an answer runs without --stack, whose re-run cases band it (module docstring, "Default stack")
+DEFAULT_STACKS = {"training": DEFAULT_TRAINING_STACK, "serving": DEFAULT_SERVING_STACK}
 NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
 # accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
@@ -109,7 +116,8 @@ class Residual(Result):
                                                   "mean TTFT - 1)")
     settings: str = Field(CASE_SETTINGS, description="the settings the case was priced on: case (those its "
                                                      "measurement ran, as `validate` runs it) | default (re-run on "
-                                                     "the default training stack, as an answer without --stack)")
+                                                     "the default training or serving stack, as an answer without "
+                                                     "--stack)")
 
     @property
     def group(self) -> str:
@@ -239,28 +247,47 @@ def _metric_label(kind: str, metric: str) -> str:
 
 
 def band_settings(kind: str, stack: str | None) -> str:
-    """Which residuals band an answer (module docstring, "Default stack"): a training answer on the default training
-    stack as shipped (`stack` None or its name, `catalog.stacks.band_stack`: no `--stack`, `--stack nemo-26.04` or a
-    copy of it, the search's default) takes the cases re-run on that stack (`DEFAULT_SETTINGS`); every other answer
-    the cases as their measurements ran (`CASE_SETTINGS`)."""
-    if kind == "training" and stack in (None, DEFAULT_TRAINING_STACK):
+    """Which residuals band an answer (module docstring, "Default stack"): a training or serving answer on its
+    kind's default stack as shipped (`stack` None or its name: `catalog.stacks.band_stack`, `serving_band_stack`; no
+    `--stack`, the default's name or a copy of it, the search's default) takes the cases re-run on that stack
+    (`DEFAULT_SETTINGS`); every other answer the cases as their measurements ran (`CASE_SETTINGS`)."""
+    if kind in DEFAULT_STACKS and stack in (None, DEFAULT_STACKS[kind]):
         return DEFAULT_SETTINGS
     return CASE_SETTINGS
+
+
+def serving_band_stack(ref: str) -> str:
+    """What a serving answer on the stack `ref` (a shipped profile's name or a YAML path: `ServingEngine.ref`) is
+    banded by: the default serving stack's name for its settings as shipped, whatever the name (a copy saved as
+    mine.yaml; `band_settings` then takes the cases re-run on it, hB41), else its engine (trtllm, vllm, sglang), the
+    class the cases' own residuals are labelled by, as before."""
+    stack = load_stack(ref)
+    shipped = load_stack(DEFAULT_SERVING_STACK)
+    if stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS)):
+        return DEFAULT_SERVING_STACK
+    return stack.serving.engine if stack.serving is not None else stack.stack_class
 
 
 def _settings_pool(residuals: tuple[Residual, ...], kind: str, metric: str, settings: str) -> tuple[list[Residual],
                                                                                                      str]:
     """The residuals of `metric` priced on `settings`, and what the basis says of them: '' where the kind has
-    residuals of one settings only (serving, recsys); the case's own where none of `settings` are stored."""
+    residuals of one settings only (recsys, network, facility); the case's own where none of `settings` are
+    stored."""
     of_metric = [r for r in residuals if r.metric == metric]
     if not any(r.settings != CASE_SETTINGS for r in of_metric if r.kind == kind):
         return [r for r in of_metric if r.settings == CASE_SETTINGS], ""
+    default = DEFAULT_STACKS.get(kind, "")
+    if settings == DEFAULT_SETTINGS and kind == "serving":
+        return ([r for r in of_metric if r.settings == DEFAULT_SETTINGS],
+                f", each re-run on the default serving stack {default} (the row's model, layout, precision, lengths, "
+                f"clients and published figure on the profile's engine settings, not its campaign's: the answer is "
+                f"on the default serving stack, not a configured one)")
     if settings == DEFAULT_SETTINGS:
         return ([r for r in of_metric if r.settings == DEFAULT_SETTINGS],
-                f", each re-run on the default stack {DEFAULT_TRAINING_STACK} (the case's plan and published figure, "
+                f", each re-run on the default stack {default} (the case's plan and published figure, "
                 f"without the settings its measurement ran: the answer is on the default stack, not a tuned one)")
     return ([r for r in of_metric if r.settings == CASE_SETTINGS],
-            f", each on the settings its measurement ran (the answer's stack is not {DEFAULT_TRAINING_STACK} as "
+            f", each on the settings its measurement ran (the answer's stack is not {default} as "
             f"shipped)")
 
 
@@ -269,6 +296,8 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
     """The band for a question on `accelerator` under `stack` of `kind`, from the residuals of `metric`
     (throughput, or ttft: predicted / measured TTFT - 1) priced on the settings `band_settings` gives; None when the
     kind's cases hold fewer than 2 campaigns (`no_band_basis` says why)."""
+    if stack is None and kind == "serving":  # None: the default stack, of its class (trtllm)
+        stack = DEFAULT_SERVING_STACK
     pool, priced = _settings_pool(load_residuals() if residuals is None else residuals, kind, metric,
                                   band_settings(kind, stack))
     family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
-from infraplan.catalog.schemas import Accelerator, Bytes, BytesPerS, Spec, Watts
+from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS, MAX_RACK_POWER_W, MAX_SITE_POWER_W
@@ -74,58 +73,6 @@ class BuildType(Spec):
     usd_per_w: Positive
     life_years: Positive
     build_months: Positive
-    source: str
-
-
-class DieArea(Spec):
-    """`count` dies of `area_mm2` each on a process of hardware_costs.yaml's `embodied_method` table."""
-
-    area_mm2: Positive
-    process: str
-    count: int = Field(1, gt=0)
-
-
-class EmbodiedDerivation(Spec):
-    """What an embodied figure is made of (LLMCarbon's rule): dies by process, memory, and the server share: the
-    A100 anchor's per accelerator (`host_power_w` unset), or that share per watt of host for a part in a CPU host
-    (a module or a CPU socket)."""
-
-    dies: list[DieArea] = Field(min_length=1)
-    memory_gb: NonNegative
-    host_power_w: Positive | None = None
-
-
-class HardwareCost(Spec):
-    """Per part: its share of the server/rack price (None: unpriced) and of the server's embodied carbon (None: no
-    figure), each with its source; a part may have either or both."""
-
-    server_usd_per_accelerator: NonNegative | None = None
-    embodied_kgco2e_per_accelerator: NonNegative | None = None
-    embodied_derivation: EmbodiedDerivation | None = None
-    server_rack_units: int | None = Field(None, gt=0)
-    source: str
-
-    @model_validator(mode="after")
-    def _has_a_figure(self) -> HardwareCost:
-        if self.server_usd_per_accelerator is None and self.embodied_kgco2e_per_accelerator is None:
-            raise ValueError("give server_usd_per_accelerator, embodied_kgco2e_per_accelerator or both")
-        return self
-
-
-class EmbodiedAnchor(EmbodiedDerivation):
-    """The measured part the server share is taken from: its kgCO2e less its chips and memory."""
-
-    accelerator: str
-    kgco2e_per_accelerator: Positive
-    host_power_w: Positive  # its server's host watts per accelerator
-
-
-class EmbodiedMethod(Spec):
-    """LLMCarbon's embodied rule: kgCO2e per cm2 of die by process, per GB of DRAM, and the anchor."""
-
-    carbon_per_area_kgco2e_per_cm2: dict[str, Positive]
-    dram_kgco2e_per_gb: Positive
-    anchor: EmbodiedAnchor
     source: str
 
 
@@ -224,7 +171,7 @@ _TABLE_FILES = {"cooling": ("cooling.yaml", "types"), "locations": ("locations.y
 
 
 @lru_cache(maxsize=32)
-def _catalog_file(name: str) -> dict[str, Any]:
+def catalog_file(name: str) -> dict[str, Any]:
     entry = resources.files("infraplan.catalog") / "facility" / name
     data = parse_text(entry.read_text(), name)
     if not isinstance(data, dict):
@@ -232,9 +179,9 @@ def _catalog_file(name: str) -> dict[str, Any]:
     return data
 
 
-def _table(kind: str) -> dict[str, Any]:
+def facility_table(kind: str) -> dict[str, Any]:
     filename, key = _TABLE_FILES[kind]
-    return _catalog_file(filename)[key]
+    return catalog_file(filename)[key]
 
 
 def list_facility_presets(kind: str) -> list[str]:
@@ -242,7 +189,7 @@ def list_facility_presets(kind: str) -> list[str]:
     if kind == "fleets":
         folder = resources.files("infraplan.catalog") / "facility" / "fleets"
         return sorted(e.name.rsplit(".", 1)[0] for e in folder.iterdir() if e.name.endswith(".yaml"))
-    return sorted(_table(kind))
+    return sorted(facility_table(kind))
 
 
 def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
@@ -254,7 +201,7 @@ def _unknown(kind: str, ref: str, known: list[str]) -> InputError:
 def _entry(kind: str, label: str, cls: type, ref: str) -> Any:
     if looks_like_path(ref):
         return validated(cls, read_user_file(ref), ref, f"{label} file")
-    table = _table(kind)
+    table = facility_table(kind)
     if ref not in table:
         raise _unknown(label, ref, sorted(table))
     return validated(cls, table[ref], ref)
@@ -277,86 +224,19 @@ def load_build_type(ref: str) -> BuildType:
     return _entry("build_types", "build type", BuildType, ref)
 
 
-def load_hardware_cost(accelerator: str) -> HardwareCost | None:
-    """The catalog's entry of an accelerator or CPU by its name: price, embodied carbon or both
-    (hardware_costs.yaml), or None when the catalog has neither."""
-    table = _table("hardware_costs")
-    return validated(HardwareCost, table[accelerator], accelerator) if accelerator in table else None
-
-
-@lru_cache(maxsize=1)
-def load_embodied_method() -> EmbodiedMethod:
-    """The rule the catalog's embodied figures are derived by (hardware_costs.yaml `embodied_method`)."""
-    return validated(EmbodiedMethod, _catalog_file("hardware_costs.yaml")["embodied_method"], "embodied_method")
-
-
-def _entry_of(accelerator: Accelerator, has: Callable[[HardwareCost], bool]) -> tuple[HardwareCost | None, bool]:
-    """The catalog entry of an accelerator that has a figure (`has`): its own name's, else for a what-if file
-    (`extends`) its preset's; and whether it is the accelerator's own."""
-    own = load_hardware_cost(accelerator.name)
-    if own is not None and has(own):
-        return own, True
-    preset = load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None
-    return (preset, False) if preset is not None and has(preset) else (None, False)
-
-
-@dataclass(frozen=True)
-class AcceleratorPrice:
-    """The one price rule of an accelerator (`accelerator_price`): server $ per accelerator, server height (None
-    where unknown), and a one-line note when the price is not the accelerator's own."""
-
-    server_usd_per_accelerator: float
-    server_rack_units: int | None
-    note: str | None = None
-
-
-def accelerator_price(accelerator: Accelerator) -> AcceleratorPrice | None:
-    """THE price of an accelerator, for every command (facility, campus, plan, compare, fleet-mix, train
-    --tokens, serve): a file's own `price_usd` (with its `price_source`); else the catalog's priced entry of its name
-    (hardware_costs.yaml); else, for a what-if file (`extends`), its preset's, with a note that the price is
-    inherited (a what-if names the hardware it changes, not what that hardware costs); else None (unpriced, also
-    for a part whose entry holds embodied carbon only). The server height follows the same entry (a file's
-    `price_usd` changes the price only). Embodied carbon is its own rule (`accelerator_embodied_kg`)."""
-    if accelerator.price_usd is not None:
-        entry = load_hardware_cost(accelerator.name) or (
-            load_hardware_cost(accelerator.catalog_name) if accelerator.extends else None)
-        return AcceleratorPrice(accelerator.price_usd, entry.server_rack_units if entry else None)
-    base, own = _entry_of(accelerator, lambda e: e.server_usd_per_accelerator is not None)
-    if base is None or base.server_usd_per_accelerator is None:
-        return None
-    note = None if own else (f"price of {accelerator.catalog_name} inherited by the what-if {accelerator.name} "
-                             f"(${base.server_usd_per_accelerator:,.0f} per accelerator, hardware_costs.yaml); set "
-                             "price_usd and price_source in its file to price it")
-    return AcceleratorPrice(base.server_usd_per_accelerator, base.server_rack_units, note)
-
-
-def accelerator_embodied_kg(accelerator: Accelerator) -> float | None:
-    """THE embodied carbon of an accelerator or CPU, kgCO2e per accelerator with its server share, for every command
-    (facility, campus, plan, compare, fleet-mix, train --tokens): the catalog's figure of its name
-    (hardware_costs.yaml), else for a what-if file (`extends`) its preset's; None without one. It needs no price."""
-    entry, _ = _entry_of(accelerator, lambda e: e.embodied_kgco2e_per_accelerator is not None)
-    return None if entry is None else entry.embodied_kgco2e_per_accelerator
-
-
-def video_device_embodied_kg(device: str) -> float | None:
-    """The embodied carbon of a video ASIC preset (MSVP), kgCO2e per device with its host share; None without one."""
-    entry = _catalog_file("hardware_costs.yaml").get("video_devices", {}).get(device)
-    return None if entry is None else validated(HardwareCost, entry, device).embodied_kgco2e_per_accelerator
-
-
 @lru_cache(maxsize=1)
 def load_network_cost() -> NetworkCost:
-    return validated(NetworkCost, _catalog_file("network.yaml"), "network.yaml")
+    return validated(NetworkCost, catalog_file("network.yaml"), "network.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_economics() -> Economics:
-    return validated(Economics, _catalog_file("economics.yaml"), "economics.yaml")
+    return validated(Economics, catalog_file("economics.yaml"), "economics.yaml")
 
 
 @lru_cache(maxsize=1)
 def load_reliability() -> Reliability:
-    return validated(Reliability, _catalog_file("reliability.yaml"), "reliability.yaml")
+    return validated(Reliability, catalog_file("reliability.yaml"), "reliability.yaml")
 
 
 def load_failure_rate(ref: str) -> FailureRate:
@@ -400,10 +280,8 @@ def load_fleet(ref: str) -> Fleet:
 
 
 __all__ = [
-    "CLIMATES", "AcceleratorPrice", "BuildType", "Bytes", "CoolingType", "DieArea", "Economics", "EmbodiedAnchor",
-    "EmbodiedDerivation", "EmbodiedMethod", "Fleet", "FleetSite", "FailureRate", "HardwareCost", "Location",
-    "NetworkCost", "Reliability", "Storage", "accelerator_embodied_kg", "accelerator_price",
-    "default_failure_rate_name", "list_facility_presets", "load_build_type", "load_cooling", "load_economics",
-    "load_embodied_method", "load_failure_rate", "load_fleet", "load_hardware_cost", "load_location",
-    "load_network_cost", "load_reliability", "load_storage", "video_device_embodied_kg",
+    "BuildType", "Bytes", "CLIMATES", "CoolingType", "Economics", "FailureRate", "Fleet", "FleetSite", "Location",
+    "NetworkCost", "Reliability", "Storage", "catalog_file", "default_failure_rate_name", "facility_table",
+    "list_facility_presets", "load_build_type", "load_cooling", "load_economics", "load_failure_rate", "load_fleet",
+    "load_location", "load_network_cost", "load_reliability", "load_storage",
 ]

@@ -6,7 +6,7 @@
   grid intensity (locations.yaml; EIA 2023 industrial prices), build type's $/W (build_types.yaml), depreciation
   lives, maintenance, load factor and cost of capital (economics.yaml); every figure can be overridden with
   `CostOverrides` (the CLI's `--costs FILE.yaml` and flags).
-- Capex: servers = accelerators x the server price per accelerator (`catalog.facility_loader.accelerator_price`: a
+- Capex: servers = accelerators x the server price per accelerator (`catalog.hardware_costs.accelerator_price`: a
   file's own `price_usd`, hardware_costs.yaml's, or a what-if's `extends` preset's, noted); network =
   the network layer's bill of materials of the built topology (network/costs.py: switch models, transceivers,
   cables; the `network` command's figure), or switch ports x a per-port price when a --costs file sets
@@ -30,13 +30,13 @@ from pydantic import Field, ValidationError
 from infraplan.catalog.facility_loader import (
     CoolingType,
     Location,
-    accelerator_price,
     list_facility_presets,
     load_build_type,
     load_cooling,
     load_economics,
     load_location,
 )
+from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import list_presets, read_user_file
 from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from infraplan.catalog.facility_loader import CoolingType, accelerator_price, load_network_cost
+from infraplan.catalog.facility_loader import CoolingType, load_network_cost
+from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.schemas import Accelerator, Network, System
 from infraplan.cluster.generic import clos_tiers, fabric_radix
 from infraplan.errors import InputError

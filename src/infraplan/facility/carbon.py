@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infraplan.catalog.facility_loader import EmbodiedDerivation, EmbodiedMethod
+from infraplan.catalog.hardware_costs import EmbodiedDerivation, EmbodiedMethod
 from infraplan.cluster.cost import HOURS_PER_YEAR
 
 G_PER_T = 1e6

@@ -21,8 +21,8 @@ import dataclasses
 from typing import Any
 
 from infraplan.catalog.error_bands import FACILITY_STACK, band_and_basis, no_band_basis
-from infraplan.catalog.facility_loader import accelerator_embodied_kg
 from infraplan.catalog.figures import figures_notes
+from infraplan.catalog.hardware_costs import accelerator_embodied_kg
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (
@@ -47,7 +47,7 @@ from infraplan.facility.results import (
 
 
 def embodied_per_accelerator_kg(accelerator: Accelerator, overrides: CostOverrides) -> float | None:
-    """The override, else the carbon rule's figure (`catalog.facility_loader.accelerator_embodied_kg`: its own
+    """The override, else the carbon rule's figure (`catalog.hardware_costs.accelerator_embodied_kg`: its own
     catalog entry's, a what-if's preset's; priced or not), else None."""
     if overrides.embodied_kgco2e_per_accelerator is not None:
         return overrides.embodied_kgco2e_per_accelerator

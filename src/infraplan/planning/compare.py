@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infraplan.catalog.facility_loader import accelerator_price, load_location
+from infraplan.catalog.facility_loader import load_location
+from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.planning.scenario import plan_scenario, plan_summary

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infraplan.catalog.facility_loader import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
 from infraplan.catalog.figures import figures_notes
+from infraplan.catalog.hardware_costs import accelerator_embodied_kg, accelerator_price, video_device_embodied_kg
 from infraplan.catalog.inference_loader import is_video_device, load_video_device
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import (

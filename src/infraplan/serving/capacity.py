@@ -65,7 +65,7 @@ from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band
+from infraplan.catalog.error_bands import error_band, serving_band_stack
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
@@ -314,8 +314,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "alternatives": [o for o in options[:ALTERNATIVES + 1] if o is not chosen
                          and all(o is not r[0] for r in runs if not r[3])],
         "candidates_evaluated": evaluated,
-        "rejected": rejected[:20], "error_band": error_band(acc.catalog_name, engine.engine, "serving"),  # as `serve`'s
-        "ttft_error_band": error_band(acc.catalog_name, engine.engine, "serving", metric="ttft"),
+        "rejected": rejected[:20],  # the bands as `serve`'s: by the stack priced (`serving_band_stack`)
+        "error_band": error_band(acc.catalog_name, serving_band_stack(engine.ref), "serving"),
+        "ttft_error_band": error_band(acc.catalog_name, serving_band_stack(engine.ref), "serving", metric="ttft"),
         "notes": [*versioned, *what_if_notes(acc, engine.name),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])])],  # as `serve` says them

@@ -49,8 +49,8 @@ Every validation set is unchanged by it (a preset's `catalog_name` is its name; 
 
 from __future__ import annotations
 
-from infraplan.catalog.facility_loader import accelerator_price
 from infraplan.catalog.figures import figures_notes
+from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import is_what_if, load_accelerator, preset_files
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK

@@ -19,7 +19,7 @@ from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band, no_band_basis
+from infraplan.catalog.error_bands import error_band, no_band_basis, serving_band_stack
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
@@ -243,7 +243,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
               "rate_per_s": rate, "concurrency": concurrency, "seed": seed, "stack": spec_engine.name,
               "requests_clipped_to_context": clipped}
     result["deployment"]["kv_dtype_source"] = kv_why
-    band = error_band(acc.catalog_name, dep.engine or "trtllm", "serving")  # catalog/error_bands.yaml, by engine class
+    # catalog/error_bands.yaml: the default serving stack as shipped by the rows re-run on it, else by engine class
+    band_stack = serving_band_stack(dep.stack or spec_engine.ref)
+    band = error_band(acc.catalog_name, band_stack, "serving")
     notes = [*versioned_name_note(stack if stack is not None else engine),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     if closed and (little := littles_law_note(result, concurrency or 0)):
@@ -259,4 +261,4 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(
-        acc.catalog_name, dep.engine or "trtllm", "serving", metric="ttft")})
+        acc.catalog_name, band_stack, "serving", metric="ttft")})
