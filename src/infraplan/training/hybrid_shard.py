@@ -29,7 +29,7 @@ a secondary ZeRO-3 weight copy within a node, gradients still over all of DP; no
 from __future__ import annotations
 
 from infraplan.catalog.model_config import TransformerShape
-from infraplan.catalog.stacks import Stack
+from infraplan.catalog.stacks import Stack, list_stacks, load_stack
 from infraplan.errors import InputError
 
 # `search`'s note (`training.search`): the axis is not searched
@@ -49,11 +49,14 @@ def zero_shard_ranks(shape: TransformerShape, profile: Stack, zero: int, dp: int
         raise InputError(f"--zero-shard {asked}: hybrid sharding of an MoE model (its expert data-parallel groups) "
                          "is not modelled; leave --zero-shard out")
     stages = profile.zero_shard_stages or ()
-    if zero not in stages:
-        runs = (f"it shards ZeRO-{'/'.join(map(str, stages))} so (zero_shard_stages_source)" if stages
-                else "it names no zero_shard_stages")
+    if zero not in stages:  # what would run it, named (hU41, session 41: "pick such a stack / --zero" named none)
+        runs = (f"it shards ZeRO-{'/'.join(map(str, stages))} only: its zero_shard_stages, zero_shard_stages_source"
+                if stages else "it names no zero_shard_stages")
+        others = [name for name in list_stacks() if zero in (load_stack(name).zero_shard_stages or ())]
+        instead = [*([f"--zero {' or '.join(map(str, stages))}"] if stages else []),
+                   *([f"a stack that shards ZeRO-{zero} ({', '.join(others)})"] if others else [])]
         raise InputError(f"--zero-shard {asked}: stack {profile.name} does not run ZeRO-{zero} over part of DP "
-                         f"({runs}); leave --zero-shard out or pick such a stack / --zero")
+                         f"({runs}); use {', '.join([*instead, 'or leave --zero-shard out'])}")
     return asked
 
 

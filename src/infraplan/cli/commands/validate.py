@@ -24,10 +24,12 @@ def _value(metric: str, value: float) -> str:
 def render_validation(report: ValidationReport) -> None:
     table = Table(title="infraplan validation: training cases (published measurements)", expand=False)
     add_id_column(table, "case", (r.id for r in report.cases))
-    add_id_column(table, "metric", (_UNITS[r.metric] for r in report.cases))
-    for col, justify in (("published", "right"), ("predicted", "right"),
-                         ("error", "right"), ("plan", "left"), ("gated", "left")):
+    # the metric wraps at its words and gated's "no (known gap)" in three lines: as an id and one line they made the
+    # table 104 columns wide, and Rich cut gated to "no (know" at 100 (hU41, session 41)
+    table.add_column("metric", min_width=max(len(w) for unit in _UNITS.values() for w in unit.split()))
+    for col, justify in (("published", "right"), ("predicted", "right"), ("error", "right"), ("plan", "left")):
         table.add_column(col, justify=justify, min_width=len(col))  # type: ignore[arg-type]
+    table.add_column("gated", min_width=len("gated"), max_width=len("(known"))
     for r in report.cases:
         table.add_row(r.id, _UNITS[r.metric], _value(r.metric, r.published), _value(r.metric, r.predicted),
                       f"{r.error * 100:+.1f} %", r.plan_source, "yes" if r.gated else "no (known gap)")
@@ -78,7 +80,9 @@ def _fmt(value: Any) -> str:
 def render_section(name: str, section: ValidationSection) -> None:
     table = Table(title=f"infraplan validation: {name}", expand=False)
     add_id_column(table, "case", (r.id for r in section.cases))
-    add_id_column(table, "metric", (r.metric or "" for r in section.cases))
+    # the metric wraps: never cut like an id, it pushed error and gated off a 100-column table (facility: 42
+    # characters wide; hU41, session 41)
+    table.add_column("metric", min_width=len("metric"), overflow="fold")
     for col in ("published", "predicted", "error", "gated"):
         table.add_column(col, min_width=len(col))
     for r in section.cases:
