@@ -42,7 +42,7 @@ from infraplan.network.collectives import Fabric, collective_seconds, collective
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm
 from infraplan.scalar_path import anywhere, larger, pick
 from infraplan.training.memory import grad_buffer_bytes
-from infraplan.training.row_memo import RowMemo
+from infraplan.training.row_memo import RowMemo, priced_rows
 
 
 def result(value: Any) -> Any:
@@ -257,8 +257,14 @@ def distinct_collective_time(fabric: Fabric, kind: str, size: Any, group: Any, s
         kept = memo.collectives.get(key)  # type: ignore[union-attr]  # (a key only with a memo)
         if kept is not None and kept[0] is fabric:
             return kept[1].copy()
-    out = scalar_path.price_distinct(lambda *v: collective_time(fabric, kind, *v), size, group, stride,
-                                     min_elements=DISTINCT_MIN_ROWS)
+    def price(*values: Any) -> Any:
+        return scalar_path.price_distinct(lambda *v: collective_time(fabric, kind, *v), *values,
+                                          min_elements=DISTINCT_MIN_ROWS)
+
+    # (and by row: the search's earlier rows looked up, only the new ones priced; `row_memo.priced_rows`)
+    out = None if memo is None else priced_rows(fabric, _FORMULA_OF.get(kind, kind), (size, group, stride), price)
+    if out is None:
+        out = price(size, group, stride)
     if key is not None and type(out) is np.ndarray and out.ndim:  # (the entry holds the fabric: its id stays)
         if len(memo.collectives) >= KEPT_MAX_ENTRIES:  # type: ignore[union-attr]
             memo.collectives.clear()  # type: ignore[union-attr]

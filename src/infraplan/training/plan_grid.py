@@ -103,17 +103,30 @@ class Found:
         """
         keys = self.keys
         take = max(4 * top, 1)
+        # each plan's flag is its own (`beyond` is element-wise): a plan checked in an earlier round is not checked
+        # again (keys are appended by `resume`, never moved; hP17, session 41)
+        checked, flagged = np.zeros(keys.size, dtype=bool), np.zeros(keys.size, dtype=bool)
+        head: tuple[np.ndarray, np.ndarray] | None = None
         while True:
             if take > self.take and self.resume is not None:  # past the bound's pool: price the skipped rows
                 self.resume(take)  # (those that can hold the take smallest keys, or every one)
                 keys = self.keys
             if self.feasible > take:  # everything tying with the take-th key stays in: ties break by rank below
                 # the take smallest of all are among each block's take smallest (kept while evaluating)
-                smallest = np.concatenate(self.smallest) if take <= self.take else keys[keys < np.inf]
-                pool = np.flatnonzero(keys <= np.partition(smallest, take - 1)[take - 1])
+                if take <= self.take:
+                    pool = np.flatnonzero(keys <= np.partition(np.concatenate(self.smallest), take - 1)[take - 1])
+                else:  # (the take-th smallest of all keys: `head`'s, see `_head_of`)
+                    head = _head_of(keys, take, head)
+                    pool = np.flatnonzero(keys <= head[1][take - 1])
             else:
                 pool = np.flatnonzero(keys < np.inf)
-            over = beyond(self.plans(pool), self.step_s[pool]) if pool.size else np.zeros(0, dtype=bool)
+            if checked.size < keys.size:
+                checked, flagged = (np.concatenate([a, np.zeros(keys.size - a.size, dtype=bool)])
+                                    for a in (checked, flagged))
+            fresh = pool[~checked[pool]]
+            if fresh.size:
+                flagged[fresh], checked[fresh] = beyond(self.plans(fresh), self.step_s[fresh]), True
+            over = flagged[pool]
             within = pool[~over]
             if within.size >= top or pool.size == self.feasible:
                 break
@@ -122,3 +135,20 @@ class Found:
         if picked.size < top:  # every fitting plan was checked: the rest are over the ceiling
             picked = np.concatenate([picked, self._ranked(pool[over])[:top - picked.size]])
         return self.plans(picked)
+
+
+# `Found.best`'s order statistics: the smallest HEAD_FACTOR x take keys, sorted once for the rounds after
+HEAD_FACTOR = 64
+
+
+def _head_of(keys: np.ndarray, take: int,
+             head: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """(`keys`, the smallest HEAD_FACTOR x `take` finite keys sorted): `head` itself while it is of these keys and
+    holds `take` of them. Its take-th is the take-th smallest finite key, as `np.partition(finite, take - 1)` gives
+    it (the same value); one partition of every key for `best`'s doubling rounds instead of one a round (Mixtral
+    8x7B on 128 H100: 6 partitions of 331k keys, ~a fifth of the search; hP17, session 41)."""
+    if head is not None and head[0] is keys and head[1].size >= take:
+        return head
+    finite = keys[keys < np.inf]
+    k = min(HEAD_FACTOR * take, finite.size)
+    return keys, np.sort(np.partition(finite, k - 1)[:k] if k < finite.size else finite)

@@ -77,6 +77,8 @@ class RowMemo:
         self.records: tuple[Collective, ...] = ()
         # collective times of the search's columns by their content (`layer_kernels.distinct_collective_time`)
         self.collectives: dict[tuple[object, ...], tuple[object, np.ndarray]] = {}
+        # and by row, per formula and fabric (`priced_rows`)
+        self.collective_rows: dict[tuple[object, ...], PricedRows] = {}
 
     @staticmethod
     def active() -> RowMemo | None:
@@ -158,6 +160,96 @@ class RowMemo:
         return ({k: v[pos] for k, v in self.times.items()},
                 tuple(replace(c, bytes=np.asarray(c.bytes)[pos], group=np.asarray(c.group)[pos],
                               mask=np.asarray(c.mask)[pos]) for c in self.records))
+
+
+# odd 64-bit multipliers of the row hash (`PricedRows`): any, the rows are compared whole after it
+_HASH = (np.int64(-7046029254386353131), np.int64(-4417276706812531889), np.int64(1609587929392839161))
+
+
+class PricedRows:
+    """A search's priced rows of one collective formula on one fabric (hP17, session 41): the (size, group, stride)
+    rows priced so far, by a 64-bit hash of their bits sorted, with their times. A later call (the row bound's
+    second pass, `row_bound.price_by_bound`, re-prices the traffic's and the end stages' DP collectives on other
+    rows that repeat the first pass's shapes) looks its rows up and prices only the new ones; the formulas are
+    element-wise (`scalar_path.price_distinct` prices the distinct rows alone on the same ground), so each row keeps
+    the bits a whole-column pricing gives it. A hash shared by two different rows is seen (rows compared whole) and
+    the call priced as before."""
+
+    __slots__ = ("columns", "fabric", "hashes", "seconds")
+
+    def __init__(self, fabric: object) -> None:
+        self.fabric = fabric  # (held: the key's id of it is not reused while kept)
+        self.hashes = np.zeros(0, dtype=np.int64)
+        self.columns: list[np.ndarray] = []
+        self.seconds = np.zeros(0)
+
+    def lookup(self, bits: list[np.ndarray], values: list[Any],
+               price: Callable[..., np.ndarray]) -> np.ndarray | None:
+        """The times of the rows of `bits` (int64 views of the array columns among `values`), pricing the rows not
+        kept (`price(*values)` on those rows, the scalars as they are); None where a hash is shared."""
+        h: np.ndarray = bits[0] * _HASH[0]
+        for column, factor in zip(bits[1:], _HASH[1:], strict=False):
+            h = h + column * factor
+        n = self.hashes.size
+        if n:
+            pos = np.minimum(np.searchsorted(self.hashes, h), n - 1)
+            hit = self.hashes[pos] == h
+            same = hit.copy()
+            for kept, column in zip(self.columns, bits, strict=True):
+                same &= kept[pos] == column
+            if not np.array_equal(same, hit):  # (a kept hash on another row)
+                return None
+            if hit.all():
+                return self.seconds[pos]
+            miss = np.flatnonzero(~hit)
+        else:
+            miss = np.arange(h.size)
+        new, first, inverse = np.unique(h[miss], return_index=True, return_inverse=True)
+        rows = miss[first]
+        if not all(np.array_equal(column[miss], column[rows][inverse.reshape(-1)]) for column in bits):
+            return None  # (two new rows of one hash)
+        # (two rows at least: a single row would take the float path, `collective_formulas._evaluate`)
+        take = rows if rows.size > 1 else np.repeat(rows, 2)
+        seconds = np.asarray(price(*(v[take] if type(v) is np.ndarray else v for v in values)), dtype=np.float64)
+        order = np.argsort(np.concatenate([self.hashes, new]), kind="stable")
+        self.hashes = np.concatenate([self.hashes, new])[order]
+        self.columns = [np.concatenate([kept, column[rows]])[order] for kept, column in
+                        zip(self.columns or [np.zeros(0, dtype=np.int64)] * len(bits), bits, strict=True)]
+        self.seconds = np.concatenate([self.seconds, seconds[:rows.size]])[order]
+        return self.seconds[np.searchsorted(self.hashes, h)]
+
+
+def priced_rows(fabric: object, formula: str, values: tuple[Any, ...],
+                price: Callable[..., np.ndarray]) -> np.ndarray | None:
+    """`price(*values)` (a collective formula's (size, group, stride): 1-D float64 or int64 columns of one length,
+    or plain numbers) through the active search's `PricedRows` of the formula, fabric, the columns' dtypes and the
+    numbers; None outside a search, for one row, other values, or where `PricedRows.lookup` is."""
+    memo = _ACTIVE.get()
+    if memo is None:
+        return None
+    key: list[object] = [id(fabric), formula]
+    bits, n, columns = [], -1, list(values)
+    for i, v in enumerate(values):
+        if type(v) is np.ndarray and v.ndim:
+            if v.ndim != 1 or v.dtype.str not in ("<f8", "<i8") or (n >= 0 and v.size != n):
+                return None
+            if i < 2 and v.dtype.str == "<i8":  # (a size or group: every formula takes it as float64 first,
+                v = columns[i] = v.astype(np.float64)  # `collective_formulas._evaluate`, `sharp.sharp_times`)
+            n = v.size
+            key.append(v.dtype.str)
+            bits.append(v.view(np.int64))
+        elif type(v) in (int, float):
+            key.append((type(v), v))
+        elif type(v) is np.ndarray and v.dtype.str in ("<f8", "<i8"):  # (0-d: kept as it is)
+            key.append((v.dtype.str, v.tobytes()))
+        else:
+            return None
+    if not bits or n < 2:  # (one row: the float path, `collective_formulas._evaluate`, as before)
+        return None
+    table = memo.collective_rows.get(tuple(key))
+    if table is None or table.fabric is not fabric:
+        table = memo.collective_rows[tuple(key)] = PricedRows(fabric)
+    return table.lookup(bits, columns, price)
 
 
 def distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
