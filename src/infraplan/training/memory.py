@@ -14,7 +14,10 @@ min(p - i, m); interleaved, Megatron's per-rank warm-up count in its schedule ta
 of the first stage one layer short: Llama 3.1 405B on PP16 VP4 peaks on the second stage, 8 layers, 77 chunks of
 2). Without a counted end the first stage holds the most layers + a table and micro-batches (1F1B min(p, m);
 interleaved (1 + (p-1)/(p v)) times that, Korthikanti Sec. 4.2.3), as before; the last peaks only by its logits.
-ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, an upper bound;
+ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, not the split the step
+time prices (it depends on the layers' and the end stages' times, which the memory does not read): above it where the
+ends hold fewer (Llama 3 405B PP16: 7 + a table each, the middle stages 8), below it where a middle stage holds more
+than ceil(L / p) (7 layers on PP4 with heavy ends: 1 / 3 / 3 / 0; hO41, session 41);
 ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that rank (it holds
 the last stage: `activation_memory.stage_activations`), ZB-V below 2p - 1 micro-batches on each rank kind's count
 as torch's order holds it (rank 0 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`, the
@@ -85,9 +88,10 @@ from infraplan.training.schedules import (
 from infraplan.training.stage_params import (
     _BOUND,
     _head_table,
-    _mirrored,
+    _mtp_on,
     _mtp_params,
     _stage_params,
+    held_on_rank,
     local_expert_params,
     local_layer_params,
     local_params,
@@ -197,17 +201,6 @@ def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]
     held = stage_in_flight(schedule[..., first], pp[..., first], vpp[..., first], m[..., first], parts)
     at = np.shape(schedule)[:-1] + (first.size,)  # (each part in the schedule's shape, as `stage_in_flight` gives it)
     return tuple(np.broadcast_to(x, at)[..., inverse] for x in held)
-
-
-def _mtp_on(plan: PlanArrays, kind: int) -> Any:
-    """1 where a stage of the kind holds the stack's MTP modules, else 0 (module docstring): the last stage, or
-    the first under a mirrored schedule; the bound kind of `memory_bound_terms` always (an upper bound)."""
-    if kind == _BOUND:
-        return 1.0
-    if kind == _MIDDLE:
-        return 0.0
-    mirrored = _mirrored(plan)
-    return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
 
 
 def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
@@ -327,15 +320,7 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     terms = []
     for kind in kinds:
-        held, experts = _stage_params(shape, plan, profile, kind)
-        if head is not None and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
-            held = held + head
-        params = held * copies
-        shard = sharded_of(plan, held, experts) * copies
-        if mtp is not None:  # the MTP modules once on the rank that holds them (not per mirrored copy)
-            on = _mtp_on(plan, kind)
-            params = params + on * mtp[0]
-            shard = shard + on * sharded_of(plan, mtp[0], mtp[1])
+        params, shard = held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind), copies, head, mtp)
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)

@@ -7,7 +7,9 @@ data-parallel ranks for experts), the layers of each stage kind under the stack'
 `_BOUND`: a middle stage's layers with a table), the output head a mirrored schedule's first rank holds (ZB-V, torch
 2.13.0 pipelining) and the MTP modules' (DeepSeek-V3 arXiv:2412.19437 sec. 2.2; sources in `training.memory`'s
 module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out of training/memory.py (hY2, session
-38); CP counted in the shards and the DP groups (hE, session 38).
+38); CP counted in the shards and the DP groups (hE, session 38). What a rank holds of a stage kind with its parameter
+copies, head table and MTP modules (`held_on_rank`, `rank_params`): the memory's state terms and a mirrored rank's
+optimizer step (`training.optimizer_step`; hO41, session 41).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops import params as ops_params
 from infraplan.scalar_path import anywhere, is_plain, pick
+from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.plan import PlanArrays
@@ -202,3 +205,42 @@ def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kin
 
     held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
     return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))
+
+
+def _mtp_on(plan: PlanArrays, kind: int) -> Any:
+    """1 where a stage of the kind holds the stack's MTP modules, else 0 (`training.memory`'s module docstring): the
+    last stage, or the first under a mirrored schedule; the bound kind of `memory_bound_terms` always (an upper
+    bound)."""
+    if kind == _BOUND:
+        return 1.0
+    if kind == _MIDDLE:
+        return 0.0
+    mirrored = _mirrored(plan)
+    return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
+
+
+def held_on_rank(plan: PlanArrays, kind: int, held: Any, experts: Any, copies: Any, head: Any,
+                 mtp: tuple[Any, Any] | None) -> tuple[Any, Any]:
+    """(parameters, their shard over the data-parallel replicas) one GPU holds on a stage of the kind with `copies`
+    parameter copies (`schedules.parameter_copies`: DualPipe's rank holds two stages), from the stage's (`held`,
+    `experts`: `_stage_params`), the output head's table a mirrored first rank holds (`head`: `_head_table`, None for
+    tied embeddings) and the MTP modules once on the rank that holds them (`mtp`: `_mtp_params`, None without):
+    the weights, gradients and optimizer state of `training.memory` and the parameters a mirrored rank's optimizer
+    steps (`training.optimizer_step`)."""
+    if head is not None and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
+        held = held + head
+    params = held * copies
+    shard = sharded_of(plan, held, experts) * copies
+    if mtp is not None:  # the MTP modules once on the rank that holds them (not per mirrored copy)
+        on = _mtp_on(plan, kind)
+        params = params + on * mtp[0]
+        shard = shard + on * sharded_of(plan, mtp[0], mtp[1])
+    return params, shard
+
+
+def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
+                copies: Any) -> tuple[Any, Any]:
+    """`held_on_rank` of a stage of the kind, its table, head and MTP modules counted here."""
+    mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
+    head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
+    return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind), copies, head, mtp)

@@ -20,7 +20,8 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   forward / backward wall time (`dp_exposure.dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest: the
   most of the heaviest stage's and each end stage's on its own windows (`dp_exposure.end_stage_dp_forms`), and the
   SMs the hidden collectives hold (`training.dp_overlap_sms`, built and off);
-* the optimizer: Adam is memory-bound, `ADAM_BYTES_PER_PARAM` per local parameter, and its launches are exposed.
+* the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
+  exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog.stacks import Stack
-from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
+from infraplan.hardware.kernels import KernelRates
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate, pick
 from infraplan.training import dp_overlap_sms
 from infraplan.training.combined_1f1b import combined_1f1b_plans, combined_1f1b_schedule_s, megatron_schedule
@@ -41,19 +42,15 @@ from infraplan.training.enums import Schedule
 from infraplan.training.exact_bubbles import even_split_exact_bubble
 from infraplan.training.host_time import (
     BLOCKING_P2P_HOST_CALLS,
-    CUDA_GRAPH_LAUNCH_S,
     host_exposed_floats,
     host_exposed_time,
     micro_batch_host_time,
 )
+from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 from infraplan.training.step_traffic import EndStageTraffic
 
-# Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
-# clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
-ADAM_BYTES_PER_PARAM = 38.0
-OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
 _ZB_V = int(Schedule.ZB_V)
 COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",
@@ -335,14 +332,14 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         out["compute"] = out["compute"] + dp_overlap_sms.dp_overlap_sm_seconds(
             plan.zero, traffic, out["dp_comm_exposed"], float(rates.compute_units), ops)
 
-    optimizer_params = ops.where(plan.zero >= 1, traffic["sharded"], traffic["params"])
-    optimizer_gpu = (memory_bound_seconds(rates, optimizer_params * ADAM_BYTES_PER_PARAM, OPTIMIZER_KERNELS)
-                     if ops is FLOAT_OPS else ops.as_float(memory_bound_time(rates, optimizer_params
-                                                                             * ADAM_BYTES_PER_PARAM,
-                                                                             kernels=OPTIMIZER_KERNELS)))
-    # the optimizer is its own sync interval (grad-norm / inf check on the host): its launches are exposed
-    optimizer_host = OPTIMIZER_KERNELS * (CUDA_GRAPH_LAUNCH_S if profile.cuda_graphs else dispatch_s)
-    out["optimizer"] = optimizer_gpu + exposed(optimizer_host, 0.0, optimizer_gpu, 0.0, 1.0, False, dispatch_s)
+    # the optimizer on the stage that steps the most parameters, of the stages the DP exposure is priced on
+    # (`optimizer_step`; hO41, session 41)
+    stepped = stepped_params(plan, traffic, ends, profile, settled, both_ends,
+                             (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0)), (
+        (first_n, 0.0, 1.0, (with_embed == 0.0) & one_end),
+        (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
+        (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
+    out["optimizer"] = optimizer_seconds(stepped, rates, profile, dispatch_s, exposed, ops)
     out = {k: out[k] for k in COMPONENTS}
     # (the components, in their order)
     out["step_time_s"] = summed(out.values(), ops)

@@ -16,7 +16,7 @@ calls: `step_assembly.pipeline_p2p_time`; a Megatron-Core layout sets stages: `t
 Data parallel: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or
 all-gather forward and backward + reduce-scatter (ZeRO 3/FSDP), overlapped with the first micro-batch's
 forward and the last one's backward; what does not fit in that window is exposed. Optimizer: Adam is
-memory-bound, 30 bytes per local parameter.
+memory-bound, 38 bytes per parameter of the stage that steps the most (`training.optimizer_step`).
 """
 from __future__ import annotations
 

@@ -290,7 +290,7 @@ class EndStageTraffic:
     plain class with slots: a single estimate builds one (a frozen dataclass's three default factories took 2 us of
     it; hP15, session 39)."""
 
-    __slots__ = ("_ahead", "_priced", "_priced_rows", "plan", "price", "shape")
+    __slots__ = ("_ahead", "_held", "_priced", "_priced_rows", "plan", "price", "shape")
 
     def __init__(self, shape: TransformerShape, plan: PlanArrays,
                  price: Callable[..., list[dict[str, Any]]]) -> None:
@@ -298,6 +298,13 @@ class EndStageTraffic:
         self._priced: dict[tuple[float, float, float], dict[str, Any]] = {}
         self._priced_rows: list[tuple[Any, Any, Any, Any, dict[str, Any]]] = []
         self._ahead: list[tuple[Any, Any, Any, Any]] = []
+        self._held: dict[tuple[float, float, float], tuple[Any, Any]] = {}  # (one plan's stages: `stage_params`)
+
+    def stage_params(self, layers: Any, mtp_modules: Any, table: Any = 1.0) -> tuple[Any, Any]:
+        """`end_stage_params` of the stage of `collectives` (one plan's: those it priced, kept): what its optimizer
+        steps (`training.optimizer_step`; hO41, session 41)."""
+        held = self._held.get((layers, mtp_modules, table)) if is_plain(layers) and is_plain(mtp_modules) else None
+        return end_stage_params(self.shape, self.plan, layers, mtp_modules, table) if held is None else held
 
     def expect(self, layers: Any, mtp_modules: Any, rows: Any = None, table: Any = 1.0) -> None:
         """A stage of arrays over plans that `collectives` may be asked for: priced with the first asked (one pass of
@@ -313,7 +320,8 @@ class EndStageTraffic:
         if is_plain(layers) and is_plain(mtp_modules):  # one plan
             kept = self._priced.get((layers, mtp_modules, table))
             if kept is None:
-                params, experts = end_stage_params(self.shape, self.plan, layers, mtp_modules, table)
+                params, experts = self._held[layers, mtp_modules, table] = end_stage_params(
+                    self.shape, self.plan, layers, mtp_modules, table)
                 kept = self._priced[layers, mtp_modules, table] = self.price(
                     [(params, experts, larger(layers, 1.0), mtp_modules, *_tables(table))])[0]
             return kept
