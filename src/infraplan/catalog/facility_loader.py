@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_text, read_user_file, validated
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
@@ -132,8 +132,21 @@ class CheckpointDefaults(Spec):
 
 
 class ComponentMix(Spec):
+    """Job interruptions by cause (Llama 3 Table 5); `node_out_of_service`: the causes that take a server out of
+    service, whose share of `counts` turns the job-interruption rates in `failure_rates` into node failures
+    (planning/spares.py)."""
+
     source: str
     counts: dict[str, Annotated[int, Field(ge=0)]]
+    failure_rates: list[str] = []
+    node_out_of_service: list[str] = []
+    node_out_of_service_source: str | None = None
+
+    @model_validator(mode="after")
+    def _known_causes(self) -> ComponentMix:
+        if unknown := sorted(set(self.node_out_of_service) - set(self.counts)):
+            raise ValueError(f"node_out_of_service names causes not in counts: {', '.join(unknown)}")
+        return self
 
 
 class Reliability(Spec):

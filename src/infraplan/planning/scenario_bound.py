@@ -59,7 +59,8 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
 
 def _spare_nodes(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
     """Spare nodes for 0 .. `top` nodes used: `pool_spares`' Poisson quantile (planning/spares.py), its mean
-    nodes x failures per node-hour x repair hours in the same order of operations, over all counts at once."""
+    nodes x failures per node-hour (those that take a node out of service) x repair hours in the same order of
+    operations, over all counts at once."""
     one = pool_spares(spec, pool, node_devices(pool))
     if one is None:
         return np.zeros(top + 1, dtype=int)

@@ -113,6 +113,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 spare_devices=0 if sp is None else sp.spare_devices,
                 expected_nodes_down=0.0 if sp is None else sp.expected_nodes_down,
                 node_failures_per_hour=None if sp is None else sp.node_failures_per_hour,
+                node_out_of_service_fraction=None if sp is None else sp.node_out_of_service_fraction,
+                spare_rate_basis=None if sp is None else sp.rate_basis,
                 repair_time_s=None if sp is None else sp.repair_s,
                 failure_rate_source=None if sp is None else f"{sp.failure_rate}: {sp.source}",
                 cost_reason=m.cost_reason))

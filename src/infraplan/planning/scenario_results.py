@@ -67,7 +67,12 @@ class ScenarioPoolRow(Result):
     spare_devices: int = Field(0, description="devices in the spare nodes (count)")
     expected_nodes_down: float = Field(0.0, description="mean nodes in repair: nodes x failures per node-hour x "
                                        "repair hours (count)")
-    node_failures_per_hour: float | None = Field(None, description="failure rate of one node used, per hour")
+    node_failures_per_hour: float | None = Field(None, description="failures of one node that take it out of "
+                                                 "service, per hour (the rate x node_out_of_service_fraction)")
+    node_out_of_service_fraction: float | None = Field(None, description="share of the failure rate's events that "
+                                                       "take a node out of service (fraction; 1 for a node-failure "
+                                                       "rate, planning/spares.py)")
+    spare_rate_basis: str | None = Field(None, description="the failure rate, what it counts and the share used")
     repair_time_s: float | None = Field(None, description="repair time used (failure to node back), seconds")
     failure_rate_source: str | None = Field(None, description="failure-rate preset used and its source")
     cost_reason: str | None = Field(None, description="why capex and TCO are null (the pool has no price)")

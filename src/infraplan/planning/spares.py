@@ -11,6 +11,17 @@ The pool meets its demand with probability p when its spares cover the p-quantil
 Spares are sized on the nodes the services use (a node = one server of the pool's layout; a video ASIC card is
 its own node) and not on the spares themselves (second order: expected_down x spares / nodes).
 
+Only failures that take a node out of service put it in the repair shop (hF41, session 41). A rate that counts
+node failures (`counts: node_failures`, or unstated in a user's file) is used as is. A rate that counts job
+interruptions (`counts: job_interruptions`: Llama 3's 419 unexpected interruptions also count software bugs,
+NCCL timeouts and the fabric's switches and cables) is multiplied by the share of its causes that are server parts:
+    node failures = job interruptions x (counts of the node_out_of_service causes) / (all counts)
+from the catalog's `component_mix` (reliability.yaml: Llama 3 Table 5 and its split, 321 / 419 = 0.766, with
+the split's source and assumptions). A job-interruption rate the component mix does not describe (rsc-1-jobs, a
+user's file) is refused for spares in one line naming the node-failure rate of the same cluster where one is
+shipped: it is not silently replaced, since the policy's `failure_rate` is the user's stated input for every pool
+and a user's file has no such partner.
+
 The repair time is a policy field. No published repair time was found, so its default is an
 ASSUMPTION [U] (`DEFAULT_REPAIR_S`): three days from failure to a node back in service (a GPU board or HBM swap
 under a next-business-day parts contract, then burn-in); Kokolis et al. report failure rates and lemon-node
@@ -23,7 +34,12 @@ from dataclasses import dataclass
 
 from scipy.stats import poisson
 
-from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate
+from infraplan.catalog.facility_loader import (
+    FailureRate,
+    default_failure_rate_name,
+    load_failure_rate,
+    load_reliability,
+)
 from infraplan.errors import InputError
 
 DEFAULT_REPAIR_S = 3 * 86400.0
@@ -43,6 +59,8 @@ class Spares:
     repair_s: float
     failure_rate: str
     source: str
+    node_out_of_service_fraction: float  # share of the rate's events that take a node out of service
+    rate_basis: str  # one line: the rate, what it counts and the share used
 
     @property
     def spare_devices(self) -> int:
@@ -65,9 +83,31 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     name = failure_rate or default_failure_rate_name(accelerator)
     rate = load_failure_rate(name)
+    share, basis = node_out_of_service_share(name, rate)
     node_devices = max(1, node_devices)
     nodes = -(-max(0, devices) // node_devices)
-    per_node_hour = rate.per_accelerator_hour * node_devices
+    per_node_hour = rate.per_accelerator_hour * node_devices * share
     mean = nodes * per_node_hour * repair_s / 3600.0
     return Spares(nodes, node_devices, poisson_quantile(mean, probability), mean, per_node_hour, repair_s, name,
-                  rate.source)
+                  rate.source, share, basis)
+
+
+def node_out_of_service_share(name: str, rate: FailureRate) -> tuple[float, str]:
+    """The share of a rate's events that take a node out of service, and one line saying where it comes from
+    (module docstring); a job-interruption rate without a component mix is refused."""
+    per_1000 = rate.failures_per_1000_node_days
+    if rate.counts != "job_interruptions":
+        counted = "node failures" if rate.counts == "node_failures" else "failures (what it counts is unstated)"
+        return 1.0, f"{name}: {per_1000:g} {counted} per 1,000 node-days, used as is"
+    mix = load_reliability().component_mix
+    if name not in mix.failure_rates:
+        partner = [k for k, r in load_reliability().failure_rates.items() if r.all_causes == name]
+        instead = f" (the same cluster's node failures: failure_rate {partner[0]})" if partner else ""
+        raise InputError(f"failure rate {name} counts job interruptions of every cause and no component mix says "
+                         f"which take a node out of service: spares need a node-failure rate{instead}")
+    out = sum(mix.counts[c] for c in mix.node_out_of_service)
+    total = sum(mix.counts.values())
+    share = out / total
+    return share, (f"{name}: {per_1000:g} job interruptions per 1,000 node-days x {share:.3f} that take a node "
+                   f"out of service ({out} of {total}, {mix.source.split(':')[0]}) = {per_1000 * share:.4g} "
+                   "node failures per 1,000 node-days")

@@ -68,6 +68,8 @@ def render_plan(p: ScenarioPlan) -> None:
                       str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
                       fmt_usd(r.tco_usd_per_year))
     console.print(pools)
+    for basis in dict.fromkeys(r.spare_rate_basis for r in p.pools if r.spare_rate_basis and r.expected_nodes_down):
+        console.print(f"spares on {basis}", markup=False, soft_wrap=True, highlight=False)
     last = p.phases[-1].phase
     for site in p.sites:
         if site.phase == last:
