@@ -33,7 +33,9 @@ ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`, hY40): torch 2.14.1's Sched
 min(2p, m + 1 + r, 2m) chunks in flight (F done, W not; counted on the order itself, p 2-24, m 1..5p): rank 0
 (the first kind: chunk 0, the embedding, and chunk 2p - 1, the loss's logits) min(2p - 1, m) chunk-0s and one
 chunk 2p - 1 at its peak, rank p - 1 (the middle kind: two plain chunks, no table) 2 min(p, m); from 2p - 1 on
-both 2p, rank 0 the heavier (its tables and logits), priced on it alone as before.
+both 2p, rank 0's heaviest peak 2p - 1 chunk-0s and one chunk 2p - 1 (`schedules._mirrored_chunks`, hZ41: the same
+at m = 2p - 1; before, p chunk-0s and no chunks on rank p - 1), rank 0 the heavier unless the stack counts the
+embedding as a layer (rank p - 1 then holds one layer more per stage and no table: a candidate, as below 2p - 1).
 """
 
 from __future__ import annotations
@@ -142,8 +144,9 @@ def zb_v_ramp(plan: PlanArrays) -> Any:
 def zb_v_rank_chunks(plan: PlanArrays, chunks: tuple[Any, ...], ramp: Any) -> tuple[Any, ...]:
     """`schedules.stage_in_flight`'s chunks with ZB-V's below 2p - 1 micro-batches as torch's order holds them
     (module docstring): the first kind (rank 0) m + 1 chunks, m of them chunk 0 (the first chunk: one layer short
-    where the embedding counts as a layer), the middle kind (rank p - 1) 2 min(p, m); elsewhere as given. `ramp`:
-    `zb_v_ramp` of the plans."""
+    where the embedding counts as a layer), the middle kind (rank p - 1) 2 min(p, m); elsewhere as given (from
+    2p - 1 on `schedules._mirrored_chunks`: 2p, 2p - 1 and 2p, this form's at m = 2p - 1). `ramp`: `zb_v_ramp` of
+    the plans."""
     if not anywhere(ramp):
         return chunks
     first, first_end, second, last, last_end = chunks

@@ -90,12 +90,19 @@ def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: Arr
 
 def _mirrored_chunks(model: ScheduleModel, pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> tuple[Any, ...]:
     """`stage_chunks` of a schedule with no per-stage counts, whose ranks may hold mirrored stages (ZB-V, DualPipe:
-    rank 0 holds the first and the last stage): the first stage's `in_flight` micro-batches of v chunks, one of
-    them the first chunk; the other kinds none (the schedule's one count is its peak: ZB-V's V keeps every rank
-    at p micro-batches, DualPipe's Table 2 gives p + 1 per device; priced on the first stage as before)."""
+    rank 0 holds the first and the last stage): the first stage's `in_flight` micro-batches of v chunks.
+    DualPipe: one first chunk per micro-batch, the other kinds none (Table 2's p + 1 per device; priced on the
+    first stage). ZB-V from 2p - 1 micro-batches, as torch 2.14.1's ScheduleZBVZeroBubble order holds it
+    (torch/distributed/pipelining/schedules.py:3526-3648; hZ41, counted on the order for p 2-12): every rank 2p
+    chunks, rank 0's heaviest peak 2p - 1 chunk 0s (the embedding's) and one chunk 2p - 1, rank p - 1 (the middle
+    kind) two plain chunks per micro-batch; the last kind none (on rank 0). Below 2p - 1 micro-batches
+    `activation_memory.zb_v_rank_chunks` replaces them (min(2p - 1, m) chunk 0s: the same at m = 2p - 1)."""
     held = model.in_flight(pp, vpp, micro_batches)
     none = held * 0.0
-    return held * to_float(vpp), held, none, none, none
+    chunks = held * to_float(vpp)
+    if model is PIPELINE_SCHEDULES[Schedule.ZB_V]:
+        return chunks, chunks - 1.0, chunks, none, none
+    return chunks, held, none, none, none
 
 
 def stage_in_flight(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,
