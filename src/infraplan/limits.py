@@ -73,6 +73,24 @@ MAX_SLO_S = 1e9
 `latency_slo`): 1e9 s (~32 years), the bound the CLI's duration options (cli/options.py SECONDS) and the web's
 `Seconds` already had; a fleet's 1e300 s SLO failed only inside the recsys estimate, as "infeasible"."""
 
+MAX_DEVICE_MEMORY_BYTES = 2**50
+"""Memory of one accelerator, or its on-chip SRAM, in a catalog or user file (`memory_bytes`, `sram_bytes`): 1 PiB,
+~1,500x the largest catalog part (epyc-9654: 768 GB of DDR5) and the bound of one collective's buffer
+(MAX_MESSAGE_BYTES); `memory_bytes: 1e30` was priced ("76.4 GiB of 867,361,737,988 EiB", a KV cache of 6.9e24
+tokens)."""
+MAX_DEVICE_BYTES_PER_S = 1e17
+"""A bandwidth of one accelerator or NIC (HBM, SRAM, scale-up, scale-out, host link, a NIC or switch port): 100 PB/s,
+~4,500x the largest catalog figure (rubin: 22 TB/s of HBM4) and ~5x a whole Cerebras WSE-3 wafer's on-chip SRAM
+bandwidth (21 PB/s, Cerebras's WSE-3 announcement of March 2024; recalled, not checked against a source here)."""
+MAX_DEVICE_FLOPS_PER_S = 1e19
+"""A dense peak of one accelerator (`peak_flops_per_s`, any dtype): 10 EFLOP/s, ~290x the largest catalog peak (rubin
+fp4: 35 PFLOP/s) and ~14x a whole GB200 NVL72 rack taken as one device (72 x 10 PFLOP/s dense fp4, catalog
+gb200.yaml)."""
+MAX_DEVICE_POWER_W = 1e6
+"""Power of one accelerator or node in a catalog or user file (`tdp_w`, `typical_power_w`, `idle_power_w`,
+`host_power_w`): 1 MW, ~430x the largest catalog TDP (rubin: 2.3 kW), ~8x a whole GB200 NVL72 rack (as
+MAX_HOST_POWER_W); `tdp_w: 1e9W` was refused only by the rack-power check."""
+
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]
 Tokens = Annotated[int, Field(ge=1, le=MAX_TOKENS, description="tokens (count)")]

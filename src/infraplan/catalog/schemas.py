@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from infraplan.limits import MAX_DEVICE_BYTES_PER_S, MAX_DEVICE_FLOPS_PER_S, MAX_DEVICE_MEMORY_BYTES, MAX_DEVICE_POWER_W
 from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
 
 # mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
@@ -26,6 +27,24 @@ Bytes = Annotated[float, BeforeValidator(parse_bytes), Field(ge=0)]
 BytesPerS = Annotated[float, BeforeValidator(parse_rate_bytes_per_s), Field(ge=0)]
 Watts = Annotated[float, BeforeValidator(parse_power_w), Field(ge=0)]
 Fraction = Annotated[float, Field(gt=0, le=1)]
+
+
+def _at_most(limit: float, unit: str, name: str, shown: str) -> AfterValidator:
+    """A physical upper bound of a device figure (`infraplan.limits`), named with its value in the one-line error."""
+    def check(value: float) -> float:
+        if value > limit:
+            raise ValueError(f"{value:.3g} {unit} is above the {shown} bound on any device ({name})")
+        return value
+    return AfterValidator(check)
+
+
+# a device's own figures, bounded above (hV41: `memory_bytes: 1e30` was priced); the unbounded Bytes / BytesPerS /
+# Watts stay for quantities of whole sites and fleets (catalog.facility_loader)
+DeviceBytes = Annotated[Bytes, _at_most(MAX_DEVICE_MEMORY_BYTES, "B", "MAX_DEVICE_MEMORY_BYTES", "1 PiB")]
+DeviceBytesPerS = Annotated[BytesPerS, _at_most(MAX_DEVICE_BYTES_PER_S, "B/s", "MAX_DEVICE_BYTES_PER_S", "100 PB/s")]
+DeviceWatts = Annotated[Watts, _at_most(MAX_DEVICE_POWER_W, "W", "MAX_DEVICE_POWER_W", "1 MW")]
+PeakFlops = Annotated[float, Field(gt=0), _at_most(MAX_DEVICE_FLOPS_PER_S, "FLOP/s", "MAX_DEVICE_FLOPS_PER_S",
+                                                   "10 EFLOP/s")]
 
 
 class Spec(BaseModel):
@@ -124,7 +143,7 @@ class KernelEfficiency(Spec):
     scale_up_collective_efficiency: Fraction = Field(
         description="measured collective bus bandwidth / scale-up line rate (NCCL busbw convention)"
     )
-    nvls_all_reduce_bus_bytes_per_s: BytesPerS | None = Field(
+    nvls_all_reduce_bus_bytes_per_s: DeviceBytesPerS | None = Field(
         None, description="NCCL NVLS (NVLink SHARP) all-reduce busbw, large messages, measured on the 8 GPUs of one "
         "NVSwitch board (`network.fabric.NVLS_MEASURED_RANKS`); None: no sourced figure, NVLS not priced")
     nvls_all_reduce_enabled: bool = Field(
@@ -154,20 +173,20 @@ class Accelerator(Spec):
     vendor: str
     kind: Literal["gpu", "asic", "tpu", "cpu"]
     source: str
-    peak_flops_per_s: dict[Dtype, Annotated[float, Field(gt=0)]] = Field(
+    peak_flops_per_s: dict[Dtype, PeakFlops] = Field(
         description="dense (non-sparse) peak per dtype"
     )
-    memory_bytes: Bytes
-    memory_bandwidth_bytes_per_s: BytesPerS
+    memory_bytes: DeviceBytes
+    memory_bandwidth_bytes_per_s: DeviceBytesPerS
     memory_type: str
-    sram_bytes: Bytes = 0.0
-    sram_bandwidth_bytes_per_s: BytesPerS = 0.0
-    tdp_w: Watts
-    typical_power_w: Watts | None = None
-    idle_power_w: Watts | None = None
-    scale_up_bandwidth_bytes_per_s: BytesPerS = Field(description="per accelerator, per direction")
-    scale_out_bandwidth_bytes_per_s: BytesPerS = Field(description="per accelerator, per direction")
-    host_link_bandwidth_bytes_per_s: BytesPerS = 0.0
+    sram_bytes: DeviceBytes = 0.0
+    sram_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0
+    tdp_w: DeviceWatts
+    typical_power_w: DeviceWatts | None = None
+    idle_power_w: DeviceWatts | None = None
+    scale_up_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
+    scale_out_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
+    host_link_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0
     efficiency: KernelEfficiency
     fp8_gemm_layouts: tuple[Literal["tn", "nn", "nt"], ...] = Field(
         ("tn",), min_length=1, description="operand layouts the tensor cores' fp8 GEMMs take (cuBLASLt order: "
@@ -181,7 +200,7 @@ class Accelerator(Spec):
         "server_usd_per_accelerator); unset: the catalog's, or the `extends` preset's (`catalog.facility_loader."
         "accelerator_price`)")
     price_source: str = Field("", description="where `price_usd` comes from (required with it)")
-    host_power_w: Watts | None = Field(
+    host_power_w: DeviceWatts | None = Field(
         None, description="the device's own host share per accelerator (its published platform's power less its "
         "devices, divided by them; or a labelled ASSUMPTION): first in `cluster.host_share`'s precedence, before "
         "the reference system's node and the generic rule")
@@ -264,9 +283,9 @@ class Node(Spec):
         "of each domain in rank order; slurm_segment = NeMo's GB200 launcher, Slurm --segment of the largest "
         "divisor of the node count that fits one domain")
     nics_per_node: int = Field(ge=0)
-    nic_bandwidth_bytes_per_s: BytesPerS = Field(description="per NIC, per direction")
+    nic_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per NIC, per direction")
     cpus_per_node: int = Field(2, ge=0)
-    host_power_w: Watts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
+    host_power_w: DeviceWatts = Field(0.0, description="node power besides accelerators (CPUs, NICs, fans, PSU loss)")
     host_kernel_dispatch_s: float = Field(
         2.6e-5, ge=0,
         description="host time to issue one kernel in eager PyTorch (measured 26 us, torch 2.11 on an H100 host; "
@@ -287,7 +306,7 @@ class NetworkTier(Spec):
     oversubscription: float = Field(1.0, ge=1.0)
     hop_latency_s: float = Field(1e-6, ge=0)
     switch_radix: int | None = Field(None, gt=0)
-    port_bandwidth_bytes_per_s: BytesPerS | None = None
+    port_bandwidth_bytes_per_s: DeviceBytesPerS | None = None
 
 
 class Network(Spec):

@@ -65,9 +65,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from infraplan.catalog.loader import extended, list_presets, looks_like_path, read_entry, validated
+from infraplan.catalog.loader import extended, is_accelerator_file, list_presets, looks_like_path, read_entry, validated
 from infraplan.catalog.model_recipes import ModelRecipes, stack_for_model
 from infraplan.catalog.moe_routing import MoeRouting as MoeRouting
+from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
@@ -353,6 +354,8 @@ def load_stack(ref: str) -> Stack:
     """A shipped stack profile by name, or a user's YAML file by path; bad input is one InputError line. A file may
     start from a shipped stack and set only what it changes (`extends: nemo-26.04` + `cuda_graphs: false`)."""
     data, name = read_entry("stacks", ref)
+    if looks_like_path(ref) and "extends" not in data and data.get("kind") not in ("training", "serving"):
+        _refuse_other_kind(ref, data)
     if data.get("recipe_model") is not None:  # `stack_for_model`'s record: a file's skipped the model's own recipe
         raise InputError(f"stack {ref}: recipe_model is set by infraplan, not a file (give model_recipes instead)")
     data.setdefault("name", name)
@@ -360,6 +363,16 @@ def load_stack(ref: str) -> Stack:
         data = extended("stacks", data, ref, load_stack)
     stack = validated(Stack, data, ref)
     return named_like_preset(stack, ref, list_stacks(), load_stack) if looks_like_path(ref) else stack
+
+
+def _refuse_other_kind(ref: str, data: dict[str, object]) -> None:
+    """An accelerator or system file given as a stack is said to be one (hU41: an accelerator file's `kind: gpu`
+    read "kind: Input should be 'training' or 'serving'"); any other file goes on to the schema's line."""
+    other = ("an accelerator" if is_accelerator_file(ref)
+             else "a system" if {"accelerator", "node", "network"} <= data.keys() else "")
+    if other:
+        raise InputError(f"stack file {shown_path(ref)}: this is {other} file, not a stack file (a stack file says "
+                         f"kind: training or serving); give it to --system")
 
 
 def band_stack(stack: Stack) -> str:

@@ -78,7 +78,7 @@ def training_band(accelerator: str, stack: str) -> ErrorBand | None:
     """The training error band of an accelerator and stack (depends on neither the model nor the plan), kept per
     residual file as loaded (`load_residuals`: a rewritten file, `validation.bands.write_error_bands`, clears it, and
     the bands kept from the old one are dropped with it)."""
-    residuals = load_residuals()
+    residuals = load_residuals("training")  # the training rows only (hE41: not the ~5,100 of every kind)
     key = (accelerator, stack)
     kept = _TRAINING_BANDS.get(key)
     if kept is not None and kept[0] is residuals:
@@ -289,7 +289,8 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
     in. `resolve_training` asks this (for `estimate_training` and the sweep's batched `train`)."""
     # (the plan's own ints: its `one_row`, without building its one-element arrays)
     fields = plan.one_row if plan.is_one else plan.take([0]).one_row
-    return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride)),  # routing, EP, MTP
+    return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride),  # routing, EP, MTP
+                       int(fields.gpus)),
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
             *stack_dtype_notes(profile, dtype)]  # a precision the stack does not train in

@@ -15,7 +15,7 @@
 * A search (`search_notes`) says what `train` says of its best plan beside its own notes (hU39: a search's notes
   held only the accelerator's figures while `train` of the same plan named the stack's model recipe, the job's rank
   placement and the MoE routing): those three, and for an MoE job over several scale-up domains whether the best
-  plan's EP group stays inside one (its all-to-all on the scale-up links) or where it crosses.
+  plan's EP group stays inside one (its all-to-all on the scale-up links) or where it crosses, as `train` says it.
 """
 
 from __future__ import annotations
@@ -32,9 +32,11 @@ from infraplan.training.hybrid_shard import SEARCH_NOTE as HYBRID_SHARD_SEARCH_N
 __all__ = ["moe_notes", "search_notes"]
 
 
-def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int) -> list[str]:
-    """The routing assumption of an MoE model's plan and where its EP all-to-all leaves the scale-up domain (a
-    dense model: [])."""
+def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int,
+              gpus: int) -> list[str]:
+    """The routing assumption of an MoE model's plan and where its EP all-to-all runs: where it leaves the scale-up
+    domain, or, in a job of `gpus` over several domains, that the group stays inside one (a dense model: []). `train`
+    and `search` (of its best plan) say the same (hV41: `train` of search's best NVL72 plan lacked the second)."""
     if not shape.is_moe:
         return []
     moe = stack.moe
@@ -56,6 +58,11 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
         notes.append(f"EP {ep} (peers {ep_stride} ranks apart) is priced over {domains:g} scale-up domains of "
                      f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
+    elif ep > 1 and gpus > fabric.scale_up_domain:
+        notes.append(f"EP {ep} (peers {ep_stride} ranks apart) lies inside one {fabric.scale_up_domain}-GPU scale-up "
+                     "domain, its all-to-all on the scale-up links: an EP group over N domains is priced with "
+                     "(N - 1) / N of each rank's all-to-all on the slower scale-out NICs "
+                     "(training.expert_dispatch.ep_domains)")
     return notes
 
 
@@ -70,11 +77,4 @@ def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: No
         return notes
     if stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across domains)
         notes.append(HYBRID_SHARD_SEARCH_NOTE)  # hybrid sharding the stack runs: not searched (`hybrid_shard`)
-    notes += moe_notes(shape, stack, fabric, best_ep, best_ep_stride)
-    domains = float(ep_domains(fabric, best_ep, best_ep_stride)[2])
-    if shape.is_moe and best_ep > 1 and gpus > fabric.scale_up_domain and domains <= 1.0:
-        notes.append(f"the best plan's EP {best_ep} group (peers {best_ep_stride} ranks apart) lies inside one "
-                     f"{fabric.scale_up_domain}-GPU scale-up domain, its all-to-all on the scale-up links: the search "
-                     "prices an EP group over N domains with (N - 1) / N of each rank's all-to-all on the slower "
-                     "scale-out NICs (training.expert_dispatch.ep_domains)")
-    return notes
+    return notes + moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus)  # `train`'s, of the best plan

@@ -9,7 +9,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from infraplan.catalog.output_files import check_output_path, write_atomically
-from infraplan.cli.commands._output import band_line, console, emit, fmt_bytes, fmt_percent, fmt_seconds
+from infraplan.cli.commands._output import band_line, console, device_word, emit, fmt_bytes, fmt_percent, fmt_seconds
 from infraplan.cli.options import (
     MAX_ACCELERATORS,
     SEQUENCES,
@@ -86,11 +86,13 @@ every point, at the ceiling while the plans predicted faster go unlisted (Llama 
 10.7 s at MFU 37.1 %, the fastest 8.61 s at 46.3 %), and the output said nothing of it."""
 
 
-def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = True) -> None:
-    """`mfu_guard`: whether a scaling curve's searches ran under the guard (a single search says so itself)."""
+def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = True, device: str = "GPU") -> None:
+    """`mfu_guard`: whether a scaling curve's searches ran under the guard (a single search says so itself);
+    `device`: what the headers call one accelerator (`_output.device_word`)."""
+    per = f"/{device}" if len(device) <= 3 else f" per {device}"  # GPU: tokens/s/GPU; a header Rich can wrap else
     if isinstance(result, ScalingResult):
         table = Table(title=f"scaling: {result.model} on {result.system}")
-        for col in ("GPUs", "best plan", "tokens/s/GPU", "MFU", "step time"):
+        for col in (f"{device}s", "best plan", f"tokens/s{per}", "MFU", "step time"):
             table.add_column(col)
         for point in result.scaling:
             best = point.best
@@ -107,8 +109,8 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
             console.print(GUARD_LINE, highlight=False, markup=False)
         _print_notes(result.notes)
         return
-    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} GPUs), stack {result.stack}")
-    for col in ("#", "plan", "step time", "tokens/s/GPU", "MFU", "memory/GPU"):
+    table = Table(title=f"top plans: {result.model} on {result.system} ({result.gpus} {device}s), stack {result.stack}")
+    for col in ("#", "plan", "step time", f"tokens/s{per}", "MFU", f"memory{per}"):
         table.add_column(col)
     for i, row in enumerate(result.top, 1):
         flag = " *" if row.beyond_published_mfu else ""  # ranked after every plan within the published ceiling
@@ -148,6 +150,10 @@ def _plot(result: ScalingResult, path: str) -> None:
     from plotly.subplots import make_subplots
 
     points = [(p.gpus, p.best) for p in result.scaling if p.best is not None]
+    if not points:  # an empty 4.8 MB chart written, exit 0 (hU41): refused, nothing written
+        first = result.scaling[0]
+        raise InputError(f"--plot {path}: no GPU count of {', '.join(f'{p.gpus:,}' for p in result.scaling)} has a "
+                         f"plan that fits ({first.gpus:,} GPUs: {first.reason}); nothing written")
     gpus = [g for g, _ in points]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=gpus, y=[b.tokens_per_s_per_gpu for _, b in points],
@@ -214,7 +220,7 @@ def search(
         if plot:
             _plot(result, plot)
     guarded = all(r.mfu_guard for r in results)
-    emit(result, as_json, lambda shown: render_search(shown, guarded))
+    emit(result, as_json, lambda shown: render_search(shown, guarded, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from infraplan.cli.commands._output import (
     band_line,
+    device_word,
     emit,
     fmt_bytes,
     fmt_percent,
@@ -53,7 +54,8 @@ def recompute_label(recompute: str, layers: int) -> str:
     return f"{recompute} ({layers} layers per model chunk)" if layers else recompute
 
 
-def render_training(r: TrainingEstimate) -> None:
+def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
+    """`device`: what the table calls one accelerator (`_output.device_word`: GPU, TPU, CPU or accelerator)."""
     from rich.table import Table  # lazy: `--json` never loads Rich
 
     from infraplan.cli.commands._output import console
@@ -68,15 +70,15 @@ def render_training(r: TrainingEstimate) -> None:
     summary = metric_table(title)
     summary.add_row("step time", fmt_seconds(r.step_time_s))
     summary.add_row("throughput", fmt_rate(r.tokens_per_s, "tokens/s"))
-    summary.add_row("per GPU", fmt_rate(r.tokens_per_s_per_gpu, "tokens/s"))
-    summary.add_row("model FLOP/s per GPU", fmt_rate(r.model_tflops_per_gpu * 1e12, "FLOP/s"))
+    summary.add_row(f"per {device}", fmt_rate(r.tokens_per_s_per_gpu, "tokens/s"))
+    summary.add_row(f"model FLOP/s per {device}", fmt_rate(r.model_tflops_per_gpu * 1e12, "FLOP/s"))
     summary.add_row("MFU / HFU", f"{fmt_percent(r.mfu)} / {fmt_percent(r.hfu)}")
     fits = "yes" if r.fits else f"NO — {r.memory_overflow_term} is the largest term"
-    summary.add_row("memory per GPU", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
+    summary.add_row(f"memory per {device}", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
                     f"{fmt_bytes(r.memory_capacity_bytes)} (fits: {fits})")
     console.print(summary)
     if r.error_band is not None:  # README "Error bands": every train result carries one, in words too
-        console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, "tokens/s per GPU"),
+        console.print(band_line(r.error_band, "throughput", r.tokens_per_s_per_gpu, f"tokens/s per {device}"),
                       highlight=False, markup=False)
 
     breakdown = Table(title="where the step time goes")
@@ -85,7 +87,7 @@ def render_training(r: TrainingEstimate) -> None:
     breakdown.add_column("share", justify="right")
     for name, seconds in r.breakdown_s:
         breakdown.add_row(name, fmt_seconds(seconds), fmt_percent(seconds / r.step_time_s))
-    memory = Table(title="memory per GPU (heaviest stage)")
+    memory = Table(title=f"memory per {device} (heaviest stage)")
     memory.add_column("term")
     memory.add_column("bytes", justify="right")
     for name, value in r.memory_breakdown_bytes:
@@ -103,7 +105,7 @@ def render_training(r: TrainingEstimate) -> None:
         table.add_row("goodput", fmt_percent(run.goodput))
         table.add_row("job MTTF", fmt_seconds(run.mttf_s))
         table.add_row("checkpoint interval", fmt_seconds(run.checkpoint_interval_s))
-        table.add_row("GPU-hours", fmt_quantity(run.gpu_hours, "GPU-h"))
+        table.add_row(f"{device}-hours", fmt_quantity(run.gpu_hours, f"{device}-h"))
         table.add_row("energy", fmt_rate(run.energy_mwh * 1e6, "Wh"))
         table.add_row("emissions", fmt_quantity(run.co2_t, "tCO2e"))
         table.add_row("cost", fmt_usd(run.cost_usd))
@@ -188,7 +190,7 @@ def train(
                                                              overrides=overrides))
     elif location is not None or server_price is not None or costs is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
-    emit(result, as_json, render_training)
+    emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:
