@@ -19,9 +19,10 @@ time prices (it depends on the layers' and the end stages' times, which the memo
 ends hold fewer (Llama 3 405B PP16: 7 + a table each, the middle stages 8), below it where a middle stage holds more
 than ceil(L / p) (7 layers on PP4 with heavy ends: 1 / 3 / 3 / 0; hO41, session 41);
 ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that rank (it holds
-the last stage: `activation_memory.stage_activations`), ZB-V below 2p - 1 micro-batches on each rank kind's count
-as torch's order holds it (rank 0 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`, the
-heavier of the two); stack `pipeline_layouts` are not read.
+the last stage: `activation_memory.stage_activations`), ZB-V on each rank kind's count as torch's order holds it
+(below 2p - 1 micro-batches rank 0 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`;
+from there 2p each, rank 0's 2p - 1 of them chunk 0: `schedules._mirrored_chunks`, hZ41; the heavier of the two);
+stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
 gradient accumulation in the reduce dtype (fp32 unless the stack reduces in bf16, `grad_buffer_bytes`), fp32
@@ -195,12 +196,20 @@ def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]
     _, first, inverse = np.unique(pp.reshape(-1) * (int(m.max()) + 1) + m.reshape(-1), return_index=True,
                                   return_inverse=True)
     inverse = inverse.reshape(-1)
-    if first.size * 2 > rows or not (np.array_equal(schedule[..., first][..., inverse], schedule)
-                                     and np.array_equal(vpp[..., first][..., inverse], vpp)):
+    spread = first[inverse]  # each row's first row of its (PP, micro-batches): `[..., first][..., inverse]` in one
+    if first.size * 2 > rows or not (np.array_equal(schedule[..., spread], schedule)
+                                     and np.array_equal(vpp[..., spread], vpp)):
         return stage_in_flight(schedule, pp, vpp, m, parts)
     held = stage_in_flight(schedule[..., first], pp[..., first], vpp[..., first], m[..., first], parts)
     at = np.shape(schedule)[:-1] + (first.size,)  # (each part in the schedule's shape, as `stage_in_flight` gives it)
-    return tuple(np.broadcast_to(x, at)[..., inverse] for x in held)
+    # the parts gathered in one pass (stacked first; each a view of its own slice, its values copied), C-ordered: the
+    # grid terms they meet run along the rows (a fancy index's order runs them 16 apart); a part not asked for that
+    # `stage_in_flight` left +0.0 everywhere is not gathered: a read-only +0.0 view of the grid's shape
+    zero = [i not in parts and not (np.any(x) or np.any(np.signbit(x))) for i, x in enumerate(held)]
+    gathered = iter(np.take(np.stack([np.broadcast_to(x, at) for x, z in zip(held, zero, strict=True) if not z]),
+                            inverse, axis=-1))
+    nothing = np.broadcast_to(np.zeros(()), np.shape(schedule))
+    return tuple(nothing if z else next(gathered) for z in zero)
 
 
 def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
