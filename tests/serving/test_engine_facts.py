@@ -4,6 +4,7 @@ dtype a serving run takes from its checkpoint (`serving.kv_default`)."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -90,6 +91,7 @@ def test_serve_defaults_the_kv_cache_to_the_checkpoints_and_says_why(tmp_path: P
     path = tmp_path / "llama-block-fp8.json"
     path.write_text(json.dumps({**config, "quantization_config": {"quant_method": "fp8",
                                                                   "weight_block_size": [128, 128]}}))
-    with pytest.warns(UserWarning, match="quantization_config"):
+    with warnings.catch_warnings():  # fp8 weights, every linear layer: the config's format, modelled (hW41)
+        warnings.simplefilter("error", UserWarning)
         block = estimate_serving(str(path), "dgx-b200", 1, dtype="fp8", **KW)
     assert block.deployment.kv_dtype == "bf16" and "quantization_config" in (block.deployment.kv_dtype_source or "")

@@ -37,7 +37,8 @@ def test_cli_serves_mxfp4_on_h100_weight_only_between_int4_and_bf16(capsys: pyte
     runs = {d: _serve(capsys, "h100-sxm", d) for d in ("bf16", "int4", "mxfp4")}
     weights = {d: r["deployment"]["weights_bytes_per_gpu"] for d, r in runs.items()}
     assert weights["int4"] < weights["mxfp4"] < 0.35 * weights["bf16"]  # embedding and LM head stay bf16
-    assert weights["mxfp4"] / weights["int4"] < 0.53125 / 0.5  # the scale bytes: at most 6.25 % more
+    # the scale bytes, and the attention and router the MXFP4 checkpoint keeps in bf16 (hW41: int4 is every layer)
+    assert 0.53125 / 0.5 < weights["mxfp4"] / weights["int4"] < 1.2
     assert runs["mxfp4"]["deployment"]["weight_format"].startswith("mxfp4 weight-only (W4A16")
     tpot = {d: r["tpot_s"]["mean"] for d, r in runs.items()}
     assert tpot["int4"] < tpot["mxfp4"] < tpot["bf16"]  # decode reads the weights
@@ -56,7 +57,8 @@ def test_weight_only_mxfp4_prices_as_int4_with_the_scale_bytes() -> None:
     mx, int4 = _precision(H100, "mxfp4"), _precision(H100, "int4")
     assert (mx.rate, mx.act_bytes, mx.grouped_rate) == (int4.rate, int4.act_bytes, int4.grouped_rate)
     assert mx.weight_bytes == 0.53125 and int4.weight_bytes == 0.5
-    shape = load_model("gpt-oss-120b")
+    # a GPT-OSS config without its quantization_config: mxfp4 on every layer, as int4 (hW41: the checkpoint's scope)
+    shape = load_model("gpt-oss-120b").model_copy(update={"checkpoint_weight_dtype": "", "checkpoint_weight_scope": ""})
     per_gpu = {d: weight_bytes_per_gpu(shape, 8, 1, d, 8) for d in ("bf16", "int4", "mxfp4")}
     quantised = (per_gpu["bf16"] - per_gpu["int4"]) / (2.0 - 0.5)  # parameters not kept in bf16 (embedding, head)
     assert per_gpu["mxfp4"] - per_gpu["int4"] == pytest.approx(quantised / 32, rel=1e-9)  # one scale byte per 32

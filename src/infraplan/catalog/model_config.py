@@ -32,6 +32,7 @@ from infraplan.catalog.model_config_keys import (
     known_keys,
     show_warning_line,
 )
+from infraplan.catalog.model_config_quantization import with_checkpoint_scope
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.errors import InputError
 from infraplan.limits import MAX_MODEL_LAYERS, MAX_MODEL_WIDTH, MAX_VOCABULARY
@@ -288,7 +289,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
     try:
         frontier = read_frontier(config, int(layers), int(experts))
-        return TransformerShape(
+        shape = TransformerShape(
             name=name,
             model_type=model_type,
             hidden_size=int(hidden),
@@ -314,3 +315,4 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
             from None
     except (TypeError, ValueError) as exc:
         raise InputError(f"model config {name!r} is invalid: {exc}") from None
+    return with_checkpoint_scope(shape, config, name)  # the weights its quantization_config stores quantised

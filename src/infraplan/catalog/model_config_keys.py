@@ -46,6 +46,7 @@ _MODELLED_KEYS = frozenset({
     "decoder_sparse_step", "mlp_only_layers", "num_nextn_predict_layers", "sliding_window", "use_sliding_window",
     "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias", "max_window_layers",
     "sliding_window_pattern",
+    "quantization_config",  # the stored format and scope, `catalog.model_config_quantization` (what it cannot: warned)
 })
 
 
@@ -96,7 +97,6 @@ HARMLESS_KEYS = frozenset({
     "architectures", "transformers_version", "torch_dtype", "dtype", "_name_or_path", "auto_map", "bos_token_id",
     "eos_token_id", "pad_token_id", "unk_token_id", "sep_token_id", "decoder_start_token_id", "use_cache",
     "return_dict", "is_decoder", "_remove_final_layer_norm",
-    "quantization_config",  # the checkpoint's format: noted in one line (check_keys), the dtype is an input
     "output_router_logits", "router_aux_loss_coef", "aux_loss_alpha", "seq_aux", "router_z_loss_coef",
     "summary_type", "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
     "task_specific_params", "id2label", "label2id", "bad_words_ids", "forced_eos_token_id", "prefix",
@@ -162,12 +162,6 @@ def check_keys(config: dict[str, Any], name: str) -> None:
         warnings.warn(f"model config {name!r}: model_type {str(family)[:60]!r} is not a family this reader knows "
                       "(catalog.model_config_keys.KNOWN_FAMILIES); its keys are read as a standard decoder block",
                       ModelConfigWarning, stacklevel=3)
-    quant = config.get("quantization_config")
-    if isinstance(quant, dict) and quant:  # the checkpoint's stored format, not what is priced: said, not silent
-        method = quant.get("quant_method") or quant.get("quant_algo") or "unnamed method"
-        warnings.warn(f"model config {name!r}: quantization_config ({method}) is the checkpoint's stored format; "
-                      "the precision priced is the command's --dtype (serve's default --kv-dtype follows its KV "
-                      "format)", ModelConfigWarning, stacklevel=3)
 
 
 def show_warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,

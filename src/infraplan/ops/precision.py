@@ -101,6 +101,17 @@ server_args.py:2127-2175) and TensorRT-LLM (ModelOpt MXFP8 checkpoints, as AICon
 helpers.py:425-465; TensorRT-LLM's own wheel is a PyPI stub, its QuantAlgo not read). vLLM 0.12.0 has no MXFP8
 linear method (quantization/__init__.py:11-43; quark's OCP MX schemes leave mxfp8 out, utils/ocp_mx_utils.py:18-26;
 only mxfp4 x mxfp8 experts, mxfp4.py:70-71).
+
+Which weights a format covers (`weight_scope`; toggle `CHECKPOINT_SCOPE`): every linear layer of the blocks (a format's
+`scope`, "all"), or, where the model config's quantization_config stores the run's format for the routed experts only
+(`catalog.model_config_quantization`: GPT-OSS's MXFP4 release, openai/gpt-oss-120b `modules_to_not_convert`
+self_attn, mlp.router, embed_tokens, lm_head; Kimi K2.5's INT4 release, compressed-tensors `ignore` lm_head,
+self_attn, shared_experts, the dense MLP), "experts": attention, router, shared experts and dense layers then keep
+bf16 weights and run bf16 GEMMs (vLLM 0.18.0 runs every non-expert linear of an MXFP4 checkpoint unquantised,
+quantization/mxfp4.py:215-230), in the memory plan and in every GEMM's width and rate (`serving.kv_cache`,
+`serving.llm_iteration`). A run in another format than the config stores is that format on every layer, said in one
+line (`checkpoint_mismatch`). The stored width (`stored_weight_bytes`) adds the group scales a compressed-tensors
+integer config states (Kimi K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B; `catalog.model_config_quantization`).
 """
 
 from __future__ import annotations
@@ -109,6 +120,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.scalar_path import pick, to_float
@@ -227,6 +239,7 @@ class ServingFormat:
     weight_read_dtype: str  # the measured small-M weight-read rate its GEMMs take (`hardware.kernels`)
     engines: tuple[str, ...] | None = None  # the engine families that run it; None: every one
     engines_source: str = ""  # where `engines` is read
+    scope: str = "all"  # the weights a checkpoint of it stores so, without a config saying (`weight_scope`)
 
     def part_runs(self, accelerator: Accelerator) -> bool:
         """The accelerator's catalog lists the peak the format's GEMMs need (or it needs none)."""
@@ -247,6 +260,37 @@ SERVING_FORMATS: dict[str, ServingFormat] = {
                            "vLLM 0.12.0 has no MXFP8 linear method, quantization/__init__.py:11-43; SGLang 0.5.9 "
                            "--quantization mxfp8 and TensorRT-LLM's ModelOpt MXFP8 run it"),
 }
+
+
+WEIGHT_SCOPES = ("all", "experts")  # every linear layer | the routed experts only (`weight_scope`)
+CHECKPOINT_SCOPE = True  # a config's stored scope where --dtype is its format (`weight_scope`; toggle to compare)
+
+
+def weight_scope(shape: TransformerShape, label: str) -> str:
+    """Which weights a serving run in format `label` quantises (module docstring, "Serving formats"): the model
+    config's stored scope where `label` is the format its quantization_config stores (`catalog.
+    model_config_quantization`: GPT-OSS's MXFP4 and Kimi K2.5's INT4 checkpoints quantise the routed experts only),
+    else the format's own `scope` (every linear layer)."""
+    if CHECKPOINT_SCOPE and label == shape.checkpoint_weight_dtype and shape.checkpoint_weight_scope:
+        return shape.checkpoint_weight_scope
+    return SERVING_FORMATS[label].scope if label in SERVING_FORMATS else "all"
+
+
+def stored_weight_bytes(shape: TransformerShape, label: str) -> float:
+    """Bytes per quantised weight of a run in format `label`: the model config's stored width with its group scales
+    where `label` is its format and it states one (Kimi K2.5's INT4: 0.5 + 2 / 32 B), else the format's own."""
+    stored = shape.checkpoint_weight_bytes if CHECKPOINT_SCOPE and label == shape.checkpoint_weight_dtype else 0.0
+    return stored or DTYPE_BYTES[label]
+
+
+def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
+    """One line where a model config stores its weights in another format than the run's `label`, else None."""
+    stored = shape.checkpoint_weight_dtype
+    if not stored or stored == label:
+        return None
+    layers = "the routed experts" if shape.checkpoint_weight_scope == "experts" else "all linear layers"
+    return (f"model config {shape.name!r}: quantization_config ({stored}) stores {stored} weights ({layers}); priced "
+            f"at the command's --dtype {label} on every layer (the config's scope applies at --dtype {stored})")
 
 
 def gemm_fraction_note(accelerator: Accelerator, label: str) -> str | None:

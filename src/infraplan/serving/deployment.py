@@ -20,7 +20,9 @@ multiply on the bf16 tensor cores, as vLLM serves GPT-OSS's MXFP4 experts on
 Hopper (vllm 0.18.0 model_executor/layers/quantization/mxfp4.py:109-173: on SM90 FlashInfer's MXFP4 x BF16 MoE, else
 the Triton matmul_ogs kernels, else Marlin; :307-318 and :397/:433 the uint8 weights with one uint8 scale per
 32-element block) and SGLang 0.5.9 does (srt/layers/quantization/mxfp4.py:136-159 and :349: Triton matmul_ogs on
-SM90; FlashInfer's mxfp8-activation MoE only on SM100, :327-328). The result names the path priced (`weight_format`).
+SM90; FlashInfer's mxfp8-activation MoE only on SM100, :327-328). The result names the path priced (`weight_format`),
+and the layers it covers where the model config's checkpoint stores only the routed experts quantised (GPT-OSS's
+MXFP4, Kimi K2.5's INT4: `ops.precision.weight_scope`; every other GEMM and weight then bf16).
 
 Speculative decoding (`speculative_tokens` K, `acceptance` R): Leviathan et al., ICML'23 (arXiv:2211.17192,
 eq. 1): with i.i.d. per-token acceptance R a step emits (1 - R^(K+1)) / (1 - R) tokens on average
@@ -39,7 +41,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.ops.precision import SERVING_FORMATS
+from infraplan.ops.precision import SERVING_FORMATS, weight_scope
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
@@ -199,13 +201,16 @@ def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:
     return dtype == "mxfp4" and not accelerator.supports("mxfp4")
 
 
-def weight_format(accelerator: Accelerator, dtype: str) -> str:
-    """The precision path a deployment's weights are priced on, as the result states it (module docstring)."""
+def weight_format(accelerator: Accelerator, dtype: str, shape: TransformerShape | None = None) -> str:
+    """The precision path a deployment's weights are priced on, as the result states it (module docstring), and
+    the layers it covers where the model config's checkpoint quantises the routed experts only (`weight_scope`)."""
+    scope = ("; routed experts only: attention, router, shared experts, dense layers and LM head in bf16 (the model "
+             "config's quantization_config)") if shape is not None and weight_scope(shape, dtype) == "experts" else ""
     if dtype == "int4" or mxfp4_weight_only(accelerator, dtype):
-        return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs)"
+        return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs{scope})"
     if dtype == "mxfp4":
-        return "mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores)"
+        return f"mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores{scope})"
     if dtype == "mxfp8":
         return (f"mxfp8 (W8A8 MXFP8: e4m3 weights and activations, an e8m0 scale per 32, {DTYPE_BYTES[dtype]:g} B "
-                "per weight, at the mxfp8 rate)")
-    return dtype
+                f"per weight, at the mxfp8 rate{scope})")
+    return f"{dtype} ({scope[2:]})" if scope else dtype

@@ -38,7 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
-from infraplan.ops.precision import SERVING_FORMATS
+from infraplan.ops.precision import SERVING_FORMATS, stored_weight_bytes, weight_scope
 from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
@@ -78,7 +78,8 @@ def local_layer_params(shape: TransformerShape, tp: int) -> float:
 
 
 def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, ep: int = 1) -> float:
-    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do).
+    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do; under a checkpoint
+    that quantises the routed experts only, every other layer too: `ops.precision.weight_scope`).
 
     `ep`: expert shards outside the TP group (wide EP over attention-DP ranks): each GPU holds ceil(E / (ep x TP))
     whole experts; when ep x TP does not divide E the spare slots hold redundant copies of hot experts
@@ -88,7 +89,10 @@ def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, 
     slots = math.ceil(shape.num_experts / (ep * tp)) if ep > 1 and shape.is_moe else 0
     shards = shape.num_experts / (slots * tp) if slots else 1.0
     layers = float(ops_params.stage_params_local(shape, tp, pp, shards))  # routed and dense layers of the stage
-    return layers * DTYPE_BYTES[dtype] + ends * ACT_BYTES
+    if weight_scope(shape, dtype) == "experts":  # only the routed experts quantised (`ops.precision.weight_scope`)
+        routed = float(ops_params.local_expert_params(shape, tp, pp, shards))
+        return routed * stored_weight_bytes(shape, dtype) + (layers - routed + ends) * ACT_BYTES
+    return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES
 
 
 def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_batch: int) -> float:

@@ -17,7 +17,9 @@ the checkpoint's quantization config names an FP8 KV cache, else the model's act
 
 So (`default_kv_dtype`):
 1. a model config with a `quantization_config`: the KV dtype it names (`TransformerShape.checkpoint_kv_dtype`,
-   read by `catalog.model_config.checkpoint_kv_dtype`: ModelOpt configs only, as vLLM and SGLang read them);
+   read by `catalog.model_config.checkpoint_kv_dtype`: ModelOpt configs only, as vLLM and SGLang read them), where the
+   run's weights are the format it stores (`TransformerShape.checkpoint_weight_dtype`; GPT-OSS at fp8 is another
+   checkpoint than its MXFP4 release: rule 2);
 2. else fp8 or nvfp4 weights: fp8. The preset configs are the bf16 originals, so fp8 / nvfp4 weights mean a
    quantised checkpoint the config does not describe. ASSUMPTION: a ModelOpt checkpoint as NVIDIA publishes them,
    which names an FP8 KV cache: the 27 NVIDIA NVFP4 / FP8 checkpoint configs AIConfigurator 0.12.0 ships
@@ -39,7 +41,8 @@ QUANTISED_CHECKPOINT_DTYPES = ("fp8", "nvfp4")  # weights that mean a ModelOpt c
 
 def default_kv_dtype(shape: TransformerShape, dtype: str) -> tuple[str, str]:
     """(KV-cache dtype, the reason in one line) for a run of `shape` with `dtype` weights and no `--kv-dtype`."""
-    if shape.checkpoint_kv_dtype:
+    # the config's checkpoint where the run is in its stored format, or one not read (hW41, `ops.precision`)
+    if shape.checkpoint_kv_dtype and shape.checkpoint_weight_dtype in ("", dtype):
         return shape.checkpoint_kv_dtype, (
             f"kv_cache_dtype auto: the model config's quantization_config names {shape.checkpoint_kv_dtype} "
             "(ModelOpt kv_cache_quant_algo / kv_cache_scheme; the activation dtype where it names none)")

@@ -49,7 +49,8 @@ mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read
 e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE);
 mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
 fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
-The KV cache dtype is separate (bf16, fp8 or int8).
+A checkpoint quantising the routed experts only (GPT-OSS MXFP4, Kimi K2.5 INT4: `ops.precision.weight_scope`) runs
+every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16. KV dtype: bf16, fp8 or int8.
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
 query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
@@ -113,7 +114,7 @@ from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memo
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
-from infraplan.ops.precision import RECIPES, SERVING_FORMATS
+from infraplan.ops.precision import RECIPES, SERVING_FORMATS, stored_weight_bytes, weight_scope
 from infraplan.serving import (
     block_fp8_gemm,
     decode_kernels,
@@ -165,7 +166,7 @@ def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) ->
     return fractions.get(dtype, accelerator.matmul_fraction(dtype))  # type: ignore[call-overload]
 
 
-def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -> _Precision:
+def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None, stored: float = 0.0) -> _Precision:
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
@@ -183,7 +184,7 @@ def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None) -
         rate = grouped = accelerator.peak("bf16") * weight_only
     elif dtype == "bf16":
         rate = accelerator.peak("bf16") * _matmul_fraction(accelerator, "bf16", stack)
-    return _Precision(rate, DTYPE_BYTES[dtype], ACT_BYTES, grouped)
+    return _Precision(rate, stored or DTYPE_BYTES[dtype], ACT_BYTES, grouped)  # `stored`: a checkpoint's group scales
 
 
 @dataclass(frozen=True)
@@ -249,10 +250,12 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
                 m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int, block_depth: float,
-                block_rate_fraction: float, accelerator: Accelerator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                block_rate_fraction: float, accelerator: Accelerator,
+                plain: tuple[_Precision, KernelRates] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
     the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`); and of those
-    seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens)."""
+    seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens). `plain`:
+    the precision and rates of every GEMM but the routed experts' where only those are quantised (`weight_scope`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     routed = np.zeros_like(m)
@@ -260,11 +263,12 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
                                        routed_experts.FP8_BLOCK_MODEL_TYPES)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
-        width, g_rates = prec.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else gemm_rates
-        rate = (prec.grouped_rate or prec.rate) if g.grouped else prec.rate
+        p, p_rates = (prec, gemm_rates) if plain is None or g.role in routed_experts.EXPERT_GEMMS else plain
+        width, g_rates = p.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else p_rates
+        rate = (p.grouped_rate or p.rate) if g.grouped else p.rate
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
                                              block_depth, block_rate_fraction, fused)
-        if floor is not None:
+        if floor is not None and p is prec:
             g_s = np.maximum(g_s, block_fp8_gemm.floor_s(floor, accelerator, g, rates.compute_units))
         gemms, routed = gemms + g_s, routed + g_s if g.role in routed_experts.EXPERT_GEMMS else routed
         flop_s = flop_s + g.flops() / rate
@@ -289,7 +293,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     """Cost tables of one virtual engine of the deployment (see module docstring)."""
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
-    prec = _precision(accelerator, dep.dtype, dep.stack)  # weight reads per dtype (`serving.decode_kernels`):
+    # weight reads per dtype (`serving.decode_kernels`), a checkpoint's group scales included (`stored_weight_bytes`):
+    prec = _precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype))
     read = SERVING_FORMATS[dep.dtype].weight_read_dtype  # mxfp8: fp8's measured rate (`ops.precision`)
     gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (read, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
@@ -300,15 +305,17 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
+    bf16 = _precision(accelerator, "bf16", dep.stack)  # the LM head's; every non-expert GEMM's under `weight_scope`
+    plain = (bf16, head_rates) if weight_scope(shape, dep.dtype) == "experts" else None
+    attn_prec, attn_rates = plain or (prec, gemm_rates)  # attention projections, MLA BMMs, the draft's projection
     layer_s, layer_flop_s, routed_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
-                                                  block_rate, accelerator)
+                                                  block_rate, accelerator, plain)
     fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
                    + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
     layer_s, routed_s = layer_s + fused_moe_s, routed_s + fused_moe_s  # the routed experts' fused-kernel terms too
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
-    bf16 = _precision(accelerator, "bf16", dep.stack)
     lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
     head = (gemm_time(head_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
@@ -317,8 +324,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype) * layers, layers
     draft_token_s = 0.0  # the draft layer over each prompt token (`serving.speculative`)
     if dep.speculative_tokens:  # verification and draft steps in the head table (`serving.speculative`)
-        proj = gemm_time(gemm_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
-                         prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), prec.rate)
+        proj = gemm_time(attn_rates, m, shape.hidden_size, 2.0 * shape.hidden_size,
+                         attn_prec.bytes_per_element(m, shape.hidden_size, 2.0 * shape.hidden_size), attn_prec.rate)
         head = speculative.decode_head(dep, body, head, layer_s + proj, rates.kernel_overhead_s)
         draft_token_s = speculative.prompt_token_s(dep, layer_s + proj, dep.token_budget)
         kv_layers = layers + dep.speculative_tokens  # the draft layer reads its own cache once per draft token
@@ -338,8 +345,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     head = np.where(np.arange(len(head)) > 0, head + kv_window_row_s * np.arange(len(head)), 0.0)
     bmm_fixed_s, bmm_row_s = mla_absorb.decode_terms(  # decode rows' absorbed MLA BMMs, measured (`serving.mla_absorb`)
         shape, accelerator, dep, layers, np.arange(len(head), dtype=np.float64),
-        lambda g: routed_experts.layer_gemm_time(rates, g, prec.bytes_per_element(g.m, g.n, g.k),
-                                                 prec.grouped_rate or prec.rate, 1.0))
+        lambda g: routed_experts.layer_gemm_time(rates, g, attn_prec.bytes_per_element(g.m, g.n, g.k),
+                                                 attn_prec.grouped_rate or attn_prec.rate, 1.0))
     head = head + bmm_row_s
     rate = rates.attention_flops_per_s * kv_cache.context_fmha_speedup(shape, accelerator, dep.stack, dep.kv_dtype)
     exp_s = exp_seconds(rates, heads_local * prompt_layers, shape.attention_head_dim)  # softmax exps by head dim

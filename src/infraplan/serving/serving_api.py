@@ -15,18 +15,19 @@ config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engine
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
 from infraplan.catalog.error_bands import error_band, no_band_basis, serving_band_stack
-from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_config import ModelConfigWarning, TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
-from infraplan.ops.precision import gemm_fraction_note
+from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine, versioned_name_note
 from infraplan.serving.expert_slots import uneven_experts_note
@@ -188,6 +189,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if dtype not in WEIGHT_DTYPES or kv not in KV_DTYPES:
         raise InputError(f"weights take {' | '.join(WEIGHT_DTYPES)} and the KV cache {' | '.join(KV_DTYPES)}; "
                          f"got --dtype {dtype!r}, --kv-dtype {kv!r}")
+    if other_format := checkpoint_mismatch(shape, dtype):  # the config stores another format (`ops.precision`)
+        warnings.warn(other_format, ModelConfigWarning, stacklevel=2)
     if pp < 1 or gpus % pp:
         raise InputError(f"--gpus {gpus} is not divisible by PP {pp}")
     if attention_dp < 1:

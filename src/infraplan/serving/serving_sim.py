@@ -155,7 +155,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
             cap, memory = pool_memory(shape, accelerator, dep)
             reason = fit_check(shape, cap, dep, requests, accelerator) or (
                 f"disaggregation needs decode replicas: {prefill_replicas} prefill of {dep.replicas} replicas")
-            stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
+            stated = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                       "front_end_s": front_end_s(dep) if front_end else 0.0}  # the stack's, fits or not
             return {"fits": False, "why": reason, "deployment": {**stated, "disaggregated": True}}
         pair = DisaggregatedDeployment(replace(dep, replicas=prefill_replicas, speculative_tokens=0, acceptance=0.0),
@@ -165,7 +165,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
                                       usd_per_hour=usd_per_hour, costs=given, clients=clients, front_end=front_end,
                                       client_round_trip_s=client_round_trip_s)
     cap, memory = pool_memory(shape, accelerator, dep)
-    deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype),
+    deployment = {**dep.as_dict(), **memory, "weight_format": weight_format(accelerator, dep.dtype, shape),
                   "disaggregated": False, "front_end_s": front_end_s(dep) if front_end else 0.0}  # fits or not
     why = fit_check(shape, cap, dep, requests, accelerator)
     if why is not None:
@@ -226,7 +226,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     client_s = front_end_s(dec_dep) if front_end else 0.0  # stated whether the pools fit or not
     deployment = {**dec_dep.as_dict(), "replicas": pre_dep.replicas + dec_dep.replicas, "gpus": pair.gpus,
                   "front_end_s": client_s,
-                  **dec_memory, "weight_format": weight_format(accelerator, dec_dep.dtype), "disaggregated": True,
+                  **dec_memory, "weight_format": weight_format(accelerator, dec_dep.dtype, shape),
+                  "disaggregated": True,
                   "prefill_replicas": pre_dep.replicas, "decode_replicas": dec_dep.replicas,
                   "prefill": pool_layout(pre_dep, pre_memory),
                   "decode": pool_layout(dec_dep, dec_memory)}

@@ -16,8 +16,9 @@ Precision (the rows' `precision` / `moe_quant_mode`): fp8 and fp8_block -> W8A8 
 dense set); int4_wo (Kimi-K2.5's released INT4 QAT checkpoint) -> W4A16 with a bf16 KV cache; GPT-OSS's `fp4`
 on Hopper -> weight-only mxfp4 (`serving.deployment.mxfp4_weight_only`: no fp4 tensor cores, so vLLM runs the
 released MXFP4 experts through W4A16 kernels, vllm 0.18.0 quantization/mxfp4.py:109-173), 0.53125 B per weight with
-the e8m0 scales, GEMMs at the int4 weight-only rate. ASSUMPTION: applied to every GEMM, while GPT-OSS keeps
-attention in bf16 (the experts are 96 % of its 117 B parameters).
+the e8m0 scales, GEMMs at the int4 weight-only rate, on the routed experts only: both releases keep attention, router,
+shared experts and dense layers in bf16 (their quantization_config, `ops.precision.weight_scope`), Kimi's INT4 with a
+bf16 scale per 32 weights, 0.5625 B (`stored_weight_bytes`). hW41: 15.1366 -> 15.1374 % (the scope alone 15.1631 %).
 
 Models: catalog presets from their HF config.json (`catalog/models`). ASSUMPTION: Kimi-K2.5's language model is
 Kimi K2's architecture (`kimi-k2`; Moonshot's K2.5 model card: continual pre-training of Kimi-K2-Base; the vision
