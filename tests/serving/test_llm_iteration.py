@@ -88,14 +88,14 @@ def test_sliding_window_layers_read_and_attend_only_their_window(monkeypatch):
 def test_wide_ep_ranks_stall_for_each_others_prefills(monkeypatch):
     """Attention-DP ranks meet at every MoE layer: a rank's iteration with a prefill of P tokens also carries the
     attention_dp - 1 other ranks' prefills (mean field), priced at the marginal body cost of the token budget."""
-    from infraplan.serving import llm_iteration
+    from infraplan.serving import prefill_stall
 
     def wide(adp: int):
         return cost("deepseek-v3", tp=1, ep=adp, attention_dp=adp, dtype="fp8", kv_dtype="fp8", token_budget=8192,
                     max_batch=64, stack="sglang-0.x")
 
     c8 = wide(8)
-    monkeypatch.setattr(llm_iteration, "WIDE_EP_LOCKSTEP", False)
+    monkeypatch.setattr(prefill_stall, "WIDE_EP_LOCKSTEP", False)
     alone = wide(8)
     assert alone.per_prefill_token_s == 0.0
     slope = (alone.body_s[8192] - alone.body_s[4096]) / 4096
@@ -217,13 +217,13 @@ def test_decode_and_prefill_gemms_match_the_h100_measurement():
 
 
 def test_stall_others_counts_the_other_ranks_of_a_stalling_stack(monkeypatch: pytest.MonkeyPatch) -> None:
-    from infraplan.serving import llm_iteration
+    from infraplan.serving import prefill_stall
 
     wide = Deployment(tp=1, ep=8, attention_dp=8, max_batch=64, token_budget=8192, engine="sglang", stack="sglang-0.x")
-    assert llm_iteration.stall_others(wide) == 7
-    assert llm_iteration.stall_others(Deployment(tp=1, ep=4, attention_dp=4, engine="sglang", stack="sglang-0.x")) == 3
-    assert llm_iteration.stall_others(Deployment(tp=8, ep=8, engine="sglang", stack="sglang-0.x")) == 0  # one rank
+    assert prefill_stall.stall_others(wide) == 7
+    assert prefill_stall.stall_others(Deployment(tp=1, ep=4, attention_dp=4, engine="sglang", stack="sglang-0.x")) == 3
+    assert prefill_stall.stall_others(Deployment(tp=8, ep=8, engine="sglang", stack="sglang-0.x")) == 0  # one rank
     # TensorRT-LLM runs the ranks' context phases together (its profile: attention_dp_prefill_stall false)
-    assert llm_iteration.stall_others(Deployment(tp=1, ep=8, attention_dp=8)) == 0
-    monkeypatch.setattr(llm_iteration, "WIDE_EP_LOCKSTEP", False)
-    assert llm_iteration.stall_others(wide) == 0
+    assert prefill_stall.stall_others(Deployment(tp=1, ep=8, attention_dp=8)) == 0
+    monkeypatch.setattr(prefill_stall, "WIDE_EP_LOCKSTEP", False)
+    assert prefill_stall.stall_others(wide) == 0

@@ -36,16 +36,16 @@ def test_tensorrt_llm_wide_ep_ranks_are_not_stalled_by_each_others_prefills(monk
     """The six TensorRT-LLM attention-DP 8 rows (64-256 clients, TPOT 30-100 ms measured): TPOT mean |error| within
     0.3 with the stack's ranks running their context phases together (`attention_dp_prefill_stall: false`; 0.26, of
     which five rows are the 2026-01-14 MTP campaign's, 25 % too fast with its drafts: 0.14 without them, round 20),
-    above 0.5 with the low-load lock-step stall of independent ranks (`llm_iteration.wide_ep_prefill_stall`: 0.77,
+    above 0.5 with the low-load lock-step stall of independent ranks (`prefill_stall.wide_ep_prefill_stall`: 0.77,
     0.97 without the drafts); their TTFT (3-12 s) stays under-predicted (the balancing wait, not modelled)."""
-    from infraplan.serving import llm_iteration, wide_ep_lockstep
+    from infraplan.serving import prefill_stall, wide_ep_lockstep
     from infraplan.validation import serving_hopper
 
     wide = [r for r in moe.sampled_rows(1)[0] if r["attention_dp_size"] == "8"]
     assert len(wide) == 6 and {r["backend"] for r in wide} == {"trtllm"}
 
     def tpot_mean_abs(stall: bool) -> float:
-        monkeypatch.setattr(llm_iteration, "_ranks_stall", lambda dep: stall and dep.attention_dp > 1)
+        monkeypatch.setattr(prefill_stall, "_ranks_stall", lambda dep: stall and dep.attention_dp > 1)
         monkeypatch.setattr(wide_ep_lockstep, "LOAD_AWARE_STALL", False)  # the low-load stall itself (its docstring)
         monkeypatch.setattr(serving_hopper, "_COSTS", {})
         return float(np.mean(np.abs(_rows_error(wide, "tpot_s"))))
@@ -58,7 +58,7 @@ def test_tensorrt_llm_wide_ep_ranks_are_not_stalled_by_each_others_prefills(monk
 
 def test_the_stall_is_the_stacks() -> None:
     """TensorRT-LLM ranks run their context phases together; SGLang's (and a stack that says nothing) stall."""
-    from infraplan.serving.llm_iteration import Deployment, _ranks_stall
+    from infraplan.serving.prefill_stall import Deployment, _ranks_stall
 
     wide = Deployment(tp=1, ep=8, attention_dp=8)
     assert not _ranks_stall(wide)

@@ -110,7 +110,7 @@ class ServingProfile(Spec):
     attention_dp_prefill_stall: bool = Field(
         True, description="wide EP: a prefill on one attention-DP rank stalls the others (lock-step ranks whose "
         "prefills land in different iterations); false where the engine runs the ranks' context phases in the "
-        "same iterations (`serving.llm_iteration.wide_ep_prefill_stall`)")
+        "same iterations (`serving.prefill_stall.wide_ep_prefill_stall`)")
     attention_dp_balance: AttentionDpBalance | None = Field(
         None, description="attention DP: context requests held until every rank can take one or a timeout passes "
         "(TensorRT-LLM's `attention_dp_config`; `serving.adp_balance`); unset: none, the engine's default")

@@ -112,8 +112,8 @@ from infraplan.serving.llm_iteration import (
     IterationCost,
     build_iteration_cost,
     check_deployment,
-    wide_ep_prefill_stall,
 )
+from infraplan.serving.prefill_stall import wide_ep_prefill_stall
 
 
 @dataclass(frozen=True)

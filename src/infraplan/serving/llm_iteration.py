@@ -71,22 +71,22 @@ read once for ep times more tokens). The dispatch and combine all-to-all over th
 the group runs (`network.collectives`: inside the NVLink domain or across the scale-out tier). Each rank is an
 engine of the simulator; ranks are assumed balanced (SGLang/DeepSeek pad idle ranks and balance by routing).
 
-Lock-step ranks (`WIDE_EP_LOCKSTEP`, `wide_ep_prefill_stall`): the ranks meet at every MoE layer (dispatch /
-combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long as the slowest rank's and a
-prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field: each of
-the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
-coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs,
-charged to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait
-measured on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra`
-"stall" carries it, and "routed_s" the routed experts' part of `body_s`, with the busiest GPU's all-to-all inbound
-beyond the mean rank's (`serving.expert_slots`), which `serving.lockstep_loop` prices on the ranks' mean tokens). A
-stack whose engine runs the ranks' context phases in the same
-iterations carries no such stall (`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`):
-TensorRT-LLM (its attention-DP balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six
-measured attention-DP 8 DeepSeek-R1 rows, run at their stated 64-256 clients (batch_size is per rank: the MoE
-set's `concurrency`), keep TPOT within -29 / +11 % without the stall and +27 to +231 % with it; their TTFT is
-4-11x the model's (the balancing wait for the other ranks' context requests, not modelled). (The stall had been
-adopted on the same rows run at an eighth of their clients, where it took their mean |error| 0.69 -> 0.39.)
+Lock-step ranks (`serving.prefill_stall`: `WIDE_EP_LOCKSTEP`, `wide_ep_prefill_stall`): the ranks meet at every MoE
+layer (dispatch / combine; SGLang runs idle ranks on dummy batches), so an iteration lasts as long as the slowest
+rank's and a prompt prefilled on any rank stalls every rank, out of phase with this rank's own prefills. Mean field:
+each of the attention_dp - 1 other ranks prefills as many tokens as this one at other times (ASSUMPTION: they never
+coincide, the low-load limit), each token at the marginal body time of a full token budget plus its pairs, charged
+to this rank's prefill iterations. A colocated run (`serving_sim`, `serve-plan`) replaces it with the wait measured
+on the ranks' own timelines, on the decode iterations (`serving.wide_ep_lockstep`; the cost's `extra` "stall"
+carries it, and "routed_s" the routed experts' part of `body_s`, with the busiest GPU's all-to-all inbound beyond
+the mean rank's (`serving.expert_slots`), which `serving.lockstep_loop` prices on the ranks' mean tokens). A stack
+whose engine runs the ranks' context phases in the same iterations carries no such stall
+(`attention_dp_prefill_stall: false` in its serving profile, `_ranks_stall`): TensorRT-LLM (its attention-DP
+balancing, `catalog/stacks/trtllm-0.x.yaml`; ASSUMPTION, recalled). Its six measured attention-DP 8 DeepSeek-R1
+rows, run at their stated 64-256 clients (batch_size is per rank: the MoE set's `concurrency`), keep TPOT within -29
+/ +11 % without the stall and +27 to +231 % with it; their TTFT is 4-11x the model's (the balancing wait for the
+other ranks' context requests, not modelled). (The stall had been adopted on the same rows run at an eighth of their
+clients, where it took their mean |error| 0.69 -> 0.39.)
 
 Speculative decoding (`speculative_tokens` K > 0, `acceptance` R): the verification of 1 + K tokens a row, the K
 draft steps (the first over every verified position) and the draft layer over the prompt: `serving.speculative`
@@ -133,13 +133,13 @@ from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_wei
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
+from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
 ITERATION_OVERHEAD_S = 0.5e-3  # ASSUMPTION: host scheduling + sampling + graph launch per iteration, not fitted
 ELEMENTWISE_KERNELS_PER_LAYER = 6  # 2 norms, rotary, activation, 2 residual adds
 WEIGHT_ONLY_RATE = True  # int4 GEMMs at the catalog's weight-only rate (module docstring; toggle to compare)
 SLIDING_WINDOW_ATTENTION = True  # sliding layers read / attend W tokens (module docstring; toggle to compare)
-WIDE_EP_LOCKSTEP = True  # attention-DP ranks stall for each other's prefills (module docstring; toggle to compare)
 HOST_ISSUE = True  # eager iterations wait for the host's launches (`serving.host_overhead`; toggle to compare)
 RELEASE_MATMUL_RATE = False  # a stack release's measured GEMM fraction of peak (`matmul_fraction`; docstring)
 
@@ -366,32 +366,6 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
         extra={"stall": (stall_token_s, stall_pair_s, others),
                "routed_s": np.where(m > 0, layers * routed_s[: len(m)], 0.0)} if (others := stall_others(dep)) else {},
     )
-
-
-def wide_ep_prefill_stall(body_s: np.ndarray, pair_s: float, dep: Deployment) -> tuple[float, float]:
-    """Seconds per prefill token and per prefill (query, key) pair that the attention_dp - 1 OTHER ranks of a
-    wide-EP replica stall this rank for (module docstring, "Lock-step ranks"): the marginal body time per token
-    of a full token budget (`body_s` from half to all of it) and the pair time, times the other ranks."""
-    others = stall_others(dep)
-    if others <= 0 or len(body_s) < 3:
-        return 0.0, 0.0
-    top = len(body_s) - 1
-    per_token_s = float(body_s[top] - body_s[top // 2]) / (top - top // 2)
-    return others * per_token_s, others * pair_s
-
-
-def stall_others(dep: Deployment) -> int:
-    """The other ranks whose prefills stall this one in the low-load limit (`wide_ep_prefill_stall`); 0 without."""
-    return dep.attention_dp - 1 if WIDE_EP_LOCKSTEP and _ranks_stall(dep) else 0
-
-
-def _ranks_stall(dep: Deployment) -> bool:
-    """Whether the stack's attention-DP ranks stall for each other's prefills (`attention_dp_prefill_stall` of its
-    serving profile: TensorRT-LLM runs the ranks' context phases together, module docstring)."""
-    if dep.attention_dp <= 1:
-        return False
-    profile = serving_profile(dep.stack)
-    return profile is None or profile.attention_dp_prefill_stall
 
 
 def prefill_time(cost: IterationCost, batch, prompt) -> np.ndarray:

@@ -10,7 +10,7 @@ dispatch / combine, normal mode in any iteration holding a prefill anywhere: `la
 that decodes while another prefills waits for that prefill; ranks that prefill in the same iteration wait for the
 longest of them only.
 
-`llm_iteration.wide_ep_prefill_stall` prices the low-load limit: each own prefill token carries the attention_dp - 1
+`prefill_stall.wide_ep_prefill_stall` prices the low-load limit: each own prefill token carries the attention_dp - 1
 other ranks' prefill of as many tokens, on the prefill (TTFT). Under load and in a burst the ranks' prefills
 coincide, and the wait falls on the other ranks' decode iterations, not on the prefilling rank.
 
