@@ -71,6 +71,28 @@ def dp_stage_grid(model: str, gpus: int, stack: str | None, min_pp: int) -> tupl
     return shape, cluster, profile, grid_plan(rows, index, vpp, schedule, np.array([0, 1, 3]))
 
 
+def assert_grid_points_price_alone_alike(shape: Any, cluster: Any, profile: Any, plan: Any, out: dict[str, Any],
+                                         key: str, differs: Any, seed: int) -> None:
+    """The one-plan float path prices `key` and the step time as the array path did (`out`), bit for bit, at 12 of
+    the points where `differs` (there must be some: where a stage's own pricing sets `key`) and at 8 random points
+    of the grid (the grid-vs-single tests of hD5, hT40 and hO41)."""
+    from infraplan.training.estimate import evaluate_plans
+    from infraplan.training.plan import PlanArrays
+
+    wide = np.broadcast_shapes(*(np.shape(getattr(plan, f)) for f in plan.__dataclass_fields__))
+    flat = {k: np.broadcast_to(v, wide) for k, v in out.items() if k in (key, "step_time_s")}
+    own = np.argwhere(np.broadcast_to(differs, wide))
+    assert len(own) > 0
+    rng = np.random.default_rng(seed)
+    points = [*own[rng.permutation(len(own))[:12]], *zip(*(rng.integers(0, n, 8) for n in wide), strict=True)]
+    for z, k, r in points:
+        alone = PlanArrays(**{f: np.broadcast_to(getattr(plan, f), wide)[z, k, r][None]
+                              for f in plan.__dataclass_fields__})
+        one = evaluate_plans(shape, cluster, alone, profile)
+        for name, values in flat.items():
+            assert one[name][0] == values[z, k, r], (name, z, k, r)
+
+
 class ZeroTerms(dict):  # type: ignore[type-arg]
     """Per-layer terms and traffic for `step_assembly.assemble_step` by hand: every one not given is 0 s (or 0 B)."""
 

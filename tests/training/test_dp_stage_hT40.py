@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import ZeroTerms, counted_split_stack, dp_stage_grid
+from tests.training.conftest import ZeroTerms, assert_grid_points_price_alone_alike, counted_split_stack, dp_stage_grid
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -192,15 +192,5 @@ def test_grid_rows_are_the_single_plans_bits(model: str, gpus: int, stack: str |
     with monkeypatch.context() as patched:  # the stages' own pricing left out
         patched.setattr(step_assembly, "end_stage_dp_forms", lambda *args, **kwargs: args[9])
         settled = evaluate_plans(shape, cluster, plan, profile)["dp_comm_exposed"]
-    wide = np.broadcast_shapes(*(np.shape(getattr(plan, f)) for f in plan.__dataclass_fields__))
-    flat = {k: np.broadcast_to(v, wide) for k, v in out.items() if k in ("dp_comm_exposed", "step_time_s")}
-    own = np.argwhere(flat["dp_comm_exposed"] != np.broadcast_to(settled, wide))
-    assert len(own) > 0
-    rng = np.random.default_rng(40)
-    points = [*own[rng.permutation(len(own))[:12]], *zip(*(rng.integers(0, n, 8) for n in wide), strict=True)]
-    for z, k, r in points:
-        alone = PlanArrays(**{f: np.broadcast_to(getattr(plan, f), wide)[z, k, r][None]
-                              for f in plan.__dataclass_fields__})
-        one = evaluate_plans(shape, cluster, alone, profile)
-        for key, values in flat.items():
-            assert one[key][0] == values[z, k, r], (key, z, k, r)
+    assert_grid_points_price_alone_alike(shape, cluster, profile, plan, out, "dp_comm_exposed",
+                                         np.asarray(out["dp_comm_exposed"]) != settled, 40)

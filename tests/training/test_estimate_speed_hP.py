@@ -84,7 +84,7 @@ def test_training_band_follows_a_reloaded_residual_file(monkeypatch: pytest.Monk
     shifted = tuple(r.model_copy(update={"residual": r.residual + 0.5}) for r in error_bands.load_residuals()
                     if r.kind == "training")
     assert shifted and all(isinstance(r, Residual) for r in shifted)
-    monkeypatch.setattr(estimate, "load_residuals", lambda: shifted)
+    monkeypatch.setattr(estimate, "load_residuals", lambda *_: shifted)
     after = training_band("h100", "nemo-26.04")
     assert after is not None and before is not None
     assert after.low == pytest.approx(before.low + 0.5) and after.high == pytest.approx(before.high + 0.5)

@@ -73,7 +73,7 @@ import numpy as np
 import yaml
 from pydantic import Field, TypeAdapter
 
-from infraplan.catalog.loader import load_accelerator, safe_load_yaml
+from infraplan.catalog.loader import load_accelerator, load_system, safe_load_yaml
 from infraplan.catalog.stack_files import LABELS
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, load_stack
 from infraplan.errors import InputError
@@ -148,14 +148,19 @@ def stack_class(stack: str | None) -> str:
     return next((cls for prefix, cls in STACK_CLASSES.items() if name.startswith(prefix)), name.split("-")[0])
 
 
-@lru_cache(maxsize=1)
-def load_residuals() -> tuple[Residual, ...]:
-    """The stored residuals (empty when the file has not been written)."""
+@lru_cache(maxsize=32)  # the full read and one per kind and settings read
+def load_residuals(kind: str | None = None, settings: str | None = None) -> tuple[Residual, ...]:
+    """The stored residuals (empty when the file has not been written), in the file's order; of `kind` only and
+    priced on `settings` only where given: a process reads and validates just the rows its answers can use (hE41:
+    a `train` answer the 62 training rows, a default `serve` answer the 2,528 serving rows re-run on the default
+    stack, not all ~5,100; `stored_residuals`). Each is the full read's rows of that kind and settings."""
     path = resources.files("infraplan.catalog") / "error_bands.yaml"
     if not path.is_file():
         return ()
     text = path.read_text()
-    rows: Sequence[Sequence[Any]] | None = written_rows(text)
+    rows: Sequence[Sequence[Any]] | None = written_rows(text, kind, settings)
+    if rows is None and (kind is not None or settings is not None):  # not the writer's rows: the YAML parser's
+        return tuple(r for r in load_residuals() if kind in (None, r.kind) and settings in (None, r.settings))
     if rows is None:  # not (only) the writer's row format: the YAML parser reads it
         rows = (safe_load_yaml(text) or {}).get("residuals") or []  # `residuals:` with no rows reads as None
     # validated as one tuple (pydantic-core loops over the rows): 2,500 `Residual(...)` calls cost ~3 ms more (hP5)
@@ -166,13 +171,35 @@ def load_residuals() -> tuple[Residual, ...]:
          for r in rows])
 
 
+def stored_residuals(kind: str, metric: str, settings: str) -> tuple[Residual, ...]:
+    """The stored rows `error_band` can use for a `kind` answer of `metric` priced on `settings` (`band_settings`):
+    the kind's rows on the default settings where it has some of `metric` (`_settings_pool` takes those alone);
+    else all the kind's rows (the cases' own, and whether re-run ones exist, which the basis says)."""
+    if settings == DEFAULT_SETTINGS:
+        priced = load_residuals(kind, DEFAULT_SETTINGS)
+        if any(r.metric == metric for r in priced):
+            return priced
+    return load_residuals(kind)
+
+
 # One row exactly as `validation.bands.residuals_text` writes it: plain scalars of ASCII word characters, a residual
 # with a decimal point, the campaign double-quoted without escapes or control characters, and `default` as an eighth
 # column on a case re-run on the default stack. The `residuals` list of
 # such lines reads ~10x faster than through the YAML parser (~100 ms of CPU, a fifth of a `train` process).
-_PLAIN = r"([0-9A-Za-z_][0-9A-Za-z_.+/-]*)"
-_WRITTEN_ROW = re.compile(rf"  - \[{_PLAIN}, {_PLAIN}, {_PLAIN}, {_PLAIN}, (-?[0-9]+\.[0-9]+), "
-                          rf'"([^"\\\x00-\x1f\x7f-\x9f\ufffe\uffff]*)", {_PLAIN}(?:, ({DEFAULT_SETTINGS}))?\]')
+_PLAIN = r"[0-9A-Za-z_][0-9A-Za-z_.+/-]*"
+_CAMPAIGN = r'[^"\\\x00-\x1f\x7f-\x9f\ufffe\uffff]*'
+
+
+def _row_form(plain: str, residual: str, campaign: str, settings: str) -> str:
+    return rf'  - \[{plain}, {plain}, {plain}, {plain}, {residual}, "{campaign}", {plain}{settings}\]'
+
+
+_WRITTEN_ROW = re.compile(_row_form(f"({_PLAIN})", r"(-?[0-9]+\.[0-9]+)", f"({_CAMPAIGN})",
+                                    f"(?:, ({DEFAULT_SETTINGS}))?"))
+# the same form, checked without reading a row (another kind's): no groups, possessive (no token can give back a
+# character the next needs, so it accepts the lines _WRITTEN_ROW does), ~0.6 against ~0.8 us a line
+_WRITTEN_FORM = re.compile(_row_form(_PLAIN + "+", r"-?[0-9]++\.[0-9]++", _CAMPAIGN + "+",
+                                     f"(?:, {DEFAULT_SETTINGS})?"))
 _YAML_STR = "tag:yaml.org,2002:str"
 
 
@@ -188,25 +215,37 @@ _RESOLVER = yaml.resolver.Resolver()
 WrittenRow = tuple[str, str, str, str, float, str, str] | tuple[str, str, str, str, float, str, str, str]
 
 
-def written_rows(text: str) -> list[WrittenRow] | None:
+def written_rows(text: str, kind: str | None = None, settings: str | None = None) -> list[WrittenRow] | None:
     """The rows of an error-band file in the writer's own format (comment lines, `residuals:`, one flow list per
-    line, each read as YAML reads it: seven columns, or eight with the settings); None when any line is not in that
-    form, so the caller parses the YAML."""
+    line, each read as YAML reads it: seven columns, or eight with the settings), of `kind` and priced on
+    `settings` only where given; None when any line is not in that form (or a kept row's plain scalar is not a
+    string to YAML), so the caller parses the YAML. The other lines are checked for the form, not read."""
     head, found, body = text.partition("\nresiduals:\n")
     if not found or not body.endswith("\n") or any(not line.startswith("#") for line in head.split("\n")):
         return None
+    # prefilters (the match's own columns decide): `, kind, ` is in every line of that kind, and `, default]` ends
+    # every line re-run on the default stack (and a seven-column row whose metric reads `default`)
+    key = f", {kind}, " if kind is not None else ""
+    end = f", {DEFAULT_SETTINGS}]" if settings == DEFAULT_SETTINGS else "]"
     rows: list[WrittenRow] = []
     plain: set[str] = set()
     for line in body[:-1].split("\n"):
+        if key not in line or not line.endswith(end):
+            if _WRITTEN_FORM.fullmatch(line) is None:
+                return None
+            continue
         match = _WRITTEN_ROW.fullmatch(line)
         if match is None:
             return None
-        case, family, stack, kind, residual, campaign, metric, settings = match.groups()
-        plain.update((case, family, stack, kind, metric))
-        if settings is None:
-            rows.append((case, family, stack, kind, float(residual), campaign, metric))
+        case, family, stack, row_kind, residual, campaign, metric, row_settings = match.groups()
+        if (kind is not None and row_kind != kind) or (settings is not None
+                                                       and (row_settings or CASE_SETTINGS) != settings):
+            continue
+        plain.update((case, family, stack, row_kind, metric))
+        if row_settings is None:
+            rows.append((case, family, stack, row_kind, float(residual), campaign, metric))
         else:
-            rows.append((case, family, stack, kind, float(residual), campaign, metric, settings))
+            rows.append((case, family, stack, row_kind, float(residual), campaign, metric, row_settings))
     return rows if all(_yaml_reads_as_str(token) for token in plain) else None
 
 
@@ -298,16 +337,21 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
     kind's cases hold fewer than 2 campaigns (`no_band_basis` says why)."""
     if stack is None and kind == "serving":  # None: the default stack, of its class (trtllm)
         stack = DEFAULT_SERVING_STACK
-    pool, priced = _settings_pool(load_residuals() if residuals is None else residuals, kind, metric,
-                                  band_settings(kind, stack))
+    settings = band_settings(kind, stack)
+    pool, priced = _settings_pool(stored_residuals(kind, metric, settings) if residuals is None else residuals, kind,
+                                  metric, settings)
     family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
     held = ", ".join(sorted({r.family for r in pool if r.kind == kind}))  # the pool's families, said in the basis
+    # a facility figure runs no software stack (FACILITY_STACK): its basis names none (hU41: "any stack" on IT power)
+    stacked = kind != "facility"
+    any_stack, of_class = (", any stack", f" of stack class {cls}") if stacked else ("", "")
     tiers = (
-        (lambda r: r.family == family and r.stack == cls and r.kind == kind, f"{family}, stack class {cls}"),
-        (lambda r: r.family == family and r.kind == kind, f"{family}, any stack ({few} of {family} {label} cases "
-                                                            f"of stack class {cls})"),
-        (lambda r: r.kind == kind, f"any accelerator, any stack ({few} of {family} {label} cases; the cases' "
+        (lambda r: r.family == family and r.stack == cls and r.kind == kind,
+         f"{family}, stack class {cls}" if stacked else family),
+        (lambda r: r.family == family and r.kind == kind, f"{family}{any_stack} ({few} of {family} {label} cases"
+                                                            f"{of_class})"),
+        (lambda r: r.kind == kind, f"any accelerator{any_stack} ({few} of {family} {label} cases; the cases' "
                                    f"families: {held})"),
     )
     for match, basis in tiers:
@@ -336,7 +380,7 @@ def no_band_basis(kind: str, metric: str = "throughput", residuals: tuple[Residu
     range says nothing of a new campaign's bias (its min..max holds a new campaign's case with probability
     (K - 1) / (K + 1) = 0 at K = 1)."""
     label = _metric_label(kind, metric)
-    found = [r for r in (load_residuals() if residuals is None else residuals)
+    found = [r for r in (load_residuals(kind, CASE_SETTINGS) if residuals is None else residuals)
              if r.kind == kind and r.metric == metric and r.settings == CASE_SETTINGS]
     if not found:
         return f"no validation campaign measures {label} answers"
@@ -360,8 +404,10 @@ def band_and_basis(accelerator: str, stack: str | None, kind: str, metric: str =
 @lru_cache(maxsize=256)
 def stored_band_and_basis(accelerator: str, stack: str | None, kind: str, metric: str) -> tuple[ErrorBand | None,
                                                                                                   str]:
-    """`band_and_basis` on the stored residuals (`validation.bands.write_error_bands` clears it with them)."""
-    return band_and_basis(accelerator, stack, kind, metric, load_residuals())
+    """`band_and_basis` on the stored residuals (`validation.bands.write_error_bands` clears it with them), of those
+    only the rows it can use (`stored_residuals`, `no_band_basis`'s)."""
+    band = error_band(accelerator, stack, kind, None, metric)
+    return band, band.basis if band is not None else no_band_basis(kind, metric)
 
 
 def envelope(bands: Sequence[ErrorBand | None], what: str) -> ErrorBand | None:
@@ -392,8 +438,14 @@ def parts_band(accelerators: Sequence[str], stack: str | None, kind: str, metric
 
 
 def _preset_of(device: str) -> str:
-    """A part's catalog name (a copy or what-if file: its preset's, as `train` bands it); other devices as named."""
+    """A part's catalog name (a copy or what-if file: its preset's, as `train` bands it; a system: its
+    accelerator's, hU41: a plan's meta-genai-roce-24k pool was named as an accelerator family); other devices (a
+    video ASIC, a CPU pool) as named."""
     try:
         return load_accelerator(device).catalog_name
-    except InputError:  # a video ASIC, a CPU pool, a system name: banded (or not) by its name
+    except InputError:
+        pass
+    try:
+        return load_accelerator(load_system(device).accelerator).catalog_name
+    except InputError:  # a video ASIC, a CPU pool: banded (or not) by its name
         return device
