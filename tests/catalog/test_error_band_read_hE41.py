@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from infraplan.catalog import error_band_rows as rows_module
 from infraplan.catalog import error_bands as eb
 from infraplan.catalog.error_bands import CASE_SETTINGS, DEFAULT_SETTINGS, Residual
 from infraplan.validation.bands import residuals_text
@@ -141,5 +142,5 @@ def test_the_form_check_accepts_the_lines_the_reader_reads(rows: list[Residual])
             row.replace("s1", "-s") + "]",
             row.replace("hopper", "hop per") + "]", row.replace("0.1000", "1.") + "]", row.replace("s1", "") + "]"]
     for line in good + near:
-        assert bool(eb._WRITTEN_FORM.fullmatch(line)) == bool(eb._WRITTEN_ROW.fullmatch(line)), line
-    assert sum(bool(eb._WRITTEN_ROW.fullmatch(line)) for line in near) == 4 and len(good) == len(rows)
+        assert bool(rows_module._WRITTEN_FORM.fullmatch(line)) == bool(rows_module._WRITTEN_ROW.fullmatch(line)), line
+    assert sum(bool(rows_module._WRITTEN_ROW.fullmatch(line)) for line in near) == 4 and len(good) == len(rows)
