@@ -145,7 +145,8 @@ def _write_text(path: str, text: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
-def _plot(result: ScalingResult, path: str) -> None:
+def _plot(result: ScalingResult, path: str, device: str) -> None:
+    """The scaling chart; `device`: what its axes call one accelerator (`_output.device_word`), as the tables."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -157,13 +158,13 @@ def _plot(result: ScalingResult, path: str) -> None:
     gpus = [g for g, _ in points]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=gpus, y=[b.tokens_per_s_per_gpu for _, b in points],
-                             name="tokens/s per GPU"), secondary_y=False)
+                             name=f"tokens/s per {device}"), secondary_y=False)
     fig.add_trace(go.Scatter(x=gpus, y=[b.mfu * 100 for _, b in points], name="MFU (%)"),
                   secondary_y=True)
-    fig.update_xaxes(type="log", title_text="GPUs")
-    fig.update_yaxes(title_text="tokens/s per GPU", secondary_y=False)
+    fig.update_xaxes(type="log", title_text=f"{device}s")  # "GPUs" on an MTIA rack read wrong (hY41)
+    fig.update_yaxes(title_text=f"tokens/s per {device}", secondary_y=False)
     fig.update_yaxes(title_text="MFU (%)", secondary_y=True)
-    fig.update_layout(title=f"{result.model} on {result.system}: best plan per GPU count")
+    fig.update_layout(title=f"{result.model} on {result.system}: best plan per {device} count")
     html = fig.to_html(include_plotlyjs=True, full_html=True)
     write_atomically(path, lambda tmp: _write_text(tmp, html), "--plot")
 
@@ -218,7 +219,7 @@ def search(
     else:
         result = ScalingResult.from_searches(results)
         if plot:
-            _plot(result, plot)
+            _plot(result, plot, device_word(system))
     guarded = all(r.mfu_guard for r in results)
     emit(result, as_json, lambda shown: render_search(shown, guarded, device_word(system)))
 

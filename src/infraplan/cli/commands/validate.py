@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
+from rich.console import JustifyMethod
 from rich.table import Table
 
-from infraplan.cli.commands._output import add_id_column, console, emit, fmt_num, fmt_percent, fmt_rate
+from infraplan.cli.commands._output import console, emit, fmt_num, fmt_percent, fmt_rate
 from infraplan.cli.options import JsonFlag
 from infraplan.validation.results import ValidationReport, ValidationSection
 from infraplan.validation.runner import run_validation
@@ -21,18 +23,49 @@ def _value(metric: str, value: float) -> str:
     return fmt_percent(value) if metric == "mfu" else f"{value:.1f}"
 
 
+Column = tuple[str, dict[str, Any]]
+"""A table column: its header and Rich's `Table.add_column` settings."""
+
+
+def _number_column(header: str, cells: list[str], justify: JustifyMethod = "left") -> Column:
+    """A column of numbers ("+11.1 %", "1,394"): never wrapped, folded nor cut; the text columns give way."""
+    return header, {"justify": justify, "no_wrap": True, "min_width": max([len(header), *(len(c) for c in cells)])}
+
+
+def _case_table(title: str, metric: dict[str, Any], columns: list[Column], rows: Sequence[tuple[str, ...]]) -> Table:
+    """The table of cases (rows: id, metric, then `columns`): each id on one line in its own column where the
+    console has the width, else each id on its own line above its metric in one "case / metric" column, folded
+    (at spaces, then inside an id) to the width the numbers leave. At 80 columns (Rich's width for a pipe or a
+    file: `validate > out.txt`) the uncut id column pushed error and gated off every table, and at 100 the serving
+    table's 53-character ids did (hY41, session 41)."""
+    ids = ("case", {"no_wrap": True, "min_width": max(len(r[0]) for r in [("case",), *rows])})
+    table = _table(title, [ids, ("metric", metric), *columns], rows)
+    unbounded = console.options.update_width(sys.maxsize)  # the table's own minimum, not one squeezed to fit
+    if console.measure(table, options=unbounded).minimum <= console.width:
+        return table
+    return _table(title, [("case / metric", {"overflow": "fold"}), *columns],
+                  [(f"{r[0]}\n{r[1]}" if r[1] else r[0], *r[2:]) for r in rows])
+
+
+def _table(title: str, columns: list[Column], rows: Sequence[tuple[str, ...]]) -> Table:
+    table = Table(title=title, expand=False)
+    for header, settings in columns:
+        table.add_column(header, **settings)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def render_validation(report: ValidationReport) -> None:
-    table = Table(title="infraplan validation: training cases (published measurements)", expand=False)
-    add_id_column(table, "case", (r.id for r in report.cases))
+    rows = [(r.id, _UNITS[r.metric], _value(r.metric, r.published), _value(r.metric, r.predicted),
+             f"{r.error * 100:+.1f} %", r.plan_source, "yes" if r.gated else "no (known gap)") for r in report.cases]
     # the metric wraps at its words and gated's "no (known gap)" in three lines: as an id and one line they made the
     # table 104 columns wide, and Rich cut gated to "no (know" at 100 (hU41, session 41)
-    table.add_column("metric", min_width=max(len(w) for unit in _UNITS.values() for w in unit.split()))
-    for col, justify in (("published", "right"), ("predicted", "right"), ("error", "right"), ("plan", "left")):
-        table.add_column(col, justify=justify, min_width=len(col))  # type: ignore[arg-type]
-    table.add_column("gated", min_width=len("gated"), max_width=len("(known"))
-    for r in report.cases:
-        table.add_row(r.id, _UNITS[r.metric], _value(r.metric, r.published), _value(r.metric, r.predicted),
-                      f"{r.error * 100:+.1f} %", r.plan_source, "yes" if r.gated else "no (known gap)")
+    metric = {"min_width": max(len(w) for unit in _UNITS.values() for w in unit.split())}
+    columns = [*(_number_column(col, [row[i] for row in rows], justify="right")
+                 for i, col in ((2, "published"), (3, "predicted"), (4, "error"))),
+               ("plan", {"min_width": len("plan")}), ("gated", {"min_width": len("gated"), "max_width": len("(known")})]
+    table = _case_table("infraplan validation: training cases (published measurements)", metric, columns, rows)
     console.print(table)
     s = report.summary
     console.print(f"gated cases: {s.gated_cases}, mean |error| {s.mean_abs_error * 100:.1f} %, "
@@ -78,17 +111,19 @@ def _fmt(value: Any) -> str:
 
 
 def render_section(name: str, section: ValidationSection) -> None:
-    table = Table(title=f"infraplan validation: {name}", expand=False)
-    add_id_column(table, "case", (r.id for r in section.cases))
+    rows = [(r.id, r.metric or "", _fmt(r.published), _fmt(r.predicted),
+             "-" if r.error is None else f"{r.error * 100:+.1f} %",
+             "yes" if r.gated in (True, None) else "no (known gap)") for r in section.cases]
     # the metric wraps: never cut like an id, it pushed error and gated off a 100-column table (facility: 42
     # characters wide; hU41, session 41)
-    table.add_column("metric", min_width=len("metric"), overflow="fold")
-    for col in ("published", "predicted", "error", "gated"):
-        table.add_column(col, min_width=len(col))
-    for r in section.cases:
-        table.add_row(r.id, r.metric or "", _fmt(r.published), _fmt(r.predicted),
-                      "-" if r.error is None else f"{r.error * 100:+.1f} %",
-                      "yes" if r.gated in (True, None) else "no (known gap)")
+    columns: list[Column] = []
+    for i, col in ((2, "published"), (3, "predicted")):
+        words = any(isinstance(getattr(r, col), str) for r in section.cases)  # custom silicon: "MTIA best on ..."
+        columns.append((col, {"min_width": len(col), "overflow": "fold"}) if words else
+                       _number_column(col, [row[i] for row in rows]))
+    columns += [_number_column("error", [row[4] for row in rows]), ("gated", {"min_width": len("gated")})]
+    table = _case_table(f"infraplan validation: {name}", {"min_width": len("metric"), "overflow": "fold"}, columns,
+                        rows)
     console.print(table)
     s = section.summary
     parts = [f"{k}: {_fmt(v * 100 if 'error' in k and isinstance(v, float) else v)}"
