@@ -153,8 +153,9 @@ def _plot(result: ScalingResult, path: str, device: str) -> None:
     points = [(p.gpus, p.best) for p in result.scaling if p.best is not None]
     if not points:  # an empty 4.8 MB chart written, exit 0 (hU41): refused, nothing written
         first = result.scaling[0]
-        raise InputError(f"--plot {path}: no GPU count of {', '.join(f'{p.gpus:,}' for p in result.scaling)} has a "
-                         f"plan that fits ({first.gpus:,} GPUs: {first.reason}); nothing written")
+        counts = ", ".join(f"{p.gpus:,}" for p in result.scaling)
+        raise InputError(f"--plot {path}: no {device} count of {counts} has a plan that fits ({first.gpus:,} "
+                         f"{device}s: {first.reason}); nothing written")
     gpus = [g for g, _ in points]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Scatter(x=gpus, y=[b.tokens_per_s_per_gpu for _, b in points],
