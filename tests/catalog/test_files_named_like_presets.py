@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.error_bands import stack_class
 from infraplan.catalog.loader import load_accelerator
-from infraplan.catalog.stacks import StackFileWarning, band_stack, load_stack
+from infraplan.catalog.stacks import StackFileWarning, load_stack
 from infraplan.training.estimate import estimate_training
 
 PLAN = dict(model="llama3-70b", system="dgx-h100-superpod", gpus=64, tp=8, pp=1, seq_len=8192, global_batch=64)

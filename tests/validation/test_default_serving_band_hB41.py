@@ -21,13 +21,13 @@ import numpy as np
 import pytest
 
 from infraplan.catalog import error_bands
+from infraplan.catalog.band_stacks import serving_band_stack
 from infraplan.catalog.error_bands import (
     CASE_SETTINGS,
     DEFAULT_SETTINGS,
     Residual,
     error_band,
     load_residuals,
-    serving_band_stack,
 )
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.serving.serving_api import estimate_serving

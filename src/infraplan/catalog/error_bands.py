@@ -73,8 +73,7 @@ from pydantic import Field, TypeAdapter
 
 from infraplan.catalog.error_band_rows import CASE_SETTINGS, DEFAULT_SETTINGS, written_rows
 from infraplan.catalog.loader import load_accelerator, load_system, safe_load_yaml
-from infraplan.catalog.stack_files import LABELS
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, load_stack
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK
 from infraplan.errors import InputError
 from infraplan.results import Result
 
@@ -218,24 +217,12 @@ def _metric_label(kind: str, metric: str) -> str:
 
 def band_settings(kind: str, stack: str | None) -> str:
     """Which residuals band an answer (module docstring, "Default stack"): a training or serving answer on its
-    kind's default stack as shipped (`stack` None or its name: `catalog.stacks.band_stack`, `serving_band_stack`; no
+    kind's default stack as shipped (`stack` None or its name: `band_stacks.band_stack`, `serving_band_stack`; no
     `--stack`, the default's name or a copy of it, the search's default) takes the cases re-run on that stack
     (`DEFAULT_SETTINGS`); every other answer the cases as their measurements ran (`CASE_SETTINGS`)."""
     if kind in DEFAULT_STACKS and stack in (None, DEFAULT_STACKS[kind]):
         return DEFAULT_SETTINGS
     return CASE_SETTINGS
-
-
-def serving_band_stack(ref: str) -> str:
-    """What a serving answer on the stack `ref` (a shipped profile's name or a YAML path: `ServingEngine.ref`) is
-    banded by: the default serving stack's name for its settings as shipped, whatever the name (a copy saved as
-    mine.yaml; `band_settings` then takes the cases re-run on it, hB41), else its engine (trtllm, vllm, sglang), the
-    class the cases' own residuals are labelled by, as before."""
-    stack = load_stack(ref)
-    shipped = load_stack(DEFAULT_SERVING_STACK)
-    if stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS)):
-        return DEFAULT_SERVING_STACK
-    return stack.serving.engine if stack.serving is not None else stack.stack_class
 
 
 def _settings_pool(residuals: tuple[Residual, ...], kind: str, metric: str, settings: str) -> tuple[list[Residual],

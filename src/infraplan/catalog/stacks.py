@@ -72,8 +72,8 @@ from infraplan.catalog.output_files import shown_path
 from infraplan.catalog.schemas import Spec
 from infraplan.catalog.serving_profile import FractionRule as FractionRule
 from infraplan.catalog.serving_profile import ServingProfile as ServingProfile
-from infraplan.catalog.stack_files import LABELS, named_like_preset
 from infraplan.catalog.stack_files import StackFileWarning as StackFileWarning
+from infraplan.catalog.stack_files import named_like_preset
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
 
@@ -373,27 +373,6 @@ def _refuse_other_kind(ref: str, data: dict[str, object]) -> None:
     if other:
         raise InputError(f"stack file {shown_path(ref)}: this is {other} file, not a stack file (a stack file says "
                          f"kind: training or serving); give it to --system")
-
-
-def band_stack(stack: Stack) -> str:
-    """What error bands and the published-MFU ceiling class a training stack by (`catalog.error_bands.stack_class`):
-    a shipped stack's name (the stored residuals are labelled by it), a user's file its `stack_class` field (its
-    file name said nothing: a copy of nemo-26.04 named mine.yaml took the any-stack band as "stack class mine").
-    The default training stack's name only for its settings as shipped (with its model recipe), whatever the name (a
-    copy saved as mine.yaml): its answers take the default-stack band (`catalog.error_bands.band_settings`, hB40);
-    the same name with other settings (--sharp, offloaded layers, a Stack built in code) its class."""
-    if stack.name == DEFAULT_TRAINING_STACK or stack.name not in list_stacks():
-        return DEFAULT_TRAINING_STACK if _default_settings(stack) else stack.stack_class
-    return stack.name
-
-
-def _default_settings(stack: Stack) -> bool:
-    """Whether `stack` has every setting of the default training stack as shipped (its recipe for the model the
-    stack carries one of included); labels aside, as `stack_files.named_like_preset` compares."""
-    shipped = load_stack(DEFAULT_TRAINING_STACK)
-    if stack.recipe_model is not None:
-        shipped = stack_for_model(shipped, stack.recipe_model)
-    return stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS))
 
 
 def resolve_stack(stack: str | Stack | None, kind: StackKind, model: str | None = None) -> Stack:

@@ -67,7 +67,8 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band, serving_band_stack
+from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload

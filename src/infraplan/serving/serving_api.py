@@ -20,7 +20,8 @@ from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.error_bands import error_band, no_band_basis, serving_band_stack
+from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.model_config import ModelConfigWarning, TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload

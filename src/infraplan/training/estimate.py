@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
+from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.error_bands import ErrorBand, Residual, error_band, load_residuals
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key, recipe_note
 from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo

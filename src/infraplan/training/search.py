@@ -24,7 +24,6 @@ the K-th best step time, the rest only when `Found.best` needs them.
 
 from __future__ import annotations
 
-import ctypes
 import shlex
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ import numpy as np
 
 from infraplan.budget import require_memory
 from infraplan.catalog import load_model
+from infraplan.catalog.band_stacks import band_stack
 from infraplan.catalog.error_bands import ErrorBand
 from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.loader import is_what_if
@@ -40,7 +40,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.model_recipes import recipe_key
 from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.schemas import System
-from infraplan.catalog.stacks import Stack, band_stack, resolve_stack
+from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
@@ -49,6 +49,7 @@ from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
+from infraplan.training.freed_heap import keep_freed_heap
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
 from infraplan.training.plan import PlanArrays
@@ -89,39 +90,6 @@ BOUND_ROWS = 1 << 18
 # vs 2.5; 20 plans 5.3 vs 3.3 and 8.0 vs 6.3; 40 plans 8.0 vs 6.4 and 7.9 vs 11.8: the array's cost is mostly per
 # call, the float path's per plan)
 FEW_PLANS = 20
-
-
-# glibc malloc: keep up to this many freed bytes in the heap, and serve blocks below 32 MiB from it (see
-# `keep_freed_heap`)
-KEEP_FREED_HEAP_BYTES = 256 << 20
-_HEAP_MMAP_THRESHOLD_BYTES = 32 << 20  # glibc's largest mmap threshold on 64-bit (DEFAULT_MMAP_THRESHOLD_MAX)
-_HEAP_KEPT: list[bool] = []  # set once per process
-
-
-def keep_freed_heap() -> None:
-    """Let the search's grid temporaries come back from the heap instead of fresh zeroed pages (glibc only; once).
-
-    A search allocates and frees a few dozen (ZeRO, pairs, rows) float64 grids of ~1-8 MB per block. glibc serves
-    such blocks by mmap until one is freed, then from the heap, but trims the heap top back to the kernel once
-    more than twice the largest freed block is free (mallopt(3), M_MMAP_THRESHOLD / M_TRIM_THRESHOLD dynamic
-    adjustment), so every search faulted its ~30 MB of temporaries in again: ~5,700 page faults and a quarter of
-    GPT-3's search time (CPU seconds, 4,096 H100: 37 ms -> 26 ms with the heap kept; peak RSS unchanged, 90 MB).
-    Fixing both thresholds keeps up to KEEP_FREED_HEAP_BYTES of freed memory for the next grid (process-wide: a
-    process that searched holds its peak heap). Elsewhere (no glibc) nothing changes.
-    """
-    if _HEAP_KEPT:
-        return
-    _HEAP_KEPT.append(True)
-    try:
-        libc = ctypes.CDLL(None)
-        mallopt = libc.mallopt
-        gnu = bool(libc.gnu_get_libc_version)  # glibc's own symbol: another libc's mallopt takes other codes
-    except (OSError, AttributeError, TypeError):  # no C library by that name (Windows), or not glibc's
-        return
-    if gnu:
-        m_trim_threshold, m_mmap_threshold = -1, -3  # glibc malloc.h
-        mallopt(m_mmap_threshold, _HEAP_MMAP_THRESHOLD_BYTES)
-        mallopt(m_trim_threshold, KEEP_FREED_HEAP_BYTES)
 
 
 def enumerate_plans(shape: TransformerShape, gpus: int, seq_len: int, global_batch: int,

@@ -2,18 +2,17 @@
 
 The 24 `llm-inference` rows of MLPerf Inference v5.1 (mlcommons/inference_results_v5.1; rows H076-H134 of our
 frontier_measured.csv: DeepSeek-R1 nvfp4 on B200 by TensorRT-LLM; Llama 3.1 405B nvfp4 on B200 and fp8 on H200; Llama
-2 70B nvfp4 on B200 and fp8 on MI300X by vLLM; Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and fp8
-on H200; Offline, Server and Interactive) are the cases of `cases/inference_frontier.yaml`, each with its row id,
-source, stack and what it assumes. They run
-through the runner of the v4.1 set (`validation.inference.run_inference_case`): offline = every sample at t=0, the
-dataset repeated in whole passes as LoadGen sizes its Offline query (>= 1.1 x 600 s at the run's own rate, Round
-11); server and interactive = the highest Poisson rate whose p99 TTFT and TPOT meet the row's limits and whose
-samples over each limit stay within LoadGen's early-stopping bound (bisection, Round 11), scored as LoadGen scores
-it (completed tokens/s, `validation.loadgen`, Round 10). The case file states the rules: one deployment rule
-per model family (`dense_rule_tp` for dense models and MoE models that fit a GPU; wide EP with attention DP for
-DeepSeek-R1), one profile per serving stack (trtllm-0.x, vllm-0.x), the MLPerf datasets' length distributions as
-ASSUMPTIONS with a confidence grade, and no front-end time per request (LoadGen drives the engine in-process with
-pre-tokenised samples). Every row is expressible (`AWAITING` lists none).
+2 70B nvfp4 on B200 and fp8 on MI300X by vLLM; Mixtral 8x7B fp8 on H200 and MI300X; Llama 3.1 8B nvfp4 on B200 and
+fp8 on H200; Offline, Server and Interactive) are the cases of `cases/inference_frontier.yaml`, each with its row id,
+source, stack and what it assumes. They run through the runner of the v4.1 set (`validation.inference.
+run_inference_case`): offline = every sample at t=0, the dataset repeated in whole passes as LoadGen sizes its
+Offline query (>= 1.1 x 600 s at the run's own rate, Round 11); server and interactive = the highest Poisson rate
+whose p99 TTFT and TPOT meet the row's limits and whose samples over each limit stay within LoadGen's early-stopping
+bound (bisection, Round 11), scored as LoadGen scores it (completed tokens/s, `validation.loadgen`, Round 10). The
+case file states the rules: one deployment rule per model family (`dense_rule_tp` for dense models and MoE models
+that fit a GPU; wide EP with attention DP for DeepSeek-R1), one profile per serving stack (trtllm-0.x, vllm-0.x), the
+MLPerf datasets' length distributions as ASSUMPTIONS with a confidence grade, and no front-end time per request
+(LoadGen drives the engine in-process with pre-tokenised samples). Every row is expressible (`AWAITING` lists none).
 
 The naive baseline (issue 12: the model must beat the best constant fitted to the set itself): a roofline with one
 fitted efficiency, as the other serving sets use. At efficiency 1 a request costs the larger of its FLOPs

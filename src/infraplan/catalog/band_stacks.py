@@ -1,0 +1,44 @@
+"""Which stack an answer's error band is keyed by (`catalog.error_bands`): a training answer by its stack's name or
+class, a serving answer by the default serving stack or its engine; an answer on its kind's default stack as
+shipped, whatever the file is called, is named as that stack so that `error_bands.band_settings` gives it the
+cases re-run on the default stack (hB40, hB41).
+"""
+
+from __future__ import annotations
+
+from infraplan.catalog.model_recipes import stack_for_model
+from infraplan.catalog.stack_files import LABELS
+from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, Stack, list_stacks, load_stack
+
+
+def band_stack(stack: Stack) -> str:
+    """What error bands and the published-MFU ceiling class a training stack by (`catalog.error_bands.stack_class`):
+    a shipped stack's name (the stored residuals are labelled by it), a user's file its `stack_class` field (its
+    file name said nothing: a copy of nemo-26.04 named mine.yaml took the any-stack band as "stack class mine").
+    The default training stack's name only for its settings as shipped (with its model recipe), whatever the name (a
+    copy saved as mine.yaml): its answers take the default-stack band (`catalog.error_bands.band_settings`, hB40);
+    the same name with other settings (--sharp, offloaded layers, a Stack built in code) its class."""
+    if stack.name == DEFAULT_TRAINING_STACK or stack.name not in list_stacks():
+        return DEFAULT_TRAINING_STACK if _default_settings(stack) else stack.stack_class
+    return stack.name
+
+
+def _default_settings(stack: Stack) -> bool:
+    """Whether `stack` has every setting of the default training stack as shipped (its recipe for the model the
+    stack carries one of included); labels aside, as `stack_files.named_like_preset` compares."""
+    shipped = load_stack(DEFAULT_TRAINING_STACK)
+    if stack.recipe_model is not None:
+        shipped = stack_for_model(shipped, stack.recipe_model)
+    return stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS))
+
+
+def serving_band_stack(ref: str) -> str:
+    """What a serving answer on the stack `ref` (a shipped profile's name or a YAML path: `ServingEngine.ref`) is
+    banded by: the default serving stack's name for its settings as shipped, whatever the name (a copy saved as
+    mine.yaml; `band_settings` then takes the cases re-run on it, hB41), else its engine (trtllm, vllm, sglang), the
+    class the cases' own residuals are labelled by, as before."""
+    stack = load_stack(ref)
+    shipped = load_stack(DEFAULT_SERVING_STACK)
+    if stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS)):
+        return DEFAULT_SERVING_STACK
+    return stack.serving.engine if stack.serving is not None else stack.stack_class
