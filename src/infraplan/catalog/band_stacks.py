@@ -7,7 +7,7 @@ cases re-run on the default stack (hB40, hB41).
 from __future__ import annotations
 
 from infraplan.catalog.model_recipes import stack_for_model
-from infraplan.catalog.stack_files import LABELS
+from infraplan.catalog.stack_files import same_settings
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, Stack, list_stacks, load_stack
 
 
@@ -29,7 +29,7 @@ def _default_settings(stack: Stack) -> bool:
     shipped = load_stack(DEFAULT_TRAINING_STACK)
     if stack.recipe_model is not None:
         shipped = stack_for_model(shipped, stack.recipe_model)
-    return stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS))
+    return same_settings(stack, shipped)
 
 
 def serving_band_stack(ref: str) -> str:
@@ -39,6 +39,6 @@ def serving_band_stack(ref: str) -> str:
     class the cases' own residuals are labelled by, as before."""
     stack = load_stack(ref)
     shipped = load_stack(DEFAULT_SERVING_STACK)
-    if stack is shipped or stack.model_dump(exclude=set(LABELS)) == shipped.model_dump(exclude=set(LABELS)):
+    if same_settings(stack, shipped):
         return DEFAULT_SERVING_STACK
     return stack.serving.engine if stack.serving is not None else stack.stack_class

@@ -28,6 +28,16 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "dtypes_source", "zero_shard_stages_source"})
 
 
+def settings_of(stack: Any) -> dict[str, Any]:
+    """A stack's settings: everything but its labels (`LABELS`), what two stacks are compared by."""
+    return dict(stack.model_dump(exclude=set(LABELS)))
+
+
+def same_settings(stack: Any, other: Any) -> bool:
+    """Whether two stacks have the same settings, labels aside (`settings_of`)."""
+    return stack is other or settings_of(stack) == settings_of(other)
+
+
 class StackFileWarning(UserWarning):
     """A stack file named like a shipped stack with other settings, taken as `<name>-what-if`."""
 
@@ -39,7 +49,7 @@ def named_like_preset(stack: Stack, ref: str, shipped: Collection[str], load: Ca
     if label.name not in shipped:
         return stack
     preset: Any = load(label.name)
-    mine, theirs = (s.model_dump(exclude=set(LABELS)) for s in (stack, preset))
+    mine, theirs = settings_of(stack), settings_of(preset)
     differ = [key for key in mine if mine[key] != theirs[key]]
     if not differ:
         return stack
