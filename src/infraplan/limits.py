@@ -63,6 +63,14 @@ MAX_REPAIR_S = MAX_LIFETIME_YEARS * 365.25 * 86400.0
 """Failure-to-service time of a node (a scenario's `policy.repair_time`): at most the longest depreciation period
 (50 years); a node out longer than it is depreciated over is replaced, not repaired (1e300 s made the spare-node
 quantile NaN and `plan` crash)."""
+MAX_FAILURES_PER_1000_NODE_DAYS = 1e6
+"""A failure-rate file's `failures_per_1000_node_days`: 10^6, one failure of every node every 86.4 s, below the
+600 s restart of reliability.yaml's checkpoint defaults (no job on such nodes ever runs) and ~42,000x the largest
+catalog rate (rsc-1-jobs: 23.73); 1e300 overflowed `reliability`'s goodput and made `plan`'s spare-node quantile NaN
+(a traceback)."""
+MAX_PLANNED_INTERRUPTIONS_PER_DAY = 86_400.0
+"""A failure-rate file's `planned_interruptions_per_day`: one a second, below any restart (as
+MAX_FAILURES_PER_1000_NODE_DAYS); 1e300 gave `reliability` a goodput of 1.4e-298."""
 MAX_DEADLINE_S = 100 * 365.25 * 86400.0
 """A training service's `deadline` in a scenario: 100 years (3.16e9 s), twice the longest depreciation period
 (MAX_LIFETIME_YEARS) and seven times a facility's (14 years, catalog/facility/build_types.yaml): no device or

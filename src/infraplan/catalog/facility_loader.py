@@ -20,7 +20,13 @@ from infraplan.catalog.loader import load_accelerator, looks_like_path, parse_te
 from infraplan.catalog.schemas import Bytes, BytesPerS, Spec, Watts
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.errors import InputError
-from infraplan.limits import MAX_ACCELERATORS, MAX_RACK_POWER_W, MAX_SITE_POWER_W
+from infraplan.limits import (
+    MAX_ACCELERATORS,
+    MAX_FAILURES_PER_1000_NODE_DAYS,
+    MAX_PLANNED_INTERRUPTIONS_PER_DAY,
+    MAX_RACK_POWER_W,
+    MAX_SITE_POWER_W,
+)
 from infraplan.units import parse_power_w, power_text
 
 Climate = Literal["cool", "temperate", "hot"]
@@ -106,9 +112,9 @@ class FailureRate(Spec):
     """Failures per 1,000 node-days on nodes of `accelerators_per_node`, plus planned job interruptions; `counts`:
     what the rate counts (nodes found failed, or every cause that ends a job: catalog/facility/reliability.yaml)."""
 
-    failures_per_1000_node_days: Positive
+    failures_per_1000_node_days: float = Field(gt=0, le=MAX_FAILURES_PER_1000_NODE_DAYS)
     accelerators_per_node: int = Field(gt=0)
-    planned_interruptions_per_day: NonNegative = 0.0
+    planned_interruptions_per_day: float = Field(0.0, ge=0, le=MAX_PLANNED_INTERRUPTIONS_PER_DAY)
     counts: FailureCount | None = None  # a user's file may leave it unstated
     all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
     source: str

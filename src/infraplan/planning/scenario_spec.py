@@ -280,6 +280,15 @@ class PolicySpec(PlanSpec):
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 
+    @model_validator(mode="after")
+    def _rate_has_a_use(self) -> PolicySpec:
+        """`failure_rate` sizes spare nodes only (planning/pool_money.pool_spares): without `spare_probability` it
+        was read by nothing, an unknown name included."""
+        if self.failure_rate is not None and self.spare_probability is None:
+            raise ValueError("failure_rate sizes spare nodes only: give spare_probability (e.g. 0.99) with it, or "
+                             "drop it")
+        return self
+
 
 class ScenarioSpec(PlanSpec):
     name: str

@@ -30,6 +30,7 @@ detection but no repair times.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from scipy.stats import poisson
@@ -73,7 +74,11 @@ def poisson_quantile(mean: float, probability: float) -> int:
         raise InputError(f"spare probability must be in (0, 1), got {probability:g}")
     if mean <= 0.0:
         return 0
-    return int(poisson.ppf(probability, mean))
+    quantile = float(poisson.ppf(probability, mean))
+    if not math.isfinite(quantile):  # scipy's ppf gives NaN for means beyond ~1e10 nodes in repair
+        raise InputError(f"{mean:.3g} nodes expected in repair at once is beyond the spare-node quantile: lower the "
+                         "failure rate, the repair time or the pool")
+    return int(quantile)
 
 
 def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: float, repair_s: float,
