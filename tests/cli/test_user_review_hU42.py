@@ -73,3 +73,15 @@ def test_plan_refuses_a_failure_rate_that_sizes_nothing(cli: CliRun, tmp_path: P
     code, out, err = cli(["plan", str(scenario), "--json"])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "spare_probability" in err
+
+
+def test_an_empty_failure_rate_is_refused_not_taken_as_the_default() -> None:
+    """`failure_rate: ''` with spare_probability had fallen back to the accelerator's rate without a word (hU42's
+    note): an empty name is refused by the policy's schema."""
+    import pydantic
+
+    from infraplan.planning.scenario_spec import PolicySpec
+
+    with pytest.raises(pydantic.ValidationError, match="failure_rate"):
+        PolicySpec(failure_rate="", spare_probability=0.99)
+    assert PolicySpec(failure_rate="rsc-1", spare_probability=0.99).failure_rate == "rsc-1"

@@ -90,3 +90,16 @@ def test_bad_reliability_input():
         reliability_report("meta-rsc", 8, days=0)
     with pytest.raises(InputError, match="unknown failure rate"):
         job_reliability("h100-sxm", 8, 1e9, failure_rate="rsc-9")
+
+
+def test_a_job_that_never_completes_an_interval_has_goodput_zero_without_a_numpy_warning() -> None:
+    """A restart of 1,000 MTTFs: exp(1000) overflows; the limit is goodput 0, said without a RuntimeWarning (hU42)."""
+    import warnings
+
+    from infraplan.facility.reliability import goodput
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = goodput(interval_s=10.0, write_s=1.0, restart_s=1000.0, mttf_s=1.0)
+    assert float(value) == 0.0
+    assert 0.0 < float(goodput(interval_s=10.0, write_s=1.0, restart_s=1.0, mttf_s=100.0)) < 1.0

@@ -82,10 +82,12 @@ def daly_interval_s(write_s, mttf_s):
 
 
 def wall_time_factor(interval_s, write_s, restart_s, mttf_s):
-    """Expected wall time per unit of useful work under exponential failures (Daly 2006)."""
+    """Expected wall time per unit of useful work under exponential failures (Daly 2006); inf where a restart or an
+    interval spans more than ~709 MTTFs (exp overflows: the job never completes an interval, goodput 0)."""
     tau = np.asarray(interval_s, dtype=np.float64)
     m = np.asarray(mttf_s, dtype=np.float64)
-    return m * np.exp(np.asarray(restart_s) / m) * np.expm1((tau + np.asarray(write_s)) / m) / tau
+    with np.errstate(over="ignore"):  # the overflow is the answer (inf), not a fault to print
+        return m * np.exp(np.asarray(restart_s) / m) * np.expm1((tau + np.asarray(write_s)) / m) / tau
 
 
 def goodput(interval_s, write_s, restart_s, mttf_s, planned_per_s=0.0):

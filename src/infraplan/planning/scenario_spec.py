@@ -273,8 +273,8 @@ class PolicySpec(PlanSpec):
                                             "repair (planning/spares.py); omitted = no spare nodes")
     repair_time: RepairSeconds = Field(DEFAULT_REPAIR_S, description="failure to node back in service (default: an "
                                  "assumption, planning/spares.py)")
-    failure_rate: str | None = Field(None, description="reliability failure-rate preset for every pool (default: "
-                                     "the accelerator's)")
+    failure_rate: str | None = Field(None, min_length=1, description="reliability failure-rate preset for every "
+                                     "pool (default: the accelerator's)")
     electricity_usd_per_kwh: float | None = Field(None, ge=0, description="overrides every site's price")
     pue: float | None = Field(None, ge=1.0, description="overrides every site's PUE")
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
