@@ -42,6 +42,7 @@ from infraplan.catalog.facility_loader import (
     load_reliability,
 )
 from infraplan.errors import InputError
+from infraplan.facility.reliability import COUNTS_TEXT
 
 DEFAULT_REPAIR_S = 3 * 86400.0
 REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service (part swap under a "
@@ -102,8 +103,7 @@ def node_out_of_service_share(name: str, rate: FailureRate) -> tuple[float, str]
     (module docstring); a job-interruption rate without a component mix is refused."""
     per_1000 = rate.failures_per_1000_node_days
     if rate.counts != "job_interruptions":
-        counted = "node failures" if rate.counts == "node_failures" else "failures (what it counts is unstated)"
-        return 1.0, f"{name}: {per_1000:g} {counted} per 1,000 node-days, used as is"
+        return 1.0, f"{name}: {per_1000:g} {COUNTS_TEXT[rate.counts]} per 1,000 node-days, used as is"
     mix = load_reliability().component_mix
     if name not in mix.failure_rates:
         partner = [k for k, r in load_reliability().failure_rates.items() if r.all_causes == name]
