@@ -98,6 +98,24 @@ MAX_DEVICE_POWER_W = 1e6
 """Power of one accelerator or node in a catalog or user file (`tdp_w`, `typical_power_w`, `idle_power_w`,
 `host_power_w`): 1 MW, ~430x the largest catalog TDP (rubin: 2.3 kW), ~8x a whole GB200 NVL72 rack (as
 MAX_HOST_POWER_W); `tdp_w: 1e9W` was refused only by the rack-power check."""
+MAX_DEVICE_EMBODIED_KGCO2E = 1e6
+"""Embodied carbon of one accelerator with its server share, in an accelerator file (`embodied_kgco2e_per_accelerator`):
+1,000 tCO2e, ~2,400x the largest catalog figure (b300: 417 kg, catalog/facility/hardware_costs.yaml) and ~37x a whole
+GB200 NVL72 rack (72 x 376 kg = 27 t, same file); a 1e300 figure would make every embodied total infinite."""
+MAX_WUE_L_PER_KWH = 100.0
+"""A site's water usage effectiveness (annual site water / IT energy; `wue_l_per_kwh` of a cost or cooling file): 100
+L/kWh. Evaporating away all of the IT energy as heat takes 1 kWh / 2,257 kJ/kg (water's latent heat of
+vaporisation at 100 C; ~2,430 kJ/kg at 30 C) = 1.6 L/kWh, and the industry average WUE is 1.8-1.9 L/kWh
+(catalog/facility/cooling.yaml's source, its largest figure 0.60); 100 L/kWh is ~60x the evaporative figure, a
+sanity bound, not a design (1e300 printed a water use of "inf m3/year", exit 0)."""
+MAX_MAINTENANCE_FRACTION_PER_YEAR = 1.0
+"""Maintenance per year as a share of capex (`maintenance_fraction_of_capex_per_year` of a cost file): 1, a
+maintenance bill equal to the whole hardware and building every year (the catalog's is 0.008, economics.yaml, from
+Epoch AI's 1-GW model); beyond it rebuilding yearly is cheaper than maintaining (1e300 gave an opex of "-")."""
+MAX_FACILITY_USD_PER_W = 1_000.0
+"""Facility construction per watt of critical IT load (`facility_usd_per_w` of a cost file): $1,000/W, ~67x the most
+expensive build in the catalog (Reno, 15.0 $M/MW, Cushman & Wakefield 2025, build_types.yaml): a 1 GW campus's
+building at $1 T (1e300 gave a price of "$inf/GPU-h", exit 0)."""
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]

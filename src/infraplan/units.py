@@ -133,3 +133,14 @@ def parse_duration_s(text: str | float | int) -> float:
     if not match or match.group(2) not in _SECONDS:
         raise InputError(f"cannot read duration {text!r}; expected e.g. 50ms, 2s, 12h or 60d")
     return _finite(float(match.group(1)) * _SECONDS[match.group(2)])
+
+
+def parse_duration_days(text: str | float | int) -> float:
+    """A length in days, as `--days` reads it (CLI and web, one reader): a bare number is days ('54', 54 -> 54.0); a
+    duration with its unit is converted ('2w' -> 14.0, '12h' -> 0.5, '54d' -> 54.0, '90min')."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return _finite(text)
+    try:
+        return _finite(float(str(text).strip().replace("_", "")))
+    except ValueError:
+        return parse_duration_s(text) / 86_400.0

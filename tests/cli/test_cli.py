@@ -58,7 +58,7 @@ def test_model_from_a_path_works(cli, tmp_path):
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "12"],
          "not divisible by DP x micro-batch"),
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "99999", "--seq-len", "2048", "--global-batch",
-          "8"], "has 16000 accelerators"),
+          "8"], "has 16,000 accelerators"),
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "8", "--seq-len", "2048", "--global-batch", "8",
           "--dtype", "fp8"], "no fp8"),
         (["train", "llama3-8b", "--system", "meta-rsc", "--gpus", "eight", "--seq-len", "2048", "--global-batch",

@@ -29,11 +29,11 @@ def test_recsys_on_an_mtia_says_its_figures_are_secondary(cli) -> None:
 
 def test_serve_and_serve_plan_on_an_mtia_say_its_figures_are_secondary(cli) -> None:
     code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mtia-400", "--rate", "10", "--workload", "chat",
-                          "--json"])
+                          "--stack", "vllm-0.x", "--json"])  # no stack runs on MTIA: asked (hV42)
     assert code == 0, err
     assert any("mtia-400: SECONDARY figures" in n for n in json.loads(out)["notes"])
     code, out, err = cli(["serve", "llama3-8b", "--system", "mtia-400", "--gpus", "1", "--rate", "1",
-                          "--workload", "chat", "--requests", "50", "--json"])
+                          "--stack", "vllm-0.x", "--workload", "chat", "--requests", "50", "--json"])
     assert code == 0, err
     assert any("mtia-400: SECONDARY figures" in w for w in json.loads(out)["warnings"])
     code, out, _ = cli(["serve", "llama3-8b", "--system", "h100-sxm", "--gpus", "1", "--rate", "1",
@@ -44,7 +44,8 @@ def test_serve_and_serve_plan_on_an_mtia_say_its_figures_are_secondary(cli) -> N
 def test_serve_plan_that_finds_nothing_on_an_mtia_still_labels_its_figures(cli) -> None:
     """The infeasible answer (Llama 3 8B at 10 requests/s within one 8-MTIA v2 node) printed one line and dropped the
     notes the feasible one carries."""
-    code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mtia-v2", "--rate", "10", "--workload", "chat"])
+    code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mtia-v2", "--rate", "10", "--workload", "chat",
+                          "--stack", "vllm-0.x"])
     assert code == 0, err
     assert out.startswith("no deployment found for llama3-8b")
     assert "note: mtia-v2: SECONDARY figures" in out
@@ -53,7 +54,8 @@ def test_serve_plan_that_finds_nothing_on_an_mtia_still_labels_its_figures(cli) 
 @pytest.mark.parametrize("command", ["serve", "serve-plan"])
 def test_energy_per_token_states_its_host_share(cli, command: str) -> None:
     extra = ["--gpus", "1", "--requests", "50"] if command == "serve" else []
-    code, out, err = cli([command, "llama3-8b", "--system", "mtia-300", "--rate", "2", "--workload", "chat", *extra])
+    code, out, err = cli([command, "llama3-8b", "--system", "mtia-300", "--rate", "2", "--workload", "chat", *extra,
+                          "--stack", "vllm-0.x"])
     assert code == 0, err
     row = next(line for line in out.splitlines() if "energy per output" in line)  # the label may wrap in its cell
     assert "(with host" in row or "(with host" in out.splitlines()[out.splitlines().index(row) + 1]
@@ -80,7 +82,7 @@ def test_serve_plan_says_how_many_the_output_rate_needs_when_the_limit_is_too_sm
     """Llama 3 70B at 20 requests/s on MTIA v2 (LPDDR at 204.8 GB/s; ISCA'25: "unsuitable for Llama3 70B") said only
     "no deployment within 64 accelerators meets the SLOs"; the search's own offline bound says why."""
     code, out, err = cli(["serve-plan", "llama3-70b", "--system", "mtia-v2", "--rate", "20", "--workload", "chat",
-                          "--max-gpus", "64", "--json"])
+                          "--max-gpus", "64", "--stack", "vllm-0.x", "--json"])
     assert code == 0, err
     why = json.loads(out)["why"]
     assert why.startswith("no deployment within 64 accelerators meets the SLOs: colocated, the output rate alone "
@@ -88,18 +90,26 @@ def test_serve_plan_says_how_many_the_output_rate_needs_when_the_limit_is_too_sm
     assert int(why.split("at least ")[1].split(" ")[0].replace(",", "")) > 64
 
 
-def test_a_tensorrt_llm_profile_on_a_part_it_does_not_run_on_is_named(cli) -> None:
-    code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mi300x", "--rate", "5", "--workload", "chat",
-                          "--json"])
+def test_a_part_tensorrt_llm_does_not_run_on_gets_its_vendors_stack(cli) -> None:
+    """serve-plan on MI300X without --stack priced TensorRT-LLM's profile with a note that it does not run there; it
+    now runs vllm-0.x, AMD's default (vllm-0.x.yaml `default_on`), says so, and is the --stack vllm-0.x answer
+    (hV42); --stack trtllm-0.x there is refused in one line."""
+    args = ["serve-plan", "llama3-8b", "--system", "mi300x", "--rate", "5", "--workload", "chat", "--json"]
+    code, out, err = cli(args)
     assert code == 0, err
-    assert any("NVIDIA's TensorRT-LLM, which does not run on mi300x (AMD)" in n for n in json.loads(out)["notes"])
-    code, out, err = cli(["serve-plan", "llama3-8b", "--system", "mi300x", "--rate", "5", "--workload", "chat",
-                          "--stack", "vllm-0.x", "--json"])
+    default = json.loads(out)
+    assert default["stack"] == "vllm-0.x"
+    assert default["notes"][0].startswith("no --stack: priced on vllm-0.x, the stack AMD parts run by default")
+    code, out, err = cli([*args, "--stack", "vllm-0.x"])
     assert code == 0, err
-    assert not any("TensorRT-LLM" in n for n in json.loads(out)["notes"])
+    asked = json.loads(out)
+    assert asked["deployment"] == default["deployment"] and asked["gpus"] == default["gpus"]
+    assert asked["notes"] == default["notes"][1:]
+    code, out, err = cli([*args, "--stack", "trtllm-0.x"])
+    assert code == 2 and not out and err.count("\n") == 1 and "built for them" in err and "mi300x (AMD)" in err
     code, out, _ = cli(["serve-plan", "llama3-8b", "--system", "h100-sxm", "--rate", "5", "--workload", "chat",
                         "--json"])
-    assert json.loads(out)["notes"] == []
+    assert json.loads(out)["notes"] == [] and json.loads(out)["stack"] == "trtllm-0.x"
 
 
 def test_recsys_says_in_one_line_when_its_slo_cannot_be_met(cli) -> None:
@@ -119,7 +129,8 @@ def test_serve_and_serve_plan_on_an_mtia_say_accelerators_not_gpus(cli, command:
     """`serve` printed "per GPU" (throughput, KV cache, power) and serve-plan's alternatives a "GPUs" column for an
     MTIA; the human output now says "accelerator(s)" (the JSON field names stay)."""
     extra = ["--gpus", "1", "--requests", "50"] if command == "serve" else []
-    code, out, err = cli([command, "llama3-8b", "--system", "mtia-300", "--rate", "2", "--workload", "chat", *extra])
+    code, out, err = cli([command, "llama3-8b", "--system", "mtia-300", "--rate", "2", "--workload", "chat", *extra,
+                          "--stack", "vllm-0.x"])
     assert code == 0, err
     assert "GPU" not in out
     if command == "serve":

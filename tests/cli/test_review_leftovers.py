@@ -17,7 +17,7 @@ def test_a_job_beyond_its_system_names_the_accelerator_preset_in_one_message(cli
         assert code == 2 and not out.strip() and err.count("\n") == 1
         errors.append(err)
     assert len(set(errors)) == 1
-    assert "meta-rsc has 16000 accelerators (the accelerator preset a100-80gb takes any count)" in errors[0]
+    assert "meta-rsc has 16,000 accelerators (the accelerator preset a100-80gb takes any count)" in errors[0]
     code, _, err = cli(["reliability", "--system", "a100-80gb", "--gpus", "99999"])  # which it does
     assert code == 0, err
 

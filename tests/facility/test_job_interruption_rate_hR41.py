@@ -82,7 +82,7 @@ def test_the_command_names_the_rate_and_refuses_an_unknown_count(tmp_path: Path,
     assert data["failure_rate_counts"] == "node_failures"
     assert any("(--failure-rate rsc-1-jobs)" in n for n in data["notes"])
     assert main(["reliability", "--system", "meta-rsc", "--gpus", "1024", "--failure-rate", "rsc-1-jobs"]) == 0
-    assert "23.73 job interruptions per 1,000 node-days" in " ".join(capsys.readouterr().out.split())
+    assert "23.73 job interruptions per 1,000 8-GPU node-days" in " ".join(capsys.readouterr().out.split())
     bad = tmp_path / "bad.yaml"
     bad.write_text("failures_per_1000_node_days: 4\naccelerators_per_node: 8\ncounts: crashes\nsource: x\n")
     assert main(["reliability", "--system", "meta-rsc", "--gpus", "8", "--failure-rate", str(bad)]) == 2

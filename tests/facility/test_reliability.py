@@ -84,7 +84,7 @@ def test_component_mix_keeps_the_total_and_the_llama3_shares():
 
 
 def test_bad_reliability_input():
-    with pytest.raises(InputError, match="has 16000"):
+    with pytest.raises(InputError, match="has 16,000"):
         reliability_report("meta-rsc", 20000)
     with pytest.raises(InputError, match="days"):
         reliability_report("meta-rsc", 8, days=0)

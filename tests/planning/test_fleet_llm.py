@@ -23,6 +23,7 @@ from infraplan.serving.capacity import search_capacity
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet-mix.yaml"
 CHAT_70B = {"name": "chat", "kind": "llm", "model": "llama3-70b", "workload": "chat", "rate": 50}
 CHAT_8B = {"name": "chat", "kind": "llm", "model": "llama3-8b", "workload": "chat", "rate": 200}
+CHAT_8B_VLLM = {**CHAT_8B, "stack": "vllm-0.x"}  # on MTIA: no shipped stack runs there by default (hV42)
 
 
 def spec(services, pools, **kw) -> FleetSpec:
@@ -69,11 +70,11 @@ def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(c
     so 301 available hold 150 of them); each pool's row is serve-plan's answer at that pool's share."""
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2",
                                                                       "available": 301}]
-    r = plan_fleet(spec([CHAT_8B], pools))
+    r = plan_fleet(spec([CHAT_8B_VLLM], pools))
     rows = {a["pool"]: a for a in r.assignment}
     assert set(rows) == {"h100", "v2"} and rows["h100"]["devices"] <= 4
     assert sum(a["served"] for a in r.assignment) == pytest.approx(200.0)
-    v2 = llm_option(FleetSpec.model_validate({"services": [CHAT_8B], "pools": pools}).services[0], "mtia-v2",
+    v2 = llm_option(FleetSpec.model_validate({"services": [CHAT_8B_VLLM], "pools": pools}).services[0], "mtia-v2",
                     "asic")
     assert v2["unit_devices"] == 2 and rows["v2"]["devices"] % 2 == 0
     for row in r.assignment:  # serve-plan at the share, within the accelerators the MILP gave the pool
@@ -86,7 +87,7 @@ def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(c
 
 def test_the_replica_milp_matches_brute_force() -> None:
     pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2"}]
-    s = spec([CHAT_8B], pools)
+    s = spec([CHAT_8B_VLLM], pools)
     r = plan_fleet(s)
     opts = [llm_option(s.services[0], "h100-sxm", "gpu"), llm_option(s.services[0], "mtia-v2", "asic")]
 
@@ -185,7 +186,7 @@ def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pyte
     assert _llm_point({**row, "disaggregated": True, "prefill_replicas": 2}) == "3 × TP8 PP1 fp8, 2 prefill"
 
     dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", max_batch=128, disaggregated=False,
-                          prefill_replicas=1, decode_replicas=3)
+                          prefill_replicas=1, decode_replicas=3, attention_dp=1, prefill=None, decode=None)
     answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None)
     monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
     svc = PlanService(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=1.0)

@@ -12,24 +12,25 @@ from __future__ import annotations
 import pytest
 
 from infraplan.catalog import load_model
-from infraplan.catalog.model_config_quantization import checkpoint_quantization, linear_kinds
+from infraplan.catalog.model_config_quantization import checkpoint_quantization, kind_modules, linear_kinds
 
 
 @pytest.mark.parametrize(("model", "kinds"), [
-    ("deepseek-v3", ("attention", "dense_mlp", "shared_experts", "routed_experts")),
-    ("mixtral-8x7b", ("attention", "routed_experts")),
-    ("llama3-8b", ("attention", "dense_mlp")),
+    ("deepseek-v3", ("attention", "attention_output", "dense_mlp", "shared_experts", "routed_experts")),
+    ("mixtral-8x7b", ("attention", "attention_output", "routed_experts")),
+    ("llama3-8b", ("attention", "attention_output", "dense_mlp")),
 ])
 def test_the_linear_kinds_are_the_published_configs(model: str, kinds: tuple[str, ...]) -> None:
     assert linear_kinds(load_model(model)) == kinds
 
 
 def test_a_quantised_dense_mlp_beside_the_experts_is_not_the_experts_scope() -> None:
-    """DeepSeek-V3 with attention and the shared expert skipped but its dense layers quantised: a split the reader
-    does not model (not "experts only": the 3 dense layers would be priced at bf16)."""
+    """DeepSeek-V3 with attention and the shared expert skipped but its dense layers quantised: not "experts only"
+    (the 3 dense layers would be priced at bf16) but the per-kind scope of the dense MLP and the routed experts
+    (hW42; it had been a split not modelled)."""
     quant = {"quant_method": "gptq", "bits": 4, "modules_to_not_convert": ["self_attn", "shared_experts"]}
-    fmt, scope, why = checkpoint_quantization({"quantization_config": quant}, linear_kinds(load_model("deepseek-v3")))
-    assert (fmt, scope) == ("", "") and "dense_mlp" not in why.split("left unquantised")[1] and why, why
+    fmt, scope, why = checkpoint_quantization({"quantization_config": quant}, kind_modules(load_model("deepseek-v3")))
+    assert (fmt, scope, why) == ("int4", "dense_mlp+routed_experts", "")
 
 
 @pytest.mark.parametrize(("quant", "stored"), [

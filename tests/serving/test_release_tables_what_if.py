@@ -15,8 +15,10 @@ import yaml
 
 import infraplan
 from infraplan.catalog import load_accelerator
+from infraplan.errors import InputError
 from infraplan.serving import block_fp8_gemm, release_tables
 from infraplan.serving.capacity import search_capacity
+from infraplan.serving.engines import load_engine, stack_on_accelerator
 from infraplan.serving.serving_api import estimate_serving
 
 STACKS = Path(infraplan.__file__).parent / "validation" / "data" / "stacks"
@@ -110,21 +112,22 @@ def test_what_if_notes_lists_figures_tables_and_an_inherited_price(parts: dict[s
     got = release_tables.what_if_notes(mtia, "vllm-0.x")
     assert got[0] == f"mtia-v2: {mtia.figures_note}" and len(got) == 2  # and its source's use (recommendation):
     assert got[1].startswith("mtia-v2 is described by its source for ranking and recommendation inference")
-    assert release_tables.what_if_notes(mtia, None)[2].startswith("trtllm-0.x is NVIDIA's TensorRT-LLM")
+    assert release_tables.what_if_notes(mtia, None) == got  # which stack runs on it: `serving.engines` (hV42)
 
 
-@pytest.mark.parametrize("stack", [None, "trtllm-0.x", "trtllm-1.2.0", TRTLLM,
+@pytest.mark.parametrize("stack", ["trtllm-0.x", "trtllm-1.2.0", TRTLLM,
                                    str(STACKS / "trtllm-1.0.0rc3-dynamo-agg.yaml")])
-def test_engine_note_on_any_tensorrt_llm_stack_names_or_files(stack: str | None) -> None:
-    """The engine is the loaded stack's `serving.engine`: a TensorRT-LLM stack YAML path was not recognised (its
-    name did not start with "trtllm")."""
-    amd = release_tables.engine_note(load_accelerator("mi300x"), stack)
-    assert amd is not None and "does not run on mi300x (AMD)" in amd and "ROCm" in amd
-    tpu = release_tables.engine_note(load_accelerator("tpu-v5p"), stack)
-    assert tpu is not None and "no shipped profile is of its own stack" in tpu
-    assert release_tables.engine_note(load_accelerator("h200"), stack) is None  # an NVIDIA part
+def test_any_tensorrt_llm_stack_on_a_part_it_does_not_run_on_is_refused(stack: str) -> None:
+    """The engine is the loaded stack's `serving.engine` (a name, a versioned name or a YAML path alike): TensorRT-LLM's
+    kernels are NVIDIA's alone (trtllm-0.x.yaml `vendor_kernels`), so it is refused on AMD and Google parts (was
+    priced there with a note, hV42); on an NVIDIA part it runs, nothing said."""
+    engine = load_engine(stack)
+    for part in ("mi300x", "tpu-v5p"):
+        with pytest.raises(InputError, match=f"its kernels are built for them .*, not for {part}"):
+            stack_on_accelerator(engine, load_accelerator(part))
+    assert stack_on_accelerator(engine, load_accelerator("h200")) is None
 
 
 @pytest.mark.parametrize("stack", ["vllm-0.x", "sglang-0.x", VLLM, str(STACKS / "sglang-0.5.1.yaml")])
-def test_engine_note_is_silent_on_other_engines(stack: str) -> None:
-    assert release_tables.engine_note(load_accelerator("mi300x"), stack) is None
+def test_other_engines_run_on_amd_without_a_line(stack: str) -> None:
+    assert stack_on_accelerator(load_engine(stack), load_accelerator("mi300x")) is None

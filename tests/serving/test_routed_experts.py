@@ -8,6 +8,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
 from infraplan.serving import deepgemm_moe, routed_experts
+from infraplan.serving.engines import where_it_runs
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 
@@ -63,7 +64,8 @@ def test_vllm_012_profile_differs_from_the_shipped_vllm_profile_only_in_the_padd
     a, b = load_stack(_vllm_012_stack()), load_stack("vllm-0.x")  # and its release's measured decode attention
     assert a.serving is not None and b.serving is not None
     assert a.serving.moe_fp8_padded_workspace and not b.serving.moe_fp8_padded_workspace
-    assert a.serving.model_copy(update={"moe_fp8_padded_workspace": False, "decode_attention": {}}) == b.serving
+    assert a.serving.model_copy(update={"moe_fp8_padded_workspace": False, "decode_attention": {},
+                                        **where_it_runs(b.serving)}) == b.serving
     assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
         exclude={"name", "display_name", "serving"})
 

@@ -8,7 +8,7 @@ import pytest
 from infraplan.catalog import load_accelerator, load_model
 from infraplan.catalog.stacks import load_stack
 from infraplan.errors import InputError
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import load_engine, where_it_runs
 from infraplan.serving.kv_cache import kv_capacity
 from infraplan.serving.sglang_memory import MIB, default_cuda_graph_max_bs, mem_fraction_static
 from infraplan.validation import serving_hopper as sh
@@ -75,7 +75,8 @@ def test_the_0_5_1_rows_run_their_release_stack_and_nothing_else_differs():
     assert a.serving is not None and b.serving is not None
     assert a.serving.cuda_graph_max_batch == 160 and not a.serving.cuda_graph_max_batch_by_tp  # cuda_graph_runner
     assert a.serving.model_copy(update={"mem_fraction_rule": "sglang-0.5.6", "cuda_graph_max_batch": 256,
-                                        "cuda_graph_max_batch_by_tp": [(4, 512)]}) == b.serving
+                                        "cuda_graph_max_batch_by_tp": [(4, 512)],
+                                        **where_it_runs(b.serving)}) == b.serving
     assert a.model_dump(exclude={"name", "display_name", "serving"}) == b.model_dump(
         exclude={"name", "display_name", "serving"})
     # later releases: the shipped 0.5.6 rule (through the mixed-chunk profile of the generated flags)

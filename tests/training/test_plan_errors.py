@@ -69,7 +69,7 @@ def test_zero_stage_out_of_range(zero: int) -> None:
 def test_gpus_larger_than_the_system_names_its_size() -> None:
     size = load_system("dgx-h100-superpod").total_accelerators
     message = _raises(r"accelerators", gpus=size * 2, tp=8)
-    assert str(size) in message and "dgx-h100-superpod" in message
+    assert f"{size:,}" in message and "dgx-h100-superpod" in message
     _raises(r"accelerators", gpus=0, tp=1)
 
 

@@ -149,13 +149,18 @@ def _left_out(settings: str, stack: str | None, metric: str) -> tuple[float, flo
 
 
 def test_every_serving_row_is_rerun_and_its_band_holds_a_left_out_campaign() -> None:
-    """Each serving case residual has its default-profile twin (same family, campaign, metric). Left out a campaign at
+    """Each serving case residual on a part that serves on trtllm-0.x by default has its default-profile twin (same
+    family, campaign, metric); MI300X's MLPerf rows have none (their default is vllm-0.x). Left out a campaign at
     a time, the default band holds >= 80 % of a campaign's default-profile residuals (measured 2026-12-03: TPOT
     86.6 % of 33 campaigns / 92.7 % of 1,276 rows, TTFT 87.1 % of 24 / 92.1 % of 1,252), where the rows' own band,
     which these answers took before, held TTFT 55.9 % / 56.5 % (TPOT 81.7 % / 88.8 %)."""
     case = {(r.id, r.metric): r for r in _pool() if r.settings == CASE_SETTINGS}
     rerun = {(r.id, r.metric): r for r in _pool() if r.settings == DEFAULT_SETTINGS}
-    assert rerun.keys() == case.keys() and len(rerun) > 2500
+    # every case is re-run but those on parts whose serve without --stack runs another stack (MI300X: vllm-0.x, hV42)
+    not_rerun = case.keys() - rerun.keys()
+    assert rerun.keys() <= case.keys() and len(rerun) > 2500
+    assert not_rerun and {case[k].family for k in not_rerun} == {"cdna3"}
+    assert all(k[0].endswith(("-offline", "-server", "-interactive")) and "-mi300x-" in k[0] for k in not_rerun)
     assert all((r.family, r.group, r.stack) == (case[k].family, case[k].group, "trtllm") for k, r in rerun.items())
     for metric in ("throughput", "ttft"):
         per_campaign, per_case = _left_out(DEFAULT_SETTINGS, None, metric)

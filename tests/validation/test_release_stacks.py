@@ -13,6 +13,7 @@ from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.layer import Gemm
 from infraplan.serving import block_fp8_gemm
+from infraplan.serving.engines import where_it_runs
 from infraplan.serving.llm_iteration import build_iteration_cost
 from infraplan.validation import release_stacks as rs
 from infraplan.validation import serving_hopper as dense
@@ -51,7 +52,7 @@ def test_release_yamls_differ_from_their_base_only_in_measured_kernels() -> None
     rc3, shipped = load_stack(rs.data_stack("trtllm-1.0.0rc3.yaml")), load_stack("trtllm-0.x")
     dynamo = load_stack(rs.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml"))
     assert rc3.serving is not None and shipped.serving is not None and dynamo.serving is not None
-    assert rc3.serving.model_copy(update=KERNELS) == shipped.serving
+    assert rc3.serving.model_copy(update={**KERNELS, **where_it_runs(shipped.serving)}) == shipped.serving
     assert rc3.model_dump(exclude={"name", "display_name", "serving"}) == shipped.model_dump(
         exclude={"name", "display_name", "serving"})
     for field in KERNELS:  # the Dynamo-harness YAML carries the same release kernels

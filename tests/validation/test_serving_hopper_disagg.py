@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from infraplan.serving.engines import where_it_runs
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation.sets import EXTRA_SETS
 
@@ -120,7 +121,8 @@ def test_dynamo_0_8_1_rows_run_their_releases_measured_mla_and_moe_kernels(monke
     release = load_stack(data_stack("trtllm-1.2.0rc6.yaml")).serving
     shipped = load_stack("trtllm-0.x").serving
     assert release is not None and shipped is not None
-    assert release.model_copy(update={"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {}}) == shipped
+    assert release.model_copy(update={"decode_attention": {}, "moe_release_extra": {}, "fp8_block_gemm": {},
+                                **where_it_runs(shipped)}) == shipped
     assert release.decode_attention["h200"]["fp8"].fixed_s == pytest.approx(28.0e-6)
     row = _row("dsr1_h200_trtllm_fp8_disagg_1024x1024_c36_cfg303")
     pair, cluster = disagg.pair_deployment(row), Cluster.resolve(disagg.SYSTEMS[row["system"]])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from test_serving_hopper_moe import _row  # the set's row builder, shared with the layout tests
 
+from infraplan.serving.engines import where_it_runs
 from infraplan.validation import serving_hopper_moe as moe
 
 
@@ -235,7 +236,7 @@ def test_async_and_overlap_loops_start_a_request_one_iteration_later(monkeypatch
     old = load_stack("vllm-0.x")
     assert new.name != old.name and new.serving is not None and old.serving is not None
     assert new.serving.schedule_ahead and not old.serving.schedule_ahead
-    assert new.serving.model_copy(update={"schedule_ahead": False}) == old.serving
+    assert new.serving.model_copy(update={"schedule_ahead": False, **where_it_runs(old.serving)}) == old.serving
     assert new.model_dump(exclude={"name", "display_name", "serving"}) == old.model_dump(
         exclude={"name", "display_name", "serving"})
     ahead = {(b, v): load_stack(moe.moe_deployment(_row(backend=b, backend_version=v)).stack).serving

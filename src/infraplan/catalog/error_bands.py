@@ -43,8 +43,10 @@ same plan and published figure (`settings: default`, the file's eighth column; `
 default_stack_residuals`), and such an answer's band is built from those by the same campaign / conformal rule
 (`band_settings`); any other stack's answer keeps the cases' own. `basis` says which. Serving likewise (hB41): a
 `serve` / `serve-plan` answer on the default serving stack trtllm-0.x as shipped (no `--stack`, its name, a versioned
-name it resolves to, a copy: `serving_band_stack`) is banded by every serving row re-run on it with the row's model,
-layout, precision, lengths and clients (`validation.bands.default_serving_residuals`): its campaign's engine limits,
+name it resolves to, a copy: `serving_band_stack`) at its engine defaults (a `--max-batch`, `--token-budget` or draft
+tokens of its own band it by its engine, the basis saying so: `band_stacks.settings_basis`, hN42) is banded by every
+serving row re-run on it with the row's model, layout, precision, lengths and clients
+(`validation.bands.default_serving_residuals`): its campaign's engine limits,
 release kernels, MTP and serving path are settings a default answer does not have (error_bands_tried.md, hB41).
 Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
 validation/cases/network.yaml) bands `collective` all-reduce on the analytical model; kind `facility` bands by the

@@ -26,6 +26,7 @@ from infraplan.limits import (
     MAX_PLANNED_INTERRUPTIONS_PER_DAY,
     MAX_RACK_POWER_W,
     MAX_SITE_POWER_W,
+    MAX_WUE_L_PER_KWH,
 )
 from infraplan.units import parse_power_w, power_text
 
@@ -58,7 +59,7 @@ class CoolingType(Spec):
     description: str
     max_rack_power_w: RackPowerW
     pue: dict[Climate, Annotated[float, Field(ge=1.0)]]
-    wue_l_per_kwh: dict[Climate, NonNegative]
+    wue_l_per_kwh: dict[Climate, Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)]]  # a cost file's bound
     floor_area_m2_per_rack: Positive
     default_build_type: str
     source: str
@@ -117,6 +118,8 @@ class FailureRate(Spec):
     planned_interruptions_per_day: float = Field(0.0, ge=0, le=MAX_PLANNED_INTERRUPTIONS_PER_DAY)
     counts: FailureCount | None = None  # a user's file may leave it unstated
     all_causes: str | None = None  # the preset of the same cluster's job interruptions, all causes
+    measured_on: list[str] = []  # accelerator presets the rate was counted on (facility/reliability.py says when
+    # a job on another accelerator borrows it); a user's file may leave it empty
     source: str
 
     @property

@@ -125,8 +125,12 @@ def accelerator_price(accelerator: Accelerator) -> AcceleratorPrice | None:
 
 def accelerator_embodied_kg(accelerator: Accelerator) -> float | None:
     """THE embodied carbon of an accelerator or CPU, kgCO2e per accelerator with its server share, for every command
-    (facility, campus, plan, compare, fleet-mix, train --tokens): the catalog's figure of its name
-    (hardware_costs.yaml), else for a what-if file (`extends`) its preset's; None without one. It needs no price."""
+    (facility, campus, plan, compare, fleet-mix, train --tokens): a file's own `embodied_kgco2e_per_accelerator`
+    (with its `embodied_source`, as `price_usd` for the price; a what-if over a file keeps the file's through
+    `extends`); else the catalog's figure of its name (hardware_costs.yaml), else for a what-if file (`extends`) its
+    preset's; None without one. It needs no price."""
+    if accelerator.embodied_kgco2e_per_accelerator is not None:
+        return accelerator.embodied_kgco2e_per_accelerator
     entry, _ = _entry_of(accelerator, lambda e: e.embodied_kgco2e_per_accelerator is not None)
     return None if entry is None else entry.embodied_kgco2e_per_accelerator
 

@@ -42,9 +42,20 @@ def _read(kind: str, ref: str) -> tuple[dict[str, Any], str]:
 def load_recsys_model(ref: str) -> RecsysModel:
     """A DLRM-family model: a preset name (dlrm-low, dlrm-medium, dlrm-high, mlperf-dlrm-dcnv2) or a file."""
     data, name = _read("recsys model", ref)
+    _refuse_extends(data, ref, "recsys model", "recsys")
     data.setdefault("name", name)
     data.setdefault("display_name", data["name"])
     return validated(RecsysModel, data, ref, "recsys model")
+
+
+def _refuse_extends(data: dict[str, Any], ref: str, what: str, kind: str) -> None:
+    """A what-if's `extends: PRESET` (system, accelerator and stack files, catalog/loader.py) is not read by the
+    inference files: refused by name, where the schema's first error was a required field ("source: Field
+    required") that did not say why."""
+    if "extends" in data:
+        base = data["extends"] if isinstance(data["extends"], str) else "PRESET"
+        raise InputError(f"{what} file {ref!r}: `extends` is read by system, accelerator and stack files only; write "
+                         f"every field (`infraplan catalog {kind} {base}` prints the preset's)")
 
 
 @lru_cache(maxsize=128)
@@ -65,6 +76,7 @@ def has_recsys_profile(accelerator: str) -> bool:
 def load_video_device(ref: str) -> VideoAsic:
     """A fixed-function video transcoder (msvp) by name or file."""
     data, name = _read("video device", ref)
+    _refuse_extends(data, ref, "video device", "video-devices")
     data.setdefault("name", name)
     return validated(VideoAsic, data, ref, "video device")
 

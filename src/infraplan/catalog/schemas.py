@@ -11,7 +11,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from infraplan.limits import MAX_DEVICE_BYTES_PER_S, MAX_DEVICE_FLOPS_PER_S, MAX_DEVICE_MEMORY_BYTES, MAX_DEVICE_POWER_W
+from infraplan.limits import (
+    MAX_DEVICE_BYTES_PER_S,
+    MAX_DEVICE_EMBODIED_KGCO2E,
+    MAX_DEVICE_FLOPS_PER_S,
+    MAX_DEVICE_MEMORY_BYTES,
+    MAX_DEVICE_POWER_W,
+)
 from infraplan.units import parse_bytes, parse_power_w, parse_rate_bytes_per_s
 
 # mxfp8 / mxfp4 (OCP microscaling, 32-element blocks with an 8-bit scale) and nvfp4 (16-element blocks, fp8
@@ -45,6 +51,8 @@ DeviceBytesPerS = Annotated[BytesPerS, _at_most(MAX_DEVICE_BYTES_PER_S, "B/s", "
 DeviceWatts = Annotated[Watts, _at_most(MAX_DEVICE_POWER_W, "W", "MAX_DEVICE_POWER_W", "1 MW")]
 PeakFlops = Annotated[float, Field(gt=0), _at_most(MAX_DEVICE_FLOPS_PER_S, "FLOP/s", "MAX_DEVICE_FLOPS_PER_S",
                                                    "10 EFLOP/s")]
+DeviceEmbodiedKg = Annotated[float, Field(ge=0), _at_most(MAX_DEVICE_EMBODIED_KGCO2E, "kgCO2e",
+                                                          "MAX_DEVICE_EMBODIED_KGCO2E", "1,000 tCO2e")]
 
 
 class Spec(BaseModel):
@@ -200,6 +208,12 @@ class Accelerator(Spec):
         "server_usd_per_accelerator); unset: the catalog's, or the `extends` preset's (`catalog.facility_loader."
         "accelerator_price`)")
     price_source: str = Field("", description="where `price_usd` comes from (required with it)")
+    embodied_kgco2e_per_accelerator: DeviceEmbodiedKg | None = Field(
+        None, description="embodied carbon per accelerator with its server share, kgCO2e (as hardware_costs.yaml's "
+        "figure of the same name; price_usd's twin); unset: the catalog's, or the `extends` preset's "
+        "(`catalog.hardware_costs.accelerator_embodied_kg`)")
+    embodied_source: str = Field("", description="where `embodied_kgco2e_per_accelerator` comes from (required with "
+                                 "it)")
     host_power_w: DeviceWatts | None = Field(
         None, description="the device's own host share per accelerator (its published platform's power less its "
         "devices, divided by them; or a labelled ASSUMPTION): first in `cluster.host_share`'s precedence, before "
@@ -237,6 +251,8 @@ class Accelerator(Spec):
             raise ValueError("fp8_gemm_layouts other than [tn] needs fp8_gemm_layouts_source")
         if self.price_usd is not None and not self.price_source.strip():
             raise ValueError("price_usd needs price_source (where the price comes from)")
+        if self.embodied_kgco2e_per_accelerator is not None and not self.embodied_source.strip():
+            raise ValueError("embodied_kgco2e_per_accelerator needs embodied_source (where the figure comes from)")
         if self.host_power_w is not None and not self.host_source.strip():
             raise ValueError("host_power_w needs host_source (where the host share comes from)")
         if self.figures == "datasheet" and self.figures_note.strip():

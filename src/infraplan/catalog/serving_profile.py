@@ -103,6 +103,16 @@ class ServingProfile(Spec):
     kv_cache_dtypes: list[KvCacheDtype] | None = Field(
         None, description="KV-cache formats the engine offers (`--kv-dtype`; `serving.deployment`); unset: the "
         "formats of the engine family's shipped profile")
+    runs_on: list[str] | None = Field(
+        None, description="vendors (as accelerator files write `vendor:`) whose accelerators the engine runs on "
+        "(`serving.engines.serving_stack_for`); unset: the engine family's shipped profile's")
+    default_on: list[str] = Field(
+        default_factory=list, description="of `runs_on`, the vendors whose accelerators a serve without --stack "
+        "runs this stack on (shipped profiles only; `serving.engines.default_serving_stack`)")
+    vendor_kernels: bool | None = Field(
+        None, description="true: the engine's kernels are built for the `runs_on` vendors only (TensorRT-LLM: CUDA), "
+        "so --stack on another vendor's part is refused; false: other hardware runs it through plugins, a warning; "
+        "unset: the engine family's shipped profile's")
     host_per_sequence_s: float = Field(
         0.0, ge=0, description="host seconds per decoding sequence of a decode iteration outside the GPU (a "
         "serving worker's per-output Python loop): a decode step of n sequences lasts at least n x this "

@@ -74,7 +74,7 @@ class TransformerShape(Spec):
     checkpoint_weight_dtype: str = Field("", description="the serving format the config's quantization_config stores "
                                          "('' without one: `catalog.model_config_quantization`)")
     checkpoint_weight_scope: str = Field("", description="the weights it stores so: all | experts (routed experts "
-                                         "only; `ops.precision.weight_scope`)")
+                                         "only) | its quantised kinds joined by + (`ops.precision.weight_scope`)")
     checkpoint_weight_bytes: float = Field(0.0, ge=0, description="bytes per stored weight with its group scales "
                                            "where the config states a group size (0: the format's own)")
 

@@ -36,7 +36,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_TOP,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
-from infraplan.units import parse_duration_s
+from infraplan.units import parse_duration_days, parse_duration_s
 
 
 class Bounded:
@@ -188,7 +188,6 @@ ARRIVAL_RATE = number(gt=0.0, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 r
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
 USD_PER_MWH = number(ge=0.0, le=1e6)
-DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years",
-              reader=lambda text: parse_duration_s(text) / 86_400.0)  # 54, "54d", "2w", "12h"
+DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years", reader=parse_duration_days)  # 54, "54d", "2w", "12h"
 HOURS_PER_DAY = number(gt=0.0, le=1e9)
 FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

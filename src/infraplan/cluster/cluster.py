@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from infraplan.catalog import list_presets, load_accelerator, load_system
-from infraplan.catalog.loader import is_accelerator_file, looks_like_path
+from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_like_path
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
@@ -65,11 +65,18 @@ class Cluster:
         return cls(system, load_accelerator(system.accelerator))
 
     @classmethod
-    def for_accelerator(cls, accelerator: str | Accelerator,
-                        count: int = GENERIC_ACCELERATORS_PER_NODE) -> Cluster:
-        """`count` accelerators of a preset on the generic node and non-blocking Clos (generic.py)."""
+    def for_accelerator(cls, accelerator: str | Accelerator, count: int = GENERIC_ACCELERATORS_PER_NODE,
+                        purpose: str | None = None) -> Cluster:
+        """`count` accelerators of a preset on the generic node and non-blocking Clos (generic.py). `purpose`: what
+        needs an accelerator (a campus, facility sizing): a CPU preset is refused (`require_accelerator`) and an
+        unknown name lists the presets it takes, without the CPU ones (`non_cpu_accelerators`)."""
+        if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator):
+            check_preset("accelerators", accelerator, offered=non_cpu_accelerators())
         acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
-        return cls(generic_system(acc, count), acc, generic=True)
+        cluster = cls(generic_system(acc, count), acc, generic=True)
+        if purpose is not None:
+            cluster.require_accelerator(purpose)
+        return cluster
 
     def for_gpus(self, gpus: int) -> Cluster:
         """This cluster, or, when it was built from an accelerator preset (generic node and Clos) and `gpus` is
@@ -92,7 +99,7 @@ class Cluster:
         if gpus < 1:
             raise InputError(f"{flag} must be a positive number of accelerators, got {gpus}")
         if gpus > self.total_accelerators:
-            raise InputError(f"{flag} {gpus}: system {self.name} has {self.total_accelerators} accelerators "
+            raise InputError(f"{flag} {gpus:,}: system {self.name} has {self.total_accelerators:,} accelerators "
                              f"(the accelerator preset {self.accelerator.name} takes any count)")
 
     @property
@@ -175,3 +182,9 @@ def _resolve_named(ref: str) -> Cluster:
     what a fresh resolve would; the Cluster is frozen, so sharing it is safe.
     """
     return Cluster._from_name(ref)
+
+
+def non_cpu_accelerators() -> list[str]:
+    """The accelerator presets a purpose that needs an accelerator takes (`Cluster.require_accelerator` refuses the
+    CPUs), for the "known: ..." of an unknown name (read only on that error path: it loads every preset)."""
+    return [name for name in list_presets("accelerators") if load_accelerator(name).kind != "cpu"]

@@ -42,35 +42,46 @@ from infraplan.catalog.schemas import Accelerator, Spec
 from infraplan.cluster.cluster import Cluster
 from infraplan.cluster.power import ITLoad, ServerLayout, it_load, server_power_w
 from infraplan.errors import InputError
-from infraplan.limits import Price
+from infraplan.limits import (
+    MAX_DEVICE_EMBODIED_KGCO2E,
+    MAX_FACILITY_USD_PER_W,
+    MAX_LIFETIME_YEARS,
+    MAX_MAINTENANCE_FRACTION_PER_YEAR,
+    MAX_WUE_L_PER_KWH,
+    MIN_LIFETIME_YEARS,
+    Price,
+)
 
 HOURS_PER_YEAR = 8760.0  # 365 x 24: the convention for every annual cost, energy and carbon figure
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_YEAR = HOURS_PER_YEAR * SECONDS_PER_HOUR
 DEFAULT_LOCATION = "us-average"
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+MaintenanceFraction = Annotated[float, Field(ge=0, le=MAX_MAINTENANCE_FRACTION_PER_YEAR)]  # of capex, per year
+LifeYears = Annotated[float, Field(ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS)]
 T = TypeVar("T")
 
 
 class CostOverrides(Spec):
     """User overrides for any catalog price, intensity, life or factor; None keeps the catalog value."""
 
-    # the CLI's bounds (cli/options.py USD_PER_MWH, PUE, PRICE): a file may not say what a flag may not
+    # the CLI's bounds (cli/options.py USD_PER_MWH, PUE, PRICE): a file may not say what a flag may not; a grid
+    # intensity and the lives take a location file's and a pool's bounds (catalog/facility_loader.Location,
+    # infraplan.limits): 1e300 g/kWh overflowed to a CO2 of null, a 1e-300-year life to $inf/GPU-h; WUE, the
+    # facility's $/W, maintenance and embodied carbon their physical bounds there (1e300: water "inf", $inf/GPU-h)
     electricity_usd_per_mwh: Annotated[float, Field(ge=0, le=1e6)] | None = None
-    grid_gco2_per_kwh: NonNegative | None = None
+    grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=10_000)] | None = None
     pue: Annotated[float, Field(ge=1.0, le=10.0)] | None = None
-    wue_l_per_kwh: NonNegative | None = None
+    wue_l_per_kwh: Annotated[float, Field(ge=0, le=MAX_WUE_L_PER_KWH)] | None = None
     server_usd_per_accelerator: Price | None = None
     switch_port_usd: Price | None = None
-    facility_usd_per_w: NonNegative | None = None
-    server_life_years: Positive | None = None
-    network_life_years: Positive | None = None
-    facility_life_years: Positive | None = None
-    maintenance_fraction_of_capex_per_year: NonNegative | None = None
+    facility_usd_per_w: Annotated[float, Field(ge=0, le=MAX_FACILITY_USD_PER_W)] | None = None
+    server_life_years: LifeYears | None = None
+    network_life_years: LifeYears | None = None
+    facility_life_years: LifeYears | None = None
+    maintenance_fraction_of_capex_per_year: MaintenanceFraction | None = None
     load_factor: Annotated[float, Field(gt=0, le=1)] | None = None
     cost_of_capital: Annotated[float, Field(ge=0, lt=1)] | None = None
-    embodied_kgco2e_per_accelerator: NonNegative | None = None
+    embodied_kgco2e_per_accelerator: Annotated[float, Field(ge=0, le=MAX_DEVICE_EMBODIED_KGCO2E)] | None = None
 
     def merged(self, **flags: Any) -> CostOverrides:
         """These overrides with non-None `flags` on top (CLI flags win over the file)."""

@@ -169,7 +169,7 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
         embodied_co2_t=embodied_t,
         embodied_co2_t_reason=None if embodied_t is not None else (
             f"no embodied carbon for {layout.accelerator.name} in the catalog (hardware_costs.yaml); a --costs "
-            "file sets embodied_kgco2e_per_accelerator"),
+            "file or the accelerator file (with embodied_source) sets embodied_kgco2e_per_accelerator"),
         embodied_co2_t_per_year=embodied_year,
         assumptions=FacilityAssumptions(
             load_factor=site.load_factor, wue_l_per_kwh=site.wue_l_per_kwh,
@@ -205,7 +205,7 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
             raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")
         if count <= 0:
             raise InputError(f"--count must be a positive number of accelerators, got {count}")
-        cluster = Cluster.for_accelerator(str(accelerator), count)
+        cluster = Cluster.for_accelerator(str(accelerator), count, purpose="facility sizing")
     cluster.require_accelerator("facility sizing")  # `--system xeon-8480` (a CPU preset) too, as --accelerator
     return cluster
 

@@ -20,6 +20,16 @@
   (checkpointed first) each cost R + d more. Their rate is per job, charged whatever the job's size: the shipped
   one (llama3-h100, 47 in 54 days) is that of one 16,384-GPU job, and no source gives it for smaller jobs, so it
   is kept and said in the result's notes (`planned_rate_note`).
+- Accelerator (hF42, session 42): every shipped rate was counted on H100 (Llama 3, Epoch) or A100 (RSC); no rate
+  of a GB200/GB300 NVL72 rack, B200, MI300X, TPU, MTIA or MSVP was found (reliability.yaml's comment). Another
+  accelerator borrows its `default_failure_rate` per GPU, and every answer built on it says so
+  (`failure_rate_accelerator_note`: `reliability`, `train --tokens`, `campus` and `plan`'s goodput, `plan`'s spares).
+- Scale-up domain blast radius and repair time (hF42): facility/outage.py (`domain_hold`, `DEFAULT_REPAIR_S`).
+- Node size (hU44, session 42): a rate is counted per node of its source (`accelerators_per_node`: 8 GPUs, DGX A100
+  and H100) and applied per GPU, as above; a system's own server (its node: 4 GPUs on a GB200 NVL72 tray, the one
+  size `domain_hold` reads too) changes how many servers a job spans, not its failures. Per GPU rather than per
+  server because GPU issues are most of the unexpected interruptions (58.7 %, Llama 3 Sec. 3.3.4); no rate counted
+  per server on 4-GPU trays was found. The answer names both nodes and the rate per server (`rate_node_note`).
 """
 
 from __future__ import annotations
@@ -37,9 +47,16 @@ from infraplan.catalog.facility_loader import (
     load_reliability,
     load_storage,
 )
+from infraplan.catalog.loader import load_accelerator, looks_like_path
 from infraplan.catalog.schemas import System
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.facility.outage import (
+    COUNTS_TEXT,
+    DEFAULT_REPAIR_S,
+    domain_hold,
+    domain_note,
+)
 from infraplan.facility.results import ReliabilityReport
 
 SECONDS_PER_DAY = 86400.0
@@ -47,14 +64,6 @@ SECONDS_PER_DAY = 86400.0
 PLANNED_RATE_JOBS = {
     "llama3-h100": ("Llama 3 405B pre-training on 16,384 H100: 47 planned interruptions in 54 days "
                     "(arXiv:2407.21783 Sec. 3.3.4)"),
-}
-
-
-# what each value of `FailureRate.counts` counts (catalog/facility/reliability.yaml)
-COUNTS_TEXT = {
-    "node_failures": "node failures (nodes found failed: hardware, health checks)",
-    "job_interruptions": "job interruptions (every cause that ends a job: hardware, network, filesystem, software)",
-    None: "failures (what they count is not stated in the rate's file)",
 }
 
 
@@ -159,6 +168,48 @@ def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int) -> str:
             f"(--failure-rate {rate.all_causes})")
 
 
+def rate_node_note(rate: FailureRate, server_gpus: int, gpus: int) -> str | None:
+    """Where the rate's node and the system's server hold different GPUs (module docstring: the rate is applied per
+    GPU), the rate per server and the servers the job spans, one line; None where they are the same size."""
+    node = rate.accelerators_per_node
+    if node == server_gpus:
+        return None
+    per_server = rate.failures_per_1000_node_days * server_gpus / node
+    servers = -(-gpus // server_gpus)
+    return (f"the failure rate was counted on {node}-GPU nodes and is applied per GPU: {per_server:.4g} per 1,000 days "
+            f"of one of this system's {server_gpus}-GPU servers; the {gpus:,}-GPU job spans {servers:,} of them (GPU "
+            f"issues are 58.7 % of the unexpected interruptions, Llama 3 Sec. 3.3.4; no rate counted per "
+            f"{server_gpus}-GPU server was found)")
+
+
+def rate_preset_accelerator(accelerator: str) -> str:
+    """An accelerator reference as its preset's name (a what-if file: the preset it extends)."""
+    return load_accelerator(accelerator).catalog_name if looks_like_path(accelerator) else accelerator
+
+
+def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: FailureRate) -> str | None:
+    """One line where the rate was counted on other accelerators than the job's (module docstring); None where it
+    was counted on the job's, or its file does not say (a user's file)."""
+    preset = rate_preset_accelerator(accelerator)
+    if not rate.measured_on or preset in rate.measured_on:
+        return None
+    on = ", ".join(rate.measured_on)
+    own = [k for k, r in load_reliability().failure_rates.items() if preset in r.measured_on]
+    if own:  # a rate the user chose over the accelerator's own
+        return f"failure rate {rate_name} was counted on {on}, not {preset} (counted on {preset}: {', '.join(own)})"
+    mix = " and its cause mix (Llama 3 Table 5)" if rate_name in load_reliability().component_mix.failure_rates else ""
+    return (f"failure rate {rate_name} was counted on {on}, not {preset}: no published failure rate of {preset} was "
+            f"found, so {on}'s rate per GPU{mix} {'are' if mix else 'is'} used (ASSUMPTION [U])")
+
+
+def goodput_basis_note(job: dict[str, Any], gpus: int) -> str | None:
+    """The one note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train
+    --tokens, campus, plan): the planned interruptions' per-job rate (`goodput_planned_note`) and, where the rate was
+    counted on another accelerator, that it is borrowed (`failure_rate_accelerator_note`); None: nothing to say."""
+    parts = [n for n in [goodput_planned_note(job, gpus), job.get("failure_rate_accelerator_note")] if n]
+    return "; ".join(parts) or None
+
+
 def checkpoint_bytes(parameters: float, bytes_per_param: float | None = None) -> float:
     per = load_reliability().checkpoint.bytes_per_param if bytes_per_param is None else bytes_per_param
     return float(parameters) * per
@@ -200,6 +251,7 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
     return {
         "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
+        "failure_rate_accelerator_note": failure_rate_accelerator_note(accelerator, rate_name, rate),
         "failure_rate_node_accelerators": rate.accelerators_per_node, "failure_rate_counts": rate.counts,
         "mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
         "checkpoint_interval_s": interval, "restart_s": restart,
@@ -211,8 +263,10 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
 
 def reliability_report(system: str | System | Cluster, gpus: int, days: float = 30.0, model: str | None = "llama3-405b",
                        failure_rate: str | None = None, storage: str = "tectonic", restart_s: float | None = None,
-                       checkpoint_size_bytes: float | None = None) -> ReliabilityReport:
-    """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput."""
+                       checkpoint_size_bytes: float | None = None, spare_trays_per_domain: int = 0,
+                       repair_s: float = DEFAULT_REPAIR_S) -> ReliabilityReport:
+    """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput, and the
+    GPUs the job holds and keeps out of service by scale-up domain (`domain_hold`)."""
     cluster = Cluster.resolve(system).for_gpus(gpus)
     cluster.require_accelerator("a training job's reliability")  # GPU failure rates, a model's checkpoint: as train
     sys_spec = cluster.system
@@ -226,6 +280,11 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     job = job_reliability(cluster.accelerator.catalog_name, gpus, parameters, failure_rate, storage, None, restart_s,
                           checkpoint_size_bytes)
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
+    layout = cluster.layout
+    server_gpus = layout.accelerators_per_server  # the system's node: the one size a server is read from
+    hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
+                       spare_trays_per_domain, job["failure_rate"], rate, repair_s)
+    out = hold["expected_gpus_out_of_service"]
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
@@ -241,9 +300,17 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         **{k: job[k] for k in ("failure_rate", "failures_per_1000_node_days", "failure_rate_counts",
                                "checkpoint_bytes", "checkpoint_write_s", "restart_s", "young_interval_s")},
         error_band=band, error_band_basis=basis,
+        failure_rate_node_gpus=rate.accelerators_per_node, server_gpus=server_gpus,
+        scale_up_domain_gpus=hold["domain_gpus"], spare_trays_per_domain=spare_trays_per_domain,
+        domains=hold["domains"], gpus_held=hold["gpus_held"], repair_time_s=repair_s,
+        expected_gpus_out_of_service=out,
+        goodput_of_gpus_held=None if out is None else job["goodput"] * gpus / (hold["gpus_held"] + out),
         notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
                                      job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
                                          planned, unexpected + planned)] if n]
-        + [failure_rate_note(job["failure_rate"], rate, gpus)],
+        + [failure_rate_note(job["failure_rate"], rate, gpus)]
+        + [n for n in [rate_node_note(rate, server_gpus, gpus)] if n]
+        + [n for n in [job["failure_rate_accelerator_note"]] if n]
+        + [domain_note(hold, spare_trays_per_domain, repair_s, gpus)],
     )

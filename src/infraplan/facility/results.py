@@ -88,7 +88,9 @@ class FacilityReport(Result):
                                                "price (cost_reason)")
     opex_usd_per_year: float | None = Field(description="electricity and maintenance, USD per year (null: no "
                                             "server price)")
-    usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour")
+    usd_per_gpu_hour: float | None = Field(description="the cost model's price of an owned accelerator-hour, USD per "
+                                           "accelerator-hour of any kind (GPU, TPU, MTIA or other ASIC, CPU: the "
+                                           "name keeps `gpu`, which clients parse; the table says the device's word)")
     cost_reason: str | None = Field(None, description="why the money fields are null (no server price)")
     price_note: str | None = Field(None, description="where the server price comes from when it is not the "
                                    "accelerator's own: a what-if's inherited preset price (`accelerator_price`)")
@@ -175,3 +177,21 @@ class ReliabilityReport(Result):
                                          "null: `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the MTTF band comes from, or why there "
                                   "is none")
+    failure_rate_node_gpus: int = Field(0, description="GPUs of the node the failure rate was counted on (its "
+                                        "`failures_per_1000_node_days` are per such node; applied per GPU) (count)")
+    server_gpus: int = Field(0, description="GPUs of one server (tray) of the system, its node (count)")
+    scale_up_domain_gpus: int = Field(0, description="GPUs one failed server takes out of the job's service: its "
+                                      "scale-up domain where that spans servers (NVL72: 72), else the server (count)")
+    spare_trays_per_domain: int = Field(0, description="spare servers (trays) held in each such domain (count; "
+                                        "ASSUMPTION option, default 0)")
+    domains: int = Field(0, description="scale-up domains (or servers) the job occupies (count)")
+    gpus_held: int = Field(0, description="GPUs in those domains: the job's, spare trays and a part-used domain's "
+                           "idle ones (count)")
+    repair_time_s: float = Field(0.0, description="failure to server back in service, seconds (default: an "
+                                 "assumption, 3 days)")
+    expected_gpus_out_of_service: float | None = Field(None, description="mean GPUs of the job's domains out of "
+                                                       "service at once, a failed domain's healthy ones included "
+                                                       "(count; null: the rate does not say which failures take "
+                                                       "a node out)")
+    goodput_of_gpus_held: float | None = Field(None, description="goodput x job GPUs / (GPUs held + GPUs out of "
+                                               "service): the share of the hardware committed that trains")

@@ -109,9 +109,14 @@ self_attn, mlp.router, embed_tokens, lm_head; Kimi K2.5's INT4 release, compress
 self_attn, shared_experts, the dense MLP), "experts": attention, router, shared experts and dense layers then keep
 bf16 weights and run bf16 GEMMs (vLLM 0.18.0 runs every non-expert linear of an MXFP4 checkpoint unquantised,
 quantization/mxfp4.py:215-230), in the memory plan and in every GEMM's width and rate (`serving.kv_cache`,
-`serving.llm_iteration`). A run in another format than the config stores is that format on every layer, said in one
-line (`checkpoint_mismatch`). The stored width (`stored_weight_bytes`) adds the group scales a compressed-tensors
-integer config states (Kimi K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B; `catalog.model_config_quantization`).
+`serving.llm_iteration`). A config may keep other kinds in bf16 (`SCOPE_KINDS`: attention projections, attention
+output, dense MLP, shared experts, routed experts; ModelOpt NVFP4 DeepSeek releases keep attention or its q / kv
+projections): the scope is then its quantised kinds joined by `+`, each GEMM role priced by its kind (`ROLE_KINDS`,
+`quantised_roles`), the router kept in bf16 under any scope but `all`; the kinds' activation casts
+(`serving.engine_kernels`) and the MLA BMMs' format (`serving.mla_absorb`, kv_b's) follow it (`kind_dtype`). A run
+in another format than the config stores is that format on every layer, said in one line (`checkpoint_mismatch`).
+The stored width (`stored_weight_bytes`) adds the group scales a compressed-tensors integer config states (Kimi
+K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B; `catalog.model_config_quantization`).
 """
 
 from __future__ import annotations
@@ -121,6 +126,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
+from infraplan.catalog.model_config_quantization import KINDS
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
 from infraplan.scalar_path import pick, to_float
@@ -262,8 +268,19 @@ SERVING_FORMATS: dict[str, ServingFormat] = {
 }
 
 
-WEIGHT_SCOPES = ("all", "experts")  # every linear layer | the routed experts only (`weight_scope`)
+# the GEMM kinds a checkpoint's scope states (`catalog.model_config_quantization`); a scope is `all` (every kind and
+# the router), `experts` (the routed experts only) or its quantised kinds joined by `+`
+SCOPE_KINDS = KINDS  # attention, attention_output, dense_mlp, shared_experts, routed_experts
+WEIGHT_SCOPES = ("all", "experts")  # the named scopes (`weight_scope`)
 CHECKPOINT_SCOPE = True  # a config's stored scope where --dtype is its format (`weight_scope`; toggle to compare)
+# the `ops.layer` GEMM roles of each kind (the router's: quantised under `all` only; module docstring)
+ROLE_KINDS = {"qkv": "attention", "qkv_down": "attention", "kv_down": "attention", "q_up": "attention",
+              "kv_up": "attention", "q_absorb": "attention", "v_absorb": "attention",
+              "attention_out": "attention_output", "ffn_up": "dense_mlp", "ffn_down": "dense_mlp",
+              "shared_up": "shared_experts", "shared_down": "shared_experts", "expert_up": "routed_experts",
+              "expert_down": "routed_experts"}
+_KIND_WORDS = {"attention": "attention projections", "attention_output": "attention output",
+               "dense_mlp": "dense MLP", "shared_experts": "shared experts", "routed_experts": "routed experts"}
 
 
 def weight_scope(shape: TransformerShape, label: str) -> str:
@@ -274,6 +291,36 @@ def weight_scope(shape: TransformerShape, label: str) -> str:
     if CHECKPOINT_SCOPE and label == shape.checkpoint_weight_dtype and shape.checkpoint_weight_scope:
         return shape.checkpoint_weight_scope
     return SERVING_FORMATS[label].scope if label in SERVING_FORMATS else "all"
+
+
+def scope_kinds(scope: str) -> frozenset[str]:
+    """The GEMM kinds (`SCOPE_KINDS`) a scope quantises."""
+    if scope == "all":
+        return frozenset(SCOPE_KINDS)
+    return frozenset(("routed_experts",)) if scope == "experts" else frozenset(scope.split("+"))
+
+
+def kind_dtype(shape: TransformerShape, label: str, kind: str) -> str:
+    """The format a run in `label` holds the `kind` GEMMs' weights in: `label` where its scope quantises them, else
+    bf16."""
+    return label if kind in scope_kinds(weight_scope(shape, label)) else "bf16"
+
+
+def quantised_roles(shape: TransformerShape, label: str) -> frozenset[str] | None:
+    """The `ops.layer` GEMM roles a run in `label` quantises: None for every one (scope `all`), else those of its
+    scope's kinds (the router not among them)."""
+    scope = weight_scope(shape, label)
+    if scope == "all":
+        return None
+    kinds = scope_kinds(scope)
+    return frozenset(role for role, kind in ROLE_KINDS.items() if kind in kinds)
+
+
+def scope_words(scope: str) -> tuple[str, str]:
+    """(the kinds a scope quantises, those it keeps in bf16 with the router and LM head), in words."""
+    kinds = scope_kinds(scope)
+    kept = [_KIND_WORDS[k] for k in SCOPE_KINDS if k not in kinds]
+    return ", ".join(_KIND_WORDS[k] for k in SCOPE_KINDS if k in kinds), ", ".join([*kept, "router", "LM head"])
 
 
 def stored_weight_bytes(shape: TransformerShape, label: str) -> float:
@@ -288,7 +335,8 @@ def checkpoint_mismatch(shape: TransformerShape, label: str) -> str | None:
     stored = shape.checkpoint_weight_dtype
     if not stored or stored == label:
         return None
-    layers = "the routed experts" if shape.checkpoint_weight_scope == "experts" else "all linear layers"
+    scope = shape.checkpoint_weight_scope
+    layers = "all linear layers" if scope == "all" else f"the {scope_words(scope)[0]}"
     return (f"model config {shape.name!r}: quantization_config ({stored}) stores {stored} weights ({layers}); priced "
             f"at the command's --dtype {label} on every layer (the config's scope applies at --dtype {stored})")
 

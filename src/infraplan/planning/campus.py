@@ -35,7 +35,7 @@ from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import campus_load
 from infraplan.facility.facility import facility_report, size_facility
-from infraplan.facility.reliability import goodput_planned_note, job_reliability
+from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.limits import MAX_ACCELERATORS
 from infraplan.planning.results import CampusPhase, CampusPlan, FleetSite, FleetSitesResult, TrainingCapacity
 from infraplan.units import power_text
@@ -127,7 +127,7 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
         notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
-                           goodput_planned_note(rel, job), _job_speed_note(run, job)] if n],
+                           goodput_basis_note(rel, job), _job_speed_note(run, job)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
 
@@ -166,8 +166,7 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     if not power_w > 0 or not math.isfinite(power_w):
         raise InputError(f"{power_name} must be positive, got {power_text(power_w)}")
     phase_list = parse_phases(phases)
-    cluster = Cluster.for_accelerator(accelerator)
-    cluster.require_accelerator("a campus")
+    cluster = Cluster.for_accelerator(accelerator, purpose="a campus")  # an unknown name lists no CPU preset
     layout = cluster.layout
     site = site_inputs(layout, cooling, location, build_type, overrides)
     it_budget = power_w / site.pue

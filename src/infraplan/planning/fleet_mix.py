@@ -56,6 +56,7 @@ from infraplan.planning.fleet_pool_money import (
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.pool_capacity import device_kind, pool_option
 from infraplan.planning.results import FleetMixResult
+from infraplan.planning.scenario_spec import check_pool_stacks
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -262,12 +263,13 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
     for pool in spec.pools:  # unknown devices fail early and clearly
         if not is_video_device(pool.device):
             Cluster.resolve(pool.device)
+    check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
     pairs: Pairs = []
     excluded = []
     total = len(spec.services) * len(spec.pools)
     for s, svc in enumerate(spec.services):
         for p, pool in enumerate(spec.pools):
-            opt = (llm_option(svc, pool.device, device_kind(pool)) if svc.kind == "llm"
+            opt = (llm_option(svc, pool.device, device_kind(pool), pool.name, pool.stack) if svc.kind == "llm"
                    else pool_option(svc, pool))
             if "reason" in opt:
                 excluded.append({"service": svc.name, "pool": pool.name, "reason": opt["reason"]})

@@ -30,6 +30,9 @@ the pool's whole servers, what its electricity is billed on), the same as a recs
 serve-plan prints is its serving draw (`serving_metrics.power_terms`: accelerator draw and host share), not this peak.
 Searches are cached per (model, system, rate, workload, SLOs, dtypes, stack, limit): one per (service, pool) for
 the whole rate, plus one per share the MILP splits.
+The stack a pool's deployment runs: the pool's `stack`, else the service's, else the part's vendor default
+(`asked_stack`, then `serving.engines.serving_stack_for`, the one place a stack is chosen); each row says which
+and why (`serving_stack`, `serving_stack_basis`: `stack_basis`), `plan`'s service rows alike.
 """
 
 from __future__ import annotations
@@ -38,11 +41,14 @@ import math
 import shlex
 from typing import Any
 
+from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.catalog.versioned_cache import versioned_args_cache
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
+from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import ServingPlanResult
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
@@ -76,19 +82,43 @@ def serve_plan_search(model: str, system: str, rate: float, workload: str, ttft:
                            max_gpus=max_gpus, requests=LLM_PROBE_REQUESTS, seed=LLM_SEED, stack=stack)
 
 
-def _search_for(svc: Any, device: str, rate: float, max_gpus: int) -> ServingPlanResult:
+def asked_stack(svc: Any, pool_stack: str | None) -> str | None:
+    """The serving stack asked of an LLM service's deployment on a pool: the pool's `stack`, else the service's,
+    else None (`serving.engines.serving_stack_for` then runs the part's vendor default): `plan`'s and
+    `fleet-mix`'s precedence (a pool of MTIA parts can run vLLM while the GPU pools keep their default)."""
+    return pool_stack if pool_stack is not None else svc.stack
+
+
+def stack_basis(svc: Any, pool: str, pool_stack: str | None, accelerator: Accelerator) -> tuple[str, str]:
+    """(the serving stack the deployment on `pool` ran, why): whose `stack` asked it (`asked_stack`), and the
+    lines `serving.engines.serving_stack_for` gives with it (the vendor default's reason; an asked stack priced off
+    its vendors). InputError where it refuses (the search refuses the same)."""
+    asked = asked_stack(svc, pool_stack)
+    engine, lines = serving_stack_for(asked, accelerator)
+    if pool_stack is not None:
+        over = f" (service {svc.name!r} names {svc.stack})" if svc.stack not in (None, pool_stack) else ""
+        whose = f"the `stack` of pool {pool!r}{over}"
+    elif svc.stack is not None:
+        whose = f"the `stack` of service {svc.name!r} (pool {pool!r} names none)"
+    else:
+        whose = (f"neither pool {pool!r} nor service {svc.name!r} names a `stack`: the default on "
+                 f"{accelerator.vendor} parts")
+    return engine.name, "; ".join([whose, *lines])
+
+
+def _search_for(svc: Any, device: str, rate: float, max_gpus: int, stack: str | None) -> ServingPlanResult:
     return serve_plan_search(svc.model or "", device, rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
-                   tuple(svc.dtypes), svc.stack, max_gpus)
+                   tuple(svc.dtypes), stack, max_gpus)
 
 
-def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int) -> str:
-    """The `infraplan serve-plan` line whose answer a row names (same search, same limit)."""
+def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int, stack: str | None = None) -> str:
+    """The `infraplan serve-plan` line whose answer a row names (same search, same limit, the asked stack)."""
     rate_text = f"{rate:g}" if float(f"{rate:g}") == rate else repr(rate)  # the exact rate the search ran
     args = ["infraplan", "serve-plan", svc.model or "", "--system", device, "--rate", rate_text,
             "--workload", svc.workload or "", "--dtypes", ",".join(svc.dtypes), "--max-gpus", str(max_gpus)]
     args += ["--ttft-slo", f"{svc.ttft_slo:g}"] if svc.ttft_slo is not None else []
     args += ["--tpot-slo", f"{svc.tpot_slo:g}"] if svc.tpot_slo is not None else []
-    return shlex.join(args + (["--stack", svc.stack] if svc.stack else []))
+    return shlex.join(args + (["--stack", stack] if stack else []))
 
 
 def deployment_short(replicas: int, tp: int, pp: int, dtype: str, *, times: str = "x", max_batch: int | None = None,
@@ -113,24 +143,26 @@ def deployment_line(r: ServingPlanResult) -> str:
             f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
 
 
-def _detail(r: ServingPlanResult, command: str) -> dict[str, Any]:
+def _detail(r: ServingPlanResult, command: str, basis: tuple[str, str]) -> dict[str, Any]:
     d, s = r.deployment, r.serve
     assert d is not None and s is not None
-    return {"deployment": deployment_line(r), "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp,
+    return {"deployment": deployment_line(r), "serving_stack": basis[0], "serving_stack_basis": basis[1],
+            "tp": d.tp, "pp": d.pp, "attention_dp": d.attention_dp,
             "dtype": d.dtype, "replicas": d.replicas, "disaggregated": d.disaggregated,
             "prefill_replicas": d.prefill_replicas, "ttft_p99_s": s.ttft_s.p99, "tpot_p99_s": s.tpot_s.p99,
             "joules_per_token": s.joules_per_token, "meets_slo_full_run": r.meets_slo_full_run,
             "serve_plan": command}
 
 
-def llm_option(svc: Any, device: str, kind: str) -> dict[str, Any]:
-    """Per replica-unit capacity (requests/s) and devices per unit of `device` serving the LLM service at its
-    whole peak rate, or {'reason': why not}."""
+def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str | None = None) -> dict[str, Any]:
+    """Per replica-unit capacity (requests/s) and devices per unit of `device` (pool `pool`, its `stack`) serving
+    the LLM service at its whole peak rate, or {'reason': why not}."""
     if kind in ("cpu", "video-asic"):
         return {"reason": f"{device} ({kind}) does not run LLM serving"}
-    rate = llm_peak_rate(svc)
+    rate, stack = llm_peak_rate(svc), asked_stack(svc, pool_stack)
     try:
-        r = _search_for(svc, device, rate, LLM_MAX_GPUS)
+        r = _search_for(svc, device, rate, LLM_MAX_GPUS, stack)
+        basis = stack_basis(svc, pool or device, pool_stack, Cluster.resolve(device).accelerator)
     except InputError as exc:
         return {"reason": str(exc)}
     d = r.deployment
@@ -138,7 +170,8 @@ def llm_option(svc: Any, device: str, kind: str) -> dict[str, Any]:
         return {"reason": r.why or "no deployment meets the SLOs"}
     gpr = r.gpus // d.replicas
     return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
-            "rate": rate, "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS))}
+            "rate": rate, "stack": stack, "basis": basis,
+            "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS, stack), basis)}
 
 
 def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:
@@ -148,9 +181,9 @@ def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate
     limit = units * opt["unit_devices"]
     if units == opt["units"] and math.isclose(share_rate, opt["rate"], rel_tol=1e-12):
         return limit, opt["detail"]
-    r = _search_for(svc, device, share_rate, limit)
+    r = _search_for(svc, device, share_rate, limit, opt["stack"])
     if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
-        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit))
+        return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
     whole = opt["detail"]
     line = whole["deployment"].split(": ", 1)[1].split(" of ", 1)[1]
     return limit, {**whole, "deployment": f"{limit} × {device}: {units} replicas of {line}", "replicas": units,

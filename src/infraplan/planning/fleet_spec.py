@@ -4,7 +4,8 @@ availability. A YAML file validated by frozen pydantic models (unknown keys are 
 Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`, `host_power_w: 40W` (the
 scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM service takes what `serve-plan` takes
 (`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
-planning/fleet_mix_llm.py sizes it.
+planning/fleet_mix_llm.py sizes it. A pool's `stack` is the serving stack of its LLM deployments, before the
+service's (the scenario file's rule: scenario_spec.POOL_STACK_RULE).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.planning.scenario_spec import (
+    POOL_STACK_RULE,
     Count,
     HostPowerW,
     InferenceServiceSpec,
@@ -23,6 +25,8 @@ from infraplan.planning.scenario_spec import (
     PlanSpec,
     Seconds,
     check_llm_names,
+    check_pool_stack,
+    check_stacks_read,
     check_unique_names,
 )
 from infraplan.units import parse_duration_s
@@ -41,7 +45,8 @@ class ServiceSpec(InferenceServiceSpec):
                                          "/ the workload's mean output tokens = the peak rate)")
     ttft_slo: Seconds | None = Field(None, description="llm: p99 time-to-first-token SLO [the workload's]")
     tpot_slo: Seconds | None = Field(None, description="llm: p99 time-per-output-token SLO [the workload's]")
-    stack: str | None = Field(None, description="llm: serving stack profile, as serve-plan --stack [trtllm-0.x]")
+    stack: str | None = Field(None, description="llm: serving stack profile, as serve-plan --stack, on every pool "
+                              "that names none (a pool's `stack` comes first) [the part's vendor default]")
     dtypes: list[str] = Field(["bf16", "fp8"], min_length=1, description="llm: weight dtypes searched, as "
                               "serve-plan --dtypes")
 
@@ -72,6 +77,13 @@ class PoolSpec(PlanSpec):
     lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years (Meta servers: 5.5)")
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW; default: the "
                                             "catalog profile")
+    stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
+
+    @model_validator(mode="after")
+    def _stack_runs_here(self) -> PoolSpec:
+        if self.stack is not None:
+            check_pool_stack(self.stack, self.device)
+        return self
 
 
 class FleetSpec(PlanSpec):
@@ -88,6 +100,7 @@ class FleetSpec(PlanSpec):
     @model_validator(mode="after")
     def _unique_names(self) -> FleetSpec:
         check_unique_names(service=[s.name for s in self.services], pool=[p.name for p in self.pools])
+        check_stacks_read(self.pools, self.services)
         return self
 
 

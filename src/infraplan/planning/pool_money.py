@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
+from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.device_money import (
     cost_overrides,
     device_layout,
@@ -35,9 +36,9 @@ from infraplan.planning.device_money import (
     pool_price_note,
 )
 from infraplan.planning.device_money import pool_figures_note as figures_note_line
-from infraplan.planning.scenario_sizing import pool_accelerator, pool_kind
+from infraplan.planning.scenario_sizing import Sized, demand, pool_accelerator, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, SiteSpec
-from infraplan.planning.spares import Spares, spare_nodes
+from infraplan.planning.spares import UNKNOWN_INSTANCE, Instance, Spares, spare_nodes
 
 COST_OBJECTIVES = ("capex", "tco")  # the objectives that need every pool's price
 
@@ -121,8 +122,51 @@ def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | No
     p = spec.policy
     if p.spare_probability is None:
         return None
-    return spare_nodes(devices, node_devices(pool), pool_accelerator(pool), p.spare_probability, p.repair_time,
-                       p.failure_rate)
+    domain = None if pool_kind(pool) == "video-asic" else pool_layout(pool).packing_unit_accelerators
+    g = node_devices(pool)
+    instance = pool_instance(spec, pool, domain) if domain is not None and domain > g else UNKNOWN_INSTANCE
+    return spare_nodes(devices, g, pool_accelerator(pool), p.spare_probability, p.repair_time,
+                       p.failure_rate, domain, p.spare_trays_per_domain, instance)
+
+
+_INSTANCES: IdentityMemo[Instance] = IdentityMemo(256)  # by scenario (a frozen spec) and pool name
+
+
+def pool_instance(spec: ScenarioSpec, pool: PoolSpec, domain_devices: int) -> Instance:
+    """The widest unit of work a pool can run, what one failed server takes out with it (planning/spares.py):
+    over the services sized on the pool (`scenario_sizing.size` in every phase the service runs and the pool is
+    delivered: the options `plan`'s MILP chooses from, so a pool's spares do not depend on its answer and the
+    optimality bound keeps one spares function), a training job spans the pool (its domains: `domain_devices`),
+    an LLM deployment's replica is TP x PP x attention DP devices (`Sized.replica_devices`; EP runs over the
+    attention-DP x TP devices, serving/deployment.py), a recsys, image or video instance is one device (their
+    sizing's unit); not known where nothing is sized on the pool."""
+    kept = _INSTANCES.get(spec, pool.name)
+    if kept is not None:
+        return kept
+    widest = UNKNOWN_INSTANCE
+    for svc in spec.services:
+        for phase in spec.phases:
+            need = demand(svc, phase.name, spec.policy.headroom)
+            if need <= 0 or (pool.from_year or 0) > phase.year:
+                continue
+            got = size(svc, pool, need)
+            if isinstance(got, Sized):
+                one = _instance_of(svc.kind, svc.name, got, domain_devices)
+                if widest.devices is None or (one.devices or 0) > widest.devices:
+                    widest = one
+            if widest.devices is not None and widest.devices >= domain_devices:
+                return _INSTANCES.put(spec, pool.name, widest)
+    return _INSTANCES.put(spec, pool.name, widest)
+
+
+def _instance_of(kind: str, name: str, sized: Sized, domain_devices: int) -> Instance:
+    """One service's unit of work on a pool in devices, with the words the basis line uses."""
+    if kind == "training":
+        return Instance(domain_devices, f"training service {name}'s job spans the pool")
+    if kind == "llm" and sized.replica_devices is not None:
+        n = sized.replica_devices
+        return Instance(n, f"LLM service {name}'s replica of {n} device{'s' if n > 1 else ''} (TP x PP x attention DP)")
+    return Instance(1, f"{kind} service {name}'s engine of one device")
 
 
 def node_devices(pool: PoolSpec) -> int:

@@ -70,7 +70,7 @@ from infraplan.planning.scenario_caps import (
 from infraplan.planning.scenario_report import assemble_plan, packed
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, check_pool_stacks, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,
@@ -100,6 +100,7 @@ def _check_presets(spec: ScenarioSpec) -> None:
                 named = pool.device if pool.device == device else f"{pool.device} ({device})"
                 raise InputError(f"pool {pool.name!r}: device {named} but system {pool.system} is built of "
                                  f"{built_of}; name one accelerator")
+    check_pool_stacks(spec.pools)  # a pool's stack file, read now (the spec's check leaves files to the run)
     for svc in spec.services:
         if svc.kind in ("training", "llm"):
             load_model(svc.model or "")

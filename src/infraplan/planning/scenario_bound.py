@@ -7,7 +7,11 @@ pool packed at its reported devices (`packed`: whole servers, the fabric at that
 weight. With n = the servers the programme buys there (the most any phase up to k needed, `_bought`) and no
 installed base above it, the reported devices are the nodes of that phase plus their Poisson spare nodes
 (planning/spares.py: spares depend on the nodes, ceil(devices / g), and grow with them, so the phase of the most
-devices also has the most devices + spares), and the cost model packs whole servers (`pool_money(N).devices` =
+devices also has the most devices + spares; they come in whole units of the pool's blast radius, r servers:
+r x the Poisson quantile of the mean of ceil(nodes / r) units (k spare trays per domain: ceil(nodes / (r - k))
+units and k trays in each), non-decreasing in the nodes, and r is one per pool, fixed
+before the MILP by what the pool can run, planning/pool_money.py `pool_instance`, so the answer and the bound
+count spares alike), and the cost model packs whole servers (`pool_money(N).devices` =
 ceil(N / g) g, hW3): the figure is exactly E(n) = F(n + spares(n) servers) x weight. At n = the installed base's
 servers the reported devices are max(base, nodes + spares) for some nodes <= n, so E there is the least of those.
 E is evaluated at every count from one server to the most the pool can usefully hold (`_most_devices`: the
@@ -23,13 +27,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.stats import poisson
 
 from infraplan.planning.phased_mix import MixOption, PhasedMix, solve_phased_bound
 from infraplan.planning.pool_money import node_devices, pool_spares
 from infraplan.planning.scenario_report import packed, site_caps
 from infraplan.planning.scenario_spec import ScenarioSpec
 from infraplan.planning.sized_pricing import Bracket, Optimality, bound_brackets, close_gap, too_many_counts
+from infraplan.planning.spares import spare_servers
 
 
 def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.ndarray]:
@@ -58,16 +62,12 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
 
 
 def _spare_nodes(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
-    """Spare nodes for 0 .. `top` nodes used: `pool_spares`' Poisson quantile (planning/spares.py), its mean
-    nodes x failures per node-hour (those that take a node out of service) x repair hours in the same order of
-    operations, over all counts at once."""
+    """Spare nodes for 0 .. `top` nodes used: `pool_spares`' Poisson quantile over all counts at once
+    (planning/spares.py `spare_servers`, the same operations, the pool's blast radius included)."""
     one = pool_spares(spec, pool, node_devices(pool))
-    if one is None:
+    if one is None or spec.policy.spare_probability is None:
         return np.zeros(top + 1, dtype=int)
-    nodes = np.arange(top + 1, dtype=float)
-    mean = nodes * one.node_failures_per_hour * one.repair_s / 3600.0
-    quantile = poisson.ppf(spec.policy.spare_probability, mean)
-    return np.where(mean > 0.0, quantile, 0.0).astype(int)
+    return spare_servers(np.arange(top + 1), one, spec.policy.spare_probability)
 
 
 def bound_plan(spec: ScenarioSpec, options: list[MixOption], demand: np.ndarray, cost: np.ndarray,

@@ -75,7 +75,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             demand=float(need[o.service, o.phase]), served=float(x[i]) * (need[o.service, o.phase] if s.whole
                                                                            else s.capacity),
             demand_unit=s.demand_unit, slo_headroom=s.slo_headroom, detail=s.detail,
-            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput))
+            time_to_train_s=s.time_to_train_s, mfu=s.mfu, goodput=s.goodput, serving_stack=s.serving_stack,
+            serving_stack_basis=s.serving_stack_basis))
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
@@ -90,7 +91,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     sites: list[ScenarioSiteRow] = []
     phase_rows: list[ScenarioPhaseRow] = []
     caps = site_caps(spec)
-    packed_before = np.zeros(n_p, dtype=int)
+    packed_before = base[:, 0].copy()  # the installed base is in place before the first phase: not delivered
     for k, ph in enumerate(phases):
         rows = []
         for p, pool in enumerate(spec.pools):

@@ -33,6 +33,11 @@ class ScenarioServiceRow(Result):
                               "the dtype's dense peak; null otherwise")
     goodput: float | None = Field(None, description="training: fraction of the wall clock that trains (reliability "
                                   "model at that job size); null otherwise")
+    serving_stack: str | None = Field(None, description="llm: the serving stack the pool's deployment ran (the "
+                                      "pool's `stack`, else the service's, else the part's vendor default); null "
+                                      "otherwise")
+    serving_stack_basis: str | None = Field(None, description="llm: why that stack: whose `stack` asked it, or the "
+                                            "vendor default and its reason; null otherwise")
 
 
 class ScenarioPoolRow(Result):
@@ -43,7 +48,8 @@ class ScenarioPoolRow(Result):
     device: str = Field(description="device preset")
     site: str = Field(description="site name")
     devices: int = Field(description="devices installed, spares included (count)")
-    new_devices: int = Field(description="devices delivered in this phase (count)")
+    new_devices: int = Field(description="devices delivered in this phase (count; the pool's installed base is in "
+                             "place before the first phase)")
     racks: int = Field(description="racks (count)")
     network_tiers: int = Field(description="tiers of the scale-out fabric built by the network builder (count)")
     switches: int = Field(description="scale-out switches (count)")

@@ -9,7 +9,9 @@
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
   batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
-  log-normal is median x exp(sigma^2 / 2)). One whole deployment per pool.
+  log-normal is median x exp(sigma^2 / 2)). One whole deployment per pool, on the pool's `stack`, else the
+  service's, else the part's vendor default (`fleet_mix_llm.asked_stack`, `serving.engines.serving_stack_for`),
+  said in `Sized.serving_stack` / `serving_stack_basis`.
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
   the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
   the service splits over pools by the MILP like recsys. `images_per_day` becomes a peak rate: / 86,400 x
@@ -30,13 +32,21 @@ from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.facility.reliability import goodput_planned_note, job_reliability
+from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.planning import fleet_spec
-from infraplan.planning.fleet_mix_llm import LLM_MAX_GPUS, LLM_PROBE_REQUESTS, deployment_short, serve_plan_search
+from infraplan.planning.fleet_mix_llm import (
+    LLM_MAX_GPUS,
+    LLM_PROBE_REQUESTS,
+    asked_stack,
+    deployment_short,
+    serve_plan_search,
+    stack_basis,
+)
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
 from infraplan.planning.image_capacity import DEFAULT_IMAGE_WORKLOAD, image_capacity
 from infraplan.planning.pool_capacity import pool_option
 from infraplan.planning.scenario_spec import PoolSpec, ServiceSpec, duration_text
+from infraplan.serving.results import LLMDeployment, PoolLayout
 from infraplan.training.search import search_plans
 
 SERVING_PROBE_REQUESTS = LLM_PROBE_REQUESTS  # serve-plan's default --requests (a plan's LLM service = its answer)
@@ -58,7 +68,10 @@ class Sized:
     time_to_train_s: float | None = None  # training: wall clock of one run with failures and checkpoints
     mfu: float | None = None  # training: the chosen plan's MFU
     goodput: float | None = None  # training: the reliability model's goodput at that job size
-    goodput_note: str | None = None  # training: what that goodput rests on (`goodput_planned_note`)
+    goodput_note: str | None = None  # training: what that goodput rests on (`goodput_basis_note`)
+    replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
+    serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
+    serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
 
 
 class TrainingPoint(NamedTuple):
@@ -122,7 +135,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
             f"goodput {rel['goodput'] * 100:.0f} %, {wall / 86400:.1f} days")
-    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_planned_note(rel, gpus))
+    return TrainingPoint(wall, plan, float(best.mfu), float(rel["goodput"]), goodput_basis_note(rel, gpus))
 
 
 def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
@@ -175,10 +188,11 @@ def size_training(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
 
 
 def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
-    """serve-plan's answer for the service at `rate` (its `stack` as `--stack`, its `dtypes` as `--dtypes`: bf16 /
-    fp8 by default, as serve-plan), the search fleet-mix runs (`fleet_mix_llm.serve_plan_search`)."""
+    """serve-plan's answer for the service at `rate` (the pool's `stack`, else the service's, as `--stack`; its
+    `dtypes` as `--dtypes`: bf16 / fp8 by default, as serve-plan), the search fleet-mix runs
+    (`fleet_mix_llm.serve_plan_search`)."""
     r = serve_plan_search(svc.model or "", serving_system(pool), rate, svc.workload or "", svc.ttft_slo, svc.tpot_slo,
-                          tuple(svc.dtypes), svc.stack, SERVING_MAX_GPUS)
+                          tuple(svc.dtypes), asked_stack(svc, pool.stack), SERVING_MAX_GPUS)
     if not r.feasible or r.gpus is None or r.deployment is None:
         return r.why or "no deployment meets the SLOs"
     d, head = r.deployment, None
@@ -186,8 +200,12 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
         p99 = (r.serve.ttft_s.p99 or 0.0) / r.slo.ttft_s, (r.serve.tpot_s.p99 or 0.0) / r.slo.tpot_s
         head = 1.0 - max(p99)
     split = (d.prefill_replicas, d.decode_replicas) if d.disaggregated else (None, None)
+    layouts: list[PoolLayout | LLMDeployment] = [x for x in (d.prefill, d.decode) if x is not None] or [d]
+    stack, basis = stack_basis(svc, pool.name, pool.stack, Cluster.resolve(serving_system(pool)).accelerator)
     return Sized(1.0, r.gpus, True, "requests/s", head, deployment_short(d.replicas, d.tp, d.pp, d.dtype,
-                 max_batch=d.max_batch, prefill=split[0], decode=split[1]))
+                 max_batch=d.max_batch, prefill=split[0], decode=split[1]),
+                 replica_devices=max(x.tp * x.pp * x.attention_dp for x in layouts), serving_stack=stack,
+                 serving_stack_basis=basis)
 
 
 def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:

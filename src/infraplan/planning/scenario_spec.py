@@ -14,8 +14,9 @@ name the unit (a cap of "10 W").
   `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
   service runs (default: all), `growth` multiplies its serving demand per phase.
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
-  with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator) and a
-  delivery year (`from_year`).
+  with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator), a
+  delivery year (`from_year`) and the serving stack its LLM deployments run (`stack`: before the service's
+  `stack`, which comes before the part's vendor default; `check_pool_stack`).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
 - `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
@@ -33,8 +34,11 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infraplan.catalog.facility_loader import PowerW, power_at_most
+from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.loader import check_preset, looks_like_path, read_user_file, validated
 from infraplan.catalog.schemas import Spec
+from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_DEADLINE_S,
@@ -49,7 +53,7 @@ from infraplan.limits import (
 )
 from infraplan.planning.spares import DEFAULT_REPAIR_S
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import load_engine, stack_on_accelerator
 from infraplan.units import parse_count, parse_duration_s, parse_power_w
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
@@ -149,6 +153,57 @@ def check_llm_names(model: str | None, workload: str | None, stack: str | None, 
         raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
 
 
+POOL_STACK_RULE = ("the serving stack of the pool's LLM deployments (a shipped profile, a versioned engine name or a "
+                   "serving stack YAML, as serve-plan --stack); it comes before the service's `stack`, which comes "
+                   "before the part's vendor default (serving.engines.serving_stack_for); image generation reads no "
+                   "stack (serving/diffusion.py), training its service's training stack")
+"""A pool's `stack` field description, `plan`'s and `fleet-mix`'s (the precedence: fleet_mix_llm.asked_stack)."""
+
+
+def check_pool_stack(stack: str, device: str, system: str | None = None, serves: Sequence[str] | None = None, *,
+                     files: bool = False) -> None:
+    """InputError (a ValueError: the pool's one-line error at load) for a pool's serving `stack` that names no
+    serving stack or that no LLM deployment of the pool reads or runs: a pool whose `serves` leaves out llm, a part
+    without LLM serving (a CPU, a video ASIC), a stack whose kernels are another vendor's (TensorRT-LLM on MTIA:
+    `serving.engines.stack_on_accelerator`). A file (the stack's, or the pool's device or system) is read only with
+    `files`, at the run (`check_pool_stacks`), as `check_llm_names` leaves it (the web refuses paths)."""
+    if serves is not None and "llm" not in serves:
+        raise ValueError(f"stack {stack!r} is the serving stack of the pool's LLM deployments; the pool serves only "
+                         f"{', '.join(serves)}: drop it, or add llm to serves")
+    if not files and looks_like_path(stack):
+        return
+    engine = load_engine(stack)  # a name, a versioned engine name, a YAML; a training stack refused
+    if not files and any(looks_like_path(ref) for ref in (device, system or "")):
+        return
+    accelerator = None if is_video_device(device) else Cluster.resolve(system or device).accelerator
+    kind = "video-asic" if accelerator is None else accelerator.kind
+    if accelerator is None or kind == "cpu":
+        raise ValueError(f"stack {stack!r} is the serving stack of the pool's LLM deployments; {device} ({kind}) "
+                         "does not run LLM serving: drop it")
+    stack_on_accelerator(engine, accelerator)  # refused where its kernels are another vendor's; else a row's line
+
+
+def check_pool_stacks(pools: Sequence[Any]) -> None:
+    """Every pool's `stack` as `check_pool_stack` checks it with its files read (`plan`'s and `fleet-mix`'s checks
+    before any sizing): one InputError line naming the pool."""
+    for pool in pools:
+        if pool.stack is not None:
+            try:
+                check_pool_stack(pool.stack, pool.device, getattr(pool, "system", None), getattr(pool, "serves", None),
+                                 files=True)
+            except ValueError as exc:  # InputError too
+                raise InputError(f"pool {pool.name!r}: {exc}") from None
+
+
+def check_stacks_read(pools: Sequence[Any], services: Sequence[Any]) -> None:
+    """ValueError for a pool's `stack` where no service is an LLM one: nothing would read it."""
+    if not any(s.kind == "llm" for s in services):
+        for pool in pools:
+            if pool.stack is not None:
+                raise ValueError(f"pool {pool.name!r} names a serving stack ({pool.stack}), which only llm services "
+                                 "read; there is none: drop it")
+
+
 def check_unique_names(**names: list[str]) -> None:
     """ValueError naming the duplicates of the first kind of entry (keyword: phase, service, ...) that has some."""
     for what, listed in names.items():
@@ -182,6 +237,21 @@ class InferenceServiceSpec(PlanSpec):
     quality: Literal["standard", "high"] = "high"
     peak_to_average: float = Field(1.0, ge=1.0, description="diurnal peak / average demand")
 
+    @model_validator(mode="after")
+    def _peak_to_average_is_read(self) -> InferenceServiceSpec:
+        """`peak_to_average` turns a per-day demand (video `daily_hours`, `tokens_per_day`, `images_per_day`) into
+        its peak (planning/scenario_sizing.demand, fleet_mix, fleet_mix_llm); a demand stated at its peak (`qps`,
+        `rate`) or a training run never read it: sized at the stated figure, silently."""
+        per_day = self.kind == "video" or any(getattr(self, f, None) is not None
+                                              for f in ("tokens_per_day", "images_per_day"))
+        if self.peak_to_average != 1.0 and not per_day:
+            peak = {"recsys": "qps", "llm": "rate", "image": "rate"}.get(self.kind)
+            stated = f"{peak} is its peak already" if peak else "demand is not per day"
+            article = "an" if self.kind in ("llm", "image") else "a"
+            raise ValueError(f"peak_to_average scales a per-day demand (video daily_hours, tokens_per_day, "
+                             f"images_per_day) to its peak; {article} {self.kind} service's {stated}: drop it")
+        return self
+
 
 class ServiceSpec(InferenceServiceSpec):
     """One demand: a training run, an LLM service, a recommendation service, image generation or video."""
@@ -199,7 +269,8 @@ class ServiceSpec(InferenceServiceSpec):
     dtype: str = Field("auto", description="training: the precision searched (auto: the accelerator's)")
     dtypes: list[str] = Field(DEFAULT_LLM_DTYPES, min_length=1, description="llm: weight dtypes searched, as "
                               "serve-plan --dtypes (fleet-mix's field)")
-    stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack")
+    stack: str | None = Field(None, description="training: its training stack; llm: serve-plan's --stack on "
+                              "every pool that names none (a pool's `stack` comes first)")
     # llm serving
     workload: str | None = None
     rate: Count | None = Field(None, description="peak requests/s (image: peak images/s)")
@@ -253,6 +324,13 @@ class PoolSpec(PlanSpec):
     lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years")
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW")
     serves: list[Kind] | None = None
+    stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
+
+    @model_validator(mode="after")
+    def _stack_runs_here(self) -> PoolSpec:
+        if self.stack is not None:
+            check_pool_stack(self.stack, self.device, self.system, self.serves)
+        return self
 
 
 class SiteSpec(PlanSpec):
@@ -275,8 +353,13 @@ class PolicySpec(PlanSpec):
                                  "assumption, planning/spares.py)")
     failure_rate: str | None = Field(None, min_length=1, description="reliability failure-rate preset for every "
                                      "pool (default: the accelerator's)")
-    electricity_usd_per_kwh: float | None = Field(None, ge=0, description="overrides every site's price")
-    pue: float | None = Field(None, ge=1.0, description="overrides every site's PUE")
+    spare_trays_per_domain: int = Field(0, ge=0, le=64, description="spare servers (trays) held inside each "
+                                        "scale-up domain that spans servers (NVL72), so a failed tray does not take "
+                                        "its domain out (an ASSUMPTION option, default 0: planning/spares.py)")
+    # the cost model's bounds (cluster/cost.py CostOverrides, the CLI's --electricity-price / --pue; fleet-mix's
+    # spec): above them a plan crashed in the cost model with a traceback
+    electricity_usd_per_kwh: float | None = Field(None, ge=0, le=1e3, description="overrides every site's price")
+    pue: float | None = Field(None, ge=1.0, le=10.0, description="overrides every site's PUE")
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
 
@@ -287,6 +370,9 @@ class PolicySpec(PlanSpec):
         if self.failure_rate is not None and self.spare_probability is None:
             raise ValueError("failure_rate sizes spare nodes only: give spare_probability (e.g. 0.99) with it, or "
                              "drop it")
+        if self.spare_trays_per_domain and self.spare_probability is None:
+            raise ValueError("spare_trays_per_domain is a spares policy: give spare_probability (e.g. 0.99) with "
+                             "it, or drop it")
         return self
 
 
@@ -324,6 +410,7 @@ class ScenarioSpec(PlanSpec):
             if site.online_year is not None and site.online_year > last:
                 raise ValueError(f"inconsistent dates: site {site.name!r} comes online in {site.online_year}, "
                                  f"after the last phase ({last})")
+        check_stacks_read(self.pools, self.services)
         return self
 
 

@@ -23,9 +23,28 @@ shipped: it is not silently replaced, since the policy's `failure_rate` is the u
 and a user's file has no such partner.
 
 The repair time is a policy field. No published repair time was found, so its default is an
-ASSUMPTION [U] (`DEFAULT_REPAIR_S`): three days from failure to a node back in service (a GPU board or HBM swap
-under a next-business-day parts contract, then burn-in); Kokolis et al. report failure rates and lemon-node
-detection but no repair times.
+ASSUMPTION [U] (`DEFAULT_REPAIR_S`, facility/outage.py): three days from failure to a node back in service,
+for every cause (a GPU board or HBM swap under a next-business-day parts contract, then burn-in); Kokolis et al.
+report failure rates and lemon-node detection but no repair times. The basis line says so.
+
+Scale-up domains (hF42, session 42): where a pool's scale-up domain spans servers (GB200/GB300 NVL72, the MTIA 400
+rack: 18 trays of 4 in one 72-device NVLink domain; `ServerLayout.packing_unit_accelerators`, the unit the packer
+already keeps in one rack), a failed tray takes its whole domain out of service, so spares are whole domains:
+    spare domains = min { k : P(Poisson(domains x E[(X - s)+]) <= k) >= p }
+with X the trays in repair in one domain (Poisson, mean trays x tray failures per hour x repair hours) and s the
+policy's `spare_trays_per_domain` (default 0, ASSUMPTION [U]: an option, no source found for NVIDIA's spare-tray
+guidance); s = 0 gives domains x trays x rate x repair hours, the node formula on the domain
+(facility/outage.py `domains_out_mean`, one implementation with `reliability`'s GPUs out of service). The
+spare servers are the spare domains' trays plus s trays in each domain used; a pool whose domain is one server
+keeps the node formula (s does not apply).
+
+Blast radius by instance (hF43, session 42): the unit a failed tray takes out is what the pool's work spans, not
+always the domain (facility/outage.py `blast_trays`): the smallest whole number of servers the pool's widest
+instance spans, capped at the domain (planning/pool_money.py `pool_instance`: a training job spans the pool, so
+its domains; an LLM deployment's replica, TP x PP x attention DP devices; a recsys, image or video instance, one
+device); where the instance is not known, the domain (conservative). With units of r servers smaller than the
+domain the formula above holds with r for the domain's trays and s = 0 (a spare tray kept for a domain-wide
+instance does not apply); r = 1 is the node formula. The basis line names the radius and the instance.
 """
 
 from __future__ import annotations
@@ -33,20 +52,37 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.stats import poisson
 
-from infraplan.catalog.facility_loader import (
-    FailureRate,
-    default_failure_rate_name,
-    load_failure_rate,
-    load_reliability,
-)
+from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate
 from infraplan.errors import InputError
-from infraplan.facility.reliability import COUNTS_TEXT
+from infraplan.facility.outage import (
+    DEFAULT_REPAIR_S,
+    REPAIR_SOURCE,
+    blast_trays,
+    check_spare_trays,
+    domain_trays,
+    domains_out_mean,
+    domains_used,
+    node_out_of_service_share,
+)
+from infraplan.facility.reliability import failure_rate_accelerator_note
 
-DEFAULT_REPAIR_S = 3 * 86400.0
-REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service (part swap under a "
-                 "next-business-day contract, then burn-in); no published repair time found")
+__all__ = ["DEFAULT_REPAIR_S", "REPAIR_SOURCE", "Spares", "node_out_of_service_share", "poisson_quantile",
+           "Instance", "spare_nodes", "spare_servers"]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """The widest unit of work of a pool (what one failed server takes out with it): its devices (None: not known)
+    and what it is, in words for the basis line."""
+
+    devices: int | None
+    what: str
+
+
+UNKNOWN_INSTANCE = Instance(None, "what the pool runs is not known")
 
 
 @dataclass(frozen=True)
@@ -62,7 +98,11 @@ class Spares:
     failure_rate: str
     source: str
     node_out_of_service_fraction: float  # share of the rate's events that take a node out of service
-    rate_basis: str  # one line: the rate, what it counts and the share used
+    rate_basis: str  # one line: the rate, what it counts and the share used, the domain rule, the repair time
+    domain_trays: int = 1  # servers of the scale-up domain (a domain spanning servers, else 1)
+    spare_trays_per_domain: int = 0  # held in each domain (0 where the blast radius is smaller than the domain)
+    spare_units: int = 0  # spare whole units of `blast_trays` servers (domains, or instances smaller than one)
+    blast_trays: int = 1  # servers one failure takes out: the instance's whole trays, capped at the domain
 
     @property
     def spare_devices(self) -> int:
@@ -83,36 +123,61 @@ def poisson_quantile(mean: float, probability: float) -> int:
 
 
 def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: float, repair_s: float,
-                failure_rate: str | None = None) -> Spares:
-    """Spares for `devices` working devices in nodes of `node_devices`, at the accelerator's failure rate."""
+                failure_rate: str | None = None, domain_devices: int | None = None, spare_trays: int = 0,
+                instance: Instance = UNKNOWN_INSTANCE) -> Spares:
+    """Spares for `devices` working devices in nodes of `node_devices` and scale-up domains of `domain_devices`
+    (default: the node) running `instance`s (default: not known, so the domain), at the accelerator's failure rate
+    (module docstring)."""
     if repair_s <= 0:
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     name = failure_rate or default_failure_rate_name(accelerator)
     rate = load_failure_rate(name)
     share, basis = node_out_of_service_share(name, rate)
     node_devices = max(1, node_devices)
+    trays = domain_trays(domain_devices or node_devices, node_devices)
+    check_spare_trays(spare_trays, trays, "policy spare_trays_per_domain")
+    blast = blast_trays(trays, node_devices, instance.devices)
+    kept = spare_trays if blast == trays > 1 else 0
     nodes = -(-max(0, devices) // node_devices)
     per_node_hour = rate.per_accelerator_hour * node_devices * share
-    mean = nodes * per_node_hour * repair_s / 3600.0
-    return Spares(nodes, node_devices, poisson_quantile(mean, probability), mean, per_node_hour, repair_s, name,
-                  rate.source, share, basis)
+    units = int(domains_used(max(0, devices), node_devices, blast, kept))
+    mean = float(domains_out_mean(units, per_node_hour, blast, kept, repair_s))
+    spare_units = poisson_quantile(mean, probability)
+    basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
+                                  _domain_basis(trays, blast, node_devices, spare_trays, instance),
+                                  f"repair {repair_s / 86400.0:g} days"
+                                  + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)
+    return Spares(nodes, node_devices, spare_units * blast + units * kept, mean * blast, per_node_hour, repair_s,
+                  name, rate.source, share, basis, trays, kept, spare_units, blast)
 
 
-def node_out_of_service_share(name: str, rate: FailureRate) -> tuple[float, str]:
-    """The share of a rate's events that take a node out of service, and one line saying where it comes from
-    (module docstring); a job-interruption rate without a component mix is refused."""
-    per_1000 = rate.failures_per_1000_node_days
-    if rate.counts != "job_interruptions":
-        return 1.0, f"{name}: {per_1000:g} {COUNTS_TEXT[rate.counts]} per 1,000 node-days, used as is"
-    mix = load_reliability().component_mix
-    if name not in mix.failure_rates:
-        partner = [k for k, r in load_reliability().failure_rates.items() if r.all_causes == name]
-        instead = f" (the same cluster's node failures: failure_rate {partner[0]})" if partner else ""
-        raise InputError(f"failure rate {name} counts job interruptions of every cause and no component mix says "
-                         f"which take a node out of service: spares need a node-failure rate{instead}")
-    out = sum(mix.counts[c] for c in mix.node_out_of_service)
-    total = sum(mix.counts.values())
-    share = out / total
-    return share, (f"{name}: {per_1000:g} job interruptions per 1,000 node-days x {share:.3f} that take a node "
-                   f"out of service ({out} of {total}, {mix.source.split(':')[0]}) = {per_1000 * share:.4g} "
-                   "node failures per 1,000 node-days")
+def spare_servers(nodes: np.ndarray, one: Spares, probability: float) -> np.ndarray:
+    """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time and blast radius:
+    the array twin of `spare_nodes` (the same operations), for the optimality bound (planning/scenario_bound.py)."""
+    trays, kept = one.blast_trays, one.spare_trays_per_domain
+    units = domains_used(np.asarray(nodes, dtype=np.int64) * one.node_devices, one.node_devices, trays, kept)
+    mean = domains_out_mean(units, one.node_failures_per_hour, trays, kept, one.repair_s)
+    quantile = poisson.ppf(probability, mean)
+    return np.asarray(np.where(mean > 0.0, quantile, 0.0).astype(int) * trays + units * kept)
+
+
+def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, instance: Instance) -> str | None:
+    """The blast radius in the basis line: None where a server is its own domain and no spare trays were asked."""
+    if trays == 1:
+        return (f"spare_trays_per_domain {asked} does not apply: the scale-up domain is one server" if asked
+                else None)
+    domain = f"{trays * node_devices}-device scale-up domain ({trays} servers)"
+    if blast < trays:
+        unit = f"{blast} server{'s' if blast > 1 else ''}"
+        rule = "spares are whole instances" if blast > 1 else "the node formula"
+        skip = (f"; spare_trays_per_domain {asked} does not apply (spare trays keep a domain-wide instance "
+                "running)" if asked else "")
+        return (f"a failed server takes out the instances on it, not its {domain}: the pool's widest instance is "
+                f"{instance.what}, {unit}: {rule}{skip}")
+    why = (f"{instance.what}: the whole domain, conservative" if instance.devices is None else
+           f"the pool's widest instance spans it: {instance.what}")
+    domain = f"a failed server takes its {domain} out ({why})"
+    if asked == 0:
+        return f"{domain}: spares are whole domains (no spare trays held: spare_trays_per_domain, ASSUMPTION [U])"
+    return (f"{domain} only while more than {asked} of its servers are in repair: {asked} spare servers held in "
+            f"each domain (spare_trays_per_domain, ASSUMPTION [U]) and spare domains beyond")

@@ -32,7 +32,7 @@ from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
 from infraplan.facility.facility import embodied_per_accelerator_kg
-from infraplan.facility.reliability import goodput_planned_note, job_reliability
+from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.limits import MAX_TRAINING_TOKENS
 from infraplan.network.results import NetworkReport
 from infraplan.planning.results import TrainingRunTotals
@@ -98,7 +98,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
-        notes=[n for n in [goodput_planned_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
+        notes=[n for n in [goodput_basis_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
                if n],
     )
 

@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.band_stacks import serving_band_stack, settings_basis, vendor_default_basis
 from infraplan.catalog.error_bands import error_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
@@ -79,7 +79,14 @@ from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
 from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
-from infraplan.serving.engines import ServingEngine, load_engine, versioned_name_note
+from infraplan.serving.engines import (
+    ONLINE_MAX_BATCH,
+    ServingEngine,
+    changed_engine_settings,
+    load_engine,
+    serving_stack_for,
+    versioned_name_note,
+)
 from infraplan.serving.expert_slots import engine_refusal, uneven_experts_note
 from infraplan.serving.kv_cache import WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
@@ -169,16 +176,19 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)")
     if not 0 < percentile <= 100:
         raise InputError(f"--percentile must be in (0, 100], got {percentile}")
-    engine = load_engine(stack)
+    engine = load_engine(stack)  # an unknown or training stack refused before the model and system are read
     versioned = versioned_name_note(stack if isinstance(stack, str) else None)
-    budget = engine.token_budget if token_budget is None else token_budget
-    caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     shape = load_model(model)
     if spec is None and input_len is not None and output_len is not None:  # as `serve`: fixed lengths are not clipped
         require_context(input_len + output_len, shape.name, shape.max_seq_len)
     cluster = Cluster.resolve(system)
     cluster.require_accelerator("LLM serving")  # as `serve`, `plan` and `fleet-mix`
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
+    # the stack: the asked one where it runs on the part, else the part's vendor's (`serving.engines`), as `serve`
+    engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])
+    versioned = [*stack_notes, *versioned]
+    budget = engine.token_budget if token_budget is None else token_budget
+    caps = sorted({min(c, engine.offline_max_batch) for c in batch_caps})  # the stack's batch limit binds
     limit = max_gpus or sys_spec.total_accelerators
     unknown = set(dtypes) - set(DTYPES)
     if unknown:
@@ -275,10 +285,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         if options:
             break  # pipeline parallelism only when nothing fits without it
     if not options:
+        floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
         return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
-                                 stack=engine.name,
+                                 stack=engine.name, best_tpot_s=floor,
                                  why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
-                                      _tpot_floor_reason(best_tpot_s(tried, sample), tpot, shape.name, acc.name, limit,
+                                      _tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
                                                          max(tps, default=1) <= limit) or
                                       f"no deployment within {limit:,} accelerators meets the SLOs"
                                       + (f": colocated, the output rate alone needs at least {least:,} (the best "
@@ -330,6 +341,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                f"misses the SLO (TTFT {key} {missed['ttft_s'][key]:.3g} s, TPOT {key} "
                                f"{missed['tpot_s'][key]:.3g} s)")
     rejected[:0] = missed_runs
+    # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
+    changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
+                                      max(budget, chosen["max_batch"]))
+    band_stack = serving_band_stack(engine.ref, changed)
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
@@ -346,9 +361,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "alternatives": [o for o in options[:ALTERNATIVES + 1] if o is not chosen
                          and all(o is not r[0] for r in runs if not r[3])],
         "candidates_evaluated": evaluated,
-        "rejected": rejected[:20],  # the bands as `serve`'s: by the stack priced (`serving_band_stack`)
-        "error_band": error_band(acc.catalog_name, serving_band_stack(engine.ref), "serving"),
-        "ttft_error_band": error_band(acc.catalog_name, serving_band_stack(engine.ref), "serving", metric="ttft"),
+        "rejected": rejected[:20],
+        "error_band": vendor_default_basis(settings_basis(error_band(acc.catalog_name, band_stack, "serving"),
+                                                         engine.ref, changed), engine.ref, stack is None),
+        "ttft_error_band": vendor_default_basis(settings_basis(error_band(
+            acc.catalog_name, band_stack, "serving", metric="ttft"), engine.ref, changed), engine.ref, stack is None),
         "notes": [*versioned, *what_if_notes(acc, engine.name),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])])],  # as `serve` says them

@@ -47,6 +47,8 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   vLLM compiles the quantisation with the norm and the activation that feed it (Inductor, custom ops
   "none"), leaving the output projection's input after the attention op: one launch (ASSUMPTION: Inductor fuses the
   others; `config/vllm.py`). Their bytes (read 2 B, write 1 B per element) are not charged (small at decode).
+  Only the GEMM kinds a checkpoint quantises launch one (`ops.precision.weight_scope`): a kind it keeps in bf16 runs
+  the unquantised linear method, whose input needs no cast (vLLM 0.18.0 / SGLang `UnquantizedLinearMethod`).
 
 * Qwen3's QK norm (`QK_NORM_KERNELS`; model types qwen3 / qwen3_moe): a per-head RMSNorm of Q and of K between
   the QKV GEMM and RoPE, every layer. SGLang (0.5.1.post1 / 0.5.6 `srt/models/qwen3.py` and 0.5.6 `qwen3_moe.py`
@@ -84,6 +86,7 @@ from infraplan.catalog.schemas import DTYPE_BYTES
 from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.layer import Elementwise
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
+from infraplan.ops.precision import scope_kinds, weight_scope
 from infraplan.serving.deployment import Deployment
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
@@ -159,10 +162,12 @@ def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -
     """Launches per layer that quantise a GEMM's bf16 input to fp8 on their own (module docstring)."""
     if not (ACTIVATION_QUANT and dtype in ("fp8", "mxfp8") and applies(engine)) or engine == "trtllm":
         return 0.0
+    kinds = scope_kinds(weight_scope(shape, dtype))  # a checkpoint's bf16 kinds quantise nothing (`ops.precision`)
     if engine == "vllm":
-        return 1.0  # the output projection's input, after the attention op
+        return 1.0 * ("attention_output" in kinds)  # the output projection's input, after the attention op
     # SGLang: every plain GEMM's input; the dense FFN's two on the layers without routed experts (DeepSeek's first 3)
-    return (3.0 if shape.is_mla else 2.0) + 2.0 * (1.0 - shape.routed_layer_share)
+    attention = (2.0 if shape.is_mla else 1.0) * ("attention" in kinds) + 1.0 * ("attention_output" in kinds)
+    return attention + 2.0 * (1.0 - shape.routed_layer_share) * ("dense_mlp" in kinds)
 
 
 def elementwise_time(shape: TransformerShape, rates: KernelRates, dep: Deployment, tokens: np.ndarray,

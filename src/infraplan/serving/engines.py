@@ -50,6 +50,14 @@ replay (`serving.host_overhead`). A user's YAML that leaves one unset takes its 
 value (`kv_cache_dtypes`, `cuda_graph_scope` below), so an SGLang YAML without them still has no int8 cache and
 still runs its prefill iterations eager.
 
+Where an engine runs (`runs_on`, `default_on`, `vendor_kernels`; data in each stack YAML with its source; a user's
+YAML that leaves them unset takes its family's): `serving_stack_for` is the one place an answer's stack is chosen
+(`serve`, `serve-plan`, and through them `fleet-mix`, `plan` and the web). Without --stack, the shipped stack whose
+`default_on` names the part's vendor (trtllm-0.x on NVIDIA, vllm-0.x on AMD), else the only one whose `runs_on`
+does (vllm-0.x on Google TPUs, sglang-0.x on Intel Gaudi), else a refusal naming --stack (MTIA: no shipped stack
+runs there); the answer says which it assumed and why. An asked stack that does not run on the part: refused where
+its kernels are one vendor's (TensorRT-LLM), else priced with a warning (hV42).
+
 Front-end time per request (`request_latency_s`): what a benchmark client's TTFT holds beside the engine loop,
 the OpenAI-compatible HTTP server, tokenization, the hand-off to the engine's scheduler process and streaming
 the first token back (trtllm-serve, vLLM's API server, SGLang's tokenizer manager run these outside the engine
@@ -69,6 +77,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_profile import KvCacheDtype
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, FractionRule, ServingProfile, Stack, list_stacks, load_stack
 from infraplan.errors import InputError
@@ -222,6 +231,100 @@ def load_engine(ref: str | Stack | ServingEngine | None) -> ServingEngine:
     return engine_of_stack(load_stack(family))
 
 
+def _runs_on(profile: ServingProfile) -> tuple[list[str], bool]:
+    """The vendors a serving stack's engine runs on and whether its kernels are theirs alone: its `runs_on` /
+    `vendor_kernels`, else its engine family's shipped profile's (module "Engine facts")."""
+    shipped = _shipped_profile(profile.engine)
+    vendors = profile.runs_on if profile.runs_on is not None else (shipped.runs_on if shipped is not None else None)
+    own = profile.vendor_kernels
+    return list(vendors or []), bool(own if own is not None else shipped is not None and shipped.vendor_kernels)
+
+
+def where_it_runs(profile: ServingProfile) -> dict[str, object]:
+    """A profile's fields on where its engine runs (`runs_on`, `default_on`, `vendor_kernels`): a release copy of a
+    shipped profile leaves them unset (its family's), so a comparison of the two's pricing fields sets them equal."""
+    return {key: getattr(profile, key) for key in ("runs_on", "default_on", "vendor_kernels")}
+
+
+def _vendor_in(vendor: str, vendors: list[str]) -> bool:
+    return vendor.casefold() in {v.casefold() for v in vendors}
+
+
+def default_serving_stack(accelerator: Accelerator) -> tuple[str, str | None]:
+    """The shipped serving stack a serve without --stack runs on `accelerator`, by what runs on its vendor (each
+    stack YAML's `runs_on` / `default_on`, with their sources): the one whose `default_on` names the vendor
+    (trtllm-0.x on NVIDIA, vllm-0.x on AMD), else the only one whose `runs_on` does (vllm-0.x on Google TPUs,
+    sglang-0.x on Intel Gaudi); InputError naming --stack where none (or several, none the default) runs there.
+    With it the line saying which and why; None for the default serving stack (NVIDIA: the answer as before)."""
+    vendor = accelerator.vendor
+    names = [DEFAULT_SERVING_STACK, *sorted(n for n in serving_stacks() if n != DEFAULT_SERVING_STACK)]
+    profiles = {n: p for n in names if (p := load_stack(n).serving) is not None}
+    chosen = [n for n, p in profiles.items() if _vendor_in(vendor, p.default_on)]
+    running = [n for n, p in profiles.items() if _vendor_in(vendor, _runs_on(p)[0])]
+    if len(chosen) == 1 or (not chosen and len(running) == 1):
+        name = chosen[0] if chosen else running[0]
+        if name == DEFAULT_SERVING_STACK:
+            return name, None
+        why = (f"the stack {vendor} parts run by default (its `default_on`)" if chosen else
+               f"the only shipped serving stack that runs on {vendor} parts (its `runs_on`)")
+        return name, (f"no --stack: priced on {name}, {why}; {DEFAULT_SERVING_STACK}, the default on NVIDIA GPUs, "
+                      f"does not run on {accelerator.name} (--stack names another)")
+    which = (f"several shipped serving stacks run there ({', '.join(running)}) and none is its default" if running
+             else "no shipped serving stack runs there")
+    raise InputError(f"{accelerator.name} ({vendor}): {which}; give --stack (in a plan or fleet-mix: a pool's or "
+                     f"service's `stack`): a shipped profile ({', '.join(names)}) or a serving stack YAML, to say "
+                     "which software serves it")
+
+
+def stack_on_accelerator(engine: ServingEngine, accelerator: Accelerator) -> str | None:
+    """Whether an asked serving stack runs on `accelerator`'s vendor (its `runs_on`): None where it does; a warning
+    line where it does not but its engine loads other hardware as plugins (vLLM, SGLang: `vendor_kernels` false);
+    InputError where its kernels are one vendor's (TensorRT-LLM's CUDA / TensorRT engines)."""
+    profile = load_stack(engine.ref).serving
+    if profile is None:
+        return None
+    vendors, own_kernels = _runs_on(profile)
+    if not vendors or _vendor_in(accelerator.vendor, vendors):
+        return None
+    named = f"--stack {engine.name} ({load_stack(engine.ref).display_name}) runs on {', '.join(vendors)} parts"
+    if own_kernels:
+        try:
+            other = f"; without --stack it runs {default_serving_stack(accelerator)[0]}"
+        except InputError:
+            other = ""
+        raise InputError(f"{named} only: its kernels are built for them (`vendor_kernels`), not for "
+                         f"{accelerator.name} ({accelerator.vendor}){other}")
+    return (f"{named}, not {accelerator.name} ({accelerator.vendor}): priced with its profile as if it ran there "
+            "(the engine loads other hardware as a platform plugin; no measurement of it there is in the catalog)")
+
+
+def serving_stack_for(asked: str | None, accelerator: Accelerator) -> tuple[ServingEngine, list[str]]:
+    """The serving stack an answer on `accelerator` runs and the lines saying so: `asked` (a name, versioned engine
+    name or YAML; checked by `stack_on_accelerator`) or, None, `default_serving_stack`'s. The one place `serve`,
+    `serve-plan` and through them `fleet-mix`, `plan` and the web choose it."""
+    if asked is not None:
+        engine = load_engine(asked)
+        return engine, list(filter(None, [stack_on_accelerator(engine, accelerator)]))
+    name, why = default_serving_stack(accelerator)
+    return load_engine(name if name != DEFAULT_SERVING_STACK else None), list(filter(None, [why]))
+
+
 ENGINES: dict[str, ServingEngine] = {e.engine: e for e in map(load_engine, ("trtllm", "vllm", "sglang"))}
 DEFAULT_ENGINE = DEFAULT_SERVING_STACK
 ONLINE_MAX_BATCH = 256  # online default sequences per engine, as before (vLLM V0's max_num_seqs)
+
+
+def changed_engine_settings(engine: ServingEngine, max_batch: int, default_batch: int, token_budget: int,
+                            speculative_tokens: int = 0, prefill_max_batch: int | None = None) -> list[str]:
+    """The engine settings of a deployment that are not what `serve` runs on `engine` without the flags (batch cap
+    `default_batch`: ONLINE_MAX_BATCH online, the stack's offline_max_batch offline or closed-loop; its token budget;
+    no draft tokens), as the flags that set them: the answer's band then is not the default stack's re-run rows'
+    (`catalog.band_stacks.serving_band_stack`, hN42)."""
+    changed = [f"--max-batch {max_batch} (default {default_batch})"] if max_batch != default_batch else []
+    if prefill_max_batch is not None and prefill_max_batch != default_batch:
+        changed.append(f"--prefill-max-batch {prefill_max_batch} (default {default_batch})")
+    if token_budget != engine.token_budget:
+        changed.append(f"--token-budget {token_budget} (default {engine.token_budget})")
+    if speculative_tokens:
+        changed.append(f"--speculative-tokens {speculative_tokens} (default 0)")
+    return changed

@@ -38,7 +38,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
-from infraplan.ops.precision import SERVING_FORMATS, stored_weight_bytes, weight_scope
+from infraplan.ops.precision import SERVING_FORMATS, scope_kinds, stored_weight_bytes, weight_scope
 from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
@@ -89,10 +89,29 @@ def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, 
     slots = math.ceil(shape.num_experts / (ep * tp)) if ep > 1 and shape.is_moe else 0
     shards = shape.num_experts / (slots * tp) if slots else 1.0
     layers = float(ops_params.stage_params_local(shape, tp, pp, shards))  # routed and dense layers of the stage
-    if weight_scope(shape, dtype) == "experts":  # only the routed experts quantised (`ops.precision.weight_scope`)
-        routed = float(ops_params.local_expert_params(shape, tp, pp, shards))
-        return routed * stored_weight_bytes(shape, dtype) + (layers - routed + ends) * ACT_BYTES
+    scope = weight_scope(shape, dtype)
+    if scope != "all":  # a checkpoint's scope: its kinds quantised, the rest bf16 (`ops.precision.weight_scope`)
+        kinds = scope_kinds(scope)
+        quantised = sum((held for kind, held in kind_params(shape, tp, pp, shards).items() if kind in kinds), 0.0)
+        return quantised * stored_weight_bytes(shape, dtype) + (layers - quantised + ends) * ACT_BYTES
     return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES
+
+
+def kind_params(shape: TransformerShape, tp: int, pp: int, shards: float) -> dict[str, float]:
+    """Parameters of each GEMM kind (`ops.precision.SCOPE_KINDS`) on one GPU of the heaviest stage, `shards` the
+    routed experts' split beyond TP (`weight_bytes_per_gpu`): attention (the QKV / MLA projections) and its output
+    projection on every layer, the dense MLP on the dense layers (every layer of a dense model), the shared and
+    routed experts on the routed layers. The router is in none."""
+    held = float(ops_params.stage_layers(shape.num_layers, pp))
+    routed_layers = float(ops_params.routed_stage_layers(shape, pp)) if shape.is_moe else 0.0
+    width = shape.v_head_dim if shape.is_mla else shape.head_dim
+    output = shape.num_heads * width * shape.hidden_size / tp
+    dense = shape.layer_kinds()[-1][0]  # the dense-FFN layers' kind (the model itself where all layers are alike)
+    return {"attention": held * (float(ops_params.attention_params_local(shape, tp)) - output),
+            "attention_output": held * output,
+            "dense_mlp": (held - routed_layers) * dense.expert_params() / tp,
+            "shared_experts": routed_layers * shape.shared_expert_params() / tp,
+            "routed_experts": float(ops_params.local_expert_params(shape, tp, pp, shards))}
 
 
 def workspace_bytes(shape: TransformerShape, tp: int, token_budget: int, max_batch: int) -> float:

@@ -49,8 +49,9 @@ mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read
 e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE);
 mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
 fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
-A checkpoint quantising the routed experts only (GPT-OSS MXFP4, Kimi K2.5 INT4: `ops.precision.weight_scope`) runs
-every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16. KV dtype: bf16, fp8 or int8.
+A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts; `ops.precision.
+weight_scope`) runs every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16; the routed
+experts' kernel terms take their weights' format. KV dtype: bf16, fp8 or int8.
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
 query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
@@ -114,7 +115,7 @@ from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memo
 from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
-from infraplan.ops.precision import RECIPES, SERVING_FORMATS, stored_weight_bytes, weight_scope
+from infraplan.ops.precision import RECIPES, SERVING_FORMATS, kind_dtype, quantised_roles, stored_weight_bytes
 from infraplan.serving import (
     block_fp8_gemm,
     decode_kernels,
@@ -251,11 +252,13 @@ def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = Fa
 def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep: Deployment, prec: _Precision,
                 m: np.ndarray, gemm_rates: KernelRates, contiguous_align: int, block_depth: float,
                 block_rate_fraction: float, accelerator: Accelerator,
-                plain: tuple[_Precision, KernelRates] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                plain: tuple[_Precision, KernelRates] | None = None,
+                roles: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seconds and pure-matmul seconds of one layer's non-attention work for M tokens on one GPU: `ops.layer_ops` at
     the inference phase (EP inside the TP group, TP all-reduce, no SP; plain GEMMs at `gemm_rates`); and of those
     seconds the routed experts' GEMMs (`serving.lockstep_loop`: they run on every rank's routed tokens). `plain`:
-    the precision and rates of every GEMM but the routed experts' where only those are quantised (`weight_scope`)."""
+    the precision and rates of every GEMM whose role is not in `roles` where a checkpoint's scope quantises only
+    those (`ops.precision.quantised_roles`)."""
     ops = layer_ops(shape, inference_layout(dep.tp, dep.ep, dep.attention_dp, m))  # wide EP: module docstring
     gemms, fused = np.zeros_like(m), routed_experts.shared_expert_fused(shape, dep.engine, dep.ep)
     routed = np.zeros_like(m)
@@ -263,7 +266,7 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
     floor = block_fp8_gemm.release_fit(accelerator, dep.stack, dep.dtype, shape.model_type in
                                        routed_experts.FP8_BLOCK_MODEL_TYPES)
     for g in ops.gemms:  # MoE experts: one grouped kernel over the local experts (`serving.routed_experts`)
-        p, p_rates = (prec, gemm_rates) if plain is None or g.role in routed_experts.EXPERT_GEMMS else plain
+        p, p_rates = (prec, gemm_rates) if plain is None or g.role in roles else plain
         width, g_rates = p.bytes_per_element(g.m, g.n, g.k), rates if g.grouped else p_rates
         rate = (p.grouped_rate or p.rate) if g.grouped else p.rate
         g_s = routed_experts.layer_gemm_time(g_rates, g, width, rate, shape.num_experts / dep.ep, contiguous_align,
@@ -301,16 +304,19 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     q = 1 + dep.speculative_tokens  # tokens per decode row through the target (verification)
     spec_rows = 2 * dep.max_batch * q if dep.speculative_tokens else 0
     m = np.arange(max(dep.token_budget, dep.max_batch, spec_rows) + 1, dtype=np.float64)
-    align = deepgemm_moe.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
-    block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, dep.dtype, shape.model_type)
-    block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, dep.dtype, shape.model_type, dep.tp,
+    experts = kind_dtype(shape, dep.dtype, "routed_experts")  # the routed experts' kernels: their weights' format
+    align = deepgemm_moe.contiguous_alignment(accelerator, dep.stack, dep.tp, dep.ep, dep.attention_dp, experts)
+    block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, experts, shape.model_type)
+    block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, experts, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
-    bf16 = _precision(accelerator, "bf16", dep.stack)  # the LM head's; every non-expert GEMM's under `weight_scope`
-    plain = (bf16, head_rates) if weight_scope(shape, dep.dtype) == "experts" else None
-    attn_prec, attn_rates = plain or (prec, gemm_rates)  # attention projections, MLA BMMs, the draft's projection
+    bf16 = _precision(accelerator, "bf16", dep.stack)  # the LM head's; the GEMMs a checkpoint's scope keeps in bf16
+    roles = quantised_roles(shape, dep.dtype)  # None: every GEMM at `prec` (`ops.precision.weight_scope`)
+    plain = (bf16, head_rates) if roles is not None else None
+    attention = kind_dtype(shape, dep.dtype, "attention")  # its projections, the MLA BMMs, the draft's projection
+    attn_prec, attn_rates = plain if plain is not None and attention == "bf16" else (prec, gemm_rates)
     layer_s, layer_flop_s, routed_s = _layer_time(shape, rates, fabric, dep, prec, m, gemm_rates, align, block_depth,
-                                                  block_rate, accelerator, plain)
-    fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, dep.dtype, m)
+                                                  block_rate, accelerator, plain, roles or frozenset())
+    fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, experts, m)
                    + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
     layer_s, routed_s = layer_s + fused_moe_s, routed_s + fused_moe_s  # the routed experts' fused-kernel terms too
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0

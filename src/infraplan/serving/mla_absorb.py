@@ -43,6 +43,8 @@ fits (1,024 tokens at most; H200 / H100): TensorRT-LLM 4.42 / 4.09 us + 5.5 / 9.
 4.07 us + 8.8 / 12.2 ns + 0.301 / 0.355 ns (6.3 / 10.2 %): within ~0.2 us of the bf16 roofline at 8-16 heads (TP8),
 ~2.4 us under it at 128 heads and 64 tokens (attention DP: 7.6 us measured, 9.9 roofline). ASSUMPTIONS: vLLM 0.16's
 MLA path as 0.12.0's; SGLang's prefill skips the absorbed BMMs too (its MHA path for prompts without a cached prefix).
+A checkpoint whose quantization_config keeps attention in bf16 (`ops.precision.weight_scope`; Kimi K2.5 INT4's
+`self_attn` ignored) has a bf16 kv_b projection: its BMMs are the bf16 ones on any engine (`ops.precision.kind_dtype`).
 
 Effect (toggle, one tree; mean |error|, every row, repeats once): Hopper disaggregated 15.87 -> 15.19 % (TTFT 24.50 ->
 24.57, TPOT 7.25 -> 5.82; TP8 decode step at 4 sequences, 1.5k context 12.26 -> 12.65 ms, measured 13.39), sample
@@ -60,6 +62,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator, MlaBmmFit
 from infraplan.ops.layer import Gemm, layer_ops
+from infraplan.ops.precision import kind_dtype
 from infraplan.serving.deployment import Deployment
 from infraplan.serving.host_overhead import inference_layout
 
@@ -91,7 +94,7 @@ def decode_terms(shape: TransformerShape, accelerator: Accelerator, dep: Deploym
     decode rows' absorbed BMMs at the measured kernel instead of `roofline` (the caller's pricing of a `Gemm` record
     of the layer table, seconds per layer) adds over `layers` layers (module docstring, "Decode rows apart"); zeros
     where the engine has no measured kernel."""
-    fit = measured_fit(shape, accelerator, dep.engine, dep.dtype)
+    fit = measured_fit(shape, accelerator, dep.engine, kind_dtype(shape, dep.dtype, "attention"))  # kv_b's format
     if fit is None or len(rows) < 2:
         return 0.0, np.zeros_like(rows)
     tokens = rows * (1 + dep.speculative_tokens)

@@ -53,7 +53,6 @@ from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.catalog.loader import is_what_if, load_accelerator, preset_files
 from infraplan.catalog.schemas import Accelerator
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.serving.engines import serving_profile
 
 KERNEL_TABLES = ("fp8_block_gemm", "decode_attention", "moe_release_extra", "matmul_fraction")
@@ -105,22 +104,5 @@ def what_if_notes(accelerator: Accelerator, stack: str | None, priced: bool = Tr
     price (`accelerator_price`)."""
     price = accelerator_price(accelerator) if priced else None
     figures = figures_notes(accelerator, "inference")  # SECONDARY / PRELIMINARY figures, a part for other work
-    return [line for line in (*figures, engine_note(accelerator, stack), note(accelerator, stack),
+    return [line for line in (*figures, note(accelerator, stack),
                               price.note if price is not None else None) if line]
-
-
-def engine_note(accelerator: Accelerator, stack: str | None) -> str | None:
-    """One line where a TensorRT-LLM profile (the default) prices a part TensorRT-LLM does not run on: NVIDIA's
-    engine builds for NVIDIA GPUs only (TensorRT-LLM's support matrix), so on an AMD, Meta, Google or Intel part the
-    profile stands in for that part's own serving stack; None on an NVIDIA part or another engine. The engine is the
-    loaded stack's `serving.engine` (a name, a versioned engine name or a stack YAML path alike)."""
-    stack = stack or DEFAULT_SERVING_STACK
-    if accelerator.vendor == "NVIDIA":
-        return None
-    profile = serving_profile(stack)
-    if profile is None or profile.engine != "trtllm":
-        return None
-    other = ("--stack vllm-0.x or sglang-0.x names an engine with a ROCm build" if accelerator.vendor == "AMD"
-             else "no shipped profile is of its own stack")
-    return (f"{stack} is NVIDIA's TensorRT-LLM, which does not run on {accelerator.name} "
-            f"({accelerator.vendor}): its profile (scheduler, batch limits, host overheads) stands in ({other})")

@@ -310,6 +310,10 @@ class ServingPlanResult(SparseResult):
     stack: str | None = Field(None, description="serving stack profile the search ran with (catalog/stacks)")
     feasible: bool = Field(description="a deployment meets the SLOs within the limit")
     why: str | None = Field(None, description="why none does")
+    best_tpot_s: float | None = Field(None, description=(
+        "with no deployment found: the lowest TPOT any layout tried reaches, seconds per output token (the sample's "
+        "shortest request of two or more output tokens decoding alone on the fastest layout: no size goes below it; "
+        "`why` quotes it when the TPOT SLO is below it); null: a deployment was found, or no layout was simulated"))
     gpus: int | None = Field(None, description="accelerators of the chosen deployment")
     deployment: LLMDeployment | None = Field(None, description="the chosen deployment")
     slo: PlanSlo | None = Field(None, description="the SLOs")

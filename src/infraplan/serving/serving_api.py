@@ -20,7 +20,7 @@ from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_band_stack
+from infraplan.catalog.band_stacks import serving_band_stack, settings_basis, vendor_default_basis
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.model_config import ModelConfigWarning, TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
@@ -30,7 +30,14 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
-from infraplan.serving.engines import ONLINE_MAX_BATCH, ServingEngine, load_engine, versioned_name_note
+from infraplan.serving.engines import (
+    ONLINE_MAX_BATCH,
+    ServingEngine,
+    changed_engine_settings,
+    load_engine,
+    serving_stack_for,
+    versioned_name_note,
+)
 from infraplan.serving.expert_slots import uneven_experts_note
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES, kv_capacity
 from infraplan.serving.kv_default import default_kv_dtype
@@ -153,7 +160,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     require_serving_memory(requests or DEFAULT_REQUESTS)  # infraplan.budget: refuse before allocating
     if stack is not None and engine is not None and load_engine(stack).name != load_engine(engine).name:
         raise InputError(f"--engine {engine} is an alias of --stack; give one (got --stack {stack})")
-    spec_engine = load_engine(stack if stack is not None else engine)
+    asked = stack if stack is not None else engine
+    if asked is not None:
+        load_engine(asked)  # an unknown or training stack refused before anything else, as before
     spec = load_workload(workload) if workload is not None else None
     diffusion = spec is not None and spec.kind == "diffusion"  # a CPU runs neither, as `plan` / `fleet-mix` say
     Cluster.resolve(system).require_accelerator("image generation" if diffusion else "LLM serving")
@@ -178,8 +187,11 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
         return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (
             band.basis if band else no_band_basis("image-generation"))})
+    # the stack: the asked one where it runs on the part, else (none asked) the part's vendor's (`serving.engines`)
+    spec_engine, stack_notes = serving_stack_for(asked, Cluster.resolve(system).accelerator)
+    default_batch = spec_engine.offline_max_batch if offline or concurrency is not None else ONLINE_MAX_BATCH
     if max_batch is None:
-        max_batch = spec_engine.offline_max_batch if offline or concurrency is not None else ONLINE_MAX_BATCH
+        max_batch = default_batch
     if model in list_serving_presets("diffusion"):  # was "unknown model", a list of LLMs without it
         raise InputError(f"{model} is a diffusion model: serve it with --workload image-generation")
     shape = load_model(model)
@@ -248,9 +260,15 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
               "requests_clipped_to_context": clipped}
     result["deployment"]["kv_dtype_source"] = kv_why
     # catalog/error_bands.yaml: the default serving stack as shipped by the rows re-run on it, else by engine class
-    band_stack = serving_band_stack(dep.stack or spec_engine.ref)
-    band = error_band(acc.catalog_name, band_stack, "serving")
-    notes = [*versioned_name_note(stack if stack is not None else engine),
+    # (hN42) and by engine class when an engine setting is not the stack's default (`engines.changed_engine_settings`)
+    changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
+                                      prefill.max_batch if split and prefill is not None else None)
+    ref = dep.stack or spec_engine.ref
+    band_stack = serving_band_stack(ref, changed)
+    defaulted = asked is None  # the part's vendor's default stack (`serving.engines.serving_stack_for`)
+    band = vendor_default_basis(settings_basis(error_band(acc.catalog_name, band_stack, "serving"), ref, changed), ref,
+                                defaulted)
+    notes = [*stack_notes, *versioned_name_note(asked),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     if closed and (little := littles_law_note(result, concurrency or 0)):
         notes.append(little)
@@ -264,5 +282,6 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(rate_note)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
-    return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": error_band(
-        acc.catalog_name, band_stack, "serving", metric="ttft")})
+    ttft_band = settings_basis(error_band(acc.catalog_name, band_stack, "serving", metric="ttft"), ref, changed)
+    return ServingResult.model_validate({**header, **result, "error_band": band,
+                                         "ttft_error_band": vendor_default_basis(ttft_band, ref, defaulted)})

@@ -43,9 +43,6 @@ INPUT_UNITS: dict[str, str] = {
 """A registered function's argument without a unit in its name -> its input column's name with the unit
 (`in_power_w`, `in_electricity_price_usd_per_mwh`), as every number of a result carries its unit. The old names
 (`in_power`, ...) are refused by `infraplan results` in one line naming the new one (`sweep.query`)."""
-_WATTS = frozenset({"power", "rack_power"})
-
-
 @dataclass(frozen=True)
 class SweepFunction:
     """One sweepable API function: where it lives, its batched variant if any, its default points per task."""
@@ -204,19 +201,50 @@ def default_batch_size(name: str) -> int:
     return FUNCTIONS[name].batch_size if name in FUNCTIONS else 1
 
 
+def _bytes(value: str) -> float:
+    from infraplan.units import parse_bytes
+
+    return parse_bytes(value)
+
+
+_QUANTITIES: dict[str, Callable[[str], float | None]] = {
+    "power": lambda v: _watts(v, "power"), "rack_power": lambda v: _watts(v, "rack_power"),  # W
+    "bytes": _bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)
+}
+"""A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
+input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part
+the parts' columns (text, int) could not be joined (a pyarrow traceback, hU44)."""
+
+
 def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any]:
-    """`in_<argument>` columns; a registered function's unit-less argument named with its unit (`INPUT_UNITS`; a
-    power as '1GW' stored in W, null where it does not parse: the point's `error` says why)."""
-    units = INPUT_UNITS if name in FUNCTIONS else {}
+    """`in_<argument>` columns; a registered function's unit-less argument named with its unit (`INPUT_UNITS`), and
+    its quantities given as text read to SI (`_QUANTITIES`: a power as '1GW' stored in W, a size as '1GiB' in B;
+    null where it does not parse: the point's `error` says why)."""
+    registered = name in FUNCTIONS
+    units = INPUT_UNITS if registered else {}
     out = {}
     for key, value in arguments.items():
-        if key in _WATTS and key in units and isinstance(value, str):
+        if registered and key in _QUANTITIES and isinstance(value, str):
             try:
-                value = _watts(value, key)
+                value = _QUANTITIES[key](value)
             except (InputError, ValueError):
                 value = None
         out[f"{INPUT_PREFIX}{units.get(key, key)}"] = table_cell(value)
     return out
+
+
+def check_axis_kinds(name: str, axes: Mapping[str, Sequence[Any]]) -> None:
+    """Refuse, before anything runs, a listed axis mixing text with numbers (`tp: ["auto", 8]`): its input column
+    would hold both, which a results table cannot (a part of text and one of numbers do not join). A registered
+    function's quantity (`_QUANTITIES`) may mix them: each value is read to SI."""
+    for axis, values in axes.items():
+        if name in FUNCTIONS and axis in _QUANTITIES:
+            continue
+        text = [v for v in values if isinstance(v, str | list | dict)]
+        numbers = [v for v in values if isinstance(v, int | float)]  # bools too: a column of true and 1
+        if text and numbers:
+            raise InputError(f"axis {axis!r} mixes text and numbers ({text[0]!r}, {numbers[0]!r}): a results column "
+                             "holds one kind; give every value as a number, or every one as text")
 
 
 def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) -> Result:

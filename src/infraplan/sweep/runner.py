@@ -33,7 +33,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from infraplan.sweep.backends import Backend, Batch, make_backend
-from infraplan.sweep.functions import check_arguments, default_batch_size, resolve_callable
+from infraplan.sweep.functions import check_arguments, check_axis_kinds, default_batch_size, resolve_callable
 from infraplan.sweep.results import SweepRun
 from infraplan.sweep.spec import SweepSpec, content_hash, load_spec, point_id
 from infraplan.sweep.store import ResultStore, catalog_hash, file_hash, infraplan_version, stacks_hash
@@ -117,6 +117,8 @@ def run_sweep(spec: SweepSpec | str | Path | Mapping[str, Any], out: str | Path,
     spec = spec if isinstance(spec, SweepSpec) else load_spec(spec)
     resolve_callable(spec.function)
     check_arguments(spec.function, spec.argument_names())
+    check_axis_kinds(spec.function, {name: axis for group in spec.axes for name, axis in
+                                     (group.product or group.zip or {}).items() if isinstance(axis, list)})
     store = ResultStore(out, spec.function, spec.model_dump(mode="json"))  # holds the folder's writer lock
     try:
         return _run(spec, store, out, backend, workers, address, flush_s, progress, console)

@@ -150,6 +150,9 @@ class AxisGroup(_Frozen):
             raise ValueError("an axis group is {product: {...}} or {zip: {...}}")
         if not (self.product or self.zip):  # empty: a zip ran no point and a product one (hM12, session 40)
             raise ValueError("an axis group names at least one axis")
+        empty = [name for name, axis in (self.product or self.zip or {}).items() if isinstance(axis, list) and not axis]
+        if empty:  # a product with it has no point, a zip of it none: the sweep wrote an empty folder, exit 0
+            raise ValueError(f"axis {empty[0]!r} lists no value")
         if self.zip is not None:
             lengths = {name: len(axis_values(axis)) for name, axis in self.zip.items()}
             if len(set(lengths.values())) > 1:
@@ -266,9 +269,12 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> SweepSpec:
         return SweepSpec.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
-        # a union (list | {range} | {log}) reports every branch: the value error of the branch meant is the useful one
-        first = next((e for e in errors if e["type"] == "value_error"), errors[0])
-        where = ".".join(str(p) for p in first["loc"] if not str(p).startswith("list[")) or "spec"
+        # a union (list | {range} | {log}) reports every branch: the value error of the branch meant is the useful one,
+        # else its bound or type error (an axis written as a mapping is not the list branch: "should be a valid list"
+        # hid `num: 0`, `start: 0`, an unknown key)
+        meant = [e for e in errors if not (e["type"] == "list_type" and isinstance(e.get("input"), Mapping))]
+        first = next((e for e in errors if e["type"] == "value_error"), (meant or errors)[0])
+        where = ".".join(str(p) for p in first["loc"] if not str(p).startswith(("list[", "function-after["))) or "spec"
         message = str(first["msg"]).removeprefix("Value error, ")
         raise InputError(f"sweep spec {shown}: {where}: {message}") from None
     except ValueError as exc:  # raised while counting the points (a range too long to expand)

@@ -66,11 +66,12 @@ _ZB_V = int(Schedule.ZB_V)
 # in flight of the middle ones), the first stage (embedding), the last stage (LM head + loss)
 MIDDLE, FIRST, LAST = 0, 1, 2
 # the routed experts' saved tensors (`ops.params.activation_terms_per_token_layer`), held per token they receive
+_MTP_SIDE_VALUES = 5.0  # per token and MTP module: enorm, hnorm and final-norm inputs (h each), eh_proj's (2h)
 _ROUTED_EXPERT_TERMS = frozenset({"expert_fc1_out", "expert_act_out", "expert_clamped_fc1_out"})
 
-__all__ = ["ACTIVATION_BYTES", "FIRST", "LAST", "MIDDLE", "activation_bytes_per_token_layer", "recomputed_fraction",
-           "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations", "zb_v_ramp",
-           "zb_v_rank_chunks"]
+__all__ = ["ACTIVATION_BYTES", "FIRST", "LAST", "MIDDLE", "activation_bytes_per_token_layer", "mtp_activation_bytes",
+           "recomputed_fraction", "recomputed_layers", "recomputed_stage_layers", "split_flags", "stage_activations",
+           "zb_v_ramp", "zb_v_rank_chunks"]
 
 
 def split_flags(profile: Stack) -> tuple[bool, bool]:
@@ -156,13 +157,16 @@ def zb_v_rank_chunks(plan: PlanArrays, chunks: tuple[Any, ...], ramp: Any) -> tu
 
 
 def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack, kinds: tuple[int, ...],
-                      chunks: tuple[Any, ...]) -> list[Any]:
+                      chunks: tuple[Any, ...], layers: tuple[Any, ...] | None = None) -> list[Any]:
     """Activation bytes per GPU at the peak of a stage of each kind (`memory.memory_breakdown`); `chunks`: the
     schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`; ZB-V's below 2p - 1 micro-batches
-    by `zb_v_rank_chunks`)."""
+    by `zb_v_rank_chunks`); `layers`: each kind's layers (by kind: the balanced split's, `stage_params.
+    balanced_stage_layers`; None: the even split's), each chunk 1 / v of them (Megatron-Core's uneven split divides
+    each stage's layers over its v chunks, transformer/transformer_block.py:160-180)."""
     tokens = plan.micro_batch * plan.seq_len / plan.cp
     emb, loss = split_flags(profile)
-    split = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
+    own = layers is not None  # (each kind its own layers: no kind shares the middle's stored bytes)
+    split = layers if layers is not None else ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, profile)
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
     logits = tokens * shape.vocab_size / plan.tp * 4.0
@@ -173,7 +177,7 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     for kind in kinds:
         layers = split[kind]
         # the end stages hold the middle one's layers where no end counts as a layer: the same stored bytes
-        same = MIDDLE if not (emb or loss) else kind
+        same = MIDDLE if not (emb or loss or own) else kind
         if same not in kept:
             recomputed = recomputed_layers(plan, layers)  # layers keeping only their input (full / block recompute)
             offloaded = offloaded_layers(profile, plan, layers)  # in host memory (`training.activation_offload`)
@@ -198,3 +202,16 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
                            if kind == FIRST else (plan.pp == 1), logits, 0.0)
         out.append(in_flight * stored + working + held_logits)
     return out
+
+
+def mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
+    """Activation bytes of the stack's MTP modules for one micro-batch (`training.memory`'s module docstring): per
+    module one more layer (its input alone under full recompute), its norms' and eh_proj's inputs and the second
+    loss's fp32 logits (moved here from training/memory.py whole, hO42)."""
+    tokens = plan.micro_batch * plan.seq_len / plan.cp
+    split = pick(plan.sequence_parallel == 1, plan.tp, 1)
+    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / split
+    layer = pick(plan.recompute == _FULL, layer_input,
+                 tokens * activation_bytes_per_token_layer(shape, plan, profile))
+    logits = tokens * shape.vocab_size / plan.tp * 4.0
+    return float(profile.mtp_num_layers) * (layer + _MTP_SIDE_VALUES * layer_input + logits)

@@ -16,6 +16,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
+from itertools import chain
+from operator import itemgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,11 +73,16 @@ class Axis:
     # would list them (the same pairs; one vectorised call instead of one per value)
     pairs: Callable[[SearchSpace, Chosen, Sequence[int]], list[tuple[int, int]]] | None = None
     broadcast: bool = False  # the search evaluates it as an extra array dimension, not as enumerated rows
+    # the outer fields `candidates` reads of `chosen` (None: any): `enumerate_rows` lists the candidates once per
+    # distinct value of those (once per search where it reads none; tests/training/test_axes_reads_hP19.py)
+    reads: tuple[str, ...] | None = None
 
 
-def _divisors(n: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def _divisors(n: int) -> tuple[int, ...]:
+    """The divisors of n, ascending (kept: a search asks for the same few numbers once per outer combination)."""
     small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
-    return small + [n // d for d in reversed(small) if d * d != n]
+    return tuple(small + [n // d for d in reversed(small) if d * d != n])
 
 
 def _tp(s: SearchSpace, c: Chosen) -> list[int]:
@@ -87,8 +95,8 @@ def _cp(s: SearchSpace, c: Chosen) -> list[int]:
 
 
 def _pp(s: SearchSpace, c: Chosen) -> list[int]:
-    rest = s.gpus // c["tp"]
-    return [p for p in _divisors(rest) if rest % (p * c["cp"]) == 0 and p <= s.shape.num_layers + s.extra_layers]
+    rest, cp, slots = s.gpus // c["tp"], c["cp"], s.shape.num_layers + s.extra_layers
+    return [p for p in _divisors(rest) if rest % (p * cp) == 0 and p <= slots]
 
 
 def _dp(s: SearchSpace, c: Chosen) -> list[int]:
@@ -154,24 +162,24 @@ AXES: tuple[Axis, ...] = (
     Axis("pp", _pp, layer=True, comm=True, outer=True),
     Axis("dp", _dp, layer=False, comm=True, outer=True),  # DP collectives (the EP stride is tp, cp, pp, order)
     Axis("vpp", _vpp, layer=False, comm=False, broadcast=True),
-    Axis("ep", _ep, layer=True, comm=True),
-    Axis("etp", _etp, layer=True, comm=True),  # expert GEMM widths, TP pairs, EP stride; expert DP group
-    Axis("micro_batch", _micro_batch, layer=True, comm=True),
-    Axis("recompute", lambda s, c: list(RECOMPUTE_MODES), layer=True, comm=False),
+    Axis("ep", _ep, layer=True, comm=True, reads=("tp", "cp", "dp")),
+    Axis("etp", _etp, layer=True, comm=True, reads=("tp",)),  # expert GEMM widths, TP pairs, EP stride; expert DP
+    Axis("micro_batch", _micro_batch, layer=True, comm=True, reads=("dp",)),
+    Axis("recompute", lambda s, c: list(RECOMPUTE_MODES), layer=True, comm=False, reads=()),
     Axis("zero", lambda s, c: list(ZERO_STAGES), layer=False, comm=False, broadcast=True),
-    Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False),
-    Axis("order", _order, layer=True, comm=True),
+    Axis("dtype", lambda s, c: list(s.dtypes), layer=True, comm=False, reads=()),
+    Axis("order", _order, layer=True, comm=True, reads=("pp", "dp")),
     Axis("schedule", _schedule, layer=False, comm=False, given="vpp", broadcast=True, pairs=_schedule_pairs),
-    Axis("global_batch", _fixed(lambda s: s.global_batch), layer=False, comm=False),
-    Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True),
-    Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False),
-    Axis("sequence_parallel", lambda s, c: [1], layer=True, comm=False),
+    Axis("global_batch", _fixed(lambda s: s.global_batch), layer=False, comm=False, reads=()),
+    Axis("seq_len", _fixed(lambda s: s.seq_len), layer=True, comm=True, reads=()),
+    Axis("attention", lambda s, c: [Attention.FLASH], layer=True, comm=False, reads=()),
+    Axis("sequence_parallel", lambda s, c: [1], layer=True, comm=False, reads=()),
     # block recompute depth: the search recomputes whole layers (0); step_time mixes the per-layer times
-    Axis("recompute_layers", lambda s, c: [0], layer=False, comm=False),
+    Axis("recompute_layers", lambda s, c: [0], layer=False, comm=False, reads=()),
     # the stack's expert layout (one per search): the EP stride and the expert DP group (`PlanArrays.ep_stride`)
-    Axis("expert_layout", lambda s, c: [s.expert_layout], layer=True, comm=True),
+    Axis("expert_layout", lambda s, c: [s.expert_layout], layer=True, comm=True, reads=()),
     # the ZeRO shard group (`training.hybrid_shard`): not searched (0: all of DP x CP); the DP traffic reads it
-    Axis("zero_shard", lambda s, c: [0], layer=False, comm=True),
+    Axis("zero_shard", lambda s, c: [0], layer=False, comm=True, reads=()),
 )
 
 # the fields per-layer and LM-head times depend on; plans differing only in the others share them
@@ -213,15 +221,13 @@ def _inner_grid(space: SearchSpace, chosen: Chosen,
 
 def _outer_combinations(space: SearchSpace, level: int = 0,
                         chosen: dict[str, int] | None = None) -> Iterator[dict[str, int]]:
-    """Every combination of the outer (looped) axes, in loop order: each axis's candidates given those before it."""
-    outer = _OUTER_AXES  # (a constant: listed once, not at every node of the walk)
-    chosen = chosen or {}
-    if level == len(outer):
-        yield chosen
-        return
-    axis = outer[level]
-    for value in axis.candidates(space, chosen):
-        yield from _outer_combinations(space, level + 1, {**chosen, axis.field: int(value)})
+    """Every combination of the outer (looped) axes in loop order (level by level), each axis's given those before."""
+    combinations = [chosen or {}]
+    for axis in _OUTER_AXES[level:]:
+        field, candidates = axis.field, axis.candidates
+        combinations = [{**before, field: int(value)} for before in combinations
+                        for value in candidates(space, before)]
+    return iter(combinations)
 
 
 def enumerate_axes(space: SearchSpace) -> PlanArrays:
@@ -284,6 +290,25 @@ class RowGrid:
     zero_refused: NDArray[np.bool_] | None = None
 
 
+def _inner_candidates(space: SearchSpace, combinations: list[dict[str, int]],
+                      inner: list[Axis]) -> tuple[dict[int, list[int]], dict[int, list[list[int]]]]:
+    """Each inner axis's candidates: `fixed[j]` for every outer combination where `inner[j]` reads none (`Axis.reads`),
+    else `listed[j][i]` at combination i, once per value of the fields read (lists shared, never changed) or each."""
+    fixed: dict[int, list[int]] = {}
+    listed: dict[int, list[list[int]]] = {}
+    for j, axis in enumerate(inner):
+        if axis.reads == ():
+            fixed[j] = list(axis.candidates(space, combinations[0]))
+        elif axis.reads is None:
+            listed[j] = [list(axis.candidates(space, chosen)) for chosen in combinations]
+        else:  # (each combination's key; the first combination of each key, a dict of the pairs reversed)
+            keys = list(map(itemgetter(*axis.reads), combinations))
+            first = dict(zip(reversed(keys), reversed(combinations), strict=True))
+            lists = {key: list(axis.candidates(space, chosen)) for key, chosen in first.items()}
+            listed[j] = list(map(lists.__getitem__, keys))
+    return fixed, listed
+
+
 def enumerate_rows(space: SearchSpace) -> RowGrid:
     """The candidate rows of `enumerate_axes` without the broadcast axes (vpp and schedule, ZeRO stage).
 
@@ -293,43 +318,51 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     outer = [a for a in AXES if a.outer]
     inner = [a for a in AXES if not a.outer and not a.broadcast]
     cheap = [a for a in AXES if a.broadcast]
-    blocks: list[tuple[dict[str, int], list[list[int]]]] = []
     stages: dict[int, NDArray[np.int64]] = {}
     cheap_sizes: dict[int, list[int]] = {}  # per PP: the broadcast dimensions' sizes, in AXES order
-
-    for chosen in _outer_combinations(space):
+    combinations = list(_outer_combinations(space))
+    for chosen in combinations:
         pp = chosen["pp"]
         if pp not in cheap_sizes:
             dims = _inner_grid(space, chosen, cheap)
             cheap_sizes[pp] = [values.shape[1] for _, values in dims]
             pairs = next(values for names, values in dims if "vpp" in names)
             stages[pp] = pairs[[0, 1]] if pairs.shape[0] == 2 else pairs
-        values = [list(a.candidates(space, chosen)) for a in inner]
-        if all(values) and all(cheap_sizes[pp]):
-            blocks.append((chosen, values))
+    fixed, listed = _inner_candidates(space, combinations, inner) if combinations else ({}, {})
+    # the blocks: the combinations where every inner and broadcast axis has a candidate
+    empty = {i for column in listed.values() if not all(column) for i, values in enumerate(column) if not values}
+    thin = {p for p, dims in cheap_sizes.items() if not all(dims)}
+    if not all(fixed.values()):
+        combinations = []
+    elif empty or thin:
+        kept = [i for i, chosen in enumerate(combinations) if i not in empty and chosen["pp"] not in thin]
+        combinations = list(map(combinations.__getitem__, kept))
+        listed = {j: list(map(column.__getitem__, kept)) for j, column in listed.items()}
     zero = np.asarray(ZERO_STAGES, dtype=np.int64)
     # (membership in the stack's few stages: `~np.isin`'s bools, without its ~20 us per call)
     by_depth = np.array([[bool(stages) and int(z) not in stages for z in ZERO_STAGES]
                          for stages in (space.zero_stages, space.pipeline_zero)], dtype=bool).reshape(2, zero.size)
     refused = by_depth if by_depth.any() else None
-    if not blocks:
-        empty = np.zeros(0, dtype=np.int64)
-        return RowGrid(PlanArrays(**{a.field: empty for a in AXES}), stages, zero, empty, empty, empty, refused)
+    if not combinations:
+        none = np.zeros(0, dtype=np.int64)
+        return RowGrid(PlanArrays(**{a.field: none for a in AXES}), stages, zero, none, none, none, refused)
     # full cartesian order of `enumerate_axes`: inner axes in AXES order, (vpp, schedule) one joint dimension
     order = [a for a in AXES if not a.outer and a.given is None]
-    sizes = np.array([[len(vals) for vals in values] for _, values in blocks], dtype=np.int64)  # (blocks, inner)
+    sizes = np.empty((len(combinations), len(inner)), dtype=np.int64)  # (blocks, inner); `fixed`: one size for all
+    for j in range(len(inner)):
+        sizes[:, j] = len(fixed[j]) if j in fixed else list(map(len, listed[j]))
     n = sizes.prod(axis=1)
     at_inner = [next((i for i, b in enumerate(inner) if b is a), -1) for a in order]
     at_cheap = [next((i for i, b in enumerate(c for c in cheap if c.given is None) if b is a), -1) for a in order]
     # each block's sizes in that order: its inner axes' (`sizes`), its PP's broadcast ones (one table line per PP)
     depths = list(cheap_sizes)
-    line = np.searchsorted(np.array(depths), [chosen["pp"] for chosen, _ in blocks], sorter=np.argsort(depths))
+    line = np.searchsorted(np.array(depths), [chosen["pp"] for chosen in combinations], sorter=np.argsort(depths))
     line = np.argsort(depths)[line]
     cheap_table = np.array([cheap_sizes[p] for p in depths], dtype=np.int64).reshape(len(depths), -1)
     full_sizes = np.stack([sizes[:, i] if i >= 0 else cheap_table[line, j] for i, j in zip(at_inner, at_cheap,
                                                                                              strict=True)], axis=1)
     full_strides = np.concatenate([np.cumprod(full_sizes[:, :0:-1], axis=1)[:, ::-1],
-                                   np.ones((len(blocks), 1), dtype=np.int64)], axis=1)
+                                   np.ones((len(combinations), 1), dtype=np.int64)], axis=1)
     full_offset = np.concatenate([[0], np.cumsum(full_sizes.prod(axis=1))[:-1]])
     # row coordinates in int32 where the rows allow (integer division costs ~3x less than in int64); per-block
     # values reach the rows by np.repeat (a copy per block, not a gather per row)
@@ -345,7 +378,8 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
     columns: dict[str, NDArray[np.int64]] = {}
     rank = np.repeat(full_offset.astype(np.int64), n)
     for j, axis in enumerate(inner):
-        flat = np.asarray([v for _, values in blocks for v in values[j]], dtype=np.int64)
+        once = fixed.get(j)  # (every block's candidates, or the one list of an axis listed once)
+        flat = np.asarray(list(chain.from_iterable(listed[j])) if once is None else once, dtype=np.int64)
         if j not in coords:  # one candidate in every block (fixed axes): no coordinate to compute
             # one value in all (a fixed axis): a read-only view of it, no memory per row
             columns[axis.field] = (np.broadcast_to(flat[:1], (local.size,)) if np.all(flat == flat[0])
@@ -353,10 +387,10 @@ def enumerate_rows(space: SearchSpace) -> RowGrid:
             continue
         coord = coords[j]
         starts = np.concatenate([[0], np.cumsum(sizes[:, j])[:-1]])
-        columns[axis.field] = flat[np.repeat(starts, n) + coord]
+        columns[axis.field] = flat[coord] if once is not None else flat[np.repeat(starts, n) + coord]
         rank = rank + coord * np.repeat(full_strides[:, next(i for i, a in enumerate(order) if a is axis)], n)
     for axis in outer:
-        columns[axis.field] = np.repeat(np.asarray([chosen[axis.field] for chosen, _ in blocks], dtype=np.int64), n)
+        columns[axis.field] = np.repeat(np.array(list(map(itemgetter(axis.field), combinations)), dtype=np.int64), n)
     # first candidates of the broadcast axes: vpp 1 with 1F1B, ZeRO 0 (valid for every row)
     fill = {"vpp": 1, "schedule": int(Schedule.ONE_F_ONE_B), "zero": 0}
     columns.update({k: np.broadcast_to(np.array([v], dtype=np.int64), (local.size,)) for k, v in fill.items()})

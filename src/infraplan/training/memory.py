@@ -14,14 +14,16 @@ min(p - i, m); interleaved, Megatron's per-rank warm-up count in its schedule ta
 of the first stage one layer short: Llama 3.1 405B on PP16 VP4 peaks on the second stage, 8 layers, 77 chunks of
 2). Without a counted end the first stage holds the most layers + a table and micro-batches (1F1B min(p, m);
 interleaved (1 + (p-1)/(p v)) times that, Korthikanti Sec. 4.2.3), as before; the last peaks only by its logits.
-ASSUMPTIONS: the "balanced" split (`stage_split`) is priced at ceil(L / p) layers per stage, not the split the step
-time prices (it depends on the layers' and the end stages' times, which the memory does not read): above it where the
-ends hold fewer (Llama 3 405B PP16: 7 + a table each, the middle stages 8), below it where a middle stage holds more
-than ceil(L / p) (7 layers on PP4 with heavy ends: 1 / 3 / 3 / 0; hO41, session 41);
-ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that rank (it holds
-the last stage: `activation_memory.stage_activations`), ZB-V on each rank kind's count as torch's order holds it
-(below 2p - 1 micro-batches rank 0 m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`;
-from there 2p each, rank 0's 2p - 1 of them chunk 0: `schedules._mirrored_chunks`, hZ41; the heavier of the two);
+The "balanced" split (`stage_split`): each kind on its own layers of the split the step time prices (`split`,
+`step_time.balanced_split`: it reads the layers' and the end stages' times; `stage_params.balanced_stage_layers`,
+each chunk 1 / v of a stage), all three kinds candidates (Llama 3 405B PP16: 7 + a table on each end, 8 on the middle
+stages; 7 layers on PP4 with heavy ends: 1 / 3 / 3 / 0; hO42, session 42: it was ceil(L / p) + a table everywhere).
+ASSUMPTIONS: a balanced split's mirrored schedules stay on ceil(L / p) per stage; ZB-V and DualPipe (mirrored stages
+per rank) on the first stage's count, the loss's logits on that rank (it holds the last stage:
+`activation_memory.stage_activations`), DualPipe's middle ranks p + 1 chunks too (the middle kind, hO42), ZB-V on
+each rank kind's count as torch's order holds it (below 2p - 1 micro-batches rank 0 m + 1 chunks, rank p - 1
+2 min(p, m): `activation_memory.zb_v_rank_chunks`; from there 2p each, rank 0's 2p - 1 of them chunk 0:
+`schedules._mirrored_chunks`, hZ41; the heavier of the two);
 stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
@@ -72,26 +74,31 @@ from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import LAST as _LAST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import activation_bytes_per_token_layer as activation_bytes_per_token_layer
+from infraplan.training.activation_memory import mtp_activation_bytes as _mtp_activation_bytes
 from infraplan.training.activation_memory import recomputed_fraction as recomputed_fraction
 from infraplan.training.activation_memory import recomputed_stage_layers as recomputed_stage_layers
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.enums import Dtype, Recompute, Schedule
+from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
+from infraplan.training.grid_in_flight import _grid_in_flight as _grid_in_flight
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
     in_flight_micro_batches,
     parameter_copies,
     stack_schedules,
-    stage_in_flight,
 )
 from infraplan.training.stage_params import (
     _BOUND,
+    _MIRRORED,
     _head_table,
+    _mirrored,
     _mtp_on,
     _mtp_params,
     _stage_params,
+    balanced_stage_layers,
     held_on_rank,
     local_expert_params,
     local_layer_params,
@@ -112,29 +119,34 @@ _WEIGHT_COPY_FLOATS: tuple[float, ...] = tuple(_WEIGHT_COPY_BYTES.tolist())
 _QUANTISED_ONLY = np.array([float(RECIPES[d.label].params_only_quantised) for d in Dtype])
 _QUANTISED_ONLY_FLOATS: tuple[float, ...] = tuple(_QUANTISED_ONLY.tolist())
 _FULL = int(Recompute.FULL)  # its code as an int (an enum member's lookup costs more than the comparison)
-_MTP_SIDE_VALUES = 5.0  # per token and MTP module: enorm, hnorm and final-norm inputs (h each), eh_proj's (2h)
 
 __all__ = ["ACTIVATION_BYTES", "GRAD_BYTES", "OPTIMIZER_BYTES", "RUNTIME_OVERHEAD_BYTES", "WEIGHT_BYTES",
            "activation_bytes_per_token_layer", "grad_buffer_bytes", "local_expert_params", "local_layer_params",
-           "local_params", "memory_bound_terms", "memory_breakdown", "memory_total", "recomputed_fraction",
-           "mtp_module_params", "recomputed_stage_layers", "sharded_of", "sharded_params", "stage_layers"]
+           "kind_layers", "local_params", "memory_bound_terms", "memory_breakdown", "memory_total",
+           "recomputed_fraction", "mtp_module_params", "recomputed_stage_layers", "sharded_of", "sharded_params",
+           "stage_layers"]
 
 
-def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None) -> dict[str, np.ndarray]:
+def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | None = None,
+                     split: tuple[Any, ...] | None = None) -> dict[str, np.ndarray]:
     """Bytes per GPU on the heaviest stage: weights, gradients, optimizer, activations, overhead.
 
     Element-wise in the plan fields, so the search can pass broadcastable columns (rows x virtual stages and
     schedules x ZeRO stages) and get the terms on that grid. `stack`: its selective-recompute modules and fp8
-    activation cache (None: the default training stack).
+    activation cache (None: the default training stack). `split`: the step time's balanced split of the plans
+    (`step_time.balanced_split`: the heaviest stage's layers, whether it is the first / the last), whose stages are
+    priced (`kind_layers`); None: the stack's even split (a balanced stack's without it: ceil(L / p), as before).
     """
     profile = stack or resolve_stack(None, "training")
     if plan.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
-        return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile).items()}
+        one = None if split is None else (_first(split[0]), _first(split[1]), _first(split[2]))
+        return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile, one).items()}
     copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
               if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
               else parameter_copies(plan.schedule))
-    candidates = _peak_candidates(shape, plan, profile)
-    states = _kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates))
+    layers = kind_layers(shape, plan, profile, split)
+    candidates = _peak_candidates(shape, plan, profile, layers)
+    states = _kinds_state_terms(shape, plan, profile, copies, tuple(kind for kind, _ in candidates), layers)
     (_, act), *others = candidates
     terms = (*states[0], act)
     best = terms[0] + terms[1] + terms[2] + act if others else None
@@ -152,21 +164,40 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
             "activations": activations, "overhead": overhead}
 
 
-def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> list[tuple[int, Any]]:
+def kind_layers(shape: TransformerShape, plan: PlanArrays, profile: Stack,
+                split: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    """Layers of each stage kind by kind (middle, first, last, and the bound kind: their most) on the balanced split
+    the step time prices (`split`, `stage_params.balanced_stage_layers`: hO42, session 42), ceil(L / p) on the
+    plans whose schedule holds mirrored stages (DualPipe, ZB-V: priced on the first stage's count, as before); None
+    without a split (the stack's even split: `ops.params.split_stage_layers`)."""
+    if split is None or profile.pipeline_split != "balanced":
+        return None
+    middle, first, last = balanced_stage_layers(shape.num_layers, plan.pp, split, profile)
+    mirrored = _mirrored(plan)
+    if anywhere(mirrored):
+        per = stage_layers(shape.num_layers, plan.pp)
+        middle, first, last = (pick(mirrored, per, x) for x in (middle, first, last))
+    return middle, first, last, larger(larger(middle, first), last)
+
+
+def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack,
+                     layers: tuple[Any, ...] | None = None) -> list[tuple[int, Any]]:
     """(stage kind, its activations) of the stage kinds whose heaviest is the memory per GPU, as `memory_breakdown`
     (terms) and `memory_total` (totals) both select it: all three kinds where the split counts the embedding or
     the loss as a layer; else the first stage with the larger of the first and last stages' activations (the same
     layers and one table each, so the same state; a middle stage holds those layers, no table and fewer
     micro-batches than the first, so never more). ZB-V below 2p - 1 micro-batches (`zb_v_rank_chunks`): rank 0
-    holds fewer chunks than rank p - 1, the middle kind (no table), a candidate there too (hY40)."""
+    holds fewer chunks than rank p - 1, the middle kind (no table), a candidate there too (hY40). `layers`
+    (`kind_layers`: the balanced split's stages, each with its own layers and tables): all three kinds, as counted
+    ends."""
     ramp = zb_v_ramp(plan)  # (False where no plan runs ZB-V)
-    counted = any(_split_flags(profile))
+    counted = any(_split_flags(profile)) or layers is not None
     middle = ramp is not False and not counted and anywhere(ramp)  # (without counted ends: a candidate only there)
     kinds = (_FIRST, _MIDDLE, _LAST) if counted else (_FIRST, _LAST, _MIDDLE) if middle else (_FIRST, _LAST)
-    chunks = _grid_in_flight(plan, _chunk_parts(profile))
+    chunks = _grid_in_flight(plan, _chunk_parts(profile) if layers is None else (0, 2, 3))
     if ramp is not False:
         chunks = zb_v_rank_chunks(plan, chunks, ramp)
-    acts = _activations(shape, plan, profile, kinds, chunks)
+    acts = _activations(shape, plan, profile, kinds, chunks, layers)
     if profile.mtp_num_layers:  # the stage holding the MTP modules has its own state: every kind a candidate
         per = _mtp_activation_bytes(shape, plan, profile)
         last_held = pick((plan.pp == 1) | (chunks[3] > 0.0), 1.0, 0.0)  # the logits' rule (`stage_activations`)
@@ -178,57 +209,15 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack) 
     return list(zip(kinds, acts, strict=True)) if counted else [(_FIRST, larger(*acts))]
 
 
-# grid columns from which `_grid_in_flight` prices the in-flight chunks once per distinct (PP, micro-batches) column
-DISTINCT_IN_FLIGHT_ROWS = 256
-
-
-def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]:
-    """`schedules.stage_in_flight` of the plans' (schedule, PP, V, micro-batches), on a search's (ZeRO, pairs, rows)
-    grid once per distinct (PP, micro-batches) row and gathered back, where the rows sharing them share their
-    (vpp, schedule) pairs too (the search's pair table is by PP: checked, else priced as it is). Element-wise in those
-    four inputs, so each plan gets the same bits (GPT-3 175B on 4,096 H100: 4,266 rows, 28 distinct)."""
-    schedule, pp, vpp, m = plan.schedule, plan.pp, plan.vpp, plan.micro_batches
-    if is_plain(schedule) or np.ndim(schedule) != 3 or np.shape(schedule)[-1] < DISTINCT_IN_FLIGHT_ROWS:
-        return stage_in_flight(schedule, pp, vpp, m, parts)  # (one plan, a small grid)
-    rows = np.shape(schedule)[-1]
-    if {np.shape(x) for x in (pp, m)} != {(1, 1, rows)} or np.shape(vpp) != np.shape(schedule):
-        return stage_in_flight(schedule, pp, vpp, m, parts)
-    _, first, inverse = np.unique(pp.reshape(-1) * (int(m.max()) + 1) + m.reshape(-1), return_index=True,
-                                  return_inverse=True)
-    inverse = inverse.reshape(-1)
-    spread = first[inverse]  # each row's first row of its (PP, micro-batches): `[..., first][..., inverse]` in one
-    if first.size * 2 > rows or not (np.array_equal(schedule[..., spread], schedule)
-                                     and np.array_equal(vpp[..., spread], vpp)):
-        return stage_in_flight(schedule, pp, vpp, m, parts)
-    held = stage_in_flight(schedule[..., first], pp[..., first], vpp[..., first], m[..., first], parts)
-    at = np.shape(schedule)[:-1] + (first.size,)  # (each part in the schedule's shape, as `stage_in_flight` gives it)
-    # the parts gathered in one pass (stacked first; each a view of its own slice, its values copied), C-ordered: the
-    # grid terms they meet run along the rows (a fancy index's order runs them 16 apart); a part not asked for that
-    # `stage_in_flight` left +0.0 everywhere is not gathered: a read-only +0.0 view of the grid's shape
-    zero = [i not in parts and not (np.any(x) or np.any(np.signbit(x))) for i, x in enumerate(held)]
-    gathered = iter(np.take(np.stack([np.broadcast_to(x, at) for x, z in zip(held, zero, strict=True) if not z]),
-                            inverse, axis=-1))
-    nothing = np.broadcast_to(np.zeros(()), np.shape(schedule))
-    return tuple(nothing if z else next(gathered) for z in zero)
-
-
-def _mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:
-    """Activation bytes of the stack's MTP modules for one micro-batch (module docstring): per module one more
-    layer (its input alone under full recompute), its norms' and eh_proj's inputs and the second loss's fp32
-    logits."""
-    tokens = plan.micro_batch * plan.seq_len / plan.cp
-    split = pick(plan.sequence_parallel == 1, plan.tp, 1)
-    layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / split
-    layer = pick(plan.recompute == _FULL, layer_input,
-                 tokens * activation_bytes_per_token_layer(shape, plan, profile))
-    logits = tokens * shape.vocab_size / plan.tp * 4.0
-    return float(profile.mtp_num_layers) * (layer + _MTP_SIDE_VALUES * layer_input + logits)
-
-
 def _chunk_parts(profile: Stack) -> tuple[int, ...]:
     """The parts of `schedules.stage_in_flight` the stage kinds of `_peak_candidates` read: without a counted end, the
     first and last stages' chunks alone."""
     return (0, 1, 2, 3, 4) if any(_split_flags(profile)) else (0, 3)
+
+
+def _first(value: Any) -> float:
+    """The one element of a one-plan split's term (a float, or a one-element array) as a Python float."""
+    return float(np.ravel(value)[0])
 
 
 def _one_plan_copies(schedule: int) -> float:
@@ -238,7 +227,8 @@ def _one_plan_copies(schedule: int) -> float:
     return 0.0 if model is None else float(model.parameter_copies)
 
 
-def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.ndarray:
+def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
+                 split: tuple[Any, ...] | None = None) -> np.ndarray:
     """The sum of `memory_breakdown`'s terms in their order (weights, gradients, optimizer, activations, overhead:
     the bits of `estimate.plan_memory`'s total) on a search's (ZeRO, pairs, rows) grid, in fewer grid passes.
 
@@ -246,7 +236,7 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.
     for DualPipe; 0 for an unknown code), so they are summed once per copies value present, on the (ZeRO, 1, rows)
     grid with that value as a scalar (the same products: `held * copies` of each element), and picked by each
     plan's copies; the activations are the (1, pairs, rows) term and the overhead a scalar (issue 18: the search
-    prices memory before the step time, ~a third of it on the full grid).
+    prices memory before the step time, ~a third of it on the full grid). `split`: as `memory_breakdown`'s.
     """
     copies = _grid_copies(plan.schedule)
     candidates = sorted({0.0, *(float(m.parameter_copies) for m in PIPELINE_SCHEDULES.values())})
@@ -254,10 +244,11 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> np.
     if not present:  # no plans
         return np.zeros(np.broadcast_shapes(np.shape(copies), np.shape(plan.zero), np.shape(plan.tp)))
     total: Any = None
-    for kind, act in _peak_candidates(shape, plan, stack):  # the stage kinds of `memory_breakdown`, their maximum
+    layers = kind_layers(shape, plan, stack, split)
+    for kind, act in _peak_candidates(shape, plan, stack, layers):  # the stage kinds of `memory_breakdown`, their most
         state: Any = None
         for value in present:
-            weights, grads, optimizer = _state_terms(shape, plan, stack, value, kind)
+            weights, grads, optimizer = _state_terms(shape, plan, stack, value, kind, layers)
             summed = weights + grads + optimizer
             state = summed if state is None else np.where(copies == value, summed, state)
         kind_total = state + act
@@ -296,21 +287,21 @@ def grad_buffer_bytes(stack: Stack) -> float:
 
 
 def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
-                 kind: int = _FIRST) -> tuple[Any, Any, Any]:
+                 kind: int = _FIRST, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
     """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies, on a
-    stage of the kind (`_stage_params`)."""
-    return _kinds_state_terms(shape, plan, profile, copies, (kind,))[0]
+    stage of the kind (`_stage_params`; `layers`: `kind_layers`)."""
+    return _kinds_state_terms(shape, plan, profile, copies, (kind,), layers)[0]
 
 
 def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
-                       kinds: tuple[int, ...]) -> list[tuple[Any, Any, Any]]:
+                       kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None) -> list[tuple[Any, Any, Any]]:
     """`_state_terms` of each stage kind: the bytes per parameter, the ZeRO stages' masks and the gathered ZeRO-3
     layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
     state from its parameters, each element the same products as alone."""
     one = is_plain(plan.tp)
     if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
         key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
-               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule, plan.zero_shard)
+               plan.expert_tp, plan.vpp, plan.zero, plan.dtype, plan.schedule, plan.zero_shard, layers)
         kept = ops_params.PLAN_SHAPE_COUNTS.get(shape, key)
         if kept is not None and kept[0] is profile:  # (the entry holds the stack: its id is not reused)
             return list(kept[1])
@@ -329,7 +320,8 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     terms = []
     for kind in kinds:
-        params, shard = held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind), copies, head, mtp)
+        params, shard = held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head,
+                                     mtp)
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
         optimizer = pick(zero1, shard * optimizer_bytes, params * optimizer_bytes)
@@ -339,7 +331,8 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     return terms
 
 
-def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str) -> dict[str, Any]:
+def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, part: str,
+                       split: tuple[Any, ...] | None = None) -> dict[str, Any]:
     """Bounds on `memory_breakdown`'s total for the search's branch and bound (`memory_bounds.memory_bounds_bytes`):
     `part` "states", bytes of weights + gradients + optimizer at one parameter copy (state_low, state_high), or
     "activations" (activations_low, activations_high), such that state_low + activations_low <= the memory of
@@ -352,18 +345,21 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     High: a middle stage's layers with a table, and f per layer-micro-batches with the one rebuilt layer and the
     fp32 logits (no stage kind holds more); with the stack's MTP modules, their parameters (with the embedding
     copy) and one micro-batch of their activations on top (one stage holds them). Block recompute is not bounded
-    (its rows get none)."""
+    (its rows get none). `split` (the rows' balanced split, `memory_breakdown`'s): low on the first stage's own
+    layers (no rebuilt layer), high on the most layers of any stage kind with a table (each with ceil(L / p) where
+    the stack runs a mirrored schedule, whose plans are priced on it: `kind_layers`)."""
     emb, loss = _split_flags(stack)
+    bound = _bound_layers(shape, plan, stack, split)
     if part == "states":
-        low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST))
-        high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers) else _BOUND  # (MTP: on one end stage)
-        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, _BOUND))
+        low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST, bound))
+        high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers or bound) else _BOUND  # (MTP: on one end)
+        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, _BOUND, bound))
         if not shape.tied_embeddings and Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0: both tables
             as_v = replace(plan, schedule=plan.schedule * 0 + int(Schedule.ZB_V))  # (`_head_table`; rows at 1F1B)
-            high_state = larger(high_state, sum(_state_terms(shape, as_v, stack, 1.0, high_kind)))
+            high_state = larger(high_state, sum(_state_terms(shape, as_v, stack, 1.0, high_kind, bound)))
         return {"state_low": low_state, "state_high": high_state}
     tokens = plan.micro_batch * plan.seq_len / plan.cp
-    per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE]
+    per = ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss)[_MIDDLE] if bound is None else bound[3]
     per_layer = tokens * activation_bytes_per_token_layer(shape, plan, stack)
     layer_input = tokens * ACTIVATION_BYTES * shape.hidden_size / pick(plan.sequence_parallel == 1, plan.tp, 1)
     full = plan.recompute == _FULL
@@ -375,10 +371,28 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     if Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0 below 2p - 1: (m + 1) / 2 of f (`zb_v_rank_chunks`)
         m = plan.micro_batches * 1.0
         low_flight = pick((plan.pp > 1) & (m < 2.0 * plan.pp - 1.0), smaller(flight, (m + 1.0) / 2.0), flight)
-    if not (emb or loss):
+    if bound is not None:  # the first stage's own layers
+        low = low_flight * (bound[_FIRST] * unit) + pick(plan.pp == 1, logits, 0.0)
+    elif not (emb or loss):
         low = (held if low_flight is flight else low_flight * (per * unit) + pick(full, per_layer, 0.0)) + \
             pick(plan.pp == 1, logits, 0.0)
     else:
         low = low_flight * (larger(per - 2.0 * float(emb), 0.0) * unit)
     mtp = _mtp_activation_bytes(shape, plan, stack) if stack.mtp_num_layers else 0.0  # on one stage at most
     return {"activations_low": low, "activations_high": held + logits + mtp}
+
+
+def _bound_layers(shape: TransformerShape, plan: PlanArrays, stack: Stack,
+                  split: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    """`kind_layers` of the rows (at 1F1B) for `memory_bound_terms`: the first kind's the fewest and the bound
+    kind's the most layers a plan of the row prices on them (ceil(L / p) among them where the stack runs a mirrored
+    schedule); None without a balanced split."""
+    layers = kind_layers(shape, plan, stack, split)
+    if layers is None:
+        return None
+    middle, first, last, most = layers
+    if any(int(code) in _MIRRORED for code in stack_schedules(stack)):
+        per = stage_layers(shape.num_layers, plan.pp)
+        first, most = smaller(first, per), larger(most, per)
+    return middle, first, last, most
+

@@ -22,7 +22,7 @@ from infraplan.training.flops import forward_flops_per_token_layer, hardware_flo
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
-from infraplan.training.step_time import one_plan_step_time, step_time
+from infraplan.training.step_time import balanced_split, one_plan_step_time, step_time
 
 MEMORY_TERMS = ("weights", "gradients", "optimizer", "activations", "overhead")
 _MEMORY_KEYS = tuple((k, f"mem_{k}") for k in MEMORY_TERMS)  # (term, its `evaluate_plans` key)
@@ -57,8 +57,10 @@ def model_tflops_per_gpu(shape: TransformerShape, plan: PlanArrays, step_s: np.n
 def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                 stack: Stack | None = None) -> dict[str, np.ndarray]:
     """Memory per GPU by term (`mem_*`), its total and whether it fits; element-wise in the plan fields.
-    `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack)."""
-    memory = memory_breakdown(shape, plan, stack)
+    `stack`: its selective-recompute modules and fp8 activation cache (None: the default training stack); a balanced
+    split's stages as the step time splits them (`step_time.balanced_split`)."""
+    split = None if stack is None else balanced_split(shape, cluster, plan, stack)
+    memory = memory_breakdown(shape, plan, stack, split)
     out = {f"mem_{k}": memory[k] for k in MEMORY_TERMS}
     total = memory[MEMORY_TERMS[0]]
     for k in MEMORY_TERMS[1:]:  # in order: the same float sum for one plan or a grid of them
@@ -115,7 +117,7 @@ def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops, forward) / (t * gpus) / peak)
-    memory = memory_breakdown(shape, p, profile)
+    memory = memory_breakdown(shape, p, profile, balanced_split(shape, cluster, plan, profile))
     total = 0.0
     for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
         out[key] = term = float(memory[k])

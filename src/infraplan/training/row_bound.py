@@ -61,20 +61,32 @@ def _guardbar_s(found: Found, used: int) -> float:
     `found.top` of the plans within it inside the MFU guard, as `best` checks them), else inf: `best` would then
     price the skipped rows anyway, a pass of its own (Llama 3 405B on 131,072 H100: the best plans beyond the
     guard, 4 passes for ~2,600 rows against one for 4,224), so every row is priced now."""
-    keys = found.keys[:used]
-    finite = keys[keys < np.inf]
-    if finite.size < found.take:
+    bar = bar_s(found)  # (the take-th smallest finite key is among each part's `take` smallest: `keys_into`)
+    if not bar < np.inf:  # (fewer than `take` fitting plans priced)
         return np.inf
-    bar = float(np.partition(finite, found.take - 1)[found.take - 1])
     if found.beyond is None:
         return bar
+    keys = found.keys[:used]
     pool = np.flatnonzero(keys <= bar)
     return bar if pool.size - int(np.count_nonzero(found.beyond(found.plans(pool), keys[pool]))) >= found.top \
         else np.inf
 
 
+def fitting_counts(fits: np.ndarray) -> np.ndarray:
+    """`np.count_nonzero(fits, axis=(0, 1))` of a C-ordered (ZeRO, pairs, rows) mask: each row's fitting plans, its
+    (ZeRO x pairs, rows) bytes summed row by row in uint16 (exact below 2^16 plans a row; GPT-3's grid: ~24 against
+    ~100 us), as intp."""
+    z, k, n = fits.shape
+    counts: np.ndarray
+    if z * k >= 1 << 16 or not fits.flags.c_contiguous:
+        counts = np.count_nonzero(fits, axis=(0, 1))
+    else:
+        counts = fits.reshape(z * k, n).view(np.uint8).sum(axis=0, dtype=np.uint16).astype(np.intp)
+    return counts
+
+
 def price_by_bound(shape: TransformerShape, cluster: Cluster, profile: Stack, found: Found, rows: PlanArrays,
-                    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], used: int) -> int:
+                    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None], used: int) -> int:
     """Step times of a block's rows that hold a fitting plan, under the time objective, only where they can reach
     the top `found.take`; returns the keys used.
 
@@ -83,23 +95,27 @@ def price_by_bound(shape: TransformerShape, cluster: Cluster, profile: Stack, fo
     plans priced yet, the rows of the lowest bounds holding `take` fitting plans are priced first; then every row
     whose bound is within the bar (the take-th smallest key priced) is, and the others only when `Found.best` needs
     more plans (`found.resume`, as `search_bounds.bound_and_price` leaves them). Every key at or below the bar is
-    priced, so the answer is a stable sort of every plan (GPT-3 175B on 4,096 H100: 1,279 of 4,266 rows priced)."""
-    index, vpp, schedule, fits = block
+    priced, so the answer is a stable sort of every plan (GPT-3 175B on 4,096 H100: 1,279 of 4,266 rows priced).
+    `block`: the rows with a fitting plan (`index`), and the block's pairs and masks with the column of each (`kept`;
+    None: its columns in order), read where a row is priced."""
+    index, vpp, schedule, fits, kept = block
     buffer = found.keys
     stack = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # as `step_time` prices the rows
     bound = stage_work_bound_s(shape, cluster, take_rows(rows, index), stack)
 
     def price(at: np.ndarray, to: int) -> int:
-        part = GridPart(to, index[at], vpp[at], schedule[at])
+        column = at if kept is None else kept[at]
+        part = GridPart(to, index[at], vpp[column], schedule[column])
         plan = grid_plan(rows, part.rows, part.vpp, part.schedule, found.grid.zero)
         return keys_into(found, buffer, to, step_time(shape, cluster, plan, profile)["step_time_s"],
-                          fits[:, :, at], part)
+                          fits[:, :, column], part)
 
     bar = bar_s(found)
     priced = np.zeros(index.size, dtype=bool)
     if bar == np.inf:  # no bar yet: the fewest lowest-bounded rows holding `take` fitting plans first
         order = np.argsort(bound, kind="stable")
-        reach = np.cumsum(np.count_nonzero(fits, axis=(0, 1))[order])
+        counts = fitting_counts(fits)
+        reach = np.cumsum((counts if kept is None else counts[kept])[order])
         first = np.sort(order[:max(int(np.searchsorted(reach, found.take)) + 1,
                                    int(FIRST_BOUND_SHARE * index.size))])
         used = price(first, used)

@@ -91,8 +91,13 @@ def in_flight_micro_batches(schedule: NDArray[np.int64], pp: ArrayLike, vpp: Arr
 def _mirrored_chunks(model: ScheduleModel, pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike) -> tuple[Any, ...]:
     """`stage_chunks` of a schedule with no per-stage counts, whose ranks may hold mirrored stages (ZB-V, DualPipe:
     rank 0 holds the first and the last stage): the first stage's `in_flight` micro-batches of v chunks.
-    DualPipe: one first chunk per micro-batch, the other kinds none (Table 2's p + 1 per device; priced on the
-    first stage). ZB-V from 2p - 1 micro-batches, as torch 2.14.1's ScheduleZBVZeroBubble order holds it
+    DualPipe: p + 1 chunks on every rank (Table 2's "PP+1" activations per device), counted on DualPipe's own order
+    (dualpipe 1.0.0 dualpipe.py:358-396, `DualPipe.step`: rank r's warm-up 2 (p/2 - r - 1) + (r + 1) phase-0 and
+    r + 1 phase-1 forwards, p chunks, then each overlapped F&B of step 4 one more before its backward frees one):
+    rank 0 p of its first stage's (the embedding's) and one of the last stage's, priced as p + 1 first chunks; a
+    middle rank (the middle kind) p + 1 chunks of its two middle stages (hO42: the middle kind held none, so a split
+    with counted ends priced the peak on rank 0's short stages, below a middle rank's); the last kind none (on rank
+    0). ZB-V from 2p - 1 micro-batches, as torch 2.14.1's ScheduleZBVZeroBubble order holds it
     (torch/distributed/pipelining/schedules.py:3526-3648; hZ41, counted on the order for p 2-12): every rank 2p
     chunks, rank 0's heaviest peak 2p - 1 chunk 0s (the embedding's) and one chunk 2p - 1, rank p - 1 (the middle
     kind) two plain chunks per micro-batch; the last kind none (on rank 0). Below 2p - 1 micro-batches
@@ -102,7 +107,7 @@ def _mirrored_chunks(model: ScheduleModel, pp: ArrayLike, vpp: ArrayLike, micro_
     chunks = held * to_float(vpp)
     if model is PIPELINE_SCHEDULES[Schedule.ZB_V]:
         return chunks, chunks - 1.0, chunks, none, none
-    return chunks, held, none, none, none
+    return chunks, held, chunks, none, none
 
 
 def stage_in_flight(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLike, micro_batches: ArrayLike,

@@ -67,7 +67,7 @@ from infraplan.training.stack_limits import (
     searched_dtypes,
     searched_limits,
 )
-from infraplan.training.step_time import STRIDE_ONLY_KEYS, step_time
+from infraplan.training.step_time import STRIDE_ONLY_KEYS, balanced_split, step_time
 
 # PP values whose (vpp, schedule) pair count is at least this share of the bucket's widest share its grid
 BUCKET_FILL = 0.5
@@ -240,16 +240,19 @@ def _search_block(shape: TransformerShape, cluster: Cluster, profile: Stack, obj
         if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the plan's PP: checked, never
             flat, piped = grid.zero_refused[:, :, None, None]  # feasible (as memory: `training.stack_limits`)
             bad = bad | np.where(plan.pp > 1, piped, flat)
-        memory = memory_total(shape, plan, profile)  # `plan_memory`'s total, in fewer grid passes
+        # `plan_memory`'s total, in fewer grid passes (a balanced split's stages: `step_time.balanced_split`)
+        memory = memory_total(shape, plan, profile, balanced_split(shape, cluster, plan, profile))
         fits = ~bad & (memory <= cluster.accelerator.memory_bytes)
         found.feasible += int(np.count_nonzero(fits))
         keep = fits.any(axis=(0, 1))
         if keep.any():
+            if objective == "time" and ROW_BOUND:  # (the kept rows' pairs and masks read where priced, not copied)
+                kept = None if keep.all() else np.flatnonzero(keep)
+                return price_by_bound(shape, cluster, profile, found, rows, (
+                    index if kept is None else index[kept], vpp, schedule, fits, kept), used), done
             if not keep.all():  # (every row kept: the grid as it is, with the derived columns it computed; hP2)
                 index, vpp, schedule, fits = index[keep], vpp[keep], schedule[keep], fits[:, :, keep]
                 memory = memory if objective == "time" else memory[:, :, keep]
-            if objective == "time" and ROW_BOUND:
-                return price_by_bound(shape, cluster, profile, found, rows, (index, vpp, schedule, fits), used), done
             plan = plan if keep.all() else grid_plan(rows, index, vpp, schedule, grid.zero)
             t = step_time(shape, cluster, plan, profile)["step_time_s"]
             if objective != "time":
@@ -274,7 +277,7 @@ def _invalid_pairs(plan: PlanArrays, at: np.ndarray, real: np.ndarray, slots: in
     bad: np.ndarray = ~real[first].T[None] | (pp * vpp > slots) | ((vpp > 1) & (pp == 1))
     for rule, _ in schedule_violations(schedule, pp, vpp, micro_batches, rules):
         bad = bad | rule
-    return bad[..., inverse]
+    return np.take(bad, inverse, axis=-1)  # (C-ordered, rows inner: as the grid terms it meets; hP19)
 
 
 def search_plans(model: str | TransformerShape, system: str | System | Cluster, gpus: int, seq_len: int,

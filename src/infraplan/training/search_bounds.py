@@ -46,7 +46,7 @@ from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import in_flight_micro_batches, parameter_copies, schedule_violations
 from infraplan.training.stack_limits import micro_batch_rules, stack_schedules
-from infraplan.training.step_time import FREE_KEYS, stage_work_bound_s, step_time
+from infraplan.training.step_time import FREE_KEYS, balanced_split, stage_work_bound_s, step_time
 
 # plans per slice of the per-plan memory of (ZeRO stage, row) pairs whose bounds straddle the accelerator's memory
 STRADDLE_PLANS = 1 << 17
@@ -169,14 +169,16 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     most = np.where(usable, flight, -np.inf).argmax(axis=0)
     # memory once per row of another memory row: a row repeating the one before it but in `MEMORY_FREE_KEYS`
     # (the rank order, enumerated last) shares its bounds, per-plan memory and counts
-    fresh = memory_rows(row_plans)
+    split = balanced_split(shape, cluster, row_plans, profile)  # (a balanced split's stages: per row)
+    fresh = memory_rows(row_plans, split)
     reps, own = np.flatnonzero(fresh), np.cumsum(fresh) - 1  # memory rows; each row's position among them
     held = take_rows(row_plans, reps)
     joint = combo[reps]
     low, high, high_one = memory_bounds_bytes(
         shape, held, (pairs.vpp[least, columns][joint], pairs.schedule[least, columns][joint]),
         (pairs.vpp[most, columns][joint], pairs.schedule[most, columns][joint]),
-        np.where(usable, copies, 1.0).max(axis=0)[joint], grid.zero, profile)  # (Z, R)
+        np.where(usable, copies, 1.0).max(axis=0)[joint], grid.zero, profile,
+        None if split is None else tuple(np.broadcast_to(x, fresh.shape)[reps] for x in split))  # (Z, R)
     if grid.zero_refused is not None:  # a ZeRO stage the stack refuses at the row's PP fits no plan (`stack_limits`)
         refused = np.where(held.pp > 1, grid.zero_refused[1][:, None], grid.zero_refused[0][:, None])
         low, high = np.where(refused, np.inf, low), np.where(refused, np.inf, high)

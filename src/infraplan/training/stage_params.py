@@ -9,7 +9,9 @@ data-parallel ranks for experts), the layers of each stage kind under the stack'
 module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out of training/memory.py (hY2, session
 38); CP counted in the shards and the DP groups (hE, session 38). What a rank holds of a stage kind with its parameter
 copies, head table and MTP modules (`held_on_rank`, `rank_params`): the memory's state terms and a mirrored rank's
-optimizer step (`training.optimizer_step`; hO41, session 41).
+optimizer step (`training.optimizer_step`; hO41, session 41). The layers of the stages that exist under the stack's
+split, one implementation for the step time and the memory (`stage_layer_counts`, moved from step_assembly.py;
+`balanced_stage_layers`, each stage kind's of the balanced split: hO42, session 42).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops import params as ops_params
-from infraplan.scalar_path import anywhere, is_plain, pick
+from infraplan.scalar_path import MathOps, anywhere, is_plain, ops_of, pick, to_float
 from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
@@ -30,7 +32,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
 
 # a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
-_BOUND = 3  # a middle stage's layers with a table: at least any stage's parameters (`memory_bound_terms`)
+_BOUND = 3  # a middle stage's layers (the balanced split's most) with a table: at least any stage's parameters
 # schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
 # last stage, and so the MTP modules
 _MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
@@ -188,9 +190,16 @@ def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers:
     return n * (layer + 2.0 * h * h / plan.tp), n * experts
 
 
-def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int) -> tuple[Any, Any]:
+def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
+                  layers: tuple[Any, ...] | None = None) -> tuple[Any, Any]:
     """(parameters, routed-expert parameters) of one GPU on a stage of the kind: the layers of
-    `ops.params.split_stage_layers` and, on the first and last stage, the embedding / LM head."""
+    `ops.params.split_stage_layers` (`layers`: each kind's own, by kind, `_BOUND` last: the balanced split's,
+    `balanced_stage_layers`) and, on the first and last stage (and the bound kind), the embedding / LM head."""
+    if layers is not None:
+        held = ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers[kind],
+                                       kind != _MIDDLE, _layer_kind_params(shape, plan))
+        experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers[kind])
+        return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(held))
     emb, loss = _split_flags(profile)
     if kind != _MIDDLE and not (emb or loss):  # ceil(L / p) layers and a table: the heaviest stage's
         return local_params(shape, plan), local_expert_params(shape, plan)
@@ -244,3 +253,57 @@ def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind:
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind), copies, head, mtp)
+
+
+def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_embed: Any, with_head: Any,
+                       ops: MathOps) -> tuple[Any, Any, Any]:
+    """(first, last, middle): the layers of the first and the last stage where each is not the heaviest (0 where it
+    is) and of the middle stage of the most layers, from the heaviest stage's `heaviest` layers, the `other` layers
+    on the other stages and whether the heaviest holds the embedding / the LM head (`stage_split.with_stage_split`:
+    1 or 0; DualPipe's pairs 1/2), in arrays or one plan's floats (`ops`). The one split of the step time
+    (`step_assembly`: the end stages' and the middle stage's own DP exposure, optimizer and bubble) and of the memory
+    (`balanced_stage_layers`). Even split: Megatron-Core get_num_layers_to_build, a middle stage's layers less one
+    where the embedding / the loss counts as a layer, at most the other stages' layers. Balanced: with an end the
+    heaviest, the other end as many as the heaviest (at most the layers left); with a middle stage the heaviest every
+    middle stage holds its layers X (Megatron-Core's uneven split, megatron-core 0.16.1
+    transformer/transformer_block.py:102-147: the stages between the set first and last split the rest evenly), so
+    the ends hold the L - (p - 2) X left, as evenly as whole layers go (Llama 3 405B: 7 and 7 of 126 on 16 stages,
+    arXiv:2407.21783 sec. 3.3.2; the odd one on the first, ASSUMPTION: its embedding is the lighter end); hT40,
+    session 40. The middle stage: ceil of the layers the ends leave over the p - 2 middle stages (moved here from
+    step_assembly.py, hO42, session 42)."""
+    even = profile.pipeline_split == "even"
+    emb_layer = float(profile.account_for_embedding_in_pipeline_split and even)
+    loss_layer = float(profile.account_for_loss_in_pipeline_split and even)
+    per = heaviest + with_head * loss_layer + with_embed * emb_layer  # a middle stage's layers
+    first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, other)
+    last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, other - first_n)
+    if profile.pipeline_split == "balanced":  # a middle stage the heaviest: the ends share what the middles leave
+        shared = ops.maximum(other - (pp - 3.0) * heaviest, 0.0)
+        middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
+        first_n = ops.where(middle_heavy, ops.minimum(ops.ceil(shared / 2.0), per), first_n)
+        last_n = ops.where(middle_heavy, ops.minimum(shared - first_n, per), last_n)
+    middle_n = ops.ceil((other - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
+    return first_n, last_n, middle_n
+
+
+def balanced_stage_layers(num_layers: int, pp: Any, split: tuple[Any, ...], profile: Stack) -> tuple[Any, ...]:
+    """Layers of a middle, the first and the last stage (the order of `ops.params.split_stage_layers`) of the
+    balanced split the step time prices (`split`: the heaviest stage's layers and whether it is the first / the
+    last, `stage_split.with_stage_split`), by `stage_layer_counts`: the heaviest's on its own kind, the others' own.
+    The middle kind: every middle stage's X where a middle stage is the heaviest, else the middle stage of the most
+    layers; none on PP 2 where an end is the heaviest (the layers `stage_layer_counts` leaves over there are the other
+    end's: two stages hold them all); one stage (PP 1) all L (hO42, session 42)."""
+    heaviest, first_heavy, last_heavy = split
+    ops = ops_of(pp)
+    p = to_float(pp)
+    first_n, last_n, middle_n = stage_layer_counts(profile, p, heaviest, num_layers - heaviest, first_heavy,
+                                                   last_heavy, ops)
+    end_heavy = (first_heavy + last_heavy) > 0.0
+    two = end_heavy & (p == 2.0)  # (the left-over layers on the other end)
+    left = pick(two, middle_n, 0.0)
+    first = pick(first_heavy > 0.0, heaviest, first_n + pick(last_heavy > 0.0, left, 0.0))
+    last = pick(last_heavy > 0.0, heaviest, last_n + pick(first_heavy > 0.0, left, 0.0))
+    middle = pick(end_heavy, pick(p > 2.0, middle_n, 0.0), heaviest)
+    single = p <= 1.0
+    whole = float(num_layers)
+    return pick(single, whole, middle), pick(single, whole, first), pick(single, whole, last)

@@ -49,6 +49,7 @@ from infraplan.training.host_time import (
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
+from infraplan.training.stage_params import stage_layer_counts
 from infraplan.training.step_traffic import EndStageTraffic
 
 _DUALPIPE = int(Schedule.DUALPIPE)  # its code as an int (compared once per estimate; issue 18)
@@ -209,24 +210,13 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # the host issue time no queued GPU work covers: the first with the embedding, the last with the LM head + loss,
     # their host calls and the forward's tail, and the MTP modules), on the even split's layers (Megatron-Core
     # get_num_layers_to_build: a middle stage's less one where the embedding / the loss counts as a layer; the
-    # balanced split: as many as the heaviest, or what equal middle stages leave, below), at most the other stages'
-    # layers. (A middle stage's pace plus the LM head's / embedding's GPU time was used before: where the heaviest
-    # stage switched ends the bubble jumped, +0.34 % on a step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.)
+    # balanced split: as many as the heaviest, or what equal middle stages leave), at most the other stages' layers
+    # (`stage_params.stage_layer_counts`, the memory's split too). (A middle stage's pace plus the LM head's /
+    # embedding's GPU time was used before: where the heaviest stage switched ends the bubble jumped, +0.34 % on a
+    # step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.)
     # DualPipe's and ZB-V's ranks hold both ends' chunks (`mirrored_stages`): the older form stays there.
-    emb_layer = float(profile.account_for_embedding_in_pipeline_split and profile.pipeline_split == "even")
-    loss_layer = float(profile.account_for_loss_in_pipeline_split and profile.pipeline_split == "even")
-    per = lt["stage_layers"] + with_head * loss_layer + with_embed * emb_layer  # a middle stage's layers
-    first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, lt["other_layers"])
-    last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, lt["other_layers"] - first_n)
-    if profile.pipeline_split == "balanced":  # a middle stage the heaviest: every middle stage holds its layers X
-        # (Megatron-Core's uneven split, megatron-core 0.16.1 transformer/transformer_block.py:102-147: the stages
-        # between the set first and last split the rest evenly), so the ends hold the L - (p - 2) X left, as evenly
-        # as whole layers go (Llama 3 405B: 7 and 7 of 126 on 16 stages, arXiv:2407.21783 sec. 3.3.2; the odd one on
-        # the first, ASSUMPTION: its embedding is the lighter end); hT40, session 40 (was: X each)
-        shared = ops.maximum(lt["other_layers"] - (pp - 3.0) * lt["stage_layers"], 0.0)
-        middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
-        first_n = ops.where(middle_heavy, ops.minimum(ops.ceil(shared / 2.0), per), first_n)
-        last_n = ops.where(middle_heavy, ops.minimum(shared - first_n, per), last_n)
+    first_n, last_n, middle_n = stage_layer_counts(profile, pp, lt["stage_layers"], lt["other_layers"], with_embed,
+                                                   with_head, ops)  # (the memory's split too)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
     first_windows: tuple[Any, Any] | None = None  # (one plan: the first stage's DP windows, where it counts)
     # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its
@@ -250,7 +240,6 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     else:
         dp_forms = (heaviest_forms if (settled if is_plain(settled) else np.all(settled))
                     else tuple(ops.where(settled, h, 0.0) for h in heaviest_forms))
-    middle_n = ops.ceil((lt["other_layers"] - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
     middle = (pp > 2.0) & end_heavy & (middle_n > 0.0)
     if ends is not None and ops is not FLOAT_OPS:  # (the stages in one pass, where each may count)
         if not np.all(settled):

@@ -73,8 +73,8 @@ from infraplan.training.step_traffic import (
 )
 
 __all__ = ["ACT", "CHECKPOINT_HOST_CALLS", "COMPONENTS", "EAGER_EXTRA_KERNELS", "MAIN_GRAD_ADD_KERNELS",
-           "STRIDE_ONLY_KEYS", "attention_core_times", "deepep_node_dedup", "head_times", "host_exposed_time",
-           "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
+           "STRIDE_ONLY_KEYS", "attention_core_times", "balanced_split", "deepep_node_dedup", "head_times",
+           "host_exposed_time", "layer_kernel_counts", "layer_times", "one_plan_step_time", "step_time"]
 
 _FULL = int(Recompute.FULL)  # its code as an int (the one-plan checks compare it per estimate; issue 18)
 _DUALPIPE = int(Schedule.DUALPIPE)
@@ -227,6 +227,22 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
     return {k: v if k in ("stage_layers", "last_is_heaviest", "first_is_heaviest", "other_layers")
             or k.startswith(("head_", "embed_"))
             else share * v + (1.0 - share) * plain[k] for k, v in lt.items()}
+
+
+def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
+                   profile: Stack) -> tuple[Any, Any, Any] | None:
+    """The step time's split of the stack's "balanced" layer split (`stage_split.with_stage_split`, on the paces of
+    the plan's layers, embedding and LM head + loss): the heaviest stage's layers and whether it is the first / the
+    last (1.0 or 0.0), in the plan's shape (one plan: floats), which the memory prices its stage kinds on
+    (`memory.memory_breakdown`'s `split`); None where the split is "even" (the memory's own counts, the same). The
+    per-layer terms are the step time's (`_per_layer`, kept in the one-plan memo and a search's `RowMemo`)."""
+    if profile.pipeline_split != "balanced":
+        return None
+    profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # as `one_plan_step_time`
+    plan = plan.with_expert_layout(expert_layout(profile))
+    pricing = cluster_pricing(cluster, profile)
+    lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing)
+    return lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
 
 
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,

@@ -13,7 +13,7 @@ training case's publication (`cases/training.yaml` `source` up to its table: "Na
 paper"); an MLPerf Inference row's benchmark on its system (its scenarios are one submission's runs); the MLPerf
 DLRM rows one submission (`cases/recsys_mlperf.yaml`: one Quanta 8x H200 system).
 
-The dense Hopper serving set (`validation.serving_hopper`, 778 rows of Llama 3.1 8B / 70B and Qwen3-32B) is not
+The dense Hopper serving set (`validation.serving_hopper`, 771 rows of Llama 3.1 8B / 70B and Qwen3-32B) is not
 one of `runner.scored_sets` (its gate is tracked apart, `validate` reports it as a section) but is a validation set
 all the same: `dense_serving_residuals` adds its rows' decode-throughput residuals (measured / predicted TPOT - 1,
 as `serving_report.score_report` scores the MoE and disaggregated rows), without which a dense-model `serve`
@@ -57,7 +57,7 @@ from infraplan.catalog.error_bands import (
     stack_class,
 )
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
-from infraplan.serving.engines import load_engine
+from infraplan.serving.engines import default_serving_stack, load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.loop_stepping import kept_cost_tables
 
@@ -229,7 +229,9 @@ def default_serving_residuals() -> list[Residual]:
     settings are the default profile's (`default_profile`: no campaign engine limits, release YAML, MTP drafts or
     serving path's front end). The client's side stays the measurement's (requests per client, early stops, client
     connections, round trip). MLPerf v5.1 rows: those on another stack (vLLM) re-run on it with their case file's
-    harness (`engine`); those on it already are their own residuals (same settings). Labelled as the case's own
+    harness (`engine`); those on it already are their own residuals (same settings); those on a part whose serve
+    without --stack runs another vendor's stack (MI300X: vllm-0.x, `serving.engines.default_serving_stack`) are not
+    default answers and are left out. Labelled as the case's own
     (family, kind, metric, campaign), stack class of the default stack, `settings: default`."""
     from infraplan.cluster import Cluster
     from infraplan.validation.inference import run_inference_case
@@ -248,11 +250,13 @@ def default_serving_residuals() -> list[Residual]:
     data = load_frontier_cases()
     own = {r["id"]: r["error"] for r in _frontier_report()["cases"]}
     for case in data["cases"]:
+        accelerator = Cluster.resolve(case["system"]).accelerator
+        if default_serving_stack(accelerator)[0] != DEFAULT_SERVING_STACK:
+            continue  # a serve without --stack there runs its vendor's stack (vllm-0.x on AMD, hV42), not this one
         on_default = load_engine(case.get("stack")).ref == DEFAULT_SERVING_STACK
         error = own[case["id"]] if on_default else run_inference_case(
             {**case, "stack": DEFAULT_SERVING_STACK}, data["engine"], data["workloads"], memo)["error"]
-        found.append(Residual(id=case["id"], family=accelerator_family(Cluster.resolve(case["system"]).accelerator
-                                                                       .name),
+        found.append(Residual(id=case["id"], family=accelerator_family(accelerator.name),
                               stack=cls, kind="serving", residual=float(error), settings=DEFAULT_SETTINGS))
     return found
 

@@ -13,9 +13,10 @@ row's `batch_size`). Per row, from its measured figures only: D = (OSL - 1) x TP
 D / (TTFT + D), the sequences decoding on average in a closed loop of c clients (Little's law); TPOT / n, the
 iteration time per decoding sequence. A floor lies at or below every row's TPOT / n (GPU-bound rows sit above it:
 the TensorRT-LLM 1.0.0rc3 Llama-3.1-8B rows at 128 clients bottom out at 108-116 us on TP2, TP4 and TP8 alike, TP1
-at 156 us, Qwen3-32B fp8 at 162 us and above), so the rule takes the tightest bound the rows give: their minimum (98.7
-us over 189 rows: a TensorRT-LLM 1.2.0rc6 Qwen3-32B TP8 row at 224 clients, Dynamo 0.8.0; over the 1.0.0rc3 rows alone,
-ai-dynamo 0.4.0's worker, 108.0 us: Llama-3.1-8B TP8 at 64 clients, ISL 2048, OSL 512).
+at 156 us, Qwen3-32B fp8 at 162 us and above), so the rule takes the tightest bound the rows give: their minimum (108.0
+us over 186 rows: Llama-3.1-8B TP8 at 64 clients, ISL 2048, OSL 512, TensorRT-LLM 1.0.0rc3, ai-dynamo 0.4.0's worker;
+98.7 us over 189 until hD42 took out the dense rows that state no concurrency, whose TP8 row at "224 clients" set it).
+The figure moves no row of any set today: the floor is off (`serving.host_overhead.HOST_PER_SEQUENCE`).
 The median instead (305 us over 141 dense rows, quartiles 200-521 us) is the TPOT / n of GPU-bound rows,
 mixed iterations included, not of the floor: it would price Llama-3.1-8B TP8 at 128 clients at ~39 ms a token
 against 10 ms measured. Measured effect: validation/notes/serving_hopper_tried.md round 22.

@@ -10,6 +10,7 @@ bounds from `infraplan.limits`, are in `web.requests` (which re-exports these na
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -17,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from infraplan.errors import InputError
 from infraplan.limits import Seconds
 from infraplan.training.enums import Schedule
-from infraplan.units import parse_duration_s
+from infraplan.units import parse_duration_days, parse_duration_s
 
 if TYPE_CHECKING:
     ScheduleName = str
@@ -38,19 +39,31 @@ PresetName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-
                        AfterValidator(_no_file)]
 Quantity = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9][0-9._]*(e[0-9]+)?[ ]?[A-Za-z]*$",
                                 description="a number with a unit or prefix, e.g. 15.6T, 1GiB, 1GW, 20ms")]
-def _duration_s(value: object) -> object:
-    """A duration with its unit ("2s", "50ms"), as the CLI's --ttft-slo / --tpot-slo read it, in seconds; a number
-    is seconds (before, "2s" from a copied command line was a 422 "must be a valid number")."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return parse_duration_s(value)
-    except InputError as exc:
-        raise ValueError(str(exc).removeprefix("infraplan: error: ")) from None
+def _read_text(reader: Callable[[str], float]) -> Callable[[object], object]:
+    """A before-validator reading text with `reader`, the CLI option's own (units.py), a number left as given; an
+    unreadable text is the reader's one line (a 422)."""
+    def read(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            return reader(value)
+        except InputError as exc:
+            raise ValueError(str(exc).removeprefix("infraplan: error: ")) from None
+
+    return read
 
 
+_duration_s = _read_text(parse_duration_s)
+"""A duration with its unit ("2s", "50ms"), as the CLI's --ttft-slo / --tpot-slo read it, in seconds; a number is
+seconds (before, "2s" from a copied command line was a 422 "must be a valid number")."""
 Duration = Annotated[Seconds, BeforeValidator(_duration_s),
                      Field(description="seconds, or a duration with its unit (e.g. 2s, 50ms)")]
+RestartSeconds = Annotated[float, BeforeValidator(_duration_s), Field(
+    ge=0.0, le=1e9, allow_inf_nan=False, description="seconds, or a duration with its unit (e.g. 10min), as the "
+    "CLI's --restart-s")]
+Days = Annotated[float, BeforeValidator(_read_text(parse_duration_days)), Field(
+    gt=0.0, le=36_500.0, allow_inf_nan=False, description="days, or a duration with its unit (e.g. 54, 2w, 12h), "
+    "as the CLI's --days")]
 ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
 UsdPerMwh = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False)]  # electricity price, as the CLI's USD_PER_MWH
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from infraplan.facility.reliability import DEFAULT_REPAIR_S
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_PARALLEL_DEGREE,
@@ -39,10 +40,12 @@ from infraplan.web.request_fields import (
     ArrivalRate,
     BuildType,
     Cooling,
+    Days,
     Duration,
     ModelOnSystemRequest,
     PresetName,
     Quantity,
+    RestartSeconds,
     ScheduleName,
     UsdPerMwh,
     WebRequest,
@@ -262,11 +265,15 @@ class ReliabilityRequest(WebRequest):
     command = "reliability"
     system: PresetName
     gpus: Accelerators
-    days: Annotated[float, Field(gt=0.0, le=36_500.0, allow_inf_nan=False)] = 30.0
+    days: Days = 30.0
     model: PresetName = "llama3-405b"
     checkpoint_size: Quantity | None = None
     failure_rate: PresetName | None = None
-    restart_s: Annotated[float, Field(ge=0.0, le=1e9, allow_inf_nan=False)] | None = None
+    restart_s: RestartSeconds | None = None
+    spare_trays_per_domain: Annotated[int, Field(ge=0, le=64)] = 0
+    repair_s: Duration = DEFAULT_REPAIR_S
+
+    flags = {"repair_s": "--repair-time"}  # the CLI's name (`cli()` wrote --repair-s, which the CLI refuses)
 
 
 class ScenarioInput(BaseModel):

@@ -176,7 +176,8 @@ def run_reliability(r: ReliabilityRequest, progress: Progress | None = None) -> 
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {r.checkpoint_size!r}")
     return reliability_report(r.system, r.gpus, r.days, r.model, r.failure_rate, restart_s=r.restart_s,
-                              checkpoint_size_bytes=size)
+                              checkpoint_size_bytes=size, spare_trays_per_domain=r.spare_trays_per_domain,
+                              repair_s=r.repair_s)
 
 
 def run_plan(r: PlanRequest, progress: Progress | None = None) -> Result:

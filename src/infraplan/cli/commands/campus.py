@@ -9,6 +9,7 @@ from infraplan.cli.commands._output import (
     band_or_why,
     check_html_path,
     console,
+    device_word,
     emit,
     fmt_num,
     fmt_percent,
@@ -16,7 +17,7 @@ from infraplan.cli.commands._output import (
     fmt_usd,
     metric_table,
 )
-from infraplan.cli.commands.facility import co2_rows, facility_band_lines, money_rows
+from infraplan.cli.commands.facility import co2_rows, facility_band_lines, money_rows, unpriced_line
 from infraplan.cli.options import PRICE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
@@ -26,7 +27,7 @@ from infraplan.planning.results import CampusPlan, FleetSitesResult
 from infraplan.units import parse_stated_power_w
 
 
-def render_campus(r: CampusPlan) -> None:
+def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     f = r.facility
     table = metric_table(f"{fmt_rate(r.power_w, 'W')} campus of {f.accelerator}: {f.cooling} cooling, {f.location}")
     table.add_row("accelerators", f"{r.accelerators:,} ({r.h100_equivalents:,.0f} H100-equivalents)")
@@ -34,7 +35,7 @@ def render_campus(r: CampusPlan) -> None:
     table.add_row("network", f"{r.network.switches:,} switches, {r.network.switch_ports:,} ports, "
                   f"{r.network.tiers} tiers")
     table.add_row("IT / facility power", f"{fmt_rate(f.it_power_w, 'W')} / {fmt_rate(f.facility_power_w, 'W')}")
-    for name, value in money_rows(f):
+    for name, value in money_rows(f, device):
         table.add_row(name, value)
     table.add_row("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year")
     for name, value in co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year):
@@ -53,7 +54,7 @@ def render_campus(r: CampusPlan) -> None:
     if f.rack_fit is not None and f.rack_fit.note:
         console.print(f"note: {f.rack_fit.note}", soft_wrap=True, markup=False)
     if f.cost_reason:
-        console.print(f"capex, opex and $/GPU-h not priced: {f.cost_reason}", soft_wrap=True)
+        console.print(unpriced_line(f.cost_reason, device), soft_wrap=True)
     if f.price_note:
         console.print(f"price: {f.price_note}", soft_wrap=True)
     for note in [*f.figures_notes, *cap.notes]:  # the figures' standing, a use other than its source's
@@ -132,7 +133,7 @@ def campus(
         html = write_html(facility_figure(result.facility.model_dump(), [p.model_dump() for p in result.phases],
                                           title=f"infraplan campus: {power} of {accelerator}"), plot)
         result = result.model_copy(update={"plot": html})
-    emit(result, as_json, render_campus)
+    emit(result, as_json, lambda shown: render_campus(shown, device_word(accelerator)))
 
 
 def register(app: typer.Typer) -> None:

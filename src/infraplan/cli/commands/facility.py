@@ -8,6 +8,7 @@ from infraplan.cli.commands._output import (
     band_or_why,
     check_html_path,
     console,
+    device_word,
     emit,
     fmt_num,
     fmt_rate,
@@ -32,7 +33,9 @@ from infraplan.facility.results import FacilityReport
 from infraplan.units import parse_stated_power_w
 
 
-def render_facility(r: FacilityReport) -> None:
+def render_facility(r: FacilityReport, device: str = "GPU", zoned: bool = False) -> None:
+    """`device`: what the money rows call one accelerator (`_output.device_word`: $/accelerator-h on MTIA);
+    `zoned`: the accelerators were built as zones joined at 1:7 (`zones_line`)."""
     what = r.system or f"{r.accelerators:,} × {r.accelerator}"
     table = metric_table(f"facility for {what}: {r.cooling} cooling, {r.location} ({r.climate}), "
                          f"{r.build_type} build")
@@ -43,7 +46,7 @@ def render_facility(r: FacilityReport) -> None:
         ("racks", racks_text(r)),
         ("floor area (white space)", f"{r.floor_area_m2:,.0f} m²"),
         ("water", f"{r.water_m3_per_year:,.0f} m³/year"),
-        *money_rows(r),
+        *money_rows(r, device),
         ("energy", f"{r.energy_mwh_per_year:,.0f} MWh/year"),
         *co2_rows(r.co2_t_per_year, r.embodied_co2_t_per_year, r.total_co2_t_per_year),
     ]
@@ -53,11 +56,13 @@ def render_facility(r: FacilityReport) -> None:
     if r.rack_fit is not None and r.rack_fit.note:
         console.print(f"note: {r.rack_fit.note}", soft_wrap=True, markup=False)
     if r.cost_reason:
-        console.print(f"capex, opex and $/GPU-h not priced: {r.cost_reason}", soft_wrap=True)
+        console.print(unpriced_line(r.cost_reason, device), soft_wrap=True)
     if r.price_note:
         console.print(f"price: {r.price_note}", soft_wrap=True)
     if r.count_note:
         console.print(f"note: {r.count_note}", soft_wrap=True, markup=False, highlight=False)
+    if zoned:
+        console.print(zones_line(r, device), soft_wrap=True, markup=False, highlight=False)
     for note in r.figures_notes:  # the accelerator's figures' standing (`catalog.figures.figures_notes`)
         console.print(f"note: {note}", soft_wrap=True, markup=False, highlight=False)
     facility_band_lines(r)
@@ -92,13 +97,28 @@ def co2_rows(operational_t: float, embodied_t: float | None, total_t: float | No
                    ("CO2 total", f"{fmt_num(total_t, 3)} t/year")]
 
 
-def money_rows(r: FacilityReport) -> list[tuple[str, str]]:
-    """The capex, opex and $/GPU-h rows; without a server price only the electricity bill."""
+def money_rows(r: FacilityReport, device: str = "GPU") -> list[tuple[str, str]]:
+    """The capex, opex and $ per device-hour rows (`device`: GPU, TPU, CPU or accelerator, `_output.device_word`;
+    the JSON keeps `usd_per_gpu_hour`); without a server price only the electricity bill."""
     if r.capex_usd is None or r.opex_usd_per_year is None or r.usd_per_gpu_hour is None:
         return [("electricity", fmt_usd(r.opex_breakdown_usd_per_year["electricity"]) + "/year")]
     return [("capex servers / network / facility", " / ".join(fmt_usd(v) for v in r.capex_usd.values())),
             ("opex", fmt_usd(r.opex_usd_per_year) + "/year"),
-            ("cost per GPU-hour", f"${r.usd_per_gpu_hour:.2f}/GPU-h")]
+            (f"cost per {device}-hour", f"${r.usd_per_gpu_hour:.2f}/{device}-h")]
+
+
+def zones_line(r: FacilityReport, device: str = "GPU") -> str:
+    """What the network of `count` accelerators beyond one zone is (the JSON's `network.model`), and that `network`
+    prices one non-blocking Clos of them (`planning.training_run.zoned_network_note` says it from that side):
+    24,576 H100 are 1,326 switches here, 2,048 there. The count is the fabric's (whole scale-up domains)."""
+    return (f"note: network built as `campus` and `plan` build it: {r.network.model}: {r.network.switches:,} "
+            f"switches in {r.network.tiers} tiers; `network {r.accelerator} --gpus N`, `train` and `serve` price one "
+            f"non-blocking Clos of the {r.network.fabric_accelerators:,} {device}s instead")
+
+
+def unpriced_line(reason: str, device: str = "GPU") -> str:
+    """The line saying why the money is not priced, in the device's word ("$/GPU-h" read wrong on MTIA, hN42)."""
+    return f"capex, opex and $/{device}-h not priced: {reason}"
 
 
 def facility(
@@ -134,7 +154,17 @@ def facility(
         html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),
                           plot)
         report = report.model_copy(update={"plot": html})
-    emit(report, as_json, render_facility)
+    emit(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
+                                                        _zoned(accelerator, count)))
+
+
+def _zoned(accelerator: str | None, count: int | None) -> bool:
+    """Whether `--accelerator --count` was built as zones joined at 1:7 (more than one zone's accelerators)."""
+    from infraplan.cluster import Cluster
+    from infraplan.planning.training_run import beyond_one_zone
+
+    return accelerator is not None and count is not None and beyond_one_zone(Cluster.for_accelerator(accelerator,
+                                                                                                       count))
 
 
 def register(app: typer.Typer) -> None:

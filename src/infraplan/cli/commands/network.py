@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from infraplan.catalog.output_files import check_output_path
-from infraplan.cli.commands._output import band_or_why, console, emit, fmt_num, fmt_rate, fmt_usd
+from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_num, fmt_rate, fmt_usd
 from infraplan.cli.options import ACCELERATORS, JsonFlag
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
@@ -18,9 +18,11 @@ GRAPHML_SUFFIXES = (".graphml", ".xml")
 """What `--graphml` may be named: GraphML is XML (networkx's `write_graphml`), read back by the same suffixes."""
 
 
-def render_fabric(r: NetworkReport) -> None:
+def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
+    """`device`: what the title and the per-device figures call one accelerator (`_output.device_word`: GPU, TPU,
+    CPU or accelerator; "72 GPUs" titled an MTIA rack). The JSON keeps `power_w_per_gpu`, which clients parse."""
     layout = ", rail-only" if r.rail_only else ", rail-optimised" if r.rail_optimized else ""
-    table = Table(title=f"{r.system}: {r.gpus:,} GPUs, {r.kind}{layout}")
+    table = Table(title=f"{r.system}: {r.gpus:,} {device}s, {r.kind}{layout}")
     for col in ("tier", "switches", "radix", "oversub.", "links below", "optics", "power", "capex"):
         table.add_column(col, justify="left" if col == "tier" else "right")
     for t in r.tiers:
@@ -31,8 +33,8 @@ def render_fabric(r: NetworkReport) -> None:
     console.print(table)
     console.print(f"switches {r.switches_total:,}, links {r.links_total:,}, transceivers "
                   f"{r.transceivers_total:,}; bisection {fmt_rate(r.bisection_bytes_per_s * 8, 'b/s')}; "
-                  f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per GPU); capex "
-                  f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per GPU)")
+                  f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per {device}); capex "
+                  f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per {device})")
     if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
         saves = r.clos_capex_usd >= r.capex_usd  # a few domains per rail: one switch per rail costs more
         sign = 1 if saves else -1
@@ -70,7 +72,8 @@ def network(
     cluster = Cluster.resolve(system)  # an accelerator preset at any size, as `train`
     sized = cluster if gpus is None else cluster.for_gpus(gpus)
     report = describe_fabric(with_fabric(sized.system, fabric), gpus, graphml)
-    emit(network_with_zone_note(report, sized, fabric), as_json, render_fabric)  # beyond one zone: facility's
+    emit(network_with_zone_note(report, sized, fabric), as_json,  # beyond one zone: facility's
+         lambda shown: render_fabric(shown, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:

@@ -57,6 +57,10 @@ def render_plan(p: ScenarioPlan) -> None:
         svc.add_row(s.service, s.phase, s.pool, fmt_num(s.devices), f"{share}{fmt_quantity(s.demand, unit)}",
                     fmt_percent(s.slo_headroom), s.detail)
     console.print(svc)
+    stacks = dict.fromkeys((s.service, s.pool, s.serving_stack, s.serving_stack_basis) for s in p.services
+                           if s.serving_stack is not None)  # each LLM deployment's stack and why, once per pool
+    for service, pool, stack, basis in stacks:
+        console.print(f"{service} on {pool}: stack {stack} ({basis})", markup=False, highlight=False, soft_wrap=True)
     pools = Table(title="pools")
     add_id_column(pools, "pool", (r.pool for r in p.pools))
     for col in ("phase", "site", "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility",

@@ -15,9 +15,9 @@ from infraplan.cli.commands._output import (
     fmt_seconds,
     metric_table,
 )
-from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, number
+from infraplan.cli.options import ACCELERATORS, DAYS, JsonFlag, SystemOption, count, number
 from infraplan.errors import InputError
-from infraplan.facility.reliability import reliability_report
+from infraplan.facility.reliability import DEFAULT_REPAIR_S, reliability_report
 from infraplan.facility.results import ReliabilityReport
 from infraplan.units import parse_duration_s, parse_stated_bytes
 
@@ -26,7 +26,8 @@ def render_reliability(r: ReliabilityReport) -> None:
     days = f"{fmt_num(r.days)} day{'' if r.days == 1 else 's'}"
     table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {days} "
                          f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} "
-                         f"{(r.failure_rate_counts or 'failures').replace('_', ' ')} per 1,000 node-days)")
+                         f"{(r.failure_rate_counts or 'failures').replace('_', ' ')} per 1,000 "
+                         f"{r.failure_rate_node_gpus}-GPU node-days)")
     table.add_row("expected interruptions", f"{r.expected_interruptions:.1f} "
                   f"({r.expected_unexpected_interruptions:.1f} unexpected)")
     table.add_row("job MTTF", fmt_seconds(r.mttf_s))
@@ -34,6 +35,13 @@ def render_reliability(r: ReliabilityReport) -> None:
     table.add_row("checkpoint interval (Daly)", fmt_seconds(r.checkpoint_interval_s))
     table.add_row("restart cost", fmt_seconds(r.restart_s))
     table.add_row("goodput (ETTR)", fmt_percent(r.goodput))
+    k = r.spare_trays_per_domain
+    spares = f", {k} spare tray{'' if k == 1 else 's'} each" if k else ""
+    table.add_row("GPUs held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
+    if r.expected_gpus_out_of_service is not None and r.goodput_of_gpus_held is not None:
+        table.add_row("GPUs out of service (mean)", f"{r.expected_gpus_out_of_service:.3g} at a repair time of "
+                      f"{fmt_seconds(r.repair_time_s)}")
+        table.add_row("goodput of GPUs held", fmt_percent(r.goodput_of_gpus_held))
     console.print(table)
     mix = Table(title="expected unexpected interruptions by component (Llama 3 Table 5 mix)")
     mix.add_column("component")
@@ -59,13 +67,24 @@ def reliability(
     restart: float | None = typer.Option(None, "--restart-s",
                                          parser=number(ge=0.0, le=1e9, reader=parse_duration_s),
                                          help="restart cost: seconds, or 10min [default: 600]"),
+    spare_trays_per_domain: int = typer.Option(0, "--spare-trays-per-domain", parser=count(0, 64),
+                                               help="spare servers (trays) held in each scale-up domain that spans "
+                                               "servers (NVL72), so one failed tray does not take its domain out "
+                                               "[default: 0, an assumption]"),
+    repair_s: float = typer.Option(DEFAULT_REPAIR_S, "--repair-time",
+                                   parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
+                                   help="failure to server back in service: seconds, or 3d [default: 3 days, an "
+                                   "assumption]"),
     as_json: JsonFlag = False,
 ) -> None:
-    """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs."""
+    """Expected interruptions, job MTTF, Young/Daly checkpoint interval and goodput for a job of N GPUs.
+
+    Also the GPUs it holds and keeps out of service by scale-up domain (NVL72: a failed tray takes its domain out)."""
     size = parse_stated_bytes(checkpoint_size, "--checkpoint-size") if checkpoint_size is not None else None
     if size is not None and size <= 0:
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
-    emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size),
+    emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
+                            spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s),
          as_json, render_reliability)
 
 

@@ -111,7 +111,8 @@ def serve_plan(
     seed: SeedOption = 0,
     stack: str | None = typer.Option(None, "--stack", help="serving stack profile: trtllm-0.x | vllm-0.x | "
                                      "sglang-0.x, a versioned engine name (vllm-0.12.0) or a stack YAML: KV-memory "
-                                     "rule, scheduler, batch limit [default: trtllm-0.x]"),
+                                     "rule, scheduler, batch limit [the part's vendor's: trtllm-0.x on NVIDIA, "
+                                     "vllm-0.x on AMD / TPU, sglang-0.x on Gaudi]"),
     as_json: JsonFlag = False,
 ) -> None:
     """Capacity search: fewest accelerators (TP, replicas, batch cap, dtype, disaggregation) meeting the SLOs."""

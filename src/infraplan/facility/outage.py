@@ -1,0 +1,156 @@
+"""Hardware out of service: which failures take a server out, for how long, and how much a scale-up domain loses.
+
+Scale-up domain blast radius (hF42, session 42): where a scale-up domain spans several servers (GB200/GB300 NVL72: 18
+trays of 4 GPUs in one 72-GPU NVLink domain; the MTIA 400 rack), a job laid out across the domain cannot take a
+tray from another domain (NVLink does not leave the rack), so one failed tray takes the whole domain out of the
+job's service until it is repaired, unless the domain holds spare trays (`spare_trays_per_domain`: a named
+option, default 0, ASSUMPTION [U]: no published NVIDIA guidance on spare trays was found; NeMo's
+GB200 launcher runs 256- and 512-GPU jobs on 16 of a rack's 18 trays (network/placement.py), a divisibility
+rule, not a spares policy). Trays in repair in one domain at a random instant are Poisson with mean
+m = trays x tray failures per hour x repair hours (M/G/infinity, as planning/spares.py's nodes); the domains
+out of service are counted once per tray down beyond the domain's spares, domains x E[(X - k)+] (k = 0:
+domains x m, the node formula on the domain, so an 8-GPU server that is its own domain keeps the node
+formula). A job interruption is the same event either way (any GPU of the job ends it); what the domain
+changes is the hardware a job holds (whole domains, spare trays) and keeps out of service (`domain_hold`).
+The blast radius by instance (hF43, session 42): a failed tray takes out the work that spans it, not more. A
+pool of small instances (a recsys or image engine on one device, an LLM replica of TP x PP x attention DP
+devices, serving/deployment.py) loses only the instances on the failed tray: the unit out of service is the
+smallest whole number of trays the instance spans, capped at the domain (`blast_trays`); a job or replica that
+spans the domain loses the domain, and where the instance is not known the domain is kept (conservative).
+`reliability` sizes one job, which spans its domains (`domain_hold`). Units of r trays out are Poisson as domains
+are (the same M/G/infinity argument on units of r servers): `domains_out_mean` with r for the trays.
+Repair time: no published figure (Kokolis et al. and Llama 3 give rates, not repair times), 3 days for every
+cause (`DEFAULT_REPAIR_S`, ASSUMPTION [U]).
+
+Which failures take a server out (`node_out_of_service_share`, hF41): a node-failure rate as is; a job-interruption
+rate x the share of its component mix's causes that are server parts (catalog/facility/reliability.yaml, Llama 3
+Table 5: 321 / 419); planning/spares.py sizes spares on it and `reliability` its GPUs out of service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.stats import poisson
+
+from infraplan.catalog.facility_loader import FailureRate, load_reliability
+from infraplan.errors import InputError
+
+SECONDS_PER_DAY = 86400.0
+DEFAULT_REPAIR_S = 3 * SECONDS_PER_DAY
+REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service, for every cause (part swap under "
+                 "a next-business-day contract, then burn-in); no published repair time found")
+# what each value of `FailureRate.counts` counts (catalog/facility/reliability.yaml)
+COUNTS_TEXT = {
+    "node_failures": "node failures (nodes found failed: hardware, health checks)",
+    "job_interruptions": "job interruptions (every cause that ends a job: hardware, network, filesystem, software)",
+    None: "failures (what they count is not stated in the rate's file)",
+}
+
+
+def node_out_of_service_share(name: str, rate: FailureRate) -> tuple[float, str]:
+    """The share of a rate's events that take a node out of service, and one line saying where it comes from
+    (planning/spares.py's docstring); a job-interruption rate without a component mix is refused."""
+    per_1000 = rate.failures_per_1000_node_days
+    if rate.counts != "job_interruptions":
+        return 1.0, f"{name}: {per_1000:g} {COUNTS_TEXT[rate.counts]} per 1,000 node-days, used as is"
+    mix = load_reliability().component_mix
+    if name not in mix.failure_rates:
+        partner = [k for k, r in load_reliability().failure_rates.items() if r.all_causes == name]
+        instead = f" (the same cluster's node failures: failure_rate {partner[0]})" if partner else ""
+        raise InputError(f"failure rate {name} counts job interruptions of every cause and no component mix says "
+                         f"which take a node out of service: spares need a node-failure rate{instead}")
+    out = sum(mix.counts[c] for c in mix.node_out_of_service)
+    total = sum(mix.counts.values())
+    share = out / total
+    return share, (f"{name}: {per_1000:g} job interruptions per 1,000 node-days x {share:.3f} that take a node "
+                   f"out of service ({out} of {total}, {mix.source.split(':')[0]}) = {per_1000 * share:.4g} "
+                   "node failures per 1,000 node-days")
+
+
+def domain_trays(unit_devices: int, node_devices: int) -> int:
+    """Servers (trays) in the unit one failure takes out of a job's service: a scale-up domain spanning servers
+    (`ServerLayout.packing_unit_accelerators`: NVL72, 18 trays of 4), else the server itself (1)."""
+    return unit_devices // node_devices if unit_devices > node_devices and unit_devices % node_devices == 0 else 1
+
+
+def blast_trays(trays: int, node_devices: int, instance_devices: int | None) -> int:
+    """Servers (trays) one failure takes out of service (module docstring): the smallest whole number of servers
+    the work's instance spans, capped at its scale-up domain of `trays` servers; the domain where the instance is
+    not known (None: conservative). A job laid out across the domain (training, a wide-EP replica of 72) gives the
+    domain; a pool of 1-device or TP4 instances one tray; TP8 on 4-GPU trays two."""
+    if instance_devices is None:
+        return trays
+    return min(trays, max(1, -(-instance_devices // node_devices)))
+
+
+def check_spare_trays(spare_trays: int, trays: int, where: str) -> None:
+    """A domain's spare trays: fewer than its trays (one at least does the work)."""
+    if spare_trays < 0 or (trays > 1 and spare_trays >= trays):
+        raise InputError(f"{where}: spare trays per domain must be in 0 .. {max(trays - 1, 0)} for a scale-up "
+                         f"domain of {trays} servers, got {spare_trays}")
+
+
+def domains_used(devices, node_devices: int, trays: int, spare_trays: int = 0):
+    """Domains a load of `devices` occupies (array-friendly): each does its work on trays - spare_trays servers."""
+    working = (trays - spare_trays) * node_devices
+    return -(-np.asarray(devices, dtype=np.int64) // working)
+
+
+def domains_out_mean(domains, tray_failures_per_hour: float, trays: int, spare_trays: int, repair_s: float):
+    """Mean domains out of service at a random instant (array-friendly; module docstring): domains x E[(X - k)+],
+    X ~ Poisson(m) the trays in repair in one domain, m = trays x tray failures per hour x repair hours, k its spare
+    trays; k = 0: domains x (trays x rate) x repair hours, planning/spares.py's node formula where a server is its
+    own domain (trays = 1)."""
+    units = np.asarray(domains, dtype=np.float64)
+    if spare_trays == 0:
+        return units * (tray_failures_per_hour * trays) * repair_s / 3600.0
+    m = trays * tray_failures_per_hour * repair_s / 3600.0
+    excess = m * float(poisson.sf(spare_trays - 1, m)) - spare_trays * float(poisson.sf(spare_trays, m))
+    return units * max(excess, 0.0)
+
+
+def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: int, rate_name: str,
+                rate: FailureRate, repair_s: float) -> dict[str, Any]:
+    """The hardware a job of `gpus` holds by scale-up domain, and the mean GPUs of it out of service at once
+    (module docstring): its domains, their GPUs (spare trays and a part-used domain's idle servers included);
+    the GPUs out are None where the rate cannot say which failures take a node out (a job rate without a mix)."""
+    trays = domain_trays(unit_devices, node_devices)
+    check_spare_trays(spare_trays, trays, "--spare-trays-per-domain")
+    if spare_trays and trays == 1:
+        raise InputError(f"--spare-trays-per-domain {spare_trays}: the scale-up domain is one server of "
+                         f"{node_devices} GPUs, no domain spans servers to hold spare trays in")
+    if repair_s <= 0:
+        raise InputError(f"repair time must be positive, got {repair_s:g} s")
+    units = int(domains_used(gpus, node_devices, trays, spare_trays))
+    try:
+        share, _ = node_out_of_service_share(rate_name, rate)
+    except InputError:
+        out = None
+    else:
+        tray_hour = rate.per_accelerator_hour * node_devices * share
+        out = float(domains_out_mean(units, tray_hour, trays, spare_trays, repair_s)) * trays * node_devices
+    return {"domain_gpus": trays * node_devices, "domain_trays": trays, "domains": units,
+            "gpus_held": units * trays * node_devices, "expected_gpus_out_of_service": out}
+
+
+def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: int) -> str:
+    """What a failure takes out of the job's service and what the job holds (`domain_hold`), one line."""
+    d, trays = hold["domain_gpus"], hold["domain_trays"]
+    if trays == 1:
+        unit = f"each server ({d} GPUs) is its own scale-up domain: a failure takes one server out of service"
+    elif spare_trays == 0:
+        unit = (f"the {d}-GPU scale-up domain spans {trays} servers: a failed server takes its whole domain out of "
+                f"the job's service until repaired (no spare trays held; --spare-trays-per-domain K, ASSUMPTION "
+                f"[U], keeps K in each domain)")
+    else:
+        unit = (f"the {d}-GPU scale-up domain spans {trays} servers, {spare_trays} of them spares (ASSUMPTION [U]): "
+                f"a domain is out only while more than {spare_trays} of its servers are in repair")
+    out = hold["expected_gpus_out_of_service"]
+    down = ("no GPUs-out figure: the rate does not say which failures take a node out" if out is None else
+            f"{out:.3g} GPUs out of service on average at a repair time of {repair_s / SECONDS_PER_DAY:g} days "
+            f"({REPAIR_SOURCE if repair_s == DEFAULT_REPAIR_S else 'stated'})")
+    return f"{unit}; the {gpus:,}-GPU job holds {hold['domains']:,} domains = {hold['gpus_held']:,} GPUs; {down}"
+
+
