@@ -42,7 +42,7 @@ from infraplan.network.fabric import (
     ring_latency,
     ring_latency_one,
 )
-from infraplan.network.nccl_trees import tree_latency, tree_latency_one
+from infraplan.network.nccl_trees import tree_latency, tree_latency_kept
 from infraplan.network.nvls import nvls_time_xp
 from infraplan.network.sharp import sharp_times
 
@@ -89,7 +89,7 @@ def _tree_latency(xp: _Ops, fabric: Fabric, n: Any, stride: Any, lat: Any, sized
     if xp is _FLOATS:
         if not n * stride > group_domain(fabric, n, stride):
             return steps
-        return tree_latency_one(fabric, n, stride, floor)
+        return tree_latency_kept(fabric, n, stride, floor)
     spans = n * stride > group_domain(fabric, n, stride)
     if not np.any(spans):
         return steps

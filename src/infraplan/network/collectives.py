@@ -49,7 +49,7 @@ from infraplan.network.fabric import group_domain as group_domain
 from infraplan.network.fabric import group_link as group_link
 from infraplan.network.fabric import group_link_one, ring_latency_one
 from infraplan.network.fabric import uplink_occupancy as uplink_occupancy
-from infraplan.network.nccl_trees import tree_latency_one
+from infraplan.network.nccl_trees import forget_tree_latencies, tree_latency_one
 from infraplan.network.nvls import NVLS_LATENCY_S as NVLS_LATENCY_S
 from infraplan.network.sharp import sharp_time
 
@@ -121,7 +121,7 @@ def forget_float_values() -> None:
     _TREE_LATENCIES.clear()
     group_link_one.cache_clear()
     ring_latency_one.cache_clear()
-    tree_latency_one.cache_clear()
+    forget_tree_latencies()
     _GROUPS.clear()
     _SECONDS.clear()
     _efficiency.forget_float_values()

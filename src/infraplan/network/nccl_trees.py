@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from infraplan.identity_memo import IdentityMemo
 from infraplan.network.fabric import SCALE_UP_LATENCY_S, Fabric, group_domain
 
 
@@ -91,6 +92,27 @@ def tree_latency_one(fabric: Fabric, n: float, stride: float, network_floor_s: f
     return 2.0 * (math.ceil(math.log2(k)) * SCALE_UP_LATENCY_S + longest)
 
 
+# `tree_latency_one`'s values by the fabric's identity: its lru_cache hashes every field of the frozen `Fabric` on
+# each call (~128 per GPT-3 search through `tree_latency`; hP19, session 42); cleared with it (`forget_tree_latencies`)
+_KEPT: IdentityMemo[float] = IdentityMemo(4096)
+
+
+def tree_latency_kept(fabric: Fabric, n: float, stride: float, network_floor_s: float) -> float:
+    """`tree_latency_one`, kept by the fabric's identity and the other inputs (the same float)."""
+    key = (n, stride, network_floor_s)
+    kept = _KEPT.get(fabric, key)
+    if kept is not None:
+        return kept
+    return _KEPT.put(fabric, key, tree_latency_one(fabric, n, stride, network_floor_s))
+
+
+def forget_tree_latencies() -> None:
+    """Forget the kept tree latencies (`tree_latency_kept` and `tree_latency_one`'s cache): for tests that patch
+    the fabric physics."""
+    _KEPT.clear()
+    tree_latency_one.cache_clear()
+
+
 def tree_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, network_floor_s: float = 0.0) -> np.ndarray:
     """`tree_latency_one` over arrays of group shapes (each distinct shape computed once)."""
     n = np.asarray(n, dtype=np.float64)
@@ -106,7 +128,7 @@ def tree_latency(fabric: Fabric, n: npt.ArrayLike, stride: npt.ArrayLike, networ
     sorted_n, sorted_s = bits_n[order], bits_s[order]
     starts = np.concatenate(([True], (sorted_n[1:] != sorted_n[:-1]) | (sorted_s[1:] != sorted_s[:-1])))
     first = order[starts]
-    values = np.array([tree_latency_one(fabric, float(a), float(b), network_floor_s)
+    values = np.array([tree_latency_kept(fabric, a, b, network_floor_s)
                        for a, b in zip(flat_n[first].tolist(), flat_s[first].tolist(), strict=True)])
     out = np.empty(flat_n.size)
     out[order] = values[np.cumsum(starts) - 1]

@@ -173,6 +173,7 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     first, first_end, second, last, last_end = chunks
     v = plan.vpp
     kept: dict[int, tuple[Any, Any]] = {}  # (stored, working) by the stage's layer count's kind
+    grid = type(plan.tp) is np.ndarray  # (one plan's plain bools: `pick`, as before; a grid's: `_where_held`)
     out = []
     for kind in kinds:
         layers = split[kind]
@@ -198,10 +199,21 @@ def stage_activations(shape: TransformerShape, plan: PlanArrays, profile: Stack,
         # last stage on the first stage's rank (`schedules._mirrored_chunks`: ZB-V's chunk 2p-1 on rank 0, torch
         # 2.13.0 pipelining/_utils.py:528-543; DualPipe's reverse last stage, arXiv:2412.19437 sec. 3.2.1): there
         # (the kind's own term alone: the other's is False, the same bools without its grid pass)
-        held_logits = pick((plan.pp == 1) | (last > 0.0) if kind == LAST else (plan.pp == 1) | (last <= 0.0)
-                           if kind == FIRST else (plan.pp == 1), logits, 0.0)
-        out.append(in_flight * stored + working + held_logits)
+        held = (plan.pp == 1) | (last > 0.0) if kind == LAST else (plan.pp == 1) | (last <= 0.0) \
+            if kind == FIRST else (plan.pp == 1)
+        out.append(in_flight * stored + working + (_where_held(held, logits) if grid else pick(held, logits, 0.0)))
     return out
+
+
+def _where_held(held: Any, logits: Any) -> Any:
+    """`pick(held, logits, 0.0)`, without the grid's np.where where `held` is one value throughout a grid: the logits
+    themselves where every plan holds them, 0.0 where none does (the sum they join is that of a stage's non-negative
+    bytes, never -0.0, so + 0.0 leaves its bits, and it already has the grid's shape: its chunks in flight)."""
+    if type(held) is not np.ndarray or held.size < 2:
+        return pick(held, logits, 0.0)
+    if not held.any():
+        return 0.0
+    return logits if held.all() and np.ndim(logits) <= held.ndim else pick(held, logits, 0.0)
 
 
 def mtp_activation_bytes(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> Any:

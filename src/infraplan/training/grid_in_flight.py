@@ -1,6 +1,10 @@
-"""The schedule's model chunks in flight per stage kind on a search grid (`schedules.stage_in_flight`), priced once per
-distinct (PP, micro-batches) row and gathered back: the memory's in-flight counts (`training.memory`) at the bits of
-pricing every row. Moved out of training/memory.py whole (hO42, session 42; written by hP18, session 41).
+"""The memory's passes over a search grid (`memory.memory_total`), at the bits of pricing every plan alone.
+
+- The schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`), priced once per distinct
+  (PP, micro-batches) row and gathered back (moved out of training/memory.py whole, hO42, session 42; written by
+  hP18, session 41).
+- The schedules' parameter copies by code (`_grid_copies`) and the stage kinds' peak (`peak_total`: a kind
+  dominating a row summed once, the maxima elsewhere; moved out of training/memory.py with it, hP20, session 42).
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ import numpy as np
 
 from infraplan.scalar_path import is_plain
 from infraplan.training.plan import PlanArrays
-from infraplan.training.schedules import stage_in_flight
+from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies, stage_in_flight
 
-__all__ = ["DISTINCT_IN_FLIGHT_ROWS"]
+__all__ = ["DISTINCT_IN_FLIGHT_ROWS", "peak_total"]
 
 # grid columns from which `_grid_in_flight` prices the in-flight chunks once per distinct (PP, micro-batches) column
 DISTINCT_IN_FLIGHT_ROWS = 256
@@ -48,3 +52,55 @@ def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]
     nothing = np.broadcast_to(np.zeros(()), np.shape(schedule))
     return tuple(nothing if z else next(gathered) for z in zero)
 
+
+def _grid_copies(schedule: np.ndarray) -> np.ndarray:
+    """`schedules.parameter_copies` of an array of schedule codes, as one lookup in a table by code (0 for a code
+    no schedule registers, as there) instead of a pass per registered schedule."""
+    codes = [int(code) for code in PIPELINE_SCHEDULES]
+    low, high = int(schedule.min()), int(schedule.max())
+    if low < 0 or high > max(codes) + 64:  # codes far outside the table's range: the schedules' own lookup
+        return np.asarray(parameter_copies(schedule), dtype=np.float64)
+    table = np.zeros(max(high, *codes) + 1)
+    for code, model in PIPELINE_SCHEDULES.items():
+        table[int(code)] = model.parameter_copies
+    copies: np.ndarray = table[schedule]
+    return copies
+
+
+def peak_total(parts: list[tuple[Any, Any]]) -> Any:
+    """The most of the kinds' state + activations (`memory_total`): np.maximum of each kind's sum in turn, its grid
+    passes only on the rows where no kind dominates. A kind whose state and activations are both >= every other
+    kind's at each of a row's plans has that row's largest sum (a rounded sum is non-decreasing in each term), the
+    value the maxima give; its state (ZeRO, 1, rows) and activations (1, pairs, rows) are picked per row and summed in
+    one pass. Rows without such a kind (or a NaN) get the maxima of the sums, as before."""
+    arrays = all(type(x) is np.ndarray and x.ndim == 3 and x.dtype == np.float64 for part in parts for x in part)
+    rows = np.shape(parts[0][1])[-1] if arrays else 0
+    if len(parts) > 1 and arrays and all(x.shape[-1] == rows for part in parts for x in part):
+        dominant = [np.ones(rows, dtype=bool) for _ in parts]
+        for i, (state, act) in enumerate(parts):
+            for j, (other_state, other_act) in enumerate(parts):
+                if i != j:
+                    dominant[i] &= (state >= other_state).all(axis=(0, 1)) & (act >= other_act).all(axis=(0, 1))
+        chosen_state, chosen_act = parts[-1]
+        for (state, act), rows_of in zip(parts[-2::-1], dominant[-2::-1], strict=True):  # the first dominant kind
+            chosen_state, chosen_act = np.where(rows_of, state, chosen_state), np.where(rows_of, act, chosen_act)
+        total = chosen_state + chosen_act
+        rest = np.flatnonzero(~np.logical_or.reduce(dominant))
+        if rest.size:
+            total[..., rest] = _maxima([(state[..., rest], act[..., rest]) for state, act in parts])
+        return total
+    return _maxima(parts)
+
+
+def _maxima(parts: list[tuple[Any, Any]]) -> Any:
+    """np.maximum of each kind's state + activations in turn (`peak_total`)."""
+    total: Any = None
+    for state, act in parts:
+        kind_total = state + act
+        if total is None:
+            total = kind_total
+        elif type(total) is np.ndarray and total.dtype == np.float64 and np.shape(kind_total) == total.shape:
+            np.maximum(total, kind_total, out=total)  # (the same maxima, into the grid already made)
+        else:
+            total = np.maximum(total, kind_total)
+    return total

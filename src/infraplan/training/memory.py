@@ -82,7 +82,9 @@ from infraplan.training.activation_memory import stage_activations as _activatio
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.enums import Dtype, Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
+from infraplan.training.grid_in_flight import _grid_copies as _grid_copies
 from infraplan.training.grid_in_flight import _grid_in_flight as _grid_in_flight
+from infraplan.training.grid_in_flight import peak_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
     PIPELINE_SCHEDULES,
@@ -243,39 +245,19 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     present = [v for v in candidates if bool(np.any(copies == v))]
     if not present:  # no plans
         return np.zeros(np.broadcast_shapes(np.shape(copies), np.shape(plan.zero), np.shape(plan.tp)))
-    total: Any = None
     layers = kind_layers(shape, plan, stack, split)
-    for kind, act in _peak_candidates(shape, plan, stack, layers):  # the stage kinds of `memory_breakdown`, their most
-        state: Any = None
-        for value in present:
-            weights, grads, optimizer = _state_terms(shape, plan, stack, value, kind, layers)
+    peaks = _peak_candidates(shape, plan, stack, layers)  # the stage kinds of `memory_breakdown`, their most
+    states: list[Any] = [None] * len(peaks)
+    for value in present:  # (every kind's terms in one call: the per-plan factors they share computed once)
+        terms = _kinds_state_terms(shape, plan, stack, value, tuple(c[0] for c in peaks), layers, True)
+        for i, (weights, grads, optimizer) in enumerate(terms):
             summed = weights + grads + optimizer
-            state = summed if state is None else np.where(copies == value, summed, state)
-        kind_total = state + act
-        if total is None:
-            total = kind_total
-        elif type(total) is np.ndarray and total.dtype == np.float64 and np.shape(kind_total) == total.shape:
-            np.maximum(total, kind_total, out=total)  # (the same maxima, into the grid already made)
-        else:
-            total = np.maximum(total, kind_total)
+            states[i] = summed if states[i] is None else np.where(copies == value, summed, states[i])
+    total = peak_total([(state, candidate[1]) for state, candidate in zip(states, peaks, strict=True)])
     if type(total) is np.ndarray and total.dtype == np.float64 and total.base is None:  # a grid of its own
         total += RUNTIME_OVERHEAD_BYTES
         return total
     return np.asarray(total + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
-
-
-def _grid_copies(schedule: np.ndarray) -> np.ndarray:
-    """`schedules.parameter_copies` of an array of schedule codes, as one lookup in a table by code (0 for a code
-    no schedule registers, as there) instead of a pass per registered schedule."""
-    codes = [int(code) for code in PIPELINE_SCHEDULES]
-    low, high = int(schedule.min()), int(schedule.max())
-    if low < 0 or high > max(codes) + 64:  # codes far outside the table's range: the schedules' own lookup
-        return np.asarray(parameter_copies(schedule), dtype=np.float64)
-    table = np.zeros(max(high, *codes) + 1)
-    for code, model in PIPELINE_SCHEDULES.items():
-        table[int(code)] = model.parameter_copies
-    copies: np.ndarray = table[schedule]
-    return copies
 
 
 def grad_buffer_bytes(stack: Stack) -> float:
@@ -294,10 +276,13 @@ def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copi
 
 
 def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
-                       kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None) -> list[tuple[Any, Any, Any]]:
+                       kinds: tuple[int, ...], layers: tuple[Any, ...] | None = None,
+                       rows_only: bool = False) -> list[tuple[Any, Any, Any]]:
     """`_state_terms` of each stage kind: the bytes per parameter, the ZeRO stages' masks and the gathered ZeRO-3
     layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
-    state from its parameters, each element the same products as alone."""
+    state from its parameters, each element the same products as alone. `rows_only` (`memory_total`): no output
+    head table where no plan runs a mirrored schedule (it is 0 there, and x + 0 = x for the parameter counts), so the
+    terms keep the rows' (ZeRO, 1, rows) shape rather than the schedules' (`_head_table` reads the schedule)."""
     one = is_plain(plan.tp)
     if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
         key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
@@ -317,7 +302,8 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
-    head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
+    head = None if shape.tied_embeddings or (rows_only and not anywhere(_mirrored(plan))) \
+        else _head_table(shape, plan, copies)
     terms = []
     for kind in kinds:
         params, shard = held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head,

@@ -79,6 +79,10 @@ class RowMemo:
         self.collectives: dict[tuple[object, ...], tuple[object, np.ndarray]] = {}
         # and by row, per formula and fabric (`priced_rows`)
         self.collective_rows: dict[tuple[object, ...], PricedRows] = {}
+        # a step's layer terms by whole LAYER_KEYS row, per pricing (`whole_rows`), and that packing's ranges
+        self.bounds = bounds
+        self.whole: dict[tuple[int, ...], tuple[tuple[object, ...], np.ndarray, dict[str, np.ndarray]]] = {}
+        self.whole_packing: tuple[list[int], list[int]] | None = None
 
     @staticmethod
     def active() -> RowMemo | None:
@@ -133,6 +137,54 @@ class RowMemo:
             self.records = tuple(replace(a, bytes=join(a.bytes, b.bytes), group=join(a.group, b.group),
                                          mask=join(a.mask, b.mask)) for a, b in zip(self.records, records, strict=True))
         return True
+
+    def whole_rows(self, owners: tuple[object, ...], rows: PlanArrays, compute: Callable[[PlanArrays], dict[str, Any]],
+                   keep: bool) -> dict[str, np.ndarray] | None:
+        """`compute(rows)` of 1-D rows with distinct LAYER_KEYS (`computed_once`'s, under the pricing `owners`), each
+        row computed once per search: the memory's split (`step_time.balanced_split`, every row of a block) and the
+        step time of the rows that fit (`row_bound.price_by_bound`) read one pricing of the EP all-to-all and the stage
+        split (hP20, session 42). The terms are element-wise in the rows (as `lookup`'s), so a row computed beside
+        others has the same bits; the new rows are computed together (two at least: one row would take the float path).
+        `keep`: the call may start keeping rows under `owners` (else only rows of an earlier call's start are read and
+        added). None where nothing is kept or the rows' keys do not pack (the caller computes them)."""
+        ident = tuple(id(owner) for owner in owners)
+        entry = self.whole.get(ident)
+        if entry is not None and any(a is not b for a, b in zip(entry[0], owners, strict=True)):
+            entry = None
+        if entry is None and not keep:
+            return None
+        if self.whole_packing is None:
+            columns = [np.reshape(getattr(self.bounds, k), -1) for k in LAYER_KEYS]
+            lows = [int(c.min()) if c.size else 0 for c in columns]
+            sizes = [int(c.max()) - low + 1 if c.size else 1 for c, low in zip(columns, lows, strict=True)]
+            self.whole_packing = (lows, sizes) if float(np.prod(np.array(sizes, float))) < 2.0**62 else ([], [])
+        lows, sizes = self.whole_packing
+        n = len(rows)
+        if not sizes or n < 2:
+            return None
+        key = np.zeros(n, dtype=np.int64)
+        for k, low, size in zip(LAYER_KEYS, lows, sizes, strict=True):
+            c = np.reshape(getattr(rows, k), -1) - low
+            if c.size != n or int(c.min()) < 0 or int(c.max()) >= size:
+                return None
+            key = key * size + c
+        if entry is None:
+            entry = self.whole[ident] = (owners, np.zeros(0, dtype=np.int64), {})
+        _, packed, terms = entry
+        pos = np.minimum(np.searchsorted(packed, key), max(packed.size - 1, 0))
+        hit = packed[pos] == key if packed.size else np.zeros(n, dtype=bool)
+        if not hit.all():
+            miss = np.flatnonzero(~hit)
+            computed = compute(take_rows(rows, miss if miss.size > 1 else np.repeat(miss, 2)))
+            if any(np.ndim(v) > 1 for v in computed.values()) or (terms and computed.keys() != terms.keys()):
+                return None  # (terms not one per row, or other terms than kept: priced by the caller)
+            new = {k: np.broadcast_to(np.asarray(v), (max(miss.size, 2),))[:miss.size] for k, v in computed.items()}
+            order = np.argsort(np.concatenate([packed, key[miss]]), kind="stable")
+            packed = np.concatenate([packed, key[miss]])[order]
+            terms = {k: np.concatenate([terms[k], v])[order] if terms else v[order] for k, v in new.items()}
+            self.whole[ident] = (owners, packed, terms)
+            pos = np.searchsorted(packed, key)
+        return {k: v[pos] for k, v in terms.items()}
 
     def lookup(self, rows: PlanArrays, price: Callable[[PlanArrays], Priced],
                spread: np.ndarray | None = None) -> Priced:
@@ -277,7 +329,8 @@ def distinct_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | 
 
 
 def computed_once(plan: PlanArrays, keys: tuple[str, ...],
-                   compute: Callable[[PlanArrays], dict[str, Any]]) -> dict[str, Any]:
+                   compute: Callable[[PlanArrays], dict[str, Any]],
+                   owners: tuple[object, ...] | None = None, keep: bool = False) -> dict[str, Any]:
     """Run `compute` once per distinct combination of the `keys` fields and broadcast back (exact).
 
     The plan's key fields may be arrays of any one shape (the search passes (rows, 1, 1) columns beside
@@ -286,6 +339,8 @@ def computed_once(plan: PlanArrays, keys: tuple[str, ...],
     estimate's plan (`PlanArrays.is_one`) gets `compute`'s terms as they are: Python floats (`step_time`).
     A search's rows (those a `RowMemo` serves) differ in LAYER_KEYS: every field but DP (set by TP, CP, PP), the
     global batch (one per search) and the broadcast axes is one of them (tests/training/test_search_speed.py).
+    `owners`: the objects `compute` prices with (`step_time._per_layer`'s), by which a search's rows are kept across
+    calls (`RowMemo.whole_rows`, which `keep` may start); None: not kept.
     """
     if plan.is_one:  # (every field of shape (1,))
         return compute(plan)  # its own row: the one-plan terms, Python floats
@@ -296,7 +351,9 @@ def computed_once(plan: PlanArrays, keys: tuple[str, ...],
     n = columns[keys[0]].size
     if distinct is None:
         rows = PlanArrays(**{k: c if c.size == n else np.broadcast_to(c[:1], (n,)) for k, c in columns.items()})
-        return {k: _array(v).reshape(shape) for k, v in compute(rows).items()}
+        memo = RowMemo.active() if known and owners is not None else None
+        kept = None if memo is None or owners is None else memo.whole_rows(owners, rows, compute, keep)
+        return {k: _array(v).reshape(shape) for k, v in (compute(rows) if kept is None else kept).items()}
     first, inverse = distinct
     rows = PlanArrays(**{k: c[first] if c.size == n else np.broadcast_to(c[:1], first.shape)
                          for k, c in columns.items()})

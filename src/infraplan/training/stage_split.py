@@ -40,6 +40,7 @@ tests/training/test_stage_memory.py). `parts`: the numbers asked for (the others
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,12 @@ def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike,
     for family, base in enumerate((np.zeros_like(t), h, e)):  # middle, last, first (preferred in ties)
         lo = np.zeros(t.shape)
         hi = np.full(t.shape, float(num_layers)) + np.ceil(floor_t / t) + 1.0
+
+        def holds(j: Array, base: Array = base) -> Mask:  # (the loop's test below, at j)
+            total = base + j * t
+            return np.asarray((capacity(total) >= num_layers) & (total >= floor_t - 1e-15))
+
+        lo, hi = _narrowed(num_layers, p, t, e, h, base, lo, hi, holds)
         for _ in range(int(np.ceil(np.log2(num_layers + 2.0))) + 40):
             if not np.any(hi - lo > 0.5):
                 break
@@ -181,6 +188,22 @@ def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike,
     is_last = single | (best_family == 1)
     is_first = single | (best_family == 2)
     return seconds, layers, np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_)
+
+
+def _narrowed(num_layers: int, p: Array, t: Array, e: Array, h: Array, base: Array, lo: Array, hi: Array,
+              holds: Callable[[Array], Mask]) -> tuple[Array, Array]:
+    """A family's bisection bracket [lo, hi] of `_balanced_heaviest_stage`, narrowed to a few layers around the
+    linear estimate j ~ (L + (e + h) / t) / p - base / t (the capacities without their floors; each floor loses
+    less than a layer per stage) where it holds the answer: `holds` (capacity and floor test) fails at its low end -
+    1 (or it starts at 0) and holds at its high end. `holds` is non-decreasing in j (every operation of it is monotone:
+    rounding keeps order), so the bisection's answer, the least j of [0, hi] where it holds, lies in the narrowed
+    bracket and the bisection there finds the same j in fewer steps. Elsewhere (a NaN, an estimate off by more, a
+    bracket beyond 2^40 whose bisection may stop unconverged) the bracket stays as given (hP20, session 42)."""
+    guess = np.ceil((num_layers + (e + h) / t) / p - base / t)
+    low = np.maximum(guess - 1.0, 0.0)
+    high = np.minimum(guess + 2.0, hi)
+    held = holds(high) & ((low == 0.0) | ~holds(np.maximum(low - 1.0, 0.0))) & (low <= high) & (hi <= 2.0**40)
+    return np.where(held, low, lo), np.where(held, high, hi)
 
 
 def _heaviest_stage_one(num_layers: int, p: float, t: float, e: float, h: float,

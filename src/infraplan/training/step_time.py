@@ -103,18 +103,23 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
                precision_of: Callable[[PlanArrays], tuple[np.ndarray, np.ndarray]],
-               stack: Stack, pricing: ClusterPricing | None = None) -> dict[str, Any]:
+               stack: Stack, pricing: ClusterPricing | None = None, keep: bool = False) -> dict[str, Any]:
     """Layer and head times, computed once per distinct LAYER_KEYS row (arrays; a single estimate's floats).
 
     Within those rows, PP and the rank order (`STRIDE_ONLY_KEYS`) change only the EP all-to-all (through its
     rank stride) and the stage split: everything else is priced once per distinct row of the other layer keys
     (a search has ~5-15x fewer of them) and spread back; the all-to-all and the split run on every row.
+    `keep`: a search keeps these rows' terms for its later calls (`RowMemo.whole_rows`: the memory's split of a
+    block's rows, `balanced_split`, which the step time of the rows that fit reads again).
     """
     def compute(distinct: PlanArrays) -> dict[str, Any]:
         return _layer_rows(shape, rates, fabric, distinct, precision_of, stack)
 
+    # (the rates and precision: pricing's; one plan's terms are the one-plan memo's)
+    owners = None if pricing is None or plan.is_one else (shape, pricing, fabric, stack)
     return _computed_once(plan, LAYER_KEYS,
-                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute))
+                          compute if pricing is None else pricing.memoised("layer", shape, LAYER_KEYS, compute),
+                          owners, keep)
 
 
 def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, distinct: PlanArrays,
@@ -241,7 +246,7 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # as `one_plan_step_time`
     plan = plan.with_expert_layout(expert_layout(profile))
     pricing = cluster_pricing(cluster, profile)
-    lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing)
+    lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing, True)
     return lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
 
 
