@@ -109,7 +109,8 @@ def test_plan_prints_which_stack_each_pools_deployment_ran(tmp_path: Path, capsy
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(scenario([{**MTIA, "stack": "vllm-0.x"}])), encoding="utf-8")
     assert main(["plan", str(path)]) == 0
-    assert "chat on mtia: stack vllm-0.x (the `stack` of pool 'mtia'; --stack vllm-0.x" in capsys.readouterr().out
+    printed = "chat on mtia: stack vllm-0.x (the `stack` of pool 'mtia'; stack vllm-0.x (vLLM 0.x) runs"
+    assert printed in capsys.readouterr().out
     assert main(["plan", str(path), "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)["services"]
     assert row["serving_stack"] == "vllm-0.x" and row["serving_stack_basis"].startswith("the `stack` of pool 'mtia'")
@@ -122,7 +123,7 @@ def test_a_fleet_mix_pool_runs_its_stack_and_its_row_names_serve_plans_line(
     r = plan_fleet(spec)
     (row,) = r.assignment
     assert not r.excluded and row["serving_stack"] == "vllm-0.x"
-    assert row["serving_stack_basis"].startswith("the `stack` of pool 'v2'; --stack vllm-0.x (vLLM 0.x) runs on")
+    assert row["serving_stack_basis"].startswith("the `stack` of pool 'v2'; stack vllm-0.x (vLLM 0.x) runs on")
     args = shlex.split(row["serve_plan"])
     assert args[args.index("--stack") + 1] == "vllm-0.x"  # the printed serve-plan line runs the same stack
     capsys.readouterr()

@@ -72,7 +72,7 @@ def test_tensorrt_llm_asked_on_amd_is_refused_in_one_line(capsys: pytest.Capture
                           "--input-len", "100", "--output-len", "10", "--stack", "trtllm-0.x"])
     out, err = capsys.readouterr()
     assert code == 2 and not out and err.count("\n") == 1
-    assert "TensorRT-LLM" in err and "not for mi300x (AMD)" in err and "without --stack it runs vllm-0.x" in err
+    assert "TensorRT-LLM" in err and "not for mi300x (AMD)" in err and "with no stack named it runs vllm-0.x" in err
 
 
 def test_fleet_and_plan_searches_take_the_same_default() -> None:

@@ -51,7 +51,8 @@ def _cached_outputs(shape_name: str, plan: PlanArrays, monkeypatch: pytest.Monke
     """What step_time's two cached computations return for `plan`, computed without any sharing."""
     seen: dict[str, dict[str, np.ndarray]] = {}
 
-    def spy(p: PlanArrays, keys: tuple[str, ...], compute: Callable[[PlanArrays], dict[str, np.ndarray]]):
+    def spy(p: PlanArrays, keys: tuple[str, ...], compute: Callable[[PlanArrays], dict[str, np.ndarray]],
+            *_owners_and_keep: object):  # the memo's owners and `keep` (hP20): a spy shares nothing
         out = compute(p)
         seen["layer" if keys == axes.LAYER_KEYS else "comm"] = out
         return out

@@ -173,6 +173,10 @@ class IntendedUse(Spec):
         description="generative-ai: LLMs and other generative models; recommendation: ranking and recommendation")
 
 
+DEVICE_WORDS = {"gpu": "GPU", "tpu": "TPU", "cpu": "CPU", "asic": "accelerator"}
+"""What text calls one device of each `Accelerator.kind`."""
+
+
 class Accelerator(Spec):
     """One accelerator package: peak rates, memories, power, links."""
 
@@ -239,6 +243,12 @@ class Accelerator(Spec):
         """The catalog name whose measured tables (NCCL, MNNVL, the MoE dispatcher it runs, the reference node)
         this accelerator takes: its `extends` preset, else its own name."""
         return self.extends or self.name
+
+    @property
+    def device_word(self) -> str:
+        """What text calls one device of this kind (`DEVICE_WORDS`): GPU, TPU, CPU, or accelerator (an ASIC such as
+        MTIA: "per GPU" on MTIA read wrong, hU41). JSON field names keep `gpu` (users parse them)."""
+        return DEVICE_WORDS.get(self.kind, "accelerator")
 
     @model_validator(mode="after")
     def _efficiency_dtypes_have_peaks(self) -> Accelerator:

@@ -39,13 +39,26 @@ class Cluster:
     placement_unit: int = 0  # one job's consecutive ranks known to share a domain (`placed`); 0: groups aligned
 
     @classmethod
-    def resolve(cls, ref: str | System | Cluster) -> Cluster:
-        """A system preset/file, a System, an accelerator preset (generic node of 8) or a Cluster."""
+    def resolve(cls, ref: str | System | Cluster, purpose: str | None = None) -> Cluster:
+        """A system preset/file, a System, an accelerator preset (generic node of 8) or a Cluster. `purpose`: what
+        needs an accelerator (LLM training, LLM serving, ...): a CPU is refused (`require_accelerator`) and an
+        unknown name lists the systems and the accelerator presets it takes, without the CPU ones."""
+        if purpose is not None:
+            return cls._for_purpose(ref, purpose)
         if isinstance(ref, Cluster):
             return ref
         if isinstance(ref, System):
             return cls(ref, load_accelerator(ref.accelerator))
         return _resolve_named(ref) if cls is Cluster else cls._from_name(ref)
+
+    @classmethod
+    def _for_purpose(cls, ref: str | System | Cluster, purpose: str) -> Cluster:
+        try:
+            cluster = cls.resolve(ref)
+        except UnknownSystemError:  # listed again without the CPU presets `purpose` refuses (hU45)
+            raise UnknownSystemError(unknown_system_text(str(ref), non_cpu_accelerators())) from None
+        cluster.require_accelerator(purpose)
+        return cluster
 
     @classmethod
     def _from_name(cls, ref: str) -> Cluster:
@@ -57,11 +70,7 @@ class Cluster:
                 return cls.for_accelerator(ref)
             if looks_like_path(ref) or ref in list_presets("systems"):  # a file's, or a preset's own error
                 raise
-            # the did-you-mean over both kinds a --system takes: 'h100' suggested hgx-h200, not h100-sxm
-            names = [*list_presets("systems"), *list_presets("accelerators")]
-            close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
-            hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(names)}"
-            raise InputError(f"unknown system or accelerator {ref!r}; {hint}") from None
+            raise UnknownSystemError(unknown_system_text(ref, list_presets("accelerators"))) from None
         return cls(system, load_accelerator(system.accelerator))
 
     @classmethod
@@ -170,6 +179,19 @@ class Cluster:
         network = self.system.network.model_copy(update={"tiers": tiers})
         system = self.system.model_copy(update={"node": node, "network": network})
         return Cluster(system, acc, self.generic)
+
+
+class UnknownSystemError(InputError):
+    """A --system naming neither a system nor an accelerator preset (nor a file)."""
+
+
+def unknown_system_text(ref: str, accelerators: list[str]) -> str:
+    """The line for an unknown --system: the did-you-mean over both kinds a --system takes ('h100' suggested
+    hgx-h200, not h100-sxm), or every system and the `accelerators` the caller takes."""
+    names = [*list_presets("systems"), *accelerators]
+    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(names)}"
+    return f"unknown system or accelerator {ref!r}; {hint}"
 
 
 @versioned_cache(maxsize=256)

@@ -199,7 +199,7 @@ def facility_cluster(system: str | System | Cluster | None = None, accelerator: 
     if system is not None:
         if count is not None:
             raise InputError("--count goes with --accelerator; a --system brings its own size")
-        cluster = Cluster.resolve(system)
+        cluster = Cluster.resolve(system, purpose="facility sizing")
     else:
         if count is None:
             raise InputError(f"--accelerator {accelerator} needs --count, the number of accelerators to house")

@@ -135,22 +135,24 @@ def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: in
             "gpus_held": units * trays * node_devices, "expected_gpus_out_of_service": out}
 
 
-def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: int) -> str:
-    """What a failure takes out of the job's service and what the job holds (`domain_hold`), one line."""
+def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: int, device: str = "GPU") -> str:
+    """What a failure takes out of the job's service and what the job holds (`domain_hold`), one line. `device`:
+    what one of the job's devices is called (`Accelerator.device_word`)."""
     d, trays = hold["domain_gpus"], hold["domain_trays"]
     if trays == 1:
-        unit = f"each server ({d} GPUs) is its own scale-up domain: a failure takes one server out of service"
+        unit = f"each server ({d} {device}s) is its own scale-up domain: a failure takes one server out of service"
     elif spare_trays == 0:
-        unit = (f"the {d}-GPU scale-up domain spans {trays} servers: a failed server takes its whole domain out of "
-                f"the job's service until repaired (no spare trays held; --spare-trays-per-domain K, ASSUMPTION "
+        unit = (f"the {d}-{device} scale-up domain spans {trays} servers: a failed server takes its whole domain out "
+                f"of the job's service until repaired (no spare trays held; --spare-trays-per-domain K, ASSUMPTION "
                 f"[U], keeps K in each domain)")
     else:
-        unit = (f"the {d}-GPU scale-up domain spans {trays} servers, {spare_trays} of them spares (ASSUMPTION [U]): "
-                f"a domain is out only while more than {spare_trays} of its servers are in repair")
+        unit = (f"the {d}-{device} scale-up domain spans {trays} servers, {spare_trays} of them spares (ASSUMPTION "
+                f"[U]): a domain is out only while more than {spare_trays} of its servers are in repair")
     out = hold["expected_gpus_out_of_service"]
-    down = ("no GPUs-out figure: the rate does not say which failures take a node out" if out is None else
-            f"{out:.3g} GPUs out of service on average at a repair time of {repair_s / SECONDS_PER_DAY:g} days "
+    down = (f"no {device}s-out figure: the rate does not say which failures take a node out" if out is None else
+            f"{out:.3g} {device}s out of service on average at a repair time of {repair_s / SECONDS_PER_DAY:g} days "
             f"({REPAIR_SOURCE if repair_s == DEFAULT_REPAIR_S else 'stated'})")
-    return f"{unit}; the {gpus:,}-GPU job holds {hold['domains']:,} domains = {hold['gpus_held']:,} GPUs; {down}"
+    return (f"{unit}; the {gpus:,}-{device} job holds {hold['domains']:,} domains = {hold['gpus_held']:,} {device}s; "
+            f"{down}")
 
 

@@ -119,20 +119,21 @@ def interval_formula_note(write_s: float, mttf_s: float, interval_s: float, youn
     return f"checkpoint interval: {daly} = {sec(interval_s)} with {inputs}; Young (1974) sqrt(2 d M) = {sec(young_s)}"
 
 
-def _planned_rate_basis(rate_name: str, per_day: float, gpus: int) -> str:
-    """The planned-interruption rate and what it rests on: per job, from one job of the source's size."""
+def _planned_rate_basis(rate_name: str, per_day: float, gpus: int, device: str = "GPU") -> str:
+    """The planned-interruption rate and what it rests on: per job, from one job of the source's size. `device`:
+    what one of the job's devices is called (`Accelerator.device_word`)."""
     origin = PLANNED_RATE_JOBS.get(rate_name, f"failure rate {rate_name}'s source (its job size is not stated)")
-    return (f"{per_day:.3g} per day per job, whatever the job's size (not scaled by its {gpus:,} GPUs; no source "
+    return (f"{per_day:.3g} per day per job, whatever the job's size (not scaled by its {gpus:,} {device}s; no source "
             f"gives a rate for other sizes), taken from {origin}")
 
 
 def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, planned: float,
-                      total: float) -> str | None:
+                      total: float, device: str = "GPU") -> str | None:
     """What the planned interruptions rest on (None where the rate has none): a per-job rate, from one job of the
     source's size, charged to a job of any size (module docstring)."""
     if per_day <= 0:
         return None
-    return (f"planned interruptions: {_planned_rate_basis(rate_name, per_day, gpus)}: {planned:.3g} of the "
+    return (f"planned interruptions: {_planned_rate_basis(rate_name, per_day, gpus, device)}: {planned:.3g} of the "
             f"{total:.3g} expected interruptions over {days:g} days")
 
 
@@ -152,7 +153,7 @@ def _duration_text(seconds: float) -> str:
     return f"{seconds / 3600.0:.3g} h" if seconds < 2 * SECONDS_PER_DAY else f"{seconds / SECONDS_PER_DAY:.3g} days"
 
 
-def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int) -> str:
+def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int, device: str = "GPU") -> str:
     """Which rate the job MTTF uses and what it counts; a node-failure rate also gives the MTTF at its cluster's
     all-cause job-interruption rate where one is shipped (`all_causes`), or says that it leaves causes out."""
     note = (f"job MTTF at failure rate {rate_name}: {rate.failures_per_1000_node_days:g} {COUNTS_TEXT[rate.counts]} "
@@ -164,22 +165,23 @@ def failure_rate_note(rate_name: str, rate: FailureRate, gpus: int) -> str:
                 f"software), so its MTTF is an upper bound")
     jobs = load_failure_rate(rate.all_causes)
     return (f"{note}; jobs on its cluster were ended by all causes at {jobs.failures_per_1000_node_days:g} per 1,000 "
-            f"node-days: job MTTF {_duration_text(float(job_mttf_s(gpus, jobs)))} at {gpus:,} GPUs "
+            f"node-days: job MTTF {_duration_text(float(job_mttf_s(gpus, jobs)))} at {gpus:,} {device}s "
             f"(--failure-rate {rate.all_causes})")
 
 
-def rate_node_note(rate: FailureRate, server_gpus: int, gpus: int) -> str | None:
+def rate_node_note(rate: FailureRate, server_gpus: int, gpus: int, device: str = "GPU") -> str | None:
     """Where the rate's node and the system's server hold different GPUs (module docstring: the rate is applied per
-    GPU), the rate per server and the servers the job spans, one line; None where they are the same size."""
+    GPU), the rate per server and the servers the job spans, one line; None where they are the same size.
+    `device`: what the job's devices are called (the rate's node keeps its GPUs: Llama 3's H100 nodes)."""
     node = rate.accelerators_per_node
     if node == server_gpus:
         return None
     per_server = rate.failures_per_1000_node_days * server_gpus / node
     servers = -(-gpus // server_gpus)
-    return (f"the failure rate was counted on {node}-GPU nodes and is applied per GPU: {per_server:.4g} per 1,000 days "
-            f"of one of this system's {server_gpus}-GPU servers; the {gpus:,}-GPU job spans {servers:,} of them (GPU "
-            f"issues are 58.7 % of the unexpected interruptions, Llama 3 Sec. 3.3.4; no rate counted per "
-            f"{server_gpus}-GPU server was found)")
+    return (f"the failure rate was counted on {node}-GPU nodes and is applied per {device}: {per_server:.4g} per "
+            f"1,000 days of one of this system's {server_gpus}-{device} servers; the {gpus:,}-{device} job spans "
+            f"{servers:,} of them (GPU issues are 58.7 % of the unexpected interruptions, Llama 3 Sec. 3.3.4; no rate "
+            f"counted per {server_gpus}-{device} server was found)")
 
 
 def rate_preset_accelerator(accelerator: str) -> str:
@@ -267,8 +269,8 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
                        repair_s: float = DEFAULT_REPAIR_S) -> ReliabilityReport:
     """`infraplan reliability`: expected interruptions over `days`, MTTF, checkpoint interval, goodput, and the
     GPUs the job holds and keeps out of service by scale-up domain (`domain_hold`)."""
-    cluster = Cluster.resolve(system).for_gpus(gpus)
-    cluster.require_accelerator("a training job's reliability")  # GPU failure rates, a model's checkpoint: as train
+    # GPU failure rates, a model's checkpoint: as train, an accelerator (a CPU refused)
+    cluster = Cluster.resolve(system, purpose="a training job's reliability").for_gpus(gpus)
     sys_spec = cluster.system
     cluster.check_gpus(gpus)
     if days <= 0:
@@ -288,6 +290,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]
     band, basis = band_and_basis(cluster.accelerator.catalog_name, FACILITY_STACK, "facility", "job_mttf")  # hE40
+    device = cluster.accelerator.device_word  # the notes' word for the job's devices ("72 GPUs" of MTIA, hU45)
     return ReliabilityReport(
         expected_interruptions=unexpected + planned,
         mttf_s=job["mttf_s"],
@@ -308,9 +311,9 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
         notes=[interval_formula_note(job["checkpoint_write_s"], job["mttf_s"], job["checkpoint_interval_s"],
                                      job["young_interval_s"])]
         + [n for n in [planned_rate_note(job["failure_rate"], job["planned_interruptions_per_day"], gpus, days,
-                                         planned, unexpected + planned)] if n]
-        + [failure_rate_note(job["failure_rate"], rate, gpus)]
-        + [n for n in [rate_node_note(rate, server_gpus, gpus)] if n]
+                                         planned, unexpected + planned, device)] if n]
+        + [failure_rate_note(job["failure_rate"], rate, gpus, device)]
+        + [n for n in [rate_node_note(rate, server_gpus, gpus, device)] if n]
         + [n for n in [job["failure_rate_accelerator_note"]] if n]
-        + [domain_note(hold, spare_trays_per_domain, repair_s, gpus)],
+        + [domain_note(hold, spare_trays_per_domain, repair_s, gpus, device)],
     )

@@ -56,7 +56,7 @@ from infraplan.network.results import CollectiveResult
 from infraplan.network.routing import build_links, fail_links, parse_failed_links
 from infraplan.network.sharp import require_sharp, sharp_bottleneck, sharp_time
 from infraplan.network.sharp_flows import sharp_difference_reason, sharp_flow
-from infraplan.network.topology import build_topology
+from infraplan.network.topology import build_topology, endpoint_word
 
 OPS = ("all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv")
 # the command's own algorithm and conventions (issue 4): hierarchical two-level collectives, bus bandwidth
@@ -131,14 +131,14 @@ _ALLOWED = {"all-reduce": ("ring", "tree", "hierarchical", "nvls", "sharp"), "re
             "all-gather": ("ring", "hierarchical"), "all-to-all": ("direct",), "send-recv": ("direct",)}
 
 
-def place(total: int, n: int, placement: str) -> tuple[np.ndarray, int]:
-    """GPU indices of the group and their stride."""
+def place(total: int, n: int, placement: str, device: str = "GPU") -> tuple[np.ndarray, int]:
+    """GPU indices of the group and their stride; `device`: what the errors call one (`topology.endpoint_word`)."""
     if placement not in ("packed", "spread"):
         raise InputError(f"--placement must be packed or spread, got {placement!r}")
     if n < 2:
-        raise InputError(f"a collective needs at least 2 GPUs, got {n}")
+        raise InputError(f"a collective needs at least 2 {device}s, got {n}")
     if n > total:
-        raise InputError(f"{n:,} GPUs requested but the system has {total:,}")
+        raise InputError(f"{n:,} {device}s requested but the system has {total:,}")
     stride = 1 if placement == "packed" else total // n
     return np.arange(n, dtype=np.int64) * stride, stride
 
@@ -281,7 +281,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
     # (send-recv: its n/2 pairs run at once, each a group of two)
     concurrent = max(gpus // 2, 1) if op == "send-recv" else 1
     spec, fabric = cluster.system, replace(cluster.fabric, concurrent_groups=concurrent)
-    members, stride = place(spec.total_accelerators, gpus, placement)
+    word = endpoint_word(spec) if not 2 <= gpus <= spec.total_accelerators else "GPU"  # read for place's errors only
+    members, stride = place(spec.total_accelerators, gpus, placement, word)
     if sharp:
         if op != "all-reduce":
             raise InputError(f"--sharp prices all-reduce (NCCL CollNet); {op} runs without it")
@@ -359,7 +360,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
                                              fpp))
         out.update({"analytical_time_s": analytical, "flows_per_pair": fpp, "seed": seed, "flows": flows,
                     "difference_reason": reason})
-        assumptions = ["only this group runs on the fabric", f"ECMP: {fpp} hashed flow(s) per GPU pair"
+        pair = f"ECMP: {fpp} hashed flow(s) per {endpoint_word(spec)} pair"
+        assumptions = ["only this group runs on the fabric", pair
                        if algo != "sharp" else "ECMP: one stream per aggregation tree (--flows-per-pair does not "
                        "apply)", "max-min fair fluid sharing; identical steps simulated once", *failed_note]
     assumptions += _sharp_assumptions(algo, algorithm, sharp, gpus * stride > fabric.scale_up_domain, sim)

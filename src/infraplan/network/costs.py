@@ -60,11 +60,12 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
             "price_sources": [switches.source, links.source]}
 
 
-def wiring_notes(topo: ClosTopology) -> list[str]:
+def wiring_notes(topo: ClosTopology, device: str = "GPU") -> list[str]:
     """Where a built tier departs from the plain port arithmetic of a folded Clos (Al-Fares et al., SIGCOMM 2008: a
     k-ary fat tree's cores = N/k; o:1 divides a tier's uplinks by o), the reason: balanced wiring (every lower
     switch's uplinks split evenly over the upper switches it reaches, topology.py) needs more switches than the
-    port count of each domain's links alone, or whole up ports round the configured oversubscription."""
+    port count of each domain's links alone, or whole up ports round the configured oversubscription. `device`:
+    what one endpoint is called (`topology.endpoint_word`)."""
     notes = []
     for t in topo.tiers[1:]:
         below, links = topo.tiers[t.index - 1], topo.links_between(t.index)
@@ -76,7 +77,7 @@ def wiring_notes(topo: ClosTopology) -> list[str]:
             up = f" and {t.up_ports} up" if t.up_ports else ""
             notes.append(f"{t.name}: {t.switches:,} switches using {t.down_ports} down{up} of their {t.radix} ports: "
                          f"balanced wiring ({t.links_per_lower} of each {below.name} switch's {below.up_ports} "
-                         f"uplinks to every {t.name} switch it reaches) takes {group} per {t.domain_gpus:,}-GPU "
+                         f"uplinks to every {t.name} switch it reaches) takes {group} per {t.domain_gpus:,}-{device} "
                          f"domain; {need:,} would hold the {links:,} links by port count, with uneven wiring")
         if not t.is_top and abs(t.effective_oversubscription / t.oversubscription - 1.0) > 0.01:
             notes.append(f"{t.name}: {t.effective_oversubscription:.3g}:1 built where {t.oversubscription:g}:1 is "
@@ -88,14 +89,15 @@ def wiring_notes(topo: ClosTopology) -> list[str]:
 def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None = None) -> NetworkReport:
     """The `network` command as a function: the built fabric, its bill of materials and bisection; a rail-only
     fabric also the switches, capex and power of the same system's Clos (`rail_only` off), for the saving."""
-    from infraplan.network.topology import build_topology, tier_summary
+    from infraplan.network.topology import build_topology, endpoint_word, tier_summary
     from infraplan.network.topology_graph import write_graphml
 
     topo = build_topology(spec, gpus)
     if topo.rail_only and topo.gpus <= topo.scale_up_domain_gpus:  # a rail joins one NIC of every HB domain
-        raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} GPUs of "
-                         f"{spec.name} are one {topo.scale_up_domain_gpus}-GPU domain, with no rail to build: "
-                         "--fabric clos, or more GPUs")
+        w = endpoint_word(spec)
+        raise InputError(f"--fabric rail-only joins scale-up domains (arXiv:2307.12169); {topo.gpus:,} {w}s of "
+                         f"{spec.name} are one {topo.scale_up_domain_gpus}-{w} domain, with no rail to build: "
+                         f"--fabric clos, or more {w}s")
     bom = bill_of_materials(topo)
     clos: dict[str, Any] = {}
     if topo.rail_only:
@@ -116,7 +118,7 @@ def describe_fabric(spec: System, gpus: int | None = None, graphml: str | None =
         "transceivers_total": bom["transceivers_total"], "bisection_bytes_per_s": topo.bisection_bytes_per_s,
         "power_w": bom["power_w"], "capex_usd": bom["capex_usd"], "capex_usd_per_gpu": bom["capex_usd_per_gpu"],
         "power_w_per_gpu": bom["power_w_per_gpu"], "graphml": graphml, "sources": bom["price_sources"],
-        "notes": wiring_notes(topo),
+        "notes": wiring_notes(topo, endpoint_word(spec)),
         "error_band_basis": f"{no_band_basis('network', 'fabric')}: no case checks a fabric's switch counts, power "
                             "or capex against a built one (the network cases measure collective busbw: `collective`)",
     })

@@ -183,6 +183,18 @@ def _nearest_multiples(n: int, unit: int) -> str:
     return " or ".join(f"{m:,}" for m in near) + (" are" if len(near) > 1 else " is")
 
 
+def endpoint_word(system: System) -> str:
+    """What the fabric's text calls one of `system`'s endpoints (`Accelerator.device_word`: GPU, TPU, CPU, or
+    accelerator for an ASIC such as MTIA: "24,576-GPU domain" read wrong on MTIA, hU45); 'accelerator' where the
+    system's accelerator does not load by its name (a what-if file's generic system). Read on text paths only."""
+    from infraplan.catalog import load_accelerator  # lazy: the builder's arithmetic never needs it
+
+    try:
+        return load_accelerator(system.accelerator).device_word
+    except InputError:
+        return "accelerator"
+
+
 def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     """Build the explicit folded Clos for `gpus` accelerators (default: the whole system).
 
@@ -194,10 +206,12 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
     if n <= 0:
         raise InputError(f"--gpus must be positive, got {n}")
     if n > system.total_accelerators:
-        raise InputError(f"{n:,} GPUs requested but {system.name} has {system.total_accelerators:,}")
+        raise InputError(f"{n:,} {endpoint_word(system)}s requested but {system.name} has "
+                         f"{system.total_accelerators:,}")
     gpn, nics = node.accelerators_per_node, node.nics_per_node
     if n % gpn:
-        raise InputError(f"{n:,} GPUs is not a multiple of the {gpn}-GPU node ({n:,} / {gpn} = {n / gpn:,.3f}; "
+        w = endpoint_word(system)
+        raise InputError(f"{n:,} {w}s is not a multiple of the {gpn}-{w} node ({n:,} / {gpn} = {n / gpn:,.3f}; "
                          f"{_nearest_multiples(n, gpn)})")
     if nics == 0:
         raise InputError(f"{system.name} has no NICs: no scale-out fabric to build")
@@ -217,10 +231,12 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
             rail_only and _rail_top_fits(layouts, spec.switch_radix, n, hb))
         domain = min(n, spec.group_size) if not top else n
         if n > domain and n % domain:
-            raise InputError(f"{n:,} GPUs is not a multiple of the {domain:,}-GPU {spec.name} domain "
+            w = endpoint_word(system)
+            raise InputError(f"{n:,} {w}s is not a multiple of the {domain:,}-{w} {spec.name} domain "
                              f"({n:,} / {domain:,} = {n / domain:,.3f}; {_nearest_multiples(n, domain)})")
         if domain % gpn:
-            raise InputError(f"the {domain:,}-GPU {spec.name} domain is not a multiple of the {gpn}-GPU node")
+            w = endpoint_word(system)
+            raise InputError(f"the {domain:,}-{w} {spec.name} domain is not a multiple of the {gpn}-{w} node")
         if spec.switch_radix is None:
             raise InputError(f"tier {spec.name} of {system.name} has no switch_radix: cannot build the fabric")
         radix = spec.switch_radix
@@ -238,11 +254,13 @@ def build_topology(system: System, gpus: int | None = None) -> ClosTopology:
             if rail_only:  # every rail its own leaves: one per rail in a leaf domain (more: not built, below)
                 rail_count = nics * (hb // gpn)
                 if domain % hb:
-                    raise InputError(f"rail-only: the {domain:,}-GPU {spec.name} domain is not a multiple of the "
-                                     f"{hb}-GPU scale-up domain whose NICs make the rails")
+                    w = endpoint_word(system)
+                    raise InputError(f"rail-only: the {domain:,}-{w} {spec.name} domain is not a multiple of the "
+                                     f"{hb}-{w} scale-up domain whose NICs make the rails")
                 leaves = rail_count * math.ceil(domain // hb / down_max)
                 if leaves > rail_count:
-                    raise InputError(f"rail-only: the {domain // hb} HB domains of a {domain:,}-GPU {spec.name} "
+                    raise InputError(f"rail-only: the {domain // hb} HB domains of a {domain:,}-"
+                                     f"{endpoint_word(system)} {spec.name} "
                                      f"domain need {leaves // rail_count} leaves per rail at radix {radix} {o:g}:1; "
                                      "the builder takes one leaf per rail per leaf domain (a smaller leaf group_size)")
             down = math.ceil(links / leaves)

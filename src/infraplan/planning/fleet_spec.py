@@ -18,12 +18,14 @@ from pydantic import Field, model_validator
 from infraplan.catalog.loader import read_user_file, validated
 from infraplan.planning.scenario_spec import (
     POOL_STACK_RULE,
+    VIDEO_JOB_READERS,
     Count,
     HostPowerW,
     InferenceServiceSpec,
     LifetimeYears,
     PlanSpec,
     Seconds,
+    check_fields_read,
     check_llm_names,
     check_pool_stack,
     check_stacks_read,
@@ -32,6 +34,14 @@ from infraplan.planning.scenario_spec import (
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
+
+
+FIELD_READERS: dict[str, tuple[str, ...]] = {
+    # planning/pool_capacity.pool_option (recsys, video), planning/fleet_mix_llm.py (llm); `peak_to_average` has
+    # its own rule (InferenceServiceSpec)
+    "model": ("recsys", "llm"), "qps": ("recsys",), "latency_slo": ("recsys",), **VIDEO_JOB_READERS,
+    **dict.fromkeys(("workload", "rate", "tokens_per_day", "ttft_slo", "tpot_slo", "stack", "dtypes"), ("llm",))}
+"""The kinds of fleet-mix's services that read each field (a key no kind of the service reads is refused)."""
 
 
 class ServiceSpec(InferenceServiceSpec):
@@ -62,6 +72,7 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
         if self.kind == "llm":
             check_llm_names(self.model, self.workload, self.stack, self.dtypes)
+        check_fields_read(self, FIELD_READERS)
         return self
 
 

@@ -186,7 +186,8 @@ class ScenarioPlan(Result):
     figures_note: str | None = Field(None, description="pools used (any phase) whose accelerator's figures are "
                                      "SECONDARY or assumed (its catalog `figures_note`), one per pool; null: none")
     notes: list[str] = Field(default_factory=list, description="what the training rows' goodput rests on, one per "
-                             "service, pool and job size (`facility.reliability.goodput_planned_note`)")
+                             "service, pool and job size (`facility.reliability.goodput_basis_note`: the planned "
+                             "interruptions' per-job rate; a failure rate counted on another accelerator)")
     error_band: ErrorBand | None = Field(None, description="expected relative error of the last phase's IT power "
                                          "(predicted / measured - 1): the envelope of its pools' bands "
                                          "(catalog/error_bands.py `parts_band`); null: `error_band_basis` says why")

@@ -12,7 +12,9 @@ name the unit (a cap of "10 W").
   `recsys` (model, `qps`, latency SLO), `image` generation (peak images/s `rate` or `images_per_day` with a
   diurnal `peak_to_average`; a diffusion workload, default `image-generation`, and its model; a p99 image
   `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
-  service runs (default: all), `growth` multiplies its serving demand per phase.
+  service runs (default: all), `growth` multiplies its serving demand per phase. A field the service's kind does
+  not read (a recsys service's `stack`, a training run's `growth`) is refused, naming the kinds that read it
+  (`SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
   with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator), a
   delivery year (`from_year`) and the serving stack its LLM deployments run (`stack`: before the service's
@@ -26,7 +28,7 @@ name the unit (a cap of "10 W").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -212,6 +214,41 @@ def check_unique_names(**names: list[str]) -> None:
             raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
 
 
+def kinds_text(kinds: Sequence[str]) -> str:
+    """Service kinds in a sentence: 'recsys', 'llm and image', 'training, llm and recsys'."""
+    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+
+
+def check_fields_read(service: InferenceServiceSpec, readers: Mapping[str, Sequence[str]]) -> None:
+    """ValueError for a field a service of its kind does not read (`readers`: field -> the kinds that read it),
+    naming the kinds that do: a key that changes nothing is refused in one line, not ignored. A field at its
+    default is not asked for (a dumped spec, `compare --vary`, carries every default)."""
+    kind = service.kind
+    for name, kinds in readers.items():
+        field = type(service).model_fields[name]
+        if kind not in kinds and getattr(service, name) != field.get_default(call_default_factory=True):
+            article = "an" if kind in ("llm", "image") else "a"
+            raise ValueError(f"{name} is read by {kinds_text(kinds)} services only; {article} {kind} service does "
+                             "not read it: drop it")
+
+
+VIDEO_JOB_READERS: dict[str, tuple[str, ...]] = {"daily_hours": ("video",), "input": ("video",), "ladder": ("video",),
+                                                 "codec": ("video",), "quality": ("video",)}
+"""The video transcoding job's fields (planning/pool_capacity.pool_option): read by video services only."""
+
+SERVICE_FIELD_READERS: dict[str, tuple[str, ...]] = {
+    # who reads what: planning/scenario_sizing.py (demand, size_training, size_llm, size_image, size_inference),
+    # planning/pool_capacity.pool_option (recsys, video); `peak_to_average` has its own rule (above)
+    "model": ("training", "llm", "recsys", "image"), "qps": ("recsys",), "latency_slo": ("recsys", "image"),
+    **VIDEO_JOB_READERS, "growth": ("llm", "recsys", "image", "video"),  # demand(): a training run is one run
+    "tokens": ("training",), "deadline": ("training",), "gpus": ("training",), "seq_len": ("training",),
+    "global_batch": ("training",), "dtype": ("training",), "dtypes": ("llm",),
+    "stack": ("training", "llm"),  # image generation runs without a stack (serving/diffusion.py)
+    "workload": ("llm", "image"), "rate": ("llm", "image"), "tokens_per_day": ("llm",), "ttft_slo": ("llm",),
+    "tpot_slo": ("llm",), "images_per_day": ("image",)}
+"""The kinds of `plan`'s services (ServiceSpec) that read each field; fleet-mix's are in planning/fleet_spec.py."""
+
+
 class PhaseSpec(PlanSpec):
     name: str
     year: Year
@@ -305,6 +342,7 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):
             raise ValueError("growth multipliers must be >= 0")
+        check_fields_read(self, SERVICE_FIELD_READERS)
         return self
 
 

@@ -181,8 +181,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     shape = load_model(model)
     if spec is None and input_len is not None and output_len is not None:  # as `serve`: fixed lengths are not clipped
         require_context(input_len + output_len, shape.name, shape.max_seq_len)
-    cluster = Cluster.resolve(system)
-    cluster.require_accelerator("LLM serving")  # as `serve`, `plan` and `fleet-mix`
+    cluster = Cluster.resolve(system, purpose="LLM serving")  # as `serve`, `plan` and `fleet-mix`
     sys_spec, acc, fabric = cluster.system, cluster.accelerator, cluster.fabric
     # the stack: the asked one where it runs on the part, else the part's vendor's (`serving.engines`), as `serve`
     engine, stack_notes = serving_stack_for(stack, acc) if not isinstance(stack, ServingEngine) else (engine, [])

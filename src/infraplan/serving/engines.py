@@ -286,10 +286,11 @@ def stack_on_accelerator(engine: ServingEngine, accelerator: Accelerator) -> str
     vendors, own_kernels = _runs_on(profile)
     if not vendors or _vendor_in(accelerator.vendor, vendors):
         return None
-    named = f"--stack {engine.name} ({load_stack(engine.ref).display_name}) runs on {', '.join(vendors)} parts"
+    # "stack NAME", not "--stack NAME": a plan's or fleet-mix's pool or service asks it by its `stack` field (hR42)
+    named = f"stack {engine.name} ({load_stack(engine.ref).display_name}) runs on {', '.join(vendors)} parts"
     if own_kernels:
         try:
-            other = f"; without --stack it runs {default_serving_stack(accelerator)[0]}"
+            other = f"; with no stack named it runs {default_serving_stack(accelerator)[0]}"
         except InputError:
             other = ""
         raise InputError(f"{named} only: its kernels are built for them (`vendor_kernels`), not for "

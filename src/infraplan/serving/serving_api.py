@@ -165,7 +165,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         load_engine(asked)  # an unknown or training stack refused before anything else, as before
     spec = load_workload(workload) if workload is not None else None
     diffusion = spec is not None and spec.kind == "diffusion"  # a CPU runs neither, as `plan` / `fleet-mix` say
-    Cluster.resolve(system).require_accelerator("image generation" if diffusion else "LLM serving")
+    Cluster.resolve(system, purpose="image generation" if diffusion else "LLM serving")
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")

@@ -207,13 +207,24 @@ def _bytes(value: str) -> float:
     return parse_bytes(value)
 
 
+def _seconds(value: str) -> float:
+    from infraplan.units import parse_duration_s
+
+    return parse_duration_s(value)
+
+
 _QUANTITIES: dict[str, Callable[[str], float | None]] = {
     "power": lambda v: _watts(v, "power"), "rack_power": lambda v: _watts(v, "rack_power"),  # W
     "bytes": _bytes,  # collective's buffer, B ('1GiB' as `--bytes` reads it)
+    "ttft_slo": _seconds, "tpot_slo": _seconds,  # serve / serve-plan SLOs, s ('2s', '50ms' as `--ttft-slo` reads it)
 }
 """A registered function's argument that takes a quantity as text -> its reader to SI (the command's own), so its
 input column holds numbers only: `bytes: ["1GiB", 4096]` stored '"1GiB"' as JSON text, and with one point per part
 the parts' columns (text, int) could not be joined (a pyarrow traceback, hU44)."""
+_READ_BEFORE_CALL = frozenset({"ttft_slo", "tpot_slo"})
+"""Of `_QUANTITIES`, the arguments whose API function takes the number only (`estimate_serving`, `search_capacity`:
+seconds): the sweep reads their text before the call, as the CLI does (`ttft_slo: "2s"` failed every point with a
+numpy UFuncTypeError and stored "2s" in `in_ttft_slo_s`, hR42); `power` and `bytes` are read by their wrappers."""
 
 
 def input_columns(arguments: Mapping[str, Any], name: str = "") -> dict[str, Any]:
@@ -249,6 +260,9 @@ def check_axis_kinds(name: str, axes: Mapping[str, Sequence[Any]]) -> None:
 
 def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) -> Result:
     kwargs = dict(arguments)
+    if name in FUNCTIONS:  # a quantity written with its unit, read as the command reads it (`_READ_BEFORE_CALL`)
+        kwargs.update({k: _QUANTITIES[k](v) for k, v in arguments.items() if k in _READ_BEFORE_CALL
+                       and isinstance(v, str)})
     if seeded:
         kwargs.setdefault("seed", seed)
     result = resolve_callable(name)(**kwargs)

@@ -161,7 +161,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model, noted
     order = order or profile.rank_order or DEFAULT_RANK_ORDER
-    cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
+    cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on (`training.collnet`)
     notes: list[str] = [n for n in [_stack_constants(profile)[0]] if n]

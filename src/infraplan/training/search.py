@@ -300,7 +300,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     """
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
-    cluster = Cluster.resolve(system).for_gpus(gpus).placed(gpus)  # the job's rank placement (`network.placement`)
+    cluster = Cluster.resolve(system, purpose="LLM training").for_gpus(gpus).placed(gpus)  # the job's rank placement
     sys_spec, accelerator = cluster.system, cluster.accelerator
     cluster.check_gpus(gpus)
     cluster.require_accelerator("LLM training")

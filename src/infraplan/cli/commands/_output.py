@@ -40,16 +40,12 @@ def emit(result: R, as_json: bool, render: Callable[[R], None]) -> None:
         render(result)
 
 
-DEVICE_WORDS = {"gpu": "GPU", "tpu": "TPU", "cpu": "CPU", "asic": "accelerator"}
-"""What a table calls one device of each `Accelerator.kind` ("per GPU" on MTIA read wrong, hU41)."""
-
-
 def device_word(system: str) -> str:
     """The word for one device of `system` (a system or accelerator, preset or file) in table headers: GPU, TPU,
     CPU, or accelerator (an ASIC such as MTIA). JSON field names keep `gpu` (users parse them)."""
     from infraplan.cluster import Cluster  # lazy: only the tables ask
 
-    return DEVICE_WORDS.get(Cluster.resolve(system).accelerator.kind, "accelerator")
+    return Cluster.resolve(system).accelerator.device_word
 
 
 def _scaled(value: float, unit: str, base: float, prefixes: tuple[str, ...]) -> str:

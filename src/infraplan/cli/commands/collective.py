@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import typer
 
-from infraplan.cli.commands._output import band_or_why, console, emit, fmt_bytes, fmt_rate, fmt_seconds
+from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_bytes, fmt_rate, fmt_seconds
 from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
 from infraplan.network.collective_schedules import estimate_collective
@@ -15,14 +15,16 @@ from infraplan.network.topology import FABRICS, with_fabric
 from infraplan.units import parse_bytes
 
 
-def render_collective(r: CollectiveResult) -> None:
-    console.print(f"{r.op} of {fmt_bytes(r.size_bytes)} on {r.gpus:,} GPUs of {r.system} "
+def render_collective(r: CollectiveResult, device: str = "GPU") -> None:
+    """`device`: what the text calls one member of the group (`_output.device_word`: "8 GPUs of xeon-8480" read
+    wrong, hU45); the JSON keeps `gpus`."""
+    console.print(f"{r.op} of {fmt_bytes(r.size_bytes)} on {r.gpus:,} {device}s of {r.system} "
                   f"({r.placement}, stride {r.stride}), {r.algorithm}, {r.sim} model")
     console.print(f"time {fmt_seconds(r.time_s)}; algbw {fmt_rate(r.algbw_bytes_per_s, 'B/s')}; "
                   f"busbw {fmt_rate(r.busbw_bytes_per_s, 'B/s')}; bottleneck: {r.bottleneck_tier}")
     if r.analytical_time_s is not None:
         per = ("one per aggregation tree and in-domain ring pair" if r.algorithm == "sharp"  # hC's tree flows
-               else f"{r.flows_per_pair} per GPU pair across nodes")
+               else f"{r.flows_per_pair} per {device} pair across nodes")
         console.print(f"analytical model: {fmt_seconds(r.analytical_time_s)}; {r.flows or 0:,} flows ({per}), "
                       f"seed {r.seed}")
         if r.difference_reason:
@@ -60,7 +62,7 @@ def collective(
         result = estimate_collective(op, cluster, gpus, parse_bytes(size), placement=placement, algorithm=algorithm,
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, failed_links=failed_links,
                                      sharp=sharp)
-        emit(result, as_json, render_collective)
+        emit(result, as_json, lambda shown: render_collective(shown, device_word(system)))
         return
     # the flow simulation can run for minutes: its estimate (one line) and, on a terminal, a progress bar on stderr
     from rich.console import Console
@@ -78,7 +80,7 @@ def collective(
                                      sim=sim, flows_per_pair=flows_per_pair, seed=seed, progress=tick,
                                      failed_links=failed_links, sharp=sharp,
                                      notice=lambda line: errors.print(line, highlight=False, soft_wrap=True))
-    emit(result, as_json, render_collective)
+    emit(result, as_json, lambda shown: render_collective(shown, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:

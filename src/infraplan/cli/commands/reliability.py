@@ -8,6 +8,7 @@ from rich.table import Table
 from infraplan.cli.commands._output import (
     band_or_why,
     console,
+    device_word,
     emit,
     fmt_bytes,
     fmt_num,
@@ -22,7 +23,9 @@ from infraplan.facility.results import ReliabilityReport
 from infraplan.units import parse_duration_s, parse_stated_bytes
 
 
-def render_reliability(r: ReliabilityReport) -> None:
+def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
+    """`device`: what the rows call one device of the job (`_output.device_word`: "GPUs held" on an MTIA rack read
+    wrong, hU45); the title keeps the GPUs of the node the failure rate was counted on (Llama 3's H100 nodes)."""
     days = f"{fmt_num(r.days)} day{'' if r.days == 1 else 's'}"
     table = metric_table(f"{r.gpus:,} × {r.accelerator} on {r.system} for {days} "
                          f"(failure rate {r.failure_rate}: {fmt_num(r.failures_per_1000_node_days)} "
@@ -37,11 +40,11 @@ def render_reliability(r: ReliabilityReport) -> None:
     table.add_row("goodput (ETTR)", fmt_percent(r.goodput))
     k = r.spare_trays_per_domain
     spares = f", {k} spare tray{'' if k == 1 else 's'} each" if k else ""
-    table.add_row("GPUs held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
+    table.add_row(f"{device}s held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
     if r.expected_gpus_out_of_service is not None and r.goodput_of_gpus_held is not None:
-        table.add_row("GPUs out of service (mean)", f"{r.expected_gpus_out_of_service:.3g} at a repair time of "
+        table.add_row(f"{device}s out of service (mean)", f"{r.expected_gpus_out_of_service:.3g} at a repair time of "
                       f"{fmt_seconds(r.repair_time_s)}")
-        table.add_row("goodput of GPUs held", fmt_percent(r.goodput_of_gpus_held))
+        table.add_row(f"goodput of {device}s held", fmt_percent(r.goodput_of_gpus_held))
     console.print(table)
     mix = Table(title="expected unexpected interruptions by component (Llama 3 Table 5 mix)")
     mix.add_column("component")
@@ -85,7 +88,7 @@ def reliability(
         raise InputError(f"--checkpoint-size must be above 0 bytes, got {checkpoint_size!r}")
     emit(reliability_report(system, gpus, days, model, failure_rate, restart_s=restart, checkpoint_size_bytes=size,
                             spare_trays_per_domain=spare_trays_per_domain, repair_s=repair_s),
-         as_json, render_reliability)
+         as_json, lambda shown: render_reliability(shown, device_word(system)))
 
 
 def register(app: typer.Typer) -> None:
