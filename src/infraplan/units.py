@@ -121,8 +121,9 @@ def parse_count(text: str | float | int) -> float:
     return _finite(value * _DECIMAL[unit])
 
 
-_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": 86400.0,
-            "days": 86400.0, "w": 604800.0, "weeks": 604800.0}
+SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)
+_SECONDS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "min": 60.0, "h": 3600.0, "d": SECONDS_PER_DAY,
+            "days": SECONDS_PER_DAY, "w": 7 * SECONDS_PER_DAY, "weeks": 7 * SECONDS_PER_DAY}
 
 
 def parse_duration_s(text: str | float | int) -> float:

@@ -1,4 +1,4 @@
-"""Mutation wave 14 (session 41): the best TPOT a serve-plan search found (`capacity.best_tpot_s`, hV41).
+"""Mutation wave 14 (session 41): the best TPOT a serve-plan search found (`tpot_floor.best_tpot_s`, hV41).
 
 Layouts stand in for candidates with a known decode: a request alone gets its first token at 50 ms and each
 further token `step_s` later, so its TPOT is `step_s` whatever its length (hand arithmetic: (finish - first) /
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from infraplan.serving.capacity import _tpot_floor_reason, best_tpot_s
+from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
 from infraplan.serving.workloads import Requests
 
 
@@ -53,9 +53,9 @@ def test_no_request_of_two_tokens_has_no_floor() -> None:
 def test_an_slo_at_or_above_the_floor_is_not_said_to_be_below_it() -> None:
     """Floor 10 ms: an SLO of 15 ms or 10 ms is reachable by TPOT (the search failed on something else); 5 ms is
     not, and the line names both figures."""
-    assert _tpot_floor_reason(0.010, 0.015, "m", "a", 8, True) == ""
-    assert _tpot_floor_reason(0.010, 0.010, "m", "a", 8, True) == ""
-    line = _tpot_floor_reason(0.010, 0.005, "m", "a", 8, True)
+    assert tpot_floor_reason(0.010, 0.015, "m", "a", 8, True) == ""
+    assert tpot_floor_reason(0.010, 0.010, "m", "a", 8, True) == ""
+    line = tpot_floor_reason(0.010, 0.005, "m", "a", 8, True)
     assert "5 ms is below" in line and "best TPOT found is 10 ms" in line and "at any size" in line, line
 
 

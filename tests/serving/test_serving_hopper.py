@@ -10,6 +10,7 @@ from infraplan.errors import InputError
 from infraplan.serving.engines import load_engine, where_it_runs
 from infraplan.serving.workloads import fixed_requests
 from infraplan.validation import serving_hopper as sh
+from infraplan.validation import serving_stated_concurrency as sc
 from infraplan.validation.serving_front_end import ENGINE_SERVER_FRONT_END_S
 
 
@@ -34,18 +35,18 @@ def test_rows_whose_source_states_no_concurrency_are_not_run_in_any_set():
     from infraplan.validation import serving_hopper_disagg as disagg
     from infraplan.validation import serving_hopper_moe as moe
 
-    silent = [r for r in sh._rows() if sh.stated_concurrency(r) is None]
+    silent = [r for r in sc.hopper_rows() if sc.stated_concurrency(r) is None]
     assert len(silent) == 7 and all("_c_" in r["id"] and "dynamo_version=0.8.0" in r["silicon_data_source"]
                                     for r in silent)
     scored = sh.load_rows()
     assert {r["id"] for r in scored}.isdisjoint(r["id"] for r in silent) and len(scored) == 771
-    assert all(sh.stated_concurrency(r) == int(r["batch_size"]) for r in scored)
-    assert sorted(line.split(":")[0] for line in sh.not_run()) == sorted(r["id"] for r in silent)
+    assert all(sc.stated_concurrency(r) == int(r["batch_size"]) for r in scored)
+    assert sorted(line.split(":")[0] for line in sc.not_run()) == sorted(r["id"] for r in silent)
     job = "gtl_job_id=23364591"
     moe_rows = [r for r in moe.load_rows() if job in r["silicon_data_source"]]
     disagg_rows = [r for r in disagg.load_rows() if job in r["silicon_data_source"]]
     assert moe_rows and all("no concurrency stated" in (moe.why_not(r) or "") for r in moe_rows)
-    assert disagg_rows and all(disagg.why_not(r) == sh.NO_CONCURRENCY for r in disagg_rows)
+    assert disagg_rows and all(disagg.why_not(r) == sc.NO_CONCURRENCY for r in disagg_rows)
 
 
 def test_rows_run_by_backend_and_version(report):

@@ -13,6 +13,7 @@ import pytest
 from infraplan.validation import serving_hopper as dense
 from infraplan.validation import serving_hopper_disagg as disagg
 from infraplan.validation import serving_hopper_moe as moe
+from infraplan.validation import serving_stated_concurrency as stated
 
 REFERENCE = Path("/work/shared/reference/data/serving_measured_hopper.csv")
 
@@ -28,7 +29,7 @@ def _reference_rows() -> int:
 def test_dense_plus_moe_plus_awaiting_is_the_reference() -> None:
     run, waiting = moe.sampled_rows(1)
     awaiting = sum(r["rows"] for r in dense.awaiting())
-    assert (len(dense.load_rows()) + len(dense.not_run()) + len(run) + len(waiting) + len(disagg.load_rows())
+    assert (len(dense.load_rows()) + len(stated.not_run()) + len(run) + len(waiting) + len(disagg.load_rows())
             + awaiting
             == _reference_rows() == 1884)
     assert len(run) > 0 and len(waiting) > 0

@@ -120,15 +120,16 @@ def read_user_file(path: str | Path) -> Any:
     return parse_text(read_text_file(path), Path(str(path)[-255:]).name)
 
 
-def check_preset(folder: str, ref: str, what: str | None = None, offered: list[str] | None = None) -> None:
+def check_preset(folder: str, ref: str, what: str | None = None,
+                 offered: Callable[[], list[str]] | None = None) -> None:
     """InputError unless `ref` names a shipped preset of the catalog folder: "unknown model 'x'; did you mean ...?"
     (the line `read_entry` gives; a spec checks its names with it when it is validated, before anything runs).
     `offered`: the presets the caller takes, suggested and listed instead of the whole folder (a campus takes no CPU
-    preset: listing one it then refuses misled, hU44)."""
+    preset: listing one it then refuses misled, hU44), called only when `ref` is not a preset."""
     presets = preset_files(folder)
     if ref not in presets:
         what = what or folder.rsplit("/", 1)[-1].removesuffix("s")
-        names = list(presets) if offered is None else offered
+        names = list(presets) if offered is None else offered()
         close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(names))}"
         raise InputError(f"unknown {what} {ref!r}{hint}")

@@ -80,7 +80,7 @@ class Cluster:
         needs an accelerator (a campus, facility sizing): a CPU preset is refused (`require_accelerator`) and an
         unknown name lists the presets it takes, without the CPU ones (`non_cpu_accelerators`)."""
         if purpose is not None and isinstance(accelerator, str) and not looks_like_path(accelerator):
-            check_preset("accelerators", accelerator, offered=non_cpu_accelerators())
+            check_preset("accelerators", accelerator, offered=non_cpu_accelerators)
         acc = load_accelerator(accelerator) if isinstance(accelerator, str) else accelerator
         cluster = cls(generic_system(acc, count), acc, generic=True)
         if purpose is not None:

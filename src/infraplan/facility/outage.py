@@ -36,8 +36,8 @@ from scipy.stats import poisson
 
 from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.errors import InputError
+from infraplan.units import SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86400.0
 DEFAULT_REPAIR_S = 3 * SECONDS_PER_DAY
 REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service, for every cause (part swap under "
                  "a next-business-day contract, then burn-in); no published repair time found")

@@ -58,8 +58,8 @@ from infraplan.facility.outage import (
     domain_note,
 )
 from infraplan.facility.results import ReliabilityReport
+from infraplan.units import SECONDS_PER_DAY
 
-SECONDS_PER_DAY = 86400.0
 # the job each shipped planned-interruption rate was counted on (catalog/facility/reliability.yaml's sources)
 PLANNED_RATE_JOBS = {
     "llama3-h100": ("Llama 3 405B pre-training on 16,384 H100: 47 planned interruptions in 54 days "

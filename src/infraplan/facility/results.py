@@ -187,8 +187,8 @@ class ReliabilityReport(Result):
     domains: int = Field(0, description="scale-up domains (or servers) the job occupies (count)")
     gpus_held: int = Field(0, description="GPUs in those domains: the job's, spare trays and a part-used domain's "
                            "idle ones (count)")
-    repair_time_s: float = Field(0.0, description="failure to server back in service, seconds (default: an "
-                                 "assumption, 3 days)")
+    repair_time_s: float = Field(description="failure to server back in service, seconds (required: the model's "
+                                 "default is an assumption, 3 days, facility/outage.py DEFAULT_REPAIR_S)")
     expected_gpus_out_of_service: float | None = Field(None, description="mean GPUs of the job's domains out of "
                                                        "service at once, a failed domain's healthy ones included "
                                                        "(count; null: the rate does not say which failures take "

@@ -55,8 +55,8 @@ from infraplan.planning.fleet_pool_money import (
 )
 from infraplan.planning.fleet_spec import FleetSpec, ServiceSpec, load_fleet_spec
 from infraplan.planning.pool_capacity import device_kind, pool_option
+from infraplan.planning.pool_stacks import check_pool_stacks
 from infraplan.planning.results import FleetMixResult
-from infraplan.planning.scenario_spec import check_pool_stacks
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,

@@ -5,7 +5,7 @@ Quantities may be written with units at the edge: `qps: 2M`, `latency_slo: 50ms`
 scenario file's `Count` and `Seconds` types, read by `infraplan.units`). An LLM service takes what `serve-plan` takes
 (`model`, `workload`, `rate` or `tokens_per_day`, `ttft_slo` / `tpot_slo` [the workload's], `stack`, `dtypes`);
 planning/fleet_mix_llm.py sizes it. A pool's `stack` is the serving stack of its LLM deployments, before the
-service's (the scenario file's rule: scenario_spec.POOL_STACK_RULE).
+service's (the scenario file's rule: pool_stacks.POOL_STACK_RULE).
 """
 
 from __future__ import annotations
@@ -16,21 +16,18 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
+from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_spec import (
-    POOL_STACK_RULE,
-    VIDEO_JOB_READERS,
     Count,
     HostPowerW,
     InferenceServiceSpec,
     LifetimeYears,
     PlanSpec,
     Seconds,
-    check_fields_read,
     check_llm_names,
-    check_pool_stack,
-    check_stacks_read,
     check_unique_names,
 )
+from infraplan.planning.service_fields import VIDEO_JOB_READERS, check_fields_read
 from infraplan.units import parse_duration_s
 
 parse_seconds = parse_duration_s  # the name the recsys CLI imports
@@ -72,7 +69,7 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("an llm service needs exactly one of rate (peak requests/s) or tokens_per_day")
         if self.kind == "llm":
             check_llm_names(self.model, self.workload, self.stack, self.dtypes)
-        check_fields_read(self, FIELD_READERS)
+        check_fields_read(self, self.kind, FIELD_READERS)
         return self
 
 

@@ -57,6 +57,7 @@ from infraplan.planning.pool_money import (
     pool_spares,
     require_prices,
 )
+from infraplan.planning.pool_stacks import check_pool_stacks
 from infraplan.planning.scenario_bound import bound_plan
 from infraplan.planning.scenario_caps import (
     capped_solve,
@@ -70,7 +71,7 @@ from infraplan.planning.scenario_caps import (
 from infraplan.planning.scenario_report import assemble_plan, packed
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
-from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, check_pool_stacks, load_scenario
+from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
 from infraplan.planning.sized_pricing import (
     PRICING_ROUNDS,
     Bracket,

@@ -14,11 +14,11 @@ name the unit (a cap of "10 W").
   `latency_slo`, default the workload's) and `video` (hours ingested per day, ladder). `phases` lists where a
   service runs (default: all), `growth` multiplies its serving demand per phase. A field the service's kind does
   not read (a recsys service's `stack`, a training run's `growth`) is refused, naming the kinds that read it
-  (`SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
+  (`service_fields.SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
   with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator), a
   delivery year (`from_year`) and the serving stack its LLM deployments run (`stack`: before the service's
-  `stack`, which comes before the part's vendor default; `check_pool_stack`).
+  `stack`, which comes before the part's vendor default; `pool_stacks.check_pool_stack`).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
 - `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
@@ -28,7 +28,7 @@ name the unit (a cap of "10 W").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -36,11 +36,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infraplan.catalog.facility_loader import PowerW, power_at_most
-from infraplan.catalog.inference_loader import is_video_device
 from infraplan.catalog.loader import check_preset, looks_like_path, read_user_file, validated
 from infraplan.catalog.schemas import Spec
-from infraplan.cluster import Cluster
-from infraplan.errors import InputError
 from infraplan.limits import (
     MAX_ACCELERATORS,
     MAX_DEADLINE_S,
@@ -53,9 +50,11 @@ from infraplan.limits import (
     MAX_TRAINING_TOKENS,
     MIN_LIFETIME_YEARS,
 )
+from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
+from infraplan.planning.service_fields import SERVICE_FIELD_READERS, check_fields_read
 from infraplan.planning.spares import DEFAULT_REPAIR_S
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
-from infraplan.serving.engines import load_engine, stack_on_accelerator
+from infraplan.serving.engines import load_engine
 from infraplan.units import parse_count, parse_duration_s, parse_power_w
 
 SERVICE_KINDS = ("training", "llm", "recsys", "image", "video")
@@ -155,98 +154,12 @@ def check_llm_names(model: str | None, workload: str | None, stack: str | None, 
         raise ValueError(f"unknown dtype {unknown[0]!r}; choose from {', '.join(SERVING_DTYPES)}")
 
 
-POOL_STACK_RULE = ("the serving stack of the pool's LLM deployments (a shipped profile, a versioned engine name or a "
-                   "serving stack YAML, as serve-plan --stack); it comes before the service's `stack`, which comes "
-                   "before the part's vendor default (serving.engines.serving_stack_for); image generation reads no "
-                   "stack (serving/diffusion.py), training its service's training stack")
-"""A pool's `stack` field description, `plan`'s and `fleet-mix`'s (the precedence: fleet_mix_llm.asked_stack)."""
-
-
-def check_pool_stack(stack: str, device: str, system: str | None = None, serves: Sequence[str] | None = None, *,
-                     files: bool = False) -> None:
-    """InputError (a ValueError: the pool's one-line error at load) for a pool's serving `stack` that names no
-    serving stack or that no LLM deployment of the pool reads or runs: a pool whose `serves` leaves out llm, a part
-    without LLM serving (a CPU, a video ASIC), a stack whose kernels are another vendor's (TensorRT-LLM on MTIA:
-    `serving.engines.stack_on_accelerator`). A file (the stack's, or the pool's device or system) is read only with
-    `files`, at the run (`check_pool_stacks`), as `check_llm_names` leaves it (the web refuses paths)."""
-    if serves is not None and "llm" not in serves:
-        raise ValueError(f"stack {stack!r} is the serving stack of the pool's LLM deployments; the pool serves only "
-                         f"{', '.join(serves)}: drop it, or add llm to serves")
-    if not files and looks_like_path(stack):
-        return
-    engine = load_engine(stack)  # a name, a versioned engine name, a YAML; a training stack refused
-    if not files and any(looks_like_path(ref) for ref in (device, system or "")):
-        return
-    accelerator = None if is_video_device(device) else Cluster.resolve(system or device).accelerator
-    kind = "video-asic" if accelerator is None else accelerator.kind
-    if accelerator is None or kind == "cpu":
-        raise ValueError(f"stack {stack!r} is the serving stack of the pool's LLM deployments; {device} ({kind}) "
-                         "does not run LLM serving: drop it")
-    stack_on_accelerator(engine, accelerator)  # refused where its kernels are another vendor's; else a row's line
-
-
-def check_pool_stacks(pools: Sequence[Any]) -> None:
-    """Every pool's `stack` as `check_pool_stack` checks it with its files read (`plan`'s and `fleet-mix`'s checks
-    before any sizing): one InputError line naming the pool."""
-    for pool in pools:
-        if pool.stack is not None:
-            try:
-                check_pool_stack(pool.stack, pool.device, getattr(pool, "system", None), getattr(pool, "serves", None),
-                                 files=True)
-            except ValueError as exc:  # InputError too
-                raise InputError(f"pool {pool.name!r}: {exc}") from None
-
-
-def check_stacks_read(pools: Sequence[Any], services: Sequence[Any]) -> None:
-    """ValueError for a pool's `stack` where no service is an LLM one: nothing would read it."""
-    if not any(s.kind == "llm" for s in services):
-        for pool in pools:
-            if pool.stack is not None:
-                raise ValueError(f"pool {pool.name!r} names a serving stack ({pool.stack}), which only llm services "
-                                 "read; there is none: drop it")
-
-
 def check_unique_names(**names: list[str]) -> None:
     """ValueError naming the duplicates of the first kind of entry (keyword: phase, service, ...) that has some."""
     for what, listed in names.items():
         dup = sorted({n for n in listed if listed.count(n) > 1})
         if dup:
             raise ValueError(f"duplicate {what} names: {', '.join(dup)}")
-
-
-def kinds_text(kinds: Sequence[str]) -> str:
-    """Service kinds in a sentence: 'recsys', 'llm and image', 'training, llm and recsys'."""
-    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
-
-
-def check_fields_read(service: InferenceServiceSpec, readers: Mapping[str, Sequence[str]]) -> None:
-    """ValueError for a field a service of its kind does not read (`readers`: field -> the kinds that read it),
-    naming the kinds that do: a key that changes nothing is refused in one line, not ignored. A field at its
-    default is not asked for (a dumped spec, `compare --vary`, carries every default)."""
-    kind = service.kind
-    for name, kinds in readers.items():
-        field = type(service).model_fields[name]
-        if kind not in kinds and getattr(service, name) != field.get_default(call_default_factory=True):
-            article = "an" if kind in ("llm", "image") else "a"
-            raise ValueError(f"{name} is read by {kinds_text(kinds)} services only; {article} {kind} service does "
-                             "not read it: drop it")
-
-
-VIDEO_JOB_READERS: dict[str, tuple[str, ...]] = {"daily_hours": ("video",), "input": ("video",), "ladder": ("video",),
-                                                 "codec": ("video",), "quality": ("video",)}
-"""The video transcoding job's fields (planning/pool_capacity.pool_option): read by video services only."""
-
-SERVICE_FIELD_READERS: dict[str, tuple[str, ...]] = {
-    # who reads what: planning/scenario_sizing.py (demand, size_training, size_llm, size_image, size_inference),
-    # planning/pool_capacity.pool_option (recsys, video); `peak_to_average` has its own rule (above)
-    "model": ("training", "llm", "recsys", "image"), "qps": ("recsys",), "latency_slo": ("recsys", "image"),
-    **VIDEO_JOB_READERS, "growth": ("llm", "recsys", "image", "video"),  # demand(): a training run is one run
-    "tokens": ("training",), "deadline": ("training",), "gpus": ("training",), "seq_len": ("training",),
-    "global_batch": ("training",), "dtype": ("training",), "dtypes": ("llm",),
-    "stack": ("training", "llm"),  # image generation runs without a stack (serving/diffusion.py)
-    "workload": ("llm", "image"), "rate": ("llm", "image"), "tokens_per_day": ("llm",), "ttft_slo": ("llm",),
-    "tpot_slo": ("llm",), "images_per_day": ("image",)}
-"""The kinds of `plan`'s services (ServiceSpec) that read each field; fleet-mix's are in planning/fleet_spec.py."""
 
 
 class PhaseSpec(PlanSpec):
@@ -342,7 +255,7 @@ class ServiceSpec(InferenceServiceSpec):
             raise ValueError("an image service needs exactly one of rate (peak images/s) or images_per_day")
         if any(v < 0 for v in self.growth.values()):
             raise ValueError("growth multipliers must be >= 0")
-        check_fields_read(self, SERVICE_FIELD_READERS)
+        check_fields_read(self, self.kind, SERVICE_FIELD_READERS)
         return self
 
 

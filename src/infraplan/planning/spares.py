@@ -68,6 +68,7 @@ from infraplan.facility.outage import (
     node_out_of_service_share,
 )
 from infraplan.facility.reliability import failure_rate_accelerator_note
+from infraplan.units import SECONDS_PER_DAY
 
 __all__ = ["DEFAULT_REPAIR_S", "REPAIR_SOURCE", "Spares", "node_out_of_service_share", "poisson_quantile",
            "Instance", "spare_nodes", "spare_servers"]
@@ -145,7 +146,7 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     spare_units = poisson_quantile(mean, probability)
     basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
                                   _domain_basis(trays, blast, node_devices, spare_trays, instance),
-                                  f"repair {repair_s / 86400.0:g} days"
+                                  f"repair {repair_s / SECONDS_PER_DAY:g} days"
                                   + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)
     return Spares(nodes, node_devices, spare_units * blast + units * kept, mean * blast, per_node_hour, repair_s,
                   name, rate.source, share, basis, trays, kept, spare_units, blast)

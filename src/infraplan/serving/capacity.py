@@ -64,8 +64,6 @@ import shlex
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from infraplan.catalog import load_model
 from infraplan.catalog.band_stacks import serving_band_stack, settings_basis, vendor_default_basis
 from infraplan.catalog.error_bands import error_band
@@ -106,6 +104,7 @@ from infraplan.serving.replica_search import (
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
+from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
@@ -124,31 +123,6 @@ def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dty
     degrees = [1 << k for k in range(1, int(math.log2(max(domain, 1))) + 1)]
     return [d for d in degrees if d <= shape.num_experts and kv_capacity(
         shape, acc, 1, 1, dtype, kv_dtype, token_budget, max_batch, engine=stack, ep=d).blocks > 0]
-
-
-def best_tpot_s(tried: list[Candidate], sample: Requests) -> float | None:
-    """The lowest TPOT of the layouts `tried`: the sample's shortest request of more than one output token decoding
-    alone (batch 1, no queue, no other prefill) on each. More replicas only lower a replica's load towards that, and
-    a longer context, a batch or a prefill beside it only lengthen a step, so no deployment of these layouts at any
-    size gets a TPOT percentile below it (hU41: `--tpot-slo 1ms` was told `--max-gpus N` searches more). None: no
-    layout tried or no request of two tokens."""
-    multi = np.flatnonzero(sample.output_tokens > 1)
-    if not tried or not multi.size:
-        return None
-    one = sample.subset([int(multi[np.argmin(sample.input_tokens[multi] + sample.output_tokens[multi])])])
-    alone = Requests(np.zeros(1), one.input_tokens, one.output_tokens)
-    times = [cand.run(alone, "mixed") for cand in tried]
-    return min(float(t.finish_s[0] - t.first_token_s[0]) for t in times) / float(one.output_tokens[0] - 1)
-
-
-def _tpot_floor_reason(floor: float | None, tpot: float, model: str, acc: str, limit: int, every_tp: bool) -> str:
-    """Why no deployment meets a TPOT SLO below `floor` (`best_tpot_s`), at any size or (TP layouts beyond
-    `limit` not tried) within `limit` accelerators; '' when the SLO is at or above it."""
-    if floor is None or tpot >= floor:
-        return ""
-    where = "at any size" if every_tp else f"within {limit:,} accelerators (wider TP not tried: --max-gpus N)"
-    return (f"the TPOT SLO {tpot * 1e3:.3g} ms is below what {model} decodes on {acc} {where}: the best TPOT found "
-            f"is {floor * 1e3:.3g} ms (one request decoding alone on the fastest layout tried)")
 
 
 @kept_cost_tables()  # each candidate's engine tables serve all its probes (`serving.loop_stepping`)
@@ -288,8 +262,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
                                  stack=engine.name, best_tpot_s=floor,
                                  why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
-                                      _tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
-                                                         max(tps, default=1) <= limit) or
+                                      tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
+                                                        max(tps, default=1) <= limit) or
                                       f"no deployment within {limit:,} accelerators meets the SLOs"
                                       + (f": colocated, the output rate alone needs at least {least:,} (the best "
                                          "layout's offline peak)" if least > limit else "")

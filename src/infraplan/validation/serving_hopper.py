@@ -120,21 +120,13 @@ one efficiency per metric fitted to the set itself (the best such constant; `val
 row's dtype); the fitted efficiency minimises the baseline's mean |error| (a weighted median). MoE / MLA rows are
 the MoE set's (`serving_hopper_moe`) and disaggregated rows the disaggregated set's (`serving_hopper_disagg`), each
 listing its own rows not run; rows no set expresses are counted in `data/serving_hopper_awaiting.csv` (none today)
-and listed in the summary. This set's own rows not run (`not_run`, toggle `STATED_CONCURRENCY_ONLY`): the 7 rows whose
-source states no concurrency (ids `..._c_...`, no `silicon_concurrency`: the Dynamo 0.8.0 job 23364591, Qwen3-32B
-H100 fp8), as the MoE and disaggregated sets leave that job's rows. Their `batch_size` is not the clients: the
-job's MoE row (Qwen3-235B TP4, batch 28) measured a 29 s TTFT, its vLLM TP1 row (batch 24, ISL 4000) 295 ms, one
-4000-token prefill's ~267 TFLOP at 92 % of the H100's 0.99 PFLOP/s dense fp8 peak with no queue, and the
-disaggregated rows' decode slots would need prefills above that peak (`serving_hopper_disagg`). Run as `batch_size`
-clients they were the set's 3rd and 7th largest errors (+384 / +260 %) and set the host floor's fit
-(`serving_host_sequence_fit`: 98.7 us from the TP8 row at "224 clients"; 108.0 us without them). Toggled (one
-tree): 21.74 -> 21.19 % (TTFT 31.18 -> 30.41, TPOT 12.31 -> 11.97), every other set unchanged. Notes: hD42.
+and listed in the summary. This set's own rows not run: the 7 whose source states no concurrency
+(`validation.serving_stated_concurrency`, which says why).
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from functools import cache
 from typing import Any
 
@@ -161,13 +153,12 @@ from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE, served_b
 from infraplan.validation.serving_prefix_reuse import cached_prompt_tokens
 from infraplan.validation.serving_roofline import SYSTEMS, fitted_scale, roofline_seconds
 from infraplan.validation.serving_slot_wait import held_slots
+from infraplan.validation.serving_stated_concurrency import hopper_rows, not_run, why_not
 
 GATE_MEAN_ERROR = 0.12
 STOP_PER_TOKEN = 1e-4  # ASSUMPTION (fitted): end-of-sequence probability per token where no harness forces the OSL
 HARNESS_IGNORE_EOS = True  # rows of AIConfigurator's gap-analysis campaign: no early stops (its harness, docstring)
 FRONT_END = True  # add the stack's per-request front-end time (`request_latency_s`) to TTFT
-STATED_CONCURRENCY_ONLY = True  # score only rows whose source states the clients (docstring)
-NO_CONCURRENCY = "the benchmark's concurrency is not stated (id 'c_', none in silicon_data_source)"
 # a client's next request reaches the engine this long after its last one ended (`serving.client_loop`, the same
 # default as `serve --concurrency`); 0: at that instant, as the engines' own closed loop (notes round 19)
 CLIENT_ROUND_TRIP_S = client_loop.CLIENT_ROUND_TRIP_S
@@ -190,30 +181,9 @@ MODELS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-@cache
-def _rows() -> tuple[dict[str, str], ...]:
-    return tuple(read_rows("serving_measured_hopper.csv"))
-
-
 def load_rows() -> list[dict[str, str]]:
     """The measured rows the serving model expresses (dense, aggregated): every row of the file `why_not` keeps."""
-    return [row for row in _rows() if why_not(row) is None]
-
-
-def stated_concurrency(row: dict[str, str]) -> int | None:
-    """The benchmark's clients as the row's source states them (`silicon_concurrency=N`), or None."""
-    found = re.search(r"silicon_concurrency=(\d+)", row["silicon_data_source"])
-    return int(found.group(1)) if found else None
-
-
-def why_not(row: dict[str, str]) -> str | None:
-    """Why the row is not scored, or None: its source states no concurrency (module docstring)."""
-    return NO_CONCURRENCY if STATED_CONCURRENCY_ONLY and stated_concurrency(row) is None else None
-
-
-def not_run() -> list[str]:
-    """This set's rows not scored, one line each: the id and why (`why_not`)."""
-    return [f"{row['id']}: {reason}" for row in _rows() if (reason := why_not(row))]
+    return [row for row in hopper_rows() if why_not(row) is None]
 
 
 def awaiting() -> list[dict[str, Any]]:

@@ -46,10 +46,10 @@ from infraplan.catalog.inference_loader import is_video_device, load_ladder, loa
 from infraplan.catalog.video_schemas import QUALITIES, Ladder
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
+from infraplan.units import SECONDS_PER_DAY
 from infraplan.video.results import VideoEstimate
 
 _INPUT = re.compile(r"\s*(?:(\d+)x)?(\d+)p(\d+(?:\.\d+)?)?\s*")
-SECONDS_PER_DAY = 86400.0
 
 
 def parse_input(text: str, ladder: Ladder) -> tuple[int, int, float]:

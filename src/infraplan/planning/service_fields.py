@@ -1,0 +1,47 @@
+"""Which service kinds read which field of a plan or fleet-mix service: a field no reader of the kind reads is refused.
+
+Modelled: the readers of each `ServiceSpec` field, as the sizing code reads them (planning/scenario_sizing.py: demand,
+size_training, size_llm, size_image, size_inference; planning/pool_capacity.pool_option: recsys, video); a key set
+on a service whose kind never reads it would change nothing, so it is refused in one line naming the kinds that do
+(hU45). Fleet-mix's table is planning/fleet_spec.FIELD_READERS. Moved out of `planning.scenario_spec` (hS42).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from infraplan.catalog.schemas import Spec
+
+
+def kinds_text(kinds: Sequence[str]) -> str:
+    """Service kinds in a sentence: 'recsys', 'llm and image', 'training, llm and recsys'."""
+    return kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+
+
+def check_fields_read(service: Spec, kind: str, readers: Mapping[str, Sequence[str]]) -> None:
+    """ValueError for a field a service of its kind does not read (`readers`: field -> the kinds that read it),
+    naming the kinds that do: a key that changes nothing is refused in one line, not ignored. A field at its
+    default is not asked for (a dumped spec, `compare --vary`, carries every default). `kind`: the service's."""
+    for name, kinds in readers.items():
+        field = type(service).model_fields[name]
+        if kind not in kinds and getattr(service, name) != field.get_default(call_default_factory=True):
+            article = "an" if kind in ("llm", "image") else "a"
+            raise ValueError(f"{name} is read by {kinds_text(kinds)} services only; {article} {kind} service does "
+                             "not read it: drop it")
+
+
+VIDEO_JOB_READERS: dict[str, tuple[str, ...]] = {"daily_hours": ("video",), "input": ("video",), "ladder": ("video",),
+                                                 "codec": ("video",), "quality": ("video",)}
+"""The video transcoding job's fields (planning/pool_capacity.pool_option): read by video services only."""
+
+SERVICE_FIELD_READERS: dict[str, tuple[str, ...]] = {
+    # who reads what: planning/scenario_sizing.py (demand, size_training, size_llm, size_image, size_inference),
+    # planning/pool_capacity.pool_option (recsys, video); `peak_to_average` has its own rule (above)
+    "model": ("training", "llm", "recsys", "image"), "qps": ("recsys",), "latency_slo": ("recsys", "image"),
+    **VIDEO_JOB_READERS, "growth": ("llm", "recsys", "image", "video"),  # demand(): a training run is one run
+    "tokens": ("training",), "deadline": ("training",), "gpus": ("training",), "seq_len": ("training",),
+    "global_batch": ("training",), "dtype": ("training",), "dtypes": ("llm",),
+    "stack": ("training", "llm"),  # image generation runs without a stack (serving/diffusion.py)
+    "workload": ("llm", "image"), "rate": ("llm", "image"), "tokens_per_day": ("llm",), "ttft_slo": ("llm",),
+    "tpot_slo": ("llm",), "images_per_day": ("image",)}
+"""The kinds of `plan`'s services (ServiceSpec) that read each field; fleet-mix's are in planning/fleet_spec.py."""
