@@ -99,7 +99,7 @@ def test_a_part_tensorrt_llm_does_not_run_on_gets_its_vendors_stack(cli) -> None
     assert code == 0, err
     default = json.loads(out)
     assert default["stack"] == "vllm-0.x"
-    assert default["notes"][0].startswith("no --stack: priced on vllm-0.x, the stack AMD parts run by default")
+    assert default["notes"][0].startswith("no stack named: priced on vllm-0.x, the stack AMD parts run by default")
     code, out, err = cli([*args, "--stack", "vllm-0.x"])
     assert code == 0, err
     asked = json.loads(out)

@@ -58,7 +58,7 @@ def _asked(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
     ("h100-sxm", "vllm-0.x", "sglang-0.x", "vllm-0.x", "the `stack` of pool 'p' (service 'chat' names sglang-0.x)"),
     ("h100-sxm", "vllm-0.x", None, "vllm-0.x", "the `stack` of pool 'p'"),
     ("mi300x", None, None, "vllm-0.x", "neither pool 'p' nor service 'chat' names a `stack`: the default on AMD "
-     "parts; no --stack: priced on vllm-0.x, the stack AMD parts run by default"),
+     "parts; no stack named: priced on vllm-0.x, the stack AMD parts run by default"),
 ])
 def test_the_pool_stack_comes_before_the_services_which_comes_before_the_vendors(
         monkeypatch: pytest.MonkeyPatch, device: str, pool_stack: str | None, service_stack: str | None, ran: str,

@@ -26,7 +26,7 @@ def test_the_default_stack_is_one_that_runs_on_the_vendor(part: str, stack: str)
     assert name == stack
     assert (why is None) == (stack == DEFAULT_SERVING_STACK)  # NVIDIA: nothing said, the answer as before
     if why is not None:
-        assert why.startswith(f"no --stack: priced on {stack}") and f"does not run on {part}" in why
+        assert why.startswith(f"no stack named: priced on {stack}") and f"does not run on {part}" in why
 
 
 @pytest.mark.parametrize("part", ["mtia-400", "mtia-v2"])
@@ -57,7 +57,7 @@ def test_serve_on_amd_without_a_stack_is_the_vllm_answer_and_says_so() -> None:
     assert isinstance(default, ServingResult) and isinstance(asked, ServingResult)
     assert default.stack == asked.stack == "vllm-0.x"
     assert default.tpot_s == asked.tpot_s and default.ttft_s == asked.ttft_s  # one question, one answer
-    assert default.warnings[0].startswith("no --stack: priced on vllm-0.x, the stack AMD parts run by default")
+    assert default.warnings[0].startswith("no stack named: priced on vllm-0.x, the stack AMD parts run by default")
     assert not any(w.startswith("no --stack") for w in asked.warnings)
     # banded by the rows on their measurements' settings (none is re-run on vllm-0.x), as the asked answer, and
     # saying why: before, trtllm-0.x's re-run rows banded it as a default answer
@@ -79,4 +79,4 @@ def test_fleet_and_plan_searches_take_the_same_default() -> None:
     """`fleet-mix` and `plan` size an LLM pool through serve-plan's search (`fleet_mix_llm.serve_plan_search`) with the
     service's stack, None when it names none: the part's vendor's stack, as `serve` and `serve-plan`."""
     got = serve_plan_search("llama3-8b", "mi300x", 2.0, "chat", None, None, ("bf16",), None, 8)
-    assert got.stack == "vllm-0.x" and got.notes[0].startswith("no --stack: priced on vllm-0.x")
+    assert got.stack == "vllm-0.x" and got.notes[0].startswith("no stack named: priced on vllm-0.x")

@@ -267,8 +267,9 @@ def default_serving_stack(accelerator: Accelerator) -> tuple[str, str | None]:
             return name, None
         why = (f"the stack {vendor} parts run by default (its `default_on`)" if chosen else
                f"the only shipped serving stack that runs on {vendor} parts (its `runs_on`)")
-        return name, (f"no --stack: priced on {name}, {why}; {DEFAULT_SERVING_STACK}, the default on NVIDIA GPUs, "
-                      f"does not run on {accelerator.name} (--stack names another)")
+        # "no stack named", not "no --stack": a plan's or fleet-mix's row says it too, where the ask is a `stack` field
+        return name, (f"no stack named: priced on {name}, {why}; {DEFAULT_SERVING_STACK}, the default on NVIDIA GPUs, "
+                      f"does not run on {accelerator.name} (--stack, or a plan's `stack`, names another)")
     which = (f"several shipped serving stacks run there ({', '.join(running)}) and none is its default" if running
              else "no shipped serving stack runs there")
     raise InputError(f"{accelerator.name} ({vendor}): {which}; give --stack (in a plan or fleet-mix: a pool's or "
