@@ -140,12 +140,14 @@ def planned_rate_note(rate_name: str, per_day: float, gpus: int, days: float, pl
 def goodput_planned_note(job: dict[str, Any], gpus: int) -> str | None:
     """The note of every answer whose goodput comes from `job_reliability(...)` (`job`) at `gpus` (train --tokens,
     campus, plan): the planned interruptions in it are a per-job rate from one job of the source's size (None
-    where the rate has none)."""
+    where the rate has none). The job's devices are called by its part's word (`job["device_word"]`: "8
+    accelerators" of MTIA, not "8 GPUs", as `reliability` says since hU45)."""
     per_day = float(job["planned_interruptions_per_day"])
     if per_day <= 0:
         return None
-    return (f"goodput counts planned interruptions at {_planned_rate_basis(job['failure_rate'], per_day, gpus)} "
-            f"(`infraplan reliability` counts them apart from the unexpected ones)")
+    basis = _planned_rate_basis(job["failure_rate"], per_day, gpus, job["device_word"])
+    return (f"goodput counts planned interruptions at {basis} (`infraplan reliability` counts them apart from the "
+            "unexpected ones)")
 
 
 def _duration_text(seconds: float) -> str:
@@ -232,7 +234,8 @@ def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[st
 def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate: str | None = None,
                     storage: str = "tectonic", storage_bytes_per_s: float | None = None,
                     restart_s: float | None = None, checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
-    """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators."""
+    """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators, and what one of
+    them is called (`device_word`: `Accelerator.device_word`, for the notes; an internal dict no answer spreads)."""
     if gpus <= 0:
         raise InputError(f"--gpus must be positive, got {gpus}")
     rate_name, rate = resolve_failure_rate(accelerator, failure_rate)
@@ -260,6 +263,7 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
         "planned_interruptions_per_day": rate.planned_interruptions_per_day,
         "goodput": float(goodput(interval, write_s, restart, mttf, planned_per_s)),
         "young_interval_s": float(young_interval_s(write_s, mttf)),
+        "device_word": load_accelerator(accelerator).device_word,
     }
 
 

@@ -170,6 +170,14 @@ def _plot(result: ScalingResult, path: str, device: str) -> None:
     write_atomically(path, lambda tmp: _write_text(tmp, html), "--plot")
 
 
+def _progress(as_json: bool) -> Progress:
+    """The search's progress display, not yet started: it starts at the first plan evaluated (`search_plans` has
+    then resolved the model, system, stack, dtype and GPU count), so a refused search prints only its error line
+    (an unknown --system printed an empty stdout line first, hU46). Off under --json and where the console is not
+    interactive (a pipe, CI): there Rich draws nothing and its stop printed an empty line before the answer."""
+    return Progress(transient=True, disable=as_json or not console.is_interactive, console=console)
+
+
 def search(
     model: ModelArgument,
     system: SystemOption,
@@ -205,15 +213,21 @@ def search(
                              f"{gpus}")
         check_output_path(plot, "--plot")
     results = []
-    with Progress(transient=True, disable=as_json, console=console) as progress:
-        task = progress.add_task("evaluating plans", total=None)
+    progress = _progress(as_json)
+    task = progress.add_task("evaluating plans", total=None)
+    try:
         for n in counts:
             def tick(done: int, total: int, n: int = n) -> None:
+                if not progress.live.is_started:  # the first plan evaluated: every input was resolved and checked
+                    progress.start()
                 progress.update(task, completed=done, total=total, description=f"{n} GPUs")
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
                                         mfu_guard=mfu_guard, sharp=sharp))
+    finally:
+        if progress.live.is_started:
+            progress.stop()
     result: PlanSearchResult | ScalingResult
     if len(results) == 1:
         result = results[0]
