@@ -63,7 +63,7 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
 
 def _spare_nodes(spec: ScenarioSpec, pool: Any, top: int) -> np.ndarray:
     """Spare nodes for 0 .. `top` nodes used: `pool_spares`' Poisson quantile over all counts at once
-    (planning/spares.py `spare_servers`, the same operations, the pool's blast radius included)."""
+    (planning/spares.py `spare_servers`, the one count `spare_nodes` takes, the pool's blast radius included)."""
     one = pool_spares(spec, pool, node_devices(pool))
     if one is None or spec.policy.spare_probability is None:
         return np.zeros(top + 1, dtype=int)

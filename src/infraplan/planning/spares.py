@@ -49,7 +49,6 @@ instance does not apply); r = 1 is the node formula. The basis line names the ra
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +70,7 @@ from infraplan.facility.reliability import failure_rate_accelerator_note
 from infraplan.units import SECONDS_PER_DAY
 
 __all__ = ["DEFAULT_REPAIR_S", "REPAIR_SOURCE", "Spares", "node_out_of_service_share", "poisson_quantile",
-           "Instance", "spare_nodes", "spare_servers"]
+           "poisson_quantiles", "Instance", "spare_nodes", "spare_servers"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +83,7 @@ class Instance:
 
 
 UNKNOWN_INSTANCE = Instance(None, "what the pool runs is not known")
+_EXACT_FLOAT_INTEGER = 2.0**53  # IEEE 754 binary64: every whole number up to 2**53 is exact
 
 
 @dataclass(frozen=True)
@@ -111,16 +111,23 @@ class Spares:
 
 
 def poisson_quantile(mean: float, probability: float) -> int:
-    """Smallest k with P(Poisson(mean) <= k) >= probability (0 for a zero mean)."""
+    """Smallest k with P(Poisson(mean) <= k) >= probability (0 for a zero mean): `poisson_quantiles` on one mean."""
+    return int(poisson_quantiles(np.array([mean], dtype=np.float64), probability)[0])
+
+
+def poisson_quantiles(means: np.ndarray, probability: float) -> np.ndarray:
+    """Smallest k with P(Poisson(mean) <= k) >= probability for each of `means` (0 where a mean is zero), refusing
+    in one line a probability outside (0, 1) and a mean whose quantile scipy cannot give (NaN: from ~1e11 at
+    probability 0.5, ~1e20 at 0.99) or gives beyond 2**53, where a float64 no longer holds every whole number (the
+    count would not be exact, and times the unit's servers could overflow int64)."""
     if not 0.0 < probability < 1.0:
         raise InputError(f"spare probability must be in (0, 1), got {probability:g}")
-    if mean <= 0.0:
-        return 0
-    quantile = float(poisson.ppf(probability, mean))
-    if not math.isfinite(quantile):  # scipy's ppf gives NaN for means beyond ~1e10 nodes in repair
-        raise InputError(f"{mean:.3g} nodes expected in repair at once is beyond the spare-node quantile: lower the "
-                         "failure rate, the repair time or the pool")
-    return int(quantile)
+    quantile = np.where(means <= 0.0, 0.0, poisson.ppf(probability, means))  # a NaN mean is refused, as its ppf
+    beyond = ~(np.isfinite(quantile) & (quantile <= _EXACT_FLOAT_INTEGER))
+    if beyond.any():
+        raise InputError(f"{float(means[beyond][0]):.3g} nodes expected in repair at once is beyond the spare-node "
+                         "quantile: lower the failure rate, the repair time or the pool")
+    return np.asarray(quantile.astype(np.int64))
 
 
 def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: float, repair_s: float,
@@ -141,25 +148,31 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     kept = spare_trays if blast == trays > 1 else 0
     nodes = -(-max(0, devices) // node_devices)
     per_node_hour = rate.per_accelerator_hour * node_devices * share
-    units = int(domains_used(max(0, devices), node_devices, blast, kept))
-    mean = float(domains_out_mean(units, per_node_hour, blast, kept, repair_s))
-    spare_units = poisson_quantile(mean, probability)
+    used = domains_used(np.array([max(0, devices)], dtype=np.int64), node_devices, blast, kept)
+    servers, spare_units, mean = _spare_count(used, per_node_hour, blast, kept, repair_s, probability)
     basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
                                   _domain_basis(trays, blast, node_devices, spare_trays, instance),
                                   f"repair {repair_s / SECONDS_PER_DAY:g} days"
                                   + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)
-    return Spares(nodes, node_devices, spare_units * blast + units * kept, mean * blast, per_node_hour, repair_s,
-                  name, rate.source, share, basis, trays, kept, spare_units, blast)
+    return Spares(nodes, node_devices, int(servers[0]), float(mean[0]) * blast, per_node_hour, repair_s, name,
+                  rate.source, share, basis, trays, kept, int(spare_units[0]), blast)
 
 
 def spare_servers(nodes: np.ndarray, one: Spares, probability: float) -> np.ndarray:
-    """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time and blast radius:
-    the array twin of `spare_nodes` (the same operations), for the optimality bound (planning/scenario_bound.py)."""
+    """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time and blast radius
+    (`_spare_count`, the one count `spare_nodes` also takes), for the optimality bound (planning/scenario_bound.py)."""
     trays, kept = one.blast_trays, one.spare_trays_per_domain
     units = domains_used(np.asarray(nodes, dtype=np.int64) * one.node_devices, one.node_devices, trays, kept)
-    mean = domains_out_mean(units, one.node_failures_per_hour, trays, kept, one.repair_s)
-    quantile = poisson.ppf(probability, mean)
-    return np.asarray(np.where(mean > 0.0, quantile, 0.0).astype(int) * trays + units * kept)
+    return _spare_count(units, one.node_failures_per_hour, trays, kept, one.repair_s, probability)[0]
+
+
+def _spare_count(units: np.ndarray, per_node_hour: float, blast: int, kept: int, repair_s: float,
+                 probability: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spare servers, spare whole units of `blast` servers and the mean units out of service, for each count of
+    `units` used (module docstring): the units' Poisson quantile, times their servers, plus `kept` trays in each."""
+    mean = np.asarray(domains_out_mean(units, per_node_hour, blast, kept, repair_s), dtype=np.float64)
+    spare_units = poisson_quantiles(mean, probability)
+    return spare_units * blast + units * kept, spare_units, mean
 
 
 def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, instance: Instance) -> str | None:
