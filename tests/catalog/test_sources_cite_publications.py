@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 from importlib.abc import Traversable
-from typing import Any
 
 import pytest
+from tests.cli.conftest import json_strings
 
 from infraplan.cli import main
 
@@ -79,21 +79,10 @@ def test_no_package_file_points_into_the_reference_folder(name: str) -> None:
     assert not _hits(FOLDER, text), f"{name} points into ../shared/reference: {_hits(FOLDER, text)}"
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def test_the_catalog_listing_a_user_reads_names_no_reference_note(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    sources = [s for s in _strings(listing) if len(s) > 40]
+    sources = [s for s in json_strings(listing) if len(s) > 40]
     assert any("arXiv:2104.04473" in s for s in sources)  # the Megatron presets' paper, where the note was cited
     assert [s[:120] for s in sources if CATALOG.search(s)] == []
     assert main(["catalog", "accelerators", "mtia-v1", "--json"]) == 0

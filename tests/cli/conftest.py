@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,3 +35,15 @@ def cli_json(capsys: pytest.CaptureFixture[str], args: list[str] | str) -> dict[
     assert code == 0, err
     data: dict[str, Any] = json.loads(out)
     return data
+
+
+def json_strings(value: object) -> Iterator[str]:
+    """Every string in a JSON answer, at any depth (notes sit at different depths in train, campus, plan, catalog)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from json_strings(item)

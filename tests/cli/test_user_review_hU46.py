@@ -13,31 +13,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from tests.cli.conftest import CliRun
+from tests.cli.conftest import CliRun, json_strings
 
 from infraplan.facility.reliability import goodput_basis_note, job_reliability
 from infraplan.training.estimate import estimate_training
 
 
-def _strings(value: object) -> Iterator[str]:
-    """Every string in a JSON answer (its notes sit at different depths in train, campus and plan)."""
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-    elif isinstance(value, str):
-        yield value
-
-
 def _planned_notes(out: str) -> list[str]:
-    return [s for s in _strings(json.loads(out)) if s.startswith("goodput counts planned interruptions")]
+    return [s for s in json_strings(json.loads(out)) if s.startswith("goodput counts planned interruptions")]
 
 
 @pytest.mark.parametrize(("accelerator", "devices"), [("tpu-v5p", "64 TPUs"), ("mtia-400", "64 accelerators"),
@@ -71,7 +58,7 @@ def test_a_plans_training_pool_of_tpus_says_tpus(cli: CliRun, tmp_path: Path) ->
     path.write_text(yaml.safe_dump(spec))
     code, out, err = cli(["plan", str(path), "--json"])
     assert code == 0, err
-    notes = [s for s in _strings(json.loads(out)) if "goodput counts planned interruptions" in s]
+    notes = [s for s in json_strings(json.loads(out)) if "goodput counts planned interruptions" in s]
     assert notes and all("not scaled by its 64 TPUs" in n and "GPUs" not in n for n in notes)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from infraplan.catalog.error_bands import ErrorBand
+from infraplan.catalog.error_bands import ErrorBand, error_band
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stack_files import same_settings
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK, DEFAULT_TRAINING_STACK, Stack, list_stacks, load_stack
@@ -71,3 +71,13 @@ def vendor_default_basis(band: ErrorBand | None, ref: str, defaulted: bool) -> E
         f"{band.basis}; {ref} is the default serving stack on this part's vendor, not {DEFAULT_SERVING_STACK}, and no "
         f"serving row is re-run on it as a default answer (the default-stack rows are re-runs on "
         f"{DEFAULT_SERVING_STACK}): the rows on their measurements' settings band it")})
+
+
+def serving_answer_band(accelerator: str, ref: str, changed: Sequence[str], defaulted: bool,
+                        metric: str = "throughput") -> ErrorBand | None:
+    """The error band of a serving answer on the stack `ref` (`serve`'s and `serve-plan`'s one rule), of `metric`
+    (throughput or ttft): keyed by `serving_band_stack(ref, changed)`, its basis naming engine settings changed from
+    the stack's (`settings_basis`) and a vendor's default stack (`vendor_default_basis`; `defaulted`: no stack
+    was asked)."""
+    band = error_band(accelerator, serving_band_stack(ref, changed), "serving", metric=metric)
+    return vendor_default_basis(settings_basis(band, ref, changed), ref, defaulted)

@@ -65,8 +65,7 @@ from dataclasses import replace
 from typing import Any
 
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_band_stack, settings_basis, vendor_default_basis
-from infraplan.catalog.error_bands import error_band
+from infraplan.catalog.band_stacks import serving_answer_band
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import load_workload
@@ -317,7 +316,6 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     # the bands as `serve`'s of `serve_command` (by the stack priced, and the chosen engine settings, hN42)
     changed = changed_engine_settings(engine, chosen["max_batch"], ONLINE_MAX_BATCH,
                                       max(budget, chosen["max_batch"]))
-    band_stack = serving_band_stack(engine.ref, changed)
     plan = ServingPlanResult.model_validate({
         "model": shape.name, "system": cluster.for_gpus(result["deployment"]["gpus"]).name, "accelerator": acc.name,
         "workload": workload or f"fixed {input_len}/{output_len}", "rate_per_s": rate, "feasible": True,
@@ -335,10 +333,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                          and all(o is not r[0] for r in runs if not r[3])],
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20],
-        "error_band": vendor_default_basis(settings_basis(error_band(acc.catalog_name, band_stack, "serving"),
-                                                         engine.ref, changed), engine.ref, stack is None),
-        "ttft_error_band": vendor_default_basis(settings_basis(error_band(
-            acc.catalog_name, band_stack, "serving", metric="ttft"), engine.ref, changed), engine.ref, stack is None),
+        "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None),
+        "ttft_error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None, metric="ttft"),
         "notes": [*versioned, *what_if_notes(acc, engine.name),
                   *filter(None, [uneven_experts_note(shape, chosen["ep"], engine.engine),
                                  gemm_fraction_note(acc, chosen["dtype"])])],  # as `serve` says them

@@ -20,7 +20,7 @@ from typing import Any
 
 from infraplan.budget import require_serving_memory
 from infraplan.catalog import load_model
-from infraplan.catalog.band_stacks import serving_band_stack, settings_basis, vendor_default_basis
+from infraplan.catalog.band_stacks import serving_answer_band
 from infraplan.catalog.error_bands import error_band, no_band_basis
 from infraplan.catalog.model_config import ModelConfigWarning, TransformerShape
 from infraplan.catalog.schemas import Accelerator, System
@@ -264,10 +264,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,
                                       prefill.max_batch if split and prefill is not None else None)
     ref = dep.stack or spec_engine.ref
-    band_stack = serving_band_stack(ref, changed)
     defaulted = asked is None  # the part's vendor's default stack (`serving.engines.serving_stack_for`)
-    band = vendor_default_basis(settings_basis(error_band(acc.catalog_name, band_stack, "serving"), ref, changed), ref,
-                                defaulted)
+    band = serving_answer_band(acc.catalog_name, ref, changed, defaulted)
     notes = [*stack_notes, *versioned_name_note(asked),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     if closed and (little := littles_law_note(result, concurrency or 0)):
@@ -282,6 +280,5 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(rate_note)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
-    ttft_band = settings_basis(error_band(acc.catalog_name, band_stack, "serving", metric="ttft"), ref, changed)
-    return ServingResult.model_validate({**header, **result, "error_band": band,
-                                         "ttft_error_band": vendor_default_basis(ttft_band, ref, defaulted)})
+    ttft_band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, metric="ttft")
+    return ServingResult.model_validate({**header, **result, "error_band": band, "ttft_error_band": ttft_band})
