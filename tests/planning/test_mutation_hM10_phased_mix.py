@@ -40,9 +40,11 @@ def test_servers_round_the_available_devices_up_but_use_no_more_of_them() -> Non
 
 
 def test_installed_devices_are_whole_servers_and_the_pool_may_grow_past_them() -> None:
-    """5 devices installed in 4-device servers are ceil(5 / 4) = 2 servers: a demand of 1 keeps 8 devices; 16
-    available (4 servers), a demand of 12 grows the pool to 3 servers."""
-    assert solve_phased_mix(_mix([[1.0]], [4], [16], installed=[5]))[1].tolist() == [[8]]
+    """9 devices installed in 4-device servers are floor(9 / 4) = 2 whole servers (hL44: the odd device is not
+    usable in the layout, planning/scenario_report.py `whole_base`): a demand of 1 keeps 8 devices, 5 installed keep
+    4; 16 available (4 servers), a demand of 12 grows the pool to 3 servers."""
+    assert solve_phased_mix(_mix([[1.0]], [4], [16], installed=[9]))[1].tolist() == [[8]]
+    assert solve_phased_mix(_mix([[1.0]], [4], [16], installed=[5]))[1].tolist() == [[4]]
     assert solve_phased_mix(_mix([[12.0]], [4], [16], installed=[5]))[1].tolist() == [[12]]
 
 

@@ -89,7 +89,7 @@ def test_the_count_limit_is_inclusive() -> None:
 ])
 def test_exact_costs_per_server_count_by_hand(monkeypatch: pytest.MonkeyPatch, costs: tuple[Any, ...],
                                               want: list[float]) -> None:
-    """One pool of 8-device servers, 12 installed (a base of ceil(12 / 8) = 2 servers), most 30 devices (4
+    """One pool of 8-device servers, 16 installed (a base of 2 whole servers), most 30 devices (4
     servers); spare nodes 0, 1, 1, 2, 2 for 0..4 nodes; f(s) the figure packed at s servers. E(n) = f(n + spares(n))
     (1: f(2), 3: f(5), 4: f(6)); at the base, min over nodes k = 0..2 of f(max(k + spares(k), 2)) = min(f(2), f(3))."""
     monkeypatch.setattr(scenario_bound, "node_devices", lambda pool: 8)
@@ -100,6 +100,6 @@ def test_exact_costs_per_server_count_by_hand(monkeypatch: pytest.MonkeyPatch, c
         return SimpleNamespace(tco=costs[devices // 8])
 
     monkeypatch.setattr(scenario_bound, "packed", packed)
-    spec = SimpleNamespace(pools=[SimpleNamespace(installed=12)])
+    spec = SimpleNamespace(pools=[SimpleNamespace(installed=16)])  # 17 .. 23 too: the odd ones are not servers
     got = scenario_bound.exact_costs(spec, "tco", [30])  # type: ignore[arg-type]
     assert [v.tolist() for v in got] == [want]

@@ -19,6 +19,17 @@ smallest whole number of trays the instance spans, capped at the domain (`blast_
 spans the domain loses the domain, and where the instance is not known the domain is kept (conservative).
 `reliability` sizes one job, which spans its domains (`domain_hold`). Units of r trays out are Poisson as domains
 are (the same M/G/infinity argument on units of r servers): `domains_out_mean` with r for the trays.
+Spare trays for instances smaller than the domain (hL44, session 43): an instance of r >= 2 trays (an LLM replica
+of TP x PP x attention DP devices) needs its trays in one NVLink domain, so a failed tray's replica can be formed
+again on a free tray of the same domain (NVLink reaches every tray of it through the switch trays; an instance of
+one tray needs no partner, and the pool's spare servers serve it anywhere: no spare tray applies). A domain of T
+trays holding k spare trays runs q = floor((T - k) / r) instances and keeps h = T - q r trays free (`held_trays`:
+the k asked plus what no instance fills; q >= 1, so k > T - r is held as T - r); an instance is out only while
+more than h of its domain's trays are in repair: instances out = domains x E[(X - h)+], X ~ Poisson(T x tray
+rate x repair hours), the domain formula above with h (one implementation, `domains_out_mean`). ASSUMPTIONS:
+two failed trays of one instance count as two instances out (conservative, second order: m^2 / 2 per domain);
+the replica restarts on the free tray at once (its restart, minutes, against a 3-day repair); the free trays are
+bought with the domain. h = 0 (no spare tray asked) keeps whole-instance spares pooled over the pool, as hF43.
 Repair time: no published figure (Kokolis et al. and Llama 3 give rates, not repair times), 3 days for every
 cause (`DEFAULT_REPAIR_S`, ASSUMPTION [U]).
 
@@ -83,6 +94,19 @@ def blast_trays(trays: int, node_devices: int, instance_devices: int | None) -> 
     if instance_devices is None:
         return trays
     return min(trays, max(1, -(-instance_devices // node_devices)))
+
+
+def held_trays(trays: int, blast: int, spare_trays: int) -> int:
+    """Trays held free in each domain of `trays` servers for instances of `blast` servers when the policy asks
+    `spare_trays` (module docstring): the k asked for work spanning the domain; for an instance of 2 .. trays - 1
+    servers, the trays no instance fills once k are set aside, T - floor((T - k) / r) r, at most T - r (one
+    instance per domain at least); 0 where no spare tray is asked, the server is its own domain or the instance is
+    one server (its spare servers serve it anywhere in the pool)."""
+    if spare_trays <= 0 or trays <= 1 or blast <= 1:
+        return 0
+    if blast >= trays:
+        return spare_trays
+    return trays - max(1, (trays - spare_trays) // blast) * blast
 
 
 def check_spare_trays(spare_trays: int, trays: int, where: str) -> None:

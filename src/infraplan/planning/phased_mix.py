@@ -17,8 +17,9 @@ without `server_devices`, the device count).
                n[p, k-1]                                 <= n[p, k]           bought hardware stays
                sum_{p at site} watts[p] g[p] n[p, k]     <= cap[site, k]      (0 before the site is online)
 
-with g[p] n[p, k] >= the devices already `installed` (whole servers), n[p, k] <= ceil(available[p] / g[p]), and
-a 1e-9 charge per option unit so that no idle unit is assigned (`cost` and `watts` stay per device; the
+with n[p, k] >= floor(installed[p] / g[p]), the whole servers of the devices already `installed` (a partial
+server is not usable in the layout: planning/scenario_report.py `whole_base`), n[p, k] <= ceil(available[p] / g[p]),
+and a 1e-9 charge per option unit so that no idle unit is assigned (`cost` and `watts` stay per device; the
 `available` row is kept where the servers round it up). Heterogeneous generations are pools; dates are the zero
 bounds; the site caps are the power chain's facility watts per device at the pool's size. Infeasible: the
 elastic LP (a shortfall fraction per demand, at most 1, minimised) names the short services and the binding
@@ -67,7 +68,7 @@ class PhasedMix:
     pool_names: list[str]
     site_names: list[str]
     phase_names: list[str]
-    installed: list[int] | None = None  # devices already in place per pool (lower bound in every phase)
+    installed: list[int] | None = None  # devices already in place per pool: its whole servers bound every phase
     server_devices: list[int] | None = None  # devices per server of each pool (n counts servers); None: 1
     # (pool, phase) -> its cost by fabric tier bracket (sized_pricing.with_brackets), replacing cost there; None: none
     brackets: dict[tuple[int, int], list[Bracket]] | None = None
@@ -142,7 +143,7 @@ def _phased_matrix(m: PhasedMix, elastic: bool) -> tuple[np.ndarray, np.ndarray,
             limit = -(-_pool_limit(m, p) // m.server(p))
             var_ub[nvar(p, k)] = 0.0 if not m.pool_open[p, k] else float(limit)
             if m.installed is not None:
-                base = -(-int(m.installed[p]) // m.server(p))
+                base = int(m.installed[p]) // m.server(p)  # whole servers: a partial one is not in the layout
                 var_lb[nvar(p, k)] = base
                 var_ub[nvar(p, k)] = max(var_ub[nvar(p, k)], base)
     var_ub[n_o + n_n:] = 1.0
@@ -173,7 +174,7 @@ def _explain_phased(m: PhasedMix) -> str:
     c[n_o + n_p * n_k:] = 1.0
     res = milp(c, constraints=LinearConstraint(a, lb, ub), bounds=Bounds(vlb, vub))
     if res.status != 0:  # no shortfall helps: what is already installed breaks a site's power cap
-        installed = m.installed or [0] * n_p
+        installed = [int(n) // m.server(p) * m.server(p) for p, n in enumerate(m.installed or [0] * n_p)]
         site_w = [sum(m.watts_per_device[p] * installed[p] for p in range(n_p) if m.pool_site[p] == site)
                   for site in range(len(m.site_names))]
         over = [f"site {name} in {m.phase_names[k]}: the installed devices draw {power_text(site_w[site])} against "

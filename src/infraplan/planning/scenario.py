@@ -68,7 +68,7 @@ from infraplan.planning.scenario_caps import (
     trim_idle,
     used_devices,
 )
-from infraplan.planning.scenario_report import assemble_plan, packed
+from infraplan.planning.scenario_report import assemble_plan, packed, whole_base
 from infraplan.planning.scenario_results import ScenarioPlan
 from infraplan.planning.scenario_sizing import Sized, demand, pool_kind, size
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec, amount_text, load_scenario
@@ -249,8 +249,9 @@ def _most_devices(spec: ScenarioSpec, options: list[MixOption], mix_demand: np.n
     need = np.zeros((len(spec.pools), mix_demand.shape[1]))
     for o in options:
         need[o.pool, o.phase] += math.ceil(mix_demand[o.service, o.phase] / o.capacity - 1e-9) * o.unit_devices
-    return [min(max(int(need[p].max()), pool.installed, 1),
-                MAX_ACCELERATORS if pool.available is None else max(pool.available, pool.installed, 1))
+    base = whole_base(spec)[:, 0]
+    return [min(max(int(need[p].max()), int(base[p]), 1),
+                MAX_ACCELERATORS if pool.available is None else max(pool.available, int(base[p]), 1))
             for p, pool in enumerate(spec.pools)]
 
 
@@ -297,19 +298,17 @@ def _brackets(spec: ScenarioSpec, at: Sizes, per_device: Callable[[int, Size], f
 
 
 def _bought(spec: ScenarioSpec, used: np.ndarray) -> np.ndarray:
-    """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base,
-    and bought hardware stays (`phased_mix`'s g[p] n[p, k] at its least)."""
+    """The MILP's devices per (pool, phase) for the devices used: whole servers, at least the installed base's
+    whole servers (`whole_base`), and bought hardware stays (`phased_mix`'s g[p] n[p, k] at its least)."""
     g = server_devices(spec)
-    base = np.array([[p.installed] for p in spec.pools], dtype=int)
-    return np.maximum.accumulate(np.maximum(-(-used // g), -(-base // g)), axis=1) * g
+    return np.maximum.accumulate(np.maximum(-(-used // g), whole_base(spec) // g), axis=1) * g
 
 
 def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_phases: int) -> Sizes:
     """Each (pool, phase)'s devices bought by the MILP (`_bought`) and reported (`assemble_plan`: used + spares, the
     installed base, bought hardware stays), (0, 0) where it has none (then priced at the reference)."""
     used = used_devices(options, x, len(spec.pools), n_phases)
-    installed = np.maximum.accumulate(np.maximum(used + spare_devices(spec, used),
-                                                 np.array([[p.installed] for p in spec.pools], dtype=int)), axis=1)
+    installed = np.maximum.accumulate(np.maximum(used + spare_devices(spec, used), whole_base(spec)), axis=1)
     bought = _bought(spec, used)
     return tuple(tuple((int(b), int(n)) if n > 0 else (0, 0) for b, n in zip(brow, row, strict=True))
                  for brow, row in zip(bought, installed, strict=True))

@@ -50,7 +50,7 @@ def exact_costs(spec: ScenarioSpec, figure: str, most: list[int]) -> list[np.nda
 
         top = -(-most[p] // g)
         spares = _spare_nodes(spec, pool, top)
-        base = -(-pool.installed // g)
+        base = pool.installed // g  # the installed base's whole servers (scenario_report.whole_base)
         values = []
         for n in range(1, top + 1):
             if n == base:  # the installed base: max(base, nodes + spares) for nodes 0 .. n

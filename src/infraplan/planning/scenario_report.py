@@ -1,11 +1,11 @@
 """Steps 3 and 4 of `infraplan plan` (planning/scenario.py): the MILP's answer packed, powered, costed and reported.
 
-Each pool's devices in a phase (the services' units, the policy's spare nodes, the installed base; bought hardware
-stays) are packed into servers and racks at their site with the policy's N+k spare racks (`packed`: the rack layout
-and scale-out fabric `campus` and `facility` build, costed by the one cost model through planning/pool_money.py),
-summed into sites (facility power against the site's power cap of the phase, `site_caps`: 0 before the site is
-online) and phases (tCO2e operational, embodied and their sum, as `facility` reports them); H100-equivalents are
-dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
+Each pool's devices in a phase (the services' units, the policy's spare nodes, the installed base's whole servers,
+`whole_base`; bought hardware stays) are packed into servers and racks at their site with the policy's N+k spare
+racks (`packed`: the rack layout and scale-out fabric `campus` and `facility` build, costed by the one cost model
+through planning/pool_money.py), summed into sites (facility power against the site's power cap of the phase,
+`site_caps`: 0 before the site is online) and phases (tCO2e operational, embodied and their sum, as `facility`
+reports them); H100-equivalents are dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from infraplan.facility.facility import total_co2_t_per_year
 from infraplan.identity_memo import IdentityMemo
 from infraplan.planning.campus import h100_equivalents
 from infraplan.planning.phased_mix import MixOption
-from infraplan.planning.pool_money import PoolMoney, pool_figures_note, pool_money, pool_note, pool_spares
+from infraplan.planning.pool_money import (
+    PoolMoney,
+    node_devices,
+    pool_figures_note,
+    pool_money,
+    pool_note,
+    pool_spares,
+)
 from infraplan.planning.scenario_results import (
     ScenarioPhaseRow,
     ScenarioPlan,
@@ -36,6 +43,29 @@ from infraplan.units import power_text
 def site_caps(spec: ScenarioSpec) -> np.ndarray:
     """Each site's power cap (W) per phase (sites x phases): 0 before the site's `online_year`."""
     return np.array([[0.0 if (s.online_year or 0) > ph.year else s.power for ph in spec.phases] for s in spec.sites])
+
+
+def whole_base(spec: ScenarioSpec) -> np.ndarray:
+    """Each pool's installed base in whole servers, devices (pools x 1): what the plan keeps and the MILP's lower
+    bound (planning/phased_mix.py). A base that is not whole servers (1,001 H100 on 8-GPU servers) has a partial
+    server the layout cannot use: a server's GPUs are one SXM/OAM baseboard or an NVL tray, built and sold whole,
+    not topped up, so the odd devices are left out (not powered, priced or counted) and named (`odd_base`), rather
+    than completed by devices reported as bought."""
+    return np.array([[p.installed // node_devices(p) * node_devices(p)] for p in spec.pools], dtype=int)
+
+
+def odd_base(spec: ScenarioSpec) -> list[str]:
+    """One warning per pool whose installed base is not whole servers (`whole_base`)."""
+    out = []
+    for pool, (whole,) in zip(spec.pools, whole_base(spec), strict=True):
+        odd, g = pool.installed - int(whole), node_devices(pool)
+        if odd:
+            out.append(f"pool {pool.name}: installed {pool.installed:,} {pool.device} is not whole {g}-device "
+                       f"servers: the plan keeps {int(whole) // g:,} servers ({int(whole):,} devices); the other "
+                       f"{odd:,} {'device is' if odd == 1 else 'devices are'} not usable in the server layout (a "
+                       "server's baseboard or tray is built whole, not topped up) and left out of its devices, power, "
+                       "money and carbon")
+    return out
 
 
 # `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
@@ -80,10 +110,10 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     spares = [[pool_spares(spec, pool, int(used[p, k])) for k in range(len(phases))]
               for p, pool in enumerate(spec.pools)]
     spare_dev = np.array([[0 if s is None else s.spare_devices for s in row] for row in spares], dtype=int)
-    base = np.array([[p.installed] for p in spec.pools], dtype=int)
+    base = whole_base(spec)
     installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
     pools: list[ScenarioPoolRow] = []
-    warnings: list[str] = [
+    warnings: list[str] = odd_base(spec) + [
         f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
         f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
         for p, pool in enumerate(spec.pools) for k, ph in enumerate(phases)

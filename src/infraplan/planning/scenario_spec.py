@@ -269,7 +269,8 @@ class PoolSpec(PlanSpec):
                                "device's generic node and Clos)")
     available: int | None = Field(None, ge=0, description="devices that can be deployed; omitted = unlimited")
     from_year: Year | None = Field(None, description="first year the devices can be delivered")
-    installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps)")
+    installed: int = Field(0, ge=0, description="devices already installed (a brownfield base the plan keeps, in "
+                           "whole servers: a partial server's devices are left out, with a warning)")
     capex_usd: float | None = Field(None, ge=0, le=1e12, description="price per device incl. its server share "
                                     "(at most $1e12, the CLI's --server-price bound)")
     lifetime_years: LifetimeYears = Field(5.5, description="depreciation period, 0.5-50 years")

@@ -43,8 +43,20 @@ always the domain (facility/outage.py `blast_trays`): the smallest whole number 
 instance spans, capped at the domain (planning/pool_money.py `pool_instance`: a training job spans the pool, so
 its domains; an LLM deployment's replica, TP x PP x attention DP devices; a recsys, image or video instance, one
 device); where the instance is not known, the domain (conservative). With units of r servers smaller than the
-domain the formula above holds with r for the domain's trays and s = 0 (a spare tray kept for a domain-wide
-instance does not apply); r = 1 is the node formula. The basis line names the radius and the instance.
+domain and no spare tray asked (s = 0) the formula above holds with r for the domain's trays: spare whole
+instances pooled over the pool; r = 1 is the node formula. The basis line names the radius and the instance.
+
+Spare trays for instances smaller than the domain (hL44, session 43; facility/outage.py `held_trays`): with s > 0
+and an instance of 2 <= r < T trays (an LLM replica, TP8 on 4-GPU trays is r = 2), a failed tray's replica is formed
+again on a free tray of its domain (NVLink reaches it), so each domain runs floor((T - s) / r) instances and holds
+h = T - floor((T - s) / r) r trays free (s, plus what no instance fills), and the instances out of service are
+    spare instances = min { k : P(Poisson(domains x E[(X - h)+]) <= k) >= p }
+the domain formula with h (one implementation, `domains_out_mean`); the spare servers are k x r plus h in each
+domain used. A one-tray instance needs no partner in its domain (the pool's spare servers serve it anywhere): s
+does not apply. ASSUMPTIONS in facility/outage.py's docstring (two failed trays of one replica count twice; the
+replica restarts at once). Held trays are bought: on 16,384 GB200 in TP8 replicas, s = 1 holds 2 trays in each of
+256 domains (17 trays leave 8 replicas and one tray over), 514 spare trays against 56 whole-replica spares at
+s = 0, while the mean replicas out falls from 17.8 to ~0.02.
 """
 
 from __future__ import annotations
@@ -64,6 +76,7 @@ from infraplan.facility.outage import (
     domain_trays,
     domains_out_mean,
     domains_used,
+    held_trays,
     node_out_of_service_share,
 )
 from infraplan.facility.reliability import failure_rate_accelerator_note
@@ -101,7 +114,7 @@ class Spares:
     node_out_of_service_fraction: float  # share of the rate's events that take a node out of service
     rate_basis: str  # one line: the rate, what it counts and the share used, the domain rule, the repair time
     domain_trays: int = 1  # servers of the scale-up domain (a domain spanning servers, else 1)
-    spare_trays_per_domain: int = 0  # held in each domain (0 where the blast radius is smaller than the domain)
+    spare_trays_per_domain: int = 0  # held free in each domain (outage.held_trays: 0 where no spare tray applies)
     spare_units: int = 0  # spare whole units of `blast_trays` servers (domains, or instances smaller than one)
     blast_trays: int = 1  # servers one failure takes out: the instance's whole trays, capped at the domain
 
@@ -145,49 +158,57 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     trays = domain_trays(domain_devices or node_devices, node_devices)
     check_spare_trays(spare_trays, trays, "policy spare_trays_per_domain")
     blast = blast_trays(trays, node_devices, instance.devices)
-    kept = spare_trays if blast == trays > 1 else 0
+    held = held_trays(trays, blast, spare_trays)
     nodes = -(-max(0, devices) // node_devices)
     per_node_hour = rate.per_accelerator_hour * node_devices * share
-    used = domains_used(np.array([max(0, devices)], dtype=np.int64), node_devices, blast, kept)
-    servers, spare_units, mean = _spare_count(used, per_node_hour, blast, kept, repair_s, probability)
+    unit = trays if held else blast  # the trays a counted unit spans: a domain holding trays, else the instance
+    used = domains_used(np.array([max(0, devices)], dtype=np.int64), node_devices, unit, held)
+    servers, spare_units, mean = _spare_count(used, per_node_hour, unit, blast, held, repair_s, probability)
     basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
-                                  _domain_basis(trays, blast, node_devices, spare_trays, instance),
+                                  _domain_basis(trays, blast, node_devices, spare_trays, held, instance),
                                   f"repair {repair_s / SECONDS_PER_DAY:g} days"
                                   + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)
     return Spares(nodes, node_devices, int(servers[0]), float(mean[0]) * blast, per_node_hour, repair_s, name,
-                  rate.source, share, basis, trays, kept, int(spare_units[0]), blast)
+                  rate.source, share, basis, trays, held, int(spare_units[0]), blast)
 
 
 def spare_servers(nodes: np.ndarray, one: Spares, probability: float) -> np.ndarray:
     """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time and blast radius
     (`_spare_count`, the one count `spare_nodes` also takes), for the optimality bound (planning/scenario_bound.py)."""
-    trays, kept = one.blast_trays, one.spare_trays_per_domain
-    units = domains_used(np.asarray(nodes, dtype=np.int64) * one.node_devices, one.node_devices, trays, kept)
-    return _spare_count(units, one.node_failures_per_hour, trays, kept, one.repair_s, probability)[0]
+    held = one.spare_trays_per_domain
+    unit = one.domain_trays if held else one.blast_trays
+    units = domains_used(np.asarray(nodes, dtype=np.int64) * one.node_devices, one.node_devices, unit, held)
+    return _spare_count(units, one.node_failures_per_hour, unit, one.blast_trays, held, one.repair_s,
+                        probability)[0]
 
 
-def _spare_count(units: np.ndarray, per_node_hour: float, blast: int, kept: int, repair_s: float,
+def _spare_count(units: np.ndarray, per_node_hour: float, unit_trays: int, blast: int, held: int, repair_s: float,
                  probability: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Spare servers, spare whole units of `blast` servers and the mean units out of service, for each count of
-    `units` used (module docstring): the units' Poisson quantile, times their servers, plus `kept` trays in each."""
-    mean = np.asarray(domains_out_mean(units, per_node_hour, blast, kept, repair_s), dtype=np.float64)
+    """Spare servers, spare whole units of `blast` servers and the mean units of `blast` servers out of service,
+    for each count of `units` of `unit_trays` servers used (module docstring), each holding `held` trays free: the
+    Poisson quantile of units x E[(X - held)+] (X over the unit's trays), times `blast`, plus `held` in each unit.
+    held = 0: units of the blast radius (unit_trays = blast), the node formula on them."""
+    mean = np.asarray(domains_out_mean(units, per_node_hour, unit_trays, held, repair_s), dtype=np.float64)
     spare_units = poisson_quantiles(mean, probability)
-    return spare_units * blast + units * kept, spare_units, mean
+    return spare_units * blast + units * held, spare_units, mean
 
 
-def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, instance: Instance) -> str | None:
+def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, held: int,
+                  instance: Instance) -> str | None:
     """The blast radius in the basis line: None where a server is its own domain and no spare trays were asked."""
     if trays == 1:
         return (f"spare_trays_per_domain {asked} does not apply: the scale-up domain is one server" if asked
                 else None)
     domain = f"{trays * node_devices}-device scale-up domain ({trays} servers)"
     if blast < trays:
-        unit = f"{blast} server{'s' if blast > 1 else ''}"
+        head = (f"a failed server takes out the instances on it, not its {domain}: the pool's widest instance is "
+                f"{instance.what}, {blast} server{'s' if blast > 1 else ''}: ")
+        if held:
+            return head + _held_basis(asked, held)
         rule = "spares are whole instances" if blast > 1 else "the node formula"
-        skip = (f"; spare_trays_per_domain {asked} does not apply (spare trays keep a domain-wide instance "
-                "running)" if asked else "")
-        return (f"a failed server takes out the instances on it, not its {domain}: the pool's widest instance is "
-                f"{instance.what}, {unit}: {rule}{skip}")
+        skip = (f"; spare_trays_per_domain {asked} does not apply (a one-server instance needs no partner in its "
+                "domain: the pool's spare servers serve it anywhere)" if asked else "")
+        return head + rule + skip
     why = (f"{instance.what}: the whole domain, conservative" if instance.devices is None else
            f"the pool's widest instance spans it: {instance.what}")
     domain = f"a failed server takes its {domain} out ({why})"
@@ -195,3 +216,12 @@ def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, instanc
         return f"{domain}: spares are whole domains (no spare trays held: spare_trays_per_domain, ASSUMPTION [U])"
     return (f"{domain} only while more than {asked} of its servers are in repair: {asked} spare servers held in "
             f"each domain (spare_trays_per_domain, ASSUMPTION [U]) and spare domains beyond")
+
+
+def _held_basis(asked: int, held: int) -> str:
+    """The spare trays an instance smaller than its domain is formed again on (facility/outage.py `held_trays`)."""
+    why = (f"the {asked} asked and {held - asked} no instance fills" if held > asked else
+           f"at most {held} beside one instance, of the {asked} asked" if held < asked else f"the {asked} asked")
+    return (f"{held} servers held free in each domain ({why}; spare_trays_per_domain, ASSUMPTION [U]): a failed "
+            f"server's instance is formed again on a free server of its domain, out only while more than {held} of "
+            "the domain's servers are in repair, and spare whole instances beyond")
