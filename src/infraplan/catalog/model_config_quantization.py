@@ -9,8 +9,15 @@ FFN, an MoE model's dense-FFN layers), the shared experts and the routed experts
 (e.g. `attention_output+dense_mlp+shared_experts+routed_experts`). The router stays in the activation dtype (bf16)
 under any scope but `all` (hW41's `experts` rule); the embedding and the LM head under every scope, as today's
 engines run them: vLLM 0.18.0 quantises a linear layer (`LinearBase`) only, not the LM head (`ParallelLMHead`;
-compressed_tensors.py:160, modelopt.py:2207), except a GPTQ config's `lm_head: true` (gptq.py:150), which is said
-(priced bf16), as is any config naming the LM head as a target.
+compressed_tensors/compressed_tensors.py:155-160, modelopt.py:2207): a compressed-tensors or ModelOpt config naming
+the LM head as a target is priced so (bf16) and said. A GPTQ or AWQ config's `lm_head: true` is the exception
+(`lm_head_quantised`): vLLM 0.18.0 reads the key (gptq.py:150, gptq_marlin.py:199, awq_marlin.py:135) and gives the
+LM head the method of the other linears (utils/gptq_utils.py:135-153, awq_marlin.py:176-197; on CUDA the Marlin
+W4A16 kernel, gptq / awq being converted to gptq_marlin / awq_marlin, gptq_marlin.py:215-238, awq_marlin.py:149-172)
+unless its module list skips `lm_head`: the head's weights are then stored at the config's bits and its GEMM runs as
+the other weight-only GEMMs (`ops.precision.head_dtype`). A tied head (the embedding's bf16 table, vocab_parallel_
+embedding.py:553-560) is not: said, priced bf16. ASSUMPTION: SGLang and TensorRT-LLM run such a head as vLLM does
+(not read).
 
 * GPT-OSS (openai/gpt-oss-120b, gpt-oss-20b config.json: quant_method mxfp4, `modules_to_not_convert`
   model.layers.*.self_attn, model.layers.*.mlp.router, model.embed_tokens, lm_head) and Kimi K2.5 / K2-Thinking
@@ -27,18 +34,34 @@ compressed_tensors.py:160, modelopt.py:2207), except a GPTQ config's `lm_head: t
 
 Module lists (`modules_to_not_convert`, `ignore`, `ignored_layers`, ModelOpt `exclude_modules`, all of those given;
 compressed-tensors `targets`) are matched as the engines match them: a `re:` entry is a regular expression matched
-at the start of the module's full name (compressed-tensors), any other a glob or a dotted-name part of it (vLLM
-`is_layer_skipped` substring match, transformers' and ModelOpt's glob patterns). Names under a multimodal wrapper
+at the start of the module's full name in the engine (compressed-tensors; vLLM 0.18.0 compressed_tensors/utils.py:
+153-166 `re.match` on the layer's prefix), any other a glob or a dotted-name part of it (vLLM `is_layer_skipped`
+substring match, transformers' and ModelOpt's glob patterns). Names under a multimodal wrapper
 (`language_model.model.layers.N...`, `model.language_model.layers.N...`, `language_model.lm_head`) are the text
 model's: vLLM 0.18.0 keeps Kimi K2.5's text model under `language_model.` (models/kimi_k25.py:332-338) and matches
 ModelOpt exclusions with that prefix removed too (quantization/modelopt.py:165-174); such a read is said in one line.
+A `re:` entry is not rewritten (compressed_tensors.py:122-140 `apply_vllm_mapper` maps dotted layer paths only, "re:
+... preserved"): where the config names its modules under a wrapper, the engine's names are `language_model.model.
+layers.N...` and `language_model.lm_head` (every wrapper's mapper lands there: kimi_k25.py:332-338, qwen2_5_vl.py:
+1016-1023, qwen3_vl.py:1375-1379, mistral3.py:426-432), and a `re:` entry is matched against those (`_ENGINE_WRAPPER`):
+`re:.*self_attn.*` names the wrapped attention, an entry anchored at `model.layers.` names nothing there (said in one
+line where it would name a module of the bare text model).
 Each kind is tried on HF's module names for it on every layer that has it (`kind_modules`: the first
 `num_dense_layers` layers are the dense ones), one naming family per model (llama / qwen / deepseek MLA / gpt-oss /
 mixtral). A list, target or group that is not of the right type, or a `re:` entry that is not a regular expression,
 is bad input (one line, `InputError`). A config this reader does not resolve (a kind quantised on some layers or some
 of its matrices only, two formats in its `config_groups`, an unknown method or width, a module list none of whose
 entries names a module of this model) is priced at the command's `--dtype` over every layer and named in one warning
-line (`with_checkpoint_scope`).
+line (`with_checkpoint_scope`), the layers of a kind split so counted in it.
+
+Why a kind quantised on some layers is not priced as layer groups: a kind's GEMMs are alike on every layer that has it,
+so its layers would split exactly into a quantised and a bf16 share, but the serving iteration takes one format per
+kind beyond its GEMMs: the activation casts (`serving.engine_kernels`), the MLA BMMs' format (`serving.mla_absorb`),
+the routed experts' MoE kernel, alignment and block terms (`serving.routed_experts`, `serving.deepgemm_moe`), each
+chosen once per run from the kind's format (`ops.precision.kind_dtype` / `weight_scope`). Pricing the split needs
+that iteration evaluated per share (a format per layer group through every one of those terms), not a scope string;
+the memory plan alone could take the shares (`serving.kv_cache.kind_params`), which would price memory and time on two
+different models. So the split stays a warning until the iteration takes a per-kind share.
 """
 
 from __future__ import annotations
@@ -72,6 +95,8 @@ _OTHER_MODULES = ("model.layers.{i}.mlp.gate", "model.layers.{i}.mlp.router", "m
 _FEW_LITERALS = 16  # literal entries beyond this are looked up as a set (`_Matcher`)
 # a module name under a wrapper: `<wrapper>.layers.N...` or `<wrapper>.lm_head`
 _WRAPPED = re.compile(r"(?P<wrap>[\w.]+?)\.(?P<rest>(?:layers\.|lm_head\b).*)")
+_ENGINE_WRAPPER = "language_model."  # vLLM 0.18.0's name of a wrapped text model, where `re:` entries match (docstring)
+_HEAD_METHODS = ("gptq", "awq")  # the quant_methods whose `lm_head: true` vLLM 0.18.0 runs quantised (docstring)
 
 KindModules = Mapping[str, tuple[Sequence[int], tuple[str, ...]]]
 
@@ -221,7 +246,8 @@ class _Matcher:
     few) as one regular expression over the name or a dotted part of it, its `re:` entries as another matched at the
     name's start, and many literal entries as a set of the dotted parts of the name (a per-layer list)."""
 
-    def __init__(self, entries: list[str], name: str) -> None:
+    def __init__(self, entries: list[str], name: str, engine_prefix: str = "") -> None:
+        self._prefix = engine_prefix  # the `re:` entries see the engine's full name (module docstring)
         literal = {e for e in entries if not e.startswith("re:") and not set(e) & set("*?[")}
         self._literal = frozenset(literal if len(literal) > _FEW_LITERALS else ())
         globs = "|".join(_glob(e) for e in entries if not e.startswith("re:") and e not in self._literal)
@@ -235,7 +261,7 @@ class _Matcher:
     def __call__(self, module: str) -> bool:
         if self._globs is not None and self._globs.match(module) is not None:
             return True
-        if any(r.match(module) for r in self._regexes):
+        if any(r.match(self._prefix + module) for r in self._regexes):
             return True
         if not self._literal:
             return False
@@ -245,9 +271,15 @@ class _Matcher:
 
 
 def _kind_state(layers: Sequence[int], names: tuple[str, ...], quantised: Callable[[str], bool]) -> str:
-    """'all' where every named matrix of every layer is quantised, 'none' where none is, else 'part'."""
-    seen = {quantised(f"model.layers.{i}.{n}") for i in layers for n in names}
-    return "part" if len(seen) > 1 else ("all" if seen == {True} else "none")
+    """'all' where every named matrix of every layer is quantised, 'none' where none is, else how it is split:
+    'N of M layers' (whole layers quantised) or 'some of its matrices'."""
+    per_layer = [{quantised(f"model.layers.{i}.{n}") for n in names} for i in layers]
+    seen = set().union(*per_layer)
+    if len(seen) < 2:
+        return "all" if seen == {True} else "none"
+    if any(len(states) > 1 for states in per_layer):
+        return "some of its matrices"
+    return f"{sum(states == {True} for states in per_layer)} of {len(per_layer)} layers"
 
 
 def _names_any(skip: _Matcher, modules: KindModules) -> bool:
@@ -265,52 +297,99 @@ def _scope(done: dict[str, str]) -> str:
     return "experts" if kept == ["routed_experts"] else "+".join(kept)
 
 
+def _anchored_note(entries: list[str], modules: KindModules, prefix: str) -> str:
+    """The first `re:` entry that names a module of the bare text model but none by the engine's wrapped name
+    (module docstring), said; '' where none does or the model is not wrapped."""
+    names = [f"model.layers.{i}.{n}" for layers, kind_names in modules.values() for i in layers
+             for n in kind_names] + ["lm_head"]
+    for entry in (e for e in entries if e.startswith("re:")) if prefix else ():
+        regex = re.compile(entry[3:])
+        if any(regex.match(n) for n in names) and not any(regex.match(prefix + n) for n in names):
+            return (f"{entry[:60]!r} is matched against the engine's full names ({prefix}model.layers.N...; vLLM "
+                    "0.18.0 matches `re:` entries as written) and names none of them")
+    return ""
+
+
+def _targets_head(quant: dict[str, Any], name: str, prefix: str) -> bool:
+    """Whether a target of the config's groups names the LM head (beside `Linear`, which does not)."""
+    targets = [_unwrapped(t)[0] for g in _groups(quant, name).values() for t in _names(g, "targets", name)]
+    return _Matcher([t for t in targets if t != "Linear"], name, prefix)("lm_head")
+
+
+def _read_quantization(config: dict[str, Any], kinds: KindModules | Sequence[str],
+                       name: str) -> tuple[str, str, str, bool]:
+    """`checkpoint_quantization` and whether the LM head is stored and run quantised (`lm_head_quantised`)."""
+    quant = config.get("quantization_config")
+    if not isinstance(quant, dict) or not quant:
+        return "", "", "", False
+    modules = kinds if isinstance(kinds, Mapping) else _default_modules(kinds)
+    method = str(quant.get("quant_method") or quant.get("quant_algo") or "unnamed method")[:40]
+    fmt, skipped, targets, why = _format_and_lists(quant, name)
+    if why or not fmt:
+        return "", "", f"quantization_config ({method}): {why or 'a format not modelled'}", False
+    read = [_unwrapped(e) for e in skipped]
+    wrappers = sorted({w for _, w in read if w} | {w for t in targets or [] if (w := _unwrapped(t)[1])})
+    prefix = _ENGINE_WRAPPER if wrappers else ""  # the engine's names of a wrapped model (module docstring)
+    skip = _Matcher([e for e, _ in read], name, prefix)
+    target = (_Matcher([_unwrapped(t)[0] for t in targets if t != "Linear"], name, prefix) if targets is not None
+              else None)
+
+    def quantised(module: str) -> bool:
+        return not skip(module) and (target is None or target(module))
+
+    done = {kind: _kind_state(layers, names, quantised) for kind, (layers, names) in modules.items()}
+    if part := {kind: state for kind, state in done.items() if state not in ("all", "none")}:
+        split = ", ".join(f"{kind}: {state}" for kind, state in part.items())
+        return "", "", (f"quantization_config ({method}): {', '.join(part)} quantised on some layers or matrices "
+                        f"only, a split not modelled ({split})"), False
+    if not any(state == "all" for state in done.values()):
+        return "", "", f"quantization_config ({method}): every linear kind left unquantised", False
+    notes = [f"names under {', '.join(w + '.' for w in wrappers)} read as the text model's"] if wrappers else []
+    if anchored := _anchored_note([*skipped, *(targets or [])], modules, prefix):
+        notes.append(anchored)
+    if skipped and not _names_any(skip, modules):
+        notes.append(f"none of its {len(skipped)} unquantised-module entries names a module of this model (first: "
+                     f"{skipped[0][:60]!r}): read as excluding nothing")
+    head, reads_head = quant.get("lm_head") is True and not skip("lm_head"), method.lower() in _HEAD_METHODS
+    if head and not reads_head:
+        notes.append("its `lm_head: true` is read by GPTQ / AWQ only: the LM head priced in bf16")
+    elif _targets_head(quant, name, prefix) and not skip("lm_head"):
+        notes.append("its LM head is quantised: priced in bf16, as vLLM 0.18.0 runs a targeted LM head (linear "
+                     "layers only)")
+    said = f"quantization_config ({method}): {'; '.join(notes)}" if notes else ""
+    return fmt, _scope(done), said, head and reads_head
+
+
 def checkpoint_quantization(config: dict[str, Any], kinds: KindModules | Sequence[str],
                             name: str = "model") -> tuple[str, str, str]:
     """(stored format, scope, a note or what is not modelled) of a config's `quantization_config` (module docstring);
     `kinds`: `kind_modules` of the model (or bare kind names, one layer each). ('', '', '') without one; ('', '',
     why) where the format or the scope is not resolved (priced at --dtype over every layer); (format, scope, note)
     where the config is modelled and a note says how it was read."""
-    quant = config.get("quantization_config")
-    if not isinstance(quant, dict) or not quant:
-        return "", "", ""
-    modules = kinds if isinstance(kinds, Mapping) else _default_modules(kinds)
-    method = str(quant.get("quant_method") or quant.get("quant_algo") or "unnamed method")[:40]
-    fmt, skipped, targets, why = _format_and_lists(quant, name)
-    if why or not fmt:
-        return "", "", f"quantization_config ({method}): {why or 'a format not modelled'}"
-    read = [_unwrapped(e) for e in skipped]
-    wrappers = sorted({w for _, w in read if w} | {w for t in targets or [] if (w := _unwrapped(t)[1])})
-    skip = _Matcher([e for e, _ in read], name)
-    target = _Matcher([_unwrapped(t)[0] for t in targets if t != "Linear"], name) if targets is not None else None
+    return _read_quantization(config, kinds, name)[:3]
 
-    def quantised(module: str) -> bool:
-        return not skip(module) and (target is None or target(module))
 
-    done = {kind: _kind_state(layers, names, quantised) for kind, (layers, names) in modules.items()}
-    if part := [kind for kind, state in done.items() if state == "part"]:
-        return "", "", (f"quantization_config ({method}): {', '.join(part)} quantised on some layers or matrices "
-                        "only, a split not modelled")
-    if not any(state == "all" for state in done.values()):
-        return "", "", f"quantization_config ({method}): every linear kind left unquantised"
-    notes = [f"names under {', '.join(w + '.' for w in wrappers)} read as the text model's"] if wrappers else []
-    if skipped and not _names_any(skip, modules):
-        notes.append(f"none of its {len(skipped)} unquantised-module entries names a module of this model (first: "
-                     f"{skipped[0][:60]!r}): read as excluding nothing")
-    if quant.get("lm_head") is True or (target is not None and target("lm_head")):
-        notes.append("its LM head is quantised: priced in bf16 (not modelled)")
-    return fmt, _scope(done), f"quantization_config ({method}): {'; '.join(notes)}" if notes else ""
+def lm_head_quantised(config: dict[str, Any], kinds: KindModules | Sequence[str], name: str = "model") -> bool:
+    """Whether the config stores the LM head in its format and vLLM 0.18.0 runs it so: a GPTQ / AWQ `lm_head: true`
+    whose module list does not skip `lm_head`, in a config otherwise modelled (module docstring)."""
+    return _read_quantization(config, kinds, name)[3]
 
 
 def with_checkpoint_scope(shape: TransformerShape, config: dict[str, Any], name: str) -> TransformerShape:
     """`shape` with its checkpoint's stored format and scope (`checkpoint_quantization`); what the reader does not
     resolve is one warning line, and that config is priced at the command's --dtype on every layer; how a modelled
     config was read, where it needs saying, is one line too."""
-    fmt, scope, said = checkpoint_quantization(config, kind_modules(shape), name)
+    fmt, scope, said, head = _read_quantization(config, kind_modules(shape), name)
+    if head and shape.tied_embeddings:  # the head is the embedding's table (module docstring)
+        method = config["quantization_config"].get("quant_method")
+        said = (f"{said}; " if said else f"quantization_config ({method}): ") + ("its `lm_head: true` on tied "
+                                                                              "embeddings: the LM head priced in bf16")
+        head = False
     if said:
         tail = "" if fmt else "; the weights priced are the command's --dtype on every layer"
         warnings.warn(f"model config {name!r}: {said}{tail}", ModelConfigWarning, stacklevel=4)
     if not fmt:
         return shape
     return shape.model_copy(update={"checkpoint_weight_dtype": fmt, "checkpoint_weight_scope": scope,
-                                    "checkpoint_weight_bytes": stored_bytes(config["quantization_config"])})
+                                    "checkpoint_weight_bytes": stored_bytes(config["quantization_config"]),
+                                    "checkpoint_lm_head_quantised": head})

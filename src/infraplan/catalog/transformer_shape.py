@@ -77,6 +77,8 @@ class TransformerShape(Spec):
                                          "only) | its quantised kinds joined by + (`ops.precision.weight_scope`)")
     checkpoint_weight_bytes: float = Field(0.0, ge=0, description="bytes per stored weight with its group scales "
                                            "where the config states a group size (0: the format's own)")
+    checkpoint_lm_head_quantised: bool = Field(False, description="the config stores the LM head in its format too "
+                                               "(GPTQ / AWQ lm_head: true; `ops.precision.head_dtype`)")
 
     @model_validator(mode="after")
     def _consistent(self) -> TransformerShape:

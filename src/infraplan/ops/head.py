@@ -4,6 +4,8 @@
 rank holds vocab / TP rows of the output embedding) and what follows it: the loss passes in training, the logits
 all-gather over TP for sampling in inference. `flops_per_token`: the forward GEMM FLOPs per token of every layer
 and the head on one GPU (TP 1), which the catalog tests hold to 2 x the active parameters (`ops.layer`).
+`end_table_bytes`: the bytes of the embedding and LM-head tables a serving GPU holds, the head at its stored width
+where a checkpoint stores it quantised (`ops.precision.head_dtype`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.ops.layer import ArrayLike, Collective, Elementwise, Gemm, Layout, Phase, layer_ops
-from infraplan.ops.params import ACT_BYTES
+from infraplan.ops.params import ACT_BYTES, end_params_local
 from infraplan.scalar_path import fast_frozen_init, to_float
 
 
@@ -47,3 +49,13 @@ def flops_per_token(shape: TransformerShape) -> float:
     layer = float(layer_ops(shape, lay).gemm_flops()) / float(lay.tokens)
     head = float(head_ops(shape, lay.tokens, 1).gemm.flops()) / float(lay.tokens)
     return shape.num_layers * layer + head
+
+
+def end_table_bytes(shape: TransformerShape, tp: int, pp: int, head_bytes: float = ACT_BYTES) -> float:
+    """Bytes of the embedding / LM-head tables on one GPU of the heaviest stage (`ops.params.end_params_local`): the
+    embedding in bf16, an untied LM head at `head_bytes` per weight (its stored width). With PP the end stages hold
+    one table each and the first stage's bf16 embedding is the heavier: the head's width does not count there."""
+    ends = float(end_params_local(shape, tp, pp))
+    if pp > 1 or shape.tied_embeddings:
+        return ends * ACT_BYTES
+    return ends / 2.0 * (ACT_BYTES + head_bytes)  # one table each

@@ -117,6 +117,13 @@ projections): the scope is then its quantised kinds joined by `+`, each GEMM rol
 in another format than the config stores is that format on every layer, said in one line (`checkpoint_mismatch`).
 The stored width (`stored_weight_bytes`) adds the group scales a compressed-tensors integer config states (Kimi
 K2.5: 4 bits + a bf16 scale per 32 = 0.5625 B; `catalog.model_config_quantization`).
+
+The LM head's format (`head_dtype`): bf16 under every scope, as the engines run it, except where the config stores
+it in the run's format and the engine runs it so (GPTQ / AWQ `lm_head: true`; vLLM 0.18.0 gives the head the
+Marlin W4A16 method of the other linears: `catalog.model_config_quantization.lm_head_quantised`): its weights are
+then held at the stored width (`ops.head.end_table_bytes`) and its GEMM takes the format's precision path as every
+other GEMM of the run does (`serving.llm_iteration`: int4 reads 4-bit weights at the weight-only rate, so
+memory-bound decode reads a quarter of the bf16 bytes and compute-bound prefill gains nothing).
 """
 
 from __future__ import annotations
@@ -302,8 +309,17 @@ def scope_kinds(scope: str) -> frozenset[str]:
 
 def kind_dtype(shape: TransformerShape, label: str, kind: str) -> str:
     """The format a run in `label` holds the `kind` GEMMs' weights in: `label` where its scope quantises them, else
-    bf16."""
+    bf16; kind `lm_head`: the LM head's (`head_dtype`)."""
+    if kind == "lm_head":
+        return head_dtype(shape, label)
     return label if kind in scope_kinds(weight_scope(shape, label)) else "bf16"
+
+
+def head_dtype(shape: TransformerShape, label: str) -> str:
+    """The format a run in `label` holds the LM head's weights in and runs its GEMM at (module docstring): `label`
+    where the model config stores the head in it (GPTQ / AWQ `lm_head: true`), else bf16."""
+    stored = CHECKPOINT_SCOPE and shape.checkpoint_lm_head_quantised and label == shape.checkpoint_weight_dtype
+    return label if stored else "bf16"
 
 
 def quantised_roles(shape: TransformerShape, label: str) -> frozenset[str] | None:

@@ -37,8 +37,9 @@ from dataclasses import dataclass
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.ops import params as ops_params
+from infraplan.ops.head import end_table_bytes
 from infraplan.ops.params import ACT_BYTES, RUNTIME_RESERVE_BYTES
-from infraplan.ops.precision import SERVING_FORMATS, scope_kinds, stored_weight_bytes, weight_scope
+from infraplan.ops.precision import SERVING_FORMATS, kind_dtype, scope_kinds, stored_weight_bytes, weight_scope
 from infraplan.serving import kv_pool_trtllm, kv_pool_window
 from infraplan.serving.engines import ServingEngine, load_engine, serving_profile
 
@@ -78,14 +79,17 @@ def local_layer_params(shape: TransformerShape, tp: int) -> float:
 
 
 def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, ep: int = 1) -> float:
-    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do; under a checkpoint
-    that quantises the routed experts only, every other layer too: `ops.precision.weight_scope`).
+    """Weights on one GPU of the heaviest stage (embedding/LM head kept in bf16, as quantisers do, but a head the
+    checkpoint stores quantised: `ops.precision.head_dtype`; under a checkpoint that quantises the routed experts
+    only, every other layer too: `ops.precision.weight_scope`).
 
     `ep`: expert shards outside the TP group (wide EP over attention-DP ranks): each GPU holds ceil(E / (ep x TP))
     whole experts; when ep x TP does not divide E the spare slots hold redundant copies of hot experts
     (DeepSeek-V3 sec. 3.4 / EPLB: 256 experts in 288 slots on 72 GPUs).
     """
     ends = float(ops_params.end_params_local(shape, tp, pp))
+    head = stored_weight_bytes(shape, dtype) if kind_dtype(shape, dtype, "lm_head") != "bf16" else ACT_BYTES
+    head_saved = ends * ACT_BYTES - end_table_bytes(shape, tp, pp, head)  # a quantised head's bytes less (0: bf16)
     slots = math.ceil(shape.num_experts / (ep * tp)) if ep > 1 and shape.is_moe else 0
     shards = shape.num_experts / (slots * tp) if slots else 1.0
     layers = float(ops_params.stage_params_local(shape, tp, pp, shards))  # routed and dense layers of the stage
@@ -93,8 +97,8 @@ def weight_bytes_per_gpu(shape: TransformerShape, tp: int, pp: int, dtype: str, 
     if scope != "all":  # a checkpoint's scope: its kinds quantised, the rest bf16 (`ops.precision.weight_scope`)
         kinds = scope_kinds(scope)
         quantised = sum((held for kind, held in kind_params(shape, tp, pp, shards).items() if kind in kinds), 0.0)
-        return quantised * stored_weight_bytes(shape, dtype) + (layers - quantised + ends) * ACT_BYTES
-    return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES
+        return quantised * stored_weight_bytes(shape, dtype) + (layers - quantised + ends) * ACT_BYTES - head_saved
+    return layers * stored_weight_bytes(shape, dtype) + ends * ACT_BYTES - head_saved
 
 
 def kind_params(shape: TransformerShape, tp: int, pp: int, shards: float) -> dict[str, float]:

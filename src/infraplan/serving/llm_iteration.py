@@ -51,7 +51,9 @@ mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale
 fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
 A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts; `ops.precision.
 weight_scope`) runs every other GEMM (attention, MLA BMMs, router, shared experts, dense layers) at bf16; the routed
-experts' kernel terms take their weights' format. KV dtype: bf16, fp8 or int8.
+experts' kernel terms take their weights' format. The LM head runs in bf16, or as the run's other GEMMs where the
+checkpoint stores it in the run's format (GPTQ / AWQ `lm_head: true`, `ops.precision.head_dtype`). KV dtype: bf16,
+fp8 or int8.
 
 Because the body cost depends on M only, and attention is linear in the cached tokens (decode) and in
 query-key pairs (prefill), one replica's cost is two lookup tables plus four scalars: the serving
@@ -322,8 +324,11 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
-    lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head runs in bf16 for the sampled rows
-    head = (gemm_time(head_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, ACT_BYTES, bf16.rate)
+    lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head for the sampled rows: bf16, or the run's
+    quantised_head = kind_dtype(shape, dep.dtype, "lm_head") != "bf16"  # format where stored so (`ops.precision`)
+    lm_rates, lm_rate, lm_width = ((gemm_rates, prec.rate, prec.bytes_per_element(lm.gemm.m, lm.gemm.n, lm.gemm.k))
+                                   if quantised_head else (head_rates, bf16.rate, ACT_BYTES))
+    head = (gemm_time(lm_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, lm_width, lm_rate)
             + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
