@@ -17,6 +17,7 @@ from infraplan.catalog.model_config import shape_from_hf_config
 from infraplan.network.collectives import Fabric
 from infraplan.ops import precision
 from infraplan.ops.head import end_table_bytes
+from infraplan.serving.deployment import weight_format
 from infraplan.serving.kv_cache import weight_bytes_per_gpu
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
@@ -71,3 +72,13 @@ def test_decode_reads_fewer_head_bytes_and_a_compute_bound_head_is_no_faster() -
     # 512 rows: 2 x 512 x 525 M = 0.54 PFLOP, ~0.8 ms at 0.70 x 989 TFLOP/s vs 0.35 ms of bf16 reads: compute-bound,
     # where the weight-only kernel runs at 0.47 of the bf16 peak
     assert quantised.head_s[512] >= plain.head_s[512]
+
+
+def test_the_weight_format_line_does_not_call_a_quantised_head_bf16() -> None:
+    config, _ = read_entry("models", "llama3-8b")
+    quant = {**GPTQ, "lm_head": True, "modules_to_not_convert": ["self_attn"]}  # attention kept in bf16
+    head = shape_from_hf_config({**config, "quantization_config": quant}, "gptq-head-mlp")
+    plain = shape_from_hf_config({**config, "quantization_config": {**quant, "lm_head": False}}, "gptq-mlp")
+    said = weight_format(H100, "int4", head)
+    assert "only:" in said and "LM head" not in said  # the head is stored and run at 4 bits
+    assert "LM head in bf16" in weight_format(H100, "int4", plain)

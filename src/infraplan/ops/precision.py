@@ -332,11 +332,13 @@ def quantised_roles(shape: TransformerShape, label: str) -> frozenset[str] | Non
     return frozenset(role for role, kind in ROLE_KINDS.items() if kind in kinds)
 
 
-def scope_words(scope: str) -> tuple[str, str]:
-    """(the kinds a scope quantises, those it keeps in bf16 with the router and LM head), in words."""
+def scope_words(scope: str, head_quantised: bool = False) -> tuple[str, str]:
+    """(the kinds a scope quantises, those it keeps in bf16 with the router and, unless the checkpoint stores it
+    quantised (`head_dtype`), the LM head), in words."""
     kinds = scope_kinds(scope)
     kept = [_KIND_WORDS[k] for k in SCOPE_KINDS if k not in kinds]
-    return ", ".join(_KIND_WORDS[k] for k in SCOPE_KINDS if k in kinds), ", ".join([*kept, "router", "LM head"])
+    head = [] if head_quantised else ["LM head"]
+    return ", ".join(_KIND_WORDS[k] for k in SCOPE_KINDS if k in kinds), ", ".join([*kept, "router", *head])
 
 
 def stored_weight_bytes(shape: TransformerShape, label: str) -> float:

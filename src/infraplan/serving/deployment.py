@@ -41,7 +41,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.ops.precision import SERVING_FORMATS, WEIGHT_SCOPES, scope_words, weight_scope
+from infraplan.ops.precision import SERVING_FORMATS, WEIGHT_SCOPES, kind_dtype, scope_words, weight_scope
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
@@ -205,10 +205,13 @@ def weight_format(accelerator: Accelerator, dtype: str, shape: TransformerShape 
     """The precision path a deployment's weights are priced on, as the result states it (module docstring), and
     the layers it covers where the model config's checkpoint quantises the routed experts only (`weight_scope`)."""
     stored = weight_scope(shape, dtype) if shape is not None else "all"
-    scope = ("; routed experts only: attention, router, shared experts, dense layers and LM head in bf16 (the model "
+    head_quantised = shape is not None and kind_dtype(shape, dtype, "lm_head") != "bf16"  # GPTQ `lm_head: true`
+    head = "" if head_quantised else " and LM head"
+    scope = (f"; routed experts only: attention, router, shared experts, dense layers{head} in bf16 (the model "
              "config's quantization_config)") if stored == "experts" else ""
     if stored not in WEIGHT_SCOPES:  # a per-kind scope (`ops.precision.scope_words`)
-        scope = "; {} only: {} in bf16 (the model config's quantization_config)".format(*scope_words(stored))
+        scope = "; {} only: {} in bf16 (the model config's quantization_config)".format(
+            *scope_words(stored, head_quantised))
     if dtype == "int4" or mxfp4_weight_only(accelerator, dtype):
         return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs{scope})"
     if dtype == "mxfp4":
