@@ -111,6 +111,14 @@ def power_text(watts: float) -> str:
     return f"{shown:.4g} W"
 
 
+def number_text(value: float) -> str:
+    """A number written back on a command line that reads back to the same float: the short `:g` form (4, 0.2)
+    where it does, else the shortest exact text (repr): `:g` keeps 6 significant digits, so a rate of 7.123456789
+    printed as 7.12346 reran `serve` on other arrivals than serve-plan's (hC44)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def parse_count(text: str | float | int) -> float:
     """'16M' -> 1.6e7, '15.6T' -> 1.56e13, '2048' -> 2048.0."""
     if isinstance(text, int | float):

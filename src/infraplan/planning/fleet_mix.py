@@ -200,8 +200,9 @@ def _assignment(spec: FleetSpec, pairs: list[tuple[int, int, dict]], x: np.ndarr
         if svc.kind == "llm":  # serve-plan's deployment for the pool's share (fleet_mix_llm.llm_share)
             served = float(_demand(svc) * served / got[s])
             n, detail = llm_share(svc, pool.device, o, int(units), served)
-        row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": n,
-               "capacity_per_device": served / n, "unit": o["unit"], "served": served,
+        per_device = served / n if svc.kind == "llm" else o["capacity"]  # recsys/video: `recsys`/`video`'s own
+        row = {"service": svc.name, "pool": pool.name, "device": pool.device, "devices": n,  # (not n x it / n)
+               "capacity_per_device": per_device, "unit": o["unit"], "served": served,
                "power_w": o["cost"]["power_w"] * n,
                "tco_usd_per_year": None if o["cost"]["tco_usd_per_year"] is None
                else o["cost"]["tco_usd_per_year"] * n,

@@ -50,6 +50,7 @@ from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
 from infraplan.serving.results import ServingPlanResult
+from infraplan.units import number_text
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
 LLM_PROBE_REQUESTS = 1500  # serve-plan's default --requests
@@ -113,11 +114,10 @@ def _search_for(svc: Any, device: str, rate: float, max_gpus: int, stack: str | 
 
 def serve_plan_command(svc: Any, device: str, rate: float, max_gpus: int, stack: str | None = None) -> str:
     """The `infraplan serve-plan` line whose answer a row names (same search, same limit, the asked stack)."""
-    rate_text = f"{rate:g}" if float(f"{rate:g}") == rate else repr(rate)  # the exact rate the search ran
-    args = ["infraplan", "serve-plan", svc.model or "", "--system", device, "--rate", rate_text,
+    args = ["infraplan", "serve-plan", svc.model or "", "--system", device, "--rate", number_text(rate),
             "--workload", svc.workload or "", "--dtypes", ",".join(svc.dtypes), "--max-gpus", str(max_gpus)]
-    args += ["--ttft-slo", f"{svc.ttft_slo:g}"] if svc.ttft_slo is not None else []
-    args += ["--tpot-slo", f"{svc.tpot_slo:g}"] if svc.tpot_slo is not None else []
+    args += ["--ttft-slo", number_text(svc.ttft_slo)] if svc.ttft_slo is not None else []
+    args += ["--tpot-slo", number_text(svc.tpot_slo)] if svc.tpot_slo is not None else []
     return shlex.join(args + (["--stack", stack] if stack else []))
 
 
