@@ -124,14 +124,15 @@ def test_8b_on_pp2_prices_the_first_stage_above_ceil() -> None:
 def test_grid_prices_each_plan_as_alone_and_as_the_search() -> None:
     """deepspeed (balanced) on a grid of 40 rows x 1F1B / interleaved / ZB-H1 / DualPipe x ZeRO 0, 1, 3: each point's
     memory is its single estimate's, bit for bit, where the split moves it and elsewhere; the search's `memory_total`
-    gives the same totals; DualPipe's columns keep ceil(L / p) (mirrored stages)."""
+    gives the same totals; DualPipe's columns move too, on the end and middle ranks of its own balanced split
+    (hO44, session 43: they kept ceil(L / p) per copy before)."""
     shape, cluster, profile, plan = dp_stage_grid("llama3-8b", 64, "deepspeed", 2)
     out = evaluate_plans(shape, cluster, plan, profile)
     split = balanced_split(shape, cluster, plan, profile)
     assert split is not None
     before = sum(memory_breakdown(shape, plan, profile).values())
     differs = out["memory_per_gpu_bytes"] != before
-    assert not np.any(np.broadcast_to(differs, out["memory_per_gpu_bytes"].shape)[:, 3])  # (DualPipe: as before)
+    assert np.any(np.broadcast_to(differs, out["memory_per_gpu_bytes"].shape)[:, 3])  # (DualPipe: its split too)
     assert_grid_points_price_alone_alike(shape, cluster, profile, plan, out, "memory_per_gpu_bytes", differs, 42)
     total = memory_total(shape, plan, profile, split)
     assert np.array_equal(np.broadcast_to(total, out["memory_per_gpu_bytes"].shape), out["memory_per_gpu_bytes"])

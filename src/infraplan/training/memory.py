@@ -18,12 +18,14 @@ The "balanced" split (`stage_split`): each kind on its own layers of the split t
 `step_time.balanced_split`: it reads the layers' and the end stages' times; `stage_params.balanced_stage_layers`,
 each chunk 1 / v of a stage), all three kinds candidates (Llama 3 405B PP16: 7 + a table on each end, 8 on the middle
 stages; 7 layers on PP4 with heavy ends: 1 / 3 / 3 / 0; hO42, session 42: it was ceil(L / p) + a table everywhere).
-ASSUMPTIONS: a balanced split's mirrored schedules stay on ceil(L / p) per stage; ZB-V and DualPipe (mirrored stages
-per rank) on the first stage's count, the loss's logits on that rank (it holds the last stage:
-`activation_memory.stage_activations`), DualPipe's middle ranks p + 1 chunks too (the middle kind, hO42), ZB-V on
-each rank kind's count as torch's order holds it (below 2p - 1 micro-batches rank 0 m + 1 chunks, rank p - 1
-2 min(p, m): `activation_memory.zb_v_rank_chunks`; from there 2p each, rank 0's 2p - 1 of them chunk 0:
-`schedules._mirrored_chunks`, hZ41; the heavier of the two);
+A balanced split's mirrored schedules (DualPipe, ZB-V): each rank on its two stages of the split their step time
+paces (`stage_params.mirrored_split_layers`; hO44: ceil(L / p) per stage before), the end rank with both tables, its
+chunks in flight on the mean of its two stages per copy (ASSUMPTION).
+ASSUMPTIONS: ZB-V and DualPipe (mirrored stages per rank) on the first stage's count, the loss's logits on that
+rank (it holds the last stage: `activation_memory.stage_activations`), DualPipe's middle ranks p + 1 chunks too (the
+middle kind, hO42), ZB-V on each rank kind's count as torch's order holds it (below 2p - 1 micro-batches rank 0
+m + 1 chunks, rank p - 1 2 min(p, m): `activation_memory.zb_v_rank_chunks`; from there 2p each, rank 0's 2p - 1 of
+them chunk 0: `schedules._mirrored_chunks`, hZ41; the heavier of the two);
 stack `pipeline_layouts` are not read.
 Mixed precision with Adam (Megatron): bf16 weights (fp8 / MXFP8 plans under a stack's `fp8_param_gather`: only their
 low-precision copy, `ops.precision`),
@@ -105,6 +107,7 @@ from infraplan.training.stage_params import (
     local_expert_params,
     local_layer_params,
     local_params,
+    mirrored_split_layers,
     mtp_module_params,
     sharded_of,
     sharded_params,
@@ -141,7 +144,7 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
     """
     profile = stack or resolve_stack(None, "training")
     if plan.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
-        one = None if split is None else (_first(split[0]), _first(split[1]), _first(split[2]))
+        one = None if split is None else tuple(_first(x) for x in split)
         return {k: np.array([float(v)]) for k, v in memory_breakdown(shape, plan.one_row, profile, one).items()}
     copies = (_one_plan_copies(plan.schedule)  # (a `one_row`'s int)
               if type(plan.schedule) is int  # type: ignore[comparison-overlap]  # DualPipe: a rank holds two stages
@@ -169,16 +172,18 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
 def kind_layers(shape: TransformerShape, plan: PlanArrays, profile: Stack,
                 split: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
     """Layers of each stage kind by kind (middle, first, last, and the bound kind: their most) on the balanced split
-    the step time prices (`split`, `stage_params.balanced_stage_layers`: hO42, session 42), ceil(L / p) on the
-    plans whose schedule holds mirrored stages (DualPipe, ZB-V: priced on the first stage's count, as before); None
-    without a split (the stack's even split: `ops.params.split_stage_layers`)."""
+    the step time prices (`split`, `stage_params.balanced_stage_layers`: hO42, session 42); on the plans whose
+    schedule holds mirrored stages (DualPipe, ZB-V) the end rank's (the first and the last kind: rank 0 holds both
+    ends) and the middle rank's of the same split, per parameter copy (`stage_params.mirrored_split_layers`; hO44,
+    session 43: ceil(L / p) on each before); None without a split (the stack's even split:
+    `ops.params.split_stage_layers`)."""
     if split is None or profile.pipeline_split != "balanced":
         return None
     middle, first, last = balanced_stage_layers(shape.num_layers, plan.pp, split, profile)
     mirrored = _mirrored(plan)
     if anywhere(mirrored):
-        per = stage_layers(shape.num_layers, plan.pp)
-        middle, first, last = (pick(mirrored, per, x) for x in (middle, first, last))
+        end, middles = mirrored_split_layers(shape.num_layers, plan, split)
+        middle, first, last = pick(mirrored, middles, middle), pick(mirrored, end, first), pick(mirrored, end, last)
     return middle, first, last, larger(larger(middle, first), last)
 
 
@@ -378,7 +383,9 @@ def _bound_layers(shape: TransformerShape, plan: PlanArrays, stack: Stack,
         return None
     middle, first, last, most = layers
     if any(int(code) in _MIRRORED for code in stack_schedules(stack)):
-        per = stage_layers(shape.num_layers, plan.pp)
-        first, most = smaller(first, per), larger(most, per)
+        for code in _MIRRORED:  # (each mirrored schedule's split of the row: `mirrored_split_layers`)
+            end, middles = mirrored_split_layers(shape.num_layers, replace(plan, schedule=plan.schedule * 0 + code),
+                                                 split or ())
+            first, most = smaller(first, end), larger(larger(most, end), middles)
     return middle, first, last, most
 

@@ -154,6 +154,17 @@ def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, 
     return out
 
 
+def mirrored_splits(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any) -> tuple[Any, ...]:
+    """`with_mirrored_pairs`' split of every plan under DualPipe and under ZB-V: (DualPipe's pace-setting rank's
+    `stage_layers`, its `first_is_heaviest` share, ZB-V's the same), the split the step time prices those schedules
+    on, for the memory's and the optimizer's ranks (`step_time.balanced_split`, `stage_params.mirrored_rank_layers`;
+    hO44, session 43). Arrays over plans or one plan's floats, as `with_mirrored_pairs`."""
+    dual = with_mirrored_pairs(shape, stack, times, pp, True, False)
+    v_shaped = with_mirrored_pairs(shape, stack, times, pp, False, True)
+    return (dual["stage_layers"], dual["first_is_heaviest"], v_shaped["stage_layers"],
+            v_shaped["first_is_heaviest"])
+
+
 def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,
                       others_s: ArrayLike, first_excess_s: ArrayLike) -> Array:
     """Seconds per step to add to ZB-V's `pipeline_bubble` (o = `others_s`, the other ranks' seconds per

@@ -28,16 +28,18 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
+from infraplan.training.enums import Schedule
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies
-from infraplan.training.stage_params import rank_params, sharded_of
+from infraplan.training.stage_params import mirrored_rank_layers, rank_params, sharded_of
 from infraplan.training.step_traffic import EndStageTraffic
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
+_ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy, `mirrored_rank_layers`)
 
 __all__ = ["ADAM_BYTES_PER_PARAM", "OPTIMIZER_KERNELS", "mirrored_rank_params", "optimizer_seconds", "stepped_params"]
 
@@ -71,7 +73,7 @@ def stepped_params(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraf
             continue
         own = _held(plan, ends, layers, modules, tables, ops)
         most = ops.maximum(most, ops.where(on, own, 0.0))
-    return ops.where(both_ends, mirrored_rank_params(ends, plan, profile, ops), most) if mirrored else most
+    return ops.where(both_ends, mirrored_rank_params(ends, plan, profile, ops, heaviest), most) if mirrored else most
 
 
 def _one_plan_stepped(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraffic, profile: Stack,
@@ -79,7 +81,7 @@ def _one_plan_stepped(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageT
                       stages: Sequence[tuple[Any, Any, Any, Any]], traffic_layers: float) -> Any:
     """`stepped_params` of one plan's Python floats (`settled` a plain bool, true on a mirrored schedule)."""
     if both_ends:
-        return mirrored_rank_params(ends, plan, profile, FLOAT_OPS)
+        return mirrored_rank_params(ends, plan, profile, FLOAT_OPS, heaviest)
     if settled:
         most = traffic["sharded"] if plan.zero >= 1 else traffic["params"]
     else:
@@ -105,18 +107,27 @@ def _held(plan: PlanArrays, ends: EndStageTraffic, layers: Any, modules: Any, ta
     return ops.where(plan.zero >= 1, sharded_of(plan, params, experts), params)
 
 
-def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack, ops: MathOps) -> Any:
+def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack, ops: MathOps,
+                         heaviest: tuple[Any, Any, Any] | None = None) -> Any:
     """Parameters one GPU steps on the rank of a mirrored schedule that holds the most, as `training.memory` counts
     its state (`stage_params.rank_params`): DualPipe's rank its two stages (the first rank the first and the last,
     DeepSeek-V3 arXiv:2412.19437 sec. 3.2.1: "two copies of the model parameters"), ZB-V's first rank both tables,
     the MTP modules once on the first rank; a middle rank where the split counts an end as a layer (it holds more
-    layers). Its shard under ZeRO >= 1."""
-    counted = any(split_flags(profile))
+    layers). Its shard under ZeRO >= 1. A balanced split (`heaviest`: the step time's pace-setting rank, its layers
+    and 1 where it is the end rank): the end rank and the middle rank each on its layers of that split
+    (`stage_params.mirrored_rank_layers`, the memory's; hO44, session 43)."""
+    balanced = heaviest is not None and profile.pipeline_split == "balanced"
+    counted = any(split_flags(profile)) or balanced
     copies = (float(PIPELINE_SCHEDULES[plan.schedule].parameter_copies)  # type: ignore[index]  # (an int's IntEnum key)
               if is_plain(plan.schedule) else parameter_copies(plan.schedule))
+    layers = None
+    if balanced:
+        end, middle = mirrored_rank_layers(ends.shape.num_layers, plan.pp, heaviest[0], heaviest[2],  # type: ignore[index]
+                                           plan.schedule == _ZB_V)
+        layers = (middle, end, end, ops.maximum(end, middle))
     most: Any = None
     for kind in (FIRST, MIDDLE) if counted else (FIRST,):
-        params, shard = rank_params(ends.shape, plan, profile, kind, copies)
+        params, shard = rank_params(ends.shape, plan, profile, kind, copies, layers)
         held = ops.where(plan.zero >= 1, shard, params)
         most = held if most is None else ops.maximum(most, held)
     return most

@@ -11,7 +11,8 @@ module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out o
 copies, head table and MTP modules (`held_on_rank`, `rank_params`): the memory's state terms and a mirrored rank's
 optimizer step (`training.optimizer_step`; hO41, session 41). The layers of the stages that exist under the stack's
 split, one implementation for the step time and the memory (`stage_layer_counts`, moved from step_assembly.py;
-`balanced_stage_layers`, each stage kind's of the balanced split: hO42, session 42).
+`balanced_stage_layers`, each stage kind's of the balanced split: hO42, session 42); a mirrored schedule's end and
+middle ranks on the same balanced split (`mirrored_rank_layers`: hO44, session 43).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops import params as ops_params
-from infraplan.scalar_path import MathOps, anywhere, is_plain, ops_of, pick, to_float
+from infraplan.scalar_path import MathOps, anywhere, is_plain, larger, ops_of, pick, to_float
 from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
+from infraplan.training.enums import Schedule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
 
@@ -36,6 +38,7 @@ _BOUND = 3  # a middle stage's layers (the balanced split's most) with a table: 
 # schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
 # last stage, and so the MTP modules
 _MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
+_ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy, `mirrored_split_layers`)
 
 
 def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: Callable[[], Any]) -> Any:
@@ -248,11 +251,51 @@ def held_on_rank(plan: PlanArrays, kind: int, held: Any, experts: Any, copies: A
 
 
 def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
-                copies: Any) -> tuple[Any, Any]:
-    """`held_on_rank` of a stage of the kind, its table, head and MTP modules counted here."""
+                copies: Any, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any]:
+    """`held_on_rank` of a stage of the kind, its table, head and MTP modules counted here; `layers`: each kind's
+    layers by kind (`_stage_params`; a mirrored schedule's balanced split: `mirrored_rank_layers`)."""
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
-    return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind), copies, head, mtp)
+    return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head, mtp)
+
+
+def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any, v_shaped: Any) -> tuple[Any, Any]:
+    """(the end rank's, the middle rank of the most's) layers per parameter copy under a schedule whose ranks hold
+    mirrored stages, on the balanced split its step time paces (`mirrored_stages.with_mirrored_pairs`: `heaviest`,
+    its pace-setting rank's `stage_layers`; `end_heavy` > 0 where that is the end rank, which holds the embedding and
+    the LM head). DualPipe (`v_shaped` false): rank i holds stages i and p - 1 - i, so the split is p / 2 bins of two
+    stages (DeepSeek-V3 arXiv:2412.19437 sec. 3.2.1; dualpipe 1.0.0), the rank's `heaviest` their mean (half its
+    bin), priced per copy (its two stages, `schedules.parameter_copies` 2); ZB-V (`v_shaped` true): rank i holds
+    chunks i and 2p - 1 - i of 2p (Qi et al. arXiv:2401.10241 sec. 6), p bins, one copy. As `stage_layer_counts`
+    splits the bins: the end bin the heaviest, the others its rest as evenly as whole layers go; a middle bin the
+    heaviest, every middle bin holds its X and the end bin the L - (B - 1) X left (hO44, session 43: it was
+    ceil(L / p) per copy on every rank). One bin (DualPipe PP 2): every rank holds all L; one stage: L."""
+    ops = ops_of(pp)
+    p = to_float(pp)
+    per_copy = pick(v_shaped, 1.0, 2.0)
+    bins = larger(pick(v_shaped, p, p / 2.0), 1.0)
+    held = heaviest * per_copy  # the pace-setting rank's bin
+    whole = float(num_layers)
+    end_first = end_heavy > 0.0
+    end = pick(end_first, held, larger(whole - (bins - 1.0) * held, 0.0))
+    middle = pick(end_first, ops.ceil((whole - held) / larger(bins - 1.0, 1.0)), held)
+    one_bin = bins <= 1.0  # (no middle rank: its kind holds the end rank's layers, no table, so never more)
+    end, middle = pick(one_bin, whole, end), pick(one_bin, whole, middle)
+    single = p < 2.0
+    return pick(single, whole, end / per_copy), pick(single, whole, middle / per_copy)
+
+
+def mirrored_split_layers(num_layers: int, plan: PlanArrays, split: tuple[Any, ...]) -> tuple[Any, Any]:
+    """`mirrored_rank_layers` of each plan's mirrored schedule (ZB-V's, else DualPipe's) from the step time's
+    balanced split (`step_time.balanced_split`: after the heaviest stage's three terms, DualPipe's and ZB-V's
+    pace-setting rank's layers and end-rank flags, `mirrored_stages.mirrored_splits`); ceil(L / p) per copy where
+    the split has none (as before hO44)."""
+    if len(split) < 7:
+        per = ops_params.stage_layers(num_layers, plan.pp)
+        return per, per
+    zb_v = plan.schedule == _ZB_V
+    return mirrored_rank_layers(num_layers, plan.pp, pick(zb_v, split[5], split[3]), pick(zb_v, split[6], split[4]),
+                                zb_v)
 
 
 def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_embed: Any, with_head: Any,
@@ -293,7 +336,7 @@ def balanced_stage_layers(num_layers: int, pp: Any, split: tuple[Any, ...], prof
     The middle kind: every middle stage's X where a middle stage is the heaviest, else the middle stage of the most
     layers; none on PP 2 where an end is the heaviest (the layers `stage_layer_counts` leaves over there are the other
     end's: two stages hold them all); one stage (PP 1) all L (hO42, session 42)."""
-    heaviest, first_heavy, last_heavy = split
+    heaviest, first_heavy, last_heavy = split[:3]  # (a mirrored schedule's split after them: `mirrored_split_layers`)
     ops = ops_of(pp)
     p = to_float(pp)
     first_n, last_n, middle_n = stage_layer_counts(profile, p, heaviest, num_layers - heaviest, first_heavy,

@@ -52,7 +52,7 @@ from infraplan.training.host_time import micro_batch_host_time as micro_batch_ho
 from infraplan.training.layer_time import ACT, _layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
-from infraplan.training.mirrored_stages import with_mirrored_pairs
+from infraplan.training.mirrored_stages import mirrored_splits, with_mirrored_pairs
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
@@ -60,8 +60,9 @@ from infraplan.training.plan_grid import take_rows
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
+from infraplan.training.schedules import stack_schedules
 from infraplan.training.stack_limits import expert_layout
-from infraplan.training.stage_params import dp_groups, replica_group
+from infraplan.training.stage_params import _MIRRORED, dp_groups, replica_group
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
@@ -240,14 +241,25 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     the plan's layers, embedding and LM head + loss): the heaviest stage's layers and whether it is the first / the
     last (1.0 or 0.0), in the plan's shape (one plan: floats), which the memory prices its stage kinds on
     (`memory.memory_breakdown`'s `split`); None where the split is "even" (the memory's own counts, the same). The
-    per-layer terms are the step time's (`_per_layer`, kept in the one-plan memo and a search's `RowMemo`)."""
+    per-layer terms are the step time's (`_per_layer`, kept in the one-plan memo and a search's `RowMemo`). Where a
+    plan or the stack runs a schedule whose ranks hold mirrored stages (DualPipe, ZB-V), then the split the step
+    time paces those on (`mirrored_stages.mirrored_splits`, of every plan: a search's rows stand for every schedule).
+    """
     if profile.pipeline_split != "balanced":
         return None
     profile = with_flex_dispatcher(profile, cluster.accelerator.catalog_name)  # as `one_plan_step_time`
     plan = plan.with_expert_layout(expert_layout(profile))
     pricing = cluster_pricing(cluster, profile)
     lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing, True)
-    return lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
+    split = lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
+    schedule = plan.one_row.schedule if plan.is_one else plan.schedule
+    if not (np.any(np.isin(schedule, _MIRRORED))
+            or any(int(code) in _MIRRORED for code in stack_schedules(profile))):
+        return split
+    # (on the paces the step time pairs them on: block recompute's mixed layer, `one_plan_step_time`)
+    paced = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, pricing.rates, cluster.fabric, p,
+                                                                         pricing.precision_of, profile, pricing))
+    return (*split, *mirrored_splits(shape, profile, paced, float(plan.one_row.pp) if plan.is_one else plan.pp))
 
 
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
