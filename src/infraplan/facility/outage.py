@@ -66,9 +66,11 @@ def node_out_of_service_share(name: str, rate: FailureRate) -> tuple[float, str]
     per_1000 = rate.failures_per_1000_node_days
     if rate.counts != "job_interruptions":
         return 1.0, f"{name}: {per_1000:g} {COUNTS_TEXT[rate.counts]} per 1,000 node-days, used as is"
-    mix = load_reliability().component_mix
-    if name not in mix.failure_rates:
-        partner = [k for k, r in load_reliability().failure_rates.items() if r.all_causes == name]
+    reliability = load_reliability()
+    mix = reliability.component_mix
+    if name not in mix.failure_rates and not any(reliability.failure_rates[n] == rate for n in mix.failure_rates):
+        # (a user's copy of a shipped rate reads as that rate: the mix is matched by figures, not only by name)
+        partner = [k for k, r in reliability.failure_rates.items() if r.all_causes == name]
         instead = f" (the same cluster's node failures: failure_rate {partner[0]})" if partner else ""
         raise InputError(f"failure rate {name} counts job interruptions of every cause and no component mix says "
                          f"which take a node out of service: spares need a node-failure rate{instead}")
