@@ -114,6 +114,7 @@ def test_every_cli_option_has_a_web_field_but_the_file_ones() -> None:
                 "network": network.network, "recsys": recsys.recsys, "video": video.video}
     files = {"costs", "trace", "plot", "graphml"}  # the web reads no paths (web/requests.py)
     renamed = {"no_disaggregation": "disaggregation", "restart": "restart_s", "input_video": "input",
+               "system_option": "system",  # `network SYSTEM` or `network --system SYSTEM` (hU47)
                "peak": "peak_to_average"}
     for command, function in commands.items():
         cli = {renamed.get(p, p) for p in inspect.signature(function).parameters} - {"as_json"} - files

@@ -28,7 +28,7 @@ from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.output_files import shown_path as _shown
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import read_by_loads, versioned_cache
-from infraplan.errors import InputError
+from infraplan.errors import InputError, close_names
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -130,7 +130,7 @@ def check_preset(folder: str, ref: str, what: str | None = None,
     if ref not in presets:
         what = what or folder.rsplit("/", 1)[-1].removesuffix("s")
         names = list(presets) if offered is None else offered()
-        close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+        close = close_names(ref, names)
         hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(names))}"
         raise InputError(f"unknown {what} {ref!r}{hint}")
 

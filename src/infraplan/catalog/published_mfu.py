@@ -48,8 +48,11 @@ def published_mfu_ceiling(accelerator: str, stack: str | None, dtype: str,
     usable = [e for e in load_published_mfu() if e.dtype == dtype and not set(e.cases) & set(leave_out)]
     same = [e for e in usable if e.family == family]
     exact = [e for e in same if e.stack == cls]
-    if exact or same:
-        return max(exact or same, key=lambda e: e.mfu)
+    if exact:
+        return max(exact, key=lambda e: e.mfu)
+    if same:  # said: "under stack class megatron, its own family" read as the asked torchtitan plan's class (hU47)
+        return max(same, key=lambda e: e.mfu).model_copy(
+            update={"basis": f"its own family; no {cls} figure in {dtype}: the best of any stack class"})
     if not usable:
         return None
     best = max(usable, key=lambda e: e.mfu)

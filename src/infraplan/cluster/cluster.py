@@ -10,7 +10,6 @@ network power and the price of an accelerator-hour.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -20,7 +19,7 @@ from infraplan.catalog.loader import check_preset, is_accelerator_file, looks_li
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster.generic import GENERIC_ACCELERATORS_PER_NODE, generic_system
-from infraplan.errors import InputError
+from infraplan.errors import InputError, close_names
 from infraplan.network.collectives import Fabric
 from infraplan.network.placement import job_placement_unit
 from infraplan.network.topology import ClosTopology, build_topology
@@ -189,7 +188,7 @@ def unknown_system_text(ref: str, accelerators: list[str]) -> str:
     """The line for an unknown --system: the did-you-mean over both kinds a --system takes ('h100' suggested
     hgx-h200, not h100-sxm), or every system and the `accelerators` the caller takes."""
     names = [*list_presets("systems"), *accelerators]
-    close = difflib.get_close_matches(ref, names, n=3, cutoff=0.5)
+    close = close_names(ref, names)
     hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(names)}"
     return f"unknown system or accelerator {ref!r}; {hint}"
 

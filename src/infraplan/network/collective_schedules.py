@@ -274,6 +274,8 @@ def estimate_collective(op: str, cluster: SystemWithFabric, gpus: int, size_byte
         raise InputError(f"--bytes must be positive and at most 1 PiB per rank (infraplan.limits), got {size_bytes:g}")
     if failed_links is not None and sim != "flow":
         raise InputError("--failed-links applies to the flow model: add --sim flow")
+    if flows_per_pair is not None and sim != "flow":  # the analytical model assumes perfect ECMP balance (hU47)
+        raise InputError("--flows-per-pair applies to the flow model: add --sim flow")
     failure = parse_failed_links(failed_links) if failed_links is not None else None
     if op == "send-recv" and gpus % 2:  # both models pair rank i with rank i + n/2 (`flow_phases`)
         raise InputError(f"send-recv pairs rank i with rank i + n/2: --gpus must be even, got {gpus}")

@@ -105,9 +105,11 @@ from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
 from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
+from infraplan.units import number_text
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
 BATCH_CAPS = (64, 256)
+SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
 FULL_RUN_TRIES = 4  # whole-deployment runs before the first option is reported as missing (ASSUMPTION: a bound)
@@ -147,8 +149,10 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     tpot = tpot_slo if tpot_slo is not None else (spec.tpot_slo_s if spec else None)
     if ttft is None or tpot is None:
         raise InputError("give --ttft-slo and --tpot-slo (or a workload that defines them)")
-    if not 0 < percentile <= 100:
-        raise InputError(f"--percentile must be in (0, 100], got {percentile}")
+    if percentile not in SLO_PERCENTILES:  # the whole run is judged on the percentiles a run reports (hU47: 95
+        # was judged at p90, 80 at p50, while the probes took the exact one)
+        raise InputError(f"--percentile must be 50, 90 or 99 (the percentiles a serving run reports), got "
+                         f"{percentile:g}")
     engine = load_engine(stack)  # an unknown or training stack refused before the model and system are read
     versioned = versioned_name_note(stack if isinstance(stack, str) else None)
     shape = load_model(model)
@@ -271,7 +275,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
     options.sort(key=option_rank)  # stable: equal keys stay in enumeration order
-    key = "p99" if percentile >= 99 else ("p90" if percentile >= 90 else "p50")
+    key = SLO_PERCENTILES[percentile]
 
     def full_run(chosen: dict[str, Any]) -> tuple[dict[str, Any], int, bool, int]:
         """The whole deployment at the full rate: its serve metrics, request count, whether it meets, and how
@@ -306,7 +310,8 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     chosen, result, n_full, meets, n_clipped = next((r for r in runs if r[3]), runs[0])
     missed_runs = []
     for option, missed, n_missed, ok, _ in runs:
-        if not ok:
+        if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
+            # as rejected too, and `serve-plan` printed the answer under "not chosen:", hU47)
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
             missed_runs.append(f"{option['dtype']} TP{option['tp']} PP{option['pp']} batch {option['max_batch']}"
                                f"{pools} on {option['gpus']} accelerators: its full run of {n_missed:,} requests "
@@ -370,10 +375,10 @@ def serve_command(r: ServingPlanResult, model: str, system: str, workload: str |
         args += ["--input-len", str(input_len)]
     if output_len is not None:
         args += ["--output-len", str(output_len)]
-    args += ["--rate", f"{r.rate_per_s:g}", "--requests", str(r.full_run_requests), "--seed", str(seed)]
+    args += ["--rate", number_text(r.rate_per_s), "--requests", str(r.full_run_requests), "--seed", str(seed)]
     if slo.ttft_s is not None:
-        args += ["--ttft-slo", f"{slo.ttft_s:g}"]
+        args += ["--ttft-slo", number_text(slo.ttft_s)]
     if slo.tpot_s is not None:
-        args += ["--tpot-slo", f"{slo.tpot_s:g}"]
+        args += ["--tpot-slo", number_text(slo.tpot_s)]
     args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
     return shlex.join(args)

@@ -9,6 +9,7 @@ import typer
 from infraplan.cli.commands._output import band_or_why, console, device_word, emit, fmt_bytes, fmt_rate, fmt_seconds
 from infraplan.cli.options import ACCELERATORS, SEED, AlgorithmOption, JsonFlag, SimOption, count
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.network.collective_schedules import estimate_collective
 from infraplan.network.results import CollectiveResult
 from infraplan.network.topology import FABRICS, with_fabric
@@ -45,7 +46,7 @@ def collective(
     flows_per_pair: int | None = typer.Option(None, "--flows-per-pair",
                                               parser=count(1, 1024),
                                               help="ECMP flows per GPU pair (flow sim) [default: the system's]"),
-    seed: int = typer.Option(0, "--seed", parser=SEED, help="seed of the ECMP hashes (flow sim)"),
+    seed: int | None = typer.Option(None, "--seed", parser=SEED, help="seed of the ECMP hashes (flow sim) [0]"),
     failed_links: str | None = typer.Option(None, "--failed-links",
                                             help="flow sim: fail uplinks of a tier, TIER:COUNT or TIER:FRACTION "
                                                  "(e.g. pod:1%), chosen with --seed; ECMP avoids them"),
@@ -55,6 +56,9 @@ def collective(
     as_json: JsonFlag = False,
 ) -> None:
     """Time one collective: time_s, algbw, busbw (nccl-tests conventions) and the bottleneck tier."""
+    if seed is not None and sim != "flow":  # the analytical model hashes nothing: a seed changed no answer (hU47)
+        raise InputError("--seed chooses the flow model's ECMP hashes and failed links: add --sim flow")
+    seed = seed or 0
     cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as `train`
     if fabric is not None:
         cluster = replace(cluster, system=with_fabric(cluster.system, fabric))

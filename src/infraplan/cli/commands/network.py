@@ -55,7 +55,9 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
 
 
 def network(
-    system: str = typer.Argument(..., help="system preset or path to a system YAML"),
+    system: str | None = typer.Argument(None, show_default=False,
+                                        help="system preset or path to a system YAML (or give it as --system)"),
+    system_option: str | None = typer.Option(None, "--system", help="the system, as the other commands take it"),
     gpus: int | None = typer.Option(None, "--gpus", parser=ACCELERATORS,
                                     help="GPUs to connect [default: the whole system]"),
     graphml: str | None = typer.Option(None, "--graphml", help="also write the switch/NIC graph as GraphML here"),
@@ -63,6 +65,9 @@ def network(
     as_json: JsonFlag = False,
 ) -> None:
     """Build the explicit folded-Clos fabric: switches per tier, links, transceivers, bisection, power, capex."""
+    if (system is None) == (system_option is None):  # `--system` was "No such option" (every other command's, hU47)
+        raise InputError("give the system once: infraplan network SYSTEM, or --system SYSTEM")
+    system = system if system is not None else str(system_option)
     if graphml is not None:  # named for what it holds, as --plot and --report must name an .html file
         if not graphml.endswith(GRAPHML_SUFFIXES):
             raise InputError(f"--graphml must name a .graphml or .xml file, got {graphml!r}")

@@ -42,8 +42,8 @@ def render_reliability(r: ReliabilityReport, device: str = "GPU") -> None:
     spares = f", {k} spare tray{'' if k == 1 else 's'} each" if k else ""
     table.add_row(f"{device}s held", f"{r.gpus_held:,} in {r.domains:,} domains of {r.scale_up_domain_gpus}{spares}")
     if r.expected_gpus_out_of_service is not None and r.goodput_of_gpus_held is not None:
-        table.add_row(f"{device}s out of service (mean)", f"{r.expected_gpus_out_of_service:.3g} at a repair time of "
-                      f"{fmt_seconds(r.repair_time_s)}")
+        table.add_row(f"{device}s out of service (mean)", f"{fmt_num(r.expected_gpus_out_of_service, 3)} at a "
+                      f"repair time of {fmt_seconds(r.repair_time_s)}")  # 1.29e+03 before (hU47)
         table.add_row(f"goodput of {device}s held", fmt_percent(r.goodput_of_gpus_held))
     console.print(table)
     mix = Table(title="expected unexpected interruptions by component (Llama 3 Table 5 mix)")
