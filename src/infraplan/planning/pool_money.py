@@ -118,15 +118,18 @@ def pool_money(spec: ScenarioSpec, pool: PoolSpec, site: SiteSpec, devices: int)
 
 
 def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | None:
-    """Spare nodes for `devices` working devices of a pool (None when the policy asks for none)."""
+    """Spare nodes for `devices` working devices of a pool (None when the policy asks for none), with the pool's
+    spare trays per domain, else the policy's."""
     p = spec.policy
     if p.spare_probability is None:
         return None
     domain = None if pool_kind(pool) == "video-asic" else pool_layout(pool).packing_unit_accelerators
     g = node_devices(pool)
     instance = pool_instance(spec, pool, domain) if domain is not None and domain > g else UNKNOWN_INSTANCE
+    own = pool.spare_trays_per_domain  # the pool's, before the policy's (planning/spares.py)
     return spare_nodes(devices, g, pool_accelerator(pool), p.spare_probability, p.repair_time,
-                       p.failure_rate, domain, p.spare_trays_per_domain, instance)
+                       p.failure_rate, domain, p.spare_trays_per_domain if own is None else own, instance,
+                       "policy spare_trays_per_domain" if own is None else f"pool {pool.name} spare_trays_per_domain")
 
 
 _INSTANCES: IdentityMemo[Instance] = IdentityMemo(256)  # by scenario (a frozen spec) and pool name

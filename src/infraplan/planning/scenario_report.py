@@ -6,6 +6,11 @@ racks (`packed`: the rack layout and scale-out fabric `campus` and `facility` bu
 through planning/pool_money.py), summed into sites (facility power against the site's power cap of the phase,
 `site_caps`: 0 before the site is online) and phases (tCO2e operational, embodied and their sum, as `facility`
 reports them); H100-equivalents are dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
+
+Money to spend apart from the fleet's value (hL45, session 43): a pool's `capex_usd` is the whole fleet's, its
+installed base included; `capex_new_usd` is what a phase buys, the pool's capex less the phase before's (the
+installed base's whole servers priced by the same cost model before the first phase, without N+k racks, which are
+bought), so capex = the base's value + the phases' capex_new summed, and the plan's `capex_new_usd` is that sum.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from infraplan.planning.scenario_results import (
     ScenarioServiceRow,
     ScenarioSiteRow,
 )
-from infraplan.planning.scenario_sizing import Sized, pool_kind
+from infraplan.planning.scenario_sizing import Sized, demand, pool_kind
 from infraplan.planning.scenario_spec import PoolSpec, ScenarioSpec
 from infraplan.units import power_text
 
@@ -68,23 +73,61 @@ def odd_base(spec: ScenarioSpec) -> list[str]:
     return out
 
 
+def idle_stacks(spec: ScenarioSpec) -> list[str]:
+    """One warning per pool whose serving `stack` no LLM deployment can read (planning/pool_stacks.py: a scenario
+    without an LLM service is refused at load): its LLM services have no demand in any phase the pool is delivered
+    and its site online, so the MILP has no LLM option on it. A warning, not an error: the stack is unused, the plan
+    is sound, and a what-if that moves a phase or a delivery year keeps the pool's line."""
+    out = []
+    for pool in spec.pools:
+        if pool.stack is None:
+            continue
+        site = next(s for s in spec.sites if s.name == pool.site)
+        open_phases = [ph for ph in spec.phases if max(pool.from_year or 0, site.online_year or 0) <= ph.year]
+        llm = [s for s in spec.services if s.kind == "llm"]
+        if not any(demand(s, ph.name, spec.policy.headroom) > 0 for s in llm for ph in open_phases):
+            names = ", ".join(s.name for s in llm)
+            where = ", ".join(ph.name for ph in open_phases) or "none: it is never delivered with its site online"
+            out.append(f"pool {pool.name}: stack {pool.stack} is unused: no LLM deployment runs on the pool, since "
+                       f"llm service{'s' if len(llm) > 1 else ''} {names} {'have' if len(llm) > 1 else 'has'} no "
+                       f"demand in the phases the pool is in ({where})")
+    return out
+
+
 # `pool_money` answers by scenario (its identity: a frozen spec, held by the memo) and (pool, devices); emptied at the
 # bound. `plan --optimality-gap` prices every count and each count's N+k racks, the devices of a count k racks above.
 _MONEY: IdentityMemo[PoolMoney] = IdentityMemo(4096)
 
 
+def _money(spec: ScenarioSpec, pool: PoolSpec, n: int) -> PoolMoney:
+    """`pool_money` of `n` devices of a pool at its site, each size priced once (`_MONEY`)."""
+    kept = _MONEY.get(spec, (pool.name, n))
+    if kept is not None:
+        return kept
+    site = next(s for s in spec.sites if s.name == pool.site)
+    return _MONEY.put(spec, (pool.name, n), pool_money(spec, pool, site, n))
+
+
 def packed(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> PoolMoney:
     """A pool's `devices` packed at its site, with the policy's N+k spare racks; each size priced once (`_MONEY`)."""
-    site = next(s for s in spec.sites if s.name == pool.site)
-
-    def money(n: int) -> PoolMoney:
-        kept = _MONEY.get(spec, (pool.name, n))
-        return kept if kept is not None else _MONEY.put(spec, (pool.name, n), pool_money(spec, pool, site, n))
-
-    m = money(devices)
+    m = _money(spec, pool, devices)
     if spec.policy.redundancy_racks:
-        m = money(m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
+        m = _money(spec, pool, m.devices + spec.policy.redundancy_racks * m.devices_per_rack)
     return m
+
+
+def base_capex(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> float | None:
+    """The capex of a pool's installed base (its whole servers, `whole_base`) by the one cost model, as it stands
+    before the first phase (no N+k racks added to it): $0 without a base, None where the pool has no price."""
+    return 0.0 if devices <= 0 else _money(spec, pool, devices).capex_usd
+
+
+def capex_new(now: float | None, before: float | None) -> float | None:
+    """The money spent on a pool in a phase: its capex after the phase less before it (`assemble_plan`), the new
+    devices with the servers, racks, fabric and facility share their count adds; None where the pool has no price.
+    Never below $0: a larger fleet the cost model prices lower (a system's own fabric at its exact size, left for
+    a built one) is not money back."""
+    return None if now is None or before is None else max(0.0, now - before)
 
 
 def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int, Sized], x: np.ndarray,
@@ -113,7 +156,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     base = whole_base(spec)
     installed = np.maximum.accumulate(np.maximum(used + spare_dev, base), axis=1)  # bought hardware stays
     pools: list[ScenarioPoolRow] = []
-    warnings: list[str] = odd_base(spec) + [
+    warnings: list[str] = odd_base(spec) + idle_stacks(spec) + [
         f"{ph.name}: pool {pool.name} needs {int(used[p, k] + spare_dev[p, k]):,} devices with its "
         f"{int(spare_dev[p, k]):,} spares, above the {pool.available:,} available"
         for p, pool in enumerate(spec.pools) for k, ph in enumerate(phases)
@@ -122,6 +165,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     phase_rows: list[ScenarioPhaseRow] = []
     caps = site_caps(spec)
     packed_before = base[:, 0].copy()  # the installed base is in place before the first phase: not delivered
+    value_before = [base_capex(spec, pool, int(base[p, 0])) for p, pool in enumerate(spec.pools)]
     for k, ph in enumerate(phases):
         rows = []
         for p, pool in enumerate(spec.pools):
@@ -130,6 +174,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 continue
             m = packed(spec, pool, n)
             prev, packed_before[p] = int(packed_before[p]), m.devices
+            spent, value_before[p] = capex_new(m.capex_usd, value_before[p]), m.capex_usd
             h100e = 0.0 if pool_kind(pool) == "video-asic" else h100_equivalents(pool.system or pool.device,
                                                                                    m.devices)
             sp = spares[p][k]
@@ -137,6 +182,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
                 phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
                 new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
                 h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
+                capex_new_usd=spent,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
                 co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
                 total_co2_t_per_year=total_co2_t_per_year(m.co2_t_per_year, m.embodied_co2_t_per_year),
@@ -164,7 +210,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         phase_rows.append(ScenarioPhaseRow(
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
             **{f: _total([getattr(r, f) for r in rows]) for f in (
-                "h100_equivalents", "facility_power_w", "capex_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                "h100_equivalents", "facility_power_w", "capex_usd", "capex_new_usd", "tco_usd_per_year",
+                "energy_mwh_per_year",
                 "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
     last = phase_rows[-1]
     unpriced = list(dict.fromkeys(r.cost_reason for r in pools if r.cost_reason and r.phase == last.phase))
@@ -173,7 +220,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     return ScenarioPlan(
         scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
         sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
-        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd, tco_usd_per_year=last.tco_usd_per_year,
+        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd,
+        capex_new_usd=_total([ph.capex_new_usd for ph in phase_rows]), tco_usd_per_year=last.tco_usd_per_year,
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year,
         embodied_co2_t_per_year=last.embodied_co2_t_per_year, total_co2_t_per_year=last.total_co2_t_per_year,
         embodied_co2_reason="; ".join(dict.fromkeys(r.embodied_co2_reason for r in pools if r.embodied_co2_reason

@@ -58,6 +58,9 @@ class ScenarioPoolRow(Result):
     facility_power_w: float = Field(description="IT power x PUE, watts")
     capex_usd: float | None = Field(description="servers + network + facility share, USD (null: no price, "
                                     "cost_reason)")
+    capex_new_usd: float | None = Field(None, description="money spent on the pool in this phase: capex_usd less "
+                                        "the previous phase's (the installed base's, by the same cost model, in the "
+                                        "first), never below 0, USD (null: no price)")
     tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no price)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year (the energy at the site's "
@@ -106,6 +109,9 @@ class ScenarioPhaseRow(Result):
     facility_power_w: float = Field(description="facility power, watts")
     capex_usd: float | None = Field(description="cumulative capex of what is installed, USD (null: a pool has "
                                     "no price)")
+    capex_new_usd: float | None = Field(None, description="money spent in this phase: the pools' capex_new_usd "
+                                        "(new devices and what their count adds to servers, racks, fabric and "
+                                        "facility), USD (null: a pool has no price)")
     tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, USD per year (null: a pool "
                                            "has no price)")
     energy_mwh_per_year: float = Field(description="energy, MWh per year")
@@ -146,6 +152,9 @@ class ScenarioPlan(Result):
     h100_equivalents: float = Field(description="H100-equivalents in the last phase")
     facility_power_w: float = Field(description="facility power in the last phase, watts")
     capex_usd: float | None = Field(description="capex of the last phase's fleet, USD (null: cost_reason)")
+    capex_new_usd: float | None = Field(None, description="money spent over the phases: their capex_new_usd summed "
+                                        "(capex_usd less the installed base's value where no price fell), USD "
+                                        "(null: cost_reason)")
     tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year (null: "
                                            "cost_reason)")
     energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")

@@ -17,8 +17,9 @@ name the unit (a cap of "10 W").
   (`service_fields.SERVICE_FIELD_READERS`; fleet-mix's `fleet_spec.FIELD_READERS`).
 - `pools` (supply menu): a device (accelerator preset, a catalog system, or the `msvp` video ASIC) at one site,
   with availability, a price (`capex_usd` per device; default the catalog's server price per accelerator), a
-  delivery year (`from_year`) and the serving stack its LLM deployments run (`stack`: before the service's
-  `stack`, which comes before the part's vendor default; `pool_stacks.check_pool_stack`).
+  delivery year (`from_year`), the serving stack its LLM deployments run (`stack`: before the service's
+  `stack`, which comes before the part's vendor default; `pool_stacks.check_pool_stack`) and its spare trays per
+  scale-up domain (`spare_trays_per_domain`, a count or auto, before the policy's: planning/spares.py).
 - `sites`: facility power cap, location (grid carbon and electricity price), cooling, and the year it comes
   online (`online_year`).
 - `policy`: objective (capex, tco, power or carbon), serving headroom, N+k racks per pool, spare nodes from the
@@ -52,7 +53,7 @@ from infraplan.limits import (
 )
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.service_fields import SERVICE_FIELD_READERS, check_fields_read
-from infraplan.planning.spares import DEFAULT_REPAIR_S
+from infraplan.planning.spares import DEFAULT_REPAIR_S, SpareTrays
 from infraplan.serving.capacity import DTYPES as SERVING_DTYPES
 from infraplan.serving.engines import load_engine
 from infraplan.units import parse_count, parse_duration_s, parse_power_w
@@ -277,6 +278,8 @@ class PoolSpec(PlanSpec):
     host_power_w: HostPowerW | None = Field(None, description="host share per device, at most 1 MW")
     serves: list[Kind] | None = None
     stack: str | None = Field(None, min_length=1, description=POOL_STACK_RULE)
+    spare_trays_per_domain: SpareTrays | None = Field(None, description="the policy's spare_trays_per_domain for "
+                                                      "this pool (auto: the fewest spares; planning/spares.py)")
 
     @model_validator(mode="after")
     def _stack_runs_here(self) -> PoolSpec:
@@ -305,9 +308,10 @@ class PolicySpec(PlanSpec):
                                  "assumption, planning/spares.py)")
     failure_rate: str | None = Field(None, min_length=1, description="reliability failure-rate preset for every "
                                      "pool (default: the accelerator's)")
-    spare_trays_per_domain: int = Field(0, ge=0, le=64, description="spare servers (trays) held inside each "
-                                        "scale-up domain that spans servers (NVL72), so a failed tray does not take "
-                                        "its domain out (an ASSUMPTION option, default 0: planning/spares.py)")
+    spare_trays_per_domain: SpareTrays = Field(0, description="spare servers (trays) held inside each scale-up "
+                                               "domain that spans servers (NVL72), so a failed tray does not take "
+                                               "its domain out (an ASSUMPTION option, default 0; auto: the fewest "
+                                               "spares; a pool's own comes first: planning/spares.py)")
     # the cost model's bounds (cluster/cost.py CostOverrides, the CLI's --electricity-price / --pue; fleet-mix's
     # spec): above them a plan crashed in the cost model with a traceback
     electricity_usd_per_kwh: float | None = Field(None, ge=0, le=1e3, description="overrides every site's price")
@@ -363,6 +367,10 @@ class ScenarioSpec(PlanSpec):
                 raise ValueError(f"inconsistent dates: site {site.name!r} comes online in {site.online_year}, "
                                  f"after the last phase ({last})")
         check_stacks_read(self.pools, self.services)
+        trays = [p.name for p in self.pools if p.spare_trays_per_domain is not None]
+        if trays and self.policy.spare_probability is None:
+            raise ValueError(f"pool {trays[0]!r}: spare_trays_per_domain is a spares policy: give "
+                             "policy.spare_probability (e.g. 0.99) with it, or drop it")
         return self
 
 

@@ -57,13 +57,23 @@ does not apply. ASSUMPTIONS in facility/outage.py's docstring (two failed trays 
 replica restarts at once). Held trays are bought: on 16,384 GB200 in TP8 replicas, s = 1 holds 2 trays in each of
 256 domains (17 trays leave 8 replicas and one tray over), 514 spare trays against 56 whole-replica spares at
 s = 0, while the mean replicas out falls from 17.8 to ~0.02.
+
+Spare trays per pool (hL45, session 43): s is the policy's for every pool unless a pool names its own
+(`pools[].spare_trays_per_domain`), since the cheapest s depends on the work: on GB200 at p = 0.99, s = 1 is the
+cheapest for a training pool (1,180 spare devices against 2,016 at s = 0) and ~9x dearer than s = 0 for a TP8 LLM
+pool (2,056 against 224). `auto` (a pool's or the policy's) takes, at each count of devices used, the s in
+0 .. T - 1 whose spare servers (held trays included) are fewest, the smallest s of a tie, and names it in the basis
+line; the least over s of counts that grow with the devices grows with them, so the optimality bound's spare count
+(`spare_servers`, the same least) stays the answer's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import BeforeValidator
 from scipy.stats import poisson
 
 from infraplan.catalog.facility_loader import default_failure_rate_name, load_failure_rate
@@ -82,8 +92,8 @@ from infraplan.facility.outage import (
 from infraplan.facility.reliability import failure_rate_accelerator_note
 from infraplan.units import SECONDS_PER_DAY
 
-__all__ = ["DEFAULT_REPAIR_S", "REPAIR_SOURCE", "Spares", "node_out_of_service_share", "poisson_quantile",
-           "poisson_quantiles", "Instance", "spare_nodes", "spare_servers"]
+__all__ = ["AUTO_TRAYS", "DEFAULT_REPAIR_S", "REPAIR_SOURCE", "SpareTrays", "Spares", "node_out_of_service_share",
+           "poisson_quantile", "poisson_quantiles", "Instance", "spare_nodes", "spare_servers"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,24 @@ class Instance:
 
 UNKNOWN_INSTANCE = Instance(None, "what the pool runs is not known")
 _EXACT_FLOAT_INTEGER = 2.0**53  # IEEE 754 binary64: every whole number up to 2**53 is exact
+AUTO_TRAYS = "auto"  # spare_trays_per_domain: the s of 0 .. T - 1 with the fewest spare servers (module docstring)
+
+
+def _spare_trays(value: object) -> object:
+    """A spare_trays_per_domain as written: a count 0 .. 64 (2, 2.0 or "2", as pydantic reads an int) or auto, else
+    one line (not pydantic's errors of each member of the union)."""
+    if value == AUTO_TRAYS:
+        return value
+    count = value.strip() if isinstance(value, str) else value
+    if isinstance(count, str) and count.isdigit():
+        count = int(count)
+    if isinstance(count, int | float) and not isinstance(count, bool) and float(count).is_integer() \
+            and 0 <= count <= 64:
+        return int(count)
+    raise ValueError(f"spare trays per domain are a count 0 .. 64 or auto, got {value!r}")
+
+
+SpareTrays = Annotated[int | Literal["auto"], BeforeValidator(_spare_trays)]  # a policy's or a pool's field
 
 
 @dataclass(frozen=True)
@@ -117,6 +145,7 @@ class Spares:
     spare_trays_per_domain: int = 0  # held free in each domain (outage.held_trays: 0 where no spare tray applies)
     spare_units: int = 0  # spare whole units of `blast_trays` servers (domains, or instances smaller than one)
     blast_trays: int = 1  # servers one failure takes out: the instance's whole trays, capped at the domain
+    tray_choices: tuple[int, ...] = ()  # the spare trays per domain asked (auto: 0 .. T - 1), the fewest taken
 
     @property
     def spare_devices(self) -> int:
@@ -144,11 +173,12 @@ def poisson_quantiles(means: np.ndarray, probability: float) -> np.ndarray:
 
 
 def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: float, repair_s: float,
-                failure_rate: str | None = None, domain_devices: int | None = None, spare_trays: int = 0,
-                instance: Instance = UNKNOWN_INSTANCE) -> Spares:
+                failure_rate: str | None = None, domain_devices: int | None = None, spare_trays: int | str = 0,
+                instance: Instance = UNKNOWN_INSTANCE, where: str = "policy spare_trays_per_domain") -> Spares:
     """Spares for `devices` working devices in nodes of `node_devices` and scale-up domains of `domain_devices`
-    (default: the node) running `instance`s (default: not known, so the domain), at the accelerator's failure rate
-    (module docstring)."""
+    (default: the node) running `instance`s (default: not known, so the domain), at the accelerator's failure rate,
+    with `spare_trays` per domain (`AUTO_TRAYS`: the fewest spares of 0 .. T - 1; `where` names the field in an
+    error) (module docstring)."""
     if repair_s <= 0:
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     name = failure_rate or default_failure_rate_name(accelerator)
@@ -156,30 +186,48 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     share, basis = node_out_of_service_share(name, rate)
     node_devices = max(1, node_devices)
     trays = domain_trays(domain_devices or node_devices, node_devices)
-    check_spare_trays(spare_trays, trays, "policy spare_trays_per_domain")
+    if spare_trays == AUTO_TRAYS:
+        choices = tuple(range(trays))
+    else:
+        check_spare_trays(int(spare_trays), trays, where)
+        choices = (int(spare_trays),)
     blast = blast_trays(trays, node_devices, instance.devices)
-    held = held_trays(trays, blast, spare_trays)
     nodes = -(-max(0, devices) // node_devices)
     per_node_hour = rate.per_accelerator_hour * node_devices * share
-    unit = trays if held else blast  # the trays a counted unit spans: a domain holding trays, else the instance
-    used = domains_used(np.array([max(0, devices)], dtype=np.int64), node_devices, unit, held)
-    servers, spare_units, mean = _spare_count(used, per_node_hour, unit, blast, held, repair_s, probability)
+    load = np.array([max(0, devices)], dtype=np.int64)
+    counts = [_tray_count(load, node_devices, trays, blast, k, per_node_hour, repair_s, probability)
+              for k in choices]
+    best = min(range(len(choices)), key=lambda i: int(counts[i][0][0]))  # the first (smallest k) of a tie
+    servers, spare_units, mean, held = counts[best]
+    auto = _auto_basis(trays, choices[best], int(servers[0]), int(counts[0][0][0])) if len(choices) > 1 else None
+    if spare_trays == AUTO_TRAYS and trays == 1:
+        auto = "spare_trays_per_domain auto: 0, the scale-up domain is one server"
     basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
-                                  _domain_basis(trays, blast, node_devices, spare_trays, held, instance),
+                                  _domain_basis(trays, blast, node_devices, choices[best], held, instance), auto,
                                   f"repair {repair_s / SECONDS_PER_DAY:g} days"
                                   + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)
     return Spares(nodes, node_devices, int(servers[0]), float(mean[0]) * blast, per_node_hour, repair_s, name,
-                  rate.source, share, basis, trays, held, int(spare_units[0]), blast)
+                  rate.source, share, basis, trays, held, int(spare_units[0]), blast, choices)
 
 
 def spare_servers(nodes: np.ndarray, one: Spares, probability: float) -> np.ndarray:
-    """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time and blast radius
-    (`_spare_count`, the one count `spare_nodes` also takes), for the optimality bound (planning/scenario_bound.py)."""
-    held = one.spare_trays_per_domain
-    unit = one.domain_trays if held else one.blast_trays
-    units = domains_used(np.asarray(nodes, dtype=np.int64) * one.node_devices, one.node_devices, unit, held)
-    return _spare_count(units, one.node_failures_per_hour, unit, one.blast_trays, held, one.repair_s,
-                        probability)[0]
+    """Spare servers for each count of servers used in `nodes`, at `one`'s rate, repair time, blast radius and
+    spare trays asked (the least over them where auto), `_tray_count`, the one count `spare_nodes` also takes, for
+    the optimality bound (planning/scenario_bound.py)."""
+    load = np.asarray(nodes, dtype=np.int64) * one.node_devices
+    counts = [_tray_count(load, one.node_devices, one.domain_trays, one.blast_trays, k, one.node_failures_per_hour,
+                          one.repair_s, probability)[0] for k in one.tray_choices or (one.spare_trays_per_domain,)]
+    return np.asarray(np.min(counts, axis=0))
+
+
+def _tray_count(devices: np.ndarray, node_devices: int, trays: int, blast: int, asked: int, per_node_hour: float,
+                repair_s: float, probability: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`_spare_count` for each load of `devices` with `asked` spare trays per domain of `trays` servers: the trays
+    held free (facility/outage.py `held_trays`) and the unit counted, a domain holding trays, else the instance."""
+    held = held_trays(trays, blast, asked)
+    unit = trays if held else blast
+    used = domains_used(devices, node_devices, unit, held)
+    return (*_spare_count(used, per_node_hour, unit, blast, held, repair_s, probability), held)
 
 
 def _spare_count(units: np.ndarray, per_node_hour: float, unit_trays: int, blast: int, held: int, repair_s: float,
@@ -191,6 +239,12 @@ def _spare_count(units: np.ndarray, per_node_hour: float, unit_trays: int, blast
     mean = np.asarray(domains_out_mean(units, per_node_hour, unit_trays, held, repair_s), dtype=np.float64)
     spare_units = poisson_quantiles(mean, probability)
     return spare_units * blast + units * held, spare_units, mean
+
+
+def _auto_basis(trays: int, chosen: int, servers: int, at_zero: int) -> str:
+    """The spare trays auto took (`spare_nodes`), against none held."""
+    return (f"spare_trays_per_domain auto: {chosen}, of 0 .. {trays - 1} the one with the fewest spare servers "
+            f"({servers:,}; {at_zero:,} with none asked)")
 
 
 def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, held: int,

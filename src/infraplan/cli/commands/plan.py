@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import typer
 from rich.table import Table
 
@@ -23,9 +25,18 @@ from infraplan.planning.scenario_results import ScenarioPlan
 
 def _totals(p: ScenarioPlan) -> str:
     return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
-            f"facility, capex {fmt_usd(p.capex_usd)}, TCO {fmt_usd(p.tco_usd_per_year)}"
+            f"facility, capex {fmt_usd(p.capex_usd)}{_bought(p.capex_usd, p.capex_new_usd)}, "
+            f"TCO {fmt_usd(p.tco_usd_per_year)}"
             f"{'' if p.tco_usd_per_year is None else '/year'}, "
             f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {co2_text(p.co2_t_per_year, p.embodied_co2_t_per_year)}")
+
+
+def _bought(capex_usd: float | None, capex_new_usd: float | None) -> str:
+    """' ($2.1 M bought over the phases)' where the fleet's capex is not all bought in the plan (an installed base);
+    '' where it is, or unpriced."""
+    if capex_usd is None or capex_new_usd is None or math.isclose(capex_new_usd, capex_usd, rel_tol=1e-9):
+        return ""
+    return f" ({fmt_usd(capex_new_usd)} bought over the phases)"
 
 
 def co2_text(operational_t: float, embodied_t: float | None) -> str:
@@ -38,11 +49,13 @@ def co2_text(operational_t: float, embodied_t: float | None) -> str:
 
 def render_plan(p: ScenarioPlan) -> None:
     phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
-    for col in ("phase", "devices", "H100e", "facility", "capex", "TCO/year", "tCO2e/yr op.", "emb.", "total"):
+    for col in ("phase", "devices", "H100e", "facility", "capex", "bought", "TCO/year", "tCO2e/yr op.", "emb.",
+                "total"):
         phases.add_column(col, justify="left" if col == "phase" else "right", overflow="fold")
     for ph in p.phases:
         phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
-                       fmt_usd(ph.capex_usd), fmt_usd(ph.tco_usd_per_year), fmt_num(ph.co2_t_per_year),
+                       fmt_usd(ph.capex_usd), fmt_usd(ph.capex_new_usd), fmt_usd(ph.tco_usd_per_year),
+                       fmt_num(ph.co2_t_per_year),
                        fmt_num(ph.embodied_co2_t_per_year), fmt_num(ph.total_co2_t_per_year))
     console.print(phases)
     svc = Table(title="services")
@@ -67,7 +80,7 @@ def render_plan(p: ScenarioPlan) -> None:
                 "capex", "TCO/year"):
         pools.add_column(col, justify="left" if col in ("phase", "site") else "right", overflow="fold")  # no cut cell
     for r in p.pools:
-        spares = f"{fmt_num(r.spare_nodes)} ({r.expected_nodes_down:.3g})" if r.spare_nodes else "-"
+        spares = f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-"
         pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), spares, fmt_num(r.racks),
                       str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
                       fmt_usd(r.tco_usd_per_year))
