@@ -64,15 +64,15 @@ def test_no_shipped_config_relies_on_a_filled_in_size(name: str) -> None:
 def test_a_ttft_slo_under_the_front_end_names_the_front_end_not_more_gpus(cli) -> None:
     """`serve-plan ... --system h100-sxm --ttft-slo 50ms` answered "no deployment within 8 accelerators meets the
     SLOs (... --max-gpus N searches N of them)": more accelerators cannot help, every online TTFT carries the
-    stack's 0.089 s front end."""
+    stack's 0.08 s front end."""
     result = search_capacity("llama3-8b", "h100-sxm", 1.0, workload="chat", ttft_slo=0.05)
     assert not result.feasible
-    assert result.why.startswith("the TTFT SLO 0.05 s is not above the 0.089 s front end trtllm-0.x adds")
+    assert result.why.startswith("the TTFT SLO 0.05 s is not above the 0.08 s front end trtllm-0.x adds")
     assert "no deployment of any size or load meets it" in result.why and "--max-gpus" not in result.why
     code, out, err = cli(["serve-plan", "llama3-8b", "--system", "h100-sxm", "--rate", "1", "--workload", "chat",
                           "--ttft-slo", "50ms"])
     assert code == 0, err
-    assert "0.089 s front end trtllm-0.x adds" in " ".join(out.split()) and "--max-gpus" not in out
+    assert "0.08 s front end trtllm-0.x adds" in " ".join(out.split()) and "--max-gpus" not in out
     above = search_capacity("llama3-8b", "h100-sxm", 1.0, workload="chat", ttft_slo=0.5)
     assert above.feasible  # an SLO above the front end is searched as before
 
@@ -92,12 +92,12 @@ def test_a_run_shorter_than_one_step_is_refused_in_one_line(cli) -> None:
 
 def test_serve_says_the_front_end_binds_as_serve_plan_does(cli) -> None:
     """`serve ... --ttft-slo 50ms` warned "overloaded at this load, or the SLO is out of reach" at 1 request/s on one
-    H100: the SLO is under the 0.089 s front end every online TTFT carries (serve-plan now says the same)."""
+    H100: the SLO is under the 0.08 s front end every online TTFT carries (serve-plan now says the same)."""
     code, out, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
                           "--workload", "chat", "--requests", "200", "--ttft-slo", "50ms", "--json"])
     assert code == 0, err
     (line,) = json.loads(out)["warnings"]
-    assert "the TTFT SLO 0.05 s is not above the 0.089 s front end trtllm-0.x adds" in line and "overloaded" not in line
+    assert "the TTFT SLO 0.05 s is not above the 0.08 s front end trtllm-0.x adds" in line and "overloaded" not in line
     code, out, err = cli(["serve", "llama3-8b", "--system", "dgx-h100-superpod", "--gpus", "1", "--rate", "1",
                           "--workload", "chat", "--requests", "200", "--tpot-slo", "50us", "--json"])
     assert code == 0, err

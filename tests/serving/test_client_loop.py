@@ -7,6 +7,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
+from infraplan.serving import client_loop
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, closed_loop_engine
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 from infraplan.serving.pair_loop import PoolSpec
@@ -59,7 +60,10 @@ def test_any_round_trip_keeps_the_start_up_wave_the_instant_tie_dissolves():
         assert ttft[d][CLIENTS:].mean() == pytest.approx(ttft[1e-6][CLIENTS:].mean(), rel=0.05)  # not its size
 
 
-def test_simulate_deployment_sends_after_the_round_trip_aggregated_and_disaggregated():
+def test_simulate_deployment_sends_after_the_round_trip_aggregated_and_disaggregated(monkeypatch):
+    # the 4 clients' first requests all at t = 0, so their waves stay together and every round trip is idle engine
+    # time (sent in turn, `first_wave`, the waves part and other clients' prompts fill part of each round trip)
+    monkeypatch.setattr(client_loop, "FIRST_WAVE_SPACING_S", 0.0)
     requests = fixed_requests(40, 2048, 64, None, 0)
     dep = Deployment(tp=1, dtype="fp8", kv_dtype="fp8", max_batch=8, replicas=2)
     for kw in ({}, {"prefill_replicas": 1}):

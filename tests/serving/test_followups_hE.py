@@ -2,7 +2,7 @@
 its workload-preset requests it truncated to the model's context, as `serve` does (`requests_clipped_to_context`,
 from the same `workloads.clip_to_context`), in JSON and text; and a `serve` answer that does not fit memory states
 the stack's front end instead of 0 s. Each failed before: serve-plan had no such field or line, and a non-fitting
-deployment said `front_end_s: 0.0` with a 0.089 s front end on trtllm-0.x."""
+deployment said `front_end_s: 0.0` with a 0.080 s front end on trtllm-0.x."""
 
 from __future__ import annotations
 

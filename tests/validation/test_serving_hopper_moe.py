@@ -171,13 +171,12 @@ def test_the_2026_01_14_tensorrt_llm_campaign_runs_deepseeks_mtp(monkeypatch) ->
     assert mtp < 0.1 < 0.3 < without, (without, mtp)
 
 
-@pytest.mark.xfail(strict=True, reason="MoE/MLA set 15.14 % over 446 rows against the 15 % gate, once the 25 rows "
-                   "that repeat another's measurement at 2 decimals are scored once (serving_row_consistency."
-                   "REPEAT_DECIMALS, notes round 24; 14.88 % over 471 rows when they counted twice)")
 def test_set_meets_the_issue_13_gate(scored) -> None:  # type: ignore[no-untyped-def]
     """Met 2026-12-02 at 14.88 % over 471 rows; 15.14 % over 446 since repeats are matched at 2 decimals (notes round
-    24). Open: TensorRT-LLM's attention-DP balancing wait, the MTP campaign's TTFT floor, Qwen3-235B long-prompt TTFT
-    slopes, vLLM 0.18 GPT-OSS ISL-8192 TTFT, TensorRT-LLM 1.0.0rc3 Qwen3-235B TTFT (too fast at every concurrency)."""
+    24); met again 2026-12-04 at 14.91 % with the closed loop's first wave sent in client order
+    (`serving.client_loop.first_wave`, notes "adopted (hD44)"). Open: TensorRT-LLM's attention-DP balancing wait,
+    the MTP campaign's TTFT floor, Qwen3-235B long-prompt TTFT slopes, vLLM 0.18 GPT-OSS ISL-8192 TTFT,
+    TensorRT-LLM 1.0.0rc3 Qwen3-235B TTFT (too fast at every concurrency)."""
     assert scored[0].passes_gate
     assert scored[0].mean_abs_error <= 0.15
 

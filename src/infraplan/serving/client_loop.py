@@ -48,6 +48,19 @@ every TTFT holds a wave's prefills; the measured rows show no such waves (round 
 front end only 37.3; front ends refitted by their rule: 28.0), MoE 15.14 -> 19.3 %, disaggregated 14.11 -> 13.88 %;
 the lag alone 22.1 / 15.5 / 14.1 % (SGLang 0.5.6 Llama-8B TTFT). No published spread of either term to dissolve the
 waves with: validation/notes/serving_hopper_tried.md, "hL (session 34)".
+
+The first wave (`first_wave`, every closed loop's first `clients` arrivals, `serving_sim`): the clients start
+together but send one request after another, and an idle engine takes the first and steps. Every benchmark client
+read starts its N clients behind one semaphore in one event loop, so their requests leave one by one: aiperf 0.3.0
+timing/request_rate_strategy.py:44-90 (one credit at a time), vLLM 0.18.0 benchmarks/serve.py:794-867 (one task per
+request, created in a loop behind `asyncio.Semaphore`), SGLang 0.5.6.post2 bench_serving.py:1946-2023 (the same).
+vLLM 0.18.0's idle engine core blocks on its input queue, takes the first request, drains only what is already
+queued and steps (v1/engine/core.py:1137-1165 `_process_input_queue`): the first prompt runs alone and the others
+join at the next iterations. Modelled as request k of the wave sent `FIRST_WAVE_SPACING_S` after request k - 1 (or
+at its own given arrival, if later). ASSUMPTION: TensorRT-LLM's executor and Dynamo's front end (code not read)
+order the wave the same way. The spacing's value does not matter from 1 us to 0.3 ms (the order does:
+tests/serving/test_first_wave.py); measured on the Hopper sets: validation/notes/serving_hopper_tried.md, hD43 and
+"adopted (hD44)".
 """
 
 from __future__ import annotations
@@ -66,6 +79,9 @@ from infraplan.serving.serving_engine import EngineResult
 # waves on the Hopper serving sets (validation/notes/serving_hopper_tried.md round 19). The default of every
 # closed loop (`serve --concurrency`, `serving_sim.simulate_deployment`) and of the validation sets alike.
 CLIENT_ROUND_TRIP_S = 1e-3
+# seconds between two requests of a closed loop's first wave reaching the engine, in client order (module docstring):
+# an ASSUMPTION of size (one HTTP request through one event loop); any value from 1 us to 0.3 ms gives the same runs
+FIRST_WAVE_SPACING_S = 10e-6
 # the stack's front end and a schedule-ahead loop's lag inside the client's cycle (module docstring); False: the
 # loop's gap is the round trip alone and the term only delays what the client sees (as before session 34)
 FRONT_END_IN_CYCLE = False
@@ -77,6 +93,21 @@ def client_cycle(round_trip_s: float, front_end_s: float, schedules_ahead: bool)
     front end the reported latencies hold; the schedule-ahead lag with `LAG_IN_CYCLE` where the stack's loop
     schedules ahead (`serving.schedule_ahead.schedules_ahead`; module docstring)."""
     return round_trip_s + (front_end_s if FRONT_END_IN_CYCLE else 0.0), schedules_ahead and LAG_IN_CYCLE
+
+
+def first_wave(arrival_s: np.ndarray, clients: int, spacing_s: float | None = None) -> np.ndarray:
+    """The arrivals of a closed loop of `clients` with its first wave sent in order (module docstring): request k <
+    `clients` reaches the engine at max(its given arrival, request k - 1's + `spacing_s`), `FIRST_WAVE_SPACING_S`
+    unless given; the later requests' arrivals (set by the loop) are returned as given. A new array."""
+    d = FIRST_WAVE_SPACING_S if spacing_s is None else spacing_s
+    if not (d >= 0 and math.isfinite(d)):
+        raise ValueError(f"the first wave's spacing must be a finite time >= 0, not {d}")
+    out = np.array(arrival_s, dtype=np.float64)
+    m = min(max(clients, 0), len(out))
+    if m > 1 and d > 0:  # sent_k = max_j<=k (a_j + (k - j) d) = k d + max_j<=k (a_j - j d)
+        step = np.arange(m) * d
+        out[:m] = step + np.maximum.accumulate(out[:m] - step)
+    return out
 
 
 def next_request_s(first_s: float, finish_s: float, decode_steps: float, gap_s: float, lag: bool) -> float:

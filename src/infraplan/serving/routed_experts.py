@@ -126,7 +126,7 @@ Effect (toggle; every expressible row of the MoE serving set, 540): mean |error|
 -> +4 % (mean |error| 0.17 -> 0.08), TTFT +23 -> +33 % (0.29 -> 0.34); the 32-row campaign: TPOT -21 -> -1 %
 (0.21 -> 0.12), TTFT +34 -> +40 % (0.52 -> 0.55). The TTFT excess is not the MoE: at 1,024-token prompts and
 4-8 clients those rows measure 80-117 ms, about the stack's front-end time alone (`request_latency_s`: 0.12 s then,
-0.089 s since the closed-loop client round trip).
+0.089 s since the closed-loop client round trip, 0.080 s since its first wave in order).
 No vLLM / SGLang row moves; the disaggregated, dense and MLPerf v5.1 sets are bit-identical (no TensorRT-LLM
 GPT-OSS row).
 

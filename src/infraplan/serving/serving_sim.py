@@ -6,7 +6,8 @@ independent, so each is simulated on its own (`serving_engine.simulate_engine`).
 Closed loop (`clients` > 0, `serve --concurrency N`): N clients, each sending its next request when its last
 one ends, as genai-perf, vLLM `benchmark_serving --max-concurrency` and SGLang `bench_serving` measure. Request
 k belongs to client k mod N; client c is routed to engine c mod engines, so every engine runs its own closed
-loop of its clients (`simulate_engine(clients=...)`) and the arrival times come out of the simulation.
+loop of its clients (`simulate_engine(clients=...)`) and the arrival times come out of the simulation; the first
+wave reaches the engines in client order, an idle engine stepping on the first (`serving.client_loop.first_wave`).
 
 Disaggregation (Splitwise, Patel et al. ISCA'24; DistServe, Zhong et al. OSDI'24; `serving.disaggregated`): a
 prefill pool computes prompts and the first token; the prompt's KV cache then moves to a decode pool, over the
@@ -33,7 +34,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
 from infraplan.serving import disaggregated, schedule_ahead, speculative, wide_ep_lockstep
-from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine
+from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine, first_wave
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
     DisaggregatedDeployment,
@@ -173,6 +174,8 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     cost = cost or build_iteration_cost(shape, accelerator, fabric, dep)
     blocks = cap.blocks // dep.pp
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
+    if clients > 0:  # the first wave reaches the engine in client order (`serving.client_loop.first_wave`)
+        arrival = first_wave(arrival, clients)
     hit = np.zeros_like(inp) if cached_tokens is None else np.minimum(np.asarray(cached_tokens, np.int64), inp - 1)
     gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
                               schedule_ahead.schedules_ahead(dep.stack))
@@ -232,6 +235,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
                   "prefill": pool_layout(pre_dep, pre_memory),
                   "decode": pool_layout(dec_dep, dec_memory)}
     arrival, inp, out = requests.arrival_s, requests.input_tokens, requests.output_tokens
+    if clients > 0:  # the first wave reaches the prefill pool in client order (`serving.client_loop.first_wave`)
+        arrival = first_wave(arrival, clients)
     prompts_only = Requests(arrival, inp, np.ones_like(out))
     why = next((f"{name} pool: {w}" for name, w in (
         ("prefill", fit_check(shape, pre_cap, pre_dep, prompts_only, accelerator)),

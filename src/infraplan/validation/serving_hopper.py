@@ -80,7 +80,8 @@ its statistics) and 10 (20 from 0.12.0) requests per client. Run that way (no ea
 concurrency requests left out, 10 per client after them) the model is further off (dense 30.9 %, MoE 25.7 %; no
 early stops alone 27.4 / 21.0 %) before round 7; with SGLang 0.5.1 at its defaults the early stops are dropped
 on the rows that harness measured (`stop_per_token`, below); the start-up wave stays in the means: aiperf drains
-the warm-up before it bursts the c profiled clients at once (0.3.0 timing/credit_issuing_strategy.py:129-160).
+the warm-up before it bursts the c profiled clients at once (0.3.0 timing/credit_issuing_strategy.py:129-160), one
+request after another: the product's first wave (`serving.client_loop.first_wave`), which `run_row` goes through.
 
 ASSUMPTIONS, stated: fp8 rows keep an fp8 KV cache (the engines' fp8 recipes for these checkpoints), bf16 rows a
 bf16 one; each client sends `REQUESTS_PER_CLIENT` = 10 requests (gap-analysis rows: --request-count 10 c, above;
@@ -272,7 +273,7 @@ KNOWN_GAP = ("gate not met yet: TTFT 30 %, TPOT 12 %. Modelled: vLLM 0.12's meas
              "TTFT = ~0.1 s + request time / clients at <= 32 clients, 0.4-2 s at 64-128 clients on TP4-8, where "
              "output plateaus at ~9.2k tokens/s on TP2, TP4 and TP8 alike (host-bound; not its KV pool); "
              "TensorRT-LLM front-end time by campaign (Llama-70B TP8: 69 ms at 4 clients, under the stack's "
-             "0.089 s) (module docstring; notes/serving_hopper_tried.md rounds 8, 14 and 19; issue 12)")
+             "0.080 s) (module docstring; notes/serving_hopper_tried.md rounds 8, 14 and 19; issue 12)")
 
 
 def stop_per_token(row: dict[str, str]) -> float:

@@ -191,7 +191,8 @@ vLLM H200 TPOT -7 % -> -11 % median). TTFT / TPOT mean |error| before -> after: 
 TensorRT-LLM 0.29 -> 0.30 / 0.17 -> 0.17, SGLang unchanged (0.41 / 0.08); Kimi K2 0.22 -> 0.15 / 0.13 -> 0.07,
 DeepSeek-R1 0.48 -> 0.43 / 0.16 -> 0.16, GPT-OSS vLLM 0.27 -> 0.24 / 0.13 -> 0.12, GPT-OSS TensorRT-LLM 0.36 ->
 0.42 / 0.23 -> 0.22 (its ISL-1024 rows measure 80-120 ms TTFT at 4-8 clients, under the stack's then 0.12 s front-end
-time, 0.089 s since the client round trip: a slower prefill moves them further up); Qwen3-235B and DeepSeek-V3
+time, 0.089 s since the client round trip, 0.080 s since the first wave in order: a slower prefill moves them
+further up); Qwen3-235B and DeepSeek-V3
 unchanged. The dense serving set (27.7 %) and the inference set (7.24 %) are bit-identical with the flags on and off (no
 int4, windows or attention DP there). Left, with evidence: vLLM 0.12 / SGLang 0.5.6 Qwen3-235B FP8 long prompts cost
 70-130 us per prompt token at TP2-4 (TTFT slope from ISL 1k to 8k) against ~20-40 us modelled, ~3.5x, far beyond any
