@@ -102,6 +102,9 @@ DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
     ("campus", "power", "sweep"): "as the API (the sweep has no --fleet)",
     ("campus", "accelerator", "api"): "optional on the CLI only because --fleet replaces it",
     ("campus", "accelerator", "sweep"): "as the API",
+    # --seed unset is seed 0; None tells a seed given where nothing is drawn, which is refused (hU47, hU49)
+    **{(c, "seed", layer): "None on the CLI: 0 unless --seed is given where nothing is drawn (refused)"
+       for c in ("collective", "serve") for layer in ("api", "web", "sweep")},
 }
 """(command, CLI parameter, layer) -> why the default differs on purpose."""
 

@@ -119,6 +119,19 @@ def number_text(value: float) -> str:
     return short if float(short) == value else repr(float(value))
 
 
+def significant_text(value: float, digits: int = 4) -> str:
+    """`digits` significant digits, never in e-notation: 1,394 · 26.71 · 0.000123 (a count of 1,290.3 GPUs is
+    "1,290", not "1.29e+03"). The CLI's `fmt_num` and the notes written below the CLI share it."""
+    if value == 0:
+        return "0"
+    magnitude = int(math.floor(math.log10(abs(value))))
+    if magnitude >= digits - 1:
+        return f"{round(value):,}"
+    decimals = min(digits - 1 - magnitude, 15)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def parse_count(text: str | float | int) -> float:
     """'16M' -> 1.6e7, '15.6T' -> 1.56e13, '2048' -> 2048.0."""
     if isinstance(text, int | float):

@@ -72,7 +72,8 @@ UNITLESS = {
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
     "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
     "attention_dp", "speculative_tokens", "acceptance", "tokens_per_step",
-    "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "figures_note",
+    "prefill", "decode", "full_run_requests", "weight_format", "kv_dtype_source", "tp_source",
+    "figures_note",
 }
 UNIT_SUFFIXES = ("_s", "_bytes", "_w", "_usd", "_j", "_mwh", "_t", "_px", "_gbps", "_per_s", "_per_w",
                  "_per_gpu", "_per_kwh", "_per_hour", "_per_year", "_m2", "_l", "_kg", "_hours",

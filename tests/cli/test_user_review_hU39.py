@@ -84,7 +84,7 @@ def test_search_notes_say_where_an_ep_group_crosses_domains() -> None:
     shape, cluster = load_model("deepseek-v3"), Cluster.resolve("dgx-h100-superpod")
     stack = resolve_stack(None, "training", recipe_key(shape))
     crossing = search_notes(shape, stack, cluster.fabric, cluster.system.node, 1024, 16, 1)
-    assert any(n.startswith("EP 16 (peers 1 ranks apart) is priced over 2 scale-up domains") for n in crossing)
+    assert any(n.startswith("EP 16 (peers 1 rank apart) is priced over 2 scale-up domains") for n in crossing)
     assert not any("lies inside one" in n for n in crossing)
     inside = search_notes(shape, stack, cluster.fabric, cluster.system.node, 1024, 8, 1)
     assert any("inside one 8-GPU scale-up domain" in n for n in inside)

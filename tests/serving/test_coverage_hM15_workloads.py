@@ -1,7 +1,8 @@
 """Coverage wave hM15 (session 42): `serving.workloads` draws no test made.
 
 A fixed length (or a log-normal of sigma 0: e^0 = 1) is the median for every request, rounded to a whole token and
-clipped to [min, max] (`catalog.serving_loader.LengthDistribution`'s docstring); a trace read with a limit keeps its
+clipped to [min, max] (`catalog.serving_loader.LengthDistribution`'s docstring; a fixed length's sigma, min or max
+is refused since hU49); a trace read with a limit keeps its
 first rows in file order; a diffusion workload has no token lengths to draw."""
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from infraplan.serving.workloads import lengths, read_trace, workload_requests
 
 @pytest.mark.parametrize(("dist", "tokens"), [
     ({"distribution": "fixed", "median": 1000.4}, 1000),
-    ({"distribution": "fixed", "median": 1000, "sigma": 1.0}, 1000),  # fixed: a sigma is not drawn
     ({"distribution": "lognormal", "median": 511.6, "sigma": 0.0}, 512),
-    ({"distribution": "fixed", "median": 5000, "max": 4096}, 4096),
+    ({"distribution": "lognormal", "median": 5000, "sigma": 0.0, "max": 4096}, 4096),  # fixed: no max (hU49)
     ({"distribution": "fixed", "median": 0.2}, 1),  # min 1: no request of 0 tokens
 ])
 def test_a_fixed_length_is_the_median_for_every_request(dist: dict, tokens: int) -> None:

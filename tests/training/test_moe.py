@@ -119,7 +119,7 @@ def test_an_ep_group_over_the_scale_out_network_is_said() -> None:
     """EP64 of 64 neighbouring GPUs stays in its NVL72 rack (said so, as search says it of its best plan, hV41); EP64
     4 ranks apart spans 4 racks: 48 of each rank's 64 peers (75 %) are behind the NICs."""
     inside = [n for n in _run(order="tp-cp-dp-pp").notes if n.startswith("EP ")]
-    assert len(inside) == 1 and inside[0].startswith("EP 64 (peers 1 ranks apart) lies inside one 72-GPU"), inside
+    assert len(inside) == 1 and inside[0].startswith("EP 64 (peers 1 rank apart) lies inside one 72-GPU"), inside
     across = [n for n in _run(order="tp-cp-pp-dp", stack=INSIDE_DP).notes if n.startswith("EP ")]
     assert across == ["EP 64 (peers 4 ranks apart) is priced over 4 scale-up domains of 72 GPUs, 16 of its ranks in "
                       "each: 75% of each rank's all-to-all crosses the scale-out network"]

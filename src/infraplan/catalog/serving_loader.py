@@ -17,7 +17,8 @@ from infraplan.catalog.versioned_cache import versioned_cache
 
 
 class LengthDistribution(Spec):
-    """Token counts per request: fixed, or log-normal (median, sigma of ln) clipped to [min, max]."""
+    """Token counts per request: fixed (the median; a sigma, min or max is refused: it reads none), or log-normal
+    (median, sigma of ln) clipped to [min, max]."""
 
     distribution: Literal["fixed", "lognormal"]
     median: float = Field(gt=0)
@@ -30,14 +31,30 @@ class LengthDistribution(Spec):
     def _bounds(self) -> LengthDistribution:
         if self.min > self.max:
             raise ValueError("min exceeds max")
+        if self.distribution == "fixed":  # every request is the median: a spread or a clip was ignored silently
+            unread = [f"{k} {v:g}" for k, v in (("sigma", self.sigma), ("min", self.min), ("max", self.max))
+                      if v != type(self).model_fields[k].default]
+            if unread:
+                one = len(unread) == 1
+                raise ValueError(f"distribution fixed reads only median (every request that length): "
+                                 f"{', '.join(unread)} {'is' if one else 'are'} read by lognormal; drop "
+                                 f"{'it' if one else 'them'} or give distribution: lognormal")
         return self
 
 
 class Arrival(Spec):
-    """Arrival process: Poisson, or Gamma inter-arrival times with coefficient of variation `cv` (burstiness)."""
+    """Arrival process: Poisson (cv 1; another cv is refused), or Gamma inter-arrival times with coefficient of
+    variation `cv` (burstiness)."""
 
     process: Literal["poisson", "gamma"]
     cv: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _cv_is_gamma(self) -> Arrival:
+        if self.process == "poisson" and self.cv != 1.0:  # exponential gaps: cv 1 by definition, a cv was ignored
+            raise ValueError(f"process poisson has cv 1 (exponential gaps): cv {self.cv:g} is read by gamma; drop "
+                             "it or give process: gamma")
+        return self
 
 
 class WorkloadSpec(Spec):

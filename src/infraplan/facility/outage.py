@@ -47,7 +47,7 @@ from scipy.stats import poisson
 
 from infraplan.catalog.facility_loader import FailureRate, load_reliability
 from infraplan.errors import InputError
-from infraplan.units import SECONDS_PER_DAY
+from infraplan.units import SECONDS_PER_DAY, significant_text
 
 DEFAULT_REPAIR_S = 3 * SECONDS_PER_DAY
 REPAIR_SOURCE = ("ASSUMPTION [U]: 3 days from failure to a node back in service, for every cause (part swap under "
@@ -176,7 +176,8 @@ def domain_note(hold: dict[str, Any], spare_trays: int, repair_s: float, gpus: i
                 f"[U]): a domain is out only while more than {spare_trays} of its servers are in repair")
     out = hold["expected_gpus_out_of_service"]
     down = (f"no {device}s-out figure: the rate does not say which failures take a node out" if out is None else
-            f"{out:.3g} {device}s out of service on average at a repair time of {repair_s / SECONDS_PER_DAY:g} days "
+            f"{significant_text(out, 3)} {device}s out of service on average at a repair time of "
+            f"{repair_s / SECONDS_PER_DAY:g} days "
             f"({REPAIR_SOURCE if repair_s == DEFAULT_REPAIR_S else 'stated'})")
     return (f"{unit}; the {gpus:,}-{device} job holds {hold['domains']:,} domains = {hold['gpus_held']:,} {device}s; "
             f"{down}")

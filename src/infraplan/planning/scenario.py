@@ -317,5 +317,5 @@ def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_ph
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:
     """The headline numbers compared side by side (`compare`)."""
     return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w", "capex_usd",
-                                          "tco_usd_per_year", "energy_mwh_per_year", "co2_t_per_year",
-                                          "embodied_co2_t_per_year", "total_co2_t_per_year")}
+                                          "capex_new_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                                          "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}

@@ -64,6 +64,9 @@ class LLMDeployment(SparseResult):
     kv_dtype: str = Field(description="KV-cache dtype")
     kv_dtype_source: str | None = Field(None, description="why this KV-cache dtype: --kv-dtype, or the engines' "
                                         "kv_cache_dtype auto on this checkpoint (`serving.kv_default`)")
+    tp_source: str | None = Field(None, description="why this TP: --tp, or --tp auto's rule (the smallest TP leaving "
+                                  ">= 25 % of the usable memory to the KV cache, `serving.serving_api.auto_tp`) with "
+                                  "the KV share of each TP it tried")
     weight_format: str | None = Field(None, description="the weights' precision path priced (native, or "
                                       "weight-only W4A16 for int4 / mxfp4 without fp4 tensor cores)")
     max_batch: int = Field(description="sequences per engine")

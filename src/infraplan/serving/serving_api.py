@@ -10,7 +10,9 @@ sglang-0.x, a versioned engine name such as vllm-0.12.0, or a YAML) picks the KV
 batch limits, the scheduler and custom all-reduce (`serving.engines`); offline and closed-loop runs
 default to the engine's own max batch, open-loop runs to 256. Without `kv_dtype` the KV cache follows the model
 config's quantization_config, else the weights (fp8 / nvfp4: fp8), as the engines' kv_cache_dtype "auto" does
-(`serving.kv_default`); the result says which and why (`deployment.kv_dtype_source`).
+(`serving.kv_default`); the result says which and why (`deployment.kv_dtype_source`). `tp="auto"` takes the smallest
+TP leaving >= 25 % of the usable memory to the KV cache (`auto_tp`), and says so with each TP's share
+(`deployment.tp_source`).
 """
 
 from __future__ import annotations
@@ -59,17 +61,28 @@ AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usabl
 
 
 def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, gpus: int, pp: int, dtype: str,
-            kv_dtype: str, max_batch: int, token_budget: int, engine: str | ServingEngine | None = None) -> int:
-    """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache."""
+            kv_dtype: str, max_batch: int, token_budget: int,
+            engine: str | ServingEngine | None = None) -> tuple[int, str]:
+    """Smallest power-of-two TP inside the scale-up domain that leaves a useful KV cache (>= AUTO_TP_KV_SHARE of
+    the usable memory), and the note that says the rule, the KV share of each TP tried and the one chosen."""
     candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
                   and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
     if not candidates:
         raise InputError(f"no TP divides {gpus // pp} GPUs per pipeline and {shape.num_heads} heads")
+    tried: list[str] = []
+    chosen, met = candidates[-1], False
     for t in candidates:
         cap = kv_capacity(shape, accelerator, t, pp, dtype, kv_dtype, token_budget, max_batch, engine=engine)
-        if cap.kv_cache_bytes >= AUTO_TP_KV_SHARE * cap.usable_bytes:
-            return t
-    return candidates[-1]
+        share = cap.kv_cache_bytes / cap.usable_bytes if cap.usable_bytes > 0 else 0.0
+        tried.append(f"TP {t} {'leaves ' if not tried else ''}{max(share, 0.0) * 100:.0f} %")
+        if share >= AUTO_TP_KV_SHARE:
+            chosen, met = t, True
+            break
+    return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
+                    f"GPUs per pipeline stage and the {shape.num_heads} heads, within the "
+                    f"{system.node.scale_up_domain}-GPU scale-up domain) leaving >= {AUTO_TP_KV_SHARE * 100:.0f} % of "
+                    f"the usable memory to the KV cache: {', '.join(tried)}"
+                    f"{'' if met else ': none does, the largest taken'}; --tp N sets it")
 
 
 def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: int | None,
@@ -212,10 +225,12 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     if split and prefill_gpus >= gpus:
         raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode GPUs below --gpus {gpus}")
     pool_gpus = gpus - prefill_gpus if split else gpus
+    tp_why = "--tp"  # deployment.tp_source: how --tp auto chose, as kv_dtype_source says the KV dtype's default
     if tp == "auto" and attention_dp > 1:
         tp_n = 1  # DP attention: one GPU per attention rank, as SGLang and DeepSeek decode deploy
+        tp_why = "--tp auto with --attention-dp: TP 1, one accelerator per attention rank (SGLang, DeepSeek decode)"
     elif tp == "auto":
-        tp_n = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
+        tp_n, tp_why = auto_tp(shape, acc, sys_spec, pool_gpus, pp, dtype, kv, max_batch, token_budget, spec_engine)
     else:
         try:
             tp_n = int(tp)
@@ -259,6 +274,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
               "rate_per_s": rate, "concurrency": concurrency, "seed": seed, "stack": spec_engine.name,
               "requests_clipped_to_context": clipped}
     result["deployment"]["kv_dtype_source"] = kv_why
+    result["deployment"]["tp_source"] = tp_why
     # catalog/error_bands.yaml: the default serving stack as shipped by the rows re-run on it, else by engine class
     # (hN42) and by engine class when an engine setting is not the stack's default (`engines.changed_engine_settings`)
     changed = changed_engine_settings(spec_engine, max_batch, default_batch, token_budget, speculative_tokens,

@@ -54,12 +54,13 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
                    "moe.load_imbalance (e.g. 1.25) or moe.capacity_factor (token dropping) in a stack YAML (--stack)")
     notes = [routing]
     n, per_domain, domains = (float(x) for x in ep_domains(fabric, ep, ep_stride))
+    peers = f"peers {ep_stride} rank{'' if ep_stride == 1 else 's'} apart"
     if domains > 1.0:
-        notes.append(f"EP {ep} (peers {ep_stride} ranks apart) is priced over {domains:g} scale-up domains of "
+        notes.append(f"EP {ep} ({peers}) is priced over {domains:g} scale-up domains of "
                      f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
     elif ep > 1 and gpus > fabric.scale_up_domain:
-        notes.append(f"EP {ep} (peers {ep_stride} ranks apart) lies inside one {fabric.scale_up_domain}-GPU scale-up "
+        notes.append(f"EP {ep} ({peers}) lies inside one {fabric.scale_up_domain}-GPU scale-up "
                      "domain, its all-to-all on the scale-up links: an EP group over N domains is priced with "
                      "(N - 1) / N of each rank's all-to-all on the slower scale-out NICs "
                      "(training.expert_dispatch.ep_domains)")

@@ -19,7 +19,7 @@ Each model's `cli()` is the `infraplan ...` command line that reproduces it ("co
 from __future__ import annotations
 
 import shlex
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -35,7 +35,7 @@ from infraplan.limits import (
     Sequences,
     Tokens,
 )
-from infraplan.serving.capacity import BATCH_CAPS
+from infraplan.serving.capacity import BATCH_CAPS, SLO_PERCENTILES
 from infraplan.web.request_fields import (
     ArrivalRate,
     BuildType,
@@ -50,6 +50,11 @@ from infraplan.web.request_fields import (
     UsdPerMwh,
     WebRequest,
 )
+
+if TYPE_CHECKING:
+    SloPercentile = float
+else:  # the percentiles a serving run reports and serve-plan judges on (serving.capacity.SLO_PERCENTILES): an enum
+    SloPercentile = Literal[tuple(SLO_PERCENTILES)]  # in the schema, where (0, 100] let 95 through to a 400
 
 WEB_MAX_REQUESTS = 200_000
 """Requests one web serving simulation may hold (~1 s of work; the CLI allows 10 M)."""
@@ -163,7 +168,7 @@ class ServePlanRequest(ModelOnSystemRequest):
     output_len: Tokens | None = None
     ttft_slo: Duration | None = None
     tpot_slo: Duration | None = None
-    percentile: Annotated[float, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = 99.0
+    percentile: SloPercentile = Field(99.0, description="SLO percentile of TTFT and TPOT (the CLI's --percentile)")
     dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]] = Field(
         ["bf16", "fp8"], min_length=1, max_length=7)  # at most every weight dtype once
     max_batch: list[Degree] = Field(list(BATCH_CAPS), min_length=1, max_length=16)

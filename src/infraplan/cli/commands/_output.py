@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from infraplan.results import Result
+from infraplan.units import significant_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -63,13 +64,7 @@ def fmt_num(value: float | int | None, digits: int = 4) -> str:
     """`digits` significant digits, never in e-notation: 1,394 · 26.71 · 0.000123 ('-' if undefined)."""
     if value is None or not math.isfinite(value):
         return "-"
-    if value == 0:
-        return "0"
-    magnitude = int(math.floor(math.log10(abs(value))))
-    if magnitude >= digits - 1:
-        return f"{round(value):,}"
-    decimals = min(digits - 1 - magnitude, 15)
-    return f"{value:.{decimals}f}".rstrip("0").rstrip(".") if "." in f"{value:.{decimals}f}" else f"{value:.0f}"
+    return significant_text(value, digits)  # infraplan.units: the notes below the CLI write numbers the same way
 
 
 def fmt_seconds(value: float | None) -> str:

@@ -26,15 +26,16 @@ from infraplan.cli.options import (
     PRICE,
     REQUESTS,
     SECONDS,
+    SEED,
     SPECULATIVE_TOKENS,
     TOKENS,
     JsonFlag,
     KvDtype,
-    SeedOption,
     ServeDtype,
     count,
 )
 from infraplan.cluster import Cluster
+from infraplan.errors import InputError
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
@@ -116,6 +117,8 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
         table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
                       f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per accelerator)")
+        if (tp_why := r.deployment.tp_source) and tp_why != "--tp":  # --tp auto's rule and the TP it chose
+            table.add_row("TP", f"{r.deployment.tp}: {tp_why}")
         why = r.deployment.kv_dtype_source
         if why and why != "--kv-dtype":  # the default the engines' "auto" gives (`serving.kv_default`)
             table.add_row("KV cache dtype", f"{r.deployment.kv_dtype}: {why}")
@@ -205,10 +208,14 @@ def serve(
                                                  help="sequences per prefill engine [decode's]"),
     usd_per_hour: float | None = typer.Option(None, "--usd-per-hour", parser=PRICE,
                                               help="$ per accelerator-hour [catalog]"),
-    seed: SeedOption = 0,
+    seed: int | None = typer.Option(None, "--seed", parser=SEED,
+                                    help="random seed for arrivals and lengths [0]; not with --trace"),
     as_json: JsonFlag = False,
 ) -> None:
     """Simulate serving: throughput, TTFT/TPOT/end-to-end percentiles, SLO attainment, J/token, $/M tokens."""
+    if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
+        raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
+    seed = seed or 0
     result = estimate_serving(
         model, system, gpus, tp=tp, pp=pp, ep=ep, dtype=dtype, kv_dtype=kv_dtype,
         offline=offline, rate=rate,

@@ -98,6 +98,19 @@ IP.catalog = async function () {
   }
 };
 
+// Fill <select data-enum="Model.field"> with the values the API's schema allows (/openapi.json), its default
+// selected: the page offers what the API takes (serve-plan's percentile: serving.capacity.SLO_PERCENTILES).
+IP.enums = async function () {
+  const selects = document.querySelectorAll("select[data-enum]");
+  if (!selects.length) return;
+  const schemas = (await (await fetch("/openapi.json")).json()).components.schemas;
+  for (const sel of selects) {
+    const [model, field] = sel.dataset.enum.split(".");
+    const prop = schemas[model].properties[field];
+    for (const v of prop.enum) sel.add(new Option(String(v), String(v), false, v === prop.default));
+  }
+};
+
 IP.fmt = function (x, digits) {
   if (x === null || x === undefined || !isFinite(x)) return "-";
   return Number(x).toPrecision(digits || 4).replace(/\.?0+e/, "e").replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
