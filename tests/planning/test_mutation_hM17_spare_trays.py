@@ -50,3 +50,10 @@ def test_one_tray_held_beside_instances_on_a_smaller_domain() -> None:
     one = _gb200(1, 8, domain=36)
     assert (one.domain_trays, one.blast_trays, one.spare_trays_per_domain) == (9, 2, 1)
     assert "held free in each domain (the 1 asked;" in one.rate_basis and "does not apply" not in one.rate_basis
+
+
+def test_one_held_server_is_said_in_the_singular() -> None:
+    from infraplan.planning.spares import _held_basis
+
+    assert _held_basis(1, 1).startswith("1 server held free in each domain")
+    assert _held_basis(2, 2).startswith("2 servers held free in each domain")

@@ -62,7 +62,7 @@ def test_auto_takes_the_fewest_spare_servers_by_hand() -> None:
     assert (auto.spare_nodes, auto.spare_devices, auto.spare_trays_per_domain, auto.spare_units) == (2, 8, 1, 0)
     assert ("spare_trays_per_domain auto: 1, of 0 .. 17 the one with the fewest spare servers (2; 18 with none "
             "asked)") in auto.rate_basis
-    assert "1 spare servers held in each domain" in auto.rate_basis  # the k taken, in the domain's own words
+    assert "1 spare server held in each domain" in auto.rate_basis  # the k taken, in the domain's own words
 
 
 @pytest.mark.parametrize("instance", [8, 72])

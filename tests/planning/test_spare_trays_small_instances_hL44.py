@@ -114,7 +114,7 @@ def test_a_pool_serving_training_and_an_llm_takes_the_wider_radius_and_says_so()
     both = plan_scenario(_spec(LLM_TP8, TRAINING, spare_trays_per_domain=1))
     basis = {r.pool: r.spare_rate_basis or "" for r in both.pools}["p"]
     assert "(the pool's widest instance spans it: training service run's job spans the pool)" in basis
-    assert "1 spare servers held in each domain" in basis
+    assert "1 spare server held in each domain" in basis
     narrowed = _spec(LLM_TP8, TRAINING, serves=["llm"], spare_trays_per_domain=1)
     sp = pool_spares(narrowed, narrowed.pools[0], 48)
     assert sp is not None and (sp.blast_trays, sp.spare_trays_per_domain) == (2, 2)

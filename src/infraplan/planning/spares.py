@@ -268,7 +268,8 @@ def _domain_basis(trays: int, blast: int, node_devices: int, asked: int, held: i
     domain = f"a failed server takes its {domain} out ({why})"
     if asked == 0:
         return f"{domain}: spares are whole domains (no spare trays held: spare_trays_per_domain, ASSUMPTION [U])"
-    return (f"{domain} only while more than {asked} of its servers are in repair: {asked} spare servers held in "
+    spare = "spare server" if asked == 1 else "spare servers"
+    return (f"{domain} only while more than {asked} of its servers are in repair: {asked} {spare} held in "
             f"each domain (spare_trays_per_domain, ASSUMPTION [U]) and spare domains beyond")
 
 
@@ -276,6 +277,7 @@ def _held_basis(asked: int, held: int) -> str:
     """The spare trays an instance smaller than its domain is formed again on (facility/outage.py `held_trays`)."""
     why = (f"the {asked} asked and {held - asked} no instance fills" if held > asked else
            f"at most {held} beside one instance, of the {asked} asked" if held < asked else f"the {asked} asked")
-    return (f"{held} servers held free in each domain ({why}; spare_trays_per_domain, ASSUMPTION [U]): a failed "
+    servers = "server" if held == 1 else "servers"
+    return (f"{held} {servers} held free in each domain ({why}; spare_trays_per_domain, ASSUMPTION [U]): a failed "
             f"server's instance is formed again on a free server of its domain, out only while more than {held} of "
             "the domain's servers are in repair, and spare whole instances beyond")
