@@ -31,6 +31,7 @@ H100 = load_accelerator("h100-sxm")
 FABRIC = Fabric.from_system(load_system("dgx-h100-superpod"), H100)
 GPTQ = {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": False, "sym": True}
 HEAD = 128256 * 4096
+W4 = 0.5 + 2.0 / 128  # GPTQ int4, sym, groups of 128: 4 bits and an fp16 scale per group (vLLM 0.18 gptq.py)
 
 
 def _shape(model: str, head: bool, **extra: object) -> TransformerShape:
@@ -46,7 +47,7 @@ def test_a_scoped_checkpoint_holds_its_quantised_head_at_4_bits_too() -> None:
     assert head.checkpoint_weight_scope == plain.checkpoint_weight_scope == "dense_mlp"
     for tp in (1, 2):
         saved = weight_bytes_per_gpu(plain, tp, 1, "int4") - weight_bytes_per_gpu(head, tp, 1, "int4")
-        assert saved == pytest.approx(HEAD / tp * (2.0 - 0.5), rel=1e-9)
+        assert saved == pytest.approx(HEAD / tp * (2.0 - W4), rel=1e-9)
 
 
 @pytest.mark.parametrize(("engine", "stack"), [("vllm", "vllm-0.x"), ("sglang", "sglang-0.x"),
@@ -57,7 +58,7 @@ def test_batch_one_decode_reads_the_head_at_each_formats_rate(engine: str, stack
     plain = build_iteration_cost(_shape("llama3-8b", False), H100, FABRIC, dep)
     bw, eff = H100.memory_bandwidth_bytes_per_s, H100.efficiency
     read = eff.weight_read_fraction[engine]["bf16"]  # type: ignore[index]
-    hand = HEAD * 2.0 / (bw * read) - HEAD * 0.5 / (bw * eff.memory_bandwidth_fraction)
+    hand = HEAD * 2.0 / (bw * read) - HEAD * W4 / (bw * eff.memory_bandwidth_fraction)
     assert plain.head_s[1] - quantised.head_s[1] == pytest.approx(hand, rel=2e-4)
 
 

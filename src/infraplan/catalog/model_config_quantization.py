@@ -54,14 +54,10 @@ of its matrices only, two formats in its `config_groups`, an unknown method or w
 entries names a module of this model) is priced at the command's `--dtype` over every layer and named in one warning
 line (`with_checkpoint_scope`), the layers of a kind split so counted in it.
 
-Why a kind quantised on some layers is not priced as layer groups: a kind's GEMMs are alike on every layer that has it,
-so its layers would split exactly into a quantised and a bf16 share, but the serving iteration takes one format per
-kind beyond its GEMMs: the activation casts (`serving.engine_kernels`), the MLA BMMs' format (`serving.mla_absorb`),
-the routed experts' MoE kernel, alignment and block terms (`serving.routed_experts`, `serving.deepgemm_moe`), each
-chosen once per run from the kind's format (`ops.precision.kind_dtype` / `weight_scope`). Pricing the split needs
-that iteration evaluated per share (a format per layer group through every one of those terms), not a scope string;
-the memory plan alone could take the shares (`serving.kv_cache.kind_params`), which would price memory and time on two
-different models. So the split stays a warning until the iteration takes a per-kind share.
+Why a kind quantised on some layers is not priced as layer groups: its GEMMs would split exactly, but the serving
+iteration takes one format per kind beyond its GEMMs (activation casts, `serving.engine_kernels`; the MLA BMMs,
+`serving.mla_absorb`; the MoE kernel terms, `serving.routed_experts` / `deepgemm_moe`), chosen once per run
+(`ops.precision.kind_dtype`): pricing the split needs the iteration per layer-group share, so it stays a warning.
 """
 
 from __future__ import annotations
@@ -202,11 +198,19 @@ def _format_and_lists(quant: dict[str, Any], name: str) -> tuple[str, list[str],
 
 
 def stored_bytes(quant: dict[str, Any]) -> float:
-    """Bytes per weight of a compressed-tensors integer checkpoint stored in symmetric groups (Kimi K2.5: 4 bits, groups
-    of 32): the bits plus one scale per group in the model dtype (2 B: vLLM 0.18.0 compressed_tensors_moe.py:1735-1753
-    and schemes/compressed_tensors_wNa16.py:127-151 allocate `weight_scale` [out, in / group] as `params_dtype`),
-    where every group states the same; 0 for any other (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
-    if str(quant.get("quant_method", "")).lower() != "compressed-tensors":
+    """Bytes per weight of an integer checkpoint stored in groups: the bits plus a 2 B scale per group (compressed-
+    tensors, Kimi K2.5: 4 bits in symmetric groups of 32, vLLM 0.18.0 schemes/compressed_tensors_wNa16.py:127-151;
+    GPTQ / AWQ: gptq.py / awq.py `create_weights`), and a packed zero point per group where asymmetric (GPTQ `sym:
+    false`, AWQ `zero_point`; Marlin drops a symmetric one's zeros; GPTQ's g_idx, < 0.1 %, left out); 0 for any other
+    (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
+    method = str(quant.get("quant_method", "")).lower()
+    if method in ("gptq", "awq"):
+        bits, group = quant.get("bits") or quant.get("w_bit"), quant.get("group_size") or quant.get("q_group_size")
+        if not (isinstance(bits, int) and isinstance(group, int) and group > 0):
+            return 0.0  # per-channel scales (group_size -1): within the format's width
+        zeros = not quant.get("sym", True) if method == "gptq" else bool(quant.get("zero_point", True))
+        return bits / 8.0 + (2.0 + (bits / 8.0 if zeros else 0.0)) / group
+    if method != "compressed-tensors":
         return 0.0
     groups = quant.get("config_groups")
     weights = [g.get("weights") for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
