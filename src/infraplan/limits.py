@@ -116,6 +116,20 @@ MAX_FACILITY_USD_PER_W = 1_000.0
 """Facility construction per watt of critical IT load (`facility_usd_per_w` of a cost file): $1,000/W, ~67x the most
 expensive build in the catalog (Reno, 15.0 $M/MW, Cushman & Wakefield 2025, build_types.yaml): a 1 GW campus's
 building at $1 T (1e300 gave a price of "$inf/GPU-h", exit 0)."""
+MIN_ELECTRICITY_USD_PER_MWH = 1.0
+"""The least positive electricity price in USD/MWh an option takes (`--electricity-price`, the web's
+`electricity_price`): 1 USD/MWh = 0.1 cents/kWh, ~1/59 of the cheapest state in the catalog (Louisiana, 58.8
+USD/MWh, EIA Electric Power Annual 2023, catalog/facility/locations.yaml). Below it a price is USD/kWh written for
+USD/MWh (0.07 for 70: a 1,000x cheaper grid, exit 0 before, hU48); 0 (energy left out of the money) stays."""
+
+
+def usd_per_mwh_unit_slip(price: float) -> str | None:
+    """Why a positive price below `MIN_ELECTRICITY_USD_PER_MWH` is refused (one line), or None where it is not."""
+    if 0.0 < price < MIN_ELECTRICITY_USD_PER_MWH:
+        return (f"electricity prices are in USD/MWh (70 = 7 cents/kWh); {price:g} is below "
+                f"{MIN_ELECTRICITY_USD_PER_MWH:g} USD/MWh: USD/kWh? ({price:g} USD/kWh = {price * 1e3:g} USD/MWh)")
+    return None
+
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)
 Accelerators = Annotated[int, Field(ge=1, le=MAX_ACCELERATORS, description="accelerators (count)")]

@@ -115,7 +115,7 @@ def test_cli_network_and_collective_take_the_fabric(capsys):
     assert data["rail_only"] and data["switches_total"] == 768 and data["clos_switches_count"] == 1280
     assert data["clos_capex_usd"] > data["capex_usd"] and data["clos_power_w"] > data["power_w"]
     assert main(["network", "dgx-h100-superpod", "--gpus", "512", "--fabric", "rail-only"]) == 0
-    assert "rail-only saves 16 switches" in " ".join(capsys.readouterr().out.split())
+    assert "rail-only: 16 fewer switches" in " ".join(capsys.readouterr().out.split())  # hU48 wording
     assert main(["collective", "all-to-all", "--system", "dgx-h100-superpod", "--gpus", "64", "--bytes", "1GiB",
                  "--fabric", "rail-only", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["time_s"] > 0

@@ -34,6 +34,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     MAX_SEQUENCES,
     MAX_TOKENS,
     MAX_TOP,
+    usd_per_mwh_unit_slip,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
 from infraplan.units import parse_duration_days, parse_duration_s
@@ -107,6 +108,18 @@ def number(gt: float | None = None, ge: float | None = None, le: float | None = 
     """Finite numbers with the given bounds (nan and inf are always refused); `reader` parses text with a unit."""
     bounds = {k: v for k, v in (("gt", gt), ("ge", ge), ("le", le)) if v is not None}
     return Bounded(float, why, reader, **bounds)
+
+
+class UsdPerMwh(Bounded):
+    """An electricity price in USD/MWh: a Bounded number, and a positive one below 1 USD/MWh refused as USD/kWh
+    written for USD/MWh (`infraplan.limits.MIN_ELECTRICITY_USD_PER_MWH`)."""
+
+    def __call__(self, value: Any) -> Any:
+        price = super().__call__(value)
+        slip = usd_per_mwh_unit_slip(price)
+        if slip is not None:
+            raise typer.BadParameter(f"{value}: {slip}")
+        return price
 
 
 ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")
@@ -187,7 +200,7 @@ ACCEPTANCE = number(ge=0.0, le=1.0, why="a per-token acceptance rate is a fracti
 ARRIVAL_RATE = number(gt=0.0, le=MAX_ARRIVAL_RATE_PER_S, why="the limit is 1e9 requests/s")
 PERCENTILE = number(gt=0.0, le=100.0)
 PUE = number(ge=1.0, le=10.0, why="a PUE is facility over IT power, >= 1")
-USD_PER_MWH = number(ge=0.0, le=1e6)
+USD_PER_MWH = UsdPerMwh(float, ge=0.0, le=1e6)
 DAYS = number(gt=0.0, le=36_500.0, why="the limit is 100 years", reader=parse_duration_days)  # 54, "54d", "2w", "12h"
 HOURS_PER_DAY = number(gt=0.0, le=1e9)
 FACTOR_AT_LEAST_1 = number(ge=1.0, le=1e3)

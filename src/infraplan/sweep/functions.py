@@ -87,9 +87,14 @@ def collective(op: str, system: str, gpus: int, bytes: float | str, placement: s
 
 def _overrides(costs: str | None, pue: float | None, electricity_price: float | None,
                server_price: float | None) -> Any:
-    """`--costs` with the price options of `facility` and `campus` on top, as the CLI merges them."""
+    """`--costs` with the price options of `facility` and `campus` on top, as the CLI merges them (a price below
+    1 USD/MWh refused as the CLI refuses it: USD/kWh written for USD/MWh, `limits.usd_per_mwh_unit_slip`)."""
     from infraplan.cluster.cost import load_cost_overrides
+    from infraplan.limits import usd_per_mwh_unit_slip
 
+    slip = None if electricity_price is None else usd_per_mwh_unit_slip(electricity_price)
+    if slip is not None:
+        raise InputError(f"electricity_price: {slip}")
     return load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                              server_usd_per_accelerator=server_price)
 

@@ -262,6 +262,7 @@ class CampusRequest(WebRequest):
     location: PresetName | None = None
     build_type: BuildType | None = None
     fleet: PresetName | None = Field(None, description="fleet preset (replaces power and accelerator)")
+    pue: Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False)] | None = None
     electricity_price: UsdPerMwh | None = None
     server_price: Price | None = None
 

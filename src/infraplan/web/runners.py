@@ -159,7 +159,7 @@ def run_facility(r: FacilityRequest, progress: Progress | None = None) -> Result
 
 
 def run_campus(r: CampusRequest, progress: Progress | None = None) -> Result:
-    overrides = CostOverrides().merged(electricity_usd_per_mwh=r.electricity_price,
+    overrides = CostOverrides().merged(pue=r.pue, electricity_usd_per_mwh=r.electricity_price,
                                        server_usd_per_accelerator=r.server_price)
     if r.fleet:
         if r.power or r.accelerator:

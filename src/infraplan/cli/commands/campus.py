@@ -18,7 +18,7 @@ from infraplan.cli.commands._output import (
     metric_table,
 )
 from infraplan.cli.commands.facility import co2_rows, facility_band_lines, money_rows, unpriced_line
-from infraplan.cli.options import PRICE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
+from infraplan.cli.options import PRICE, PUE, USD_PER_MWH, BuildTypeOption, CoolingOption, CostsOption, JsonFlag
 from infraplan.cluster.cost import load_cost_overrides
 from infraplan.errors import InputError
 from infraplan.facility.plots import facility_figure, write_html
@@ -104,6 +104,7 @@ def campus(
     location: str | None = typer.Option(None, "--location", help="location preset or YAML [default: us-average]"),
     build_type: BuildTypeOption = None,
     fleet: str | None = typer.Option(None, "--fleet", help="fleet preset or YAML of sites (replaces --power)"),
+    pue: float | None = typer.Option(None, "--pue", parser=PUE, help="override the PUE (as `facility --pue`)"),
     electricity_price: float | None = typer.Option(None, "--electricity-price", parser=USD_PER_MWH,
                                                    help="override $/MWh"),
     server_price: float | None = typer.Option(None, "--server-price", parser=PRICE,
@@ -116,7 +117,7 @@ def campus(
     """Plan a campus for a power budget (accelerators, racks, buildings, cost, carbon, Llama-3-405B runs/year)."""
     if plot:
         check_html_path(plot, "--plot")
-    overrides = load_cost_overrides(costs).merged(electricity_usd_per_mwh=electricity_price,
+    overrides = load_cost_overrides(costs).merged(pue=pue, electricity_usd_per_mwh=electricity_price,
                                                   server_usd_per_accelerator=server_price)
     if fleet:
         if power or accelerator:
@@ -134,6 +135,8 @@ def campus(
                                           title=f"infraplan campus: {power} of {accelerator}"), plot)
         result = result.model_copy(update={"plot": html})
     emit(result, as_json, lambda shown: render_campus(shown, device_word(accelerator)))
+    if result.plot and not as_json:  # said as `network --graphml` and `results --plot` say theirs (hU48)
+        console.print(f"charts written to {result.plot}", markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -156,6 +156,8 @@ def facility(
         report = report.model_copy(update={"plot": html})
     emit(report, as_json, lambda shown: render_facility(shown, device_word(system or accelerator or ""),
                                                         _zoned(accelerator, count)))
+    if report.plot and not as_json:  # said as `network --graphml` and `results --plot` say theirs (hU48)
+        console.print(f"charts written to {report.plot}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _zoned(accelerator: str | None, count: int | None) -> bool:

@@ -18,6 +18,18 @@ GRAPHML_SUFFIXES = (".graphml", ".xml")
 """What `--graphml` may be named: GraphML is XML (networkx's `write_graphml`), read back by the same suffixes."""
 
 
+def _versus_clos(r: NetworkReport) -> str:
+    """Each of switches, capex and power against the system's Clos in its own direction (a few domains per rail:
+    fewer switches can still cost more). One sign for all three printed "costs more by -779 switches, $3.92 M and
+    -362 kW" for the RoCE 24K cluster, which has fewer switches and less power but more capex (hU48)."""
+    assert r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None
+    terms = ((r.switches_total - r.clos_switches_count, lambda v: f"{v:,}", "switches", ("fewer", "more")),
+             (r.capex_usd - r.clos_capex_usd, fmt_usd, "capex", ("less", "more")),
+             (r.power_w - r.clos_power_w, lambda v: fmt_rate(v, "W"), "power", ("less", "more")))
+    return ", ".join(f"the same {name}" if diff == 0 else f"{show(abs(diff))} {words[diff > 0]} {name}"
+                     for diff, show, name, words in terms)
+
+
 def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
     """`device`: what the title and the per-device figures call one accelerator (`_output.device_word`: GPU, TPU,
     CPU or accelerator; "72 GPUs" titled an MTIA rack). The JSON keeps `power_w_per_gpu`, which clients parse."""
@@ -36,13 +48,8 @@ def render_fabric(r: NetworkReport, device: str = "GPU") -> None:
                   f"power {fmt_rate(r.power_w, 'W')} ({r.power_w_per_gpu:.0f} W per {device}); capex "
                   f"{fmt_usd(r.capex_usd)} (${r.capex_usd_per_gpu:,.0f} per {device})")
     if r.clos_switches_count is not None and r.clos_capex_usd is not None and r.clos_power_w is not None:
-        saves = r.clos_capex_usd >= r.capex_usd  # a few domains per rail: one switch per rail costs more
-        sign = 1 if saves else -1
         console.print(f"vs the system's Clos: {r.clos_switches_count:,} switches, {fmt_usd(r.clos_capex_usd)}, "
-                      f"{fmt_rate(r.clos_power_w, 'W')}; rail-only {'saves' if saves else 'costs more by'} "
-                      f"{sign * (r.clos_switches_count - r.switches_total):,} switches, "
-                      f"{fmt_usd(sign * (r.clos_capex_usd - r.capex_usd))} and "
-                      f"{fmt_rate(sign * (r.clos_power_w - r.power_w), 'W')}")
+                      f"{fmt_rate(r.clos_power_w, 'W')}; rail-only: {_versus_clos(r)}")
     if r.rails_count and r.rail_bisection_bytes_per_s is not None:
         console.print(f"{r.rails_count} rails (one per NIC of a scale-up domain), bisection "
                       f"{fmt_rate(r.rail_bisection_bytes_per_s * 8, 'b/s')} each; a byte to another rail crosses "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -155,8 +156,6 @@ def plan(
     if report is not None:
         check_html_path(report, "--report")
     if out is not None:
-        from pathlib import Path
-
         try:
             is_dir, exists = Path(out).is_dir(), Path(out).exists()
         except (OSError, ValueError) as exc:
@@ -166,11 +165,16 @@ def plan(
                              f"--out: folder {out[:80]!r} does not exist")
         check_output_path(str(Path(out) / "phases.parquet"), "--out")
     result = plan_with_tornado(scenario, list(vary), optimality_gap)
+    written = []  # said under the tables, as `network --graphml` and `results --plot` say theirs (hU48)
     if report is not None:
-        write_report(result, report)
+        written.append(f"report written to {write_report(result, report)}")
     if out is not None:
-        write_parquet(result, out)
+        tables = write_parquet(result, out)
+        written.append(f"tables written to {Path(tables[0]).parent}: "
+                       f"{', '.join(Path(t).name for t in tables)}")
     emit(result, as_json, render_plan)
+    if written and not as_json:
+        console.print("; ".join(written), markup=False, highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -70,11 +70,11 @@ def reliability(
     restart: float | None = typer.Option(None, "--restart-s",
                                          parser=number(ge=0.0, le=1e9, reader=parse_duration_s),
                                          help="restart cost: seconds, or 10min [default: 600]"),
-    spare_trays_per_domain: int = typer.Option(0, "--spare-trays-per-domain", parser=count(0, 64),
+    spare_trays_per_domain: int = typer.Option(0, "--spare-trays-per-domain", parser=count(0, 64), show_default=False,
                                                help="spare servers (trays) held in each scale-up domain that spans "
                                                "servers (NVL72), so one failed tray does not take its domain out "
                                                "[default: 0, an assumption]"),
-    repair_s: float = typer.Option(DEFAULT_REPAIR_S, "--repair-time",
+    repair_s: float = typer.Option(DEFAULT_REPAIR_S, "--repair-time", show_default=False,  # its help says 3 days
                                    parser=number(gt=0.0, le=1e9, reader=parse_duration_s),
                                    help="failure to server back in service: seconds, or 3d [default: 3 days, an "
                                    "assumption]"),
