@@ -18,8 +18,9 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   and last stage once per step (`step_traffic.tied_embedding_sync`, in `pp_comm`);
 * the DP gradient reduction and parameter gathers by ZeRO stage, hidden behind the layers' share of a micro-batch's
   forward / backward wall time (`dp_exposure.dp_windows`, `Stack.dp_overlap_fraction`), and the exposed rest: the
-  most of the heaviest stage's and each end stage's on its own windows (`dp_exposure.end_stage_dp_forms`), and the
-  SMs the hidden collectives hold (`training.dp_overlap_sms`, built and off);
+  most of the heaviest stage's and each end stage's on its own windows (`dp_exposure.end_stage_dp_forms`; a
+  DualPipe / ZB-V rank's on the two stages it holds, `mirrored_dp`), and the SMs the hidden collectives hold
+  (`training.dp_overlap_sms`, built and off);
 * the optimizer: Adam is memory-bound, `optimizer_step.ADAM_BYTES_PER_PARAM` per parameter, and its launches are
   exposed, on the stage that steps the most parameters of those the DP exposure is priced on (`optimizer_step`).
 """
@@ -46,6 +47,7 @@ from infraplan.training.host_time import (
     host_exposed_time,
     micro_batch_host_time,
 )
+from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
@@ -225,8 +227,8 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # where it is an end stage, its MTP modules; the step's traffic where that is it: one stage, or ceil(L / p)
     # layers, a table and no MTP module anywhere), each end stage that is not the heaviest (its layers, its table, the
     # last's MTP modules; hA2, session 38; hD5, session 39) and, with PP >= 3 and an end stage the heaviest, the
-    # middle stage of the most layers (no table; hT40, session 40), off DualPipe / ZB-V (ranks with both ends: the
-    # traffic on the heaviest's windows; a grid's stages priced on its rows, its schedules' put back after)
+    # middle stage of the most layers (no table; hT40, session 40), off DualPipe / ZB-V (ranks with both ends: each
+    # rank's own two stages, `mirrored_dp`; a grid's stages priced on its rows, its schedules' put back after)
     both_ends = (plan.schedule == _DUALPIPE) | (plan.schedule == _ZB_V)
     heaviest_forms = exposed_dp_forms(traffic, fwd_window, bwd_window, ops)
     one_end = not both_ends if is_plain(both_ends) else True
@@ -296,8 +298,12 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         dp_forms = end_stage_dp_forms(traffic, lt, middle_n, m_host - m_gpu, mb_host - mb_gpu, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
                                       middle, (ends, middle_n, 0.0, mtp_all, traffic_layers, 0.0, settled))
-    if not is_plain(both_ends) and anywhere(both_ends):
-        dp_forms = tuple(ops.where(both_ends, h, e) for h, e in zip(heaviest_forms, dp_forms, strict=True))
+    if anywhere(both_ends):  # a mirrored rank's own DP traffic: its two stages (`mirrored_dp`; hO45, session 43)
+        mirrored = heaviest_forms if ends is None else mirrored_dp_forms(
+            plan, ends, profile, (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0)),
+            (fwd_window, bwd_window), ops, None if is_plain(both_ends) else both_ends)
+        dp_forms = (mirrored if is_plain(both_ends) else
+                    tuple(ops.where(both_ends, h, e) for h, e in zip(mirrored, dp_forms, strict=True)))
     others = ((lt["other_layers"] - first_n - last_n) * layer_s + (1.0 - with_embed) * first_end_s
               + (1.0 - with_head) * last_end_s)
     if anywhere(both_ends):

@@ -314,13 +314,13 @@ def one_plan_step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArra
         floats = lt | traffic if lt is per_layer else {k: float(np.ravel(v)[0]) for k, v in (lt | traffic).items()}
         ends = EndStageTraffic(shape, row, lambda stages: [_one_plan_dp_collectives(
             shape, dp_fabric, row, params, experts, profile.grad_reduce_bytes, layers, held)
-            for params, experts, layers, *_ in stages])
+            for params, experts, layers, *_ in stages], (dp_fabric, profile.grad_reduce_bytes))
         out = assemble_step(row, floats, floats, profile, fabric.host_kernel_dispatch_s, rates, FLOAT_OPS,
                             stage_only, ends)
         out = dict(zip(out, map(float, out.values()), strict=True))  # (Python floats, converted in C)
         return _with_offload(shape, cluster, plan, profile, floats, out, stage_only)
     ends = EndStageTraffic(shape, plan, lambda stages, rows=None: dp_collectives_once(
-        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes, rows))
+        shape, dp_fabric, plan, stages, profile.grad_reduce_bytes, rows), (dp_fabric, profile.grad_reduce_bytes))
     out = assemble_step(plan, lt, traffic, profile, fabric.host_kernel_dispatch_s, rates, NUMPY_OPS, stage_only, ends)
     return _with_offload(shape, cluster, plan, profile, lt, out, stage_only)
 

@@ -12,7 +12,8 @@ micro-batch's forward and the last one's backward) is `training.step_assembly`'s
 priced on ceil(L / p) layers, a table (both tables, or the tied one, without PP) and the stack's MTP modules: at least
 the parameters of any stage of ceil(L / p) layers or fewer, so a bound on their exposure (exact with PP = 1); each
 stage that exists gets its own where it can set the most (`EndStageTraffic`: its layers, its table if it is an end
-stage, the last's MTP modules: the end stages, hD5, session 39; the heaviest and a middle stage, hT40, session 40).
+stage, the last's MTP modules: the end stages, hD5, session 39; the heaviest and a middle stage, hT40, session 40); a
+DualPipe / ZB-V rank on the two stages it holds (`training.mirrored_dp`, hO45, session 43).
 """
 
 from __future__ import annotations
@@ -290,11 +291,12 @@ class EndStageTraffic:
     plain class with slots: a single estimate builds one (a frozen dataclass's three default factories took 2 us of
     it; hP15, session 39)."""
 
-    __slots__ = ("_ahead", "_held", "_priced", "_priced_rows", "plan", "price", "shape")
+    __slots__ = ("_ahead", "_held", "_priced", "_priced_rows", "pair", "plan", "price", "shape")
 
     def __init__(self, shape: TransformerShape, plan: PlanArrays,
-                 price: Callable[..., list[dict[str, Any]]]) -> None:
+                 price: Callable[..., list[dict[str, Any]]], pair: tuple[Fabric, float] | None = None) -> None:
         self.shape, self.plan, self.price = shape, plan, price
+        self.pair = pair  # (the DP fabric and gradient bytes of DualPipe's mirror-pair sum, `mirrored_dp`; hO45)
         self._priced: dict[tuple[float, float, float], dict[str, Any]] = {}
         self._priced_rows: list[tuple[Any, Any, Any, Any, dict[str, Any]]] = []
         self._ahead: list[tuple[Any, Any, Any, Any]] = []
