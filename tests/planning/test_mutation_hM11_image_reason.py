@@ -1,6 +1,6 @@
 """Mutation wave 11 (hM11, session 39): the reason `image_capacity` gives where no batch cap meets the SLO.
 
-On a latency curve written by hand in place of the diffusion simulation (`_p99`, as
+On a latency curve written by hand in place of the diffusion simulation (`_offline`, `_p99`, as
 tests/planning/test_mutation_hM10_image_capacity.py): where every cap that fits memory misses the SLO at its lowest
 probed rate (1/1000 of its offline throughput), the reason names the least of those p99s (the module's "the least
 p99 of the caps that fit memory but miss the SLO"), whichever cap it was met at, and a larger cap that does not fit
@@ -19,14 +19,18 @@ from infraplan.errors import InputError
 
 def _reason(monkeypatch: pytest.MonkeyPatch, low_p99_s: Mapping[int, float], slo_s: float) -> ic.ImageCapacity | str:
     """`image_capacity` (uncached) where cap b's p99 is `low_p99_s[b]` at any rate (offline 1 image/s); a cap not
-    named does not fit memory."""
-    def p99(workload: str, model: str | None, system: str, rate: float | None, batch: int) -> tuple[float, float]:
+    named does not fit memory (`_offline` raises, as the diffusion run's memory check)."""
+    def offline(workload: str, model: str | None, system: str, batch: int) -> float:
         if batch not in low_p99_s:
             raise InputError(f"batch {batch} does not fit")
-        return low_p99_s[batch], 1.0
+        return 1.0
 
+    def p99(workload: str, model: str | None, system: str, rate: float, batch: int, images: int) -> float:
+        return low_p99_s[batch]
+
+    monkeypatch.setattr(ic, "_offline", offline)
     monkeypatch.setattr(ic, "_p99", p99)
-    return ic.image_capacity.__wrapped__(ic.DEFAULT_IMAGE_WORKLOAD, None, "stub", slo_s)  # type: ignore[attr-defined]
+    return ic._device_capacity.__wrapped__(ic.DEFAULT_IMAGE_WORKLOAD, None, "stub", slo_s)  # type: ignore[attr-defined]
 
 
 def test_the_reason_names_the_least_p99_not_the_last(monkeypatch: pytest.MonkeyPatch) -> None:

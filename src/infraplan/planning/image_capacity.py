@@ -1,33 +1,72 @@
-"""Image-generation capacity of one accelerator: the most images/s it serves with p99 image latency <= the SLO.
+"""Image-generation capacity of one accelerator: the most images/s it serves, in steady state, with p99 image latency
+within the SLO.
 
 The diffusion serving model (`serving/diffusion.py`: U-Net denoising steps batched continuously, text encoder on
-admission, VAE decoder on the last step; each accelerator serves on its own) is simulated, as `serve-plan` does
-for LLMs, at Poisson arrivals on one accelerator: for each batch cap that fits memory, the rate is bisected
-between 0 and the offline (saturated) throughput for the highest rate whose p99 latency meets the SLO; the best
-batch cap wins (ties: the smaller; the bisections run highest offline rate first and stop once a cap can no
-longer win: the answer of every bisection run in full, with fewer probes: the scenario tests' 294 -> 90). Devices
-for a demand of R images/s = ceil(R / capacity), since accelerators serve independently (replicas = GPUs, TP 1).
-Results are cached per (workload, model, system, SLO).
+admission, VAE decoder on the last step; each accelerator serves on its own) is simulated at Poisson arrivals on
+one accelerator, for each batch cap that fits memory, and the rate is bisected between 1/1000 of the offline
+(saturated) throughput and the top rate below for the highest rate whose probe meets the SLO; the best batch cap
+wins (ties: the smaller; the bisections run highest offline rate first and stop once a cap can no longer win).
+Devices for a demand of R images/s = ceil(R / capacity), since accelerators serve independently (replicas = GPUs,
+TP 1). Results are cached per (workload, model, system, SLO), and shared by the systems of one accelerator
+preset (the simulation reads only the accelerator).
+
+Steady state, as `serve-plan` judges an LLM probe (`serving.capacity_candidate`, the same functions): the p99 is
+taken over the probe's steady window (`steady_window`: without the first and last batch-cap images, the fill and
+the drain) and a probe whose backlog grows over the window's later half misses (`keeps_up`). What images add is the
+probe's length. A queue started empty needs a relaxation time to reach its steady state, which grows as
+1 / (1 - rho)^2 at utilisation rho = rate / offline rate: in heavy traffic the queue is a reflected Brownian
+motion of drift -(mu - lambda) and variance lambda (c_a^2 + c_s^2), whose time scale is variance / drift^2
+(Abate & Whitt, "Transient behavior of regulated Brownian motion, I", Adv. Appl. Prob. 19 (1987); the M/M/1
+case: Morse, "Stochastic properties of waiting lines", Oper. Res. 3 (1955), 1 / (mu (1 - sqrt rho)^2)). In
+images (arrivals over that time, denoising steps deterministic, c_s^2 ~ 0): c_a^2 rho^2 / (1 - rho)^2. A probe
+sends RELAXATION_SPANS times that, and at least IMAGE_PROBE_REQUESTS (and STEADY_SPANS x the batch cap, the LLM
+probe's floor): a p99 rests on the 1 % of images above it, 100 of 10,000.
+Before (hC44's finding, session 43) every probe sent 1,000 images: near saturation the queue had no time to build
+and an H100 was sized at 18.16 images/s (99.97 % of its offline rate), p99 2.43 s on the probe but 14.5 s on a
+20,000-image `serve` run at that rate and 21 s on 100,000, against a 5 s SLO; at low utilisation the p99 of 1,000
+images rested on 10 and an MTIA v1 was sized at 0.364 images/s, p99 6.8 s on 20,000.
+Fitted to steady-state answers, not to rows: bisections on 200,000-image runs (seeds 0, 1, 2) give an H100
+17.63 / 17.67 / 17.70 images/s, an MI300X 15.35 (seed 0), an A100 6.02 / 6.03 / 5.97. RELAXATION_SPANS = 60
+answers 17.58, 15.30, 6.02 (seed 0; 20 left the A100 3.5 % high on 1,000-image floors, 40 1.4 %); floors of
+5,000 / 10,000 / 20,000 images answer an MTIA v1 0.278 / 0.277 / 0.266 images/s (1,000: 0.364).
+ASSUMPTION: a rate whose probe would exceed MAX_PROBE_IMAGES is not planned (its steady state cannot be shown in
+that many images): rho <= 1 / (1 + c_a sqrt(RELAXATION_SPANS / MAX_PROBE_IMAGES)) = 0.983 at Poisson arrivals,
+the search's upper end (a B200, p99 3.5 s at 0.981, is held there). The bisection runs on x = -ln(1 - rho) (a
+probe near saturation costs 1 / (1 - rho)^2, so it halves the cheap far side first) and stops when its bracket is
+within RATE_TOLERANCE of its top; the answer's seed-to-seed spread is ~1 % (H100 17.50 - 17.71 on seeds 0 - 2),
+so a plan's capacity is the same question's answer to about that.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from infraplan.catalog.serving_loader import load_workload
+import numpy as np
+
+from infraplan.catalog.loader import list_presets
+from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
 from infraplan.catalog.versioned_cache import versioned_args_cache
+from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.serving.diffusion import estimate_image_serving
+from infraplan.serving.capacity_candidate import STEADY_SPANS, keeps_up, steady_window
+from infraplan.serving.diffusion import image_times
 
 DEFAULT_IMAGE_WORKLOAD = "image-generation"
-IMAGE_PROBE_REQUESTS = 1000  # images per probe (Poisson arrivals, seed 0), as serve-plan's probe
+IMAGE_PROBE_REQUESTS = 10_000  # images per probe at least: 100 above its p99
 IMAGE_BATCH_CAPS = (1, 2, 4, 8, 16, 32)
-BISECTION_STEPS = 12  # rate resolution: offline throughput / 2^12
+RELAXATION_SPANS = 60.0  # probe images / the queue's relaxation in images (module docstring: fitted)
+MAX_PROBE_IMAGES = 200_000  # ASSUMPTION: the longest probe; rates that would need more are not planned
+RATE_TOLERANCE = 0.005  # the bisection stops when its bracket is within 0.5 % of its top (the seeds' spread: ~1 %)
+PROBE_SEED = 0  # every probe's arrivals (serve's default seed)
+LOW_END = 1e-3  # the bisection's lowest rate, a fraction of the offline rate (probed first: does any rate meet?)
+LOW_END_IMAGES = 1000  # the low end's probe (images seldom overlap: one image's latency) and the offline run
 
 
 @dataclass(frozen=True)
 class ImageCapacity:
-    """Images/s one accelerator sustains within the SLO, at which batch cap, and its p99 latency there."""
+    """Images/s one accelerator sustains within the SLO, at which batch cap, its p99 latency there over the steady
+    window of a probe of `probe_images` images (seed 0)."""
 
     images_per_s: float
     max_batch: int
@@ -35,19 +74,64 @@ class ImageCapacity:
     slo_s: float
     offline_images_per_s: float
     diffusion_model: str
+    probe_images: int
 
 
-def _p99(workload: str, model: str | None, system: str, rate: float | None, batch: int) -> tuple[float, float]:
-    r = estimate_image_serving(load_workload(workload), system, 1, rate=rate, requests=IMAGE_PROBE_REQUESTS,
-                               max_batch=batch, seed=0, model=model)
-    if not r["fits"]:
-        raise InputError(str(r.get("why")))
-    return float(r["e2e_s"]["p99"]), float(r["images_per_s"])
+def arrival_variability(spec: WorkloadSpec) -> float:
+    """c_a^2, the squared coefficient of variation of the inter-arrival times (1 for Poisson)."""
+    return spec.arrival.cv**2 if spec.arrival.process == "gamma" else 1.0
+
+
+def probe_images(rho: float, batch: int, ca2: float = 1.0) -> int | None:
+    """Images a probe at utilisation `rho` sends (module docstring), or None above MAX_PROBE_IMAGES."""
+    if rho >= 1.0:
+        return None
+    need = RELAXATION_SPANS * ca2 * rho**2 / (1.0 - rho) ** 2
+    if need > MAX_PROBE_IMAGES:
+        return None
+    return max(IMAGE_PROBE_REQUESTS, STEADY_SPANS * batch, math.ceil(need))
+
+
+def top_utilisation(ca2: float = 1.0) -> float:
+    """The highest rho whose probe fits MAX_PROBE_IMAGES: the search's upper end."""
+    return 1.0 / (1.0 + math.sqrt(ca2 * RELAXATION_SPANS / MAX_PROBE_IMAGES))
+
+
+def _offline(workload: str, model: str | None, system: str, batch: int) -> float:
+    """Images/s of one accelerator at batch cap `batch` with every image present at t = 0."""
+    got = image_times(load_workload(workload), system, rate=None, requests=LOW_END_IMAGES, max_batch=batch,
+                      model=model)
+    if isinstance(got, str):
+        raise InputError(got)
+    return LOW_END_IMAGES / float(got[1].max())
+
+
+def _p99(workload: str, model: str | None, system: str, rate: float, batch: int, images: int) -> float:
+    """The p99 image latency over the steady window of a probe of `images` images at `rate`; inf when its backlog
+    grows (not steady state: `keeps_up`)."""
+    got = image_times(load_workload(workload), system, rate=rate, requests=images, max_batch=batch, seed=PROBE_SEED,
+                      model=model)
+    if isinstance(got, str):
+        raise InputError(got)
+    arrival, finish = got
+    steady = steady_window(arrival, batch)
+    if not keeps_up(arrival, finish, steady):
+        return math.inf
+    return float(np.percentile((finish - arrival)[steady], 99.0))
 
 
 @versioned_args_cache(maxsize=256)
 def image_capacity(workload: str, model: str | None, system: str, slo_s: float | None) -> ImageCapacity | str:
-    """The capacity of one accelerator of `system`, or why it cannot serve the workload within the SLO."""
+    """The capacity of one accelerator of `system`, or why it cannot serve the workload within the SLO. The
+    simulation reads only the accelerator, so systems of the same accelerator preset share one search."""
+    acc = Cluster.resolve(system).for_gpus(1).accelerator
+    shared = acc.name in list_presets("accelerators") and Cluster.resolve(acc.name).for_gpus(1).accelerator == acc
+    return _device_capacity(workload, model, acc.name if shared else system, slo_s)
+
+
+@versioned_args_cache(maxsize=256)
+def _device_capacity(workload: str, model: str | None, system: str, slo_s: float | None) -> ImageCapacity | str:
+    """`image_capacity` on a system or an accelerator preset."""
     spec = load_workload(workload)
     if spec.kind != "diffusion":
         raise InputError(f"workload {workload!r} is not image generation (kind {spec.kind}); use e.g. "
@@ -55,13 +139,14 @@ def image_capacity(workload: str, model: str | None, system: str, slo_s: float |
     slo = slo_s if slo_s is not None else spec.e2e_slo_s
     if slo is None:
         raise InputError(f"workload {workload!r} has no image latency SLO; give latency_slo")
+    ca2 = arrival_variability(spec)
     why = "no batch cap fits memory"
     lightest_p99: float | None = None  # the least p99 of the caps that fit memory but miss the SLO
-    bracket: list[tuple[int, float, float]] = []  # (batch, offline images/s, p99 at 1/1000 of it) within the SLO
+    bracket: list[tuple[int, float, float]] = []  # (batch, offline images/s, p99 at its low end) within the SLO
     for batch in IMAGE_BATCH_CAPS:
         try:
-            _, offline = _p99(workload, model, system, None, batch)
-            low_p99, _ = _p99(workload, model, system, offline * 1e-3, batch)
+            offline = _offline(workload, model, system, batch)
+            low_p99 = _p99(workload, model, system, offline * LOW_END, batch, LOW_END_IMAGES)
         except InputError as exc:
             if lightest_p99 is None:  # no cap fit memory: that is why (else the SLO reason below stands)
                 why = str(exc)
@@ -71,21 +156,30 @@ def image_capacity(workload: str, model: str | None, system: str, slo_s: float |
             why = f"one image takes {lightest_p99:.3g} s at p99, beyond the {slo:g} s SLO"
             continue
         bracket.append((batch, offline, low_p99))
-    # the bisections, highest offline rate first: a cap whose upper end is at or below the best rate found can no
-    # longer win (its rate stays below that end), so its bisection stops there; the answer, ties to the smaller
-    # cap included, is the one of every bisection run in full
+    # highest offline rate first: a cap whose top is at or below the best rate found can no longer win (its rate
+    # stays below its top), so its bisection stops there
     best: ImageCapacity | None = None
+    top = top_utilisation(ca2)
     for batch, offline, low_p99 in sorted(bracket, key=lambda b: -b[1]):
-        lo, hi, at = offline * 1e-3, offline, low_p99
-        for _ in range(BISECTION_STEPS):
-            if best is not None and hi <= best.images_per_s:
-                break
-            mid = 0.5 * (lo + hi)
-            p99, _ = _p99(workload, model, system, mid, batch)
+        # utilisations: lo met the SLO (at p99 `at` on `images`), hi is not planned or missed it
+        lo, hi, at, images = LOW_END, top, low_p99, LOW_END_IMAGES
+        while hi - lo > RATE_TOLERANCE * hi and not (best is not None and hi * offline <= best.images_per_s):
+            mid = 1.0 - math.sqrt((1.0 - lo) * (1.0 - hi))  # the midpoint of -ln(1 - rho)
+            n = _images(mid, batch, ca2)
+            p99 = _p99(workload, model, system, mid * offline, batch, n)
             if p99 <= slo:
-                lo, at = mid, p99
+                lo, at, images = mid, p99, n
             else:
                 hi = mid
-        if best is None or lo > best.images_per_s or lo == best.images_per_s and batch < best.max_batch:
-            best = ImageCapacity(lo, batch, at, slo, offline, str(spec.diffusion_model if model is None else model))
+        rate = lo * offline
+        if best is None or rate > best.images_per_s or rate == best.images_per_s and batch < best.max_batch:
+            best = ImageCapacity(rate, batch, at, slo, offline, str(spec.diffusion_model if model is None else model),
+                                 images)
     return best if best is not None else why
+
+
+def _images(rho: float, batch: int, ca2: float) -> int:
+    n = probe_images(rho, batch, ca2)
+    if n is None:  # only rho <= top_utilisation is probed
+        raise AssertionError(f"utilisation {rho} beyond the longest probe")
+    return n

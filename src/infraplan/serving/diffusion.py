@@ -29,7 +29,7 @@ from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
 from infraplan.serving.serving_metrics import POWER_ASSUMPTION, percentiles, power_terms
-from infraplan.serving.serving_sim import run_pool
+from infraplan.serving.serving_sim import PoolResult, run_pool
 from infraplan.serving.workloads import arrival_times
 
 WEIGHT_BYTES = 2.0  # bf16/fp16 weights
@@ -61,34 +61,64 @@ def memory_need_bytes(model: DiffusionModel, max_batch: int) -> float:
     return weights + max_batch * model.guidance_passes * model.activation_bytes_per_image_step + RUNTIME_RESERVE_BYTES
 
 
+def _serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, max_batch: int, dtype: str,
+             model: str | None) -> tuple[DiffusionModel, Cluster, Deployment, int]:
+    """The diffusion model, the cluster of `gpus` accelerators, the deployment and the denoising steps."""
+    dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
+    cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as LLM serving
+    cluster.check_gpus(gpus)
+    if max_batch < 1:
+        raise InputError(f"--max-batch must be >= 1, got {max_batch}")
+    dep = Deployment(tp=1, replicas=gpus, max_batch=max_batch, token_budget=max_batch + 1, block_tokens=1,
+                     dtype=dtype, kv_dtype="bf16")
+    return dm, cluster, dep, int(spec.steps or 1)
+
+
+def _memory_refusal(dm: DiffusionModel, acc: Accelerator, max_batch: int) -> str | None:
+    need = memory_need_bytes(dm, max_batch)
+    if need <= acc.memory_bytes:
+        return None
+    return (f"weights and {max_batch} images of activations need {need / 2**30:.1f} GiB, "
+            f"{acc.name} has {acc.memory_bytes / 2**30:.1f} GiB")
+
+
+def _run(cost: IterationCost, dep: Deployment, spec: WorkloadSpec, steps: int, rate: float | None, requests: int,
+         seed: int) -> tuple[np.ndarray, PoolResult]:
+    """The seeded arrivals and the pool's run: one request per image (1 prompt token, steps - 1 decode steps)."""
+    arrival = arrival_times(requests, rate, spec.arrival, np.random.default_rng(seed))
+    ones = np.ones(requests, dtype=np.int64)
+    return arrival, run_pool(cost, dep, 10**12, arrival, ones, 0 * ones, (steps - 1) * ones, dep.replicas)
+
+
+def image_times(spec: WorkloadSpec, system: str | Cluster, *, rate: float | None, requests: int, max_batch: int,
+                seed: int = 0, model: str | None = None) -> tuple[np.ndarray, np.ndarray] | str:
+    """The arrival and finish seconds of one accelerator's images in bf16 (rate None: offline), the run
+    `estimate_image_serving` makes with the same arguments, or why `max_batch` images do not fit its memory
+    (`planning.image_capacity`'s probes: the p99 over a steady window needs the times, not the percentiles)."""
+    dm, cluster, dep, steps = _serving(spec, system, 1, max_batch, "bf16", model)
+    why = _memory_refusal(dm, cluster.accelerator, max_batch)
+    if why is not None:
+        return why
+    arrival, pool = _run(diffusion_cost(dm, cluster.accelerator, max_batch), dep, spec, steps, rate, requests, seed)
+    return arrival, pool.finish_s
+
+
 def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, *, rate: float | None, requests: int,
                            max_batch: int = 16, e2e_slo: float | None = None, seed: int = 0,
                            usd_per_gpu_hour: float | None = None, dtype: str = "bf16",
                            model: str | None = None) -> dict[str, Any]:
     """Images/s, image latency percentiles, SLO attainment, energy and cost per image."""
-    dm = load_diffusion_model(model if model and model != "default" else str(spec.diffusion_model))
-    cluster = Cluster.resolve(system).for_gpus(gpus)  # an accelerator preset at any size, as LLM serving
+    dm, cluster, dep, steps = _serving(spec, system, gpus, max_batch, dtype, model)
     sys_spec, acc = cluster.system, cluster.accelerator
-    cluster.check_gpus(gpus)
-    if max_batch < 1:
-        raise InputError(f"--max-batch must be >= 1, got {max_batch}")
-    steps = int(spec.steps or 1)
-    dep = Deployment(tp=1, replicas=gpus, max_batch=max_batch, token_budget=max_batch + 1, block_tokens=1,
-                     dtype=dtype, kv_dtype="bf16")
     deployment = {"replicas": gpus, "gpus": gpus, "max_batch": max_batch, "dtype": dtype, "steps": steps,
                   "diffusion_model": dm.name, "resolution_px": dm.resolution_px}
-    need = memory_need_bytes(dm, max_batch)
     header = {"model": dm.name, "system": sys_spec.name, "accelerator": acc.name, "workload": spec.name,
               "offline": rate is None, "rate_per_s": rate, "seed": seed}
-    if need > acc.memory_bytes:
-        return {**header, "fits": False, "deployment": deployment,
-                "why": f"weights and {max_batch} images of activations need {need / 2**30:.1f} GiB, "
-                       f"{acc.name} has {acc.memory_bytes / 2**30:.1f} GiB"}
+    why = _memory_refusal(dm, acc, max_batch)
+    if why is not None:
+        return {**header, "fits": False, "deployment": deployment, "why": why}
     cost = diffusion_cost(dm, acc, max_batch, dtype)
-    rng = np.random.default_rng(seed)
-    arrival = arrival_times(requests, rate, spec.arrival, rng)
-    ones = np.ones(requests, dtype=np.int64)
-    pool = run_pool(cost, dep, 10**12, arrival, ones, 0 * ones, (steps - 1) * ones, gpus)
+    arrival, pool = _run(cost, dep, spec, steps, rate, requests, seed)
     latency = pool.finish_s - arrival
     duration = float(pool.finish_s.max() - arrival.min())
     slo = e2e_slo if e2e_slo is not None else spec.e2e_slo_s
