@@ -131,6 +131,8 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     in-domain step latency times the ring's steps would stand for pipelined large-message steps."""
     if algorithm == "nvls" or not sized:
         return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)
+    if xp is _NUMPY and _nvlink.MEASURED_NVLINK_ALL_REDUCE and np.all(n * stride <= group_domain(fabric, n, stride)):
+        return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)  # (no group spans domains)
     t, ring, tree = _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)
     _, spans = _spanning_members(xp, fabric, n, stride)
     if not (spans if xp is _FLOATS else np.any(spans)):
@@ -187,7 +189,25 @@ def spanning_bound(xp: _Ops, fabric: Fabric, t: Any, size: Any, n: Any, stride: 
 
 
 def _one_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str, sized: bool) -> Any:
+    if sized and xp is _NUMPY and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
+        in_domain = n * stride <= group_domain(fabric, n, stride)
+        if np.all(in_domain):  # every group in one scale-up domain: the measured bound's time alone (below)
+            return _in_domain_all_reduce(xp, fabric, size, n, stride, algorithm, in_domain)
     return _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)[0]
+
+
+def _in_domain_all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str,
+                          in_domain: Any) -> Any:
+    """`_all_reduce_parts`' sized time of groups that each lie in one scale-up domain (`in_domain` True throughout):
+    there its `where` takes the measured bound for every group, so the sized ring, tree and NVLS candidates it
+    would price and drop are not priced; the same operations on the same values otherwise (its ring bandwidth
+    term, the unsized all-reduce, the bound), so the same bits."""
+    bw, _ = _link(xp, fabric, n, stride)
+    steps = xp.maximum(n - 1.0, 0.0)
+    ring_bw = 2.0 * steps / xp.maximum(n, 1.0) * size / bw
+    plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
+    measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
+    return xp.where(n > 1, xp.where(in_domain, measured, measured), 0.0)
 
 
 def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algorithm: str,
@@ -211,9 +231,11 @@ def _all_reduce_parts(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, 
     if sized and _nvlink.MEASURED_NVLINK_ALL_REDUCE:
         # inside one scale-up domain the measured curve (`network.nvlink_all_reduce`) bounds the alpha-beta
         # candidates instead of the SimAI tables' NVLink column
-        plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
-        measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
-        t = xp.where(n * stride <= group_domain(fabric, n, stride), measured, t)
+        in_domain = n * stride <= group_domain(fabric, n, stride)
+        if xp is _FLOATS or np.any(in_domain):  # (no group in one domain: `where` keeps t, the bound unpriced)
+            plain = _one_all_reduce(xp, fabric, size, n, stride, algorithm, False)
+            measured = xp.maximum(plain, _nvlink.in_domain_bound_xp(xp, fabric, size, n, stride, ring_bw))
+            t = xp.where(in_domain, measured, t)
     return xp.where(n > 1, t, 0.0), ring, tree
 
 

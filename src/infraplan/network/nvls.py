@@ -41,9 +41,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from infraplan.network.collective_efficiency import sized_time_xp
 from infraplan.network.fabric import Fabric, group_domain
-from infraplan.scalar_path import MathOps
+from infraplan.scalar_path import NUMPY_OPS, MathOps
 
 # NCCL's predicted latency of an NVLS all-reduce inside one node: its tuner's (src/graph/tuning.cc) baseLat of NVLS
 # (Simple protocol) is 0 and its NVLink hwLat 25 us, the latency of a one-node NVLS being that one term (nNodes > 1
@@ -67,6 +69,10 @@ def nvls_time_xp(xp: MathOps, fabric: Fabric, size: Any, n: Any, stride: Any, si
     leaves the scale-up domain. The latency is NCCL's tuner's (`NVLS_LATENCY_S`), at every size."""
     if not fabric.nvls_bytes_per_s > 0.0:
         return math.inf
+    inside = n * stride <= group_domain(fabric, n, stride)
+    if xp is NUMPY_OPS and not np.any(inside):  # no group in one domain: `where`'s infinities, in its shape, the
+        # sized time it would drop not priced
+        return np.full(np.broadcast_shapes(np.shape(size), np.shape(n), np.shape(stride)), math.inf)
     bandwidth = (1.0 + 1.0 / n) * size / fabric.nvls_bytes_per_s
     t = sized_time_xp(xp, fabric, bandwidth + NVLS_LATENCY_S, bandwidth, size, n, stride, False, sized)
-    return xp.where(n * stride <= group_domain(fabric, n, stride), t, math.inf)
+    return xp.where(inside, t, math.inf)

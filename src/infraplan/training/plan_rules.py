@@ -255,10 +255,11 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
 
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
                rules: str = "megatron", split: str = "any") -> np.ndarray:
-    mask = np.ones(len(plan), dtype=bool)
+    # (the rules' union accumulated in place, inverted once: the same bools as and-ing each rule's inverse)
+    broken = np.zeros(len(plan), dtype=bool)
     for bad, _ in plan_violations(shape, plan, extra_layers, rules, split):
-        mask &= ~bad
-    return mask
+        np.logical_or(broken, bad, out=broken)
+    return ~broken
 
 
 _CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)

@@ -165,6 +165,14 @@ def schedule_violations(schedule: NDArray[np.int64], pp: ArrayLike, vpp: ArrayLi
     found = [(~np.any([schedule == code for code in reasons], axis=0), unknown)]
     for code, (model, requirement, batches_requirement) in reasons.items():
         runs = schedule == code
+        if not runs.any():  # no plan runs it: its rules' masks are False throughout, in their shapes (a search's
+            # rows run 1F1B alone; `plan_rules.valid_mask`)
+            shape = np.broadcast_shapes(runs.shape, np.shape(pp), np.shape(vpp))
+            found.append((np.zeros(shape, dtype=bool), requirement))
+            if micro_batches is not None and batches_requirement:
+                found.append((np.zeros(np.broadcast_shapes(shape, np.shape(micro_batches)), dtype=bool),
+                              batches_requirement))
+            continue
         found.append((runs & ~model.valid(pp, vpp), requirement))
         if micro_batches is not None and batches_requirement:
             found.append((runs & model.valid(pp, vpp) & ~model.batch_rule(rules)[0](pp, vpp, micro_batches),
