@@ -32,7 +32,8 @@ def test_serve_plans_answer_is_serve_of_its_command(case: str, capsys: pytest.Ca
     assert plan["feasible"] and plan["meets_slo_full_run"], case
     served = cli_json(capsys, shlex.split(plan["serve_command"])[1:])
     why = served["deployment"].pop("kv_dtype_source")  # the line gives --kv-dtype: serve says it was given
-    assert why == "--kv-dtype" and served["deployment"] == plan["deployment"]
+    tp_why = served["deployment"].pop("tp_source")  # and --tp (serve-plan's TP is its search's, not --tp auto's)
+    assert why == "--kv-dtype" and tp_why == "--tp" and served["deployment"] == plan["deployment"]
     assert served["deployment"]["gpus"] == plan["gpus"]
     for key, value in plan["serve"].items():
         assert served[key] == value, (case, key)

@@ -2,18 +2,18 @@
 
 Candidates: weight dtype (every one the accelerator and the stack's engine run among those asked; bf16 and the
 weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (powers of
-two inside the scale-up domain dividing the heads; PP 2/4/8 only when no TP alone fits), batch cap, and colocated or
-disaggregated prefill/decode pools. MoE models also get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention
-data parallelism over d GPUs of one scale-up domain and the experts spread over the same d (EP = d), for the
-powers of two d whose expert shard leaves room for a KV cache, as DeepSeek-V3 serves (DeepSeek-AI,
-"DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP across the serving GPUs)
-and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism"). TP layouts win ties
-(wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only; where d does not divide the
-experts the answer says so in `serve`'s note, and a d the stack's engine cannot build is rejected with its reason
-(`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank
-is an engine of the replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes
-it), and a disaggregated candidate's prefill pool runs without the colocated lock-step stall
-(`disaggregated.prefill_pool_cost`, as `serve --prefill-gpus` prices it). For each candidate:
+two inside the scale-up domain dividing the heads; PP 2/4/8 only when no layout with less PP meets the SLO, by its
+probes or by its whole run: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also
+get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
+the experts spread over the same d (EP = d), for the powers of two d whose expert shard leaves room for a KV cache,
+as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP
+across the serving GPUs) and SGLang's `--enable-dp-attention` (`serving.llm_iteration`, "Wide expert parallelism").
+TP layouts win ties (wide EP is chosen only where it saves accelerators), and wide EP is tried at PP 1 only; where d
+does not divide the experts the answer says so in `serve`'s note, and a d the stack's engine cannot build is
+rejected with its reason (`serving.expert_slots`: SGLang's Mixtral). Each attention-DP rank is an engine of the
+replica, whose KV capacity is its own rank's (`kv_capacity(ep=...)`, as `serve` sizes it), and a disaggregated
+candidate's prefill pool runs without the colocated lock-step stall (`disaggregated.prefill_pool_cost`, as `serve
+--prefill-gpus` prices it). For each candidate:
 
 1. an offline run of one replica gives its peak output rate, hence a lower bound on colocated replicas
    (`rate * mean output tokens / peak`); colocated options whose bound already exceeds the best answer are
@@ -25,8 +25,10 @@ it), and a disaggregated candidate's prefill pool runs without the colocated loc
    requests a replica holds at once and is judged without its warm-up and drain);
    a disaggregated candidate sizes its prefill pool on TTFT (prefill-only engines) and its decode pool on
    TPOT (decode-only engines fed the prompts' KV caches) separately;
-3. the winner (fewest GPUs; ties: lowest mean end-to-end latency) is re-simulated as a whole deployment at
-   the full rate and reported with the serve metrics.
+3. the winner (fewest GPUs; ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
+   the full rate and reported with the serve metrics; a whole run that misses the SLO passes to the level's next
+   option, up to FULL_RUN_TRIES whole runs, and then to the next PP level's options (`replica_search.whole_runs`):
+   a miss is answered (the first option, `meets_slo_full_run` false) only when no level's whole runs meet.
 
 Work saved without changing any answer (the same probes decide the same replica counts):
 - a probe's verdict is memoised (process-wide) on everything the simulation reads: the candidate's iteration-
@@ -60,7 +62,6 @@ prefill budget unless one is given.
 from __future__ import annotations
 
 import math
-import shlex
 from dataclasses import replace
 from typing import Any
 
@@ -75,6 +76,7 @@ from infraplan.errors import InputError
 from infraplan.ops.precision import gemm_fraction_note
 from infraplan.serving.capacity_candidate import STEADY_SPANS, Candidate, candidate_for, request_stream, ttft_floor
 from infraplan.serving.capacity_candidate import clear_caches as clear_caches  # the search's memo, re-exported
+from infraplan.serving.capacity_rerun import serve_command
 from infraplan.serving.deployment import format_gap, formats_run, layout_refusal
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -96,23 +98,23 @@ from infraplan.serving.replica_search import (
     SearchJob,
     fewest_replicas,
     moot_beyond,
-    option_rank,
     overloaded_replicas,
     run_level,
+    whole_runs,
 )
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
 from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
-from infraplan.units import number_text
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
 BATCH_CAPS = (64, 256)
 SLO_PERCENTILES = {50.0: "p50", 90.0: "p90", 99.0: "p99"}  # --percentile: the run's reported percentile it names
 FULL_RUN_REQUESTS_PER_REPLICA = 300
 FULL_RUN_MAX_REQUESTS = 100_000
-FULL_RUN_TRIES = 4  # whole-deployment runs before the first option is reported as missing (ASSUMPTION: a bound)
+
+
 def _wide_ep_degrees(shape: TransformerShape, acc: Accelerator, domain: int, dtype: str, token_budget: int,
                      max_batch: int, stack: str) -> list[int]:
     """Attention-DP (= EP) degrees d of the wide-EP layouts tried for an MoE model (module docstring): the powers
@@ -215,12 +217,18 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         found = [c for c in counts if c is not None]
         return None if sum(found) > job.high else found
 
-    options: list[dict[str, Any]] = []
     tried: list[Candidate] = []  # every layout priced (its TPOT floor says why none meets a TPOT SLO, `best_tpot_s`)
     rejected: list[str] = unsupported  # a dtype the accelerator lacks is said, not dropped silently
     evaluated = 0
     domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
-    for pp in (1, 2, 4, 8):
+    levels = iter((1, 2, 4, 8))
+
+    def level() -> list[dict[str, Any]] | None:
+        """The options of the next PP level (`run_level`; None: none left)."""
+        nonlocal evaluated, least
+        pp = next(levels, 0)
+        if not pp:
+            return None
         jobs: list[SearchJob] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
@@ -256,30 +264,13 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
                     jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
+        return run_level(jobs, run, limit)
 
-        options.extend(run_level(jobs, run, limit))
-        if options:
-            break  # pipeline parallelism only when nothing fits without it
-    if not options:
-        floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
-        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
-                                 stack=engine.name, best_tpot_s=floor,
-                                 why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
-                                      tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
-                                                        max(tps, default=1) <= limit) or
-                                      f"no deployment within {limit:,} accelerators meets the SLOs"
-                                      + (f": colocated, the output rate alone needs at least {least:,} (the best "
-                                         "layout's offline peak)" if least > limit else "")
-                                      + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
-                                         "searches N of them)" if cluster.generic and max_gpus is None else "")),
-                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
-                                 requests_clipped_to_context=clipped(None, seed, requests)[1])
-    options.sort(key=option_rank)  # stable: equal keys stay in enumeration order
     key = SLO_PERCENTILES[percentile]
 
-    def full_run(chosen: dict[str, Any]) -> tuple[dict[str, Any], int, bool, int]:
-        """The whole deployment at the full rate: its serve metrics, request count, whether it meets, and how
-        many of its requests were truncated to the context."""
+    def full_run(chosen: dict[str, Any]) -> tuple[tuple[dict[str, Any], int, int], bool]:
+        """The whole deployment at the full rate: (its serve metrics, request count, how many of its requests were
+        truncated to the context), and whether it meets the SLO."""
         dep = Deployment(tp=chosen["tp"], pp=chosen["pp"], ep=chosen["ep"], attention_dp=chosen["attention_dp"],
                          dtype=chosen["dtype"],
                          kv_dtype=default_kv_dtype(shape, chosen["dtype"])[0], max_batch=chosen["max_batch"],
@@ -296,20 +287,31 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         result = simulate_deployment(shape, sized, dep, reqs,
                                      prefill_replicas=chosen["prefill_replicas"], ttft_slo_s=ttft, tpot_slo_s=tpot,
                                      usd_per_hour=usd_per_accelerator_hour_if_priced(sized))
-        return result, n_full, bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot), n_clipped
+        return (result, n_full, n_clipped), bool(result["ttft_s"][key] <= ttft and result["tpot_s"][key] <= tpot)
 
     # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
-    # full run holds) gives way to the next option that meets it, up to FULL_RUN_TRIES whole runs; none
-    # meeting: the first, with meets_slo_full_run false. Before, `--requests 1000` answered 32 H100 for Llama 3
-    # 70B chat at 100 requests/s with a full-run TPOT p99 of 206 ms against a 200 ms SLO (1,500: 38, met).
-    runs: list[tuple[dict[str, Any], dict[str, Any], int, bool, int]] = []
-    for option in options[:FULL_RUN_TRIES]:
-        runs.append((option, *full_run(option)))
-        if runs[-1][3]:
-            break
-    chosen, result, n_full, meets, n_clipped = next((r for r in runs if r[3]), runs[0])
+    # full run holds) gives way to the next option of its PP level that meets it, up to FULL_RUN_TRIES whole
+    # runs, then to the next PP level's (`whole_runs`); none meeting: the first, with meets_slo_full_run false.
+    # Before, `--requests 1000` answered 32 H100 for Llama 3 70B chat at 100 requests/s with a full-run TPOT p99
+    # of 206 ms against a 200 ms SLO (1,500: 38, met).
+    options, runs = whole_runs(level, full_run)
+    if not runs:  # no option at any PP level
+        floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
+        return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
+                                 stack=engine.name, best_tpot_s=floor,
+                                 why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
+                                      tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
+                                                        max(tps, default=1) <= limit) or
+                                      f"no deployment within {limit:,} accelerators meets the SLOs"
+                                      + (f": colocated, the output rate alone needs at least {least:,} (the best "
+                                         "layout's offline peak)" if least > limit else "")
+                                      + (f" ({system} is an accelerator preset, one generic node: --max-gpus N "
+                                         "searches N of them)" if cluster.generic and max_gpus is None else "")),
+                                 rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
+                                 requests_clipped_to_context=clipped(None, seed, requests)[1])
+    chosen, (result, n_full, n_clipped), meets = next((r for r in runs if r[2]), runs[0])
     missed_runs = []
-    for option, missed, n_missed, ok, _ in runs:
+    for option, (missed, n_missed, _), ok in runs:
         if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
             # as rejected too, and `serve-plan` printed the answer under "not chosen:", hU47)
             pools = f", {option['prefill_replicas']} prefill replicas" if option["disaggregated"] else ""
@@ -335,7 +337,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         # next-best: the exact prefix of the ranking less the winner and any option whose whole run missed (in
         # `rejected`): listing one of those as next-best contradicted the answer's own "misses the SLO" line
         "alternatives": [o for o in options[:ALTERNATIVES + 1] if o is not chosen
-                         and all(o is not r[0] for r in runs if not r[3])],
+                         and all(o is not r[0] for r in runs if not r[2])],
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20],
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None),
@@ -347,38 +349,3 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     line = serve_command(plan, model, system, workload, input_len, output_len, seed,
                          stack if isinstance(stack, str) else None)
     return plan.model_copy(update={"serve_command": line})
-
-
-def serve_command(r: ServingPlanResult, model: str, system: str, workload: str | None, input_len: int | None,
-                  output_len: int | None, seed: int, stack: str | None) -> str | None:
-    """The `infraplan serve` line that reruns the chosen deployment's full run exactly (same requests, same seed):
-    `serve` alone simulates 2,000 requests, the full run `full_run_requests`, so their percentiles differed. In the
-    plan as `serve_command` (as `search`'s rows carry `train_command`), so --json and the web give it too."""
-    from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
-
-    d, slo = r.deployment, r.slo
-    if not r.feasible or d is None or slo is None or r.gpus is None or r.full_run_requests is None:
-        return None
-    args = ["infraplan", "serve", model, "--system", system, "--gpus", str(r.gpus), "--tp", str(d.tp), "--pp",
-            str(d.pp)]
-    if d.attention_dp > 1:
-        args += ["--attention-dp", str(d.attention_dp)]
-    if d.ep > 1:
-        args += ["--ep", str(d.ep)]
-    args += ["--dtype", d.dtype, "--kv-dtype", d.kv_dtype, "--max-batch", str(d.max_batch), "--token-budget",
-             str(d.token_budget)]
-    if d.disaggregated and d.prefill is not None:
-        args += ["--prefill-gpus", str(d.prefill.gpus)]
-    if workload is not None:
-        args += ["--workload", workload]
-    if input_len is not None:
-        args += ["--input-len", str(input_len)]
-    if output_len is not None:
-        args += ["--output-len", str(output_len)]
-    args += ["--rate", number_text(r.rate_per_s), "--requests", str(r.full_run_requests), "--seed", str(seed)]
-    if slo.ttft_s is not None:
-        args += ["--ttft-slo", number_text(slo.ttft_s)]
-    if slo.tpot_s is not None:
-        args += ["--tpot-slo", number_text(slo.tpot_s)]
-    args += ["--stack", stack or r.stack or DEFAULT_SERVING_STACK]
-    return shlex.join(args)

@@ -7,6 +7,7 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 - `run_level`: the options of one PP level, disaggregated ones likeliest-smallest first, ranked by `option_rank`;
   the result equals the plain enumeration-order search's first ALTERNATIVES + 1 (proof in its docstring; a test
   compares the two).
+- `whole_runs`: the PP levels in turn, each one's best options run whole until one meets the SLO.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from infraplan.serving.workloads import Requests
 OVERLOAD_SKIP = 4.0
 SLO_MARGIN = 2.0
 ALTERNATIVES = 9  # next-best deployments reported after the winner
+FULL_RUN_TRIES = 4  # whole-deployment runs of one PP level's options before the next level (ASSUMPTION: a bound)
 
 
 def fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
@@ -138,3 +140,30 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
         if bound <= limit and not any(o < job.order and option["gpus"] < bound for o, option in kept.items()):
             settle(job, run(job, list(kept.values())))
     return [kept[o] for o in sorted(kept)]
+
+
+def whole_runs(next_level: Callable[[], list[dict[str, Any]] | None],
+               full_run: Callable[[dict[str, Any]], tuple[Any, bool]]
+               ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Any, bool]]]:
+    """The whole-deployment runs that pick `serve-plan`'s answer, PP level by level: `next_level()` searches the
+    next level (PP 1, 2, 4, 8: its options from `run_level`; None when none is left), whose best FULL_RUN_TRIES
+    options (`option_rank`) are run whole at the full rate (`full_run(option)`: the run and whether it meets the
+    SLO) until one meets; none meeting, the next level is searched. Pipeline parallelism is thus used only when
+    no layout without it (or with less) meets the SLO, by its probes or by its whole run. Before, a level whose
+    options passed their probes ended the search even when every whole run missed: Llama 3 70B on 8 H200 at 10
+    requests/s (2,048 / 512 tokens, TTFT 1 s, TPOT 30 ms) answered TP2 3 prefill + 1 decode, whose whole run
+    misses (TPOT p99 30.5 ms), while 2 x TP2 PP2 on the same 8 meet it (hU47, session 43).
+
+    Returns the answer's level's options, ranked (the first level with any where no whole run meets: the answer
+    is then its first option, `meets` false), and every whole run in order: (option, run, meets). A level whose
+    first option meets costs what it did before: the next level is never searched."""
+    first: list[dict[str, Any]] = []
+    runs: list[tuple[dict[str, Any], Any, bool]] = []
+    while (options := next_level()) is not None:
+        options = sorted(options, key=option_rank)  # stable: equal keys stay in enumeration order
+        first = first or options
+        for option in options[:FULL_RUN_TRIES]:
+            runs.append((option, *full_run(option)))
+            if runs[-1][2]:
+                return options, runs
+    return first, runs
