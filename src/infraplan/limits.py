@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 MAX_ACCELERATORS = 10_000_000
 """Accelerators in one system, job or deployment: 10 M, several times a 5 GW GB200 campus (~2.5 M)."""
@@ -123,12 +123,47 @@ USD/MWh, EIA Electric Power Annual 2023, catalog/facility/locations.yaml). Below
 USD/MWh (0.07 for 70: a 1,000x cheaper grid, exit 0 before, hU48); 0 (energy left out of the money) stays."""
 
 
+MAX_ELECTRICITY_USD_PER_KWH = 10.0
+"""The most electricity may cost in USD/kWh (a plan's or fleet-mix's `electricity_usd_per_kwh`, `--vary
+electricity=`): above any wholesale price (ERCOT's offer cap, the highest in the US, is $5,000/MWh = $5/kWh). Above it
+a price is USD/MWh written for USD/kWh (80 for 0.08: TCO x1,000, exit 0 before, hU48)."""
+
+
+def usd_per_kwh_unit_slip(price: float) -> str | None:
+    """Why a price above `MAX_ELECTRICITY_USD_PER_KWH` is refused (one line), or None where it is not."""
+    if price > MAX_ELECTRICITY_USD_PER_KWH:
+        return (f"electricity_usd_per_kwh is in USD/kWh (0.08 = 8 cents/kWh); {price:g} is above "
+                f"{MAX_ELECTRICITY_USD_PER_KWH:g} USD/kWh: USD/MWh? ({price:g} USD/MWh = {price / 1e3:g} USD/kWh)")
+    return None
+
+
+def _usd_per_kwh(price: float) -> float:
+    if (why := usd_per_kwh_unit_slip(price)) is not None:
+        raise ValueError(why)
+    return price
+
+
+ElectricityUsdPerKwh = Annotated[float, Field(ge=0), AfterValidator(_usd_per_kwh)]
+"""A spec's electricity price in USD/kWh (plan policy, fleet-mix): >= 0, at most `MAX_ELECTRICITY_USD_PER_KWH`."""
+
+
 def usd_per_mwh_unit_slip(price: float) -> str | None:
     """Why a positive price below `MIN_ELECTRICITY_USD_PER_MWH` is refused (one line), or None where it is not."""
     if 0.0 < price < MIN_ELECTRICITY_USD_PER_MWH:
         return (f"electricity prices are in USD/MWh (70 = 7 cents/kWh); {price:g} is below "
                 f"{MIN_ELECTRICITY_USD_PER_MWH:g} USD/MWh: USD/kWh? ({price:g} USD/kWh = {price * 1e3:g} USD/MWh)")
     return None
+
+
+def _usd_per_mwh(price: float) -> float:
+    if (why := usd_per_mwh_unit_slip(price)) is not None:
+        raise ValueError(why)
+    return price
+
+
+ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6), AfterValidator(_usd_per_mwh)]
+"""A location file's electricity price in USD/MWh: 0, or from `MIN_ELECTRICITY_USD_PER_MWH` to 1e6 (the CLI's
+--electricity-price bound)."""
 
 
 # pydantic field types with the same bounds (the web API's request bodies; usable by any Python caller)

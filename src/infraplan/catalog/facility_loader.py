@@ -27,6 +27,7 @@ from infraplan.limits import (
     MAX_RACK_POWER_W,
     MAX_SITE_POWER_W,
     MAX_WUE_L_PER_KWH,
+    ElectricityUsdPerMwh,
 )
 from infraplan.units import parse_power_w, power_text
 
@@ -69,7 +70,7 @@ class Location(Spec):
     """A site: climate class, industrial electricity price, location-based grid carbon intensity."""
 
     climate: Climate
-    electricity_usd_per_mwh: Annotated[float, Field(ge=0, le=1e6)]  # the CLI's --electricity-price bound
+    electricity_usd_per_mwh: ElectricityUsdPerMwh  # the CLI's --electricity-price bounds (a USD/kWh slip refused)
     grid_gco2_per_kwh: Annotated[float, Field(ge=0, le=10_000)]  # coal is ~1,000 g/kWh
     source: str
 

@@ -22,6 +22,7 @@ from infraplan.catalog.facility_loader import load_location
 from infraplan.catalog.hardware_costs import accelerator_price
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
+from infraplan.limits import MAX_ELECTRICITY_USD_PER_KWH
 from infraplan.planning.scenario import plan_scenario, plan_summary
 from infraplan.planning.scenario_results import ScenarioComparison, ScenarioPlan, TornadoRow
 from infraplan.planning.scenario_sizing import pool_kind
@@ -123,8 +124,6 @@ def parse_vary(spec: ScenarioSpec, text: str) -> tuple[str, float, float]:
     return name, float(lo), float(hi)
 
 
-MAX_ELECTRICITY_USD_PER_KWH = 10.0
-"""Above any wholesale price: ERCOT's offer cap, the highest in the US, is $5,000/MWh = $5/kWh."""
 
 
 def _known(spec: ScenarioSpec) -> list[str]:

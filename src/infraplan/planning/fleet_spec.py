@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from infraplan.catalog.loader import read_user_file, validated
+from infraplan.limits import ElectricityUsdPerKwh
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_spec import (
     Count,
@@ -98,7 +99,7 @@ class FleetSpec(PlanSpec):
     name: str = "fleet"
     notes: str = ""
     objective: Literal["power", "tco"] = "power"
-    electricity_usd_per_kwh: float = Field(0.08, ge=0, le=1e3)
+    electricity_usd_per_kwh: ElectricityUsdPerKwh = 0.08
     pue: float = Field(1.1, ge=1.0, le=10.0)
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")

@@ -50,6 +50,7 @@ from infraplan.limits import (
     MAX_TOKENS,
     MAX_TRAINING_TOKENS,
     MIN_LIFETIME_YEARS,
+    ElectricityUsdPerKwh,
 )
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.service_fields import SERVICE_FIELD_READERS, check_fields_read
@@ -314,7 +315,7 @@ class PolicySpec(PlanSpec):
                                                "spares; a pool's own comes first: planning/spares.py)")
     # the cost model's bounds (cluster/cost.py CostOverrides, the CLI's --electricity-price / --pue; fleet-mix's
     # spec): above them a plan crashed in the cost model with a traceback
-    electricity_usd_per_kwh: float | None = Field(None, ge=0, le=1e3, description="overrides every site's price")
+    electricity_usd_per_kwh: ElectricityUsdPerKwh | None = Field(None, description="overrides every site's price")
     pue: float | None = Field(None, ge=1.0, le=10.0, description="overrides every site's PUE")
     load_factor: float | None = Field(None, gt=0, le=1, description="average IT power / nameplate of every pool "
                                       "(the cost model's utilisation; omitted: economics.yaml's 0.8)")
