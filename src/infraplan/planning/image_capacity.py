@@ -13,22 +13,14 @@ preset (the simulation reads only the accelerator).
 Steady state, as `serve-plan` judges an LLM probe (`serving.capacity_candidate`, the same functions): the p99 is
 taken over the probe's steady window (`steady_window`: without the first and last batch-cap images, the fill and
 the drain) and a probe whose backlog grows over the window's later half misses (`keeps_up`). What images add is the
-probe's length. A queue started empty needs a relaxation time to reach its steady state, which grows as
-1 / (1 - rho)^2 at utilisation rho = rate / offline rate: in heavy traffic the queue is a reflected Brownian
-motion of drift -(mu - lambda) and variance lambda (c_a^2 + c_s^2), whose time scale is variance / drift^2
-(Abate & Whitt, "Transient behavior of regulated Brownian motion, I", Adv. Appl. Prob. 19 (1987); the M/M/1
-case: Morse, "Stochastic properties of waiting lines", Oper. Res. 3 (1955), 1 / (mu (1 - sqrt rho)^2)). In
-images (arrivals over that time, denoising steps deterministic, c_s^2 ~ 0): c_a^2 rho^2 / (1 - rho)^2. A probe
-sends RELAXATION_SPANS times that, and at least IMAGE_PROBE_REQUESTS (and STEADY_SPANS x the batch cap, the LLM
-probe's floor): a p99 rests on the 1 % of images above it, 100 of 10,000.
+probe's length: a queue started empty needs a relaxation time, growing as 1 / (1 - rho)^2 at utilisation rho =
+rate / offline rate, to reach its steady state; a probe sends `probe_images(rho, batch, c_a^2)` images, the rule
+`serve`'s image runs take their default length from (`serving.image_steady_state`: Abate & Whitt 1987, the fit of
+RELAXATION_SPANS = 60 and the floor of IMAGE_PROBE_REQUESTS images), so `serve` at a plan's capacity runs the probe.
 Before (hC44's finding, session 43) every probe sent 1,000 images: near saturation the queue had no time to build
 and an H100 was sized at 18.16 images/s (99.97 % of its offline rate), p99 2.43 s on the probe but 14.5 s on a
 20,000-image `serve` run at that rate and 21 s on 100,000, against a 5 s SLO; at low utilisation the p99 of 1,000
 images rested on 10 and an MTIA v1 was sized at 0.364 images/s, p99 6.8 s on 20,000.
-Fitted to steady-state answers, not to rows: bisections on 200,000-image runs (seeds 0, 1, 2) give an H100
-17.63 / 17.67 / 17.70 images/s, an MI300X 15.35 (seed 0), an A100 6.02 / 6.03 / 5.97. RELAXATION_SPANS = 60
-answers 17.58, 15.30, 6.02 (seed 0; 20 left the A100 3.5 % high on 1,000-image floors, 40 1.4 %); floors of
-5,000 / 10,000 / 20,000 images answer an MTIA v1 0.278 / 0.277 / 0.266 images/s (1,000: 0.364).
 ASSUMPTION: a rate whose probe would exceed MAX_PROBE_IMAGES is not planned (its steady state cannot be shown in
 that many images): rho <= 1 / (1 + c_a sqrt(RELAXATION_SPANS / MAX_PROBE_IMAGES)) = 0.983 at Poisson arrivals,
 the search's upper end (a B200, p99 3.5 s at 0.981, is held there). The bisection runs on x = -ln(1 - rho) (a
@@ -45,22 +37,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from infraplan.catalog.loader import list_presets
-from infraplan.catalog.serving_loader import WorkloadSpec, load_workload
+from infraplan.catalog.serving_loader import load_workload
 from infraplan.catalog.versioned_cache import versioned_args_cache
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
-from infraplan.serving.capacity_candidate import STEADY_SPANS, keeps_up, steady_window
-from infraplan.serving.diffusion import image_times
+from infraplan.serving.capacity_candidate import keeps_up, steady_window
+from infraplan.serving.diffusion import image_times, offline_images_per_s
+from infraplan.serving.image_steady_state import (
+    IMAGE_PROBE_REQUESTS,
+    MAX_PROBE_IMAGES,
+    RELAXATION_SPANS,
+    arrival_variability,
+    probe_images,
+    top_utilisation,
+)
 
 DEFAULT_IMAGE_WORKLOAD = "image-generation"
-IMAGE_PROBE_REQUESTS = 10_000  # images per probe at least: 100 above its p99
 IMAGE_BATCH_CAPS = (1, 2, 4, 8, 16, 32)
-RELAXATION_SPANS = 60.0  # probe images / the queue's relaxation in images (module docstring: fitted)
-MAX_PROBE_IMAGES = 200_000  # ASSUMPTION: the longest probe; rates that would need more are not planned
 RATE_TOLERANCE = 0.005  # the bisection stops when its bracket is within 0.5 % of its top (the seeds' spread: ~1 %)
 PROBE_SEED = 0  # every probe's arrivals (serve's default seed)
 LOW_END = 1e-3  # the bisection's lowest rate, a fraction of the offline rate (probed first: does any rate meet?)
-LOW_END_IMAGES = 1000  # the low end's probe (images seldom overlap: one image's latency) and the offline run
+LOW_END_IMAGES = 1000  # the low end's probe (images seldom overlap: one image's latency)
+__all__ = [  # the probe's rule (re-exported) lives in serving.image_steady_state, serve's too
+    "DEFAULT_IMAGE_WORKLOAD", "IMAGE_BATCH_CAPS", "IMAGE_PROBE_REQUESTS", "LOW_END", "LOW_END_IMAGES",
+    "MAX_PROBE_IMAGES", "PROBE_SEED", "RATE_TOLERANCE", "RELAXATION_SPANS", "ImageCapacity", "arrival_variability",
+    "image_capacity", "probe_images", "top_utilisation"]
 
 
 @dataclass(frozen=True)
@@ -77,33 +78,13 @@ class ImageCapacity:
     probe_images: int
 
 
-def arrival_variability(spec: WorkloadSpec) -> float:
-    """c_a^2, the squared coefficient of variation of the inter-arrival times (1 for Poisson)."""
-    return spec.arrival.cv**2 if spec.arrival.process == "gamma" else 1.0
-
-
-def probe_images(rho: float, batch: int, ca2: float = 1.0) -> int | None:
-    """Images a probe at utilisation `rho` sends (module docstring), or None above MAX_PROBE_IMAGES."""
-    if rho >= 1.0:
-        return None
-    need = RELAXATION_SPANS * ca2 * rho**2 / (1.0 - rho) ** 2
-    if need > MAX_PROBE_IMAGES:
-        return None
-    return max(IMAGE_PROBE_REQUESTS, STEADY_SPANS * batch, math.ceil(need))
-
-
-def top_utilisation(ca2: float = 1.0) -> float:
-    """The highest rho whose probe fits MAX_PROBE_IMAGES: the search's upper end."""
-    return 1.0 / (1.0 + math.sqrt(ca2 * RELAXATION_SPANS / MAX_PROBE_IMAGES))
-
-
 def _offline(workload: str, model: str | None, system: str, batch: int) -> float:
-    """Images/s of one accelerator at batch cap `batch` with every image present at t = 0."""
-    got = image_times(load_workload(workload), system, rate=None, requests=LOW_END_IMAGES, max_batch=batch,
-                      model=model)
+    """Images/s of one accelerator at batch cap `batch` with every image present at t = 0 (the rate `serve`
+    takes a utilisation against too)."""
+    got = offline_images_per_s(load_workload(workload), system, batch, model)
     if isinstance(got, str):
         raise InputError(got)
-    return LOW_END_IMAGES / float(got[1].max())
+    return got
 
 
 def _p99(workload: str, model: str | None, system: str, rate: float, batch: int, images: int) -> float:

@@ -21,12 +21,20 @@ from typing import Any
 
 import numpy as np
 
+from infraplan.budget import require_serving_memory
 from infraplan.catalog.schemas import Accelerator
 from infraplan.catalog.serving_loader import DiffusionModel, WorkloadSpec, load_diffusion_model
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates
+from infraplan.serving.image_steady_state import (
+    OFFLINE_IMAGES,
+    SteadyLength,
+    arrival_variability,
+    short_run_warning,
+    steady_length,
+)
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
 from infraplan.serving.serving_metrics import POWER_ASSUMPTION, percentiles, power_terms
 from infraplan.serving.serving_sim import PoolResult, run_pool
@@ -91,23 +99,52 @@ def _run(cost: IterationCost, dep: Deployment, spec: WorkloadSpec, steps: int, r
 
 
 def image_times(spec: WorkloadSpec, system: str | Cluster, *, rate: float | None, requests: int, max_batch: int,
-                seed: int = 0, model: str | None = None) -> tuple[np.ndarray, np.ndarray] | str:
-    """The arrival and finish seconds of one accelerator's images in bf16 (rate None: offline), the run
+                seed: int = 0, model: str | None = None, dtype: str = "bf16") -> tuple[np.ndarray, np.ndarray] | str:
+    """The arrival and finish seconds of one accelerator's images (rate None: offline), the run
     `estimate_image_serving` makes with the same arguments, or why `max_batch` images do not fit its memory
     (`planning.image_capacity`'s probes: the p99 over a steady window needs the times, not the percentiles)."""
-    dm, cluster, dep, steps = _serving(spec, system, 1, max_batch, "bf16", model)
+    dm, cluster, dep, steps = _serving(spec, system, 1, max_batch, dtype, model)
     why = _memory_refusal(dm, cluster.accelerator, max_batch)
     if why is not None:
         return why
-    arrival, pool = _run(diffusion_cost(dm, cluster.accelerator, max_batch), dep, spec, steps, rate, requests, seed)
+    arrival, pool = _run(diffusion_cost(dm, cluster.accelerator, max_batch, dtype), dep, spec, steps, rate, requests,
+                         seed)
     return arrival, pool.finish_s
 
 
-def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, *, rate: float | None, requests: int,
-                           max_batch: int = 16, e2e_slo: float | None = None, seed: int = 0,
+def offline_images_per_s(spec: WorkloadSpec, system: str | Cluster, max_batch: int, model: str | None = None,
+                         dtype: str = "bf16") -> float | str:
+    """Images/s of one accelerator at batch cap `max_batch` with OFFLINE_IMAGES images present at t = 0 (the rate
+    a utilisation is taken against: `serving.image_steady_state`), or why they do not fit its memory."""
+    got = image_times(spec, system, rate=None, requests=OFFLINE_IMAGES, max_batch=max_batch, model=model,
+                      dtype=dtype)
+    return got if isinstance(got, str) else OFFLINE_IMAGES / float(got[1].max())
+
+
+def _run_length(spec: WorkloadSpec, system: str | Cluster, gpus: int, rate: float, requests: int | None,
+                max_batch: int, dtype: str, model: str | None) -> tuple[int, SteadyLength, list[str], list[str]]:
+    """The images a run at `rate` sends (`requests`, else the steady-state length), that length, its notes and
+    its warnings (a --requests shorter than the p99 needs)."""
+    offline = offline_images_per_s(spec, system, max_batch, model, dtype)
+    if isinstance(offline, str):  # the caller refused on memory first
+        raise AssertionError(offline)
+    length = steady_length(rate, offline, gpus, max_batch, arrival_variability(spec))
+    if requests is None:
+        require_serving_memory(length.run_images)  # infraplan.budget: refuse before allocating
+        return length.run_images, length, [f"simulated {length.why}; --requests sets another length"], []
+    warning = short_run_warning(requests, length)
+    return requests, length, [], [] if warning is None else [warning]
+
+
+def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int, *, rate: float | None,
+                           requests: int | None, max_batch: int = 16, e2e_slo: float | None = None, seed: int = 0,
                            usd_per_gpu_hour: float | None = None, dtype: str = "bf16",
                            model: str | None = None) -> dict[str, Any]:
-    """Images/s, image latency percentiles, SLO attainment, energy and cost per image."""
+    """Images/s, image latency percentiles, SLO attainment, energy and cost per image. At a `rate`, `requests`
+    None runs the length the p99 needs at the run's utilisation (`serving.image_steady_state`, said in `notes`),
+    and a shorter `requests` is warned of; offline runs take `requests` as given."""
+    if rate is None and requests is None:
+        raise InputError("an offline image run needs a number of requests")
     dm, cluster, dep, steps = _serving(spec, system, gpus, max_batch, dtype, model)
     sys_spec, acc = cluster.system, cluster.accelerator
     deployment = {"replicas": gpus, "gpus": gpus, "max_batch": max_batch, "dtype": dtype, "steps": steps,
@@ -117,6 +154,12 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
     why = _memory_refusal(dm, acc, max_batch)
     if why is not None:
         return {**header, "fits": False, "deployment": deployment, "why": why}
+    notes: list[str] = []
+    warnings: list[str] = []
+    if rate is not None:
+        requests, length, notes, warnings = _run_length(spec, system, gpus, rate, requests, max_batch, dtype, model)
+        header["offline_images_per_s"] = length.offline_images_per_s
+    assert requests is not None  # offline: given (above)
     cost = diffusion_cost(dm, acc, max_batch, dtype)
     arrival, pool = _run(cost, dep, spec, steps, rate, requests, seed)
     latency = pool.finish_s - arrival
@@ -140,4 +183,5 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
         "usd_per_thousand_images": gpus * price * duration / 3600.0 / requests * 1e3 if price is not None else None,
         "assumptions": {"power": POWER_ASSUMPTION, "scheduler": "continuous batching of denoising steps, FCFS, "
                         "round-robin over accelerators"},
+        "notes": notes, "warnings": warnings,
     }

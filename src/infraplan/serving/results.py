@@ -226,6 +226,8 @@ class ImageServingResult(SparseResult):
     workload: str = Field(description="workload preset")
     offline: bool = Field(description="every request present at t = 0")
     rate_per_s: float | None = Field(description="arrival rate, requests per second")
+    offline_images_per_s: float | None = Field(None, description="the deployment's offline images/s, which the "
+                                               "rate's utilisation (and the run's default length) is taken against")
     seed: int = Field(description="random seed")
     fits: bool = Field(description="weights and activations fit memory")
     why: str | None = Field(None, description="why it does not fit")
@@ -243,6 +245,8 @@ class ImageServingResult(SparseResult):
     slo_attainment: float | None = Field(None, description="fraction of images within the SLO")
     warnings: list[str] = Field(default_factory=list, description="lines a reader must not miss (SLO attainment "
                                 "below 50 %, ...)")
+    notes: list[str] = Field(default_factory=list, description="how the run was set up (its default length and "
+                             "why: serving.image_steady_state)")
     power_w_per_gpu: float | None = Field(None, description="watts per GPU incl. host share")
     energy_j: float | None = Field(None, description="joules over the simulated run")
     joules_per_image: float | None = Field(None, description="joules per image")

@@ -195,7 +195,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         from infraplan.serving.diffusion import estimate_image_serving
 
         image = estimate_image_serving(
-            spec, system, gpus, rate=rate, requests=requests or DEFAULT_REQUESTS, max_batch=max_batch or 16,
+            spec, system, gpus, rate=rate, max_batch=max_batch or 16,  # at a rate: the p99's length
+            requests=DEFAULT_REQUESTS if requests is None and rate is None else requests,
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
         band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
         return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (

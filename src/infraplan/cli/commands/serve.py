@@ -142,6 +142,8 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         ttft = r.ttft_s.mean if isinstance(r, ServingResult) and r.ttft_s is not None else None
         console.print(band_line(ttft_band, "mean TTFT", ttft, latency=True, label="error band (TTFT)").replace(
             "measured likely", "measured mean TTFT likely"), highlight=False, markup=False)
+    for note in r.notes if isinstance(r, ImageServingResult) else []:  # an image run's length and why
+        console.print(f"note: {note}", highlight=False, markup=False)
     for line in r.warnings:
         console.print(f"warning: {line}", style="bold yellow", markup=False)
 
@@ -182,7 +184,8 @@ def serve(
                                         "image-generation | path to a workload YAML"),
     trace: str | None = typer.Option(None, "--trace", help="CSV with arrival_s,input_tokens,output_tokens"),
     requests: int | None = typer.Option(None, "--requests", parser=REQUESTS,
-                                        help="requests to simulate [2000; a trace: all]"),
+                                        help="requests to simulate [2000; a trace: all; images at a "
+                                        "--rate: the length the p99 needs at its utilisation, 10,000 to 200,000]"),
     max_batch: int | None = typer.Option(None, "--max-batch", parser=BATCH_CAP,
                                          help="sequences per engine [256; --offline or --concurrency: the "
                                               "stack's offline_max_batch (trtllm-0.x 2048); images: 16]"),
