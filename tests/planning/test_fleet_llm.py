@@ -192,7 +192,8 @@ def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pyte
     svc = PlanService(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=1.0)
     pool = PlanPool(name="p", device="h100-sxm", site="s")
     sized = scenario_sizing.size_llm(svc, pool, 1.0)
-    assert not isinstance(sized, str) and sized.detail == "4 x TP4 PP2 bf16, batch <= 128"
+    assert not isinstance(sized, str) and sized.detail == ("replicas of serve-plan's 4 x TP4 PP2 bf16, batch <= 128 "
+                                                           "at 1 requests/s (0.25 each)")  # hL46: split by replica
     dep.disaggregated = True
     sized = scenario_sizing.size_llm(svc, pool, 1.0)
     assert not isinstance(sized, str) and sized.detail == "4 x TP4 PP2 bf16, batch <= 128, 1 prefill + 3 decode"

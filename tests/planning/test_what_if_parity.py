@@ -25,7 +25,7 @@ from infraplan.training import estimate_training
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CAMPUS_PLAN = dict(tp=8, pp=16, vpp=7, seq_len=8192, global_batch=2048, micro_batch=1, recompute="none", zero=3,
-                   dtype="bf16")
+                   dtype="bf16", stack="meta-llama3")  # the paper's stack and rank order (planning/campus.py, hL46)
 
 
 def _write(folder: Path, name: str, text: str) -> str:

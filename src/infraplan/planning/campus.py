@@ -6,11 +6,15 @@ many whole packing units as fit, the IT load counted by facility/campus_fabric.p
 Phases ("2026:0.3,2027:0.7") bring fractions of the campus online by year; they must sum to at most 1.
 Training capacity is counted in Llama-3-405B-scale runs per year: 15.6T tokens (Llama 3 paper Sec. 3.2) at the
 per-accelerator throughput `infraplan.training.estimate_training` predicts for the Llama 3 plan (TP8, PP16, V7,
-seq 8192, 2,048 sequences per batch, FSDP) at the paper's job size of 16,384 GPUs (Table 4), on the accelerator's
-reference system when it holds that many, else on that system's node and a generic non-blocking Clos
-(`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts for that job
-size. (Until 2026-12-02 the job was capped by the largest catalog system: 256 B200 or 512 GB300 ran the 2,048-sequence
-batch as 64-128 micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs of 681-1,602 days.)
+seq 8192, 2,048 sequences per batch, FSDP) on the paper's stack, `meta-llama3` (its rank order TP-CP-PP-DP, DP
+outermost, Sec. 3.3.2; the stack the Table 4 validation cases run), at the paper's job size of 16,384 GPUs
+(Table 4), on the accelerator's reference system when it holds that many, else on that system's node and a generic
+non-blocking Clos (`Cluster.for_accelerator`, cluster/generic.py), times the goodput the reliability model predicts
+for that job size. (Until 2026-12-02 the job was capped by the largest catalog system: 256 B200 or 512 GB300 ran
+the 2,048-sequence batch as 64-128 micro-batches per pipeline, MFU 0.52-0.58 where 16,384 H100 got 0.36, and runs
+of 681-1,602 days. Until 2026-12-04 it ran the default stack and its rank order TP-CP-DP-PP, a plan the paper did
+not run: on an NVL72 rack a stage's FSDP ranks shared the NVLink domain and the pipeline crossed racks, GB200 433
+tokens/s per GPU, MFU 0.455, where the paper's order gives 282, MFU 0.296; H100 145 (MFU 0.385), now 134.5.)
 
 Fleets sum several sites and generations and report H100-equivalents: accelerators x dense bf16 peak / H100 SXM
 dense bf16 peak (989 TFLOP/s), the FLOP-based convention of Epoch AI's H100e counts.
@@ -44,6 +48,7 @@ H100_BF16_PEAK = 989e12
 REFERENCE_RUN_MODEL = "llama3-405b"
 REFERENCE_RUN_TOKENS = 15.6e12
 REFERENCE_JOB_MAX_GPUS = 16384
+REFERENCE_RUN_STACK = "meta-llama3"  # the paper's stack: its rank order TP-CP-PP-DP (Sec. 3.3.2), as validated
 
 
 def parse_phases(text: str | None) -> list[tuple[int, float]]:
@@ -98,10 +103,12 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
         cluster = Cluster(system.model_copy(update={"accelerator": accelerator, "name": f"{system.name} with "
                                                     f"{acc.name}"}), acc)
     result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
-                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16")
+                               global_batch=2048, micro_batch=1, recompute="none", zero=3, dtype="bf16",
+                               stack=REFERENCE_RUN_STACK)
     if not result.fits:
         result = estimate_training(REFERENCE_RUN_MODEL, cluster, gpus, tp=8, pp=16, vpp=7, seq_len=8192,
-                                   global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16")
+                                   global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
+                                   stack=REFERENCE_RUN_STACK)
     return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
             "mfu": result.mfu, "fits": result.fits, "error_band": result.error_band,
             "error_band_basis": result.error_band.basis if result.error_band is not None else
@@ -125,7 +132,8 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         job_gpus=job, concurrent_jobs=accelerators // job,
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
-        plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP (the Llama 3 paper's plan)",
+        plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank order TP-CP-PP-DP on the meta-llama3 stack "
+             "(the Llama 3 paper's plan, Sec. 3.3.2)",
         notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
                            goodput_basis_note(rel, job), _job_speed_note(run, job)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],

@@ -36,7 +36,7 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
     """Plan each scenario; deltas of the headline numbers against the first."""
     if len(paths) < 2:
         raise InputError("compare needs at least two scenarios")
-    plans = [plan_scenario(p) for p in paths]
+    plans = [_plan_named(p, i) for i, p in enumerate(paths, 1)]
     base = plan_summary(plans[0])
     deltas = [{k: None if v is None or base[k] is None else float(v - base[k]) for k, v in plan_summary(p).items()}
               for p in plans]  # money is None where a scenario has an unpriced pool (power/carbon objective)
@@ -49,6 +49,15 @@ def compare_scenarios(paths: list[str | ScenarioSpec]) -> ScenarioComparison:
     return ScenarioComparison(scenarios=plans, metrics=list(base), deltas=deltas, risks=risks, error_band=None,
                               error_band_basis="each scenario carries its own (scenarios[].error_band: the IT power "
                               "of its last phase, and what it rests on that no case checks)")
+
+
+def _plan_named(path: str | ScenarioSpec, index: int) -> ScenarioPlan:
+    """One scenario planned; its error names the file (or, from the web form, the scenario) it came from."""
+    try:
+        return plan_scenario(path)
+    except InputError as exc:
+        label = path if isinstance(path, str) else f"scenario {index} ({path.name!r})"
+        raise InputError(str(exc) if label in str(exc) else f"{label}: {exc}") from None
 
 
 def vary_unit(name: str) -> str:

@@ -169,10 +169,10 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
     figure = {"capex": "capex_usd", "tco": "tco_usd_per_year", "power": "facility_w",
               "carbon": "co2_t_per_year"}[spec.policy.objective]
     weight = np.array([1e-6] * (len(phases) - 1) + [1.0]) if spec.policy.objective == "capex" else np.array(span)
-    whole = np.array([[1.0 if s.kind in ("training", "llm") else 0.0] for s in spec.services])
+    whole = np.array([[1.0 if s.kind == "training" else 0.0] for s in spec.services])  # an LLM's unit: a replica
     watts = np.array([m.facility_w / m.devices for m in ref.values()])
     per_device = _pricer(spec, ref, figure)
-    mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole deployment or job: one unit of 1
+    mix_demand = np.where((whole > 0) & (need > 0), 1.0, need)  # a whole training job: one unit of 1
 
     most = _most_devices(spec, options, mix_demand)
     bracket_edges = _edge_finder(spec, most)

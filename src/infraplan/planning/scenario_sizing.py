@@ -7,11 +7,17 @@
   wall clock, MFU and goodput travel as numbers (`Sized.time_to_train_s`, ...), and a deadline no count meets
   names the fastest run the search found.
 - LLM serving: `serving.capacity.search_capacity` (what `serve-plan` runs: the fewest accelerators over dtype, TP,
-  batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate. `tokens_per_day`
+  batch cap and disaggregated prefill/decode meeting p99 TTFT/TPOT) at the phase's peak rate R. `tokens_per_day`
   becomes a peak rate: tokens/day / 86,400 x peak-to-average / mean output tokens of the workload (the mean of a
-  log-normal is median x exp(sigma^2 / 2)). One whole deployment per pool, on the pool's `stack`, else the
-  service's, else the part's vendor default (`fleet_mix_llm.asked_stack`, `serving.engines.serving_stack_for`),
-  said in `Sized.serving_stack` / `serving_stack_basis`.
+  log-normal is median x exp(sigma^2 / 2)). The MILP's unit is one replica of that answer's layout (TP x PP x
+  attention-DP devices) serving R / r requests/s of its r replicas, as fleet-mix's (planning/fleet_mix_llm.py), so
+  a service's replicas split over pools (a capped clean site takes what it holds, the rest goes elsewhere): each
+  replica carries the per-replica rate it carried in the whole-rate answer, so a share of u replicas meets the SLO
+  at u x R / r (conservative: a replica's capacity c* is in [R / r, R / (r - 1)); the whole service on one pool is
+  exactly r replicas, serve-plan's answer). A disaggregated answer stays one whole deployment (capacity R): its
+  prefill:decode ratio holds on a share only in proportion (fleet-mix re-searches a share; `plan` does not). On the
+  pool's `stack`, else the service's, else the part's vendor default (`fleet_mix_llm.asked_stack`,
+  `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`.
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
   the most images/s per accelerator with p99 image latency within the SLO); accelerators serve independently, so
   the service splits over pools by the MILP like recsys. `images_per_day` becomes a peak rate: / 86,400 x
@@ -57,7 +63,8 @@ TRAINING_MAX_GPUS = 1 << 18
 
 @dataclass(frozen=True)
 class Sized:
-    """A service on a pool: `capacity` demand units per unit of `unit_devices` devices (`whole`: one unit)."""
+    """A service on a pool: `capacity` demand units per unit of `unit_devices` devices (`whole`: one unit serves the
+    whole demand: a training run, capacity 1 of a demand of 1; a disaggregated LLM deployment, capacity R)."""
 
     capacity: float
     unit_devices: int
@@ -202,10 +209,15 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     split = (d.prefill_replicas, d.decode_replicas) if d.disaggregated else (None, None)
     layouts: list[PoolLayout | LLMDeployment] = [x for x in (d.prefill, d.decode) if x is not None] or [d]
     stack, basis = stack_basis(svc, pool.name, pool.stack, Cluster.resolve(serving_system(pool)).accelerator)
-    return Sized(1.0, r.gpus, True, "requests/s", head, deployment_short(d.replicas, d.tp, d.pp, d.dtype,
-                 max_batch=d.max_batch, prefill=split[0], decode=split[1]),
-                 replica_devices=max(x.tp * x.pp * x.attention_dp for x in layouts), serving_stack=stack,
-                 serving_stack_basis=basis)
+    short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, max_batch=d.max_batch, prefill=split[0],
+                             decode=split[1])
+    replica = max(x.tp * x.pp * x.attention_dp for x in layouts)
+    if d.disaggregated or r.gpus % d.replicas:  # prefill:decode holds only in proportion: the deployment is one unit
+        return Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica, serving_stack=stack,
+                     serving_stack_basis=basis)
+    return Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
+                 f"replicas of serve-plan's {short} at {rate:.4g} requests/s ({rate / d.replicas:.4g} each)",
+                 replica_devices=replica, serving_stack=stack, serving_stack_basis=basis)
 
 
 def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:
