@@ -54,7 +54,8 @@ def test_mirrored_rank_layers_split_the_bins_by_hand() -> None:
     middles 111 over 7 = ceil 16. ZB-V on 16 bins: a middle bin of 8 leaves the end 126 - 15 x 8 = 6. DualPipe on PP2
     (one bin, every rank both stages) and one stage: all layers."""
     def layers(pp: int, heaviest: float, end: float, v_shaped: bool) -> tuple[float, float]:
-        a, b = mirrored_rank_layers(126, float(pp), heaviest, end, v_shaped)
+        # (the end bin's tables 2.5 layers of time: its capacity beside them at the pace X - 3, hO46)
+        a, b = mirrored_rank_layers(126, float(pp), heaviest, end, v_shaped, 2.5)
         return float(a), float(b)
 
     assert layers(16, 8.0, 0.0, False) == (7.0, 8.0)
@@ -64,7 +65,7 @@ def test_mirrored_rank_layers_split_the_bins_by_hand() -> None:
     assert layers(2, 63.0, 0.5, False) == (63.0, 63.0)
     assert layers(1, 126.0, 1.0, False) == (126.0, 126.0)
     arrays = mirrored_rank_layers(126, np.array([16.0, 16.0]), np.array([8.0, 8.0]), np.array([0.0, 0.0]),
-                                  np.array([False, True]))
+                                  np.array([False, True]), np.array([2.5, 2.5]))
     assert [list(map(float, x)) for x in arrays] == [[7.0, 6.0], [8.0, 8.0]]
 
 
@@ -78,7 +79,7 @@ def test_405b_dualpipe_prices_its_middle_rank_by_hand() -> None:
     cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(2048).placed(2048)
     plan = _plan(16, 16, DUALPIPE)
     split = balanced_split(shape, cluster, plan, LLAMA3)
-    assert split is not None and tuple(map(float, split[3:])) == (8.0, 0.0, 8.0, 0.0)  # (DualPipe's, ZB-V's)
+    assert split is not None and tuple(map(float, split[3:7])) == (8.0, 0.0, 8.0, 0.0)  # (DualPipe's, ZB-V's)
     p, t = float(local_layer_params(shape, 8)), shape.vocab_size * shape.hidden_size / 8
     a = float(activation_bytes_per_token_layer(shape, plan.one_row, LLAMA3)) * 8192
     logits = 8192 * shape.vocab_size / 8 * 4.0
@@ -138,7 +139,7 @@ def test_an_even_bin_split_prices_as_before() -> None:
     for schedule in (DUALPIPE, ZB_V):
         plan = _plan(8, 16, schedule, global_batch=1536, seq_len=2048)
         split = balanced_split(shape, cluster, plan, deepspeed)
-        assert split is not None and len(split) == 7
+        assert split is not None and len(split) == 8  # (and the end bin's tables in layers, hO46)
         assert memory_breakdown(shape, plan, deepspeed, split) == memory_breakdown(shape, plan, deepspeed, split[:3])
     for name in ("torchtitan", "deepseek-v3", "nemo-26.04"):
         assert balanced_split(shape, cluster, _plan(8, 16, ZB_V), load_stack(name)) is None

@@ -87,14 +87,15 @@ def mirrored_rank_stages(shape: TransformerShape, plan: PlanArrays, profile: Sta
     an end as a layer), its middle rank: `stage_params.rank_params`' parameters before sharding (its stage kind's
     layers and table times the copies, ZB-V's end rank the head's table too, the MTP modules once on the end rank),
     with the routed experts apart (sharded over their own group) and the layers of all copies (ZeRO-3 gathers each).
-    `heaviest`: the step time's pace-setting rank (its layers per copy, MTP modules, 1 where it holds a table;
-    `optimizer_step.stepped_params`' `heaviest`)."""
+    `heaviest`: the step time's pace-setting rank (its layers per copy, MTP modules, 1 where it holds a table, and
+    the end bin's tables in layers, `mirrored_stages.end_extra_layers`; `optimizer_step.stepped_params`'
+    `heaviest`)."""
     copies = rank_copies(plan)
     balanced = profile.pipeline_split == "balanced"
     layers = None
     if balanced:  # (the memory's and the optimizer's split: `mirrored_rank_params`)
         end, middle = mirrored_rank_layers(shape.num_layers, plan.pp, heaviest[0], heaviest[2],
-                                           plan.schedule == _ZB_V)
+                                           plan.schedule == _ZB_V, heaviest[3] if len(heaviest) > 3 else 0.0)
         layers = (middle, end, end, ops.maximum(end, middle))
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)

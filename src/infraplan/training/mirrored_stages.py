@@ -20,7 +20,7 @@ import numpy as np
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.scalar_path import larger, pick, smaller, to_float
+from infraplan.scalar_path import anywhere, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
 from infraplan.training.rank_kind_bubbles import _where_it_holds
@@ -156,13 +156,27 @@ def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, 
 
 def mirrored_splits(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any) -> tuple[Any, ...]:
     """`with_mirrored_pairs`' split of every plan under DualPipe and under ZB-V: (DualPipe's pace-setting rank's
-    `stage_layers`, its `first_is_heaviest` share, ZB-V's the same), the split the step time prices those schedules
+    `stage_layers`, its `first_is_heaviest` share, ZB-V's the same, the end bin's extra work in layers:
+    `end_extra_layers`), the split the step time prices those schedules
     on, for the memory's and the optimizer's ranks (`step_time.balanced_split`, `stage_params.mirrored_rank_layers`;
     hO44, session 43). Arrays over plans or one plan's floats, as `with_mirrored_pairs`."""
     dual = with_mirrored_pairs(shape, stack, times, pp, True, False)
     v_shaped = with_mirrored_pairs(shape, stack, times, pp, False, True)
     return (dual["stage_layers"], dual["first_is_heaviest"], v_shaped["stage_layers"],
-            v_shaped["first_is_heaviest"])
+            v_shaped["first_is_heaviest"], end_extra_layers(times, type(pp) is float))
+
+
+def end_extra_layers(times: dict[str, Any], one: bool) -> Any:
+    """Layers of time the end bin's embedding, LM head + loss and MTP modules take per micro-batch, (e + h) / t of
+    `mirrored_pair_stage`'s balanced bisection (its end bin's extra work over a layer's pace, `paces`), from which
+    `stage_params.mirrored_rank_layers` reads the end rank's layers at the pace (hO46, session 43). `times` of
+    `with_stage_split` (or the step's, after `with_mirrored_pairs`: the paces and MTP terms are the same); `one`: one
+    plan's float."""
+    layer, head, embed = paces(times)
+    mtp = times["mtp_stage"] + times["mtp_other"]
+    last = head + mtp * (times["mtp_layer_equivalent"] * layer + head + embed) if anywhere(mtp) else head
+    extra = (embed + last) / np.maximum(layer, 1e-30)
+    return float(np.ravel(extra)[0]) if one else extra
 
 
 def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,

@@ -45,7 +45,7 @@ __all__ = ["ADAM_BYTES_PER_PARAM", "OPTIMIZER_KERNELS", "mirrored_rank_params", 
 
 
 def stepped_params(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraffic | None, profile: Stack,
-                   settled: Any, both_ends: Any, heaviest: tuple[Any, Any, Any],
+                   settled: Any, both_ends: Any, heaviest: tuple[Any, ...],
                    stages: Sequence[tuple[Any, Any, Any, Any]], traffic_layers: Any, ops: MathOps) -> Any:
     """Parameters one GPU steps on the stage that steps the most (module docstring): the traffic's stage
     (`traffic["params"]`, its shard `traffic["sharded"]` under ZeRO >= 1) where `settled`, the rank of a mirrored
@@ -68,7 +68,7 @@ def stepped_params(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraf
     if not (mirrored or anywhere(unsettled) or any(anywhere(stage[3]) for stage in asked)):
         return traffic_held
     most = ops.where(settled, traffic_held, 0.0)
-    for layers, modules, tables, on in ((*heaviest, unsettled), *asked):
+    for layers, modules, tables, on in ((*heaviest[:3], unsettled), *asked):
         if not anywhere(on):
             continue
         own = _held(plan, ends, layers, modules, tables, ops)
@@ -77,7 +77,7 @@ def stepped_params(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraf
 
 
 def _one_plan_stepped(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageTraffic, profile: Stack,
-                      settled: bool, both_ends: Any, heaviest: tuple[Any, Any, Any],
+                      settled: bool, both_ends: Any, heaviest: tuple[Any, ...],
                       stages: Sequence[tuple[Any, Any, Any, Any]], traffic_layers: float) -> Any:
     """`stepped_params` of one plan's Python floats (`settled` a plain bool, true on a mirrored schedule)."""
     if both_ends:
@@ -85,7 +85,7 @@ def _one_plan_stepped(plan: PlanArrays, traffic: dict[str, Any], ends: EndStageT
     if settled:
         most = traffic["sharded"] if plan.zero >= 1 else traffic["params"]
     else:
-        most = _held(plan, ends, *heaviest, FLOAT_OPS)
+        most = _held(plan, ends, heaviest[0], heaviest[1], heaviest[2], FLOAT_OPS)
     zero1 = plan.zero >= 1
     priced = None
     for layers, modules, tables, on in stages:
@@ -108,22 +108,24 @@ def _held(plan: PlanArrays, ends: EndStageTraffic, layers: Any, modules: Any, ta
 
 
 def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack, ops: MathOps,
-                         heaviest: tuple[Any, Any, Any] | None = None) -> Any:
+                         heaviest: tuple[Any, ...] | None = None) -> Any:
     """Parameters one GPU steps on the rank of a mirrored schedule that holds the most, as `training.memory` counts
     its state (`stage_params.rank_params`): DualPipe's rank its two stages (the first rank the first and the last,
     DeepSeek-V3 arXiv:2412.19437 sec. 3.2.1: "two copies of the model parameters"), ZB-V's first rank both tables,
     the MTP modules once on the first rank; a middle rank where the split counts an end as a layer (it holds more
     layers). Its shard under ZeRO >= 1. A balanced split (`heaviest`: the step time's pace-setting rank, its layers
     and 1 where it is the end rank): the end rank and the middle rank each on its layers of that split
-    (`stage_params.mirrored_rank_layers`, the memory's; hO44, session 43)."""
+    (`stage_params.mirrored_rank_layers`, the memory's; hO44, session 43; the end bin's tables in layers after them,
+    `mirrored_stages.end_extra_layers`: hO46)."""
     balanced = heaviest is not None and profile.pipeline_split == "balanced"
     counted = any(split_flags(profile)) or balanced
     copies = (float(PIPELINE_SCHEDULES[plan.schedule].parameter_copies)  # type: ignore[index]  # (an int's IntEnum key)
               if is_plain(plan.schedule) else parameter_copies(plan.schedule))
     layers = None
     if balanced:
-        end, middle = mirrored_rank_layers(ends.shape.num_layers, plan.pp, heaviest[0], heaviest[2],  # type: ignore[index]
-                                           plan.schedule == _ZB_V)
+        assert heaviest is not None  # (`balanced`)
+        end, middle = mirrored_rank_layers(ends.shape.num_layers, plan.pp, heaviest[0], heaviest[2],
+                                           plan.schedule == _ZB_V, heaviest[3] if len(heaviest) > 3 else 0.0)
         layers = (middle, end, end, ops.maximum(end, middle))
     most: Any = None
     for kind in (FIRST, MIDDLE) if counted else (FIRST,):

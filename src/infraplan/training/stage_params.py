@@ -25,7 +25,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.ops import params as ops_params
-from infraplan.scalar_path import MathOps, anywhere, is_plain, larger, ops_of, pick, to_float
+from infraplan.scalar_path import MathOps, anywhere, is_plain, larger, ops_of, pick, smaller, to_float
 from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
@@ -259,17 +259,30 @@ def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind:
     return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head, mtp)
 
 
-def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any, v_shaped: Any) -> tuple[Any, Any]:
+def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any, v_shaped: Any,
+                         end_extra: Any = 0.0) -> tuple[Any, Any]:
     """(the end rank's, the middle rank of the most's) layers per parameter copy under a schedule whose ranks hold
     mirrored stages, on the balanced split its step time paces (`mirrored_stages.with_mirrored_pairs`: `heaviest`,
     its pace-setting rank's `stage_layers`; `end_heavy` > 0 where that is the end rank, which holds the embedding and
-    the LM head). DualPipe (`v_shaped` false): rank i holds stages i and p - 1 - i, so the split is p / 2 bins of two
-    stages (DeepSeek-V3 arXiv:2412.19437 sec. 3.2.1; dualpipe 1.0.0), the rank's `heaviest` their mean (half its
-    bin), priced per copy (its two stages, `schedules.parameter_copies` 2); ZB-V (`v_shaped` true): rank i holds
-    chunks i and 2p - 1 - i of 2p (Qi et al. arXiv:2401.10241 sec. 6), p bins, one copy. As `stage_layer_counts`
-    splits the bins: the end bin the heaviest, the others its rest as evenly as whole layers go; a middle bin the
-    heaviest, every middle bin holds its X and the end bin the L - (B - 1) X left (hO44, session 43: it was
-    ceil(L / p) per copy on every rank). One bin (DualPipe PP 2): every rank holds all L; one stage: L."""
+    the LM head; `end_extra`: the end bin's tables and MTP modules in layers of time, `mirrored_stages.
+    end_extra_layers`). DualPipe (`v_shaped` false): rank i holds stages i and p - 1 - i, so the split is p / 2 bins
+    of two stages (DeepSeek-V3 arXiv:2412.19437 sec. 3.2.1; dualpipe 1.0.0), the rank's `heaviest` their mean (half
+    its bin), priced per copy (its two stages, `schedules.parameter_copies` 2); ZB-V (`v_shaped` true): rank i holds
+    chunks i and 2p - 1 - i of 2p (Qi et al. arXiv:2401.10241 sec. 6), p bins, one copy.
+
+    The step time's split (`stage_split._balanced_heaviest_stage`) assumes only that no bin runs longer than the
+    pace-setting bin of X layers and that the bins hold all L: its capacity test at that pace, (B - 1) X +
+    floor(X - e) (e: the end bin's tables in layers), holds L. The end bin the heaviest: it holds X, the middle bins
+    the rest as evenly as whole layers go (the most ceil((L - X) / (B - 1))). A middle bin the heaviest: as
+    `stage_layer_counts` (Megatron-Core's uneven split), every middle bin holds X and the end bin the L - (B - 1) X
+    left (Llama 3 405B's ends one layer short, arXiv:2407.21783 sec. 3.3.2); where (B - 1) X > L no split gives
+    every middle bin X, and a partitioner gives some X and others fewer: ASSUMPTION, the end bin then holds its
+    capacity beside its tables at the pace, floor(X - e) (at most L - X: one middle bin holds X), the most a split
+    that keeps the pace gives it, so that it is not understated, and the middle bins the L - end left, at most X each
+    (the capacity test). (A partitioner may leave the end fewer: DeepSpeed 0.14.4's `partition_balanced` minimises
+    the largest less the smallest part, runtime/utils.py:583-619.) hO46, session 43: the end bin held L - (B - 1) X
+    clamped to 0 there (hO44: llama3-8b deepspeed PP8 ZB-V, 7 x 5 = 35 > 32, the end rank 0 layers and both tables,
+    bins summing to 35). One bin (DualPipe PP 2): every rank holds all L; one stage: L."""
     ops = ops_of(pp)
     p = to_float(pp)
     per_copy = pick(v_shaped, 1.0, 2.0)
@@ -277,7 +290,9 @@ def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any
     held = heaviest * per_copy  # the pace-setting rank's bin
     whole = float(num_layers)
     end_first = end_heavy > 0.0
-    end = pick(end_first, held, larger(whole - (bins - 1.0) * held, 0.0))
+    rest = whole - (bins - 1.0) * held  # (every middle bin X: what it leaves the end bin)
+    beside = larger(ops.floor(held - end_extra + 1e-9), 0.0)  # the end bin's capacity at the pace
+    end = pick(end_first, held, pick(rest >= 0.0, rest, smaller(beside, whole - held)))
     middle = pick(end_first, ops.ceil((whole - held) / larger(bins - 1.0, 1.0)), held)
     one_bin = bins <= 1.0  # (no middle rank: its kind holds the end rank's layers, no table, so never more)
     end, middle = pick(one_bin, whole, end), pick(one_bin, whole, middle)
@@ -288,14 +303,14 @@ def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any
 def mirrored_split_layers(num_layers: int, plan: PlanArrays, split: tuple[Any, ...]) -> tuple[Any, Any]:
     """`mirrored_rank_layers` of each plan's mirrored schedule (ZB-V's, else DualPipe's) from the step time's
     balanced split (`step_time.balanced_split`: after the heaviest stage's three terms, DualPipe's and ZB-V's
-    pace-setting rank's layers and end-rank flags, `mirrored_stages.mirrored_splits`); ceil(L / p) per copy where
-    the split has none (as before hO44)."""
+    pace-setting rank's layers and end-rank flags and the end bin's extra work in layers,
+    `mirrored_stages.mirrored_splits`); ceil(L / p) per copy where the split has none (as before hO44)."""
     if len(split) < 7:
         per = ops_params.stage_layers(num_layers, plan.pp)
         return per, per
     zb_v = plan.schedule == _ZB_V
     return mirrored_rank_layers(num_layers, plan.pp, pick(zb_v, split[5], split[3]), pick(zb_v, split[6], split[4]),
-                                zb_v)
+                                zb_v, split[7] if len(split) > 7 else 0.0)
 
 
 def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_embed: Any, with_head: Any,

@@ -48,6 +48,7 @@ from infraplan.training.host_time import (
     micro_batch_host_time,
 )
 from infraplan.training.mirrored_dp import mirrored_dp_forms
+from infraplan.training.mirrored_stages import end_extra_layers
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
@@ -298,9 +299,12 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
         dp_forms = end_stage_dp_forms(traffic, lt, middle_n, m_host - m_gpu, mb_host - mb_gpu, synced,
                                       profile.dp_overlap_fraction, moe_block, ops, dp_forms, (fwd_window, bwd_window),
                                       middle, (ends, middle_n, 0.0, mtp_all, traffic_layers, 0.0, settled))
+    # the pace-setting rank, its MTP modules, 1 where it holds a table; the end bin's tables in layers (hO46)
+    mirrored_heaviest = (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0),
+                         end_extra_layers(lt, ops is FLOAT_OPS) if anywhere(both_ends) else 0.0)
     if anywhere(both_ends):  # a mirrored rank's own DP traffic: its two stages (`mirrored_dp`; hO45, session 43)
         mirrored = heaviest_forms if ends is None else mirrored_dp_forms(
-            plan, ends, profile, (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0)),
+            plan, ends, profile, mirrored_heaviest,
             (fwd_window, bwd_window), ops, None if is_plain(both_ends) else both_ends)
         dp_forms = (mirrored if is_plain(both_ends) else
                     tuple(ops.where(both_ends, h, e) for h, e in zip(mirrored, dp_forms, strict=True)))
@@ -329,8 +333,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
 
     # the optimizer on the stage that steps the most parameters, of the stages the DP exposure is priced on
     # (`optimizer_step`; hO41, session 41)
-    stepped = stepped_params(plan, traffic, ends, profile, settled, both_ends,
-                             (lt["stage_layers"], lt["mtp_stage"], ops.where(end_heavy, 1.0, 0.0)), (
+    stepped = stepped_params(plan, traffic, ends, profile, settled, both_ends, mirrored_heaviest, (
         (first_n, 0.0, 1.0, (with_embed == 0.0) & one_end),
         (last_n, lt["mtp_other"], 1.0, (with_head == 0.0) & one_end),
         (middle_n, 0.0, 0.0, middle & one_end)), traffic_layers, ops)
