@@ -134,19 +134,57 @@ def _all_reduce(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, algori
     if xp is _NUMPY and _nvlink.MEASURED_NVLINK_ALL_REDUCE and np.all(n * stride <= group_domain(fabric, n, stride)):
         return _one_all_reduce(xp, fabric, size, n, stride, algorithm, sized)  # (no group spans domains)
     t, ring, tree = _all_reduce_parts(xp, fabric, size, n, stride, algorithm, sized)
-    _, spans = _spanning_members(xp, fabric, n, stride)
+    local, spans = _spanning_members(xp, fabric, n, stride)
     if not (spans if xp is _FLOATS else np.any(spans)):
         return t
 
     def inside(part: Any, k: Any) -> Any:
         return _one_all_reduce(xp, fabric, part, k, stride, algorithm, sized)
 
+    if xp is _NUMPY and algorithm == "auto":  # the ring's and the tree's bounds in one pass (`_both_bounds`)
+        return xp.where(spans, xp.minimum(*_both_bounds(fabric, ring, tree, size, n, stride, sized, local, spans)), t)
     if algorithm != "tree":
         ring = spanning_bound(xp, fabric, ring, size, n, stride, True, inside)
     if algorithm != "ring":
         tree = spanning_bound(xp, fabric, tree, size, n, stride, True, inside, whole_buffer=True)
     bounded = ring if algorithm == "ring" else tree if algorithm == "tree" else xp.minimum(ring, tree)
     return xp.where(spans, bounded, t)
+
+
+def _joined(formula: Callable[[Any, Any, Any], Any], first: tuple[Any, Any, Any],
+            second: tuple[Any, Any, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """`formula(*first)` and `formula(*second)` (each (size, n, stride) on arrays of one broadcast shape) priced in
+    one pass on the two end to end. Bit for bit each pass's: every formula is element-wise, and its whole-array
+    tests only skip work whose elements `where` would drop (in one domain or spanning, the tables' node columns
+    with zero weight, `collective_efficiency`), so each element gets the value it gets alone
+    (tests/network/test_joined_bounds_hP22.py)."""
+    columns = np.broadcast_arrays(*first, *second)
+    shape, count = columns[0].shape, columns[0].size
+    both = np.asarray(formula(*(np.concatenate((columns[i].ravel(), columns[i + 3].ravel())) for i in range(3))))
+    return both[:count].reshape(shape), both[count:].reshape(shape)
+
+
+def _both_bounds(fabric: Fabric, ring: np.ndarray, tree: np.ndarray, size: Any, n: Any, stride: Any,
+                 sized: bool, local: np.ndarray, spans: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`spanning_bound` of an auto all-reduce's ring and of its tree (`whole_buffer`) on arrays: their two in-domain
+    all-reduces over the k `local` members of the groups that `spans` (`_spanning_members`) in one pass (`_joined`)."""
+    ring_inside, tree_inside = _joined(lambda s, m, d: _one_all_reduce(_NUMPY, fabric, s, m, d, "auto", sized),
+                                       (size * local / np.maximum(n, 1.0), local, stride), (size, local, stride))
+    ring_bound = (n - 1.0) / local * ring_inside
+    return (np.where(spans, np.maximum(ring, ring_bound), ring), np.where(spans, np.maximum(tree, tree_inside), tree))
+
+
+def _bounded(formula: Callable[[Any, Any, Any], Any], fabric: Fabric, size: Any, n: Any, stride: Any,
+             ring: bool) -> Any:
+    """`spanning_bound(formula(size, n, stride), ...)` of a reduce-scatter or all-to-all on arrays, the collective
+    and its in-domain bound priced in one pass (`_joined`) where some group spans domains."""
+    local, spans = _spanning_members(_NUMPY, fabric, n, stride)
+    if not np.any(spans):
+        return formula(size, n, stride)
+    t, bound = _joined(formula, (size, n, stride), (size * local / np.maximum(n, 1.0), local, stride))
+    if ring:
+        bound = (n - 1.0) / local * bound
+    return np.where(spans, np.maximum(t, bound), t)
 
 
 def _spanning_members(xp: _Ops, fabric: Fabric, n: Any, stride: Any) -> tuple[Any, Any]:
@@ -248,6 +286,8 @@ def reduce_scatter_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayL
 def _reduce_scatter(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
     """`_one_reduce_scatter`, with a sized ring spanning scale-up domains bounded below by its NVLink legs at the
     in-domain rate (`spanning_bound`; the alpha-beta line keeps its own, as `_all_reduce`)."""
+    if sized and xp is _NUMPY:  # (the ring and its bound in one pass)
+        return _bounded(lambda s, m, d: _one_reduce_scatter(xp, fabric, s, m, d, sized), fabric, size, n, stride, True)
     t = _one_reduce_scatter(xp, fabric, size, n, stride, sized)
     if not sized:
         return t
@@ -292,6 +332,8 @@ def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized:
     """`_one_all_to_all`, with a group spanning scale-up domains bounded below by the in-domain exchange of its
     local members (`spanning_bound`: its n - 1 send / receive pairs, one NCCL group call, include every pair of
     the k members in one domain, the same per-peer chunk over the same NVLink path)."""
+    if xp is _NUMPY:  # (the exchange and its bound in one pass)
+        return _bounded(lambda s, m, d: _one_all_to_all(xp, fabric, s, m, d, sized), fabric, size, n, stride, False)
     t = _one_all_to_all(xp, fabric, size, n, stride, sized)
     return spanning_bound(xp, fabric, t, size, n, stride, False,
                           lambda part, k: _one_all_to_all(xp, fabric, part, k, stride, sized))
