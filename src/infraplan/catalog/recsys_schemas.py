@@ -27,6 +27,7 @@ from infraplan.catalog.schemas import DTYPE_BYTES, Bytes, BytesPerS, Dtype, Frac
 from infraplan.units import parse_count
 
 Count = Annotated[float, BeforeValidator(parse_count), Field(gt=0)]
+Width = Annotated[int, Field(gt=0)]  # an MLP layer's output width (a 0 was a zero-FLOP layer cutting the net, hU50)
 TierName = Literal["sram", "device", "host"]
 # DCN-v2's x_{l+1} = x0 * (U V^T x_l + b) + x_l beyond its GEMMs: the bias add, the product with x0 and the
 # residual add, 3 FLOPs per element and layer. Wang et al. 2021 (arXiv:2008.13535) eq. 1; TorchRec 1.9.2, the
@@ -61,9 +62,9 @@ class RecsysModel(Spec):
     tables: list[TableGroup] = Field(min_length=1)
     embedding_dtype: Dtype
     row_overhead_bytes: float = Field(0.0, ge=0, description="per-row quantisation header (scale, bias)")
-    bottom_mlp: list[int] = Field(min_length=1, description="output widths; the input is dense_features")
+    bottom_mlp: list[Width] = Field(min_length=1, description="output widths; the input is dense_features")
     interaction: Interaction
-    top_mlp: list[int] = Field(min_length=1, description="output widths; the input is the interaction output")
+    top_mlp: list[Width] = Field(min_length=1, description="output widths; the input is the interaction output")
     dtype: Dtype = Field(description="dtype of the dense (GEMM) part")
     interaction_dtype: Dtype | None = Field(
         None, description="dtype of the DCN cross-network GEMMs where it differs from `dtype` (e.g. fp16 cross "

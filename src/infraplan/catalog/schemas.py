@@ -257,6 +257,11 @@ class Accelerator(Spec):
             raise ValueError(f"matmul_max_fraction given for dtypes without a peak: {sorted(missing)}")
         if "bf16" not in self.peak_flops_per_s and "fp16" not in self.peak_flops_per_s:
             raise ValueError("peak_flops_per_s needs bf16 or fp16")
+        if "fp4" in self.peak_flops_per_s and not {"nvfp4", "mxfp4"} & set(self.peak_flops_per_s):
+            # no model prices the generic key: train and serve refused nvfp4 on such a file, which looked fp4-able
+            raise ValueError("peak_flops_per_s lists fp4 but neither nvfp4 nor mxfp4, the formats train and serve "
+                             "price 4-bit GEMMs in: name the ones its tensor cores run (nvfp4: 16-element blocks, "
+                             "fp8 scales; mxfp4: 32, e8m0 scales)")
         if self.fp8_gemm_layouts != ("tn",) and not self.fp8_gemm_layouts_source:
             raise ValueError("fp8_gemm_layouts other than [tn] needs fp8_gemm_layouts_source")
         if self.price_usd is not None and not self.price_source.strip():
@@ -272,9 +277,13 @@ class Accelerator(Spec):
             raise ValueError(f"figures: {self.figures} needs a figures_note starting '{self.figures.upper()} "
                              "figures: ' (its source and what is assumed)")
         zero = [f for f in ("memory_bytes", "memory_bandwidth_bytes_per_s", "scale_up_bandwidth_bytes_per_s",
-                            "scale_out_bandwidth_bytes_per_s") if not getattr(self, f) > 0]
-        if zero:  # every model divides by them (a 0 was a ZeroDivisionError traceback)
+                            "scale_out_bandwidth_bytes_per_s", "tdp_w") if not getattr(self, f) > 0]
+        if zero:  # every model divides by them (a 0 was a ZeroDivisionError traceback; tdp_w 0: facility's, hU50)
             raise ValueError(f"{', '.join(zero)} must be above 0")
+        above = [f"{f} {getattr(self, f):.4g} W" for f in ("idle_power_w", "typical_power_w")
+                 if (getattr(self, f) or 0.0) > self.tdp_w]
+        if above:  # the draw idle + (TDP - idle) x u fell as the load rose (hU50)
+            raise ValueError(f"{' and '.join(above)} above tdp_w {self.tdp_w:.4g} W (the most it draws)")
         return self
 
     def peak(self, dtype: str) -> float:
@@ -332,7 +341,8 @@ class NetworkTier(Spec):
     oversubscription: float = Field(1.0, ge=1.0)
     hop_latency_s: float = Field(1e-6, ge=0)
     switch_radix: int | None = Field(None, gt=0)
-    port_bandwidth_bytes_per_s: DeviceBytesPerS | None = None
+    port_bandwidth_bytes_per_s: DeviceBytesPerS | None = Field(
+        None, gt=0, description="per switch port, per direction; None: the node's NIC rate (a 0 was taken as None)")
 
 
 class Network(Spec):

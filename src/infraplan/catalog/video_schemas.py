@@ -48,6 +48,8 @@ class VideoAsic(Spec):
     def _positive(self) -> VideoAsic:
         if not self.reference_fps or min(self.reference_fps.values()) <= 0:
             raise ValueError("reference_fps needs a positive rate per quality")
+        if not self.power_w > 0:  # watts per stream and the perf/W ratios divide by it (was a traceback, hU50)
+            raise ValueError("power_w must be above 0")
         return self
 
 

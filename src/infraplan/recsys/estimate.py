@@ -198,6 +198,24 @@ def evaluate_batches(model: RecsysModel, accelerator: Accelerator, profile: Recs
     }
 
 
+def _platform_notes(accelerator: Accelerator, profile: RecsysProfile) -> list[str]:
+    """What a non-GPU part's answer assumes without saying (hU50): a host share from the generic GPU-server rule
+    (`cluster.host_share`: "a device of another kind should carry its own figure"), and an on-chip SRAM that the
+    default profile does not place tables in (device memory only: `catalog/recsys/devices/default.yaml`)."""
+    if accelerator.kind == "gpu":
+        return []  # a GPU's `sram_bytes` is its L2, a cache, and the generic rule is a GPU server's
+    notes, share, name = [], host_share(accelerator), accelerator.name
+    if share.basis == "generic rule":
+        notes.append(f"{name}: host share ASSUMED {share.watts:.4g} W per device by the {share.source}, a GPU "
+                     "server's rule: state host_power_w and host_source in its file")
+    if accelerator.sram_bytes > 0 and not any(t.name == "sram" for t in profile.tiers):
+        which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name)
+                 else "the default recsys profile, catalog/recsys/devices/default.yaml,")
+        notes.append(f"{name}: its {accelerator.sram_bytes / 2**20:.4g} MiB of SRAM holds no tables or weights "
+                     f"({which} places them in device memory only)")
+    return notes
+
+
 def _pick(arrays: dict[str, Any], i: int) -> dict[str, Any]:
     return {
         "batch": int(arrays["batch"][i]), "qps": float(arrays["qps"][i]), "latency_s": float(arrays["latency_s"][i]),
@@ -265,8 +283,8 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
-        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation")
-                                  + [note for note in [vector_rate(acc, profile, arrays["dtype"])[1]] if note]) or None,
+        "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
+            vector_rate(acc, profile, arrays["dtype"])[1], *_platform_notes(acc, profile)] if note]) or None,
     })
     # the MLPerf DLRM-v2 rows' stack (validation.recsys_mlperf.STACK): TensorRT; one campaign today, so no band
     band = error_band(acc.catalog_name, "tensorrt", "recsys")

@@ -49,7 +49,9 @@ class RecsysEstimate(Result):
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
                                      "or press summaries) or PRELIMINARY, or its source states it is for other work "
                                      "(`catalog.figures.figures_notes`), or the vector rate was ASSUMED (no recsys "
-                                     "profile: `recsys.estimate.vector_rate`); lines joined by '; '; null: none")
+                                     "profile: `recsys.estimate.vector_rate`), or a non-GPU part's host share comes "
+                                     "from the generic GPU-server rule or its SRAM holds nothing "
+                                     "(`recsys.estimate._platform_notes`); lines joined by '; '; null: none")
     error_band: ErrorBand | None = Field(None, description="expected relative QPS error (predicted / measured - 1; "
                                          "catalog/error_bands.yaml); null: no band, `error_band_basis` says why")
     error_band_basis: str = Field("", description="which validation cases the band comes from, or why there is none")

@@ -68,7 +68,8 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
     candidates = [t for t in (1, 2, 4, 8, 16, 32, 64, 72) if t <= system.node.scale_up_domain
                   and (gpus // pp) % t == 0 and shape.num_heads % t == 0]
     if not candidates:
-        raise InputError(f"no TP divides {gpus // pp} GPUs per pipeline and {shape.num_heads} heads")
+        raise InputError(f"no TP divides {gpus // pp} {accelerator.device_word}s per pipeline and {shape.num_heads} "
+                         "heads")
     tried: list[str] = []
     chosen, met = candidates[-1], False
     for t in candidates:
@@ -79,9 +80,9 @@ def auto_tp(shape: TransformerShape, accelerator: Accelerator, system: System, g
             chosen, met = t, True
             break
     return chosen, (f"--tp auto: the smallest TP of {', '.join(map(str, candidates))} (dividing the {gpus // pp} "
-                    f"GPUs per pipeline stage and the {shape.num_heads} heads, within the "
-                    f"{system.node.scale_up_domain}-GPU scale-up domain) leaving >= {AUTO_TP_KV_SHARE * 100:.0f} % of "
-                    f"the usable memory to the KV cache: {', '.join(tried)}"
+                    f"{accelerator.device_word}s per pipeline stage and the {shape.num_heads} heads, within the "
+                    f"{system.node.scale_up_domain}-{accelerator.device_word} scale-up domain) leaving >= "
+                    f"{AUTO_TP_KV_SHARE * 100:.0f} % of the usable memory to the KV cache: {', '.join(tried)}"
                     f"{'' if met else ': none does, the largest taken'}; --tp N sets it")
 
 

@@ -34,8 +34,12 @@ def render_video(r: VideoEstimate) -> None:
     if v is not None:
         table.add_row(f"vs {v.device}", f"{v.encoder}: {fmt_num(v.streams_per_device, 4)} streams per device, "
                       f"platform {fmt_num(v.platform_watts_per_stream, 4)} W per stream ({v.basis})")
+        hostless = [d for d, host in ((r.device, r.host_power_w > 0),
+                                      (v.device, v.platform_watts_per_stream > v.watts_per_stream)) if not host]
+        basis = ("like for like" if len(hostless) != 1 else  # a file without host_power_w against a CPU (hU50)
+                 f"not like for like: {hostless[0]} has no host share")
         table.add_row("  ratio (this / other)", f"{fmt_num(v.perf_per_w_ratio, 3)}x streams per platform W "
-                      f"(like for like); {fmt_num(v.device_perf_per_w_ratio, 3)}x per device W (no hosts); "
+                      f"({basis}); {fmt_num(v.device_perf_per_w_ratio, 3)}x per device W (no hosts); "
                       f"{fmt_num(r.streams_per_device / v.streams_per_device, 3)}x per device")
         if v.fleet_device_count is not None and v.fleet_power_w is not None and v.fleet_power_saving_w is not None:
             verb = "saves" if v.fleet_power_saving_w >= 0 else "needs"
