@@ -172,11 +172,32 @@ def end_extra_layers(times: dict[str, Any], one: bool) -> Any:
     `stage_params.mirrored_rank_layers` reads the end rank's layers at the pace (hO46, session 43). `times` of
     `with_stage_split` (or the step's, after `with_mirrored_pairs`: the paces and MTP terms are the same); `one`: one
     plan's float."""
+    layer, embed, last = _end_paces(times)
+    extra = (embed + last) / np.maximum(layer, 1e-30)
+    return float(np.ravel(extra)[0]) if one else extra
+
+
+def _end_paces(times: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(a layer's, the first stage's embedding's, the last stage's LM head + loss and MTP modules') pace per
+    micro-batch, as `stage_split.with_stage_split` balances on (`paces`)."""
     layer, head, embed = paces(times)
     mtp = times["mtp_stage"] + times["mtp_other"]
     last = head + mtp * (times["mtp_layer_equivalent"] * layer + head + embed) if anywhere(mtp) else head
-    extra = (embed + last) / np.maximum(layer, 1e-30)
-    return float(np.ravel(extra)[0]) if one else extra
+    return layer, embed, last
+
+
+def end_stage_capacities(times: dict[str, Any], heaviest: Any, one: bool) -> tuple[Any, Any]:
+    """Whole layers the first stage holds beside its embedding and the last beside its LM head + loss (and MTP
+    modules) within the pace of a stage of `heaviest` layers: floor(max(X t - e, 0) / t + 1e-9), the capacity test
+    of the step time's balanced bisection (`stage_split._balanced_heaviest_stage`), from which
+    `stage_params.stage_layer_counts` reads the 1F1B / interleaved split's ends where its middle stages cannot all
+    hold X (hO47, session 43). `times` of `with_stage_split` or the step's; `one`: one plan's floats."""
+    layer, embed, last = _end_paces(times)
+    t = np.maximum(layer, 1e-30)
+    total = heaviest * t
+    first = np.floor(np.maximum(total - embed, 0.0) / t + 1e-9)
+    last = np.floor(np.maximum(total - last, 0.0) / t + 1e-9)
+    return (float(np.ravel(first)[0]), float(np.ravel(last)[0])) if one else (first, last)
 
 
 def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, stage_s: ArrayLike,

@@ -314,7 +314,7 @@ def mirrored_split_layers(num_layers: int, plan: PlanArrays, split: tuple[Any, .
 
 
 def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_embed: Any, with_head: Any,
-                       ops: MathOps) -> tuple[Any, Any, Any]:
+                       ops: MathOps, capacities: tuple[Any, Any] | None = None) -> tuple[Any, Any, Any]:
     """(first, last, middle): the layers of the first and the last stage where each is not the heaviest (0 where it
     is) and of the middle stage of the most layers, from the heaviest stage's `heaviest` layers, the `other` layers
     on the other stages and whether the heaviest holds the embedding / the LM head (`stage_split.with_stage_split`:
@@ -327,8 +327,15 @@ def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_
     transformer/transformer_block.py:102-147: the stages between the set first and last split the rest evenly), so
     the ends hold the L - (p - 2) X left, as evenly as whole layers go (Llama 3 405B: 7 and 7 of 126 on 16 stages,
     arXiv:2407.21783 sec. 3.3.2; the odd one on the first, ASSUMPTION: its embedding is the lighter end); hT40,
-    session 40. The middle stage: ceil of the layers the ends leave over the p - 2 middle stages (moved here from
-    step_assembly.py, hO42, session 42)."""
+    session 40. Each end at most its `capacities` (the whole layers it holds beside its table within the pace X,
+    `mirrored_stages.end_stage_capacities`; None: X each), the other end the rest of the share; where (p - 2) X > L
+    no split gives every middle stage X, and the ends hold their capacities (at most L - X together: the pace-setting
+    stage holds X), the middle stages the rest, at most X each: the bisection's capacity test, (p - 2) X + the ends'
+    capacities >= L (`stage_split._balanced_heaviest_stage`); ASSUMPTION as for a mirrored schedule's end bin
+    (`mirrored_rank_layers`): the most a split that keeps the pace gives the ends, so that they are not understated
+    (hO47, session 43: both ends held 0 layers there, llama3-8b deepspeed PP16 1F1B: 14 x 3 = 42 > 32). The middle
+    stage: ceil of the layers the ends leave over the p - 2 middle stages (moved here from step_assembly.py, hO42,
+    session 42)."""
     even = profile.pipeline_split == "even"
     emb_layer = float(profile.account_for_embedding_in_pipeline_split and even)
     loss_layer = float(profile.account_for_loss_in_pipeline_split and even)
@@ -336,18 +343,29 @@ def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_
     first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, other)
     last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, other - first_n)
     if profile.pipeline_split == "balanced":  # a middle stage the heaviest: the ends share what the middles leave
-        shared = ops.maximum(other - (pp - 3.0) * heaviest, 0.0)
+        first_cap, last_cap = (heaviest, heaviest) if capacities is None else capacities
+        shared = other - (pp - 3.0) * heaviest  # (every middle stage X; below 0: the ends' capacities, hO47)
+        shared = ops.where(shared >= 0.0, shared, ops.minimum(first_cap + last_cap, other))
+        first_share = ops.minimum(ops.maximum(ops.ceil(shared / 2.0), shared - last_cap), first_cap)
         middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
-        first_n = ops.where(middle_heavy, ops.minimum(ops.ceil(shared / 2.0), per), first_n)
-        last_n = ops.where(middle_heavy, ops.minimum(shared - first_n, per), last_n)
+        first_n = ops.where(middle_heavy, first_share, first_n)
+        last_n = ops.where(middle_heavy, shared - first_share, last_n)
     middle_n = ops.ceil((other - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
     return first_n, last_n, middle_n
+
+
+def split_capacities(split: tuple[Any, ...]) -> tuple[Any, Any] | None:
+    """The end stages' capacities at the pace (`mirrored_stages.end_stage_capacities`), the last two terms of
+    `step_time.balanced_split` (after the heaviest stage's three, or those and a mirrored schedule's five: 5 or 10
+    terms); None in a split without them (X each, `stage_layer_counts`)."""
+    return (split[-2], split[-1]) if len(split) in (5, 10) else None
 
 
 def balanced_stage_layers(num_layers: int, pp: Any, split: tuple[Any, ...], profile: Stack) -> tuple[Any, ...]:
     """Layers of a middle, the first and the last stage (the order of `ops.params.split_stage_layers`) of the
     balanced split the step time prices (`split`: the heaviest stage's layers and whether it is the first / the
-    last, `stage_split.with_stage_split`), by `stage_layer_counts`: the heaviest's on its own kind, the others' own.
+    last, `stage_split.with_stage_split`, and the ends' capacities, `split_capacities`), by `stage_layer_counts`: the
+    heaviest's on its own kind, the others' own.
     The middle kind: every middle stage's X where a middle stage is the heaviest, else the middle stage of the most
     layers; none on PP 2 where an end is the heaviest (the layers `stage_layer_counts` leaves over there are the other
     end's: two stages hold them all); one stage (PP 1) all L (hO42, session 42)."""
@@ -355,7 +373,7 @@ def balanced_stage_layers(num_layers: int, pp: Any, split: tuple[Any, ...], prof
     ops = ops_of(pp)
     p = to_float(pp)
     first_n, last_n, middle_n = stage_layer_counts(profile, p, heaviest, num_layers - heaviest, first_heavy,
-                                                   last_heavy, ops)
+                                                   last_heavy, ops, split_capacities(split))
     end_heavy = (first_heavy + last_heavy) > 0.0
     two = end_heavy & (p == 2.0)  # (the left-over layers on the other end)
     left = pick(two, middle_n, 0.0)

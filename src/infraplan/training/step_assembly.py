@@ -48,7 +48,7 @@ from infraplan.training.host_time import (
     micro_batch_host_time,
 )
 from infraplan.training.mirrored_dp import mirrored_dp_forms
-from infraplan.training.mirrored_stages import end_extra_layers
+from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
@@ -218,8 +218,11 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # embedding's GPU time was used before: where the heaviest stage switched ends the bubble jumped, +0.34 % on a
     # step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.)
     # DualPipe's and ZB-V's ranks hold both ends' chunks (`mirrored_stages`): the older form stays there.
+    capacities = (end_stage_capacities(lt, lt["stage_layers"], ops is FLOAT_OPS)  # (each end's at the pace: hO47)
+                  if profile.pipeline_split == "balanced" and anywhere((with_embed + with_head == 0.0) & (pp > 2.0))
+                  else None)
     first_n, last_n, middle_n = stage_layer_counts(profile, pp, lt["stage_layers"], lt["other_layers"], with_embed,
-                                                   with_head, ops)  # (the memory's split too)
+                                                   with_head, ops, capacities)  # (the memory's split too)
     first_end_s = last_end_s = first_end_share = 0.0  # (per micro-batch; the first's forward share of its GPU work)
     first_windows: tuple[Any, Any] | None = None  # (one plan: the first stage's DP windows, where it counts)
     # the DP exposure: each stage's DP ranks reduce its own gradients behind its own backward (and gather behind its

@@ -52,7 +52,7 @@ from infraplan.training.host_time import micro_batch_host_time as micro_batch_ho
 from infraplan.training.layer_time import ACT, _layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
-from infraplan.training.mirrored_stages import mirrored_splits, with_mirrored_pairs
+from infraplan.training.mirrored_stages import end_stage_capacities, mirrored_splits, with_mirrored_pairs
 from infraplan.training.one_plan_memo import ClusterPricing, cluster_pricing
 from infraplan.training.pipeline_layout import with_pipeline_layout
 from infraplan.training.plan import PlanArrays
@@ -236,7 +236,7 @@ def _with_block_recompute(shape: TransformerShape, plan: PlanArrays, lt: dict[st
 
 
 def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
-                   profile: Stack) -> tuple[Any, Any, Any] | None:
+                   profile: Stack) -> tuple[Any, ...] | None:
     """The step time's split of the stack's "balanced" layer split (`stage_split.with_stage_split`, on the paces of
     the plan's layers, embedding and LM head + loss): the heaviest stage's layers and whether it is the first / the
     last (1.0 or 0.0), in the plan's shape (one plan: floats), which the memory prices its stage kinds on
@@ -244,6 +244,8 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     per-layer terms are the step time's (`_per_layer`, kept in the one-plan memo and a search's `RowMemo`). Where a
     plan or the stack runs a schedule whose ranks hold mirrored stages (DualPipe, ZB-V), then the split the step
     time paces those on (`mirrored_stages.mirrored_splits`, of every plan: a search's rows stand for every schedule).
+    Last, the first and the last stage's capacities at the step's pace (`mirrored_stages.end_stage_capacities`,
+    `stage_params.split_capacities`; hO47, session 43): 5 terms, or 10 with a mirrored schedule's.
     """
     if profile.pipeline_split != "balanced":
         return None
@@ -252,14 +254,16 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     pricing = cluster_pricing(cluster, profile)
     lt = _per_layer(shape, pricing.rates, cluster.fabric, plan, pricing.precision_of, profile, pricing, True)
     split = lt["stage_layers"], lt["first_is_heaviest"], lt["last_is_heaviest"]
+    # (on the paces the step time prices: block recompute's mixed layer, `one_plan_step_time`)
+    paced = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, pricing.rates, cluster.fabric, p,
+                                                                         pricing.precision_of, profile, pricing))
+    capacities = end_stage_capacities(paced, split[0], plan.is_one)
     schedule = plan.one_row.schedule if plan.is_one else plan.schedule
     if not (np.any(np.isin(schedule, _MIRRORED))
             or any(int(code) in _MIRRORED for code in stack_schedules(profile))):
-        return split
-    # (on the paces the step time pairs them on: block recompute's mixed layer, `one_plan_step_time`)
-    paced = _with_block_recompute(shape, plan, lt, lambda p: _per_layer(shape, pricing.rates, cluster.fabric, p,
-                                                                         pricing.precision_of, profile, pricing))
-    return (*split, *mirrored_splits(shape, profile, paced, float(plan.one_row.pp) if plan.is_one else plan.pp))
+        return (*split, *capacities)
+    return (*split, *mirrored_splits(shape, profile, paced, float(plan.one_row.pp) if plan.is_one else plan.pp),
+            *capacities)
 
 
 def step_time(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
