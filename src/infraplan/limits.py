@@ -161,7 +161,7 @@ def _usd_per_mwh(price: float) -> float:
     return price
 
 
-ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6), AfterValidator(_usd_per_mwh)]
+ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False), AfterValidator(_usd_per_mwh)]
 """A location file's electricity price in USD/MWh: 0, or from `MIN_ELECTRICITY_USD_PER_MWH` to 1e6 (the CLI's
 --electricity-price bound)."""
 

@@ -16,8 +16,7 @@ LM head the method of the other linears (utils/gptq_utils.py:135-153, awq_marlin
 W4A16 kernel, gptq / awq being converted to gptq_marlin / awq_marlin, gptq_marlin.py:215-238, awq_marlin.py:149-172)
 unless its module list skips `lm_head`: the head's weights are then stored at the config's bits and its GEMM runs as
 the other weight-only GEMMs (`ops.precision.head_dtype`). A tied head (the embedding's bf16 table, vocab_parallel_
-embedding.py:553-560) is not: said, priced bf16. ASSUMPTION: SGLang and TensorRT-LLM run such a head as vLLM does
-(not read).
+embedding.py:553-560) is not: said, priced bf16. ASSUMPTION: SGLang and TensorRT-LLM run it as vLLM does (not read).
 
 * GPT-OSS (openai/gpt-oss-120b, gpt-oss-20b config.json: quant_method mxfp4, `modules_to_not_convert`
   model.layers.*.self_attn, model.layers.*.mlp.router, model.embed_tokens, lm_head) and Kimi K2.5 / K2-Thinking
@@ -199,14 +198,16 @@ def _format_and_lists(quant: dict[str, Any], name: str) -> tuple[str, list[str],
 
 def stored_bytes(quant: dict[str, Any]) -> float:
     """Bytes per weight of an integer checkpoint stored in groups: the bits plus a 2 B scale per group (compressed-
-    tensors, Kimi K2.5: 4 bits in symmetric groups of 32, vLLM 0.18.0 schemes/compressed_tensors_wNa16.py:127-151;
-    GPTQ / AWQ: gptq.py / awq.py `create_weights`), and a packed zero point per group where asymmetric (GPTQ `sym:
-    false`, AWQ `zero_point`; Marlin drops a symmetric one's zeros; GPTQ's g_idx, < 0.1 %, left out); 0 for any other
-    (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
+    tensors, Kimi K2.5's groups of 32: vLLM 0.18.0 schemes/compressed_tensors_wNa16.py:127-151; GPTQ / AWQ: gptq.py /
+    awq.py `create_weights`, a group_size neither a count nor -1 refused), and a packed zero per group where asymmetric
+    (GPTQ `sym: false`, AWQ `zero_point`; Marlin drops a symmetric one's zeros; g_idx, < 0.1 %, left out); 0 for any
+    other (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
     method = str(quant.get("quant_method", "")).lower()
     if method in ("gptq", "awq"):
-        bits, group = quant.get("bits") or quant.get("w_bit"), quant.get("group_size") or quant.get("q_group_size")
-        if not (isinstance(bits, int) and isinstance(group, int) and group > 0):
+        bits, group = quant.get("bits") or quant.get("w_bit"), quant.get("group_size", quant.get("q_group_size"))
+        if group is not None and (type(group) is not int or group == 0 or group < -1):  # true read as 1 B before
+            raise InputError(f"quantization_config ({method}) group_size is weights per scale or -1, got {group!r}")
+        if type(bits) is not int or group is None or group < 0:
             return 0.0  # per-channel scales (group_size -1): within the format's width
         zeros = not quant.get("sym", True) if method == "gptq" else bool(quant.get("zero_point", True))
         return bits / 8.0 + (2.0 + (bits / 8.0 if zeros else 0.0)) / group
@@ -215,8 +216,8 @@ def stored_bytes(quant: dict[str, Any]) -> float:
     groups = quant.get("config_groups")
     weights = [g.get("weights") for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
     widths = {w["num_bits"] / 8.0 + 2.0 / w["group_size"] if isinstance(w, dict) and w.get("type") == "int"
-              and w.get("strategy") == "group" and w.get("symmetric") and isinstance(w.get("num_bits"), int)
-              and isinstance(w.get("group_size"), int) and w["group_size"] > 0 else 0.0 for w in weights}
+              and w.get("strategy") == "group" and w.get("symmetric") and type(w.get("num_bits")) is int
+              and type(w.get("group_size")) is int and w["group_size"] > 0 else 0.0 for w in weights}
     return widths.pop() if len(widths) == 1 else 0.0
 
 

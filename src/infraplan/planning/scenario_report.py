@@ -10,7 +10,8 @@ reports them); H100-equivalents are dense bf16 peak / H100's (Epoch AI's convent
 Money to spend apart from the fleet's value (hL45, session 43): a pool's `capex_usd` is the whole fleet's, its
 installed base included; `capex_new_usd` is what a phase buys, the pool's capex less the phase before's (the
 installed base's whole servers priced by the same cost model before the first phase, without N+k racks, which are
-bought), so capex = the base's value + the phases' capex_new summed, and the plan's `capex_new_usd` is that sum.
+bought), so capex = the base's value + the phases' capex_new summed (unless a phase's larger fleet prices lower:
+its capex_new is $0, not money back, `capex_new`), and the plan's `capex_new_usd` is that sum.
 """
 
 from __future__ import annotations

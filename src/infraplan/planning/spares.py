@@ -55,7 +55,7 @@ the domain formula with h (one implementation, `domains_out_mean`); the spare se
 domain used. A one-tray instance needs no partner in its domain (the pool's spare servers serve it anywhere): s
 does not apply. ASSUMPTIONS in facility/outage.py's docstring (two failed trays of one replica count twice; the
 replica restarts at once). Held trays are bought: on 16,384 GB200 in TP8 replicas, s = 1 holds 2 trays in each of
-256 domains (17 trays leave 8 replicas and one tray over), 514 spare trays against 56 whole-replica spares at
+256 domains (17 trays leave 8 replicas and one tray over), 514 spare trays against 56 (28 whole-replica spares) at
 s = 0, while the mean replicas out falls from 17.8 to ~0.02.
 
 Spare trays per pool (hL45, session 43): s is the policy's for every pool unless a pool names its own
@@ -186,12 +186,12 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     share, basis = node_out_of_service_share(name, rate)
     node_devices = max(1, node_devices)
     trays = domain_trays(domain_devices or node_devices, node_devices)
-    if spare_trays == AUTO_TRAYS:
-        choices = tuple(range(trays))
+    blast = blast_trays(trays, node_devices, instance.devices)
+    if spare_trays == AUTO_TRAYS:  # a one-server instance holds no tray at any count (`held_trays`): 0 alone
+        choices = tuple(range(trays)) if blast > 1 else (0,)
     else:
         check_spare_trays(int(spare_trays), trays, where)
         choices = (int(spare_trays),)
-    blast = blast_trays(trays, node_devices, instance.devices)
     nodes = -(-max(0, devices) // node_devices)
     per_node_hour = rate.per_accelerator_hour * node_devices * share
     load = np.array([max(0, devices)], dtype=np.int64)
@@ -200,8 +200,9 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     best = min(range(len(choices)), key=lambda i: int(counts[i][0][0]))  # the first (smallest k) of a tie
     servers, spare_units, mean, held = counts[best]
     auto = _auto_basis(trays, choices[best], int(servers[0]), int(counts[0][0][0])) if len(choices) > 1 else None
-    if spare_trays == AUTO_TRAYS and trays == 1:
-        auto = "spare_trays_per_domain auto: 0, the scale-up domain is one server"
+    if spare_trays == AUTO_TRAYS and len(choices) == 1:
+        auto = "spare_trays_per_domain auto: 0, " + ("the scale-up domain is one server" if trays == 1 else
+                                                     "a one-server instance holds no spare tray at any count")
     basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
                                   _domain_basis(trays, blast, node_devices, choices[best], held, instance), auto,
                                   f"repair {repair_s / SECONDS_PER_DAY:g} days"

@@ -41,7 +41,14 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.errors import InputError
-from infraplan.ops.precision import SERVING_FORMATS, WEIGHT_SCOPES, kind_dtype, scope_words, weight_scope
+from infraplan.ops.precision import (
+    SERVING_FORMATS,
+    WEIGHT_SCOPES,
+    kind_dtype,
+    scope_words,
+    stored_weight_bytes,
+    weight_scope,
+)
 from infraplan.serving.engines import kv_cache_dtypes, serving_profile
 from infraplan.serving.expert_slots import engine_refusal
 from infraplan.serving.kv_cache import KV_DTYPES, WEIGHT_DTYPES
@@ -212,8 +219,9 @@ def weight_format(accelerator: Accelerator, dtype: str, shape: TransformerShape 
     if stored not in WEIGHT_SCOPES:  # a per-kind scope (`ops.precision.scope_words`)
         scope = "; {} only: {} in bf16 (the model config's quantization_config)".format(
             *scope_words(stored, head_quantised))
-    if dtype == "int4" or mxfp4_weight_only(accelerator, dtype):
-        return f"{dtype} weight-only (W4A16: {DTYPE_BYTES[dtype]:g} B per weight, bf16 activations and GEMMs{scope})"
+    if dtype == "int4" or mxfp4_weight_only(accelerator, dtype):  # the bytes priced: a checkpoint's group scales too
+        per = stored_weight_bytes(shape, dtype) if shape is not None else DTYPE_BYTES[dtype]
+        return f"{dtype} weight-only (W4A16: {per:g} B per weight, bf16 activations and GEMMs{scope})"
     if dtype == "mxfp4":
         return f"mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores{scope})"
     if dtype == "mxfp8":

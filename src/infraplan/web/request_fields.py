@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from infraplan.errors import InputError
-from infraplan.limits import Seconds, usd_per_mwh_unit_slip
+from infraplan.limits import ElectricityUsdPerMwh, Seconds
 from infraplan.training.enums import Schedule
 from infraplan.units import parse_duration_days, parse_duration_s
 
@@ -66,17 +66,7 @@ Days = Annotated[float, BeforeValidator(_read_text(parse_duration_days)), Field(
     "as the CLI's --days")]
 ArrivalRate = Annotated[float, Field(gt=0.0, le=1e9, allow_inf_nan=False)]  # requests/s, as the CLI's ARRIVAL_RATE
 
-
-def _no_kwh_slip(price: float) -> float:
-    """USD/kWh written for USD/MWh, refused as --electricity-price refuses it (`limits.usd_per_mwh_unit_slip`)."""
-    slip = usd_per_mwh_unit_slip(price)
-    if slip is not None:
-        raise ValueError(slip)
-    return price
-
-
-UsdPerMwh = Annotated[float, Field(ge=0.0, le=1e6, allow_inf_nan=False),  # electricity price, as the CLI's USD_PER_MWH
-                      AfterValidator(_no_kwh_slip)]
+UsdPerMwh = ElectricityUsdPerMwh  # as the CLI's USD_PER_MWH: 0, or 1 .. 1e6 (a smaller price is USD/kWh, limits)
 Cooling = Literal["air", "liquid", "immersion"]  # the CLI's COOLING
 BuildType = Literal["hyperscale", "low-cost", "high-cost", "ai-campus"]  # the CLI's BUILD_TYPES
 
