@@ -9,7 +9,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.cluster import Cluster
-from infraplan.serving import routed_experts
+from infraplan.serving import capacity, routed_experts
 from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
 BodyOf = Callable[[str, str, bool, int, str], np.ndarray]
@@ -28,3 +28,17 @@ def moe_body(monkeypatch: pytest.MonkeyPatch) -> BodyOf:
         return build_iteration_cost(load_model(model), cluster.accelerator, cluster.fabric, dep).body_s
 
     return body
+
+
+def count_probes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A one-item list counting the capacity search's probes (`Candidate._meets_now` calls) from now on; a test reads
+    it, and resets it with `probes[0] = 0`."""
+    probes = [0]
+    meets_now = capacity.Candidate._meets_now
+
+    def counted(self, *a):  # type: ignore[no-untyped-def]
+        probes[0] += 1
+        return meets_now(self, *a)
+
+    monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
+    return probes

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from tests.serving.conftest import count_probes
 
 from infraplan.serving import capacity, replica_search
 from infraplan.serving.capacity import search_capacity
@@ -83,14 +84,7 @@ def test_the_listed_options_are_the_enumeration_orders(seed: int) -> None:
 
 
 def test_a_real_search_answers_alike_with_fewer_probes(monkeypatch: pytest.MonkeyPatch) -> None:
-    probes = [0]
-    meets_now = capacity.Candidate._meets_now
-
-    def counted(self, *a: object) -> bool:  # type: ignore[no-untyped-def]
-        probes[0] += 1
-        return meets_now(self, *a)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
+    probes = count_probes(monkeypatch)
     args = ("llama3-8b", "dgx-h100-superpod", 150.0)  # 94 probes, 103 in enumeration order
     kw: dict[str, Any] = {"workload": "chat", "requests": 300}
     capacity.clear_caches()

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.serving.conftest import count_probes
 
 from infraplan.serving import capacity, capacity_probe, replica_search
 from infraplan.serving import serving_sim as sim
@@ -109,14 +110,7 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
 def test_a_repeated_search_simulates_only_its_winner(monkeypatch: pytest.MonkeyPatch) -> None:
     capacity.clear_caches()
     first = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
-    probes = [0]
-    meets_now = capacity.Candidate._meets_now
-
-    def counted(self, *a):  # type: ignore[no-untyped-def]
-        probes[0] += 1
-        return meets_now(self, *a)
-
-    monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
+    probes = count_probes(monkeypatch)
     again = search_capacity("llama3-8b", "dgx-h100-superpod", 150.0, **KW)  # type: ignore[arg-type]
     assert again.to_json() == first.to_json() and probes[0] == 0
     capacity.clear_caches()

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from tests.serving.conftest import count_probes
 
 from infraplan.serving import capacity
 from infraplan.serving.capacity import search_capacity
@@ -117,14 +118,7 @@ def _old_whole_runs(next_level: Any, full_run: Any) -> tuple[list[dict[str, Any]
 ])
 def test_where_a_pp1_whole_run_meets_the_answer_and_its_work_are_unchanged(
         monkeypatch: pytest.MonkeyPatch, args: tuple[Any, ...], kw: dict[str, Any], misses: int) -> None:
-    probes = [0]
-    meets_now = capacity.Candidate._meets_now
-
-    def counted(self, *a):  # type: ignore[no-untyped-def]
-        probes[0] += 1
-        return meets_now(self, *a)
-
-    monkeypatch.setattr(capacity.Candidate, "_meets_now", counted)
+    probes = count_probes(monkeypatch)
     capacity.clear_caches()
     new = search_capacity(*args, **kw)
     new_probes, probes[0] = probes[0], 0

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pytest
 
-from infraplan.training import search
+from infraplan.training import search, step_assembly
+from infraplan.training.one_plan_memo import clear_one_plan_memo
+from infraplan.training.optimizer_step import optimizer_seconds
 from infraplan.training.results import PlanSearchResult
 from infraplan.training.search import search_plans
 from infraplan.training.step_traffic import dp_collectives, dp_collectives_once, end_stage_params
@@ -107,3 +111,19 @@ def counted_split_stack() -> Any:
 
     return load_stack("megatron-core-0.8").model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                                               "account_for_loss_in_pipeline_split": True})
+
+
+@contextmanager
+def optimizer_params_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """The parameter counts `step_assembly` hands the optimizer step while the block runs (on a cleared one-plan
+    memo, so the estimate is priced, not recalled)."""
+    seen: list[float] = []
+
+    def spied(params: float, *args: Any) -> Any:
+        seen.append(params)
+        return optimizer_seconds(params, *args)
+
+    clear_one_plan_memo()
+    with monkeypatch.context() as patched:
+        patched.setattr(step_assembly, "optimizer_seconds", spied)
+        yield seen

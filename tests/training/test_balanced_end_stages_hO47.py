@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import optimizer_params_seen
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -27,7 +28,6 @@ from infraplan.training.estimate import estimate_training
 from infraplan.training.memory import kind_layers
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.one_plan_memo import clear_one_plan_memo, cluster_pricing
-from infraplan.training.optimizer_step import optimizer_seconds
 from infraplan.training.pipeline_layout import paces
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import balanced_stage_layers, stage_layer_counts
@@ -102,15 +102,7 @@ def test_llama3_8b_deepspeed_pp16_ends_by_hand(monkeypatch: pytest.MonkeyPatch) 
     middle, first, last, _ = (float(np.ravel(v)[0]) for v in kind_layers(shape, plan, DEEPSPEED, split))  # type: ignore[union-attr]
     assert (middle, first, last) == (3.0, 2.0, 0.0)
     assert 3.0 <= 32 - first - last <= 14 * 3.0
-    seen: list[float] = []
-
-    def spied(params: float, *args: Any) -> Any:
-        seen.append(params)
-        return optimizer_seconds(params, *args)
-
-    clear_one_plan_memo()
-    with monkeypatch.context() as patched:
-        patched.setattr(step_assembly, "optimizer_seconds", spied)
+    with optimizer_params_seen(monkeypatch) as seen:
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=1, pp=16, seq_len=8192, global_batch=512,
                           zero=0, stack="deepspeed", schedule="1f1b")
     clear_one_plan_memo()

@@ -21,7 +21,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import ZeroTerms, assert_grid_points_price_alone_alike, counted_split_stack, dp_stage_grid
+from tests.training.conftest import (
+    ZeroTerms,
+    assert_grid_points_price_alone_alike,
+    counted_split_stack,
+    dp_stage_grid,
+    optimizer_params_seen,
+)
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -30,7 +36,6 @@ from infraplan.scalar_path import FLOAT_OPS, pick
 from infraplan.training import step_assembly
 from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.one_plan_memo import clear_one_plan_memo, cluster_pricing
-from infraplan.training.optimizer_step import optimizer_seconds
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import assemble_step
@@ -154,15 +159,7 @@ def test_a_dualpipe_rank_steps_its_two_stages_as_the_memory_holds_them(monkeypat
     kw = {"system": "h800", "gpus": 2048, "tp": 1, "pp": 16, "ep": 64, "schedule": "dualpipe", "order": "tp-cp-dp-pp",
           "seq_len": 4096, "global_batch": 15360, "dtype": "fp8", "recompute": "selective", "zero": 1,
           "stack": "deepseek-v3"}
-    seen: list[float] = []
-
-    def spied(params: float, *args: Any) -> Any:
-        seen.append(params)
-        return optimizer_seconds(params, *args)
-
-    clear_one_plan_memo()
-    with monkeypatch.context() as patched:
-        patched.setattr(step_assembly, "optimizer_seconds", spied)
+    with optimizer_params_seen(monkeypatch) as seen:
         est = estimate_training("deepseek-v3", **kw)  # type: ignore[arg-type]
     assert seen and all(p == pytest.approx(est.memory_breakdown_bytes.optimizer / 8.0, rel=1e-12) for p in seen)
     clear_one_plan_memo()
