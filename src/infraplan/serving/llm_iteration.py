@@ -19,7 +19,8 @@ A replica is TP x PP accelerators (EP in the TP group for MoE); an iteration run
 * TP: two all-reduces of the M x h activations per layer (Megatron-style; `network.collectives`; one-shot /
   two-shot custom all-reduce for the small ones when the stack has `custom_all_reduce`), EP:
   all-to-all dispatch and combine (the busiest GPU's bytes where EP does not divide the experts:
-  `serving.expert_slots`); PP: the activations sent between stages.
+  `serving.expert_slots`); PP: the activations sent between stages, each hop at the scale-up or the scale-out rate
+  by where its two stages sit (`serving.pipeline_hops`).
 * A fixed host cost per iteration (scheduling, sampling, CUDA-graph replay; `ITERATION_OVERHEAD_S`, ASSUMPTION);
   an eager iteration lasts at least the host's kernel launches (`serving.host_overhead`, `HOST_ISSUE`).
 * MoE: the experts a batch touches. M tokens each routed to k of E experts (uniform, balanced routing) hit
@@ -114,7 +115,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.hardware.kernels import KernelRates, exp_seconds, gemm_time, memory_bound_time
-from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time, send_recv_time
+from infraplan.network.collectives import Fabric, collective_time, custom_all_reduce_time
 from infraplan.ops.head import head_ops
 from infraplan.ops.layer import Collective, layer_ops
 from infraplan.ops.precision import RECIPES, SERVING_FORMATS, kind_dtype, quantised_roles, stored_weight_bytes
@@ -136,6 +137,7 @@ from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_wei
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
+from infraplan.serving.pipeline_hops import pipeline_hops_time
 from infraplan.serving.prefill_stall import stall_others, wide_ep_prefill_stall
 from infraplan.serving.routed_experts import MOE_ROUTING_KERNELS, moe_routing_time
 
@@ -321,7 +323,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     fused_moe_s = (routed_experts.mxfp4_moe_token_time(shape, accelerator, dep.stack, experts, m)
                    + routed_experts.release_moe_time(shape, accelerator, dep.stack, block_depth, m))
     layer_s, routed_s = layer_s + fused_moe_s, routed_s + fused_moe_s  # the routed experts' fused-kernel terms too
-    p2p = (dep.pp - 1) * send_recv_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp) if dep.pp > 1 else 0.0
+    p2p = pipeline_hops_time(fabric, m * shape.hidden_size * ACT_BYTES, dep.tp, dep.pp, dep.attention_dp)
     body = np.where(m > 0, layers * layer_s + p2p, 0.0)
     rows = np.arange(2 * dep.max_batch * q + 1, dtype=np.float64)
     lm = head_ops(shape, rows, dep.tp, phase="inference")  # the LM head for the sampled rows: bf16, or the run's
