@@ -104,7 +104,8 @@ DEFAULTS_DIFFER: dict[tuple[str, str, str], str] = {
     ("campus", "accelerator", "sweep"): "as the API",
     # --seed unset is seed 0; None tells a seed given where nothing is drawn, which is refused (hU47, hU49)
     **{(c, "seed", layer): "None on the CLI: 0 unless --seed is given where nothing is drawn (refused)"
-       for c in ("collective", "serve") for layer in ("api", "web", "sweep")},
+       for c in ("collective", "serve") for layer in ("api", "web", "sweep")
+       if (c, layer) not in (("serve", "api"), ("serve", "sweep"))},  # serve's API refuses it itself (hQ45)
 }
 """(command, CLI parameter, layer) -> why the default differs on purpose."""
 

@@ -66,6 +66,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from infraplan.catalog.integer_group_scales import check_group_alignment, stored_bytes
 from infraplan.catalog.model_config_keys import ModelConfigWarning
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.errors import InputError
@@ -194,31 +195,6 @@ def _format_and_lists(quant: dict[str, Any], name: str) -> tuple[str, list[str],
     if method in ("awq", "gptq"):
         return _bits_format(quant.get("bits") or quant.get("w_bit"), "int"), skipped, None, ""
     return _METHOD_FORMATS.get(method, ""), skipped, None, ""
-
-
-def stored_bytes(quant: dict[str, Any]) -> float:
-    """Bytes per weight of an integer checkpoint stored in groups: the bits plus a 2 B scale per group (compressed-
-    tensors, Kimi K2.5's groups of 32: vLLM 0.18.0 schemes/compressed_tensors_wNa16.py:127-151; GPTQ / AWQ: gptq.py /
-    awq.py `create_weights`, a group_size neither a count nor -1 refused), and a packed zero per group where asymmetric
-    (GPTQ `sym: false`, AWQ `zero_point`; Marlin drops a symmetric one's zeros; g_idx, < 0.1 %, left out); 0 for any
-    other (the format's own width, `catalog.schemas.DTYPE_BYTES`)."""
-    method = str(quant.get("quant_method", "")).lower()
-    if method in ("gptq", "awq"):
-        bits, group = quant.get("bits") or quant.get("w_bit"), quant.get("group_size", quant.get("q_group_size"))
-        if group is not None and (type(group) is not int or group == 0 or group < -1):  # true read as 1 B before
-            raise InputError(f"quantization_config ({method}) group_size is weights per scale or -1, got {group!r}")
-        if type(bits) is not int or group is None or group < 0:
-            return 0.0  # per-channel scales (group_size -1): within the format's width
-        zeros = not quant.get("sym", True) if method == "gptq" else bool(quant.get("zero_point", True))
-        return bits / 8.0 + (2.0 + (bits / 8.0 if zeros else 0.0)) / group
-    if method != "compressed-tensors":
-        return 0.0
-    groups = quant.get("config_groups")
-    weights = [g.get("weights") for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
-    widths = {w["num_bits"] / 8.0 + 2.0 / w["group_size"] if isinstance(w, dict) and w.get("type") == "int"
-              and w.get("strategy") == "group" and w.get("symmetric") and type(w.get("num_bits")) is int
-              and type(w.get("group_size")) is int and w["group_size"] > 0 else 0.0 for w in weights}
-    return widths.pop() if len(widths) == 1 else 0.0
 
 
 def _regex(entry: str, name: str) -> str:
@@ -383,13 +359,18 @@ def lm_head_quantised(config: dict[str, Any], kinds: KindModules | Sequence[str]
 def with_checkpoint_scope(shape: TransformerShape, config: dict[str, Any], name: str) -> TransformerShape:
     """`shape` with its checkpoint's stored format and scope (`checkpoint_quantization`); what the reader does not
     resolve is one warning line, and that config is priced at the command's --dtype on every layer; how a modelled
-    config was read, where it needs saying, is one line too."""
+    config was read, where it needs saying, is one line too. Its bytes per weight with the group scales, and the
+    refusal of a GPTQ / AWQ group not dividing a quantised layer's input width: `catalog.integer_group_scales`."""
     fmt, scope, said, head = _read_quantization(config, kind_modules(shape), name)
     if head and shape.tied_embeddings:  # the head is the embedding's table (module docstring)
         method = config["quantization_config"].get("quant_method")
         said = (f"{said}; " if said else f"quantization_config ({method}): ") + ("its `lm_head: true` on tied "
                                                                               "embeddings: the LM head priced in bf16")
         head = False
+    if fmt:  # refused before any note is said: one line
+        quantised = linear_kinds(shape) if scope == "all" else ("routed_experts",) if scope == "experts" else tuple(
+            scope.split("+"))
+        check_group_alignment(shape, config["quantization_config"], quantised, head, name)
     if said:
         tail = "" if fmt else "; the weights priced are the command's --dtype on every layer"
         warnings.warn(f"model config {name!r}: {said}{tail}", ModelConfigWarning, stacklevel=4)

@@ -102,3 +102,26 @@ def generic_system(accelerator: str | Accelerator, count: int = GENERIC_ACCELERA
                   source="generic system built from the accelerator preset (cluster/generic.py)",
                   accelerator=acc.name, total_accelerators=built, node=node,
                   network=Network(kind=kind, tiers=tiers, collective_efficiency=efficiency))
+
+
+def generic_part_notes(accelerator: Accelerator, *, host: bool, node: bool) -> list[str]:
+    """What an answer on a part that is not a GPU assumes from a GPU server where its file says nothing (hU50): the
+    host share of the generic rule (`host_share`: Epoch AI's 0.82 x TDP, a GPU server's rule), where the part has
+    no host figure and no reference system; and the generic node (`generic_node`: 8 per node, an 8-wide scale-up
+    domain, Ethernet, collective efficiency 0.9 assumed), where it has no reference system. `host` / `node`: whether
+    the caller's answer prices that figure (the assumption in force: `train` prices no host, a named catalog system
+    keeps its own node). A GPU: [] (the rules are a GPU server's own)."""
+    if accelerator.kind == "gpu":
+        return []
+    notes, word = [], accelerator.device_word
+    share = accelerator_host_share(accelerator)
+    if host and share.basis == "generic rule":
+        notes.append(f"{accelerator.name}: host share ASSUMED {share.watts:.4g} W per {word} by the {share.source}, a "
+                     "GPU server's rule: state host_power_w and host_source in its file")
+    if node and reference_system(accelerator.catalog_name) is None:
+        per = GENERIC_ACCELERATORS_PER_NODE
+        notes.append(f"{accelerator.name}: no catalog system of it, so the generic node is ASSUMED: {per} {word}s "
+                     f"per node, a scale-up domain of {per}, one Ethernet NIC per {word} at its scale-out rate, "
+                     f"collective efficiency {GENERIC_COLLECTIVE_EFFICIENCY:g} (cluster/generic.py); a system file "
+                     "(`accelerator:` this part) gives its own")
+    return notes

@@ -34,7 +34,7 @@ from infraplan.catalog.figures import use_note
 from infraplan.catalog.versioned_cache import versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
-from infraplan.cluster.generic import reference_system
+from infraplan.cluster.generic import generic_part_notes, reference_system
 from infraplan.cluster.power import it_load
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import campus_load
@@ -82,20 +82,20 @@ def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
 
 
 @versioned_cache(maxsize=32)
-def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
+def reference_run_throughput(accelerator: str) -> dict[str, Any]:
     """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
     accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for
     a plain count) with its own figures: the system with `accelerator:` this file, as a system file saying so
     would give `train`; or on that system's node and a generic Clos (`Cluster.for_accelerator`, as `train
-    --system FILE --gpus 16384`)."""
+    --system FILE --gpus 16384`). A part with no catalog system (h800, rubin, the TPUs, most MTIA, a from-scratch
+    file) runs on the generic node and Clos as `train --system PART --gpus 16384` does (cluster/generic.py; until
+    2026-12-04 campus said "no catalog system ... to run the training model on" where `train` ran it, hU50)."""
     from infraplan.training.estimate import estimate_training  # the training model is only needed here
 
     acc = load_accelerator(accelerator)
     system = reference_system(acc.catalog_name)
-    if system is None:
-        return None
     gpus = REFERENCE_JOB_MAX_GPUS  # the Llama 3 paper's job (module docstring), on its system or its node's Clos
-    if system.total_accelerators < gpus:
+    if system is None or system.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(acc, gpus)
     elif acc.name == acc.catalog_name:  # the preset itself
         cluster = Cluster.resolve(system)
@@ -118,12 +118,10 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any] | None:
 def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
     """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput."""
     run = reference_run_throughput(accelerator)
-    if run is None:
-        return TrainingCapacity(available=False,
-                                reason=f"no catalog system of {accelerator} to run the training model on")
     job = min(run["job_gpus"], accelerators)  # a campus smaller than the reference job runs one job of its size
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rel = job_reliability(load_accelerator(accelerator).catalog_name, job, params)  # a what-if: its preset's rate
+    rated = load_accelerator(accelerator).extends or accelerator  # a what-if: its preset's rate; a from-scratch
+    rel = job_reliability(rated, job, params)  # file: its own (its catalog_name is no preset)
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
     return TrainingCapacity(
@@ -135,18 +133,21 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank order TP-CP-PP-DP on the meta-llama3 stack "
              "(the Llama 3 paper's plan, Sec. 3.3.2)",
         notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
-                           goodput_basis_note(rel, job), _job_speed_note(run, job)] if n],
+                           goodput_basis_note(rel, job),
+                           _job_speed_note(run, job, load_accelerator(accelerator).device_word)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
 
 
-def _job_speed_note(run: dict[str, Any], job: int) -> str | None:
-    """What a job smaller than the reference one is timed at (module docstring: the paper's 16,384-GPU job)."""
+def _job_speed_note(run: dict[str, Any], job: int, word: str = "GPU") -> str | None:
+    """What a job smaller than the reference one is timed at (module docstring: the paper's 16,384-GPU job), in
+    the part's word (`Accelerator.device_word`: "per GPU" on an ASIC read wrong, hU50)."""
     if job >= run["job_gpus"]:
         return None
-    return (f"the {job:,}-GPU job is timed at the {run['tokens_per_s_per_gpu']:.1f} tokens/s per GPU (MFU "
-            f"{run['mfu']:.2f}) of the Llama 3 plan on {run['job_gpus']:,} GPUs (Table 4's job size), not its own: "
-            f"`infraplan train` on {job:,} GPUs prices fewer data-parallel ranks and more micro-batches per pipeline")
+    return (f"the {job:,}-{word} job is timed at the {run['tokens_per_s_per_gpu']:.1f} tokens/s per {word} (MFU "
+            f"{run['mfu']:.2f}) of the Llama 3 plan on {run['job_gpus']:,} {word}s (Table 4's job size), not its "
+            f"own: `infraplan train` on {job:,} {word}s prices fewer data-parallel ranks and more micro-batches per "
+            "pipeline")
 
 
 def _most_units(it_w_of: Callable[[int], float], budget_w: float) -> int:
@@ -197,6 +198,8 @@ def plan_campus(power_w: float, accelerator: str, cooling: str | None = None, ph
     load = campus_load(layout, count, site.cooling, site.cooling_name)
     econ = load_economics()
     report = facility_report(layout, load, site)
+    generic = generic_part_notes(cluster.accelerator, host=True, node=True)  # a part on the generic node (hU50)
+    report = report.model_copy(update={"figures_notes": [*report.figures_notes, *generic]}) if generic else report
     phases_out: list[CampusPhase] = []
     cumulative = 0.0
     units_built = 0  # whole units online so far: each phase adds round(cumulative x units) - those, so the phases

@@ -37,6 +37,7 @@ from infraplan.cluster.cost import (
     energy_mwh_per_year,
     site_inputs,
 )
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import ServerLayout
 from infraplan.facility.campus_fabric import built_load
 from infraplan.facility.carbon import operational_co2_t
@@ -86,6 +87,18 @@ def pool_figures_note(name: str, device: str) -> str | None:
     if is_video_device(device):
         return None
     lines = figures_notes(Cluster.resolve(device).accelerator)  # its figures' standing (a pool serves any work)
+    return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
+
+
+def pool_generic_note(name: str, device: str, host_power_w: float | None) -> str | None:
+    """What a fleet-mix pool of a part that is not a GPU assumes of a GPU server (`cluster.generic.
+    generic_part_notes`): the generic rule's host share unless the pool states `host_power_w`, and the generic node
+    of 8 (its servers, its LLM deployments) where the part has no catalog system; else None (a video ASIC: none)."""
+    if is_video_device(device):
+        return None
+    cluster = Cluster.resolve(device)
+    lines = generic_part_notes(cluster.accelerator, host=cluster.generic and host_power_w is None,
+                               node=cluster.generic) if cluster.generic else []
     return "; ".join(f"pool {name!r}: {line}" for line in lines) or None
 
 

@@ -40,7 +40,12 @@ from infraplan.catalog.inference_loader import is_video_device
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.limits import MAX_ACCELERATORS
-from infraplan.planning.device_money import pool_figures_note, pool_price_note, reference_devices
+from infraplan.planning.device_money import (
+    pool_figures_note,
+    pool_generic_note,
+    pool_price_note,
+    reference_devices,
+)
 from infraplan.planning.fleet_milp import solve_units, why_infeasible
 from infraplan.planning.fleet_mix_llm import llm_option, llm_peak_rate, llm_share
 from infraplan.planning.fleet_pool_money import (
@@ -306,7 +311,8 @@ def plan_fleet(spec: FleetSpec | str, objective: str | None = None,
         "price_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
                                 and (n := pool_price_note(p.name, p.device, p.capex_usd))) or None,
         "figures_note": "; ".join(n for p in spec.pools if any(a["pool"] == p.name for a in assignment)
-                                  and (n := pool_figures_note(p.name, p.device))) or None,
+                                  for n in (pool_figures_note(p.name, p.device),
+                                            pool_generic_note(p.name, p.device, p.host_power_w)) if n) or None,
     }
     out["error_band"], out["error_band_basis"] = parts_band(  # hE40: the bought devices' IT power
         [p.device for p in spec.pools if any(a["pool"] == p.name for a in assignment)], FACILITY_STACK, "facility",

@@ -48,6 +48,7 @@ from infraplan.catalog.figures import figures_notes
 from infraplan.catalog.inference_loader import has_recsys_profile, load_recsys_model, load_recsys_profile
 from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, RecsysModel, RecsysProfile
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import host_share
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
@@ -204,10 +205,7 @@ def _platform_notes(accelerator: Accelerator, profile: RecsysProfile) -> list[st
     default profile does not place tables in (device memory only: `catalog/recsys/devices/default.yaml`)."""
     if accelerator.kind == "gpu":
         return []  # a GPU's `sram_bytes` is its L2, a cache, and the generic rule is a GPU server's
-    notes, share, name = [], host_share(accelerator), accelerator.name
-    if share.basis == "generic rule":
-        notes.append(f"{name}: host share ASSUMED {share.watts:.4g} W per device by the {share.source}, a GPU "
-                     "server's rule: state host_power_w and host_source in its file")
+    notes, name = generic_part_notes(accelerator, host=True, node=False), accelerator.name  # cluster/'s one note
     if accelerator.sram_bytes > 0 and not any(t.name == "sram" for t in profile.tiers):
         which = ("its recsys profile" if has_recsys_profile(accelerator.catalog_name)
                  else "the default recsys profile, catalog/recsys/devices/default.yaml,")

@@ -7,7 +7,8 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 - `run_level`: the options of one PP level, disaggregated ones likeliest-smallest first, ranked by `option_rank`;
   the result equals the plain enumeration-order search's first ALTERNATIVES + 1 (proof in its docstring; a test
   compares the two).
-- `whole_runs`: the PP levels in turn, each one's best options run whole until one meets the SLO.
+- `whole_runs`: the PP levels in turn, each one's best options run whole until one meets the SLO (at most 4 levels x
+  FULL_RUN_TRIES = 16 whole runs of up to 100,000 requests each).
 """
 
 from __future__ import annotations
@@ -156,7 +157,9 @@ def whole_runs(next_level: Callable[[], list[dict[str, Any]] | None],
 
     Returns the answer's level's options, ranked (the first level with any where no whole run meets: the answer
     is then its first option, `meets` false), and every whole run in order: (option, run, meets). A level whose
-    first option meets costs what it did before: the next level is never searched."""
+    first option meets costs what it did before: the next level is never searched. Worst case, no whole run meets
+    at any level: 4 PP levels x FULL_RUN_TRIES = 16 whole runs (4, one level, before hU47), each of up to
+    `capacity.FULL_RUN_MAX_REQUESTS` (100,000) requests: 1.6 M simulated requests beside the probes."""
     first: list[dict[str, Any]] = []
     runs: list[tuple[dict[str, Any], Any, bool]] = []
     while (options := next_level()) is not None:

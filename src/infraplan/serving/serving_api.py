@@ -146,7 +146,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      rate: float | None = None, input_len: int | None = None, output_len: int | None = None,
                      workload: str | None = None, trace: str | None = None, requests: int | None = None,
                      max_batch: int | None = None, token_budget: int = 8192, ttft_slo: float | None = None,
-                     tpot_slo: float | None = None, seed: int = 0, prefill_gpus: int = 0,
+                     tpot_slo: float | None = None, seed: int | None = None, prefill_gpus: int = 0,
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
                      speculative_tokens: int = 0, acceptance: float | None = None,
@@ -156,10 +156,14 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     `stack`: the serving stack profile (name, versioned engine name or YAML path); `engine` is its old alias.
     `attention_dp` > 1: wide EP (attention data-parallel ranks of TP GPUs, experts over all of them; `tp` 'auto'
     is then 1 and `ep` 1 means attention_dp x TP); `speculative_tokens` K with per-token `acceptance` R: MTP /
-    speculative decoding (`serving.llm_iteration`). `prefill` given: the `prefill_gpus` run their own layout and
+    speculative decoding (`serving.llm_iteration`). `seed` (default 0) draws arrivals and lengths; with a `trace`,
+    which carries them, it is refused. `prefill` given: the `prefill_gpus` run their own layout and
     the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
+        raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
+    seed = 0 if seed is None else seed  # the arrivals' and lengths' draw without a trace
     if ep == 1 and attention_dp > 1:  # SGLang's dp attention with ep_size 1 (server_args.py:471, its default)
         # shards the MoE layers by TP over every rank (srt/layers/moe/fused_moe_triton/layer.py:192-202): not modelled
         whole = attention_dp * (int(tp) if str(tp).isdigit() else 1)

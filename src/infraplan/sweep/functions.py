@@ -268,7 +268,7 @@ def _call_one(name: str, arguments: Mapping[str, Any], seed: int, seeded: bool) 
     if name in FUNCTIONS:  # a quantity written with its unit, read as the command reads it (`_READ_BEFORE_CALL`)
         kwargs.update({k: _QUANTITIES[k](v) for k, v in arguments.items() if k in _READ_BEFORE_CALL
                        and isinstance(v, str)})
-    if seeded:
+    if seeded and kwargs.get("trace") is None:  # a trace carries its draws: `serve` refuses a seed beside one
         kwargs.setdefault("seed", seed)
     result = resolve_callable(name)(**kwargs)
     if not isinstance(result, Result):

@@ -291,7 +291,7 @@ def stack_plan_notes(shape: TransformerShape, profile: Stack, cluster: Cluster, 
     # (the plan's own ints: its `one_row`, without building its one-element arrays)
     fields = plan.one_row if plan.is_one else plan.take([0]).one_row
     return [*moe_notes(shape, profile, cluster.fabric, int(fields.ep), int(fields.ep_stride),  # routing, EP, MTP
-                       int(fields.gpus)),
+                       int(fields.gpus), cluster.accelerator.device_word),
             *stack_schedule_notes(profile, int(fields.schedule), pp),  # a schedule the stack lacks
             *stack_limit_notes(profile, pp, int(fields.zero), int(fields.cp)),  # ZeRO / CP
             *stack_dtype_notes(profile, dtype)]  # a precision the stack does not train in

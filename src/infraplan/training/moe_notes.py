@@ -33,10 +33,11 @@ __all__ = ["moe_notes", "search_notes"]
 
 
 def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep_stride: int,
-              gpus: int) -> list[str]:
+              gpus: int, device: str = "GPU") -> list[str]:
     """The routing assumption of an MoE model's plan and where its EP all-to-all runs: where it leaves the scale-up
     domain, or, in a job of `gpus` over several domains, that the group stays inside one (a dense model: []). `train`
-    and `search` (of its best plan) say the same (hV41: `train` of search's best NVL72 plan lacked the second)."""
+    and `search` (of its best plan) say the same (hV41: `train` of search's best NVL72 plan lacked the second).
+    `device`: what the notes call one device (`Accelerator.device_word`: "domains of 8 GPUs" on an ASIC, hU50)."""
     if not shape.is_moe:
         return []
     moe = stack.moe
@@ -57,10 +58,10 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
     peers = f"peers {ep_stride} rank{'' if ep_stride == 1 else 's'} apart"
     if domains > 1.0:
         notes.append(f"EP {ep} ({peers}) is priced over {domains:g} scale-up domains of "
-                     f"{fabric.scale_up_domain} GPUs, {per_domain:g} of its ranks in each: "
+                     f"{fabric.scale_up_domain} {device}s, {per_domain:g} of its ranks in each: "
                      f"{(n - per_domain) / n:.0%} of each rank's all-to-all crosses the scale-out network")
     elif ep > 1 and gpus > fabric.scale_up_domain:
-        notes.append(f"EP {ep} ({peers}) lies inside one {fabric.scale_up_domain}-GPU scale-up "
+        notes.append(f"EP {ep} ({peers}) lies inside one {fabric.scale_up_domain}-{device} scale-up "
                      "domain, its all-to-all on the scale-up links: an EP group over N domains is priced with "
                      "(N - 1) / N of each rank's all-to-all on the slower scale-out NICs "
                      "(training.expert_dispatch.ep_domains)")
@@ -68,7 +69,7 @@ def moe_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, ep: int, ep
 
 
 def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: Node, gpus: int,
-                 best_ep: int | None, best_ep_stride: int) -> list[str]:
+                 best_ep: int | None, best_ep_stride: int, device: str = "GPU") -> list[str]:
     """What `train` says of a search's best plan (EP `best_ep` at rank stride `best_ep_stride`; None: no plan fits)
     that does not depend on the rest of the plan: the stack's model recipe, the rank placement, the MoE routing and
     EP span (`moe_notes`), and, for an MoE job over several scale-up domains, that the best EP group stays in one;
@@ -78,4 +79,4 @@ def search_notes(shape: TransformerShape, stack: Stack, fabric: Fabric, node: No
         return notes
     if stack.zero_shard_stages and not shape.is_moe and gpus > fabric.scale_up_domain:  # (DP across domains)
         notes.append(HYBRID_SHARD_SEARCH_NOTE)  # hybrid sharding the stack runs: not searched (`hybrid_shard`)
-    return notes + moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus)  # `train`'s, of the best plan
+    return notes + moe_notes(shape, stack, fabric, best_ep, best_ep_stride, gpus, device)  # `train`'s, of the best plan

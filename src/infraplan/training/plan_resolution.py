@@ -101,14 +101,15 @@ def auto_recompute(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     needs_gb = float(memory["memory_per_gpu_bytes"][0]) / gib
     chosen_gb = float(memory["memory_per_gpu_bytes"][i]) / gib
     mode, k = rungs[i]
+    per = f"per {cluster.accelerator.device_word}"  # the part's own word: "per GPU" on an ASIC read wrong (hU50)
     what = (f"full recompute of {k} of {per_chunk} layers per model chunk (block method)" if k
             else f"{mode} recompute" if mode != Recompute.NONE else "no recompute")
     if not fits.size:
-        return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.1f} GiB per GPU even with full "
+        return candidates.take([i]), (f"--recompute auto: nothing fits ({chosen_gb:.1f} GiB {per} even with full "
                                       f"recompute, {capacity_gb:.1f} GiB available)")
     reason = ("fits without recompute" if i == 0 else
-              f"no recompute needs {needs_gb:.1f} GiB per GPU of {capacity_gb:.1f} GiB; the least recompute that fits")
-    return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.1f} GiB per GPU ({reason})"
+              f"no recompute needs {needs_gb:.1f} GiB {per} of {capacity_gb:.1f} GiB; the least recompute that fits")
+    return candidates.take([i]), f"--recompute auto: {what}, {chosen_gb:.1f} GiB {per} ({reason})"
 
 
 def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: Any, gpus: int, tp: int, pp: int,

@@ -360,7 +360,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         seconds=seconds, configs_per_s=evaluated / seconds if seconds > 0 else float("inf"),
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else []),
-               *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans))],
+               *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
+                            cluster.accelerator.device_word)],
     )
 
 

@@ -26,7 +26,9 @@ from infraplan.cli.options import (
     JsonFlag,
     OptionalSystem,
 )
+from infraplan.cluster import Cluster
 from infraplan.cluster.cost import load_cost_overrides
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
@@ -150,6 +152,11 @@ def facility(
                            build_type=build_type,
                            rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
                            overrides=overrides)
+    ref = system or accelerator
+    part = Cluster.resolve(ref) if ref else None
+    if part is not None and part.generic:  # a part on the generic node: what it assumes of a GPU server (hU50)
+        extra = generic_part_notes(part.accelerator, host=True, node=True)
+        report = report.model_copy(update={"figures_notes": [*report.figures_notes, *extra]}) if extra else report
     if plot:
         html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),
                           plot)

@@ -35,7 +35,7 @@ from infraplan.cli.options import (
     count,
 )
 from infraplan.cluster import Cluster
-from infraplan.errors import InputError
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
@@ -216,9 +216,6 @@ def serve(
     as_json: JsonFlag = False,
 ) -> None:
     """Simulate serving: throughput, TTFT/TPOT/end-to-end percentiles, SLO attainment, J/token, $/M tokens."""
-    if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
-        raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
-    seed = seed or 0
     result = estimate_serving(
         model, system, gpus, tp=tp, pp=pp, ep=ep, dtype=dtype, kv_dtype=kv_dtype,
         offline=offline, rate=rate,
@@ -230,7 +227,12 @@ def serve(
         prefill=PrefillLayout(prefill_tp, prefill_pp, prefill_ep, prefill_attention_dp, prefill_max_batch))
     from infraplan.planning.training_run import serving_with_fabric_note  # the command's own: others start without it
 
-    emit(serving_with_fabric_note(result, Cluster.resolve(system), usd_per_hour), as_json, render_serving)
+    cluster = Cluster.resolve(system)
+    result = serving_with_fabric_note(result, cluster, usd_per_hour)
+    if cluster.generic:  # a part on the generic node: what it assumes of a GPU server (hU50)
+        extra = generic_part_notes(cluster.accelerator, host=True, node=True)
+        result = result.model_copy(update={"warnings": [*result.warnings, *extra]}) if extra else result
+    emit(result, as_json, render_serving)
 
 
 def register(app: typer.Typer) -> None:
