@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.cli.conftest import cli_json
 
 from infraplan.catalog.facility_loader import load_reliability
 from infraplan.facility.outage import node_out_of_service_share
-from tests.cli.conftest import cli_json
 
 
 def _copy(tmp_path: Path, name: str) -> Path:
