@@ -80,6 +80,7 @@ NOT_TAKEN: dict[tuple[str, str], tuple[str, str]] = {
     ("facility", "server_price"): ("api", "merged into `overrides`, as the CLI does"),
     ("campus", "costs"): ("api web", "a YAML path: the API takes the merged `overrides`; the web reads no files"),
     ("campus", "electricity_price"): ("api", "merged into `overrides`, as the CLI does"),
+    ("campus", "pue"): ("api", "merged into `overrides`, as the CLI does"),
     ("campus", "server_price"): ("api", "merged into `overrides`, as the CLI does"),
     ("campus", "fleet"): ("api sweep", "another command behind one flag: `plan_fleet` (planning/campus.py)"),
     **{("train", o): ("api sweep", "whole-run totals on top of the estimate (`planning.training_run`), as the "
