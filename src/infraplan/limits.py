@@ -7,6 +7,7 @@ numbers. This module sits at the base layer (it imports pydantic only) so both e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -137,13 +138,16 @@ def usd_per_kwh_unit_slip(price: float) -> str | None:
     return None
 
 
-def _usd_per_kwh(price: float) -> float:
-    if (why := usd_per_kwh_unit_slip(price)) is not None:
-        raise ValueError(why)
-    return price
+def _refused_by(slip: Callable[[float], str | None]) -> Callable[[float], float]:
+    """A pydantic after-validator refusing a price with `slip`'s line where it gives one."""
+    def check(price: float) -> float:
+        if (why := slip(price)) is not None:
+            raise ValueError(why)
+        return price
+    return check
 
 
-ElectricityUsdPerKwh = Annotated[float, Field(ge=0), AfterValidator(_usd_per_kwh)]
+ElectricityUsdPerKwh = Annotated[float, Field(ge=0), AfterValidator(_refused_by(usd_per_kwh_unit_slip))]
 """A spec's electricity price in USD/kWh (plan policy, fleet-mix): >= 0, at most `MAX_ELECTRICITY_USD_PER_KWH`."""
 
 
@@ -155,13 +159,8 @@ def usd_per_mwh_unit_slip(price: float) -> str | None:
     return None
 
 
-def _usd_per_mwh(price: float) -> float:
-    if (why := usd_per_mwh_unit_slip(price)) is not None:
-        raise ValueError(why)
-    return price
-
-
-ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False), AfterValidator(_usd_per_mwh)]
+ElectricityUsdPerMwh = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False),
+                                 AfterValidator(_refused_by(usd_per_mwh_unit_slip))]
 """A location file's electricity price in USD/MWh: 0, or from `MIN_ELECTRICITY_USD_PER_MWH` to 1e6 (the CLI's
 --electricity-price bound)."""
 
