@@ -46,14 +46,7 @@ from infraplan.training.enums import Schedule
 from infraplan.training.layer_kernels import distinct_collective_time
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies
-from infraplan.training.stage_params import (
-    _head_table,
-    _mtp_on,
-    _mtp_params,
-    _stage_params,
-    mirrored_rank_layers,
-    sharded_of,
-)
+from infraplan.training.stage_params import mirrored_rank_layers, rank_holdings, sharded_of
 from infraplan.training.step_traffic import EndStageTraffic
 
 _ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy)
@@ -71,7 +64,7 @@ def rank_copies(plan: PlanArrays) -> Any:
 
 def _kind_layers(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
                  layers: tuple[Any, ...] | None) -> Any:
-    """Decoder layers per copy of a stage of the kind, as `stage_params._stage_params` counts its parameters."""
+    """Decoder layers per copy of a stage of the kind, as `stage_params.rank_holdings` counts its parameters."""
     if layers is not None:
         return layers[kind]
     emb, loss = split_flags(profile)
@@ -84,9 +77,10 @@ def mirrored_rank_stages(shape: TransformerShape, plan: PlanArrays, profile: Sta
                          ops: MathOps) -> list[tuple[Any, Any, Any, Any]]:
     """(parameters, routed-expert parameters, local decoder layers, MTP modules) one GPU holds on a mirrored
     schedule's end rank and, where the split can give it more layers (a balanced stack, or an even split that counts
-    an end as a layer), its middle rank: `stage_params.rank_params`' parameters before sharding (its stage kind's
-    layers and table times the copies, ZB-V's end rank the head's table too, the MTP modules once on the end rank),
-    with the routed experts apart (sharded over their own group) and the layers of all copies (ZeRO-3 gathers each).
+    an end as a layer), its middle rank: `stage_params.rank_holdings` (`rank_params`' parameters before sharding:
+    its stage kind's layers and table times the copies, ZB-V's end rank the head's table too, the MTP modules once on
+    the end rank; the routed experts apart, sharded over their own group) and the layers of all copies (ZeRO-3
+    gathers each).
     `heaviest`: the step time's pace-setting rank (its layers per copy, MTP modules, 1 where it holds a table, and
     the end bin's tables in layers, `mirrored_stages.end_extra_layers`; `optimizer_step.stepped_params`'
     `heaviest`)."""
@@ -97,18 +91,9 @@ def mirrored_rank_stages(shape: TransformerShape, plan: PlanArrays, profile: Sta
         end, middle = mirrored_rank_layers(shape.num_layers, plan.pp, heaviest[0], heaviest[2],
                                            plan.schedule == _ZB_V, heaviest[3] if len(heaviest) > 3 else 0.0)
         layers = (middle, end, end, ops.maximum(end, middle))
-    mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
-    head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     out = []
     for kind in (FIRST, MIDDLE) if any(split_flags(profile)) or balanced else (FIRST,):
-        held, experts = _stage_params(shape, plan, profile, kind, layers)
-        if head is not None and kind == FIRST:
-            held = held + head
-        params, rank_experts, modules = held * copies, experts * copies, 0.0
-        if mtp is not None:  # the MTP modules once, on the end rank (`stage_params._mtp_on`)
-            on = _mtp_on(plan, kind)
-            params, rank_experts = params + on * mtp[0], rank_experts + on * mtp[1]
-            modules = on * float(profile.mtp_num_layers)
+        params, rank_experts, modules = rank_holdings(shape, plan, profile, kind, copies, layers)
         # (one layer at least: a rank of its tables alone gathers them once, as `EndStageTraffic.collectives`)
         local = ops.maximum(_kind_layers(shape, plan, profile, kind, layers) * copies, 1.0)
         out.append((params, rank_experts, local, modules))

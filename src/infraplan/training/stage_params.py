@@ -7,12 +7,13 @@ data-parallel ranks for experts), the layers of each stage kind under the stack'
 `_BOUND`: a middle stage's layers with a table), the output head a mirrored schedule's first rank holds (ZB-V, torch
 2.13.0 pipelining) and the MTP modules' (DeepSeek-V3 arXiv:2412.19437 sec. 2.2; sources in `training.memory`'s
 module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out of training/memory.py (hY2, session
-38); CP counted in the shards and the DP groups (hE, session 38). What a rank holds of a stage kind with its parameter
-copies, head table and MTP modules (`held_on_rank`, `rank_params`): the memory's state terms and a mirrored rank's
-optimizer step (`training.optimizer_step`; hO41, session 41). The layers of the stages that exist under the stack's
-split, one implementation for the step time and the memory (`stage_layer_counts`, moved from step_assembly.py;
-`balanced_stage_layers`, each stage kind's of the balanced split: hO42, session 42); a mirrored schedule's end and
-middle ranks on the same balanced split (`mirrored_rank_layers`: hO44, session 43).
+38); CP counted in the shards and the DP groups (hE, session 38). What a rank holds of a stage kind with its
+parameter copies, head table and MTP modules (`held_on_rank`, `rank_params`): the memory's state terms and a
+mirrored rank's optimizer step (`training.optimizer_step`; hO41, session 41), its DP traffic (`rank_holdings`,
+hK44). The layers of the stages that exist under the stack's split, one implementation for the step time and the
+memory (`stage_layer_counts`, moved from step_assembly.py; `balanced_stage_layers`, each stage kind's of the
+balanced split: hO42, session 42); a mirrored schedule's end and middle ranks on the same balanced split
+(`mirrored_rank_layers`: hO44, session 43).
 """
 
 from __future__ import annotations
@@ -257,6 +258,20 @@ def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind:
     mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
     head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
     return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head, mtp)
+
+
+def rank_holdings(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int, copies: Any,
+                  layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
+    """(parameters, routed-expert parameters, MTP modules) of `rank_params`' rank, before sharding: its parameters,
+    the routed experts apart (sharded over their own group, `sharded_of`) and the stack's MTP modules where it holds
+    them (`_mtp_on`), else 0: what a mirrored rank's DP collectives move (`mirrored_dp.mirrored_rank_stages`)."""
+    held, experts = _stage_params(shape, plan, profile, kind, layers)
+    if not shape.tied_embeddings and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
+        held = held + _head_table(shape, plan, copies)
+    if not profile.mtp_num_layers:
+        return held * copies, experts * copies, 0.0
+    on, mtp = _mtp_on(plan, kind), _mtp_params(shape, plan, profile)  # (once, not per mirrored copy)
+    return held * copies + on * mtp[0], experts * copies + on * mtp[1], on * float(profile.mtp_num_layers)
 
 
 def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any, v_shaped: Any,
