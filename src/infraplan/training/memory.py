@@ -96,7 +96,7 @@ from infraplan.training.schedules import (
 )
 from infraplan.training.stage_params import (
     _BOUND,
-    _MIRRORED,
+    MIRRORED_SCHEDULES,
     _head_table,
     _mirrored,
     _mtp_on,
@@ -382,8 +382,8 @@ def _bound_layers(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     if layers is None:
         return None
     middle, first, last, most = layers
-    if any(int(code) in _MIRRORED for code in stack_schedules(stack)):
-        for code in _MIRRORED:  # (each mirrored schedule's split of the row: `mirrored_split_layers`)
+    if any(int(code) in MIRRORED_SCHEDULES for code in stack_schedules(stack)):
+        for code in MIRRORED_SCHEDULES:  # (each mirrored schedule's split of the row: `mirrored_split_layers`)
             end, middles = mirrored_split_layers(shape.num_layers, replace(plan, schedule=plan.schedule * 0 + code),
                                                  split or ())
             first, most = smaller(first, end), larger(larger(most, end), middles)

@@ -36,9 +36,9 @@ from infraplan.training.schedules import PIPELINE_SCHEDULES
 
 # a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
 _BOUND = 3  # a middle stage's layers (the balanced split's most) with a table: at least any stage's parameters
-# schedules whose ranks hold mirrored stages (no per-stage counts: DualPipe, ZB-V): the first stage's rank holds the
-# last stage, and so the MTP modules
-_MIRRORED = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items() if model.stage_chunks is None))
+# schedules whose ranks hold mirrored stages (DualPipe, ZB-V): the first stage's rank holds the last, and its MTP
+MIRRORED_SCHEDULES = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items()
+                                 if model.stage_chunks is None))
 _ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy, `mirrored_split_layers`)
 
 
@@ -158,10 +158,10 @@ def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.
 
 
 def _mirrored(plan: PlanArrays) -> Any:
-    """Whether each plan's schedule holds mirrored stages per rank (`_MIRRORED`): a bool, or a bool array."""
+    """Whether each plan's schedule holds mirrored stages per rank (`MIRRORED_SCHEDULES`): a bool, or a bool array."""
     if is_plain(plan.schedule):
-        return int(plan.schedule) in _MIRRORED
-    return np.isin(plan.schedule, _MIRRORED)
+        return int(plan.schedule) in MIRRORED_SCHEDULES
+    return np.isin(plan.schedule, MIRRORED_SCHEDULES)
 
 
 def _head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:

@@ -62,7 +62,7 @@ from infraplan.training.row_memo import computed_once as _computed_once
 from infraplan.training.row_memo import distinct_rows as _distinct_rows
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.stack_limits import expert_layout
-from infraplan.training.stage_params import _MIRRORED, dp_groups, replica_group
+from infraplan.training.stage_params import MIRRORED_SCHEDULES, dp_groups, replica_group
 from infraplan.training.stage_split import with_stage_split
 from infraplan.training.step_assembly import COMPONENTS as COMPONENTS
 from infraplan.training.step_assembly import assemble_step
@@ -259,8 +259,8 @@ def balanced_split(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
                                                                          pricing.precision_of, profile, pricing))
     capacities = end_stage_capacities(paced, split[0], plan.is_one)
     schedule = plan.one_row.schedule if plan.is_one else plan.schedule
-    if not (np.any(np.isin(schedule, _MIRRORED))
-            or any(int(code) in _MIRRORED for code in stack_schedules(profile))):
+    if not (np.any(np.isin(schedule, MIRRORED_SCHEDULES))
+            or any(int(code) in MIRRORED_SCHEDULES for code in stack_schedules(profile))):
         return (*split, *capacities)
     return (*split, *mirrored_splits(shape, profile, paced, float(plan.one_row.pp) if plan.is_one else plan.pp),
             *capacities)
