@@ -36,6 +36,10 @@ job that does not go beyond one rack): unit 0, every group inside.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+
 from infraplan.catalog.schemas import Node
 
 
@@ -65,3 +69,27 @@ def placement_notes(node: Node, gpus: int) -> list[str]:
     return [f"ranks placed {unit} GPUs per {node.scale_up_domain}-GPU NVLink domain (NeMo's GB200 launcher: Slurm "
             f"--segment {unit // node.accelerators_per_node} nodes); a group whose block of ranks does not divide "
             f"{unit} crosses a domain edge and is priced across it (network.placement)"]
+
+
+
+def pipeline_hop_crossings(block: int, stride: int, pp: int, replicas: int, replica_step: int,
+                           unit: int) -> np.ndarray:
+    """Whether hop j (stage j -> j + 1, j < `pp` - 1) of replica d crosses an edge of the `unit`-GPU domains, as a
+    (replicas, PP - 1) array. Replica d's stage j holds the `block` consecutive ranks from d `replica_step` +
+    j `stride`, each sending to the rank `stride` further; ranks r and r + s sit in different domains when r // U
+    differs from (r + s) // U, so the hop crosses for some rank of the block exactly when a multiple of U lies
+    strictly inside (start, start + s + block). Serving's replicas (`serving.pipeline_hops`) and training's
+    (`training.pipeline_hops`) both."""
+    hop = np.arange(max(pp - 1, 0), dtype=np.int64)
+    start = np.arange(replicas, dtype=np.int64)[:, None] * replica_step + hop * stride
+    crosses: np.ndarray = (start // unit + 1) * unit < start + stride + block
+    return crosses
+
+
+@lru_cache(maxsize=4096)
+def pipeline_hops_across(block: int, stride: int, pp: int, replicas: int, replica_step: int, unit: int) -> int:
+    """The most crossing hops of any one pipeline replica (`pipeline_hop_crossings`); offsets repeat mod U, so the
+    first min(`replicas`, U) replicas hold every pattern. 0 without a pipeline or a unit."""
+    if pp <= 1 or unit <= 0:
+        return 0
+    return int(pipeline_hop_crossings(block, stride, pp, min(replicas, unit), replica_step, unit).sum(axis=1).max())

@@ -35,16 +35,14 @@ import numpy as np
 import numpy.typing as npt
 
 from infraplan.network.collectives import Fabric, send_recv_time
+from infraplan.network.placement import pipeline_hop_crossings
 
 
 def hop_crosses_domain(stage_ranks: int, pp: int, attention_dp: int, unit: int) -> np.ndarray:
     """Whether each of the PP - 1 hops (stage j -> j + 1, j < PP - 1) crosses an edge of the `unit`-GPU domains in
     some attention rank's pipeline: a multiple of `unit` strictly inside its pair block (module docstring)."""
-    hop = np.arange(max(pp - 1, 0), dtype=np.int64)
-    offset = np.arange(attention_dp, dtype=np.int64)[:, None] * (stage_ranks * pp)
-    start = offset + hop * stage_ranks  # the pair block [start, start + 2 s)
-    next_edge = (start // unit + 1) * unit  # the first multiple of `unit` after the block's first rank
-    crosses: np.ndarray = np.any(next_edge < start + 2 * stage_ranks, axis=0)
+    crosses: np.ndarray = np.any(pipeline_hop_crossings(stage_ranks, stage_ranks, pp, attention_dp,
+                                                        stage_ranks * pp, unit), axis=0)
     return crosses
 
 

@@ -50,6 +50,7 @@ from infraplan.training.host_time import (
 from infraplan.training.mirrored_dp import mirrored_dp_forms
 from infraplan.training.mirrored_stages import end_extra_layers, end_stage_capacities
 from infraplan.training.optimizer_step import optimizer_seconds, stepped_params
+from infraplan.training.pipeline_hops import chain_mean
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, pipeline_bubble
 from infraplan.training.stage_params import stage_layer_counts
@@ -62,7 +63,7 @@ COMPONENTS = ("compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm"
 
 
 def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, profile: Stack,
-                      dispatch_s: float) -> Any:
+                      dispatch_s: float, hops: tuple[Any, Any, Any] | None = None) -> Any:
     """Exposed pipeline send/recv seconds per step (arrays or one plan's floats), with `transfer_s` the time of one
     boundary transfer (`step_traffic.pipeline_and_dp_traffic`).
 
@@ -74,12 +75,20 @@ def pipeline_p2p_time(pp: Any, vpp: Any, micro_batches: Any, transfer_s: Any, pr
     neighbour and synchronising the device, so a call costs its transfer plus the host calls after the sync
     (`host_time.BLOCKING_P2P_HOST_CALLS`); the critical path runs 2 (m v + p v - 1) of them.
     Stacks whose p2p overlaps only in the interleaved schedule (`Stack.p2p_overlap_needs_interleaving`) block at
-    VP = 1.
+    VP = 1. `hops`: (one transfer inside a domain, one across, the most crossing hops of a replica), each hop
+    priced where it runs (`training.pipeline_hops`): the chain at its mean transfer, the blocking steady state's
+    2 m v exchanges at the slowest hop's.
     """
+    steady = 0.0
+    if hops is not None:
+        t_in, t_out, n = hops
+        transfer_s = chain_mean(pp, vpp, t_in, t_out, n)
+        steady = pick(n > 0.0, t_out, t_in) - transfer_s  # (0.0 where every hop, or none, crosses)
     overlapped = 2.0 * (pp * vpp - 1.0) * transfer_s
     if not (profile.p2p_synchronize or profile.p2p_overlap_needs_interleaving):
         return overlapped
-    blocking = 2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
+    blocking = (2.0 * (micro_batches * vpp + pp * vpp - 1.0) * (transfer_s + BLOCKING_P2P_HOST_CALLS * dispatch_s)
+                + 2.0 * micro_batches * vpp * steady)
     return blocking if profile.p2p_synchronize else pick(vpp == 1.0, blocking, overlapped)
 
 
@@ -326,8 +335,9 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
             out["pp_bubble"], plan, profile, lt, ops, pp, m, stage_total, others, layers, with_head, with_embed,
             layer_s, embed_s, mid_fwd, mid_bwd, gpu_fwd, gpu_bwd, first_n, first_end_s, first_end_share, last_end_s)
 
-    out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(pp, ops.as_float(plan.vpp), m, traffic["p2p"],
-                                                              profile, dispatch_s) + traffic["embedding_sync"])
+    out["pp_comm"] = ops.where(single, 0.0, pipeline_p2p_time(
+        pp, ops.as_float(plan.vpp), m, traffic["p2p"], profile, dispatch_s,
+        (traffic["p2p_inside"], traffic["p2p_across"], traffic["p2p_hops_across"])) + traffic["embedding_sync"])
     out["dp_comm_exposed"] = ops.where(plan.zero == 0, dp_forms[0],  # np.select's values, without its overhead
                                        ops.where(plan.zero < 3, dp_forms[1], dp_forms[2]))
     if dp_overlap_sms.DP_OVERLAP_SMS:  # the hidden DP collectives' SMs (off: they hide for free)

@@ -2,7 +2,8 @@
 
 Per distinct communication row (`axes.COMM_KEYS`, `row_memo.computed_once`): the p2p time of one pipeline
 boundary transfer (the micro-batch's T x h / TP bf16 activation to the next stage, `network.collectives`
-send/receive at the pipeline's rank stride), the local and sharded parameters, and by ZeRO stage the DP
+send/receive at the pipeline's rank stride, each hop inside a domain or across its edge by where its pair sits:
+`training.pipeline_hops`, hT46, session 43), the local and sharded parameters, and by ZeRO stage the DP
 collectives: gradient all-reduce (ZeRO 0), reduce-scatter + parameter all-gather (ZeRO 1/2), or all-gather
 forward and backward + reduce-scatter per local layer (ZeRO 3/FSDP). Dense parameters are replicated over
 DP x CP, routed experts only over the expert data-parallel ranks (`stage_params.dp_groups`, with its sources).
@@ -27,9 +28,6 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.network.collectives import (
     Fabric,
     collective_seconds,
-    group_domain,
-    send_recv_seconds,
-    send_recv_time,
 )
 from infraplan.ops import params as ops_params
 from infraplan.scalar_path import anywhere, is_plain, larger, ops_of, pick, to_float
@@ -45,6 +43,7 @@ from infraplan.training.memory import (
     sharded_of,
 )
 from infraplan.training.one_plan_memo import ClusterPricing
+from infraplan.training.pipeline_hops import pipeline_hop_terms
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once, distinct_rows
 from infraplan.training.stage_params import _layer_kind_params, dp_groups, replica_group
@@ -76,13 +75,9 @@ def pipeline_and_dp_traffic(shape: TransformerShape, fabric: Fabric, plan: PlanA
             params, experts = params + mtp, experts + mtp_experts
         one = p is not rows
         out = {
-            "p2p": (send_recv_seconds(fabric, boundary, p.pp_stride) if one  # type: ignore[arg-type]
-                    else send_recv_time(fabric, boundary, p.pp_stride)),
-            # 1 where pipeline neighbours sit in different scale-up domains (the transfer crosses the NIC, as
-            # `send_recv_time` prices it; `training.combined_1f1b.p2p_on_ep_nic_s`)
-            "p2p_scale_out": ((1.0 if p.pp_stride * 2 > group_domain(fabric, 2.0, p.pp_stride) else 0.0) if one
-                              else np.where(np.asarray(p.pp_stride) * 2 > group_domain(fabric, 2.0, p.pp_stride),
-                                            1.0, 0.0)),
+            # each hop priced where its pair sits, the chain's mean and the crossing share
+            # (`training.pipeline_hops`; `training.combined_1f1b.p2p_on_ep_nic_s` reads the share)
+            **pipeline_hop_terms(fabric, boundary, p, one),
             **({} if single and rows is plan else dp_collectives(shape, fabric, p, params, experts, grad_bytes)),
             "params": params,
             "expert_params": experts,

@@ -1,0 +1,93 @@
+"""The pipeline's stage-to-stage sends of one training step, each hop priced where its two stages sit: inside one
+scale-up domain at the scale-up rate, across a domain edge at the scale-out rate (as serving's,
+`serving.pipeline_hops`).
+
+Layout (`training.plan`): a stage's TP x CP ranks are one block of b = TP x CP consecutive ranks; pipeline neighbours
+are `pp_stride` s apart (tp-cp-pp-dp: s = b, the DP replicas d TP CP PP apart; tp-cp-dp-pp, Megatron-Core's
+`RankGenerator` order: s = b DP, the replicas b apart). Consecutive ranks fill the fabric's placement unit U
+(`network.placement`; the scale-up domain without one). Hop j of a replica crosses when some rank of its block
+and the rank s further sit in different domains (`network.placement.pipeline_hops_across`, which counts the most
+crossing hops n of any replica): TP8 PP16 at DP 4 tp-cp-dp-pp on GB200 NVL72 run in 64-GPU Slurm segments (s = 32)
+crosses on the 7 odd hops of 15, where the single stride priced every hop inside (gcd(64, 2 x 32) = 64 >= 2 s).
+
+What the schedule waits for (`step_assembly.pipeline_p2p_time`): the overlapped stacks expose the chain of one
+micro-batch through the p v chunks forward and back, 2 (p v - 1) transfers passing each hop v times and the wrap
+(stage p - 1 -> 0, whose pair block holds every hop's, so it crosses exactly when some hop does) v - 1 times: the
+chain's mean transfer is ((N - C) t_in + C t_out) / N with N = p v - 1, C = v n + (v - 1) [n > 0] (`chain_mean`).
+The blocking stacks' steady state exchanges all stages at once in lock-step, each exchange as long as the slowest
+hop (t_out where n > 0). ASSUMPTION: the DP replicas run their pipelines independently within the step (their
+gradient sync at its end), so the slowest replica's chain sets it (the max over replicas of n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from infraplan.network.collectives import Fabric, group_domain, send_recv_seconds, send_recv_time
+from infraplan.network.placement import pipeline_hops_across
+from infraplan.scalar_path import pick
+from infraplan.training.plan import PlanArrays
+
+__all__ = ["chain_mean", "pipeline_hop_terms"]
+
+_TP_CP_PP_DP = 0  # (`enums.RankOrder.TP_CP_PP_DP`'s code: checked in tests/training/test_pipeline_hops.py)
+
+
+def pipeline_hop_terms(fabric: Fabric, boundary: Any, p: PlanArrays, one: bool) -> dict[str, Any]:
+    """The traffic's p2p terms of distinct rows `p` (a `one_row` plan's Python numbers where `one`): `p2p` the
+    chain's mean transfer at VP 1, `p2p_inside` / `p2p_across` one transfer inside a domain / across an edge,
+    `p2p_hops_across` the most crossing hops n of a replica, `p2p_scale_out` the share of the VP 1 chain that
+    crosses. Where every hop crosses, or none, the transfer is the single-stride price as before (the same bits)."""
+    unit = fabric.placement_unit or fabric.scale_up_domain
+    if one:
+        s, pp = int(p.pp_stride), int(p.pp)
+        block = int(p.tp) * int(p.cp)
+        inner = int(p.order) == _TP_CP_PP_DP
+        n = float(pipeline_hops_across(block, s, pp, int(p.dp), s * pp if inner else block, unit))
+        old = send_recv_seconds(fabric, boundary, s)
+        old_across = s * 2 > group_domain(fabric, 2.0, s)
+        t_in = send_recv_seconds(replace(fabric, placement_unit=2 * s), boundary, s) if old_across else old
+        t_out = old if old_across else send_recv_seconds(replace(fabric, placement_unit=s), boundary, s)
+        hops = float(max(pp - 1, 1))
+        mean = chain_mean(float(pp), 1.0, t_in, t_out, n)
+        return {"p2p": mean, "p2p_inside": t_in, "p2p_across": t_out, "p2p_hops_across": n,
+                "p2p_scale_out": n / hops}
+    return _row_terms(fabric, boundary, p, unit)
+
+
+def _row_terms(fabric: Fabric, boundary: Any, p: PlanArrays, unit: int) -> dict[str, Any]:
+    """`pipeline_hop_terms` of arrays of distinct rows."""
+    stride = np.asarray(p.pp_stride, dtype=np.int64)
+    pp = np.asarray(p.pp, dtype=np.int64)
+    block = np.asarray(p.tp * p.cp, dtype=np.int64)
+    inner = np.asarray(p.order) == _TP_CP_PP_DP
+    step = np.where(inner, stride * pp, block)
+    cols = np.broadcast_arrays(block, stride, pp, np.asarray(p.dp, dtype=np.int64), step)
+    n = np.array([float(pipeline_hops_across(*map(int, row), unit)) for row in zip(*(c.ravel() for c in cols),
+                                                                                 strict=True)]).reshape(cols[0].shape)
+    size = np.broadcast_to(np.asarray(boundary, dtype=np.float64), stride.shape)
+    old = send_recv_time(fabric, size, stride)
+    old_across = stride * 2 > group_domain(fabric, 2.0, stride)
+    t_in, t_out = old.copy(), old.copy()
+    for s in np.unique(stride):  # (the other side's price, one fabric per stride)
+        at = stride == s
+        t_in[at & old_across] = send_recv_time(replace(fabric, placement_unit=2 * int(s)), size, stride)[
+            at & old_across]
+        t_out[at & ~old_across] = send_recv_time(replace(fabric, placement_unit=int(s)), size, stride)[
+            at & ~old_across]
+    ppf = pp.astype(np.float64)
+    return {"p2p": chain_mean(ppf, 1.0, t_in, t_out, n), "p2p_inside": t_in, "p2p_across": t_out,
+            "p2p_hops_across": n, "p2p_scale_out": n / np.maximum(ppf - 1.0, 1.0)}
+
+
+def chain_mean(pp: Any, vpp: Any, t_in: Any, t_out: Any, n: Any) -> Any:
+    """The mean transfer of one micro-batch's chain through the p v chunks (module docstring): t_in where no hop
+    crosses, t_out where every transfer does (the same bits), else ((N - C) t_in + C t_out) / N."""
+    chain = pp * vpp - 1.0
+    crossing = vpp * n + (vpp - 1.0) * pick(n > 0.0, 1.0, 0.0)
+    mixed = ((chain - crossing) * t_in + crossing * t_out) / (chain if type(chain) is float and chain > 0.0
+                                                                else np.maximum(chain, 1.0))
+    return pick(crossing <= 0.0, t_in, pick(crossing >= chain, t_out, mixed))
