@@ -33,6 +33,7 @@ from infraplan.cluster.cost import (
     price_note,
     site_inputs,
 )
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout, server_power_w
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, rack_fills
@@ -221,6 +222,9 @@ def size_facility(system: str | System | Cluster | None = None, accelerator: str
     n = cluster.total_accelerators if system is not None else int(count or 0)
     load = built_load(layout, n, site.cooling, site.cooling_name, rack_power_w)
     report = facility_report(layout, load, site)
+    if cluster.generic:  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
+        extra = generic_part_notes(layout.accelerator, host=True, node=True)
+        report = report.model_copy(update={"figures_notes": [*report.figures_notes, *extra]}) if extra else report
     if load.accelerators == n:
         return report
     return report.model_copy(update={"count_note": (

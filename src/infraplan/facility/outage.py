@@ -138,15 +138,16 @@ def domains_out_mean(domains, tray_failures_per_hour: float, trays: int, spare_t
 
 
 def domain_hold(gpus: int, node_devices: int, unit_devices: int, spare_trays: int, rate_name: str,
-                rate: FailureRate, repair_s: float) -> dict[str, Any]:
+                rate: FailureRate, repair_s: float, device: str = "GPU") -> dict[str, Any]:
     """The hardware a job of `gpus` holds by scale-up domain, and the mean GPUs of it out of service at once
     (module docstring): its domains, their GPUs (spare trays and a part-used domain's idle servers included);
-    the GPUs out are None where the rate cannot say which failures take a node out (a job rate without a mix)."""
+    the GPUs out are None where the rate cannot say which failures take a node out (a job rate without a mix).
+    `device`: what the job's devices are called in a refusal (`Accelerator.device_word`)."""
     trays = domain_trays(unit_devices, node_devices)
     check_spare_trays(spare_trays, trays, "--spare-trays-per-domain")
     if spare_trays and trays == 1:
         raise InputError(f"--spare-trays-per-domain {spare_trays}: the scale-up domain is one server of "
-                         f"{node_devices} GPUs, no domain spans servers to hold spare trays in")
+                         f"{node_devices} {device}s, no domain spans servers to hold spare trays in")
     if repair_s <= 0:
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     units = int(domains_used(gpus, node_devices, trays, spare_trays))

@@ -191,9 +191,11 @@ def rate_preset_accelerator(accelerator: str) -> str:
     return load_accelerator(accelerator).catalog_name if looks_like_path(accelerator) else accelerator
 
 
-def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: FailureRate) -> str | None:
+def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: FailureRate,
+                                  device: str = "GPU") -> str | None:
     """One line where the rate was counted on other accelerators than the job's (module docstring); None where it
-    was counted on the job's, or its file does not say (a user's file)."""
+    was counted on the job's, or its file does not say (a user's file). `device`: the job's devices' word
+    (`Accelerator.device_word`), where the source's rate per GPU is applied per one of them ("per TPU")."""
     preset = rate_preset_accelerator(accelerator)
     if not rate.measured_on or preset in rate.measured_on:
         return None
@@ -202,8 +204,9 @@ def failure_rate_accelerator_note(accelerator: str, rate_name: str, rate: Failur
     if own:  # a rate the user chose over the accelerator's own
         return f"failure rate {rate_name} was counted on {on}, not {preset} (counted on {preset}: {', '.join(own)})"
     mix = " and its cause mix (Llama 3 Table 5)" if rate_name in load_reliability().component_mix.failure_rates else ""
+    used = "used" if device == "GPU" else f"applied per {device}"  # the source's GPUs; the job's devices' word
     return (f"failure rate {rate_name} was counted on {on}, not {preset}: no published failure rate of {preset} was "
-            f"found, so {on}'s rate per GPU{mix} {'are' if mix else 'is'} used (ASSUMPTION [U])")
+            f"found, so {on}'s rate per GPU{mix} {'are' if mix else 'is'} {used} (ASSUMPTION [U])")
 
 
 def goodput_basis_note(job: dict[str, Any], gpus: int) -> str | None:
@@ -254,16 +257,17 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     interval = float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf
     interval = max(interval, 1e-9)
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
+    word = load_accelerator(accelerator).device_word  # what the job's devices are called in its notes
     return {
         "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
-        "failure_rate_accelerator_note": failure_rate_accelerator_note(accelerator, rate_name, rate),
+        "failure_rate_accelerator_note": failure_rate_accelerator_note(accelerator, rate_name, rate, word),
         "failure_rate_node_accelerators": rate.accelerators_per_node, "failure_rate_counts": rate.counts,
         "mttf_s": mttf, "checkpoint_bytes": size, "checkpoint_write_s": write_s,
         "checkpoint_interval_s": interval, "restart_s": restart,
         "planned_interruptions_per_day": rate.planned_interruptions_per_day,
         "goodput": float(goodput(interval, write_s, restart, mttf, planned_per_s)),
         "young_interval_s": float(young_interval_s(write_s, mttf)),
-        "device_word": load_accelerator(accelerator).device_word,
+        "device_word": word,
     }
 
 
@@ -289,7 +293,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     layout = cluster.layout
     server_gpus = layout.accelerators_per_server  # the system's node: the one size a server is read from
     hold = domain_hold(gpus, server_gpus, layout.packing_unit_accelerators,
-                       spare_trays_per_domain, job["failure_rate"], rate, repair_s)
+                       spare_trays_per_domain, job["failure_rate"], rate, repair_s, cluster.accelerator.device_word)
     out = hold["expected_gpus_out_of_service"]
     unexpected = days * SECONDS_PER_DAY / job["mttf_s"]
     planned = days * job["planned_interruptions_per_day"]

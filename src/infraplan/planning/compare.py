@@ -171,11 +171,15 @@ def _tco(spec: ScenarioSpec) -> float | None:
 
 
 def tornado(spec: ScenarioSpec | str, varies: list[str]) -> list[TornadoRow]:
-    """TCO per year at each end of every range, largest swing first."""
+    """TCO per year at each end of every range, largest swing first; a parameter varied twice is refused (two rows
+    of one parameter, was)."""
     spec = load_scenario(spec) if isinstance(spec, str) else spec
+    ranges = [parse_vary(spec, text) for text in varies]  # every range read before any plan is run
+    names = [name for name, _, _ in ranges]
+    if repeated := next((name for i, name in enumerate(names) if name in names[:i]), None):
+        raise InputError(f"--vary {repeated} is given {names.count(repeated)} times: give one range per parameter")
     rows = []
-    for text in varies:
-        name, lo, hi = parse_vary(spec, text)
+    for name, lo, hi in ranges:
         t_lo, t_hi = _tco(varied(spec, name, lo)), _tco(varied(spec, name, hi))
         swing = abs(t_hi - t_lo) if t_lo is not None and t_hi is not None else None
         rows.append(TornadoRow(parameter=name, low_value=lo, high_value=hi, unit=vary_unit(name),

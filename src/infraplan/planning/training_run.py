@@ -28,6 +28,7 @@ from infraplan.cluster.cost import (
     price_note,
     site_inputs,
 )
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, zone_accelerators
 from infraplan.facility.carbon import amortised_embodied_co2_t, operational_co2_t
@@ -98,8 +99,9 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
         co2_embodied_t=embodied_t,
         cost_reason=no_price,
         price_note=price_note(cluster.accelerator, site.overrides),
-        notes=[n for n in [goodput_basis_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
-               if n],
+        notes=[*(n for n in [goodput_basis_note(rel, gpus), zoned_fabric_note(cluster, site, money, price is not None)]
+                 if n),  # the run's energy prices the host: the generic rule's share said (hU50; CLI, web, API)
+               *(generic_part_notes(cluster.accelerator, host=True, node=False) if cluster.generic else [])],
     )
 
 

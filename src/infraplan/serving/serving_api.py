@@ -29,6 +29,7 @@ from infraplan.catalog.schemas import Accelerator, System
 from infraplan.catalog.serving_loader import WorkloadSpec, list_serving_presets, load_workload
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
@@ -183,7 +184,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         load_engine(asked)  # an unknown or training stack refused before anything else, as before
     spec = load_workload(workload) if workload is not None else None
     diffusion = spec is not None and spec.kind == "diffusion"  # a CPU runs neither, as `plan` / `fleet-mix` say
-    Cluster.resolve(system, purpose="image generation" if diffusion else "LLM serving")
+    part = Cluster.resolve(system, purpose="image generation" if diffusion else "LLM serving")
+    generic = generic_part_notes(part.accelerator, host=True, node=True) if part.generic else []  # (hU50)
     if spec is not None and spec.kind == "diffusion":
         if concurrency is not None:
             raise InputError("--concurrency applies to LLM serving; image generation takes --rate or --offline")
@@ -204,6 +206,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
             requests=DEFAULT_REQUESTS if requests is None and rate is None else requests,
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
         band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
+        image["warnings"] = [*image.get("warnings", []), *generic]
         return ImageServingResult.model_validate({**image, "error_band": band, "error_band_basis": (
             band.basis if band else no_band_basis("image-generation"))})
     # the stack: the asked one where it runs on the part, else (none asked) the part's vendor's (`serving.engines`)
@@ -300,6 +303,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(uneven)
     if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`ops.precision`)
         notes.append(rate_note)
+    notes += generic  # a part on the generic node: what it assumes of a GPU server (hU50; CLI, web, API alike)
     if notes:  # a what-if's preset tables and price (`serving.release_tables.what_if_notes`)
         result["warnings"] = [*result.get("warnings", []), *notes]
     ttft_band = serving_answer_band(acc.catalog_name, ref, changed, defaulted, metric="ttft")

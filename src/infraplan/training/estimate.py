@@ -25,6 +25,7 @@ from infraplan.catalog.published_mfu import PublishedMfu, published_mfu_ceiling
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
@@ -200,6 +201,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     notes += stack_plan_notes(shape, profile, cluster, plan, pp, dtype)
     notes += default_stack_notes(stack, profile, accelerator.name, accelerator.vendor)  # NVIDIA's, on another
     notes += figures_notes(accelerator, "training")  # SECONDARY / PRELIMINARY figures, a part for other work
+    notes += generic_part_notes(accelerator, host=False, node=True) if cluster.generic else []  # no host priced
     notes += [sharp_note(zero)] if sharp else stack_collnet_notes(profile, cluster, zero)
     higher = higher_precisions(plan, accelerator)  # the same plan in each wider format, said where one is faster
     twins = tuple((d, dtype_twin(plan, d)) for d in higher) if higher else ()

@@ -42,6 +42,7 @@ from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.schemas import System
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
+from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
@@ -361,7 +362,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         # SECONDARY / PRELIMINARY figures, a part for other work; what --sharp moves; what `train` says of the best
         notes=[*figures_notes(accelerator, "training"), *([SEARCH_SHARP_NOTE] if sharp else []),
                *search_notes(shape, profile, cluster.fabric, sys_spec.node, gpus, *_best_ep(best_plans),
-                            cluster.accelerator.device_word)],
+                            cluster.accelerator.device_word),
+               *(generic_part_notes(accelerator, host=False, node=True) if cluster.generic else [])],  # as `train`
     )
 
 

@@ -28,7 +28,6 @@ from infraplan.cli.options import (
 )
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import load_cost_overrides
-from infraplan.cluster.generic import generic_part_notes
 from infraplan.facility.facility import size_facility
 from infraplan.facility.plots import facility_figure, write_html
 from infraplan.facility.results import FacilityReport
@@ -152,11 +151,6 @@ def facility(
                            build_type=build_type,
                            rack_power_w=parse_stated_power_w(rack_power, "--rack-power") if rack_power else None,
                            overrides=overrides)
-    ref = system or accelerator
-    part = Cluster.resolve(ref) if ref else None
-    if part is not None and part.generic:  # a part on the generic node: what it assumes of a GPU server (hU50)
-        extra = generic_part_notes(part.accelerator, host=True, node=True)
-        report = report.model_copy(update={"figures_notes": [*report.figures_notes, *extra]}) if extra else report
     if plot:
         html = write_html(facility_figure(report.model_dump(), title=f"infraplan facility: {report.accelerator}"),
                           plot)
@@ -169,7 +163,6 @@ def facility(
 
 def _zoned(accelerator: str | None, count: int | None) -> bool:
     """Whether `--accelerator --count` was built as zones joined at 1:7 (more than one zone's accelerators)."""
-    from infraplan.cluster import Cluster
     from infraplan.planning.training_run import beyond_one_zone
 
     return accelerator is not None and count is not None and beyond_one_zone(Cluster.for_accelerator(accelerator,

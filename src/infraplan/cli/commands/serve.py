@@ -35,7 +35,6 @@ from infraplan.cli.options import (
     count,
 )
 from infraplan.cluster import Cluster
-from infraplan.cluster.generic import generic_part_notes
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, Percentiles, PoolLayout, ServingResult
 from infraplan.serving.serving_api import estimate_serving
@@ -229,9 +228,6 @@ def serve(
 
     cluster = Cluster.resolve(system)
     result = serving_with_fabric_note(result, cluster, usd_per_hour)
-    if cluster.generic:  # a part on the generic node: what it assumes of a GPU server (hU50)
-        extra = generic_part_notes(cluster.accelerator, host=True, node=True)
-        result = result.model_copy(update={"warnings": [*result.warnings, *extra]}) if extra else result
     emit(result, as_json, render_serving)
 
 

@@ -39,8 +39,6 @@ from infraplan.cli.options import (
     SystemOption,
     TrainDtypeOption,
 )
-from infraplan.cluster import Cluster
-from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.results import Result
 from infraplan.training.estimate import estimate_training
@@ -192,10 +190,6 @@ def train(
                                                              overrides=overrides))
     elif location is not None or server_price is not None or costs is not None:
         raise InputError("--location, --server-price and --costs need --tokens")
-    cluster = Cluster.resolve(system)  # a part on the generic node: what it assumes of a GPU server (hU50)
-    if cluster.generic:  # the host share is priced only in the run's energy (--tokens)
-        extra = generic_part_notes(cluster.accelerator, host=tokens is not None, node=True)
-        result = result.model_copy(update={"notes": [*result.notes, *extra]}) if extra else result
     emit(result, as_json, lambda shown: render_training(shown, device_word(system)))
 
 
