@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import socket
 import threading
@@ -16,6 +18,7 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from infraplan.cli.main import main as cli_main  # noqa: E402
 from infraplan.web.app import create_app  # noqa: E402
 
 PLAYWRIGHT_DISABLED_FEATURES = (
@@ -91,3 +94,24 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         context = p.chromium.launch_persistent_context(profile, executable_path=path, args=CHROMIUM_FLAGS)
         yield context
         context.close()
+
+
+def web_and_cli(client: TestClient, command: str, body: dict[str, Any],
+                capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
+    """(the web API's answer to `command` with `body`, polled to its end where it is a job; the CLI's --json answer
+    to the line the web gives for the same request): the same question asked two ways."""
+    response = client.post(f"/api/{command}", json=body)
+    assert response.status_code in (200, 202), response.text
+    result = response.json()
+    deadline = time.monotonic() + 120
+    while response.status_code == 202 and result["status"] in ("queued", "running"):  # a job: poll it
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+        result = client.get(result["poll"]).json()
+    if response.status_code == 202:
+        assert result["status"] == "done", result
+        result = result["result"]
+    line = client.post(f"/api/{command}/cli", json=body).json()["command"]
+    capsys.readouterr()
+    assert cli_main(shlex.split(line)[1:]) == 0, line
+    return result, json.loads(capsys.readouterr().out)

@@ -6,15 +6,12 @@ figure (tests/planning/test_part_assumptions_hU51.py shows its two notes)."""
 
 from __future__ import annotations
 
-import json
-import shlex
-import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import web_and_cli
 
-from infraplan.cli.main import main as cli_main
 from infraplan.facility.facility import size_facility
 from infraplan.planning.training_run import training_run_totals
 from infraplan.serving.serving_api import estimate_serving
@@ -30,25 +27,6 @@ def _kinds(lines: list[str]) -> tuple[int, int]:
     """(host-share notes, generic-node notes) among an answer's lines."""
     text = [" ".join(n.split()) for n in lines]
     return sum("host share ASSUMED" in n for n in text), sum("generic node is ASSUMED" in n for n in text)
-
-
-def _web_and_cli(client: TestClient, command: str, body: dict[str, Any],
-                 capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
-    response = client.post(f"/api/{command}", json=body)
-    assert response.status_code in (200, 202), response.text
-    result = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and result["status"] in ("queued", "running"):  # a job: poll it
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-        result = client.get(result["poll"]).json()
-    if response.status_code == 202:
-        assert result["status"] == "done", result
-        result = result["result"]
-    line = client.post(f"/api/{command}/cli", json=body).json()["command"]
-    capsys.readouterr()
-    assert cli_main(shlex.split(line)[1:]) == 0, line
-    return result, json.loads(capsys.readouterr().out)
 
 
 def test_the_python_api_says_it() -> None:
@@ -76,6 +54,6 @@ def test_the_python_api_says_it() -> None:
 ])
 def test_web_and_cli_say_it_alike(client: TestClient, capsys: pytest.CaptureFixture[str], command: str,
                                   body: dict[str, Any], field: str, kinds: tuple[int, int]) -> None:
-    web, cli = _web_and_cli(client, command, body, capsys)
+    web, cli = web_and_cli(client, command, body, capsys)
     assert _kinds(web[field]) == kinds
     assert web[field] == cli[field]

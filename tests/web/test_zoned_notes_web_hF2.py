@@ -4,39 +4,14 @@ question asked two ways gets one answer (`planning.training_run.network_with_zon
 
 from __future__ import annotations
 
-import json
-import shlex
-import time
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
-
-from infraplan.cli.main import main as cli_main
-
-
-def _web_and_cli(client: TestClient, command: str, body: dict[str, Any],
-                 capsys: pytest.CaptureFixture[str]) -> tuple[Any, Any]:
-    response = client.post(f"/api/{command}", json=body)
-    assert response.status_code in (200, 202), response.text
-    result = response.json()
-    deadline = time.monotonic() + 120
-    while response.status_code == 202 and result["status"] in ("queued", "running"):  # a job: poll it
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-        result = client.get(result["poll"]).json()
-    if response.status_code == 202:
-        assert result["status"] == "done", result
-        result = result["result"]
-    line = client.post(f"/api/{command}/cli", json=body).json()["command"]
-    capsys.readouterr()
-    assert cli_main(shlex.split(line)[1:]) == 0, line
-    return result, json.loads(capsys.readouterr().out)
+from tests.web.conftest import web_and_cli
 
 
 def test_web_network_beyond_one_zone_has_the_clis_note(client: TestClient,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
-    web, cli = _web_and_cli(client, "network", {"system": "h100-sxm", "gpus": 4096}, capsys)
+    web, cli = web_and_cli(client, "network", {"system": "h100-sxm", "gpus": 4096}, capsys)
     assert web == cli
     assert len(web["notes"]) == 1 and "208 switches, $15.0 M" in web["notes"][0]
 
@@ -44,6 +19,6 @@ def test_web_network_beyond_one_zone_has_the_clis_note(client: TestClient,
 def test_web_serve_beyond_one_zone_has_the_clis_note(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     body = {"model": "llama3-70b", "system": "h100-sxm", "gpus": 4096, "tp": "8", "dtype": "fp8",
             "workload": "chat", "rate": 20, "requests": 400}
-    web, cli = _web_and_cli(client, "serve", body, capsys)
+    web, cli = web_and_cli(client, "serve", body, capsys)
     assert web == cli
     assert [w for w in web["warnings"] if "one non-blocking Clos of 4,096 h100-sxm" in w]
