@@ -1,0 +1,122 @@
+"""What a training framework refuses or defaults to, beside its speed: the framework-limit fields of a `Stack`.
+
+`catalog.stacks.Stack` inherits these, so a stack YAML stays one flat file. Each limit is optional (None: a user's
+file without it: every option, with a note) and needs its `<field>_source`, the framework code or docs that say it
+(checked by `_limits_have_a_source`). Consumers: `training.schedules.stack_schedules` (pipeline schedules),
+`training.stack_limits` (ZeRO stages, context parallelism, dtypes, default ZeRO), `training.plan_rules` (expert
+layouts, micro-batch rules), `training.estimate` (default schedule, rank order), `training.hybrid_shard`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from infraplan.catalog.schemas import Spec
+
+
+class FrameworkRules(Spec):
+    """The framework's limits and defaults (the fields below), each with its source."""
+
+    pipeline_schedules: tuple[str, ...] | None = Field(
+        None, min_length=1, description="the pipeline schedules the framework ships, by their `--schedule` names "
+        "(`training.schedules.stack_schedules`): `search` tries only these for pipelined plans (PP > 1; a plan "
+        "without a pipeline runs none) and `train` notes any other it prices; None (a user's file without the "
+        "field): every registered schedule, with a note")
+    pipeline_schedules_source: str | None = Field(
+        None, description="where `pipeline_schedules` comes from (the framework's code or docs); required with it")
+    zero_stages: tuple[Literal[0, 1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework runs without pipeline parallelism (PP = 1; "
+        "Megatron-Core 0.8's distributed optimizer is ZeRO-1, torchtitan's FSDP2 has no ZeRO-1): `search` proposes "
+        "no other at PP = 1, `train` notes one (`training.stack_limits`); None: every stage, with a note")
+    zero_stages_source: str | None = Field(None, description="where `zero_stages` comes from; required with it")
+    pipeline_zero_stages: tuple[Literal[0, 1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework runs together with pipeline parallelism "
+        "(PP > 1; DeepSpeed's pipeline engine refuses ZeRO-2 / 3): `search` proposes no other with PP > 1, `train` "
+        "notes one (`training.stack_limits`); None (a user's file without the field): every stage, with a note")
+    pipeline_zero_stages_source: str | None = Field(
+        None, description="where `pipeline_zero_stages` comes from; required with it")
+    default_zero: Literal[0, 1, 2, 3] | None = Field(
+        None, description="the ZeRO stage the framework runs when none is set, without a pipeline (PP = 1): what "
+        "`train` prices without --zero (`training.stack_limits.default_zero`); None: ZeRO-1, with a note")
+    default_zero_source: str | None = Field(None, description="where `default_zero` comes from; required with it")
+    pipeline_default_zero: Literal[0, 1, 2, 3] | None = Field(
+        None, description="the ZeRO stage the framework runs when none is set, with pipeline parallelism (PP > 1; "
+        "torchtitan's FSDP2 keeps the parameters gathered from forward to backward there: ZeRO-2); None: ZeRO-1")
+    pipeline_default_zero_source: str | None = Field(
+        None, description="where `pipeline_default_zero` comes from; required with it")
+    pipeline_default_schedule: Literal["1f1b"] | None = Field(
+        None, description="the pipeline schedule the framework runs when none is named, where it does not interleave "
+        "on its own (torchtitan: 1F1B, one stage per rank): `train` without --vpp / --schedule runs it rather than the "
+        "interleave a Megatron/NeMo recipe would set (`training.estimate.default_virtual_stages`); None: that choice")
+    pipeline_default_schedule_source: str | None = Field(
+        None, description="where `pipeline_default_schedule` comes from; required with it")
+    pipeline_micro_batch_rules: Literal["megatron", "torch"] | None = Field(
+        None, description="whose rules on the micro-batches per step m the framework's pipeline schedules keep "
+        "(`training.schedule_models.MICRO_BATCH_RULES`): megatron (interleaved needs m a multiple of PP; 1F1B, "
+        "ZB-H1 and ZB-V any m) or torch (torch.distributed.pipelining: 1F1B needs m >= PP, Interleaved1F1B and "
+        "InterleavedZeroBubble m a multiple of max(1, m // PP)); `search` proposes no plan outside them, `train` "
+        "refuses one; None: megatron's (the schedules' rules before stacks named theirs)")
+    pipeline_micro_batch_rules_source: str | None = Field(
+        None, description="where `pipeline_micro_batch_rules` comes from; required with it")
+    context_parallel: bool | None = Field(
+        None, description="the framework ships context parallelism as the plan's CP models it (the sequence split "
+        "across CP ranks, K and V exchanged for attention: Megatron-Core / Transformer Engine, torch's "
+        "context_parallel); false: `search` keeps CP 1, `train` notes CP > 1 (`training.stack_limits`); None: "
+        "searched, with a note")
+    context_parallel_source: str | None = Field(
+        None, description="where `context_parallel` comes from; required with it")
+    expert_tensor_parallel: Literal["any", "tp-or-ep"] | None = Field(
+        None, description="how the framework may split the routed experts: any (Megatron-Core "
+        "--expert-tensor-parallel-size: expert TP = TP, or another value with MoE parallel folding) or tp-or-ep "
+        "(expert TP = TP without EP, expert TP 1 with EP > 1, EP taking its ranks from FSDP x CP x TP: torchtitan); "
+        "`search` proposes no other plan, `train` refuses one (`training.plan_rules`); None: any")
+    expert_tensor_parallel_source: str | None = Field(
+        None, description="where `expert_tensor_parallel` comes from; required with it")
+    expert_parallel_layout: Literal["ep-inside-dp", "ep-over-tp-cp-dp", "ep-over-tp-cp-dp-same-pp"] | None = Field(
+        None, description="where the framework lays the routed experts' EP groups: ep-inside-dp (EP carved out of DP "
+        "at expert TP = TP: EP must divide DP; megatron-core <= 0.9), ep-over-tp-cp-dp (expert TP innermost, then EP, "
+        "then expert DP, over the stage's TP x CP x DP ranks at any expert TP: EP x expert TP must divide TP x CP x "
+        "DP; torchtitan's sparse mesh) or ep-over-tp-cp-dp-same-pp (the same, from megatron-core 0.10's expert rank "
+        "generator, whose pipeline groups must be the dense ones: under tp-cp-pp-dp with PP > 1, EP x expert TP = "
+        "TP x CP); `training.plan.PlanArrays.experts_over_stage`, `training.plan_rules`; None: ep-inside-dp")
+    expert_parallel_layout_source: str | None = Field(
+        None, description="where `expert_parallel_layout` comes from; required with it")
+    rank_order: Literal["tp-cp-pp-dp", "tp-cp-dp-pp"] | None = Field(
+        None, description="the order in which the framework numbers ranks, innermost first (`train --order`), used "
+        "when `train` is given none: Megatron-Core's RankGenerator default tp-cp-ep-dp-pp (PP outermost) is "
+        "tp-cp-dp-pp here; the Llama 3 paper's [TP, CP, PP, DP] is tp-cp-pp-dp; None: tp-cp-pp-dp")
+    rank_order_source: str | None = Field(None, description="where `rank_order` comes from; required with it")
+    dtypes: tuple[Literal["bf16", "fp8", "mxfp8", "nvfp4"], ...] | None = Field(
+        None, min_length=1, description="the precisions the stack trains in: `search` tries no other, `train` notes "
+        "one (`training.stack_limits.stack_dtype_notes`); None: every precision the accelerator has")
+    dtypes_source: str | None = Field(None, description="where `dtypes` comes from; required with it")
+    zero_shard_stages: tuple[Literal[1, 2, 3], ...] | None = Field(
+        None, min_length=1, description="the ZeRO stages the framework shards over a group smaller than DP x CP, "
+        "replicated across the groups (`train --zero-shard N`: FSDP2 HSDP, Megatron-Core distributed-optimizer "
+        "instances; `training.hybrid_shard`); None: none, `train --zero-shard` is refused")
+    zero_shard_stages_source: str | None = Field(
+        None, description="where `zero_shard_stages` comes from; required with it")
+
+    @model_validator(mode="after")
+    def _limits_have_a_source(self) -> FrameworkRules:
+        for name, what in (("pipeline_schedules", "ship those schedules"),
+                           ("zero_stages", "run those ZeRO stages without a pipeline"),
+                           ("pipeline_zero_stages", "run those ZeRO stages with pipeline parallelism"),
+                           ("context_parallel", "ship (or lack) context parallelism"),
+                           ("default_zero", "run that ZeRO stage by default without a pipeline"),
+                           ("pipeline_default_zero", "run that ZeRO stage by default with pipeline parallelism"),
+                           ("pipeline_micro_batch_rules", "keep those rules on the micro-batches per step"),
+                           ("pipeline_default_schedule", "run that schedule when none is named"),
+                           ("expert_tensor_parallel", "split the experts so"),
+                           ("expert_parallel_layout", "lay the expert groups so"),
+                           ("rank_order", "number ranks in that order"), ("dtypes", "train in those precisions"),
+                           ("zero_shard_stages", "shard those ZeRO stages over a part of DP")):
+            if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
+                raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
+        for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):
+            stage, runs = getattr(self, default), getattr(self, stages)
+            if stage is not None and runs is not None and stage not in runs:
+                raise ValueError(f"{default} {stage} is not among {stages} {list(runs)}")
+        return self
