@@ -196,6 +196,8 @@ class Accelerator(Spec):
     tdp_w: DeviceWatts
     typical_power_w: DeviceWatts | None = None
     idle_power_w: DeviceWatts | None = None
+    idle_power_source: str = Field("", description="where `idle_power_w` comes from; unset, the one default rule "
+                                   "applies (cluster.power.idle_power)")
     scale_up_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     scale_out_bandwidth_bytes_per_s: DeviceBytesPerS = Field(description="per accelerator, per direction")
     host_link_bandwidth_bytes_per_s: DeviceBytesPerS = 0.0

@@ -1,7 +1,13 @@
 """The power chain from chip to IT load: accelerator draw, server, rack packing, scale-out network.
 
-- Accelerator draw at utilisation u: idle + (TDP - idle) * u (linear between the catalog's `idle_power_w`,
-  10 % of TDP when unknown, and `tdp_w`).
+- Accelerator draw at utilisation u: idle + (TDP - idle) * u (linear between the idle figure and `tdp_w`).
+- THE idle figure of a part (`idle_power`), the one `facility` / `plan` here, `serve` (serving_metrics.power_terms)
+  and `recsys` (recsys/estimate.device_power_w) all read, so one part idles at one figure whichever command asks:
+  the catalog's `idle_power_w` with its `idle_power_source`; else ASSUMPTION `DEFAULT_IDLE_FRACTION` = 10 % of TDP.
+  Basis: this catalog's two own GPU idle figures, H100 SXM 75 W / 700 W = 10.7 % and A100 80 GB 60 W / 400 W =
+  15 % (both from the core skeleton, no source recorded): the H100's, the larger and newer part, rounded down; no
+  idle draw of any other part is in the project's references (hW45, session 44). Serving had its own 20 % and
+  recsys the TDP itself (100 %) until then; each keeps its own dynamic model above the idle figure.
 - Server: accelerators + the node's `host_power_w` (CPUs, NICs, fans, PSU loss). DGX H100: 8 x 700 W + 4.6 kW
   = 10.2 kW, the NVIDIA DGX H100 system maximum, i.e. Epoch AI's 1.82 x GPU TDP server multiplier (Epoch AI
   GPU-clusters documentation). A plain accelerator count takes the device's one host share (`cluster.host_share`:
@@ -20,6 +26,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +41,7 @@ from infraplan.network.topology import ClosTopology, build_topology
 from infraplan.units import power_text
 
 RACK_UNITS = 42
-DEFAULT_IDLE_FRACTION = 0.10
+DEFAULT_IDLE_FRACTION = 0.10  # ASSUMPTION of TDP where a part has no idle figure (module docstring: its basis)
 ArrayLike = float | npt.NDArray[np.float64]
 
 
@@ -80,12 +87,36 @@ class ServerLayout:
         return self.scale_up_domain if self.scale_up_domain > per and self.scale_up_domain % per == 0 else per
 
 
+@dataclass(frozen=True)
+class IdlePower:
+    """A part's idle draw: watts, whether the catalog gives it or the default rule does, and the sentence each
+    answer's power assumption carries (`basis`)."""
+
+    watts: float
+    rule: Literal["catalog", "default"]
+    source: str
+
+    @property
+    def basis(self) -> str:
+        return f"idle {self.watts:.4g} W ({self.source})"
+
+
+def idle_power(accelerator: Accelerator) -> IdlePower:
+    """THE idle figure of a part (module docstring): the catalog's `idle_power_w`, else `DEFAULT_IDLE_FRACTION` of
+    its TDP (ASSUMPTION)."""
+    if accelerator.idle_power_w is not None:
+        source = accelerator.idle_power_source or "no source given"
+        return IdlePower(accelerator.idle_power_w, "catalog", f"{accelerator.name} catalog idle_power_w: {source}")
+    watts = DEFAULT_IDLE_FRACTION * accelerator.tdp_w
+    return IdlePower(watts, "default", f"ASSUMPTION: {DEFAULT_IDLE_FRACTION:.0%} of the {accelerator.tdp_w:.4g} W TDP, "
+                     f"the default where the catalog gives {accelerator.name} no idle figure (cluster/power.py)")
+
+
 def accelerator_power_w(accelerator: Accelerator, utilization: ArrayLike = 1.0) -> npt.NDArray[np.float64]:
-    """Accelerator draw at utilisation in [0, 1] (array-friendly), linear from idle to TDP."""
+    """Accelerator draw at utilisation in [0, 1] (array-friendly), linear from the idle figure (`idle_power`) to
+    TDP."""
     u = np.clip(np.asarray(utilization, dtype=np.float64), 0.0, 1.0)
-    idle = accelerator.idle_power_w
-    if idle is None:
-        idle = DEFAULT_IDLE_FRACTION * accelerator.tdp_w
+    idle = idle_power(accelerator).watts
     return np.asarray(idle + (accelerator.tdp_w - idle) * u)
 
 

@@ -34,7 +34,7 @@ from infraplan.cluster.cost import (
     site_inputs,
 )
 from infraplan.cluster.generic import generic_part_notes
-from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout, server_power_w
+from infraplan.cluster.power import RACK_UNITS, ITLoad, RackFit, ServerLayout, idle_power, server_power_w
 from infraplan.errors import InputError
 from infraplan.facility.campus_fabric import built_load, rack_fills
 from infraplan.facility.carbon import embodied_co2_t, embodied_co2_t_per_year, operational_co2_t
@@ -177,6 +177,8 @@ def facility_report(layout: ServerLayout, load: ITLoad, site: SiteInputs) -> Fac
             electricity_usd_per_mwh=site.electricity_usd_per_mwh, grid_gco2_per_kwh=site.grid_gco2_per_kwh,
             facility_usd_per_w=site.facility_usd_per_w, lives_years=site.lives_years,
             maintenance_fraction_of_capex_per_year=site.maintenance_fraction, cost_of_capital=site.cost_of_capital,
+            power=("accelerators at TDP (peak IT; energy = peak x load factor), on the draw idle + (TDP - idle) x "
+                   f"utilisation: {idle_power(layout.accelerator).basis}"),
         ),
         **facility_bands(layout.accelerator.catalog_name),
     )

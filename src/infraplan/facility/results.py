@@ -66,6 +66,8 @@ class FacilityAssumptions(Result):
     maintenance_fraction_of_capex_per_year: float = Field(description="maintenance opex per year as a fraction "
                                                           "of capex")
     cost_of_capital: float = Field(description="annual cost of capital (fraction per year) in the annualised capex")
+    power: str = Field("", description="the accelerator draw the power chain takes and the part's one idle figure "
+                       "(cluster.power.idle_power: catalog or the default rule), the same in serve and recsys")
 
 
 class FacilityReport(Result):

@@ -24,12 +24,14 @@ Per batch of B samples, evaluated for an array of batch sizes at once:
 
 Device time is the serial sum of the on-device terms; the period is max(device time, host-link time), so
 QPS = B / period and latency = device time + host-link time. `bound` names the largest of compute,
-memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the catalog idle power (TDP if
-unknown); platform power is that same device draw plus the device's one host share (`cluster.host_share`: its
-own figure, e.g. MTIA v1's Yosemite V3 40 W, else its reference system's node, e.g. DGX B200's 14.3 kW datasheet
-less 8 x 1 kW, else Epoch's 1.82 x TDP server): the host `serve`, `plan`, `facility` and `fleet-mix` add, so that
+memory and host-link. Power = idle + (TDP - idle) x busy fraction, idle = the part's one idle figure
+(`cluster.power.idle_power`: the catalog's `idle_power_w`, else the default share of TDP that `serve` and `facility`
+use too; until session 44 recsys took the TDP itself, so a part drew its TDP whether busy or not); platform power
+is that same device draw plus the device's one host share (`cluster.host_share`: its own figure, e.g. MTIA v1's
+Yosemite V3 40 W, else its reference system's node, e.g. DGX B200's 14.3 kW datasheet less 8 x 1 kW, else Epoch's
+1.82 x TDP server): the host `serve`, `plan`, `facility` and `fleet-mix` add, so that
 no device's platform QPS/W leaves its host out while another's includes it, nor takes another host. One
-accelerator figure, the catalog TDP (`device_power_w`), feeds the device and the platform QPS/W alike, so the two
+accelerator draw (`device_power_w`, up to the catalog TDP) feeds the device and the platform QPS/W alike, so the two
 ratios between chips differ only by the host shares (MTIA v2: 90 W, the Meta blog's figure, the same source as
 its 1.5x platform perf/W claim).
 Sources of every figure are in the catalog files (`catalog/recsys/`, `catalog/accelerators/`).
@@ -50,6 +52,7 @@ from infraplan.catalog.recsys_schemas import DCN_POINTWISE_FLOPS_PER_ELEMENT, Re
 from infraplan.catalog.schemas import DTYPE_BYTES, Accelerator
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.cluster.host_share import host_share
+from infraplan.cluster.power import idle_power
 from infraplan.errors import InputError
 from infraplan.hardware.kernels import KernelRates, gemm_time
 from infraplan.recsys.embedding import Placement, place, resolve_tiers
@@ -68,10 +71,16 @@ _STAND_INS = {"fp16": ("bf16",), "bf16": ("fp16",), "int8": ("fp16", "bf16"),
 
 
 def device_power_w(accelerator: Accelerator, busy: Any) -> Any:
-    """THE accelerator draw of recsys serving at a busy fraction: idle + (TDP - idle) x busy (idle: the catalog
-    idle power, TDP if unknown)."""
-    idle = accelerator.idle_power_w if accelerator.idle_power_w is not None else accelerator.tdp_w
+    """THE accelerator draw of recsys serving at a busy fraction: idle + (TDP - idle) x busy (idle: the part's one
+    idle figure, `cluster.power.idle_power`)."""
+    idle = idle_power(accelerator).watts
     return idle + (accelerator.tdp_w - idle) * busy
+
+
+def power_assumption(accelerator: Accelerator) -> str:
+    """The answer's power assumption: the draw above and the idle figure it used, with where that comes from."""
+    return (f"device power = idle + (TDP - idle) x busy fraction, {idle_power(accelerator).basis}; platform adds "
+            "the device's host share (cluster/host_share.py); no PUE")
 
 
 def compute_dtype(accelerator: Accelerator, dtype: str) -> str:
@@ -281,6 +290,7 @@ def estimate_recsys(model: str | RecsysModel, accelerator: str | Accelerator, ba
         "achieved_flops_per_s": out["qps"] * m.flops_per_sample(),
         "placement": placement.as_dict(),
         "profile": profiled if has_recsys_profile(profiled) else "default (assumed efficiencies)",
+        "assumptions": {"power": power_assumption(acc)},
         "figures_note": "; ".join(figures_notes(acc, "inference", "recommendation") + [note for note in [
             vector_rate(acc, profile, arrays["dtype"])[1], *_platform_notes(acc, profile)] if note]) or None,
     })

@@ -46,6 +46,9 @@ class RecsysEstimate(Result):
     achieved_flops_per_s: float = Field(description="FLOPs per second achieved")
     placement: dict[str, PlacementTier] = Field(description="memory tiers by name (sram, device, host)")
     profile: str = Field(description="the recsys efficiency profile used")
+    assumptions: dict[str, str] = Field(default_factory=dict, description="power: the device draw's model and the "
+                                        "idle figure it used (the part's catalog figure or the default rule, "
+                                        "cluster.power.idle_power), as serve's and facility's")
     figures_note: str | None = Field(None, description="where the accelerator's figures are SECONDARY (third-party "
                                      "or press summaries) or PRELIMINARY, or its source states it is for other work "
                                      "(`catalog.figures.figures_notes`), or the vector rate was ASSUMED (no recsys "

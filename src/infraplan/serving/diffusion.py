@@ -36,7 +36,7 @@ from infraplan.serving.image_steady_state import (
     steady_length,
 )
 from infraplan.serving.llm_iteration import ITERATION_OVERHEAD_S, Deployment, IterationCost
-from infraplan.serving.serving_metrics import POWER_ASSUMPTION, percentiles, power_terms
+from infraplan.serving.serving_metrics import percentiles, power_assumption, power_terms
 from infraplan.serving.serving_sim import PoolResult, run_pool
 from infraplan.serving.workloads import arrival_times
 
@@ -181,7 +181,7 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
         "energy_j": energy, "joules_per_image": energy / requests,
         "usd_per_hour_per_gpu": price,
         "usd_per_thousand_images": gpus * price * duration / 3600.0 / requests * 1e3 if price is not None else None,
-        "assumptions": {"power": POWER_ASSUMPTION, "scheduler": "continuous batching of denoising steps, FCFS, "
+        "assumptions": {"power": power_assumption(acc), "scheduler": "continuous batching of denoising steps, FCFS, "
                         "round-robin over accelerators"},
         "notes": notes, "warnings": warnings,
     }

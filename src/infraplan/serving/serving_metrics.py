@@ -14,8 +14,9 @@ requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests
 count` / `tpot_over_slo_count` the requests over each, strictly, as LoadGen's early stopping counts them), the mean
 end-to-end latency of the last 1 % of arrivals (`e2e_last_arrivals_s`, the drain tail; `validation.loadgen`).
 
-Power (ASSUMPTION, stated in the output): an accelerator draws `idle_power_w` (20 % of TDP if the catalog has
-none) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
+Power (ASSUMPTION, stated in the output): an accelerator draws its one idle figure (`cluster.power.idle_power`: the
+catalog's `idle_power_w`, else the default share of TDP every command uses; the output's power assumption names
+which) when idle; while an iteration runs it draws idle + (TDP - idle) * (0.5 + 0.5 * u), where u is the
 iteration's tensor-core time over its duration: memory-bound decode sits near the middle of the dynamic
 range, compute-bound prefill near TDP (Splitwise's measured A100/H100 power: decode phases 45-80 % of TDP,
 prompt phases at TDP). The node's non-accelerator power (`host_power_w`) is shared per accelerator and always
@@ -31,13 +32,11 @@ import numpy as np
 
 from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster.host_share import node_host_share_w
+from infraplan.cluster.power import idle_power
 from infraplan.serving import steady_state
 from infraplan.serving.engines import load_engine
 from infraplan.serving.llm_iteration import Deployment
 from infraplan.serving.workloads import Requests
-
-IDLE_FRACTION_OF_TDP = 0.2  # ASSUMPTION where the catalog gives no idle power
-
 
 POWER_ASSUMPTION = ("accelerator power = idle + (TDP - idle) * (0.5 + 0.5 * tensor-core utilisation) while an "
                     "iteration runs, idle power otherwise; plus the node's host power share; no PUE")
@@ -72,10 +71,13 @@ def unpriced_reason(accelerator: str) -> str:
 
 
 def power_terms(accelerator: Accelerator, system: System) -> tuple[float, float]:
-    idle = accelerator.idle_power_w
-    if idle is None:
-        idle = IDLE_FRACTION_OF_TDP * accelerator.tdp_w
-    return idle, node_host_share_w(system.node)
+    """(idle watts per accelerator: the part's one idle figure, host watts per accelerator)."""
+    return idle_power(accelerator).watts, node_host_share_w(system.node)
+
+
+def power_assumption(accelerator: Accelerator) -> str:
+    """`POWER_ASSUMPTION` with the idle figure it used and where that figure comes from."""
+    return f"{POWER_ASSUMPTION}; {idle_power(accelerator).basis}"
 
 
 def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: list[PoolResult],
@@ -150,7 +152,7 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "usd_per_million_tokens": usd / tokens_out * 1e6 if usd is not None else None,
         **({} if usd is not None else {"usd_per_million_tokens_reason": unpriced_reason(accelerator.name)}),
         "iterations": sum(p.iterations for p in pools),
-        "assumptions": {"power": POWER_ASSUMPTION,
+        "assumptions": {"power": power_assumption(accelerator),
                         "scheduler": f"continuous batching, chunked prefill, FCFS ({load_engine(dep.stack).scheduler} "
                                      "policy of the stack: fcfs mixes prefill with decode, prefill-first does not), "
                                      "KV reserved for prompt + output at admission (no preemption), round-robin "
