@@ -106,10 +106,10 @@ def idle_power(accelerator: Accelerator) -> IdlePower:
     its TDP (ASSUMPTION)."""
     if accelerator.idle_power_w is not None:
         source = accelerator.idle_power_source or "no source given"
-        return IdlePower(accelerator.idle_power_w, "catalog", f"{accelerator.name} catalog idle_power_w: {source}")
+        return IdlePower(accelerator.idle_power_w, "catalog", f"the part's idle_power_w: {source}")
     watts = DEFAULT_IDLE_FRACTION * accelerator.tdp_w
     return IdlePower(watts, "default", f"ASSUMPTION: {DEFAULT_IDLE_FRACTION:.0%} of the {accelerator.tdp_w:.4g} W TDP, "
-                     f"the default where the catalog gives {accelerator.name} no idle figure (cluster/power.py)")
+                     "the default where the part's file gives no idle figure (cluster/power.py)")
 
 
 def accelerator_power_w(accelerator: Accelerator, utilization: ArrayLike = 1.0) -> npt.NDArray[np.float64]:
