@@ -22,7 +22,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 # Headline scenario: Llama 3 405B on the 24,576-H100 RoCE cluster, the Llama 3 paper's 16,384-GPU plan.
 demo: $(STAMP)
 	$(BIN)/infraplan train llama3-405b --system meta-genai-roce-24k --gpus 16384 \
-		--tp 8 --pp 16 --cp 1 --vpp 7 --seq-len 8192 --global-batch 2048 --micro-batch 1 \
+		--tp 8 --pp 16 --cp 1 --vpp 8 --seq-len 8192 --global-batch 2048 --micro-batch 1 \
 		--recompute none --zero 3 --dtype bf16
 
 # The web app and JSON API on http://127.0.0.1:8000/ (HOST=0.0.0.0 PORT=9000 make web to change).

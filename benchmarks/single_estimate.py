@@ -1,6 +1,9 @@
 """Single estimate: `estimate_training` of a plan never seen, in process, and `infraplan train ... --json` as a process.
 
-Llama 3 405B on 16,384 H100 of the meta-genai-roce-24k cluster (the `make demo` plan). Times are the median of
+Llama 3 405B on 16,384 H100 of the meta-genai-roce-24k cluster (the `make demo` plan: TP8 PP16 DP128 on the default
+stack, whose Megatron-Bridge 0.3.1 recipe splits 126 + 2 = 128 slots evenly, VPP 8: one slot per model chunk, the
+frontier row H005's PP16 x VP8; VPP 7 until hR45, 112 chunks, which its even split refuses,
+`training.pipeline_split_rule`). Times are the median of
 repeated calls (CPU seconds of this process for the in-process call; wall seconds for the whole process). The
 in-process goal is checked on plans never seen: each timed call estimates a distinct plan (the demo plan at its own
 sequence length) with the one-plan memo's rows and plans (`training.one_plan_memo`) emptied before it, so every
@@ -38,10 +41,10 @@ from infraplan.training.search import enumerate_plans
 GOAL_IN_PROCESS_S = 0.3e-3
 GOAL_PROCESS_S = 0.5
 MODEL, SYSTEM, GPUS = "llama3-405b", "meta-genai-roce-24k", 16384
-PLAN = dict(tp=8, pp=16, cp=1, vpp=7, seq_len=8192, global_batch=2048, micro_batch=1, recompute="none", zero=3,
+PLAN = dict(tp=8, pp=16, cp=1, vpp=8, seq_len=8192, global_batch=2048, micro_batch=1, recompute="none", zero=3,
             dtype="bf16")
 ARGS = ["train", MODEL, "--system", SYSTEM, "--gpus", str(GPUS), "--tp", "8", "--pp", "16",
-        "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
+        "--vpp", "8", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
 BATCH_PLANS = 4096
 
 

@@ -54,7 +54,7 @@ SLOWEST_FIRST = (
     "tests/validation/test_sets.py::test_gated_training_cases_meet_the_gate_and_beat_a_constant_mfu",
     "tests/serving/test_serving_hopper.py",
     "tests/cli/test_schema.py::test_validation_report_round_trips",
-    "tests/serving/test_serving_validation.py",  # the inference section (`inference._inference_report`)
+    "tests/serving/test_serving_validation.py",  # the inference section (`inference.inference_report`)
     "tests/validation/test_inference_frontier.py",
     "tests/validation/test_recsys_mlperf.py",
     "tests/validation/test_serving_hopper_moe.py",  # its set is one of `scored_sets`

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from infraplan.network.collective_efficiency import _efficiency_lists, _efficiency_table
+from infraplan.network.collective_efficiency import _efficiency_table, efficiency_lists
 from infraplan.scalar_path import interp
 
 
@@ -18,7 +18,7 @@ def _same(a: float, b: float) -> bool:
 @pytest.mark.parametrize("kind", ["nvlink", "nic", "ata"])
 def test_interp_equals_numpy_on_the_efficiency_tables(kind: str) -> None:
     sizes, table = _efficiency_table(kind)
-    size_list, columns = _efficiency_lists(kind)
+    size_list, columns = efficiency_lists(kind)
     rng = np.random.default_rng(18)
     # random points inside and outside the knots, every knot exactly, and the midpoints
     xs = [*rng.uniform(sizes[0] - 2.0, sizes[-1] + 2.0, 400).tolist(), *sizes.tolist(),

@@ -13,13 +13,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_serializer
 
 
-def _finite(value: Any) -> Any:
+def finite_or_none(value: Any) -> Any:
+    """`value` with every non-finite float (in dicts and lists too) replaced by None: JSON `null`, never `NaN`."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite_or_none(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite_or_none(v) for v in value]
     return value
 
 
@@ -33,7 +34,7 @@ class Result(BaseModel):
 
     @model_serializer(mode="wrap")
     def _serialise(self, handler: Any) -> Any:
-        return _finite(handler(self))
+        return finite_or_none(handler(self))
 
     def to_json(self, indent: int = 2) -> str:
         return self.model_dump_json(indent=indent)
@@ -49,7 +50,7 @@ class SparseResult(Result):
 
     @model_serializer(mode="wrap")
     def _serialise(self, handler: Any) -> Any:
-        data = _finite(handler(self))
+        data = finite_or_none(handler(self))
         if not isinstance(data, dict):
             return data
         fields = type(self).model_fields

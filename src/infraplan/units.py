@@ -132,14 +132,17 @@ def significant_text(value: float, digits: int = 4) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+_COUNT = {**_DECIMAL, "B": 1e9}  # a count's B is billion (1B tokens, 405B parameters), never bytes: counts have none
+
+
 def parse_count(text: str | float | int) -> float:
-    """'16M' -> 1.6e7, '15.6T' -> 1.56e13, '2048' -> 2048.0."""
+    """'16M' -> 1.6e7, '1B' / '1G' -> 1e9, '15.6T' -> 1.56e13, '2048' -> 2048.0 (the CLI's and the web's reader)."""
     if isinstance(text, int | float):
         return _finite(text)
     value, unit = _split(text)
-    if unit not in _DECIMAL:
-        raise InputError(f"expected a count such as 2048, 16M or 15.6T, got {text!r}")
-    return _finite(value * _DECIMAL[unit])
+    if unit not in _COUNT:
+        raise InputError(f"expected a count such as 2048, 16M, 1B or 15.6T, got {text!r}")
+    return _finite(value * _COUNT[unit])
 
 
 SECONDS_PER_DAY = 86400.0  # 24 h x 3600 s (SI day; leap seconds ignored)

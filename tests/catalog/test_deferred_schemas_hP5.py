@@ -53,7 +53,7 @@ def test_a_deferred_model_builds_on_first_use_and_validates_as_before():
 
 
 TRAIN = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
-         "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
+         "--vpp", "8", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]  # (VPP 7: refused)
 PROBE = """
 import sys
 import pydantic

@@ -8,11 +8,11 @@ from importlib import resources
 import pytest
 
 from infraplan.catalog import list_presets, load_model
-from infraplan.catalog.model_config_keys import _ALIASES, _MODELLED_KEYS, HARMLESS_KEYS, UNMODELLED_KEYS
+from infraplan.catalog.model_config_keys import _MODELLED_KEYS, HARMLESS_KEYS, KEY_ALIASES, UNMODELLED_KEYS
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import estimate_training
 
-KNOWN = {k for keys in _ALIASES.values() for k in keys} | _MODELLED_KEYS | HARMLESS_KEYS | set(UNMODELLED_KEYS)
+KNOWN = {k for keys in KEY_ALIASES.values() for k in keys} | _MODELLED_KEYS | HARMLESS_KEYS | set(UNMODELLED_KEYS)
 
 
 @pytest.mark.parametrize("name", sorted(list_presets("models")))

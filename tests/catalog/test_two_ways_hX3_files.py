@@ -31,7 +31,8 @@ from infraplan.training.estimate import estimate_training
 from infraplan.training.search import search_plans
 
 CATALOG = resources.files("infraplan.catalog")
-PLAN: dict[str, Any] = {"gpus": 512, "tp": 8, "pp": 8, "seq_len": 4096, "global_batch": 512}
+# PP 4: each recipe model's layers split evenly (PP 8 leaves GPT-OSS's 36 undivided: refused, hR45)
+PLAN: dict[str, Any] = {"gpus": 512, "tp": 8, "pp": 4, "seq_len": 4096, "global_batch": 512}
 RECIPE_MODELS = ["llama3-405b", "deepseek-v3", "qwen3-235b-a22b", "gpt-oss-120b"]  # nemo-26.04's model_recipes
 
 

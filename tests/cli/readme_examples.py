@@ -1,9 +1,16 @@
-"""Run every `infraplan` example of README.md as written (issue 17, item 5) and report what fails.
+"""README.md's `infraplan` command lines: every one, its optional parts expanded, parsed by the CLI's own parser
+(`parse_error`), and the runnable ones run as written (issue 17, item 5; `main` reports what fails).
 
-Each ```bash block line that calls `.venv/bin/infraplan` (joined over trailing backslashes) is one example.
-Optional parts `[--json]` are dropped, `a|b|c` alternatives inside brackets are skipped, and the placeholder
-files the README names (`path/to/config.json`, `requests.csv`) are created in a temporary folder. Every example
-runs with COLUMNS=100 and must exit 0 (validate: 0 or 1), print no traceback and no cut cell ("…").
+A command line is a line of a fenced code block that starts `.venv/bin/infraplan ` or `infraplan ` (the Ray
+section's cluster lines), or such a line commented out with `# ` (the `results --sql` example), joined over
+trailing backslashes, its trailing `# comment` dropped. Its optional parts in brackets are expanded as the README
+means them: the line without any, then the line with each one; an alternative list is one line per alternative
+(`[--cooling air|liquid|immersion]`, `[--json | --markdown]`), a bare word a positional (`catalog [systems]`).
+
+`examples()` are the lines `main` runs: not a `[--json]` / `[--markdown]` variant of a line run bare, not the Ray
+cluster lines (they need a cluster), not a commented-out line. The placeholder files the README names
+(`path/to/config.json`, `requests.csv`) are created in a temporary folder and the files a line writes go there.
+Every example runs with COLUMNS=100 and must exit 0 (validate: 0 or 1), print no traceback and no cut cell ("…").
 
     .venv/bin/python tests/cli/readme_examples.py
 """
@@ -12,46 +19,144 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import typer
+
+from infraplan.cli.main import COMMANDS, app, load_command
+
+try:  # the click that typer uses (typer >= 0.2x vendors it), as infraplan.cli.main imports it
+    from typer import _click as click
+except ImportError:  # pragma: no cover - depends on the installed typer
+    import click  # type: ignore[no-redef]
+
 ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+PREFIXES = (".venv/bin/infraplan ", "infraplan ")
 MISTRAL = ('{"model_type": "mistral", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32, '
            '"num_key_value_heads": 8, "intermediate_size": 14336, "vocab_size": 32000, '
            '"max_position_embeddings": 32768}')
+OUTPUTS = ("scaling.html", "campus.html", "fabric.graphml")  # files README lines write in the working folder
 
 
-def examples(readme: Path = ROOT / "README.md") -> list[str]:
-    """The README's infraplan command lines: each without its optional parts, then with each optional part
-    (`[--algorithm ring|tree|...]` gives one line per alternative; `[--cooling air|liquid]` likewise)."""
-    text = readme.read_text()
-    lines: list[str] = []
-    for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S):
-        joined = re.sub(r"\\\n\s*", " ", block)
-        for line in joined.splitlines():
-            line = line.split("  #")[0].strip()
-            if not line.startswith(".venv/bin/infraplan"):
-                continue
-            bare = re.sub(r"\s*\[[^\]]*\]", "", line)
-            lines.append(bare)
-            for optional in re.findall(r"\[([^\]]*)\]", line):
-                head, _, choices = optional.partition(" ")
-                if head.startswith("--") and "|" in choices and " " not in choices:
-                    lines += [f"{bare} {head} {choice}" for choice in choices.split("|")]
-                elif head.startswith("--") and "|" not in optional and "--json" not in optional:
-                    lines.append(f"{bare} {optional}")
+def command_lines(readme: Path = README) -> list[tuple[int, str, bool]]:
+    """(README line number, the command after `infraplan`, whether the line is commented out) of each command
+    line in a fenced code block."""
+    found: list[tuple[int, str, bool]] = []
+    lines = readme.read_text().splitlines()
+    fenced, index = False, 0
+    while index < len(lines):
+        stripped = lines[index].strip()
+        commented = stripped.startswith("# ")
+        body = stripped[2:] if commented else stripped
+        if stripped.startswith("```"):
+            fenced = not fenced
+        elif fenced and body.startswith(PREFIXES):
+            start, parts = index + 1, [body]
+            while parts[-1].endswith("\\") and index + 1 < len(lines):
+                parts[-1] = parts[-1][:-1]
+                index += 1
+                parts.append(lines[index].strip())
+            joined = re.sub(r"\s+#\s.*$", "", " ".join(part.strip() for part in parts))  # no README line quotes a #
+            found.append((start, joined.split("infraplan ", 1)[1].strip(), commented))
+        index += 1
+    return found
+
+
+def expanded(command: str) -> list[str]:
+    """The command without its bracketed parts, then with each one (an alternative list: once per alternative)."""
+    groups = [group.strip() for group in re.findall(r"\[([^\]]*)\]", command)]
+    bare = re.sub(r"\s*\[[^\]]*\]", "", command).strip()
+    lines = [bare]
+    for group in groups:
+        if " | " in group:  # [--json | --markdown]
+            lines += [f"{bare} {choice.strip()}" for choice in group.split(" | ")]
+        elif match := re.fullmatch(r"(--\S+) (\S+\|\S+)", group):  # [--sim analytical|flow]
+            lines += [f"{bare} {match.group(1)} {choice}" for choice in match.group(2).split("|")]
+        else:
+            lines.append(f"{bare} {group}")
     return lines
 
 
-def run(line: str, folder: Path, timeout_s: float = 120.0) -> tuple[int | None, float, str]:
+def variants(readme: Path = README) -> list[tuple[int, str]]:
+    """(README line number, command after `infraplan`) for every expansion of every command line."""
+    return [(line, variant) for line, command, _ in command_lines(readme) for variant in expanded(command)]
+
+
+def examples(readme: Path = README) -> list[str]:
+    """The lines `main` runs, as `.venv/bin/infraplan ...` (module docstring)."""
+    lines: list[str] = []
+    for _, command, commented in command_lines(readme):
+        if commented or "--backend ray" in command:
+            continue
+        bare, *optional = expanded(command)
+        lines += [f".venv/bin/infraplan {line}" for line in [bare, *optional]
+                  if line == bare or line.removeprefix(bare).strip() not in ("--json", "--markdown")]
+    return lines
+
+
+def parse_error(args: list[str]) -> str | None:
+    """None when `infraplan ARGS` parses with the CLI's own parser (nothing runs; an eager `--version` prints),
+    else click's message: an option the command lacks, a value its type refuses, a missing argument, no such
+    command."""
+    try:
+        if args and args[0].startswith("-"):
+            typer.main.get_command(app).make_context("infraplan", list(args))
+            return None
+        name, *rest = args
+        if name not in COMMANDS:
+            return f"no command {name!r}"
+        load_command(name).make_context(name, rest)
+    except typer.Exit as stop:
+        return None if stop.exit_code == 0 else f"exit {stop.exit_code}"
+    except click.exceptions.UsageError as error:
+        return error.format_message()
+    return None
+
+
+def prose_options(readme: Path = README) -> list[tuple[str, str | None, str]]:
+    """(the `code span`, the command it names or None, an option it names) for each `--option` in a code span of
+    the README's prose (outside the fenced blocks): `serve-plan --percentile`, `train --zero-shard N`, a bare
+    `--no-mfu-guard`."""
+    prose = re.sub(r"```.*?```", "", readme.read_text(), flags=re.S)
+    found: list[tuple[str, str | None, str]] = []
+    for span in re.findall(r"`([^`\n]+)`", prose):
+        words = span.removeprefix("infraplan ").split()
+        command = words[0] if words and words[0] in COMMANDS else None
+        found += [(span, command, option) for option in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", span)]
+    return found
+
+
+def option_names(command: str | None) -> set[str]:
+    """The options `infraplan COMMAND` takes; for None, those of every command and the root's."""
+    commands = [load_command(command)] if command else [typer.main.get_command(app),
+                                                         *(load_command(name) for name in COMMANDS)]
+    return {name for each in commands for param in each.params for name in (*param.opts, *param.secondary_opts)}
+
+
+def placed(line: str, folder: Path) -> str:
+    """The line with the README's placeholder inputs and its output files in `folder` (see `make_inputs`)."""
     line = line.replace("path/to/config.json", str(folder / "config.json"))
     line = line.replace("requests.csv", str(folder / "requests.csv"))
-    for output in ("scaling.html", "campus.html", "fabric.graphml"):  # written in the temporary folder
+    for output in OUTPUTS:
         line = line.replace(output, str(folder / output))
-    argv = line.split()
+    return line
+
+
+def make_inputs(folder: Path) -> None:
+    """The README's placeholder files: a Mistral-7B-shaped config.json and a 200-request trace."""
+    (folder / "config.json").write_text(MISTRAL)
+    (folder / "requests.csv").write_text("arrival_s,input_tokens,output_tokens\n" +
+                                         "".join(f"{i * 0.1:.1f},{500 + i},{100 + i}\n" for i in range(200)))
+
+
+def run(line: str, folder: Path, timeout_s: float = 120.0) -> tuple[int | None, float, str]:
+    argv = shlex.split(placed(line, folder))
     argv[0] = str(ROOT / ".venv" / "bin" / "infraplan")
     env = {**os.environ, "COLUMNS": "100"}
     start = time.perf_counter()
@@ -74,9 +179,7 @@ def main() -> int:
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "config.json").write_text(MISTRAL)
-        (folder / "requests.csv").write_text("arrival_s,input_tokens,output_tokens\n" +
-                                             "".join(f"{i * 0.1:.1f},{500 + i},{100 + i}\n" for i in range(200)))
+        make_inputs(folder)
         for line in examples():
             code, seconds, problem = run(line, folder)
             failures += bool(problem)

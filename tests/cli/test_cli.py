@@ -7,7 +7,7 @@ import json
 import pytest
 
 LLAMA_16K = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
-             "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3"]
+             "--vpp", "8", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3"]
 TRAIN_KEYS = {"step_time_s", "tokens_per_s", "tokens_per_s_per_gpu", "model_tflops_per_gpu", "mfu", "hfu",
               "memory_per_gpu_bytes", "fits", "breakdown_s", "config"}
 BREAKDOWN_KEYS = {"compute", "tp_comm", "cp_comm", "ep_comm", "pp_bubble", "pp_comm", "dp_comm_exposed",

@@ -50,7 +50,7 @@ def test_a_bad_choice_says_no_pydantic_prefix(capsys) -> None:
 def test_a_whole_training_run_prints_no_e_notation(capsys, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     code = main(["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp",
-                 "16", "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--tokens",
+                 "16", "--vpp", "8", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--tokens",
                  "15.6T"])
     out = capsys.readouterr().out
     assert code == 0

@@ -10,7 +10,8 @@
 6. `serve --seed` with `--trace` changed nothing: refused, as `collective --seed` without `--sim flow` (hU47).
 7. `--bytes 4096`: a bare number is bytes, the unit in the option's name (`units` docstring, README: sizes and powers
    whose names carry none, `--checkpoint-size`, `--power`, refuse one): kept, and said in its help.
-8. `compare` listed capex but not `capex_new_usd`, the money a scenario spends beside its fleet's value.
+8. `compare` listed capex but not `capex_new_usd`, the money a scenario spends beside its fleet's value (since hL47
+   `capex_usd`, the value `fleet_value_usd`).
 """
 
 from __future__ import annotations
@@ -165,10 +166,10 @@ def test_compare_lists_the_money_spent_beside_the_fleets_capex(capsys: pytest.Ca
     installed.write_text(MINIMAL.read_text().replace("name: plan-minimal", "name: installed").replace(
         "{name: h100, device: h100-sxm, site: ohio}", "{name: h100, device: h100-sxm, site: ohio, installed: 8}"))
     c = cli_json(capsys, ["compare", str(MINIMAL), str(installed)])
-    assert "capex_new_usd" in c["metrics"]
+    assert {"capex_usd", "fleet_value_usd"} <= set(c["metrics"])  # hL47: capex_usd is the money spent
     first, second = c["scenarios"]
-    assert first["capex_new_usd"] == first["capex_usd"] > 0 and second["capex_usd"] == first["capex_usd"]
-    assert c["deltas"][1]["capex_usd"] == 0.0 and c["deltas"][1]["capex_new_usd"] == -first["capex_usd"]
+    assert first["capex_usd"] == first["fleet_value_usd"] > 0 and second["fleet_value_usd"] == first["fleet_value_usd"]
+    assert c["deltas"][1]["fleet_value_usd"] == 0.0 and c["deltas"][1]["capex_usd"] == -first["capex_usd"]
     code, out, err = cli(["compare", str(MINIMAL), str(installed)])
     row = next(line for line in out.splitlines() if "capex bought over the phases" in line)
     assert code == 0 and "$0" in row and f"-{fmt_usd(first['capex_usd'])}" in row, row

@@ -19,7 +19,7 @@ from infraplan.cli import options
 cli_main = sys.modules["infraplan.cli.main"]  # `infraplan.cli.main` the attribute is the function
 
 TRAIN = ["train", "llama3-405b", "--system", "meta-genai-roce-24k", "--gpus", "16384", "--tp", "8", "--pp", "16",
-         "--vpp", "7", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
+         "--vpp", "8", "--seq-len", "8192", "--global-batch", "2048", "--zero", "3", "--json"]
 # made lazy for `train` (power chain, network bill of materials and prices' results, facility / recsys / video
 # catalogs; numpy.ma by np.unique's default path), and the heavy libraries no `train` needs
 NOT_FOR_TRAIN = ("infraplan.cluster.power", "infraplan.network.costs", "infraplan.network.results",

@@ -196,4 +196,5 @@ def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pyte
                                                            "at 1 requests/s (0.25 each)")  # hL46: split by replica
     dep.disaggregated = True
     sized = scenario_sizing.size_llm(svc, pool, 1.0)
-    assert not isinstance(sized, str) and sized.detail == "4 x TP4 PP2 bf16, batch <= 128, 1 prefill + 3 decode"
+    assert not isinstance(sized, str) and sized.detail == ("4 x TP4 PP2 bf16, batch <= 128, 1 prefill + 3 decode "
+                                                           "(one unit: 1:3 has no smaller group in that ratio)")  # hL47

@@ -37,7 +37,7 @@ def test_campus_facility_and_plan_agree_on_it_power_and_network_capex(accelerato
     assert pool.it_power_w == pytest.approx(campus.facility.it_power_w, rel=1e-12)
     assert facility.capex_usd is not None and campus.capex_usd is not None
     assert facility.capex_usd["network"] == pytest.approx(campus.capex_usd["network"], rel=1e-12)
-    assert pool.capex_usd == pytest.approx(campus.facility.capex_total_usd, rel=1e-12)
+    assert pool.fleet_value_usd == pytest.approx(campus.facility.capex_total_usd, rel=1e-12)
     assert site.facility_power_w <= power_w and not plan.warnings  # the site campus sized holds the campus
 
 

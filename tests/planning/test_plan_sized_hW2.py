@@ -39,7 +39,7 @@ def _whole_servers(objective: str) -> ScenarioSpec:
 
 
 @pytest.mark.parametrize(("objective", "figure"), [("tco", "tco_usd_per_year"), ("power", "facility_power_w"),
-                                                    ("capex", "capex_usd")])
+                                                    ("capex", "fleet_value_usd")])
 def test_the_objective_is_the_sum_of_the_reported_pool_figures(objective: str, figure: str) -> None:
     spec = _whole_servers(objective)
     plan = plan_scenario(spec)
@@ -50,7 +50,8 @@ def test_the_objective_is_the_sum_of_the_reported_pool_figures(objective: str, f
     assert plan.objective_value == pytest.approx(getattr(plan, figure), rel=1e-9)
     # before: priced at 1,024 devices (a 2-tier fabric's share per device), not the 64 reported
     ref = pool_money(spec, spec.pools[0], spec.sites[0], REFERENCE_DEVICES)
-    at_ref = float(getattr(ref, {"facility_power_w": "facility_w"}.get(figure, figure))) / ref.devices * 64
+    at_ref = float(getattr(ref, {"facility_power_w": "facility_w", "fleet_value_usd": "capex_usd"}.get(figure, figure))
+                   ) / ref.devices * 64
     assert abs(at_ref / plan.objective_value - 1) > 1e-4
     assert plan.pricing_converged is True and 2 <= plan.pricing_rounds <= PRICING_ROUNDS
     assert plan.pricing is not None and "converged" in plan.pricing and "1,024 devices first" in plan.pricing
@@ -68,11 +69,11 @@ def test_plan_and_fleet_mix_give_one_price_per_device_for_one_pool_and_count() -
     assert f.priced_at_devices == f.devices_bought == p.devices == 136  # hF2: fleet-mix buys whole servers too
     assert plan.pricing_converged and fleet.solver["pricing_converged"]
     assert f.tco_usd_per_year is not None and f.capex_usd is not None and f.usd_per_device_hour is not None
-    assert p.tco_usd_per_year is not None and p.capex_usd is not None and f.facility_power_w is not None
+    assert p.tco_usd_per_year is not None and p.fleet_value_usd is not None and f.facility_power_w is not None
     rel = 1e-9
     assert p.tco_usd_per_year / p.devices == pytest.approx(f.tco_usd_per_year / f.devices_bought, rel=rel)
     assert p.tco_usd_per_year / (p.devices * 8760) == pytest.approx(f.usd_per_device_hour, rel=rel)
-    assert p.capex_usd / p.devices == pytest.approx(f.capex_usd / f.devices_bought, rel=rel)
+    assert p.fleet_value_usd / p.devices == pytest.approx(f.capex_usd / f.devices_bought, rel=rel)
     assert p.it_power_w / p.devices == pytest.approx(f.power_w_per_device, rel=rel)
     assert p.facility_power_w / p.devices == pytest.approx(f.facility_power_w / f.devices_bought, rel=rel)
 

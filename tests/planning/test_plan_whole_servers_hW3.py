@@ -19,7 +19,7 @@ from infraplan.planning.scenario import plan_scenario
 from infraplan.planning.scenario_spec import ScenarioSpec, load_scenario
 
 MINIMAL = Path(__file__).resolve().parents[2] / "examples" / "plan-minimal.yaml"
-FIGURE = {"tco": "tco_usd_per_year", "capex": "capex_usd", "power": "facility_power_w"}
+FIGURE = {"tco": "tco_usd_per_year", "capex": "fleet_value_usd", "power": "facility_power_w"}
 
 
 def _minimal(objective: str) -> ScenarioSpec:

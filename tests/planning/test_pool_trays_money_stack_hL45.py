@@ -1,5 +1,6 @@
 """Planning follow-ups (hL45, session 43): spare trays per pool (`pools[].spare_trays_per_domain`, `auto`), the money
-a phase spends apart from the fleet's value (`capex_new_usd`), a pool stack no LLM deployment reads (a warning).
+a phase spends apart from the fleet's value (`capex_new_usd`;
+since hL47 `capex_usd`, the value `fleet_value_usd`), a pool stack no LLM deployment reads (a warning).
 
 Spare trays by hand, on GB200 NVL72 (18 trays of 4 GPUs in one domain) at llama3-h100's out-of-service rate and
 the 3-day repair: M = 18 trays x 3.789 / 1,000 node-days x 4 / 8 GPUs x 321 / 419 x 72 h = 0.0784 trays in repair
@@ -143,26 +144,28 @@ def test_money_spent_is_the_fleet_value_added_phase_by_phase() -> None:
     plan = plan_scenario(spec)
     base = pool_money(spec, spec.pools[0], spec.sites[0], 64).capex_usd
     a, b = plan.pools
-    assert base is not None and a.capex_usd is not None and b.capex_usd is not None
+    assert base is not None and a.fleet_value_usd is not None and b.fleet_value_usd is not None
     assert 64 < a.devices < b.devices  # it grows in both phases
-    assert a.capex_new_usd == pytest.approx(a.capex_usd - base) and b.capex_new_usd == pytest.approx(
-        b.capex_usd - a.capex_usd)
-    assert [ph.capex_new_usd for ph in plan.phases] == [a.capex_new_usd, b.capex_new_usd]
-    assert plan.capex_new_usd == pytest.approx(plan.capex_usd - base)  # type: ignore[operator]
+    assert a.capex_usd == pytest.approx(a.fleet_value_usd - base) and b.capex_usd == pytest.approx(
+        b.fleet_value_usd - a.fleet_value_usd)
+    assert [ph.capex_usd for ph in plan.phases] == [a.capex_usd, b.capex_usd]
+    assert plan.capex_usd == pytest.approx(plan.fleet_value_usd - base)  # type: ignore[operator]
+    assert plan.installed_base_value_usd == pytest.approx(base)  # hL47: the base's value, named apart
     assert (capex_new(5.0, 7.0), capex_new(7.0, 5.0), capex_new(None, 5.0)) == (0.0, 2.0, None)  # no money back
     green = plan_scenario(_spec([RANKING], [{"name": "h", "device": "h100-sxm", "site": "ohio"}], TWO_PHASES))
-    assert green.capex_new_usd == pytest.approx(green.capex_usd)
-    assert green.phases[0].capex_new_usd == pytest.approx(green.phases[0].capex_usd)
+    assert green.capex_usd == pytest.approx(green.fleet_value_usd)
+    assert green.installed_base_value_usd == 0.0
+    assert green.phases[0].capex_usd == pytest.approx(green.phases[0].fleet_value_usd)
 
 
 def test_a_base_that_covers_the_demand_spends_nothing_and_unpriced_spends_null() -> None:
     kept = plan_scenario(_spec([{**RANKING, "qps": "1M"}], [{"name": "h", "device": "h100-sxm", "site": "ohio",
                                                              "installed": 64}], TWO_PHASES))
-    assert [r.devices for r in kept.pools] == [64, 64] and kept.capex_usd and kept.capex_usd > 0
-    assert [r.capex_new_usd for r in kept.pools] == [0.0, 0.0] and kept.capex_new_usd == 0.0
+    assert [r.devices for r in kept.pools] == [64, 64] and kept.fleet_value_usd and kept.fleet_value_usd > 0
+    assert [r.capex_usd for r in kept.pools] == [0.0, 0.0] and kept.capex_usd == 0.0
     free = plan_scenario(_spec([{**RANKING, "qps": "1M"}], [{"name": "m", "device": "mi300x", "site": "ohio"}],
                                objective="power"))  # no server price in the catalog
-    assert free.capex_new_usd is None and free.phases[0].capex_new_usd is None and free.pools[0].capex_new_usd is None
+    assert free.capex_usd is None and free.phases[0].capex_usd is None and free.pools[0].capex_usd is None
 
 
 def test_the_text_says_what_is_bought(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -176,12 +179,14 @@ def test_the_text_says_what_is_bought(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["plan", str(path)]) == 0
     out = capsys.readouterr().out
     header = next(line for line in out.splitlines() if "phase" in line and "devices" in line)
-    assert header.split("┃")[5:8] == ["   capex ", "  bought ", " TCO/year "]
+    assert header.split("┃")[5:8] == ["   capex ", " fleet value ", " TCO/year "]  # hL47: capex is what is bought
     total = next(line for line in out.splitlines() if line.startswith("total ("))
     assert main(["plan", str(path), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["capex_new_usd"] < data["capex_usd"]  # the installed base's value is not bought
-    assert f"capex {fmt_usd(data['capex_usd'])} ({fmt_usd(data['capex_new_usd'])} bought over the phases), TCO" in total
+    assert data["capex_usd"] < data["fleet_value_usd"]  # the installed base's value is not bought
+    assert data["fleet_value_usd"] == pytest.approx(data["capex_usd"] + data["installed_base_value_usd"])
+    assert (f"capex {fmt_usd(data['capex_usd'])} bought over the phases (fleet value {fmt_usd(data['fleet_value_usd'])}"
+            f" with the {fmt_usd(data['installed_base_value_usd'])} installed base), TCO") in total
 
 
 # --- 3. a pool stack no LLM deployment reads ---------------------------------------------------------------------

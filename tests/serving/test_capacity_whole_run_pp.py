@@ -1,8 +1,9 @@
-"""A PP level whose whole runs all miss the SLO sends serve-plan's search on to the next one
-(`replica_search.whole_runs`, hN44): before, PP was searched only when no PP 1 option passed its probes, so
-Llama 3 70B on 8 H200 at 10 requests/s (2,048 / 512 tokens, TTFT 1 s, TPOT 30 ms) answered TP2 3 prefill + 1
-decode whose whole run misses (TPOT p99 30.5 ms), while 2 x TP2 PP2 on the same 8 H200 meet it (hU47's finding,
-session 43)."""
+"""serve-plan's PP levels (`replica_search.whole_runs`): a level whose whole runs all miss the SLO sends the search on
+to the next one (hN44): before, PP was searched only when no PP 1 option passed its probes, so Llama 3 70B on 8
+H200 at 10 requests/s (2,048 / 512 tokens, TTFT 1 s, TPOT 30 ms) answered TP2 3 prefill + 1 decode whose whole run
+misses (TPOT p99 30.5 ms), while 2 x TP2 PP2 on the same 8 H200 meet it (hU47's finding, session 43). And every
+level is searched below the best whole run met so far, so the answer is the fewest accelerators over all levels,
+ties to less PP (hN45): the first level with a met whole run ended the search before."""
 
 from __future__ import annotations
 
@@ -22,14 +23,19 @@ def _option(gpus: int, pp: int = 1, tp: int = 2, disaggregated: bool = False) ->
 
 
 class _Levels:
-    """Fake PP levels (each a list of options; None past the last) and whole runs that meet for the options given."""
+    """Fake PP levels (each a list of options; None past the last), searched below the bound given, as
+    `capacity`'s levels are, and whole runs that meet for the options given."""
 
     def __init__(self, levels: list[list[dict[str, Any]]], meeting: list[dict[str, Any]]) -> None:
         self.levels, self.meeting, self.searched = levels, {id(o) for o in meeting}, 0
+        self.bounds: list[int | None] = []
 
-    def next_level(self) -> list[dict[str, Any]] | None:
+    def next_level(self, below: int | None) -> list[dict[str, Any]] | None:
         self.searched += 1
-        return list(self.levels[self.searched - 1]) if self.searched <= len(self.levels) else None
+        self.bounds.append(below)
+        if self.searched > len(self.levels):
+            return None
+        return [o for o in self.levels[self.searched - 1] if below is None or o["gpus"] < below]
 
     def full_run(self, option: dict[str, Any]) -> tuple[str, bool]:
         return f"run of {option['gpus']}", id(option) in self.meeting
@@ -41,31 +47,38 @@ def _search(levels: list[list[dict[str, Any]]], meeting: list[dict[str, Any]]) -
     return fake, options, runs
 
 
-def test_a_first_option_that_meets_searches_no_other_level() -> None:
-    pp1 = [_option(16), _option(8)]
-    fake, options, runs = _search([pp1, [_option(4, pp=2)]], [pp1[1]])
-    assert [r[0] for r in runs] == [pp1[1]] and runs[0][2]  # the cheapest (ranked first), run once
-    assert fake.searched == 1 and options == [pp1[1], pp1[0]]  # the common case costs what it did
+def test_a_deeper_level_is_searched_below_the_best_met_and_wins_only_with_fewer() -> None:
+    pp1, pp2, pp4 = [_option(16), _option(8)], [_option(8, pp=2), _option(4, pp=2)], [_option(6, pp=4, tp=1)]
+    fake, options, runs = _search([pp1, pp2, pp4], [pp1[1], pp2[0], pp2[1], pp4[0]])
+    assert fake.bounds == [None, 8, 4, 4]  # each level below the best met so far (the last: None, no level left)
+    assert [r[0] for r in runs] == [pp1[1], pp2[1]] and all(r[2] for r in runs)  # PP 4's 6 is not below 4
+    assert options == [pp2[1]]  # the answer's level, below the bound it was searched at: its alternatives
 
 
-def test_a_miss_passes_to_the_levels_next_option_before_any_pipeline() -> None:
-    pp1, pp2 = [_option(8, disaggregated=True), _option(12)], [_option(4, pp=2)]
-    fake, options, runs = _search([pp1, pp2], [pp1[1], pp2[0]])
-    assert [r[0] for r in runs] == pp1 and runs[-1][2] and fake.searched == 1  # PP only where none without meets
-    assert options == pp1
+def test_a_tie_goes_to_the_shallower_pipeline() -> None:
+    pp1, pp2 = [_option(8)], [_option(8, pp=2, tp=1)]
+    fake, options, runs = _search([pp1, pp2], [pp1[0], pp2[0]])
+    assert [r[0] for r in runs] == pp1 and options == pp1 and fake.bounds[1] == 8  # 8 at PP 2 is not below 8
+
+
+def test_a_miss_passes_to_the_levels_next_option_then_deeper_levels_only_below_it() -> None:
+    pp1, pp2 = [_option(8, disaggregated=True), _option(12)], [_option(4, pp=2), _option(14, pp=2)]
+    fake, options, runs = _search([pp1, pp2], [pp1[1], pp2[0], pp2[1]])
+    assert [r[0] for r in runs] == [*pp1, pp2[0]] and [r[2] for r in runs] == [False, True, True]
+    assert fake.bounds == [None, 12, 4] and options == [pp2[0]]  # 14 at PP 2 not searched, 4 answers
 
 
 def test_a_level_whose_whole_runs_all_miss_sends_the_search_to_the_next_pp() -> None:
     pp1, pp2 = [_option(8, disaggregated=True)], [_option(10, pp=2), _option(8, pp=2)]
     fake, options, runs = _search([pp1, pp2], [pp2[0], pp2[1]])
     assert [r[0] for r in runs] == [pp1[0], pp2[1]] and [r[2] for r in runs] == [False, True]
-    assert fake.searched == 2 and options == [pp2[1], pp2[0]]  # the answer's level: its alternatives
+    assert fake.searched == 3 and options == [pp2[1], pp2[0]]  # the answer's level: its alternatives
 
 
 def test_an_empty_level_is_passed_over() -> None:
     pp1, pp4 = [_option(8)], [_option(16, pp=4, tp=1)]
     fake, options, runs = _search([pp1, [], pp4], [pp4[0]])
-    assert [r[0] for r in runs] == [pp1[0], pp4[0]] and runs[-1][2] and options == pp4 and fake.searched == 3
+    assert [r[0] for r in runs] == [pp1[0], pp4[0]] and runs[-1][2] and options == pp4 and fake.searched == 4
 
 
 def test_no_level_meeting_answers_the_first_levels_first_option_after_trying_every_level() -> None:
@@ -99,25 +112,29 @@ def test_hu47_case_answers_a_layout_whose_whole_run_meets_on_8_h200() -> None:
 
 
 def _old_whole_runs(next_level: Any, full_run: Any) -> tuple[list[dict[str, Any]], list[Any]]:
-    """The search before hN44: the first level with options ended it, its first FULL_RUN_TRIES run whole."""
-    while (options := next_level()) is not None and not options:
-        pass
-    options = sorted(options or [], key=option_rank)
-    runs = []
-    for option in options[:FULL_RUN_TRIES]:
-        runs.append((option, *full_run(option)))
-        if runs[-1][2]:
-            break
-    return options, runs
+    """The search before hN45: levels in turn, unbounded, until one's whole run met (hN44)."""
+    first: list[dict[str, Any]] = []
+    runs: list[Any] = []
+    while (options := next_level(None)) is not None:
+        options = sorted(options, key=option_rank)
+        first = first or options
+        for option in options[:FULL_RUN_TRIES]:
+            runs.append((option, *full_run(option)))
+            if runs[-1][2]:
+                return options, runs
+    return first, runs
 
 
-@pytest.mark.parametrize("args, kw, misses", [
-    (("llama3-8b", "h100-sxm", 5.0), {"workload": "chat"}, 0),
-    (("llama3-70b", "dgx-h100-superpod", 100.0), {"workload": "chat"}, 0),  # README's serve-plan example
-    (("llama3-8b", "dgx-h100-superpod", 150.0), {"workload": "chat"}, 1),  # PP 1's second whole run meets
+@pytest.mark.parametrize("args, kw", [
+    (("llama3-8b", "h100-sxm", 5.0), {"workload": "chat"}),  # one GPU: no deeper layout is built
+    (("llama3-70b", "dgx-h100-superpod", 100.0), {"workload": "chat"}),  # README's serve-plan example
+    (("llama3-8b", "dgx-h100-superpod", 150.0), {"workload": "chat"}),  # PP 1's second whole run meets
 ])
-def test_where_a_pp1_whole_run_meets_the_answer_and_its_work_are_unchanged(
-        monkeypatch: pytest.MonkeyPatch, args: tuple[Any, ...], kw: dict[str, Any], misses: int) -> None:
+def test_searching_every_level_never_answers_more_accelerators_and_a_pp1_floor_costs_nothing(
+        monkeypatch: pytest.MonkeyPatch, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
+    """Against the search that stopped at the first level with a met whole run: never more accelerators, fewer
+    only through a deeper pipeline (the only options it did not search), and where the answer is one accelerator no
+    deeper layout fits below it, so the search probes exactly as before."""
     probes = count_probes(monkeypatch)
     capacity.clear_caches()
     new = search_capacity(*args, **kw)
@@ -127,5 +144,12 @@ def test_where_a_pp1_whole_run_meets_the_answer_and_its_work_are_unchanged(
         capacity.clear_caches()
         before = search_capacity(*args, **kw)
     capacity.clear_caches()
-    assert new.meets_slo_full_run and sum("its full run" in line for line in new.rejected or []) == misses
-    assert new.to_json() == before.to_json() and new_probes == probes[0] > 0
+    assert new.meets_slo_full_run and before.meets_slo_full_run and new.gpus and before.gpus
+    assert new.gpus <= before.gpus
+    assert new.gpus == before.gpus or (new.deployment and before.deployment
+                                       and new.deployment.pp > before.deployment.pp)
+    if new.gpus == before.gpus:  # the same answer, run and next-best (the deeper levels' layouts count as evaluated)
+        same = ("deployment", "serve", "alternatives", "serve_command")
+        assert new.model_dump(include=set(same)) == before.model_dump(include=set(same))
+    if before.gpus == 1:
+        assert new_probes == probes[0] > 0

@@ -17,7 +17,7 @@ from infraplan.ops.layer import Collective, layer_ops
 from infraplan.serving import expert_slots
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import Deployment, _collective_time, build_iteration_cost
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, serving_collective_time
 
 R1 = load_model("deepseek-r1")  # 256 routed experts, top-8, h 7168
 TOKENS = 64.0  # per rank
@@ -71,7 +71,8 @@ def test_iteration_prices_the_busiest_ranks_all_to_all(monkeypatch: pytest.Monke
         bigger = Collective(a2a.kind, a2a.role, np.asarray(a2a.bytes) * 4.0 / (256.0 / 72.0), a2a.group,
                             a2a.stride, a2a.count, a2a.mask)
         fabric = cluster.fabric
-        delta = 61.0 * float(np.ravel(_collective_time(fabric, bigger) - _collective_time(fabric, a2a))[0])
+        more = serving_collective_time(fabric, bigger) - serving_collective_time(fabric, a2a)
+        delta = 61.0 * float(np.ravel(more)[0])
         assert delta > 0
         assert busiest.body_s[m] - mean.body_s[m] == pytest.approx(delta, rel=1e-6)
         assert busiest.extra["routed_s"][m] - mean.extra["routed_s"][m] == pytest.approx(delta, rel=1e-6)

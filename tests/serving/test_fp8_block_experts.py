@@ -16,7 +16,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import _precision
+from infraplan.serving.llm_iteration import serving_precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, MoE EP, tokens, ms)
     ("h100-sxm", "deepseek-v3", 8, 1, 16384, 10.674),
@@ -35,7 +35,7 @@ MEASURED_MS = [  # (accelerator, model, MoE TP, MoE EP, tokens, ms)
 def _moe_layer_ms(accelerator: str, model: str, moe_tp: int, moe_ep: int, tokens: int, stack: str) -> float:
     """The routed experts' two grouped GEMMs and the routing of one layer, EP inside a TP group of TP x EP GPUs."""
     acc, shape = load_accelerator(accelerator), load_model(model)
-    rates, prec = KernelRates.for_dtype(acc, "bf16"), _precision(acc, "fp8")
+    rates, prec = KernelRates.for_dtype(acc, "bf16"), serving_precision(acc, "fp8")
     m = np.array([float(tokens)])
     depth = routed_experts.fp8_block_depth(acc, stack, "fp8", shape.model_type)
     ops = layer_ops(shape, inference_layout(moe_tp * moe_ep, moe_ep, 1, m))
@@ -87,7 +87,7 @@ def test_block_depth_slows_shallow_expert_gemms_by_k_plus_depth_over_k(monkeypat
     the same kernel off: `test_block_fp8_moe_costs_each_local_expert`)."""
     monkeypatch.setattr(routed_experts, "FP8_BLOCK_EXPERT_S", 0.0)
     acc, shape = load_accelerator("h200"), load_model("deepseek-v3")
-    rates, prec = KernelRates.for_dtype(acc, "bf16"), _precision(acc, "fp8")
+    rates, prec = KernelRates.for_dtype(acc, "bf16"), serving_precision(acc, "fp8")
     ops = layer_ops(shape, inference_layout(8, 1, 1, np.array([16384.0])))
     ratio = {}
     for g in ops.gemms:

@@ -26,8 +26,8 @@ def test_a_missed_whole_run_is_not_an_alternative() -> None:
 
 
 def test_every_pp_level_is_searched_where_none_has_an_option(monkeypatch: pytest.MonkeyPatch) -> None:
-    """serve-plan's levels are PP 1, 2, 4 and 8 (module docstring: PP 2/4/8 only when no layout with less PP
-    meets): where no level yields an option, all four are searched, each once, in that order, and the answer is
+    """serve-plan's levels are PP 1, 2, 4 and 8 (module docstring: each deeper level searched below the best whole
+    run met so far): where no level yields an option, all four are searched, each once, in that order, and the answer is
     infeasible. (The levels' searches return nothing here; each level's jobs carry its PP.)"""
     seen: list[set[int]] = []
 

@@ -18,7 +18,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import _precision
+from infraplan.serving.llm_iteration import serving_precision
 
 MEASURED_MS = [  # (accelerator, MoE EP, tokens, ms)
     ("h200", 1, 16384, 8.609),
@@ -37,7 +37,7 @@ MEASURED_MS = [  # (accelerator, MoE EP, tokens, ms)
 def _moe_layer_ms(accelerator: str, ep: int, tokens: int, stack: str = "trtllm-0.x") -> float:
     """GPT-OSS-120B's routed experts, routing and MXFP4 token cost of one layer at W4A16, EP over EP GPUs."""
     acc, shape = load_accelerator(accelerator), load_model("gpt-oss-120b")
-    rates, prec = KernelRates.for_dtype(acc, "bf16"), _precision(acc, "int4")
+    rates, prec = KernelRates.for_dtype(acc, "bf16"), serving_precision(acc, "int4")
     m = np.array([float(tokens)])
     ops = layer_ops(shape, inference_layout(ep, ep, 1, m))
     gemms = sum(float(routed_experts.layer_gemm_time(rates, g, prec.bytes_per_element(g.m, g.n, g.k), prec.rate,

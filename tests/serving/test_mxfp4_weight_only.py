@@ -18,7 +18,13 @@ from infraplan.network.collectives import Fabric
 from infraplan.serving import routed_experts
 from infraplan.serving.deployment import check_deployment, mxfp4_weight_only, weight_format
 from infraplan.serving.kv_cache import weight_bytes_per_gpu
-from infraplan.serving.llm_iteration import Deployment, _precision, build_iteration_cost, decode_time, prefill_time
+from infraplan.serving.llm_iteration import (
+    Deployment,
+    build_iteration_cost,
+    decode_time,
+    prefill_time,
+    serving_precision,
+)
 from infraplan.validation import serving_hopper_moe
 
 H100 = load_accelerator("h100-sxm")
@@ -47,14 +53,14 @@ def test_cli_serves_mxfp4_on_h100_weight_only_between_int4_and_bf16(capsys: pyte
 def test_blackwell_keeps_native_mxfp4(capsys: pytest.CaptureFixture[str]) -> None:
     assert not mxfp4_weight_only(B200, "mxfp4") and mxfp4_weight_only(H100, "mxfp4")
     assert not mxfp4_weight_only(H100, "int4")
-    native = _precision(B200, "mxfp4")
+    native = serving_precision(B200, "mxfp4")
     assert native.act_bytes == pytest.approx(1.0 + 1.0 / 32)  # mxfp8 activations
     assert native.rate > B200.peak("bf16")  # the fp8 rate, not the bf16 one
     assert _serve(capsys, "dgx-b200", "mxfp4")["deployment"]["weight_format"].startswith("mxfp4 native")
 
 
 def test_weight_only_mxfp4_prices_as_int4_with_the_scale_bytes() -> None:
-    mx, int4 = _precision(H100, "mxfp4"), _precision(H100, "int4")
+    mx, int4 = serving_precision(H100, "mxfp4"), serving_precision(H100, "int4")
     assert (mx.rate, mx.act_bytes, mx.grouped_rate) == (int4.rate, int4.act_bytes, int4.grouped_rate)
     assert mx.weight_bytes == 0.53125 and int4.weight_bytes == 0.5
     # a GPT-OSS config without its quantization_config: mxfp4 on every layer, as int4 (hW41: the checkpoint's scope)

@@ -2,7 +2,7 @@
 catalog lists an mxfp8 peak and engines that run it (SGLang 0.5.9, TensorRT-LLM; not vLLM 0.12.0); hV40.
 
 `ops.precision.SERVING_FORMATS` is the registry; `serving.deployment.format_refusal` the refusal; the weights are
-read at the engine's fp8 small-M rate and the GEMMs run at the mxfp8 peak and fraction (`_precision`).
+read at the engine's fp8 small-M rate and the GEMMs run at the mxfp8 peak and fraction (`serving_precision`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from infraplan.recsys.estimate import compute_dtype
 from infraplan.serving.deployment import check_deployment, weight_format
 from infraplan.serving.engine_kernels import activation_quant_kernels
 from infraplan.serving.kv_cache import WEIGHT_DTYPES, weight_bytes_per_gpu
-from infraplan.serving.llm_iteration import Deployment, _precision, build_iteration_cost, decode_time
+from infraplan.serving.llm_iteration import Deployment, build_iteration_cost, decode_time, serving_precision
 from infraplan.web.requests import ServePlanRequest, ServeRequest
 
 B200 = load_accelerator("b200")
@@ -55,15 +55,16 @@ def test_weight_bytes_per_gpu_hand_computed_at_1_03125_b_per_quantised_weight(
 
 
 def test_mxfp8_prices_weights_and_activations_with_their_scales_at_the_mxfp8_rate() -> None:
-    mx, fp8 = _precision(B200, "mxfp8"), _precision(B200, "fp8")
+    mx, fp8 = serving_precision(B200, "mxfp8"), serving_precision(B200, "fp8")
     assert mx.weight_bytes == mx.act_bytes == 1.03125
     assert mx.rate == pytest.approx(B200.peak("mxfp8") * B200.efficiency.matmul_max_fraction["mxfp8"])
     assert mx.rate == RECIPES["mxfp8"].gemm_flops_per_s(B200)  # the training recipe's rate: one figure
     assert fp8.weight_bytes == 1.0
     gb200 = load_accelerator("gb200")  # its own measured mxfp8 fraction (0.55) differs from fp8's (0.52)
-    assert _precision(gb200, "mxfp8").rate > _precision(gb200, "fp8").rate
+    assert serving_precision(gb200, "mxfp8").rate > serving_precision(gb200, "fp8").rate
     mi355x = load_accelerator("mi355x")  # mxfp8 peak, no mxfp8 fraction: fp8's, and said
-    assert _precision(mi355x, "mxfp8").rate == pytest.approx(mi355x.peak("mxfp8") * mi355x.matmul_fraction("fp8"))
+    mi355x_rate = serving_precision(mi355x, "mxfp8").rate
+    assert mi355x_rate == pytest.approx(mi355x.peak("mxfp8") * mi355x.matmul_fraction("fp8"))
     assert "measured fp8 fraction" in (gemm_fraction_note(mi355x, "mxfp8") or "")
     assert gemm_fraction_note(B200, "mxfp8") is None and gemm_fraction_note(mi355x, "fp8") is None
 
@@ -117,7 +118,7 @@ def test_mtia_400_runs_mxfp8_not_an_int8_stand_in() -> None:
     check_deployment(shape, MTIA400, Deployment(tp=8, dtype="mxfp8"))
     with pytest.raises(InputError, match="use bf16, int8, mxfp8, or"):
         check_deployment(shape, MTIA400, Deployment(tp=8, dtype="fp8"))
-    mx = _precision(MTIA400, "mxfp8")
+    mx = serving_precision(MTIA400, "mxfp8")
     assert mx.rate == pytest.approx(5380e12 * 0.55) and mx.weight_bytes == 1.03125  # its own mxfp8 fraction
     assert weight_format(MTIA400, "mxfp8").startswith("mxfp8 (W8A8")
     assert compute_dtype(MTIA400, "fp8") == "mxfp8"  # a ranking model's fp8 GEMMs: MX8, the part's 8-bit float

@@ -51,12 +51,12 @@ def test_trtllm_1_0_0rc3_stack_carries_its_measured_gemm_rates(monkeypatch):
     acc = Cluster.resolve(SYSTEMS["h100_sxm"]).accelerator
     stack = sh.data_stack("trtllm-1.0.0rc3-dynamo-agg.yaml")
     monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", True)  # measured, not adopted (the module docstring)
-    fp8 = llm_iteration._precision(acc, "fp8", stack)
+    fp8 = llm_iteration.serving_precision(acc, "fp8", stack)
     assert fp8.rate == pytest.approx(acc.peak("fp8") * 0.501) and fp8.grouped_rate == pytest.approx(
         acc.peak("fp8") * 0.63)
-    assert llm_iteration._precision(acc, "bf16", stack).rate == pytest.approx(acc.peak("bf16") * 0.847)
+    assert llm_iteration.serving_precision(acc, "bf16", stack).rate == pytest.approx(acc.peak("bf16") * 0.847)
     monkeypatch.setattr(llm_iteration, "RELEASE_MATMUL_RATE", False)
-    assert llm_iteration._precision(acc, "fp8", stack).rate == pytest.approx(acc.peak("fp8") * 0.63)
+    assert llm_iteration.serving_precision(acc, "fp8", stack).rate == pytest.approx(acc.peak("fp8") * 0.63)
 
 
 def test_cached_prompt_tokens_skip_their_prefill():

@@ -17,7 +17,7 @@ from infraplan.hardware.kernels import KernelRates
 from infraplan.ops.layer import layer_ops
 from infraplan.serving import routed_experts
 from infraplan.serving.host_overhead import inference_layout
-from infraplan.serving.llm_iteration import _precision
+from infraplan.serving.llm_iteration import serving_precision
 
 MEASURED_MS = [  # (accelerator, model, MoE TP, tokens, ms): SGLang 0.5.10, EP 1
     ("h200", "deepseek-v3", 8, 4096, 1.182),
@@ -33,7 +33,7 @@ MEASURED_MS = [  # (accelerator, model, MoE TP, tokens, ms): SGLang 0.5.10, EP 1
 def _moe_layer_ms(accelerator: str, model: str, moe_tp: int, tokens: int, stack: str) -> float:
     """The routed experts' two grouped GEMMs and the routing of one layer at MoE TP (no EP), as the stack runs them."""
     acc, shape = load_accelerator(accelerator), load_model(model)
-    rates, prec = KernelRates.for_dtype(acc, "bf16"), _precision(acc, "fp8")
+    rates, prec = KernelRates.for_dtype(acc, "bf16"), serving_precision(acc, "fp8")
     m = np.array([float(tokens)])
     fraction = routed_experts.fp8_block_rate_fraction(acc, stack, "fp8", shape.model_type, moe_tp, 1, 1)
     ops = layer_ops(shape, inference_layout(moe_tp, 1, 1, m))

@@ -19,7 +19,7 @@ def _option(gpus: int, pp: int) -> dict[str, Any]:
 
 def test_no_whole_run_meeting_runs_every_level_s_best_options() -> None:
     levels = iter([[_option(g, pp) for g in range(8, 2, -1)] for pp in PP_LEVELS])  # 6 options a level
-    options, runs = whole_runs(lambda: next(levels, None), lambda option: (None, False))
+    options, runs = whole_runs(lambda below: next(levels, None), lambda option: (None, False))
     assert len(runs) == len(PP_LEVELS) * FULL_RUN_TRIES == 16
     assert [r[0]["pp"] for r in runs] == [pp for pp in PP_LEVELS for _ in range(FULL_RUN_TRIES)]
     assert [r[0]["gpus"] for r in runs[:FULL_RUN_TRIES]] == [3, 4, 5, 6]  # the fewest accelerators first

@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from infraplan.catalog import load_model
+from infraplan.catalog.model_recipes import recipe_key
+from infraplan.catalog.stacks import resolve_stack
 from infraplan.training import search, step_assembly
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.optimizer_step import optimizer_seconds
@@ -18,7 +21,10 @@ from infraplan.training.search import search_plans
 from infraplan.training.step_traffic import dp_collectives, dp_collectives_once, end_stage_params
 
 DEEPSEEK_V3_8192 = ("deepseek-v3", "gb200-nvl72", 8192, 4096, 15360)
-"""The benchmark's large MoE space: 8.5 M plans, EP and DualPipe, 8,192 GB200."""
+"""The benchmark's large MoE space: 8.5 M plans, EP and DualPipe, 8,192 GB200 (with `UNEVEN_SPLIT`)."""
+UNEVEN_SPLIT = {"pipeline_split_divisible": False}
+"""The default stack taking any layer count (the searches below keep every PP for 61 layers, 8.5 M plans: the
+default stack's even split keeps PP 1 and its recipe's layouts' PP x VP, 0.7 M, `training.pipeline_split_rule`)."""
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +32,19 @@ def deepseek_v3_8192_top_10() -> tuple[PlanSearchResult, PlanSearchResult]:
     """(the search as it runs: branch and bound, cheap bounds, falling bar; pricing every plan), top 10 each.
 
     `test_search_bounds` and `test_stage_work_bound` both compare them (the exhaustive one is ~0.9 CPU s)."""
-    bounded = search_plans(*DEEPSEEK_V3_8192, top=10)
+    stack = resolve_stack(None, "training", DEEPSEEK_V3_8192[0]).model_copy(update=UNEVEN_SPLIT)
+    bounded = search_plans(*DEEPSEEK_V3_8192, top=10, stack=stack)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "BRANCH_AND_BOUND", False)
-        every = search_plans(*DEEPSEEK_V3_8192, top=10)
+        every = search_plans(*DEEPSEEK_V3_8192, top=10, stack=stack)
     return bounded, every
+
+
+def any_split(model: str, stack: str | None = None) -> Any:
+    """`stack` (None: the default) with its recipe for `model`, splitting any layer count (`UNEVEN_SPLIT`): for the
+    tests pricing a plan Megatron-Core's even split refuses (DeepSeek-V3's 61 layers on a PP x VP its recipe lays
+    out none for, Llama 3.1 405B's 128 slots on PP16 x VP7), as `train` priced it before the rule (hR44, hR45)."""
+    return resolve_stack(stack, "training", recipe_key(load_model(model))).model_copy(update=UNEVEN_SPLIT)
 
 
 DP_FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")

@@ -2,7 +2,7 @@
 
 `stage_params.stage_layer_counts` gave the ends what every middle stage at X leaves, L - (p - 2) X, clamped to 0:
 llama3-8b on deepspeed PP16 paces on a middle stage of X = 3, 14 x 3 = 42 > 32, so both ends held 0 layers and the
-middle stages 32 (the split summed to 42). The step time's bisection (`stage_split._balanced_stage_floats`) needs only
+middle stages 32 (the split summed to 42). The step time's bisection (`stage_split.balanced_stage_floats`) needs only
 that every stage keeps the pace and that the stages hold all L: each end at most floor(X - e) beside its table (e its
 time in layers, `mirrored_stages.end_stage_capacities`), the middle stages the rest at most X each (the same clamp
 hO46 fixed for the mirrored schedules' end bin).
@@ -31,10 +31,12 @@ from infraplan.training.one_plan_memo import clear_one_plan_memo, cluster_pricin
 from infraplan.training.pipeline_layout import paces
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import balanced_stage_layers, stage_layer_counts
-from infraplan.training.stage_split import _balanced_stage_floats
+from infraplan.training.stage_split import balanced_stage_floats
 from infraplan.training.step_time import _per_layer, balanced_split
 
-DEEPSPEED = load_stack("deepspeed")  # pipeline_split: balanced
+# pipeline_split: balanced, cut by time (the bisection these tests hold; deepspeed.yaml's own cut is by parameters since
+# hS46, `training.pipeline_partition`)
+DEEPSPEED = load_stack("deepspeed").model_copy(update={"pipeline_partition": "time"})
 
 
 def _fits(x: float, extra: float) -> float:
@@ -53,7 +55,7 @@ def test_the_stages_hold_every_layer_within_the_pace_on_a_grid() -> None:
     for num_layers in (3, 7, 16, 32, 61, 80, 126):
         for pp in (3, 4, 8, 16, 32):
             for e_first, e_last in ((0.0, 0.0), *rng.uniform(0.02, 4.0, (5, 2))):
-                x_s, x, is_last, is_first = _balanced_stage_floats(num_layers, float(pp), 1.0, e_first, e_last)
+                x_s, x, is_last, is_first = balanced_stage_floats(num_layers, float(pp), 1.0, e_first, e_last)
                 if is_last or is_first:  # (an end sets the pace: its other end as many, as before)
                     continue
                 caps = _fits(x, e_first), _fits(x, e_last)
@@ -104,7 +106,7 @@ def test_llama3_8b_deepspeed_pp16_ends_by_hand(monkeypatch: pytest.MonkeyPatch) 
     assert 3.0 <= 32 - first - last <= 14 * 3.0
     with optimizer_params_seen(monkeypatch) as seen:
         estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=1, pp=16, seq_len=8192, global_batch=512,
-                          zero=0, stack="deepspeed", schedule="1f1b")
+                          zero=0, stack=DEEPSPEED, schedule="1f1b")
     clear_one_plan_memo()
     p, t = float(local_layer_params(shape, 1)), float(shape.vocab_size * shape.hidden_size)
     assert seen and seen[-1] == pytest.approx(2 * p + t, rel=1e-12) and 2 * p + t > 3 * p
@@ -141,10 +143,10 @@ def test_capacities_are_the_bisections_on_real_plans() -> None:
 
 @pytest.mark.parametrize(("model", "system", "gpus", "tp", "pp", "stack"), [
     ("llama3-405b", "meta-genai-roce-24k", 2048, 8, 16, "meta-llama3"),
-    ("llama3-8b", "dgx-h100-superpod", 64, 1, 8, "deepspeed"),
+    ("llama3-8b", "dgx-h100-superpod", 64, 1, 8, DEEPSPEED),
     ("llama3-8b", "dgx-h100-superpod", 64, 1, 8, "nemo-24.12"),
-])
-def test_unchanged_where_the_middle_stages_hold_x(model: str, system: str, gpus: int, tp: int, pp: int, stack: str,
+], ids=["meta-llama3", "deepspeed-time", "nemo-24.12"])
+def test_unchanged_where_the_middle_stages_hold_x(model: str, system: str, gpus: int, tp: int, pp: int, stack: Any,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Where (p - 2) X <= L (405B meta-llama3 PP16: 14 x 8 = 112 <= 126, its ends 7 and 7 within their capacities;
     llama3-8b deepspeed PP8: 6 x 5 = 30 <= 32) the estimate is the one without capacities (each end X, the split
@@ -187,7 +189,7 @@ def test_the_first_stage_holds_the_most_state_at_zero_0() -> None:
     won); gradients twice the weights (fp32)."""
     shape = load_model("llama3-8b")
     est = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=1, pp=16, seq_len=2048, global_batch=512, zero=0,
-                            recompute="full", stack="deepspeed", schedule="1f1b")
+                            recompute="full", stack=DEEPSPEED, schedule="1f1b")
     p, t = float(local_layer_params(shape, 1)), float(shape.vocab_size * shape.hidden_size)
     weights = est.memory_breakdown_bytes.weights
     assert weights == pytest.approx(2.0 * (2 * p + t), rel=1e-12) and weights > 2.0 * 3 * p

@@ -200,7 +200,7 @@ def test_llama3_405b_126_layers_on_pp16() -> None:
     split, a Stack object taken as given; by name the stack runs the 405B recipe's split, test_model_recipes.py)."""
     shape = load_model("llama3-405b")
     assert shape.num_layers == 126
-    plain = load_stack("nemo-26.04")
+    plain = load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False})  # (0.16.1 refuses it, hR44)
     r = estimate_training("llama3-405b", "dgx-h100-superpod", 1024, tp=8, pp=16, seq_len=8192, global_batch=512,
                           stack=plain)
     assert r.config.pp == 16 and r.config.dp == 8
@@ -220,7 +220,7 @@ def test_kv_heads_fewer_than_tp_are_replicated_on_gb200() -> None:
     assert shape.num_kv_heads == 8
     tp, pp = 16, 8
     r = estimate_training("llama3-405b", "gb200-nvl72", 2048, tp=tp, pp=pp, seq_len=8192, global_batch=512,
-                          stack=load_stack("nemo-26.04"))  # the plain even split (a Stack object as given)
+                          stack=load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False}))
     assert math.isfinite(r.step_time_s) and r.breakdown_s.tp_comm > 0
     h, d, f, q = shape.hidden_size, shape.head_dim, shape.ffn_hidden_size, shape.num_heads * shape.head_dim
     # per GPU: 1/16 of Q, O and the FFN, but one whole K and V head (8 heads cannot be split 16 ways)

@@ -17,7 +17,7 @@ from infraplan.training.estimate import estimate_training
 from infraplan.training.plan import PlanArrays
 from infraplan.training.step_time import layer_times, step_time
 
-NEMO = load_stack("nemo-26.04")
+NEMO = load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False})  # 61 layers, PP8
 GROUPED = NEMO.model_copy(update={"moe": NEMO.moe.model_copy(update={"expert_gemm": "grouped"})})
 
 

@@ -138,7 +138,8 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
     assert all(x < 0.0 for x in one[:4]) and one[4:] == [0.0, 0.0]
 
 
-ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
+ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True,
+                                                      "pipeline_split_divisible": False})  # 33 slots (hR44)
 
 
 def test_plans_price_it_and_search_floors_stay_below() -> None:

@@ -1,4 +1,4 @@
-"""hP18: `memory._grid_in_flight` gathers only the parts it must, C-ordered, with the bits of pricing every row
+"""hP18: `memory.in_flight_chunks` gathers only the parts it must, C-ordered, with the bits of pricing every row
 (`schedules.stage_in_flight` on the whole grid)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.memory import _grid_in_flight
+from infraplan.training.memory import in_flight_chunks
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import grid_plan
 from infraplan.training.schedules import stage_in_flight
@@ -32,7 +32,7 @@ def _gpt3_grid(schedule_code: int) -> PlanArrays:
 @pytest.mark.parametrize("parts", [(0, 3), (0, 1, 2, 3, 4)])
 def test_parts_gathered_c_ordered_with_every_rows_bits(code: int, parts: tuple[int, ...]) -> None:
     plan = _gpt3_grid(code)
-    fast = _grid_in_flight(plan, parts)
+    fast = in_flight_chunks(plan, parts)
     slow = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, parts)
     assert len(fast) == 5
     for i, (a, b) in enumerate(zip(fast, slow, strict=True)):

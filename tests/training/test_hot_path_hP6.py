@@ -62,13 +62,13 @@ def test_state_terms_are_kept_for_plans_that_differ_in_sequence_or_batch(monkeyp
     clear_one_plan_memo()
     _estimate()
     calls: list[int] = []
-    original = memory._stage_params
+    original = memory.stage_kind_params
 
     def counted(*args: Any) -> Any:
         calls.append(args[3])
         return original(*args)
 
-    monkeypatch.setattr(memory, "_stage_params", counted)
+    monkeypatch.setattr(memory, "stage_kind_params", counted)
     clear_one_plan_memo(pricings=False)
     _estimate(seq_len=8192, micro_batch=2)
     assert calls == []

@@ -12,8 +12,13 @@ from hypothesis import given
 from test_metamorphic_hX1_hardware import METAMORPHIC, TOLERANCE, catalog_plans, train
 
 from infraplan.catalog import load_model
+from infraplan.catalog.model_recipes import recipe_key
+from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
+from infraplan.training.pipeline_split_rule import pipeline_split_rule, split_refuses
+from infraplan.training.plan_rules import pipeline_extra_layers
 from infraplan.training.results import TrainingEstimate
+from infraplan.training.stack_limits import expert_split
 
 
 def _state(result: TrainingEstimate) -> float:
@@ -112,16 +117,22 @@ def test_sharding_further_never_raises_memory(drawn) -> None:
     weights; PP x 2 never raises the state of the heaviest stage."""
     model, system, kw = drawn
     shape, base = load_model(model), train(model, system, **kw)
+    stack = resolve_stack(kw["stack"], "training", recipe_key(shape))  # its even split may refuse 2 x PP (hR44)
     gpus = 2 * kw["gpus"]
     if gpus <= Cluster.resolve(system).for_gpus(gpus).total_accelerators:
         wider = train(model, system, **{**kw, "gpus": gpus, "cp": 2 * kw["cp"]})
         assert wider.memory_breakdown_bytes.activations <= base.memory_breakdown_bytes.activations
         assert _state(wider) <= _state(base) * (1 + TOLERANCE)
-        if 2 * kw["pp"] * kw["vpp"] <= shape.num_layers:
+        chunks, slots = 2 * kw["pp"] * kw["vpp"], shape.num_layers + pipeline_extra_layers(stack)
+        rule = pipeline_split_rule(stack)
+        if chunks <= shape.num_layers and (rule is None or not split_refuses(slots, 2 * kw["pp"], kw["vpp"], rule)):
             # twice the micro-batches: a multiple of the new PP, as every stack's schedule rules take (state only)
             deeper = train(model, system,
                            **{**kw, "gpus": gpus, "pp": 2 * kw["pp"], "global_batch": 2 * kw["global_batch"]})
             assert _state(deeper) <= _state(base) * (1 + TOLERANCE)
-    if shape.is_moe and kw["dp"] % (2 * kw["ep"]) == 0 and shape.num_experts % (2 * kw["ep"]) == 0:
-        split = train(model, system, **{**kw, "ep": 2 * kw["ep"]})
+    if (shape.is_moe and kw["dp"] % (2 * kw["ep"]) == 0 and shape.num_experts % (2 * kw["ep"]) == 0
+            and (expert_split(stack) != "tp-or-ep" or kw["ep"] > 1)):
+        # (torchtitan: EP > 1 runs at expert TP 1, EP 1 at expert TP = TP: from EP 1 the experts leave TP, more per GPU)
+        folded = {"etp": 1} if expert_split(stack) == "tp-or-ep" else {}
+        split = train(model, system, **{**kw, "ep": 2 * kw["ep"], **folded})
         assert split.memory_breakdown_bytes.weights <= base.memory_breakdown_bytes.weights * (1 + TOLERANCE)

@@ -2,7 +2,7 @@
 
 `stage_params.mirrored_rank_layers` gave the end bin L - (B - 1) X clamped to 0: llama3-8b deepspeed PP8 ZB-V paces
 on a middle bin of 5 layers, 7 x 5 = 35 > 32, so the end rank held 0 layers and both tables. The step time's split
-(`stage_split._balanced_stage_floats`) only needs every bin within the pace: the end bin holds at most floor(X - e)
+(`stage_split.balanced_stage_floats`) only needs every bin within the pace: the end bin holds at most floor(X - e)
 beside its tables (e: their time in layers, `mirrored_stages.end_extra_layers`), the middle bins the rest, at most X.
 """
 
@@ -23,7 +23,7 @@ from infraplan.training.memory import kind_layers
 from infraplan.training.optimizer_step import mirrored_rank_params
 from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import mirrored_rank_layers
-from infraplan.training.stage_split import _balanced_stage_floats
+from infraplan.training.stage_split import balanced_stage_floats
 from infraplan.training.step_time import balanced_split
 from infraplan.training.step_traffic import EndStageTraffic
 
@@ -38,7 +38,7 @@ def test_the_bins_hold_every_layer_within_the_pace_on_a_grid() -> None:
     for num_layers in (2, 7, 16, 32, 61, 80, 126):
         for bins in (2, 3, 4, 8, 16):
             for extra in (0.0, *rng.uniform(0.05, 6.0, 4)):
-                x_s, x, _, end_heavy = _balanced_stage_floats(num_layers, float(bins), 1.0, float(extra), 0.0)
+                x_s, x, _, end_heavy = balanced_stage_floats(num_layers, float(bins), 1.0, float(extra), 0.0)
                 for v_shaped in (True, False):
                     pp = float(bins) if v_shaped else 2.0 * bins
                     per_copy = 1.0 if v_shaped else 2.0

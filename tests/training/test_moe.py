@@ -10,7 +10,7 @@ from infraplan.catalog.stacks import MoeRouting, load_stack
 from infraplan.ops.params import activation_terms_per_token_layer, local_expert_params
 from infraplan.training.estimate import estimate_training
 
-STACK = load_stack("nemo-26.04")
+STACK = load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False})  # 61 layers on PP4 (hR44)
 # EP inside DP (megatron-core <= 0.9): tp-cp-pp-dp at PP > 1 with EP over DP runs there, not under 0.16 (hE3)
 INSIDE_DP = STACK.model_copy(update={"expert_parallel_layout": "ep-inside-dp"})
 DSV3 = dict(tp=1, pp=4, ep=64, vpp=1, seq_len=4096, global_batch=1024, micro_batch=1, dtype="mxfp8", zero=1)

@@ -12,7 +12,7 @@ from infraplan.training.estimate import estimate_training
 from infraplan.training.expert_dispatch import deepep_own_node_factor
 from infraplan.training.step_time import deepep_node_dedup
 
-STACK = load_stack("nemo-26.04")
+STACK = load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False})  # H018: 61 layers, PP8 x VP4
 DEEPEP = STACK.model_copy(update={"moe": STACK.moe.model_copy(update={"dispatcher": "deepep"})})
 
 

@@ -1,4 +1,4 @@
-"""Mutation wave 14 (session 41): `memory._grid_in_flight` (hP18) on a grid whose rows of one (PP, micro-batches)
+"""Mutation wave 14 (session 41): `memory.in_flight_chunks` (hP18) on a grid whose rows of one (PP, micro-batches)
 do not share their (vpp, schedule) pairs: each plan still gets what pricing it alone gives (brute force:
 `schedules.stage_in_flight` on every plan of the grid), not its first row's."""
 
@@ -10,7 +10,7 @@ import pytest
 from infraplan.catalog import load_model
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.memory import _grid_in_flight
+from infraplan.training.memory import in_flight_chunks
 from infraplan.training.plan_grid import grid_plan
 from infraplan.training.schedules import stage_in_flight
 
@@ -33,5 +33,5 @@ def test_rows_of_one_pp_and_micro_batches_with_other_pairs_keep_their_own_counts
     plan = grid_plan(rows, np.arange(len(rows)), vpp, schedule, grid.zero)
     alone = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, (0, 1, 2, 3, 4))
     assert not np.array_equal(alone[0][..., 0::2], alone[0][..., 1::2])  # (the pairs do differ in what they hold)
-    for got, want in zip(_grid_in_flight(plan, (0, 1, 2, 3, 4)), alone, strict=True):
+    for got, want in zip(in_flight_chunks(plan, (0, 1, 2, 3, 4)), alone, strict=True):
         assert np.array_equal(np.broadcast_to(got, np.shape(want)), want)

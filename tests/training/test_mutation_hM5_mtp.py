@@ -32,5 +32,5 @@ def test_the_mtp_modules_sit_on_one_end_stage_never_a_middle_one() -> None:
     for schedule, first, last in (("1f1b", 0.0, 1.0), ("dualpipe", 1.0, 0.0)):
         plan = resolve_training(shape, "dgx-b200", 32, pp=4, ep=8, seq_len=4096, global_batch=64,
                                 order="tp-cp-dp-pp", schedule=schedule).plan
-        on = [float(np.ravel(memory._mtp_on(plan, kind))[0]) for kind in (FIRST, MIDDLE, LAST)]
+        on = [float(np.ravel(memory.mtp_on(plan, kind))[0]) for kind in (FIRST, MIDDLE, LAST)]
         assert on == [first, 0.0, last]

@@ -35,7 +35,8 @@ def test_at_pp2_there_is_no_middle_rank(monkeypatch: pytest.MonkeyPatch) -> None
         seen.append(tuple(float(a) for a in args[1:]))  # type: ignore[arg-type]
         return real(*args)  # type: ignore[arg-type]
 
-    stack = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
+    stack = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True,
+                                                        "pipeline_split_divisible": False})  # 33 slots (hR44)
     monkeypatch.setattr(exact_bubbles, "three_rank_kinds_s", spy)
     clear_one_plan_memo()  # (the single estimate's memo keeps a plan's pricing)
     estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, tp=8, pp=2, vpp=1, seq_len=4096, global_batch=256,

@@ -125,14 +125,16 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
     assert sum(x < 0.0 for x in one) > 10
 
 
-ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
+ONLY_LOSS = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True,
+                                                      "pipeline_split_divisible": False})
 
 
 def test_a_heaviest_middle_rank_on_an_uneven_split_keeps_the_models_o() -> None:
     """mixtral-8x7b with both ends counted, PP8: 34 slots on 8 ranks (Megatron refuses it; the ceil prices 5
     layers a middle rank, the heaviest), so the middle ranks are not equal: the model's o stays."""
     both = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True,
-                                                       "account_for_embedding_in_pipeline_split": True})
+                                                       "account_for_embedding_in_pipeline_split": True,
+                                                       "pipeline_split_divisible": False})  # (priced anyway, hR44)
     kw = dict(stack=both, tp=8, pp=8, vpp=1, seq_len=4096, global_batch=256, dtype="bf16", schedule="1f1b")
     priced, alone = bubble_with_and_without("three_rank_kinds_s", "mixtral-8x7b", "dgx-h100-superpod", 64, **kw)
     loss = estimate_training("mixtral-8x7b", "dgx-h100-superpod", 64, **{**kw, "stack": ONLY_LOSS})  # type: ignore

@@ -32,7 +32,7 @@ from infraplan.training.step_time import COMPONENTS
 
 @pytest.mark.parametrize(("model", "system", "gpus", "plan"), [
     ("llama3-405b", "meta-genai-roce-24k", 16384,
-     dict(tp=8, pp=16, vpp=7, seq_len=8192, global_batch=2048, zero=3)),
+     dict(tp=8, pp=16, vpp=4, seq_len=8192, global_batch=2048, zero=3)),  # (VPP 7: 112 of 128 chunks, refused)
     ("llama3-70b", "dgx-h100-superpod", 256,
      dict(tp=4, pp=4, cp=2, vpp=2, seq_len=8192, global_batch=512, recompute="selective", dtype="fp8")),
     ("mixtral-8x7b", "dgx-h100-superpod", 128,

@@ -19,7 +19,7 @@ from infraplan.training import stage_split
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.plan import _FIELD_NAMES, PlanArrays
 from infraplan.training.plan_rules import check_single_plan, forget_checked_plans, plan_violations
-from infraplan.training.stage_split import _balanced_heaviest_stage, heaviest_stage
+from infraplan.training.stage_split import balanced_heaviest_stage, heaviest_stage
 
 
 def test_balanced_float_split_is_the_array_bisection() -> None:
@@ -28,7 +28,7 @@ def test_balanced_float_split_is_the_array_bisection() -> None:
         layers, pp = rng.randint(1, 160), float(rng.choice([1, 2, 3, 4, 8, 16, 32]))
         t, e, h = rng.uniform(1e-4, 0.1), rng.choice([0.0, rng.uniform(0.0, 0.3)]), rng.uniform(0.0, 0.5)
         one = heaviest_stage(layers, pp, t, e, h, "balanced")
-        two = _balanced_heaviest_stage(layers, np.full(2, pp), np.full(2, t), np.full(2, e), np.full(2, h))
+        two = balanced_heaviest_stage(layers, np.full(2, pp), np.full(2, t), np.full(2, e), np.full(2, h))
         assert one == (float(two[0][0]), float(two[1][0]), bool(two[2][0]), bool(two[3][0]))
 
 

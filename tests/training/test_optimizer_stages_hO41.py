@@ -139,7 +139,8 @@ def test_the_mtp_stage_steps_its_embedding_copy(monkeypatch: pytest.MonkeyPatch)
     optimizer steps the copy's shard more, V x h / 128 parameters at 38 B each through HBM."""
     shape = load_model("deepseek-v3")
     kw = {"system": "h800", "gpus": 2048, "tp": 1, "pp": 16, "ep": 64, "order": "tp-cp-dp-pp", "seq_len": 4096,
-          "global_batch": 15360, "dtype": "fp8", "recompute": "selective", "zero": 1, "stack": "deepseek-v3"}
+          "global_batch": 15360, "dtype": "fp8", "recompute": "selective", "zero": 1, "stack": "deepseek-v3",
+          "schedule": "1f1b"}  # the stack's own default is DualPipe (`stack_limits.sole_schedule`)
     now = estimate_training("deepseek-v3", **kw).breakdown_s.optimizer  # type: ignore[arg-type]
     clear_one_plan_memo()
     with monkeypatch.context() as patched:

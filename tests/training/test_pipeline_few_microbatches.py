@@ -169,7 +169,8 @@ def test_plans_below_p_price_the_order() -> None:
     bubble 3,966.8 -> 3,954.5 ms; llama3-8b TP2 PP4 torchtitan ZB-H1 at m 2 (the last rank the heaviest: the
     model's ramp over the order) 165.7 -> 147.4 ms; mixtral-8x7b with the loss counted (rank 0 the heaviest) PP8 m 4:
     82.8 -> 75.6 ms; llama3-70b PP8 1F1B m 4 (the last the heaviest): o, unchanged."""
-    loss = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True})
+    loss = load_stack("nemo-26.04").model_copy(update={"account_for_loss_in_pipeline_split": True,
+                                                       "pipeline_split_divisible": False})  # 33 slots (hR44)
     priced, alone = _estimate("llama3-405b", 1024, stack="nemo-26.04", tp=8, pp=16, seq_len=8192, global_batch=64,
                               schedule="1f1b")
     assert priced < alone - 0.01
@@ -190,7 +191,7 @@ def test_one_plans_estimate_prices_it_as_the_grid_does(schedule: str) -> None:
     (ZB-H1; torch refuses 1F1B there, so its 1F1B plan is Megatron's: nemo-26.04 with the loss counted)."""
     shape, cluster = load_model("llama3-8b"), Cluster.resolve("dgx-h100-superpod")
     stack = load_stack("torchtitan") if schedule == "zb-h1" else load_stack("nemo-26.04").model_copy(
-        update={"account_for_loss_in_pipeline_split": True})
+        update={"account_for_loss_in_pipeline_split": True, "pipeline_split_divisible": False})  # 33 slots (hR44)
     clear_one_plan_memo()
     one = estimate_training("llama3-8b", "dgx-h100-superpod", 64, stack=stack, tp=2, pp=4, vpp=1, seq_len=8192,
                             global_batch=16, micro_batch=1, dtype="bf16", schedule=schedule, zero=1)

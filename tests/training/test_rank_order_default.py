@@ -5,6 +5,7 @@ RankGenerator default tp-cp-ep-dp-pp (PP outermost) on the Megatron / NeMo stack
 from __future__ import annotations
 
 import pytest
+from tests.training.conftest import any_split
 
 from infraplan.catalog.stacks import load_stack
 from infraplan.training.estimate import DEFAULT_RANK_ORDER, estimate_training
@@ -23,8 +24,10 @@ def test_the_default_order_is_the_stacks(stack: str, order: str) -> None:
 def test_megatron_order_keeps_each_ep_group_in_its_rack_and_an_explicit_order_still_wins() -> None:
     """DeepSeek-V3 EP64 on 512 GB200 (64 GPUs per rack as NeMo's launcher places them): PP outermost keeps each
     EP group's 64 ranks together; DP outermost spreads them over the racks, a slower plan the user did not ask for."""
-    default = estimate_training("deepseek-v3", "gb200-nvl72-superpod", 512, **DSV3)  # type: ignore[arg-type]
-    inside_dp = load_stack("nemo-26.04").model_copy(update={"expert_parallel_layout": "ep-inside-dp"})  # (0.16 refuses
+    default = estimate_training("deepseek-v3", "gb200-nvl72-superpod", 512, stack=any_split("deepseek-v3"),
+                                **DSV3)  # type: ignore[arg-type]  # (61 layers on PP8: any split, hR44)
+    inside_dp = load_stack("nemo-26.04").model_copy(update={"expert_parallel_layout": "ep-inside-dp",  # (0.16 refuses
+                                                            "pipeline_split_divisible": False})
     # EP64 x ETP 1 != TP x CP under tp-cp-pp-dp at PP > 1: the layout of megatron-core <= 0.9 runs it, hE3)
     llama = estimate_training("deepseek-v3", "gb200-nvl72-superpod", 512, order="tp-cp-pp-dp", stack=inside_dp,
                               **DSV3)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ def test_block_recompute_sits_between_none_and_full_in_memory_and_time() -> None
 def test_auto_recompute_takes_the_least_rung_that_fits_and_says_so() -> None:
     # the stack's plain even split (a Stack object as given): by name nemo-26.04 runs the 405B recipe's split,
     # which fits this plan without recompute (tests/training/test_model_recipes.py)
-    bare = {**PLAN, "stack": load_stack("nemo-26.04")}
+    bare = {**PLAN, "stack": load_stack("nemo-26.04").model_copy(update={"pipeline_split_divisible": False})}
     auto = estimate_training("llama3-405b", "gb200-nvl72", 256, recompute="auto", **bare)
     plain = estimate_training("llama3-405b", "gb200-nvl72", 256, recompute="none", **bare)
     assert not plain.fits and auto.fits

@@ -9,6 +9,7 @@ from infraplan.catalog.published_mfu import published_mfu_ceiling
 from infraplan.catalog.stacks import resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.training.estimate import estimate_training, evaluate_plans
+from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
@@ -25,7 +26,8 @@ def test_search_best_equals_a_plain_loop_over_single_estimates():
     candidates = enumerate_plans(shape, 4, 4096, 4, ["bf16"], max_tp=8,
                                  schedules=stack_schedules(resolve_stack(None, "training")))
     candidates = candidates.with_expert_layout(expert_layout(resolve_stack(None, "training")))  # its rules (hE3)
-    plans = candidates.take(valid_mask(shape, candidates))
+    rule = pipeline_split_rule(resolve_stack(None, "training"))  # the even split's PP x VPP (hR44)
+    plans = candidates.take(valid_mask(shape, candidates, divisible=rule))
     assert result.evaluated == len(plans)
     best_time, best_row = float("inf"), None
     for i in range(len(plans)):
@@ -80,7 +82,8 @@ def test_grid_search_top_equals_a_stable_sort_of_every_plan():
         plans = enumerate_plans(shape, 16, 4096, 32, ["bf16"], max_tp=8,
                                 schedules=stack_schedules(resolve_stack(None, "training")))
         plans = plans.with_expert_layout(expert_layout(resolve_stack(None, "training")))  # its rules (hE3)
-        plans = plans.take(valid_mask(shape, plans))
+        rule = pipeline_split_rule(resolve_stack(None, "training"))  # the even split's PP x VPP (hR44)
+        plans = plans.take(valid_mask(shape, plans, divisible=rule))
         res = evaluate_plans(shape, cluster, plans, resolve_stack(None, "training"))
         key = res["step_time_s"] if objective == "time" else res["memory_per_gpu_bytes"]
         ceiling = published_mfu_ceiling("h100-sxm", result.stack, "bf16")
@@ -124,7 +127,7 @@ def test_search_counts_fitting_plans_with_the_stack_memory_model():
         candidates = enumerate_plans(shape, 16, 4096, 16, ["fp8"], max_tp=8, schedules=stack_schedules(profile),
                                      context_parallel=profile.context_parallel is not False)
         candidates = candidates.with_expert_layout(expert_layout(profile))  # the stack's expert layout rules (hE3)
-        plans = candidates.take(valid_mask(shape, candidates))
+        plans = candidates.take(valid_mask(shape, candidates, divisible=pipeline_split_rule(profile)))
         result = search_plans("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 16, dtype="fp8", top=1, stack=stack)
         memory = plan_memory(shape, cluster, plans, profile)["memory_per_gpu_bytes"]
         assert result.evaluated == len(plans)

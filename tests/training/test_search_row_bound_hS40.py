@@ -1,5 +1,5 @@
 """hS40: the time objective's row bound below BOUND_MIN_PLANS (`training.row_bound`) and the in-flight chunks
-priced once per distinct (PP, micro-batches) row (`memory._grid_in_flight`) give the bits of pricing every row."""
+priced once per distinct (PP, micro-batches) row (`memory.in_flight_chunks`) give the bits of pricing every row."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from infraplan.catalog import load_model
 from infraplan.training import row_bound, search
 from infraplan.training.axes import SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.memory import _grid_in_flight
+from infraplan.training.memory import in_flight_chunks
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan_grid import grid_plan
 from infraplan.training.schedules import stage_in_flight
@@ -66,7 +66,7 @@ def test_grid_in_flight_equals_stage_in_flight() -> None:
         vpp[i, :k], schedule[i, :k] = grid.stages[p]
     plan = grid_plan(rows, np.arange(len(rows)), vpp, schedule, grid.zero)
     for parts in ((0, 3), (0, 1, 2, 3, 4)):
-        fast = _grid_in_flight(plan, parts)
+        fast = in_flight_chunks(plan, parts)
         slow = stage_in_flight(plan.schedule, plan.pp, plan.vpp, plan.micro_batches, parts)
         for a, b in zip(fast, slow, strict=True):
             assert np.broadcast_to(a, np.shape(b)).tobytes() == np.asarray(b).tobytes()

@@ -34,7 +34,7 @@ def _stride_free_terms(shape_name: str, plan: PlanArrays) -> dict[str, np.ndarra
     shape, stack = load_model(shape_name), resolve_stack(None, "training")
     rates = KernelRates.for_dtype(CLUSTER.accelerator, "bf16")
     precision = (np.full(len(plan), rates.matmul_flops_per_s), np.full(len(plan), 2.0))
-    times, _ = step_time._layer_times_but_ep(shape, rates, CLUSTER.fabric, plan, precision, 1e-5, stack)
+    times, _ = step_time.layer_times_but_ep(shape, rates, CLUSTER.fabric, plan, precision, 1e-5, stack)
     times.update(step_time.head_times(shape, rates, plan, precision, stack, 1e-5))
     return times
 
@@ -77,9 +77,9 @@ CHUNKED = ("mixtral-8x7b", "dgx-h100-superpod", 16, 4096, 32)  # 80k plans: ~80 
 @pytest.fixture(scope="module")
 def chunked_time_search() -> tuple[PlanSearchResult, int]:
     """The time search of `CHUNKED` in blocks of 997 plans (many uneven chunks per bucket, sharing stride-free rows
-    across PP), and the rows `_layer_times_but_ep` priced in it: both tests below check this one search."""
+    across PP), and the rows `layer_times_but_ep` priced in it: both tests below check this one search."""
     priced: list[int] = []
-    original = step_time._layer_times_but_ep
+    original = step_time.layer_times_but_ep
 
     def counting(*a: object, **k: object) -> object:
         priced.append(len(a[3]))  # type: ignore[arg-type]
@@ -87,7 +87,7 @@ def chunked_time_search() -> tuple[PlanSearchResult, int]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "CHUNK_PLANS", 997)
-        patch.setattr(step_time, "_layer_times_but_ep", counting)
+        patch.setattr(step_time, "layer_times_but_ep", counting)
         return search_plans(*CHUNKED, dtype="bf16", top=10), sum(priced)
 
 
@@ -111,13 +111,13 @@ def test_blocks_share_priced_layer_rows_exactly(monkeypatch: pytest.MonkeyPatch,
     shared, shared_rows = chunked_time_search  # blocks of 997 plans, the memo on
     monkeypatch.setattr(search, "CHUNK_PLANS", 997)
     priced: list[int] = []
-    original = step_time._layer_times_but_ep
+    original = step_time.layer_times_but_ep
 
     def counting(*a: object, **k: object) -> object:
         priced.append(len(a[3]))  # type: ignore[arg-type]
         return original(*a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(step_time, "_layer_times_but_ep", counting)
+    monkeypatch.setattr(step_time, "layer_times_but_ep", counting)
     monkeypatch.setattr(step_time.RowMemo, "active", staticmethod(lambda: None))
     fresh = search_plans(*CHUNKED, dtype="bf16", top=10)
     assert shared_rows < sum(priced)

@@ -51,22 +51,21 @@ def test_zero_0_plans_gain_and_zero_1_to_3_do_not(capsys):
         else:
             assert row["step_time_s"] == plain
     assert zeros >= {0, 1}
-    # the answer moves among the ZeRO 0 plans: without SHARP the best is TP 8 PP 4 (mb 2); with it TP 4 PP 8 (a
-    # TP1 CP8 ZeRO-2 plan ties them within 2e-5 since its state is sharded over DP x CP: hE, session 38)
-    off0, on0 = (next(r for r in rows["top"] if r["config"]["zero"] == 0) for rows in (off, on))
-    assert off0["config"]["tp"] == 8 and on0["config"]["tp"] == 4
-    # SHARP's ZeRO 0 plans run beyond the published MFU: the guard ranks them after those within it, so compare
-    # the guarded best ZeRO 0 plan with SHARP priced on it: at least 3 % faster
-    best = _train(capsys, off0["train_command"], sharp=True)
-    assert best["step_time_s"] < 0.97 * off0["step_time_s"] and best["beyond_published_mfu"]
+    # the answer moves: without SHARP no ZeRO 0 plan makes the top 8 (the ZeRO 1-3 plans within the published MFU,
+    # compared in its causal-scores convention, hF45), with it ZeRO 0 plans do, and the best of them is
+    # at least 3 % faster than the same plan without SHARP (5.01 s against 5.19 s, hF45)
+    assert 0 not in {r["config"]["zero"] for r in off["top"]}
+    on0 = next(r for r in on["top"] if r["config"]["zero"] == 0)
+    plain = _train(capsys, on0["train_command"], sharp=False)
+    assert on0["step_time_s"] < 0.97 * plain["step_time_s"]
 
 
 def test_api_web_and_sweep_take_sharp():
     args = ("llama3-70b", "dgx-h100-superpod", 1024, 8192, 1024)
-    api = search_plans(*args, top=4, sharp=True)
+    api = search_plans(*args, top=8, sharp=True)  # (8: a ZeRO 0 row among them under the guard, hF45)
     assert resolve_callable("search") is search_plans  # the sweep's `search` is the API function
     web = run_search(SearchRequest(model="llama3-70b", system="dgx-h100-superpod", gpus=[1024], seq_len=8192,
-                                   global_batch=1024, top=4, sharp=True))
+                                   global_batch=1024, top=8, sharp=True))
     assert web.model_dump()["top"] == api.model_dump()["top"]
     # the best ZeRO 0 row (SHARP prices only ZeRO 0's all-reduce; a ZeRO-2 CP plan may lead: hE, session 38)
     row = next(r for r in api.top if r.config.zero == 0)

@@ -124,9 +124,9 @@ def test_narrowed_bisection_is_the_full_one() -> None:
             e[rng.random(n) < 0.1], h[rng.random(n) < 0.05] = np.nan, np.inf
         with pytest.MonkeyPatch.context() as patch, np.errstate(all="ignore"):
             patch.setattr(stage_split, "_narrowed", lambda *args: (args[6], args[7]))
-            want = stage_split._balanced_heaviest_stage(layers, p, t, e, h)
+            want = stage_split.balanced_heaviest_stage(layers, p, t, e, h)
             patch.setattr(stage_split, "_narrowed", count)
-            got = stage_split._balanced_heaviest_stage(layers, p, t, e, h)
+            got = stage_split.balanced_heaviest_stage(layers, p, t, e, h)
         assert all(a.tobytes() == b.tobytes() for a, b in zip(want, got, strict=True))
     assert narrowed > 0.5 * seen  # (PP 1, NaN and zero-time rows among them keep the full bracket)
 
@@ -143,13 +143,13 @@ def test_search_prices_each_rows_split_once(monkeypatch: pytest.MonkeyPatch) -> 
     memory's split of the block's rows, which the step time of the rows that fit reads again), and the answer is
     the one of pricing them again (`RowMemo.whole_rows` off)."""
     bisected: list[int] = []
-    direct = stage_split._balanced_heaviest_stage
+    direct = stage_split.balanced_heaviest_stage
 
     def counted(num_layers: int, pp: Any, *rest: Any) -> Any:
         bisected.append(np.size(pp))
         return direct(num_layers, pp, *rest)
 
-    monkeypatch.setattr(stage_split, "_balanced_heaviest_stage", counted)
+    monkeypatch.setattr(stage_split, "balanced_heaviest_stage", counted)
     kept = _search_dump()
     rows = sum(bisected)
     bisected.clear()

@@ -16,7 +16,7 @@ from infraplan.cluster import Cluster
 from infraplan.training import axes, search, search_bounds
 from infraplan.training.axes import LAYER_KEYS, SearchSpace, enumerate_rows
 from infraplan.training.enums import Dtype, Schedule
-from infraplan.training.layer_time import _layer_times_but_ep
+from infraplan.training.layer_time import layer_times_but_ep
 from infraplan.training.one_plan_memo import cluster_pricing
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import take_rows
@@ -88,11 +88,11 @@ def test_bf16_share_priced_on_its_plans_only_equals_pricing_all() -> None:
     profile = resolve_stack(None, "training")
     pricing = cluster_pricing(cluster, profile)
     host = cluster.fabric.host_kernel_dispatch_s
-    flat, _ = _layer_times_but_ep(shape, pricing.rates, cluster.fabric, rows, pricing.precision_of(rows), host,
-                                  profile)
+    flat, _ = layer_times_but_ep(shape, pricing.rates, cluster.fabric, rows, pricing.precision_of(rows), host,
+                                 profile)
     grid = PlanArrays(**{f.name: np.asarray(getattr(rows, f.name))[None, :] for f in fields(rows)})
     rate, width = pricing.precision_of(grid)
-    full, _ = _layer_times_but_ep(shape, pricing.rates, cluster.fabric, grid, (rate, width), host, profile)
+    full, _ = layer_times_but_ep(shape, pricing.rates, cluster.fabric, grid, (rate, width), host, profile)
     assert flat.keys() == full.keys()
     n = len(rows)
     for key, value in flat.items():

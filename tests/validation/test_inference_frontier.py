@@ -289,13 +289,13 @@ def test_tensorrt_llms_long_prefill_scales_with_tp_as_the_model_prices_its_all_r
         per_tp = [priced[(tp, clients)] for tp in (1, 2, 4, 8)]
         # 1.26-1.34 since the client round trip keeps the 4-8 prompt waves (serving.client_loop)
         assert max(per_tp) - min(per_tp) < 0.1 and min(per_tp) > 0.8 and max(per_tp) < 1.4
-    serial = llm_iteration._collective_time
+    serial = llm_iteration.serving_collective_time
 
     def hidden(fabric, c, *args):
         seconds = serial(fabric, c, *args)
         return 0.0 * seconds if c.kind == "all_reduce" else seconds
 
-    monkeypatch.setattr(llm_iteration, "_collective_time", hidden)
+    monkeypatch.setattr(llm_iteration, "serving_collective_time", hidden)
     monkeypatch.setattr(serving_hopper, "_COSTS", {})
     overlapped = ratios()
     for clients in (4, 8):

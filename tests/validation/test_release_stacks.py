@@ -68,7 +68,7 @@ def test_release_kernels_lengthen_the_deepseek_decode_step() -> None:
     rc20's 15.0, MoE +25.8 us per routed layer, block-fp8 GEMM floor) add ~3.3 ms per step to the catalog's."""
     row = next(r for r in moe.sampled_rows(1)[0] if r["backend_version"] == "1.1.0rc2.post2"
                and r["tp_size"] == "8")
-    dep, shape = moe.moe_deployment(row), moe._shape(row["model_path"])
+    dep, shape = moe.moe_deployment(row), moe.model_shape(row["model_path"])
     cluster = Cluster.resolve(SYSTEMS[row["system"]])
     rc3 = rs.data_stack("trtllm-1.0.0rc3.yaml")
     steps = {stack: float(build_iteration_cost(shape, cluster.accelerator, cluster.fabric,

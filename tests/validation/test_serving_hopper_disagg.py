@@ -130,7 +130,7 @@ def test_dynamo_0_8_1_rows_run_their_releases_measured_mla_and_moe_kernels(monke
     for on in (True, False):
         monkeypatch.setattr(mla_decode, "RELEASE_MLA_DECODE", on)
         monkeypatch.setattr(routed_experts, "RELEASE_MOE_EXTRA", on)
-        _, decode = pool_costs(disagg._shape(row["model_path"]), cluster.accelerator, cluster.fabric, pair)
+        _, decode = pool_costs(disagg.model_shape(row["model_path"]), cluster.accelerator, cluster.fabric, pair)
         steps[on] = float(decode.time(0, 4, 4 * 1536, 0))
     assert 1.4e-3 < steps[True] - steps[False] < 2.0e-3 and steps[True] < float(row["silicon_tpot_ms"]) / 1e3
 
@@ -149,7 +149,7 @@ def test_dynamo_0_8_1_tp8_decode_steps_pay_the_releases_block_fp8_gemms(monkeypa
     steps, prompt = {}, {}
     for on in (True, False):
         monkeypatch.setattr(block_fp8_gemm, "RELEASE_BLOCK_FP8_GEMM", on)
-        pre, decode = pool_costs(disagg._shape(row["model_path"]), cluster.accelerator, cluster.fabric, pair)
+        pre, decode = pool_costs(disagg.model_shape(row["model_path"]), cluster.accelerator, cluster.fabric, pair)
         steps[on] = [float(decode.time(0, b, b * 1536, 0)) for b in (4, 8, 16)]
         prompt[on] = float(prefill_time(pre, 1, 1024))
     for on_s, off_s, measured_s in zip(steps[True], steps[False], (13.39e-3, 16.26e-3, 20.17e-3), strict=True):

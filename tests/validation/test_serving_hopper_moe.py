@@ -61,7 +61,7 @@ def test_expert_count_of_an_exactly_divisible_prefill_is_not_padded() -> None:
     from infraplan.ops.layer import Layout, layer_ops
     from infraplan.serving.llm_iteration import Deployment, build_iteration_cost
 
-    shape = moe._shape("openai/gpt-oss-120b")
+    shape = moe.model_shape("openai/gpt-oss-120b")
     ops = layer_ops(shape, Layout(tokens=np.array([1024.0]), tp=1, phase="inference"))
     up = next(g for g in ops.gemms if g.role == "expert_up")
     assert float(np.ravel(up.m)[0]) == 32.0 and float(np.ravel(up.count)[0]) == 128.0

@@ -200,11 +200,11 @@ def test_sglang_runs_deepseeks_shared_expert_inside_the_fused_moe(monkeypatch) -
     from infraplan.serving import routed_experts
 
     row = next(r for r in moe.load_rows() if r["id"] == "dsr1_h200_sglang_fp8_agg_1024x1024_c4_cfg81")
-    shape = moe._shape(row["model_path"])
+    shape = moe.model_shape(row["model_path"])
     assert routed_experts.shared_expert_fused(shape, "sglang", 1)
     assert not routed_experts.shared_expert_fused(shape, "sglang", 8)
     assert not routed_experts.shared_expert_fused(shape, "trtllm", 1)
-    assert not routed_experts.shared_expert_fused(moe._shape("moonshotai/Kimi-K2.5"), "sglang", 1)
+    assert not routed_experts.shared_expert_fused(moe.model_shape("moonshotai/Kimi-K2.5"), "sglang", 1)
     tpot = {fused: ms[0] for fused, ms in _tpot_ms_at(monkeypatch, "SGLANG_FUSED_SHARED_EXPERT", (False, True),
                                                         [row]).items()}
     assert 0.2 < tpot[False] - tpot[True] < 0.6 and abs(tpot[True] / 10.29 - 1.0) < 0.1

@@ -50,13 +50,13 @@ _WINDOW_PATTERN = {"gemma2": 2, "gemma3": 6, "gemma3_text": 6, "cohere2": 4}
 # modeling_xglm.py, modeling_gemma.py, modeling_t5.py; modeling_mistral.py:177 passes it, "main diff with Llama"):
 # full attention, said in a warning (`catalog.model_config._warn_unread`). Read before as a window on every layer,
 # silently.
-_NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
-                                 "xglm", "gemma", "t5"})
+NO_WINDOW_FAMILIES = frozenset({"llama", "gpt2", "opt", "bloom", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
+                                "xglm", "gemma", "t5"})
 # Families whose transformers model reads `swiglu_limit` (the clamped SwiGLU of GPT-OSS: configuration_gpt_oss.py
 # and GptOssExperts in modeling_gpt_oss.py, transformers 4.57.1, recalled: no wheel in this tree's .venv to grep).
 # On any other family the key changes nothing there: priced with the plain activation,
 # said (`catalog.model_config._warn_unread`); it was priced as GPT-OSS's clamp (its element-wise passes), silently.
-_CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
+CLAMPED_SWIGLU_FAMILIES = frozenset({"gpt_oss"})
 
 
 def _int(config: dict[str, Any], key: str) -> int:
@@ -100,7 +100,7 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
             fields.update(num_dense_layers=dense,
                           dense_ffn_hidden_size=int(aliased_value(config, "ffn_hidden_size") or 0))
     family = str(config.get("model_type"))
-    window = 0 if family in _NO_WINDOW_FAMILIES else _int(config, "sliding_window")
+    window = 0 if family in NO_WINDOW_FAMILIES else _int(config, "sliding_window")
     types = config.get("layer_types")
     if window and isinstance(types, list):
         sliding = sum(t == "sliding_attention" for t in types)
@@ -118,7 +118,7 @@ def read_frontier(config: dict[str, Any], layers: int, experts: int) -> dict[str
         fields.update(sliding_window=window, num_sliding_layers=sliding)
     fields["attention_sinks"] = str(config.get("model_type")) == "gpt_oss"
     fields["num_mtp_layers"] = _int(config, "num_nextn_predict_layers")
-    fields["clamped_swiglu"] = family in _CLAMPED_SWIGLU_FAMILIES and not is_off(config.get("swiglu_limit"))
+    fields["clamped_swiglu"] = family in CLAMPED_SWIGLU_FAMILIES and not is_off(config.get("swiglu_limit"))
     fields["linear_biases"] = config.get("attention_bias") is True
     fields["rope_mscale"] = _yarn_mscale(config.get("rope_scaling"))
     groups, chosen = _int(config, "n_group"), _int(config, "topk_group")

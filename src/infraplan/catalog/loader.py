@@ -181,6 +181,17 @@ def beside(value: str, ref: str) -> str:
     return str(near) if near.exists() or not Path(value).exists() else value
 
 
+def pool_files_beside(data: Any, ref: str) -> Any:
+    """A fleet-mix or plan spec's data (`ref`: its file), each pool's `device` / `system` file read `beside` the spec,
+    not from the working directory (fleet-mix hU50, plan hU54); anything else as read, for the schema to judge."""
+    pools = data.get("pools") if isinstance(data, dict) else None
+    if isinstance(pools, list):
+        data["pools"] = [{**pool, **{k: beside(v, ref) for k in ("device", "system")
+                                     if isinstance(v := pool.get(k), str)}} if isinstance(pool, dict) else pool
+                         for pool in pools]
+    return data
+
+
 def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """`over` on `base`: mappings merge key by key (`efficiency: {memory_bandwidth_fraction: 0.9}` keeps the other
     efficiencies), anything else (numbers, strings, lists, null) replaces the base's value."""

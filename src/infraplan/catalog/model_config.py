@@ -9,7 +9,9 @@ in one `ModelConfigWarning` line as not modelled or not understood. The key tabl
 `catalog.model_config_keys`, the shape and its parameter counts in `catalog.transformer_shape`; their public
 names are importable from here as well. The frontier families' keys (MLA, shared experts, dense layers among MoE
 layers, sliding windows, sinks, the clamped SwiGLU, MTP, group-limited routing) are read exactly by
-`catalog.frontier_config`.
+`catalog.frontier_config`, Llama 4's (interleaved MoE layers, the shared expert, chunked attention, QK norm) by
+`catalog.model_config_llama4`; a multimodal config's language model is read from its `text_config`, its vision tower
+counted apart (`catalog.model_config_nested`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infraplan.catalog.frontier_config import _CLAMPED_SWIGLU_FAMILIES, _NO_WINDOW_FAMILIES, read_frontier
+from infraplan.catalog.frontier_config import CLAMPED_SWIGLU_FAMILIES, NO_WINDOW_FAMILIES, read_frontier
 from infraplan.catalog.model_config_keys import (
-    _ALIASES,
     HARMLESS_KEYS,
+    KEY_ALIASES,
     UNMODELLED_KEYS,
     ModelConfigWarning,
     aliased_value,
@@ -32,6 +34,8 @@ from infraplan.catalog.model_config_keys import (
     known_keys,
     show_warning_line,
 )
+from infraplan.catalog.model_config_llama4 import LLAMA4_FAMILIES, read_llama4
+from infraplan.catalog.model_config_nested import text_part
 from infraplan.catalog.model_config_quantization import with_checkpoint_scope
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.errors import InputError
@@ -59,7 +63,8 @@ _MOE_ONLY_KEYS: dict[str, Any] = {
     "decoder_sparse_step": 1, "mlp_only_layers": None, "num_experts_per_tok": 1, "moe_top_k": 1,
     "experts_per_token": 1, "n_group": 1, "topk_group": 1,
 }
-_GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe"}
+_GATED_FAMILIES = {"llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gemma", "gemma2", "qwen3", "qwen3_moe",
+                   *LLAMA4_FAMILIES}
 
 
 _MAX_POSITIONS = 2**31 - 1  # the largest max_position_embeddings (or scaled context) a config may state
@@ -111,6 +116,7 @@ _OPTIONAL_SIZES: tuple[tuple[str, int], ...] = (
     *((key, MAX_MODEL_LAYERS) for key in (
         "first_k_dense_replace", "moe_layer_freq", "decoder_sparse_step", "num_nextn_predict_layers",
         "max_window_layers", "sliding_window_pattern")),
+    ("intermediate_size_mlp", MAX_MODEL_WIDTH),
     ("sliding_window", 2**31 - 1),
 )
 
@@ -125,7 +131,7 @@ def _check_sizes(config: dict[str, Any], name: str) -> None:
     `_OPTIONAL_SIZES`), or a `tie_word_embeddings`, `mlp_only_layers`, `layer_types` or `rope_scaling` factor this
     reader cannot take as transformers would (a string "false" was read as true)."""
     for field, lo, hi in _SIZES:
-        keys = _ALIASES.get(field, (field,))
+        keys = KEY_ALIASES.get(field, (field,))
         key = next((k for k in keys if config.get(k) is not None), None)
         if key is None:
             continue
@@ -199,7 +205,8 @@ _FOUR_X_FFN_FAMILIES = frozenset({"gpt2", "bloom", "falcon"})
 # MoE by architecture: a config of these families without an expert count is not a dense model (transformers 4.57.1
 # configuration_mixtral.py:149-150 defaults num_local_experts 8, top-2; configuration_qwen2_moe.py:193-194 60,
 # top-4; configuration_qwen3_moe.py:192-193 128, top-8).
-_MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss"})
+_MOE_FAMILIES = frozenset({"mixtral", "qwen2_moe", "qwen3_moe", "deepseek_v2", "deepseek_v3", "kimi_k2", "gpt_oss",
+                           *LLAMA4_FAMILIES})
 
 
 def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: int) -> None:
@@ -227,10 +234,10 @@ def _warn_defaults(config: dict[str, Any], name: str, model_type: str, hidden: i
 
 def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: int) -> None:
     """One line naming each key of this config that the shape does not read (nothing silent): a sliding window on a
-    family without one (`_NO_WINDOW_FAMILIES`), MoE keys on a dense config, layer types other than full and sliding
+    family without one (`NO_WINDOW_FAMILIES`), MoE keys on a dense config, layer types other than full and sliding
     attention, and a `rope_scaling` / `quantization_config` that is not an object."""
     unread: list[str] = []
-    if (model_type in _NO_WINDOW_FAMILIES and not is_off(config.get("sliding_window"))
+    if (model_type in NO_WINDOW_FAMILIES and not is_off(config.get("sliding_window"))
             and config.get("use_sliding_window") is not False):
         unread.append(f"sliding_window {config['sliding_window']!r} (transformers' {model_type} model has no "
                       "sliding-window attention: every layer priced with full attention)")
@@ -239,14 +246,15 @@ def _warn_unread(config: dict[str, Any], name: str, model_type: str, experts: in
                if not is_off(config.get(key)) and config.get(key) != neutral]
         count = aliased_value(config, "num_experts")
         if count is not None and int(count) > 1:  # a dense family's (shape_from_hf_config)
-            key = next(k for k in _ALIASES["num_experts"] if config.get(k) is not None)
+            key = next(k for k in KEY_ALIASES["num_experts"] if config.get(k) is not None)
             unread.append(f"{', '.join([f'{key} {count}', *moe])} (transformers' {model_type} model has no experts: "
                           "priced as a dense model)")
         elif moe:
             unread.append(f"{', '.join(moe)} (MoE keys on a dense config: no expert count above 1)")
-    other = sorted({str(t) for t in config.get("layer_types") or []} - {"full_attention", "sliding_attention"})
+    read = {"full_attention", "sliding_attention", *(("chunked_attention",) if model_type in LLAMA4_FAMILIES else ())}
+    other = sorted({str(t) for t in config.get("layer_types") or []} - read)
     limit = config.get("swiglu_limit")
-    if model_type not in _CLAMPED_SWIGLU_FAMILIES and not is_off(limit):
+    if model_type not in CLAMPED_SWIGLU_FAMILIES and not is_off(limit):
         unread.append(f"swiglu_limit {str(limit)[:20]} (only transformers' GPT-OSS clamps its SwiGLU: priced with "
                       f"{model_type}'s plain activation)")
     if other:
@@ -263,6 +271,7 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     """Normalise a Hugging Face config dict (any supported family) into a TransformerShape."""
     if not isinstance(config, dict):
         raise InputError(f"model config {name!r} must be a JSON/YAML object")
+    config = text_part(config, name)  # a multimodal config's language model (`catalog.model_config_nested`)
     check_keys(config, name)
     _check_sizes(config, name)
     model_type = str(config.get("model_type", "unknown"))
@@ -286,9 +295,10 @@ def shape_from_hf_config(config: dict[str, Any], name: str) -> TransformerShape:
     # Families without a position limit (BLOOM uses ALiBi) get their training length, else 2048.
     max_seq = aliased_value(config, "max_seq_len") or 2048
     context = _context_positions(config, model_type, int(max_seq), name)  # before `try`: its error is one line
+    llama4 = read_llama4(config, int(layers), int(experts), name) if model_type in LLAMA4_FAMILIES else {}
     tied_default = model_type in {"gpt2", "opt", "bloom", "xglm", "gemma", "gemma2"}
     try:
-        frontier = read_frontier(config, int(layers), int(experts))
+        frontier = {**read_frontier(config, int(layers), int(experts)), **llama4}
         shape = TransformerShape(
             name=name,
             model_type=model_type,

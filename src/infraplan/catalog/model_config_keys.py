@@ -1,7 +1,7 @@
 """The config-key tables of the Hugging Face reader (`catalog.model_config`): nothing is ignored silently.
 
 Every key of a config falls in one of three documented tables:
-* `_ALIASES` and `_MODELLED_KEYS`: read into the shape;
+* `KEY_ALIASES` and `_MODELLED_KEYS`: read into the shape;
 * `HARMLESS_KEYS`: known not to change FLOPs, bytes or memory at the resolution modelled here (token ids,
   dtypes, dropout rates, norm epsilons, rotary base and scaling, biases below 0.1 % of the parameters, ...);
 * `UNMODELLED_KEYS`: change the math but are not modelled yet (chunked attention, a narrow embedding). Each
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 # For each internal field, the config keys that mean it, in order of preference.
-_ALIASES: dict[str, tuple[str, ...]] = {
+KEY_ALIASES: dict[str, tuple[str, ...]] = {
     "hidden_size": ("hidden_size", "n_embd", "d_model", "n_embed", "dim"),
     "num_layers": ("num_hidden_layers", "n_layer", "num_layers", "n_layers"),
     "num_heads": ("num_attention_heads", "n_head", "attention_heads", "num_heads", "n_heads"),
@@ -36,7 +36,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "experts_per_token": ("num_experts_per_tok", "moe_top_k", "experts_per_token"),
     "moe_ffn_hidden_size": ("moe_intermediate_size",),
 }
-# Keys read outside `_ALIASES`.
+# Keys read outside `KEY_ALIASES`.
 _MODELLED_KEYS = frozenset({
     "model_type", "hidden_act", "activation_function", "hidden_activation", "multi_query", "head_dim",
     "tie_word_embeddings", "source",
@@ -47,7 +47,15 @@ _MODELLED_KEYS = frozenset({
     "layer_types", "n_group", "topk_group", "topk_method", "swiglu_limit", "attention_bias", "max_window_layers",
     "sliding_window_pattern",
     "quantization_config",  # the stored format and scope, `catalog.model_config_quantization` (what it cannot: warned)
+    # Llama 4 (`catalog.model_config_llama4`); `attention_chunk_size` and `use_qk_norm` there, unmodelled elsewhere
+    "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "no_rope_layer_interval",
 })
+# families whose `attention_chunk_size` / `use_qk_norm` are read (`catalog.model_config_llama4.LLAMA4_FAMILIES`)
+_LLAMA4 = frozenset({"llama4", "llama4_text"})
+
+
+def _read_by_llama4(value: Any, config: dict[str, Any]) -> bool:
+    return is_off(value) or str(config.get("model_type")) in _LLAMA4
 
 
 def is_off(value: Any) -> bool:
@@ -60,8 +68,8 @@ def _equals_hidden(value: Any, config: dict[str, Any]) -> bool:
 
 
 def aliased_value(config: dict[str, Any], field: str) -> Any:
-    """The value of an internal field: the first of its `_ALIASES` keys the config sets (None: none)."""
-    for key in _ALIASES[field]:
+    """The value of an internal field: the first of its `KEY_ALIASES` keys the config sets (None: none)."""
+    for key in KEY_ALIASES[field]:
         if config.get(key) is not None:
             return config[key]
     return None
@@ -69,16 +77,17 @@ def aliased_value(config: dict[str, Any], field: str) -> Any:
 
 # Keys that change the math but are not modelled: key -> "this value leaves the standard block unchanged".
 UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
-    # Llama 4 chunked local attention
-    "attention_chunk_size": lambda v, c: is_off(v),
+    # chunked local attention: read for Llama 4 (`catalog.model_config_llama4`), which transformers' other families lack
+    "attention_chunk_size": lambda v, c: _read_by_llama4(v, c),
     # an embedding narrower than the model (OPT-350m) adds two projections
     "word_embed_proj_dim": _equals_hidden,
     # an encoder-decoder (T5, BART: transformers PretrainedConfig.is_encoder_decoder) adds an encoder stack and
     # cross-attention; only the decoder-only block is modelled (a T5 config was priced as its decoder, silently)
     "is_encoder_decoder": lambda v, c: is_off(v),
-    # per-head query / key RMSNorm (Llama 4 `use_qk_norm`, Persimmon / OLMo-style `qk_layernorm`): priced only for the
-    # families that have it without a key (`ops.qk_norm.QK_NORM_MODELS`, Qwen3); these keys were silently harmless
-    "use_qk_norm": lambda v, c: is_off(v),
+    # per-head query / key RMSNorm (Llama 4 `use_qk_norm`, Persimmon / OLMo-style `qk_layernorm`): priced for the
+    # families that have it without a key (`ops.qk_norm.QK_NORM_MODELS`, Qwen3) and Llama 4's `use_qk_norm`
+    # (`catalog.model_config_llama4`); elsewhere named (these keys were silently harmless)
+    "use_qk_norm": lambda v, c: _read_by_llama4(v, c),
     "qk_layernorm": lambda v, c: is_off(v),
 }
 
@@ -88,7 +97,7 @@ UNMODELLED_KEYS: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
 KNOWN_FAMILIES = frozenset({
     "llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3",
     "gemma3_text", "cohere2", "gpt2", "opt", "bloom", "xglm", "gpt_neox", "falcon", "deepseek_v2", "deepseek_v3",
-    "kimi_k2", "gpt_oss", "t5",
+    "kimi_k2", "gpt_oss", "t5", "llama4", "llama4_text",
 })
 
 # Keys known not to change the modelled FLOPs, bytes or memory.
@@ -118,6 +127,9 @@ HARMLESS_KEYS = frozenset({
     "norm_topk_prob", "routed_scaling_factor", "scoring_func", "ep_size", "router_jitter_noise",
     # GPT-OSS: pre-training context (rope scaling handles the rest)
     "initial_context_length",
+    # Llama 4: the NoPE layers' query temperature (element-wise, transformers modeling_llama4.py:362-370), a
+    # checkpoint-conversion flag
+    "attn_temperature_tuning", "floor_scale", "attn_scale", "for_llm_compressor",
 })
 
 
@@ -130,7 +142,7 @@ class ModelConfigWarning(UserWarning):
 
 def known_keys() -> frozenset[str]:
     """Every config key this reader knows: read into the shape, harmless, or reported as not modelled."""
-    aliases = {key for keys in _ALIASES.values() for key in keys}
+    aliases = {key for keys in KEY_ALIASES.values() for key in keys}
     return frozenset(aliases | _MODELLED_KEYS | HARMLESS_KEYS | set(UNMODELLED_KEYS))
 
 

@@ -43,6 +43,7 @@ _WORDS: dict[str, str] = {
     "grad_reduce_dtype": "gradients reduced in",
     "adam_moment_dtype": "Adam moments in",
     "cross_entropy_impl": "loss kernel",
+    "pipeline_layout_plans": "its own pipeline layouts at PP x VP",
 }
 
 
@@ -57,6 +58,7 @@ class ModelRecipe(Spec):
     grad_reduce_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     adam_moment_dtype: Literal["fp32", "bf16"] | None = None
     cross_entropy_impl: Literal["te", "native"] | None = None
+    pipeline_layout_plans: tuple[tuple[Annotated[int, Field(ge=2)], Annotated[int, Field(ge=1)]], ...] | None = None
 
     def settings(self) -> dict[str, Any]:
         """The stack fields the recipe sets, by name."""
@@ -69,6 +71,8 @@ class ModelRecipe(Spec):
             if isinstance(value, bool):
                 said.append(_WORDS[key] if key.startswith("account_for") and value
                             else f"{_WORDS[key]} {'on' if value else 'off'}")
+            elif key == "pipeline_layout_plans":
+                said.append(f"{_WORDS[key]} {', '.join(f'{p} x {v}' for p, v in value)}")
             else:
                 said.append(f"{_WORDS[key]} {value}")
         return ", ".join(said)

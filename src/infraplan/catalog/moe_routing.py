@@ -49,7 +49,7 @@ class MoeRouting(Spec):
         "combined_1f1b.py:18-45 / :111-137, models/common/model_chunk_schedule_plan.py:190-254): the 1F1B steps "
         "run one micro-batch's forward with another's backward, layer by layer, each one's EP all-to-all on a "
         "stream of its own under the other's compute, as DualPipe pairs them (`training.expert_dispatch."
-        "_with_ep_comm`, `ep_paired`); the schedule's unpaired warm-up forwards and cool-down backwards "
+        "with_ep_comm`, `ep_paired`); the schedule's unpaired warm-up forwards and cool-down backwards "
         "(schedules.py:765-780) and its pipeline transfers on the all-to-all's NICs: `training.combined_1f1b`. "
         "Only where Megatron-Core accepts it (EP > 1, "
         "virtual stages when PP > 1, no full recompute: transformer_config.py:1855-1877); other plans run without")

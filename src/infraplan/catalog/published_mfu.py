@@ -2,7 +2,8 @@
 
 `catalog/published_mfu.yaml` lists the best MFU each family has been shown to sustain, with its source and the
 validation cases whose own measurement it is; `training.search` flags (and ranks lower) plans predicted beyond it
-(issue 12 item 7). Families and stack classes as the error bands name them (`catalog.error_bands`).
+(issue 12 item 7). Families and stack classes as the error bands name them (`catalog.error_bands`). Each entry
+states its FLOP convention (`flop_convention`), so the guard compares like with like (`training.results`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from typing import Literal
 
 from pydantic import Field
 
@@ -25,6 +27,10 @@ class PublishedMfu(Result):
     stack: str = Field(description="software-stack class")
     dtype: str = Field(description="GEMM precision the MFU is relative to")
     mfu: float = Field(description="best published MFU (fraction of that precision's dense peak)")
+    flop_convention: Literal["full_scores", "causal_scores"] = Field(
+        "full_scores", description="the model-FLOP count the figure divides: full_scores, the full s x s "
+        "attention scores (Megatron SC'21 / PaLM, infraplan's `mfu`); causal_scores, their causal half "
+        "(Megatron-Bridge)")
     source: str = Field(description="where the figure is published")
     cases: tuple[str, ...] = Field(default=(), description="validation case ids whose measurement this figure is")
     basis: str = Field(default="its own family", description="which entries the ceiling was taken from")

@@ -25,7 +25,8 @@ LABELS = frozenset({"name", "display_name", "source", "pipeline_schedules_source
                     "pipeline_zero_stages_source", "default_zero_source", "pipeline_default_zero_source",
                     "pipeline_default_schedule_source", "pipeline_micro_batch_rules_source", "context_parallel_source",
                     "expert_tensor_parallel_source", "expert_parallel_layout_source", "rank_order_source",
-                    "dtypes_source", "zero_shard_stages_source"})
+                    "dtypes_source", "zero_shard_stages_source", "pipeline_split_divisible_source",
+                    "pipeline_partition_source"})
 
 
 def settings_of(stack: Any) -> dict[str, Any]:

@@ -4,12 +4,14 @@
 file without it: every option, with a note) and needs its `<field>_source`, the framework code or docs that say it
 (checked by `_limits_have_a_source`). Consumers: `training.schedules.stack_schedules` (pipeline schedules),
 `training.stack_limits` (ZeRO stages, context parallelism, dtypes, default ZeRO), `training.plan_rules` (expert
-layouts, micro-batch rules), `training.estimate` (default schedule, rank order), `training.hybrid_shard`.
+layouts, micro-batch rules), `training.pipeline_split_rule` (whether the even pipeline split needs PP x VPP to divide
+the layers), `training.stage_split` (how the balanced split cuts stages), `training.estimate` (default schedule, rank
+order), `training.hybrid_shard`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -98,6 +100,26 @@ class FrameworkRules(Spec):
         "instances; `training.hybrid_shard`); None: none, `train --zero-shard` is refused")
     zero_shard_stages_source: str | None = Field(
         None, description="where `zero_shard_stages` comes from; required with it")
+    pipeline_split_divisible: bool | None = Field(
+        None, description="the framework's even split refuses layers (+ the embedding / loss it counts) that PP x VPP "
+        "does not divide, but where a `pipeline_layouts` entry has the p x v chunks (`training.plan_rules`: `search` "
+        "never proposes, `train` refuses); false: it splits any count; None: true; the balanced split takes any count")
+    pipeline_split_divisible_source: str | None = Field(
+        None, description="where `pipeline_split_divisible` comes from; required with it")
+    pipeline_partition: Literal["time", "parameters", "uniform", "type:transformer"] | None = Field(
+        None, description="how the framework's balanced split (`pipeline_split: balanced`) cuts the decoder into "
+        "stages: time (the whole-layer cut that minimises the slowest stage at the plan's own rates, re-cut as rates "
+        "move: `training.stage_split.balanced_heaviest_stage`) or DeepSpeed's `PipelineModule(partition_method=...)` "
+        "strings, a cut fixed by the model and PP alone: parameters (`partition_balanced` of each layer's parameter "
+        "count: the least spread), type:transformer (the same of 1 per decoder layer), uniform (the layer list's "
+        "items cut evenly), `training.pipeline_partition`; None: time")
+    pipeline_partition_source: str | None = Field(
+        None, description="where `pipeline_partition` comes from; required with it")
+    pipeline_layout_plans: tuple[tuple[Annotated[int, Field(ge=2)], Annotated[int, Field(ge=1)]], ...] = Field(
+        (), description="the (PP, VPP) plans a model's recipe lays out itself (a Megatron-Core "
+        "`pipeline_model_parallel_layout` it sets for that PP x VP), which the even split then need not divide "
+        "(`training.pipeline_split_rule`); set by a model recipe (`catalog.model_recipes`), whose source says where; "
+        "priced on the even split's layers per chunk (the layouts' own pricing: `Stack.pipeline_layouts`)")
 
     @model_validator(mode="after")
     def _limits_have_a_source(self) -> FrameworkRules:
@@ -108,6 +130,8 @@ class FrameworkRules(Spec):
                            ("default_zero", "run that ZeRO stage by default without a pipeline"),
                            ("pipeline_default_zero", "run that ZeRO stage by default with pipeline parallelism"),
                            ("pipeline_micro_batch_rules", "keep those rules on the micro-batches per step"),
+                           ("pipeline_split_divisible", "refuse (or split) a layer count PP x VPP does not divide"),
+                           ("pipeline_partition", "cut the stages so"),
                            ("pipeline_default_schedule", "run that schedule when none is named"),
                            ("expert_tensor_parallel", "split the experts so"),
                            ("expert_parallel_layout", "lay the expert groups so"),
@@ -115,6 +139,10 @@ class FrameworkRules(Spec):
                            ("zero_shard_stages", "shard those ZeRO stages over a part of DP")):
             if getattr(self, name) is not None and not (getattr(self, f"{name}_source") or "").strip():
                 raise ValueError(f"{name} needs {name}_source: the framework code or docs that {what}")
+        split = getattr(self, "pipeline_split", "balanced")  # (`Stack`'s field, beside these)
+        if self.pipeline_partition not in (None, "time") and split != "balanced":
+            raise ValueError(f"pipeline_partition {self.pipeline_partition} cuts a balanced split: pipeline_split is "
+                             f"{split}")
         for default, stages in (("default_zero", "zero_stages"), ("pipeline_default_zero", "pipeline_zero_stages")):
             stage, runs = getattr(self, default), getattr(self, stages)
             if stage is not None and runs is not None and stage not in runs:

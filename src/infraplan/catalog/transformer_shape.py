@@ -2,7 +2,7 @@
 
 `TransformerShape` is the one internal form of a model (`catalog.model_config` reads Hugging Face configs of
 any common family into it). It has at most two layer kinds (DeepSeek's first-k dense layers beside the routed
-ones) and counts parameters from the matrices of the block:
+ones; Llama 4 Maverick's dense layers between its MoE layers) and counts parameters from the matrices of the block:
 * attention: Q, K, V, output projections; multi-head latent attention (MLA, DeepSeek-V2 arXiv:2405.04434
   eq. 9-14) as its down and up projections; GPT-OSS attention sinks (model card, 2025) one per head;
 * FFN: 3 matrices when gated (SwiGLU/GeGLU), else 2; routed experts, shared experts (DeepSeekMoE,
@@ -54,9 +54,17 @@ class TransformerShape(Spec):
     shared_ffn_hidden_size: int = Field(0, ge=0, description="total width of the shared expert(s)")
     num_dense_layers: int = Field(0, ge=0, description="dense-FFN layers of an MoE model")
     dense_ffn_hidden_size: int = Field(0, ge=0)
+    dense_layers_interleaved: bool = Field(False, description="the dense layers are spread evenly between the MoE "
+                                           "layers (Llama 4 `interleave_moe_layer_step`), not first (DeepSeek)")
     # attention over part of the sequence, sinks, multi-token prediction
     sliding_window: int = Field(0, ge=0, description="keys of a sliding-window layer (0: none)")
     num_sliding_layers: int = Field(0, ge=0)
+    attention_chunk_size: int = Field(0, ge=0, description="tokens of an attention chunk (Llama 4): a query of a "
+                                      "chunked layer attends the keys of its own aligned chunk only (0: none)")
+    num_chunked_layers: int = Field(0, ge=0)
+    qk_norm_layers: int = Field(0, ge=0, description="layers that normalise each head's query and key, read from "
+                                "a `use_qk_norm` key (Llama 4's RoPE layers; Qwen3's are priced by its model type, "
+                                "`ops.qk_norm`)")
     attention_sinks: bool = False
     clamped_swiglu: bool = Field(False, description="GPT-OSS `swiglu_limit`: clamped SwiGLU with alpha and +1 "
                                  "(element-wise passes, `ops.layer`)")
@@ -92,6 +100,12 @@ class TransformerShape(Spec):
             raise ValueError("dense layers need an MoE model and a dense intermediate_size")
         if self.num_sliding_layers > self.num_layers or (self.num_sliding_layers and not self.sliding_window):
             raise ValueError("sliding layers need a sliding_window and at most num_hidden_layers of them")
+        if self.num_chunked_layers > self.num_layers or (self.num_chunked_layers and not self.attention_chunk_size):
+            raise ValueError("chunked layers need an attention_chunk_size and at most num_hidden_layers of them")
+        if self.num_chunked_layers and self.num_sliding_layers:
+            raise ValueError("a model with both sliding-window and chunked-attention layers is not modelled")
+        if self.qk_norm_layers > self.num_layers:
+            raise ValueError("more QK-normed layers than num_hidden_layers")
         if self.kv_lora_rank and self.qk_rope_head_dim >= self.head_dim:
             raise ValueError("MLA needs qk_nope_head_dim > 0")
         if self.expert_groups_per_token > self.expert_groups or self.num_experts % self.expert_groups:
@@ -209,6 +223,10 @@ class TransformerShape(Spec):
         """Share of the layers with sliding-window attention."""
         return self.num_sliding_layers / self.num_layers
 
+    def chunked_fraction(self) -> float:
+        """Share of the layers with chunked attention."""
+        return self.num_chunked_layers / self.num_layers
+
     def layer_kinds(self) -> tuple[tuple[TransformerShape, int], ...]:
         """(shape of one layer kind, layers of it): the shape itself when every layer is alike; else the
         routed layers and the dense-FFN layers, each as a shape whose every layer is of that kind (a constant of the
@@ -218,10 +236,13 @@ class TransformerShape(Spec):
         kept = _LAYER_KINDS.get(self)
         if kept is not None:
             return kept
+        whole = {"num_sliding_layers": 0, "num_chunked_layers": 0, "qk_norm_layers": 0}  # the model's, not a kind's
         routed = self.model_copy(update={"num_layers": self.num_routed_layers, "num_dense_layers": 0,
-                                         "dense_ffn_hidden_size": 0, "num_sliding_layers": 0})
+                                         "dense_ffn_hidden_size": 0,
+                                         "dense_layers_interleaved": False, **whole})
         dense = self.model_copy(update={"num_layers": self.num_dense_layers, "num_dense_layers": 0,
-                                        "dense_ffn_hidden_size": 0, "num_sliding_layers": 0, "num_experts": 1,
+                                        "dense_ffn_hidden_size": 0,
+                                        "dense_layers_interleaved": False, **whole, "num_experts": 1,
                                         "experts_per_token": 1, "ffn_hidden_size": self.dense_ffn_hidden_size,
                                         "num_shared_experts": 0, "shared_ffn_hidden_size": 0,
                                         "expert_groups": 1, "expert_groups_per_token": 1})

@@ -50,6 +50,8 @@ class VideoAsic(Spec):
             raise ValueError("reference_fps needs a positive rate per quality")
         if not self.power_w > 0:  # watts per stream and the perf/W ratios divide by it (was a traceback, hU50)
             raise ValueError("power_w must be above 0")
+        if self.host_power_w > 0 and not self.host_source.strip():  # as an accelerator file's (hU54)
+            raise ValueError("host_power_w needs host_source (where the host share comes from)")
         return self
 
 

@@ -170,10 +170,11 @@ AttentionOption = Annotated[Attention, typer.Option(
     "--attention", help="attention kernels (unfused: Megatron before 2023)")]
 OrderOption = Annotated[RankOrder | None, typer.Option(
     "--order", help="rank placement, innermost first: tp-cp-pp-dp (Llama 3) | tp-cp-dp-pp (Megatron) [the stack's "
-    "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo stacks, else tp-cp-pp-dp]")]
+    "rank_order: tp-cp-dp-pp on Megatron-Core / NeMo / deepseek-v3 stacks, else tp-cp-pp-dp]")]
 ScheduleOption = Annotated[PipelineSchedule | None, typer.Option(
-    "--schedule", help="pipeline schedule [train: interleaved if --vpp > 1, else 1f1b; search: every one the "
-    "stack's framework ships, its pipeline_schedules]")]
+    "--schedule", help="pipeline schedule [train: the stack's one schedule where it ships one other than 1f1b "
+    "(deepseek-v3: dualpipe), else interleaved if --vpp > 1, else 1f1b; search: every one the stack's framework "
+    "ships, its pipeline_schedules]")]
 StackOption = Annotated[str | None, typer.Option(
     "--stack", help="software-stack profile: a preset (catalog/stacks: megatron-lm-2021, megatron-core-0.8, "
     "nemo-24.12, nemo-26.04, deepspeed, torchtitan, trtllm-0.x, vllm-0.x, ...) or a stack YAML [default: "

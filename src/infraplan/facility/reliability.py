@@ -48,7 +48,7 @@ from infraplan.catalog.facility_loader import (
     load_storage,
 )
 from infraplan.catalog.loader import load_accelerator, looks_like_path
-from infraplan.catalog.schemas import System
+from infraplan.catalog.schemas import Accelerator, System
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.facility.outage import (
@@ -234,13 +234,18 @@ def resolve_failure_rate(accelerator: str, failure_rate: str | None) -> tuple[st
     return name, load_failure_rate(name)
 
 
-def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate: str | None = None,
+def job_reliability(accelerator: str | Accelerator, gpus: int, parameters: float, failure_rate: str | None = None,
                     storage: str = "tectonic", storage_bytes_per_s: float | None = None,
                     restart_s: float | None = None, checkpoint_size_bytes: float | None = None) -> dict[str, Any]:
     """MTTF, checkpoint size/time, optimal interval and goodput of one job of `gpus` accelerators, and what one of
-    them is called (`device_word`: `Accelerator.device_word`, for the notes; an internal dict no answer spreads)."""
+    them is called (`device_word`: `Accelerator.device_word`, for the notes; an internal dict no answer spreads).
+
+    `accelerator`: a preset name, a file, or the job's loaded accelerator (a cluster's: a file written from scratch
+    has a `catalog_name` that names no preset, so only the object says what it is; its rate is the default's)."""
     if gpus <= 0:
         raise InputError(f"--gpus must be positive, got {gpus}")
+    acc = accelerator if isinstance(accelerator, Accelerator) else load_accelerator(accelerator)
+    accelerator = acc.catalog_name if isinstance(accelerator, Accelerator) else accelerator
     rate_name, rate = resolve_failure_rate(accelerator, failure_rate)
     defaults = load_reliability().checkpoint
     restart = defaults.restart_s if restart_s is None else restart_s
@@ -257,7 +262,7 @@ def job_reliability(accelerator: str, gpus: int, parameters: float, failure_rate
     interval = float(daly_interval_s(write_s, mttf)) if write_s > 0 else mttf
     interval = max(interval, 1e-9)
     planned_per_s = rate.planned_interruptions_per_day / SECONDS_PER_DAY
-    word = load_accelerator(accelerator).device_word  # what the job's devices are called in its notes
+    word = acc.device_word  # what the job's devices are called in its notes
     return {
         "failure_rate": rate_name, "failures_per_1000_node_days": rate.failures_per_1000_node_days,
         "failure_rate_accelerator_note": failure_rate_accelerator_note(accelerator, rate_name, rate, word),
@@ -287,7 +292,7 @@ def reliability_report(system: str | System | Cluster, gpus: int, days: float = 
     parameters = float(load_model(model).total_params()) if model else 0.0
     if checkpoint_size_bytes is None and not model:
         raise InputError("give --model or --checkpoint-size to size the checkpoint")
-    job = job_reliability(cluster.accelerator.catalog_name, gpus, parameters, failure_rate, storage, None, restart_s,
+    job = job_reliability(cluster.accelerator, gpus, parameters, failure_rate, storage, None, restart_s,
                           checkpoint_size_bytes)
     _, rate = resolve_failure_rate(cluster.accelerator.catalog_name, failure_rate)
     layout = cluster.layout

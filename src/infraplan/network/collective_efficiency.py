@@ -53,7 +53,7 @@ def _efficiency_table(kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=4)
-def _efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
+def efficiency_lists(kind: str) -> tuple[list[float], tuple[list[float], ...]]:
     """`_efficiency_table(kind)` as Python lists (log2 sizes, then each node-count column) for the float path."""
     sizes, table = _efficiency_table(kind)
     return sizes.tolist(), tuple(table[:, j].tolist() for j in range(table.shape[1]))
@@ -284,12 +284,12 @@ def forget_float_values() -> None:
 
 
 def _float_tables(all_to_all: bool) -> tuple[list[float], list[float], tuple[list[float], ...]]:
-    """(log2 sizes, the in-domain column, the across-domain columns) of `_efficiency_lists` for the float path:
+    """(log2 sizes, the in-domain column, the across-domain columns) of `efficiency_lists` for the float path:
     the ATA table for an all-to-all, else the NVLink table's first column and the NIC table's columns."""
     tables = _FLOAT_TABLES.get(all_to_all)
     if tables is None:
-        sizes, inside = _efficiency_lists("ata" if all_to_all else "nvlink")
-        tables = _FLOAT_TABLES[all_to_all] = (sizes, inside[0], _efficiency_lists("ata" if all_to_all else "nic")[1])
+        sizes, inside = efficiency_lists("ata" if all_to_all else "nvlink")
+        tables = _FLOAT_TABLES[all_to_all] = (sizes, inside[0], efficiency_lists("ata" if all_to_all else "nic")[1])
     return tables
 
 

@@ -56,7 +56,8 @@ _one_element = scalar_path.one_element
 _shaped = scalar_path.as_array
 
 
-def _steps(n: np.ndarray) -> np.ndarray:
+def peer_steps(n: np.ndarray) -> np.ndarray:
+    """Steps of a ring over `n` ranks, or peers each rank of an all-to-all exchanges with: max(n - 1, 0)."""
     return np.maximum(np.asarray(n, dtype=np.float64) - 1.0, 0.0)
 
 
@@ -318,17 +319,17 @@ A2A_PEERS_IN_FLIGHT = 32
 
 def all_to_all_rounds(n: npt.ArrayLike) -> np.ndarray:
     """Rounds of concurrent peers of an all-to-all over `n` ranks: ceil((n - 1) / A2A_PEERS_IN_FLIGHT)."""
-    rounds: np.ndarray = np.ceil(_steps(np.asarray(n, dtype=np.float64)) / A2A_PEERS_IN_FLIGHT)
+    rounds: np.ndarray = np.ceil(peer_steps(np.asarray(n, dtype=np.float64)) / A2A_PEERS_IN_FLIGHT)
     return rounds
 
 
 def all_to_all_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.ArrayLike, stride: npt.ArrayLike,
                     sized: bool = False) -> np.ndarray:
     """Seconds for an all-to-all where each rank holds `size_bytes` spread evenly over the group."""
-    return _evaluate(_all_to_all, fabric, size_bytes, n, stride, sized)
+    return _evaluate(all_to_all_formula, fabric, size_bytes, n, stride, sized)
 
 
-def _all_to_all(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
+def all_to_all_formula(xp: _Ops, fabric: Fabric, size: Any, n: Any, stride: Any, sized: bool) -> Any:
     """`_one_all_to_all`, with a group spanning scale-up domains bounded below by the in-domain exchange of its
     local members (`spanning_bound`: its n - 1 send / receive pairs, one NCCL group call, include every pair of
     the k members in one domain, the same per-peer chunk over the same NVLink path)."""

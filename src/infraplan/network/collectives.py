@@ -34,9 +34,9 @@ from infraplan.network.collective_efficiency import sized_time as sized_time
 from infraplan.network.collective_efficiency import step_latency as step_latency
 from infraplan.network.collective_formulas import A2A_PEERS_IN_FLIGHT as A2A_PEERS_IN_FLIGHT
 from infraplan.network.collective_formulas import COLLECTIVE_TIMES as COLLECTIVE_TIMES
-from infraplan.network.collective_formulas import _all_to_all, _steps, spanning_bound
 from infraplan.network.collective_formulas import all_gather_time as all_gather_time
 from infraplan.network.collective_formulas import all_reduce_time as all_reduce_time
+from infraplan.network.collective_formulas import all_to_all_formula, peer_steps, spanning_bound
 from infraplan.network.collective_formulas import all_to_all_rounds as all_to_all_rounds
 from infraplan.network.collective_formulas import all_to_all_time as all_to_all_time
 from infraplan.network.collective_formulas import collective_time as collective_time
@@ -260,8 +260,8 @@ def _ring_and_tree_seconds(fabric: Fabric, size: float, n: float, stride: float)
 
 
 def _all_to_all_seconds(fabric: Fabric, size: float, n: float, stride: float) -> float:
-    """`_all_to_all(_FLOATS, ..., sized=True)`."""
-    return float(_all_to_all(_FLOATS, fabric, size, n, stride, True))
+    """`all_to_all_formula(_FLOATS, ..., sized=True)`."""
+    return float(all_to_all_formula(_FLOATS, fabric, size, n, stride, True))
 
 
 # `COLLECTIVE_TIMES` on one group's floats: the sized times, all-reduce by the "auto" algorithm
@@ -344,9 +344,9 @@ def custom_all_reduce_time(fabric: Fabric, size_bytes: npt.ArrayLike, n: npt.Arr
     size = np.asarray(size_bytes, dtype=np.float64)
     nccl = all_reduce_time(fabric, size, n_arr, stride, sized=True)
     bw = fabric.scale_up_bytes_per_s
-    one_shot = SCALE_UP_LATENCY_S + _steps(n_arr) * size / bw
-    two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * _steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
-    ring_bw = 2.0 * _steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
+    one_shot = SCALE_UP_LATENCY_S + peer_steps(n_arr) * size / bw
+    two_shot = 2.0 * SCALE_UP_LATENCY_S + 2.0 * peer_steps(n_arr) * size / (np.maximum(n_arr, 1.0) * bw)
+    ring_bw = 2.0 * peer_steps(n_arr) / np.maximum(n_arr, 1.0) * size / bw
     measured = _nvlink.in_domain_bound_xp(_NUMPY, fabric, size, n_arr, stride, ring_bw, kind="custom", table=table)
     custom = np.maximum(np.minimum(one_shot, two_shot), measured)
     inside = n_arr * np.asarray(stride, dtype=np.float64) <= group_domain(fabric, n_arr, stride)

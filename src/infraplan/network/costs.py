@@ -21,7 +21,7 @@ from infraplan.network.results import NetworkReport
 from infraplan.network.topology import ClosTopology, TierLayout
 
 
-def _switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
+def switch_for(tier: TierLayout, family: str, catalog: SwitchCatalog) -> tuple[str, float, float]:
     """(model name, unit price USD, unit power W) for one switch of the tier."""
     fits = [(m.radix, name, m) for name, m in catalog.models.items()
             if m.family == family and m.port_bandwidth_bytes_per_s == tier.port_bytes_per_s and m.radix >= tier.radix]
@@ -40,7 +40,7 @@ def bill_of_materials(topo: ClosTopology, switches: SwitchCatalog | None = None,
     family = "infiniband" if topo.kind == "infiniband" else "ethernet"
     rows, power, capex, transceivers = [], 0.0, 0.0, 0
     for tier in topo.tiers:
-        model, usd, watts = _switch_for(tier, family, switches)
+        model, usd, watts = switch_for(tier, family, switches)
         count = topo.links_between(tier.index)
         speed = topo.nic_bytes_per_s if tier.index == 0 else topo.tiers[tier.index - 1].port_bytes_per_s
         price = links.at(speed)

@@ -79,7 +79,7 @@ import numpy as np
 
 from infraplan import scalar_path
 from infraplan.catalog.data_files import read_rows
-from infraplan.network.collective_efficiency import _efficiency_lists
+from infraplan.network.collective_efficiency import efficiency_lists
 from infraplan.network.fabric import Fabric, group_domain
 from infraplan.scalar_path import NUMPY_OPS, MathOps
 
@@ -127,7 +127,7 @@ def tau_columns(table: str = TABLE_FILE) -> tuple[list[float], dict[str, tuple[l
 
 def simai_nvlink_column() -> tuple[list[float], list[float]]:
     """(log2 sizes, efficiency) of the SimAI NVLink table's in-node column, normalised to its largest message."""
-    log_sizes, columns = _efficiency_lists("nvlink")
+    log_sizes, columns = efficiency_lists("nvlink")
     return log_sizes, columns[0]
 
 

@@ -65,12 +65,12 @@ def sharp_switches(topo: ClosTopology, switches: SwitchCatalog | None = None) ->
     """None when every tier's switch model (as `costs.bill_of_materials` picks it) reduces in the network, else
     one line saying which tier does not."""
     from infraplan.catalog.network_price_loader import load_switch_catalog
-    from infraplan.network.costs import _switch_for
+    from infraplan.network.costs import switch_for
 
     catalog = switches or load_switch_catalog()
     family = "infiniband" if topo.kind == "infiniband" else "ethernet"
     for tier in topo.tiers:
-        name, _, _ = _switch_for(tier, family, catalog)
+        name, _, _ = switch_for(tier, family, catalog)
         model = catalog.models.get(name)
         if model is None or model.in_network_reduction == "none":
             what = "no catalog switch model" if model is None else f"{name} does no in-network reduction"

@@ -41,6 +41,7 @@ For M tokens per GPU (training: micro_batch * seq_len / CP; serving: prefill tok
   layers (GEMM and collective counts, element-wise bytes and kernels), so that L x the table is the sum.
 * Sliding-window attention (Beltagy et al. 2020, arXiv:2004.05150; GPT-OSS): a causal query at position i
   attends min(i + 1, W) keys; `attention_keys` is the mean over layers of the keys to price at half weight.
+  Chunked attention (Llama 4): a query at i attends the (i mod C) + 1 keys of its own chunk of C (`_chunked_keys`).
 * GPT-OSS (model card 2025; HF `GptOssExperts`): the clamped SwiGLU and the expert biases in training as
   Megatron-Core 0.16 runs them (`ops.gpt_oss_experts`), YaRN's RoPE unfused (`ops.rotary`); the attention
   projections' biases in the GEMM epilogue (Transformer Engine Linear). Sinks and windows: how the attention kernel
@@ -80,7 +81,7 @@ from infraplan.ops.moe_routing import moe_routing_passes, routed_copy_casts
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.qk_norm import QK_NORM_MODELS, qk_norm_passes, qkv_split_copies
 from infraplan.ops.rotary import unfused_rope_passes
-from infraplan.scalar_path import anywhere, larger, negate, pick, to_bool, to_float
+from infraplan.scalar_path import anywhere, larger, negate, ops_of, pick, to_bool, to_float
 
 MISSED_EXPERT_FLOOR = 1e-9  # inference MoE: below this P(expert missed), every expert counts as hit (`_ffn_gemms`)
 
@@ -92,12 +93,26 @@ def attention_keys(shape: TransformerShape, seq_len: ArrayLike) -> np.ndarray:
     i.e. 2 W - W^2 / s keys at half weight; s when s <= W.
     """
     s = to_float(seq_len)
+    if shape.num_chunked_layers:
+        return _chunked_keys(shape, s)
     if not shape.num_sliding_layers:
         return s  # type: ignore[no-any-return]
     w = float(shape.sliding_window)
     window = pick(s > w, 2.0 * w - w * w / larger(s, 1.0), s)
     frac = shape.sliding_fraction()
     return to_float((1.0 - frac) * s + frac * window)  # type: ignore[no-any-return]
+
+
+def _chunked_keys(shape: TransformerShape, s: np.ndarray) -> np.ndarray:
+    """`attention_keys` of a model with chunked layers (Llama 4, `catalog.model_config_llama4`): a query at position
+    i of a chunked layer attends the (i mod C) + 1 keys of its own chunk of C, so n = floor(s / C) whole chunks of
+    C^2 / 2 pairs and a last one of r = s - n C: (n C^2 + r^2) / s keys at half weight (s when s <= C)."""
+    c = float(shape.attention_chunk_size)
+    n = ops_of(s).floor(s / c)
+    r = s - n * c
+    chunked = (n * c * c + r * r) / larger(s, 1.0)
+    frac = shape.chunked_fraction()
+    return to_float((1.0 - frac) * s + frac * chunked)  # type: ignore[no-any-return]
 
 
 def _attention_gemms(shape: TransformerShape, lay: Layout) -> list[Gemm]:
@@ -189,7 +204,8 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
     if shape.is_mla:  # rotary, casts and CP gathers see the decompressed K and V of the local heads
         kv_local = shape.num_heads * (shape.head_dim + shape.v_head_dim) / tp
     gemms = (*_attention_gemms(shape, lay), *_ffn_gemms(shape, lay))
-    keys = lay.seq_len if not model.num_sliding_layers else attention_keys(model, lay.seq_len)
+    keys = (lay.seq_len if not (model.num_sliding_layers or model.num_chunked_layers)
+            else attention_keys(model, lay.seq_len))
     head_dim = shape.head_dim if not shape.is_mla else shape.attention_head_dim
     attention = AttentionCore(tokens, keys, shape.num_heads / tp, head_dim, lay.batch)
 
@@ -246,7 +262,7 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
             fwd, bwd = unfused_rope_passes(model, tokens, q_local + kv_local / 2.0, lay.seq_len / to_float(lay.cp))
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("unfused_rope", *fwd)), (
                 *elementwise_bwd, Elementwise("unfused_rope", *bwd))
-        if model.model_type in QK_NORM_MODELS:  # Qwen3's per-head Q / K RMSNorm (`ops.qk_norm`)
+        if model.model_type in QK_NORM_MODELS or model.qk_norm_layers:  # per-head Q / K norm (`ops.qk_norm`)
             fwd, bwd = qk_norm_passes(model, tokens, q_local, kv_local / 2.0)
             elementwise_fwd, elementwise_bwd = (*elementwise_fwd, Elementwise("qk_norm", *fwd)), (
                 *elementwise_bwd, Elementwise("qk_norm", *bwd))

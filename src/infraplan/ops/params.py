@@ -57,7 +57,7 @@ RUNTIME_RESERVE_BYTES = 1.5e9
 # schedule). Plans that differ in nothing else (a sweep, the benchmark's never-seen plans at their own sequence
 # lengths) count them once (issue 18). Also (hP13): a plan's DP collective times (`training.step_time.
 # _one_plan_dp_collectives`, by the model and every input they read) and, by the stack's identity, its precision's
-# layer terms (`training.layer_recipe._one_plan_terms`). Python floats (immutable); emptied with the one-plan memo's
+# layer terms (`training.layer_recipe.one_plan_terms`). Python floats (immutable); emptied with the one-plan memo's
 # pricings (`training.one_plan_memo.clear_one_plan_memo`).
 PLAN_SHAPE_COUNTS: IdentityMemo[Any] = IdentityMemo(bound=1024)
 
@@ -159,9 +159,14 @@ def end_params_local(shape: TransformerShape, tp: ArrayLike, pp: ArrayLike) -> n
 
 def routed_stage_layers(shape: TransformerShape, pp: ArrayLike, layers: ArrayLike | None = None) -> np.ndarray:
     """Routed (first-kind) layers on the heaviest stage (or on a stage of `layers` layers): all of its layers, or
-    all routed layers there are."""
+    all routed layers there are; where the dense layers are interleaved (Llama 4 Maverick: every other layer routed,
+    `TransformerShape.dense_layers_interleaved`), the routed share of them rounded up."""
     held = stage_layers(shape.num_layers, pp) if layers is None else layers
-    return to_float(smaller(held, float(shape.num_routed_layers)))  # type: ignore[no-any-return]
+    routed = float(shape.num_routed_layers)
+    if shape.dense_layers_interleaved:
+        held = to_float(held)
+        return to_float(smaller(ops_of(held).ceil(held * routed / shape.num_layers), routed))  # type: ignore[no-any-return]
+    return to_float(smaller(held, routed))  # type: ignore[no-any-return]
 
 
 def layer_kind_params(shape: TransformerShape, tp: ArrayLike, ep: ArrayLike = 1,

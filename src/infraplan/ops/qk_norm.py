@@ -46,14 +46,24 @@ KERNELS = (2.0, 4.0)  # per layer: Q and K, one kernel each forward, the norm an
 def qk_norm_passes(shape: TransformerShape, tokens: ArrayLike, query_width: ArrayLike,
                    key_width: ArrayLike) -> tuple[tuple[ArrayLike, float], tuple[ArrayLike, float]]:
     """(bytes, kernels) forward and backward of the QK norm of one layer for `tokens` tokens whose local queries
-    and keys are `query_width` and `key_width` elements wide per token on this GPU; zeros for models without it."""
-    if not QK_NORM_TRAINING or shape.model_type not in QK_NORM_MODELS:
+    and keys are `query_width` and `key_width` elements wide per token on this GPU; zeros for models without it.
+    A model whose `use_qk_norm` normalises some layers only (Llama 4's RoPE layers, `TransformerShape.qk_norm_layers`)
+    pays their share of the mean layer: ASSUMPTION, its weightless norm as Qwen3's kernels (the same reads and
+    writes; its weight-gradient partials are not counted here either)."""
+    share = qk_norm_share(shape)
+    if not QK_NORM_TRAINING or not share:
         zero = 0.0 * tokens
         return (zero, 0.0), (zero, 0.0)
-    elements = tokens * (query_width + key_width)
+    elements = tokens * (query_width + key_width) * share
     rows = elements / float(shape.head_dim)
-    return ((ELEMENT_BYTES[0] * elements + RSIGMA_BYTES * rows, KERNELS[0]),
-            (ELEMENT_BYTES[1] * elements + RSIGMA_BYTES * rows, KERNELS[1]))
+    return ((ELEMENT_BYTES[0] * elements + RSIGMA_BYTES * rows, KERNELS[0] * share),
+            (ELEMENT_BYTES[1] * elements + RSIGMA_BYTES * rows, KERNELS[1] * share))
+
+
+def qk_norm_share(shape: TransformerShape) -> float:
+    """Share of the layers that normalise Q and K: every layer of a `QK_NORM_MODELS` model, else the config's
+    `qk_norm_layers` (Llama 4)."""
+    return 1.0 if shape.model_type in QK_NORM_MODELS else shape.qk_norm_layers / shape.num_layers
 
 
 QKV_SPLIT_BYTES = 4.0  # per element copied: read + write bf16 (forward Q; backward Q, K and V)

@@ -31,7 +31,7 @@ from infraplan.catalog.error_bands import FACILITY_STACK, parts_band
 from infraplan.catalog.facility_loader import FleetSite as FleetSiteSpec
 from infraplan.catalog.facility_loader import load_economics, load_fleet
 from infraplan.catalog.figures import use_note
-from infraplan.catalog.versioned_cache import versioned_cache
+from infraplan.catalog.versioned_cache import versioned_args_cache, versioned_cache
 from infraplan.cluster import Cluster
 from infraplan.cluster.cost import SECONDS_PER_YEAR, CostOverrides, site_inputs
 from infraplan.cluster.generic import generic_part_notes, reference_system
@@ -49,6 +49,9 @@ REFERENCE_RUN_MODEL = "llama3-405b"
 REFERENCE_RUN_TOKENS = 15.6e12
 REFERENCE_JOB_MAX_GPUS = 16384
 REFERENCE_RUN_STACK = "meta-llama3"  # the paper's stack: its rank order TP-CP-PP-DP (Sec. 3.3.2), as validated
+REFERENCE_REPLICA_GPUS = 8 * 16  # TP8 x PP16: one data-parallel replica of the plan, the least job that runs it
+REFERENCE_RUN_PLAN = ("TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank order TP-CP-PP-DP on the meta-llama3 "
+                      "stack (the Llama 3 paper's plan, Sec. 3.3.2)")
 
 
 def parse_phases(text: str | None) -> list[tuple[int, float]]:
@@ -83,18 +86,24 @@ def h100_equivalents(accelerator: str | Cluster, count: float) -> float:
 
 @versioned_cache(maxsize=32)
 def reference_run_throughput(accelerator: str) -> dict[str, Any]:
+    """The Llama 3 plan on the paper's 16,384-GPU job (`reference_run`), cached."""
+    return reference_run(accelerator, REFERENCE_JOB_MAX_GPUS)
+
+
+@versioned_args_cache(maxsize=64)
+def reference_run(accelerator: str, gpus: int) -> dict[str, Any]:
     """Tokens/s per accelerator of the Llama-3-405B plan on the accelerator's reference system (cached). An
     accelerator file that `extends` a preset runs on its preset's reference system (cluster/generic.py's rule for
     a plain count) with its own figures: the system with `accelerator:` this file, as a system file saying so
     would give `train`; or on that system's node and a generic Clos (`Cluster.for_accelerator`, as `train
     --system FILE --gpus 16384`). A part with no catalog system (h800, rubin, the TPUs, most MTIA, a from-scratch
     file) runs on the generic node and Clos as `train --system PART --gpus 16384` does (cluster/generic.py; until
-    2026-12-04 campus said "no catalog system ... to run the training model on" where `train` ran it, hU50)."""
+    2026-12-04 campus said "no catalog system ... to run the training model on" where `train` ran it, hU50).
+    `gpus`: the job (a whole number of the plan's TP8 x PP16 replicas), on its system or its node's Clos."""
     from infraplan.training.estimate import estimate_training  # the training model is only needed here
 
     acc = load_accelerator(accelerator)
     system = reference_system(acc.catalog_name)
-    gpus = REFERENCE_JOB_MAX_GPUS  # the Llama 3 paper's job (module docstring), on its system or its node's Clos
     if system is None or system.total_accelerators < gpus:
         cluster = Cluster.for_accelerator(acc, gpus)
     elif acc.name == acc.catalog_name:  # the preset itself
@@ -110,17 +119,42 @@ def reference_run_throughput(accelerator: str) -> dict[str, Any]:
                                    global_batch=2048, micro_batch=1, recompute="full", zero=3, dtype="bf16",
                                    stack=REFERENCE_RUN_STACK)
     return {"system": cluster.system.name, "job_gpus": gpus, "tokens_per_s_per_gpu": result.tokens_per_s_per_gpu,
-            "mfu": result.mfu, "fits": result.fits, "error_band": result.error_band,
+            "mfu": result.mfu, "fits": result.fits, "memory_per_gpu_bytes": result.memory_per_gpu_bytes,
+            "memory_capacity_bytes": result.memory_capacity_bytes, "error_band": result.error_band,
             "error_band_basis": result.error_band.basis if result.error_band is not None else
             "the training estimate of the reference run has no band"}
 
 
 def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
-    """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput."""
+    """Llama-3-405B-scale runs per year for a campus of `accelerators`, at the predicted goodput. The job is the
+    paper's 16,384 GPUs, or on a smaller campus the most TP8 x PP16 replicas whose data-parallel count divides the
+    2,048-sequence batch (a power of two: 6,432 GPUs run a 4,096-GPU job, the rest counted at its rate), timed at
+    the 16,384-GPU rate (`_job_speed_note`).
+    None where the plan does not fit the accelerator's memory, at 16,384 or at the campus's job, even with full
+    recompute, or the campus holds less than one replica: a run that does not fit is no capacity (`reason` says
+    why; until 2026-12-04 its tokens/s were counted and a job below one replica ran at a fractional DP, hL47)."""
+    acc = load_accelerator(accelerator)
+    word = acc.device_word
+    replicas = accelerators // REFERENCE_REPLICA_GPUS  # whole DP ranks, a power of two dividing the 2,048 batch
+    job = min(REFERENCE_JOB_MAX_GPUS, REFERENCE_REPLICA_GPUS * (1 << (replicas.bit_length() - 1))) if replicas else 0
+    if job <= 0:
+        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) needs {REFERENCE_REPLICA_GPUS} {word}s for one "
+                            f"replica (TP8 x PP16); the campus holds {accelerators:,}", job)
     run = reference_run_throughput(accelerator)
-    job = min(run["job_gpus"], accelerators)  # a campus smaller than the reference job runs one job of its size
+    at_job = run if job == run["job_gpus"] else reference_run(accelerator, job)
+    if not at_job["fits"]:
+        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) does not fit {acc.name}'s memory on {job:,} "
+                            f"{word}s even with full recompute: {at_job['memory_per_gpu_bytes'] / 2**30:.1f} GiB per "
+                            f"{word} of {at_job['memory_capacity_bytes'] / 2**30:.1f} GiB, so no Llama-3-405B-scale "
+                            "run is counted", job, at_job["system"])
+    if not run["fits"]:  # the rate a smaller job is timed at needs the 16,384-GPU run
+        return _no_capacity(f"the Llama 3 plan ({REFERENCE_RUN_PLAN}) does not fit {acc.name}'s memory on "
+                            f"{run['job_gpus']:,} {word}s, the job its rate is timed at, even with full recompute: "
+                            f"{run['memory_per_gpu_bytes'] / 2**30:.1f} GiB per {word} of "
+                            f"{run['memory_capacity_bytes'] / 2**30:.1f} GiB, so no Llama-3-405B-scale run is counted",
+                            job, run["system"])
     params = float(load_model(REFERENCE_RUN_MODEL).total_params())
-    rated = load_accelerator(accelerator).extends or accelerator  # a what-if: its preset's rate; a from-scratch
+    rated = acc.extends or accelerator  # a what-if: its preset's rate; a from-scratch
     rel = job_reliability(rated, job, params)  # file: its own (its catalog_name is no preset)
     useful_tokens_per_s = accelerators * run["tokens_per_s_per_gpu"] * rel["goodput"]
     one_job_s = REFERENCE_RUN_TOKENS / (job * run["tokens_per_s_per_gpu"] * rel["goodput"])
@@ -130,13 +164,18 @@ def training_capacity(accelerator: str, accelerators: int) -> TrainingCapacity:
         job_gpus=job, concurrent_jobs=accelerators // job,
         days_per_run_per_job=one_job_s / 86400.0, tokens_per_s_per_gpu=run["tokens_per_s_per_gpu"],
         mfu=run["mfu"], goodput=rel["goodput"], job_mttf_s=rel["mttf_s"], reference_system=run["system"],
-        plan="TP8 PP16 V7, seq 8192, 2,048 sequences/batch, FSDP, rank order TP-CP-PP-DP on the meta-llama3 stack "
-             "(the Llama 3 paper's plan, Sec. 3.3.2)",
-        notes=[n for n in [use_note(load_accelerator(accelerator), "training", "generative-ai"),
-                           goodput_basis_note(rel, job),
-                           _job_speed_note(run, job, load_accelerator(accelerator).device_word)] if n],
+        plan=REFERENCE_RUN_PLAN,
+        notes=[n for n in [use_note(acc, "training", "generative-ai"), goodput_basis_note(rel, job),
+                           _job_speed_note(run, job, word)] if n],
         error_band=run["error_band"], error_band_basis=run["error_band_basis"],
     )
+
+
+def _no_capacity(reason: str, job: int, system: str | None = None) -> TrainingCapacity:
+    """No Llama-3-405B-scale run on the campus, and why (`training_capacity`)."""
+    return TrainingCapacity(available=False, reason=reason, model=REFERENCE_RUN_MODEL,
+                            tokens_per_run=REFERENCE_RUN_TOKENS, job_gpus=job or None, reference_system=system,
+                            plan=REFERENCE_RUN_PLAN, error_band_basis="no run: no throughput to band")
 
 
 def _job_speed_note(run: dict[str, Any], job: int, word: str = "GPU") -> str | None:

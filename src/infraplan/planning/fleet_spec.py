@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infraplan.catalog.loader import beside, read_user_file, validated
+from infraplan.catalog.loader import pool_files_beside, read_user_file, validated
 from infraplan.limits import ElectricityUsdPerKwh
 from infraplan.planning.pool_stacks import POOL_STACK_RULE, check_pool_stack, check_stacks_read
 from infraplan.planning.scenario_spec import (
@@ -115,11 +115,6 @@ class FleetSpec(PlanSpec):
 
 def load_fleet_spec(path: str | Path) -> FleetSpec:
     """Read and validate a fleet-mix YAML file; every problem is one InputError line. A pool's `device` file is
-    read beside the spec (`catalog.loader.beside`, as an accelerator file's `extends:`), not from the working
-    directory: `device: asic.yaml` next to the spec ran only from its folder ("no such file" elsewhere, hU50)."""
-    data = read_user_file(path)
-    pools = data.get("pools") if isinstance(data, dict) else None
-    if isinstance(pools, list):
-        data["pools"] = [{**pool, "device": beside(pool["device"], str(path))}
-                         if isinstance(pool, dict) and isinstance(pool.get("device"), str) else pool for pool in pools]
-    return validated(FleetSpec, data, Path(path).name, "fleet spec")
+    read beside the spec (`catalog.loader.pool_files_beside`, as an accelerator file's `extends:`), not from the
+    working directory: `device: asic.yaml` beside the spec ran only from its folder ("no such file" elsewhere, hU50)."""
+    return validated(FleetSpec, pool_files_beside(read_user_file(path), str(path)), Path(path).name, "fleet spec")

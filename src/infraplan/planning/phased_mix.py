@@ -50,6 +50,7 @@ class MixOption:
     capacity: float
     unit_devices: int
     whole: bool
+    whole_why: str = ""  # why a whole option is one unit where its kind can split (a disaggregated LLM deployment)
 
 
 @dataclass(frozen=True)
@@ -160,9 +161,11 @@ def _pool_limit(m: PhasedMix, p: int) -> int:
 def _whole_jobs(m: PhasedMix, service: int, phase: int) -> str:
     """' (it needs 65,536 devices on h100 at once)': a whole option (a training job, an LLM deployment) is not
     divisible, so the relaxation's percentage alone hides what does not fit."""
-    needs = [f"{o.unit_devices:,} devices on {m.pool_names[o.pool]}" for o in m.options
-             if o.whole and o.service == service and o.phase == phase]
-    return f" (it needs {' or '.join(needs)} at once)" if needs else ""
+    whole = [o for o in m.options if o.whole and o.service == service and o.phase == phase]
+    needs = [f"{o.unit_devices:,} devices on {m.pool_names[o.pool]}" for o in whole]
+    why = "; ".join(dict.fromkeys(o.whole_why for o in whole if o.whole_why))  # each reason once
+    why = f": {why}" if why else ""
+    return f" (it needs {' or '.join(needs)} at once{why})" if needs else ""
 
 
 def _explain_phased(m: PhasedMix) -> str:
@@ -199,7 +202,9 @@ def _explain_phased(m: PhasedMix) -> str:
         if parts and installed[:, -1].size and installed[p].max() >= limit - 1e-6:
             binding.append(f"pool {name} used up ({limit:,} devices"
                            f"{', the limit per pool' if m.available[p] is None else ''})")
-    what = "; ".join(parts) or "integer rounding only"
+    wholes = [f"{m.service_names[s]} in {m.phase_names[k]}{_whole_jobs(m, s, k)}" for s in range(n_s)
+              for k in range(n_k) if m.demand[s, k] > 0 and _whole_jobs(m, s, k)]  # what rounding cannot split
+    what = "; ".join(parts) or "integer rounding only" + (f": {'; '.join(wholes)}" if wholes else "")
     return (f"infeasible plan: even the LP relaxation leaves {what}"
             f"{'; binding: ' + ', '.join(binding) if binding else ''}")
 

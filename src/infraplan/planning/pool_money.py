@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infraplan.cluster import Cluster
 from infraplan.cluster.power import ServerLayout
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
@@ -129,7 +130,14 @@ def pool_spares(spec: ScenarioSpec, pool: PoolSpec, devices: int) -> Spares | No
     own = pool.spare_trays_per_domain  # the pool's, before the policy's (planning/spares.py)
     return spare_nodes(devices, g, pool_accelerator(pool), p.spare_probability, p.repair_time,
                        p.failure_rate, domain, p.spare_trays_per_domain if own is None else own, instance,
-                       "policy spare_trays_per_domain" if own is None else f"pool {pool.name} spare_trays_per_domain")
+                       "policy spare_trays_per_domain" if own is None else f"pool {pool.name} spare_trays_per_domain",
+                       pool_device_word(pool))
+
+
+def pool_device_word(pool: PoolSpec) -> str:
+    """What a pool's notes call one of its devices (`Accelerator.device_word`: GPU, TPU, CPU, or accelerator, an
+    ASIC such as MTIA; a video ASIC is no catalog accelerator: accelerator)."""
+    return "accelerator" if pool_kind(pool) == "video-asic" else Cluster.resolve(pool.device).accelerator.device_word
 
 
 _INSTANCES: IdentityMemo[Instance] = IdentityMemo(256)  # by scenario (a frozen spec) and pool name

@@ -82,7 +82,8 @@ from infraplan.planning.sized_pricing import (
 from infraplan.units import power_text
 
 REFERENCE_DEVICES = 1024  # size at which the MILP's per-device watts and costs are taken from the power chain
-OBJECTIVE_UNITS = {"capex": "USD (the last phase's capex; earlier phases weighted 1e-6)",
+OBJECTIVE_UNITS = {"capex": "USD (the last phase's fleet value, fleet_value_usd: the money spent plus the installed "
+                            "base's value, a constant; earlier phases weighted 1e-6)",
                    "tco": "USD (TCO per year x the years to the next phase, summed over phases)",
                    "power": "W x years (facility power x the years to the next phase, summed over phases)",
                    "carbon": "tCO2e (per year x the years to the next phase, summed over phases)"}
@@ -157,7 +158,7 @@ def plan_scenario(spec: ScenarioSpec | str, optimality_gap: bool = False) -> Sce
                     reasons.append(f"{pool.name}: {got}")
                     continue
                 sized[len(options)] = got
-                options.append(MixOption(si, pi, k, got.capacity, got.unit_devices, got.whole))
+                options.append(MixOption(si, pi, k, got.capacity, got.unit_devices, got.whole, got.whole_why))
             if not any(o.service == si and o.phase == k for o in options):
                 unit = {"training": "run", "llm": "requests/s", "recsys": "QPS", "image": "images/s",
                         "video": "streams"}[svc.kind]
@@ -317,5 +318,5 @@ def _own_sizes(spec: ScenarioSpec, options: list[MixOption], x: np.ndarray, n_ph
 def plan_summary(plan: ScenarioPlan) -> dict[str, Any]:
     """The headline numbers compared side by side (`compare`)."""
     return {k: getattr(plan, k) for k in ("devices", "h100_equivalents", "facility_power_w", "capex_usd",
-                                          "capex_new_usd", "tco_usd_per_year", "energy_mwh_per_year",
+                                          "fleet_value_usd", "tco_usd_per_year", "energy_mwh_per_year",
                                           "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}

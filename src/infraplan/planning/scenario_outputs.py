@@ -4,8 +4,9 @@ Parquet (pyarrow): services.parquet, pools.parquet, racks.parquet, sites.parquet
 result row, columns named as the JSON fields (units in the names), readable by DuckDB and pandas. Each file is
 written atomically (a temporary file renamed into place).
 HTML (Plotly with plotly.js inlined, no CDN): facility power by pool, split into IT and the PUE overhead
-(cooling and power distribution); the fleet by pool over the phases; the capex waterfall by pool (priced pools
-only: a pool without a price has no capex, `cost_reason`); the SLO
+(cooling and power distribution); the fleet by pool over the phases; the fleet value waterfall by pool (the
+last phase's `fleet_value_usd`, installed base included; priced pools only: a pool without a price has none,
+`cost_reason`); the SLO
 headroom of every service (1 - planned latency or wall clock / its SLO or deadline).
 """
 
@@ -63,7 +64,8 @@ def write_report(plan: ScenarioPlan, path: str) -> str:
     pools = [p for p in plan.pools if p.phase == last]
     fig = make_subplots(rows=4, cols=1, vertical_spacing=0.07, subplot_titles=[
         f"facility power by pool, {last} (MW): IT load and PUE overhead", "fleet by pool over time (devices)",
-        f"capex waterfall, {last} (billion USD)", "SLO headroom per service (1 - planned / SLO)"])
+        f"fleet value by pool, {last} (billion USD, installed base included)",
+        "SLO headroom per service (1 - planned / SLO)"])
     names = [p.pool for p in pools]
     fig.add_trace(go.Bar(x=names, y=[p.it_power_w / 1e6 for p in pools], name="IT (accelerators, hosts, fabric)"),
                   row=1, col=1)
@@ -73,11 +75,11 @@ def write_report(plan: ScenarioPlan, path: str) -> str:
     for name in dict.fromkeys(p.pool for p in plan.pools):
         counts = {p.phase: p.devices for p in plan.pools if p.pool == name}
         fig.add_trace(go.Bar(x=phases, y=[counts.get(ph, 0) for ph in phases], name=name), row=2, col=1)
-    priced = [p for p in pools if p.capex_usd is not None]  # a pool without a price (cost_reason) is left out
+    priced = [p for p in pools if p.fleet_value_usd is not None]  # a pool without a price (cost_reason) is left out
+    value = [float(p.fleet_value_usd or 0.0) / 1e9 for p in priced]
     fig.add_trace(go.Waterfall(x=[*(p.pool for p in priced), "total" if len(priced) == len(pools) else
-                                  "total of the priced pools"], y=[*(float(p.capex_usd or 0.0) / 1e9 for p in priced),
-                                                                   0.0],
-                               measure=["relative"] * len(priced) + ["total"], name="capex"), row=3, col=1)
+                                  "total of the priced pools"], y=[*value, 0.0],
+                               measure=["relative"] * len(priced) + ["total"], name="fleet value"), row=3, col=1)
     svc = [s for s in plan.services if s.phase == last and s.slo_headroom is not None]
     fig.add_trace(go.Bar(x=[f"{s.service} on {s.pool}" for s in svc], y=[s.slo_headroom for s in svc],
                          name="SLO headroom"), row=4, col=1)

@@ -7,11 +7,14 @@ through planning/pool_money.py), summed into sites (facility power against the s
 `site_caps`: 0 before the site is online) and phases (tCO2e operational, embodied and their sum, as `facility`
 reports them); H100-equivalents are dense bf16 peak / H100's (Epoch AI's convention, planning/campus.py).
 
-Money to spend apart from the fleet's value (hL45, session 43): a pool's `capex_usd` is the whole fleet's, its
-installed base included; `capex_new_usd` is what a phase buys, the pool's capex less the phase before's (the
-installed base's whole servers priced by the same cost model before the first phase, without N+k racks, which are
-bought), so capex = the base's value + the phases' capex_new summed (unless a phase's larger fleet prices lower:
-its capex_new is $0, not money back, `capex_new`), and the plan's `capex_new_usd` is that sum.
+Money to spend apart from the fleet's value (hL45, session 43; named so in hL47, session 44): `capex_usd` is the
+money a phase spends, a pool's `fleet_value_usd` (its whole fleet at the one cost model's capex, installed base
+included) less the phase before's (the installed base's whole servers priced by the same cost model before the first
+phase, without N+k racks, which are bought), so fleet value = `installed_base_value_usd` + the phases' capex_usd
+summed (unless a phase's larger fleet prices lower: its capex is $0, not money back, `capex_new`), and the plan's
+`capex_usd` is that sum. (Until 2026-12-04 `capex_usd` was the fleet's value and `capex_new_usd` the money: a
+planner reading capex as money to spend counted the owned base as bought.) TCO is the fleet's, the base amortised
+too: owned hardware has an economic cost (its price over its life) whether or not the plan pays for it.
 """
 
 from __future__ import annotations
@@ -166,7 +169,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     phase_rows: list[ScenarioPhaseRow] = []
     caps = site_caps(spec)
     packed_before = base[:, 0].copy()  # the installed base is in place before the first phase: not delivered
-    value_before = [base_capex(spec, pool, int(base[p, 0])) for p, pool in enumerate(spec.pools)]
+    base_value = [base_capex(spec, pool, int(base[p, 0])) for p, pool in enumerate(spec.pools)]
+    value_before = list(base_value)
     for k, ph in enumerate(phases):
         rows = []
         for p, pool in enumerate(spec.pools):
@@ -182,8 +186,8 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
             rows.append(ScenarioPoolRow(
                 phase=ph.name, pool=pool.name, device=pool.device, site=pool.site, devices=m.devices,
                 new_devices=max(0, m.devices - prev), racks=m.racks, network_tiers=m.tiers, switches=m.switches,
-                h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=m.capex_usd,
-                capex_new_usd=spent,
+                h100_equivalents=h100e, it_power_w=m.it_w, facility_power_w=m.facility_w, capex_usd=spent,
+                fleet_value_usd=m.capex_usd,
                 tco_usd_per_year=m.tco_usd_per_year, energy_mwh_per_year=m.energy_mwh_per_year,
                 co2_t_per_year=m.co2_t_per_year, embodied_co2_t_per_year=m.embodied_co2_t_per_year,
                 total_co2_t_per_year=total_co2_t_per_year(m.co2_t_per_year, m.embodied_co2_t_per_year),
@@ -211,7 +215,7 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
         phase_rows.append(ScenarioPhaseRow(
             phase=ph.name, year=ph.year, devices=sum(r.devices for r in rows),
             **{f: _total([getattr(r, f) for r in rows]) for f in (
-                "h100_equivalents", "facility_power_w", "capex_usd", "capex_new_usd", "tco_usd_per_year",
+                "h100_equivalents", "facility_power_w", "capex_usd", "fleet_value_usd", "tco_usd_per_year",
                 "energy_mwh_per_year",
                 "co2_t_per_year", "embodied_co2_t_per_year", "total_co2_t_per_year")}))
     last = phase_rows[-1]
@@ -221,8 +225,9 @@ def assemble_plan(spec: ScenarioSpec, options: list[MixOption], sized: dict[int,
     return ScenarioPlan(
         scenario=spec.name, objective=spec.policy.objective, phases=phase_rows, services=services, pools=pools,
         sites=sites, devices=last.devices, h100_equivalents=last.h100_equivalents,
-        facility_power_w=last.facility_power_w, capex_usd=last.capex_usd,
-        capex_new_usd=_total([ph.capex_new_usd for ph in phase_rows]), tco_usd_per_year=last.tco_usd_per_year,
+        facility_power_w=last.facility_power_w, capex_usd=_total([ph.capex_usd for ph in phase_rows]),
+        installed_base_value_usd=_total([v for p, v in enumerate(base_value) if base[p, 0] > 0]),
+        fleet_value_usd=last.fleet_value_usd, tco_usd_per_year=last.tco_usd_per_year,
         energy_mwh_per_year=last.energy_mwh_per_year, co2_t_per_year=last.co2_t_per_year,
         embodied_co2_t_per_year=last.embodied_co2_t_per_year, total_co2_t_per_year=last.total_co2_t_per_year,
         embodied_co2_reason="; ".join(dict.fromkeys(r.embodied_co2_reason for r in pools if r.embodied_co2_reason

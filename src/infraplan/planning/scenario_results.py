@@ -56,12 +56,16 @@ class ScenarioPoolRow(Result):
     h100_equivalents: float = Field(description="devices x dense bf16 peak / H100's (Epoch AI convention)")
     it_power_w: float = Field(description="peak IT power of the power chain, watts")
     facility_power_w: float = Field(description="IT power x PUE, watts")
-    capex_usd: float | None = Field(description="servers + network + facility share, USD (null: no price, "
-                                    "cost_reason)")
-    capex_new_usd: float | None = Field(None, description="money spent on the pool in this phase: capex_usd less "
-                                        "the previous phase's (the installed base's, by the same cost model, in the "
-                                        "first), never below 0, USD (null: no price)")
-    tco_usd_per_year: float | None = Field(description="annualised capex + opex, USD per year (null: no price)")
+    capex_usd: float | None = Field(description="money spent on the pool in this phase: fleet_value_usd less the "
+                                    "previous phase's (the installed base's, by the same cost model, in the first), "
+                                    "never below 0, USD (null: no price, cost_reason)")
+    fleet_value_usd: float | None = Field(description="the pool's hardware installed in this phase at the one cost "
+                                          "model's capex (servers + network + facility share), installed base "
+                                          "included, USD (null: no price, cost_reason)")
+    tco_usd_per_year: float | None = Field(description="annualised fleet_value_usd + opex, USD per year: the "
+                                           "installed base is amortised too (owned hardware at the cost model's "
+                                           "price over its life, its economic cost, not cash spent) (null: no "
+                                           "price)")
     energy_mwh_per_year: float = Field(description="facility energy at the load factor, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year (the energy at the site's "
                                   "grid intensity; embodied_co2_t_per_year is the hardware's)")
@@ -107,13 +111,13 @@ class ScenarioPhaseRow(Result):
     devices: int = Field(description="devices installed (count)")
     h100_equivalents: float = Field(description="H100-equivalents installed")
     facility_power_w: float = Field(description="facility power, watts")
-    capex_usd: float | None = Field(description="cumulative capex of what is installed, USD (null: a pool has "
-                                    "no price)")
-    capex_new_usd: float | None = Field(None, description="money spent in this phase: the pools' capex_new_usd "
-                                        "(new devices and what their count adds to servers, racks, fabric and "
-                                        "facility), USD (null: a pool has no price)")
-    tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, USD per year (null: a pool "
-                                           "has no price)")
+    capex_usd: float | None = Field(description="money spent in this phase: the pools' capex_usd (new devices "
+                                    "and what their count adds to servers, racks, fabric and facility), USD (null: "
+                                    "a pool has no price)")
+    fleet_value_usd: float | None = Field(description="what is installed in this phase at the one cost model's "
+                                          "capex, installed base included, USD (null: a pool has no price)")
+    tco_usd_per_year: float | None = Field(description="TCO of the installed fleet, installed base amortised too, "
+                                           "USD per year (null: a pool has no price)")
     energy_mwh_per_year: float = Field(description="energy, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year")
     embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year: "
@@ -151,12 +155,18 @@ class ScenarioPlan(Result):
     devices: int = Field(description="devices in the last phase (count)")
     h100_equivalents: float = Field(description="H100-equivalents in the last phase")
     facility_power_w: float = Field(description="facility power in the last phase, watts")
-    capex_usd: float | None = Field(description="capex of the last phase's fleet, USD (null: cost_reason)")
-    capex_new_usd: float | None = Field(None, description="money spent over the phases: their capex_new_usd summed "
-                                        "(capex_usd less the installed base's value where no price fell), USD "
-                                        "(null: cost_reason)")
-    tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year (null: "
-                                           "cost_reason)")
+    capex_usd: float | None = Field(description="money spent over the phases: their capex_usd summed (the last "
+                                    "phase's fleet_value_usd less installed_base_value_usd where no price fell), USD "
+                                    "(null: cost_reason)")
+    installed_base_value_usd: float | None = Field(description="the pools' installed bases (whole servers) before "
+                                                   "the first phase at the one cost model's capex: hardware owned, "
+                                                   "not bought by the plan, USD (0: none; null: cost_reason)")
+    fleet_value_usd: float | None = Field(description="the last phase's fleet at the one cost model's capex, "
+                                          "installed base included, USD (null: cost_reason)")
+    tco_usd_per_year: float | None = Field(description="TCO of the last phase's fleet, USD per year: "
+                                           "fleet_value_usd annualised, each asset class over its life (the "
+                                           "installed base included: owned hardware at its economic cost, not "
+                                           "cash) + opex (null: cost_reason)")
     energy_mwh_per_year: float = Field(description="energy of the last phase, MWh per year")
     co2_t_per_year: float = Field(description="location-based operational tCO2e per year in the last phase")
     embodied_co2_t_per_year: float | None = Field(None, description="embodied tCO2e of the hardware per year in the "

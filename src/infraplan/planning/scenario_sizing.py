@@ -14,8 +14,11 @@
   a service's replicas split over pools (a capped clean site takes what it holds, the rest goes elsewhere): each
   replica carries the per-replica rate it carried in the whole-rate answer, so a share of u replicas meets the SLO
   at u x R / r (conservative: a replica's capacity c* is in [R / r, R / (r - 1)); the whole service on one pool is
-  exactly r replicas, serve-plan's answer). A disaggregated answer stays one whole deployment (capacity R): its
-  prefill:decode ratio holds on a share only in proportion (fleet-mix re-searches a share; `plan` does not). On the
+  exactly r replicas, serve-plan's answer). A disaggregated answer of P prefill and D decode replicas splits the
+  same way in g = gcd(P, D) groups of P / g prefill + D / g decode replicas, R / g requests/s each (every replica
+  at the load of the whole-rate answer; a group's KV transfer stays in its pool); where P and D have no common
+  factor (1:3) it stays one whole deployment (capacity R), said in its detail (until 2026-12-04 every
+  disaggregated answer did, hL47; fleet-mix re-searches a share, `plan` does not). On the
   pool's `stack`, else the service's, else the part's vendor default (`fleet_mix_llm.asked_stack`,
   `serving.engines.serving_stack_for`), said in `Sized.serving_stack` / `serving_stack_basis`.
 - image generation: `planning.image_capacity` (the diffusion serving model, `serving/diffusion.py`, bisected for
@@ -79,6 +82,7 @@ class Sized:
     replica_devices: int | None = None  # LLM: one replica's TP x PP x attention DP (the wider of prefill / decode)
     serving_stack: str | None = None  # LLM: the serving stack the deployment ran (`fleet_mix_llm.stack_basis`)
     serving_stack_basis: str | None = None  # LLM: whose `stack` asked it, or the vendor default, and why
+    whole_why: str = ""  # LLM: why a deployment is one unit, not split over pools (`_disaggregated`)
 
 
 class TrainingPoint(NamedTuple):
@@ -137,7 +141,7 @@ def _training_point(model: str, device: str, system: str | None, gpus: int, seq_
     if result.best is None:
         return None
     best = result.best
-    rel = job_reliability(cluster.accelerator.catalog_name, gpus, float(load_model(model).total_params()))
+    rel = job_reliability(cluster.accelerator, gpus, float(load_model(model).total_params()))
     wall = tokens / best.tokens_per_s / rel["goodput"]
     c = best.config
     plan = (f"TP{c.tp} CP{c.cp} PP{c.pp} DP{c.dp} EP{c.ep} {c.dtype}, MFU {best.mfu * 100:.0f} %, "
@@ -212,12 +216,35 @@ def size_llm(svc: ServiceSpec, pool: PoolSpec, rate: float) -> Sized | str:
     short = deployment_short(d.replicas, d.tp, d.pp, d.dtype, max_batch=d.max_batch, prefill=split[0],
                              decode=split[1])
     replica = max(x.tp * x.pp * x.attention_dp for x in layouts)
-    if d.disaggregated or r.gpus % d.replicas:  # prefill:decode holds only in proportion: the deployment is one unit
+    if d.disaggregated:
+        return _disaggregated(rate, r.gpus, d, head, short, replica, stack, basis)
+    if r.gpus % d.replicas:  # replicas of unequal devices: the deployment is one unit
         return Sized(rate, r.gpus, True, "requests/s", head, short, replica_devices=replica, serving_stack=stack,
                      serving_stack_basis=basis)
     return Sized(rate / d.replicas, r.gpus // d.replicas, False, "requests/s", head,  # replicas split over pools
                  f"replicas of serve-plan's {short} at {rate:.4g} requests/s ({rate / d.replicas:.4g} each)",
                  replica_devices=replica, serving_stack=stack, serving_stack_basis=basis)
+
+
+def _disaggregated(rate: float, gpus: int, d: LLMDeployment, head: float | None, short: str, replica: int,
+                   stack: str | None, basis: str | None) -> Sized:
+    """A disaggregated answer's MILP unit (module docstring): its P prefill and D decode replicas in g = gcd(P, D)
+    groups of P / g + D / g, each at R / g requests/s, so each replica keeps the load it carried in the whole-rate
+    answer (R / P on a prefill, R / D on a decode replica) and a group's KV cache moves within its pool; g = 1 (a
+    ratio with no smaller group, 1:3) or groups of unequal devices keep the deployment one unit of rate R."""
+    p, dec = d.prefill_replicas or 0, d.decode_replicas or 0
+    g = math.gcd(p, dec)
+    per = [x.tp * x.pp * x.attention_dp for x in (d.prefill, d.decode)] if d.prefill and d.decode else None
+    if g <= 1 or per is None or (p * per[0] + dec * per[1]) != gpus:
+        why = (f"a disaggregated deployment of {p} prefill + {dec} decode replicas has no smaller group in that ratio"
+               if g <= 1 else "its devices do not divide into equal groups of that ratio")
+        unit = f"{p}:{dec} has no smaller group in that ratio" if g <= 1 else why
+        return Sized(rate, gpus, True, "requests/s", head, f"{short} (one unit: {unit})", replica_devices=replica,
+                     serving_stack=stack, serving_stack_basis=basis, whole_why=why)
+    return Sized(rate / g, gpus // g, False, "requests/s", head,  # groups split over pools, as replicas
+                 f"groups of {p // g} prefill + {dec // g} decode replicas of serve-plan's {short} at {rate:.4g} "
+                 f"requests/s ({rate / g:.4g} each)", replica_devices=replica, serving_stack=stack,
+                 serving_stack_basis=basis)
 
 
 def size_image(svc: ServiceSpec, pool: PoolSpec) -> Sized | str:

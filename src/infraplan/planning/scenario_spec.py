@@ -37,7 +37,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from infraplan.catalog.facility_loader import PowerW, power_at_most
-from infraplan.catalog.loader import check_preset, looks_like_path, read_user_file, validated
+from infraplan.catalog.loader import check_preset, looks_like_path, pool_files_beside, read_user_file, validated
 from infraplan.catalog.schemas import Spec
 from infraplan.limits import (
     MAX_ACCELERATORS,
@@ -394,5 +394,5 @@ def duration_text(seconds: float) -> str:
 
 
 def load_scenario(path: str | Path) -> ScenarioSpec:
-    """Read and validate a scenario YAML file; every problem is one InputError line."""
-    return validated(ScenarioSpec, read_user_file(path), Path(path).name, "scenario")
+    """Read and validate a scenario YAML file; every problem is one InputError line; pool files read beside it."""
+    return validated(ScenarioSpec, pool_files_beside(read_user_file(path), str(path)), Path(path).name, "scenario")

@@ -174,11 +174,13 @@ def poisson_quantiles(means: np.ndarray, probability: float) -> np.ndarray:
 
 def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: float, repair_s: float,
                 failure_rate: str | None = None, domain_devices: int | None = None, spare_trays: int | str = 0,
-                instance: Instance = UNKNOWN_INSTANCE, where: str = "policy spare_trays_per_domain") -> Spares:
+                instance: Instance = UNKNOWN_INSTANCE, where: str = "policy spare_trays_per_domain",
+                device: str = "GPU") -> Spares:
     """Spares for `devices` working devices in nodes of `node_devices` and scale-up domains of `domain_devices`
     (default: the node) running `instance`s (default: not known, so the domain), at the accelerator's failure rate,
     with `spare_trays` per domain (`AUTO_TRAYS`: the fewest spares of 0 .. T - 1; `where` names the field in an
-    error) (module docstring)."""
+    error) (module docstring). `device`: what the basis calls one device (`Accelerator.device_word`: a GPU rate
+    "applied per accelerator" on MTIA, as the reliability notes say it, hL47)."""
     if repair_s <= 0:
         raise InputError(f"repair time must be positive, got {repair_s:g} s")
     name = failure_rate or default_failure_rate_name(accelerator)
@@ -203,7 +205,7 @@ def spare_nodes(devices: int, node_devices: int, accelerator: str, probability: 
     if spare_trays == AUTO_TRAYS and len(choices) == 1:
         auto = "spare_trays_per_domain auto: 0, " + ("the scale-up domain is one server" if trays == 1 else
                                                      "a one-server instance holds no spare tray at any count")
-    basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate),
+    basis = "; ".join(n for n in [basis, failure_rate_accelerator_note(accelerator, name, rate, device),
                                   _domain_basis(trays, blast, node_devices, choices[best], held, instance), auto,
                                   f"repair {repair_s / SECONDS_PER_DAY:g} days"
                                   + (f" ({REPAIR_SOURCE})" if repair_s == DEFAULT_REPAIR_S else "")] if n)

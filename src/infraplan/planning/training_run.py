@@ -58,7 +58,7 @@ def training_run_totals(train_result: TrainingEstimate, system: str | System | C
     tokens_per_s = float(train_result.tokens_per_s)
     if tokens_per_s <= 0:
         raise InputError("the training estimate has no throughput")
-    accelerator = cluster.accelerator.catalog_name  # a what-if's preset: its failure rate (the preset's table row)
+    accelerator = cluster.accelerator  # a what-if: its preset's failure rate; a file from scratch: the default's
     rel = job_reliability(accelerator, gpus, float(train_result.parameters), failure_rate, storage, None, restart_s)
     compute_s = tokens / tokens_per_s
     wall_s = compute_s / rel["goodput"]

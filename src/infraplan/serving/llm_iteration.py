@@ -171,7 +171,10 @@ def _matmul_fraction(accelerator: Accelerator, dtype: str, stack: str | None) ->
     return fractions.get(dtype, accelerator.matmul_fraction(dtype))  # type: ignore[call-overload]
 
 
-def _precision(accelerator: Accelerator, dtype: str, stack: str | None = None, stored: float = 0.0) -> _Precision:
+def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = None,
+                      stored: float = 0.0) -> _Precision:
+    """The GEMM rate and operand widths a serving `dtype` runs at on `accelerator` (`stack`: its release's
+    measured GEMM fraction; `stored`: the checkpoint's stored weight bytes per parameter, 0: the format's)."""
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
@@ -242,8 +245,8 @@ class IterationCost:
                 + self.per_prefill_token_s * p + np.where(p + dseq > 0, self.overhead_s, 0.0))
 
 
-def _collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False,
-                     table: str | None = None) -> np.ndarray:
+def serving_collective_time(fabric: Fabric, c: Collective, custom_all_reduce: bool = False,
+                            table: str | None = None) -> np.ndarray:
     """Seconds of `c`; a stack with custom all-reduce runs small TP all-reduces one-shot / two-shot (bounded by its
     release's measured `table` where it has one: `serving.release_all_reduce`)."""
     if custom_all_reduce and c.kind == "all_reduce":
@@ -284,13 +287,13 @@ def _layer_time(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dep
                    + moe_routing_time(shape, rates, m, dep.attention_dp / dep.ep))
     custom = load_engine(dep.stack).custom_all_reduce  # TP all-reduce; the EP collectives run through NCCL
     table = release_all_reduce.table(accelerator, dep.stack)  # the release's measured custom all-reduce, if any
-    comm = sum((_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
+    comm = sum((serving_collective_time(fabric, c, custom and c.role == "tp", table) for c in ops.collectives_fwd
                 if c.role in ("tp", "ep")), np.zeros_like(m))
     # the EP all-to-all on the busiest GPU's bytes where EP does not divide the experts: its copies received beyond
     # the mean rank's go with the routed experts (the ranks' mean tokens in lock-step; `serving.expert_slots`)
     for c in ops.collectives_fwd:
         if (busiest := expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)) is not c:
-            inbound = _collective_time(fabric, busiest) - _collective_time(fabric, c)
+            inbound = serving_collective_time(fabric, busiest) - serving_collective_time(fabric, c)
             comm, routed = comm + inbound, routed + inbound
     return gemms + elementwise + comm, flop_s, routed
 
@@ -301,7 +304,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     check_deployment(shape, accelerator, dep)
     rates = KernelRates.for_dtype(accelerator, "bf16")
     # weight reads per dtype (`serving.decode_kernels`), a checkpoint's group scales included (`stored_weight_bytes`):
-    prec = _precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype))
+    prec = serving_precision(accelerator, dep.dtype, dep.stack, stored_weight_bytes(shape, dep.dtype))
     read = SERVING_FORMATS[dep.dtype].weight_read_dtype  # mxfp8: fp8's measured rate (`ops.precision`)
     gemm_rates, head_rates = (decode_kernels.gemm_rates(accelerator, rates, dep.engine, d) for d in (read, "bf16"))
     layers = stage_layers(shape, dep.pp) * dep.pp  # heaviest stage sets the pace of the pipeline
@@ -313,7 +316,8 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     block_depth = routed_experts.fp8_block_depth(accelerator, dep.stack, experts, shape.model_type)
     block_rate = routed_experts.fp8_block_rate_fraction(accelerator, dep.stack, experts, shape.model_type, dep.tp,
                                                         dep.ep, dep.attention_dp)
-    bf16 = _precision(accelerator, "bf16", dep.stack)  # the LM head's; the GEMMs a checkpoint's scope keeps in bf16
+    # the LM head's; the GEMMs a checkpoint's scope keeps in bf16
+    bf16 = serving_precision(accelerator, "bf16", dep.stack)
     roles = quantised_roles(shape, dep.dtype)  # None: every GEMM at `prec` (`ops.precision.weight_scope`)
     plain = (bf16, head_rates) if roles is not None else None
     attention = kind_dtype(shape, dep.dtype, "attention")  # its projections, the MLA BMMs, the draft's projection
@@ -331,7 +335,7 @@ def build_iteration_cost(shape: TransformerShape, accelerator: Accelerator, fabr
     lm_rates, lm_rate, lm_width = ((gemm_rates, prec.rate, prec.bytes_per_element(lm.gemm.m, lm.gemm.n, lm.gemm.k))
                                    if quantised_head else (head_rates, bf16.rate, ACT_BYTES))
     head = (gemm_time(lm_rates, lm.gemm.m, lm.gemm.n, lm.gemm.k, lm_width, lm_rate)
-            + sum((_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
+            + sum((serving_collective_time(fabric, c) for c in lm.collectives), np.zeros_like(rows))
             + memory_bound_time(rates, lm.elementwise.bytes, kernels=lm.elementwise.kernels))
     head = np.where(rows > 0, head, 0.0)
     kernel, kv_layers = engine_kernels.attention_launch_s(shape, rates, dep.engine, dep.kv_dtype) * layers, layers

@@ -321,6 +321,11 @@ class ServingPlanResult(SparseResult):
         "with no deployment found: the lowest TPOT any layout tried reaches, seconds per output token (the sample's "
         "shortest request of two or more output tokens decoding alone on the fastest layout: no size goes below it; "
         "`why` quotes it when the TPOT SLO is below it); null: a deployment was found, or no layout was simulated"))
+    best_ttft_s: float | None = Field(None, description=(
+        "with no deployment found: the lowest TTFT at the SLO percentile any layout tried reaches, seconds (the "
+        "sample's prompt at that percentile prefilling alone on the fastest layout, with the stack's front end: no "
+        "size goes below it; `why` quotes it when the TTFT SLO is below it); null: a deployment was found, or no "
+        "layout was simulated"))
     gpus: int | None = Field(None, description="accelerators of the chosen deployment")
     deployment: LLMDeployment | None = Field(None, description="the chosen deployment")
     slo: PlanSlo | None = Field(None, description="the SLOs")

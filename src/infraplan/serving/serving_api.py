@@ -31,6 +31,7 @@ from infraplan.cluster import Cluster
 from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
+from infraplan.limits import MAX_REQUESTS
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
@@ -58,6 +59,32 @@ from infraplan.serving.workloads import (
 )
 
 DEFAULT_REQUESTS = 2000
+# A closed loop of N clients without --requests: 10 requests per client, the count the validated closed-loop rows
+# run (validation.serving_hopper REQUESTS_PER_CLIENT: AIConfigurator's harness, --request-count 10 x concurrency),
+# and never fewer than DEFAULT_REQUESTS. 2,000 for 4,096 clients was one part-filled wave (hU53): 1,999 clients
+# read 42 % less output throughput than 2,000 on DeepSeek-R1 wide EP, each run its start-up wave and drain alone.
+CLOSED_LOOP_REQUESTS_PER_CLIENT = 10
+
+
+def closed_loop_requests(requests: int | None, concurrency: int | None, trace: str | None) -> int | None:
+    """The requests a run simulates where none are given: a closed loop's CLOSED_LOOP_REQUESTS_PER_CLIENT per
+    client (at least DEFAULT_REQUESTS, at most limits.MAX_REQUESTS); else `requests` as given (None: the default)."""
+    if requests is not None or concurrency is None or trace is not None:
+        return requests
+    return min(max(DEFAULT_REQUESTS, CLOSED_LOOP_REQUESTS_PER_CLIENT * concurrency), MAX_REQUESTS)
+
+
+def few_requests_note(requests: int, clients: int) -> str:
+    """Why a closed loop given few requests (fewer than CLOSED_LOOP_REQUESTS_PER_CLIENT per client) reads off its
+    clients' steady state: its start-up wave and drain weigh in, and fewer requests than clients never fill it."""
+    held = (f"at most {requests:,} of the {clients:,} clients ever hold a request" if requests < clients else
+            f"{requests / clients:.1f} requests per client")
+    return (f"closed loop: --requests {requests:,} for {clients:,} clients: {held}, so the start-up wave and the "
+            "drain weigh in the answer, not only the clients' steady state (Little's law: requests/s x mean "
+            "end-to-end latency / clients off 1); leave --requests out (10 per client, the validated rows' "
+            f"count) or give {CLOSED_LOOP_REQUESTS_PER_CLIENT * clients:,}")
+
+
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
 
 
@@ -162,6 +189,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
+    given_requests = requests
+    requests = closed_loop_requests(requests, concurrency, trace)  # 10 per client where none are given (hU53)
     if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
         raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
     seed = 0 if seed is None else seed  # the arrivals' and lengths' draw without a trace
@@ -245,8 +274,10 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
             tp_n = int(tp)
         except ValueError:
             raise InputError(f"--tp must be a whole number or 'auto', got {tp!r}") from None
+    if tp_n < 1:  # was "--gpus 8 is not divisible by TP x PP x attention DP = 0" (hU55)
+        raise InputError(f"--tp must be >= 1 or 'auto', got {tp_n}")
     per_replica = tp_n * pp * attention_dp
-    if tp_n < 1 or pool_gpus % per_replica:
+    if pool_gpus % per_replica:
         raise InputError(f"--gpus {gpus}{' less --prefill-gpus' if split else ''} is not divisible by TP x PP x "
                          f"attention DP = {per_replica}")
     if attention_dp > 1 and ep == 1:
@@ -293,12 +324,28 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     band = serving_answer_band(acc.catalog_name, ref, changed, defaulted)
     notes = [*stack_notes, *versioned_name_note(asked),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
-    if closed and (little := littles_law_note(result, concurrency or 0)):
-        notes.append(little)
+    clients = concurrency or 0
+    if closed and given_requests is not None and len(reqs) < clients:  # whatever Little's law reads
+        notes.append(few_requests_note(len(reqs), clients))
+    elif closed and (little := littles_law_note(result, clients)):  # few requests given: their note says why
+        few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
+        notes.append(few_requests_note(len(reqs), clients) if few else little)
     if shape.sliding_window and shape.num_sliding_layers == shape.num_layers and (dep.engine or "trtllm") == "trtllm":
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "
                      "serving.kv_pool_trtllm)")
+    if shape.num_chunked_layers:  # Llama 4's chunked layers: training prices the chunks (`ops.layer.attention_keys`)
+        notes.append(f"{shape.num_chunked_layers} of {shape.num_layers} layers of {shape.name} attend in "
+                     f"{shape.attention_chunk_size:,}-token chunks: priced here as full attention, exact up to that "
+                     "length a request; above it their KV cache and attention are overestimated")
+    if speculative_tokens and not shape.num_mtp_layers:  # no MTP module: the draft priced is not the user's (hU53)
+        notes.append(f"{shape.name} has no multi-token-prediction module (num_nextn_predict_layers): its "
+                     f"{speculative_tokens} draft token(s) a step are priced as a one-layer draft of its own shape "
+                     "(EAGLE's, serving.speculative), not a separate draft model; --acceptance is that draft's")
+    if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
+        notes.append(f"EP {dep.ep} spans {-(-dep.ep // domain)} scale-up domains of {domain} "
+                     f"{acc.device_word}s: its dispatch / combine all-to-all is priced across the scale-out network "
+                     "(network.collectives)")
     if uneven := uneven_experts_note(shape, dep.ep, dep.engine):  # EP does not divide the experts
         notes.append(uneven)
     if rate_note := gemm_fraction_note(acc, dep.dtype):  # mxfp8 at fp8's measured fraction (`ops.precision`)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from infraplan.results import _finite
+from infraplan.results import finite_or_none
 
 SEP = "__"
 """Flattened column names join nested output fields with this: `breakdown_s__compute`, `ttft_s__p99`."""
@@ -72,7 +72,7 @@ def flatten_result(result: BaseModel, prefix: str = "", out: dict[str, Any] | No
         elif item is None or isinstance(item, str | int | float):
             out[name] = table_cell(item)
         else:
-            plain = _finite(to_jsonable_python(item))
+            plain = finite_or_none(to_jsonable_python(item))
             if isinstance(plain, Mapping) and plain:
                 flatten(plain, name + SEP, out)
             else:

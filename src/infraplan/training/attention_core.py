@@ -51,6 +51,9 @@ TE_SINK_SOFTMAX_KERNELS = 5.0  # each way
 # ASSUMPTION: R = N = 128, the tile of the cuDNN-generated SDPA source that TE 2.14 bundles (libtransformer_engine.so,
 # its sm100 prefill engine: TILE_M 128, BMM1_TILE_N 128); the engine's own tile is a heuristic knob, not readable.
 FLASH_TILE_TOKENS = 128.0
+# the fused kernel's backward FLOPs over its forward: dQ, dK, dV and the recomputed scores (FlashAttention-2,
+# Dao 2023, arXiv:2307.08691 sec. 3.1.2: 5 matmuls backward against the forward's 2)
+FLASH_BACKWARD_OVER_FORWARD = 2.5
 TILED_WINDOW = True  # price sliding layers over the visited tiles (False: the exact band, `ops.layer.attention_keys`)
 
 
@@ -124,11 +127,12 @@ def attention_core_times(shape: TransformerShape, rates: KernelRates, plan: Plan
     flash_flops = 4.0 * tokens * flash_keys(shape, plan.seq_len) * heads * d * 0.5  # sliding layers: fewer keys
     programs = plan.micro_batch * heads * ops_of(plan.tp).ceil(tokens / 128.0)
     exps = flash_flops / (4.0 * d)  # one softmax exponential per score forward, one backward (P recomputed)
+    bwd_flops = FLASH_BACKWARD_OVER_FORWARD * flash_flops
     if one and not unfused:
         return (attention_seconds(rates, flash_flops, programs, 1.0, exps, d),  # type: ignore[return-value, arg-type]
-                attention_seconds(rates, 2.5 * flash_flops, programs, 3.0, exps, d))  # type: ignore[arg-type]
+                attention_seconds(rates, bwd_flops, programs, 3.0, exps, d))  # type: ignore[arg-type]
     flash_fwd = attention_time(rates, flash_flops, programs, 1, exps, d)
-    flash_bwd = attention_time(rates, 2.5 * flash_flops, programs, 3, exps, d)
+    flash_bwd = attention_time(rates, bwd_flops, programs, 3, exps, d)
 
     rows = plan.micro_batch * heads * plan.seq_len / plan.cp  # query rows over all local heads
     keys = to_float(plan.seq_len)

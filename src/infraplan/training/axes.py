@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from infraplan.budget import require_memory
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
+from infraplan.training.pipeline_split_rule import searched_vpps as _vpp
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
 from infraplan.training.stack_limits import ZERO_STAGES as ZERO_STAGES
@@ -54,6 +55,7 @@ class SearchSpace:
     zero_stages: tuple[int, ...] = ()  # ZeRO stages the stack runs with PP = 1 (`training.stack_limits`); (): all
     extra_layers: int = 0  # pipeline slots beyond the layers (embedding / loss: `plan_rules.pipeline_extra_layers`)
     expert_layout: int = 0  # where the stack lays the expert groups (`stack_limits.expert_layout`; one per search)
+    divisible: tuple[tuple[int, int], ...] | None = None  # the even split's rule (`pipeline_split_rule`: LaidOut)
 
 
 Chosen = Mapping[str, int]
@@ -96,15 +98,11 @@ def _cp(s: SearchSpace, c: Chosen) -> list[int]:
 
 def _pp(s: SearchSpace, c: Chosen) -> list[int]:
     rest, cp, slots = s.gpus // c["tp"], c["cp"], s.shape.num_layers + s.extra_layers
-    return [p for p in _divisors(rest) if rest % (p * cp) == 0 and p <= slots]
+    return [p for p in _divisors(rest) if rest % (p * cp) == 0 and p <= slots and _vpp(s, {"pp": p})]
 
 
 def _dp(s: SearchSpace, c: Chosen) -> list[int]:
     return [s.gpus // (c["tp"] * c["pp"] * c["cp"])]
-
-
-def _vpp(s: SearchSpace, c: Chosen) -> Sequence[int]:
-    return range(1, min((s.shape.num_layers + s.extra_layers) // c["pp"], s.max_vpp) + 1) if c["pp"] > 1 else [1]
 
 
 def _ep(s: SearchSpace, c: Chosen) -> list[int]:

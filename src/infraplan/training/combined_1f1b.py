@@ -1,5 +1,5 @@
 """Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`, `overlap_moe_expert_parallel_comm`): which plans
-run it, and what its schedule costs beside the paired all-to-all of every layer (`expert_dispatch._with_ep_comm`:
+run it, and what its schedule costs beside the paired all-to-all of every layer (`expert_dispatch.with_ep_comm`:
 `ep_paired` / `compute_paired`, one micro-batch's forward chunk beside another's backward chunk).
 
 Sources: megatron-core 0.16.1 (pipeline_parallel/schedules.py, combined_1f1b.py, p2p_communication.py,
@@ -40,7 +40,7 @@ torch/distributed/distributed_c10d.py); round 12a of validation/notes/training_s
   first. The steady-state steps only (the unpaired passes' all-to-alls leave the NIC idle under their compute).
 Both only on the schedules Megatron-Core runs it in (`megatron_schedule`): the interleaved one, or none (PP 1).
 Not DualPipe (DeepSeek's own schedule) nor ZB-V, which the gate also lets pair at --vpp 2: their pairing stays
-`_with_ep_comm`'s alone.
+`with_ep_comm`'s alone.
 """
 
 from __future__ import annotations

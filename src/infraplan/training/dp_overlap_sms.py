@@ -8,7 +8,7 @@ the layer's kernels on the compute stream; those SMs are lost to the GEMMs meanw
 the overlapped TP collectives (`Stack.tp_overlap_sm_fraction`: Transformer Engine userbuffers' 16 SMs for its
 reduce-scatter kernels) and the overlapped EP all-to-all (`MoeRouting.overlap_sm_fraction`: DeepSeek-V3's 20 of
 132 SMs), not for DP. Here: while the hidden DP traffic runs (its standalone time, `hidden_s`), the compute beside
-it runs on SMs - C of the SMs, so the compute takes hidden_s x C / (SMs - C) longer (as `_with_ep_comm` prices the
+it runs on SMs - C of the SMs, so the compute takes hidden_s x C / (SMs - C) longer (as `with_ep_comm` prices the
 EP overlap's SMs: hidden x f / (1 - f), f = C / SMs).
 
 Sources: Megatron-Core runs its DP collectives as NCCL process-group collectives on their own stream (megatron-core

@@ -31,10 +31,12 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
+from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
 from infraplan.training.moe_notes import moe_notes
 from infraplan.training.one_plan_memo import PLAN_FIELDS
+from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_outputs import (
     MEMORY_TERMS,
@@ -59,6 +61,7 @@ from infraplan.training.stack_limits import (
     expert_layout,
     expert_split,
     micro_batch_rules,
+    sole_schedule,
     stack_dtype_notes,
     stack_limit_notes,
 )
@@ -122,6 +125,7 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
         model_tflops_per_gpu=float(values["model_tflops_per_gpu"]),
         mfu=float(values["mfu"]),
         hfu=float(values["hfu"]),
+        executed_flops_utilisation=float(values["executed_flops_utilisation"]),
         memory_per_gpu_bytes=float(values["memory_per_gpu_bytes"]),
         memory_capacity_bytes=capacity_bytes,
         memory_breakdown_bytes=memory,
@@ -166,6 +170,10 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
     sys_spec, accelerator = cluster.system, cluster.accelerator
     profile = sharp_profile(profile, cluster) if sharp else profile  # NCCL CollNet on (`training.collnet`)
     notes: list[str] = [n for n in [_stack_constants(profile)[0]] if n]
+    sole_notes: list[str] = []
+    if schedule is None and vpp is None:  # a framework with one schedule runs it (deepseek-v3: DualPipe)
+        schedule, sole_notes = sole_schedule(profile, pp)
+        notes += sole_notes
     if vpp is None:
         vpp, chosen = default_virtual_stages(shape, profile, schedule, gpus, tp, pp, cp, dp, global_batch, micro_batch)
         notes += chosen
@@ -176,10 +184,17 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
         zero, zero_note = default_zero(profile, pp)
         notes += [zero_note] if zero_note else []
     auto = recompute == RECOMPUTE_AUTO
-    plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
-                        micro_batch, "none" if auto else recompute, zero, dtype, attention, order, sequence_parallel,
-                        schedule, etp, pipeline_extra_layers(profile), micro_batch_rules(profile),
-                        expert_split(profile), expert_layout(profile))
+    try:
+        plan = resolve_plan(shape, cluster, gpus, tp, pp, dp, cp, ep, vpp, seq_len, global_batch,
+                            micro_batch, "none" if auto else recompute, zero, dtype, attention, order,
+                            sequence_parallel, schedule, etp, pipeline_extra_layers(profile),
+                            micro_batch_rules(profile), expert_split(profile), expert_layout(profile),
+                            pipeline_split_rule(profile))
+    except InputError as error:  # the stack's one schedule refuses the plan: say it was not asked for
+        if not sole_notes:
+            raise
+        raise InputError(f"{error} (no --schedule: stack {profile.name} ships only {schedule}; --schedule 1f1b "
+                         "prices the plan outside the stack)") from None
     if zero_shard is not None:  # hybrid sharding (`training.hybrid_shard`), checked on the resolved DP and ZeRO
         fields = dict(zip(PLAN_FIELDS, plan.row_key, strict=True))
         stage, dp_ranks, cp_ranks = fields["zero"], fields["dp"], fields["cp"]
@@ -193,7 +208,7 @@ def resolve_training(model: str | TransformerShape, system: str | System | Clust
                              f"got --recompute-layers {recompute_layers} with --recompute {recompute}")
         plan = replace(plan, recompute_layers=np.array([recompute_layers], dtype=np.int64))
         check_single_plan(shape, plan, gpus, pipeline_extra_layers(profile), micro_batch_rules(profile),
-                          expert_split(profile))
+                          expert_split(profile), pipeline_split_rule(profile))
     if auto:
         plan, note = auto_recompute(shape, cluster, plan, profile)
         notes.append(note)
@@ -220,10 +235,14 @@ def finish_training(point: TrainingPoint, values: Mapping[str, Any],
         offloaded = offloaded_layers(profile, plan.one_row if plan.is_one else plan, float(point.shape.num_layers))
         row["config"] = {**row["config"], "offload_layers": int(np.ravel(offloaded)[0])}
     bands = point.bands  # (`band_stack`)
+    convention = flop_convention_note(row["mfu"], row["hfu"], row["executed_flops_utilisation"])
+    notes += [convention] if convention else []  # an MFU above 100 % said, not shown silently
+    causal = float(causal_flops_ratio(point.shape, row["config"]["seq_len"]))  # the ceiling's FLOP convention
     row.update(error_band=training_band(accelerator.catalog_name, bands), model=point.shape.name,
                system=point.cluster.system.name, accelerator=accelerator.name, parameters=_total_params(point.shape),
                stack=profile.name, notes=notes,
-               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"])))
+               **published_mfu_flag(row["mfu"], mfu_ceiling(accelerator.catalog_name, bands, row["config"]["dtype"]),
+                                    causal_ratio=causal))
     return TrainingEstimate.model_validate(row)  # (`TrainingEstimate(**row)`'s validation, without the unpacking)
 
 

@@ -187,8 +187,8 @@ def flex_dispatch_seconds(shape: TransformerShape, fabric: Fabric, records: tupl
     return float(total) if one else total  # type: ignore[return-value]  # a float: the annotation is the array's
 
 
-def _ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
-                stack: Stack, fp8: ArrayLike = False, one: bool = False) -> np.ndarray:
+def ep_seconds(shape: TransformerShape, fabric: Fabric, records: tuple[Collective, ...],
+               stack: Stack, fp8: ArrayLike = False, one: bool = False) -> np.ndarray:
     """Seconds of the EP all-to-alls, forward; a `dispatcher: deepep` stack's all-to-all across scale-up domains as
     DeepEP's kernels send it at its published rate (`flex_dispatch_seconds`; with `DEEPEP_KERNEL_RATE` off: NCCL's
     all-to-all of the deduplicated bytes at the per-node-copy rate, `deepep_node_dedup` x `deepep_own_node_factor`),
@@ -222,9 +222,9 @@ def ep_scale_out(fabric: Fabric, records: tuple[Collective, ...], one: bool = Fa
     return float(crosses) if one else crosses  # type: ignore[return-value]  # a float: the annotation is the array's
 
 
-def _with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndarray,
-                  stack: Stack, fabric: Fabric | None = None, records: tuple[Collective, ...] = (),
-                  one: bool = False) -> dict[str, np.ndarray]:
+def with_ep_comm(times: dict[str, np.ndarray], ep_fwd: np.ndarray, full: np.ndarray,
+                 stack: Stack, fabric: Fabric | None = None, records: tuple[Collective, ...] = (),
+                 one: bool = False) -> dict[str, np.ndarray]:
     """`times` with the EP all-to-all (`ep_fwd` seconds forward; backward the same, again under full recompute).
     With Megatron-Core's combined 1F1B (`MoeRouting.overlap_ep_comm`) also `ep_scale_out` (`ep_scale_out` of the
     `records` on `fabric`) and `ep_pair_idle`, the paired layer's time in which no all-to-all runs

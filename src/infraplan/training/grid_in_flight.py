@@ -3,7 +3,7 @@
 - The schedule's model chunks in flight per stage kind (`schedules.stage_in_flight`), priced once per distinct
   (PP, micro-batches) row and gathered back (moved out of training/memory.py whole, hO42, session 42; written by
   hP18, session 41).
-- The schedules' parameter copies by code (`_grid_copies`) and the stage kinds' peak (`peak_total`: a kind
+- The schedules' parameter copies by code (`grid_param_copies`) and the stage kinds' peak (`peak_total`: a kind
   dominating a row summed once, the maxima elsewhere; moved out of training/memory.py with it, hP20, session 42).
 """
 
@@ -19,11 +19,11 @@ from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies, s
 
 __all__ = ["DISTINCT_IN_FLIGHT_ROWS", "peak_total"]
 
-# grid columns from which `_grid_in_flight` prices the in-flight chunks once per distinct (PP, micro-batches) column
+# grid columns from which `in_flight_chunks` prices the in-flight chunks once per distinct (PP, micro-batches) column
 DISTINCT_IN_FLIGHT_ROWS = 256
 
 
-def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]:
+def in_flight_chunks(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]:
     """`schedules.stage_in_flight` of the plans' (schedule, PP, V, micro-batches), on a search's (ZeRO, pairs, rows)
     grid once per distinct (PP, micro-batches) row and gathered back, where the rows sharing them share their
     (vpp, schedule) pairs too (the search's pair table is by PP: checked, else priced as it is). Element-wise in those
@@ -53,7 +53,7 @@ def _grid_in_flight(plan: PlanArrays, parts: tuple[int, ...]) -> tuple[Any, ...]
     return tuple(nothing if z else next(gathered) for z in zero)
 
 
-def _grid_copies(schedule: np.ndarray) -> np.ndarray:
+def grid_param_copies(schedule: np.ndarray) -> np.ndarray:
     """`schedules.parameter_copies` of an array of schedule codes, as one lookup in a table by code (0 for a code
     no schedule registers, as there) instead of a pass per registered schedule."""
     codes = [int(code) for code in PIPELINE_SCHEDULES]

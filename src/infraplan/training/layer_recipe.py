@@ -1,6 +1,6 @@
 """The precision-recipe terms of a layer (`training.layer_time`): the recipe's values by `Dtype` code
 (`ops.precision`), the bf16 layer share and the cast bytes per element, and a single estimate's terms of its
-precision and stack, kept once per stack and dtype (`_one_plan_terms`; hP13, session 38). Moved from
+precision and stack, kept once per stack and dtype (`one_plan_terms`; hP13, session 38). Moved from
 training/layer_time.py, which re-exports the public names.
 """
 
@@ -38,7 +38,7 @@ _RECIPE_TABLES: dict[str, np.ndarray] = {}  # per-dtype code tables, built once 
 _RECIPE_FLOATS: dict[str, tuple[float, ...]] = {}  # the same tables as Python floats, for one plan's code
 
 
-def _recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
+def recipe_column(plan: PlanArrays, name: str) -> np.ndarray:
     """`_RECIPE_VALUES[name]` of each plan's precision recipe (`ops.precision`), as an array over plans (one plan's
     code, a Python int: the float, looked up without numpy indexing)."""
     if type(plan.dtype) is int:  # type: ignore[comparison-overlap]
@@ -61,7 +61,7 @@ def _recipe_table(name: str) -> np.ndarray:
 def bf16_layer_share(plan: PlanArrays, stack: Stack) -> ArrayLike:
     """Share of the layers whose GEMMs stay in bf16: the recipe's (`ops.precision`), for NVFP4 the stack's
     `nvfp4_bf16_layer_share` where it sets one."""
-    share = _recipe_column(plan, "bf16_layer_share")
+    share = recipe_column(plan, "bf16_layer_share")
     if stack.nvfp4_bf16_layer_share is None:
         return share
     chosen: ArrayLike = pick(plan.dtype == int(Dtype.NVFP4), stack.nvfp4_bf16_layer_share, share)
@@ -72,14 +72,14 @@ def cast_bytes_per_element(plan: PlanArrays, stack: Stack, fp8_gemm_layouts: tup
     """Bytes moved per element a plan's recipe casts, less the transposed copy where the accelerator's fp8 GEMMs take
     non-TN layouts and the stack's fp8 scaling is per-tensor (`ops.precision.PrecisionRecipe.cast_bytes_on`, by
     plan)."""
-    cast_bytes: ArrayLike = _recipe_column(plan, "cast_bytes")
+    cast_bytes: ArrayLike = recipe_column(plan, "cast_bytes")
     if skips_transposed_copy(fp8_gemm_layouts, stack.fp8.recipe):
-        cast_bytes = cast_bytes - _recipe_column(plan, "transposed_copy_bytes")
+        cast_bytes = cast_bytes - recipe_column(plan, "transposed_copy_bytes")
     return cast_bytes
 
 
-def _one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: tuple[str, ...]) -> tuple[Any, ...]:
-    """The terms of a `one_row` plan that `_layout` and `_layer_times_but_ep` derive from its dtype code, `fp8`, the
+def one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: tuple[str, ...]) -> tuple[Any, ...]:
+    """The terms of a `one_row` plan that `_layout` and `layer_times_but_ep` derive from its dtype code, `fp8`, the
     stack and `fp8_gemm_layouts` alone, by the same calls the array path makes, kept by the stack's identity
     (frozen; the entry holds it) and those three in `ops.params.PLAN_SHAPE_COUNTS`, emptied with the one-plan memo's
     pricings (tests that patch a recipe switch clear it): a single estimate's plan of a stack and precision seen
@@ -96,7 +96,7 @@ def _one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: 
     moe = stack.moe
     layout = (share, cast_bytes_per_element(plan, stack, fp8_gemm_layouts) * (1.0 - share),
               *shard_cast_terms(plan.dtype == int(Dtype.FP8), stack.fp8.recipe, stack.fp8.amax_read_passes,
-                                _recipe_column(plan, "amax_read_passes"), share,
+                                recipe_column(plan, "amax_read_passes"), share,
                                 skips_transposed_copy(fp8_gemm_layouts, stack.fp8.recipe)),
               moe.load_factor, moe.flex_backend or moe.dispatcher,
               (stack.stack_class == "megatron" and moe.expert_gemm == "per_expert" and moe.flex_backend != "hybridep"),
@@ -106,11 +106,11 @@ def _one_plan_terms(plan: PlanArrays, fp8: Any, stack: Stack, fp8_gemm_layouts: 
     is_fp8 = plan.dtype == int(Dtype.FP8)
     ratios = None
     if stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
-        operand, kept_bf16 = _recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
+        operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(is_fp8, per_tensor, 2.0)
         ratios = (pick(fp8, (operand + kept_bf16) / ACT, 1.0), pick(fp8, (copies * operand + kept_bf16) / ACT, 1.0))
-    layer = (bf16_share, pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes")),
-             pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes")),
+    layer = (bf16_share, pick(is_fp8, stack.fp8.amax_read_passes, recipe_column(plan, "amax_read_passes")),
+             pick(is_fp8, stack.fp8.extra_kernels_per_gemm, recipe_column(plan, "amax_read_passes")),
              larger(cast_bytes_per_element(plan, stack, fp8_gemm_layouts), 1e-9), main_grad_wgrad_bytes(stack), ratios)
     return PLAN_SHAPE_COUNTS.put(stack, key, (layout, layer))  # type: ignore[no-any-return]

@@ -92,9 +92,9 @@ from infraplan.training.layer_kernels import main_grad_wgrad_bytes as main_grad_
 from infraplan.training.layer_kernels import result as _result
 from infraplan.training.layer_kernels import stream_batched_fwd_bwd as _stream_batched
 from infraplan.training.layer_recipe import ACT as ACT
-from infraplan.training.layer_recipe import _one_plan_terms, _recipe_column
 from infraplan.training.layer_recipe import bf16_layer_share as bf16_layer_share
 from infraplan.training.layer_recipe import cast_bytes_per_element as cast_bytes_per_element
+from infraplan.training.layer_recipe import one_plan_terms, recipe_column
 from infraplan.training.plan import PlanArrays
 from infraplan.training.recompute_modules import recompute_gemm_roles, rerun_elementwise_bytes_per_token
 from infraplan.training.tp_gather_bytes import quantised_gather_deltas, te_gather_records
@@ -112,9 +112,9 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
     """
     tokens = plan.micro_batch * plan.seq_len / to_float(plan.cp)
     if stack is not None and type(fp8) is bool and type(plan.dtype) is int:  # type: ignore[comparison-overlap]
-        # a `one_row` plan: the terms of its precision and stack as kept (`_one_plan_terms`)
+        # a `one_row` plan: the terms of its precision and stack as kept (`one_plan_terms`)
         (_, cast_bytes, amax, norm_amax, transpose, load_factor, dispatcher, padding, fused,
-         qkv_copies), _ = _one_plan_terms(plan, fp8, stack, fp8_gemm_layouts)
+         qkv_copies), _ = one_plan_terms(plan, fp8, stack, fp8_gemm_layouts)
         return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp,
                       sequence_parallel=plan.sequence_parallel == 1, seq_len=plan.seq_len, batch=plan.micro_batch,
                       ep_stride=plan.ep_stride, fp8_casts=fp8, etp=plan.expert_tp, folded=plan.folded,
@@ -128,7 +128,7 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
     moe = profile.moe
     amax, norm_amax, transpose = shard_cast_terms(
         plan.dtype == int(Dtype.FP8), profile.fp8.recipe, profile.fp8.amax_read_passes,
-        _recipe_column(plan, "amax_read_passes"), share, skips_transposed_copy(fp8_gemm_layouts, profile.fp8.recipe))
+        recipe_column(plan, "amax_read_passes"), share, skips_transposed_copy(fp8_gemm_layouts, profile.fp8.recipe))
     return Layout(tokens=tokens, tp=plan.tp, ep=plan.ep, cp=plan.cp, sequence_parallel=plan.sequence_parallel == 1,
                   seq_len=plan.seq_len, batch=plan.micro_batch, ep_stride=plan.ep_stride, fp8_casts=fp8,
                   etp=plan.expert_tp, folded=plan.folded, cast_bytes=cast_bytes, amax_bytes=amax,
@@ -166,17 +166,17 @@ def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> 
     return (2.0 if shape.is_mla else 1.0) + mlp, 1.0 + mlp, mask
 
 
-def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
-                        precision: tuple[ArrayLike, ArrayLike], host_dispatch_s: float,
-                        stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
+def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
+                       precision: tuple[ArrayLike, ArrayLike], host_dispatch_s: float,
+                       stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
     """`layer_times` but the EP all-to-all, and its records (the only term that depends on the EP rank stride,
     so on PP and the rank order): the search prices these once per distinct stride-free row."""
     one = is_plain(plan.tp)  # a `PlanArrays.one_row` plan: Python floats throughout
     fp8 = precision[1] < 2.0
     lay = _layout(plan, fp8, stack, rates.fp8_gemm_layouts)
     ops = layer_ops(shape, lay)
-    # one plan: its precision's terms below as kept (`_one_plan_terms`: the same calls, once per stack and dtype)
-    kept = _one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1] if one else None
+    # one plan: its precision's terms below as kept (`one_plan_terms`: the same calls, once per stack and dtype)
+    kept = one_plan_terms(plan, fp8, stack, rates.fp8_gemm_layouts)[1] if one else None
     # the recipe keeps a share of the layers' GEMMs in bf16 (NVFP4: `ops.precision`)
     bf16_share = kept[0] if kept is not None else pick(fp8, bf16_layer_share(plan, stack), 0.0)
     bf16 = ((rates.matmul_flops_per_s, 2.0) if one
@@ -203,13 +203,13 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
     gemm_bwd = recipe_bwd * (1.0 - bf16_share) + bf16_bwd * bf16_share
     attn_fwd, attn_bwd = attention_core_times(shape, rates, plan, lay.tokens, stack)
     tp_fwd = tp_bwd = _collective_times(fabric, ops.collectives_fwd, "tp", one)
-    if kept is not None:  # one plan: its kept ratios (`_one_plan_terms`)
+    if kept is not None:  # one plan: its kept ratios (`one_plan_terms`)
         ratios: tuple[float, float] | None = kept[5]
         if ratios is not None:
             d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd, ratios[0], ratios[1], one)
             tp_fwd, tp_bwd = tp_fwd + d_fwd, tp_bwd + d_bwd
     elif stack.quantized_tp_all_gather:  # the SP all-gathers in the GEMMs' format (`training.tp_gather_bytes`)
-        operand, kept_bf16 = _recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
+        operand, kept_bf16 = recipe_column(plan, "operand_bytes") * (1.0 - bf16_share), ACT * bf16_share
         per_tensor = 1.0 if stack.fp8.recipe in GATHERED_TRANSPOSE_RECIPES else 2.0  # fp8: transpose after the gather
         copies = pick(plan.dtype == int(Dtype.FP8), per_tensor, 2.0)
         d_fwd, d_bwd = quantised_gather_deltas(fabric, ops.collectives_fwd,
@@ -224,8 +224,8 @@ def _layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fab
         amax, per_gemm, cast_bytes = kept[1], kept[2], kept[3]
     else:
         is_fp8 = plan.dtype == int(Dtype.FP8)
-        amax = pick(is_fp8, stack.fp8.amax_read_passes, _recipe_column(plan, "amax_read_passes"))
-        per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, _recipe_column(plan, "amax_read_passes"))
+        amax = pick(is_fp8, stack.fp8.amax_read_passes, recipe_column(plan, "amax_read_passes"))
+        per_gemm = pick(is_fp8, stack.fp8.extra_kernels_per_gemm, recipe_column(plan, "amax_read_passes"))
         cast_bytes = larger(cast_bytes_per_element(plan, stack, rates.fp8_gemm_layouts), 1e-9)
     # (one plan: a term `pick` would drop is not computed; the same values)
     fp8_kernels = pick(fp8, per_gemm * ops.gemm_kernels(), 0.0) if not one or fp8 else 0.0

@@ -39,7 +39,7 @@ projection eh_proj and RMSNorms, the embedding and output head shared with the m
 transformer layer is one of the decoder's last kind (Megatron-Core `get_gpt_mtp_block_spec` takes the decoder
 block spec's last layer spec, models/gpt/gpt_layer_specs.py, from memory; DeepSeek-V3's HF checkpoint stores it as
 layer 61 = `num_hidden_layers`, past `first_k_dense_replace` 3: an MoE layer) at the plan's TP / EP / ETP, plus
-eh_proj over TP (a column-parallel linear, megatron/core/transformer/multi_token_prediction.py) (`_mtp_params`; the
+eh_proj over TP (a column-parallel linear, megatron/core/transformer/multi_token_prediction.py) (`mtp_params`; the
 norms' vectors are left out, as every layer's). Held by the stage that runs them (`training.pipeline_layout`):
 the last (Megatron-Core builds them with `post_process`), or, under a schedule whose ranks hold mirrored stages
 (DualPipe, ZB-V: `schedules._mirrored_chunks`), the first stage's rank, which holds the last stage too. Megatron-Core
@@ -84,8 +84,8 @@ from infraplan.training.activation_memory import stage_activations as _activatio
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
 from infraplan.training.enums import Dtype, Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
-from infraplan.training.grid_in_flight import _grid_copies as _grid_copies
-from infraplan.training.grid_in_flight import _grid_in_flight as _grid_in_flight
+from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
+from infraplan.training.grid_in_flight import in_flight_chunks as in_flight_chunks
 from infraplan.training.grid_in_flight import peak_total
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import (
@@ -95,22 +95,22 @@ from infraplan.training.schedules import (
     stack_schedules,
 )
 from infraplan.training.stage_params import (
-    _BOUND,
+    BOUND_KIND,
     MIRRORED_SCHEDULES,
-    _head_table,
-    _mirrored,
-    _mtp_on,
-    _mtp_params,
-    _stage_params,
     balanced_stage_layers,
+    head_table,
     held_on_rank,
+    is_mirrored,
     local_expert_params,
     local_layer_params,
     local_params,
     mirrored_split_layers,
     mtp_module_params,
+    mtp_on,
+    mtp_params,
     sharded_of,
     sharded_params,
+    stage_kind_params,
 )
 
 WEIGHT_BYTES = 2.0  # bf16 weights (low-precision recipes add their copies: `ops.precision`)
@@ -180,7 +180,7 @@ def kind_layers(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     if split is None or profile.pipeline_split != "balanced":
         return None
     middle, first, last = balanced_stage_layers(shape.num_layers, plan.pp, split, profile)
-    mirrored = _mirrored(plan)
+    mirrored = is_mirrored(plan)
     if anywhere(mirrored):
         end, middles = mirrored_split_layers(shape.num_layers, plan, split)
         middle, first, last = pick(mirrored, middles, middle), pick(mirrored, end, first), pick(mirrored, end, last)
@@ -201,14 +201,14 @@ def _peak_candidates(shape: TransformerShape, plan: PlanArrays, profile: Stack,
     counted = any(_split_flags(profile)) or layers is not None
     middle = ramp is not False and not counted and anywhere(ramp)  # (without counted ends: a candidate only there)
     kinds = (_FIRST, _MIDDLE, _LAST) if counted else (_FIRST, _LAST, _MIDDLE) if middle else (_FIRST, _LAST)
-    chunks = _grid_in_flight(plan, _chunk_parts(profile) if layers is None else (0, 2, 3))
+    chunks = in_flight_chunks(plan, _chunk_parts(profile) if layers is None else (0, 2, 3))
     if ramp is not False:
         chunks = zb_v_rank_chunks(plan, chunks, ramp)
     acts = _activations(shape, plan, profile, kinds, chunks, layers)
     if profile.mtp_num_layers:  # the stage holding the MTP modules has its own state: every kind a candidate
         per = _mtp_activation_bytes(shape, plan, profile)
         last_held = pick((plan.pp == 1) | (chunks[3] > 0.0), 1.0, 0.0)  # the logits' rule (`stage_activations`)
-        acts = [act + _mtp_on(plan, kind) * per * (last_held if kind == _LAST else 1.0)
+        acts = [act + mtp_on(plan, kind) * per * (last_held if kind == _LAST else 1.0)
                 for kind, act in zip(kinds, acts, strict=True)]
         return list(zip(kinds, acts, strict=True))
     if middle:  # the first stage with the larger of the first and last stages' (as below), then the middle kind
@@ -245,7 +245,7 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
     plan's copies; the activations are the (1, pairs, rows) term and the overhead a scalar (issue 18: the search
     prices memory before the step time, ~a third of it on the full grid). `split`: as `memory_breakdown`'s.
     """
-    copies = _grid_copies(plan.schedule)
+    copies = grid_param_copies(plan.schedule)
     candidates = sorted({0.0, *(float(m.parameter_copies) for m in PIPELINE_SCHEDULES.values())})
     present = [v for v in candidates if bool(np.any(copies == v))]
     if not present:  # no plans
@@ -276,7 +276,7 @@ def grad_buffer_bytes(stack: Stack) -> float:
 def _state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack, copies: Any,
                  kind: int = _FIRST, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
     """Weights, gradients and optimizer state per GPU (`memory_breakdown`) with `copies` parameter copies, on a
-    stage of the kind (`_stage_params`; `layers`: `kind_layers`)."""
+    stage of the kind (`stage_kind_params`; `layers`: `kind_layers`)."""
     return _kinds_state_terms(shape, plan, profile, copies, (kind,), layers)[0]
 
 
@@ -287,7 +287,7 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     layer (the same for every stage of a plan) computed once, then each kind's weights, gradients and optimizer
     state from its parameters, each element the same products as alone. `rows_only` (`memory_total`): no output
     head table where no plan runs a mirrored schedule (it is 0 there, and x + 0 = x for the parameter counts), so the
-    terms keep the rows' (ZeRO, 1, rows) shape rather than the schedules' (`_head_table` reads the schedule)."""
+    terms keep the rows' (ZeRO, 1, rows) shape rather than the schedules' (`head_table` reads the schedule)."""
     one = is_plain(plan.tp)
     if one:  # one plan: kept by model, stack and every plan field the terms read (`ops.params.PLAN_SHAPE_COUNTS`)
         key = ("_kinds_state_terms", id(profile), copies, kinds, plan.tp, plan.pp, plan.dp, plan.cp, plan.ep,
@@ -306,12 +306,12 @@ def _kinds_state_terms(shape: TransformerShape, plan: PlanArrays, profile: Stack
     grad_bytes = grad_buffer_bytes(profile)
     moments = 2.0 * (MASTER_WEIGHT_BYTES if profile.adam_moment_dtype == "fp32" else WEIGHT_BYTES)
     optimizer_bytes = MASTER_WEIGHT_BYTES + moments
-    mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
-    head = None if shape.tied_embeddings or (rows_only and not anywhere(_mirrored(plan))) \
-        else _head_table(shape, plan, copies)
+    mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
+    head = None if shape.tied_embeddings or (rows_only and not anywhere(is_mirrored(plan))) \
+        else head_table(shape, plan, copies)
     terms = []
     for kind in kinds:
-        params, shard = held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head,
+        params, shard = held_on_rank(plan, kind, *stage_kind_params(shape, plan, profile, kind, layers), copies, head,
                                      mtp)
         weights = pick(zero3, shard * weight_bytes + 2.0 * one_layer, params * weight_bytes)
         grads = pick(zero2, shard * grad_bytes, params * grad_bytes)
@@ -343,10 +343,10 @@ def memory_bound_terms(shape: TransformerShape, plan: PlanArrays, stack: Stack, 
     bound = _bound_layers(shape, plan, stack, split)
     if part == "states":
         low_state = sum(_state_terms(shape, plan, stack, 1.0, _FIRST, bound))
-        high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers or bound) else _BOUND  # (MTP: on one end)
-        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, _BOUND, bound))
+        high_kind = _FIRST if not (emb or loss or stack.mtp_num_layers or bound) else BOUND_KIND  # (MTP: on one end)
+        high_state = low_state if high_kind == _FIRST else sum(_state_terms(shape, plan, stack, 1.0, BOUND_KIND, bound))
         if not shape.tied_embeddings and Schedule.ZB_V in stack_schedules(stack):  # ZB-V's rank 0: both tables
-            as_v = replace(plan, schedule=plan.schedule * 0 + int(Schedule.ZB_V))  # (`_head_table`; rows at 1F1B)
+            as_v = replace(plan, schedule=plan.schedule * 0 + int(Schedule.ZB_V))  # (`head_table`; rows at 1F1B)
             high_state = larger(high_state, sum(_state_terms(shape, as_v, stack, 1.0, high_kind, bound)))
         return {"state_low": low_state, "state_high": high_state}
     tokens = plan.micro_batch * plan.seq_len / plan.cp

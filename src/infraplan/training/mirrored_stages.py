@@ -5,8 +5,10 @@ paces on the mean of the pair (`mirrored_pair_stage`, applied per plan by `with_
 `step_time.one_plan_step_time`: the schedule is not a layer key): the embedding, the LM head + loss and the MTP
 modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, every micro-batch through both
 (`v_shape_stage`, the same call): rank 0 runs the embedding and the LM head + loss (and MTP) of every micro-batch.
-The same split rules as `training.stage_split` (even, balanced: its bisection), per pair of stages. Vectorised
-over plans, or one plan's floats operation for operation. Moved out of training/stage_split.py (hY2, session 38),
+The same split rules as `training.stage_split` (even, balanced: its bisection), per pair of stages; a stack whose
+balanced split is a fixed cut (`Stack.pipeline_partition`: DeepSpeed's, which ships no mirrored schedule) pairs the
+bisection's stages where a plan names one: ASSUMPTION (hS46). Vectorised over plans, or one plan's floats operation
+for operation. Moved out of training/stage_split.py (hY2, session 38),
 unchanged. ZB-V's bubble with rank 0's two end chunks heavier than a plain chunk: `zb_v_end_chunks_s` (hZ3,
 session 39; below 2p - 1 micro-batches hZ40, session 40).
 """
@@ -23,9 +25,9 @@ from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import anywhere, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
-from infraplan.training.rank_kind_bubbles import _where_it_holds
+from infraplan.training.rank_kind_bubbles import where_it_holds
 from infraplan.training.schedule_models import ZB_SPLIT
-from infraplan.training.stage_split import Array, ArrayLike, _balanced_heaviest_stage, _balanced_stage_floats, _f
+from infraplan.training.stage_split import Array, ArrayLike, as_array, balanced_heaviest_stage, balanced_stage_floats
 
 
 def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
@@ -39,7 +41,7 @@ def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, firs
 
     "even" (Megatron-Core's split, `_even_heaviest_stage`): the end pair's (first + last layers) / 2 and the
     extras' halves against a middle pair's ceil(L' / p) layers (ties: the end pair). "balanced" (the whole-layer
-    split a user balances): the same bisection (`_balanced_heaviest_stage`) over the p / 2 pairs, the end pair
+    split a user balances): the same bisection (`balanced_heaviest_stage`) over the p / 2 pairs, the end pair
     carrying e + h, at half its time per micro-batch. Returns (seconds per micro-batch, decoder layers per
     micro-batch, the share of its micro-batches running the LM head + loss, the share running the embedding):
     1/2 each on the end pair, 0 on a middle one. Arrays over plans, or one plan's floats (operation for
@@ -49,8 +51,9 @@ def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, firs
         one = _mirrored_pair_floats(num_layers, float(pp), float(layer_s), float(first_extra_s), float(last_extra_s),
                                     split, embedding_is_layer, loss_is_layer)
         return one  # type: ignore[return-value]
-    p = _f(pp)
-    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
+    p = as_array(pp)
+    t, e, h = np.broadcast_arrays(as_array(layer_s), as_array(first_extra_s) + 0.0 * p,
+                                  as_array(last_extra_s) + 0.0 * p)
     p = np.broadcast_to(p, t.shape)
     single = p < 2.0
     if split == "even":
@@ -62,7 +65,7 @@ def mirrored_pair_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, firs
         is_end = end >= middle
         seconds, layers = np.where(is_end, end, middle), np.where(is_end, end_layers, per)
     else:  # p / 2 bins of whole layers, the end pair's holding the embedding and the head (`first` below)
-        pair_s, pair_layers, _, is_end = _balanced_heaviest_stage(num_layers, np.maximum(p / 2.0, 1.0), t, e + h,
+        pair_s, pair_layers, _, is_end = balanced_heaviest_stage(num_layers, np.maximum(p / 2.0, 1.0), t, e + h,
                                                                   np.zeros_like(t))
         seconds, layers = pair_s / 2.0, pair_layers / 2.0
     share = np.where(is_end, 0.5, 0.0)
@@ -87,7 +90,7 @@ def _mirrored_pair_floats(num_layers: int, p: float, t: float, e: float, h: floa
         is_end = end >= middle
         seconds, layers = (end, end_layers) if is_end else (middle, per)
     else:
-        pair_s, pair_layers, _, is_end = _balanced_stage_floats(num_layers, p / 2.0 if p / 2.0 > 1.0 else 1.0,
+        pair_s, pair_layers, _, is_end = balanced_stage_floats(num_layers, p / 2.0 if p / 2.0 > 1.0 else 1.0,
                                                                 t if t > 1e-30 else 1e-30, e + h, 0.0)
         seconds, layers = pair_s / 2.0, pair_layers / 2.0
     share = 0.5 if is_end else 0.0
@@ -114,7 +117,7 @@ def v_shape_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extr
                                                        float(first_extra_s), float(last_extra_s), split,
                                                        embedding_is_layer, loss_is_layer)
         return 2.0 * s, 2.0 * layers, 2.0 * head, 2.0 * embed  # type: ignore[return-value]
-    pace = mirrored_pair_stage(num_layers, 2.0 * _f(pp), layer_s, first_extra_s, last_extra_s, split,
+    pace = mirrored_pair_stage(num_layers, 2.0 * as_array(pp), layer_s, first_extra_s, last_extra_s, split,
                                embedding_is_layer, loss_is_layer)
     return 2.0 * pace[0], 2.0 * pace[1], 2.0 * pace[2], 2.0 * pace[3]
 
@@ -188,13 +191,21 @@ def _end_paces(times: dict[str, Any]) -> tuple[Any, Any, Any]:
 
 def end_stage_capacities(times: dict[str, Any], heaviest: Any, one: bool) -> tuple[Any, Any]:
     """Whole layers the first stage holds beside its embedding and the last beside its LM head + loss (and MTP
-    modules) within the pace of a stage of `heaviest` layers: floor(max(X t - e, 0) / t + 1e-9), the capacity test
-    of the step time's balanced bisection (`stage_split._balanced_heaviest_stage`), from which
+    modules) within the pace of the heaviest stage, `heaviest` layers and, where it is an end stage (`times`'
+    `first_is_heaviest` / `last_is_heaviest` 1), its table: T = X t (+ e or h), floor(max(T - e, 0) / t + 1e-9), the
+    capacity test of the step time's balanced bisection (`stage_split.balanced_heaviest_stage`), from which
     `stage_params.stage_layer_counts` reads the 1F1B / interleaved split's ends where its middle stages cannot all
-    hold X (hO47, session 43). `times` of `with_stage_split` or the step's; `one`: one plan's floats."""
+    hold X (hO47, session 43) and the other end where one end is the heaviest (hO48, session 44: X t alone put the
+    pace one table short, the other end below what it holds). A fixed cut (`Stack.pipeline_partition`, `times`'
+    `partition_first_layers` / `partition_last_layers`: `stage_split.with_stage_split`): the layers its ends hold,
+    whole (hS46, session 44). `times` of `with_stage_split` or the step's; `one`: one plan's floats."""
+    if "partition_first_layers" in times:  # (rounded: block recompute's mix of two rows may leave 1e-16)
+        held = np.rint(times["partition_first_layers"]), np.rint(times["partition_last_layers"])
+        return (float(np.ravel(held[0])[0]), float(np.ravel(held[1])[0])) if one else held
     layer, embed, last = _end_paces(times)
     t = np.maximum(layer, 1e-30)
-    total = heaviest * t
+    total = (heaviest * t + np.where(times["first_is_heaviest"] == 1.0, embed, 0.0)
+             + np.where(times["last_is_heaviest"] == 1.0, last, 0.0))
     first = np.floor(np.maximum(total - embed, 0.0) / t + 1e-9)
     last = np.floor(np.maximum(total - last, 0.0) / t + 1e-9)
     return (float(np.ravel(first)[0]), float(np.ravel(last)[0])) if one else (first, last)
@@ -224,7 +235,7 @@ def zb_v_end_chunks_s(schedule: Any, pp: ArrayLike, micro_batches: ArrayLike, st
     f, b, w = ZB_SPLIT
     m, p, x = to_float(micro_batches), to_float(pp), to_float(first_excess_s)
     holds = (schedule == int(Schedule.ZB_V)) & (m >= 1.0) & (x >= 0.0) & (f == b == w)
-    return _where_it_holds(holds, (p, m, stage_s, others_s, x), _zb_v_end_chunks)
+    return where_it_holds(holds, (p, m, stage_s, others_s, x), _zb_v_end_chunks)
 
 
 def _zb_v_end_chunks(p: Any, m: Any, th: Any, o: Any, x: Any) -> Any:

@@ -1,7 +1,8 @@
 """Training plan outputs: the array evaluator the search uses (`evaluate_plans`) and its one-plan float path.
 
 `evaluate_plans` is the one implementation: step time (`training.step_time`), rates, MFU / HFU and memory per GPU
-by term for every plan as arrays; a single estimate's plan (`PlanArrays.is_one`) goes through the same formulas on
+by term for every plan as arrays (MFU / HFU in `training.flops.MODEL_FLOP_CONVENTION`, beside the executed
+FLOPs' utilisation); a single estimate's plan (`PlanArrays.is_one`) goes through the same formulas on
 its Python numbers (`one_plan_outputs`), kept in the one-plan memo. Moved from training/estimate.py (hP13, session
 38), which re-exports these names.
 """
@@ -18,7 +19,12 @@ from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.precision import RECIPES
 from infraplan.training.enums import Dtype
-from infraplan.training.flops import forward_flops_per_token_layer, hardware_flops_per_step, model_flops_per_step
+from infraplan.training.flops import (
+    executed_flops_per_step,
+    forward_flops_per_token_layer,
+    hardware_flops_per_step,
+    model_flops_per_step,
+)
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.one_plan_memo import PLAN_FIELDS, cluster_pricing
 from infraplan.training.plan import PlanArrays
@@ -117,6 +123,7 @@ def _evaluate_one(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     out["model_tflops_per_gpu"] = float(model_flops / (t * gpus) / 1e12)  # `model_tflops_per_gpu`
     out["mfu"] = out["model_tflops_per_gpu"] * 1e12 / peak
     out["hfu"] = float(hardware_flops_per_step(shape, p, model_flops, forward) / (t * gpus) / peak)
+    out["executed_flops_utilisation"] = float(executed_flops_per_step(shape, p, profile) / (t * gpus) / peak)
     memory = memory_breakdown(shape, p, profile, balanced_split(shape, cluster, plan, profile))
     total = 0.0
     for i, (k, key) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
@@ -140,6 +147,7 @@ def _evaluate(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, profi
     rates["model_tflops_per_gpu"] = model_flops / (t * gpus) / 1e12  # `model_tflops_per_gpu`
     rates["mfu"] = rates["model_tflops_per_gpu"] * 1e12 / peak
     rates["hfu"] = hardware_flops_per_step(shape, plan, model_flops) / (t * gpus) / peak
+    rates["executed_flops_utilisation"] = executed_flops_per_step(shape, plan, profile) / (t * gpus) / peak
     out.update({k: np.asarray(v) for k, v in rates.items()})
     out.update(plan_memory(shape, cluster, plan, profile))
     return out

@@ -17,9 +17,10 @@ from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.pipeline_layout import layout_virtual_stages
+from infraplan.training.pipeline_split_rule import LaidOut, pipeline_split_rule, split_refuses
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_outputs import plan_memory
-from infraplan.training.plan_rules import check_single_plan
+from infraplan.training.plan_rules import check_single_plan, pipeline_extra_layers
 from infraplan.training.schedule_models import PIPELINE_SCHEDULES
 from infraplan.training.schedules import chosen_virtual_stages
 from infraplan.training.stack_limits import UNNAMED_DEFAULT_ZERO, micro_batch_rules
@@ -30,14 +31,16 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                  recompute: str, zero: int | None, dtype: str, attention: str = "flash",
                  order: str = "tp-cp-pp-dp", sequence_parallel: bool = True,
                  schedule: str | None = None, etp: int | None = None, extra_layers: int = 0,
-                 rules: str = "megatron", split: str = "any", layout: int = 0) -> PlanArrays:
+                 rules: str = "megatron", split: str = "any", layout: int = 0,
+                 divisible: LaidOut | None = None) -> PlanArrays:
     """Check a user's plan against the model and system and return it as a one-element PlanArrays.
 
     `schedule` None: interleaved with virtual stages (vpp > 1), 1F1B without. `etp` (expert tensor parallel)
     None: TP, Megatron-Core's default; another value folds the expert groups over TP x CP x DP (`training.plan`).
     `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`: megatron or torch); `split`: its
     split of the experts (`stack_limits.expert_split`); `layout`: where it lays the expert groups
-    (`stack_limits.expert_layout`, the plan's `expert_layout`). `zero` None
+    (`stack_limits.expert_layout`, the plan's `expert_layout`); `divisible`: whether its pipeline split needs PP x VPP
+    to divide the layers (`pipeline_split_rule.pipeline_split_rule`). `zero` None
     (a caller that does not resolve the stack's default, `stack_limits.default_zero`, first): ZeRO-1, the stage
     every stack priced before stacks named their defaults.
     """
@@ -68,7 +71,7 @@ def resolve_plan(shape: TransformerShape, cluster: Cluster, gpus: int, tp: int, 
                                recompute=recompute_mode, zero=zero, dtype=precision, attention=kernels,
                                order=rank_order, sequence_parallel=int(bool(sequence_parallel)), schedule=pipeline,
                                expert_layout=layout)
-    check_single_plan(shape, plan, gpus, extra_layers, rules, split)
+    check_single_plan(shape, plan, gpus, extra_layers, rules, split, divisible)
     return plan
 
 
@@ -135,6 +138,14 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
     rules = micro_batch_rules(profile)  # the stack's framework decides which m interleaving accepts
     accepts, requirement = PIPELINE_SCHEDULES[Schedule.INTERLEAVED].batch_rule(rules)
     vpp, note = chosen_virtual_stages(shape.num_layers, pp, m, bool(accepts(pp, 2, m)) or requirement)
+    rule, slots = pipeline_split_rule(profile), shape.num_layers + pipeline_extra_layers(profile)
+    if vpp > 1 and rule is not None and split_refuses(slots, pp, vpp, rule):  # the stack's split refuses that
+        kept = max(v for v in range(1, vpp) if v == 1 or not split_refuses(slots, pp, v, rule))  # interleave: the
+        note = (f"--vpp not given: chose {kept} virtual stages for PP{pp}, the most up to {vpp} that the stack's even "
+                f"split or a pipeline layout of it takes for {slots} layers (`training.pipeline_split_rule`)"
+                if kept > 1 else f"no interleave chosen for PP{pp}: the stack's even split takes no VPP from 2 to "
+                f"{vpp} for {slots} layers; ran 1F1B")  # most it takes
+        vpp = kept
     if named == "interleaved" and vpp == 1 and note:  # asked to interleave: say why it cannot, not "--vpp > 1"
         raise InputError(f"--schedule interleaved without --vpp: {note.removesuffix('; ran 1F1B')}")
     return vpp, [note] if note else []

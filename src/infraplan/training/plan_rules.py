@@ -6,7 +6,10 @@ megatron/core/transformer/transformer_config.py lines 939-946: "num_query_groups
 tensor_model_parallel_size"; a divisor: each rank holds a replica of its group, `ops.params.kv_heads_local`),
 pipeline model chunks (PP x VPP) no more than the layers to split (with the embedding and the LM head + loss where
 the stack's even split counts them: Megatron-Core `account_for_embedding_in_pipeline_split` /
-`account_for_loss_in_pipeline_split`, `pipeline_extra_layers`), the global batch divisible by DP x micro-batch, the
+`account_for_loss_in_pipeline_split`, `pipeline_extra_layers`) and, where the stack's split needs it
+(`pipeline_split_rule`), dividing them (Megatron-Core 0.16.1 transformer/transformer_block.py:155-157 "num_layers
+should be divisible by pipeline_model_parallel_size" and the VP check :174-177; a stack's pipeline layout of p x v
+chunks runs instead: `training.pipeline_layout`), the global batch divisible by DP x micro-batch, the
 sequence by 2 x CP where CP > 1 (load-balanced causal chunks; CP 1 splits nothing, so any length runs) and, with
 sequence parallelism over TP > 1, by TP x CP (Megatron-Core scatters each CP rank's [s / CP, b, h] activations over
 the TP ranks along the sequence: megatron/core/tensor_parallel/mappings.py, `_split_along_first_dim`, asserts "First
@@ -35,6 +38,7 @@ from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
 from infraplan.training.enums import Recompute
+from infraplan.training.pipeline_split_rule import LaidOut, dividing_split, split_refused, split_refuses
 from infraplan.training.plan import _FIELD_NAMES, _FULL, _TP_CP_PP_DP, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
@@ -49,20 +53,24 @@ def pipeline_extra_layers(stack: Stack | None) -> int:
 
 
 def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
-                    rules: str = "megatron", split: str = "any") -> list[tuple[np.ndarray, str]]:
+                    rules: str = "megatron", split: str = "any",
+                    divisible: LaidOut | None = None) -> list[tuple[np.ndarray, str]]:
     """(mask of invalid plans, reason) for every rule a plan must meet; vectorised.
 
     `extra_layers`: `pipeline_extra_layers` of the stack (the embedding / loss counted as pipeline layers);
     `rules`: the stack's micro-batch rule set (`stack_limits.micro_batch_rules`); `split`: how the stack splits the
-    routed experts (`Stack.expert_tensor_parallel`: any, or tp-or-ep: expert TP = TP at EP 1, expert TP 1 at EP > 1).
+    routed experts (`Stack.expert_tensor_parallel`: any, or tp-or-ep: expert TP = TP at EP 1, expert TP 1 at EP > 1);
+    `divisible`: `pipeline_split_rule` of the stack (None: its split takes any layer count).
     """
     heads_ok = shape.num_heads % plan.tp == 0
     kv, tp_at_least_one = shape.num_kv_heads, plan._at_least_one(plan.tp)
     groups_ok = (kv % tp_at_least_one == 0) | (tp_at_least_one % kv == 0)
     stages = plan.pp * plan.vpp
     slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
     chunk_layers = -(-slots // plan._at_least_one(stages))  # layers of the largest model chunk
+    # (no plan) unless the stack's split needs PP x VPP to divide the slots (`pipeline_split_rule`)
+    undivided = plan.tp < 0 if divisible is None else split_refused(slots, plan.pp, plan.vpp, divisible)
     experts_ok = (shape.num_experts % plan.ep == 0) if shape.is_moe else plan.ep == 1
     small = [plan.tp < 1, plan.pp < 1, plan.dp < 1, plan.cp < 1, plan.ep < 1, plan.etp < 0, plan.vpp < 1,
              plan.micro_batch < 1, plan.global_batch < 1, plan.seq_len < 1]
@@ -72,6 +80,7 @@ def plan_violations(shape: TransformerShape, plan: PlanArrays, extra_layers: int
         (negate(groups_ok), groups_why),
         (stages > slots, stages_why),
         ((plan.vpp > 1) & (plan.pp == 1), _VPP_NEEDS_PP),
+        (undivided, split_why),
         (plan.global_batch % plan._at_least_one(plan.dp * plan.micro_batch) != 0, _BATCH),
         ((plan.cp > 1) & (plan.seq_len % (2 * plan.cp) != 0), _SEQUENCE),
         ((plan.sequence_parallel == 1) & (plan.tp > 1) & (plan.seq_len % plan._at_least_one(plan.tp * plan.cp) != 0),
@@ -118,7 +127,8 @@ _EXPERTS_TP_OR_EP = ("the stack splits the experts over TP without EP, over EP a
 
 
 def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: int = 0,
-                      rules: str = "megatron", split: str = "any") -> str | None:
+                      rules: str = "megatron", split: str = "any",
+                      divisible: LaidOut | None = None) -> str | None:
     """The reason of the first rule of `plan_violations` a `one_row` plan (Python ints) breaks, or None: the same
     rules in the same order on its ints, stopping at the first broken one, and of the schedule rules only its own
     schedule's (the others cannot apply; `schedules.one_plan_schedule_reason`). The expressions that raise on a
@@ -132,7 +142,7 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     if (tp < 1 or pp < 1 or dp < 1 or cp < 1 or ep < 1 or row.etp < 0 or vpp < 1 or row.micro_batch < 1
             or row.global_batch < 1 or row.seq_len < 1):
         return _SMALL
-    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
     stages, slots = pp * vpp, shape.num_layers + extra_layers
     replicas, folded, layers, experts = dp * row.micro_batch, row.folded, row.recompute_layers, ep * row.expert_tp
     if not heads_ok:
@@ -143,6 +153,8 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
         return stages_why
     if vpp > 1 and pp == 1:
         return _VPP_NEEDS_PP
+    if divisible is not None and split_refuses(slots, pp, vpp, divisible):  # type: ignore[arg-type]
+        return split_why
     if row.global_batch % (1 if replicas < 1 else replicas) != 0:
         return _BATCH
     if sequence_odd:
@@ -169,7 +181,7 @@ def first_broken_rule(shape: TransformerShape, row: PlanArrays, extra_layers: in
     return one_plan_schedule_reason(row.schedule, pp, vpp, row.micro_batches, rules)  # type: ignore[arg-type]
 
 
-def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str]:
+def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str, str, str, str]:
     """`plan_violations`' reasons that name the model's heads, layers and experts, kept by the model's identity
     (constants of the model and stack: a single estimate checks one plan, issue 18)."""
     kept = _REASONS.get(shape, extra_layers)
@@ -182,11 +194,14 @@ def _model_reasons(shape: TransformerShape, extra_layers: int) -> tuple[str, str
                f"pipeline stages x virtual stages exceeds the model's {shape.num_layers} layers{counted}",
                f"expert parallel must divide the {shape.num_experts} experts (EP=1 for dense models)",
                f"KV heads ({shape.num_kv_heads}) neither divisible by TP nor dividing it (Megatron-Core: "
-               "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)")
+               "num_query_groups must be a multiple or divisor of tensor_model_parallel_size)",
+               f"pipeline stages x virtual stages do not divide the model's {shape.num_layers} layers{counted}, as "
+               "the stack's even split needs (Megatron-Core: \"num_layers should be divisible by "
+               "pipeline_model_parallel_size\"; a stack with pipeline_split: balanced takes any count)")
     return _REASONS.put(shape, extra_layers, reasons)
 
 
-_REASONS: IdentityMemo[tuple[str, str, str, str]] = IdentityMemo(256)
+_REASONS: IdentityMemo[tuple[str, str, str, str, str]] = IdentityMemo(256)
 
 
 def _multiples(value: int, step: int, what: str, many: str) -> str:
@@ -197,14 +212,15 @@ def _multiples(value: int, step: int, what: str, many: str) -> str:
     return f"nearest valid {many if len(shown) > 1 else what}: {', '.join(f'{v:,}' for v in shown)}"
 
 
-def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, extra_layers: int = 0) -> str:
+def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, extra_layers: int = 0,
+                       divisible: LaidOut | None = None) -> str:
     """`reason` (a rule of `plan_violations` that the `one_row` plan `row` breaks) with the values that broke it:
     the plan's degrees, batches or layers the rule reads and, for a divisibility, the nearest values meeting it."""
     tp, pp, dp, cp, ep, vpp, mb, batch, seq, layers, etp, given_etp, micro_batches = (int(v) for v in (
         row.tp, row.pp, row.dp, row.cp, row.ep, row.vpp, row.micro_batch, row.global_batch, row.seq_len,
         row.recompute_layers, row.expert_tp, row.etp, row.micro_batches))
     slots = shape.num_layers + extra_layers
-    heads_why, stages_why, experts_why, groups_why = _model_reasons(shape, extra_layers)
+    heads_why, stages_why, experts_why, groups_why, split_why = _model_reasons(shape, extra_layers)
     if reason == _SMALL:
         named = {"TP": tp, "PP": pp, "DP": dp, "CP": cp, "EP": ep, "VPP": vpp, "micro-batch": mb,
                  "global batch": batch, "sequence length": seq}
@@ -221,6 +237,9 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
         values = f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks"
     elif reason == _VPP_NEEDS_PP:
         values = f"VPP {vpp} with PP {pp}"
+    elif reason == split_why:
+        values = (f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks for {slots} layers; "
+                  + dividing_split(slots, pp, vpp, divisible or ()))
     elif reason == _BATCH:
         values = (f"global batch {batch:,}, DP {dp} x micro-batch {mb} = {dp * mb:,}; "
                   + _multiples(batch, dp * mb, "global batch", "global batches"))
@@ -254,16 +273,16 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
 
 
 def valid_mask(shape: TransformerShape, plan: PlanArrays, extra_layers: int = 0,
-               rules: str = "megatron", split: str = "any") -> np.ndarray:
+               rules: str = "megatron", split: str = "any", divisible: LaidOut | None = None) -> np.ndarray:
     # (the rules' union accumulated in place, inverted once: the same bools as and-ing each rule's inverse)
     broken = np.zeros(len(plan), dtype=bool)
-    for bad, _ in plan_violations(shape, plan, extra_layers, rules, split):
+    for bad, _ in plan_violations(shape, plan, extra_layers, rules, split, divisible):
         np.logical_or(broken, bad, out=broken)
     return ~broken
 
 
 _CHECKED_KEPT = 4096  # one-plan verdicts kept (least recently used dropped)
-_CHECKED: OrderedDict[tuple[int | str, ...], tuple[TransformerShape, str | None]] = OrderedDict()
+_CHECKED: OrderedDict[tuple[int | str | LaidOut | None, ...], tuple[TransformerShape, str | None]] = OrderedDict()
 _CHECKED_LOCK = threading.Lock()
 
 
@@ -274,9 +293,9 @@ def forget_checked_plans() -> None:
 
 
 def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extra_layers: int = 0,
-                      rules: str = "megatron", split: str = "any") -> None:
-    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`, `rules`, `split`:
-    `plan_violations`).
+                      rules: str = "megatron", split: str = "any", divisible: LaidOut | None = None) -> None:
+    """Raise InputError with the first broken rule for a one-element plan (`extra_layers`, `rules`, `split`,
+    `divisible`: `plan_violations`).
 
     The verdict is kept by the model and the plan's fields (the rules read nothing else), so sweeps and the
     scenario planner re-checking a plan pay a lookup (issue 18).
@@ -286,7 +305,7 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
         raise InputError(
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
-    key = (id(shape), extra_layers, rules, split, *(plan.row_key if plan.is_one else
+    key = (id(shape), extra_layers, rules, split, divisible, *(plan.row_key if plan.is_one else
                                       [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
     kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
     if kept is not None:
@@ -299,15 +318,15 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
     else:
         # the rules on the plan's Python numbers (`one_row`): the same verdicts without numpy's per-call cost
         if plan.is_one:
-            reason = first_broken_rule(shape, plan.one_row, extra_layers, rules, split)
+            reason = first_broken_rule(shape, plan.one_row, extra_layers, rules, split, divisible)
         else:
-            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers, rules, split) if bad[0]),
-                          None)
+            reason = next((why for bad, why in plan_violations(shape, plan, extra_layers, rules, split, divisible)
+                           if bad[0]), None)
         with _CHECKED_LOCK:
             _CHECKED[key] = (shape, reason)
             while len(_CHECKED) > _CHECKED_KEPT:
                 _CHECKED.popitem(last=False)
     if reason is not None:
-        fields = dict(zip(_FIELD_NAMES, key[4:], strict=True))
+        fields = dict(zip(_FIELD_NAMES, key[5:], strict=True))
         row = plan.one_row if plan.is_one else PlanArrays.one_plan(**fields).one_row
-        raise InputError(broken_rule_values(shape, row, reason, extra_layers))
+        raise InputError(broken_rule_values(shape, row, reason, extra_layers, divisible))

@@ -72,7 +72,7 @@ def interleaved_last_heaviest_few_s(schedule: NDArray[np.int64] | int, pp: Array
     tests/training/test_interleaved_rounds_hB5.py)."""
     values = (pp, vpp, micro_batches, stage_s, others_s, plain_s, plain_fwd_s, first_excess_s)
     holds = (micro_batches < pp) & (plain_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
-    return _where_it_holds(holds, values, _last_chunk_few)
+    return where_it_holds(holds, values, _last_chunk_few)
 
 
 def _last_chunk_few(p: Any, v: Any, m: Any, th: Any, o: Any, plain: Any, fplain: Any, d: Any) -> Any:
@@ -112,7 +112,7 @@ def interleaved_middle_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLi
     plain chunk's (not this case: the ends split as a layer, an assumption) the paths differ: not covered."""
     values = (pp, vpp, micro_batches, stage_s, others_s, first_s, middle_fwd_s, last_s)
     holds = (micro_batches >= pp) & (last_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
-    return _where_it_holds(holds, values, _middle_chunks)
+    return where_it_holds(holds, values, _middle_chunks)
 
 
 def _middle_chunks(p: Any, v: Any, m: Any, th: Any, o: Any, t0: Any, fm: Any, tl: Any) -> Any:
@@ -152,7 +152,7 @@ def interleaved_first_heaviest_s(schedule: NDArray[np.int64] | int, pp: ArrayLik
     values = (pp, vpp, micro_batches, stage_s, others_s, first_fwd_s, plain_s, plain_fwd_s, last_s)
     m, p = to_float(micro_batches), to_float(pp)
     holds = (m >= p) & (m % p == 0.0) & (last_s >= 0.0) & (schedule == int(Schedule.INTERLEAVED))
-    return _where_it_holds(holds, values, _first_chunks)
+    return where_it_holds(holds, values, _first_chunks)
 
 
 def _first_chunks(p: Any, v: Any, m: Any, th: Any, o: Any, f0r: Any, plain: Any, fplain: Any, tl: Any) -> Any:
@@ -363,7 +363,7 @@ def _few_kinds_span(zb: bool, p: Any, m: Any, t0: Any, f0: Any, tm: Any, fm: Any
                                          f0 + m * b0 + larger(larger(f0, fm), tl))))
 
 
-def _where_it_holds(holds: Any, values: tuple[ArrayLike, ...], form: Callable[..., Any]) -> Array:
+def where_it_holds(holds: Any, values: tuple[ArrayLike, ...], form: Callable[..., Any]) -> Array:
     """`form` of the plans where `holds`, 0 elsewhere: one plan's floats, or on arrays only the plans it applies to
     (a search grid's few), element for element as one plan's floats, scattered back."""
     if is_plain(holds):  # one plan's floats

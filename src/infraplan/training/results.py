@@ -14,17 +14,25 @@ from infraplan.catalog.error_bands import ErrorBand
 from infraplan.catalog.published_mfu import PublishedMfu
 from infraplan.catalog.stacks import DEFAULT_TRAINING_STACK
 from infraplan.results import Result
+from infraplan.training.flops import MODEL_FLOP_CONVENTION
 
 
-def published_mfu_flag(mfu: float, ceiling: PublishedMfu | None, consequence: str = "") -> dict[str, object]:
+def published_mfu_flag(mfu: float, ceiling: PublishedMfu | None, consequence: str = "",
+                       causal_ratio: float = 1.0) -> dict[str, object]:
     """The `beyond_published_mfu` fields of a plan predicted at `mfu` against the best published MFU of its
     accelerator family, stack class and precision (`catalog.published_mfu.published_mfu_ceiling`): the flag and its
     reason (the ceiling and its source, then `consequence`, e.g. search's ranking) when the plan exceeds it, else
     nothing. `search` and the single estimate (`train`, the batched sweep) both ask it, so one plan gets one
-    answer however it is asked."""
-    if ceiling is None or not mfu > ceiling.mfu:
+    answer however it is asked. Like with like: `mfu` is in `training.flops.MODEL_FLOP_CONVENTION`; a ceiling
+    published with the causal half of the scores is compared with `mfu x causal_ratio`
+    (`training.flops.causal_flops_ratio` of the plan's model and sequence)."""
+    if ceiling is None:
         return {}
-    reason = (f"predicted MFU {mfu:.1%} exceeds the best published {ceiling.mfu:.1%} for {ceiling.family} "
+    ours = mfu * causal_ratio if ceiling.flop_convention == "causal_scores" else mfu
+    if not ours > ceiling.mfu:
+        return {}
+    same = "" if ours == mfu else f" ({ours:.1%} counting the causal half of the scores, as the figure does)"
+    reason = (f"predicted MFU {mfu:.1%}{same} exceeds the best published {ceiling.mfu:.1%} for {ceiling.family} "
               f"{ceiling.dtype} under stack class {ceiling.stack}, {ceiling.basis} ({ceiling.source})")
     return {"beyond_published_mfu": True,
             "beyond_published_mfu_reason": f"{reason}; {consequence}" if consequence else reason}
@@ -91,9 +99,17 @@ class PlanMetrics(Result):
     step_time_s: float = Field(description="seconds per optimizer step")
     tokens_per_s: float = Field(description="tokens per second, whole job")
     tokens_per_s_per_gpu: float = Field(description="tokens per second per GPU")
-    model_tflops_per_gpu: float = Field(description="model TFLOP/s per GPU (Megatron convention, no recompute)")
-    mfu: float = Field(description="model FLOPs utilisation, fraction of the dtype's dense peak")
-    hfu: float = Field(description="hardware FLOPs utilisation (recompute included), fraction of peak")
+    model_tflops_per_gpu: float = Field(description="model TFLOP/s per GPU (`mfu_flop_convention`)")
+    mfu: float = Field(description="model FLOPs utilisation, fraction of the dtype's dense peak, in "
+                       "`mfu_flop_convention` (full s x s scores: above 1 is possible at long sequences on a part "
+                       "near its peak, where the causal kernels run fewer FLOPs than the convention counts)")
+    hfu: float = Field(description="hardware FLOPs utilisation: `mfu`'s FLOPs plus recompute (Megatron SC'21 "
+                       "HFU), fraction of peak")
+    executed_flops_utilisation: float = Field(description="FLOPs the priced kernels run (causal attention as the "
+                                              "kernel runs it, recompute included) over the dtype's dense peak; "
+                                              "never above 1")
+    mfu_flop_convention: str = Field(MODEL_FLOP_CONVENTION, description="the model-FLOP count of "
+                                     "`model_tflops_per_gpu`, `mfu` and `hfu`")
     memory_per_gpu_bytes: float = Field(description="bytes per GPU, heaviest stage")
     memory_capacity_bytes: float = Field(description="bytes of accelerator memory")
     memory_breakdown_bytes: MemoryBreakdown = Field(description="bytes per GPU by term")

@@ -50,9 +50,11 @@ from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
+from infraplan.training.flops import causal_flops_ratio
 from infraplan.training.freed_heap import keep_freed_heap
 from infraplan.training.memory import memory_total
 from infraplan.training.moe_notes import search_notes
+from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
@@ -60,7 +62,7 @@ from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult
 from infraplan.training.row_bound import keys_into, price_by_bound
 from infraplan.training.row_memo import RowMemo
 from infraplan.training.schedules import schedule_violations, searched_schedules
-from infraplan.training.search_bounds import _combinations, bound_and_price
+from infraplan.training.search_bounds import bound_and_price, distinct_combinations
 from infraplan.training.stack_limits import (
     expert_layout,
     expert_split,
@@ -137,11 +139,12 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
 
 
 def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None,
-             unguarded: bool = False) -> PlanMetrics:
-    """The row with its error band and, when its MFU is beyond the best published one, the flag and reason."""
+             unguarded: bool = False, causal_ratio: float = 1.0) -> PlanMetrics:
+    """The row with its error band and, when its MFU is beyond the best published one (in the figure's FLOP
+    convention: `causal_ratio`, `training.flops.causal_flops_ratio`), the flag and reason."""
     ceiling = ceilings[Dtype.parse(row.config.dtype, "--dtype")]
     flag = published_mfu_flag(row.mfu, ceiling, "ranked by predicted time (no MFU guard)" if unguarded
-                              else "ranked after plans within it")  # (as `train` flags it)
+                              else "ranked after plans within it", causal_ratio)  # (as `train` flags it)
     return row.model_copy(update={"error_band": band, **flag})
 
 
@@ -272,7 +275,7 @@ def _invalid_pairs(plan: PlanArrays, at: np.ndarray, real: np.ndarray, slots: in
     a few dozen for 7,026 rows) and gathered onto the rows: element-wise, the same bools (hP9, session 37)."""
     pp, micro_batches = plan.pp.reshape(-1), plan.micro_batches.reshape(-1)  # (the rows' columns, (1, 1, B))
     # (as the branch and bound's blocks check them, `search_bounds._bound_block`)
-    first, inverse = _combinations(at * (int(micro_batches.max()) + 1) + micro_batches)
+    first, inverse = distinct_combinations(at * (int(micro_batches.max()) + 1) + micro_batches)
     pp, micro_batches = pp[first][None, None], micro_batches[first][None, None]
     vpp, schedule = plan.vpp[..., first], plan.schedule[..., first]  # (1, pairs, distinct)
     bad: np.ndarray = ~real[first].T[None] | (pp * vpp > slots) | ((vpp > 1) & (pp == 1))
@@ -320,16 +323,20 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                                                   for s in schedules))  # those the stack's framework ships
     flat_zero, piped_zero, cp = searched_limits(profile)  # ZeRO stages (PP = 1, PP > 1), CP its framework ships
     grid = enumerate_rows(SearchSpace(shape, gpus, seq_len, global_batch, chosen, max_tp, 16, pipelines, piped_zero,
-                                      cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile)))
+                                      cp, flat_zero, pipeline_extra_layers(profile), expert_layout(profile),
+                                      pipeline_split_rule(profile)))  # (the even split's PP x VPP: `axes._vpp`)
     ceilings = {d: cached_mfu_ceiling(accelerator.catalog_name, band_stack(profile), d.label, tuple(leave_out))
                 for d in Dtype}
     unguarded = is_what_if(accelerator) if mfu_guard is None else not mfu_guard  # ranked by predicted time only
     mfu_ceiling = np.array([np.inf if ceilings[d] is None or unguarded else ceilings[d].mfu  # type: ignore[union-attr]
                             for d in Dtype])  # a what-if part is not held to what its preset was measured at
+    causal_ratio = float(causal_flops_ratio(shape, seq_len))  # a causal-scores figure compared like with like
+    in_convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
+                              for c in ceilings.values()])  # (`published_mfu_flag`'s product)
 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
-        return np.asarray(mfu > mfu_ceiling[plans.dtype])
+        return np.asarray(mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype])
 
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
     evaluated = found.evaluated
@@ -338,7 +345,8 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     if len(best_plans):
         res = _evaluate_best(shape, cluster, best_plans, profile)
         band = training_band(accelerator.catalog_name, band_stack(profile))
-        rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded)
+        rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded,
+                        causal_ratio)
                 for i in range(len(best_plans))]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))

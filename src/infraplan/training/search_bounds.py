@@ -82,7 +82,7 @@ def step_time_floor_s(shape: TransformerShape, cluster: Cluster, rows: PlanArray
     return np.asarray(floor * (1.0 - ROUNDING_MARGIN), dtype=np.float64)
 
 
-def _combinations(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct_combinations(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(a row of each distinct non-negative `key`, each row's distinct-key number), numbered in rising key order:
     a table over the key range when it is small against the rows (no sort), else `np.unique`."""
     if not key.size:
@@ -150,7 +150,7 @@ def _bound_block(shape: TransformerShape, cluster: Cluster, profile: Stack, foun
     line = table_of[index]
     row_plans = take_rows(rows, index)
     batches = row_plans.micro_batches
-    first, combo = _combinations(line * (int(batches.max()) + 1) + batches)
+    first, combo = distinct_combinations(line * (int(batches.max()) + 1) + batches)
     pairs = replace(row_plans.take(first), vpp=vpp_table[line[first], :k].T,
                     schedule=schedule_table[line[first], :k].T)  # (K, C)
     slots = shape.num_layers + pipeline_extra_layers(profile)  # as `train` checks it (`plan_rules`)

@@ -107,6 +107,19 @@ def stack_schedule_notes(profile: Stack, schedule: int, pp: int) -> list[str]:
             "its framework would refuse and search does not propose"]
 
 
+def sole_schedule(profile: Stack, pp: int) -> tuple[str | None, list[str]]:
+    """The schedule a pipelined plan naming none (no --schedule, no --vpp) runs on a framework that ships one
+    schedule other than 1F1B and interleaving (deepseek-v3: DualPipe, its `pipeline_schedules`), and the note that
+    says so; (None, []) elsewhere: 1F1B or the interleave, as before. Was 1F1B, noted "outside the stack: priced as
+    asked" though nothing was asked (hU53)."""
+    ships = stack_schedules(profile) if pp > 1 and profile.pipeline_schedules is not None else ()
+    if len(ships) != 1 or ships[0] in (Schedule.ONE_F_ONE_B, Schedule.INTERLEAVED):
+        return None, []
+    label = ships[0].label
+    return label, [f"no --schedule: {label}, the one pipeline schedule stack {profile.name} ships "
+                   "(pipeline_schedules_source); --schedule names another"]
+
+
 class StackLimitWarning(UserWarning):
     """A stack file names no `zero_stages`, `pipeline_zero_stages` or `context_parallel`: the search tries every
     choice it does not name."""

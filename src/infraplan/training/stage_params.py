@@ -4,7 +4,7 @@ DP traffic (`training.step_traffic`).
 One layer's matrices, the heaviest stage's with its embedding / LM head and the routed experts' part of them
 (`ops.params`), their shards over the data-parallel replicas (`dp_groups`: DP x CP for dense, the expert
 data-parallel ranks for experts), the layers of each stage kind under the stack's split (first, middle, last, and
-`_BOUND`: a middle stage's layers with a table), the output head a mirrored schedule's first rank holds (ZB-V, torch
+`BOUND_KIND`: a middle stage's layers with a table), the output head a mirrored schedule's first rank holds (ZB-V, torch
 2.13.0 pipelining) and the MTP modules' (DeepSeek-V3 arXiv:2412.19437 sec. 2.2; sources in `training.memory`'s
 module docstring). A one-plan row keeps its counts (`_kept_on_row`). Moved out of training/memory.py (hY2, session
 38); CP counted in the shards and the DP groups (hE, session 38). What a rank holds of a stage kind with its
@@ -31,11 +31,13 @@ from infraplan.training.activation_memory import FIRST as _FIRST
 from infraplan.training.activation_memory import MIDDLE as _MIDDLE
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.enums import Schedule
+from infraplan.training.pipeline_partition import FIXED_PARTITIONS
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES
+from infraplan.training.stage_split import balanced_end_layers
 
 # a fourth stage kind beside `activation_memory.MIDDLE`, `FIRST` and `LAST`:
-_BOUND = 3  # a middle stage's layers (the balanced split's most) with a table: at least any stage's parameters
+BOUND_KIND = 3  # a middle stage's layers (the balanced split's most) with a table: at least any stage's parameters
 # schedules whose ranks hold mirrored stages (DualPipe, ZB-V): the first stage's rank holds the last, and its MTP
 MIRRORED_SCHEDULES = tuple(sorted(int(code) for code, model in PIPELINE_SCHEDULES.items()
                                  if model.stage_chunks is None))
@@ -62,20 +64,20 @@ def _kept_on_row(plan: PlanArrays, name: str, shape: TransformerShape, compute: 
 
 def local_layer_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Matrix parameters of one layer held by one GPU (`ops.params.local_layer_params` for the plan)."""
-    kinds = _layer_kind_params(shape, plan)
+    kinds = row_layer_kind_params(shape, plan)
     if kinds is None:
         return ops_params.local_layer_params(shape, plan.tp, plan.ep, plan.expert_tp)
     layer: np.ndarray = kinds[0]
     return layer
 
 
-def _layer_kind_params(shape: TransformerShape, plan: PlanArrays) -> tuple[Any, ...] | None:
+def row_layer_kind_params(shape: TransformerShape, plan: PlanArrays) -> tuple[Any, ...] | None:
     """`ops.params.layer_kind_params` of a one-plan row, kept on the row (every stage kind's parameters and the
     ZeRO-3 layer multiply them: computed once per plan, not once per stage kind); None for arrays over plans (each
     formula computes its own, as before)."""
     if not is_plain(plan.tp):
         return None
-    kinds: tuple[Any, ...] = _kept_on_row(plan, "_layer_kind_params", shape,
+    kinds: tuple[Any, ...] = _kept_on_row(plan, "row_layer_kind_params", shape,
                                           lambda: ops_params.layer_kind_params(shape, plan.tp, plan.ep, plan.expert_tp))
     return kinds
 
@@ -84,7 +86,7 @@ def local_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
     """Parameters on the heaviest stage of one GPU, embedding or LM head included."""
     return _kept_on_row(plan, "_local_params", shape,  # type: ignore[no-any-return]
                         lambda: ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp,
-                                                        per_layer=_layer_kind_params(shape, plan)))
+                                                        per_layer=row_layer_kind_params(shape, plan)))
 
 
 def local_expert_params(shape: TransformerShape, plan: PlanArrays) -> np.ndarray:
@@ -157,36 +159,36 @@ def sharded_of(plan: PlanArrays, params: np.ndarray, experts: np.ndarray) -> np.
     return sharded
 
 
-def _mirrored(plan: PlanArrays) -> Any:
+def is_mirrored(plan: PlanArrays) -> Any:
     """Whether each plan's schedule holds mirrored stages per rank (`MIRRORED_SCHEDULES`): a bool, or a bool array."""
     if is_plain(plan.schedule):
         return int(plan.schedule) in MIRRORED_SCHEDULES
     return np.isin(plan.schedule, MIRRORED_SCHEDULES)
 
 
-def _head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:
+def head_table(shape: TransformerShape, plan: PlanArrays, copies: Any) -> Any:
     """The output head's V x h / TP table that an untied model's first-stage rank holds beside the embedding's under
     a mirrored schedule of one parameter copy: ZB-V's rank 0 runs chunks 0 and 2p - 1 (torch 2.13.0
     pipelining/_utils.py:528-543, `generate_stage_to_rank_mapping(style="v")`), so it builds the embedding and the
     LM head (weights, gradients and optimizer state, sharded as the rest of its stage); DualPipe's two copies count
     the first stage's table twice already (its rank 0 holds stages 0 and p - 1). 0 elsewhere (hZ2)."""
-    on = _mirrored(plan) & (plan.pp > 1) & (copies == 1.0)
+    on = is_mirrored(plan) & (plan.pp > 1) & (copies == 1.0)
     return pick(on, shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
 
 
-def _mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
+def mtp_params(shape: TransformerShape, plan: PlanArrays, profile: Stack) -> tuple[Any, Any]:
     """(parameters, routed-expert parameters) of the stack's MTP modules on one GPU of the stage holding them
     (`training.memory`'s module docstring): per module a layer of the decoder's last kind and eh_proj (2h x h over
     TP), plus the embedding table Megatron-Core builds beside them on a last stage of PP > 1 outside a mirrored
     schedule."""
-    table = pick(pick(_mirrored(plan), False, plan.pp > 1), shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
+    table = pick(pick(is_mirrored(plan), False, plan.pp > 1), shape.vocab_size * shape.hidden_size / plan.tp, 0.0)
     modules, experts = mtp_module_params(shape, plan, profile.mtp_num_layers)
     return modules + table, experts
 
 
 def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers: int) -> tuple[Any, Any]:
     """(parameters, routed-expert parameters) of `mtp_num_layers` MTP modules on one GPU, without the embedding
-    table (`_mtp_params`): per module a layer of the decoder's last kind and eh_proj (2h x h over TP)."""
+    table (`mtp_params`): per module a layer of the decoder's last kind and eh_proj (2h x h over TP)."""
     n = float(mtp_num_layers)
     h = float(shape.hidden_size)
     layer = local_layer_params(shape, plan)  # the routed (last) kind of an MoE model, the one kind of a dense one
@@ -194,14 +196,14 @@ def mtp_module_params(shape: TransformerShape, plan: PlanArrays, mtp_num_layers:
     return n * (layer + 2.0 * h * h / plan.tp), n * experts
 
 
-def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
-                  layers: tuple[Any, ...] | None = None) -> tuple[Any, Any]:
+def stage_kind_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
+                      layers: tuple[Any, ...] | None = None) -> tuple[Any, Any]:
     """(parameters, routed-expert parameters) of one GPU on a stage of the kind: the layers of
-    `ops.params.split_stage_layers` (`layers`: each kind's own, by kind, `_BOUND` last: the balanced split's,
+    `ops.params.split_stage_layers` (`layers`: each kind's own, by kind, `BOUND_KIND` last: the balanced split's,
     `balanced_stage_layers`) and, on the first and last stage (and the bound kind), the embedding / LM head."""
     if layers is not None:
         held = ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers[kind],
-                                       kind != _MIDDLE, _layer_kind_params(shape, plan))
+                                       kind != _MIDDLE, row_layer_kind_params(shape, plan))
         experts = ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers[kind])
         return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(held))
     emb, loss = _split_flags(profile)
@@ -211,24 +213,24 @@ def _stage_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kin
     def compute() -> tuple[Any, Any]:
         split = _kept_on_row(plan, f"_split_stage_layers{int(emb)}{int(loss)}", shape,  # (one per plan)
                              lambda: ops_params.split_stage_layers(shape.num_layers, plan.pp, emb, loss))
-        layers = split[kind % _BOUND]
+        layers = split[kind % BOUND_KIND]
         return (ops_params.local_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers, kind != _MIDDLE,
-                                        _layer_kind_params(shape, plan)),
+                                        row_layer_kind_params(shape, plan)),
                 ops_params.local_expert_params(shape, plan.tp, plan.pp, plan.ep, plan.expert_tp, layers))
 
     held, experts = _kept_on_row(plan, f"_stage_params_{kind}{int(emb)}{int(loss)}", shape, compute)
     return held, experts if is_plain(plan.tp) else experts * np.ones(np.shape(plan.tp))
 
 
-def _mtp_on(plan: PlanArrays, kind: int) -> Any:
+def mtp_on(plan: PlanArrays, kind: int) -> Any:
     """1 where a stage of the kind holds the stack's MTP modules, else 0 (`training.memory`'s module docstring): the
     last stage, or the first under a mirrored schedule; the bound kind of `memory_bound_terms` always (an upper
     bound)."""
-    if kind == _BOUND:
+    if kind == BOUND_KIND:
         return 1.0
     if kind == _MIDDLE:
         return 0.0
-    mirrored = _mirrored(plan)
+    mirrored = is_mirrored(plan)
     return pick(mirrored, 1.0, 0.0) if kind == _FIRST else pick(mirrored, 0.0, 1.0)
 
 
@@ -236,16 +238,16 @@ def held_on_rank(plan: PlanArrays, kind: int, held: Any, experts: Any, copies: A
                  mtp: tuple[Any, Any] | None) -> tuple[Any, Any]:
     """(parameters, their shard over the data-parallel replicas) one GPU holds on a stage of the kind with `copies`
     parameter copies (`schedules.parameter_copies`: DualPipe's rank holds two stages), from the stage's (`held`,
-    `experts`: `_stage_params`), the output head's table a mirrored first rank holds (`head`: `_head_table`, None for
-    tied embeddings) and the MTP modules once on the rank that holds them (`mtp`: `_mtp_params`, None without):
+    `experts`: `stage_kind_params`), the output head's table a mirrored first rank holds (`head`: `head_table`, None for
+    tied embeddings) and the MTP modules once on the rank that holds them (`mtp`: `mtp_params`, None without):
     the weights, gradients and optimizer state of `training.memory` and the parameters a mirrored rank's optimizer
     steps (`training.optimizer_step`)."""
-    if head is not None and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
+    if head is not None and kind in (_FIRST, BOUND_KIND):  # (the bound: at least the first stage's)
         held = held + head
     params = held * copies
     shard = sharded_of(plan, held, experts) * copies
     if mtp is not None:  # the MTP modules once on the rank that holds them (not per mirrored copy)
-        on = _mtp_on(plan, kind)
+        on = mtp_on(plan, kind)
         params = params + on * mtp[0]
         shard = shard + on * sharded_of(plan, mtp[0], mtp[1])
     return params, shard
@@ -254,23 +256,23 @@ def held_on_rank(plan: PlanArrays, kind: int, held: Any, experts: Any, copies: A
 def rank_params(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int,
                 copies: Any, layers: tuple[Any, ...] | None = None) -> tuple[Any, Any]:
     """`held_on_rank` of a stage of the kind, its table, head and MTP modules counted here; `layers`: each kind's
-    layers by kind (`_stage_params`; a mirrored schedule's balanced split: `mirrored_rank_layers`)."""
-    mtp = _mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
-    head = None if shape.tied_embeddings else _head_table(shape, plan, copies)
-    return held_on_rank(plan, kind, *_stage_params(shape, plan, profile, kind, layers), copies, head, mtp)
+    layers by kind (`stage_kind_params`; a mirrored schedule's balanced split: `mirrored_rank_layers`)."""
+    mtp = mtp_params(shape, plan, profile) if profile.mtp_num_layers else None
+    head = None if shape.tied_embeddings else head_table(shape, plan, copies)
+    return held_on_rank(plan, kind, *stage_kind_params(shape, plan, profile, kind, layers), copies, head, mtp)
 
 
 def rank_holdings(shape: TransformerShape, plan: PlanArrays, profile: Stack, kind: int, copies: Any,
                   layers: tuple[Any, ...] | None = None) -> tuple[Any, Any, Any]:
     """(parameters, routed-expert parameters, MTP modules) of `rank_params`' rank, before sharding: its parameters,
     the routed experts apart (sharded over their own group, `sharded_of`) and the stack's MTP modules where it holds
-    them (`_mtp_on`), else 0: what a mirrored rank's DP collectives move (`mirrored_dp.mirrored_rank_stages`)."""
-    held, experts = _stage_params(shape, plan, profile, kind, layers)
-    if not shape.tied_embeddings and kind in (_FIRST, _BOUND):  # (the bound: at least the first stage's)
-        held = held + _head_table(shape, plan, copies)
+    them (`mtp_on`), else 0: what a mirrored rank's DP collectives move (`mirrored_dp.mirrored_rank_stages`)."""
+    held, experts = stage_kind_params(shape, plan, profile, kind, layers)
+    if not shape.tied_embeddings and kind in (_FIRST, BOUND_KIND):  # (the bound: at least the first stage's)
+        held = held + head_table(shape, plan, copies)
     if not profile.mtp_num_layers:
         return held * copies, experts * copies, 0.0
-    on, mtp = _mtp_on(plan, kind), _mtp_params(shape, plan, profile)  # (once, not per mirrored copy)
+    on, mtp = mtp_on(plan, kind), mtp_params(shape, plan, profile)  # (once, not per mirrored copy)
     return held * copies + on * mtp[0], experts * copies + on * mtp[1], on * float(profile.mtp_num_layers)
 
 
@@ -285,7 +287,7 @@ def mirrored_rank_layers(num_layers: int, pp: Any, heaviest: Any, end_heavy: Any
     its bin), priced per copy (its two stages, `schedules.parameter_copies` 2); ZB-V (`v_shaped` true): rank i holds
     chunks i and 2p - 1 - i of 2p (Qi et al. arXiv:2401.10241 sec. 6), p bins, one copy.
 
-    The step time's split (`stage_split._balanced_heaviest_stage`) assumes only that no bin runs longer than the
+    The step time's split (`stage_split.balanced_heaviest_stage`) assumes only that no bin runs longer than the
     pace-setting bin of X layers and that the bins hold all L: its capacity test at that pace, (B - 1) X +
     floor(X - e) (e: the end bin's tables in layers), holds L. The end bin the heaviest: it holds X, the middle bins
     the rest as evenly as whole layers go (the most ceil((L - X) / (B - 1))). A middle bin the heaviest: as
@@ -346,25 +348,22 @@ def stage_layer_counts(profile: Stack, pp: Any, heaviest: Any, other: Any, with_
     `mirrored_stages.end_stage_capacities`; None: X each), the other end the rest of the share; where (p - 2) X > L
     no split gives every middle stage X, and the ends hold their capacities (at most L - X together: the pace-setting
     stage holds X), the middle stages the rest, at most X each: the bisection's capacity test, (p - 2) X + the ends'
-    capacities >= L (`stage_split._balanced_heaviest_stage`); ASSUMPTION as for a mirrored schedule's end bin
+    capacities >= L (`stage_split.balanced_heaviest_stage`); ASSUMPTION as for a mirrored schedule's end bin
     (`mirrored_rank_layers`): the most a split that keeps the pace gives the ends, so that they are not understated
     (hO47, session 43: both ends held 0 layers there, llama3-8b deepspeed PP16 1F1B: 14 x 3 = 42 > 32). The middle
     stage: ceil of the layers the ends leave over the p - 2 middle stages (moved here from step_assembly.py, hO42,
-    session 42)."""
+    session 42). A fixed cut (`Stack.pipeline_partition`): its ends as `capacities` gives them (hS46, session 44)."""
     even = profile.pipeline_split == "even"
     emb_layer = float(profile.account_for_embedding_in_pipeline_split and even)
     loss_layer = float(profile.account_for_loss_in_pipeline_split and even)
     per = heaviest + with_head * loss_layer + with_embed * emb_layer  # a middle stage's layers
     first_n = (1.0 - with_embed) * ops.minimum(per - emb_layer, other)
     last_n = (1.0 - with_head) * ops.minimum(per - loss_layer, other - first_n)
-    if profile.pipeline_split == "balanced":  # a middle stage the heaviest: the ends share what the middles leave
-        first_cap, last_cap = (heaviest, heaviest) if capacities is None else capacities
-        shared = other - (pp - 3.0) * heaviest  # (every middle stage X; below 0: the ends' capacities, hO47)
-        shared = ops.where(shared >= 0.0, shared, ops.minimum(first_cap + last_cap, other))
-        first_share = ops.minimum(ops.maximum(ops.ceil(shared / 2.0), shared - last_cap), first_cap)
-        middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
-        first_n = ops.where(middle_heavy, first_share, first_n)
-        last_n = ops.where(middle_heavy, shared - first_share, last_n)
+    if profile.pipeline_partition in FIXED_PARTITIONS and capacities is not None:  # a fixed cut's ends (hS46)
+        first_n, last_n = (1.0 - with_embed) * capacities[0], (1.0 - with_head) * capacities[1]
+    elif profile.pipeline_split == "balanced":  # the ends beside the pace-setting stage (`stage_split`; hO48)
+        first_n, last_n = balanced_end_layers(pp, heaviest, other, with_embed, with_head, capacities, ops,
+                                              first_n, last_n)
     middle_n = ops.ceil((other - first_n - last_n) / ops.maximum(pp - 2.0, 1.0))  # the most, no table
     return first_n, last_n, middle_n
 

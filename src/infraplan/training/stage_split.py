@@ -6,10 +6,12 @@ Stage split (`heaviest_stage`), a property of the software stack (`Stack.pipelin
   `account_for_embedding_in_pipeline_split` / `account_for_loss_in_pipeline_split` count the embedding / loss
   as one layer each, so the end stages build one layer fewer ((L + 2) / p per stage: Llama 3.1 405B's 126
   layers on PP16 x VP8 = 128 chunks, the Megatron-Bridge recipe).
-* "balanced" -- the whole-layer split that minimises the heaviest stage, as a user sets with Megatron's
+* "balanced" -- whole layers moved off the end stages, cut as `Stack.pipeline_partition` says: "time" (None) the
+  split that minimises the heaviest stage at the plan's rates, as a user sets with Megatron's
   `--decoder-first-pipeline-num-layers` / `--decoder-last-pipeline-num-layers` (Llama 3 405B ran 126 layers
-  on 16 stages with one layer removed from each of the first and last, arXiv:2407.21783 Sec. 3.3.2) or as
-  DeepSpeed's `PipelineModule(partition_method="parameters")` balances by parameter count.
+  on 16 stages with one layer removed from each of the first and last, arXiv:2407.21783 Sec. 3.3.2); or a cut
+  fixed by the model and PP, DeepSpeed's `PipelineModule(partition_method=...)` ("parameters": the least spread
+  of the stages' parameter counts, `training.pipeline_partition`), whose slowest stage sets the pace (hS46).
 
 Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge performance recipes put
 2-layer model chunks on large pipelines (Llama 3 70B PP8 VP5: 10 layers per stage; Llama 3.1 405B PP16 VP4:
@@ -25,16 +27,6 @@ Schedules whose ranks hold mirrored stages (DualPipe, ZB-V) pace on their pair o
 Interleaving (Megatron's virtual pipeline, torch's "loop" mapping) puts chunk j on rank j mod p: the embedding on
 rank 0 and the head on rank p-1, so a rank's chunks add up to the 1F1B split's stage (`with_stage_split`).
 (A stack layout matching a DualPipe plan still prices its heaviest single rank.)
-
-Stage kinds in memory (`one_f_one_b_chunks`, `interleaved_chunks`: `schedules.ScheduleModel.stage_chunks`, read by
-`training.memory` through `schedules.stage_in_flight`): five numbers per plan, the first stage's model chunks in
-flight at its peak, of them its first chunk's (the embedding's, one layer short where it counts as a layer:
-megatron-core 0.16.1 transformer/transformer_block.py:188-193), the second stage's (rank 1, the most of the middle
-stages: rank i holds fewer than rank i - 1), the last stage's, and of them its last chunk's (the loss's, :195-198).
-A chunk is 1 / v of a stage. The peak is a rank's warm-up forwards plus the first steady-state one
-(`get_pp_rank_microbatches`, pipeline_parallel/schedules.py:738-795), for a rank with a short end chunk at the
-moment of the steady state holding the fewest of them (checked against a play of the schedule,
-tests/training/test_stage_memory.py). `parts`: the numbers asked for (the others may be 0).
 """
 
 from __future__ import annotations
@@ -48,8 +40,11 @@ from numpy.typing import NDArray
 
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
-from infraplan.scalar_path import larger, pick, smaller, to_float
+from infraplan.scalar_path import MathOps
 from infraplan.training.pipeline_layout import mtp_layer_equivalent
+from infraplan.training.pipeline_partition import FIXED_PARTITIONS, partition_end_layers, partitioned_stage
+from infraplan.training.stage_chunks import interleaved_chunks as interleaved_chunks  # (moved: hS46)
+from infraplan.training.stage_chunks import one_f_one_b_chunks as one_f_one_b_chunks
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -59,12 +54,12 @@ CHOOSE_INTERLEAVE_FROM_PP = 4  # `chosen_virtual_stages` interleaves pipelines o
 LAYERS_PER_CHUNK = 2  # ... into model chunks of at least this many layers (NeMo recipes, see above)
 
 
-def _f(x: ArrayLike) -> Array:
+def as_array(x: ArrayLike) -> Array:
+    """`x` (an array over plans, or one value) as a float64 array."""
     return np.asarray(x, dtype=np.float64)
 
 
 PIPELINE_SPLITS = ("even", "balanced")
-ALL_PARTS = (0, 1, 2, 3, 4)  # of the stage kinds' chunks in flight (`one_f_one_b_chunks`, `interleaved_chunks`)
 
 
 def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
@@ -81,11 +76,40 @@ def heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_ext
         if split == "even":
             return _even_stage_floats(num_layers, p, float(layer_s), e, h, embedding_is_layer,  # type: ignore[return-value]
                                       loss_is_layer)
-        return _balanced_stage_floats(num_layers, p, max(float(layer_s), 1e-30), e, h)  # type: ignore[return-value]
+        return balanced_stage_floats(num_layers, p, max(float(layer_s), 1e-30), e, h)  # type: ignore[return-value]
     if split == "even":
         return _even_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s, embedding_is_layer,
                                     loss_is_layer)
-    return _balanced_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s)
+    return balanced_heaviest_stage(num_layers, pp, layer_s, first_extra_s, last_extra_s)
+
+
+def balanced_end_layers(pp: Any, heaviest: Any, other: Any, with_embed: Any, with_head: Any,
+                        capacities: tuple[Any, Any] | None, ops: MathOps, first_n: Any,
+                        last_n: Any) -> tuple[Any, Any]:
+    """(first, last) stage layers of the balanced split beside the pace-setting stage of `heaviest` layers X
+    (`stage_params.stage_layer_counts`, which gives `first_n` / `last_n` as the even rule has them and reads these
+    back), `other` = L - X the other stages' layers, `with_embed` / `with_head` 1 where the heaviest is the first /
+    the last, `capacities` the ends' whole layers beside their tables at the pace (`mirrored_stages.
+    end_stage_capacities`; None: X each). Arrays or one plan's floats (`ops`).
+    * A middle stage the heaviest (PP >= 3): every middle stage holds X and the ends share the L - (p - 2) X left,
+      ceil / floor, each at most its capacity; where that is below 0 the ends hold their capacities and the middle
+      stages the rest (hT40, session 40; hO47, session 43; moved here from stage_params.py, hO48).
+    * One end the heaviest: the other end holds its capacity, at most L - X; on two stages all L - X (hO48, session
+      44: "as many as the heaviest" left L - 2X layers on no stage on PP 2, their DP traffic and optimizer unpriced,
+      and ran past the pace on PP >= 3 where its table is the heavier). The heaviest end holds 0 here (X: the caller's).
+    * Elsewhere (DualPipe's shares 1/2, one stage) `first_n` / `last_n` as given."""
+    first_cap, last_cap = (heaviest, heaviest) if capacities is None else capacities
+    shared = other - (pp - 3.0) * heaviest  # (every middle stage X; below 0: the ends' capacities, hO47)
+    shared = ops.where(shared >= 0.0, shared, ops.minimum(first_cap + last_cap, other))
+    first_share = ops.minimum(ops.maximum(ops.ceil(shared / 2.0), shared - last_cap), first_cap)
+    middle_heavy = (with_embed + with_head == 0.0) & (pp > 2.0)
+    first_n = ops.where(middle_heavy, first_share, first_n)
+    last_n = ops.where(middle_heavy, shared - first_share, last_n)
+    one_end = (with_embed == 1.0) != (with_head == 1.0)
+    first = ops.where(pp == 2.0, other, ops.minimum(first_cap, other))
+    last = ops.where(pp == 2.0, other, ops.minimum(last_cap, other))
+    return (ops.where(one_end, (1.0 - with_embed) * first, first_n),
+            ops.where(one_end, (1.0 - with_head) * last, last_n))
 
 
 def _even_stage_floats(num_layers: int, p: float, t: float, e: float, h: float, embedding_is_layer: bool,
@@ -116,8 +140,9 @@ def _even_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, fir
     requires L' divisible by p (x v with interleaving); where it is not, ceil(L' / p) is priced (the heaviest
     stage of the nearest split a user would set). Returns what `heaviest_stage` returns (ties: the last stage).
     """
-    p = _f(pp)
-    t, e, h = np.broadcast_arrays(_f(layer_s), _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p)
+    p = as_array(pp)
+    t, e, h = np.broadcast_arrays(as_array(layer_s), as_array(first_extra_s) + 0.0 * p,
+                                  as_array(last_extra_s) + 0.0 * p)
     p = np.broadcast_to(p, t.shape)
     emb, loss = float(embedding_is_layer), float(loss_is_layer)
     per = np.ceil((num_layers + emb + loss) / np.maximum(p, 1.0))
@@ -134,7 +159,7 @@ def _even_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, fir
             np.asarray(is_last, dtype=np.bool_), np.asarray(is_first, dtype=np.bool_))
 
 
-def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
+def balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike, first_extra_s: ArrayLike,
                              last_extra_s: ArrayLike) -> tuple[Array, Array, Mask, Mask]:
     """The pace-setting stage of the whole-layer split that minimises the heaviest stage.
 
@@ -144,9 +169,9 @@ def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike,
     j t, e + j t or h + j t; each family is bisected over whole layers j. One stage holds everything.
     Returns (seconds, layers on that stage, it is the last stage (holds the head), it is the first stage).
     """
-    p = _f(pp)
-    t = np.maximum(_f(layer_s), 1e-30)
-    e, h = _f(first_extra_s) + 0.0 * p, _f(last_extra_s) + 0.0 * p
+    p = as_array(pp)
+    t = np.maximum(as_array(layer_s), 1e-30)
+    e, h = as_array(first_extra_s) + 0.0 * p, as_array(last_extra_s) + 0.0 * p
     t, e, h, p = np.broadcast_arrays(t, e, h, p)
     if t.size == 1:  # one plan (an estimate): the same arithmetic on Python floats, without numpy's per-call cost
         return _heaviest_stage_one(num_layers, float(p.flat[0]), float(t.flat[0]), float(e.flat[0]),
@@ -192,7 +217,7 @@ def _balanced_heaviest_stage(num_layers: int, pp: ArrayLike, layer_s: ArrayLike,
 
 def _narrowed(num_layers: int, p: Array, t: Array, e: Array, h: Array, base: Array, lo: Array, hi: Array,
               holds: Callable[[Array], Mask]) -> tuple[Array, Array]:
-    """A family's bisection bracket [lo, hi] of `_balanced_heaviest_stage`, narrowed to a few layers around the
+    """A family's bisection bracket [lo, hi] of `balanced_heaviest_stage`, narrowed to a few layers around the
     linear estimate j ~ (L + (e + h) / t) / p - base / t (the capacities without their floors; each floor loses
     less than a layer per stage) where it holds the answer: `holds` (capacity and floor test) fails at its low end -
     1 (or it starts at 0) and holds at its high end. `holds` is non-decreasing in j (every operation of it is monotone:
@@ -208,15 +233,15 @@ def _narrowed(num_layers: int, p: Array, t: Array, e: Array, h: Array, base: Arr
 
 def _heaviest_stage_one(num_layers: int, p: float, t: float, e: float, h: float,
                         shape: tuple[int, ...]) -> tuple[Array, Array, Mask, Mask]:
-    """`_balanced_heaviest_stage` of one plan in the shape of its inputs."""
-    seconds, layers, is_last, is_first = _balanced_stage_floats(num_layers, p, t, e, h)
+    """`balanced_heaviest_stage` of one plan in the shape of its inputs."""
+    seconds, layers, is_last, is_first = balanced_stage_floats(num_layers, p, t, e, h)
     return (np.full(shape, seconds), np.full(shape, layers), np.full(shape, is_last, dtype=np.bool_),
             np.full(shape, is_first, dtype=np.bool_))
 
 
-def _balanced_stage_floats(num_layers: int, p: float, t: float, e: float,
+def balanced_stage_floats(num_layers: int, p: float, t: float, e: float,
                            h: float) -> tuple[float, float, bool, bool]:
-    """`_balanced_heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
+    """`balanced_heaviest_stage` of one plan, operation for operation on floats (IEEE doubles: the same results)."""
     if p <= 1.0:
         seconds, layers, is_last, is_first = num_layers * t + e + h, float(num_layers), True, True
     else:
@@ -294,12 +319,10 @@ def with_stage_split(shape: TransformerShape, stack: Stack, times: dict[str, Any
     mtp = float(stack.mtp_num_layers)  # MTP modules beside the LM head on the last stage (`pipeline_layout`)
     last_pace = (head_pace + mtp * (mtp_layer_equivalent(shape) * layer_pace + head_pace + embed_pace) if mtp
                  else head_pace)
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, last_pace,
-                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
-                                            stack.account_for_loss_in_pipeline_split)
-    out = dict(times)
-    out["stage_layers"], out["last_is_heaviest"] = layers, last.astype(np.float64)
-    out["first_is_heaviest"] = first.astype(np.float64)  # holds the embedding
+    out = _split_stage(shape, stack, times, pp, layer_pace, embed_pace, last_pace)
+    layers, last, first = out["stage_layers"], np.asarray(out["last_is_heaviest"]), out["first_is_heaviest"]
+    out["last_is_heaviest"] = last.astype(np.float64)
+    out["first_is_heaviest"] = np.asarray(first).astype(np.float64)  # holds the embedding
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
     out["mtp_stage"] = mtp * out["last_is_heaviest"]
     out["mtp_other"] = mtp - out["mtp_stage"]
@@ -323,11 +346,9 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     mtp = float(stack.mtp_num_layers)
     last_pace = (head_pace + mtp * (mtp_layer_equivalent(shape) * layer_pace + head_pace + embed_pace) if mtp
                  else head_pace)
-    _, layers, last, first = heaviest_stage(shape.num_layers, pp, layer_pace, embed_pace, last_pace,
-                                            stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
-                                            stack.account_for_loss_in_pipeline_split)
-    out = dict(times)
-    out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = layers, float(last), float(first)
+    out = _split_stage(shape, stack, times, pp, layer_pace, embed_pace, last_pace)
+    layers, last = out["stage_layers"], out["last_is_heaviest"]
+    out["last_is_heaviest"], out["first_is_heaviest"] = float(last), float(out["first_is_heaviest"])
     out["other_layers"] = shape.num_layers - layers  # on the other stages (their bubble, `schedules`)
     out["mtp_stage"] = mtp * float(last)
     out["mtp_other"] = mtp - out["mtp_stage"]
@@ -335,33 +356,19 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
     return out
 
 
-def one_f_one_b_chunks(pp: Any, vpp: Any, micro_batches: Any,
-                        parts: tuple[int, ...] = ALL_PARTS) -> tuple[Any, ...]:
-    """`stage_chunks` of 1F1B: stage i holds min(p - i, m) micro-batches (Megatron's warm-up p - i - 1, plus one)."""
-    p, m = to_float(pp), to_float(micro_batches)
-    first = smaller(p, m) * 1.0
-    second = smaller(larger(p - 1.0, 0.0), m) * 1.0 if 2 in parts else 0.0
-    last = smaller(1.0, m)
-    return first, first, second, last, last
-
-
-def interleaved_chunks(pp: Any, vpp: Any, micro_batches: Any,
-                        parts: tuple[int, ...] = ALL_PARTS) -> tuple[Any, ...]:
-    """`stage_chunks` of the interleaved schedule: rank i's warm-up (p - i - 1) 2 + (v - 1) g chunk forwards plus
-    one, capped at the m v chunks (megatron-core 0.16.1 pipeline_parallel/schedules.py:773-787,
-    `get_pp_rank_microbatches`), in the order of `get_schedule_table` (:798-823): groups of g = p micro-batches
-    (`microbatch_group_size_per_vp_stage`'s default, model_parallel_config.py:447-448) run chunk 0, 1, ... v - 1.
-    The first rank's first chunk is thus in flight for min(p, m) micro-batches of the first group plus the
-    warm-up's reach into the second, up to p more; the last rank's last chunk runs its forward and backward back
-    to back, so at its peak (the second group's first forwards) none is held, one when m <= p (no second group).
-    Groups of g = m // max(1, m // p) (torch's rounds, `schedule_models.round_size`: g = p at every m Megatron
-    accepts): torch's ScheduleInterleaved1F1B order at every m it accepts
-    (tests/training/test_torch_schedule_orders.py)."""
-    p, v, m = to_float(pp), to_float(vpp), to_float(micro_batches)
-    g = m // larger(m // larger(p, 1.0), 1.0)
-    total = m * v
-    first = smaller((p - 1.0) * 2.0 + (v - 1.0) * g + 1.0, total)
-    first_chunk = smaller(first, smaller(g, m)) + smaller(larger(first - v * g, 0.0), g) if 1 in parts else 0.0
-    second = smaller(larger((p - 2.0) * 2.0 + (v - 1.0) * g + 1.0, 0.0), total) if 2 in parts else 0.0
-    last = smaller((v - 1.0) * g + 1.0, total)
-    return first, first_chunk, second, last, pick(m > g, 0.0, 1.0) * 1.0 if 4 in parts else 0.0
+def _split_stage(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any, layer: Any, embed: Any,
+                 last: Any) -> dict[str, Any]:
+    """`times` with the heaviest stage of the stack's split on these paces (`heaviest_stage`, or a fixed cut's:
+    `pipeline_partition.partitioned_stage`, whose end stages' layers it adds: `partition_first_layers` / `_last_`)."""
+    out = dict(times)
+    cut = stack.pipeline_partition if stack.pipeline_split == "balanced" else None
+    if cut in FIXED_PARTITIONS:
+        ends = partition_end_layers(shape, pp, str(cut))
+        _, out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = partitioned_stage(
+            pp, *ends, layer, embed, last)
+        out["partition_first_layers"], out["partition_last_layers"] = ends[0], ends[2]
+        return out
+    _, out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = heaviest_stage(
+        shape.num_layers, pp, layer, embed, last, stack.pipeline_split, stack.account_for_embedding_in_pipeline_split,
+        stack.account_for_loss_in_pipeline_split)
+    return out

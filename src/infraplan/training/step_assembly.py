@@ -8,7 +8,7 @@ plans (`scalar_path.NUMPY_OPS`) or in the Python floats of one plan (`scalar_pat
   output layer + loss on the last, `GPTModel(pre_process, post_process)`; DualPipe's heaviest rank: the mean of
   its mirrored pair of stages, `mirrored_stages.mirrored_pair_stage`), with the host issue time no queued GPU
   work covers (`training.host_time`); under DualPipe or Megatron's combined 1F1B each layer's EP all-to-all runs
-  beside the paired chunk (`expert_dispatch._with_ep_comm`), the latter with its unpaired warm-up / cool-down
+  beside the paired chunk (`expert_dispatch.with_ep_comm`), the latter with its unpaired warm-up / cool-down
   passes and its pipeline transfers on the all-to-all's NICs (`training.combined_1f1b`);
 * the pipeline bubble of the schedule on the other stages' time (`training.schedules`, Narayanan et al. SC'21):
   each stage's layers, the first's embedding and the last's head + loss (an end stage priced as the heaviest is,
@@ -151,7 +151,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     head_compute, head_other = lt["head_compute"], lt["head_other"]
     exposed = host_exposed_floats if ops is FLOAT_OPS else host_exposed_time  # (one plan: its floats as they are)
 
-    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`_with_ep_comm`), and so
+    # DualPipe hides each chunk's EP all-to-all under the paired chunk of the other phase (`with_ep_comm`), and so
     # does Megatron's combined 1F1B where Megatron-Core accepts it (`combined_1f1b.combined_1f1b_plans`)
     combined_1f1b = combined_1f1b_plans(plan, profile)
     paired = (plan.schedule == _DUALPIPE) | combined_1f1b
@@ -228,7 +228,7 @@ def assemble_step(plan: PlanArrays, lt: dict[str, Any], traffic: dict[str, Any],
     # step at 2.4x the FLOPs of GB200; hX1 / hA, session 38.)
     # DualPipe's and ZB-V's ranks hold both ends' chunks (`mirrored_stages`): the older form stays there.
     capacities = (end_stage_capacities(lt, lt["stage_layers"], ops is FLOAT_OPS)  # (each end's at the pace: hO47)
-                  if profile.pipeline_split == "balanced" and anywhere((with_embed + with_head == 0.0) & (pp > 2.0))
+                  if profile.pipeline_split == "balanced" and anywhere(pp > 2.0)  # (hO48: an end heaviest too)
                   else None)
     first_n, last_n, middle_n = stage_layer_counts(profile, pp, lt["stage_layers"], lt["other_layers"], with_embed,
                                                    with_head, ops, capacities)  # (the memory's split too)

@@ -42,14 +42,14 @@ from infraplan.training.attention_core import attention_core_times as attention_
 from infraplan.training.axes import COMM_KEYS as COMM_KEYS  # cache keys, derived from the declared plan axes
 from infraplan.training.axes import LAYER_KEYS
 from infraplan.training.enums import Recompute, Schedule
-from infraplan.training.expert_dispatch import _ep_seconds, _with_ep_comm, deepep_node_dedup, with_flex_dispatcher
+from infraplan.training.expert_dispatch import deepep_node_dedup, ep_seconds, with_ep_comm, with_flex_dispatcher
 from infraplan.training.head_time import head_times
 from infraplan.training.host_time import CHECKPOINT_HOST_CALLS as CHECKPOINT_HOST_CALLS
 from infraplan.training.host_time import EAGER_EXTRA_KERNELS as EAGER_EXTRA_KERNELS
 from infraplan.training.host_time import MAIN_GRAD_ADD_KERNELS as MAIN_GRAD_ADD_KERNELS
 from infraplan.training.host_time import host_exposed_time as host_exposed_time
 from infraplan.training.host_time import micro_batch_host_time as micro_batch_host_time
-from infraplan.training.layer_time import ACT, _layer_times_but_ep
+from infraplan.training.layer_time import ACT, layer_times_but_ep
 from infraplan.training.layer_time import layer_kernel_counts as layer_kernel_counts
 from infraplan.training.memory import recomputed_stage_layers, stage_layers
 from infraplan.training.mirrored_stages import end_stage_capacities, mirrored_splits, with_mirrored_pairs
@@ -97,9 +97,9 @@ def layer_times(shape: TransformerShape, rates: KernelRates, fabric: Fabric, pla
     Also `host_fwd` / `host_bwd`: host issue seconds of the layer's kernels (exposed by `host_exposed_time`).
     """
     stack = stack or resolve_stack(None, "training")
-    times, ep_records = _layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
-    return _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
-                         plan.recompute == int(Recompute.FULL), stack, fabric, ep_records)
+    times, ep_records = layer_times_but_ep(shape, rates, fabric, plan, precision, host_dispatch_s, stack)
+    return with_ep_comm(times, ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0),
+                        plan.recompute == int(Recompute.FULL), stack, fabric, ep_records)
 
 
 def _per_layer(shape: TransformerShape, rates: KernelRates, fabric: Fabric, plan: PlanArrays,
@@ -130,10 +130,10 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     if distinct.is_one:  # one plan: the same terms on its Python numbers (`PlanArrays.one_row`)
         row = distinct.one_row
         precision = precision_of(row)  # (its int dtype code picks its recipe's Python floats)
-        times, ep_records = _layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
+        times, ep_records = layer_times_but_ep(shape, rates, fabric, row, precision, host_s, stack)
         times.update(head_times(shape, rates, row, precision, stack, host_s, fabric))
-        times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
-                              row.recompute == _FULL, stack, fabric, ep_records, True)
+        times = with_ep_comm(times, ep_seconds(shape, fabric, ep_records, stack, precision[1] < 2.0, True),
+                             row.recompute == _FULL, stack, fabric, ep_records, True)
         # the one-plan memo keeps Python floats (in the split's key order; `float` returns a float as it is, and
         # `map` converts in C: ~120 terms, no bytecode per term; hP9)
         split = with_stage_split(shape, stack, times, float(row.pp))
@@ -163,8 +163,8 @@ def _layer_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric, dis
     fp8 = precision_of(distinct)[1] < 2.0
     if free is not None or memo is not None:  # the records' stride is the first priced row's: each row's own
         ep_records = tuple(replace(c, stride=distinct.ep_stride) for c in ep_records)
-    times = _with_ep_comm(times, _ep_seconds(shape, fabric, ep_records, stack, fp8),
-                          distinct.recompute == int(Recompute.FULL), stack, fabric, ep_records)
+    times = with_ep_comm(times, ep_seconds(shape, fabric, ep_records, stack, fp8),
+                         distinct.recompute == int(Recompute.FULL), stack, fabric, ep_records)
     # the balanced whole-layer split depends only on these rows too: bisect it once per distinct row
     return with_stage_split(shape, stack, times, distinct.pp.astype(np.float64))
 
@@ -174,7 +174,7 @@ def _price_free_rows(shape: TransformerShape, rates: KernelRates, fabric: Fabric
                      stack: Stack) -> tuple[dict[str, np.ndarray], tuple[Collective, ...]]:
     """Layer terms but the EP all-to-all, LM-head terms and the all-to-all's records of stride-free rows."""
     precision, host_s = precision_of(rows), fabric.host_kernel_dispatch_s
-    times, ep_records = _layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
+    times, ep_records = layer_times_but_ep(shape, rates, fabric, rows, precision, host_s, stack)
     times.update(head_times(shape, rates, rows, precision, stack, host_s, fabric))
     return times, ep_records
 

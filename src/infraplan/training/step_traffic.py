@@ -46,7 +46,7 @@ from infraplan.training.one_plan_memo import ClusterPricing
 from infraplan.training.pipeline_hops import pipeline_hop_terms
 from infraplan.training.plan import PlanArrays
 from infraplan.training.row_memo import computed_once, distinct_rows
-from infraplan.training.stage_params import _layer_kind_params, dp_groups, replica_group
+from infraplan.training.stage_params import dp_groups, replica_group, row_layer_kind_params
 
 FORMS = ("allreduce", "scatter", "gather", "scatter_layers", "gather_layers")  # (`_dp_collective_times`' terms)
 
@@ -262,7 +262,7 @@ def end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_mo
 
 def _end_stage_params(shape: TransformerShape, p: PlanArrays, layers: Any, mtp_modules: Any,
                       table: Any) -> tuple[Any, Any]:
-    per_layer = _layer_kind_params(shape, p)  # (a one-plan row's, kept; None for arrays)
+    per_layer = row_layer_kind_params(shape, p)  # (a one-plan row's, kept; None for arrays)
     # (x 1.0: the bits of `ops.params.local_params` with its table)
     params = (ops_params.local_params(shape, p.tp, p.pp, p.ep, p.expert_tp, layers, False, per_layer)
               + table * ops_params.end_params_local(shape, p.tp, p.pp))

@@ -160,8 +160,8 @@ def offline_passes(one: dict[str, Any], two: dict[str, Any], passes: int) -> dic
 _SCENARIO_FIELDS = ("id", "row", "source", "scenario", "slo", "measured", "assumed", "published", "known_gap")
 
 
-def _offline(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
-             memo: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+def case_offline_run(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+                     memo: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     """The case's offline run; with `memo` (one report's runs) shared by the cases that differ only in scenario,
     limits and published value (an Offline row and the Server search's upper bracket), keyed by everything else."""
     run = {k: v for k, v in case.items() if k not in _SCENARIO_FIELDS}
@@ -181,31 +181,31 @@ def _costs(memo: dict[str, dict[str, Any]] | None) -> dict[str, IterationCost] |
     return None if memo is None else memo.setdefault(_COSTS_KEY, {})
 
 
-def _server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
-                 memo: dict[str, dict[str, Any]] | None = None) -> tuple[float, dict]:
+def case_server_rate(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
+                     memo: dict[str, dict[str, Any]] | None = None) -> tuple[float, dict]:
     """Highest Poisson rate (requests/s) whose p99 TTFT and TPOT meet the case's SLOs (bisection between 0 and the
     offline rate; with the file's `try_offline_rate` the offline rate itself is tried first), and the passing trial's
     report with that bracket as `offline_requests_per_s` (a prediction equal to it: the limits hold at saturation)."""
-    offline = _offline(case, engine, workloads, memo)
+    offline = case_offline_run(case, engine, workloads, memo)
     low, high = 0.0, offline["requests_per_s"]
     best = offline
     dataset = case["requests"] if engine.get("early_stopping") else None  # LoadGen's early stopping on
     if engine.get("try_offline_rate"):
         r, _ = _simulate(case, engine, workloads, high, _costs(memo))
-        if _meets_slo(r, case["slo"], high, dataset):
+        if case_meets_slo(r, case["slo"], high, dataset):
             return high, {**r, "offline_requests_per_s": high}
     for _ in range(engine.get("bisection_steps", SERVER_BISECTION_STEPS)):
         mid = (low + high) / 2.0
         r, _ = _simulate(case, engine, workloads, mid, _costs(memo))
-        if _meets_slo(r, case["slo"], mid, dataset):
+        if case_meets_slo(r, case["slo"], mid, dataset):
             low, best = mid, r
         else:
             high = mid
     return low, {**best, "offline_requests_per_s": offline["requests_per_s"]}
 
 
-def _meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float = 0.0,
-               dataset: int | None = None) -> bool:
+def case_meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float = 0.0,
+                   dataset: int | None = None) -> bool:
     """The trial's p99 TTFT and TPOT within the limits and, with `dataset` (the file's `early_stopping`), LoadGen's
     early-stopping bound on the requests over each limit (`validation.loadgen.meets_early_stopping`)."""
     p99 = bool(result["ttft_s"]["p99"] <= slo["ttft_s"] and result["tpot_s"]["p99"] <= slo["tpot_s"])
@@ -215,15 +215,15 @@ def _meets_slo(result: dict[str, Any], slo: dict[str, float], rate_per_s: float 
 def run_inference_case(case: dict[str, Any], engine: dict[str, Any], workloads: dict[str, Any],
                        memo: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """One case predicted vs published; `memo`: a dict the caller keeps for one report, so that cases differing
-    only in scenario share their offline run (`_offline`)."""
+    only in scenario share their offline run (`case_offline_run`)."""
     if case["scenario"] in ("server", "interactive"):  # interactive: the server search at tighter SLOs
-        rate, result = _server_rate(case, engine, workloads, memo)
+        rate, result = case_server_rate(case, engine, workloads, memo)
         # `server_metric` (file's engine): "scheduled" (default) rate x mean output, "completed" LoadGen's own
         predicted = server_tokens_per_s(rate, result, case["requests"], engine.get("server_metric", "scheduled"))
         detail = {"rate_per_s": rate, "ttft_p99_s": result["ttft_s"]["p99"], "tpot_p99_s": result["tpot_s"]["p99"],
                   "offline_rate_per_s": result["offline_requests_per_s"]}  # the search's upper bracket
     else:
-        result = _offline(case, engine, workloads, memo)
+        result = case_offline_run(case, engine, workloads, memo)
         predicted = result[case["metric"]]
         detail = {"tpot_p50_s": result["tpot_s"]["p50"]}
     return {
@@ -272,11 +272,13 @@ def _phase_times() -> dict[str, Any]:
 def run_inference_validation(include_phase_times: bool = True) -> dict[str, Any]:
     """Every inference case, predicted vs published, with the gate summary (computed once per process and
     argument; each call gets its own copy)."""
-    return copy.deepcopy(_inference_report(include_phase_times))
+    return copy.deepcopy(inference_report(include_phase_times))
 
 
 @cache
-def _inference_report(include_phase_times: bool) -> dict[str, Any]:
+def inference_report(include_phase_times: bool) -> dict[str, Any]:
+    """The inference report, computed once per process and argument: the cached dict itself, shared (callers copy
+    before changing it: `run_inference_validation`)."""
     data = load_inference_cases()
     memo: dict[str, dict[str, Any]] = {}  # each offline run and iteration-cost table once per report
     rows = [run_inference_case(c, data["engine"], data.get("workloads", {}), memo) for c in data["cases"]]

@@ -348,12 +348,14 @@ def roofline_tokens_per_s(case: dict[str, Any], data: dict[str, Any]) -> float:
 def run_frontier_inference_validation() -> dict[str, Any]:
     """The `validate` section: every frontier inference row, predicted vs published (computed once per process;
     each call gets its own copy)."""
-    out = _frontier_report()
+    out = frontier_report()
     return copy.deepcopy({"cases": out["cases"], "summary": out["summary"]})
 
 
 @cache
-def _frontier_report() -> dict[str, Any]:
+def frontier_report() -> dict[str, Any]:
+    """The frontier inference report, computed once per process: the cached dict itself, shared (callers copy
+    before changing it: `run_frontier_inference_validation`)."""
     from infraplan.validation.sets import fit_constant
 
     data = load_frontier_cases()
@@ -390,7 +392,7 @@ def frontier_inference_set() -> tuple[ValidationSet, list[Residual]]:
     its residual for the error bands."""
     from infraplan.validation.sets import score_set
 
-    out = _frontier_report()
+    out = frontier_report()
     rows = out["cases"]
     scored = score_set(SET_NAME, "serving", [r["id"] for r in rows], np.array([r["published"] for r in rows]),
                        np.array([r["predicted"] for r in rows]), np.array(out["units"]), "fitted-efficiency roofline",

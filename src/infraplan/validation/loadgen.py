@@ -34,7 +34,7 @@ inference.yaml`). An Interactive run is a Server run at its own limits (mlperf.c
   the test reads: P(Binomial(n, 0.01) <= t) < 0.01, i.e. at most `early_stopping_max_over(n)` samples over each
   limit: 28 of 4,388 (0.64 %), 62 of 8,313 (0.75 %), 2,103 of 221,184 (0.95 %), a stricter percentile than the p99
   for runs of a few thousand samples. Applied by the Server search with the case file's `early_stopping: true`
-  (`meets_early_stopping`, `validation.inference._meets_slo`): the trial's share over each limit (the serving
+  (`meets_early_stopping`, `validation.inference.case_meets_slo`): the trial's share over each limit (the serving
   report's `ttft_over_slo_count` / `tpot_over_slo_count` over its requests) times LoadGen's k N issued samples at
   the trial's rate, against the bound for k N (ASSUMPTION: the trial's share stands for the full run's, the
   trial being 2,000 samples to the dataset, not k N). Measured: validation/notes/inference_frontier_tried.md.

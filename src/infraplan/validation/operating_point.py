@@ -50,7 +50,7 @@ steady-pass rate (a two-pass run less the first, as `validation.inference.offlin
 model's own Offline runs the same way at the model's rate (`validation.inference.loadgen_passes`, Round 11 of
 `validation.inference_frontier`); this check reads the measured run's at the published rate.
 
-Server bracket (`server_bracket_check`): the Server search (`validation.inference._server_rate`) bisects between 0
+Server bracket (`server_bracket_check`): the Server search (`validation.inference.case_server_rate`) bisects between 0
 and the offline rate and tries the offline rate first, so a row's prediction is either the highest rate whose p99
 TTFT and TPOT (and early stopping) hold in the file's trial, or the offline rate itself (`capped`: the limits still
 hold at the engine's saturated throughput). The check re-runs that rate, and a capped row at `overload` x the offline
@@ -76,11 +76,11 @@ from infraplan.serving.llm_iteration import IterationCost, build_iteration_cost
 from infraplan.serving.serving_sim import simulate_deployment
 from infraplan.serving.workloads import Requests
 from infraplan.validation.inference import (
-    _meets_slo,
-    _offline,
-    _server_rate,
     case_deployment,
+    case_meets_slo,
+    case_offline_run,
     case_requests,
+    case_server_rate,
     case_shape,
     simulate_case,
 )
@@ -239,14 +239,14 @@ def server_bracket_check(case: dict[str, Any], data: dict[str, Any], overload: f
         raise InputError(f"{case['row']} is not a Server / Interactive row")
     engine, workloads = data["engine"], data["workloads"]
     memo: dict[str, dict[str, Any]] = {}
-    offline = _offline(case, engine, workloads, memo)["requests_per_s"]
-    rate, trial = _server_rate(case, engine, workloads, memo)
+    offline = case_offline_run(case, engine, workloads, memo)["requests_per_s"]
+    rate, trial = case_server_rate(case, engine, workloads, memo)
     long = {**{k: v for k, v in engine.items() if k != "server_max_duration_s"}, "server_min_duration_s": trial_s}
     dataset = case["requests"] if engine.get("early_stopping") else None
 
     def verdict(at: float) -> tuple[bool, dict[str, Any]]:
         run = simulate_case(case, long, workloads, at)
-        return _meets_slo(run, case["slo"], at, dataset), run
+        return case_meets_slo(run, case["slo"], at, dataset), run
 
     valid, run = verdict(rate)
     out: dict[str, Any] = {

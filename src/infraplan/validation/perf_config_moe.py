@@ -67,6 +67,20 @@ from infraplan.catalog.loader import load_accelerator, load_system
 # mechanism on; the rows go further above the measured step, validation/notes/training_sets_tried.md)
 FUSED_GROUPED_MLP_EPILOGUES = True
 
+# the frontier rows' `pipeline_layers` column (`validation.sets.frontier_row_stack`): "embedding+loss", the recipe's
+# even split counting the embedding and the loss as pipeline layers (H004 / H005); "layout", a published plan whose
+# PP x VP chunks Megatron-Core's even split cannot divide and its recipe lays out at no such PP x VP (DeepSeek-V3's 61
+# layers on PP8 x VP4, H018: refused, `training.pipeline_split_rule`; Megatron-Bridge 0.3.1 recipes/deepseek/
+# deepseek_v3.py:37-49 has layouts for 4, 8 and 16 chunks only, the nemo-26.04 recipe's `pipeline_layout_plans`, so
+# H015's PP4 x VP4 and H017's PP16 run on them), so the run laid the layers out itself (Megatron-LM's DeepSeek-V3
+# example's Et|(tt|)*30mL, recalled). The row keeps the even split's ceil(L / (PP x VP)) layers per chunk it was
+# priced at: its stack takes the count, as the layout it ran did (hR44, hR45).
+ROW_PIPELINE_LAYERS: dict[str, dict[str, Any]] = {
+    "embedding+loss": {"account_for_embedding_in_pipeline_split": True, "account_for_loss_in_pipeline_split": True},
+    "layout": {"pipeline_split_divisible": False,
+               "pipeline_split_divisible_source": "the published run laid the layers out itself, a pipeline layout "
+               "not carried here (validation.perf_config_moe.ROW_PIPELINE_LAYERS)"}}
+
 
 def flex_sm_fraction(row: dict[str, str]) -> float:
     """The share of the row's accelerator SMs its flex dispatcher's kernels hold (`flex_sms` / compute units)."""

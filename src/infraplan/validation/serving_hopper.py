@@ -329,7 +329,7 @@ def run_serving_hopper_validation() -> dict[str, Any]:
 
     Computed once per process (the packaged rows and catalog do not change while it runs); each call gets its
     own copy."""
-    return copy.deepcopy(_serving_hopper_report())
+    return copy.deepcopy(serving_hopper_report())
 
 
 @cache
@@ -339,7 +339,9 @@ def row_predictions() -> tuple[dict[str, Any], ...]:
 
 
 @cache
-def _serving_hopper_report() -> dict[str, Any]:
+def serving_hopper_report() -> dict[str, Any]:
+    """The dense Hopper serving report, computed once per process: the cached dict itself, shared (callers copy
+    before changing it)."""
     rows = load_rows()
     out: dict[str, dict[str, list[float]]] = {m: {"p": [], "m": [], "b": []} for m in ("ttft_s", "tpot_s")}
     groups: dict[str, list[int]] = {}

@@ -247,7 +247,7 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
         return f"precision {row['precision']!r} not mapped"
     for pool in POOLS:
         tp, adp = _int(row[f"{pool}_tp_size"]), _int(row[f"{pool}_attention_dp_size"])
-        if _shape(row["model_path"]).is_moe and tp * adp != int(row[f"{pool}_moe_tp_size"] or 0) * int(
+        if model_shape(row["model_path"]).is_moe and tp * adp != int(row[f"{pool}_moe_tp_size"] or 0) * int(
                 row[f"{pool}_moe_ep_size"] or 0):
             return f"{pool} attention TP x DP differs from MoE TP x EP (the layout is not stated in full)"
         if tp * adp * _int(row[f"{pool}_pp_size"]) > moe.MAX_GPUS:
@@ -257,7 +257,9 @@ def _why_not_expressible(row: dict[str, str]) -> str | None:
 
 
 @cache
-def _shape(model_path: str) -> TransformerShape:
+def model_shape(model_path: str) -> TransformerShape:
+    """The shape of a disaggregated campaign row's model (a dense campaign model with its overrides, else a MoE
+    one's preset), read once per model."""
     if model_path in dense.MODELS:
         preset, overrides = dense.MODELS[model_path]
         data, name = read_entry("models", preset)
@@ -279,7 +281,7 @@ def pair_deployment(row: dict[str, str]) -> DisaggregatedDeployment:
         r = pool_row(row, pool)
         dep = moe.moe_deployment(r)
         batch = _int(r["batch_size"])
-        ep = dep.ep if _shape(row["model_path"]).is_moe else 1  # a dense model's MoE columns are 0 / 1
+        ep = dep.ep if model_shape(row["model_path"]).is_moe else 1  # a dense model's MoE columns are 0 / 1
         release = RELEASE_STACKS.get(dense.row_stack(row))
         deps.append(replace(dep, ep=ep, replicas=_int(row[f"{pool}_num_workers"]), max_batch=batch,
                             token_budget=max(dep.token_budget, batch),
@@ -292,7 +294,7 @@ _COSTS: dict[tuple[str, str, DisaggregatedDeployment], tuple[IterationCost, Iter
 
 def run_row(row: dict[str, str]) -> dict[str, float]:
     """Predicted mean TTFT and TPOT (seconds) of one measured row, in closed loop over its two pools."""
-    shape = _shape(row["model_path"])
+    shape = model_shape(row["model_path"])
     cluster = Cluster.resolve(SYSTEMS[row["system"]])
     pair = pair_deployment(row)
     key = (row["model_path"], row["system"], pair)
@@ -324,7 +326,7 @@ def roofline_work(row: dict[str, str]) -> dict[str, float]:
     FLOPs over the prefill worker's GPUs / peak."""
     pair = pair_deployment(row)
     dec = pair.decode
-    return roofline_seconds(_shape(row["model_path"]), row["system"], pair.prefill, dec,
+    return roofline_seconds(model_shape(row["model_path"]), row["system"], pair.prefill, dec,
                             concurrency(row) / (dec.replicas * dec.attention_dp), int(row["isl"]), int(row["osl"]))
 
 

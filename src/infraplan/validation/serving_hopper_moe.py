@@ -336,7 +336,7 @@ def moe_deployment(row: dict[str, str]) -> Deployment:
     dtype, kv_dtype = PRECISIONS[row["precision"]]
     tp, adp = _int(row["tp_size"]), _int(row["attention_dp_size"])
     ep = adp * tp if adp > 1 else _int(row["moe_ep_size"])
-    k, r = campaign_settings.draft(row, _shape)  # MTP where the campaign ran it
+    k, r = campaign_settings.draft(row, model_shape)  # MTP where the campaign ran it
     dep = row_deployment(row)
     if ADP_BALANCE_CAMPAIGN and adp > 1 and dep.stack == "trtllm-0.x":  # what-if (`ADP_BALANCE_CAMPAIGN`)
         dep = replace(dep, stack=data_stack("trtllm-0.x-adp-balance.yaml"))
@@ -344,7 +344,8 @@ def moe_deployment(row: dict[str, str]) -> Deployment:
 
 
 @cache
-def _shape(model_path: str) -> TransformerShape:
+def model_shape(model_path: str) -> TransformerShape:
+    """The shape of a MoE campaign row's model (`MODELS`: its catalog preset), read once per model."""
     data, name = read_entry("models", MODELS[model_path])
     return shape_from_hf_config(data, name)
 
@@ -357,13 +358,13 @@ def run_row(row: dict[str, str]) -> dict[str, float]:
     dep, cap = moe_deployment(row), campaign_settings.client_connections(row)
     if cap is not None:  # clients beyond the client's connections wait, in TTFT, as for the engine's batch cap
         dep = replace(dep, max_batch=min(dep.max_batch, cap))
-    return serving_hopper.run_row(clients, dep, _shape(row["model_path"]))
+    return serving_hopper.run_row(clients, dep, model_shape(row["model_path"]))
 
 
 def roofline_work(row: dict[str, str]) -> dict[str, float]:
     """The naive roofline at efficiency 1: (local weights + KV read) / bandwidth; one prompt's FLOPs / peak."""
     dep = moe_deployment(row)
-    return roofline_seconds(_shape(row["model_path"]), row["system"], dep, dep,
+    return roofline_seconds(model_shape(row["model_path"]), row["system"], dep, dep,
                             (concurrency(row) or 0) / dep.attention_dp, int(row["isl"]), int(row["osl"]))
 
 

@@ -91,7 +91,7 @@ from infraplan.training.estimate import estimate_training, evaluate_plans
 from infraplan.training.plan import PlanArrays
 from infraplan.training.results import TrainingEstimate
 from infraplan.validation.data_files import read_rows
-from infraplan.validation.perf_config_moe import moe_perf_settings
+from infraplan.validation.perf_config_moe import ROW_PIPELINE_LAYERS, moe_perf_settings
 from infraplan.validation.results import TrainingCase, ValidationSet
 
 GATE_TRAINING_MEAN = 0.08  # issue 12: mean |error| <= 8 % on training sets
@@ -275,7 +275,7 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: boo
     even split needs PP x VP to divide the layers it splits; 126 layers divide neither 64 (PP16 x VP4) nor 128
     (PP16 x VP8) chunks, 126 + 2 = 128 divides both, so the published layouts imply both flags (NeMo's
     llama31_405b recipe sets them; Megatron-Bridge 0.6.0's base recipe of the rows' perf configs sets both,
-    recipes/llama/h100/llama3.py:1229-1230).
+    recipes/llama/h100/llama3.py:1229-1230). "layout": a plan the even split refuses, run on its own layout (H017/H018).
 
     `fp8_recipe`: the fp8 scaling the row's dtype column states where it is not the stack's (H018: "FP8 (128x128 /
     1x128 blockwise)", Transformer Engine's Float8BlockScaling: scales found inside the cast kernel, no amax pass
@@ -294,9 +294,8 @@ def frontier_row_stack(row: dict[str, str], flex: bool = False, perf_config: boo
         stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"flex_backend": backend})})
     if row.get("fp8_recipe"):
         stack = stack.model_copy(update={"fp8": Fp8Recipe(recipe=row["fp8_recipe"])})
-    if row.get("pipeline_layers") == "embedding+loss":
-        stack = stack.model_copy(update={"account_for_embedding_in_pipeline_split": True,
-                                         "account_for_loss_in_pipeline_split": True})
+    if row.get("pipeline_layers"):  # "embedding+loss" or "layout" (`perf_config_moe.ROW_PIPELINE_LAYERS`)
+        stack = stack.model_copy(update=ROW_PIPELINE_LAYERS[row["pipeline_layers"]])
     if row.get("moe_dispatcher"):
         stack = stack.model_copy(update={"moe": stack.moe.model_copy(update={"dispatcher": row["moe_dispatcher"]})})
     return perf_config_stack(stack, row) if (PERF_CONFIGS if perf_config is None else perf_config) else stack

@@ -45,7 +45,12 @@ from infraplan.serving import (
 from infraplan.serving.engines import load_engine
 from infraplan.serving.host_overhead import inference_layout
 from infraplan.serving.kv_cache import stage_layers
-from infraplan.serving.llm_iteration import _collective_time, _precision, build_iteration_cost, decode_time
+from infraplan.serving.llm_iteration import (
+    build_iteration_cost,
+    decode_time,
+    serving_collective_time,
+    serving_precision,
+)
 from infraplan.validation.inference import case_deployment, case_shape
 
 GEMM_GROUPS = {  # op-table GEMM role -> reported part
@@ -68,7 +73,7 @@ def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequenc
     dep = case_deployment(case, engine)
     cost = build_iteration_cost(shape, acc, fabric, dep)
     rates = KernelRates.for_dtype(acc, "bf16")
-    prec = _precision(acc, dep.dtype, dep.stack)
+    prec = serving_precision(acc, dep.dtype, dep.stack)
     gemm_rates = decode_kernels.gemm_rates(acc, rates, dep.engine, dep.dtype)
     layers = stage_layers(shape, dep.pp) * dep.pp
     align = deepgemm_moe.contiguous_alignment(acc, dep.stack, dep.tp, dep.ep, dep.attention_dp, dep.dtype)
@@ -95,7 +100,7 @@ def decode_step_components(case: dict[str, Any], engine: dict[str, Any], sequenc
     for c in ops.collectives_fwd:
         if c.role in ("tp", "ep"):  # the EP all-to-all on the busiest GPU's bytes, as `_layer_time`
             c = expert_slots.busiest_rank_collective(c, shape.num_experts / dep.ep)
-            t = _collective_time(fabric, c, custom and c.role == "tp", table)
+            t = serving_collective_time(fabric, c, custom and c.role == "tp", table)
             parts[f"{c.role}_collectives"] += layers * float(np.ravel(t)[0])
     priced = sum(parts.values())
     parts["other"] = float(cost.body_s[n]) - priced  # floors and measured release tables (module docstring)

@@ -83,7 +83,7 @@ def _asic_streams(device_ref: str, codec: str, quality: str, p_in: float, p_out:
     ref_out = sum(ladder.width(h) * h for h in ref_heights) * dev.reference_fps[quality]  # type: ignore[index]
     enc, dec = ref_out / p_out, dev.decode_pixels_per_s / p_in
     share = host_share(device_ref).watts
-    host = (f"host share {share:.4g} W, {dev.host}" if share > 0
+    host = (f"host share {share:.4g} W" + (f", {dev.host}" if dev.host else "") if share > 0
             else "no host share (its file gives no host_power_w, or 0)")
     return {"device": dev.name, "kind": dev.kind, "streams_per_device": min(enc, dec),
             "bound": "encoder" if enc <= dec else "decoder", "power_w": dev.power_w,

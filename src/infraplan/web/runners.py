@@ -34,7 +34,7 @@ from infraplan.results import Result
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.disaggregated import PrefillLayout
 from infraplan.serving.results import ImageServingResult, ServingPlanResult, ServingResult
-from infraplan.serving.serving_api import estimate_serving
+from infraplan.serving.serving_api import DEFAULT_REQUESTS, closed_loop_requests, estimate_serving
 from infraplan.training.estimate import estimate_training
 from infraplan.training.results import PlanSearchResult, ScalingResult, TrainingEstimate
 from infraplan.training.search import search_plans
@@ -50,6 +50,7 @@ from infraplan.video.transcode import estimate_video
 from infraplan.web.fleet_mix import run_fleet_mix
 from infraplan.web.requests import (
     WEB_MAX_FLOW_GPUS,
+    WEB_MAX_REQUESTS,
     CampusRequest,
     CollectiveRequest,
     CompareRequest,
@@ -103,10 +104,13 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
 
 
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
+    requests = r.requests  # a closed loop's default (10 per client, serving_api) within the web's cap (hU53)
+    if requests is None and r.concurrency is not None:
+        requests = min(closed_loop_requests(None, r.concurrency, None) or DEFAULT_REQUESTS, WEB_MAX_REQUESTS)
     return serving_with_fabric_note(estimate_serving(
         r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
-        requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
+        requests=requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
         concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,

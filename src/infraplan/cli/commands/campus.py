@@ -44,9 +44,9 @@ def render_campus(r: CampusPlan, device: str = "GPU") -> None:
     if cap.available:
         jobs = f"{cap.concurrent_jobs:,} job{'' if cap.concurrent_jobs == 1 else 's'}"
         rest = r.accelerators - (cap.concurrent_jobs or 0) * (cap.job_gpus or 0)  # counted at the same rate
-        more = f" and {rest:,} more GPUs at their rate" if rest > 0 else ""
+        more = f" and {rest:,} more {device}s at their rate" if rest > 0 else ""
         table.add_row("Llama-3-405B runs (15.6T tokens)", f"{fmt_num(cap.runs_per_year, 3)} per year "
-                      f"({jobs} of {cap.job_gpus:,} GPUs{more}, {cap.days_per_run_per_job:,.0f} "
+                      f"({jobs} of {cap.job_gpus:,} {device}s{more}, {cap.days_per_run_per_job:,.0f} "
                       f"days each, goodput {fmt_percent(cap.goodput or 0.0)})")
     else:
         table.add_row("training capacity", cap.reason or "")

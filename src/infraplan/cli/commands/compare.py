@@ -10,8 +10,9 @@ from infraplan.cli.options import JsonFlag
 from infraplan.planning.scenario_results import ScenarioComparison
 
 _ROWS = (("devices", "devices", fmt_num), ("h100_equivalents", "H100e", fmt_num),
-         ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")), ("capex_usd", "capex", fmt_usd),
-         ("capex_new_usd", "capex bought over the phases", fmt_usd),
+         ("facility_power_w", "facility power", lambda v: fmt_rate(v, "W")),
+         ("capex_usd", "capex bought over the phases", fmt_usd),
+         ("fleet_value_usd", "fleet value (installed base included)", fmt_usd),
          ("tco_usd_per_year", "TCO/year", fmt_usd), ("energy_mwh_per_year", "MWh/year", fmt_num),
          ("co2_t_per_year", "tCO2e/year operational", fmt_num),
          ("embodied_co2_t_per_year", "tCO2e/year embodied", fmt_num),

@@ -26,18 +26,20 @@ from infraplan.planning.scenario_results import ScenarioPlan
 
 def _totals(p: ScenarioPlan) -> str:
     return (f"{fmt_num(p.devices)} devices ({fmt_num(p.h100_equivalents)} H100e), {fmt_rate(p.facility_power_w, 'W')} "
-            f"facility, capex {fmt_usd(p.capex_usd)}{_bought(p.capex_usd, p.capex_new_usd)}, "
+            f"facility, capex {fmt_usd(p.capex_usd)}{_owned(p)}, "
             f"TCO {fmt_usd(p.tco_usd_per_year)}"
             f"{'' if p.tco_usd_per_year is None else '/year'}, "
             f"{fmt_num(p.energy_mwh_per_year / 1e3)} GWh/year, {co2_text(p.co2_t_per_year, p.embodied_co2_t_per_year)}")
 
 
-def _bought(capex_usd: float | None, capex_new_usd: float | None) -> str:
-    """' ($2.1 M bought over the phases)' where the fleet's capex is not all bought in the plan (an installed base);
-    '' where it is, or unpriced."""
-    if capex_usd is None or capex_new_usd is None or math.isclose(capex_new_usd, capex_usd, rel_tol=1e-9):
+def _owned(p: ScenarioPlan) -> str:
+    """' bought over the phases (fleet value $9.1 B with the $7.0 B installed base)' where the fleet's value is not
+    all bought in the plan (an installed base, hL47); '' where it is, or unpriced."""
+    if p.capex_usd is None or p.fleet_value_usd is None or math.isclose(p.fleet_value_usd, p.capex_usd,
+                                                                         rel_tol=1e-9):
         return ""
-    return f" ({fmt_usd(capex_new_usd)} bought over the phases)"
+    base = "" if not p.installed_base_value_usd else f" with the {fmt_usd(p.installed_base_value_usd)} installed base"
+    return f" bought over the phases (fleet value {fmt_usd(p.fleet_value_usd)}{base})"
 
 
 def co2_text(operational_t: float, embodied_t: float | None) -> str:
@@ -50,12 +52,12 @@ def co2_text(operational_t: float, embodied_t: float | None) -> str:
 
 def render_plan(p: ScenarioPlan) -> None:
     phases = Table(title=f"scenario {p.scenario} (objective: {p.objective})")
-    for col in ("phase", "devices", "H100e", "facility", "capex", "bought", "TCO/year", "tCO2e/yr op.", "emb.",
+    for col in ("phase", "devices", "H100e", "facility", "capex", "fleet value", "TCO/year", "tCO2e/yr op.", "emb.",
                 "total"):
         phases.add_column(col, justify="left" if col == "phase" else "right", overflow="fold")
     for ph in p.phases:
         phases.add_row(ph.phase, fmt_num(ph.devices), fmt_num(ph.h100_equivalents), fmt_rate(ph.facility_power_w, "W"),
-                       fmt_usd(ph.capex_usd), fmt_usd(ph.capex_new_usd), fmt_usd(ph.tco_usd_per_year),
+                       fmt_usd(ph.capex_usd), fmt_usd(ph.fleet_value_usd), fmt_usd(ph.tco_usd_per_year),
                        fmt_num(ph.co2_t_per_year),
                        fmt_num(ph.embodied_co2_t_per_year), fmt_num(ph.total_co2_t_per_year))
     console.print(phases)
@@ -78,13 +80,13 @@ def render_plan(p: ScenarioPlan) -> None:
     pools = Table(title="pools")
     add_id_column(pools, "pool", (r.pool for r in p.pools))
     for col in ("phase", "site", "devices", "new", "spare nodes (mean down)", "racks", "fabric tiers", "facility",
-                "capex", "TCO/year"):
+                "capex", "fleet value", "TCO/year"):
         pools.add_column(col, justify="left" if col in ("phase", "site") else "right", overflow="fold")  # no cut cell
     for r in p.pools:
         spares = f"{fmt_num(r.spare_nodes)} ({fmt_num(r.expected_nodes_down, 3)})" if r.spare_nodes else "-"
         pools.add_row(r.pool, r.phase, r.site, fmt_num(r.devices), fmt_num(r.new_devices), spares, fmt_num(r.racks),
                       str(r.network_tiers), fmt_rate(r.facility_power_w, "W"), fmt_usd(r.capex_usd),
-                      fmt_usd(r.tco_usd_per_year))
+                      fmt_usd(r.fleet_value_usd), fmt_usd(r.tco_usd_per_year))
     console.print(pools)
     for basis in dict.fromkeys(r.spare_rate_basis for r in p.pools if r.spare_rate_basis and r.expected_nodes_down):
         console.print(f"spares on {basis}", markup=False, soft_wrap=True, highlight=False)

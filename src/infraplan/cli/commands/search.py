@@ -65,6 +65,8 @@ def parse_gpu_counts(text: str) -> list[int]:
     bad = [n for n in counts if not 1 <= n <= MAX_ACCELERATORS]
     if bad:
         raise InputError(f"--gpus {text!r}: every count must be 1..{MAX_ACCELERATORS:,}, got {bad[0]}")
+    if twice := [n for i, n in enumerate(counts) if n in counts[:i]]:  # was searched and listed twice (hU53)
+        raise InputError(f"--gpus {text!r}: {twice[0]} is given twice; give each count once")
     return counts
 
 

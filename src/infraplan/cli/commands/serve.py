@@ -183,7 +183,8 @@ def serve(
                                         "image-generation | path to a workload YAML"),
     trace: str | None = typer.Option(None, "--trace", help="CSV with arrival_s,input_tokens,output_tokens"),
     requests: int | None = typer.Option(None, "--requests", parser=REQUESTS,
-                                        help="requests to simulate [2000; a trace: all; images at a "
+                                        help="requests to simulate [2000; --concurrency N: 10 per client, at least "
+                                        "2000; a trace: all; images at a "
                                         "--rate: the length the p99 needs at its utilisation, 10,000 to 200,000]"),
     max_batch: int | None = typer.Option(None, "--max-batch", parser=BATCH_CAP,
                                          help="sequences per engine [256; --offline or --concurrency: the "

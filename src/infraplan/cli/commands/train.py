@@ -72,7 +72,8 @@ def render_training(r: TrainingEstimate, device: str = "GPU") -> None:
     summary.add_row("throughput", fmt_rate(r.tokens_per_s, "tokens/s"))
     summary.add_row(f"per {device}", fmt_rate(r.tokens_per_s_per_gpu, "tokens/s"))
     summary.add_row(f"model FLOP/s per {device}", fmt_rate(r.model_tflops_per_gpu * 1e12, "FLOP/s"))
-    summary.add_row("MFU / HFU", f"{fmt_percent(r.mfu)} / {fmt_percent(r.hfu)}")
+    summary.add_row("MFU / HFU (full s×s scores)", f"{fmt_percent(r.mfu)} / {fmt_percent(r.hfu)}")
+    summary.add_row("executed FLOPs / peak", fmt_percent(r.executed_flops_utilisation))  # (`training.flops`)
     fits = "yes" if r.fits else f"NO — {r.memory_overflow_term} is the largest term"
     summary.add_row(f"memory per {device}", f"{fmt_bytes(r.memory_per_gpu_bytes)} of "
                     f"{fmt_bytes(r.memory_capacity_bytes)} (fits: {fits})")
