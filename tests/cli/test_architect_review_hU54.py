@@ -10,10 +10,14 @@ before its fix.
    one without `host` printed the basis "module 15 W + host share 40 W, " (a dangling comma).
 4. MTIA 450's figures note said its peaks were "the B200's FLOP per HBM byte times this chip's bandwidth"; they are
    MTIA 400's (2,690 TF bf16 on 18.4 TB/s is half that ratio), only MX4 +75 %.
+5. A fleet-mix or plan pool of a system preset (`device: mtia-400-rack`) could not serve a recsys service: "unknown
+   accelerator 'mtia-400-rack'" (planning/pool_capacity.py gave the system's name to recsys as an accelerator), so
+   the MILP left the MTIA racks out and bought GPUs for ranking.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -56,8 +60,8 @@ def test_a_part_written_from_scratch_has_the_default_failure_rate_in_reliability
 
 
 def _plan(folder: Path, service: dict[str, object]) -> Path:
-    spec = {"name": "hU54", "policy": {"objective": "power"}, "phases": [{"name": "2027", "year": 2027}], "services": [service],
-            "pools": [{"name": "acme", "device": "acme.yaml", "site": "s"}],
+    spec = {"name": "hU54", "policy": {"objective": "power"}, "phases": [{"name": "2027", "year": 2027}],
+            "services": [service], "pools": [{"name": "acme", "device": "acme.yaml", "site": "s"}],
             "sites": [{"name": "s", "power": "50MW", "location": "ohio"}]}
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(spec))
@@ -114,3 +118,19 @@ def test_a_note_that_derives_the_peak_from_the_b200_ratio_holds_for_the_part(nam
         assert part.peak("bf16") / part.memory_bandwidth_bytes_per_s == pytest.approx(ratio, rel=0.01)
     else:  # MTIA 450: MTIA 400's bf16 (2x the bandwidth, the same FLOPs), and its note says whose
         assert part.peak("bf16") == load_accelerator("mtia-400").peak("bf16") and "MTIA 400's" in part.figures_note
+
+
+# 5.
+def test_a_recsys_service_runs_on_a_pool_of_a_system_preset_as_on_its_accelerator(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = {"name": "hU54", "objective": "power",
+            "services": [{"name": "rank", "kind": "recsys", "model": "dlrm-high", "qps": "4M", "latency_slo": "20ms"}],
+            "pools": [{"name": "rack", "device": "mtia-400-rack", "capex_usd": 30000}]}
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    fleet = cli_json(capsys, ["fleet-mix", str(path)])
+    one = cli_json(capsys, "recsys dlrm-high --accelerator mtia-400 --latency-slo 20ms")  # the rack's accelerator
+    [row] = fleet["assignment"]
+    assert fleet["excluded"] == [] and row["pool"] == "rack"
+    assert row["capacity_per_device"] == pytest.approx(one["qps"])
+    assert row["devices"] == math.ceil(4e6 / one["qps"])

@@ -14,7 +14,8 @@ scale and bias for FBGEMM's row-wise int8/int4 tables).
 
 A `RecsysProfile` holds what the accelerator catalog does not: how much of each memory tier a serving
 runtime leaves for tables and weights, how efficiently random row gathers use each tier, the host DRAM
-behind the host link, the vector (non-GEMM) rate and the host's power share. Sources are in the files.
+behind the host link and the vector (non-GEMM) rate (the host's power share is the device's one,
+`cluster.host_share`, as in every command). Sources are in the files.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ def pool_option(service: InferenceServiceSpec, pool: PoolSpec) -> dict[str, Any]
         if kind == "video-asic":
             return {"reason": f"{pool.device} is a video transcoder"}
         try:
-            r = estimate_recsys(service.model, pool.device, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
+            # the pool's accelerator: a system preset's (`mtia-400-rack`) as well as an accelerator's (hU54)
+            accelerator = Cluster.resolve(pool.device).accelerator
+            r = estimate_recsys(service.model, accelerator, latency_slo_s=service.latency_slo)  # type: ignore[arg-type]
         except InputError as exc:
             return {"reason": str(exc)}
         if not r.meets_slo:

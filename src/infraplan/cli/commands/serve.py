@@ -112,9 +112,12 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         _latency_row(table, ttft_label, r.ttft_s)
         _latency_row(table, "TPOT", r.tpot_s)
         _latency_row(table, "end-to-end", r.e2e_s)
+        if r.kv_transfer_s is not None:  # disaggregated: was in --json only (hU55)
+            _latency_row(table, "KV transfer to the decode pool (in TTFT)", r.kv_transfer_s)
         table.add_row("energy per output token (with host share)", f"{_num(r.joules_per_token, '.4g')} J")
         table.add_row("cost", _cost(r.usd_per_million_tokens, "per million output tokens", r.accelerator))
-        table.add_row("KV cache per replica", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
+        pool = " (decode pool)" if r.deployment.disaggregated else ""  # the top-level layout is the decode pool's
+        table.add_row(f"KV cache per replica{pool}", f"{r.deployment.kv_cache_tokens_per_replica:,} tokens "
                       f"({fmt_bytes(r.deployment.kv_cache_bytes_per_gpu)} per accelerator)")
         if (tp_why := r.deployment.tp_source) and tp_why != "--tp":  # --tp auto's rule and the TP it chose
             table.add_row("TP", f"{r.deployment.tp}: {tp_why}")
