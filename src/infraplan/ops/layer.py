@@ -230,19 +230,21 @@ def _kind_ops(shape: TransformerShape, lay: Layout, model: TransformerShape) -> 
         # fp8: read 2 B, write a 1 B copy and a 1 B transposed copy of every GEMM input / output gradient; norm-made
         # inputs (QKV, FC1) and row-parallel output gradients (projection, FC2) cast on the sequence shard, their
         # amax reads here ("fp8_cast_shard", `ops.precision.shard_cast_terms`), the others' by the consumer
-        # (routed experts: their fc1 input / fc2 output gradient over the k routed copies, `ops.moe_routing`)
+        # (routed experts: their fc1 input / fc2 output gradient over the k routed copies, `ops.moe_routing`, whose
+        # bytes hold their own amax read and padding copies: priced with the shard casts, which carry their amax, not
+        # in "fp8_cast", whose bytes `training.layer_kernels.elementwise_time` scales by the recipe's amax reads)
         rows = sum((g.m * g.count for g in gemms if g.role == "expert_up"), 0.0 * tokens)
         routed_casts, replaced = routed_copy_casts(shape, rows, lay.cast_bytes, lay.amax_bytes,
                                                    lay.quantization_padding)
-        cast_fwd = lay.cast_bytes * tokens * (q_local + routed * f_local) + routed_casts - ACT_BYTES * epilogue
-        cast_bwd = (lay.cast_bytes * tokens * (q_local + kv_local + routed * gate * f_local) + routed_casts
+        cast_fwd = lay.cast_bytes * tokens * (q_local + routed * f_local) - ACT_BYTES * epilogue
+        cast_bwd = (lay.cast_bytes * tokens * (q_local + kv_local + routed * gate * f_local)
                     - ACT_BYTES * gate * epilogue)
         operands = 2.0 - replaced
         shard, gathered, transpose = sp_tokens * operands * h, to_bool(sp) & (tp > 1.0), lay.gathered_transpose_bytes
 
         def shard_cast(amax_bytes: ArrayLike) -> Any:
             return ((lay.cast_bytes - transpose + amax_bytes) * shard
-                    + transpose * pick(gathered, 2.0 * tokens * operands * h, shard))
+                    + transpose * pick(gathered, 2.0 * tokens * operands * h, shard) + routed_casts)
 
         elementwise_fwd = (Elementwise("norms_residuals_rotary_activation", main, 8.0),
                            Elementwise("fp8_cast", cast_fwd, 2.0, lay.fp8_casts),

@@ -16,8 +16,10 @@ softmax(QK^T)V), norms, the embedding and the optimizer stay in bf16/fp32 in eve
 * mxfp8 (OCP Microscaling v1.0; 32-element blocks along the reduction dimension, an e8m0 scale each): the
   scale is found inside the cast kernel (no amax pass). Because the blocks run along K, the transposed
   operand cannot be re-used: the cast writes a row-wise and a column-wise copy, 2 (1 + 1/32) B, so 2 + 2.0625
-  B per element moved; operands are 1 + 1/32 B. Blackwell tensor cores run it natively at the fp8 rate
-  (B200 datasheet: 4.5 PF dense fp8/fp6/mxfp8). Weights keep both copies (2.0625 B).
+  B per element moved, in one kernel (TE 2.14 `MXFP8Quantizer::quantize`, one `nvte_quantize_v2` for both usages,
+  csrc/quantizer.cpp:1645-1657); operands are 1 + 1/32 B. Blackwell tensor cores run it natively at the fp8 rate
+  (B200 datasheet: 4.5 PF dense fp8/fp6/mxfp8). Weights keep both copies (2.0625 B), their scales swizzled at every
+  GEMM (`ops.gemm_scale_work`).
 * nvfp4 (NVIDIA, "Pretraining Large Language Models with NVFP4", arXiv:2509.25149, sec. 2-4): e2m1 values
   in 16-element blocks with an e4m3 block scale and a per-tensor fp32 scale: operands are 0.5 + 1/16 B;
   the per-tensor scale needs the tensor's amax first (one extra read, as fp8 current scaling); row- and
@@ -40,8 +42,10 @@ gemm.py:185-283) are one cuBLAS GEMM per expert spread over several streams (one
 gemm.py:52-58; the C++ side is not in the wheel), not a fused grouped kernel with a per-tile cost like
 TensorRT-LLM's MoE (`serving.routed_experts`), so dense and expert GEMMs take one rate. The rate is the accelerator's
 `fp8_block_matmul_ratio` times its per-tensor fp8 rate: measured block-scaled / per-tensor fp8 GEMM throughput
-over training-size shapes (the catalog entry's source). Blackwell applies block scales in the tensor core (MX
-formats; ratio unset = 1).
+over training-size shapes (the catalog entry's source). Blackwell (non-TN fp8 layouts, `emulates_block_scaling`)
+runs it as an MXFP8 GEMM (TE 2.14 csrc/extensions/gemm.cpp:288-299: cuBLASLt has no 128-block fp8 GEMM there, the
+block scales are converted to E8M0 MXFP8 scales per GEMM, `ops.gemm_scale_work`): the part's mxfp8 rate over its fp8
+rate (toggle `BLOCKWISE_AS_MXFP8`).
 
 Parameters kept only quantised (`params_only_quantised`, a stack's `fp8_param_gather`): Megatron-Bridge's
 `bf16_with_fp8_current_scaling_mixed` and `bf16_with_mxfp8_mixed` presets set `fp8_param_gather` (megatron-bridge
@@ -187,10 +191,21 @@ class PrecisionRecipe:
 
 
 def scaling_rate_ratio(accelerator: Accelerator, scaling: str) -> float:
-    """fp8 GEMM rate of a stack's scaling recipe over the per-tensor fp8 rate: the accelerator's measured
-    `fp8_block_matmul_ratio` for `blockwise` (block scales applied in the main loop; module docstring), else 1."""
+    """fp8 GEMM rate of a stack's scaling recipe over the per-tensor fp8 rate: for `blockwise`, the accelerator's
+    measured `fp8_block_matmul_ratio` (block scales applied in the main loop; module docstring), or on Blackwell its
+    MXFP8 GEMM rate over its fp8 one (`emulates_block_scaling`); else 1."""
     ratio = accelerator.efficiency.fp8_block_matmul_ratio
-    return ratio if scaling == "blockwise" and ratio is not None else 1.0
+    if scaling == "blockwise" and ratio is not None:
+        return ratio
+    if emulates_block_scaling(accelerator.fp8_gemm_layouts, scaling) and RECIPES["mxfp8"].supported(accelerator):
+        return RECIPES["mxfp8"].gemm_flops_per_s(accelerator) / RECIPES["fp8"].gemm_flops_per_s(accelerator)
+    return 1.0
+
+
+def emulates_block_scaling(fp8_gemm_layouts: tuple[str, ...], fp8_recipe: str) -> bool:
+    """Whether Transformer Engine runs a `blockwise` fp8 GEMM as an MXFP8 GEMM (module docstring): on compute
+    capability >= 10.0, which the catalog marks by non-TN fp8 GEMM layouts (`Accelerator.fp8_gemm_layouts`)."""
+    return BLOCKWISE_AS_MXFP8 and fp8_recipe == "blockwise" and NON_TN_LAYOUTS.issubset(fp8_gemm_layouts)
 
 
 _MX = DTYPE_BYTES["mxfp8"]
@@ -213,6 +228,7 @@ GATHERED_TRANSPOSE_RECIPES = ("delayed", "current")
 PER_TENSOR_RECIPES = ("delayed", "current")
 NON_TN_LAYOUTS = frozenset(("nn", "nt"))
 NON_TN_FP8_COPIES = True  # no transposed copy where the fp8 GEMMs take non-TN layouts (False: 4 B everywhere)
+BLOCKWISE_AS_MXFP8 = True  # blockwise fp8 on Blackwell at the MXFP8 GEMM rate (`emulates_block_scaling`; False: fp8's)
 
 
 def skips_transposed_copy(fp8_gemm_layouts: tuple[str, ...], fp8_recipe: str) -> bool:

@@ -50,6 +50,7 @@ from infraplan.hardware.kernels import (
     memory_bound_time,
 )
 from infraplan.network.collectives import Fabric
+from infraplan.ops.gemm_scale_work import scale_kernels
 from infraplan.ops.gpt_oss_experts import geglu_offset_syncs
 from infraplan.ops.layer import (
     ArrayLike,
@@ -235,10 +236,18 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     extra_bwd = 2.0 * fp8_kernels + eager_bwd
     # the experts' per-expert quantise kernels on the GPU (their host launches: `host_time.expert_host_work`)
     quantize_fwd, quantize_bwd = expert_quantize_kernels(ops, plan.dtype, stack, per_gemm)
+    # the scale kernels inside Blackwell's MXFP8 / blockwise GEMM calls, on the quantised layers (`ops.gemm_scale_work`)
+    scale_fwd: Any = 0.0
+    scale_bwd: Any = 0.0
+    for label, code in (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8))):
+        k_fwd, k_bwd = scale_kernels(ops.gemms, label, stack.fp8.recipe, rates.fp8_gemm_layouts)
+        if k_fwd or k_bwd:
+            runs = pick(plan.dtype == code, 1.0 - bf16_share, 0.0)
+            scale_fwd, scale_bwd = scale_fwd + runs * k_fwd, scale_bwd + runs * k_bwd
     elem_fwd = (_elementwise_time(rates, ops.elementwise_fwd, amax, cast_bytes, one)
-                + (extra_fwd + quantize_fwd) * rates.kernel_overhead_s)
+                + (extra_fwd + quantize_fwd + scale_fwd) * rates.kernel_overhead_s)
     elem_bwd = (_elementwise_time(rates, ops.elementwise_bwd, amax, cast_bytes, one)
-                + (extra_bwd + quantize_bwd) * rates.kernel_overhead_s)
+                + (extra_bwd + quantize_bwd + scale_bwd) * rates.kernel_overhead_s)
     nvfp4 = plan.dtype == int(Dtype.NVFP4)
     if NVFP4_RECIPE_WORK and (not one or nvfp4):  # the recipe's scale swizzles and gather fixes (`ops.nvfp4_recipe`)
         gathers = te_gather_records(ops.collectives_fwd) if stack.quantized_tp_all_gather else ()
