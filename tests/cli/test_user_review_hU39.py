@@ -138,7 +138,8 @@ def test_train_with_a_frontier_stack_file_gives_validates_prediction(cli: CliRun
     (["serve", "llama3-8b", "--gpus", "1", "--rate", "1", "--requests", "20", "--dtype"], "h100-sxm", "nvfp4",
      "use bf16, fp8, int8, or the weight-only int4 or mxfp4"),
     (["serve", "llama3-8b", "--gpus", "1", "--rate", "1", "--requests", "20", "--stack", "vllm-0.x", "--dtype"],
-     "mtia-400", "fp8", "use bf16, int8, or the weight-only int4 or mxfp4"),  # vLLM runs no mxfp8 (MX8: hV40)
+     "mtia-400", "fp8", "use bf16, int8, mxfp4 (native), or the weight-only int4"),  # vLLM runs no mxfp8 (hV40);
+    # mxfp4 native on MTIA 400's fp4 tensor cores, at its mxfp8 rate (hU56: it was offered as weight-only, and refused)
     (["serve-plan", "llama3-8b", "--rate", "1", "--ttft-slo", "1s", "--tpot-slo", "50ms", "--dtypes"], "h100-sxm",
      "nvfp4", "use bf16, fp8, int8, or the weight-only int4 or mxfp4"),
 ])

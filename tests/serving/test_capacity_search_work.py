@@ -102,8 +102,10 @@ def test_shortcuts_give_the_plain_search_with_fewer_simulations(monkeypatch: pyt
         slow = search_capacity(*args, **KW)  # type: ignore[arg-type]
     assert slow.to_json() == fast.to_json()
     missed = sum("its full run" in line for line in fast.rejected or [])  # whole runs that missed: not next-best
-    assert fast.feasible and fast.meets_slo_full_run and missed == 3
-    assert len(fast.alternatives or []) == replica_search.ALTERNATIVES - missed
+    assert fast.feasible and fast.meets_slo_full_run and missed >= 3  # PP 1's three best miss whole
+    alternatives = fast.alternatives or []
+    assert 0 < len(alternatives) <= replica_search.ALTERNATIVES
+    assert all(o.gpus >= (fast.gpus or 0) for o in alternatives)  # none ranked above the answer: those missed
     assert fast_calls < calls[0]
 
 

@@ -103,7 +103,7 @@ def test_engines_without_mxfp8_refuse_it(capsys: pytest.CaptureFixture[str]) -> 
     shape = load_model("llama3-8b")
     check_deployment(shape, B200, Deployment(dtype="mxfp8", engine="sglang", stack="sglang-0.x"))
     check_deployment(shape, B200, Deployment(dtype="mxfp8"))  # TensorRT-LLM
-    with pytest.raises(InputError, match=r"vllm engine does not run mxfp8 .* use bf16, fp8, int8, nvfp4, or"):
+    with pytest.raises(InputError, match=r"vllm engine does not run mxfp8 .* use bf16, fp8, int8, nvfp4, mxfp4"):
         check_deployment(shape, B200, Deployment(dtype="mxfp8", engine="vllm", stack="vllm-0.x"))
     moe = load_model("qwen3-30b-a3b")  # SGLang's MXFP8 experts: cutlass MoE at EP 1 only
     check_deployment(moe, B200, Deployment(tp=2, dtype="mxfp8", engine="sglang", stack="sglang-0.x"))
@@ -116,7 +116,7 @@ def test_engines_without_mxfp8_refuse_it(capsys: pytest.CaptureFixture[str]) -> 
 def test_mtia_400_runs_mxfp8_not_an_int8_stand_in() -> None:
     shape = load_model("llama3-70b")
     check_deployment(shape, MTIA400, Deployment(tp=8, dtype="mxfp8"))
-    with pytest.raises(InputError, match="use bf16, int8, mxfp8, or"):
+    with pytest.raises(InputError, match=r"use bf16, int8, mxfp8, mxfp4 \(native\), or"):  # native there (hU56)
         check_deployment(shape, MTIA400, Deployment(tp=8, dtype="fp8"))
     mx = serving_precision(MTIA400, "mxfp8")
     assert mx.rate == pytest.approx(5380e12 * 0.55) and mx.weight_bytes == 1.03125  # its own mxfp8 fraction

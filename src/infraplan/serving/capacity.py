@@ -2,8 +2,8 @@
 
 Candidates: weight dtype (every one the accelerator and the stack's engine run among those asked; bf16 and the
 weight-only int4 and mxfp4 on any, `serving.deployment.format_gap`; SGLang's mxfp8 MoE at EP 1 only), TP (powers of
-two inside the scale-up domain dividing the heads; PP 2/4/8 only when no layout with less PP meets the SLO, by its
-probes or by its whole run: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also
+two inside the scale-up domain dividing the heads; PP 1/2/4/8, each deeper level searched below the best whole run
+met so far: step 3), batch cap, and colocated or disaggregated prefill/decode pools. MoE models also
 get wide-EP layouts (`_wide_ep_degrees`): TP 1, attention data parallelism over d GPUs of one scale-up domain and
 the experts spread over the same d (EP = d), for the powers of two d whose expert shard leaves room for a KV cache,
 as DeepSeek-V3 serves (DeepSeek-AI, "DeepSeek-V3 Technical Report", arXiv:2412.19437, sec. 3.4: DP attention with EP
@@ -27,8 +27,10 @@ candidate's prefill pool runs without the colocated lock-step stall (`disaggrega
    TPOT (decode-only engines fed the prompts' KV caches) separately;
 3. the winner (fewest GPUs; ties: `replica_search.option_rank`) is re-simulated as a whole deployment at
    the full rate and reported with the serve metrics; a whole run that misses the SLO passes to the level's next
-   option, up to FULL_RUN_TRIES whole runs, and then to the next PP level's options (`replica_search.whole_runs`):
-   a miss is answered (the first option, `meets_slo_full_run` false) only when no level's whole runs meet.
+   option, up to FULL_RUN_TRIES whole runs a level; every PP level is searched, each below the best whole run
+   met so far, so the answer is the fewest accelerators over all levels, ties to less PP, and a larger
+   `--max-gpus` never gives a larger answer (`replica_search.whole_runs`); a miss is answered (the first option,
+   `meets_slo_full_run` false) only when no level's whole runs meet.
 
 Work saved without changing any answer (the same probes decide the same replica counts):
 - a probe's verdict is memoised (process-wide) on everything the simulation reads: the candidate's iteration-
@@ -46,6 +48,11 @@ Work saved without changing any answer (the same probes decide the same replica 
   when an option met earlier in that order is below their bound, and the options are listed in enumeration
   order before the sort, so the winner and alternatives, ties included, are the plain search's (probes of the
   gigawatt-2027 and meta-2024 scenarios' searches: 2,015 -> 1,894 and 1,118 -> 1,056);
+- a PP level searched below a better whole run (step 3) takes its replica limit from it: a layout of more
+  accelerators than the best less one is not built, one whose pools all miss at the most replicas that would
+  still beat it (one probe each, monotone in replicas) gets no offline peak and no search, and each pool's
+  search probes that most first (`fewest_replicas`'s `top`): Llama 3 70B chat at 100 requests/s on H100
+  searches PP 4 and 8 below 36 with 5 probes, where unbounded they take 186 (hN45);
 - candidates (cost tables, KV capacity) are built once per process for equal model, accelerator, fabric and
   deployment, and each seeded request stream once for equal workload, lengths, count, rate and seed.
 One shortcut rests on a premise, not on exactness: the prefill pool's doubling from one replica skips the
@@ -96,6 +103,7 @@ from infraplan.serving.replica_search import (
     ALTERNATIVES,
     OVERLOAD_SKIP,
     SearchJob,
+    chosen_run,
     fewest_replicas,
     moot_beyond,
     overloaded_replicas,
@@ -105,7 +113,7 @@ from infraplan.serving.replica_search import (
 from infraplan.serving.results import ServingPlanResult
 from infraplan.serving.serving_api import build_requests
 from infraplan.serving.serving_sim import fit_check, simulate_deployment
-from infraplan.serving.tpot_floor import best_tpot_s, tpot_floor_reason
+from infraplan.serving.tpot_floor import best_tpot_s, best_ttft_s, tpot_floor_reason, ttft_floor_reason
 from infraplan.serving.workloads import Requests, clip_to_context, require_context
 
 DTYPES = WEIGHT_DTYPES  # serve's weight dtypes (`ops.precision.SERVING_FORMATS`)
@@ -142,7 +150,11 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     """
     if not rate > 0:
         raise InputError(f"--rate must be > 0 requests/s, got {rate}")
-    if (workload is None) == (input_len is None or output_len is None):
+    if (input_len is None) != (output_len is None):  # as `serve`: one length beside --workload was dropped in
+        # silence, and the printed `serve` line, carrying both, was refused by `serve` (hU55)
+        raise InputError("--input-len and --output-len go together"
+                         + (f" (--workload {workload} draws both lengths)" if workload else ""))
+    if (workload is None) == (input_len is None):
         raise InputError("give --workload or both --input-len and --output-len")
     spec = load_workload(workload) if workload else None
     if spec is not None and spec.kind != "llm":
@@ -196,13 +208,16 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     sample, sample_key = keyed_probe(None, seed)
 
+    def meets_at(probed: Candidate, part: str, r: int) -> bool:
+        """The probe: one replica of `probed` in pool `part` at rate / r meets the SLO (memoised)."""
+        return probed.meets(*keyed_probe(rate / r, seed, probed.probe_requests(requests)), part, slo, percentile)
+
     def run(job: SearchJob, among: list[dict[str, Any]]) -> list[int] | None:
         """The job's replicas per pool; None beyond the limit or when moot among the options `among` (`moot_beyond`)."""
         counts: list[int | None] = []
         for part in job.mode:
             def ok(r: int, part: str = part, probed: Candidate = job.cand) -> bool:
-                return probed.meets(*keyed_probe(rate / r, seed, probed.probe_requests(requests)), part, slo,
-                                    percentile)
+                return meets_at(probed, part, r)
 
             # replicas already fixed in this option (the prefill pool, for the decode search),
             # and the least the rest of it takes (one decode replica, for the prefill search)
@@ -211,7 +226,9 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
             start = 1 if part == "prefill" else (job.low if part == "mixed" else 1)
             over = 0.0 if part != "prefill" or job.low < OVERLOAD_SKIP else overloaded_replicas(
                 job.cand.offline_s(sample, sample_key, part), sample, rate, slo[0], percentile)
-            counts.append(fewest_replicas(ok, start, job.high, moot, over))
+            # below a better whole run (`whole_runs`), the most replicas this pool can take and still beat it
+            top = job.high - sum(c for c in counts if c is not None) - (part == "prefill") if bounded else 0
+            counts.append(fewest_replicas(ok, start, job.high, moot, over, top))
             if counts[-1] is None:
                 return None  # the option is dropped: the other pool's search cannot matter
         found = [c for c in counts if c is not None]
@@ -222,13 +239,18 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
     evaluated = 0
     domain, least = sys_spec.node.scale_up_domain, 0  # least: the fewest accelerators any layout's offline peak allows
     levels = iter((1, 2, 4, 8))
+    bounded = False  # the level now searched is bounded by a better whole run (`whole_runs`)
 
-    def level() -> list[dict[str, Any]] | None:
-        """The options of the next PP level (`run_level`; None: none left)."""
-        nonlocal evaluated, least
+    def level(below: int | None) -> list[dict[str, Any]] | None:
+        """The options of the next PP level of fewer than `below` accelerators (None: within the limit; `run_level`;
+        None: no level left). The bound is the level's replica limit, so a layout that cannot beat it costs no
+        probe, and a search climbing to it stops (`moot_beyond`)."""
+        nonlocal evaluated, least, bounded
         pp = next(levels, 0)
         if not pp:
             return None
+        cap_gpus = limit if below is None else min(limit, below - 1)
+        bounded = below is not None
         jobs: list[SearchJob] = []
         for dtype in kinds:
             # the TP layouts, then (MoE, PP 1) the wide-EP ones: (TP, attention DP = EP, batch cap)
@@ -238,7 +260,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 dep = Deployment(tp=tp, pp=pp, ep=adp, attention_dp=adp, dtype=dtype,
                                  kv_dtype=default_kv_dtype(shape, dtype)[0], max_batch=cap_b,
                                  token_budget=max(budget, cap_b), engine=engine.engine, stack=engine.ref)
-                if dep.gpus_per_replica > limit or shape.num_layers < pp:
+                if dep.gpus_per_replica > cap_gpus or shape.num_layers < pp:
                     continue
                 if refused := (engine_refusal(shape, dep.ep, dep.engine)  # the engine cannot build it
                                or layout_refusal(shape, dtype, dep.engine, dep.ep)):
@@ -253,18 +275,23 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                 evaluated += 1
                 tried.append(cand)
                 gpr = dep.gpus_per_replica
+                most = cap_gpus // gpr  # below a better whole run: the most replicas that beat it; a layout whose
+                # pools all miss there has no option that can (monotone in replicas): no offline peak, no search
+                if bounded and not (meets_at(cand, "mixed", most) or (disaggregation and most >= 2 and meets_at(
+                        cand, "prefill", most - 1) and meets_at(cand, "decode", most - 1))):
+                    continue
                 # the offline peak from at least as many requests as the probes send (STEADY_SPANS x what a replica
                 # holds): fewer leave the batch part-empty, understate the peak and overstate the bound
                 full, full_key = keyed_probe(None, seed, cand.probe_requests(requests))
                 peak_rate = float(full.output_tokens.sum() / cand.offline_s(full, full_key))
                 low = max(1, math.ceil(rate * float(full.output_tokens.mean()) / peak_rate))
-                high = limit // gpr
+                high = most
                 option = {"dtype": dtype, "tp": tp, "pp": pp, "ep": adp, "attention_dp": adp, "max_batch": cap_b}
                 jobs.append(SearchJob(len(jobs), ("mixed",), cand, low, high, option))
                 least = min(least or low * gpr, low * gpr)
                 if disaggregation and high >= 2:
                     jobs.append(SearchJob(len(jobs), ("prefill", "decode"), cand, low, high, option))
-        return run_level(jobs, run, limit)
+        return run_level(jobs, run, cap_gpus)
 
     key = SLO_PERCENTILES[percentile]
 
@@ -291,17 +318,23 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
 
     # A winner whose whole run misses the SLO (its per-replica probes passed: fewer probe requests than the
     # full run holds) gives way to the next option of its PP level that meets it, up to FULL_RUN_TRIES whole
-    # runs, then to the next PP level's (`whole_runs`); none meeting: the first, with meets_slo_full_run false.
+    # runs; each deeper PP level is searched below the best met (`whole_runs`); none meeting: the first, with
+    # meets_slo_full_run false.
     # Before, `--requests 1000` answered 32 H100 for Llama 3 70B chat at 100 requests/s with a full-run TPOT p99
     # of 206 ms against a 200 ms SLO (1,500: 38, met).
     options, runs = whole_runs(level, full_run)
     if not runs:  # no option at any PP level
         floor = best_tpot_s(tried, sample)  # the answer's `best_tpot_s`, which the `why` text reads
+        first = best_ttft_s(tried, sample, percentile)  # and its `best_ttft_s` (hU55)
+        every_tp = max(tps, default=1) <= limit
         return ServingPlanResult(model=shape.name, system=sys_spec.name, rate_per_s=rate, feasible=False,
-                                 stack=engine.name, best_tpot_s=floor,
+                                 stack=engine.name, best_tpot_s=floor, best_ttft_s=first[0] if first else None,
                                  why=ttft_floor(engine, ttft) or (rejected[-1] if rejected and not evaluated else
-                                      tpot_floor_reason(floor, tpot, shape.name, acc.name, limit,
-                                                        max(tps, default=1) <= limit) or
+                                      "; ".join(r for r in (
+                                          ttft_floor_reason(first, ttft, percentile, shape.name, acc.name, limit,
+                                                            every_tp),
+                                          tpot_floor_reason(floor, tpot, shape.name, acc.name, limit, every_tp))
+                                                if r) or
                                       f"no deployment within {limit:,} accelerators meets the SLOs"
                                       + (f": colocated, the output rate alone needs at least {least:,} (the best "
                                          "layout's offline peak)" if least > limit else "")
@@ -309,7 +342,7 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
                                          "searches N of them)" if cluster.generic and max_gpus is None else "")),
                                  rejected=rejected[:20], notes=[*versioned, *what_if_notes(acc, engine.name)],
                                  requests_clipped_to_context=clipped(None, seed, requests)[1])
-    chosen, (result, n_full, n_clipped), meets = next((r for r in runs if r[2]), runs[0])
+    chosen, (result, n_full, n_clipped), meets = chosen_run(runs)
     missed_runs = []
     for option, (missed, n_missed, _), ok in runs:
         if not ok and option is not chosen:  # the answer's own miss is its `meets_slo_full_run` (it was listed
@@ -333,11 +366,15 @@ def search_capacity(model: str, system: str, rate: float, *, workload: str | Non
         "full_run_requests": n_full,
         "requests_clipped_to_context": n_clipped,
         "serve": {k: result[k] for k in ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "e2e_s",
-                                         "slo_attainment", "joules_per_token", "usd_per_million_tokens")},
-        # next-best: the exact prefix of the ranking less the winner and any option whose whole run missed (in
-        # `rejected`): listing one of those as next-best contradicted the answer's own "misses the SLO" line
-        "alternatives": [o for o in options[:ALTERNATIVES + 1] if o is not chosen
-                         and all(o is not r[0] for r in runs if not r[2])],
+                                         "slo_attainment", "joules_per_token", "power_w_per_gpu",
+                                         "usd_per_million_tokens")},  # power as `serve` of the line (hU56)
+        # next-best: the exact prefix of the answer's level's ranking less the winner and any option whose whole run
+        # missed (in `rejected`): listing one of those as next-best contradicted the answer's own "misses the SLO"
+        # line; then the shallower levels' answers a deeper one beat (their whole runs met; more accelerators than
+        # every option of the answer's level, which was searched below them)
+        "alternatives": ([o for o in options[:ALTERNATIVES + 1] if o is not chosen
+                          and all(o is not r[0] for r in runs if not r[2])]
+                         + [r[0] for r in reversed(runs) if r[2] and r[0] is not chosen])[:ALTERNATIVES],
         "candidates_evaluated": evaluated,
         "rejected": rejected[:20],
         "error_band": serving_answer_band(acc.catalog_name, engine.ref, changed, stack is None),

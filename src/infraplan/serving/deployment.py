@@ -190,7 +190,10 @@ def format_refusal(accelerator: Accelerator, dtype: str, engine: str | None) -> 
     if gap is None:
         return None
     runs = formats_run(accelerator, engine)
-    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4"
+    if mxfp4_weight_only(accelerator, "mxfp4"):
+        return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, or the weight-only int4 or mxfp4"
+    # a part with mxfp4 tensor cores (B200, MTIA 400) runs it natively, not weight-only (`mxfp4_weight_only`)
+    return f"{gap}; use bf16{''.join(f', {d}' for d in runs)}, mxfp4 (native), or the weight-only int4"
 
 
 def layout_refusal(shape: TransformerShape, dtype: str, engine: str | None, ep: int) -> str | None:
@@ -208,6 +211,12 @@ def mxfp4_weight_only(accelerator: Accelerator, dtype: str) -> bool:
     return dtype == "mxfp4" and not accelerator.supports("mxfp4")
 
 
+def eight_bit_rate(accelerator: Accelerator) -> str:
+    """The 8-bit format whose GEMM rate native mxfp4 x mxfp8 runs at (`serving.llm_iteration`): the part's fp8, else
+    its mxfp8 (MTIA 400 / 450 list mxfp8 and no fp8: their native mxfp4 was refused "no fp8 tensor-core rate")."""
+    return "fp8" if accelerator.supports("fp8") or not accelerator.supports("mxfp8") else "mxfp8"
+
+
 def weight_format(accelerator: Accelerator, dtype: str, shape: TransformerShape | None = None) -> str:
     """The precision path a deployment's weights are priced on, as the result states it (module docstring), and
     the layers it covers where the model config's checkpoint quantises the routed experts only (`weight_scope`)."""
@@ -223,7 +232,8 @@ def weight_format(accelerator: Accelerator, dtype: str, shape: TransformerShape 
         per = stored_weight_bytes(shape, dtype) if shape is not None else DTYPE_BYTES[dtype]
         return f"{dtype} weight-only (W4A16: {per:g} B per weight, bf16 activations and GEMMs{scope})"
     if dtype == "mxfp4":
-        return f"mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores{scope})"
+        return (f"mxfp4 native (mxfp4 weights x mxfp8 activations on fp4 tensor cores, at the "
+                f"{eight_bit_rate(accelerator)} rate{scope})")
     if dtype == "mxfp8":
         return (f"mxfp8 (W8A8 MXFP8: e4m3 weights and activations, an e8m0 scale per 32, {DTYPE_BYTES[dtype]:g} B "
                 f"per weight, at the mxfp8 rate{scope})")

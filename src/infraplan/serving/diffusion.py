@@ -176,7 +176,7 @@ def estimate_image_serving(spec: WorkloadSpec, system: str | Cluster, gpus: int,
         "e2e_s": percentiles(latency), "latency_s": percentiles(latency),
         "unet_step_s_batch1": float(one), "image_latency_s_batch1": float(
             steps * one + cost.per_prefill_token_s + cost.per_finish_s),
-        "slo": {"e2e_s": slo}, "slo_attainment": float(np.mean(latency <= slo)) if slo else 1.0,
+        "slo": {"e2e_s": slo}, "slo_attainment": float(np.mean(latency <= slo)) if slo else None,  # None: no SLO
         "power_w_per_gpu": energy / (gpus * duration) if duration > 0 else 0.0,
         "energy_j": energy, "joules_per_image": energy / requests,
         "usd_per_hour_per_gpu": price,

@@ -45,9 +45,10 @@ bound by the 4-bit weight reads. ISL-8192 TTFT median: Kimi K2 INT4 (vLLM) -19 %
 nvfp4 (W4A4 as TensorRT-LLM/ModelOpt serve DeepSeek-R1-FP4: e2m1 weights and activations in 16-element
 blocks with e4m3 scales, 0.5625 B per element, at the fp4 rate, `ops.precision`); mxfp4 (OCP MX weights,
 0.53125 B, with mxfp8 activations, as GPT-OSS is served on Blackwell: a mixed fp4 x fp8 tensor-core MMA runs at
-the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4). nvfp4 only on accelerators with the format in their catalog;
-mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read at 0.53125 B (4.25 bits: the
-e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.mxfp4_weight_only`; vLLM's MXFP4 MoE);
+the fp8 rate, PTX ISA tcgen05.mma kind::f8f6f4; MTIA's mxfp8 one, `eight_bit_rate`). nvfp4 only on accelerators
+with the format in their catalog; mxfp4 on one without it (Hopper) runs weight-only as int4 does, its weights read
+at 0.53125 B (4.25 bits: the e8m0 scale per 32) and its GEMMs at the weight-only rate (`serving.deployment.
+mxfp4_weight_only`; vLLM's MXFP4 MoE);
 mxfp8 (W8A8 MXFP8: weights and activations at 1.03125 B, e4m3 with an e8m0 scale per 32, at the mxfp8 peak and
 fraction, else fp8's; weights read at the engine's fp8 small-M rate; `ops.precision` "Serving formats").
 A checkpoint quantising some GEMM kinds only (GPT-OSS MXFP4, Kimi K2.5 INT4: the routed experts; `ops.precision.
@@ -133,7 +134,7 @@ from infraplan.serving import (
     routed_experts,
     speculative,
 )
-from infraplan.serving.deployment import Deployment, check_deployment, mxfp4_weight_only
+from infraplan.serving.deployment import Deployment, check_deployment, eight_bit_rate, mxfp4_weight_only
 from infraplan.serving.engines import load_engine, serving_profile
 from infraplan.serving.host_overhead import eager_limits, floor_gpu_s, inference_layout, per_sequence_floor
 from infraplan.serving.kv_cache import ACT_BYTES, kv_bytes_per_token_layer, stage_layers
@@ -178,8 +179,9 @@ def serving_precision(accelerator: Accelerator, dtype: str, stack: str | None = 
     if dtype == "nvfp4":  # W4A4 at the fp4 rate (module docstring)
         nv = DTYPE_BYTES["nvfp4"]
         return _Precision(RECIPES["nvfp4"].gemm_flops_per_s(accelerator), nv, nv)
-    if dtype == "mxfp4" and not mxfp4_weight_only(accelerator, dtype):  # mxfp4 x mxfp8 at the fp8 rate
-        return _Precision(RECIPES["fp8"].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"], DTYPE_BYTES["mxfp8"])
+    if dtype == "mxfp4" and not mxfp4_weight_only(accelerator, dtype):  # mxfp4 x mxfp8 at the 8-bit rate
+        return _Precision(RECIPES[eight_bit_rate(accelerator)].gemm_flops_per_s(accelerator), DTYPE_BYTES["mxfp4"],
+                          DTYPE_BYTES["mxfp8"])
     if dtype == "mxfp8":  # W8A8 MXFP8: weights and activations 1 B + an e8m0 scale per 32 (`ops.precision`)
         mx = DTYPE_BYTES["mxfp8"]
         return _Precision(RECIPES["mxfp8"].gemm_flops_per_s(accelerator), mx, mx)

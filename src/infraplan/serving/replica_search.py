@@ -3,11 +3,13 @@ pool that meet the SLO, by doubling then bisection, with the two prunings that k
 
 - `fewest_replicas`: smallest r with meets(r), assuming meets is monotone in r (more replicas never raise a
   percentile latency at a fixed arrival rate); `moot` stops a search whose answer would be discarded anyway,
-  `overloaded` skips replica counts whose queue is plainly beyond the TTFT SLO (`overloaded_replicas`).
+  `overloaded` skips replica counts whose queue is plainly beyond the TTFT SLO (`overloaded_replicas`), `top`
+  probes first the most replicas whose answer could be kept (a level below a better whole run).
 - `run_level`: the options of one PP level, disaggregated ones likeliest-smallest first, ranked by `option_rank`;
   the result equals the plain enumeration-order search's first ALTERNATIVES + 1 (proof in its docstring; a test
   compares the two).
-- `whole_runs`: the PP levels in turn, each one's best options run whole until one meets the SLO (at most 4 levels x
+- `whole_runs`: every PP level in turn, each searched below the best whole run met so far and its best options run
+  whole until one meets the SLO: the fewest accelerators over all levels, ties to less PP (at most 4 levels x
   FULL_RUN_TRIES = 16 whole runs of up to 100,000 requests each).
 """
 
@@ -35,19 +37,23 @@ FULL_RUN_TRIES = 4  # whole-deployment runs of one PP level's options before the
 
 
 def fewest_replicas(meets: Callable[[int], bool], low: int, high: int,
-                     moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0) -> int | None:
+                     moot: Callable[[int], bool] = lambda lo: False, overloaded: float = 0.0,
+                     top: int = 0) -> int | None:
     """Smallest r in [low, high] with meets(r) (assumed monotone), by doubling then bisection.
 
     `moot(lo)`: True when any answer >= lo would be discarded anyway; the search then stops with None (the
     answer is never below the current lower end, so the probes it skips could not have changed the outcome).
     `overloaded`: replica counts up to this are taken to miss without a probe (`OVERLOAD_SKIP`); a doubling
     from 1 then starts at the first power of two above it, with the lower end the full search would have there.
+    `top` > 0: the most replicas whose answer would be kept (a PP level searched below a better whole run,
+    `whole_runs`); it is probed first, and a miss there ends the search with None (by monotonicity no r <= top
+    meets, and any larger answer would be discarded), one probe where the doubling climbs to it in log2 steps.
     """
     r = max(low, 1)
     if r == 1 and overloaded >= 1 and high >= 2:
         skip = 1 << min(int(math.floor(math.log2(overloaded))) + 1, int(math.floor(math.log2(high))))
         low, r = skip // 2 + 1, skip  # as if 1, 2, 4, ..., skip / 2 had been probed and missed
-    if moot(max(low, 1)):
+    if moot(max(low, 1)) or (top > 0 and (top < max(low, 1) or not meets(top))):
         return None
     while not meets(r):
         if r >= high:
@@ -143,30 +149,43 @@ def run_level(jobs: list[SearchJob], run: Callable[[SearchJob, list[dict[str, An
     return [kept[o] for o in sorted(kept)]
 
 
-def whole_runs(next_level: Callable[[], list[dict[str, Any]] | None],
+def whole_runs(next_level: Callable[[int | None], list[dict[str, Any]] | None],
                full_run: Callable[[dict[str, Any]], tuple[Any, bool]]
                ) -> tuple[list[dict[str, Any]], list[tuple[dict[str, Any], Any, bool]]]:
-    """The whole-deployment runs that pick `serve-plan`'s answer, PP level by level: `next_level()` searches the
-    next level (PP 1, 2, 4, 8: its options from `run_level`; None when none is left), whose best FULL_RUN_TRIES
-    options (`option_rank`) are run whole at the full rate (`full_run(option)`: the run and whether it meets the
-    SLO) until one meets; none meeting, the next level is searched. Pipeline parallelism is thus used only when
-    no layout without it (or with less) meets the SLO, by its probes or by its whole run. Before, a level whose
-    options passed their probes ended the search even when every whole run missed: Llama 3 70B on 8 H200 at 10
-    requests/s (2,048 / 512 tokens, TTFT 1 s, TPOT 30 ms) answered TP2 3 prefill + 1 decode, whose whole run
-    misses (TPOT p99 30.5 ms), while 2 x TP2 PP2 on the same 8 meet it (hU47, session 43).
+    """The whole-deployment runs that pick `serve-plan`'s answer: the fewest accelerators over every PP level.
 
-    Returns the answer's level's options, ranked (the first level with any where no whole run meets: the answer
-    is then its first option, `meets` false), and every whole run in order: (option, run, meets). A level whose
-    first option meets costs what it did before: the next level is never searched. Worst case, no whole run meets
-    at any level: 4 PP levels x FULL_RUN_TRIES = 16 whole runs (4, one level, before hU47), each of up to
+    `next_level(below)` searches the next level (PP 1, 2, 4, 8: its options from `run_level`; None when none is
+    left) for options of fewer than `below` accelerators (None: up to the limit); its best FULL_RUN_TRIES options
+    (`option_rank`) are run whole at the full rate (`full_run(option)`: the run and whether it meets the SLO) until
+    one meets. Every level is searched, each below the best whole run met so far, so a deeper level is kept only
+    where it takes strictly fewer accelerators (ties go to the shallower pipeline: less PP, lower latency), and
+    a level none of whose layouts fits below that best costs no probe (the bound is the level's replica limit,
+    `moot_beyond`). Before (hN44, session 43), the first level with a whole run that met ended the search: Llama 3
+    70B code completion at 80 requests/s on H100 answered 192 (TP8 PP4) within 256 or 1,024 accelerators and
+    1,376 (TP8 PP2) within 4,096 or 16,384 (hL47, session 44), a larger limit giving a larger answer.
+
+    Returns the answer's level's options, ranked (none meeting at any level: the first level with options, whose
+    first option is then the answer, `meets` false), and every whole run in order: (option, run, meets); the
+    answer is the last run that meets (each one after the first has fewer accelerators). Worst case, no whole run
+    meets at any level: 4 PP levels x FULL_RUN_TRIES = 16 whole runs (4, one level, before hU47), each of up to
     `capacity.FULL_RUN_MAX_REQUESTS` (100,000) requests: 1.6 M simulated requests beside the probes."""
     first: list[dict[str, Any]] = []
+    answer: list[dict[str, Any]] = []
     runs: list[tuple[dict[str, Any], Any, bool]] = []
-    while (options := next_level()) is not None:
+    best: int | None = None  # the accelerators of the best whole run met so far
+    while (options := next_level(best)) is not None:
         options = sorted(options, key=option_rank)  # stable: equal keys stay in enumeration order
         first = first or options
         for option in options[:FULL_RUN_TRIES]:
+            if best is not None and option["gpus"] >= best:  # `next_level` keeps below it; a guard, not a path
+                break
             runs.append((option, *full_run(option)))
             if runs[-1][2]:
-                return options, runs
-    return first, runs
+                answer, best = options, option["gpus"]
+                break
+    return (answer if best is not None else first), runs
+
+
+def chosen_run(runs: list[tuple[dict[str, Any], Any, bool]]) -> tuple[dict[str, Any], Any, bool]:
+    """The answer among `whole_runs`'s runs: the last that meets (the fewest accelerators), else the first."""
+    return next((r for r in reversed(runs) if r[2]), runs[0])

@@ -288,6 +288,8 @@ class ServeSummary(Result):
     e2e_s: Percentiles = Field(description="end-to-end latency, seconds")
     slo_attainment: float = Field(description="fraction of requests meeting every SLO")
     joules_per_token: float = Field(description="joules per output token, accelerators incl. host share")
+    power_w_per_gpu: float = Field(description="watts per accelerator incl. host share, as `serve` of "
+                                   "`serve_command` gives it")
     usd_per_million_tokens: float | None = Field(description="USD per million output tokens (null: unpriced)")
 
 

@@ -32,6 +32,8 @@ from infraplan.cluster.cost import usd_per_accelerator_hour_if_priced
 from infraplan.cluster.generic import generic_part_notes
 from infraplan.errors import InputError
 from infraplan.limits import MAX_REQUESTS
+from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
+from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
@@ -127,6 +129,28 @@ def build_requests(workload: WorkloadSpec | None, trace: str | None, input_len: 
     if workload is not None:
         return workload_requests(workload, count, rate, seed)
     return fixed_requests(count, int(input_len or 0), int(output_len or 0), rate, seed)
+
+def tp_span_note(tp: int, cluster: Cluster, row_bytes: float, custom: bool, pool: str = "") -> str | None:
+    """TP beyond one scale-up domain, said as `train` says it (`training.estimate._plan_notes`), which `--tp auto` and
+    serve-plan never propose: its two all-reduces a layer are priced over the scale-out network by NCCL at the
+    group's bottleneck tier (`network.collectives`), without the custom all-reduce (inside one domain only, where the
+    stack has one: `custom`), shown on one token's activations (`row_bytes`: decode's latency-bound message). None
+    inside one domain."""
+    fabric, word = cluster.fabric, cluster.accelerator.device_word
+    domain = fabric.scale_up_domain
+    if tp <= domain:
+        return None
+    across = float(collective_time(fabric, "all_reduce", row_bytes, tp, 1))  # (custom's time too: NCCL's outside)
+    inside = float(custom_all_reduce_time(fabric, row_bytes, domain) if custom else
+                   collective_time(fabric, "all_reduce", row_bytes, domain, 1))
+    tier = bottleneck_tier(fabric, tp, 1)  # the NICs, an oversubscribed tier, or the scale-up ring limit
+    bound = {"nic": "the NICs", "scale-up": "the scale-up links' share of the ring"}.get(tier, f"the {tier} tier")
+    return (f"TP {tp}{f' ({pool} pool)' if pool else ''} spans {-(-tp // domain)} scale-up domains of {domain} "
+            f"{word}s: its all-reduces (two a layer) cross the scale-out network, priced by NCCL bound by {bound}"
+            f"{', not the in-domain custom all-reduce' if custom else ''}: one "
+            f"token's {row_bytes / 1024:.0f} KiB takes {across * 1e6:.1f} us, against {inside * 1e6:.1f} us at TP "
+            f"{domain} inside a domain; --tp auto and serve-plan keep TP inside one")
+
 
 LITTLE_TOLERANCE = 0.02  # |X E2E / N - 1| the client's 1 ms round trip and a run's start and drain stay within
 
@@ -261,7 +285,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         raise InputError(f"--attention-dp must be >= 1, got {attention_dp}")
     split = prefill is not None and prefill.given  # the prefill pool has its own layout; the rest is the decode pool
     if split and prefill_gpus >= gpus:
-        raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode GPUs below --gpus {gpus}")
+        raise InputError(f"--prefill-gpus {prefill_gpus} must leave decode {acc.device_word}s below --gpus {gpus}")
     pool_gpus = gpus - prefill_gpus if split else gpus
     tp_why = "--tp"  # deployment.tp_source: how --tp auto chose, as kv_dtype_source says the KV dtype's default
     if tp == "auto" and attention_dp > 1:
@@ -289,8 +313,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     check_deployment(shape, acc, dep)
     pair = split_pools(shape, acc, dep, prefill_gpus, prefill) if split and prefill is not None else None
     if pair is None and (prefill_gpus < 0 or prefill_gpus % per_replica or (prefill_gpus and prefill_gpus >= gpus)):
-        raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} GPUs "
-                         f"and leave decode GPUs: below --gpus {gpus} (the whole deployment, both pools)")
+        word = acc.device_word  # the part's word: "GPUs" on an MTIA read wrong (hU56)
+        raise InputError(f"--prefill-gpus {prefill_gpus} must be a multiple of the replica's {per_replica} {word}s "
+                         f"and leave decode {word}s: below --gpus {gpus} (the whole deployment, both pools)")
     closed = concurrency is not None
     reqs = build_requests(spec, trace, input_len, output_len, requests, None if offline or closed else rate, seed,
                           offline or closed)
@@ -342,6 +367,9 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(f"{shape.name} has no multi-token-prediction module (num_nextn_predict_layers): its "
                      f"{speculative_tokens} draft token(s) a step are priced as a one-layer draft of its own shape "
                      "(EAGLE's, serving.speculative), not a separate draft model; --acceptance is that draft's")
+    tps = {"": dep.tp} if pair is None else {"prefill": pair.prefill.tp, "decode": pair.decode.tp}
+    row, custom = shape.hidden_size * ACT_BYTES, spec_engine.custom_all_reduce  # decode's all-reduce: one token's
+    notes += [n for pool, t in tps.items() if (n := tp_span_note(t, cluster, row, custom, pool))]  # (hU56)
     if dep.ep > (domain := sys_spec.node.scale_up_domain):  # said as train says where its EP group runs (hU53)
         notes.append(f"EP {dep.ep} spans {-(-dep.ep // domain)} scale-up domains of {domain} "
                      f"{acc.device_word}s: its dispatch / combine all-to-all is priced across the scale-out network "

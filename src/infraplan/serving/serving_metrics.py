@@ -10,8 +10,9 @@ delays what the client sees, not the engine's arrival (it runs beside the engine
 client holds it, and the schedule-ahead lag, in its cycle (Little's law): `serving.client_loop.FRONT_END_IN_CYCLE`
 and `LAG_IN_CYCLE` put them there, off by default (measured worse on the sets: that module's docstring).
 Totals over the run (first arrival to last token): output tokens/s (and `serving.steady_state`'s tokens/s while
-requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests meeting both SLOs; `ttft_over_slo_
-count` / `tpot_over_slo_count` the requests over each, strictly, as LoadGen's early stopping counts them), the mean
+requests arrive), requests/s, p50/p90/p99, SLO attainment (the share of requests meeting both SLOs; null where no
+SLO was given, none to attain; `ttft_over_slo_count` / `tpot_over_slo_count` the requests over each, strictly, as
+LoadGen's early stopping counts them), the mean
 end-to-end latency of the last 1 % of arrivals (`e2e_last_arrivals_s`, the drain tail; `validation.loadgen`).
 
 Power (ASSUMPTION, stated in the output): an accelerator draws its one idle figure (`cluster.power.idle_power`: the
@@ -139,7 +140,8 @@ def summarize(requests: Requests, first: np.ndarray, finish: np.ndarray, pools: 
         "e2e_last_arrivals_s": last_arrivals_s,
         "kv_transfer_s": percentiles(transfer) if deployment["disaggregated"] else None,
         "slo": {"ttft_s": ttft_slo_s, "tpot_s": tpot_slo_s},
-        "slo_attainment": float(ok.mean()),
+        # no SLO given (none asked, none in the workload): nothing to attain, null rather than a vacuous 1.0
+        "slo_attainment": float(ok.mean()) if ttft_slo_s is not None or tpot_slo_s is not None else None,
         "ttft_over_slo_count": ttft_over,
         "tpot_over_slo_count": tpot_over,
         "mean_input_tokens": float(requests.input_tokens.mean()),

@@ -115,17 +115,17 @@ def run_pool(cost: IterationCost, dep: Deployment, blocks_per_engine: int, arriv
 def fit_check(shape: TransformerShape, cap: KvCapacity, dep: Deployment, requests: Requests,
               accelerator: Accelerator) -> str | None:
     """Why the deployment cannot serve these requests, or None."""
-    gib = 2.0**30
+    gib, per = 2.0**30, f"per {accelerator.device_word}"  # the part's word: "per GPU" on an MTIA read wrong (hU56)
     if cap.blocks <= 0:
         need = cap.weights_bytes + cap.workspace_bytes + cap.reserve_bytes
         return (f"weights {cap.weights_bytes / gib:.1f} GiB + workspace and reserve "
-                f"{(cap.workspace_bytes + cap.reserve_bytes) / gib:.1f} GiB per GPU = {need / gib:.1f} GiB exceed "
+                f"{(cap.workspace_bytes + cap.reserve_bytes) / gib:.1f} GiB {per} = {need / gib:.1f} GiB exceed "
                 f"the usable {cap.usable_bytes / gib:.1f} GiB of {accelerator.name} at TP{dep.tp} PP{dep.pp} "
                 f"{dep.dtype}: no room for a KV cache")
     per_engine = (cap.blocks // dep.pp) * cap.block_tokens
     longest = int((requests.input_tokens + requests.output_tokens).max()) + speculative.reserved_past_output(dep)
     if longest > per_engine:
-        return (f"the KV cache holds {per_engine} tokens per engine ({cap.kv_cache_bytes / gib:.1f} GiB per GPU), "
+        return (f"the KV cache holds {per_engine} tokens per engine ({cap.kv_cache_bytes / gib:.1f} GiB {per}), "
                 f"the longest request needs {longest}")
     return None
 

@@ -124,9 +124,9 @@ def render_serving(r: ServingResult | ImageServingResult) -> None:
         why = r.deployment.kv_dtype_source
         if why and why != "--kv-dtype":  # the default the engines' "auto" gives (`serving.kv_default`)
             table.add_row("KV cache dtype", f"{r.deployment.kv_dtype}: {why}")
-    slo = r.slo if isinstance(r, ServingResult) else None
-    if (slo is not None and slo.ttft_s is None and slo.tpot_s is None) or r.slo_attainment is None:
-        table.add_row("SLO attainment", "- (no SLO: --ttft-slo, --tpot-slo or a workload's)")  # was "100.0 %"
+    if r.slo_attainment is None:  # no SLO given: null in --json (hU56), where both printed 100 %
+        flags = "--ttft-slo, --tpot-slo" if isinstance(r, ServingResult) else "--ttft-slo (the image latency SLO)"
+        table.add_row("SLO attainment", f"- (no SLO: {flags} or a workload's)")
     else:
         table.add_row("SLO attainment", fmt_percent(r.slo_attainment))
     table.add_row("power per accelerator (with host share)", f"{_num(r.power_w_per_gpu, '.0f')} W")
