@@ -18,13 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # (importing module, imported module, name) left as they are, each with its reason. Remove an entry when its
 # import goes: `test_allow_list_has_no_stale_entry` fails on an entry nothing uses any more.
-ALLOWED = {
-    # hR45 (session 44) is editing plan_rules.py (the pipeline-split divisibility rule): plan's field-name tuples
-    # stay private until that lands.
-    ("infraplan.training.plan_rules", "infraplan.training.plan", "_FIELD_NAMES"),
-    ("infraplan.training.plan_rules", "infraplan.training.plan", "_FULL"),
-    ("infraplan.training.plan_rules", "infraplan.training.plan", "_TP_CP_PP_DP"),
-}
+ALLOWED: set[tuple[str, str, str]] = set()  # (hR46: plan_rules' three from plan made public / its own; none left)
 
 
 def _private(name: str) -> bool:

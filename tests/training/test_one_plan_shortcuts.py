@@ -17,7 +17,7 @@ from infraplan.catalog.stacks import resolve_stack
 from infraplan.errors import InputError
 from infraplan.training import stage_split
 from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
-from infraplan.training.plan import _FIELD_NAMES, PlanArrays
+from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.plan_rules import check_single_plan, forget_checked_plans, plan_violations
 from infraplan.training.stage_split import balanced_heaviest_stage, heaviest_stage
 
@@ -56,14 +56,14 @@ def _fields() -> dict[str, object]:
 
 def test_one_plan_arrays_are_made_on_first_read_and_behave_as_built() -> None:
     plan, built = PlanArrays.one_plan(**_fields()), PlanArrays.build(**_fields())  # type: ignore[arg-type]
-    assert not set(_FIELD_NAMES) & plan.__dict__.keys()  # nothing made yet: a single estimate reads `one_row`
+    assert not set(PLAN_FIELDS) & plan.__dict__.keys()  # nothing made yet: a single estimate reads `one_row`
     assert plan.one_row.tp == 8 and plan.row(0) == built.row(0)
-    assert not set(_FIELD_NAMES) & plan.__dict__.keys()
+    assert not set(PLAN_FIELDS) & plan.__dict__.keys()
     assert plan.pp.shape == (1,) and plan.pp.dtype == np.int64 and int(plan.pp[0]) == 16
-    assert set(_FIELD_NAMES) <= plan.__dict__.keys()  # every field made at once, then plain attributes
+    assert set(PLAN_FIELDS) <= plan.__dict__.keys()  # every field made at once, then plain attributes
     for other in (PlanArrays.one_plan(**_fields()), copy.deepcopy(PlanArrays.one_plan(**_fields())),  # type: ignore[arg-type]
                   pickle.loads(pickle.dumps(PlanArrays.one_plan(**_fields())))):  # type: ignore[arg-type]
-        assert all(int(getattr(other, n)[0]) == int(getattr(built, n)[0]) for n in _FIELD_NAMES)
+        assert all(int(getattr(other, n)[0]) == int(getattr(built, n)[0]) for n in PLAN_FIELDS)
     changed = replace(PlanArrays.one_plan(**_fields()), zero=np.array([1]))  # type: ignore[arg-type]
     assert int(changed.zero[0]) == 1 and int(changed.tp[0]) == 8 and changed.row(0)["zero"] == 1
     assert PlanArrays.one_plan(**_fields()).take([0, 0]).tp.tolist() == [8, 8]  # type: ignore[arg-type]

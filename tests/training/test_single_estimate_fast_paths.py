@@ -26,7 +26,7 @@ from infraplan.training.enums import Attention, Dtype, RankOrder, Recompute
 from infraplan.training.estimate import estimate_training
 from infraplan.training.flops import hardware_flops_per_step, model_flops_per_step
 from infraplan.training.memory import local_expert_params, local_layer_params, local_params, memory_breakdown
-from infraplan.training.plan import _FIELD_NAMES, PlanArrays
+from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 
 _SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.5, math.inf, -math.inf, math.nan, 3, 0, True]
 
@@ -58,12 +58,12 @@ def _plans() -> list[dict[str, object]]:
 @pytest.mark.parametrize("fields", _plans())
 def test_one_plan_builds_what_build_builds(fields: dict[str, object]) -> None:
     fast, general = PlanArrays.one_plan(**fields), PlanArrays.build(**fields)  # type: ignore[arg-type]
-    for name in _FIELD_NAMES:
+    for name in PLAN_FIELDS:
         a, b = getattr(fast, name), getattr(general, name)
         assert a.shape == b.shape == (1,) and a.dtype == b.dtype and a[0] == b[0], name
         assert getattr(fast.one_row, name) == getattr(general.one_row, name)
         assert type(getattr(fast.one_row, name)) is int
-    assert fast.is_one and fast.row_key == general.row_key == tuple(int(getattr(general, n)[0]) for n in _FIELD_NAMES)
+    assert fast.is_one and fast.row_key == general.row_key == tuple(int(getattr(general, n)[0]) for n in PLAN_FIELDS)
     assert fast.row(0) == general.row(0) == PlanArrays.build(**{k: [v, v] for k, v in fields.items()
                                                                if v is not None}).row(1) | {}  # type: ignore[arg-type]
     # derived columns are computed once and kept: the same object on the next read

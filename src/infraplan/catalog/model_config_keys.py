@@ -50,12 +50,13 @@ _MODELLED_KEYS = frozenset({
     # Llama 4 (`catalog.model_config_llama4`); `attention_chunk_size` and `use_qk_norm` there, unmodelled elsewhere
     "interleave_moe_layer_step", "moe_layers", "intermediate_size_mlp", "no_rope_layer_interval",
 })
-# families whose `attention_chunk_size` / `use_qk_norm` are read (`catalog.model_config_llama4.LLAMA4_FAMILIES`)
-_LLAMA4 = frozenset({"llama4", "llama4_text"})
+# Llama 4's families, whose `attention_chunk_size` / `use_qk_norm` are read (`catalog.model_config_llama4`, which
+# re-exports this one set: it imports from here, so the set lives here)
+LLAMA4_FAMILIES = frozenset({"llama4", "llama4_text"})
 
 
 def _read_by_llama4(value: Any, config: dict[str, Any]) -> bool:
-    return is_off(value) or str(config.get("model_type")) in _LLAMA4
+    return is_off(value) or str(config.get("model_type")) in LLAMA4_FAMILIES
 
 
 def is_off(value: Any) -> bool:

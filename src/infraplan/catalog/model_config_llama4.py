@@ -19,17 +19,18 @@ modeling_llama4.py, read from the wheel:
   query and key (a weightless RMS norm); Maverick's config turns it off ("the 128E model does not use qk_norm").
 * The NoPE layers' attention temperature tuning (`attn_temperature_tuning`, `floor_scale`, `attn_scale`,
   modeling :362-370) scales the queries element-wise: harmless (`catalog.model_config_keys`).
-A key the config leaves out takes `Llama4TextConfig`'s default, as transformers would.
+A key read here that the config leaves out takes `Llama4TextConfig`'s default, as transformers would; the
+experts' width `intermediate_size` (routed and shared alike) is the general reader's (`catalog.model_config`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from infraplan.catalog.model_config_keys import is_off
+from infraplan.catalog.model_config_keys import LLAMA4_FAMILIES as LLAMA4_FAMILIES  # (the one set: defined there)
+from infraplan.catalog.model_config_keys import aliased_value, is_off
 from infraplan.errors import InputError
 
-LLAMA4_FAMILIES = frozenset({"llama4", "llama4_text"})
 # Llama4TextConfig defaults (configuration_llama4.py:131-163) of the keys read here
 DEFAULT_DENSE_WIDTH = 16384  # intermediate_size_mlp
 DEFAULT_CHUNK_TOKENS = 8192  # attention_chunk_size
@@ -84,8 +85,10 @@ def read_llama4(config: dict[str, Any], layers: int, experts: int, name: str) ->
     layers, its chunked-attention layers and its QK-normed layers (module docstring)."""
     fields: dict[str, Any] = {}
     if experts > 1:
-        width = config.get("intermediate_size")
-        fields.update(num_shared_experts=1, shared_ffn_hidden_size=int(width) if width else 0)
+        # the shared expert is `Llama4TextMLP(config)`, the routed experts' width: priced as they are (unstated: the
+        # reader's 4 x hidden, warned by `model_config._warn_defaults`; was 0, the expert dropped silently, hR46)
+        width = aliased_value(config, "ffn_hidden_size") or 4 * int(aliased_value(config, "hidden_size"))
+        fields.update(num_shared_experts=1, shared_ffn_hidden_size=int(width))
         moe = moe_layer_indices(config, layers, name)
         if len(moe) < layers:  # the dense layers: first (a suffix of MoE layers, DeepSeek's form) or between them
             fields.update(num_dense_layers=layers - len(moe), dense_layers_interleaved=moe != set(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import fields
 from operator import attrgetter
 from typing import Any
 
@@ -38,6 +37,7 @@ from infraplan.network.collectives import forget_collective_seconds, forget_floa
 from infraplan.ops.params import forget_plan_shape_counts
 from infraplan.ops.precision import RECIPES, scaling_rate_ratio
 from infraplan.training.enums import Dtype
+from infraplan.training.plan import PLAN_FIELDS as PLAN_FIELDS  # (the one tuple: defined there)
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_rules import forget_checked_plans
 from infraplan.training.row_memo import RowMemo
@@ -46,7 +46,6 @@ Terms = dict[str, Any]  # arrays over plans; one plan's terms are Python floats
 # rows and plans the one-plan memo keeps, over all clusters and stacks (a layer row holds ~40 floats in a dict,
 # ~3 kB: at most ~12 MB)
 ONE_PLAN_MEMO_ROWS = 4096
-PLAN_FIELDS = tuple(f.name for f in fields(PlanArrays))
 _DTYPE_LABELS = Dtype.labels()  # by code
 _PRICINGS_KEPT = 64  # clusters x stacks whose `ClusterPricing` is kept
 # (kind, pricing id, model id, key values) -> (model, pricing, terms); the entry holds the model and the pricing,

@@ -46,8 +46,7 @@ ORDERS = RankOrder.labels()
 SCHEDULES = Schedule.labels()
 
 IntArray = NDArray[np.int64]
-# enum codes the plan rules compare with, as ints (an enum member's lookup costs more than the comparison)
-_TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
+_TP_CP_PP_DP = int(RankOrder.TP_CP_PP_DP)  # its code as an int (an enum member's lookup costs more than a compare)
 _PLAIN: tuple[type[Any], ...] = (int, float, bool)  # `scalar_path.is_plain`'s types, tested inline (issue 18)
 _T = TypeVar("_T")
 
@@ -182,13 +181,13 @@ class PlanArrays:
                   recompute, zero, dtype, attention, order, sequence_parallel, schedule, recompute_layers,
                   expert_layout, zero_shard)
         if not _INT_TYPES.issuperset(map(type, values)):
-            return cls.build(**dict(zip(_FIELD_NAMES, values, strict=True)))
+            return cls.build(**dict(zip(PLAN_FIELDS, values, strict=True)))
         ints: list[int] = list(map(int, values))  # type: ignore[arg-type]  # (None went to `build`)
         # the plan a `_LazyOnePlan` (its one-element arrays made on first read: a single estimate reads only
         # `one_row`), its `one_row` a plain PlanArrays (no `__getattr__` on its type: its attributes are read a few
         # hundred times per estimate, each through CPython's slower lookup hook where the type has one; hP13)
         plan, row = object.__new__(_LazyOnePlan), object.__new__(cls)
-        row.__dict__.update(zip(_FIELD_NAMES, ints, strict=True))
+        row.__dict__.update(zip(PLAN_FIELDS, ints, strict=True))
         _derive_one_row(row.__dict__)
         plan.__dict__.update(is_one=True, one_row=row, row_key=tuple(ints))  # (`cached_property` reads __dict__)
         return plan
@@ -205,7 +204,7 @@ class PlanArrays:
         """One plan with every field of shape (1,) (a single estimate's plan; `one_row` applies)."""
         if type(self.tp) in _PLAIN:  # a `one_row` itself
             return False
-        return all(getattr(self, name).shape == (1,) for name in _FIELD_NAMES)
+        return all(getattr(self, name).shape == (1,) for name in PLAN_FIELDS)
 
     @cached_property
     def row_key(self) -> tuple[int, ...]:
@@ -219,7 +218,7 @@ class PlanArrays:
         run on Python floats (`scalar_path.FLOAT_OPS`) without numpy's per-call cost (issue 18). Only for
         `len(self) == 1` with every field of shape (1,); the result is typed as a PlanArrays for the formulas."""
         row = object.__new__(PlanArrays)
-        row.__dict__.update((name, int(getattr(self, name)[0])) for name in _FIELD_NAMES)  # frozen: its __dict__
+        row.__dict__.update((name, int(getattr(self, name)[0])) for name in PLAN_FIELDS)  # frozen: its __dict__
         _derive_one_row(row.__dict__)
         return row
 
@@ -230,7 +229,7 @@ class PlanArrays:
         if self.is_one:
             if self.one_row.expert_layout == code:
                 return self
-            return PlanArrays.one_plan(**{**dict(zip(_FIELD_NAMES, self.row_key, strict=True)), "expert_layout": code})
+            return PlanArrays.one_plan(**{**dict(zip(PLAN_FIELDS, self.row_key, strict=True)), "expert_layout": code})
         if bool(np.all(self.expert_layout == code)):
             return self
         return replace(self, expert_layout=np.full(len(self), code, dtype=np.int64))
@@ -329,8 +328,8 @@ class PlanArrays:
     def row(self, i: int) -> dict[str, Any]:
         """One plan as a plain dict with the CLI names of its variants."""
         one = self.one_row if self.is_one and i == 0 else None  # one plan: its Python ints, no indexing
-        out: dict[str, Any] = (dict(zip(_FIELD_NAMES, _ROW_KEY(one), strict=True)) if one is not None
-                               else {name: int(getattr(self, name)[i]) for name in _FIELD_NAMES})
+        out: dict[str, Any] = (dict(zip(PLAN_FIELDS, _ROW_KEY(one), strict=True)) if one is not None
+                               else {name: int(getattr(self, name)[i]) for name in PLAN_FIELDS})
         for name, kind, labels in _LABEL_TABLES:
             code = out[name]
             out[name] = labels[code] if 0 <= code < len(labels) else kind.from_code(code).label
@@ -353,7 +352,7 @@ class _LazyOnePlan(PlanArrays):
             of its `row_key` (as `build` makes them); called only when `name` is not in the instance's __dict__."""
             kept = self.__dict__
             if name in _FIELD_SET and "row_key" in kept:
-                kept.update(zip(_FIELD_NAMES, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
+                kept.update(zip(PLAN_FIELDS, np.array(kept["row_key"], dtype=np.int64).reshape(-1, 1), strict=True))
                 return kept[name]
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -393,8 +392,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
 _LABEL_TABLES = tuple((name, kind, _LABELS.get(name, ())) for name, kind in _LABELLED.items())
 
 
-_FIELD_NAMES = tuple(f.name for f in fields(PlanArrays))
-_FIELD_SET = frozenset(_FIELD_NAMES)
-_ROW_KEY = attrgetter(*_FIELD_NAMES)  # the fields of a plan as a tuple, in field order (`row_key`)
+PLAN_FIELDS = tuple(f.name for f in fields(PlanArrays))  # the fields of a plan, in order (public: the memos')
+_FIELD_SET = frozenset(PLAN_FIELDS)
+_ROW_KEY = attrgetter(*PLAN_FIELDS)  # the fields of a plan as a tuple, in field order (`row_key`)
 # the types a single plan's fields arrive as (`build`; checked in one pass over the values' types)
 _INT_TYPES = frozenset({int, bool, np.int64, Attention, Dtype, RankOrder, Recompute, Schedule})

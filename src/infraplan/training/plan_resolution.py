@@ -140,11 +140,11 @@ def default_virtual_stages(shape: TransformerShape, profile: Stack, schedule: An
     vpp, note = chosen_virtual_stages(shape.num_layers, pp, m, bool(accepts(pp, 2, m)) or requirement)
     rule, slots = pipeline_split_rule(profile), shape.num_layers + pipeline_extra_layers(profile)
     if vpp > 1 and rule is not None and split_refuses(slots, pp, vpp, rule):  # the stack's split refuses that
-        kept = max(v for v in range(1, vpp) if v == 1 or not split_refuses(slots, pp, v, rule))  # interleave: the
+        kept = max(v for v in range(1, vpp) if v == 1 or not split_refuses(slots, pp, v, rule))  # the most it takes
         note = (f"--vpp not given: chose {kept} virtual stages for PP{pp}, the most up to {vpp} that the stack's even "
                 f"split or a pipeline layout of it takes for {slots} layers (`training.pipeline_split_rule`)"
                 if kept > 1 else f"no interleave chosen for PP{pp}: the stack's even split takes no VPP from 2 to "
-                f"{vpp} for {slots} layers; ran 1F1B")  # most it takes
+                f"{vpp} for {slots} layers; ran 1F1B")
         vpp = kept
     if named == "interleaved" and vpp == 1 and note:  # asked to interleave: say why it cannot, not "--vpp > 1"
         raise InputError(f"--schedule interleaved without --vpp: {note.removesuffix('; ran 1F1B')}")

@@ -37,11 +37,14 @@ from infraplan.catalog.stacks import Stack
 from infraplan.errors import InputError
 from infraplan.identity_memo import IdentityMemo
 from infraplan.scalar_path import is_plain, negate
-from infraplan.training.enums import Recompute
+from infraplan.training.enums import RankOrder, Recompute
 from infraplan.training.pipeline_split_rule import LaidOut, dividing_split, split_refused, split_refuses
-from infraplan.training.plan import _FIELD_NAMES, _FULL, _TP_CP_PP_DP, PlanArrays
+from infraplan.training.plan import PLAN_FIELDS, PlanArrays
 from infraplan.training.schedules import one_plan_schedule_reason, schedule_violations
 from infraplan.training.stack_limits import EP_OVER_STAGE_SAME_PP
+
+# enum codes the rules compare with, as ints (an enum member's lookup costs more than the comparison)
+_TP_CP_PP_DP, _FULL = int(RankOrder.TP_CP_PP_DP), int(Recompute.FULL)
 
 
 def pipeline_extra_layers(stack: Stack | None) -> int:
@@ -306,7 +309,7 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
             f"plan TP{p['tp']} x CP{p['cp']} x PP{p['pp']} x DP{p['dp']} = {p['gpus']} GPUs, not --gpus {gpus}"
         )
     key = (id(shape), extra_layers, rules, split, divisible, *(plan.row_key if plan.is_one else
-                                      [int(getattr(plan, name)[0]) for name in _FIELD_NAMES]))
+                                      [int(getattr(plan, name)[0]) for name in PLAN_FIELDS]))
     kept = _CHECKED.get(key)  # (atomic; the lock, for threads sharing the verdicts, guards the moves below)
     if kept is not None:
         with _CHECKED_LOCK:
@@ -327,6 +330,6 @@ def check_single_plan(shape: TransformerShape, plan: PlanArrays, gpus: int, extr
             while len(_CHECKED) > _CHECKED_KEPT:
                 _CHECKED.popitem(last=False)
     if reason is not None:
-        fields = dict(zip(_FIELD_NAMES, key[5:], strict=True))
+        fields = dict(zip(PLAN_FIELDS, key[5:], strict=True))
         row = plan.one_row if plan.is_one else PlanArrays.one_plan(**fields).one_row
         raise InputError(broken_rule_values(shape, row, reason, extra_layers, divisible))

@@ -346,16 +346,14 @@ def roofline_tokens_per_s(case: dict[str, Any], data: dict[str, Any]) -> float:
 
 
 def run_frontier_inference_validation() -> dict[str, Any]:
-    """The `validate` section: every frontier inference row, predicted vs published (computed once per process;
-    each call gets its own copy)."""
+    """The `validate` section: every frontier inference row, predicted vs published (`frontier_report`'s copy)."""
     out = frontier_report()
     return copy.deepcopy({"cases": out["cases"], "summary": out["summary"]})
 
 
 @cache
 def frontier_report() -> dict[str, Any]:
-    """The frontier inference report, computed once per process: the cached dict itself, shared (callers copy
-    before changing it: `run_frontier_inference_validation`)."""
+    """The frontier inference report, once per process: the cached dict itself, shared (callers copy it first)."""
     from infraplan.validation.sets import fit_constant
 
     data = load_frontier_cases()

@@ -325,10 +325,8 @@ def _group(row: dict[str, str]) -> str:
 
 
 def run_serving_hopper_validation() -> dict[str, Any]:
-    """Every expressible row, predicted vs measured TTFT/TPOT, grouped, with the fitted-roofline baseline.
-
-    Computed once per process (the packaged rows and catalog do not change while it runs); each call gets its
-    own copy."""
+    """Every expressible row, predicted vs measured TTFT/TPOT, grouped, with the fitted-roofline baseline: computed
+    once per process (the packaged rows and catalog do not change while it runs), each call its own copy."""
     return copy.deepcopy(serving_hopper_report())
 
 
@@ -340,8 +338,7 @@ def row_predictions() -> tuple[dict[str, Any], ...]:
 
 @cache
 def serving_hopper_report() -> dict[str, Any]:
-    """The dense Hopper serving report, computed once per process: the cached dict itself, shared (callers copy
-    before changing it)."""
+    """The dense Hopper serving report, once per process: the cached dict itself, shared (callers copy it first)."""
     rows = load_rows()
     out: dict[str, dict[str, list[float]]] = {m: {"p": [], "m": [], "b": []} for m in ("ttft_s", "tpot_s")}
     groups: dict[str, list[int]] = {}

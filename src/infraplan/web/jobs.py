@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infraplan.errors import InputError
+from infraplan.serving.serving_api import DEFAULT_REQUESTS
 from infraplan.web import fleet_mix
 from infraplan.web.requests import (
     CompareRequest,
@@ -34,7 +35,7 @@ from infraplan.web.requests import (
     ServeRequest,
     WebRequest,
 )
-from infraplan.web.runners import run
+from infraplan.web.runners import run, serve_requests
 from infraplan.web.scenarios import SYNC_SCENARIO_WORK, request_work, resolve_request
 
 SYNC_SWEEP_POINTS = 2
@@ -66,7 +67,7 @@ def is_long(request: WebRequest) -> bool:
     if isinstance(request, ServePlanRequest):
         return True
     if isinstance(request, ServeRequest):
-        return (request.requests or 2000) > SYNC_SERVE_REQUESTS
+        return (serve_requests(request) or DEFAULT_REQUESTS) > SYNC_SERVE_REQUESTS  # a closed loop's 10 per client
     if isinstance(request, PlanRequest | CompareRequest):  # validates the scenarios first: bad ones get 400 at once
         work = request_work(request, resolve_request(request))  # --optimality-gap prices every server count
         return work > SYNC_SCENARIO_WORK or (isinstance(request, PlanRequest) and request.optimality_gap)

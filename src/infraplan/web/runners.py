@@ -103,10 +103,16 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 
+def serve_requests(r: ServeRequest) -> int | None:
+    """The requests a web `serve` simulates: as given; a closed loop's default (10 per client, serving_api) within
+    the web's cap (hU53); None: serving_api's own default. `run_serve` runs it and `jobs.is_long` sizes it."""
+    if r.requests is None and r.concurrency is not None:
+        return min(closed_loop_requests(None, r.concurrency, None) or DEFAULT_REQUESTS, WEB_MAX_REQUESTS)
+    return r.requests
+
+
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
-    requests = r.requests  # a closed loop's default (10 per client, serving_api) within the web's cap (hU53)
-    if requests is None and r.concurrency is not None:
-        requests = min(closed_loop_requests(None, r.concurrency, None) or DEFAULT_REQUESTS, WEB_MAX_REQUESTS)
+    requests = serve_requests(r)
     return serving_with_fabric_note(estimate_serving(
         r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
