@@ -70,6 +70,9 @@ def rope_layers(config: dict[str, Any], layers: int, name: str) -> list[bool]:
 def moe_layer_indices(config: dict[str, Any], layers: int, name: str) -> frozenset[int]:
     """Layers that run the routed experts: `moe_layers`, else every `interleave_moe_layer_step`-th from
     step - 1 (configuration_llama4.py:175-185)."""
+    if config.get("moe_layers") == []:  # transformers reads [] as no MoE layer (`is not None`, :181-185)
+        raise InputError(f"model config {name!r}: moe_layers is empty, an MoE config with no MoE layer (set the layers "
+                         "that run the experts, or drop the key for every interleave_moe_layer_step-th layer)")
     listed = _index_list(config, "moe_layers", name, layers)
     if listed is not None:
         return frozenset(listed)
