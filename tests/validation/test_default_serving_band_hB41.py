@@ -2,12 +2,12 @@
 
 Every serving band was built from the rows as their campaigns ran them (their engine releases, limits, MTP drafts,
 serving paths), while `serve` without `--stack` answers on trtllm-0.x as shipped. Each serving row behind the bands
-is now also re-run on that profile with the row's question (`validation.bands.default_serving_residuals`, the file's
-`default` rows), and an answer on the default serving stack is banded from those by the same campaign / conformal
-rule; an answer on a stack the user chose keeps the cases' own band. Checked here on hand-given residuals (the
-lookup), on `serve` itself, and on the stored case residuals with the default-profile ones computed now (the file's
-`default` serving rows are these once `validate --write-error-bands` has run: tests/validation/test_sets.py holds
-the file to them).
+is now also re-run on that profile with the row's question
+(`validation.serving_band_reruns.default_serving_residuals`, the file's `default` rows), and an answer on the
+default serving stack is banded from those by the same campaign / conformal rule; an answer on a stack the user
+chose keeps the cases' own band. Checked here on hand-given residuals (the lookup), on `serve` itself, and on the
+stored case residuals with the default-profile ones computed now (the file's `default` serving rows are these once
+`validate --write-error-bands` has run: tests/validation/test_sets.py holds the file to them).
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from infraplan.catalog.error_bands import (
 from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.serving.serving_api import estimate_serving
 from infraplan.validation import serving_hopper as dense
-from infraplan.validation.bands import campaign_of, default_serving_residuals, dense_row_on_default
+from infraplan.validation.bands import campaign_of
+from infraplan.validation.serving_band_reruns import default_serving_residuals, dense_row_on_profile
 from infraplan.validation.serving_front_end import GAP_ANALYSIS_SOURCE
 from infraplan.validation.serving_roofline import SYSTEMS
 
@@ -80,7 +81,8 @@ def test_the_default_serving_stack_is_its_settings_as_shipped(tmp_path: Path) ->
     mine.write_text(f"extends: {DEFAULT_SERVING_STACK}\ncustom_all_reduce: false\n")
     assert serving_band_stack(DEFAULT_SERVING_STACK) == serving_band_stack(str(copy)) == DEFAULT_SERVING_STACK
     assert serving_band_stack(str(mine)) == "trtllm"  # a setting of its own: its class, the rows as measured
-    assert serving_band_stack("vllm-0.x") == "vllm" and serving_band_stack("sglang-0.x") == "sglang"
+    # the other shipped profiles as shipped: their own names, their rows re-run on them (hV45)
+    assert serving_band_stack("vllm-0.x") == "vllm-0.x" and serving_band_stack("sglang-0.x") == "sglang-0.x"
 
 
 def test_a_default_serve_answer_names_the_default_profile_and_a_chosen_stack_does_not(
@@ -119,7 +121,7 @@ def test_a_rows_default_rerun_is_serve_of_its_question() -> None:
                                   pp=dep.pp, dtype=dep.kv_dtype, kv_dtype=dep.kv_dtype, concurrency=clients,
                                   input_len=int(row["isl"]), output_len=int(row["osl"]),
                                   requests=dense.REQUESTS_PER_CLIENT * clients)
-        rerun = dense_row_on_default(row)
+        rerun = dense_row_on_profile(row)
         assert rerun == {"ttft_s": served.ttft_s.mean, "tpot_s": served.tpot_s.mean}  # type: ignore[union-attr]
         own = dense.run_row(row)
         assert abs(rerun["ttft_s"] / own["ttft_s"] - 1.0) > 0.05, row["id"]

@@ -45,17 +45,21 @@ _RESOLVER = yaml.resolver.Resolver()
 WrittenRow = tuple[str, str, str, str, float, str, str] | tuple[str, str, str, str, float, str, str, str]
 
 
-def written_rows(text: str, kind: str | None = None, settings: str | None = None) -> list[WrittenRow] | None:
+def written_rows(text: str, kind: str | None = None, settings: str | None = None,
+                 stack: str | None = None) -> list[WrittenRow] | None:
     """The rows of an error-band file in the writer's own format (comment lines, `residuals:`, one flow list per
-    line, each read as YAML reads it: seven columns, or eight with the settings), of `kind` and priced on
-    `settings` only where given; None when any line is not in that form (or a kept row's plain scalar is not a
-    string to YAML), so the caller parses the YAML. The other lines are checked for the form, not read."""
+    line, each read as YAML reads it: seven columns, or eight with the settings), of `kind`, priced on `settings`
+    and of stack class `stack` only where given; None when any line is not in that form (or a kept row's plain
+    scalar is not a string to YAML), so the caller parses the YAML. The other lines are checked for the form, not
+    read."""
     head, found, body = text.partition("\nresiduals:\n")
     if not found or not body.endswith("\n") or any(not line.startswith("#") for line in head.split("\n")):
         return None
-    # prefilters (the match's own columns decide): `, kind, ` is in every line of that kind, and `, default]` ends
-    # every line re-run on the default stack (and a seven-column row whose metric reads `default`)
+    # prefilters (the match's own columns decide): `, kind, ` is in every line of that kind (`, stack, kind, ` in
+    # every line of that stack class too), and `, default]` ends every line re-run on the default stack (and a
+    # seven-column row whose metric reads `default`)
     key = f", {kind}, " if kind is not None else ""
+    key = f", {stack}{key or ', '}" if stack is not None else key
     end = f", {DEFAULT_SETTINGS}]" if settings == DEFAULT_SETTINGS else "]"
     rows: list[WrittenRow] = []
     plain: set[str] = set()
@@ -67,13 +71,14 @@ def written_rows(text: str, kind: str | None = None, settings: str | None = None
         match = _WRITTEN_ROW.fullmatch(line)
         if match is None:
             return None
-        case, family, stack, row_kind, residual, campaign, metric, row_settings = match.groups()
+        case, family, row_stack, row_kind, residual, campaign, metric, row_settings = match.groups()
         if (kind is not None and row_kind != kind) or (settings is not None
-                                                       and (row_settings or CASE_SETTINGS) != settings):
+                                                       and (row_settings or CASE_SETTINGS) != settings) or (
+                stack is not None and row_stack != stack):
             continue
-        plain.update((case, family, stack, row_kind, metric))
+        plain.update((case, family, row_stack, row_kind, metric))
         if row_settings is None:
-            rows.append((case, family, stack, row_kind, float(residual), campaign, metric))
+            rows.append((case, family, row_stack, row_kind, float(residual), campaign, metric))
         else:
-            rows.append((case, family, stack, row_kind, float(residual), campaign, metric, row_settings))
+            rows.append((case, family, row_stack, row_kind, float(residual), campaign, metric, row_settings))
     return rows if all(_yaml_reads_as_str(token) for token in plain) else None

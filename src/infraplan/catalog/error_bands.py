@@ -46,8 +46,12 @@ default_stack_residuals`), and such an answer's band is built from those by the 
 name it resolves to, a copy: `serving_band_stack`) at its engine defaults (a `--max-batch`, `--token-budget` or draft
 tokens of its own band it by its engine, the basis saying so: `band_stacks.settings_basis`, hN42) is banded by every
 serving row re-run on it with the row's model, layout, precision, lengths and clients
-(`validation.bands.default_serving_residuals`): its campaign's engine limits,
+(`validation.serving_band_reruns.default_serving_residuals`): its campaign's engine limits,
 release kernels, MTP and serving path are settings a default answer does not have (error_bands_tried.md, hB41).
+So is an answer on the other shipped profiles, vllm-0.x and sglang-0.x, as shipped (`RERUN_SERVING_STACKS`; no
+--stack on AMD or Intel parts, hV42): by every serving row re-run on that profile, stored as `settings: default`
+rows of its stack class (`shipped_serving_residuals`, hV45); before, such an answer took the rows as their
+campaigns ran them, which held 72-87 % of its engine's rows re-run on it, these 83-94 % (error_bands_tried.md, hV45).
 Infrastructure answers (hE40): kind `network`, metric `busbw` (NCCL all-reduce busbw, predicted / published - 1,
 validation/cases/network.yaml) bands `collective` all-reduce on the analytical model; kind `facility` bands by the
 metric a case checks (validation.bands.FACILITY_METRICS): `it_power` (server power / TDP, IT / servers, rack power)
@@ -83,6 +87,9 @@ MIN_BAND_CAMPAIGNS = 9  # the fewest campaigns with both conformal ranks of an 8
 BAND_TAILS = (0.1, 0.9)  # the band's lower and upper tail probabilities: 80 % between them
 # kind -> the stack an answer runs without --stack, whose re-run cases band it (module docstring, "Default stack")
 DEFAULT_STACKS = {"training": DEFAULT_TRAINING_STACK, "serving": DEFAULT_SERVING_STACK}
+# the shipped serving profiles each serving row is re-run on (`settings: default`, stack class the profile's): an
+# answer on one as shipped is banded by its re-runs (module docstring, "Default stack"; hB41, hV45)
+RERUN_SERVING_STACKS = (DEFAULT_SERVING_STACK, "vllm-0.x", "sglang-0.x")
 NETWORK_STACK, FACILITY_STACK = "nccl", "none"  # the stack class of a network / facility residual ("Infrastructure")
 
 # accelerator catalog name -> architecture family (NVIDIA's generations; other vendors by product line)
@@ -147,19 +154,22 @@ def stack_class(stack: str | None) -> str:
     return next((cls for prefix, cls in STACK_CLASSES.items() if name.startswith(prefix)), name.split("-")[0])
 
 
-@lru_cache(maxsize=32)  # the full read and one per kind and settings read
-def load_residuals(kind: str | None = None, settings: str | None = None) -> tuple[Residual, ...]:
-    """The stored residuals (empty when the file has not been written), in the file's order; of `kind` only and
-    priced on `settings` only where given: a process reads and validates just the rows its answers can use (hE41:
-    a `train` answer the 62 training rows, a default `serve` answer the 2,528 serving rows re-run on the default
-    stack, not all ~5,100; `stored_residuals`). Each is the full read's rows of that kind and settings."""
+@lru_cache(maxsize=32)  # the full read and one per kind, settings and stack class read
+def load_residuals(kind: str | None = None, settings: str | None = None,
+                   stack: str | None = None) -> tuple[Residual, ...]:
+    """The stored residuals (empty when the file has not been written), in the file's order; of `kind`, priced on
+    `settings` and of stack class `stack` only where given: a process reads and validates just the rows its answers
+    can use (hE41: a `train` answer the 62 training rows, a default `serve` answer the 2,509 serving rows re-run on
+    the default stack, hV45: of its class, not the ~7,500 re-run on the three shipped profiles; `stored_residuals`).
+    Each is the full read's rows of that kind, settings and class."""
     path = resources.files("infraplan.catalog") / "error_bands.yaml"
     if not path.is_file():
         return ()
     text = path.read_text()
-    rows: Sequence[Sequence[Any]] | None = written_rows(text, kind, settings)
-    if rows is None and (kind is not None or settings is not None):  # not the writer's rows: the YAML parser's
-        return tuple(r for r in load_residuals() if kind in (None, r.kind) and settings in (None, r.settings))
+    rows: Sequence[Sequence[Any]] | None = written_rows(text, kind, settings, stack)
+    if rows is None and (kind, settings, stack) != (None, None, None):  # not the writer's rows: the YAML parser's
+        return tuple(r for r in load_residuals() if kind in (None, r.kind) and settings in (None, r.settings)
+                     and stack in (None, r.stack))
     if rows is None:  # not (only) the writer's row format: the YAML parser reads it
         rows = (safe_load_yaml(text) or {}).get("residuals") or []  # `residuals:` with no rows reads as None
     # validated as one tuple (pydantic-core loops over the rows): 2,500 `Residual(...)` calls cost ~3 ms more (hP5)
@@ -170,14 +180,18 @@ def load_residuals(kind: str | None = None, settings: str | None = None) -> tupl
          for r in rows])
 
 
-def stored_residuals(kind: str, metric: str, settings: str) -> tuple[Residual, ...]:
-    """The stored rows `error_band` can use for a `kind` answer of `metric` priced on `settings` (`band_settings`):
-    the kind's rows on the default settings where it has some of `metric` (`_settings_pool` takes those alone);
-    else all the kind's rows (the cases' own, and whether re-run ones exist, which the basis says)."""
+def stored_residuals(kind: str, metric: str, settings: str, cls: str | None = None) -> tuple[Residual, ...]:
+    """The stored rows `error_band` can use for a `kind` answer of `metric` priced on `settings` (`band_settings`)
+    on a stack of class `cls`: the kind's rows on the default settings where it has some of `metric` (serving: of
+    class `cls`, the re-runs on that shipped profile; `_settings_pool` takes those alone); else all the kind's rows
+    (the cases' own, and whether re-run ones exist, which the basis says)."""
     if settings == DEFAULT_SETTINGS:
-        priced = load_residuals(kind, DEFAULT_SETTINGS)
+        priced = load_residuals(kind, DEFAULT_SETTINGS, cls if kind == "serving" else None)
         if any(r.metric == metric for r in priced):
             return priced
+    if kind == "serving":  # the rows as measured, and (for the basis) the default stack's re-runs, not all ~7,500
+        return load_residuals(kind, CASE_SETTINGS) + load_residuals(kind, DEFAULT_SETTINGS,
+                                                                    stack_class(DEFAULT_SERVING_STACK))
     return load_residuals(kind)
 
 
@@ -224,30 +238,41 @@ def band_settings(kind: str, stack: str | None) -> str:
     (`DEFAULT_SETTINGS`); every other answer the cases as their measurements ran (`CASE_SETTINGS`)."""
     if kind in DEFAULT_STACKS and stack in (None, DEFAULT_STACKS[kind]):
         return DEFAULT_SETTINGS
+    if kind == "serving" and stack in RERUN_SERVING_STACKS:  # a shipped serving profile as shipped (hV45)
+        return DEFAULT_SETTINGS
     return CASE_SETTINGS
 
 
-def _settings_pool(residuals: tuple[Residual, ...], kind: str, metric: str, settings: str) -> tuple[list[Residual],
-                                                                                                     str]:
+def _settings_pool(residuals: tuple[Residual, ...], kind: str, metric: str, settings: str,
+                   stack: str | None = None) -> tuple[list[Residual], str]:
     """The residuals of `metric` priced on `settings`, and what the basis says of them: '' where the kind has
     residuals of one settings only (recsys, network, facility); the case's own where none of `settings` are
-    stored."""
+    stored. A serving answer on a shipped profile `stack` (`RERUN_SERVING_STACKS`) takes the rows re-run on it
+    (stack class the profile's); none stored (a file written before hV45's vllm-0.x / sglang-0.x re-runs): the
+    cases' own."""
     of_metric = [r for r in residuals if r.metric == metric]
     if not any(r.settings != CASE_SETTINGS for r in of_metric if r.kind == kind):
         return [r for r in of_metric if r.settings == CASE_SETTINGS], ""
     default = DEFAULT_STACKS.get(kind, "")
-    if settings == DEFAULT_SETTINGS and kind == "serving":
-        return ([r for r in of_metric if r.settings == DEFAULT_SETTINGS],
-                f", each re-run on the default serving stack {default} (the row's model, layout, precision, lengths, "
-                f"clients and published figure on the profile's engine settings, not its campaign's: the answer is "
-                f"on the default serving stack, not a configured one)")
+    profile = stack or default
+    rerun = [r for r in of_metric if r.settings == DEFAULT_SETTINGS and r.stack == stack_class(profile)]
+    if settings == DEFAULT_SETTINGS and kind == "serving" and rerun:
+        which = "the default serving stack" if profile == default else "the shipped serving stack"
+        answer = which if profile == default else f"{profile} as shipped"
+        return (rerun, f", each re-run on {which} {profile} (the row's model, layout, precision, lengths, clients and "
+                       f"published figure on the profile's engine settings, not its campaign's: the answer is on "
+                       f"{answer}, not a configured one)")
+    if settings == DEFAULT_SETTINGS and kind == "serving":  # a file written before hV45: the cases' own
+        return ([r for r in of_metric if r.settings == CASE_SETTINGS],
+                f", each on the settings its measurement ran (no row is stored re-run on {profile})")
     if settings == DEFAULT_SETTINGS:
         return ([r for r in of_metric if r.settings == DEFAULT_SETTINGS],
                 f", each re-run on the default stack {default} (the case's plan and published figure, "
                 f"without the settings its measurement ran: the answer is on the default stack, not a tuned one)")
+    *others, last = RERUN_SERVING_STACKS
+    shipped = f"{', '.join(others)} or {last}" if kind == "serving" else default
     return ([r for r in of_metric if r.settings == CASE_SETTINGS],
-            f", each on the settings its measurement ran (the answer's stack is not {default} as "
-            f"shipped)")
+            f", each on the settings its measurement ran (the answer's stack is not {shipped} as shipped)")
 
 
 def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[Residual, ...] | None = None,
@@ -258,9 +283,9 @@ def error_band(accelerator: str, stack: str | None, kind: str, residuals: tuple[
     if stack is None and kind == "serving":  # None: the default stack, of its class (trtllm)
         stack = DEFAULT_SERVING_STACK
     settings = band_settings(kind, stack)
-    pool, priced = _settings_pool(stored_residuals(kind, metric, settings) if residuals is None else residuals, kind,
-                                  metric, settings)
     family, cls, label = accelerator_family(accelerator), stack_class(stack), _metric_label(kind, metric)
+    pool, priced = _settings_pool(stored_residuals(kind, metric, settings, cls) if residuals is None else residuals,
+                                  kind, metric, settings, stack)
     few = f"fewer than {MIN_BAND_CAMPAIGNS} campaigns"
     held = ", ".join(sorted({r.family for r in pool if r.kind == kind}))  # the pool's families, said in the basis
     # a facility figure runs no software stack (FACILITY_STACK): its basis names none (hU41: "any stack" on IT power)

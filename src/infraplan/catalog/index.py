@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from infraplan.catalog.loader import parse_text, preset_files
-from infraplan.errors import InputError
+from infraplan.errors import InputError, close_names
 from infraplan.results import Result
 
 KINDS: dict[str, str] = {
@@ -60,11 +60,11 @@ def _entry_data(kind: str, name: str) -> Any:
     if kind == "locations":
         locations = _locations()
         if name not in locations:
-            raise InputError(f"unknown location {name[:64]!r}; known: {', '.join(sorted(locations))}")
+            raise _unknown("location", name, sorted(locations))
         return locations[name]
     files = preset_files(KINDS[kind])
     if name not in files:
-        raise InputError(f"unknown {kind} entry {name[:64]!r}; known: {', '.join(sorted(files))}")
+        raise _unknown(f"{kind} entry", name, sorted(files))
     return parse_text(files[name].read_text(), files[name].name)
 
 
@@ -75,6 +75,14 @@ def _locations() -> dict[str, Any]:
     return dict(data.get("locations", {}))
 
 
+def _unknown(what: str, name: str, known: list[str]) -> InputError:
+    """One line for a name that is not in the catalog: the did-you-mean (`catalog model` -> models, `llama3-8` ->
+    llama3-8b), then every known name."""
+    close = close_names(name, known)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return InputError(f"unknown {what} {name[:64]!r}; {hint}known: {', '.join(known)}")
+
+
 def kinds() -> list[str]:
     return [*KINDS, "locations"]
 
@@ -83,7 +91,7 @@ def kinds() -> list[str]:
 def list_kind(kind: str) -> CatalogKind:
     """Every preset of a kind with its display name and source; InputError for an unknown kind."""
     if kind not in KINDS and kind != "locations":
-        raise InputError(f"unknown catalog kind {kind[:64]!r}; known: {', '.join(kinds())}")
+        raise _unknown("catalog kind", kind, kinds())
     names = sorted(_locations()) if kind == "locations" else sorted(preset_files(KINDS[kind]))
     entries = []
     for name in names:
@@ -97,5 +105,5 @@ def list_kind(kind: str) -> CatalogKind:
 def entry(kind: str, name: str) -> Any:
     """One preset's parsed data (a mapping); InputError for an unknown kind or name."""
     if kind not in KINDS and kind != "locations":
-        raise InputError(f"unknown catalog kind {kind[:64]!r}; known: {', '.join(kinds())}")
+        raise _unknown("catalog kind", kind, kinds())
     return _entry_data(kind, name)

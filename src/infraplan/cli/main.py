@@ -65,8 +65,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "schema": LazyCommand(f"{_COMMANDS}.schema:schema", "Print the JSON Schema of a command's --json output."),
     "results": LazyCommand(f"{_COMMANDS}.results:results", "Query a sweep's results with DuckDB SQL; Pareto "
                            "fronts and Plotly charts."),
-    "search": LazyCommand(f"{_COMMANDS}.search:search", "Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/"
-                          "ZeRO/dtype plan; list the best."),
+    "search": LazyCommand(f"{_COMMANDS}.search:search", "Search every valid training plan (TP/CP/PP/VPP/DP/EP, "
+                          "micro-batch, recompute, ZeRO, dtype); list the best."),
     "serve": LazyCommand(f"{_COMMANDS}.serve:serve", "Simulate serving: throughput, TTFT/TPOT/end-to-end "
                          "percentiles, SLO attainment, J/token, $/M tokens."),
     "serve-plan": LazyCommand(f"{_COMMANDS}.serve_plan:serve_plan", "Capacity search: fewest accelerators (TP, "
@@ -78,7 +78,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "validate": LazyCommand(f"{_COMMANDS}.validate:validate", "Compare the models with every published case "
                             "(training, facility, ...): error per case, mean and max."),
     "web": LazyCommand(f"{_COMMANDS}.web:web", "Serve the web app and JSON API (planner pages, /api/COMMAND, "
-                       "OpenAPI at /docs) on loopback."),
+                       "API reference at /docs) on loopback."),
     "video": LazyCommand(f"{_COMMANDS}.video:video", "Video transcoding: real-time streams per device, watts per "
                          "stream and devices for a daily ingest."),
 }
@@ -95,9 +95,13 @@ def load_command(name: str) -> click.Command:
     with collector_paused():
         module = importlib.import_module(module_name)
     sub = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-    sub.command(name)(getattr(module, function))
+    sub.command(name, context_settings=getattr(module, "CONTEXT_SETTINGS", None))(getattr(module, function))
     command = typer.main.get_command(sub)
     command.name = name
+    for param in command.params:  # typer names a unit-reading number option "<float>" ("--ttft-slo 200ms" works)
+        info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
+        if getattr(getattr(info, "parser", None), "reader", None) is not None and param.metavar is None:
+            param.metavar = "<number|duration>"
     return command
 
 

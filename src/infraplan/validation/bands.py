@@ -28,10 +28,12 @@ Every training case behind the bands (the gated cases and the frontier rows, not
 training stack, its plan and published figure unchanged (`default_stack_residuals`, an eighth column `default`): the
 band of an answer on that stack (`catalog.error_bands.band_settings`; hB40). ~0.8 s of `--write-error-bands`.
 Every serving row behind the bands (dense, MoE / MLA, disaggregated Hopper rows, MLPerf v5.1) likewise on the default
-serving stack trtllm-0.x as shipped (`default_serving_residuals`, hB41): the row's question as `serve` takes it
-(model, GPUs, layout, precision, lengths, clients; a dense row's re-run is `serve` of it, figure for figure) on the
-profile's engine settings; the client's side stays the measurement's. ~20 CPU-s of `--write-error-bands` (and of
-the staleness test); `validate` does not compute residuals.
+serving stack trtllm-0.x as shipped (`default_serving_residuals`, hB41) and on the shipped vllm-0.x and sglang-0.x
+(`shipped_serving_residuals`, hV45; stack class the profile's): the row's question as `serve` takes it (model,
+GPUs, layout, precision, lengths, clients; a dense row's re-run is `serve` of it, figure for figure) on the
+profile's engine settings; the client's side stays the measurement's (`validation.serving_band_reruns`). The
+re-runs are ~47 of the ~61 CPU-s of `--write-error-bands` (and of the staleness test; trtllm-0.x ~8, vllm-0.x ~15,
+sglang-0.x ~24); `validate` does not compute residuals.
 
 The network and facility cases give residuals of kinds `network` (metric busbw) and `facility` (by the metric each
 case checks: it_power, job_mttf, cost, ...), each with the campaign its case file names (`infrastructure_residuals`;
@@ -41,11 +43,9 @@ hE40): the bands of `collective`, `facility`, `reliability` and the composites b
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from infraplan.catalog.error_bands import (
     CASE_SETTINGS,
@@ -56,11 +56,8 @@ from infraplan.catalog.error_bands import (
     accelerator_family,
     stack_class,
 )
-from infraplan.catalog.stacks import DEFAULT_SERVING_STACK
 from infraplan.errors import InputError
-from infraplan.serving.engines import default_serving_stack, load_engine
-from infraplan.serving.llm_iteration import Deployment
-from infraplan.serving.loop_stepping import kept_cost_tables
+from infraplan.validation.serving_band_reruns import default_serving_residuals, shipped_serving_residuals
 
 # vTrain's 1,440 single-node step times of small GPT models would outnumber every multi-node case 70 to 1 in
 # the fallback pools; its error is reported by its own set and not used for the bands
@@ -70,8 +67,8 @@ HEADER = ("# Validation residuals behind every error_band (catalog/error_bands.p
           "# Each row: [case id, accelerator family, stack class, kind, residual, campaign, metric]; residual of\n"
           "# metric throughput: predicted / published throughput - 1 (serving: of 1 / TPOT); of metric ttft:\n"
           "# predicted / measured mean TTFT - 1; an eighth column `default`: the training or serving case re-run on\n"
-          "# the default stack of its kind (the band of an answer on it), none: on the settings the case's\n"
-          "# measurement ran\n")
+          "# the default stack of its kind (serving: on the shipped profile of its stack class, trtllm-0.x, vllm-0.x\n"
+          "# or sglang-0.x; the band of an answer on it), none: on the settings the case's measurement ran\n")
 SERVING_FILES = ("serving_measured_hopper.csv", "serving_measured_hopper_moe.csv", "serving_measured_hopper_disagg.csv")
 MLPERF_SCENARIO = re.compile(r"^(mlperf-v[\d.]+-.+)-(offline|server|interactive)$")
 
@@ -163,113 +160,6 @@ def default_stack_residuals() -> list[Residual]:
                      residual=residual, settings=DEFAULT_SETTINGS) for i, accelerator, residual in found]
 
 
-def default_profile(dep: Deployment) -> Deployment:
-    """`dep` on the default serving stack as shipped, as `serve` without --stack, --max-batch or --token-budget
-    deploys it: the profile's engine, KV rule, batch limits (closed loop: its offline max batch) and token budget,
-    no draft tokens; the layout, replicas and precisions kept."""
-    engine = load_engine(None)
-    return replace(dep, engine=engine.engine, stack=engine.ref, max_batch=engine.offline_max_batch,
-                   token_budget=engine.token_budget, speculative_tokens=0, acceptance=0.0)
-
-
-def _on_default_front_end(row: dict[str, str], predicted: dict[str, float], dep: Deployment) -> dict[str, float]:
-    """A Hopper row's prediction with the default stack's front end in its TTFT, not its serving path's
-    (`serving_hopper.run_row` adds the path's: Dynamo's or the engine's own server)."""
-    from infraplan.serving.serving_sim import front_end_s
-    from infraplan.validation.serving_front_end import server_front_end_s
-    from infraplan.validation.serving_hopper import FRONT_END
-
-    path = server_front_end_s(row, front_end_s(dep)) - front_end_s(dep) if FRONT_END else 0.0
-    return {"ttft_s": predicted["ttft_s"] - path, "tpot_s": predicted["tpot_s"]}
-
-
-def dense_row_on_default(row: dict[str, str]) -> dict[str, float]:
-    """A dense Hopper row's mean TTFT and TPOT (seconds) on the default serving stack: `serve` of the row's question
-    (its model, GPUs, TP / PP, precision, lengths, clients and requests) without --stack, figure for figure where the
-    row's harness forces its output lengths (the others keep their early stops: the measurement's clients)."""
-    from infraplan.validation import serving_hopper as dense
-
-    dep = dense.row_deployment(row)
-    dep = replace(default_profile(dep), dtype=dep.kv_dtype)  # the row's precision (SGLang's bf16: its flags)
-    return _on_default_front_end(row, dense.run_row(row, dep), dep)
-
-
-@kept_cost_tables()  # rows of one model, layout and precision share their engine's cost tables
-def _hopper_rows_on_default() -> list[tuple[dict[str, str], dict[str, float]]]:
-    """(row, prediction on the default serving stack) of every dense, MoE / MLA and disaggregated Hopper row the
-    sets score (`default_serving_residuals`)."""
-    from infraplan.cluster import Cluster
-    from infraplan.serving.disaggregated import DisaggregatedDeployment
-    from infraplan.serving.serving_sim import simulate_disaggregated
-    from infraplan.serving.workloads import fixed_requests
-    from infraplan.validation import campaign_settings
-    from infraplan.validation import serving_hopper as dense
-    from infraplan.validation import serving_hopper_disagg as disagg
-    from infraplan.validation import serving_hopper_moe as moe
-    from infraplan.validation.serving_roofline import SYSTEMS
-
-    found = [(row, dense_row_on_default(row)) for row in dense.load_rows()]
-    for row in moe.sampled_rows()[0]:
-        dep, cap = default_profile(moe.moe_deployment(row)), campaign_settings.client_connections(row)
-        if cap is not None:  # the benchmark client's connections: the measurement's, kept
-            dep = replace(dep, max_batch=min(dep.max_batch, cap))
-        stated = {**row, "batch_size": str(moe.concurrency(row))}  # `dense.run_row` takes its clients from it
-        found.append((row, _on_default_front_end(row, dense.run_row(stated, dep, moe.model_shape(row["model_path"])),
-                                                 dep)))
-    for row in disagg.sampled_rows()[0]:  # as `disagg.run_row`, on the default pools and one front end (`serve`'s)
-        pair = disagg.pair_deployment(row)
-        pair = DisaggregatedDeployment(default_profile(pair.prefill), default_profile(pair.decode))
-        clients = disagg.concurrency(row)
-        requests = fixed_requests(dense.REQUESTS_PER_CLIENT * clients, int(row["isl"]), int(row["osl"]), None, 0,
-                                  stop_per_token=dense.stop_per_token(row))
-        result = simulate_disaggregated(disagg.model_shape(row["model_path"]), Cluster.resolve(SYSTEMS[row["system"]]),
-                                        pair, requests, clients=clients, front_end=dense.FRONT_END,
-                                        client_round_trip_s=dense.CLIENT_ROUND_TRIP_S)
-        if not result["fits"]:
-            raise ValueError(f"serving validation row {row['id']} on the default stack: {result['why']}")
-        found.append((row, {"ttft_s": result["ttft_s"]["mean"], "tpot_s": result["tpot_s"]["mean"]}))
-    return found
-
-
-def default_serving_residuals() -> list[Residual]:
-    """Every serving case behind the bands re-run on the default serving stack as shipped (`catalog.error_bands`,
-    "Default stack"; hB41), its published figures unchanged. The question a user types is kept: the row's model,
-    GPUs, layout (TP / PP / EP / attention DP, workers of each pool), precision, lengths and clients; the engine's
-    settings are the default profile's (`default_profile`: no campaign engine limits, release YAML, MTP drafts or
-    serving path's front end). The client's side stays the measurement's (requests per client, early stops, client
-    connections, round trip). MLPerf v5.1 rows: those on another stack (vLLM) re-run on it with their case file's
-    harness (`engine`); those on it already are their own residuals (same settings); those on a part whose serve
-    without --stack runs another vendor's stack (MI300X: vllm-0.x, `serving.engines.default_serving_stack`) are not
-    default answers and are left out. Labelled as the case's own
-    (family, kind, metric, campaign), stack class of the default stack, `settings: default`."""
-    from infraplan.cluster import Cluster
-    from infraplan.validation.inference import run_inference_case
-    from infraplan.validation.inference_frontier import frontier_report, load_frontier_cases
-    from infraplan.validation.serving_roofline import SYSTEMS
-
-    cls = stack_class(DEFAULT_SERVING_STACK)
-    found: list[Residual] = []
-    memo: dict[str, dict[str, Any]] = {}  # the offline runs on the default stack, each shared by its scenarios
-    for row, predicted in _hopper_rows_on_default():
-        family = accelerator_family(Cluster.resolve(SYSTEMS[row["system"]]).accelerator.name)
-        tpot = Residual(id=row["id"], family=family, stack=cls, kind="serving", settings=DEFAULT_SETTINGS,
-                        residual=float(row["silicon_tpot_ms"]) / 1e3 / predicted["tpot_s"] - 1.0)
-        found += [tpot, tpot.model_copy(update={"metric": "ttft", "residual": predicted["ttft_s"] / (
-            float(row["silicon_ttft_ms"]) / 1e3) - 1.0})]
-    data = load_frontier_cases()
-    own = {r["id"]: r["error"] for r in frontier_report()["cases"]}
-    for case in data["cases"]:
-        accelerator = Cluster.resolve(case["system"]).accelerator
-        if default_serving_stack(accelerator)[0] != DEFAULT_SERVING_STACK:
-            continue  # a serve without --stack there runs its vendor's stack (vllm-0.x on AMD, hV42), not this one
-        on_default = load_engine(case.get("stack")).ref == DEFAULT_SERVING_STACK
-        error = own[case["id"]] if on_default else run_inference_case(
-            {**case, "stack": DEFAULT_SERVING_STACK}, data["engine"], data["workloads"], memo)["error"]
-        found.append(Residual(id=case["id"], family=accelerator_family(accelerator.name),
-                              stack=cls, kind="serving", residual=float(error), settings=DEFAULT_SETTINGS))
-    return found
-
-
 # facility case kind (cases/facility.yaml) -> the metric of the answer it checks (catalog.error_bands, "Infrastructure
 # answers"); a `bound` case (a lower bound, not a figure) gives no residual
 FACILITY_METRICS = {"job_mttf_h": "job_mttf", "server_overhead": "it_power", "it_over_servers": "it_power",
@@ -320,6 +210,7 @@ def _residuals() -> tuple[Residual, ...]:
 
     found = [r for s, residuals in scored_sets() if s.name not in EXCLUDED_SETS for r in residuals]
     found += dense_serving_residuals() + default_stack_residuals() + default_serving_residuals()
+    found += shipped_serving_residuals()
     found += infrastructure_residuals()
     return tuple(r if r.campaign else r.model_copy(update={"campaign": campaign_of(r)}) for r in found)
 

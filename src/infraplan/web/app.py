@@ -1,6 +1,6 @@
 """The FastAPI application: JSON endpoints over the typed API, catalog browsing, jobs, and the pages.
 
-Endpoints (OpenAPI at /openapi.json, interactive docs at /docs):
+Endpoints (OpenAPI at /openapi.json; its reference page at /docs, rendered here: web/api_docs.py, no CDN):
 - `POST /api/{command}` for train, search, serve, serve-plan, recsys, video, network, collective, facility,
   campus, reliability, plan, compare, fleet-mix: the body is the command's request model (`web/requests.py`;
   fleet-mix's in `web/fleet_mix.py`), the 200 response its typed result (the model `infraplan schema COMMAND`
@@ -35,6 +35,7 @@ from infraplan import __version__
 from infraplan.catalog import index as catalog_api  # the preset index `infraplan catalog` prints
 from infraplan.errors import InputError
 from infraplan.web import fleet_mix, scenarios
+from infraplan.web.api_docs import api_docs_html
 from infraplan.web.jobs import Busy, Job, JobStore, ResultCache, is_long
 from infraplan.web.requests import REQUESTS, WebRequest
 from infraplan.web.runners import RESULT_MODELS
@@ -153,7 +154,8 @@ def _page(name: str) -> str:
 
 def create_app() -> FastAPI:
     """A new application with its own result cache and job pool."""
-    app = FastAPI(title="infraplan", version=__version__, separate_input_output_schemas=False,
+    app = FastAPI(title="infraplan", version=__version__, separate_input_output_schemas=False, docs_url=None,
+                  redoc_url=None,  # FastAPI's pages load Swagger UI / ReDoc from a CDN: /docs is ours (api_docs)
                   description="Planner and simulator for AI compute infrastructure: the CLI's typed API over HTTP.")
     cache = ResultCache()
     jobs = JobStore(cache)
@@ -236,6 +238,10 @@ def create_app() -> FastAPI:
     @app.get("/api/health", tags=["meta"], operation_id="health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "cache_hits": cache.hits, "cache_misses": cache.misses}
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(api_docs_html(app.openapi(), {cls.__name__: cls.cli_names() for cls in commands.values()}))
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> Response:

@@ -96,6 +96,12 @@ class WebRequest(BaseModel):
                     raise ValueError(f"{name}: true/false is not a number")
         return data
 
+    @classmethod
+    def cli_names(cls) -> dict[str, str]:
+        """Field -> what the CLI calls it: its flag, or "argument N" for a positional (the /docs page shows it)."""
+        return {name: f"argument {cls.positional.index(name) + 1}" if name in cls.positional
+                else cls.flags.get(name, "--" + name.replace("_", "-")) for name in cls.model_fields}
+
     def cli(self) -> str:
         """`infraplan COMMAND ...` with every field that differs from its default, and `--json`."""
         words = ["infraplan", self.command]

@@ -2,21 +2,36 @@
 
 Every other command takes preset names (`--system`, models, `--stack`, `--workload`, `--location`, ...); this one
 lists them, with each entry's display name and `source:`, so a planner need not guess a name to read the
-did-you-mean. With a NAME it prints that preset's data (the file as parsed), always as JSON.
+did-you-mean. With a NAME it prints that preset's data (the file as parsed), always as JSON. With a FILE of the kind
+(an accelerator, a system, a model's config.json, a stack, a workload, ...) it prints what the other commands read
+from it, in SI units: a what-if's figures after its `extends:` (hU54 found `catalog accelerators FILE` refused,
+"unknown accelerators entry", so a user could not see what their file resolves to).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import typer
 from rich.table import Table
 
+from infraplan.catalog.facility_loader import load_fleet, load_location
 from infraplan.catalog.index import CatalogListing, entry, kinds, list_kind
+from infraplan.catalog.inference_loader import load_recsys_model, load_video_device
+from infraplan.catalog.loader import load_accelerator, load_model, load_system, looks_like_path
+from infraplan.catalog.serving_loader import load_diffusion_model, load_workload
+from infraplan.catalog.stacks import load_stack
 from infraplan.cli.commands._output import console, emit
 from infraplan.cli.options import JsonFlag
 
 SOURCE_CHARS = 70  # the human table cuts a source to this many characters (--json has it whole)
+FILE_READERS: dict[str, Callable[[str], Any]] = {
+    "accelerators": load_accelerator, "systems": load_system, "models": load_model, "stacks": load_stack,
+    "workloads": load_workload, "diffusion": load_diffusion_model, "recsys": load_recsys_model,
+    "video-devices": load_video_device, "fleets": load_fleet, "locations": load_location}
+"""Kind (every kind of `catalog.index.kinds()`) -> the loader the commands read a user's file of that kind with."""
 
 
 def render_catalog(listing: CatalogListing) -> None:
@@ -41,10 +56,14 @@ def render_catalog(listing: CatalogListing) -> None:
 
 def catalog(
     kind: str | None = typer.Argument(None, help=f"one kind: {', '.join(kinds())} [every kind]"),
-    name: str | None = typer.Argument(None, help="one preset of the kind: print its data as JSON"),
+    name: str | None = typer.Argument(None, help="one preset of the kind: print its data as JSON; or a file "
+                                      "of the kind: what the commands read from it (SI units)"),
     as_json: JsonFlag = False,
 ) -> None:
     """List the shipped presets (systems, accelerators, models, stacks, workloads, locations, ...) by name."""
+    if name is not None and kind in FILE_READERS and looks_like_path(name):
+        print(json.dumps(FILE_READERS[kind](name).model_dump(mode="json"), indent=2))
+        return
     if name is not None:
         print(json.dumps(entry(str(kind), name), indent=2, default=str))
         return

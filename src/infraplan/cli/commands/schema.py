@@ -68,8 +68,15 @@ def json_schema(command: str) -> dict[str, Any]:
     return schema
 
 
+CONTEXT_SETTINGS = {"ignore_unknown_options": True}
+"""click's settings for `schema`: a variant's option (`train --tokens`) is a word of the command, not an option of
+`schema`, so `infraplan schema train --tokens` needs no quotes (it was "No such option: --tokens"); `main.load_command`
+reads it."""
+
+
 def schema(
-    command: str | None = typer.Argument(None, help="command whose --json output to describe (see --list)"),
+    command: list[str] | None = typer.Argument(None, help="command (or variant: train --tokens, campus --fleet, "
+                                               "search --gpus A,B) whose --json output to describe (see --list)"),
     list_commands: bool = typer.Option(False, "--list", help="list the commands with a result schema"),
 ) -> None:
     """Print the JSON Schema of a command's --json output."""
@@ -77,9 +84,9 @@ def schema(
         for name, ref in RESULT_MODELS.items():
             print(f"{name}\t{ref}")
         return
-    if command is None:
+    if not command:
         raise InputError("give a command (infraplan schema --list lists them)")
-    print(json.dumps(json_schema(command), indent=2))
+    print(json.dumps(json_schema(" ".join(command)), indent=2))
 
 
 def register(app: typer.Typer) -> None:

@@ -203,7 +203,7 @@ def search(
                                "(NCCL CollNet, as train --sharp; ZeRO 0 plans gain); InfiniBand SHARP switches only"),
     as_json: JsonFlag = False,
 ) -> None:
-    """Search every valid TP/CP/PP/VPP/DP/EP/micro-batch/recompute/ZeRO/dtype plan; list the best."""
+    """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
     counts = parse_gpu_counts(gpus)
     if top < 1:
         raise InputError(f"--top must be >= 1, got {top}")

@@ -40,7 +40,7 @@ def web(
     port: int = typer.Option(8000, "--port", parser=count(1, 65535, "ports are 1-65535"), help="TCP port"),
     check: bool = typer.Option(False, "--check", help="check the address can be listened on, print the URL, exit"),
 ) -> None:
-    """Serve the web app and JSON API (planner pages, /api/COMMAND, OpenAPI at /docs) on loopback."""
+    """Serve the web app and JSON API (planner pages, /api/COMMAND, API reference at /docs) on loopback."""
     url = check_listen(host, port)
     if not _is_loopback(host):  # the API has no authentication: said, not silent
         print(f"infraplan: warning: --host {host} is reachable from other machines; the API has no "

@@ -76,6 +76,7 @@ IP.wire = function (form, button, command, render, transform) {
       if (transform) body = transform(body);
       const result = await IP.run(command, body, status);
       await render(result, out, body);
+      IP.context(out, result);
       await IP.tools(out, command, body, result);
       status.textContent = "done";
     } catch (e) { status.textContent = ""; error.textContent = e.message; }
@@ -125,6 +126,28 @@ IP.band = function (band, label, id) {
   const pct = (x) => (x >= 0 ? "+" : "") + (100 * x).toFixed(1) + " %";
   return [label, { text: `${pct(band.low)} to ${pct(band.high)} (${band.basis})`, id: id || "error-band",
                    value: `${band.low},${band.high}` }];
+};
+
+// What the CLI prints with every answer, on every page: the error band where the page's own table has none (the
+// network, facility and campus pages showed none, hU57), with the result's fuller error_band_basis where it has one
+// (why a band is none: no campaign measures it), and the answer's warnings, notes, figures notes and listed
+// assumptions, one item each (no page showed them: a what-if part, a chosen V, an MFU above 100 % were JSON only).
+IP.context = function (out, r) {
+  const el = IP.slot(out, "context");
+  if (!r || typeof r !== "object") return;
+  if ("error_band" in r && !out.querySelector("#error-band")) {
+    const basis = r.error_band_basis || (r.error_band && r.error_band.basis);
+    const row = r.error_band ? IP.band(Object.assign({}, r.error_band, { basis: basis }))
+      : ["error band", { text: basis ? "none: " + basis : "none yet", id: "error-band", value: "" }];
+    el.appendChild(IP.table([row]));
+  }
+  const lines = [].concat(r.warnings || [], r.notes || [], r.figures_notes || [], r.figures_note ? [r.figures_note] : [],
+                          Array.isArray(r.assumptions) ? r.assumptions : []).filter(x => typeof x === "string");
+  if (!lines.length) return;
+  const h = document.createElement("h3"); h.textContent = "notes";
+  const ul = document.createElement("ul"); ul.className = "notes";
+  for (const line of lines) { const li = document.createElement("li"); li.textContent = line; ul.appendChild(li); }
+  el.append(h, ul);
 };
 
 // A two-column table of [label, value, id] rows; an id makes the cell addressable (tests read it).
