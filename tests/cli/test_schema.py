@@ -70,6 +70,7 @@ UNITLESS = {
     "train_command", "serve_command", "difference_reason", "engine", "concurrency",
     "error_band", "ttft_error_band", "error_band_basis",
     "low", "high", "basis", "beyond_published_mfu", "beyond_published_mfu_reason", "notes", "sets",
+    "low_memory_headroom", "low_memory_headroom_reason",
     "baseline", "baseline_constant", "baseline_mean_abs_error", "baseline_max_abs_error",
     "gate_mean_abs_error", "beats_baseline", "awaiting", "predicted_mfu",
     "attention_dp", "speculative_tokens", "acceptance", "tokens_per_step",

@@ -12,7 +12,7 @@ import pytest
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_recipes import recipe_key
-from infraplan.catalog.stacks import resolve_stack
+from infraplan.catalog.stacks import load_stack, resolve_stack
 from infraplan.training import search, step_assembly
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.optimizer_step import optimizer_seconds
@@ -25,6 +25,11 @@ DEEPSEEK_V3_8192 = ("deepseek-v3", "gb200-nvl72", 8192, 4096, 15360)
 UNEVEN_SPLIT = {"pipeline_split_divisible": False}
 """The default stack taking any layer count (the searches below keep every PP for 61 layers, 8.5 M plans: the
 default stack's even split keeps PP 1 and its recipe's layouts' PP x VP, 0.7 M, `training.pipeline_split_rule`)."""
+TORCHTITAN_EVEN = load_stack("torchtitan").model_copy(
+    update={"pipeline_split": "even", "pipeline_partition": None, "pipeline_partition_source": None})
+"""torchtitan as priced before hT47 (session 44): Megatron's even split, no layer counted for the embedding / loss,
+with torch's schedules (ZB-H1, ZB-V) and micro-batch rules: the stack the tests of the even split's rank and chunk
+kinds under torch's schedules were written on (torchtitan itself now cuts its units, `training.pipeline_partition`)."""
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +146,12 @@ def optimizer_params_seen(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[floa
     with monkeypatch.context() as patched:
         patched.setattr(step_assembly, "optimizer_seconds", spied)
         yield seen
+
+
+def overhead_bytes(shape: Any, plan: Any) -> Any:
+    """`memory.memory_breakdown`'s overhead term of the plans, for hand counts of the memory: the runtime reserve
+    and the plans' NCCL buffers (hY45; those counted by hand in test_communicator_buffers_hY45.py)."""
+    from infraplan.training.communicator_buffers import communicator_buffer_bytes
+    from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES
+
+    return RUNTIME_OVERHEAD_BYTES + communicator_buffer_bytes(plan.one_row if plan.is_one else plan, shape.is_moe)

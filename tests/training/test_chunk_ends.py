@@ -13,9 +13,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.training.enums import Dtype, RankOrder, Recompute, Schedule
 from infraplan.training.estimate import evaluate_plans
@@ -27,7 +27,7 @@ from infraplan.training.search import enumerate_plans
 from infraplan.training.search_bounds import step_time_floor_s
 from infraplan.training.stage_split import heaviest_stage
 
-TORCHTITAN = load_stack("torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
 
 
 def _torch_stage_to_rank(pp_size: int, num_stages: int, style: str) -> dict[int, int]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -21,7 +22,7 @@ from infraplan.training.memory import memory_bound_terms, memory_breakdown, memo
 from infraplan.training.plan import PlanArrays
 
 TABLE = 128256 * 4096 / 2  # parameters of one vocab-parallel table at TP2
-KW: dict[str, Any] = dict(tp=2, pp=4, seq_len=4096, global_batch=256, zero=0, stack="torchtitan")
+KW: dict[str, Any] = dict(tp=2, pp=4, seq_len=4096, global_batch=256, zero=0, stack=TORCHTITAN_EVEN)
 
 
 def _states(schedule: str, vpp: int, model: str = "llama3-8b") -> tuple[float, float, float]:

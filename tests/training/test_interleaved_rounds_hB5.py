@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from bubble_forms import bubble_with_and_without
 from test_interleaved_chunk_kinds import Pass, _listed
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.errors import InputError
 from infraplan.training import exact_bubbles
@@ -130,7 +130,7 @@ def test_arrays_and_one_plans_floats_give_the_same_bits() -> None:
     assert sum(z > 0.0 for z in one) > 20
 
 
-TITAN = load_stack("torchtitan")
+TITAN = TORCHTITAN_EVEN
 KW: dict[str, Any] = dict(stack=TITAN, seq_len=2048, micro_batch=1, dtype="bf16")
 
 

@@ -15,7 +15,8 @@ from infraplan.planning.training_run import training_run_totals
 from infraplan.training import PlanArrays
 from infraplan.training.flops import model_flops_per_step
 
-EVEN_SPLIT_STACKS = (None, "torchtitan", "megatron-core-0.8", "nemo-24.12")  # every stack here but DeepSpeed
+# every stack here but DeepSpeed and torchtitan, whose fixed cuts give stages of two sizes (hT47: torchtitan's units)
+EVEN_SPLIT_STACKS = (None, "megatron-core-0.8", "nemo-24.12")
 
 
 def _tokens_per_step(kw: dict) -> int:

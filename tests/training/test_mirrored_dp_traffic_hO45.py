@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -35,7 +36,7 @@ from infraplan.training.plan_resolution import resolve_plan
 from infraplan.training.stage_params import dp_groups, rank_params, sharded_of
 from infraplan.training.step_time import balanced_split
 
-TITAN = load_stack("torchtitan")  # even split, no layer counted for the embedding / loss
+TITAN = TORCHTITAN_EVEN  # even split, no layer counted for the embedding / loss
 LLAMA3 = load_stack("meta-llama3")  # balanced split
 DUALPIPE = int(Schedule.DUALPIPE)
 

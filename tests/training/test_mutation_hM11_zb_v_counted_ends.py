@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.training import exact_bubbles
 from infraplan.training.estimate import estimate_training
 from infraplan.training.mirrored_stages import zb_v_end_chunks_s
@@ -45,7 +45,7 @@ def _seen(model: Any, stack: Any) -> tuple[float, float, float]:
 
 
 def test_a_counted_embedding_chunk_is_the_embedding_less_a_layer() -> None:
-    torchtitan = load_stack("torchtitan")
+    torchtitan = TORCHTITAN_EVEN
     counted = torchtitan.model_copy(update={"account_for_embedding_in_pipeline_split": True,
                                             "account_for_loss_in_pipeline_split": True})
     _, x32, _ = _seen("llama3-8b", torchtitan)

@@ -18,14 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 from bubble_forms import bubble_with_and_without
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.training import exact_bubbles
 from infraplan.training.estimate import estimate_training
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 
-TORCHTITAN = load_stack("torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
 # llama3-8b (32 layers) on 64 H100, TP2 PP4, interleaved v 2 (chunks of 4 layers), torchtitan (torch's rules)
 PLAN: dict[str, Any] = dict(tp=2, pp=4, vpp=2, schedule="interleaved", seq_len=8192)
 

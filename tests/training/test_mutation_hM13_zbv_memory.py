@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import pytest
 from test_zbv_memory_hY40 import _in_flight
+from tests.training.conftest import TORCHTITAN_EVEN, overhead_bytes
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import Stack, load_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.ops import params as ops_params
 from infraplan.training.enums import Recompute, Schedule
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, grad_buffer_bytes, memory_breakdown
+from infraplan.training.memory import grad_buffer_bytes, memory_breakdown
 from infraplan.training.plan import PlanArrays
 
 LLAMA_8B = load_model("llama3-8b")
-TORCHTITAN = load_stack("torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
 ZB_V, ONE_F_ONE_B = int(Schedule.ZB_V), int(Schedule.ONE_F_ONE_B)
 FULL = int(Recompute.FULL)
 P = 4
@@ -72,6 +73,6 @@ def test_below_p_micro_batches_the_last_rank_holds_two_chunks_per_micro_batch(m:
     last = middle_state + counts[-1] * chunk
     got = memory_breakdown(LLAMA_8B, _plan(m, 0), TORCHTITAN)
     total = sum(float(v[0]) for v in got.values())
-    assert total == pytest.approx(max(rank_0, last) + RUNTIME_OVERHEAD_BYTES, rel=1e-12)
+    assert total == pytest.approx(max(rank_0, last) + overhead_bytes(LLAMA_8B, _plan(m, 0)), rel=1e-12)
     # the priced peak is below rank 0's extras on 2p chunks (every rank's count from 2p - 1 micro-batches on)
-    assert total < first_state + 2 * P * chunk + logits + RUNTIME_OVERHEAD_BYTES
+    assert total < first_state + 2 * P * chunk + logits + overhead_bytes(LLAMA_8B, _plan(m, 0))

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import dp_stage_grid
+from tests.training.conftest import dp_stage_grid, overhead_bytes
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
@@ -24,7 +24,7 @@ from infraplan.scalar_path import FLOAT_OPS
 from infraplan.training import step_time as step_time_module
 from infraplan.training.enums import Schedule
 from infraplan.training.estimate import evaluate_plans
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_bound_terms, memory_breakdown
+from infraplan.training.memory import memory_bound_terms, memory_breakdown
 from infraplan.training.mirrored_stages import with_mirrored_pairs
 from infraplan.training.optimizer_step import mirrored_rank_params
 from infraplan.training.plan import PlanArrays
@@ -158,9 +158,9 @@ def test_memory_bounds_hold_for_the_mirrored_schedules_ranks(schedules: tuple[st
     assert split is not None and len(split) >= 7
     states = memory_bound_terms(shape, rows, stack, "states", split)
     acts = memory_bound_terms(shape, plan, stack, "activations", split)
-    low = states["state_low"] + acts["activations_low"] + RUNTIME_OVERHEAD_BYTES
+    low = states["state_low"] + acts["activations_low"] + overhead_bytes(shape, rows)
     copies = 2.0 if "dualpipe" in schedules else 1.0
-    high = copies * states["state_high"] + acts["activations_high"] + RUNTIME_OVERHEAD_BYTES
+    high = copies * states["state_high"] + acts["activations_high"] + overhead_bytes(shape, rows)
     finite = np.isfinite(memory)
     assert finite.any()
     assert np.all((np.broadcast_to(low, memory.shape) <= memory * (1 + 1e-12))[finite])

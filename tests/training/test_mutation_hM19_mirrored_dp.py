@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -30,7 +31,7 @@ from infraplan.training.plan_resolution import resolve_plan
 from infraplan.training.stage_params import dp_groups
 from infraplan.training.step_time import balanced_split
 
-TITAN = load_stack("torchtitan")
+TITAN = TORCHTITAN_EVEN
 
 
 @pytest.fixture(autouse=True)

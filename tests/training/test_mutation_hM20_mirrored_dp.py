@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -26,7 +27,7 @@ from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.optimizer_step import mirrored_rank_params
 from infraplan.training.plan import PlanArrays
 
-TITAN = load_stack("torchtitan")
+TITAN = TORCHTITAN_EVEN
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from test_interleaved_first_heaviest import _listed, _priced
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog.model_recipes import stack_for_model
 from infraplan.catalog.stacks import load_stack
@@ -87,7 +88,7 @@ def test_zb_h1_below_p_gives_the_heads_rank_the_stage_as_its_kind(gpus: int, tp:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(exact_bubbles, "three_rank_kinds_s", kinds)
         clear_one_plan_memo()
-        estimate_training("llama3-8b", "dgx-h100-superpod", gpus, stack="torchtitan", tp=tp, pp=4, seq_len=seq_len,
+        estimate_training("llama3-8b", "dgx-h100-superpod", gpus, stack=TORCHTITAN_EVEN, tp=tp, pp=4, seq_len=seq_len,
                           global_batch=global_batch, micro_batch=1, dtype="bf16", schedule="zb-h1")
         clear_one_plan_memo()
     (_, p, m, stage, _, first, _, middle, _, last), = seen

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from bubble_forms import bubble_with_and_without
 from test_torch_schedule_orders import Op, _torch_1f1b_order, _torch_looped_order, list_schedule
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -174,7 +175,7 @@ def test_plans_below_p_price_the_order() -> None:
     priced, alone = _estimate("llama3-405b", 1024, stack="nemo-26.04", tp=8, pp=16, seq_len=8192, global_batch=64,
                               schedule="1f1b")
     assert priced < alone - 0.01
-    priced, alone = _estimate("llama3-8b", 64, stack="torchtitan", tp=2, pp=4, seq_len=8192, global_batch=16,
+    priced, alone = _estimate("llama3-8b", 64, stack=TORCHTITAN_EVEN, tp=2, pp=4, seq_len=8192, global_batch=16,
                               schedule="zb-h1")
     assert priced < alone - 0.015
     priced, alone = _estimate("mixtral-8x7b", 64, stack=loss, tp=8, pp=8, seq_len=4096, global_batch=4,
@@ -190,7 +191,7 @@ def test_one_plans_estimate_prices_it_as_the_grid_does(schedule: str) -> None:
     """`estimate_training` (one plan's floats) gives the grid's bits below p: llama3-8b TP2 PP4 torchtitan, m 2
     (ZB-H1; torch refuses 1F1B there, so its 1F1B plan is Megatron's: nemo-26.04 with the loss counted)."""
     shape, cluster = load_model("llama3-8b"), Cluster.resolve("dgx-h100-superpod")
-    stack = load_stack("torchtitan") if schedule == "zb-h1" else load_stack("nemo-26.04").model_copy(
+    stack = TORCHTITAN_EVEN if schedule == "zb-h1" else load_stack("nemo-26.04").model_copy(
         update={"account_for_loss_in_pipeline_split": True, "pipeline_split_divisible": False})  # 33 slots (hR44)
     clear_one_plan_memo()
     one = estimate_training("llama3-8b", "dgx-h100-superpod", 64, stack=stack, tp=2, pp=4, vpp=1, seq_len=8192,

@@ -19,6 +19,7 @@ from infraplan.training.estimate import evaluate_plans
 from infraplan.training.memory import memory_breakdown
 from infraplan.training.plan_rules import valid_mask
 from infraplan.training.results import PlanSearchResult
+from infraplan.training.schedules import stack_schedules
 from infraplan.training.search import enumerate_plans, search_plans
 from infraplan.training.search_bounds import step_time_floor_s
 
@@ -49,8 +50,10 @@ def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatc
 def test_fallback_past_the_bound_prices_the_skipped_rows() -> None:
     """Every plan over the MFU ceiling: `best` must reach rows the bound skipped and rank them as a full pricing."""
     shape, cluster = load_model("mixtral-8x7b"), Cluster.resolve("dgx-h100-superpod")
-    grid = enumerate_rows(SearchSpace(shape, 32, 4096, 64, (Dtype.BF16,), 8))
     profile = resolve_stack(None, "training")
+    # the stack's schedules, as `search_plans` searches them (the memory bounds cover those: ZB-V's rank 0 only
+    # where the stack ships it, `memory.memory_bound_terms`; hY45)
+    grid = enumerate_rows(SearchSpace(shape, 32, 4096, 64, (Dtype.BF16,), 8, 16, stack_schedules(profile)))
     picked = []
     for bound in (True, False):
         with pytest.MonkeyPatch.context() as patch:

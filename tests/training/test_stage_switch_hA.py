@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from test_metamorphic_hX1_hardware import train, what_if
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import resolve_stack
@@ -32,7 +33,7 @@ SWITCH = (2.39997, 2.39998)  # the last stage the heaviest at the first, the fir
 
 def _plan(dp: int) -> dict[str, Any]:
     return dict(gpus=8 * dp, tp=2, pp=2, dp=dp, cp=2, vpp=1, micro_batch=1, global_batch=32 * dp, seq_len=1024,
-                recompute="none", zero=3 if dp > 1 else 0, dtype="mxfp8", stack="torchtitan")
+                recompute="none", zero=3 if dp > 1 else 0, dtype="mxfp8", stack=TORCHTITAN_EVEN)
 
 
 def _steps(dp: int, factors: list[float]) -> list[Any]:

@@ -17,18 +17,19 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from test_zbv_kinds_hZ3 import _zbv_order
+from tests.training.conftest import TORCHTITAN_EVEN, overhead_bytes
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import Stack, load_stack
+from infraplan.catalog.stacks import Stack
 from infraplan.catalog.transformer_shape import TransformerShape
 from infraplan.ops import params as ops_params
 from infraplan.training.enums import Recompute, Schedule
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, grad_buffer_bytes, memory_bound_terms, memory_breakdown
+from infraplan.training.memory import grad_buffer_bytes, memory_bound_terms, memory_breakdown
 from infraplan.training.plan import PlanArrays
 
 LLAMA_8B = load_model("llama3-8b")
 SHORTER = LLAMA_8B.model_copy(update={"num_layers": 31})  # L' = 32 with the embedding counted: the same chunks
-TORCHTITAN = load_stack("torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
 COUNTED = TORCHTITAN.model_copy(update={"account_for_embedding_in_pipeline_split": True})
 ZB_V, ONE_F_ONE_B = int(Schedule.ZB_V), int(Schedule.ONE_F_ONE_B)
 FULL = int(Recompute.FULL)
@@ -87,8 +88,8 @@ def test_rank_p_minus_1_stays_in_the_peak_from_2p_minus_1_micro_batches() -> Non
     table = LLAMA_8B.vocab_size * LLAMA_8B.hidden_size / 2
     middle_state = float(ops_params.local_params(SHORTER, 2, 4, layers=8.0, tables=False)) * per_param
     first_state = (float(ops_params.local_params(SHORTER, 2, 4, layers=7.0)) + table) * per_param  # both tables
-    rank_3 = middle_state + 32 * layer + RUNTIME_OVERHEAD_BYTES
-    rank_0 = first_state + 25 * layer + logits + RUNTIME_OVERHEAD_BYTES
+    rank_3 = middle_state + 32 * layer + overhead_bytes(SHORTER, _plan(4, 4, 0))
+    rank_0 = first_state + 25 * layer + logits + overhead_bytes(SHORTER, _plan(4, 4, 0))
     assert rank_3 > rank_0
     for m in (6, 7, 8, 12):
         assert sum(_memory(SHORTER, _plan(m, 4, 0), COUNTED).values()) == pytest.approx(rank_3, rel=1e-12), m
@@ -104,8 +105,8 @@ def test_search_memory_bounds_hold_on_counted_zb_v_plans(pp: int, recompute: int
         row = replace(zb_v, vpp=np.array([1]), schedule=np.array([ONE_F_ONE_B]))
         states = memory_bound_terms(SHORTER, row, COUNTED, "states")
         acts = memory_bound_terms(SHORTER, replace(row, vpp=zb_v.vpp, schedule=zb_v.schedule), COUNTED, "activations")
-        low = float(np.ravel(states["state_low"] + acts["activations_low"])[0]) + RUNTIME_OVERHEAD_BYTES
-        high = float(np.ravel(states["state_high"] + acts["activations_high"])[0]) + RUNTIME_OVERHEAD_BYTES
+        low = float(np.ravel(states["state_low"] + acts["activations_low"])[0]) + overhead_bytes(SHORTER, row)
+        high = float(np.ravel(states["state_high"] + acts["activations_high"])[0]) + overhead_bytes(SHORTER, row)
         assert low <= total <= high, (pp, m)
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from bubble_forms import bubble_with_and_without
 from test_torch_schedule_orders import list_schedule
+from tests.training.conftest import TORCHTITAN_EVEN
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.training import exact_bubbles
 from infraplan.training.enums import Schedule
@@ -152,8 +152,8 @@ def test_order_holds_the_models_activations_and_runs_any_micro_batch_count() -> 
     assert not np.any([mask for mask, _ in bad])
 
 
-TORCHTITAN = load_stack("torchtitan")
-PLAN = dict(tp=2, pp=4, vpp=2, seq_len=8192, global_batch=256, schedule="zb-v", stack="torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
+PLAN = dict(tp=2, pp=4, vpp=2, seq_len=8192, global_batch=256, schedule="zb-v", stack=TORCHTITAN_EVEN)
 
 
 def test_llama3_8b_bubble_is_the_list_on_its_own_kinds() -> None:

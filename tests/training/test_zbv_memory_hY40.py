@@ -14,19 +14,19 @@ from typing import Any
 import numpy as np
 import pytest
 from test_zbv_kinds_hZ3 import _zbv_order
+from tests.training.conftest import TORCHTITAN_EVEN, overhead_bytes
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.ops import params as ops_params
 from infraplan.training import search, search_bounds
 from infraplan.training.enums import Recompute, Schedule
-from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, grad_buffer_bytes, memory_breakdown, memory_total
+from infraplan.training.memory import grad_buffer_bytes, memory_breakdown, memory_total
 from infraplan.training.one_plan_memo import clear_one_plan_memo
 from infraplan.training.plan import PlanArrays
 from infraplan.training.search import search_plans
 
 LLAMA_8B = load_model("llama3-8b")
-TORCHTITAN = load_stack("torchtitan")
+TORCHTITAN = TORCHTITAN_EVEN
 ZB_V, ONE_F_ONE_B = int(Schedule.ZB_V), int(Schedule.ONE_F_ONE_B)
 # chunks in flight per rank at p 4, counted by hand on torch's order (the F of a chunk to its W)
 HAND_COUNTED = {4: (5, 6, 7, 8), 6: (7, 8, 8, 8)}
@@ -82,9 +82,10 @@ def _by_hand(m: int, recompute: int) -> dict[str, float]:
     table = LLAMA_8B.vocab_size * LLAMA_8B.hidden_size / 2
     middle_state = float(ops_params.local_params(LLAMA_8B, 2, 4, layers=8.0, tables=False)) * per_param
     first_state = (float(ops_params.local_params(LLAMA_8B, 2, 4)) + table) * per_param  # 8 layers, both tables
-    return {"rank0": first_state + counts[0] / 2 * stage_mb + rebuilt + logits + RUNTIME_OVERHEAD_BYTES,
-            "middle": middle_state + counts[-1] / 2 * stage_mb + rebuilt + RUNTIME_OVERHEAD_BYTES,
-            "before": first_state + 4 * stage_mb + rebuilt + logits + RUNTIME_OVERHEAD_BYTES}
+    overhead = overhead_bytes(LLAMA_8B, _plan(m, schedule=ONE_F_ONE_B))  # (the reserve and the NCCL buffers)
+    return {"rank0": first_state + counts[0] / 2 * stage_mb + rebuilt + logits + overhead,
+            "middle": middle_state + counts[-1] / 2 * stage_mb + rebuilt + overhead,
+            "before": first_state + 4 * stage_mb + rebuilt + logits + overhead}
 
 
 @pytest.mark.parametrize(("m", "recompute", "heavier"), [(4, 0, "middle"), (6, 0, "rank0"),
@@ -129,7 +130,7 @@ def test_bounded_zb_v_search_below_2p_minus_1_equals_pricing_every_plan(monkeypa
     128 H100 at global batch 64, seq 4096, torchtitan, ZB-V: the bounded search's answer and counts are those of
     pricing every plan (with the rows' low bound at 1F1B's f = min(p, m): 4,302 of 4,344 feasible plans)."""
     args = ("llama3-70b", "dgx-h100-superpod", 128, 4096, 64)
-    kw: dict[str, Any] = dict(stack="torchtitan", schedules=["zb-v"], top=5)
+    kw: dict[str, Any] = dict(stack=TORCHTITAN_EVEN, schedules=["zb-v"], top=5)
     monkeypatch.setattr(search, "BOUND_MIN_PLANS", 0)
     monkeypatch.setattr(search_bounds, "FIRST_BATCH_ROWS", 3)
     bounded = search_plans(*args, **kw)
@@ -149,7 +150,7 @@ def test_memory_bounds_hold_below_every_ramp_plan() -> None:
         row = replace(zb_v, vpp=np.array([1]), schedule=np.array([ONE_F_ONE_B]))
         low = memory_bound_terms(LLAMA_8B, row, TORCHTITAN, "activations")["activations_low"]
         state = memory_bound_terms(LLAMA_8B, row, TORCHTITAN, "states")["state_low"]
-        assert float(np.ravel(low + state)[0]) + RUNTIME_OVERHEAD_BYTES <= _total(zb_v), (pp, m)
+        assert float(np.ravel(low + state)[0]) + overhead_bytes(LLAMA_8B, row) <= _total(zb_v), (pp, m)
 
 
 def test_cli_ramp_plan_answers_the_heavier_rank() -> None:
@@ -157,9 +158,9 @@ def test_cli_ramp_plan_answers_the_heavier_rank() -> None:
     memory is rank 3's (8 chunks, no table), below rank 0's tables and logits on 8 chunks (before)."""
     from infraplan.training.estimate import estimate_training
     est = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=4, vpp=2, schedule="zb-v", seq_len=8192,
-                            global_batch=32, stack="torchtitan")
+                            global_batch=32, stack=TORCHTITAN_EVEN)
     one_f_one_b = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=2, pp=4, seq_len=8192,
-                                    global_batch=32, stack="torchtitan")
+                                    global_batch=32, stack=TORCHTITAN_EVEN)
     # rank 3 holds what 1F1B's first stage holds less its table (4 micro-batches of 8 layers, ZeRO 2 by default)
     assert est.memory_breakdown_bytes.activations == pytest.approx(
         one_f_one_b.memory_breakdown_bytes.activations, rel=1e-12)

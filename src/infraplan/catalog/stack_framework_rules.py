@@ -106,13 +106,14 @@ class FrameworkRules(Spec):
         "never proposes, `train` refuses); false: it splits any count; None: true; the balanced split takes any count")
     pipeline_split_divisible_source: str | None = Field(
         None, description="where `pipeline_split_divisible` comes from; required with it")
-    pipeline_partition: Literal["time", "parameters", "uniform", "type:transformer"] | None = Field(
+    pipeline_partition: Literal["time", "parameters", "uniform", "type:transformer", "units"] | None = Field(
         None, description="how the framework's balanced split (`pipeline_split: balanced`) cuts the decoder into "
         "stages: time (the whole-layer cut that minimises the slowest stage at the plan's own rates, re-cut as rates "
         "move: `training.stage_split.balanced_heaviest_stage`) or DeepSpeed's `PipelineModule(partition_method=...)` "
         "strings, a cut fixed by the model and PP alone: parameters (`partition_balanced` of each layer's parameter "
         "count: the least spread), type:transformer (the same of 1 per decoder layer), uniform (the layer list's "
-        "items cut evenly), `training.pipeline_partition`; None: time")
+        "items cut evenly); or torchtitan's units (the embedding and the head one unit each beside the L layers, "
+        "cut evenly, the remainder on the first stages), `training.pipeline_partition`; None: time")
     pipeline_partition_source: str | None = Field(
         None, description="where `pipeline_partition` comes from; required with it")
     pipeline_layout_plans: tuple[tuple[Annotated[int, Field(ge=2)], Annotated[int, Field(ge=1)]], ...] = Field(

@@ -41,8 +41,9 @@ bucket overlap, fused cross-entropy, fp8 with Transformer Engine). Consumers rea
 * `pipeline_split` (even | balanced) and Megatron-Core's `account_for_embedding_in_pipeline_split` /
   `account_for_loss_in_pipeline_split`: how the layers are cut into pipeline stages and whether the embedding
   and the loss count as a layer (`training.schedules.heaviest_stage`); each YAML states its framework's default.
-  `pipeline_partition` (time | parameters | uniform | type:transformer): how a balanced split cuts its stages, at the
-  plan's rates or fixed by the model and PP as DeepSpeed's `partition_method` (`training.pipeline_partition`).
+  `pipeline_partition` (time | parameters | uniform | type:transformer | units): how a balanced split cuts its stages,
+  at the plan's rates or fixed by the model and PP as DeepSpeed's `partition_method` or torchtitan's unit cut
+  (`training.pipeline_partition`).
   `pipeline_layouts` (Megatron-Core `pipeline_model_parallel_layout` strings, used where a plan's p x v chunks
   match one) and `mtp_num_layers` (MTP modules trained): `training.pipeline_layout`; deepseek-v3.yaml trains one.
 * `pipeline_schedules` (+ `pipeline_schedules_source`): the pipeline schedules the framework ships (Megatron

@@ -31,6 +31,7 @@ from infraplan.identity_memo import IdentityMemo
 from infraplan.network.placement import placement_notes
 from infraplan.training.activation_offload import offloaded_layers, with_offload
 from infraplan.training.collnet import sharp_note, sharp_profile, stack_collnet_notes
+from infraplan.training.communicator_buffers import memory_headroom_flag
 from infraplan.training.flops import causal_flops_ratio, flop_convention_note
 from infraplan.training.fp8_slower_note import dtype_twin, higher_precisions, plan_dtype, slower_precision_note
 from infraplan.training.hybrid_shard import zero_shard_note, zero_shard_ranks
@@ -131,6 +132,7 @@ def row_fields(values: Mapping[str, Any], plan: PlanArrays, i: int, capacity_byt
         memory_breakdown_bytes=memory,
         fits=fits,
         memory_overflow_term=None if fits else max(memory, key=memory.__getitem__),
+        **memory_headroom_flag(float(values["memory_per_gpu_bytes"]), capacity_bytes),  # (search: its own margin)
         breakdown_s=dict(zip(COMPONENTS, map(float, _COMPONENT_VALUES(values)), strict=True)),
         config=plan.row(i),
     )

@@ -1,5 +1,7 @@
 """Per-GPU training memory: weights, gradients, optimizer state, activations, runtime overhead.
 
+Overhead: the runtime reserve (`ops.params.RUNTIME_RESERVE_BYTES`) + the plan's NCCL buffers (`communicator_buffers`).
+
 Activations (Korthikanti et al. 2022; selective, full and block recompute; per pipeline stage kind):
 `training.activation_memory`, whose names are importable from here as well. The parameters one GPU holds on each
 stage kind (layers, tables, MTP modules, their shards over DP): `training.stage_params`.
@@ -82,6 +84,7 @@ from infraplan.training.activation_memory import recomputed_stage_layers as reco
 from infraplan.training.activation_memory import split_flags as _split_flags
 from infraplan.training.activation_memory import stage_activations as _activations
 from infraplan.training.activation_memory import zb_v_ramp, zb_v_rank_chunks
+from infraplan.training.communicator_buffers import communicator_buffer_bytes
 from infraplan.training.enums import Dtype, Recompute, Schedule
 from infraplan.training.grid_in_flight import DISTINCT_IN_FLIGHT_ROWS as DISTINCT_IN_FLIGHT_ROWS
 from infraplan.training.grid_in_flight import grid_param_copies as grid_param_copies
@@ -164,7 +167,9 @@ def memory_breakdown(shape: TransformerShape, plan: PlanArrays, stack: Stack | N
         terms = tuple(pick(heavier, new, old) for new, old in zip((*state, act), terms, strict=True))
         best = pick(heavier, total, best)
     weights, grads, optimizer, activations = terms
-    overhead = RUNTIME_OVERHEAD_BYTES if is_plain(plan.tp) else np.full(np.shape(activations), RUNTIME_OVERHEAD_BYTES)
+    overhead = RUNTIME_OVERHEAD_BYTES + communicator_buffer_bytes(plan, shape.is_moe)  # (`communicator_buffers`)
+    overhead = overhead if is_plain(plan.tp) else np.zeros(np.broadcast_shapes(np.shape(activations),
+                                                                                np.shape(overhead))) + overhead
     return {"weights": weights, "gradients": grads, "optimizer": optimizer,
             "activations": activations, "overhead": overhead}
 
@@ -259,10 +264,12 @@ def memory_total(shape: TransformerShape, plan: PlanArrays, stack: Stack,
             summed = weights + grads + optimizer
             states[i] = summed if states[i] is None else np.where(copies == value, summed, states[i])
     total = peak_total([(state, candidate[1]) for state, candidate in zip(states, peaks, strict=True)])
-    if type(total) is np.ndarray and total.dtype == np.float64 and total.base is None:  # a grid of its own
-        total += RUNTIME_OVERHEAD_BYTES
+    overhead = RUNTIME_OVERHEAD_BYTES + communicator_buffer_bytes(plan, shape.is_moe)  # (as `memory_breakdown`'s)
+    if type(total) is np.ndarray and total.dtype == np.float64 and total.base is None \
+            and np.broadcast_shapes(total.shape, np.shape(overhead)) == total.shape:  # a grid of its own
+        total += overhead
         return total
-    return np.asarray(total + RUNTIME_OVERHEAD_BYTES, dtype=np.float64)
+    return np.asarray(total + overhead, dtype=np.float64)
 
 
 def grad_buffer_bytes(stack: Stack) -> float:

@@ -29,6 +29,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack, resolve_stack
 from infraplan.cluster import Cluster
+from infraplan.training.communicator_buffers import communicator_buffer_bytes
 from infraplan.training.estimate import plan_memory
 from infraplan.training.memory import RUNTIME_OVERHEAD_BYTES, memory_bound_terms
 from infraplan.training.plan import PlanArrays
@@ -63,9 +64,10 @@ def memory_bounds_bytes(shape: TransformerShape, rows: PlanArrays, least: tuple[
     held, held_high = states["state_low"], states["state_high"]
     low_act = np.broadcast_to(ends["activations_low"], (2, len(rows)))[0]
     high_act = np.broadcast_to(ends["activations_high"], (2, len(rows)))[1]
-    low = (held + low_act + RUNTIME_OVERHEAD_BYTES) * (1.0 - ROUNDING_MARGIN)
-    one = (held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
-    high = (most_copies * held_high + high_act + RUNTIME_OVERHEAD_BYTES) * (1.0 + ROUNDING_MARGIN)
+    overhead = RUNTIME_OVERHEAD_BYTES + communicator_buffer_bytes(rows, shape.is_moe)  # (the row's: exact)
+    low = (held + low_act + overhead) * (1.0 - ROUNDING_MARGIN)
+    one = (held_high + high_act + overhead) * (1.0 + ROUNDING_MARGIN)
+    high = (most_copies * held_high + high_act + overhead) * (1.0 + ROUNDING_MARGIN)
     block = rows.recompute_layers > 0
     return (np.asarray(np.where(block, 0.0, low), dtype=np.float64),
             np.asarray(np.where(block, np.inf, high), dtype=np.float64),

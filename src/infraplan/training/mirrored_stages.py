@@ -7,7 +7,8 @@ modules share the end ranks. ZB-V's rank i holds chunks i and 2p-1-i of 2p, ever
 (`v_shape_stage`, the same call): rank 0 runs the embedding and the LM head + loss (and MTP) of every micro-batch.
 The same split rules as `training.stage_split` (even, balanced: its bisection), per pair of stages; a stack whose
 balanced split is a fixed cut (`Stack.pipeline_partition`: DeepSpeed's, which ships no mirrored schedule) pairs the
-bisection's stages where a plan names one: ASSUMPTION (hS46). Vectorised over plans, or one plan's floats operation
+bisection's stages where a plan names one: ASSUMPTION (hS46); torchtitan's units cut pairs its own 2p stages under
+ZB-V (`pipeline_partition.v_paced_rank`, hT47). Vectorised over plans, or one plan's floats operation
 for operation. Moved out of training/stage_split.py (hY2, session 38),
 unchanged. ZB-V's bubble with rank 0's two end chunks heavier than a plain chunk: `zb_v_end_chunks_s` (hZ3,
 session 39; below 2p - 1 micro-batches hZ40, session 40).
@@ -25,6 +26,7 @@ from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import anywhere, larger, pick, smaller, to_float
 from infraplan.training.enums import Schedule
 from infraplan.training.pipeline_layout import mtp_layer_equivalent, paces
+from infraplan.training.pipeline_partition import v_cut_rank_arrays, v_paced_rank
 from infraplan.training.rank_kind_bubbles import where_it_holds
 from infraplan.training.schedule_models import ZB_SPLIT
 from infraplan.training.stage_split import Array, ArrayLike, as_array, balanced_heaviest_stage, balanced_stage_floats
@@ -146,9 +148,16 @@ def with_mirrored_pairs(shape: TransformerShape, stack: Stack, times: dict[str, 
     for rule, which in ((mirrored_pair_stage, paired), (v_shape_stage, v_shaped)):
         if not (bool(which) if one else bool(np.any(which))):
             continue
-        _, layers, head_share, embed_share = rule(
-            shape.num_layers, pp, layer, embed, last, stack.pipeline_split,
-            stack.account_for_embedding_in_pipeline_split, stack.account_for_loss_in_pipeline_split)
+        if rule is v_shape_stage and stack.pipeline_split == "balanced" and stack.pipeline_partition == "units":
+            # torchtitan's own V pairs of its units cut (`pipeline_partition.v_paced_rank`; hT47)
+            _, layers, head_share, embed_share = v_paced_rank(
+                shape.num_layers, pp, times, mtp, mtp_layer_equivalent(shape) if mtp else 0.0)
+            if one:
+                layers, head_share, embed_share = (float(np.ravel(x)[0]) for x in (layers, head_share, embed_share))
+        else:
+            _, layers, head_share, embed_share = rule(
+                shape.num_layers, pp, layer, embed, last, stack.pipeline_split,
+                stack.account_for_embedding_in_pipeline_split, stack.account_for_loss_in_pipeline_split)
         terms = {"stage_layers": layers, "last_is_heaviest": head_share, "first_is_heaviest": embed_share,
                  "other_layers": shape.num_layers - layers, "mtp_stage": mtp * head_share}
         terms["mtp_other"] = mtp - terms["mtp_stage"]
@@ -162,11 +171,19 @@ def mirrored_splits(shape: TransformerShape, stack: Stack, times: dict[str, Any]
     `stage_layers`, its `first_is_heaviest` share, ZB-V's the same, the end bin's extra work in layers:
     `end_extra_layers`), the split the step time prices those schedules
     on, for the memory's and the optimizer's ranks (`step_time.balanced_split`, `stage_params.mirrored_rank_layers`;
-    hO44, session 43). Arrays over plans or one plan's floats, as `with_mirrored_pairs`."""
+    hO44, session 43). Arrays over plans or one plan's floats, as `with_mirrored_pairs`. torchtitan's units cut under
+    ZB-V: its rank 0 (`pipeline_partition.v_cut_ranks`, share 1) whichever rank paces, so that the memory's end rank
+    holds its own layers and a middle rank ceil((L - end) / (p - 1)), the cut's most (its middle ranks differ by at
+    most one layer); the pace-setting rank's X with the end bin the L - (p - 1) X left put llama3-70b PP8's rank 0 at
+    3 layers for its 9 (hT47)."""
     dual = with_mirrored_pairs(shape, stack, times, pp, True, False)
     v_shaped = with_mirrored_pairs(shape, stack, times, pp, False, True)
-    return (dual["stage_layers"], dual["first_is_heaviest"], v_shaped["stage_layers"],
-            v_shaped["first_is_heaviest"], end_extra_layers(times, type(pp) is float))
+    zb_v_layers, zb_v_end = v_shaped["stage_layers"], v_shaped["first_is_heaviest"]
+    if stack.pipeline_split == "balanced" and stack.pipeline_partition == "units":
+        zb_v_layers = v_cut_rank_arrays(shape.num_layers, pp)[0]
+        zb_v_end = 1.0 if type(pp) is float else np.ones_like(zb_v_layers)
+    return (dual["stage_layers"], dual["first_is_heaviest"], zb_v_layers, zb_v_end,
+            end_extra_layers(times, type(pp) is float))
 
 
 def end_extra_layers(times: dict[str, Any], one: bool) -> Any:

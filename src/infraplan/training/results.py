@@ -90,7 +90,8 @@ class MemoryBreakdown(Result):
     gradients: float = Field(description="bytes of gradients")
     optimizer: float = Field(description="bytes of optimizer state")
     activations: float = Field(description="bytes of stored activations")
-    overhead: float = Field(description="bytes of framework/allocator overhead")
+    overhead: float = Field(description="bytes of runtime overhead: the CUDA context and library workspaces' reserve "
+                            "and the plan's NCCL communicator buffers (`training.communicator_buffers`)")
 
 
 class PlanMetrics(Result):
@@ -115,6 +116,15 @@ class PlanMetrics(Result):
     memory_breakdown_bytes: MemoryBreakdown = Field(description="bytes per GPU by term")
     fits: bool = Field(description="memory_per_gpu_bytes <= memory_capacity_bytes")
     memory_overflow_term: str | None = Field(description="the largest memory term when the plan does not fit")
+    memory_headroom_bytes: float = Field(description="bytes of accelerator memory left after the priced memory "
+                                         "(capacity - memory_per_gpu_bytes; negative: does not fit)")
+    memory_margin_bytes: float = Field(description="bytes of headroom a plan is expected to keep for the allocator's "
+                                       "fragmentation and what is not priced (ASSUMPTION: a share of capacity, "
+                                       "`--memory-margin`)")
+    low_memory_headroom: bool = Field(False, description="memory_headroom_bytes below memory_margin_bytes (search "
+                                      "ranks such plans after those with the margin, as it does plans beyond the MFU "
+                                      "guard)")
+    low_memory_headroom_reason: str | None = Field(None, description="the headroom, the margin and its basis")
     breakdown_s: StepBreakdown = Field(description="seconds per step-time component (they add up to step_time_s)")
     config: PlanConfig = Field(description="the plan")
     train_command: str | None = Field(None, description="the `infraplan train` command line that reproduces this "

@@ -47,6 +47,7 @@ from infraplan.errors import InputError
 from infraplan.training.activation_offload import offloaded_layers
 from infraplan.training.axes import LAYER_KEYS, RowGrid, SearchSpace, enumerate_axes, enumerate_rows
 from infraplan.training.collnet import SEARCH_SHARP_NOTE, sharp_profile
+from infraplan.training.communicator_buffers import check_memory_margin, memory_headroom_flag, tight
 from infraplan.training.enums import Dtype, Schedule
 from infraplan.training.estimate import evaluate_plans, model_tflops_per_gpu, peak_flops, result_row, training_band
 from infraplan.training.estimate import mfu_ceiling as cached_mfu_ceiling
@@ -57,6 +58,7 @@ from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
+from infraplan.training.plan_outputs import plan_memory
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
 from infraplan.training.row_bound import keys_into, price_by_bound
@@ -139,13 +141,16 @@ def _evaluate_best(shape: TransformerShape, cluster: Cluster, plans: PlanArrays,
 
 
 def _guarded(row: PlanMetrics, ceilings: dict[Dtype, PublishedMfu | None], band: ErrorBand | None,
-             unguarded: bool = False, causal_ratio: float = 1.0) -> PlanMetrics:
+             unguarded: bool = False, causal_ratio: float = 1.0, margin: float | None = None) -> PlanMetrics:
     """The row with its error band and, when its MFU is beyond the best published one (in the figure's FLOP
-    convention: `causal_ratio`, `training.flops.causal_flops_ratio`), the flag and reason."""
+    convention: `causal_ratio`, `training.flops.causal_flops_ratio`), the flag and reason; its headroom against
+    the search's memory `margin` (a share of HBM), flagged where below it (`memory_headroom_flag`)."""
     ceiling = ceilings[Dtype.parse(row.config.dtype, "--dtype")]
     flag = published_mfu_flag(row.mfu, ceiling, "ranked by predicted time (no MFU guard)" if unguarded
                               else "ranked after plans within it", causal_ratio)  # (as `train` flags it)
-    return row.model_copy(update={"error_band": band, **flag})
+    room = memory_headroom_flag(row.memory_per_gpu_bytes, row.memory_capacity_bytes, margin,
+                                "ranked after plans with the margin")
+    return row.model_copy(update={"error_band": band, **flag, **room})
 
 
 def _search_grid(shape: TransformerShape, cluster: Cluster, grid: RowGrid, profile: Stack, objective: str,
@@ -289,7 +294,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
                  cross_node_tp: bool = False, progress: Callable[[int, int], None] | None = None,
                  schedules: Sequence[str | Schedule] = (), stack: str | Stack | None = None,
                  leave_out: Sequence[str] = (), mfu_guard: bool | None = None,
-                 sharp: bool = False) -> PlanSearchResult:
+                 sharp: bool = False, memory_margin: float | None = None) -> PlanSearchResult:
     """Search every valid plan; return the best, the top K, and how many were evaluated and fit.
 
     Every plan is priced under one software stack, as given (None: the default training stack); the search
@@ -300,7 +305,9 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     that ceiling after those within it; None: on, except on what-if hardware (`catalog.loader.is_what_if`: nothing
     was measured on it, and the guard would pin its best plan at its preset's published MFU). `sharp`: NCCL
     CollNet on for every plan (`train --sharp`, `training.collnet.sharp_profile`; one line unless the switches do
-    SHARP), so ZeRO 0's DP all-reduce reduces in the switches.
+    SHARP), so ZeRO 0's DP all-reduce reduces in the switches. `memory_margin`: the share of HBM a plan's headroom
+    should keep (None: `communicator_buffers.MEMORY_MARGIN_FRACTION`, an ASSUMPTION); plans below it are ranked
+    after those with it, as plans beyond the MFU guard are (the two flags one tier).
     """
     shape = load_model(model) if isinstance(model, str) else model
     profile = resolve_stack(stack, "training", recipe_key(shape))  # with the stack's recipe for the model
@@ -334,9 +341,15 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     in_convention = np.array([causal_ratio if c is not None and c.flop_convention == "causal_scores" else 1.0
                               for c in ceilings.values()])  # (`published_mfu_flag`'s product)
 
+    margin = check_memory_margin(memory_margin)
+
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
-        return np.asarray(mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype])
+        # each plan's memory as its row gives it (one at a time, as `_evaluate_best`: no array split re-bisected)
+        memory = np.array([plan_memory(shape, cluster, plans.take([i]), profile)["memory_per_gpu_bytes"][0]
+                           for i in range(len(plans))])
+        low = tight(memory, accelerator.memory_bytes, margin)  # (`memory_headroom_flag`'s test)
+        return np.asarray((mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype]) | low)
 
     found = _search_grid(shape, cluster, grid, profile, objective, progress, max(4 * top, 1), (beyond, top))
     evaluated = found.evaluated
@@ -346,7 +359,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
         res = _evaluate_best(shape, cluster, best_plans, profile)
         band = training_band(accelerator.catalog_name, band_stack(profile))
         rows = [_guarded(result_row(res, best_plans, i, accelerator.memory_bytes), ceilings, band, unguarded,
-                        causal_ratio)
+                        causal_ratio, margin)
                 for i in range(len(best_plans))]
         if profile.cpu_offload_layers:  # the layers each plan offloads under the stack (0 where Megatron would not)
             offloaded = np.broadcast_to(offloaded_layers(profile, best_plans, float(shape.num_layers)), len(rows))

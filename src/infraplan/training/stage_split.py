@@ -11,7 +11,8 @@ Stage split (`heaviest_stage`), a property of the software stack (`Stack.pipelin
   `--decoder-first-pipeline-num-layers` / `--decoder-last-pipeline-num-layers` (Llama 3 405B ran 126 layers
   on 16 stages with one layer removed from each of the first and last, arXiv:2407.21783 Sec. 3.3.2); or a cut
   fixed by the model and PP, DeepSpeed's `PipelineModule(partition_method=...)` ("parameters": the least spread
-  of the stages' parameter counts, `training.pipeline_partition`), whose slowest stage sets the pace (hS46).
+  of the stages' parameter counts, `training.pipeline_partition`; hS46) or torchtitan's unit cut ("units": the
+  embedding and the head one layer each, hT47), whose slowest stage sets the pace.
 
 Interleave chosen for the user (`chosen_virtual_stages`): NeMo / Megatron-Bridge performance recipes put
 2-layer model chunks on large pipelines (Llama 3 70B PP8 VP5: 10 layers per stage; Llama 3.1 405B PP16 VP4:
@@ -42,7 +43,7 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.scalar_path import MathOps
 from infraplan.training.pipeline_layout import mtp_layer_equivalent
-from infraplan.training.pipeline_partition import FIXED_PARTITIONS, partition_end_layers, partitioned_stage
+from infraplan.training.pipeline_partition import FIXED_PARTITIONS, partition_end_layers, phase_paced_stage
 from infraplan.training.stage_chunks import interleaved_chunks as interleaved_chunks  # (moved: hS46)
 from infraplan.training.stage_chunks import one_f_one_b_chunks as one_f_one_b_chunks
 
@@ -358,14 +359,16 @@ def _with_stage_split_one(shape: TransformerShape, stack: Stack, times: dict[str
 
 def _split_stage(shape: TransformerShape, stack: Stack, times: dict[str, Any], pp: Any, layer: Any, embed: Any,
                  last: Any) -> dict[str, Any]:
-    """`times` with the heaviest stage of the stack's split on these paces (`heaviest_stage`, or a fixed cut's:
-    `pipeline_partition.partitioned_stage`, whose end stages' layers it adds: `partition_first_layers` / `_last_`)."""
+    """`times` with the heaviest stage of the stack's split on these paces (`heaviest_stage`), or a fixed cut's on
+    each stage's own phases (`pipeline_partition.phase_paced_stage`, hT47), whose end stages' layers it adds:
+    `partition_first_layers` / `_last_`)."""
     out = dict(times)
     cut = stack.pipeline_partition if stack.pipeline_split == "balanced" else None
     if cut in FIXED_PARTITIONS:
         ends = partition_end_layers(shape, pp, str(cut))
-        _, out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = partitioned_stage(
-            pp, *ends, layer, embed, last)
+        mtp = float(stack.mtp_num_layers)
+        _, out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = phase_paced_stage(
+            pp, ends, times, mtp, mtp_layer_equivalent(shape) if mtp else 0.0)
         out["partition_first_layers"], out["partition_last_layers"] = ends[0], ends[2]
         return out
     _, out["stage_layers"], out["last_is_heaviest"], out["first_is_heaviest"] = heaviest_stage(

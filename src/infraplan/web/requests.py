@@ -124,6 +124,8 @@ class SearchRequest(ModelOnSystemRequest):
     mfu_guard: bool | None = Field(None, description="rank plans above the published MFU after those within it; "
                                    "null: on, off on what-if hardware (CLI --mfu-guard/--no-mfu-guard)")
     sharp: bool = False  # the CLI's --sharp: IB SHARP for every plan's DP all-reduce (NCCL CollNet), SHARP only
+    memory_margin: float | None = Field(None, ge=0.0, lt=1.0, description="share of accelerator memory a plan should "
+                                        "leave free; plans with less rank after (CLI --memory-margin; null: 0.05)")
 
 
 class ServeRequest(ModelOnSystemRequest):

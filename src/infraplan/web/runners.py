@@ -99,7 +99,7 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
         results.append(search_plans(r.model, r.system, n, r.seq_len, r.global_batch, dtype=r.dtype, top=r.top,
                                     objective=r.objective, cross_node_tp=r.cross_node_tp, progress=tick,
                                     schedules=(r.schedule,) if r.schedule else (), stack=r.stack,
-                                    mfu_guard=r.mfu_guard, sharp=r.sharp))
+                                    mfu_guard=r.mfu_guard, sharp=r.sharp, memory_margin=r.memory_margin))
     return results[0] if len(results) == 1 else ScalingResult.from_searches(results)
 
 

@@ -118,11 +118,14 @@ def render_search(result: PlanSearchResult | ScalingResult, mfu_guard: bool = Tr
         flag = " *" if row.beyond_published_mfu else ""  # ranked after every plan within the published ceiling
         table.add_row(str(i), _plan_label(row.config), fmt_seconds(row.step_time_s),
                       f"{row.tokens_per_s_per_gpu:,.0f}", fmt_percent(row.mfu) + flag,
-                      fmt_bytes(row.memory_per_gpu_bytes))
+                      fmt_bytes(row.memory_per_gpu_bytes) + (" !" if row.low_memory_headroom else ""))
     console.print(table)
     flagged = next((row for row in result.top if row.beyond_published_mfu), None)
     if flagged is not None:
         console.print(f"* beyond published MFU: {flagged.beyond_published_mfu_reason}", highlight=False, markup=False)
+    tight = next((row for row in result.top if row.low_memory_headroom), None)
+    if tight is not None:  # (ranked after the plans with the margin: `search_plans`)
+        console.print(f"! low memory headroom: {tight.low_memory_headroom_reason}", highlight=False, markup=False)
     if not result.mfu_guard:
         console.print("ranked by predicted time alone (no published-MFU guard: what-if hardware or --no-mfu-guard); "
                       "compare with its preset under --no-mfu-guard", highlight=False, markup=False)
@@ -201,6 +204,11 @@ def search(
         "under --no-mfu-guard on both"),
     sharp: bool = typer.Option(False, "--sharp", help="IB SHARP in-network all-reduce for every plan's DP gradients "
                                "(NCCL CollNet, as train --sharp; ZeRO 0 plans gain); InfiniBand SHARP switches only"),
+    memory_margin: float | None = typer.Option(
+        None, "--memory-margin", show_default=False,
+        help="share of the accelerator's memory a plan should leave free after everything priced (the allocator's "
+        "fragmentation, what is not priced); plans with less are ranked after those with it (default 0.05, an "
+        "ASSUMPTION)"),
     as_json: JsonFlag = False,
 ) -> None:
     """Search every valid training plan (TP/CP/PP/VPP/DP/EP, micro-batch, recompute, ZeRO, dtype); list the best."""
@@ -226,7 +234,7 @@ def search(
             results.append(search_plans(model, system, n, seq_len, global_batch, dtype=dtype, top=top,
                                         objective=objective, cross_node_tp=cross_node_tp, progress=tick,
                                         schedules=(schedule,) if schedule else (), stack=stack,
-                                        mfu_guard=mfu_guard, sharp=sharp))
+                                        mfu_guard=mfu_guard, sharp=sharp, memory_margin=memory_margin))
     finally:
         if progress.live.is_started:
             progress.stop()
