@@ -66,28 +66,29 @@ def test_the_cli_prints_serve_plans_line_for_each_llm_pool(tmp_path: Path, capsy
 
 
 def test_a_split_service_counts_whole_replicas_and_names_each_pools_deployment(capsys) -> None:
-    """H100 limited to 4: the rest on MTIA v2, whose layout is serve-plan's (the MILP counts its replicas, TP x PP
-    devices each: TP2 PP4 since every PP level is searched, hN45, so 301 available hold 37 of them; TP2 before);
-    each pool's row is serve-plan's answer at that pool's share."""
-    pools = [{"name": "h100", "device": "h100-sxm", "available": 4}, {"name": "v2", "device": "mtia-v2",
-                                                                      "available": 301}]
-    r = plan_fleet(spec([CHAT_8B_VLLM], pools))
+    """H100 limited to 3: the rest on A100, whose layout is serve-plan's (the MILP counts its replicas, TP x PP
+    devices each); each pool's row is serve-plan's answer at that pool's share. (Until hN46 this ran H100 4 + MTIA
+    v2 at 200 requests/s, where H100's 5 prefill + 3 decode answer was cut into 4 "replicas": a disaggregated answer
+    with no smaller group is one unit of its 8 H100 now, so that pool gets no share: test_fleet_disaggregated_units_
+    hN46.py.)"""
+    svc = {**CHAT_8B_VLLM, "rate": 100}
+    pools = [{"name": "h100", "device": "h100-sxm", "available": 3}, {"name": "a100", "device": "a100-80gb"}]
+    r = plan_fleet(spec([svc], pools))
     rows = {a["pool"]: a for a in r.assignment}
-    assert set(rows) == {"h100", "v2"} and rows["h100"]["devices"] <= 4
-    assert sum(a["served"] for a in r.assignment) == pytest.approx(200.0)
-    v2 = llm_option(FleetSpec.model_validate({"services": [CHAT_8B_VLLM], "pools": pools}).services[0], "mtia-v2",
-                    "asic")
-    whole = search_capacity("llama3-8b", "mtia-v2", 200.0, workload="chat", stack="vllm-0.x", max_gpus=LLM_MAX_GPUS)
-    unit = whole.deployment.tp * whole.deployment.pp if whole.deployment else 0
-    assert v2["unit_devices"] == unit > 1 and rows["v2"]["devices"] % unit == 0
+    assert set(rows) == {"h100", "a100"} and rows["h100"]["devices"] <= 3
+    assert sum(a["served"] for a in r.assignment) == pytest.approx(100.0)
+    a100 = llm_option(spec([svc], pools).services[0], "a100-80gb", "gpu")
+    whole = search_capacity("llama3-8b", "a100-80gb", 100.0, workload="chat", stack="vllm-0.x", max_gpus=LLM_MAX_GPUS)
+    assert whole.deployment is not None and not whole.deployment.disaggregated and whole.deployment.replicas > 1
+    d = whole.deployment
+    assert (a100["unit_devices"], a100["units"]) == (d.tp * d.pp, d.replicas)
     for row in r.assignment:  # serve-plan at the share, within the accelerators the MILP gave the pool
-        if "whole-rate layout" in row.get("note", ""):  # none within them: the whole-rate layout's units stand
-            continue  # (`llm_share`'s fallback: h100's 100 requests/s on 4, since MTIA v2's unit is TP2 PP4, hN45)
+        assert "note" not in row  # each share's re-search found a deployment (`llm_share`)
         cli = serve_plan_json(row["serve_plan"], capsys)
         assert cli["gpus"] == row["devices"] and cli["rate_per_s"] == pytest.approx(row["served"], rel=1e-12)
         assert cli["deployment"]["replicas"] == row["replicas"] and cli["deployment"]["tp"] == row["tp"]
     assert r.totals.power_w <= r.solver["objective_value"] + 1e-6  # re-searched shares never need more
-    assert {p.pool: p.used for p in r.pools} == {"h100": rows["h100"]["devices"], "v2": rows["v2"]["devices"]}
+    assert {p.pool: p.used for p in r.pools} == {"h100": rows["h100"]["devices"], "a100": rows["a100"]["devices"]}
 
 
 def test_the_replica_milp_matches_brute_force() -> None:

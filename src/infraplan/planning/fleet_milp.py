@@ -8,7 +8,8 @@ of G[p] devices (`fleet_pool_money.server_devices`: what the cost model packs wh
 ceil(N / G) servers; the unit `plan` buys, planning/pool_money.py `node_devices`; a video ASIC card is its own
 unit). With T[s, p] the capacity per unit from the performance models (recsys: QPS at the best batch meeting the
 latency SLO, g = 1; video: real-time transcodes per device, g = 1; LLM: requests/s per replica of the layout
-serve-plan's capacity search picks at the service's whole rate, g = its TP x PP x attention-DP accelerators,
+serve-plan's capacity search picks at the service's whole rate, g = its TP x PP x attention-DP accelerators, or
+per gcd(P, D) group of a disaggregated answer, g = the group's accelerators (`fleet_mix_llm.split_units`),
 planning/fleet_mix_llm.py, which also names the deployment on each pool used):
 
     minimise   sum_p c[p] G[p] n[p]

@@ -4,8 +4,11 @@ Each pool whose device runs LLM serving is sized by the capacity search `infrapl
 (`serving.capacity.search_capacity`: the same stack, dtypes, SLOs, 1,500 probe requests, seed 0) at the service's
 whole peak rate R, within `LLM_MAX_GPUS` accelerators (the limit `plan` searches with; the MILP, not the search,
 applies the pool's `available`). Its answer becomes the MILP's integer unit: one replica of the chosen layout
-(TP x PP x attention-DP accelerators, `unit_devices`) serving R / replicas requests/s at the SLO; a disaggregated
-answer's prefill and decode replicas share one layout and count alike (R / (prefill + decode) per replica).
+(TP x PP x attention-DP accelerators, `unit_devices`) serving R / replicas requests/s at the SLO. A disaggregated
+answer of P prefill and D decode replicas splits as `plan`'s does (`split_units`, hL47's rule): in g = gcd(P, D)
+groups of P / g prefill + D / g decode replicas, R / g requests/s each; with no smaller group (5:3) it is one unit
+of all its accelerators at R (until 2026-12-04 its P + D replicas were counted as R / (P + D) each, so a pool could
+take 4 of a 5 + 3 deployment's replicas, a layout no search ever ran, hN46).
 
 Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout is 8 devices at a time):
 - the search's replica count r is the fewest that meets the SLO at R, so one replica's capacity c* lies in
@@ -18,7 +21,8 @@ Granularity and linearisation (the MILP counts whole replicas, so a TP8 layout i
   never more than the MILP's, sometimes fewer (a smaller layout, or c* above R / r). The MILP's objective is then
   an upper bound of the totals. A disaggregated answer's prefill:decode ratio holds on a share only in
   proportion, and a layout that wins at R may not at R_p: the re-search settles both. If it finds nothing within
-  the share's accelerators, the u replicas of the whole-rate layout stand, said in the row's `note`;
+  the share's accelerators, the u units (replicas, or groups) of the whole-rate layout stand, said in the row's
+  `note` (each unit as the whole-rate answer ran it: a disaggregated group keeps its P / g + D / g replicas);
 - a pool whose search finds nothing at the whole rate within LLM_MAX_GPUS is excluded with the search's reason:
   its replicas down to R / (LLM_MAX_GPUS / unit) requests/s each all missed the SLO (or no layout fits), so a
   share would help only where R needs more than LLM_MAX_GPUS accelerators (not searched).
@@ -49,7 +53,7 @@ from infraplan.errors import InputError
 from infraplan.limits import MAX_ARRIVAL_RATE_PER_S
 from infraplan.serving.capacity import search_capacity
 from infraplan.serving.engines import serving_stack_for
-from infraplan.serving.results import ServingPlanResult
+from infraplan.serving.results import LLMDeployment, ServingPlanResult
 from infraplan.units import number_text
 
 LLM_MAX_GPUS = 16384  # the search's limit at the whole rate (`plan`'s too: scenario_sizing.SERVING_MAX_GPUS)
@@ -138,9 +142,17 @@ def deployment_line(r: ServingPlanResult) -> str:
     assert d is not None
     pools = (f" ({d.prefill_replicas} prefill + {d.decode_replicas} decode replicas, disaggregated)"
              if d.disaggregated else "")
+    return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of "
+            f"{_layout_words(r, pools)}")
+
+
+def _layout_words(r: ServingPlanResult, pools: str = "") -> str:
+    """The layout of serve-plan's answer: TP PP (attention DP), dtypes, batch cap, `pools`, stack."""
+    d = r.deployment
+    assert d is not None
     wide = f" DP-attention{d.attention_dp} EP{d.ep}" if d.attention_dp > 1 else ""
-    return (f"{r.gpus} × {r.accelerator}: {d.replicas} replica{'' if d.replicas == 1 else 's'} of TP{d.tp} "
-            f"PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, stack {r.stack}")
+    return (f"TP{d.tp} PP{d.pp}{wide}, {d.dtype} weights, {d.kv_dtype} KV, batch ≤ {d.max_batch}{pools}, "
+            f"stack {r.stack}")
 
 
 def _detail(r: ServingPlanResult, command: str, basis: tuple[str, str]) -> dict[str, Any]:
@@ -168,26 +180,58 @@ def llm_option(svc: Any, device: str, kind: str, pool: str = "", pool_stack: str
     d = r.deployment
     if not r.feasible or r.gpus is None or d is None or r.serve is None:
         return {"reason": r.why or "no deployment meets the SLOs"}
-    gpr = r.gpus // d.replicas
-    return {"capacity": rate / d.replicas, "unit_devices": gpr, "units": d.replicas, "unit": "requests/s",
-            "rate": rate, "stack": stack, "basis": basis,
+    units, _ = split_units(d, r.gpus)
+    return {"capacity": rate / units, "unit_devices": r.gpus // units, "units": units, "unit": "requests/s",
+            "rate": rate, "stack": stack, "basis": basis, "unit_words": (*_unit_words(d, units), _layout_words(r)),
             "detail": _detail(r, serve_plan_command(svc, device, rate, LLM_MAX_GPUS, stack), basis)}
 
 
+def split_units(d: LLMDeployment, gpus: int) -> tuple[int, str]:
+    """(u, why one unit) of serve-plan's answer `d` on `gpus` accelerators: the whole-rate units the MILP may split
+    over pools, each at R / u requests/s on gpus / u accelerators, so every replica keeps the load it carried in the
+    whole-rate answer. Colocated: its replicas (u = replicas). Disaggregated, P prefill + D decode replicas: g =
+    gcd(P, D) groups of P / g + D / g (a group's KV transfer stays in its pool; R / P per prefill and R / D per decode
+    replica as before). One unit (u = 1, with why) where the replicas' devices do not divide into u equal units, or
+    P and D have no common factor."""
+    if not d.disaggregated:
+        return (d.replicas, "") if d.replicas > 0 and gpus % d.replicas == 0 else (1, "its replicas are of unequal "
+                                                                                    "devices")
+    p, dec = d.prefill_replicas or 0, d.decode_replicas or 0
+    g = math.gcd(p, dec)
+    if g <= 1:
+        return 1, (f"a disaggregated deployment of {p} prefill + {dec} decode replicas has no smaller group in that "
+                   "ratio")
+    per = [x.tp * x.pp * x.attention_dp for x in (d.prefill, d.decode) if x is not None]
+    if len(per) != 2 or p * per[0] + dec * per[1] != gpus:
+        return 1, "its devices do not divide into equal groups of that ratio"
+    return g, ""
+
+
+def _unit_words(d: LLMDeployment, units: int) -> tuple[str, int, int | None]:
+    """(what one MILP unit is, its replicas, its prefill replicas): one replica, or one disaggregated group."""
+    if not d.disaggregated:
+        return "replica", d.replicas // units, None
+    p, dec = (d.prefill_replicas or 0) // units, (d.decode_replicas or 0) // units
+    return f"{p} prefill + {dec} decode replicas", p + dec, p
+
+
 def llm_share(svc: Any, device: str, opt: dict[str, Any], units: int, share_rate: float) -> tuple[int, dict]:
-    """(devices, detail) of `units` replicas the MILP gave `device` for `share_rate` requests/s (module doc): the
-    whole-rate answer when the share is the whole rate, else serve-plan's answer at the share within those units'
-    accelerators, else the units of the whole-rate layout with a note."""
+    """(devices, detail) of `units` units (replicas, or disaggregated groups: `split_units`) the MILP gave `device`
+    for `share_rate` requests/s (module doc): the whole-rate answer when the share is the whole rate, else
+    serve-plan's answer at the share within those units' accelerators, else the units of the whole-rate answer as it
+    ran them (a group keeps its prefill and decode replicas), with a note."""
     limit = units * opt["unit_devices"]
     if units == opt["units"] and math.isclose(share_rate, opt["rate"], rel_tol=1e-12):
         return limit, opt["detail"]
     r = _search_for(svc, device, share_rate, limit, opt["stack"])
     if r.feasible and r.gpus is not None and r.deployment is not None and r.serve is not None:
         return r.gpus, _detail(r, serve_plan_command(svc, device, share_rate, limit, opt["stack"]), opt["basis"])
-    whole = opt["detail"]
-    line = whole["deployment"].split(": ", 1)[1].split(" of ", 1)[1]
-    return limit, {**whole, "deployment": f"{limit} × {device}: {units} replicas of {line}", "replicas": units,
+    whole, (what, replicas, prefill, layout) = opt["detail"], opt["unit_words"]
+    many = ("replica" if units == 1 else "replicas") if prefill is None else \
+        f"group{'' if units == 1 else 's'} of {what}, disaggregated,"
+    return limit, {**whole, "deployment": f"{limit} × {device}: {units} {many} of {layout}",
+                   "replicas": units * replicas, "prefill_replicas": None if prefill is None else units * prefill,
                    "note": f"serve-plan finds no deployment for {share_rate:.4g} requests/s within {limit} "
-                           f"accelerators ({r.why}); the whole-rate layout at {opt['capacity']:.4g} requests/s "
-                           "per replica stands"}
+                           f"accelerators ({r.why}); {units} {'unit' if units == 1 else 'units'} of the whole-rate "
+                           f"answer ({what} each, {opt['capacity']:.4g} requests/s as it ran them) stand"}
 

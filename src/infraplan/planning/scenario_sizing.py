@@ -49,6 +49,7 @@ from infraplan.planning.fleet_mix_llm import (
     asked_stack,
     deployment_short,
     serve_plan_search,
+    split_units,
     stack_basis,
 )
 from infraplan.planning.fleet_mix_llm import llm_peak_rate as llm_peak_rate  # one rule, fleet-mix's
@@ -233,12 +234,9 @@ def _disaggregated(rate: float, gpus: int, d: LLMDeployment, head: float | None,
     answer (R / P on a prefill, R / D on a decode replica) and a group's KV cache moves within its pool; g = 1 (a
     ratio with no smaller group, 1:3) or groups of unequal devices keep the deployment one unit of rate R."""
     p, dec = d.prefill_replicas or 0, d.decode_replicas or 0
-    g = math.gcd(p, dec)
-    per = [x.tp * x.pp * x.attention_dp for x in (d.prefill, d.decode)] if d.prefill and d.decode else None
-    if g <= 1 or per is None or (p * per[0] + dec * per[1]) != gpus:
-        why = (f"a disaggregated deployment of {p} prefill + {dec} decode replicas has no smaller group in that ratio"
-               if g <= 1 else "its devices do not divide into equal groups of that ratio")
-        unit = f"{p}:{dec} has no smaller group in that ratio" if g <= 1 else why
+    g, why = split_units(d, gpus)  # fleet-mix's rule, the one place it is written
+    if g <= 1:
+        unit = f"{p}:{dec} has no smaller group in that ratio" if math.gcd(p, dec) <= 1 else why
         return Sized(rate, gpus, True, "requests/s", head, f"{short} (one unit: {unit})", replica_devices=replica,
                      serving_stack=stack, serving_stack_basis=basis, whole_why=why)
     return Sized(rate / g, gpus // g, False, "requests/s", head,  # groups split over pools, as replicas
