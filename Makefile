@@ -19,7 +19,9 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP) $@
 
-# Headline scenario: Llama 3 405B on the 24,576-H100 RoCE cluster, the Llama 3 paper's 16,384-GPU plan.
+# Headline scenario: Llama 3 405B on 16,384 H100 of the 24,576-H100 RoCE cluster at the Llama 3 paper's TP8 PP16
+# DP128, on the default stack (nemo-26.04), whose Megatron-Bridge recipe splits 126 + 2 = 128 slots: VPP 8 (VPP 7's
+# 112 chunks its even split refuses). README's first Usage line runs the paper's own plan: VPP 7, --stack meta-llama3.
 demo: $(STAMP)
 	$(BIN)/infraplan train llama3-405b --system meta-genai-roce-24k --gpus 16384 \
 		--tp 8 --pp 16 --cp 1 --vpp 8 --seq-len 8192 --global-batch 2048 --micro-batch 1 \

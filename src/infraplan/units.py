@@ -160,6 +160,25 @@ def parse_duration_s(text: str | float | int) -> float:
     return _finite(float(match.group(1)) * _SECONDS[match.group(2)])
 
 
+# ASSUMPTION (hF46): a latency SLO written as a bare number above these is a millisecond figure written for seconds
+# (`--tpot-slo 50` is 50 s a token, `--ttft-slo 2000` over half an hour to the first token); each is at least five
+# times the loosest shipped workload's (catalog/workloads/*.yaml: TTFT 5 s, TPOT 0.2 s, an image 5 s end to end).
+# The same figure with its unit ("50s") is taken as written.
+BARE_SLO_CEILING_S = {"ttft": 30.0, "tpot": 1.0}
+_SLO_WHAT = {"ttft": "to the first token (an image's end to end)", "tpot": "per output token"}
+
+
+def slo_unit_slip(given: str | float | int, seconds: float, slo: str) -> str | None:
+    """Why the latency SLO `given` (read as `seconds`; `slo` 'ttft' or 'tpot': the CLI's --ttft-slo, the web's
+    ttft_slo) is refused as milliseconds written for seconds (a bare number above BARE_SLO_CEILING_S[slo]), or None."""
+    bare = not isinstance(given, str) or re.fullmatch(r"\s*" + _NUMBER + r"\s*", given.replace("_", "")) is not None
+    if not bare or seconds <= BARE_SLO_CEILING_S[slo]:
+        return None
+    text = str(given).strip()
+    return (f"{text} is {seconds:g} s {_SLO_WHAT[slo]}: did you mean {text}ms? (a bare number is seconds, "
+            f"above {BARE_SLO_CEILING_S[slo]:g} s taken for a slip; write {text}s to mean seconds)")
+
+
 def parse_duration_days(text: str | float | int) -> float:
     """A length in days, as `--days` reads it (CLI and web, one reader): a bare number is days ('54', 54 -> 54.0); a
     duration with its unit is converted ('2w' -> 14.0, '12h' -> 0.5, '54d' -> 54.0, '90min')."""

@@ -68,7 +68,7 @@ def test_a_serving_result_below_half_its_slo_says_so(capsys) -> None:
 
 
 def test_a_serving_result_within_its_slo_has_no_warning(capsys) -> None:
-    relaxed = [*OVERLOADED[:7], "0.5", *OVERLOADED[8:15], "1000", "--tpot-slo", "10"]
+    relaxed = [*OVERLOADED[:7], "0.5", *OVERLOADED[8:15], "1000s", "--tpot-slo", "10s"]  # units: hF46
     assert main([*relaxed, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["slo_attainment"] >= 0.5 and data["warnings"] == []

@@ -37,7 +37,7 @@ def test_slo_attainment_metric_is_null_without_an_slo(capsys: pytest.CaptureFixt
     assert none["slo"] == {"ttft_s": None, "tpot_s": None} and none["slo_attainment"] is None
     assert none["warnings"] == []  # no "only 0 % meet the SLO" either
     # the same run with an SLO every request meets (TTFT <= 1 h) and one none meets (TPOT <= 1 ns): 1 and 0
-    met = cli_json(capsys, [*base, "--ttft-slo", "3600"])
+    met = cli_json(capsys, [*base, "--ttft-slo", "3600s"])  # bare 3600: refused (hF46)
     missed = cli_json(capsys, [*base, "--tpot-slo", "1e-9"])
     assert met["slo_attainment"] == 1.0 and missed["slo_attainment"] == 0.0
     assert met["tpot_s"] == none["tpot_s"] == missed["tpot_s"]  # an SLO only reads the run
@@ -54,7 +54,7 @@ def test_image_slo_attainment_metric_is_null_without_an_slo(tmp_path: Path,
     workload.write_text(preset.replace("e2e_slo_s: 5.0", ""))
     base = ["serve", "sd-v1.5-512", "--system", "h100-sxm", "--gpus", "1", "--offline", "--requests", "32"]
     none = cli_json(capsys, [*base, "--workload", str(workload)])
-    given = cli_json(capsys, [*base, "--workload", str(workload), "--ttft-slo", "3600"])
+    given = cli_json(capsys, [*base, "--workload", str(workload), "--ttft-slo", "3600s"])  # bare 3600: refused (hF46)
     assert none["slo"] == {"e2e_s": None} and none["slo_attainment"] is None and given["slo_attainment"] == 1.0
     code, out, _ = _serve(capsys, *base[1:], "--workload", str(workload))
     assert code == 0 and "- (no SLO: --ttft-slo (the image" in out and "100.0 %" not in out

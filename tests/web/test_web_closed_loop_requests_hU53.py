@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from infraplan.serving.serving_api import closed_loop_requests
 from infraplan.web import runners
 from infraplan.web.requests import WEB_MAX_REQUESTS, ServeRequest
 
@@ -20,7 +21,10 @@ def _requests_sent(monkeypatch: pytest.MonkeyPatch, **fields: Any) -> Any:
     monkeypatch.setattr(runners, "serving_with_fabric_note", lambda result, *rest: result)
     runners.run_serve(ServeRequest(model="llama3-8b", system="h100-sxm", gpus=1, input_len=128, output_len=64,
                                    **fields))
-    return seen["requests"]
+    # the count the call simulates: the web passes its cap and `estimate_serving` cuts a closed loop's default to it
+    # (hF46, so that its note says the cap: tests/web/test_web_serve_sizes_hF46.py runs it)
+    default = closed_loop_requests(seen["requests"], seen["concurrency"], None)
+    return default if seen["requests"] is not None or default is None else min(default, seen["requests_cap"])
 
 
 def test_a_closed_loop_runs_ten_per_client_as_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:

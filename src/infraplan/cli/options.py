@@ -37,7 +37,7 @@ from infraplan.limits import (  # the stated limits, shared with the web API's r
     usd_per_mwh_unit_slip,
 )
 from infraplan.training.enums import Schedule  # the enums alone: no numpy (training/__init__.py loads lazily)
-from infraplan.units import parse_duration_days, parse_duration_s
+from infraplan.units import parse_duration_days, parse_duration_s, slo_unit_slip
 
 
 class Bounded:
@@ -122,12 +122,29 @@ class UsdPerMwh(Bounded):
         return price
 
 
+class SloSeconds(Bounded):
+    """A latency SLO in seconds (a Bounded duration, as SECONDS), a bare number above its ceiling refused as
+    milliseconds written for seconds (`units.slo_unit_slip`: `--tpot-slo 50` is 50 s a token)."""
+
+    def __init__(self, slo: str) -> None:
+        super().__init__(float, "", parse_duration_s, gt=0.0, le=1e9)
+        self.slo = slo
+
+    def __call__(self, value: Any) -> Any:
+        seconds = super().__call__(value)
+        slip = slo_unit_slip(value, seconds, self.slo)
+        if slip is not None:
+            raise typer.BadParameter(slip)
+        return seconds
+
+
 ACCELERATORS = count(1, MAX_ACCELERATORS, "the limit is 10 M accelerators")
 POSITIVE_COUNT = count(1, MAX_ACCELERATORS)
 TOKENS = count(1, MAX_TOKENS, "the limit is 10 M tokens")
 SEQUENCES = count(1, MAX_SEQUENCES, "the limit is 100 M")
 SEED = count(0, MAX_SEED, "seeds are 32-bit unsigned integers")
 SECONDS = number(gt=0.0, le=1e9, reader=parse_duration_s)  # 0.2, "200ms", "2s"
+TTFT_SLO, TPOT_SLO = SloSeconds("ttft"), SloSeconds("tpot")  # SECONDS; "--tpot-slo 50" refused as a ms slip
 PRICE = number(ge=0.0, le=1e12)
 
 # --- choices -------------------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ from infraplan.serving.workloads import (
 )
 
 DEFAULT_REQUESTS = 2000
+IMAGE_MAX_BATCH = 16  # an image run's batch cap where --max-batch is not given (`estimate_image_serving`'s default)
 # A closed loop of N clients without --requests: 10 requests per client, the count the validated closed-loop rows
 # run (validation.serving_hopper REQUESTS_PER_CLIENT: AIConfigurator's harness, --request-count 10 x concurrency),
 # and never fewer than DEFAULT_REQUESTS. 2,000 for 4,096 clients was one part-filled wave (hU53): 1,999 clients
@@ -76,15 +77,18 @@ def closed_loop_requests(requests: int | None, concurrency: int | None, trace: s
     return min(max(DEFAULT_REQUESTS, CLOSED_LOOP_REQUESTS_PER_CLIENT * concurrency), MAX_REQUESTS)
 
 
-def few_requests_note(requests: int, clients: int) -> str:
+def few_requests_note(requests: int, clients: int, capped: bool = False) -> str:
     """Why a closed loop given few requests (fewer than CLOSED_LOOP_REQUESTS_PER_CLIENT per client) reads off its
-    clients' steady state: its start-up wave and drain weigh in, and fewer requests than clients never fill it."""
+    clients' steady state: its start-up wave and drain weigh in, and fewer requests than clients never fill it.
+    `capped`: none were given, the caller's cap (`estimate_serving`'s `requests_cap`, the web's) cut the default."""
     held = (f"at most {requests:,} of the {clients:,} clients ever hold a request" if requests < clients else
             f"{requests / clients:.1f} requests per client")
-    return (f"closed loop: --requests {requests:,} for {clients:,} clients: {held}, so the start-up wave and the "
-            "drain weigh in the answer, not only the clients' steady state (Little's law: requests/s x mean "
-            "end-to-end latency / clients off 1); leave --requests out (10 per client, the validated rows' "
-            f"count) or give {CLOSED_LOOP_REQUESTS_PER_CLIENT * clients:,}")
+    full = f"{CLOSED_LOOP_REQUESTS_PER_CLIENT * clients:,}"
+    given = f"{requests:,} requests (the most a run here simulates)" if capped else f"--requests {requests:,}"
+    advice = (f"the CLI runs the default {full}" if capped else f"leave --requests out or give {full}")
+    return (f"closed loop: {given} for {clients:,} clients: {held}, so the start-up wave and the drain weigh in the "
+            "answer, not only the clients' steady state (Little's law: requests/s x mean end-to-end latency / "
+            f"clients off 1); {advice} (10 per client, the validated rows' count)")
 
 
 AUTO_TP_KV_SHARE = 0.25  # `--tp auto`: the smallest TP leaving >= 25 % of usable memory to the KV cache
@@ -202,7 +206,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
                      usd_per_gpu_hour: float | None = None, concurrency: int | None = None,
                      stack: str | None = None, engine: str | None = None, attention_dp: int = 1,
                      speculative_tokens: int = 0, acceptance: float | None = None,
-                     prefill: PrefillLayout | None = None) -> ServingResult | ImageServingResult:
+                     prefill: PrefillLayout | None = None,
+                     requests_cap: int | None = None) -> ServingResult | ImageServingResult:
     """Simulate serving a model on `gpus` accelerators of a system; see `infraplan serve --help`.
 
     `stack`: the serving stack profile (name, versioned engine name or YAML path); `engine` is its old alias.
@@ -211,10 +216,13 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     speculative decoding (`serving.llm_iteration`). `seed` (default 0) draws arrivals and lengths; with a `trace`,
     which carries them, it is refused. `prefill` given: the `prefill_gpus` run their own layout and
     the TP / PP / EP / attention DP above describe the decode pool on the other GPUs (`serving.disaggregated`).
+    `requests_cap`: the most requests the caller simulates (the web's), a closed loop's default cut to it, said.
     """
     check_inputs(offline, rate, input_len, output_len, workload, trace, requests, concurrency)
     given_requests = requests
     requests = closed_loop_requests(requests, concurrency, trace)  # 10 per client where none are given (hU53)
+    capped = requests is not None and requests_cap is not None and requests > requests_cap and given_requests is None
+    requests = requests_cap if capped else requests  # the web's cap: said as the cap, not "leave --requests out"
     if seed is not None and trace is not None:  # nothing is drawn: a seed changed no answer (as collective's, hU47)
         raise InputError("--seed draws arrivals and lengths, which a --trace carries: drop --seed")
     seed = 0 if seed is None else seed  # the arrivals' and lengths' draw without a trace
@@ -255,7 +263,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         from infraplan.serving.diffusion import estimate_image_serving
 
         image = estimate_image_serving(
-            spec, system, gpus, rate=rate, max_batch=max_batch or 16,  # at a rate: the p99's length
+            spec, system, gpus, rate=rate, max_batch=max_batch or IMAGE_MAX_BATCH,  # at a rate: the p99's length
             requests=DEFAULT_REQUESTS if requests is None and rate is None else requests,
             e2e_slo=ttft_slo, seed=seed, usd_per_gpu_hour=usd_per_gpu_hour, dtype=dtype, model=model)
         band = error_band(image["accelerator"], None, "image-generation")  # no validation case: none, said why
@@ -350,8 +358,8 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
     notes = [*stack_notes, *versioned_name_note(asked),
              *what_if_notes(acc, dep.stack, priced=usd_per_gpu_hour is None)]
     clients = concurrency or 0
-    if closed and given_requests is not None and len(reqs) < clients:  # whatever Little's law reads
-        notes.append(few_requests_note(len(reqs), clients))
+    if closed and (capped or given_requests is not None and len(reqs) < clients):  # whatever Little's law reads
+        notes.append(few_requests_note(len(reqs), clients, capped))
     elif closed and (little := littles_law_note(result, clients)):  # few requests given: their note says why
         few = given_requests is not None and len(reqs) < CLOSED_LOOP_REQUESTS_PER_CLIENT * clients
         notes.append(few_requests_note(len(reqs), clients) if few else little)

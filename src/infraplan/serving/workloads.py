@@ -52,8 +52,8 @@ def require_context(tokens: int, model: str, context: int) -> None:
     user's own requests, which an engine rejects (a preset's long tail is truncated instead, `clip_to_context`)."""
     if tokens > context:
         raise InputError(f"a request of {tokens} tokens exceeds {model}'s context of {context} (its config's "
-                         "max_position_embeddings; a longer-context variant of the model, such as Llama 3.1's 131,072 "
-                         "tokens, is served from its HF config.json path)")
+                         f"max_position_embeddings; a longer-context variant of {model}, where one exists, is served "
+                         "from its HF config.json path)")
 
 
 def clip_to_context(requests: Requests, context: int) -> tuple[Requests, int]:

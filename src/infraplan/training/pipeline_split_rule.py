@@ -31,6 +31,13 @@ from infraplan.training.pipeline_layout import parse_layout
 LaidOut = tuple[tuple[int, int], ...]  # (PP, VPP) pairs that run a pipeline layout, not the even split
 
 
+class DefaultRule(tuple[tuple[int, int], ...]):
+    """The `LaidOut` of a stack that leaves `pipeline_split_divisible` out (None reads as true: Megatron-Core's
+    rule), so that a refusal says the rule is that default and how to lift it (`dividing_split`, hF46)."""
+
+    __slots__ = ()
+
+
 class SearchedSpace(Protocol):
     """What `searched_vpps` reads of a search request (`training.axes.SearchSpace`)."""
 
@@ -53,7 +60,8 @@ def pipeline_split_rule(stack: Stack | None) -> LaidOut | None:
         return None
     pairs = {(p, n // p) for n in (len(parse_layout(layout)) for layout in stack.pipeline_layouts)
              for p in range(2, n + 1) if n % p == 0}
-    return tuple(sorted(pairs | set(stack.pipeline_layout_plans)))
+    laid_out = tuple(sorted(pairs | set(stack.pipeline_layout_plans)))
+    return DefaultRule(laid_out) if stack.pipeline_split_divisible is None else laid_out
 
 
 def split_refused(slots: int, pp: np.ndarray, vpp: np.ndarray, laid_out: LaidOut) -> np.ndarray:
@@ -91,6 +99,9 @@ def dividing_split(slots: int, pp: int, vpp: int, laid_out: LaidOut = ()) -> str
 
     layouts = (f"; or a pipeline layout of the stack at PP x VPP {', '.join(f'{p} x {v}' for p, v in laid_out)}"
                if laid_out else "")
+    if isinstance(laid_out, DefaultRule):  # a stack file without the field: held to Megatron-Core's rule by default
+        layouts += ("; the stack sets no pipeline_split_divisible, which defaults to this rule: a framework that "
+                    "spreads the remainder sets pipeline_split_divisible: false (with its _source)")
     at_pp = [v for v in range(1, slots // pp + 1) if slots % (pp * v) == 0] if pp > 1 else []
     if vpp > 1 and at_pp:
         return nearest(at_pp, vpp, "VPP", f" at PP {pp}") + layouts

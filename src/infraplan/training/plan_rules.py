@@ -242,7 +242,7 @@ def broken_rule_values(shape: TransformerShape, row: PlanArrays, reason: str, ex
         values = f"VPP {vpp} with PP {pp}"
     elif reason == split_why:
         values = (f"PP {pp} x VPP {vpp} = {pp * vpp} model chunks for {slots} layers; "
-                  + dividing_split(slots, pp, vpp, divisible or ()))
+                  + dividing_split(slots, pp, vpp, () if divisible is None else divisible))
     elif reason == _BATCH:
         values = (f"global batch {batch:,}, DP {dp} x micro-batch {mb} = {dp * mb:,}; "
                   + _multiples(batch, dp * mb, "global batch", "global batches"))

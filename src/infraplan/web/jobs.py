@@ -24,8 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
+from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
-from infraplan.serving.serving_api import DEFAULT_REQUESTS
+from infraplan.serving.diffusion import offline_images_per_s
+from infraplan.serving.image_steady_state import arrival_variability, steady_length
+from infraplan.serving.serving_api import DEFAULT_REQUESTS, IMAGE_MAX_BATCH
 from infraplan.web import fleet_mix
 from infraplan.web.requests import (
     CompareRequest,
@@ -60,6 +63,24 @@ def content_hash(request: WebRequest) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def serve_size(request: ServeRequest) -> int:
+    """The requests (images) a web `serve` simulates: `runners.serve_requests` (a closed loop's 10 per client), and
+    an image run at a rate without `requests` the steady-state length it runs (`serving.image_steady_state`:
+    10,000 to 200,000 images, as `serving.diffusion` sizes it; it was sized as 2,000, hF46); else the default."""
+    count = serve_requests(request)
+    if count is None and request.rate is not None and request.workload is not None:
+        try:  # a bad request is refused by its run, inline: sized as the default here
+            spec = load_workload(request.workload)
+            batch = request.max_batch or IMAGE_MAX_BATCH
+            offline = offline_images_per_s(spec, request.system, batch, request.model, request.dtype) \
+                if spec.kind == "diffusion" else "not an image run"
+        except InputError:
+            offline = "refused"
+        if not isinstance(offline, str):
+            count = steady_length(request.rate, offline, request.gpus, batch, arrival_variability(spec)).run_images
+    return count or DEFAULT_REQUESTS
+
+
 def is_long(request: WebRequest) -> bool:
     """Whether the request runs as a job (202) rather than inline (200)."""
     if isinstance(request, SearchRequest):
@@ -67,7 +88,7 @@ def is_long(request: WebRequest) -> bool:
     if isinstance(request, ServePlanRequest):
         return True
     if isinstance(request, ServeRequest):
-        return (serve_requests(request) or DEFAULT_REQUESTS) > SYNC_SERVE_REQUESTS  # a closed loop's 10 per client
+        return serve_size(request) > SYNC_SERVE_REQUESTS
     if isinstance(request, PlanRequest | CompareRequest):  # validates the scenarios first: bad ones get 400 at once
         work = request_work(request, resolve_request(request))  # --optimality-gap prices every server count
         return work > SYNC_SCENARIO_WORK or (isinstance(request, PlanRequest) and request.optimality_gap)

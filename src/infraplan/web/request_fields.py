@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from infraplan.errors import InputError
 from infraplan.limits import ElectricityUsdPerMwh, Seconds
 from infraplan.training.enums import Schedule
-from infraplan.units import parse_duration_days, parse_duration_s
+from infraplan.units import BARE_SLO_CEILING_S, parse_duration_days, parse_duration_s, slo_unit_slip
 
 if TYPE_CHECKING:
     ScheduleName = str
@@ -58,6 +58,27 @@ _duration_s = _read_text(parse_duration_s)
 seconds (before, "2s" from a copied command line was a 422 "must be a valid number")."""
 Duration = Annotated[Seconds, BeforeValidator(_duration_s),
                      Field(description="seconds, or a duration with its unit (e.g. 2s, 50ms)")]
+
+
+def _slo_s(slo: str) -> Callable[[object], object]:
+    """`_duration_s`, a bare number (JSON or text) above its ceiling refused as ms written for s, as the CLI's
+    --ttft-slo / --tpot-slo (`units.slo_unit_slip`)."""
+    def read(value: object) -> object:
+        seconds = _duration_s(value)
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and isinstance(seconds, int | float):
+            slip = slo_unit_slip(value, float(seconds), slo)
+            if slip is not None:
+                raise ValueError(slip)
+        return seconds
+
+    return read
+
+
+TtftSlo = Annotated[Seconds, BeforeValidator(_slo_s("ttft")), Field(
+    description="seconds, or a duration with its unit (e.g. 2s, 500ms); a bare number above 30 is refused as ms")]
+TpotSlo = Annotated[Seconds, BeforeValidator(_slo_s("tpot")), Field(
+    description="seconds, or a duration with its unit (e.g. 50ms); a bare number above 1 is refused as ms")]
+SLO_FIELDS = {"ttft_slo": "ttft", "tpot_slo": "tpot"}  # field -> its ceiling's key: `cli()` writes "45.0s" above it
 RestartSeconds = Annotated[float, BeforeValidator(_duration_s), Field(
     ge=0.0, le=1e9, allow_inf_nan=False, description="seconds, or a duration with its unit (e.g. 10min), as the "
     "CLI's --restart-s")]
@@ -117,6 +138,8 @@ class WebRequest(BaseModel):
                 words.append(flag if value else flag.replace("--", "--no-", 1))
             elif isinstance(value, list | tuple):
                 words += [flag, ",".join(str(v) for v in value)]
+            elif name in SLO_FIELDS and value > BARE_SLO_CEILING_S[SLO_FIELDS[name]]:  # given with its unit
+                words += [flag, f"{value}s"]
             else:
                 words += [flag, str(value)]
         return " ".join(shlex.quote(w) for w in [*words, "--json"])

@@ -47,6 +47,8 @@ from infraplan.web.request_fields import (
     Quantity,
     RestartSeconds,
     ScheduleName,
+    TpotSlo,
+    TtftSlo,
     UsdPerMwh,
     WebRequest,
 )
@@ -150,8 +152,8 @@ class ServeRequest(ModelOnSystemRequest):
     requests: Annotated[int, Field(ge=1, le=WEB_MAX_REQUESTS)] | None = None
     max_batch: Degree | None = None
     token_budget: Tokens = 8192
-    ttft_slo: Duration | None = None
-    tpot_slo: Duration | None = None
+    ttft_slo: TtftSlo | None = None
+    tpot_slo: TpotSlo | None = None
     prefill_gpus: Annotated[int, Field(ge=0, le=MAX_ACCELERATORS)] = 0
     prefill_tp: Degree | None = None
     prefill_pp: Degree | None = None
@@ -168,8 +170,8 @@ class ServePlanRequest(ModelOnSystemRequest):
     workload: PresetName | None = None
     input_len: Tokens | None = None
     output_len: Tokens | None = None
-    ttft_slo: Duration | None = None
-    tpot_slo: Duration | None = None
+    ttft_slo: TtftSlo | None = None
+    tpot_slo: TpotSlo | None = None
     percentile: SloPercentile = Field(99.0, description="SLO percentile of TTFT and TPOT (the CLI's --percentile)")
     dtypes: list[Literal["bf16", "fp8", "int8", "int4", "nvfp4", "mxfp4", "mxfp8"]] = Field(
         ["bf16", "fp8"], min_length=1, max_length=7)  # at most every weight dtype once

@@ -105,22 +105,23 @@ def run_search(r: SearchRequest, progress: Progress | None = None) -> Result:
 
 def serve_requests(r: ServeRequest) -> int | None:
     """The requests a web `serve` simulates: as given; a closed loop's default (10 per client, serving_api) within
-    the web's cap (hU53); None: serving_api's own default. `run_serve` runs it and `jobs.is_long` sizes it."""
+    the web's cap (hU53); None: serving_api's own default. `run_serve`'s run simulates it (`estimate_serving` cuts
+    the default to its `requests_cap`, said in a note) and `jobs.is_long` sizes it."""
     if r.requests is None and r.concurrency is not None:
         return min(closed_loop_requests(None, r.concurrency, None) or DEFAULT_REQUESTS, WEB_MAX_REQUESTS)
     return r.requests
 
 
 def run_serve(r: ServeRequest, progress: Progress | None = None) -> Result:
-    requests = serve_requests(r)
     return serving_with_fabric_note(estimate_serving(
         r.model, r.system, r.gpus, tp=r.tp, pp=r.pp, ep=r.ep, dtype=r.dtype, kv_dtype=r.kv_dtype, offline=r.offline,
         rate=r.rate, input_len=r.input_len, output_len=r.output_len, workload=r.workload, trace=None,
-        requests=requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
+        requests=r.requests, max_batch=r.max_batch, token_budget=r.token_budget, ttft_slo=r.ttft_slo,
         tpot_slo=r.tpot_slo, seed=r.seed, prefill_gpus=r.prefill_gpus, usd_per_gpu_hour=r.usd_per_hour,
         concurrency=r.concurrency, stack=r.stack, engine=r.engine, attention_dp=r.attention_dp,
         speculative_tokens=r.speculative_tokens, acceptance=r.acceptance,
-        prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch)),
+        prefill=PrefillLayout(r.prefill_tp, r.prefill_pp, r.prefill_ep, r.prefill_attention_dp, r.prefill_max_batch),
+        requests_cap=WEB_MAX_REQUESTS),
         Cluster.resolve(r.system), r.usd_per_hour)  # as the CLI: the zoned-fabric note beyond one zone
 
 
