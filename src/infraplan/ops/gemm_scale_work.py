@@ -60,11 +60,11 @@ def scale_kernels(gemms: Iterable[Gemm], label: str, fp8_recipe: str,
     toggle off."""
     if not GEMM_SCALE_KERNELS or not NON_TN_LAYOUTS.issubset(fp8_gemm_layouts):
         return 0.0, 0.0
-    quantised = [g for g in gemms if g.role not in UNQUANTISED_ROLES]
     if label == "mxfp8":  # one swizzle per GEMM call (a grouped call swizzles its list in one kernel)
-        calls: Any = sum((g.kernels() for g in quantised), 0.0)
+        calls: Any = sum((g.kernels() for g in gemms if g.role not in UNQUANTISED_ROLES), 0.0)
         return MXFP8_WEIGHT_SWIZZLES[0] * calls, MXFP8_WEIGHT_SWIZZLES[1] * calls
     if label == "fp8" and BLOCKWISE_CONVERSION_KERNELS and emulates_block_scaling(fp8_gemm_layouts, fp8_recipe):
-        tensors: Any = sum((g.count * g.share for g in quantised), 0.0)  # every tensor, each expert's too
+        # every tensor, each expert's too
+        tensors: Any = sum((g.count * g.share for g in gemms if g.role not in UNQUANTISED_ROLES), 0.0)
         return BLOCKWISE_CONVERSIONS[0] * tensors, BLOCKWISE_CONVERSIONS[1] * tensors
     return 0.0, 0.0

@@ -31,6 +31,8 @@ from infraplan.training.enums import Attention, Recompute
 from infraplan.training.memory import recomputed_fraction
 from infraplan.training.plan import PlanArrays
 
+_UNFUSED, _FULL, _SELECTIVE = int(Attention.UNFUSED), int(Recompute.FULL), int(Recompute.SELECTIVE)  # enum codes
+
 MODEL_FLOP_CONVENTION = ("megatron-sc21: forward + 2x backward matmuls, full s x s attention scores (not the "
                          "causal half), LM head, no recompute")
 
@@ -96,15 +98,21 @@ def executed_flops_per_step(shape: TransformerShape, plan: PlanArrays, stack: St
     unfused); the LM head; and recomputation's re-run forward (full: the recomputed layers' GEMMs and attention;
     selective: the attention core when the stack's `recompute_modules` list core_attn). ASSUMPTION: the other
     modules a selective recompute may re-run (mlp, moe, mla_up_proj ...) are left out, so this is a lower bound."""
-    weights, _ = forward_flops_per_token_layer(shape, plan.seq_len)
+    weights = 2.0 * _mean_layer_params(shape)  # (`forward_flops_per_token_layer`'s first term; no scores needed)
     per_key = 2.0 * shape.num_heads * shape.attention_head_dim  # forward FLOPs per (query, key) pair
     sinks_unfused = bool(shape.attention_sinks) and stack is not None and stack.sink_attention != "fused"
-    unfused = (plan.attention == int(Attention.UNFUSED)) | sinks_unfused
-    core_fwd = pick(unfused, 2.0 * per_key * to_float(plan.seq_len), per_key * flash_keys(shape, plan.seq_len))
-    core = core_fwd * pick(unfused, 3.0, 1.0 + FLASH_BACKWARD_OVER_FORWARD)
+    unfused = (plan.attention == _UNFUSED) | sinks_unfused
     selective_core = stack is None or "core_attn" in stack.recompute_modules
-    rerun = pick(plan.recompute == int(Recompute.FULL), (weights + core_fwd) * recomputed_fraction(shape, plan),
-                 pick(plan.recompute == int(Recompute.SELECTIVE), core_fwd if selective_core else 0.0, 0.0))
+    if type(unfused) is bool:  # one plan's ints (`PlanArrays.one_row`): the branch `pick` keeps, alone (issue 18)
+        core_fwd = 2.0 * per_key * to_float(plan.seq_len) if unfused else per_key * flash_keys(shape, plan.seq_len)
+        core = core_fwd * (3.0 if unfused else 1.0 + FLASH_BACKWARD_OVER_FORWARD)
+        rerun = ((weights + core_fwd) * recomputed_fraction(shape, plan) if plan.recompute == _FULL
+                 else (core_fwd if selective_core else 0.0) if plan.recompute == _SELECTIVE else 0.0)
+    else:
+        core_fwd = pick(unfused, 2.0 * per_key * to_float(plan.seq_len), per_key * flash_keys(shape, plan.seq_len))
+        core = core_fwd * pick(unfused, 3.0, 1.0 + FLASH_BACKWARD_OVER_FORWARD)
+        rerun = pick(plan.recompute == _FULL, (weights + core_fwd) * recomputed_fraction(shape, plan),
+                     pick(plan.recompute == _SELECTIVE, core_fwd if selective_core else 0.0, 0.0))
     per_token = shape.num_layers * (3.0 * weights + core + rerun) + 3.0 * 2.0 * shape.hidden_size * shape.vocab_size
     total: np.ndarray = per_token * plan.global_batch * plan.seq_len
     return total

@@ -145,6 +145,10 @@ def _layout(plan: PlanArrays, fp8: ArrayLike, stack: Stack | None = None,
 AMAX_BYTES = 4.0
 
 
+# the training dtypes whose GEMM calls may run scale kernels (`ops.gemm_scale_work`), with their codes
+_SCALED_DTYPES = (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8)))
+
+
 def amax_reductions(shape: TransformerShape, plan: PlanArrays, stack: Stack) -> tuple[float, float, Any]:
     """All-reduces (MAX) of one fp32 amax over the TP group per layer and micro-batch, forward and backward, and
     where they run.
@@ -239,7 +243,9 @@ def layer_times_but_ep(shape: TransformerShape, rates: KernelRates, fabric: Fabr
     # the scale kernels inside Blackwell's MXFP8 / blockwise GEMM calls, on the quantised layers (`ops.gemm_scale_work`)
     scale_fwd: Any = 0.0
     scale_bwd: Any = 0.0
-    for label, code in (("mxfp8", int(Dtype.MXFP8)), ("fp8", int(Dtype.FP8))):
+    for label, code in _SCALED_DTYPES:
+        if one and plan.dtype != code:  # one plan: `pick` would keep 0.0 of this dtype's kernels (adds nothing)
+            continue
         k_fwd, k_bwd = scale_kernels(ops.gemms, label, stack.fp8.recipe, rates.fp8_gemm_layouts)
         if k_fwd or k_bwd:
             runs = pick(plan.dtype == code, 1.0 - bf16_share, 0.0)

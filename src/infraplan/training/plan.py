@@ -323,7 +323,7 @@ class PlanArrays:
         return self._int(self.global_batch // self._at_least_one(self.dp * self.micro_batch))
 
     def take(self, index: Any) -> PlanArrays:
-        return PlanArrays(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return PlanArrays(**{name: getattr(self, name)[index] for name in PLAN_FIELDS})  # (`fields` in order)
 
     def row(self, i: int) -> dict[str, Any]:
         """One plan as a plain dict with the CLI names of its variants."""

@@ -76,6 +76,17 @@ def plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays,
     return out
 
 
+def one_plan_memory(shape: TransformerShape, cluster: Cluster, plan: PlanArrays, stack: Stack) -> float:
+    """`plan_memory`'s memory per GPU of one plan (`PlanArrays.is_one`), on its Python numbers: `_evaluate_one`'s
+    terms and float sum, the bits of its row (tests/training/test_one_plan_float_path.py), without the step time."""
+    memory = memory_breakdown(shape, plan.one_row, stack, balanced_split(shape, cluster, plan, stack))
+    total = 0.0
+    for i, (k, _) in enumerate(_MEMORY_KEYS):  # in order: `plan_memory`'s float sum
+        term = float(memory[k])
+        total = term if i == 0 else total + term
+    return total
+
+
 def evaluate_plans(shape: TransformerShape, cluster: Cluster,
                    plan: PlanArrays, stack: str | Stack | None = None) -> dict[str, np.ndarray]:
     """Every output metric for every plan, as arrays, under one software stack (None: the default).

@@ -58,7 +58,7 @@ from infraplan.training.moe_notes import search_notes
 from infraplan.training.pipeline_split_rule import pipeline_split_rule
 from infraplan.training.plan import PlanArrays
 from infraplan.training.plan_grid import GRID_ARRAYS, Found, GridPart, grid_plan
-from infraplan.training.plan_outputs import plan_memory
+from infraplan.training.plan_outputs import one_plan_memory
 from infraplan.training.plan_rules import pipeline_extra_layers, valid_mask
 from infraplan.training.results import PlanConfig, PlanMetrics, PlanSearchResult, published_mfu_flag
 from infraplan.training.row_bound import keys_into, price_by_bound
@@ -346,8 +346,7 @@ def search_plans(model: str | TransformerShape, system: str | System | Cluster, 
     def beyond(plans: PlanArrays, step_s: np.ndarray) -> np.ndarray:
         mfu = model_tflops_per_gpu(shape, plans, step_s) * 1e12 / peak_flops(cluster, plans)
         # each plan's memory as its row gives it (one at a time, as `_evaluate_best`: no array split re-bisected)
-        memory = np.array([plan_memory(shape, cluster, plans.take([i]), profile)["memory_per_gpu_bytes"][0]
-                           for i in range(len(plans))])
+        memory = np.array([one_plan_memory(shape, cluster, plans.take([i]), profile) for i in range(len(plans))])
         low = tight(memory, accelerator.memory_bytes, margin)  # (`memory_headroom_flag`'s test)
         return np.asarray((mfu * in_convention[plans.dtype] > mfu_ceiling[plans.dtype]) | low)
 
