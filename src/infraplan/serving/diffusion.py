@@ -121,14 +121,24 @@ def offline_images_per_s(spec: WorkloadSpec, system: str | Cluster, max_batch: i
     return got if isinstance(got, str) else OFFLINE_IMAGES / float(got[1].max())
 
 
+def steady_run_length(spec: WorkloadSpec, system: str | Cluster, gpus: int, rate: float, max_batch: int,
+                      dtype: str, model: str | None) -> SteadyLength | str:
+    """The steady-state length a run at `rate` on `gpus` takes (`image_steady_state.steady_length` against the
+    deployment's offline rate), or why the deployment's memory refuses it: what `serve` simulates without
+    --requests, and what the web sizes such a run by (`web.jobs.serve_size`)."""
+    offline = offline_images_per_s(spec, system, max_batch, model, dtype)
+    if isinstance(offline, str):
+        return offline
+    return steady_length(rate, offline, gpus, max_batch, arrival_variability(spec))
+
+
 def _run_length(spec: WorkloadSpec, system: str | Cluster, gpus: int, rate: float, requests: int | None,
                 max_batch: int, dtype: str, model: str | None) -> tuple[int, SteadyLength, list[str], list[str]]:
     """The images a run at `rate` sends (`requests`, else the steady-state length), that length, its notes and
     its warnings (a --requests shorter than the p99 needs)."""
-    offline = offline_images_per_s(spec, system, max_batch, model, dtype)
-    if isinstance(offline, str):  # the caller refused on memory first
-        raise AssertionError(offline)
-    length = steady_length(rate, offline, gpus, max_batch, arrival_variability(spec))
+    length = steady_run_length(spec, system, gpus, rate, max_batch, dtype, model)
+    if isinstance(length, str):  # the caller refused on memory first
+        raise AssertionError(length)
     if requests is None:
         require_serving_memory(length.run_images)  # infraplan.budget: refuse before allocating
         return length.run_images, length, [f"simulated {length.why}; --requests sets another length"], []

@@ -26,8 +26,7 @@ from typing import Literal
 
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.errors import InputError
-from infraplan.serving.diffusion import offline_images_per_s
-from infraplan.serving.image_steady_state import arrival_variability, steady_length
+from infraplan.serving.diffusion import steady_run_length
 from infraplan.serving.serving_api import DEFAULT_REQUESTS, IMAGE_MAX_BATCH
 from infraplan.web import fleet_mix
 from infraplan.web.requests import (
@@ -71,13 +70,13 @@ def serve_size(request: ServeRequest) -> int:
     if count is None and request.rate is not None and request.workload is not None:
         try:  # a bad request is refused by its run, inline: sized as the default here
             spec = load_workload(request.workload)
-            batch = request.max_batch or IMAGE_MAX_BATCH
-            offline = offline_images_per_s(spec, request.system, batch, request.model, request.dtype) \
+            length = steady_run_length(spec, request.system, request.gpus, request.rate,
+                                       request.max_batch or IMAGE_MAX_BATCH, request.dtype, request.model) \
                 if spec.kind == "diffusion" else "not an image run"
         except InputError:
-            offline = "refused"
-        if not isinstance(offline, str):
-            count = steady_length(request.rate, offline, request.gpus, batch, arrival_variability(spec)).run_images
+            length = "refused"
+        if not isinstance(length, str):
+            count = length.run_images
     return count or DEFAULT_REQUESTS
 
 
