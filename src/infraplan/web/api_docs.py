@@ -4,8 +4,8 @@ FastAPI's own /docs (Swagger UI) and /redoc load their scripts and styles from c
 (fastapi/openapi/docs.py: `swagger_js_url`, `redoc_js_url`), so on a machine without network, which the planner
 promises to run on, they were blank pages. This one is built from the same `app.openapi()` and needs nothing outside
 the server: each operation (method, path, summary, description), its path parameters, its request body's fields (type,
-default, bounds, description, and the CLI option it is: many fields have no description of their own, and
-`infraplan COMMAND --help` explains each option with its unit) and its response codes.
+default, bounds, description in the CLI help's words with its unit (`web.request_descriptions`), and the CLI option
+it is) and its response codes.
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ from infraplan.limits import (
     Tokens,
 )
 from infraplan.serving.capacity import BATCH_CAPS, SLO_PERCENTILES
+from infraplan.web import request_descriptions as d
+from infraplan.web.request_descriptions import described
 from infraplan.web.request_fields import (
     ArrivalRate,
     BuildType,
@@ -79,6 +81,7 @@ def _int_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+@described(d.TRAIN)
 class TrainRequest(ModelOnSystemRequest):
     command = "train"
     gpus: Accelerators
@@ -111,6 +114,7 @@ class TrainRequest(ModelOnSystemRequest):
     server_price: Price | None = Field(None, description="server $ per accelerator for tokens (a what-if)")
 
 
+@described(d.SEARCH)
 class SearchRequest(ModelOnSystemRequest):
     command = "search"
     gpus: list[Accelerators] = Field(min_length=1, max_length=WEB_MAX_SWEEP,
@@ -130,6 +134,7 @@ class SearchRequest(ModelOnSystemRequest):
                                         "leave free; plans with less rank after (CLI --memory-margin; null: 0.05)")
 
 
+@described(d.SERVE)
 class ServeRequest(ModelOnSystemRequest):
     command = "serve"
     gpus: Accelerators
@@ -164,6 +169,7 @@ class ServeRequest(ModelOnSystemRequest):
     seed: Seed = 0
 
 
+@described(d.SERVE_PLAN)
 class ServePlanRequest(ModelOnSystemRequest):
     command = "serve-plan"
     rate: ArrivalRate
@@ -183,6 +189,7 @@ class ServePlanRequest(ModelOnSystemRequest):
     stack: PresetName | None = Field(None, description="serving stack preset (trtllm-0.x, vllm-0.x, sglang-0.x)")
 
 
+@described(d.RECSYS)
 class RecsysRequest(WebRequest):
     command = "recsys"
     model: PresetName
@@ -193,6 +200,7 @@ class RecsysRequest(WebRequest):
     positional = ("model",)
 
 
+@described(d.VIDEO)
 class VideoRequest(WebRequest):
     command = "video"
     device: PresetName
@@ -206,6 +214,7 @@ class VideoRequest(WebRequest):
                                                         "default; 'none': no comparison)")
 
 
+@described(d.NETWORK)
 class NetworkRequest(WebRequest):
     command = "network"
     system: PresetName
@@ -215,6 +224,7 @@ class NetworkRequest(WebRequest):
     positional = ("system",)
 
 
+@described(d.COLLECTIVE)
 class CollectiveRequest(WebRequest):
     command = "collective"
     op: Literal["all-reduce", "reduce-scatter", "all-gather", "all-to-all", "send-recv"]
@@ -243,6 +253,7 @@ class CollectiveRequest(WebRequest):
         return data
 
 
+@described(d.FACILITY)
 class FacilityRequest(WebRequest):
     command = "facility"
     system: PresetName | None = None
@@ -257,6 +268,7 @@ class FacilityRequest(WebRequest):
     server_price: Price | None = None
 
 
+@described(d.CAMPUS)
 class CampusRequest(WebRequest):
     command = "campus"
     power: Quantity | None = Field(None, description="facility power budget, e.g. 1GW")
@@ -271,6 +283,7 @@ class CampusRequest(WebRequest):
     server_price: Price | None = None
 
 
+@described(d.RELIABILITY)
 class ReliabilityRequest(WebRequest):
     command = "reliability"
     system: PresetName
@@ -321,6 +334,7 @@ class ScenarioInput(BaseModel):
         return f"{safe or f'scenario-{index + 1}'}.yaml"
 
 
+@described(d.PLAN)
 class PlanRequest(WebRequest):
     """`infraplan plan`: one scenario from demand to devices, racks, sites, MW, capex, TCO and tCO2e per phase."""
 
