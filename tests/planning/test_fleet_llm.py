@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.planning.conftest import stub_colocated_answer
 
 from infraplan.catalog.serving_loader import load_workload
 from infraplan.cli import main
@@ -180,7 +181,6 @@ def test_a_tokens_per_day_service_peaks_at_its_mean_output_length() -> None:
 def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     """fleet-mix's operating-point column and plan's LLM detail were two near-identical f-strings; one function
     (`fleet_mix_llm.deployment_short`) now writes both, their outputs as before."""
-    from types import SimpleNamespace
 
     from infraplan.cli.commands.fleet_mix import _llm_point
     from infraplan.planning import scenario_sizing
@@ -191,10 +191,7 @@ def test_one_short_deployment_string_serves_fleet_mix_and_plan(monkeypatch: pyte
     assert _llm_point(row) == "3 × TP8 PP1 fp8"
     assert _llm_point({**row, "disaggregated": True, "prefill_replicas": 2}) == "3 × TP8 PP1 fp8, 2 prefill"
 
-    dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", max_batch=128, disaggregated=False,
-                          prefill_replicas=1, decode_replicas=3, attention_dp=1, prefill=None, decode=None)
-    answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None)
-    monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
+    dep = stub_colocated_answer(monkeypatch)
     svc = PlanService(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=1.0)
     pool = PlanPool(name="p", device="h100-sxm", site="s")
     sized = scenario_sizing.size_llm(svc, pool, 1.0)

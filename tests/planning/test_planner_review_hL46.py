@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import yaml
+from tests.planning.conftest import stub_colocated_answer
 
 from infraplan.errors import InputError
 from infraplan.planning import scenario_sizing
@@ -124,10 +124,7 @@ def test_carbon_plan_fills_the_capped_clean_site_and_sends_the_rest_elsewhere() 
 
 def test_a_colocated_answer_is_split_by_replica_and_a_disaggregated_one_stays_whole(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    dep = SimpleNamespace(replicas=4, tp=4, pp=2, dtype="bf16", max_batch=128, disaggregated=False,
-                          prefill_replicas=1, decode_replicas=3, attention_dp=1, prefill=None, decode=None)
-    answer = SimpleNamespace(feasible=True, gpus=32, deployment=dep, serve=None, slo=None, why=None)
-    monkeypatch.setattr(scenario_sizing, "serve_plan_search", lambda *a, **k: answer)
+    dep = stub_colocated_answer(monkeypatch)
     svc = ServiceSpec(name="chat", kind="llm", model="llama3-8b", workload="chat", rate=10.0)
     pool = PoolSpec(name="p", device="h100-sxm", site="s")
     sized = scenario_sizing.size_llm(svc, pool, 10.0)
