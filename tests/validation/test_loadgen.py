@@ -137,10 +137,10 @@ def test_the_v51_server_rows_report_loadgens_completed_tokens():
 # 15-27) and <model>.Server.ttft_latency / tpot_latency in ms (lines 100-133)
 LOADGEN_5_1 = {
     ("deepseek-r1", "server"): (4388, 2000, 80),
-    ("llama3-405b", "server"): (8313, 6000, 175), ("llama3-405b", "interactive"): (8313, 4500, 80),
+    ("llama3.1-405b", "server"): (8313, 6000, 175), ("llama3.1-405b", "interactive"): (8313, 4500, 80),
     ("llama2-70b", "server"): (24576, 2000, 200), ("llama2-70b", "interactive"): (24576, 450, 40),
     ("mixtral-8x7b", "server"): (15000, 2000, 200),
-    ("llama3-8b", "server"): (13368, 2000, 100), ("llama3-8b", "interactive"): (13368, 500, 30),
+    ("llama3.1-8b", "server"): (13368, 2000, 100), ("llama3.1-8b", "interactive"): (13368, 500, 30),
 }
 
 

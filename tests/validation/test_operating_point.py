@@ -102,7 +102,7 @@ def test_the_reasoning_rows_decode_at_a_longer_context_than_the_mean_request(poi
 
 def test_a_step_line_passes_through_both_operating_points(points):
     lines = {(line["model"], line["system"]): line for line in step_lines(list(points.values()))}
-    assert set(lines) >= {("llama3-8b", "dgx-b200"), ("llama3-8b", "hgx-h200"), ("llama2-70b", "dgx-b200")}
+    assert set(lines) >= {("llama3.1-8b", "dgx-b200"), ("llama3.1-8b", "hgx-h200"), ("llama2-70b", "dgx-b200")}
     for line in lines.values():
         for row, tokens in zip(line["rows"], line["tokens_per_step"], strict=True):
             p = points[row]

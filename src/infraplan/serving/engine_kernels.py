@@ -64,6 +64,11 @@ kernels; `ENGINE_KERNELS` charges per engine family what it runs (elements per t
   launch; issue 13 round 13 switches it on with TensorRT-LLM at 0 extra launches (ASSUMPTION: the fused QK-norm +
   RoPE kernel takes the place of the RoPE launch, in the same pass over Q and K), since every engine runs the norm
   (training prices it too, `ops.qk_norm`); round 9 measured this variant at dense 19.90, MoE 16.24 %.
+  Llama 4's weightless QK norm (`use_qk_norm`, on its RoPE layers: `TransformerShape.qk_norm_layers`, 36 of
+  Scout's 48; Maverick's config has it off) the same per normed layer, on their share: SGLang 0.5.6.post2
+  (srt/models/llama4.py:333-337) copies Q and K together (`.contiguous()`) and norms them, two launches; vLLM
+  0.12.0 (model_executor/models/llama4.py:289-296) runs `qk_norm` on Q and on K after RoPE, compiled by
+  Inductor as Qwen3's (ASSUMPTION: one launch); TensorRT-LLM: ASSUMPTION, fused as Qwen3's (0).
 
 vLLM 0.12.0 runs no fusion passes across these kernels on Hopper (`config/vllm.py`: fuse_allreduce_rms False at
 every level, fuse_attn_quant = IS_QUANTIZED = False; FlashAttention has no fused output quantisation). A recent
@@ -87,6 +92,7 @@ from infraplan.hardware.kernels import KernelRates, memory_bound_time
 from infraplan.ops.layer import Elementwise
 from infraplan.ops.params import ACT_BYTES, kv_width, q_width
 from infraplan.ops.precision import scope_kinds, weight_scope
+from infraplan.ops.qk_norm import qk_norm_share
 from infraplan.serving.deployment import Deployment
 
 ENGINE_KERNELS = True  # per-engine element-wise kernels (toggle; False: `layer_ops`' six passes for every engine)
@@ -152,10 +158,12 @@ def _body_passes(shape: TransformerShape, engine: str, kv_dtype: str, tp: int) -
 
 
 def qk_norm_kernels(shape: TransformerShape, engine: str) -> float:
-    """Launches per layer on the critical path of Qwen3's per-head Q / K RMSNorm (module docstring)."""
-    if not (QK_NORM and applies(engine)) or shape.model_type not in _QK_NORM_MODELS:
+    """Launches per layer on the critical path of Qwen3's per-head Q / K RMSNorm (module docstring), and of Llama 4's
+    on its share of QK-normed layers (`ops.qk_norm.qk_norm_share`)."""
+    share = 1.0 if shape.model_type in _QK_NORM_MODELS else qk_norm_share(shape)
+    if not (QK_NORM and applies(engine)) or not share:
         return 0.0
-    return QK_NORM_KERNELS[engine]
+    return QK_NORM_KERNELS[engine] * share
 
 
 def activation_quant_kernels(shape: TransformerShape, engine: str, dtype: str) -> float:

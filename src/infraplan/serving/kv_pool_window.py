@@ -39,6 +39,17 @@ set's GPT-OSS vLLM rows need at most 100 x 9,216 = 0.92 M tokens, under the unca
 AIConfigurator's silicon sample's largest vLLM GPT-OSS row (0.15.1, one B200, 128 clients of 1,024 + 8,192 tokens:
 1.18 M needed, 1.30 M uncapped / 2.58 M capped; TTFT 133 ms measured, no queue): the rule moves no row (round 27).
 
+Chunked-attention layers (Llama 4: 36 of 48 keep their current chunk of 8,192 tokens, `serving.chunked_attention`):
+SGLang 0.5.8.post1 pools them as sliding layers (`Llama4ForConditionalGeneration`, the checkpoints' architecture, is
+in `is_hybrid_swa_model`, configs/model_config.py:1220-1228; its layers (i + 1) mod 4 != 0 the SWA ones, :1236-1242;
+`sliding_window_size` = `attention_chunk_size`, model_executor/model_runner.py:939-942): the same x (full + 0.8 x
+chunked) / layers, 0.85 for Scout (`sglang_token_bytes`; ASSUMPTION: the chunked pool, 0.8 F tokens, never binds,
+as above: it would at max_batch x 8,192 > 0.8 F). SGLang 0.5.6.post2 split it only with --hybrid-kvcache-ratio
+(configs/model_config.py:1044-1057; server_args.py:299 default None). vLLM 0.12.0 keeps the whole context there:
+it turns the hybrid manager off for chunked local attention unless VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE
+is set ("a latency regression", config/vllm.py:909-929; envs.py:1424-1426 default 0) and its chunked specs become
+full ones (kv_cache_utils.py:1150-1177). TensorRT-LLM: ASSUMPTION, the whole context (no window set for Llama 4).
+
 Toggle `ENGINE_WINDOW_POOL` (False: both engines price every layer at the whole context). Measured in round 27 of
 validation/notes/serving_hopper_moe_tried.md.
 """
@@ -98,8 +109,10 @@ def windows_held(free_bytes: float, per_token_bytes: float, max_batch: int, full
 
 def sglang_token_bytes(shape: TransformerShape, per_token_bytes: float) -> float:
     """Bytes one admitted token costs under SGLang's hybrid SWA pool split (module docstring); unchanged without a
-    hybrid model or with the toggle off."""
+    hybrid model or with the toggle off; chunked layers (Llama 4) pool as sliding ones (module docstring)."""
     full, sliding = _layer_counts(shape)
+    if not sliding and shape.num_chunked_layers:
+        full, sliding = shape.num_layers - shape.num_chunked_layers, shape.num_chunked_layers
     if not (ENGINE_WINDOW_POOL and full and sliding):
         return per_token_bytes
     return per_token_bytes * (full + SWA_FULL_TOKENS_RATIO * sliding) / shape.num_layers

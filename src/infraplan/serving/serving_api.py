@@ -35,6 +35,7 @@ from infraplan.limits import MAX_REQUESTS
 from infraplan.network.collectives import bottleneck_tier, collective_time, custom_all_reduce_time
 from infraplan.ops.params import ACT_BYTES
 from infraplan.ops.precision import checkpoint_mismatch, gemm_fraction_note
+from infraplan.serving import chunked_attention
 from infraplan.serving.disaggregated import PrefillLayout, split_pools
 from infraplan.serving.engines import (
     ONLINE_MAX_BATCH,
@@ -367,10 +368,7 @@ def estimate_serving(model: str, system: str, gpus: int, *, tp: int | str = "aut
         notes.append(f"every layer of {shape.name} slides ({shape.sliding_window:,} keys): its KV pool is billed the "
                      "full length on every layer, not the window (the cap is for hybrid models: "
                      "serving.kv_pool_trtllm)")
-    if shape.num_chunked_layers:  # Llama 4's chunked layers: training prices the chunks (`ops.layer.attention_keys`)
-        notes.append(f"{shape.num_chunked_layers} of {shape.num_layers} layers of {shape.name} attend in "
-                     f"{shape.attention_chunk_size:,}-token chunks: priced here as full attention, exact up to that "
-                     "length a request; above it their KV cache and attention are overestimated")
+    notes += chunked_attention.chunked_note(shape)  # Llama 4's chunked layers
     if speculative_tokens and not shape.num_mtp_layers:  # no MTP module: the draft priced is not the user's (hU53)
         notes.append(f"{shape.name} has no multi-token-prediction module (num_nextn_predict_layers): its "
                      f"{speculative_tokens} draft token(s) a step are priced as a one-layer draft of its own shape "

@@ -33,7 +33,7 @@ import numpy as np
 from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.schemas import Accelerator
 from infraplan.cluster import Cluster
-from infraplan.serving import disaggregated, schedule_ahead, speculative, wide_ep_lockstep
+from infraplan.serving import chunked_attention, disaggregated, schedule_ahead, speculative, wide_ep_lockstep
 from infraplan.serving.client_loop import CLIENT_ROUND_TRIP_S, client_cycle, closed_loop_engine, first_wave
 from infraplan.serving.deployment import weight_format
 from infraplan.serving.disaggregated import (
@@ -180,6 +180,7 @@ def simulate_deployment(shape: TransformerShape, cluster: Cluster, dep: Deployme
     gap_s, lag = client_cycle(client_round_trip_s, deployment["front_end_s"],  # the client's (`serving.client_loop`)
                               schedule_ahead.schedules_ahead(dep.stack))
     steps = dep.decode_steps(out)
+    cost = chunked_attention.for_requests(cost, shape, inp, hit, steps)  # Llama 4's chunks: the run's mean keys
     pool = wide_ep_lockstep.run_lockstep_pool(partial(run_pool, round_trip_s=gap_s, lag=lag),  # wide EP: waits
                                               cost, dep, blocks, arrival, inp - hit, hit, steps,
                                               dep.replicas * dep.engines_per_replica, clients, gap_s, lag)
@@ -251,6 +252,8 @@ def simulate_disaggregated(shape: TransformerShape, cluster: Cluster, pair: Disa
     transfer = kv_transfer_s(shape, fabric, pre_dep, dec_dep, inp, dec_dep.kv_dtype,
                              pair.gpus <= system.node.scale_up_domain)
     steps = dec_dep.decode_steps(out)
+    pre_cost = chunked_attention.for_requests(pre_cost, shape, inp, zeros, zeros)  # Llama 4's chunks: prompts
+    dec_cost = chunked_attention.for_requests(dec_cost, shape, inp, inp, steps)  # and decode steps alone
     hand_off = transfer + relay_s(client_s, serial_front_ends)  # prefill's first token -> decode worker's arrival
     if clients > 0:  # one pass over both pools (`serving.pair_loop`)
         pre_stack, dec_stack = pool_engine(pre_dep.stack), pool_engine(dec_dep.stack)

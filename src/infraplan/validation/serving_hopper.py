@@ -173,11 +173,11 @@ SGLANG_DEFAULT_FLAG_VERSIONS = frozenset({"0.5.1.post1"})  # campaigns at SGLang
 SGLANG_BY_VERSION = True  # False: every SGLang campaign as the generator's rules (mixed chunk), as before round 7
 SGLANG_CHECKPOINT_DTYPE = True  # SGLang weights in the checkpoint's dtype (no --quantization); False: the precision
 FP8_CHECKPOINTS = frozenset({"nvidia/Llama-3.1-8B-Instruct-FP8"})  # the set's checkpoints stored in fp8
-# the set's checkpoints -> (catalog preset, overrides of its HF config): Llama 3.1 = Llama 3 with 128k context
+# the set's checkpoints -> (catalog preset, overrides of its HF config)
 MODELS: dict[str, tuple[str, dict[str, Any]]] = {
-    "meta-llama/Llama-3.1-8B-Instruct": ("llama3-8b", {"max_position_embeddings": 131072}),
-    "nvidia/Llama-3.1-8B-Instruct-FP8": ("llama3-8b", {"max_position_embeddings": 131072}),
-    "meta-llama/Llama-3.1-70B": ("llama3-70b", {"max_position_embeddings": 131072}),
+    "meta-llama/Llama-3.1-8B-Instruct": ("llama3.1-8b", {}),
+    "nvidia/Llama-3.1-8B-Instruct-FP8": ("llama3.1-8b", {}),
+    "meta-llama/Llama-3.1-70B": ("llama3.1-70b", {}),
     "Qwen/Qwen3-32B": ("qwen3-32b", {}),
 }
 
