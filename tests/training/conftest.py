@@ -30,6 +30,10 @@ TORCHTITAN_EVEN = load_stack("torchtitan").model_copy(
 """torchtitan as priced before hT47 (session 44): Megatron's even split, no layer counted for the embedding / loss,
 with torch's schedules (ZB-H1, ZB-V) and micro-batch rules: the stack the tests of the even split's rank and chunk
 kinds under torch's schedules were written on (torchtitan itself now cuts its units, `training.pipeline_partition`)."""
+META_LLAMA3_TIME = load_stack("meta-llama3").model_copy(update={"pipeline_partition": "time"})
+"""meta-llama3 as priced before hZ47 (session 45): the time-balanced split (the whole-layer cut re-cut at the plan's
+rates, `stage_split.balanced_heaviest_stage`), the stack the tests of that split were written on (meta-llama3 itself
+now cuts the paper's fixed units, one layer off each end stage; no shipped stack cuts by time)."""
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +75,7 @@ def assert_ends_priced_together_as_alone(shape: Any, fabric: Any, plan: Any, fir
     return list(together)
 
 
-def dp_stage_grid(model: str, gpus: int, stack: str | None, min_pp: int) -> tuple[Any, Any, Any, Any]:
+def dp_stage_grid(model: str, gpus: int, stack: Any, min_pp: int) -> tuple[Any, Any, Any, Any]:
     """(shape, cluster, stack, grid plan): 40 valid rows of a search grid (PP >= `min_pp`, DP > 1, spread over the
     enumeration) x 1F1B / interleaved / ZB-H1 / DualPipe x ZeRO 0, 1, 3, for the grid-vs-single DP-pricing tests of
     hD5 and hT40."""

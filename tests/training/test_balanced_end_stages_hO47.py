@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import optimizer_params_seen
+from tests.training.conftest import META_LLAMA3_TIME, optimizer_params_seen
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -142,10 +142,10 @@ def test_capacities_are_the_bisections_on_real_plans() -> None:
 
 
 @pytest.mark.parametrize(("model", "system", "gpus", "tp", "pp", "stack"), [
-    ("llama3-405b", "meta-genai-roce-24k", 2048, 8, 16, "meta-llama3"),
+    ("llama3-405b", "meta-genai-roce-24k", 2048, 8, 16, META_LLAMA3_TIME),
     ("llama3-8b", "dgx-h100-superpod", 64, 1, 8, DEEPSPEED),
     ("llama3-8b", "dgx-h100-superpod", 64, 1, 8, "nemo-24.12"),
-], ids=["meta-llama3", "deepspeed-time", "nemo-24.12"])
+], ids=["meta-llama3-time", "deepspeed-time", "nemo-24.12"])
 def test_unchanged_where_the_middle_stages_hold_x(model: str, system: str, gpus: int, tp: int, pp: int, stack: Any,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Where (p - 2) X <= L (405B meta-llama3 PP16: 14 x 8 = 112 <= 126, its ends 7 and 7 within their capacities;

@@ -1,12 +1,12 @@
 """Training memory on the stages the balanced split builds, and DualPipe's middle ranks (hO42, session 42).
 
-The "balanced" split (meta-llama3, deepspeed) moves whole layers off the end stages by their times
-(`stage_split.with_stage_split`); the memory priced every stage at ceil(L / p) layers and a table, so it was above the
-stages that exist where the ends hold fewer (Llama 3 405B on PP16: 7 + a table on each end, 8 on the middle stages)
-and below them where a stage holds more than ceil(L / p) (Llama 3 8B on PP2: the last stage, with the LM head, 15
-layers; the first 17). Now each stage kind is priced on its own layers of the step time's split
-(`step_time.balanced_split`, `stage_params.balanced_stage_layers`, `stage_params.stage_layer_counts`), in a single
-estimate, a grid and the search (its memory bounds too).
+The "balanced" split (meta-llama3 as cut before hZ47, `META_LLAMA3_TIME`; deepspeed) moves whole layers off the end
+stages by their times (`stage_split.with_stage_split`); the memory priced every stage at ceil(L / p) layers and a
+table, so it was above the stages that exist where the ends hold fewer (Llama 3 405B on PP16: 7 + a table on each
+end, 8 on the middle stages) and below them where a stage holds more than ceil(L / p) (Llama 3 8B on PP2: the last
+stage, with the LM head, 15 layers; the first 17). Now each stage kind is priced on its own layers of the step
+time's split (`step_time.balanced_split`, `stage_params.balanced_stage_layers`, `stage_params.stage_layer_counts`), in
+a single estimate, a grid and the search (its memory bounds too).
 
 Hand cases: a layer's parameters on one GPU P, a table T (V h / TP), the stored activation bytes per token and layer
 a (`activation_bytes_per_token_layer`), tokens = micro-batch x sequence; Megatron's mixed precision under ZeRO-1:
@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from tests.training.conftest import (
+    META_LLAMA3_TIME,
     assert_grid_points_price_alone_alike,
     counted_split_stack,
     dp_stage_grid,
@@ -27,7 +28,6 @@ from tests.training.conftest import (
 )
 
 from infraplan.catalog import load_model
-from infraplan.catalog.stacks import load_stack
 from infraplan.cluster import Cluster
 from infraplan.ops.params import local_layer_params
 from infraplan.scalar_path import NUMPY_OPS
@@ -45,7 +45,7 @@ from infraplan.training.plan import PlanArrays
 from infraplan.training.stage_params import balanced_stage_layers
 from infraplan.training.step_time import balanced_split
 
-LLAMA3 = load_stack("meta-llama3")
+LLAMA3 = META_LLAMA3_TIME
 
 
 def _plan(pp: int, dp: int, tp: int = 8, zero: int = 1, seq_len: int = 8192, micro_batch: int = 1,
@@ -102,7 +102,7 @@ def test_405b_on_pp16_prices_its_middle_stage_not_ceil_with_a_table() -> None:
     before = _zero_one_state(8 * p + t, 16) + 16 * 8 * a + RUNTIME_OVERHEAD_BYTES
     assert before / 1e9 == pytest.approx(92.97, abs=0.01)
     r = estimate_training("llama3-405b", "meta-genai-roce-24k", 2048, tp=8, pp=16, vpp=1, seq_len=8192,
-                          global_batch=2048, zero=1, stack="meta-llama3")
+                          global_batch=2048, zero=1, stack=META_LLAMA3_TIME)
     assert r.memory_per_gpu_bytes == total  # the product's single estimate, bit for bit
 
 
@@ -123,7 +123,7 @@ def test_8b_on_pp2_prices_the_first_stage_above_ceil() -> None:
     assert sum(float(v[0]) for v in memory.values()) == pytest.approx(
         _zero_one_state(17 * p + t, 32) + 2 * 17 * a + overhead_bytes(shape, plan), rel=1e-12)
     r = estimate_training("llama3-8b", "dgx-h100-superpod", 64, tp=1, pp=2, seq_len=8192, global_batch=128, zero=1,
-                          stack="meta-llama3")
+                          stack=META_LLAMA3_TIME)
     assert r.memory_per_gpu_bytes == sum(float(v[0]) for v in memory.values())
 
 
@@ -148,7 +148,7 @@ def test_memory_bounds_hold_on_the_balanced_split() -> None:
     """`memory_bound_terms` with the rows' split: low <= every plan's memory <= high (states at one copy), on the
     grid's rows at the pairs meta-llama3 runs (1F1B, interleaved) and every ZeRO stage; without the split neither holds
     (ceil(L / p) layers + a table: above a first stage of fewer layers, below a stage holding more)."""
-    shape, cluster, profile, plan = dp_stage_grid("llama3-8b", 64, "meta-llama3", 2)
+    shape, cluster, profile, plan = dp_stage_grid("llama3-8b", 64, META_LLAMA3_TIME, 2)
     memory = np.asarray(evaluate_plans(shape, cluster, plan, profile)["memory_per_gpu_bytes"])[:, :2]
     plan = replace(plan, vpp=plan.vpp[..., :2, :], schedule=plan.schedule[..., :2, :])  # (the stack's schedules)
     rows = replace(plan, vpp=np.ones_like(plan.vpp[..., :1, :]), schedule=np.ones_like(plan.schedule[..., :1, :]))
@@ -163,9 +163,9 @@ def test_memory_bounds_hold_on_the_balanced_split() -> None:
 
 
 @pytest.mark.parametrize("case", [("mixtral-8x7b", "dgx-h100-superpod", 32, 4096, 64, "deepspeed"),
-                                  ("llama3-8b", "dgx-h100-superpod", 64, 8192, 128, "meta-llama3")])
+                                  ("llama3-8b", "dgx-h100-superpod", 64, 8192, 128, META_LLAMA3_TIME)])
 def test_bounded_search_equals_pricing_every_plan(monkeypatch: pytest.MonkeyPatch,
-                                                  case: tuple[str, str, int, int, int, str]) -> None:
+                                                  case: tuple[str, str, int, int, int, object]) -> None:
     """The branch and bound's memory bounds on the balanced split's rows (`memory_bounds.memory_bounds_bytes` with
     the rows' split; rows sharing all but the rank order share it only with the same split) keep the search's answer
     and counts those of pricing every plan (Mixtral: EP rows, whose all-to-all moves with the order)."""
@@ -189,7 +189,7 @@ def test_recompute_auto_reads_the_split() -> None:
     the H100's 79.6 GiB); at ceil(L / p) = 8 layers + a table x 16 it did not (HEAD: full recompute of 1 layer per
     chunk, 14.80 s a step against 14.19 s)."""
     r = estimate_training("llama3-405b", "meta-genai-roce-24k", 8192, tp=8, pp=16, vpp=1, seq_len=8192,
-                          global_batch=2048, micro_batch=1, zero=1, stack="meta-llama3", recompute="auto")
+                          global_batch=2048, micro_batch=1, zero=1, stack=META_LLAMA3_TIME, recompute="auto")
     shape = load_model("llama3-405b")
     cluster = Cluster.resolve("meta-genai-roce-24k").for_gpus(8192).placed(8192)
     plan = _plan(16, 64)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.training.conftest import TORCHTITAN_EVEN, overhead_bytes
+from tests.training.conftest import META_LLAMA3_TIME, TORCHTITAN_EVEN, overhead_bytes
 
 from infraplan.catalog import load_model
 from infraplan.catalog.stacks import load_stack
@@ -33,7 +33,7 @@ from infraplan.training.stage_params import mirrored_rank_layers
 from infraplan.training.step_time import balanced_split
 from infraplan.training.step_traffic import EndStageTraffic
 
-LLAMA3 = load_stack("meta-llama3")
+LLAMA3 = META_LLAMA3_TIME
 DUALPIPE, ZB_V = int(Schedule.DUALPIPE), int(Schedule.ZB_V)
 
 
@@ -97,7 +97,7 @@ def test_405b_dualpipe_prices_its_middle_rank_by_hand() -> None:
     assert sum(float(v[0]) for v in memory_breakdown(shape, plan, LLAMA3, split[:3]).values()) == \
         pytest.approx(before, rel=1e-12)  # (a split without the mirrored terms: ceil(L / p) per copy, as before)
     r = estimate_training("llama3-405b", "meta-genai-roce-24k", 2048, tp=8, pp=16, vpp=1, seq_len=8192,
-                          global_batch=2048, zero=1, stack="meta-llama3", schedule="dualpipe")
+                          global_batch=2048, zero=1, stack=META_LLAMA3_TIME, schedule="dualpipe")
     assert r.memory_per_gpu_bytes == total  # the product's single estimate, bit for bit
 
 

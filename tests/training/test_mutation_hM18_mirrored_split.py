@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import dp_stage_grid, overhead_bytes
+from tests.training.conftest import META_LLAMA3_TIME, dp_stage_grid, overhead_bytes
 
 from infraplan.catalog import load_model
 from infraplan.catalog.model_config import TransformerShape
@@ -110,7 +110,7 @@ def test_zb_v_optimizer_steps_its_own_middle_rank_by_hand() -> None:
     ends = EndStageTraffic(shape, plan, lambda *args: [])
     p, t = float(local_layer_params(shape, 8)), shape.vocab_size * shape.hidden_size / 8
     assert 8 * p > 6 * p + 2 * t
-    llama3 = load_stack("meta-llama3")
+    llama3 = META_LLAMA3_TIME
     assert mirrored_rank_params(ends, plan, llama3, FLOAT_OPS, (6.0, 0.0, 1.0)) == pytest.approx(8 * p, rel=1e-12)
 
 
@@ -131,7 +131,7 @@ def test_a_stack_running_a_mirrored_schedule_gives_every_row_its_split() -> None
     """A search row stands for every schedule the stack runs: a 1F1B row under a stack that runs DualPipe gets the
     mirrored terms too (the memory bound reads them); under meta-llama3 (1F1B, interleaved) only the three."""
     shape, cluster, _ = _8b_pp2()
-    llama3 = load_stack("meta-llama3")
+    llama3 = META_LLAMA3_TIME
     with_dualpipe = llama3.model_copy(update={"pipeline_schedules": ("1f1b", "dualpipe")})
     row = _plan(4, 16, ONE_F_ONE_B, 1)
     assert len(_split(shape, cluster, row, llama3)) == 5  # (the heaviest stage's three and the ends' capacities, hO47)
@@ -146,7 +146,7 @@ def test_memory_bounds_hold_for_the_mirrored_schedules_ranks(schedules: tuple[st
     rows (PP >= 2) x ZeRO 0, 1, 3. The bounds must hold for the search's pruning to keep its answer
     (test_mirrored_balanced_split_hO44.py); ZB-V alone holds one copy, so its middle ranks (on PP2 more layers than
     any 1F1B stage: rank 1 holds no table) must be inside the one-copy bound."""
-    shape, cluster, llama3, plan = dp_stage_grid("llama3-8b", 64, "meta-llama3", 2)
+    shape, cluster, llama3, plan = dp_stage_grid("llama3-8b", 64, META_LLAMA3_TIME, 2)
     stack = llama3.model_copy(update={"pipeline_schedules": schedules})
     codes = np.array([{"1f1b": ONE_F_ONE_B, "dualpipe": DUALPIPE, "zb-v": ZB_V}[s] for s in schedules])
     n = len(codes)
@@ -183,7 +183,7 @@ def test_the_memorys_mirrored_split_is_the_one_the_step_time_paces(monkeypatch: 
         return out
 
     monkeypatch.setattr(step_time_module, "with_mirrored_pairs", watch)
-    shape, llama3 = load_model("llama3-70b"), load_stack("meta-llama3")
+    shape, llama3 = load_model("llama3-70b"), META_LLAMA3_TIME
     cluster = Cluster.resolve("dgx-h100-superpod").for_gpus(256).placed(256)
     own = {DUALPIPE: slice(3, 5), ZB_V: slice(5, 7)}[schedule]
     splits = []

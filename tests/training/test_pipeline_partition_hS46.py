@@ -171,4 +171,4 @@ def test_a_fixed_cut_needs_a_balanced_split_and_a_source() -> None:
         DEEPSPEED.model_validate({**DEEPSPEED.model_dump(), "pipeline_split": "even"})
     with pytest.raises(ValueError, match="pipeline_partition needs pipeline_partition_source"):
         DEEPSPEED.model_validate({**DEEPSPEED.model_dump(), "pipeline_partition_source": None})
-    assert load_stack("meta-llama3").pipeline_partition == "time"
+    assert load_stack("meta-llama3").pipeline_partition == "units"  # (the paper's fixed cut; hZ47, session 45)

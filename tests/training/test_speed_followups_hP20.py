@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.training.conftest import dp_stage_grid
+from tests.training.conftest import META_LLAMA3_TIME, dp_stage_grid
 
 from infraplan.network import collectives, nccl_trees
 from infraplan.network.fabric import Fabric
@@ -133,15 +133,16 @@ def test_narrowed_bisection_is_the_full_one() -> None:
 
 def _search_dump(**kw: Any) -> dict[str, Any]:
     clear_one_plan_memo(pricings=False)
-    out = search.search_plans(*LLAMA405_8K, stack="meta-llama3", top=3, **kw).model_dump(mode="json")
+    out = search.search_plans(*LLAMA405_8K, stack=META_LLAMA3_TIME, top=3, **kw).model_dump(mode="json")
     out.pop("seconds"), out.pop("configs_per_s")
     return out  # type: ignore[no-any-return]
 
 
 def test_search_prices_each_rows_split_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Llama 3 405B on 8,192 GPUs under meta-llama3: the balanced split is bisected once per row of the search (the
-    memory's split of the block's rows, which the step time of the rows that fit reads again), and the answer is
-    the one of pricing them again (`RowMemo.whole_rows` off)."""
+    """Llama 3 405B on 8,192 GPUs under meta-llama3 cut by time (`META_LLAMA3_TIME`; the stack itself cuts fixed units
+    since hZ47, bisecting nothing): the balanced split is bisected once per row of the search (the memory's split of
+    the block's rows, which the step time of the rows that fit reads again), and the answer is the one of pricing
+    them again (`RowMemo.whole_rows` off)."""
     bisected: list[int] = []
     direct = stage_split.balanced_heaviest_stage
 

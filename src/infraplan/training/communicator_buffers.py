@@ -27,7 +27,16 @@ NCCL_NVLS_ENABLE 0 in every recipe), NCCL user-buffer registration (the same fil
 two-rank group. The CUDA context and the cuBLAS / Transformer Engine workspaces (TE 2.14
 pytorch/cpp_extensions/gemm.py:33-38: 32 MiB + 1 KiB a workspace on Hopper and later) stay in the lump
 `ops.params.RUNTIME_RESERVE_BYTES` (1.5 GB, unsourced), which `memory.memory_breakdown`'s overhead term adds these
-buffers to.
+buffers to. Does the lump's "~1 GB" of NCCL and cuBLAS workspaces (ops/params.py's comment) count these buffers twice?
+Not shown, so kept (hZ47, session 45). NVIDIA AIConfigurator 0.12.0 systems/h100_sxm.yaml:23-29 budgets a
+TensorRT-LLM replica's NCCL at 342 MiB (TP 2) and 392 MiB (TP 4-8), "based on observations": one communicator, 2.7-3.1x
+the 128 MiB of SIMPLE buffers counted here for it (the LL / LL128 protocols' buffers and NCCL's other allocations
+are the rest), and its CUDA context, cuBLAS and the rest at 551 MB before padding that to 3.5 GiB ("for safer
+deployment"); the cuBLAS workspaces are tens of MiB (TE above; torchtitan 0.3.0 distributed/utils.py:213 sets
+CUBLAS_WORKSPACE_CONFIG ":4096:8", 32 MiB, for deterministic runs). So the lump's ~0.5 GB context is AIC's 551 MB and
+its ~1 GB stands for NCCL beyond these buffers (on AIC's ratio 1.7-2.1x them, 0.2-0.3 GB a ring communicator) and the
+workspaces: over for a plan of one or two communicators, under for a wide EP's peers. Splitting it per communicator
+needs the LL / LL128 buffer sizes from NCCL's source or a measurement (neither offline).
 
 Headroom: HBM minus everything priced (`memory_headroom_flag`). The caching allocator's fragmentation has no
 figure (PyTorch's CUDA-semantics notes, from memory, say only that `expandable_segments` reduces it; Megatron-Bridge

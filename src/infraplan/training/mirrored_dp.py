@@ -8,9 +8,9 @@ DP ranks reduce the gradients of everything it holds and gather its parameters, 
 stages' bytes (DualPipe: both copies; the two copies on a rank are two different stages, so nothing is summed
 locally first), the end rank both tables: the parameters its optimizer steps and its memory holds
 (`stage_params.rank_params`, `optimizer_step.mirrored_rank_params`), on the step time's own split (`stage_params.
-mirrored_rank_layers` on a balanced stack; the stack's even split otherwise), the end rank and, where the split can
-give it more, the middle rank; the step waits for the most of them (hO45, session 43: one stage's ceil(L / p) layers
-and one table before, as on 1F1B).
+mirrored_rank_layers` on a balanced stack, torchtitan's own V ranks under ZB-V: `mirrored_held_layers`, hZ47; the
+stack's even split otherwise), the end rank and, where the split can give it more, the middle rank; the step waits for
+the most of them (hO45, session 43: one stage's ceil(L / p) layers and one table before, as on 1F1B).
 
 DualPipe's stage s lives on ranks s and p - 1 - s, each copy's gradients over half the micro-batches (one
 direction's, dualpipe.py:355-356); `DualPipe.step` returns after its last weight chunks without combining them
@@ -39,11 +39,12 @@ from infraplan.catalog.model_config import TransformerShape
 from infraplan.catalog.stacks import Stack
 from infraplan.network.collectives import Fabric, collective_seconds
 from infraplan.ops import params as ops_params
-from infraplan.scalar_path import MathOps, anywhere, is_plain
+from infraplan.scalar_path import MathOps, anywhere, is_plain, pick
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
 from infraplan.training.dp_exposure import dp_forms
 from infraplan.training.enums import Schedule
 from infraplan.training.layer_kernels import distinct_collective_time
+from infraplan.training.pipeline_partition import v_cut_rank_arrays
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies
 from infraplan.training.stage_params import mirrored_rank_layers, rank_holdings, sharded_of
@@ -52,7 +53,7 @@ from infraplan.training.step_traffic import EndStageTraffic
 _ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy)
 _SUMMED = ("allreduce", "scatter", "scatter_layers")  # the forms whose gradients each copy sums with its mirror's
 
-__all__ = ["mirror_pair", "mirrored_dp_forms", "mirrored_rank_stages", "rank_copies"]
+__all__ = ["mirror_pair", "mirrored_dp_forms", "mirrored_held_layers", "mirrored_rank_stages", "rank_copies"]
 
 
 def rank_copies(plan: PlanArrays) -> Any:
@@ -88,8 +89,7 @@ def mirrored_rank_stages(shape: TransformerShape, plan: PlanArrays, profile: Sta
     balanced = profile.pipeline_split == "balanced"
     layers = None
     if balanced:  # (the memory's and the optimizer's split: `mirrored_rank_params`)
-        end, middle = mirrored_rank_layers(shape.num_layers, plan.pp, heaviest[0], heaviest[2],
-                                           plan.schedule == _ZB_V, heaviest[3] if len(heaviest) > 3 else 0.0)
+        end, middle = mirrored_held_layers(shape.num_layers, plan, profile, heaviest)
         layers = (middle, end, end, ops.maximum(end, middle))
     out = []
     for kind in (FIRST, MIDDLE) if any(split_flags(profile)) or balanced else (FIRST,):
@@ -98,6 +98,26 @@ def mirrored_rank_stages(shape: TransformerShape, plan: PlanArrays, profile: Sta
         local = ops.maximum(_kind_layers(shape, plan, profile, kind, layers) * copies, 1.0)
         out.append((params, rank_experts, local, modules))
     return out
+
+
+def mirrored_held_layers(num_layers: int, plan: PlanArrays, profile: Stack,
+                         heaviest: tuple[Any, ...]) -> tuple[Any, Any]:
+    """(the end rank's, the most a middle rank holds) layers per parameter copy of a mirrored schedule on a balanced
+    stack, whose DP traffic and optimizer step are priced on what each rank holds: the step time's split
+    (`stage_params.mirrored_rank_layers` from `heaviest`, its pace-setting rank) or, on ZB-V rows of a fixed cut that
+    pairs its own stages (torchtitan's units cut, `pipeline_partition.v_cut_rank_arrays`: ZBVZeroBubble's rank r holds
+    stages r and 2p - 1 - r, torchtitan 0.3.0 distributed/pipeline_parallel.py:569-576), that cut's rank 0 and its
+    fullest other rank whichever rank paces, as the memory counts them (`mirrored_stages.mirrored_splits`). hZ47,
+    session 45: the end rank was L - (p - 1) X of the pace-setting middle rank's X there (llama3-70b PP8: 3 layers
+    for the 9 and both tables rank 0 holds), its DP gradients and optimizer step priced on a third of its layers."""
+    zb_v = plan.schedule == _ZB_V
+    end, middle = mirrored_rank_layers(num_layers, plan.pp, heaviest[0], heaviest[2], zb_v,
+                                       heaviest[3] if len(heaviest) > 3 else 0.0)
+    if profile.pipeline_split == "balanced" and profile.pipeline_partition == "units" and anywhere(zb_v):
+        cut = zb_v & (plan.pp >= 2)  # (one stage: everything, as the split's)
+        cut_end, cut_middle = v_cut_rank_arrays(num_layers, plan.pp)
+        end, middle = pick(cut, cut_end, end), pick(cut, cut_middle, middle)
+    return end, middle
 
 
 def mirrored_dp_forms(plan: PlanArrays, ends: EndStageTraffic, profile: Stack, heaviest: tuple[Any, ...],

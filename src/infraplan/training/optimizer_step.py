@@ -28,18 +28,17 @@ from infraplan.catalog.stacks import Stack
 from infraplan.hardware.kernels import KernelRates, memory_bound_seconds, memory_bound_time
 from infraplan.scalar_path import FLOAT_OPS, MathOps, anywhere, is_plain, negate
 from infraplan.training.activation_memory import FIRST, MIDDLE, split_flags
-from infraplan.training.enums import Schedule
 from infraplan.training.host_time import CUDA_GRAPH_LAUNCH_S
+from infraplan.training.mirrored_dp import mirrored_held_layers
 from infraplan.training.plan import PlanArrays
 from infraplan.training.schedules import PIPELINE_SCHEDULES, parameter_copies
-from infraplan.training.stage_params import mirrored_rank_layers, rank_params, sharded_of
+from infraplan.training.stage_params import rank_params, sharded_of
 from infraplan.training.step_traffic import EndStageTraffic
 
 # Adam: read fp32 param, grad, m, v; write param, m, v and the bf16 copy (30 B); the fp32 grad-norm read before
 # clipping (Megatron clip_grad_norm_fp32, multi_tensor_l2norm) and zeroing the grad buffer (zero_grad_buffer): 8 B
 ADAM_BYTES_PER_PARAM = 38.0
 OPTIMIZER_KERNELS = 20.0  # multi-tensor Adam, l2norm and zeroing launches (apex multi_tensor_apply chunks)
-_ZB_V = int(Schedule.ZB_V)  # (its code as an int: the mirrored schedule of one copy, `mirrored_rank_layers`)
 
 __all__ = ["ADAM_BYTES_PER_PARAM", "OPTIMIZER_KERNELS", "mirrored_rank_params", "optimizer_seconds", "stepped_params"]
 
@@ -116,7 +115,8 @@ def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack
     layers). Its shard under ZeRO >= 1. A balanced split (`heaviest`: the step time's pace-setting rank, its layers
     and 1 where it is the end rank): the end rank and the middle rank each on its layers of that split
     (`stage_params.mirrored_rank_layers`, the memory's; hO44, session 43; the end bin's tables in layers after them,
-    `mirrored_stages.end_extra_layers`: hO46)."""
+    `mirrored_stages.end_extra_layers`: hO46), the rank the DP traffic prices (`mirrored_dp.mirrored_held_layers`:
+    a fixed cut's own ranks, hZ47)."""
     balanced = heaviest is not None and profile.pipeline_split == "balanced"
     counted = any(split_flags(profile)) or balanced
     copies = (float(PIPELINE_SCHEDULES[plan.schedule].parameter_copies)  # type: ignore[index]  # (an int's IntEnum key)
@@ -124,8 +124,7 @@ def mirrored_rank_params(ends: EndStageTraffic, plan: PlanArrays, profile: Stack
     layers = None
     if balanced:
         assert heaviest is not None  # (`balanced`)
-        end, middle = mirrored_rank_layers(ends.shape.num_layers, plan.pp, heaviest[0], heaviest[2],
-                                           plan.schedule == _ZB_V, heaviest[3] if len(heaviest) > 3 else 0.0)
+        end, middle = mirrored_held_layers(ends.shape.num_layers, plan, profile, heaviest)  # (the DP traffic's)
         layers = (middle, end, end, ops.maximum(end, middle))
     most: Any = None
     for kind in (FIRST, MIDDLE) if counted else (FIRST,):
